@@ -1,0 +1,287 @@
+"""Download one file, safely: stream to ``<name>.part``, verify, then rename.
+
+A file under its final name is always whole. A broken connection resumes
+from the bytes already in the ``.part`` file (``Range`` + ``If-Range``); a
+server that ignores the range starts the file over, never appends twice.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import re
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import requests
+
+from imgur_dl.errors import Cancelled, DownloadError, RemovedError
+from imgur_dl.models import Job, Result, Source, Status
+from imgur_dl.naming import PART_SUFFIX
+from imgur_dl.progress import Quiet
+from imgur_dl.session import Cancel, RetryPolicy, Throttle, describe, retry_after
+
+CHUNK = 256 * 1024
+REMOVED_PATH = "/removed.png"
+ETAG_XATTR = "user.imgur-dl.etag"
+# 429s for one rendition before an animation's GIF is tried instead of its MP4.
+REFUSALS_BEFORE_FALLBACK = 3
+# 429s one file may meet in all: the throttle makes them rare, this makes them finite.
+MAX_REFUSALS = 30
+
+_CONTENT_RANGE = re.compile(r"^bytes (\d+)-(\d+)/(\d+|\*)$")
+
+
+class _Again(Exception):
+    """This attempt failed in a way worth another attempt."""
+
+    def __init__(self, reason: str, wait: float | None = None, refused: bool = False) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.wait = wait
+        self.refused = refused
+
+
+class _Fallback(Exception):
+    """Give up on this rendition; try the next one."""
+
+
+def part_path(path: Path) -> Path:
+    return path.with_name(path.name + PART_SUFFIX)
+
+
+def is_complete(path: Path, size: int | None) -> bool:
+    """True when ``path`` exists with the expected size (any size when unknown)."""
+    try:
+        st = path.stat()
+    except OSError:
+        return False
+    return size is None or st.st_size == size
+
+
+@dataclass
+class Downloader:
+    session: requests.Session
+    throttle: Throttle
+    cancel: Cancel
+    policy: RetryPolicy
+    progress: Quiet
+    say: Callable[[str], None]
+    _folders: set[Path] = field(default_factory=set)
+    _sized: set[Path] = field(default_factory=set)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def fetch(self, job: Job) -> Result:
+        """Save ``job``'s media (or find it already saved). Never raises but Cancelled."""
+        for source, path in zip(job.media.sources, job.paths):
+            if is_complete(path, source.size):
+                return Result(job, Status.SKIPPED, path, bytes=path.stat().st_size)
+        notes: list[str] = []
+        error = ""
+        for n, (source, path) in enumerate(zip(job.media.sources, job.paths)):
+            last = n == len(job.paths) - 1
+            try:
+                size = self._fetch(source, path, can_fall_back=not last)
+                return Result(job, Status.SAVED, path, bytes=size, notes=tuple(notes))
+            except _Fallback as exc:
+                notes.append(f"{job.media.id}: {source.ext.upper()} refused ({exc}); trying {job.paths[n + 1].suffix[1:].upper()}")
+                self.say("imgur-dl: " + notes[-1])
+                continue
+            except RemovedError as exc:
+                return Result(job, Status.FAILED, path, error=str(exc))
+            except DownloadError as exc:
+                error = str(exc)
+                break
+        return Result(job, Status.FAILED, job.path, error=error or "no rendition could be fetched",
+                      notes=tuple(notes))
+
+    # -- one rendition ------------------------------------------------------
+
+    def _fetch(self, source: Source, path: Path, *, can_fall_back: bool) -> int:
+        part = part_path(path)
+        self._make_dir(path.parent)
+        self.progress.advance(_size(part))  # a partial file from an earlier run counts
+        failures = 0
+        refusals = 0
+        while True:
+            self.cancel.check()
+            try:
+                return self._attempt(source, path, part)
+            except _Again as again:
+                if self.cancel.is_set():
+                    raise Cancelled("interrupted") from None
+                if again.refused:
+                    refusals += 1
+                    if can_fall_back and refusals >= REFUSALS_BEFORE_FALLBACK:
+                        raise _Fallback(again.reason) from None
+                    if refusals > MAX_REFUSALS:
+                        raise DownloadError(f"{again.reason} (refused {refusals} times)") from None
+                    wait = self.policy.server_wait(again.wait, refusals)
+                    if self.throttle.refused(wait):
+                        self.say(f"imgur-dl: i.imgur.com: {again.reason}; "
+                                 f"waiting {wait:.1f}s, {self.throttle.limit} at a time")
+                else:
+                    failures += 1
+                    if failures > self.policy.retries:
+                        raise DownloadError(f"{again.reason} (after {failures} attempts)") from None
+                    wait = (again.wait if again.wait is not None else self.policy.backoff(failures))
+                    wait = min(wait, self.policy.max_wait)
+                self.cancel.sleep(wait)
+
+    def _attempt(self, source: Source, path: Path, part: Path) -> int:
+        have = _size(part)
+        headers: dict[str, str] = {}
+        etag = _read_etag(part) if have else None
+        if have:
+            headers["Range"] = f"bytes={have}-"
+            if etag:
+                headers["If-Range"] = etag
+        with self.throttle.slot():
+            try:
+                response = self.session.get(source.url, headers=headers, stream=True)
+            except requests.RequestException as exc:
+                if self.cancel.is_set():
+                    raise Cancelled("interrupted") from None
+                raise _Again(describe(exc)) from None
+            with response, self.cancel.tracking(response):
+                size = self._receive(response, source, part, have)
+            self.throttle.succeeded()
+        _publish(part, path)
+        return size
+
+    def _receive(self, response: requests.Response, source: Source, part: Path, have: int) -> int:
+        """Write the body to ``part``; return the file's full size once it is whole."""
+        if response.url.endswith(REMOVED_PATH) and not source.url.endswith(REMOVED_PATH):
+            raise RemovedError("removed from Imgur")
+        status = response.status_code
+        if status == 429:
+            raise _Again("429 Too Many Requests", retry_after(response), refused=True)
+        if status >= 500 or status == 408:
+            raise _Again(f"HTTP {status} {response.reason}", retry_after(response))
+        if status == 416 and have:
+            self._discard(part)  # our partial is not a prefix of the file: start over
+            raise _Again("range not satisfiable; starting over", wait=0)
+        if status not in (200, 206):
+            raise DownloadError(f"HTTP {status} {response.reason}".strip())
+
+        length = _int(response.headers.get("Content-Length"))
+        if status == 206:
+            match = _CONTENT_RANGE.match(response.headers.get("Content-Range", ""))
+            if not match or int(match[1]) != have:
+                self._discard(part)
+                raise _Again("bad Content-Range; starting over", wait=0)
+            total = _int(match[3])
+            offset = have
+        else:
+            total = length
+            offset = 0  # a 200: the whole file, whatever we asked for
+            if have:
+                self.progress.advance(-have)
+        if source.size is not None and total is not None and total != source.size:
+            raise DownloadError(f"server has {total} bytes, the API said {source.size}")
+        if source.size is None and total is not None and not self._announced(part):
+            self.progress.expect(size=total)  # the API did not say; now the server has
+
+        etag = response.headers.get("ETag")
+        received = 0
+        try:
+            with part.open("ab" if offset else "wb") as out:
+                if offset == 0 and etag:
+                    _write_etag(out.fileno(), etag)
+                for chunk in response.iter_content(CHUNK):
+                    if self.cancel.is_set():
+                        raise Cancelled("interrupted")
+                    out.write(chunk)
+                    received += len(chunk)
+                    self.progress.advance(len(chunk))
+                out.flush()
+                os.fsync(out.fileno())
+        except requests.RequestException as exc:
+            if self.cancel.is_set():
+                raise Cancelled("interrupted") from None
+            raise _Again(describe(exc)) from None
+        except OSError as exc:
+            self._discard(part)
+            raise DownloadError(_disk_reason(exc, part)) from None
+
+        size = offset + received
+        expected = total if total is not None else source.size
+        if expected is not None and size < expected:
+            raise _Again(f"connection broke at {size} of {expected} bytes")
+        if (expected is not None and size != expected) or (source.size is not None and size != source.size):
+            self._discard(part)
+            raise DownloadError(f"got {size} bytes, expected {expected if expected is not None else source.size}")
+        return size
+
+    # -- bookkeeping ------------------------------------------------------
+
+    def _make_dir(self, folder: Path) -> None:
+        if folder in self._folders:
+            return
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise DownloadError(_disk_reason(exc, folder)) from None
+        with self._lock:
+            self._folders.add(folder)
+
+    def _announced(self, part: Path) -> bool:
+        """Whether this file's size was already added to the progress total."""
+        with self._lock:
+            if part in self._sized:
+                return True
+            self._sized.add(part)
+            return False
+
+    def _discard(self, part: Path) -> None:
+        """Delete a partial file that cannot be resumed, and take back its progress."""
+        size = _size(part)
+        with contextlib.suppress(OSError):
+            part.unlink()
+        self.progress.advance(-size)
+
+
+def _publish(part: Path, path: Path) -> None:
+    """Move a verified ``.part`` into place: the only way a final name appears."""
+    with contextlib.suppress(OSError, AttributeError):
+        os.removexattr(part, ETAG_XATTR)
+    try:
+        os.replace(part, path)
+    except OSError as exc:
+        raise DownloadError(_disk_reason(exc, path)) from None
+
+
+def _disk_reason(exc: OSError, path: Path) -> str:
+    if exc.errno == errno.ENOSPC:
+        return f"no space left on the device for {path}"
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return f"cannot write {path}: {exc.strerror}"
+    return f"cannot write {path}: {exc.strerror or exc}"
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+def _int(value: str | None) -> int | None:
+    return int(value) if value is not None and value.isdigit() else None
+
+
+def _read_etag(part: Path) -> str | None:
+    try:
+        return os.getxattr(part, ETAG_XATTR).decode("ascii")
+    except (OSError, AttributeError, UnicodeDecodeError):
+        return None
+
+
+def _write_etag(fd: int, etag: str) -> None:
+    # Kept with the partial file so a later run can resume it with If-Range;
+    # where the file system has no extended attributes, resumes use Range alone.
+    with contextlib.suppress(OSError, AttributeError, UnicodeEncodeError):
+        os.setxattr(fd, ETAG_XATTR, etag.encode("ascii"))

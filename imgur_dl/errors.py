@@ -1,0 +1,41 @@
+"""The project's exceptions. The CLI maps each one to a message and an exit code."""
+
+from __future__ import annotations
+
+from imgur_dl.status import ExitStatus
+
+
+class ImgurDLError(Exception):
+    """Base class: an expected failure, reported as one line without a traceback."""
+
+    exit_status = ExitStatus.FAILED
+
+
+class UsageError(ImgurDLError):
+    """Bad command-line input: an unknown option value, a URL we cannot use."""
+
+    exit_status = ExitStatus.USAGE
+
+
+class NotFoundError(ImgurDLError):
+    """Imgur says the album or image does not exist."""
+
+    exit_status = ExitStatus.NOT_FOUND
+
+
+class ApiError(ImgurDLError):
+    """Imgur's API could not answer (after retries and the fallback API)."""
+
+
+class DownloadError(ImgurDLError):
+    """One file could not be downloaded; the message says why."""
+
+
+class RemovedError(DownloadError):
+    """i.imgur.com answered with its 'removed.png' placeholder."""
+
+
+class Cancelled(ImgurDLError):
+    """The run was interrupted (Ctrl-C) while this piece of work was under way."""
+
+    exit_status = ExitStatus.INTERRUPTED

@@ -1,0 +1,97 @@
+"""Typed records that flow between the modules."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+
+
+class Kind(str, Enum):
+    ALBUM = "album"
+    GALLERY = "gallery"  # a gallery post: an album or a single image
+    IMAGE = "image"
+
+
+@dataclass(frozen=True)
+class Target:
+    """What a URL on the command line names."""
+
+    kind: Kind
+    id: str
+    url: str  # as the user gave it
+
+
+@dataclass(frozen=True)
+class Source:
+    """One downloadable rendition of a media item."""
+
+    url: str
+    ext: str  # file extension for this rendition, without the dot
+    size: int | None  # bytes the API reported for this rendition; None when it did not say
+
+
+@dataclass(frozen=True)
+class Media:
+    """One image or video of an album, in album order."""
+
+    id: str
+    index: int  # 1-based position in the album
+    title: str
+    description: str
+    mime_type: str
+    width: int
+    height: int
+    animated: bool
+    created_at: str
+    # Preferred rendition first; later ones are fallbacks (an animation's GIF
+    # when its MP4 keeps being refused).
+    sources: tuple[Source, ...]
+
+    @property
+    def ext(self) -> str:
+        return self.sources[0].ext
+
+
+@dataclass(frozen=True)
+class Album:
+    """An album, or a single image treated as an album of one."""
+
+    id: str
+    title: str
+    description: str
+    url: str
+    created_at: str
+    is_album: bool
+    media: tuple[Media, ...]
+
+
+class Status(str, Enum):
+    SAVED = "saved"
+    SKIPPED = "skipped"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class Job:
+    """One file to fetch: which item, and the final path for each rendition."""
+
+    album: Album
+    media: Media
+    paths: tuple[Path, ...]  # parallel to media.sources
+
+    @property
+    def path(self) -> Path:
+        return self.paths[0]
+
+
+@dataclass(frozen=True)
+class Result:
+    """What became of one job."""
+
+    job: Job
+    status: Status
+    path: Path
+    bytes: int = 0
+    error: str | None = None
+    notes: tuple[str, ...] = field(default=())

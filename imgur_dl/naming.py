@@ -1,0 +1,169 @@
+"""Folder and file names: templates filled from album data, made safe for any disk.
+
+Every piece of text that comes from the network passes through
+:func:`sanitize` before it touches a path, and every path is checked to stay
+inside the output folder.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+from string import Formatter
+
+from imgur_dl.errors import UsageError
+from imgur_dl.models import Album, Media
+
+DEFAULT_DIR = "{album_id} - {album_title}"
+DEFAULT_NAME = "{index}-{id}.{ext}"
+SINGLE_NAME = "{id}.{ext}"  # a lone image (not an album) goes straight into the output folder
+PART_SUFFIX = ".part"
+MAX_COMPONENT_BYTES = 255
+
+FIELDS = {
+    "index": "position in the album, zero-padded to sort (001, 002, ...)",
+    "num": "position in the album, not padded",
+    "count": "number of items in the album",
+    "id": "the image id",
+    "title": "the image title (may be empty)",
+    "ext": "file extension (jpg, png, mp4, ...)",
+    "width": "width in pixels",
+    "height": "height in pixels",
+    "date": "upload date, YYYY-MM-DD",
+    "album_id": "the album id",
+    "album_title": "the album title (may be empty)",
+    "album_date": "album creation date, YYYY-MM-DD",
+}
+
+_UNSAFE = re.compile(r'[/\\:*?"<>|\x00-\x1f\x7f-\x9f]')
+_SPACES = re.compile(r"\s+")
+_WINDOWS_RESERVED = re.compile(r"^(?:CON|PRN|AUX|NUL|COM[0-9]|LPT[0-9])(?:\..*)?$", re.IGNORECASE)
+_DANGLING = " -_."
+
+
+def sanitize(text: str, max_bytes: int = MAX_COMPONENT_BYTES) -> str:
+    """``text`` as one safe path component (never empty, never '.' or '..')."""
+    text = unicodedata.normalize("NFC", text)
+    text = text.encode("utf-8", "replace").decode("utf-8")  # lone surrogates from JSON
+    text = "".join(c for c in text if unicodedata.category(c) not in ("Cc", "Cf", "Cs"))
+    text = _UNSAFE.sub("_", text)
+    text = _SPACES.sub(" ", text).strip()
+    text = text.lstrip(". ").rstrip(". ")  # no hidden files, no '..', no trailing dot (Windows)
+    if _WINDOWS_RESERVED.match(text):
+        text = "_" + text
+    text = truncate_utf8(text, max_bytes).rstrip(". ")
+    return text or "_"
+
+
+def truncate_utf8(text: str, max_bytes: int) -> str:
+    """The longest prefix of ``text`` that is at most ``max_bytes`` of UTF-8."""
+    data = text.encode("utf-8")
+    if len(data) <= max_bytes:
+        return text
+    return data[:max_bytes].decode("utf-8", "ignore")
+
+
+def _date(iso: str) -> str:
+    return iso[:10] if re.match(r"^\d{4}-\d{2}-\d{2}", iso) else ""
+
+
+def index_width(count: int) -> int:
+    """Digits for zero-padded positions: three at least, more for bigger albums."""
+    return max(3, len(str(count)))
+
+
+@dataclass(frozen=True)
+class Template:
+    """A ``--dir`` or ``--name`` template, checked once, filled per item."""
+
+    text: str
+
+    def __post_init__(self) -> None:
+        if not self.text.strip():
+            raise UsageError("a name template cannot be empty")
+        try:
+            names = [name for _, name, _, _ in Formatter().parse(self.text) if name is not None]
+        except ValueError as exc:
+            raise UsageError(f"bad template {self.text!r}: {exc}") from None
+        for name in names:
+            if name not in FIELDS:
+                known = ", ".join("{" + f + "}" for f in FIELDS)
+                raise UsageError(f"unknown field {{{name}}} in template {self.text!r} (known: {known})")
+
+    def render(self, values: dict[str, str | int], *, reserve: int = 0) -> Path:
+        """A relative path: one sanitised component per '/' of the template.
+
+        ``reserve`` bytes are kept free in the last component (for ``.part``).
+        """
+        parts: list[str] = []
+        pieces = [p for p in self.text.split("/") if p.strip()]
+        for n, piece in enumerate(pieces):
+            last = n == len(pieces) - 1
+            parts.append(_render_piece(piece, values, MAX_COMPONENT_BYTES - (reserve if last else 0)))
+        return Path(*parts)
+
+
+def _render_piece(piece: str, values: dict[str, str | int], max_bytes: int) -> str:
+    safe = {k: (sanitize(v) if isinstance(v, str) and v else v) for k, v in values.items()}
+    try:
+        text = piece.format(**safe)
+    except (ValueError, TypeError) as exc:
+        raise UsageError(f"bad template {piece!r}: {exc}") from None
+    names = [name for _, name, _, _ in Formatter().parse(piece) if name]
+    if any(values.get(name) in ("", None) for name in names):
+        text = text.strip(_DANGLING)  # "{album_id} - {album_title}" with no title
+    ext = str(values.get("ext", ""))
+    if ext and text.endswith("." + ext):
+        stem = text[: -len(ext) - 1]
+        return sanitize(truncate_utf8(stem, max_bytes - len(ext) - 1) + "." + ext, max_bytes)
+    return sanitize(text, max_bytes)
+
+
+def fields(album: Album, media: Media | None, ext: str = "") -> dict[str, str | int]:
+    """Template values for one item (``media`` None: the album's own fields only)."""
+    count = len(album.media)
+    index = media.index if media else 0
+    return {
+        "index": str(index).zfill(index_width(count)),
+        "num": index,
+        "count": count,
+        "id": media.id if media else "",
+        "title": media.title if media else "",
+        "ext": ext,
+        "width": media.width if media else 0,
+        "height": media.height if media else 0,
+        "date": _date(media.created_at) if media else "",
+        "album_id": album.id,
+        "album_title": album.title,
+        "album_date": _date(album.created_at),
+    }
+
+
+@dataclass(frozen=True)
+class Namer:
+    """Decides where each item of an album is saved, below ``root``."""
+
+    root: Path
+    dir_template: Template = Template(DEFAULT_DIR)
+    name_template: Template | None = None  # None: DEFAULT_NAME, or SINGLE_NAME for lone images
+
+    def folder(self, album: Album) -> Path:
+        if not album.is_album:
+            return self.root
+        return self._inside(self.root / self.dir_template.render(fields(album, None)))
+
+    def path(self, album: Album, media: Media, ext: str) -> Path:
+        template = self.name_template or Template(DEFAULT_NAME if album.is_album else SINGLE_NAME)
+        relative = template.render(fields(album, media, ext), reserve=len(PART_SUFFIX))
+        return self._inside(self.folder(album) / relative)
+
+    def _inside(self, path: Path) -> Path:
+        # Components are sanitised, so this cannot fail; it is the last line of
+        # defence, and pure (no file-system calls per file).
+        root = os.path.normpath(self.root)
+        if os.path.commonpath([root, os.path.normpath(path)]) != root:
+            raise UsageError(f"refusing to write outside {self.root}: {path}")
+        return path

@@ -1,0 +1,222 @@
+"""HTTP plumbing shared by the API client and the downloader.
+
+One session factory (User-Agent, pool sized to the workers, timeouts always
+on); the retry policy (bounded, exponential backoff with jitter, honouring
+``Retry-After``); a :class:`Throttle` that narrows the number of requests in
+flight when Imgur answers 429 and widens it again on clean answers; and a
+:class:`Cancel` token that Ctrl-C trips to stop every worker at once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import random
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import requests
+from requests.adapters import HTTPAdapter
+
+from imgur_dl import __version__
+from imgur_dl.errors import Cancelled
+
+USER_AGENT = f"imgur-dl/{__version__} python-requests/{requests.__version__}"
+CONNECT_TIMEOUT = 10.0
+
+
+class _Session(requests.Session):
+    """A session no call can forget to give a timeout to."""
+
+    def __init__(self, timeout: tuple[float, float]) -> None:
+        super().__init__()
+        self.timeout = timeout
+
+    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+        kwargs.setdefault("timeout", self.timeout)
+        return super().request(method, url, *args, **kwargs)
+
+
+def make_session(workers: int, read_timeout: float) -> requests.Session:
+    """The one session of a run: shared by every worker thread."""
+    session = _Session((min(CONNECT_TIMEOUT, read_timeout * 2), read_timeout))
+    # Retries are ours (they must resume files and honour Retry-After), so the
+    # adapter makes none; its pool holds a connection per worker and host.
+    adapter = HTTPAdapter(pool_connections=4, pool_maxsize=workers + 2, max_retries=0)
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
+    session.headers["User-Agent"] = USER_AGENT
+    session.headers["Accept"] = "*/*"
+    return session
+
+
+def retry_after(response: requests.Response, now: float | None = None) -> float | None:
+    """Seconds that ``Retry-After`` asks for (delta-seconds or an HTTP date), if any."""
+    value = response.headers.get("Retry-After", "").strip()
+    if not value:
+        return None
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        return None
+    return max(0.0, when.timestamp() - (time.time() if now is None else now))
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How often and how long to wait before trying again."""
+
+    retries: int = 5  # attempts after the first
+    base: float = 0.5  # seconds; doubles per attempt
+    cap: float = 30.0  # longest backoff between attempts
+    max_wait: float = 60.0  # longest Retry-After we honour as given
+
+    def backoff(self, attempt: int) -> float:
+        """Wait before attempt ``attempt`` + 1: exponential, with jitter."""
+        ceiling = min(self.cap, self.base * (2 ** max(0, attempt - 1)))
+        return ceiling / 2 + random.uniform(0, ceiling / 2)
+
+    def server_wait(self, asked: float | None, attempt: int) -> float:
+        """What to wait after a 429 or 503 that asked for ``asked`` seconds."""
+        if asked is None:
+            return self.backoff(attempt)
+        return min(asked, self.max_wait)
+
+
+class Cancel:
+    """Trips once (Ctrl-C); wakes every waiter and breaks every live download."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+        self._lock = threading.Lock()
+        self._live: set[requests.Response] = set()
+
+    def is_set(self) -> bool:
+        return self._event.is_set()
+
+    def check(self) -> None:
+        if self._event.is_set():
+            raise Cancelled("interrupted")
+
+    def sleep(self, seconds: float) -> None:
+        """Wait ``seconds``, or raise :class:`Cancelled` as soon as the run is cancelled."""
+        if self._event.wait(seconds):
+            raise Cancelled("interrupted")
+
+    @contextlib.contextmanager
+    def tracking(self, response: requests.Response) -> Iterator[None]:
+        """While the body of ``response`` is read, a cancel shuts its socket."""
+        with self._lock:
+            self._live.add(response)
+        try:
+            if self._event.is_set():
+                raise Cancelled("interrupted")
+            yield
+        finally:
+            with self._lock:
+                self._live.discard(response)
+
+    def trip(self) -> None:
+        self._event.set()
+        with self._lock:
+            live = list(self._live)
+        for response in live:
+            _shut(response)
+
+
+def _shut(response: requests.Response) -> None:
+    """Break a blocked read from another thread by shutting the socket under it."""
+    connection = getattr(response.raw, "connection", None) or getattr(response.raw, "_connection", None)
+    sock = getattr(connection, "sock", None)
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            # The plain socket's shutdown: it leaves the TLS object alone and
+            # makes the reading thread see end-of-stream at once.
+            socket.socket.shutdown(sock, socket.SHUT_RDWR)
+
+
+class Throttle:
+    """The number of requests allowed in flight: halves on 429, creeps back on success.
+
+    Additive increase, multiplicative decrease, as TCP does: a host that
+    refuses more than a handful of parallel requests still gets every file,
+    and a host that recovers gets the full pool back.
+    """
+
+    def __init__(self, ceiling: int, cancel: Cancel) -> None:
+        self.ceiling = ceiling
+        self.limit = ceiling
+        self._active = 0
+        self._clean = 0
+        self._paused_until = 0.0
+        self._cond = threading.Condition()
+        self._cancel = cancel
+
+    @contextlib.contextmanager
+    def slot(self) -> Iterator[None]:
+        with self._cond:
+            while True:
+                self._cancel.check()
+                wait = self._paused_until - time.monotonic()
+                if wait <= 0 and self._active < self.limit:
+                    break
+                # Bounded waits so a cancel is seen promptly.
+                self._cond.wait(min(wait, 0.2) if wait > 0 else 0.2)
+            self._active += 1
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._active -= 1
+                self._cond.notify_all()
+
+    def refused(self, wait: float) -> bool:
+        """A 429: pause everyone ``wait`` seconds; halve the limit once per pause.
+
+        True when this call began a new pause (the caller says so on stderr).
+        """
+        with self._cond:
+            now = time.monotonic()
+            fresh = now >= self._paused_until
+            if fresh:
+                self.limit = max(1, min(self.limit, self._active) // 2)
+                self._clean = 0
+            self._paused_until = max(self._paused_until, now + wait)
+            self._cond.notify_all()
+            return fresh
+
+    def succeeded(self) -> None:
+        with self._cond:
+            self._clean += 1
+            if self.limit < self.ceiling and self._clean >= self.limit:
+                self.limit += 1
+                self._clean = 0
+                self._cond.notify_all()
+
+
+def describe(exc: BaseException) -> str:
+    """A short reason for a network failure (requests' own texts run to lines)."""
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return "connection timed out"
+    if isinstance(exc, (requests.exceptions.ReadTimeout, TimeoutError)):
+        return "no data before the read timeout"
+    text = str(exc)
+    if "timed out" in text.lower():
+        return "no data before the read timeout"
+    if isinstance(exc, requests.exceptions.SSLError):
+        return "TLS error (is REQUESTS_CA_BUNDLE right?)"
+    if isinstance(exc, requests.exceptions.ProxyError):
+        return "the proxy refused the connection"
+    if isinstance(exc, requests.exceptions.ChunkedEncodingError) or "IncompleteRead" in text:
+        return "connection broke mid-file"
+    if isinstance(exc, requests.exceptions.ConnectionError):
+        return "connection failed" if "reset" not in text.lower() else "connection reset"
+    return type(exc).__name__

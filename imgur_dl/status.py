@@ -1,0 +1,32 @@
+"""Exit codes, in one place. The README documents each of them."""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class ExitStatus(IntEnum):
+    SUCCESS = 0  # every file saved or already present
+    FAILED = 1  # some files (or whole albums) could not be saved
+    USAGE = 2  # bad options, or a URL that is not an Imgur album or image
+    NOT_FOUND = 3  # an album or image does not exist (or is no longer public)
+    INTERRUPTED = 130  # Ctrl-C
+
+    @property
+    def severity(self) -> int:
+        """Rank used to pick the one code that describes a run of many URLs."""
+        return _SEVERITY[self]
+
+
+_SEVERITY = {
+    ExitStatus.SUCCESS: 0,
+    ExitStatus.FAILED: 1,
+    ExitStatus.NOT_FOUND: 2,
+    ExitStatus.USAGE: 3,
+    ExitStatus.INTERRUPTED: 4,
+}
+
+
+def worst(statuses: list[ExitStatus]) -> ExitStatus:
+    """The most severe of ``statuses`` (SUCCESS for none)."""
+    return max(statuses, key=lambda s: s.severity, default=ExitStatus.SUCCESS)

@@ -1,0 +1,63 @@
+"""Turn what people paste into a :class:`Target`. Pure: no network, no disk."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+from imgur_dl.errors import UsageError
+from imgur_dl.models import Kind, Target
+
+_HOSTS = re.compile(r"^(?:(?:www|m)\.)?imgur\.(?:com|io)$")
+_DIRECT_HOSTS = re.compile(r"^i\.imgur\.(?:com|io)$")
+
+# Imgur ids are 5 (old) or 7 characters of [A-Za-z0-9].
+_ID = r"(?P<id>[A-Za-z0-9]{7}|[A-Za-z0-9]{5})"
+# "title-words-" slug before the id, as in /a/my-holiday-photos-AbC1234
+_SLUG = r"(?:[^/]*-)?"
+_TAIL = r"(?:/.*)?$"  # /embed, /all, /layout/grid, /comment/123, ...
+
+_PATH_FORMS: tuple[tuple[re.Pattern[str], Kind], ...] = (
+    (re.compile(rf"^/a/{_SLUG}{_ID}{_TAIL}"), Kind.ALBUM),
+    (re.compile(rf"^/(?:gallery|t/[^/]+|r/[^/]+|topic/[^/]+)/{_SLUG}{_ID}{_TAIL}"), Kind.GALLERY),
+    (re.compile(rf"^/download/{_ID}(?:/.*)?$"), Kind.IMAGE),
+    (re.compile(rf"^/{_SLUG}{_ID}(?:\.[A-Za-z0-9]+)?/?$"), Kind.IMAGE),
+)
+# i.imgur.com/<id>[size letter].<ext>: "AbC1234h.jpg" is AbC1234 at another size.
+_DIRECT = re.compile(rf"^/{_ID}[sbtmlhg]?(?:\.[A-Za-z0-9]+)?/?$")
+
+# Site pages whose name happens to look like an id.
+_RESERVED = frozenset(
+    {"about", "rules", "terms", "legal", "store", "topic", "gallery", "privacy", "emerald", "memegen",
+     "account", "upgrade", "support", "explore", "contact", "welcome", "sitemap", "signin", "signup"}
+)
+
+
+def parse(text: str) -> Target:
+    """The album, gallery post or image that ``text`` names, or :class:`UsageError`."""
+    raw = text.strip()
+    if not raw:
+        raise UsageError("empty URL")
+    candidate = raw if "://" in raw else "https://" + raw
+    try:
+        parts = urlsplit(candidate)
+        port = parts.port
+    except ValueError:
+        raise UsageError(f"not a URL: {raw!r}") from None
+    if parts.scheme.lower() not in ("http", "https"):
+        raise UsageError(f"not an Imgur URL (scheme {parts.scheme!r}): {raw}")
+    host = (parts.hostname or "").lower().rstrip(".")
+    if port not in (None, 80, 443) or not (_HOSTS.match(host) or _DIRECT_HOSTS.match(host)):
+        raise UsageError(f"not an Imgur URL: {raw}")
+    path = parts.path or "/"
+
+    if _DIRECT_HOSTS.match(host):
+        match = _DIRECT.match(path)
+        if match:
+            return Target(Kind.IMAGE, match["id"], raw)
+        # i.imgur.com also answers /a/<id> like imgur.com does
+    for pattern, kind in _PATH_FORMS:
+        match = pattern.match(path)
+        if match and match["id"].lower() not in _RESERVED:
+            return Target(kind, match["id"], raw)
+    raise UsageError(f"this Imgur URL names no album or image: {raw}")

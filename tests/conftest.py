@@ -1,0 +1,78 @@
+"""Fixtures: a running stand-in for Imgur, and ways to run imgur-dl against it."""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import trustme
+
+from imgur_dl.cli import Environment, main
+from tests.standin import Imgur
+
+
+@pytest.fixture(scope="session")
+def ca() -> trustme.CA:
+    return trustme.CA()
+
+
+@pytest.fixture(scope="session")
+def ca_bundle(ca: trustme.CA, tmp_path_factory: pytest.TempPathFactory) -> str:
+    path = tmp_path_factory.mktemp("ca") / "bundle.pem"
+    ca.cert_pem.write_to_path(str(path))
+    return str(path)
+
+
+@pytest.fixture
+def imgur(ca: trustme.CA, ca_bundle: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Imgur]:
+    """A fresh stand-in, with this process's environment pointing at it."""
+    server = Imgur(ca).start()
+    for name, value in server.environ(ca_bundle).items():
+        monkeypatch.setenv(name, value)
+    for name in ("IMGUR_CLIENT_ID", "IMGUR_DL_OUTPUT", "IMGUR_DL_WORKERS", "CURL_CA_BUNDLE"):
+        monkeypatch.delenv(name, raising=False)
+    yield server
+    server.stop()
+
+
+@dataclass
+class Outcome:
+    code: int
+    out: str
+    err: str
+
+    def __str__(self) -> str:  # shown when an assertion fails
+        return f"exit {self.code}\n--- stdout\n{self.out}\n--- stderr\n{self.err}"
+
+
+def run_main(*args: str, stdin: str = "", environ: dict[str, str] | None = None) -> Outcome:
+    """imgur-dl in this process, as a script would see it (no terminal)."""
+    out, err = io.StringIO(), io.StringIO()
+    env = Environment(stdin=io.StringIO(stdin), stdout=out, stderr=err, stderr_isatty=False,
+                      environ=dict(os.environ, **(environ or {})))
+    code = main(list(args), env)
+    return Outcome(int(code), out.getvalue(), err.getvalue())
+
+
+def command() -> list[str]:
+    """The installed console script when there is one, else the module."""
+    script = shutil.which("imgur-dl", path=str(Path(sys.executable).parent))
+    return [script] if script else [sys.executable, "-m", "imgur_dl"]
+
+
+def run_process(*args: str, cwd: Path | None = None, timeout: float = 60) -> Outcome:
+    done = subprocess.run([*command(), *args], capture_output=True, text=True, cwd=cwd,
+                          timeout=timeout, stdin=subprocess.DEVNULL, check=False)
+    return Outcome(done.returncode, done.stdout, done.stderr)
+
+
+def files_under(root: Path) -> dict[str, bytes]:
+    """Every file below ``root``, by relative path."""
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}

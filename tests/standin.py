@@ -1,0 +1,576 @@
+"""A stand-in for Imgur's servers, on 127.0.0.1 only.
+
+It plays ``api.imgur.com``, ``i.imgur.com`` and ``imgur.com`` over HTTPS, and
+is reached the way a user behind a corporate proxy reaches Imgur: it *is* the
+proxy (``HTTPS_PROXY=http://127.0.0.1:<port>``), answers ``CONNECT`` and
+terminates TLS with certificates from a test CA (``REQUESTS_CA_BUNDLE``).
+
+Its answers follow what real Imgur sends: the ``/post/v1`` and ``/3`` JSON
+shapes, error bodies, rate-limit headers, ``Content-Length``, ``ETag`` and
+``Range`` support on the CDN, and the redirect of deleted images to
+``/removed.png``. On top of that it can inject faults per path and attempt
+(429, 503, resets mid-body, stalls, over-capacity answers, a cap on requests
+in flight) and shape the network (latency, per-connection and link rates).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import re
+import socket
+import ssl
+import struct
+import threading
+import time
+from dataclasses import dataclass, field
+from email.utils import formatdate
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from socketserver import _SocketWriter  # type: ignore[attr-defined]
+from typing import Any, Callable
+from urllib.parse import parse_qs, urlsplit
+
+import trustme
+
+HOSTS = ("api.imgur.com", "i.imgur.com", "imgur.com", "www.imgur.com", "m.imgur.com")
+CLIENT_IDS = {"546c25a59c58ad7"}
+REMOVED_PNG = b"\x89PNG\r\n\x1a\n" + bytes(495)  # Imgur's placeholder is a 503-byte PNG
+_MAGIC = {"jpg": b"\xff\xd8\xff\xe0", "jpeg": b"\xff\xd8\xff\xe0", "png": b"\x89PNG\r\n\x1a\n",
+          "gif": b"GIF89a", "mp4": b"\x00\x00\x00\x18ftypmp42"}
+_MIME = {"jpg": "image/jpeg", "jpeg": "image/jpeg", "png": "image/png", "gif": "image/gif",
+         "mp4": "video/mp4"}
+CREATED = "2024-05-17T12:34:56Z"
+
+
+def fake_bytes(seed: str, size: int, ext: str) -> bytes:
+    """Deterministic file content of ``size`` bytes that starts like a real ``ext`` file."""
+    magic = _MAGIC.get(ext, b"")
+    body = random.Random(seed).randbytes(max(0, size - len(magic)))
+    return (magic + body)[:size]
+
+
+@dataclass
+class Image:
+    id: str
+    data: bytes
+    ext: str = "jpeg"  # as the v1 API spells it
+    title: str = ""
+    description: str = ""
+    width: int = 640
+    height: int = 480
+    animated: bool = False
+    mp4: bytes | None = None  # an animated GIF's MP4 rendition
+    removed: bool = False  # listed by the API, but the CDN answers removed.png
+    in_gallery: bool = False
+
+    @property
+    def mime(self) -> str:
+        return _MIME[self.ext]
+
+    def rendition(self, ext: str) -> tuple[bytes, str] | None:
+        """(body, content type) that i.imgur.com serves for ``<id>.<ext>``."""
+        if ext == "mp4":
+            if self.mp4 is not None:
+                return self.mp4, "video/mp4"
+            return (self.data, "video/mp4") if self.ext == "mp4" else None
+        if ext in ("jpg", "jpeg", "png", "gif", "webp") or ext == self.ext:
+            return self.data, self.mime  # the CDN serves an image under any image extension
+        return None
+
+
+@dataclass
+class AlbumData:
+    id: str
+    title: str = ""
+    description: str = ""
+    images: list[Image] = field(default_factory=list)
+    in_gallery: bool = False
+
+
+@dataclass
+class Fault:
+    """One injected misbehaviour. ``attempts``: which requests to the path (1-based) get it."""
+
+    kind: str  # status | reset | stall | ignore_range
+    host: str = "i.imgur.com"
+    path: str = ".*"  # regular expression on the path (no query)
+    attempts: set[int] | None = None  # None: every attempt
+    status: int = 0
+    headers: dict[str, str] = field(default_factory=dict)
+    body: bytes = b""
+    after: int = 0  # reset/stall: body bytes sent first (negative: that fraction of the body, x1000)
+
+    def applies(self, host: str, path: str, attempt: int) -> bool:
+        return (host == self.host and re.fullmatch(self.path, path) is not None
+                and (self.attempts is None or attempt in self.attempts))
+
+
+@dataclass
+class Shaping:
+    """A simulated network: latency before each answer, rate per connection and per link."""
+
+    delay: float = 0.0  # seconds before each answer
+    conn_rate: float = 0.0  # bytes per second per connection; 0 = unlimited
+    link_rate: float = 0.0  # bytes per second for everything; 0 = unlimited
+
+
+class _Link:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.free_at = 0.0
+
+
+class Imgur:
+    """The stand-in: content, faults, shaping, and what it saw."""
+
+    def __init__(self, ca: trustme.CA | None = None) -> None:
+        self.ca = ca or trustme.CA()
+        cert = self.ca.issue_cert(*HOSTS)
+        self.tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        cert.configure_cert(self.tls)
+        self.albums: dict[str, AlbumData] = {}
+        self.images: dict[str, Image] = {}
+        self.faults: list[Fault] = []
+        self.shaping = Shaping()
+        self.inflight_limit: int | None = None  # i.imgur.com answers 429 above this
+        self.gate: int | None = None  # hold CDN answers until this many are in flight
+        self.gate_timeout = 5.0
+        self.stall_limit = 60.0  # a stall never outlives this, nor the server
+        self.log: list[tuple[str, str, str, dict[str, str]]] = []  # host, method, path, headers
+        self.connects = 0
+        self._attempts: dict[tuple[str, str], int] = {}
+        self._cond = threading.Condition()
+        self.inflight = 0
+        self.peak_inflight = 0
+        self.stalled = 0
+        self.stopping = threading.Event()
+        self._link = _Link()
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # -- content ------------------------------------------------------------
+
+    def add_image(self, image_id: str, size: int = 2000, ext: str = "jpeg", **kw: Any) -> Image:
+        image = Image(image_id, fake_bytes(image_id, size, ext), ext, **kw)
+        if image.animated and image.ext == "gif" and image.mp4 is None:
+            image.mp4 = fake_bytes(image_id + ".mp4", max(1, size // 4), "mp4")
+        self.images[image_id] = image
+        return image
+
+    def add_album(self, album_id: str, count: int = 3, size: int = 2000, title: str = "",
+                  images: list[Image] | None = None, **kw: Any) -> AlbumData:
+        if images is None:
+            images = [self.add_image(f"{album_id[:3]}{n:04d}"[-7:].rjust(7, "x"), size=size + n)
+                      for n in range(count)]
+        album = AlbumData(album_id, title=title, images=images, **kw)
+        self.albums[album_id] = album
+        return album
+
+    # -- running ------------------------------------------------------------
+
+    def start(self) -> Imgur:
+        server = _Server(("127.0.0.1", 0), _Handler)
+        server.imgur = self
+        self._server = server
+        self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
+                                        daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.stopping.set()
+        with self._cond:
+            self._cond.notify_all()
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+
+    @property
+    def proxy_url(self) -> str:
+        assert self._server is not None
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    def environ(self, bundle_path: str) -> dict[str, str]:
+        """The variables a client needs to reach the stand-in."""
+        return {"HTTPS_PROXY": self.proxy_url, "https_proxy": self.proxy_url,
+                "HTTP_PROXY": self.proxy_url, "http_proxy": self.proxy_url,
+                "REQUESTS_CA_BUNDLE": bundle_path, "NO_PROXY": "", "no_proxy": ""}
+
+    # -- what it saw --------------------------------------------------------
+
+    def requests_to(self, host: str, path_regex: str = ".*") -> list[tuple[str, str, str, dict[str, str]]]:
+        return [e for e in list(self.log) if e[0] == host and re.fullmatch(path_regex, e[2])]
+
+    def wait_until(self, predicate: Callable[[Imgur], bool], timeout: float = 10.0) -> bool:
+        """Block until ``predicate(self)`` holds (checked whenever the state changes)."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while not predicate(self):
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._cond.wait(left)
+        return True
+
+    def _changed(self, **deltas: int) -> None:
+        with self._cond:
+            for name, delta in deltas.items():
+                setattr(self, name, getattr(self, name) + delta)
+            self.peak_inflight = max(self.peak_inflight, self.inflight)
+            self._cond.notify_all()
+
+    def _attempt(self, host: str, path: str) -> int:
+        with self._cond:
+            key = (host, path)
+            self._attempts[key] = self._attempts.get(key, 0) + 1
+            return self._attempts[key]
+
+    def _fault(self, host: str, path: str, attempt: int) -> Fault | None:
+        for fault in list(self.faults):
+            if fault.applies(host, path, attempt):
+                return fault
+        return None
+
+    # -- answers ------------------------------------------------------------
+
+    def answer(self, h: _Handler, host: str, method: str, target: str) -> None:
+        parts = urlsplit(target)
+        path = parts.path
+        headers = {k.lower(): v for k, v in h.headers.items()}
+        self.log.append((host, method, path, headers))
+        attempt = self._attempt(host, path)
+        if host == "i.imgur.com":
+            self._changed(inflight=1)
+            try:
+                self._cdn(h, method, path, headers, attempt)
+            finally:
+                self._changed(inflight=-1)
+            return
+        if self.shaping.delay:
+            time.sleep(self.shaping.delay)
+        fault = self._fault(host, path, attempt)
+        if fault is not None and fault.kind == "status":
+            h.reply(fault.status, fault.body, {"Content-Type": "application/json", **fault.headers})
+            return
+        if host == "api.imgur.com":
+            self._api(h, path, parse_qs(parts.query), headers)
+        else:
+            self._site(h, path)
+
+    def _api(self, h: _Handler, path: str, query: dict[str, list[str]], headers: dict[str, str]) -> None:
+        limits = {
+            "X-RateLimit-UserLimit": "2000", "X-RateLimit-UserRemaining": "1987",
+            "X-RateLimit-UserReset": str(int(time.time()) + 3600),
+            "X-RateLimit-ClientLimit": "12500", "X-RateLimit-ClientRemaining": "12311",
+            "Content-Type": "application/json", "Access-Control-Allow-Origin": "*",
+            "Cache-Control": "no-store, no-cache, must-revalidate",
+        }
+        auth = headers.get("authorization", "")
+        client_id = auth[len("Client-ID "):] if auth.startswith("Client-ID ") else query.get("client_id", [""])[0]
+        v3 = path.startswith("/3/")
+        if client_id not in CLIENT_IDS:
+            body = _v3_error("Invalid client_id", path, 403) if v3 else _v1_error(403, "Forbidden", "Invalid client_id")
+            h.reply(403, body, limits)
+            return
+        m = re.fullmatch(r"/post/v1/(albums|media|posts)/([A-Za-z0-9]+)", path)
+        if m:
+            found = self._v1(m[1], m[2])
+            if found is None:
+                h.reply(404, _v1_error(404, "Not Found", "Not Found"), limits)
+            else:
+                h.reply(200, json.dumps(found).encode(), limits)
+            return
+        m = re.fullmatch(r"/3/(album|image)/([A-Za-z0-9]+)", path)
+        if m:
+            found = self._v3(m[1], m[2])
+            if found is None:
+                what = "an album" if m[1] == "album" else "an image"
+                h.reply(404, _v3_error(f"Unable to find {what} with the id, {m[2]}", path, 404), limits)
+            else:
+                h.reply(200, json.dumps({"data": found, "success": True, "status": 200}).encode(), limits)
+            return
+        h.reply(404, _v1_error(404, "Not Found", "Not Found"), limits)
+
+    def _v1(self, kind: str, item_id: str) -> dict[str, Any] | None:
+        if kind == "albums" and item_id in self.albums:
+            return _v1_post(self.albums[item_id], "a")
+        if kind == "media" and item_id in self.images:
+            return _v1_single(self.images[item_id])
+        if kind == "posts":
+            album = self.albums.get(item_id)
+            if album is not None and album.in_gallery:
+                return _v1_post(album, "gallery")
+            image = self.images.get(item_id)
+            if image is not None and image.in_gallery:
+                return _v1_single(image)
+        return None
+
+    def _v3(self, kind: str, item_id: str) -> dict[str, Any] | None:
+        if kind == "album" and item_id in self.albums:
+            album = self.albums[item_id]
+            return {
+                "id": album.id, "title": album.title or None, "description": album.description or None,
+                "datetime": 1715949296, "cover": album.images[0].id if album.images else None,
+                "cover_edited": None, "cover_width": 640, "cover_height": 480, "account_url": None,
+                "account_id": None, "privacy": "hidden", "layout": "blog", "views": 4321,
+                "link": f"https://imgur.com/a/{album.id}", "favorite": False, "nsfw": False,
+                "section": None, "images_count": len(album.images), "in_gallery": album.in_gallery,
+                "is_ad": False, "include_album_ads": False, "is_album": True,
+                "images": [_v3_image(i) for i in album.images],
+            }
+        if kind == "image" and item_id in self.images:
+            return _v3_image(self.images[item_id])
+        return None
+
+    def _site(self, h: _Handler, path: str) -> None:
+        m = re.fullmatch(r"/(?:a/|gallery/)?([A-Za-z0-9]{5,7})/?", path)
+        if m and (m[1] in self.albums or m[1] in self.images):
+            page = f"<!doctype html><html><head><title>Imgur</title><meta property=\"og:url\" content=\"https://imgur.com{path}\"></head><body></body></html>"
+            h.reply(200, page.encode(), {"Content-Type": "text/html; charset=utf-8"})
+        else:
+            h.reply(404, b"<!doctype html><html><head><title>imgur: the simple 404 page</title></head><body>Zoinks! You've taken a wrong turn.</body></html>",
+                    {"Content-Type": "text/html; charset=utf-8"})
+
+    def _cdn(self, h: _Handler, method: str, path: str, headers: dict[str, str], attempt: int) -> None:
+        if self.gate:
+            self.wait_until(lambda s: s.peak_inflight >= (s.gate or 0) or s.stopping.is_set(),
+                            timeout=self.gate_timeout)
+        if self.shaping.delay:
+            time.sleep(self.shaping.delay)
+        if self.inflight_limit is not None and self.inflight > self.inflight_limit:
+            h.reply(429, b"", {"Content-Type": "text/plain"})
+            return
+        fault = self._fault("i.imgur.com", path, attempt)
+        if fault is not None and fault.kind == "status":
+            h.reply(fault.status, fault.body, {"Content-Type": "text/html", **fault.headers})
+            return
+        if path == "/removed.png":
+            h.reply(200, REMOVED_PNG, _cdn_headers(REMOVED_PNG, "image/png"), head=method == "HEAD")
+            return
+        m = re.fullmatch(r"/([A-Za-z0-9]{5,7})[sbtmlhg]?\.([a-z0-9]+)", path)
+        image = self.images.get(m[1]) if m else None
+        served = image.rendition(m[2]) if image and m and not image.removed else None
+        if served is None:
+            # Deleted and unknown images alike: a redirect to the placeholder.
+            h.reply(302, b"", {"Location": "https://i.imgur.com/removed.png", "Content-Type": "text/html"})
+            return
+        data, mime = served
+        extra = _cdn_headers(data, mime)
+        start, status = 0, 200
+        wanted = headers.get("range")
+        if_range = headers.get("if-range")
+        honour = fault is None or fault.kind != "ignore_range"
+        if wanted and honour and (if_range is None or if_range == extra["ETag"]):
+            rm = re.fullmatch(r"bytes=(\d+)-(\d*)", wanted.strip())
+            if rm:
+                start = int(rm[1])
+                end = int(rm[2]) if rm[2] else len(data) - 1
+                if start >= len(data):
+                    h.reply(416, b"", {"Content-Range": f"bytes */{len(data)}", "Content-Type": mime})
+                    return
+                extra["Content-Range"] = f"bytes {start}-{min(end, len(data) - 1)}/{len(data)}"
+                data = data[start:end + 1]
+                status = 206
+        if fault is not None and fault.kind in ("reset", "stall"):
+            cut = fault.after if fault.after >= 0 else len(data) * -fault.after // 1000
+            h.reply(status, data, extra, cut=cut, then=fault.kind)
+            return
+        h.reply(status, data, extra, head=method == "HEAD")
+
+    def pace(self, conn: dict[str, float], size: int) -> None:
+        """Sleep as long as ``size`` bytes take on this connection and on the link."""
+        s = self.shaping
+        if not (s.conn_rate or s.link_rate):
+            return
+        now = time.monotonic()
+        finish = now
+        if s.conn_rate:
+            finish = max(now, conn.get("free_at", 0.0)) + size / s.conn_rate
+        if s.link_rate:
+            with self._link.lock:
+                self._link.free_at = max(now, self._link.free_at) + size / s.link_rate
+                finish = max(finish, self._link.free_at)
+        conn["free_at"] = finish
+        if finish > now:
+            time.sleep(finish - now)
+
+
+def _cdn_headers(data: bytes, mime: str) -> dict[str, str]:
+    digest = hashlib.md5(data).hexdigest()  # noqa: S324 - an ETag, as the CDN makes it
+    return {
+        "Content-Type": mime, "ETag": f'"{digest}"', "Accept-Ranges": "bytes",
+        "Last-Modified": "Fri, 17 May 2024 12:34:56 GMT", "Cache-Control": "public, max-age=31536000",
+        "Access-Control-Allow-Origin": "*", "Server": "cat factory 1.0", "X-Cache": "HIT",
+        "Age": "2044",
+    }
+
+
+def _v1_error(code: int, status: str, detail: str) -> bytes:
+    ident = f"legacy-api-{random.randrange(16**10):010x}-x{random.randrange(16**4):04x}/Zq{random.randrange(10**6)}"
+    return json.dumps({"errors": [{"id": ident, "code": str(code), "status": status, "detail": detail}]}).encode()
+
+
+def _v3_error(message: str, path: str, status: int) -> bytes:
+    return json.dumps({"data": {"error": message, "request": path, "method": "GET"},
+                       "success": False, "status": status}).encode()
+
+
+def over_capacity(status: int = 403) -> bytes:
+    """The body Imgur's API sends when it sheds load."""
+    return json.dumps({"data": {"error": "Imgur is temporarily over capacity. Please try again later."},
+                       "success": False, "status": status}).encode()
+
+
+def too_many_requests() -> bytes:
+    return _v1_error(429, "Too Many Requests", "Too Many Requests")
+
+
+def _v1_media(image: Image) -> dict[str, Any]:
+    return {
+        "id": image.id, "account_id": 0, "mime_type": image.mime,
+        "type": "video" if image.ext == "mp4" else "image", "name": "", "basename": "",
+        "url": f"https://i.imgur.com/{image.id}.{image.ext}", "ext": image.ext,
+        "width": image.width, "height": image.height, "size": len(image.data),
+        "metadata": {"title": image.title, "description": image.description,
+                     "is_animated": image.animated, "is_looping": image.animated, "duration": 0,
+                     "has_sound": False},
+        "created_at": CREATED, "updated_at": None,
+    }
+
+
+def _v1_post(album: AlbumData, kind: str) -> dict[str, Any]:
+    return {
+        "id": album.id, "account_id": 0, "title": album.title, "description": album.description,
+        "view_count": 4321, "upvote_count": 0, "downvote_count": 0, "point_count": 0,
+        "image_count": len(album.images), "comment_count": 0, "favorite_count": 0,
+        "virality": 0, "score": 0, "in_most_viral": False, "is_album": True, "is_mature": False,
+        "cover_id": album.images[0].id if album.images else "", "created_at": CREATED,
+        "updated_at": None, "url": f"https://imgur.com/{kind}/{album.id}", "privacy": "hidden",
+        "vote": None, "favorite": False, "is_ad": False, "ad_type": 0, "ad_url": "",
+        "include_album_ads": False, "shared_with_community": album.in_gallery, "is_pending": False,
+        "platform": "web", "media": [_v1_media(i) for i in album.images], "display": [],
+    }
+
+
+def _v1_single(image: Image) -> dict[str, Any]:
+    post = _v1_post(AlbumData(image.id, title=image.title, images=[image]), "gallery")
+    post.update({"is_album": False, "url": f"https://imgur.com/{image.id}"})
+    return post
+
+
+def _v3_image(image: Image) -> dict[str, Any]:
+    ext = "jpg" if image.ext == "jpeg" else image.ext
+    data: dict[str, Any] = {
+        "id": image.id, "title": image.title or None, "description": image.description or None,
+        "datetime": 1715949296, "type": image.mime, "animated": image.animated,
+        "width": image.width, "height": image.height, "size": len(image.data), "views": 321,
+        "bandwidth": 321 * len(image.data), "vote": None, "favorite": False, "nsfw": None,
+        "section": None, "account_url": None, "account_id": None, "is_ad": False,
+        "in_most_viral": False, "has_sound": False, "tags": [], "ad_type": 0, "ad_url": "",
+        "edited": "0", "in_gallery": image.in_gallery, "link": f"https://i.imgur.com/{image.id}.{ext}",
+    }
+    if image.animated and image.mp4 is not None:
+        data.update({"mp4": f"https://i.imgur.com/{image.id}.mp4", "gifv": f"https://i.imgur.com/{image.id}.gifv",
+                     "hls": f"https://i.imgur.com/{image.id}.m3u8", "mp4_size": len(image.mp4), "looping": True})
+    return data
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 256
+    imgur: Imgur
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        pass  # clients that hang up mid-answer are part of the game
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: _Server
+    tunnel_host: str | None = None
+
+    def setup(self) -> None:
+        super().setup()
+        self.conn_state: dict[str, float] = {}
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        pass
+
+    def do_CONNECT(self) -> None:
+        imgur = self.server.imgur
+        host, _, port = self.path.partition(":")
+        if host not in HOSTS or port != "443":
+            self.reply(403, b"proxy: only Imgur here", {"Content-Type": "text/plain"})
+            self.close_connection = True
+            return
+        imgur._changed(connects=1)
+        self.send_response(200, "Connection established")
+        self.end_headers()
+        try:
+            tls = imgur.tls.wrap_socket(self.connection, server_side=True)
+        except (ssl.SSLError, OSError):
+            self.close_connection = True
+            return
+        self.connection = self.request = tls
+        self.rfile = tls.makefile("rb", self.rbufsize)
+        self.wfile = _SocketWriter(tls)
+        self.tunnel_host = host
+        self.close_connection = False
+
+    def _route(self, method: str) -> None:
+        if self.tunnel_host is not None:
+            host, target = self.tunnel_host, self.path
+        else:  # a plain-HTTP proxy request: absolute URL
+            parts = urlsplit(self.path)
+            host, target = parts.hostname or "", parts.path + (f"?{parts.query}" if parts.query else "")
+        if host in ("www.imgur.com", "m.imgur.com"):
+            host = "imgur.com"
+        self.server.imgur.answer(self, host, method, target)
+
+    def do_GET(self) -> None:
+        self._route("GET")
+
+    def do_HEAD(self) -> None:
+        self._route("HEAD")
+
+    def reply(self, status: int, body: bytes, headers: dict[str, str], *, head: bool = False,
+              cut: int | None = None, then: str = "") -> None:
+        """Send an answer; with ``cut``, only that much body, then a reset or a stall."""
+        self.send_response(status)
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Date", formatdate(usegmt=True))
+        self.end_headers()
+        if head:
+            return
+        imgur = self.server.imgur
+        sent = body if cut is None else body[:cut]
+        step = 16 * 1024
+        for offset in range(0, len(sent), step):
+            chunk = sent[offset:offset + step]
+            imgur.pace(self.conn_state, len(chunk))
+            self.wfile.write(chunk)
+        if cut is None:
+            return
+        self.close_connection = True
+        if then == "stall":
+            imgur._changed(stalled=1)
+            try:
+                imgur.stopping.wait(imgur.stall_limit)
+            finally:
+                imgur._changed(stalled=-1)
+        # An abrupt close: RST, as a CDN edge that drops the connection.
+        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.connection.close()
+
+    def finish(self) -> None:
+        try:
+            super().finish()
+        except OSError:
+            pass
+        try:
+            self.connection.close()
+        except OSError:
+            pass

@@ -1,0 +1,168 @@
+"""Downloading albums, gallery posts and images end to end, through the stand-in."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import files_under, run_main
+from tests.standin import Imgur
+
+
+def test_album_downloads_every_file_in_order(imgur: Imgur, tmp_path: Path) -> None:
+    album = imgur.add_album("AbC1234", count=5, title="Summer trip")
+    result = run_main("-o", str(tmp_path), "https://imgur.com/a/AbC1234")
+    assert result.code == 0, result
+    folder = tmp_path / "AbC1234 - Summer trip"
+    expected = {f"{n:03d}-{img.id}.jpg": img.data for n, img in enumerate(album.images, 1)}
+    assert files_under(folder) == expected
+    assert "5 saved, 0 skipped, 0 failed" in result.err
+    assert result.out == ""  # stdout is for data only
+
+
+def test_rerun_downloads_nothing_and_exits_0(imgur: Imgur, tmp_path: Path) -> None:
+    imgur.add_album("AbC1234", count=4)
+    assert run_main("-o", str(tmp_path), "imgur.com/a/AbC1234").code == 0
+    fetched = len(imgur.requests_to("i.imgur.com"))
+    again = run_main("-o", str(tmp_path), "imgur.com/a/AbC1234")
+    assert again.code == 0, again
+    assert "0 saved, 4 skipped, 0 failed" in again.err
+    assert len(imgur.requests_to("i.imgur.com")) == fetched
+
+
+def test_wrong_sized_file_is_fetched_again(imgur: Imgur, tmp_path: Path) -> None:
+    album = imgur.add_album("AbC1234", count=2)
+    assert run_main("-o", str(tmp_path), "imgur.com/a/AbC1234").code == 0
+    target = tmp_path / "AbC1234" / f"001-{album.images[0].id}.jpg"
+    target.write_bytes(b"truncated")
+    result = run_main("-o", str(tmp_path), "imgur.com/a/AbC1234")
+    assert result.code == 0, result
+    assert "1 saved, 1 skipped" in result.err
+    assert target.read_bytes() == album.images[0].data
+
+
+def test_album_without_title_is_named_by_id(imgur: Imgur, tmp_path: Path) -> None:
+    imgur.add_album("AbC1234", count=1)
+    assert run_main("-o", str(tmp_path), "imgur.com/a/AbC1234").code == 0
+    assert [p.name for p in tmp_path.iterdir()] == ["AbC1234"]
+
+
+def test_single_image_goes_into_the_output_folder(imgur: Imgur, tmp_path: Path) -> None:
+    image = imgur.add_image("XyZ9876", size=5000, ext="png")
+    result = run_main("-o", str(tmp_path), "https://i.imgur.com/XyZ9876h.jpg")
+    assert result.code == 0, result
+    assert files_under(tmp_path) == {"XyZ9876.png": image.data}
+
+
+def test_gallery_post_that_is_an_album(imgur: Imgur, tmp_path: Path) -> None:
+    album = imgur.add_album("GaL1234", count=2, title="Posted", in_gallery=True)
+    result = run_main("-o", str(tmp_path), "https://imgur.com/gallery/cats-and-dogs-GaL1234")
+    assert result.code == 0, result
+    assert sorted(files_under(tmp_path)) == [f"GaL1234 - Posted/{n:03d}-{i.id}.jpg"
+                                             for n, i in enumerate(album.images, 1)]
+
+
+def test_gallery_post_that_is_a_single_image(imgur: Imgur, tmp_path: Path) -> None:
+    image = imgur.add_image("PoSt123", in_gallery=True)
+    result = run_main("-o", str(tmp_path), "https://imgur.com/t/funny/PoSt123")
+    assert result.code == 0, result
+    assert files_under(tmp_path) == {"PoSt123.jpg": image.data}
+
+
+def test_several_urls_each_album_in_its_own_folder(imgur: Imgur, tmp_path: Path) -> None:
+    imgur.add_album("AAAAAAA", count=2, title="one")
+    imgur.add_album("BBBBBBB", count=3, title="two")
+    result = run_main("-o", str(tmp_path), "imgur.com/a/AAAAAAA", "https://imgur.io/a/BBBBBBB",
+                      "imgur.com/a/AAAAAAA")
+    assert result.code == 0, result
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["AAAAAAA - one", "BBBBBBB - two"]
+    assert "5 saved" in result.err
+
+
+def test_not_found_says_so_creates_nothing_and_exits_3(imgur: Imgur, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    result = run_main("-o", str(out), "https://imgur.com/a/NoSuchA")
+    assert result.code == 3, result
+    assert "not found" in result.err
+    assert "Traceback" not in result.err
+    assert not out.exists()
+    # "not found" is an answer, not a failure: the v3 API is not asked
+    assert imgur.requests_to("api.imgur.com", "/3/.*") == []
+
+
+def test_one_missing_album_does_not_stop_the_others(imgur: Imgur, tmp_path: Path) -> None:
+    imgur.add_album("AAAAAAA", count=2)
+    result = run_main("-o", str(tmp_path), "imgur.com/a/NoSuchA", "imgur.com/a/AAAAAAA")
+    assert result.code == 3, result
+    assert len(files_under(tmp_path)) == 2
+
+
+def test_removed_image_is_named_and_counted_failed(imgur: Imgur, tmp_path: Path) -> None:
+    album = imgur.add_album("AbC1234", count=3)
+    album.images[1].removed = True
+    result = run_main("-o", str(tmp_path), "imgur.com/a/AbC1234")
+    assert result.code == 1, result
+    gone = album.images[1].id
+    assert f"{gone}: removed from Imgur" in result.err
+    assert "2 saved, 0 skipped, 1 failed" in result.err
+    names = sorted(files_under(tmp_path))
+    assert len(names) == 2
+    assert not any(gone in n for n in names)  # neither the placeholder nor a .part
+
+
+def test_animated_gif_comes_as_mp4_by_default(imgur: Imgur, tmp_path: Path) -> None:
+    gif = imgur.add_image("AnIm123", size=40_000, ext="gif", animated=True)
+    imgur.add_album("AbC1234", images=[gif])
+    assert run_main("-o", str(tmp_path), "imgur.com/a/AbC1234").code == 0
+    assert files_under(tmp_path) == {"AbC1234/001-AnIm123.mp4": gif.mp4}
+
+
+def test_gif_flag_keeps_the_gif(imgur: Imgur, tmp_path: Path) -> None:
+    gif = imgur.add_image("AnIm123", size=40_000, ext="gif", animated=True)
+    imgur.add_album("AbC1234", images=[gif])
+    assert run_main("--gif", "-o", str(tmp_path), "imgur.com/a/AbC1234").code == 0
+    assert files_under(tmp_path) == {"AbC1234/001-AnIm123.gif": gif.data}
+
+
+def test_api_is_asked_with_the_client_id(imgur: Imgur, tmp_path: Path) -> None:
+    imgur.add_album("AbC1234", count=1)
+    assert run_main("-o", str(tmp_path), "imgur.com/a/AbC1234").code == 0
+    (_, _, path, headers), = imgur.requests_to("api.imgur.com")
+    assert path == "/post/v1/albums/AbC1234"
+    assert headers["authorization"] == "Client-ID 546c25a59c58ad7"
+    assert headers["user-agent"].startswith("imgur-dl/")
+    assert imgur.requests_to("imgur.com") == []  # no page scraping
+
+
+def test_bad_client_id_is_a_clear_error(imgur: Imgur, tmp_path: Path) -> None:
+    imgur.add_album("AbC1234", count=1)
+    result = run_main("--client-id", "nope", "-o", str(tmp_path), "imgur.com/a/AbC1234")
+    assert result.code == 1, result
+    assert "Invalid client_id" in result.err
+    assert len(result.err.strip().splitlines()) <= 2
+
+
+def test_client_id_from_the_environment(imgur: Imgur, tmp_path: Path) -> None:
+    imgur.add_album("AbC1234", count=1)
+    result = run_main("-o", str(tmp_path), "imgur.com/a/AbC1234", environ={"IMGUR_CLIENT_ID": "other00"})
+    assert result.code == 1  # the stand-in knows only the default id
+    assert imgur.requests_to("api.imgur.com")[0][3]["authorization"] == "Client-ID other00"
+
+
+@pytest.mark.parametrize("broken", ["v1-500", "v1-garbage"])
+def test_falls_back_to_the_v3_api(imgur: Imgur, tmp_path: Path, broken: str) -> None:
+    from tests.standin import Fault
+
+    gif = imgur.add_image("AnIm123", size=9000, ext="gif", animated=True, title="moving")
+    album = imgur.add_album("AbC1234", count=2, title="Fallback")
+    album.images.append(gif)
+    body = b"<html>oops</html>" if broken == "v1-garbage" else b'{"errors":[]}'
+    status = 200 if broken == "v1-garbage" else 500
+    imgur.faults.append(Fault("status", host="api.imgur.com", path="/post/v1/.*", status=status, body=body))
+    result = run_main("--retries", "1", "-o", str(tmp_path), "imgur.com/a/AbC1234")
+    assert result.code == 0, result
+    assert imgur.requests_to("api.imgur.com", "/3/album/AbC1234")
+    got = files_under(tmp_path / "AbC1234 - Fallback")
+    assert got[f"001-{album.images[0].id}.jpg"] == album.images[0].data
+    assert got["003-AnIm123.mp4"] == gif.mp4

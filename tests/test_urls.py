@@ -1,0 +1,83 @@
+"""Every way people paste Imgur links, and what is refused."""
+
+from __future__ import annotations
+
+import pytest
+
+from imgur_dl.errors import UsageError
+from imgur_dl.models import Kind
+from imgur_dl.urls import parse
+
+ACCEPTED = [
+    # albums
+    ("https://imgur.com/a/AbC1234", Kind.ALBUM, "AbC1234"),
+    ("http://imgur.com/a/AbC1234", Kind.ALBUM, "AbC1234"),
+    ("imgur.com/a/AbC1234", Kind.ALBUM, "AbC1234"),
+    ("www.imgur.com/a/AbC1234/", Kind.ALBUM, "AbC1234"),
+    ("https://m.imgur.com/a/AbC1234#comments", Kind.ALBUM, "AbC1234"),
+    ("https://imgur.com/a/AbC1234?third_party=1", Kind.ALBUM, "AbC1234"),
+    ("https://imgur.io/a/AbC1234", Kind.ALBUM, "AbC1234"),
+    ("https://imgur.com/a/TcBmP", Kind.ALBUM, "TcBmP"),
+    ("https://imgur.com/a/my-summer-holiday-photos-AbC1234", Kind.ALBUM, "AbC1234"),
+    ("https://imgur.com/a/AbC1234/embed", Kind.ALBUM, "AbC1234"),
+    ("https://IMGUR.COM/a/AbC1234", Kind.ALBUM, "AbC1234"),
+    ("  https://imgur.com/a/AbC1234  ", Kind.ALBUM, "AbC1234"),
+    ("https://i.imgur.com/a/AbC1234", Kind.ALBUM, "AbC1234"),
+    # gallery posts
+    ("https://imgur.com/gallery/AbC1234", Kind.GALLERY, "AbC1234"),
+    ("https://imgur.com/gallery/funny-cat-does-things-AbC1234", Kind.GALLERY, "AbC1234"),
+    ("imgur.io/gallery/AbC1234/", Kind.GALLERY, "AbC1234"),
+    ("https://imgur.com/t/funny/AbC1234", Kind.GALLERY, "AbC1234"),
+    ("https://imgur.com/t/funny/cat-AbC1234?foo#bar", Kind.GALLERY, "AbC1234"),
+    ("https://imgur.com/r/aww/AbC1234", Kind.GALLERY, "AbC1234"),
+    ("https://imgur.com/gallery/AbC1234/comment/123456", Kind.GALLERY, "AbC1234"),
+    # single images
+    ("https://imgur.com/XyZ9876", Kind.IMAGE, "XyZ9876"),
+    ("imgur.com/XyZ9876/", Kind.IMAGE, "XyZ9876"),
+    ("https://m.imgur.com/XyZ9876?x=1", Kind.IMAGE, "XyZ9876"),
+    ("https://imgur.com/some-title-words-XyZ9876", Kind.IMAGE, "XyZ9876"),
+    ("https://imgur.com/download/XyZ9876", Kind.IMAGE, "XyZ9876"),
+    ("https://i.imgur.com/XyZ9876.jpg", Kind.IMAGE, "XyZ9876"),
+    ("i.imgur.com/XyZ9876.png", Kind.IMAGE, "XyZ9876"),
+    ("https://i.imgur.com/XyZ9876h.jpg", Kind.IMAGE, "XyZ9876"),
+    ("https://i.imgur.com/XyZ9876s.jpg", Kind.IMAGE, "XyZ9876"),
+    ("https://i.imgur.com/XyZ9876.gifv", Kind.IMAGE, "XyZ9876"),
+    ("https://i.imgur.com/XyZ9876.mp4?x=1", Kind.IMAGE, "XyZ9876"),
+    ("https://i.imgur.io/XyZ9876.jpeg", Kind.IMAGE, "XyZ9876"),
+    ("https://i.imgur.com/XyZ9876", Kind.IMAGE, "XyZ9876"),
+    ("https://i.imgur.com/Ab12s.jpg", Kind.IMAGE, "Ab12s"),
+]
+
+
+@pytest.mark.parametrize(("text", "kind", "ident"), ACCEPTED)
+def test_accepted_forms(text: str, kind: Kind, ident: str) -> None:
+    target = parse(text)
+    assert (target.kind, target.id) == (kind, ident)
+    assert target.url == text.strip()
+
+
+REFUSED = [
+    ("", "empty URL"),
+    ("hello", "not an Imgur URL"),
+    ("https://example.com/a/AbC1234", "not an Imgur URL"),
+    ("https://imgur.com.evil.example/a/AbC1234", "not an Imgur URL"),
+    ("https://notimgur.com/a/AbC1234", "not an Imgur URL"),
+    ("ftp://imgur.com/a/AbC1234", "not an Imgur URL"),
+    ("https://imgur.com:8080/a/AbC1234", "not an Imgur URL"),
+    ("https://imgur.com/", "names no album or image"),
+    ("https://imgur.com/a/", "names no album or image"),
+    ("https://imgur.com/user/someone", "names no album or image"),
+    ("https://imgur.com/upload", "names no album or image"),
+    ("https://imgur.com/about", "names no album or image"),
+    ("https://imgur.com/privacy", "names no album or image"),
+    ("https://imgur.com/a/toolongid12", "names no album or image"),
+    ("https://i.imgur.com/", "names no album or image"),
+    ("https://imgur.com/gallery/", "names no album or image"),
+    ("https://[::1/a/b", "not a URL"),
+]
+
+
+@pytest.mark.parametrize(("text", "message"), REFUSED)
+def test_refused(text: str, message: str) -> None:
+    with pytest.raises(UsageError, match=message):
+        parse(text)
