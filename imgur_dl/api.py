@@ -107,7 +107,7 @@ class ImgurApi:
 
     def _from_v1(self, data: Json, target: Target) -> Album:
         def build() -> Album:
-            items = data["media"] if "media" in data else [data]
+            items = data.get("media", [data])
             is_album = bool(data.get("is_album", target.kind is Kind.ALBUM)) and "media" in data
             if not is_album and items:
                 meta = items[0].get("metadata") or {}

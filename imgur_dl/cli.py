@@ -55,7 +55,7 @@ class Environment:
     stdin: TextIO = field(default_factory=lambda: sys.stdin)
     stdout: TextIO = field(default_factory=lambda: sys.stdout)
     stderr: TextIO = field(default_factory=lambda: sys.stderr)
-    stderr_isatty: bool = field(default_factory=lambda: sys.stderr.isatty())
+    stderr_isatty: bool = field(default_factory=sys.stderr.isatty)
     environ: Mapping[str, str] = field(default_factory=lambda: os.environ)
 
 

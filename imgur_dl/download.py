@@ -76,18 +76,19 @@ class Downloader:
 
     def fetch(self, job: Job) -> Result:
         """Save ``job``'s media (or find it already saved). Never raises but Cancelled."""
-        for source, path in zip(job.media.sources, job.paths):
+        for source, path in zip(job.media.sources, job.paths, strict=False):
             if is_complete(path, source.size):
                 return Result(job, Status.SKIPPED, path, bytes=path.stat().st_size)
         notes: list[str] = []
         error = ""
-        for n, (source, path) in enumerate(zip(job.media.sources, job.paths)):
+        for n, (source, path) in enumerate(zip(job.media.sources, job.paths, strict=False)):
             last = n == len(job.paths) - 1
             try:
                 size = self._fetch(source, path, can_fall_back=not last)
                 return Result(job, Status.SAVED, path, bytes=size, notes=tuple(notes))
             except _Fallback as exc:
-                notes.append(f"{job.media.id}: {source.ext.upper()} refused ({exc}); trying {job.paths[n + 1].suffix[1:].upper()}")
+                fallback = job.media.sources[n + 1].ext.upper()
+                notes.append(f"{job.media.id}: {source.ext.upper()} refused ({exc}); trying {fallback}")
                 self.say("imgur-dl: " + notes[-1])
                 continue
             except RemovedError as exc:
@@ -154,6 +155,19 @@ class Downloader:
 
     def _receive(self, response: requests.Response, source: Source, part: Path, have: int) -> int:
         """Write the body to ``part``; return the file's full size once it is whole."""
+        offset, total = self._accept(response, source, part, have)
+        received = self._write(response, part, offset)
+        size = offset + received
+        for want in (total, source.size):
+            if want is not None and size < want:
+                raise _Again(f"connection broke at {size} of {want} bytes")  # resumable
+            if want is not None and size != want:
+                self._discard(part)
+                raise DownloadError(f"got {size} bytes, expected {want}")
+        return size
+
+    def _accept(self, response: requests.Response, source: Source, part: Path, have: int) -> tuple[int, int | None]:
+        """Judge the answer's status and headers: (offset to write at, whole file's size)."""
         if response.url.endswith(REMOVED_PATH) and not source.url.endswith(REMOVED_PATH):
             raise RemovedError("removed from Imgur")
         status = response.status_code
@@ -166,31 +180,31 @@ class Downloader:
             raise _Again("range not satisfiable; starting over", wait=0)
         if status not in (200, 206):
             raise DownloadError(f"HTTP {status} {response.reason}".strip())
-
-        length = _int(response.headers.get("Content-Length"))
         if status == 206:
             match = _CONTENT_RANGE.match(response.headers.get("Content-Range", ""))
             if not match or int(match[1]) != have:
                 self._discard(part)
                 raise _Again("bad Content-Range; starting over", wait=0)
-            total = _int(match[3])
-            offset = have
+            offset, total = have, _int(match[3])
         else:
-            total = length
-            offset = 0  # a 200: the whole file, whatever we asked for
-            if have:
-                self.progress.advance(-have)
+            # A 200 is the whole file, whatever we asked for: start it over.
+            offset, total = 0, _int(response.headers.get("Content-Length"))
+            self.progress.advance(-have)
         if source.size is not None and total is not None and total != source.size:
             raise DownloadError(f"server has {total} bytes, the API said {source.size}")
         if source.size is None and total is not None and not self._announced(part):
             self.progress.expect(size=total)  # the API did not say; now the server has
+        if offset == 0:
+            _write_etag(part, response.headers.get("ETag"))
+        return offset, total
 
-        etag = response.headers.get("ETag")
+    def _write(self, response: requests.Response, part: Path, offset: int) -> int:
+        """Stream the body into ``part`` (appending at ``offset``); the bytes received."""
         received = 0
         try:
-            with part.open("ab" if offset else "wb") as out:
-                if offset == 0 and etag:
-                    _write_etag(out.fileno(), etag)
+            with part.open("r+b" if offset else "wb") as out:
+                out.seek(offset)
+                out.truncate()
                 for chunk in response.iter_content(CHUNK):
                     if self.cancel.is_set():
                         raise Cancelled("interrupted")
@@ -206,15 +220,7 @@ class Downloader:
         except OSError as exc:
             self._discard(part)
             raise DownloadError(_disk_reason(exc, part)) from None
-
-        size = offset + received
-        expected = total if total is not None else source.size
-        if expected is not None and size < expected:
-            raise _Again(f"connection broke at {size} of {expected} bytes")
-        if (expected is not None and size != expected) or (source.size is not None and size != source.size):
-            self._discard(part)
-            raise DownloadError(f"got {size} bytes, expected {expected if expected is not None else source.size}")
-        return size
+        return received
 
     # -- bookkeeping ------------------------------------------------------
 
@@ -280,8 +286,15 @@ def _read_etag(part: Path) -> str | None:
         return None
 
 
-def _write_etag(fd: int, etag: str) -> None:
-    # Kept with the partial file so a later run can resume it with If-Range;
-    # where the file system has no extended attributes, resumes use Range alone.
+def _write_etag(part: Path, etag: str | None) -> None:
+    """Keep the ETag with a partial file, so a later run resumes it with If-Range.
+
+    Where the file system has no extended attributes, resumes use Range alone
+    and the size checks.
+    """
+    part.touch()
     with contextlib.suppress(OSError, AttributeError, UnicodeEncodeError):
-        os.setxattr(fd, ETAG_XATTR, etag.encode("ascii"))
+        if etag:
+            os.setxattr(part, ETAG_XATTR, etag.encode("ascii"))
+        else:
+            os.removexattr(part, ETAG_XATTR)

@@ -39,7 +39,7 @@ class Options:
     prefer_gif: bool = False
     quiet: bool = False
     show_bar: bool = False
-    dir_template: Template = Template(DEFAULT_DIR)
+    dir_template: Template = field(default_factory=lambda: Template(DEFAULT_DIR))
     name_template: Template | None = None
 
 

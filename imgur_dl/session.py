@@ -36,7 +36,7 @@ class _Session(requests.Session):
         super().__init__()
         self.timeout = timeout
 
-    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:
         kwargs.setdefault("timeout", self.timeout)
         return super().request(method, url, *args, **kwargs)
 
@@ -67,7 +67,8 @@ def retry_after(response: requests.Response, now: float | None = None) -> float 
         return None
     if when.tzinfo is None:
         return None
-    return max(0.0, when.timestamp() - (time.time() if now is None else now))
+    seconds: float = when.timestamp() - (time.time() if now is None else now)
+    return max(0.0, seconds)
 
 
 @dataclass(frozen=True)
@@ -81,7 +82,7 @@ class RetryPolicy:
 
     def backoff(self, attempt: int) -> float:
         """Wait before attempt ``attempt`` + 1: exponential, with jitter."""
-        ceiling = min(self.cap, self.base * (2 ** max(0, attempt - 1)))
+        ceiling: float = min(self.cap, self.base * 2.0 ** max(0, attempt - 1))
         return ceiling / 2 + random.uniform(0, ceiling / 2)
 
     def server_wait(self, asked: float | None, attempt: int) -> float:

@@ -15,6 +15,7 @@ in flight) and shape the network (latency, per-connection and link rates).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import random
@@ -24,11 +25,12 @@ import ssl
 import struct
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from socketserver import _SocketWriter  # type: ignore[attr-defined]
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import trustme
@@ -41,6 +43,8 @@ _MAGIC = {"jpg": b"\xff\xd8\xff\xe0", "jpeg": b"\xff\xd8\xff\xe0", "png": b"\x89
 _MIME = {"jpg": "image/jpeg", "jpeg": "image/jpeg", "png": "image/png", "gif": "image/gif",
          "mp4": "video/mp4"}
 CREATED = "2024-05-17T12:34:56Z"
+NOT_FOUND_PAGE = (b"<!doctype html><html><head><title>imgur: the simple 404 page</title></head>"
+                  b"<body>Zoinks! You've taken a wrong turn.</body></html>")
 
 
 def fake_bytes(seed: str, size: int, ext: str) -> bytes:
@@ -329,8 +333,7 @@ class Imgur:
             page = f"<!doctype html><html><head><title>Imgur</title><meta property=\"og:url\" content=\"https://imgur.com{path}\"></head><body></body></html>"
             h.reply(200, page.encode(), {"Content-Type": "text/html; charset=utf-8"})
         else:
-            h.reply(404, b"<!doctype html><html><head><title>imgur: the simple 404 page</title></head><body>Zoinks! You've taken a wrong turn.</body></html>",
-                    {"Content-Type": "text/html; charset=utf-8"})
+            h.reply(404, NOT_FOUND_PAGE, {"Content-Type": "text/html; charset=utf-8"})
 
     def _cdn(self, h: _Handler, method: str, path: str, headers: dict[str, str], attempt: int) -> None:
         if self.gate:
@@ -494,7 +497,7 @@ class _Handler(BaseHTTPRequestHandler):
         super().setup()
         self.conn_state: dict[str, float] = {}
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: Any) -> None:
         pass
 
     def do_CONNECT(self) -> None:
@@ -566,11 +569,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.connection.close()
 
     def finish(self) -> None:
-        try:
+        with contextlib.suppress(OSError):
             super().finish()
-        except OSError:
-            pass
-        try:
+        with contextlib.suppress(OSError):
             self.connection.close()
-        except OSError:
-            pass

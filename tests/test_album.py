@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import files_under, run_main
-from tests.standin import Imgur
+from tests.standin import Fault, Imgur
 
 
 def test_album_downloads_every_file_in_order(imgur: Imgur, tmp_path: Path) -> None:
@@ -152,8 +152,6 @@ def test_client_id_from_the_environment(imgur: Imgur, tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("broken", ["v1-500", "v1-garbage"])
 def test_falls_back_to_the_v3_api(imgur: Imgur, tmp_path: Path, broken: str) -> None:
-    from tests.standin import Fault
-
     gif = imgur.add_image("AnIm123", size=9000, ext="gif", animated=True, title="moving")
     album = imgur.add_album("AbC1234", count=2, title="Fallback")
     album.images.append(gif)
