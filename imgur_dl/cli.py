@@ -9,7 +9,7 @@ import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import NoReturn, TextIO
+from typing import IO, NoReturn, TextIO
 
 from imgur_dl import __version__, urls
 from imgur_dl.api import DEFAULT_CLIENT_ID
@@ -60,8 +60,14 @@ class Environment:
 
 
 class _Parser(argparse.ArgumentParser):
+    out: TextIO = sys.stdout  # where --help and --version go
+
     def error(self, message: str) -> NoReturn:
         raise UsageError(message)
+
+    def _print_message(self, message: str, file: IO[str] | None = None) -> None:
+        if message:
+            self.out.write(message)
 
 
 def _positive_int(text: str) -> int:
@@ -94,7 +100,7 @@ def _seconds(text: str) -> float:
     return value
 
 
-def build_parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
+def build_parser(environ: Mapping[str, str]) -> _Parser:
     parser = _Parser(
         prog="imgur-dl", description=DESCRIPTION, epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -133,6 +139,7 @@ def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> i
     debug = "--debug" in (sys.argv[1:] if argv is None else argv)
     try:
         parser = build_parser(env.environ)
+        parser.out = env.stdout
         try:
             args = parser.parse_args(argv)
         except SystemExit as exc:  # --help, --version

@@ -7,7 +7,6 @@ inside the output folder.
 
 from __future__ import annotations
 
-import os
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -48,6 +47,7 @@ def sanitize(text: str, max_bytes: int = MAX_COMPONENT_BYTES) -> str:
     """``text`` as one safe path component (never empty, never '.' or '..')."""
     text = unicodedata.normalize("NFC", text)
     text = text.encode("utf-8", "replace").decode("utf-8")  # lone surrogates from JSON
+    text = _SPACES.sub(" ", text)  # tabs and newlines become spaces
     text = "".join(c for c in text if unicodedata.category(c) not in ("Cc", "Cf", "Cs"))
     text = _UNSAFE.sub("_", text)
     text = _SPACES.sub(" ", text).strip()
@@ -153,17 +153,20 @@ class Namer:
     def folder(self, album: Album) -> Path:
         if not album.is_album:
             return self.root
-        return self._inside(self.root / self.dir_template.render(fields(album, None)))
+        return self.root / _inside(self.dir_template.render(fields(album, None)))
 
     def path(self, album: Album, media: Media, ext: str) -> Path:
         template = self.name_template or Template(DEFAULT_NAME if album.is_album else SINGLE_NAME)
         relative = template.render(fields(album, media, ext), reserve=len(PART_SUFFIX))
-        return self._inside(self.folder(album) / relative)
+        return self.folder(album) / _inside(relative)
 
-    def _inside(self, path: Path) -> Path:
-        # Components are sanitised, so this cannot fail; it is the last line of
-        # defence, and pure (no file-system calls per file).
-        root = os.path.normpath(self.root)
-        if os.path.commonpath([root, os.path.normpath(path)]) != root:
-            raise UsageError(f"refusing to write outside {self.root}: {path}")
-        return path
+
+def _inside(relative: Path) -> Path:
+    """``relative``, checked to stay below the folder it is joined to.
+
+    Components are sanitised, so this cannot fail; it is the last line of
+    defence, and pure (no file-system calls per file).
+    """
+    if relative.is_absolute() or any(part in ("..", ".", "") for part in relative.parts):
+        raise UsageError(f"refusing to write outside the output folder: {relative}")
+    return relative

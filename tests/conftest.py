@@ -52,10 +52,10 @@ class Outcome:
         return f"exit {self.code}\n--- stdout\n{self.out}\n--- stderr\n{self.err}"
 
 
-def run_main(*args: str, stdin: str = "", environ: dict[str, str] | None = None) -> Outcome:
-    """imgur-dl in this process, as a script would see it (no terminal)."""
+def run_main(*args: str, stdin: str = "", environ: dict[str, str] | None = None, tty: bool = False) -> Outcome:
+    """imgur-dl in this process, as a script sees it (or, with ``tty``, a person)."""
     out, err = io.StringIO(), io.StringIO()
-    env = Environment(stdin=io.StringIO(stdin), stdout=out, stderr=err, stderr_isatty=False,
+    env = Environment(stdin=io.StringIO(stdin), stdout=out, stderr=err, stderr_isatty=tty,
                       environ=dict(os.environ, **(environ or {})))
     code = main(list(args), env)
     return Outcome(int(code), out.getvalue(), err.getvalue())

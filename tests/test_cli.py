@@ -1,0 +1,97 @@
+"""The command as people and scripts meet it: usage, help, exit codes, output streams."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from imgur_dl import __version__
+from tests.conftest import files_under, run_main, run_process
+from tests.standin import Imgur
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ([], "no URL given"),
+        (["https://example.com/a/AbC1234"], "not an Imgur URL"),
+        (["not a url at all"], "not an Imgur URL"),
+        (["https://imgur.com/user/someone"], "names no album or image"),
+        (["-j", "0", "imgur.com/a/AbC1234"], "must be at least 1"),
+        (["-j", "many", "imgur.com/a/AbC1234"], "not a whole number"),
+        (["--timeout", "-1", "imgur.com/a/AbC1234"], "must be more than 0"),
+        (["--retries", "-2", "imgur.com/a/AbC1234"], "cannot be negative"),
+        (["--bogus", "imgur.com/a/AbC1234"], "unrecognized arguments"),
+        (["--name", "{nope}", "imgur.com/a/AbC1234"], "unknown field"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(args: list[str], message: str, tmp_path: Path) -> None:
+    result = run_main("-o", str(tmp_path / "out"), *args)
+    assert result.code == 2, result
+    assert message in result.err
+    assert len(result.err.strip().splitlines()) == 1
+    assert result.err.startswith("imgur-dl: error: ")
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_bad_url_among_good_ones_stops_before_any_download(imgur: Imgur, tmp_path: Path) -> None:
+    imgur.add_album("AbC1234", count=2)
+    result = run_main("-o", str(tmp_path), "imgur.com/a/AbC1234", "https://example.com/x")
+    assert result.code == 2, result
+    assert imgur.log == []
+
+
+def test_help_has_real_examples() -> None:
+    result = run_main("--help")
+    assert result.code == 0
+    assert "imgur-dl https://imgur.com/a/" in result.out or "imgur-dl https://imgur.com/a/" in result.err
+
+
+def test_version() -> None:
+    result = run_process("--version")
+    assert result.code == 0, result
+    assert result.out.strip() == f"imgur-dl {__version__}"
+
+
+def test_installed_command_end_to_end(imgur: Imgur, tmp_path: Path) -> None:
+    album = imgur.add_album("AbC1234", count=3, title="From a shell")
+    result = run_process("https://imgur.com/a/AbC1234", cwd=tmp_path)
+    assert result.code == 0, result
+    assert result.out == ""
+    assert "Traceback" not in result.err
+    assert len(files_under(tmp_path / "AbC1234 - From a shell")) == len(album.images)
+
+
+def test_not_found_from_the_command_exits_3(imgur: Imgur, tmp_path: Path) -> None:
+    result = run_process("https://imgur.com/a/Missing", cwd=tmp_path)
+    assert result.code == 3, result
+    assert "not found" in result.err
+    assert "Traceback" not in result.err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_progress_bar_only_on_a_terminal(imgur: Imgur, tmp_path: Path) -> None:
+    imgur.add_album("AbC1234", count=3)
+    shown = run_main("-o", str(tmp_path / "a"), "imgur.com/a/AbC1234", tty=True)
+    assert shown.code == 0, shown
+    assert "3/3 files" in shown.err
+    hidden = run_main("-o", str(tmp_path / "b"), "imgur.com/a/AbC1234", tty=False)
+    assert "files" not in hidden.err.replace("3 saved", "")
+    assert shown.out == hidden.out == ""
+
+
+def test_quiet_prints_errors_only(imgur: Imgur, tmp_path: Path) -> None:
+    album = imgur.add_album("AbC1234", count=2)
+    assert run_main("-q", "-o", str(tmp_path), "imgur.com/a/AbC1234", tty=True).err == ""
+    album.images[0].removed = True
+    result = run_main("-q", "-o", str(tmp_path / "again"), "imgur.com/a/AbC1234", tty=True)
+    assert result.code == 1
+    assert result.err.strip() == f"imgur-dl: error: {album.images[0].id}: removed from Imgur"
+
+
+def test_output_folder_from_the_environment(imgur: Imgur, tmp_path: Path) -> None:
+    imgur.add_album("AbC1234", count=1)
+    result = run_main("imgur.com/a/AbC1234", environ={"IMGUR_DL_OUTPUT": str(tmp_path / "env")})
+    assert result.code == 0, result
+    assert (tmp_path / "env" / "AbC1234").is_dir()

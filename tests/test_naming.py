@@ -1,0 +1,94 @@
+"""Names from the network become safe path components, and files sort in album order."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from imgur_dl.errors import UsageError
+from imgur_dl.models import Album, Media, Source
+from imgur_dl.naming import Namer, Template, index_width, sanitize
+
+SANITIZED = [
+    ("Summer trip", "Summer trip"),
+    ("a/b\\c", "a_b_c"),
+    ("..", "_"),
+    ("../../etc/passwd", "_.._etc_passwd"),
+    ("...hidden", "hidden"),
+    ("tab\there\nnewline", "tab here newline"),
+    ("bell\x07 and \x1b[31mred", "bell and [31mred"),
+    ("right\u202eto-left", "rightto-left"),
+    ('what: "quotes" <and> pipes|?*', "what_ _quotes_ _and_ pipes___"),
+    ("CON", "_CON"),
+    ("nul.txt", "_nul.txt"),
+    ("LPT1", "_LPT1"),
+    ("COMPUTER", "COMPUTER"),
+    ("trailing dots...", "trailing dots"),
+    ("   ", "_"),
+    ("", "_"),
+    ("\ud800lone surrogate", "_lone surrogate"),
+    ("e\u0301", "\u00e9"),  # NFC
+]
+
+
+@pytest.mark.parametrize(("raw", "safe"), SANITIZED)
+def test_sanitize(raw: str, safe: str) -> None:
+    assert sanitize(raw) == safe
+
+
+@pytest.mark.parametrize("raw", ["é" * 300, "猫" * 200, "a" * 1000, "x" * 254 + "é"])
+def test_sanitize_caps_bytes_and_stays_utf8(raw: str) -> None:
+    safe = sanitize(raw)
+    assert len(safe.encode("utf-8")) <= 255
+    assert safe.encode("utf-8").decode("utf-8") == safe
+    assert raw.startswith(safe)
+
+
+@pytest.mark.parametrize(("count", "width"), [(1, 3), (999, 3), (1000, 4), (1500, 4), (12345, 5)])
+def test_index_width_grows_with_the_album(count: int, width: int) -> None:
+    assert index_width(count) == width
+
+
+def _album(count: int, title: str = "", media_title: str = "") -> Album:
+    media = tuple(
+        Media(id=f"i{n:06d}", index=n, title=media_title, description="", mime_type="image/jpeg",
+              width=1, height=1, animated=False, created_at="2024-05-17T00:00:00Z",
+              sources=(Source(f"https://i.imgur.com/i{n:06d}.jpg", "jpg", 1),))
+        for n in range(1, count + 1)
+    )
+    return Album("AbC1234", title, "", "https://imgur.com/a/AbC1234", "2024-05-17T00:00:00Z", True, media)
+
+
+def test_names_of_a_big_album_sort_in_album_order(tmp_path: Path) -> None:
+    album = _album(1500)
+    namer = Namer(tmp_path)
+    names = [namer.path(album, m, "jpg").name for m in album.media]
+    assert names[0] == "0001-i000001.jpg"
+    assert names == sorted(names)
+
+
+@pytest.mark.parametrize("title", ["../../../../tmp/evil", "/etc", "..", "a/../../b", "C:\\Windows", "\x00"])
+def test_nothing_is_written_outside_the_output_folder(tmp_path: Path, title: str) -> None:
+    album = _album(1, title=title, media_title=title)
+    namer = Namer(tmp_path, Template("{album_title}/{title}"), Template("{title}{title}.{ext}"))
+    path = namer.path(album, album.media[0], "jpg")
+    assert tmp_path.resolve() in path.resolve().parents
+    assert all(part not in ("..", ".", "") for part in path.relative_to(tmp_path).parts)
+
+
+def test_long_titles_leave_room_for_the_part_suffix(tmp_path: Path) -> None:
+    album = _album(1, media_title="ü" * 400)
+    path = Namer(tmp_path, name_template=Template("{title}.{ext}")).path(album, album.media[0], "jpg")
+    assert path.name.endswith(".jpg")
+    assert len((path.name + ".part").encode()) <= 255
+
+
+def test_unknown_template_field_is_a_usage_error() -> None:
+    with pytest.raises(UsageError, match=r"unknown field \{nope\}"):
+        Template("{index}-{nope}.{ext}")
+
+
+def test_empty_album_title_leaves_no_dangling_separator(tmp_path: Path) -> None:
+    assert Namer(tmp_path).folder(_album(1)) == tmp_path / "AbC1234"
+    assert Namer(tmp_path).folder(_album(1, title="Trip")) == tmp_path / "AbC1234 - Trip"

@@ -1,0 +1,42 @@
+"""Files really are fetched in parallel, and big albums work."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.conftest import files_under, run_main
+from tests.standin import Imgur
+
+
+def test_files_are_fetched_in_parallel(imgur: Imgur, tmp_path: Path) -> None:
+    imgur.add_album("AbC1234", count=12)
+    imgur.gate = 6  # the stand-in holds each answer until 6 requests are in flight (or 5 s pass)
+    result = run_main("-j", "8", "-o", str(tmp_path), "imgur.com/a/AbC1234")
+    assert result.code == 0, result
+    assert imgur.peak_inflight >= 6
+    assert imgur.peak_inflight <= 8  # and never more than the workers asked for
+
+
+def test_one_worker_means_one_at_a_time(imgur: Imgur, tmp_path: Path) -> None:
+    imgur.add_album("AbC1234", count=5)
+    assert run_main("-j", "1", "-o", str(tmp_path), "imgur.com/a/AbC1234").code == 0
+    assert imgur.peak_inflight == 1
+
+
+def test_connections_are_reused(imgur: Imgur, tmp_path: Path) -> None:
+    imgur.add_album("AbC1234", count=40, size=500)
+    assert run_main("-j", "4", "-o", str(tmp_path), "imgur.com/a/AbC1234").code == 0
+    # one tunnel per worker to the CDN (plus the API's), not one per file
+    assert imgur.connects <= 4 + 2
+
+
+def test_album_of_1500_images(imgur: Imgur, tmp_path: Path) -> None:
+    album = imgur.add_album("BiG1234", count=1500, size=64, title="Big")
+    result = run_main("-j", "16", "-o", str(tmp_path), "imgur.com/a/BiG1234")
+    assert result.code == 0, result
+    got = files_under(tmp_path / "BiG1234 - Big")
+    names = list(got)
+    assert len(names) == 1500
+    assert names[0] == f"0001-{album.images[0].id}.jpg"
+    assert names[-1] == f"1500-{album.images[-1].id}.jpg"
+    assert [got[n] for n in names] == [i.data for i in album.images]  # sorted names = album order
