@@ -9,7 +9,7 @@ import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, NoReturn, TextIO
+from typing import NoReturn, TextIO
 
 from imgur_dl import __version__, urls
 from imgur_dl.api import DEFAULT_CLIENT_ID
@@ -65,7 +65,7 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         raise UsageError(message)
 
-    def _print_message(self, message: str, file: IO[str] | None = None) -> None:
+    def _print_message(self, message: str, file: object = None) -> None:
         if message:
             self.out.write(message)
 
