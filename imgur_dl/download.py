@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import http.client
 import os
 import re
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import requests
+import urllib3
 
 from imgur_dl.errors import Cancelled, DownloadError, RemovedError
 from imgur_dl.models import Job, Result, Source, Status
@@ -134,7 +136,8 @@ class Downloader:
 
     def _attempt(self, source: Source, path: Path, part: Path) -> int:
         have = _size(part)
-        headers: dict[str, str] = {}
+        # Ranges count bytes of the file itself, so ask for it unencoded.
+        headers = {"Accept-Encoding": "identity"}
         etag = _read_etag(part) if have else None
         if have:
             headers["Range"] = f"bytes={have}-"
@@ -202,24 +205,23 @@ class Downloader:
         """Stream the body into ``part`` (appending at ``offset``); the bytes received."""
         received = 0
         try:
-            with part.open("r+b" if offset else "wb") as out:
+            out = part.open("r+b" if offset else "wb")
+        except OSError as exc:
+            raise DownloadError(_disk_reason(exc, part)) from None
+        with out:
+            try:
                 out.seek(offset)
                 out.truncate()
-                for chunk in response.iter_content(CHUNK):
-                    if self.cancel.is_set():
-                        raise Cancelled("interrupted")
+                for chunk in _chunks(response, self.cancel):
                     out.write(chunk)
                     received += len(chunk)
                     self.progress.advance(len(chunk))
                 out.flush()
                 os.fsync(out.fileno())
-        except requests.RequestException as exc:
-            if self.cancel.is_set():
-                raise Cancelled("interrupted") from None
-            raise _Again(describe(exc)) from None
-        except OSError as exc:
-            self._discard(part)
-            raise DownloadError(_disk_reason(exc, part)) from None
+            except OSError as exc:
+                out.close()
+                self._discard(part)
+                raise DownloadError(_disk_reason(exc, part)) from None
         return received
 
     # -- bookkeeping ------------------------------------------------------
@@ -248,6 +250,28 @@ class Downloader:
         with contextlib.suppress(OSError):
             part.unlink()
         self.progress.advance(-size)
+
+
+def _chunks(response: requests.Response, cancel: Cancel) -> Iterator[bytes]:
+    """The body as it arrives; a broken connection ends it with :class:`_Again`.
+
+    ``read1`` hands over whatever has arrived, so the bytes received before a
+    connection drops reach the ``.part`` file and a retry resumes after them.
+    """
+    raw = response.raw
+    read = getattr(raw, "read1", None) or raw.read
+    while True:
+        try:
+            chunk = read(CHUNK, decode_content=True)
+        except (urllib3.exceptions.HTTPError, http.client.HTTPException, OSError) as exc:
+            if cancel.is_set():
+                raise Cancelled("interrupted") from None
+            raise _Again(describe(exc)) from None
+        if cancel.is_set():
+            raise Cancelled("interrupted")
+        if not chunk:
+            return
+        yield chunk
 
 
 def _publish(part: Path, path: Path) -> None:

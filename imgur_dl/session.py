@@ -197,7 +197,9 @@ class Throttle:
     def succeeded(self) -> None:
         with self._cond:
             self._clean += 1
-            if self.limit < self.ceiling and self._clean >= self.limit:
+            # One more slot per two rounds of clean answers: a host that has
+            # just refused is approached gently.
+            if self.limit < self.ceiling and self._clean >= 2 * self.limit:
                 self.limit += 1
                 self._clean = 0
                 self._cond.notify_all()

@@ -22,7 +22,6 @@ import random
 import re
 import socket
 import ssl
-import struct
 import threading
 import time
 from collections.abc import Callable
@@ -67,6 +66,11 @@ class Image:
     mp4: bytes | None = None  # an animated GIF's MP4 rendition
     removed: bool = False  # listed by the API, but the CDN answers removed.png
     in_gallery: bool = False
+    reported_size: int | None = None  # what the API says, when it is not the truth
+
+    @property
+    def size(self) -> int:
+        return len(self.data) if self.reported_size is None else self.reported_size
 
     @property
     def mime(self) -> str:
@@ -96,14 +100,18 @@ class AlbumData:
 class Fault:
     """One injected misbehaviour. ``attempts``: which requests to the path (1-based) get it."""
 
-    kind: str  # status | reset | stall | ignore_range
+    # status: answer ``status`` with ``headers`` and ``body`` instead
+    # reset: send ``after`` bytes of the body, then drop the connection
+    # stall: send the headers and ``after`` bytes, then nothing (until the stand-in stops)
+    # ignore_range: answer 200 with the whole body although a Range was asked for
+    kind: str
     host: str = "i.imgur.com"
     path: str = ".*"  # regular expression on the path (no query)
     attempts: set[int] | None = None  # None: every attempt
     status: int = 0
     headers: dict[str, str] = field(default_factory=dict)
     body: bytes = b""
-    after: int = 0  # reset/stall: body bytes sent first (negative: that fraction of the body, x1000)
+    after: int = 0  # reset/stall: body bytes sent first
 
     def applies(self, host: str, path: str, attempt: int) -> bool:
         return (host == self.host and re.fullmatch(self.path, path) is not None
@@ -376,8 +384,7 @@ class Imgur:
                 data = data[start:end + 1]
                 status = 206
         if fault is not None and fault.kind in ("reset", "stall"):
-            cut = fault.after if fault.after >= 0 else len(data) * -fault.after // 1000
-            h.reply(status, data, extra, cut=cut, then=fault.kind)
+            h.reply(status, data, extra, cut=fault.after, then=fault.kind)
             return
         h.reply(status, data, extra, head=method == "HEAD")
 
@@ -434,7 +441,7 @@ def _v1_media(image: Image) -> dict[str, Any]:
         "id": image.id, "account_id": 0, "mime_type": image.mime,
         "type": "video" if image.ext == "mp4" else "image", "name": "", "basename": "",
         "url": f"https://i.imgur.com/{image.id}.{image.ext}", "ext": image.ext,
-        "width": image.width, "height": image.height, "size": len(image.data),
+        "width": image.width, "height": image.height, "size": image.size,
         "metadata": {"title": image.title, "description": image.description,
                      "is_animated": image.animated, "is_looping": image.animated, "duration": 0,
                      "has_sound": False},
@@ -467,7 +474,7 @@ def _v3_image(image: Image) -> dict[str, Any]:
     data: dict[str, Any] = {
         "id": image.id, "title": image.title or None, "description": image.description or None,
         "datetime": 1715949296, "type": image.mime, "animated": image.animated,
-        "width": image.width, "height": image.height, "size": len(image.data), "views": 321,
+        "width": image.width, "height": image.height, "size": image.size, "views": 321,
         "bandwidth": 321 * len(image.data), "vote": None, "favorite": False, "nsfw": None,
         "section": None, "account_url": None, "account_id": None, "is_ad": False,
         "in_most_viral": False, "has_sound": False, "tags": [], "ad_type": 0, "ad_url": "",
@@ -564,9 +571,13 @@ class _Handler(BaseHTTPRequestHandler):
                 imgur.stopping.wait(imgur.stall_limit)
             finally:
                 imgur._changed(stalled=-1)
-        # An abrupt close: RST, as a CDN edge that drops the connection.
-        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-        self.connection.close()
+        # The connection drops mid-body. A FIN right after the data, not an
+        # RST: an RST makes the client's kernel discard bytes it has not read
+        # yet, so how much of the body arrived would be left to chance.
+        with contextlib.suppress(OSError):
+            socket.socket.shutdown(self.connection, socket.SHUT_WR)
+        with contextlib.suppress(OSError):
+            self.connection.close()
 
     def finish(self) -> None:
         with contextlib.suppress(OSError):

@@ -1,0 +1,249 @@
+"""A hostile network: every fault is survived with nothing lost.
+
+Each test injects one fault in the stand-in and checks that every file ends
+byte-identical to the source, that no ``.part`` file is left, and the exit code.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import signal
+import subprocess
+import sys
+from email.utils import formatdate
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import command, files_under, run_main
+from tests.standin import AlbumData, Fault, Imgur, over_capacity, too_many_requests
+
+
+def _album(imgur: Imgur, count: int = 4, size: int = 120_000) -> AlbumData:
+    return imgur.add_album("AbC1234", count=count, size=size)
+
+
+def assert_complete(root: Path, album: AlbumData) -> None:
+    got = files_under(root / album.id)
+    assert not [name for name in got if name.endswith(".part")]
+    assert got == {f"{n:03d}-{img.id}.jpg": img.data for n, img in enumerate(album.images, 1)}
+
+
+def fetch(root: Path, *extra: str) -> tuple[int, str]:
+    result = run_main("-o", str(root), "--timeout", "2", *extra, "https://imgur.com/a/AbC1234")
+    assert "Traceback" not in result.err
+    return result.code, result.err
+
+
+def test_429_with_retry_after_seconds(imgur: Imgur, tmp_path: Path) -> None:
+    album = _album(imgur)
+    imgur.faults.append(Fault("status", path="/.*", attempts={1}, status=429, headers={"Retry-After": "1"}))
+    code, err = fetch(tmp_path)
+    assert code == 0, err
+    assert_complete(tmp_path, album)
+    assert "429 Too Many Requests; waiting 1.0s" in err
+
+
+def test_429_with_retry_after_http_date(imgur: Imgur, tmp_path: Path) -> None:
+    album = _album(imgur, count=2)
+    when = formatdate(timeval=__import__("time").time() + 1, usegmt=True)
+    imgur.faults.append(Fault("status", path="/.*", attempts={1}, status=429, headers={"Retry-After": when}))
+    code, err = fetch(tmp_path)
+    assert code == 0, err
+    assert_complete(tmp_path, album)
+    assert len(imgur.requests_to("i.imgur.com")) == 4
+
+
+def test_503_is_retried_with_backoff(imgur: Imgur, tmp_path: Path) -> None:
+    album = _album(imgur)
+    imgur.faults.append(Fault("status", path="/.*", attempts={1, 2}, status=503))
+    code, err = fetch(tmp_path)
+    assert code == 0, err
+    assert_complete(tmp_path, album)
+    assert len(imgur.requests_to("i.imgur.com")) == 3 * len(album.images)
+
+
+def test_errors_past_the_retry_budget_fail_that_file_only(imgur: Imgur, tmp_path: Path) -> None:
+    album = _album(imgur, count=3)
+    bad = album.images[1]
+    imgur.faults.append(Fault("status", path=f"/{bad.id}\\.jpeg", status=503))
+    code, err = fetch(tmp_path, "--retries", "2")
+    assert code == 1, err
+    assert f"{bad.id}: HTTP 503" in err
+    assert f"failed: {bad.id} (HTTP 503" in err  # the summary names it, with its reason
+    assert len(imgur.requests_to("i.imgur.com", f"/{bad.id}.*")) == 3
+    got = files_under(tmp_path / album.id)
+    assert sorted(got) == [f"001-{album.images[0].id}.jpg", f"003-{album.images[2].id}.jpg"]
+
+
+def test_reset_mid_body_resumes_with_range_and_if_range(imgur: Imgur, tmp_path: Path) -> None:
+    album = _album(imgur)
+    imgur.faults.append(Fault("reset", path="/.*", attempts={1}, after=50_000))
+    code, err = fetch(tmp_path)
+    assert code == 0, err
+    assert_complete(tmp_path, album)
+    for image in album.images:
+        first, second = imgur.requests_to("i.imgur.com", f"/{image.id}.*")
+        assert "range" not in first[3]
+        assert second[3]["range"] == "bytes=50000-"
+        assert second[3]["if-range"].startswith('"')
+
+
+def test_server_ignoring_range_starts_over_cleanly(imgur: Imgur, tmp_path: Path) -> None:
+    album = _album(imgur)
+    imgur.faults.append(Fault("reset", path="/.*", attempts={1}, after=70_000))
+    imgur.faults.append(Fault("ignore_range", path="/.*", attempts={2}))
+    code, err = fetch(tmp_path)
+    assert code == 0, err
+    assert_complete(tmp_path, album)  # no second copy appended to the partial file
+
+
+def test_stall_after_headers_times_out_and_retries(imgur: Imgur, tmp_path: Path) -> None:
+    album = _album(imgur, count=3)
+    stuck = album.images[0]
+    imgur.faults.append(Fault("stall", path=f"/{stuck.id}.*", attempts={1}, after=30_000))
+    code, err = fetch(tmp_path, "--timeout", "1")
+    assert code == 0, err
+    assert_complete(tmp_path, album)
+    # The stalled answer is still hanging in the stand-in: the run did not wait for it.
+    assert imgur.stalled == 1
+    assert imgur.requests_to("i.imgur.com", f"/{stuck.id}.*")[1][3]["range"] == "bytes=30000-"
+
+
+def test_stall_before_any_byte_times_out_and_retries(imgur: Imgur, tmp_path: Path) -> None:
+    album = _album(imgur, count=2)
+    imgur.faults.append(Fault("stall", path="/.*", attempts={1}, after=0))
+    code, err = fetch(tmp_path, "--timeout", "1")
+    assert code == 0, err
+    assert_complete(tmp_path, album)
+    assert imgur.stalled == 2
+
+
+def test_cdn_refusing_parallel_requests_gets_the_whole_album(imgur: Imgur, tmp_path: Path) -> None:
+    album = _album(imgur, count=16, size=20_000)
+    imgur.inflight_limit = 2  # answers 429 (no Retry-After) above two requests in flight
+    imgur.shaping.delay = 0.05  # a little latency, so requests overlap as they do on a real link
+    code, err = fetch(tmp_path, "-j", "8")
+    assert code == 0, err
+    assert_complete(tmp_path, album)
+    assert "at a time" in err  # it said it was slowing down
+    refused = len(imgur.requests_to("i.imgur.com")) - len(album.images)
+    assert 0 < refused < 4 * len(album.images)
+
+
+def test_api_over_capacity_is_waited_out(imgur: Imgur, tmp_path: Path) -> None:
+    album = _album(imgur, count=2)
+    imgur.faults.append(Fault("status", host="api.imgur.com", path="/post/v1/.*", attempts={1, 2},
+                              status=403, body=over_capacity(), headers={"Retry-After": "1"}))
+    code, err = fetch(tmp_path)
+    assert code == 0, err
+    assert_complete(tmp_path, album)
+    assert "over capacity" in err
+    assert imgur.requests_to("api.imgur.com", "/3/.*") == []  # waited, did not give up on v1
+
+
+def test_api_429_is_waited_out(imgur: Imgur, tmp_path: Path) -> None:
+    album = _album(imgur, count=2)
+    imgur.faults.append(Fault("status", host="api.imgur.com", path="/post/v1/.*", attempts={1},
+                              status=429, body=too_many_requests(), headers={"Retry-After": "1"}))
+    code, err = fetch(tmp_path)
+    assert code == 0, err
+    assert_complete(tmp_path, album)
+
+
+def test_mp4_refused_falls_back_to_gif(imgur: Imgur, tmp_path: Path) -> None:
+    gif = imgur.add_image("AnIm123", size=30_000, ext="gif", animated=True)
+    still = imgur.add_image("StIl123", size=30_000)
+    imgur.add_album("AbC1234", images=[gif, still])
+    imgur.faults.append(Fault("status", path=r"/.*\.mp4", status=429))
+    code, err = fetch(tmp_path)
+    assert code == 0, err
+    assert files_under(tmp_path / "AbC1234") == {"001-AnIm123.gif": gif.data, "002-StIl123.jpg": still.data}
+    assert "MP4 refused" in err
+
+
+def test_wrong_length_is_never_renamed_into_place(imgur: Imgur, tmp_path: Path) -> None:
+    album = _album(imgur, count=2)
+    liar = album.images[0]
+    real = liar.data
+    liar.data, liar.reported_size = real[:-10], len(real)  # the CDN serves less than the API reports
+    code, err = fetch(tmp_path)
+    assert code == 1, err
+    assert f"{liar.id}: server has {len(real) - 10} bytes, the API said {len(real)}" in err
+    assert sorted(files_under(tmp_path / album.id)) == [f"002-{album.images[1].id}.jpg"]
+
+
+def test_output_folder_that_cannot_be_made(imgur: Imgur, tmp_path: Path) -> None:
+    _album(imgur, count=2)
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    result = run_main("-o", str(blocker), "imgur.com/a/AbC1234")
+    assert result.code == 1, result
+    assert "cannot create" in result.err
+    assert len(result.err.strip().splitlines()) == 2  # the error and the summary
+    assert blocker.read_text() == "not a folder"
+
+
+def test_disk_full_leaves_nothing_half_written(imgur: Imgur, tmp_path: Path) -> None:
+    small = imgur.add_image("SmAl123", size=5_000)
+    big = imgur.add_image("BiGg123", size=300_000)
+    imgur.add_album("AbC1234", images=[small, big])
+
+    def limit_file_size() -> None:  # writes past 100 KB fail as they do on a full disk
+        resource.setrlimit(resource.RLIMIT_FSIZE, (100_000, 100_000))
+
+    done = subprocess.run([*command(), "-o", str(tmp_path), "imgur.com/a/AbC1234"], capture_output=True,
+                          text=True, preexec_fn=limit_file_size, timeout=60, check=False)
+    assert done.returncode == 1, done.stderr
+    assert "BiGg123: cannot write" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert files_under(tmp_path) == {"AbC1234/001-SmAl123.jpg": small.data}
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+def test_ctrl_c_stops_promptly_and_a_rerun_finishes(imgur: Imgur, tmp_path: Path) -> None:
+    album = _album(imgur, count=10, size=200_000)
+    # Every file sends 40% of its body, then hangs: many workers mid-download.
+    imgur.faults.append(Fault("stall", path="/.*", attempts={1}, after=80_000))
+    proc = subprocess.Popen([*command(), "-j", "8", "-o", str(tmp_path), "imgur.com/a/AbC1234"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert imgur.wait_until(lambda s: s.stalled >= 8, timeout=20), "workers never got going"
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=3)  # promptly, although every worker is blocked
+    finally:
+        proc.kill()
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err
+    assert "interrupted" in err
+    assert out == ""
+    left = files_under(tmp_path / album.id)
+    assert left, "partial files are kept for the rerun"
+    assert all(name.endswith(".part") for name in left), left  # nothing incomplete under a final name
+
+    partial = {len(data) for data in left.values() if data}
+    assert partial, "some bytes arrived before the interrupt"
+    imgur.faults.clear()
+    imgur.log.clear()
+    again = run_main("-o", str(tmp_path), "imgur.com/a/AbC1234")
+    assert again.code == 0, again
+    assert_complete(tmp_path, album)
+    resumed = [h for (_, _, _, h) in imgur.requests_to("i.imgur.com") if "range" in h]
+    # every partial file was continued from where it stopped, not fetched again
+    assert len(resumed) == len([d for d in left.values() if d])
+    assert {h["range"] for h in resumed} == {f"bytes={n}-" for n in partial}
+    if _xattrs_work(tmp_path):
+        assert all("if-range" in h for h in resumed)
+
+
+def _xattrs_work(folder: Path) -> bool:
+    probe = folder / "probe"
+    probe.write_bytes(b"")
+    try:
+        os.setxattr(probe, "user.probe", b"1")
+    except OSError:
+        return False
+    finally:
+        probe.unlink()
+    return True
