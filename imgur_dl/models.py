@@ -84,6 +84,10 @@ class Job:
     def path(self) -> Path:
         return self.paths[0]
 
+    def source_at(self, path: Path) -> Source:
+        """The rendition saved at ``path`` (the preferred one for any other path)."""
+        return self.media.sources[self.paths.index(path)] if path in self.paths else self.media.sources[0]
+
 
 @dataclass(frozen=True)
 class Result:

@@ -113,13 +113,11 @@ def _render_piece(piece: str, values: dict[str, str | int], max_bytes: int) -> s
     except (ValueError, TypeError) as exc:
         raise UsageError(f"bad template {piece!r}: {exc}") from None
     names = [name for _, name, _, _ in Formatter().parse(piece) if name]
-    if any(values.get(name) in ("", None) for name in names):
-        text = text.strip(_DANGLING)  # "{album_id} - {album_title}" with no title
     ext = str(values.get("ext", ""))
-    if ext and text.endswith("." + ext):
-        stem = text[: -len(ext) - 1]
-        return sanitize(truncate_utf8(stem, max_bytes - len(ext) - 1) + "." + ext, max_bytes)
-    return sanitize(text, max_bytes)
+    stem, dot_ext = (text[: -len(ext) - 1], "." + ext) if ext and text.endswith("." + ext) else (text, "")
+    if any(values.get(name) in ("", None) for name in names):
+        stem = stem.strip(_DANGLING) or "_"  # "{album_id} - {album_title}" with no title
+    return sanitize(truncate_utf8(stem, max_bytes - len(dot_ext)) + dot_ext, max_bytes)
 
 
 def fields(album: Album, media: Media | None, ext: str = "") -> dict[str, str | int]:
@@ -159,6 +157,15 @@ class Namer:
         template = self.name_template or Template(DEFAULT_NAME if album.is_album else SINGLE_NAME)
         relative = template.render(fields(album, media, ext), reserve=len(PART_SUFFIX))
         return self.folder(album) / _inside(relative)
+
+
+def disambiguate(path: Path, media_id: str, taken: set[Path]) -> Path:
+    """``path``, or when another file of this run has it, ``<stem> (<id>)<suffix>``."""
+    if path in taken:
+        stem = truncate_utf8(path.stem, MAX_COMPONENT_BYTES - len(PART_SUFFIX) - len(path.suffix) - 10)
+        path = path.with_name(f"{stem} ({media_id}){path.suffix}")
+    taken.add(path)
+    return path
 
 
 def _inside(relative: Path) -> Path:

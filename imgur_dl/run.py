@@ -1,24 +1,27 @@
 """A run: resolve each URL, download every file in one worker pool, report.
 
-Workers return :class:`Result` objects; this module alone collects them,
-advances the file count, prints failures and the summary, and picks the exit
-status, so one failure never hides another.
+Workers return :class:`Result` objects; this module alone collects them (in
+the main thread), advances the file count, prints failures and the summary,
+writes JSON lines, metadata and the archive, and picks the exit status, so
+one failure never hides another.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
 from imgur_dl.api import DEFAULT_CLIENT_ID, ImgurApi
+from imgur_dl.archive import Archive
 from imgur_dl.download import Downloader
 from imgur_dl.errors import ApiError, Cancelled, NotFoundError
 from imgur_dl.models import Album, Job, Result, Status, Target
-from imgur_dl.naming import DEFAULT_DIR, Namer, Template
+from imgur_dl.naming import DEFAULT_DIR, Namer, Template, disambiguate
+from imgur_dl.output import METADATA_NAME, Stdout, metadata, write_json
 from imgur_dl.progress import Bar, Quiet
 from imgur_dl.session import Cancel, RetryPolicy, Throttle, make_session
 from imgur_dl.status import ExitStatus, worst
@@ -41,6 +44,10 @@ class Options:
     show_bar: bool = False
     dir_template: Template = field(default_factory=lambda: Template(DEFAULT_DIR))
     name_template: Template | None = None
+    get_urls: bool = False
+    json_lines: bool = False
+    write_metadata: bool = False
+    archive: Path | None = None
 
 
 @dataclass
@@ -62,10 +69,21 @@ class Tally:
         return worst(self.statuses + failed)
 
 
+@dataclass
+class _Book:
+    """An album whose files are still coming in."""
+
+    album: Album
+    folder: Path
+    waiting: int
+    results: list[Result] = field(default_factory=list)
+
+
 class Run:
-    def __init__(self, options: Options, stderr: TextIO) -> None:
+    def __init__(self, options: Options, stdout: TextIO, stderr: TextIO) -> None:
         self.options = options
         self.stderr = stderr
+        self.stdout = Stdout(stdout, json_lines=options.json_lines)
         self.cancel = Cancel()
         self.progress: Quiet = Bar(stderr) if options.show_bar else Quiet(None if options.quiet else stderr)
         self.session = make_session(options.workers, options.timeout)
@@ -75,54 +93,30 @@ class Run:
         self.downloader = Downloader(self.session, Throttle(options.workers, self.cancel), self.cancel,
                                      self.policy, self.progress, self.progress.note)
         self.namer = Namer(options.output, options.dir_template, options.name_template)
+        self.archive = Archive(options.archive) if options.archive else None
         self.tally = Tally()
-        self.on_result: Callable[[Result], None] = lambda _r: None
+        self.books: dict[int, _Book] = {}
+        self.taken: set[Path] = set()  # every path this run writes: a template may give two files one name
         self.started = time.monotonic()
 
     def error(self, message: str) -> None:
-        """A failure line: shown even with --quiet."""
+        """A failure line: shown even with --quiet, above the bar if there is one."""
         if isinstance(self.progress, Bar):
             self.progress.note("imgur-dl: error: " + message)
         else:
             self.stderr.write("imgur-dl: error: " + message + "\n")
             self.stderr.flush()
 
-    def resolve(self, target: Target) -> Album | None:
-        try:
-            return self.api.resolve(target)
-        except NotFoundError:
-            self.error(f"{target.url}: not found (no such album or image, or it is no longer public)")
-            self.tally.statuses.append(ExitStatus.NOT_FOUND)
-        except ApiError as exc:
-            self.error(f"{target.url}: {exc}")
-            self.tally.statuses.append(ExitStatus.FAILED)
-        return None
-
-    def jobs(self, album: Album) -> list[Job]:
-        jobs = [Job(album, m, tuple(self.namer.path(album, m, s.ext) for s in m.sources)) for m in album.media]
-        if jobs:
-            folder = self.namer.folder(album)
-            try:
-                folder.mkdir(parents=True, exist_ok=True)
-            except OSError as exc:
-                self.error(f"{album.id}: cannot create {folder}: {exc.strerror or exc}")
-                self.tally.statuses.append(ExitStatus.FAILED)
-                return []
-        return jobs
-
     def execute(self, targets: Iterable[Target]) -> ExitStatus:
-        """Download everything ``targets`` name; the exit status says how it went."""
+        """Download (or list) everything ``targets`` name; the exit status says how it went."""
         pool = ThreadPoolExecutor(max_workers=self.options.workers, thread_name_prefix="imgur-dl")
         pending: set[Future[Result]] = set()
         try:
             for target in targets:
-                album = self.resolve(target)
-                if album is None:
-                    continue
-                jobs = self.jobs(album)
-                self.progress.expect(files=len(jobs), size=sum(j.media.sources[0].size or 0 for j in jobs))
-                pending.update(pool.submit(self.downloader.fetch, job) for job in jobs)
-                pending = self._collect(pending, block=False)
+                album = self._resolve(target)
+                if album is not None:
+                    pending.update(self._start(album, pool))
+                    pending = self._collect(pending, block=False)
             while pending:
                 pending = self._collect(pending, block=True)
         except (KeyboardInterrupt, Cancelled):
@@ -134,38 +128,103 @@ class Run:
             pool.shutdown(wait=not self.tally.interrupted, cancel_futures=True)
             self.progress.close()
             self.session.close()
-        self.summarize()
+            if self.archive is not None:
+                self.archive.close()
+        if not self.options.get_urls:
+            self._summarize()
         return self.tally.exit_status
 
+    # -- steps --------------------------------------------------------------
+
+    def _resolve(self, target: Target) -> Album | None:
+        try:
+            return self.api.resolve(target)
+        except NotFoundError:
+            self.error(f"{target.url}: not found (no such album or image, or it is no longer public)")
+            self.tally.statuses.append(ExitStatus.NOT_FOUND)
+        except ApiError as exc:
+            self.error(f"{target.url}: {exc}")
+            self.tally.statuses.append(ExitStatus.FAILED)
+        return None
+
+    def _start(self, album: Album, pool: ThreadPoolExecutor) -> list[Future[Result]]:
+        """Queue an album's files (or, with --get-urls, list them)."""
+        jobs = [Job(album, m, tuple(disambiguate(self.namer.path(album, m, s.ext), m.id, self.taken)
+                                    for s in m.sources)) for m in album.media]
+        if self.options.get_urls:
+            for job in jobs:
+                self.stdout.listing(job)
+            return []
+        folder = self.namer.folder(album)
+        if not jobs:
+            return []
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            self.error(f"{album.id}: cannot create {folder}: {exc.strerror or exc}")
+            self.tally.statuses.append(ExitStatus.FAILED)
+            return []
+        book = _Book(album, folder, waiting=len(jobs))
+        self.books[id(album)] = book
+        self.progress.expect(files=len(jobs), size=sum(j.media.sources[0].size or 0 for j in jobs))
+        futures = []
+        for job in jobs:
+            if self.archive is not None and self.archive.has(job.media.id):
+                self._record(Result(job, Status.SKIPPED, job.path, error=None, notes=("in the archive",)))
+            else:
+                futures.append(pool.submit(self.downloader.fetch, job))
+        return futures
+
     def _collect(self, pending: set[Future[Result]], *, block: bool) -> set[Future[Result]]:
+        if not pending:
+            return pending
         done, rest = wait(pending, timeout=None if block else 0, return_when=FIRST_COMPLETED)
         for future in done:
-            if future.cancelled() or future.exception() is not None:
-                exc = future.exception() if not future.cancelled() else None
-                if isinstance(exc, Cancelled) or future.cancelled():
-                    continue
-                raise exc  # type: ignore[misc]  # a bug: let the top-level handler say so
-            result = future.result()
-            self.tally.results.append(result)
-            self.progress.file_done()
-            if result.status is Status.FAILED:
-                self.error(f"{result.job.media.id}: {result.error}")
-            self.on_result(result)
+            if future.cancelled() or isinstance(future.exception(), Cancelled):
+                continue
+            self._record(future.result())  # any other exception is a bug: the top-level handler says so
         return rest
 
-    def summarize(self) -> None:
-        t = self.tally
-        failed = [r for r in t.results if r.status is Status.FAILED]
+    def _record(self, result: Result) -> None:
+        """Everything that follows from one finished file, in the main thread."""
+        self.tally.results.append(result)
+        self.progress.file_done()
+        if result.status is Status.FAILED:
+            self.error(f"{result.job.media.id}: {result.error}")
+        elif self.archive is not None:
+            self.archive.add("image", result.job.media.id, result.job.album.id, str(result.path))
+        self.stdout.result(result)
+        book = self.books[id(result.job.album)]
+        book.results.append(result)
+        book.waiting -= 1
+        if book.waiting == 0:
+            self._album_done(book)
+
+    def _album_done(self, book: _Book) -> None:
+        album = book.album
+        if self.options.write_metadata:
+            name = METADATA_NAME if album.is_album else f"{album.id}.json"
+            try:
+                write_json(book.folder / name, metadata(album, book.results))
+            except OSError as exc:
+                self.error(f"{album.id}: cannot write {book.folder / name}: {exc.strerror or exc}")
+                self.tally.statuses.append(ExitStatus.FAILED)
+        if self.archive is not None and album.is_album and all(r.status is not Status.FAILED for r in book.results):
+            self.archive.add("album", album.id, None, str(book.folder))
+        del self.books[id(album)]
+
+    def _summarize(self) -> None:
         if self.options.quiet:
             return
+        t = self.tally
+        failed = [r for r in t.results if r.status is Status.FAILED]
         size = sum(r.bytes for r in t.results if r.status is Status.SAVED)
         seconds = time.monotonic() - self.started
-        line = (f"imgur-dl: {t.count(Status.SAVED)} saved, {t.count(Status.SKIPPED)} skipped, "
+        line = (f"{t.count(Status.SAVED)} saved, {t.count(Status.SKIPPED)} skipped, "
                 f"{len(failed)} failed ({_human(size)} in {seconds:.1f}s)")
         if t.interrupted:
-            line = "imgur-dl: interrupted; " + line[len("imgur-dl: "):] + \
-                "; run the same command again to finish"
-        self.stderr.write(line + "\n")
+            line = f"interrupted; {line}; run the same command again to finish"
+        self.stderr.write(f"imgur-dl: {line}\n")
         if failed:
             reasons = ", ".join(f"{r.job.media.id} ({r.error})" for r in failed)
             self.stderr.write(f"imgur-dl: failed: {reasons}\n")
@@ -174,8 +233,8 @@ class Run:
 
 def _human(size: int) -> str:
     value = float(size)
-    for unit in ("B", "KB", "MB", "GB"):
-        if value < 1000 or unit == "GB":
+    for unit in ("B", "KB", "MB"):
+        if value < 1000:
             return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
         value /= 1000
-    return f"{size} B"
+    return f"{value:.1f} GB"

@@ -173,8 +173,7 @@ class Imgur:
     def add_album(self, album_id: str, count: int = 3, size: int = 2000, title: str = "",
                   images: list[Image] | None = None, **kw: Any) -> AlbumData:
         if images is None:
-            images = [self.add_image(f"{album_id[:3]}{n:04d}"[-7:].rjust(7, "x"), size=size + n)
-                      for n in range(count)]
+            images = [self.add_image(f"{album_id[:2]}{len(self.images):05d}", size=size + n) for n in range(count)]
         album = AlbumData(album_id, title=title, images=images, **kw)
         self.albums[album_id] = album
         return album

@@ -35,11 +35,14 @@ def test_bad_input_is_one_line_and_exit_2(args: list[str], message: str, tmp_pat
     assert not (tmp_path / "out").exists()
 
 
-def test_a_bad_url_among_good_ones_stops_before_any_download(imgur: Imgur, tmp_path: Path) -> None:
+def test_a_bad_url_is_refused_up_front_and_the_others_still_run(imgur: Imgur, tmp_path: Path) -> None:
     imgur.add_album("AbC1234", count=2)
     result = run_main("-o", str(tmp_path), "imgur.com/a/AbC1234", "https://example.com/x")
-    assert result.code == 2, result
-    assert imgur.log == []
+    assert result.code == 2, result  # the worst outcome: some input was not usable
+    first = result.err.splitlines()[0]
+    assert first == "imgur-dl: error: not an Imgur URL: https://example.com/x"  # said before any download
+    assert "2 saved" in result.err
+    assert len(files_under(tmp_path)) == 2
 
 
 def test_help_has_real_examples() -> None:

@@ -1,0 +1,209 @@
+"""imgur-dl in shell scripts: URL lists, links only, JSON lines, metadata, an archive, templates."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+from pathlib import Path
+
+from tests.conftest import command, files_under, run_main
+from tests.standin import AlbumData, Imgur
+
+
+def _rows(text: str) -> list[dict[str, object]]:
+    return [json.loads(line) for line in text.splitlines()]
+
+
+def _mixed_album(imgur: Imgur) -> AlbumData:
+    gif = imgur.add_image("AnIm123", size=9_000, ext="gif", animated=True, title="moving")
+    png = imgur.add_image("PnGg123", size=7_000, ext="png", title="a picture", description="with words")
+    jpg = imgur.add_image("JpGg123", size=5_000)
+    return imgur.add_album("AbC1234", images=[png, gif, jpg], title="Mixed", description="three kinds")
+
+
+def test_get_urls_prints_links_in_order_and_fetches_nothing(imgur: Imgur, tmp_path: Path) -> None:
+    _mixed_album(imgur)
+    result = run_main("-g", "-o", str(tmp_path), "imgur.com/a/AbC1234")
+    assert result.code == 0, result
+    assert result.out.splitlines() == [
+        "https://i.imgur.com/PnGg123.png",
+        "https://i.imgur.com/AnIm123.mp4",  # the MP4 is what would be saved
+        "https://i.imgur.com/JpGg123.jpeg",
+    ]
+    assert imgur.requests_to("i.imgur.com") == []
+    assert list(tmp_path.iterdir()) == []
+    again = run_main("-g", "-o", str(tmp_path), "imgur.com/a/AbC1234")
+    assert again.out == result.out  # stable
+
+
+def test_get_urls_with_gif_lists_the_gif(imgur: Imgur) -> None:
+    _mixed_album(imgur)
+    assert "https://i.imgur.com/AnIm123.gif" in run_main("-g", "--gif", "imgur.com/a/AbC1234").out
+
+
+def test_json_lines_first_run_rerun_and_failures(imgur: Imgur, tmp_path: Path) -> None:
+    album = _mixed_album(imgur)
+    first = run_main("--json", "-o", str(tmp_path), "imgur.com/a/AbC1234")
+    assert first.code == 0, first
+    rows = sorted(_rows(first.out), key=lambda r: r["index"])  # type: ignore[arg-type, return-value]
+    assert [r["status"] for r in rows] == ["saved"] * 3
+    assert rows[0] == {
+        "album": "AbC1234", "index": 1, "id": "PnGg123", "url": "https://i.imgur.com/PnGg123.png",
+        "path": str(tmp_path / "AbC1234 - Mixed" / "001-PnGg123.png"), "bytes": 7_000,
+        "status": "saved", "error": None,
+    }
+    assert rows[1]["url"] == "https://i.imgur.com/AnIm123.mp4"
+    for row in rows:
+        assert Path(str(row["path"])).stat().st_size == row["bytes"]
+
+    rerun = run_main("--json", "-o", str(tmp_path), "imgur.com/a/AbC1234")
+    again = sorted(_rows(rerun.out), key=lambda r: r["index"])  # type: ignore[arg-type, return-value]
+    assert [r["status"] for r in again] == ["skipped"] * 3
+    assert [{**r, "status": None} for r in again] == [{**r, "status": None} for r in rows]  # same rows
+
+    album.images[2].removed = True
+    failed = run_main("--json", "-o", str(tmp_path / "fresh"), "imgur.com/a/AbC1234")
+    assert failed.code == 1
+    by_id = {r["id"]: r for r in _rows(failed.out)}
+    assert by_id["JpGg123"]["status"] == "failed"
+    assert by_id["JpGg123"]["error"] == "removed from Imgur"
+    assert by_id["PnGg123"]["status"] == "saved"
+
+
+def test_input_file_with_comments_and_blank_lines(imgur: Imgur, tmp_path: Path) -> None:
+    imgur.add_album("AAAAAAA", count=2)
+    imgur.add_album("BBBBBBB", count=1)
+    imgur.add_album("CCCCCCC", count=1)
+    listing = tmp_path / "albums.txt"
+    listing.write_text("# my albums\n\nhttps://imgur.com/a/AAAAAAA\n  imgur.com/a/BBBBBBB  # the second\n")
+    out = tmp_path / "out"
+    result = run_main("-o", str(out), "-i", str(listing), "imgur.com/a/CCCCCCC")
+    assert result.code == 0, result
+    assert sorted(p.name for p in out.iterdir()) == ["AAAAAAA", "BBBBBBB", "CCCCCCC"]
+    assert "4 saved" in result.err  # one run, one pool, one summary
+
+
+def test_input_from_stdin(imgur: Imgur, tmp_path: Path) -> None:
+    imgur.add_album("AAAAAAA", count=2)
+    result = run_main("-o", str(tmp_path), "-i", "-", stdin="https://imgur.com/a/AAAAAAA\n")
+    assert result.code == 0, result
+    assert len(files_under(tmp_path)) == 2
+
+
+def test_input_file_that_does_not_exist(tmp_path: Path) -> None:
+    result = run_main("-i", str(tmp_path / "nope.txt"))
+    assert result.code == 2
+    assert result.err.startswith("imgur-dl: error: cannot read URLs from")
+
+
+def test_worst_outcome_wins_and_nothing_stops_the_rest(imgur: Imgur, tmp_path: Path) -> None:
+    album = imgur.add_album("AAAAAAA", count=2)
+    album.images[0].removed = True
+    imgur.add_album("BBBBBBB", count=2)
+    result = run_main("-o", str(tmp_path), "imgur.com/a/AAAAAAA", "imgur.com/a/Missing", "imgur.com/a/BBBBBBB")
+    assert result.code == 3, result  # not found outranks a failed file
+    assert len(files_under(tmp_path)) == 3
+
+
+def test_write_metadata(imgur: Imgur, tmp_path: Path) -> None:
+    _mixed_album(imgur)
+    result = run_main("--write-metadata", "-o", str(tmp_path), "imgur.com/a/AbC1234")
+    assert result.code == 0, result
+    meta = json.loads((tmp_path / "AbC1234 - Mixed" / "album.json").read_text())
+    assert {k: meta[k] for k in ("id", "title", "description", "url", "created_at", "count")} == {
+        "id": "AbC1234", "title": "Mixed", "description": "three kinds", "url": "https://imgur.com/a/AbC1234",
+        "created_at": "2024-05-17T12:34:56Z", "count": 3,
+    }
+    assert [i["id"] for i in meta["items"]] == ["PnGg123", "AnIm123", "JpGg123"]
+    png, gif, _ = meta["items"]
+    assert png == {"id": "PnGg123", "index": 1, "title": "a picture", "description": "with words",
+                   "url": "https://i.imgur.com/PnGg123.png", "type": "image/png", "animated": False,
+                   "width": 640, "height": 480, "size": 7_000, "file": "001-PnGg123.png"}
+    assert gif["file"] == "002-AnIm123.mp4"
+    assert gif["url"] == "https://i.imgur.com/AnIm123.mp4"
+    assert not list((tmp_path / "AbC1234 - Mixed").glob("*.part"))
+
+
+def test_archive_prevents_a_second_download_into_another_folder(imgur: Imgur, tmp_path: Path) -> None:
+    imgur.add_album("AbC1234", count=3)
+    archive = tmp_path / "seen.sqlite"
+    assert run_main("--download-archive", str(archive), "-o", str(tmp_path / "one"), "imgur.com/a/AbC1234").code == 0
+    fetched = len(imgur.requests_to("i.imgur.com"))
+    second = run_main("--json", "--download-archive", str(archive), "-o", str(tmp_path / "two"),
+                      "imgur.com/a/AbC1234")
+    assert second.code == 0, second
+    assert [r["status"] for r in _rows(second.out)] == ["skipped"] * 3
+    assert len(imgur.requests_to("i.imgur.com")) == fetched
+    assert files_under(tmp_path / "two") == {}
+    with sqlite3.connect(archive) as db:
+        kinds = sorted(db.execute("SELECT kind, count(*) FROM archive GROUP BY kind"))
+    assert kinds == [("album", 1), ("image", 3)]
+
+
+def test_archive_does_not_record_failures(imgur: Imgur, tmp_path: Path) -> None:
+    album = imgur.add_album("AbC1234", count=2)
+    album.images[0].removed = True
+    archive = tmp_path / "seen.sqlite"
+    assert run_main("--download-archive", str(archive), "-o", str(tmp_path), "imgur.com/a/AbC1234").code == 1
+    with sqlite3.connect(archive) as db:
+        assert [r[0] for r in db.execute("SELECT id FROM archive")] == [album.images[1].id]
+
+
+def test_two_processes_share_one_archive(imgur: Imgur, tmp_path: Path) -> None:
+    for n in range(4):
+        imgur.add_album(f"Album{n:02d}", count=25, size=300)
+    archive = tmp_path / "shared.sqlite"
+    procs = [
+        subprocess.Popen([*command(), "-q", "--download-archive", str(archive), "-o", str(tmp_path / name),
+                          *urls], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for name, urls in (("a", ["imgur.com/a/Album00", "imgur.com/a/Album01", "imgur.com/a/Album02"]),
+                           ("b", ["imgur.com/a/Album03", "imgur.com/a/Album02", "imgur.com/a/Album01"]))
+    ]
+    for proc in procs:
+        _, err = proc.communicate(timeout=60)
+        assert proc.returncode == 0, err
+        assert err == ""
+    with sqlite3.connect(archive) as db:
+        images = {r[0] for r in db.execute("SELECT id FROM archive WHERE kind = 'image'")}
+        albums = {r[0] for r in db.execute("SELECT id FROM archive WHERE kind = 'album'")}
+    assert len(images) == 100
+    assert albums == {f"Album{n:02d}" for n in range(4)}
+
+
+def test_templates_for_folders_and_files(imgur: Imgur, tmp_path: Path) -> None:
+    _mixed_album(imgur)
+    result = run_main("--dir", "{album_date} {album_title}/{album_id}", "--name", "{num}_{title}.{ext}",
+                      "-o", str(tmp_path), "imgur.com/a/AbC1234")
+    assert result.code == 0, result
+    assert sorted(files_under(tmp_path)) == [
+        "2024-05-17 Mixed/AbC1234/1_a picture.png",
+        "2024-05-17 Mixed/AbC1234/2_moving.mp4",
+        "2024-05-17 Mixed/AbC1234/3.jpg",  # no title: no dangling "_"
+    ]
+
+
+def test_unknown_template_field_fails_before_any_request(imgur: Imgur, tmp_path: Path) -> None:
+    _mixed_album(imgur)
+    result = run_main("--name", "{index}-{colour}.{ext}", "-o", str(tmp_path), "imgur.com/a/AbC1234")
+    assert result.code == 2
+    assert "unknown field {colour}" in result.err
+    assert imgur.log == []
+
+
+def test_workers_from_the_environment(imgur: Imgur, tmp_path: Path) -> None:
+    imgur.add_album("AbC1234", count=6)
+    result = run_main("-o", str(tmp_path), "imgur.com/a/AbC1234", environ={"IMGUR_DL_WORKERS": "1"})
+    assert result.code == 0, result
+    assert imgur.peak_inflight == 1
+    bad = run_main("imgur.com/a/AbC1234", environ={"IMGUR_DL_WORKERS": "lots"})
+    assert bad.code == 2
+
+
+def test_a_template_that_gives_two_files_one_name_keeps_both(imgur: Imgur, tmp_path: Path) -> None:
+    one = imgur.add_image("OnEe123", size=3_000, title="same")
+    two = imgur.add_image("TwOo123", size=3_000, title="same")
+    imgur.add_album("AbC1234", images=[one, two])
+    result = run_main("--name", "{title}.{ext}", "-o", str(tmp_path), "imgur.com/a/AbC1234")
+    assert result.code == 0, result
+    assert files_under(tmp_path / "AbC1234") == {"same.jpg": one.data, "same (TwOo123).jpg": two.data}
