@@ -1,0 +1,250 @@
+"""Time whole imgur-dl runs against gallery-dl, on a shaped local stand-in for Imgur.
+
+The stand-in from the test suite plays Imgur's API and CDN on 127.0.0.1,
+behind an HTTPS proxy, with a delay before each answer, a rate cap per
+connection and one for the whole link. Both tools reach it unmodified, as a
+user behind a corporate proxy reaches Imgur: HTTPS_PROXY plus
+REQUESTS_CA_BUNDLE. Runs alternate (A B A B ...) so drift on a noisy machine
+hits both alike; each run gets a fresh output folder; the report gives
+medians of wall time, CPU seconds and peak RSS, the ratios measured in the
+same run, and each scenario's lower bound.
+
+    python benchmarks/bench.py                 # everything, 3 runs each (a few minutes)
+    python benchmarks/bench.py --runs 5 latency bandwidth
+    python benchmarks/bench.py --smoke         # tiny, for CI: keeps this script working
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import trustme  # noqa: E402
+
+from tests.standin import Imgur, Shaping  # noqa: E402
+
+ALBUM = "AbC1234"
+MB = 1_000_000
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    files: int
+    size: int  # bytes per file (each file differs by a few bytes)
+    delay: float = 0.0  # seconds before each answer
+    conn_rate: float = 0.0  # bytes/s per connection; 0 = unlimited
+    link_rate: float = 0.0  # bytes/s for the whole link; 0 = unlimited
+    tools: tuple[str, ...] = ("imgur-dl", "gallery-dl")
+
+    def lower_bound(self) -> float:
+        """What the simulated network needs with unlimited parallelism.
+
+        Two round trips (the API, then every file at once), plus the larger of
+        all bytes over the link rate and the biggest file over the rate of
+        one connection.
+        """
+        total = sum(self.size + n for n in range(self.files))
+        biggest = self.size + self.files - 1
+        link = total / self.link_rate if self.link_rate else 0.0
+        conn = biggest / self.conn_rate if self.conn_rate else 0.0
+        return 2 * self.delay + max(link, conn)
+
+
+SCENARIOS = {
+    "latency": Scenario("latency", 120, 60_000, 0.150, 4 * MB, 60 * MB,
+                        ("imgur-dl", "imgur-dl -j 64", "gallery-dl")),
+    "bandwidth": Scenario("bandwidth", 80, 1_500_000, 0.050, 3 * MB, 30 * MB),
+    "small": Scenario("small", 1500, 4_000),
+    "scale-100": Scenario("scale-100", 100, 4_000, tools=("imgur-dl",)),
+    "scale-1000": Scenario("scale-1000", 1000, 4_000, tools=("imgur-dl",)),
+    "scale-5000": Scenario("scale-5000", 5000, 4_000, tools=("imgur-dl",)),
+}
+SMOKE = Scenario("smoke", 12, 20_000, 0.02, 4 * MB, 60 * MB, ("imgur-dl", "gallery-dl"))
+
+
+@dataclass
+class Sample:
+    wall: float
+    cpu: float
+    rss_mb: float
+    ok: bool
+
+
+@dataclass
+class Outcome:
+    scenario: Scenario
+    samples: dict[str, list[Sample]] = field(default_factory=dict)
+
+    def median(self, tool: str, what: str) -> float:
+        return statistics.median(getattr(s, what) for s in self.samples[tool])
+
+
+def command(tool: str, out: Path) -> list[str]:
+    url = f"https://imgur.com/a/{ALBUM}"
+    if tool.startswith("imgur-dl"):
+        exe = shutil.which("imgur-dl") or ""
+        base = [exe] if exe else [sys.executable, "-m", "imgur_dl"]
+        return [*base, *tool.split()[1:], "-q", "-o", str(out), url]
+    exe = shutil.which("gallery-dl")
+    base = [exe] if exe else [sys.executable, "-m", "gallery_dl"]
+    return [*base, "--config-ignore", "-q", "-d", str(out), url]
+
+
+def measure(argv: list[str], env: dict[str, str]) -> tuple[float, float, float, int]:
+    """Wall seconds, CPU seconds, peak RSS (MB) and exit code of one child process."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.stderr is not None:
+        err = proc.stderr.read().decode(errors="replace")
+        proc.stderr.close()
+        if err.strip():
+            print(f"    stderr: {err.strip()[:300]}", file=sys.stderr)
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, proc.returncode
+
+
+def saved(out: Path) -> tuple[int, int]:
+    files = [p for p in out.rglob("*") if p.is_file() and not p.name.endswith(".part")]
+    return len(files), sum(p.stat().st_size for p in files)
+
+
+def run(scenario: Scenario, runs: int, imgur: Imgur, env: dict[str, str], work: Path) -> Outcome:
+    imgur.albums.clear()
+    imgur.images.clear()
+    imgur.add_album(ALBUM, count=scenario.files, size=scenario.size, title="Benchmark")
+    expected = (scenario.files, sum(scenario.size + n for n in range(scenario.files)))
+    imgur.shaping = Shaping(scenario.delay, scenario.conn_rate, scenario.link_rate)
+    outcome = Outcome(scenario, {tool: [] for tool in scenario.tools})
+    for n in range(runs):
+        for tool in scenario.tools:  # A B A B ...: drift hits every tool alike
+            out = work / f"{scenario.name}-{tool.replace(' ', '_')}-{n}"
+            wall, cpu, rss, code = measure(command(tool, out), env)
+            ok = code == 0 and saved(out) == expected
+            outcome.samples[tool].append(Sample(wall, cpu, rss, ok))
+            print(f"  {scenario.name:<11} {tool:<15} run {n + 1}: {wall:6.2f} s wall {cpu:6.2f} s cpu "
+                  f"{rss:5.1f} MB{'' if ok else '  INCOMPLETE (exit %d)' % code}", file=sys.stderr)
+            shutil.rmtree(out, ignore_errors=True)
+    return outcome
+
+
+def report(outcomes: list[Outcome], runs: int, argv: list[str]) -> str:
+    lines = [
+        f"Machine: {platform.machine()}, {os.cpu_count()} cores, {platform.system()} {platform.release()}, "
+        f"Python {platform.python_version()}; gallery-dl {_version('gallery_dl')}; "
+        f"imgur-dl {_version('imgur_dl')}.",
+        f"Command: `python benchmarks/{Path(__file__).name} {' '.join(argv)}`".rstrip() + f" ({runs} runs each, "
+        "medians; tools alternate run by run).",
+        "",
+        "| scenario | tool | wall s | x lower bound | CPU s | CPU ms/file | peak RSS MB | all files ok |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | --- |",
+    ]
+    for o in outcomes:
+        bound = o.scenario.lower_bound()
+        for tool in o.scenario.tools:
+            wall, cpu, rss = (o.median(tool, w) for w in ("wall", "cpu", "rss_mb"))
+            multiple = f"{wall / bound:.2f}" if bound > 0 else "-"
+            ok = all(s.ok for s in o.samples[tool])
+            lines.append(f"| {o.scenario.name} | {tool} | {wall:.2f} | {multiple} | {cpu:.2f} | "
+                         f"{1000 * cpu / o.scenario.files:.2f} | {rss:.1f} | {'yes' if ok else 'NO'} |")
+    lines += ["", "Lower bounds: " + ", ".join(
+        f"{o.scenario.name} {o.scenario.lower_bound():.2f} s" for o in outcomes if o.scenario.lower_bound() > 0)]
+    lines += ["", *targets(outcomes)]
+    return "\n".join(lines) + "\n"
+
+
+def _paired(o: Outcome, a: str, b: str, what: str) -> float:
+    """Median over runs of b/a, each ratio taken within one round."""
+    return statistics.median(getattr(y, what) / getattr(x, what) for x, y in zip(o.samples[a], o.samples[b]))
+
+
+def targets(outcomes: list[Outcome]) -> list[str]:
+    by = {o.scenario.name: o for o in outcomes}
+    lines = ["Targets:", ""]
+
+    def verdict(name: str, value: float, goal: float, higher_is_better: bool, unit: str = "x") -> None:
+        met = value >= goal if higher_is_better else value <= goal
+        sign = ">=" if higher_is_better else "<="
+        gap = "" if met else f" (missed by {abs(value - goal) / goal:.0%})"
+        lines.append(f"- {name}: {value:.2f}{unit} (target {sign} {goal:g}{unit}) - {'MET' if met else 'MISSED'}{gap}")
+
+    if "latency" in by:
+        o = by["latency"]
+        verdict("latency-bound, gallery-dl time / imgur-dl time (default settings)",
+                _paired(o, "imgur-dl", "gallery-dl", "wall"), 8, True)
+        verdict("latency-bound, imgur-dl -j 64 / lower bound",
+                o.median("imgur-dl -j 64", "wall") / o.scenario.lower_bound(), 1.5, False)
+    if "bandwidth" in by:
+        o = by["bandwidth"]
+        verdict("bandwidth-bound, imgur-dl / lower bound", o.median("imgur-dl", "wall") / o.scenario.lower_bound(),
+                1.1, False)
+        verdict("bandwidth-bound, imgur-dl peak RSS", o.median("imgur-dl", "rss_mb"), 50, False, " MB")
+    if "small" in by:
+        verdict("many small files, imgur-dl CPU per file / gallery-dl's",
+                1 / _paired(by["small"], "imgur-dl", "gallery-dl", "cpu"), 0.7, False)
+    scale = [by[k] for k in ("scale-100", "scale-1000", "scale-5000") if k in by]
+    if len(scale) >= 2:
+        per_file = [o.median("imgur-dl", "wall") / o.scenario.files for o in scale]
+        rss = [o.median("imgur-dl", "rss_mb") for o in scale]
+        lines.append("- scale: wall ms per file " + ", ".join(
+            f"{o.scenario.files}: {1000 * p:.2f}" for o, p in zip(scale, per_file)) +
+            "; peak RSS MB " + ", ".join(f"{o.scenario.files}: {r:.1f}" for o, r in zip(scale, rss)))
+    return lines
+
+
+def _version(module: str) -> str:
+    try:
+        return str(__import__(module).__version__)
+    except Exception:  # noqa: BLE001 - a missing tool is reported, not fatal
+        return "not installed"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("scenarios", nargs="*", choices=[*SCENARIOS, []], metavar="SCENARIO",
+                        help=f"which to run (default: all): {', '.join(SCENARIOS)}")
+    parser.add_argument("--runs", type=int, default=3, help="runs per tool and scenario (default: 3)")
+    parser.add_argument("--smoke", action="store_true", help="one tiny scenario, one run: checks the script works")
+    parser.add_argument("--out", type=Path, help="also write the report to this file")
+    args = parser.parse_args()
+    chosen = [SMOKE] if args.smoke else [SCENARIOS[n] for n in (args.scenarios or SCENARIOS)]
+    runs = 1 if args.smoke else args.runs
+    if _version("gallery_dl") == "not installed" and any("gallery-dl" in s.tools for s in chosen):
+        print("gallery-dl is not installed: pip install -e '.[bench]'", file=sys.stderr)
+        return 2
+
+    ca = trustme.CA()
+    with tempfile.TemporaryDirectory(prefix="imgur-dl-bench-") as tmp:
+        work = Path(tmp)
+        bundle = work / "ca.pem"
+        ca.cert_pem.write_to_path(str(bundle))
+        imgur = Imgur(ca).start()
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("IMGUR_", "XDG_CONFIG"))}
+        env.update(imgur.environ(str(bundle)), HOME=str(work))  # no user config for either tool
+        try:
+            outcomes = [run(s, runs, imgur, env, work) for s in chosen]
+        finally:
+            imgur.stop()
+    text = report(outcomes, runs, sys.argv[1:])
+    print(text)
+    if args.out:
+        args.out.write_text(text)
+    return 0 if all(s.ok for o in outcomes for samples in o.samples.values() for s in samples) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
