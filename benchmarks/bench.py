@@ -17,6 +17,7 @@ same run, and each scenario's lower bound.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import platform
 import shutil
@@ -29,11 +30,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-import trustme  # noqa: E402
-
-from tests.standin import Imgur, Shaping  # noqa: E402
 
 ALBUM = "AbC1234"
 MB = 1_000_000
@@ -104,18 +100,25 @@ def command(tool: str, out: Path) -> list[str]:
 
 
 def measure(argv: list[str], env: dict[str, str]) -> tuple[float, float, float, int]:
-    """Wall seconds, CPU seconds, peak RSS (MB) and exit code of one child process."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - start
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.stderr is not None:
-        err = proc.stderr.read().decode(errors="replace")
-        proc.stderr.close()
-        if err.strip():
-            print(f"    stderr: {err.strip()[:300]}", file=sys.stderr)
-    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, proc.returncode
+    """Wall seconds, CPU seconds, peak RSS (MB) and exit code of one child process.
+
+    posix_spawn, not fork: a forked child's peak RSS would include this
+    process's memory (the stand-in's files) from before its exec.
+    """
+    exe = argv[0] if os.path.isabs(argv[0]) else shutil.which(argv[0]) or argv[0]
+    with tempfile.TemporaryFile() as err:
+        actions = [(os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
+                   (os.POSIX_SPAWN_OPEN, 1, os.devnull, os.O_WRONLY, 0),
+                   (os.POSIX_SPAWN_DUP2, err.fileno(), 2)]
+        start = time.perf_counter()
+        pid = os.posix_spawn(exe, argv, env, file_actions=actions)
+        _, status, usage = os.wait4(pid, 0)
+        wall = time.perf_counter() - start
+        err.seek(0)
+        text = err.read().decode(errors="replace").strip()
+    if text:
+        print(f"    stderr: {text[:300]}", file=sys.stderr)
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, os.waitstatus_to_exitcode(status)
 
 
 def saved(out: Path) -> tuple[int, int]:
@@ -123,22 +126,42 @@ def saved(out: Path) -> tuple[int, int]:
     return len(files), sum(p.stat().st_size for p in files)
 
 
-def run(scenario: Scenario, runs: int, imgur: Imgur, env: dict[str, str], work: Path) -> Outcome:
-    imgur.albums.clear()
-    imgur.images.clear()
-    imgur.add_album(ALBUM, count=scenario.files, size=scenario.size, title="Benchmark")
+def run(scenario: Scenario, runs: int, work: Path) -> Outcome:
+    """All runs of one scenario, against a stand-in started for it in a process of its own.
+
+    The stand-in holds every file in memory; in this process it would show up
+    in the children's peak RSS (Linux keeps the spawning process's high-water
+    mark across exec), so this process stays small.
+    """
+    bundle = work / "ca.pem"
+    server = subprocess.Popen(
+        [sys.executable, "-m", "tests.standin", "--bundle", str(bundle), "--album", ALBUM,
+         "--files", str(scenario.files), "--size", str(scenario.size), "--delay", str(scenario.delay),
+         "--conn-rate", str(scenario.conn_rate), "--link-rate", str(scenario.link_rate)],
+        cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert server.stdout is not None and server.stdin is not None
+    ready = server.stdout.readline().split()
+    if ready[:1] != ["ready"]:
+        raise SystemExit(f"the stand-in did not start: {ready}")
+    proxy = ready[1]
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("IMGUR_", "XDG_CONFIG"))}
+    env.update(HTTPS_PROXY=proxy, https_proxy=proxy, HTTP_PROXY=proxy, http_proxy=proxy, NO_PROXY="",
+               no_proxy="", REQUESTS_CA_BUNDLE=str(bundle), HOME=str(work))  # no user config for either tool
     expected = (scenario.files, sum(scenario.size + n for n in range(scenario.files)))
-    imgur.shaping = Shaping(scenario.delay, scenario.conn_rate, scenario.link_rate)
     outcome = Outcome(scenario, {tool: [] for tool in scenario.tools})
-    for n in range(runs):
-        for tool in scenario.tools:  # A B A B ...: drift hits every tool alike
-            out = work / f"{scenario.name}-{tool.replace(' ', '_')}-{n}"
-            wall, cpu, rss, code = measure(command(tool, out), env)
-            ok = code == 0 and saved(out) == expected
-            outcome.samples[tool].append(Sample(wall, cpu, rss, ok))
-            print(f"  {scenario.name:<11} {tool:<15} run {n + 1}: {wall:6.2f} s wall {cpu:6.2f} s cpu "
-                  f"{rss:5.1f} MB{'' if ok else '  INCOMPLETE (exit %d)' % code}", file=sys.stderr)
-            shutil.rmtree(out, ignore_errors=True)
+    try:
+        for n in range(runs):
+            for tool in scenario.tools:  # A B A B ...: drift hits every tool alike
+                out = work / f"{scenario.name}-{tool.replace(' ', '_')}-{n}"
+                wall, cpu, rss, code = measure(command(tool, out), env)
+                ok = code == 0 and saved(out) == expected
+                outcome.samples[tool].append(Sample(wall, cpu, rss, ok))
+                print(f"  {scenario.name:<11} {tool:<15} run {n + 1}: {wall:6.2f} s wall {cpu:6.2f} s cpu "
+                      f"{rss:5.1f} MB{'' if ok else f'  INCOMPLETE (exit {code})'}", file=sys.stderr)
+                shutil.rmtree(out, ignore_errors=True)
+    finally:
+        server.stdin.close()
+        server.wait(timeout=30)
     return outcome
 
 
@@ -209,7 +232,7 @@ def targets(outcomes: list[Outcome]) -> list[str]:
 def _version(module: str) -> str:
     try:
         return str(__import__(module).__version__)
-    except Exception:  # noqa: BLE001 - a missing tool is reported, not fatal
+    except Exception:  # a missing tool is reported, not fatal
         return "not installed"
 
 
@@ -220,25 +243,19 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=3, help="runs per tool and scenario (default: 3)")
     parser.add_argument("--smoke", action="store_true", help="one tiny scenario, one run: checks the script works")
     parser.add_argument("--out", type=Path, help="also write the report to this file")
+    parser.add_argument("--tool", action="append", default=[], metavar="TOOL",
+                        help="measure these instead of the scenario's own, e.g. --tool 'imgur-dl -j 32'")
     args = parser.parse_args()
     chosen = [SMOKE] if args.smoke else [SCENARIOS[n] for n in (args.scenarios or SCENARIOS)]
+    if args.tool:
+        chosen = [dataclasses.replace(s, tools=tuple(args.tool)) for s in chosen]
     runs = 1 if args.smoke else args.runs
     if _version("gallery_dl") == "not installed" and any("gallery-dl" in s.tools for s in chosen):
         print("gallery-dl is not installed: pip install -e '.[bench]'", file=sys.stderr)
         return 2
 
-    ca = trustme.CA()
     with tempfile.TemporaryDirectory(prefix="imgur-dl-bench-") as tmp:
-        work = Path(tmp)
-        bundle = work / "ca.pem"
-        ca.cert_pem.write_to_path(str(bundle))
-        imgur = Imgur(ca).start()
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("IMGUR_", "XDG_CONFIG"))}
-        env.update(imgur.environ(str(bundle)), HOME=str(work))  # no user config for either tool
-        try:
-            outcomes = [run(s, runs, imgur, env, work) for s in chosen]
-        finally:
-            imgur.stop()
+        outcomes = [run(s, runs, Path(tmp)) for s in chosen]
     text = report(outcomes, runs, sys.argv[1:])
     print(text)
     if args.out:

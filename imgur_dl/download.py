@@ -106,13 +106,17 @@ class Downloader:
     def _fetch(self, source: Source, path: Path, *, can_fall_back: bool) -> int:
         part = part_path(path)
         self._make_dir(path.parent)
-        self.progress.advance(_size(part))  # a partial file from an earlier run counts
         failures = 0
         refusals = 0
+        first = True
         while True:
             self.cancel.check()
+            have = _size(part)
+            if first:
+                self.progress.advance(have)  # a partial file from an earlier run counts
+                first = False
             try:
-                return self._attempt(source, path, part)
+                return self._attempt(source, path, part, have)
             except _Again as again:
                 if self.cancel.is_set():
                     raise Cancelled("interrupted") from None
@@ -134,8 +138,7 @@ class Downloader:
                     wait = min(wait, self.policy.max_wait)
                 self.cancel.sleep(wait)
 
-    def _attempt(self, source: Source, path: Path, part: Path) -> int:
-        have = _size(part)
+    def _attempt(self, source: Source, path: Path, part: Path, have: int) -> int:
         # Ranges count bytes of the file itself, so ask for it unencoded.
         headers = {"Accept-Encoding": "identity"}
         etag = _read_etag(part) if have else None
@@ -153,13 +156,14 @@ class Downloader:
             with response, self.cancel.tracking(response):
                 size = self._receive(response, source, part, have)
             self.throttle.succeeded()
-        _publish(part, path)
+        _publish(part, path, tagged=etag is not None)
         return size
 
     def _receive(self, response: requests.Response, source: Source, part: Path, have: int) -> int:
         """Write the body to ``part``; return the file's full size once it is whole."""
         offset, total = self._accept(response, source, part, have)
-        received = self._write(response, part, offset)
+        etag = response.headers.get("ETag") if offset == 0 else None
+        received = self._write(response, part, offset, etag)
         size = offset + received
         for want in (total, source.size):
             if want is not None and size < want:
@@ -197,31 +201,40 @@ class Downloader:
             raise DownloadError(f"server has {total} bytes, the API said {source.size}")
         if source.size is None and total is not None and not self._announced(part):
             self.progress.expect(size=total)  # the API did not say; now the server has
-        if offset == 0:
-            _write_etag(part, response.headers.get("ETag"))
         return offset, total
 
-    def _write(self, response: requests.Response, part: Path, offset: int) -> int:
-        """Stream the body into ``part`` (appending at ``offset``); the bytes received."""
+    def _write(self, response: requests.Response, part: Path, offset: int, etag: str | None) -> int:
+        """Stream the body into ``part`` at ``offset``; the bytes received.
+
+        Plain descriptor calls: one open, writes, one fsync, one close per file.
+        """
         received = 0
         try:
-            out = part.open("r+b" if offset else "wb")
+            fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, 0o666)
         except OSError as exc:
             raise DownloadError(_disk_reason(exc, part)) from None
-        with out:
-            try:
-                out.seek(offset)
-                out.truncate()
-                for chunk in _chunks(response, self.cancel):
-                    out.write(chunk)
-                    received += len(chunk)
-                    self.progress.advance(len(chunk))
-                out.flush()
-                os.fsync(out.fileno())
-            except OSError as exc:
-                out.close()
-                self._discard(part)
-                raise DownloadError(_disk_reason(exc, part)) from None
+        try:
+            os.ftruncate(fd, offset)  # drop anything past what we resume from
+            os.lseek(fd, offset, os.SEEK_SET)
+            for chunk in _chunks(response, self.cancel):
+                view = memoryview(chunk)
+                while view:
+                    view = view[os.write(fd, view):]
+                received += len(chunk)
+                self.progress.advance(len(chunk))
+            os.fsync(fd)
+        except OSError as exc:
+            os.close(fd)
+            self._discard(part)
+            raise DownloadError(_disk_reason(exc, part)) from None
+        except BaseException:
+            # A broken connection or a cancel: the partial file stays for a
+            # resume, with the ETag that a later If-Range needs.
+            if offset == 0 and received:
+                _keep_etag(fd, etag)
+            os.close(fd)
+            raise
+        os.close(fd)
         return received
 
     # -- bookkeeping ------------------------------------------------------
@@ -274,10 +287,11 @@ def _chunks(response: requests.Response, cancel: Cancel) -> Iterator[bytes]:
         yield chunk
 
 
-def _publish(part: Path, path: Path) -> None:
+def _publish(part: Path, path: Path, *, tagged: bool) -> None:
     """Move a verified ``.part`` into place: the only way a final name appears."""
-    with contextlib.suppress(OSError, AttributeError):
-        os.removexattr(part, ETAG_XATTR)
+    if tagged:
+        with contextlib.suppress(OSError, AttributeError):
+            os.removexattr(part, ETAG_XATTR)
     try:
         os.replace(part, path)
     except OSError as exc:
@@ -310,15 +324,12 @@ def _read_etag(part: Path) -> str | None:
         return None
 
 
-def _write_etag(part: Path, etag: str | None) -> None:
+def _keep_etag(fd: int, etag: str | None) -> None:
     """Keep the ETag with a partial file, so a later run resumes it with If-Range.
 
     Where the file system has no extended attributes, resumes use Range alone
     and the size checks.
     """
-    part.touch()
-    with contextlib.suppress(OSError, AttributeError, UnicodeEncodeError):
-        if etag:
-            os.setxattr(part, ETAG_XATTR, etag.encode("ascii"))
-        else:
-            os.removexattr(part, ETAG_XATTR)
+    if etag:
+        with contextlib.suppress(OSError, AttributeError, UnicodeEncodeError):
+            os.setxattr(fd, ETAG_XATTR, etag.encode("ascii"))

@@ -7,6 +7,7 @@ inside the output folder.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -106,13 +107,18 @@ class Template:
         return Path(*parts)
 
 
+@functools.lru_cache(maxsize=64)
+def _names(piece: str) -> tuple[str, ...]:
+    return tuple(name for _, name, _, _ in Formatter().parse(piece) if name)
+
+
 def _render_piece(piece: str, values: dict[str, str | int], max_bytes: int) -> str:
-    safe = {k: (sanitize(v) if isinstance(v, str) and v else v) for k, v in values.items()}
+    names = _names(piece)
+    safe = {k: (sanitize(v) if isinstance(v, str) and v else v) for k, v in values.items() if k in names}
     try:
         text = piece.format(**safe)
     except (ValueError, TypeError) as exc:
         raise UsageError(f"bad template {piece!r}: {exc}") from None
-    names = [name for _, name, _, _ in Formatter().parse(piece) if name]
     ext = str(values.get("ext", ""))
     stem, dot_ext = (text[: -len(ext) - 1], "." + ext) if ext and text.endswith("." + ext) else (text, "")
     if any(values.get(name) in ("", None) for name in names):

@@ -8,9 +8,10 @@ one failure never hides another.
 
 from __future__ import annotations
 
+import queue
 import time
 from collections.abc import Iterable
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
@@ -110,20 +111,34 @@ class Run:
     def execute(self, targets: Iterable[Target]) -> ExitStatus:
         """Download (or list) everything ``targets`` name; the exit status says how it went."""
         pool = ThreadPoolExecutor(max_workers=self.options.workers, thread_name_prefix="imgur-dl")
-        pending: set[Future[Result]] = set()
+        # Finished futures arrive here, so collecting n results costs O(n)
+        # however many are still pending.
+        finished: queue.SimpleQueue[Future[Result]] = queue.SimpleQueue()
+        outstanding = 0
         try:
             for target in targets:
                 album = self._resolve(target)
-                if album is not None:
-                    pending.update(self._start(album, pool))
-                    pending = self._collect(pending, block=False)
-            while pending:
-                pending = self._collect(pending, block=True)
+                if album is None:
+                    continue
+                for future in self._start(album, pool):
+                    future.add_done_callback(finished.put)
+                    outstanding += 1
+                while not finished.empty():  # report what is done while resolving the next album
+                    self._collect(finished.get())
+                    outstanding -= 1
+            while outstanding:
+                self._collect(finished.get())
+                outstanding -= 1
         except (KeyboardInterrupt, Cancelled):
             self.tally.interrupted = True
             self.cancel.trip()
-            done, _ = wait(pending, timeout=GRACE)
-            self._collect(done, block=False)
+            deadline = time.monotonic() + GRACE
+            while outstanding and (left := deadline - time.monotonic()) > 0:
+                try:
+                    self._collect(finished.get(timeout=left))
+                except queue.Empty:
+                    break
+                outstanding -= 1
         finally:
             pool.shutdown(wait=not self.tally.interrupted, cancel_futures=True)
             self.progress.close()
@@ -175,15 +190,10 @@ class Run:
                 futures.append(pool.submit(self.downloader.fetch, job))
         return futures
 
-    def _collect(self, pending: set[Future[Result]], *, block: bool) -> set[Future[Result]]:
-        if not pending:
-            return pending
-        done, rest = wait(pending, timeout=None if block else 0, return_when=FIRST_COMPLETED)
-        for future in done:
-            if future.cancelled() or isinstance(future.exception(), Cancelled):
-                continue
-            self._record(future.result())  # any other exception is a bug: the top-level handler says so
-        return rest
+    def _collect(self, future: Future[Result]) -> None:
+        if future.cancelled() or isinstance(future.exception(), Cancelled):
+            return
+        self._record(future.result())  # any other exception is a bug: the top-level handler says so
 
     def _record(self, result: Result) -> None:
         """Everything that follows from one finished file, in the main thread."""

@@ -500,6 +500,10 @@ class _Handler(BaseHTTPRequestHandler):
     tunnel_host: str | None = None
 
     def setup(self) -> None:
+        # Headers and body go out as separate writes; without this, Nagle's
+        # algorithm and the client's delayed ACK add 40 ms to many answers,
+        # which no real CDN does.
+        self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         super().setup()
         self.conn_state: dict[str, float] = {}
 
@@ -583,3 +587,35 @@ class _Handler(BaseHTTPRequestHandler):
             super().finish()
         with contextlib.suppress(OSError):
             self.connection.close()
+
+
+def serve(argv: list[str] | None = None) -> None:
+    """Run the stand-in in a process of its own (for benchmarks): one album, shaped.
+
+    Writes the CA bundle, prints ``ready <proxy url>`` and serves until its
+    standard input closes.
+    """
+    import argparse  # noqa: PLC0415 - only the command needs it
+    import sys  # noqa: PLC0415
+
+    parser = argparse.ArgumentParser(prog="python -m tests.standin")
+    parser.add_argument("--bundle", required=True, help="where to write the test CA's certificate")
+    parser.add_argument("--album", default="AbC1234")
+    parser.add_argument("--files", type=int, default=10)
+    parser.add_argument("--size", type=int, default=10_000)
+    parser.add_argument("--delay", type=float, default=0.0)
+    parser.add_argument("--conn-rate", type=float, default=0.0)
+    parser.add_argument("--link-rate", type=float, default=0.0)
+    args = parser.parse_args(argv)
+    imgur = Imgur()
+    imgur.ca.cert_pem.write_to_path(args.bundle)
+    imgur.add_album(args.album, count=args.files, size=args.size, title="Benchmark")
+    imgur.shaping = Shaping(args.delay, args.conn_rate, args.link_rate)
+    imgur.start()
+    print("ready", imgur.proxy_url, flush=True)
+    sys.stdin.read()
+    imgur.stop()
+
+
+if __name__ == "__main__":
+    serve()
