@@ -27,7 +27,7 @@ from imgur_dl.progress import Bar, Quiet
 from imgur_dl.session import Cancel, RetryPolicy, Throttle, make_session
 from imgur_dl.status import ExitStatus, worst
 
-DEFAULT_WORKERS = 16
+DEFAULT_WORKERS = 32  # chosen from the benchmark: see docs/benchmarks.md
 DEFAULT_TIMEOUT = 20.0
 # After Ctrl-C, how long finished work may take to report before we leave.
 GRACE = 2.0
