@@ -78,24 +78,22 @@ class _Parser(argparse.ArgumentParser):
             self.out.write(message)
 
 
-def _positive_int(text: str) -> int:
+def _whole(text: str, *, least: int) -> int:
     try:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1: {text}")
+    if value < least:
+        raise argparse.ArgumentTypeError(f"must be at least 1: {text}" if least else f"cannot be negative: {text}")
     return value
+
+
+def _positive_int(text: str) -> int:
+    return _whole(text, least=1)
 
 
 def _count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"cannot be negative: {text}")
-    return value
+    return _whole(text, least=0)
 
 
 def _seconds(text: str) -> float:

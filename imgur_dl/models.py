@@ -13,7 +13,7 @@ class Kind(str, Enum):
     IMAGE = "image"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Target:
     """What a URL on the command line names."""
 
@@ -22,7 +22,7 @@ class Target:
     url: str  # as the user gave it
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Source:
     """One downloadable rendition of a media item."""
 
@@ -31,7 +31,7 @@ class Source:
     size: int | None  # bytes the API reported for this rendition; None when it did not say
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Media:
     """One image or video of an album, in album order."""
 
@@ -53,7 +53,7 @@ class Media:
         return self.sources[0].ext
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Album:
     """An album, or a single image treated as an album of one."""
 
@@ -72,7 +72,7 @@ class Status(str, Enum):
     FAILED = "failed"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Job:
     """One file to fetch: which item, and the final path for each rendition."""
 
@@ -89,7 +89,7 @@ class Job:
         return self.media.sources[self.paths.index(path)] if path in self.paths else self.media.sources[0]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Result:
     """What became of one job."""
 

@@ -53,21 +53,26 @@ class Options:
 
 @dataclass
 class Tally:
-    """What the run did, as the summary and the exit status tell it."""
+    """What the run did, as the summary and the exit status tell it (counts, not results)."""
 
-    results: list[Result] = field(default_factory=list)
+    counts: dict[Status, int] = field(default_factory=lambda: dict.fromkeys(Status, 0))
+    saved_bytes: int = 0
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (id, reason)
     statuses: list[ExitStatus] = field(default_factory=list)
     interrupted: bool = False
 
-    def count(self, status: Status) -> int:
-        return sum(1 for r in self.results if r.status is status)
+    def add(self, result: Result) -> None:
+        self.counts[result.status] += 1
+        if result.status is Status.SAVED:
+            self.saved_bytes += result.bytes
+        elif result.status is Status.FAILED:
+            self.failed.append((result.job.media.id, result.error or "failed"))
 
     @property
     def exit_status(self) -> ExitStatus:
         if self.interrupted:
             return ExitStatus.INTERRUPTED
-        failed = [ExitStatus.FAILED] if self.count(Status.FAILED) else []
-        return worst(self.statuses + failed)
+        return worst(self.statuses + ([ExitStatus.FAILED] if self.failed else []))
 
 
 @dataclass
@@ -77,7 +82,8 @@ class _Book:
     album: Album
     folder: Path
     waiting: int
-    results: list[Result] = field(default_factory=list)
+    failed: bool = False
+    results: list[Result] = field(default_factory=list)  # kept only for --write-metadata
 
 
 class Run:
@@ -112,18 +118,22 @@ class Run:
         """Download (or list) everything ``targets`` name; the exit status says how it went."""
         pool = ThreadPoolExecutor(max_workers=self.options.workers, thread_name_prefix="imgur-dl")
         # Finished futures arrive here, so collecting n results costs O(n)
-        # however many are still pending.
+        # however many are still pending; and no more than a few per worker
+        # are queued at once, so memory does not grow with the album.
         finished: queue.SimpleQueue[Future[Result]] = queue.SimpleQueue()
         outstanding = 0
+        most = self.options.workers * 4
         try:
             for target in targets:
                 album = self._resolve(target)
-                if album is None:
-                    continue
-                for future in self._start(album, pool):
+                for job in self._start(album) if album is not None else []:
+                    while outstanding >= most:
+                        self._collect(finished.get())
+                        outstanding -= 1
+                    future = pool.submit(self.downloader.fetch, job)
                     future.add_done_callback(finished.put)
                     outstanding += 1
-                while not finished.empty():  # report what is done while resolving the next album
+                while not finished.empty():  # report what is done before resolving the next album
                     self._collect(finished.get())
                     outstanding -= 1
             while outstanding:
@@ -162,8 +172,8 @@ class Run:
             self.tally.statuses.append(ExitStatus.FAILED)
         return None
 
-    def _start(self, album: Album, pool: ThreadPoolExecutor) -> list[Future[Result]]:
-        """Queue an album's files (or, with --get-urls, list them)."""
+    def _start(self, album: Album) -> list[Job]:
+        """An album's files still to fetch (none with --get-urls: they are listed instead)."""
         jobs = [Job(album, m, tuple(disambiguate(self.namer.path(album, m, s.ext), m.id, self.taken)
                                     for s in m.sources)) for m in album.media]
         if self.options.get_urls:
@@ -182,13 +192,13 @@ class Run:
         book = _Book(album, folder, waiting=len(jobs))
         self.books[id(album)] = book
         self.progress.expect(files=len(jobs), size=sum(j.media.sources[0].size or 0 for j in jobs))
-        futures = []
+        fetch = []
         for job in jobs:
             if self.archive is not None and self.archive.has(job.media.id):
                 self._record(Result(job, Status.SKIPPED, job.path, error=None, notes=("in the archive",)))
             else:
-                futures.append(pool.submit(self.downloader.fetch, job))
-        return futures
+                fetch.append(job)
+        return fetch
 
     def _collect(self, future: Future[Result]) -> None:
         if future.cancelled() or isinstance(future.exception(), Cancelled):
@@ -197,7 +207,7 @@ class Run:
 
     def _record(self, result: Result) -> None:
         """Everything that follows from one finished file, in the main thread."""
-        self.tally.results.append(result)
+        self.tally.add(result)
         self.progress.file_done()
         if result.status is Status.FAILED:
             self.error(f"{result.job.media.id}: {result.error}")
@@ -205,7 +215,9 @@ class Run:
             self.archive.add("image", result.job.media.id, result.job.album.id, str(result.path))
         self.stdout.result(result)
         book = self.books[id(result.job.album)]
-        book.results.append(result)
+        book.failed |= result.status is Status.FAILED
+        if self.options.write_metadata:
+            book.results.append(result)
         book.waiting -= 1
         if book.waiting == 0:
             self._album_done(book)
@@ -219,7 +231,7 @@ class Run:
             except OSError as exc:
                 self.error(f"{album.id}: cannot write {book.folder / name}: {exc.strerror or exc}")
                 self.tally.statuses.append(ExitStatus.FAILED)
-        if self.archive is not None and album.is_album and all(r.status is not Status.FAILED for r in book.results):
+        if self.archive is not None and album.is_album and not book.failed:
             self.archive.add("album", album.id, None, str(book.folder))
         del self.books[id(album)]
 
@@ -227,16 +239,14 @@ class Run:
         if self.options.quiet:
             return
         t = self.tally
-        failed = [r for r in t.results if r.status is Status.FAILED]
-        size = sum(r.bytes for r in t.results if r.status is Status.SAVED)
         seconds = time.monotonic() - self.started
-        line = (f"{t.count(Status.SAVED)} saved, {t.count(Status.SKIPPED)} skipped, "
-                f"{len(failed)} failed ({_human(size)} in {seconds:.1f}s)")
+        line = (f"{t.counts[Status.SAVED]} saved, {t.counts[Status.SKIPPED]} skipped, "
+                f"{t.counts[Status.FAILED]} failed ({_human(t.saved_bytes)} in {seconds:.1f}s)")
         if t.interrupted:
             line = f"interrupted; {line}; run the same command again to finish"
         self.stderr.write(f"imgur-dl: {line}\n")
-        if failed:
-            reasons = ", ".join(f"{r.job.media.id} ({r.error})" for r in failed)
+        if t.failed:
+            reasons = ", ".join(f"{ident} ({reason})" for ident, reason in t.failed)
             self.stderr.write(f"imgur-dl: failed: {reasons}\n")
         self.stderr.flush()
 
