@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import trustme
 
 from imgur_dl import __version__
 from tests.conftest import files_under, run_main, run_process
@@ -98,3 +99,24 @@ def test_output_folder_from_the_environment(imgur: Imgur, tmp_path: Path) -> Non
     result = run_main("imgur.com/a/AbC1234", environ={"IMGUR_DL_OUTPUT": str(tmp_path / "env")})
     assert result.code == 0, result
     assert (tmp_path / "env" / "AbC1234").is_dir()
+
+
+def test_a_certificate_from_an_unknown_ca_is_refused(imgur: Imgur, tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    imgur.add_album("AbC1234", count=1)
+    other = trustme.CA()
+    bundle = tmp_path / "other-ca.pem"
+    other.cert_pem.write_to_path(str(bundle))
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(bundle))
+    result = run_main("--retries", "0", "-o", str(tmp_path / "out"), "imgur.com/a/AbC1234")
+    assert result.code == 1, result
+    assert "TLS error" in result.err
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_missing_ca_bundle_is_one_clear_line(imgur: Imgur, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(tmp_path / "nowhere.pem"))
+    result = run_main("imgur.com/a/AbC1234")
+    assert result.code == 2, result
+    assert result.err.startswith("imgur-dl: error: cannot use the CA bundle")
+    assert len(result.err.splitlines()) == 1
