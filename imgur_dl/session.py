@@ -19,12 +19,13 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import requests
-from requests import certs
 from requests.adapters import HTTPAdapter
+from requests.utils import DEFAULT_CA_BUNDLE_PATH
 
 from imgur_dl import __version__
 from imgur_dl.errors import Cancelled, UsageError
@@ -46,7 +47,8 @@ class _Session(requests.Session):
         super().__init__()
         self.timeout = timeout
         self.trust_env = False  # the environment is read here, once
-        self.ca_bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or certs.where()
+        env = os.environ
+        self.ca_bundle = env.get("REQUESTS_CA_BUNDLE") or env.get("CURL_CA_BUNDLE") or DEFAULT_CA_BUNDLE_PATH
         self._proxies: dict[str, dict[str, str]] = {}
         self._lock = threading.Lock()
 
@@ -91,8 +93,8 @@ class _Adapter(HTTPAdapter):
 
 
 def _tls_context(bundle: str) -> ssl.SSLContext:
-    context = ssl.create_default_context(cafile=None if os.path.isdir(bundle) else bundle,
-                                         capath=bundle if os.path.isdir(bundle) else None)
+    folder = Path(bundle).is_dir()
+    context = ssl.create_default_context(cafile=None if folder else bundle, capath=bundle if folder else None)
     context.verify_mode = ssl.CERT_REQUIRED
     context.check_hostname = True
     return context
