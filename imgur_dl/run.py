@@ -16,11 +16,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
-from imgur_dl.api import DEFAULT_CLIENT_ID, ImgurApi
+from imgur_dl.api import DEFAULT_CLIENT_ID, IMAGE_ROOT, ImgurApi
 from imgur_dl.archive import Archive
 from imgur_dl.download import Downloader
 from imgur_dl.errors import ApiError, Cancelled, NotFoundError
-from imgur_dl.models import Album, Job, Result, Status, Target
+from imgur_dl.models import Album, Job, Kind, Result, Status, Target
 from imgur_dl.naming import DEFAULT_DIR, Namer, Template, disambiguate
 from imgur_dl.output import METADATA_NAME, Stdout, metadata, write_json
 from imgur_dl.progress import Bar, Quiet
@@ -123,6 +123,8 @@ class Run:
         finished: queue.SimpleQueue[Future[Result]] = queue.SimpleQueue()
         outstanding = 0
         most = self.options.workers * 4
+        targets = list(targets)
+        self._warm(pool, targets)
         try:
             for target in targets:
                 album = self._resolve(target)
@@ -160,6 +162,14 @@ class Run:
         return self.tally.exit_status
 
     # -- steps --------------------------------------------------------------
+
+    def _warm(self, pool: ThreadPoolExecutor, targets: list[Target]) -> None:
+        """Connect to the CDN while the API answers: an album's files then start at once."""
+        if self.options.get_urls:
+            return
+        albums = any(t.kind is not Kind.IMAGE for t in targets)
+        for _ in range(self.options.workers if albums else min(len(targets), self.options.workers)):
+            pool.submit(self.session.warm, IMAGE_ROOT + "/")
 
     def _resolve(self, target: Target) -> Album | None:
         try:
