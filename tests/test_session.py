@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import subprocess
 import sys
 import threading
@@ -72,10 +73,8 @@ def test_throttle_never_lets_more_than_the_limit_in() -> None:
             with lock:
                 inside += 1
                 peak = max(peak, inside)
-            try:
+            with contextlib.suppress(threading.BrokenBarrierError):
                 gate.wait(timeout=0.5)
-            except threading.BrokenBarrierError:
-                pass
             with lock:
                 inside -= 1
 
