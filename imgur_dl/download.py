@@ -81,25 +81,22 @@ class Downloader:
         for source, path in zip(job.media.sources, job.paths, strict=False):
             if is_complete(path, source.size):
                 return Result(job, Status.SKIPPED, path, bytes=path.stat().st_size)
-        notes: list[str] = []
         error = ""
         for n, (source, path) in enumerate(zip(job.media.sources, job.paths, strict=False)):
             last = n == len(job.paths) - 1
             try:
                 size = self._fetch(source, path, can_fall_back=not last)
-                return Result(job, Status.SAVED, path, bytes=size, notes=tuple(notes))
+                return Result(job, Status.SAVED, path, bytes=size)
             except _Fallback as exc:
                 fallback = job.media.sources[n + 1].ext.upper()
-                notes.append(f"{job.media.id}: {source.ext.upper()} refused ({exc}); trying {fallback}")
-                self.say("imgur-dl: " + notes[-1])
+                self.say(f"imgur-dl: {job.media.id}: {source.ext.upper()} refused ({exc}); trying {fallback}")
                 continue
             except RemovedError as exc:
                 return Result(job, Status.FAILED, path, error=str(exc))
             except DownloadError as exc:
                 error = str(exc)
                 break
-        return Result(job, Status.FAILED, job.path, error=error or "no rendition could be fetched",
-                      notes=tuple(notes))
+        return Result(job, Status.FAILED, job.path, error=error or "no rendition could be fetched")
 
     # -- one rendition ------------------------------------------------------
 

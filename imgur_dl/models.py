@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 
@@ -98,4 +98,3 @@ class Result:
     path: Path
     bytes: int = 0
     error: str | None = None
-    notes: tuple[str, ...] = field(default=())

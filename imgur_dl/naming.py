@@ -146,6 +146,10 @@ def fields(album: Album, media: Media | None, ext: str = "") -> dict[str, str | 
     }
 
 
+_DEFAULT_NAME = Template(DEFAULT_NAME)
+_SINGLE_NAME = Template(SINGLE_NAME)
+
+
 @dataclass(frozen=True)
 class Namer:
     """Decides where each item of an album is saved, below ``root``."""
@@ -159,10 +163,11 @@ class Namer:
             return self.root
         return self.root / _inside(self.dir_template.render(fields(album, None)))
 
-    def path(self, album: Album, media: Media, ext: str) -> Path:
-        template = self.name_template or Template(DEFAULT_NAME if album.is_album else SINGLE_NAME)
+    def path(self, album: Album, media: Media, ext: str, folder: Path | None = None) -> Path:
+        """Where ``media`` is saved; ``folder``, when given, is ``self.folder(album)`` made once."""
+        template = self.name_template or (_DEFAULT_NAME if album.is_album else _SINGLE_NAME)
         relative = template.render(fields(album, media, ext), reserve=len(PART_SUFFIX))
-        return self.folder(album) / _inside(relative)
+        return (folder or self.folder(album)) / _inside(relative)
 
 
 def disambiguate(path: Path, media_id: str, taken: set[Path]) -> Path:

@@ -104,6 +104,3 @@ class Bar(Quiet):
         if self._bar.max_value != total:
             self._bar.max_value = total
         self._bar.update(self._bytes, force=force)
-
-
-Progress = Quiet  # the interface; Bar is the drawing kind

@@ -184,13 +184,13 @@ class Run:
 
     def _start(self, album: Album) -> list[Job]:
         """An album's files still to fetch (none with --get-urls: they are listed instead)."""
-        jobs = [Job(album, m, tuple(disambiguate(self.namer.path(album, m, s.ext), m.id, self.taken)
+        folder = self.namer.folder(album)
+        jobs = [Job(album, m, tuple(disambiguate(self.namer.path(album, m, s.ext, folder), m.id, self.taken)
                                     for s in m.sources)) for m in album.media]
         if self.options.get_urls:
             for job in jobs:
                 self.stdout.listing(job)
             return []
-        folder = self.namer.folder(album)
         if not jobs:
             return []
         try:
@@ -205,7 +205,7 @@ class Run:
         fetch = []
         for job in jobs:
             if self.archive is not None and self.archive.has(job.media.id):
-                self._record(Result(job, Status.SKIPPED, job.path, error=None, notes=("in the archive",)))
+                self._record(Result(job, Status.SKIPPED, job.path))  # in the archive
             else:
                 fetch.append(job)
         return fetch
