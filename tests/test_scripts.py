@@ -207,3 +207,24 @@ def test_a_template_that_gives_two_files_one_name_keeps_both(imgur: Imgur, tmp_p
     result = run_main("--name", "{title}.{ext}", "-o", str(tmp_path), "imgur.com/a/AbC1234")
     assert result.code == 0, result
     assert files_under(tmp_path / "AbC1234") == {"same.jpg": one.data, "same (TwOo123).jpg": two.data}
+
+
+def test_get_urls_with_json_lists_rows_and_fetches_nothing(imgur: Imgur, tmp_path: Path) -> None:
+    _mixed_album(imgur)
+    result = run_main("-g", "--json", "-o", str(tmp_path), "imgur.com/a/AbC1234")
+    assert result.code == 0, result
+    rows = _rows(result.out)
+    assert [(r["index"], r["id"], r["status"]) for r in rows] == [
+        (1, "PnGg123", "listed"), (2, "AnIm123", "listed"), (3, "JpGg123", "listed")]
+    assert rows[0]["path"] == str(tmp_path / "AbC1234 - Mixed" / "001-PnGg123.png")
+    assert rows[0]["bytes"] == 7_000
+    assert imgur.requests_to("i.imgur.com") == []
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_fields_lists_every_template_field() -> None:
+    result = run_main("--fields")
+    assert result.code == 0
+    names = [line.split("\t")[0] for line in result.out.splitlines()]
+    assert names[:3] == ["{index}", "{num}", "{count}"]
+    assert "{album_title}" in names
