@@ -8,9 +8,11 @@ one failure never hides another.
 
 from __future__ import annotations
 
+import collections
+import itertools
 import queue
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +31,9 @@ from imgur_dl.status import ExitStatus, worst
 
 DEFAULT_WORKERS = 32  # chosen from the benchmark: see docs/benchmarks.md
 DEFAULT_TIMEOUT = 20.0
+# Albums looked up at once: enough to hide the API's latency behind downloads,
+# few enough to stay clear of its rate limits.
+RESOLVERS = 4
 # After Ctrl-C, how long finished work may take to report before we leave.
 GRACE = 2.0
 
@@ -125,10 +130,11 @@ class Run:
         most = self.options.workers * 4
         targets = list(targets)
         self._warm(pool, targets)
+        # A list of albums is looked up a few at a time, while earlier ones download.
+        resolver = ThreadPoolExecutor(max_workers=RESOLVERS, thread_name_prefix="imgur-dl-api")
         try:
-            for target in targets:
-                album = self._resolve(target)
-                for job in self._start(album) if album is not None else []:
+            for album in self._albums(targets, resolver):
+                for job in self._start(album):
                     while outstanding >= most:
                         self._collect(finished.get())
                         outstanding -= 1
@@ -152,6 +158,7 @@ class Run:
                     break
                 outstanding -= 1
         finally:
+            resolver.shutdown(wait=not self.tally.interrupted, cancel_futures=True)
             pool.shutdown(wait=not self.tally.interrupted, cancel_futures=True)
             self.progress.close()
             self.session.close()
@@ -171,16 +178,31 @@ class Run:
         for _ in range(self.options.workers if albums else min(len(targets), self.options.workers)):
             pool.submit(self.session.warm, IMAGE_ROOT + "/")
 
-    def _resolve(self, target: Target) -> Album | None:
+    def _lookup(self, target: Target) -> Album | tuple[ExitStatus, str]:
+        """Resolve one target (in a resolver thread): the album, or why not."""
         try:
             return self.api.resolve(target)
         except NotFoundError:
-            self.error(f"{target.url}: not found (no such album or image, or it is no longer public)")
-            self.tally.statuses.append(ExitStatus.NOT_FOUND)
+            return ExitStatus.NOT_FOUND, f"{target.url}: not found (no such album or image, or it is no longer public)"
         except ApiError as exc:
-            self.error(f"{target.url}: {exc}")
-            self.tally.statuses.append(ExitStatus.FAILED)
-        return None
+            return ExitStatus.FAILED, f"{target.url}: {exc}"
+
+    def _albums(self, targets: list[Target], resolver: ThreadPoolExecutor) -> Iterator[Album]:
+        """The targets' albums, in order, looked up a few ahead; failures reported here."""
+        ahead: collections.deque[Future[Album | tuple[ExitStatus, str]]] = collections.deque()
+        rest = iter(targets)
+        for target in itertools.islice(rest, 2 * RESOLVERS):
+            ahead.append(resolver.submit(self._lookup, target))
+        while ahead:
+            outcome = ahead.popleft().result()
+            for target in itertools.islice(rest, 1):
+                ahead.append(resolver.submit(self._lookup, target))
+            if isinstance(outcome, Album):
+                yield outcome
+            else:
+                status, message = outcome
+                self.error(message)
+                self.tally.statuses.append(status)
 
     def _start(self, album: Album) -> list[Job]:
         """An album's files still to fetch (none with --get-urls: they are listed instead)."""

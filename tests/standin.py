@@ -147,6 +147,7 @@ class Imgur:
         self.shaping = Shaping()
         self.inflight_limit: int | None = None  # i.imgur.com answers 429 above this
         self.gate: int | None = None  # hold CDN answers until this many are in flight
+        self.api_gate: int | None = None  # likewise for API answers
         self.gate_timeout = 5.0
         self.stall_limit = 60.0  # a stall never outlives this, nor the server
         self.log: list[tuple[str, str, str, dict[str, str]]] = []  # host, method, path, headers
@@ -155,6 +156,8 @@ class Imgur:
         self._cond = threading.Condition()
         self.inflight = 0
         self.peak_inflight = 0
+        self.api_inflight = 0
+        self.peak_api_inflight = 0
         self.stalled = 0
         self.stopping = threading.Event()
         self._link = _Link()
@@ -229,6 +232,7 @@ class Imgur:
             for name, delta in deltas.items():
                 setattr(self, name, getattr(self, name) + delta)
             self.peak_inflight = max(self.peak_inflight, self.inflight)
+            self.peak_api_inflight = max(self.peak_api_inflight, self.api_inflight)
             self._cond.notify_all()
 
     def _attempt(self, host: str, path: str) -> int:
@@ -258,6 +262,20 @@ class Imgur:
             finally:
                 self._changed(inflight=-1)
             return
+        if host == "api.imgur.com":
+            self._changed(api_inflight=1)
+            try:
+                if self.api_gate:
+                    self.wait_until(lambda s: s.peak_api_inflight >= (s.api_gate or 0) or s.stopping.is_set(),
+                                    timeout=self.gate_timeout)
+                self._other(h, host, path, query=parse_qs(parts.query), headers=headers, attempt=attempt)
+            finally:
+                self._changed(api_inflight=-1)
+            return
+        self._other(h, host, path, query={}, headers=headers, attempt=attempt)
+
+    def _other(self, h: _Handler, host: str, path: str, *, query: dict[str, list[str]], headers: dict[str, str],
+               attempt: int) -> None:
         if self.shaping.delay:
             time.sleep(self.shaping.delay)
         fault = self._fault(host, path, attempt)
@@ -265,7 +283,7 @@ class Imgur:
             h.reply(fault.status, fault.body, {"Content-Type": "application/json", **fault.headers})
             return
         if host == "api.imgur.com":
-            self._api(h, path, parse_qs(parts.query), headers)
+            self._api(h, path, query, headers)
         else:
             self._site(h, path)
 

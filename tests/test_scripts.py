@@ -228,3 +228,17 @@ def test_fields_lists_every_template_field() -> None:
     names = [line.split("\t")[0] for line in result.out.splitlines()]
     assert names[:3] == ["{index}", "{num}", "{count}"]
     assert "{album_title}" in names
+
+
+def test_a_list_of_albums_is_looked_up_several_at_a_time_in_order(imgur: Imgur, tmp_path: Path) -> None:
+    for n in range(6):
+        imgur.add_album(f"Album{n:02d}", count=2, size=500)
+    imgur.api_gate = 3  # the stand-in holds API answers until three lookups are in flight (or 5 s pass)
+    urls = [f"imgur.com/a/Album{n:02d}" for n in range(6)]
+    result = run_main("--json", "-o", str(tmp_path), *urls[:2], "imgur.com/a/Missing", *urls[2:])
+    assert result.code == 3, result
+    assert imgur.peak_api_inflight >= 3
+    assert sorted(p.name for p in tmp_path.iterdir()) == [f"Album{n:02d}" for n in range(6)]
+    assert len(files_under(tmp_path)) == 12
+    assert {r["album"] for r in _rows(result.out)} == {f"Album{n:02d}" for n in range(6)}
+    assert "Missing: not found" in result.err
