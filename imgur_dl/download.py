@@ -22,7 +22,7 @@ import urllib3
 
 from imgur_dl.errors import Cancelled, DownloadError, RemovedError
 from imgur_dl.models import Job, Result, Source, Status
-from imgur_dl.naming import PART_SUFFIX
+from imgur_dl.naming import part_path
 from imgur_dl.progress import Quiet
 from imgur_dl.session import Cancel, RetryPolicy, Throttle, describe, retry_after
 
@@ -49,10 +49,6 @@ class _Again(Exception):
 
 class _Fallback(Exception):
     """Give up on this rendition; try the next one."""
-
-
-def part_path(path: Path) -> Path:
-    return path.with_name(path.name + PART_SUFFIX)
 
 
 def is_complete(path: Path, size: int | None) -> bool:

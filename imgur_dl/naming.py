@@ -170,6 +170,11 @@ class Namer:
         return (folder or self.folder(album)) / _inside(relative)
 
 
+def part_path(path: Path) -> Path:
+    """Where ``path`` is written until it is whole: ``<name>.part`` beside it."""
+    return path.with_name(path.name + PART_SUFFIX)
+
+
 def disambiguate(path: Path, media_id: str, taken: set[Path]) -> Path:
     """``path``, or when another file of this run has it, ``<stem> (<id>)<suffix>``."""
     if path in taken:

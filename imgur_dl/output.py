@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from imgur_dl.models import Album, Job, Result, Status
+from imgur_dl.naming import part_path
 
 METADATA_NAME = "album.json"
 
@@ -85,6 +86,6 @@ def metadata(album: Album, results: list[Result]) -> dict[str, Any]:
 
 def write_json(path: Path, data: dict[str, Any]) -> None:
     """Write ``data`` to ``path`` whole or not at all."""
-    part = path.with_name(path.name + ".part")
+    part = part_path(path)
     part.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     os.replace(part, path)
