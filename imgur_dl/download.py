@@ -101,13 +101,11 @@ class Downloader:
         self._make_dir(path.parent)
         failures = 0
         refusals = 0
-        first = True
+        have = _size(part)
+        if have:
+            self.progress.advance(have)  # a partial file from an earlier run counts
         while True:
             self.cancel.check()
-            have = _size(part)
-            if first:
-                self.progress.advance(have)  # a partial file from an earlier run counts
-                first = False
             try:
                 return self._attempt(source, path, part, have)
             except _Again as again:
@@ -130,6 +128,7 @@ class Downloader:
                     wait = (again.wait if again.wait is not None else self.policy.backoff(failures))
                     wait = min(wait, self.policy.max_wait)
                 self.cancel.sleep(wait)
+                have = _size(part)  # what the failed attempt left for the next to resume
 
     def _attempt(self, source: Source, path: Path, part: Path, have: int) -> int:
         # Ranges count bytes of the file itself, so ask for it unencoded.
@@ -189,7 +188,8 @@ class Downloader:
         else:
             # A 200 is the whole file, whatever we asked for: start it over.
             offset, total = 0, _int(response.headers.get("Content-Length"))
-            self.progress.advance(-have)
+            if have:
+                self.progress.advance(-have)
         if source.size is not None and total is not None and total != source.size:
             raise DownloadError(f"server has {total} bytes, the API said {source.size}")
         if source.size is None and total is not None and not self._announced(part):
