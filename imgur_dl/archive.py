@@ -9,6 +9,7 @@ transaction of ``INSERT OR IGNORE``.
 from __future__ import annotations
 
 import sqlite3
+import time
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -34,10 +35,28 @@ class Archive:
         self.path = path
         try:
             self._db = sqlite3.connect(path, timeout=BUSY_TIMEOUT, isolation_level=None)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute(_SCHEMA)
+            self._setup()
         except sqlite3.Error as exc:
             raise UsageError(f"cannot use {path} as a download archive: {exc}") from None
+
+    def _setup(self) -> None:
+        """Switch to WAL and make the table, waiting while another process does the same.
+
+        Changing the journal mode answers "database is locked" at once rather
+        than waiting out the busy timeout, so two imgur-dl processes starting
+        on a new archive together need this loop.
+        """
+        deadline = time.monotonic() + BUSY_TIMEOUT
+        while True:
+            try:
+                self._db.execute("PRAGMA journal_mode=WAL")
+                self._db.execute(_SCHEMA)
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+            else:
+                return
+            time.sleep(0.05)
 
     def has(self, image_id: str) -> bool:
         row = self._db.execute("SELECT 1 FROM archive WHERE kind = 'image' AND id = ?", (image_id,)).fetchone()
