@@ -3,21 +3,30 @@
 from __future__ import annotations
 
 import argparse
+import math
 import os
+import re
 import sys
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import NoReturn, TextIO
+from typing import NoReturn, TextIO, TypeVar
 
 from imgur_dl import __version__, urls
 from imgur_dl.api import DEFAULT_CLIENT_ID
+from imgur_dl.download import DEFAULT_MAX_SIZE
 from imgur_dl.errors import ImgurDLError, UsageError
 from imgur_dl.models import Target
 from imgur_dl.naming import DEFAULT_DIR, FIELDS, Template
-from imgur_dl.run import DEFAULT_TIMEOUT, DEFAULT_WORKERS, Options, Run
+from imgur_dl.run import DEFAULT_TIMEOUT, DEFAULT_WORKERS, MAX_WORKERS, Options, Run
+from imgur_dl.session import USER_AGENT
 from imgur_dl.status import ExitStatus, worst
+from imgur_dl.text import ERROR_PREFIX, printable, writer
+
+T = TypeVar("T")
+# The longest --timeout: an hour without a byte is a dead connection.
+MAX_TIMEOUT = 3600.0
 
 DESCRIPTION = """\
 Download every image and video of Imgur albums, several files at once.
@@ -88,12 +97,16 @@ def _whole(text: str, *, least: int) -> int:
     return value
 
 
-def _positive_int(text: str) -> int:
-    return _whole(text, least=1)
-
 
 def _count(text: str) -> int:
     return _whole(text, least=0)
+
+
+def _workers(text: str) -> int:
+    value = _whole(text, least=1)
+    if value > MAX_WORKERS:
+        raise argparse.ArgumentTypeError(f"at most {MAX_WORKERS}: {text}")
+    return value
 
 
 def _seconds(text: str) -> float:
@@ -101,9 +114,58 @@ def _seconds(text: str) -> float:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not math.isfinite(value) or value > MAX_TIMEOUT:
+        raise argparse.ArgumentTypeError(f"must be a number of seconds up to {MAX_TIMEOUT:g}: {text}")
     if not value > 0:
         raise argparse.ArgumentTypeError(f"must be more than 0: {text}")
     return value
+
+
+_UNITS = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3}
+
+
+def _size(text: str) -> int:
+    match = re.fullmatch(r"\s*(\d{1,15})\s*([KMG]?)(?:i?B)?\s*", text, re.IGNORECASE)
+    if not match or int(match[1]) == 0:
+        raise argparse.ArgumentTypeError(f"not a size (bytes, or with K, M or G): {text!r}")
+    return int(match[1]) * _UNITS[match[2].upper()]
+
+
+def _from_env(environ: Mapping[str, str], name: str, parse: Callable[[str], T], default: T) -> T:
+    """An environment default, parsed; a bad value is blamed on the variable."""
+    text = environ.get(name)
+    if not text:
+        return default
+    try:
+        return parse(text)
+    except argparse.ArgumentTypeError as exc:
+        raise UsageError(f"{name}: {exc}") from None
+
+
+def check_output(folder: Path) -> None:
+    """``folder`` is one we can write into, or create: said once, before any request."""
+    probe = folder
+    while not probe.exists():
+        if probe.is_symlink():
+            raise UsageError(f"output folder {folder}: {probe} is a broken symlink")
+        if probe.parent == probe:
+            break
+        probe = probe.parent
+    where = "" if probe == folder else f" ({probe})"
+    if not probe.is_dir():
+        raise UsageError(f"output folder {folder}: not a folder{where}")
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise UsageError(f"output folder {folder}: cannot write into it{where}")
+
+
+def _folder(text: str) -> Path:
+    return Path(text).expanduser()
+
+
+def _header_value(text: str) -> str:
+    if not text.strip() or not text.isprintable() or not text.isascii():
+        raise argparse.ArgumentTypeError("must be printable ASCII")
+    return text.strip()
 
 
 def build_parser(environ: Mapping[str, str]) -> _Parser:
@@ -116,12 +178,12 @@ def build_parser(environ: Mapping[str, str]) -> _Parser:
     parser.add_argument("-i", "--input-file", metavar="FILE", action="append", default=[],
                         help="read URLs from FILE, one per line ('#' comments and blank lines ignored); "
                              "'-' reads standard input")
-    parser.add_argument("-o", "--output", metavar="DIR", type=Path,
-                        default=Path(environ.get("IMGUR_DL_OUTPUT") or "."),
+    parser.add_argument("-o", "--output", metavar="DIR", type=_folder,
+                        default=_folder(environ.get("IMGUR_DL_OUTPUT") or "."),
                         help="folder to save into (default: the current folder)")
-    parser.add_argument("-j", "--workers", metavar="N", type=_positive_int,
-                        default=environ.get("IMGUR_DL_WORKERS") or DEFAULT_WORKERS,
-                        help=f"files downloaded at once (default: {DEFAULT_WORKERS})")
+    parser.add_argument("-j", "--workers", metavar="N", type=_workers,
+                        default=_from_env(environ, "IMGUR_DL_WORKERS", _workers, DEFAULT_WORKERS),
+                        help=f"files downloaded at once, 1 to {MAX_WORKERS} (default: {DEFAULT_WORKERS})")
     parser.add_argument("--retries", metavar="N", type=_count, default=5,
                         help="extra attempts per file after a failure that may pass (default: 5)")
     parser.add_argument("--timeout", metavar="S", type=_seconds, default=DEFAULT_TIMEOUT,
@@ -129,6 +191,11 @@ def build_parser(environ: Mapping[str, str]) -> _Parser:
     parser.add_argument("--client-id", metavar="ID",
                         default=environ.get("IMGUR_CLIENT_ID") or DEFAULT_CLIENT_ID,
                         help="Imgur API client id (default: the one imgur.com itself uses)")
+    parser.add_argument("--user-agent", metavar="TEXT", default=USER_AGENT, type=_header_value,
+                        help=f"User-Agent header sent to Imgur (default: {USER_AGENT!r})")
+    parser.add_argument("--max-file-size", metavar="SIZE", type=_size, default=DEFAULT_MAX_SIZE,
+                        help="largest file accepted when Imgur gives no size, e.g. 300M "
+                             f"(default: {DEFAULT_MAX_SIZE // 1000**2}M)")
     parser.add_argument("--gif", action="store_true",
                         help="keep animated GIFs as GIF (default: their much smaller MP4)")
     parser.add_argument("--dir", metavar="TEMPLATE", default=DEFAULT_DIR,
@@ -173,6 +240,8 @@ def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> i
         if not texts:
             raise UsageError("no URL given (try 'imgur-dl --help')")
         targets, refused = _targets(texts, env)
+        if not args.get_urls:
+            check_output(args.output)
         options = Options(
             output=args.output, workers=args.workers, retries=args.retries, timeout=args.timeout,
             client_id=args.client_id, prefer_gif=args.gif, quiet=args.quiet,
@@ -180,22 +249,23 @@ def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> i
             dir_template=Template(args.dir),
             name_template=Template(args.name) if args.name else None,
             get_urls=args.get_urls, json_lines=args.json, write_metadata=args.write_metadata,
-            archive=args.download_archive,
+            archive=args.download_archive, user_agent=args.user_agent, max_size=args.max_file_size,
+            debug=args.debug,
         )
         if not targets:
             return ExitStatus.USAGE
-        status = Run(options, env.stdout, env.stderr).execute(targets)
+        status = Run.create(options, env.stdout, env.stderr).execute(targets)
         return worst([status] + [ExitStatus.USAGE] * refused)
     except ImgurDLError as exc:
-        env.stderr.write(f"imgur-dl: error: {exc}\n")
+        writer(env.stderr)(printable(ERROR_PREFIX + str(exc)))
         return exc.exit_status
     except KeyboardInterrupt:
-        env.stderr.write("imgur-dl: interrupted\n")
+        writer(env.stderr)("imgur-dl: interrupted")
         return ExitStatus.INTERRUPTED
     except Exception as exc:
         if debug:
             raise
-        env.stderr.write(f"imgur-dl: error: unexpected {type(exc).__name__}: {exc} (--debug shows more)\n")
+        writer(env.stderr)(printable(f"{ERROR_PREFIX}unexpected {type(exc).__name__}: {exc} (--debug shows more)"))
         return ExitStatus.FAILED
 
 
@@ -212,7 +282,7 @@ def _targets(texts: Sequence[str], env: Environment) -> tuple[list[Target], int]
         try:
             target = urls.parse(text)
         except UsageError as exc:
-            env.stderr.write(f"imgur-dl: error: {exc}\n")
+            writer(env.stderr)(printable(ERROR_PREFIX + str(exc)))
             refused += 1
             continue
         if (target.kind.value, target.id) not in seen:

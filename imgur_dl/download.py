@@ -1,14 +1,17 @@
 """Download one file, safely: stream to ``<name>.part``, verify, then rename.
 
-A file under its final name is always whole. A broken connection resumes
-from the bytes already in the ``.part`` file (``Range`` + ``If-Range``); a
-server that ignores the range starts the file over, never appends twice.
+A file under its final name is always whole and is what was asked for. A
+broken connection resumes from the bytes already in the ``.part`` file
+(``Range`` + ``If-Range``); a server that ignores the range starts the file
+over, never appends twice. Requests go to Imgur's CDN over HTTPS only, and
+redirects are followed by hand, each hop checked, a few at most. No body is
+written past the size the server or the API announced, or past
+``max_size`` when neither did.
 """
 
 from __future__ import annotations
 
 import contextlib
-import errno
 import http.client
 import os
 import re
@@ -20,19 +23,23 @@ from pathlib import Path
 import requests
 import urllib3
 
-from imgur_dl.errors import Cancelled, DownloadError, RemovedError
-from imgur_dl.models import Job, Result, Source, Status
-from imgur_dl.naming import part_path
-from imgur_dl.progress import Quiet
+from imgur_dl import folders, sniff
+from imgur_dl.errors import Cancelled, DownloadError, ImgurDLError, NotMediaError, RemovedError
+from imgur_dl.folders import Folders
+from imgur_dl.hosts import CDN_HOST, WEB_HOSTS, OffsiteError, host_of, media_url, redirect_target
+from imgur_dl.models import Job, Media, Result, Source, Status
+from imgur_dl.naming import PART_SUFFIX
+from imgur_dl.progress import Progress
 from imgur_dl.session import Cancel, RetryPolicy, Throttle, describe, retry_after
+from imgur_dl.text import printable
 
 CHUNK = 256 * 1024
 REMOVED_PATH = "/removed.png"
 ETAG_XATTR = "user.imgur-dl.etag"
-# 429s for one rendition before an animation's GIF is tried instead of its MP4.
-REFUSALS_BEFORE_FALLBACK = 3
-# 429s one file may meet in all: the throttle makes them rare, this makes them finite.
-MAX_REFUSALS = 30
+MAX_REDIRECTS = 5
+# The largest file accepted when neither the API nor the server gives a size:
+# Imgur takes uploads of up to 200 MB (videos, GIFs).
+DEFAULT_MAX_SIZE = 512 * 1000 * 1000
 
 _CONTENT_RANGE = re.compile(r"^bytes (\d+)-(\d+)/(\d+|\*)$")
 
@@ -47,17 +54,23 @@ class _Again(Exception):
         self.refused = refused
 
 
-class _Fallback(Exception):
-    """Give up on this rendition; try the next one."""
+@dataclass
+class _Target:
+    """Where one rendition goes: its folder's descriptor and the two names in it."""
 
+    dir_fd: int
+    name: str
+    path: Path
+    fd: int | None = None  # the open .part, during an attempt
 
-def is_complete(path: Path, size: int | None) -> bool:
-    """True when ``path`` exists with the expected size (any size when unknown)."""
-    try:
-        st = path.stat()
-    except OSError:
-        return False
-    return size is None or st.st_size == size
+    @property
+    def part(self) -> str:
+        return self.name + PART_SUFFIX
+
+    def close(self) -> None:
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
 
 
 @dataclass
@@ -66,61 +79,87 @@ class Downloader:
     throttle: Throttle
     cancel: Cancel
     policy: RetryPolicy
-    progress: Quiet
-    say: Callable[[str], None]
-    _folders: set[Path] = field(default_factory=set)
+    progress: Progress
+    folders: Folders
+    max_size: int = DEFAULT_MAX_SIZE
+    region_blocked: threading.Event = field(default_factory=threading.Event)
     _sized: set[Path] = field(default_factory=set)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def fetch(self, job: Job) -> Result:
         """Save ``job``'s media (or find it already saved). Never raises but Cancelled."""
-        for source, path in zip(job.media.sources, job.paths, strict=False):
-            if is_complete(path, source.size):
-                return Result(job, Status.SKIPPED, path, bytes=path.stat().st_size)
-        error = ""
-        for n, (source, path) in enumerate(zip(job.media.sources, job.paths, strict=False)):
+        try:
+            return self._fetch_job(job)
+        except (Cancelled, KeyboardInterrupt):
+            raise
+        except sniff.RegionBlocked as exc:
+            self.region_blocked.set()
+            return Result(job, Status.FAILED, job.path, error=str(exc), region_blocked=True)
+        except ImgurDLError as exc:
+            return Result(job, Status.FAILED, job.path, error=str(exc))
+        except OSError as exc:
+            return Result(job, Status.FAILED, job.path, error=folders.disk_reason(exc, job.path))
+        except Exception as exc:  # noqa: BLE001 - a bug must fail this file, not the run
+            return Result(job, Status.FAILED, job.path, error=f"unexpected {type(exc).__name__} (a bug)")
+
+    def _fetch_job(self, job: Job) -> Result:
+        if self.region_blocked.is_set():
+            raise sniff.RegionBlocked("Imgur blocks this region")
+        dir_fd = self.folders.fd(job.path.parent)
+        for source, path in zip(job.media.sources, job.paths, strict=True):
+            size = folders.regular_size(dir_fd, path.name)
+            if size is not None and (source.size is None or size == source.size):
+                return Result(job, Status.SKIPPED, path, bytes=size)
+        error = "no rendition could be fetched"
+        for n, (source, path) in enumerate(zip(job.media.sources, job.paths, strict=True)):
             last = n == len(job.paths) - 1
+            target = _Target(dir_fd, path.name, path)
             try:
-                size = self._fetch(source, path, can_fall_back=not last)
-                return Result(job, Status.SAVED, path, bytes=size)
-            except _Fallback as exc:
-                fallback = job.media.sources[n + 1].ext.upper()
-                self.say(f"imgur-dl: {job.media.id}: {source.ext.upper()} refused ({exc}); trying {fallback}")
-                continue
-            except RemovedError as exc:
-                return Result(job, Status.FAILED, path, error=str(exc))
-            except DownloadError as exc:
+                size, url = self._fetch(source, target, job.media, can_fall_back=not last)
+                return Result(job, Status.SAVED, path, bytes=size, url=url)
+            except sniff.RegionBlocked:
+                raise
+            except (RemovedError, NotMediaError, OffsiteError, _Refused) as exc:
                 error = str(exc)
-                break
-        return Result(job, Status.FAILED, job.path, error=error or "no rendition could be fetched")
+                if last:
+                    break
+                fallback = job.media.sources[n + 1].ext.upper()
+                self.progress.note(f"imgur-dl: {job.media.id}: {source.ext.upper()} not served ({exc}); "
+                                   f"trying {fallback}")
+        return Result(job, Status.FAILED, job.path, error=error)
 
     # -- one rendition ------------------------------------------------------
 
-    def _fetch(self, source: Source, path: Path, *, can_fall_back: bool) -> int:
-        part = part_path(path)
-        self._make_dir(path.parent)
+    def _fetch(self, source: Source, target: _Target, media: Media, *, can_fall_back: bool) -> tuple[int, str]:
+        """Fetch one rendition into place: (its size, the URL the bytes came from).
+
+        A rendition with a fallback (an animation's MP4) gives way at its first
+        refusal: Imgur refuses MP4s that do not exist with 429 as well as 404.
+        """
+        url = media_url(source.url)
         failures = 0
         refusals = 0
-        have = _size(part)
+        have = folders.regular_size(target.dir_fd, target.part) or 0
         if have:
             self.progress.advance(have)  # a partial file from an earlier run counts
         while True:
             self.cancel.check()
             try:
-                return self._attempt(source, path, part, have)
+                return self._attempt(url, source, target, media, have)
             except _Again as again:
                 if self.cancel.is_set():
                     raise Cancelled("interrupted") from None
                 if again.refused:
                     refusals += 1
-                    if can_fall_back and refusals >= REFUSALS_BEFORE_FALLBACK:
-                        raise _Fallback(again.reason) from None
-                    if refusals > MAX_REFUSALS:
-                        raise DownloadError(f"{again.reason} (refused {refusals} times)") from None
+                    if can_fall_back:
+                        raise _Refused(again.reason) from None
+                    if refusals > self.policy.refusals:
+                        raise _Refused(f"Imgur kept refusing ({again.reason}, {refusals} times); "
+                                       "try again later") from None
                     wait = self.policy.server_wait(again.wait, refusals)
                     if self.throttle.refused(wait):
-                        self.say(f"imgur-dl: i.imgur.com: {again.reason}; "
-                                 f"waiting {wait:.1f}s, {self.throttle.limit} at a time")
+                        self.progress.note(f"imgur-dl: {CDN_HOST}: {again.reason}; "
+                                           f"waiting {wait:.1f}s, {self.throttle.limit} at a time")
                 else:
                     failures += 1
                     if failures > self.policy.retries:
@@ -128,61 +167,108 @@ class Downloader:
                     wait = (again.wait if again.wait is not None else self.policy.backoff(failures))
                     wait = min(wait, self.policy.max_wait)
                 self.cancel.sleep(wait)
-                have = _size(part)  # what the failed attempt left for the next to resume
+                have = folders.regular_size(target.dir_fd, target.part) or 0
 
-    def _attempt(self, source: Source, path: Path, part: Path, have: int) -> int:
+    def _attempt(self, url: str, source: Source, target: _Target, media: Media, have: int) -> tuple[int, str]:
         # Ranges count bytes of the file itself, so ask for it unencoded.
         headers = {"Accept-Encoding": "identity"}
-        etag = _read_etag(part) if have else None
+        target.fd = folders.open_existing(target.dir_fd, target.part) if have else None
+        if target.fd is None:
+            have = 0  # not a regular file after all: start over
+        etag = _read_etag(target.fd) if target.fd is not None else None
         if have:
             headers["Range"] = f"bytes={have}-"
             if etag:
                 headers["If-Range"] = etag
-        with self.throttle.slot():
+        try:
+            with self.throttle.slot():
+                response, final = self._request(url, headers)
+                with response, self.cancel.tracking(response):
+                    size = self._receive(response, source, target, media, have)
+                self.throttle.succeeded()
+            if etag is not None and target.fd is not None:
+                with contextlib.suppress(OSError, AttributeError):
+                    os.removexattr(target.fd, ETAG_XATTR)
+        finally:
+            target.close()
+        try:
+            folders.publish(target.dir_fd, target.part, target.name)
+        except OSError as exc:
+            raise DownloadError(folders.disk_reason(exc, target.path)) from None
+        return size, final
+
+    def _request(self, url: str, headers: dict[str, str]) -> tuple[requests.Response, str]:
+        """GET ``url``, following redirects only while they stay on the CDN: (answer, its URL)."""
+        for _ in range(MAX_REDIRECTS + 1):
             try:
-                response = self.session.get(source.url, headers=headers, stream=True)
+                response = self.session.get(url, headers=headers, stream=True, allow_redirects=False)
             except requests.RequestException as exc:
                 if self.cancel.is_set():
                     raise Cancelled("interrupted") from None
                 raise _Again(describe(exc)) from None
-            with response, self.cancel.tracking(response):
-                size = self._receive(response, source, part, have)
-            self.throttle.succeeded()
-        _publish(part, path, tagged=etag is not None)
-        return size
+            if not response.is_redirect:
+                return response, url
+            location = response.headers.get("Location", "")
+            response.close()
+            try:
+                url = redirect_target(url, location)
+            except OffsiteError as exc:
+                if host_of(location) in WEB_HOSTS:
+                    raise NotMediaError("Imgur redirected to its web page instead of the file") from None
+                raise OffsiteError(f"{exc} (in a redirect)") from None
+            if url.endswith(REMOVED_PATH):
+                raise RemovedError("removed from Imgur")
+        raise DownloadError(f"more than {MAX_REDIRECTS} redirects (a redirect loop)")
 
-    def _receive(self, response: requests.Response, source: Source, part: Path, have: int) -> int:
-        """Write the body to ``part``; return the file's full size once it is whole."""
-        offset, total = self._accept(response, source, part, have)
+    def _receive(self, response: requests.Response, source: Source, target: _Target, media: Media,
+                 have: int) -> int:
+        """Write the body into the ``.part``; the file's full size once it is whole."""
+        offset, total = self._accept(response, source, target, have)
+        if offset == 0:
+            target.close()  # the answer starts the file over: a fresh .part
+        chunks = _chunks(response, self.cancel)
+        first = b""
+        if offset == 0:
+            first = _head(chunks)
+            expected = (media.width, media.height) if media.width and media.height else None
+            sniff.check(first, response.headers.get("Content-Type", ""), source.ext, expected)
+        limit = next((v for v in (total, source.size) if v is not None), self.max_size)
+        if target.fd is None:
+            try:
+                target.fd = folders.open_fresh(target.dir_fd, target.part)
+            except OSError as exc:
+                raise DownloadError(folders.disk_reason(exc, target.path)) from None
         etag = response.headers.get("ETag") if offset == 0 else None
-        received = self._write(response, part, offset, etag)
+        received = self._write(target.fd, target, _prepend(first, chunks), offset=offset, limit=limit, etag=etag)
         size = offset + received
         for want in (total, source.size):
             if want is not None and size < want:
                 raise _Again(f"connection broke at {size} of {want} bytes")  # resumable
             if want is not None and size != want:
-                self._discard(part)
+                self._discard(target)
                 raise DownloadError(f"got {size} bytes, expected {want}")
         return size
 
-    def _accept(self, response: requests.Response, source: Source, part: Path, have: int) -> tuple[int, int | None]:
+    def _accept(self, response: requests.Response, source: Source, target: _Target,
+                have: int) -> tuple[int, int | None]:
         """Judge the answer's status and headers: (offset to write at, whole file's size)."""
-        if response.url.endswith(REMOVED_PATH) and not source.url.endswith(REMOVED_PATH):
-            raise RemovedError("removed from Imgur")
         status = response.status_code
         if status == 429:
-            raise _Again("429 Too Many Requests", retry_after(response), refused=True)
+            raise _Again(f"429 {printable(response.reason or 'Too Many Requests')}", retry_after(response),
+                         refused=True)
         if status >= 500 or status == 408:
-            raise _Again(f"HTTP {status} {response.reason}", retry_after(response))
+            raise _Again(f"HTTP {status} {printable(response.reason or '')}".strip(), retry_after(response))
         if status == 416 and have:
-            self._discard(part)  # our partial is not a prefix of the file: start over
+            self._discard(target)  # our partial is not a prefix of the file: start over
             raise _Again("range not satisfiable; starting over", wait=0)
+        if status in (404, 410):
+            raise RemovedError(f"not on Imgur (HTTP {status})")
         if status not in (200, 206):
-            raise DownloadError(f"HTTP {status} {response.reason}".strip())
+            raise DownloadError(f"HTTP {status} {printable(response.reason or '')}".strip())
         if status == 206:
             match = _CONTENT_RANGE.match(response.headers.get("Content-Range", ""))
             if not match or int(match[1]) != have:
-                self._discard(part)
+                self._discard(target)
                 raise _Again("bad Content-Range; starting over", wait=0)
             offset, total = have, _int(match[3])
         else:
@@ -192,70 +278,70 @@ class Downloader:
                 self.progress.advance(-have)
         if source.size is not None and total is not None and total != source.size:
             raise DownloadError(f"server has {total} bytes, the API said {source.size}")
-        if source.size is None and total is not None and not self._announced(part):
+        if total is not None and total > self.max_size and source.size is None:
+            raise DownloadError(f"the file is {total} bytes, more than the limit of {self.max_size} "
+                                "(--max-file-size)")
+        if source.size is None and total is not None and not self._announced(target.path):
             self.progress.expect(size=total)  # the API did not say; now the server has
         return offset, total
 
-    def _write(self, response: requests.Response, part: Path, offset: int, etag: str | None) -> int:
-        """Stream the body into ``part`` at ``offset``; the bytes received.
-
-        Plain descriptor calls: one open, writes, one fsync, one close per file.
-        """
+    def _write(self, fd: int, target: _Target, chunks: Iterator[bytes], *, offset: int, limit: int,
+               etag: str | None) -> int:
+        """Stream ``chunks`` into ``fd`` at ``offset``, never past ``limit``; the bytes received."""
         received = 0
-        try:
-            fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, 0o666)
-        except OSError as exc:
-            raise DownloadError(_disk_reason(exc, part)) from None
+        room = limit - offset
         try:
             os.ftruncate(fd, offset)  # drop anything past what we resume from
             os.lseek(fd, offset, os.SEEK_SET)
-            for chunk in _chunks(response, self.cancel):
+            for chunk in chunks:
+                received += len(chunk)
+                if received > room:
+                    raise _TooLong(limit)
                 view = memoryview(chunk)
                 while view:
                     view = view[os.write(fd, view):]
-                received += len(chunk)
                 self.progress.advance(len(chunk))
             os.fsync(fd)
+        except _TooLong as exc:
+            self._discard(target)
+            raise DownloadError(f"the server sent more than the {exc.limit} bytes expected") from None
         except OSError as exc:
-            os.close(fd)
-            self._discard(part)
-            raise DownloadError(_disk_reason(exc, part)) from None
+            self._discard(target)
+            raise DownloadError(folders.disk_reason(exc, target.path)) from None
         except BaseException:
             # A broken connection or a cancel: the partial file stays for a
             # resume, with the ETag that a later If-Range needs.
             if offset == 0 and received:
                 _keep_etag(fd, etag)
-            os.close(fd)
             raise
-        os.close(fd)
         return received
 
     # -- bookkeeping ------------------------------------------------------
 
-    def _make_dir(self, folder: Path) -> None:
-        if folder in self._folders:
-            return
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise DownloadError(_disk_reason(exc, folder)) from None
-        with self._lock:
-            self._folders.add(folder)
-
-    def _announced(self, part: Path) -> bool:
+    def _announced(self, path: Path) -> bool:
         """Whether this file's size was already added to the progress total."""
         with self._lock:
-            if part in self._sized:
+            if path in self._sized:
                 return True
-            self._sized.add(part)
+            self._sized.add(path)
             return False
 
-    def _discard(self, part: Path) -> None:
+    def _discard(self, target: _Target) -> None:
         """Delete a partial file that cannot be resumed, and take back its progress."""
-        size = _size(part)
+        size = folders.regular_size(target.dir_fd, target.part) or 0
         with contextlib.suppress(OSError):
-            part.unlink()
+            folders.remove(target.dir_fd, target.part)
         self.progress.advance(-size)
+
+
+class _Refused(DownloadError):
+    """Imgur answered 429 more often than the policy waits for."""
+
+
+class _TooLong(Exception):
+    def __init__(self, limit: int) -> None:
+        super().__init__(limit)
+        self.limit = limit
 
 
 def _chunks(response: requests.Response, cancel: Cancel) -> Iterator[bytes]:
@@ -265,11 +351,11 @@ def _chunks(response: requests.Response, cancel: Cancel) -> Iterator[bytes]:
     connection drops reach the ``.part`` file and a retry resumes after them.
     """
     raw = response.raw
-    read = getattr(raw, "read1", None) or raw.read
+    read: Callable[..., bytes] = getattr(raw, "read1", None) or raw.read
     while True:
         try:
             chunk = read(CHUNK, decode_content=True)
-        except (urllib3.exceptions.HTTPError, http.client.HTTPException, OSError) as exc:
+        except (urllib3.exceptions.HTTPError, http.client.HTTPException, OSError, ValueError) as exc:
             if cancel.is_set():
                 raise Cancelled("interrupted") from None
             raise _Again(describe(exc)) from None
@@ -280,39 +366,29 @@ def _chunks(response: requests.Response, cancel: Cancel) -> Iterator[bytes]:
         yield chunk
 
 
-def _publish(part: Path, path: Path, *, tagged: bool) -> None:
-    """Move a verified ``.part`` into place: the only way a final name appears."""
-    if tagged:
-        with contextlib.suppress(OSError, AttributeError):
-            os.removexattr(part, ETAG_XATTR)
-    try:
-        os.replace(part, path)
-    except OSError as exc:
-        raise DownloadError(_disk_reason(exc, path)) from None
+def _head(chunks: Iterator[bytes]) -> bytes:
+    """At least :data:`sniff.HEAD` leading bytes (fewer only if the body is shorter)."""
+    head = b""
+    for chunk in chunks:
+        head += chunk
+        if len(head) >= sniff.HEAD:
+            break
+    return head
 
 
-def _disk_reason(exc: OSError, path: Path) -> str:
-    if exc.errno == errno.ENOSPC:
-        return f"no space left on the device for {path}"
-    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
-        return f"cannot write {path}: {exc.strerror}"
-    return f"cannot write {path}: {exc.strerror or exc}"
-
-
-def _size(path: Path) -> int:
-    try:
-        return path.stat().st_size
-    except OSError:
-        return 0
+def _prepend(first: bytes, rest: Iterator[bytes]) -> Iterator[bytes]:
+    if first:
+        yield first
+    yield from rest
 
 
 def _int(value: str | None) -> int | None:
-    return int(value) if value is not None and value.isdigit() else None
+    return int(value) if value is not None and value.isascii() and value.isdigit() else None
 
 
-def _read_etag(part: Path) -> str | None:
+def _read_etag(fd: int) -> str | None:
     try:
-        return os.getxattr(part, ETAG_XATTR).decode("ascii")
+        return os.getxattr(fd, ETAG_XATTR).decode("ascii")
     except (OSError, AttributeError, UnicodeDecodeError):
         return None
 
@@ -323,6 +399,6 @@ def _keep_etag(fd: int, etag: str | None) -> None:
     Where the file system has no extended attributes, resumes use Range alone
     and the size checks.
     """
-    if etag:
+    if etag and etag.isascii() and etag.isprintable() and len(etag) < 200:
         with contextlib.suppress(OSError, AttributeError, UnicodeEncodeError):
             os.setxattr(fd, ETAG_XATTR, etag.encode("ascii"))

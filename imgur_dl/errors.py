@@ -23,8 +23,16 @@ class NotFoundError(ImgurDLError):
     exit_status = ExitStatus.NOT_FOUND
 
 
+class EmptyAlbumError(NotFoundError):
+    """The album exists but Imgur shows no media in it."""
+
+
 class ApiError(ImgurDLError):
     """Imgur's API could not answer (after retries and the fallback API)."""
+
+
+class RegionBlockedError(ApiError):
+    """Imgur refuses this country or region, whatever is asked."""
 
 
 class DownloadError(ImgurDLError):
@@ -32,7 +40,11 @@ class DownloadError(ImgurDLError):
 
 
 class RemovedError(DownloadError):
-    """i.imgur.com answered with its 'removed.png' placeholder."""
+    """i.imgur.com answered with its 'removed.png' placeholder, or 404."""
+
+
+class NotMediaError(DownloadError):
+    """The answer's bytes are not the kind of file asked for (a web page, a placeholder)."""
 
 
 class Cancelled(ImgurDLError):

@@ -20,6 +20,7 @@ class Target:
     kind: Kind
     id: str
     url: str  # as the user gave it
+    ext: str | None = None  # a direct link's extension: where the CDN serves the file
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,3 +99,6 @@ class Result:
     path: Path
     bytes: int = 0
     error: str | None = None
+    archived: bool = False  # skipped because --download-archive has its id
+    url: str | None = None  # where the bytes came from, when they were fetched
+    region_blocked: bool = False  # failed because Imgur blocks this region

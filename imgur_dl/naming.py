@@ -170,16 +170,12 @@ class Namer:
         return (folder or self.folder(album)) / _inside(relative)
 
 
-def part_path(path: Path) -> Path:
-    """Where ``path`` is written until it is whole: ``<name>.part`` beside it."""
-    return path.with_name(path.name + PART_SUFFIX)
-
-
 def disambiguate(path: Path, media_id: str, taken: set[Path]) -> Path:
     """``path``, or when another file of this run has it, ``<stem> (<id>)<suffix>``."""
     if path in taken:
-        stem = truncate_utf8(path.stem, MAX_COMPONENT_BYTES - len(PART_SUFFIX) - len(path.suffix) - 10)
-        path = path.with_name(f"{stem} ({media_id}){path.suffix}")
+        tag = sanitize(f"({media_id})", 40)
+        stem = truncate_utf8(path.stem, MAX_COMPONENT_BYTES - len(PART_SUFFIX) - len(path.suffix) - len(tag) - 1)
+        path = path.with_name(f"{stem} {tag}{path.suffix}")
     taken.add(path)
     return path
 

@@ -3,24 +3,26 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any, TextIO
 
+from imgur_dl import folders
 from imgur_dl.models import Album, Job, Result, Status
-from imgur_dl.naming import part_path
+from imgur_dl.naming import PART_SUFFIX
+from imgur_dl.text import printable, writer
 
 METADATA_NAME = "album.json"
 
 
-def row(job: Job, *, status: str, path: Path, size: int | None, error: str | None) -> dict[str, Any]:
+def row(job: Job, *, status: str, path: Path, size: int | None, error: str | None,
+        url: str | None = None) -> dict[str, Any]:
     """One ``--json`` line: a file, where it went and what became of it."""
     media = job.media
     return {
         "album": job.album.id if job.album.is_album else None,
         "index": media.index,
         "id": media.id,
-        "url": job.source_at(path).url,
+        "url": url or job.source_at(path).url,
         "path": str(path),
         "bytes": size,
         "status": status,
@@ -32,25 +34,24 @@ class Stdout:
     """The data stream. Lines are flushed one by one so a pipe sees them at once."""
 
     def __init__(self, stream: TextIO, *, json_lines: bool) -> None:
-        self.stream = stream
+        self._line = writer(stream)
         self.json_lines = json_lines
 
     def result(self, result: Result) -> None:
         if self.json_lines:
-            self._line(json.dumps(row(result.job, status=result.status.value, path=result.path,
-                                      size=result.bytes, error=result.error), ensure_ascii=False))
+            self._json(row(result.job, status=result.status.value, path=result.path, size=result.bytes,
+                           error=result.error, url=result.url))
 
     def listing(self, job: Job) -> None:
         """``--get-urls``: the file's direct URL, or with --json its row (status "listed")."""
         if self.json_lines:
-            self._line(json.dumps(row(job, status="listed", path=job.path, size=job.media.sources[0].size,
-                                      error=None), ensure_ascii=False))
+            self._json(row(job, status="listed", path=job.path, size=job.media.sources[0].size, error=None))
         else:
-            self._line(job.media.sources[0].url)
+            self._line(printable(job.media.sources[0].url))
 
-    def _line(self, text: str) -> None:
-        self.stream.write(text + "\n")
-        self.stream.flush()
+    def _json(self, data: dict[str, Any]) -> None:
+        # ASCII with \u escapes: no control byte and no encoding can break a line.
+        self._line(json.dumps(data, ensure_ascii=True))
 
 
 def metadata(album: Album, results: list[Result]) -> dict[str, Any]:
@@ -59,19 +60,22 @@ def metadata(album: Album, results: list[Result]) -> dict[str, Any]:
     items = []
     for media in album.media:
         result = by_id.get(media.id)
-        saved = result is not None and result.status is not Status.FAILED
+        archived = result is not None and result.archived
+        saved = result is not None and result.status is not Status.FAILED and not archived
         items.append({
             "id": media.id,
             "index": media.index,
             "title": media.title,
             "description": media.description,
-            "url": result.job.source_at(result.path).url if result is not None else media.sources[0].url,
+            "url": (result.url or result.job.source_at(result.path).url) if result is not None
+            else media.sources[0].url,
             "type": media.mime_type,
             "animated": media.animated,
             "width": media.width,
             "height": media.height,
             "size": result.bytes if saved and result is not None else media.sources[0].size,
             "file": result.path.name if saved and result is not None else None,
+            "archived": archived,
         })
     return {
         "id": album.id,
@@ -84,8 +88,7 @@ def metadata(album: Album, results: list[Result]) -> dict[str, Any]:
     }
 
 
-def write_json(path: Path, data: dict[str, Any]) -> None:
-    """Write ``data`` to ``path`` whole or not at all."""
-    part = part_path(path)
-    part.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    os.replace(part, path)
+def write_json(dir_fd: int, name: str, data: dict[str, Any]) -> None:
+    """Write ``data`` to ``name`` in the folder, whole or not at all, through no symlink."""
+    text = json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+    folders.write_whole(dir_fd, name, name + PART_SUFFIX, text.encode("utf-8", "backslashreplace"))

@@ -1,7 +1,7 @@
 """One progress bar for the whole run, behind one small object that owns its lock.
 
 Workers call :meth:`Progress.advance` and friends, never the bar itself.
-:class:`Quiet` does nothing, for when stderr is not a terminal or with ``-q``.
+:class:`Progress` itself draws nothing, for when stderr is not a terminal or with ``-q``.
 """
 
 from __future__ import annotations
@@ -11,12 +11,20 @@ from typing import Any, TextIO
 
 import progressbar
 
+from imgur_dl.text import ERROR_PREFIX, printable, writer
 
-class Quiet:
-    """Counts nothing, draws nothing; messages still go to ``stream`` unless silent."""
 
-    def __init__(self, stream: TextIO | None = None) -> None:
+class Progress:
+    """The interface, and the display for scripts: draws nothing, prints messages.
+
+    Every message passes through :func:`printable` and the stream's encoding
+    here, so no caller can put a raw control byte on the terminal.
+    """
+
+    def __init__(self, stream: TextIO, *, quiet: bool = False) -> None:
         self._stream = stream
+        self._quiet = quiet
+        self._write = writer(stream)
         self._lock = threading.Lock()
 
     def expect(self, files: int = 0, size: int = 0) -> None:
@@ -29,17 +37,23 @@ class Quiet:
         """One file finished, one way or another."""
 
     def note(self, message: str) -> None:
-        """A line for people, printed above the bar."""
-        if self._stream is not None:
-            with self._lock:
-                self._stream.write(message + "\n")
-                self._stream.flush()
+        """A line for people (not shown with --quiet)."""
+        if not self._quiet:
+            self._show(message)
+
+    def error(self, message: str) -> None:
+        """A failure: ``imgur-dl: error: <message>``, shown even with --quiet."""
+        self._show(ERROR_PREFIX + message)
 
     def close(self) -> None:
         """Take the bar off the screen (idempotent)."""
 
+    def _show(self, message: str) -> None:
+        with self._lock:
+            self._write(printable(message))
 
-class Bar(Quiet):
+
+class Bar(Progress):
     """A progressbar2 bar on ``stream``: files done, bytes, speed, ETA."""
 
     def __init__(self, stream: TextIO) -> None:
@@ -79,14 +93,11 @@ class Bar(Quiet):
             self._files += 1
             self._redraw(force=self._files == self._files_total)
 
-    def note(self, message: str) -> None:
+    def _show(self, message: str) -> None:
         with self._lock:
-            if self._stream is None:
-                return
             if not self._closed:
-                self._stream.write("\r\x1b[K")
-            self._stream.write(message + "\n")
-            self._stream.flush()
+                self._stream.write("\r\x1b[K")  # our own escape: clear the bar's line
+            self._write(printable(message))
             self._redraw(force=True)
 
     def close(self) -> None:

@@ -18,18 +18,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
-from imgur_dl.api import DEFAULT_CLIENT_ID, IMAGE_ROOT, ImgurApi
+from imgur_dl.api import DEFAULT_CLIENT_ID, ImgurApi
 from imgur_dl.archive import Archive
-from imgur_dl.download import Downloader
-from imgur_dl.errors import ApiError, Cancelled, NotFoundError
+from imgur_dl.download import DEFAULT_MAX_SIZE, Downloader
+from imgur_dl.errors import Cancelled, DownloadError, EmptyAlbumError, ImgurDLError, NotFoundError, RegionBlockedError
+from imgur_dl.folders import Folders
+from imgur_dl.hosts import IMAGE_ROOT
 from imgur_dl.models import Album, Job, Kind, Result, Status, Target
 from imgur_dl.naming import DEFAULT_DIR, Namer, Template, disambiguate
 from imgur_dl.output import METADATA_NAME, Stdout, metadata, write_json
-from imgur_dl.progress import Bar, Quiet
-from imgur_dl.session import Cancel, RetryPolicy, Throttle, make_session
+from imgur_dl.progress import Bar, Progress
+from imgur_dl.session import USER_AGENT, Cancel, RetryPolicy, Session, Throttle, make_session
 from imgur_dl.status import ExitStatus, worst
+from imgur_dl.text import printable, writer
 
 DEFAULT_WORKERS = 32  # chosen from the benchmark: see docs/benchmarks.md
+MAX_WORKERS = 128  # past this, more threads only cost memory and start-up (docs/benchmarks.md)
 DEFAULT_TIMEOUT = 20.0
 # Albums looked up at once: enough to hide the API's latency behind downloads,
 # few enough to stay clear of its rate limits.
@@ -54,6 +58,9 @@ class Options:
     json_lines: bool = False
     write_metadata: bool = False
     archive: Path | None = None
+    user_agent: str = USER_AGENT
+    max_size: int = DEFAULT_MAX_SIZE
+    debug: bool = False
 
 
 @dataclass
@@ -81,43 +88,61 @@ class Tally:
 
 
 @dataclass
-class _Book:
+class _Album:
     """An album whose files are still coming in."""
 
     album: Album
     folder: Path
     waiting: int
+    opened: bool  # its folder is open (some file was to be fetched)
     failed: bool = False
     results: list[Result] = field(default_factory=list)  # kept only for --write-metadata
 
 
 class Run:
-    def __init__(self, options: Options, stdout: TextIO, stderr: TextIO) -> None:
+    """One run over many targets. Its collaborators are passed in; :meth:`create` builds the usual ones."""
+
+    def __init__(self, options: Options, *, stdout: Stdout, progress: Progress, api: ImgurApi,
+                 downloader: Downloader, namer: Namer, folders: Folders, archive: Archive | None,
+                 cancel: Cancel, stderr: TextIO, session: Session | None = None) -> None:
         self.options = options
-        self.stderr = stderr
-        self.stdout = Stdout(stdout, json_lines=options.json_lines)
-        self.cancel = Cancel()
-        self.progress: Quiet = Bar(stderr) if options.show_bar else Quiet(None if options.quiet else stderr)
-        self.session = make_session(options.workers, options.timeout)
-        self.policy = RetryPolicy(retries=options.retries)
-        self.api = ImgurApi(self.session, client_id=options.client_id, policy=self.policy,
-                            cancel=self.cancel, say=self.progress.note, prefer_gif=options.prefer_gif)
-        self.downloader = Downloader(self.session, Throttle(options.workers, self.cancel), self.cancel,
-                                     self.policy, self.progress, self.progress.note)
-        self.namer = Namer(options.output, options.dir_template, options.name_template)
-        self.archive = Archive(options.archive) if options.archive else None
+        self.session = session
+        self.stdout = stdout
+        self.progress = progress
+        self.api = api
+        self.downloader = downloader
+        self.namer = namer
+        self.folders = folders
+        self.archive = archive
+        self.cancel = cancel
+        self.stderr = writer(stderr)
         self.tally = Tally()
-        self.books: dict[int, _Book] = {}
+        self.albums: dict[int, _Album] = {}
+        self.seen: set[str] = set()  # album ids already started: /a/X and /gallery/X are one album
         self.taken: set[Path] = set()  # every path this run writes: a template may give two files one name
         self.started = time.monotonic()
+        self.region_said = False
+
+    @classmethod
+    def create(cls, options: Options, stdout: TextIO, stderr: TextIO) -> Run:
+        """A run with a fresh session, API client, downloader and archive."""
+        cancel = Cancel()
+        progress = Bar(stderr) if options.show_bar else Progress(stderr, quiet=options.quiet)
+        session = make_session(options.workers, options.timeout, options.user_agent)
+        policy = RetryPolicy(retries=options.retries)
+        api = ImgurApi(session, client_id=options.client_id, policy=policy, cancel=cancel, say=progress.note,
+                       prefer_gif=options.prefer_gif)
+        folders = Folders(options.output)
+        downloader = Downloader(session, Throttle(options.workers, cancel), cancel, policy, progress, folders,
+                                max_size=options.max_size)
+        archive = Archive(options.archive) if options.archive else None
+        return cls(options, stdout=Stdout(stdout, json_lines=options.json_lines), progress=progress, api=api,
+                  downloader=downloader, namer=Namer(options.output, options.dir_template, options.name_template),
+                  folders=folders, archive=archive, cancel=cancel, stderr=stderr, session=session)
 
     def error(self, message: str) -> None:
         """A failure line: shown even with --quiet, above the bar if there is one."""
-        if isinstance(self.progress, Bar):
-            self.progress.note("imgur-dl: error: " + message)
-        else:
-            self.stderr.write("imgur-dl: error: " + message + "\n")
-            self.stderr.flush()
+        self.progress.error(message)
 
     def execute(self, targets: Iterable[Target]) -> ExitStatus:
         """Download (or list) everything ``targets`` name; the exit status says how it went."""
@@ -158,21 +183,27 @@ class Run:
                     break
                 outstanding -= 1
         finally:
-            resolver.shutdown(wait=not self.tally.interrupted, cancel_futures=True)
-            pool.shutdown(wait=not self.tally.interrupted, cancel_futures=True)
-            self.progress.close()
-            self.session.close()
-            if self.archive is not None:
-                self.archive.close()
+            self._close(resolver, pool)
         if not self.options.get_urls:
             self._summarize()
         return self.tally.exit_status
+
+    def _close(self, *pools: ThreadPoolExecutor) -> None:
+        for pool in pools:
+            pool.shutdown(wait=not self.tally.interrupted, cancel_futures=True)
+        self.progress.close()
+        if self.session is not None:
+            self.session.close()
+        if not self.tally.interrupted:
+            self.folders.close()  # (after a Ctrl-C, workers may still hold them: the process ends)
+        if self.archive is not None:
+            self.archive.close()
 
     # -- steps --------------------------------------------------------------
 
     def _warm(self, pool: ThreadPoolExecutor, targets: list[Target]) -> None:
         """Connect to the CDN while the API answers: an album's files then start at once."""
-        if self.options.get_urls:
+        if self.options.get_urls or self.session is None:
             return
         albums = any(t.kind is not Kind.IMAGE for t in targets)
         for _ in range(self.options.workers if albums else min(len(targets), self.options.workers)):
@@ -182,10 +213,20 @@ class Run:
         """Resolve one target (in a resolver thread): the album, or why not."""
         try:
             return self.api.resolve(target)
+        except EmptyAlbumError as exc:
+            return ExitStatus.NOT_FOUND, f"{target.url}: {exc}"
         except NotFoundError:
             return ExitStatus.NOT_FOUND, f"{target.url}: not found (no such album or image, or it is no longer public)"
-        except ApiError as exc:
+        except RegionBlockedError as exc:
             return ExitStatus.FAILED, f"{target.url}: {exc}"
+        except Cancelled:
+            raise
+        except ImgurDLError as exc:
+            return ExitStatus.FAILED, f"{target.url}: {exc}"
+        except Exception as exc:  # a bug; it must not cost the other albums
+            if self.options.debug:
+                raise
+            return ExitStatus.FAILED, f"{target.url}: unexpected {type(exc).__name__} (a bug; --debug shows it)"
 
     def _albums(self, targets: list[Target], resolver: ThreadPoolExecutor) -> Iterator[Album]:
         """The targets' albums, in order, looked up a few ahead; failures reported here."""
@@ -206,47 +247,55 @@ class Run:
 
     def _start(self, album: Album) -> list[Job]:
         """An album's files still to fetch (none with --get-urls: they are listed instead)."""
-        folder = self.namer.folder(album)
-        jobs = [Job(album, m, tuple(disambiguate(self.namer.path(album, m, s.ext, folder), m.id, self.taken)
-                                    for s in m.sources)) for m in album.media]
+        if album.id in self.seen:
+            return []  # named twice (/a/X and /gallery/X, or twice in a list): fetched once
+        self.seen.add(album.id)
+        try:
+            folder = self.namer.folder(album)
+            jobs = [Job(album, m, tuple(disambiguate(self.namer.path(album, m, s.ext, folder), m.id, self.taken)
+                                        for s in m.sources)) for m in album.media]
+        except ImgurDLError as exc:
+            self.error(f"{album.id}: {exc}")
+            self.tally.statuses.append(ExitStatus.FAILED)
+            return []
         if self.options.get_urls:
             for job in jobs:
                 self.stdout.listing(job)
             return []
-        if not jobs:
-            return []
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            self.error(f"{album.id}: cannot create {folder}: {exc.strerror or exc}")
-            self.tally.statuses.append(ExitStatus.FAILED)
-            return []
-        book = _Book(album, folder, waiting=len(jobs))
-        self.books[id(album)] = book
+        archived = [j for j in jobs if self.archive is not None and self.archive.has(j.media.id)]
+        fetch = [j for j in jobs if j not in archived] if archived else jobs
+        if fetch:
+            try:
+                self.folders.fd(folder)  # once per album: a folder that cannot be made fails it in one line
+            except DownloadError as exc:
+                self.error(f"{album.id}: {exc}")
+                self.tally.statuses.append(ExitStatus.FAILED)
+                return []
+        self.albums[id(album)] = _Album(album, folder, waiting=len(jobs), opened=bool(fetch))
         self.progress.expect(files=len(jobs), size=sum(j.media.sources[0].size or 0 for j in jobs))
-        fetch = []
-        for job in jobs:
-            if self.archive is not None and self.archive.has(job.media.id):
-                self._record(Result(job, Status.SKIPPED, job.path))  # in the archive
-            else:
-                fetch.append(job)
+        for job in archived:
+            self._record(Result(job, Status.SKIPPED, job.path, archived=True))
         return fetch
 
     def _collect(self, future: Future[Result]) -> None:
         if future.cancelled() or isinstance(future.exception(), Cancelled):
             return
-        self._record(future.result())  # any other exception is a bug: the top-level handler says so
+        self._record(future.result())  # workers return failures as results; anything else is a bug
 
     def _record(self, result: Result) -> None:
         """Everything that follows from one finished file, in the main thread."""
         self.tally.add(result)
         self.progress.file_done()
-        if result.status is Status.FAILED:
+        if result.region_blocked:
+            if not self.region_said:
+                self.region_said = True
+                self.error(f"{result.job.media.id}: {result.error}; nothing is saved from this region")
+        elif result.status is Status.FAILED:
             self.error(f"{result.job.media.id}: {result.error}")
-        elif self.archive is not None:
+        elif self.archive is not None and not result.archived:
             self.archive.add("image", result.job.media.id, result.job.album.id, str(result.path))
         self.stdout.result(result)
-        book = self.books[id(result.job.album)]
+        book = self.albums[id(result.job.album)]
         book.failed |= result.status is Status.FAILED
         if self.options.write_metadata:
             book.results.append(result)
@@ -254,18 +303,21 @@ class Run:
         if book.waiting == 0:
             self._album_done(book)
 
-    def _album_done(self, book: _Book) -> None:
+    def _album_done(self, book: _Album) -> None:
         album = book.album
-        if self.options.write_metadata:
+        if self.options.write_metadata and book.opened:
             name = METADATA_NAME if album.is_album else f"{album.id}.json"
             try:
-                write_json(book.folder / name, metadata(album, book.results))
-            except OSError as exc:
-                self.error(f"{album.id}: cannot write {book.folder / name}: {exc.strerror or exc}")
+                write_json(self.folders.fd(book.folder), name, metadata(album, book.results))
+            except (OSError, DownloadError) as exc:
+                reason = exc.strerror if isinstance(exc, OSError) else str(exc)
+                self.error(f"{album.id}: cannot write {book.folder / name}: {reason or exc}")
                 self.tally.statuses.append(ExitStatus.FAILED)
         if self.archive is not None and album.is_album and not book.failed:
             self.archive.add("album", album.id, None, str(book.folder))
-        del self.books[id(album)]
+        if book.opened and album.is_album:
+            self.folders.release(book.folder)
+        del self.albums[id(album)]
 
     def _summarize(self) -> None:
         if self.options.quiet:
@@ -276,11 +328,10 @@ class Run:
                 f"{t.counts[Status.FAILED]} failed ({_human(t.saved_bytes)} in {seconds:.1f}s)")
         if t.interrupted:
             line = f"interrupted; {line}; run the same command again to finish"
-        self.stderr.write(f"imgur-dl: {line}\n")
+        self.stderr(f"imgur-dl: {line}")
         if t.failed:
             reasons = ", ".join(f"{ident} ({reason})" for ident, reason in t.failed)
-            self.stderr.write(f"imgur-dl: failed: {reasons}\n")
-        self.stderr.flush()
+            self.stderr(printable(f"imgur-dl: failed: {reasons}"))
 
 
 def _human(size: int) -> str:

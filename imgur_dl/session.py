@@ -32,7 +32,10 @@ from requests.utils import DEFAULT_CA_BUNDLE_PATH
 from imgur_dl import __version__
 from imgur_dl.errors import Cancelled, UsageError
 
-USER_AGENT = f"imgur-dl/{__version__} python-requests/{requests.__version__}"
+# Imgur's CDN answers "429 Unknown Error" to any User-Agent naming
+# python-requests (bulk-downloader-for-reddit #864, fixed in its PR #810), so
+# imgur-dl names itself only. --user-agent replaces it.
+USER_AGENT = f"imgur-dl/{__version__}"
 CONNECT_TIMEOUT = 10.0
 
 
@@ -79,7 +82,10 @@ class Session(requests.Session):
                         pool._prepare_proxy(conn)  # CONNECT, then TLS through the tunnel
                     else:
                         conn.connect()
-                    _settle(conn.sock)
+                    try:
+                        _settle(conn.sock)
+                    except _Unusable:
+                        conn.close()  # urllib3's own close: the pool then reconnects it when needed
             finally:
                 pool._put_conn(conn)
         except (requests.RequestException, urllib3.exceptions.HTTPError, OSError, AttributeError, TypeError):
@@ -92,6 +98,10 @@ class Session(requests.Session):
             if key not in self._proxies:
                 self._proxies[key] = requests.utils.get_environ_proxies(key + "/")
             return self._proxies[key]
+
+
+class _Unusable(Exception):
+    """A warmed connection received data nobody asked for."""
 
 
 def _settle(sock: Any) -> None:
@@ -116,7 +126,7 @@ def _settle(sock: Any) -> None:
             finally:
                 sock.settimeout(timeout)
             if data:
-                sock.close()  # data nobody asked for: this connection is not usable
+                raise _Unusable  # data nobody asked for: this connection is not usable
             return  # (no data: the server hung up, and the pool will notice)
     except OSError:
         return
@@ -140,6 +150,8 @@ class _Adapter(HTTPAdapter):
 
     def proxy_manager_for(self, proxy: str, **kwargs: Any) -> Any:
         kwargs["ssl_context"] = self.context  # the context of the tunnelled TLS to Imgur
+        # An https:// proxy's own certificate is checked against the same bundle.
+        kwargs["proxy_ssl_context"] = self.context
         return super().proxy_manager_for(proxy, **kwargs)
 
     def cert_verify(self, conn: Any, url: str, verify: Any, cert: Any) -> None:
@@ -156,7 +168,7 @@ def _tls_context(bundle: str) -> ssl.SSLContext:
     return context
 
 
-def make_session(workers: int, read_timeout: float) -> Session:
+def make_session(workers: int, read_timeout: float, user_agent: str = USER_AGENT) -> Session:
     """The one session of a run: shared by every worker thread."""
     session = Session((min(CONNECT_TIMEOUT, read_timeout * 2), read_timeout))
     try:
@@ -168,7 +180,7 @@ def make_session(workers: int, read_timeout: float) -> Session:
     adapter = _Adapter(context, pool_connections=4, pool_maxsize=workers + 2, max_retries=0)
     session.mount("https://", adapter)
     session.mount("http://", adapter)
-    session.headers["User-Agent"] = USER_AGENT
+    session.headers["User-Agent"] = user_agent
     session.headers["Accept"] = "*/*"
     return session
 
@@ -195,6 +207,7 @@ class RetryPolicy:
     """How often and how long to wait before trying again."""
 
     retries: int = 5  # attempts after the first
+    refusals: int = 8  # 429s one file waits out before it fails: a refusal that never ends must end
     base: float = 0.5  # seconds; doubles per attempt
     cap: float = 30.0  # longest backoff between attempts
     max_wait: float = 60.0  # longest Retry-After we honour as given
@@ -339,6 +352,8 @@ def describe(exc: BaseException) -> str:
         return "the proxy refused the connection"
     if isinstance(exc, requests.exceptions.ChunkedEncodingError) or "IncompleteRead" in text:
         return "connection broke mid-file"
+    if isinstance(exc, requests.exceptions.TooManyRedirects):
+        return "too many redirects"
     if isinstance(exc, requests.exceptions.ConnectionError):
         return "connection failed" if "reset" not in text.lower() else "connection reset"
-    return type(exc).__name__
+    return "the connection failed"

@@ -21,10 +21,10 @@ _PATH_FORMS: tuple[tuple[re.Pattern[str], Kind], ...] = (
     (re.compile(rf"^/a/{_SLUG}{_ID}{_TAIL}"), Kind.ALBUM),
     (re.compile(rf"^/(?:gallery|t/[^/]+|r/[^/]+|topic/[^/]+)/{_SLUG}{_ID}{_TAIL}"), Kind.GALLERY),
     (re.compile(rf"^/download/{_ID}(?:/.*)?$"), Kind.IMAGE),
-    (re.compile(rf"^/{_SLUG}{_ID}(?:\.[A-Za-z0-9]+)?/?$"), Kind.IMAGE),
+    (re.compile(rf"^/{_SLUG}{_ID}(?:\.(?P<ext>[A-Za-z0-9]{{1,5}}))?/?$"), Kind.IMAGE),
 )
 # i.imgur.com/<id>[size letter].<ext>: "AbC1234h.jpg" is AbC1234 at another size.
-_DIRECT = re.compile(rf"^/{_ID}[sbtmlhg]?(?:\.[A-Za-z0-9]+)?/?$")
+_DIRECT = re.compile(rf"^/{_ID}[sbtmlhg]?(?:\.(?P<ext>[A-Za-z0-9]{{1,5}}))?/?$")
 
 # Site pages whose name happens to look like an id.
 _RESERVED = frozenset(
@@ -54,10 +54,19 @@ def parse(text: str) -> Target:
     if _DIRECT_HOSTS.match(host):
         match = _DIRECT.match(path)
         if match:
-            return Target(Kind.IMAGE, match["id"], raw)
+            return Target(Kind.IMAGE, match["id"], raw, _ext(match["ext"]))
         # i.imgur.com also answers /a/<id> like imgur.com does
     for pattern, kind in _PATH_FORMS:
         match = pattern.match(path)
         if match and match["id"].lower() not in _RESERVED:
-            return Target(kind, match["id"], raw)
+            ext = _ext(match.groupdict().get("ext"))
+            return Target(kind, match["id"], raw, ext)
     raise UsageError(f"this Imgur URL names no album or image: {raw}")
+
+
+def _ext(text: str | None) -> str | None:
+    """A link's extension as the file is served: ``.gifv`` is Imgur's page for the MP4."""
+    if not text:
+        return None
+    ext = text.lower()
+    return {"jpeg": "jpg", "gifv": "mp4"}.get(ext, ext)

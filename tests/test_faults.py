@@ -160,7 +160,7 @@ def test_mp4_refused_falls_back_to_gif(imgur: Imgur, tmp_path: Path) -> None:
     code, err = fetch(tmp_path)
     assert code == 0, err
     assert files_under(tmp_path / "AbC1234") == {"001-AnIm123.gif": gif.data, "002-StIl123.jpg": still.data}
-    assert "MP4 refused" in err
+    assert "MP4 not served (429 Too Many Requests); trying GIF" in err
 
 
 def test_wrong_length_is_never_renamed_into_place(imgur: Imgur, tmp_path: Path) -> None:
@@ -174,15 +174,26 @@ def test_wrong_length_is_never_renamed_into_place(imgur: Imgur, tmp_path: Path) 
     assert sorted(files_under(tmp_path / album.id)) == [f"002-{album.images[1].id}.jpg"]
 
 
-def test_output_folder_that_cannot_be_made(imgur: Imgur, tmp_path: Path) -> None:
+def test_output_folder_that_cannot_be_made_is_one_line_before_any_request(imgur: Imgur, tmp_path: Path) -> None:
     _album(imgur, count=2)
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
-    result = run_main("-o", str(blocker), "imgur.com/a/AbC1234")
-    assert result.code == 1, result
-    assert "cannot create" in result.err
-    assert len(result.err.strip().splitlines()) == 2  # the error and the summary
+    urls = "".join(f"imgur.com/a/A{n:06d}\n" for n in range(5_000))
+    result = run_main("-o", str(blocker / "sub"), "-i", "-", stdin=urls)
+    assert result.code == 2, result
+    assert result.err.splitlines() == [f"imgur-dl: error: output folder {blocker / 'sub'}: not a folder ({blocker})"]
+    assert imgur.log == []  # said before anything was asked
     assert blocker.read_text() == "not a folder"
+
+
+def test_album_folder_that_cannot_be_made_fails_that_album_in_one_line(imgur: Imgur, tmp_path: Path) -> None:
+    _album(imgur, count=3)
+    (tmp_path / "AbC1234").write_text("a file where the folder goes")
+    result = run_main("-o", str(tmp_path), "imgur.com/a/AbC1234")
+    assert result.code == 1, result
+    assert "AbC1234: " in result.err and "not a folder" in result.err
+    assert len(result.err.strip().splitlines()) == 2  # the error and the summary
+    assert imgur.requests_to("i.imgur.com") == []
 
 
 def test_disk_full_leaves_nothing_half_written(imgur: Imgur, tmp_path: Path) -> None:

@@ -119,7 +119,8 @@ def test_write_metadata(imgur: Imgur, tmp_path: Path) -> None:
     png, gif, _ = meta["items"]
     assert png == {"id": "PnGg123", "index": 1, "title": "a picture", "description": "with words",
                    "url": "https://i.imgur.com/PnGg123.png", "type": "image/png", "animated": False,
-                   "width": 640, "height": 480, "size": 7_000, "file": "001-PnGg123.png"}
+                   "width": 640, "height": 480, "size": 7_000, "file": "001-PnGg123.png",
+                   "archived": False}
     assert gif["file"] == "002-AnIm123.mp4"
     assert gif["url"] == "https://i.imgur.com/AnIm123.mp4"
     assert not list((tmp_path / "AbC1234 - Mixed").glob("*.part"))

@@ -1,0 +1,205 @@
+"""Imgur's API answers (parsed JSON) turned into :class:`Album` records. Pure: no I/O.
+
+Every value is checked for its type before it is used, so an answer of any
+shape ends in an :class:`Album` or an :class:`ApiError` naming what was
+wrong, never in a ``KeyError`` or ``TypeError`` from deep inside. Ids must
+look like Imgur's ([A-Za-z0-9]); extensions are reduced to a few lowercase
+letters and digits; URLs are kept as given and checked by the downloader
+before anything is fetched from them.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timezone
+from typing import Any
+
+from imgur_dl.errors import ApiError, EmptyAlbumError
+from imgur_dl.hosts import IMAGE_ROOT
+from imgur_dl.models import Album, Kind, Media, Source, Target
+
+Json = dict[str, Any]
+
+_ID = re.compile(r"^[A-Za-z0-9]{1,32}$")
+_EXT = re.compile(r"^[a-z0-9]{1,5}$")
+_MIME_EXT = {"image/jpeg": "jpg", "image/png": "png", "image/gif": "gif", "video/mp4": "mp4",
+             "image/webp": "webp", "image/apng": "png", "video/webm": "webm", "image/avif": "avif",
+             "image/heic": "heic", "video/quicktime": "mov"}
+
+
+class Unusable(ApiError):
+    """The answer parsed as JSON but is not of a shape we can use."""
+
+
+def album_from_v1(data: object, target: Target, *, prefer_gif: bool) -> Album:
+    """An answer of ``/post/v1/{albums,media,posts}/<id>?include=media``."""
+    post = _obj(data, "answer")
+    post_id = _id(post.get("id"), "post id")
+    media = post.get("media")
+    if media is None or media == []:
+        # An album with no media Imgur shows answers 200 without a "media" key.
+        raise EmptyAlbumError(f"{post_id}: the album is empty (Imgur shows no media in it)")
+    items = [_v1_media(_obj(item, "media item"), n, prefer_gif) for n, item in enumerate(_list(media, "media"), 1)]
+    is_album = post.get("is_album")
+    if not isinstance(is_album, bool):
+        is_album = target.kind is Kind.ALBUM
+    if not is_album and len(items) == 1:
+        return _lone(items[0], _text(post.get("title")), _text(post.get("description")),
+                     _text(post.get("created_at")))
+    return Album(
+        id=post_id, title=_text(post.get("title")), description=_text(post.get("description")),
+        url=f"https://imgur.com/a/{post_id}", created_at=_text(post.get("created_at")),
+        is_album=True, media=tuple(items),
+    )
+
+
+def _v1_media(item: Json, index: int, prefer_gif: bool) -> Media:
+    media_id = _id(item.get("id"), "media id")
+    meta = item.get("metadata")
+    meta = meta if isinstance(meta, dict) else {}
+    mime = _text(item.get("mime_type"))
+    ext = _ext(item.get("ext"), mime)
+    url = _text(item.get("url")) or f"{IMAGE_ROOT}/{media_id}.{ext}"
+    main = Source(url, ext, _int(item.get("size")))
+    animated = meta.get("is_animated") is True
+    sources: tuple[Source, ...] = (main,)
+    if animated and ext == "gif" and not prefer_gif:
+        # Imgur serves every animated GIF as MP4 too, far smaller; the API
+        # does not give its size, so only Content-Length can check it.
+        sources = (Source(f"{IMAGE_ROOT}/{media_id}.mp4", "mp4", None), main)
+    return Media(
+        id=media_id, index=index, title=_text(meta.get("title")), description=_text(meta.get("description")),
+        mime_type=mime, width=_int(item.get("width")) or 0, height=_int(item.get("height")) or 0,
+        animated=animated, created_at=_text(item.get("created_at")), sources=sources,
+    )
+
+
+def album_from_v3(data: object, *, prefer_gif: bool) -> Album:
+    """The ``data`` of ``/3/album/<id>``."""
+    album = _obj(data, "album")
+    album_id = _id(album.get("id"), "album id")
+    images = _list(album.get("images"), "images")
+    if not images:
+        raise EmptyAlbumError(f"{album_id}: the album is empty (Imgur shows no media in it)")
+    return Album(
+        id=album_id, title=_text(album.get("title")), description=_text(album.get("description")),
+        url=f"https://imgur.com/a/{album_id}", created_at=_iso(album.get("datetime")), is_album=True,
+        media=tuple(_v3_media(_obj(img, "image"), n, prefer_gif) for n, img in enumerate(images, 1)),
+    )
+
+
+def image_from_v3(data: object, *, prefer_gif: bool) -> Album:
+    """The ``data`` of ``/3/image/<id>``, as an album of one."""
+    image = _obj(data, "image")
+    media = _v3_media(image, 1, prefer_gif)
+    return _lone(media, media.title, media.description, media.created_at)
+
+
+def _v3_media(img: Json, index: int, prefer_gif: bool) -> Media:
+    media_id = _id(img.get("id"), "image id")
+    mime = _text(img.get("type"))
+    link = _text(img.get("link"))
+    tail = link.rsplit("/", 1)[-1]
+    ext = _ext(tail.rsplit(".", 1)[-1] if "." in tail else None, mime)
+    main = Source(link or f"{IMAGE_ROOT}/{media_id}.{ext}", ext, _int(img.get("size")))
+    animated = img.get("animated") is True
+    sources: tuple[Source, ...] = (main,)
+    mp4 = _text(img.get("mp4"))
+    if animated and ext == "gif" and mp4 and not prefer_gif:
+        sources = (Source(mp4, "mp4", _int(img.get("mp4_size"))), main)
+    return Media(
+        id=media_id, index=index, title=_text(img.get("title")), description=_text(img.get("description")),
+        mime_type=mime, width=_int(img.get("width")) or 0, height=_int(img.get("height")) or 0,
+        animated=animated, created_at=_iso(img.get("datetime")), sources=sources,
+    )
+
+
+def album_from_link(target: Target, *, prefer_gif: bool) -> Album:
+    """A direct link's file, when the API cannot say more: the link says where the bytes are."""
+    ext = _ext(target.ext, "")
+    sources: tuple[Source, ...] = (Source(f"{IMAGE_ROOT}/{target.id}.{ext}", ext, None),)
+    if ext == "gif" and not prefer_gif:
+        # Whether it is animated is unknown; the MP4 exists only if it is, and
+        # the downloader falls back to the GIF when it does not.
+        sources = (Source(f"{IMAGE_ROOT}/{target.id}.mp4", "mp4", None), *sources)
+    media = Media(id=target.id, index=1, title="", description="", mime_type="", width=0, height=0,
+                  animated=False, created_at="", sources=sources)
+    return _lone(media, "", "", "")
+
+
+def error_message(body: object) -> str:
+    """The human part of an Imgur error body (v1 ``errors`` list or v3 ``data.error``), or ''."""
+    if not isinstance(body, dict):
+        return ""
+    errors = body.get("errors")
+    if isinstance(errors, list) and errors and isinstance(errors[0], dict):
+        return _text(errors[0].get("detail")) or _text(errors[0].get("status"))
+    data = body.get("data")
+    if isinstance(data, dict):
+        error = data.get("error")
+        if isinstance(error, dict):
+            return _text(error.get("message"))
+        return _text(error)
+    return ""
+
+
+def _lone(media: Media, title: str, description: str, created: str) -> Album:
+    return Album(
+        id=media.id, title=title or media.title, description=description or media.description,
+        url=f"https://imgur.com/{media.id}", created_at=created or media.created_at,
+        is_album=False, media=(media,),
+    )
+
+
+# -- checked accessors ------------------------------------------------------
+
+def _obj(value: object, what: str) -> Json:
+    if not isinstance(value, dict):
+        raise Unusable(f"unusable answer from the API ({what} is not an object)")
+    return value
+
+
+def _list(value: object, what: str) -> list[Any]:
+    if not isinstance(value, list):
+        raise Unusable(f"unusable answer from the API ({what} is not a list)")
+    return value
+
+
+def _id(value: object, what: str) -> str:
+    if not isinstance(value, str) or not _ID.match(value):
+        raise Unusable(f"unusable answer from the API (no valid {what})")
+    return value
+
+
+def _text(value: object) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _int(value: object) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value if value >= 0 else None
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) < 19:
+        return int(value)
+    return None
+
+
+def _ext(value: object, mime: str) -> str:
+    ext = value.lower().lstrip(".") if isinstance(value, str) else ""
+    ext = {"jpeg": "jpg", "gifv": "mp4"}.get(ext, ext)
+    if _EXT.match(ext):
+        return ext
+    return _MIME_EXT.get(mime.lower(), "bin")
+
+
+def _iso(value: object) -> str:
+    if isinstance(value, str):
+        return value
+    seconds = _int(value)
+    if seconds is None:
+        return ""
+    try:
+        return datetime.fromtimestamp(seconds, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    except (OverflowError, OSError, ValueError):
+        return ""

@@ -1,0 +1,138 @@
+"""Files below the output folder, opened so that no symlink is ever followed.
+
+The output folder itself is the user's choice and may be a symlink. Below it,
+every folder is opened component by component with ``O_NOFOLLOW`` and every
+file is created, resumed, renamed and deleted relative to its folder's
+descriptor, so a symlink planted where a folder, a ``.part`` or a final file
+belongs (even one swapped in while a download runs) can never redirect a
+write outside the output folder. Needs POSIX ``*at`` calls: Linux, macOS, BSD.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import stat
+import threading
+from pathlib import Path
+
+from imgur_dl.errors import DownloadError
+
+_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_DIRECTORY = getattr(os, "O_DIRECTORY", 0)
+_DIR_FLAGS = os.O_RDONLY | _DIRECTORY | _NOFOLLOW | _CLOEXEC
+
+
+class Folders:
+    """Open folder descriptors, one per folder files are written into; thread-safe."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._fds: dict[Path, int] = {}
+        self._lock = threading.Lock()
+
+    def fd(self, folder: Path) -> int:
+        """A descriptor of ``folder`` (below the root, created as needed)."""
+        with self._lock:
+            found = self._fds.get(folder)
+            if found is not None:
+                return found
+            try:
+                relative = folder.relative_to(self.root)
+            except ValueError:
+                raise DownloadError(f"refusing to write outside the output folder: {folder}") from None
+            try:
+                self.root.mkdir(parents=True, exist_ok=True)
+                current = os.open(self.root, os.O_RDONLY | _DIRECTORY | _CLOEXEC)
+            except OSError as exc:
+                raise DownloadError(disk_reason(exc, self.root)) from None
+            for n, part in enumerate(relative.parts):
+                try:
+                    with contextlib.suppress(FileExistsError):
+                        os.mkdir(part, 0o777, dir_fd=current)
+                    child = os.open(part, _DIR_FLAGS, dir_fd=current)
+                except OSError as exc:
+                    os.close(current)
+                    where = self.root.joinpath(*relative.parts[: n + 1])
+                    if exc.errno in (errno.ELOOP, errno.ENOTDIR):
+                        raise DownloadError(f"{where} is a symlink or not a folder; refusing to write through it") \
+                            from None
+                    raise DownloadError(disk_reason(exc, where)) from None
+                os.close(current)
+                current = child
+            self._fds[folder] = current
+            return current
+
+    def release(self, folder: Path) -> None:
+        """Close ``folder``'s descriptor: its files are finished."""
+        with self._lock:
+            fd = self._fds.pop(folder, None)
+        if fd is not None:
+            os.close(fd)
+
+    def close(self) -> None:
+        with self._lock:
+            fds, self._fds = list(self._fds.values()), {}
+        for fd in fds:
+            os.close(fd)
+
+
+def regular_size(dir_fd: int, name: str) -> int | None:
+    """The size of a regular file ``name`` in the folder; None when absent or anything else."""
+    try:
+        st = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
+    except OSError:
+        return None
+    return st.st_size if stat.S_ISREG(st.st_mode) else None
+
+
+def open_fresh(dir_fd: int, name: str) -> int:
+    """Create ``name`` empty for writing; whatever stood there (a symlink, a stale file) is removed first."""
+    remove(dir_fd, name)
+    return os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _CLOEXEC, 0o666, dir_fd=dir_fd)
+
+
+def open_existing(dir_fd: int, name: str) -> int | None:
+    """Open a regular file ``name`` to continue writing it; None when it is not one."""
+    try:
+        fd = os.open(name, os.O_RDWR | _NOFOLLOW | _CLOEXEC, dir_fd=dir_fd)
+    except OSError:
+        return None
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        return None
+    return fd
+
+
+def remove(dir_fd: int, name: str) -> None:
+    """Delete ``name`` (a file or a symlink, never what a symlink points to) if it is there."""
+    with contextlib.suppress(FileNotFoundError, IsADirectoryError):
+        os.unlink(name, dir_fd=dir_fd)
+
+
+def publish(dir_fd: int, part: str, name: str) -> None:
+    """Rename ``part`` to ``name`` in one step; a symlink at ``name`` is replaced, not followed."""
+    os.replace(part, name, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
+
+
+def write_whole(dir_fd: int, name: str, part: str, data: bytes) -> None:
+    """Write ``data`` to ``name`` whole or not at all (through ``part``)."""
+    fd = open_fresh(dir_fd, part)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+    except BaseException:
+        os.close(fd)
+        remove(dir_fd, part)
+        raise
+    os.close(fd)
+    publish(dir_fd, part, name)
+
+
+def disk_reason(exc: OSError, path: Path) -> str:
+    if exc.errno == errno.ENOSPC:
+        return f"no space left on the device for {path}"
+    return f"cannot write {path}: {exc.strerror or exc}"

@@ -1,0 +1,72 @@
+"""Where imgur-dl may send requests: Imgur's own hosts, over HTTPS, and nowhere else.
+
+Media URLs come from API answers and redirects come from servers; either
+could name any host. Each one is checked here before a byte is sent.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit, urlunsplit
+
+from imgur_dl.errors import DownloadError
+
+API_HOST = "api.imgur.com"
+CDN_HOST = "i.imgur.com"
+API_ROOT = f"https://{API_HOST}"
+IMAGE_ROOT = f"https://{CDN_HOST}"
+# Hosts a media file may be fetched from or redirected to.
+MEDIA_HOSTS = frozenset({CDN_HOST})
+# Imgur's web pages: a redirect there means "this is a page, not the file".
+WEB_HOSTS = frozenset({"imgur.com", "www.imgur.com", "m.imgur.com"})
+# Imgur hosts whose plain-http links are upgraded to https rather than refused.
+IMGUR_HOSTS = frozenset({CDN_HOST, "imgur.com", "www.imgur.com", "m.imgur.com", API_HOST})
+# A path on the CDN: no control characters, no spaces, nothing a shell or a
+# log would misread; Imgur's own are "/<id>.<ext>".
+_SAFE_PATH = re.compile(r"^/[A-Za-z0-9._~/-]{1,200}$")
+
+
+class OffsiteError(DownloadError):
+    """A media URL or redirect that leaves Imgur's hosts or HTTPS: refused, never retried."""
+
+
+def media_url(url: str, *, hosts: frozenset[str] = MEDIA_HOSTS) -> str:
+    """``url`` as an https URL on one of ``hosts``, or :class:`OffsiteError`.
+
+    ``http://`` to an Imgur host is upgraded to ``https://``; a query or
+    fragment is dropped (Imgur's media URLs have none that matter).
+    """
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        raise OffsiteError("refused a malformed media URL") from None
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").lower()
+    if scheme == "http" and host in IMGUR_HOSTS and port in (None, 80):
+        scheme, port = "https", None
+    if scheme != "https":
+        raise OffsiteError(f"refused a non-HTTPS media URL ({scheme or 'no'} scheme)")
+    if host not in hosts or port not in (None, 443) or parts.username or parts.password:
+        raise OffsiteError(f"refused a media URL on another host ({host or 'none'})")
+    if not _SAFE_PATH.match(parts.path) or "/../" in parts.path + "/":
+        raise OffsiteError("refused a media URL with an unexpected path")
+    return urlunsplit(("https", host, parts.path, "", ""))
+
+
+def host_of(url: str) -> str:
+    """The lower-case host ``url`` names ('' when none can be read)."""
+    try:
+        return (urlsplit(url).hostname or "").lower()
+    except ValueError:
+        return ""
+
+
+def redirect_target(base: str, location: str, *, hosts: frozenset[str] = MEDIA_HOSTS) -> str:
+    """Where a redirect from ``base`` to ``location`` leads, checked like :func:`media_url`."""
+    if location.startswith("//"):
+        location = "https:" + location
+    elif location.startswith("/"):
+        parts = urlsplit(base)
+        location = f"{parts.scheme}://{parts.netloc}{location}"
+    return media_url(location, hosts=hosts)

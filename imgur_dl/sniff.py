@@ -1,0 +1,83 @@
+"""Is an answer's body the file we asked for? Judged from its first bytes. Pure.
+
+Imgur answers some requests for a file with something else: its web page
+(for browser-like requests), its ``removed.png`` placeholder, or, in regions
+it blocks, one "Content not viewable in your region" PNG (336x478) for every
+file. None of these may be saved under a media name.
+"""
+
+from __future__ import annotations
+
+import struct
+
+from imgur_dl.errors import NotMediaError
+
+# How many leading bytes :func:`check` wants to see (fewer when the file is shorter).
+HEAD = 64
+# The size of the placeholder Imgur serves in the regions it blocks.
+REGION_PLACEHOLDER = (336, 478)
+
+_VIDEO_EXTS = frozenset({"mp4", "webm", "mov", "m4v"})
+
+
+class RegionBlocked(NotMediaError):
+    """Imgur served its 'not viewable in your region' placeholder instead of the file."""
+
+
+def detect(head: bytes) -> str | None:
+    """The format ``head`` starts like: 'jpg', 'png', 'gif', 'webp', 'avif', 'mp4', 'webm', 'html', or None."""
+    if head.startswith(b"\xff\xd8\xff"):
+        return "jpg"
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "png"
+    if head[:6] in (b"GIF87a", b"GIF89a"):
+        return "gif"
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "webp"
+    if head[4:8] == b"ftyp":
+        return "avif" if head[8:12] in (b"avif", b"avis") else "mp4"
+    if head.startswith(b"\x1a\x45\xdf\xa3"):
+        return "webm"
+    text = head.lstrip(b" \t\r\n\xef\xbb\xbf").lower()
+    if text.startswith((b"<!doctype", b"<html", b"<head", b"<body", b"<?xml", b"<svg")):
+        return "html"
+    return None
+
+
+def png_size(head: bytes) -> tuple[int, int] | None:
+    """Width and height from a PNG's IHDR chunk."""
+    if len(head) < 24 or not head.startswith(b"\x89PNG\r\n\x1a\n") or head[12:16] != b"IHDR":
+        return None
+    width, height = struct.unpack(">II", head[16:24])
+    return int(width), int(height)
+
+
+def is_video(kind: str) -> bool:
+    return kind in _VIDEO_EXTS
+
+
+def check(head: bytes, content_type: str, ext: str, expected: tuple[int, int] | None) -> None:
+    """Raise :class:`NotMediaError` unless ``head`` can be the start of a ``.ext`` file.
+
+    ``expected`` is the width and height the API gave, when it did.
+    """
+    mime = content_type.split(";", 1)[0].strip().lower()
+    found = detect(head)
+    if found == "html" or mime in ("text/html", "application/xhtml+xml"):
+        raise NotMediaError("Imgur answered with a web page, not the file")
+    if found == "png" and png_size(head) == REGION_PLACEHOLDER and (
+            ext != "png" or (expected is not None and expected != REGION_PLACEHOLDER)):
+        raise RegionBlocked("Imgur blocks this region: it serves a 'not viewable in your region' image")
+    if ext == "bin":
+        return  # nothing to compare with
+    want_video = is_video(ext)
+    if found is not None:
+        if is_video(found) != want_video:
+            raise NotMediaError(f"the answer is {'a video' if is_video(found) else 'an image'} ({found}), "
+                                f"not the .{ext} asked for")
+        return
+    kind = mime.split("/", 1)[0]
+    if kind in ("image", "video") and (kind == "video") != want_video:
+        raise NotMediaError(f"the answer is of type {mime}, not the .{ext} asked for")
+    if kind not in ("image", "video", "application", ""):
+        raise NotMediaError(f"the answer is of type {mime}, not a media file")

@@ -1,0 +1,53 @@
+"""Text that reaches a terminal, a pipe or a file name is made harmless here.
+
+Ids, titles, error details, list lines and URLs come from servers and input
+files. Written raw, an escape sequence in any of them could clear the
+screen, retitle the window or hide a line; a character the stream's encoding
+lacks would end the run. :func:`printable` escapes the first, :func:`writer`
+the second, so every line imgur-dl writes goes through both.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import TextIO
+
+ERROR_PREFIX = "imgur-dl: error: "
+
+# C0 and C1 controls, DEL, and the invisible characters that reorder or hide
+# text on a terminal (bidirectional overrides and isolates, line and
+# paragraph separators, zero-width joiners, the byte-order mark).
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]")
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match[0])
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def printable(text: object) -> str:
+    """``text`` with every control or invisible character written as ``\\xNN``/``\\uNNNN``."""
+    return _UNPRINTABLE.sub(_escape, str(text))
+
+
+def writer(stream: TextIO) -> Callable[[str], None]:
+    """A function that writes one line of already-printable text to ``stream``, in any encoding.
+
+    Characters the stream cannot encode are written as backslash escapes
+    instead of raising :class:`UnicodeEncodeError` halfway through a run.
+    """
+    encoding = getattr(stream, "encoding", None) or "utf-8"
+    try:
+        "\u00e9".encode(encoding)
+        lossless = encoding.replace("-", "").replace("_", "").lower() in ("utf8", "utf16", "utf32")
+    except LookupError:
+        encoding, lossless = "ascii", False
+
+    def write(line: str) -> None:
+        if not lossless:
+            line = line.encode(encoding, "backslashreplace").decode(encoding)
+        stream.write(line + "\n")
+        stream.flush()
+
+    return write
