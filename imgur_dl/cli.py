@@ -162,6 +162,13 @@ def _folder(text: str) -> Path:
     return Path(text).expanduser()
 
 
+def _home_folder(text: str, environ: Mapping[str, str]) -> Path:
+    """``text`` with a leading ``~`` expanded, as a shell would have done on the command line."""
+    if text == "~" or text.startswith("~/"):
+        return Path(environ.get("HOME") or Path.home()) / text[2:]
+    return _folder(text)
+
+
 def _header_value(text: str) -> str:
     if not text.strip() or not text.isprintable() or not text.isascii():
         raise argparse.ArgumentTypeError("must be printable ASCII")
@@ -179,7 +186,7 @@ def build_parser(environ: Mapping[str, str]) -> _Parser:
                         help="read URLs from FILE, one per line ('#' comments and blank lines ignored); "
                              "'-' reads standard input")
     parser.add_argument("-o", "--output", metavar="DIR", type=_folder,
-                        default=_folder(environ.get("IMGUR_DL_OUTPUT") or "."),
+                        default=_home_folder(environ.get("IMGUR_DL_OUTPUT") or ".", environ),
                         help="folder to save into (default: the current folder)")
     parser.add_argument("-j", "--workers", metavar="N", type=_workers,
                         default=_from_env(environ, "IMGUR_DL_WORKERS", _workers, DEFAULT_WORKERS),

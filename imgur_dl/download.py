@@ -232,6 +232,8 @@ class Downloader:
             first = _head(chunks)
             expected = (media.width, media.height) if media.width and media.height else None
             sniff.check(first, response.headers.get("Content-Type", ""), source.ext, expected)
+        if source.size is not None and total is not None and total != source.size:
+            raise DownloadError(f"server has {total} bytes, the API said {source.size}")
         limit = next((v for v in (total, source.size) if v is not None), self.max_size)
         if target.fd is None:
             try:
@@ -276,8 +278,6 @@ class Downloader:
             offset, total = 0, _int(response.headers.get("Content-Length"))
             if have:
                 self.progress.advance(-have)
-        if source.size is not None and total is not None and total != source.size:
-            raise DownloadError(f"server has {total} bytes, the API said {source.size}")
         if total is not None and total > self.max_size and source.size is None:
             raise DownloadError(f"the file is {total} bytes, more than the limit of {self.max_size} "
                                 "(--max-file-size)")

@@ -77,14 +77,14 @@ class Tally:
         self.counts[result.status] += 1
         if result.status is Status.SAVED:
             self.saved_bytes += result.bytes
-        elif result.status is Status.FAILED:
+        elif result.status is Status.FAILED and not result.region_blocked:  # (said once, on its own)
             self.failed.append((result.job.media.id, result.error or "failed"))
 
     @property
     def exit_status(self) -> ExitStatus:
         if self.interrupted:
             return ExitStatus.INTERRUPTED
-        return worst(self.statuses + ([ExitStatus.FAILED] if self.failed else []))
+        return worst(self.statuses + ([ExitStatus.FAILED] if self.counts[Status.FAILED] else []))
 
 
 @dataclass

@@ -9,6 +9,7 @@ the second, so every line imgur-dl writes goes through both.
 
 from __future__ import annotations
 
+import codecs
 import re
 from collections.abc import Callable
 from typing import TextIO
@@ -17,8 +18,9 @@ ERROR_PREFIX = "imgur-dl: error: "
 
 # C0 and C1 controls, DEL, and the invisible characters that reorder or hide
 # text on a terminal (bidirectional overrides and isolates, line and
-# paragraph separators, zero-width joiners, the byte-order mark).
-_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]")
+# paragraph separators, zero-width joiners, the byte-order mark), and lone
+# surrogates, which no encoding can write.
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ud800-\udfff]")
 
 
 def _escape(match: re.Match[str]) -> str:
@@ -37,12 +39,11 @@ def writer(stream: TextIO) -> Callable[[str], None]:
     Characters the stream cannot encode are written as backslash escapes
     instead of raising :class:`UnicodeEncodeError` halfway through a run.
     """
-    encoding = getattr(stream, "encoding", None) or "utf-8"
     try:
-        "\u00e9".encode(encoding)
-        lossless = encoding.replace("-", "").replace("_", "").lower() in ("utf8", "utf16", "utf32")
+        encoding = codecs.lookup(getattr(stream, "encoding", None) or "utf-8").name
     except LookupError:
-        encoding, lossless = "ascii", False
+        encoding = "ascii"
+    lossless = encoding.startswith("utf")
 
     def write(line: str) -> None:
         if not lossless:

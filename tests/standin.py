@@ -10,7 +10,35 @@ shapes, error bodies, rate-limit headers, ``Content-Length``, ``ETag`` and
 ``Range`` support on the CDN, and the redirect of deleted images to
 ``/removed.png``. On top of that it can inject faults per path and attempt
 (429, 503, resets mid-body, stalls, over-capacity answers, a cap on requests
-in flight) and shape the network (latency, per-connection and link rates).
+in flight) and shape the network (latency, per-connection and link rates),
+and turn hostile (``Fault`` kinds below): lying lengths, endless bodies,
+off-host redirects, escape sequences, huge and deep JSON.
+
+Where real Imgur is strict, so is the stand-in; each behaviour names its
+public record:
+
+- i.imgur.com answers ``429 Unknown Error`` to a User-Agent naming
+  python-requests, or none, while the API answers it
+  (bulk-downloader-for-reddit #864; its PR #810 switched to curl's UA).
+- i.imgur.com redirects a direct link to the image's web page when the
+  request looks like a browser's page load (``Accept: text/html``)
+  (ShareX #1652; DavidBuchanan314/tweetable-polyglot-png #12).
+- The v1 API lists media only when asked with ``include=media`` (every
+  recorded call of gallery-dl's extractor asks for it: gallery-dl #2557,
+  #4249 show ``?include=media,...``); an album with no visible media answers
+  200 without a ``media`` key (gallery-dl #2557).
+- Hidden (mature) posts: the API answers 404 while i.imgur.com still serves
+  the file (gallery-dl #4249; bulk-downloader-for-reddit #869).
+- An animated GIF's MP4 rendition may not exist: 404 (ArchiveTeam imgur-grab
+  PR #6).
+- Region blocks: since 2025-09-30 Imgur serves UK visitors one 336x478 PNG,
+  "Content not viewable in your region", for every file
+  (help.imgur.com "Imgur access in the United Kingdom"; the 336x478 image in
+  Pugmatt/BedrockConnect #682); banned countries get ``400`` with
+  ``Banned country attempt (XX)`` from the v3 API (ShareX #3466).
+- imgur.com's web front end answers 200 with its page shell for any post id,
+  missing ones included: it renders "not found" in the browser from the API's
+  answer (gallery-dl #4249: the page shows a 404 *picture*).
 """
 
 from __future__ import annotations
@@ -42,6 +70,25 @@ _MAGIC = {"jpg": b"\xff\xd8\xff\xe0", "jpeg": b"\xff\xd8\xff\xe0", "png": b"\x89
 _MIME = {"jpg": "image/jpeg", "jpeg": "image/jpeg", "png": "image/png", "gif": "image/gif",
          "mp4": "video/mp4"}
 CREATED = "2024-05-17T12:34:56Z"
+BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+SITE_SHELL = (b"<!doctype html><html><head><title>Imgur: The magic of the Internet</title></head>"
+              b"<body><div id=\"root\"></div><script src=\"/desktop-assets/js/main.js\"></script></body></html>")
+
+
+def region_placeholder() -> bytes:
+    """The PNG Imgur serves for every file in a region it blocks: 336x478 pixels."""
+    import struct  # noqa: PLC0415
+    import zlib  # noqa: PLC0415
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    rows = b"".join(b"\x00" + b"\x80\x80\x80" * 336 for _ in range(478))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 336, 478, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(rows, 9)) + chunk(b"IEND", b""))
+
+
+REGION_PNG = region_placeholder()
 NOT_FOUND_PAGE = (b"<!doctype html><html><head><title>imgur: the simple 404 page</title></head>"
                   b"<body>Zoinks! You've taken a wrong turn.</body></html>")
 
@@ -67,6 +114,8 @@ class Image:
     removed: bool = False  # listed by the API, but the CDN answers removed.png
     in_gallery: bool = False
     reported_size: int | None = None  # what the API says, when it is not the truth
+    hidden: bool = False  # a mature post: the API answers 404, the CDN still serves the file
+    no_mp4: bool = False  # an animation whose MP4 rendition answers 404
 
     @property
     def size(self) -> int:
@@ -79,6 +128,8 @@ class Image:
     def rendition(self, ext: str) -> tuple[bytes, str] | None:
         """(body, content type) that i.imgur.com serves for ``<id>.<ext>``."""
         if ext == "mp4":
+            if self.no_mp4:
+                return None
             if self.mp4 is not None:
                 return self.mp4, "video/mp4"
             return (self.data, "video/mp4") if self.ext == "mp4" else None
@@ -104,6 +155,8 @@ class Fault:
     # reset: send ``after`` bytes of the body, then drop the connection
     # stall: send the headers and ``after`` bytes, then nothing (until the stand-in stops)
     # ignore_range: answer 200 with the whole body although a Range was asked for
+    # endless: answer 200 with a chunked body that never ends (API or CDN)
+    # redirect: answer 302 to ``headers["Location"]``
     kind: str
     host: str = "i.imgur.com"
     path: str = ".*"  # regular expression on the path (no query)
@@ -146,6 +199,8 @@ class Imgur:
         self.faults: list[Fault] = []
         self.shaping = Shaping()
         self.inflight_limit: int | None = None  # i.imgur.com answers 429 above this
+        self.region_blocked = False  # a UK visitor: every file is the region placeholder
+        self.banned_country: str | None = None  # the v3 API refuses this country code
         self.gate: int | None = None  # hold CDN answers until this many are in flight
         self.api_gate: int | None = None  # likewise for API answers
         self.gate_timeout = 5.0
@@ -159,6 +214,7 @@ class Imgur:
         self.api_inflight = 0
         self.peak_api_inflight = 0
         self.stalled = 0
+        self.endless_sent = 0  # the most body bytes one endless answer got out before the client hung up
         self.stopping = threading.Event()
         self._link = _Link()
         self._server: ThreadingHTTPServer | None = None
@@ -279,8 +335,7 @@ class Imgur:
         if self.shaping.delay:
             time.sleep(self.shaping.delay)
         fault = self._fault(host, path, attempt)
-        if fault is not None and fault.kind == "status":
-            h.reply(fault.status, fault.body, {"Content-Type": "application/json", **fault.headers})
+        if fault is not None and _answered(h, fault, "application/json"):
             return
         if host == "api.imgur.com":
             self._api(h, path, query, headers)
@@ -302,9 +357,22 @@ class Imgur:
             body = _v3_error("Invalid client_id", path, 403) if v3 else _v1_error(403, "Forbidden", "Invalid client_id")
             h.reply(403, body, limits)
             return
+        if self.banned_country:
+            # ShareX #3466 recorded the v3 shape and status; v1 answers in its own error shape.
+            message = f"Banned country attempt ({self.banned_country})"
+            if v3:
+                h.reply(400, json.dumps({"data": {"error": {"code": 1016, "message": message,
+                                                            "type": "Exception_Logged", "exception": []},
+                                                  "request": path, "method": "GET"},
+                                         "success": False, "status": 400}).encode(), limits)
+            else:
+                h.reply(400, _v1_error(400, "Bad Request", message), limits)
+            return
         m = re.fullmatch(r"/post/v1/(albums|media|posts)/([A-Za-z0-9]+)", path)
         if m:
             found = self._v1(m[1], m[2])
+            if found is not None and "media" not in ",".join(query.get("include", [])).split(","):
+                found.pop("media", None)  # listed only when asked for
             if found is None:
                 h.reply(404, _v1_error(404, "Not Found", "Not Found"), limits)
             else:
@@ -324,14 +392,14 @@ class Imgur:
     def _v1(self, kind: str, item_id: str) -> dict[str, Any] | None:
         if kind == "albums" and item_id in self.albums:
             return _v1_post(self.albums[item_id], "a")
-        if kind == "media" and item_id in self.images:
+        if kind == "media" and item_id in self.images and not self.images[item_id].hidden:
             return _v1_single(self.images[item_id])
         if kind == "posts":
             album = self.albums.get(item_id)
             if album is not None and album.in_gallery:
                 return _v1_post(album, "gallery")
             image = self.images.get(item_id)
-            if image is not None and image.in_gallery:
+            if image is not None and image.in_gallery and not image.hidden:
                 return _v1_single(image)
         return None
 
@@ -348,17 +416,27 @@ class Imgur:
                 "is_ad": False, "include_album_ads": False, "is_album": True,
                 "images": [_v3_image(i) for i in album.images],
             }
-        if kind == "image" and item_id in self.images:
+        if kind == "image" and item_id in self.images and not self.images[item_id].hidden:
             return _v3_image(self.images[item_id])
         return None
 
     def _site(self, h: _Handler, path: str) -> None:
-        m = re.fullmatch(r"/(?:a/|gallery/)?([A-Za-z0-9]{5,7})/?", path)
-        if m and (m[1] in self.albums or m[1] in self.images):
-            page = f"<!doctype html><html><head><title>Imgur</title><meta property=\"og:url\" content=\"https://imgur.com{path}\"></head><body></body></html>"
-            h.reply(200, page.encode(), {"Content-Type": "text/html; charset=utf-8"})
+        if re.fullmatch(r"/(?:(?:a|gallery|t/[^/]+|r/[^/]+)/)?[A-Za-z0-9-]{5,}/?", path):
+            h.reply(200, SITE_SHELL, {"Content-Type": "text/html; charset=utf-8"})  # missing posts too
         else:
             h.reply(404, NOT_FOUND_PAGE, {"Content-Type": "text/html; charset=utf-8"})
+
+    def _refuses(self, h: _Handler, headers: dict[str, str]) -> bool:
+        """The CDN's 429s: for the User-Agents it blocks, and above ``inflight_limit``."""
+        agent = headers.get("user-agent", "")
+        if not agent or "python-requests" in agent.lower():
+            h.reply(429, b"", {"Content-Type": "text/plain", "CDN-Error": "yes", "Retry-After": "0"},
+                    reason="Unknown Error")
+            return True
+        if self.inflight_limit is not None and self.inflight > self.inflight_limit:
+            h.reply(429, b"", {"Content-Type": "text/plain"})
+            return True
+        return False
 
     def _cdn(self, h: _Handler, method: str, path: str, headers: dict[str, str], attempt: int) -> None:
         if self.gate:
@@ -366,17 +444,21 @@ class Imgur:
                             timeout=self.gate_timeout)
         if self.shaping.delay:
             time.sleep(self.shaping.delay)
-        if self.inflight_limit is not None and self.inflight > self.inflight_limit:
-            h.reply(429, b"", {"Content-Type": "text/plain"})
+        if self._refuses(h, headers):
             return
         fault = self._fault("i.imgur.com", path, attempt)
-        if fault is not None and fault.kind == "status":
-            h.reply(fault.status, fault.body, {"Content-Type": "text/html", **fault.headers})
+        if fault is not None and _answered(h, fault, _MIME.get(path.rsplit(".", 1)[-1], "text/html")):
             return
         if path == "/removed.png":
             h.reply(200, REMOVED_PNG, _cdn_headers(REMOVED_PNG, "image/png"), head=method == "HEAD")
             return
         m = re.fullmatch(r"/([A-Za-z0-9]{5,7})[sbtmlhg]?\.([a-z0-9]+)", path)
+        if m and "text/html" in headers.get("accept", ""):
+            h.reply(302, b"", {"Location": f"https://imgur.com/{m[1]}", "Content-Type": "text/html"})
+            return
+        if m and self.region_blocked:
+            h.reply(200, REGION_PNG, _cdn_headers(REGION_PNG, "image/png"), head=method == "HEAD")
+            return
         image = self.images.get(m[1]) if m else None
         served = image.rendition(m[2]) if image and m and not image.removed else None
         if served is None:
@@ -421,6 +503,19 @@ class Imgur:
         conn["free_at"] = finish
         if finish > now:
             time.sleep(finish - now)
+
+
+def _answered(h: _Handler, fault: Fault, content_type: str) -> bool:
+    """Answer with ``fault`` if it replaces the whole answer; False for faults of the body."""
+    if fault.kind == "status":
+        h.reply(fault.status, fault.body, {"Content-Type": content_type, **fault.headers})
+    elif fault.kind == "redirect":
+        h.reply(302, b"", {"Content-Type": "text/html", **fault.headers})
+    elif fault.kind == "endless":
+        h.endless(fault.body, {"Content-Type": content_type})
+    else:
+        return False
+    return True
 
 
 def _cdn_headers(data: bytes, mime: str) -> dict[str, str]:
@@ -478,6 +573,11 @@ def _v1_post(album: AlbumData, kind: str) -> dict[str, Any]:
         "include_album_ads": False, "shared_with_community": album.in_gallery, "is_pending": False,
         "platform": "web", "media": [_v1_media(i) for i in album.images], "display": [],
     }
+
+
+def v1_answer(album: AlbumData) -> dict[str, Any]:
+    """What ``/post/v1/albums/<id>?include=media`` answers for ``album``: a base for hostile variants."""
+    return _v1_post(album, "a")
 
 
 def _v1_single(image: Image) -> dict[str, Any]:
@@ -565,10 +665,31 @@ class _Handler(BaseHTTPRequestHandler):
     def do_HEAD(self) -> None:
         self._route("HEAD")
 
+    def endless(self, prefix: bytes, headers: dict[str, str]) -> None:
+        """A 200 whose chunked body never ends: until the client hangs up (or 30 s, or 4 GiB)."""
+        self.send_response(200)
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        self.close_connection = True
+        block = bytes(64 * 1024)
+        deadline = time.monotonic() + 30
+        sent = 0
+        with contextlib.suppress(OSError):
+            for data in (prefix, *([block] * 65536)):
+                if not data:
+                    continue
+                self.wfile.write(b"%x\r\n" % len(data) + data + b"\r\n")
+                sent += len(data)
+                if self.server.imgur.stopping.is_set() or time.monotonic() > deadline:
+                    break
+        self.server.imgur.endless_sent = max(self.server.imgur.endless_sent, sent)
+
     def reply(self, status: int, body: bytes, headers: dict[str, str], *, head: bool = False,
-              cut: int | None = None, then: str = "") -> None:
+              cut: int | None = None, then: str = "", reason: str | None = None) -> None:
         """Send an answer; with ``cut``, only that much body, then a reset or a stall."""
-        self.send_response(status)
+        self.send_response(status, reason)
         for name, value in headers.items():
             self.send_header(name, value)
         self.send_header("Content-Length", str(len(body)))

@@ -22,6 +22,11 @@ from tests.standin import Imgur
         (["-j", "0", "imgur.com/a/AbC1234"], "must be at least 1"),
         (["-j", "many", "imgur.com/a/AbC1234"], "not a whole number"),
         (["--timeout", "-1", "imgur.com/a/AbC1234"], "must be more than 0"),
+        (["--timeout", "inf", "imgur.com/a/AbC1234"], "must be a number of seconds up to 3600"),
+        (["--timeout", "nan", "imgur.com/a/AbC1234"], "must be a number of seconds up to 3600"),
+        (["-j", "100000", "imgur.com/a/AbC1234"], "at most 128"),
+        (["--max-file-size", "lots", "imgur.com/a/AbC1234"], "not a size"),
+        (["--user-agent", "bad\x1b[2J", "imgur.com/a/AbC1234"], "must be printable ASCII"),
         (["--retries", "-2", "imgur.com/a/AbC1234"], "cannot be negative"),
         (["--bogus", "imgur.com/a/AbC1234"], "unrecognized arguments"),
         (["--name", "{nope}", "imgur.com/a/AbC1234"], "unknown field"),
@@ -34,6 +39,23 @@ def test_bad_input_is_one_line_and_exit_2(args: list[str], message: str, tmp_pat
     assert len(result.err.strip().splitlines()) == 1
     assert result.err.startswith("imgur-dl: error: ")
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(("name", "value", "message"), [
+    ("IMGUR_DL_WORKERS", "lots", "IMGUR_DL_WORKERS: not a whole number: 'lots'"),
+    ("IMGUR_DL_WORKERS", "0", "IMGUR_DL_WORKERS: must be at least 1: 0"),
+])
+def test_a_bad_environment_value_is_blamed_on_the_variable(name: str, value: str, message: str) -> None:
+    result = run_main("imgur.com/a/AbC1234", environ={name: value})
+    assert result.code == 2, result
+    assert result.err == f"imgur-dl: error: {message}\n"
+
+
+def test_tilde_in_the_output_variable_is_expanded(imgur: Imgur, tmp_path: Path) -> None:
+    imgur.add_album("AbC1234", count=1)
+    result = run_main("imgur.com/a/AbC1234", environ={"IMGUR_DL_OUTPUT": "~/pics", "HOME": str(tmp_path)})
+    assert result.code == 0, result
+    assert len(files_under(tmp_path / "pics")) == 1
 
 
 def test_a_bad_url_is_refused_up_front_and_the_others_still_run(imgur: Imgur, tmp_path: Path) -> None:

@@ -1,0 +1,302 @@
+"""A hostile server and a hostile folder: every promise holds whatever they do.
+
+Nothing is written outside the output folder; a file under its final name is
+whole and is what was asked for; nothing a server sends can make imgur-dl run
+unbounded, print control bytes or lose the rest of the run.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from imgur_dl.cli import Environment, main
+from tests.conftest import files_under, run_main
+from tests.standin import AlbumData, Fault, Imgur, v1_answer
+
+
+def _album(imgur: Imgur, count: int = 2, size: int = 30_000) -> AlbumData:
+    return imgur.add_album("AbC1234", count=count, size=size)
+
+
+def _answer(imgur: Imgur, album_id: str, body: dict[str, object] | bytes, status: int = 200) -> None:
+    """The API answers ``body`` for ``album_id`` (v1 and v3 alike)."""
+    data = body if isinstance(body, bytes) else json.dumps(body).encode()
+    for path in (f"/post/v1/albums/{album_id}", f"/3/album/{album_id}"):
+        imgur.faults.append(Fault("status", host="api.imgur.com", path=path, status=status, body=data))
+
+
+def _outside(tmp_path: Path) -> Path:
+    victim = tmp_path / "outside" / "victim.txt"
+    victim.parent.mkdir()
+    victim.write_bytes(b"precious")
+    return victim
+
+
+# -- the folder --------------------------------------------------------------
+
+def test_planted_part_symlink_is_replaced_not_written_through(imgur: Imgur, tmp_path: Path) -> None:
+    album = _album(imgur)
+    out = tmp_path / "out"
+    victim = _outside(tmp_path)
+    folder = out / "AbC1234"
+    folder.mkdir(parents=True)
+    first = album.images[0]
+    # One .part is a symlink to an outside file with "progress" to resume; one to a missing outside file.
+    (folder / f"001-{first.id}.jpg.part").symlink_to(victim)
+    (folder / f"002-{album.images[1].id}.jpg.part").symlink_to(tmp_path / "outside" / "created.txt")
+    result = run_main("-o", str(out), "imgur.com/a/AbC1234")
+    assert result.code == 0, result
+    assert victim.read_bytes() == b"precious"
+    assert not (tmp_path / "outside" / "created.txt").exists()
+    assert files_under(folder) == {f"00{n}-{i.id}.jpg": i.data for n, i in enumerate(album.images, 1)}
+    # The symlink was not taken for a partial file: nothing was resumed.
+    assert all("range" not in h for (_, _, _, h) in imgur.requests_to("i.imgur.com"))
+
+
+def test_right_sized_symlink_at_the_final_name_is_not_taken_as_present(imgur: Imgur, tmp_path: Path) -> None:
+    album = _album(imgur, count=1)
+    image = album.images[0]
+    victim = tmp_path / "outside.jpg"
+    victim.write_bytes(b"x" * len(image.data))
+    folder = tmp_path / "out" / "AbC1234"
+    folder.mkdir(parents=True)
+    (folder / f"001-{image.id}.jpg").symlink_to(victim)
+    result = run_main("-o", str(tmp_path / "out"), "imgur.com/a/AbC1234")
+    assert result.code == 0, result
+    assert "1 saved, 0 skipped" in result.err
+    assert victim.read_bytes() == b"x" * len(image.data)
+    final = folder / f"001-{image.id}.jpg"
+    assert not final.is_symlink() and final.read_bytes() == image.data
+
+
+def test_planted_album_json_part_symlink(imgur: Imgur, tmp_path: Path) -> None:
+    _album(imgur, count=1)
+    victim = _outside(tmp_path)
+    folder = tmp_path / "out" / "AbC1234"
+    folder.mkdir(parents=True)
+    (folder / "album.json.part").symlink_to(victim)
+    (folder / "album.json").symlink_to(victim)
+    result = run_main("--write-metadata", "-o", str(tmp_path / "out"), "imgur.com/a/AbC1234")
+    assert result.code == 0, result
+    assert victim.read_bytes() == b"precious"
+    assert json.loads((folder / "album.json").read_text())["id"] == "AbC1234"
+    assert not (folder / "album.json").is_symlink()
+
+
+def test_symlinked_album_folder_is_refused(imgur: Imgur, tmp_path: Path) -> None:
+    _album(imgur)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "AbC1234").symlink_to(elsewhere)
+    result = run_main("-o", str(tmp_path / "out"), "imgur.com/a/AbC1234")
+    assert result.code == 1, result
+    assert "is a symlink or not a folder; refusing to write through it" in result.err
+    assert list(elsewhere.iterdir()) == []
+    assert imgur.requests_to("i.imgur.com") == []
+
+
+def test_output_folder_itself_may_be_a_symlink(imgur: Imgur, tmp_path: Path) -> None:
+    album = _album(imgur, count=1)
+    real = tmp_path / "real"
+    real.mkdir()
+    (tmp_path / "link").symlink_to(real)
+    result = run_main("-o", str(tmp_path / "link"), "imgur.com/a/AbC1234")
+    assert result.code == 0, result
+    assert files_under(real) == {f"AbC1234/001-{album.images[0].id}.jpg": album.images[0].data}
+
+
+# -- bounded everything --------------------------------------------------------
+
+def test_endless_body_stops_at_the_api_size(imgur: Imgur, tmp_path: Path) -> None:
+    album = _album(imgur, count=2, size=1000)
+    endless = album.images[0]
+    imgur.faults.append(Fault("endless", path=f"/{endless.id}.*", body=endless.data[:100]))
+    result = run_main("-o", str(tmp_path), "imgur.com/a/AbC1234")
+    assert result.code == 1, result
+    assert f"{endless.id}: the server sent more than the 1000 bytes expected" in result.err
+    assert sorted(files_under(tmp_path)) == [f"AbC1234/002-{album.images[1].id}.jpg"]  # no final name, no .part
+    assert imgur.endless_sent < 8 * 1024 * 1024  # it hung up early: socket buffers, not the whole stream
+
+
+def test_endless_body_without_any_size_stops_at_the_cap(imgur: Imgur, tmp_path: Path) -> None:
+    gif = imgur.add_image("AnIm123", size=20_000, ext="gif", animated=True)  # v1 gives no MP4 size
+    imgur.add_album("AbC1234", images=[gif])
+    imgur.faults.append(Fault("endless", path=r"/AnIm123\.mp4", body=gif.mp4 or b""))
+    imgur.faults.append(Fault("endless", path=r"/AnIm123\.gif", body=gif.data[:100]))
+    result = run_main("--max-file-size", "1M", "-o", str(tmp_path), "imgur.com/a/AbC1234")
+    assert result.code == 1, result
+    assert "the server sent more than the 1048576 bytes expected" in result.err
+    assert files_under(tmp_path) == {}
+    assert imgur.endless_sent < 16 * 1024 * 1024
+
+
+@pytest.mark.parametrize("kind", ["endless", "deep", "huge-string"])
+def test_unusable_api_answer_fails_that_album_only(imgur: Imgur, tmp_path: Path, kind: str) -> None:
+    good = imgur.add_album("GoOd123", count=1)
+    imgur.add_album("BaDd123", count=1)
+    if kind == "endless":
+        for path in ("/post/v1/albums/BaDd123", "/3/album/BaDd123"):
+            imgur.faults.append(Fault("endless", host="api.imgur.com", path=path, body=b'{"data": "'))
+    elif kind == "deep":
+        _answer(imgur, "BaDd123", b"[" * 200_000 + b"]" * 200_000)
+    else:
+        _answer(imgur, "BaDd123", {"id": "BaDd123", "media": "x" * 1000})
+    result = run_main("-o", str(tmp_path), "imgur.com/a/BaDd123", "imgur.com/a/GoOd123")
+    assert result.code == 1, result
+    assert "unusable answer from the API" in result.err
+    assert "unexpected" not in result.err and "Traceback" not in result.err
+    assert files_under(tmp_path) == {f"GoOd123/001-{good.images[0].id}.jpg": good.images[0].data}
+    if kind == "endless":
+        assert imgur.endless_sent < 64 * 1024 * 1024
+
+
+# -- only Imgur, only HTTPS ---------------------------------------------------------
+
+@pytest.mark.parametrize("url", ["https://evil.example/x.jpg", "http://127.0.0.1:9/x.jpg", "file:///etc/passwd",
+                                 "https://i.imgur.com:8443/x.jpg", "https://user@i.imgur.com/x.jpg",
+                                 "https://i.imgur.com/x.jpg\x1b[2J"])
+def test_media_urls_off_imgur_are_refused_before_any_request(imgur: Imgur, tmp_path: Path, url: str) -> None:
+    album = _album(imgur)
+    body = v1_answer(album)
+    body["media"][0]["url"] = url  # type: ignore[index]
+    _answer(imgur, "AbC1234", body)
+    result = run_main("--json", "-o", str(tmp_path), "imgur.com/a/AbC1234")
+    assert result.code == 1, result
+    assert f"{album.images[0].id}: refused a" in result.err
+    assert "\x1b" not in result.err + result.out
+    requested = {path for (_, _, path, _) in imgur.requests_to("i.imgur.com")}
+    assert requested == {f"/{album.images[1].id}.jpeg"}  # one request, for the good file only
+    assert len(imgur.log) == 2  # the API call and that file: no retries
+
+
+def test_http_link_to_imgur_is_upgraded(imgur: Imgur, tmp_path: Path) -> None:
+    album = _album(imgur, count=1)
+    body = v1_answer(album)
+    body["media"][0]["url"] = f"http://i.imgur.com/{album.images[0].id}.jpeg"  # type: ignore[index]
+    _answer(imgur, "AbC1234", body)
+    result = run_main("-o", str(tmp_path), "imgur.com/a/AbC1234")
+    assert result.code == 0, result
+
+
+@pytest.mark.parametrize("location", ["https://evil.example/x.jpg", "http://evil.example/x.jpg",
+                                      "ftp://i.imgur.com/x.jpg"])
+def test_redirect_off_imgur_is_refused(imgur: Imgur, tmp_path: Path, location: str) -> None:
+    album = _album(imgur, count=1)
+    imgur.faults.append(Fault("redirect", path="/.*", headers={"Location": location}))
+    result = run_main("-o", str(tmp_path), "imgur.com/a/AbC1234")
+    assert result.code == 1, result
+    assert f"{album.images[0].id}: refused a" in result.err and "(in a redirect)" in result.err
+    assert len(imgur.requests_to("i.imgur.com")) == 1
+    assert files_under(tmp_path) == {}
+
+
+def test_redirect_within_the_cdn_is_followed_and_reported(imgur: Imgur, tmp_path: Path) -> None:
+    album = _album(imgur, count=1)
+    image = album.images[0]
+    other = imgur.add_image("OtHeR12", size=len(image.data))
+    other.data = image.data
+    imgur.faults.append(Fault("redirect", path=f"/{image.id}.jpeg", headers={"Location": "http://i.imgur.com/OtHeR12.jpg"}))
+    result = run_main("--json", "-o", str(tmp_path), "imgur.com/a/AbC1234")
+    assert result.code == 0, result
+    assert json.loads(result.out)["url"] == "https://i.imgur.com/OtHeR12.jpg"  # where the bytes came from
+
+
+def test_redirect_loop_fails_at_once_in_words(imgur: Imgur, tmp_path: Path) -> None:
+    album = _album(imgur, count=1)
+    imgur.faults.append(Fault("redirect", path="/.*", headers={"Location": f"/{album.images[0].id}.jpeg"}))
+    result = run_main("-o", str(tmp_path), "imgur.com/a/AbC1234")
+    assert result.code == 1, result
+    assert "more than 5 redirects (a redirect loop)" in result.err
+    assert len(imgur.requests_to("i.imgur.com")) == 6
+    assert "TooManyRedirects" not in result.err
+
+
+# -- safe to print -------------------------------------------------------------------
+
+def test_escape_sequences_from_the_server_are_never_printed(imgur: Imgur, tmp_path: Path) -> None:
+    _album(imgur)
+    evil = "gone \x1b]0;pwned\x07 \x1b[2J \x9b31m \x7f"
+    imgur.faults.append(Fault("status", host="api.imgur.com", path="/post/v1/albums/AbC1234", status=404,
+                              body=json.dumps({"errors": [{"detail": evil}]}).encode()))
+    title_album = imgur.add_album("TiTl123", count=1, title="\x1b[31mred\x1b[0m")
+    title_album.images[0].reported_size = 1  # fails: its message carries nothing raw either
+    result = run_main("--json", "-o", str(tmp_path), "imgur.com/a/AbC1234", "imgur.com/a/TiTl123",
+                      "https://imgur.com/a/\x1b[2Jxx")
+    for text in (result.out, result.err):
+        assert not any((ord(c) < 0x20 and c != "\n") or 0x7f <= ord(c) <= 0x9f for c in text), repr(text)
+    assert "\\x1b[2J" in result.err  # escaped, still readable
+    assert [p.name for p in tmp_path.iterdir()] == ["TiTl123 - [31mred[0m"]  # control characters dropped from names
+
+
+def test_json_lines_survive_any_stdout_encoding(imgur: Imgur, tmp_path: Path) -> None:
+    album = imgur.add_album("AbC1234", count=1, title="Åsa 日本 😀")
+    album.images[0].title = "naïve ☃"
+    raw = io.BytesIO()
+    out = io.TextIOWrapper(raw, encoding="cp1252")
+    err = io.TextIOWrapper(io.BytesIO(), encoding="ascii")
+    code = main(["--json", "--write-metadata", "-o", str(tmp_path), "imgur.com/a/AbC1234"],
+                Environment(stdin=io.StringIO(), stdout=out, stderr=err, stderr_isatty=False,
+                            environ=dict(os.environ)))
+    out.flush()
+    assert code == 0
+    row = json.loads(raw.getvalue().decode("cp1252"))
+    assert row["path"].endswith("AbC1234 - Åsa 日本 😀/001-" + album.images[0].id + ".jpg")
+
+
+# -- one bad album fails alone ------------------------------------------------------------
+
+def test_ids_that_are_not_imgur_ids_make_the_answer_unusable(imgur: Imgur, tmp_path: Path) -> None:
+    album = _album(imgur)
+    good = imgur.add_album("GoOd123", count=1)
+    body = v1_answer(album)
+    body["media"][0]["id"], body["media"][1]["id"] = "dup_x", "dup/x"  # type: ignore[index]
+    _answer(imgur, "AbC1234", body)
+    result = run_main("--name", "{id}.{ext}", "-o", str(tmp_path), "imgur.com/a/AbC1234", "imgur.com/a/GoOd123")
+    assert result.code == 1, result
+    assert "unusable answer from the API (no valid media id)" in result.err
+    assert files_under(tmp_path) == {f"GoOd123/{good.images[0].id}.jpg": good.images[0].data}
+
+
+def test_names_that_clash_after_sanitising_are_kept_apart(imgur: Imgur, tmp_path: Path) -> None:
+    album = _album(imgur)
+    album.images[0].title, album.images[1].title = "a/b", "a_b"
+    result = run_main("--name", "{title}.{ext}", "-o", str(tmp_path), "imgur.com/a/AbC1234")
+    assert result.code == 0, result
+    assert sorted(files_under(tmp_path / "AbC1234")) == ["a_b (" + album.images[1].id + ").jpg", "a_b.jpg"]
+
+
+def test_the_same_album_named_twice_is_fetched_once(imgur: Imgur, tmp_path: Path) -> None:
+    imgur.add_album("GaL1234", count=2, in_gallery=True)
+    result = run_main("-o", str(tmp_path), "imgur.com/a/GaL1234", "imgur.com/gallery/GaL1234")
+    assert result.code == 0, result
+    assert len(files_under(tmp_path)) == 2
+    assert len(imgur.requests_to("i.imgur.com")) == 2
+
+
+# -- the archive with metadata ----------------------------------------------------------------
+
+def test_archive_skips_are_not_written_as_files_or_back_into_the_archive(imgur: Imgur, tmp_path: Path) -> None:
+    album = _album(imgur, count=2)
+    archive = tmp_path / "seen.sqlite"
+    assert run_main("--download-archive", str(archive), "-o", str(tmp_path / "one"), "imgur.com/a/AbC1234").code == 0
+    import sqlite3  # noqa: PLC0415
+    before = sqlite3.connect(archive).execute("SELECT id, added FROM archive ORDER BY id").fetchall()
+    again = run_main("--download-archive", str(archive), "--write-metadata", "-o", str(tmp_path / "two"),
+                     "imgur.com/a/AbC1234")
+    assert again.code == 0, again
+    assert not (tmp_path / "two").exists()  # a fully archived album makes no empty folder
+    assert sqlite3.connect(archive).execute("SELECT id, added FROM archive ORDER BY id").fetchall() == before
+    # Partly archived: album.json says which items this run did not save, and why.
+    imgur.albums["AbC1234"].images.append(imgur.add_image("NeWw123"))
+    third = run_main("--download-archive", str(archive), "--write-metadata", "-o", str(tmp_path / "two"),
+                     "imgur.com/a/AbC1234")
+    assert third.code == 0, third
+    items = json.loads((tmp_path / "two" / "AbC1234" / "album.json").read_text())["items"]
+    assert [(i["id"], i["file"], i["archived"]) for i in items] == [
+        (album.images[0].id, None, True), (album.images[1].id, None, True), ("NeWw123", "003-NeWw123.jpg", False)]

@@ -1,0 +1,144 @@
+"""Property-based tests: whatever the input, parsers and sanitisers keep their promises.
+
+Random input never raises anything but the project's own errors; sanitised
+names stay inside the output folder; printed text carries no control byte.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import unicodedata
+from pathlib import Path
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from imgur_dl import answers, hosts, sniff, urls
+from imgur_dl.errors import ImgurDLError, NotMediaError, UsageError
+from imgur_dl.hosts import OffsiteError
+from imgur_dl.models import Album, Kind, Media, Source, Target
+from imgur_dl.naming import FIELDS, MAX_COMPONENT_BYTES, Namer, Template, sanitize
+from imgur_dl.text import printable
+
+EXAMPLES = settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+_json: st.SearchStrategy[Any] = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.floats(allow_nan=True) | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=5) | st.dictionaries(st.text(max_size=12), inner, max_size=6),
+    max_leaves=40,
+)
+_KEYS = ["id", "media", "is_album", "title", "description", "created_at", "url", "ext", "mime_type", "size",
+         "metadata", "is_animated", "width", "height", "images", "link", "type", "animated", "mp4", "mp4_size",
+         "datetime", "data", "errors", "error", "detail", "message"]
+# Answers shaped like Imgur's, with any value at any key.
+_imgurish: st.SearchStrategy[Any] = st.recursive(
+    st.none() | st.booleans() | st.integers(-5, 2**40) | st.sampled_from(["AbC1234", "gif", "jpeg", "", "x/y"])
+    | st.text(max_size=10),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.sampled_from(_KEYS), inner, max_size=8),
+    max_leaves=60,
+)
+_TARGET = Target(Kind.ALBUM, "AbC1234", "imgur.com/a/AbC1234")
+
+
+def _unprintable(text: str) -> bool:
+    return any(unicodedata.category(c) in ("Cc", "Cs") for c in text)
+
+
+@EXAMPLES
+@given(st.text())
+def test_url_parser_answers_a_target_or_a_usage_error(text: str) -> None:
+    try:
+        target = urls.parse(text)
+    except UsageError:
+        return
+    assert re.fullmatch(r"[A-Za-z0-9]{5}|[A-Za-z0-9]{7}", target.id)
+
+
+@EXAMPLES
+@given(st.sampled_from(["", "https://", "http://", "HTTPS://"]),
+       st.sampled_from(["imgur.com", "i.imgur.com", "m.imgur.io", "www.imgur.com", "imgur.com:443", "evil.com"]),
+       st.text(alphabet="/aA1bcdefg.-?#%_ejt", max_size=30))
+def test_url_parser_on_imgur_like_urls(scheme: str, host: str, path: str) -> None:
+    try:
+        target = urls.parse(scheme + host + "/" + path)
+    except UsageError:
+        return
+    assert target.ext is None or re.fullmatch(r"[a-z0-9]{1,5}", target.ext)
+
+
+@EXAMPLES
+@given(st.text())
+def test_sanitized_names_are_one_safe_component(text: str) -> None:
+    name = sanitize(text)
+    assert name and name not in (".", "..")
+    assert "/" not in name and "\\" not in name and "\x00" not in name
+    assert not _unprintable(name)
+    assert len(name.encode("utf-8")) <= MAX_COMPONENT_BYTES
+    assert not name.startswith(".") and not name.endswith((".", " "))
+
+
+@EXAMPLES
+@given(st.dictionaries(st.sampled_from(sorted(FIELDS)), st.text(max_size=300)), st.text(min_size=1, max_size=60))
+def test_rendered_paths_stay_inside_the_output_folder(values: dict[str, str], template: str) -> None:
+    root = Path("/out")
+    try:
+        tpl = Template(template)
+    except UsageError:
+        return
+    media = Media(id=values.get("id", "AbC1234"), index=1, title=values.get("title", ""), description="",
+                  mime_type="", width=1, height=1, animated=False, created_at=values.get("date", ""),
+                  sources=(Source("https://i.imgur.com/x.jpg", "jpg", None),))
+    album = Album(id=values.get("album_id", "AbC1234"), title=values.get("album_title", ""), description="",
+                  url="", created_at="", is_album=True, media=(media,))
+    try:
+        path = Namer(root, tpl, tpl).path(album, media, "jpg")
+    except UsageError:
+        return
+    assert path.is_relative_to(root) and ".." not in path.parts
+    assert all(len(p.encode()) <= MAX_COMPONENT_BYTES and not _unprintable(p) for p in path.relative_to(root).parts)
+
+
+@EXAMPLES
+@given(_json | _imgurish)
+def test_api_answer_parser_raises_only_its_own_errors(data: Any) -> None:
+    for parse in (lambda: answers.album_from_v1(data, _TARGET, prefer_gif=False),
+                  lambda: answers.album_from_v3(data, prefer_gif=True),
+                  lambda: answers.image_from_v3(data, prefer_gif=False)):
+        try:
+            album = parse()
+        except ImgurDLError:
+            continue
+        assert album.media
+        for media in album.media:
+            assert re.fullmatch(r"[A-Za-z0-9]{1,32}", media.id)
+            assert all(re.fullmatch(r"[a-z0-9]{1,5}", s.ext) for s in media.sources)
+    assert isinstance(answers.error_message(data), str)
+
+
+@EXAMPLES
+@given(st.text())
+def test_printable_text_has_no_control_characters(text: str) -> None:
+    out = printable(text)
+    assert not _unprintable(out)
+    assert "\u202e" not in out and "\u2028" not in out
+
+
+@EXAMPLES
+@given(st.text(max_size=80) | st.from_regex(r"(https?|ftp)://(i\.)?imgur\.com(:\d{1,5})?/[!-~]{0,30}"))
+def test_media_urls_are_https_on_the_cdn_or_refused(url: str) -> None:
+    try:
+        checked = hosts.media_url(url)
+    except OffsiteError:
+        return
+    assert checked.startswith("https://i.imgur.com/")
+    assert not _unprintable(checked) and " " not in checked
+
+
+@EXAMPLES
+@given(st.binary(max_size=80), st.text(max_size=30), st.sampled_from(["jpg", "png", "gif", "mp4", "webm", "bin"]),
+       st.none() | st.tuples(st.integers(0, 5000), st.integers(0, 5000)))
+def test_sniffing_raises_only_not_media(head: bytes, ctype: str, ext: str, dims: tuple[int, int] | None) -> None:
+    with contextlib.suppress(NotMediaError):
+        sniff.check(head, ctype, ext, dims)
