@@ -173,3 +173,14 @@ def test_the_site_answers_200_for_missing_posts(imgur: Imgur, tmp_path: Path) ->
     result = run_main("-o", str(tmp_path), "https://imgur.com/gallery/NoSuch1")
     assert result.code == 3, result
     assert imgur.requests_to("imgur.com") == []
+
+
+def test_a_redirect_to_the_web_page_is_not_the_file(imgur: Imgur, tmp_path: Path) -> None:
+    album = imgur.add_album("AbC1234", count=1)
+    image = album.images[0]
+    # What the CDN does for a browser's page load (Accept: text/html); imgur-dl never asks that way.
+    imgur.faults.append(Fault("redirect", path=".*", headers={"Location": f"https://imgur.com/{image.id}"}))
+    result = run_main("-o", str(tmp_path), "imgur.com/a/AbC1234")
+    assert result.code == 1, result
+    assert f"{image.id}: Imgur redirected to its web page instead of the file" in result.err
+    assert imgur.requests_to("imgur.com") == []
