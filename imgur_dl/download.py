@@ -30,8 +30,9 @@ from imgur_dl.hosts import CDN_HOST, WEB_HOSTS, OffsiteError, host_of, media_url
 from imgur_dl.models import Job, Media, Result, Source, Status
 from imgur_dl.naming import PART_SUFFIX
 from imgur_dl.progress import Progress
-from imgur_dl.session import Cancel, RetryPolicy, Throttle, describe, retry_after
+from imgur_dl.session import Cancel, RetryPolicy, describe, retry_after
 from imgur_dl.text import printable
+from imgur_dl.throttle import Throttle
 
 CHUNK = 256 * 1024
 REMOVED_PATH = "/removed.png"
@@ -52,6 +53,7 @@ class _Again(Exception):
         self.reason = reason
         self.wait = wait
         self.refused = refused
+        self.narrowed = False  # this refusal lowered the throttle's limit
 
 
 @dataclass
@@ -157,7 +159,7 @@ class Downloader:
                         raise _Refused(f"Imgur kept refusing ({again.reason}, {refusals} times); "
                                        "try again later") from None
                     wait = self.policy.server_wait(again.wait, refusals)
-                    if self.throttle.refused(wait):
+                    if again.narrowed:
                         self.progress.note(f"imgur-dl: {CDN_HOST}: {again.reason}; "
                                            f"waiting {wait:.1f}s, {self.throttle.limit} at a time")
                 else:
@@ -181,11 +183,18 @@ class Downloader:
             if etag:
                 headers["If-Range"] = etag
         try:
-            with self.throttle.slot():
-                response, final = self._request(url, headers)
-                with response, self.cancel.tracking(response):
-                    size = self._receive(response, source, target, media, have)
-                self.throttle.succeeded()
+            with self.throttle.slot() as ticket:
+                try:
+                    response, final = self._request(url, headers)
+                    if response.status_code in (200, 206):
+                        self.throttle.accepted(ticket)
+                    with response, self.cancel.tracking(response):
+                        size = self._receive(response, source, target, media, have)
+                except _Again as again:
+                    if again.refused:
+                        again.narrowed = self.throttle.refused(ticket, self.policy.server_wait(again.wait, 1))
+                    raise
+                self.throttle.succeeded(ticket)
             if etag is not None and target.fd is not None:
                 with contextlib.suppress(OSError, AttributeError):
                     os.removexattr(target.fd, ETAG_XATTR)

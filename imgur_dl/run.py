@@ -28,9 +28,10 @@ from imgur_dl.models import Album, Job, Kind, Result, Status, Target
 from imgur_dl.naming import DEFAULT_DIR, Namer, Template, disambiguate
 from imgur_dl.output import METADATA_NAME, Stdout, metadata, write_json
 from imgur_dl.progress import Bar, Progress
-from imgur_dl.session import USER_AGENT, Cancel, RetryPolicy, Session, Throttle, make_session
+from imgur_dl.session import USER_AGENT, Cancel, RetryPolicy, Session, make_session
 from imgur_dl.status import ExitStatus, worst
 from imgur_dl.text import printable, writer
+from imgur_dl.throttle import Throttle
 
 DEFAULT_WORKERS = 32  # chosen from the benchmark: see docs/benchmarks.md
 MAX_WORKERS = 128  # past this, more threads only cost memory and start-up (docs/benchmarks.md)

@@ -2,9 +2,7 @@
 
 One session factory (User-Agent, pool sized to the workers, timeouts always
 on); the retry policy (bounded, exponential backoff with jitter, honouring
-``Retry-After``); a :class:`Throttle` that narrows the number of requests in
-flight when Imgur answers 429 and widens it again on clean answers; and a
-:class:`Cancel` token that Ctrl-C trips to stop every worker at once.
+``Retry-After``); and a :class:`Cancel` token that Ctrl-C trips to stop every worker at once.
 """
 
 from __future__ import annotations
@@ -274,67 +272,6 @@ def _shut(response: requests.Response) -> None:
             # The plain socket's shutdown: it leaves the TLS object alone and
             # makes the reading thread see end-of-stream at once.
             socket.socket.shutdown(sock, socket.SHUT_RDWR)
-
-
-class Throttle:
-    """The number of requests allowed in flight: halves on 429, creeps back on success.
-
-    Additive increase, multiplicative decrease, as TCP does: a host that
-    refuses more than a handful of parallel requests still gets every file,
-    and a host that recovers gets the full pool back.
-    """
-
-    def __init__(self, ceiling: int, cancel: Cancel) -> None:
-        self.ceiling = ceiling
-        self.limit = ceiling
-        self._active = 0
-        self._clean = 0
-        self._paused_until = 0.0
-        self._cond = threading.Condition()
-        self._cancel = cancel
-
-    @contextlib.contextmanager
-    def slot(self) -> Iterator[None]:
-        with self._cond:
-            while True:
-                self._cancel.check()
-                wait = self._paused_until - time.monotonic()
-                if wait <= 0 and self._active < self.limit:
-                    break
-                # Bounded waits so a cancel is seen promptly.
-                self._cond.wait(min(wait, 0.2) if wait > 0 else 0.2)
-            self._active += 1
-        try:
-            yield
-        finally:
-            with self._cond:
-                self._active -= 1
-                self._cond.notify_all()
-
-    def refused(self, wait: float) -> bool:
-        """A 429: pause everyone ``wait`` seconds; halve the limit once per pause.
-
-        True when this call began a new pause (the caller says so on stderr).
-        """
-        with self._cond:
-            now = time.monotonic()
-            fresh = now >= self._paused_until
-            if fresh:
-                self.limit = max(1, min(self.limit, self._active) // 2)
-                self._clean = 0
-            self._paused_until = max(self._paused_until, now + wait)
-            self._cond.notify_all()
-            return fresh
-
-    def succeeded(self) -> None:
-        with self._cond:
-            self._clean += 1
-            # One more slot per two rounds of clean answers: a host that has
-            # just refused is approached gently.
-            if self.limit < self.ceiling and self._clean >= 2 * self.limit:
-                self.limit += 1
-                self._clean = 0
-                self._cond.notify_all()
 
 
 def describe(exc: BaseException) -> str:

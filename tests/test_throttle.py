@@ -1,0 +1,162 @@
+"""The CDN throttle, driven without threads or sleeps: a fake clock and explicit answers."""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+
+from imgur_dl.session import Cancel
+from imgur_dl.throttle import PROBE_AFTER, Throttle, Ticket
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _fill(throttle: Throttle) -> list[Ticket]:
+    tickets = []
+    while (ticket := throttle.try_acquire()) is not None:
+        tickets.append(ticket)
+    return tickets
+
+
+def _finish(throttle: Throttle, tickets: list[Ticket]) -> None:
+    for ticket in tickets:
+        throttle.succeeded(ticket)
+        throttle.release(ticket)
+
+
+def test_a_burst_of_refusals_cuts_the_limit_once_to_what_was_accepted() -> None:
+    clock = Clock()
+    throttle = Throttle(32, Cancel(), clock)
+    tickets = _fill(throttle)
+    assert len(tickets) == 32
+    ok, refused = tickets[:6], tickets[6:]  # a CDN that takes 6 at once
+    for ticket in ok:
+        throttle.accepted(ticket)
+    changes = [throttle.refused(t, 1.0) for t in refused]
+    for ticket in refused:
+        throttle.release(ticket)
+    assert changes == [True] + [False] * 25  # one cut, not 26
+    assert throttle.limit == 6
+    # No global pause: the accepted six finish and six new requests go at once.
+    _finish(throttle, ok)
+    assert len(_fill(throttle)) == 6
+
+
+def test_refusals_before_any_acceptance_halve() -> None:
+    throttle = Throttle(32, Cancel(), Clock())
+    tickets = _fill(throttle)
+    assert throttle.refused(tickets[0], 1.0) is True
+    assert throttle.limit == 16
+
+
+def test_growth_after_clean_rounds_and_no_probe_of_a_level_just_refused() -> None:
+    clock = Clock()
+    throttle = Throttle(32, Cancel(), clock)
+    first = _fill(throttle)
+    for ticket in first[:6]:
+        throttle.accepted(ticket)
+    throttle.refused(first[6], 1.0)
+    for ticket in first:
+        throttle.release(ticket)
+    assert throttle.limit == 6
+    # Two rounds of clean answers (12) earn a seventh place ...
+    for _ in range(2):
+        tickets = _fill(throttle)
+        for ticket in tickets:
+            throttle.accepted(ticket)
+        _finish(throttle, tickets)
+    assert throttle.limit == 7
+    # ... the seventh is refused: back to 6, and 6 it stays while that refusal is fresh.
+    tickets = _fill(throttle)
+    for ticket in tickets[:6]:
+        throttle.accepted(ticket)
+    assert throttle.refused(tickets[6], 1.0) is True
+    throttle.release(tickets[6])
+    _finish(throttle, tickets[:6])
+    assert throttle.limit == 6
+    for _ in range(10):
+        tickets = _fill(throttle)
+        for ticket in tickets:
+            throttle.accepted(ticket)
+        _finish(throttle, tickets)
+    assert throttle.limit == 6
+    # Later the CDN may have loosened: the throttle probes again.
+    clock.now += PROBE_AFTER + 1
+    for _ in range(2):
+        tickets = _fill(throttle)
+        for ticket in tickets:
+            throttle.accepted(ticket)
+        _finish(throttle, tickets)
+    assert throttle.limit == 7
+
+
+def test_answers_to_older_generations_neither_cut_nor_grow() -> None:
+    throttle = Throttle(8, Cancel(), Clock())
+    old = _fill(throttle)
+    for ticket in old[:4]:
+        throttle.accepted(ticket)
+    throttle.refused(old[4], 1.0)
+    assert throttle.limit == 4
+    for ticket in old:
+        throttle.succeeded(ticket)  # clean answers from before the cut do not count toward growth
+        throttle.release(ticket)
+    assert throttle._clean == 0
+
+
+def test_refused_at_one_everyone_waits_out_retry_after() -> None:
+    clock = Clock()
+    throttle = Throttle(1, Cancel(), clock)
+    ticket = throttle.try_acquire()
+    assert ticket is not None
+    assert throttle.refused(ticket, 2.0) is True
+    throttle.release(ticket)
+    assert throttle.try_acquire() is None  # paused
+    clock.now += 2.0
+    assert throttle.try_acquire() is not None
+
+
+def test_grows_back_to_the_ceiling_when_nothing_is_refused() -> None:
+    clock = Clock()
+    throttle = Throttle(8, Cancel(), clock)
+    tickets = _fill(throttle)
+    throttle.refused(tickets[0], 0.0)  # nothing accepted yet: halve
+    for ticket in tickets:
+        throttle.release(ticket)
+    assert throttle.limit == 4
+    clock.now += PROBE_AFTER + 1
+    steps = []
+    while throttle.limit < 8:
+        tickets = _fill(throttle)
+        _finish(throttle, tickets)
+        steps.append(throttle.limit)
+    assert steps[-1] == 8 and len(steps) <= 10
+
+
+def test_never_more_than_the_limit_in_flight_across_threads() -> None:
+    throttle = Throttle(3, Cancel())
+    inside, peak, lock = 0, 0, threading.Lock()
+    gate = threading.Barrier(3)
+
+    def work() -> None:
+        nonlocal inside, peak
+        with throttle.slot():
+            with lock:
+                inside += 1
+                peak = max(peak, inside)
+            with contextlib.suppress(threading.BrokenBarrierError):
+                gate.wait(timeout=0.5)
+            with lock:
+                inside -= 1
+
+    threads = [threading.Thread(target=work) for _ in range(9)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert peak == 3
