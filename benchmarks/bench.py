@@ -12,6 +12,11 @@ same run, and each scenario's lower bound.
     python benchmarks/bench.py                 # everything, 3 runs each (a few minutes)
     python benchmarks/bench.py --runs 5 latency bandwidth
     python benchmarks/bench.py --smoke         # tiny, for CI: keeps this script working
+
+Tools: ``imgur-dl [options]``, ``gallery-dl``, and, given the album's direct
+links (listed by ``imgur-dl -g`` before the runs, untimed), the native
+parallel downloaders ``curl`` and ``aria2c``; a scenario's tools that are not
+installed are skipped with a note.
 """
 
 from __future__ import annotations
@@ -44,6 +49,8 @@ class Scenario:
     conn_rate: float = 0.0  # bytes/s per connection; 0 = unlimited
     link_rate: float = 0.0  # bytes/s for the whole link; 0 = unlimited
     tools: tuple[str, ...] = ("imgur-dl", "gallery-dl")
+    inflight_limit: int | None = None  # the CDN answers 429 past this many requests in flight
+    retry_after: int | None = None  # ... with this Retry-After
 
     def lower_bound(self) -> float:
         """What the simulated network needs with unlimited parallelism.
@@ -61,14 +68,20 @@ class Scenario:
 
 SCENARIOS = {
     "latency": Scenario("latency", 120, 60_000, 0.150, 4 * MB, 60 * MB,
-                        ("imgur-dl", "imgur-dl -j 64", "imgur-dl -j 128", "gallery-dl")),
+                        ("imgur-dl", "imgur-dl -j 64", "imgur-dl -j 128", "gallery-dl", "curl", "aria2c")),
+    # A CDN that refuses (429, Retry-After: 1) past 6 requests in flight; "imgur-dl -j 6" knows the limit.
+    "throttled": Scenario("throttled", 120, 60_000, 0.100, 4 * MB, 60 * MB,
+                          ("imgur-dl", "imgur-dl -j 6", "gallery-dl", "aria2c"), inflight_limit=6, retry_after=1),
     "bandwidth": Scenario("bandwidth", 80, 1_500_000, 0.050, 3 * MB, 30 * MB),
     "small": Scenario("small", 1500, 4_000),
     "scale-100": Scenario("scale-100", 100, 4_000, tools=("imgur-dl",)),
     "scale-1000": Scenario("scale-1000", 1000, 4_000, tools=("imgur-dl",)),
     "scale-5000": Scenario("scale-5000", 5000, 4_000, tools=("imgur-dl",)),
 }
-SMOKE = Scenario("smoke", 12, 20_000, 0.02, 4 * MB, 60 * MB, ("imgur-dl", "gallery-dl"))
+SMOKE = Scenario("smoke", 12, 20_000, 0.02, 4 * MB, 60 * MB, ("imgur-dl", "gallery-dl", "curl"))
+SMOKE_THROTTLED = Scenario("smoke-throttled", 24, 20_000, 0.02, 4 * MB, 60 * MB, ("imgur-dl", "imgur-dl -j 3"),
+                           inflight_limit=3, retry_after=1)
+NATIVE = ("curl", "aria2c")  # fed the direct links; they never ask the API
 
 
 @dataclass
@@ -88,8 +101,20 @@ class Outcome:
         return statistics.median(getattr(s, what) for s in self.samples[tool])
 
 
-def command(tool: str, out: Path) -> list[str]:
+def command(tool: str, out: Path, links: list[str], work: Path) -> list[str]:
     url = f"https://imgur.com/a/{ALBUM}"
+    if tool == "curl":
+        out.mkdir(parents=True)
+        config = work / "curl.config"
+        config.write_text("".join(f'url = "{link}"\noutput = "{out / link.rsplit("/", 1)[1]}"\n' for link in links))
+        return ["curl", "--parallel", "--parallel-max", "32", "--fail", "--silent", "--show-error",
+                "--no-progress-meter",
+                "--config", str(config)]
+    if tool == "aria2c":
+        listing = work / "links.txt"
+        listing.write_text("\n".join(links) + "\n")
+        return ["aria2c", "-j", "32", "--quiet", "--dir", str(out), "--input-file", str(listing),
+                "--auto-file-renaming=false", "--allow-overwrite=true"]
     if tool.startswith("imgur-dl"):
         exe = shutil.which("imgur-dl") or ""
         base = [exe] if exe else [sys.executable, "-m", "imgur_dl"]
@@ -134,10 +159,12 @@ def run(scenario: Scenario, runs: int, work: Path) -> Outcome:
     mark across exec), so this process stays small.
     """
     bundle = work / "ca.pem"
+    limits = ["--inflight-limit", str(scenario.inflight_limit)] if scenario.inflight_limit else []
+    limits += ["--retry-after", str(scenario.retry_after)] if scenario.retry_after is not None else []
     server = subprocess.Popen(
         [sys.executable, "-m", "tests.standin", "--bundle", str(bundle), "--album", ALBUM,
          "--files", str(scenario.files), "--size", str(scenario.size), "--delay", str(scenario.delay),
-         "--conn-rate", str(scenario.conn_rate), "--link-rate", str(scenario.link_rate)],
+         "--conn-rate", str(scenario.conn_rate), "--link-rate", str(scenario.link_rate), *limits],
         cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     assert server.stdout is not None and server.stdin is not None
     ready = server.stdout.readline().split()
@@ -146,14 +173,22 @@ def run(scenario: Scenario, runs: int, work: Path) -> Outcome:
     proxy = ready[1]
     env = {k: v for k, v in os.environ.items() if not k.startswith(("IMGUR_", "XDG_CONFIG"))}
     env.update(HTTPS_PROXY=proxy, https_proxy=proxy, HTTP_PROXY=proxy, http_proxy=proxy, NO_PROXY="",
-               no_proxy="", REQUESTS_CA_BUNDLE=str(bundle), HOME=str(work))  # no user config for either tool
+               no_proxy="", REQUESTS_CA_BUNDLE=str(bundle), HOME=str(work),  # no user config for any tool
+               CURL_CA_BUNDLE=str(bundle), SSL_CERT_FILE=str(bundle), all_proxy=proxy)
     expected = (scenario.files, sum(scenario.size + n for n in range(scenario.files)))
-    outcome = Outcome(scenario, {tool: [] for tool in scenario.tools})
+    tools = [t for t in scenario.tools if t not in NATIVE or shutil.which(t)]
+    for missing in sorted(set(scenario.tools) - set(tools)):
+        print(f"  {scenario.name}: {missing} is not installed; skipped", file=sys.stderr)
+    links = _links(env) if set(tools) & set(NATIVE) else []
+    outcome = Outcome(scenario, {tool: [] for tool in tools})
     try:
         for n in range(runs):
-            for tool in scenario.tools:  # A B A B ...: drift hits every tool alike
+            for tool in tools:  # A B A B ...: drift hits every tool alike
                 out = work / f"{scenario.name}-{tool.replace(' ', '_')}-{n}"
-                wall, cpu, rss, code = measure(command(tool, out), env)
+                argv = command(tool, out, links, work)
+                if tool == "aria2c":
+                    argv += [f"--all-proxy={proxy}", f"--ca-certificate={bundle}"]
+                wall, cpu, rss, code = measure(argv, env)
                 ok = code == 0 and saved(out) == expected
                 outcome.samples[tool].append(Sample(wall, cpu, rss, ok))
                 print(f"  {scenario.name:<11} {tool:<15} run {n + 1}: {wall:6.2f} s wall {cpu:6.2f} s cpu "
@@ -163,6 +198,14 @@ def run(scenario: Scenario, runs: int, work: Path) -> Outcome:
         server.stdin.close()
         server.wait(timeout=30)
     return outcome
+
+
+def _links(env: dict[str, str]) -> list[str]:
+    """The album's direct links, as ``imgur-dl -g`` lists them (not timed)."""
+    argv = command("imgur-dl", Path(), [], Path())
+    argv = [a for a in argv if a not in ("-q", "-o", ".")]
+    done = subprocess.run([*argv[:-1], "-g", argv[-1]], env=env, capture_output=True, text=True, check=True)
+    return done.stdout.split()
 
 
 def report(outcomes: list[Outcome], runs: int, argv: list[str]) -> str:
@@ -178,7 +221,7 @@ def report(outcomes: list[Outcome], runs: int, argv: list[str]) -> str:
     ]
     for o in outcomes:
         bound = o.scenario.lower_bound()
-        for tool in o.scenario.tools:
+        for tool in o.samples:
             wall, cpu, rss = (o.median(tool, w) for w in ("wall", "cpu", "rss_mb"))
             multiple = f"{wall / bound:.2f}" if bound > 0 else "-"
             ok = all(s.ok for s in o.samples[tool])
@@ -211,6 +254,17 @@ def targets(outcomes: list[Outcome]) -> list[str]:
     if has("latency", "imgur-dl", "gallery-dl"):
         verdict("latency-bound, gallery-dl time / imgur-dl time (default settings)",
                 _paired(by["latency"], "imgur-dl", "gallery-dl", "wall"), 8, True)
+    if has("latency", "imgur-dl", "curl"):
+        o = by["latency"]
+        verdict("latency-bound, imgur-dl time - curl --parallel-max 32 time, in API round trips",
+                (o.median("imgur-dl", "wall") - o.median("curl", "wall")) / o.scenario.delay, 1, False, " RTT")
+        verdict("latency-bound, imgur-dl CPU per file / curl's", _paired(o, "curl", "imgur-dl", "cpu"), 2, False)
+    if has("throttled", "imgur-dl", "imgur-dl -j 6"):
+        verdict("throttled (6 in flight), imgur-dl defaults / imgur-dl -j 6 (knows the limit)",
+                _paired(by["throttled"], "imgur-dl -j 6", "imgur-dl", "wall"), 1.3, False)
+    if has("smoke-throttled", "imgur-dl", "imgur-dl -j 3"):
+        verdict("smoke, throttled: imgur-dl defaults / imgur-dl -j 3",
+                _paired(by["smoke-throttled"], "imgur-dl -j 3", "imgur-dl", "wall"), 1.3, False)
     if has("latency", "imgur-dl -j 64"):
         o = by["latency"]
         verdict("latency-bound, imgur-dl -j 64 / lower bound",
@@ -250,7 +304,7 @@ def main() -> int:
     parser.add_argument("--tool", action="append", default=[], metavar="TOOL",
                         help="measure these instead of the scenario's own, e.g. --tool 'imgur-dl -j 32'")
     args = parser.parse_args()
-    chosen = [SMOKE] if args.smoke else [SCENARIOS[n] for n in (args.scenarios or SCENARIOS)]
+    chosen = [SMOKE, SMOKE_THROTTLED] if args.smoke else [SCENARIOS[n] for n in (args.scenarios or SCENARIOS)]
     if args.tool:
         chosen = [dataclasses.replace(s, tools=tuple(args.tool)) for s in chosen]
     runs = 1 if args.smoke else args.runs

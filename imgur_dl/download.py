@@ -161,7 +161,7 @@ class Downloader:
                     wait = self.policy.server_wait(again.wait, refusals)
                     if again.narrowed:
                         self.progress.note(f"imgur-dl: {CDN_HOST}: {again.reason}; "
-                                           f"waiting {wait:.1f}s, {self.throttle.limit} at a time")
+                                           f"waiting {wait:.1f}s; fewer at a time from now on")
                 else:
                     failures += 1
                     if failures > self.policy.retries:

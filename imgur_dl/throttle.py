@@ -8,9 +8,12 @@ finds that number from the evidence instead of halving blindly:
 - the most requests the CDN accepted at once in the current generation is a
   level known to work;
 - a refusal of a request sent under the current limit starts a new
-  generation whose limit is that known level (or half, when nothing is known
-  yet). Refusals of requests sent under an older, higher limit say nothing
-  new and change nothing, so a burst of 26 refusals cuts the limit once;
+  generation. Its limit is set once every request of the refused generation
+  has been answered (or after :data:`CENSUS_WAIT`), from the most the CDN
+  accepted at once meanwhile (half the old limit when it accepted none), and
+  no request is sent in between. Refusals of requests sent under an older,
+  higher limit say nothing new and change nothing, so a burst of 26 refusals
+  cuts the limit once, to what the CDN really took;
 - after ``2 x limit`` clean answers the limit grows by one, but not past a
   level the CDN refused within :data:`PROBE_AFTER` seconds: when the evidence
   says 6, it stays 6 rather than paying a refusal every few files to re-learn it;
@@ -33,6 +36,8 @@ from imgur_dl.session import Cancel
 
 # How long a refused level stays out of bounds before the throttle probes it again.
 PROBE_AFTER = 30.0
+# The longest new requests wait for the answers that set a new limit.
+CENSUS_WAIT = 2.0
 
 
 @dataclass
@@ -41,6 +46,7 @@ class Ticket:
 
     generation: int
     accepted: bool = False
+    answered: bool = False  # accepted or refused (or given back without an answer)
 
 
 class Throttle:
@@ -58,6 +64,8 @@ class Throttle:
         self._refused_level = 0  # a level the CDN refused ...
         self._refused_at = 0.0  # ... and when
         self._paused_until = 0.0
+        self._unanswered: dict[int, int] = {}  # requests of each generation with no answer yet
+        self._census: tuple[int, int, float] | None = None  # (generation, old limit, deadline) of a cut to make
 
     # -- taking and giving back a place -----------------------------------------
 
@@ -84,13 +92,43 @@ class Throttle:
             self._active -= 1
             if ticket.accepted:
                 self._accepted -= 1
+            self._answered(ticket)
             self._cond.notify_all()
 
     def _take(self) -> Ticket | None:
-        if self._active >= self.limit or self._clock() < self._paused_until:
+        now = self._clock()
+        if not self._settle(now):
+            return None  # the answers that set the new limit are still coming
+        if self._active >= self.limit or now < self._paused_until:
             return None
         self._active += 1
+        self._unanswered[self._generation] = self._unanswered.get(self._generation, 0) + 1
         return Ticket(self._generation)
+
+    def _answered(self, ticket: Ticket) -> None:
+        """Count ``ticket``'s answer (once) toward its generation's census."""
+        if not ticket.answered:
+            ticket.answered = True
+            left = self._unanswered.get(ticket.generation, 1) - 1
+            if left > 0:
+                self._unanswered[ticket.generation] = left
+            else:
+                self._unanswered.pop(ticket.generation, None)
+                self._settle(self._clock())
+
+    def _settle(self, now: float) -> bool:
+        """Make a pending cut once its census is complete (or overdue); False while it waits."""
+        if self._census is None:
+            return True
+        generation, old, deadline = self._census
+        if self._unanswered.get(generation, 0) > 0 and now < deadline:
+            return False
+        level = self._known_good
+        self.limit = max(1, min(old - 1, level) if level else old // 2)
+        self._census = None
+        self._known_good = 0
+        self._clean = 0
+        return True
 
     # -- what the CDN said -------------------------------------------------------
 
@@ -99,8 +137,10 @@ class Throttle:
         with self._cond:
             ticket.accepted = True
             self._accepted += 1
-            if ticket.generation == self._generation:
+            self._answered(ticket)
+            if ticket.generation == self._generation or self._census is not None:
                 self._known_good = max(self._known_good, self._accepted)
+            self._cond.notify_all()
 
     def succeeded(self, ticket: Ticket) -> None:
         """The whole body arrived."""
@@ -117,19 +157,18 @@ class Throttle:
             self._cond.notify_all()
 
     def refused(self, ticket: Ticket, wait: float) -> bool:
-        """A 429 for this request. True when it changed the limit (the caller says so)."""
+        """A 429 for this request. True when it will change the limit (the caller says so)."""
         with self._cond:
-            if ticket.generation != self._generation:
+            self._answered(ticket)
+            self._cond.notify_all()
+            if ticket.generation != self._generation or self._census is not None:
                 return False  # sent under an older, higher limit: already accounted for
             now = self._clock()
             if self.limit == 1:
                 self._paused_until = max(self._paused_until, now + wait)
-            level = self._known_good or self._accepted
             self._refused_level = self.limit
             self._refused_at = now
-            self.limit = max(1, min(self.limit - 1, level) if level else self.limit // 2)
+            self._census = (self._generation, self.limit, now + CENSUS_WAIT)
             self._generation += 1
-            self._clean = 0
-            self._known_good = 0
-            self._cond.notify_all()
+            self._settle(now)
             return True

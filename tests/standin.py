@@ -199,6 +199,7 @@ class Imgur:
         self.faults: list[Fault] = []
         self.shaping = Shaping()
         self.inflight_limit: int | None = None  # i.imgur.com answers 429 above this
+        self.inflight_retry_after: int | None = None  # ... with this Retry-After
         self.region_blocked = False  # a UK visitor: every file is the region placeholder
         self.banned_country: str | None = None  # the v3 API refuses this country code
         self.gate: int | None = None  # hold CDN answers until this many are in flight
@@ -434,7 +435,8 @@ class Imgur:
                     reason="Unknown Error")
             return True
         if self.inflight_limit is not None and self.inflight > self.inflight_limit:
-            h.reply(429, b"", {"Content-Type": "text/plain"})
+            extra = {} if self.inflight_retry_after is None else {"Retry-After": str(self.inflight_retry_after)}
+            h.reply(429, b"", {"Content-Type": "text/plain", **extra})
             return True
         return False
 
@@ -745,11 +747,14 @@ def serve(argv: list[str] | None = None) -> None:
     parser.add_argument("--delay", type=float, default=0.0)
     parser.add_argument("--conn-rate", type=float, default=0.0)
     parser.add_argument("--link-rate", type=float, default=0.0)
+    parser.add_argument("--inflight-limit", type=int, help="answer 429 past this many CDN requests in flight")
+    parser.add_argument("--retry-after", type=int, help="the Retry-After of those 429s")
     args = parser.parse_args(argv)
     imgur = Imgur()
     imgur.ca.cert_pem.write_to_path(args.bundle)
     imgur.add_album(args.album, count=args.files, size=args.size, title="Benchmark")
     imgur.shaping = Shaping(args.delay, args.conn_rate, args.link_rate)
+    imgur.inflight_limit, imgur.inflight_retry_after = args.inflight_limit, args.retry_after
     imgur.start()
     print("ready", imgur.proxy_url, flush=True)
     sys.stdin.read()

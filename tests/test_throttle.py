@@ -6,7 +6,7 @@ import contextlib
 import threading
 
 from imgur_dl.session import Cancel
-from imgur_dl.throttle import PROBE_AFTER, Throttle, Ticket
+from imgur_dl.throttle import CENSUS_WAIT, PROBE_AFTER, Throttle, Ticket
 
 
 class Clock:
@@ -36,22 +36,45 @@ def test_a_burst_of_refusals_cuts_the_limit_once_to_what_was_accepted() -> None:
     tickets = _fill(throttle)
     assert len(tickets) == 32
     ok, refused = tickets[:6], tickets[6:]  # a CDN that takes 6 at once
+    # The first refusal arrives before any acceptance is known ...
+    changes = [throttle.refused(refused[0], 1.0)]
+    assert throttle.try_acquire() is None  # ... so nothing is sent until every answer of the burst is in
     for ticket in ok:
         throttle.accepted(ticket)
-    changes = [throttle.refused(t, 1.0) for t in refused]
+    changes += [throttle.refused(t, 1.0) for t in refused[1:]]
     for ticket in refused:
         throttle.release(ticket)
     assert changes == [True] + [False] * 25  # one cut, not 26
-    assert throttle.limit == 6
     # No global pause: the accepted six finish and six new requests go at once.
     _finish(throttle, ok)
     assert len(_fill(throttle)) == 6
+    assert throttle.limit == 6
+
+
+def test_a_request_that_never_answers_holds_the_cut_only_so_long() -> None:
+    clock = Clock()
+    throttle = Throttle(8, Cancel(), clock)
+    tickets = _fill(throttle)
+    throttle.accepted(tickets[0])
+    throttle.accepted(tickets[1])
+    throttle.refused(tickets[2], 1.0)  # five others stay silent (a stalled connection)
+    throttle.release(tickets[2])
+    assert throttle.try_acquire() is None
+    assert throttle.limit == 8  # not cut yet: the silent five may still be accepted
+    clock.now += CENSUS_WAIT
+    assert throttle.try_acquire() is None  # cut now, to the two accepted, and seven are still out
+    assert throttle.limit == 2
+    for ticket in tickets[3:] + tickets[:2]:
+        throttle.release(ticket)
+    assert throttle.try_acquire() is not None
 
 
 def test_refusals_before_any_acceptance_halve() -> None:
     throttle = Throttle(32, Cancel(), Clock())
     tickets = _fill(throttle)
     assert throttle.refused(tickets[0], 1.0) is True
+    for ticket in tickets:
+        throttle.release(ticket)  # (given back with no answer: connection errors)
     assert throttle.limit == 16
 
 
@@ -101,12 +124,16 @@ def test_answers_to_older_generations_neither_cut_nor_grow() -> None:
     old = _fill(throttle)
     for ticket in old[:4]:
         throttle.accepted(ticket)
-    throttle.refused(old[4], 1.0)
+    for ticket in old[4:]:
+        throttle.refused(ticket, 1.0)
     assert throttle.limit == 4
-    for ticket in old:
+    for ticket in old[:4]:
         throttle.succeeded(ticket)  # clean answers from before the cut do not count toward growth
         throttle.release(ticket)
+    for ticket in old[4:]:
+        throttle.release(ticket)
     assert throttle._clean == 0
+    assert throttle.limit == 4
 
 
 def test_refused_at_one_everyone_waits_out_retry_after() -> None:
