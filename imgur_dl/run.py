@@ -23,8 +23,7 @@ from imgur_dl.archive import Archive
 from imgur_dl.download import DEFAULT_MAX_SIZE, Downloader
 from imgur_dl.errors import Cancelled, DownloadError, EmptyAlbumError, ImgurDLError, NotFoundError, RegionBlockedError
 from imgur_dl.folders import Folders
-from imgur_dl.hosts import IMAGE_ROOT
-from imgur_dl.models import Album, Job, Kind, Result, Status, Target
+from imgur_dl.models import Album, Job, Result, Status, Target
 from imgur_dl.naming import DEFAULT_DIR, Namer, Template, disambiguate
 from imgur_dl.output import METADATA_NAME, Stdout, metadata, write_json
 from imgur_dl.progress import Bar, Progress
@@ -155,7 +154,6 @@ class Run:
         outstanding = 0
         most = self.options.workers * 4
         targets = list(targets)
-        self._warm(pool, targets)
         # A list of albums is looked up a few at a time, while earlier ones download.
         resolver = ThreadPoolExecutor(max_workers=RESOLVERS, thread_name_prefix="imgur-dl-api")
         try:
@@ -201,14 +199,6 @@ class Run:
             self.archive.close()
 
     # -- steps --------------------------------------------------------------
-
-    def _warm(self, pool: ThreadPoolExecutor, targets: list[Target]) -> None:
-        """Connect to the CDN while the API answers: an album's files then start at once."""
-        if self.options.get_urls or self.session is None:
-            return
-        albums = any(t.kind is not Kind.IMAGE for t in targets)
-        for _ in range(self.options.workers if albums else min(len(targets), self.options.workers)):
-            pool.submit(self.session.warm, IMAGE_ROOT + "/")
 
     def _lookup(self, target: Target) -> Album | tuple[ExitStatus, str]:
         """Resolve one target (in a resolver thread): the album, or why not."""

@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import os
 import random
-import select
 import socket
 import ssl
 import threading
@@ -23,7 +22,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import requests
-import urllib3
 from requests.adapters import HTTPAdapter
 from requests.utils import DEFAULT_CA_BUNDLE_PATH
 
@@ -60,35 +58,6 @@ class Session(requests.Session):
         kwargs.setdefault("proxies", self._proxies_for(url if isinstance(url, str) else url.decode()))
         return super().request(method, url, *args, **kwargs)
 
-    def warm(self, url: str) -> None:
-        """Open one connection to ``url``'s host ahead of need, and leave it in the pool.
-
-        Run while the API call is in flight, the TCP, proxy and TLS handshakes
-        to the CDN cost no wall time. Best effort: it reaches into urllib3's
-        pool, and if that fails the downloads connect as they always do.
-        """
-        try:
-            adapter = self.get_adapter(url)
-            request = requests.Request("GET", url).prepare()
-            pool = adapter.get_connection_with_tls_context(  # type: ignore[attr-defined]
-                request, self.verify, proxies=self._proxies_for(url))
-            conn = pool._get_conn()
-            try:
-                if conn.is_closed:
-                    conn.timeout = self.timeout[0]
-                    if pool.proxy is not None:
-                        pool._prepare_proxy(conn)  # CONNECT, then TLS through the tunnel
-                    else:
-                        conn.connect()
-                    try:
-                        _settle(conn.sock)
-                    except _Unusable:
-                        conn.close()  # urllib3's own close: the pool then reconnects it when needed
-            finally:
-                pool._put_conn(conn)
-        except (requests.RequestException, urllib3.exceptions.HTTPError, OSError, AttributeError, TypeError):
-            return
-
     def _proxies_for(self, url: str) -> dict[str, str]:
         parts = urlsplit(url)
         key = f"{parts.scheme}://{parts.netloc}"
@@ -96,38 +65,6 @@ class Session(requests.Session):
             if key not in self._proxies:
                 self._proxies[key] = requests.utils.get_environ_proxies(key + "/")
             return self._proxies[key]
-
-
-class _Unusable(Exception):
-    """A warmed connection received data nobody asked for."""
-
-
-def _settle(sock: Any) -> None:
-    """Read the session tickets a TLS 1.3 server sends after the handshake.
-
-    Left unread, they make an idle connection look readable, and urllib3
-    takes a readable idle connection for one the server has closed.
-    """
-    if not isinstance(sock, ssl.SSLSocket):
-        return
-    timeout = sock.gettimeout()
-    try:
-        for _ in range(4):
-            ready, _, _ = select.select([sock], [], [], 0.05)
-            if not ready and not sock.pending():
-                return
-            sock.setblocking(False)
-            try:
-                data = sock.recv(1)
-            except ssl.SSLWantReadError:
-                continue  # a ticket, consumed; look for another
-            finally:
-                sock.settimeout(timeout)
-            if data:
-                raise _Unusable  # data nobody asked for: this connection is not usable
-            return  # (no data: the server hung up, and the pool will notice)
-    except OSError:
-        return
 
 
 class _Adapter(HTTPAdapter):
