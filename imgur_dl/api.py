@@ -15,9 +15,9 @@ import requests
 
 from imgur_dl import answers
 from imgur_dl.errors import ApiError, Cancelled, NotFoundError, RegionBlockedError
-from imgur_dl.hosts import API_ROOT
+from imgur_dl.hosts import API_HOST, API_ROOT
 from imgur_dl.models import Album, Kind, Target
-from imgur_dl.session import Cancel, RetryPolicy, describe, retry_after
+from imgur_dl.session import Answer, Cancel, RetryPolicy, TooLarge, Unreachable, get_bounded
 from imgur_dl.text import printable
 
 # The public client id of Imgur's own web front end; --client-id overrides it.
@@ -93,52 +93,47 @@ class ImgurApi:
 
     def _get(self, path: str, params: dict[str, str] | None = None) -> answers.Json:
         """GET an API path as a JSON object, through rate limits and passing failures."""
-        url = API_ROOT + path
         headers = {"Authorization": f"Client-ID {self.client_id}", "Accept": "application/json"}
-        attempt = 0
-        while True:
-            attempt += 1
-            self.cancel.check()
-            try:
-                with self.session.get(url, params=params, headers=headers, stream=True,
-                                      allow_redirects=False) as response:
-                    body = _read(response)
-            except requests.RequestException as exc:
-                if attempt > self.policy.retries:
-                    raise ApiError(f"cannot reach {API_ROOT}: {describe(exc)}") from None
-                self.cancel.sleep(self.policy.backoff(attempt))
-                continue
-            status = response.status_code
-            if status == 200:
-                parsed = _json(body)
-                if not isinstance(parsed, dict):
-                    raise answers.Unusable("unusable answer from the API (not a JSON object)")
-                return parsed
-            message = printable(answers.error_message(_json(body, quiet=True)) or response.reason or "")
-            if "banned country" in message.lower():
-                raise RegionBlockedError(f"Imgur blocks this country or region ({message})")
-            if status == 404:
-                raise NotFoundError(message or "not found")
-            if 300 <= status < 400:
-                raise ApiError(f"the API answered with a redirect (HTTP {status}); not followed")
-            overloaded = status == 429 or (status in (403, 500, 503) and "capacity" in message.lower())
-            if (overloaded or status >= 500) and attempt <= self.policy.retries:
-                wait = self.policy.server_wait(retry_after(response), attempt)
-                if overloaded:
-                    self.say(f"imgur-dl: api.imgur.com: {message or status} - waiting {wait:.0f}s")
-                self.cancel.sleep(wait)
-                continue
-            raise ApiError(f"HTTP {status}" + (f": {message}" if message else ""))
+
+        def again(answer: Answer) -> str | None:
+            if answer.status == 429 or answer.status >= 500 or _overloaded(answer):
+                return _message(answer) or f"HTTP {answer.status}"
+            return None
+
+        def waiting(reason: str, wait: float) -> None:
+            if "capacity" in reason.lower() or "many requests" in reason.lower():
+                self.say(f"imgur-dl: {API_HOST}: {reason} - waiting {wait:.0f}s")
+
+        try:
+            answer = get_bounded(self.session, API_ROOT + path, params=params, headers=headers, policy=self.policy,
+                                 cancel=self.cancel, limit=MAX_ANSWER, again=again, waiting=waiting)
+        except Unreachable as exc:
+            raise ApiError(f"cannot reach {API_ROOT}: {exc}") from None
+        except TooLarge as exc:
+            raise answers.Unusable(f"unusable answer from the API ({exc})") from None
+        if answer.status == 200:
+            parsed = _json(answer.body)
+            if not isinstance(parsed, dict):
+                raise answers.Unusable("unusable answer from the API (not a JSON object)")
+            return parsed
+        message = _message(answer)
+        if "banned country" in message.lower():
+            raise RegionBlockedError(f"Imgur blocks this country or region ({message})")
+        if answer.status == 404:
+            raise NotFoundError(message or "not found")
+        if 300 <= answer.status < 400:
+            raise ApiError(f"the API answered with a redirect (HTTP {answer.status}); not followed")
+        raise ApiError(f"HTTP {answer.status}" + (f": {message}" if message else ""))
 
 
-def _read(response: requests.Response) -> bytes:
-    """The whole body, or :class:`ApiError` once it passes :data:`MAX_ANSWER` bytes."""
-    body = bytearray()
-    for chunk in response.iter_content(256 * 1024):
-        body += chunk
-        if len(body) > MAX_ANSWER:
-            raise answers.Unusable(f"unusable answer from the API (larger than {MAX_ANSWER // 2**20} MiB)")
-    return bytes(body)
+def _message(answer: Answer) -> str:
+    """The human part of an error answer, safe to print."""
+    return printable(answers.error_message(_json(answer.body, quiet=True)) or answer.reason)
+
+
+def _overloaded(answer: Answer) -> bool:
+    """Imgur's "over capacity" answers come as 403 and 500s too."""
+    return answer.status in (403, 500, 503) and "capacity" in _message(answer).lower()
 
 
 def _json(body: bytes, *, quiet: bool = False) -> object:

@@ -22,6 +22,7 @@ CREATE TABLE IF NOT EXISTS archive (
     album TEXT,                    -- the album an image was saved from
     path  TEXT,                    -- where it was saved
     added TEXT NOT NULL,           -- UTC, ISO 8601
+    source TEXT,                   -- 'imgur' or 'wayback' (where the bytes came from)
     PRIMARY KEY (kind, id)
 )
 """
@@ -51,6 +52,9 @@ class Archive:
             try:
                 self._db.execute("PRAGMA journal_mode=WAL")
                 self._db.execute(_SCHEMA)
+                columns = {row[1] for row in self._db.execute("PRAGMA table_info(archive)")}
+                if "source" not in columns:  # an archive from before sources were recorded
+                    self._db.execute("ALTER TABLE archive ADD COLUMN source TEXT")
             except sqlite3.OperationalError as exc:
                 if "locked" not in str(exc) or time.monotonic() > deadline:
                     raise
@@ -62,10 +66,11 @@ class Archive:
         row = self._db.execute("SELECT 1 FROM archive WHERE kind = 'image' AND id = ?", (image_id,)).fetchone()
         return row is not None
 
-    def add(self, kind: str, item_id: str, album: str | None = None, path: str | None = None) -> None:
+    def add(self, kind: str, item_id: str, album: str | None = None, path: str | None = None,
+            source: str = "imgur") -> None:
         added = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-        self._db.execute("INSERT OR IGNORE INTO archive (id, kind, album, path, added) VALUES (?, ?, ?, ?, ?)",
-                         (item_id, kind, album, path, added))
+        self._db.execute("INSERT OR IGNORE INTO archive (id, kind, album, path, added, source) "
+                         "VALUES (?, ?, ?, ?, ?, ?)", (item_id, kind, album, path, added, source))
 
     def close(self) -> None:
         self._db.close()

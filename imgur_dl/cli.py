@@ -220,6 +220,9 @@ def build_parser(environ: Mapping[str, str]) -> _Parser:
     parser.add_argument("--download-archive", metavar="FILE", type=Path,
                         default=Path(environ["IMGUR_DL_ARCHIVE"]) if environ.get("IMGUR_DL_ARCHIVE") else None,
                         help="SQLite file of finished ids: an id found there is not downloaded again")
+    parser.add_argument("--wayback", action="store_true",
+                        help="look for files Imgur no longer serves in the Internet Archive's Wayback "
+                             "Machine (sends their links to archive.org)")
     parser.add_argument("-q", "--quiet", action="store_true",
                         help="no progress bar and no summary; errors only")
     parser.add_argument("--debug", action="store_true", help="show tracebacks of unexpected errors")
@@ -256,7 +259,8 @@ def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> i
             dir_template=Template(args.dir),
             name_template=Template(args.name) if args.name else None,
             get_urls=args.get_urls, json_lines=args.json, write_metadata=args.write_metadata,
-            archive=args.download_archive, user_agent=args.user_agent, max_size=args.max_file_size,
+            archive=args.download_archive, wayback=args.wayback, user_agent=args.user_agent,
+            max_size=args.max_file_size,
             debug=args.debug,
         )
         if not targets:

@@ -26,7 +26,7 @@ import urllib3
 from imgur_dl import folders, sniff
 from imgur_dl.errors import Cancelled, DownloadError, ImgurDLError, NotMediaError, RemovedError
 from imgur_dl.folders import Folders
-from imgur_dl.hosts import CDN_HOST, WEB_HOSTS, OffsiteError, host_of, media_url, redirect_target
+from imgur_dl.hosts import MEDIA_HOSTS, WEB_HOSTS, OffsiteError, host_of, media_url, redirect_target
 from imgur_dl.models import Job, Media, Result, Source, Status
 from imgur_dl.naming import PART_SUFFIX
 from imgur_dl.progress import Progress
@@ -84,6 +84,9 @@ class Downloader:
     progress: Progress
     folders: Folders
     max_size: int = DEFAULT_MAX_SIZE
+    hosts: frozenset[str] = MEDIA_HOSTS  # where files may come from
+    hop: Callable[[str, str], str] = redirect_target  # (from, Location) -> the checked next URL
+    label: str = "Imgur"  # who refuses, in messages
     region_blocked: threading.Event = field(default_factory=threading.Event)
     _sized: set[Path] = field(default_factory=set)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -96,7 +99,7 @@ class Downloader:
             raise
         except sniff.RegionBlocked as exc:
             self.region_blocked.set()
-            return Result(job, Status.FAILED, job.path, error=str(exc), region_blocked=True)
+            return Result(job, Status.FAILED, job.path, error=str(exc), region_blocked=True, gone=True)
         except ImgurDLError as exc:
             return Result(job, Status.FAILED, job.path, error=str(exc))
         except OSError as exc:
@@ -112,7 +115,7 @@ class Downloader:
             size = folders.regular_size(dir_fd, path.name)
             if size is not None and (source.size is None or size == source.size):
                 return Result(job, Status.SKIPPED, path, bytes=size)
-        error = "no rendition could be fetched"
+        error, gone = "no rendition could be fetched", False
         for n, (source, path) in enumerate(zip(job.media.sources, job.paths, strict=True)):
             last = n == len(job.paths) - 1
             target = _Target(dir_fd, path.name, path)
@@ -122,13 +125,18 @@ class Downloader:
             except sniff.RegionBlocked:
                 raise
             except (RemovedError, NotMediaError, OffsiteError, _Refused) as exc:
-                error = str(exc)
+                error, gone = str(exc), isinstance(exc, RemovedError)
                 if last:
                     break
                 fallback = job.media.sources[n + 1].ext.upper()
                 self.progress.note(f"imgur-dl: {job.media.id}: {source.ext.upper()} not served ({exc}); "
                                    f"trying {fallback}")
-        return Result(job, Status.FAILED, job.path, error=error)
+        return Result(job, Status.FAILED, job.path, error=error, gone=gone)
+
+    def fetch_source(self, job: Job, source: Source, path: Path) -> tuple[int, str]:
+        """Fetch ``source`` to ``path`` for ``job``: (size, the URL the bytes came from); raises on failure."""
+        target = _Target(self.folders.fd(path.parent), path.name, path)
+        return self._fetch(source, target, job.media, can_fall_back=False)
 
     # -- one rendition ------------------------------------------------------
 
@@ -138,7 +146,7 @@ class Downloader:
         A rendition with a fallback (an animation's MP4) gives way at its first
         refusal: Imgur refuses MP4s that do not exist with 429 as well as 404.
         """
-        url = media_url(source.url)
+        url = media_url(source.url, hosts=self.hosts)
         failures = 0
         refusals = 0
         have = folders.regular_size(target.dir_fd, target.part) or 0
@@ -156,11 +164,11 @@ class Downloader:
                     if can_fall_back:
                         raise _Refused(again.reason) from None
                     if refusals > self.policy.refusals:
-                        raise _Refused(f"Imgur kept refusing ({again.reason}, {refusals} times); "
+                        raise _Refused(f"{self.label} kept refusing ({again.reason}, {refusals} times); "
                                        "try again later") from None
                     wait = self.policy.server_wait(again.wait, refusals)
                     if again.narrowed:
-                        self.progress.note(f"imgur-dl: {CDN_HOST}: {again.reason}; "
+                        self.progress.note(f"imgur-dl: {host_of(url)}: {again.reason}; "
                                            f"waiting {wait:.1f}s; fewer at a time from now on")
                 else:
                     failures += 1
@@ -220,7 +228,7 @@ class Downloader:
             location = response.headers.get("Location", "")
             response.close()
             try:
-                url = redirect_target(url, location)
+                url = self.hop(url, location)
             except OffsiteError as exc:
                 if host_of(location) in WEB_HOSTS:
                     raise NotMediaError("Imgur redirected to its web page instead of the file") from None

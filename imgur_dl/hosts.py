@@ -17,13 +17,15 @@ API_ROOT = f"https://{API_HOST}"
 IMAGE_ROOT = f"https://{CDN_HOST}"
 # Hosts a media file may be fetched from or redirected to.
 MEDIA_HOSTS = frozenset({CDN_HOST})
+# The Internet Archive's Wayback Machine, asked only with --wayback.
+ARCHIVE_HOSTS = frozenset({"web.archive.org"})
 # Imgur's web pages: a redirect there means "this is a page, not the file".
 WEB_HOSTS = frozenset({"imgur.com", "www.imgur.com", "m.imgur.com"})
 # Imgur hosts whose plain-http links are upgraded to https rather than refused.
 IMGUR_HOSTS = frozenset({CDN_HOST, "imgur.com", "www.imgur.com", "m.imgur.com", API_HOST})
 # A path on the CDN: no control characters, no spaces, nothing a shell or a
-# log would misread; Imgur's own are "/<id>.<ext>".
-_SAFE_PATH = re.compile(r"^/[A-Za-z0-9._~/-]{1,200}$")
+# log would misread: Imgur's are "/<id>.<ext>", the archive's "/web/<timestamp>id_/<url>".
+_SAFE_PATH = re.compile(r"^/[A-Za-z0-9._~/:-]{1,300}$")
 
 
 class OffsiteError(DownloadError):

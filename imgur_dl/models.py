@@ -102,3 +102,6 @@ class Result:
     archived: bool = False  # skipped because --download-archive has its id
     url: str | None = None  # where the bytes came from, when they were fetched
     region_blocked: bool = False  # failed because Imgur blocks this region
+    gone: bool = False  # failed because Imgur no longer serves it (removed.png, 404, region placeholder)
+    source: str = "imgur"  # or "wayback": a capture in the Internet Archive
+    capture: str | None = None  # that capture's timestamp (yyyyMMddhhmmss)

@@ -15,7 +15,7 @@ METADATA_NAME = "album.json"
 
 
 def row(job: Job, *, status: str, path: Path, size: int | None, error: str | None,
-        url: str | None = None) -> dict[str, Any]:
+        url: str | None = None, source: str = "imgur", capture: str | None = None) -> dict[str, Any]:
     """One ``--json`` line: a file, where it went and what became of it."""
     media = job.media
     return {
@@ -27,6 +27,8 @@ def row(job: Job, *, status: str, path: Path, size: int | None, error: str | Non
         "bytes": size,
         "status": status,
         "error": error,
+        "source": source,
+        "capture": capture,
     }
 
 
@@ -40,7 +42,7 @@ class Stdout:
     def result(self, result: Result) -> None:
         if self.json_lines:
             self._json(row(result.job, status=result.status.value, path=result.path, size=result.bytes,
-                           error=result.error, url=result.url))
+                           error=result.error, url=result.url, source=result.source, capture=result.capture))
 
     def listing(self, job: Job) -> None:
         """``--get-urls``: the file's direct URL, or with --json its row (status "listed")."""
@@ -76,6 +78,8 @@ def metadata(album: Album, results: list[Result]) -> dict[str, Any]:
             "size": result.bytes if saved and result is not None else media.sources[0].size,
             "file": result.path.name if saved and result is not None else None,
             "archived": archived,
+            "source": result.source if saved and result is not None else None,
+            "wayback_timestamp": result.capture if saved and result is not None else None,
         })
     return {
         "id": album.id,

@@ -12,18 +12,21 @@ import collections
 import itertools
 import queue
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TextIO
+from typing import TextIO, TypeVar
 
+from imgur_dl import wayback
+from imgur_dl.answers import album_from_link
 from imgur_dl.api import DEFAULT_CLIENT_ID, ImgurApi
 from imgur_dl.archive import Archive
 from imgur_dl.download import DEFAULT_MAX_SIZE, Downloader
 from imgur_dl.errors import Cancelled, DownloadError, EmptyAlbumError, ImgurDLError, NotFoundError, RegionBlockedError
 from imgur_dl.folders import Folders
-from imgur_dl.models import Album, Job, Result, Status, Target
+from imgur_dl.hosts import ARCHIVE_HOSTS
+from imgur_dl.models import Album, Job, Kind, Result, Status, Target
 from imgur_dl.naming import DEFAULT_DIR, Namer, Template, disambiguate
 from imgur_dl.output import METADATA_NAME, Stdout, metadata, write_json
 from imgur_dl.progress import Bar, Progress
@@ -31,8 +34,11 @@ from imgur_dl.session import USER_AGENT, Cancel, RetryPolicy, Session, make_sess
 from imgur_dl.status import ExitStatus, worst
 from imgur_dl.text import printable, writer
 from imgur_dl.throttle import Throttle
+from imgur_dl.wayback import Wayback
 
-DEFAULT_WORKERS = 32  # chosen from the benchmark: see docs/benchmarks.md
+T = TypeVar("T")
+
+DEFAULT_WORKERS = 64  # chosen from the benchmark, safe with the adaptive throttle: docs/benchmarks.md
 MAX_WORKERS = 128  # past this, more threads only cost memory and start-up (docs/benchmarks.md)
 DEFAULT_TIMEOUT = 20.0
 # Albums looked up at once: enough to hide the API's latency behind downloads,
@@ -58,6 +64,7 @@ class Options:
     json_lines: bool = False
     write_metadata: bool = False
     archive: Path | None = None
+    wayback: bool = False
     user_agent: str = USER_AGENT
     max_size: int = DEFAULT_MAX_SIZE
     debug: bool = False
@@ -69,12 +76,14 @@ class Tally:
 
     counts: dict[Status, int] = field(default_factory=lambda: dict.fromkeys(Status, 0))
     saved_bytes: int = 0
+    recovered: int = 0  # saved from the Wayback Machine
     failed: list[tuple[str, str]] = field(default_factory=list)  # (id, reason)
     statuses: list[ExitStatus] = field(default_factory=list)
     interrupted: bool = False
 
     def add(self, result: Result) -> None:
         self.counts[result.status] += 1
+        self.recovered += result.source == "wayback"
         if result.status is Status.SAVED:
             self.saved_bytes += result.bytes
         elif result.status is Status.FAILED and not result.region_blocked:  # (said once, on its own)
@@ -104,9 +113,16 @@ class Run:
 
     def __init__(self, options: Options, *, stdout: Stdout, progress: Progress, api: ImgurApi,
                  downloader: Downloader, namer: Namer, folders: Folders, archive: Archive | None,
-                 cancel: Cancel, stderr: TextIO, session: Session | None = None) -> None:
+                 cancel: Cancel, stderr: TextIO, session: Session | None = None,
+                 wayback: Wayback | None = None) -> None:
         self.options = options
         self.session = session
+        self.wayback = wayback
+        # Finished futures arrive here, so collecting n results costs O(n)
+        # however many are still pending; and no more than a few per worker
+        # are queued at once, so memory does not grow with the album.
+        self.finished: queue.SimpleQueue[Future[Result]] = queue.SimpleQueue()
+        self.outstanding = 0
         self.stdout = stdout
         self.progress = progress
         self.api = api
@@ -136,9 +152,16 @@ class Run:
         downloader = Downloader(session, Throttle(options.workers, cancel), cancel, policy, progress, folders,
                                 max_size=options.max_size)
         archive = Archive(options.archive) if options.archive else None
+        recoverer = None
+        if options.wayback:
+            from_archive = Downloader(session, Throttle(wayback.WORKERS, cancel), cancel, policy, progress, folders,
+                                      max_size=options.max_size, hosts=ARCHIVE_HOSTS, hop=wayback.capture_redirect,
+                                      label="the Wayback Machine")
+            recoverer = Wayback(session, from_archive, policy, cancel, progress.note)
         return cls(options, stdout=Stdout(stdout, json_lines=options.json_lines), progress=progress, api=api,
-                  downloader=downloader, namer=Namer(options.output, options.dir_template, options.name_template),
-                  folders=folders, archive=archive, cancel=cancel, stderr=stderr, session=session)
+                   downloader=downloader, namer=Namer(options.output, options.dir_template, options.name_template),
+                   folders=folders, archive=archive, cancel=cancel, stderr=stderr, session=session,
+                   wayback=recoverer)
 
     def error(self, message: str) -> None:
         """A failure line: shown even with --quiet, above the bar if there is one."""
@@ -147,11 +170,8 @@ class Run:
     def execute(self, targets: Iterable[Target]) -> ExitStatus:
         """Download (or list) everything ``targets`` name; the exit status says how it went."""
         pool = ThreadPoolExecutor(max_workers=self.options.workers, thread_name_prefix="imgur-dl")
-        # Finished futures arrive here, so collecting n results costs O(n)
-        # however many are still pending; and no more than a few per worker
-        # are queued at once, so memory does not grow with the album.
-        finished: queue.SimpleQueue[Future[Result]] = queue.SimpleQueue()
-        outstanding = 0
+        # Recoveries from the Wayback Machine run apart: its slowness never holds up Imgur's files.
+        self.recoveries = ThreadPoolExecutor(max_workers=wayback.WORKERS, thread_name_prefix="imgur-dl-wayback")
         most = self.options.workers * 4
         targets = list(targets)
         # A list of albums is looked up a few at a time, while earlier ones download.
@@ -159,33 +179,33 @@ class Run:
         try:
             for album in self._albums(targets, resolver):
                 for job in self._start(album):
-                    while outstanding >= most:
-                        self._collect(finished.get())
-                        outstanding -= 1
-                    future = pool.submit(self.downloader.fetch, job)
-                    future.add_done_callback(finished.put)
-                    outstanding += 1
-                while not finished.empty():  # report what is done before resolving the next album
-                    self._collect(finished.get())
-                    outstanding -= 1
-            while outstanding:
-                self._collect(finished.get())
-                outstanding -= 1
+                    while self.outstanding >= most:
+                        self._collect(self.finished.get())
+                    self._submit(pool, self.downloader.fetch, job)
+                while not self.finished.empty():  # report what is done before resolving the next album
+                    self._collect(self.finished.get())
+            while self.outstanding:
+                self._collect(self.finished.get())
         except (KeyboardInterrupt, Cancelled):
             self.tally.interrupted = True
             self.cancel.trip()
             deadline = time.monotonic() + GRACE
-            while outstanding and (left := deadline - time.monotonic()) > 0:
+            while self.outstanding and (left := deadline - time.monotonic()) > 0:
                 try:
-                    self._collect(finished.get(timeout=left))
+                    self._collect(self.finished.get(timeout=left))
                 except queue.Empty:
                     break
-                outstanding -= 1
         finally:
-            self._close(resolver, pool)
+            self._close(resolver, pool, self.recoveries)
         if not self.options.get_urls:
             self._summarize()
         return self.tally.exit_status
+
+    def _submit(self, pool: ThreadPoolExecutor, work: Callable[[T], Result], item: T) -> None:
+        """Run ``work(item)`` in ``pool``; its result comes back through :attr:`finished`."""
+        future = pool.submit(work, item)
+        future.add_done_callback(self.finished.put)
+        self.outstanding += 1
 
     def _close(self, *pools: ThreadPoolExecutor) -> None:
         for pool in pools:
@@ -207,6 +227,8 @@ class Run:
         except EmptyAlbumError as exc:
             return ExitStatus.NOT_FOUND, f"{target.url}: {exc}"
         except NotFoundError:
+            if self.wayback is not None:
+                return self._from_archive(target, self.wayback)
             return ExitStatus.NOT_FOUND, f"{target.url}: not found (no such album or image, or it is no longer public)"
         except RegionBlockedError as exc:
             return ExitStatus.FAILED, f"{target.url}: {exc}"
@@ -218,6 +240,20 @@ class Run:
             if self.options.debug:
                 raise
             return ExitStatus.FAILED, f"{target.url}: unexpected {type(exc).__name__} (a bug; --debug shows it)"
+
+    def _from_archive(self, target: Target, archive: Wayback) -> Album | tuple[ExitStatus, str]:
+        """A target Imgur's API no longer knows, from what the Wayback Machine holds, when that is reliable."""
+        gone = f"{target.url}: not found on Imgur"
+        if target.kind is not Kind.IMAGE:
+            return ExitStatus.NOT_FOUND, (f"{gone}; the Wayback Machine cannot bring back a whole album or post "
+                                          "reliably (only files whose direct links are known)")
+        try:
+            ext = archive.find_extension(target.id)
+        except ImgurDLError as exc:
+            return ExitStatus.NOT_FOUND, f"{gone}; the Wayback Machine could not be asked ({exc})"
+        if ext is None:
+            return ExitStatus.NOT_FOUND, f"{gone}, and the Wayback Machine has no capture of its file"
+        return album_from_link(replace(target, ext=ext), prefer_gif=self.options.prefer_gif)
 
     def _albums(self, targets: list[Target], resolver: ThreadPoolExecutor) -> Iterator[Album]:
         """The targets' albums, in order, looked up a few ahead; failures reported here."""
@@ -269,22 +305,27 @@ class Run:
         return fetch
 
     def _collect(self, future: Future[Result]) -> None:
+        self.outstanding -= 1
         if future.cancelled() or isinstance(future.exception(), Cancelled):
             return
-        self._record(future.result())  # workers return failures as results; anything else is a bug
+        result = future.result()  # workers return failures as results; anything else is a bug
+        if result.gone and self.wayback is not None and result.source == "imgur":
+            if result.region_blocked:
+                self._say_region(result)
+            self._submit(self.recoveries, self.wayback.recover, result)  # counted when it comes back
+            return
+        self._record(result)
 
     def _record(self, result: Result) -> None:
         """Everything that follows from one finished file, in the main thread."""
         self.tally.add(result)
         self.progress.file_done()
         if result.region_blocked:
-            if not self.region_said:
-                self.region_said = True
-                self.error(f"{result.job.media.id}: {result.error}; nothing is saved from this region")
+            self._say_region(result)
         elif result.status is Status.FAILED:
             self.error(f"{result.job.media.id}: {result.error}")
         elif self.archive is not None and not result.archived:
-            self.archive.add("image", result.job.media.id, result.job.album.id, str(result.path))
+            self.archive.add("image", result.job.media.id, result.job.album.id, str(result.path), result.source)
         self.stdout.result(result)
         book = self.albums[id(result.job.album)]
         book.failed |= result.status is Status.FAILED
@@ -293,6 +334,13 @@ class Run:
         book.waiting -= 1
         if book.waiting == 0:
             self._album_done(book)
+
+    def _say_region(self, result: Result) -> None:
+        """Imgur blocks this region: said once, not once per file."""
+        if not self.region_said:
+            self.region_said = True
+            then = "looking for each file in the Wayback Machine" if self.wayback else "nothing is saved from here"
+            self.error(f"{result.job.media.id}: {result.error}; {then}")
 
     def _album_done(self, book: _Album) -> None:
         album = book.album
@@ -315,7 +363,8 @@ class Run:
             return
         t = self.tally
         seconds = time.monotonic() - self.started
-        line = (f"{t.counts[Status.SAVED]} saved, {t.counts[Status.SKIPPED]} skipped, "
+        recovered = f" ({t.recovered} from the Wayback Machine)" if t.recovered else ""
+        line = (f"{t.counts[Status.SAVED]} saved{recovered}, {t.counts[Status.SKIPPED]} skipped, "
                 f"{t.counts[Status.FAILED]} failed ({_human(t.saved_bytes)} in {seconds:.1f}s)")
         if t.interrupted:
             line = f"interrupted; {line}; run the same command again to finish"

@@ -14,7 +14,7 @@ import socket
 import ssl
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from pathlib import Path
@@ -26,12 +26,20 @@ from requests.adapters import HTTPAdapter
 from requests.utils import DEFAULT_CA_BUNDLE_PATH
 
 from imgur_dl import __version__
-from imgur_dl.errors import Cancelled, UsageError
+from imgur_dl.errors import Cancelled, ImgurDLError, UsageError
 
 # Imgur's CDN answers "429 Unknown Error" to any User-Agent naming
 # python-requests (bulk-downloader-for-reddit #864, fixed in its PR #810), so
 # imgur-dl names itself only. --user-agent replaces it.
 USER_AGENT = f"imgur-dl/{__version__}"
+
+
+class Unreachable(ImgurDLError):
+    """No answer after every retry; the message says why in words."""
+
+
+class TooLarge(ImgurDLError):
+    """An answer past the size we read."""
 CONNECT_TIMEOUT = 10.0
 
 
@@ -157,6 +165,72 @@ class RetryPolicy:
         if asked is None:
             return self.backoff(attempt)
         return min(asked, self.max_wait)
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A whole (small) answer: what :func:`get_bounded` returns."""
+
+    status: int
+    reason: str
+    headers: Mapping[str, str]
+    body: bytes
+    retry_after: float | None
+
+
+def get_bounded(
+    session: requests.Session,
+    url: str,
+    *,
+    policy: RetryPolicy,
+    cancel: Cancel,
+    limit: int,
+    params: Mapping[str, str] | None = None,
+    headers: Mapping[str, str] | None = None,
+    again: Callable[[Answer], str | None] | None = None,
+    waiting: Callable[[str, float], None] | None = None,
+) -> Answer:
+    """GET ``url`` for a small answer: the one retry loop for everything but file bodies.
+
+    No redirect is followed (a 3xx comes back as it is). The body is read up
+    to ``limit`` bytes (:class:`TooLarge` past it). Connection failures and
+    answers that ``again`` gives a reason for are retried ``policy.retries``
+    times, waiting as ``Retry-After`` asks (capped) or with backoff; each wait
+    is told to ``waiting``. What is left after that is returned (an answer) or
+    raised (:class:`Unreachable`).
+    """
+    attempt = 0
+    while True:
+        attempt += 1
+        cancel.check()
+        try:
+            with session.get(url, params=params, headers=headers, stream=True, allow_redirects=False) as response:
+                body = bytearray()
+                for chunk in response.iter_content(256 * 1024):
+                    body += chunk
+                    if len(body) > limit:
+                        raise TooLarge(f"an answer larger than {limit // 2**20} MiB")
+                answer = Answer(response.status_code, response.reason or "", response.headers, bytes(body),
+                                retry_after(response))
+        except requests.RequestException as exc:
+            if attempt > policy.retries:
+                raise Unreachable(describe(exc)) from None
+            cancel.sleep(policy.backoff(attempt))
+            continue
+        reason = (again or _transient)(answer)
+        if reason is None or attempt > policy.retries:
+            return answer
+        wait = policy.server_wait(answer.retry_after, attempt)
+        if waiting is not None:
+            waiting(reason, wait)
+        cancel.sleep(wait)
+
+
+def _transient(answer: Answer) -> str | None:
+    """429 and 5xx pass; anything else is the answer."""
+    if answer.status == 429 or answer.status >= 500:
+        return f"HTTP {answer.status} {answer.reason}".strip()
+    return None
 
 
 class Cancel:

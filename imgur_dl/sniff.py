@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import struct
 
-from imgur_dl.errors import NotMediaError
+from imgur_dl.errors import NotMediaError, RemovedError
 
 # How many leading bytes :func:`check` wants to see (fewer when the file is shorter).
 HEAD = 64
 # The size of the placeholder Imgur serves in the regions it blocks.
 REGION_PLACEHOLDER = (336, 478)
+# The size of Imgur's removed.png, which a capture or a mislabelled answer may carry.
+REMOVED_PLACEHOLDER = (161, 81)
 
 _VIDEO_EXTS = frozenset({"mp4", "webm", "mov", "m4v"})
 
@@ -57,7 +59,7 @@ def is_video(kind: str) -> bool:
 
 
 def check(head: bytes, content_type: str, ext: str, expected: tuple[int, int] | None) -> None:
-    """Raise :class:`NotMediaError` unless ``head`` can be the start of a ``.ext`` file.
+    """Raise :class:`NotMediaError` (or :class:`RemovedError`) unless ``head`` can start a ``.ext`` file.
 
     ``expected`` is the width and height the API gave, when it did.
     """
@@ -65,9 +67,12 @@ def check(head: bytes, content_type: str, ext: str, expected: tuple[int, int] | 
     found = detect(head)
     if found == "html" or mime in ("text/html", "application/xhtml+xml"):
         raise NotMediaError("Imgur answered with a web page, not the file")
-    if found == "png" and png_size(head) == REGION_PLACEHOLDER and (
-            ext != "png" or (expected is not None and expected != REGION_PLACEHOLDER)):
-        raise RegionBlocked("Imgur blocks this region: it serves a 'not viewable in your region' image")
+    size = png_size(head) if found == "png" else None
+    if size is not None and (ext != "png" or (expected is not None and expected != size)):
+        if size == REGION_PLACEHOLDER:
+            raise RegionBlocked("Imgur blocks this region: it serves a 'not viewable in your region' image")
+        if size == REMOVED_PLACEHOLDER:
+            raise RemovedError("removed from Imgur (its removed.png in place of the file)")
     if ext == "bin":
         return  # nothing to compare with
     want_video = is_video(ext)

@@ -62,9 +62,27 @@ from urllib.parse import parse_qs, urlsplit
 
 import trustme
 
-HOSTS = ("api.imgur.com", "i.imgur.com", "imgur.com", "www.imgur.com", "m.imgur.com")
+HOSTS = ("api.imgur.com", "i.imgur.com", "imgur.com", "www.imgur.com", "m.imgur.com", "web.archive.org", "archive.org")
+ARCHIVE_HOSTS = ("web.archive.org", "archive.org")
 CLIENT_IDS = {"546c25a59c58ad7"}
-REMOVED_PNG = b"\x89PNG\r\n\x1a\n" + bytes(495)  # Imgur's placeholder is a 503-byte PNG
+def _png(width: int, height: int, size: int | None = None) -> bytes:
+    """A PNG of ``width`` x ``height`` (grey), padded with a comment chunk to ``size`` bytes."""
+    import struct  # noqa: PLC0415
+    import zlib  # noqa: PLC0415
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    rows = b"".join(b"\x00" + b"\x80\x80\x80" * width for _ in range(height))
+    head = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+    tail = chunk(b"IDAT", zlib.compress(rows, 9)) + chunk(b"IEND", b"")
+    if size is not None:
+        head += chunk(b"tEXt", b"c\x00" + b"x" * max(0, size - len(head) - len(tail) - 14))
+    return head + tail
+
+
+# Imgur's removed.png: a 161x81 image of 503 bytes.
+REMOVED_PNG = _png(161, 81, 503)
 _MAGIC = {"jpg": b"\xff\xd8\xff\xe0", "jpeg": b"\xff\xd8\xff\xe0", "png": b"\x89PNG\r\n\x1a\n",
           "gif": b"GIF89a", "mp4": b"\x00\x00\x00\x18ftypmp42"}
 _MIME = {"jpg": "image/jpeg", "jpeg": "image/jpeg", "png": "image/png", "gif": "image/gif",
@@ -75,20 +93,7 @@ SITE_SHELL = (b"<!doctype html><html><head><title>Imgur: The magic of the Intern
               b"<body><div id=\"root\"></div><script src=\"/desktop-assets/js/main.js\"></script></body></html>")
 
 
-def region_placeholder() -> bytes:
-    """The PNG Imgur serves for every file in a region it blocks: 336x478 pixels."""
-    import struct  # noqa: PLC0415
-    import zlib  # noqa: PLC0415
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-    rows = b"".join(b"\x00" + b"\x80\x80\x80" * 336 for _ in range(478))
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 336, 478, 8, 2, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(rows, 9)) + chunk(b"IEND", b""))
-
-
-REGION_PNG = region_placeholder()
+REGION_PNG = _png(336, 478)  # the PNG Imgur serves for every file in a region it blocks
 NOT_FOUND_PAGE = (b"<!doctype html><html><head><title>imgur: the simple 404 page</title></head>"
                   b"<body>Zoinks! You've taken a wrong turn.</body></html>")
 
@@ -148,6 +153,42 @@ class AlbumData:
 
 
 @dataclass
+class Capture:
+    """One Wayback Machine capture of a URL.
+
+    ``original`` is the URL as it was crawled (``http://i.imgur.com:80/...``
+    in older captures, ``https://i.imgur.com/...`` in newer ones); a redirect
+    capture (``status`` 301/302) has a ``location`` instead of a body.
+    """
+
+    timestamp: str  # yyyyMMddhhmmss
+    original: str
+    status: int = 200
+    body: bytes = b""
+    mimetype: str = "image/jpeg"
+    location: str = ""
+
+    @property
+    def urlkey(self) -> str:
+        """The index key: scheme, port and ``www.`` dropped, and *lower-cased*, as SURT keys are."""
+        parts = urlsplit(self.original)
+        host = (parts.hostname or "").lower().removeprefix("www.")
+        return ",".join(reversed(host.split("."))) + ")" + parts.path.lower()
+
+    def row(self, field: str) -> str:
+        values = {"urlkey": self.urlkey, "timestamp": self.timestamp, "original": self.original,
+                  "mimetype": self.mimetype, "statuscode": str(self.status),
+                  "digest": hashlib.sha1(self.body).hexdigest().upper()[:32],  # noqa: S324 - a label
+                  "length": str(len(self.body) + 400)}  # the WARC record's length, not the body's
+        return values[field]
+
+
+def key_of(url: str) -> str:
+    """The lower-cased index key of ``url`` (any scheme, or none)."""
+    return Capture("", url if "://" in url else "http://" + url).urlkey
+
+
+@dataclass
 class Fault:
     """One injected misbehaviour. ``attempts``: which requests to the path (1-based) get it."""
 
@@ -198,6 +239,10 @@ class Imgur:
         self.images: dict[str, Image] = {}
         self.faults: list[Fault] = []
         self.shaping = Shaping()
+        self.captures: list[Capture] = []  # the Wayback Machine's holdings
+        self.archive_limit: int | None = None  # web.archive.org answers 429 (Retry-After: 1) above this in flight
+        self.archive_inflight = 0
+        self.peak_archive_inflight = 0
         self.inflight_limit: int | None = None  # i.imgur.com answers 429 above this
         self.inflight_retry_after: int | None = None  # ... with this Retry-After
         self.region_blocked = False  # a UK visitor: every file is the region placeholder
@@ -290,6 +335,7 @@ class Imgur:
                 setattr(self, name, getattr(self, name) + delta)
             self.peak_inflight = max(self.peak_inflight, self.inflight)
             self.peak_api_inflight = max(self.peak_api_inflight, self.api_inflight)
+            self.peak_archive_inflight = max(self.peak_archive_inflight, self.archive_inflight)
             self._cond.notify_all()
 
     def _attempt(self, host: str, path: str) -> int:
@@ -318,6 +364,13 @@ class Imgur:
                 self._cdn(h, method, path, headers, attempt)
             finally:
                 self._changed(inflight=-1)
+            return
+        if host in ARCHIVE_HOSTS:
+            self._changed(archive_inflight=1)
+            try:
+                self._archive(h, host, path, parse_qs(parts.query))
+            finally:
+                self._changed(archive_inflight=-1)
             return
         if host == "api.imgur.com":
             self._changed(api_inflight=1)
@@ -488,6 +541,98 @@ class Imgur:
             h.reply(status, data, extra, cut=fault.after, then=fault.kind)
             return
         h.reply(status, data, extra, head=method == "HEAD")
+
+    # -- archive.org ---------------------------------------------------------------
+    #
+    # The CDX server (web.archive.org/cdx/search/cdx) as its README documents it
+    # (internetarchive/wayback, wayback-cdx-server/README.md): url= required;
+    # matchType=exact|prefix, or a trailing '*'; filter=[!]field:regex, matched
+    # against the whole field; fl= picks fields; limit=N first N, -N last N;
+    # output=json gives a header row, then rows of strings, and [] for nothing.
+    # Keys are SURT-canonical and so case-insensitive: a query for
+    # i.imgur.com/ABC12xy.jpg also returns captures of i.imgur.com/abc12XY.jpg.
+    #
+    # Replay: /web/<timestamp>id_/<url> answers the capture's original bytes and
+    # status; a timestamp with no capture redirects to the nearest one; a
+    # redirect capture replays as a redirect into the archive; nothing at all,
+    # 404. The availability API (archive.org/wayback/available?url=) answers
+    # {"url", "archived_snapshots": {"closest": {...}}} or an empty
+    # "archived_snapshots" (archive.org/help/wayback_api.php). Past
+    # ``archive_limit`` requests in flight it answers 429 with Retry-After, as
+    # archive.org does under load.
+
+    def add_capture(self, url: str, timestamp: str = "20210304050607", *, status: int = 200,
+                    body: bytes | None = None, mimetype: str | None = None, location: str = "") -> Capture:
+        ext = url.rsplit(".", 1)[-1].lower()
+        capture = Capture(timestamp, url, status, body if body is not None else b"",
+                          mimetype or _MIME.get(ext, "text/html"), location)
+        self.captures.append(capture)
+        return capture
+
+    def _archive(self, h: _Handler, host: str, path: str, query: dict[str, list[str]]) -> None:
+        if self.shaping.delay:
+            time.sleep(self.shaping.delay)
+        if self.archive_limit is not None and self.archive_inflight > self.archive_limit:
+            h.reply(429, b"<html><body>Too Many Requests</body></html>",
+                    {"Content-Type": "text/html", "Retry-After": "1"})
+            return
+        if host == "archive.org" and path == "/wayback/available":
+            url = query.get("url", [""])[0]
+            found = sorted((c for c in self.captures if c.urlkey == key_of(url)), key=lambda c: c.timestamp)
+            snapshots = {} if not found else {"closest": {
+                "status": str(found[-1].status), "available": True, "timestamp": found[-1].timestamp,
+                "url": f"http://web.archive.org/web/{found[-1].timestamp}/{found[-1].original}"}}
+            h.reply(200, json.dumps({"url": url, "archived_snapshots": snapshots}).encode(),
+                    {"Content-Type": "application/json"})
+        elif host == "web.archive.org" and path == "/cdx/search/cdx":
+            self._cdx(h, query)
+        elif host == "web.archive.org" and (m := re.fullmatch(r"/web/(\d{1,14})id_/(.+)", path)):
+            self._replay(h, m[1], m[2])
+        else:
+            h.reply(404, b"<html><body>Not Found</body></html>", {"Content-Type": "text/html"})
+
+    def _cdx(self, h: _Handler, query: dict[str, list[str]]) -> None:
+        url = query.get("url", [""])[0]
+        if not url:
+            h.reply(400, b"No url param", {"Content-Type": "text/plain"})
+            return
+        prefix = url.endswith("*") or query.get("matchType", ["exact"])[0] == "prefix"
+        key = key_of(url.rstrip("*"))
+        rows = sorted((c for c in self.captures if (c.urlkey.startswith(key) if prefix else c.urlkey == key)),
+                      key=lambda c: (c.urlkey, c.timestamp))
+        for given in query.get("filter", []):
+            invert = given.startswith("!")
+            field_name, _, pattern = given.lstrip("!").partition(":")
+            rows = [c for c in rows if (re.fullmatch(pattern, c.row(field_name)) is not None) != invert]
+        limit = int(query.get("limit", ["0"])[0] or 0)
+        rows = rows[:limit] if limit > 0 else rows[limit:] if limit < 0 else rows
+        fields = (query.get("fl", [""])[0] or "urlkey,timestamp,original,mimetype,statuscode,digest,length").split(",")
+        table = [[c.row(f) for f in fields] for c in rows]
+        if query.get("output", [""])[0] == "json":
+            body = json.dumps([fields, *table] if table else []).encode()
+            h.reply(200, body, {"Content-Type": "application/json"})
+        else:
+            h.reply(200, "".join(" ".join(r) + "\n" for r in table).encode(), {"Content-Type": "text/plain"})
+
+    def _replay(self, h: _Handler, timestamp: str, url: str) -> None:
+        found = [c for c in self.captures if c.urlkey == key_of(url)]
+        if not found:
+            h.reply(404, b"<html><body>Hrm. The Wayback Machine has not archived that URL.</body></html>",
+                    {"Content-Type": "text/html"})
+            return
+        want = int(timestamp.ljust(14, "0"))
+        best = min(found, key=lambda c: abs(int(c.timestamp) - want))
+        if best.timestamp != timestamp or best.original != url:
+            h.reply(302, b"", {"Location": f"https://web.archive.org/web/{best.timestamp}id_/{best.original}",
+                               "Content-Type": "text/plain"})
+            return
+        headers = {"Memento-Datetime": formatdate(usegmt=True), "X-Archive-Src": "imgur-crawl.warc.gz"}
+        if best.status in (301, 302):
+            h.reply(best.status, b"", {**headers, "Content-Type": "text/plain",
+                                       "Location": f"https://web.archive.org/web/{best.timestamp}id_/{best.location}"})
+            return
+        h.reply(best.status, best.body, {**headers, "Content-Type": best.mimetype,
+                                         "X-Archive-Orig-Content-Length": str(len(best.body))})
 
     def pace(self, conn: dict[str, float], size: int) -> None:
         """Sleep as long as ``size`` bytes take on this connection and on the link."""

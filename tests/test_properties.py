@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from imgur_dl import answers, hosts, sniff, urls
-from imgur_dl.errors import ImgurDLError, NotMediaError, UsageError
+from imgur_dl.errors import ImgurDLError, NotMediaError, RemovedError, UsageError
 from imgur_dl.hosts import OffsiteError
 from imgur_dl.models import Album, Kind, Media, Source, Target
 from imgur_dl.naming import FIELDS, MAX_COMPONENT_BYTES, Namer, Template, sanitize
@@ -140,5 +140,5 @@ def test_media_urls_are_https_on_the_cdn_or_refused(url: str) -> None:
 @given(st.binary(max_size=80), st.text(max_size=30), st.sampled_from(["jpg", "png", "gif", "mp4", "webm", "bin"]),
        st.none() | st.tuples(st.integers(0, 5000), st.integers(0, 5000)))
 def test_sniffing_raises_only_not_media(head: bytes, ctype: str, ext: str, dims: tuple[int, int] | None) -> None:
-    with contextlib.suppress(NotMediaError):
+    with contextlib.suppress(NotMediaError, RemovedError):
         sniff.check(head, ctype, ext, dims)

@@ -51,7 +51,7 @@ def test_json_lines_first_run_rerun_and_failures(imgur: Imgur, tmp_path: Path) -
     assert rows[0] == {
         "album": "AbC1234", "index": 1, "id": "PnGg123", "url": "https://i.imgur.com/PnGg123.png",
         "path": str(tmp_path / "AbC1234 - Mixed" / "001-PnGg123.png"), "bytes": 7_000,
-        "status": "saved", "error": None,
+        "status": "saved", "error": None, "source": "imgur", "capture": None,
     }
     assert rows[1]["url"] == "https://i.imgur.com/AnIm123.mp4"
     for row in rows:
@@ -120,7 +120,7 @@ def test_write_metadata(imgur: Imgur, tmp_path: Path) -> None:
     assert png == {"id": "PnGg123", "index": 1, "title": "a picture", "description": "with words",
                    "url": "https://i.imgur.com/PnGg123.png", "type": "image/png", "animated": False,
                    "width": 640, "height": 480, "size": 7_000, "file": "001-PnGg123.png",
-                   "archived": False}
+                   "archived": False, "source": "imgur", "wayback_timestamp": None}
     assert gif["file"] == "002-AnIm123.mp4"
     assert gif["url"] == "https://i.imgur.com/AnIm123.mp4"
     assert not list((tmp_path / "AbC1234 - Mixed").glob("*.part"))

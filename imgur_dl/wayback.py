@@ -1,0 +1,162 @@
+"""``--wayback``: bring back from the Internet Archive what Imgur no longer serves.
+
+Asked only with ``--wayback``: archive.org is a third party. For a file that
+Imgur answered with its ``removed.png``, a 404 or the region placeholder,
+the CDX server lists the captures of its direct link
+(``web.archive.org/cdx/search/cdx?url=i.imgur.com/<id>.<ext>&output=json``,
+HTTP 200 captures only); each is fetched in its original bytes with the
+``id_`` form (``web.archive.org/web/<timestamp>id_/<url>``), newest first,
+until one is good. The archive's index is case-insensitive and Imgur's ids
+are not, so a capture counts only if its original URL names exactly the file
+asked for, and every redirect the archive answers must stay on that file.
+Bytes pass the same checks as Imgur's (size when the API gave one, the media
+kind, no placeholder), through a downloader of their own: few requests at
+once, and the archive's 429s and ``Retry-After`` honoured.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from urllib.parse import urlsplit
+
+import requests
+
+from imgur_dl import sniff
+from imgur_dl.download import Downloader
+from imgur_dl.errors import DownloadError, ImgurDLError
+from imgur_dl.hosts import ARCHIVE_HOSTS, CDN_HOST, OffsiteError, redirect_target
+from imgur_dl.models import Result, Status
+from imgur_dl.session import Cancel, RetryPolicy, TooLarge, Unreachable, get_bounded
+from imgur_dl.text import printable
+
+CDX = "https://web.archive.org/cdx/search/cdx"
+REPLAY = "https://web.archive.org/web/{timestamp}id_/{original}"
+# Requests to the archive at once: it is slow, shared and rate-limited.
+WORKERS = 2
+# Captures tried per file, newest first, before giving up on it.
+TRIES = 4
+MAX_INDEX = 4 * 1024 * 1024
+
+_REPLAY_PATH = re.compile(r"^/web/(\d{1,14})id_/(.+)$")
+
+
+class WaybackError(ImgurDLError):
+    """The archive could not be asked, or answered nothing usable."""
+
+
+@dataclass(frozen=True)
+class Capture:
+    timestamp: str
+    original: str
+    mimetype: str
+
+
+def same_file(url: str) -> str:
+    """``url`` as the file it names: host (lower-cased) and path (as is), no scheme or port."""
+    parts = urlsplit(url if "://" in url else "http://" + url)
+    return (parts.hostname or "").lower() + parts.path
+
+
+def capture_redirect(base: str, location: str) -> str:
+    """A redirect inside the archive, allowed only to another capture of the same file."""
+    target = redirect_target(base, location, hosts=ARCHIVE_HOSTS)
+    before, after = (_REPLAY_PATH.match(urlsplit(u).path) for u in (base, target))
+    if before is None or after is None or same_file(before[2]) != same_file(after[2]):
+        raise OffsiteError("refused an archive redirect to another file")
+    return target
+
+
+class Wayback:
+    """Looks files up in the Wayback Machine and fetches good captures."""
+
+    def __init__(self, session: requests.Session, downloader: Downloader, policy: RetryPolicy, cancel: Cancel,
+                 say: Callable[[str], None]) -> None:
+        self.session = session
+        self.downloader = downloader
+        self.policy = policy
+        self.cancel = cancel
+        self.say = say
+
+    def recover(self, failed: Result) -> Result:
+        """``failed`` (a file Imgur no longer serves) from a capture, or still failed, saying why."""
+        job = failed.job
+        reasons: list[str] = []
+        for source, path in zip(job.media.sources, job.paths, strict=True):
+            try:
+                captures = self.captures(source.url)
+            except WaybackError as exc:
+                return _failed(failed, f"the Wayback Machine could not be asked ({exc})")
+            for capture in captures[:TRIES]:
+                url = REPLAY.format(timestamp=capture.timestamp, original=capture.original)
+                try:
+                    size, final = self.downloader.fetch_source(job, replace(source, url=url), path)
+                except ImgurDLError as exc:
+                    if isinstance(exc, sniff.RegionBlocked):
+                        exc = DownloadError("the capture is Imgur's region placeholder")
+                    reasons.append(f"{capture.timestamp}: {exc}")
+                    continue
+                return Result(job, Status.SAVED, path, bytes=size, url=final, source="wayback",
+                              capture=capture.timestamp)
+        why = "no capture in the Wayback Machine" if not reasons else \
+            f"no good capture in the Wayback Machine ({'; '.join(reasons[:3])})"
+        return _failed(failed, why)
+
+    def captures(self, url: str) -> list[Capture]:
+        """Good-looking captures of exactly ``url`` (HTTP 200, a media type), newest first."""
+        wanted = same_file(url)
+        return [c for c in self._index(wanted, prefix=False) if same_file(c.original) == wanted]
+
+    def find_extension(self, image_id: str) -> str | None:
+        """For an id Imgur no longer knows: the extension of its newest capture on the CDN, if any."""
+        pattern = re.compile(rf"^{CDN_HOST}/{re.escape(image_id)}\.([a-z0-9]{{3,4}})$")
+        for capture in self._index(f"{CDN_HOST}/{image_id}.", prefix=True):
+            match = pattern.match(same_file(capture.original))
+            if match and match[1] in ("jpg", "jpeg", "png", "gif", "mp4", "webp"):
+                return "jpg" if match[1] == "jpeg" else match[1]
+        return None
+
+    def _index(self, url: str, *, prefix: bool) -> list[Capture]:
+        params = {"url": url, "output": "json", "fl": "timestamp,original,mimetype,statuscode",
+                  "filter": "statuscode:200", "limit": "-200"}
+        if prefix:
+            params["matchType"] = "prefix"
+        try:
+            answer = get_bounded(self.session, CDX, params=params, policy=self.policy, cancel=self.cancel,
+                                 limit=MAX_INDEX, waiting=lambda reason, wait: self.say(
+                                     f"imgur-dl: web.archive.org: {reason} - waiting {wait:.0f}s"))
+        except (Unreachable, TooLarge) as exc:
+            raise WaybackError(str(exc)) from None
+        if answer.status != 200:
+            raise WaybackError(f"HTTP {answer.status} {printable(answer.reason)}".strip())
+        try:
+            rows = json.loads(answer.body) if answer.body.strip() else []
+        except (ValueError, RecursionError):
+            raise WaybackError("its index answered something that is not JSON") from None
+        return _captures(rows)
+
+
+def _captures(rows: object) -> list[Capture]:
+    """Rows of a CDX JSON answer (a header row first) as captures, newest first; junk rows skipped."""
+    if not isinstance(rows, list) or not rows or not isinstance(rows[0], list):
+        return []
+    header = rows[0]
+    found = []
+    for row in rows[1:]:
+        if not isinstance(row, list) or len(row) != len(header) or not all(isinstance(v, str) for v in row):
+            continue
+        record = dict(zip(header, row, strict=True))
+        timestamp, original = record.get("timestamp", ""), record.get("original", "")
+        mime = record.get("mimetype", "")
+        if (record.get("statuscode") != "200" or not re.fullmatch(r"\d{14}", timestamp)
+                or not original.isprintable() or not mime.startswith(("image/", "video/"))):
+            continue
+        found.append(Capture(timestamp, original, mime))
+    found.sort(key=lambda c: c.timestamp, reverse=True)
+    return found
+
+
+def _failed(failed: Result, why: str) -> Result:
+    return replace(failed, error=f"{failed.error}; {why}", region_blocked=False, gone=False)  # asked: done

@@ -1,0 +1,164 @@
+"""--wayback: files Imgur no longer serves, brought back from the stand-in's Wayback Machine."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+from tests.conftest import files_under, run_main
+from tests.standin import REGION_PNG, REMOVED_PNG, SITE_SHELL, AlbumData, Imgur, fake_bytes
+
+ARCHIVE = ("web.archive.org", "archive.org")
+
+
+def _archive_requests(imgur: Imgur) -> list[tuple[str, str, str, dict[str, str]]]:
+    return [e for e in imgur.log if e[0] in ARCHIVE]
+
+
+def _album_with_a_removed_image(imgur: Imgur) -> AlbumData:
+    album = imgur.add_album("AbC1234", count=3, size=20_000)
+    album.images[1].removed = True
+    return album
+
+
+def test_a_removed_file_in_an_album_is_recovered_byte_exact(imgur: Imgur, tmp_path: Path) -> None:
+    album = _album_with_a_removed_image(imgur)
+    gone = album.images[1]
+    imgur.add_capture(f"http://i.imgur.com:80/{gone.id}.jpeg", "20150102030405", body=gone.data)
+    archive = tmp_path / "seen.sqlite"
+    result = run_main("--wayback", "--json", "--write-metadata", "--download-archive", str(archive),
+                      "-o", str(tmp_path / "out"), "imgur.com/a/AbC1234")
+    assert result.code == 0, result
+    assert files_under(tmp_path / "out" / "AbC1234") == {
+        **{f"00{n}-{i.id}.jpg": i.data for n, i in enumerate(album.images, 1)},
+        "album.json": (tmp_path / "out" / "AbC1234" / "album.json").read_bytes()}
+    assert "3 saved (1 from the Wayback Machine), 0 skipped, 0 failed" in result.err
+    rows = {r["id"]: r for r in map(json.loads, result.out.splitlines())}
+    assert rows[gone.id]["source"] == "wayback" and rows[gone.id]["capture"] == "20150102030405"
+    assert rows[gone.id]["url"] == f"https://web.archive.org/web/20150102030405id_/http://i.imgur.com:80/{gone.id}.jpeg"
+    assert rows[album.images[0].id]["source"] == "imgur"
+    items = json.loads((tmp_path / "out" / "AbC1234" / "album.json").read_text())["items"]
+    assert (items[1]["source"], items[1]["wayback_timestamp"]) == ("wayback", "20150102030405")
+    sources = dict(sqlite3.connect(archive).execute("SELECT id, source FROM archive WHERE kind = 'image'"))
+    assert sources[gone.id] == "wayback"
+    # The index was asked for exactly that file, HTTP 200 captures only.
+    (_, _, _, _), *_ = _archive_requests(imgur)
+    assert len(imgur.requests_to("web.archive.org", "/cdx/search/cdx")) == 1
+
+
+def test_nothing_is_sent_to_archive_org_without_wayback(imgur: Imgur, tmp_path: Path) -> None:
+    album = _album_with_a_removed_image(imgur)
+    imgur.add_capture(f"https://i.imgur.com/{album.images[1].id}.jpeg", body=album.images[1].data)
+    result = run_main("-o", str(tmp_path), "imgur.com/a/AbC1234", "https://imgur.com/GoNe123")
+    assert result.code == 3, result
+    assert f"{album.images[1].id}: removed from Imgur" in result.err
+    assert _archive_requests(imgur) == []
+
+
+def test_a_removed_direct_link_is_recovered(imgur: Imgur, tmp_path: Path) -> None:
+    data = fake_bytes("GoNe123", 9_000, "png")
+    imgur.add_capture("https://i.imgur.com/GoNe123.png", "20190101000000", body=data)
+    result = run_main("--wayback", "-o", str(tmp_path), "https://i.imgur.com/GoNe123.png")
+    assert result.code == 0, result
+    assert files_under(tmp_path) == {"GoNe123.png": data}
+
+
+def test_an_id_imgur_no_longer_knows_is_found_by_its_captured_link(imgur: Imgur, tmp_path: Path) -> None:
+    data = fake_bytes("GoNe123", 9_000, "gif")
+    imgur.add_capture("http://i.imgur.com/GoNe123.gif", "20140101000000", body=data)
+    imgur.add_capture("http://i.imgur.com/GoNe123h.gif", "20140101000000", body=data[:100])  # a thumbnail
+    result = run_main("--wayback", "--gif", "-o", str(tmp_path), "https://imgur.com/GoNe123")
+    assert result.code == 0, result
+    assert files_under(tmp_path) == {"GoNe123.gif": data}
+
+
+def test_a_whole_album_imgur_no_longer_knows_is_said_to_be_out_of_reach(imgur: Imgur, tmp_path: Path) -> None:
+    result = run_main("--wayback", "-o", str(tmp_path), "https://imgur.com/a/GoNe123")
+    assert result.code == 3, result
+    assert "cannot bring back a whole album or post reliably" in result.err
+
+
+def test_no_capture_fails_by_id(imgur: Imgur, tmp_path: Path) -> None:
+    album = _album_with_a_removed_image(imgur)
+    result = run_main("--wayback", "-o", str(tmp_path), "imgur.com/a/AbC1234")
+    assert result.code == 1, result
+    assert f"{album.images[1].id}: removed from Imgur; no capture in the Wayback Machine" in result.err
+    assert len(files_under(tmp_path)) == 2
+
+
+def test_only_a_redirect_capture_is_no_capture(imgur: Imgur, tmp_path: Path) -> None:
+    album = _album_with_a_removed_image(imgur)
+    gone = album.images[1]
+    imgur.add_capture(f"https://i.imgur.com/{gone.id}.jpeg", "20230601000000", status=302,
+                      location="https://i.imgur.com/removed.png")
+    imgur.add_capture("https://i.imgur.com/removed.png", "20230601000001", body=REMOVED_PNG)
+    result = run_main("--wayback", "-o", str(tmp_path), "imgur.com/a/AbC1234")
+    assert result.code == 1, result
+    assert f"{gone.id}: removed from Imgur; no capture in the Wayback Machine" in result.err
+    assert imgur.requests_to("web.archive.org", "/web/.*") == []
+
+
+def test_a_capture_of_another_image_whose_id_differs_in_case_is_not_taken(imgur: Imgur, tmp_path: Path) -> None:
+    album = _album_with_a_removed_image(imgur)
+    gone = album.images[1]
+    other = gone.id.swapcase()
+    imgur.add_capture(f"https://i.imgur.com/{other}.jpeg", body=fake_bytes(other, len(gone.data), "jpg"))
+    result = run_main("--wayback", "-o", str(tmp_path), "imgur.com/a/AbC1234")
+    assert result.code == 1, result
+    assert "no capture in the Wayback Machine" in result.err
+    assert imgur.requests_to("web.archive.org", "/web/.*") == []  # never even fetched
+    assert not any(gone.id in name for name in files_under(tmp_path / "AbC1234"))
+
+
+def test_html_and_placeholder_captures_are_passed_over_for_a_good_one(imgur: Imgur, tmp_path: Path) -> None:
+    album = _album_with_a_removed_image(imgur)
+    gone = album.images[1]
+    url = f"https://i.imgur.com/{gone.id}.jpeg"
+    imgur.add_capture(url, "20100101000000", body=gone.data)  # the oldest, and the only good one
+    imgur.add_capture(url, "20200101000000", body=SITE_SHELL, mimetype="text/html")  # filtered by type
+    imgur.add_capture(url, "20210101000000", body=SITE_SHELL, mimetype="image/jpeg")  # a page, mislabelled
+    imgur.add_capture(url, "20251001000000", body=REGION_PNG, mimetype="image/png")  # captured from the UK
+    imgur.add_capture(url, "20240101000000", body=REMOVED_PNG, mimetype="image/png")
+    result = run_main("--wayback", "--json", "-o", str(tmp_path), "imgur.com/a/AbC1234")
+    assert result.code == 0, result
+    assert files_under(tmp_path / "AbC1234")[f"002-{gone.id}.jpg"] == gone.data
+    row = next(r for r in map(json.loads, result.out.splitlines()) if r["id"] == gone.id)
+    assert row["capture"] == "20100101000000"
+
+
+def test_region_block_with_wayback_recovers_from_the_archive(imgur: Imgur, tmp_path: Path) -> None:
+    album = imgur.add_album("AbC1234", count=2, size=20_000)
+    for image in album.images:
+        imgur.add_capture(f"https://i.imgur.com/{image.id}.jpeg", body=image.data)
+    imgur.region_blocked = True
+    result = run_main("--wayback", "-o", str(tmp_path), "imgur.com/a/AbC1234")
+    assert result.code == 0, result
+    assert result.err.count("Imgur blocks this region") == 1
+    assert "looking for each file in the Wayback Machine" in result.err
+    assert files_under(tmp_path / "AbC1234") == {f"00{n}-{i.id}.jpg": i.data for n, i in enumerate(album.images, 1)}
+
+
+def test_the_archive_rate_limiting_is_waited_out_with_few_requests_at_once(imgur: Imgur, tmp_path: Path) -> None:
+    album = imgur.add_album("AbC1234", count=5, size=10_000)
+    for image in album.images:
+        image.removed = True
+        imgur.add_capture(f"https://i.imgur.com/{image.id}.jpeg", body=image.data)
+    imgur.archive_limit = 1  # answers 429 (Retry-After: 1) past one request in flight
+    imgur.shaping.delay = 0.02
+    result = run_main("--wayback", "-o", str(tmp_path), "imgur.com/a/AbC1234")
+    assert result.code == 0, result
+    assert len(files_under(tmp_path / "AbC1234")) == 5
+    assert imgur.peak_archive_inflight <= 2
+    refused = [e for e in _archive_requests(imgur)]
+    assert len(refused) > 10  # 5 index look-ups, 5 captures, and the refusals between
+
+
+def test_a_wrong_sized_capture_is_not_saved(imgur: Imgur, tmp_path: Path) -> None:
+    album = _album_with_a_removed_image(imgur)
+    gone = album.images[1]
+    imgur.add_capture(f"https://i.imgur.com/{gone.id}.jpeg", body=gone.data[:-1] + b"")  # truncated capture
+    result = run_main("--wayback", "-o", str(tmp_path), "imgur.com/a/AbC1234")
+    assert result.code == 1, result
+    assert "no good capture in the Wayback Machine" in result.err
+    assert not any(gone.id in name for name in files_under(tmp_path / "AbC1234"))
