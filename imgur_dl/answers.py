@@ -11,6 +11,7 @@ before anything is fetched from them.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
@@ -112,6 +113,33 @@ def _v3_media(img: Json, index: int, prefer_gif: bool) -> Media:
         mime_type=mime, width=_int(img.get("width")) or 0, height=_int(img.get("height")) or 0,
         animated=animated, created_at=_iso(img.get("datetime")), sources=sources,
     )
+
+
+@dataclass(frozen=True)
+class Post:
+    """One entry of a listing page: an album to look up, or an image described in full."""
+
+    id: str
+    is_album: bool
+    created_at: str
+    image: Album | None  # for an image post: its album of one, from the listing itself
+
+
+def listing_page(data: object, kind: Kind, *, prefer_gif: bool) -> list[Post]:
+    """The posts of one page of a v3 gallery listing (``data``; the tag endpoint wraps them in ``items``)."""
+    if kind is Kind.TAG and isinstance(data, dict):
+        data = data.get("items")
+    posts = []
+    for entry in _list(data, "listing"):
+        item = _obj(entry, "listing item")
+        post_id = _id(item.get("id"), "post id")
+        created = _iso(item.get("datetime"))
+        if item.get("is_album") is True:
+            posts.append(Post(post_id, True, created, None))
+        else:
+            image = image_from_v3(item, prefer_gif=prefer_gif)
+            posts.append(Post(post_id, False, created, image))
+    return posts
 
 
 def album_from_link(target: Target, *, prefer_gif: bool) -> Album:

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from urllib.parse import quote
 
 import requests
 
 from imgur_dl import answers
-from imgur_dl.errors import ApiError, Cancelled, NotFoundError, RegionBlockedError
+from imgur_dl.errors import ApiError, BudgetSpentError, Cancelled, NotFoundError, RegionBlockedError
 from imgur_dl.hosts import API_HOST, API_ROOT
 from imgur_dl.models import Album, Kind, Target
 from imgur_dl.session import Answer, Cancel, RetryPolicy, TooLarge, Unreachable, get_bounded
@@ -45,6 +46,9 @@ class ImgurApi:
         self.cancel = cancel or Cancel()
         self.say = say
         self.prefer_gif = prefer_gif
+        # What the API says is left of its budget for this client and user
+        # (X-RateLimit-ClientRemaining, -UserRemaining): at 0, stop asking.
+        self.remaining: int | None = None
 
     def resolve(self, target: Target) -> Album:
         """The album (or lone image) ``target`` names, with its media in order.
@@ -67,7 +71,7 @@ class ImgurApi:
     def _resolve(self, target: Target) -> Album:
         path = f"/post/v1/{_V1_PATHS[target.kind]}/{target.id}"
         try:
-            return answers.album_from_v1(self._get(path, {"include": "media"}), target, prefer_gif=self.prefer_gif)
+            return answers.album_from_v1(self.get(path, {"include": "media"}), target, prefer_gif=self.prefer_gif)
         except (NotFoundError, Cancelled, RegionBlockedError):
             raise
         except ApiError as exc:
@@ -82,20 +86,36 @@ class ImgurApi:
     def _resolve_v3(self, target: Target) -> Album:
         if target.kind is not Kind.IMAGE:
             try:
-                return answers.album_from_v3(self._get(f"/3/album/{target.id}").get("data"),
+                return answers.album_from_v3(self.get(f"/3/album/{target.id}").get("data"),
                                              prefer_gif=self.prefer_gif)
             except NotFoundError:
                 if target.kind is Kind.ALBUM:
                     raise
-        return answers.image_from_v3(self._get(f"/3/image/{target.id}").get("data"), prefer_gif=self.prefer_gif)
+        return answers.image_from_v3(self.get(f"/3/image/{target.id}").get("data"), prefer_gif=self.prefer_gif)
 
     # -- transport ----------------------------------------------------------
 
-    def _get(self, path: str, params: dict[str, str] | None = None) -> answers.Json:
+    @property
+    def spent(self) -> bool:
+        """The API said its budget for us is spent."""
+        return self.remaining is not None and self.remaining <= 0
+
+    def listing_page(self, target: Target, page: int) -> list[answers.Post]:
+        """Page ``page`` (from 0) of a listing; empty past the end."""
+        path, params = _LISTING_PATHS[target.kind](target, page)
+        data = self.get(path, params).get("data")
+        return answers.listing_page(data, target.kind, prefer_gif=self.prefer_gif)
+
+    def get(self, path: str, params: dict[str, str] | None = None) -> answers.Json:
         """GET an API path as a JSON object, through rate limits and passing failures."""
+        if self.spent:
+            raise BudgetSpentError("Imgur's API budget for this client is spent (X-RateLimit-*Remaining: 0)")
         headers = {"Authorization": f"Client-ID {self.client_id}", "Accept": "application/json"}
 
         def again(answer: Answer) -> str | None:
+            self._count(answer)
+            if answer.status == 429 and self.spent:
+                return None  # the budget is spent: waiting will not bring it back within the run
             if answer.status == 429 or answer.status >= 500 or _overloaded(answer):
                 return _message(answer) or f"HTTP {answer.status}"
             return None
@@ -121,9 +141,43 @@ class ImgurApi:
             raise RegionBlockedError(f"Imgur blocks this country or region ({message})")
         if answer.status == 404:
             raise NotFoundError(message or "not found")
+        if answer.status == 429 and self.spent:
+            raise BudgetSpentError("Imgur's API budget for this client is spent (HTTP 429)")
         if 300 <= answer.status < 400:
             raise ApiError(f"the API answered with a redirect (HTTP {answer.status}); not followed")
         raise ApiError(f"HTTP {answer.status}" + (f": {message}" if message else ""))
+
+
+    def _count(self, answer: Answer) -> None:
+        left = [int(v) for name in ("X-RateLimit-ClientRemaining", "X-RateLimit-UserRemaining")
+                if (v := answer.headers.get(name, "").strip()).isascii() and v.isdigit()]
+        if left:
+            self.remaining = min(left)
+
+
+def _page(path: str) -> Callable[[Target, int], tuple[str, dict[str, str] | None]]:
+    return lambda target, page: (path.format(name=quote(target.id, safe=""), page=page), None)
+
+
+def _folder(target: Target, page: int) -> tuple[str, dict[str, str] | None]:
+    user, _, folder = target.id.partition("/")
+    return f"/3/account/{quote(user, safe='')}/folders/{folder}/favorites/{page}", None
+
+
+def _search(target: Target, page: int) -> tuple[str, dict[str, str] | None]:
+    sort = f"/{target.sort}" if target.sort in ("time", "score", "viral", "top") else ""
+    return f"/3/gallery/search{sort}/{page}", {"q": target.id}
+
+
+# The v3 listing endpoints, paged from 0 as gallery-dl's extractor pages them.
+_LISTING_PATHS: dict[Kind, Callable[[Target, int], tuple[str, dict[str, str] | None]]] = {
+    Kind.USER: _page("/3/account/{name}/submissions/{page}"),
+    Kind.FAVORITES: _page("/3/account/{name}/gallery_favorites/{page}"),
+    Kind.FOLDER: _folder,
+    Kind.TAG: _page("/3/gallery/t/{name}/{page}"),
+    Kind.SUBREDDIT: _page("/3/gallery/r/{name}/{page}"),
+    Kind.SEARCH: _search,
+}
 
 
 def _message(answer: Answer) -> str:

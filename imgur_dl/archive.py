@@ -66,6 +66,11 @@ class Archive:
         row = self._db.execute("SELECT 1 FROM archive WHERE kind = 'image' AND id = ?", (image_id,)).fetchone()
         return row is not None
 
+    def has_album(self, album_id: str) -> bool:
+        """Whether every file of ``album_id`` was saved by an earlier run."""
+        row = self._db.execute("SELECT 1 FROM archive WHERE kind = 'album' AND id = ?", (album_id,)).fetchone()
+        return row is not None
+
     def add(self, kind: str, item_id: str, album: str | None = None, path: str | None = None,
             source: str = "imgur") -> None:
         added = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")

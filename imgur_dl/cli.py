@@ -10,6 +10,7 @@ import sys
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import NoReturn, TextIO, TypeVar
 
@@ -19,6 +20,7 @@ from imgur_dl.download import DEFAULT_MAX_SIZE
 from imgur_dl.errors import ImgurDLError, UsageError
 from imgur_dl.models import Target
 from imgur_dl.naming import DEFAULT_DIR, FIELDS, Template
+from imgur_dl.planner import Choice, parse_range
 from imgur_dl.run import DEFAULT_TIMEOUT, DEFAULT_WORKERS, MAX_WORKERS, Options, Run
 from imgur_dl.session import USER_AGENT
 from imgur_dl.status import ExitStatus, worst
@@ -158,6 +160,24 @@ def check_output(folder: Path) -> None:
         raise UsageError(f"output folder {folder}: cannot write into it{where}")
 
 
+def _range(text: str) -> tuple[tuple[int, int | None], ...]:
+    try:
+        return parse_range(text)
+    except UsageError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _date(text: str) -> str:
+    value = text.strip()
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2})?Z?)?", value):
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}")
+    try:
+        datetime.fromisoformat(value.replace(" ", "T").removesuffix("Z"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
+    return value.replace(" ", "T")
+
+
 def _folder(text: str) -> Path:
     return Path(text).expanduser()
 
@@ -220,6 +240,14 @@ def build_parser(environ: Mapping[str, str]) -> _Parser:
     parser.add_argument("--download-archive", metavar="FILE", type=Path,
                         default=Path(environ["IMGUR_DL_ARCHIVE"]) if environ.get("IMGUR_DL_ARCHIVE") else None,
                         help="SQLite file of finished ids: an id found there is not downloaded again")
+    listing = parser.add_argument_group("listings (a user's posts or favorites, a tag, a subreddit, a search)")
+    listing.add_argument("--range", metavar="RANGE", type=_range,
+                         help="posts by position: 1-20, 50-, -10, or a list such as 1-5,9")
+    listing.add_argument("--since", metavar="DATE", type=_date,
+                         help="only posts from DATE on (YYYY-MM-DD, or an ISO 8601 time in UTC)")
+    listing.add_argument("--break-on-existing", action="store_true",
+                         help="with --download-archive: stop reading a listing at its first post the "
+                              "archive has complete (a cheap nightly sync)")
     parser.add_argument("--wayback", action="store_true",
                         help="look for files Imgur no longer serves in the Internet Archive's Wayback "
                              "Machine (sends their links to archive.org)")
@@ -260,11 +288,14 @@ def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> i
             name_template=Template(args.name) if args.name else None,
             get_urls=args.get_urls, json_lines=args.json, write_metadata=args.write_metadata,
             archive=args.download_archive, wayback=args.wayback, user_agent=args.user_agent,
+            choice=Choice(args.range or (), args.since or "", args.break_on_existing),
             max_size=args.max_file_size,
             debug=args.debug,
         )
         if not targets:
             return ExitStatus.USAGE
+        if args.break_on_existing and args.download_archive is None:
+            raise UsageError("--break-on-existing needs --download-archive (it stops at what the archive has)")
         status = Run.create(options, env.stdout, env.stderr).execute(targets)
         return worst([status] + [ExitStatus.USAGE] * refused)
     except ImgurDLError as exc:

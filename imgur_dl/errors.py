@@ -31,6 +31,10 @@ class ApiError(ImgurDLError):
     """Imgur's API could not answer (after retries and the fallback API)."""
 
 
+class BudgetSpentError(ApiError):
+    """The API's rate-limit budget for this client (or user) is spent."""
+
+
 class RegionBlockedError(ApiError):
     """Imgur refuses this country or region, whatever is asked."""
 

@@ -11,6 +11,17 @@ class Kind(str, Enum):
     ALBUM = "album"
     GALLERY = "gallery"  # a gallery post: an album or a single image
     IMAGE = "image"
+    # Listings: many posts, read page by page.
+    USER = "user"  # a user's posts
+    FAVORITES = "favorites"  # a user's favorites
+    FOLDER = "folder"  # one favorites folder: id is "<user>/<folder id>"
+    TAG = "tag"
+    SUBREDDIT = "subreddit"
+    SEARCH = "search"  # id is the search words
+
+    @property
+    def is_listing(self) -> bool:
+        return self not in (Kind.ALBUM, Kind.GALLERY, Kind.IMAGE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,6 +32,28 @@ class Target:
     id: str
     url: str  # as the user gave it
     ext: str | None = None  # a direct link's extension: where the CDN serves the file
+    sort: str | None = None  # a search's order: "time", "score" or None (Imgur's default)
+
+
+@dataclass(frozen=True, slots=True)
+class Listing:
+    """Where a post was listed: a user's posts, a tag, a search ..."""
+
+    kind: Kind
+    name: str
+
+    @property
+    def label(self) -> str:
+        """How --json rows and album.json name it: "user/<name>", "tag/<tag>", ..."""
+        return f"{self.kind.value}/{self.name}"
+
+    @property
+    def folder(self) -> str:
+        """The folder its posts go into (made safe by the namer)."""
+        if self.kind is Kind.FOLDER:
+            user, _, folder = self.name.partition("/")
+            return f"favorites {user} folder {folder}"
+        return f"{self.kind.value} {self.name}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +98,8 @@ class Album:
     created_at: str
     is_album: bool
     media: tuple[Media, ...]
+    listing: Listing | None = None  # set for a post of a listing
+    position: int = 0  # its 1-based place in that listing
 
 
 class Status(str, Enum):

@@ -15,7 +15,7 @@ from pathlib import Path
 from string import Formatter
 
 from imgur_dl.errors import UsageError
-from imgur_dl.models import Album, Media
+from imgur_dl.models import Album, Kind, Listing, Media
 
 DEFAULT_DIR = "{album_id} - {album_title}"
 DEFAULT_NAME = "{index}-{id}.{ext}"
@@ -36,6 +36,13 @@ FIELDS = {
     "album_id": "the album id",
     "album_title": "the album title (may be empty)",
     "album_date": "album creation date, YYYY-MM-DD",
+    "post_id": "the post's id (an album's, or a lone image's)",
+    "post_date": "the post's date, YYYY-MM-DD",
+    "user": "the user whose posts or favorites are listed (listings only)",
+    "tag": "the tag listed (listings only)",
+    "subreddit": "the subreddit listed (listings only)",
+    "search": "the search words (listings only)",
+    "position": "the post's place in its listing (listings only)",
 }
 
 _UNSAFE = re.compile(r'[/\\:*?"<>|\x00-\x1f\x7f-\x9f]')
@@ -143,7 +150,21 @@ def fields(album: Album, media: Media | None, ext: str = "") -> dict[str, str | 
         "album_id": album.id,
         "album_title": album.title,
         "album_date": _date(album.created_at),
+        "post_id": album.id,
+        "post_date": _date(album.created_at),
+        **_listing_fields(album.listing),
+        "position": album.position or "",
     }
+
+
+def _listing_fields(listing: Listing | None) -> dict[str, str | int]:
+    names: dict[str, str | int] = {"user": "", "tag": "", "subreddit": "", "search": ""}
+    if listing is not None:
+        key = {Kind.USER: "user", Kind.FAVORITES: "user", Kind.FOLDER: "user", Kind.TAG: "tag",
+               Kind.SUBREDDIT: "subreddit", Kind.SEARCH: "search"}.get(listing.kind)
+        if key is not None:
+            names[key] = listing.name.partition("/")[0] if listing.kind is Kind.FOLDER else listing.name
+    return names
 
 
 _DEFAULT_NAME = Template(DEFAULT_NAME)
@@ -159,9 +180,11 @@ class Namer:
     name_template: Template | None = None  # None: DEFAULT_NAME, or SINGLE_NAME for lone images
 
     def folder(self, album: Album) -> Path:
+        """An album's own folder; a lone image's is its listing's (or the output folder)."""
+        base = self.root if album.listing is None else self.root / sanitize(album.listing.folder)
         if not album.is_album:
-            return self.root
-        return self.root / _inside(self.dir_template.render(fields(album, None)))
+            return base
+        return base / _inside(self.dir_template.render(fields(album, None)))
 
     def path(self, album: Album, media: Media, ext: str, folder: Path | None = None) -> Path:
         """Where ``media`` is saved; ``folder``, when given, is ``self.folder(album)`` made once."""

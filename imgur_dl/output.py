@@ -29,6 +29,8 @@ def row(job: Job, *, status: str, path: Path, size: int | None, error: str | Non
         "error": error,
         "source": source,
         "capture": capture,
+        "post": job.album.id,
+        "listing": job.album.listing.label if job.album.listing else None,
     }
 
 
@@ -87,6 +89,8 @@ def metadata(album: Album, results: list[Result]) -> dict[str, Any]:
         "description": album.description,
         "url": album.url,
         "created_at": album.created_at,
+        "listing": album.listing.label if album.listing else None,
+        "position": album.position or None,
         "count": len(album.media),
         "items": items,
     }

@@ -8,27 +8,25 @@ one failure never hides another.
 
 from __future__ import annotations
 
-import collections
-import itertools
 import queue
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO, TypeVar
 
 from imgur_dl import wayback
-from imgur_dl.answers import album_from_link
 from imgur_dl.api import DEFAULT_CLIENT_ID, ImgurApi
 from imgur_dl.archive import Archive
 from imgur_dl.download import DEFAULT_MAX_SIZE, Downloader
-from imgur_dl.errors import Cancelled, DownloadError, EmptyAlbumError, ImgurDLError, NotFoundError, RegionBlockedError
+from imgur_dl.errors import Cancelled, DownloadError, ImgurDLError
 from imgur_dl.folders import Folders
 from imgur_dl.hosts import ARCHIVE_HOSTS
-from imgur_dl.models import Album, Job, Kind, Result, Status, Target
+from imgur_dl.models import Album, Job, Result, Status, Target
 from imgur_dl.naming import DEFAULT_DIR, Namer, Template, disambiguate
 from imgur_dl.output import METADATA_NAME, Stdout, metadata, write_json
+from imgur_dl.planner import Choice, Planner
 from imgur_dl.progress import Bar, Progress
 from imgur_dl.session import USER_AGENT, Cancel, RetryPolicy, Session, make_session
 from imgur_dl.status import ExitStatus, worst
@@ -65,6 +63,7 @@ class Options:
     write_metadata: bool = False
     archive: Path | None = None
     wayback: bool = False
+    choice: Choice = field(default_factory=Choice)  # which posts of a listing
     user_agent: str = USER_AGENT
     max_size: int = DEFAULT_MAX_SIZE
     debug: bool = False
@@ -113,9 +112,10 @@ class Run:
 
     def __init__(self, options: Options, *, stdout: Stdout, progress: Progress, api: ImgurApi,
                  downloader: Downloader, namer: Namer, folders: Folders, archive: Archive | None,
-                 cancel: Cancel, stderr: TextIO, session: Session | None = None,
+                 cancel: Cancel, stderr: TextIO, planner: Planner, session: Session | None = None,
                  wayback: Wayback | None = None) -> None:
         self.options = options
+        self.planner = planner
         self.session = session
         self.wayback = wayback
         # Finished futures arrive here, so collecting n results costs O(n)
@@ -158,10 +158,14 @@ class Run:
                                       max_size=options.max_size, hosts=ARCHIVE_HOSTS, hop=wayback.capture_redirect,
                                       label="the Wayback Machine")
             recoverer = Wayback(session, from_archive, policy, cancel, progress.note)
+        # Albums are looked up a few at a time, while earlier ones download.
+        resolver = ThreadPoolExecutor(max_workers=RESOLVERS, thread_name_prefix="imgur-dl-api")
+        planner = Planner(api, resolver, choice=options.choice, archive=archive, wayback=recoverer,
+                          prefer_gif=options.prefer_gif, debug=options.debug, say=progress.note)
         return cls(options, stdout=Stdout(stdout, json_lines=options.json_lines), progress=progress, api=api,
                    downloader=downloader, namer=Namer(options.output, options.dir_template, options.name_template),
-                   folders=folders, archive=archive, cancel=cancel, stderr=stderr, session=session,
-                   wayback=recoverer)
+                   folders=folders, archive=archive, cancel=cancel, stderr=stderr, planner=planner,
+                   session=session, wayback=recoverer)
 
     def error(self, message: str) -> None:
         """A failure line: shown even with --quiet, above the bar if there is one."""
@@ -174,10 +178,8 @@ class Run:
         self.recoveries = ThreadPoolExecutor(max_workers=wayback.WORKERS, thread_name_prefix="imgur-dl-wayback")
         most = self.options.workers * 4
         targets = list(targets)
-        # A list of albums is looked up a few at a time, while earlier ones download.
-        resolver = ThreadPoolExecutor(max_workers=RESOLVERS, thread_name_prefix="imgur-dl-api")
         try:
-            for album in self._albums(targets, resolver):
+            for album in self._albums(targets):
                 for job in self._start(album):
                     while self.outstanding >= most:
                         self._collect(self.finished.get())
@@ -196,7 +198,7 @@ class Run:
                 except queue.Empty:
                     break
         finally:
-            self._close(resolver, pool, self.recoveries)
+            self._close(self.planner.resolver, pool, self.recoveries)
         if not self.options.get_urls:
             self._summarize()
         return self.tally.exit_status
@@ -220,57 +222,15 @@ class Run:
 
     # -- steps --------------------------------------------------------------
 
-    def _lookup(self, target: Target) -> Album | tuple[ExitStatus, str]:
-        """Resolve one target (in a resolver thread): the album, or why not."""
-        try:
-            return self.api.resolve(target)
-        except EmptyAlbumError as exc:
-            return ExitStatus.NOT_FOUND, f"{target.url}: {exc}"
-        except NotFoundError:
-            if self.wayback is not None:
-                return self._from_archive(target, self.wayback)
-            return ExitStatus.NOT_FOUND, f"{target.url}: not found (no such album or image, or it is no longer public)"
-        except RegionBlockedError as exc:
-            return ExitStatus.FAILED, f"{target.url}: {exc}"
-        except Cancelled:
-            raise
-        except ImgurDLError as exc:
-            return ExitStatus.FAILED, f"{target.url}: {exc}"
-        except Exception as exc:  # a bug; it must not cost the other albums
-            if self.options.debug:
-                raise
-            return ExitStatus.FAILED, f"{target.url}: unexpected {type(exc).__name__} (a bug; --debug shows it)"
-
-    def _from_archive(self, target: Target, archive: Wayback) -> Album | tuple[ExitStatus, str]:
-        """A target Imgur's API no longer knows, from what the Wayback Machine holds, when that is reliable."""
-        gone = f"{target.url}: not found on Imgur"
-        if target.kind is not Kind.IMAGE:
-            return ExitStatus.NOT_FOUND, (f"{gone}; the Wayback Machine cannot bring back a whole album or post "
-                                          "reliably (only files whose direct links are known)")
-        try:
-            ext = archive.find_extension(target.id)
-        except ImgurDLError as exc:
-            return ExitStatus.NOT_FOUND, f"{gone}; the Wayback Machine could not be asked ({exc})"
-        if ext is None:
-            return ExitStatus.NOT_FOUND, f"{gone}, and the Wayback Machine has no capture of its file"
-        return album_from_link(replace(target, ext=ext), prefer_gif=self.options.prefer_gif)
-
-    def _albums(self, targets: list[Target], resolver: ThreadPoolExecutor) -> Iterator[Album]:
+    def _albums(self, targets: list[Target]) -> Iterator[Album]:
         """The targets' albums, in order, looked up a few ahead; failures reported here."""
-        ahead: collections.deque[Future[Album | tuple[ExitStatus, str]]] = collections.deque()
-        rest = iter(targets)
-        for target in itertools.islice(rest, 2 * RESOLVERS):
-            ahead.append(resolver.submit(self._lookup, target))
-        while ahead:
-            outcome = ahead.popleft().result()
-            for target in itertools.islice(rest, 1):
-                ahead.append(resolver.submit(self._lookup, target))
+        for outcome in self.planner.albums(targets):
             if isinstance(outcome, Album):
                 yield outcome
-            else:
-                status, message = outcome
-                self.error(message)
-                self.tally.statuses.append(status)
+                continue
+            if outcome.message:
+                self.error(outcome.message)
+            self.tally.statuses.append(outcome.status)
 
     def _start(self, album: Album) -> list[Job]:
         """An album's files still to fetch (none with --get-urls: they are listed instead)."""
@@ -366,6 +326,8 @@ class Run:
         recovered = f" ({t.recovered} from the Wayback Machine)" if t.recovered else ""
         line = (f"{t.counts[Status.SAVED]} saved{recovered}, {t.counts[Status.SKIPPED]} skipped, "
                 f"{t.counts[Status.FAILED]} failed ({_human(t.saved_bytes)} in {seconds:.1f}s)")
+        if self.planner.in_archive:
+            line += f"; {self.planner.in_archive} listed posts already in the archive"
         if t.interrupted:
             line = f"interrupted; {line}; run the same command again to finish"
         self.stderr(f"imgur-dl: {line}")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from imgur_dl.errors import UsageError
 from imgur_dl.models import Kind, Target
@@ -25,6 +25,16 @@ _PATH_FORMS: tuple[tuple[re.Pattern[str], Kind], ...] = (
 )
 # i.imgur.com/<id>[size letter].<ext>: "AbC1234h.jpg" is AbC1234 at another size.
 _DIRECT = re.compile(rf"^/{_ID}[sbtmlhg]?(?:\.(?P<ext>[A-Za-z0-9]{{1,5}}))?/?$")
+
+_NAME = r"(?P<name>[A-Za-z0-9_][A-Za-z0-9_.-]{0,62})"
+_LISTINGS: tuple[tuple[re.Pattern[str], Kind], ...] = (
+    (re.compile(rf"^/user/{_NAME}(?:/(?:posts|submitted))?/?$"), Kind.USER),
+    (re.compile(rf"^/user/{_NAME}/favorites/?$"), Kind.FAVORITES),
+    (re.compile(rf"^/user/{_NAME}/favorites/folder/(?P<folder>[0-9]{{1,20}})(?:/[^/]*)?/?$"), Kind.FOLDER),
+    (re.compile(r"^/t/(?P<name>[A-Za-z0-9_-]{1,64})/?$"), Kind.TAG),
+    (re.compile(r"^/r/(?P<name>[A-Za-z0-9_]{2,32})/?$"), Kind.SUBREDDIT),
+)
+_SEARCH = re.compile(r"^/search(?:/(?P<sort>score|time|relevance|viral|top))?/?$")
 
 # Site pages whose name happens to look like an id.
 _RESERVED = frozenset(
@@ -56,12 +66,33 @@ def parse(text: str) -> Target:
         if match:
             return Target(Kind.IMAGE, match["id"], raw, _ext(match["ext"]))
         # i.imgur.com also answers /a/<id> like imgur.com does
+    listing = _listing(parts.path or "/", parts.query, raw)
+    if listing is not None:
+        return listing
     for pattern, kind in _PATH_FORMS:
         match = pattern.match(path)
         if match and match["id"].lower() not in _RESERVED:
             ext = _ext(match.groupdict().get("ext"))
             return Target(kind, match["id"], raw, ext)
     raise UsageError(f"this Imgur URL names no album or image: {raw}")
+
+
+def _listing(path: str, query: str, raw: str) -> Target | None:
+    """A user's posts or favorites, a folder, a tag, a subreddit or a search; None for anything else."""
+    for pattern, kind in _LISTINGS:
+        match = pattern.match(path)
+        if match:
+            name = match["name"]
+            if kind is Kind.FOLDER:
+                name = f"{name}/{match['folder']}"
+            return Target(kind, name, raw)
+    match = _SEARCH.match(path)
+    if match:
+        words = " ".join(" ".join(parse_qs(query).get("q", [])).split())
+        if not words or not words.isprintable():
+            raise UsageError(f"this Imgur search names no words: {raw}")
+        return Target(Kind.SEARCH, words[:200], raw, sort=match["sort"])
+    return None
 
 
 def _ext(text: str | None) -> str | None:

@@ -120,6 +120,7 @@ class Image:
     in_gallery: bool = False
     reported_size: int | None = None  # what the API says, when it is not the truth
     hidden: bool = False  # a mature post: the API answers 404, the CDN still serves the file
+    datetime: int = 1715949296  # upload time (epoch seconds), as v3 answers give it
     no_mp4: bool = False  # an animation whose MP4 rendition answers 404
 
     @property
@@ -150,6 +151,7 @@ class AlbumData:
     description: str = ""
     images: list[Image] = field(default_factory=list)
     in_gallery: bool = False
+    datetime: int = 1715949296
 
 
 @dataclass
@@ -240,6 +242,9 @@ class Imgur:
         self.faults: list[Fault] = []
         self.shaping = Shaping()
         self.captures: list[Capture] = []  # the Wayback Machine's holdings
+        self.listings: dict[tuple[str, str], list[AlbumData | Image]] = {}
+        self.page_size = 60
+        self.api_budget = 12500  # the client's remaining API credits: counts down, 429 past zero
         self.archive_limit: int | None = None  # web.archive.org answers 429 (Retry-After: 1) above this in flight
         self.archive_inflight = 0
         self.peak_archive_inflight = 0
@@ -397,10 +402,15 @@ class Imgur:
             self._site(h, path)
 
     def _api(self, h: _Handler, path: str, query: dict[str, list[str]], headers: dict[str, str]) -> None:
+        # Every API answer says what is left of the client's and the user's
+        # budgets (apidocs.imgur.com, "Rate Limits"); past zero Imgur answers 429.
+        with self._cond:
+            self.api_budget -= 1
+            left = max(0, self.api_budget)
         limits = {
-            "X-RateLimit-UserLimit": "2000", "X-RateLimit-UserRemaining": "1987",
+            "X-RateLimit-UserLimit": "2000", "X-RateLimit-UserRemaining": str(min(left, 1987)),
             "X-RateLimit-UserReset": str(int(time.time()) + 3600),
-            "X-RateLimit-ClientLimit": "12500", "X-RateLimit-ClientRemaining": "12311",
+            "X-RateLimit-ClientLimit": "12500", "X-RateLimit-ClientRemaining": str(left),
             "Content-Type": "application/json", "Access-Control-Allow-Origin": "*",
             "Cache-Control": "no-store, no-cache, must-revalidate",
         }
@@ -432,6 +442,13 @@ class Imgur:
             else:
                 h.reply(200, json.dumps(found).encode(), limits)
             return
+        if self.api_budget < 0:
+            h.reply(429, _v3_error("Too Many Requests", path, 429), limits)
+            return
+        listing = self._listing(path, query)
+        if listing is not None:
+            h.reply(200, json.dumps({"data": listing, "success": True, "status": 200}).encode(), limits)
+            return
         m = re.fullmatch(r"/3/(album|image)/([A-Za-z0-9]+)", path)
         if m:
             found = self._v3(m[1], m[2])
@@ -442,6 +459,44 @@ class Imgur:
                 h.reply(200, json.dumps({"data": found, "success": True, "status": 200}).encode(), limits)
             return
         h.reply(404, _v1_error(404, "Not Found", "Not Found"), limits)
+
+    # -- listings: the v3 gallery endpoints, as gallery-dl's extractor pages them
+    # (gallery_dl/extractor/imgur.py: ImgurAPI._pagination appends "/<page>" from
+    # 0 and stops at the first empty page; the tag endpoint wraps its list in
+    # data.items). Newest first; ``page_size`` items a page. Each item is a
+    # gallery album ("is_album": true, "link" to imgur.com/a/<id>) or a gallery
+    # image (its own "link" to i.imgur.com, with type and size).
+
+    def add_listing(self, kind: str, name: str, posts: list[AlbumData | Image]) -> None:
+        """``kind``: user, favorites, folder (name "<user>/<id>"), tag, subreddit, search (name = the words)."""
+        self.listings[(kind, name)] = posts
+
+    def _listing(self, path: str, query: dict[str, list[str]]) -> Any:
+        forms = (
+            (r"/3/account/([^/]+)/submissions/(\d+)(?:/[a-z]+)?", "user"),
+            (r"/3/account/([^/]+)/gallery_favorites/(\d+)(?:/[a-z]+)?", "favorites"),
+            (r"/3/account/([^/]+/folders/\d+)/favorites/(\d+)", "folder"),
+            (r"/3/gallery/t/([^/]+)/(\d+)", "tag"),
+            (r"/3/gallery/r/([^/]+)/(\d+)", "subreddit"),
+            (r"/3/gallery/search(?:/[a-z]+)?/(\d+)", "search"),
+        )
+        for pattern, kind in forms:
+            m = re.fullmatch(pattern, path)
+            if m is None:
+                continue
+            if kind == "search":
+                name, page = " ".join(query.get("q", [""])[0].split()), int(m[1])
+            else:
+                name, page = m[1].replace("/folders/", "/"), int(m[2])
+            posts = self.listings.get((kind, name))
+            if posts is None:
+                return None
+            chunk = [_v3_gallery_item(p) for p in posts[page * self.page_size:(page + 1) * self.page_size]]
+            if kind == "tag":
+                return {"name": name, "display_name": name, "followers": 0, "total_items": len(posts),
+                        "following": False, "is_whitelisted": False, "description": "", "items": chunk}
+            return chunk
+        return None
 
     def _v1(self, kind: str, item_id: str) -> dict[str, Any] | None:
         if kind == "albums" and item_id in self.albums:
@@ -462,7 +517,7 @@ class Imgur:
             album = self.albums[item_id]
             return {
                 "id": album.id, "title": album.title or None, "description": album.description or None,
-                "datetime": 1715949296, "cover": album.images[0].id if album.images else None,
+                "datetime": album.datetime, "cover": album.images[0].id if album.images else None,
                 "cover_edited": None, "cover_width": 640, "cover_height": 480, "account_url": None,
                 "account_id": None, "privacy": "hidden", "layout": "blog", "views": 4321,
                 "link": f"https://imgur.com/a/{album.id}", "favorite": False, "nsfw": False,
@@ -733,11 +788,26 @@ def _v1_single(image: Image) -> dict[str, Any]:
     return post
 
 
+def _v3_gallery_item(post: AlbumData | Image) -> dict[str, Any]:
+    """One item of a gallery listing: a gallery album or a gallery image."""
+    if isinstance(post, Image):
+        return {**_v3_image(post), "is_album": False, "in_gallery": True, "datetime": post.datetime}
+    return {
+        "id": post.id, "title": post.title or None, "description": None, "datetime": post.datetime,
+        "cover": post.images[0].id if post.images else None, "account_url": "someone", "account_id": 1,
+        "privacy": "public", "layout": "blog", "views": 100, "link": f"https://imgur.com/a/{post.id}",
+        "ups": 1, "downs": 0, "points": 1, "score": 1, "is_album": True, "vote": None, "favorite": False,
+        "nsfw": False, "section": "", "comment_count": 0, "favorite_count": 0, "topic": None,
+        "images_count": len(post.images), "in_gallery": True, "is_ad": False, "tags": [],
+        "images": [_v3_image(i) for i in post.images[:3]],  # listings carry only the first few
+    }
+
+
 def _v3_image(image: Image) -> dict[str, Any]:
     ext = "jpg" if image.ext == "jpeg" else image.ext
     data: dict[str, Any] = {
         "id": image.id, "title": image.title or None, "description": image.description or None,
-        "datetime": 1715949296, "type": image.mime, "animated": image.animated,
+        "datetime": image.datetime, "type": image.mime, "animated": image.animated,
         "width": image.width, "height": image.height, "size": image.size, "views": 321,
         "bandwidth": 321 * len(image.data), "vote": None, "favorite": False, "nsfw": None,
         "section": None, "account_url": None, "account_id": None, "is_ad": False,

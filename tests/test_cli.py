@@ -18,7 +18,7 @@ from tests.standin import Imgur
         ([], "no URL given"),
         (["https://example.com/a/AbC1234"], "not an Imgur URL"),
         (["not a url at all"], "not an Imgur URL"),
-        (["https://imgur.com/user/someone"], "names no album or image"),
+        (["https://imgur.com/user/someone/comments"], "names no album or image"),
         (["-j", "0", "imgur.com/a/AbC1234"], "must be at least 1"),
         (["-j", "many", "imgur.com/a/AbC1234"], "not a whole number"),
         (["--timeout", "-1", "imgur.com/a/AbC1234"], "must be more than 0"),

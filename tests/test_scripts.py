@@ -51,7 +51,7 @@ def test_json_lines_first_run_rerun_and_failures(imgur: Imgur, tmp_path: Path) -
     assert rows[0] == {
         "album": "AbC1234", "index": 1, "id": "PnGg123", "url": "https://i.imgur.com/PnGg123.png",
         "path": str(tmp_path / "AbC1234 - Mixed" / "001-PnGg123.png"), "bytes": 7_000,
-        "status": "saved", "error": None, "source": "imgur", "capture": None,
+        "status": "saved", "error": None, "source": "imgur", "capture": None, "post": "AbC1234", "listing": None,
     }
     assert rows[1]["url"] == "https://i.imgur.com/AnIm123.mp4"
     for row in rows:

@@ -66,7 +66,7 @@ REFUSED = [
     ("https://imgur.com:8080/a/AbC1234", "not an Imgur URL"),
     ("https://imgur.com/", "names no album or image"),
     ("https://imgur.com/a/", "names no album or image"),
-    ("https://imgur.com/user/someone", "names no album or image"),
+    ("https://imgur.com/user/someone/comments", "names no album or image"),
     ("https://imgur.com/upload", "names no album or image"),
     ("https://imgur.com/about", "names no album or image"),
     ("https://imgur.com/privacy", "names no album or image"),
