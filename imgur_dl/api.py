@@ -59,7 +59,7 @@ class ImgurApi:
         """
         try:
             return self._resolve(target)
-        except (Cancelled, RegionBlockedError):
+        except (Cancelled, RegionBlockedError, BudgetSpentError):
             raise
         except (NotFoundError, ApiError) as exc:
             if target.ext is None:
@@ -72,13 +72,13 @@ class ImgurApi:
         path = f"/post/v1/{_V1_PATHS[target.kind]}/{target.id}"
         try:
             return answers.album_from_v1(self.get(path, {"include": "media"}), target, prefer_gif=self.prefer_gif)
-        except (NotFoundError, Cancelled, RegionBlockedError):
+        except (NotFoundError, Cancelled, RegionBlockedError, BudgetSpentError):
             raise
         except ApiError as exc:
             first = exc
         try:
             return self._resolve_v3(target)
-        except (NotFoundError, Cancelled, RegionBlockedError):
+        except (NotFoundError, Cancelled, RegionBlockedError, BudgetSpentError):
             raise
         except ApiError as exc:
             raise ApiError(f"{first} (and the v3 API: {exc})") from None

@@ -100,6 +100,7 @@ class Album:
     media: tuple[Media, ...]
     listing: Listing | None = None  # set for a post of a listing
     position: int = 0  # its 1-based place in that listing
+    posted: str = ""  # when it was posted to the gallery, as the listing says (ISO 8601)
 
 
 class Status(str, Enum):

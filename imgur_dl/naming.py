@@ -151,7 +151,7 @@ def fields(album: Album, media: Media | None, ext: str = "") -> dict[str, str | 
         "album_title": album.title,
         "album_date": _date(album.created_at),
         "post_id": album.id,
-        "post_date": _date(album.created_at),
+        "post_date": _date(album.posted or album.created_at),
         **_listing_fields(album.listing),
         "position": album.position or "",
     }

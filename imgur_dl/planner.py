@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import collections
 import itertools
+import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
@@ -99,6 +100,7 @@ class Planner:
         self.say = say
         self.in_archive = 0  # listed posts skipped because the archive has them complete
         self.budget_said = False
+        self._lock = threading.Lock()
 
     def albums(self, targets: list[Target]) -> Iterator[_Outcome]:
         """Every album the targets name, in order, looked up a few ahead."""
@@ -118,17 +120,17 @@ class Planner:
         """A future outcome per album-to-be: lookups in the pool, listed images at once."""
         for target in targets:
             if not target.kind.is_listing:
-                yield self.resolver.submit(self._lookup, target, None, 0)
+                yield self.resolver.submit(self._lookup, target, None, 0, "")
                 continue
             listing = Listing(target.kind, target.id)
             for position, post in self._posts(target):
                 if isinstance(post, Failure):
                     yield _done(post)
                 elif post.image is not None:
-                    yield _done(replace(post.image, listing=listing, position=position))
+                    yield _done(replace(post.image, listing=listing, position=position, posted=post.created_at))
                 else:
                     yield self.resolver.submit(self._lookup, Target(Kind.ALBUM, post.id, f"imgur.com/a/{post.id}"),
-                                               listing, position)
+                                               listing, position, post.created_at)
 
     def _posts(self, target: Target) -> Iterator[tuple[int, Post | Failure]]:
         """The chosen posts of a listing, with their positions, page by page."""
@@ -192,14 +194,15 @@ class Planner:
         return self.archive.has_album(post.id)
 
     def _budget(self, label: str) -> Failure:
-        said, self.budget_said = self.budget_said, True
+        with self._lock:  # (lookups run in several threads)
+            said, self.budget_said = self.budget_said, True
         return Failure(ExitStatus.FAILED, "" if said else
                        f"{label}: Imgur's API budget for this client is spent; asking no more, "
                        "finishing what is already known (try again in an hour)")
 
     # -- one lookup (in a resolver thread) -------------------------------------------
 
-    def _lookup(self, target: Target, listing: Listing | None, position: int) -> _Outcome:
+    def _lookup(self, target: Target, listing: Listing | None, position: int, posted: str) -> _Outcome:
         name = target.url if listing is None else f"{listing.label} post {target.id}"
         try:
             album = self.api.resolve(target)
@@ -220,7 +223,7 @@ class Planner:
             if self.debug:
                 raise
             return Failure(ExitStatus.FAILED, f"{name}: unexpected {type(exc).__name__} (a bug; --debug shows it)")
-        return album if listing is None else replace(album, listing=listing, position=position)
+        return album if listing is None else replace(album, listing=listing, position=position, posted=posted)
 
     def _from_archive(self, target: Target, archive: Wayback) -> _Outcome:
         """A target Imgur's API no longer knows, from what the Wayback Machine holds, when that is reliable."""

@@ -421,16 +421,7 @@ class Imgur:
             body = _v3_error("Invalid client_id", path, 403) if v3 else _v1_error(403, "Forbidden", "Invalid client_id")
             h.reply(403, body, limits)
             return
-        if self.banned_country:
-            # ShareX #3466 recorded the v3 shape and status; v1 answers in its own error shape.
-            message = f"Banned country attempt ({self.banned_country})"
-            if v3:
-                h.reply(400, json.dumps({"data": {"error": {"code": 1016, "message": message,
-                                                            "type": "Exception_Logged", "exception": []},
-                                                  "request": path, "method": "GET"},
-                                         "success": False, "status": 400}).encode(), limits)
-            else:
-                h.reply(400, _v1_error(400, "Bad Request", message), limits)
+        if self._banned(h, path, limits):
             return
         m = re.fullmatch(r"/post/v1/(albums|media|posts)/([A-Za-z0-9]+)", path)
         if m:
@@ -459,6 +450,20 @@ class Imgur:
                 h.reply(200, json.dumps({"data": found, "success": True, "status": 200}).encode(), limits)
             return
         h.reply(404, _v1_error(404, "Not Found", "Not Found"), limits)
+
+    def _banned(self, h: _Handler, path: str, limits: dict[str, str]) -> bool:
+        """A banned country's answer. ShareX #3466 recorded the v3 shape and status; v1 uses its own shape."""
+        if not self.banned_country:
+            return False
+        message = f"Banned country attempt ({self.banned_country})"
+        if path.startswith("/3/"):
+            h.reply(400, json.dumps({"data": {"error": {"code": 1016, "message": message,
+                                                        "type": "Exception_Logged", "exception": []},
+                                              "request": path, "method": "GET"},
+                                     "success": False, "status": 400}).encode(), limits)
+        else:
+            h.reply(400, _v1_error(400, "Bad Request", message), limits)
+        return True
 
     # -- listings: the v3 gallery endpoints, as gallery-dl's extractor pages them
     # (gallery_dl/extractor/imgur.py: ImgurAPI._pagination appends "/<page>" from

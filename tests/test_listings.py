@@ -1,0 +1,194 @@
+"""Listings: a user's posts and favorites, folders, tags, subreddits, searches, page by page."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import files_under, run_main
+from tests.standin import AlbumData, Fault, Image, Imgur, over_capacity
+
+DAY = 86_400
+NEWEST = 1_760_000_000  # 2025-10-09
+
+
+def _posts(imgur: Imgur, count: int = 5) -> list[AlbumData | Image]:
+    """A mix, newest first: albums of two images and single images, a day apart."""
+    posts: list[AlbumData | Image] = []
+    for n in range(count):
+        when = NEWEST - n * DAY
+        if n % 2 == 0:
+            album = imgur.add_album(f"Al{n:05d}", count=2, size=3_000 + n, title=f"album {n}", in_gallery=True)
+            album.datetime = when
+            posts.append(album)
+        else:
+            image = imgur.add_image(f"Im{n:05d}", size=4_000 + n, in_gallery=True, title=f"image {n}")
+            image.datetime = when
+            posts.append(image)
+    return posts
+
+
+def _expected(posts: list[AlbumData | Image], folder: str) -> dict[str, bytes]:
+    files: dict[str, bytes] = {}
+    for post in posts:
+        if isinstance(post, Image):
+            files[f"{folder}/{post.id}.jpg"] = post.data
+        else:
+            for n, image in enumerate(post.images, 1):
+                files[f"{folder}/{post.id} - {post.title}/{n:03d}-{image.id}.jpg"] = image.data
+    return files
+
+
+FORMS = [
+    ("user", "Miguenzo", "https://imgur.com/user/Miguenzo", "user Miguenzo"),
+    ("user", "Miguenzo", "imgur.com/user/Miguenzo/submitted", "user Miguenzo"),
+    ("favorites", "Miguenzo", "https://imgur.com/user/Miguenzo/favorites/", "favorites Miguenzo"),
+    ("folder", "Miguenzo/42", "https://imgur.com/user/Miguenzo/favorites/folder/42/cats",
+     "favorites Miguenzo folder 42"),
+    ("tag", "animals", "https://imgur.com/t/animals", "tag animals"),
+    ("subreddit", "pics", "https://imgur.com/r/pics", "subreddit pics"),
+    ("search", "cute cat", "https://imgur.com/search/time?q=cute+cat", "search cute cat"),
+]
+
+
+@pytest.mark.parametrize(("kind", "name", "url", "folder"), FORMS)
+def test_every_listing_form_downloads_every_file_of_every_post(imgur: Imgur, tmp_path: Path, kind: str,
+                                                               name: str, url: str, folder: str) -> None:
+    posts = _posts(imgur, 5)
+    imgur.add_listing(kind, name, posts)
+    imgur.page_size = 2  # three pages and an empty one
+    result = run_main("--json", "-o", str(tmp_path), url)
+    assert result.code == 0, result
+    assert files_under(tmp_path) == _expected(posts, folder)
+    assert "8 saved" in result.err
+    rows = [json.loads(line) for line in result.out.splitlines()]
+    assert {r["listing"] for r in rows} == {f"{kind}/{name}"}
+    assert {r["post"] for r in rows} == {p.id for p in posts}
+    pages = [p for (_, _, p, _) in imgur.requests_to("api.imgur.com") if p.startswith("/3/")]
+    assert [p.rsplit("/", 1)[-1] for p in pages] == ["0", "1", "2", "3"]
+    # Image posts come whole in the listing: only the albums are looked up.
+    lookups = [p for (_, _, p, _) in imgur.requests_to("api.imgur.com") if p.startswith("/post/v1/")]
+    assert sorted(lookups) == sorted(f"/post/v1/albums/{p.id}" for p in posts if isinstance(p, AlbumData))
+
+
+def test_a_deleted_and_an_empty_post_are_named_and_the_rest_kept(imgur: Imgur, tmp_path: Path) -> None:
+    posts = _posts(imgur, 4)
+    gone = AlbumData("GoNe123", title="gone")  # listed, but the album lookup answers 404
+    empty = imgur.add_album("EmPt123", images=[], in_gallery=True)
+    imgur.add_listing("user", "Miguenzo", [posts[0], gone, empty, *posts[1:]])
+    result = run_main("-o", str(tmp_path), "imgur.com/user/Miguenzo")
+    assert result.code == 3, result
+    assert "user/Miguenzo post GoNe123: not found" in result.err
+    assert "user/Miguenzo post EmPt123: EmPt123: the album is empty" in result.err
+    assert files_under(tmp_path) == _expected(posts, "user Miguenzo")
+
+
+def test_a_page_that_fails_stops_that_listing_and_keeps_the_rest(imgur: Imgur, tmp_path: Path) -> None:
+    posts = _posts(imgur, 4)
+    imgur.add_listing("tag", "animals", posts)
+    imgur.page_size = 2
+    imgur.faults.append(Fault("status", host="api.imgur.com", path="/3/gallery/t/animals/1", status=500,
+                              body=over_capacity(500)))
+    other = imgur.add_album("OtHeR12", count=1)
+    result = run_main("--retries", "0", "-o", str(tmp_path), "imgur.com/t/animals", "imgur.com/a/OtHeR12")
+    assert result.code == 1, result
+    assert "imgur.com/t/animals: page 2: HTTP 500" in result.err
+    assert "stopped reading this listing there" in result.err
+    assert files_under(tmp_path) == {**_expected(posts[:2], "tag animals"),
+                                     f"OtHeR12/001-{other.images[0].id}.jpg": other.images[0].data}
+
+
+def test_a_spent_api_budget_stops_asking_and_finishes_what_is_known(imgur: Imgur, tmp_path: Path) -> None:
+    posts = _posts(imgur, 9)
+    imgur.add_listing("user", "Miguenzo", posts)
+    imgur.page_size = 3
+    imgur.api_budget = 4  # page 0, two album lookups, then page 1 says 0 left
+    result = run_main("-o", str(tmp_path), "imgur.com/user/Miguenzo", "imgur.com/a/" + str(posts[0].id))
+    assert result.code == 1, result
+    assert result.err.count("API budget for this client is spent") == 1, result
+    assert "finishing what is already known" in result.err
+    # Nothing new is asked once an answer said 0; lookups already under way (4 at a time) finish.
+    assert len(imgur.requests_to("api.imgur.com")) <= 4 + 4
+    assert len(imgur.requests_to("api.imgur.com", "/3/.*")) <= 3  # of the four pages
+    saved = files_under(tmp_path)
+    assert saved  # what was known before was fetched
+    assert set(saved) <= set(_expected(posts, "user Miguenzo"))
+
+
+def test_range_takes_posts_by_position_and_reads_no_further(imgur: Imgur, tmp_path: Path) -> None:
+    posts = _posts(imgur, 9)
+    imgur.add_listing("user", "Miguenzo", posts)
+    imgur.page_size = 3
+    result = run_main("--range", "2-4", "-o", str(tmp_path), "imgur.com/user/Miguenzo")
+    assert result.code == 0, result
+    assert files_under(tmp_path) == _expected(posts[1:4], "user Miguenzo")
+    pages = [p for (_, _, p, _) in imgur.requests_to("api.imgur.com", "/3/.*")]
+    assert len(pages) == 2  # position 5 (page 2) showed the range was over
+
+
+def test_since_takes_newer_posts_and_stops_reading_a_user(imgur: Imgur, tmp_path: Path) -> None:
+    posts = _posts(imgur, 9)
+    imgur.add_listing("user", "Miguenzo", posts)
+    imgur.page_size = 2
+    result = run_main("--since", "2025-10-07", "-o", str(tmp_path), "imgur.com/user/Miguenzo")
+    assert result.code == 0, result
+    assert files_under(tmp_path) == _expected(posts[:3], "user Miguenzo")  # the 9th, 8th and 7th of October
+    assert len(imgur.requests_to("api.imgur.com", "/3/.*")) == 2
+
+
+def test_sync_with_the_archive_is_cheap(imgur: Imgur, tmp_path: Path) -> None:
+    posts = _posts(imgur, 12)
+    imgur.add_listing("user", "Miguenzo", posts)
+    imgur.page_size = 4
+    archive = str(tmp_path / "seen.sqlite")
+    first = run_main("--download-archive", archive, "-o", str(tmp_path), "imgur.com/user/Miguenzo")
+    assert first.code == 0, first
+    imgur.log.clear()
+    # A rerun asks for the pages, and for nothing else: no album lookups, no files.
+    again = run_main("--download-archive", archive, "-o", str(tmp_path), "imgur.com/user/Miguenzo")
+    assert again.code == 0, again
+    assert "12 listed posts already in the archive" in again.err
+    assert [p for (_, _, p, _) in imgur.log] == [f"/3/account/Miguenzo/submissions/{n}" for n in range(4)]
+    # Two new posts: --break-on-existing reads one page and fetches just them.
+    new = _posts(imgur, 14)[12:]
+    for n, post in enumerate(new):
+        post.datetime = NEWEST + (2 - n) * DAY
+    imgur.add_listing("user", "Miguenzo", [*new, *posts])
+    imgur.log.clear()
+    sync = run_main("--download-archive", archive, "--break-on-existing", "-o", str(tmp_path),
+                    "imgur.com/user/Miguenzo")
+    assert sync.code == 0, sync
+    assert [p for (_, _, p, _) in imgur.requests_to("api.imgur.com", "/3/.*")] == [
+        "/3/account/Miguenzo/submissions/0"]
+    assert len(imgur.requests_to("i.imgur.com")) == 3  # the new album's two files and the new image
+    assert "reading no further (--break-on-existing)" in sync.err
+
+
+def test_break_on_existing_needs_an_archive(imgur: Imgur) -> None:
+    result = run_main("--break-on-existing", "imgur.com/user/Miguenzo")
+    assert result.code == 2, result
+    assert "--break-on-existing needs --download-archive" in result.err
+    assert imgur.log == []
+
+
+def test_listing_templates_links_and_metadata(imgur: Imgur, tmp_path: Path) -> None:
+    posts = _posts(imgur, 3)
+    imgur.add_listing("tag", "animals", posts)
+    links = run_main("-g", "imgur.com/t/animals")
+    assert links.code == 0, links
+    assert len(links.out.splitlines()) == 5
+    result = run_main("--write-metadata", "--dir", "{tag}/{position} {post_id}", "--name", "{post_date} {num}.{ext}",
+                      "-o", str(tmp_path), "imgur.com/t/animals")
+    assert result.code == 0, result
+    names = sorted(files_under(tmp_path))
+    assert f"tag animals/animals/1 {posts[0].id}/2025-10-09 1.jpg" in names
+    meta = json.loads((tmp_path / "tag animals" / "animals" / f"1 {posts[0].id}" / "album.json").read_text())
+    assert (meta["listing"], meta["position"]) == ("tag/animals", 1)
+
+
+def test_an_unknown_user_is_not_found(imgur: Imgur, tmp_path: Path) -> None:
+    result = run_main("-o", str(tmp_path), "imgur.com/user/NoSuchUser")
+    assert result.code == 3, result
+    assert "imgur.com/user/NoSuchUser: not found" in result.err
