@@ -51,19 +51,34 @@ class Scenario:
     tools: tuple[str, ...] = ("imgur-dl", "gallery-dl")
     inflight_limit: int | None = None  # the CDN answers 429 past this many requests in flight
     retry_after: int | None = None  # ... with this Retry-After
+    posts: int = 0  # a user's listing of this many posts (albums of ``files`` files, images in turn)
+
+    @property
+    def url(self) -> str:
+        return "https://imgur.com/user/Bench" if self.posts else f"https://imgur.com/a/{ALBUM}"
+
+    def expected(self) -> tuple[int, int]:
+        """(files, bytes) a complete run saves."""
+        if not self.posts:
+            return self.files, sum(self.size + n for n in range(self.files))
+        albums, images = (self.posts + 1) // 2, self.posts // 2
+        album_bytes = sum(self.size + n for n in range(self.files))
+        return (albums * self.files + images,
+                albums * album_bytes + sum(self.size + n for n in range(1, self.posts, 2)))
 
     def lower_bound(self) -> float:
         """What the simulated network needs with unlimited parallelism.
 
-        Two round trips (the API, then every file at once), plus the larger of
-        all bytes over the link rate and the biggest file over the rate of
-        one connection.
+        Two round trips (the API, then every file at once), three for a
+        listing (a page, the albums, their files), plus the larger of all
+        bytes over the link rate and the biggest file over the rate of one
+        connection.
         """
-        total = sum(self.size + n for n in range(self.files))
-        biggest = self.size + self.files - 1
+        total = self.expected()[1]
+        biggest = self.size + max(self.files, self.posts) - 1
         link = total / self.link_rate if self.link_rate else 0.0
         conn = biggest / self.conn_rate if self.conn_rate else 0.0
-        return 2 * self.delay + max(link, conn)
+        return (3 if self.posts else 2) * self.delay + max(link, conn)
 
 
 SCENARIOS = {
@@ -74,6 +89,8 @@ SCENARIOS = {
                           ("imgur-dl", "imgur-dl -j 6", "gallery-dl", "aria2c"), inflight_limit=6, retry_after=1),
     "bandwidth": Scenario("bandwidth", 80, 1_500_000, 0.050, 3 * MB, 30 * MB),
     "small": Scenario("small", 1500, 4_000),
+    # A user's profile of 100 posts: 50 albums of 3 files and 50 single images, 60 a page.
+    "listing": Scenario("listing", 3, 20_000, 0.050, 4 * MB, 60 * MB, posts=100),
     "scale-100": Scenario("scale-100", 100, 4_000, tools=("imgur-dl",)),
     "scale-1000": Scenario("scale-1000", 1000, 4_000, tools=("imgur-dl",)),
     "scale-5000": Scenario("scale-5000", 5000, 4_000, tools=("imgur-dl",)),
@@ -101,8 +118,7 @@ class Outcome:
         return statistics.median(getattr(s, what) for s in self.samples[tool])
 
 
-def command(tool: str, out: Path, links: list[str], work: Path) -> list[str]:
-    url = f"https://imgur.com/a/{ALBUM}"
+def command(tool: str, out: Path, links: list[str], work: Path, url: str = f"https://imgur.com/a/{ALBUM}") -> list[str]:
     if tool == "curl":
         out.mkdir(parents=True)
         config = work / "curl.config"
@@ -161,6 +177,7 @@ def run(scenario: Scenario, runs: int, work: Path) -> Outcome:
     bundle = work / "ca.pem"
     limits = ["--inflight-limit", str(scenario.inflight_limit)] if scenario.inflight_limit else []
     limits += ["--retry-after", str(scenario.retry_after)] if scenario.retry_after is not None else []
+    limits += ["--posts", str(scenario.posts)] if scenario.posts else []
     server = subprocess.Popen(
         [sys.executable, "-m", "tests.standin", "--bundle", str(bundle), "--album", ALBUM,
          "--files", str(scenario.files), "--size", str(scenario.size), "--delay", str(scenario.delay),
@@ -175,7 +192,7 @@ def run(scenario: Scenario, runs: int, work: Path) -> Outcome:
     env.update(HTTPS_PROXY=proxy, https_proxy=proxy, HTTP_PROXY=proxy, http_proxy=proxy, NO_PROXY="",
                no_proxy="", REQUESTS_CA_BUNDLE=str(bundle), HOME=str(work),  # no user config for any tool
                CURL_CA_BUNDLE=str(bundle), SSL_CERT_FILE=str(bundle), all_proxy=proxy)
-    expected = (scenario.files, sum(scenario.size + n for n in range(scenario.files)))
+    expected = scenario.expected()
     tools = [t for t in scenario.tools if t not in NATIVE or shutil.which(t)]
     for missing in sorted(set(scenario.tools) - set(tools)):
         print(f"  {scenario.name}: {missing} is not installed; skipped", file=sys.stderr)
@@ -185,7 +202,7 @@ def run(scenario: Scenario, runs: int, work: Path) -> Outcome:
         for n in range(runs):
             for tool in tools:  # A B A B ...: drift hits every tool alike
                 out = work / f"{scenario.name}-{tool.replace(' ', '_')}-{n}"
-                argv = command(tool, out, links, work)
+                argv = command(tool, out, links, work, scenario.url)
                 if tool == "aria2c":
                     argv += [f"--all-proxy={proxy}", f"--ca-certificate={bundle}"]
                 wall, cpu, rss, code = measure(argv, env)
@@ -225,8 +242,9 @@ def report(outcomes: list[Outcome], runs: int, argv: list[str]) -> str:
             wall, cpu, rss = (o.median(tool, w) for w in ("wall", "cpu", "rss_mb"))
             multiple = f"{wall / bound:.2f}" if bound > 0 else "-"
             ok = all(s.ok for s in o.samples[tool])
+            files = o.scenario.expected()[0]
             lines.append(f"| {o.scenario.name} | {tool} | {wall:.2f} | {multiple} | {cpu:.2f} | "
-                         f"{1000 * cpu / o.scenario.files:.2f} | {rss:.1f} | {'yes' if ok else 'NO'} |")
+                         f"{1000 * cpu / files:.2f} | {rss:.1f} | {'yes' if ok else 'NO'} |")
     lines += ["", "Lower bounds: " + ", ".join(
         f"{o.scenario.name} {o.scenario.lower_bound():.2f} s" for o in outcomes if o.scenario.lower_bound() > 0)]
     lines += ["", *targets(outcomes)]
@@ -259,6 +277,9 @@ def targets(outcomes: list[Outcome]) -> list[str]:
         verdict("latency-bound, imgur-dl time - curl --parallel-max 32 time, in API round trips",
                 (o.median("imgur-dl", "wall") - o.median("curl", "wall")) / o.scenario.delay, 1, False, " RTT")
         verdict("latency-bound, imgur-dl CPU per file / curl's", _paired(o, "curl", "imgur-dl", "cpu"), 2, False)
+    if has("listing", "imgur-dl", "gallery-dl"):
+        lines.append("- listing (100 posts, 200 files): gallery-dl time / imgur-dl time "
+                     f"{_paired(by['listing'], 'imgur-dl', 'gallery-dl', 'wall'):.2f}x")
     if has("throttled", "imgur-dl", "imgur-dl -j 6"):
         verdict("throttled (6 in flight), imgur-dl defaults / imgur-dl -j 6 (knows the limit)",
                 _paired(by["throttled"], "imgur-dl -j 6", "imgur-dl", "wall"), 1.3, False)

@@ -969,10 +969,22 @@ def serve(argv: list[str] | None = None) -> None:
     parser.add_argument("--link-rate", type=float, default=0.0)
     parser.add_argument("--inflight-limit", type=int, help="answer 429 past this many CDN requests in flight")
     parser.add_argument("--retry-after", type=int, help="the Retry-After of those 429s")
+    parser.add_argument("--posts", type=int, default=0,
+                        help="instead of one album: user 'Bench' with this many posts, albums of --files "
+                             "files and single images in turn")
     args = parser.parse_args(argv)
     imgur = Imgur()
     imgur.ca.cert_pem.write_to_path(args.bundle)
-    imgur.add_album(args.album, count=args.files, size=args.size, title="Benchmark")
+    if args.posts:
+        posts: list[AlbumData | Image] = []
+        for n in range(args.posts):
+            if n % 2:
+                posts.append(imgur.add_image(f"Im{n:05d}", size=args.size + n, in_gallery=True))
+            else:
+                posts.append(imgur.add_album(f"Al{n:05d}", count=args.files, size=args.size, in_gallery=True))
+        imgur.add_listing("user", "Bench", posts)
+    else:
+        imgur.add_album(args.album, count=args.files, size=args.size, title="Benchmark")
     imgur.shaping = Shaping(args.delay, args.conn_rate, args.link_rate)
     imgur.inflight_limit, imgur.inflight_retry_after = args.inflight_limit, args.retry_after
     imgur.start()
