@@ -9,13 +9,14 @@ are read up to a size cap and parsed by :mod:`imgur_dl.answers`.
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable
 from urllib.parse import quote
 
 import requests
 
 from imgur_dl import answers
-from imgur_dl.errors import ApiError, BudgetSpentError, Cancelled, NotFoundError, RegionBlockedError
+from imgur_dl.errors import ApiError, BudgetSpentError, Cancelled, NetworkError, NotFoundError, RegionBlockedError
 from imgur_dl.hosts import API_HOST, API_ROOT
 from imgur_dl.models import Album, Kind, Target
 from imgur_dl.session import Answer, Cancel, RetryPolicy, TooLarge, Unreachable, get_bounded
@@ -49,6 +50,9 @@ class ImgurApi:
         # What the API says is left of its budget for this client and user
         # (X-RateLimit-ClientRemaining, -UserRemaining): at 0, stop asking.
         self.remaining: int | None = None
+        self.unreachable: str | None = None  # set when the API could not be reached at all
+        self._said: set[str] = set()
+        self._lock = threading.Lock()
 
     def resolve(self, target: Target) -> Album:
         """The album (or lone image) ``target`` names, with its media in order.
@@ -72,8 +76,8 @@ class ImgurApi:
         path = f"/post/v1/{_V1_PATHS[target.kind]}/{target.id}"
         try:
             return answers.album_from_v1(self.get(path, {"include": "media"}), target, prefer_gif=self.prefer_gif)
-        except (NotFoundError, Cancelled, RegionBlockedError, BudgetSpentError):
-            raise
+        except (NotFoundError, Cancelled, RegionBlockedError, BudgetSpentError, NetworkError):
+            raise  # (the v3 API is on the same host: a network problem is not worth a second try)
         except ApiError as exc:
             first = exc
         try:
@@ -110,6 +114,8 @@ class ImgurApi:
         """GET an API path as a JSON object, through rate limits and passing failures."""
         if self.spent:
             raise BudgetSpentError("Imgur's API budget for this client is spent (X-RateLimit-*Remaining: 0)")
+        if self.unreachable is not None:
+            raise NetworkError(self.unreachable)  # every retry was spent on an earlier call
         headers = {"Authorization": f"Client-ID {self.client_id}", "Accept": "application/json"}
 
         def again(answer: Answer) -> str | None:
@@ -121,14 +127,18 @@ class ImgurApi:
             return None
 
         def waiting(reason: str, wait: float) -> None:
-            if "capacity" in reason.lower() or "many requests" in reason.lower():
-                self.say(f"imgur-dl: {API_HOST}: {reason} - waiting {wait:.0f}s")
+            with self._lock:  # a network problem is said once, not once per album
+                if reason in self._said:
+                    return
+                self._said.add(reason)
+            self.say(f"imgur-dl: {API_HOST}: {reason} - trying again in {wait:.0f}s")
 
         try:
             answer = get_bounded(self.session, API_ROOT + path, params=params, headers=headers, policy=self.policy,
                                  cancel=self.cancel, limit=MAX_ANSWER, again=again, waiting=waiting)
         except Unreachable as exc:
-            raise ApiError(f"cannot reach {API_ROOT}: {exc}") from None
+            self.unreachable = f"cannot reach {API_HOST}: {exc}"
+            raise NetworkError(self.unreachable) from None
         except TooLarge as exc:
             raise answers.Unusable(f"unusable answer from the API ({exc})") from None
         if answer.status == 200:

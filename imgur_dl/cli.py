@@ -13,6 +13,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import NoReturn, TextIO, TypeVar
+from urllib.parse import urlsplit
+
+import shtab
 
 from imgur_dl import __version__, urls
 from imgur_dl.api import DEFAULT_CLIENT_ID
@@ -182,6 +185,13 @@ def _folder(text: str) -> Path:
     return Path(text).expanduser()
 
 
+def _proxy(text: str) -> str:
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise argparse.ArgumentTypeError(f"not an http:// or https:// proxy URL: {text!r}")
+    return text
+
+
 def _home_folder(text: str, environ: Mapping[str, str]) -> Path:
     """``text`` with a leading ``~`` expanded, as a shell would have done on the command line."""
     if text == "~" or text.startswith("~/"):
@@ -218,6 +228,12 @@ def build_parser(environ: Mapping[str, str]) -> _Parser:
     parser.add_argument("--client-id", metavar="ID",
                         default=environ.get("IMGUR_CLIENT_ID") or DEFAULT_CLIENT_ID,
                         help="Imgur API client id (default: the one imgur.com itself uses)")
+    parser.add_argument("--proxy", metavar="URL", type=_proxy,
+                        help="proxy for every request, e.g. http://proxy:3128 (default: HTTPS_PROXY)")
+    parser.add_argument("--limit-rate", metavar="RATE", type=_size,
+                        help="at most RATE bytes a second across the whole run, e.g. 500K, 2M")
+    parser.add_argument("--no-skip", action="store_true",
+                        help="fetch files again even if they are already there")
     parser.add_argument("--user-agent", metavar="TEXT", default=USER_AGENT, type=_header_value,
                         help=f"User-Agent header sent to Imgur (default: {USER_AGENT!r})")
     parser.add_argument("--max-file-size", metavar="SIZE", type=_size, default=DEFAULT_MAX_SIZE,
@@ -251,10 +267,14 @@ def build_parser(environ: Mapping[str, str]) -> _Parser:
     parser.add_argument("--wayback", action="store_true",
                         help="look for files Imgur no longer serves in the Internet Archive's Wayback "
                              "Machine (sends their links to archive.org)")
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="say each request, retry and wait on stderr")
     parser.add_argument("-q", "--quiet", action="store_true",
                         help="no progress bar and no summary; errors only")
     parser.add_argument("--debug", action="store_true", help="show tracebacks of unexpected errors")
     parser.add_argument("--version", action="version", version=f"imgur-dl {__version__}")
+    shtab.add_argument_to(parser, ["--print-completion"], help="print a completion script for SHELL "
+                          "(bash, zsh, fish, tcsh): see the README")
     return parser
 
 
@@ -289,6 +309,7 @@ def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> i
             get_urls=args.get_urls, json_lines=args.json, write_metadata=args.write_metadata,
             archive=args.download_archive, wayback=args.wayback, user_agent=args.user_agent,
             choice=Choice(args.range or (), args.since or "", args.break_on_existing),
+            proxy=args.proxy, verbose=args.verbose, no_skip=args.no_skip, limit_rate=args.limit_rate or 0.0,
             max_size=args.max_file_size,
             debug=args.debug,
         )

@@ -32,7 +32,7 @@ from imgur_dl.naming import PART_SUFFIX
 from imgur_dl.progress import Progress
 from imgur_dl.session import Cancel, RetryPolicy, describe, retry_after
 from imgur_dl.text import printable
-from imgur_dl.throttle import Throttle
+from imgur_dl.throttle import RateLimit, Throttle
 
 CHUNK = 256 * 1024
 REMOVED_PATH = "/removed.png"
@@ -87,7 +87,10 @@ class Downloader:
     hosts: frozenset[str] = MEDIA_HOSTS  # where files may come from
     hop: Callable[[str, str], str] = redirect_target  # (from, Location) -> the checked next URL
     label: str = "Imgur"  # who refuses, in messages
+    skip_present: bool = True  # a regular file of the right size is not fetched again (--no-skip: False)
+    rate: RateLimit | None = None  # --limit-rate
     region_blocked: threading.Event = field(default_factory=threading.Event)
+    moved: int = 0  # body bytes received, kept or not: what the run really moved
     _sized: set[Path] = field(default_factory=set)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -112,7 +115,7 @@ class Downloader:
             raise sniff.RegionBlocked("Imgur blocks this region")
         dir_fd = self.folders.fd(job.path.parent)
         for source, path in zip(job.media.sources, job.paths, strict=True):
-            size = folders.regular_size(dir_fd, path.name)
+            size = folders.regular_size(dir_fd, path.name) if self.skip_present else None
             if size is not None and (source.size is None or size == source.size):
                 return Result(job, Status.SKIPPED, path, bytes=size)
         error, gone = "no rendition could be fetched", False
@@ -318,6 +321,10 @@ class Downloader:
                 while view:
                     view = view[os.write(fd, view):]
                 self.progress.advance(len(chunk))
+                with self._lock:
+                    self.moved += len(chunk)
+                if self.rate is not None:
+                    self.rate.take(len(chunk))
             os.fsync(fd)
         except _TooLong as exc:
             self._discard(target)

@@ -31,6 +31,10 @@ class ApiError(ImgurDLError):
     """Imgur's API could not answer (after retries and the fallback API)."""
 
 
+class NetworkError(ApiError):
+    """The API could not be reached at all (after every retry): the message names why."""
+
+
 class BudgetSpentError(ApiError):
     """The API's rate-limit budget for this client (or user) is spent."""
 

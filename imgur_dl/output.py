@@ -9,6 +9,7 @@ from typing import Any, TextIO
 from imgur_dl import folders
 from imgur_dl.models import Album, Job, Result, Status
 from imgur_dl.naming import PART_SUFFIX
+from imgur_dl.planner import Failure
 from imgur_dl.text import printable, writer
 
 METADATA_NAME = "album.json"
@@ -45,6 +46,13 @@ class Stdout:
         if self.json_lines:
             self._json(row(result.job, status=result.status.value, path=result.path, size=result.bytes,
                            error=result.error, url=result.url, source=result.source, capture=result.capture))
+
+    def lookup_failed(self, failure: Failure) -> None:
+        """With --json, a row for a URL or post that gave no files at all."""
+        if self.json_lines:
+            self._json({"album": None, "index": None, "id": failure.id, "url": failure.url, "path": None,
+                        "bytes": None, "status": "failed", "error": failure.message or None, "source": None,
+                        "capture": None, "post": failure.id, "listing": failure.listing})
 
     def listing(self, job: Job) -> None:
         """``--get-urls``: the file's direct URL, or with --json its row (status "listed")."""

@@ -28,6 +28,7 @@ from imgur_dl.errors import (
     Cancelled,
     EmptyAlbumError,
     ImgurDLError,
+    NetworkError,
     NotFoundError,
     UsageError,
 )
@@ -48,7 +49,10 @@ class Failure:
     """Why one target or post gave no album."""
 
     status: ExitStatus
-    message: str
+    message: str  # '' when an earlier failure already said it
+    url: str = ""  # the URL (or post) that gave nothing
+    id: str | None = None  # its album or image id, when known
+    listing: str | None = None  # the listing it was in
 
 
 @dataclass(frozen=True)
@@ -101,6 +105,7 @@ class Planner:
         self.in_archive = 0  # listed posts skipped because the archive has them complete
         self.budget_said = False
         self._lock = threading.Lock()
+        self._said: set[str] = set()
 
     def albums(self, targets: list[Target]) -> Iterator[_Outcome]:
         """Every album the targets name, in order, looked up a few ahead."""
@@ -138,7 +143,7 @@ class Planner:
         for page in range(MAX_PAGES):
             posts = self._page(target, page)
             if isinstance(posts, Failure):
-                yield position, posts
+                yield position, replace(posts, url=target.url, listing=Listing(target.kind, target.id).label)
                 return
             if not posts:
                 return  # past the end: an empty page
@@ -193,6 +198,14 @@ class Planner:
             return self.archive.has(post.image.media[0].id)
         return self.archive.has_album(post.id)
 
+    def _once(self, message: str) -> str:
+        """``message`` the first time, '' after: the same problem is said once."""
+        with self._lock:
+            if message in self._said:
+                return ""
+            self._said.add(message)
+            return message
+
     def _budget(self, label: str) -> Failure:
         with self._lock:  # (lookups run in several threads)
             said, self.budget_said = self.budget_said, True
@@ -203,6 +216,12 @@ class Planner:
     # -- one lookup (in a resolver thread) -------------------------------------------
 
     def _lookup(self, target: Target, listing: Listing | None, position: int, posted: str) -> _Outcome:
+        outcome = self._resolve(target, listing)
+        if isinstance(outcome, Failure):
+            return replace(outcome, url=target.url, id=target.id, listing=listing.label if listing else None)
+        return outcome if listing is None else replace(outcome, listing=listing, position=position, posted=posted)
+
+    def _resolve(self, target: Target, listing: Listing | None) -> _Outcome:
         name = target.url if listing is None else f"{listing.label} post {target.id}"
         try:
             album = self.api.resolve(target)
@@ -215,6 +234,8 @@ class Planner:
                                                  "or it is no longer public)")
         except BudgetSpentError:
             return self._budget(name)
+        except NetworkError as exc:
+            return Failure(ExitStatus.FAILED, self._once(f"{exc}; nothing can be looked up"))
         except Cancelled:
             raise
         except ImgurDLError as exc:  # RegionBlockedError among them: one line, as any other
@@ -223,7 +244,7 @@ class Planner:
             if self.debug:
                 raise
             return Failure(ExitStatus.FAILED, f"{name}: unexpected {type(exc).__name__} (a bug; --debug shows it)")
-        return album if listing is None else replace(album, listing=listing, position=position, posted=posted)
+        return album
 
     def _from_archive(self, target: Target, archive: Wayback) -> _Outcome:
         """A target Imgur's API no longer knows, from what the Wayback Machine holds, when that is reliable."""

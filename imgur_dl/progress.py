@@ -76,6 +76,7 @@ class Bar(Progress):
             min_poll_interval=0.1, poll_interval=0.1,
         )
         self._closed = False
+        self._drawn = False  # nothing is drawn until a file is known
 
     def expect(self, files: int = 0, size: int = 0) -> None:
         with self._lock:
@@ -95,7 +96,7 @@ class Bar(Progress):
 
     def _show(self, message: str) -> None:
         with self._lock:
-            if not self._closed:
+            if self._drawn and not self._closed:
                 self._stream.write("\r\x1b[K")  # our own escape: clear the bar's line
             self._write(printable(message))
             self._redraw(force=True)
@@ -104,12 +105,14 @@ class Bar(Progress):
         with self._lock:
             if not self._closed:
                 self._closed = True
-                self._redraw(force=True)
-                self._bar.finish(dirty=self._files < self._files_total)
+                if self._drawn:  # a run that found no file never shows an empty bar
+                    self._redraw(force=True)
+                    self._bar.finish(dirty=self._files < self._files_total)
 
     def _redraw(self, force: bool = False) -> None:
-        if self._closed and not force:
+        if (self._closed and not force) or not self._files_total:
             return
+        self._drawn = True
         self._text.update_mapping(done=self._files, total=self._files_total)
         total = max(self._bytes_total, self._bytes) or progressbar.UnknownLength
         if self._bar.max_value != total:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO, TypeVar
 
-from imgur_dl import wayback
+from imgur_dl import report, wayback
 from imgur_dl.api import DEFAULT_CLIENT_ID, ImgurApi
 from imgur_dl.archive import Archive
 from imgur_dl.download import DEFAULT_MAX_SIZE, Downloader
@@ -28,10 +28,11 @@ from imgur_dl.naming import DEFAULT_DIR, Namer, Template, disambiguate
 from imgur_dl.output import METADATA_NAME, Stdout, metadata, write_json
 from imgur_dl.planner import Choice, Planner
 from imgur_dl.progress import Bar, Progress
+from imgur_dl.report import Tally
 from imgur_dl.session import USER_AGENT, Cancel, RetryPolicy, Session, make_session
-from imgur_dl.status import ExitStatus, worst
-from imgur_dl.text import printable, writer
-from imgur_dl.throttle import Throttle
+from imgur_dl.status import ExitStatus
+from imgur_dl.text import writer
+from imgur_dl.throttle import RateLimit, Throttle
 from imgur_dl.wayback import Wayback
 
 T = TypeVar("T")
@@ -65,34 +66,12 @@ class Options:
     wayback: bool = False
     choice: Choice = field(default_factory=Choice)  # which posts of a listing
     user_agent: str = USER_AGENT
+    proxy: str | None = None
+    verbose: bool = False
+    no_skip: bool = False
+    limit_rate: float = 0.0  # bytes/s for the whole run; 0: no limit
     max_size: int = DEFAULT_MAX_SIZE
     debug: bool = False
-
-
-@dataclass
-class Tally:
-    """What the run did, as the summary and the exit status tell it (counts, not results)."""
-
-    counts: dict[Status, int] = field(default_factory=lambda: dict.fromkeys(Status, 0))
-    saved_bytes: int = 0
-    recovered: int = 0  # saved from the Wayback Machine
-    failed: list[tuple[str, str]] = field(default_factory=list)  # (id, reason)
-    statuses: list[ExitStatus] = field(default_factory=list)
-    interrupted: bool = False
-
-    def add(self, result: Result) -> None:
-        self.counts[result.status] += 1
-        self.recovered += result.source == "wayback"
-        if result.status is Status.SAVED:
-            self.saved_bytes += result.bytes
-        elif result.status is Status.FAILED and not result.region_blocked:  # (said once, on its own)
-            self.failed.append((result.job.media.id, result.error or "failed"))
-
-    @property
-    def exit_status(self) -> ExitStatus:
-        if self.interrupted:
-            return ExitStatus.INTERRUPTED
-        return worst(self.statuses + ([ExitStatus.FAILED] if self.counts[Status.FAILED] else []))
 
 
 @dataclass
@@ -144,19 +123,21 @@ class Run:
         """A run with a fresh session, API client, downloader and archive."""
         cancel = Cancel()
         progress = Bar(stderr) if options.show_bar else Progress(stderr, quiet=options.quiet)
-        session = make_session(options.workers, options.timeout, options.user_agent)
+        session = make_session(options.workers, options.timeout, options.user_agent, proxy=options.proxy,
+                               verbose=progress.note if options.verbose else None)
         policy = RetryPolicy(retries=options.retries)
         api = ImgurApi(session, client_id=options.client_id, policy=policy, cancel=cancel, say=progress.note,
                        prefer_gif=options.prefer_gif)
         folders = Folders(options.output)
+        rate = RateLimit(options.limit_rate, cancel) if options.limit_rate else None
         downloader = Downloader(session, Throttle(options.workers, cancel), cancel, policy, progress, folders,
-                                max_size=options.max_size)
+                                max_size=options.max_size, skip_present=not options.no_skip, rate=rate)
         archive = Archive(options.archive) if options.archive else None
         recoverer = None
         if options.wayback:
             from_archive = Downloader(session, Throttle(wayback.WORKERS, cancel), cancel, policy, progress, folders,
                                       max_size=options.max_size, hosts=ARCHIVE_HOSTS, hop=wayback.capture_redirect,
-                                      label="the Wayback Machine")
+                                      label="the Wayback Machine", skip_present=not options.no_skip, rate=rate)
             recoverer = Wayback(session, from_archive, policy, cancel, progress.note)
         # Albums are looked up a few at a time, while earlier ones download.
         resolver = ThreadPoolExecutor(max_workers=RESOLVERS, thread_name_prefix="imgur-dl-api")
@@ -178,6 +159,8 @@ class Run:
         self.recoveries = ThreadPoolExecutor(max_workers=wayback.WORKERS, thread_name_prefix="imgur-dl-wayback")
         most = self.options.workers * 4
         targets = list(targets)
+        if self.options.show_bar:
+            self.progress.note(f"imgur-dl: {_looking_up(targets)}...")
         try:
             for album in self._albums(targets):
                 for job in self._start(album):
@@ -230,13 +213,15 @@ class Run:
                 continue
             if outcome.message:
                 self.error(outcome.message)
-            self.tally.statuses.append(outcome.status)
+            self.tally.lookup_failed(outcome.status)
+            self.stdout.lookup_failed(outcome)
 
     def _start(self, album: Album) -> list[Job]:
         """An album's files still to fetch (none with --get-urls: they are listed instead)."""
         if album.id in self.seen:
             return []  # named twice (/a/X and /gallery/X, or twice in a list): fetched once
         self.seen.add(album.id)
+        self.tally.albums += 1
         try:
             folder = self.namer.folder(album)
             jobs = [Job(album, m, tuple(disambiguate(self.namer.path(album, m, s.ext, folder), m.id, self.taken)
@@ -283,7 +268,8 @@ class Run:
         if result.region_blocked:
             self._say_region(result)
         elif result.status is Status.FAILED:
-            self.error(f"{result.job.media.id}: {result.error}")
+            album = result.job.album
+            self.error(f"{album.id + '/' if album.is_album else ''}{result.job.media.id}: {result.error}")
         elif self.archive is not None and not result.archived:
             self.archive.add("image", result.job.media.id, result.job.album.id, str(result.path), result.source)
         self.stdout.result(result)
@@ -321,25 +307,18 @@ class Run:
     def _summarize(self) -> None:
         if self.options.quiet:
             return
-        t = self.tally
-        seconds = time.monotonic() - self.started
-        recovered = f" ({t.recovered} from the Wayback Machine)" if t.recovered else ""
-        line = (f"{t.counts[Status.SAVED]} saved{recovered}, {t.counts[Status.SKIPPED]} skipped, "
-                f"{t.counts[Status.FAILED]} failed ({_human(t.saved_bytes)} in {seconds:.1f}s)")
-        if self.planner.in_archive:
-            line += f"; {self.planner.in_archive} listed posts already in the archive"
-        if t.interrupted:
-            line = f"interrupted; {line}; run the same command again to finish"
-        self.stderr(f"imgur-dl: {line}")
-        if t.failed:
-            reasons = ", ".join(f"{ident} ({reason})" for ident, reason in t.failed)
-            self.stderr(printable(f"imgur-dl: failed: {reasons}"))
+        self.tally.in_archive = self.planner.in_archive
+        moved = self.downloader.moved + (self.wayback.downloader.moved if self.wayback is not None else 0)
+        self.stderr(report.summary(self.tally, moved, time.monotonic() - self.started))
 
 
-def _human(size: int) -> str:
-    value = float(size)
-    for unit in ("B", "KB", "MB"):
-        if value < 1000:
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1000
-    return f"{value:.1f} GB"
+def _looking_up(targets: list[Target]) -> str:
+    """What the run starts with, for a person at a terminal: 'looking up 3 albums', ..."""
+    listings = sum(t.kind.is_listing for t in targets)
+    albums = len(targets) - listings
+    parts = []
+    if listings:
+        parts.append(f"reading {listings} listing{'' if listings == 1 else 's'}")
+    if albums:
+        parts.append(f"looking up {albums} album{'' if albums == 1 else 's'}")
+    return " and ".join(parts) or "starting"

@@ -52,9 +52,10 @@ class Session(requests.Session):
     share of the run.
     """
 
-    def __init__(self, timeout: tuple[float, float]) -> None:
+    def __init__(self, timeout: tuple[float, float], proxy: str | None = None) -> None:
         super().__init__()
         self.timeout = timeout
+        self.proxy = proxy  # --proxy: used for every host, whatever the environment says
         self.trust_env = False  # the environment is read here, once
         env = os.environ
         self.ca_bundle = env.get("REQUESTS_CA_BUNDLE") or env.get("CURL_CA_BUNDLE") or DEFAULT_CA_BUNDLE_PATH
@@ -71,7 +72,8 @@ class Session(requests.Session):
         key = f"{parts.scheme}://{parts.netloc}"
         with self._lock:
             if key not in self._proxies:
-                self._proxies[key] = requests.utils.get_environ_proxies(key + "/")
+                self._proxies[key] = ({"http": self.proxy, "https": self.proxy} if self.proxy
+                                      else requests.utils.get_environ_proxies(key + "/"))
             return self._proxies[key]
 
 
@@ -111,9 +113,19 @@ def _tls_context(bundle: str) -> ssl.SSLContext:
     return context
 
 
-def make_session(workers: int, read_timeout: float, user_agent: str = USER_AGENT) -> Session:
-    """The one session of a run: shared by every worker thread."""
-    session = Session((min(CONNECT_TIMEOUT, read_timeout * 2), read_timeout))
+def make_session(workers: int, read_timeout: float, user_agent: str = USER_AGENT, *, proxy: str | None = None,
+                 verbose: Callable[[str], None] | None = None) -> Session:
+    """The one session of a run: shared by every worker thread.
+
+    With ``verbose``, every answer is told to it: method, URL, status, time.
+    """
+    session = Session((min(CONNECT_TIMEOUT, read_timeout * 2), read_timeout), proxy)
+    if verbose is not None:
+        def told(response: requests.Response, *_args: Any, **_kwargs: Any) -> None:
+            millis = response.elapsed.total_seconds() * 1000
+            verbose(f"imgur-dl: {response.request.method} {response.url} -> {response.status_code} "
+                    f"{response.reason} ({millis:.0f} ms)")
+        session.hooks["response"].append(told)
     try:
         context = _tls_context(session.ca_bundle)
     except (OSError, ssl.SSLError) as exc:
@@ -213,9 +225,12 @@ def get_bounded(
                 answer = Answer(response.status_code, response.reason or "", response.headers, bytes(body),
                                 retry_after(response))
         except requests.RequestException as exc:
-            if attempt > policy.retries:
+            if attempt > policy.retries or untrusted(exc):
                 raise Unreachable(describe(exc)) from None
-            cancel.sleep(policy.backoff(attempt))
+            wait = policy.backoff(attempt)
+            if waiting is not None:
+                waiting(describe(exc), wait)
+            cancel.sleep(wait)
             continue
         reason = (again or _transient)(answer)
         if reason is None or attempt > policy.retries:
@@ -285,23 +300,52 @@ def _shut(response: requests.Response) -> None:
             socket.socket.shutdown(sock, socket.SHUT_RDWR)
 
 
+def _causes(exc: BaseException) -> Iterator[BaseException]:
+    """``exc`` and what it wraps (requests keeps urllib3's error in args, urllib3 the socket's in reason)."""
+    seen: set[int] = set()
+    todo: list[BaseException] = [exc]
+    while todo:
+        current = todo.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        yield current
+        todo += [c for c in (current.__cause__, current.__context__, getattr(current, "reason", None),
+                             *current.args) if isinstance(c, BaseException)]
+
+
+def untrusted(exc: BaseException) -> bool:
+    """A certificate that does not verify: retrying will not change it."""
+    return any(isinstance(c, ssl.SSLCertVerificationError) or "CERTIFICATE_VERIFY_FAILED" in str(c)
+               for c in _causes(exc))
+
+
 def describe(exc: BaseException) -> str:
-    """A short reason for a network failure (requests' own texts run to lines)."""
+    """A short reason for a network failure, named for what it is (requests' own texts run to lines)."""
+    causes = list(_causes(exc))
+    text = " ".join(str(c) for c in causes).lower()
+    if untrusted(exc):
+        return ("the TLS certificate is not trusted: is a proxy or firewall intercepting TLS? "
+                "Point REQUESTS_CA_BUNDLE at its CA certificate")
+    if isinstance(exc, requests.exceptions.ProxyError):
+        return "the proxy refused the connection (check HTTPS_PROXY or --proxy)"
+    if any(isinstance(c, socket.gaierror) for c in causes) or "name or service not known" in text \
+            or "failed to resolve" in text or "temporary failure in name resolution" in text:
+        return "cannot resolve the host name (DNS): is the network up?"
+    if "network is unreachable" in text or "no route to host" in text:
+        return "no network (the network is unreachable)"
     if isinstance(exc, requests.exceptions.ConnectTimeout):
         return "connection timed out"
-    if isinstance(exc, (requests.exceptions.ReadTimeout, TimeoutError)):
-        return "no data before the read timeout"
-    text = str(exc)
-    if "timed out" in text.lower():
+    if isinstance(exc, (requests.exceptions.ReadTimeout, TimeoutError)) or "timed out" in text:
         return "no data before the read timeout"
     if isinstance(exc, requests.exceptions.SSLError):
         return "TLS error (is REQUESTS_CA_BUNDLE right?)"
-    if isinstance(exc, requests.exceptions.ProxyError):
-        return "the proxy refused the connection"
-    if isinstance(exc, requests.exceptions.ChunkedEncodingError) or "IncompleteRead" in text:
+    if "connection refused" in text:
+        return "connection refused"
+    if isinstance(exc, requests.exceptions.ChunkedEncodingError) or "incompleteread" in text:
         return "connection broke mid-file"
     if isinstance(exc, requests.exceptions.TooManyRedirects):
         return "too many redirects"
     if isinstance(exc, requests.exceptions.ConnectionError):
-        return "connection failed" if "reset" not in text.lower() else "connection reset"
+        return "connection reset" if "reset" in text else "connection failed"
     return "the connection failed"

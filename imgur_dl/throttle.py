@@ -172,3 +172,33 @@ class Throttle:
             self._generation += 1
             self._settle(now)
             return True
+
+
+class RateLimit:
+    """``--limit-rate``: bytes per second across the whole run (a token bucket, one second deep).
+
+    Workers call :meth:`take` after each chunk they receive; the one that
+    overdraws the bucket sleeps until it is even again, so the run's average
+    stays at the rate however many files are in flight.
+    """
+
+    def __init__(self, rate: float, cancel: Cancel, clock: Callable[[], float] = time.monotonic) -> None:
+        self.rate = rate
+        self._cancel = cancel
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._tokens = rate
+        self._last = clock()
+
+    def debt(self, size: int) -> float:
+        """Take ``size`` bytes from the bucket; the seconds to wait before the next chunk."""
+        with self._lock:
+            now = self._clock()
+            self._tokens = min(self.rate, self._tokens + (now - self._last) * self.rate) - size
+            self._last = now
+            return max(0.0, -self._tokens / self.rate)
+
+    def take(self, size: int) -> None:
+        wait = self.debt(size)
+        if wait > 0:
+            self._cancel.sleep(wait)

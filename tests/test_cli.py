@@ -103,7 +103,9 @@ def test_progress_bar_only_on_a_terminal(imgur: Imgur, tmp_path: Path) -> None:
     assert shown.code == 0, shown
     assert "3/3 files" in shown.err
     hidden = run_main("-o", str(tmp_path / "b"), "imgur.com/a/AbC1234", tty=False)
-    assert "files" not in hidden.err.replace("3 saved", "")
+    assert "3/3 files" not in hidden.err and "\r" not in hidden.err  # no bar
+    assert hidden.err.splitlines() == ["imgur-dl: 1 album; files: 3 saved, 0 skipped, 0 failed; "
+                                       + hidden.err.split("failed; ")[1].strip()]
     assert shown.out == hidden.out == ""
 
 
@@ -113,7 +115,7 @@ def test_quiet_prints_errors_only(imgur: Imgur, tmp_path: Path) -> None:
     album.images[0].removed = True
     result = run_main("-q", "-o", str(tmp_path / "again"), "imgur.com/a/AbC1234", tty=True)
     assert result.code == 1
-    assert result.err.strip() == f"imgur-dl: error: {album.images[0].id}: removed from Imgur"
+    assert result.err.strip() == f"imgur-dl: error: {album.id}/{album.images[0].id}: removed from Imgur"
 
 
 def test_output_folder_from_the_environment(imgur: Imgur, tmp_path: Path) -> None:
@@ -132,7 +134,7 @@ def test_a_certificate_from_an_unknown_ca_is_refused(imgur: Imgur, tmp_path: Pat
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(bundle))
     result = run_main("--retries", "0", "-o", str(tmp_path / "out"), "imgur.com/a/AbC1234")
     assert result.code == 1, result
-    assert "TLS error" in result.err
+    assert "the TLS certificate is not trusted" in result.err
     assert not (tmp_path / "out").exists()
 
 

@@ -71,7 +71,8 @@ def test_errors_past_the_retry_budget_fail_that_file_only(imgur: Imgur, tmp_path
     code, err = fetch(tmp_path, "--retries", "2")
     assert code == 1, err
     assert f"{bad.id}: HTTP 503" in err
-    assert f"failed: {bad.id} (HTTP 503" in err  # the summary names it, with its reason
+    assert f"error: {album.id}/{bad.id}: HTTP 503" in err  # named with its album, once
+    assert err.count("HTTP 503") == 1
     assert len(imgur.requests_to("i.imgur.com", f"/{bad.id}.*")) == 3
     got = files_under(tmp_path / album.id)
     assert sorted(got) == [f"001-{album.images[0].id}.jpg", f"003-{album.images[2].id}.jpg"]

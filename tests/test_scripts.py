@@ -241,5 +241,8 @@ def test_a_list_of_albums_is_looked_up_several_at_a_time_in_order(imgur: Imgur, 
     assert imgur.peak_api_inflight >= 3
     assert sorted(p.name for p in tmp_path.iterdir()) == [f"Album{n:02d}" for n in range(6)]
     assert len(files_under(tmp_path)) == 12
-    assert {r["album"] for r in _rows(result.out)} == {f"Album{n:02d}" for n in range(6)}
+    rows = _rows(result.out)
+    assert {r["album"] for r in rows if r["status"] == "saved"} == {f"Album{n:02d}" for n in range(6)}
+    missing, = (r for r in rows if r["status"] == "failed")  # the album that failed as a whole has a row too
+    assert (missing["id"], missing["url"], missing["path"]) == ("Missing", "imgur.com/a/Missing", None)
     assert "Missing: not found" in result.err

@@ -1,0 +1,75 @@
+"""What a run did, counted as it happens and told once at the end.
+
+Albums and files are counted apart, failures wherever they happened (a URL
+that named nothing, an album not found, a file that failed), and bytes as
+they were moved over the network, resumed files included. One unit system
+throughout: the binary one the progress bar uses (KiB, MiB, GiB).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from imgur_dl.models import Result, Status
+from imgur_dl.status import ExitStatus, worst
+
+
+@dataclass
+class Tally:
+    """Counts, not results: memory stays flat however long the run."""
+
+    files: dict[Status, int] = field(default_factory=lambda: dict.fromkeys(Status, 0))
+    albums: int = 0  # albums (and lone images) whose files were started
+    missing: int = 0  # URLs or posts that were not found, or empty
+    unreachable: int = 0  # URLs or posts that could not be looked up
+    recovered: int = 0  # files saved from the Wayback Machine
+    in_archive: int = 0  # listed posts skipped because the archive has them complete
+    statuses: list[ExitStatus] = field(default_factory=list)
+    interrupted: bool = False
+
+    def add(self, result: Result) -> None:
+        self.files[result.status] += 1
+        self.recovered += result.source == "wayback"
+
+    def lookup_failed(self, status: ExitStatus) -> None:
+        self.statuses.append(status)
+        if status is ExitStatus.NOT_FOUND:
+            self.missing += 1
+        else:
+            self.unreachable += 1
+
+    @property
+    def exit_status(self) -> ExitStatus:
+        if self.interrupted:
+            return ExitStatus.INTERRUPTED
+        return worst(self.statuses + ([ExitStatus.FAILED] if self.files[Status.FAILED] else []))
+
+
+def summary(t: Tally, moved: int, seconds: float) -> str:
+    """The one closing line: albums, then files, then bytes and time."""
+    albums = [f"{t.albums} album{'' if t.albums == 1 else 's'}"]
+    if t.missing:
+        albums.append(f"{t.missing} not found")
+    if t.unreachable:
+        albums.append(f"{t.unreachable} failed")
+    if t.in_archive:
+        albums.append(f"{t.in_archive} listed posts already in the archive")
+    recovered = f" ({t.recovered} from the Wayback Machine)" if t.recovered else ""
+    files = (f"files: {t.files[Status.SAVED]} saved{recovered}, {t.files[Status.SKIPPED]} skipped, "
+             f"{t.files[Status.FAILED]} failed")
+    line = f"{', '.join(albums)}; {files}; {human(moved)} in {seconds:.1f}s"
+    if t.interrupted:
+        line = f"interrupted; {line}; run the same command again to finish"
+    return "imgur-dl: " + line
+
+
+def human(size: int) -> str:
+    """Bytes in binary units, as the progress bar shows them."""
+    if size < 1024:
+        return f"{size} B"
+    value = size / 1024
+    for unit in ("KiB", "MiB"):
+        if value < 1024:
+            return f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{value:.1f} GiB"
