@@ -34,7 +34,8 @@ T = TypeVar("T")
 MAX_TIMEOUT = 3600.0
 
 DESCRIPTION = """\
-Download every image and video of Imgur albums, several files at once.
+Download Imgur albums, posts and images, or a user's posts and favorites, a
+tag, a subreddit or a search: many files at once.
 
 examples:
   imgur-dl https://imgur.com/a/AbC1234
@@ -46,8 +47,11 @@ in scripts:
   imgur-dl -i albums.txt --download-archive seen.sqlite -q   # a cron job
   grep -h imgur notes/*.md | imgur-dl -i -                   # URLs from stdin
   imgur-dl -g imgur.com/a/AbC1234 | xargs -n1 curl -O        # direct links only
-  imgur-dl --json imgur.com/a/AbC1234 | jq -r 'select(.status == "failed") | .id'
-  imgur-dl --write-metadata --dir '{album_date} {album_title}' --name '{num}.{ext}' URL
+  imgur-dl --json URL | jq -r 'select(.status == "failed") | .id'
+  imgur-dl --write-metadata --dir '{album_date} {album_title}' \\
+      --name '{num}.{ext}' URL
+  imgur-dl --download-archive seen.sqlite --break-on-existing \\
+      imgur.com/user/NAME                              # a nightly account sync
 
 Each album goes into its own folder under the output folder, its files named
 by position so they sort in album order (001-<id>.jpg, 002-<id>.mp4, ...).
@@ -317,7 +321,7 @@ def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> i
             return ExitStatus.USAGE
         if args.break_on_existing and args.download_archive is None:
             raise UsageError("--break-on-existing needs --download-archive (it stops at what the archive has)")
-        status = Run.create(options, env.stdout, env.stderr).execute(targets)
+        status = Run.create(options, env.stdout, env.stderr, env.environ).execute(targets)
         return worst([status] + [ExitStatus.USAGE] * refused)
     except ImgurDLError as exc:
         writer(env.stderr)(printable(ERROR_PREFIX + str(exc)))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import queue
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -119,12 +119,13 @@ class Run:
         self.region_said = False
 
     @classmethod
-    def create(cls, options: Options, stdout: TextIO, stderr: TextIO) -> Run:
-        """A run with a fresh session, API client, downloader and archive."""
+    def create(cls, options: Options, stdout: TextIO, stderr: TextIO,
+               environ: Mapping[str, str] | None = None) -> Run:
+        """A run with a fresh session, API client, downloader and archive (``environ``: proxies, CA bundle)."""
         cancel = Cancel()
         progress = Bar(stderr) if options.show_bar else Progress(stderr, quiet=options.quiet)
         session = make_session(options.workers, options.timeout, options.user_agent, proxy=options.proxy,
-                               verbose=progress.note if options.verbose else None)
+                               verbose=progress.note if options.verbose else None, environ=environ)
         policy = RetryPolicy(retries=options.retries)
         api = ImgurApi(session, client_id=options.client_id, policy=policy, cancel=cancel, say=progress.note,
                        prefer_gif=options.prefer_gif)

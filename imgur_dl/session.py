@@ -52,12 +52,14 @@ class Session(requests.Session):
     share of the run.
     """
 
-    def __init__(self, timeout: tuple[float, float], proxy: str | None = None) -> None:
+    def __init__(self, timeout: tuple[float, float], proxy: str | None = None,
+                 environ: Mapping[str, str] | None = None) -> None:
         super().__init__()
         self.timeout = timeout
         self.proxy = proxy  # --proxy: used for every host, whatever the environment says
         self.trust_env = False  # the environment is read here, once
-        env = os.environ
+        self.environ = os.environ if environ is None else environ
+        env = self.environ
         self.ca_bundle = env.get("REQUESTS_CA_BUNDLE") or env.get("CURL_CA_BUNDLE") or DEFAULT_CA_BUNDLE_PATH
         self._proxies: dict[str, dict[str, str]] = {}
         self._lock = threading.Lock()
@@ -73,8 +75,18 @@ class Session(requests.Session):
         with self._lock:
             if key not in self._proxies:
                 self._proxies[key] = ({"http": self.proxy, "https": self.proxy} if self.proxy
-                                      else requests.utils.get_environ_proxies(key + "/"))
+                                      else self._environ_proxies(key + "/"))
             return self._proxies[key]
+
+
+    def _environ_proxies(self, url: str) -> dict[str, str]:
+        """What HTTPS_PROXY, HTTP_PROXY and NO_PROXY (either case) say for ``url``."""
+        env = self.environ
+        no_proxy = env.get("no_proxy") or env.get("NO_PROXY") or ""
+        if no_proxy and requests.utils.should_bypass_proxies(url, no_proxy=no_proxy):
+            return {}
+        return {scheme: value for scheme in ("http", "https")
+                if (value := env.get(f"{scheme}_proxy") or env.get(f"{scheme.upper()}_PROXY"))}
 
 
 class _Adapter(HTTPAdapter):
@@ -114,12 +126,12 @@ def _tls_context(bundle: str) -> ssl.SSLContext:
 
 
 def make_session(workers: int, read_timeout: float, user_agent: str = USER_AGENT, *, proxy: str | None = None,
-                 verbose: Callable[[str], None] | None = None) -> Session:
+                 verbose: Callable[[str], None] | None = None, environ: Mapping[str, str] | None = None) -> Session:
     """The one session of a run: shared by every worker thread.
 
     With ``verbose``, every answer is told to it: method, URL, status, time.
     """
-    session = Session((min(CONNECT_TIMEOUT, read_timeout * 2), read_timeout), proxy)
+    session = Session((min(CONNECT_TIMEOUT, read_timeout * 2), read_timeout), proxy, environ)
     if verbose is not None:
         def told(response: requests.Response, *_args: Any, **_kwargs: Any) -> None:
             millis = response.elapsed.total_seconds() * 1000
@@ -328,7 +340,9 @@ def describe(exc: BaseException) -> str:
         return ("the TLS certificate is not trusted: is a proxy or firewall intercepting TLS? "
                 "Point REQUESTS_CA_BUNDLE at its CA certificate")
     if isinstance(exc, requests.exceptions.ProxyError):
-        return "the proxy refused the connection (check HTTPS_PROXY or --proxy)"
+        if "refused" in text:
+            return "the proxy refused the connection (check HTTPS_PROXY or --proxy)"
+        return "the proxy cannot be reached (check HTTPS_PROXY or --proxy)"
     if any(isinstance(c, socket.gaierror) for c in causes) or "name or service not known" in text \
             or "failed to resolve" in text or "temporary failure in name resolution" in text:
         return "cannot resolve the host name (DNS): is the network up?"

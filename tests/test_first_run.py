@@ -1,0 +1,158 @@
+"""The first five minutes: what a person sees at a terminal, and the conventions they bring."""
+
+from __future__ import annotations
+
+import os
+import pty
+import re
+import select
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from imgur_dl.session import Cancel
+from imgur_dl.throttle import RateLimit
+from tests.conftest import command, files_under, run_main, run_process
+from tests.standin import Imgur
+
+ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\r")
+
+
+def _in_a_terminal(args: list[str], environ: dict[str, str], timeout: float = 30) -> tuple[float, str, int]:
+    """Run imgur-dl with stderr on a pseudo-terminal: (seconds to its first line, all it showed, exit code)."""
+    leader, follower = pty.openpty()
+    start = time.monotonic()
+    proc = subprocess.Popen([*command(), *args], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                            stderr=follower, env=environ)
+    os.close(follower)
+    shown, first = b"", None
+    deadline = start + timeout
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([leader], [], [], 0.05)
+        if ready:
+            try:
+                data = os.read(leader, 65536)
+            except OSError:  # the other end closed: the process is done
+                break
+            if not data:
+                break
+            shown += data
+            if first is None and b"\n" in shown:
+                first = time.monotonic() - start
+        elif proc.poll() is not None:
+            break
+    code = proc.wait(timeout=5)
+    os.close(leader)
+    return first if first is not None else float("inf"), shown.decode(errors="replace"), code
+
+
+def test_what_a_person_sees_at_a_terminal(imgur: Imgur, tmp_path: Path) -> None:
+    album = imgur.add_album("AbC1234", count=4, size=50_000, title="Trip")
+    album.images[2].removed = True
+    (tmp_path / "AbC1234 - Trip").mkdir()
+    (tmp_path / "AbC1234 - Trip" / f"001-{album.images[0].id}.jpg").write_bytes(album.images[0].data)
+    imgur.shaping.delay = 0.4  # a slow API: the screen must not stay blank meanwhile
+    environ = dict(os.environ, COLUMNS="100", TERM="xterm")
+    first, shown, code = _in_a_terminal(["-o", str(tmp_path), "imgur.com/a/AbC1234", "imgur.com/a/NoSuchA"],
+                                        environ)
+    assert code == 3, shown
+    assert first < 1.0, shown  # within a second, before the API has answered
+    lines = [ANSI.sub("", line).strip() for line in shown.splitlines()]
+    assert lines[0] == "imgur-dl: looking up 2 albums..."
+    assert any(re.search(r"\d/4 files", line) for line in lines), shown  # the bar was drawn
+    assert f"imgur-dl: error: AbC1234/{album.images[2].id}: removed from Imgur" in lines
+    assert any("NoSuchA: not found" in line for line in lines)
+    summary = lines[-1]
+    assert summary.startswith("imgur-dl: 1 album, 1 not found; files: 2 saved, 1 skipped, 1 failed; "), shown
+    assert summary.endswith("s") and "KiB" in summary  # one unit system: the bar's
+
+
+def test_no_empty_bar_when_nothing_was_found(imgur: Imgur, tmp_path: Path) -> None:
+    _, shown, code = _in_a_terminal(["-o", str(tmp_path), "imgur.com/a/NoSuchA"], dict(os.environ))
+    assert code == 3
+    assert "0/0" not in shown and "N/A" not in shown
+    assert ANSI.sub("", shown).splitlines()[-1].strip() == "imgur-dl: 0 albums, 1 not found; files: 0 saved, " \
+        "0 skipped, 0 failed; 0 B in " + ANSI.sub("", shown).split("0 B in ")[1].strip()
+
+
+def test_bytes_moved_count_what_arrived_even_when_interrupted_later(imgur: Imgur, tmp_path: Path) -> None:
+    album = imgur.add_album("AbC1234", count=2, size=200_000)
+    part = tmp_path / "AbC1234" / f"001-{album.images[0].id}.jpg.part"
+    part.parent.mkdir()
+    part.write_bytes(album.images[0].data[:150_000])  # an earlier run's partial file: resumed
+    result = run_main("-o", str(tmp_path), "imgur.com/a/AbC1234")
+    assert result.code == 0, result
+    assert "; 244.1 KiB in " in result.err  # 50,000 resumed + 200,000 fresh bytes, in KiB as the bar shows
+
+
+def test_help_fits_80_columns() -> None:
+    done = subprocess.run([*command(), "--help"], capture_output=True, text=True, check=False,
+                          env=dict(os.environ, COLUMNS="80"))
+    assert done.returncode == 0
+    assert max(len(line) for line in done.stdout.splitlines()) <= 80
+    assert "1 to 128" in done.stdout  # the worker bound is said
+
+
+def test_verbose_says_each_request(imgur: Imgur, tmp_path: Path) -> None:
+    album = imgur.add_album("AbC1234", count=2)
+    result = run_main("-v", "-o", str(tmp_path), "imgur.com/a/AbC1234")
+    assert result.code == 0, result
+    assert "GET https://api.imgur.com/post/v1/albums/AbC1234?include=media -> 200 OK" in result.err
+    for image in album.images:
+        assert f"GET https://i.imgur.com/{image.id}.jpeg -> 200 OK" in result.err
+
+
+def test_proxy_option_replaces_the_environment(imgur: Imgur, tmp_path: Path) -> None:
+    imgur.add_album("AbC1234", count=1)
+    broken = {"HTTPS_PROXY": "http://127.0.0.1:9", "https_proxy": "http://127.0.0.1:9"}
+    refused = run_main("--retries", "0", "-o", str(tmp_path / "a"), "imgur.com/a/AbC1234", environ=broken)
+    assert refused.code == 1
+    result = run_main("--proxy", imgur.proxy_url, "-o", str(tmp_path / "b"), "imgur.com/a/AbC1234", environ=broken)
+    assert result.code == 0, result
+
+
+def test_a_refusing_proxy_is_named_once_for_many_albums(imgur: Imgur, tmp_path: Path) -> None:
+    urls = [f"imgur.com/a/Album{n:02d}" for n in range(5)]
+    result = run_main("--retries", "1", "-o", str(tmp_path), *urls,
+                      environ={"HTTPS_PROXY": "http://127.0.0.1:9", "https_proxy": "http://127.0.0.1:9"})
+    assert result.code == 1, result
+    assert result.err.count("the proxy refused the connection") == 2, result  # the first try, and the verdict
+    assert "0 albums, 5 failed" in result.err
+    assert "v3 API" not in result.err
+
+
+def test_no_skip_fetches_again(imgur: Imgur, tmp_path: Path) -> None:
+    imgur.add_album("AbC1234", count=2)
+    assert run_main("-o", str(tmp_path), "imgur.com/a/AbC1234").code == 0
+    again = run_main("--no-skip", "-o", str(tmp_path), "imgur.com/a/AbC1234")
+    assert again.code == 0, again
+    assert "files: 2 saved, 0 skipped" in again.err
+    assert len(imgur.requests_to("i.imgur.com")) == 4
+
+
+def test_limit_rate_keeps_the_run_to_its_rate() -> None:
+    now = [100.0]
+    limit = RateLimit(1000.0, Cancel(), clock=lambda: now[0])
+    assert limit.debt(500) == 0  # a second's worth is in the bucket
+    assert limit.debt(1000) == pytest.approx(0.5)  # half a second overdrawn
+    now[0] += 0.5
+    assert limit.debt(0) == 0
+    now[0] += 10  # idle time fills the bucket only one second deep
+    assert limit.debt(3000) == pytest.approx(2.0)
+
+
+def test_limit_rate_end_to_end(imgur: Imgur, tmp_path: Path) -> None:
+    album = imgur.add_album("AbC1234", count=3, size=20_000)
+    result = run_main("--limit-rate", "100K", "-o", str(tmp_path), "imgur.com/a/AbC1234")
+    assert result.code == 0, result
+    assert files_under(tmp_path / "AbC1234") == {f"00{n}-{i.id}.jpg": i.data for n, i in enumerate(album.images, 1)}
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
+def test_completion_scripts_come_from_the_parser(shell: str) -> None:
+    result = run_process("--print-completion", shell)
+    assert result.code == 0, result
+    for option in ("--download-archive", "--break-on-existing", "--wayback", "--limit-rate"):
+        assert option.lstrip("-") in result.out
