@@ -103,7 +103,6 @@ class Planner:
         self.debug = debug
         self.say = say
         self.in_archive = 0  # listed posts skipped because the archive has them complete
-        self.budget_said = False
         self._lock = threading.Lock()
         self._said: set[str] = set()
 
@@ -198,20 +197,18 @@ class Planner:
             return self.archive.has(post.image.media[0].id)
         return self.archive.has_album(post.id)
 
-    def _once(self, message: str) -> str:
-        """``message`` the first time, '' after: the same problem is said once."""
-        with self._lock:
-            if message in self._said:
+    def _once(self, message: str, key: str | None = None) -> str:
+        """``message`` the first time (per ``key``), '' after: the same problem is said once."""
+        with self._lock:  # (lookups run in several threads)
+            if (key or message) in self._said:
                 return ""
-            self._said.add(message)
+            self._said.add(key or message)
             return message
 
     def _budget(self, label: str) -> Failure:
-        with self._lock:  # (lookups run in several threads)
-            said, self.budget_said = self.budget_said, True
-        return Failure(ExitStatus.FAILED, "" if said else
-                       f"{label}: Imgur's API budget for this client is spent; asking no more, "
-                       "finishing what is already known (try again in an hour)")
+        return Failure(ExitStatus.FAILED, self._once(f"{label}: Imgur's API budget for this client is spent; "
+                                                     "asking no more, finishing what is already known "
+                                                     "(try again in an hour)", key="budget"))
 
     # -- one lookup (in a resolver thread) -------------------------------------------
 

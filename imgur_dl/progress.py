@@ -63,20 +63,9 @@ class Bar(Progress):
         self._bytes = 0
         self._bytes_total = 0
         self._text = progressbar.FormatCustomText("%(done)d/%(total)d files ", {"done": 0, "total": 0})
-        widgets: list[Any] = [
-            self._text,
-            progressbar.Percentage(), " ",
-            progressbar.Bar(left="[", right="]"), " ",
-            progressbar.DataSize(), " ",
-            progressbar.AdaptiveTransferSpeed(), " ",
-            progressbar.AdaptiveETA(),
-        ]
-        self._bar = progressbar.ProgressBar(
-            max_value=progressbar.UnknownLength, widgets=widgets, fd=stream,
-            min_poll_interval=0.1, poll_interval=0.1,
-        )
+        self._bar: Any = None  # made when the first file is known: a run that finds none draws nothing
         self._closed = False
-        self._drawn = False  # nothing is drawn until a file is known
+        self._drawn = False
 
     def expect(self, files: int = 0, size: int = 0) -> None:
         with self._lock:
@@ -112,6 +101,19 @@ class Bar(Progress):
     def _redraw(self, force: bool = False) -> None:
         if (self._closed and not force) or not self._files_total:
             return
+        if self._bar is None:
+            widgets: list[Any] = [
+                self._text,
+                progressbar.Percentage(), " ",
+                progressbar.Bar(left="[", right="]"), " ",
+                progressbar.DataSize(), " ",
+                progressbar.AdaptiveTransferSpeed(), " ",
+                progressbar.AdaptiveETA(),
+            ]
+            self._bar = progressbar.ProgressBar(
+                max_value=progressbar.UnknownLength, widgets=widgets, fd=self._stream,
+                min_poll_interval=0.1, poll_interval=0.1,
+            )
         self._drawn = True
         self._text.update_mapping(done=self._files, total=self._files_total)
         total = max(self._bytes_total, self._bytes) or progressbar.UnknownLength

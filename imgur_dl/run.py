@@ -89,7 +89,7 @@ class _Album:
 class Run:
     """One run over many targets. Its collaborators are passed in; :meth:`create` builds the usual ones."""
 
-    def __init__(self, options: Options, *, stdout: Stdout, progress: Progress, api: ImgurApi,
+    def __init__(self, options: Options, *, stdout: Stdout, progress: Progress,
                  downloader: Downloader, namer: Namer, folders: Folders, archive: Archive | None,
                  cancel: Cancel, stderr: TextIO, planner: Planner, session: Session | None = None,
                  wayback: Wayback | None = None) -> None:
@@ -104,7 +104,6 @@ class Run:
         self.outstanding = 0
         self.stdout = stdout
         self.progress = progress
-        self.api = api
         self.downloader = downloader
         self.namer = namer
         self.folders = folders
@@ -144,7 +143,7 @@ class Run:
         resolver = ThreadPoolExecutor(max_workers=RESOLVERS, thread_name_prefix="imgur-dl-api")
         planner = Planner(api, resolver, choice=options.choice, archive=archive, wayback=recoverer,
                           prefer_gif=options.prefer_gif, debug=options.debug, say=progress.note)
-        return cls(options, stdout=Stdout(stdout, json_lines=options.json_lines), progress=progress, api=api,
+        return cls(options, stdout=Stdout(stdout, json_lines=options.json_lines), progress=progress,
                    downloader=downloader, namer=Namer(options.output, options.dir_template, options.name_template),
                    folders=folders, archive=archive, cancel=cancel, stderr=stderr, planner=planner,
                    session=session, wayback=recoverer)
