@@ -40,6 +40,17 @@ _imgurish: st.SearchStrategy[Any] = st.recursive(
     max_leaves=60,
 )
 _TARGET = Target(Kind.ALBUM, "AbC1234", "imgur.com/a/AbC1234")
+_any = st.none() | st.booleans() | st.integers(-5, 2**40) | st.text(max_size=12)
+# Answers close to real ones, so the paths that build albums are exercised too, with any value anywhere.
+_v1_like: st.SearchStrategy[Any] = st.fixed_dictionaries(
+    {"id": st.sampled_from(["AbC1234", "TcBmP", "x/y", ""]) | _any,
+     "media": st.lists(st.fixed_dictionaries(
+         {"id": st.sampled_from(["XyZ9876", "a_b", "../x"]) | _any,
+          "ext": st.sampled_from(["jpeg", "gif", "MP4", "x/../y", "\x1b[2J"]) | _any,
+          "url": st.sampled_from(["https://i.imgur.com/XyZ9876.jpeg", "file:///etc/passwd"]) | _any,
+          "size": _any, "width": _any, "height": _any, "mime_type": _any,
+          "metadata": st.fixed_dictionaries({"is_animated": _any, "title": _any})}), max_size=4) | _any},
+    optional={"is_album": _any, "title": _any, "created_at": _any})
 
 
 def _unprintable(text: str) -> bool:
@@ -101,7 +112,7 @@ def test_rendered_paths_stay_inside_the_output_folder(values: dict[str, str], te
 
 
 @EXAMPLES
-@given(_json | _imgurish)
+@given(_json | _imgurish | _v1_like)
 def test_api_answer_parser_raises_only_its_own_errors(data: Any) -> None:
     for parse in (lambda: answers.album_from_v1(data, _TARGET, prefer_gif=False),
                   lambda: answers.album_from_v3(data, prefer_gif=True),
