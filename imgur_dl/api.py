@@ -16,14 +16,13 @@ from urllib.parse import quote
 import requests
 
 from imgur_dl import answers
+from imgur_dl.defaults import DEFAULT_CLIENT_ID
 from imgur_dl.errors import ApiError, BudgetSpentError, Cancelled, NetworkError, NotFoundError, RegionBlockedError
 from imgur_dl.hosts import API_HOST, API_ROOT
 from imgur_dl.models import Album, Kind, Target
 from imgur_dl.session import Answer, Cancel, RetryPolicy, TooLarge, Unreachable, get_bounded
 from imgur_dl.text import printable
 
-# The public client id of Imgur's own web front end; --client-id overrides it.
-DEFAULT_CLIENT_ID = "546c25a59c58ad7"
 # The largest answer read: a 5,000-image album is about 3 MB of JSON.
 MAX_ANSWER = 32 * 1024 * 1024
 

@@ -12,26 +12,29 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import NoReturn, TextIO, TypeVar
+from typing import Any, NoReturn, TextIO, TypeVar
 from urllib.parse import urlsplit
 
-import shtab
-
 from imgur_dl import __version__, urls
-from imgur_dl.api import DEFAULT_CLIENT_ID
-from imgur_dl.download import DEFAULT_MAX_SIZE
+from imgur_dl.choice import Choice, parse_range
+from imgur_dl.defaults import (
+    DEFAULT_CLIENT_ID,
+    DEFAULT_MAX_SIZE,
+    DEFAULT_RETRIES,
+    DEFAULT_TIMEOUT,
+    DEFAULT_WORKERS,
+    MAX_TIMEOUT,
+    MAX_WORKERS,
+    USER_AGENT,
+)
 from imgur_dl.errors import ImgurDLError, UsageError
 from imgur_dl.models import Target
 from imgur_dl.naming import DEFAULT_DIR, FIELDS, Template
-from imgur_dl.planner import Choice, parse_range
-from imgur_dl.run import DEFAULT_TIMEOUT, DEFAULT_WORKERS, MAX_WORKERS, Options, Run
-from imgur_dl.session import USER_AGENT
+from imgur_dl.options import Options
 from imgur_dl.status import ExitStatus, worst
 from imgur_dl.text import ERROR_PREFIX, printable, writer
 
 T = TypeVar("T")
-# The longest --timeout: an hour without a byte is a dead connection.
-MAX_TIMEOUT = 3600.0
 
 DESCRIPTION = """\
 Download Imgur albums, posts and images, or a user's posts and favorites, a
@@ -225,8 +228,8 @@ def build_parser(environ: Mapping[str, str]) -> _Parser:
     parser.add_argument("-j", "--workers", metavar="N", type=_workers,
                         default=_from_env(environ, "IMGUR_DL_WORKERS", _workers, DEFAULT_WORKERS),
                         help=f"files downloaded at once, 1 to {MAX_WORKERS} (default: {DEFAULT_WORKERS})")
-    parser.add_argument("--retries", metavar="N", type=_count, default=5,
-                        help="extra attempts per file after a failure that may pass (default: 5)")
+    parser.add_argument("--retries", metavar="N", type=_count, default=DEFAULT_RETRIES,
+                        help=f"extra attempts per file after a failure that may pass (default: {DEFAULT_RETRIES})")
     parser.add_argument("--timeout", metavar="S", type=_seconds, default=DEFAULT_TIMEOUT,
                         help=f"give up an attempt after S seconds without data (default: {DEFAULT_TIMEOUT:g})")
     parser.add_argument("--client-id", metavar="ID",
@@ -277,9 +280,22 @@ def build_parser(environ: Mapping[str, str]) -> _Parser:
                         help="no progress bar and no summary; errors only")
     parser.add_argument("--debug", action="store_true", help="show tracebacks of unexpected errors")
     parser.add_argument("--version", action="version", version=f"imgur-dl {__version__}")
-    shtab.add_argument_to(parser, ["--print-completion"], help="print a completion script for SHELL "
-                          "(bash, zsh, fish, tcsh): see the README")
+    parser.add_argument("--print-completion", metavar="SHELL", choices=("bash", "zsh", "fish", "tcsh"),
+                        action=_Completion, help="print a completion script for SHELL (bash, zsh, fish, tcsh), "
+                                                 "made from this parser: see the README")
     return parser
+
+
+class _Completion(argparse.Action):
+    """``--print-completion SHELL``: shtab writes the script from the parser itself."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any,
+                 option_string: str | None = None) -> None:
+        import shtab  # noqa: PLC0415 - only this option needs it
+
+        out: TextIO = getattr(parser, "out", sys.stdout)
+        out.write(shtab.complete(parser, values) + "\n")
+        parser.exit(0)
 
 
 def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> int:
@@ -319,6 +335,9 @@ def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> i
         )
         if not targets:
             return ExitStatus.USAGE
+        if options.show_bar:  # at once, before the network stack is even imported
+            writer(env.stderr)(f"imgur-dl: {_looking_up(targets)}...")
+        from imgur_dl.run import Run  # noqa: PLC0415 - imported after the first line is on the screen
         if args.break_on_existing and args.download_archive is None:
             raise UsageError("--break-on-existing needs --download-archive (it stops at what the archive has)")
         status = Run.create(options, env.stdout, env.stderr, env.environ).execute(targets)
@@ -356,6 +375,18 @@ def _targets(texts: Sequence[str], env: Environment) -> tuple[list[Target], int]
             seen.add((target.kind.value, target.id))
             targets.append(target)
     return targets, refused
+
+
+def _looking_up(targets: list[Target]) -> str:
+    """What the run starts with, for a person at a terminal: 'looking up 3 albums', ..."""
+    listings = sum(t.kind.is_listing for t in targets)
+    albums = len(targets) - listings
+    parts = []
+    if listings:
+        parts.append(f"reading {listings} listing{'' if listings == 1 else 's'}")
+    if albums:
+        parts.append(f"looking up {albums} album{'' if albums == 1 else 's'}")
+    return " and ".join(parts)
 
 
 def _read_list(name: str, env: Environment) -> list[str]:

@@ -24,6 +24,7 @@ import requests
 import urllib3
 
 from imgur_dl import folders, sniff
+from imgur_dl.defaults import DEFAULT_MAX_SIZE
 from imgur_dl.errors import Cancelled, DownloadError, ImgurDLError, NotMediaError, RemovedError
 from imgur_dl.folders import Folders
 from imgur_dl.hosts import MEDIA_HOSTS, WEB_HOSTS, OffsiteError, host_of, media_url, redirect_target
@@ -38,9 +39,6 @@ CHUNK = 256 * 1024
 REMOVED_PATH = "/removed.png"
 ETAG_XATTR = "user.imgur-dl.etag"
 MAX_REDIRECTS = 5
-# The largest file accepted when neither the API nor the server gives a size:
-# Imgur takes uploads of up to 200 MB (videos, GIFs).
-DEFAULT_MAX_SIZE = 512 * 1000 * 1000
 
 _CONTENT_RANGE = re.compile(r"^bytes (\d+)-(\d+)/(\d+|\*)$")
 

@@ -23,6 +23,7 @@ from dataclasses import dataclass, replace
 from imgur_dl.answers import Post, album_from_link
 from imgur_dl.api import ImgurApi
 from imgur_dl.archive import Archive
+from imgur_dl.choice import Choice
 from imgur_dl.errors import (
     BudgetSpentError,
     Cancelled,
@@ -30,7 +31,6 @@ from imgur_dl.errors import (
     ImgurDLError,
     NetworkError,
     NotFoundError,
-    UsageError,
 )
 from imgur_dl.models import Album, Kind, Listing, Target
 from imgur_dl.status import ExitStatus
@@ -55,48 +55,16 @@ class Failure:
     listing: str | None = None  # the listing it was in
 
 
-@dataclass(frozen=True)
-class Choice:
-    """Which posts of a listing to take."""
-
-    ranges: tuple[tuple[int, int | None], ...] = ()  # 1-based, inclusive; None: to the end
-    since: str = ""  # ISO date or time: posts from then on
-    break_on_existing: bool = False  # stop reading at the first post the archive has complete
-
-    def wants(self, position: int) -> bool:
-        return not self.ranges or any(lo <= position and (hi is None or position <= hi) for lo, hi in self.ranges)
-
-    def past_end(self, position: int) -> bool:
-        """No later position can be wanted."""
-        return bool(self.ranges) and all(hi is not None and position > hi for _, hi in self.ranges)
-
-
-def parse_range(text: str) -> tuple[tuple[int, int | None], ...]:
-    """'1-20', '50-', '-10', '7' or a comma-separated list of them; UsageError otherwise."""
-    spans: list[tuple[int, int | None]] = []
-    for part in text.split(","):
-        lo, dash, hi = part.strip().partition("-")
-        try:
-            start = int(lo) if lo.strip() else 1
-            end = (int(hi) if hi.strip() else None) if dash else start
-        except ValueError:
-            raise UsageError(f"not a range of positions: {text!r} (try 1-20, 50- or 1-5,10)") from None
-        if start < 1 or (end is not None and end < start):
-            raise UsageError(f"not a range of positions: {text!r} (positions start at 1)")
-        spans.append((start, end))
-    return tuple(spans)
-
-
 _Outcome = Album | Failure
 
 
 class Planner:
-    def __init__(self, api: ImgurApi, resolver: ThreadPoolExecutor, *, choice: Choice = Choice(),
+    def __init__(self, api: ImgurApi, resolver: ThreadPoolExecutor, *, choice: Choice | None = None,
                  archive: Archive | None = None, wayback: Wayback | None = None, prefer_gif: bool = False,
                  debug: bool = False, say: Callable[[str], None] = lambda _m: None) -> None:
         self.api = api
         self.resolver = resolver
-        self.choice = choice
+        self.choice = choice or Choice()
         self.archive = archive
         self.wayback = wayback
         self.prefer_gif = prefer_gif

@@ -17,19 +17,20 @@ from pathlib import Path
 from typing import TextIO, TypeVar
 
 from imgur_dl import report, wayback
-from imgur_dl.api import DEFAULT_CLIENT_ID, ImgurApi
+from imgur_dl.api import ImgurApi
 from imgur_dl.archive import Archive
-from imgur_dl.download import DEFAULT_MAX_SIZE, Downloader
+from imgur_dl.download import Downloader
 from imgur_dl.errors import Cancelled, DownloadError, ImgurDLError
 from imgur_dl.folders import Folders
 from imgur_dl.hosts import ARCHIVE_HOSTS
 from imgur_dl.models import Album, Job, Result, Status, Target
-from imgur_dl.naming import DEFAULT_DIR, Namer, Template, disambiguate
+from imgur_dl.naming import Namer, disambiguate
+from imgur_dl.options import Options
 from imgur_dl.output import METADATA_NAME, Stdout, metadata, write_json
-from imgur_dl.planner import Choice, Planner
+from imgur_dl.planner import Planner
 from imgur_dl.progress import Bar, Progress
 from imgur_dl.report import Tally
-from imgur_dl.session import USER_AGENT, Cancel, RetryPolicy, Session, make_session
+from imgur_dl.session import Cancel, RetryPolicy, Session, make_session
 from imgur_dl.status import ExitStatus
 from imgur_dl.text import writer
 from imgur_dl.throttle import RateLimit, Throttle
@@ -37,41 +38,11 @@ from imgur_dl.wayback import Wayback
 
 T = TypeVar("T")
 
-DEFAULT_WORKERS = 64  # chosen from the benchmark, safe with the adaptive throttle: docs/benchmarks.md
-MAX_WORKERS = 128  # past this, more threads only cost memory and start-up (docs/benchmarks.md)
-DEFAULT_TIMEOUT = 20.0
 # Albums looked up at once: enough to hide the API's latency behind downloads,
 # few enough to stay clear of its rate limits.
 RESOLVERS = 4
 # After Ctrl-C, how long finished work may take to report before we leave.
 GRACE = 2.0
-
-
-@dataclass(frozen=True)
-class Options:
-    output: Path = Path()
-    workers: int = DEFAULT_WORKERS
-    retries: int = 5
-    timeout: float = DEFAULT_TIMEOUT
-    client_id: str = DEFAULT_CLIENT_ID
-    prefer_gif: bool = False
-    quiet: bool = False
-    show_bar: bool = False
-    dir_template: Template = field(default_factory=lambda: Template(DEFAULT_DIR))
-    name_template: Template | None = None
-    get_urls: bool = False
-    json_lines: bool = False
-    write_metadata: bool = False
-    archive: Path | None = None
-    wayback: bool = False
-    choice: Choice = field(default_factory=Choice)  # which posts of a listing
-    user_agent: str = USER_AGENT
-    proxy: str | None = None
-    verbose: bool = False
-    no_skip: bool = False
-    limit_rate: float = 0.0  # bytes/s for the whole run; 0: no limit
-    max_size: int = DEFAULT_MAX_SIZE
-    debug: bool = False
 
 
 @dataclass
@@ -159,8 +130,6 @@ class Run:
         self.recoveries = ThreadPoolExecutor(max_workers=wayback.WORKERS, thread_name_prefix="imgur-dl-wayback")
         most = self.options.workers * 4
         targets = list(targets)
-        if self.options.show_bar:
-            self.progress.note(f"imgur-dl: {_looking_up(targets)}...")
         try:
             for album in self._albums(targets):
                 for job in self._start(album):
@@ -311,14 +280,3 @@ class Run:
         moved = self.downloader.moved + (self.wayback.downloader.moved if self.wayback is not None else 0)
         self.stderr(report.summary(self.tally, moved, time.monotonic() - self.started))
 
-
-def _looking_up(targets: list[Target]) -> str:
-    """What the run starts with, for a person at a terminal: 'looking up 3 albums', ..."""
-    listings = sum(t.kind.is_listing for t in targets)
-    albums = len(targets) - listings
-    parts = []
-    if listings:
-        parts.append(f"reading {listings} listing{'' if listings == 1 else 's'}")
-    if albums:
-        parts.append(f"looking up {albums} album{'' if albums == 1 else 's'}")
-    return " and ".join(parts) or "starting"

@@ -25,13 +25,8 @@ import requests
 from requests.adapters import HTTPAdapter
 from requests.utils import DEFAULT_CA_BUNDLE_PATH
 
-from imgur_dl import __version__
+from imgur_dl.defaults import DEFAULT_RETRIES, USER_AGENT
 from imgur_dl.errors import Cancelled, ImgurDLError, UsageError
-
-# Imgur's CDN answers "429 Unknown Error" to any User-Agent naming
-# python-requests (bulk-downloader-for-reddit #864, fixed in its PR #810), so
-# imgur-dl names itself only. --user-agent replaces it.
-USER_AGENT = f"imgur-dl/{__version__}"
 
 
 class Unreachable(ImgurDLError):
@@ -173,7 +168,7 @@ def retry_after(response: requests.Response, now: float | None = None) -> float 
 class RetryPolicy:
     """How often and how long to wait before trying again."""
 
-    retries: int = 5  # attempts after the first
+    retries: int = DEFAULT_RETRIES  # attempts after the first
     refusals: int = 8  # 429s one file waits out before it fails: a refusal that never ends must end
     base: float = 0.5  # seconds; doubles per attempt
     cap: float = 30.0  # longest backoff between attempts

@@ -1,0 +1,20 @@
+"""Every default in one place, importable without the network stack (the CLI reads them first)."""
+
+from __future__ import annotations
+
+from imgur_dl import __version__
+
+# The public client id of Imgur's own web front end; --client-id overrides it.
+DEFAULT_CLIENT_ID = "546c25a59c58ad7"
+# Imgur's CDN answers "429 Unknown Error" to any User-Agent naming
+# python-requests (bulk-downloader-for-reddit #864, fixed in its PR #810), so
+# imgur-dl names itself only. --user-agent replaces it.
+USER_AGENT = f"imgur-dl/{__version__}"
+DEFAULT_WORKERS = 64  # chosen from the benchmark, safe with the adaptive throttle: docs/benchmarks.md
+MAX_WORKERS = 128  # past this, more threads only cost memory and start-up (docs/benchmarks.md)
+DEFAULT_TIMEOUT = 20.0  # seconds without data before an attempt is given up
+MAX_TIMEOUT = 3600.0  # an hour without a byte is a dead connection
+DEFAULT_RETRIES = 5  # attempts after the first, for failures that may pass
+# The largest file accepted when neither the API nor the server gives a size:
+# Imgur takes uploads of up to 200 MB (videos, GIFs).
+DEFAULT_MAX_SIZE = 512 * 1000 * 1000
