@@ -30,6 +30,15 @@ def _finish(throttle: Throttle, tickets: list[Ticket]) -> None:
         throttle.release(ticket)
 
 
+def _clean_rounds(throttle: Throttle, rounds: int) -> None:
+    """``rounds`` times: as many requests as the limit lets in, each accepted and answered in full."""
+    for _ in range(rounds):
+        tickets = _fill(throttle)
+        for ticket in tickets:
+            throttle.accepted(ticket)
+        _finish(throttle, tickets)
+
+
 def test_a_burst_of_refusals_cuts_the_limit_once_to_what_was_accepted() -> None:
     clock = Clock()
     throttle = Throttle(32, Cancel(), clock)
@@ -89,11 +98,7 @@ def test_growth_after_clean_rounds_and_no_probe_of_a_level_just_refused() -> Non
         throttle.release(ticket)
     assert throttle.limit == 6
     # Two rounds of clean answers (12) earn a seventh place ...
-    for _ in range(2):
-        tickets = _fill(throttle)
-        for ticket in tickets:
-            throttle.accepted(ticket)
-        _finish(throttle, tickets)
+    _clean_rounds(throttle, 2)
     assert throttle.limit == 7
     # ... the seventh is refused: back to 6, and 6 it stays while that refusal is fresh.
     tickets = _fill(throttle)
@@ -103,19 +108,11 @@ def test_growth_after_clean_rounds_and_no_probe_of_a_level_just_refused() -> Non
     throttle.release(tickets[6])
     _finish(throttle, tickets[:6])
     assert throttle.limit == 6
-    for _ in range(10):
-        tickets = _fill(throttle)
-        for ticket in tickets:
-            throttle.accepted(ticket)
-        _finish(throttle, tickets)
+    _clean_rounds(throttle, 10)
     assert throttle.limit == 6
     # Later the CDN may have loosened: the throttle probes again.
     clock.now += PROBE_AFTER + 1
-    for _ in range(2):
-        tickets = _fill(throttle)
-        for ticket in tickets:
-            throttle.accepted(ticket)
-        _finish(throttle, tickets)
+    _clean_rounds(throttle, 2)
     assert throttle.limit == 7
 
 
