@@ -36,6 +36,9 @@ public record:
   (help.imgur.com "Imgur access in the United Kingdom"; the 336x478 image in
   Pugmatt/BedrockConnect #682); banned countries get ``400`` with
   ``Banned country attempt (XX)`` from the v3 API (ShareX #3466).
+- i.imgur.com sends a request whose ``Referer`` is another site to the
+  image's page (hotlink protection: ShareX #1652, "it does not clear your
+  referral, that can still have an effect on the result").
 - imgur.com's web front end answers 200 with its page shell for any post id,
   missing ones included: it renders "not found" in the browser from the API's
   answer (gallery-dl #4249: the page shows a 404 *picture*).
@@ -247,6 +250,7 @@ class Imgur:
         self.api_budget = 12500  # the client's remaining API credits: counts down, 429 past zero
         self.archive_limit: int | None = None  # web.archive.org answers 429 (Retry-After: 1) above this in flight
         self.archive_inflight = 0
+        self.archive_delay = 0.0  # the archive's own slowness, on top of the network's
         self.peak_archive_inflight = 0
         self.inflight_limit: int | None = None  # i.imgur.com answers 429 above this
         self.inflight_retry_after: int | None = None  # ... with this Retry-After
@@ -568,7 +572,8 @@ class Imgur:
             h.reply(200, REMOVED_PNG, _cdn_headers(REMOVED_PNG, "image/png"), head=method == "HEAD")
             return
         m = re.fullmatch(r"/([A-Za-z0-9]{5,7})[sbtmlhg]?\.([a-z0-9]+)", path)
-        if m and "text/html" in headers.get("accept", ""):
+        referer = urlsplit(headers.get("referer", "")).hostname or ""
+        if m and ("text/html" in headers.get("accept", "") or (referer and not referer.endswith("imgur.com"))):
             h.reply(302, b"", {"Location": f"https://imgur.com/{m[1]}", "Content-Type": "text/html"})
             return
         if m and self.region_blocked:
@@ -630,8 +635,9 @@ class Imgur:
         return capture
 
     def _archive(self, h: _Handler, host: str, path: str, query: dict[str, list[str]]) -> None:
-        if self.shaping.delay:
-            time.sleep(self.shaping.delay)
+        delay = self.shaping.delay + self.archive_delay
+        if delay:
+            time.sleep(delay)
         if self.archive_limit is not None and self.archive_inflight > self.archive_limit:
             h.reply(429, b"<html><body>Too Many Requests</body></html>",
                     {"Content-Type": "text/html", "Retry-After": "1"})

@@ -20,6 +20,7 @@ def test_user_agent_is_one_the_cdn_accepts(imgur: Imgur, tmp_path: Path) -> None
     assert agents == {USER_AGENT}
     assert "python-requests" not in USER_AGENT
     assert {h["accept"] for (_, _, _, h) in imgur.requests_to("i.imgur.com")} == {"*/*"}  # never a page load
+    assert not any("referer" in h for (_, _, _, h) in imgur.log)  # no Referer for hotlink protection to judge
     assert len(files_under(tmp_path)) == len(album.images)
 
 

@@ -162,3 +162,17 @@ def test_a_wrong_sized_capture_is_not_saved(imgur: Imgur, tmp_path: Path) -> Non
     assert result.code == 1, result
     assert "no good capture in the Wayback Machine" in result.err
     assert not any(gone.id in name for name in files_under(tmp_path / "AbC1234"))
+
+
+def test_a_slow_archive_does_not_hold_up_files_imgur_serves(imgur: Imgur, tmp_path: Path) -> None:
+    album = imgur.add_album("AbC1234", count=12, size=5_000)
+    gone = album.images[0]
+    gone.removed = True
+    imgur.add_capture(f"https://i.imgur.com/{gone.id}.jpeg", body=gone.data)
+    imgur.archive_delay = 0.5  # every answer of the archive takes half a second
+    # One worker: were recoveries done in it, the first file (the gone one) would hold up all the others.
+    result = run_main("--wayback", "-j", "1", "--json", "-o", str(tmp_path), "imgur.com/a/AbC1234")
+    assert result.code == 0, result
+    order = [json.loads(line)["id"] for line in result.out.splitlines()]
+    assert order[-1] == gone.id  # the eleven Imgur files were all done while the archive answered
+    assert len(order) == 12
