@@ -21,7 +21,7 @@ class Tally:
     files: dict[Status, int] = field(default_factory=lambda: dict.fromkeys(Status, 0))
     albums: int = 0  # albums (and lone images) whose files were started
     missing: int = 0  # URLs or posts that were not found, or empty
-    unreachable: int = 0  # URLs or posts that could not be looked up
+    failed_albums: int = 0  # URLs, posts or albums that gave no file for any other reason
     recovered: int = 0  # files saved from the Wayback Machine
     in_archive: int = 0  # listed posts skipped because the archive has them complete
     statuses: list[ExitStatus] = field(default_factory=list)
@@ -31,12 +31,13 @@ class Tally:
         self.files[result.status] += 1
         self.recovered += result.source == "wayback"
 
-    def lookup_failed(self, status: ExitStatus) -> None:
+    def album_failed(self, status: ExitStatus) -> None:
+        """A URL, post or album that gave no file at all."""
         self.statuses.append(status)
         if status is ExitStatus.NOT_FOUND:
             self.missing += 1
         else:
-            self.unreachable += 1
+            self.failed_albums += 1
 
     @property
     def exit_status(self) -> ExitStatus:
@@ -50,8 +51,8 @@ def summary(t: Tally, moved: int, seconds: float) -> str:
     albums = [f"{t.albums} album{'' if t.albums == 1 else 's'}"]
     if t.missing:
         albums.append(f"{t.missing} not found")
-    if t.unreachable:
-        albums.append(f"{t.unreachable} failed")
+    if t.failed_albums:
+        albums.append(f"{t.failed_albums} failed")
     if t.in_archive:
         albums.append(f"{t.in_archive} listed posts already in the archive")
     recovered = f" ({t.recovered} from the Wayback Machine)" if t.recovered else ""

@@ -182,7 +182,7 @@ class Run:
                 continue
             if outcome.message:
                 self.error(outcome.message)
-            self.tally.lookup_failed(outcome.status)
+            self.tally.album_failed(outcome.status)
             self.stdout.lookup_failed(outcome)
 
     def _start(self, album: Album) -> list[Job]:
@@ -190,27 +190,29 @@ class Run:
         if album.id in self.seen:
             return []  # named twice (/a/X and /gallery/X, or twice in a list): fetched once
         self.seen.add(album.id)
-        self.tally.albums += 1
         try:
             folder = self.namer.folder(album)
             jobs = [Job(album, m, tuple(disambiguate(self.namer.path(album, m, s.ext, folder), m.id, self.taken)
                                         for s in m.sources)) for m in album.media]
         except ImgurDLError as exc:
             self.error(f"{album.id}: {exc}")
-            self.tally.statuses.append(ExitStatus.FAILED)
+            self.tally.album_failed(ExitStatus.FAILED)
             return []
+        self.tally.albums += 1
         if self.options.get_urls:
             for job in jobs:
                 self.stdout.listing(job)
             return []
-        archived = [j for j in jobs if self.archive is not None and self.archive.has(j.media.id)]
-        fetch = [j for j in jobs if j not in archived] if archived else jobs
+        known = [self.archive is not None and self.archive.has(j.media.id) for j in jobs]
+        archived = [j for j, k in zip(jobs, known, strict=True) if k]
+        fetch = [j for j, k in zip(jobs, known, strict=True) if not k]
         if fetch:
             try:
                 self.folders.fd(folder)  # once per album: a folder that cannot be made fails it in one line
             except DownloadError as exc:
                 self.error(f"{album.id}: {exc}")
-                self.tally.statuses.append(ExitStatus.FAILED)
+                self.tally.albums -= 1
+                self.tally.album_failed(ExitStatus.FAILED)
                 return []
         self.albums[id(album)] = _Album(album, folder, waiting=len(jobs), opened=bool(fetch))
         self.progress.expect(files=len(jobs), size=sum(j.media.sources[0].size or 0 for j in jobs))
@@ -266,7 +268,7 @@ class Run:
             except (OSError, DownloadError) as exc:
                 reason = exc.strerror if isinstance(exc, OSError) else str(exc)
                 self.error(f"{album.id}: cannot write {book.folder / name}: {reason or exc}")
-                self.tally.statuses.append(ExitStatus.FAILED)
+                self.tally.statuses.append(ExitStatus.FAILED)  # (its files are counted; album.json is not one)
         if self.archive is not None and album.is_album and not book.failed:
             self.archive.add("album", album.id, None, str(book.folder))
         if book.opened and album.is_album:

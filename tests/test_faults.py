@@ -194,6 +194,7 @@ def test_album_folder_that_cannot_be_made_fails_that_album_in_one_line(imgur: Im
     assert result.code == 1, result
     assert "AbC1234: " in result.err and "not a folder" in result.err
     assert len(result.err.strip().splitlines()) == 2  # the error and the summary
+    assert "imgur-dl: 0 albums, 1 failed; files: 0 saved" in result.err  # counted where it happened
     assert imgur.requests_to("i.imgur.com") == []
 
 
