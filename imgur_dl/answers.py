@@ -18,6 +18,7 @@ from typing import Any
 from imgur_dl.errors import ApiError, EmptyAlbumError
 from imgur_dl.hosts import IMAGE_ROOT
 from imgur_dl.models import Album, Kind, Media, Source, Target
+from imgur_dl.urls import served_ext
 
 Json = dict[str, Any]
 
@@ -214,8 +215,7 @@ def _int(value: object) -> int | None:
 
 
 def _ext(value: object, mime: str) -> str:
-    ext = value.lower().lstrip(".") if isinstance(value, str) else ""
-    ext = {"jpeg": "jpg", "gifv": "mp4"}.get(ext, ext)
+    ext = served_ext(value) if isinstance(value, str) else ""
     if _EXT.match(ext):
         return ext
     return _MIME_EXT.get(mime.lower(), "bin")

@@ -156,7 +156,6 @@ class ImgurApi:
             raise ApiError(f"the API answered with a redirect (HTTP {answer.status}); not followed")
         raise ApiError(f"HTTP {answer.status}" + (f": {message}" if message else ""))
 
-
     def _count(self, answer: Answer) -> None:
         left = [int(v) for name in ("X-RateLimit-ClientRemaining", "X-RateLimit-UserRemaining")
                 if (v := answer.headers.get(name, "").strip()).isascii() and v.isdigit()]

@@ -95,9 +95,14 @@ def _listing(path: str, query: str, raw: str) -> Target | None:
     return None
 
 
-def _ext(text: str | None) -> str | None:
-    """A link's extension as the file is served: ``.gifv`` is Imgur's page for the MP4."""
-    if not text:
-        return None
-    ext = text.lower()
+def served_ext(text: str) -> str:
+    """An extension as imgur-dl names the file: lower case, ``jpeg`` as ``jpg``, ``gifv`` as ``mp4``.
+
+    (``.gifv`` is Imgur's page for an animation; the file it plays is the MP4.)
+    """
+    ext = text.lower().lstrip(".")
     return {"jpeg": "jpg", "gifv": "mp4"}.get(ext, ext)
+
+
+def _ext(text: str | None) -> str | None:
+    return served_ext(text) if text else None
