@@ -21,7 +21,6 @@ from imgur_dl.errors import ApiError, BudgetSpentError, Cancelled, NetworkError,
 from imgur_dl.hosts import API_HOST, API_ROOT
 from imgur_dl.models import Album, Kind, Target
 from imgur_dl.session import Answer, Cancel, RetryPolicy, TooLarge, Unreachable, get_bounded
-from imgur_dl.text import printable
 
 # The largest answer read: a 5,000-image album is about 3 MB of JSON.
 MAX_ANSWER = 32 * 1024 * 1024
@@ -67,7 +66,7 @@ class ImgurApi:
         except (NotFoundError, ApiError) as exc:
             if target.ext is None:
                 raise
-            self.say(f"imgur-dl: {target.id}: the API does not describe it ({printable(exc)}); "
+            self.say(f"imgur-dl: {target.id}: the API does not describe it ({exc}); "
                      "fetching the direct link")
             return answers.album_from_link(target, prefer_gif=self.prefer_gif)
 
@@ -189,8 +188,8 @@ _LISTING_PATHS: dict[Kind, Callable[[Target, int], tuple[str, dict[str, str] | N
 
 
 def _message(answer: Answer) -> str:
-    """The human part of an error answer, safe to print."""
-    return printable(answers.error_message(_json(answer.body, quiet=True)) or answer.reason)
+    """The human part of an error answer (escaped where it is printed)."""
+    return answers.error_message(_json(answer.body, quiet=True)) or answer.reason
 
 
 def _overloaded(answer: Answer) -> bool:

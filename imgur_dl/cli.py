@@ -343,7 +343,7 @@ def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> i
         status = Run.create(options, env.stdout, env.stderr, env.environ).execute(targets)
         return worst([status] + [ExitStatus.USAGE] * refused)
     except ImgurDLError as exc:
-        writer(env.stderr)(printable(ERROR_PREFIX + str(exc)))
+        _error(env, str(exc))
         return exc.exit_status
     except KeyboardInterrupt:
         writer(env.stderr)("imgur-dl: interrupted")
@@ -351,7 +351,7 @@ def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> i
     except Exception as exc:
         if debug:
             raise
-        writer(env.stderr)(printable(f"{ERROR_PREFIX}unexpected {type(exc).__name__}: {exc} (--debug shows more)"))
+        _error(env, f"unexpected {type(exc).__name__}: {exc} (--debug shows more)")
         return ExitStatus.FAILED
 
 
@@ -368,7 +368,7 @@ def _targets(texts: Sequence[str], env: Environment) -> tuple[list[Target], int]
         try:
             target = urls.parse(text)
         except UsageError as exc:
-            writer(env.stderr)(printable(ERROR_PREFIX + str(exc)))
+            _error(env, str(exc))
             refused += 1
             continue
         if (target.kind.value, target.id) not in seen:
@@ -387,6 +387,11 @@ def _looking_up(targets: list[Target]) -> str:
     if albums:
         parts.append(f"looking up {albums} album{'' if albums == 1 else 's'}")
     return " and ".join(parts)
+
+
+def _error(env: Environment, message: str) -> None:
+    """``imgur-dl: error: <message>`` on stderr, escaped, in any encoding (before a run's own display exists)."""
+    writer(env.stderr)(printable(ERROR_PREFIX + message))
 
 
 def _read_list(name: str, env: Environment) -> list[str]:

@@ -32,7 +32,6 @@ from imgur_dl.models import Job, Media, Result, Source, Status
 from imgur_dl.naming import PART_SUFFIX
 from imgur_dl.progress import Progress
 from imgur_dl.session import Cancel, RetryPolicy, describe, retry_after
-from imgur_dl.text import printable
 from imgur_dl.throttle import RateLimit, Throttle
 
 CHUNK = 256 * 1024
@@ -274,17 +273,17 @@ class Downloader:
         """Judge the answer's status and headers: (offset to write at, whole file's size)."""
         status = response.status_code
         if status == 429:
-            raise _Again(f"429 {printable(response.reason or 'Too Many Requests')}", retry_after(response),
+            raise _Again(f"429 {response.reason or 'Too Many Requests'}", retry_after(response),
                          refused=True)
         if status >= 500 or status == 408:
-            raise _Again(f"HTTP {status} {printable(response.reason or '')}".strip(), retry_after(response))
+            raise _Again(f"HTTP {status} {response.reason or ''}".strip(), retry_after(response))
         if status == 416 and have:
             self._discard(target)  # our partial is not a prefix of the file: start over
             raise _Again("range not satisfiable; starting over", wait=0)
         if status in (404, 410):
             raise RemovedError(f"not on Imgur (HTTP {status})")
         if status not in (200, 206):
-            raise DownloadError(f"HTTP {status} {printable(response.reason or '')}".strip())
+            raise DownloadError(f"HTTP {status} {response.reason or ''}".strip())
         if status == 206:
             match = _CONTENT_RANGE.match(response.headers.get("Content-Range", ""))
             if not match or int(match[1]) != have:

@@ -34,7 +34,6 @@ from imgur_dl.errors import (
 )
 from imgur_dl.models import Album, Kind, Listing, Target
 from imgur_dl.status import ExitStatus
-from imgur_dl.text import printable
 from imgur_dl.wayback import Wayback
 
 # Album lookups ahead of the one being started: enough to hide the API's
@@ -152,7 +151,7 @@ class Planner:
         if self._archived(post):
             self.in_archive += 1
             if self.choice.break_on_existing:
-                self.say(f"imgur-dl: {printable(target.url)}: post {post.id} is in the archive; "
+                self.say(f"imgur-dl: {target.url}: post {post.id} is in the archive; "
                          "reading no further (--break-on-existing)")
                 return "stop"
             return "skip"

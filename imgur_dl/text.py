@@ -4,7 +4,9 @@ Ids, titles, error details, list lines and URLs come from servers and input
 files. Written raw, an escape sequence in any of them could clear the
 screen, retitle the window or hide a line; a character the stream's encoding
 lacks would end the run. :func:`printable` escapes the first, :func:`writer`
-the second, so every line imgur-dl writes goes through both.
+the second. Both are applied where text leaves the program (the progress
+display, stdout, the CLI's own error line), not where messages are
+composed, so no path can forget them.
 """
 
 from __future__ import annotations

@@ -30,7 +30,6 @@ from imgur_dl.errors import DownloadError, ImgurDLError
 from imgur_dl.hosts import ARCHIVE_HOSTS, CDN_HOST, OffsiteError, redirect_target
 from imgur_dl.models import Result, Status
 from imgur_dl.session import Cancel, RetryPolicy, TooLarge, Unreachable, get_bounded
-from imgur_dl.text import printable
 
 CDX = "https://web.archive.org/cdx/search/cdx"
 REPLAY = "https://web.archive.org/web/{timestamp}id_/{original}"
@@ -130,7 +129,7 @@ class Wayback:
         except (Unreachable, TooLarge) as exc:
             raise WaybackError(str(exc)) from None
         if answer.status != 200:
-            raise WaybackError(f"HTTP {answer.status} {printable(answer.reason)}".strip())
+            raise WaybackError(f"HTTP {answer.status} {answer.reason}".strip())
         try:
             rows = json.loads(answer.body) if answer.body.strip() else []
         except (ValueError, RecursionError):
