@@ -9,18 +9,21 @@ are read up to a size cap and parsed by :mod:`imgur_dl.answers`.
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Callable
 from urllib.parse import quote
 
 import requests
 
 from imgur_dl import answers
+from imgur_dl.auth import ApiAuth, ClientId
+from imgur_dl.bounded import Answer, TooLarge, Unreachable, get_bounded
+from imgur_dl.cancel import Cancel
 from imgur_dl.defaults import DEFAULT_CLIENT_ID
-from imgur_dl.errors import ApiError, BudgetSpentError, Cancelled, NetworkError, NotFoundError, RegionBlockedError
+from imgur_dl.errors import ApiError, BudgetSpentError, NetworkError, NotFoundError, RegionBlockedError
 from imgur_dl.hosts import API_HOST, API_ROOT
 from imgur_dl.models import Album, Kind, Target
-from imgur_dl.session import Answer, Cancel, RetryPolicy, TooLarge, Unreachable, get_bounded
+from imgur_dl.retry import RetryPolicy
+from imgur_dl.text import Once
 
 # The largest answer read: a 5,000-image album is about 3 MB of JSON.
 MAX_ANSWER = 32 * 1024 * 1024
@@ -33,14 +36,14 @@ class ImgurApi:
         self,
         session: requests.Session,
         *,
-        client_id: str = DEFAULT_CLIENT_ID,
+        auth: ApiAuth | None = None,
         policy: RetryPolicy | None = None,
         cancel: Cancel | None = None,
         say: Callable[[str], None] = lambda _msg: None,
         prefer_gif: bool = False,
     ) -> None:
         self.session = session
-        self.client_id = client_id
+        self.auth = auth or ClientId(DEFAULT_CLIENT_ID)
         self.policy = policy or RetryPolicy()
         self.cancel = cancel or Cancel()
         self.say = say
@@ -49,8 +52,7 @@ class ImgurApi:
         # (X-RateLimit-ClientRemaining, -UserRemaining): at 0, stop asking.
         self.remaining: int | None = None
         self.unreachable: str | None = None  # set when the API could not be reached at all
-        self._said: set[str] = set()
-        self._lock = threading.Lock()
+        self._once = Once()
 
     def resolve(self, target: Target) -> Album:
         """The album (or lone image) ``target`` names, with its media in order.
@@ -61,7 +63,7 @@ class ImgurApi:
         """
         try:
             return self._resolve(target)
-        except (Cancelled, RegionBlockedError, BudgetSpentError):
+        except (RegionBlockedError, BudgetSpentError):
             raise
         except (NotFoundError, ApiError) as exc:
             if target.ext is None:
@@ -74,13 +76,13 @@ class ImgurApi:
         path = f"/post/v1/{_V1_PATHS[target.kind]}/{target.id}"
         try:
             return answers.album_from_v1(self.get(path, {"include": "media"}), target, prefer_gif=self.prefer_gif)
-        except (NotFoundError, Cancelled, RegionBlockedError, BudgetSpentError, NetworkError):
+        except (NotFoundError, RegionBlockedError, BudgetSpentError, NetworkError):
             raise  # (the v3 API is on the same host: a network problem is not worth a second try)
         except ApiError as exc:
             first = exc
         try:
             return self._resolve_v3(target)
-        except (NotFoundError, Cancelled, RegionBlockedError, BudgetSpentError):
+        except (NotFoundError, RegionBlockedError, BudgetSpentError):
             raise
         except ApiError as exc:
             raise ApiError(f"{first} (and the v3 API: {exc})") from None
@@ -114,7 +116,8 @@ class ImgurApi:
             raise BudgetSpentError("Imgur's API budget for this client is spent (X-RateLimit-*Remaining: 0)")
         if self.unreachable is not None:
             raise NetworkError(self.unreachable)  # every retry was spent on an earlier call
-        headers = {"Authorization": f"Client-ID {self.client_id}", "Accept": "application/json"}
+        headers = {"Accept": "application/json"}
+        self.auth(headers)
 
         def again(answer: Answer) -> str | None:
             self._count(answer)
@@ -125,11 +128,8 @@ class ImgurApi:
             return None
 
         def waiting(reason: str, wait: float) -> None:
-            with self._lock:  # a network problem is said once, not once per album
-                if reason in self._said:
-                    return
-                self._said.add(reason)
-            self.say(f"imgur-dl: {API_HOST}: {reason} - trying again in {wait:.0f}s")
+            if self._once.first(reason):  # a network problem is said once, not once per album
+                self.say(f"imgur-dl: {API_HOST}: {reason} - trying again in {wait:.0f}s")
 
         try:
             answer = get_bounded(self.session, API_ROOT + path, params=params, headers=headers, policy=self.policy,

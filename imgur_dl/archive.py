@@ -1,81 +1,57 @@
-"""``--download-archive``: an SQLite record of every finished image and album id.
+"""``--download-archive``: a record of every finished image and album, shared by runs and processes.
 
-An id found there is not downloaded again, whatever the output folder. Several
-imgur-dl processes may share one archive file: SQLite serialises the writers
-(WAL journal, a generous busy timeout) and every write is one short
-transaction of ``INSERT OR IGNORE``.
+An id found there is not downloaded again, whatever the output folder. The
+:class:`Archive` protocol is all a run knows of it; :func:`open_archive`
+picks the backend from the location the user gave (today an SQLite file:
+:mod:`imgur_dl.archive_sqlite`).
 """
 
 from __future__ import annotations
 
-import sqlite3
-import time
+from collections.abc import Collection
+from dataclasses import dataclass
 from datetime import datetime, timezone
+from enum import Enum
 from pathlib import Path
+from typing import Protocol
 
-from imgur_dl.errors import UsageError
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS archive (
-    id    TEXT NOT NULL,
-    kind  TEXT NOT NULL,           -- 'image' or 'album'
-    album TEXT,                    -- the album an image was saved from
-    path  TEXT,                    -- where it was saved
-    added TEXT NOT NULL,           -- UTC, ISO 8601
-    source TEXT,                   -- 'imgur' or 'wayback' (where the bytes came from)
-    PRIMARY KEY (kind, id)
-)
-"""
-BUSY_TIMEOUT = 60.0  # seconds another process may hold the write lock
+from imgur_dl.models import Origin
 
 
-class Archive:
-    """Used from the run's main thread only."""
+class Entry(str, Enum):
+    IMAGE = "image"
+    ALBUM = "album"  # an album every file of which was saved
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        try:
-            self._db = sqlite3.connect(path, timeout=BUSY_TIMEOUT, isolation_level=None)
-            self._setup()
-        except sqlite3.Error as exc:
-            raise UsageError(f"cannot use {path} as a download archive: {exc}") from None
 
-    def _setup(self) -> None:
-        """Switch to WAL and make the table, waiting while another process does the same.
+@dataclass(frozen=True, slots=True)
+class Record:
+    """One finished image or album."""
 
-        Changing the journal mode answers "database is locked" at once rather
-        than waiting out the busy timeout, so two imgur-dl processes starting
-        on a new archive together need this loop.
-        """
-        deadline = time.monotonic() + BUSY_TIMEOUT
-        while True:
-            try:
-                self._db.execute("PRAGMA journal_mode=WAL")
-                self._db.execute(_SCHEMA)
-                columns = {row[1] for row in self._db.execute("PRAGMA table_info(archive)")}
-                if "source" not in columns:  # an archive from before sources were recorded
-                    self._db.execute("ALTER TABLE archive ADD COLUMN source TEXT")
-            except sqlite3.OperationalError as exc:
-                if "locked" not in str(exc) or time.monotonic() > deadline:
-                    raise
-            else:
-                return
-            time.sleep(0.05)
+    kind: Entry
+    id: str
+    album: str | None = None  # the album an image was saved from
+    path: str | None = None  # where it was saved
+    source: Origin = Origin.IMGUR
 
-    def has(self, image_id: str) -> bool:
-        row = self._db.execute("SELECT 1 FROM archive WHERE kind = 'image' AND id = ?", (image_id,)).fetchone()
-        return row is not None
+    @staticmethod
+    def now() -> str:
+        return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
-    def has_album(self, album_id: str) -> bool:
-        """Whether every file of ``album_id`` was saved by an earlier run."""
-        row = self._db.execute("SELECT 1 FROM archive WHERE kind = 'album' AND id = ?", (album_id,)).fetchone()
-        return row is not None
 
-    def add(self, kind: str, item_id: str, album: str | None = None, path: str | None = None,
-            source: str = "imgur") -> None:
-        added = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-        self._db.execute("INSERT OR IGNORE INTO archive (id, kind, album, path, added, source) "
-                         "VALUES (?, ?, ?, ?, ?, ?)", (item_id, kind, album, path, added, source))
+class Archive(Protocol):
+    """What a run asks of an archive. Used from one thread at a time."""
 
-    def close(self) -> None:
-        self._db.close()
+    def has_many(self, kind: Entry, ids: Collection[str]) -> set[str]:
+        """Which of ``ids`` the archive holds (one query per batch)."""
+
+    def add(self, record: Record) -> None:
+        """Record a finished image or album (again: nothing changes)."""
+
+    def close(self) -> None: ...
+
+
+def open_archive(location: str | Path) -> Archive:
+    """The archive at ``location``: today, an SQLite file path."""
+    from imgur_dl.archive_sqlite import SqliteArchive  # noqa: PLC0415 - the backend is chosen here
+
+    return SqliteArchive(Path(location))

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 from imgur_dl import __version__, urls
 from imgur_dl.choice import Choice, parse_range
+from imgur_dl.clock import Clock
 from imgur_dl.defaults import (
     DEFAULT_CLIENT_ID,
     DEFAULT_MAX_SIZE,
@@ -27,7 +28,7 @@ from imgur_dl.defaults import (
     MAX_WORKERS,
     USER_AGENT,
 )
-from imgur_dl.errors import ImgurDLError, UsageError
+from imgur_dl.errors import Cancelled, ImgurDLError, UsageError
 from imgur_dl.models import Target
 from imgur_dl.naming import DEFAULT_DIR, FIELDS, Template
 from imgur_dl.options import Options
@@ -79,13 +80,14 @@ exit status:
 
 @dataclass
 class Environment:
-    """The streams and settings a run sees; tests make their own."""
+    """The streams, settings and clock a run sees; tests make their own."""
 
     stdin: TextIO = field(default_factory=lambda: sys.stdin)
     stdout: TextIO = field(default_factory=lambda: sys.stdout)
     stderr: TextIO = field(default_factory=lambda: sys.stderr)
-    stderr_isatty: bool = field(default_factory=sys.stderr.isatty)
+    stderr_isatty: bool = field(default_factory=lambda: sys.stderr is not None and sys.stderr.isatty())
     environ: Mapping[str, str] = field(default_factory=lambda: os.environ)
+    clock: Clock = field(default_factory=Clock)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -94,9 +96,20 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         raise UsageError(message)
 
-    def _print_message(self, message: str, file: object = None) -> None:
-        if message:
-            self.out.write(message)
+
+class _Show(argparse.Action):
+    """``--help`` and ``--version``: the text on the parser's own stream, then a clean exit."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, text: Callable[[_Parser], str] | None = None,
+                 **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
+        self.text = text
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any,
+                 option_string: str | None = None) -> None:
+        if isinstance(parser, _Parser) and self.text is not None:
+            parser.out.write(self.text(parser))
+        parser.exit(0)
 
 
 def _whole(text: str, *, least: int) -> int:
@@ -215,8 +228,10 @@ def _header_value(text: str) -> str:
 def build_parser(environ: Mapping[str, str]) -> _Parser:
     parser = _Parser(
         prog="imgur-dl", description=DESCRIPTION, epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=argparse.RawDescriptionHelpFormatter, add_help=False,
     )
+    parser.add_argument("-h", "--help", action=_Show, text=lambda p: p.format_help(),
+                        help="show this help message and exit")
     parser.add_argument("urls", nargs="*", metavar="URL",
                         help="Imgur album, gallery post or image URL (any form people paste)")
     parser.add_argument("-i", "--input-file", metavar="FILE", action="append", default=[],
@@ -245,7 +260,7 @@ def build_parser(environ: Mapping[str, str]) -> _Parser:
                         help=f"User-Agent header sent to Imgur (default: {USER_AGENT!r})")
     parser.add_argument("--max-file-size", metavar="SIZE", type=_size, default=DEFAULT_MAX_SIZE,
                         help="largest file accepted when Imgur gives no size, e.g. 300M "
-                             f"(default: {DEFAULT_MAX_SIZE // 1000**2}M)")
+                             f"(default: {DEFAULT_MAX_SIZE // 1024**2}M)")
     parser.add_argument("--gif", action="store_true",
                         help="keep animated GIFs as GIF (default: their much smaller MP4)")
     parser.add_argument("--dir", metavar="TEMPLATE", default=DEFAULT_DIR,
@@ -279,7 +294,8 @@ def build_parser(environ: Mapping[str, str]) -> _Parser:
     parser.add_argument("-q", "--quiet", action="store_true",
                         help="no progress bar and no summary; errors only")
     parser.add_argument("--debug", action="store_true", help="show tracebacks of unexpected errors")
-    parser.add_argument("--version", action="version", version=f"imgur-dl {__version__}")
+    parser.add_argument("--version", action=_Show, text=lambda _p: f"imgur-dl {__version__}\n",
+                        help="show the version and exit")
     parser.add_argument("--print-completion", metavar="SHELL", choices=("bash", "zsh", "fish", "tcsh"),
                         action=_Completion, help="print a completion script for SHELL (bash, zsh, fish, tcsh), "
                                                  "made from this parser: see the README")
@@ -293,7 +309,7 @@ class _Completion(argparse.Action):
                  option_string: str | None = None) -> None:
         import shtab  # noqa: PLC0415 - only this option needs it
 
-        out: TextIO = getattr(parser, "out", sys.stdout)
+        out = parser.out if isinstance(parser, _Parser) else sys.stdout
         out.write(shtab.complete(parser, values) + "\n")
         parser.exit(0)
 
@@ -318,34 +334,14 @@ def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> i
         if not texts:
             raise UsageError("no URL given (try 'imgur-dl --help')")
         targets, refused = _targets(texts, env)
-        if not args.get_urls:
-            check_output(args.output)
-        options = Options(
-            output=args.output, workers=args.workers, retries=args.retries, timeout=args.timeout,
-            client_id=args.client_id, prefer_gif=args.gif, quiet=args.quiet,
-            show_bar=env.stderr_isatty and not args.quiet,
-            dir_template=Template(args.dir),
-            name_template=Template(args.name) if args.name else None,
-            get_urls=args.get_urls, json_lines=args.json, write_metadata=args.write_metadata,
-            archive=args.download_archive, wayback=args.wayback, user_agent=args.user_agent,
-            choice=Choice(args.range or (), args.since or "", args.break_on_existing),
-            proxy=args.proxy, verbose=args.verbose, no_skip=args.no_skip, limit_rate=args.limit_rate or 0.0,
-            max_size=args.max_file_size,
-            debug=args.debug,
-        )
+        options = _options(args, env)
         if not targets:
             return ExitStatus.USAGE
-        if options.show_bar:  # at once, before the network stack is even imported
-            writer(env.stderr)(f"imgur-dl: {_looking_up(targets)}...")
-        from imgur_dl.run import Run  # noqa: PLC0415 - imported after the first line is on the screen
-        if args.break_on_existing and args.download_archive is None:
-            raise UsageError("--break-on-existing needs --download-archive (it stops at what the archive has)")
-        status = Run.create(options, env.stdout, env.stderr, env.environ).execute(targets)
-        return worst([status] + [ExitStatus.USAGE] * refused)
+        return worst([_download(options, targets, env)] + [ExitStatus.USAGE] * refused)
     except ImgurDLError as exc:
         _error(env, str(exc))
         return exc.exit_status
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, Cancelled):
         writer(env.stderr)("imgur-dl: interrupted")
         return ExitStatus.INTERRUPTED
     except Exception as exc:
@@ -353,6 +349,42 @@ def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> i
             raise
         _error(env, f"unexpected {type(exc).__name__}: {exc} (--debug shows more)")
         return ExitStatus.FAILED
+
+
+def _options(args: argparse.Namespace, env: Environment) -> Options:
+    """Every option checked, before any request."""
+    if args.break_on_existing and args.download_archive is None:
+        raise UsageError("--break-on-existing needs --download-archive (it stops at what the archive has)")
+    if not args.get_urls:
+        check_output(args.output)
+    return Options(
+        output=args.output, workers=args.workers, retries=args.retries, timeout=args.timeout,
+        client_id=args.client_id, prefer_gif=args.gif, quiet=args.quiet,
+        show_bar=env.stderr_isatty and not args.quiet,
+        dir_template=Template(args.dir),
+        name_template=Template(args.name) if args.name else None,
+        get_urls=args.get_urls, json_lines=args.json, write_metadata=args.write_metadata,
+        archive=args.download_archive, wayback=args.wayback, user_agent=args.user_agent,
+        choice=Choice(args.range or (), args.since or "", args.break_on_existing),
+        proxy=args.proxy, verbose=args.verbose, no_skip=args.no_skip, limit_rate=args.limit_rate or 0.0,
+        max_size=args.max_file_size, debug=args.debug,
+    )
+
+
+def _download(options: Options, targets: list[Target], env: Environment) -> ExitStatus:
+    """The run itself: every event on stdout as it happens, the summary on stderr."""
+    if options.show_bar:  # at once, before the network stack is even imported
+        writer(env.stderr)(f"imgur-dl: {_looking_up(targets)}...")
+    from imgur_dl.build import build_run  # noqa: PLC0415 - imported after the first line is on the screen
+    from imgur_dl.output import Stdout  # noqa: PLC0415
+
+    run = build_run(options, env.stderr, env.environ, env.clock)
+    stdout = Stdout(env.stdout, json_lines=options.json_lines)
+    for event in run.events(targets):
+        stdout.emit(event)
+    if not (options.get_urls or options.quiet):
+        writer(env.stderr)(run.summary())
+    return run.exit_status
 
 
 def _targets(texts: Sequence[str], env: Environment) -> tuple[list[Target], int]:

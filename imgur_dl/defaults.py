@@ -17,4 +17,4 @@ MAX_TIMEOUT = 3600.0  # an hour without a byte is a dead connection
 DEFAULT_RETRIES = 5  # attempts after the first, for failures that may pass
 # The largest file accepted when neither the API nor the server gives a size:
 # Imgur takes uploads of up to 200 MB (videos, GIFs).
-DEFAULT_MAX_SIZE = 512 * 1000 * 1000
+DEFAULT_MAX_SIZE = 512 * 1024 * 1024  # 512M, as --max-file-size counts

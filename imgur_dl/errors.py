@@ -55,7 +55,11 @@ class NotMediaError(DownloadError):
     """The answer's bytes are not the kind of file asked for (a web page, a placeholder)."""
 
 
-class Cancelled(ImgurDLError):
-    """The run was interrupted (Ctrl-C) while this piece of work was under way."""
+class Cancelled(BaseException):
+    """The run was interrupted (Ctrl-C, SIGTERM) while this piece of work was under way.
+
+    Not an :class:`ImgurDLError`, nor even an :class:`Exception`: like
+    :class:`KeyboardInterrupt`, no handler meant for failures can swallow it.
+    """
 
     exit_status = ExitStatus.INTERRUPTED

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 
+from imgur_dl.status import ExitStatus
+
 
 class Kind(str, Enum):
     ALBUM = "album"
@@ -86,6 +88,11 @@ class Media:
     def ext(self) -> str:
         return self.sources[0].ext
 
+    @property
+    def dimensions(self) -> tuple[int, int] | None:
+        """Width and height, when the API gave them."""
+        return (self.width, self.height) if self.width and self.height else None
+
 
 @dataclass(frozen=True, slots=True)
 class Album:
@@ -107,6 +114,13 @@ class Status(str, Enum):
     SAVED = "saved"
     SKIPPED = "skipped"
     FAILED = "failed"
+
+
+class Origin(str, Enum):
+    """Where a file's bytes came from."""
+
+    IMGUR = "imgur"
+    WAYBACK = "wayback"  # a capture in the Internet Archive's Wayback Machine
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,5 +153,31 @@ class Result:
     url: str | None = None  # where the bytes came from, when they were fetched
     region_blocked: bool = False  # failed because Imgur blocks this region
     gone: bool = False  # failed because Imgur no longer serves it (removed.png, 404, region placeholder)
-    source: str = "imgur"  # or "wayback": a capture in the Internet Archive
-    capture: str | None = None  # that capture's timestamp (yyyyMMddhhmmss)
+    source: Origin = Origin.IMGUR
+    capture: str | None = None  # a Wayback Machine capture's timestamp (yyyyMMddhhmmss)
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """Why one URL or listed post gave no album at all."""
+
+    status: ExitStatus
+    message: str  # '' when an earlier failure already said it
+    url: str = ""  # the URL (or post) that gave nothing
+    id: str | None = None  # its album or image id, when known
+    listing: str | None = None  # the listing it was in
+
+
+@dataclass(frozen=True, slots=True)
+class Listed:
+    """A file named with ``--get-urls``: listed, not downloaded."""
+
+    job: Job
+
+    @property
+    def url(self) -> str:
+        return self.job.media.sources[0].url
+
+
+# What a run yields, one at a time, as it happens.
+Event = Result | Failure | Listed

@@ -7,16 +7,15 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from imgur_dl import folders
-from imgur_dl.models import Album, Job, Result, Status
+from imgur_dl.models import Album, Event, Failure, Job, Listed, Origin, Result, Status
 from imgur_dl.naming import PART_SUFFIX
-from imgur_dl.planner import Failure
 from imgur_dl.text import printable, writer
 
 METADATA_NAME = "album.json"
 
 
 def row(job: Job, *, status: str, path: Path, size: int | None, error: str | None,
-        url: str | None = None, source: str = "imgur", capture: str | None = None) -> dict[str, Any]:
+        url: str | None = None, source: Origin = Origin.IMGUR, capture: str | None = None) -> dict[str, Any]:
     """One ``--json`` line: a file, where it went and what became of it."""
     media = job.media
     return {
@@ -28,7 +27,7 @@ def row(job: Job, *, status: str, path: Path, size: int | None, error: str | Non
         "bytes": size,
         "status": status,
         "error": error,
-        "source": source,
+        "source": source.value,
         "capture": capture,
         "post": job.album.id,
         "listing": job.album.listing.label if job.album.listing else None,
@@ -42,6 +41,15 @@ class Stdout:
         self._line = writer(stream)
         self.json_lines = json_lines
 
+    def emit(self, event: Event) -> None:
+        """What stdout says of one event of a run."""
+        if isinstance(event, Result):
+            self.result(event)
+        elif isinstance(event, Failure):
+            self.lookup_failed(event)
+        else:
+            self.listing(event)
+
     def result(self, result: Result) -> None:
         if self.json_lines:
             self._json(row(result.job, status=result.status.value, path=result.path, size=result.bytes,
@@ -54,12 +62,13 @@ class Stdout:
                         "bytes": None, "status": "failed", "error": failure.message or None, "source": None,
                         "capture": None, "post": failure.id, "listing": failure.listing})
 
-    def listing(self, job: Job) -> None:
+    def listing(self, listed: Listed) -> None:
         """``--get-urls``: the file's direct URL, or with --json its row (status "listed")."""
+        job = listed.job
         if self.json_lines:
             self._json(row(job, status="listed", path=job.path, size=job.media.sources[0].size, error=None))
         else:
-            self._line(printable(job.media.sources[0].url))
+            self._line(printable(listed.url))
 
     def _json(self, data: dict[str, Any]) -> None:
         # ASCII with \u escapes: no control byte and no encoding can break a line.
@@ -88,7 +97,7 @@ def metadata(album: Album, results: list[Result]) -> dict[str, Any]:
             "size": result.bytes if saved and result is not None else media.sources[0].size,
             "file": result.path.name if saved and result is not None else None,
             "archived": archived,
-            "source": result.source if saved and result is not None else None,
+            "source": result.source.value if saved and result is not None else None,
             "wayback_timestamp": result.capture if saved and result is not None else None,
         })
     return {

@@ -13,27 +13,20 @@ could not be had, and never raises for anything a server sent.
 
 from __future__ import annotations
 
-import collections
-import itertools
-import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import replace
+from enum import Enum
 
+from imgur_dl.ahead import done, in_order
 from imgur_dl.answers import Post, album_from_link
 from imgur_dl.api import ImgurApi
-from imgur_dl.archive import Archive
+from imgur_dl.archive import Archive, Entry
 from imgur_dl.choice import Choice
-from imgur_dl.errors import (
-    BudgetSpentError,
-    Cancelled,
-    EmptyAlbumError,
-    ImgurDLError,
-    NetworkError,
-    NotFoundError,
-)
-from imgur_dl.models import Album, Kind, Listing, Target
+from imgur_dl.errors import BudgetSpentError, EmptyAlbumError, ImgurDLError, NetworkError, NotFoundError
+from imgur_dl.models import Album, Failure, Kind, Listing, Target
 from imgur_dl.status import ExitStatus
+from imgur_dl.text import Once
 from imgur_dl.wayback import Wayback
 
 # Album lookups ahead of the one being started: enough to hide the API's
@@ -42,19 +35,15 @@ AHEAD = 8
 # Pages read of one listing at the most (60 posts a page: 600,000 posts).
 MAX_PAGES = 10_000
 
-
-@dataclass(frozen=True)
-class Failure:
-    """Why one target or post gave no album."""
-
-    status: ExitStatus
-    message: str  # '' when an earlier failure already said it
-    url: str = ""  # the URL (or post) that gave nothing
-    id: str | None = None  # its album or image id, when known
-    listing: str | None = None  # the listing it was in
-
-
 _Outcome = Album | Failure
+
+
+class Verdict(Enum):
+    """What becomes of one listed post."""
+
+    TAKE = "take"
+    SKIP = "skip"
+    STOP = "stop"  # nothing later in this listing is wanted
 
 
 class Planner:
@@ -70,20 +59,15 @@ class Planner:
         self.debug = debug
         self.say = say
         self.in_archive = 0  # listed posts skipped because the archive has them complete
-        self._lock = threading.Lock()
-        self._said: set[str] = set()
+        self._once_keys = Once()
 
     def albums(self, targets: list[Target]) -> Iterator[_Outcome]:
         """Every album the targets name, in order, looked up a few ahead."""
-        ahead: collections.deque[Future[_Outcome]] = collections.deque()
-        work = self._work(targets)
-        for item in itertools.islice(work, AHEAD):
-            ahead.append(item)
-        while ahead:
-            outcome = ahead.popleft().result()
-            for item in itertools.islice(work, 1):
-                ahead.append(item)
-            yield outcome
+        return in_order(self._work(targets), AHEAD)
+
+    def close(self, *, wait: bool = True) -> None:
+        """Stop looking up (the lookups not yet started are dropped)."""
+        self.resolver.shutdown(wait=wait, cancel_futures=True)
 
     # -- what to look up ---------------------------------------------------------
 
@@ -96,9 +80,9 @@ class Planner:
             listing = Listing(target.kind, target.id)
             for position, post in self._posts(target):
                 if isinstance(post, Failure):
-                    yield _done(post)
+                    yield done(post)
                 elif post.image is not None:
-                    yield _done(replace(post.image, listing=listing, position=position, posted=post.created_at))
+                    yield done(replace(post.image, listing=listing, position=position, posted=post.created_at))
                 else:
                     yield self.resolver.submit(self._lookup, Target(Kind.ALBUM, post.id, f"imgur.com/a/{post.id}"),
                                                listing, position, post.created_at)
@@ -113,17 +97,16 @@ class Planner:
                 return
             if not posts:
                 return  # past the end: an empty page
+            archived = self._archived(posts)
             for post in posts:
                 position += 1
-                verdict = self._choose(target, post, position)
-                if verdict == "stop":
+                verdict = self._choose(target, post, position, post.id in archived)
+                if verdict is Verdict.STOP:
                     return
-                if verdict == "take":
+                if verdict is Verdict.TAKE:
                     yield position, post
 
     def _page(self, target: Target, page: int) -> list[Post] | Failure:
-        if self.api.spent:
-            return self._budget(target.url)
         try:
             return self.api.listing_page(target, page)
         except BudgetSpentError:
@@ -133,44 +116,39 @@ class Planner:
                 return []
             return Failure(ExitStatus.NOT_FOUND, f"{target.url}: not found (no such user, tag, subreddit "
                                                  "or folder, or it is not public)")
-        except Cancelled:
-            raise
         except ImgurDLError as exc:
             return Failure(ExitStatus.FAILED, f"{target.url}: page {page + 1}: {exc}; "
                                               "stopped reading this listing there")
 
-    def _choose(self, target: Target, post: Post, position: int) -> str:
-        """'take', 'skip' or 'stop' (nothing later in this listing is wanted)."""
+    def _choose(self, target: Target, post: Post, position: int, archived: bool) -> Verdict:
         if self.choice.past_end(position):
-            return "stop"
+            return Verdict.STOP
         if self.choice.since and post.created_at and post.created_at < self.choice.since:
             # A user's posts come newest first: nothing later is newer.
-            return "stop" if target.kind is Kind.USER else "skip"
+            return Verdict.STOP if target.kind is Kind.USER else Verdict.SKIP
         if not self.choice.wants(position):
-            return "skip"
-        if self._archived(post):
+            return Verdict.SKIP
+        if archived:
             self.in_archive += 1
             if self.choice.break_on_existing:
                 self.say(f"imgur-dl: {target.url}: post {post.id} is in the archive; "
                          "reading no further (--break-on-existing)")
-                return "stop"
-            return "skip"
-        return "take"
+                return Verdict.STOP
+            return Verdict.SKIP
+        return Verdict.TAKE
 
-    def _archived(self, post: Post) -> bool:
+    def _archived(self, posts: list[Post]) -> set[str]:
+        """The posts of a page that the archive has complete, by post id: two queries a page."""
         if self.archive is None:
-            return False
-        if post.image is not None:
-            return self.archive.has(post.image.media[0].id)
-        return self.archive.has_album(post.id)
+            return set()
+        images = {post.image.media[0].id: post.id for post in posts if post.image is not None}
+        albums = [post.id for post in posts if post.image is None]
+        found = self.archive.has_many(Entry.ALBUM, albums)
+        return found | {images[i] for i in self.archive.has_many(Entry.IMAGE, images)}
 
     def _once(self, message: str, key: str | None = None) -> str:
         """``message`` the first time (per ``key``), '' after: the same problem is said once."""
-        with self._lock:  # (lookups run in several threads)
-            if (key or message) in self._said:
-                return ""
-            self._said.add(key or message)
-            return message
+        return message if self._once_keys.first(key or message) else ""
 
     def _budget(self, label: str) -> Failure:
         return Failure(ExitStatus.FAILED, self._once(f"{label}: Imgur's API budget for this client is spent; "
@@ -200,8 +178,6 @@ class Planner:
             return self._budget(name)
         except NetworkError as exc:
             return Failure(ExitStatus.FAILED, self._once(f"{exc}; nothing can be looked up"))
-        except Cancelled:
-            raise
         except ImgurDLError as exc:  # RegionBlockedError among them: one line, as any other
             return Failure(ExitStatus.FAILED, f"{name}: {exc}")
         except Exception as exc:  # a bug; it must not cost the other albums
@@ -223,9 +199,3 @@ class Planner:
         if ext is None:
             return Failure(ExitStatus.NOT_FOUND, f"{gone}, and the Wayback Machine has no capture of its file")
         return album_from_link(replace(target, ext=ext), prefer_gif=self.prefer_gif)
-
-
-def _done(outcome: _Outcome) -> Future[_Outcome]:
-    future: Future[_Outcome] = Future()
-    future.set_result(outcome)
-    return future

@@ -7,6 +7,7 @@ Workers call :meth:`Progress.advance` and friends, never the bar itself.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import Any, TextIO
 
 import progressbar
@@ -120,3 +121,20 @@ class Bar(Progress):
         if self._bar.max_value != total:
             self._bar.max_value = total
         self._bar.update(self._bytes, force=force)
+
+
+class Meter:
+    """Every body byte received, told once: to the progress display, the rate limit and the count of bytes moved."""
+
+    def __init__(self, progress: Progress, rate: Callable[[int], None] | None = None) -> None:
+        self.progress = progress
+        self.rate = rate
+        self.moved = 0  # body bytes received, kept or not: what the run really moved
+        self._lock = threading.Lock()
+
+    def __call__(self, size: int) -> None:
+        self.progress.advance(size)
+        with self._lock:
+            self.moved += size
+        if self.rate is not None:
+            self.rate(size)

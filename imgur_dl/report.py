@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from imgur_dl.models import Result, Status
+from imgur_dl.models import Origin, Result, Status
 from imgur_dl.status import ExitStatus, worst
 
 
@@ -29,7 +29,7 @@ class Tally:
 
     def add(self, result: Result) -> None:
         self.files[result.status] += 1
-        self.recovered += result.source == "wayback"
+        self.recovered += result.source is Origin.WAYBACK
 
     def album_failed(self, status: ExitStatus) -> None:
         """A URL, post or album that gave no file at all."""

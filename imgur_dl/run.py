@@ -1,284 +1,210 @@
-"""A run: resolve each URL, download every file in one worker pool, report.
+"""A run: turn targets into albums, download every file in one worker pool, and tell what happened.
 
 Workers return :class:`Result` objects; this module alone collects them (in
-the main thread), advances the file count, prints failures and the summary,
-writes JSON lines, metadata and the archive, and picks the exit status, so
-one failure never hides another.
+the main thread) and yields every event in turn: a file's result, a target
+that gave nothing, a listed link. It counts them, prints failures and picks
+the exit status, so one failure never hides another. Its parts are built by
+:mod:`imgur_dl.build`.
 """
 
 from __future__ import annotations
 
 import queue
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TextIO, TypeVar
+from typing import TypeVar
 
 from imgur_dl import report, wayback
-from imgur_dl.api import ImgurApi
-from imgur_dl.archive import Archive
+from imgur_dl.archive import Archive, Entry
+from imgur_dl.books import Books
+from imgur_dl.cancel import Cancel
 from imgur_dl.download import Downloader
-from imgur_dl.errors import Cancelled, DownloadError, ImgurDLError
-from imgur_dl.folders import Folders
-from imgur_dl.hosts import ARCHIVE_HOSTS
-from imgur_dl.models import Album, Job, Result, Status, Target
+from imgur_dl.errors import Cancelled, ImgurDLError
+from imgur_dl.models import Album, Event, Failure, Job, Listed, Origin, Result, Status, Target
 from imgur_dl.naming import Namer, disambiguate
-from imgur_dl.options import Options
-from imgur_dl.output import METADATA_NAME, Stdout, metadata, write_json
 from imgur_dl.planner import Planner
-from imgur_dl.progress import Bar, Progress
+from imgur_dl.progress import Meter, Progress
 from imgur_dl.report import Tally
-from imgur_dl.session import Cancel, RetryPolicy, Session, make_session
 from imgur_dl.status import ExitStatus
-from imgur_dl.text import writer
-from imgur_dl.throttle import RateLimit, Throttle
+from imgur_dl.text import Once
 from imgur_dl.wayback import Wayback
 
 T = TypeVar("T")
 
-# Albums looked up at once: enough to hide the API's latency behind downloads,
-# few enough to stay clear of its rate limits.
-RESOLVERS = 4
 # After Ctrl-C, how long finished work may take to report before we leave.
 GRACE = 2.0
 
 
 @dataclass
-class _Album:
-    """An album whose files are still coming in."""
+class Parts:
+    """What a run works with; :func:`imgur_dl.build.build_run` makes the usual ones."""
 
-    album: Album
-    folder: Path
-    waiting: int
-    opened: bool  # its folder is open (some file was to be fetched)
-    failed: bool = False
-    results: list[Result] = field(default_factory=list)  # kept only for --write-metadata
+    planner: Planner
+    downloader: Downloader
+    namer: Namer
+    books: Books
+    progress: Progress
+    cancel: Cancel
+    meter: Meter
+    archive: Archive | None = None
+    wayback: Wayback | None = None
+    close: Callable[[bool], None] = lambda _interrupted: None  # session, folders, archive
 
 
 class Run:
-    """One run over many targets. Its collaborators are passed in; :meth:`create` builds the usual ones."""
-
-    def __init__(self, options: Options, *, stdout: Stdout, progress: Progress,
-                 downloader: Downloader, namer: Namer, folders: Folders, archive: Archive | None,
-                 cancel: Cancel, stderr: TextIO, planner: Planner, session: Session | None = None,
-                 wayback: Wayback | None = None) -> None:
-        self.options = options
-        self.planner = planner
-        self.session = session
-        self.wayback = wayback
+    def __init__(self, parts: Parts, *, workers: int, get_urls: bool = False) -> None:
+        self.parts = parts
+        self.workers = workers
+        self.get_urls = get_urls
         # Finished futures arrive here, so collecting n results costs O(n)
         # however many are still pending; and no more than a few per worker
         # are queued at once, so memory does not grow with the album.
         self.finished: queue.SimpleQueue[Future[Result]] = queue.SimpleQueue()
         self.outstanding = 0
-        self.stdout = stdout
-        self.progress = progress
-        self.downloader = downloader
-        self.namer = namer
-        self.folders = folders
-        self.archive = archive
-        self.cancel = cancel
-        self.stderr = writer(stderr)
         self.tally = Tally()
-        self.albums: dict[int, _Album] = {}
         self.seen: set[str] = set()  # album ids already started: /a/X and /gallery/X are one album
         self.taken: set[Path] = set()  # every path this run writes: a template may give two files one name
         self.started = time.monotonic()
-        self.region_said = False
+        self.once = Once()
 
-    @classmethod
-    def create(cls, options: Options, stdout: TextIO, stderr: TextIO,
-               environ: Mapping[str, str] | None = None) -> Run:
-        """A run with a fresh session, API client, downloader and archive (``environ``: proxies, CA bundle)."""
-        cancel = Cancel()
-        progress = Bar(stderr) if options.show_bar else Progress(stderr, quiet=options.quiet)
-        session = make_session(options.workers, options.timeout, options.user_agent, proxy=options.proxy,
-                               verbose=progress.note if options.verbose else None, environ=environ)
-        policy = RetryPolicy(retries=options.retries)
-        api = ImgurApi(session, client_id=options.client_id, policy=policy, cancel=cancel, say=progress.note,
-                       prefer_gif=options.prefer_gif)
-        folders = Folders(options.output)
-        rate = RateLimit(options.limit_rate, cancel) if options.limit_rate else None
-        downloader = Downloader(session, Throttle(options.workers, cancel), cancel, policy, progress, folders,
-                                max_size=options.max_size, skip_present=not options.no_skip, rate=rate)
-        archive = Archive(options.archive) if options.archive else None
-        recoverer = None
-        if options.wayback:
-            from_archive = Downloader(session, Throttle(wayback.WORKERS, cancel), cancel, policy, progress, folders,
-                                      max_size=options.max_size, hosts=ARCHIVE_HOSTS, hop=wayback.capture_redirect,
-                                      label="the Wayback Machine", skip_present=not options.no_skip, rate=rate)
-            recoverer = Wayback(session, from_archive, policy, cancel, progress.note)
-        # Albums are looked up a few at a time, while earlier ones download.
-        resolver = ThreadPoolExecutor(max_workers=RESOLVERS, thread_name_prefix="imgur-dl-api")
-        planner = Planner(api, resolver, choice=options.choice, archive=archive, wayback=recoverer,
-                          prefer_gif=options.prefer_gif, debug=options.debug, say=progress.note)
-        return cls(options, stdout=Stdout(stdout, json_lines=options.json_lines), progress=progress,
-                   downloader=downloader, namer=Namer(options.output, options.dir_template, options.name_template),
-                   folders=folders, archive=archive, cancel=cancel, stderr=stderr, planner=planner,
-                   session=session, wayback=recoverer)
-
-    def error(self, message: str) -> None:
-        """A failure line: shown even with --quiet, above the bar if there is one."""
-        self.progress.error(message)
-
-    def execute(self, targets: Iterable[Target]) -> ExitStatus:
-        """Download (or list) everything ``targets`` name; the exit status says how it went."""
-        pool = ThreadPoolExecutor(max_workers=self.options.workers, thread_name_prefix="imgur-dl")
+    def events(self, targets: Iterable[Target]) -> Iterator[Event]:
+        """Download (or list) everything ``targets`` name, yielding each event as it happens."""
+        pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="imgur-dl")
         # Recoveries from the Wayback Machine run apart: its slowness never holds up Imgur's files.
-        self.recoveries = ThreadPoolExecutor(max_workers=wayback.WORKERS, thread_name_prefix="imgur-dl-wayback")
-        most = self.options.workers * 4
-        targets = list(targets)
+        recoveries = ThreadPoolExecutor(max_workers=wayback.WORKERS, thread_name_prefix="imgur-dl-wayback")
+        most = self.workers * 4
         try:
-            for album in self._albums(targets):
-                for job in self._start(album):
-                    while self.outstanding >= most:
-                        self._collect(self.finished.get())
-                    self._submit(pool, self.downloader.fetch, job)
+            for outcome in self.parts.planner.albums(list(targets)):
+                if isinstance(outcome, Failure):
+                    yield self._lookup_failed(outcome)
+                    continue
+                yield from self._feed(outcome, pool, recoveries, most)
                 while not self.finished.empty():  # report what is done before resolving the next album
-                    self._collect(self.finished.get())
+                    yield from self._collect(self.finished.get(), recoveries)
             while self.outstanding:
-                self._collect(self.finished.get())
+                yield from self._collect(self.finished.get(), recoveries)
         except (KeyboardInterrupt, Cancelled):
             self.tally.interrupted = True
-            self.cancel.trip()
+            self.parts.cancel.trip()
             deadline = time.monotonic() + GRACE
             while self.outstanding and (left := deadline - time.monotonic()) > 0:
                 try:
-                    self._collect(self.finished.get(timeout=left))
+                    yield from self._collect(self.finished.get(timeout=left), recoveries)
                 except queue.Empty:
                     break
         finally:
-            self._close(self.planner.resolver, pool, self.recoveries)
-        if not self.options.get_urls:
-            self._summarize()
+            waiting = not self.tally.interrupted
+            self.parts.planner.close(wait=waiting)
+            for executor in (pool, recoveries):
+                executor.shutdown(wait=waiting, cancel_futures=True)
+            self.parts.progress.close()
+            self.parts.close(self.tally.interrupted)
+
+    @property
+    def exit_status(self) -> ExitStatus:
         return self.tally.exit_status
 
-    def _submit(self, pool: ThreadPoolExecutor, work: Callable[[T], Result], item: T) -> None:
-        """Run ``work(item)`` in ``pool``; its result comes back through :attr:`finished`."""
-        future = pool.submit(work, item)
-        future.add_done_callback(self.finished.put)
-        self.outstanding += 1
-
-    def _close(self, *pools: ThreadPoolExecutor) -> None:
-        for pool in pools:
-            pool.shutdown(wait=not self.tally.interrupted, cancel_futures=True)
-        self.progress.close()
-        if self.session is not None:
-            self.session.close()
-        if not self.tally.interrupted:
-            self.folders.close()  # (after a Ctrl-C, workers may still hold them: the process ends)
-        if self.archive is not None:
-            self.archive.close()
+    def summary(self) -> str:
+        self.tally.in_archive = self.parts.planner.in_archive
+        return report.summary(self.tally, self.parts.meter.moved, time.monotonic() - self.started)
 
     # -- steps --------------------------------------------------------------
 
-    def _albums(self, targets: list[Target]) -> Iterator[Album]:
-        """The targets' albums, in order, looked up a few ahead; failures reported here."""
-        for outcome in self.planner.albums(targets):
-            if isinstance(outcome, Album):
-                yield outcome
-                continue
-            if outcome.message:
-                self.error(outcome.message)
-            self.tally.album_failed(outcome.status)
-            self.stdout.lookup_failed(outcome)
+    def _lookup_failed(self, failure: Failure) -> Failure:
+        if failure.message:
+            self.parts.progress.error(failure.message)
+        self.tally.album_failed(failure.status)
+        return failure
 
-    def _start(self, album: Album) -> list[Job]:
-        """An album's files still to fetch (none with --get-urls: they are listed instead)."""
+    def _start(self, album: Album) -> Iterator[Job | Result | Listed]:
+        """An album's files: jobs to fetch, results of archived ones, or with --get-urls, links."""
         if album.id in self.seen:
-            return []  # named twice (/a/X and /gallery/X, or twice in a list): fetched once
+            return  # named twice (/a/X and /gallery/X, or twice in a list): fetched once
         self.seen.add(album.id)
+        namer = self.parts.namer
         try:
-            folder = self.namer.folder(album)
-            jobs = [Job(album, m, tuple(disambiguate(self.namer.path(album, m, s.ext, folder), m.id, self.taken)
+            folder = namer.folder(album)
+            jobs = [Job(album, m, tuple(disambiguate(namer.path(album, m, s.ext, folder), m.id, self.taken)
                                         for s in m.sources)) for m in album.media]
         except ImgurDLError as exc:
-            self.error(f"{album.id}: {exc}")
+            self.parts.progress.error(f"{album.id}: {exc}")
             self.tally.album_failed(ExitStatus.FAILED)
-            return []
-        self.tally.albums += 1
-        if self.options.get_urls:
-            for job in jobs:
-                self.stdout.listing(job)
-            return []
-        known = [self.archive is not None and self.archive.has(j.media.id) for j in jobs]
-        archived = [j for j, k in zip(jobs, known, strict=True) if k]
-        fetch = [j for j, k in zip(jobs, known, strict=True) if not k]
-        if fetch:
-            try:
-                self.folders.fd(folder)  # once per album: a folder that cannot be made fails it in one line
-            except DownloadError as exc:
-                self.error(f"{album.id}: {exc}")
-                self.tally.albums -= 1
-                self.tally.album_failed(ExitStatus.FAILED)
-                return []
-        self.albums[id(album)] = _Album(album, folder, waiting=len(jobs), opened=bool(fetch))
-        self.progress.expect(files=len(jobs), size=sum(j.media.sources[0].size or 0 for j in jobs))
-        for job in archived:
-            self._record(Result(job, Status.SKIPPED, job.path, archived=True))
-        return fetch
-
-    def _collect(self, future: Future[Result]) -> None:
-        self.outstanding -= 1
-        if future.cancelled() or isinstance(future.exception(), Cancelled):
             return
-        result = future.result()  # workers return failures as results; anything else is a bug
-        if result.gone and self.wayback is not None and result.source == "imgur":
+        if self.get_urls:
+            self.tally.albums += 1
+            yield from (Listed(job) for job in jobs)
+            return
+        archive = self.parts.archive
+        known = archive.has_many(Entry.IMAGE, [j.media.id for j in jobs]) if archive is not None else set()
+        fetch = [j for j in jobs if j.media.id not in known]
+        if not self.parts.books.open(album, folder, len(jobs), fetching=bool(fetch)):
+            self.tally.album_failed(ExitStatus.FAILED)
+            return
+        self.tally.albums += 1
+        self.parts.progress.expect(files=len(jobs), size=sum(j.media.sources[0].size or 0 for j in jobs))
+        for job in jobs:
+            yield Result(job, Status.SKIPPED, job.path, archived=True) if job.media.id in known else job
+
+    def _feed(self, album: Album, pool: ThreadPoolExecutor, recoveries: ThreadPoolExecutor,
+              most: int) -> Iterator[Event]:
+        """Hand an album's files to the workers, never more than ``most`` in the queue at once."""
+        for item in self._start(album):
+            if isinstance(item, Job):
+                while self.outstanding >= most:
+                    yield from self._collect(self.finished.get(), recoveries)
+                self._submit(pool, self.parts.downloader.fetch, item, item)
+            elif isinstance(item, Result):
+                yield from self._record(item)
+            else:
+                yield item
+
+    def _submit(self, pool: ThreadPoolExecutor, work: Callable[[T], Result], item: T, job: Job) -> None:
+        """Run ``work(item)`` in ``pool``; its result comes back through :attr:`finished`."""
+        future = pool.submit(_guarded, work, item, job)
+        future.add_done_callback(self.finished.put)
+        self.outstanding += 1
+
+    def _collect(self, future: Future[Result], recoveries: ThreadPoolExecutor) -> Iterator[Result]:
+        self.outstanding -= 1
+        if future.cancelled() or isinstance(future.exception(), (Cancelled, KeyboardInterrupt)):
+            return
+        result = future.result()  # workers return failures as results (:func:`_guarded`)
+        wayback = self.parts.wayback
+        if result.gone and wayback is not None and result.source is Origin.IMGUR:
             if result.region_blocked:
                 self._say_region(result)
-            self._submit(self.recoveries, self.wayback.recover, result)  # counted when it comes back
+            self._submit(recoveries, wayback.recover, result, result.job)  # counted when it comes back
             return
-        self._record(result)
+        yield from self._record(result)
 
-    def _record(self, result: Result) -> None:
+    def _record(self, result: Result) -> Iterator[Result]:
         """Everything that follows from one finished file, in the main thread."""
         self.tally.add(result)
-        self.progress.file_done()
+        self.parts.progress.file_done()
         if result.region_blocked:
             self._say_region(result)
         elif result.status is Status.FAILED:
             album = result.job.album
-            self.error(f"{album.id + '/' if album.is_album else ''}{result.job.media.id}: {result.error}")
-        elif self.archive is not None and not result.archived:
-            self.archive.add("image", result.job.media.id, result.job.album.id, str(result.path), result.source)
-        self.stdout.result(result)
-        book = self.albums[id(result.job.album)]
-        book.failed |= result.status is Status.FAILED
-        if self.options.write_metadata:
-            book.results.append(result)
-        book.waiting -= 1
-        if book.waiting == 0:
-            self._album_done(book)
+            self.parts.progress.error(f"{album.id + '/' if album.is_album else ''}{result.job.media.id}: "
+                                      f"{result.error}")
+        if not self.parts.books.record(result):
+            self.tally.statuses.append(ExitStatus.FAILED)  # (its files are counted; album.json is not one)
+        yield result
 
     def _say_region(self, result: Result) -> None:
         """Imgur blocks this region: said once, not once per file."""
-        if not self.region_said:
-            self.region_said = True
-            then = "looking for each file in the Wayback Machine" if self.wayback else "nothing is saved from here"
-            self.error(f"{result.job.media.id}: {result.error}; {then}")
+        if self.once.first("region"):
+            then = ("looking for each file in the Wayback Machine" if self.parts.wayback
+                    else "nothing is saved from here")
+            self.parts.progress.error(f"{result.job.media.id}: {result.error}; {then}")
 
-    def _album_done(self, book: _Album) -> None:
-        album = book.album
-        if self.options.write_metadata and book.opened:
-            name = METADATA_NAME if album.is_album else f"{album.id}.json"
-            try:
-                write_json(self.folders.fd(book.folder), name, metadata(album, book.results))
-            except (OSError, DownloadError) as exc:
-                reason = exc.strerror if isinstance(exc, OSError) else str(exc)
-                self.error(f"{album.id}: cannot write {book.folder / name}: {reason or exc}")
-                self.tally.statuses.append(ExitStatus.FAILED)  # (its files are counted; album.json is not one)
-        if self.archive is not None and album.is_album and not book.failed:
-            self.archive.add("album", album.id, None, str(book.folder))
-        if book.opened and album.is_album:
-            self.folders.release(book.folder)
-        del self.albums[id(album)]
 
-    def _summarize(self) -> None:
-        if self.options.quiet:
-            return
-        self.tally.in_archive = self.planner.in_archive
-        moved = self.downloader.moved + (self.wayback.downloader.moved if self.wayback is not None else 0)
-        self.stderr(report.summary(self.tally, moved, time.monotonic() - self.started))
-
+def _guarded(work: Callable[[T], Result], item: T, job: Job) -> Result:
+    """``work(item)``; a bug in it fails this one file, not the run (an interruption still ends the run)."""
+    try:
+        return work(item)
+    except Exception as exc:  # noqa: BLE001 - a bug must fail this file, not the run
+        return Result(job, Status.FAILED, job.path, error=f"unexpected {type(exc).__name__} (a bug)")

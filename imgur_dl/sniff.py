@@ -9,8 +9,8 @@ file. None of these may be saved under a media name.
 from __future__ import annotations
 
 import struct
-
-from imgur_dl.errors import NotMediaError, RemovedError
+from dataclasses import dataclass
+from enum import Enum
 
 # How many leading bytes :func:`check` wants to see (fewer when the file is shorter).
 HEAD = 64
@@ -22,8 +22,18 @@ REMOVED_PLACEHOLDER = (161, 81)
 _VIDEO_EXTS = frozenset({"mp4", "webm", "mov", "m4v"})
 
 
-class RegionBlocked(NotMediaError):
-    """Imgur served its 'not viewable in your region' placeholder instead of the file."""
+class Wrong(str, Enum):
+    """What an answer is, when it is not the file."""
+
+    NOT_MEDIA = "not media"  # a web page, or media of the other kind
+    REMOVED = "removed"  # Imgur's removed.png
+    REGION = "region"  # Imgur's 'not viewable in your region' placeholder
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    kind: Wrong
+    reason: str
 
 
 def detect(head: bytes) -> str | None:
@@ -58,31 +68,32 @@ def is_video(kind: str) -> bool:
     return kind in _VIDEO_EXTS
 
 
-def check(head: bytes, content_type: str, ext: str, expected: tuple[int, int] | None) -> None:
-    """Raise :class:`NotMediaError` (or :class:`RemovedError`) unless ``head`` can start a ``.ext`` file.
+def check(head: bytes, content_type: str, ext: str, expected: tuple[int, int] | None) -> Problem | None:
+    """What is wrong with an answer that starts with ``head``, or None when it can start a ``.ext`` file.
 
     ``expected`` is the width and height the API gave, when it did.
     """
     mime = content_type.split(";", 1)[0].strip().lower()
     found = detect(head)
     if found == "html" or mime in ("text/html", "application/xhtml+xml"):
-        raise NotMediaError("Imgur answered with a web page, not the file")
+        return Problem(Wrong.NOT_MEDIA, "Imgur answered with a web page, not the file")
     size = png_size(head) if found == "png" else None
     if size is not None and (ext != "png" or (expected is not None and expected != size)):
         if size == REGION_PLACEHOLDER:
-            raise RegionBlocked("Imgur blocks this region: it serves a 'not viewable in your region' image")
+            return Problem(Wrong.REGION, "Imgur blocks this region: it serves a 'not viewable in your region' image")
         if size == REMOVED_PLACEHOLDER:
-            raise RemovedError("removed from Imgur (its removed.png in place of the file)")
+            return Problem(Wrong.REMOVED, "removed from Imgur (its removed.png in place of the file)")
     if ext == "bin":
-        return  # nothing to compare with
+        return None  # nothing to compare with
     want_video = is_video(ext)
     if found is not None:
         if is_video(found) != want_video:
-            raise NotMediaError(f"the answer is {'a video' if is_video(found) else 'an image'} ({found}), "
-                                f"not the .{ext} asked for")
-        return
+            return Problem(Wrong.NOT_MEDIA, f"the answer is {'a video' if is_video(found) else 'an image'} "
+                                            f"({found}), not the .{ext} asked for")
+        return None
     kind = mime.split("/", 1)[0]
     if kind in ("image", "video") and (kind == "video") != want_video:
-        raise NotMediaError(f"the answer is of type {mime}, not the .{ext} asked for")
+        return Problem(Wrong.NOT_MEDIA, f"the answer is of type {mime}, not the .{ext} asked for")
     if kind not in ("image", "video", "application", ""):
-        raise NotMediaError(f"the answer is of type {mime}, not a media file")
+        return Problem(Wrong.NOT_MEDIA, f"the answer is of type {mime}, not a media file")
+    return None

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import codecs
 import re
+import threading
 from collections.abc import Callable
 from typing import TextIO
 
@@ -54,3 +55,18 @@ def writer(stream: TextIO) -> Callable[[str], None]:
         stream.flush()
 
     return write
+
+
+class Once:
+    """Says whether a key is new: a problem met by many files or albums is told once. Thread-safe."""
+
+    def __init__(self) -> None:
+        self._seen: set[str] = set()
+        self._lock = threading.Lock()
+
+    def first(self, key: str) -> bool:
+        with self._lock:
+            if key in self._seen:
+                return False
+            self._seen.add(key)
+            return True

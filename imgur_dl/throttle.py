@@ -32,7 +32,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from imgur_dl.session import Cancel
+from imgur_dl.cancel import Cancel
 
 # How long a refused level stays out of bounds before the throttle probes it again.
 PROBE_AFTER = 30.0

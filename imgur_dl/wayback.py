@@ -24,12 +24,14 @@ from urllib.parse import urlsplit
 
 import requests
 
-from imgur_dl import sniff
+from imgur_dl.bounded import TooLarge, Unreachable, get_bounded
+from imgur_dl.cancel import Cancel
 from imgur_dl.download import Downloader
-from imgur_dl.errors import DownloadError, ImgurDLError
+from imgur_dl.errors import ImgurDLError
 from imgur_dl.hosts import ARCHIVE_HOSTS, CDN_HOST, OffsiteError, redirect_target
-from imgur_dl.models import Result, Status
-from imgur_dl.session import Cancel, RetryPolicy, TooLarge, Unreachable, get_bounded
+from imgur_dl.models import Origin, Result, Status
+from imgur_dl.retry import RetryPolicy
+from imgur_dl.transfer import Saved
 
 CDX = "https://web.archive.org/cdx/search/cdx"
 REPLAY = "https://web.archive.org/web/{timestamp}id_/{original}"
@@ -90,15 +92,12 @@ class Wayback:
                 return _failed(failed, f"the Wayback Machine could not be asked ({exc})")
             for capture in captures[:TRIES]:
                 url = REPLAY.format(timestamp=capture.timestamp, original=capture.original)
-                try:
-                    size, final = self.downloader.fetch_source(job, replace(source, url=url), path)
-                except ImgurDLError as exc:
-                    if isinstance(exc, sniff.RegionBlocked):
-                        exc = DownloadError("the capture is Imgur's region placeholder")
-                    reasons.append(f"{capture.timestamp}: {exc}")
-                    continue
-                return Result(job, Status.SAVED, path, bytes=size, url=final, source="wayback",
-                              capture=capture.timestamp)
+                outcome = self.downloader.fetch_into(job, replace(source, url=url), path)
+                if isinstance(outcome, Saved):
+                    return Result(job, Status.SAVED, path, bytes=outcome.size, url=outcome.url, source=Origin.WAYBACK,
+                                  capture=capture.timestamp)
+                why = "the capture is Imgur's region placeholder" if outcome.region else outcome.reason
+                reasons.append(f"{capture.timestamp}: {why}")
         why = "no capture in the Wayback Machine" if not reasons else \
             f"no good capture in the Wayback Machine ({'; '.join(reasons[:3])})"
         return _failed(failed, why)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from imgur_dl.session import Cancel
+from imgur_dl.cancel import Cancel
 from imgur_dl.throttle import RateLimit
 from tests.conftest import command, files_under, run_main, run_process
 from tests.standin import Imgur

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from imgur_dl.session import USER_AGENT
+from imgur_dl.defaults import USER_AGENT
 from tests.conftest import files_under, run_main
 from tests.standin import REGION_PNG, SITE_SHELL, Fault, Imgur
 

@@ -10,14 +10,14 @@ import pytest
 import requests
 
 from imgur_dl import __version__
-from imgur_dl.session import RetryPolicy, retry_after
+from imgur_dl.retry import RetryPolicy, retry_after
 
 
-def _answer(value: str | None) -> requests.Response:
-    response = requests.Response()
+def _answer(value: str | None) -> requests.structures.CaseInsensitiveDict[str]:
+    headers: requests.structures.CaseInsensitiveDict[str] = requests.structures.CaseInsensitiveDict()
     if value is not None:
-        response.headers["Retry-After"] = value
-    return response
+        headers["retry-after"] = value
+    return headers
 
 
 @pytest.mark.parametrize(("value", "seconds"), [("7", 7.0), ("0", 0.0), (None, None), ("soon", None), ("", None)])

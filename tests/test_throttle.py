@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import threading
 
-from imgur_dl.session import Cancel
+from imgur_dl.cancel import Cancel
 from imgur_dl.throttle import CENSUS_WAIT, PROBE_AFTER, Throttle, Ticket
 
 

@@ -1,0 +1,87 @@
+"""The download archive in an SQLite file: imgur-dl's embedded default.
+
+Several imgur-dl processes may share one file: SQLite serialises the
+writers (WAL journal, a generous busy timeout) and every write is one short
+transaction of ``INSERT OR IGNORE``.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Collection
+from pathlib import Path
+
+from imgur_dl.archive import Entry, Record
+from imgur_dl.errors import UsageError
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS archive (
+    id    TEXT NOT NULL,
+    kind  TEXT NOT NULL,           -- 'image' or 'album'
+    album TEXT,                    -- the album an image was saved from
+    path  TEXT,                    -- where it was saved
+    added TEXT NOT NULL,           -- UTC, ISO 8601
+    source TEXT,                   -- 'imgur' or 'wayback' (where the bytes came from)
+    PRIMARY KEY (kind, id)
+)
+"""
+BUSY_TIMEOUT = 60.0  # seconds another process may hold the write lock
+# Ids per query: well under SQLite's limit of bound parameters (999 in old builds).
+BATCH = 500
+
+
+class SqliteArchive:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        try:
+            self._db = sqlite3.connect(path, timeout=BUSY_TIMEOUT, isolation_level=None)
+            self._setup()
+        except sqlite3.Error as exc:
+            raise UsageError(f"cannot use {path} as a download archive: {exc}") from None
+
+    def _setup(self) -> None:
+        """Switch to WAL and make the table, waiting while another process does the same.
+
+        Changing the journal mode answers "database is locked" at once rather
+        than waiting out the busy timeout, so two imgur-dl processes starting
+        on a new archive together need this loop.
+        """
+        deadline = time.monotonic() + BUSY_TIMEOUT
+        while not self._try_setup():
+            if time.monotonic() > deadline:
+                raise sqlite3.OperationalError("database is locked")
+            time.sleep(0.05)
+
+    def _try_setup(self) -> bool:
+        try:
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute(_SCHEMA)
+            columns = {row[1] for row in self._db.execute("PRAGMA table_info(archive)")}
+            if "source" not in columns:  # an archive from before sources were recorded
+                self._db.execute("ALTER TABLE archive ADD COLUMN source TEXT")
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc):
+                raise
+            return False
+        return True
+
+    def has_many(self, kind: Entry, ids: Collection[str]) -> set[str]:
+        found: set[str] = set()
+        wanted = list(dict.fromkeys(ids))
+        for start in range(0, len(wanted), BATCH):
+            batch = wanted[start:start + BATCH]
+            marks = ",".join("?" * len(batch))
+            found.update(row[0] for row in self._db.execute(
+                f"SELECT id FROM archive WHERE kind = ? AND id IN ({marks})",  # noqa: S608 - only placeholders
+                (kind.value, *batch)))
+        return found
+
+    def add(self, record: Record) -> None:
+        self._db.execute("INSERT OR IGNORE INTO archive (id, kind, album, path, added, source) "
+                         "VALUES (?, ?, ?, ?, ?, ?)",
+                         (record.id, record.kind.value, record.album, record.path, Record.now(),
+                          record.source.value))
+
+    def close(self) -> None:
+        self._db.close()

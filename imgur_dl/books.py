@@ -1,0 +1,82 @@
+"""Per-album bookkeeping: which albums are under way, and what follows when each one's last file is in.
+
+An album is opened when its files are known; every finished file is recorded
+(the archive's image row); when the last one is in, ``album.json`` is
+written, the album's own archive row added if nothing failed, and its folder
+released.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from imgur_dl.archive import Archive, Entry, Record
+from imgur_dl.errors import DownloadError
+from imgur_dl.folders import Folders
+from imgur_dl.models import Album, Result, Status
+from imgur_dl.output import METADATA_NAME, metadata, write_json
+
+
+@dataclass
+class _Book:
+    album: Album
+    folder: Path
+    waiting: int  # files not yet finished
+    opened: bool  # its folder is open (some file was to be fetched)
+    failed: bool = False
+    results: list[Result] = field(default_factory=list)  # kept only for --write-metadata
+
+
+class Books:
+    """Used from the run's main thread only."""
+
+    def __init__(self, folders: Folders, archive: Archive | None, *, write_metadata: bool,
+                 error: Callable[[str], None]) -> None:
+        self.folders = folders
+        self.archive = archive
+        self.write_metadata = write_metadata
+        self.error = error
+        self._open: dict[int, _Book] = {}
+
+    def open(self, album: Album, folder: Path, files: int, *, fetching: bool) -> bool:
+        """Start keeping ``album``'s books; False (said) when its folder cannot be made."""
+        if fetching:
+            try:
+                self.folders.fd(folder)  # once per album: a folder that cannot be made fails it in one line
+            except DownloadError as exc:
+                self.error(f"{album.id}: {exc}")
+                return False
+        self._open[id(album)] = _Book(album, folder, waiting=files, opened=fetching)
+        return True
+
+    def record(self, result: Result) -> bool:
+        """Book one finished file; False when its album's album.json could not be written."""
+        if self.archive is not None and result.status is not Status.FAILED and not result.archived:
+            self.archive.add(Record(Entry.IMAGE, result.job.media.id, result.job.album.id, str(result.path),
+                                    result.source))
+        book = self._open[id(result.job.album)]
+        book.failed |= result.status is Status.FAILED
+        if self.write_metadata:
+            book.results.append(result)
+        book.waiting -= 1
+        return self._close(book) if book.waiting == 0 else True
+
+    def _close(self, book: _Book) -> bool:
+        album = book.album
+        del self._open[id(album)]
+        written = True
+        if self.write_metadata and book.opened:
+            name = METADATA_NAME if album.is_album else f"{album.id}.json"
+            try:
+                write_json(self.folders.fd(book.folder), name, metadata(album, book.results))
+            except (OSError, DownloadError) as exc:
+                reason = exc.strerror if isinstance(exc, OSError) else str(exc)
+                self.error(f"{album.id}: cannot write {book.folder / name}: {reason or exc}")
+                written = False
+        if self.archive is not None and album.is_album and not book.failed:
+            self.archive.add(Record(Entry.ALBUM, album.id, None, str(book.folder)))
+        if book.opened and album.is_album:
+            self.folders.release(book.folder)
+        return written

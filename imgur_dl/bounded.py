@@ -1,0 +1,106 @@
+"""Small answers (the API's, the Wayback Machine's index): read whole, up to a bound, through the retry loop."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+import requests
+
+from imgur_dl.cancel import Cancel
+from imgur_dl.errors import ImgurDLError
+from imgur_dl.neterrors import describe, proxy_refused, untrusted
+from imgur_dl.retry import Again, GaveUp, RetryPolicy, retry, retry_after
+
+
+class Unreachable(ImgurDLError):
+    """No answer after every retry; the message says why in words."""
+
+
+class TooLarge(ImgurDLError):
+    """An answer past the size we read."""
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A whole (small) answer: what :func:`get_bounded` returns."""
+
+    status: int
+    reason: str
+    headers: Mapping[str, str]
+    body: bytes
+    retry_after: float | None
+
+
+@dataclass(frozen=True)
+class _Failed:
+    reason: str
+    too_large: bool = False
+
+
+def get_bounded(
+    session: requests.Session,
+    url: str,
+    *,
+    policy: RetryPolicy,
+    cancel: Cancel,
+    limit: int,
+    params: Mapping[str, str] | None = None,
+    headers: Mapping[str, str] | None = None,
+    again: Callable[[Answer], str | None] | None = None,
+    waiting: Callable[[str, float], None] | None = None,
+) -> Answer:
+    """GET ``url`` for a small answer.
+
+    No redirect is followed (a 3xx comes back as it is). The body is read up
+    to ``limit`` bytes (:class:`TooLarge` past it). Connection failures and
+    answers that ``again`` gives a reason for are tried again as ``policy``
+    says, waiting as ``Retry-After`` asks (capped) or with backoff; each wait
+    is told to ``waiting``. What is left after that is returned (an answer)
+    or raised (:class:`Unreachable`).
+
+    A proxy that refuses connections is given one quick second try, not the
+    whole policy: it will not come back in seconds.
+    """
+    judge = again or _transient
+    proxy_tries = [0]
+
+    def attempt() -> Answer | _Failed | Again[Answer | _Failed]:
+        cancel.check()
+        try:
+            with session.get(url, params=params, headers=headers, stream=True, allow_redirects=False) as response:
+                body = bytearray()
+                for chunk in response.iter_content(256 * 1024):
+                    body += chunk
+                    if len(body) > limit:
+                        return _Failed(f"an answer larger than {limit // 2**20} MiB", too_large=True)
+                answer = Answer(response.status_code, response.reason or "", response.headers, bytes(body),
+                                retry_after(response.headers))
+        except requests.RequestException as exc:
+            if untrusted(exc):
+                return _Failed(describe(exc))
+            if proxy_refused(exc):
+                proxy_tries[0] += 1
+                if proxy_tries[0] > 1:
+                    return _Failed(describe(exc))
+                return Again(describe(exc), wait=0.5)
+            return Again(describe(exc))
+        reason = judge(answer)
+        return answer if reason is None else Again(reason, wait=answer.retry_after, fallback=answer)
+
+    outcome = retry(attempt, policy=policy, sleep=cancel.sleep,
+                    waiting=None if waiting is None else lambda a, wait: waiting(a.reason, wait))
+    if isinstance(outcome, Answer):
+        return outcome
+    if isinstance(outcome, _Failed) and outcome.too_large:
+        raise TooLarge(outcome.reason)
+    if isinstance(outcome, _Failed):
+        raise Unreachable(outcome.reason)
+    raise Unreachable(outcome.last.reason if isinstance(outcome, GaveUp) else "no answer")
+
+
+def _transient(answer: Answer) -> str | None:
+    """429 and 5xx pass; anything else is the answer."""
+    if answer.status == 429 or answer.status >= 500:
+        return f"HTTP {answer.status} {answer.reason}".strip()
+    return None

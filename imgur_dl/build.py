@@ -1,0 +1,77 @@
+"""Building a run: every collaborator made once, from the options, and handed to :class:`~imgur_dl.run.Run`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from typing import TextIO
+
+from imgur_dl import wayback
+from imgur_dl.api import ImgurApi
+from imgur_dl.archive import open_archive
+from imgur_dl.auth import ClientId
+from imgur_dl.books import Books
+from imgur_dl.cancel import Cancel
+from imgur_dl.clock import Clock
+from imgur_dl.download import Downloader
+from imgur_dl.folders import Folders
+from imgur_dl.hosts import ARCHIVE_HOSTS, MEDIA_HOSTS, redirect_target
+from imgur_dl.naming import Namer
+from imgur_dl.options import Options
+from imgur_dl.planner import Planner
+from imgur_dl.progress import Bar, Meter, Progress
+from imgur_dl.retry import RetryPolicy
+from imgur_dl.run import Parts, Run
+from imgur_dl.session import make_session
+from imgur_dl.throttle import RateLimit, Throttle
+from imgur_dl.transfer import Transfer
+from imgur_dl.wayback import Wayback
+
+# Albums looked up at once: enough to hide the API's latency behind downloads,
+# few enough to stay clear of its rate limits.
+RESOLVERS = 4
+
+
+def build_run(options: Options, stderr: TextIO, environ: Mapping[str, str] | None = None,
+              clock: Clock | None = None) -> Run:
+    """A run with a fresh session, API client, downloaders and archive (``environ``: proxies, CA bundle)."""
+    clock = clock or Clock()
+    cancel = Cancel(clock)
+    progress = Bar(stderr) if options.show_bar else Progress(stderr, quiet=options.quiet)
+    session = make_session(options.workers, options.timeout, options.user_agent, proxy=options.proxy,
+                           verbose=progress.note if options.verbose else None, environ=environ)
+    policy = RetryPolicy(retries=options.retries)
+    api = ImgurApi(session, auth=ClientId(options.client_id), policy=policy, cancel=cancel, say=progress.note,
+                   prefer_gif=options.prefer_gif)
+    folders = Folders(options.output)
+    rate = RateLimit(options.limit_rate, cancel, clock.now) if options.limit_rate else None
+    meter = Meter(progress, rate.take if rate is not None else None)
+
+    def downloader(workers: int, label: str = "Imgur", hosts: frozenset[str] = MEDIA_HOSTS,
+                   hop: Callable[[str, str], str] = redirect_target) -> Downloader:
+        transfer = Transfer(session, Throttle(workers, cancel, clock.now), cancel, policy, progress, meter,
+                            max_size=options.max_size, hosts=hosts, hop=hop)
+        return Downloader(transfer, folders, policy, cancel, progress, label=label, skip_present=not options.no_skip)
+
+    archive = open_archive(options.archive) if options.archive else None
+    recoverer = None
+    if options.wayback:
+        from_archive = downloader(wayback.WORKERS, "the Wayback Machine", ARCHIVE_HOSTS, wayback.capture_redirect)
+        recoverer = Wayback(session, from_archive, policy, cancel, progress.note)
+    # Albums are looked up a few at a time, while earlier ones download.
+    resolver = ThreadPoolExecutor(max_workers=RESOLVERS, thread_name_prefix="imgur-dl-api")
+    planner = Planner(api, resolver, choice=options.choice, archive=archive, wayback=recoverer,
+                      prefer_gif=options.prefer_gif, debug=options.debug, say=progress.note)
+
+    def close(interrupted: bool) -> None:
+        session.close()
+        if not interrupted:
+            folders.close()  # (after a Ctrl-C, workers may still hold them: the process ends)
+        if archive is not None:
+            archive.close()
+
+    parts = Parts(planner=planner, downloader=downloader(options.workers),
+                  namer=Namer(options.output, options.dir_template, options.name_template),
+                  books=Books(folders, archive, write_metadata=options.write_metadata, error=progress.error),
+                  progress=progress, cancel=cancel, meter=meter, archive=archive, wayback=recoverer, close=close)
+    return Run(parts, workers=options.workers, get_urls=options.get_urls)

@@ -1,0 +1,105 @@
+"""A file being written beside its final name, as ``<name>.part``, and moved into place only when whole.
+
+It knows where a download can resume (the bytes already held, and the ETag
+they came with, kept in an extended attribute so a later run can resume
+with ``If-Range``), writes at an offset, and either commits (fsync, then one
+rename onto the final name) or is discarded. Every call is relative to the
+folder's descriptor and follows no symlink (:mod:`imgur_dl.folders`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from pathlib import Path
+
+from imgur_dl import folders
+from imgur_dl.naming import PART_SUFFIX
+
+ETAG_XATTR = "user.imgur-dl.etag"
+
+
+class PartFile:
+    def __init__(self, dir_fd: int, name: str, path: Path) -> None:
+        self.dir_fd = dir_fd
+        self.name = name  # the final name, in the folder
+        self.path = path  # the final path, for messages
+        self.part = name + PART_SUFFIX
+        self._fd: int | None = None
+        self._resumed_etag = False  # the open part carries an ETag to drop when it is committed
+
+    def held(self) -> int:
+        """Bytes of a regular ``.part`` file already there (0 when there is none)."""
+        return folders.regular_size(self.dir_fd, self.part) or 0
+
+    def resume(self) -> tuple[int, str | None]:
+        """Open what is held to continue it: (its size, the ETag it came with); (0, None) for nothing."""
+        self.close()
+        if not self.held():
+            return 0, None
+        self._fd = folders.open_existing(self.dir_fd, self.part)
+        if self._fd is None:
+            return 0, None  # not a regular file after all: start over
+        etag = _read_etag(self._fd)
+        self._resumed_etag = etag is not None
+        return os.fstat(self._fd).st_size, etag
+
+    def start(self, offset: int) -> None:
+        """Get ready to write at ``offset`` (0: a fresh file); anything past it is dropped."""
+        if offset == 0 or self._fd is None:
+            self.close()
+            self._fd = folders.open_fresh(self.dir_fd, self.part)
+            self._resumed_etag = False
+            return
+        os.ftruncate(self._fd, offset)
+        os.lseek(self._fd, offset, os.SEEK_SET)
+
+    def write(self, data: bytes) -> None:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(self._open(), view):]
+
+    def keep_etag(self, etag: str | None) -> None:
+        """Keep ``etag`` with the partial file, so a later run resumes it with If-Range.
+
+        Where the file system has no extended attributes, resumes use Range
+        alone and the size checks.
+        """
+        if self._fd is not None and etag and etag.isascii() and etag.isprintable() and len(etag) < 200:
+            with contextlib.suppress(OSError, AttributeError, UnicodeEncodeError):
+                os.setxattr(self._fd, ETAG_XATTR, etag.encode("ascii"))
+
+    def commit(self) -> None:
+        """Flush the file to disk and move it onto its final name in one step (OSError if that fails)."""
+        fd = self._open()
+        os.fsync(fd)
+        if self._resumed_etag:
+            with contextlib.suppress(OSError, AttributeError):
+                os.removexattr(fd, ETAG_XATTR)
+        self.close()
+        folders.publish(self.dir_fd, self.part, self.name)
+
+    def discard(self) -> int:
+        """Delete the partial file (it cannot be resumed); the bytes it held."""
+        self.close()
+        size = self.held()
+        with contextlib.suppress(OSError):
+            folders.remove(self.dir_fd, self.part)
+        return size
+
+    def _open(self) -> int:
+        if self._fd is None:
+            raise ValueError(f"{self.part} is not open (start() first)")
+        return self._fd
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+
+def _read_etag(fd: int) -> str | None:
+    try:
+        return os.getxattr(fd, ETAG_XATTR).decode("ascii")
+    except (OSError, AttributeError, UnicodeDecodeError):
+        return None

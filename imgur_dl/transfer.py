@@ -1,0 +1,274 @@
+"""One attempt at one file: ask, follow checked redirects, judge the answer, stream it into a part file.
+
+An attempt returns what became of it: :class:`Saved`, :class:`Failed` (no
+attempt will do better), or :class:`~imgur_dl.retry.Again`. The retry loop
+around it is :func:`imgur_dl.retry.retry`; which rendition to try is the
+downloader's business. A ``.part`` that stops short keeps its bytes (and
+ETag) for the next attempt; a server that ignores the range starts it over.
+No body is written past the size the server or the API announced, or past
+``max_size`` when neither did.
+"""
+
+from __future__ import annotations
+
+import http.client
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import requests
+import urllib3
+
+from imgur_dl import classify, folders, sniff
+from imgur_dl.cancel import Cancel
+from imgur_dl.defaults import DEFAULT_MAX_SIZE
+from imgur_dl.errors import Cancelled
+from imgur_dl.hosts import MEDIA_HOSTS, WEB_HOSTS, OffsiteError, host_of, redirect_target
+from imgur_dl.models import Media, Source
+from imgur_dl.neterrors import describe
+from imgur_dl.partfile import PartFile
+from imgur_dl.progress import Progress
+from imgur_dl.retry import Again, RetryPolicy
+from imgur_dl.throttle import Throttle, Ticket
+
+CHUNK = 256 * 1024
+REMOVED_PATH = "/removed.png"
+MAX_REDIRECTS = 5
+
+
+@dataclass(frozen=True, slots=True)
+class Saved:
+    size: int
+    url: str  # where the bytes came from
+
+
+@dataclass(frozen=True, slots=True)
+class Failed:
+    reason: str
+    gone: bool = False  # the host no longer serves it (removed.png, 404, the region placeholder)
+    region: bool = False  # the region placeholder
+    replaceable: bool = False  # another rendition may do better
+
+
+Retry = Again["Saved | Failed"]
+Outcome = Saved | Failed | Retry
+
+
+@dataclass(frozen=True, slots=True)
+class _Job:
+    """One attempt's request: what is fetched, into what, and what is already held."""
+
+    url: str
+    source: Source
+    part: PartFile
+    media: Media
+    have: int
+    first_refusal_ends: bool
+
+
+@dataclass
+class Transfer:
+    """Attempts at files from one set of hosts (Imgur's CDN, or the Wayback Machine)."""
+
+    session: requests.Session
+    throttle: Throttle
+    cancel: Cancel
+    policy: RetryPolicy
+    progress: Progress
+    on_bytes: Callable[[int], None]  # every body byte received: progress, rate limit, bytes moved
+    max_size: int = DEFAULT_MAX_SIZE
+    hosts: frozenset[str] = MEDIA_HOSTS  # where files may come from
+    hop: Callable[[str, str], str] = redirect_target  # (from, Location) -> the checked next URL
+    _sized: set[Path] = field(default_factory=set)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def attempt(self, url: str, source: Source, part: PartFile, media: Media, *, first_refusal_ends: bool) -> Outcome:
+        """One request for ``url`` into ``part``; committed under its final name when whole."""
+        have, etag = part.resume()
+        headers = {"Accept-Encoding": "identity"}  # ranges count bytes of the file itself
+        if have:
+            headers["Range"] = f"bytes={have}-"
+            if etag:
+                headers["If-Range"] = etag
+        job = _Job(url, source, part, media, have, first_refusal_ends)
+        try:
+            with self.throttle.slot() as ticket:
+                outcome = self._exchange(job, headers, ticket)
+            if isinstance(outcome, Saved):
+                try:
+                    part.commit()
+                except OSError as exc:
+                    return Failed(folders.disk_reason(exc, part.path))
+            return outcome
+        finally:
+            part.close()
+
+    def _exchange(self, job: _Job, headers: dict[str, str], ticket: Ticket) -> Outcome:
+        got = self._request(job.url, headers)
+        if not isinstance(got, tuple):
+            return got
+        response, final = got
+        with response, self.cancel.tracking(response):
+            verdict = classify.classify(response.status_code, response.reason or "", response.headers, job.have)
+            if not isinstance(verdict, classify.Take):
+                return self._refused(verdict, job, ticket)
+            self.throttle.accepted(ticket)
+            outcome = self._receive(response, verdict, job)
+        if isinstance(outcome, Saved):
+            self.throttle.succeeded(ticket)
+            return Saved(outcome.size, final)
+        return outcome
+
+    def _refused(self, verdict: classify.Verdict, job: _Job, ticket: Ticket) -> Outcome:
+        """What an answer other than the file means for this attempt."""
+        if isinstance(verdict, classify.Refused):
+            narrowed = self.throttle.refused(ticket, self.policy.server_wait(verdict.wait, 1))
+            if job.first_refusal_ends:
+                # A rendition with a fallback (an animation's MP4) gives way at its first
+                # refusal: Imgur refuses MP4s that do not exist with 429 as well as 404.
+                return Failed(verdict.reason, replaceable=True)
+            return Again(verdict.reason, verdict.wait, refused=True,
+                         note="fewer at a time from now on" if narrowed else None)
+        if isinstance(verdict, classify.Transient):
+            if verdict.start_over:
+                self.progress.advance(-job.part.discard())
+            return Again(verdict.reason, verdict.wait)
+        if isinstance(verdict, classify.Gone):
+            return Failed(verdict.reason, gone=True, replaceable=True)
+        assert isinstance(verdict, classify.Refusal)  # noqa: S101 - Take was handled by the caller
+        return Failed(verdict.reason)
+
+    def _request(self, url: str, headers: dict[str, str]) -> tuple[requests.Response, str] | Failed | Retry:
+        """GET ``url``, following redirects only while they stay on the allowed hosts: (answer, its URL)."""
+        for _ in range(MAX_REDIRECTS + 1):
+            try:
+                response = self.session.get(url, headers=headers, stream=True, allow_redirects=False)
+            except requests.RequestException as exc:
+                self.cancel.check()
+                return Again(describe(exc))
+            if not response.is_redirect:
+                return response, url
+            location = response.headers.get("Location", "")
+            response.close()
+            try:
+                url = self.hop(url, location)
+            except OffsiteError as exc:
+                if host_of(location) in WEB_HOSTS:
+                    return Failed("Imgur redirected to its web page instead of the file", replaceable=True)
+                return Failed(f"{exc} (in a redirect)", replaceable=True)
+            if url.endswith(REMOVED_PATH):
+                return Failed("removed from Imgur", gone=True, replaceable=True)
+        return Failed(f"more than {MAX_REDIRECTS} redirects (a redirect loop)")
+
+    def _receive(self, response: requests.Response, take: classify.Take, job: _Job) -> Outcome:
+        """Judge the start of the body, then stream it into the part file: Saved once the file is whole."""
+        source, offset, total = job.source, take.offset, take.total
+        if offset == 0 and job.have:
+            self.progress.advance(-job.have)  # a 200 to a range request: the file starts over
+        if total is not None and total > self.max_size and source.size is None:
+            return Failed(f"the file is {total} bytes, more than the limit of {self.max_size} (--max-file-size)")
+        read = _reader(response)
+        head = b""
+        if offset == 0:
+            head, broke = _head(read)
+            if broke is not None:
+                return broke  # fewer bytes than it takes to judge the file: the next attempt starts it afresh
+            problem = sniff.check(head, response.headers.get("Content-Type", ""), source.ext, job.media.dimensions)
+            if problem is not None:
+                return Failed(problem.reason, gone=problem.kind is not sniff.Wrong.NOT_MEDIA,
+                              region=problem.kind is sniff.Wrong.REGION, replaceable=True)
+        if source.size is not None and total is not None and total != source.size:
+            return Failed(f"server has {total} bytes, the API said {source.size}")
+        if source.size is None and total is not None and self._first_sight(job.part.path):
+            self.progress.expect(size=total)  # the API did not say; now the server has
+        try:
+            job.part.start(offset)
+        except OSError as exc:
+            return Failed(folders.disk_reason(exc, job.part.path))
+        etag = response.headers.get("ETag") if offset == 0 else None
+        limit = next((v for v in (total, source.size) if v is not None), self.max_size)
+        got = self._stream(job.part, head if offset == 0 else read(), read, room=limit - offset, etag=etag)
+        if isinstance(got, Failed):
+            return got
+        received, broke = got
+        return self._ending(job, offset + received, (total, source.size), broke, etag if received else None)
+
+    def _stream(self, part: PartFile, first: bytes | Retry, read: Callable[[], bytes | Retry],
+                *, room: int, etag: str | None) -> tuple[int, Retry | None] | Failed:
+        """Write chunks into ``part`` until the body ends: (bytes received, how it broke if it did)."""
+        received = 0
+        chunk = first
+        try:
+            while isinstance(chunk, bytes) and chunk:
+                received += len(chunk)
+                if received > room:
+                    self.progress.advance(-part.discard())
+                    return Failed(f"the server sent more than the {room} bytes expected")
+                part.write(chunk)
+                self.on_bytes(len(chunk))
+                self.cancel.check()
+                chunk = read()
+        except OSError as exc:
+            self.progress.advance(-part.discard())
+            return Failed(folders.disk_reason(exc, part.path))
+        except Cancelled:
+            if received:
+                part.keep_etag(etag)  # a resume after the rerun needs it for If-Range
+            raise
+        return received, chunk if isinstance(chunk, Again) else None
+
+    def _ending(self, job: _Job, size: int, wanted: tuple[int | None, ...], broke: Retry | None,
+                etag: str | None) -> Outcome:
+        """The file's fate once its body stopped at ``size`` bytes."""
+        for want in wanted:
+            if want is not None and size < want:
+                job.part.keep_etag(etag)
+                reason = broke.reason if broke is not None else "the body ended early"
+                return Again(f"connection broke at {size} of {want} bytes ({reason})")
+            if want is not None and size != want:
+                self.progress.advance(-job.part.discard())
+                return Failed(f"got {size} bytes, expected {want}")
+        if broke is not None:
+            job.part.keep_etag(etag)
+            return broke
+        return Saved(size, job.url)
+
+    def _first_sight(self, path: Path) -> bool:
+        """Whether this file's size is new to the progress total (it is announced once)."""
+        with self._lock:
+            if path in self._sized:
+                return False
+            self._sized.add(path)
+            return True
+
+
+def _reader(response: requests.Response) -> Callable[[], bytes | Retry]:
+    """A function giving the body as it arrives: b'' at its end, :class:`Again` when the connection breaks.
+
+    ``read1`` hands over whatever has arrived, so the bytes received before a
+    connection drops reach the ``.part`` file and a retry resumes after them.
+    """
+    raw = response.raw
+    read: Callable[..., bytes] = getattr(raw, "read1", None) or raw.read
+
+    def next_chunk() -> bytes | Retry:
+        try:
+            return read(CHUNK, decode_content=True)
+        except (urllib3.exceptions.HTTPError, http.client.HTTPException, OSError, ValueError) as exc:
+            return Again(describe(exc))
+
+    return next_chunk
+
+
+def _head(read: Callable[[], bytes | Retry]) -> tuple[bytes, Retry | None]:
+    """At least :data:`sniff.HEAD` leading bytes (fewer only if the body is shorter), and how reading broke."""
+    head = b""
+    while len(head) < sniff.HEAD:
+        chunk = read()
+        if isinstance(chunk, Again):
+            return head, chunk
+        if not chunk:
+            break
+        head += chunk
+    return head, None
