@@ -1,3 +1,76 @@
-"""imgur-dl: download whole Imgur albums fast and safely."""
+"""imgur-dl: download whole Imgur albums fast and safely.
+
+The command line is a thin layer over two functions::
+
+    import imgur_dl
+
+    for result in imgur_dl.download(["https://imgur.com/a/AbC1234"], output="pictures"):
+        print(result.status.value, result.path)
+
+    for url in imgur_dl.links(["https://imgur.com/a/AbC1234"]):
+        print(url)
+
+Everything else in the package is private and may change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import fields, replace
+from pathlib import Path
+from typing import Any
 
 __version__ = "0.1.0"
+__all__ = ["Failure", "ImgurDLError", "Options", "Result", "Status", "UsageError", "__version__", "download", "links"]
+
+# Cheap to import (no network stack): the CLI imports this package first.
+from imgur_dl.errors import ImgurDLError, UsageError
+from imgur_dl.models import Event, Failure, Result, Status
+from imgur_dl.options import Options
+
+
+def download(urls: Iterable[str], output: str | Path = ".", **options: Any) -> Iterator[Result | Failure]:
+    """Download everything ``urls`` name (albums, posts, images, listings) into ``output``.
+
+    Yields each file's :class:`Result` as it finishes, and a :class:`Failure`
+    for a URL or listed post that gave no file at all. ``options`` are
+    :class:`Options` fields (``workers=8``, ``archive=Path("seen.sqlite")``,
+    ``dir_template="{album_title}"`` ...). A URL that names nothing on Imgur
+    raises :class:`UsageError` before anything is fetched. Nothing is printed
+    but error lines on stderr.
+    """
+    for event in _events(urls, _options(output, options, get_urls=False)):
+        if isinstance(event, (Result, Failure)):
+            yield event
+
+
+def links(urls: Iterable[str], **options: Any) -> Iterator[str]:
+    """The direct link of every file ``urls`` name, in album order, downloading nothing (``imgur-dl -g``)."""
+    from imgur_dl.models import Listed  # noqa: PLC0415
+
+    for event in _events(urls, _options(".", options, get_urls=True)):
+        if isinstance(event, Listed):
+            yield event.url
+
+
+def _options(output: str | Path, given: dict[str, Any], *, get_urls: bool) -> Options:
+    from imgur_dl.naming import Template  # noqa: PLC0415
+
+    known = {f.name for f in fields(Options)}
+    unknown = sorted(set(given) - known)
+    if unknown:
+        raise TypeError(f"unknown option(s): {', '.join(unknown)} (see imgur_dl.Options)")
+    for name in ("dir_template", "name_template"):
+        if isinstance(given.get(name), str):
+            given = {**given, name: Template(given[name])}
+    return replace(Options(), output=Path(output).expanduser(), get_urls=get_urls, **given)
+
+
+def _events(urls: Iterable[str], options: Options) -> Iterator[Event]:
+    import sys  # noqa: PLC0415
+
+    from imgur_dl import urls as parser  # noqa: PLC0415
+    from imgur_dl.build import build_run  # noqa: PLC0415
+
+    targets = list(dict.fromkeys(parser.parse(url) for url in urls))
+    yield from build_run(options, sys.stderr).events(targets)

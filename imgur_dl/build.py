@@ -13,7 +13,7 @@ from imgur_dl.auth import ClientId
 from imgur_dl.books import Books
 from imgur_dl.cancel import Cancel
 from imgur_dl.clock import Clock
-from imgur_dl.download import Downloader
+from imgur_dl.downloader import Downloader
 from imgur_dl.folders import Folders
 from imgur_dl.hosts import ARCHIVE_HOSTS, MEDIA_HOSTS, redirect_target
 from imgur_dl.naming import Namer

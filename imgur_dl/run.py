@@ -21,7 +21,7 @@ from imgur_dl import report, wayback
 from imgur_dl.archive import Archive, Entry
 from imgur_dl.books import Books
 from imgur_dl.cancel import Cancel
-from imgur_dl.download import Downloader
+from imgur_dl.downloader import Downloader
 from imgur_dl.errors import Cancelled, ImgurDLError
 from imgur_dl.models import Album, Event, Failure, Job, Listed, Origin, Result, Status, Target
 from imgur_dl.naming import Namer, disambiguate

@@ -26,7 +26,7 @@ import requests
 
 from imgur_dl.bounded import TooLarge, Unreachable, get_bounded
 from imgur_dl.cancel import Cancel
-from imgur_dl.download import Downloader
+from imgur_dl.downloader import Downloader
 from imgur_dl.errors import ImgurDLError
 from imgur_dl.hosts import ARCHIVE_HOSTS, CDN_HOST, OffsiteError, redirect_target
 from imgur_dl.models import Origin, Result, Status

@@ -8,13 +8,15 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 import trustme
 
 from imgur_dl.cli import Environment, main
+from imgur_dl.clock import Clock
+from tests.clock import FastClock
 from tests.standin import Imgur
 
 
@@ -47,18 +49,26 @@ class Outcome:
     code: int
     out: str
     err: str
+    waits: list[float] = field(default_factory=list)  # every wait of the run, in seconds (in-process runs)
 
     def __str__(self) -> str:  # shown when an assertion fails
         return f"exit {self.code}\n--- stdout\n{self.out}\n--- stderr\n{self.err}"
 
 
-def run_main(*args: str, stdin: str = "", environ: dict[str, str] | None = None, tty: bool = False) -> Outcome:
-    """imgur-dl in this process, as a script sees it (or, with ``tty``, a person)."""
+def run_main(*args: str, stdin: str = "", environ: dict[str, str] | None = None, tty: bool = False,
+             clock: Clock | None = None) -> Outcome:
+    """imgur-dl in this process, as a script sees it (or, with ``tty``, a person).
+
+    Its waits (backoffs, Retry-After, --limit-rate) take no real time: the
+    clock notes them in ``Outcome.waits`` instead. A test of something that
+    needs time to pass meanwhile (other requests finishing) passes a clock that lets some pass.
+    """
     out, err = io.StringIO(), io.StringIO()
+    clock = clock or FastClock()
     env = Environment(stdin=io.StringIO(stdin), stdout=out, stderr=err, stderr_isatty=tty,
-                      environ=dict(os.environ, **(environ or {})))
+                      environ=dict(os.environ, **(environ or {})), clock=clock)
     code = main(list(args), env)
-    return Outcome(int(code), out.getvalue(), err.getvalue())
+    return Outcome(int(code), out.getvalue(), err.getvalue(), clock.waits if isinstance(clock, FastClock) else [])
 
 
 def command() -> list[str]:

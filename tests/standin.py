@@ -232,14 +232,25 @@ class _Link:
         self.free_at = 0.0
 
 
+_CERTS: dict[int, tuple[trustme.CA, trustme.LeafCert]] = {}
+_CERTS_LOCK = threading.Lock()
+
+
+def _certificate(ca: trustme.CA) -> trustme.LeafCert:
+    """The hosts' certificate from ``ca``, made once per CA (a new RSA key per stand-in cost ~0.1 s of CPU)."""
+    with _CERTS_LOCK:
+        if id(ca) not in _CERTS:
+            _CERTS[id(ca)] = (ca, ca.issue_cert(*HOSTS))  # (the CA is kept so its id is not reused)
+        return _CERTS[id(ca)][1]
+
+
 class Imgur:
     """The stand-in: content, faults, shaping, and what it saw."""
 
     def __init__(self, ca: trustme.CA | None = None) -> None:
         self.ca = ca or trustme.CA()
-        cert = self.ca.issue_cert(*HOSTS)
         self.tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-        cert.configure_cert(self.tls)
+        _certificate(self.ca).configure_cert(self.tls)
         self.albums: dict[str, AlbumData] = {}
         self.images: dict[str, Image] = {}
         self.faults: list[Fault] = []
@@ -298,7 +309,7 @@ class Imgur:
         server = _Server(("127.0.0.1", 0), _Handler)
         server.imgur = self
         self._server = server
-        self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
+        self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01},
                                         daemon=True)
         self._thread.start()
         return self

@@ -104,7 +104,7 @@ def test_stall_after_headers_times_out_and_retries(imgur: Imgur, tmp_path: Path)
     album = _album(imgur, count=3)
     stuck = album.images[0]
     imgur.faults.append(Fault("stall", path=f"/{stuck.id}.*", attempts={1}, after=30_000))
-    code, err = fetch(tmp_path, "--timeout", "1")
+    code, err = fetch(tmp_path, "--timeout", "0.4")
     assert code == 0, err
     assert_complete(tmp_path, album)
     # The stalled answer is still hanging in the stand-in: the run did not wait for it.
@@ -115,7 +115,7 @@ def test_stall_after_headers_times_out_and_retries(imgur: Imgur, tmp_path: Path)
 def test_stall_before_any_byte_times_out_and_retries(imgur: Imgur, tmp_path: Path) -> None:
     album = _album(imgur, count=2)
     imgur.faults.append(Fault("stall", path="/.*", attempts={1}, after=0))
-    code, err = fetch(tmp_path, "--timeout", "1")
+    code, err = fetch(tmp_path, "--timeout", "0.4")
     assert code == 0, err
     assert_complete(tmp_path, album)
     assert imgur.stalled == 2

@@ -7,6 +7,7 @@ import sqlite3
 from pathlib import Path
 
 from tests.conftest import files_under, run_main
+from tests.clock import FastClock
 from tests.standin import REGION_PNG, REMOVED_PNG, SITE_SHELL, AlbumData, Imgur, fake_bytes
 
 ARCHIVE = ("web.archive.org", "archive.org")
@@ -146,9 +147,10 @@ def test_the_archive_rate_limiting_is_waited_out_with_few_requests_at_once(imgur
         imgur.add_capture(f"https://i.imgur.com/{image.id}.jpeg", body=image.data)
     imgur.archive_limit = 1  # answers 429 (Retry-After: 1) past one request in flight
     imgur.shaping.delay = 0.02
-    result = run_main("--wayback", "-o", str(tmp_path), "imgur.com/a/AbC1234")
+    result = run_main("--wayback", "-o", str(tmp_path), "imgur.com/a/AbC1234", clock=FastClock(scale=0.1))
     assert result.code == 0, result
     assert len(files_under(tmp_path / "AbC1234")) == 5
+    assert 1.0 in result.waits  # the archive's Retry-After was honoured
     assert imgur.peak_archive_inflight <= 2
     refused = [e for e in _archive_requests(imgur)]
     assert len(refused) > 10  # 5 index look-ups, 5 captures, and the refusals between

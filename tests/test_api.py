@@ -1,0 +1,42 @@
+"""The Python API: imgur_dl.download and imgur_dl.links, as a program would call them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import imgur_dl
+from imgur_dl import Failure, Result, Status, UsageError
+from tests.standin import Imgur
+
+
+def test_download_yields_a_typed_result_per_file_and_saves_them(imgur: Imgur, tmp_path: Path) -> None:
+    album = imgur.add_album("AbC1234", count=3, title="Holiday")
+    events = list(imgur_dl.download(["https://imgur.com/a/AbC1234", "imgur.com/a/Zzz9999"], output=tmp_path,
+                                    workers=2))
+    results = [e for e in events if isinstance(e, Result)]
+    failures = [e for e in events if isinstance(e, Failure)]
+    assert sorted(r.job.media.index for r in results) == [1, 2, 3]
+    assert {r.status for r in results} == {Status.SAVED}
+    for result, image in zip(sorted(results, key=lambda r: r.job.media.index), album.images, strict=True):
+        assert result.path.read_bytes() == image.data
+        assert result.path.parent.parent == tmp_path
+    assert [f.id for f in failures] == ["Zzz9999"]
+
+
+def test_links_lists_direct_urls_and_downloads_nothing(imgur: Imgur, tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    album = imgur.add_album("AbC1234", count=2)
+    monkeypatch.chdir(tmp_path)
+    assert list(imgur_dl.links(["imgur.com/a/AbC1234"])) == [f"https://i.imgur.com/{i.id}.jpeg" for i in album.images]
+    assert not imgur.requests_to("i.imgur.com")
+    assert not list(tmp_path.iterdir())
+
+
+def test_bad_input_is_refused_before_any_request(imgur: Imgur, tmp_path: Path) -> None:
+    with pytest.raises(UsageError):
+        list(imgur_dl.download(["https://example.com/a/AbC1234"], output=tmp_path))
+    with pytest.raises(TypeError, match="colour"):
+        list(imgur_dl.download(["imgur.com/a/AbC1234"], output=tmp_path, colour=True))
+    assert not imgur.log
