@@ -20,7 +20,8 @@ from dataclasses import fields, replace
 from pathlib import Path
 from typing import Any
 
-__version__ = "0.1.0"
+from imgur_dl._version import __version__
+
 __all__ = ["Failure", "ImgurDLError", "Options", "Result", "Status", "UsageError", "__version__", "download", "links"]
 
 # Cheap to import (no network stack): the CLI imports this package first.

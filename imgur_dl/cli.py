@@ -122,7 +122,6 @@ def _whole(text: str, *, least: int) -> int:
     return value
 
 
-
 def _count(text: str) -> int:
     return _whole(text, least=0)
 

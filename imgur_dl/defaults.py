@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from imgur_dl import __version__
+from imgur_dl._version import __version__
 
 # The public client id of Imgur's own web front end; --client-id overrides it.
 DEFAULT_CLIENT_ID = "546c25a59c58ad7"

@@ -68,6 +68,8 @@ import trustme
 HOSTS = ("api.imgur.com", "i.imgur.com", "imgur.com", "www.imgur.com", "m.imgur.com", "web.archive.org", "archive.org")
 ARCHIVE_HOSTS = ("web.archive.org", "archive.org")
 CLIENT_IDS = {"546c25a59c58ad7"}
+
+
 def _png(width: int, height: int, size: int | None = None) -> bytes:
     """A PNG of ``width`` x ``height`` (grey), padded with a comment chunk to ``size`` bytes."""
     import struct  # noqa: PLC0415

@@ -6,8 +6,8 @@ import json
 import sqlite3
 from pathlib import Path
 
-from tests.conftest import files_under, run_main
 from tests.clock import FastClock
+from tests.conftest import files_under, run_main
 from tests.standin import REGION_PNG, REMOVED_PNG, SITE_SHELL, AlbumData, Imgur, fake_bytes
 
 ARCHIVE = ("web.archive.org", "archive.org")
