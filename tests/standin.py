@@ -274,6 +274,7 @@ class Imgur:
         self.gate_timeout = 5.0
         self.stall_limit = 60.0  # a stall never outlives this, nor the server
         self.log: list[tuple[str, str, str, dict[str, str]]] = []  # host, method, path, headers
+        self.queries: list[tuple[str, str, dict[str, list[str]]]] = []  # host, path, query: what each request asked
         self.connects = 0
         self._attempts: dict[tuple[str, str], int] = {}
         self._cond = threading.Condition()
@@ -379,6 +380,7 @@ class Imgur:
         path = parts.path
         headers = {k.lower(): v for k, v in h.headers.items()}
         self.log.append((host, method, path, headers))
+        self.queries.append((host, path, parse_qs(parts.query, keep_blank_values=True)))
         attempt = self._attempt(host, path)
         if host == "i.imgur.com":
             self._changed(inflight=1)
@@ -390,7 +392,7 @@ class Imgur:
         if host in ARCHIVE_HOSTS:
             self._changed(archive_inflight=1)
             try:
-                self._archive(h, host, path, parse_qs(parts.query))
+                self._archive(h, host, path, parse_qs(parts.query), attempt)
             finally:
                 self._changed(archive_inflight=-1)
             return
@@ -647,7 +649,7 @@ class Imgur:
         self.captures.append(capture)
         return capture
 
-    def _archive(self, h: _Handler, host: str, path: str, query: dict[str, list[str]]) -> None:
+    def _archive(self, h: _Handler, host: str, path: str, query: dict[str, list[str]], attempt: int = 1) -> None:
         delay = self.shaping.delay + self.archive_delay
         if delay:
             time.sleep(delay)
@@ -666,7 +668,7 @@ class Imgur:
         elif host == "web.archive.org" and path == "/cdx/search/cdx":
             self._cdx(h, query)
         elif host == "web.archive.org" and (m := re.fullmatch(r"/web/(\d{1,14})id_/(.+)", path)):
-            self._replay(h, m[1], m[2])
+            self._replay(h, m[1], m[2], self._fault(host, path, attempt))
         else:
             h.reply(404, b"<html><body>Not Found</body></html>", {"Content-Type": "text/html"})
 
@@ -693,7 +695,7 @@ class Imgur:
         else:
             h.reply(200, "".join(" ".join(r) + "\n" for r in table).encode(), {"Content-Type": "text/plain"})
 
-    def _replay(self, h: _Handler, timestamp: str, url: str) -> None:
+    def _replay(self, h: _Handler, timestamp: str, url: str, fault: Fault | None = None) -> None:
         found = [c for c in self.captures if c.urlkey == key_of(url)]
         if not found:
             h.reply(404, b"<html><body>Hrm. The Wayback Machine has not archived that URL.</body></html>",
@@ -710,8 +712,10 @@ class Imgur:
             h.reply(best.status, b"", {**headers, "Content-Type": "text/plain",
                                        "Location": f"https://web.archive.org/web/{best.timestamp}id_/{best.location}"})
             return
+        cut = fault.after if fault is not None and fault.kind in ("reset", "stall") else None
         h.reply(best.status, best.body, {**headers, "Content-Type": best.mimetype,
-                                         "X-Archive-Orig-Content-Length": str(len(best.body))})
+                                         "X-Archive-Orig-Content-Length": str(len(best.body))},
+                cut=cut, then=fault.kind if fault is not None else "")
 
     def pace(self, conn: dict[str, float], size: int) -> None:
         """Sleep as long as ``size`` bytes take on this connection and on the link."""

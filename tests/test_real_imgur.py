@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+import requests
 
 from imgur_dl.defaults import USER_AGENT
 from tests.conftest import files_under, run_main
@@ -18,7 +19,7 @@ def test_user_agent_is_one_the_cdn_accepts(imgur: Imgur, tmp_path: Path) -> None
     assert result.code == 0, result
     agents = {h["user-agent"] for (_, _, _, h) in imgur.log}
     assert agents == {USER_AGENT}
-    assert "python-requests" not in USER_AGENT
+    assert not any("python-requests" in agent for agent in agents)
     assert {h["accept"] for (_, _, _, h) in imgur.requests_to("i.imgur.com")} == {"*/*"}  # never a page load
     assert not any("referer" in h for (_, _, _, h) in imgur.log)  # no Referer for hotlink protection to judge
     assert len(files_under(tmp_path)) == len(album.images)
@@ -53,8 +54,9 @@ def test_empty_album_says_so_writes_nothing_and_exits_3(imgur: Imgur, tmp_path: 
 def test_media_are_asked_for_with_include_media(imgur: Imgur, tmp_path: Path) -> None:
     imgur.add_album("AbC1234", count=1)
     assert run_main("-o", str(tmp_path), "imgur.com/a/AbC1234").code == 0
-    (_, _, _, headers), = imgur.requests_to("api.imgur.com")
-    assert headers  # (the stand-in drops "media" from answers not asked with include=media)
+    (_, path, query), = [q for q in imgur.queries if q[0] == "api.imgur.com"]
+    assert path == "/post/v1/albums/AbC1234"
+    assert query == {"include": ["media"]}  # (the stand-in drops "media" from answers not asked with it)
 
 
 @pytest.mark.parametrize("api", ["404", "down"])
@@ -171,9 +173,12 @@ def test_missing_mp4_falls_back_to_the_gif_at_once(imgur: Imgur, tmp_path: Path,
 
 def test_the_site_answers_200_for_missing_posts(imgur: Imgur, tmp_path: Path) -> None:
     # imgur-dl never reads pages: a page that exists says nothing of whether the post does.
+    page = requests.get("https://imgur.com/gallery/NoSuch1", timeout=5)  # (through the stand-in, as a browser)
+    assert page.status_code == 200 and b"<!doctype html>" in page.content
     result = run_main("-o", str(tmp_path), "https://imgur.com/gallery/NoSuch1")
     assert result.code == 3, result
-    assert imgur.requests_to("imgur.com") == []
+    assert "NoSuch1: not found" in result.err
+    assert [r[2] for r in imgur.requests_to("imgur.com")] == ["/gallery/NoSuch1"]  # only the test's own look
 
 
 def test_a_redirect_to_the_web_page_is_not_the_file(imgur: Imgur, tmp_path: Path) -> None:

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 import sqlite3
+import threading
 from pathlib import Path
 
+import pytest
+
+from imgur_dl.wayback import Wayback
 from tests.clock import FastClock
 from tests.conftest import files_under, run_main
-from tests.standin import REGION_PNG, REMOVED_PNG, SITE_SHELL, AlbumData, Imgur, fake_bytes
+from tests.standin import REGION_PNG, REMOVED_PNG, SITE_SHELL, AlbumData, Fault, Imgur, fake_bytes
 
 ARCHIVE = ("web.archive.org", "archive.org")
 
@@ -178,3 +184,36 @@ def test_a_slow_archive_does_not_hold_up_files_imgur_serves(imgur: Imgur, tmp_pa
     order = [json.loads(line)["id"] for line in result.out.splitlines()]
     assert order[-1] == gone.id  # the eleven Imgur files were all done while the archive answered
     assert len(order) == 12
+
+
+def test_a_bug_while_recovering_fails_that_file_only(imgur: Imgur, tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    album = imgur.add_album("AbC1234", count=3, size=5_000)
+    album.images[1].removed = True
+
+    def broken(self: Wayback, url: str) -> list[object]:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(Wayback, "captures", broken)
+    result = run_main("--wayback", "-o", str(tmp_path), "imgur.com/a/AbC1234")
+    assert result.code == 1, result
+    assert f"AbC1234/{album.images[1].id}: unexpected RuntimeError (a bug)" in result.err
+    assert "files: 2 saved, 0 skipped, 1 failed" in result.err  # the others are saved, the summary told
+
+
+def test_ctrl_c_while_recovering_ends_the_run_as_interrupted(imgur: Imgur, tmp_path: Path) -> None:
+    album = imgur.add_album("AbC1234", count=1, size=50_000)
+    image = album.images[0]
+    image.removed = True
+    imgur.add_capture(f"https://i.imgur.com/{image.id}.jpeg", body=image.data)
+    imgur.faults.append(Fault("stall", host="web.archive.org", path="/web/.*", after=1_000))
+
+    def ctrl_c() -> None:  # once the capture's download is under way
+        if imgur.wait_until(lambda s: s.stalled >= 1):
+            os.kill(os.getpid(), signal.SIGINT)
+
+    threading.Thread(target=ctrl_c, daemon=True).start()
+    result = run_main("--wayback", "-o", str(tmp_path), "imgur.com/a/AbC1234")
+    assert result.code == 130, result
+    assert "interrupted" in result.err
+    assert f"{image.id}: " not in result.err  # not recorded as a failed file ("interrupted; interrupted")
