@@ -24,7 +24,7 @@ class Tally:
     failed_albums: int = 0  # URLs, posts or albums that gave no file for any other reason
     recovered: int = 0  # files saved from the Wayback Machine
     in_archive: int = 0  # listed posts skipped because the archive has them complete
-    statuses: list[ExitStatus] = field(default_factory=list)
+    worst: ExitStatus = ExitStatus.SUCCESS  # of the albums' and URLs' own outcomes
     interrupted: bool = False
 
     def add(self, result: Result) -> None:
@@ -33,7 +33,7 @@ class Tally:
 
     def album_failed(self, status: ExitStatus) -> None:
         """A URL, post or album that gave no file at all."""
-        self.statuses.append(status)
+        self.note(status)
         if status is ExitStatus.NOT_FOUND:
             self.missing += 1
         else:
@@ -43,7 +43,11 @@ class Tally:
     def exit_status(self) -> ExitStatus:
         if self.interrupted:
             return ExitStatus.INTERRUPTED
-        return worst(self.statuses + ([ExitStatus.FAILED] if self.files[Status.FAILED] else []))
+        return worst([self.worst] + ([ExitStatus.FAILED] if self.files[Status.FAILED] else []))
+
+    def note(self, status: ExitStatus) -> None:
+        """An outcome that is not one file's: it may decide the exit status."""
+        self.worst = worst([self.worst, status])
 
 
 def summary(t: Tally, moved: int, seconds: float) -> str:

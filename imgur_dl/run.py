@@ -191,7 +191,7 @@ class Run:
             self.parts.progress.error(f"{album.id + '/' if album.is_album else ''}{result.job.media.id}: "
                                       f"{result.error}")
         if not self.parts.books.record(result):
-            self.tally.statuses.append(ExitStatus.FAILED)  # (its files are counted; album.json is not one)
+            self.tally.note(ExitStatus.FAILED)  # (its files are counted; album.json is not one)
         yield result
 
     def _say_region(self, result: Result) -> None:
