@@ -251,7 +251,7 @@ class Imgur:
 
     def __init__(self, ca: trustme.CA | None = None) -> None:
         self.ca = ca or trustme.CA()
-        self.tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)  # (no system CA store to load: it serves, it does not verify)
+        self.tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)  # no system CA store to load: it only serves
         _certificate(self.ca).configure_cert(self.tls)
         self.albums: dict[str, AlbumData] = {}
         self.images: dict[str, Image] = {}
