@@ -1,9 +1,13 @@
 """Imgur's API: turn a :class:`Target` into an :class:`Album` of downloadable media.
 
 Asks the API Imgur's own web front end uses (``/post/v1/...``) and falls back
-to the documented v3 API (``/3/...``) when that fails for any reason other
-than "not found". Waits out rate limits and "over capacity" answers. Answers
-are read up to a size cap and parsed by :mod:`imgur_dl.answers`.
+to the documented v3 API (``/3/...``) when that answers something unusable
+or an error; not when it says "not found", blocks the region, reports the
+budget spent or cannot be reached (the v3 API is on the same host). Waits
+out rate limits and "over capacity" answers. Answers are read up to a size
+cap and parsed by :mod:`imgur_dl.answers`. Every request is authenticated
+by the :mod:`imgur_dl.auth` callable it was given, and goes to
+``api.imgur.com`` only.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Where imgur-dl may send requests: Imgur's own hosts, over HTTPS, and nowhere else.
+"""Where imgur-dl may send requests: Imgur's own hosts over HTTPS, and with ``--wayback`` the Internet Archive's.
 
 Media URLs come from API answers and redirects come from servers; either
 could name any host. Each one is checked here before a byte is sent.
