@@ -11,6 +11,7 @@ before anything is fetched from them.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
@@ -22,8 +23,8 @@ from imgur_dl.urls import served_ext
 
 Json = dict[str, Any]
 
-_ID = re.compile(r"^[A-Za-z0-9]{1,32}$")
-_EXT = re.compile(r"^[a-z0-9]{1,5}$")
+_ID = re.compile(r"[A-Za-z0-9]{1,32}")  # matched whole: "$" would let a trailing newline through
+_EXT = re.compile(r"[a-z0-9]{1,5}")
 _MIME_EXT = {"image/jpeg": "jpg", "image/png": "png", "image/gif": "gif", "video/mp4": "mp4",
              "image/webp": "webp", "image/apng": "png", "video/webm": "webm", "image/avif": "avif",
              "image/heic": "heic", "video/quicktime": "mov"}
@@ -41,18 +42,35 @@ def album_from_v1(data: object, target: Target, *, prefer_gif: bool) -> Album:
     if media is None or media == []:
         # An album with no media Imgur shows answers 200 without a "media" key.
         raise EmptyAlbumError(f"{post_id}: the album is empty (Imgur shows no media in it)")
-    items = [_v1_media(_obj(item, "media item"), n, prefer_gif) for n, item in enumerate(_list(media, "media"), 1)]
+    items, unusable = _items(_list(media, "media"), lambda item, n: _v1_media(_obj(item, "media item"), n, prefer_gif))
     is_album = post.get("is_album")
     if not isinstance(is_album, bool):
         is_album = target.kind is Kind.ALBUM
-    if not is_album and len(items) == 1:
+    if not is_album and len(items) == 1 and not unusable:
         return _lone(items[0], _text(post.get("title")), _text(post.get("description")),
                      _text(post.get("created_at")))
     return Album(
         id=post_id, title=_text(post.get("title")), description=_text(post.get("description")),
         url=f"https://imgur.com/a/{post_id}", created_at=_text(post.get("created_at")),
-        is_album=True, media=tuple(items),
+        is_album=True, media=tuple(items), unusable=unusable,
     )
+
+
+def _items(raw: list[Any], parse: Callable[[object, int], Media]) -> tuple[list[Media], tuple[tuple[int, str], ...]]:
+    """An album's items parsed one by one: the usable ones, and (position, why) for the others.
+
+    One bad item costs that item, not the album; an album with no usable item at all is unusable.
+    """
+    items: list[Media] = []
+    unusable: list[tuple[int, str]] = []
+    for n, item in enumerate(raw, 1):
+        try:
+            items.append(parse(item, n))
+        except Unusable as exc:
+            unusable.append((n, str(exc)))
+    if unusable and not items:
+        raise Unusable(unusable[0][1])
+    return items, tuple(unusable)
 
 
 def _v1_media(item: Json, index: int, prefer_gif: bool) -> Media:
@@ -83,10 +101,11 @@ def album_from_v3(data: object, *, prefer_gif: bool) -> Album:
     images = _list(album.get("images"), "images")
     if not images:
         raise EmptyAlbumError(f"{album_id}: the album is empty (Imgur shows no media in it)")
+    items, unusable = _items(images, lambda img, n: _v3_media(_obj(img, "image"), n, prefer_gif))
     return Album(
         id=album_id, title=_text(album.get("title")), description=_text(album.get("description")),
         url=f"https://imgur.com/a/{album_id}", created_at=_iso(album.get("datetime")), is_album=True,
-        media=tuple(_v3_media(_obj(img, "image"), n, prefer_gif) for n, img in enumerate(images, 1)),
+        media=tuple(items), unusable=unusable,
     )
 
 
@@ -123,11 +142,16 @@ class Post:
     id: str
     is_album: bool
     created_at: str
-    image: Album | None  # for an image post: its album of one, from the listing itself
+    image: Album | None  # for an image post: its album of one, from the listing itself (None: to look up)
 
 
 def listing_page(data: object, kind: Kind, *, prefer_gif: bool) -> list[Post]:
-    """The posts of one page of a v3 gallery listing (``data``; the tag endpoint wraps them in ``items``)."""
+    """The posts of one page of a listing (``data``; the tag endpoint wraps them in ``items``).
+
+    A favorites folder's items are looked up one by one, as gallery-dl's
+    extractor does (it reads only their ``id`` and ``is_album``); the other
+    listings describe an image post in full.
+    """
     if kind is Kind.TAG and isinstance(data, dict):
         data = data.get("items")
     posts = []
@@ -135,8 +159,8 @@ def listing_page(data: object, kind: Kind, *, prefer_gif: bool) -> list[Post]:
         item = _obj(entry, "listing item")
         post_id = _id(item.get("id"), "post id")
         created = _iso(item.get("datetime"))
-        if item.get("is_album") is True:
-            posts.append(Post(post_id, True, created, None))
+        if item.get("is_album") is True or kind is Kind.FOLDER:
+            posts.append(Post(post_id, item.get("is_album") is True, created, None))
         else:
             image = image_from_v3(item, prefer_gif=prefer_gif)
             posts.append(Post(post_id, False, created, image))
@@ -195,8 +219,9 @@ def _list(value: object, what: str) -> list[Any]:
 
 
 def _id(value: object, what: str) -> str:
-    if not isinstance(value, str) or not _ID.match(value):
-        raise Unusable(f"unusable answer from the API (no valid {what})")
+    if not isinstance(value, str) or not _ID.fullmatch(value):
+        shown = f": {value[:40]!r}" if isinstance(value, str) else ""
+        raise Unusable(f"unusable answer from the API (no valid {what}{shown})")
     return value
 
 
@@ -216,7 +241,7 @@ def _int(value: object) -> int | None:
 
 def _ext(value: object, mime: str) -> str:
     ext = served_ext(value) if isinstance(value, str) else ""
-    if _EXT.match(ext):
+    if _EXT.fullmatch(ext):
         return ext
     return _MIME_EXT.get(mime.lower(), "bin")
 

@@ -13,6 +13,7 @@ by the :mod:`imgur_dl.auth` callable it was given, and goes to
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from urllib.parse import quote
 
@@ -31,6 +32,8 @@ from imgur_dl.text import Once
 
 # The largest answer read: a 5,000-image album is about 3 MB of JSON.
 MAX_ANSWER = 32 * 1024 * 1024
+# The longest wait for a spent API budget that the API says comes back: past it, stop asking.
+MAX_BUDGET_WAIT = 600.0
 
 _V1_PATHS = {Kind.ALBUM: "albums", Kind.IMAGE: "media", Kind.GALLERY: "posts"}
 
@@ -40,6 +43,7 @@ class ImgurApi:
         self,
         session: requests.Session,
         *,
+        client_id: str = DEFAULT_CLIENT_ID,
         auth: ApiAuth | None = None,
         policy: RetryPolicy | None = None,
         cancel: Cancel | None = None,
@@ -47,7 +51,8 @@ class ImgurApi:
         prefer_gif: bool = False,
     ) -> None:
         self.session = session
-        self.auth = auth or ClientId(DEFAULT_CLIENT_ID)
+        self.client_id = client_id  # also in the query of the requests whose record puts it there
+        self.auth = auth or ClientId(client_id)
         self.policy = policy or RetryPolicy()
         self.cancel = cancel or Cancel()
         self.say = say
@@ -55,6 +60,7 @@ class ImgurApi:
         # What the API says is left of its budget for this client and user
         # (X-RateLimit-ClientRemaining, -UserRemaining): at 0, stop asking.
         self.remaining: int | None = None
+        self.resume_at: float | None = None  # when a spent budget comes back (Unix time), when the API said
         self.unreachable: str | None = None  # set when the API could not be reached at all
         self._once = Once()
 
@@ -111,43 +117,33 @@ class ImgurApi:
     def listing_page(self, target: Target, page: int) -> list[answers.Post]:
         """Page ``page`` (from 0) of a listing; empty past the end."""
         path, params = _LISTING_PATHS[target.kind](target, page)
-        data = self.get(path, params).get("data")
+        answer = self.fetch(path, params)
+        # v3 answers wrap the list in "data"; gallery-dl's _pagination_v2 also takes a bare list.
+        data = answer.get("data") if isinstance(answer, dict) else answer
         return answers.listing_page(data, target.kind, prefer_gif=self.prefer_gif)
 
     def get(self, path: str, params: dict[str, str] | None = None) -> answers.Json:
         """GET an API path as a JSON object, through rate limits and passing failures."""
-        if self.spent:
-            raise BudgetSpentError("Imgur's API budget for this client is spent (X-RateLimit-*Remaining: 0)")
+        parsed = self.fetch(path, params)
+        if not isinstance(parsed, dict):
+            raise answers.Unusable("unusable answer from the API (not a JSON object)")
+        return parsed
+
+    def fetch(self, path: str, params: dict[str, str] | None = None) -> object:
+        """GET an API path as parsed JSON. A spent budget is waited out when the API says it comes back soon."""
+        self._wait_for_budget()
         if self.unreachable is not None:
             raise NetworkError(self.unreachable)  # every retry was spent on an earlier call
         headers = {"Accept": "application/json"}
         self.auth(headers)
-
-        def again(answer: Answer) -> str | None:
-            self._count(answer)
-            if answer.status == 429 and self.spent:
-                return None  # the budget is spent: waiting will not bring it back within the run
-            if answer.status == 429 or answer.status >= 500 or _overloaded(answer):
-                return _message(answer) or f"HTTP {answer.status}"
-            return None
-
-        def waiting(reason: str, wait: float) -> None:
-            if self._once.first(reason):  # a network problem is said once, not once per album
-                self.say(f"imgur-dl: {API_HOST}: {reason} - trying again in {wait:.0f}s")
-
-        try:
-            answer = get_bounded(self.session, API_ROOT + path, params=params, headers=headers, policy=self.policy,
-                                 cancel=self.cancel, limit=MAX_ANSWER, again=again, waiting=waiting)
-        except Unreachable as exc:
-            self.unreachable = f"cannot reach {API_HOST}: {exc}"
-            raise NetworkError(self.unreachable) from None
-        except TooLarge as exc:
-            raise answers.Unusable(f"unusable answer from the API ({exc})") from None
+        if params is not None and "client_id" in params:
+            params = {**params, "client_id": self.client_id}
+        answer = self._ask(path, params, headers)
+        if answer.status == 429 and self.spent:
+            self._wait_for_budget()  # (raises when the wait is long or unknown)
+            answer = self._ask(path, params, headers)
         if answer.status == 200:
-            parsed = _json(answer.body)
-            if not isinstance(parsed, dict):
-                raise answers.Unusable("unusable answer from the API (not a JSON object)")
-            return parsed
+            return _json(answer.body)
         message = _message(answer)
         if "banned country" in message.lower():
             raise RegionBlockedError(f"Imgur blocks this country or region ({message})")
@@ -159,11 +155,63 @@ class ImgurApi:
             raise ApiError(f"the API answered with a redirect (HTTP {answer.status}); not followed")
         raise ApiError(f"HTTP {answer.status}" + (f": {message}" if message else ""))
 
+    def _ask(self, path: str, params: dict[str, str] | None, headers: dict[str, str]) -> Answer:
+        def again(answer: Answer) -> str | None:
+            self._count(answer)
+            if answer.status == 429 and self.spent:
+                return None  # the budget is spent: told by fetch, which knows how long it stays so
+            if answer.status == 429 or answer.status >= 500 or _overloaded(answer):
+                return _message(answer) or f"HTTP {answer.status}"
+            return None
+
+        def waiting(reason: str, wait: float) -> None:
+            if self._once.first(reason):  # a network problem is said once, not once per album
+                self.say(f"imgur-dl: {API_HOST}: {reason} - trying again in {wait:.0f}s")
+
+        try:
+            return get_bounded(self.session, API_ROOT + path, params=params, headers=headers, policy=self.policy,
+                               cancel=self.cancel, limit=MAX_ANSWER, again=again, waiting=waiting)
+        except Unreachable as exc:
+            self.unreachable = f"cannot reach {API_HOST}: {exc}"
+            raise NetworkError(self.unreachable) from None
+        except TooLarge as exc:
+            raise answers.Unusable(f"unusable answer from the API ({exc})") from None
+
+    def _wait_for_budget(self) -> None:
+        """With the budget spent: wait until the API said it comes back, if that is soon; else stop asking."""
+        if not self.spent:
+            return
+        wait = None if self.resume_at is None else max(0.0, self.resume_at - time.time())
+        if wait is None or wait > MAX_BUDGET_WAIT:
+            later = "" if wait is None else f" for {wait / 60:.0f} more minutes"
+            raise BudgetSpentError(f"Imgur's API budget for this client is spent{later} "
+                                   "(X-RateLimit-*Remaining: 0)")
+        if self._once.first(f"budget {self.resume_at}"):
+            self.say(f"imgur-dl: {API_HOST}: the API's budget for this client is spent; it comes back in "
+                     f"{wait:.0f}s: waiting")
+        self.cancel.sleep(wait)
+        self.remaining = None
+
     def _count(self, answer: Answer) -> None:
+        """What the API says is left of its budgets, and when a spent one comes back (API docs, "Rate Limits")."""
+        headers = answer.headers
         left = [int(v) for name in ("X-RateLimit-ClientRemaining", "X-RateLimit-UserRemaining")
-                if (v := answer.headers.get(name, "").strip()).isascii() and v.isdigit()]
+                if (v := headers.get(name, "").strip()).isascii() and v.isdigit()]
         if left:
             self.remaining = min(left)
+        if not self.spent:
+            return
+        # Retry-After when it is given; else the user budget's reset (a Unix time); the
+        # client budget's reset is not a time (it is daily), so that one is unknown.
+        user_reset = headers.get("X-RateLimit-UserReset", "").strip()
+        user_spent = headers.get("X-RateLimit-UserRemaining", "").strip() == "0"
+        client_spent = headers.get("X-RateLimit-ClientRemaining", "").strip() == "0"
+        if answer.retry_after is not None:
+            self.resume_at = time.time() + answer.retry_after
+        elif user_spent and not client_spent and user_reset.isascii() and user_reset.isdigit():
+            self.resume_at = float(user_reset)
+        else:
+            self.resume_at = None
 
 
 def _page(path: str) -> Callable[[Target, int], tuple[str, dict[str, str] | None]]:
@@ -171,23 +219,22 @@ def _page(path: str) -> Callable[[Target, int], tuple[str, dict[str, str] | None
 
 
 def _folder(target: Target, page: int) -> tuple[str, dict[str, str] | None]:
+    # gallery-dl 1.32, ImgurAPI.account_favorites_folder with _pagination_v2: the page
+    # and order in the query, client_id there too; pages from 0.
     user, _, folder = target.id.partition("/")
-    return f"/3/account/{quote(user, safe='')}/folders/{folder}/favorites/{page}", None
+    return (f"/3/account/{quote(user, safe='')}/folders/{folder}/favorites",
+            {"client_id": "", "page": str(page), "sort": "newest"})
 
 
-def _search(target: Target, page: int) -> tuple[str, dict[str, str] | None]:
-    sort = f"/{target.sort}" if target.sort in ("time", "score", "viral", "top") else ""
-    return f"/3/gallery/search{sort}/{page}", {"q": target.id}
-
-
-# The v3 listing endpoints, paged from 0 as gallery-dl's extractor pages them.
+# The listing endpoints, paged from 0 as gallery-dl's extractor pages them
+# (gallery_dl/extractor/imgur.py, ImgurAPI; docs/imgur-requests.md).
 _LISTING_PATHS: dict[Kind, Callable[[Target, int], tuple[str, dict[str, str] | None]]] = {
     Kind.USER: _page("/3/account/{name}/submissions/{page}"),
     Kind.FAVORITES: _page("/3/account/{name}/gallery_favorites/{page}"),
     Kind.FOLDER: _folder,
     Kind.TAG: _page("/3/gallery/t/{name}/{page}"),
     Kind.SUBREDDIT: _page("/3/gallery/r/{name}/{page}"),
-    Kind.SEARCH: _search,
+    Kind.SEARCH: lambda target, page: (f"/3/gallery/search/{page}", {"q": target.id}),
 }
 
 

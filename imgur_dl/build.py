@@ -41,8 +41,8 @@ def build_run(options: Options, stderr: TextIO, environ: Mapping[str, str] | Non
     session = make_session(options.workers, options.timeout, options.user_agent, proxy=options.proxy,
                            verbose=progress.note if options.verbose else None, environ=environ)
     policy = RetryPolicy(retries=options.retries)
-    api = ImgurApi(session, auth=ClientId(options.client_id), policy=policy, cancel=cancel, say=progress.note,
-                   prefer_gif=options.prefer_gif)
+    api = ImgurApi(session, client_id=options.client_id, auth=ClientId(options.client_id), policy=policy,
+                   cancel=cancel, say=progress.note, prefer_gif=options.prefer_gif)
     folders = Folders(options.output)
     rate = RateLimit(options.limit_rate, cancel, clock.now) if options.limit_rate else None
     meter = Meter(progress, rate.take if rate is not None else None)

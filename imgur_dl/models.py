@@ -34,7 +34,6 @@ class Target:
     id: str
     url: str  # as the user gave it
     ext: str | None = None  # a direct link's extension: where the CDN serves the file
-    sort: str | None = None  # a search's order: "time", "score" or None (Imgur's default)
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +107,9 @@ class Album:
     listing: Listing | None = None  # set for a post of a listing
     position: int = 0  # its 1-based place in that listing
     posted: str = ""  # when it was posted to the gallery, as the listing says (ISO 8601)
+    # Items of the answer that could not be used, each said and counted as a failed file:
+    # (position in the album, what was wrong).
+    unusable: tuple[tuple[int, str], ...] = ()
 
 
 class Status(str, Enum):

@@ -84,8 +84,10 @@ class Planner:
                 elif post.image is not None:
                     yield done(replace(post.image, listing=listing, position=position, posted=post.created_at))
                 else:
-                    yield self.resolver.submit(self._lookup, Target(Kind.ALBUM, post.id, f"imgur.com/a/{post.id}"),
-                                               listing, position, post.created_at)
+                    kind, url = (Kind.ALBUM, f"imgur.com/a/{post.id}") if post.is_album else \
+                        (Kind.IMAGE, f"imgur.com/{post.id}")
+                    yield self.resolver.submit(self._lookup, Target(kind, post.id, url), listing, position,
+                                               post.created_at)
 
     def _posts(self, target: Target) -> Iterator[tuple[int, Post | Failure]]:
         """The chosen posts of a listing, with their positions, page by page."""
@@ -141,8 +143,8 @@ class Planner:
         """The posts of a page that the archive has complete, by post id: two queries a page."""
         if self.archive is None:
             return set()
-        images = {post.image.media[0].id: post.id for post in posts if post.image is not None}
-        albums = [post.id for post in posts if post.image is None]
+        images = {post.image.media[0].id if post.image else post.id: post.id for post in posts if not post.is_album}
+        albums = [post.id for post in posts if post.is_album]
         found = self.archive.has_many(Entry.ALBUM, albums)
         return found | {images[i] for i in self.archive.has_many(Entry.IMAGE, images)}
 

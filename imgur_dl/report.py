@@ -31,6 +31,10 @@ class Tally:
         self.files[result.status] += 1
         self.recovered += result.source is Origin.WAYBACK
 
+    def file_failed(self) -> None:
+        """A file that failed before it could be tried (the API's description of it was unusable)."""
+        self.files[Status.FAILED] += 1
+
     def album_failed(self, status: ExitStatus) -> None:
         """A URL, post or album that gave no file at all."""
         self.note(status)

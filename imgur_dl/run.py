@@ -119,7 +119,7 @@ class Run:
         self.tally.album_failed(failure.status)
         return failure
 
-    def _start(self, album: Album) -> Iterator[Job | Result | Listed]:
+    def _start(self, album: Album) -> Iterator[Job | Result | Listed | Failure]:
         """An album's files: jobs to fetch, results of archived ones, or with --get-urls, links."""
         if album.id in self.seen:
             return  # named twice (/a/X and /gallery/X, or twice in a list): fetched once
@@ -133,6 +133,11 @@ class Run:
             self.parts.progress.error(f"{album.id}: {exc}")
             self.tally.album_failed(ExitStatus.FAILED)
             return
+        for position, why in album.unusable:  # the album's other items still come
+            self.tally.file_failed()
+            self.parts.progress.error(f"{album.id}/item {position}: {why}")
+            yield Failure(ExitStatus.FAILED, f"{album.id}/item {position}: {why}", album.url, album.id,
+                          album.listing.label if album.listing else None)
         if self.get_urls:
             self.tally.albums += 1
             yield from (Listed(job) for job in jobs)

@@ -26,15 +26,22 @@ _PATH_FORMS: tuple[tuple[re.Pattern[str], Kind], ...] = (
 # i.imgur.com/<id>[size letter].<ext>: "AbC1234h.jpg" is AbC1234 at another size.
 _DIRECT = re.compile(rf"^/{_ID}[sbtmlhg]?(?:\.(?P<ext>[A-Za-z0-9]{{1,5}}))?/?$")
 
+# The order and window the site's menus put after a tag or subreddit (/t/cats/top/week);
+# the API's documented sorts and windows (apidocs.imgur.com, "Gallery Tag", "Subreddit
+# Galleries"). imgur-dl reads the listing in the API's default order whatever they say.
+_ORDER = r"(?:/(?:viral|top|time|rising|new|hot|best)(?:/(?:day|week|month|year|all))?)?"
 _NAME = r"(?P<name>[A-Za-z0-9_][A-Za-z0-9_.-]{0,62})"
 _LISTINGS: tuple[tuple[re.Pattern[str], Kind], ...] = (
     (re.compile(rf"^/user/{_NAME}(?:/(?:posts|submitted))?/?$"), Kind.USER),
     (re.compile(rf"^/user/{_NAME}/favorites/?$"), Kind.FAVORITES),
     (re.compile(rf"^/user/{_NAME}/favorites/folder/(?P<folder>[0-9]{{1,20}})(?:/[^/]*)?/?$"), Kind.FOLDER),
-    (re.compile(r"^/t/(?P<name>[A-Za-z0-9_-]{1,64})/?$"), Kind.TAG),
-    (re.compile(r"^/r/(?P<name>[A-Za-z0-9_]{2,32})/?$"), Kind.SUBREDDIT),
+    (re.compile(rf"^/t/(?P<name>[A-Za-z0-9_-]{{1,64}}){_ORDER}/?$"), Kind.TAG),
+    (re.compile(rf"^/r/(?P<name>[A-Za-z0-9_]{{2,32}}){_ORDER}/?$"), Kind.SUBREDDIT),
 )
-_SEARCH = re.compile(r"^/search(?:/(?P<sort>score|time|relevance|viral|top))?/?$")
+# imgur.com's search page, with whatever its menus put in the path (sort, window:
+# /search/score/all?q=...): the API is asked in its own default order (gallery-dl's
+# ImgurSearchExtractor takes any /search/...?q= path the same way).
+_SEARCH = re.compile(r"^/search(?:/[A-Za-z0-9_/-]{0,64})?/?$")
 
 # Site pages whose name happens to look like an id.
 _RESERVED = frozenset(
@@ -91,7 +98,7 @@ def _listing(path: str, query: str, raw: str) -> Target | None:
         words = " ".join(" ".join(parse_qs(query).get("q", [])).split())
         if not words or not words.isprintable():
             raise UsageError(f"this Imgur search names no words: {raw}")
-        return Target(Kind.SEARCH, words[:200], raw, sort=match["sort"])
+        return Target(Kind.SEARCH, words[:200], raw)
     return None
 
 

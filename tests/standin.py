@@ -484,12 +484,16 @@ class Imgur:
             h.reply(400, _v1_error(400, "Bad Request", message), limits)
         return True
 
-    # -- listings: the v3 gallery endpoints, as gallery-dl's extractor pages them
-    # (gallery_dl/extractor/imgur.py: ImgurAPI._pagination appends "/<page>" from
-    # 0 and stops at the first empty page; the tag endpoint wraps its list in
-    # data.items). Newest first; ``page_size`` items a page. Each item is a
-    # gallery album ("is_album": true, "link" to imgur.com/a/<id>) or a gallery
-    # image (its own "link" to i.imgur.com, with type and size).
+    # -- listings, only as the working client asks for them (gallery_dl/extractor/imgur.py,
+    # gallery-dl 1.32, ImgurAPI): _pagination appends "/<page>" from 0 to
+    # /3/account/<user>/submissions, /3/account/<user>/gallery_favorites, /3/gallery/t/<tag>
+    # (its list wrapped in data.items), /3/gallery/r/<subreddit> and /3/gallery/search
+    # (?q=), and stops at the first empty page; _pagination_v2 asks
+    # /3/account/<user>/folders/<id>/favorites with client_id, page (from 0) and
+    # sort=newest in the query. Any other form is an unknown route: 404, as Imgur
+    # answers one. Newest first; ``page_size`` items a page. Each item is a gallery
+    # album ("is_album": true, "link" to imgur.com/a/<id>) or a gallery image (its own
+    # "link" to i.imgur.com, with type and size).
 
     def add_listing(self, kind: str, name: str, posts: list[AlbumData | Image]) -> None:
         """``kind``: user, favorites, folder (name "<user>/<id>"), tag, subreddit, search (name = the words)."""
@@ -497,12 +501,12 @@ class Imgur:
 
     def _listing(self, path: str, query: dict[str, list[str]]) -> Any:
         forms = (
-            (r"/3/account/([^/]+)/submissions/(\d+)(?:/[a-z]+)?", "user"),
-            (r"/3/account/([^/]+)/gallery_favorites/(\d+)(?:/[a-z]+)?", "favorites"),
-            (r"/3/account/([^/]+/folders/\d+)/favorites/(\d+)", "folder"),
+            (r"/3/account/([^/]+)/submissions/(\d+)", "user"),
+            (r"/3/account/([^/]+)/gallery_favorites/(\d+)", "favorites"),
+            (r"/3/account/([^/]+/folders/\d+)/favorites", "folder"),
             (r"/3/gallery/t/([^/]+)/(\d+)", "tag"),
             (r"/3/gallery/r/([^/]+)/(\d+)", "subreddit"),
-            (r"/3/gallery/search(?:/[a-z]+)?/(\d+)", "search"),
+            (r"/3/gallery/search/(\d+)", "search"),
         )
         for pattern, kind in forms:
             m = re.fullmatch(pattern, path)
@@ -510,8 +514,13 @@ class Imgur:
                 continue
             if kind == "search":
                 name, page = " ".join(query.get("q", [""])[0].split()), int(m[1])
+            elif kind == "folder":
+                page_text = query.get("page", [""])[0]
+                if not page_text.isdigit() or query.get("sort") != ["newest"] or "client_id" not in query:
+                    return None
+                name, page = m[1].replace("/folders/", "/"), int(page_text)
             else:
-                name, page = m[1].replace("/folders/", "/"), int(m[2])
+                name, page = m[1], int(m[2])
             posts = self.listings.get((kind, name))
             if posts is None:
                 return None

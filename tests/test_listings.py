@@ -50,6 +50,8 @@ FORMS = [
     ("tag", "animals", "https://imgur.com/t/animals", "tag animals"),
     ("subreddit", "pics", "https://imgur.com/r/pics", "subreddit pics"),
     ("search", "cute cat", "https://imgur.com/search/time?q=cute+cat", "search cute cat"),
+    ("search", "barn owl", "https://imgur.com/search/score/all?q=barn+owl", "search barn owl"),
+    ("search", "red panda", "imgur.com/search/viral/week?q=red%20panda&qs=thumbs", "search red panda"),
 ]
 
 
@@ -66,11 +68,27 @@ def test_every_listing_form_downloads_every_file_of_every_post(imgur: Imgur, tmp
     rows = [json.loads(line) for line in result.out.splitlines()]
     assert {r["listing"] for r in rows} == {f"{kind}/{name}"}
     assert {r["post"] for r in rows} == {p.id for p in posts}
-    pages = [p for (_, _, p, _) in imgur.requests_to("api.imgur.com") if p.startswith("/3/")]
-    assert [p.rsplit("/", 1)[-1] for p in pages] == ["0", "1", "2", "3"]
-    # Image posts come whole in the listing: only the albums are looked up.
-    lookups = [p for (_, _, p, _) in imgur.requests_to("api.imgur.com") if p.startswith("/post/v1/")]
-    assert sorted(lookups) == sorted(f"/post/v1/albums/{p.id}" for p in posts if isinstance(p, AlbumData))
+    asked = [(path, query) for (host, path, query) in imgur.queries if host == "api.imgur.com"]
+    pages = [(path, query) for path, query in asked if path.startswith("/3/")]
+    assert pages == [LISTING_REQUESTS[kind](name, page) for page in range(4)]  # as the working client asks
+    lookups = sorted(path for path, _ in asked if path.startswith("/post/v1/"))
+    albums = [f"/post/v1/albums/{p.id}" for p in posts if isinstance(p, AlbumData)]
+    if kind == "folder":  # a folder's posts are each looked up, as gallery-dl does
+        assert lookups == sorted(albums + [f"/post/v1/media/{p.id}" for p in posts if not isinstance(p, AlbumData)])
+    else:  # image posts come whole in the listing: only the albums are looked up
+        assert lookups == sorted(albums)
+
+
+# What gallery-dl 1.32's ImgurAPI asks for each listing (gallery_dl/extractor/imgur.py): docs/imgur-requests.md.
+LISTING_REQUESTS = {
+    "user": lambda name, page: (f"/3/account/{name}/submissions/{page}", {}),
+    "favorites": lambda name, page: (f"/3/account/{name}/gallery_favorites/{page}", {}),
+    "folder": lambda name, page: (f"/3/account/{name.replace('/', '/folders/')}/favorites",
+                                  {"client_id": ["546c25a59c58ad7"], "page": [str(page)], "sort": ["newest"]}),
+    "tag": lambda name, page: (f"/3/gallery/t/{name}/{page}", {}),
+    "subreddit": lambda name, page: (f"/3/gallery/r/{name}/{page}", {}),
+    "search": lambda name, page: (f"/3/gallery/search/{page}", {"q": [name]}),
+}
 
 
 def test_a_deleted_and_an_empty_post_are_named_and_the_rest_kept(imgur: Imgur, tmp_path: Path) -> None:

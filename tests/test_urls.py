@@ -46,6 +46,18 @@ ACCEPTED = [
     ("https://imgur.com/search?q=cute+cat", Kind.SEARCH, "cute cat"),
     ("https://imgur.com/search/score?q=cute%20%20cat&qs=list", Kind.SEARCH, "cute cat"),
     ("https://imgur.com/search/time?q=cat", Kind.SEARCH, "cat"),
+    # the forms imgur.com's sort and window menus produce: sort and window in the path
+    ("https://imgur.com/search/score/all?q=barn+owl", Kind.SEARCH, "barn owl"),
+    ("https://imgur.com/search/score?q=red+panda", Kind.SEARCH, "red panda"),
+    ("https://imgur.com/search/time/week?q=red+panda", Kind.SEARCH, "red panda"),
+    ("https://imgur.com/search/viral/all/?q=cat&qs=thumbs", Kind.SEARCH, "cat"),
+    ("https://imgur.com/search/relevance?q=cat", Kind.SEARCH, "cat"),
+    ("https://imgur.com/t/cats/top/week", Kind.TAG, "cats"),
+    ("https://imgur.com/t/cats/viral", Kind.TAG, "cats"),
+    ("https://imgur.com/t/cats/time/", Kind.TAG, "cats"),
+    ("https://imgur.com/r/pics/top/all", Kind.SUBREDDIT, "pics"),
+    ("https://imgur.com/r/pics/new", Kind.SUBREDDIT, "pics"),
+    ("https://imgur.com/user/Miguenzo/favorites/folder/42/cats-and-dogs", Kind.FOLDER, "Miguenzo/42"),
     # single images
     ("https://imgur.com/XyZ9876", Kind.IMAGE, "XyZ9876"),
     ("imgur.com/XyZ9876/", Kind.IMAGE, "XyZ9876"),

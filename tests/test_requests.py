@@ -1,0 +1,71 @@
+"""What imgur-dl asks of Imgur, and what it does with Imgur's own word on when to come back."""
+
+from __future__ import annotations
+
+import socket
+import time
+from pathlib import Path
+
+from tests.conftest import files_under, run_main
+from tests.standin import Fault, Imgur, too_many_requests
+
+
+def _spent(retry_after: str | None = None, **extra: str) -> Fault:
+    """The API's 429 with its client budget at 0, once, on the first album lookup."""
+    headers = {"X-RateLimit-ClientRemaining": "0", "X-RateLimit-UserRemaining": "1800", **extra}
+    if retry_after is not None:
+        headers["Retry-After"] = retry_after
+    return Fault("status", host="api.imgur.com", path="/post/v1/.*", attempts={1}, status=429,
+                 body=too_many_requests(), headers=headers)
+
+
+def test_a_short_429_is_waited_out_and_said_once(imgur: Imgur, tmp_path: Path) -> None:
+    album = imgur.add_album("AbC1234", count=2)
+    imgur.faults.append(_spent("1"))
+    result = run_main("-o", str(tmp_path), "imgur.com/a/AbC1234")
+    assert result.code == 0, result
+    assert len(files_under(tmp_path)) == len(album.images)
+    assert result.err.count("budget for this client is spent; it comes back in 1s: waiting") == 1, result
+    assert [round(w) for w in result.waits] == [1]  # what Retry-After asked, once
+    assert "try again in an hour" not in result.err
+
+
+def test_a_long_or_unknown_wait_stops_asking(imgur: Imgur, tmp_path: Path) -> None:
+    imgur.add_album("AbC1234", count=2)
+    imgur.add_album("XyZ9876", count=2)
+    imgur.faults.append(_spent("7200"))
+    result = run_main("-o", str(tmp_path), "imgur.com/a/AbC1234", "imgur.com/a/XyZ9876")
+    assert result.code == 1, result
+    assert "API budget for this client is spent" in result.err
+    assert not [w for w in result.waits if w > 60]  # two hours are not waited for
+    assert len(imgur.requests_to("api.imgur.com")) <= 2  # nothing more is asked once it said so
+
+
+def test_the_user_budget_comes_back_at_its_reset_time(imgur: Imgur, tmp_path: Path) -> None:
+    imgur.add_album("AbC1234", count=1)
+    reset = int(time.time()) + 120
+    imgur.faults.append(Fault("status", host="api.imgur.com", path="/post/v1/.*", attempts={1}, status=429,
+                              body=too_many_requests(),
+                              headers={"X-RateLimit-UserRemaining": "0", "X-RateLimit-ClientRemaining": "9000",
+                                       "X-RateLimit-UserReset": str(reset)}))
+    result = run_main("-o", str(tmp_path), "imgur.com/a/AbC1234")
+    assert result.code == 0, result
+    assert any(100 < w <= 121 for w in result.waits), result.waits
+    assert len(files_under(tmp_path)) == 1
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_a_refusing_proxy_is_given_one_quick_retry_then_every_lookup_stops(tmp_path: Path) -> None:
+    proxy = f"http://127.0.0.1:{_closed_port()}"
+    urls = [f"imgur.com/a/Album{n:02d}" for n in range(5)]
+    result = run_main("-o", str(tmp_path), *urls, environ={"HTTPS_PROXY": proxy, "https_proxy": proxy})
+    assert result.code == 1, result
+    # One quick retry per lookup under way (four at a time), not the whole retry budget: decided within a second.
+    assert set(result.waits) == {0.5} and len(result.waits) <= 4, result
+    assert result.err.count("error: cannot reach api.imgur.com: the proxy refused the connection") == 1, result
+    assert "0 albums, 5 failed" in result.err
