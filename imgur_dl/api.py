@@ -35,6 +35,10 @@ MAX_ANSWER = 32 * 1024 * 1024
 # The longest wait for a spent API budget that the API says comes back: past it, stop asking.
 MAX_BUDGET_WAIT = 600.0
 
+# What the post/v1 lookups ask to include, as gallery-dl 1.32 asks (ImgurAPI.album, .image;
+# the request line recorded in gallery-dl #4249): "media" lists the files.
+INCLUDE = "media,tags,account"
+
 _V1_PATHS = {Kind.ALBUM: "albums", Kind.IMAGE: "media", Kind.GALLERY: "posts"}
 
 
@@ -85,7 +89,7 @@ class ImgurApi:
     def _resolve(self, target: Target) -> Album:
         path = f"/post/v1/{_V1_PATHS[target.kind]}/{target.id}"
         try:
-            return answers.album_from_v1(self.get(path, {"include": "media"}), target, prefer_gif=self.prefer_gif)
+            return answers.album_from_v1(self.get(path, {"include": INCLUDE}), target, prefer_gif=self.prefer_gif)
         except (NotFoundError, RegionBlockedError, BudgetSpentError, NetworkError):
             raise  # (the v3 API is on the same host: a network problem is not worth a second try)
         except ApiError as exc:

@@ -56,7 +56,7 @@ def test_media_are_asked_for_with_include_media(imgur: Imgur, tmp_path: Path) ->
     assert run_main("-o", str(tmp_path), "imgur.com/a/AbC1234").code == 0
     (_, path, query), = [q for q in imgur.queries if q[0] == "api.imgur.com"]
     assert path == "/post/v1/albums/AbC1234"
-    assert query == {"include": ["media"]}  # (the stand-in drops "media" from answers not asked with it)
+    assert query == {"include": ["media,tags,account"]}  # as gallery-dl asks (the stand-in needs "media")
 
 
 @pytest.mark.parametrize("api", ["404", "down"])
