@@ -100,7 +100,7 @@ def test_verbose_says_each_request(imgur: Imgur, tmp_path: Path) -> None:
     album = imgur.add_album("AbC1234", count=2)
     result = run_main("-v", "-o", str(tmp_path), "imgur.com/a/AbC1234")
     assert result.code == 0, result
-    assert "GET https://api.imgur.com/post/v1/albums/AbC1234?include=media -> 200 OK" in result.err
+    assert "GET https://api.imgur.com/post/v1/albums/AbC1234?include=media%2Ctags%2Caccount -> 200 OK" in result.err
     for image in album.images:
         assert f"GET https://i.imgur.com/{image.id}.jpeg -> 200 OK" in result.err
 
