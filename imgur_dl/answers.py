@@ -90,7 +90,7 @@ def _v1_media(item: Json, index: int, prefer_gif: bool) -> Media:
     return Media(
         id=media_id, index=index, title=_text(meta.get("title")), description=_text(meta.get("description")),
         mime_type=mime, width=_int(item.get("width")) or 0, height=_int(item.get("height")) or 0,
-        animated=animated, created_at=_text(item.get("created_at")), sources=sources,
+        animated=animated, created_at=_text(item.get("created_at")), sources=sources, name=_text(item.get("name")),
     )
 
 

@@ -32,6 +32,7 @@ class Record:
     album: str | None = None  # the album an image was saved from
     path: str | None = None  # where it was saved
     source: Origin = Origin.IMGUR
+    sha256: str | None = None  # of the saved file
 
     @staticmethod
     def now() -> str:
@@ -46,6 +47,9 @@ class Archive(Protocol):
 
     def add(self, record: Record) -> None:
         """Record a finished image or album (again: nothing changes)."""
+
+    def copies(self, sha256: str) -> list[tuple[str, str]]:
+        """(image id, path) of every saved image with this SHA-256, oldest first."""
 
     def close(self) -> None: ...
 

@@ -23,9 +23,12 @@ CREATE TABLE IF NOT EXISTS archive (
     path  TEXT,                    -- where it was saved
     added TEXT NOT NULL,           -- UTC, ISO 8601
     source TEXT,                   -- 'imgur' or 'wayback' (where the bytes came from)
+    sha256 TEXT,                   -- of the saved file (images)
     PRIMARY KEY (kind, id)
 )
 """
+# Columns added since the first release, each migrated in place: (name, type).
+_ADDED = (("source", "TEXT"), ("sha256", "TEXT"))
 BUSY_TIMEOUT = 60.0  # seconds another process may hold the write lock
 # Ids per query: well under SQLite's limit of bound parameters (999 in old builds).
 BATCH = 500
@@ -58,8 +61,10 @@ class SqliteArchive:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute(_SCHEMA)
             columns = {row[1] for row in self._db.execute("PRAGMA table_info(archive)")}
-            if "source" not in columns:  # an archive from before sources were recorded
-                self._db.execute("ALTER TABLE archive ADD COLUMN source TEXT")
+            for name, kind in _ADDED:  # an archive from an earlier release
+                if name not in columns:
+                    self._db.execute(f"ALTER TABLE archive ADD COLUMN {name} {kind}")
+            self._db.execute("CREATE INDEX IF NOT EXISTS archive_sha256 ON archive (sha256)")
         except sqlite3.OperationalError as exc:
             if "locked" not in str(exc):
                 raise
@@ -78,10 +83,15 @@ class SqliteArchive:
         return found
 
     def add(self, record: Record) -> None:
-        self._db.execute("INSERT OR IGNORE INTO archive (id, kind, album, path, added, source) "
-                         "VALUES (?, ?, ?, ?, ?, ?)",
+        self._db.execute("INSERT OR IGNORE INTO archive (id, kind, album, path, added, source, sha256) "
+                         "VALUES (?, ?, ?, ?, ?, ?, ?)",
                          (record.id, record.kind.value, record.album, record.path, Record.now(),
-                          record.source.value))
+                          record.source.value, record.sha256))
+
+    def copies(self, sha256: str) -> list[tuple[str, str]]:
+        return [(row[0], row[1]) for row in self._db.execute(
+            "SELECT id, path FROM archive WHERE kind = 'image' AND sha256 = ? AND path IS NOT NULL "
+            "ORDER BY added, rowid", (sha256,))]
 
     def close(self) -> None:
         self._db.close()

@@ -9,10 +9,11 @@ released.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from imgur_dl.archive import Archive, Entry, Record
+from imgur_dl.dedupe import link_to_copy
 from imgur_dl.errors import DownloadError
 from imgur_dl.folders import Folders
 from imgur_dl.models import Album, Result, Status
@@ -33,10 +34,11 @@ class Books:
     """Used from the run's main thread only."""
 
     def __init__(self, folders: Folders, archive: Archive | None, *, write_metadata: bool,
-                 error: Callable[[str], None]) -> None:
+                 error: Callable[[str], None], dedupe: bool = False) -> None:
         self.folders = folders
         self.archive = archive
         self.write_metadata = write_metadata
+        self.dedupe = dedupe and archive is not None
         self.error = error
         self._open: dict[int, _Book] = {}
 
@@ -51,17 +53,22 @@ class Books:
         self._open[id(album)] = _Book(album, folder, waiting=files, opened=fetching)
         return True
 
-    def record(self, result: Result) -> bool:
-        """Book one finished file; False when its album's album.json could not be written."""
+    def record(self, result: Result) -> tuple[Result, bool]:
+        """Book one finished file: the result as booked (with --dedupe, maybe linked to an earlier copy),
+        and False when its album's album.json could not be written."""
+        if self.dedupe and self.archive is not None:
+            copy = link_to_copy(result, self.archive, self.folders)
+            if copy is not None:
+                result = replace(result, linked_to=copy)
         if self.archive is not None and result.status is not Status.FAILED and not result.archived:
             self.archive.add(Record(Entry.IMAGE, result.job.media.id, result.job.album.id, str(result.path),
-                                    result.source))
+                                    result.source, result.sha256))
         book = self._open[id(result.job.album)]
         book.failed |= result.status is Status.FAILED
         if self.write_metadata:
             book.results.append(result)
         book.waiting -= 1
-        return self._close(book) if book.waiting == 0 else True
+        return result, self._close(book) if book.waiting == 0 else True
 
     def _close(self, book: _Book) -> bool:
         album = book.album

@@ -50,8 +50,9 @@ def build_run(options: Options, stderr: TextIO, environ: Mapping[str, str] | Non
     def downloader(workers: int, label: str = "Imgur", hosts: frozenset[str] = MEDIA_HOSTS,
                    hop: Callable[[str, str], str] = redirect_target) -> Downloader:
         transfer = Transfer(session, Throttle(workers, cancel, clock.now), cancel, policy, progress, meter,
-                            max_size=options.max_size, hosts=hosts, hop=hop)
-        return Downloader(transfer, folders, policy, cancel, progress, label=label, skip_present=not options.no_skip)
+                            max_size=options.max_size, hosts=hosts, hop=hop, md5_etags=hosts == MEDIA_HOSTS)
+        return Downloader(transfer, folders, policy, cancel, progress, label=label, skip_present=not options.no_skip,
+                          dates=options.dates)
 
     archive = open_archive(options.archive) if options.archive else None
     recoverer = None
@@ -72,6 +73,7 @@ def build_run(options: Options, stderr: TextIO, environ: Mapping[str, str] | Non
 
     parts = Parts(planner=planner, downloader=downloader(options.workers),
                   namer=Namer(options.output, options.dir_template, options.name_template),
-                  books=Books(folders, archive, write_metadata=options.write_metadata, error=progress.error),
+                  books=Books(folders, archive, write_metadata=options.write_metadata, error=progress.error,
+                              dedupe=options.dedupe),
                   progress=progress, cancel=cancel, meter=meter, archive=archive, wayback=recoverer, close=close)
     return Run(parts, workers=options.workers, get_urls=options.get_urls)

@@ -260,6 +260,9 @@ def build_parser(environ: Mapping[str, str]) -> _Parser:
     parser.add_argument("--max-file-size", metavar="SIZE", type=_size, default=DEFAULT_MAX_SIZE,
                         help="largest file accepted when Imgur gives no size, e.g. 300M "
                              f"(default: {DEFAULT_MAX_SIZE // 1024**2}M)")
+    parser.add_argument("--no-mtime", action="store_true",
+                        help="leave each file's modification time at when it was downloaded (default: its "
+                             "upload time on Imgur)")
     parser.add_argument("--gif", action="store_true",
                         help="keep animated GIFs as GIF (default: their much smaller MP4)")
     parser.add_argument("--dir", metavar="TEMPLATE", default=DEFAULT_DIR,
@@ -285,6 +288,9 @@ def build_parser(environ: Mapping[str, str]) -> _Parser:
     listing.add_argument("--break-on-existing", action="store_true",
                          help="with --download-archive: stop reading a listing at its first post the "
                               "archive has complete (a cheap nightly sync)")
+    parser.add_argument("--dedupe", action="store_true",
+                        help="with --download-archive: a file whose bytes the archive holds under another id "
+                             "becomes a hard link to that copy instead of a second copy")
     parser.add_argument("--wayback", action="store_true",
                         help="look for files Imgur no longer serves in the Internet Archive's Wayback "
                              "Machine (sends their links to archive.org)")
@@ -354,6 +360,8 @@ def _options(args: argparse.Namespace, env: Environment) -> Options:
     """Every option checked, before any request."""
     if args.break_on_existing and args.download_archive is None:
         raise UsageError("--break-on-existing needs --download-archive (it stops at what the archive has)")
+    if args.dedupe and args.download_archive is None:
+        raise UsageError("--dedupe needs --download-archive (it finds earlier copies there)")
     if not args.get_urls:
         check_output(args.output)
     return Options(
@@ -366,7 +374,7 @@ def _options(args: argparse.Namespace, env: Environment) -> Options:
         archive=args.download_archive, wayback=args.wayback, user_agent=args.user_agent,
         choice=Choice(args.range or (), args.since or "", args.break_on_existing),
         proxy=args.proxy, verbose=args.verbose, no_skip=args.no_skip, limit_rate=args.limit_rate or 0.0,
-        max_size=args.max_file_size, debug=args.debug,
+        max_size=args.max_file_size, debug=args.debug, dates=not args.no_mtime, dedupe=args.dedupe,
     )
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from imgur_dl import folders
 from imgur_dl.cancel import Cancel
+from imgur_dl.dates import upload_time
 from imgur_dl.folders import Folders
 from imgur_dl.hosts import OffsiteError, host_of, media_url
 from imgur_dl.models import Job, Result, Source, Status
@@ -34,6 +35,7 @@ class Downloader:
     progress: Progress
     label: str = "Imgur"  # who refuses, in messages
     skip_present: bool = True  # a regular file of the right size is not fetched again (--no-skip: False)
+    dates: bool = True  # a saved file carries its upload time (--no-mtime: False)
     region_blocked: threading.Event = field(default_factory=threading.Event)
 
     def fetch(self, job: Job) -> Result:
@@ -44,17 +46,20 @@ class Downloader:
             dir_fd = self.folders.fd(job.path.parent)
         except OSError as exc:
             return Result(job, Status.FAILED, job.path, error=folders.disk_reason(exc, job.path))
+        mtime = upload_time(job) if self.dates else None
         if self.skip_present:
             for source, path in zip(job.media.sources, job.paths, strict=True):
                 size = folders.regular_size(dir_fd, path.name)
                 if size is not None and (source.size is None or size == source.size):
+                    if mtime is not None:
+                        folders.stamp(dir_fd, path.name, mtime)
                     return Result(job, Status.SKIPPED, path, bytes=size)
         failed = Failed("no rendition could be fetched")
         for n, (source, path) in enumerate(zip(job.media.sources, job.paths, strict=True)):
             last = n == len(job.paths) - 1
-            outcome = self.fetch_source(source, PartFile(dir_fd, path.name, path), job, can_fall_back=not last)
+            outcome = self.fetch_source(source, PartFile(dir_fd, path.name, path, mtime), job, can_fall_back=not last)
             if isinstance(outcome, Saved):
-                return Result(job, Status.SAVED, path, bytes=outcome.size, url=outcome.url)
+                return Result(job, Status.SAVED, path, bytes=outcome.size, url=outcome.url, sha256=outcome.sha256)
             failed = outcome
             if outcome.region:
                 self.region_blocked.set()
@@ -67,13 +72,14 @@ class Downloader:
         return Result(job, Status.FAILED, job.path, error=failed.reason, gone=failed.gone,
                       region_blocked=failed.region)
 
-    def fetch_into(self, job: Job, source: Source, path: Path) -> Saved | Failed:
-        """Fetch ``source`` to ``path`` for ``job`` (no skipping, no other rendition)."""
+    def fetch_into(self, job: Job, source: Source, path: Path, mtime: float | None = None) -> Saved | Failed:
+        """Fetch ``source`` to ``path`` for ``job`` (no skipping, no other rendition), dated ``mtime``."""
         try:
             dir_fd = self.folders.fd(path.parent)
         except OSError as exc:
             return Failed(folders.disk_reason(exc, path))
-        return self.fetch_source(source, PartFile(dir_fd, path.name, path), job, can_fall_back=False)
+        part = PartFile(dir_fd, path.name, path, mtime if self.dates else None)
+        return self.fetch_source(source, part, job, can_fall_back=False)
 
     def fetch_source(self, source: Source, part: PartFile, job: Job, *, can_fall_back: bool) -> Saved | Failed:
         """One rendition, through the retry loop."""

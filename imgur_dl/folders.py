@@ -33,8 +33,8 @@ class Folders:
         self._fds: dict[Path, int] = {}
         self._lock = threading.Lock()
 
-    def fd(self, folder: Path) -> int:
-        """A descriptor of ``folder`` (below the root, created as needed)."""
+    def fd(self, folder: Path, *, create: bool = True) -> int:
+        """A descriptor of ``folder`` (below the root, created as needed unless ``create`` is False)."""
         with self._lock:
             found = self._fds.get(folder)
             if found is not None:
@@ -44,14 +44,16 @@ class Folders:
             except ValueError:
                 raise DownloadError(f"refusing to write outside the output folder: {folder}") from None
             try:
-                self.root.mkdir(parents=True, exist_ok=True)
+                if create:
+                    self.root.mkdir(parents=True, exist_ok=True)
                 current = os.open(self.root, os.O_RDONLY | _DIRECTORY | _CLOEXEC)
             except OSError as exc:
                 raise DownloadError(disk_reason(exc, self.root)) from None
             for n, part in enumerate(relative.parts):
                 try:
-                    with contextlib.suppress(FileExistsError):
-                        os.mkdir(part, 0o777, dir_fd=current)
+                    if create:
+                        with contextlib.suppress(FileExistsError):
+                            os.mkdir(part, 0o777, dir_fd=current)
                     child = os.open(part, _DIR_FLAGS, dir_fd=current)
                 except OSError as exc:
                     os.close(current)
@@ -86,6 +88,14 @@ def regular_size(dir_fd: int, name: str) -> int | None:
     except OSError:
         return None
     return st.st_size if stat.S_ISREG(st.st_mode) else None
+
+
+def stamp(dir_fd: int, name: str, mtime: float) -> None:
+    """Give the file ``name`` (never what a symlink points to) the modification time ``mtime``, if it has another."""
+    with contextlib.suppress(OSError, NotImplementedError):
+        st = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
+        if stat.S_ISREG(st.st_mode) and st.st_mtime != mtime:
+            os.utime(name, (mtime, mtime), dir_fd=dir_fd, follow_symlinks=False)
 
 
 def open_fresh(dir_fd: int, name: str) -> int:

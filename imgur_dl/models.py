@@ -82,6 +82,7 @@ class Media:
     # Preferred rendition first; later ones are fallbacks (an animation's GIF
     # when its MP4 keeps being refused).
     sources: tuple[Source, ...]
+    name: str = ""  # the uploader's own file name (post/v1 "name"; often empty)
 
     @property
     def ext(self) -> str:
@@ -157,6 +158,8 @@ class Result:
     gone: bool = False  # failed because Imgur no longer serves it (removed.png, 404, region placeholder)
     source: Origin = Origin.IMGUR
     capture: str | None = None  # a Wayback Machine capture's timestamp (yyyyMMddhhmmss)
+    sha256: str | None = None  # of the saved file, computed as it streamed in
+    linked_to: Path | None = None  # --dedupe: the earlier copy this file is now a hard link to
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,6 +28,7 @@ FIELDS = {
     "num": "position in the album, not padded",
     "count": "number of items in the album",
     "id": "the image id",
+    "name": "the uploader's own file name, without its extension (the id when Imgur has none)",
     "title": "the image title (may be empty)",
     "ext": "file extension (jpg, png, mp4, ...)",
     "width": "width in pixels",
@@ -142,6 +143,7 @@ def fields(album: Album, media: Media | None, ext: str = "") -> dict[str, str | 
         "num": index,
         "count": count,
         "id": media.id if media else "",
+        "name": original_name(media) if media else "",
         "title": media.title if media else "",
         "ext": ext,
         "width": media.width if media else 0,
@@ -155,6 +157,18 @@ def fields(album: Album, media: Media | None, ext: str = "") -> dict[str, str | 
         **_listing_fields(album.listing),
         "position": album.position or "",
     }
+
+
+_MEDIA_SUFFIX = re.compile(r"\.(?:jpe?g|png|gif|gifv|webp|mp4|webm|mov|avif|heic|tiff?|bmp|apng)$", re.IGNORECASE)
+
+
+def original_name(media: Media) -> str:
+    """The name the file was uploaded as, without its extension; the id when Imgur kept none.
+
+    (Text from a server: made safe like every field when a template is rendered.)
+    """
+    name = _MEDIA_SUFFIX.sub("", media.name.strip())
+    return name if name.strip(_DANGLING) else media.id
 
 
 def _listing_fields(listing: Listing | None) -> dict[str, str | int]:

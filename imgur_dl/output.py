@@ -15,13 +15,15 @@ METADATA_NAME = "album.json"
 
 
 def row(job: Job, *, status: str, path: Path, size: int | None, error: str | None,
-        url: str | None = None, source: Origin = Origin.IMGUR, capture: str | None = None) -> dict[str, Any]:
+        url: str | None = None, source: Origin = Origin.IMGUR, capture: str | None = None,
+        sha256: str | None = None, linked_to: Path | None = None) -> dict[str, Any]:
     """One ``--json`` line: a file, where it went and what became of it."""
     media = job.media
     return {
         "album": job.album.id if job.album.is_album else None,
         "index": media.index,
         "id": media.id,
+        "name": media.name,
         "url": url or job.source_at(path).url,
         "path": str(path),
         "bytes": size,
@@ -31,6 +33,8 @@ def row(job: Job, *, status: str, path: Path, size: int | None, error: str | Non
         "capture": capture,
         "post": job.album.id,
         "listing": job.album.listing.label if job.album.listing else None,
+        "sha256": sha256,
+        "linked_to": str(linked_to) if linked_to is not None else None,
     }
 
 
@@ -53,14 +57,16 @@ class Stdout:
     def result(self, result: Result) -> None:
         if self.json_lines:
             self._json(row(result.job, status=result.status.value, path=result.path, size=result.bytes,
-                           error=result.error, url=result.url, source=result.source, capture=result.capture))
+                           error=result.error, url=result.url, source=result.source, capture=result.capture,
+                           sha256=result.sha256, linked_to=result.linked_to))
 
     def lookup_failed(self, failure: Failure) -> None:
         """With --json, a row for a URL or post that gave no files at all."""
         if self.json_lines:
-            self._json({"album": None, "index": None, "id": failure.id, "url": failure.url, "path": None,
-                        "bytes": None, "status": "failed", "error": failure.message or None, "source": None,
-                        "capture": None, "post": failure.id, "listing": failure.listing})
+            self._json({"album": None, "index": None, "id": failure.id, "name": None, "url": failure.url,
+                        "path": None, "bytes": None, "status": "failed", "error": failure.message or None,
+                        "source": None, "capture": None, "post": failure.id, "listing": failure.listing,
+                        "sha256": None, "linked_to": None})
 
     def listing(self, listed: Listed) -> None:
         """``--get-urls``: the file's direct URL, or with --json its row (status "listed")."""
@@ -86,6 +92,7 @@ def metadata(album: Album, results: list[Result]) -> dict[str, Any]:
         items.append({
             "id": media.id,
             "index": media.index,
+            "name": media.name,
             "title": media.title,
             "description": media.description,
             "url": (result.url or result.job.source_at(result.path).url) if result is not None
@@ -99,6 +106,8 @@ def metadata(album: Album, results: list[Result]) -> dict[str, Any]:
             "archived": archived,
             "source": result.source.value if saved and result is not None else None,
             "wayback_timestamp": result.capture if saved and result is not None else None,
+            "sha256": result.sha256 if saved and result is not None else None,
+            "linked_to": str(result.linked_to) if saved and result is not None and result.linked_to else None,
         })
     return {
         "id": album.id,

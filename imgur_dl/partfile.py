@@ -2,14 +2,17 @@
 
 It knows where a download can resume (the bytes already held, and the ETag
 they came with, kept in an extended attribute so a later run can resume
-with ``If-Range``), writes at an offset, and either commits (fsync, then one
-rename onto the final name) or is discarded. Every call is relative to the
-folder's descriptor and follows no symlink (:mod:`imgur_dl.folders`).
+with ``If-Range``), writes at an offset, hashes what it holds as it is
+written (SHA-256 always; MD5 when there is one to check it against), and
+either commits (the upload time set, fsync, then one rename onto the final
+name) or is discarded. Every call is relative to the folder's descriptor and
+follows no symlink (:mod:`imgur_dl.folders`).
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 from pathlib import Path
 
@@ -19,14 +22,21 @@ from imgur_dl.naming import PART_SUFFIX
 ETAG_XATTR = "user.imgur-dl.etag"
 
 
+READ = 1024 * 1024  # bytes read at a time to hash a partial file being resumed
+
+
 class PartFile:
-    def __init__(self, dir_fd: int, name: str, path: Path) -> None:
+    def __init__(self, dir_fd: int, name: str, path: Path, mtime: float | None = None) -> None:
         self.dir_fd = dir_fd
         self.name = name  # the final name, in the folder
         self.path = path  # the final path, for messages
         self.part = name + PART_SUFFIX
+        self.mtime = mtime  # the time the final file carries (None: the time it was written)
         self._fd: int | None = None
         self._resumed_etag = False  # the open part carries an ETag to drop when it is committed
+        self._sha256 = hashlib.sha256()
+        self._md5 = hashlib.md5(usedforsecurity=False)
+        self._with_md5 = False
 
     def held(self) -> int:
         """Bytes of a regular ``.part`` file already there (0 when there is none)."""
@@ -44,17 +54,45 @@ class PartFile:
         self._resumed_etag = etag is not None
         return os.fstat(self._fd).st_size, etag
 
-    def start(self, offset: int) -> None:
-        """Get ready to write at ``offset`` (0: a fresh file); anything past it is dropped."""
+    def start(self, offset: int, *, md5: bool = False) -> None:
+        """Get ready to write at ``offset`` (0: a fresh file); anything past it is dropped.
+
+        The bytes kept are hashed first (read once, only when resuming), so
+        the digests cover the whole file. ``md5``: keep an MD5 too.
+        """
+        self._sha256 = hashlib.sha256()
+        self._md5 = hashlib.md5(usedforsecurity=False)
+        self._with_md5 = md5
         if offset == 0 or self._fd is None:
             self.close()
             self._fd = folders.open_fresh(self.dir_fd, self.part)
             self._resumed_etag = False
             return
         os.ftruncate(self._fd, offset)
+        done = 0
+        while done < offset:
+            block = os.pread(self._fd, min(READ, offset - done), done)
+            if not block:
+                raise OSError(f"{self.part} is shorter than it was a moment ago")
+            self._hash(block)
+            done += len(block)
         os.lseek(self._fd, offset, os.SEEK_SET)
 
+    @property
+    def sha256(self) -> str:
+        return self._sha256.hexdigest()
+
+    @property
+    def md5(self) -> str | None:
+        return self._md5.hexdigest() if self._with_md5 else None
+
+    def _hash(self, data: bytes | memoryview) -> None:
+        self._sha256.update(data)
+        if self._with_md5:
+            self._md5.update(data)
+
     def write(self, data: bytes) -> None:
+        self._hash(data)
         view = memoryview(data)
         while view:
             view = view[os.write(self._open(), view):]
@@ -70,8 +108,10 @@ class PartFile:
                 os.setxattr(self._fd, ETAG_XATTR, etag.encode("ascii"))
 
     def commit(self) -> None:
-        """Flush the file to disk and move it onto its final name in one step (OSError if that fails)."""
+        """Date the file, flush it to disk and move it onto its final name in one step (OSError if that fails)."""
         fd = self._open()
+        if self.mtime is not None:
+            os.utime(fd, (self.mtime, self.mtime))
         os.fsync(fd)
         if self._resumed_etag:
             with contextlib.suppress(OSError, AttributeError):

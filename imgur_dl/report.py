@@ -23,6 +23,7 @@ class Tally:
     missing: int = 0  # URLs or posts that were not found, or empty
     failed_albums: int = 0  # URLs, posts or albums that gave no file for any other reason
     recovered: int = 0  # files saved from the Wayback Machine
+    linked: int = 0  # saved files made hard links to an earlier copy (--dedupe)
     in_archive: int = 0  # listed posts skipped because the archive has them complete
     worst: ExitStatus = ExitStatus.SUCCESS  # of the albums' and URLs' own outcomes
     interrupted: bool = False
@@ -30,6 +31,7 @@ class Tally:
     def add(self, result: Result) -> None:
         self.files[result.status] += 1
         self.recovered += result.source is Origin.WAYBACK
+        self.linked += result.linked_to is not None
 
     def file_failed(self) -> None:
         """A file that failed before it could be tried (the API's description of it was unusable)."""
@@ -63,7 +65,10 @@ def summary(t: Tally, moved: int, seconds: float) -> str:
         albums.append(f"{t.failed_albums} failed")
     if t.in_archive:
         albums.append(f"{t.in_archive} listed posts already in the archive")
-    recovered = f" ({t.recovered} from the Wayback Machine)" if t.recovered else ""
+    notes = [f"{t.recovered} from the Wayback Machine"] if t.recovered else []
+    if t.linked:
+        notes.append(f"{t.linked} linked to an earlier copy")
+    recovered = f" ({', '.join(notes)})" if notes else ""
     files = (f"files: {t.files[Status.SAVED]} saved{recovered}, {t.files[Status.SKIPPED]} skipped, "
              f"{t.files[Status.FAILED]} failed")
     line = f"{', '.join(albums)}; {files}; {human(moved)} in {seconds:.1f}s"

@@ -187,6 +187,7 @@ class Run:
 
     def _record(self, result: Result) -> Iterator[Result]:
         """Everything that follows from one finished file, in the main thread."""
+        result, written = self.parts.books.record(result)
         self.tally.add(result)
         self.parts.progress.file_done()
         if result.region_blocked:
@@ -195,7 +196,7 @@ class Run:
             album = result.job.album
             self.parts.progress.error(f"{album.id + '/' if album.is_album else ''}{result.job.media.id}: "
                                       f"{result.error}")
-        if not self.parts.books.record(result):
+        if not written:
             self.tally.note(ExitStatus.FAILED)  # (its files are counted; album.json is not one)
         yield result
 

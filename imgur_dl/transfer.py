@@ -12,6 +12,7 @@ No body is written past the size the server or the API announced, or past
 from __future__ import annotations
 
 import http.client
+import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -41,6 +42,19 @@ MAX_REDIRECTS = 5
 class Saved:
     size: int
     url: str  # where the bytes came from
+    sha256: str = ""
+
+
+# An ETag of 32 hex digits is the MD5 of the body on Imgur's CDN (its S3 origin's
+# ETag of a single-part object; removed.png's is d835884373f4d6c8f24742ceabe74946,
+# its body's MD5, as several tools rely on). Any other form is not interpreted.
+_MD5_ETAG = re.compile(r'"?([0-9a-fA-F]{32})"?')
+
+
+def md5_of(etag: str | None) -> str | None:
+    """The MD5 an ETag states, when it is one; None for any other ETag."""
+    match = _MD5_ETAG.fullmatch(etag.strip()) if etag else None
+    return match[1].lower() if match else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +94,7 @@ class Transfer:
     max_size: int = DEFAULT_MAX_SIZE
     hosts: frozenset[str] = MEDIA_HOSTS  # where files may come from
     hop: Callable[[str, str], str] = redirect_target  # (from, Location) -> the checked next URL
+    md5_etags: bool = True  # an ETag of 32 hex digits is the body's MD5 (Imgur's CDN; not the archive)
     _sized: set[Path] = field(default_factory=set)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -100,6 +115,7 @@ class Transfer:
                     part.commit()
                 except OSError as exc:
                     return Failed(folders.disk_reason(exc, part.path))
+                return Saved(outcome.size, outcome.url, part.sha256)
             return outcome
         finally:
             part.close()
@@ -182,8 +198,9 @@ class Transfer:
             return Failed(f"server has {total} bytes, the API said {source.size}")
         if source.size is None and total is not None and self._first_sight(job.part.path):
             self.progress.expect(size=total)  # the API did not say; now the server has
+        md5 = md5_of(response.headers.get("ETag")) if self.md5_etags else None
         try:
-            job.part.start(offset)
+            job.part.start(offset, md5=md5 is not None)
         except OSError as exc:
             return Failed(folders.disk_reason(exc, job.part.path))
         etag = response.headers.get("ETag") if offset == 0 else None
@@ -192,7 +209,8 @@ class Transfer:
         if isinstance(got, Failed):
             return got
         received, broke = got
-        return self._ending(job, offset + received, (total, source.size), broke, etag if received else None)
+        return self._ending(job, offset + received, (total, source.size), broke,
+                            etag=etag if received else None, md5=md5)
 
     def _stream(self, part: PartFile, first: bytes | Retry, read: Callable[[], bytes | Retry],
                 *, room: int, etag: str | None) -> tuple[int, Retry | None] | Failed:
@@ -218,8 +236,8 @@ class Transfer:
             raise
         return received, chunk if isinstance(chunk, Again) else None
 
-    def _ending(self, job: _Job, size: int, wanted: tuple[int | None, ...], broke: Retry | None,
-                etag: str | None) -> Outcome:
+    def _ending(self, job: _Job, size: int, wanted: tuple[int | None, ...], broke: Retry | None, *,
+                etag: str | None, md5: str | None) -> Outcome:
         """The file's fate once its body stopped at ``size`` bytes."""
         for want in wanted:
             if want is not None and size < want:
@@ -232,6 +250,9 @@ class Transfer:
         if broke is not None:
             job.part.keep_etag(etag)
             return broke
+        if md5 is not None and job.part.md5 != md5:
+            self.progress.advance(-job.part.discard())
+            return Again(f"the file's MD5 does not match the CDN's ETag ({md5}): corrupted in transit")
         return Saved(size, job.url)
 
     def _first_sight(self, path: Path) -> bool:

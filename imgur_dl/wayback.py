@@ -26,6 +26,7 @@ import requests
 
 from imgur_dl.bounded import TooLarge, Unreachable, get_bounded
 from imgur_dl.cancel import Cancel
+from imgur_dl.dates import capture_time, upload_time
 from imgur_dl.downloader import Downloader
 from imgur_dl.errors import ImgurDLError
 from imgur_dl.hosts import ARCHIVE_HOSTS, CDN_HOST, OffsiteError, redirect_target
@@ -92,10 +93,12 @@ class Wayback:
                 return _failed(failed, f"the Wayback Machine could not be asked ({exc})")
             for capture in captures[:TRIES]:
                 url = REPLAY.format(timestamp=capture.timestamp, original=capture.original)
-                outcome = self.downloader.fetch_into(job, replace(source, url=url), path)
+                # Dated by its upload time when the API still knows it, else by the capture's.
+                mtime = upload_time(job) or capture_time(capture.timestamp)
+                outcome = self.downloader.fetch_into(job, replace(source, url=url), path, mtime)
                 if isinstance(outcome, Saved):
                     return Result(job, Status.SAVED, path, bytes=outcome.size, url=outcome.url, source=Origin.WAYBACK,
-                                  capture=capture.timestamp)
+                                  capture=capture.timestamp, sha256=outcome.sha256)
                 why = "the capture is Imgur's region placeholder" if outcome.region else outcome.reason
                 reasons.append(f"{capture.timestamp}: {why}")
         why = "no capture in the Wayback Machine" if not reasons else \

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
 import subprocess
@@ -49,9 +50,10 @@ def test_json_lines_first_run_rerun_and_failures(imgur: Imgur, tmp_path: Path) -
     rows = sorted(_rows(first.out), key=lambda r: r["index"])  # type: ignore[arg-type, return-value]
     assert [r["status"] for r in rows] == ["saved"] * 3
     assert rows[0] == {
-        "album": "AbC1234", "index": 1, "id": "PnGg123", "url": "https://i.imgur.com/PnGg123.png",
+        "album": "AbC1234", "index": 1, "id": "PnGg123", "name": "", "url": "https://i.imgur.com/PnGg123.png",
         "path": str(tmp_path / "AbC1234 - Mixed" / "001-PnGg123.png"), "bytes": 7_000,
         "status": "saved", "error": None, "source": "imgur", "capture": None, "post": "AbC1234", "listing": None,
+        "sha256": hashlib.sha256(album.images[0].data).hexdigest(), "linked_to": None,
     }
     assert rows[1]["url"] == "https://i.imgur.com/AnIm123.mp4"
     for row in rows:
@@ -60,7 +62,9 @@ def test_json_lines_first_run_rerun_and_failures(imgur: Imgur, tmp_path: Path) -
     rerun = run_main("--json", "-o", str(tmp_path), "imgur.com/a/AbC1234")
     again = sorted(_rows(rerun.out), key=lambda r: r["index"])  # type: ignore[arg-type, return-value]
     assert [r["status"] for r in again] == ["skipped"] * 3
-    assert [{**r, "status": None} for r in again] == [{**r, "status": None} for r in rows]  # same rows
+    assert [r["sha256"] for r in again] == [None] * 3  # (a skipped file is not read again to hash it)
+    assert [{**r, "status": None, "sha256": None} for r in again] == \
+        [{**r, "status": None, "sha256": None} for r in rows]  # same rows
 
     album.images[2].removed = True
     failed = run_main("--json", "-o", str(tmp_path / "fresh"), "imgur.com/a/AbC1234")
@@ -107,7 +111,7 @@ def test_worst_outcome_wins_and_nothing_stops_the_rest(imgur: Imgur, tmp_path: P
 
 
 def test_write_metadata(imgur: Imgur, tmp_path: Path) -> None:
-    _mixed_album(imgur)
+    album = _mixed_album(imgur)
     result = run_main("--write-metadata", "-o", str(tmp_path), "imgur.com/a/AbC1234")
     assert result.code == 0, result
     meta = json.loads((tmp_path / "AbC1234 - Mixed" / "album.json").read_text())
@@ -117,10 +121,11 @@ def test_write_metadata(imgur: Imgur, tmp_path: Path) -> None:
     }
     assert [i["id"] for i in meta["items"]] == ["PnGg123", "AnIm123", "JpGg123"]
     png, gif, _ = meta["items"]
-    assert png == {"id": "PnGg123", "index": 1, "title": "a picture", "description": "with words",
+    assert png == {"id": "PnGg123", "index": 1, "name": "", "title": "a picture", "description": "with words",
                    "url": "https://i.imgur.com/PnGg123.png", "type": "image/png", "animated": False,
                    "width": 640, "height": 480, "size": 7_000, "file": "001-PnGg123.png",
-                   "archived": False, "source": "imgur", "wayback_timestamp": None}
+                   "archived": False, "source": "imgur", "wayback_timestamp": None,
+                   "sha256": hashlib.sha256(album.images[0].data).hexdigest(), "linked_to": None}
     assert gif["file"] == "002-AnIm123.mp4"
     assert gif["url"] == "https://i.imgur.com/AnIm123.mp4"
     assert not list((tmp_path / "AbC1234 - Mixed").glob("*.part"))

@@ -1,0 +1,48 @@
+"""When a file was uploaded, as the API tells it: the time a saved file carries. Pure."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timezone
+
+from imgur_dl.models import Job
+
+_ISO = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?(?:Z|[+-]\d{2}:?\d{2})?")
+_CAPTURE = re.compile(r"\d{14}")
+# Times before Imgur (2009) or far in the future are not believed.
+_EARLIEST = datetime(2009, 1, 1, tzinfo=timezone.utc).timestamp()
+_LATEST = datetime(2100, 1, 1, tzinfo=timezone.utc).timestamp()
+
+
+def parse_iso(text: str) -> float | None:
+    """Seconds since the epoch of an ISO 8601 time (UTC when no zone is given); None for anything else."""
+    if not _ISO.fullmatch(text):
+        return None
+    try:
+        when = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    seconds = when.timestamp()
+    return seconds if _EARLIEST <= seconds < _LATEST else None
+
+
+def upload_time(job: Job) -> float | None:
+    """The media's upload time; the album's or post's when the media has none."""
+    for text in (job.media.created_at, job.album.created_at, job.album.posted):
+        seconds = parse_iso(text) if text else None
+        if seconds is not None:
+            return seconds
+    return None
+
+
+def capture_time(timestamp: str) -> float | None:
+    """A Wayback Machine capture's time (``yyyyMMddhhmmss``, UTC)."""
+    if not _CAPTURE.fullmatch(timestamp):
+        return None
+    try:
+        when = datetime.strptime(timestamp, "%Y%m%d%H%M%S").replace(tzinfo=timezone.utc)
+    except ValueError:
+        return None
+    return when.timestamp()

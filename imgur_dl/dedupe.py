@@ -1,0 +1,75 @@
+"""``--dedupe``: a file whose bytes the archive already holds under another id becomes a hard link to that copy.
+
+The earlier copy is used only when it is still there, below the output
+folder, a regular file (a symlink planted in its place is never followed),
+of the same size and SHA-256 (it is read again to check), and on the same
+file system. The new file is replaced in one step (a link made beside it,
+then renamed over it), so its name never stands empty or half made. A hard
+link shares the earlier copy's inode, and so its modification time.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import stat
+from pathlib import Path
+
+from imgur_dl import folders
+from imgur_dl.archive import Archive
+from imgur_dl.errors import DownloadError
+from imgur_dl.folders import Folders
+from imgur_dl.models import Result, Status
+from imgur_dl.naming import PART_SUFFIX
+
+READ = 1024 * 1024
+
+
+def link_to_copy(result: Result, archive: Archive, tree: Folders) -> Path | None:
+    """Turn ``result``'s saved file into a hard link to an intact earlier copy; the copy's path, or None."""
+    if result.status is not Status.SAVED or not result.sha256:
+        return None
+    for other_id, other in archive.copies(result.sha256):
+        if other_id == result.job.media.id:
+            continue
+        copy = Path(other)
+        if copy == result.path:
+            continue
+        with contextlib.suppress(OSError, DownloadError):
+            if _link(tree, copy, result):
+                return copy
+    return None
+
+
+def _link(tree: Folders, copy: Path, result: Result) -> bool:
+    source_fd = tree.fd(copy.parent, create=False)  # below the output folder, through no symlink, or refused
+    target_fd = tree.fd(result.path.parent)
+    st = os.stat(copy.name, dir_fd=source_fd, follow_symlinks=False)
+    here = os.stat(result.path.name, dir_fd=target_fd, follow_symlinks=False)
+    if not stat.S_ISREG(st.st_mode) or st.st_size != result.bytes or st.st_dev != here.st_dev:
+        return False
+    if st.st_ino == here.st_ino:
+        return True  # linked already
+    if _sha256(source_fd, copy.name) != result.sha256:
+        return False
+    temporary = result.path.name + PART_SUFFIX
+    folders.remove(target_fd, temporary)
+    os.link(copy.name, temporary, src_dir_fd=source_fd, dst_dir_fd=target_fd, follow_symlinks=False)
+    linked = os.stat(temporary, dir_fd=target_fd, follow_symlinks=False)
+    if linked.st_ino != st.st_ino:  # the copy was swapped between the check and the link
+        folders.remove(target_fd, temporary)
+        return False
+    folders.publish(target_fd, temporary, result.path.name)
+    return True
+
+
+def _sha256(dir_fd: int, name: str) -> str:
+    fd = os.open(name, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0), dir_fd=dir_fd)
+    try:
+        digest = hashlib.sha256()
+        while block := os.read(fd, READ):
+            digest.update(block)
+        return digest.hexdigest()
+    finally:
+        os.close(fd)
