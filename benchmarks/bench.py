@@ -308,6 +308,53 @@ def targets(outcomes: list[Outcome]) -> list[str]:
     return lines
 
 
+def hashing(runs: int, work: Path, size: int = 256 * MB, chunk: int = 256 * 1024) -> str:
+    """What proving each file costs: the write path with and without its digests, side by side.
+
+    The same bytes go through imgur-dl's own part file (SHA-256, and MD5 as
+    when the CDN's ETag is one) and through the same writes without hashing,
+    alternating, in this process; medians of wall time and CPU time.
+    """
+    from imgur_dl.partfile import PartFile  # noqa: PLC0415
+
+    data = os.urandom(chunk)
+    blocks = size // chunk
+    folder = os.open(work, os.O_RDONLY)
+
+    def once(mode: str) -> tuple[float, float]:
+        part = PartFile(folder, f"hash-{mode}.bin", work / f"hash-{mode}.bin")
+        start, cpu = time.perf_counter(), time.process_time()
+        if mode == "plain":
+            fd = os.open(work / "hash-plain.bin.part", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+            for _ in range(blocks):
+                os.write(fd, data)
+            os.close(fd)
+        else:
+            part.start(0, md5=mode == "sha256+md5")
+            for _ in range(blocks):
+                part.write(data)
+            part.close()
+        took = (time.perf_counter() - start, time.process_time() - cpu)
+        os.unlink(work / f"hash-{mode}.bin.part")
+        return took
+
+    modes = ("plain", "sha256", "sha256+md5")
+    samples: dict[str, list[tuple[float, float]]] = {m: [] for m in modes}
+    for _ in range(runs):
+        for mode in modes:
+            samples[mode].append(once(mode))
+    os.close(folder)
+    mb = size / MB
+    lines = [f"## Hashing: {size // MB} MB written in {chunk // 1024} KiB chunks, {runs} runs each, medians", "",
+             "| write path | MB/s | CPU ms per MB | CPU vs plain |", "| --- | --- | --- | --- |"]
+    plain_cpu = statistics.median(c for _, c in samples["plain"])
+    for mode in modes:
+        wall = statistics.median(w for w, _ in samples[mode])
+        cpu = statistics.median(c for _, c in samples[mode])
+        lines.append(f"| {mode} | {mb / wall:.0f} | {1000 * cpu / mb:.2f} | {cpu / plain_cpu:.2f}x |")
+    return "\n".join(lines) + "\n"
+
+
 def _version(module: str) -> str:
     try:
         return str(__import__(module).__version__)
@@ -317,15 +364,16 @@ def _version(module: str) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("scenarios", nargs="*", choices=[*SCENARIOS, []], metavar="SCENARIO",
-                        help=f"which to run (default: all): {', '.join(SCENARIOS)}")
+    parser.add_argument("scenarios", nargs="*", choices=[*SCENARIOS, "hashing", []], metavar="SCENARIO",
+                        help=f"which to run (default: all): {', '.join(SCENARIOS)}, hashing")
     parser.add_argument("--runs", type=int, default=3, help="runs per tool and scenario (default: 3)")
     parser.add_argument("--smoke", action="store_true", help="one tiny scenario, one run: checks the script works")
     parser.add_argument("--out", type=Path, help="also write the report to this file")
     parser.add_argument("--tool", action="append", default=[], metavar="TOOL",
                         help="measure these instead of the scenario's own, e.g. --tool 'imgur-dl -j 32'")
     args = parser.parse_args()
-    chosen = [SMOKE, SMOKE_THROTTLED] if args.smoke else [SCENARIOS[n] for n in (args.scenarios or SCENARIOS)]
+    names = args.scenarios or [*SCENARIOS, "hashing"]
+    chosen = [SMOKE, SMOKE_THROTTLED] if args.smoke else [SCENARIOS[n] for n in names if n in SCENARIOS]
     if args.tool:
         chosen = [dataclasses.replace(s, tools=tuple(args.tool)) for s in chosen]
     runs = 1 if args.smoke else args.runs
@@ -335,7 +383,9 @@ def main() -> int:
 
     with tempfile.TemporaryDirectory(prefix="imgur-dl-bench-") as tmp:
         outcomes = [run(s, runs, Path(tmp)) for s in chosen]
-    text = report(outcomes, runs, sys.argv[1:])
+        extra = hashing(runs, Path(tmp), size=8 * MB if args.smoke else 256 * MB) \
+            if args.smoke or "hashing" in names else ""
+    text = report(outcomes, runs, sys.argv[1:]) + ("\n" + extra if extra else "")
     print(text)
     if args.out:
         args.out.write_text(text)

@@ -127,6 +127,8 @@ class Image:
     hidden: bool = False  # a mature post: the API answers 404, the CDN still serves the file
     datetime: int = 1715949296  # upload time (epoch seconds), as v3 answers give it
     no_mp4: bool = False  # an animation whose MP4 rendition answers 404
+    name: str = ""  # the uploader's file name (post/v1 media "name")
+    etag: str | None = None  # the CDN's ETag when it is not the body's MD5 (a multipart upload's, say)
 
     @property
     def size(self) -> int:
@@ -205,6 +207,7 @@ class Fault:
     # ignore_range: answer 200 with the whole body although a Range was asked for
     # endless: answer 200 with a chunked body that never ends (API or CDN)
     # redirect: answer 302 to ``headers["Location"]``
+    # corrupt: the body with byte ``after`` changed (headers, ETag included, as for the true body)
     kind: str
     host: str = "i.imgur.com"
     path: str = ".*"  # regular expression on the path (no query)
@@ -626,9 +629,13 @@ class Imgur:
                 extra["Content-Range"] = f"bytes {start}-{min(end, len(data) - 1)}/{len(data)}"
                 data = data[start:end + 1]
                 status = 206
+        if image.etag is not None:
+            extra["ETag"] = image.etag
         if fault is not None and fault.kind in ("reset", "stall"):
             h.reply(status, data, extra, cut=fault.after, then=fault.kind)
             return
+        if fault is not None and fault.kind == "corrupt" and fault.after < len(data):
+            data = data[:fault.after] + bytes([data[fault.after] ^ 0xFF]) + data[fault.after + 1:]
         h.reply(status, data, extra, head=method == "HEAD")
 
     # -- archive.org ---------------------------------------------------------------
@@ -757,6 +764,10 @@ def _answered(h: _Handler, fault: Fault, content_type: str) -> bool:
     return True
 
 
+def _iso(seconds: int) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(seconds))
+
+
 def _cdn_headers(data: bytes, mime: str) -> dict[str, str]:
     digest = hashlib.md5(data).hexdigest()  # noqa: S324 - an ETag, as the CDN makes it
     return {
@@ -790,13 +801,13 @@ def too_many_requests() -> bytes:
 def _v1_media(image: Image) -> dict[str, Any]:
     return {
         "id": image.id, "account_id": 0, "mime_type": image.mime,
-        "type": "video" if image.ext == "mp4" else "image", "name": "", "basename": "",
+        "type": "video" if image.ext == "mp4" else "image", "name": image.name, "basename": "",
         "url": f"https://i.imgur.com/{image.id}.{image.ext}", "ext": image.ext,
         "width": image.width, "height": image.height, "size": image.size,
         "metadata": {"title": image.title, "description": image.description,
                      "is_animated": image.animated, "is_looping": image.animated, "duration": 0,
                      "has_sound": False},
-        "created_at": CREATED, "updated_at": None,
+        "created_at": _iso(image.datetime), "updated_at": None,
     }
 
 

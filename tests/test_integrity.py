@@ -1,0 +1,231 @@
+"""Files as the uploader left them (dates, names) and proof that each is right (SHA-256, the CDN's MD5)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sqlite3
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import files_under, run_main
+from tests.standin import AlbumData, Fault, Image, Imgur
+
+UPLOADED = [1_300_000_000, 1_400_000_000, 1_500_000_000]  # 2011, 2014, 2017
+
+
+def _dated_album(imgur: Imgur, album_id: str = "AbC1234", count: int = 3, size: int = 20_000) -> AlbumData:
+    album = imgur.add_album(album_id, count=count, size=size)
+    for image, when in zip(album.images, UPLOADED, strict=False):
+        image.datetime = when
+    return album
+
+
+def _sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _mtimes(folder: Path) -> dict[str, float]:
+    return {p.name: p.stat().st_mtime for p in folder.iterdir() if p.is_file()}
+
+
+# -- dates ------------------------------------------------------------------------------
+
+def test_album_files_carry_their_upload_time(imgur: Imgur, tmp_path: Path) -> None:
+    album = _dated_album(imgur)
+    assert run_main("-o", str(tmp_path), "imgur.com/a/AbC1234").code == 0
+    got = _mtimes(tmp_path / "AbC1234")
+    assert got == {f"00{n}-{i.id}.jpg": float(i.datetime) for n, i in enumerate(album.images, 1)}
+
+
+def test_a_single_image_and_listed_posts_carry_theirs(imgur: Imgur, tmp_path: Path) -> None:
+    lone = imgur.add_image("LoNe123", datetime=1_234_567_890)
+    listed = imgur.add_image("LiSt123", datetime=1_345_678_901, in_gallery=True)
+    imgur.add_listing("user", "Miguenzo", [listed])
+    assert run_main("-o", str(tmp_path), "imgur.com/LoNe123", "imgur.com/user/Miguenzo").code == 0
+    assert (tmp_path / "LoNe123.jpg").stat().st_mtime == lone.datetime
+    assert (tmp_path / "user Miguenzo" / "LiSt123.jpg").stat().st_mtime == listed.datetime
+
+
+def test_no_mtime_keeps_the_download_time_and_a_rerun_dates_skipped_files(imgur: Imgur, tmp_path: Path) -> None:
+    album = _dated_album(imgur)
+    before = time.time() - 5
+    assert run_main("--no-mtime", "-o", str(tmp_path), "imgur.com/a/AbC1234").code == 0
+    assert all(m >= before for m in _mtimes(tmp_path / "AbC1234").values())
+    rerun = run_main("-o", str(tmp_path), "imgur.com/a/AbC1234")
+    assert "3 skipped" in rerun.err, rerun
+    assert sorted(_mtimes(tmp_path / "AbC1234").values()) == [float(i.datetime) for i in album.images]
+
+
+def test_a_resumed_file_is_dated_and_hashed_whole(imgur: Imgur, tmp_path: Path) -> None:
+    album = _dated_album(imgur, count=2, size=80_000)
+    imgur.faults.append(Fault("reset", path="/.*", attempts={1}, after=50_000))
+    result = run_main("--json", "-o", str(tmp_path), "imgur.com/a/AbC1234")
+    assert result.code == 0, result
+    rows = {r["id"]: r for r in map(json.loads, result.out.splitlines())}
+    for n, image in enumerate(album.images, 1):
+        path = tmp_path / "AbC1234" / f"00{n}-{image.id}.jpg"
+        assert path.stat().st_mtime == image.datetime
+        assert rows[image.id]["sha256"] == _sha(image.data)  # the 50,000 bytes held were hashed too
+
+
+def test_a_recovered_file_is_dated_by_upload_else_by_capture(imgur: Imgur, tmp_path: Path) -> None:
+    album = _dated_album(imgur, count=1)
+    known = album.images[0]
+    known.removed = True
+    imgur.add_capture(f"https://i.imgur.com/{known.id}.jpeg", "20190102030405", body=known.data)
+    gone = Image("GoNe123", b"\xff\xd8\xff\xe0" + b"g" * 3000)  # the API no longer knows it
+    imgur.add_capture("https://i.imgur.com/GoNe123.jpg", "20180607080910", body=gone.data)
+    result = run_main("--wayback", "-o", str(tmp_path), "imgur.com/a/AbC1234", "i.imgur.com/GoNe123.jpg")
+    assert result.code == 0, result
+    assert (tmp_path / "AbC1234" / f"001-{known.id}.jpg").stat().st_mtime == known.datetime
+    capture = datetime(2018, 6, 7, 8, 9, 10, tzinfo=timezone.utc).timestamp()
+    assert (tmp_path / "GoNe123.jpg").stat().st_mtime == capture
+
+
+# -- names ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("name", "saved"), [
+    ("test-テスト.jpg", "test-テスト.jpg"),
+    ("holiday-2014", "holiday-2014.jpg"),
+    ("", "NaMe123.jpg"),  # no name kept: the id
+    ("../../etc/passwd", "_.._etc_passwd.jpg"),
+    ("\x1b[2J-rf\u202e.jpg", "[2J-rf.jpg"),
+])
+def test_the_uploaders_file_name_is_a_field(imgur: Imgur, tmp_path: Path, name: str, saved: str) -> None:
+    image = imgur.add_image("NaMe123", name=name)
+    imgur.add_album("AbC1234", images=[image])
+    result = run_main("--json", "--write-metadata", "--name", "{name}.{ext}", "-o", str(tmp_path),
+                      "imgur.com/a/AbC1234")
+    assert result.code == 0, result
+    assert files_under(tmp_path / "AbC1234").keys() == {saved, "album.json"}
+    assert json.loads(result.out)["name"] == name  # as Imgur gave it, escaped by JSON
+    meta = json.loads((tmp_path / "AbC1234" / "album.json").read_text())
+    assert meta["items"][0]["name"] == name
+
+
+def test_fields_lists_name() -> None:
+    assert "{name}\t" in run_main("--fields").out
+
+
+# -- proof ------------------------------------------------------------------------------
+
+def test_sha256_is_recorded_everywhere_byte_exact(imgur: Imgur, tmp_path: Path) -> None:
+    album = _dated_album(imgur)
+    archive = tmp_path / "seen.sqlite"
+    result = run_main("--json", "--write-metadata", "--download-archive", str(archive), "-o", str(tmp_path / "o"),
+                      "imgur.com/a/AbC1234")
+    assert result.code == 0, result
+    want = {i.id: _sha(i.data) for i in album.images}
+    assert {r["id"]: r["sha256"] for r in map(json.loads, result.out.splitlines())} == want
+    meta = json.loads((tmp_path / "o" / "AbC1234" / "album.json").read_text())
+    assert {i["id"]: i["sha256"] for i in meta["items"]} == want
+    with sqlite3.connect(archive) as db:
+        assert dict(db.execute("SELECT id, sha256 FROM archive WHERE kind = 'image'")) == want
+    for path in (tmp_path / "o" / "AbC1234").glob("*.jpg"):
+        assert _sha(path.read_bytes()) in want.values()
+
+
+def test_a_body_corrupted_in_flight_is_caught_by_its_md5_and_fetched_again(imgur: Imgur, tmp_path: Path) -> None:
+    album = _dated_album(imgur, count=2)
+    bad = album.images[0]
+    imgur.faults.append(Fault("corrupt", path=f"/{bad.id}.*", attempts={1}, after=1_000))
+    result = run_main("-o", str(tmp_path), "imgur.com/a/AbC1234")
+    assert result.code == 0, result
+    assert (tmp_path / "AbC1234" / f"001-{bad.id}.jpg").read_bytes() == bad.data
+    assert len(imgur.requests_to("i.imgur.com", f"/{bad.id}.*")) == 2
+    assert len(result.waits) == 1  # one backoff, then the second attempt
+
+
+def test_a_body_corrupted_every_time_fails_loudly_and_is_never_saved(imgur: Imgur, tmp_path: Path) -> None:
+    album = _dated_album(imgur, count=2)
+    bad = album.images[0]
+    imgur.faults.append(Fault("corrupt", path=f"/{bad.id}.*", after=1_000))
+    result = run_main("--retries", "2", "-o", str(tmp_path), "imgur.com/a/AbC1234")
+    assert result.code == 1, result
+    assert f"AbC1234/{bad.id}: the file's MD5 does not match the CDN's ETag" in result.err
+    assert "(after 3 attempts)" in result.err
+    assert sorted(files_under(tmp_path / "AbC1234")) == [f"002-{album.images[1].id}.jpg"]  # no .part either
+
+
+def test_an_etag_that_is_not_an_md5_is_not_interpreted(imgur: Imgur, tmp_path: Path) -> None:
+    album = _dated_album(imgur, count=2)
+    album.images[0].etag = '"9b2cf535f27731c974343645a3985328-2"'  # a multipart upload's form
+    album.images[1].etag = 'W/"0123456789abcdef0123456789abcdef"'  # weak: says nothing of the bytes
+    result = run_main("-o", str(tmp_path), "imgur.com/a/AbC1234")
+    assert result.code == 0, result
+    assert len(imgur.requests_to("i.imgur.com")) == 2  # no retry: nothing was compared
+
+
+# -- duplicates ---------------------------------------------------------------------------
+
+def _twins(imgur: Imgur) -> tuple[AlbumData, AlbumData]:
+    first = imgur.add_album("FiRst12", count=2, size=30_000)
+    copy = imgur.add_image("CoPy123", size=30_000)
+    copy.data = first.images[0].data  # the same picture, reposted under another id
+    second = imgur.add_album("SeCnd12", images=[copy, imgur.add_image("OwN1234", size=30_000)])
+    return first, second
+
+
+def test_dedupe_links_the_same_bytes_under_another_id(imgur: Imgur, tmp_path: Path) -> None:
+    first, second = _twins(imgur)
+    archive = str(tmp_path / "seen.sqlite")
+    out = tmp_path / "o"
+    assert run_main("--download-archive", archive, "-o", str(out), "imgur.com/a/FiRst12").code == 0
+    result = run_main("--json", "--dedupe", "--download-archive", archive, "-o", str(out), "imgur.com/a/SeCnd12")
+    assert result.code == 0, result
+    original = out / "FiRst12" / f"001-{first.images[0].id}.jpg"
+    linked = out / "SeCnd12" / "001-CoPy123.jpg"
+    assert linked.read_bytes() == original.read_bytes()
+    assert os.stat(linked).st_ino == os.stat(original).st_ino
+    assert os.stat(out / "SeCnd12" / "002-OwN1234.jpg").st_nlink == 1
+    rows = {r["id"]: r for r in map(json.loads, result.out.splitlines())}
+    assert rows["CoPy123"]["linked_to"] == str(original) and rows["CoPy123"]["status"] == "saved"
+    assert rows["OwN1234"]["linked_to"] is None
+    assert "2 saved (1 linked to an earlier copy)" in result.err
+
+
+def test_dedupe_never_follows_a_symlink_planted_where_the_copy_was(imgur: Imgur, tmp_path: Path) -> None:
+    first, _ = _twins(imgur)
+    archive = str(tmp_path / "seen.sqlite")
+    out = tmp_path / "o"
+    assert run_main("--download-archive", archive, "-o", str(out), "imgur.com/a/FiRst12").code == 0
+    original = out / "FiRst12" / f"001-{first.images[0].id}.jpg"
+    outside = tmp_path / "secret.jpg"
+    outside.write_bytes(original.read_bytes())  # the same bytes, outside the output folder
+    original.unlink()
+    original.symlink_to(outside)
+    result = run_main("--dedupe", "--download-archive", archive, "-o", str(out), "imgur.com/a/SeCnd12")
+    assert result.code == 0, result
+    kept = out / "SeCnd12" / "001-CoPy123.jpg"
+    assert not kept.is_symlink() and kept.stat().st_nlink == 1 and kept.stat().st_ino != outside.stat().st_ino
+    assert "linked" not in result.err
+
+
+def test_dedupe_needs_an_archive(tmp_path: Path) -> None:
+    result = run_main("--dedupe", "-o", str(tmp_path), "imgur.com/a/AbC1234")
+    assert result.code == 2
+    assert "--dedupe needs --download-archive" in result.err
+
+
+def test_an_archive_of_the_previous_release_is_migrated_in_place(imgur: Imgur, tmp_path: Path) -> None:
+    album = _dated_album(imgur, count=2)
+    archive = tmp_path / "old.sqlite"
+    with sqlite3.connect(archive) as db:  # the first release's table: no source, no sha256
+        db.execute("CREATE TABLE archive (id TEXT NOT NULL, kind TEXT NOT NULL, album TEXT, path TEXT, "
+                   "added TEXT NOT NULL, PRIMARY KEY (kind, id))")
+        db.execute("INSERT INTO archive VALUES (?, 'image', 'AbC1234', 'x.jpg', '2023-01-01T00:00:00Z')",
+                   (album.images[0].id,))
+    result = run_main("--json", "--download-archive", str(archive), "-o", str(tmp_path / "o"), "imgur.com/a/AbC1234")
+    assert result.code == 0, result
+    assert sorted(r["status"] for r in map(json.loads, result.out.splitlines())) == ["saved", "skipped"]
+    with sqlite3.connect(archive) as db:
+        columns = [row[1] for row in db.execute("PRAGMA table_info(archive)")]
+        assert columns[-2:] == ["source", "sha256"]
+        assert dict(db.execute("SELECT id, sha256 FROM archive WHERE kind = 'image'")) == {
+            album.images[0].id: None,
+            album.images[1].id: _sha(album.images[1].data)}
