@@ -614,21 +614,12 @@ class Imgur:
             return
         data, mime = served
         extra = _cdn_headers(data, mime)
-        start, status = 0, 200
-        wanted = headers.get("range")
-        if_range = headers.get("if-range")
         honour = fault is None or fault.kind != "ignore_range"
-        if wanted and honour and (if_range is None or if_range == extra["ETag"]):
-            rm = re.fullmatch(r"bytes=(\d+)-(\d*)", wanted.strip())
-            if rm:
-                start = int(rm[1])
-                end = int(rm[2]) if rm[2] else len(data) - 1
-                if start >= len(data):
-                    h.reply(416, b"", {"Content-Range": f"bytes */{len(data)}", "Content-Type": mime})
-                    return
-                extra["Content-Range"] = f"bytes {start}-{min(end, len(data) - 1)}/{len(data)}"
-                data = data[start:end + 1]
-                status = 206
+        ranged = _ranged(headers, data, extra) if honour else (200, data)
+        if ranged is None:
+            h.reply(416, b"", {"Content-Range": f"bytes */{len(data)}", "Content-Type": mime})
+            return
+        status, data = ranged
         if image.etag is not None:
             extra["ETag"] = image.etag
         if fault is not None and fault.kind in ("reset", "stall"):
@@ -762,6 +753,20 @@ def _answered(h: _Handler, fault: Fault, content_type: str) -> bool:
     else:
         return False
     return True
+
+
+def _ranged(headers: dict[str, str], data: bytes, extra: dict[str, str]) -> tuple[int, bytes] | None:
+    """(status, body) for a Range request (If-Range honoured; Content-Range added to ``extra``); None: 416."""
+    wanted, if_range = headers.get("range"), headers.get("if-range")
+    rm = re.fullmatch(r"bytes=(\d+)-(\d*)", wanted.strip()) if wanted else None
+    if rm is None or (if_range is not None and if_range != extra["ETag"]):
+        return 200, data
+    start = int(rm[1])
+    end = int(rm[2]) if rm[2] else len(data) - 1
+    if start >= len(data):
+        return None
+    extra["Content-Range"] = f"bytes {start}-{min(end, len(data) - 1)}/{len(data)}"
+    return 206, data[start:end + 1]
 
 
 def _iso(seconds: int) -> str:

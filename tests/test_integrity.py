@@ -172,7 +172,7 @@ def _twins(imgur: Imgur) -> tuple[AlbumData, AlbumData]:
 
 
 def test_dedupe_links_the_same_bytes_under_another_id(imgur: Imgur, tmp_path: Path) -> None:
-    first, second = _twins(imgur)
+    first, _ = _twins(imgur)
     archive = str(tmp_path / "seen.sqlite")
     out = tmp_path / "o"
     assert run_main("--download-archive", archive, "-o", str(out), "imgur.com/a/FiRst12").code == 0
