@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import io
+import itertools
 import math
 import os
 import re
 import sys
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -32,6 +34,7 @@ from imgur_dl.errors import Cancelled, ImgurDLError, UsageError
 from imgur_dl.models import Target
 from imgur_dl.naming import DEFAULT_DIR, FIELDS, Template
 from imgur_dl.options import Options
+from imgur_dl.report import human
 from imgur_dl.status import ExitStatus, worst
 from imgur_dl.text import ERROR_PREFIX, printable, writer
 
@@ -49,7 +52,9 @@ examples:
 
 in scripts:
   imgur-dl -i albums.txt --download-archive seen.sqlite -q   # a cron job
-  grep -h imgur notes/*.md | imgur-dl -i -                   # URLs from stdin
+  imgur-dl --scan notes.md --scan saved.html     # every Imgur link in them
+  imgur-dl --scan RS_2019-01.zst -g              # a Reddit dump's links only
+  imgur-dl -i - < albums.txt                     # one URL a line
   imgur-dl -g imgur.com/a/AbC1234 | xargs -n1 curl -O        # direct links only
   imgur-dl --json URL | jq -r 'select(.status == "failed") | .id'
   imgur-dl --write-metadata --dir '{album_date} {album_title}' \\
@@ -236,6 +241,9 @@ def build_parser(environ: Mapping[str, str]) -> _Parser:
     parser.add_argument("-i", "--input-file", metavar="FILE", action="append", default=[],
                         help="read URLs from FILE, one per line ('#' comments and blank lines ignored); "
                              "'-' reads standard input")
+    parser.add_argument("--scan", metavar="FILE", action="append", default=[],
+                        help="fetch every Imgur link found in FILE, any text (notes, HTML, JSON, Reddit dumps; "
+                             "gzip, xz, bzip2 or zstd); '-' reads standard input; may be given again")
     parser.add_argument("-o", "--output", metavar="DIR", type=_folder,
                         default=_home_folder(environ.get("IMGUR_DL_OUTPUT") or ".", environ),
                         help="folder to save into (default: the current folder)")
@@ -336,13 +344,15 @@ def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> i
         texts = list(args.urls)
         for name in args.input_file:
             texts.extend(_read_list(name, env))
-        if not texts:
+        if not texts and not args.scan:
             raise UsageError("no URL given (try 'imgur-dl --help')")
         targets, refused = _targets(texts, env)
         options = _options(args, env)
+        if args.scan:
+            return worst([_scan(args.scan, targets, options, env)] + [ExitStatus.USAGE] * refused)
         if not targets:
             return ExitStatus.USAGE
-        return worst([_download(options, targets, env)] + [ExitStatus.USAGE] * refused)
+        return worst([_download(options, targets, env, _looking_up(targets))] + [ExitStatus.USAGE] * refused)
     except ImgurDLError as exc:
         _error(env, str(exc))
         return exc.exit_status
@@ -378,10 +388,36 @@ def _options(args: argparse.Namespace, env: Environment) -> Options:
     )
 
 
-def _download(options: Options, targets: list[Target], env: Environment) -> ExitStatus:
-    """The run itself: every event on stdout as it happens, the summary on stderr."""
+def _scan(names: list[str], given: list[Target], options: Options, env: Environment) -> ExitStatus:
+    """``--scan``: the targets of every Imgur link in the files, fetched (or with -g listed) as they are read."""
+    from imgur_dl.scan import Scanner, scanned  # noqa: PLC0415 - only --scan needs it
+
+    scanner = Scanner()
+    for target in given:
+        scanner.take(target)
+    stdin = getattr(env.stdin, "buffer", None) or io.BytesIO(env.stdin.read().encode("utf-8", "surrogateescape"))
+    targets = itertools.chain(given, scanned(names, scanner, stdin))
+    if options.get_urls:  # a link extractor on its own: nothing is asked of Imgur
+        line = writer(env.stdout)
+        for target in targets:
+            line(printable(urls.canonical(target)))
+        status = ExitStatus.SUCCESS
+    else:
+        files = f"{len(names)} file{'' if len(names) == 1 else 's'}"
+        status = _download(options, targets, env, f"scanning {files} for Imgur links")
+    for error in scanner.errors:
+        _error(env, str(error))
+    if not options.quiet:
+        stats = scanner.stats
+        writer(env.stderr)(f"imgur-dl: scanned {human(stats.read)}: {stats.links} Imgur links, "
+                           f"{stats.targets} distinct targets")
+    return worst([status] + [e.exit_status for e in scanner.errors])
+
+
+def _download(options: Options, targets: Iterable[Target], env: Environment, start: str) -> ExitStatus:
+    """The run itself: every event on stdout as it happens, the summary on stderr. ``start``: its first line."""
     if options.show_bar:  # at once, before the network stack is even imported
-        writer(env.stderr)(f"imgur-dl: {_looking_up(targets)}...")
+        writer(env.stderr)(f"imgur-dl: {start}...")
     from imgur_dl.build import build_run  # noqa: PLC0415 - imported after the first line is on the screen
     from imgur_dl.output import Stdout  # noqa: PLC0415
 

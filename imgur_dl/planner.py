@@ -13,7 +13,7 @@ could not be had, and never raises for anything a server sent.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 from enum import Enum
@@ -61,7 +61,7 @@ class Planner:
         self.in_archive = 0  # listed posts skipped because the archive has them complete
         self._once_keys = Once()
 
-    def albums(self, targets: list[Target]) -> Iterator[_Outcome]:
+    def albums(self, targets: Iterable[Target]) -> Iterator[_Outcome]:
         """Every album the targets name, in order, looked up a few ahead."""
         return in_order(self._work(targets), AHEAD)
 
@@ -71,7 +71,7 @@ class Planner:
 
     # -- what to look up ---------------------------------------------------------
 
-    def _work(self, targets: list[Target]) -> Iterator[Future[_Outcome]]:
+    def _work(self, targets: Iterable[Target]) -> Iterator[Future[_Outcome]]:
         """A future outcome per album-to-be: lookups in the pool, listed images at once."""
         for target in targets:
             if not target.kind.is_listing:

@@ -77,7 +77,7 @@ class Run:
         recoveries = ThreadPoolExecutor(max_workers=wayback.WORKERS, thread_name_prefix="imgur-dl-wayback")
         most = self.workers * 4
         try:
-            for outcome in self.parts.planner.albums(list(targets)):
+            for outcome in self.parts.planner.albums(targets):
                 if isinstance(outcome, Failure):
                     yield self._lookup_failed(outcome)
                     continue

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, quote_plus, urlsplit
 
 from imgur_dl.errors import UsageError
 from imgur_dl.models import Kind, Target
@@ -100,6 +100,24 @@ def _listing(path: str, query: str, raw: str) -> Target | None:
             raise UsageError(f"this Imgur search names no words: {raw}")
         return Target(Kind.SEARCH, words[:200], raw)
     return None
+
+
+def canonical(target: Target) -> str:
+    """The one plain URL of what ``target`` names (``--scan -g`` prints these)."""
+    name = quote(target.id, safe="/")
+    if target.kind is Kind.ALBUM:
+        return f"https://imgur.com/a/{name}"
+    if target.kind is Kind.GALLERY:
+        return f"https://imgur.com/gallery/{name}"
+    if target.kind is Kind.IMAGE:
+        return f"https://i.imgur.com/{name}.{target.ext}" if target.ext else f"https://imgur.com/{name}"
+    if target.kind is Kind.FOLDER:
+        user, _, folder = target.id.partition("/")
+        return f"https://imgur.com/user/{quote(user)}/favorites/folder/{folder}"
+    if target.kind is Kind.SEARCH:
+        return f"https://imgur.com/search?q={quote_plus(target.id)}"
+    return {Kind.USER: "https://imgur.com/user/{}", Kind.FAVORITES: "https://imgur.com/user/{}/favorites",
+            Kind.TAG: "https://imgur.com/t/{}", Kind.SUBREDDIT: "https://imgur.com/r/{}"}[target.kind].format(name)
 
 
 def served_ext(text: str) -> str:

@@ -1,0 +1,301 @@
+"""``--scan``: every Imgur link in any text (notes, pages, exports, Reddit dumps), as targets, while reading.
+
+The input is read in blocks, as bytes: a line of any length, binary data or
+invalid UTF-8 cost nothing more than the block in hand. Compressed input is
+recognised by its first bytes (zstd, with the long windows Reddit dumps use;
+gzip; xz; bzip2) and decompressed as it is read. A fast search for ``imgur``
+finds the places worth a closer look; around each, one expression takes the
+link in whatever dress it wears (plain, Markdown, HTML attributes with
+entities, JSON with ``\\/``, percent-encoded inside another link), which is
+then undressed and handed to :func:`imgur_dl.urls.parse`: only what that
+accepts is ever returned, so nothing that is not an Imgur link can be.
+
+Each target comes once, in first-seen order; memory grows only with the
+number of distinct targets (their keys), never with the input's size.
+"""
+
+from __future__ import annotations
+
+import bz2
+import gzip
+import html
+import lzma
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import BinaryIO, Protocol, cast
+from urllib.parse import unquote
+
+from imgur_dl.errors import ImgurDLError, UsageError
+from imgur_dl.models import Kind, Target
+from imgur_dl.urls import parse
+
+BLOCK = 1024 * 1024  # bytes read at a time
+MAX_LINK = 2048  # the longest link taken; a longer one is cut there (and then, most likely, refused)
+BEFORE = 96  # bytes before "imgur" where a link's scheme may start (an encoded one is longest)
+# A stream that expands past this many times its compressed size, once it is this large, is a bomb.
+MAX_RATIO = 1000
+RATIO_AFTER = 256 * 1024 * 1024
+# zstd: the largest window accepted (Reddit dumps are made with --long=31).
+ZSTD_WINDOW = 2**31
+
+_SEP = rb"(?:/|\\/|%2[fF]|&#0*47;|&#[xX]0*2[fF];)"
+_COLON = rb"(?::|%3[aA]|&#0*58;|&#[xX]0*3[aA];)"
+_LINK = re.compile(
+    rb"(?<![A-Za-z0-9._%/-])"  # not the middle of another word, host or path
+    rb"(?:(?i:https?)" + _COLON + _SEP + _SEP + rb")?"
+    rb"(?i:(?:www\.|m\.|i\.)?imgur\.(?:com|io))(?![A-Za-z0-9-]|\.[A-Za-z0-9])"
+    rb"(?:" + _SEP + rb"(?:[A-Za-z0-9._~:/?#@!$&*+,;=%-]|\\/){0," + str(MAX_LINK).encode() + rb"})?"
+)
+_ENCODED = re.compile(r"(?i)^(?:https?%3a)?%2f%2f|^(?:[a-z.]*imgur\.(?:com|io))%2f")
+_TRAILING = ".,;:!?'\")]}>*"
+
+
+class ScanError(ImgurDLError):
+    """The input could not be read to its end; what was found before still counts."""
+
+
+@dataclass
+class Stats:
+    """What a scan read and found."""
+
+    read: int = 0  # bytes of (decompressed) text
+    links: int = 0  # Imgur links found, repeats included
+    targets: int = 0  # distinct targets among them
+
+
+class _Reader(Protocol):
+    def read(self, size: int, /) -> bytes: ...
+
+
+def links(text: bytes) -> Iterator[str]:
+    """Every Imgur link in ``text`` (one block), undressed, in order; repeats included."""
+    lower = text.lower()
+    at = lower.find(b"imgur")
+    while at != -1:
+        end = at + 5
+        for match in _LINK.finditer(text, max(0, at - BEFORE), min(len(text), at + MAX_LINK + BEFORE)):
+            if match.start() > at:
+                break
+            if match.end() > at:
+                link = undress(match.group().decode("ascii", "replace"))
+                if link:
+                    yield link
+                end = match.end()
+                break
+        at = lower.find(b"imgur", end)
+
+
+def undress(token: str) -> str:
+    """A link as written in some text, as a plain URL: entities, ``\\/`` and percent-encoding undone."""
+    text = html.unescape(token).replace("\\/", "/")
+    for _ in range(2):  # once for a link inside another's query, once more for one inside that
+        if not _ENCODED.search(text):
+            break
+        text = unquote(text.split("&", 1)[0])  # (a raw '&' ends the value the link was in)
+    return text.rstrip(_TRAILING)
+
+
+def targets_in(text: bytes) -> Iterator[Target]:
+    """The targets of every Imgur link in ``text`` that names one."""
+    for link in links(text):
+        try:
+            yield parse(link)
+        except UsageError:
+            continue
+
+
+def key(target: Target) -> tuple[str, str]:
+    """What makes two targets one: /a/X and /gallery/X are one post; a direct link and its page are one image."""
+    if target.kind in (Kind.ALBUM, Kind.GALLERY):
+        return "post", target.id
+    return target.kind.value, target.id.lower() if target.kind.is_listing else target.id
+
+
+@dataclass
+class Scanner:
+    """Reads sources one after another and yields each new target as soon as it is read.
+
+    A source that cannot be read to its end stops there: what it gave still
+    counts, and the reason is kept in :attr:`errors` (with the exit status it
+    calls for), to be told once the run is done.
+    """
+
+    seen: set[tuple[str, str]] = field(default_factory=set)
+    stats: Stats = field(default_factory=Stats)
+    errors: list[ImgurDLError] = field(default_factory=list)
+
+    def take(self, target: Target) -> bool:
+        """Whether ``target`` is new (given on the command line, say): it is not yielded again."""
+        found = key(target)
+        if found in self.seen:
+            return False
+        self.seen.add(found)
+        return True
+
+    def scan(self, source: BinaryIO, name: str) -> Iterator[Target]:
+        try:
+            yield from self._scan(source, name)
+        except ImgurDLError as exc:
+            self.errors.append(exc)
+
+    def _scan(self, source: BinaryIO, name: str) -> Iterator[Target]:
+        stream = _decompressed(source, name)
+        carry = b""
+        while True:
+            block = _read(stream, name)
+            if not block:
+                break
+            self.stats.read += len(block)
+            text = carry + block
+            # A link may cross into the next block: the tail is looked at again with it.
+            cut = max(0, len(text) - MAX_LINK - BEFORE)
+            safe, carry = text[:cut], text[cut:]
+            cut = _boundary(safe)
+            safe, carry = safe[:cut], safe[cut:] + carry
+            yield from self._new(safe)
+        yield from self._new(carry)
+
+    def _new(self, text: bytes) -> Iterator[Target]:
+        for target in targets_in(text):
+            self.stats.links += 1
+            if self.take(target):
+                self.stats.targets += 1
+                yield target
+
+
+def scanned(names: list[str], scanner: Scanner, stdin: BinaryIO) -> Iterator[Target]:
+    """The new targets of each named file in turn ('-': ``stdin``); a file that cannot be opened is noted."""
+    for name in names:
+        if name == "-":
+            yield from scanner.scan(stdin, "standard input")
+            continue
+        try:
+            source = Path(name).open("rb")  # noqa: SIM115 - closed by the with below
+        except OSError as exc:
+            scanner.errors.append(UsageError(f"cannot scan {name}: {exc.strerror or exc}"))
+            continue
+        with source:
+            yield from scanner.scan(source, name)
+
+
+def _boundary(text: bytes) -> int:
+    """Where to cut ``text`` so that no link that starts before the cut is cut: the last separator."""
+    for sep in (b"\n", b" ", b"\t", b'"', b">", b"<"):
+        at = text.rfind(sep)
+        if at != -1:
+            return at + 1
+    return len(text)
+
+
+def _read(stream: _Reader, name: str) -> bytes:
+    try:
+        return stream.read(BLOCK)
+    except (OSError, EOFError, lzma.LZMAError, ValueError) as exc:
+        raise ScanError(f"{name}: cannot read on ({_why(exc)}); what was found before it still counts") from None
+
+
+def _why(exc: BaseException) -> str:
+    return str(exc) or type(exc).__name__
+
+
+class _Counting:
+    """A binary stream that counts what is read from it (a compressed input's bytes)."""
+
+    def __init__(self, raw: _Reader) -> None:
+        self.raw = raw
+        self.count = 0
+
+    def read(self, size: int = -1, /) -> bytes:
+        data = self.raw.read(size)
+        self.count += len(data)
+        return data
+
+    def readable(self) -> bool:
+        return True
+
+
+class _Bounded:
+    """A decompressing reader that refuses to expand past :data:`MAX_RATIO` times what it has read."""
+
+    def __init__(self, reader: _Reader, compressed: _Counting, name: str) -> None:
+        self.reader = reader
+        self.compressed = compressed
+        self.name = name
+        self.out = 0
+
+    def read(self, size: int, /) -> bytes:
+        data = self.reader.read(size)
+        self.out += len(data)
+        if self.out > RATIO_AFTER and self.out > MAX_RATIO * max(1, self.compressed.count):
+            raise ScanError(f"{self.name}: stopped after {self.out // 2**20} MiB: it expands more than "
+                            f"{MAX_RATIO} times (a decompression bomb?)")
+        return data
+
+
+_MAGIC: tuple[tuple[bytes, str], ...] = (
+    (b"\x28\xb5\x2f\xfd", "zstd"),
+    (b"\x1f\x8b", "gzip"),
+    (b"\xfd7zXZ\x00", "xz"),
+    (b"BZh", "bzip2"),
+)
+
+
+def _decompressed(source: BinaryIO, name: str) -> _Reader:
+    """``source`` as text: decompressed when its first bytes say it is compressed."""
+    head = _peek(source, 6)
+    kind = next((kind for magic, kind in _MAGIC if head.startswith(magic)), None)
+    raw = _Prefixed(head, source)
+    if kind is None:
+        return raw
+    counted = _Counting(raw)
+    file = cast(BinaryIO, counted)  # (the readers below call only read())
+    reader: _Reader
+    if kind == "gzip":
+        reader = gzip.GzipFile(fileobj=file, mode="rb")
+    elif kind == "xz":
+        reader = lzma.LZMAFile(file)  # noqa: SIM115 - closed with its source
+    elif kind == "bzip2":
+        reader = bz2.BZ2File(file)
+    else:
+        reader = _zstd(file, name)
+    return _Bounded(reader, counted, name)
+
+
+def _zstd(raw: BinaryIO, name: str) -> _Reader:
+    try:
+        import zstandard  # noqa: PLC0415 - an optional extra
+    except ImportError:
+        raise UsageError(f"{name} is zstd-compressed: install imgur-dl[zstd] (the zstandard package) "
+                         "to read it, or decompress it first (zstd -dc --long=31)") from None
+    reader: _Reader = zstandard.ZstdDecompressor(max_window_size=ZSTD_WINDOW).stream_reader(
+        raw, read_size=BLOCK, read_across_frames=True)
+    return reader
+
+
+def _peek(source: BinaryIO, size: int) -> bytes:
+    head = b""
+    while len(head) < size:
+        data = source.read(size - len(head))
+        if not data:
+            break
+        head += data
+    return head
+
+
+class _Prefixed:
+    """``head`` (already read) followed by the rest of ``source``."""
+
+    def __init__(self, head: bytes, source: BinaryIO) -> None:
+        self.head = head
+        self.source = source
+
+    def read(self, size: int = -1, /) -> bytes:
+        if self.head:
+            data, self.head = self.head[:size], self.head[size:]
+            return data
+        return self.source.read(size)
+
+    def readable(self) -> bool:
+        return True
