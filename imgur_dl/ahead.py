@@ -1,26 +1,68 @@
-"""Work started a few items ahead, its results taken in order."""
+"""Work started a few items ahead, its results taken in order.
+
+The items are drawn by a thread of their own, so drawing them never holds
+up the caller: an input that arrives slowly (a pipe, a listing read page by
+page) is looked up as it comes, while earlier results are being used.
+"""
 
 from __future__ import annotations
 
-import collections
-import itertools
+import queue
+import threading
 from collections.abc import Iterator
 from concurrent.futures import Future
-from typing import TypeVar
+from typing import Generic, TypeVar
 
 T = TypeVar("T")
 
 
-def in_order(work: Iterator[Future[T]], ahead: int) -> Iterator[T]:
-    """The results of ``work``'s futures in order, with up to ``ahead`` of them started before they are wanted.
+class _End:
+    """The last item: the work ran out, or failed with ``error``."""
 
-    ``work`` is drawn lazily: the next item is started only when one is taken.
-    """
-    started: collections.deque[Future[T]] = collections.deque(itertools.islice(work, ahead))
-    while started:
-        result = started.popleft().result()
-        started.extend(itertools.islice(work, 1))
-        yield result
+    def __init__(self, error: BaseException | None = None) -> None:
+        self.error = error
+
+
+class InOrder(Generic[T]):
+    """Iterates the results of ``work``'s futures in order, at most ``ahead`` of them started before they are wanted."""
+
+    def __init__(self, work: Iterator[Future[T]], ahead: int) -> None:
+        self._queue: queue.Queue[Future[T] | _End] = queue.Queue(maxsize=ahead)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._draw, args=(work,), name="imgur-dl-input", daemon=True)
+        self._thread.start()
+
+    def _draw(self, work: Iterator[Future[T]]) -> None:
+        end = _End()
+        try:
+            for item in work:
+                if not self._put(item):
+                    return
+        except BaseException as exc:  # noqa: BLE001 - handed to the reader, raised there
+            end = _End(exc)
+        self._put(end)
+
+    def _put(self, item: Future[T] | _End) -> bool:
+        while not self._stop.is_set():
+            try:
+                self._queue.put(item, timeout=0.2)
+            except queue.Full:
+                continue
+            return True
+        return False
+
+    def __iter__(self) -> Iterator[T]:
+        while True:
+            item = self._queue.get()
+            if isinstance(item, _End):
+                if item.error is not None:
+                    raise item.error
+                return
+            yield item.result()
+
+    def stop(self) -> None:
+        """Draw no more (the thread may still be waiting on its input; it ends with the process)."""
+        self._stop.set()
 
 
 def done(value: T) -> Future[T]:

@@ -40,7 +40,7 @@ class Record:
 
 
 class Archive(Protocol):
-    """What a run asks of an archive. Used from one thread at a time."""
+    """What a run asks of an archive; safe to call from several threads."""
 
     def has_many(self, kind: Entry, ids: Collection[str]) -> set[str]:
         """Which of ``ids`` the archive holds (one query per batch)."""

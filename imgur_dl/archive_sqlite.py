@@ -8,6 +8,7 @@ transaction of ``INSERT OR IGNORE``.
 from __future__ import annotations
 
 import sqlite3
+import threading
 import time
 from collections.abc import Collection
 from pathlib import Path
@@ -37,8 +38,11 @@ BATCH = 500
 class SqliteArchive:
     def __init__(self, path: Path) -> None:
         self.path = path
+        self._lock = threading.Lock()
         try:
-            self._db = sqlite3.connect(path, timeout=BUSY_TIMEOUT, isolation_level=None)
+            # (The planner asks from the thread that reads listings, the run records from the main
+            # thread: one connection, one lock.)
+            self._db = sqlite3.connect(path, timeout=BUSY_TIMEOUT, isolation_level=None, check_same_thread=False)
             self._setup()
         except sqlite3.Error as exc:
             raise UsageError(f"cannot use {path} as a download archive: {exc}") from None
@@ -74,24 +78,31 @@ class SqliteArchive:
     def has_many(self, kind: Entry, ids: Collection[str]) -> set[str]:
         found: set[str] = set()
         wanted = list(dict.fromkeys(ids))
+        with self._lock:
+            self._find(kind, wanted, found)
+        return found
+
+    def _find(self, kind: Entry, wanted: list[str], found: set[str]) -> None:
         for start in range(0, len(wanted), BATCH):
             batch = wanted[start:start + BATCH]
             marks = ",".join("?" * len(batch))
             found.update(row[0] for row in self._db.execute(
                 f"SELECT id FROM archive WHERE kind = ? AND id IN ({marks})",  # noqa: S608 - only placeholders
                 (kind.value, *batch)))
-        return found
 
     def add(self, record: Record) -> None:
-        self._db.execute("INSERT OR IGNORE INTO archive (id, kind, album, path, added, source, sha256) "
-                         "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                         (record.id, record.kind.value, record.album, record.path, Record.now(),
-                          record.source.value, record.sha256))
+        with self._lock:
+            self._db.execute("INSERT OR IGNORE INTO archive (id, kind, album, path, added, source, sha256) "
+                             "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                             (record.id, record.kind.value, record.album, record.path, Record.now(),
+                              record.source.value, record.sha256))
 
     def copies(self, sha256: str) -> list[tuple[str, str]]:
-        return [(row[0], row[1]) for row in self._db.execute(
-            "SELECT id, path FROM archive WHERE kind = 'image' AND sha256 = ? AND path IS NOT NULL "
-            "ORDER BY added, rowid", (sha256,))]
+        with self._lock:
+            return [(row[0], row[1]) for row in self._db.execute(
+                "SELECT id, path FROM archive WHERE kind = 'image' AND sha256 = ? AND path IS NOT NULL "
+                "ORDER BY added, rowid", (sha256,))]
 
     def close(self) -> None:
-        self._db.close()
+        with self._lock:
+            self._db.close()

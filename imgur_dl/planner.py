@@ -18,7 +18,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 from enum import Enum
 
-from imgur_dl.ahead import done, in_order
+from imgur_dl.ahead import InOrder, done
 from imgur_dl.answers import Post, album_from_link
 from imgur_dl.api import ImgurApi
 from imgur_dl.archive import Archive, Entry
@@ -60,13 +60,17 @@ class Planner:
         self.say = say
         self.in_archive = 0  # listed posts skipped because the archive has them complete
         self._once_keys = Once()
+        self._ahead: InOrder[_Outcome] | None = None
 
     def albums(self, targets: Iterable[Target]) -> Iterator[_Outcome]:
-        """Every album the targets name, in order, looked up a few ahead."""
-        return in_order(self._work(targets), AHEAD)
+        """Every album the targets name, in order, looked up a few ahead (targets and pages drawn in a thread)."""
+        self._ahead = InOrder(self._work(targets), AHEAD)
+        return iter(self._ahead)
 
     def close(self, *, wait: bool = True) -> None:
         """Stop looking up (the lookups not yet started are dropped)."""
+        if self._ahead is not None:
+            self._ahead.stop()
         self.resolver.shutdown(wait=wait, cancel_futures=True)
 
     # -- what to look up ---------------------------------------------------------

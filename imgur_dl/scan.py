@@ -36,19 +36,19 @@ MAX_LINK = 2048  # the longest link taken; a longer one is cut there (and then, 
 BEFORE = 96  # bytes before "imgur" where a link's scheme may start (an encoded one is longest)
 # A stream that expands past this many times its compressed size, once it is this large, is a bomb.
 MAX_RATIO = 1000
-RATIO_AFTER = 256 * 1024 * 1024
+RATIO_AFTER = 64 * 1024 * 1024
 # zstd: the largest window accepted (Reddit dumps are made with --long=31).
 ZSTD_WINDOW = 2**31
 
-_SEP = rb"(?:/|\\/|%2[fF]|&#0*47;|&#[xX]0*2[fF];)"
-_COLON = rb"(?::|%3[aA]|&#0*58;|&#[xX]0*3[aA];)"
+_SEP = rb"(?:/|\\/|%(?:25)?2[fF]|&#0*47;|&#[xX]0*2[fF];)"
+_COLON = rb"(?::|%(?:25)?3[aA]|&#0*58;|&#[xX]0*3[aA];)"
 _LINK = re.compile(
     rb"(?<![A-Za-z0-9._%/-])"  # not the middle of another word, host or path
     rb"(?:(?i:https?)" + _COLON + _SEP + _SEP + rb")?"
     rb"(?i:(?:www\.|m\.|i\.)?imgur\.(?:com|io))(?![A-Za-z0-9-]|\.[A-Za-z0-9])"
     rb"(?:" + _SEP + rb"(?:[A-Za-z0-9._~:/?#@!$&*+,;=%-]|\\/){0," + str(MAX_LINK).encode() + rb"})?"
 )
-_ENCODED = re.compile(r"(?i)^(?:https?%3a)?%2f%2f|^(?:[a-z.]*imgur\.(?:com|io))%2f")
+_ENCODED = re.compile(r"(?i)^(?:https?%(?:25)?3a)?%(?:25)?2f%(?:25)?2f|^(?:[a-z.]*imgur\.(?:com|io))%(?:25)?2f")
 _TRAILING = ".,;:!?'\")]}>*"
 
 
@@ -149,12 +149,9 @@ class Scanner:
                 break
             self.stats.read += len(block)
             text = carry + block
-            # A link may cross into the next block: the tail is looked at again with it.
-            cut = max(0, len(text) - MAX_LINK - BEFORE)
-            safe, carry = text[:cut], text[cut:]
-            cut = _boundary(safe)
-            safe, carry = safe[:cut], safe[cut:] + carry
-            yield from self._new(safe)
+            cut = _cut(text)
+            yield from self._new(text[:cut])  # (what has arrived is looked at now: a pipe may pause)
+            carry = text[cut:]
         yield from self._new(carry)
 
     def _new(self, text: bytes) -> Iterator[Target]:
@@ -180,16 +177,22 @@ def scanned(names: list[str], scanner: Scanner, stdin: BinaryIO) -> Iterator[Tar
             yield from scanner.scan(source, name)
 
 
-def _boundary(text: bytes) -> int:
-    """Where to cut ``text`` so that no link that starts before the cut is cut: the last separator."""
-    for sep in (b"\n", b" ", b"\t", b'"', b">", b"<"):
-        at = text.rfind(sep)
-        if at != -1:
-            return at + 1
-    return len(text)
+def _cut(text: bytes) -> int:
+    """Where ``text`` can be cut without cutting a link: after its last separator (no link holds one).
+
+    Without one, what is far enough from the end to hold no link that goes on
+    past it is taken, so what is kept for the next block stays bounded.
+    """
+    cut = max(text.rfind(sep) for sep in (b"\n", b" ", b"\t", b'"', b"<", b">")) + 1
+    if cut or len(text) <= 2 * (MAX_LINK + BEFORE):
+        return cut
+    cut = len(text) - MAX_LINK - BEFORE
+    last = text.lower().rfind(b"imgur", max(0, cut - MAX_LINK), cut)
+    return max(0, last - BEFORE) if last != -1 else cut
 
 
 def _read(stream: _Reader, name: str) -> bytes:
+    """Up to a block: whatever has arrived, from a pipe (``read1``), without waiting for a whole block."""
     try:
         return stream.read(BLOCK)
     except (OSError, EOFError, lzma.LZMAError, ValueError) as exc:
@@ -295,7 +298,8 @@ class _Prefixed:
         if self.head:
             data, self.head = self.head[:size], self.head[size:]
             return data
-        return self.source.read(size)
+        read1 = getattr(self.source, "read1", None)  # a pipe: what has arrived, not a whole block
+        return read1(size) if read1 is not None else self.source.read(size)
 
     def readable(self) -> bool:
         return True

@@ -1,0 +1,218 @@
+"""--scan: Imgur links in any text, compressed or not, found while downloads run; hostile inputs bounded."""
+
+from __future__ import annotations
+
+import bz2
+import gzip
+import io
+import json
+import lzma
+import os
+import random
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import zstandard
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from imgur_dl import scan
+from imgur_dl.models import Kind
+from imgur_dl.scan import Scanner, links, targets_in
+from tests.conftest import command, files_under, run_main
+from tests.standin import Imgur
+
+DRESSES = [
+    (b"see https://imgur.com/a/AbC1234. ok", "https://imgur.com/a/AbC1234"),
+    (b"[holiday](https://imgur.com/gallery/trip-AbC1234)", "https://imgur.com/gallery/trip-AbC1234"),
+    (b"<https://i.imgur.com/XyZ9876.jpg>", "https://i.imgur.com/XyZ9876.jpg"),
+    (b"(i.imgur.com/XyZ9876h.jpg),", "i.imgur.com/XyZ9876h.jpg"),
+    (b"imgur.com/a/AbC1234!", "imgur.com/a/AbC1234"),
+    (b"'https://imgur.com/a/AbC1234'", "https://imgur.com/a/AbC1234"),
+    (b'"https://imgur.com/a/AbC1234"]', "https://imgur.com/a/AbC1234"),
+    (b'<a href="https://imgur.com/search?q=red&amp;panda=1">x</a>', "https://imgur.com/search?q=red&panda=1"),
+    (b'<a href="https:&#x2F;&#x2F;imgur.com&#x2F;a&#x2F;AbC1234">', "https://imgur.com/a/AbC1234"),
+    (b'<a href="https:&#47;&#47;imgur.com&#47;a&#47;AbC1234">', "https://imgur.com/a/AbC1234"),
+    (b'{"url": "https:\\/\\/i.imgur.com\\/XyZ9876.png"}', "https://i.imgur.com/XyZ9876.png"),
+    (b"https://out.reddit.com/t3_abc?url=https%3A%2F%2Fimgur.com%2Fa%2FAbC1234&token=AQAA",
+     "https://imgur.com/a/AbC1234"),
+    (b"https://www.reddit.com/media?url=https%253A%252F%252Fi.imgur.com%252FXyZ9876.jpg",
+     "https://i.imgur.com/XyZ9876.jpg"),
+    (b"*https://imgur.com/a/AbC1234*", "https://imgur.com/a/AbC1234"),
+    (b"HTTPS://Imgur.com/a/AbC1234", "HTTPS://Imgur.com/a/AbC1234"),
+]
+
+
+@pytest.mark.parametrize(("text", "link"), DRESSES)
+def test_a_link_in_any_dress_is_found_undressed(text: bytes, link: str) -> None:
+    assert list(links(text)) == [link]
+    assert len(list(targets_in(text))) == 1
+
+
+@pytest.mark.parametrize("text", [
+    b"notimgur.com/a/AbC1234", b"https://example.com/imgur.com/a/AbC1234", b"imgur.com.evil.com/a/AbC1234",
+    b"https://imgur.community/a/AbC1234", b"xyzimgur.com/a/AbC1234", b"the imgur app", b"imgur.com",
+])
+def test_what_is_not_an_imgur_link_is_never_taken(text: bytes) -> None:
+    assert list(targets_in(text)) == []
+
+
+def test_each_target_once_in_first_seen_order() -> None:
+    text = (b"imgur.com/gallery/AbC1234 https://imgur.com/a/AbC1234 i.imgur.com/XyZ9876h.jpg "
+            b"https://i.imgur.com/XyZ9876.jpg imgur.com/XyZ9876 imgur.com/t/Cats imgur.com/t/cats imgur.com/r/pics")
+    scanner = Scanner()
+    found = [(t.kind, t.id) for t in scanner.scan(io.BytesIO(text), "notes")]
+    assert found == [(Kind.GALLERY, "AbC1234"), (Kind.IMAGE, "XyZ9876"), (Kind.TAG, "Cats"), (Kind.SUBREDDIT, "pics")]
+    assert (scanner.stats.links, scanner.stats.targets) == (8, 4)
+
+
+def _reddit_dump(count: int, every: int = 3) -> tuple[bytes, list[str]]:
+    """Newline-delimited JSON like a Reddit dump's submissions: every ``every``th links an Imgur album."""
+    rnd = random.Random(7)
+    lines, ids = [], []
+    for n in range(count):
+        post = {"id": f"t3_{n}", "subreddit": "pics", "title": "x" * rnd.randrange(50, 300),
+                "selftext": "", "url": f"https://example.com/{n}"}
+        if n % every == 0:
+            album = f"A{n:06d}"
+            ids.append(album)
+            post["url"] = f"https://imgur.com/a/{album}"
+            post["media"] = {"oembed": {"url": f"https:\\/\\/imgur.com\\/a\\/{album}"}}
+        lines.append(json.dumps(post))
+    return ("\n".join(lines) + "\n").encode(), ids
+
+
+def _zstd(data: bytes, window_log: int = 28) -> bytes:
+    params = zstandard.ZstdCompressionParameters.from_level(3, window_log=window_log, enable_ldm=True)
+    return zstandard.ZstdCompressor(compression_params=params).compress(data)
+
+
+@pytest.mark.parametrize("pack", [
+    lambda d: d, gzip.compress, lzma.compress, bz2.compress, _zstd,
+], ids=["plain", "gzip", "xz", "bzip2", "zstd-long"])
+def test_compressed_input_is_recognised_by_its_first_bytes(pack, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    dump, ids = _reddit_dump(3000)
+    path = tmp_path / "dump.txt"  # the name says nothing: the bytes do
+    path.write_bytes(pack(dump))
+    scanner = Scanner()
+    with path.open("rb") as source:
+        assert [t.id for t in scanner.scan(source, "dump")] == ids
+    assert scanner.stats.read == len(dump)
+    assert not scanner.errors
+
+
+def test_a_link_across_block_boundaries_is_found(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(scan, "BLOCK", 4096)
+    text = b"".join(b"x" * (4096 - 10 + n) + b" https://imgur.com/a/A%06d " % n for n in range(50))
+    assert [t.id for t in Scanner().scan(io.BytesIO(text), "t")] == [f"A{n:06d}" for n in range(50)]
+
+
+def test_an_endless_line_binary_garbage_and_invalid_utf8_are_read_in_bounded_memory() -> None:
+    garbage = random.Random(1).randbytes(3_000_000)
+    text = b"\xff\xfe" + garbage.replace(b"imgur", b"xxxxx") + b"x" * 5_000_000 + b" imgur.com/a/AbC1234 \xc3\x28"
+    scanner = Scanner()
+    assert [t.id for t in scanner.scan(io.BytesIO(text), "junk")] == ["AbC1234"]
+    assert not scanner.errors
+
+
+def test_a_decompression_bomb_ends_with_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(scan, "RATIO_AFTER", 4 * 1024 * 1024)
+    bomb = b"imgur.com/a/AbC1234 " + bytes(64 * 1024 * 1024)  # 64 MiB from a few KB
+    scanner = Scanner()
+    found = [t.id for t in scanner.scan(io.BytesIO(_zstd(bomb, 23)), "bomb.zst")]
+    assert found == ["AbC1234"]  # what came before still counts
+    assert scanner.stats.read <= 6 * 1024 * 1024  # stopped soon after the bound, not at the end
+    assert [str(e) for e in scanner.errors] == [
+        "bomb.zst: stopped after 5 MiB: it expands more than 1000 times (a decompression bomb?)"]
+
+
+def test_a_corrupt_archive_ends_with_one_line(tmp_path: Path) -> None:
+    data = gzip.compress(b"imgur.com/a/AbC1234 " + random.Random(2).randbytes(3_000_000).replace(b"imgur", b"x"))
+    (tmp_path / "broken.gz").write_bytes(data[:len(data) // 2])
+    result = run_main("--scan", str(tmp_path / "broken.gz"), "-g")
+    assert result.code == 1, result
+    assert result.out == "https://imgur.com/a/AbC1234\n"
+    errors = [line for line in result.err.splitlines() if "error:" in line]
+    assert len(errors) == 1 and "broken.gz: cannot read on" in errors[0]
+
+
+def test_zstd_without_the_extra_is_one_clear_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "dump.zst").write_bytes(_zstd(b"imgur.com/a/AbC1234"))
+    monkeypatch.setitem(sys.modules, "zstandard", None)
+    result = run_main("--scan", str(tmp_path / "dump.zst"), "-g")
+    assert result.code == 2, result
+    assert "install imgur-dl[zstd]" in result.err
+
+
+# -- properties ---------------------------------------------------------------------------------
+
+_ID = st.text("ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789", min_size=7, max_size=7)
+_LINKS = st.one_of(
+    _ID.map(lambda i: f"https://imgur.com/a/{i}"), _ID.map(lambda i: f"imgur.com/gallery/{i}"),
+    _ID.map(lambda i: f"https://i.imgur.com/{i}.jpg"), _ID.map(lambda i: f"http://www.imgur.com/{i}"),
+    st.from_regex(r"[A-Za-z0-9_]{2,20}", fullmatch=True).map(lambda n: f"https://imgur.com/user/{n}"),
+)
+_TEXT = st.text(max_size=200).filter(lambda t: "imgur" not in t.lower())
+_SEPARATORS = st.sampled_from([" ", "\n", "\t", "(", ")", '"', "'", "<", ">", "[", "]", ", ", ". "])
+PROPERTIES = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@PROPERTIES
+@given(_TEXT, _SEPARATORS, _LINKS, _SEPARATORS, _TEXT)
+def test_random_text_around_a_link_finds_exactly_that_link(before: str, left: str, link: str, right: str,
+                                                           after: str) -> None:
+    text = f"{before}{left}{link}{right}{after}".encode("utf-8", "surrogatepass")
+    assert list(links(text)) == [link]
+
+
+@PROPERTIES
+@given(st.binary(max_size=500) | _TEXT.map(lambda t: t.encode("utf-8", "surrogatepass")))
+def test_random_text_alone_finds_nothing(text: bytes) -> None:
+    if b"imgur" in text.lower():
+        return
+    assert list(targets_in(text)) == []
+
+
+# -- end to end -------------------------------------------------------------------------------
+
+def test_scan_downloads_every_linked_file_byte_exact(imgur: Imgur, tmp_path: Path) -> None:
+    first = imgur.add_album("AbC1234", count=2, title="one")
+    second = imgur.add_album("DeF5678", count=1)
+    lone = imgur.add_image("XyZ9876")
+    notes = tmp_path / "notes.md"
+    notes.write_text("# saved\n- [one](https://imgur.com/a/AbC1234), again: imgur.com/gallery/AbC1234\n"
+                     '- <a href="https://imgur.com/a/DeF5678">two</a>\n- ![x](https://i.imgur.com/XyZ9876h.jpg).\n')
+    out = tmp_path / "out"
+    result = run_main("--scan", str(notes), "-o", str(out))
+    assert result.code == 0, result
+    want = {f"AbC1234 - one/00{n}-{i.id}.jpg": i.data for n, i in enumerate(first.images, 1)}
+    want |= {f"DeF5678/001-{second.images[0].id}.jpg": second.images[0].data, "XyZ9876.jpg": lone.data}
+    assert files_under(out) == want
+    assert f"imgur-dl: scanned {notes.stat().st_size} B: 4 Imgur links, 3 distinct targets" in result.err
+    assert len(imgur.requests_to("api.imgur.com", "/post/v1/albums/AbC1234")) == 1
+
+
+def test_scan_and_get_urls_is_a_link_extractor_that_asks_nothing(imgur: Imgur, tmp_path: Path) -> None:
+    dump, ids = _reddit_dump(300)
+    result = run_main("--scan", "-", "-g", "imgur.com/a/A000000", stdin=dump.decode())
+    assert result.code == 0, result
+    assert result.out.splitlines() == [f"https://imgur.com/a/{i}" for i in ids]
+    assert imgur.log == []
+
+
+def test_downloads_start_while_the_scan_is_still_reading(imgur: Imgur, tmp_path: Path) -> None:
+    imgur.add_album("AbC1234", count=1)
+    process = subprocess.Popen([*command(), "-q", "--scan", "-", "-o", str(tmp_path)], stdin=subprocess.PIPE,
+                               env=os.environ.copy())
+    assert process.stdin is not None
+    process.stdin.write(b"first: https://imgur.com/a/AbC1234\n")
+    process.stdin.flush()  # and the input stays open: more may come
+    try:
+        assert imgur.wait_until(lambda s: bool(s.requests_to("i.imgur.com")), timeout=10)
+    finally:
+        process.stdin.close()
+        process.wait(timeout=20)
+    assert process.returncode == 0
+    assert len(files_under(tmp_path)) == 1
