@@ -355,6 +355,62 @@ def hashing(runs: int, work: Path, size: int = 256 * MB, chunk: int = 256 * 1024
     return "\n".join(lines) + "\n"
 
 
+def scanning(runs: int, work: Path, size: int = 300 * MB) -> str:
+    """``--scan`` of a Reddit-dump-shaped file (JSON lines, zstd with a long window) against zstd | grep.
+
+    The dump is made here: ``size`` bytes of submissions, one in two linking
+    an Imgur image (one link per few KB). imgur-dl lists the links
+    (``--scan FILE -g``: nothing is downloaded, nothing asked of Imgur);
+    the native reference is ``zstd -dc --long=31 FILE | grep -oE PATTERN``.
+    """
+    import random  # noqa: PLC0415
+
+    import zstandard  # noqa: PLC0415
+
+    rnd = random.Random(3)
+    dump = work / "RS_bench.zst"
+    params = zstandard.ZstdCompressionParameters.from_level(3, window_log=27, enable_ldm=True)
+    text_size, links = 0, 0
+    with dump.open("wb") as raw, zstandard.ZstdCompressor(compression_params=params).stream_writer(raw) as out:
+        n = 0
+        # Prose that says "imgur" now and then without linking it, as comments do.
+        prose = [" ".join(rnd.choice(("lorem", "ipsum", "dolor", "sit", "amet", "imgur")) for _ in range(400))
+                 for _ in range(64)]
+        while text_size < size:
+            words = rnd.choice(prose)
+            url = f"https://i.imgur.com/B{n:06d}.jpg" if n % 2 == 0 else f"https://example.com/{n}"
+            links += n % 2 == 0
+            line = f'{{"id": "t3_{n}", "subreddit": "pics", "title": "{words[:rnd.randrange(100, 2000)]}", ' \
+                   f'"selftext": "{words}", "url": "{url}"}}\n'.encode()
+            out.write(line)
+            text_size += len(line)
+            n += 1
+    exe = shutil.which("imgur-dl") or ""
+    tools = {"imgur-dl --scan -g": f"{exe or sys.executable + ' -m imgur_dl'} --scan {dump} -g -q"}
+    if shutil.which("zstd") and shutil.which("grep"):
+        tools["zstd -dc | grep -oE"] = f"zstd -dc --long=31 {dump} | grep -oE 'https://i\\.imgur\\.com/[A-Za-z0-9]+\\.jpg'"
+    samples: dict[str, list[tuple[float, float, int]]] = {t: [] for t in tools}
+    for _ in range(runs):
+        for tool, line in tools.items():
+            before = os.times()
+            start = time.perf_counter()
+            done = subprocess.run(["bash", "-c", line], capture_output=True, check=False)
+            wall = time.perf_counter() - start
+            after = os.times()
+            cpu = (after.children_user - before.children_user) + (after.children_system - before.children_system)
+            samples[tool].append((wall, cpu, len(done.stdout.splitlines())))
+    lines = [f"## Scan: a {text_size / MB:.0f} MB Reddit-dump-shaped file ({dump.stat().st_size / MB:.1f} MB zstd, "
+             f"--long), {links} Imgur links, {runs} runs each, medians", "",
+             "| tool | wall s | MB/s of text | CPU s | links found |", "| --- | --- | --- | --- | --- |"]
+    for tool, got in samples.items():
+        wall = statistics.median(w for w, _, _ in got)
+        cpu = statistics.median(c for _, c, _ in got)
+        lines.append(f"| {tool} | {wall:.2f} | {text_size / MB / wall:.0f} | {cpu:.2f} | {got[0][2]} |")
+    if not shutil.which("zstd"):
+        lines.append("\n(zstd is not installed: apt-get install zstd brings the native reference)")
+    return "\n".join(lines) + "\n"
+
+
 def _version(module: str) -> str:
     try:
         return str(__import__(module).__version__)
@@ -364,15 +420,15 @@ def _version(module: str) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("scenarios", nargs="*", choices=[*SCENARIOS, "hashing", []], metavar="SCENARIO",
-                        help=f"which to run (default: all): {', '.join(SCENARIOS)}, hashing")
+    parser.add_argument("scenarios", nargs="*", choices=[*SCENARIOS, "hashing", "scan", []], metavar="SCENARIO",
+                        help=f"which to run (default: all): {', '.join(SCENARIOS)}, hashing, scan")
     parser.add_argument("--runs", type=int, default=3, help="runs per tool and scenario (default: 3)")
     parser.add_argument("--smoke", action="store_true", help="one tiny scenario, one run: checks the script works")
     parser.add_argument("--out", type=Path, help="also write the report to this file")
     parser.add_argument("--tool", action="append", default=[], metavar="TOOL",
                         help="measure these instead of the scenario's own, e.g. --tool 'imgur-dl -j 32'")
     args = parser.parse_args()
-    names = args.scenarios or [*SCENARIOS, "hashing"]
+    names = args.scenarios or [*SCENARIOS, "hashing", "scan"]
     chosen = [SMOKE, SMOKE_THROTTLED] if args.smoke else [SCENARIOS[n] for n in names if n in SCENARIOS]
     if args.tool:
         chosen = [dataclasses.replace(s, tools=tuple(args.tool)) for s in chosen]
@@ -385,6 +441,8 @@ def main() -> int:
         outcomes = [run(s, runs, Path(tmp)) for s in chosen]
         extra = hashing(runs, Path(tmp), size=8 * MB if args.smoke else 256 * MB) \
             if args.smoke or "hashing" in names else ""
+        if args.smoke or "scan" in names:
+            extra += "\n" + scanning(runs, Path(tmp), size=4 * MB if args.smoke else 300 * MB)
     text = report(outcomes, runs, sys.argv[1:]) + ("\n" + extra if extra else "")
     print(text)
     if args.out:

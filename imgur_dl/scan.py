@@ -72,19 +72,36 @@ class _Reader(Protocol):
 def links(text: bytes) -> Iterator[str]:
     """Every Imgur link in ``text`` (one block), undressed, in order; repeats included."""
     lower = text.lower()
-    at = lower.find(b"imgur")
+    at = lower.find(b"imgur.")
     while at != -1:
-        end = at + 5
-        for match in _LINK.finditer(text, max(0, at - BEFORE), min(len(text), at + MAX_LINK + BEFORE)):
-            if match.start() > at:
-                break
-            if match.end() > at:
-                link = undress(match.group().decode("ascii", "replace"))
-                if link:
-                    yield link
-                end = match.end()
-                break
-        at = lower.find(b"imgur", end)
+        match = _link_at(text, lower, at)
+        end = at + 6
+        if match is not None:
+            link = undress(match.group().decode("ascii", "replace"))
+            if link:
+                yield link
+            end = match.end()
+        at = lower.find(b"imgur.", end)
+
+
+def _link_at(text: bytes, lower: bytes, at: int) -> re.Match[bytes] | None:
+    """The link whose host has ``imgur`` at ``at``, if one does: tried from its scheme, else from its host.
+
+    Only a few anchored matches per place, so text full of the word costs
+    little more than text without it.
+    """
+    if not lower.startswith((b"com", b"io"), at + 6):
+        return None
+    start = max(0, at - BEFORE)
+    scheme = lower.rfind(b"http", start, at)
+    end = min(len(text), at + MAX_LINK + BEFORE)
+    for pos in ((scheme,) if scheme != -1 else ()) + (at - 4, at - 2, at):
+        if pos < 0:
+            continue
+        match = _LINK.match(text, pos, end)
+        if match is not None and match.end() > at:
+            return match
+    return None
 
 
 def undress(token: str) -> str:
