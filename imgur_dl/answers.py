@@ -142,15 +142,16 @@ class Post:
     id: str
     is_album: bool
     created_at: str
-    image: Album | None  # for an image post: its album of one, from the listing itself (None: to look up)
+    ready: Album | None  # the post complete from the listing itself (None: to look up)
 
 
-def listing_page(data: object, kind: Kind, *, prefer_gif: bool) -> list[Post]:
+def listing_page(data: object, kind: Kind, *, prefer_gif: bool, v1: bool = False) -> list[Post]:
     """The posts of one page of a listing (``data``; the tag endpoint wraps them in ``items``).
 
     A favorites folder's items are looked up one by one, as gallery-dl's
     extractor does (it reads only their ``id`` and ``is_album``); the other
-    listings describe an image post in full.
+    v3 listings describe an image post in full. ``v1``: a post/v1 listing
+    (your own posts, your hidden albums), whose posts come with their media.
     """
     if kind is Kind.TAG and isinstance(data, dict):
         data = data.get("items")
@@ -159,12 +160,26 @@ def listing_page(data: object, kind: Kind, *, prefer_gif: bool) -> list[Post]:
         item = _obj(entry, "listing item")
         post_id = _id(item.get("id"), "post id")
         created = _iso(item.get("datetime"))
-        if item.get("is_album") is True or kind is Kind.FOLDER:
+        if v1:
+            posts.append(_v1_listed(item, post_id, prefer_gif))
+        elif item.get("is_album") is True or kind is Kind.FOLDER:
             posts.append(Post(post_id, item.get("is_album") is True, created, None))
         else:
             image = image_from_v3(item, prefer_gif=prefer_gif)
             posts.append(Post(post_id, False, created, image))
     return posts
+
+
+def _v1_listed(item: Json, post_id: str, prefer_gif: bool) -> Post:
+    """A post of a post/v1 listing, complete with its media; one the answer does not describe is looked up."""
+    created = _text(item.get("created_at"))
+    is_album = item.get("is_album") is True
+    try:
+        album = album_from_v1(item, Target(Kind.ALBUM if is_album else Kind.GALLERY, post_id, ""),
+                              prefer_gif=prefer_gif)
+    except ApiError:
+        return Post(post_id, is_album, created, None)
+    return Post(post_id, album.is_album, created, album)
 
 
 def album_from_link(target: Target, *, prefer_gif: bool) -> Album:

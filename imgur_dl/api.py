@@ -13,18 +13,27 @@ by the :mod:`imgur_dl.auth` callable it was given, and goes to
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Callable
-from urllib.parse import quote
+from dataclasses import replace
 
 import requests
 
-from imgur_dl import answers
-from imgur_dl.auth import ApiAuth, ClientId
+from imgur_dl import answers, listings
+from imgur_dl.auth import ApiAuth, BearerToken, ClientId
 from imgur_dl.bounded import Answer, TooLarge, Unreachable, get_bounded
 from imgur_dl.cancel import Cancel
 from imgur_dl.defaults import DEFAULT_CLIENT_ID
-from imgur_dl.errors import ApiError, BudgetSpentError, NetworkError, NotFoundError, RegionBlockedError
+from imgur_dl.errors import (
+    ApiError,
+    BudgetSpentError,
+    NetworkError,
+    NotFoundError,
+    RegionBlockedError,
+    TokenNeededError,
+    TokenRefusedError,
+)
 from imgur_dl.hosts import API_HOST, API_ROOT
 from imgur_dl.models import Album, Kind, Target
 from imgur_dl.retry import RetryPolicy
@@ -34,10 +43,6 @@ from imgur_dl.text import Once
 MAX_ANSWER = 32 * 1024 * 1024
 # The longest wait for a spent API budget that the API says comes back: past it, stop asking.
 MAX_BUDGET_WAIT = 600.0
-
-# What the post/v1 lookups ask to include, as gallery-dl 1.32 asks (ImgurAPI.album, .image;
-# the request line recorded in gallery-dl #4249): "media" lists the files.
-INCLUDE = "media,tags,account"
 
 _V1_PATHS = {Kind.ALBUM: "albums", Kind.IMAGE: "media", Kind.GALLERY: "posts"}
 
@@ -57,6 +62,10 @@ class ImgurApi:
         self.session = session
         self.client_id = client_id  # also in the query of the requests whose record puts it there
         self.auth = auth or ClientId(client_id)
+        self.authenticated = isinstance(self.auth, BearerToken)  # a user's own token
+        self.token_refused = False  # Imgur refused that token: the run went on without it
+        self._own: str | None = None
+        self._own_lock = threading.Lock()
         self.policy = policy or RetryPolicy()
         self.cancel = cancel or Cancel()
         self.say = say
@@ -89,7 +98,8 @@ class ImgurApi:
     def _resolve(self, target: Target) -> Album:
         path = f"/post/v1/{_V1_PATHS[target.kind]}/{target.id}"
         try:
-            return answers.album_from_v1(self.get(path, {"include": INCLUDE}), target, prefer_gif=self.prefer_gif)
+            return answers.album_from_v1(self.get(path, {"include": listings.INCLUDE}), target,
+                                         prefer_gif=self.prefer_gif)
         except (NotFoundError, RegionBlockedError, BudgetSpentError, NetworkError):
             raise  # (the v3 API is on the same host: a network problem is not worth a second try)
         except ApiError as exc:
@@ -120,11 +130,36 @@ class ImgurApi:
 
     def listing_page(self, target: Target, page: int) -> list[answers.Post]:
         """Page ``page`` (from 0) of a listing; empty past the end."""
-        path, params = _LISTING_PATHS[target.kind](target, page)
-        answer = self.fetch(path, params)
+        target = self._as_me(target)
+        if listings.needs_token(target) and not self.authenticated:
+            raise TokenNeededError(f"{target.url}: only your own access token can list this "
+                                   "(--cookies FILE or IMGUR_ACCESS_TOKEN; see README, 'Your own account')")
+        asked = listings.request(target, page)
+        answer = self.fetch(asked.path, asked.params)
         # v3 answers wrap the list in "data"; gallery-dl's _pagination_v2 also takes a bare list.
         data = answer.get("data") if isinstance(answer, dict) else answer
-        return answers.listing_page(data, target.kind, prefer_gif=self.prefer_gif)
+        return answers.listing_page(data, target.kind, prefer_gif=self.prefer_gif, v1=asked.v1)
+
+    def _as_me(self, target: Target) -> Target:
+        """``target`` with your own user name as ``me``, when a token says whose account this is."""
+        user = target.id.partition("/")[0]
+        if (not self.authenticated or user == listings.ME
+                or target.kind not in (Kind.USER, Kind.FAVORITES, Kind.FOLDER, Kind.IMAGES)):
+            return target
+        own = self.own_name()
+        if own is None or user.lower() != own.lower():
+            return target
+        return replace(target, id=listings.ME + target.id[len(user):])
+
+    def own_name(self) -> str | None:
+        """The user name of the account whose token is used (API docs "Account Base": /3/account/me)."""
+        if self._own is None and self.authenticated:
+            with self._own_lock:
+                if self._own is None:
+                    data = self.get("/3/account/me").get("data")
+                    name = data.get("url") if isinstance(data, dict) else None
+                    self._own = name if isinstance(name, str) and name else ""
+        return self._own or None
 
     def get(self, path: str, params: dict[str, str] | None = None) -> answers.Json:
         """GET an API path as a JSON object, through rate limits and passing failures."""
@@ -138,14 +173,17 @@ class ImgurApi:
         self._wait_for_budget()
         if self.unreachable is not None:
             raise NetworkError(self.unreachable)  # every retry was spent on an earlier call
-        headers = {"Accept": "application/json"}
-        self.auth(headers)
         if params is not None and "client_id" in params:
             params = {**params, "client_id": self.client_id}
-        answer = self._ask(path, params, headers)
+        answer = self._ask(path, params, self._headers())
         if answer.status == 429 and self.spent:
             self._wait_for_budget()  # (raises when the wait is long or unknown)
-            answer = self._ask(path, params, headers)
+            answer = self._ask(path, params, self._headers())
+        if self.authenticated and _token_refused(answer):
+            self._drop_token()
+            if "/me/" in path or path.endswith("/me"):
+                raise TokenRefusedError(f"{API_HOST} refused it for this ({_message(answer)})")
+            answer = self._ask(path, params, self._headers())  # what needs no token, without it
         if answer.status == 200:
             return _json(answer.body)
         message = _message(answer)
@@ -158,6 +196,23 @@ class ImgurApi:
         if 300 <= answer.status < 400:
             raise ApiError(f"the API answered with a redirect (HTTP {answer.status}); not followed")
         raise ApiError(f"HTTP {answer.status}" + (f": {message}" if message else ""))
+
+    def _headers(self) -> dict[str, str]:
+        headers = {"Accept": "application/json"}
+        self.auth(headers)  # the credential goes here, to api.imgur.com, and nowhere else
+        return headers
+
+    def _drop_token(self) -> None:
+        """Imgur refused the access token: said once; the run goes on without it."""
+        with self._own_lock:
+            if not self.authenticated:
+                return
+            self.authenticated = False
+            self.token_refused = True
+            self.auth = ClientId(self.client_id)
+        self.say("imgur-dl: error: Imgur refused your access token (expired, revoked or logged out): "
+                 "log in at imgur.com again and export a fresh cookies.txt (see README, 'Your own account'); "
+                 "going on with what needs no login")
 
     def _ask(self, path: str, params: dict[str, str] | None, headers: dict[str, str]) -> Answer:
         def again(answer: Answer) -> str | None:
@@ -218,33 +273,15 @@ class ImgurApi:
             self.resume_at = None
 
 
-def _page(path: str) -> Callable[[Target, int], tuple[str, dict[str, str] | None]]:
-    return lambda target, page: (path.format(name=quote(target.id, safe=""), page=page), None)
-
-
-def _folder(target: Target, page: int) -> tuple[str, dict[str, str] | None]:
-    # gallery-dl 1.32, ImgurAPI.account_favorites_folder with _pagination_v2: the page
-    # and order in the query, client_id there too; pages from 0.
-    user, _, folder = target.id.partition("/")
-    return (f"/3/account/{quote(user, safe='')}/folders/{folder}/favorites",
-            {"client_id": "", "page": str(page), "sort": "newest"})
-
-
-# The listing endpoints, paged from 0 as gallery-dl's extractor pages them
-# (gallery_dl/extractor/imgur.py, ImgurAPI; docs/imgur-requests.md).
-_LISTING_PATHS: dict[Kind, Callable[[Target, int], tuple[str, dict[str, str] | None]]] = {
-    Kind.USER: _page("/3/account/{name}/submissions/{page}"),
-    Kind.FAVORITES: _page("/3/account/{name}/gallery_favorites/{page}"),
-    Kind.FOLDER: _folder,
-    Kind.TAG: _page("/3/gallery/t/{name}/{page}"),
-    Kind.SUBREDDIT: _page("/3/gallery/r/{name}/{page}"),
-    Kind.SEARCH: lambda target, page: (f"/3/gallery/search/{page}", {"q": target.id}),
-}
-
-
 def _message(answer: Answer) -> str:
     """The human part of an error answer (escaped where it is printed)."""
     return answers.error_message(_json(answer.body, quiet=True)) or answer.reason
+
+
+def _token_refused(answer: Answer) -> bool:
+    """The API's word that the access token is no good (401, or 403 "The access token provided is invalid.",
+    as recorded in ShareX and imgur-screenshot issue threads)."""
+    return answer.status == 401 or (answer.status == 403 and "access token" in _message(answer).lower())
 
 
 def _overloaded(answer: Answer) -> bool:

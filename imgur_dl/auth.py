@@ -24,3 +24,19 @@ class ClientId:
 
     def __repr__(self) -> str:
         return "ClientId(...)"
+
+
+class BearerToken:
+    """A user's access token: ``Authorization: Bearer <token>`` (Imgur API docs, "Authorization and OAuth").
+
+    Its text appears in no ``repr``, message or log: only in the header it sets.
+    """
+
+    def __init__(self, token: str) -> None:
+        self._token = token
+
+    def __call__(self, headers: MutableMapping[str, str]) -> None:
+        headers["Authorization"] = f"Bearer {self._token}"
+
+    def __repr__(self) -> str:
+        return "BearerToken(<redacted>)"

@@ -9,7 +9,7 @@ from typing import TextIO
 from imgur_dl import wayback
 from imgur_dl.api import ImgurApi
 from imgur_dl.archive import open_archive
-from imgur_dl.auth import ClientId
+from imgur_dl.auth import BearerToken, ClientId
 from imgur_dl.books import Books
 from imgur_dl.cancel import Cancel
 from imgur_dl.clock import Clock
@@ -41,7 +41,8 @@ def build_run(options: Options, stderr: TextIO, environ: Mapping[str, str] | Non
     session = make_session(options.workers, options.timeout, options.user_agent, proxy=options.proxy,
                            verbose=progress.note if options.verbose else None, environ=environ)
     policy = RetryPolicy(retries=options.retries)
-    api = ImgurApi(session, client_id=options.client_id, auth=ClientId(options.client_id), policy=policy,
+    auth = BearerToken(options.token) if options.token else ClientId(options.client_id)
+    api = ImgurApi(session, client_id=options.client_id, auth=auth, policy=policy,
                    cancel=cancel, say=progress.note, prefer_gif=options.prefer_gif)
     folders = Folders(options.output)
     rate = RateLimit(options.limit_rate, cancel, clock.now) if options.limit_rate else None

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, NoReturn, TextIO, TypeVar
 from urllib.parse import urlsplit
 
-from imgur_dl import __version__, urls
+from imgur_dl import __version__, credentials, listings, urls
 from imgur_dl.choice import Choice, parse_range
 from imgur_dl.clock import Clock
 from imgur_dl.defaults import (
@@ -74,12 +74,13 @@ environment:
   IMGUR_DL_OUTPUT    default for --output
   IMGUR_DL_WORKERS   default for --workers
   IMGUR_DL_ARCHIVE   default for --download-archive
+  IMGUR_ACCESS_TOKEN your own account's access token (instead of --cookies)
   HTTPS_PROXY, REQUESTS_CA_BUNDLE  are honoured, as by any requests program
 
 exit status:
   0 everything saved or already present   1 some files failed
   2 usage error, or not an Imgur URL      3 album or image not found
-  130 interrupted (Ctrl-C)
+  4 Imgur refused your access token        130 interrupted (Ctrl-C)
 """
 
 
@@ -257,6 +258,10 @@ def build_parser(environ: Mapping[str, str]) -> _Parser:
     parser.add_argument("--client-id", metavar="ID",
                         default=environ.get("IMGUR_CLIENT_ID") or DEFAULT_CLIENT_ID,
                         help="Imgur API client id (default: the one imgur.com itself uses)")
+    parser.add_argument("--cookies", metavar="FILE", type=_folder,
+                        help="your browser's cookies.txt (Netscape format): its imgur.com 'accesstoken' logs "
+                             "in as you, for your hidden and mature posts, images and favorites (default: "
+                             "IMGUR_ACCESS_TOKEN); sent to api.imgur.com only")
     parser.add_argument("--proxy", metavar="URL", type=_proxy,
                         help="proxy for every request, e.g. http://proxy:3128 (default: HTTPS_PROXY)")
     parser.add_argument("--limit-rate", metavar="RATE", type=_size,
@@ -348,6 +353,9 @@ def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> i
             raise UsageError("no URL given (try 'imgur-dl --help')")
         targets, refused = _targets(texts, env)
         options = _options(args, env)
+        if options.token is None and (mine := [t for t in targets if listings.needs_token(t)]):
+            raise UsageError(f"{mine[0].url}: only your own access token can list this: give --cookies FILE "
+                             "or IMGUR_ACCESS_TOKEN (see README, 'Your own account')")
         if args.scan:
             return worst([_scan(args.scan, targets, options, env)] + [ExitStatus.USAGE] * refused)
         if not targets:
@@ -385,6 +393,7 @@ def _options(args: argparse.Namespace, env: Environment) -> Options:
         choice=Choice(args.range or (), args.since or "", args.break_on_existing),
         proxy=args.proxy, verbose=args.verbose, no_skip=args.no_skip, limit_rate=args.limit_rate or 0.0,
         max_size=args.max_file_size, debug=args.debug, dates=not args.no_mtime, dedupe=args.dedupe,
+        token=credentials.token(env.environ, args.cookies, writer(env.stderr)),
     )
 
 

@@ -43,6 +43,16 @@ class RegionBlockedError(ApiError):
     """Imgur refuses this country or region, whatever is asked."""
 
 
+class TokenNeededError(UsageError):
+    """A listing only your own access token can read, asked for without one."""
+
+
+class TokenRefusedError(ApiError):
+    """Imgur refused the access token (expired or revoked)."""
+
+    exit_status = ExitStatus.TOKEN_REFUSED
+
+
 class DownloadError(ImgurDLError):
     """One file could not be downloaded; the message says why."""
 

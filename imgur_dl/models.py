@@ -20,6 +20,8 @@ class Kind(str, Enum):
     TAG = "tag"
     SUBREDDIT = "subreddit"
     SEARCH = "search"  # id is the search words
+    HIDDEN = "hidden"  # your own hidden albums (id "me"; needs your access token)
+    IMAGES = "images"  # every image of your own account, in a post or not (needs your access token)
 
     @property
     def is_listing(self) -> bool:
@@ -54,6 +56,8 @@ class Listing:
         if self.kind is Kind.FOLDER:
             user, _, folder = self.name.partition("/")
             return f"favorites {user} folder {folder}"
+        if self.kind is Kind.HIDDEN:
+            return f"hidden albums {self.name}"
         return f"{self.kind.value} {self.name}"
 
 

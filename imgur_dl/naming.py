@@ -174,7 +174,8 @@ def original_name(media: Media) -> str:
 def _listing_fields(listing: Listing | None) -> dict[str, str | int]:
     names: dict[str, str | int] = {"user": "", "tag": "", "subreddit": "", "search": ""}
     if listing is not None:
-        key = {Kind.USER: "user", Kind.FAVORITES: "user", Kind.FOLDER: "user", Kind.TAG: "tag",
+        key = {Kind.USER: "user", Kind.FAVORITES: "user", Kind.FOLDER: "user", Kind.HIDDEN: "user",
+               Kind.IMAGES: "user", Kind.TAG: "tag",
                Kind.SUBREDDIT: "subreddit", Kind.SEARCH: "search"}.get(listing.kind)
         if key is not None:
             names[key] = listing.name.partition("/")[0] if listing.kind is Kind.FOLDER else listing.name

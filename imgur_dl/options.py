@@ -42,5 +42,6 @@ class Options:
     limit_rate: float = 0.0  # bytes/s for the whole run; 0: no limit
     max_size: int = DEFAULT_MAX_SIZE
     debug: bool = False
+    token: str | None = field(default=None, repr=False)  # your own account's access token: never shown
     dates: bool = True  # saved files carry their upload time (--no-mtime: False)
     dedupe: bool = False  # a file the archive holds under another id becomes a hard link to it

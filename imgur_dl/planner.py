@@ -85,8 +85,8 @@ class Planner:
             for position, post in self._posts(target):
                 if isinstance(post, Failure):
                     yield done(post)
-                elif post.image is not None:
-                    yield done(replace(post.image, listing=listing, position=position, posted=post.created_at))
+                elif post.ready is not None:
+                    yield done(replace(post.ready, listing=listing, position=position, posted=post.created_at))
                 else:
                     kind, url = (Kind.ALBUM, f"imgur.com/a/{post.id}") if post.is_album else \
                         (Kind.IMAGE, f"imgur.com/{post.id}")
@@ -147,7 +147,7 @@ class Planner:
         """The posts of a page that the archive has complete, by post id: two queries a page."""
         if self.archive is None:
             return set()
-        images = {post.image.media[0].id if post.image else post.id: post.id for post in posts if not post.is_album}
+        images = {post.ready.media[0].id if post.ready else post.id: post.id for post in posts if not post.is_album}
         albums = [post.id for post in posts if post.is_album]
         found = self.archive.has_many(Entry.ALBUM, albums)
         return found | {images[i] for i in self.archive.has_many(Entry.IMAGE, images)}

@@ -105,6 +105,8 @@ class Run:
 
     @property
     def exit_status(self) -> ExitStatus:
+        if self.parts.planner.api.token_refused:
+            self.tally.note(ExitStatus.TOKEN_REFUSED)
         return self.tally.exit_status
 
     def summary(self) -> str:

@@ -109,8 +109,10 @@ def make_session(workers: int, read_timeout: float, user_agent: str = USER_AGENT
     if verbose is not None:
         def told(response: requests.Response, *_args: Any, **_kwargs: Any) -> None:
             millis = response.elapsed.total_seconds() * 1000
+            scheme = response.request.headers.get("Authorization", "").partition(" ")[0]
+            auth = f" [Authorization: {scheme} <redacted>]" if scheme == "Bearer" else ""
             verbose(f"imgur-dl: {response.request.method} {response.url} -> {response.status_code} "
-                    f"{response.reason} ({millis:.0f} ms)")
+                    f"{response.reason} ({millis:.0f} ms){auth}")
         session.hooks["response"].append(told)
     try:
         context = tls_context(session.ca_bundle)

@@ -10,6 +10,7 @@ class ExitStatus(IntEnum):
     FAILED = 1  # some files (or whole albums) could not be saved
     USAGE = 2  # bad options, or a URL that is not an Imgur album or image
     NOT_FOUND = 3  # an album or image does not exist (or is no longer public)
+    TOKEN_REFUSED = 4  # Imgur refused your access token; what needs none was still fetched
     INTERRUPTED = 130  # Ctrl-C
 
     @property
@@ -22,8 +23,9 @@ _SEVERITY = {
     ExitStatus.SUCCESS: 0,
     ExitStatus.FAILED: 1,
     ExitStatus.NOT_FOUND: 2,
-    ExitStatus.USAGE: 3,
-    ExitStatus.INTERRUPTED: 4,
+    ExitStatus.TOKEN_REFUSED: 3,
+    ExitStatus.USAGE: 4,
+    ExitStatus.INTERRUPTED: 5,
 }
 
 

@@ -34,6 +34,10 @@ _NAME = r"(?P<name>[A-Za-z0-9_][A-Za-z0-9_.-]{0,62})"
 _LISTINGS: tuple[tuple[re.Pattern[str], Kind], ...] = (
     (re.compile(rf"^/user/{_NAME}(?:/(?:posts|submitted))?/?$"), Kind.USER),
     (re.compile(rf"^/user/{_NAME}/favorites/?$"), Kind.FAVORITES),
+    # Your own account (gallery-dl's ImgurMeExtractor: /user/me, /user/me/posts, /user/me/hidden),
+    # and every image it holds, in a post or not (the API's "Account Images"; this form is imgur-dl's).
+    (re.compile(r"^/user/(?P<name>me)/hidden/?$"), Kind.HIDDEN),
+    (re.compile(rf"^/user/{_NAME}/images/?$"), Kind.IMAGES),
     (re.compile(rf"^/user/{_NAME}/favorites/folder/(?P<folder>[0-9]{{1,20}})(?:/[^/]*)?/?$"), Kind.FOLDER),
     (re.compile(rf"^/t/(?P<name>[A-Za-z0-9_-]{{1,64}}){_ORDER}/?$"), Kind.TAG),
     (re.compile(rf"^/r/(?P<name>[A-Za-z0-9_]{{2,32}}){_ORDER}/?$"), Kind.SUBREDDIT),
@@ -117,6 +121,7 @@ def canonical(target: Target) -> str:
     if target.kind is Kind.SEARCH:
         return f"https://imgur.com/search?q={quote_plus(target.id)}"
     return {Kind.USER: "https://imgur.com/user/{}", Kind.FAVORITES: "https://imgur.com/user/{}/favorites",
+            Kind.HIDDEN: "https://imgur.com/user/{}/hidden", Kind.IMAGES: "https://imgur.com/user/{}/images",
             Kind.TAG: "https://imgur.com/t/{}", Kind.SUBREDDIT: "https://imgur.com/r/{}"}[target.kind].format(name)
 
 

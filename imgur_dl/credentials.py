@@ -1,0 +1,69 @@
+"""Your own Imgur account's access token: from a browser's cookies.txt, or ``IMGUR_ACCESS_TOKEN``.
+
+Never from the command line, where every user of the machine can read it
+(``ps``). The token is handed to the API client's authentication alone
+(:class:`imgur_dl.auth.BearerToken`), which sends it to ``api.imgur.com``
+and nowhere else; nothing here prints, logs or keeps it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import stat
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+from imgur_dl.errors import UsageError
+
+COOKIE_NAME = "accesstoken"  # the cookie imgur.com's front end keeps its token in (gallery-dl reads it too)
+DOMAINS = frozenset({"imgur.com", ".imgur.com", "www.imgur.com", ".www.imgur.com"})
+ENV = "IMGUR_ACCESS_TOKEN"
+_TOKEN = re.compile(r"[A-Za-z0-9._~+/=-]{8,4096}")
+
+
+def token(environ: Mapping[str, str], cookies: Path | None, warn: Callable[[str], None]) -> str | None:
+    """The access token to use: the cookies file's when one is given, else the environment's, else None."""
+    if cookies is not None:
+        return read_cookies(cookies, warn)
+    value = environ.get(ENV, "").strip()
+    if not value:
+        return None
+    if not _TOKEN.fullmatch(value):
+        raise UsageError(f"{ENV} does not hold an access token (letters, digits and -._~+/= only)")
+    return value
+
+
+def read_cookies(path: Path, warn: Callable[[str], None]) -> str:
+    """The ``accesstoken`` cookie of imgur.com in a Netscape cookies.txt file (what browser extensions export)."""
+    try:
+        mode = path.stat().st_mode
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError as exc:
+        raise UsageError(f"cannot read the cookies file {path}: {exc.strerror or exc}") from None
+    if mode & (stat.S_IRWXG | stat.S_IRWXO) and os.name == "posix":
+        warn(f"imgur-dl: warning: {path} can be read by other users of this machine (chmod 600 {path}): "
+             "it holds your Imgur login")
+    rows = [fields for line in text.splitlines() if (fields := _row(line)) is not None]
+    if not rows:
+        raise UsageError(f"{path} is not a Netscape cookies.txt file (tab-separated: domain, flag, path, "
+                         "secure, expiry, name, value)")
+    for domain, name, value in rows:
+        if domain.lower() in DOMAINS and name == COOKIE_NAME:
+            if not _TOKEN.fullmatch(value):
+                raise UsageError(f"{path}: the {COOKIE_NAME} cookie of imgur.com does not hold an access token")
+            return value
+    raise UsageError(f"{path} has no {COOKIE_NAME} cookie for imgur.com: log in at imgur.com in the browser, "
+                     "then export its cookies again")
+
+
+def _row(line: str) -> tuple[str, str, str] | None:
+    """(domain, name, value) of one cookies.txt line; None for comments, blank and malformed lines."""
+    if line.startswith("#HttpOnly_"):
+        line = line[len("#HttpOnly_"):]
+    elif line.startswith("#") or not line.strip():
+        return None
+    fields = line.rstrip("\r\n").split("\t")
+    if len(fields) != 7 or fields[1].upper() not in ("TRUE", "FALSE") or fields[3].upper() not in ("TRUE", "FALSE"):
+        return None
+    return fields[0], fields[5], fields[6].strip()
