@@ -131,7 +131,7 @@ class ImgurApi:
     def listing_page(self, target: Target, page: int) -> list[answers.Post]:
         """Page ``page`` (from 0) of a listing; empty past the end."""
         target = self._as_me(target)
-        if listings.needs_token(target) and not self.authenticated:
+        if listings.needs_token(target) and not (self.authenticated and listings.mine(target)):
             raise TokenNeededError(f"{target.url}: only your own access token can list this "
                                    "(--cookies FILE or IMGUR_ACCESS_TOKEN; see README, 'Your own account')")
         asked = listings.request(target, page)

@@ -26,9 +26,14 @@ class Request:
     v1: bool = False  # a post/v1 answer: posts that come with their media
 
 
+def mine(target: Target) -> bool:
+    """Whether ``target`` names the account whose token is used ("me")."""
+    return target.id == ME or target.id.startswith(ME + "/")
+
+
 def needs_token(target: Target) -> bool:
     """Whether only the account's own access token can list ``target``."""
-    return target.kind in (Kind.HIDDEN, Kind.IMAGES) or target.id == ME or target.id.startswith(ME + "/")
+    return target.kind in (Kind.HIDDEN, Kind.IMAGES) or mine(target)
 
 
 def request(target: Target, page: int) -> Request:

@@ -125,6 +125,8 @@ class Image:
     in_gallery: bool = False
     reported_size: int | None = None  # what the API says, when it is not the truth
     hidden: bool = False  # a mature post: the API answers 404, the CDN still serves the file
+    owner: str | None = None  # whose it is: a hidden one is shown to its owner's access token
+    mature: bool = False  # (with hidden) shown to any account's access token, as to a mature-enabled account
     datetime: int = 1715949296  # upload time (epoch seconds), as v3 answers give it
     no_mp4: bool = False  # an animation whose MP4 rendition answers 404
     name: str = ""  # the uploader's file name (post/v1 media "name")
@@ -159,6 +161,18 @@ class AlbumData:
     images: list[Image] = field(default_factory=list)
     in_gallery: bool = False
     datetime: int = 1715949296
+    hidden: bool = False  # a hidden album: the API answers 404 but to its owner's access token
+    owner: str | None = None
+
+
+@dataclass
+class Account:
+    """One user's own view of their account (what only their access token reads)."""
+
+    posts: list[AlbumData | Image] = field(default_factory=list)  # every post, hidden ones too
+    hidden_albums: list[AlbumData] = field(default_factory=list)
+    favorites: list[AlbumData | Image] = field(default_factory=list)  # hidden ones too
+    images: list[Image] = field(default_factory=list)  # every image, in a post or not
 
 
 @dataclass
@@ -262,6 +276,8 @@ class Imgur:
         self.shaping = Shaping()
         self.captures: list[Capture] = []  # the Wayback Machine's holdings
         self.listings: dict[tuple[str, str], list[AlbumData | Image]] = {}
+        self.tokens: dict[str, str] = {}  # access token -> its user (a revoked token is not here)
+        self.accounts: dict[str, Account] = {}
         self.page_size = 60
         self.api_budget = 12500  # the client's remaining API credits: counts down, 429 past zero
         self.archive_limit: int | None = None  # web.archive.org answers 429 (Retry-After: 1) above this in flight
@@ -436,18 +452,16 @@ class Imgur:
             "Content-Type": "application/json", "Access-Control-Allow-Origin": "*",
             "Cache-Control": "no-store, no-cache, must-revalidate",
         }
-        auth = headers.get("authorization", "")
-        client_id = auth[len("Client-ID "):] if auth.startswith("Client-ID ") else query.get("client_id", [""])[0]
-        v3 = path.startswith("/3/")
-        if client_id not in CLIENT_IDS:
-            body = _v3_error("Invalid client_id", path, 403) if v3 else _v1_error(403, "Forbidden", "Invalid client_id")
-            h.reply(403, body, limits)
+        user = self._authenticate(h, path, query, headers, limits)
+        if user is None:
             return
         if self._banned(h, path, limits):
             return
+        if self._account(h, path, query, user, limits):
+            return
         m = re.fullmatch(r"/post/v1/(albums|media|posts)/([A-Za-z0-9]+)", path)
         if m:
-            found = self._v1(m[1], m[2])
+            found = self._v1(m[1], m[2], user)
             if found is not None and "media" not in ",".join(query.get("include", [])).split(","):
                 found.pop("media", None)  # listed only when asked for
             if found is None:
@@ -458,13 +472,13 @@ class Imgur:
         if self.api_budget < 0:
             h.reply(429, _v3_error("Too Many Requests", path, 429), limits)
             return
-        listing = self._listing(path, query)
+        listing = self._listing(path, query, user)
         if listing is not None:
             h.reply(200, json.dumps({"data": listing, "success": True, "status": 200}).encode(), limits)
             return
         m = re.fullmatch(r"/3/(album|image)/([A-Za-z0-9]+)", path)
         if m:
-            found = self._v3(m[1], m[2])
+            found = self._v3(m[1], m[2], user)
             if found is None:
                 what = "an album" if m[1] == "album" else "an image"
                 h.reply(404, _v3_error(f"Unable to find {what} with the id, {m[2]}", path, 404), limits)
@@ -502,7 +516,7 @@ class Imgur:
         """``kind``: user, favorites, folder (name "<user>/<id>"), tag, subreddit, search (name = the words)."""
         self.listings[(kind, name)] = posts
 
-    def _listing(self, path: str, query: dict[str, list[str]]) -> Any:
+    def _listing(self, path: str, query: dict[str, list[str]], user: str = "") -> Any:
         forms = (
             (r"/3/account/([^/]+)/submissions/(\d+)", "user"),
             (r"/3/account/([^/]+)/gallery_favorites/(\d+)", "favorites"),
@@ -522,6 +536,8 @@ class Imgur:
                 if not page_text.isdigit() or query.get("sort") != ["newest"] or "client_id" not in query:
                     return None
                 name, page = m[1].replace("/folders/", "/"), int(page_text)
+                if name.startswith("me/") and user:  # your own folder, by the token's account
+                    name = user + name[2:]
             else:
                 name, page = m[1], int(m[2])
             posts = self.listings.get((kind, name))
@@ -534,22 +550,97 @@ class Imgur:
             return chunk
         return None
 
-    def _v1(self, kind: str, item_id: str) -> dict[str, Any] | None:
-        if kind == "albums" and item_id in self.albums:
+    # -- your own account ----------------------------------------------------------------
+    #
+    # Authentication as the records show it: an application's "Authorization:
+    # Client-ID <id>" (or client_id in the query), or a user's "Authorization: Bearer
+    # <token>" (Imgur API docs, "Authorization and OAuth"), which imgur.com's front
+    # end also keeps in its "accesstoken" cookie, read by gallery-dl (ImgurMeExtractor
+    # needs it; gallery-dl #9763). A token Imgur no longer takes answers 403 "The
+    # access token provided is invalid." on v3 (ShareX and imgur-screenshot issue
+    # threads) and 401 on post/v1; the "me" endpoints answer 401 to no token.
+
+    def _authenticate(self, h: _Handler, path: str, query: dict[str, list[str]], headers: dict[str, str],
+                      limits: dict[str, str]) -> str | None:
+        """The user a request's token stands for ('' for none); None once it was answered (refused)."""
+        auth = headers.get("authorization", "")
+        cookie = re.search(r"(?:^|;\s*)accesstoken=([^;]+)", headers.get("cookie", ""))
+        token = auth[len("Bearer "):] if auth.startswith("Bearer ") else cookie[1] if cookie else None
+        v3 = path.startswith("/3/")
+        if token is not None:
+            user = self.tokens.get(token)
+            if user is None:
+                message = "The access token provided is invalid."
+                h.reply(403 if v3 else 401, _v3_error(message, path, 403) if v3 else _v1_error(401, "Unauthorized",
+                                                                                              message), limits)
+                return None
+            return user
+        client_id = auth[len("Client-ID "):] if auth.startswith("Client-ID ") else query.get("client_id", [""])[0]
+        if client_id not in CLIENT_IDS:
+            body = _v3_error("Invalid client_id", path, 403) if v3 else _v1_error(403, "Forbidden", "Invalid client_id")
+            h.reply(403, body, limits)
+            return None
+        return ""
+
+    def _account(self, h: _Handler, path: str, query: dict[str, list[str]], user: str,
+                 limits: dict[str, str]) -> bool:
+        """The endpoints of your own account (gallery-dl 1.32 ImgurAPI; API docs "Account"): True if answered."""
+        mine = re.fullmatch(r"/3/account/me|/3/account/me/favorites/(\d+)/newest|/3/account/me/images/(\d+)|"
+                            r"/post/v1/accounts/me/(all_posts|hidden_albums)", path)
+        if mine is None:
+            return False
+        if not user:
+            h.reply(401, _v3_error("Authentication required", path, 401), limits)
+            return True
+        account = self.accounts.setdefault(user, Account())
+        if path == "/3/account/me":
+            body: Any = {"data": {"id": 1, "url": user, "bio": None, "reputation": 0}, "success": True, "status": 200}
+        elif mine[3]:  # post/v1: page from 1, newest first, media included when asked (a bare list)
+            page = query.get("page", [""])[0]
+            if not page.isdigit() or int(page) < 1 or query.get("sort") != ["-created_at"]:
+                h.reply(400, _v1_error(400, "Bad Request", "Bad Request"), limits)
+                return True
+            posts = account.posts if mine[3] == "all_posts" else account.hidden_albums
+            chunk = posts[(int(page) - 1) * self.page_size:int(page) * self.page_size]
+            include = "media" in ",".join(query.get("include", [])).split(",")
+            body = [self._v1_listed(post, include) for post in chunk]
+        else:
+            page, items = (int(mine[1]), account.favorites) if mine[1] else (int(mine[2]), account.images)
+            chunk = items[page * self.page_size:(page + 1) * self.page_size]
+            body = {"data": [_v3_gallery_item(p) if mine[1] else _v3_image(p) for p in chunk],  # type: ignore[arg-type]
+                    "success": True, "status": 200}
+        h.reply(200, json.dumps(body).encode(), limits)
+        return True
+
+    def _v1_listed(self, post: AlbumData | Image, include: bool) -> dict[str, Any]:
+        found = _v1_single(post) if isinstance(post, Image) else _v1_post(post, "a")
+        if not include:
+            found.pop("media", None)
+        return found
+
+    @staticmethod
+    def _shown(item: AlbumData | Image, user: str) -> bool:
+        """Whether the API shows ``item`` to ``user`` ('' for no token)."""
+        if not item.hidden:
+            return True
+        return bool(user) and (item.owner == user or (isinstance(item, Image) and item.mature))
+
+    def _v1(self, kind: str, item_id: str, user: str = "") -> dict[str, Any] | None:
+        if kind == "albums" and item_id in self.albums and self._shown(self.albums[item_id], user):
             return _v1_post(self.albums[item_id], "a")
-        if kind == "media" and item_id in self.images and not self.images[item_id].hidden:
+        if kind == "media" and item_id in self.images and self._shown(self.images[item_id], user):
             return _v1_single(self.images[item_id])
         if kind == "posts":
             album = self.albums.get(item_id)
-            if album is not None and album.in_gallery:
+            if album is not None and album.in_gallery and self._shown(album, user):
                 return _v1_post(album, "gallery")
             image = self.images.get(item_id)
-            if image is not None and image.in_gallery and not image.hidden:
+            if image is not None and image.in_gallery and self._shown(image, user):
                 return _v1_single(image)
         return None
 
-    def _v3(self, kind: str, item_id: str) -> dict[str, Any] | None:
-        if kind == "album" and item_id in self.albums:
+    def _v3(self, kind: str, item_id: str, user: str = "") -> dict[str, Any] | None:
+        if kind == "album" and item_id in self.albums and self._shown(self.albums[item_id], user):
             album = self.albums[item_id]
             return {
                 "id": album.id, "title": album.title or None, "description": album.description or None,
@@ -561,7 +652,7 @@ class Imgur:
                 "is_ad": False, "include_album_ads": False, "is_album": True,
                 "images": [_v3_image(i) for i in album.images],
             }
-        if kind == "image" and item_id in self.images and not self.images[item_id].hidden:
+        if kind == "image" and item_id in self.images and self._shown(self.images[item_id], user):
             return _v3_image(self.images[item_id])
         return None
 

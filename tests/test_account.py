@@ -1,0 +1,199 @@
+"""Your own account: hidden and mature posts, images outside posts, every favorite; the token kept safe."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import files_under, run_main
+from tests.standin import Account, AlbumData, Fault, Imgur
+
+TOKEN = "0f3c5d7e9a1b2c4d6e8f0a1b3c5d7e9f1a2b3c4d"
+USER = "Miguenzo"
+
+
+def _cookies(tmp_path: Path, token: str = TOKEN, mode: int = 0o600, domain: str = ".imgur.com") -> Path:
+    path = tmp_path / "cookies.txt"
+    path.write_text("# Netscape HTTP Cookie File\n# made by a browser extension\n\n"
+                    f".example.com\tTRUE\t/\tTRUE\t1900000000\taccesstoken\tnot-this-one\n"
+                    f"#HttpOnly_{domain}\tTRUE\t/\tTRUE\t1900000000\taccesstoken\t{token}\n"
+                    f"{domain}\tTRUE\t/\tFALSE\t1900000000\tIMGURSESSION\tabc\n")
+    path.chmod(mode)
+    return path
+
+
+def _account(imgur: Imgur) -> Account:
+    """Three pages of posts (hidden and mature ones among them), hidden albums, favorites, loose images."""
+    imgur.tokens[TOKEN] = USER
+    imgur.page_size = 2
+    public = imgur.add_album("PuBl123", count=2, owner=USER)
+    hidden = imgur.add_album("HiDd123", count=1, owner=USER, hidden=True)
+    mature = imgur.add_image("MaTu123", owner=USER, hidden=True, mature=True, in_gallery=True)
+    single = imgur.add_image("SiNg123", owner=USER, in_gallery=True)
+    secret = imgur.add_album("SeCr123", count=2, owner=USER, hidden=True)
+    loose = imgur.add_image("LoOs123", owner=USER)  # in no post at all
+    faved_hidden = imgur.add_image("FaVh123", owner="someone", hidden=True, mature=True)
+    faved = imgur.add_album("FaVa123", count=1, owner="someone")
+    account = Account(posts=[public, hidden, mature, single, secret], hidden_albums=[hidden, secret],
+                      favorites=[faved_hidden, faved],
+                      images=[*public.images, *hidden.images, mature, single, *secret.images, loose])
+    imgur.accounts[USER] = account
+    return account
+
+
+def _run(imgur: Imgur, tmp_path: Path, *args: str, token: bool = True) -> tuple[int, str, str, Path]:
+    out = tmp_path / "out"
+    environ = {"IMGUR_ACCESS_TOKEN": TOKEN} if token else {}
+    result = run_main("-o", str(out), *args, environ=environ)
+    return result.code, result.out, result.err, out
+
+
+@pytest.mark.parametrize("url", ["https://imgur.com/user/me", "imgur.com/user/me/posts",
+                                 f"https://imgur.com/user/{USER}", f"imgur.com/user/{USER.lower()}/posts"])
+def test_every_post_of_your_own_account_hidden_and_mature_too(imgur: Imgur, tmp_path: Path, url: str) -> None:
+    account = _account(imgur)
+    code, _, err, out = _run(imgur, tmp_path, url)
+    assert code == 0, err
+    posts = [p for p in account.posts if isinstance(p, AlbumData)]
+    files = files_under(out)
+    for album in posts:
+        for n, image in enumerate(album.images, 1):
+            assert any(k.endswith(f"{n:03d}-{image.id}.jpg") and v == image.data for k, v in files.items()), album.id
+    assert "MaTu123.jpg" in {Path(k).name for k in files}
+    pages = [(p, q) for (host, p, q) in imgur.queries if host == "api.imgur.com" and "all_posts" in p]
+    assert [q["page"] for _, q in pages] == [["1"], ["2"], ["3"], ["4"]]  # from 1, as gallery-dl pages it
+    assert all(q["sort"] == ["-created_at"] and q["include"] == ["media,tags,account"] for _, q in pages)
+    assert not imgur.requests_to("api.imgur.com", "/post/v1/albums/.*")  # they came with their media
+
+
+def test_hidden_albums_images_outside_posts_and_every_favorite(imgur: Imgur, tmp_path: Path) -> None:
+    account = _account(imgur)
+    code, _, err, out = _run(imgur, tmp_path, "imgur.com/user/me/hidden", "imgur.com/user/me/images",
+                             "imgur.com/user/me/favorites")
+    assert code == 0, err
+    names = set(files_under(out))
+    assert {f"hidden albums me/HiDd123/001-{account.hidden_albums[0].images[0].id}.jpg",
+            f"hidden albums me/SeCr123/002-{account.hidden_albums[1].images[1].id}.jpg"} <= names
+    assert "images me/LoOs123.jpg" in names  # the image in no post
+    assert len([n for n in names if n.startswith("images me/")]) == len(account.images)
+    assert "favorites me/FaVh123.jpg" in names  # a hidden favorite
+    assert any(n.startswith("favorites me/FaVa123/") for n in names)
+    assert imgur.requests_to("api.imgur.com", "/3/account/me/favorites/0/newest")
+    assert imgur.requests_to("api.imgur.com", "/3/account/me/images/0")
+
+
+def test_a_post_the_api_hides_from_anonymous_calls_is_fetched_with_the_token(imgur: Imgur, tmp_path: Path) -> None:
+    _account(imgur)
+    code, _, err, out = _run(imgur, tmp_path, "imgur.com/a/SeCr123", token=False)
+    assert code == 3, err  # anonymous: not found
+    code, _, err, out = _run(imgur, tmp_path, "imgur.com/a/SeCr123", "imgur.com/gallery/MaTu123")
+    assert code == 0, err
+    assert len(files_under(out)) == 3
+
+
+def test_the_token_from_a_cookies_file(imgur: Imgur, tmp_path: Path) -> None:
+    _account(imgur)
+    result = run_main("--cookies", str(_cookies(tmp_path)), "-o", str(tmp_path / "out"), "imgur.com/user/me/hidden")
+    assert result.code == 0, result
+    assert "warning" not in result.err
+    assert len(files_under(tmp_path / "out")) == 3
+
+
+def test_a_cookies_file_others_can_read_is_warned_about_once(imgur: Imgur, tmp_path: Path) -> None:
+    _account(imgur)
+    path = _cookies(tmp_path, mode=0o644)
+    result = run_main("--cookies", str(path), "-o", str(tmp_path / "out"), "imgur.com/user/me/hidden")
+    assert result.code == 0, result
+    assert result.err.count(f"warning: {path} can be read by other users of this machine (chmod 600") == 1
+
+
+@pytest.mark.parametrize(("text", "says"), [
+    ("accesstoken=abc; other=1\n", "is not a Netscape cookies.txt file"),
+    ("{\"cookies\": []}", "is not a Netscape cookies.txt file"),
+    (".example.com\tTRUE\t/\tTRUE\t0\taccesstoken\tabcdefghijkl\n", "has no accesstoken cookie for imgur.com"),
+    (".imgur.com\tTRUE\t/\tTRUE\t0\taccesstoken\tbad token\n", "does not hold an access token"),
+])
+def test_a_cookies_file_that_will_not_do_is_one_line_and_nothing_fetched(imgur: Imgur, tmp_path: Path, text: str,
+                                                                        says: str) -> None:
+    path = tmp_path / "cookies.txt"
+    path.write_text(text)
+    path.chmod(0o600)
+    result = run_main("--cookies", str(path), "-o", str(tmp_path / "out"), "imgur.com/user/me")
+    assert result.code == 2, result
+    assert says in result.err and len(result.err.splitlines()) == 1
+    assert imgur.log == []
+
+
+def test_me_without_a_token_is_a_usage_error(imgur: Imgur, tmp_path: Path) -> None:
+    result = run_main("-o", str(tmp_path), "imgur.com/user/me/hidden")
+    assert result.code == 2, result
+    assert "only your own access token can list this" in result.err
+    assert imgur.log == []
+
+
+def test_a_refused_token_is_said_once_and_the_anonymous_work_still_completes(imgur: Imgur, tmp_path: Path) -> None:
+    public = imgur.add_album("PuBl123", count=2)
+    result = run_main("-o", str(tmp_path), "imgur.com/user/me", "imgur.com/a/PuBl123",
+                      environ={"IMGUR_ACCESS_TOKEN": "revoked0123456789abcdef"})
+    assert result.code == 4, result  # documented: Imgur refused your access token
+    assert result.err.count("Imgur refused your access token") == 1
+    assert "export a fresh cookies.txt" in result.err
+    assert sorted(files_under(tmp_path)) == [f"PuBl123/00{n}-{i.id}.jpg" for n, i in enumerate(public.images, 1)]
+    refused = [h for (host, _, _, h) in imgur.log if host == "api.imgur.com" and "authorization" in h
+               and h["authorization"].startswith("Bearer")]
+    assert len(refused) <= 2  # no retries of a refused token
+
+
+def test_a_run_without_credentials_sends_no_bearer_and_no_cookie(imgur: Imgur, tmp_path: Path) -> None:
+    imgur.add_album("PuBl123", count=2)
+    assert run_main("-o", str(tmp_path), "imgur.com/a/PuBl123").code == 0
+    for _, _, _, headers in imgur.log:
+        assert "cookie" not in headers
+        assert not headers.get("authorization", "").startswith("Bearer")
+
+
+def test_the_token_goes_to_api_imgur_com_only_and_is_never_printed_or_stored(imgur: Imgur, tmp_path: Path) -> None:
+    account = _account(imgur)
+    removed = account.hidden_albums[1].images[0]
+    removed.removed = True  # brought back from the Wayback Machine: archive.org gets requests too
+    imgur.add_capture(f"https://i.imgur.com/{removed.id}.jpeg", body=removed.data)
+    imgur.faults.append(Fault("redirect", path=f"/{account.hidden_albums[0].images[0].id}.*", attempts={1},
+                              headers={"Location": "https://i.imgur.com/Moved12.jpg"}))  # a redirect on the CDN
+    imgur.add_image("Moved12", size=10)
+    imgur.faults.append(Fault("redirect", path="/SiNg123.*",  # and one to another host, refused
+                              headers={"Location": "https://evil.example.net/steal"}))
+    archive = tmp_path / "seen.sqlite"
+    cookies = _cookies(tmp_path)
+    runs = [run_main(*flags, "--json", "--write-metadata", "--wayback", "--download-archive", str(archive),
+                     "--cookies", str(cookies), "-o", str(tmp_path / "out"), "imgur.com/user/me",
+                     "imgur.com/user/me/hidden") for flags in ([], ["-v"], ["--debug"])]
+    by_host: dict[str, int] = {}
+    for host, _, _, headers in imgur.log:
+        carries = any(TOKEN in value for value in headers.values())
+        by_host[host] = by_host.get(host, 0) + carries
+        if host != "api.imgur.com":
+            assert not carries, host
+        else:
+            assert headers["authorization"] == f"Bearer {TOKEN}"
+    assert by_host["api.imgur.com"] > 0 and {"i.imgur.com", "web.archive.org"} <= set(by_host)
+    for result in runs:
+        assert TOKEN not in result.out and TOKEN not in result.err, result
+    assert "[Authorization: Bearer <redacted>]" in runs[1].err
+    for path in (tmp_path / "out").rglob("*"):
+        if path.is_file():
+            assert TOKEN.encode() not in path.read_bytes(), path
+    with sqlite3.connect(archive) as db:
+        assert TOKEN not in json.dumps(list(db.execute("SELECT * FROM archive")))
+    assert TOKEN.encode() not in archive.read_bytes()
+    assert not [p for p in tmp_path.rglob("*") if p.is_file() and p != cookies and TOKEN.encode() in p.read_bytes()]
+
+
+def test_image_listing_of_another_user_needs_their_token(imgur: Imgur, tmp_path: Path) -> None:
+    _account(imgur)
+    code, _, err, _ = _run(imgur, tmp_path, "imgur.com/user/someone/images")
+    assert code != 0
+    assert "only your own access token can list this" in err
+    assert not imgur.requests_to("api.imgur.com", "/3/account/me/images/.*")  # not yours listed as theirs
