@@ -13,16 +13,15 @@ by the :mod:`imgur_dl.auth` callable it was given, and goes to
 from __future__ import annotations
 
 import json
-import threading
-import time
 from collections.abc import Callable
 from dataclasses import replace
 
 import requests
 
 from imgur_dl import answers, listings
-from imgur_dl.auth import ApiAuth, BearerToken, ClientId
+from imgur_dl.auth import ApiAuth, ClientId, Login
 from imgur_dl.bounded import Answer, TooLarge, Unreachable, get_bounded
+from imgur_dl.budget import Budget
 from imgur_dl.cancel import Cancel
 from imgur_dl.defaults import DEFAULT_CLIENT_ID
 from imgur_dl.errors import (
@@ -41,8 +40,6 @@ from imgur_dl.text import Once
 
 # The largest answer read: a 5,000-image album is about 3 MB of JSON.
 MAX_ANSWER = 32 * 1024 * 1024
-# The longest wait for a spent API budget that the API says comes back: past it, stop asking.
-MAX_BUDGET_WAIT = 600.0
 
 _V1_PATHS = {Kind.ALBUM: "albums", Kind.IMAGE: "media", Kind.GALLERY: "posts"}
 
@@ -61,19 +58,12 @@ class ImgurApi:
     ) -> None:
         self.session = session
         self.client_id = client_id  # also in the query of the requests whose record puts it there
-        self.auth = auth or ClientId(client_id)
-        self.authenticated = isinstance(self.auth, BearerToken)  # a user's own token
-        self.token_refused = False  # Imgur refused that token: the run went on without it
-        self._own: str | None = None
-        self._own_lock = threading.Lock()
+        self.login = Login(auth or ClientId(client_id), client_id, say)
         self.policy = policy or RetryPolicy()
         self.cancel = cancel or Cancel()
         self.say = say
         self.prefer_gif = prefer_gif
-        # What the API says is left of its budget for this client and user
-        # (X-RateLimit-ClientRemaining, -UserRemaining): at 0, stop asking.
-        self.remaining: int | None = None
-        self.resume_at: float | None = None  # when a spent budget comes back (Unix time), when the API said
+        self.budget = Budget(self.cancel.sleep, say)
         self.unreachable: str | None = None  # set when the API could not be reached at all
         self._once = Once()
 
@@ -126,12 +116,12 @@ class ImgurApi:
     @property
     def spent(self) -> bool:
         """The API said its budget for us is spent."""
-        return self.remaining is not None and self.remaining <= 0
+        return self.budget.spent
 
     def listing_page(self, target: Target, page: int) -> list[answers.Post]:
         """Page ``page`` (from 0) of a listing; empty past the end."""
         target = self._as_me(target)
-        if listings.needs_token(target) and not (self.authenticated and listings.mine(target)):
+        if listings.needs_token(target) and not (self.login.authenticated and listings.mine(target)):
             raise TokenNeededError(f"{target.url}: only your own access token can list this "
                                    "(--cookies FILE or IMGUR_ACCESS_TOKEN; see README, 'Your own account')")
         asked = listings.request(target, page)
@@ -143,7 +133,7 @@ class ImgurApi:
     def _as_me(self, target: Target) -> Target:
         """``target`` with your own user name as ``me``, when a token says whose account this is."""
         user = target.id.partition("/")[0]
-        if (not self.authenticated or user == listings.ME
+        if (not self.login.authenticated or user == listings.ME
                 or target.kind not in (Kind.USER, Kind.FAVORITES, Kind.FOLDER, Kind.IMAGES)):
             return target
         own = self.own_name()
@@ -153,13 +143,12 @@ class ImgurApi:
 
     def own_name(self) -> str | None:
         """The user name of the account whose token is used (API docs "Account Base": /3/account/me)."""
-        if self._own is None and self.authenticated:
-            with self._own_lock:
-                if self._own is None:
-                    data = self.get("/3/account/me").get("data")
-                    name = data.get("url") if isinstance(data, dict) else None
-                    self._own = name if isinstance(name, str) and name else ""
-        return self._own or None
+        def ask() -> str:
+            data = self.get("/3/account/me").get("data")
+            name = data.get("url") if isinstance(data, dict) else None
+            return name if isinstance(name, str) else ""
+
+        return self.login.own_name(ask)
 
     def get(self, path: str, params: dict[str, str] | None = None) -> answers.Json:
         """GET an API path as a JSON object, through rate limits and passing failures."""
@@ -170,17 +159,17 @@ class ImgurApi:
 
     def fetch(self, path: str, params: dict[str, str] | None = None) -> object:
         """GET an API path as parsed JSON. A spent budget is waited out when the API says it comes back soon."""
-        self._wait_for_budget()
+        self.budget.wait(API_HOST)
         if self.unreachable is not None:
             raise NetworkError(self.unreachable)  # every retry was spent on an earlier call
         if params is not None and "client_id" in params:
             params = {**params, "client_id": self.client_id}
         answer = self._ask(path, params, self._headers())
         if answer.status == 429 and self.spent:
-            self._wait_for_budget()  # (raises when the wait is long or unknown)
+            self.budget.wait(API_HOST)  # (raises when the wait is long or unknown)
             answer = self._ask(path, params, self._headers())
-        if self.authenticated and _token_refused(answer):
-            self._drop_token()
+        if self.login.authenticated and _token_refused(answer):
+            self.login.drop()
             if "/me/" in path or path.endswith("/me"):
                 raise TokenRefusedError(f"{API_HOST} refused it for this ({_message(answer)})")
             answer = self._ask(path, params, self._headers())  # what needs no token, without it
@@ -199,24 +188,12 @@ class ImgurApi:
 
     def _headers(self) -> dict[str, str]:
         headers = {"Accept": "application/json"}
-        self.auth(headers)  # the credential goes here, to api.imgur.com, and nowhere else
+        self.login.apply(headers)  # the credential goes here, to api.imgur.com, and nowhere else
         return headers
-
-    def _drop_token(self) -> None:
-        """Imgur refused the access token: said once; the run goes on without it."""
-        with self._own_lock:
-            if not self.authenticated:
-                return
-            self.authenticated = False
-            self.token_refused = True
-            self.auth = ClientId(self.client_id)
-        self.say("imgur-dl: error: Imgur refused your access token (expired, revoked or logged out): "
-                 "log in at imgur.com again and export a fresh cookies.txt (see README, 'Your own account'); "
-                 "going on with what needs no login")
 
     def _ask(self, path: str, params: dict[str, str] | None, headers: dict[str, str]) -> Answer:
         def again(answer: Answer) -> str | None:
-            self._count(answer)
+            self.budget.count(answer.headers, answer.retry_after)
             if answer.status == 429 and self.spent:
                 return None  # the budget is spent: told by fetch, which knows how long it stays so
             if answer.status == 429 or answer.status >= 500 or _overloaded(answer):
@@ -235,42 +212,6 @@ class ImgurApi:
             raise NetworkError(self.unreachable) from None
         except TooLarge as exc:
             raise answers.Unusable(f"unusable answer from the API ({exc})") from None
-
-    def _wait_for_budget(self) -> None:
-        """With the budget spent: wait until the API said it comes back, if that is soon; else stop asking."""
-        if not self.spent:
-            return
-        wait = None if self.resume_at is None else max(0.0, self.resume_at - time.time())
-        if wait is None or wait > MAX_BUDGET_WAIT:
-            later = "" if wait is None else f" for {wait / 60:.0f} more minutes"
-            raise BudgetSpentError(f"Imgur's API budget for this client is spent{later} "
-                                   "(X-RateLimit-*Remaining: 0)")
-        if self._once.first(f"budget {self.resume_at}"):
-            self.say(f"imgur-dl: {API_HOST}: the API's budget for this client is spent; it comes back in "
-                     f"{wait:.0f}s: waiting")
-        self.cancel.sleep(wait)
-        self.remaining = None
-
-    def _count(self, answer: Answer) -> None:
-        """What the API says is left of its budgets, and when a spent one comes back (API docs, "Rate Limits")."""
-        headers = answer.headers
-        left = [int(v) for name in ("X-RateLimit-ClientRemaining", "X-RateLimit-UserRemaining")
-                if (v := headers.get(name, "").strip()).isascii() and v.isdigit()]
-        if left:
-            self.remaining = min(left)
-        if not self.spent:
-            return
-        # Retry-After when it is given; else the user budget's reset (a Unix time); the
-        # client budget's reset is not a time (it is daily), so that one is unknown.
-        user_reset = headers.get("X-RateLimit-UserReset", "").strip()
-        user_spent = headers.get("X-RateLimit-UserRemaining", "").strip() == "0"
-        client_spent = headers.get("X-RateLimit-ClientRemaining", "").strip() == "0"
-        if answer.retry_after is not None:
-            self.resume_at = time.time() + answer.retry_after
-        elif user_spent and not client_spent and user_reset.isascii() and user_reset.isdigit():
-            self.resume_at = float(user_reset)
-        else:
-            self.resume_at = None
 
 
 def _message(answer: Answer) -> str:

@@ -7,6 +7,7 @@ see what it adds, by construction.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, MutableMapping
 
 # Adds its credential to a request's headers.
@@ -40,3 +41,45 @@ class BearerToken:
 
     def __repr__(self) -> str:
         return "BearerToken(<redacted>)"
+
+
+class Login:
+    """The credential of a run's API requests, and whose account a user's token is.
+
+    When Imgur refuses the token, :meth:`drop` says so once and every later
+    request goes out as the application alone, so what needs no login still
+    comes.
+    """
+
+    def __init__(self, auth: ApiAuth, client_id: str, say: Callable[[str], None]) -> None:
+        self.client_id = client_id
+        self.say = say
+        self._auth = auth
+        self.authenticated = isinstance(auth, BearerToken)  # a user's own token
+        self.refused = False  # Imgur refused that token: the run went on without it
+        self.own: str | None = None  # that account's user name, once asked ("" when it could not be told)
+        self._lock = threading.Lock()
+
+    def apply(self, headers: MutableMapping[str, str]) -> None:
+        self._auth(headers)
+
+    def own_name(self, ask: Callable[[], str]) -> str | None:
+        """The token's user name, asked once (through ``ask``)."""
+        if not self.authenticated:
+            return None
+        with self._lock:
+            if self.own is None:
+                self.own = ask()
+        return self.own or None
+
+    def drop(self) -> None:
+        """Imgur refused the token: said once; the run goes on without it."""
+        with self._lock:
+            if not self.authenticated:
+                return
+            self.authenticated = False
+            self.refused = True
+            self._auth = ClientId(self.client_id)
+        self.say("imgur-dl: error: Imgur refused your access token (expired, revoked or logged out): "
+                 "log in at imgur.com again and export a fresh cookies.txt (see README, 'Your own account'); "
+                 "going on with what needs no login")

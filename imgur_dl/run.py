@@ -105,7 +105,7 @@ class Run:
 
     @property
     def exit_status(self) -> ExitStatus:
-        if self.parts.planner.api.token_refused:
+        if self.parts.planner.api.login.refused:
             self.tally.note(ExitStatus.TOKEN_REFUSED)
         return self.tally.exit_status
 
