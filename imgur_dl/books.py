@@ -46,7 +46,7 @@ class Books:
         """Start keeping ``album``'s books; False (said) when its folder cannot be made."""
         if fetching:
             try:
-                self.folders.fd(folder)  # once per album: a folder that cannot be made fails it in one line
+                self.folders.hold(folder)  # once per album: a folder that cannot be made fails it in one line
             except DownloadError as exc:
                 self.error(f"{album.id}: {exc}")
                 return False

@@ -12,7 +12,7 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from imgur_dl import folders
+from imgur_dl import folders, sniff
 from imgur_dl.cancel import Cancel
 from imgur_dl.dates import upload_time
 from imgur_dl.folders import Folders
@@ -21,7 +21,7 @@ from imgur_dl.models import Job, Result, Source, Status
 from imgur_dl.partfile import PartFile
 from imgur_dl.progress import Progress
 from imgur_dl.retry import Again, GaveUp, RetryPolicy, retry
-from imgur_dl.transfer import Failed, Saved, Transfer
+from imgur_dl.transfer import Failed, Present, Saved, Transfer
 
 REGION_BLOCKED = "Imgur blocks this region"
 
@@ -49,8 +49,8 @@ class Downloader:
         mtime = upload_time(job) if self.dates else None
         if self.skip_present:
             for source, path in zip(job.media.sources, job.paths, strict=True):
-                size = folders.regular_size(dir_fd, path.name)
-                if size is not None and (source.size is None or size == source.size):
+                size = _present(dir_fd, path.name, source)
+                if size is not None:
                     if mtime is not None:
                         folders.stamp(dir_fd, path.name, mtime)
                     return Result(job, Status.SKIPPED, path, bytes=size)
@@ -60,6 +60,8 @@ class Downloader:
             outcome = self.fetch_source(source, PartFile(dir_fd, path.name, path, mtime), job, can_fall_back=not last)
             if isinstance(outcome, Saved):
                 return Result(job, Status.SAVED, path, bytes=outcome.size, url=outcome.url, sha256=outcome.sha256)
+            if isinstance(outcome, Present):
+                return Result(job, Status.SKIPPED, path, bytes=outcome.size)
             failed = outcome
             if outcome.region:
                 self.region_blocked.set()
@@ -72,7 +74,7 @@ class Downloader:
         return Result(job, Status.FAILED, job.path, error=failed.reason, gone=failed.gone,
                       region_blocked=failed.region)
 
-    def fetch_into(self, job: Job, source: Source, path: Path, mtime: float | None = None) -> Saved | Failed:
+    def fetch_into(self, job: Job, source: Source, path: Path, mtime: float | None = None) -> Saved | Failed | Present:
         """Fetch ``source`` to ``path`` for ``job`` (no skipping, no other rendition), dated ``mtime``."""
         try:
             dir_fd = self.folders.fd(path.parent)
@@ -81,7 +83,8 @@ class Downloader:
         part = PartFile(dir_fd, path.name, path, mtime if self.dates else None)
         return self.fetch_source(source, part, job, can_fall_back=False)
 
-    def fetch_source(self, source: Source, part: PartFile, job: Job, *, can_fall_back: bool) -> Saved | Failed:
+    def fetch_source(self, source: Source, part: PartFile, job: Job, *,
+                     can_fall_back: bool) -> Saved | Failed | Present:
         """One rendition, through the retry loop."""
         try:
             url = media_url(source.url, hosts=self.transfer.hosts)
@@ -91,7 +94,7 @@ class Downloader:
         if held:
             self.progress.advance(held)  # a partial file from an earlier run counts
 
-        def waiting(again: Again[Saved | Failed], wait: float) -> None:
+        def waiting(again: Again[Saved | Failed | Present], wait: float) -> None:
             if again.note:
                 self.progress.note(f"imgur-dl: {host_of(url)}: {again.reason}; waiting {wait:.1f}s; {again.note}")
 
@@ -103,3 +106,19 @@ class Downloader:
                               "try again later")
             return Failed(f"{outcome.last.reason} (after {outcome.attempts} attempts)")
         return outcome
+
+
+def _present(dir_fd: int, name: str, source: Source) -> int | None:
+    """The size of a whole copy of ``source`` already at ``name``, or None.
+
+    Of the size the API gave; when it gave none, not empty and starting as
+    a file of its kind does (zero bytes, or a web page saved by another
+    tool, is never a whole image).
+    """
+    size = folders.regular_size(dir_fd, name)
+    if not size:
+        return None
+    if source.size is not None:
+        return size if size == source.size else None
+    head = folders.read_head(dir_fd, name, sniff.HEAD)
+    return size if head and sniff.check(head, "", source.ext, None) is None else None

@@ -26,12 +26,26 @@ _DIR_FLAGS = os.O_RDONLY | _DIRECTORY | _NOFOLLOW | _CLOEXEC
 
 
 class Folders:
-    """Open folder descriptors, one per folder files are written into; thread-safe."""
+    """Open folder descriptors, one per folder files are written into; thread-safe.
+
+    A folder is shared by every album whose files go into it (two untitled
+    albums under ``--dir '{album_title}'`` both go into ``_``): each album
+    holds it while its files come in, and it is closed when the last one is
+    done, never while another still writes through the same number.
+    """
 
     def __init__(self, root: Path) -> None:
         self.root = root
         self._fds: dict[Path, int] = {}
+        self._holders: dict[Path, int] = {}
         self._lock = threading.Lock()
+
+    def hold(self, folder: Path) -> int:
+        """:meth:`fd`, kept open until as many :meth:`release` calls."""
+        fd = self.fd(folder)
+        with self._lock:
+            self._holders[folder] = self._holders.get(folder, 0) + 1
+        return fd
 
     def fd(self, folder: Path, *, create: bool = True) -> int:
         """A descriptor of ``folder`` (below the root, created as needed unless ``create`` is False)."""
@@ -68,8 +82,13 @@ class Folders:
             return current
 
     def release(self, folder: Path) -> None:
-        """Close ``folder``'s descriptor: its files are finished."""
+        """One holder of ``folder`` is done; the last one closes its descriptor."""
         with self._lock:
+            left = self._holders.get(folder, 0) - 1
+            if left > 0:
+                self._holders[folder] = left
+                return
+            self._holders.pop(folder, None)
             fd = self._fds.pop(folder, None)
         if fd is not None:
             os.close(fd)
@@ -88,6 +107,20 @@ def regular_size(dir_fd: int, name: str) -> int | None:
     except OSError:
         return None
     return st.st_size if stat.S_ISREG(st.st_mode) else None
+
+
+def read_head(dir_fd: int, name: str, size: int) -> bytes:
+    """The first ``size`` bytes of the regular file ``name`` (b'' when it cannot be read; no symlink followed)."""
+    try:
+        fd = os.open(name, os.O_RDONLY | _NOFOLLOW | _CLOEXEC, dir_fd=dir_fd)
+    except OSError:
+        return b""
+    try:
+        return os.read(fd, size) if stat.S_ISREG(os.fstat(fd).st_mode) else b""
+    except OSError:
+        return b""
+    finally:
+        os.close(fd)
 
 
 def stamp(dir_fd: int, name: str, mtime: float) -> None:

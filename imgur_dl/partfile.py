@@ -12,6 +12,8 @@ follows no symlink (:mod:`imgur_dl.folders`).
 from __future__ import annotations
 
 import contextlib
+import errno
+import fcntl
 import hashlib
 import os
 from pathlib import Path
@@ -37,19 +39,27 @@ class PartFile:
         self._sha256 = hashlib.sha256()
         self._md5 = hashlib.md5(usedforsecurity=False)
         self._with_md5 = False
+        self.busy = False  # another process was found writing this file
 
     def held(self) -> int:
         """Bytes of a regular ``.part`` file already there (0 when there is none)."""
         return folders.regular_size(self.dir_fd, self.part) or 0
 
-    def resume(self) -> tuple[int, str | None]:
-        """Open what is held to continue it: (its size, the ETag it came with); (0, None) for nothing."""
+    def resume(self) -> tuple[int, str | None] | None:
+        """Open what is held to continue it: (its size, the ETag it came with); (0, None) for nothing.
+
+        None when another process is writing it (it holds the part file's lock).
+        """
         self.close()
         if not self.held():
             return 0, None
         self._fd = folders.open_existing(self.dir_fd, self.part)
         if self._fd is None:
             return 0, None  # not a regular file after all: start over
+        if not _lock(self._fd):
+            self.close()
+            self.busy = True
+            return None
         etag = _read_etag(self._fd)
         self._resumed_etag = etag is not None
         return os.fstat(self._fd).st_size, etag
@@ -63,10 +73,20 @@ class PartFile:
         self._sha256 = hashlib.sha256()
         self._md5 = hashlib.md5(usedforsecurity=False)
         self._with_md5 = md5
-        if offset == 0 or self._fd is None:
-            self.close()
+        if self._fd is None:
             self._fd = folders.open_fresh(self.dir_fd, self.part)
+            if not _lock(self._fd):  # another process made it a moment ago: it is theirs
+                self.close()
+                self.busy = True
+                raise BlockingIOError(f"{self.part} is being written by another process")
+        if offset == 0:
+            # Starting over in the file we hold (and lock): no other process can have it meanwhile.
+            if self._resumed_etag:
+                with contextlib.suppress(OSError, AttributeError):
+                    os.removexattr(self._fd, ETAG_XATTR)
             self._resumed_etag = False
+            os.ftruncate(self._fd, 0)
+            os.lseek(self._fd, 0, os.SEEK_SET)
             return
         os.ftruncate(self._fd, offset)
         done = 0
@@ -116,6 +136,10 @@ class PartFile:
         if self._resumed_etag:
             with contextlib.suppress(OSError, AttributeError):
                 os.removexattr(fd, ETAG_XATTR)
+        there = os.stat(self.part, dir_fd=self.dir_fd, follow_symlinks=False)
+        if there.st_ino != os.fstat(fd).st_ino:  # (never rename what another process put at our name)
+            self.close()
+            raise OSError(errno.EBUSY, f"{self.part} was replaced by another process")
         self.close()
         folders.publish(self.dir_fd, self.part, self.name)
 
@@ -136,6 +160,21 @@ class PartFile:
         if self._fd is not None:
             os.close(self._fd)
             self._fd = None
+
+
+def _lock(fd: int) -> bool:
+    """Take the part file's lock (held while it is written; released when it is closed); False when another has it.
+
+    Two imgur-dl processes fetching into one folder (a cron job overlapping a
+    manual run) never write or rename each other's part files.
+    """
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    except OSError:
+        return True  # a file system without locks: as before locks were taken
+    return True
 
 
 def _read_etag(fd: int) -> str | None:

@@ -65,8 +65,18 @@ class Failed:
     replaceable: bool = False  # another rendition may do better
 
 
-Retry = Again["Saved | Failed"]
-Outcome = Saved | Failed | Retry
+Retry = Again["Saved | Failed | Present"]
+
+
+@dataclass(frozen=True, slots=True)
+class Present:
+    """Another process saved the file whole while this one waited for it."""
+
+    size: int
+
+
+Outcome = Saved | Failed | Present | Retry
+BUSY = "another imgur-dl process is writing this file"
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,7 +110,14 @@ class Transfer:
 
     def attempt(self, url: str, source: Source, part: PartFile, media: Media, *, first_refusal_ends: bool) -> Outcome:
         """One request for ``url`` into ``part``; committed under its final name when whole."""
-        have, etag = part.resume()
+        if part.busy:  # another process had it: it may have finished it meanwhile
+            size = folders.regular_size(part.dir_fd, part.name)
+            if size and (source.size is None or size == source.size):
+                return Present(size)
+        resumed = part.resume()
+        if resumed is None:
+            return Again(BUSY, wait=1.0)
+        have, etag = resumed
         headers = {"Accept-Encoding": "identity"}  # ranges count bytes of the file itself
         if have:
             headers["Range"] = f"bytes={have}-"
@@ -201,6 +218,8 @@ class Transfer:
         md5 = md5_of(response.headers.get("ETag")) if self.md5_etags else None
         try:
             job.part.start(offset, md5=md5 is not None)
+        except BlockingIOError:
+            return Again(BUSY, wait=1.0)
         except OSError as exc:
             return Failed(folders.disk_reason(exc, job.part.path))
         etag = response.headers.get("ETag") if offset == 0 else None

@@ -32,7 +32,7 @@ from imgur_dl.errors import ImgurDLError
 from imgur_dl.hosts import ARCHIVE_HOSTS, CDN_HOST, OffsiteError, redirect_target
 from imgur_dl.models import Origin, Result, Status
 from imgur_dl.retry import RetryPolicy
-from imgur_dl.transfer import Saved
+from imgur_dl.transfer import Present, Saved
 
 CDX = "https://web.archive.org/cdx/search/cdx"
 REPLAY = "https://web.archive.org/web/{timestamp}id_/{original}"
@@ -99,6 +99,8 @@ class Wayback:
                 if isinstance(outcome, Saved):
                     return Result(job, Status.SAVED, path, bytes=outcome.size, url=outcome.url, source=Origin.WAYBACK,
                                   capture=capture.timestamp, sha256=outcome.sha256)
+                if isinstance(outcome, Present):
+                    return Result(job, Status.SKIPPED, path, bytes=outcome.size)
                 why = "the capture is Imgur's region placeholder" if outcome.region else outcome.reason
                 reasons.append(f"{capture.timestamp}: {why}")
         why = "no capture in the Wayback Machine" if not reasons else \

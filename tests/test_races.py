@@ -1,0 +1,109 @@
+"""Nothing another album or another process does can misplace, cut or lose a file."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import threading
+from pathlib import Path
+
+from tests.clock import FastClock
+from tests.conftest import files_under, run_main
+from tests.standin import Imgur
+
+
+def test_two_albums_in_one_folder_each_keep_their_files(imgur: Imgur, tmp_path: Path) -> None:
+    first = imgur.add_album("FiRst12", count=1, size=1_000)  # untitled, as the next: both folders are "_"
+    second = imgur.add_album("SeCnd12", count=3, size=300_000)
+    imgur.gate = 4  # every file asked before any is answered: all four hold the folder
+    imgur.shaping.conn_rate = 1_500_000  # the second album's files are still coming when the first is done
+    result = run_main("-j", "4", "--dir", "2024/{album_title}", "--name", "{album_id}-{num}.{ext}",
+                      "-o", str(tmp_path), "imgur.com/a/FiRst12", "imgur.com/a/SeCnd12")
+    assert result.code == 0, result
+    want = {"2024/_/FiRst12-1.jpg": first.images[0].data}
+    want |= {f"2024/_/SeCnd12-{n}.jpg": image.data for n, image in enumerate(second.images, 1)}
+    assert files_under(tmp_path) == want
+
+
+def test_titles_that_sanitise_alike_share_one_folder_safely(imgur: Imgur, tmp_path: Path) -> None:
+    albums = [imgur.add_album(f"T{n}tle12", count=2, size=200_000, title=title)
+              for n, title in enumerate(["..", ".", " ", "Cafe\u0301", "Caf\u00e9"])]
+    imgur.gate = 6
+    imgur.shaping.conn_rate = 3_000_000
+    result = run_main("-j", "6", "--dir", "x/{album_title}", "--name", "{album_id}-{num}.{ext}", "-o",
+                      str(tmp_path), *[f"imgur.com/a/{a.id}" for a in albums])
+    assert result.code == 0, result
+    got = files_under(tmp_path)
+    for album in albums:
+        folder = "Café" if album.title.startswith("Caf") else "_"
+        for n, image in enumerate(album.images, 1):
+            assert got[f"x/{folder}/{album.id}-{n}.jpg"] == image.data
+    assert len(got) == 10
+
+
+def _hold(path: Path, data: bytes) -> int:
+    """What another imgur-dl process does while it writes a file: the part file, locked."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    os.write(fd, data)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    return fd
+
+
+def test_a_part_file_another_process_writes_is_never_touched(imgur: Imgur, tmp_path: Path) -> None:
+    album = imgur.add_album("AbC1234", count=2, size=50_000)
+    folder = tmp_path / "AbC1234"
+    folder.mkdir()
+    theirs = folder / f"001-{album.images[0].id}.jpg.part"
+    fd = _hold(theirs, album.images[0].data[:20_000])
+    try:
+        result = run_main("--retries", "2", "-o", str(tmp_path), "imgur.com/a/AbC1234")
+    finally:
+        os.close(fd)
+    assert result.code == 1, result
+    assert "another imgur-dl process is writing this file" in result.err
+    assert theirs.read_bytes() == album.images[0].data[:20_000]  # neither appended to, nor renamed, nor removed
+    assert files_under(folder) == {theirs.name: album.images[0].data[:20_000],
+                                   f"002-{album.images[1].id}.jpg": album.images[1].data}
+
+
+class _Finisher(FastClock):
+    """Lets the other process finish its file during the first wait."""
+
+    def __init__(self, fd: int, part: Path, final: Path, data: bytes) -> None:
+        super().__init__()
+        self.fd, self.part, self.final, self.data = fd, part, final, data
+
+    def wait(self, event: threading.Event, seconds: float) -> bool:
+        if self.fd >= 0:
+            os.pwrite(self.fd, self.data, 0)
+            os.replace(self.part, self.final)
+            os.close(self.fd)
+            self.fd = -1
+        return super().wait(event, seconds)
+
+
+def test_a_file_the_other_process_finishes_meanwhile_counts_as_skipped(imgur: Imgur, tmp_path: Path) -> None:
+    album = imgur.add_album("AbC1234", count=1, size=50_000)
+    folder = tmp_path / "AbC1234"
+    folder.mkdir()
+    name = f"001-{album.images[0].id}.jpg"
+    fd = _hold(folder / (name + ".part"), b"\xff\xd8")
+    result = run_main("-o", str(tmp_path), "imgur.com/a/AbC1234",
+                      clock=_Finisher(fd, folder / (name + ".part"), folder / name, album.images[0].data))
+    assert result.code == 0, result
+    assert "files: 0 saved, 1 skipped, 0 failed" in result.err
+    assert files_under(folder) == {name: album.images[0].data}
+    assert imgur.requests_to("i.imgur.com") == []
+
+
+def test_an_empty_file_is_never_taken_for_the_image(imgur: Imgur, tmp_path: Path) -> None:
+    image = imgur.add_image("HiDd123", hidden=True)  # the API answers 404: no size to compare with
+    (tmp_path / "HiDd123.jpg").write_bytes(b"")
+    result = run_main("-o", str(tmp_path), "https://i.imgur.com/HiDd123.jpg")
+    assert result.code == 0, result
+    assert (tmp_path / "HiDd123.jpg").read_bytes() == image.data
+    (tmp_path / "HiDd123.jpg").write_bytes(b"<!doctype html><html>a page, not the picture</html>")
+    assert run_main("-o", str(tmp_path), "https://i.imgur.com/HiDd123.jpg").code == 0
+    assert (tmp_path / "HiDd123.jpg").read_bytes() == image.data
+    again = run_main("-o", str(tmp_path), "https://i.imgur.com/HiDd123.jpg")
+    assert "1 skipped" in again.err  # a whole one is kept
