@@ -25,6 +25,9 @@ Json = dict[str, Any]
 
 _ID = re.compile(r"[A-Za-z0-9]{1,32}")  # matched whole: "$" would let a trailing newline through
 _EXT = re.compile(r"[a-z0-9]{1,5}")
+# The extensions of the files Imgur serves (and of the renditions it makes): nothing else names a file.
+MEDIA_EXTS = frozenset({"jpg", "png", "gif", "mp4", "webp", "webm", "avif", "heic", "apng", "tif", "tiff", "bmp",
+                        "mov"})
 _MIME_EXT = {"image/jpeg": "jpg", "image/png": "png", "image/gif": "gif", "video/mp4": "mp4",
              "image/webp": "webp", "image/apng": "png", "video/webm": "webm", "image/avif": "avif",
              "image/heic": "heic", "video/quicktime": "mov"}
@@ -255,8 +258,12 @@ def _int(value: object) -> int | None:
 
 
 def _ext(value: object, mime: str) -> str:
+    """A media extension Imgur serves; from the type when the answer names another; else ``bin``.
+
+    (A ``.bin`` file is saved only when its bytes are a picture or a video: :func:`imgur_dl.sniff.check`.)
+    """
     ext = served_ext(value) if isinstance(value, str) else ""
-    if _EXT.fullmatch(ext):
+    if _EXT.fullmatch(ext) and ext in MEDIA_EXTS:
         return ext
     return _MIME_EXT.get(mime.lower(), "bin")
 

@@ -68,6 +68,11 @@ def classify(status: int, reason: str, headers: Mapping[str, str], have: int) ->
         return Transient("range not satisfiable; starting over", wait=0, start_over=True)
     if status in (404, 410):
         return Gone(f"not on Imgur (HTTP {status})")
+    encoding = headers.get("Content-Encoding", "").strip().lower()
+    if status in (200, 206) and encoding not in ("", "identity"):
+        # Asked for as it is (Accept-Encoding: identity): an encoded body would be written decoded
+        # past every bound, or saved encoded under a media name.
+        return Refusal(f"the server sent the file {encoding}-encoded, though asked for it as it is")
     if status == 206:
         match = _CONTENT_RANGE.fullmatch(headers.get("Content-Range", ""))
         if not match or int(match[1]) != have:

@@ -8,6 +8,7 @@ import itertools
 import math
 import os
 import re
+import signal
 import sys
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -30,7 +31,7 @@ from imgur_dl.defaults import (
     MAX_WORKERS,
     USER_AGENT,
 )
-from imgur_dl.errors import Cancelled, ImgurDLError, UsageError
+from imgur_dl.errors import Cancelled, ImgurDLError, OutputClosed, OutputError, Terminated, UsageError
 from imgur_dl.models import Target
 from imgur_dl.naming import DEFAULT_DIR, FIELDS, Template
 from imgur_dl.options import Options
@@ -89,11 +90,16 @@ class Environment:
     """The streams, settings and clock a run sees; tests make their own."""
 
     stdin: TextIO = field(default_factory=lambda: sys.stdin)
-    stdout: TextIO = field(default_factory=lambda: sys.stdout)
-    stderr: TextIO = field(default_factory=lambda: sys.stderr)
+    # (A stream closed when the program starts, ``2>&-``, is None in sys: its lines go nowhere.)
+    stdout: TextIO = field(default_factory=lambda: sys.stdout or _nowhere())
+    stderr: TextIO = field(default_factory=lambda: sys.stderr or _nowhere())
     stderr_isatty: bool = field(default_factory=lambda: sys.stderr is not None and sys.stderr.isatty())
     environ: Mapping[str, str] = field(default_factory=lambda: os.environ)
     clock: Clock = field(default_factory=Clock)
+
+
+def _nowhere() -> TextIO:
+    return Path(os.devnull).open("w", encoding="utf-8")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -214,6 +220,16 @@ def _proxy(text: str) -> str:
     parts = urlsplit(text)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise argparse.ArgumentTypeError(f"not an http:// or https:// proxy URL: {text!r}")
+    try:
+        parts.port  # noqa: B018 - reading it checks it
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"the proxy URL's port is not a port number: {text!r}") from None
+    return text
+
+
+def _client_id(text: str) -> str:
+    if not re.fullmatch(r"[A-Za-z0-9]{1,64}", text):
+        raise argparse.ArgumentTypeError(f"not an Imgur client id (letters and digits): {text!r}")
     return text
 
 
@@ -255,8 +271,8 @@ def build_parser(environ: Mapping[str, str]) -> _Parser:
                         help=f"extra attempts per file after a failure that may pass (default: {DEFAULT_RETRIES})")
     parser.add_argument("--timeout", metavar="S", type=_seconds, default=DEFAULT_TIMEOUT,
                         help=f"give up an attempt after S seconds without data (default: {DEFAULT_TIMEOUT:g})")
-    parser.add_argument("--client-id", metavar="ID",
-                        default=environ.get("IMGUR_CLIENT_ID") or DEFAULT_CLIENT_ID,
+    parser.add_argument("--client-id", metavar="ID", type=_client_id,
+                        default=_from_env(environ, "IMGUR_CLIENT_ID", _client_id, DEFAULT_CLIENT_ID),
                         help="Imgur API client id (default: the one imgur.com itself uses)")
     parser.add_argument("--cookies", metavar="FILE", type=_folder,
                         help="your browser's cookies.txt (Netscape format): its imgur.com 'accesstoken' logs "
@@ -361,12 +377,14 @@ def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> i
         if not targets:
             return ExitStatus.USAGE
         return worst([_download(options, targets, env, _looking_up(targets))] + [ExitStatus.USAGE] * refused)
+    except OutputClosed as exc:
+        return exc.exit_status  # quietly, as other Unix tools end when their reader goes away
     except ImgurDLError as exc:
         _error(env, str(exc))
         return exc.exit_status
-    except (KeyboardInterrupt, Cancelled):
+    except (KeyboardInterrupt, Cancelled) as exc:
         writer(env.stderr)("imgur-dl: interrupted")
-        return ExitStatus.INTERRUPTED
+        return ExitStatus.TERMINATED if isinstance(exc, Terminated) else ExitStatus.INTERRUPTED
     except Exception as exc:
         if debug:
             raise
@@ -407,9 +425,11 @@ def _scan(names: list[str], given: list[Target], options: Options, env: Environm
     stdin = getattr(env.stdin, "buffer", None) or io.BytesIO(env.stdin.read().encode("utf-8", "surrogateescape"))
     targets = itertools.chain(given, scanned(names, scanner, stdin))
     if options.get_urls:  # a link extractor on its own: nothing is asked of Imgur
-        line = writer(env.stdout)
+        from imgur_dl.output import Stdout  # noqa: PLC0415
+
+        out = Stdout(env.stdout, json_lines=False)
         for target in targets:
-            line(printable(urls.canonical(target)))
+            out.link(urls.canonical(target))
         status = ExitStatus.SUCCESS
     else:
         files = f"{len(names)} file{'' if len(names) == 1 else 's'}"
@@ -432,8 +452,14 @@ def _download(options: Options, targets: Iterable[Target], env: Environment, sta
 
     run = build_run(options, env.stderr, env.environ, env.clock)
     stdout = Stdout(env.stdout, json_lines=options.json_lines)
-    for event in run.events(targets):
-        stdout.emit(event)
+    events = run.events(targets)
+    try:
+        for event in events:
+            stdout.emit(event)
+    except OutputError:
+        run.abandon()  # nobody reads what is left: stop every worker, leave part files for a rerun
+        events.close()
+        raise
     if not (options.get_urls or options.quiet):
         writer(env.stderr)(run.summary())
     return run.exit_status
@@ -492,10 +518,18 @@ def _read_list(name: str, env: Environment) -> list[str]:
     return [line for line in lines if line and not line.startswith("#")]
 
 
+def _terminate(_signal: int, _frame: object) -> None:
+    raise Terminated
+
+
 def run() -> NoReturn:
     """The console script."""
+    signal.signal(signal.SIGTERM, _terminate)  # handled as Ctrl-C: summary, part files kept for a rerun
     status = main()
-    if status == ExitStatus.INTERRUPTED and threading.active_count() > 1:
+    if status == ExitStatus.PIPE_CLOSED and sys.stdout is not None:
+        # Nothing more reaches the reader; the interpreter's last flush must not complain about it.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    if status in (ExitStatus.INTERRUPTED, ExitStatus.TERMINATED) and threading.active_count() > 1:
         # Workers still inside a connect() would hold the exit up until their
         # timeout; every file they touch is a .part, so leaving now is safe.
         sys.stdout.flush()

@@ -8,6 +8,8 @@ tried as MP4 first and as GIF when the MP4 is refused or missing.
 
 from __future__ import annotations
 
+import os
+import stat
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,23 +39,40 @@ class Downloader:
     skip_present: bool = True  # a regular file of the right size is not fetched again (--no-skip: False)
     dates: bool = True  # a saved file carries its upload time (--no-mtime: False)
     region_blocked: threading.Event = field(default_factory=threading.Event)
+    disk_full: threading.Event = field(default_factory=threading.Event)  # said once; nothing more is fetched
 
     def fetch(self, job: Job) -> Result:
         """Save ``job``'s media (or find it already saved). Raises nothing but ``Cancelled`` and bugs."""
         if self.region_blocked.is_set():
             return Result(job, Status.FAILED, job.path, error=REGION_BLOCKED, region_blocked=True, gone=True)
+        if self.disk_full.is_set():
+            return Result(job, Status.FAILED, job.path, error="not fetched: the disk is full", told=True)
         try:
             dir_fd = self.folders.fd(job.path.parent)
         except OSError as exc:
             return Result(job, Status.FAILED, job.path, error=folders.disk_reason(exc, job.path))
         mtime = upload_time(job) if self.dates else None
-        if self.skip_present:
-            for source, path in zip(job.media.sources, job.paths, strict=True):
-                size = _present(dir_fd, path.name, source)
-                if size is not None:
-                    if mtime is not None:
-                        folders.stamp(dir_fd, path.name, mtime)
-                    return Result(job, Status.SKIPPED, path, bytes=size)
+        found = self._found(job, dir_fd, mtime)
+        return found if found is not None else self._renditions(job, dir_fd, mtime)
+
+    def _found(self, job: Job, dir_fd: int, mtime: float | None) -> Result | None:
+        """What already stands at the job's names: a whole copy (skipped), or a folder in the way (failed)."""
+        for n, (source, path) in enumerate(zip(job.media.sources, job.paths, strict=True)):
+            entry = folders.entry(dir_fd, path.name)
+            if entry is None:
+                continue
+            if n == 0 and stat.S_ISDIR(entry.st_mode):
+                return Result(job, Status.FAILED, job.path, error=f"a folder stands where the file goes "
+                                                                   f"({job.path}); nothing fetched")
+            size = _present(dir_fd, path.name, source, entry) if self.skip_present else None
+            if size is not None:
+                if mtime is not None:
+                    folders.stamp(dir_fd, path.name, mtime)
+                return Result(job, Status.SKIPPED, path, bytes=size)
+        return None
+
+    def _renditions(self, job: Job, dir_fd: int, mtime: float | None) -> Result:
+        """Each rendition in turn until one is saved (an animation's MP4, then its GIF)."""
         failed = Failed("no rendition could be fetched")
         for n, (source, path) in enumerate(zip(job.media.sources, job.paths, strict=True)):
             last = n == len(job.paths) - 1
@@ -63,6 +82,9 @@ class Downloader:
             if isinstance(outcome, Present):
                 return Result(job, Status.SKIPPED, path, bytes=outcome.size)
             failed = outcome
+            if outcome.full:
+                self.disk_full.set()
+                break
             if outcome.region:
                 self.region_blocked.set()
                 break
@@ -108,14 +130,14 @@ class Downloader:
         return outcome
 
 
-def _present(dir_fd: int, name: str, source: Source) -> int | None:
+def _present(dir_fd: int, name: str, source: Source, entry: os.stat_result) -> int | None:
     """The size of a whole copy of ``source`` already at ``name``, or None.
 
     Of the size the API gave; when it gave none, not empty and starting as
     a file of its kind does (zero bytes, or a web page saved by another
     tool, is never a whole image).
     """
-    size = folders.regular_size(dir_fd, name)
+    size = entry.st_size if stat.S_ISREG(entry.st_mode) else 0
     if not size:
         return None
     if source.size is not None:

@@ -53,6 +53,16 @@ class TokenRefusedError(ApiError):
     exit_status = ExitStatus.TOKEN_REFUSED
 
 
+class OutputError(ImgurDLError):
+    """Standard output cannot be written (closed, or its disk full): the message says which."""
+
+
+class OutputClosed(OutputError):
+    """The reader of standard output went away (``| head -1``): the run ends quietly, as Unix tools do."""
+
+    exit_status = ExitStatus.PIPE_CLOSED
+
+
 class DownloadError(ImgurDLError):
     """One file could not be downloaded; the message says why."""
 
@@ -63,6 +73,10 @@ class RemovedError(DownloadError):
 
 class NotMediaError(DownloadError):
     """The answer's bytes are not the kind of file asked for (a web page, a placeholder)."""
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (from timeout, systemd, docker): handled as Ctrl-C is, told apart in the exit status."""
 
 
 class Cancelled(BaseException):

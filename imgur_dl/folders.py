@@ -109,6 +109,14 @@ def regular_size(dir_fd: int, name: str) -> int | None:
     return st.st_size if stat.S_ISREG(st.st_mode) else None
 
 
+def entry(dir_fd: int, name: str) -> os.stat_result | None:
+    """What stands at ``name`` (a symlink as itself), or None."""
+    try:
+        return os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
+    except OSError:
+        return None
+
+
 def read_head(dir_fd: int, name: str, size: int) -> bytes:
     """The first ``size`` bytes of the regular file ``name`` (b'' when it cannot be read; no symlink followed)."""
     try:

@@ -164,6 +164,7 @@ class Result:
     capture: str | None = None  # a Wayback Machine capture's timestamp (yyyyMMddhhmmss)
     sha256: str | None = None  # of the saved file, computed as it streamed in
     linked_to: Path | None = None  # --dedupe: the earlier copy this file is now a hard link to
+    told: bool = False  # its reason was already said (the disk is full): counted, not said again
 
 
 @dataclass(frozen=True, slots=True)

@@ -61,8 +61,8 @@ def sanitize(text: str, max_bytes: int = MAX_COMPONENT_BYTES) -> str:
     text = _UNSAFE.sub("_", text)
     text = _SPACES.sub(" ", text).strip()
     text = text.lstrip(". ").rstrip(". ")  # no hidden files, no '..', no trailing dot (Windows)
-    if _WINDOWS_RESERVED.match(text):
-        text = "_" + text
+    if _WINDOWS_RESERVED.match(text) or text.startswith(("-", "~")):
+        text = "_" + text  # (a name a shell would take for an option or a home folder gets a prefix)
     text = truncate_utf8(text, max_bytes).rstrip(". ")
     return text or "_"
 
@@ -101,6 +101,17 @@ class Template:
             if name not in FIELDS:
                 known = ", ".join("{" + f + "}" for f in FIELDS)
                 raise UsageError(f"unknown field {{{name}}} in template {self.text!r} (known: {known})")
+        # A sample of every field, rendered now: a template that cannot render (a format that does not
+        # fit its field, a field inside another's format, a width past any sense) is a usage error
+        # before anything is fetched, not a failure in the middle of a run.
+        if any(re.search(r"\d{4,}", spec) for _, _, spec, _ in Formatter().parse(self.text) if spec):
+            raise UsageError(f"bad template {self.text!r}: a width past any file name's length")
+        try:
+            self.render(_SAMPLE)
+        except UsageError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - whatever str.format makes of it, said as one line
+            raise UsageError(f"bad template {self.text!r}: {type(exc).__name__}: {exc}") from None
 
     def render(self, values: dict[str, str | int], *, reserve: int = 0) -> Path:
         """A relative path: one sanitised component per '/' of the template.
@@ -125,8 +136,8 @@ def _render_piece(piece: str, values: dict[str, str | int], max_bytes: int) -> s
     safe = {k: (sanitize(v) if isinstance(v, str) and v else v) for k, v in values.items() if k in names}
     try:
         text = piece.format(**safe)
-    except (ValueError, TypeError) as exc:
-        raise UsageError(f"bad template {piece!r}: {exc}") from None
+    except (ValueError, TypeError, KeyError, IndexError) as exc:
+        raise UsageError(f"bad template {piece!r}: {type(exc).__name__}: {exc}") from None
     ext = str(values.get("ext", ""))
     stem, dot_ext = (text[: -len(ext) - 1], "." + ext) if ext and text.endswith("." + ext) else (text, "")
     if any(values.get(name) in ("", None) for name in names):
@@ -181,6 +192,15 @@ def _listing_fields(listing: Listing | None) -> dict[str, str | int]:
             names[key] = listing.name.partition("/")[0] if listing.kind is Kind.FOLDER else listing.name
     return names
 
+
+# Values of every field's type, for the sample render of each template.
+_SAMPLE: dict[str, str | int] = {
+    "index": "001", "num": 1, "count": 3, "id": "AbC1234", "name": "holiday", "title": "a title", "ext": "jpg",
+    "width": 640, "height": 480, "date": "2024-05-17", "album_id": "XyZ9876", "album_title": "an album",
+    "album_date": "2024-05-17", "post_id": "XyZ9876", "post_date": "2024-05-17", "user": "someone", "tag": "cats",
+    "subreddit": "pics", "search": "red panda", "position": 1,
+}
+assert set(_SAMPLE) == set(FIELDS)  # noqa: S101 - a field without a sample would go unchecked
 
 _DEFAULT_NAME = Template(DEFAULT_NAME)
 _SINGLE_NAME = Template(SINGLE_NAME)

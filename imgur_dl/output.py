@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from imgur_dl import folders
+from imgur_dl.errors import OutputClosed, OutputError
 from imgur_dl.models import Album, Event, Failure, Job, Listed, Origin, Result, Status
 from imgur_dl.naming import PART_SUFFIX
 from imgur_dl.text import printable, writer
@@ -42,8 +43,21 @@ class Stdout:
     """The data stream. Lines are flushed one by one so a pipe sees them at once."""
 
     def __init__(self, stream: TextIO, *, json_lines: bool) -> None:
-        self._line = writer(stream)
+        self._write = writer(stream)
         self.json_lines = json_lines
+
+    def _line(self, text: str) -> None:
+        """One line out; a reader gone or a full disk become :class:`OutputClosed` and :class:`OutputError`."""
+        try:
+            self._write(text)
+        except BrokenPipeError:
+            raise OutputClosed("standard output was closed by its reader") from None
+        except (OSError, ValueError) as exc:  # (ValueError: a closed file object)
+            raise OutputError(f"cannot write to standard output: {getattr(exc, 'strerror', None) or exc}") from None
+
+    def link(self, url: str) -> None:
+        """One plain link (``--scan -g``)."""
+        self._line(printable(url))
 
     def emit(self, event: Event) -> None:
         """What stdout says of one event of a run."""

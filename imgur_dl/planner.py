@@ -94,23 +94,33 @@ class Planner:
                                                post.created_at)
 
     def _posts(self, target: Target) -> Iterator[tuple[int, Post | Failure]]:
-        """The chosen posts of a listing, with their positions, page by page."""
+        """The chosen posts of a listing, with their positions, page by page.
+
+        A post seen before in this listing is not taken again, and a page with
+        nothing new ends the listing (a server that answers every page alike
+        cannot make it endless); past :data:`MAX_PAGES`, it ends, and says so.
+        """
         position = 0
+        seen: set[str] = set()
         for page in range(MAX_PAGES):
             posts = self._page(target, page)
             if isinstance(posts, Failure):
                 yield position, replace(posts, url=target.url, listing=Listing(target.kind, target.id).label)
                 return
-            if not posts:
-                return  # past the end: an empty page
-            archived = self._archived(posts)
-            for post in posts:
+            fresh = [post for post in dict((p.id, p) for p in posts).values() if post.id not in seen]
+            if not fresh:
+                return  # past the end (an empty page), or nothing new
+            seen.update(post.id for post in fresh)
+            archived = self._archived(fresh)
+            for post in fresh:
                 position += 1
                 verdict = self._choose(target, post, position, post.id in archived)
                 if verdict is Verdict.STOP:
                     return
                 if verdict is Verdict.TAKE:
                     yield position, post
+        self.say(f"imgur-dl: {target.url}: stopped after {MAX_PAGES} pages ({position} posts), the most "
+                 "one listing is read")
 
     def _page(self, target: Target, page: int) -> list[Post] | Failure:
         try:

@@ -27,6 +27,7 @@ class Tally:
     in_archive: int = 0  # listed posts skipped because the archive has them complete
     worst: ExitStatus = ExitStatus.SUCCESS  # of the albums' and URLs' own outcomes
     interrupted: bool = False
+    terminated: bool = False  # by SIGTERM
 
     def add(self, result: Result) -> None:
         self.files[result.status] += 1
@@ -48,7 +49,7 @@ class Tally:
     @property
     def exit_status(self) -> ExitStatus:
         if self.interrupted:
-            return ExitStatus.INTERRUPTED
+            return ExitStatus.TERMINATED if self.terminated else ExitStatus.INTERRUPTED
         return worst([self.worst] + ([ExitStatus.FAILED] if self.files[Status.FAILED] else []))
 
     def note(self, status: ExitStatus) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import queue
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +22,7 @@ from imgur_dl.archive import Archive, Entry
 from imgur_dl.books import Books
 from imgur_dl.cancel import Cancel
 from imgur_dl.downloader import Downloader
-from imgur_dl.errors import Cancelled, ImgurDLError
+from imgur_dl.errors import Cancelled, ImgurDLError, Terminated
 from imgur_dl.models import Album, Event, Failure, Job, Listed, Origin, Result, Status, Target
 from imgur_dl.naming import Namer, disambiguate
 from imgur_dl.planner import Planner
@@ -70,7 +70,7 @@ class Run:
         self.started = time.monotonic()
         self.once = Once()
 
-    def events(self, targets: Iterable[Target]) -> Iterator[Event]:
+    def events(self, targets: Iterable[Target]) -> Generator[Event, None, None]:
         """Download (or list) everything ``targets`` name, yielding each event as it happens."""
         pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="imgur-dl")
         # Recoveries from the Wayback Machine run apart: its slowness never holds up Imgur's files.
@@ -86,8 +86,9 @@ class Run:
                     yield from self._collect(self.finished.get(), recoveries)
             while self.outstanding:
                 yield from self._collect(self.finished.get(), recoveries)
-        except (KeyboardInterrupt, Cancelled):
+        except (KeyboardInterrupt, Cancelled) as exc:
             self.tally.interrupted = True
+            self.tally.terminated = isinstance(exc, Terminated)
             self.parts.cancel.trip()
             deadline = time.monotonic() + GRACE
             while self.outstanding and (left := deadline - time.monotonic()) > 0:
@@ -102,6 +103,11 @@ class Run:
                 executor.shutdown(wait=waiting, cancel_futures=True)
             self.parts.progress.close()
             self.parts.close(self.tally.interrupted)
+
+    def abandon(self) -> None:
+        """Stop at once (the output's reader went away): every worker sees the cancel."""
+        self.tally.interrupted = True
+        self.parts.cancel.trip()
 
     @property
     def exit_status(self) -> ExitStatus:
@@ -194,7 +200,7 @@ class Run:
         self.parts.progress.file_done()
         if result.region_blocked:
             self._say_region(result)
-        elif result.status is Status.FAILED:
+        elif result.status is Status.FAILED and not result.told:
             album = result.job.album
             self.parts.progress.error(f"{album.id + '/' if album.is_album else ''}{result.job.media.id}: "
                                       f"{result.error}")

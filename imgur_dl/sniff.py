@@ -83,8 +83,10 @@ def check(head: bytes, content_type: str, ext: str, expected: tuple[int, int] | 
             return Problem(Wrong.REGION, "Imgur blocks this region: it serves a 'not viewable in your region' image")
         if size == REMOVED_PLACEHOLDER:
             return Problem(Wrong.REMOVED, "removed from Imgur (its removed.png in place of the file)")
-    if ext == "bin":
-        return None  # nothing to compare with
+    if ext == "bin":  # an extension Imgur does not serve: kept only as a picture or a video
+        if found in (None, "html"):
+            return Problem(Wrong.NOT_MEDIA, "the answer is not a picture or a video (saved as .bin only if it is)")
+        return None
     want_video = is_video(ext)
     if found is not None:
         if is_video(found) != want_video:

@@ -12,6 +12,8 @@ class ExitStatus(IntEnum):
     NOT_FOUND = 3  # an album or image does not exist (or is no longer public)
     TOKEN_REFUSED = 4  # Imgur refused your access token; what needs none was still fetched
     INTERRUPTED = 130  # Ctrl-C
+    PIPE_CLOSED = 141  # the reader of standard output went away (128 + SIGPIPE, as Unix tools end)
+    TERMINATED = 143  # SIGTERM (128 + 15)
 
     @property
     def severity(self) -> int:
@@ -25,7 +27,9 @@ _SEVERITY = {
     ExitStatus.NOT_FOUND: 2,
     ExitStatus.TOKEN_REFUSED: 3,
     ExitStatus.USAGE: 4,
-    ExitStatus.INTERRUPTED: 5,
+    ExitStatus.PIPE_CLOSED: 5,
+    ExitStatus.INTERRUPTED: 6,
+    ExitStatus.TERMINATED: 7,
 }
 
 

@@ -11,6 +11,7 @@ No body is written past the size the server or the API announced, or past
 
 from __future__ import annotations
 
+import errno
 import http.client
 import re
 import threading
@@ -63,6 +64,7 @@ class Failed:
     gone: bool = False  # the host no longer serves it (removed.png, 404, the region placeholder)
     region: bool = False  # the region placeholder
     replaceable: bool = False  # another rendition may do better
+    full: bool = False  # the disk is full: nothing more can be saved there
 
 
 Retry = Again["Saved | Failed | Present"]
@@ -131,7 +133,7 @@ class Transfer:
                 try:
                     part.commit()
                 except OSError as exc:
-                    return Failed(folders.disk_reason(exc, part.path))
+                    return _disk(exc, part.path)
                 return Saved(outcome.size, outcome.url, part.sha256)
             return outcome
         finally:
@@ -221,7 +223,7 @@ class Transfer:
         except BlockingIOError:
             return Again(BUSY, wait=1.0)
         except OSError as exc:
-            return Failed(folders.disk_reason(exc, job.part.path))
+            return _disk(exc, job.part.path)
         etag = response.headers.get("ETag") if offset == 0 else None
         limit = next((v for v in (total, source.size) if v is not None), self.max_size)
         got = self._stream(job.part, head if offset == 0 else read(), read, room=limit - offset, etag=etag)
@@ -248,7 +250,7 @@ class Transfer:
                 chunk = read()
         except OSError as exc:
             self.progress.advance(-part.discard())
-            return Failed(folders.disk_reason(exc, part.path))
+            return _disk(exc, part.path)
         except Cancelled:
             if received:
                 part.keep_etag(etag)  # a resume after the rerun needs it for If-Range
@@ -283,6 +285,10 @@ class Transfer:
             return True
 
 
+def _disk(exc: OSError, path: Path) -> Failed:
+    return Failed(folders.disk_reason(exc, path), full=exc.errno == errno.ENOSPC)
+
+
 def _reader(response: requests.Response) -> Callable[[], bytes | Retry]:
     """A function giving the body as it arrives: b'' at its end, :class:`Again` when the connection breaks.
 
@@ -294,7 +300,7 @@ def _reader(response: requests.Response) -> Callable[[], bytes | Retry]:
 
     def next_chunk() -> bytes | Retry:
         try:
-            return read(CHUNK, decode_content=True)
+            return read(CHUNK, decode_content=False)  # bytes as they came: counted as they crossed the wire
         except (urllib3.exceptions.HTTPError, http.client.HTTPException, OSError, ValueError) as exc:
             return Again(describe(exc))
 
