@@ -1,0 +1,214 @@
+"""Bounded against a hostile or broken server, and where the output goes: closed, full, or gone away."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import signal
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import command, files_under, run_main
+from tests.standin import Fault, Imgur, _v3_gallery_item, v1_answer
+
+
+def _answer(imgur: Imgur, album_id: str, body: dict[str, object]) -> None:
+    for path in (f"/post/v1/albums/{album_id}", f"/3/album/{album_id}"):
+        imgur.faults.append(Fault("status", host="api.imgur.com", path=path, status=200,
+                                  body=json.dumps(body).encode()))
+
+
+@pytest.mark.parametrize(("ext", "body", "says"), [
+    ("html", b"<!doctype html><script>alert(1)</script>", "Imgur answered with a web page, not the file"),
+    ("exe", b"MZ\x90\x00" + bytes(2000), "the answer is not a picture or a video (saved as .bin only if it is)"),
+])
+def test_an_extension_imgur_does_not_serve_is_never_a_name(imgur: Imgur, tmp_path: Path, ext: str,
+                                                          body: bytes, says: str) -> None:
+    album = imgur.add_album("AbC1234", count=2)
+    answer = v1_answer(album)
+    answer["media"][0]["ext"] = ext  # type: ignore[index]
+    answer["media"][0]["mime_type"] = "application/x-whatever"  # type: ignore[index]
+    _answer(imgur, "AbC1234", answer)
+    bad = album.images[0]
+    imgur.faults.append(Fault("status", path=f"/{bad.id}.*", status=200, body=body,
+                              headers={"Content-Type": "application/octet-stream"}))
+    result = run_main("-o", str(tmp_path), "imgur.com/a/AbC1234")
+    assert result.code == 1, result
+    assert f"{bad.id}: {says}" in result.err
+    names = sorted(files_under(tmp_path))
+    assert names == [f"AbC1234/002-{album.images[1].id}.jpg"]
+    assert not any(n.endswith((".html", ".exe")) for n in names)
+
+
+def test_a_bin_that_is_a_picture_is_kept(imgur: Imgur, tmp_path: Path) -> None:
+    album = imgur.add_album("AbC1234", count=1)
+    answer = v1_answer(album)
+    answer["media"][0]["ext"] = "html"  # type: ignore[index]
+    answer["media"][0]["mime_type"] = ""  # type: ignore[index]
+    _answer(imgur, "AbC1234", answer)
+    assert run_main("-o", str(tmp_path), "imgur.com/a/AbC1234").code == 0
+    assert files_under(tmp_path) == {f"AbC1234/001-{album.images[0].id}.bin": album.images[0].data}
+
+
+def test_a_body_encoded_though_asked_for_as_it_is_is_refused(imgur: Imgur, tmp_path: Path) -> None:
+    album = imgur.add_album("AbC1234", count=2)
+    bomb = gzip.compress(b"\xff\xd8\xff\xe0" + bytes(50_000_000))  # 50 MB from 50 KB on the wire
+    bad = album.images[0]
+    imgur.faults.append(Fault("status", path=f"/{bad.id}.*", status=200, body=bomb,
+                              headers={"Content-Encoding": "gzip", "Content-Type": "image/jpeg"}))
+    result = run_main("-o", str(tmp_path), "imgur.com/a/AbC1234")
+    assert result.code == 1, result
+    assert f"{bad.id}: the server sent the file gzip-encoded, though asked for it as it is" in result.err
+    assert sorted(files_under(tmp_path)) == [f"AbC1234/002-{album.images[1].id}.jpg"]
+    moved = result.err.rsplit(";", 1)[1]
+    assert "MiB" not in moved and "GiB" not in moved  # the summary counts what crossed the wire
+
+
+def test_a_listing_that_answers_every_page_alike_ends(imgur: Imgur, tmp_path: Path) -> None:
+    images = [imgur.add_image(f"Rp{n:05d}", in_gallery=True) for n in range(3)]
+    page = json.dumps({"data": [_v3_gallery_item(i) for i in images], "success": True, "status": 200}).encode()
+    imgur.faults.append(Fault("status", host="api.imgur.com", path=r"/3/account/Loop/submissions/\d+", status=200,
+                              body=page))
+    result = run_main("-o", str(tmp_path), "imgur.com/user/Loop")
+    assert result.code == 0, result
+    assert len(files_under(tmp_path)) == 3
+    pages = imgur.requests_to("api.imgur.com", r"/3/account/Loop/submissions/\d+")
+    assert len(pages) == 2  # the second said nothing new
+
+
+@pytest.mark.parametrize(("template", "says"), [
+    ("{count:{num}}", "KeyError"),
+    ("{num:99999999999}", "a width past any file name's length"),
+    ("{title:d}", "Unknown format code 'd'"),
+])
+def test_a_template_that_cannot_render_is_a_usage_error_before_any_request(imgur: Imgur, tmp_path: Path,
+                                                                           template: str, says: str) -> None:
+    result = run_main("--name", template, "-o", str(tmp_path), "imgur.com/a/AbC1234")
+    assert result.code == 2, result
+    assert says in result.err and len(result.err.splitlines()) == 1
+    assert imgur.log == []
+
+
+@pytest.mark.parametrize(("args", "environ", "says"), [
+    ((), {"IMGUR_CLIENT_ID": "546c25a59c58ad7\n"}, "IMGUR_CLIENT_ID: not an Imgur client id"),
+    (("--proxy", "http://u:p@proxy.example:notaport"), {}, "the proxy URL's port is not a port number"),
+])
+def test_a_bad_setting_is_blamed_on_it_at_once(imgur: Imgur, tmp_path: Path, args: tuple[str, ...],
+                                              environ: dict[str, str], says: str) -> None:
+    result = run_main(*args, "-o", str(tmp_path), "imgur.com/a/AbC1234", environ=environ)
+    assert result.code == 2, result
+    assert says in result.err
+    assert result.waits == [] and imgur.log == []
+
+
+@pytest.mark.parametrize(("title", "folder"), [("-rf", "_-rf"), ("~", "_~"), ("--help me", "_--help me")])
+def test_names_from_the_server_are_safe_for_shells(imgur: Imgur, tmp_path: Path, title: str, folder: str) -> None:
+    album = imgur.add_album("AbC1234", count=1, title=title)
+    assert run_main("--dir", "{album_title}", "-o", str(tmp_path), "imgur.com/a/AbC1234").code == 0
+    assert files_under(tmp_path) == {f"{folder}/001-{album.images[0].id}.jpg": album.images[0].data}
+
+
+def test_a_folder_at_a_files_name_is_caught_before_fetching(imgur: Imgur, tmp_path: Path) -> None:
+    album = imgur.add_album("AbC1234", count=2)
+    (tmp_path / "AbC1234" / f"001-{album.images[0].id}.jpg").mkdir(parents=True)
+    result = run_main("-o", str(tmp_path), "imgur.com/a/AbC1234")
+    assert result.code == 1, result
+    assert "a folder stands where the file goes" in result.err
+    assert len(imgur.requests_to("i.imgur.com")) == 1  # only the other file
+    assert not list((tmp_path / "AbC1234").glob("*.part"))
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A real file system of 256 KiB (tmpfs; the tests run as root here and in CI), unmounted after."""
+    where = tmp_path / "small"
+    where.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(where)], check=True)  # noqa: S607
+    try:
+        yield where
+    finally:
+        subprocess.run(["umount", str(where)], check=True)  # noqa: S607
+
+
+def test_a_full_disk_is_said_once_and_nothing_more_is_fetched(imgur: Imgur, small_disk: Path) -> None:
+    imgur.add_album("AbC1234", count=12, size=100_000)  # 1.2 MB for 256 KiB
+    result = run_main("-j", "1", "-o", str(small_disk), "imgur.com/a/AbC1234")
+    assert result.code == 1, result
+    assert result.err.count("no space left on the device") == 1, result
+    assert "files: 2 saved, 0 skipped, 10 failed" in result.err
+    assert len(imgur.requests_to("i.imgur.com")) == 3  # two saved, the one that filled the disk: no more
+    assert not list(small_disk.rglob("*.part"))
+
+
+def _until(condition: Callable[[], bool], seconds: float = 15.0) -> bool:
+    """Whether ``condition`` comes true within ``seconds`` (checked every 20 ms: what the files on disk say)."""
+    deadline = time.monotonic() + seconds
+    pause = threading.Event()
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        pause.wait(0.02)
+    return True
+
+
+def _stream(tmp_path: Path, *args: str, stdout: int | None = None, **kw: object) -> subprocess.Popen[bytes]:
+    return subprocess.Popen([*command(), *args], stdout=stdout if stdout is not None else subprocess.PIPE,
+                            stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, env=os.environ.copy(), **kw)  # type: ignore[arg-type]
+
+
+def test_a_reader_that_goes_away_ends_the_run_quietly(imgur: Imgur, tmp_path: Path) -> None:
+    imgur.add_album("AbC1234", count=40, size=500)
+    process = _stream(tmp_path, "-g", "imgur.com/a/AbC1234")
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.readline()
+    process.stdout.close()  # `| head -1`
+    err = process.stderr.read().decode()
+    assert process.wait(timeout=20) == 141, err
+    assert "Traceback" not in err and "BrokenPipe" not in err and "unexpected" not in err
+
+
+def test_a_closed_or_full_stdout_is_named_in_words(imgur: Imgur, tmp_path: Path) -> None:
+    imgur.add_album("AbC1234", count=2)
+    with open(os.devnull, "rb") as closed_for_writing:
+        process = _stream(tmp_path, "--json", "-o", str(tmp_path), "imgur.com/a/AbC1234",
+                          stdout=closed_for_writing.fileno())
+        err = process.communicate(timeout=30)[1].decode()
+    assert process.returncode == 1, err
+    assert "cannot write to standard output" in err and "unexpected" not in err
+    if Path("/dev/full").exists():
+        with open("/dev/full", "wb") as full:
+            process = _stream(tmp_path, "-g", "imgur.com/a/AbC1234", stdout=full.fileno())
+            err = process.communicate(timeout=30)[1].decode()
+        assert process.returncode == 1, err
+        assert "cannot write to standard output: No space left on device" in err
+
+
+def test_a_closed_stderr_is_no_reason_to_stop(imgur: Imgur, tmp_path: Path) -> None:
+    album = imgur.add_album("AbC1234", count=2)
+    done = subprocess.run([*command(), "-o", str(tmp_path), "imgur.com/a/AbC1234"], stdin=subprocess.DEVNULL,
+                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=os.environ.copy(), timeout=30,
+                          check=False, close_fds=True, preexec_fn=lambda: os.close(2))
+    assert done.returncode == 0
+    assert len(files_under(tmp_path / "AbC1234")) == len(album.images)
+
+
+def test_sigterm_is_handled_as_ctrl_c(imgur: Imgur, tmp_path: Path) -> None:
+    album = imgur.add_album("AbC1234", count=4, size=200_000)
+    imgur.faults.append(Fault("stall", path="/.*", after=50_000))
+    process = _stream(tmp_path, "-o", str(tmp_path), "imgur.com/a/AbC1234")
+    assert imgur.wait_until(lambda s: s.stalled >= 4, timeout=15)
+    assert _until(lambda: [p.stat().st_size for p in (tmp_path / "AbC1234").glob("*.part")] == [50_000] * 4)
+    process.send_signal(signal.SIGTERM)
+    err = process.communicate(timeout=20)[1].decode()
+    assert process.returncode == 143, err
+    assert "interrupted" in err and "run the same command again to finish" in err  # the summary, as for Ctrl-C
+    parts = list((tmp_path / "AbC1234").glob("*.part"))
+    assert len(parts) == len(album.images)
+    assert [p.stat().st_size for p in parts] == [50_000] * len(parts)
+    assert all(os.getxattr(p, "user.imgur-dl.etag") for p in parts)  # kept for the rerun's If-Range
