@@ -24,7 +24,7 @@ from imgur_dl.retry import RetryPolicy
 from imgur_dl.run import Parts, Run
 from imgur_dl.session import make_session
 from imgur_dl.throttle import RateLimit, Throttle
-from imgur_dl.transfer import Transfer
+from imgur_dl.transfer import Speed, Transfer
 from imgur_dl.wayback import Wayback
 
 # Albums looked up at once: enough to hide the API's latency behind downloads,
@@ -51,7 +51,8 @@ def build_run(options: Options, stderr: TextIO, environ: Mapping[str, str] | Non
     def downloader(workers: int, label: str = "Imgur", hosts: frozenset[str] = MEDIA_HOSTS,
                    hop: Callable[[str, str], str] = redirect_target) -> Downloader:
         transfer = Transfer(session, Throttle(workers, cancel, clock.now), cancel, policy, progress, meter,
-                            max_size=options.max_size, hosts=hosts, hop=hop, md5_etags=hosts == MEDIA_HOSTS)
+                            max_size=options.max_size, hosts=hosts, hop=hop, md5_etags=hosts == MEDIA_HOSTS,
+                            speed=Speed(options.min_speed, options.speed_time), clock=clock.now)
         return Downloader(transfer, folders, policy, cancel, progress, label=label, skip_present=not options.no_skip,
                           dates=options.dates)
 

@@ -167,6 +167,10 @@ def _size(text: str) -> int:
     return int(match[1]) * _UNITS[match[2].upper()]
 
 
+def _rate(text: str) -> int:
+    return 0 if text.strip() == "0" else _size(text)
+
+
 def _from_env(environ: Mapping[str, str], name: str, parse: Callable[[str], T], default: T) -> T:
     """An environment default, parsed; a bad value is blamed on the variable."""
     text = environ.get(name)
@@ -280,6 +284,11 @@ def build_parser(environ: Mapping[str, str]) -> _Parser:
                              "IMGUR_ACCESS_TOKEN); sent to api.imgur.com only")
     parser.add_argument("--proxy", metavar="URL", type=_proxy,
                         help="proxy for every request, e.g. http://proxy:3128 (default: HTTPS_PROXY)")
+    parser.add_argument("--min-speed", metavar="RATE", type=_rate, default=1024,
+                        help="give up an attempt whose file comes slower than RATE bytes a second for "
+                             "--speed-time seconds, e.g. 10K; 0: never (default: 1K)")
+    parser.add_argument("--speed-time", metavar="S", type=_seconds, default=30.0,
+                        help="the seconds --min-speed is judged over (default: 30)")
     parser.add_argument("--limit-rate", metavar="RATE", type=_size,
                         help="at most RATE bytes a second across the whole run, e.g. 500K, 2M")
     parser.add_argument("--no-skip", action="store_true",
@@ -411,6 +420,7 @@ def _options(args: argparse.Namespace, env: Environment) -> Options:
         choice=Choice(args.range or (), args.since or "", args.break_on_existing),
         proxy=args.proxy, verbose=args.verbose, no_skip=args.no_skip, limit_rate=args.limit_rate or 0.0,
         max_size=args.max_file_size, debug=args.debug, dates=not args.no_mtime, dedupe=args.dedupe,
+        min_speed=float(args.min_speed), speed_time=args.speed_time,
         token=credentials.token(env.environ, args.cookies, writer(env.stderr)),
     )
 

@@ -43,5 +43,7 @@ class Options:
     max_size: int = DEFAULT_MAX_SIZE
     debug: bool = False
     token: str | None = field(default=None, repr=False)  # your own account's access token: never shown
+    min_speed: float = 1024.0  # bytes a second a body may not stay under ...
+    speed_time: float = 30.0  # ... for this many seconds (0 speed: no bound)
     dates: bool = True  # saved files carry their upload time (--no-mtime: False)
     dedupe: bool = False  # a file the archive holds under another id becomes a hard link to it

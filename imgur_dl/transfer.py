@@ -15,6 +15,7 @@ import errno
 import http.client
 import re
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -93,6 +94,37 @@ class _Job:
     first_refusal_ends: bool
 
 
+@dataclass(frozen=True, slots=True)
+class Speed:
+    """The slowest a body may come: ``least`` bytes a second over ``window`` seconds (curl's --speed-limit/-time)."""
+
+    least: float = 1024.0
+    window: float = 30.0
+
+
+class _Pace:
+    """Watches one body: says when it has come slower than the bound for a whole window."""
+
+    def __init__(self, speed: Speed, clock: Callable[[], float]) -> None:
+        self.speed = speed
+        self.clock = clock
+        self.start = clock()
+        self.bytes = 0
+
+    def crawling(self, size: int) -> str | None:
+        self.bytes += size
+        if not self.speed.least:
+            return None
+        elapsed = self.clock() - self.start
+        if elapsed < self.speed.window:
+            return None
+        rate = self.bytes / elapsed
+        if rate >= self.speed.least:
+            self.start, self.bytes = self.clock(), 0  # a new window
+            return None
+        return f"crawling at {rate:.0f} B/s, under {self.speed.least:.0f} B/s for {elapsed:.0f}s (--min-speed)"
+
+
 @dataclass
 class Transfer:
     """Attempts at files from one set of hosts (Imgur's CDN, or the Wayback Machine)."""
@@ -107,6 +139,8 @@ class Transfer:
     hosts: frozenset[str] = MEDIA_HOSTS  # where files may come from
     hop: Callable[[str, str], str] = redirect_target  # (from, Location) -> the checked next URL
     md5_etags: bool = True  # an ETag of 32 hex digits is the body's MD5 (Imgur's CDN; not the archive)
+    speed: Speed = field(default_factory=Speed)  # the slowest a body may come (--min-speed)
+    clock: Callable[[], float] = time.monotonic
     _sized: set[Path] = field(default_factory=set)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -238,6 +272,7 @@ class Transfer:
         """Write chunks into ``part`` until the body ends: (bytes received, how it broke if it did)."""
         received = 0
         chunk = first
+        pace = _Pace(self.speed, self.clock)
         try:
             while isinstance(chunk, bytes) and chunk:
                 received += len(chunk)
@@ -247,6 +282,11 @@ class Transfer:
                 part.write(chunk)
                 self.on_bytes(len(chunk))
                 self.cancel.check()
+                crawling = pace.crawling(len(chunk))
+                if crawling is not None:
+                    self.progress.note(f"imgur-dl: {part.path.name}: {crawling}; trying again")
+                    chunk = Again(crawling)
+                    break
                 chunk = read()
         except OSError as exc:
             self.progress.advance(-part.discard())

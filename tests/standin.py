@@ -222,6 +222,7 @@ class Fault:
     # endless: answer 200 with a chunked body that never ends (API or CDN)
     # redirect: answer 302 to ``headers["Location"]``
     # corrupt: the body with byte ``after`` changed (headers, ETag included, as for the true body)
+    # drip: the body at ``after`` bytes a second, a byte at a time (until the client hangs up)
     kind: str
     host: str = "i.imgur.com"
     path: str = ".*"  # regular expression on the path (no query)
@@ -713,11 +714,8 @@ class Imgur:
         status, data = ranged
         if image.etag is not None:
             extra["ETag"] = image.etag
-        if fault is not None and fault.kind in ("reset", "stall"):
-            h.reply(status, data, extra, cut=fault.after, then=fault.kind)
+        if fault is not None and _body_fault(h, fault, status, data, extra):
             return
-        if fault is not None and fault.kind == "corrupt" and fault.after < len(data):
-            data = data[:fault.after] + bytes([data[fault.after] ^ 0xFF]) + data[fault.after + 1:]
         h.reply(status, data, extra, head=method == "HEAD")
 
     # -- archive.org ---------------------------------------------------------------
@@ -841,6 +839,19 @@ def _answered(h: _Handler, fault: Fault, content_type: str) -> bool:
         h.reply(302, b"", {"Content-Type": "text/html", **fault.headers})
     elif fault.kind == "endless":
         h.endless(fault.body, {"Content-Type": content_type})
+    else:
+        return False
+    return True
+
+
+def _body_fault(h: _Handler, fault: Fault, status: int, data: bytes, extra: dict[str, str]) -> bool:
+    """Answer with a fault of the body (cut, stalled, dripped, corrupted); False for faults of another kind."""
+    if fault.kind in ("reset", "stall"):
+        h.reply(status, data, extra, cut=fault.after, then=fault.kind)
+    elif fault.kind == "drip":
+        h.drip(status, data, extra, fault.after)
+    elif fault.kind == "corrupt" and fault.after < len(data):
+        h.reply(status, data[:fault.after] + bytes([data[fault.after] ^ 0xFF]) + data[fault.after + 1:], extra)
     else:
         return False
     return True
@@ -1046,6 +1057,21 @@ class _Handler(BaseHTTPRequestHandler):
                 if self.server.imgur.stopping.is_set() or time.monotonic() > deadline:
                     break
         self.server.imgur.endless_sent = max(self.server.imgur.endless_sent, sent)
+
+    def drip(self, status: int, body: bytes, headers: dict[str, str], rate: int) -> None:
+        """An answer whose body comes ``rate`` bytes a second, one at a time."""
+        self.send_response(status)
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.close_connection = True
+        imgur = self.server.imgur
+        with contextlib.suppress(OSError):
+            for n in range(len(body)):
+                if imgur.stopping.wait(1 / rate):
+                    return
+                self.wfile.write(body[n:n + 1])
 
     def reply(self, status: int, body: bytes, headers: dict[str, str], *, head: bool = False,
               cut: int | None = None, then: str = "", reason: str | None = None) -> None:

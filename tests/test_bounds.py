@@ -212,3 +212,16 @@ def test_sigterm_is_handled_as_ctrl_c(imgur: Imgur, tmp_path: Path) -> None:
     assert len(parts) == len(album.images)
     assert [p.stat().st_size for p in parts] == [50_000] * len(parts)
     assert all(os.getxattr(p, "user.imgur-dl.etag") for p in parts)  # kept for the rerun's If-Range
+
+
+def test_a_file_that_crawls_is_given_up_and_named(imgur: Imgur, tmp_path: Path) -> None:
+    album = imgur.add_album("AbC1234", count=2, size=20_000)
+    slow = album.images[0]
+    imgur.faults.append(Fault("drip", path=f"/{slow.id}.*", after=200))  # 200 B/s: 100 s for the file
+    started = time.monotonic()
+    result = run_main("--min-speed", "1K", "--speed-time", "0.5", "--retries", "1", "-o", str(tmp_path),
+                      "imgur.com/a/AbC1234")
+    assert time.monotonic() - started < 10  # not 100 s, and not silent
+    assert result.code == 1, result
+    assert f"001-{slow.id}.jpg: crawling at" in result.err and "(--min-speed)" in result.err
+    assert files_under(tmp_path / "AbC1234").keys() >= {f"002-{album.images[1].id}.jpg"}
