@@ -202,7 +202,7 @@ class ImgurApi:
 
         def waiting(reason: str, wait: float) -> None:
             if self._once.first(reason):  # a network problem is said once, not once per album
-                self.say(f"imgur-dl: {API_HOST}: {reason} - trying again in {wait:.0f}s")
+                self.say(f"imgur-dl: {API_HOST}: {reason} - trying again in {wait:.1f}s")
 
         try:
             return get_bounded(self.session, API_ROOT + path, params=params, headers=headers, policy=self.policy,

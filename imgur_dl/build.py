@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import TextIO
@@ -37,7 +38,8 @@ def build_run(options: Options, stderr: TextIO, environ: Mapping[str, str] | Non
     """A run with a fresh session, API client, downloaders and archive (``environ``: proxies, CA bundle)."""
     clock = clock or Clock()
     cancel = Cancel(clock)
-    progress = Bar(stderr) if options.show_bar else Progress(stderr, quiet=options.quiet)
+    color = "NO_COLOR" not in (os.environ if environ is None else environ)
+    progress = Bar(stderr, color=color) if options.show_bar else Progress(stderr, quiet=options.quiet)
     session = make_session(options.workers, options.timeout, options.user_agent, proxy=options.proxy,
                            verbose=progress.note if options.verbose else None, environ=environ)
     policy = RetryPolicy(retries=options.retries)

@@ -294,7 +294,7 @@ def build_parser(environ: Mapping[str, str]) -> _Parser:
     parser.add_argument("--no-skip", action="store_true",
                         help="fetch files again even if they are already there")
     parser.add_argument("--user-agent", metavar="TEXT", default=USER_AGENT, type=_header_value,
-                        help=f"User-Agent header sent to Imgur (default: {USER_AGENT!r})")
+                        help="User-Agent header sent to Imgur (default: the program's name and version)")
     parser.add_argument("--max-file-size", metavar="SIZE", type=_size, default=DEFAULT_MAX_SIZE,
                         help="largest file accepted when Imgur gives no size, e.g. 300M "
                              f"(default: {DEFAULT_MAX_SIZE // 1024**2}M)")

@@ -49,8 +49,10 @@ def media_url(url: str, *, hosts: frozenset[str] = MEDIA_HOSTS) -> str:
         scheme, port = "https", None
     if scheme != "https":
         raise OffsiteError(f"refused a non-HTTPS media URL ({scheme or 'no'} scheme)")
-    if host not in hosts or port not in (None, 443) or parts.username or parts.password:
+    if host not in hosts or parts.username or parts.password:
         raise OffsiteError(f"refused a media URL on another host ({host or 'none'})")
+    if port not in (None, 443):
+        raise OffsiteError(f"refused a media URL on another port ({host}:{port})")
     if not _SAFE_PATH.match(parts.path) or "/../" in parts.path + "/":
         raise OffsiteError("refused a media URL with an unexpected path")
     return urlunsplit(("https", host, parts.path, "", ""))

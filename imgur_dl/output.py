@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -136,7 +137,12 @@ def metadata(album: Album, results: list[Result]) -> dict[str, Any]:
     }
 
 
+# Inside JSON strings: what a terminal or an editor would hide or reorder (C1 controls, bidi and
+# zero-width characters, lone surrogates), written as \u escapes, which JSON reads back the same.
+_INVISIBLE = re.compile("[\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ud800-\udfff]")
+
+
 def write_json(dir_fd: int, name: str, data: dict[str, Any]) -> None:
     """Write ``data`` to ``name`` in the folder, whole or not at all, through no symlink."""
-    text = json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+    text = _INVISIBLE.sub(lambda m: f"\\u{ord(m[0]):04x}", json.dumps(data, ensure_ascii=False, indent=2)) + "\n"
     folders.write_whole(dir_fd, name, name + PART_SUFFIX, text.encode("utf-8", "backslashreplace"))

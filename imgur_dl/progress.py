@@ -57,8 +57,9 @@ class Progress:
 class Bar(Progress):
     """A progressbar2 bar on ``stream``: files done, bytes, speed, ETA."""
 
-    def __init__(self, stream: TextIO) -> None:
+    def __init__(self, stream: TextIO, *, color: bool = True) -> None:
         super().__init__(stream)
+        self._color = color  # (NO_COLOR set: no colour, https://no-color.org)
         self._files = 0
         self._files_total = 0
         self._bytes = 0
@@ -113,7 +114,7 @@ class Bar(Progress):
             ]
             self._bar = progressbar.ProgressBar(
                 max_value=progressbar.UnknownLength, widgets=widgets, fd=self._stream,
-                min_poll_interval=0.1, poll_interval=0.1,
+                min_poll_interval=0.1, poll_interval=0.1, enable_colors=self._color,
             )
         self._drawn = True
         self._text.update_mapping(done=self._files, total=self._files_total)

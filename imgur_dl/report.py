@@ -19,7 +19,8 @@ class Tally:
     """Counts, not results: memory stays flat however long the run."""
 
     files: dict[Status, int] = field(default_factory=lambda: dict.fromkeys(Status, 0))
-    albums: int = 0  # albums (and lone images) whose files were started
+    albums: int = 0  # albums whose files were started
+    images: int = 0  # lone images (a direct link, an image post) started
     missing: int = 0  # URLs or posts that were not found, or empty
     failed_albums: int = 0  # URLs, posts or albums that gave no file for any other reason
     recovered: int = 0  # files saved from the Wayback Machine
@@ -33,6 +34,13 @@ class Tally:
         self.files[result.status] += 1
         self.recovered += result.source is Origin.WAYBACK
         self.linked += result.linked_to is not None
+
+    def started(self, is_album: bool) -> None:
+        """An album (or a lone image) whose files are under way."""
+        if is_album:
+            self.albums += 1
+        else:
+            self.images += 1
 
     def file_failed(self) -> None:
         """A file that failed before it could be tried (the API's description of it was unusable)."""
@@ -59,7 +67,9 @@ class Tally:
 
 def summary(t: Tally, moved: int, seconds: float) -> str:
     """The one closing line: albums, then files, then bytes and time."""
-    albums = [f"{t.albums} album{'' if t.albums == 1 else 's'}"]
+    albums = [f"{t.albums} album{'' if t.albums == 1 else 's'}"] if t.albums or not t.images else []
+    if t.images:
+        albums.append(f"{t.images} image{'' if t.images == 1 else 's'}")
     if t.missing:
         albums.append(f"{t.missing} not found")
     if t.failed_albums:

@@ -147,7 +147,7 @@ class Run:
             yield Failure(ExitStatus.FAILED, f"{album.id}/item {position}: {why}", album.url, album.id,
                           album.listing.label if album.listing else None)
         if self.get_urls:
-            self.tally.albums += 1
+            self.tally.started(album.is_album)
             yield from (Listed(job) for job in jobs)
             return
         archive = self.parts.archive
@@ -156,7 +156,7 @@ class Run:
         if not self.parts.books.open(album, folder, len(jobs), fetching=bool(fetch)):
             self.tally.album_failed(ExitStatus.FAILED)
             return
-        self.tally.albums += 1
+        self.tally.started(album.is_album)
         self.parts.progress.expect(files=len(jobs), size=sum(j.media.sources[0].size or 0 for j in jobs))
         for job in jobs:
             yield Result(job, Status.SKIPPED, job.path, archived=True) if job.media.id in known else job

@@ -163,7 +163,7 @@ def _stream(tmp_path: Path, *args: str, stdout: int | None = None, **kw: object)
 
 
 def test_a_reader_that_goes_away_ends_the_run_quietly(imgur: Imgur, tmp_path: Path) -> None:
-    imgur.add_album("AbC1234", count=40, size=500)
+    imgur.add_album("AbC1234", count=3000, size=8)  # more links than a pipe holds: the writer must notice
     process = _stream(tmp_path, "-g", "imgur.com/a/AbC1234")
     assert process.stdout is not None and process.stderr is not None
     process.stdout.readline()
@@ -225,3 +225,22 @@ def test_a_file_that_crawls_is_given_up_and_named(imgur: Imgur, tmp_path: Path) 
     assert result.code == 1, result
     assert f"001-{slow.id}.jpg: crawling at" in result.err and "(--min-speed)" in result.err
     assert files_under(tmp_path / "AbC1234").keys() >= {f"002-{album.images[1].id}.jpg"}
+
+
+def test_album_json_keeps_no_invisible_character_raw(imgur: Imgur, tmp_path: Path) -> None:
+    album = imgur.add_album("AbC1234", count=1, title="evil\u202etxt.exe")
+    album.images[0].title = "a\u200bb"
+    assert run_main("--write-metadata", "-o", str(tmp_path), "imgur.com/a/AbC1234").code == 0
+    raw = next(tmp_path.rglob("album.json")).read_text(encoding="utf-8")
+    assert "\u202e" not in raw and "\u200b" not in raw
+    assert "\\u202e" in raw
+    meta = json.loads(raw)
+    assert meta["title"] == "evil\u202etxt.exe" and meta["items"][0]["title"] == "a\u200bb"  # read back the same
+
+
+def test_a_redirect_to_another_port_is_named_for_it(imgur: Imgur, tmp_path: Path) -> None:
+    album = imgur.add_album("AbC1234", count=1)
+    imgur.faults.append(Fault("redirect", path="/.*", headers={"Location": "https://i.imgur.com:22/x.jpg"}))
+    result = run_main("-o", str(tmp_path), "imgur.com/a/AbC1234")
+    assert result.code == 1, result
+    assert f"{album.images[0].id}: refused a media URL on another port (i.imgur.com:22) (in a redirect)" in result.err

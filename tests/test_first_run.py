@@ -157,3 +157,29 @@ def test_completion_scripts_come_from_the_parser(shell: str) -> None:
     assert result.code == 0, result
     for option in ("--download-archive", "--break-on-existing", "--wayback", "--limit-rate"):
         assert option.lstrip("-") in result.out
+
+
+def test_no_color_is_honoured(imgur: Imgur, tmp_path: Path) -> None:
+    imgur.add_album("AbC1234", count=3, size=50_000)
+    imgur.shaping.delay = 0.2
+    colours = re.compile(r"\x1b\[[0-9;]*m")
+    _, plain, code = _in_a_terminal(["-o", str(tmp_path / "a"), "imgur.com/a/AbC1234"],
+                                    dict(os.environ, COLUMNS="100", TERM="xterm-256color", NO_COLOR="1"))
+    assert code == 0, plain
+    assert re.search(r"\d/3 files", plain), plain  # the bar was drawn ...
+    assert not colours.search(plain), plain  # ... without colour
+
+
+@pytest.mark.parametrize("columns", ["80", "100", "120"])
+def test_help_keeps_names_whole(columns: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", columns)
+    out = run_main("--help").out
+    assert "imgur-\n" not in out and "name and version" in out
+
+
+def test_a_lone_image_is_counted_as_one(imgur: Imgur, tmp_path: Path) -> None:
+    imgur.add_image("LoNe123")
+    imgur.add_album("AbC1234", count=1)
+    result = run_main("-o", str(tmp_path), "imgur.com/LoNe123", "imgur.com/a/AbC1234")
+    assert result.code == 0, result
+    assert "imgur-dl: 1 album, 1 image; files: 2 saved" in result.err
