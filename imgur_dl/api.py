@@ -38,8 +38,12 @@ from imgur_dl.models import Album, Kind, Target
 from imgur_dl.retry import RetryPolicy
 from imgur_dl.text import Once
 
-# The largest answer read: a 5,000-image album is about 3 MB of JSON.
-MAX_ANSWER = 32 * 1024 * 1024
+# The largest answer read: a 5,000-image album is about 3 MB of JSON, so this holds albums of
+# some 300,000 files; parsed as read, not copied first.
+MAX_ANSWER = 128 * 1024 * 1024
+# The most JSON objects an answer may hold: what it costs to parse grows with them, not with its bytes
+# (ten million empty items fit in 30 MB and took 850 MB to parse). An album item is two or three.
+MAX_OBJECTS = 1_000_000
 
 _V1_PATHS = {Kind.ALBUM: "albums", Kind.IMAGE: "media", Kind.GALLERY: "posts"}
 
@@ -230,8 +234,13 @@ def _overloaded(answer: Answer) -> bool:
     return answer.status in (403, 500, 503) and "capacity" in _message(answer).lower()
 
 
-def _json(body: bytes, *, quiet: bool = False) -> object:
-    """``body`` parsed; an answer that is not JSON (or nests past any sense) is unusable."""
+def _json(body: bytes | bytearray, *, quiet: bool = False) -> object:
+    """``body`` parsed; an answer that is not JSON (or nests past any sense, or holds more objects
+    than :data:`MAX_OBJECTS`) is unusable."""
+    if body.count(b"{") > MAX_OBJECTS:  # (an upper bound, counted at C speed before any object is made)
+        if quiet:
+            return None
+        raise answers.Unusable(f"unusable answer from the API (more than {MAX_OBJECTS:,} objects)")
     try:
         return json.loads(body)
     except (ValueError, RecursionError):

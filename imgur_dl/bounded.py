@@ -28,7 +28,7 @@ class Answer:
     status: int
     reason: str
     headers: Mapping[str, str]
-    body: bytes
+    body: bytes | bytearray  # (as read: not copied once more)
     retry_after: float | None
 
 
@@ -74,7 +74,7 @@ def get_bounded(
                     body += chunk
                     if len(body) > limit:
                         return _Failed(f"an answer larger than {limit // 2**20} MiB", too_large=True)
-                answer = Answer(response.status_code, response.reason or "", response.headers, bytes(body),
+                answer = Answer(response.status_code, response.reason or "", response.headers, body,
                                 retry_after(response.headers))
         except requests.RequestException as exc:
             if untrusted(exc):

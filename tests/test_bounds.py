@@ -244,3 +244,24 @@ def test_a_redirect_to_another_port_is_named_for_it(imgur: Imgur, tmp_path: Path
     result = run_main("-o", str(tmp_path), "imgur.com/a/AbC1234")
     assert result.code == 1, result
     assert f"{album.images[0].id}: refused a media URL on another port (i.imgur.com:22) (in a redirect)" in result.err
+
+
+def test_an_answer_of_millions_of_tiny_items_is_refused_before_it_is_parsed(imgur: Imgur, tmp_path: Path) -> None:
+    imgur.add_album("GoOd123", count=1)
+    body = b'{"id": "AbC1234", "is_album": true, "media": [' + b",".join([b"{}"] * 2_000_000) + b"]}"
+    for path in ("/post/v1/albums/AbC1234", "/3/album/AbC1234"):
+        imgur.faults.append(Fault("status", host="api.imgur.com", path=path, status=200, body=body))
+    result = run_main("-o", str(tmp_path), "imgur.com/a/AbC1234", "imgur.com/a/GoOd123")
+    assert result.code == 1, result
+    assert "AbC1234: unusable answer from the API (more than 1,000,000 objects)" in result.err
+    assert len(files_under(tmp_path)) == 1  # the other album is fetched
+
+
+def test_an_album_answer_past_32_mib_is_read(imgur: Imgur, tmp_path: Path) -> None:
+    album = imgur.add_album("BiG1234", count=2)
+    answer = v1_answer(album)
+    answer["description"] = "x" * (40 * 1024 * 1024)  # a real answer of 86,000 files is this large
+    _answer(imgur, "BiG1234", answer)
+    result = run_main("-o", str(tmp_path), "imgur.com/a/BiG1234")
+    assert result.code == 0, result
+    assert len(files_under(tmp_path)) == 2
