@@ -197,6 +197,8 @@ class Run:
         """Everything that follows from one finished file, in the main thread."""
         result, written = self.parts.books.record(result)
         self.tally.add(result)
+        if result.status is Status.SKIPPED:  # its bytes are there: the bar's share of the whole says so too
+            self.parts.progress.advance(result.bytes or result.job.media.sources[0].size or 0)
         self.parts.progress.file_done()
         if result.region_blocked:
             self._say_region(result)

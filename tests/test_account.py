@@ -197,3 +197,16 @@ def test_image_listing_of_another_user_needs_their_token(imgur: Imgur, tmp_path:
     assert code != 0
     assert "only your own access token can list this" in err
     assert not imgur.requests_to("api.imgur.com", "/3/account/me/images/.*")  # not yours listed as theirs
+
+
+def test_your_own_favorites_folder_by_me_and_by_name(imgur: Imgur, tmp_path: Path) -> None:
+    _account(imgur)
+    image = imgur.add_image("FoLd123", owner="someone", hidden=True, mature=True)
+    imgur.add_listing("folder", f"{USER}/42", [image])
+    for url, folder in (("imgur.com/user/me/favorites/folder/42", "favorites me folder 42"),
+                        (f"imgur.com/user/{USER}/favorites/folder/42/cats", f"favorites {USER} folder 42")):
+        code, _, err, out = _run(imgur, tmp_path, url)
+        assert code == 0, err
+        assert (out / folder / "FoLd123.jpg").read_bytes() == image.data  # a hidden favorite, with the token
+    asked = [q for (host, p, q) in imgur.queries if p == "/3/account/me/folders/42/favorites"]
+    assert len(asked) == 4 and all(q["sort"] == ["newest"] for q in asked)
