@@ -46,8 +46,8 @@ class Progress:
         """A failure: ``imgur-dl: error: <message>``, shown even with --quiet."""
         self._show(ERROR_PREFIX + message)
 
-    def close(self) -> None:
-        """Take the bar off the screen (idempotent)."""
+    def close(self, *, interrupted: bool = False) -> None:
+        """Take the bar off the screen (idempotent); ``interrupted``: wipe it, the summary says what it said."""
 
     def _show(self, message: str) -> None:
         with self._lock:
@@ -92,11 +92,14 @@ class Bar(Progress):
             self._write(printable(message))
             self._redraw(force=True)
 
-    def close(self) -> None:
+    def close(self, *, interrupted: bool = False) -> None:
         with self._lock:
             if not self._closed:
                 self._closed = True
-                if self._drawn:  # a run that found no file never shows an empty bar
+                if self._drawn and interrupted:  # no bar left behind beside the terminal's ^C to repeat itself
+                    self._stream.write("\r\x1b[K")
+                    self._stream.flush()
+                elif self._drawn:  # a run that found no file never shows an empty bar
                     self._redraw(force=True)
                     self._bar.finish(dirty=self._files < self._files_total)
 

@@ -101,7 +101,7 @@ class Run:
             self.parts.planner.close(wait=waiting)
             for executor in (pool, recoveries):
                 executor.shutdown(wait=waiting, cancel_futures=True)
-            self.parts.progress.close()
+            self.parts.progress.close(interrupted=self.tally.interrupted)
             self.parts.close(self.tally.interrupted)
 
     def abandon(self) -> None:

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import io
 import os
 import pty
 import re
 import select
+import signal
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from imgur_dl.cancel import Cancel
+from imgur_dl.progress import Bar
 from imgur_dl.throttle import RateLimit
 from tests.conftest import command, files_under, run_main, run_process
 from tests.standin import Imgur
@@ -20,8 +24,12 @@ from tests.standin import Imgur
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\r")
 
 
-def _in_a_terminal(args: list[str], environ: dict[str, str], timeout: float = 30) -> tuple[float, str, int]:
-    """Run imgur-dl with stderr on a pseudo-terminal: (seconds to its first line, all it showed, exit code)."""
+def _in_a_terminal(args: list[str], environ: dict[str, str], timeout: float = 30,
+                   interrupt: Callable[[bytes], bool] | None = None) -> tuple[float, str, int]:
+    """Run imgur-dl with stderr on a pseudo-terminal: (seconds to its first line, all it showed, exit code).
+
+    ``interrupt``: Ctrl-C (SIGINT) is sent once it says yes to what has been shown.
+    """
     leader, follower = pty.openpty()
     start = time.monotonic()
     proc = subprocess.Popen([*command(), *args], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
@@ -30,6 +38,9 @@ def _in_a_terminal(args: list[str], environ: dict[str, str], timeout: float = 30
     shown, first = b"", None
     deadline = start + timeout
     while time.monotonic() < deadline:
+        if interrupt is not None and interrupt(shown):
+            proc.send_signal(signal.SIGINT)
+            interrupt = None
         ready, _, _ = select.select([leader], [], [], 0.05)
         if ready:
             try:
@@ -183,3 +194,20 @@ def test_a_lone_image_is_counted_as_one(imgur: Imgur, tmp_path: Path) -> None:
     result = run_main("-o", str(tmp_path), "imgur.com/LoNe123", "imgur.com/a/AbC1234")
     assert result.code == 0, result
     assert "imgur-dl: 1 album, 1 image; files: 2 saved" in result.err
+
+
+def test_ctrl_c_leaves_no_bar_behind() -> None:
+    screen = io.StringIO()
+    bar = Bar(screen)
+    bar.expect(files=4, size=800_000)
+    bar.advance(120_000)
+    bar.close(interrupted=True)  # (Run closes it so on Ctrl-C and SIGTERM)
+    shown = screen.getvalue()
+    last = ANSI.sub("", shown.rsplit("\n", 1)[-1].rsplit("\r", 1)[-1])
+    assert "files" in shown  # the bar was there ...
+    assert shown.endswith("\r\x1b[K") and last == ""  # ... and nothing of it is left for the summary's line
+    finished = io.StringIO()
+    done = Bar(finished)
+    done.expect(files=1, size=10)
+    done.close()
+    assert finished.getvalue().endswith("\n")  # (a run that ends on its own keeps its last bar, finished)
