@@ -59,6 +59,7 @@ class ImgurApi:
         cancel: Cancel | None = None,
         say: Callable[[str], None] = lambda _msg: None,
         prefer_gif: bool = False,
+        timeout: float | None = None,
     ) -> None:
         self.session = session
         self.client_id = client_id  # also in the query of the requests whose record puts it there
@@ -67,6 +68,8 @@ class ImgurApi:
         self.cancel = cancel or Cancel()
         self.say = say
         self.prefer_gif = prefer_gif
+        # Said with each wait: after "trying again in 0.4s", an attempt may take this long to answer.
+        self.patience = f"; each attempt waits up to {timeout:g}s for an answer" if timeout else ""
         self.budget = Budget(self.cancel.sleep, say)
         self.unreachable: str | None = None  # set when the API could not be reached at all
         self._once = Once()
@@ -206,7 +209,7 @@ class ImgurApi:
 
         def waiting(reason: str, wait: float) -> None:
             if self._once.first(reason):  # a network problem is said once, not once per album
-                self.say(f"imgur-dl: {API_HOST}: {reason} - trying again in {wait:.1f}s")
+                self.say(f"imgur-dl: {API_HOST}: {reason} - trying again in {wait:.1f}s{self.patience}")
 
         try:
             return get_bounded(self.session, API_ROOT + path, params=params, headers=headers, policy=self.policy,

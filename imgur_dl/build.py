@@ -45,7 +45,7 @@ def build_run(options: Options, stderr: TextIO, environ: Mapping[str, str] | Non
     policy = RetryPolicy(retries=options.retries)
     auth = BearerToken(options.token) if options.token else ClientId(options.client_id)
     api = ImgurApi(session, client_id=options.client_id, auth=auth, policy=policy,
-                   cancel=cancel, say=progress.note, prefer_gif=options.prefer_gif)
+                   cancel=cancel, say=progress.note, prefer_gif=options.prefer_gif, timeout=options.timeout)
     folders = Folders(options.output)
     rate = RateLimit(options.limit_rate, cancel, clock.now) if options.limit_rate else None
     meter = Meter(progress, rate.take if rate is not None else None)

@@ -265,3 +265,12 @@ def test_an_album_answer_past_32_mib_is_read(imgur: Imgur, tmp_path: Path) -> No
     result = run_main("-o", str(tmp_path), "imgur.com/a/BiG1234")
     assert result.code == 0, result
     assert len(files_under(tmp_path)) == 2
+
+
+def test_a_wait_says_how_long_the_next_attempt_may_take(imgur: Imgur, tmp_path: Path) -> None:
+    imgur.add_album("AbC1234", count=1)
+    imgur.faults.append(Fault("status", host="api.imgur.com", path="/post/v1/.*", attempts={1}, status=503,
+                              headers={"Retry-After": "0"}))
+    result = run_main("--timeout", "7", "-o", str(tmp_path), "imgur.com/a/AbC1234")
+    assert result.code == 0, result
+    assert "trying again in 0.0s; each attempt waits up to 7s for an answer" in result.err
