@@ -95,6 +95,7 @@ class Environment:
     stdout: TextIO = field(default_factory=lambda: sys.stdout or _nowhere())
     stderr: TextIO = field(default_factory=lambda: sys.stderr or _nowhere())
     stderr_isatty: bool = field(default_factory=lambda: sys.stderr is not None and sys.stderr.isatty())
+    stdout_closed: bool = field(default_factory=lambda: sys.stdout is None)  # (>&-: nothing can be written)
     environ: Mapping[str, str] = field(default_factory=lambda: os.environ)
     clock: Clock = field(default_factory=Clock)
 
@@ -410,6 +411,8 @@ def _options(args: argparse.Namespace, env: Environment) -> Options:
         raise UsageError("--dedupe needs --download-archive (it finds earlier copies there)")
     if not args.get_urls:
         check_output(args.output)
+    if env.stdout_closed and (args.get_urls or args.json):
+        raise OutputError("cannot write to standard output: it is closed (what -g and --json print goes there)")
     return Options(
         output=args.output, workers=args.workers, retries=args.retries, timeout=args.timeout,
         client_id=args.client_id, prefer_gif=args.gif, quiet=args.quiet,

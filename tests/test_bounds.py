@@ -189,6 +189,19 @@ def test_a_closed_or_full_stdout_is_named_in_words(imgur: Imgur, tmp_path: Path)
         assert "cannot write to standard output: No space left on device" in err
 
 
+@pytest.mark.parametrize("flag", ["-g", "--json"])
+def test_a_stdout_closed_from_the_start_is_named_before_anything_is_asked(imgur: Imgur, tmp_path: Path,
+                                                                          flag: str) -> None:
+    imgur.add_album("AbC1234", count=1)
+    done = subprocess.run([*command(), flag, "-o", str(tmp_path), "imgur.com/a/AbC1234"], stdin=subprocess.DEVNULL,
+                          stderr=subprocess.PIPE, env=os.environ.copy(), timeout=30, check=False,
+                          preexec_fn=lambda: os.close(1))
+    err = done.stderr.decode()
+    assert done.returncode == 1, err
+    assert "cannot write to standard output: it is closed" in err and "unexpected" not in err
+    assert imgur.log == []
+
+
 def test_a_closed_stderr_is_no_reason_to_stop(imgur: Imgur, tmp_path: Path) -> None:
     album = imgur.add_album("AbC1234", count=2)
     done = subprocess.run([*command(), "-o", str(tmp_path), "imgur.com/a/AbC1234"], stdin=subprocess.DEVNULL,

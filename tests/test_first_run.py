@@ -211,3 +211,11 @@ def test_ctrl_c_leaves_no_bar_behind() -> None:
     done.expect(files=1, size=10)
     done.close()
     assert finished.getvalue().endswith("\n")  # (a run that ends on its own keeps its last bar, finished)
+
+
+def test_the_bar_of_a_rerun_counts_the_bytes_already_there(imgur: Imgur, tmp_path: Path) -> None:
+    imgur.add_album("AbC1234", count=3, size=40_000)
+    assert run_main("-o", str(tmp_path), "imgur.com/a/AbC1234").code == 0
+    rerun = run_main("-o", str(tmp_path), "imgur.com/a/AbC1234", tty=True)
+    assert "3 skipped" in rerun.err
+    assert "100%" in rerun.err and "117.2 KiB" in rerun.err, rerun  # not "3/3 files 0%"
