@@ -174,7 +174,7 @@ class Transfer:
             part.close()
 
     def _exchange(self, job: _Job, headers: dict[str, str], ticket: Ticket) -> Outcome:
-        got = self._request(job.url, headers)
+        got = follow(self.session, job.url, headers, self.hop, self.cancel)
         if not isinstance(got, tuple):
             return got
         response, final = got
@@ -207,28 +207,6 @@ class Transfer:
             return Failed(verdict.reason, gone=True, replaceable=True)
         assert isinstance(verdict, classify.Refusal)  # noqa: S101 - Take was handled by the caller
         return Failed(verdict.reason)
-
-    def _request(self, url: str, headers: dict[str, str]) -> tuple[requests.Response, str] | Failed | Retry:
-        """GET ``url``, following redirects only while they stay on the allowed hosts: (answer, its URL)."""
-        for _ in range(MAX_REDIRECTS + 1):
-            try:
-                response = self.session.get(url, headers=headers, stream=True, allow_redirects=False)
-            except requests.RequestException as exc:
-                self.cancel.check()
-                return Again(describe(exc))
-            if not response.is_redirect:
-                return response, url
-            location = response.headers.get("Location", "")
-            response.close()
-            try:
-                url = self.hop(url, location)
-            except OffsiteError as exc:
-                if host_of(location) in WEB_HOSTS:
-                    return Failed("Imgur redirected to its web page instead of the file", replaceable=True)
-                return Failed(f"{exc} (in a redirect)", replaceable=True)
-            if url.endswith(REMOVED_PATH):
-                return Failed("removed from Imgur", gone=True, replaceable=True)
-        return Failed(f"more than {MAX_REDIRECTS} redirects (a redirect loop)")
 
     def _receive(self, response: requests.Response, take: classify.Take, job: _Job) -> Outcome:
         """Judge the start of the body, then stream it into the part file: Saved once the file is whole."""
@@ -323,6 +301,30 @@ class Transfer:
                 return False
             self._sized.add(path)
             return True
+
+
+def follow(session: requests.Session, url: str, headers: dict[str, str], hop: Callable[[str, str], str],
+           cancel: Cancel) -> tuple[requests.Response, str] | Failed | Retry:
+    """GET ``url``, following redirects only while ``hop`` allows them (each one checked): (answer, its URL)."""
+    for _ in range(MAX_REDIRECTS + 1):
+        try:
+            response = session.get(url, headers=headers, stream=True, allow_redirects=False)
+        except requests.RequestException as exc:
+            cancel.check()
+            return Again(describe(exc))
+        if not response.is_redirect:
+            return response, url
+        location = response.headers.get("Location", "")
+        response.close()
+        try:
+            url = hop(url, location)
+        except OffsiteError as exc:
+            if host_of(location) in WEB_HOSTS:
+                return Failed("Imgur redirected to its web page instead of the file", replaceable=True)
+            return Failed(f"{exc} (in a redirect)", replaceable=True)
+        if url.endswith(REMOVED_PATH):
+            return Failed("removed from Imgur", gone=True, replaceable=True)
+    return Failed(f"more than {MAX_REDIRECTS} redirects (a redirect loop)")
 
 
 def _disk(exc: OSError, path: Path) -> Failed:
