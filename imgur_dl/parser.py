@@ -1,0 +1,335 @@
+"""The command line's parser: every option, its type and help, checked as it is read.
+
+Importing it brings no network stack: the CLI parses and says its first line first.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import re
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any, NoReturn, TextIO, TypeVar
+from urllib.parse import urlsplit
+
+from imgur_dl import __version__
+from imgur_dl.choice import parse_range
+from imgur_dl.defaults import (
+    DEFAULT_CLIENT_ID,
+    DEFAULT_MAX_SIZE,
+    DEFAULT_RETRIES,
+    DEFAULT_TIMEOUT,
+    DEFAULT_WORKERS,
+    MAX_TIMEOUT,
+    MAX_WORKERS,
+    USER_AGENT,
+)
+from imgur_dl.errors import UsageError
+from imgur_dl.naming import DEFAULT_DIR, FIELDS
+
+T = TypeVar("T")
+
+DESCRIPTION = """\
+Download Imgur albums, posts and images, or a user's posts and favorites, a
+tag, a subreddit or a search: many files at once.
+
+examples:
+  imgur-dl https://imgur.com/a/AbC1234
+  imgur-dl -o ~/Pictures imgur.com/gallery/holiday-photos-AbC1234
+  imgur-dl https://i.imgur.com/XyZ9876.jpg https://imgur.com/a/AbC1234
+  imgur-dl -j 32 --retries 10 --timeout 60 https://imgur.com/a/AbC1234
+
+in scripts:
+  imgur-dl -i albums.txt --download-archive seen.sqlite -q   # a cron job
+  imgur-dl --scan notes.md --scan saved.html     # every Imgur link in them
+  imgur-dl --scan RS_2019-01.zst -g              # a Reddit dump's links only
+  imgur-dl -i - < albums.txt                     # one URL a line
+  imgur-dl -g imgur.com/a/AbC1234 | xargs -n1 curl -O        # direct links only
+  imgur-dl --json URL | jq -r 'select(.status == "failed") | .id'
+  imgur-dl --write-metadata --dir '{album_date} {album_title}' \\
+      --name '{num}.{ext}' URL
+  imgur-dl --download-archive seen.sqlite --break-on-existing \\
+      imgur.com/user/NAME                              # a nightly account sync
+
+Each album goes into its own folder under the output folder, its files named
+by position so they sort in album order (001-<id>.jpg, 002-<id>.mp4, ...).
+Files already there are skipped, so running the same command again finishes
+an interrupted download.
+"""
+
+EPILOG = """\
+environment:
+  IMGUR_CLIENT_ID    default for --client-id
+  IMGUR_DL_OUTPUT    default for --output
+  IMGUR_DL_WORKERS   default for --workers
+  IMGUR_DL_ARCHIVE   default for --download-archive
+  IMGUR_ACCESS_TOKEN your own account's access token (instead of --cookies)
+  HTTPS_PROXY, REQUESTS_CA_BUNDLE  are honoured, as by any requests program
+
+exit status:
+  0 everything saved or already present   1 some files failed
+  2 usage error, or not an Imgur URL      3 album or image not found
+  4 Imgur refused your access token        130 interrupted (Ctrl-C)
+  141 stdout's reader went away             143 terminated (SIGTERM)
+"""
+
+
+class Parser(argparse.ArgumentParser):
+    out: TextIO = sys.stdout  # where --help and --version go
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(message)
+
+
+class _Show(argparse.Action):
+    """``--help`` and ``--version``: the text on the parser's own stream, then a clean exit."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, text: Callable[[Parser], str] | None = None,
+                 **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
+        self.text = text
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any,
+                 option_string: str | None = None) -> None:
+        if isinstance(parser, Parser) and self.text is not None:
+            parser.out.write(self.text(parser))
+        parser.exit(0)
+
+
+def _whole(text: str, *, least: int) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < least:
+        raise argparse.ArgumentTypeError(f"must be at least 1: {text}" if least else f"cannot be negative: {text}")
+    return value
+
+
+def _count(text: str) -> int:
+    return _whole(text, least=0)
+
+
+def _workers(text: str) -> int:
+    value = _whole(text, least=1)
+    if value > MAX_WORKERS:
+        raise argparse.ArgumentTypeError(f"at most {MAX_WORKERS}: {text}")
+    return value
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not math.isfinite(value) or value > MAX_TIMEOUT:
+        raise argparse.ArgumentTypeError(f"must be a number of seconds up to {MAX_TIMEOUT:g}: {text}")
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be more than 0: {text}")
+    return value
+
+
+_UNITS = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3}
+
+
+def _size(text: str) -> int:
+    match = re.fullmatch(r"\s*(\d{1,15})\s*([KMG]?)(?:i?B)?\s*", text, re.IGNORECASE)
+    if not match or int(match[1]) == 0:
+        raise argparse.ArgumentTypeError(f"not a size (bytes, or with K, M or G): {text!r}")
+    return int(match[1]) * _UNITS[match[2].upper()]
+
+
+def _rate(text: str) -> int:
+    return 0 if text.strip() == "0" else _size(text)
+
+
+def _from_env(environ: Mapping[str, str], name: str, parse: Callable[[str], T], default: T) -> T:
+    """An environment default, parsed; a bad value is blamed on the variable."""
+    text = environ.get(name)
+    if not text:
+        return default
+    try:
+        return parse(text)
+    except argparse.ArgumentTypeError as exc:
+        raise UsageError(f"{name}: {exc}") from None
+
+
+def check_output(folder: Path) -> None:
+    """``folder`` is one we can write into, or create: said once, before any request."""
+    probe = folder
+    while not probe.exists():
+        if probe.is_symlink():
+            raise UsageError(f"output folder {folder}: {probe} is a broken symlink")
+        if probe.parent == probe:
+            break
+        probe = probe.parent
+    where = "" if probe == folder else f" ({probe})"
+    if not probe.is_dir():
+        raise UsageError(f"output folder {folder}: not a folder{where}")
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise UsageError(f"output folder {folder}: cannot write into it{where}")
+
+
+def _range(text: str) -> tuple[tuple[int, int | None], ...]:
+    try:
+        return parse_range(text)
+    except UsageError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _date(text: str) -> str:
+    value = text.strip()
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2})?Z?)?", value):
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}")
+    try:
+        datetime.fromisoformat(value.replace(" ", "T").removesuffix("Z"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
+    return value.replace(" ", "T")
+
+
+def _folder(text: str) -> Path:
+    return Path(text).expanduser()
+
+
+def _proxy(text: str) -> str:
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise argparse.ArgumentTypeError(f"not an http:// or https:// proxy URL: {text!r}")
+    try:
+        parts.port  # noqa: B018 - reading it checks it
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"the proxy URL's port is not a port number: {text!r}") from None
+    return text
+
+
+def _client_id(text: str) -> str:
+    if not re.fullmatch(r"[A-Za-z0-9]{1,64}", text):
+        raise argparse.ArgumentTypeError(f"not an Imgur client id (letters and digits): {text!r}")
+    return text
+
+
+def _home_folder(text: str, environ: Mapping[str, str]) -> Path:
+    """``text`` with a leading ``~`` expanded, as a shell would have done on the command line."""
+    if text == "~" or text.startswith("~/"):
+        return Path(environ.get("HOME") or Path.home()) / text[2:]
+    return _folder(text)
+
+
+def _header_value(text: str) -> str:
+    if not text.strip() or not text.isprintable() or not text.isascii():
+        raise argparse.ArgumentTypeError("must be printable ASCII")
+    return text.strip()
+
+
+def build_parser(environ: Mapping[str, str]) -> Parser:
+    parser = Parser(
+        prog="imgur-dl", description=DESCRIPTION, epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter, add_help=False,
+    )
+    parser.add_argument("-h", "--help", action=_Show, text=lambda p: p.format_help(),
+                        help="show this help message and exit")
+    parser.add_argument("urls", nargs="*", metavar="URL",
+                        help="Imgur album, gallery post or image URL (any form people paste)")
+    parser.add_argument("-i", "--input-file", metavar="FILE", action="append", default=[],
+                        help="read URLs from FILE, one per line ('#' comments and blank lines ignored); "
+                             "'-' reads standard input")
+    parser.add_argument("--scan", metavar="FILE", action="append", default=[],
+                        help="fetch every Imgur link found in FILE, any text (notes, HTML, JSON, Reddit dumps; "
+                             "gzip, xz, bzip2 or zstd); '-' reads standard input; may be given again")
+    parser.add_argument("-o", "--output", metavar="DIR", type=_folder,
+                        default=_home_folder(environ.get("IMGUR_DL_OUTPUT") or ".", environ),
+                        help="folder to save into (default: the current folder)")
+    parser.add_argument("-j", "--workers", metavar="N", type=_workers,
+                        default=_from_env(environ, "IMGUR_DL_WORKERS", _workers, DEFAULT_WORKERS),
+                        help=f"files downloaded at once, 1 to {MAX_WORKERS} (default: {DEFAULT_WORKERS})")
+    parser.add_argument("--retries", metavar="N", type=_count, default=DEFAULT_RETRIES,
+                        help=f"extra attempts per file after a failure that may pass (default: {DEFAULT_RETRIES})")
+    parser.add_argument("--timeout", metavar="S", type=_seconds, default=DEFAULT_TIMEOUT,
+                        help=f"give up an attempt after S seconds without data (default: {DEFAULT_TIMEOUT:g})")
+    parser.add_argument("--client-id", metavar="ID", type=_client_id,
+                        default=_from_env(environ, "IMGUR_CLIENT_ID", _client_id, DEFAULT_CLIENT_ID),
+                        help="Imgur API client id (default: the one imgur.com itself uses)")
+    parser.add_argument("--cookies", metavar="FILE", type=_folder,
+                        help="your browser's cookies.txt (Netscape format): its imgur.com 'accesstoken' logs "
+                             "in as you, for your hidden and mature posts, images and favorites (default: "
+                             "IMGUR_ACCESS_TOKEN); sent to api.imgur.com only")
+    parser.add_argument("--proxy", metavar="URL", type=_proxy,
+                        help="proxy for every request, e.g. http://proxy:3128 (default: HTTPS_PROXY)")
+    parser.add_argument("--min-speed", metavar="RATE", type=_rate, default=1024,
+                        help="give up an attempt whose file comes slower than RATE bytes a second for "
+                             "--speed-time seconds, e.g. 10K; 0: never (default: 1K)")
+    parser.add_argument("--speed-time", metavar="S", type=_seconds, default=30.0,
+                        help="the seconds --min-speed is judged over (default: 30)")
+    parser.add_argument("--limit-rate", metavar="RATE", type=_size,
+                        help="at most RATE bytes a second across the whole run, e.g. 500K, 2M")
+    parser.add_argument("--no-skip", action="store_true",
+                        help="fetch files again even if they are already there")
+    parser.add_argument("--user-agent", metavar="TEXT", default=USER_AGENT, type=_header_value,
+                        help="User-Agent header sent to Imgur (default: the program's name and version)")
+    parser.add_argument("--max-file-size", metavar="SIZE", type=_size, default=DEFAULT_MAX_SIZE,
+                        help="largest file accepted when Imgur gives no size, e.g. 300M "
+                             f"(default: {DEFAULT_MAX_SIZE // 1024**2}M)")
+    parser.add_argument("--no-mtime", action="store_true",
+                        help="leave each file's modification time at when it was downloaded (default: its "
+                             "upload time on Imgur)")
+    parser.add_argument("--gif", action="store_true",
+                        help="keep animated GIFs as GIF (default: their much smaller MP4)")
+    parser.add_argument("--dir", metavar="TEMPLATE", default=DEFAULT_DIR,
+                        help=f"album folder name (default: {DEFAULT_DIR!r})")
+    parser.add_argument("--name", metavar="TEMPLATE",
+                        help="file name template (default: '{index}-{id}.{ext}')")
+    names = ", ".join("{" + f + "}" for f in FIELDS)
+    parser.add_argument("--fields", action="store_true", help=f"template fields: {names}")
+    parser.add_argument("-g", "--get-urls", action="store_true",
+                        help="print each file's direct URL, in album order, and download nothing")
+    parser.add_argument("--json", action="store_true",
+                        help="one JSON object per file on stdout, as each finishes (JSON Lines)")
+    parser.add_argument("--write-metadata", action="store_true",
+                        help="write album.json (album and items, in order) into each album folder")
+    parser.add_argument("--download-archive", metavar="FILE", type=Path,
+                        default=Path(environ["IMGUR_DL_ARCHIVE"]) if environ.get("IMGUR_DL_ARCHIVE") else None,
+                        help="SQLite file of finished ids: an id found there is not downloaded again")
+    listing = parser.add_argument_group("listings (a user's posts or favorites, a tag, a subreddit, a search)")
+    listing.add_argument("--range", metavar="RANGE", type=_range,
+                         help="posts by position: 1-20, 50-, -10, or a list such as 1-5,9")
+    listing.add_argument("--since", metavar="DATE", type=_date,
+                         help="only posts from DATE on (YYYY-MM-DD, or an ISO 8601 time in UTC)")
+    listing.add_argument("--break-on-existing", action="store_true",
+                         help="with --download-archive: stop reading a listing at its first post the "
+                              "archive has complete (a cheap nightly sync)")
+    parser.add_argument("--dedupe", action="store_true",
+                        help="with --download-archive: a file whose bytes the archive holds under another id "
+                             "becomes a hard link to that copy instead of a second copy")
+    parser.add_argument("--wayback", action="store_true",
+                        help="look for files Imgur no longer serves in the Internet Archive's Wayback "
+                             "Machine (sends their links to archive.org)")
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="say each request, retry and wait on stderr")
+    parser.add_argument("-q", "--quiet", action="store_true",
+                        help="no progress bar and no summary; errors only")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks of unexpected errors")
+    parser.add_argument("--version", action=_Show, text=lambda _p: f"imgur-dl {__version__}\n",
+                        help="show the version and exit")
+    parser.add_argument("--print-completion", metavar="SHELL", choices=("bash", "zsh", "fish", "tcsh"),
+                        action=_Completion, help="print a completion script for SHELL (bash, zsh, fish, tcsh), "
+                                                 "made from this parser: see the README")
+    return parser
+
+
+class _Completion(argparse.Action):
+    """``--print-completion SHELL``: shtab writes the script from the parser itself."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any,
+                 option_string: str | None = None) -> None:
+        import shtab  # noqa: PLC0415 - only this option needs it
+
+        out = parser.out if isinstance(parser, Parser) else sys.stdout
+        out.write(shtab.complete(parser, values) + "\n")
+        parser.exit(0)
+
+
