@@ -71,8 +71,8 @@ class _Adapter(HTTPAdapter):
     Left to themselves, requests and urllib3 load the bundle into a fresh
     context for every new connection: with many workers opening connections
     at once, that was a visible share of a run's CPU. The session verifies
-    with ``verify=True``, for which requests (2.32 and later) loads nothing
-    itself and uses the pool's context: this one, made from the bundle.
+    with ``verify=True`` against the pool's context: this one, made from the
+    bundle (see :meth:`cert_verify`).
     """
 
     def __init__(self, context: ssl.SSLContext, **kwargs: Any) -> None:
@@ -88,6 +88,23 @@ class _Adapter(HTTPAdapter):
         # An https:// proxy's own certificate is checked against the same bundle.
         kwargs["proxy_ssl_context"] = self.context
         return super().proxy_manager_for(proxy, **kwargs)
+
+    def cert_verify(self, conn: Any, url: str, verify: Any, cert: Any) -> None:
+        """Verification as asked, against the pool's context, which holds the CA bundle already.
+
+        (requests' hook for subclasses. Since requests 2.33 its own version
+        names certifi's bundle on every new connection for ``verify=True``:
+        urllib3 then loads it into the shared context again, about 7 ms of
+        CPU a connection, and it would trust certifi's roots beside the
+        bundle the user named.)
+        """
+        if not url.lower().startswith("https") or not verify:
+            conn.cert_reqs, conn.ca_certs, conn.ca_cert_dir = "CERT_NONE", None, None
+            return
+        conn.cert_reqs = "CERT_REQUIRED"
+        named = verify if isinstance(verify, str) else None  # a bundle named for one request (none of ours)
+        folder = named is not None and Path(named).is_dir()
+        conn.ca_certs, conn.ca_cert_dir = (None, named) if folder else (named, None)
 
 
 def tls_context(bundle: str) -> ssl.SSLContext:

@@ -11,6 +11,7 @@ import requests
 
 from imgur_dl import __version__
 from imgur_dl.retry import RetryPolicy, retry_after
+from tests.standin import Imgur
 
 
 def _answer(value: str | None) -> requests.structures.CaseInsensitiveDict[str]:
@@ -46,3 +47,17 @@ def test_python_dash_m() -> None:
                           check=False)
     assert done.returncode == 0
     assert done.stdout.strip() == f"imgur-dl {__version__}"
+
+
+def test_the_ca_bundle_named_is_the_only_one_trusted_and_loaded_once(imgur: Imgur, ca_bundle: str) -> None:
+    from imgur_dl.session import make_session  # noqa: PLC0415
+
+    imgur.add_album("AbC1234", count=6)
+    session = make_session(4, 5.0, environ=imgur.environ(ca_bundle))
+    with session:
+        for image in imgur.albums["AbC1234"].images:
+            assert session.get(f"https://i.imgur.com/{image.id}.jpg", timeout=5).status_code == 200
+        context = session.get_adapter("https://i.imgur.com").context
+    # One CA: the bundle REQUESTS_CA_BUNDLE names. (requests' own hook would add certifi's ~140 roots
+    # to the shared context on every new connection, and spend ~7 ms of CPU each time doing it.)
+    assert context.cert_store_stats()["x509_ca"] == 1
