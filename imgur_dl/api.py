@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import replace
 
 import requests
 
@@ -127,7 +126,7 @@ class ImgurApi:
 
     def listing_page(self, target: Target, page: int) -> list[answers.Post]:
         """Page ``page`` (from 0) of a listing; empty past the end."""
-        target = self._as_me(target)
+        target = listings.as_me(target, self.own_name) if self.login.authenticated else target
         if listings.needs_token(target) and not (self.login.authenticated and listings.mine(target)):
             raise TokenNeededError(f"{target.url}: only your own access token can list this "
                                    "(--cookies FILE or IMGUR_ACCESS_TOKEN; see README, 'Your own account')")
@@ -136,17 +135,6 @@ class ImgurApi:
         # v3 answers wrap the list in "data"; gallery-dl's _pagination_v2 also takes a bare list.
         data = answer.get("data") if isinstance(answer, dict) else answer
         return answers.listing_page(data, target.kind, prefer_gif=self.prefer_gif, v1=asked.v1)
-
-    def _as_me(self, target: Target) -> Target:
-        """``target`` with your own user name as ``me``, when a token says whose account this is."""
-        user = target.id.partition("/")[0]
-        if (not self.login.authenticated or user == listings.ME
-                or target.kind not in (Kind.USER, Kind.FAVORITES, Kind.FOLDER, Kind.IMAGES)):
-            return target
-        own = self.own_name()
-        if own is None or user.lower() != own.lower():
-            return target
-        return replace(target, id=listings.ME + target.id[len(user):])
 
     def own_name(self) -> str | None:
         """The user name of the account whose token is used (API docs "Account Base": /3/account/me)."""

@@ -54,7 +54,8 @@ class Refusal:
     reason: str
 
 
-Verdict = Take | Refused | Transient | Gone | Refusal
+NotTaken = Refused | Transient | Gone | Refusal
+Verdict = Take | NotTaken
 
 
 def classify(status: int, reason: str, headers: Mapping[str, str], have: int) -> Verdict:

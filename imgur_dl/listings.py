@@ -1,4 +1,4 @@
-"""What to ask the API for one page of a listing. Pure.
+"""What to ask the API for one page of a listing. Pure (but for the one question ``as_me`` may ask).
 
 Every request is one a working client sends (docs/imgur-requests.md):
 gallery-dl 1.32's ``ImgurAPI`` for the public listings and your own posts
@@ -8,7 +8,8 @@ images. Pages count from 0 here; the post/v1 listings count from 1 there.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from urllib.parse import quote
 
 from imgur_dl.models import Kind, Target
@@ -34,6 +35,17 @@ def mine(target: Target) -> bool:
 def needs_token(target: Target) -> bool:
     """Whether only the account's own access token can list ``target``."""
     return target.kind in (Kind.HIDDEN, Kind.IMAGES) or mine(target)
+
+
+def as_me(target: Target, own_name: Callable[[], str | None]) -> Target:
+    """``target`` with the user name of the token's own account written ``me``: its own endpoints then list it."""
+    user = target.id.partition("/")[0]
+    if user == ME or target.kind not in (Kind.USER, Kind.FAVORITES, Kind.FOLDER, Kind.IMAGES):
+        return target
+    own = own_name()
+    if own is None or user.lower() != own.lower():
+        return target
+    return replace(target, id=ME + target.id[len(user):])
 
 
 def request(target: Target, page: int) -> Request:

@@ -111,10 +111,10 @@ class Planner:
             if not fresh:
                 return  # past the end (an empty page), or nothing new
             seen.update(post.id for post in fresh)
-            archived = self._archived(fresh)
+            known = archived(self.archive, fresh)
             for post in fresh:
                 position += 1
-                verdict = self._choose(target, post, position, post.id in archived)
+                verdict = self._choose(target, post, position, post.id in known)
                 if verdict is Verdict.STOP:
                     return
                 if verdict is Verdict.TAKE:
@@ -153,15 +153,6 @@ class Planner:
             return Verdict.SKIP
         return Verdict.TAKE
 
-    def _archived(self, posts: list[Post]) -> set[str]:
-        """The posts of a page that the archive has complete, by post id: two queries a page."""
-        if self.archive is None:
-            return set()
-        images = {post.ready.media[0].id if post.ready else post.id: post.id for post in posts if not post.is_album}
-        albums = [post.id for post in posts if post.is_album]
-        found = self.archive.has_many(Entry.ALBUM, albums)
-        return found | {images[i] for i in self.archive.has_many(Entry.IMAGE, images)}
-
     def _once(self, message: str, key: str | None = None) -> str:
         """``message`` the first time (per ``key``), '' after: the same problem is said once."""
         return message if self._once_keys.first(key or message) else ""
@@ -187,7 +178,7 @@ class Planner:
             return Failure(ExitStatus.NOT_FOUND, f"{name}: {exc}")
         except NotFoundError:
             if self.wayback is not None and listing is None:
-                return self._from_archive(target, self.wayback)
+                return from_wayback(target, self.wayback, prefer_gif=self.prefer_gif)
             return Failure(ExitStatus.NOT_FOUND, f"{name}: not found (no such album or image, "
                                                  "or it is no longer public)")
         except BudgetSpentError:
@@ -202,16 +193,27 @@ class Planner:
             return Failure(ExitStatus.FAILED, f"{name}: unexpected {type(exc).__name__} (a bug; --debug shows it)")
         return album
 
-    def _from_archive(self, target: Target, archive: Wayback) -> _Outcome:
-        """A target Imgur's API no longer knows, from what the Wayback Machine holds, when that is reliable."""
-        gone = f"{target.url}: not found on Imgur"
-        if target.kind is not Kind.IMAGE:
-            return Failure(ExitStatus.NOT_FOUND, f"{gone}; the Wayback Machine cannot bring back a whole album "
-                                                 "or post reliably (only files whose direct links are known)")
-        try:
-            ext = archive.find_extension(target.id)
-        except ImgurDLError as exc:
-            return Failure(ExitStatus.NOT_FOUND, f"{gone}; the Wayback Machine could not be asked ({exc})")
-        if ext is None:
-            return Failure(ExitStatus.NOT_FOUND, f"{gone}, and the Wayback Machine has no capture of its file")
-        return album_from_link(replace(target, ext=ext), prefer_gif=self.prefer_gif)
+
+def from_wayback(target: Target, archive: Wayback, *, prefer_gif: bool) -> _Outcome:
+    """A target Imgur's API no longer knows, from what the Wayback Machine holds, when that is reliable."""
+    gone = f"{target.url}: not found on Imgur"
+    if target.kind is not Kind.IMAGE:
+        return Failure(ExitStatus.NOT_FOUND, f"{gone}; the Wayback Machine cannot bring back a whole album "
+                                             "or post reliably (only files whose direct links are known)")
+    try:
+        ext = archive.find_extension(target.id)
+    except ImgurDLError as exc:
+        return Failure(ExitStatus.NOT_FOUND, f"{gone}; the Wayback Machine could not be asked ({exc})")
+    if ext is None:
+        return Failure(ExitStatus.NOT_FOUND, f"{gone}, and the Wayback Machine has no capture of its file")
+    return album_from_link(replace(target, ext=ext), prefer_gif=prefer_gif)
+
+
+def archived(archive: Archive | None, posts: list[Post]) -> set[str]:
+    """The posts of a page that ``archive`` has complete, by post id: two queries a page."""
+    if archive is None:
+        return set()
+    images = {post.ready.media[0].id if post.ready else post.id: post.id for post in posts if not post.is_album}
+    albums = [post.id for post in posts if post.is_album]
+    found = archive.has_many(Entry.ALBUM, albums)
+    return found | {images[i] for i in archive.has_many(Entry.IMAGE, images)}

@@ -181,32 +181,14 @@ class Transfer:
         with response, self.cancel.tracking(response):
             verdict = classify.classify(response.status_code, response.reason or "", response.headers, job.have)
             if not isinstance(verdict, classify.Take):
-                return self._refused(verdict, job, ticket)
+                return _not_taken(verdict, job, self.progress,
+                                  refuse=lambda wait: self.throttle.refused(ticket, self.policy.server_wait(wait, 1)))
             self.throttle.accepted(ticket)
             outcome = self._receive(response, verdict, job)
         if isinstance(outcome, Saved):
             self.throttle.succeeded(ticket)
             return Saved(outcome.size, final)
         return outcome
-
-    def _refused(self, verdict: classify.Verdict, job: _Job, ticket: Ticket) -> Outcome:
-        """What an answer other than the file means for this attempt."""
-        if isinstance(verdict, classify.Refused):
-            narrowed = self.throttle.refused(ticket, self.policy.server_wait(verdict.wait, 1))
-            if job.first_refusal_ends:
-                # A rendition with a fallback (an animation's MP4) gives way at its first
-                # refusal: Imgur refuses MP4s that do not exist with 429 as well as 404.
-                return Failed(verdict.reason, replaceable=True)
-            return Again(verdict.reason, verdict.wait, refused=True,
-                         note="fewer at a time from now on" if narrowed else None)
-        if isinstance(verdict, classify.Transient):
-            if verdict.start_over:
-                self.progress.advance(-job.part.discard())
-            return Again(verdict.reason, verdict.wait)
-        if isinstance(verdict, classify.Gone):
-            return Failed(verdict.reason, gone=True, replaceable=True)
-        assert isinstance(verdict, classify.Refusal)  # noqa: S101 - Take was handled by the caller
-        return Failed(verdict.reason)
 
     def _receive(self, response: requests.Response, take: classify.Take, job: _Job) -> Outcome:
         """Judge the start of the body, then stream it into the part file: Saved once the file is whole."""
@@ -301,6 +283,27 @@ class Transfer:
                 return False
             self._sized.add(path)
             return True
+
+
+def _not_taken(verdict: classify.NotTaken, job: _Job, progress: Progress,
+               refuse: Callable[[float | None], bool]) -> Outcome:
+    """What an answer other than the file means for this attempt (``refuse``: tell the throttle of a 429;
+    True when that lowers its limit)."""
+    if isinstance(verdict, classify.Refused):
+        narrowed = refuse(verdict.wait)
+        if job.first_refusal_ends:
+            # A rendition with a fallback (an animation's MP4) gives way at its first
+            # refusal: Imgur refuses MP4s that do not exist with 429 as well as 404.
+            return Failed(verdict.reason, replaceable=True)
+        return Again(verdict.reason, verdict.wait, refused=True,
+                     note="fewer at a time from now on" if narrowed else None)
+    if isinstance(verdict, classify.Transient):
+        if verdict.start_over:
+            progress.advance(-job.part.discard())
+        return Again(verdict.reason, verdict.wait)
+    if isinstance(verdict, classify.Gone):
+        return Failed(verdict.reason, gone=True, replaceable=True)
+    return Failed(verdict.reason)
 
 
 def follow(session: requests.Session, url: str, headers: dict[str, str], hop: Callable[[str, str], str],
