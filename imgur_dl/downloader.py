@@ -67,7 +67,7 @@ class Downloader:
             size = _present(dir_fd, path.name, source, entry) if self.skip_present else None
             if size is not None:
                 if mtime is not None:
-                    folders.stamp(dir_fd, path.name, mtime)
+                    folders.stamp(dir_fd, path.name, mtime, entry)
                 return Result(job, Status.SKIPPED, path, bytes=size)
         return None
 

@@ -102,11 +102,8 @@ class Folders:
 
 def regular_size(dir_fd: int, name: str) -> int | None:
     """The size of a regular file ``name`` in the folder; None when absent or anything else."""
-    try:
-        st = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
-    except OSError:
-        return None
-    return st.st_size if stat.S_ISREG(st.st_mode) else None
+    st = entry(dir_fd, name)
+    return st.st_size if st is not None and stat.S_ISREG(st.st_mode) else None
 
 
 def entry(dir_fd: int, name: str) -> os.stat_result | None:
@@ -131,11 +128,10 @@ def read_head(dir_fd: int, name: str, size: int) -> bytes:
         os.close(fd)
 
 
-def stamp(dir_fd: int, name: str, mtime: float) -> None:
-    """Give the file ``name`` (never what a symlink points to) the modification time ``mtime``, if it has another."""
-    with contextlib.suppress(OSError, NotImplementedError):
-        st = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
-        if stat.S_ISREG(st.st_mode) and st.st_mtime != mtime:
+def stamp(dir_fd: int, name: str, mtime: float, st: os.stat_result) -> None:
+    """Give the file ``name`` (never what a symlink points to), seen as ``st``, the time ``mtime`` if it has another."""
+    if stat.S_ISREG(st.st_mode) and st.st_mtime != mtime:
+        with contextlib.suppress(OSError, NotImplementedError):
             os.utime(name, (mtime, mtime), dir_fd=dir_fd, follow_symlinks=False)
 
 

@@ -51,11 +51,9 @@ class PartFile:
         None when another process is writing it (it holds the part file's lock).
         """
         self.close()
-        if not self.held():
-            return 0, None
         self._fd = folders.open_existing(self.dir_fd, self.part)
         if self._fd is None:
-            return 0, None  # not a regular file after all: start over
+            return 0, None  # none there, or not a regular file: start over
         if not _lock(self._fd):
             self.close()
             self.busy = True

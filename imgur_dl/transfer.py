@@ -14,7 +14,6 @@ from __future__ import annotations
 import errno
 import http.client
 import re
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -33,6 +32,7 @@ from imgur_dl.neterrors import describe
 from imgur_dl.partfile import PartFile
 from imgur_dl.progress import Progress
 from imgur_dl.retry import Again, RetryPolicy
+from imgur_dl.text import Once
 from imgur_dl.throttle import Throttle, Ticket
 
 CHUNK = 256 * 1024
@@ -141,8 +141,7 @@ class Transfer:
     md5_etags: bool = True  # an ETag of 32 hex digits is the body's MD5 (Imgur's CDN; not the archive)
     speed: Speed = field(default_factory=Speed)  # the slowest a body may come (--min-speed)
     clock: Callable[[], float] = time.monotonic
-    _sized: set[Path] = field(default_factory=set)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _sized: Once = field(default_factory=Once)  # files whose size the progress total has (announced once)
 
     def attempt(self, url: str, source: Source, part: PartFile, media: Media, *, first_refusal_ends: bool) -> Outcome:
         """One request for ``url`` into ``part``; committed under its final name when whole."""
@@ -209,7 +208,7 @@ class Transfer:
                               region=problem.kind is sniff.Wrong.REGION, replaceable=True)
         if source.size is not None and total is not None and total != source.size:
             return Failed(f"server has {total} bytes, the API said {source.size}")
-        if source.size is None and total is not None and self._first_sight(job.part.path):
+        if source.size is None and total is not None and self._sized.first(str(job.part.path)):
             self.progress.expect(size=total)  # the API did not say; now the server has
         md5 = md5_of(response.headers.get("ETag")) if self.md5_etags else None
         try:
@@ -275,14 +274,6 @@ class Transfer:
             self.progress.advance(-job.part.discard())
             return Again(f"the file's MD5 does not match the CDN's ETag ({md5}): corrupted in transit")
         return Saved(size, job.url)
-
-    def _first_sight(self, path: Path) -> bool:
-        """Whether this file's size is new to the progress total (it is announced once)."""
-        with self._lock:
-            if path in self._sized:
-                return False
-            self._sized.add(path)
-            return True
 
 
 def _not_taken(verdict: classify.NotTaken, job: _Job, progress: Progress,
