@@ -46,7 +46,10 @@ class Books:
         """Start keeping ``album``'s books; False (said) when its folder cannot be made."""
         if fetching:
             try:
-                self.folders.hold(folder)  # once per album: a folder that cannot be made fails it in one line
+                # Once per album: a folder that cannot be made fails it in one line. An album's own
+                # folder is held until its last file is in; a lone image's (the output or listing
+                # folder, shared by many) stays open for the run.
+                (self.folders.hold if album.is_album else self.folders.fd)(folder)
             except DownloadError as exc:
                 self.error(f"{album.id}: {exc}")
                 return False
