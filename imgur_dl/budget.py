@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Mapping
 
 from imgur_dl.errors import BudgetSpentError
+from imgur_dl.text import Once
 
 # The longest wait for a spent budget that the API says comes back: past it, stop asking.
 MAX_WAIT = 600.0
@@ -27,7 +28,7 @@ class Budget:
         self.now = now  # wall-clock time: the resets are Unix times
         self.remaining: int | None = None
         self.resume_at: float | None = None  # when a spent budget comes back, when the API said
-        self._said: set[float] = set()
+        self._said = Once()  # each comeback time is said once, whichever lookup meets it
 
     @property
     def spent(self) -> bool:
@@ -60,8 +61,7 @@ class Budget:
             later = "" if wait is None else f" for {wait / 60:.0f} more minutes"
             raise BudgetSpentError(f"Imgur's API budget for this client is spent{later} "
                                    "(X-RateLimit-*Remaining: 0)")
-        if self.resume_at is not None and self.resume_at not in self._said:
-            self._said.add(self.resume_at)
+        if self._said.first(str(self.resume_at)):
             self.say(f"imgur-dl: {host}: the API's budget for this client is spent; it comes back in "
                      f"{wait:.0f}s: waiting")
         self.sleep(wait)
