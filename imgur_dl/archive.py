@@ -1,26 +1,47 @@
-"""``--download-archive``: a record of every finished image and album, shared by runs and processes.
+"""``--download-archive``: a record of every finished image and album, shared by runs, processes and machines.
 
-An id found there is not downloaded again, whatever the output folder. The
-:class:`Archive` protocol is all a run knows of it; :func:`open_archive`
-picks the backend from the location the user gave (today an SQLite file:
-:mod:`imgur_dl.archive_sqlite`).
+An id found there is not downloaded again, whatever the output folder. A
+run knows only :class:`Archive`: lookups go straight to the backend, while
+records are written by a thread of their own, a batch per transaction, so
+the collector never waits on a disk or a network. When the backend cannot
+be reached, records wait in memory and are written once it is back; what
+never could be is said, and the next run records it (its files are there).
+:func:`open_archive` picks the backend from the location the user gave: an
+SQLite file (:mod:`imgur_dl.archive_sqlite`) or a PostgreSQL URL
+(:mod:`imgur_dl.archive_postgres`).
+
+The same backends keep the claims of ``--share-work`` (:mod:`imgur_dl.share`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection
-from dataclasses import dataclass
+import re
+import threading
+from collections import deque
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from enum import Enum
 from pathlib import Path
 from typing import Protocol
 
-from imgur_dl.models import Origin
+from imgur_dl.clock import Clock
+from imgur_dl.errors import ArchiveUnavailable, UsageError
+from imgur_dl.models import Entry, Origin
+from imgur_dl.text import Once
 
+__all__ = ["Archive", "Entry", "Fleet", "Holder", "Record", "Settle", "Store", "open_archive"]
 
-class Entry(str, Enum):
-    IMAGE = "image"
-    ALBUM = "album"  # an album every file of which was saved
+DEFAULT_TABLE = "archive"
+# Records written per transaction, at the most.
+BATCH = 1000
+# Records kept in memory while the backend is away; past this, files are still saved, and
+# the next run records them (as files already present).
+MOST_PENDING = 200_000
+# How long closing waits for the backend to take the last records (after Ctrl-C: a moment).
+CLOSE_WAIT = 30.0
+CLOSE_WAIT_INTERRUPTED = 2.0
+MOST_FAILURES = 1000  # the failures --fleet lists (the newest; all are counted)
+_TABLE = re.compile(r"[a-z_][a-z0-9_]{0,40}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,23 +60,204 @@ class Record:
         return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-class Archive(Protocol):
-    """What a run asks of an archive; safe to call from several threads."""
+@dataclass(frozen=True, slots=True)
+class Settle:
+    """A claimed post or album, finished (``reason`` None), or given back with why (``--share-work``)."""
 
-    def has_many(self, kind: Entry, ids: Collection[str]) -> set[str]:
-        """Which of ``ids`` the archive holds (one query per batch)."""
+    kind: Entry
+    id: str
+    owner: str
+    reason: str | None = None
+    hold: float = 0.0  # given back: seconds before any process may take it again
 
-    def add(self, record: Record) -> None:
-        """Record a finished image or album (again: nothing changes)."""
 
-    def copies(self, sha256: str) -> list[tuple[str, str]]:
-        """(image id, path) of every saved image with this SHA-256, oldest first."""
+@dataclass(frozen=True, slots=True)
+class Holder:
+    """Who has a claimed item, and whether another process may take it now."""
 
+    state: str  # "claimed", "done" or "failed"
+    owner: str
+    reason: str | None
+    open: bool  # its lease has run out (claimed), or its hold has (failed)
+
+
+@dataclass
+class Fleet:
+    """Everything the claims say: per process, and the failures with why (newest first)."""
+
+    images: int = 0
+    albums: int = 0
+    processes: list[dict[str, object]] = field(default_factory=list)
+    failures: list[dict[str, object]] = field(default_factory=list)
+    failed: int = 0  # failures in all (the list holds the newest)
+
+    def as_json(self) -> dict[str, object]:
+        """What ``--fleet`` prints."""
+        def total(name: str) -> int:
+            return sum(int(p[name]) for p in self.processes)  # type: ignore[call-overload]
+
+        return {"archive": {"images": self.images, "albums": self.albums},
+                "claims": {"working": total("working"), "lapsed": total("lapsed"), "done": total("done"),
+                           "failed": self.failed},
+                "processes": self.processes, "failures": self.failures}
+
+
+class Store(Protocol):
+    """What a backend does. Each method is one short transaction; a backend that cannot be
+    reached raises :class:`ArchiveUnavailable` (never with a password in its message)."""
+
+    location: str  # as people may see it
+
+    def has_many(self, kind: Entry, ids: Sequence[str]) -> set[str]: ...
+    def write(self, items: Sequence[Record | Settle]) -> None: ...
+    def copies(self, sha256: str) -> list[tuple[str, str]]: ...
+    def claim(self, kind: Entry, ids: Sequence[str], owner: str, lease: float) -> set[str]: ...
+    def holders(self, kind: Entry, ids: Sequence[str]) -> dict[str, Holder]: ...
+    def renew(self, owner: str, lease: float) -> None: ...
+    def release_all(self, owner: str, reason: str) -> None: ...
+    def fleet(self, most: int) -> Fleet: ...
     def close(self) -> None: ...
 
 
-def open_archive(location: str | Path) -> Archive:
-    """The archive at ``location``: today, an SQLite file path."""
-    from imgur_dl.archive_sqlite import SqliteArchive  # noqa: PLC0415 - the backend is chosen here
+class Archive:
+    """A backend, and the thread that writes to it. Safe to call from several threads."""
 
-    return SqliteArchive(Path(location))
+    def __init__(self, store: Store, *, say: Callable[[str], None], error: Callable[[str], None],
+                 clock: Clock | None = None) -> None:
+        self.store = store
+        self.say = say  # a note for people
+        self.error = error  # a problem, said even with --quiet
+        self.clock = clock or Clock()
+        self._pending: deque[Record | Settle] = deque()
+        self._cond = threading.Condition()
+        self._closing = False
+        self._stop = threading.Event()  # the writer gives up (closing took too long)
+        self._down = False  # the last write failed: the backend is away
+        self._dropped = 0
+        self._once = Once()
+        self._writer = threading.Thread(target=self._write_all, name="imgur-dl-archive", daemon=True)
+        self._writer.start()
+
+    @property
+    def location(self) -> str:
+        return self.store.location
+
+    # -- asked by the run --------------------------------------------------------
+
+    def has_many(self, kind: Entry, ids: Collection[str]) -> set[str]:
+        """Which of ``ids`` the archive holds; none while it cannot be reached (said once)."""
+        if not ids:
+            return set()
+        try:
+            return self.store.has_many(kind, list(dict.fromkeys(ids)))
+        except ArchiveUnavailable as exc:
+            self._unreachable(exc)
+            return set()
+
+    def copies(self, sha256: str) -> list[tuple[str, str]]:
+        """(image id, path) of every saved image with this SHA-256, oldest first (this run's included)."""
+        self.flush()
+        try:
+            return self.store.copies(sha256)
+        except ArchiveUnavailable as exc:
+            self._unreachable(exc)
+            return []
+
+    def add(self, item: Record | Settle) -> None:
+        """Record a finished image or album, or settle a claim: written soon, in order, by the writer."""
+        with self._cond:
+            if len(self._pending) >= MOST_PENDING:
+                self._dropped += 1
+                return
+            self._pending.append(item)
+            self._cond.notify_all()
+
+    def flush(self) -> None:
+        """Wait until every record so far is written (or the backend is found away)."""
+        with self._cond:
+            while self._pending and not self._down and self._writer.is_alive():
+                self._cond.wait()
+
+    def close(self, *, interrupted: bool = False) -> None:
+        """Write what is left (waiting a while for an absent backend), say what could not be, and close."""
+        with self._cond:
+            self._closing = True
+            self._cond.notify_all()
+        self._writer.join(CLOSE_WAIT_INTERRUPTED if interrupted else CLOSE_WAIT)
+        self._stop.set()
+        self._writer.join()
+        lost = len(self._pending) + self._dropped
+        if lost:
+            self.error(f"{lost} finished file{'s' if lost != 1 else ''} could not be recorded in the "
+                     f"download archive ({self.location}); the next run records them (the files are in place)")
+        self.store.close()
+
+    # -- the writer thread ---------------------------------------------------------
+
+    def _write_all(self) -> None:
+        wait = 0.5
+        while True:
+            with self._cond:
+                while not self._pending and not self._closing:
+                    self._cond.wait()
+                if not self._pending:
+                    return
+                batch = [self._pending[n] for n in range(min(BATCH, len(self._pending)))]
+            written = self._write(batch)
+            with self._cond:
+                if written:
+                    for _ in batch:
+                        self._pending.popleft()
+                self._cond.notify_all()
+            if written:
+                wait = 0.5
+            elif self.clock.wait(self._stop, wait):
+                return
+            else:
+                wait = min(wait * 2, 5.0)
+
+    def _write(self, batch: list[Record | Settle]) -> bool:
+        try:
+            self.store.write(batch)
+        except ArchiveUnavailable as exc:
+            with self._cond:
+                self._down = True
+                self._cond.notify_all()
+            self._unreachable(exc)
+            return False
+        if self._down:
+            self._down = False
+            self._once.forget("unreachable")
+            self.say(f"imgur-dl: the download archive ({self.location}) is back; recording again")
+        return True
+
+    def _unreachable(self, exc: ArchiveUnavailable) -> None:
+        if self._once.first("unreachable"):
+            self.error(f"the download archive ({self.location}) cannot be reached ({exc}); finished "
+                     "files are kept and recorded once it is back")
+
+
+def table_name(name: str) -> str:
+    """A table name the user gave (``--archive-table``), checked: lower-case letters, digits, '_'."""
+    if not _TABLE.fullmatch(name):
+        raise UsageError(f"--archive-table {name!r}: use lower-case letters, digits and '_' "
+                         "(at most 41, not starting with a digit)")
+    return name
+
+
+def is_postgres(location: str | Path) -> bool:
+    return isinstance(location, str) and location.startswith(("postgresql://", "postgres://"))
+
+
+def open_archive(location: str | Path, *, table: str = DEFAULT_TABLE, say: Callable[[str], None],
+                 error: Callable[[str], None], clock: Clock | None = None) -> Archive:
+    """The archive at ``location``: a ``postgresql://`` (or ``postgres://``) URL, else an SQLite file."""
+    if is_postgres(location):
+        from imgur_dl.archive_postgres import PostgresStore  # noqa: PLC0415 - an optional extra
+
+        store: Store = PostgresStore(str(location), table)
+    else:
+        from imgur_dl.archive_sqlite import SqliteStore  # noqa: PLC0415 - the backend is chosen here
+
+        store = SqliteStore(Path(location), table)
+    return Archive(store, say=say, error=error, clock=clock)

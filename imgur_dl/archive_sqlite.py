@@ -1,8 +1,10 @@
 """The download archive in an SQLite file: imgur-dl's embedded default.
 
-Several imgur-dl processes may share one file: SQLite serialises the
-writers (WAL journal, a generous busy timeout) and every write is one short
-transaction of ``INSERT OR IGNORE``.
+Several imgur-dl processes on one machine may share one file: SQLite
+serialises the writers (WAL journal, a generous busy timeout), every write is
+one short transaction, and a claim (``--share-work``) is one ``INSERT … ON
+CONFLICT DO UPDATE … WHERE`` per id inside one ``BEGIN IMMEDIATE``, so two
+processes can never both take an item. Leases are on this machine's clock.
 """
 
 from __future__ import annotations
@@ -10,45 +12,62 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
-from collections.abc import Collection
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime, timezone
 from pathlib import Path
 
-from imgur_dl.archive import Entry, Record
-from imgur_dl.errors import UsageError
+from imgur_dl.archive import DEFAULT_TABLE, Fleet, Holder, Record, Settle, table_name
+from imgur_dl.errors import ArchiveUnavailable, UsageError
+from imgur_dl.models import Entry
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS archive (
-    id    TEXT NOT NULL,
-    kind  TEXT NOT NULL,           -- 'image' or 'album'
-    album TEXT,                    -- the album an image was saved from
-    path  TEXT,                    -- where it was saved
-    added TEXT NOT NULL,           -- UTC, ISO 8601
-    source TEXT,                   -- 'imgur' or 'wayback' (where the bytes came from)
-    sha256 TEXT,                   -- of the saved file (images)
-    PRIMARY KEY (kind, id)
-)
-"""
 # Columns added since the first release, each migrated in place: (name, type).
 _ADDED = (("source", "TEXT"), ("sha256", "TEXT"))
 BUSY_TIMEOUT = 60.0  # seconds another process may hold the write lock
 # Ids per query: well under SQLite's limit of bound parameters (999 in old builds).
 BATCH = 500
+FOREVER = 1e18  # a done claim's "expires"
 
 
-class SqliteArchive:
-    def __init__(self, path: Path) -> None:
+def _schema(table: str) -> list[str]:
+    return [
+        f"""CREATE TABLE IF NOT EXISTS {table} (
+            id    TEXT NOT NULL,
+            kind  TEXT NOT NULL,           -- 'image' or 'album'
+            album TEXT,                    -- the album an image was saved from
+            path  TEXT,                    -- where it was saved
+            added TEXT NOT NULL,           -- UTC, ISO 8601
+            source TEXT,                   -- 'imgur' or 'wayback' (where the bytes came from)
+            sha256 TEXT,                   -- of the saved file (images)
+            PRIMARY KEY (kind, id))""",
+        f"""CREATE TABLE IF NOT EXISTS {table}_claims (
+            kind    TEXT NOT NULL,
+            id      TEXT NOT NULL,
+            owner   TEXT NOT NULL,         -- host:pid:nonce of the process that has it (or had it)
+            state   TEXT NOT NULL,         -- 'claimed', 'done' or 'failed'
+            reason  TEXT,                  -- why it failed
+            expires REAL NOT NULL,         -- unix time: the lease's (claimed) or the hold's (failed) end
+            updated REAL NOT NULL,
+            PRIMARY KEY (kind, id))""",
+    ]
+
+
+class SqliteStore:
+    def __init__(self, path: Path, table: str = DEFAULT_TABLE) -> None:
         self.path = path
+        self.location = str(path)
+        self.table = table_name(table)
         self._lock = threading.Lock()
         try:
-            # (The planner asks from the thread that reads listings, the run records from the main
-            # thread: one connection, one lock.)
+            # (Asked from the threads that read listings and look albums up, written by the archive's
+            # writer, renewed by the lease's: one connection, one lock.)
             self._db = sqlite3.connect(path, timeout=BUSY_TIMEOUT, isolation_level=None, check_same_thread=False)
             self._setup()
         except sqlite3.Error as exc:
             raise UsageError(f"cannot use {path} as a download archive: {exc}") from None
 
     def _setup(self) -> None:
-        """Switch to WAL and make the table, waiting while another process does the same.
+        """Switch to WAL and make the tables, waiting while another process does the same.
 
         Changing the journal mode answers "database is locked" at once rather
         than waiting out the busy timeout, so two imgur-dl processes starting
@@ -61,48 +80,140 @@ class SqliteArchive:
             time.sleep(0.05)
 
     def _try_setup(self) -> bool:
+        t = self.table
         try:
             self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute(_SCHEMA)
-            columns = {row[1] for row in self._db.execute("PRAGMA table_info(archive)")}
+            for statement in _schema(t):
+                self._db.execute(statement)
+            columns = {row[1] for row in self._db.execute(f"PRAGMA table_info({t})")}
             for name, kind in _ADDED:  # an archive from an earlier release
                 if name not in columns:
-                    self._db.execute(f"ALTER TABLE archive ADD COLUMN {name} {kind}")
-            self._db.execute("CREATE INDEX IF NOT EXISTS archive_sha256 ON archive (sha256)")
+                    self._db.execute(f"ALTER TABLE {t} ADD COLUMN {name} {kind}")
+            self._db.execute(f"CREATE INDEX IF NOT EXISTS {t}_sha256 ON {t} (sha256)")
         except sqlite3.OperationalError as exc:
             if "locked" not in str(exc):
                 raise
             return False
         return True
 
-    def has_many(self, kind: Entry, ids: Collection[str]) -> set[str]:
-        found: set[str] = set()
-        wanted = list(dict.fromkeys(ids))
+    @contextmanager
+    def _use(self, *, write: bool = False) -> Iterator[sqlite3.Connection]:
+        """The connection, under the lock; a write is one ``BEGIN IMMEDIATE`` transaction."""
         with self._lock:
-            self._find(kind, wanted, found)
-        return found
+            try:
+                if write:
+                    self._db.execute("BEGIN IMMEDIATE")
+                try:
+                    yield self._db
+                finally:
+                    if self._db.in_transaction:
+                        self._db.execute("COMMIT" if write else "ROLLBACK")
+            except sqlite3.Error as exc:
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+                raise ArchiveUnavailable(str(exc)) from None
 
-    def _find(self, kind: Entry, wanted: list[str], found: set[str]) -> None:
-        for start in range(0, len(wanted), BATCH):
-            batch = wanted[start:start + BATCH]
-            marks = ",".join("?" * len(batch))
-            found.update(row[0] for row in self._db.execute(
-                f"SELECT id FROM archive WHERE kind = ? AND id IN ({marks})",  # noqa: S608 - only placeholders
-                (kind.value, *batch)))
+    @staticmethod
+    def _in(db: sqlite3.Connection, kind: Entry, ids: Sequence[str], query: str) -> Iterator[tuple[object, ...]]:
+        """Rows of ``query`` (with ``{marks}`` for the ids), a batch of ids at a time."""
+        for start in range(0, len(ids), BATCH):
+            batch = ids[start:start + BATCH]
+            yield from db.execute(query.format(marks=",".join("?" * len(batch))), (kind.value, *batch))
 
-    def add(self, record: Record) -> None:
-        with self._lock:
-            self._db.execute("INSERT OR IGNORE INTO archive (id, kind, album, path, added, source, sha256) "
-                             "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                             (record.id, record.kind.value, record.album, record.path, Record.now(),
-                              record.source.value, record.sha256))
+    def has_many(self, kind: Entry, ids: Sequence[str]) -> set[str]:
+        with self._use() as db:
+            return {str(row[0]) for row in self._in(db, kind, ids, f"SELECT id FROM {self.table} "
+                                                                "WHERE kind = ? AND id IN ({marks})")}
+
+    def write(self, items: Sequence[Record | Settle]) -> None:
+        now = time.time()
+        t = self.table
+        with self._use(write=True) as db:
+            for item in items:
+                if isinstance(item, Record):
+                    db.execute(f"INSERT OR IGNORE INTO {t} (id, kind, album, path, added, source, sha256) "
+                               "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                               (item.id, item.kind.value, item.album, item.path, Record.now(),
+                                item.source.value, item.sha256))
+                elif item.reason is None:  # done, whoever holds it now: the work is done
+                    db.execute(f"UPDATE {t}_claims SET state = 'done', owner = ?, reason = NULL, expires = ?, "
+                               "updated = ? WHERE kind = ? AND id = ?",
+                               (item.owner, FOREVER, now, item.kind.value, item.id))
+                else:
+                    db.execute(f"UPDATE {t}_claims SET state = 'failed', reason = ?, expires = ?, updated = ? "
+                               "WHERE kind = ? AND id = ? AND owner = ? AND state = 'claimed'",
+                               (item.reason, now + item.hold, now, item.kind.value, item.id, item.owner))
 
     def copies(self, sha256: str) -> list[tuple[str, str]]:
-        with self._lock:
-            return [(row[0], row[1]) for row in self._db.execute(
-                "SELECT id, path FROM archive WHERE kind = 'image' AND sha256 = ? AND path IS NOT NULL "
+        with self._use() as db:
+            return [(row[0], row[1]) for row in db.execute(
+                f"SELECT id, path FROM {self.table} WHERE kind = 'image' AND sha256 = ? AND path IS NOT NULL "
                 "ORDER BY added, rowid", (sha256,))]
+
+    # -- claims (--share-work) ---------------------------------------------------------
+
+    def claim(self, kind: Entry, ids: Sequence[str], owner: str, lease: float) -> set[str]:
+        now = time.time()
+        taken: set[str] = set()
+        with self._use(write=True) as db:
+            for item in sorted(set(ids)):
+                row = db.execute(
+                    f"INSERT INTO {self.table}_claims AS c (kind, id, owner, state, expires, updated) "
+                    "VALUES (?, ?, ?, 'claimed', ?, ?) ON CONFLICT (kind, id) DO UPDATE SET owner = excluded.owner, "
+                    "state = 'claimed', reason = NULL, expires = excluded.expires, updated = excluded.updated "
+                    "WHERE c.state <> 'done' AND (c.expires <= ? OR (c.owner = excluded.owner "
+                    "AND c.state = 'claimed')) RETURNING id",
+                    (kind.value, item, owner, now + lease, now, now)).fetchone()
+                if row is not None:
+                    taken.add(item)
+        return taken
+
+    def holders(self, kind: Entry, ids: Sequence[str]) -> dict[str, Holder]:
+        now = time.time()
+        with self._use() as db:
+            rows = self._in(db, kind, ids, f"SELECT id, state, owner, reason, expires FROM {self.table}_claims "
+                                       "WHERE kind = ? AND id IN ({marks})")
+            return {str(r[0]): Holder(str(r[1]), str(r[2]), None if r[3] is None else str(r[3]),
+                                      float(r[4]) <= now)  # type: ignore[arg-type]
+                    for r in rows}
+
+    def renew(self, owner: str, lease: float) -> None:
+        now = time.time()
+        with self._use(write=True) as db:
+            db.execute(f"UPDATE {self.table}_claims SET expires = ?, updated = ? WHERE owner = ? "
+                       "AND state = 'claimed'", (now + lease, now, owner))
+
+    def release_all(self, owner: str, reason: str) -> None:
+        now = time.time()
+        with self._use(write=True) as db:
+            db.execute(f"UPDATE {self.table}_claims SET state = 'failed', reason = ?, expires = ?, updated = ? "
+                       "WHERE owner = ? AND state = 'claimed'", (reason, now, now, owner))
+
+    def fleet(self, most: int) -> Fleet:
+        now = time.time()
+        t = self.table
+        fleet = Fleet()
+        with self._use() as db:
+            counts = dict(db.execute(f"SELECT kind, count(*) FROM {t} GROUP BY kind").fetchall())
+            fleet.images, fleet.albums = counts.get("image", 0), counts.get("album", 0)
+            for owner, working, lapsed, done, failed, seen in db.execute(
+                    f"SELECT owner, sum(state = 'claimed' AND expires > ?), sum(state = 'claimed' AND expires <= ?),"
+                    f" sum(state = 'done'), sum(state = 'failed'), max(updated) FROM {t}_claims "
+                    "GROUP BY owner ORDER BY owner", (now, now)):
+                fleet.processes.append({"owner": owner, "working": working, "lapsed": lapsed, "done": done,
+                                        "failed": failed, "last_seen": _iso(seen)})
+            fleet.failed = db.execute(f"SELECT count(*) FROM {t}_claims WHERE state = 'failed'").fetchone()[0]
+            for kind, item, owner, reason, updated, expires in db.execute(
+                    f"SELECT kind, id, owner, reason, updated, expires FROM {t}_claims WHERE state = 'failed' "
+                    "ORDER BY updated DESC LIMIT ?", (most,)):
+                fleet.failures.append({"kind": kind, "id": item, "by": owner, "reason": reason,
+                                       "at": _iso(updated), "retry_from": _iso(expires)})
+        return fleet
 
     def close(self) -> None:
         with self._lock:
             self._db.close()
+
+
+def _iso(seconds: float) -> str:
+    return datetime.fromtimestamp(seconds, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")

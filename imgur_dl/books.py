@@ -18,6 +18,7 @@ from imgur_dl.errors import DownloadError
 from imgur_dl.folders import Folders
 from imgur_dl.models import Album, Result, Status
 from imgur_dl.output import METADATA_NAME, metadata, write_json
+from imgur_dl.share import Sharing
 
 
 @dataclass
@@ -26,7 +27,7 @@ class _Book:
     folder: Path
     waiting: int  # files not yet finished
     opened: bool  # its folder is open (some file was to be fetched)
-    failed: bool = False
+    failed: str | None = None  # why its first failed file failed
     results: list[Result] = field(default_factory=list)  # kept only for --write-metadata
 
 
@@ -34,9 +35,10 @@ class Books:
     """Used from the run's main thread only."""
 
     def __init__(self, folders: Folders, archive: Archive | None, *, write_metadata: bool,
-                 error: Callable[[str], None], dedupe: bool = False) -> None:
+                 error: Callable[[str], None], dedupe: bool = False, sharing: Sharing | None = None) -> None:
         self.folders = folders
         self.archive = archive
+        self.sharing = sharing
         self.write_metadata = write_metadata
         self.dedupe = dedupe and archive is not None
         self.error = error
@@ -52,6 +54,7 @@ class Books:
                 (self.folders.hold if album.is_album else self.folders.fd)(folder)
             except DownloadError as exc:
                 self.error(f"{album.id}: {exc}")
+                self.give_back(album, str(exc))
                 return False
         self._open[id(album)] = _Book(album, folder, waiting=files, opened=fetching)
         return True
@@ -67,7 +70,8 @@ class Books:
             self.archive.add(Record(Entry.IMAGE, result.job.media.id, result.job.album.id, str(result.path),
                                     result.source, result.sha256))
         book = self._open[id(result.job.album)]
-        book.failed |= result.status is Status.FAILED
+        if result.status is Status.FAILED and book.failed is None:
+            book.failed = f"{result.job.media.id}: {result.error}"
         if self.write_metadata:
             book.results.append(result)
         book.waiting -= 1
@@ -85,8 +89,14 @@ class Books:
                 reason = exc.strerror if isinstance(exc, OSError) else str(exc)
                 self.error(f"{album.id}: cannot write {book.folder / name}: {reason or exc}")
                 written = False
-        if self.archive is not None and album.is_album and not book.failed:
+        if self.archive is not None and album.is_album and book.failed is None:
             self.archive.add(Record(Entry.ALBUM, album.id, None, str(book.folder)))
+        self.give_back(album, book.failed)
         if book.opened and album.is_album:
             self.folders.release(book.folder)
         return written
+
+    def give_back(self, album: Album, reason: str | None) -> None:
+        """With --share-work: the album's claim is settled, done (``reason`` None) or failed with why."""
+        if self.sharing is not None and album.claim is not None:
+            self.sharing.settle(album.claim, reason)

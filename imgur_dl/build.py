@@ -24,6 +24,7 @@ from imgur_dl.progress import Bar, Meter, Progress
 from imgur_dl.retry import RetryPolicy
 from imgur_dl.run import Parts, Run
 from imgur_dl.session import make_session
+from imgur_dl.share import Sharing
 from imgur_dl.throttle import RateLimit, Throttle
 from imgur_dl.transfer import Speed, Transfer
 from imgur_dl.wayback import Wayback
@@ -58,7 +59,10 @@ def build_run(options: Options, stderr: TextIO, environ: Mapping[str, str] | Non
         return Downloader(transfer, folders, policy, cancel, progress, label=label, skip_present=not options.no_skip,
                           dates=options.dates)
 
-    archive = open_archive(options.archive) if options.archive else None
+    archive = open_archive(options.archive, table=options.archive_table, say=progress.note, error=progress.error,
+                           clock=clock) if options.archive else None
+    sharing = Sharing(archive, lease=options.lease, cancel=cancel, error=progress.error) \
+        if archive is not None and options.share_work else None
     recoverer = None
     if options.wayback:
         from_archive = downloader(wayback.WORKERS, "the Wayback Machine", ARCHIVE_HOSTS, wayback.capture_redirect)
@@ -66,18 +70,20 @@ def build_run(options: Options, stderr: TextIO, environ: Mapping[str, str] | Non
     # Albums are looked up a few at a time, while earlier ones download.
     resolver = ThreadPoolExecutor(max_workers=RESOLVERS, thread_name_prefix="imgur-dl-api")
     planner = Planner(api, resolver, choice=options.choice, archive=archive, wayback=recoverer,
-                      prefer_gif=options.prefer_gif, debug=options.debug, say=progress.note)
+                      prefer_gif=options.prefer_gif, debug=options.debug, say=progress.note, sharing=sharing)
 
     def close(interrupted: bool) -> None:
         session.close()
         if not interrupted:
             folders.close()  # (after a Ctrl-C, workers may still hold them: the process ends)
+        if sharing is not None:
+            sharing.close(interrupted=interrupted)
         if archive is not None:
-            archive.close()
+            archive.close(interrupted=interrupted)
 
     parts = Parts(planner=planner, downloader=downloader(options.workers),
                   namer=Namer(options.output, options.dir_template, options.name_template),
                   books=Books(folders, archive, write_metadata=options.write_metadata, error=progress.error,
-                              dedupe=options.dedupe),
+                              dedupe=options.dedupe, sharing=sharing),
                   progress=progress, cancel=cancel, meter=meter, archive=archive, wayback=recoverer, close=close)
     return Run(parts, workers=options.workers, get_urls=options.get_urls)

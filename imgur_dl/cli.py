@@ -15,14 +15,25 @@ from pathlib import Path
 from typing import NoReturn, TextIO
 
 from imgur_dl import credentials, listings, urls
+from imgur_dl.archive import MOST_FAILURES, open_archive
 from imgur_dl.choice import Choice
 from imgur_dl.clock import Clock
-from imgur_dl.errors import Cancelled, ImgurDLError, OutputClosed, OutputError, Terminated, UsageError
+from imgur_dl.errors import (
+    ArchiveUnavailable,
+    Cancelled,
+    ImgurDLError,
+    OutputClosed,
+    OutputError,
+    Terminated,
+    UsageError,
+)
 from imgur_dl.models import Target
 from imgur_dl.naming import FIELDS, Template
 from imgur_dl.options import Options
+from imgur_dl.output import Stdout
 from imgur_dl.parser import build_parser, check_output
 from imgur_dl.report import human
+from imgur_dl.share import DEFAULT_LEASE
 from imgur_dl.status import ExitStatus, worst
 from imgur_dl.text import ERROR_PREFIX, printable, writer
 
@@ -56,9 +67,8 @@ def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> i
             args = parser.parse_args(argv)
         except SystemExit as exc:  # --help, --version
             return int(exc.code or 0)
-        if args.fields:
-            env.stdout.write("".join(f"{{{k}}}\t{v}\n" for k, v in FIELDS.items()))
-            return ExitStatus.SUCCESS
+        if args.fields or args.fleet:
+            return _fleet(args, env) if args.fleet else _fields(env)
         texts = list(args.urls)
         for name in args.input_file:
             texts.extend(_read_list(name, env))
@@ -95,6 +105,10 @@ def _options(args: argparse.Namespace, env: Environment) -> Options:
         raise UsageError("--break-on-existing needs --download-archive (it stops at what the archive has)")
     if args.dedupe and args.download_archive is None:
         raise UsageError("--dedupe needs --download-archive (it finds earlier copies there)")
+    if args.share_work and args.download_archive is None:
+        raise UsageError("--share-work needs --download-archive (the processes share their claims there)")
+    if args.lease is not None and not args.share_work:
+        raise UsageError("--lease is for --share-work (how long a claim lasts)")
     if not args.get_urls:
         check_output(args.output)
     if env.stdout_closed and (args.get_urls or args.json):
@@ -106,13 +120,38 @@ def _options(args: argparse.Namespace, env: Environment) -> Options:
         dir_template=Template(args.dir),
         name_template=Template(args.name) if args.name else None,
         get_urls=args.get_urls, json_lines=args.json, write_metadata=args.write_metadata,
-        archive=args.download_archive, wayback=args.wayback, user_agent=args.user_agent,
+        archive=args.download_archive, archive_table=args.archive_table, share_work=args.share_work,
+        lease=args.lease or DEFAULT_LEASE, wayback=args.wayback, user_agent=args.user_agent,
         choice=Choice(args.range or (), args.since or "", args.break_on_existing),
         proxy=args.proxy, verbose=args.verbose, no_skip=args.no_skip, limit_rate=args.limit_rate or 0.0,
         max_size=args.max_file_size, debug=args.debug, dates=not args.no_mtime, dedupe=args.dedupe,
         min_speed=float(args.min_speed), speed_time=args.speed_time,
         token=credentials.token(env.environ, args.cookies, writer(env.stderr)),
     )
+
+
+def _fields(env: Environment) -> ExitStatus:
+    """``--fields``: the template fields, one a line."""
+    env.stdout.write("".join(f"{{{k}}}\t{v}\n" for k, v in FIELDS.items()))
+    return ExitStatus.SUCCESS
+
+
+def _fleet(args: argparse.Namespace, env: Environment) -> ExitStatus:
+    """``--fleet``: what the processes sharing the archive have done, are doing and failed, as JSON."""
+    if args.download_archive is None:
+        raise UsageError("--fleet needs --download-archive (the fleet's claims are kept there)")
+    if args.urls or args.input_file or args.scan:
+        raise UsageError("--fleet downloads nothing: give it no URLs")
+    archive = open_archive(args.download_archive, table=args.archive_table, say=writer(env.stderr),
+                           error=lambda m: _error(env, m), clock=env.clock)
+    try:
+        state = archive.store.fleet(MOST_FAILURES)
+    except ArchiveUnavailable as exc:
+        raise ImgurDLError(f"{archive.location}: {exc}") from None
+    finally:
+        archive.close()
+    Stdout(env.stdout, json_lines=True).document(state.as_json())
+    return ExitStatus.SUCCESS
 
 
 def _scan(names: list[str], given: list[Target], options: Options, env: Environment) -> ExitStatus:
@@ -125,7 +164,6 @@ def _scan(names: list[str], given: list[Target], options: Options, env: Environm
     stdin = getattr(env.stdin, "buffer", None) or io.BytesIO(env.stdin.read().encode("utf-8", "surrogateescape"))
     targets = itertools.chain(given, scanned(names, scanner, stdin))
     if options.get_urls:  # a link extractor on its own: nothing is asked of Imgur
-        from imgur_dl.output import Stdout  # noqa: PLC0415
 
         out = Stdout(env.stdout, json_lines=False)
         for target in targets:
@@ -148,7 +186,6 @@ def _download(options: Options, targets: Iterable[Target], env: Environment, sta
     if options.show_bar:  # at once, before the network stack is even imported
         writer(env.stderr)(f"imgur-dl: {start}...")
     from imgur_dl.build import build_run  # noqa: PLC0415 - imported after the first line is on the screen
-    from imgur_dl.output import Stdout  # noqa: PLC0415
 
     run = build_run(options, env.stderr, env.environ, env.clock)
     stdout = Stdout(env.stdout, json_lines=options.json_lines)

@@ -53,6 +53,10 @@ class TokenRefusedError(ApiError):
     exit_status = ExitStatus.TOKEN_REFUSED
 
 
+class ArchiveUnavailable(ImgurDLError):
+    """The download archive cannot be reached or written just now (its server went away, a lock held too long)."""
+
+
 class OutputError(ImgurDLError):
     """Standard output cannot be written (closed, or its disk full): the message says which."""
 

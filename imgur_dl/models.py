@@ -28,6 +28,13 @@ class Kind(str, Enum):
         return self not in (Kind.ALBUM, Kind.GALLERY, Kind.IMAGE)
 
 
+class Entry(str, Enum):
+    """What the download archive records (and ``--share-work`` claims)."""
+
+    IMAGE = "image"
+    ALBUM = "album"  # an album every file of which was saved
+
+
 @dataclass(frozen=True, slots=True)
 class Target:
     """What a URL on the command line names."""
@@ -115,6 +122,7 @@ class Album:
     # Items of the answer that could not be used, each said and counted as a failed file:
     # (position in the album, what was wrong).
     unusable: tuple[tuple[int, str], ...] = ()
+    claim: tuple[Entry, str] | None = None  # --share-work: what this process claimed to fetch it
 
 
 class Status(str, Enum):
@@ -189,5 +197,28 @@ class Listed:
         return self.job.media.sources[0].url
 
 
+@dataclass(frozen=True, slots=True)
+class Elsewhere:
+    """A post or album another process has done, or failed and holds back (``--share-work``)."""
+
+    url: str
+    id: str
+    by: str  # the process that has it: host:pid:nonce
+    listing: str | None = None
+    reason: str | None = None  # why it failed there (None: it is done)
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A post or album about to be looked up (or, listed complete, started): what ``--share-work`` claims."""
+
+    key: tuple[Entry, str]
+    target: Target
+    listing: Listing | None = None
+    position: int = 0
+    posted: str = ""
+    ready: Album | None = None  # an image post comes complete in its listing: no lookup
+
+
 # What a run yields, one at a time, as it happens.
-Event = Result | Failure | Listed
+Event = Result | Failure | Listed | Elsewhere

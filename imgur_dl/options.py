@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from imgur_dl.archive import DEFAULT_TABLE
 from imgur_dl.choice import Choice
 from imgur_dl.defaults import (
     DEFAULT_CLIENT_ID,
@@ -15,6 +16,7 @@ from imgur_dl.defaults import (
     USER_AGENT,
 )
 from imgur_dl.naming import DEFAULT_DIR, Template
+from imgur_dl.share import DEFAULT_LEASE
 
 
 @dataclass(frozen=True)
@@ -32,7 +34,10 @@ class Options:
     get_urls: bool = False
     json_lines: bool = False
     write_metadata: bool = False
-    archive: Path | None = None
+    archive: str | Path | None = field(default=None, repr=False)  # a file, or a postgresql:// URL (a password)
+    archive_table: str = DEFAULT_TABLE
+    share_work: bool = False  # claim each post or album in the archive before looking it up
+    lease: float = DEFAULT_LEASE  # seconds a claim lasts unless renewed
     wayback: bool = False
     choice: Choice = field(default_factory=Choice)  # which posts of a listing
     user_agent: str = USER_AGENT

@@ -9,7 +9,7 @@ from typing import Any, TextIO
 
 from imgur_dl import folders
 from imgur_dl.errors import OutputClosed, OutputError
-from imgur_dl.models import Album, Event, Failure, Job, Listed, Origin, Result, Status
+from imgur_dl.models import Album, Elsewhere, Event, Failure, Job, Listed, Origin, Result, Status
 from imgur_dl.naming import PART_SUFFIX
 from imgur_dl.text import printable, writer
 
@@ -66,6 +66,8 @@ class Stdout:
             self.result(event)
         elif isinstance(event, Failure):
             self.lookup_failed(event)
+        elif isinstance(event, Elsewhere):
+            self.elsewhere(event)
         else:
             self.listing(event)
 
@@ -83,6 +85,14 @@ class Stdout:
                         "source": None, "capture": None, "post": failure.id, "listing": failure.listing,
                         "sha256": None, "linked_to": None})
 
+    def elsewhere(self, item: Elsewhere) -> None:
+        """With --json, a row for a post or album another process has (--share-work)."""
+        if self.json_lines:
+            self._json({"album": None, "index": None, "id": item.id, "name": None, "url": item.url,
+                        "path": None, "bytes": None, "status": "claimed elsewhere", "error": item.reason,
+                        "source": None, "capture": None, "post": item.id, "listing": item.listing,
+                        "sha256": None, "linked_to": None, "by": item.by})
+
     def listing(self, listed: Listed) -> None:
         """``--get-urls``: the file's direct URL, or with --json its row (status "listed")."""
         job = listed.job
@@ -90,6 +100,11 @@ class Stdout:
             self._json(row(job, status="listed", path=job.path, size=job.media.sources[0].size, error=None))
         else:
             self._line(printable(listed.url))
+
+    def document(self, data: dict[str, Any]) -> None:
+        """One JSON document, indented for people, ASCII for every reader."""
+        for line in json.dumps(data, ensure_ascii=True, indent=2).splitlines():
+            self._line(line)
 
     def _json(self, data: dict[str, Any]) -> None:
         # ASCII with \u escapes: no control byte and no encoding can break a line.

@@ -17,6 +17,7 @@ from typing import Any, NoReturn, TextIO, TypeVar
 from urllib.parse import urlsplit
 
 from imgur_dl import __version__
+from imgur_dl.archive import DEFAULT_TABLE, is_postgres, table_name
 from imgur_dl.choice import parse_range
 from imgur_dl.defaults import (
     DEFAULT_CLIENT_ID,
@@ -30,6 +31,7 @@ from imgur_dl.defaults import (
 )
 from imgur_dl.errors import UsageError
 from imgur_dl.naming import DEFAULT_DIR, FIELDS
+from imgur_dl.share import DEFAULT_LEASE
 
 T = TypeVar("T")
 
@@ -54,6 +56,8 @@ in scripts:
       --name '{num}.{ext}' URL
   imgur-dl --download-archive seen.sqlite --break-on-existing \\
       imgur.com/user/NAME                              # a nightly account sync
+  imgur-dl --download-archive postgresql://me@db/imgur --share-work \\
+      -i links.txt                      # on every machine: they divide the list
 
 Each album goes into its own folder under the output folder, its files named
 by position so they sort in album order (001-<id>.jpg, 002-<id>.mp4, ...).
@@ -174,6 +178,18 @@ def check_output(folder: Path) -> None:
         raise UsageError(f"output folder {folder}: cannot write into it{where}")
 
 
+def _archive(text: str) -> str | Path:
+    """A ``postgresql://`` URL as given (never echoed back: it may hold a password), else a file."""
+    return text if is_postgres(text) else Path(text)
+
+
+def _lease(text: str) -> float:
+    value = _seconds(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 second or more: {text}")
+    return value
+
+
 def _range(text: str) -> tuple[tuple[int, int | None], ...]:
     try:
         return parse_range(text)
@@ -291,9 +307,22 @@ def build_parser(environ: Mapping[str, str]) -> Parser:
                         help="one JSON object per file on stdout, as each finishes (JSON Lines)")
     parser.add_argument("--write-metadata", action="store_true",
                         help="write album.json (album and items, in order) into each album folder")
-    parser.add_argument("--download-archive", metavar="FILE", type=Path,
-                        default=Path(environ["IMGUR_DL_ARCHIVE"]) if environ.get("IMGUR_DL_ARCHIVE") else None,
-                        help="SQLite file of finished ids: an id found there is not downloaded again")
+    parser.add_argument("--download-archive", metavar="FILE|URL", type=_archive,
+                        default=_archive(environ["IMGUR_DL_ARCHIVE"]) if environ.get("IMGUR_DL_ARCHIVE") else None,
+                        help="where finished ids are kept, so none is downloaded again: an SQLite file, or a "
+                             "postgresql://user@host/db URL shared by many machines (needs the postgres extra)")
+    parser.add_argument("--archive-table", metavar="NAME", default=DEFAULT_TABLE, type=table_name,
+                        help=f"the archive's table (default {DEFAULT_TABLE}), for several archives in one database")
+    fleet = parser.add_argument_group("many processes, one archive (see README, 'At scale')")
+    fleet.add_argument("--share-work", action="store_true",
+                       help="with --download-archive: claim each post or album before looking it up, so that "
+                            "processes given the same input, on one machine or many, divide it between them")
+    fleet.add_argument("--lease", metavar="S", type=_lease,
+                       help=f"with --share-work: seconds a claim lasts unless its process renews it; a dead "
+                            f"process's work is taken over after this (default {DEFAULT_LEASE:g})")
+    fleet.add_argument("--fleet", action="store_true",
+                       help="with --download-archive: print, as JSON, what every process sharing it has done, "
+                            "is doing and failed (with why), and exit")
     listing = parser.add_argument_group("listings (a user's posts or favorites, a tag, a subreddit, a search)")
     listing.add_argument("--range", metavar="RANGE", type=_range,
                          help="posts by position: 1-20, 50-, -10, or a list such as 1-5,9")

@@ -21,10 +21,11 @@ from enum import Enum
 from imgur_dl.ahead import InOrder, done
 from imgur_dl.answers import Post, album_from_link
 from imgur_dl.api import ImgurApi
-from imgur_dl.archive import Archive, Entry
+from imgur_dl.archive import Archive
 from imgur_dl.choice import Choice
 from imgur_dl.errors import BudgetSpentError, EmptyAlbumError, ImgurDLError, NetworkError, NotFoundError
-from imgur_dl.models import Album, Failure, Kind, Listing, Target
+from imgur_dl.models import Album, Candidate, Elsewhere, Entry, Failure, Kind, Listing, Target
+from imgur_dl.share import Sharing
 from imgur_dl.status import ExitStatus
 from imgur_dl.text import Once
 from imgur_dl.wayback import Wayback
@@ -35,7 +36,7 @@ AHEAD = 8
 # Pages read of one listing at the most (60 posts a page: 600,000 posts).
 MAX_PAGES = 10_000
 
-_Outcome = Album | Failure
+_Outcome = Album | Failure | Elsewhere
 
 
 class Verdict(Enum):
@@ -49,7 +50,8 @@ class Verdict(Enum):
 class Planner:
     def __init__(self, api: ImgurApi, resolver: ThreadPoolExecutor, *, choice: Choice | None = None,
                  archive: Archive | None = None, wayback: Wayback | None = None, prefer_gif: bool = False,
-                 debug: bool = False, say: Callable[[str], None] = lambda _m: None) -> None:
+                 debug: bool = False, say: Callable[[str], None] = lambda _m: None,
+                 sharing: Sharing | None = None) -> None:
         self.api = api
         self.resolver = resolver
         self.choice = choice or Choice()
@@ -58,6 +60,7 @@ class Planner:
         self.prefer_gif = prefer_gif
         self.debug = debug
         self.say = say
+        self.sharing = sharing
         self.in_archive = 0  # listed posts skipped because the archive has them complete
         self._once_keys = Once()
         self._ahead: InOrder[_Outcome] | None = None
@@ -76,49 +79,62 @@ class Planner:
     # -- what to look up ---------------------------------------------------------
 
     def _work(self, targets: Iterable[Target]) -> Iterator[Future[_Outcome]]:
-        """A future outcome per album-to-be: lookups in the pool, listed images at once."""
+        """A future outcome per album-to-be: lookups in the pool, listed images at once
+        (with --share-work, only what this process claimed, and at the end what others left)."""
+        sharing = self.sharing
+        for batch in self._batches(targets):
+            yield from map(self._start, batch if sharing is None else sharing.split(batch))
+        if sharing is not None:
+            yield from map(self._start, sharing.leftovers())
+
+    def _start(self, item: Candidate | Failure | Elsewhere) -> Future[_Outcome]:
+        if not isinstance(item, Candidate):
+            return done(item)
+        if item.ready is not None:
+            claim = item.key if self.sharing is not None else None
+            return done(replace(item.ready, listing=item.listing, position=item.position, posted=item.posted,
+                                claim=claim))
+        return self.resolver.submit(self._lookup, item)
+
+    def _batches(self, targets: Iterable[Target]) -> Iterator[list[Candidate | Failure]]:
+        """What to look up: a URL's album, or a listing's chosen posts, a page at a time."""
         for target in targets:
             if not target.kind.is_listing:
-                yield self.resolver.submit(self._lookup, target, None, 0, "")
-                continue
-            listing = Listing(target.kind, target.id)
-            for position, post in self._posts(target):
-                if isinstance(post, Failure):
-                    yield done(post)
-                elif post.ready is not None:
-                    yield done(replace(post.ready, listing=listing, position=position, posted=post.created_at))
-                else:
-                    kind, url = (Kind.ALBUM, f"imgur.com/a/{post.id}") if post.is_album else \
-                        (Kind.IMAGE, f"imgur.com/{post.id}")
-                    yield self.resolver.submit(self._lookup, Target(kind, post.id, url), listing, position,
-                                               post.created_at)
+                entry = Entry.IMAGE if target.kind is Kind.IMAGE else Entry.ALBUM
+                yield [Candidate((entry, target.id), target)]
+            else:
+                yield from self._pages(target)
 
-    def _posts(self, target: Target) -> Iterator[tuple[int, Post | Failure]]:
+    def _pages(self, target: Target) -> Iterator[list[Candidate | Failure]]:
         """The chosen posts of a listing, with their positions, page by page.
 
         A post seen before in this listing is not taken again, and a page with
         nothing new ends the listing (a server that answers every page alike
         cannot make it endless); past :data:`MAX_PAGES`, it ends, and says so.
         """
+        listing = Listing(target.kind, target.id)
         position = 0
         seen: set[str] = set()
         for page in range(MAX_PAGES):
             posts = self._page(target, page)
             if isinstance(posts, Failure):
-                yield position, replace(posts, url=target.url, listing=Listing(target.kind, target.id).label)
+                yield [replace(posts, url=target.url, listing=listing.label)]
                 return
             fresh = [post for post in dict((p.id, p) for p in posts).values() if post.id not in seen]
             if not fresh:
                 return  # past the end (an empty page), or nothing new
             seen.update(post.id for post in fresh)
             known = archived(self.archive, fresh)
+            chosen: list[Candidate | Failure] = []
             for post in fresh:
                 position += 1
                 verdict = self._choose(target, post, position, post.id in known)
                 if verdict is Verdict.STOP:
+                    yield chosen
                     return
                 if verdict is Verdict.TAKE:
-                    yield position, post
+                    chosen.append(_candidate(post, listing, position))
+            yield chosen
         self.say(f"imgur-dl: {target.url}: stopped after {MAX_PAGES} pages ({position} posts), the most "
                  "one listing is read")
 
@@ -164,13 +180,20 @@ class Planner:
 
     # -- one lookup (in a resolver thread) -------------------------------------------
 
-    def _lookup(self, target: Target, listing: Listing | None, position: int, posted: str) -> _Outcome:
-        outcome = self._resolve(target, listing)
+    def _lookup(self, item: Candidate) -> _Outcome:
+        listing = item.listing
+        outcome = self._resolve(item.target, listing)
         if isinstance(outcome, Failure):
-            return replace(outcome, url=target.url, id=target.id, listing=listing.label if listing else None)
-        return outcome if listing is None else replace(outcome, listing=listing, position=position, posted=posted)
+            if self.sharing is not None:
+                self.sharing.settle(item.key, outcome.message or "not looked up",
+                                    gone=outcome.status is ExitStatus.NOT_FOUND)
+            return replace(outcome, url=item.target.url, id=item.target.id, listing=listing.label if listing else None)
+        claim = item.key if self.sharing is not None else None
+        if listing is None:
+            return replace(outcome, claim=claim)
+        return replace(outcome, listing=listing, position=item.position, posted=item.posted, claim=claim)
 
-    def _resolve(self, target: Target, listing: Listing | None) -> _Outcome:
+    def _resolve(self, target: Target, listing: Listing | None) -> Album | Failure:
         name = target.url if listing is None else f"{listing.label} post {target.id}"
         try:
             album = self.api.resolve(target)
@@ -194,7 +217,7 @@ class Planner:
         return album
 
 
-def from_wayback(target: Target, archive: Wayback, *, prefer_gif: bool) -> _Outcome:
+def from_wayback(target: Target, archive: Wayback, *, prefer_gif: bool) -> Album | Failure:
     """A target Imgur's API no longer knows, from what the Wayback Machine holds, when that is reliable."""
     gone = f"{target.url}: not found on Imgur"
     if target.kind is not Kind.IMAGE:
@@ -207,6 +230,16 @@ def from_wayback(target: Target, archive: Wayback, *, prefer_gif: bool) -> _Outc
     if ext is None:
         return Failure(ExitStatus.NOT_FOUND, f"{gone}, and the Wayback Machine has no capture of its file")
     return album_from_link(replace(target, ext=ext), prefer_gif=prefer_gif)
+
+
+def _candidate(post: Post, listing: Listing, position: int) -> Candidate:
+    """A listed post to start: an image post as listed, an album post to look up."""
+    if post.ready is not None:
+        return Candidate((Entry.IMAGE, post.id), Target(Kind.IMAGE, post.id, f"imgur.com/{post.id}"), listing,
+                         position, post.created_at, ready=post.ready)
+    kind, url = (Kind.ALBUM, f"imgur.com/a/{post.id}") if post.is_album else (Kind.IMAGE, f"imgur.com/{post.id}")
+    entry = Entry.ALBUM if post.is_album else Entry.IMAGE
+    return Candidate((entry, post.id), Target(kind, post.id, url), listing, position, post.created_at)
 
 
 def archived(archive: Archive | None, posts: list[Post]) -> set[str]:

@@ -26,6 +26,7 @@ class Tally:
     recovered: int = 0  # files saved from the Wayback Machine
     linked: int = 0  # saved files made hard links to an earlier copy (--dedupe)
     in_archive: int = 0  # listed posts skipped because the archive has them complete
+    elsewhere: int = 0  # posts or albums another process has done, or failed (--share-work)
     worst: ExitStatus = ExitStatus.SUCCESS  # of the albums' and URLs' own outcomes
     interrupted: bool = False
     terminated: bool = False  # by SIGTERM
@@ -76,6 +77,8 @@ def summary(t: Tally, moved: int, seconds: float) -> str:
         albums.append(f"{t.failed_albums} failed")
     if t.in_archive:
         albums.append(f"{t.in_archive} listed posts already in the archive")
+    if t.elsewhere:
+        albums.append(f"{t.elsewhere} claimed elsewhere")
     notes = [f"{t.recovered} from the Wayback Machine"] if t.recovered else []
     if t.linked:
         notes.append(f"{t.linked} linked to an earlier copy")

@@ -23,7 +23,7 @@ from imgur_dl.books import Books
 from imgur_dl.cancel import Cancel
 from imgur_dl.downloader import Downloader
 from imgur_dl.errors import Cancelled, ImgurDLError, Terminated
-from imgur_dl.models import Album, Event, Failure, Job, Listed, Origin, Result, Status, Target
+from imgur_dl.models import Album, Elsewhere, Event, Failure, Job, Listed, Origin, Result, Status, Target
 from imgur_dl.naming import Namer, disambiguate
 from imgur_dl.planner import Planner
 from imgur_dl.progress import Meter, Progress
@@ -80,6 +80,10 @@ class Run:
             for outcome in self.parts.planner.albums(targets):
                 if isinstance(outcome, Failure):
                     yield self._lookup_failed(outcome)
+                    continue
+                if isinstance(outcome, Elsewhere):
+                    self.tally.elsewhere += 1
+                    yield outcome
                     continue
                 yield from self._feed(outcome, pool, recoveries, most)
                 while not self.finished.empty():  # report what is done before resolving the next album
@@ -140,6 +144,7 @@ class Run:
         except ImgurDLError as exc:
             self.parts.progress.error(f"{album.id}: {exc}")
             self.tally.album_failed(ExitStatus.FAILED)
+            self.parts.books.give_back(album, str(exc))
             return
         for position, why in album.unusable:  # the album's other items still come
             self.tally.file_failed()
@@ -149,6 +154,7 @@ class Run:
         if self.get_urls:
             self.tally.started(album.is_album)
             yield from (Listed(job) for job in jobs)
+            self.parts.books.give_back(album, None)
             return
         archive = self.parts.archive
         known = archive.has_many(Entry.IMAGE, [j.media.id for j in jobs]) if archive is not None else set()

@@ -70,3 +70,8 @@ class Once:
                 return False
             self._seen.add(key)
             return True
+
+    def forget(self, key: str) -> None:
+        """``key`` is new again (a problem that went away and may come back)."""
+        with self._lock:
+            self._seen.discard(key)

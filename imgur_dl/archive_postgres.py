@@ -1,0 +1,249 @@
+"""The download archive on PostgreSQL, shared by processes on many machines (``pip install 'imgur-dl[postgres]'``).
+
+``--download-archive postgresql://user:password@host/db`` (or
+``postgres://``; anything libpq's URIs take, its ``PG*`` variables and
+``~/.pgpass`` filling in what the URL leaves out), through psycopg 3. The
+password goes to that server only and is never shown: :func:`redact` hides
+it in every message.
+
+The tables are made by the first process that needs them, under a
+transaction-level advisory lock, so several starting at once are safe; a
+version row in ``<table>_meta`` says which migrations are done. Leases are on
+the server's clock (``now()``), so machines whose clocks disagree still agree
+on whose claim has run out. A claim is ``INSERT … ON CONFLICT DO UPDATE …
+WHERE … RETURNING``, its ids sorted so that two processes claiming the same
+page lock its rows in the same order.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+
+from imgur_dl.archive import DEFAULT_TABLE, Fleet, Holder, Record, Settle, table_name
+from imgur_dl.errors import ArchiveUnavailable, UsageError
+from imgur_dl.models import Entry
+
+if TYPE_CHECKING:
+    import psycopg
+
+EXTRA = "pip install 'imgur-dl[postgres]'"
+SCHEMA_VERSION = 1
+CONNECT_TIMEOUT = 10  # seconds
+# A connection that stops answering is found dead within about a minute (TCP keepalives).
+KEEPALIVES = {"keepalives": "1", "keepalives_idle": "30", "keepalives_interval": "10", "keepalives_count": "3"}
+
+# Each version's statements, in order; a new column is a new version with ADD COLUMN IF NOT EXISTS.
+_MIGRATIONS: tuple[tuple[int, tuple[str, ...]], ...] = (
+    (1, (
+        """CREATE TABLE IF NOT EXISTS {archive} (
+            kind   text NOT NULL,          -- 'image' or 'album'
+            id     text NOT NULL,
+            album  text,                   -- the album an image was saved from
+            path   text,                   -- where it was saved (on the machine that saved it)
+            added  timestamptz NOT NULL DEFAULT now(),
+            source text,                   -- 'imgur' or 'wayback'
+            sha256 text,                   -- of the saved file (images)
+            PRIMARY KEY (kind, id))""",
+        "CREATE INDEX IF NOT EXISTS {sha256_index} ON {archive} (sha256) WHERE sha256 IS NOT NULL",
+        """CREATE TABLE IF NOT EXISTS {claims} (
+            kind    text NOT NULL,
+            id      text NOT NULL,
+            owner   text NOT NULL,         -- host:pid:nonce of the process that has it (or had it)
+            state   text NOT NULL CHECK (state IN ('claimed', 'done', 'failed')),
+            reason  text,                  -- why it failed
+            expires timestamptz NOT NULL,  -- the lease's end (claimed), the hold's (failed)
+            updated timestamptz NOT NULL DEFAULT now(),
+            PRIMARY KEY (kind, id))""",
+        "CREATE INDEX IF NOT EXISTS {owner_index} ON {claims} (owner) WHERE state = 'claimed'",
+    )),
+)
+
+_URL_PASSWORD = re.compile(r"(?i)(postgres(?:ql)?://[^/?#@]*?:)[^/?#@]*@")
+_PARAM_PASSWORD = re.compile(r"(?i)(password=)[^&\s]*")
+
+
+def redact(location: str) -> str:
+    """``location`` with any password replaced by ``***``."""
+    return _PARAM_PASSWORD.sub(r"\1***", _URL_PASSWORD.sub(r"\1***@", location))
+
+
+class PostgresStore:
+    def __init__(self, location: str, table: str = DEFAULT_TABLE) -> None:
+        try:
+            import psycopg  # noqa: PLC0415 - an optional extra
+        except ImportError:
+            raise UsageError(f"--download-archive {redact(location)}: PostgreSQL needs the postgres extra: "
+                             f"{EXTRA}") from None
+        self._pg = psycopg
+        self._url = location
+        self.location = redact(location)
+        self._secret = _password(location)
+        table = table_name(table)
+        ident = psycopg.sql.Identifier
+        self._names = {"archive": ident(table), "claims": ident(f"{table}_claims"), "meta": ident(f"{table}_meta"),
+                       "sha256_index": ident(f"{table}_sha256"), "owner_index": ident(f"{table}_claims_owner")}
+        self._lock_key = f"imgur-dl schema {table}"
+        self._lock = threading.Lock()
+        self._db: psycopg.Connection[Any] | None = None
+        try:
+            with self._use() as db:
+                self._setup(db)
+        except ArchiveUnavailable as exc:
+            raise UsageError(f"cannot use {self.location} as a download archive: {exc}") from None
+
+    def _q(self, text: str) -> psycopg.sql.Composed:
+        return self._pg.sql.SQL(text).format(**self._names)
+
+    def _connect(self) -> psycopg.Connection[Any]:
+        given = self._pg.conninfo.conninfo_to_dict(self._url)
+        ours = {"connect_timeout": str(CONNECT_TIMEOUT), "application_name": "imgur-dl", **KEEPALIVES}
+        conninfo = self._pg.conninfo.make_conninfo(self._url, **{k: v for k, v in ours.items() if k not in given})
+        return self._pg.connect(conninfo, autocommit=True)
+
+    @contextmanager
+    def _use(self) -> Iterator[psycopg.Connection[Any]]:
+        """The connection (made again if it was lost), under the lock; any failure of the server's is
+        :class:`ArchiveUnavailable`, and the connection is dropped so that the next call reconnects."""
+        with self._lock:
+            try:
+                if self._db is None or self._db.closed or self._db.broken:
+                    self._db = self._connect()
+                yield self._db
+            except self._pg.Error as exc:  # (a bad statement of ours is a bug, and says so here too)
+                if self._db is not None and (self._db.broken or isinstance(exc, self._pg.OperationalError)):
+                    self._db.close()
+                    self._db = None
+                raise ArchiveUnavailable(self._why(exc)) from None
+
+    def _why(self, exc: Exception) -> str:
+        """The first line of the server's or libpq's message, with no password in it."""
+        text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        text = redact(text)
+        return text.replace(self._secret, "***") if self._secret else text
+
+    def _setup(self, db: psycopg.Connection[Any]) -> None:
+        """Make or migrate the tables: one process at a time (an advisory lock), each version once."""
+        with db.transaction():
+            db.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (self._lock_key,))
+            db.execute(self._q("CREATE TABLE IF NOT EXISTS {meta} (key text PRIMARY KEY, value text NOT NULL)"))
+            row = db.execute(self._q("SELECT value FROM {meta} WHERE key = 'schema'")).fetchone()
+            version = int(row[0]) if row else 0
+            if version > SCHEMA_VERSION:
+                raise UsageError(f"{self.location}: the archive was made by a newer imgur-dl (schema {version}); "
+                                 "upgrade imgur-dl to use it")
+            for number, statements in _MIGRATIONS:
+                if number > version:
+                    for statement in statements:
+                        db.execute(self._q(statement))
+            db.execute(self._q("INSERT INTO {meta} (key, value) VALUES ('schema', %s) ON CONFLICT (key) "
+                               "DO UPDATE SET value = EXCLUDED.value"), (str(SCHEMA_VERSION),))
+
+    # -- the archive -------------------------------------------------------------------
+
+    def has_many(self, kind: Entry, ids: Sequence[str]) -> set[str]:
+        with self._use() as db:
+            rows = db.execute(self._q("SELECT id FROM {archive} WHERE kind = %s AND id = ANY(%s)"),
+                              (kind.value, list(ids))).fetchall()
+        return {row[0] for row in rows}
+
+    def write(self, items: Sequence[Record | Settle]) -> None:
+        records = [(r.kind.value, r.id, r.album, r.path, r.source.value, r.sha256)
+                   for r in items if isinstance(r, Record)]
+        with self._use() as db, db.transaction(), db.cursor() as cursor:
+            if records:
+                cursor.executemany(self._q("INSERT INTO {archive} (kind, id, album, path, source, sha256) "
+                                           "VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING"), records)
+            for item in items:
+                if isinstance(item, Record):
+                    continue
+                if item.reason is None:  # done, whoever holds it now: the work is done
+                    cursor.execute(self._q("UPDATE {claims} SET state = 'done', owner = %s, reason = NULL, "
+                                           "expires = 'infinity', updated = now() WHERE kind = %s AND id = %s"),
+                                   (item.owner, item.kind.value, item.id))
+                else:
+                    cursor.execute(self._q("UPDATE {claims} SET state = 'failed', reason = %s, "
+                                           "expires = now() + make_interval(secs => %s), updated = now() "
+                                           "WHERE kind = %s AND id = %s AND owner = %s AND state = 'claimed'"),
+                                   (item.reason, item.hold, item.kind.value, item.id, item.owner))
+
+    def copies(self, sha256: str) -> list[tuple[str, str]]:
+        with self._use() as db:
+            rows = db.execute(self._q("SELECT id, path FROM {archive} WHERE kind = 'image' AND sha256 = %s "
+                                      "AND path IS NOT NULL ORDER BY added, id"), (sha256,)).fetchall()
+        return [(row[0], row[1]) for row in rows]
+
+    # -- claims (--share-work) ---------------------------------------------------------------
+
+    def claim(self, kind: Entry, ids: Sequence[str], owner: str, lease: float) -> set[str]:
+        with self._use() as db:
+            rows = db.execute(self._q(
+                "INSERT INTO {claims} AS c (kind, id, owner, state, expires) "
+                "SELECT %s, i, %s, 'claimed', now() + make_interval(secs => %s) FROM unnest(%s::text[]) AS i "
+                "ON CONFLICT (kind, id) DO UPDATE SET owner = EXCLUDED.owner, state = 'claimed', reason = NULL, "
+                "expires = EXCLUDED.expires, updated = now() "
+                "WHERE c.state <> 'done' AND (c.expires <= now() OR (c.owner = EXCLUDED.owner "
+                "AND c.state = 'claimed')) RETURNING id"), (kind.value, owner, lease, sorted(set(ids)))).fetchall()
+        return {row[0] for row in rows}
+
+    def holders(self, kind: Entry, ids: Sequence[str]) -> dict[str, Holder]:
+        with self._use() as db:
+            rows = db.execute(self._q("SELECT id, state, owner, reason, expires <= now() FROM {claims} "
+                                      "WHERE kind = %s AND id = ANY(%s)"), (kind.value, list(ids))).fetchall()
+        return {row[0]: Holder(row[1], row[2], row[3], bool(row[4])) for row in rows}
+
+    def renew(self, owner: str, lease: float) -> None:
+        with self._use() as db:
+            db.execute(self._q("UPDATE {claims} SET expires = now() + make_interval(secs => %s), updated = now() "
+                               "WHERE owner = %s AND state = 'claimed'"), (lease, owner))
+
+    def release_all(self, owner: str, reason: str) -> None:
+        with self._use() as db:
+            db.execute(self._q("UPDATE {claims} SET state = 'failed', reason = %s, expires = now(), "
+                               "updated = now() WHERE owner = %s AND state = 'claimed'"), (reason, owner))
+
+    def fleet(self, most: int) -> Fleet:
+        fleet = Fleet()
+        with self._use() as db, db.transaction():  # one snapshot for every count
+            db.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            counts = dict(db.execute(self._q("SELECT kind, count(*) FROM {archive} GROUP BY kind")).fetchall())
+            fleet.images, fleet.albums = counts.get("image", 0), counts.get("album", 0)
+            for owner, working, lapsed, done, failed, seen in db.execute(self._q(
+                    "SELECT owner, count(*) FILTER (WHERE state = 'claimed' AND expires > now()), "
+                    "count(*) FILTER (WHERE state = 'claimed' AND expires <= now()), "
+                    "count(*) FILTER (WHERE state = 'done'), count(*) FILTER (WHERE state = 'failed'), "
+                    "max(updated) FROM {claims} GROUP BY owner ORDER BY owner")).fetchall():
+                fleet.processes.append({"owner": owner, "working": working, "lapsed": lapsed, "done": done,
+                                        "failed": failed, "last_seen": _iso(seen)})
+            failed = db.execute(self._q("SELECT count(*) FROM {claims} WHERE state = 'failed'")).fetchone()
+            fleet.failed = failed[0] if failed else 0
+            for kind, item, owner, reason, updated, expires in db.execute(self._q(
+                    "SELECT kind, id, owner, reason, updated, expires FROM {claims} WHERE state = 'failed' "
+                    "ORDER BY updated DESC LIMIT %s"), (most,)).fetchall():
+                fleet.failures.append({"kind": kind, "id": item, "by": owner, "reason": reason,
+                                       "at": _iso(updated), "retry_from": _iso(expires)})
+        return fleet
+
+    def close(self) -> None:
+        with self._lock:
+            if self._db is not None:
+                self._db.close()
+                self._db = None
+
+
+def _password(location: str) -> str:
+    """The password in a URL (percent-decoded, as libpq sends it), or ''."""
+    from urllib.parse import unquote, urlsplit  # noqa: PLC0415
+
+    try:
+        return unquote(urlsplit(location).password or "")
+    except ValueError:
+        return ""
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -1,0 +1,155 @@
+"""``--share-work``: processes given the same input divide it, through claims kept in the shared archive.
+
+Before a post or album is looked up, it is claimed: a row in the archive's
+claims table, taken in one statement that only one process can win (the
+database's own unique key decides). A claim is a lease: this process renews
+all of its own every third of ``--lease``, and one that runs out (its
+process was killed, its machine lost power) may be taken by any other. An
+item finished is *done* for good (a later run, or another machine, skips
+it); one that failed is given back with its reason, for another process or
+the next run to try: at once, or after a day when Imgur said it is gone.
+
+An item another process has under way is set aside and looked at again now
+and then; once every input is read, this process waits for the ones still
+set aside: each ends done elsewhere (reported as ``claimed elsewhere``), or
+its lease runs out and this process takes it over. So every process ends
+only when all of the input is done, by it or by others.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import socket
+import threading
+from collections.abc import Callable, Iterable, Iterator
+
+from imgur_dl.archive import Archive, Holder, Settle
+from imgur_dl.cancel import Cancel
+from imgur_dl.errors import ArchiveUnavailable
+from imgur_dl.models import Candidate, Elsewhere, Entry, Failure
+from imgur_dl.status import ExitStatus
+from imgur_dl.text import Once
+
+DEFAULT_LEASE = 300.0  # seconds
+GONE_HOLD = 24 * 3600.0  # a post Imgur says is gone is not asked for again by the fleet for a day
+Key = tuple[Entry, str]
+
+
+def owner_name() -> str:
+    """This process, as the claims name it: host, pid, and a nonce (pids are reused)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+
+
+class Sharing:
+    """This process's claims: taking them, renewing them, giving them back."""
+
+    def __init__(self, archive: Archive, *, lease: float, cancel: Cancel, error: Callable[[str], None],
+                 owner: str | None = None) -> None:
+        self.archive = archive
+        self.lease = lease
+        self.cancel = cancel
+        self.error = error  # a problem, said even with --quiet
+        self.owner = owner or owner_name()
+        self.poll = min(max(lease / 4, 0.2), 5.0)  # how often set-aside items are looked at again
+        self._aside: dict[Key, Candidate] = {}
+        self._last_look = cancel.clock.now()
+        self._once = Once()
+        self._stop = threading.Event()
+        self._renewer = threading.Thread(target=self._renew_all, name="imgur-dl-lease", daemon=True)
+        self._renewer.start()
+
+    # -- in the thread that reads the input ------------------------------------------------
+
+    def split(self, batch: Iterable[Candidate | Failure]) -> Iterator[Candidate | Failure | Elsewhere]:
+        """The items of one page (or one input line) this process may work on, and the others' final word."""
+        items = [c for c in batch if isinstance(c, Candidate)]
+        yield from (f for f in batch if isinstance(f, Failure))
+        if not items:
+            return
+        taken = self._claim(items)
+        if taken is None:
+            yield from (self._unclaimed(c) for c in items)
+            return
+        left = {c.key: c for c in items if c.key[1] not in taken.get(c.key[0], ())}
+        yield from (c for c in items if c.key not in left)
+        self._aside.update(left)
+        yield from self._look(list(left))
+        if self.cancel.clock.now() - self._last_look >= self.poll:
+            yield from self._look(list(self._aside))
+
+    def leftovers(self) -> Iterator[Candidate | Elsewhere]:
+        """After the input: wait for what others had under way, taking over what they drop."""
+        while self._aside:
+            yield from self._look(list(self._aside))
+            if self._aside:
+                self.cancel.sleep(self.poll)
+
+    def _claim(self, items: list[Candidate]) -> dict[Entry, set[str]] | None:
+        try:
+            return {kind: self.archive.store.claim(kind, [c.key[1] for c in items if c.key[0] is kind],
+                                                   self.owner, self.lease)
+                    for kind in {c.key[0] for c in items}}
+        except ArchiveUnavailable as exc:
+            self._say_once(f"cannot claim work: the download archive ({self.archive.location}) cannot be "
+                           f"reached ({exc})")
+            return None
+
+    def _look(self, keys: list[Key]) -> Iterator[Candidate | Elsewhere]:
+        """Settle what can be of the set-aside ``keys``: done or failed elsewhere, or free to take over."""
+        self._last_look = self.cancel.clock.now()
+        holders: dict[Key, Holder] = {}
+        try:
+            for kind in {key[0] for key in keys}:
+                found = self.archive.store.holders(kind, [key[1] for key in keys if key[0] is kind])
+                holders.update(((kind, i), h) for i, h in found.items())
+        except ArchiveUnavailable:
+            return  # looked at again later
+        free = []
+        for key in keys:
+            holder = holders.get(key)
+            if holder is None or holder.open:
+                free.append(self._aside[key])
+            elif holder.state != "claimed":
+                candidate = self._aside.pop(key)
+                if holder.owner != self.owner:  # (an item named twice, done by this process: nothing to say)
+                    yield Elsewhere(candidate.target.url, key[1], holder.owner,
+                                    candidate.listing.label if candidate.listing else None,
+                                    holder.reason if holder.state == "failed" else None)
+        if free:
+            taken = self._claim(free) or {}
+            for candidate in free:
+                if candidate.key[1] in taken.get(candidate.key[0], ()):
+                    del self._aside[candidate.key]
+                    yield candidate
+
+    def _unclaimed(self, candidate: Candidate) -> Failure:
+        listing = candidate.listing.label if candidate.listing else None
+        return Failure(ExitStatus.FAILED, "", candidate.target.url, candidate.key[1], listing)
+
+    # -- from the run ----------------------------------------------------------------------------
+
+    def settle(self, key: Key, reason: str | None, *, gone: bool = False) -> None:
+        """``key`` is done (``reason`` None), or given back with why (``gone``: not tried again for a day)."""
+        self.archive.add(Settle(key[0], key[1], self.owner, reason, GONE_HOLD if gone else 0.0))
+
+    def close(self, *, interrupted: bool) -> None:
+        """Stop renewing, and give back whatever this process still holds."""
+        self._stop.set()
+        self._renewer.join()
+        self.archive.flush()  # the items settled so far first
+        with contextlib.suppress(ArchiveUnavailable):  # (else its leases run out instead)
+            self.archive.store.release_all(self.owner, "interrupted" if interrupted else "left unfinished")
+
+    def _renew_all(self) -> None:
+        while not self.cancel.clock.wait(self._stop, self.lease / 3):
+            try:
+                self.archive.store.renew(self.owner, self.lease)
+            except ArchiveUnavailable as exc:
+                self._say_once(f"cannot renew this process's claims ({exc}); others may take them over "
+                               f"once their lease ({self.lease:g}s) runs out")
+
+    def _say_once(self, message: str) -> None:
+        if self._once.first(message.split("(", 1)[0]):
+            self.error(message)

@@ -1,0 +1,94 @@
+"""A real PostgreSQL server for the tests, made in a temporary folder and stopped after.
+
+Debian's ``postgresql`` package provides ``initdb`` and ``pg_ctl`` (under
+``/usr/lib/postgresql/<version>/bin``). As root, the server runs as the
+``postgres`` user, as PostgreSQL refuses to run as root. Connections come
+over TCP on 127.0.0.1 with a password (SCRAM), as a fleet's machines would
+reach a shared server. Durability is switched off: these clusters are thrown
+away.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import glob
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import tempfile
+from pathlib import Path
+
+USER = "postgres"  # the cluster's superuser (and, as root, the user the server runs as)
+
+
+def _bindir() -> Path:
+    """Where ``initdb`` and ``pg_ctl`` are: Debian's versioned folder, newest first, else the PATH."""
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=lambda p: int(Path(p).parts[-3]))
+    if found:
+        return Path(found[-1]).parent
+    initdb = shutil.which("initdb")
+    if initdb is None:
+        raise RuntimeError("PostgreSQL's server (initdb, pg_ctl) is not installed: apt-get install postgresql")
+    return Path(initdb).parent
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Postgres:
+    """One throwaway cluster: :meth:`start`, :meth:`url` of a fresh database, :meth:`stop`."""
+
+    def __init__(self) -> None:
+        self.bindir = _bindir()
+        self.root = Path(tempfile.mkdtemp(prefix="imgur-dl-pg-"))
+        self.data = self.root / "data"
+        self.password = secrets.token_urlsafe(12)
+        self.port = _free_port()
+        self._as_postgres = os.geteuid() == 0
+        self._databases = 0
+        if self._as_postgres:
+            shutil.chown(self.root, USER)
+        pwfile = self.root / "pw"
+        pwfile.write_text(self.password + "\n")
+        if self._as_postgres:
+            shutil.chown(pwfile, USER)
+        self._run("initdb", "-D", str(self.data), "-U", USER, "--pwfile", str(pwfile), "--auth=scram-sha-256",
+                  "--no-sync", "--no-instructions", "-E", "UTF8", "--locale=C")
+
+    def _run(self, tool: str, *args: str) -> None:
+        argv = [str(self.bindir / tool), *args]
+        if self._as_postgres:
+            argv = ["runuser", "-u", USER, "--", *argv]
+        subprocess.run(argv, check=True, capture_output=True, cwd=self.root, timeout=120)
+
+    def start(self) -> Postgres:
+        options = (f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.root} -c fsync=off "
+                   "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200")
+        self._run("pg_ctl", "-D", str(self.data), "-o", options, "-l", str(self.root / "log"), "-w", "start")
+        return self
+
+    def stop(self) -> None:
+        with contextlib.suppress(subprocess.CalledProcessError):
+            self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop")
+
+    def remove(self) -> None:
+        self.stop()
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    def url(self, database: str = USER) -> str:
+        return f"postgresql://{USER}:{self.password}@127.0.0.1:{self.port}/{database}"
+
+    def new_database(self) -> str:
+        """The URL of a database made for one test (empty: no tables yet)."""
+        import psycopg  # noqa: PLC0415 - tests that need a server have the extra
+
+        self._databases += 1
+        name = f"t{os.getpid()}_{self._databases}"
+        with psycopg.connect(self.url(), autocommit=True) as db:
+            db.execute(f"CREATE DATABASE {name}")
+        return self.url(name)
