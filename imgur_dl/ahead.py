@@ -10,10 +10,16 @@ from __future__ import annotations
 import queue
 import threading
 from collections.abc import Iterator
-from concurrent.futures import Future
+from concurrent.futures import Future, wait
+from enum import Enum
 from typing import Generic, TypeVar
 
 T = TypeVar("T")
+
+
+class Poll(Enum):
+    PENDING = "pending"  # the next result is not ready yet
+    END = "end"  # there is no next result
 
 
 class _End:
@@ -28,6 +34,7 @@ class InOrder(Generic[T]):
 
     def __init__(self, work: Iterator[Future[T]], ahead: int) -> None:
         self._queue: queue.Queue[Future[T] | _End] = queue.Queue(maxsize=ahead)
+        self._head: Future[T] | _End | None = None
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._draw, args=(work,), name="imgur-dl-input", daemon=True)
         self._thread.start()
@@ -52,13 +59,28 @@ class InOrder(Generic[T]):
         return False
 
     def __iter__(self) -> Iterator[T]:
-        while True:
-            item = self._queue.get()
-            if isinstance(item, _End):
-                if item.error is not None:
-                    raise item.error
-                return
-            yield item.result()
+        while (item := self.poll(None)) is not Poll.END:
+            assert item is not Poll.PENDING  # noqa: S101 - poll(None) waits
+            yield item
+
+    def poll(self, timeout: float | None) -> T | Poll:
+        """The next result; :attr:`Poll.PENDING` if it is not ready within ``timeout`` seconds (None: wait
+        for it), :attr:`Poll.END` after the last (or the error that ended the work, raised)."""
+        if self._head is None:
+            try:
+                self._head = self._queue.get(timeout=timeout)
+            except queue.Empty:
+                return Poll.PENDING
+        head = self._head
+        if isinstance(head, _End):
+            if head.error is not None:
+                error, head.error = head.error, None
+                raise error
+            return Poll.END
+        if not wait([head], timeout).done:
+            return Poll.PENDING
+        self._head = None
+        return head.result()
 
     def stop(self) -> None:
         """Draw no more (the thread may still be waiting on its input; it ends with the process)."""

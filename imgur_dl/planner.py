@@ -65,10 +65,10 @@ class Planner:
         self._once_keys = Once()
         self._ahead: InOrder[_Outcome] | None = None
 
-    def albums(self, targets: Iterable[Target]) -> Iterator[_Outcome]:
+    def albums(self, targets: Iterable[Target]) -> InOrder[_Outcome]:
         """Every album the targets name, in order, looked up a few ahead (targets and pages drawn in a thread)."""
         self._ahead = InOrder(self._work(targets), AHEAD)
-        return iter(self._ahead)
+        return self._ahead
 
     def close(self, *, wait: bool = True) -> None:
         """Stop looking up (the lookups not yet started are dropped)."""

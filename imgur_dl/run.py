@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from imgur_dl import report, wayback
+from imgur_dl.ahead import Poll
 from imgur_dl.archive import Archive, Entry
 from imgur_dl.books import Books
 from imgur_dl.cancel import Cancel
@@ -36,6 +37,8 @@ T = TypeVar("T")
 
 # After Ctrl-C, how long finished work may take to report before we leave.
 GRACE = 2.0
+# While files are under way and the next album is not known yet: how often finished files are collected.
+WAKE = 0.02
 
 
 @dataclass
@@ -77,7 +80,14 @@ class Run:
         recoveries = ThreadPoolExecutor(max_workers=wayback.WORKERS, thread_name_prefix="imgur-dl-wayback")
         most = self.workers * 4
         try:
-            for outcome in self.parts.planner.albums(targets):
+            ahead = self.parts.planner.albums(targets)
+            # Files are collected while the next album is awaited: a lookup (or, with --share-work, another
+            # process's album) can take long, and what is finished is said and recorded meanwhile.
+            while (outcome := ahead.poll(WAKE if self.outstanding else None)) is not Poll.END:
+                if outcome is Poll.PENDING:
+                    while not self.finished.empty():
+                        yield from self._collect(self.finished.get(), recoveries)
+                    continue
                 if isinstance(outcome, Failure):
                     yield self._lookup_failed(outcome)
                     continue

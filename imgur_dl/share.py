@@ -33,6 +33,7 @@ from imgur_dl.status import ExitStatus
 from imgur_dl.text import Once
 
 DEFAULT_LEASE = 300.0  # seconds
+FIRST_WAIT = 0.05  # seconds before set-aside items are looked at again, doubling while nothing changes
 GONE_HOLD = 24 * 3600.0  # a post Imgur says is gone is not asked for again by the fleet for a day
 Key = tuple[Entry, str]
 
@@ -52,7 +53,10 @@ class Sharing:
         self.cancel = cancel
         self.error = error  # a problem, said even with --quiet
         self.owner = owner or owner_name()
-        self.poll = min(max(lease / 4, 0.2), 5.0)  # how often set-aside items are looked at again
+        # How often set-aside items are looked at again: soon at first (most end within moments), less
+        # often while nothing changes, never as seldom as a quarter of the lease.
+        self.most_wait = min(lease / 4, 2.0)
+        self._wait = FIRST_WAIT
         self._aside: dict[Key, Candidate] = {}
         self._last_look = cancel.clock.now()
         self._once = Once()
@@ -76,15 +80,17 @@ class Sharing:
         yield from (c for c in items if c.key not in left)
         self._aside.update(left)
         yield from self._look(list(left))
-        if self.cancel.clock.now() - self._last_look >= self.poll:
+        if self.cancel.clock.now() - self._last_look >= self.most_wait:
             yield from self._look(list(self._aside))
 
     def leftovers(self) -> Iterator[Candidate | Elsewhere]:
         """After the input: wait for what others had under way, taking over what they drop."""
         while self._aside:
+            before = len(self._aside)
             yield from self._look(list(self._aside))
             if self._aside:
-                self.cancel.sleep(self.poll)
+                self._wait = FIRST_WAIT if len(self._aside) < before else min(self._wait * 2, self.most_wait)
+                self.cancel.sleep(self._wait)
 
     def _claim(self, items: list[Candidate]) -> dict[Entry, set[str]] | None:
         try:

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 import trustme
@@ -17,6 +20,7 @@ import trustme
 from imgur_dl.cli import Environment, main
 from imgur_dl.clock import Clock
 from tests.clock import FastClock
+from tests.postgres import Postgres
 from tests.standin import Imgur
 
 
@@ -42,6 +46,42 @@ def imgur(ca: trustme.CA, ca_bundle: str, monkeypatch: pytest.MonkeyPatch) -> It
         monkeypatch.delenv(name, raising=False)
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[Postgres]:
+    """A real PostgreSQL server, made for this test process and removed after it."""
+    server = Postgres().start()
+    yield server
+    server.remove()
+
+
+@dataclass
+class ArchiveAt:
+    """A download archive for one test, on one backend: where it is, and its rows."""
+
+    location: str
+    backend: str
+
+    def rows(self, query: str, *params: object) -> list[tuple[Any, ...]]:
+        """``query``'s rows (``?`` placeholders, the SQL both backends speak)."""
+        if self.backend == "postgres":
+            import psycopg  # noqa: PLC0415
+
+            with psycopg.connect(self.location, autocommit=True) as db:
+                cursor = db.execute(query.replace("?", "%s"), params)
+                return [tuple(r) for r in cursor.fetchall()] if cursor.description else []
+        with contextlib.closing(sqlite3.connect(self.location, isolation_level=None)) as db:
+            return [tuple(r) for r in db.execute(query, params).fetchall()]
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def archive(request: pytest.FixtureRequest, tmp_path: Path) -> ArchiveAt:
+    """An empty download archive: an SQLite file, and (as a second case) a PostgreSQL database."""
+    if request.param == "postgres":
+        server: Postgres = request.getfixturevalue("postgres")
+        return ArchiveAt(server.new_database(), "postgres")
+    return ArchiveAt(str(tmp_path / "seen.sqlite"), "sqlite")
 
 
 @dataclass

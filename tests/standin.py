@@ -223,6 +223,7 @@ class Fault:
     # redirect: answer 302 to ``headers["Location"]``
     # corrupt: the body with byte ``after`` changed (headers, ETag included, as for the true body)
     # drip: the body at ``after`` bytes a second, a byte at a time (until the client hangs up)
+    # hold: the true answer, once ``release`` is set (or the stand-in stops)
     kind: str
     host: str = "i.imgur.com"
     path: str = ".*"  # regular expression on the path (no query)
@@ -231,6 +232,7 @@ class Fault:
     headers: dict[str, str] = field(default_factory=dict)
     body: bytes = b""
     after: int = 0  # reset/stall: body bytes sent first
+    release: threading.Event = field(default_factory=threading.Event)  # hold: when to answer
 
     def applies(self, host: str, path: str, attempt: int) -> bool:
         return (host == self.host and re.fullmatch(self.path, path) is not None
@@ -303,6 +305,7 @@ class Imgur:
         self.api_inflight = 0
         self.peak_api_inflight = 0
         self.stalled = 0
+        self.held = 0  # answers that waited for a hold fault's release
         self.endless_sent = 0  # the most body bytes one endless answer got out before the client hung up
         self.stopping = threading.Event()
         self._link = _Link()
@@ -339,6 +342,8 @@ class Imgur:
 
     def stop(self) -> None:
         self.stopping.set()
+        for fault in self.faults:
+            fault.release.set()
         with self._cond:
             self._cond.notify_all()
         if self._server is not None:
@@ -685,6 +690,9 @@ class Imgur:
         if self._refuses(h, headers):
             return
         fault = self._fault("i.imgur.com", path, attempt)
+        if fault is not None and fault.kind == "hold":
+            self._changed(held=1)
+            fault.release.wait(self.stall_limit)
         if fault is not None and _answered(h, fault, _MIME.get(path.rsplit(".", 1)[-1], "text/html")):
             return
         if path == "/removed.png":

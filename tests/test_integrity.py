@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import files_under, run_main
+from tests.conftest import ArchiveAt, files_under, run_main
 from tests.standin import AlbumData, Fault, Image, Imgur
 
 UPLOADED = [1_300_000_000, 1_400_000_000, 1_500_000_000]  # 2011, 2014, 2017
@@ -114,18 +114,16 @@ def test_fields_lists_name() -> None:
 
 # -- proof ------------------------------------------------------------------------------
 
-def test_sha256_is_recorded_everywhere_byte_exact(imgur: Imgur, tmp_path: Path) -> None:
+def test_sha256_is_recorded_everywhere_byte_exact(imgur: Imgur, tmp_path: Path, archive: ArchiveAt) -> None:
     album = _dated_album(imgur)
-    archive = tmp_path / "seen.sqlite"
-    result = run_main("--json", "--write-metadata", "--download-archive", str(archive), "-o", str(tmp_path / "o"),
+    result = run_main("--json", "--write-metadata", "--download-archive", archive.location, "-o", str(tmp_path / "o"),
                       "imgur.com/a/AbC1234")
     assert result.code == 0, result
     want = {i.id: _sha(i.data) for i in album.images}
     assert {r["id"]: r["sha256"] for r in map(json.loads, result.out.splitlines())} == want
     meta = json.loads((tmp_path / "o" / "AbC1234" / "album.json").read_text())
     assert {i["id"]: i["sha256"] for i in meta["items"]} == want
-    with sqlite3.connect(archive) as db:
-        assert dict(db.execute("SELECT id, sha256 FROM archive WHERE kind = 'image'")) == want
+    assert dict(archive.rows("SELECT id, sha256 FROM archive WHERE kind = 'image'")) == want
     for path in (tmp_path / "o" / "AbC1234").glob("*.jpg"):
         assert _sha(path.read_bytes()) in want.values()
 
@@ -171,12 +169,12 @@ def _twins(imgur: Imgur) -> tuple[AlbumData, AlbumData]:
     return first, second
 
 
-def test_dedupe_links_the_same_bytes_under_another_id(imgur: Imgur, tmp_path: Path) -> None:
+def test_dedupe_links_the_same_bytes_under_another_id(imgur: Imgur, tmp_path: Path, archive: ArchiveAt) -> None:
     first, _ = _twins(imgur)
-    archive = str(tmp_path / "seen.sqlite")
     out = tmp_path / "o"
-    assert run_main("--download-archive", archive, "-o", str(out), "imgur.com/a/FiRst12").code == 0
-    result = run_main("--json", "--dedupe", "--download-archive", archive, "-o", str(out), "imgur.com/a/SeCnd12")
+    assert run_main("--download-archive", archive.location, "-o", str(out), "imgur.com/a/FiRst12").code == 0
+    result = run_main("--json", "--dedupe", "--download-archive", archive.location, "-o", str(out),
+                      "imgur.com/a/SeCnd12")
     assert result.code == 0, result
     original = out / "FiRst12" / f"001-{first.images[0].id}.jpg"
     linked = out / "SeCnd12" / "001-CoPy123.jpg"

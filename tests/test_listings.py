@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import files_under, run_main
+from tests.conftest import ArchiveAt, files_under, run_main
 from tests.standin import AlbumData, Fault, Image, Imgur, over_capacity
 
 DAY = 86_400
@@ -156,16 +156,16 @@ def test_since_takes_newer_posts_and_stops_reading_a_user(imgur: Imgur, tmp_path
     assert len(imgur.requests_to("api.imgur.com", "/3/.*")) == 2
 
 
-def test_sync_with_the_archive_is_cheap(imgur: Imgur, tmp_path: Path) -> None:
+def test_sync_with_the_archive_is_cheap(imgur: Imgur, tmp_path: Path, archive: ArchiveAt) -> None:
     posts = _posts(imgur, 12)
     imgur.add_listing("user", "Miguenzo", posts)
     imgur.page_size = 4
-    archive = str(tmp_path / "seen.sqlite")
-    first = run_main("--download-archive", archive, "-o", str(tmp_path), "imgur.com/user/Miguenzo")
+    location = archive.location
+    first = run_main("--download-archive", location, "-o", str(tmp_path), "imgur.com/user/Miguenzo")
     assert first.code == 0, first
     imgur.log.clear()
     # A rerun asks for the pages, and for nothing else: no album lookups, no files.
-    again = run_main("--download-archive", archive, "-o", str(tmp_path), "imgur.com/user/Miguenzo")
+    again = run_main("--download-archive", location, "-o", str(tmp_path), "imgur.com/user/Miguenzo")
     assert again.code == 0, again
     assert "12 listed posts already in the archive" in again.err
     assert [p for (_, _, p, _) in imgur.log] == [f"/3/account/Miguenzo/submissions/{n}" for n in range(4)]
@@ -175,7 +175,7 @@ def test_sync_with_the_archive_is_cheap(imgur: Imgur, tmp_path: Path) -> None:
         post.datetime = NEWEST + (2 - n) * DAY
     imgur.add_listing("user", "Miguenzo", [*new, *posts])
     imgur.log.clear()
-    sync = run_main("--download-archive", archive, "--break-on-existing", "-o", str(tmp_path),
+    sync = run_main("--download-archive", location, "--break-on-existing", "-o", str(tmp_path),
                     "imgur.com/user/Miguenzo")
     assert sync.code == 0, sync
     assert [p for (_, _, p, _) in imgur.requests_to("api.imgur.com", "/3/.*")] == [

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sqlite3
 import subprocess
 from pathlib import Path
 
-from tests.conftest import command, files_under, run_main
+from tests.conftest import ArchiveAt, command, files_under, run_main
 from tests.standin import AlbumData, Imgur
 
 
@@ -131,37 +130,33 @@ def test_write_metadata(imgur: Imgur, tmp_path: Path) -> None:
     assert not list((tmp_path / "AbC1234 - Mixed").glob("*.part"))
 
 
-def test_archive_prevents_a_second_download_into_another_folder(imgur: Imgur, tmp_path: Path) -> None:
+def test_archive_prevents_a_second_download_into_another_folder(imgur: Imgur, tmp_path: Path,
+                                                               archive: ArchiveAt) -> None:
     imgur.add_album("AbC1234", count=3)
-    archive = tmp_path / "seen.sqlite"
-    assert run_main("--download-archive", str(archive), "-o", str(tmp_path / "one"), "imgur.com/a/AbC1234").code == 0
+    assert run_main("--download-archive", archive.location, "-o", str(tmp_path / "one"),
+                    "imgur.com/a/AbC1234").code == 0
     fetched = len(imgur.requests_to("i.imgur.com"))
-    second = run_main("--json", "--download-archive", str(archive), "-o", str(tmp_path / "two"),
+    second = run_main("--json", "--download-archive", archive.location, "-o", str(tmp_path / "two"),
                       "imgur.com/a/AbC1234")
     assert second.code == 0, second
     assert [r["status"] for r in _rows(second.out)] == ["skipped"] * 3
     assert len(imgur.requests_to("i.imgur.com")) == fetched
     assert files_under(tmp_path / "two") == {}
-    with sqlite3.connect(archive) as db:
-        kinds = sorted(db.execute("SELECT kind, count(*) FROM archive GROUP BY kind"))
-    assert kinds == [("album", 1), ("image", 3)]
+    assert sorted(archive.rows("SELECT kind, count(*) FROM archive GROUP BY kind")) == [("album", 1), ("image", 3)]
 
 
-def test_archive_does_not_record_failures(imgur: Imgur, tmp_path: Path) -> None:
+def test_archive_does_not_record_failures(imgur: Imgur, tmp_path: Path, archive: ArchiveAt) -> None:
     album = imgur.add_album("AbC1234", count=2)
     album.images[0].removed = True
-    archive = tmp_path / "seen.sqlite"
-    assert run_main("--download-archive", str(archive), "-o", str(tmp_path), "imgur.com/a/AbC1234").code == 1
-    with sqlite3.connect(archive) as db:
-        assert [r[0] for r in db.execute("SELECT id FROM archive")] == [album.images[1].id]
+    assert run_main("--download-archive", archive.location, "-o", str(tmp_path), "imgur.com/a/AbC1234").code == 1
+    assert [r[0] for r in archive.rows("SELECT id FROM archive")] == [album.images[1].id]
 
 
-def test_two_processes_share_one_archive(imgur: Imgur, tmp_path: Path) -> None:
+def test_two_processes_share_one_archive(imgur: Imgur, tmp_path: Path, archive: ArchiveAt) -> None:
     for n in range(4):
         imgur.add_album(f"Album{n:02d}", count=25, size=300)
-    archive = tmp_path / "shared.sqlite"
     procs = [
-        subprocess.Popen([*command(), "-q", "--download-archive", str(archive), "-o", str(tmp_path / name),
+        subprocess.Popen([*command(), "-q", "--download-archive", archive.location, "-o", str(tmp_path / name),
                           *urls], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         for name, urls in (("a", ["imgur.com/a/Album00", "imgur.com/a/Album01", "imgur.com/a/Album02"]),
                            ("b", ["imgur.com/a/Album03", "imgur.com/a/Album02", "imgur.com/a/Album01"]))
@@ -170,9 +165,8 @@ def test_two_processes_share_one_archive(imgur: Imgur, tmp_path: Path) -> None:
         _, err = proc.communicate(timeout=60)
         assert proc.returncode == 0, err
         assert err == ""
-    with sqlite3.connect(archive) as db:
-        images = {r[0] for r in db.execute("SELECT id FROM archive WHERE kind = 'image'")}
-        albums = {r[0] for r in db.execute("SELECT id FROM archive WHERE kind = 'album'")}
+    images = {r[0] for r in archive.rows("SELECT id FROM archive WHERE kind = 'image'")}
+    albums = {r[0] for r in archive.rows("SELECT id FROM archive WHERE kind = 'album'")}
     assert len(images) == 100
     assert albums == {f"Album{n:02d}" for n in range(4)}
 

@@ -1,0 +1,282 @@
+"""Many processes, one archive: PostgreSQL beside SQLite, --share-work claims and leases, --fleet.
+
+Every test here runs against a real server: an SQLite file, and a PostgreSQL
+cluster the tests start themselves (tests/postgres.py).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from imgur_dl.archive import Entry, open_archive
+from imgur_dl.archive_postgres import redact
+from imgur_dl.clock import Clock
+from tests.conftest import ArchiveAt, command, files_under, run_main
+from tests.postgres import Postgres
+from tests.standin import AlbumData, Fault, Image, Imgur
+
+
+def _rows(out: str) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in out.splitlines()]
+
+
+def _start(*args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen([*command(), *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            stdin=subprocess.DEVNULL)
+
+
+def _expected_files(albums: list[AlbumData], listing: str = "", posts: tuple[AlbumData | Image, ...] = ()
+                    ) -> dict[str, bytes]:
+    files = {f"{a.id}/{n:03d}-{i.id}.jpg": i.data for a in albums for n, i in enumerate(a.images, 1)}
+    for post in posts:
+        if isinstance(post, Image):
+            files[f"{listing}/{post.id}.jpg"] = post.data
+        else:
+            files.update({f"{listing}/{k}": v for k, v in _expected_files([post]).items()})
+    return files
+
+
+# -- dividing the work --------------------------------------------------------------------------
+
+def test_three_processes_divide_a_list_and_a_listing_each_file_fetched_once(
+        imgur: Imgur, tmp_path: Path, archive: ArchiveAt) -> None:
+    albums = [imgur.add_album(f"Lst{n:04d}", count=2, size=400) for n in range(60)]
+    posted = [imgur.add_album(f"Pst{n:04d}", count=2, size=400) for n in range(6)]
+    lone = [imgur.add_image(f"Img{n:04d}", size=400) for n in range(6)]
+    imgur.add_listing("tag", "cats", [*posted, *lone])
+    imgur.page_size = 4  # three pages
+    links = tmp_path / "links.txt"
+    links.write_text("".join(f"https://imgur.com/a/{a.id}\n" for a in albums) + "https://imgur.com/t/cats\n")
+    out = tmp_path / "out"
+    procs = [_start("--json", "--share-work", "--download-archive", archive.location, "-o", str(out),
+                    "-i", str(links)) for _ in range(3)]
+    rows = []
+    for proc in procs:
+        stdout, stderr = proc.communicate(timeout=60)
+        assert proc.returncode == 0, stderr
+        rows.append(_rows(stdout))
+    # Every file is there, and was fetched once across the three.
+    assert files_under(out) == _expected_files(albums, "tag cats", (*posted, *lone))
+    fetched = Counter(path for _, _, path, _ in imgur.requests_to("i.imgur.com"))
+    assert len(fetched) == 2 * 66 + 6 and set(fetched.values()) == {1}
+    looked_up = Counter(path for _, _, path, _ in imgur.requests_to("api.imgur.com", "/post/v1/albums/.*"))
+    assert len(looked_up) == 66 and set(looked_up.values()) == {1}
+    # Each process says what it saved and what it left to the others, and the two add up.
+    saved = [{r["id"] for r in rs if r["status"] == "saved"} for rs in rows]
+    assert sum(map(len, saved)) == len(set().union(*saved)) == 2 * 66 + 6
+    elsewhere = [r for rs in rows for r in rs if r["status"] == "claimed elsewhere"]
+    assert all(r["by"].count(":") >= 2 and r["error"] is None for r in elsewhere)
+    for rs in rows:  # every album of the list: saved by this process, or by another (a listed post may also
+        # be found complete in the archive before it is claimed, and is then counted as such)
+        covered = {r["album"] for r in rs if r["status"] == "saved"}
+        covered |= {r["id"] for r in rs if r["status"] == "claimed elsewhere"}
+        assert {a.id for a in albums} <= covered
+    assert sorted(archive.rows("SELECT state, count(*) FROM archive_claims GROUP BY state")) == [("done", 72)]
+
+
+def test_a_killed_process_is_taken_over_once_its_lease_runs_out(imgur: Imgur, tmp_path: Path,
+                                                                 archive: ArchiveAt) -> None:
+    albums = [imgur.add_album(f"Kil{n:04d}", count=2, size=400) for n in range(4)]
+    held = Fault("hold", path=f"/{albums[1].images[0].id}\\..*", attempts={1})
+    imgur.faults.append(held)
+    urls = [f"imgur.com/a/{a.id}" for a in albums]
+    out = tmp_path / "out"
+    first = _start("--share-work", "--lease", "1", "-j", "1", "--download-archive", archive.location,
+                   "-o", str(out), *urls)
+    assert imgur.wait_until(lambda s: s.held >= 1, timeout=30)
+    first.kill()  # SIGKILL: no goodbye, its claims stay until their lease runs out
+    first.communicate()
+    held.release.set()
+    claimed = archive.rows("SELECT id FROM archive_claims WHERE state = 'claimed'")
+    assert (albums[1].id,) in claimed
+    second = run_main("--json", "--share-work", "--download-archive", archive.location, "-o", str(out), *urls,
+                      clock=Clock())
+    assert second.code == 0, second
+    assert files_under(out) == _expected_files(albums)
+    mine = {r["album"] for r in _rows(second.out) if r["status"] in ("saved", "skipped")}
+    assert albums[1].id in mine  # taken over
+    assert sorted(archive.rows("SELECT state, count(*) FROM archive_claims GROUP BY state")) == [("done", 4)]
+
+
+def test_a_failed_album_is_given_back_with_its_reason_and_the_fleet_shows_it(imgur: Imgur, tmp_path: Path,
+                                                                              archive: ArchiveAt) -> None:
+    good = imgur.add_album("GooD123", count=2)
+    broken = imgur.add_album("BroK123", count=2)
+    broken.images[1].removed = True
+    first = run_main("--share-work", "--download-archive", archive.location, "-o", str(tmp_path),
+                     "imgur.com/a/GooD123", "imgur.com/a/BroK123", "imgur.com/a/GoNe123")
+    assert first.code == 3, first
+    fleet = run_main("--fleet", "--download-archive", archive.location)
+    assert fleet.code == 0, fleet
+    state = json.loads(fleet.out)
+    assert state["archive"] == {"images": 3, "albums": 1}
+    assert state["claims"] == {"working": 0, "lapsed": 0, "done": 1, "failed": 2}
+    [process] = state["processes"]
+    assert (process["done"], process["failed"], process["working"]) == (1, 2, 0)
+    reasons = {f["id"]: f["reason"] for f in state["failures"]}
+    assert "not found" in reasons["GoNe123"]
+    assert reasons["BroK123"].startswith(f"{broken.images[1].id}: ")
+    # Another process retries the broken album at once, but not one Imgur said is gone (for a day).
+    imgur.log.clear()
+    second = run_main("--json", "--share-work", "--download-archive", archive.location, "-o", str(tmp_path),
+                      "imgur.com/a/GooD123", "imgur.com/a/BroK123", "imgur.com/a/GoNe123")
+    assert second.code == 1, second
+    statuses = {r["id"] if r["album"] is None else r["album"]: r["status"] for r in _rows(second.out)}
+    assert statuses["GooD123"] == statuses["GoNe123"] == "claimed elsewhere"
+    assert [p for _, _, p, _ in imgur.requests_to("api.imgur.com")] == ["/post/v1/albums/BroK123"]
+    assert good.id not in second.err
+
+
+def test_claims_are_exclusive_under_contention(archive: ArchiveAt) -> None:
+    """Four processes' worth of connections claim the same 400 ids in different orders: each id is won once."""
+    ids = [f"Id{n:05d}" for n in range(400)]
+    won: list[set[str]] = []
+    start = threading.Barrier(4)
+
+    def claimer(n: int) -> None:
+        store = open_archive(archive.location, say=print, error=print).store
+        start.wait()
+        mine: set[str] = set()
+        order = ids[n * 100:] + ids[:n * 100]
+        for chunk in range(0, 400, 50):
+            mine |= store.claim(Entry.ALBUM, order[chunk:chunk + 50], f"owner{n}", 60)
+        won.append(mine)
+        store.close()
+
+    threads = [threading.Thread(target=claimer, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(i for mine in won for i in mine) == ids
+
+
+def test_share_work_options_are_checked_first(imgur: Imgur) -> None:
+    result = run_main("--share-work", "imgur.com/a/AbC1234")
+    assert result.code == 2 and "--share-work needs --download-archive" in result.err
+    result = run_main("--lease", "30", "--download-archive", "x.sqlite", "imgur.com/a/AbC1234")
+    assert result.code == 2 and "--lease is for --share-work" in result.err
+    result = run_main("--fleet")
+    assert result.code == 2 and "--fleet needs --download-archive" in result.err
+    result = run_main("--archive-table", "Robert'); DROP", "--download-archive", "x.sqlite", "imgur.com/a/AbC1234")
+    assert result.code == 2 and "--archive-table" in result.err
+    assert imgur.log == []
+
+
+# -- PostgreSQL itself -----------------------------------------------------------------------
+
+def test_the_server_going_away_mid_run_loses_no_record(imgur: Imgur, tmp_path: Path, postgres: Postgres) -> None:
+    url = postgres.new_database()
+    album = imgur.add_album("WaiT123", count=6, size=500)
+    held = Fault("hold", path=f"/{album.images[3].id}\\..*")
+    imgur.faults.append(held)
+    proc = _start("--download-archive", url, "-o", str(tmp_path), "imgur.com/a/WaiT123")
+    assert imgur.wait_until(lambda s: s.held >= 1 and len(s.requests_to("i.imgur.com")) == 6, timeout=30)
+    postgres.stop()
+    held.release.set()
+    assert proc.stderr is not None
+    lines = []
+    for line in proc.stderr:  # the run says the archive went away, and goes on
+        lines.append(line)
+        if "cannot be reached" in line:
+            break
+    postgres.start()
+    _, rest = proc.communicate(timeout=60)
+    err = "".join(lines) + rest
+    assert proc.returncode == 0, err
+    assert err.count("cannot be reached") == 1 and "is back; recording again" in err
+    assert postgres.password not in err
+    assert len(files_under(tmp_path)) == 6
+    with_rows = ArchiveAt(url, "postgres")
+    assert sorted(with_rows.rows("SELECT kind, count(*) FROM archive GROUP BY kind")) == [("album", 1), ("image", 6)]
+
+
+def test_the_schema_is_made_once_when_many_start_at_once(postgres: Postgres) -> None:
+    url = postgres.new_database()
+    errors: list[BaseException] = []
+    start = threading.Barrier(8)
+
+    def opener() -> None:
+        start.wait()
+        try:
+            open_archive(url, table="shared", say=print, error=print).close()
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=opener) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    at = ArchiveAt(url, "postgres")
+    assert at.rows("SELECT key, value FROM shared_meta") == [("schema", "1")]
+    tables = {r[0] for r in at.rows("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'")}
+    assert tables == {"shared", "shared_claims", "shared_meta"}
+
+
+def test_an_archive_from_a_newer_release_is_refused(postgres: Postgres, tmp_path: Path) -> None:
+    url = postgres.new_database()
+    open_archive(url, say=print, error=print).close()
+    ArchiveAt(url, "postgres").rows("UPDATE archive_meta SET value = '9' WHERE key = 'schema'")
+    result = run_main("--download-archive", url, "-o", str(tmp_path), "imgur.com/a/AbC1234")
+    assert result.code == 2, result
+    assert "made by a newer imgur-dl (schema 9)" in result.err
+
+
+def test_the_password_is_never_shown(imgur: Imgur, postgres: Postgres, tmp_path: Path) -> None:
+    imgur.add_album("AbC1234", count=1)
+    url = postgres.new_database()
+    wrong = url.replace(postgres.password, "Wr0ng-pa55word")
+    for location, secret in ((url, postgres.password), (wrong, "Wr0ng-pa55word")):
+        result = run_main("-v", "--share-work", "--download-archive", location, "-o", str(tmp_path),
+                          "imgur.com/a/AbC1234")
+        assert secret not in result.out + result.err
+    assert result.code == 2, result
+    assert "postgresql://postgres:***@127.0.0.1" in result.err
+    assert "password authentication failed" in result.err
+    assert len(result.err.splitlines()) == 1
+    fleet = run_main("--fleet", "--download-archive", url)
+    assert postgres.password not in fleet.out + fleet.err
+    assert redact("postgres://u:p%40ss@h/db?password=x&sslmode=require") == \
+        "postgres://u:***@h/db?password=***&sslmode=require"
+
+
+def test_postgres_needs_its_extra(imgur: Imgur, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "psycopg", None)  # as if imgur-dl[postgres] were not installed
+    result = run_main("--download-archive", "postgresql://me:S3cret@db.example/imgur", "-o", str(tmp_path),
+                      "imgur.com/a/AbC1234")
+    assert result.code == 2, result
+    assert "pip install 'imgur-dl[postgres]'" in result.err and "S3cret" not in result.err
+    assert len(result.err.splitlines()) == 1
+    assert imgur.log == []
+
+
+def test_an_unreachable_server_at_the_start_is_one_line(imgur: Imgur, tmp_path: Path, postgres: Postgres) -> None:
+    url = f"postgresql://postgres:{postgres.password}@127.0.0.1:1/nothing"
+    result = run_main("--download-archive", url, "-o", str(tmp_path), "imgur.com/a/AbC1234")
+    assert result.code == 2, result
+    assert result.err.startswith("imgur-dl: error: cannot use postgresql://postgres:***@127.0.0.1:1/nothing")
+    assert len(result.err.splitlines()) == 1 and postgres.password not in result.err
+    assert imgur.log == []
+
+
+def test_sigterm_gives_claims_back_at_once(imgur: Imgur, tmp_path: Path, archive: ArchiveAt) -> None:
+    album = imgur.add_album("TeRm123", count=2, size=5000)
+    imgur.faults.append(Fault("stall", path=f"/{album.images[0].id}\\..*", after=1000))
+    proc = _start("--share-work", "--download-archive", archive.location, "-o", str(tmp_path), "imgur.com/a/TeRm123")
+    assert imgur.wait_until(lambda s: s.stalled >= 1, timeout=30)
+    os.kill(proc.pid, signal.SIGTERM)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 143, err
+    assert archive.rows("SELECT state, reason FROM archive_claims") == [("failed", "interrupted")]
