@@ -95,6 +95,7 @@ SCENARIOS = {
     "scale-1000": Scenario("scale-1000", 1000, 4_000, tools=("imgur-dl",)),
     "scale-5000": Scenario("scale-5000", 5000, 4_000, tools=("imgur-dl",)),
 }
+EXTRA = ("hashing", "scan", "fleet")  # measured apart from the scenarios above
 SMOKE = Scenario("smoke", 12, 20_000, 0.02, 4 * MB, 60 * MB, ("imgur-dl", "gallery-dl", "curl"))
 SMOKE_THROTTLED = Scenario("smoke-throttled", 24, 20_000, 0.02, 4 * MB, 60 * MB, ("imgur-dl", "imgur-dl -j 3"),
                            inflight_limit=3, retry_after=1)
@@ -411,6 +412,80 @@ def scanning(runs: int, work: Path, size: int = 300 * MB) -> str:
     return "\n".join(lines) + "\n"
 
 
+def fleet(runs: int, work: Path, *, albums: int = 48, files: int = 4, size: int = 150_000,
+          client_rate: float = 2 * MB, counts: tuple[int, ...] = (1, 2, 4)) -> tuple[str, bool]:
+    """``--share-work``: 1, 2 and 4 processes sharing one list and one PostgreSQL archive.
+
+    Each process is a machine of its own: it reaches the stand-in through its
+    own proxy address, whose bandwidth the stand-in limits apart (as Imgur
+    limits each address). Every run gets a fresh database. Duplicate fetches
+    are files saved by more than one process (each process says, with
+    --json, what it saved).
+    """
+    import json  # noqa: PLC0415
+
+    sys.path.insert(0, str(ROOT))
+    from tests.postgres import Postgres  # noqa: PLC0415
+
+    bundle = work / "fleet-ca.pem"
+    server = subprocess.Popen(
+        [sys.executable, "-m", "tests.standin", "--bundle", str(bundle), "--albums", str(albums), "--files",
+         str(files), "--size", str(size), "--delay", "0.05", "--clients", str(max(counts)),
+         "--client-rate", str(client_rate)], cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert server.stdout is not None and server.stdin is not None
+    ready = server.stdout.readline().split()
+    if ready[:1] != ["ready"]:
+        raise SystemExit(f"the stand-in did not start: {ready}")
+    proxies = ready[1:]
+    links = work / "fleet-links.txt"
+    links.write_text("".join(f"https://imgur.com/a/Fl{n:05d}\n" for n in range(albums)))
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("IMGUR_", "XDG_CONFIG"))}
+    base.update(NO_PROXY="", no_proxy="", REQUESTS_CA_BUNDLE=str(bundle), HOME=str(work))
+    exe = shutil.which("imgur-dl") or ""
+    postgres = Postgres().start()
+    rows: dict[int, list[tuple[float, float, int, int, bool]]] = {c: [] for c in counts}
+    try:
+        for n in range(runs):
+            for count in counts:
+                url = postgres.new_database()
+                before, start = os.times(), time.perf_counter()
+                procs = [subprocess.Popen(
+                    [*([exe] if exe else [sys.executable, "-m", "imgur_dl"]), "--json", "-q", "--share-work",
+                     "--download-archive", url, "-o", str(work / f"fleet-{count}-{n}-{i}"), "-i", str(links)],
+                    env={**base, "HTTPS_PROXY": proxies[i], "https_proxy": proxies[i]},
+                    stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True) for i in range(count)]
+                outputs = [p.communicate()[0] for p in procs]
+                wall, after = time.perf_counter() - start, os.times()
+                cpu = (after.children_user - before.children_user) + (after.children_system - before.children_system)
+                saved = [[r["id"] for r in map(json.loads, out.splitlines()) if r["status"] == "saved"]
+                         for out in outputs]
+                every = [i for got in saved for i in got]
+                ok = all(p.returncode == 0 for p in procs) and len(set(every)) == albums * files
+                rows[count].append((wall, cpu, len(every) - len(set(every)), min(map(len, saved)), ok))
+                print(f"  fleet       {count} process{'es' if count > 1 else '  '}    run {n + 1}: {wall:6.2f} s wall "
+                      f"{cpu:6.2f} s cpu, {len(every) - len(set(every))} duplicates"
+                      f"{'' if ok else '  INCOMPLETE'}", file=sys.stderr)
+                for i in range(count):
+                    shutil.rmtree(work / f"fleet-{count}-{n}-{i}", ignore_errors=True)
+    finally:
+        postgres.remove()
+        server.stdin.close()
+        server.wait(timeout=30)
+    one = statistics.median(w for w, *_ in rows[counts[0]])
+    total = albums * files * size
+    lines = [f"## Fleet: {albums} albums of {files} files ({total / MB:.1f} MB), one PostgreSQL archive, "
+             f"--share-work; each process its own machine at {client_rate / MB:g} MB/s, {runs} runs, medians", "",
+             "| processes | wall s | speed-up | bound (bytes / (processes x rate)) | CPU s | fewest files "
+             "saved by one | duplicate fetches | complete |", "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for count, got in rows.items():
+        wall = statistics.median(w for w, *_ in got)
+        lines.append(f"| {count} | {wall:.2f} | {one / wall:.2f}x | {total / (count * client_rate):.2f} | "
+                     f"{statistics.median(c for _, c, *_ in got):.2f} | {min(f for *_, f, _ in got)} | "
+                     f"{max(d for _, _, d, _, _ in got)} | {'yes' if all(ok for *_, ok in got) else 'NO'} |")
+    complete = all(ok and not duplicates for got in rows.values() for _, _, duplicates, _, ok in got)
+    return "\n".join(lines) + "\n", complete
+
+
 def _version(module: str) -> str:
     try:
         return str(__import__(module).__version__)
@@ -420,15 +495,15 @@ def _version(module: str) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("scenarios", nargs="*", choices=[*SCENARIOS, "hashing", "scan", []], metavar="SCENARIO",
-                        help=f"which to run (default: all): {', '.join(SCENARIOS)}, hashing, scan")
+    parser.add_argument("scenarios", nargs="*", choices=[*SCENARIOS, *EXTRA, []], metavar="SCENARIO",
+                        help=f"which to run (default: all): {', '.join([*SCENARIOS, *EXTRA])}")
     parser.add_argument("--runs", type=int, default=3, help="runs per tool and scenario (default: 3)")
     parser.add_argument("--smoke", action="store_true", help="one tiny scenario, one run: checks the script works")
     parser.add_argument("--out", type=Path, help="also write the report to this file")
     parser.add_argument("--tool", action="append", default=[], metavar="TOOL",
                         help="measure these instead of the scenario's own, e.g. --tool 'imgur-dl -j 32'")
     args = parser.parse_args()
-    names = args.scenarios or [*SCENARIOS, "hashing", "scan"]
+    names = args.scenarios or [*SCENARIOS, *EXTRA]
     chosen = [SMOKE, SMOKE_THROTTLED] if args.smoke else [SCENARIOS[n] for n in names if n in SCENARIOS]
     if args.tool:
         chosen = [dataclasses.replace(s, tools=tuple(args.tool)) for s in chosen]
@@ -443,11 +518,16 @@ def main() -> int:
             if args.smoke or "hashing" in names else ""
         if args.smoke or "scan" in names:
             extra += "\n" + scanning(runs, Path(tmp), size=4 * MB if args.smoke else 300 * MB)
+        shared_ok = True
+        if args.smoke or "fleet" in names:
+            text, shared_ok = fleet(1, Path(tmp), albums=6, files=2, size=20_000, counts=(1, 2)) if args.smoke \
+                else fleet(runs, Path(tmp))
+            extra += "\n" + text
     text = report(outcomes, runs, sys.argv[1:]) + ("\n" + extra if extra else "")
     print(text)
     if args.out:
         args.out.write_text(text)
-    return 0 if all(s.ok for o in outcomes for samples in o.samples.values() for s in samples) else 1
+    return 0 if shared_ok and all(s.ok for o in outcomes for samples in o.samples.values() for s in samples) else 1
 
 
 if __name__ == "__main__":

@@ -33,6 +33,8 @@ from imgur_dl.wayback import Wayback
 # Album lookups ahead of the one being started: enough to hide the API's
 # latency behind downloads, few enough to stay clear of its rate limits.
 AHEAD = 8
+# With --share-work, fewer: a claim taken early is work no other process can start.
+AHEAD_SHARED = 2
 # Pages read of one listing at the most (60 posts a page: 600,000 posts).
 MAX_PAGES = 10_000
 
@@ -67,7 +69,7 @@ class Planner:
 
     def albums(self, targets: Iterable[Target]) -> InOrder[_Outcome]:
         """Every album the targets name, in order, looked up a few ahead (targets and pages drawn in a thread)."""
-        self._ahead = InOrder(self._work(targets), AHEAD)
+        self._ahead = InOrder(self._work(targets), AHEAD if self.sharing is None else AHEAD_SHARED)
         return self._ahead
 
     def close(self, *, wait: bool = True) -> None:

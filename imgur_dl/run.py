@@ -78,7 +78,9 @@ class Run:
         pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="imgur-dl")
         # Recoveries from the Wayback Machine run apart: its slowness never holds up Imgur's files.
         recoveries = ThreadPoolExecutor(max_workers=wayback.WORKERS, thread_name_prefix="imgur-dl-wayback")
-        most = self.workers * 4
+        # Files queued for the workers at the most: a few each; with --share-work one each, as an album
+        # whose files wait here is one no other process can take.
+        most = self.workers * (1 if self.parts.planner.sharing is not None else 4)
         try:
             ahead = self.parts.planner.albums(targets)
             # Files are collected while the next album is awaited: a lookup (or, with --share-work, another

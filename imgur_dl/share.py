@@ -55,7 +55,7 @@ class Sharing:
         self.owner = owner or owner_name()
         # How often set-aside items are looked at again: soon at first (most end within moments), less
         # often while nothing changes, never as seldom as a quarter of the lease.
-        self.most_wait = min(lease / 4, 2.0)
+        self.most_wait = min(lease / 4, 0.5)
         self._wait = FIRST_WAIT
         self._aside: dict[Key, Candidate] = {}
         self._last_look = cancel.clock.now()

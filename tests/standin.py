@@ -246,6 +246,7 @@ class Shaping:
     delay: float = 0.0  # seconds before each answer
     conn_rate: float = 0.0  # bytes per second per connection; 0 = unlimited
     link_rate: float = 0.0  # bytes per second for everything; 0 = unlimited
+    client_rate: float = 0.0  # bytes per second per client (per proxy address: one a machine); 0 = unlimited
 
 
 class _Link:
@@ -309,8 +310,7 @@ class Imgur:
         self.endless_sent = 0  # the most body bytes one endless answer got out before the client hung up
         self.stopping = threading.Event()
         self._link = _Link()
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
+        self._servers: list[_Server] = []
 
     # -- content ------------------------------------------------------------
 
@@ -331,13 +331,14 @@ class Imgur:
 
     # -- running ------------------------------------------------------------
 
-    def start(self) -> Imgur:
-        server = _Server(("127.0.0.1", 0), _Handler)
-        server.imgur = self
-        self._server = server
-        self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01},
-                                        daemon=True)
-        self._thread.start()
+    def start(self, clients: int = 1) -> Imgur:
+        """Serve, as one proxy address per client (several: machines that Imgur limits apart)."""
+        for _ in range(clients):
+            server = _Server(("127.0.0.1", 0), _Handler)
+            server.imgur = self
+            server.link = _Link()
+            self._servers.append(server)
+            threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True).start()
         return self
 
     def stop(self) -> None:
@@ -346,14 +347,18 @@ class Imgur:
             fault.release.set()
         with self._cond:
             self._cond.notify_all()
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
+        for server in self._servers:
+            server.shutdown()
+            server.server_close()
 
     @property
     def proxy_url(self) -> str:
-        assert self._server is not None
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        return self.proxy_urls[0]
+
+    @property
+    def proxy_urls(self) -> list[str]:
+        """Each client's proxy address."""
+        return [f"http://127.0.0.1:{server.server_address[1]}" for server in self._servers]
 
     def environ(self, bundle_path: str) -> dict[str, str]:
         """The variables a client needs to reach the stand-in."""
@@ -821,19 +826,20 @@ class Imgur:
                                          "X-Archive-Orig-Content-Length": str(len(best.body))},
                 cut=cut, then=fault.kind if fault is not None else "")
 
-    def pace(self, conn: dict[str, float], size: int) -> None:
-        """Sleep as long as ``size`` bytes take on this connection and on the link."""
+    def pace(self, conn: dict[str, float], size: int, client: _Link) -> None:
+        """Sleep as long as ``size`` bytes take on this connection, this client's line and the link."""
         s = self.shaping
-        if not (s.conn_rate or s.link_rate):
+        if not (s.conn_rate or s.link_rate or s.client_rate):
             return
         now = time.monotonic()
         finish = now
         if s.conn_rate:
             finish = max(now, conn.get("free_at", 0.0)) + size / s.conn_rate
-        if s.link_rate:
-            with self._link.lock:
-                self._link.free_at = max(now, self._link.free_at) + size / s.link_rate
-                finish = max(finish, self._link.free_at)
+        for link, rate in ((self._link, s.link_rate), (client, s.client_rate)):
+            if rate:
+                with link.lock:
+                    link.free_at = max(now, link.free_at) + size / rate
+                    finish = max(finish, link.free_at)
         conn["free_at"] = finish
         if finish > now:
             time.sleep(finish - now)
@@ -987,6 +993,7 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 256
     imgur: Imgur
+    link: _Link  # this client's line (Shaping.client_rate)
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         pass  # clients that hang up mid-answer are part of the game
@@ -1097,7 +1104,7 @@ class _Handler(BaseHTTPRequestHandler):
         step = 16 * 1024
         for offset in range(0, len(sent), step):
             chunk = sent[offset:offset + step]
-            imgur.pace(self.conn_state, len(chunk))
+            imgur.pace(self.conn_state, len(chunk), self.server.link)
             self.wfile.write(chunk)
         if cut is None:
             return
@@ -1142,6 +1149,10 @@ def serve(argv: list[str] | None = None) -> None:
     parser.add_argument("--link-rate", type=float, default=0.0)
     parser.add_argument("--inflight-limit", type=int, help="answer 429 past this many CDN requests in flight")
     parser.add_argument("--retry-after", type=int, help="the Retry-After of those 429s")
+    parser.add_argument("--client-rate", type=float, default=0.0, help="bytes/s per client (per proxy address)")
+    parser.add_argument("--clients", type=int, default=1, help="proxy addresses to serve: one per client")
+    parser.add_argument("--albums", type=int, default=0,
+                        help="instead of one album: this many (Fl00000, Fl00001, ...) of --files files each")
     parser.add_argument("--posts", type=int, default=0,
                         help="instead of one album: user 'Bench' with this many posts, albums of --files "
                              "files and single images in turn")
@@ -1156,12 +1167,15 @@ def serve(argv: list[str] | None = None) -> None:
             else:
                 posts.append(imgur.add_album(f"Al{n:05d}", count=args.files, size=args.size, in_gallery=True))
         imgur.add_listing("user", "Bench", posts)
+    elif args.albums:
+        for n in range(args.albums):
+            imgur.add_album(f"Fl{n:05d}", count=args.files, size=args.size)
     else:
         imgur.add_album(args.album, count=args.files, size=args.size, title="Benchmark")
-    imgur.shaping = Shaping(args.delay, args.conn_rate, args.link_rate)
+    imgur.shaping = Shaping(args.delay, args.conn_rate, args.link_rate, args.client_rate)
     imgur.inflight_limit, imgur.inflight_retry_after = args.inflight_limit, args.retry_after
-    imgur.start()
-    print("ready", imgur.proxy_url, flush=True)
+    imgur.start(args.clients)
+    print("ready", *imgur.proxy_urls, flush=True)
     sys.stdin.read()
     imgur.stop()
 
