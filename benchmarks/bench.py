@@ -442,7 +442,7 @@ def fleet(runs: int, work: Path, *, albums: int = 48, files: int = 4, size: int 
     base = {k: v for k, v in os.environ.items() if not k.startswith(("IMGUR_", "XDG_CONFIG"))}
     base.update(NO_PROXY="", no_proxy="", REQUESTS_CA_BUNDLE=str(bundle), HOME=str(work))
     exe = shutil.which("imgur-dl") or ""
-    postgres = Postgres().start()
+    postgres = Postgres.create().start()
     rows: dict[int, list[tuple[float, float, int, int, bool]]] = {c: [] for c in counts}
     try:
         for n in range(runs):

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import io
+import json
 import os
 import shutil
 import sqlite3
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -48,10 +51,43 @@ def imgur(ca: trustme.CA, ca_bundle: str, monkeypatch: pytest.MonkeyPatch) -> It
     server.stop()
 
 
+# One PostgreSQL cluster for the whole run, shared by the test processes (each test makes its own
+# database in it): made by the first test that needs it, removed when the run ends.
+_SHARED_POSTGRES = "IMGUR_DL_TESTS_POSTGRES"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if not hasattr(config, "workerinput"):  # the run itself, not one of its test processes
+        os.environ[_SHARED_POSTGRES] = tempfile.mkdtemp(prefix="imgur-dl-tests-")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if not hasattr(config, "workerinput"):
+        place = Path(os.environ.pop(_SHARED_POSTGRES))
+        described = place / "postgres.json"
+        if described.exists():
+            Postgres.attach(json.loads(described.read_text())).remove()
+        shutil.rmtree(place, ignore_errors=True)
+
+
 @pytest.fixture(scope="session")
-def postgres() -> Iterator[Postgres]:
-    """A real PostgreSQL server, made for this test process and removed after it."""
-    server = Postgres().start()
+def postgres() -> Postgres:
+    """The run's PostgreSQL server (started by whichever test process needs it first)."""
+    place = Path(os.environ[_SHARED_POSTGRES])
+    with (place / "postgres.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        described = place / "postgres.json"
+        if described.exists():
+            return Postgres.attach(json.loads(described.read_text()))
+        server = Postgres.create().start()
+        described.write_text(json.dumps(server.describe()))
+        return server
+
+
+@pytest.fixture
+def own_postgres() -> Iterator[Postgres]:
+    """A PostgreSQL server for one test alone (one that stops and starts it)."""
+    server = Postgres.create().start()
     yield server
     server.remove()
 

@@ -41,24 +41,37 @@ def _free_port() -> int:
 
 
 class Postgres:
-    """One throwaway cluster: :meth:`start`, :meth:`url` of a fresh database, :meth:`stop`."""
+    """One throwaway cluster: :meth:`create`, :meth:`start`, :meth:`url` of a fresh database, :meth:`remove`."""
 
-    def __init__(self) -> None:
+    def __init__(self, root: Path, port: int, password: str) -> None:
         self.bindir = _bindir()
-        self.root = Path(tempfile.mkdtemp(prefix="imgur-dl-pg-"))
-        self.data = self.root / "data"
-        self.password = secrets.token_urlsafe(12)
-        self.port = _free_port()
+        self.root = root
+        self.data = root / "data"
+        self.port = port
+        self.password = password
         self._as_postgres = os.geteuid() == 0
         self._databases = 0
-        if self._as_postgres:
-            shutil.chown(self.root, USER)
-        pwfile = self.root / "pw"
-        pwfile.write_text(self.password + "\n")
-        if self._as_postgres:
+
+    @classmethod
+    def create(cls) -> Postgres:
+        """A new cluster in a temporary folder (not started)."""
+        server = cls(Path(tempfile.mkdtemp(prefix="imgur-dl-pg-")), _free_port(), secrets.token_urlsafe(12))
+        pwfile = server.root / "pw"
+        pwfile.write_text(server.password + "\n")
+        if server._as_postgres:
+            shutil.chown(server.root, USER)
             shutil.chown(pwfile, USER)
-        self._run("initdb", "-D", str(self.data), "-U", USER, "--pwfile", str(pwfile), "--auth=scram-sha-256",
-                  "--no-sync", "--no-instructions", "-E", "UTF8", "--locale=C")
+        server._run("initdb", "-D", str(server.data), "-U", USER, "--pwfile", str(pwfile),
+                    "--auth=scram-sha-256", "--no-sync", "--no-instructions", "-E", "UTF8", "--locale=C")
+        return server
+
+    def describe(self) -> dict[str, str | int]:
+        """Enough for another process to use this cluster (:meth:`attach`)."""
+        return {"root": str(self.root), "port": self.port, "password": self.password}
+
+    @classmethod
+    def attach(cls, description: dict[str, str | int]) -> Postgres:
+        return cls(Path(str(description["root"])), int(description["port"]), str(description["password"]))
 
     def _run(self, tool: str, *args: str) -> None:
         argv = [str(self.bindir / tool), *args]

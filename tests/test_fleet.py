@@ -175,7 +175,8 @@ def test_share_work_options_are_checked_first(imgur: Imgur) -> None:
 
 # -- PostgreSQL itself -----------------------------------------------------------------------
 
-def test_the_server_going_away_mid_run_loses_no_record(imgur: Imgur, tmp_path: Path, postgres: Postgres) -> None:
+def test_the_server_going_away_mid_run_loses_no_record(imgur: Imgur, tmp_path: Path, own_postgres: Postgres) -> None:
+    postgres = own_postgres
     url = postgres.new_database()
     album = imgur.add_album("WaiT123", count=6, size=500)
     held = Fault("hold", path=f"/{album.images[3].id}\\..*")
@@ -280,3 +281,29 @@ def test_sigterm_gives_claims_back_at_once(imgur: Imgur, tmp_path: Path, archive
     _, err = proc.communicate(timeout=30)
     assert proc.returncode == 143, err
     assert archive.rows("SELECT state, reason FROM archive_claims") == [("failed", "interrupted")]
+
+
+def test_libpq_fills_in_what_the_url_leaves_out(imgur: Imgur, tmp_path: Path, postgres: Postgres,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    imgur.add_album("AbC1234", count=2)
+    database = postgres.new_database().rsplit("/", 1)[1]
+    for name, value in (("PGHOST", "127.0.0.1"), ("PGPORT", str(postgres.port)), ("PGUSER", "postgres"),
+                        ("PGPASSWORD", postgres.password)):
+        monkeypatch.setenv(name, value)
+    result = run_main("-v", "--download-archive", f"postgresql:///{database}", "-o", str(tmp_path),
+                      "imgur.com/a/AbC1234")
+    assert result.code == 0, result
+    assert postgres.password not in result.err
+    at = ArchiveAt(f"postgresql:///{database}", "postgres")
+    assert sorted(at.rows("SELECT kind, count(*) FROM archive GROUP BY kind")) == [("album", 1), ("image", 2)]
+
+
+def test_archives_named_apart_share_a_database_without_seeing_each_other(imgur: Imgur, tmp_path: Path,
+                                                                         archive: ArchiveAt) -> None:
+    imgur.add_album("AbC1234", count=2)
+    for table, folder in (("mine", "one"), ("theirs", "two")):
+        result = run_main("--archive-table", table, "--download-archive", archive.location,
+                          "-o", str(tmp_path / folder), "imgur.com/a/AbC1234")
+        assert result.code == 0, result
+    assert len(files_under(tmp_path / "two")) == 2  # "theirs" did not have them
+    assert archive.rows("SELECT count(*) FROM mine") == archive.rows("SELECT count(*) FROM theirs") == [(3,)]
