@@ -52,6 +52,8 @@ class Scenario:
     inflight_limit: int | None = None  # the CDN answers 429 past this many requests in flight
     retry_after: int | None = None  # ... with this Retry-After
     posts: int = 0  # a user's listing of this many posts (albums of ``files`` files, images in turn)
+    albums: int = 0  # an -i list of this many albums (of ``files`` files each)
+    archived: bool = False  # every file is in the download archive already: a rerun that fetches nothing
 
     @property
     def url(self) -> str:
@@ -59,6 +61,10 @@ class Scenario:
 
     def expected(self) -> tuple[int, int]:
         """(files, bytes) a complete run saves."""
+        if self.archived:
+            return 0, 0
+        if self.albums:
+            return self.albums * self.files, self.albums * sum(self.size + n for n in range(self.files))
         if not self.posts:
             return self.files, sum(self.size + n for n in range(self.files))
         albums, images = (self.posts + 1) // 2, self.posts // 2
@@ -94,6 +100,13 @@ SCENARIOS = {
     "scale-100": Scenario("scale-100", 100, 4_000, tools=("imgur-dl",)),
     "scale-1000": Scenario("scale-1000", 1000, 4_000, tools=("imgur-dl",)),
     "scale-5000": Scenario("scale-5000", 5000, 4_000, tools=("imgur-dl",)),
+    # Memory at size: a 30,000-file album and a 5,000-post listing, against scale-100.
+    "scale-30000": Scenario("scale-30000", 30_000, 4_000, tools=("imgur-dl",)),
+    "listing-5000": Scenario("listing-5000", 1, 4_000, tools=("imgur-dl",), posts=5000),
+    # A rerun of a 100,000-file album whose every file the archive has: nothing to fetch.
+    "archived": Scenario("archived", 100_000, 100, tools=("imgur-dl --download-archive ARCHIVE",), archived=True),
+    # An -i list of 1,000 albums of one file each, on an API 150 ms away.
+    "list-1000": Scenario("list-1000", 1, 4_000, 0.150, 4 * MB, 60 * MB, tools=("imgur-dl",), albums=1000),
 }
 EXTRA = ("hashing", "scan", "fleet")  # measured apart from the scenarios above
 SMOKE = Scenario("smoke", 12, 20_000, 0.02, 4 * MB, 60 * MB, ("imgur-dl", "gallery-dl", "curl"))
@@ -135,7 +148,9 @@ def command(tool: str, out: Path, links: list[str], work: Path, url: str = f"htt
     if tool.startswith("imgur-dl"):
         exe = shutil.which("imgur-dl") or ""
         base = [exe] if exe else [sys.executable, "-m", "imgur_dl"]
-        return [*base, *tool.split()[1:], "-q", "-o", str(out), url]
+        given = [str(work / "archive.sqlite") if a == "ARCHIVE" else a for a in tool.split()[1:]]
+        where = ["-i", str(work / "albums.txt")] if url == "LIST" else [url]
+        return [*base, *given, "-q", "-o", str(out), *where]
     exe = shutil.which("gallery-dl")
     base = [exe] if exe else [sys.executable, "-m", "gallery_dl"]
     return [*base, "--config-ignore", "-q", "-d", str(out), url]
@@ -179,6 +194,11 @@ def run(scenario: Scenario, runs: int, work: Path) -> Outcome:
     limits = ["--inflight-limit", str(scenario.inflight_limit)] if scenario.inflight_limit else []
     limits += ["--retry-after", str(scenario.retry_after)] if scenario.retry_after is not None else []
     limits += ["--posts", str(scenario.posts)] if scenario.posts else []
+    limits += ["--albums", str(scenario.albums)] if scenario.albums else []
+    if scenario.albums:
+        (work / "albums.txt").write_text("".join(f"https://imgur.com/a/Fl{n:05d}\n" for n in range(scenario.albums)))
+    if scenario.archived:
+        _fill_archive(work / "archive.sqlite", scenario.files)
     server = subprocess.Popen(
         [sys.executable, "-m", "tests.standin", "--bundle", str(bundle), "--album", ALBUM,
          "--files", str(scenario.files), "--size", str(scenario.size), "--delay", str(scenario.delay),
@@ -203,7 +223,7 @@ def run(scenario: Scenario, runs: int, work: Path) -> Outcome:
         for n in range(runs):
             for tool in tools:  # A B A B ...: drift hits every tool alike
                 out = work / f"{scenario.name}-{tool.replace(' ', '_')}-{n}"
-                argv = command(tool, out, links, work, scenario.url)
+                argv = command(tool, out, links, work, "LIST" if scenario.albums else scenario.url)
                 if tool == "aria2c":
                     argv += [f"--all-proxy={proxy}", f"--ca-certificate={bundle}"]
                 wall, cpu, rss, code = measure(argv, env)
@@ -216,6 +236,21 @@ def run(scenario: Scenario, runs: int, work: Path) -> Outcome:
         server.stdin.close()
         server.wait(timeout=30)
     return outcome
+
+
+def _fill_archive(path: Path, files: int) -> None:
+    """An archive holding every file of the benchmark's album (ids as the stand-in makes them)."""
+    import sqlite3  # noqa: PLC0415
+
+    sys.path.insert(0, str(ROOT))
+    from imgur_dl.archive_sqlite import SqliteStore  # noqa: PLC0415
+
+    path.unlink(missing_ok=True)
+    SqliteStore(path).close()  # the tables, as imgur-dl makes them
+    ids = [f"{ALBUM[:1]}{n:06d}" if files > 100_000 else f"{ALBUM[:2]}{n:05d}" for n in range(files)]
+    with sqlite3.connect(path) as db:
+        db.executemany("INSERT INTO archive (id, kind, album, path, added) VALUES (?, 'image', ?, 'x', "
+                       "'2026-01-01T00:00:00Z')", [(i, ALBUM) for i in ids])
 
 
 def _links(env: dict[str, str]) -> list[str]:

@@ -28,7 +28,7 @@ READ = 1024 * 1024
 
 def link_to_copy(result: Result, archive: Archive, tree: Folders) -> Path | None:
     """Turn ``result``'s saved file into a hard link to an intact earlier copy; the copy's path, or None."""
-    if result.status is not Status.SAVED or not result.sha256:
+    if result.status is not Status.SAVED or not result.sha256 or result.path is None:
         return None
     for other_id, other in archive.copies(result.sha256):
         if other_id == result.job.media.id:
@@ -37,30 +37,30 @@ def link_to_copy(result: Result, archive: Archive, tree: Folders) -> Path | None
         if copy == result.path:
             continue
         with contextlib.suppress(OSError, DownloadError):
-            if _link(tree, copy, result):
+            if _link(tree, copy, result, result.path):
                 return copy
     return None
 
 
-def _link(tree: Folders, copy: Path, result: Result) -> bool:
+def _link(tree: Folders, copy: Path, result: Result, path: Path) -> bool:
     source_fd = tree.fd(copy.parent, create=False)  # below the output folder, through no symlink, or refused
-    target_fd = tree.fd(result.path.parent)
+    target_fd = tree.fd(path.parent)
     st = os.stat(copy.name, dir_fd=source_fd, follow_symlinks=False)
-    here = os.stat(result.path.name, dir_fd=target_fd, follow_symlinks=False)
+    here = os.stat(path.name, dir_fd=target_fd, follow_symlinks=False)
     if not stat.S_ISREG(st.st_mode) or st.st_size != result.bytes or st.st_dev != here.st_dev:
         return False
     if st.st_ino == here.st_ino:
         return True  # linked already
     if _sha256(source_fd, copy.name) != result.sha256:
         return False
-    temporary = result.path.name + PART_SUFFIX
+    temporary = path.name + PART_SUFFIX
     folders.remove(target_fd, temporary)
     os.link(copy.name, temporary, src_dir_fd=source_fd, dst_dir_fd=target_fd, follow_symlinks=False)
     linked = os.stat(temporary, dir_fd=target_fd, follow_symlinks=False)
     if linked.st_ino != st.st_ino:  # the copy was swapped between the check and the link
         folders.remove(target_fd, temporary)
         return False
-    folders.publish(target_fd, temporary, result.path.name)
+    folders.publish(target_fd, temporary, path.name)
     return True
 
 

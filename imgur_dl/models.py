@@ -144,14 +144,14 @@ class Job:
 
     album: Album
     media: Media
-    paths: tuple[Path, ...]  # parallel to media.sources
+    paths: tuple[Path, ...]  # parallel to media.sources (none for a file the archive has: not fetched)
 
     @property
     def path(self) -> Path:
         return self.paths[0]
 
-    def source_at(self, path: Path) -> Source:
-        """The rendition saved at ``path`` (the preferred one for any other path)."""
+    def source_at(self, path: Path | None) -> Source:
+        """The rendition saved at ``path`` (the preferred one for any other path, or none)."""
         return self.media.sources[self.paths.index(path)] if path in self.paths else self.media.sources[0]
 
 
@@ -161,7 +161,7 @@ class Result:
 
     job: Job
     status: Status
-    path: Path
+    path: Path | None  # where it is; None for a file skipped because the archive has it
     bytes: int = 0
     error: str | None = None
     archived: bool = False  # skipped because --download-archive has its id

@@ -16,7 +16,7 @@ from imgur_dl.text import printable, writer
 METADATA_NAME = "album.json"
 
 
-def row(job: Job, *, status: str, path: Path, size: int | None, error: str | None,
+def row(job: Job, *, status: str, path: Path | None, size: int | None, error: str | None,
         url: str | None = None, source: Origin = Origin.IMGUR, capture: str | None = None,
         sha256: str | None = None, linked_to: Path | None = None) -> dict[str, Any]:
     """One ``--json`` line: a file, where it went and what became of it."""
@@ -27,7 +27,7 @@ def row(job: Job, *, status: str, path: Path, size: int | None, error: str | Non
         "id": media.id,
         "name": media.name,
         "url": url or job.source_at(path).url,
-        "path": str(path),
+        "path": str(path) if path is not None else None,
         "bytes": size,
         "status": status,
         "error": error,
@@ -132,7 +132,7 @@ def metadata(album: Album, results: list[Result]) -> dict[str, Any]:
             "width": media.width,
             "height": media.height,
             "size": result.bytes if saved and result is not None else media.sources[0].size,
-            "file": result.path.name if saved and result is not None else None,
+            "file": result.path.name if saved and result is not None and result.path is not None else None,
             "archived": archived,
             "source": result.source.value if saved and result is not None else None,
             "wayback_timestamp": result.capture if saved and result is not None else None,

@@ -148,11 +148,17 @@ class Run:
         if album.id in self.seen:
             return  # named twice (/a/X and /gallery/X, or twice in a list): fetched once
         self.seen.add(album.id)
+        # The archive first: a file it has is not named (a rerun of a large album costs a query, not a
+        # name per file), and gets no path: nothing is saved for it here.
+        archive = self.parts.archive
+        known = archive.has_many(Entry.IMAGE, [m.id for m in album.media]) \
+            if archive is not None and not self.get_urls else set()
         namer = self.parts.namer
         try:
             folder = namer.folder(album)
-            jobs = [Job(album, m, tuple(disambiguate(namer.path(album, m, s.ext, folder), m.id, self.taken)
-                                        for s in m.sources)) for m in album.media]
+            jobs = [Job(album, m, () if m.id in known else
+                        tuple(disambiguate(namer.path(album, m, s.ext, folder), m.id, self.taken) for s in m.sources))
+                    for m in album.media]
         except ImgurDLError as exc:
             self.parts.progress.error(f"{album.id}: {exc}")
             self.tally.album_failed(ExitStatus.FAILED)
@@ -168,16 +174,13 @@ class Run:
             yield from (Listed(job) for job in jobs)
             self.parts.books.give_back(album, None)
             return
-        archive = self.parts.archive
-        known = archive.has_many(Entry.IMAGE, [j.media.id for j in jobs]) if archive is not None else set()
-        fetch = [j for j in jobs if j.media.id not in known]
-        if not self.parts.books.open(album, folder, len(jobs), fetching=bool(fetch)):
+        if not self.parts.books.open(album, folder, len(jobs), fetching=len(known) < len(jobs)):
             self.tally.album_failed(ExitStatus.FAILED)
             return
         self.tally.started(album.is_album)
         self.parts.progress.expect(files=len(jobs), size=sum(j.media.sources[0].size or 0 for j in jobs))
         for job in jobs:
-            yield Result(job, Status.SKIPPED, job.path, archived=True) if job.media.id in known else job
+            yield job if job.paths else Result(job, Status.SKIPPED, None, archived=True)
 
     def _feed(self, album: Album, pool: ThreadPoolExecutor, recoveries: ThreadPoolExecutor,
               most: int) -> Iterator[Event]:

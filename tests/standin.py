@@ -324,7 +324,11 @@ class Imgur:
     def add_album(self, album_id: str, count: int = 3, size: int = 2000, title: str = "",
                   images: list[Image] | None = None, **kw: Any) -> AlbumData:
         if images is None:
-            images = [self.add_image(f"{album_id[:2]}{len(self.images):05d}", size=size + n) for n in range(count)]
+            # Ids of 7 characters, as Imgur's: two of the album's and a number (one and a longer number
+            # past 100,000 images).
+            wide = len(self.images) + count > 100_000
+            images = [self.add_image(f"{album_id[:1]}{len(self.images):06d}" if wide else
+                                     f"{album_id[:2]}{len(self.images):05d}", size=size + n) for n in range(count)]
         album = AlbumData(album_id, title=title, images=images, **kw)
         self.albums[album_id] = album
         return album
