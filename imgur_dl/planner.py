@@ -30,9 +30,9 @@ from imgur_dl.status import ExitStatus
 from imgur_dl.text import Once
 from imgur_dl.wayback import Wayback
 
-# Album lookups ahead of the one being started: enough to hide the API's
-# latency behind downloads, few enough to stay clear of its rate limits.
-AHEAD = 8
+# Album lookups ahead of the one being started: twice the lookups at once, so
+# none waits for the run to take the one before.
+AHEAD = 32
 # With --share-work, fewer: a claim taken early is work no other process can start.
 AHEAD_SHARED = 2
 # Pages read of one listing at the most (60 posts a page: 600,000 posts).
