@@ -136,9 +136,16 @@ def stamp(dir_fd: int, name: str, mtime: float, st: os.stat_result) -> None:
 
 
 def open_fresh(dir_fd: int, name: str) -> int:
-    """Create ``name`` empty for writing; whatever stood there (a symlink, a stale file) is removed first."""
-    remove(dir_fd, name)
-    return os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _CLOEXEC, 0o666, dir_fd=dir_fd)
+    """Create ``name`` empty for writing; whatever stood there (a symlink, a stale file) is removed first.
+
+    (Created at once when nothing is there, as is usual: no unlink of a name that is not there.)
+    """
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _CLOEXEC
+    try:
+        return os.open(name, flags, 0o666, dir_fd=dir_fd)
+    except FileExistsError:
+        remove(dir_fd, name)
+        return os.open(name, flags, 0o666, dir_fd=dir_fd)
 
 
 def open_existing(dir_fd: int, name: str) -> int | None:

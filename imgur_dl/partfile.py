@@ -35,6 +35,8 @@ class PartFile:
         self.part = name + PART_SUFFIX
         self.mtime = mtime  # the time the final file carries (None: the time it was written)
         self._fd: int | None = None
+        self._fresh = False  # the open file was made empty a moment ago: nothing to truncate
+        self._none_held = False  # held() just found no part file: the first resume need not look again
         self._resumed_etag = False  # the open part carries an ETag to drop when it is committed
         self._sha256 = hashlib.sha256()
         self._md5 = hashlib.md5(usedforsecurity=False)
@@ -43,7 +45,9 @@ class PartFile:
 
     def held(self) -> int:
         """Bytes of a regular ``.part`` file already there (0 when there is none)."""
-        return folders.regular_size(self.dir_fd, self.part) or 0
+        size = folders.regular_size(self.dir_fd, self.part)
+        self._none_held = size is None
+        return size or 0
 
     def resume(self) -> tuple[int, str | None] | None:
         """Open what is held to continue it: (its size, the ETag it came with); (0, None) for nothing.
@@ -51,7 +55,11 @@ class PartFile:
         None when another process is writing it (it holds the part file's lock).
         """
         self.close()
+        if self._none_held:  # (a part file made since by another process is found when this one is made)
+            self._none_held = False
+            return 0, None
         self._fd = folders.open_existing(self.dir_fd, self.part)
+        self._fresh = False
         if self._fd is None:
             return 0, None  # none there, or not a regular file: start over
         if not _lock(self._fd):
@@ -73,10 +81,14 @@ class PartFile:
         self._with_md5 = md5
         if self._fd is None:
             self._fd = folders.open_fresh(self.dir_fd, self.part)
+            self._fresh = True
             if not _lock(self._fd):  # another process made it a moment ago: it is theirs
                 self.close()
                 self.busy = True
                 raise BlockingIOError(f"{self.part} is being written by another process")
+        if offset == 0 and self._fresh:
+            self._fresh = False
+            return  # made empty a moment ago, and written from its start
         if offset == 0:
             # Starting over in the file we hold (and lock): no other process can have it meanwhile.
             if self._resumed_etag:
