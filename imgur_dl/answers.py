@@ -63,10 +63,12 @@ def _items(raw: list[Any], parse: Callable[[object, int], Media]) -> tuple[list[
     """An album's items parsed one by one: the usable ones, and (position, why) for the others.
 
     One bad item costs that item, not the album; an album with no usable item at all is unusable.
+    Each item of the answer is let go once parsed, so a large album is not held twice.
     """
     items: list[Media] = []
     unusable: list[tuple[int, str]] = []
-    for n, item in enumerate(raw, 1):
+    for n in range(1, len(raw) + 1):
+        item, raw[n - 1] = raw[n - 1], None
         try:
             items.append(parse(item, n))
         except Unusable as exc:

@@ -228,13 +228,17 @@ class Namer:
         return (folder or self.folder(album)) / _inside(relative)
 
 
-def disambiguate(path: Path, media_id: str, taken: set[Path]) -> Path:
-    """``path``, or when another file of this run has it, ``<stem> (<id>)<suffix>``."""
-    if path in taken:
+def disambiguate(path: Path, media_id: str, taken: set[int]) -> Path:
+    """``path``, or when another file of this run has it, ``<stem> (<id>)<suffix>``.
+
+    ``taken`` holds a 64-bit hash of each path given out, not the path: a run of a million files keeps
+    a few tens of MB, not hundreds. (Two paths that hash alike cost the second an id in its name.)
+    """
+    if hash(str(path)) in taken:
         tag = sanitize(f"({media_id})", 40)
         stem = truncate_utf8(path.stem, MAX_COMPONENT_BYTES - len(PART_SUFFIX) - len(path.suffix) - len(tag) - 1)
         path = path.with_name(f"{stem} {tag}{path.suffix}")
-    taken.add(path)
+    taken.add(hash(str(path)))
     return path
 
 

@@ -14,7 +14,6 @@ import time
 from collections.abc import Callable, Generator, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TypeVar
 
 from imgur_dl import report, wayback
@@ -69,7 +68,7 @@ class Run:
         self.outstanding = 0
         self.tally = Tally()
         self.seen: set[str] = set()  # album ids already started: /a/X and /gallery/X are one album
-        self.taken: set[Path] = set()  # every path this run writes: a template may give two files one name
+        self.taken: set[int] = set()  # every path this run writes (hashed): a template may give two files one name
         self.started = time.monotonic()
         self.once = Once()
 
