@@ -31,12 +31,14 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
 ALBUM = "AbC1234"
+RESOLVERS = 16  # albums imgur-dl looks up at once (imgur_dl/build.py)
 MB = 1_000_000
 
 
@@ -278,7 +280,7 @@ def report(outcomes: list[Outcome], runs: int, argv: list[str]) -> str:
             wall, cpu, rss = (o.median(tool, w) for w in ("wall", "cpu", "rss_mb"))
             multiple = f"{wall / bound:.2f}" if bound > 0 else "-"
             ok = all(s.ok for s in o.samples[tool])
-            files = o.scenario.expected()[0]
+            files = o.scenario.expected()[0] or o.scenario.files  # (an archived rerun saves none: per file named)
             lines.append(f"| {o.scenario.name} | {tool} | {wall:.2f} | {multiple} | {cpu:.2f} | "
                          f"{1000 * cpu / files:.2f} | {rss:.1f} | {'yes' if ok else 'NO'} |")
     lines += ["", "Lower bounds: " + ", ".join(
@@ -334,6 +336,7 @@ def targets(outcomes: list[Outcome]) -> list[str]:
     if has("small", "imgur-dl", "gallery-dl"):
         verdict("many small files, imgur-dl CPU per file / gallery-dl's",
                 1 / _paired(by["small"], "imgur-dl", "gallery-dl", "cpu"), 0.7, False)
+    lines += _size_targets(by, verdict)
     scale = [by[k] for k in ("scale-100", "scale-1000", "scale-5000") if has(k, "imgur-dl")]
     if len(scale) >= 2:
         per_file = [o.median("imgur-dl", "wall") / o.scenario.files for o in scale]
@@ -341,6 +344,33 @@ def targets(outcomes: list[Outcome]) -> list[str]:
         lines.append("- scale: wall ms per file " + ", ".join(
             f"{o.scenario.files}: {1000 * p:.2f}" for o, p in zip(scale, per_file)) +
             "; peak RSS MB " + ", ".join(f"{o.scenario.files}: {r:.1f}" for o, r in zip(scale, rss)))
+    return lines
+
+
+def _size_targets(by: dict[str, Outcome], verdict: Callable[[str, float, float, bool, str], None]) -> list[str]:
+    """Memory at size, the all-archived rerun, and a long -i list: verdicts given, other lines returned."""
+    lines = []
+
+    def has(name: str, tool: str = "imgur-dl") -> bool:
+        return name in by and tool in by[name].samples
+
+    if has("scale-100"):
+        small = by["scale-100"].median("imgur-dl", "rss_mb")
+        for name in ("scale-30000", "listing-5000"):
+            if has(name):
+                verdict(f"memory at size: {name} peak RSS - scale-100's", by[name].median("imgur-dl", "rss_mb") - small,
+                        10, False, " MB")
+    archived = "imgur-dl --download-archive ARCHIVE"
+    if has("archived", archived):
+        o = by["archived"]
+        verdict("all-archived rerun of a 100,000-file album, wall", o.median(archived, "wall"), 2, False, " s")
+        verdict("all-archived rerun of a 100,000-file album, peak RSS", o.median(archived, "rss_mb"), 60, False, " MB")
+    if has("list-1000"):
+        o = by["list-1000"]
+        wall = o.median("imgur-dl", "wall")
+        lines.append(f"- -i list of {o.scenario.albums} albums, API {1000 * o.scenario.delay:.0f} ms away: "
+                     f"{wall:.2f} s, {o.scenario.albums / wall:.0f} albums/s (bound: {RESOLVERS} lookups at once, "
+                     f"{o.scenario.albums * o.scenario.delay / RESOLVERS:.2f} s)")
     return lines
 
 
