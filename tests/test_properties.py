@@ -11,11 +11,13 @@ import re
 import unicodedata
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from imgur_dl import answers, hosts, sniff, urls
+from imgur_dl.archive_postgres import redact
 from imgur_dl.errors import ImgurDLError, NotMediaError, RemovedError, UsageError
 from imgur_dl.hosts import OffsiteError
 from imgur_dl.models import Album, Kind, Media, Source, Target
@@ -153,3 +155,31 @@ def test_media_urls_are_https_on_the_cdn_or_refused(url: str) -> None:
 def test_sniffing_raises_only_not_media(head: bytes, ctype: str, ext: str, dims: tuple[int, int] | None) -> None:
     with contextlib.suppress(NotMediaError, RemovedError):
         sniff.check(head, ctype, ext, dims)
+
+
+_LOWER = st.text(alphabet="abcdefghijklmnopqrstuvwxyz", min_size=1, max_size=12)
+# Passwords share no character with the rest of the URL (all lower-case), so finding one in the redacted
+# URL can only mean it was left there.
+_SECRET = st.text(alphabet=st.characters(blacklist_categories=("Cs", "Ll", "Cc"), blacklist_characters="%"),
+                  min_size=4, max_size=30)
+
+
+@given(st.sampled_from(["postgresql", "postgres", "POSTGRESQL"]), _LOWER, _SECRET, _LOWER, _LOWER,
+       st.lists(st.tuples(_LOWER, _LOWER), max_size=3), st.booleans())
+def test_a_password_in_an_archive_url_is_never_shown(scheme: str, user: str, password: str, host: str, db: str,
+                                                    params: list[tuple[str, str]], in_query: bool) -> None:
+    secret = quote(password, safe="")
+    query = "&".join(f"{k}={v}" for k, v in params)
+    if in_query:
+        url = f"{scheme}://{user}@{host}/{db}?password={secret}" + (f"&{query}" if query else "")
+    else:
+        url = f"{scheme}://{user}:{secret}@{host}/{db}" + (f"?{query}" if query else "")
+    shown = redact(url)
+    assert password not in shown and secret not in shown
+    assert shown.startswith(f"{scheme}://{user}")
+    assert shown.endswith(query)
+
+
+@given(st.text())
+def test_redacting_any_text_gives_text(text: str) -> None:
+    assert isinstance(redact(text), str)
