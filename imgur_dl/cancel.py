@@ -7,7 +7,7 @@ import socket
 import threading
 from collections.abc import Iterator
 
-import requests
+import urllib3
 
 from imgur_dl.clock import Clock
 from imgur_dl.errors import Cancelled
@@ -20,7 +20,7 @@ class Cancel:
         self.clock = clock or Clock()
         self._event = threading.Event()
         self._lock = threading.Lock()
-        self._live: set[requests.Response] = set()
+        self._live: set[urllib3.BaseHTTPResponse] = set()
 
     def is_set(self) -> bool:
         return self._event.is_set()
@@ -36,7 +36,7 @@ class Cancel:
         self.check()
 
     @contextlib.contextmanager
-    def tracking(self, response: requests.Response) -> Iterator[None]:
+    def tracking(self, response: urllib3.BaseHTTPResponse) -> Iterator[None]:
         """While the body of ``response`` is read, a cancel shuts its socket."""
         with self._lock:
             self._live.add(response)
@@ -55,14 +55,14 @@ class Cancel:
             _shut(response)
 
 
-def _shut(response: requests.Response) -> None:
+def _shut(response: urllib3.BaseHTTPResponse) -> None:
     """Break a blocked read from another thread: shut the socket under it (both ways).
 
     ``HTTPResponse.connection`` and ``HTTPConnection.sock`` are urllib3's
     public attributes; the socket's own ``shutdown`` (an ``SSLSocket``'s
     included) wakes the reading thread with end-of-stream at once.
     """
-    connection = getattr(response.raw, "connection", None)
+    connection = getattr(response, "connection", None)
     sock = getattr(connection, "sock", None)
     if isinstance(sock, socket.socket):
         with contextlib.suppress(OSError, ValueError):

@@ -50,14 +50,19 @@ def untrusted(exc: BaseException) -> bool:
 
 def proxy_refused(exc: BaseException) -> bool:
     """The proxy itself refuses connections: it will not come back in seconds."""
-    return isinstance(exc, requests.exceptions.ProxyError) and _any(exc, ConnectionRefusedError)
+    return _proxy(exc) and _any(exc, ConnectionRefusedError)
+
+
+def _proxy(exc: BaseException) -> bool:
+    """The proxy failed (requests' error for the API, urllib3's for files, which skip requests)."""
+    return isinstance(exc, (requests.exceptions.ProxyError, urllib3.exceptions.ProxyError))
 
 
 def describe(exc: BaseException) -> str:
     """A short reason for a network failure (requests' own texts run to lines)."""
     if untrusted(exc):
         return UNTRUSTED
-    if isinstance(exc, requests.exceptions.ProxyError):
+    if _proxy(exc):
         if proxy_refused(exc):
             return "the proxy refused the connection (check HTTPS_PROXY or --proxy)"
         return "the proxy cannot be reached (check HTTPS_PROXY or --proxy)"

@@ -5,13 +5,16 @@ from __future__ import annotations
 import os
 import ssl
 import threading
+import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import requests
+import urllib3
 from requests.adapters import HTTPAdapter
+from requests.structures import CaseInsensitiveDict
 from requests.utils import DEFAULT_CA_BUNDLE_PATH
 
 from imgur_dl.defaults import USER_AGENT
@@ -40,6 +43,22 @@ class Session(requests.Session):
         self.ca_bundle = env.get("REQUESTS_CA_BUNDLE") or env.get("CURL_CA_BUNDLE") or DEFAULT_CA_BUNDLE_PATH
         self._proxies: dict[str, dict[str, str]] = {}
         self._lock = threading.Lock()
+        self.told: Callable[[str], None] | None = None  # -v: each answer, in one line
+
+    def open_stream(self, url: str, headers: Mapping[str, str]) -> urllib3.BaseHTTPResponse:
+        """GET ``url`` through urllib3 itself, on this session's pools, headers, proxies and timeouts; the
+        body left unread, a redirect not followed (the caller checks each hop).
+
+        For file bodies: requests' work around each request (preparing it, hooks, cookies, proxy
+        selection) cost about 0.3 ms of CPU a file, measured against this path on the same pool. Raises
+        urllib3's and the socket's errors, which :mod:`imgur_dl.neterrors` names.
+        """
+        adapter = self.get_adapter(url)
+        if not isinstance(adapter, _Adapter):
+            raise TypeError(f"no imgur-dl adapter for {url}")
+        merged: CaseInsensitiveDict[str] = CaseInsensitiveDict({str(k): str(v) for k, v in self.headers.items()})
+        merged.update(headers)
+        return adapter.open_stream(url, merged, self.proxies_for(url), self.timeout, self.told)
 
     def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:
         kwargs.setdefault("timeout", self.timeout)
@@ -89,6 +108,26 @@ class _Adapter(HTTPAdapter):
         kwargs["proxy_ssl_context"] = self.context
         return super().proxy_manager_for(proxy, **kwargs)
 
+    def open_stream(self, url: str, headers: CaseInsensitiveDict[str], proxies: dict[str, str],
+                    timeout: tuple[float, float], told: Callable[[str], None] | None) -> urllib3.BaseHTTPResponse:
+        """One GET on this adapter's pools, as :meth:`send` makes it, through its public steps (the pool
+        for the URL with the shared TLS context, verification, the URL the proxy needs)."""
+        request = requests.PreparedRequest()
+        request.method, request.url, request.headers = "GET", url, headers
+        conn = self.get_connection_with_tls_context(request, True, proxies=proxies)
+        if not isinstance(conn, urllib3.HTTPConnectionPool):
+            raise TypeError(f"not an HTTP connection pool: {conn!r}")
+        self.cert_verify(conn, url, True, None)
+        started = time.monotonic()
+        response: urllib3.BaseHTTPResponse = conn.urlopen(
+            "GET", self.request_url(request, proxies), headers=headers, redirect=False, assert_same_host=False,
+            preload_content=False, decode_content=False, retries=False,
+            timeout=urllib3.Timeout(connect=timeout[0], read=timeout[1]))
+        if told is not None:
+            told(f"imgur-dl: GET {url} -> {response.status} {response.reason} "
+                 f"({(time.monotonic() - started) * 1000:.0f} ms)")
+        return response
+
     def cert_verify(self, conn: Any, url: str, verify: Any, cert: Any) -> None:
         """Verification as asked, against the pool's context, which holds the CA bundle already.
 
@@ -131,6 +170,7 @@ def make_session(workers: int, read_timeout: float, user_agent: str = USER_AGENT
             verbose(f"imgur-dl: {response.request.method} {response.url} -> {response.status_code} "
                     f"{response.reason} ({millis:.0f} ms){auth}")
         session.hooks["response"].append(told)
+        session.told = verbose
     try:
         context = tls_context(session.ca_bundle)
     except (OSError, ssl.SSLError) as exc:

@@ -11,15 +11,15 @@ No body is written past the size the server or the API announced, or past
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import http.client
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import requests
 import urllib3
 
 from imgur_dl import classify, folders, sniff
@@ -32,12 +32,14 @@ from imgur_dl.neterrors import describe
 from imgur_dl.partfile import PartFile
 from imgur_dl.progress import Progress
 from imgur_dl.retry import Again, RetryPolicy
+from imgur_dl.session import Session
 from imgur_dl.text import Once
 from imgur_dl.throttle import Throttle, Ticket
 
 CHUNK = 256 * 1024
 REMOVED_PATH = "/removed.png"
 MAX_REDIRECTS = 5
+REDIRECTS = frozenset({301, 302, 303, 307, 308})  # statuses that redirect (with a Location)
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,7 +131,7 @@ class _Pace:
 class Transfer:
     """Attempts at files from one set of hosts (Imgur's CDN, or the Wayback Machine)."""
 
-    session: requests.Session
+    session: Session
     throttle: Throttle
     cancel: Cancel
     policy: RetryPolicy
@@ -177,8 +179,8 @@ class Transfer:
         if not isinstance(got, tuple):
             return got
         response, final = got
-        with response, self.cancel.tracking(response):
-            verdict = classify.classify(response.status_code, response.reason or "", response.headers, job.have)
+        with _closing(response), self.cancel.tracking(response):
+            verdict = classify.classify(response.status, response.reason or "", response.headers, job.have)
             if not isinstance(verdict, classify.Take):
                 return _not_taken(verdict, job, self.progress,
                                   refuse=lambda wait: self.throttle.refused(ticket, self.policy.server_wait(wait, 1)))
@@ -189,7 +191,7 @@ class Transfer:
             return Saved(outcome.size, final)
         return outcome
 
-    def _receive(self, response: requests.Response, take: classify.Take, job: _Job) -> Outcome:
+    def _receive(self, response: urllib3.BaseHTTPResponse, take: classify.Take, job: _Job) -> Outcome:
         """Judge the start of the body, then stream it into the part file: Saved once the file is whole."""
         source, offset, total = job.source, take.offset, take.total
         if offset == 0 and job.have:
@@ -297,19 +299,20 @@ def _not_taken(verdict: classify.NotTaken, job: _Job, progress: Progress,
     return Failed(verdict.reason)
 
 
-def follow(session: requests.Session, url: str, headers: dict[str, str], hop: Callable[[str, str], str],
-           cancel: Cancel) -> tuple[requests.Response, str] | Failed | Retry:
+def follow(session: Session, url: str, headers: dict[str, str], hop: Callable[[str, str], str],
+           cancel: Cancel) -> tuple[urllib3.BaseHTTPResponse, str] | Failed | Retry:
     """GET ``url``, following redirects only while ``hop`` allows them (each one checked): (answer, its URL)."""
     for _ in range(MAX_REDIRECTS + 1):
         try:
-            response = session.get(url, headers=headers, stream=True, allow_redirects=False)
-        except requests.RequestException as exc:
+            response = session.open_stream(url, headers)
+        except (urllib3.exceptions.HTTPError, http.client.HTTPException, OSError, ValueError) as exc:
             cancel.check()
             return Again(describe(exc))
-        if not response.is_redirect:
+        location = response.headers.get("Location")
+        if response.status not in REDIRECTS or location is None:
             return response, url
-        location = response.headers.get("Location", "")
-        response.close()
+        with _closing(response):
+            pass
         try:
             url = hop(url, location)
         except OffsiteError as exc:
@@ -325,14 +328,24 @@ def _disk(exc: OSError, path: Path) -> Failed:
     return Failed(folders.disk_reason(exc, path), full=exc.errno == errno.ENOSPC)
 
 
-def _reader(response: requests.Response) -> Callable[[], bytes | Retry]:
+@contextlib.contextmanager
+def _closing(response: urllib3.BaseHTTPResponse) -> Iterator[urllib3.BaseHTTPResponse]:
+    """The answer, closed after: its connection back to the pool when the body was read to its end,
+    dropped otherwise (as requests closes a streamed answer)."""
+    try:
+        yield response
+    finally:
+        response.close()
+        response.release_conn()
+
+
+def _reader(response: urllib3.BaseHTTPResponse) -> Callable[[], bytes | Retry]:
     """A function giving the body as it arrives: b'' at its end, :class:`Again` when the connection breaks.
 
     ``read1`` hands over whatever has arrived, so the bytes received before a
     connection drops reach the ``.part`` file and a retry resumes after them.
     """
-    raw = response.raw
-    read: Callable[..., bytes] = getattr(raw, "read1", None) or raw.read
+    read: Callable[..., bytes] = response.read1
 
     def next_chunk() -> bytes | Retry:
         try:

@@ -69,3 +69,19 @@ def test_a_refusing_proxy_is_given_one_quick_retry_then_every_lookup_stops(tmp_p
     assert set(result.waits) == {0.5} and len(result.waits) <= 5, result
     assert result.err.count("error: cannot reach api.imgur.com: the proxy refused the connection") == 1, result
     assert "0 albums, 5 failed" in result.err
+
+
+def test_files_name_network_failures_as_the_api_does() -> None:
+    """Files are fetched through urllib3 directly, the API through requests: one failure, one name."""
+    import urllib3  # noqa: PLC0415
+
+    from imgur_dl.neterrors import describe  # noqa: PLC0415
+
+    refused = ConnectionRefusedError(111, "Connection refused")
+    through_urllib3 = urllib3.exceptions.ProxyError("Unable to connect to proxy", refused)
+    assert describe(through_urllib3) == "the proxy refused the connection (check HTTPS_PROXY or --proxy)"
+    assert describe(urllib3.exceptions.ReadTimeoutError(None, "/x.jpg", "read timed out")) == \
+        "no data before the read timeout"
+    assert describe(urllib3.exceptions.ProtocolError("broke", ConnectionResetError(104, "reset"))) == \
+        "connection reset"
+
