@@ -60,8 +60,10 @@ def build_run(options: Options, stderr: TextIO, environ: Mapping[str, str] | Non
         return Downloader(transfer, folders, policy, cancel, progress, label=label, skip_present=not options.no_skip,
                           dates=options.dates)
 
-    archive = open_archive(options.archive, table=options.archive_table, say=progress.note, error=progress.error,
-                           clock=clock) if options.archive else None
+    # (The archive and the claims wait on real time, not the run's clock: a database server comes back,
+    # and leases run out, on its own time.)
+    archive = open_archive(options.archive, table=options.archive_table, say=progress.note,
+                           error=progress.error) if options.archive else None
     sharing = Sharing(archive, lease=options.lease, cancel=cancel, error=progress.error) \
         if archive is not None and options.share_work else None
     recoverer = None

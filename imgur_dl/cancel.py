@@ -29,10 +29,11 @@ class Cancel:
         if self._event.is_set():
             raise Cancelled("interrupted")
 
-    def sleep(self, seconds: float) -> None:
-        """Wait ``seconds`` on the run's clock, or raise :class:`Cancelled` as soon as the run is cancelled."""
+    def sleep(self, seconds: float, clock: Clock | None = None) -> None:
+        """Wait ``seconds`` on the run's clock (or ``clock``), or raise :class:`Cancelled` as soon as the run
+        is cancelled."""
         if seconds > 0:
-            self.clock.wait(self._event, seconds)
+            (clock or self.clock).wait(self._event, seconds)
         self.check()
 
     @contextlib.contextmanager

@@ -143,7 +143,7 @@ def _fleet(args: argparse.Namespace, env: Environment) -> ExitStatus:
     if args.urls or args.input_file or args.scan:
         raise UsageError("--fleet downloads nothing: give it no URLs")
     archive = open_archive(args.download_archive, table=args.archive_table, say=writer(env.stderr),
-                           error=lambda m: _error(env, m), clock=env.clock)
+                           error=lambda m: _error(env, m))
     try:
         state = archive.store.fleet(MOST_FAILURES)
     except ArchiveUnavailable as exc:

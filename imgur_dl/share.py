@@ -27,6 +27,7 @@ from collections.abc import Callable, Iterable, Iterator
 
 from imgur_dl.archive import Archive, Holder, Settle
 from imgur_dl.cancel import Cancel
+from imgur_dl.clock import Clock
 from imgur_dl.errors import ArchiveUnavailable
 from imgur_dl.models import Candidate, Elsewhere, Entry, Failure
 from imgur_dl.status import ExitStatus
@@ -47,8 +48,11 @@ class Sharing:
     """This process's claims: taking them, renewing them, giving them back."""
 
     def __init__(self, archive: Archive, *, lease: float, cancel: Cancel, error: Callable[[str], None],
-                 owner: str | None = None) -> None:
+                 owner: str | None = None, clock: Clock | None = None) -> None:
         self.archive = archive
+        # Leases run on the database server's clock, which is real time whatever clock the run was
+        # given: renewals and looks at others' work wait on real time.
+        self.clock = clock or Clock()
         self.lease = lease
         self.cancel = cancel
         self.error = error  # a problem, said even with --quiet
@@ -58,7 +62,7 @@ class Sharing:
         self.most_wait = min(lease / 4, 0.5)
         self._wait = FIRST_WAIT
         self._aside: dict[Key, Candidate] = {}
-        self._last_look = cancel.clock.now()
+        self._last_look = self.clock.now()
         self._once = Once()
         self._stop = threading.Event()
         self._renewer = threading.Thread(target=self._renew_all, name="imgur-dl-lease", daemon=True)
@@ -80,7 +84,7 @@ class Sharing:
         yield from (c for c in items if c.key not in left)
         self._aside.update(left)
         yield from self._look(list(left))
-        if self.cancel.clock.now() - self._last_look >= self.most_wait:
+        if self.clock.now() - self._last_look >= self.most_wait:
             yield from self._look(list(self._aside))
 
     def leftovers(self) -> Iterator[Candidate | Elsewhere]:
@@ -90,7 +94,7 @@ class Sharing:
             yield from self._look(list(self._aside))
             if self._aside:
                 self._wait = FIRST_WAIT if len(self._aside) < before else min(self._wait * 2, self.most_wait)
-                self.cancel.sleep(self._wait)
+                self.cancel.sleep(self._wait, self.clock)
 
     def _claim(self, items: list[Candidate]) -> dict[Entry, set[str]] | None:
         try:
@@ -104,7 +108,7 @@ class Sharing:
 
     def _look(self, keys: list[Key]) -> Iterator[Candidate | Elsewhere]:
         """Settle what can be of the set-aside ``keys``: done or failed elsewhere, or free to take over."""
-        self._last_look = self.cancel.clock.now()
+        self._last_look = self.clock.now()
         holders: dict[Key, Holder] = {}
         try:
             for kind in {key[0] for key in keys}:
@@ -149,7 +153,7 @@ class Sharing:
             self.archive.store.release_all(self.owner, "interrupted" if interrupted else "left unfinished")
 
     def _renew_all(self) -> None:
-        while not self.cancel.clock.wait(self._stop, self.lease / 3):
+        while not self.clock.wait(self._stop, self.lease / 3):
             try:
                 self.archive.store.renew(self.owner, self.lease)
             except ArchiveUnavailable as exc:

@@ -20,7 +20,6 @@ import pytest
 
 from imgur_dl.archive import Entry, open_archive
 from imgur_dl.archive_postgres import redact
-from imgur_dl.clock import Clock
 from tests.conftest import ArchiveAt, command, files_under, run_main
 from tests.postgres import Postgres
 from tests.standin import AlbumData, Fault, Image, Imgur
@@ -99,8 +98,7 @@ def test_a_killed_process_is_taken_over_once_its_lease_runs_out(imgur: Imgur, tm
     held.release.set()
     claimed = archive.rows("SELECT id FROM archive_claims WHERE state = 'claimed'")
     assert (albums[1].id,) in claimed
-    second = run_main("--json", "--share-work", "--download-archive", archive.location, "-o", str(out), *urls,
-                      clock=Clock())
+    second = run_main("--json", "--share-work", "--download-archive", archive.location, "-o", str(out), *urls)
     assert second.code == 0, second
     assert files_under(out) == _expected_files(albums)
     mine = {r["album"] for r in _rows(second.out) if r["status"] in ("saved", "skipped")}
