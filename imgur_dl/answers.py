@@ -69,13 +69,29 @@ def _items(raw: list[Any], parse: Callable[[object, int], Media]) -> tuple[list[
     unusable: list[tuple[int, str]] = []
     for n in range(1, len(raw) + 1):
         item, raw[n - 1] = raw[n - 1], None
-        try:
-            items.append(parse(item, n))
-        except Unusable as exc:
-            unusable.append((n, str(exc)))
+        if isinstance(item, (Media, Unusable)):  # parsed as the answer was decoded (:func:`v1_item`)
+            parsed: Media | Unusable = item
+        else:
+            parsed = _parsed(parse, item, n)
+        if isinstance(parsed, Unusable):
+            unusable.append((n, str(parsed)))
+        else:
+            items.append(parsed)
     if unusable and not items:
         raise Unusable(unusable[0][1])
     return items, tuple(unusable)
+
+
+def _parsed(parse: Callable[[object, int], Media], item: object, n: int) -> Media | Unusable:
+    try:
+        return parse(item, n)
+    except Unusable as exc:
+        return exc
+
+
+def v1_item(item: object, n: int, *, prefer_gif: bool) -> Media | Unusable:
+    """One item of a v1 answer's ``media``, parsed as the answer is decoded: the media, or why not."""
+    return _parsed(lambda i, k: _v1_media(_obj(i, "media item"), k, prefer_gif), item, n)
 
 
 def _v1_media(item: Json, index: int, prefer_gif: bool) -> Media:

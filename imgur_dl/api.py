@@ -12,12 +12,13 @@ by the :mod:`imgur_dl.auth` callable it was given, and goes to
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable
 
 import requests
 
-from imgur_dl import answers, listings
+from imgur_dl import answers, jsonstream, listings
 from imgur_dl.auth import ApiAuth, ClientId, Login
 from imgur_dl.bounded import Answer, TooLarge, Unreachable, get_bounded
 from imgur_dl.budget import Budget
@@ -44,6 +45,8 @@ MAX_ANSWER = 128 * 1024 * 1024
 # (ten million empty items fit in 30 MB and took 850 MB to parse). An album item is two or three.
 MAX_OBJECTS = 1_000_000
 
+# A list of an answer's to turn into results as it is decoded: its key, and what to make of each item.
+Items = tuple[str, Callable[[object, int], object]]
 _V1_PATHS = {Kind.ALBUM: "albums", Kind.IMAGE: "media", Kind.GALLERY: "posts"}
 
 
@@ -94,8 +97,10 @@ class ImgurApi:
     def _resolve(self, target: Target) -> Album:
         path = f"/post/v1/{_V1_PATHS[target.kind]}/{target.id}"
         try:
-            return answers.album_from_v1(self.get(path, {"include": listings.INCLUDE}), target,
-                                         prefer_gif=self.prefer_gif)
+            # Each media item is parsed as the answer is decoded (a large album is not held twice).
+            parse = functools.partial(answers.v1_item, prefer_gif=self.prefer_gif)
+            return answers.album_from_v1(self.get(path, {"include": listings.INCLUDE}, items=("media", parse)),
+                                         target, prefer_gif=self.prefer_gif)
         except (NotFoundError, RegionBlockedError, BudgetSpentError, NetworkError):
             raise  # (the v3 API is on the same host: a network problem is not worth a second try)
         except ApiError as exc:
@@ -145,14 +150,15 @@ class ImgurApi:
 
         return self.login.own_name(ask)
 
-    def get(self, path: str, params: dict[str, str] | None = None) -> answers.Json:
-        """GET an API path as a JSON object, through rate limits and passing failures."""
-        parsed = self.fetch(path, params)
+    def get(self, path: str, params: dict[str, str] | None = None, items: Items | None = None) -> answers.Json:
+        """GET an API path as a JSON object, through rate limits and passing failures (``items``: a list of
+        the answer's to turn into results while it is decoded, see :mod:`imgur_dl.jsonstream`)."""
+        parsed = self.fetch(path, params, items)
         if not isinstance(parsed, dict):
             raise answers.Unusable("unusable answer from the API (not a JSON object)")
         return parsed
 
-    def fetch(self, path: str, params: dict[str, str] | None = None) -> object:
+    def fetch(self, path: str, params: dict[str, str] | None = None, items: Items | None = None) -> object:
         """GET an API path as parsed JSON. A spent budget is waited out when the API says it comes back soon."""
         self.budget.wait(API_HOST)
         if self.unreachable is not None:
@@ -169,7 +175,11 @@ class ImgurApi:
                 raise TokenRefusedError(f"{API_HOST} refused it for this ({_message(answer)})")
             answer = self._ask(path, params, self._headers())  # what needs no token, without it
         if answer.status == 200:
-            return _json(answer.body)
+            if items is None:
+                return _json(answer.body)
+            text = _text(answer.body)
+            del answer  # (its bytes go now: the text is all the rest needs)
+            return _json_items(text, items)
         message = _message(answer)
         if "banned country" in message.lower():
             raise RegionBlockedError(f"Imgur blocks this country or region ({message})")
@@ -223,6 +233,28 @@ def _token_refused(answer: Answer) -> bool:
 def _overloaded(answer: Answer) -> bool:
     """Imgur's "over capacity" answers come as 403 and 500s too."""
     return answer.status in (403, 500, 503) and "capacity" in _message(answer).lower()
+
+
+def _text(body: bytes | bytearray) -> str:
+    """The answer as text (for :func:`_json_items`), checked as :func:`_json` checks it."""
+    _bounded(body)
+    try:
+        return bytes(body).decode(json.detect_encoding(body), "surrogatepass")
+    except UnicodeDecodeError:
+        raise answers.Unusable("unusable answer from the API (not JSON)") from None
+
+
+def _json_items(text: str, items: Items) -> object:
+    """``text`` parsed, the list ``items`` names turned into results as it is read."""
+    try:
+        return jsonstream.loads(text, *items)
+    except (ValueError, RecursionError):
+        raise answers.Unusable("unusable answer from the API (not JSON)") from None
+
+
+def _bounded(body: bytes | bytearray) -> None:
+    if body.count(b"{") > MAX_OBJECTS:  # (an upper bound, counted at C speed before any object is made)
+        raise answers.Unusable(f"unusable answer from the API (more than {MAX_OBJECTS:,} objects)")
 
 
 def _json(body: bytes | bytearray, *, quiet: bool = False) -> object:

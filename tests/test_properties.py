@@ -7,6 +7,7 @@ names stay inside the output folder; printed text carries no control byte.
 from __future__ import annotations
 
 import contextlib
+import json
 import re
 import unicodedata
 from pathlib import Path
@@ -16,7 +17,7 @@ from urllib.parse import quote
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from imgur_dl import answers, hosts, sniff, urls
+from imgur_dl import answers, hosts, jsonstream, sniff, urls
 from imgur_dl.archive_postgres import redact
 from imgur_dl.errors import ImgurDLError, NotMediaError, RemovedError, UsageError
 from imgur_dl.hosts import OffsiteError
@@ -183,3 +184,35 @@ def test_a_password_in_an_archive_url_is_never_shown(scheme: str, user: str, pas
 @given(st.text())
 def test_redacting_any_text_gives_text(text: str) -> None:
     assert isinstance(redact(text), str)
+
+
+_JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=5),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=4), inner, max_size=4),
+    max_leaves=20)
+_TOP = st.dictionaries(st.sampled_from(["media", "id", ""]) | st.text(max_size=4), _JSON_VALUES, max_size=5)
+
+
+@given(_TOP, st.sampled_from([None, 0, 2]))
+def test_an_answer_decoded_as_it_is_read_is_what_json_loads_makes(answer: dict[str, Any], indent: int | None) -> None:
+    text = json.dumps(answer, indent=indent)
+    got = jsonstream.loads(text, "media", lambda item, n: ("parsed", n, item))
+    want = json.loads(text)
+    if isinstance(want.get("media"), list):
+        want["media"] = [("parsed", n, item) for n, item in enumerate(want["media"], 1)]
+    assert got == want
+
+
+@given(_TOP.map(json.dumps).flatmap(lambda t: st.tuples(st.just(t), st.integers(0, len(t)), st.text(max_size=2)))
+       | st.tuples(st.text(max_size=30), st.just(0), st.just("")))
+def test_an_answer_decoded_as_it_is_read_is_refused_when_json_refuses_it(case: tuple[str, int, str]) -> None:
+    text, at, noise = case
+    text = text[:at] + noise + text[at + 1:]  # a valid answer with a character changed, or any text
+    try:
+        json.loads(text)
+    except ValueError:
+        with contextlib.suppress(ValueError):
+            jsonstream.loads(text, "media", lambda item, n: item)
+            raise AssertionError(f"decoded what json.loads refuses: {text!r}") from None
+    else:
+        jsonstream.loads(text, "media", lambda item, n: item)
