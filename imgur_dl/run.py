@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Generator, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TypeVar
 
 from imgur_dl import report, wayback
@@ -23,7 +24,7 @@ from imgur_dl.books import Books
 from imgur_dl.cancel import Cancel
 from imgur_dl.downloader import Downloader
 from imgur_dl.errors import Cancelled, ImgurDLError, Terminated
-from imgur_dl.models import Album, Elsewhere, Event, Failure, Job, Listed, Origin, Result, Status, Target
+from imgur_dl.models import Album, Elsewhere, Event, Failure, Job, Listed, Media, Origin, Result, Status, Target
 from imgur_dl.naming import Namer, disambiguate
 from imgur_dl.planner import Planner
 from imgur_dl.progress import Meter, Progress
@@ -152,12 +153,8 @@ class Run:
         archive = self.parts.archive
         known = archive.has_many(Entry.IMAGE, [m.id for m in album.media]) \
             if archive is not None and not self.get_urls else set()
-        namer = self.parts.namer
         try:
-            folder = namer.folder(album)
-            jobs = [Job(album, m, () if m.id in known else
-                        tuple(disambiguate(namer.path(album, m, s.ext, folder), m.id, self.taken) for s in m.sources))
-                    for m in album.media]
+            folder = self.parts.namer.folder(album)
         except ImgurDLError as exc:
             self.parts.progress.error(f"{album.id}: {exc}")
             self.tally.album_failed(ExitStatus.FAILED)
@@ -168,18 +165,40 @@ class Run:
             self.parts.progress.error(f"{album.id}/item {position}: {why}")
             yield Failure(ExitStatus.FAILED, f"{album.id}/item {position}: {why}", album.url, album.id,
                           album.listing.label if album.listing else None)
+        # Files are named as they are handed out, not all at once: a 30,000-file album holds its
+        # names for the files under way, not for every file.
+        jobs = (self._job(album, media, folder, known) for media in album.media)
         if self.get_urls:
             self.tally.started(album.is_album)
-            yield from (Listed(job) for job in jobs)
+            for job in jobs:
+                if isinstance(job, Job):
+                    yield Listed(job)
+                else:  # (it could not be named: said, and counted, as an unusable item is)
+                    self.tally.file_failed()
+                    self.parts.progress.error(f"{album.id}/{job.job.media.id}: {job.error}")
             self.parts.books.give_back(album, None)
             return
-        if not self.parts.books.open(album, folder, len(jobs), fetching=len(known) < len(jobs)):
+        count = len(album.media)
+        if not self.parts.books.open(album, folder, count, fetching=len(known) < count):
             self.tally.album_failed(ExitStatus.FAILED)
             return
         self.tally.started(album.is_album)
-        self.parts.progress.expect(files=len(jobs), size=sum(j.media.sources[0].size or 0 for j in jobs))
+        self.parts.progress.expect(files=count, size=sum(m.sources[0].size or 0 for m in album.media))
         for job in jobs:
-            yield job if job.paths else Result(job, Status.SKIPPED, None, archived=True)
+            if isinstance(job, Job) and not job.paths:
+                yield Result(job, Status.SKIPPED, None, archived=True)
+            else:
+                yield job
+
+    def _job(self, album: Album, media: Media, folder: Path, known: set[str]) -> Job | Result:
+        """One file's job (its names given out now), or its failure when it cannot be named."""
+        if media.id in known:
+            return Job(album, media, ())
+        try:
+            return Job(album, media, tuple(disambiguate(self.parts.namer.path(album, media, s.ext, folder), media.id,
+                                                        self.taken) for s in media.sources))
+        except ImgurDLError as exc:
+            return Result(Job(album, media, ()), Status.FAILED, None, error=str(exc))
 
     def _feed(self, album: Album, pool: ThreadPoolExecutor, recoveries: ThreadPoolExecutor,
               most: int) -> Iterator[Event]:
