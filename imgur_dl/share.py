@@ -23,7 +23,7 @@ import os
 import secrets
 import socket
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 
 from imgur_dl.archive import Archive, Holder, Settle
 from imgur_dl.cancel import Cancel
@@ -70,7 +70,7 @@ class Sharing:
 
     # -- in the thread that reads the input ------------------------------------------------
 
-    def split(self, batch: Iterable[Candidate | Failure]) -> Iterator[Candidate | Failure | Elsewhere]:
+    def split(self, batch: Sequence[Candidate | Failure]) -> Iterator[Candidate | Failure | Elsewhere]:
         """The items of one page (or one input line) this process may work on, and the others' final word."""
         items = [c for c in batch if isinstance(c, Candidate)]
         yield from (f for f in batch if isinstance(f, Failure))
