@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, wait
 from enum import Enum
 from typing import Generic, TypeVar
 
 T = TypeVar("T")
+U = TypeVar("U")
 
 
 class Poll(Enum):
@@ -50,13 +51,7 @@ class InOrder(Generic[T]):
         self._put(end)
 
     def _put(self, item: Future[T] | _End) -> bool:
-        while not self._stop.is_set():
-            try:
-                self._queue.put(item, timeout=0.2)
-            except queue.Full:
-                continue
-            return True
-        return False
+        return _offer(self._queue, item, self._stop)
 
     def __iter__(self) -> Iterator[T]:
         while (item := self.poll(None)) is not Poll.END:
@@ -92,3 +87,58 @@ def done(value: T) -> Future[T]:
     future: Future[T] = Future()
     future.set_result(value)
     return future
+
+
+def gathered(items: Iterable[T], most: int) -> Iterator[list[T]]:
+    """``items`` in lists of those already drawn, at most ``most`` a list (drawn by a thread of its own).
+
+    A list goes on as soon as its first item is there: it never waits for the next item of a slow
+    input (a pipe), and a fast one (a file) comes ``most`` at a time.
+    """
+    found: queue.Queue[T | _End] = queue.Queue(maxsize=2 * most)
+    stop = threading.Event()
+
+    def draw() -> None:
+        end = _End()
+        try:
+            for item in items:
+                if not _offer(found, item, stop):
+                    return
+        except BaseException as exc:  # noqa: BLE001 - handed to the reader, raised there
+            end = _End(exc)
+        _offer(found, end, stop)
+
+    threading.Thread(target=draw, name="imgur-dl-gather", daemon=True).start()
+    end: _End | None = None
+    try:
+        while end is None:
+            first = found.get()
+            if isinstance(first, _End):
+                end = first
+                break
+            batch = [first]
+            while len(batch) < most:
+                try:
+                    item = found.get_nowait()
+                except queue.Empty:
+                    break
+                if isinstance(item, _End):
+                    end = item
+                    break
+                batch.append(item)
+            yield batch
+        if end.error is not None:
+            raise end.error
+    finally:
+        stop.set()  # (abandoned or done: the drawing thread stops at its next item)
+
+
+def _offer(found: queue.Queue[U], item: U, stop: threading.Event) -> bool:
+    """Put ``item`` once there is room; False if told to stop first."""
+    while not stop.is_set():
+        try:
+            found.put(item, timeout=0.2)
+        except queue.Full:
+            continue
+        return True
+    return False

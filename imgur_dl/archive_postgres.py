@@ -19,10 +19,10 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from imgur_dl.archive import DEFAULT_TABLE, Fleet, Holder, Record, Settle, table_name
 from imgur_dl.errors import ArchiveUnavailable, UsageError
@@ -62,6 +62,16 @@ _MIGRATIONS: tuple[tuple[int, tuple[str, ...]], ...] = (
         "CREATE INDEX IF NOT EXISTS {owner_index} ON {claims} (owner) WHERE state = 'claimed'",
     )),
 )
+
+RERUNS = 5  # tries of a transaction the server undid to break a deadlock
+
+
+class _Rerun:
+    """A transaction to run again (the server undid it to break a deadlock)."""
+
+
+RERUN = _Rerun()
+R = TypeVar("R")
 
 _URL_PASSWORD = re.compile(r"(?i)(postgres(?:ql)?://[^/?#@]*?:)[^/?#@]*@")
 _PARAM_PASSWORD = re.compile(r"(?i)(password=)[^&\s]*")
@@ -120,6 +130,24 @@ class PostgresStore:
                     self._db = None
                 raise ArchiveUnavailable(self._why(exc)) from None
 
+    def _run(self, work: Callable[[psycopg.Connection[Any]], R]) -> R:
+        """``work`` as one transaction, run again at once (a few times) when the server undoes it to
+        break a deadlock with another process's: rare, as every process locks rows in one order."""
+        for _ in range(RERUNS - 1):
+            done = self._once(work)
+            if not isinstance(done, _Rerun):
+                return done
+        with self._use() as db, db.transaction():
+            return work(db)
+
+    def _once(self, work: Callable[[psycopg.Connection[Any]], R]) -> R | _Rerun:
+        with self._use() as db:
+            try:
+                with db.transaction():
+                    return work(db)
+            except (self._pg.errors.DeadlockDetected, self._pg.errors.SerializationFailure):
+                return RERUN
+
     def _why(self, exc: Exception) -> str:
         """The first line of the server's or libpq's message, with no password in it."""
         text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
@@ -152,24 +180,28 @@ class PostgresStore:
         return {row[0] for row in rows}
 
     def write(self, items: Sequence[Record | Settle]) -> None:
-        records = [(r.kind.value, r.id, r.album, r.path, r.source.value, r.sha256)
-                   for r in items if isinstance(r, Record)]
-        with self._use() as db, db.transaction(), db.cursor() as cursor:
-            if records:
-                cursor.executemany(self._q("INSERT INTO {archive} (kind, id, album, path, source, sha256) "
-                                           "VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING"), records)
-            for item in items:
-                if isinstance(item, Record):
-                    continue
-                if item.reason is None:  # done, whoever holds it now: the work is done
-                    cursor.execute(self._q("UPDATE {claims} SET state = 'done', owner = %s, reason = NULL, "
-                                           "expires = 'infinity', updated = now() WHERE kind = %s AND id = %s"),
-                                   (item.owner, item.kind.value, item.id))
-                else:
-                    cursor.execute(self._q("UPDATE {claims} SET state = 'failed', reason = %s, "
-                                           "expires = now() + make_interval(secs => %s), updated = now() "
-                                           "WHERE kind = %s AND id = %s AND owner = %s AND state = 'claimed'"),
-                                   (item.reason, item.hold, item.kind.value, item.id, item.owner))
+        # Rows in one order (kind, id) in every process, so two writers' locks never cross.
+        records = sorted((r.kind.value, r.id, r.album, r.path, r.source.value, r.sha256)
+                         for r in items if isinstance(r, Record))
+        settles = sorted((s for s in items if isinstance(s, Settle)), key=lambda s: (s.kind.value, s.id))
+
+        def work(db: psycopg.Connection[Any]) -> None:
+            with db.cursor() as cursor:
+                if records:
+                    cursor.executemany(self._q("INSERT INTO {archive} (kind, id, album, path, source, sha256) "
+                                               "VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING"), records)
+                for item in settles:
+                    if item.reason is None:  # done, whoever holds it now: the work is done
+                        cursor.execute(self._q("UPDATE {claims} SET state = 'done', owner = %s, reason = NULL, "
+                                               "expires = 'infinity', updated = now() WHERE kind = %s AND id = %s"),
+                                       (item.owner, item.kind.value, item.id))
+                    else:
+                        cursor.execute(self._q("UPDATE {claims} SET state = 'failed', reason = %s, "
+                                               "expires = now() + make_interval(secs => %s), updated = now() "
+                                               "WHERE kind = %s AND id = %s AND owner = %s AND state = 'claimed'"),
+                                       (item.reason, item.hold, item.kind.value, item.id, item.owner))
+
+        self._run(work)
 
     def copies(self, sha256: str) -> list[tuple[str, str]]:
         with self._use() as db:
@@ -180,7 +212,7 @@ class PostgresStore:
     # -- claims (--share-work) ---------------------------------------------------------------
 
     def claim(self, kind: Entry, ids: Sequence[str], owner: str, lease: float) -> set[str]:
-        with self._use() as db:
+        def work(db: psycopg.Connection[Any]) -> set[str]:
             rows = db.execute(self._q(
                 "INSERT INTO {claims} AS c (kind, id, owner, state, expires) "
                 "SELECT %s, i, %s, 'claimed', now() + make_interval(secs => %s) FROM unnest(%s::text[]) AS i "
@@ -188,7 +220,9 @@ class PostgresStore:
                 "expires = EXCLUDED.expires, updated = now() "
                 "WHERE c.state <> 'done' AND (c.expires <= now() OR (c.owner = EXCLUDED.owner "
                 "AND c.state = 'claimed')) RETURNING id"), (kind.value, owner, lease, sorted(set(ids)))).fetchall()
-        return {row[0] for row in rows}
+            return {row[0] for row in rows}
+
+        return self._run(work)
 
     def holders(self, kind: Entry, ids: Sequence[str]) -> dict[str, Holder]:
         with self._use() as db:
@@ -196,15 +230,19 @@ class PostgresStore:
                                       "WHERE kind = %s AND id = ANY(%s)"), (kind.value, list(ids))).fetchall()
         return {row[0]: Holder(row[1], row[2], row[3], bool(row[4])) for row in rows}
 
+    # (This process's live claims are locked in (kind, id) order, as in every statement here that
+    # takes many rows.)
     def renew(self, owner: str, lease: float) -> None:
-        with self._use() as db:
-            db.execute(self._q("UPDATE {claims} SET expires = now() + make_interval(secs => %s), updated = now() "
-                               "WHERE owner = %s AND state = 'claimed'"), (lease, owner))
+        self._run(lambda db: db.execute(self._q(
+            "UPDATE {claims} SET expires = now() + make_interval(secs => %s), updated = now() "
+            "WHERE (kind, id) IN (SELECT kind, id FROM {claims} WHERE owner = %s AND state = 'claimed' "
+            "ORDER BY kind, id FOR UPDATE)"), (lease, owner)))
 
     def release_all(self, owner: str, reason: str) -> None:
-        with self._use() as db:
-            db.execute(self._q("UPDATE {claims} SET state = 'failed', reason = %s, expires = now(), "
-                               "updated = now() WHERE owner = %s AND state = 'claimed'"), (reason, owner))
+        self._run(lambda db: db.execute(self._q(
+            "UPDATE {claims} SET state = 'failed', reason = %s, expires = now(), updated = now() "
+            "WHERE (kind, id) IN (SELECT kind, id FROM {claims} WHERE owner = %s AND state = 'claimed' "
+            "ORDER BY kind, id FOR UPDATE)"), (reason, owner)))
 
     def fleet(self, most: int) -> Fleet:
         fleet = Fleet()

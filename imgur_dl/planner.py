@@ -18,7 +18,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 from enum import Enum
 
-from imgur_dl.ahead import InOrder, done
+from imgur_dl.ahead import InOrder, done, gathered
 from imgur_dl.answers import Post, album_from_link
 from imgur_dl.api import ImgurApi
 from imgur_dl.archive import Archive
@@ -35,6 +35,8 @@ from imgur_dl.wayback import Wayback
 AHEAD = 32
 # With --share-work, fewer: a claim taken early is work no other process can start.
 AHEAD_SHARED = 2
+# With --share-work, URLs already read that are claimed in one statement, at the most.
+CLAIM_BATCH = 100
 # Pages read of one listing at the most (60 posts a page: 600,000 posts).
 MAX_PAGES = 10_000
 
@@ -99,13 +101,25 @@ class Planner:
         return self.resolver.submit(self._lookup, item)
 
     def _batches(self, targets: Iterable[Target]) -> Iterator[list[Candidate | Failure]]:
-        """What to look up: a URL's album, or a listing's chosen posts, a page at a time."""
-        for target in targets:
-            if not target.kind.is_listing:
-                entry = Entry.IMAGE if target.kind is Kind.IMAGE else Entry.ALBUM
-                yield [Candidate((entry, target.id), target)]
-            else:
+        """What to look up: URLs' albums, or a listing's chosen posts, a page at a time.
+
+        With --share-work, the URLs already read (up to :data:`CLAIM_BATCH`) go together, so a
+        list of a million links is claimed in one statement per batch, not one per line.
+        """
+        runs = gathered(targets, CLAIM_BATCH) if self.sharing is not None else ([t] for t in targets)
+        for run in runs:
+            urls: list[Candidate | Failure] = []
+            for target in run:
+                if not target.kind.is_listing:
+                    entry = Entry.IMAGE if target.kind is Kind.IMAGE else Entry.ALBUM
+                    urls.append(Candidate((entry, target.id), target))
+                    continue
+                if urls:
+                    yield urls
+                    urls = []
                 yield from self._pages(target)
+            if urls:
+                yield urls
 
     def _pages(self, target: Target) -> Iterator[list[Candidate | Failure]]:
         """The chosen posts of a listing, with their positions, page by page.

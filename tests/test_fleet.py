@@ -13,6 +13,7 @@ import subprocess
 import sys
 import threading
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,7 @@ import pytest
 
 from imgur_dl.archive import Entry, open_archive
 from imgur_dl.archive_postgres import redact
-from tests.conftest import ArchiveAt, command, files_under, run_main
+from tests.conftest import ArchiveAt, command, files_under, run_main, run_process
 from tests.postgres import Postgres
 from tests.standin import AlbumData, Fault, Image, Imgur
 
@@ -305,3 +306,57 @@ def test_archives_named_apart_share_a_database_without_seeing_each_other(imgur: 
         assert result.code == 0, result
     assert len(files_under(tmp_path / "two")) == 2  # "theirs" did not have them
     assert archive.rows("SELECT count(*) FROM mine") == archive.rows("SELECT count(*) FROM theirs") == [(3,)]
+
+
+def test_a_list_is_claimed_a_batch_at_a_time(imgur: Imgur, tmp_path: Path, postgres: Postgres) -> None:
+    """60 URLs read at once are claimed in a statement or two, not one each (a million-line list on a
+    database across the network would otherwise wait for a million round trips)."""
+    url = postgres.new_database()
+    for n in range(60):
+        imgur.add_album(f"Bat{n:04d}", count=1, size=300)
+    links = tmp_path / "links.txt"
+    links.write_text("".join(f"https://imgur.com/a/Bat{n:04d}\n" for n in range(60)))
+    database = url.rsplit("/", 1)[1]
+    ArchiveAt(postgres.url(), "postgres").rows(f"ALTER DATABASE {database} SET log_statement = 'all'")
+    log = postgres.root / "log"
+    start = log.stat().st_size
+    result = run_process("--share-work", "--download-archive", url, "-o", str(tmp_path / "out"), "-i", str(links))
+    assert result.code == 0, result
+    assert len(files_under(tmp_path / "out")) == 60
+    with log.open("rb") as text:  # the server's own log of every statement on this database
+        text.seek(start)
+        claims = sum(b'INSERT INTO "archive_claims"' in line for line in text)
+    assert 1 <= claims <= 10  # claimed line by line, it was 60
+
+
+def test_lines_read_go_on_together_and_none_waits_for_the_next() -> None:
+    from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415
+
+    from imgur_dl.ahead import gathered  # noqa: PLC0415
+
+    items = list(range(250))
+    batches = list(gathered(iter(items), 100))
+    assert [i for b in batches for i in b] == items and max(map(len, batches)) <= 100
+    more = threading.Event()
+
+    def slow() -> Iterator[int]:  # a pipe: one line now, the next when the other end writes it
+        yield 1
+        more.wait(30)
+        yield 2
+
+    lists = gathered(slow(), 100)
+    with ThreadPoolExecutor(1) as pool:
+        first = pool.submit(next, lists).result(timeout=10)  # (would block were it waiting for line 2)
+    more.set()
+    assert first == [1] and list(lists) == [[2]]
+
+
+def test_an_input_that_fails_is_raised_where_it_is_read() -> None:
+    from imgur_dl.ahead import gathered  # noqa: PLC0415
+
+    def broken() -> Iterator[int]:
+        yield 1
+        raise OSError("the disk went away")
+
+    with pytest.raises(OSError, match="disk went away"):
+        list(gathered(broken(), 10))
