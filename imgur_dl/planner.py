@@ -35,7 +35,8 @@ from imgur_dl.wayback import Wayback
 AHEAD = 32
 # With --share-work, fewer: a claim taken early is work no other process can start.
 AHEAD_SHARED = 2
-# With --share-work, URLs already read that are claimed in one statement, at the most.
+# With --share-work, URLs already read that are looked for among the claims in one query, at the most
+# (a rerun of a finished million-line list costs ten thousand queries, not two million).
 CLAIM_BATCH = 100
 # Pages read of one listing at the most (60 posts a page: 600,000 posts).
 MAX_PAGES = 10_000

@@ -23,7 +23,7 @@ import os
 import secrets
 import socket
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 
 from imgur_dl.archive import Archive, Holder, Settle
 from imgur_dl.cancel import Cancel
@@ -36,6 +36,7 @@ from imgur_dl.text import Once
 DEFAULT_LEASE = 300.0  # seconds
 FIRST_WAIT = 0.05  # seconds before set-aside items are looked at again, doubling while nothing changes
 GONE_HOLD = 24 * 3600.0  # a post Imgur says is gone is not asked for again by the fleet for a day
+CLAIM_GROUP = 2  # items claimed in one statement: about the lookups a process starts ahead
 Key = tuple[Entry, str]
 
 
@@ -71,21 +72,40 @@ class Sharing:
     # -- in the thread that reads the input ------------------------------------------------
 
     def split(self, batch: Sequence[Candidate | Failure]) -> Iterator[Candidate | Failure | Elsewhere]:
-        """The items of one page (or one input line) this process may work on, and the others' final word."""
-        items = [c for c in batch if isinstance(c, Candidate)]
+        """The items of one page (or of the input lines read so far) this process may work on, and the
+        others' final word. What is done or held back elsewhere is found for the whole batch in one
+        query; the rest is claimed :data:`CLAIM_GROUP` at a time, as the run comes for it, so no
+        process holds much it has not started."""
         yield from (f for f in batch if isinstance(f, Failure))
-        if not items:
-            return
-        taken = self._claim(items)
-        if taken is None:
-            yield from (self._unclaimed(c) for c in items)
-            return
-        left = {c.key: c for c in items if c.key[1] not in taken.get(c.key[0], ())}
-        yield from (c for c in items if c.key not in left)
-        self._aside.update(left)
-        yield from self._look(list(left))
-        if self.clock.now() - self._last_look >= self.most_wait:
+        items = [c for c in batch if isinstance(c, Candidate)]
+        if items:
+            items = yield from self._unsettled(items)
+        for start in range(0, len(items), CLAIM_GROUP):
+            group = items[start:start + CLAIM_GROUP]
+            taken = self._claim(group)
+            if taken is None:
+                yield from (self._unclaimed(c) for c in group)
+                continue
+            left = {c.key: c for c in group if c.key[1] not in taken.get(c.key[0], ())}
+            yield from (c for c in group if c.key not in left)
+            self._aside.update(left)
+            yield from self._look(list(left))
+        if self._aside and self.clock.now() - self._last_look >= self.most_wait:
             yield from self._look(list(self._aside))
+
+    def _unsettled(self, items: list[Candidate]) -> Generator[Elsewhere, None, list[Candidate]]:
+        """Yield the final word on items done or held back elsewhere; return the others."""
+        holders = self._holders([c.key for c in items])
+        if holders is None:
+            return items  # (the claims will say what is wrong)
+        rest = []
+        for candidate in items:
+            holder = holders.get(candidate.key)
+            if holder is None or holder.open or holder.state == "claimed":
+                rest.append(candidate)
+            elif holder.owner != self.owner:
+                yield self._elsewhere(candidate, holder)
+        return rest
 
     def leftovers(self) -> Iterator[Candidate | Elsewhere]:
         """After the input: wait for what others had under way, taking over what they drop."""
@@ -109,12 +129,8 @@ class Sharing:
     def _look(self, keys: list[Key]) -> Iterator[Candidate | Elsewhere]:
         """Settle what can be of the set-aside ``keys``: done or failed elsewhere, or free to take over."""
         self._last_look = self.clock.now()
-        holders: dict[Key, Holder] = {}
-        try:
-            for kind in {key[0] for key in keys}:
-                found = self.archive.store.holders(kind, [key[1] for key in keys if key[0] is kind])
-                holders.update(((kind, i), h) for i, h in found.items())
-        except ArchiveUnavailable:
+        holders = self._holders(keys)
+        if holders is None:
             return  # looked at again later
         free = []
         for key in keys:
@@ -124,15 +140,30 @@ class Sharing:
             elif holder.state != "claimed":
                 candidate = self._aside.pop(key)
                 if holder.owner != self.owner:  # (an item named twice, done by this process: nothing to say)
-                    yield Elsewhere(candidate.target.url, key[1], holder.owner,
-                                    candidate.listing.label if candidate.listing else None,
-                                    holder.reason if holder.state == "failed" else None)
+                    yield self._elsewhere(candidate, holder)
         if free:
             taken = self._claim(free) or {}
             for candidate in free:
                 if candidate.key[1] in taken.get(candidate.key[0], ()):
                     del self._aside[candidate.key]
                     yield candidate
+
+    def _holders(self, keys: list[Key]) -> dict[Key, Holder] | None:
+        """Who holds each of ``keys`` (one query per kind); None when the archive cannot be asked."""
+        holders: dict[Key, Holder] = {}
+        try:
+            for kind in {key[0] for key in keys}:
+                found = self.archive.store.holders(kind, [key[1] for key in keys if key[0] is kind])
+                holders.update(((kind, i), h) for i, h in found.items())
+        except ArchiveUnavailable:
+            return None
+        return holders
+
+    @staticmethod
+    def _elsewhere(candidate: Candidate, holder: Holder) -> Elsewhere:
+        return Elsewhere(candidate.target.url, candidate.key[1], holder.owner,
+                         candidate.listing.label if candidate.listing else None,
+                         holder.reason if holder.state == "failed" else None)
 
     def _unclaimed(self, candidate: Candidate) -> Failure:
         listing = candidate.listing.label if candidate.listing else None
