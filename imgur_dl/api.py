@@ -235,13 +235,23 @@ def _overloaded(answer: Answer) -> bool:
     return answer.status in (403, 500, 503) and "capacity" in _message(answer).lower()
 
 
+_TOO_MANY = f"unusable answer from the API (more than {MAX_OBJECTS:,} objects)"
+_NOT_JSON = "unusable answer from the API (not JSON)"
+
+
+def _too_many(body: bytes | bytearray) -> bool:
+    """More objects than :data:`MAX_OBJECTS` (an upper bound, counted at C speed before any object is made)."""
+    return body.count(b"{") > MAX_OBJECTS
+
+
 def _text(body: bytes | bytearray) -> str:
     """The answer as text (for :func:`_json_items`), checked as :func:`_json` checks it."""
-    _bounded(body)
+    if _too_many(body):
+        raise answers.Unusable(_TOO_MANY)
     try:
         return bytes(body).decode(json.detect_encoding(body), "surrogatepass")
     except UnicodeDecodeError:
-        raise answers.Unusable("unusable answer from the API (not JSON)") from None
+        raise answers.Unusable(_NOT_JSON) from None
 
 
 def _json_items(text: str, items: Items) -> object:
@@ -249,24 +259,19 @@ def _json_items(text: str, items: Items) -> object:
     try:
         return jsonstream.loads(text, *items)
     except (ValueError, RecursionError):
-        raise answers.Unusable("unusable answer from the API (not JSON)") from None
-
-
-def _bounded(body: bytes | bytearray) -> None:
-    if body.count(b"{") > MAX_OBJECTS:  # (an upper bound, counted at C speed before any object is made)
-        raise answers.Unusable(f"unusable answer from the API (more than {MAX_OBJECTS:,} objects)")
+        raise answers.Unusable(_NOT_JSON) from None
 
 
 def _json(body: bytes | bytearray, *, quiet: bool = False) -> object:
     """``body`` parsed; an answer that is not JSON (or nests past any sense, or holds more objects
-    than :data:`MAX_OBJECTS`) is unusable."""
-    if body.count(b"{") > MAX_OBJECTS:  # (an upper bound, counted at C speed before any object is made)
+    than :data:`MAX_OBJECTS`) is unusable (``quiet``: None instead)."""
+    if _too_many(body):
         if quiet:
             return None
-        raise answers.Unusable(f"unusable answer from the API (more than {MAX_OBJECTS:,} objects)")
+        raise answers.Unusable(_TOO_MANY)
     try:
         return json.loads(body)
     except (ValueError, RecursionError):
         if quiet:
             return None
-        raise answers.Unusable("unusable answer from the API (not JSON)") from None
+        raise answers.Unusable(_NOT_JSON) from None
