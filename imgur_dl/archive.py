@@ -29,7 +29,7 @@ from imgur_dl.errors import ArchiveUnavailable, UsageError
 from imgur_dl.models import Entry, Origin
 from imgur_dl.text import Once
 
-__all__ = ["Archive", "Entry", "Fleet", "Holder", "Record", "Settle", "Store", "open_archive"]
+__all__ = ["Archive", "Entry", "Fleet", "Holder", "Record", "Settle", "Store", "open_archive", "open_store"]
 
 DEFAULT_TABLE = "archive"
 # Records written per transaction, at the most.
@@ -90,6 +90,16 @@ class Fleet:
     processes: list[dict[str, object]] = field(default_factory=list)
     failures: list[dict[str, object]] = field(default_factory=list)
     failed: int = 0  # failures in all (the list holds the newest)
+
+    def process(self, owner: str, *, working: int, lapsed: int, done: int, failed: int, last_seen: str) -> None:
+        """One process's claims: under way, run out, done, failed; and when it was last heard from."""
+        self.processes.append({"owner": owner, "working": working, "lapsed": lapsed, "done": done,
+                               "failed": failed, "last_seen": last_seen})
+
+    def failure(self, kind: str, item: str, *, by: str, reason: str | None, at: str, retry_from: str) -> None:
+        """One failed item: who failed it, why, when, and from when it may be tried again."""
+        self.failures.append({"kind": kind, "id": item, "by": by, "reason": reason, "at": at,
+                              "retry_from": retry_from})
 
     def as_json(self) -> dict[str, object]:
         """What ``--fleet`` prints."""
@@ -249,15 +259,18 @@ def is_postgres(location: str | Path) -> bool:
     return isinstance(location, str) and location.startswith(("postgresql://", "postgres://"))
 
 
-def open_archive(location: str | Path, *, table: str = DEFAULT_TABLE, say: Callable[[str], None],
-                 error: Callable[[str], None], clock: Clock | None = None) -> Archive:
-    """The archive at ``location``: a ``postgresql://`` (or ``postgres://``) URL, else an SQLite file."""
+def open_store(location: str | Path, table: str = DEFAULT_TABLE) -> Store:
+    """The backend at ``location``: a ``postgresql://`` (or ``postgres://``) URL, else an SQLite file."""
     if is_postgres(location):
         from imgur_dl.archive_postgres import PostgresStore  # noqa: PLC0415 - an optional extra
 
-        store: Store = PostgresStore(str(location), table)
-    else:
-        from imgur_dl.archive_sqlite import SqliteStore  # noqa: PLC0415 - the backend is chosen here
+        return PostgresStore(str(location), table)
+    from imgur_dl.archive_sqlite import SqliteStore  # noqa: PLC0415 - the backend is chosen here
 
-        store = SqliteStore(Path(location), table)
-    return Archive(store, say=say, error=error, clock=clock)
+    return SqliteStore(Path(location), table)
+
+
+def open_archive(location: str | Path, *, table: str = DEFAULT_TABLE, say: Callable[[str], None],
+                 error: Callable[[str], None]) -> Archive:
+    """The archive at ``location`` (:func:`open_store`), with its writer."""
+    return Archive(open_store(location, table), say=say, error=error)

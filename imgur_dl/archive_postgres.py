@@ -255,15 +255,13 @@ class PostgresStore:
                     "count(*) FILTER (WHERE state = 'claimed' AND expires <= now()), "
                     "count(*) FILTER (WHERE state = 'done'), count(*) FILTER (WHERE state = 'failed'), "
                     "max(updated) FROM {claims} GROUP BY owner ORDER BY owner")).fetchall():
-                fleet.processes.append({"owner": owner, "working": working, "lapsed": lapsed, "done": done,
-                                        "failed": failed, "last_seen": _iso(seen)})
+                fleet.process(owner, working=working, lapsed=lapsed, done=done, failed=failed, last_seen=_iso(seen))
             failed = db.execute(self._q("SELECT count(*) FROM {claims} WHERE state = 'failed'")).fetchone()
             fleet.failed = failed[0] if failed else 0
             for kind, item, owner, reason, updated, expires in db.execute(self._q(
                     "SELECT kind, id, owner, reason, updated, expires FROM {claims} WHERE state = 'failed' "
                     "ORDER BY updated DESC LIMIT %s"), (most,)).fetchall():
-                fleet.failures.append({"kind": kind, "id": item, "by": owner, "reason": reason,
-                                       "at": _iso(updated), "retry_from": _iso(expires)})
+                fleet.failure(kind, item, by=owner, reason=reason, at=_iso(updated), retry_from=_iso(expires))
         return fleet
 
     def close(self) -> None:

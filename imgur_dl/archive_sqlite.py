@@ -200,14 +200,12 @@ class SqliteStore:
                     f"SELECT owner, sum(state = 'claimed' AND expires > ?), sum(state = 'claimed' AND expires <= ?),"
                     f" sum(state = 'done'), sum(state = 'failed'), max(updated) FROM {t}_claims "
                     "GROUP BY owner ORDER BY owner", (now, now)):
-                fleet.processes.append({"owner": owner, "working": working, "lapsed": lapsed, "done": done,
-                                        "failed": failed, "last_seen": _iso(seen)})
+                fleet.process(owner, working=working, lapsed=lapsed, done=done, failed=failed, last_seen=_iso(seen))
             fleet.failed = db.execute(f"SELECT count(*) FROM {t}_claims WHERE state = 'failed'").fetchone()[0]
             for kind, item, owner, reason, updated, expires in db.execute(
                     f"SELECT kind, id, owner, reason, updated, expires FROM {t}_claims WHERE state = 'failed' "
                     "ORDER BY updated DESC LIMIT ?", (most,)):
-                fleet.failures.append({"kind": kind, "id": item, "by": owner, "reason": reason,
-                                       "at": _iso(updated), "retry_from": _iso(expires)})
+                fleet.failure(kind, item, by=owner, reason=reason, at=_iso(updated), retry_from=_iso(expires))
         return fleet
 
     def close(self) -> None:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import NoReturn, TextIO
 
 from imgur_dl import credentials, listings, urls
-from imgur_dl.archive import MOST_FAILURES, open_archive
+from imgur_dl.archive import MOST_FAILURES, open_store
 from imgur_dl.choice import Choice
 from imgur_dl.clock import Clock
 from imgur_dl.errors import (
@@ -142,14 +142,13 @@ def _fleet(args: argparse.Namespace, env: Environment) -> ExitStatus:
         raise UsageError("--fleet needs --download-archive (the fleet's claims are kept there)")
     if args.urls or args.input_file or args.scan:
         raise UsageError("--fleet downloads nothing: give it no URLs")
-    archive = open_archive(args.download_archive, table=args.archive_table, say=writer(env.stderr),
-                           error=lambda m: _error(env, m))
+    store = open_store(args.download_archive, args.archive_table)
     try:
-        state = archive.store.fleet(MOST_FAILURES)
+        state = store.fleet(MOST_FAILURES)
     except ArchiveUnavailable as exc:
-        raise ImgurDLError(f"{archive.location}: {exc}") from None
+        raise ImgurDLError(f"{store.location}: {exc}") from None
     finally:
-        archive.close()
+        store.close()
     Stdout(env.stdout, json_lines=True).document(state.as_json())
     return ExitStatus.SUCCESS
 

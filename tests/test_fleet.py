@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from imgur_dl.archive import Entry, open_archive
+from imgur_dl.archive import Entry, open_store
 from imgur_dl.archive_postgres import redact
 from tests.conftest import ArchiveAt, command, files_under, run_main, run_process
 from tests.postgres import Postgres
@@ -143,7 +143,7 @@ def test_claims_are_exclusive_under_contention(archive: ArchiveAt) -> None:
     start = threading.Barrier(4)
 
     def claimer(n: int) -> None:
-        store = open_archive(archive.location, say=print, error=print).store
+        store = open_store(archive.location)
         start.wait()
         mine: set[str] = set()
         order = ids[n * 100:] + ids[:n * 100]
@@ -209,7 +209,7 @@ def test_the_schema_is_made_once_when_many_start_at_once(postgres: Postgres) -> 
     def opener() -> None:
         start.wait()
         try:
-            open_archive(url, table="shared", say=print, error=print).close()
+            open_store(url, table="shared").close()
         except BaseException as exc:
             errors.append(exc)
 
@@ -227,7 +227,7 @@ def test_the_schema_is_made_once_when_many_start_at_once(postgres: Postgres) -> 
 
 def test_an_archive_from_a_newer_release_is_refused(postgres: Postgres, tmp_path: Path) -> None:
     url = postgres.new_database()
-    open_archive(url, say=print, error=print).close()
+    open_store(url).close()
     ArchiveAt(url, "postgres").rows("UPDATE archive_meta SET value = '9' WHERE key = 'schema'")
     result = run_main("--download-archive", url, "-o", str(tmp_path), "imgur.com/a/AbC1234")
     assert result.code == 2, result
