@@ -104,8 +104,9 @@ class Planner:
     def _batches(self, targets: Iterable[Target]) -> Iterator[list[Candidate | Failure]]:
         """What to look up: URLs' albums, or a listing's chosen posts, a page at a time.
 
-        With --share-work, the URLs already read (up to :data:`CLAIM_BATCH`) go together, so a
-        list of a million links is claimed in one statement per batch, not one per line.
+        With --share-work, the URLs already read (up to :data:`CLAIM_BATCH`) go together, so those
+        done elsewhere are found in one query per batch, not one per line (the rest is claimed a
+        few at a time, :mod:`imgur_dl.share`).
         """
         runs = gathered(targets, CLAIM_BATCH) if self.sharing is not None else ([t] for t in targets)
         for run in runs:

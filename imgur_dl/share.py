@@ -23,7 +23,8 @@ import os
 import secrets
 import socket
 import threading
-from collections.abc import Callable, Generator, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
+from typing import TypeGuard
 
 from imgur_dl.archive import Archive, Holder, Settle
 from imgur_dl.cancel import Cancel
@@ -101,7 +102,7 @@ class Sharing:
         rest = []
         for candidate in items:
             holder = holders.get(candidate.key)
-            if holder is None or holder.open or holder.state == "claimed":
+            if not _final(holder):
                 rest.append(candidate)
             elif holder.owner != self.owner:
                 yield self._elsewhere(candidate, holder)
@@ -118,9 +119,8 @@ class Sharing:
 
     def _claim(self, items: list[Candidate]) -> dict[Entry, set[str]] | None:
         try:
-            return {kind: self.archive.store.claim(kind, [c.key[1] for c in items if c.key[0] is kind],
-                                                   self.owner, self.lease)
-                    for kind in {c.key[0] for c in items}}
+            return {kind: self.archive.store.claim(kind, ids, self.owner, self.lease)
+                    for kind, ids in _by_kind(c.key for c in items).items()}
         except ArchiveUnavailable as exc:
             self._say_once(f"cannot claim work: the download archive ({self.archive.location}) cannot be "
                            f"reached ({exc})")
@@ -135,12 +135,12 @@ class Sharing:
         free = []
         for key in keys:
             holder = holders.get(key)
-            if holder is None or holder.open:
-                free.append(self._aside[key])
-            elif holder.state != "claimed":
+            if _final(holder):
                 candidate = self._aside.pop(key)
                 if holder.owner != self.owner:  # (an item named twice, done by this process: nothing to say)
                     yield self._elsewhere(candidate, holder)
+            elif holder is None or holder.open:
+                free.append(self._aside[key])
         if free:
             taken = self._claim(free) or {}
             for candidate in free:
@@ -152,9 +152,8 @@ class Sharing:
         """Who holds each of ``keys`` (one query per kind); None when the archive cannot be asked."""
         holders: dict[Key, Holder] = {}
         try:
-            for kind in {key[0] for key in keys}:
-                found = self.archive.store.holders(kind, [key[1] for key in keys if key[0] is kind])
-                holders.update(((kind, i), h) for i, h in found.items())
+            for kind, ids in _by_kind(keys).items():
+                holders.update(((kind, i), h) for i, h in self.archive.store.holders(kind, ids).items())
         except ArchiveUnavailable:
             return None
         return holders
@@ -194,3 +193,16 @@ class Sharing:
     def _say_once(self, message: str) -> None:
         if self._once.first(message.split("(", 1)[0]):
             self.error(message)
+
+
+def _final(holder: Holder | None) -> TypeGuard[Holder]:
+    """Another word would change nothing: done, or failed and held back (not free to take, not under way)."""
+    return holder is not None and not holder.open and holder.state != "claimed"
+
+
+def _by_kind(keys: Iterable[Key]) -> dict[Entry, list[str]]:
+    """The ids of ``keys``, by kind (the store is asked one kind at a time)."""
+    ids: dict[Entry, list[str]] = {}
+    for kind, item in keys:
+        ids.setdefault(kind, []).append(item)
+    return ids
