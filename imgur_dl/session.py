@@ -124,8 +124,7 @@ class _Adapter(HTTPAdapter):
             preload_content=False, decode_content=False, retries=False,
             timeout=urllib3.Timeout(connect=timeout[0], read=timeout[1]))
         if told is not None:
-            told(f"imgur-dl: GET {url} -> {response.status} {response.reason} "
-                 f"({(time.monotonic() - started) * 1000:.0f} ms)")
+            told(answered("GET", url, response.status, response.reason, (time.monotonic() - started) * 1000))
         return response
 
     def cert_verify(self, conn: Any, url: str, verify: Any, cert: Any) -> None:
@@ -144,6 +143,11 @@ class _Adapter(HTTPAdapter):
         named = verify if isinstance(verify, str) else None  # a bundle named for one request (none of ours)
         folder = named is not None and Path(named).is_dir()
         conn.ca_certs, conn.ca_cert_dir = (None, named) if folder else (named, None)
+
+
+def answered(method: str, url: str, status: int, reason: str | None, millis: float) -> str:
+    """What ``-v`` says of one answer, whichever path the request took."""
+    return f"imgur-dl: {method} {url} -> {status} {reason} ({millis:.0f} ms)"
 
 
 def tls_context(bundle: str) -> ssl.SSLContext:
@@ -167,8 +171,8 @@ def make_session(workers: int, read_timeout: float, user_agent: str = USER_AGENT
             millis = response.elapsed.total_seconds() * 1000
             scheme = response.request.headers.get("Authorization", "").partition(" ")[0]
             auth = f" [Authorization: {scheme} <redacted>]" if scheme == "Bearer" else ""
-            verbose(f"imgur-dl: {response.request.method} {response.url} -> {response.status_code} "
-                    f"{response.reason} ({millis:.0f} ms){auth}")
+            verbose(answered(str(response.request.method), response.url, response.status_code, response.reason,
+                             millis) + auth)
         session.hooks["response"].append(told)
         session.told = verbose
     try:

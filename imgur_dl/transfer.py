@@ -311,8 +311,7 @@ def follow(session: Session, url: str, headers: dict[str, str], hop: Callable[[s
         location = response.headers.get("Location")
         if response.status not in REDIRECTS or location is None:
             return response, url
-        with _closing(response):
-            pass
+        _finish(response)
         try:
             url = hop(url, location)
         except OffsiteError as exc:
@@ -335,8 +334,13 @@ def _closing(response: urllib3.BaseHTTPResponse) -> Iterator[urllib3.BaseHTTPRes
     try:
         yield response
     finally:
-        response.close()
-        response.release_conn()
+        _finish(response)
+
+
+def _finish(response: urllib3.BaseHTTPResponse) -> None:
+    """Close the answer: its connection back to the pool when the body was read to its end, else dropped."""
+    response.close()
+    response.release_conn()
 
 
 def _reader(response: urllib3.BaseHTTPResponse) -> Callable[[], bytes | Retry]:
