@@ -12,10 +12,11 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import pytest
 import trustme
@@ -52,17 +53,53 @@ def imgur(ca: trustme.CA, ca_bundle: str, monkeypatch: pytest.MonkeyPatch) -> It
 
 
 # One PostgreSQL cluster for the whole run, shared by the test processes (each test makes its own
-# database in it): made by the first test that needs it, removed when the run ends.
+# database in it): started as the whole suite begins (or by the first test that needs it, when the run
+# is a few tests), removed when the run ends.
 _SHARED_POSTGRES = "IMGUR_DL_TESTS_POSTGRES"
+_early: list[threading.Thread] = []
 
 
+def _memory_backed() -> str | None:
+    """The machine's memory-backed folder (tmpfs), when it has one with room to spare.
+
+    The suite writes thousands of small files, each fsynced by imgur-dl as it is
+    for a user; on a disk that is seconds of the run's CPU, on tmpfs nothing.
+    """
+    shm = "/dev/shm"  # noqa: S108 - a parent for folders made by mkdtemp, not a file name to guess
+    with contextlib.suppress(OSError):
+        mounts = Path("/proc/mounts").read_text().splitlines()
+        if any(line.split()[1:3] == [shm, "tmpfs"] for line in mounts if line.count(" ") >= 2):
+            room = os.statvfs(shm)
+            if room.f_bavail * room.f_frsize >= 2 << 30 and os.access(shm, os.W_OK):
+                return shm
+    return None
+
+
+@pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
-    if not hasattr(config, "workerinput"):  # the run itself, not one of its test processes
-        os.environ[_SHARED_POSTGRES] = tempfile.mkdtemp(prefix="imgur-dl-tests-")
+    if hasattr(config, "workerinput"):  # one of the run's test processes: the run itself set the scene
+        return
+    scratch = _memory_backed()
+    if scratch and not os.environ.get("TMPDIR"):
+        os.environ["TMPDIR"] = tempfile.tempdir = scratch  # for this process, its test processes and theirs
+    place = Path(tempfile.mkdtemp(prefix="imgur-dl-tests-"))
+    os.environ[_SHARED_POSTGRES] = str(place)
+    if config.args_source is not pytest.Config.ArgsSource.ARGS:  # the whole suite: start the cluster now
+        lock = (place / "postgres.lock").open("w")
+        fcntl.flock(lock, fcntl.LOCK_EX)  # taken here, so that no test process makes a second cluster
+        _early.append(threading.Thread(target=_start_shared, args=(place, lock), daemon=True))
+        _early[0].start()
+
+
+def _start_shared(place: Path, lock: IO[str]) -> None:
+    with lock, contextlib.suppress(Exception):  # (a failure here is met again, and shown, by the first test)
+        (place / "postgres.json").write_text(json.dumps(Postgres.create().start().describe()))
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     if not hasattr(config, "workerinput"):
+        for thread in _early:
+            thread.join()
         place = Path(os.environ.pop(_SHARED_POSTGRES))
         described = place / "postgres.json"
         if described.exists():
@@ -72,9 +109,9 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 @pytest.fixture(scope="session")
 def postgres() -> Postgres:
-    """The run's PostgreSQL server (started by whichever test process needs it first)."""
+    """The run's PostgreSQL server (started by the run, or by whichever test process needs it first)."""
     place = Path(os.environ[_SHARED_POSTGRES])
-    with (place / "postgres.lock").open("w") as lock:
+    with (place / "postgres.lock").open("a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         described = place / "postgres.json"
         if described.exists():

@@ -18,7 +18,7 @@ import pytest
 from imgur_dl.cancel import Cancel
 from imgur_dl.progress import Bar
 from imgur_dl.throttle import RateLimit
-from tests.conftest import command, files_under, run_main, run_process
+from tests.conftest import command, files_under, run_main
 from tests.standin import Imgur
 
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\r")
@@ -99,12 +99,12 @@ def test_bytes_moved_count_what_arrived_even_when_interrupted_later(imgur: Imgur
     assert "; 244.1 KiB in " in result.err  # 50,000 resumed + 200,000 fresh bytes, in KiB as the bar shows
 
 
-def test_help_fits_80_columns() -> None:
-    done = subprocess.run([*command(), "--help"], capture_output=True, text=True, check=False,
-                          env=dict(os.environ, COLUMNS="80"))
-    assert done.returncode == 0
-    assert max(len(line) for line in done.stdout.splitlines()) <= 80
-    assert "1 to 128" in done.stdout  # the worker bound is said
+def test_help_fits_80_columns(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "80")
+    done = run_main("--help")
+    assert done.code == 0
+    assert max(len(line) for line in done.out.splitlines()) <= 80
+    assert "1 to 128" in done.out  # the worker bound is said
 
 
 def test_verbose_says_each_request(imgur: Imgur, tmp_path: Path) -> None:
@@ -164,7 +164,7 @@ def test_limit_rate_end_to_end(imgur: Imgur, tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
 def test_completion_scripts_come_from_the_parser(shell: str) -> None:
-    result = run_process("--print-completion", shell)
+    result = run_main("--print-completion", shell)
     assert result.code == 0, result
     for option in ("--download-archive", "--break-on-existing", "--wayback", "--limit-rate"):
         assert option.lstrip("-") in result.out

@@ -320,14 +320,14 @@ def test_a_finished_list_is_found_finished_a_batch_at_a_time(imgur: Imgur, tmp_p
     links = tmp_path / "links.txt"
     links.write_text("".join(f"https://imgur.com/a/Bat{n:04d}\n" for n in range(60)))
     args = ("--share-work", "--download-archive", url, "-o", str(tmp_path / "out"), "-i", str(links))
-    first = run_process(*args)
+    first = run_main(*args)
     assert first.code == 0, first
     assert len(files_under(tmp_path / "out")) == 60
     database = url.rsplit("/", 1)[1]
     ArchiveAt(postgres.url(), "postgres").rows(f"ALTER DATABASE {database} SET log_statement = 'all'")
     log = postgres.root / "log"
     start = log.stat().st_size
-    again = run_process("--json", *args)
+    again = run_main("--json", *args)
     assert again.code == 0, again
     assert [json.loads(line)["status"] for line in again.out.splitlines()] == ["claimed elsewhere"] * 60
     with log.open("rb") as text:  # the server's own log of every statement on this database
