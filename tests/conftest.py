@@ -122,9 +122,9 @@ def postgres() -> Postgres:
 
 
 @pytest.fixture
-def own_postgres() -> Iterator[Postgres]:
-    """A PostgreSQL server for one test alone (one that stops and starts it)."""
-    server = Postgres.create().start()
+def own_postgres(postgres: Postgres) -> Iterator[Postgres]:
+    """A PostgreSQL server for one test alone (one that stops and starts it): a copy of the run's."""
+    server = postgres.copy().start()
     yield server
     server.remove()
 

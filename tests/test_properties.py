@@ -25,7 +25,7 @@ from imgur_dl.models import Album, Kind, Media, Source, Target
 from imgur_dl.naming import FIELDS, MAX_COMPONENT_BYTES, Namer, Template, sanitize
 from imgur_dl.text import printable
 
-EXAMPLES = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+EXAMPLES = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 _json: st.SearchStrategy[Any] = st.recursive(
     st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.floats(allow_nan=True) | st.text(max_size=20),

@@ -156,7 +156,7 @@ _LINKS = st.one_of(
 )
 _TEXT = st.text(max_size=200).filter(lambda t: "imgur" not in t.lower())
 _SEPARATORS = st.sampled_from([" ", "\n", "\t", "(", ")", '"', "'", "<", ">", "[", "]", ", ", ". "])
-PROPERTIES = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+PROPERTIES = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @PROPERTIES
