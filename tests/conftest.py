@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import compileall
 import contextlib
 import fcntl
 import io
@@ -21,6 +22,7 @@ from typing import IO, Any
 import pytest
 import trustme
 
+import imgur_dl
 from imgur_dl.cli import Environment, main
 from imgur_dl.clock import Clock
 from tests.clock import FastClock
@@ -79,6 +81,8 @@ def _memory_backed() -> str | None:
 def pytest_configure(config: pytest.Config) -> None:
     if hasattr(config, "workerinput"):  # one of the run's test processes: the run itself set the scene
         return
+    if sys.dont_write_bytecode:  # compiled once here, not again by each of the ~40 processes the run starts
+        compileall.compile_dir(Path(imgur_dl.__file__).parent, quiet=1)
     scratch = _memory_backed()
     if scratch and not os.environ.get("TMPDIR"):
         os.environ["TMPDIR"] = tempfile.tempdir = scratch  # for this process, its test processes and theirs
