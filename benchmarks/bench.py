@@ -95,6 +95,9 @@ SCENARIOS = {
     # A CDN that refuses (429, Retry-After: 1) past 6 requests in flight; "imgur-dl -j 6" knows the limit.
     "throttled": Scenario("throttled", 120, 60_000, 0.100, 4 * MB, 60 * MB,
                           ("imgur-dl", "imgur-dl -j 6", "gallery-dl", "aria2c"), inflight_limit=6, retry_after=1),
+    # The same CDN and a 10-file album: a small job, where a refused burst would cost a whole Retry-After.
+    "throttled-10": Scenario("throttled-10", 10, 60_000, 0.100, 4 * MB, 60 * MB, ("imgur-dl", "imgur-dl -j 6"),
+                             inflight_limit=6, retry_after=1),
     "bandwidth": Scenario("bandwidth", 80, 1_500_000, 0.050, 3 * MB, 30 * MB),
     "small": Scenario("small", 1500, 4_000),
     # A user's profile of 100 posts: 50 albums of 3 files and 50 single images, 60 a page.
@@ -147,6 +150,10 @@ def command(tool: str, out: Path, links: list[str], work: Path, url: str = f"htt
         listing.write_text("\n".join(links) + "\n")
         return ["aria2c", "-j", "64", "--quiet", "--dir", str(out), "--input-file", str(listing),
                 "--auto-file-renaming=false", "--allow-overwrite=true"]
+    if tool.startswith("imgur-dl@"):  # another checkout's imgur-dl, for a side-by-side A/B: imgur-dl@/path
+        checkout, _, rest = tool.partition(" ")
+        base = ["env", f"PYTHONPATH={checkout.partition('@')[2]}", sys.executable, "-m", "imgur_dl"]
+        return [*base, *command(f"imgur-dl {rest}", out, links, work, url)[1:]]
     if tool.startswith("imgur-dl"):
         exe = shutil.which("imgur-dl") or ""
         base = [exe] if exe else [sys.executable, "-m", "imgur_dl"]
@@ -323,6 +330,9 @@ def targets(outcomes: list[Outcome]) -> list[str]:
     if has("throttled", "imgur-dl", "imgur-dl -j 6"):
         verdict("throttled (6 in flight), imgur-dl defaults / imgur-dl -j 6 (knows the limit)",
                 _paired(by["throttled"], "imgur-dl -j 6", "imgur-dl", "wall"), 1.3, False)
+    if has("throttled-10", "imgur-dl", "imgur-dl -j 6"):
+        verdict("throttled (6 in flight), a 10-file album: imgur-dl defaults / imgur-dl -j 6",
+                _paired(by["throttled-10"], "imgur-dl -j 6", "imgur-dl", "wall"), 1.5, False)
     if has("smoke-throttled", "imgur-dl", "imgur-dl -j 3"):
         verdict("smoke, throttled: imgur-dl defaults / imgur-dl -j 3",
                 _paired(by["smoke-throttled"], "imgur-dl -j 3", "imgur-dl", "wall"), 1.3, False)

@@ -27,6 +27,7 @@ from imgur_dl.defaults import (
     DEFAULT_WORKERS,
     MAX_TIMEOUT,
     MAX_WORKERS,
+    START_WORKERS,
     USER_AGENT,
 )
 from imgur_dl.errors import UsageError
@@ -262,7 +263,8 @@ def build_parser(environ: Mapping[str, str]) -> Parser:
                         help="folder to save into (default: the current folder)")
     parser.add_argument("-j", "--workers", metavar="N", type=_workers,
                         default=_from_env(environ, "IMGUR_DL_WORKERS", _workers, DEFAULT_WORKERS),
-                        help=f"files downloaded at once, 1 to {MAX_WORKERS} (default: {DEFAULT_WORKERS})")
+                        help=f"files downloaded at once, 1 to {MAX_WORKERS} (default: {DEFAULT_WORKERS}); a run starts "
+                             f"at {START_WORKERS} and doubles each round trip up to N")
     parser.add_argument("--retries", metavar="N", type=_count, default=DEFAULT_RETRIES,
                         help=f"extra attempts per file after a failure that may pass (default: {DEFAULT_RETRIES})")
     parser.add_argument("--timeout", metavar="S", type=_seconds, default=DEFAULT_TIMEOUT,

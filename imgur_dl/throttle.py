@@ -14,7 +14,14 @@ finds that number from the evidence instead of halving blindly:
   no request is sent in between. Refusals of requests sent under an older,
   higher limit say nothing new and change nothing, so a burst of 26 refusals
   cuts the limit once, to what the CDN really took;
-- after ``2 x limit`` clean answers the limit grows by one, but not past a
+- it starts at :data:`START` in flight (a browser's six connections to one
+  host: what a CDN that serves a website takes from one visitor), and while
+  no refusal has come, it doubles once every place has been in use and as
+  many answers as places have come in full: once a round trip, so a small
+  album meets no burst of refusals and a big one reaches the ceiling after
+  a few round trips (a slow start, as TCP grows its window). A run that
+  never fills its places (files found one at a time) does not grow;
+- after the ramp, ``2 x limit`` clean answers grow the limit by one, but not past a
   level the CDN refused within :data:`PROBE_AFTER` seconds: when the evidence
   says 6, it stays 6 rather than paying a refusal every few files to re-learn it;
 - only when even one request at a time is refused does everyone wait out
@@ -33,7 +40,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from imgur_dl.cancel import Cancel
+from imgur_dl.defaults import START_WORKERS
 
+START = START_WORKERS  # requests in flight at first, before the CDN has answered any
 # How long a refused level stays out of bounds before the throttle probes it again.
 PROBE_AFTER = 30.0
 # The longest new requests wait for the answers that set a new limit.
@@ -50,9 +59,12 @@ class Ticket:
 
 
 class Throttle:
-    def __init__(self, ceiling: int, cancel: Cancel, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, ceiling: int, cancel: Cancel, clock: Callable[[], float] = time.monotonic,
+                 start: int = START) -> None:
         self.ceiling = ceiling
-        self.limit = ceiling
+        self.limit = min(ceiling, start)
+        self._ramping = self.limit < ceiling  # doubling each round trip, until a refusal or the ceiling
+        self._full = False  # (while ramping) every place has been in use at the present limit
         self._clock = clock
         self._cancel = cancel
         self._cond = threading.Condition()
@@ -102,6 +114,8 @@ class Throttle:
         if self._active >= self.limit or now < self._paused_until:
             return None
         self._active += 1
+        if self._ramping and not self._full and self._active >= self.limit:
+            self._full, self._clean = True, 0  # answers count toward doubling from here: the window is in use
         self._unanswered[self._generation] = self._unanswered.get(self._generation, 0) + 1
         return Ticket(self._generation)
 
@@ -148,6 +162,14 @@ class Throttle:
             if ticket.generation != self._generation:
                 return
             self._clean += 1
+            if self._ramping:
+                if self._full and self._clean >= self.limit:  # a full window's worth, taken cleanly: double
+                    self.limit = min(self.ceiling, 2 * self.limit)
+                    self._ramping = self.limit < self.ceiling
+                    self._full = False
+                    self._clean = 0
+                    self._cond.notify_all()
+                return
             if self.limit >= self.ceiling or self._clean < 2 * self.limit:
                 return
             if self.limit + 1 >= self._refused_level and self._clock() - self._refused_at < PROBE_AFTER:
@@ -164,6 +186,7 @@ class Throttle:
             if ticket.generation != self._generation or self._census is not None:
                 return False  # sent under an older, higher limit: already accounted for
             now = self._clock()
+            self._ramping = False
             if self.limit == 1:
                 self._paused_until = max(self._paused_until, now + wait)
             self._refused_level = self.limit

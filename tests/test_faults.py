@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from imgur_dl import throttle
 from tests.conftest import command, files_under, run_main
 from tests.standin import AlbumData, Fault, Imgur, over_capacity, too_many_requests
 
@@ -133,6 +134,17 @@ def test_cdn_refusing_parallel_requests_gets_the_whole_album(imgur: Imgur, tmp_p
     assert 0 < refused < 4 * len(album.images)
 
 
+def test_a_small_album_meets_no_refusal_from_a_cdn_that_takes_six_at_once(imgur: Imgur, tmp_path: Path) -> None:
+    album = _album(imgur, count=10, size=20_000)
+    imgur.inflight_limit, imgur.inflight_retry_after = 6, 1  # as a browser's six connections are taken
+    imgur.shaping.delay = 0.05  # requests overlap, as on a real link
+    result = run_main("-o", str(tmp_path), "imgur.com/a/AbC1234")  # default workers: 64
+    assert result.code == 0, result
+    assert_complete(tmp_path, album)
+    assert len(imgur.requests_to("i.imgur.com")) == 10  # none refused, so none waited out a Retry-After
+    assert result.waits == []
+
+
 def test_api_over_capacity_is_waited_out(imgur: Imgur, tmp_path: Path) -> None:
     album = _album(imgur, count=2)
     imgur.faults.append(Fault("status", host="api.imgur.com", path="/post/v1/.*", attempts={1, 2},
@@ -217,12 +229,13 @@ def test_disk_full_leaves_nothing_half_written(imgur: Imgur, tmp_path: Path) -> 
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 def test_ctrl_c_stops_promptly_and_a_rerun_finishes(imgur: Imgur, tmp_path: Path) -> None:
     album = _album(imgur, count=10, size=200_000)
-    # Every file sends 40% of its body, then hangs: many workers mid-download.
+    # Every file sends 40% of its body, then hangs: many workers mid-download (as many as the CDN
+    # throttle lets start before any file is finished).
     imgur.faults.append(Fault("stall", path="/.*", attempts={1}, after=80_000))
     proc = subprocess.Popen([*command(), "-j", "8", "-o", str(tmp_path), "imgur.com/a/AbC1234"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        assert imgur.wait_until(lambda s: s.stalled >= 8, timeout=20), "workers never got going"
+        assert imgur.wait_until(lambda s: s.stalled >= throttle.START, timeout=20), "workers never got going"
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=3)  # promptly, although every worker is blocked
     finally:

@@ -41,7 +41,7 @@ def _clean_rounds(throttle: Throttle, rounds: int) -> None:
 
 def test_a_burst_of_refusals_cuts_the_limit_once_to_what_was_accepted() -> None:
     clock = Clock()
-    throttle = Throttle(32, Cancel(), clock)
+    throttle = Throttle(32, Cancel(), clock, start=32)
     tickets = _fill(throttle)
     assert len(tickets) == 32
     ok, refused = tickets[:6], tickets[6:]  # a CDN that takes 6 at once
@@ -62,7 +62,7 @@ def test_a_burst_of_refusals_cuts_the_limit_once_to_what_was_accepted() -> None:
 
 def test_a_request_that_never_answers_holds_the_cut_only_so_long() -> None:
     clock = Clock()
-    throttle = Throttle(8, Cancel(), clock)
+    throttle = Throttle(8, Cancel(), clock, start=8)
     tickets = _fill(throttle)
     throttle.accepted(tickets[0])
     throttle.accepted(tickets[1])
@@ -79,7 +79,7 @@ def test_a_request_that_never_answers_holds_the_cut_only_so_long() -> None:
 
 
 def test_refusals_before_any_acceptance_halve() -> None:
-    throttle = Throttle(32, Cancel(), Clock())
+    throttle = Throttle(32, Cancel(), Clock(), start=32)
     tickets = _fill(throttle)
     assert throttle.refused(tickets[0], 1.0) is True
     for ticket in tickets:
@@ -89,7 +89,7 @@ def test_refusals_before_any_acceptance_halve() -> None:
 
 def test_growth_after_clean_rounds_and_no_probe_of_a_level_just_refused() -> None:
     clock = Clock()
-    throttle = Throttle(32, Cancel(), clock)
+    throttle = Throttle(32, Cancel(), clock, start=32)
     first = _fill(throttle)
     for ticket in first[:6]:
         throttle.accepted(ticket)
@@ -117,7 +117,7 @@ def test_growth_after_clean_rounds_and_no_probe_of_a_level_just_refused() -> Non
 
 
 def test_answers_to_older_generations_neither_cut_nor_grow() -> None:
-    throttle = Throttle(8, Cancel(), Clock())
+    throttle = Throttle(8, Cancel(), Clock(), start=8)
     old = _fill(throttle)
     for ticket in old[:4]:
         throttle.accepted(ticket)
@@ -147,7 +147,7 @@ def test_refused_at_one_everyone_waits_out_retry_after() -> None:
 
 def test_grows_back_to_the_ceiling_when_nothing_is_refused() -> None:
     clock = Clock()
-    throttle = Throttle(8, Cancel(), clock)
+    throttle = Throttle(8, Cancel(), clock, start=8)
     tickets = _fill(throttle)
     throttle.refused(tickets[0], 0.0)  # nothing accepted yet: halve
     for ticket in tickets:
@@ -184,3 +184,63 @@ def test_never_more_than_the_limit_in_flight_across_threads() -> None:
     for t in threads:
         t.join()
     assert peak == 3
+
+
+# -- the slow start ----------------------------------------------------------------------
+
+def test_a_run_starts_at_six_in_flight_and_doubles_each_full_round_to_the_ceiling() -> None:
+    throttle = Throttle(64, Cancel(), Clock())
+    sizes = []
+    for _ in range(6):
+        tickets = _fill(throttle)
+        sizes.append(len(tickets))
+        for ticket in tickets:
+            throttle.accepted(ticket)
+        _finish(throttle, tickets)
+    assert sizes == [6, 12, 24, 48, 64, 64]
+
+
+def test_a_small_album_under_a_cdn_that_takes_six_never_has_more_in_flight() -> None:
+    throttle = Throttle(64, Cancel(), Clock())
+    left, in_flight, peak = 10, [], 0
+    while left or in_flight:
+        while left and (ticket := throttle.try_acquire()) is not None:  # the workers take what they may
+            in_flight.append(ticket)
+            left -= 1
+        peak = max(peak, len(in_flight))
+        done = in_flight.pop(0)  # answers come one at a time
+        throttle.accepted(done)
+        _finish(throttle, [done])
+    assert peak == 6
+
+
+def test_places_never_all_in_use_open_no_more() -> None:
+    throttle = Throttle(64, Cancel(), Clock())
+    for _ in range(100):  # files found one at a time: one in flight, each answered in full
+        _clean_rounds_of_one(throttle)
+    assert throttle.limit == 6
+
+
+def _clean_rounds_of_one(throttle: Throttle) -> None:
+    ticket = throttle.try_acquire()
+    assert ticket is not None
+    throttle.accepted(ticket)
+    _finish(throttle, [ticket])
+
+
+def test_a_refusal_ends_the_doubling_and_growth_goes_one_at_a_time() -> None:
+    clock = Clock()
+    throttle = Throttle(64, Cancel(), clock)
+    _clean_rounds(throttle, 1)
+    tickets = _fill(throttle)
+    assert len(tickets) == 12
+    for ticket in tickets[:8]:  # a CDN that takes 8 at once
+        throttle.accepted(ticket)
+    for ticket in tickets[8:]:
+        throttle.refused(ticket, 1.0)
+        throttle.release(ticket)
+    _finish(throttle, tickets[:8])
+    assert throttle.limit == 8
+    clock.now += PROBE_AFTER + 1  # (the refused level may be probed again)
+    _clean_rounds(throttle, 2)  # sixteen clean answers at 8: one more, not twice as many
+    assert throttle.limit == 9
