@@ -150,13 +150,12 @@ def command(tool: str, out: Path, links: list[str], work: Path, url: str = f"htt
         listing.write_text("\n".join(links) + "\n")
         return ["aria2c", "-j", "64", "--quiet", "--dir", str(out), "--input-file", str(listing),
                 "--auto-file-renaming=false", "--allow-overwrite=true"]
-    if tool.startswith("imgur-dl@"):  # another checkout's imgur-dl, for a side-by-side A/B: imgur-dl@/path
-        checkout, _, rest = tool.partition(" ")
-        base = ["env", f"PYTHONPATH={checkout.partition('@')[2]}", sys.executable, "-m", "imgur_dl"]
-        return [*base, *command(f"imgur-dl {rest}", out, links, work, url)[1:]]
     if tool.startswith("imgur-dl"):
         exe = shutil.which("imgur-dl") or ""
         base = [exe] if exe else [sys.executable, "-m", "imgur_dl"]
+        if tool.startswith("imgur-dl@"):  # another checkout's imgur-dl, side by side (an A/B): imgur-dl@/path
+            checkout = tool.split(maxsplit=1)[0].partition("@")[2]
+            base = ["env", f"PYTHONPATH={checkout}", sys.executable, "-m", "imgur_dl"]
         given = [str(work / "archive.sqlite") if a == "ARCHIVE" else a for a in tool.split()[1:]]
         where = ["-i", str(work / "albums.txt")] if url == "LIST" else [url]
         return [*base, *given, "-q", "-o", str(out), *where]
