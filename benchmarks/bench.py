@@ -154,8 +154,9 @@ def command(tool: str, out: Path, links: list[str], work: Path, url: str = f"htt
         exe = shutil.which("imgur-dl") or ""
         base = [exe] if exe else [sys.executable, "-m", "imgur_dl"]
         if tool.startswith("imgur-dl@"):  # another checkout's imgur-dl, side by side (an A/B): imgur-dl@/path
-            checkout = tool.split(maxsplit=1)[0].partition("@")[2]
-            base = ["env", f"PYTHONPATH={checkout}", sys.executable, "-m", "imgur_dl"]
+            checkout = tool.split(maxsplit=1)[0].partition("@")[2]  # (first on the path, ahead of the cwd)
+            base = [sys.executable, "-c", f"import sys; sys.path.insert(0, {checkout!r}); "
+                    "from imgur_dl.cli import run; run()"]
         given = [str(work / "archive.sqlite") if a == "ARCHIVE" else a for a in tool.split()[1:]]
         where = ["-i", str(work / "albums.txt")] if url == "LIST" else [url]
         return [*base, *given, "-q", "-o", str(out), *where]
