@@ -14,7 +14,7 @@ finds that number from the evidence instead of halving blindly:
   no request is sent in between. Refusals of requests sent under an older,
   higher limit say nothing new and change nothing, so a burst of 26 refusals
   cuts the limit once, to what the CDN really took;
-- it starts at :data:`START` in flight (a browser's six connections to one
+- it starts at ``START_WORKERS`` in flight (a browser's six connections to one
   host: what a CDN that serves a website takes from one visitor), and while
   no refusal has come, it doubles once every place has been in use and as
   many answers as places have come in full: once a round trip, so a small
@@ -42,7 +42,6 @@ from dataclasses import dataclass
 from imgur_dl.cancel import Cancel
 from imgur_dl.defaults import START_WORKERS
 
-START = START_WORKERS  # requests in flight at first, before the CDN has answered any
 # How long a refused level stays out of bounds before the throttle probes it again.
 PROBE_AFTER = 30.0
 # The longest new requests wait for the answers that set a new limit.
@@ -60,7 +59,7 @@ class Ticket:
 
 class Throttle:
     def __init__(self, ceiling: int, cancel: Cancel, clock: Callable[[], float] = time.monotonic,
-                 start: int = START) -> None:
+                 start: int = START_WORKERS) -> None:
         self.ceiling = ceiling
         self.limit = min(ceiling, start)
         self._ramping = self.limit < ceiling  # doubling each round trip, until a refusal or the ceiling

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from imgur_dl import throttle
+from imgur_dl.defaults import START_WORKERS
 from tests.conftest import command, files_under, run_main
 from tests.standin import AlbumData, Fault, Imgur, over_capacity, too_many_requests
 
@@ -235,7 +235,7 @@ def test_ctrl_c_stops_promptly_and_a_rerun_finishes(imgur: Imgur, tmp_path: Path
     proc = subprocess.Popen([*command(), "-j", "8", "-o", str(tmp_path), "imgur.com/a/AbC1234"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        assert imgur.wait_until(lambda s: s.stalled >= throttle.START, timeout=20), "workers never got going"
+        assert imgur.wait_until(lambda s: s.stalled >= START_WORKERS, timeout=20), "workers never got going"
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=3)  # promptly, although every worker is blocked
     finally:
