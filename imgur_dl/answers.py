@@ -10,6 +10,7 @@ before anything is fetched from them.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from typing import Any
 from imgur_dl.errors import ApiError, EmptyAlbumError
 from imgur_dl.hosts import IMAGE_ROOT
 from imgur_dl.models import Album, Kind, Media, Source, Target
+from imgur_dl.packed import PackedMedia
 from imgur_dl.urls import served_ext
 
 Json = dict[str, Any]
@@ -33,6 +35,10 @@ _MIME_EXT = {"image/jpeg": "jpg", "image/png": "png", "image/gif": "gif", "video
              "image/heic": "heic", "video/quicktime": "mov"}
 
 
+# Unusable items of one album answer past which the whole answer is refused.
+MAX_UNUSABLE = 10_000
+
+
 class Unusable(ApiError):
     """The answer parsed as JSON but is not of a shape we can use."""
 
@@ -42,10 +48,12 @@ def album_from_v1(data: object, target: Target, *, prefer_gif: bool) -> Album:
     post = _obj(data, "answer")
     post_id = _id(post.get("id"), "post id")
     media = post.get("media")
-    if media is None or media == []:
+    if not isinstance(media, MediaItems):  # (decoded whole: a post of a listing page)
+        media = None if media is None else _collected(_list(media, "media"), v1_items(prefer_gif=prefer_gif))
+    if media is None or not (media.media or media.unusable):
         # An album with no media Imgur shows answers 200 without a "media" key.
         raise EmptyAlbumError(f"{post_id}: the album is empty (Imgur shows no media in it)")
-    items, unusable = _items(_list(media, "media"), lambda item, n: _v1_media(_obj(item, "media item"), n, prefer_gif))
+    items, unusable = media.usable()
     is_album = post.get("is_album")
     if not isinstance(is_album, bool):
         is_album = target.kind is Kind.ALBUM
@@ -55,46 +63,63 @@ def album_from_v1(data: object, target: Target, *, prefer_gif: bool) -> Album:
     return Album(
         id=post_id, title=_text(post.get("title")), description=_text(post.get("description")),
         url=f"https://imgur.com/a/{post_id}", created_at=_text(post.get("created_at")),
-        is_album=True, media=tuple(items), unusable=unusable,
+        is_album=True, media=items, unusable=unusable,
     )
 
 
-def _items(raw: list[Any], parse: Callable[[object, int], Media]) -> tuple[list[Media], tuple[tuple[int, str], ...]]:
-    """An album's items parsed one by one: the usable ones, and (position, why) for the others.
+class MediaItems:
+    """An album's media items, each parsed as it comes (as the answer is decoded: a
+    :class:`jsonstream.Collector`): the usable ones packed, and (position, why) for the others.
 
-    One bad item costs that item, not the album; an album with no usable item at all is unusable.
-    Each item of the answer is let go once parsed, so a large album is not held twice.
+    One bad item costs that item, not the album. Past :data:`MAX_UNUSABLE`
+    unusable items the answer is refused: an answer of millions of tiny items
+    costs that many, not millions.
     """
-    items: list[Media] = []
-    unusable: list[tuple[int, str]] = []
+
+    def __init__(self, parse: Callable[[object, int], Media]) -> None:
+        self.parse = parse
+        self.media = PackedMedia()
+        self.unusable: list[tuple[int, str]] = []
+
+    def add(self, item: object, position: int) -> None:
+        parsed = _parsed(self.parse, item, position)
+        if isinstance(parsed, Media):
+            self.media.append(parsed)
+            return
+        self.unusable.append((position, str(parsed)))
+        if len(self.unusable) > MAX_UNUSABLE:
+            raise Unusable(f"unusable answer from the API (more than {MAX_UNUSABLE:,} unusable media items)")
+
+    def usable(self) -> tuple[PackedMedia, tuple[tuple[int, str], ...]]:
+        """The usable items and (position, why) for the others; an album with no usable item is unusable."""
+        if self.unusable and not self.media:
+            raise Unusable(self.unusable[0][1])
+        return self.media, tuple(self.unusable)
+
+
+def v1_items(*, prefer_gif: bool) -> MediaItems:
+    """A collector for a v1 answer's ``media``."""
+    return MediaItems(functools.partial(v1_media, prefer_gif=prefer_gif))
+
+
+def _collected(raw: list[Any], into: MediaItems) -> MediaItems:
+    """``raw`` (an answer's items, decoded whole) given to ``into`` one by one, each let go once parsed."""
     for n in range(1, len(raw) + 1):
         item, raw[n - 1] = raw[n - 1], None
-        if isinstance(item, (Media, Unusable)):  # parsed as the answer was decoded (:func:`v1_item`)
-            parsed: Media | Unusable = item
-        else:
-            parsed = _parsed(parse, item, n)
-        if isinstance(parsed, Unusable):
-            unusable.append((n, str(parsed)))
-        else:
-            items.append(parsed)
-    if unusable and not items:
-        raise Unusable(unusable[0][1])
-    return items, tuple(unusable)
+        into.add(item, n)
+    return into
 
 
 def _parsed(parse: Callable[[object, int], Media], item: object, n: int) -> Media | Unusable:
     try:
         return parse(item, n)
     except Unusable as exc:
-        return exc
+        return exc.with_traceback(None)  # (not the frames it was raised through)
 
 
-def v1_item(item: object, n: int, *, prefer_gif: bool) -> Media | Unusable:
-    """One item of a v1 answer's ``media``, parsed as the answer is decoded: the media, or why not."""
-    return _parsed(lambda i, k: _v1_media(_obj(i, "media item"), k, prefer_gif), item, n)
-
-
-def _v1_media(item: Json, index: int, prefer_gif: bool) -> Media:
+def v1_media(data: object, index: int, *, prefer_gif: bool) -> Media:
+    """One item of a v1 answer's ``media``."""
+    item = _obj(data, "media item")
     media_id = _id(item.get("id"), "media id")
     meta = item.get("metadata")
     meta = meta if isinstance(meta, dict) else {}
@@ -122,11 +147,12 @@ def album_from_v3(data: object, *, prefer_gif: bool) -> Album:
     images = _list(album.get("images"), "images")
     if not images:
         raise EmptyAlbumError(f"{album_id}: the album is empty (Imgur shows no media in it)")
-    items, unusable = _items(images, lambda img, n: _v3_media(_obj(img, "image"), n, prefer_gif))
+    parse = MediaItems(lambda img, n: _v3_media(_obj(img, "image"), n, prefer_gif))
+    items, unusable = _collected(images, parse).usable()
     return Album(
         id=album_id, title=_text(album.get("title")), description=_text(album.get("description")),
         url=f"https://imgur.com/a/{album_id}", created_at=_iso(album.get("datetime")), is_album=True,
-        media=tuple(items), unusable=unusable,
+        media=items, unusable=unusable,
     )
 
 

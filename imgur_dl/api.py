@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import requests
 
@@ -46,7 +46,7 @@ MAX_ANSWER = 128 * 1024 * 1024
 MAX_OBJECTS = 1_000_000
 
 # A list of an answer's to turn into results as it is decoded: its key, and what to make of each item.
-Items = tuple[str, Callable[[object, int], object]]
+Items = tuple[str, Callable[[], jsonstream.Collector]]
 _V1_PATHS = {Kind.ALBUM: "albums", Kind.IMAGE: "media", Kind.GALLERY: "posts"}
 
 
@@ -98,8 +98,8 @@ class ImgurApi:
         path = f"/post/v1/{_V1_PATHS[target.kind]}/{target.id}"
         try:
             # Each media item is parsed as the answer is decoded (a large album is not held twice).
-            parse = functools.partial(answers.v1_item, prefer_gif=self.prefer_gif)
-            return answers.album_from_v1(self.get(path, {"include": listings.INCLUDE}, items=("media", parse)),
+            items = functools.partial(answers.v1_items, prefer_gif=self.prefer_gif)
+            return answers.album_from_v1(self.get(path, {"include": listings.INCLUDE}, items=("media", items)),
                                          target, prefer_gif=self.prefer_gif)
         except (NotFoundError, RegionBlockedError, BudgetSpentError, NetworkError):
             raise  # (the v3 API is on the same host: a network problem is not worth a second try)
@@ -165,21 +165,19 @@ class ImgurApi:
             raise NetworkError(self.unreachable)  # every retry was spent on an earlier call
         if params is not None and "client_id" in params:
             params = {**params, "client_id": self.client_id}
-        answer = self._ask(path, params, self._headers())
+        # An answer with items to turn into results is decoded as it arrives, never held whole.
+        reader = None if items is None else functools.partial(_json_items, items=items)
+        answer = self._ask(path, params, self._headers(), reader)
         if answer.status == 429 and self.spent:
             self.budget.wait(API_HOST)  # (raises when the wait is long or unknown)
-            answer = self._ask(path, params, self._headers())
+            answer = self._ask(path, params, self._headers(), reader)
         if self.login.authenticated and _token_refused(answer):
             self.login.drop()
             if "/me/" in path or path.endswith("/me"):
                 raise TokenRefusedError(f"{API_HOST} refused it for this ({_message(answer)})")
-            answer = self._ask(path, params, self._headers())  # what needs no token, without it
+            answer = self._ask(path, params, self._headers(), reader)  # what needs no token, without it
         if answer.status == 200:
-            if items is None:
-                return _json(answer.body)
-            text = _text(answer.body)
-            del answer  # (its bytes go now: the text is all the rest needs)
-            return _json_items(text, items)
+            return _json(answer.body) if reader is None else answer.read
         message = _message(answer)
         if "banned country" in message.lower():
             raise RegionBlockedError(f"Imgur blocks this country or region ({message})")
@@ -196,7 +194,8 @@ class ImgurApi:
         self.login.apply(headers)  # the credential goes here, to api.imgur.com, and nowhere else
         return headers
 
-    def _ask(self, path: str, params: dict[str, str] | None, headers: dict[str, str]) -> Answer:
+    def _ask(self, path: str, params: dict[str, str] | None, headers: dict[str, str],
+             reader: Callable[[Iterator[bytes]], object] | None = None) -> Answer:
         def again(answer: Answer) -> str | None:
             self.budget.count(answer.headers, answer.retry_after)
             if answer.status == 429 and self.spent:
@@ -211,7 +210,7 @@ class ImgurApi:
 
         try:
             return get_bounded(self.session, API_ROOT + path, params=params, headers=headers, policy=self.policy,
-                               cancel=self.cancel, limit=MAX_ANSWER, again=again, waiting=waiting)
+                               cancel=self.cancel, limit=MAX_ANSWER, again=again, waiting=waiting, reader=reader)
         except Unreachable as exc:
             self.unreachable = f"cannot reach {API_HOST}: {exc}"
             raise NetworkError(self.unreachable) from None
@@ -244,22 +243,23 @@ def _too_many(body: bytes | bytearray) -> bool:
     return body.count(b"{") > MAX_OBJECTS
 
 
-def _text(body: bytes | bytearray) -> str:
-    """The answer as text (for :func:`_json_items`), checked as :func:`_json` checks it."""
-    if _too_many(body):
-        raise answers.Unusable(_TOO_MANY)
+def _json_items(chunks: Iterator[bytes], items: Items) -> object:
+    """An answer parsed as its ``chunks`` arrive, the list ``items`` names turned into results as it is read
+    (checked as :func:`_json` checks a whole answer)."""
     try:
-        return bytes(body).decode(json.detect_encoding(body), "surrogatepass")
-    except UnicodeDecodeError:
-        raise answers.Unusable(_NOT_JSON) from None
-
-
-def _json_items(text: str, items: Items) -> object:
-    """``text`` parsed, the list ``items`` names turned into results as it is read."""
-    try:
-        return jsonstream.loads(text, *items)
+        return jsonstream.load(_counted(chunks), *items)
     except (ValueError, RecursionError):
         raise answers.Unusable(_NOT_JSON) from None
+
+
+def _counted(chunks: Iterator[bytes]) -> Iterator[bytes]:
+    """``chunks``, until they hold more objects than :data:`MAX_OBJECTS` (counted before any is made)."""
+    objects = 0
+    for chunk in chunks:
+        objects += chunk.count(b"{")
+        if objects > MAX_OBJECTS:
+            raise answers.Unusable(_TOO_MANY)
+        yield chunk
 
 
 def _json(body: bytes | bytearray, *, quiet: bool = False) -> object:

@@ -1,8 +1,12 @@
-"""Small answers (the API's, the Wayback Machine's index): read whole, up to a bound, through the retry loop."""
+"""Answers of the API and the Wayback Machine's index: read up to a bound, through the retry loop.
+
+An answer is read whole, or (an answer that may be large, given a reader)
+handed to the reader chunk by chunk as it arrives.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 
 import requests
@@ -11,6 +15,8 @@ from imgur_dl.cancel import Cancel
 from imgur_dl.errors import ImgurDLError
 from imgur_dl.neterrors import describe, proxy_refused, untrusted
 from imgur_dl.retry import Again, GaveUp, RetryPolicy, retry, retry_after
+
+CHUNK = 256 * 1024  # bytes read at a time
 
 
 class Unreachable(ImgurDLError):
@@ -28,8 +34,9 @@ class Answer:
     status: int
     reason: str
     headers: Mapping[str, str]
-    body: bytes | bytearray  # (as read: not copied once more)
+    body: bytes | bytearray  # (as read: not copied once more; empty when a reader had it)
     retry_after: float | None
+    read: object = None  # what the reader made of a 200 answer's body
 
 
 @dataclass(frozen=True)
@@ -49,6 +56,7 @@ def get_bounded(
     headers: Mapping[str, str] | None = None,
     again: Callable[[Answer], str | None] | None = None,
     waiting: Callable[[str, float], None] | None = None,
+    reader: Callable[[Iterator[bytes]], object] | None = None,
 ) -> Answer:
     """GET ``url`` for a small answer.
 
@@ -58,6 +66,11 @@ def get_bounded(
     says, waiting as ``Retry-After`` asks (capped) or with backoff; each wait
     is told to ``waiting``. What is left after that is returned (an answer)
     or raised (:class:`Unreachable`).
+
+    With a ``reader``, a 200 answer's body is not held: its chunks go to
+    ``reader`` as they arrive (past ``limit``, :class:`TooLarge` is raised
+    through it), and what it returns is the answer's ``read``. A connection
+    that fails meanwhile is tried again, from the start, with a new reading.
 
     A proxy that refuses connections is given one quick second try, not the
     whole policy: it will not come back in seconds.
@@ -69,13 +82,17 @@ def get_bounded(
         cancel.check()
         try:
             with session.get(url, params=params, headers=headers, stream=True, allow_redirects=False) as response:
-                body = bytearray()
-                for chunk in response.iter_content(256 * 1024):
-                    body += chunk
-                    if len(body) > limit:
-                        return _Failed(f"an answer larger than {limit // 2**20} MiB", too_large=True)
+                chunks = _bounded(response.iter_content(CHUNK), limit)
+                read, body = None, bytearray()
+                if reader is not None and response.status_code == 200:
+                    read = reader(chunks)
+                else:
+                    for chunk in chunks:
+                        body += chunk
                 answer = Answer(response.status_code, response.reason or "", response.headers, body,
-                                retry_after(response.headers))
+                                retry_after(response.headers), read)
+        except TooLarge as exc:
+            return _Failed(str(exc), too_large=True)
         except requests.RequestException as exc:
             if untrusted(exc):
                 return _Failed(describe(exc))
@@ -97,6 +114,16 @@ def get_bounded(
     if isinstance(outcome, _Failed):
         raise Unreachable(outcome.reason)
     raise Unreachable(outcome.last.reason if isinstance(outcome, GaveUp) else "no answer")
+
+
+def _bounded(chunks: Iterator[bytes], limit: int) -> Iterator[bytes]:
+    """``chunks``, until more than ``limit`` bytes came (:class:`TooLarge`)."""
+    seen = 0
+    for chunk in chunks:
+        seen += len(chunk)
+        if seen > limit:
+            raise TooLarge(f"an answer larger than {limit // 2**20} MiB")
+        yield chunk
 
 
 def _transient(answer: Answer) -> str | None:

@@ -1,82 +1,168 @@
-"""JSON decoded as :func:`json.loads` does, but with one list turned into results as it is read.
+"""JSON decoded as :func:`json.loads` decodes bytes, as they arrive, with one list turned into results as it is read.
 
 An album's answer is one object whose ``media`` list may hold 100,000
-items. Decoded whole, every item's dictionary lives until the last one is
-made, beside the text: a few times the answer's size. Here the top-level
-object is walked key by key with the standard decoder, and each item of the
-named list is handed to ``convert`` as soon as it is decoded and let go, so
-only the results are kept. Anything else decodes as :func:`json.loads`
-would, and what it refuses is refused here too (:class:`ValueError`).
+items: tens of megabytes of text. Read whole and decoded whole, the answer's
+bytes, its text and every item's dictionary live at once. Here the answer is
+decoded as its chunks arrive: the top-level object is walked key by key with
+the standard decoder over a window of text that grows at the end as chunks
+come and is let go of at the front as values are read, and each item of the
+named list is handed to a collector as soon as it is decoded, so only what
+the collector keeps of it is kept. Anything else decodes as :func:`json.loads` would (the
+encoding found as it finds it), and what it refuses is refused here too
+(:class:`ValueError`).
 """
 
 from __future__ import annotations
 
+import codecs
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
+from typing import Protocol
 
 _SPACE = re.compile(r"[ \t\n\r]*")
 _DECODER = json.JSONDecoder()
+_KEEP = 64 * 1024  # text already read that is let go of once there is this much of it
 
 
-def loads(text: str, key: str, convert: Callable[[object, int], object]) -> object:
-    """``json.loads(text)``, the list at ``key`` of a top-level object converted item by item
-    (``convert(item, position)``, positions from 1)."""
-    try:
-        return _top(text, key, convert)
-    except IndexError:
-        raise ValueError("unexpected end of the JSON text") from None
+class Collector(Protocol):
+    """Where the items of the named list go, each as soon as it is decoded."""
+
+    def add(self, item: object, position: int) -> None:
+        """Take one item (``position`` from 1); raising ends the decoding."""
 
 
-def _top(text: str, key: str, convert: Callable[[object, int], object]) -> object:
-    i = _skip(text, 0)
-    if not text.startswith("{", i):
-        return json.loads(text)  # not an object: nothing to convert
-    result: dict[str, object] = {}
-    i = _skip(text, i + 1)
-    if text[i] != "}":
-        while True:
-            if text[i] != '"':
-                raise ValueError(f"a key was expected at {i}")
-            name, i = _DECODER.raw_decode(text, i)
-            i = _skip(text, i)
-            if text[i] != ":":
-                raise ValueError(f"':' was expected at {i}")
-            i = _skip(text, i + 1)
-            if name == key and text[i] == "[":
-                result[name], i = _list(text, i, convert)
-            else:
-                result[name], i = _DECODER.raw_decode(text, i)
-            i = _skip(text, i)
-            if text[i] == "}":
-                break
-            if text[i] != ",":
-                raise ValueError(f"',' or '}}' was expected at {i}")
-            i = _skip(text, i + 1)
-    if _skip(text, i + 1) != len(text):
-        raise ValueError(f"extra data after the object, at {i + 1}")
-    return result
+def load(chunks: Iterable[bytes], key: str, collector: Callable[[], Collector]) -> object:
+    """``json.loads(b"".join(chunks))``, read as the chunks come, except that the list at ``key`` of a
+    top-level object is a new ``collector()`` given each of its items in turn, not a list."""
+    window = _Window(iter(chunks))
+    first, i = _char(window, 0)
+    if first != "{":
+        value, i = _value(window, i)
+    else:
+        value, i = _object(window, i, key, collector)
+    _end(window, i)
+    return value
 
 
-def _list(text: str, i: int, convert: Callable[[object, int], object]) -> tuple[list[object], int]:
-    """The list starting at ``text[i]`` ('['), its items converted; and where it ends."""
-    items: list[object] = []
-    i = _skip(text, i + 1)
-    if text[i] == "]":
-        return items, i + 1
+class _Window:
+    """The answer's text as it arrives: read on at the end, let go of at the front."""
+
+    def __init__(self, chunks: Iterator[bytes]) -> None:
+        self._chunks = chunks
+        self._decoder: codecs.IncrementalDecoder | None = None
+        self._head = b""  # the first bytes, until there are enough to tell the encoding from
+        self.text = ""
+        self.ended = False
+
+    def more(self, at_least: int = 1) -> bool:
+        """Read on until ``at_least`` more characters are held (fewer at the end); False when none came."""
+        parts: list[str] = []
+        held = 0
+        while not self.ended and held < at_least:
+            chunk = next(self._chunks, None)
+            part = self._decoded(chunk if chunk is not None else b"", final=chunk is None)
+            self.ended = chunk is None
+            parts.append(part)
+            held += len(part)
+        if held:
+            self.text = "".join([self.text, *parts])
+        return held > 0
+
+    def drop(self, i: int) -> int:
+        """Let go of the text before ``i`` (when there is enough of it); ``i``'s place in what is kept."""
+        if i < _KEEP:
+            return i
+        self.text = self.text[i:]
+        return 0
+
+    def _decoded(self, chunk: bytes, *, final: bool) -> str:
+        if self._decoder is None:
+            self._head += chunk
+            if len(self._head) < 4 and not final:  # json.detect_encoding looks at the first four bytes
+                return ""
+            self._decoder = codecs.getincrementaldecoder(json.detect_encoding(self._head))("surrogatepass")
+            chunk, self._head = self._head, b""
+        return self._decoder.decode(chunk, final)
+
+
+def _char(window: _Window, i: int) -> tuple[str, int]:
+    """The first character at or past ``i`` that is not white space, and where it is."""
     while True:
-        item, i = _DECODER.raw_decode(text, i)
-        items.append(convert(item, len(items) + 1))
+        match = _SPACE.match(window.text, i)
+        i = match.end() if match else i
+        if i < len(window.text):
+            return window.text[i], i
+        if not window.more():
+            raise ValueError("unexpected end of the JSON text")
+
+
+def _value(window: _Window, i: int) -> tuple[object, int]:
+    """The value starting at ``text[i]``, and where it ends; read on until it is whole."""
+    while True:
+        try:
+            value, end = _DECODER.raw_decode(window.text, i)
+        except ValueError:
+            if window.more(max(len(window.text) - i, 1)):  # (twice what is held: a long value costs O(n))
+                continue
+            raise
+        if end < len(window.text) or window.ended or not window.more():
+            return value, end  # (a value that reaches the end may go on in the next chunk: a number)
+
+
+def _object(window: _Window, i: int, key: str, collector: Callable[[], Collector]) -> tuple[object, int]:
+    """The top-level object starting at ``text[i]`` ('{'), ``key``'s list collected; and where it ends."""
+    result: dict[str, object] = {}
+    char, i = _char(window, i + 1)
+    if char == "}":
+        return result, i + 1
+    while True:
+        if char != '"':
+            raise ValueError("a key was expected")
+        name, i = _value(window, i)
+        char, i = _char(window, i)
+        if char != ":":
+            raise ValueError("':' was expected")
+        char, i = _char(window, i + 1)
+        if name == key and char == "[":
+            result[str(name)], i = _list(window, i, collector())
+        else:
+            result[str(name)], i = _value(window, i)
+        i = window.drop(i)
+        char, i = _char(window, i)
+        if char == "}":
+            return result, i + 1
+        if char != ",":
+            raise ValueError("',' or '}' was expected")
+        char, i = _char(window, i + 1)
+
+
+def _list(window: _Window, i: int, into: Collector) -> tuple[Collector, int]:
+    """The list starting at ``text[i]`` ('['), its items given to ``into``; and where it ends."""
+    char, i = _char(window, i + 1)
+    if char == "]":
+        return into, i + 1
+    position = 0
+    while True:
+        item, i = _value(window, i)
+        position += 1
+        into.add(item, position)
         del item
-        i = _skip(text, i)
-        if text[i] == "]":
-            return items, i + 1
-        if text[i] != ",":
-            raise ValueError(f"',' or ']' was expected at {i}")
-        i = _skip(text, i + 1)
+        i = window.drop(i)
+        char, i = _char(window, i)
+        if char == "]":
+            return into, i + 1
+        if char != ",":
+            raise ValueError("',' or ']' was expected")
+        _, i = _char(window, i + 1)
 
 
-def _skip(text: str, i: int) -> int:
-    """Past the white space JSON allows, from ``i``."""
-    match = _SPACE.match(text, i)
-    return match.end() if match else i
+def _end(window: _Window, i: int) -> None:
+    """Nothing but white space is left past ``i``."""
+    while True:
+        match = _SPACE.match(window.text, i)
+        i = match.end() if match else i
+        if i < len(window.text):
+            raise ValueError("extra data after the JSON value")
+        if not window.more():
+            return

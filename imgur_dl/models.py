@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
@@ -115,7 +116,7 @@ class Album:
     url: str
     created_at: str
     is_album: bool
-    media: tuple[Media, ...]
+    media: Sequence[Media]  # (a tuple, or for an album's answer its items packed: :mod:`imgur_dl.packed`)
     listing: Listing | None = None  # set for a post of a listing
     position: int = 0  # its 1-based place in that listing
     posted: str = ""  # when it was posted to the gallery, as the listing says (ISO 8601)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
-from imgur_dl import report, wayback
+from imgur_dl import packed, report, wayback
 from imgur_dl.ahead import Poll
 from imgur_dl.archive import Archive, Entry
 from imgur_dl.books import Books
@@ -151,7 +151,7 @@ class Run:
         # The archive first: a file it has is not named (a rerun of a large album costs a query, not a
         # name per file), and gets no path: nothing is saved for it here.
         archive = self.parts.archive
-        known = archive.has_many(Entry.IMAGE, [m.id for m in album.media]) \
+        known = archive.has_many(Entry.IMAGE, packed.ids(album.media)) \
             if archive is not None and not self.get_urls else set()
         try:
             folder = self.parts.namer.folder(album)
@@ -183,7 +183,7 @@ class Run:
             self.tally.album_failed(ExitStatus.FAILED)
             return
         self.tally.started(album.is_album)
-        self.parts.progress.expect(files=count, size=sum(m.sources[0].size or 0 for m in album.media))
+        self.parts.progress.expect(files=count, size=packed.expected_bytes(album.media))
         for job in jobs:
             if isinstance(job, Job) and not job.paths:
                 yield Result(job, Status.SKIPPED, None, archived=True)

@@ -259,14 +259,17 @@ def test_a_redirect_to_another_port_is_named_for_it(imgur: Imgur, tmp_path: Path
     assert f"{album.images[0].id}: refused a media URL on another port (i.imgur.com:22) (in a redirect)" in result.err
 
 
-def test_an_answer_of_millions_of_tiny_items_is_refused_before_it_is_parsed(imgur: Imgur, tmp_path: Path) -> None:
+def test_an_answer_of_millions_of_tiny_items_is_refused_early(imgur: Imgur, tmp_path: Path) -> None:
+    """The v1 answer, decoded as it arrives, is refused once 10,000 of its items proved unusable; the v3
+    answer, read whole, by counting its objects before any is made."""
     imgur.add_album("GoOd123", count=1)
     body = b'{"id": "AbC1234", "is_album": true, "media": [' + b",".join([b"{}"] * 2_000_000) + b"]}"
     for path in ("/post/v1/albums/AbC1234", "/3/album/AbC1234"):
         imgur.faults.append(Fault("status", host="api.imgur.com", path=path, status=200, body=body))
     result = run_main("-o", str(tmp_path), "imgur.com/a/AbC1234", "imgur.com/a/GoOd123")
     assert result.code == 1, result
-    assert "AbC1234: unusable answer from the API (more than 1,000,000 objects)" in result.err
+    assert ("AbC1234: unusable answer from the API (more than 10,000 unusable media items) "
+            "(and the v3 API: unusable answer from the API (more than 1,000,000 objects))") in result.err
     assert len(files_under(tmp_path)) == 1  # the other album is fetched
 
 

@@ -9,11 +9,13 @@ from __future__ import annotations
 import contextlib
 import json
 import re
+import tracemalloc
 import unicodedata
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -23,6 +25,7 @@ from imgur_dl.errors import ImgurDLError, NotMediaError, RemovedError, UsageErro
 from imgur_dl.hosts import OffsiteError
 from imgur_dl.models import Album, Kind, Media, Source, Target
 from imgur_dl.naming import FIELDS, MAX_COMPONENT_BYTES, Namer, Template, sanitize
+from imgur_dl.packed import PackedMedia
 from imgur_dl.text import printable
 
 EXAMPLES = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -193,26 +196,109 @@ _JSON_VALUES = st.recursive(
 _TOP = st.dictionaries(st.sampled_from(["media", "id", ""]) | st.text(max_size=4), _JSON_VALUES, max_size=5)
 
 
-@given(_TOP, st.sampled_from([None, 0, 2]))
-def test_an_answer_decoded_as_it_is_read_is_what_json_loads_makes(answer: dict[str, Any], indent: int | None) -> None:
-    text = json.dumps(answer, indent=indent)
-    got = jsonstream.loads(text, "media", lambda item, n: ("parsed", n, item))
-    want = json.loads(text)
+class _Items(list[object]):
+    """A collector that keeps each item as it was given, with its position."""
+
+    def add(self, item: object, position: int) -> None:
+        self.append(("parsed", position, item))
+
+
+class _Count:
+    """A collector that keeps nothing but how many items came."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def add(self, item: object, position: int) -> None:
+        self.count = position
+
+
+def _split(data: bytes, cuts: list[int]) -> list[bytes]:
+    """``data`` in chunks, cut at ``cuts`` (as a network hands an answer over)."""
+    at = sorted({min(cut, len(data)) for cut in cuts})
+    return [data[a:b] for a, b in zip([0, *at], [*at, len(data)], strict=True)]
+
+
+_CUTS = st.lists(st.integers(0, 400), max_size=8)
+_ENCODINGS = st.sampled_from(["utf-8", "utf-8-sig", "utf-16-le", "utf-16-be", "utf-32"])
+
+
+@given(_TOP, st.sampled_from([None, 0, 2]), _ENCODINGS, _CUTS)
+def test_an_answer_decoded_as_it_is_read_is_what_json_loads_makes(answer: dict[str, Any], indent: int | None,
+                                                                  encoding: str, cuts: list[int]) -> None:
+    data = json.dumps(answer, indent=indent, ensure_ascii=False).encode(encoding, "surrogatepass")
+    got = jsonstream.load(_split(data, cuts), "media", _Items)
+    want = json.loads(data)
     if isinstance(want.get("media"), list):
         want["media"] = [("parsed", n, item) for n, item in enumerate(want["media"], 1)]
     assert got == want
 
 
 @given(_TOP.map(json.dumps).flatmap(lambda t: st.tuples(st.just(t), st.integers(0, len(t)), st.text(max_size=2)))
-       | st.tuples(st.text(max_size=30), st.just(0), st.just("")))
-def test_an_answer_decoded_as_it_is_read_is_refused_when_json_refuses_it(case: tuple[str, int, str]) -> None:
+       | st.tuples(st.text(max_size=30), st.just(0), st.just("")), _CUTS)
+def test_an_answer_decoded_as_it_is_read_is_refused_when_json_refuses_it(case: tuple[str, int, str],
+                                                                         cuts: list[int]) -> None:
     text, at, noise = case
     text = text[:at] + noise + text[at + 1:]  # a valid answer with a character changed, or any text
+    data = text.encode("utf-8", "surrogatepass")
     try:
-        json.loads(text)
+        json.loads(data)
     except ValueError:
         with contextlib.suppress(ValueError):
-            jsonstream.loads(text, "media", lambda item, n: item)
+            jsonstream.load(_split(data, cuts), "media", _Items)
             raise AssertionError(f"decoded what json.loads refuses: {text!r}") from None
     else:
-        jsonstream.loads(text, "media", lambda item, n: item)
+        jsonstream.load(_split(data, cuts), "media", _Items)
+
+
+def test_a_number_cut_between_chunks_is_read_whole() -> None:
+    got = jsonstream.load([b'{"media": [12', b'34], "n": 5', b"6}"], "media", _Items)
+    assert got == {"media": [("parsed", 1, 1234)], "n": 56}
+
+
+def test_a_long_answer_is_let_go_of_as_it_is_read() -> None:
+    """What is held while an answer is read stays near the chunk size, however long the answer."""
+    item = {"id": "AbC1234", "url": "https://i.imgur.com/AbC1234.jpg", "title": "x" * 200}
+    data = json.dumps({"id": "A", "media": [item] * 5_000}).encode()
+    chunks = (data[at:at + 32 * 1024] for at in range(0, len(data), 32 * 1024))
+    tracemalloc.start()
+    try:
+        got = jsonstream.load(chunks, "media", _Count)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert isinstance(got, dict)
+    assert got["media"].count == 5_000
+    assert len(data) > 1_200_000
+    assert peak < 400_000  # (the answer's text alone would be 1.2 MB)
+
+
+_SOURCES = st.builds(Source, url=st.text(max_size=40), ext=st.sampled_from(["jpg", "mp4", "gif", ""]),
+                     size=st.none() | st.integers(0, 2**70))
+
+
+@st.composite
+def _media(draw: st.DrawFn) -> Media:
+    media_id = draw(st.text(max_size=10))
+    sources = draw(st.lists(_SOURCES, min_size=1, max_size=3))
+    if draw(st.booleans()):  # the CDN's usual URL for it (kept as id and extension only)
+        sources[0] = Source(f"{hosts.IMAGE_ROOT}/{media_id}.{sources[0].ext}", sources[0].ext, sources[0].size)
+    return Media(media_id, draw(st.integers(0, 2**40)), draw(st.text()), draw(st.text()), draw(st.text(max_size=12)),
+                 draw(st.integers(0, 2**31)), draw(st.integers(0, 2**31)), draw(st.booleans()),
+                 draw(st.text(max_size=25)), tuple(sources), draw(st.text(max_size=20)))
+
+
+@EXAMPLES
+@given(st.lists(_media(), max_size=6), st.integers(-8, 8))
+def test_packed_media_give_back_what_was_packed(media: list[Media], at: int) -> None:
+    packed = PackedMedia(media)
+    assert len(packed) == len(media)
+    assert list(packed) == media
+    assert packed[1:4] == tuple(media[1:4])
+    assert packed.ids() == [m.id for m in media]
+    assert packed.first_sizes == sum(m.sources[0].size or 0 for m in media)
+    if -len(media) <= at < len(media):
+        assert packed[at] == media[at]
+    else:
+        with pytest.raises(IndexError):
+            packed[at]
