@@ -58,23 +58,32 @@ class PackedMedia(Sequence[Media]):
         return self._unpack(index)
 
     def __iter__(self) -> Iterator[Media]:
-        return (self._unpack(n) for n in range(len(self)))
+        view, start = memoryview(self._data), 0
+        for end in self._ends:
+            yield _media(marshal.loads(view[start:end]))  # noqa: S302 - records append wrote
+            start = end
 
     def ids(self) -> list[str]:
         """Every item's id, in order (without making the items again)."""
-        return [self._record(n)[0] for n in range(len(self))]
-
-    def _record(self, n: int) -> tuple[Any, ...]:
-        start = self._ends[n - 1] if n else 0
-        record: tuple[Any, ...] = marshal.loads(self._data[start:self._ends[n]])  # noqa: S302 - written by append
-        return record
+        view, starts = memoryview(self._data), [0, *self._ends]
+        return [marshal.loads(view[starts[n]:end])[0] for n, end in enumerate(self._ends)]  # noqa: S302
 
     def _unpack(self, n: int) -> Media:
-        (media_id, index, title, description, mime_type, width, height, animated, created_at, sources,
-         name) = self._record(n)
-        return Media(media_id, index, title, description, mime_type, width, height, animated, created_at,
-                     tuple(Source(f"{IMAGE_ROOT}/{media_id}.{ext}" if url is None else url, ext, size)
-                           for url, ext, size in sources), name)
+        start = self._ends[n - 1] if n else 0
+        return _media(marshal.loads(self._data[start:self._ends[n]]))  # noqa: S302 - records append wrote
+
+
+def _media(record: tuple[Any, ...]) -> Media:
+    """A record made by :meth:`PackedMedia.append` as the Media it was."""
+    media_id, index, title, description, mime_type, width, height, animated, created_at, sources, name = record
+    if len(sources) == 1:  # (most items: one rendition)
+        (url, ext, size), = sources
+        renditions: tuple[Source, ...] = (Source(f"{IMAGE_ROOT}/{media_id}.{ext}" if url is None else url, ext, size),)
+    else:
+        renditions = tuple(Source(f"{IMAGE_ROOT}/{media_id}.{ext}" if url is None else url, ext, size)
+                           for url, ext, size in sources)
+    return Media(media_id, index, title, description, mime_type, width, height, animated, created_at, renditions,
+                 name)
 
 
 def ids(media: Sequence[Media]) -> list[str]:
