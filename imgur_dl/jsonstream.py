@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Protocol
 
 _SPACE = re.compile(r"[ \t\n\r]*")
+_NUMBER_TAIL = re.compile(r"[0-9.eE+-]*")  # what may still follow a number's digits
 _DECODER = json.JSONDecoder()
 _KEEP = 64 * 1024  # text already read that is let go of once there is this much of it
 
@@ -106,8 +107,14 @@ def _value(window: _Window, i: int) -> tuple[object, int]:
             if window.more(max(len(window.text) - i, 1)):  # (twice what is held: a long value costs O(n))
                 continue
             raise
-        if end < len(window.text) or window.ended or not window.more():
-            return value, end  # (a value that reaches the end may go on in the next chunk: a number)
+        if window.ended or not _may_go_on(value, window.text, end) or not window.more():
+            return value, end
+
+
+def _may_go_on(value: object, text: str, end: int) -> bool:
+    """A number whose text runs to the end of what has arrived may go on in the next chunk ("12" of
+    "1234", "1.5" of "1.5e3"); any other value ends where its own text says."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and bool(_NUMBER_TAIL.fullmatch(text, end))
 
 
 def _object(window: _Window, i: int, key: str, collector: Callable[[], Collector]) -> tuple[object, int]:
@@ -117,7 +124,7 @@ def _object(window: _Window, i: int, key: str, collector: Callable[[], Collector
     if char == "}":
         return result, i + 1
     while True:
-        if char != '"':
+        if window.text[i] != '"':
             raise ValueError("a key was expected")
         name, i = _value(window, i)
         char, i = _char(window, i)
@@ -128,13 +135,9 @@ def _object(window: _Window, i: int, key: str, collector: Callable[[], Collector
             result[str(name)], i = _list(window, i, collector())
         else:
             result[str(name)], i = _value(window, i)
-        i = window.drop(i)
-        char, i = _char(window, i)
-        if char == "}":
-            return result, i + 1
-        if char != ",":
-            raise ValueError("',' or '}' was expected")
-        char, i = _char(window, i + 1)
+        ended, i = _after(window, i, "}")
+        if ended:
+            return result, i
 
 
 def _list(window: _Window, i: int, into: Collector) -> tuple[Collector, int]:
@@ -148,13 +151,20 @@ def _list(window: _Window, i: int, into: Collector) -> tuple[Collector, int]:
         position += 1
         into.add(item, position)
         del item
-        i = window.drop(i)
-        char, i = _char(window, i)
-        if char == "]":
-            return into, i + 1
-        if char != ",":
-            raise ValueError("',' or ']' was expected")
-        _, i = _char(window, i + 1)
+        ended, i = _after(window, i, "]")
+        if ended:
+            return into, i
+
+
+def _after(window: _Window, i: int, close: str) -> tuple[bool, int]:
+    """Past a member or an item ending at ``i``: (True, past the ``close`` that ends them) or (False, where
+    the next one starts). What was read before it is let go of."""
+    char, i = _char(window, window.drop(i))
+    if char == close:
+        return True, i + 1
+    if char != ",":
+        raise ValueError(f"',' or '{close}' was expected")
+    return False, _char(window, i + 1)[1]
 
 
 def _end(window: _Window, i: int) -> None:

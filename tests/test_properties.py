@@ -252,8 +252,9 @@ def test_an_answer_decoded_as_it_is_read_is_refused_when_json_refuses_it(case: t
 
 
 def test_a_number_cut_between_chunks_is_read_whole() -> None:
-    got = jsonstream.load([b'{"media": [12', b'34], "n": 5', b"6}"], "media", _Items)
-    assert got == {"media": [("parsed", 1, 1234)], "n": 56}
+    got = jsonstream.load([b'{"media": [12', b'34, 1.', b"25, 1.5e", b"3, -", b'2], "n": 5', b"6}"], "media", _Items)
+    assert got == {"media": [("parsed", 1, 1234), ("parsed", 2, 1.25), ("parsed", 3, 1500.0), ("parsed", 4, -2)],
+                   "n": 56}
 
 
 def test_a_long_answer_is_let_go_of_as_it_is_read() -> None:
