@@ -58,7 +58,7 @@ def get_bounded(
     waiting: Callable[[str, float], None] | None = None,
     reader: Callable[[Iterator[bytes]], object] | None = None,
 ) -> Answer:
-    """GET ``url`` for a small answer.
+    """GET ``url`` for an answer read up to a bound.
 
     No redirect is followed (a 3xx comes back as it is). The body is read up
     to ``limit`` bytes (:class:`TooLarge` past it). Connection failures and

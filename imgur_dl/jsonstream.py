@@ -1,4 +1,4 @@
-"""JSON decoded as :func:`json.loads` decodes bytes, as they arrive, with one list turned into results as it is read.
+"""JSON decoded as :func:`json.loads` decodes bytes, as they arrive, one list's items handed on as they are read.
 
 An album's answer is one object whose ``media`` list may hold 100,000
 items: tens of megabytes of text. Read whole and decoded whole, the answer's
@@ -7,9 +7,9 @@ decoded as its chunks arrive: the top-level object is walked key by key with
 the standard decoder over a window of text that grows at the end as chunks
 come and is let go of at the front as values are read, and each item of the
 named list is handed to a collector as soon as it is decoded, so only what
-the collector keeps of it is kept. Anything else decodes as :func:`json.loads` would (the
-encoding found as it finds it), and what it refuses is refused here too
-(:class:`ValueError`).
+the collector keeps of it is kept. Anything else decodes as :func:`json.loads`
+would (the encoding found as it finds it), and what it refuses is refused
+here too (:class:`ValueError`).
 """
 
 from __future__ import annotations
