@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 import os
 import platform
 import shutil
@@ -165,26 +166,50 @@ def command(tool: str, out: Path, links: list[str], work: Path, url: str = f"htt
     return [*base, "--config-ignore", "-q", "-d", str(out), url]
 
 
-def measure(argv: list[str], env: dict[str, str]) -> tuple[float, float, float, int]:
-    """Wall seconds, CPU seconds, peak RSS (MB) and exit code of one child process.
+# The launcher of every measured run: a process of its own, started while this one is small. A child's
+# peak RSS (wait4) includes its spawner's peak up to the exec, posix_spawn or not (measured: a child of a
+# process that once held 200 MB reports 203 MB), and this process grows as it counts a 30,000-file run's
+# files or fills a 100,000-id archive.
+_LAUNCHER = """
+import json, os, sys, time
+for line in sys.stdin:
+    argv, env, err = json.loads(line)
+    actions = [(os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
+               (os.POSIX_SPAWN_OPEN, 1, os.devnull, os.O_WRONLY, 0),
+               (os.POSIX_SPAWN_OPEN, 2, err, os.O_WRONLY | os.O_TRUNC, 0)]
+    start = time.perf_counter()
+    pid = os.posix_spawn(argv[0], argv, env, file_actions=actions)
+    _, status, usage = os.wait4(pid, 0)
+    wall = time.perf_counter() - start
+    print(json.dumps([wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024,
+                      os.waitstatus_to_exitcode(status)]), flush=True)
+"""
 
-    posix_spawn, not fork: a forked child's peak RSS would include this
-    process's memory (the stand-in's files) from before its exec.
-    """
-    exe = argv[0] if os.path.isabs(argv[0]) else shutil.which(argv[0]) or argv[0]
-    with tempfile.TemporaryFile() as err:
-        actions = [(os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
-                   (os.POSIX_SPAWN_OPEN, 1, os.devnull, os.O_WRONLY, 0),
-                   (os.POSIX_SPAWN_DUP2, err.fileno(), 2)]
-        start = time.perf_counter()
-        pid = os.posix_spawn(exe, argv, env, file_actions=actions)
-        _, status, usage = os.wait4(pid, 0)
-        wall = time.perf_counter() - start
-        err.seek(0)
-        text = err.read().decode(errors="replace").strip()
-    if text:
-        print(f"    stderr: {text[:300]}", file=sys.stderr)
-    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, os.waitstatus_to_exitcode(status)
+
+class Launcher:
+    """Runs each measured command from a small process of its own (see :data:`_LAUNCHER`)."""
+
+    def __init__(self) -> None:
+        self.process = subprocess.Popen([sys.executable, "-c", _LAUNCHER], stdin=subprocess.PIPE,
+                                        stdout=subprocess.PIPE, text=True)
+
+    def measure(self, argv: list[str], env: dict[str, str]) -> tuple[float, float, float, int]:
+        """Wall seconds, CPU seconds, peak RSS (MB) and exit code of one child process."""
+        assert self.process.stdin is not None and self.process.stdout is not None
+        exe = argv[0] if os.path.isabs(argv[0]) else shutil.which(argv[0]) or argv[0]
+        with tempfile.NamedTemporaryFile() as err:
+            self.process.stdin.write(json.dumps([[exe, *argv[1:]], env, err.name]) + "\n")
+            self.process.stdin.flush()
+            wall, cpu, rss, code = json.loads(self.process.stdout.readline())
+            text = Path(err.name).read_bytes().decode(errors="replace").strip()
+        if text:
+            print(f"    stderr: {text[:300]}", file=sys.stderr)
+        return wall, cpu, rss, code
+
+    def close(self) -> None:
+        if self.process.stdin is not None:
+            self.process.stdin.close()
+        self.process.wait(timeout=30)
 
 
 def saved(out: Path) -> tuple[int, int]:
@@ -192,7 +217,7 @@ def saved(out: Path) -> tuple[int, int]:
     return len(files), sum(p.stat().st_size for p in files)
 
 
-def run(scenario: Scenario, runs: int, work: Path) -> Outcome:
+def run(scenario: Scenario, runs: int, work: Path, launcher: Launcher) -> Outcome:
     """All runs of one scenario, against a stand-in started for it in a process of its own.
 
     The stand-in holds every file in memory; in this process it would show up
@@ -235,7 +260,7 @@ def run(scenario: Scenario, runs: int, work: Path) -> Outcome:
                 argv = command(tool, out, links, work, "LIST" if scenario.albums else scenario.url)
                 if tool == "aria2c":
                     argv += [f"--all-proxy={proxy}", f"--ca-certificate={bundle}"]
-                wall, cpu, rss, code = measure(argv, env)
+                wall, cpu, rss, code = launcher.measure(argv, env)
                 ok = code == 0 and saved(out) == expected
                 outcome.samples[tool].append(Sample(wall, cpu, rss, ok))
                 print(f"  {scenario.name:<11} {tool:<15} run {n + 1}: {wall:6.2f} s wall {cpu:6.2f} s cpu "
@@ -589,8 +614,12 @@ def main() -> int:
         print("gallery-dl is not installed: pip install -e '.[bench]'", file=sys.stderr)
         return 2
 
+    launcher = Launcher()  # (before anything makes this process bigger)
     with tempfile.TemporaryDirectory(prefix="imgur-dl-bench-") as tmp:
-        outcomes = [run(s, runs, Path(tmp)) for s in chosen]
+        try:
+            outcomes = [run(s, runs, Path(tmp), launcher) for s in chosen]
+        finally:
+            launcher.close()
         extra = hashing(runs, Path(tmp), size=8 * MB if args.smoke else 256 * MB) \
             if args.smoke or "hashing" in names else ""
         if args.smoke or "scan" in names:
