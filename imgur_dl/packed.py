@@ -76,14 +76,14 @@ class PackedMedia(Sequence[Media]):
 def _media(record: tuple[Any, ...]) -> Media:
     """A record made by :meth:`PackedMedia.append` as the Media it was."""
     media_id, index, title, description, mime_type, width, height, animated, created_at, sources, name = record
-    if len(sources) == 1:  # (most items: one rendition)
-        (url, ext, size), = sources
-        renditions: tuple[Source, ...] = (Source(f"{IMAGE_ROOT}/{media_id}.{ext}" if url is None else url, ext, size),)
-    else:
-        renditions = tuple(Source(f"{IMAGE_ROOT}/{media_id}.{ext}" if url is None else url, ext, size)
-                           for url, ext, size in sources)
+    renditions = (_source(media_id, *sources[0]),) if len(sources) == 1 \
+        else tuple(_source(media_id, *source) for source in sources)  # (most items have one: no generator)
     return Media(media_id, index, title, description, mime_type, width, height, animated, created_at, renditions,
                  name)
+
+
+def _source(media_id: str, url: str | None, ext: str, size: int | None) -> Source:
+    return Source(f"{IMAGE_ROOT}/{media_id}.{ext}" if url is None else url, ext, size)
 
 
 def ids(media: Sequence[Media]) -> list[str]:
