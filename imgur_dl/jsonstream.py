@@ -87,15 +87,22 @@ class _Window:
         return self._decoder.decode(chunk, final)
 
 
+def _skip(window: _Window, i: int) -> int:
+    """Past the white space from ``i``, reading on as it needs: where the next character is, or the
+    text's length when only white space was left."""
+    while True:
+        match = _SPACE.match(window.text, i)  # (never None: it matches the empty string too)
+        i = match.end() if match else i
+        if i < len(window.text) or not window.more():
+            return i
+
+
 def _char(window: _Window, i: int) -> tuple[str, int]:
     """The first character at or past ``i`` that is not white space, and where it is."""
-    while True:
-        match = _SPACE.match(window.text, i)
-        i = match.end() if match else i
-        if i < len(window.text):
-            return window.text[i], i
-        if not window.more():
-            raise ValueError("unexpected end of the JSON text")
+    i = _skip(window, i)
+    if i == len(window.text):
+        raise ValueError("unexpected end of the JSON text")
+    return window.text[i], i
 
 
 def _value(window: _Window, i: int) -> tuple[object, int]:
@@ -169,10 +176,5 @@ def _after(window: _Window, i: int, close: str) -> tuple[bool, int]:
 
 def _end(window: _Window, i: int) -> None:
     """Nothing but white space is left past ``i``."""
-    while True:
-        match = _SPACE.match(window.text, i)
-        i = match.end() if match else i
-        if i < len(window.text):
-            raise ValueError("extra data after the JSON value")
-        if not window.more():
-            return
+    if _skip(window, i) < len(window.text):
+        raise ValueError("extra data after the JSON value")
