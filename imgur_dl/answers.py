@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
+from imgur_dl import packed
 from imgur_dl.errors import ApiError, EmptyAlbumError
 from imgur_dl.hosts import IMAGE_ROOT
 from imgur_dl.models import Album, Kind, Media, Source, Target
@@ -76,15 +77,15 @@ class MediaItems:
     costs that many, not millions.
     """
 
-    def __init__(self, parse: Callable[[object, int], Media]) -> None:
+    def __init__(self, parse: Callable[[object, int], packed.Record]) -> None:
         self.parse = parse
         self.media = PackedMedia()
         self.unusable: list[tuple[int, str]] = []
 
     def add(self, item: object, position: int) -> None:
         parsed = _parsed(self.parse, item, position)
-        if isinstance(parsed, Media):
-            self.media.append(parsed)
+        if isinstance(parsed, tuple):
+            self.media.add(parsed)
             return
         self.unusable.append((position, str(parsed)))
         if len(self.unusable) > MAX_UNUSABLE:
@@ -99,7 +100,7 @@ class MediaItems:
 
 def v1_items(*, prefer_gif: bool) -> MediaItems:
     """A collector for a v1 answer's ``media``."""
-    return MediaItems(functools.partial(v1_media, prefer_gif=prefer_gif))
+    return MediaItems(functools.partial(v1_record, prefer_gif=prefer_gif))
 
 
 def _collected(raw: list[Any], into: MediaItems) -> MediaItems:
@@ -110,7 +111,7 @@ def _collected(raw: list[Any], into: MediaItems) -> MediaItems:
     return into
 
 
-def _parsed(parse: Callable[[object, int], Media], item: object, n: int) -> Media | Unusable:
+def _parsed(parse: Callable[[object, int], packed.Record], item: object, n: int) -> packed.Record | Unusable:
     try:
         return parse(item, n)
     except Unusable as exc:
@@ -119,25 +120,29 @@ def _parsed(parse: Callable[[object, int], Media], item: object, n: int) -> Medi
 
 def v1_media(data: object, index: int, *, prefer_gif: bool) -> Media:
     """One item of a v1 answer's ``media``."""
+    return packed.media_of(v1_record(data, index, prefer_gif=prefer_gif))
+
+
+def v1_record(data: object, index: int, *, prefer_gif: bool) -> packed.Record:
+    """One item of a v1 answer's ``media``, checked, as the record :mod:`imgur_dl.packed` keeps (an
+    album's items are packed as they are decoded: no Media is made for them until they are fetched)."""
     item = _obj(data, "media item")
     media_id = _id(item.get("id"), "media id")
     meta = item.get("metadata")
     meta = meta if isinstance(meta, dict) else {}
     mime = _text(item.get("mime_type"))
     ext = _ext(item.get("ext"), mime)
-    url = _text(item.get("url")) or f"{IMAGE_ROOT}/{media_id}.{ext}"
-    main = Source(url, ext, _int(item.get("size")))
+    url = _text(item.get("url"))
+    main = (None if not url or url == f"{IMAGE_ROOT}/{media_id}.{ext}" else url, ext, _int(item.get("size")))
     animated = meta.get("is_animated") is True
-    sources: tuple[Source, ...] = (main,)
+    sources: tuple[packed.SourceRecord, ...] = (main,)
     if animated and ext == "gif" and not prefer_gif:
         # Imgur serves every animated GIF as MP4 too, far smaller; the API
         # does not give its size, so only Content-Length can check it.
-        sources = (Source(f"{IMAGE_ROOT}/{media_id}.mp4", "mp4", None), main)
-    return Media(
-        id=media_id, index=index, title=_text(meta.get("title")), description=_text(meta.get("description")),
-        mime_type=mime, width=_int(item.get("width")) or 0, height=_int(item.get("height")) or 0,
-        animated=animated, created_at=_text(item.get("created_at")), sources=sources, name=_text(item.get("name")),
-    )
+        sources = ((None, "mp4", None), main)
+    return (media_id, index, _text(meta.get("title")), _text(meta.get("description")), mime,
+            _int(item.get("width")) or 0, _int(item.get("height")) or 0, animated, _text(item.get("created_at")),
+            sources, _text(item.get("name")))
 
 
 def album_from_v3(data: object, *, prefer_gif: bool) -> Album:
@@ -147,7 +152,7 @@ def album_from_v3(data: object, *, prefer_gif: bool) -> Album:
     images = _list(album.get("images"), "images")
     if not images:
         raise EmptyAlbumError(f"{album_id}: the album is empty (Imgur shows no media in it)")
-    parse = MediaItems(lambda img, n: _v3_media(_obj(img, "image"), n, prefer_gif))
+    parse = MediaItems(lambda img, n: packed.record_of(_v3_media(_obj(img, "image"), n, prefer_gif)))
     items, unusable = _collected(images, parse).usable()
     return Album(
         id=album_id, title=_text(album.get("title")), description=_text(album.get("description")),

@@ -14,10 +14,16 @@ from __future__ import annotations
 import marshal
 from array import array
 from collections.abc import Iterable, Iterator, Sequence
-from typing import Any, overload
+from typing import overload
 
 from imgur_dl.hosts import IMAGE_ROOT
 from imgur_dl.models import Media, Source
+
+# One rendition: its URL (None: the CDN's usual one for the item and extension), extension, size.
+SourceRecord = tuple[str | None, str, int | None]
+# One item: id, index, title, description, MIME type, width, height, animated, created_at, its renditions
+# (preferred first), name: a Media's fields in order.
+Record = tuple[str, int, str, str, str, int, int, bool, str, tuple[SourceRecord, ...], str]
 
 
 class PackedMedia(Sequence[Media]):
@@ -31,13 +37,13 @@ class PackedMedia(Sequence[Media]):
             self.append(item)
 
     def append(self, media: Media) -> None:
-        sources = tuple((None if s.url == f"{IMAGE_ROOT}/{media.id}.{s.ext}" else s.url, s.ext, s.size)
-                        for s in media.sources)
-        self._data += marshal.dumps((media.id, media.index, media.title, media.description, media.mime_type,
-                                     media.width, media.height, media.animated, media.created_at, sources,
-                                     media.name))
+        self.add(record_of(media))
+
+    def add(self, record: Record) -> None:
+        """One item, as :func:`record_of` makes it (or a parser that checks the fields itself)."""
+        self._data += marshal.dumps(record)
         self._ends.append(len(self._data))
-        self.first_sizes += media.sources[0].size or 0
+        self.first_sizes += record[9][0][2] or 0
 
     def __len__(self) -> int:
         return len(self._ends)
@@ -60,7 +66,7 @@ class PackedMedia(Sequence[Media]):
     def __iter__(self) -> Iterator[Media]:
         view, start = memoryview(self._data), 0
         for end in self._ends:
-            yield _media(marshal.loads(view[start:end]))  # noqa: S302 - records append wrote
+            yield media_of(marshal.loads(view[start:end]))  # noqa: S302 - records add wrote
             start = end
 
     def ids(self) -> list[str]:
@@ -70,11 +76,20 @@ class PackedMedia(Sequence[Media]):
 
     def _unpack(self, n: int) -> Media:
         start = self._ends[n - 1] if n else 0
-        return _media(marshal.loads(self._data[start:self._ends[n]]))  # noqa: S302 - records append wrote
+        return media_of(marshal.loads(self._data[start:self._ends[n]]))  # noqa: S302 - records add wrote
 
 
-def _media(record: tuple[Any, ...]) -> Media:
-    """A record made by :meth:`PackedMedia.append` as the Media it was."""
+def record_of(media: Media) -> Record:
+    """``media`` as a packed record: its fields in order, each source as (URL, or None for the CDN's usual
+    one, extension, size)."""
+    sources = tuple((None if s.url == f"{IMAGE_ROOT}/{media.id}.{s.ext}" else s.url, s.ext, s.size)
+                    for s in media.sources)
+    return (media.id, media.index, media.title, media.description, media.mime_type, media.width, media.height,
+            media.animated, media.created_at, sources, media.name)
+
+
+def media_of(record: Record) -> Media:
+    """A record made by :func:`record_of` (or packed as it would) as the Media it describes."""
     media_id, index, title, description, mime_type, width, height, animated, created_at, sources, name = record
     renditions = (_source(media_id, *sources[0]),) if len(sources) == 1 \
         else tuple(_source(media_id, *source) for source in sources)  # (most items have one: no generator)
