@@ -69,10 +69,15 @@ class PackedMedia(Sequence[Media]):
             yield media_of(marshal.loads(view[start:end]))  # noqa: S302 - records add wrote
             start = end
 
-    def ids(self) -> list[str]:
-        """Every item's id, in order (without making the items again)."""
-        view, starts = memoryview(self._data), [0, *self._ends]
-        return [marshal.loads(view[starts[n]:end])[0] for n, end in enumerate(self._ends)]  # noqa: S302
+    def ids(self, start: int = 0, stop: int | None = None) -> list[str]:
+        """The ids of items ``start`` to ``stop`` (every item's by default), in order, without making the
+        items again."""
+        view, stop = memoryview(self._data), len(self) if stop is None else min(stop, len(self))
+        begin, found = (self._ends[start - 1] if start else 0), []
+        for n in range(start, stop):
+            found.append(marshal.loads(view[begin:self._ends[n]])[0])  # noqa: S302 - records add wrote
+            begin = self._ends[n]
+        return found
 
     def _unpack(self, n: int) -> Media:
         start = self._ends[n - 1] if n else 0
@@ -101,9 +106,9 @@ def _source(media_id: str, url: str | None, ext: str, size: int | None) -> Sourc
     return Source(f"{IMAGE_ROOT}/{media_id}.{ext}" if url is None else url, ext, size)
 
 
-def ids(media: Sequence[Media]) -> list[str]:
-    """The ids of ``media``, in order."""
-    return media.ids() if isinstance(media, PackedMedia) else [m.id for m in media]
+def ids(media: Sequence[Media], start: int = 0, stop: int | None = None) -> list[str]:
+    """The ids of ``media[start:stop]``, in order."""
+    return media.ids(start, stop) if isinstance(media, PackedMedia) else [m.id for m in media[start:stop]]
 
 
 def expected_bytes(media: Sequence[Media]) -> int:

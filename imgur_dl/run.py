@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import queue
 import time
-from collections.abc import Callable, Generator, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,6 +39,8 @@ T = TypeVar("T")
 GRACE = 2.0
 # While files are under way and the next album is not known yet: how often finished files are collected.
 WAKE = 0.02
+# Ids of an album asked of the download archive at once.
+HELD_BATCH = 5000
 
 
 @dataclass
@@ -148,11 +150,9 @@ class Run:
         if album.id in self.seen:
             return  # named twice (/a/X and /gallery/X, or twice in a list): fetched once
         self.seen.add(album.id)
-        # The archive first: a file it has is not named (a rerun of a large album costs a query, not a
-        # name per file), and gets no path: nothing is saved for it here.
-        archive = self.parts.archive
-        known = archive.has_many(Entry.IMAGE, packed.ids(album.media)) \
-            if archive is not None and not self.get_urls else set()
+        # The archive first: a file it has is not named (a rerun of a large album costs a few queries, not
+        # a name per file), and gets no path: nothing is saved for it here.
+        held = self._held(album.media)
         try:
             folder = self.parts.namer.folder(album)
         except ImgurDLError as exc:
@@ -167,7 +167,7 @@ class Run:
                           album.listing.label if album.listing else None)
         # Files are named as they are handed out, not all at once: a 30,000-file album holds its
         # names for the files under way, not for every file.
-        jobs = (self._job(album, media, folder, known) for media in album.media)
+        jobs = (self._job(album, media, folder, held[n]) for n, media in enumerate(album.media))
         if self.get_urls:
             self.tally.started(album.is_album)
             for job in jobs:
@@ -179,7 +179,7 @@ class Run:
             self.parts.books.give_back(album, None)
             return
         count = len(album.media)
-        if not self.parts.books.open(album, folder, count, fetching=len(known) < count):
+        if not self.parts.books.open(album, folder, count, fetching=0 in held):
             self.tally.album_failed(ExitStatus.FAILED)
             return
         self.tally.started(album.is_album)
@@ -190,9 +190,26 @@ class Run:
             else:
                 yield job
 
-    def _job(self, album: Album, media: Media, folder: Path, known: set[str]) -> Job | Result:
+    def _held(self, media: Sequence[Media]) -> bytes | bytearray:
+        """For each of an album's items, 1 when the archive has it (0 without an archive, or with --get-urls).
+
+        Asked :data:`HELD_BATCH` ids at a time, and kept as a byte an item: a rerun of a 100,000-file album
+        holds a few thousand ids at once, not every id twice over.
+        """
+        archive = self.parts.archive
+        if archive is None or self.get_urls:
+            return bytes(len(media))
+        held = bytearray(len(media))
+        for start in range(0, len(media), HELD_BATCH):
+            ids = packed.ids(media, start, start + HELD_BATCH)
+            found = archive.has_many(Entry.IMAGE, ids)
+            for n, media_id in enumerate(ids, start):
+                held[n] = media_id in found
+        return held
+
+    def _job(self, album: Album, media: Media, folder: Path, held: int) -> Job | Result:
         """One file's job (its names given out now), or its failure when it cannot be named."""
-        if media.id in known:
+        if held:
             return Job(album, media, ())
         try:
             return Job(album, media, tuple(disambiguate(self.parts.namer.path(album, media, s.ext, folder), media.id,
@@ -209,7 +226,7 @@ class Run:
                     yield from self._collect(self.finished.get(), recoveries)
                 self._submit(pool, self.parts.downloader.fetch, item, item)
             elif isinstance(item, Result):
-                yield from self._record(item)
+                yield self._record(item)
             else:
                 yield item
 
@@ -230,9 +247,9 @@ class Run:
                 self._say_region(result)
             self._submit(recoveries, wayback.recover, result, result.job)  # counted when it comes back
             return
-        yield from self._record(result)
+        yield self._record(result)
 
-    def _record(self, result: Result) -> Iterator[Result]:
+    def _record(self, result: Result) -> Result:
         """Everything that follows from one finished file, in the main thread."""
         result, written = self.parts.books.record(result)
         self.tally.add(result)
@@ -247,7 +264,7 @@ class Run:
                                       f"{result.error}")
         if not written:
             self.tally.note(ExitStatus.FAILED)  # (its files are counted; album.json is not one)
-        yield result
+        return result
 
     def _say_region(self, result: Result) -> None:
         """Imgur blocks this region: said once, not once per file."""
