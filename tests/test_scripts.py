@@ -7,6 +7,10 @@ import json
 import subprocess
 from pathlib import Path
 
+import pytest
+
+from imgur_dl import run
+from imgur_dl.archive import Entry, Record, open_store
 from tests.conftest import ArchiveAt, command, files_under, run_main
 from tests.standin import AlbumData, Imgur
 
@@ -143,6 +147,22 @@ def test_archive_prevents_a_second_download_into_another_folder(imgur: Imgur, tm
     assert len(imgur.requests_to("i.imgur.com")) == fetched
     assert files_under(tmp_path / "two") == {}
     assert sorted(archive.rows("SELECT kind, count(*) FROM archive GROUP BY kind")) == [("album", 1), ("image", 3)]
+
+
+def test_files_the_archive_has_are_found_whichever_batch_asks(imgur: Imgur, tmp_path: Path, archive: ArchiveAt,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    album = imgur.add_album("AbC1234", count=7)
+    had = {album.images[n].id for n in (1, 2, 4, 6)}  # either side of each boundary between batches of two
+    store = open_store(archive.location)
+    store.write([Record(Entry.IMAGE, image_id, "AbC1234", "x") for image_id in sorted(had)])
+    store.close()
+    monkeypatch.setattr(run, "HELD_BATCH", 2)
+    result = run_main("--json", "--download-archive", archive.location, "-o", str(tmp_path), "imgur.com/a/AbC1234")
+    assert result.code == 0, result
+    statuses = {r["id"]: r["status"] for r in _rows(result.out)}
+    assert statuses == {i.id: "skipped" if i.id in had else "saved" for i in album.images}
+    fetched = {path for _, _, path, _ in imgur.requests_to("i.imgur.com")}
+    assert fetched == {f"/{i.id}.jpeg" for i in album.images if i.id not in had}
 
 
 def test_archive_does_not_record_failures(imgur: Imgur, tmp_path: Path, archive: ArchiveAt) -> None:
