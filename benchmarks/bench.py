@@ -16,13 +16,15 @@ same run, and each scenario's lower bound.
 Tools: ``imgur-dl [options]``, ``gallery-dl``, and, given the album's direct
 links (listed by ``imgur-dl -g`` before the runs, untimed), the native
 parallel downloaders ``curl`` and ``aria2c``; a scenario's tools that are not
-installed are skipped with a note.
+installed are skipped with a note. A tool may start with ``NAME=value`` words:
+its environment for those runs (``--tool 'MALLOC_ARENA_MAX=2 imgur-dl'``).
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import itertools
 import json
 import os
 import platform
@@ -39,6 +41,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 ALBUM = "AbC1234"
+# glibc's per-thread malloc caches off: what keeps a very large album's C heap from growing (docs/benchmarks.md).
+NO_TCACHE = "GLIBC_TUNABLES=glibc.malloc.tcache_count=0"
 RESOLVERS = 16  # albums imgur-dl looks up at once (imgur_dl/build.py)
 MB = 1_000_000
 
@@ -106,8 +110,9 @@ SCENARIOS = {
     "scale-100": Scenario("scale-100", 100, 4_000, tools=("imgur-dl",)),
     "scale-1000": Scenario("scale-1000", 1000, 4_000, tools=("imgur-dl",)),
     "scale-5000": Scenario("scale-5000", 5000, 4_000, tools=("imgur-dl",)),
-    # Memory at size: a 30,000-file album and a 5,000-post listing, against scale-100.
-    "scale-30000": Scenario("scale-30000", 30_000, 4_000, tools=("imgur-dl",)),
+    # Memory at size: a 30,000-file album and a 5,000-post listing, against scale-100. (Beside the
+    # defaults: glibc's per-thread caches off, the environment's knob for the C heap's growth.)
+    "scale-30000": Scenario("scale-30000", 30_000, 4_000, tools=("imgur-dl", f"{NO_TCACHE} imgur-dl")),
     "listing-5000": Scenario("listing-5000", 1, 4_000, tools=("imgur-dl",), posts=5000),
     # A rerun of a 100,000-file album whose every file the archive has: nothing to fetch.
     "archived": Scenario("archived", 100_000, 100, tools=("imgur-dl --download-archive ARCHIVE",), archived=True),
@@ -136,6 +141,13 @@ class Outcome:
 
     def median(self, tool: str, what: str) -> float:
         return statistics.median(getattr(s, what) for s in self.samples[tool])
+
+
+def _assignments(tool: str) -> tuple[dict[str, str], str]:
+    """A tool's leading ``NAME=value`` words (its environment) and the command after them."""
+    words = tool.split()
+    leading = list(itertools.takewhile(lambda w: "=" in w and w[0] != "-", words))
+    return dict(w.split("=", 1) for w in leading), " ".join(words[len(leading):])
 
 
 def command(tool: str, out: Path, links: list[str], work: Path, url: str = f"https://imgur.com/a/{ALBUM}") -> list[str]:
@@ -257,10 +269,11 @@ def run(scenario: Scenario, runs: int, work: Path, launcher: Launcher) -> Outcom
         for n in range(runs):
             for tool in tools:  # A B A B ...: drift hits every tool alike
                 out = work / f"{scenario.name}-{tool.replace(' ', '_')}-{n}"
-                argv = command(tool, out, links, work, "LIST" if scenario.albums else scenario.url)
-                if tool == "aria2c":
+                assigned, plain = _assignments(tool)
+                argv = command(plain, out, links, work, "LIST" if scenario.albums else scenario.url)
+                if plain == "aria2c":
                     argv += [f"--all-proxy={proxy}", f"--ca-certificate={bundle}"]
-                wall, cpu, rss, code = launcher.measure(argv, env)
+                wall, cpu, rss, code = launcher.measure(argv, {**env, **assigned})
                 ok = code == 0 and saved(out) == expected
                 outcome.samples[tool].append(Sample(wall, cpu, rss, ok))
                 print(f"  {scenario.name:<11} {tool:<15} run {n + 1}: {wall:6.2f} s wall {cpu:6.2f} s cpu "
@@ -397,6 +410,11 @@ def _size_targets(by: dict[str, Outcome], verdict: Callable[[str, float, float, 
             if has(name):
                 verdict(f"memory at size: {name} peak RSS - scale-100's", by[name].median("imgur-dl", "rss_mb") - small,
                         10, False, " MB")
+        knob = f"{NO_TCACHE} imgur-dl"
+        if has("scale-30000", knob):
+            o = by["scale-30000"]
+            lines.append(f"- scale-30000 with {NO_TCACHE}: {o.median(knob, 'rss_mb') - small:.1f} MB over scale-100's "
+                         f"peak RSS, CPU {o.median(knob, 'cpu') / o.median('imgur-dl', 'cpu'):.2f}x the default's")
     archived = "imgur-dl --download-archive ARCHIVE"
     if has("archived", archived):
         o = by["archived"]
