@@ -16,11 +16,14 @@ finds that number from the evidence instead of halving blindly:
   cuts the limit once, to what the CDN really took;
 - it starts at ``START_WORKERS`` in flight (a browser's six connections to one
   host: what a CDN that serves a website takes from one visitor), and while
-  no refusal has come, it doubles once every place has been in use and as
-  many answers as places have come in full: once a round trip, so a small
-  album meets no burst of refusals and a big one reaches the ceiling after
-  a few round trips (a slow start, as TCP grows its window). A run that
-  never fills its places (files found one at a time) does not grow;
+  no refusal has come, it doubles once every place has been in use and the
+  CDN has accepted as many requests as there are places: once a round trip,
+  so a small album meets no burst of refusals and a big one reaches the
+  ceiling after a few round trips (a slow start, as TCP grows its window).
+  An acceptance is the answer's status, before its body: a refusal would
+  have come in its place, and big files do not hold the doubling back for
+  as long as their bodies take. A run that never fills its places (files
+  found one at a time) does not grow;
 - after the ramp, ``2 x limit`` clean answers grow the limit by one, but not past a
   level the CDN refused within :data:`PROBE_AFTER` seconds: when the evidence
   says 6, it stays 6 rather than paying a refusal every few files to re-learn it;
@@ -153,22 +156,21 @@ class Throttle:
             self._answered(ticket)
             if ticket.generation == self._generation or self._census is not None:
                 self._known_good = max(self._known_good, self._accepted)
+            if self._ramping and self._full and ticket.generation == self._generation:
+                self._clean += 1
+                if self._clean >= self.limit:  # a full window's worth, accepted: double
+                    self.limit = min(self.ceiling, 2 * self.limit)
+                    self._ramping = self.limit < self.ceiling
+                    self._full = False
+                    self._clean = 0
             self._cond.notify_all()
 
     def succeeded(self, ticket: Ticket) -> None:
         """The whole body arrived."""
         with self._cond:
-            if ticket.generation != self._generation:
-                return
+            if ticket.generation != self._generation or self._ramping:
+                return  # (while ramping, acceptances count: :meth:`accepted`)
             self._clean += 1
-            if self._ramping:
-                if self._full and self._clean >= self.limit:  # a full window's worth, taken cleanly: double
-                    self.limit = min(self.ceiling, 2 * self.limit)
-                    self._ramping = self.limit < self.ceiling
-                    self._full = False
-                    self._clean = 0
-                    self._cond.notify_all()
-                return
             if self.limit >= self.ceiling or self._clean < 2 * self.limit:
                 return
             if self.limit + 1 >= self._refused_level and self._clock() - self._refused_at < PROBE_AFTER:

@@ -200,6 +200,19 @@ def test_a_run_starts_at_six_in_flight_and_doubles_each_full_round_to_the_ceilin
     assert sizes == [6, 12, 24, 48, 64, 64]
 
 
+def test_the_window_doubles_as_the_cdn_accepts_not_as_bodies_end() -> None:
+    """Big files: every request of the window accepted, no body finished yet: the next round may start."""
+    throttle = Throttle(64, Cancel(), Clock())
+    first = _fill(throttle)
+    for ticket in first[:-1]:
+        throttle.accepted(ticket)
+    assert throttle.try_acquire() is None  # five of six accepted: not yet
+    throttle.accepted(first[-1])
+    assert len(_fill(throttle)) == 6  # twelve places, six of them free while the six bodies still come
+    _finish(throttle, first)
+    assert throttle.limit == 12  # the bodies ending add nothing while the window ramps
+
+
 def test_a_small_album_under_a_cdn_that_takes_six_never_has_more_in_flight() -> None:
     throttle = Throttle(64, Cancel(), Clock())
     left, in_flight, peak = 10, [], 0
