@@ -4,28 +4,29 @@ Workers return :class:`Result` objects; this module alone collects them (in
 the main thread) and yields every event in turn: a file's result, a target
 that gave nothing, a listed link. It counts them, prints failures and picks
 the exit status, so one failure never hides another. Its parts are built by
-:mod:`imgur_dl.build`.
+:mod:`imgur_dl.build`; what each album gives out (jobs, files the archive
+has, links) is :mod:`imgur_dl.handout`'s.
 """
 
 from __future__ import annotations
 
 import queue
 import time
-from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TypeVar
 
-from imgur_dl import packed, report, wayback
+from imgur_dl import report, wayback
 from imgur_dl.ahead import Poll
-from imgur_dl.archive import Archive, Entry
+from imgur_dl.archive import Archive
 from imgur_dl.books import Books
 from imgur_dl.cancel import Cancel
 from imgur_dl.downloader import Downloader
-from imgur_dl.errors import Cancelled, ImgurDLError, Terminated
-from imgur_dl.models import Album, Elsewhere, Event, Failure, Job, Listed, Media, Origin, Result, Status, Target
-from imgur_dl.naming import Namer, disambiguate
+from imgur_dl.errors import Cancelled, Terminated
+from imgur_dl.handout import Handout
+from imgur_dl.models import Album, Elsewhere, Event, Failure, Job, Origin, Result, Status, Target
+from imgur_dl.naming import Namer
 from imgur_dl.planner import Planner
 from imgur_dl.progress import Meter, Progress
 from imgur_dl.report import Tally
@@ -39,8 +40,6 @@ T = TypeVar("T")
 GRACE = 2.0
 # While files are under way and the next album is not known yet: how often finished files are collected.
 WAKE = 0.02
-# Ids of an album asked of the download archive at once.
-HELD_BATCH = 5000
 
 
 @dataclass
@@ -70,8 +69,7 @@ class Run:
         self.finished: queue.SimpleQueue[Future[Result]] = queue.SimpleQueue()
         self.outstanding = 0
         self.tally = Tally()
-        self.seen: set[str] = set()  # album ids already started: /a/X and /gallery/X are one album
-        self.taken: set[int] = set()  # every path this run writes (hashed): a template may give two files one name
+        self.handout = Handout(parts.namer, parts.books, parts.progress, self.tally, parts.archive, get_urls=get_urls)
         self.started = time.monotonic()
         self.once = Once()
 
@@ -145,82 +143,10 @@ class Run:
         self.tally.album_failed(failure.status)
         return failure
 
-    def _start(self, album: Album) -> Iterator[Job | Result | Listed | Failure]:
-        """An album's files: jobs to fetch, results of archived ones, or with --get-urls, links."""
-        if album.id in self.seen:
-            return  # named twice (/a/X and /gallery/X, or twice in a list): fetched once
-        self.seen.add(album.id)
-        # The archive first: a file it has is not named (a rerun of a large album costs a few queries, not
-        # a name per file), and gets no path: nothing is saved for it here.
-        held = self._held(album.media)
-        try:
-            folder = self.parts.namer.folder(album)
-        except ImgurDLError as exc:
-            self.parts.progress.error(f"{album.id}: {exc}")
-            self.tally.album_failed(ExitStatus.FAILED)
-            self.parts.books.give_back(album, str(exc))
-            return
-        for position, why in album.unusable:  # the album's other items still come
-            self.tally.file_failed()
-            self.parts.progress.error(f"{album.id}/item {position}: {why}")
-            yield Failure(ExitStatus.FAILED, f"{album.id}/item {position}: {why}", album.url, album.id,
-                          album.listing.label if album.listing else None)
-        # Files are named as they are handed out, not all at once: a 30,000-file album holds its
-        # names for the files under way, not for every file.
-        jobs = (self._job(album, media, folder, held[n]) for n, media in enumerate(album.media))
-        if self.get_urls:
-            self.tally.started(album.is_album)
-            for job in jobs:
-                if isinstance(job, Job):
-                    yield Listed(job)
-                else:  # (it could not be named: said, and counted, as an unusable item is)
-                    self.tally.file_failed()
-                    self.parts.progress.error(f"{album.id}/{job.job.media.id}: {job.error}")
-            self.parts.books.give_back(album, None)
-            return
-        count = len(album.media)
-        if not self.parts.books.open(album, folder, count, fetching=0 in held):
-            self.tally.album_failed(ExitStatus.FAILED)
-            return
-        self.tally.started(album.is_album)
-        self.parts.progress.expect(files=count, size=packed.expected_bytes(album.media))
-        for job in jobs:
-            if isinstance(job, Job) and not job.paths:
-                yield Result(job, Status.SKIPPED, None, archived=True)
-            else:
-                yield job
-
-    def _held(self, media: Sequence[Media]) -> bytes | bytearray:
-        """For each of an album's items, 1 when the archive has it (0 without an archive, or with --get-urls).
-
-        Asked :data:`HELD_BATCH` ids at a time, and kept as a byte an item: a rerun of a 100,000-file album
-        holds a few thousand ids at once, not every id twice over.
-        """
-        archive = self.parts.archive
-        if archive is None or self.get_urls:
-            return bytes(len(media))
-        held = bytearray(len(media))
-        for start in range(0, len(media), HELD_BATCH):
-            ids = packed.ids(media, start, start + HELD_BATCH)
-            found = archive.has_many(Entry.IMAGE, ids)
-            for n, media_id in enumerate(ids, start):
-                held[n] = media_id in found
-        return held
-
-    def _job(self, album: Album, media: Media, folder: Path, held: int) -> Job | Result:
-        """One file's job (its names given out now), or its failure when it cannot be named."""
-        if held:
-            return Job(album, media, ())
-        try:
-            return Job(album, media, tuple(disambiguate(self.parts.namer.path(album, media, s.ext, folder), media.id,
-                                                        self.taken) for s in media.sources))
-        except ImgurDLError as exc:
-            return Result(Job(album, media, ()), Status.FAILED, None, error=str(exc))
-
     def _feed(self, album: Album, pool: ThreadPoolExecutor, recoveries: ThreadPoolExecutor,
               most: int) -> Iterator[Event]:
         """Hand an album's files to the workers, never more than ``most`` in the queue at once."""
-        for item in self._start(album):
+        for item in self.handout.album(album):
             if isinstance(item, Job):
                 while self.outstanding >= most:
                     yield from self._collect(self.finished.get(), recoveries)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from imgur_dl import run
+from imgur_dl import handout
 from imgur_dl.archive import Entry, Record, open_store
 from tests.conftest import ArchiveAt, command, files_under, run_main
 from tests.standin import AlbumData, Imgur
@@ -156,7 +156,7 @@ def test_files_the_archive_has_are_found_whichever_batch_asks(imgur: Imgur, tmp_
     store = open_store(archive.location)
     store.write([Record(Entry.IMAGE, image_id, "AbC1234", "x") for image_id in sorted(had)])
     store.close()
-    monkeypatch.setattr(run, "HELD_BATCH", 2)
+    monkeypatch.setattr(handout, "HELD_BATCH", 2)
     result = run_main("--json", "--download-archive", archive.location, "-o", str(tmp_path), "imgur.com/a/AbC1234")
     assert result.code == 0, result
     statuses = {r["id"]: r["status"] for r in _rows(result.out)}

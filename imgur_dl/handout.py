@@ -1,0 +1,111 @@
+"""An album's files as a run hands them out: each named as it goes, the archive's skipped, or listed.
+
+:mod:`imgur_dl.run` gives the jobs that come out of here to its workers, and
+books the results (of files the archive has, of items that cannot be named)
+as it books the workers'.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+from imgur_dl import packed
+from imgur_dl.archive import Archive, Entry
+from imgur_dl.books import Books
+from imgur_dl.errors import ImgurDLError
+from imgur_dl.models import Album, Failure, Job, Listed, Media, Result, Status
+from imgur_dl.naming import Namer, disambiguate
+from imgur_dl.progress import Progress
+from imgur_dl.report import Tally
+from imgur_dl.status import ExitStatus
+
+# Ids of an album asked of the download archive at once.
+HELD_BATCH = 5000
+
+
+class Handout:
+    """What each album of a run gives out; an album named twice (/a/X and /gallery/X) gives once."""
+
+    def __init__(self, namer: Namer, books: Books, progress: Progress, tally: Tally, archive: Archive | None, *,
+                 get_urls: bool) -> None:
+        self.namer = namer
+        self.books = books
+        self.progress = progress
+        self.tally = tally
+        self.archive = archive
+        self.get_urls = get_urls
+        self.seen: set[str] = set()  # album ids already started
+        self.taken: set[int] = set()  # every path this run writes (hashed): a template may give two files one name
+
+    def album(self, album: Album) -> Iterator[Job | Result | Listed | Failure]:
+        """An album's files: jobs to fetch, results of archived ones, or with --get-urls, links."""
+        if album.id in self.seen:
+            return  # named twice (/a/X and /gallery/X, or twice in a list): fetched once
+        self.seen.add(album.id)
+        # The archive first: a file it has is not named (a rerun of a large album costs a few queries, not
+        # a name per file), and gets no path: nothing is saved for it here.
+        held = self._held(album.media)
+        try:
+            folder = self.namer.folder(album)
+        except ImgurDLError as exc:
+            self.progress.error(f"{album.id}: {exc}")
+            self.tally.album_failed(ExitStatus.FAILED)
+            self.books.give_back(album, str(exc))
+            return
+        for position, why in album.unusable:  # the album's other items still come
+            self.tally.file_failed()
+            self.progress.error(f"{album.id}/item {position}: {why}")
+            yield Failure(ExitStatus.FAILED, f"{album.id}/item {position}: {why}", album.url, album.id,
+                          album.listing.label if album.listing else None)
+        # Files are named as they are handed out, not all at once: a 30,000-file album holds its
+        # names for the files under way, not for every file.
+        jobs = (self._job(album, media, folder, held[n]) for n, media in enumerate(album.media))
+        if self.get_urls:
+            self.tally.started(album.is_album)
+            for job in jobs:
+                if isinstance(job, Job):
+                    yield Listed(job)
+                else:  # (it could not be named: said, and counted, as an unusable item is)
+                    self.tally.file_failed()
+                    self.progress.error(f"{album.id}/{job.job.media.id}: {job.error}")
+            self.books.give_back(album, None)
+            return
+        count = len(album.media)
+        if not self.books.open(album, folder, count, fetching=0 in held):
+            self.tally.album_failed(ExitStatus.FAILED)
+            return
+        self.tally.started(album.is_album)
+        self.progress.expect(files=count, size=packed.expected_bytes(album.media))
+        for job in jobs:
+            if isinstance(job, Job) and not job.paths:
+                yield Result(job, Status.SKIPPED, None, archived=True)
+            else:
+                yield job
+
+    def _held(self, media: Sequence[Media]) -> bytes | bytearray:
+        """For each of an album's items, 1 when the archive has it (0 without an archive, or with --get-urls).
+
+        Asked :data:`HELD_BATCH` ids at a time, and kept as a byte an item: a rerun of a 100,000-file album
+        holds a few thousand ids at once, not every id twice over.
+        """
+        archive = self.archive
+        if archive is None or self.get_urls:
+            return bytes(len(media))
+        held = bytearray(len(media))
+        for start in range(0, len(media), HELD_BATCH):
+            ids = packed.ids(media, start, start + HELD_BATCH)
+            found = archive.has_many(Entry.IMAGE, ids)
+            for n, media_id in enumerate(ids, start):
+                held[n] = media_id in found
+        return held
+
+    def _job(self, album: Album, media: Media, folder: Path, held: int) -> Job | Result:
+        """One file's job (its names given out now), or its failure when it cannot be named."""
+        if held:
+            return Job(album, media, ())
+        try:
+            return Job(album, media, tuple(disambiguate(self.namer.path(album, media, s.ext, folder), media.id,
+                                                        self.taken) for s in media.sources))
+        except ImgurDLError as exc:
+            return Result(Job(album, media, ()), Status.FAILED, None, error=str(exc))
