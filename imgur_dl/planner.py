@@ -3,7 +3,8 @@
 An album, gallery post or image URL is one album. A listing (a user's posts
 or favorites, a folder, a tag, a subreddit, a search) is read page by page,
 while the albums of earlier posts download: an image post comes complete in
-the listing, an album post is looked up, a few ahead, in the resolver pool.
+the listing (:mod:`imgur_dl.pages`), an album post is looked up, a few ahead,
+in the resolver pool.
 ``--range``, ``--since`` and the download archive choose posts before any
 lookup, so a nightly sync of a large account costs a page or two.
 
@@ -16,15 +17,15 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
-from enum import Enum
 
 from imgur_dl.ahead import InOrder, done, gathered
-from imgur_dl.answers import Post, album_from_link
+from imgur_dl.answers import album_from_link
 from imgur_dl.api import ImgurApi
 from imgur_dl.archive import Archive
 from imgur_dl.choice import Choice
 from imgur_dl.errors import BudgetSpentError, EmptyAlbumError, ImgurDLError, NetworkError, NotFoundError
 from imgur_dl.models import Album, Candidate, Elsewhere, Entry, Failure, Kind, Listing, Target
+from imgur_dl.pages import Listings
 from imgur_dl.share import Sharing
 from imgur_dl.status import ExitStatus
 from imgur_dl.text import Once
@@ -38,18 +39,8 @@ AHEAD_SHARED = 2
 # With --share-work, URLs already read that are looked for among the claims in one query, at the most
 # (a rerun of a finished million-line list costs ten thousand queries, not two million).
 CLAIM_BATCH = 100
-# Pages read of one listing at the most (60 posts a page: 600,000 posts).
-MAX_PAGES = 10_000
 
 _Outcome = Album | Failure | Elsewhere
-
-
-class Verdict(Enum):
-    """What becomes of one listed post."""
-
-    TAKE = "take"
-    SKIP = "skip"
-    STOP = "stop"  # nothing later in this listing is wanted
 
 
 class Planner:
@@ -66,14 +57,19 @@ class Planner:
         self.debug = debug
         self.say = say
         self.sharing = sharing
-        self.in_archive = 0  # listed posts skipped because the archive has them complete
         self._once_keys = Once()
+        self.listings = Listings(api, self.choice, archive, say=say, budget=self._budget)
         self._ahead: InOrder[_Outcome] | None = None
 
     def albums(self, targets: Iterable[Target]) -> InOrder[_Outcome]:
         """Every album the targets name, in order, looked up a few ahead (targets and pages drawn in a thread)."""
         self._ahead = InOrder(self._work(targets), AHEAD if self.sharing is None else AHEAD_SHARED)
         return self._ahead
+
+    @property
+    def in_archive(self) -> int:
+        """Listed posts skipped because the archive has them complete."""
+        return self.listings.in_archive
 
     def close(self, *, wait: bool = True) -> None:
         """Stop looking up (the lookups not yet started are dropped)."""
@@ -119,73 +115,9 @@ class Planner:
                 if urls:
                     yield urls
                     urls = []
-                yield from self._pages(target)
+                yield from self.listings.posts(target)
             if urls:
                 yield urls
-
-    def _pages(self, target: Target) -> Iterator[list[Candidate | Failure]]:
-        """The chosen posts of a listing, with their positions, page by page.
-
-        A post seen before in this listing is not taken again, and a page with
-        nothing new ends the listing (a server that answers every page alike
-        cannot make it endless); past :data:`MAX_PAGES`, it ends, and says so.
-        """
-        listing = Listing(target.kind, target.id)
-        position = 0
-        seen: set[str] = set()
-        for page in range(MAX_PAGES):
-            posts = self._page(target, page)
-            if isinstance(posts, Failure):
-                yield [replace(posts, url=target.url, listing=listing.label)]
-                return
-            fresh = [post for post in dict((p.id, p) for p in posts).values() if post.id not in seen]
-            if not fresh:
-                return  # past the end (an empty page), or nothing new
-            seen.update(post.id for post in fresh)
-            known = archived(self.archive, fresh)
-            chosen: list[Candidate | Failure] = []
-            for post in fresh:
-                position += 1
-                verdict = self._choose(target, post, position, post.id in known)
-                if verdict is Verdict.STOP:
-                    yield chosen
-                    return
-                if verdict is Verdict.TAKE:
-                    chosen.append(_candidate(post, listing, position))
-            yield chosen
-        self.say(f"imgur-dl: {target.url}: stopped after {MAX_PAGES} pages ({position} posts), the most "
-                 "one listing is read")
-
-    def _page(self, target: Target, page: int) -> list[Post] | Failure:
-        try:
-            return self.api.listing_page(target, page)
-        except BudgetSpentError:
-            return self._budget(target.url)
-        except NotFoundError:
-            if page:
-                return []
-            return Failure(ExitStatus.NOT_FOUND, f"{target.url}: not found (no such user, tag, subreddit "
-                                                 "or folder, or it is not public)")
-        except ImgurDLError as exc:
-            return Failure(ExitStatus.FAILED, f"{target.url}: page {page + 1}: {exc}; "
-                                              "stopped reading this listing there")
-
-    def _choose(self, target: Target, post: Post, position: int, archived: bool) -> Verdict:
-        if self.choice.past_end(position):
-            return Verdict.STOP
-        if self.choice.since and post.created_at and post.created_at < self.choice.since:
-            # A user's posts come newest first: nothing later is newer.
-            return Verdict.STOP if target.kind is Kind.USER else Verdict.SKIP
-        if not self.choice.wants(position):
-            return Verdict.SKIP
-        if archived:
-            self.in_archive += 1
-            if self.choice.break_on_existing:
-                self.say(f"imgur-dl: {target.url}: post {post.id} is in the archive; "
-                         "reading no further (--break-on-existing)")
-                return Verdict.STOP
-            return Verdict.SKIP
-        return Verdict.TAKE
 
     def _once(self, message: str, key: str | None = None) -> str:
         """``message`` the first time (per ``key``), '' after: the same problem is said once."""
@@ -248,23 +180,3 @@ def from_wayback(target: Target, archive: Wayback, *, prefer_gif: bool) -> Album
     if ext is None:
         return Failure(ExitStatus.NOT_FOUND, f"{gone}, and the Wayback Machine has no capture of its file")
     return album_from_link(replace(target, ext=ext), prefer_gif=prefer_gif)
-
-
-def _candidate(post: Post, listing: Listing, position: int) -> Candidate:
-    """A listed post to start: an image post as listed, an album post to look up."""
-    if post.ready is not None:
-        return Candidate((Entry.IMAGE, post.id), Target(Kind.IMAGE, post.id, f"imgur.com/{post.id}"), listing,
-                         position, post.created_at, ready=post.ready)
-    kind, url = (Kind.ALBUM, f"imgur.com/a/{post.id}") if post.is_album else (Kind.IMAGE, f"imgur.com/{post.id}")
-    entry = Entry.ALBUM if post.is_album else Entry.IMAGE
-    return Candidate((entry, post.id), Target(kind, post.id, url), listing, position, post.created_at)
-
-
-def archived(archive: Archive | None, posts: list[Post]) -> set[str]:
-    """The posts of a page that ``archive`` has complete, by post id: two queries a page."""
-    if archive is None:
-        return set()
-    images = {post.ready.media[0].id if post.ready else post.id: post.id for post in posts if not post.is_album}
-    albums = [post.id for post in posts if post.is_album]
-    found = archive.has_many(Entry.ALBUM, albums)
-    return found | {images[i] for i in archive.has_many(Entry.IMAGE, images)}
