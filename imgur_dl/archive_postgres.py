@@ -82,32 +82,18 @@ def redact(location: str) -> str:
     return _PARAM_PASSWORD.sub(r"\1***", _URL_PASSWORD.sub(r"\1***@", location))
 
 
-class PostgresStore:
-    def __init__(self, location: str, table: str = DEFAULT_TABLE) -> None:
-        try:
-            import psycopg  # noqa: PLC0415 - an optional extra
-        except ImportError:
-            raise UsageError(f"--download-archive {redact(location)}: PostgreSQL needs the postgres extra: "
-                             f"{EXTRA}") from None
+class _Server:
+    """The connection to the archive's server: one, made again when it was lost, used under a lock; every
+    failure of the server's said in one line, with no password in it."""
+
+    def __init__(self, url: str) -> None:
+        import psycopg  # noqa: PLC0415 - the optional extra (the store found it there)
+
         self._pg = psycopg
-        self._url = location
-        self.location = redact(location)
-        self._secret = _password(location)
-        table = table_name(table)
-        ident = psycopg.sql.Identifier
-        self._names = {"archive": ident(table), "claims": ident(f"{table}_claims"), "meta": ident(f"{table}_meta"),
-                       "sha256_index": ident(f"{table}_sha256"), "owner_index": ident(f"{table}_claims_owner")}
-        self._lock_key = f"imgur-dl schema {table}"
+        self._url = url
+        self._secret = _password(url)
         self._lock = threading.Lock()
         self._db: psycopg.Connection[Any] | None = None
-        try:
-            with self._use() as db:
-                self._setup(db)
-        except ArchiveUnavailable as exc:
-            raise UsageError(f"cannot use {self.location} as a download archive: {exc}") from None
-
-    def _q(self, text: str) -> psycopg.sql.Composed:
-        return self._pg.sql.SQL(text).format(**self._names)
 
     def _connect(self) -> psycopg.Connection[Any]:
         given = self._pg.conninfo.conninfo_to_dict(self._url)
@@ -116,7 +102,7 @@ class PostgresStore:
         return self._pg.connect(conninfo, autocommit=True)
 
     @contextmanager
-    def _use(self) -> Iterator[psycopg.Connection[Any]]:
+    def use(self) -> Iterator[psycopg.Connection[Any]]:
         """The connection (made again if it was lost), under the lock; any failure of the server's is
         :class:`ArchiveUnavailable`, and the connection is dropped so that the next call reconnects."""
         with self._lock:
@@ -128,31 +114,62 @@ class PostgresStore:
                 if self._db is not None and (self._db.broken or isinstance(exc, self._pg.OperationalError)):
                     self._db.close()
                     self._db = None
-                raise ArchiveUnavailable(self._why(exc)) from None
+                raise ArchiveUnavailable(self.why(exc)) from None
 
-    def _run(self, work: Callable[[psycopg.Connection[Any]], R]) -> R:
+    def run(self, work: Callable[[psycopg.Connection[Any]], R]) -> R:
         """``work`` as one transaction, run again at once (a few times) when the server undoes it to
         break a deadlock with another process's: rare, as every process locks rows in one order."""
         for _ in range(RERUNS - 1):
             done = self._once(work)
             if not isinstance(done, _Rerun):
                 return done
-        with self._use() as db, db.transaction():
+        with self.use() as db, db.transaction():
             return work(db)
 
     def _once(self, work: Callable[[psycopg.Connection[Any]], R]) -> R | _Rerun:
-        with self._use() as db:
+        with self.use() as db:
             try:
                 with db.transaction():
                     return work(db)
             except (self._pg.errors.DeadlockDetected, self._pg.errors.SerializationFailure):
                 return RERUN
 
-    def _why(self, exc: Exception) -> str:
+    def why(self, exc: Exception) -> str:
         """The first line of the server's or libpq's message, with no password in it."""
         text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         text = redact(text)
         return text.replace(self._secret, "***") if self._secret else text
+
+    def close(self) -> None:
+        with self._lock:
+            if self._db is not None:
+                self._db.close()
+                self._db = None
+
+
+class PostgresStore:
+    def __init__(self, location: str, table: str = DEFAULT_TABLE) -> None:
+        try:
+            import psycopg  # noqa: PLC0415 - an optional extra
+        except ImportError:
+            raise UsageError(f"--download-archive {redact(location)}: PostgreSQL needs the postgres extra: "
+                             f"{EXTRA}") from None
+        self._pg = psycopg
+        self.location = redact(location)
+        table = table_name(table)
+        ident = psycopg.sql.Identifier
+        self._names = {"archive": ident(table), "claims": ident(f"{table}_claims"), "meta": ident(f"{table}_meta"),
+                       "sha256_index": ident(f"{table}_sha256"), "owner_index": ident(f"{table}_claims_owner")}
+        self._lock_key = f"imgur-dl schema {table}"
+        self._server = _Server(location)
+        try:
+            with self._server.use() as db:
+                self._setup(db)
+        except ArchiveUnavailable as exc:
+            raise UsageError(f"cannot use {self.location} as a download archive: {exc}") from None
+
+    def _q(self, text: str) -> psycopg.sql.Composed:
+        return self._pg.sql.SQL(text).format(**self._names)
 
     def _setup(self, db: psycopg.Connection[Any]) -> None:
         """Make or migrate the tables: one process at a time (an advisory lock), each version once."""
@@ -174,7 +191,7 @@ class PostgresStore:
     # -- the archive -------------------------------------------------------------------
 
     def has_many(self, kind: Entry, ids: Sequence[str]) -> set[str]:
-        with self._use() as db:
+        with self._server.use() as db:
             rows = db.execute(self._q("SELECT id FROM {archive} WHERE kind = %s AND id = ANY(%s)"),
                               (kind.value, list(ids))).fetchall()
         return {row[0] for row in rows}
@@ -201,10 +218,10 @@ class PostgresStore:
                                                "WHERE kind = %s AND id = %s AND owner = %s AND state = 'claimed'"),
                                        (item.reason, item.hold, item.kind.value, item.id, item.owner))
 
-        self._run(work)
+        self._server.run(work)
 
     def copies(self, sha256: str) -> list[tuple[str, str]]:
-        with self._use() as db:
+        with self._server.use() as db:
             rows = db.execute(self._q("SELECT id, path FROM {archive} WHERE kind = 'image' AND sha256 = %s "
                                       "AND path IS NOT NULL ORDER BY added, id"), (sha256,)).fetchall()
         return [(row[0], row[1]) for row in rows]
@@ -222,10 +239,10 @@ class PostgresStore:
                 "AND c.state = 'claimed')) RETURNING id"), (kind.value, owner, lease, sorted(set(ids)))).fetchall()
             return {row[0] for row in rows}
 
-        return self._run(work)
+        return self._server.run(work)
 
     def holders(self, kind: Entry, ids: Sequence[str]) -> dict[str, Holder]:
-        with self._use() as db:
+        with self._server.use() as db:
             rows = db.execute(self._q("SELECT id, state, owner, reason, expires <= now() FROM {claims} "
                                       "WHERE kind = %s AND id = ANY(%s)"), (kind.value, list(ids))).fetchall()
         return {row[0]: Holder(row[1], row[2], row[3], bool(row[4])) for row in rows}
@@ -233,20 +250,20 @@ class PostgresStore:
     # (This process's live claims are locked in (kind, id) order, as in every statement here that
     # takes many rows.)
     def renew(self, owner: str, lease: float) -> None:
-        self._run(lambda db: db.execute(self._q(
+        self._server.run(lambda db: db.execute(self._q(
             "UPDATE {claims} SET expires = now() + make_interval(secs => %s), updated = now() "
             "WHERE (kind, id) IN (SELECT kind, id FROM {claims} WHERE owner = %s AND state = 'claimed' "
             "ORDER BY kind, id FOR UPDATE)"), (lease, owner)))
 
     def release_all(self, owner: str, reason: str) -> None:
-        self._run(lambda db: db.execute(self._q(
+        self._server.run(lambda db: db.execute(self._q(
             "UPDATE {claims} SET state = 'failed', reason = %s, expires = now(), updated = now() "
             "WHERE (kind, id) IN (SELECT kind, id FROM {claims} WHERE owner = %s AND state = 'claimed' "
             "ORDER BY kind, id FOR UPDATE)"), (reason, owner)))
 
     def fleet(self, most: int) -> Fleet:
         fleet = Fleet()
-        with self._use() as db, db.transaction():  # one snapshot for every count
+        with self._server.use() as db, db.transaction():  # one snapshot for every count
             db.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
             counts = dict(db.execute(self._q("SELECT kind, count(*) FROM {archive} GROUP BY kind")).fetchall())
             fleet.images, fleet.albums = counts.get("image", 0), counts.get("album", 0)
@@ -265,10 +282,7 @@ class PostgresStore:
         return fleet
 
     def close(self) -> None:
-        with self._lock:
-            if self._db is not None:
-                self._db.close()
-                self._db = None
+        self._server.close()
 
 
 def _password(location: str) -> str:
