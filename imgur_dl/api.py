@@ -27,6 +27,7 @@ from imgur_dl.defaults import DEFAULT_CLIENT_ID
 from imgur_dl.errors import (
     ApiError,
     BudgetSpentError,
+    ImgurDLError,
     NetworkError,
     NotFoundError,
     RegionBlockedError,
@@ -178,16 +179,7 @@ class ImgurApi:
             answer = self._ask(path, params, self._headers(), reader)  # what needs no token, without it
         if answer.status == 200:
             return _json(answer.body) if reader is None else answer.read
-        message = _message(answer)
-        if "banned country" in message.lower():
-            raise RegionBlockedError(f"Imgur blocks this country or region ({message})")
-        if answer.status == 404:
-            raise NotFoundError(message or "not found")
-        if answer.status == 429 and self.spent:
-            raise BudgetSpentError("Imgur's API budget for this client is spent (HTTP 429)")
-        if 300 <= answer.status < 400:
-            raise ApiError(f"the API answered with a redirect (HTTP {answer.status}); not followed")
-        raise ApiError(f"HTTP {answer.status}" + (f": {message}" if message else ""))
+        raise _refusal(answer, spent=self.spent)
 
     def _headers(self) -> dict[str, str]:
         headers = {"Accept": "application/json"}
@@ -216,6 +208,20 @@ class ImgurApi:
             raise NetworkError(self.unreachable) from None
         except TooLarge as exc:
             raise answers.Unusable(f"unusable answer from the API ({exc})") from None
+
+
+def _refusal(answer: Answer, *, spent: bool) -> ImgurDLError:
+    """What an answer other than 200 means (``spent``: the API has said its budget for us is spent)."""
+    message = _message(answer)
+    if "banned country" in message.lower():
+        return RegionBlockedError(f"Imgur blocks this country or region ({message})")
+    if answer.status == 404:
+        return NotFoundError(message or "not found")
+    if answer.status == 429 and spent:
+        return BudgetSpentError("Imgur's API budget for this client is spent (HTTP 429)")
+    if 300 <= answer.status < 400:
+        return ApiError(f"the API answered with a redirect (HTTP {answer.status}); not followed")
+    return ApiError(f"HTTP {answer.status}" + (f": {message}" if message else ""))
 
 
 def _message(answer: Answer) -> str:
