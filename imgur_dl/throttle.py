@@ -16,14 +16,16 @@ finds that number from the evidence instead of halving blindly:
   cuts the limit once, to what the CDN really took;
 - it starts at ``START_WORKERS`` in flight (a browser's six connections to one
   host: what a CDN that serves a website takes from one visitor), and while
-  no refusal has come, it doubles once every place has been in use and the
-  CDN has accepted as many requests as there are places: once a round trip,
-  so a small album meets no burst of refusals and a big one reaches the
-  ceiling after a few round trips (a slow start, as TCP grows its window).
-  An acceptance is the answer's status, before its body: a refusal would
-  have come in its place, and big files do not hold the doubling back for
-  as long as their bodies take. A run that never fills its places (files
-  found one at a time) does not grow;
+  no refusal has come, it doubles once every place has been in use and as
+  many answers as places have come in full: once a round trip, so a small
+  album meets no burst of refusals and a big one reaches the ceiling after
+  a few round trips (a slow start, as TCP grows its window). When more
+  requests wait than there are places, it doubles as soon as the CDN has
+  accepted a window's worth (the answer's status, before its body): big
+  files then do not hold the ramp back for as long as their bodies take,
+  and a small album's last few files still wait for the bodies before them
+  rather than meet the CDN's limit on top of them. A run that never fills
+  its places (files found one at a time) does not grow;
 - after the ramp, ``2 x limit`` clean answers grow the limit by one, but not past a
   level the CDN refused within :data:`PROBE_AFTER` seconds: when the evidence
   says 6, it stays 6 rather than paying a refusal every few files to re-learn it;
@@ -74,7 +76,9 @@ class Throttle:
         self._accepted = 0  # of those, the ones the CDN accepted
         self._known_good = 0  # the most accepted at once in this generation
         self._generation = 0
-        self._clean = 0  # clean answers to requests of this generation
+        self._clean = 0  # clean answers to requests of this generation (while ramping: acceptances)
+        self._done = 0  # (while ramping) answers come in full since the window was in use
+        self._wanting = 0  # requests waiting for a place
         self._refused_level = 0  # a level the CDN refused ...
         self._refused_at = 0.0  # ... and when
         self._paused_until = 0.0
@@ -82,6 +86,12 @@ class Throttle:
         self._census: tuple[int, int, float] | None = None  # (generation, old limit, deadline) of a cut to make
 
     # -- taking and giving back a place -----------------------------------------
+
+    @property
+    def wanting(self) -> int:
+        """Requests waiting for a place now."""
+        with self._cond:
+            return self._wanting
 
     def try_acquire(self) -> Ticket | None:
         """A place, if one is free now."""
@@ -92,10 +102,14 @@ class Throttle:
     def slot(self) -> Iterator[Ticket]:
         """Wait for a place (a cancel ends the wait), hold it while the body is read."""
         with self._cond:
-            while (ticket := self._take()) is None:
-                self._cancel.check()
-                wait = self._paused_until - self._clock()
-                self._cond.wait(min(wait, 0.2) if wait > 0 else 0.2)  # bounded: a cancel is seen promptly
+            self._wanting += 1
+            try:
+                while (ticket := self._take()) is None:
+                    self._cancel.check()
+                    wait = self._paused_until - self._clock()
+                    self._cond.wait(min(wait, 0.2) if wait > 0 else 0.2)  # bounded: a cancel is seen promptly
+            finally:
+                self._wanting -= 1
         try:
             yield ticket
         finally:
@@ -117,7 +131,7 @@ class Throttle:
             return None
         self._active += 1
         if self._ramping and not self._full and self._active >= self.limit:
-            self._full, self._clean = True, 0  # answers count toward doubling from here: the window is in use
+            self._full, self._clean, self._done = True, 0, 0  # answers count toward doubling from here
         self._unanswered[self._generation] = self._unanswered.get(self._generation, 0) + 1
         return Ticket(self._generation)
 
@@ -158,18 +172,20 @@ class Throttle:
                 self._known_good = max(self._known_good, self._accepted)
             if self._ramping and self._full and ticket.generation == self._generation:
                 self._clean += 1
-                if self._clean >= self.limit:  # a full window's worth, accepted: double
-                    self.limit = min(self.ceiling, 2 * self.limit)
-                    self._ramping = self.limit < self.ceiling
-                    self._full = False
-                    self._clean = 0
+                if self._clean >= self.limit and self._wanting >= self.limit:  # a window's worth accepted,
+                    self._double()  # and enough waiting to use twice as many places
             self._cond.notify_all()
 
     def succeeded(self, ticket: Ticket) -> None:
         """The whole body arrived."""
         with self._cond:
-            if ticket.generation != self._generation or self._ramping:
-                return  # (while ramping, acceptances count: :meth:`accepted`)
+            if ticket.generation != self._generation:
+                return
+            if self._ramping:
+                self._done += 1
+                if self._full and self._done >= self.limit:  # a full window's worth, taken cleanly
+                    self._double()
+                return
             self._clean += 1
             if self.limit >= self.ceiling or self._clean < 2 * self.limit:
                 return
@@ -178,6 +194,14 @@ class Throttle:
             self.limit += 1
             self._clean = 0
             self._cond.notify_all()
+
+    def _double(self) -> None:
+        """(While ramping) twice the places, up to the ceiling; the next round counts afresh."""
+        self.limit = min(self.ceiling, 2 * self.limit)
+        self._ramping = self.limit < self.ceiling
+        self._full = False
+        self._clean = self._done = 0
+        self._cond.notify_all()
 
     def refused(self, ticket: Ticket, wait: float) -> bool:
         """A 429 for this request. True when it will change the limit (the caller says so)."""

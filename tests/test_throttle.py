@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import time
+from collections.abc import Callable, Iterator
 
 from imgur_dl.cancel import Cancel
+from imgur_dl.errors import Cancelled
 from imgur_dl.throttle import CENSUS_WAIT, PROBE_AFTER, Throttle, Ticket
 
 
@@ -200,17 +203,71 @@ def test_a_run_starts_at_six_in_flight_and_doubles_each_full_round_to_the_ceilin
     assert sizes == [6, 12, 24, 48, 64, 64]
 
 
-def test_the_window_doubles_as_the_cdn_accepts_not_as_bodies_end() -> None:
-    """Big files: every request of the window accepted, no body finished yet: the next round may start."""
-    throttle = Throttle(64, Cancel(), Clock())
+@contextlib.contextmanager
+def _waiting(throttle: Throttle, cancel: Cancel, count: int) -> Iterator[list[Ticket]]:
+    """``count`` workers waiting for a place (each holds the one it gets until the block ends): the places had.
+
+    At the end those still waiting are cancelled (when the test failed before the places came).
+    """
+    had: list[Ticket] = []
+    leave = threading.Event()
+
+    def worker() -> None:
+        with contextlib.suppress(Cancelled), throttle.slot() as ticket:
+            had.append(ticket)
+            leave.wait(10)
+
+    threads = [threading.Thread(target=worker) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    _until(lambda: throttle.wanting + len(had) == count)
+    try:
+        yield had
+    finally:
+        leave.set()
+        cancel.trip()
+        for thread in threads:
+            thread.join()
+
+
+def _until(condition: Callable[[], bool]) -> None:
+    """Wait (up to 10 s) for other threads to bring ``condition`` about."""
+    deadline = time.monotonic() + 10
+    while not condition():
+        assert time.monotonic() < deadline, "other threads never got there"
+        threading.Event().wait(0.001)
+
+
+def test_with_more_waiting_than_places_the_window_doubles_as_the_cdn_accepts() -> None:
+    """A big album of big files: the window's requests accepted, their bodies still coming: more may start."""
+    cancel = Cancel()
+    throttle = Throttle(64, cancel, Clock())
     first = _fill(throttle)
-    for ticket in first[:-1]:
-        throttle.accepted(ticket)
-    assert throttle.try_acquire() is None  # five of six accepted: not yet
-    throttle.accepted(first[-1])
-    assert len(_fill(throttle)) == 6  # twelve places, six of them free while the six bodies still come
-    _finish(throttle, first)
-    assert throttle.limit == 12  # the bodies ending add nothing while the window ramps
+    with _waiting(throttle, cancel, 8) as had:
+        for ticket in first[:-1]:
+            throttle.accepted(ticket)
+        assert throttle.limit == 6  # five of six accepted: not yet
+        throttle.accepted(first[-1])
+        assert throttle.limit == 12
+        _until(lambda: len(had) == 6)  # six more in flight while the six bodies still come
+        assert throttle.wanting == 2
+        _finish(throttle, first)
+
+
+def test_a_small_album_of_big_files_waits_for_the_bodies_before_more_start() -> None:
+    """Four files left, six in flight: accepted is not enough; they start as bodies end, as a CDN's limit allows."""
+    cancel = Cancel()
+    throttle = Throttle(64, cancel, Clock())
+    first = _fill(throttle)
+    with _waiting(throttle, cancel, 4) as had:
+        for ticket in first:
+            throttle.accepted(ticket)
+        assert throttle.limit == 6 and throttle.wanting == 4 and not had
+        _finish(throttle, first[:1])
+        _until(lambda: len(had) == 1)  # one body ended: one place, at six
+        _finish(throttle, first[1:])
+        assert throttle.limit == 12  # the whole window came in full: doubled, as ever
+        _until(lambda: len(had) == 4)
 
 
 def test_a_small_album_under_a_cdn_that_takes_six_never_has_more_in_flight() -> None:
