@@ -8,6 +8,7 @@ as it books the workers'.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from imgur_dl import packed
@@ -24,19 +25,18 @@ from imgur_dl.status import ExitStatus
 HELD_BATCH = 5000
 
 
+@dataclass
 class Handout:
     """What each album of a run gives out; an album named twice (/a/X and /gallery/X) gives once."""
 
-    def __init__(self, namer: Namer, books: Books, progress: Progress, tally: Tally, archive: Archive | None, *,
-                 get_urls: bool) -> None:
-        self.namer = namer
-        self.books = books
-        self.progress = progress
-        self.tally = tally
-        self.archive = archive
-        self.get_urls = get_urls
-        self.seen: set[str] = set()  # album ids already started
-        self.taken: set[int] = set()  # every path this run writes (hashed): a template may give two files one name
+    namer: Namer
+    books: Books
+    progress: Progress
+    tally: Tally
+    archive: Archive | None
+    get_urls: bool = False
+    seen: set[str] = field(default_factory=set)  # album ids already started
+    taken: set[int] = field(default_factory=set)  # every path this run writes (hashed): a template may clash
 
     def album(self, album: Album) -> Iterator[Job | Result | Listed | Failure]:
         """An album's files: jobs to fetch, results of archived ones, or with --get-urls, links."""
