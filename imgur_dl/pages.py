@@ -32,8 +32,8 @@ class Verdict(Enum):
     STOP = "stop"  # nothing later in this listing is wanted
 
 
-class Listings:
-    """Reads listings for one run; counts the posts it skipped because the archive has them."""
+class Pages:
+    """Reads listings, page by page, for one run; counts the posts it skipped because the archive has them."""
 
     def __init__(self, api: ImgurApi, choice: Choice, archive: Archive | None, *, say: Callable[[str], None],
                  budget: Callable[[str], Failure]) -> None:

@@ -25,7 +25,7 @@ from imgur_dl.archive import Archive
 from imgur_dl.choice import Choice
 from imgur_dl.errors import BudgetSpentError, EmptyAlbumError, ImgurDLError, NetworkError, NotFoundError
 from imgur_dl.models import Album, Candidate, Elsewhere, Entry, Failure, Kind, Listing, Target
-from imgur_dl.pages import Listings
+from imgur_dl.pages import Pages
 from imgur_dl.share import Sharing
 from imgur_dl.status import ExitStatus
 from imgur_dl.text import Once
@@ -58,7 +58,7 @@ class Planner:
         self.say = say
         self.sharing = sharing
         self._once_keys = Once()
-        self.listings = Listings(api, self.choice, archive, say=say, budget=self._budget)
+        self.pages = Pages(api, self.choice, archive, say=say, budget=self._budget)
         self._ahead: InOrder[_Outcome] | None = None
 
     def albums(self, targets: Iterable[Target]) -> InOrder[_Outcome]:
@@ -69,7 +69,7 @@ class Planner:
     @property
     def in_archive(self) -> int:
         """Listed posts skipped because the archive has them complete."""
-        return self.listings.in_archive
+        return self.pages.in_archive
 
     def close(self, *, wait: bool = True) -> None:
         """Stop looking up (the lookups not yet started are dropped)."""
@@ -115,7 +115,7 @@ class Planner:
                 if urls:
                     yield urls
                     urls = []
-                yield from self.listings.posts(target)
+                yield from self.pages.posts(target)
             if urls:
                 yield urls
 
