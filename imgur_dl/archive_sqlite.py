@@ -62,39 +62,9 @@ class SqliteStore:
             # (Asked from the threads that read listings and look albums up, written by the archive's
             # writer, renewed by the lease's: one connection, one lock.)
             self._db = sqlite3.connect(path, timeout=BUSY_TIMEOUT, isolation_level=None, check_same_thread=False)
-            self._setup()
+            _prepare(self._db, self.table)
         except sqlite3.Error as exc:
             raise UsageError(f"cannot use {path} as a download archive: {exc}") from None
-
-    def _setup(self) -> None:
-        """Switch to WAL and make the tables, waiting while another process does the same.
-
-        Changing the journal mode answers "database is locked" at once rather
-        than waiting out the busy timeout, so two imgur-dl processes starting
-        on a new archive together need this loop.
-        """
-        deadline = time.monotonic() + BUSY_TIMEOUT
-        while not self._try_setup():
-            if time.monotonic() > deadline:
-                raise sqlite3.OperationalError("database is locked")
-            time.sleep(0.05)
-
-    def _try_setup(self) -> bool:
-        t = self.table
-        try:
-            self._db.execute("PRAGMA journal_mode=WAL")
-            for statement in _schema(t):
-                self._db.execute(statement)
-            columns = {row[1] for row in self._db.execute(f"PRAGMA table_info({t})")}
-            for name, kind in _ADDED:  # an archive from an earlier release
-                if name not in columns:
-                    self._db.execute(f"ALTER TABLE {t} ADD COLUMN {name} {kind}")
-            self._db.execute(f"CREATE INDEX IF NOT EXISTS {t}_sha256 ON {t} (sha256)")
-        except sqlite3.OperationalError as exc:
-            if "locked" not in str(exc):
-                raise
-            return False
-        return True
 
     @contextmanager
     def _use(self, *, write: bool = False) -> Iterator[sqlite3.Connection]:
@@ -211,6 +181,37 @@ class SqliteStore:
     def close(self) -> None:
         with self._lock:
             self._db.close()
+
+
+def _prepare(db: sqlite3.Connection, table: str) -> None:
+    """Switch to WAL and make the tables, waiting while another process does the same.
+
+    Changing the journal mode answers "database is locked" at once rather
+    than waiting out the busy timeout, so two imgur-dl processes starting
+    on a new archive together need this loop.
+    """
+    deadline = time.monotonic() + BUSY_TIMEOUT
+    while not _try_prepare(db, table):
+        if time.monotonic() > deadline:
+            raise sqlite3.OperationalError("database is locked")
+        time.sleep(0.05)
+
+
+def _try_prepare(db: sqlite3.Connection, t: str) -> bool:
+    try:
+        db.execute("PRAGMA journal_mode=WAL")
+        for statement in _schema(t):
+            db.execute(statement)
+        columns = {row[1] for row in db.execute(f"PRAGMA table_info({t})")}
+        for name, kind in _ADDED:  # an archive from an earlier release
+            if name not in columns:
+                db.execute(f"ALTER TABLE {t} ADD COLUMN {name} {kind}")
+        db.execute(f"CREATE INDEX IF NOT EXISTS {t}_sha256 ON {t} (sha256)")
+    except sqlite3.OperationalError as exc:
+        if "locked" not in str(exc):
+            raise
+        return False
+    return True
 
 
 def _iso(seconds: float) -> str:
