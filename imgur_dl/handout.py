@@ -60,10 +60,9 @@ class Handout:
                           album.listing.label if album.listing else None)
         # Files are named as they are handed out, not all at once: a 30,000-file album holds its
         # names for the files under way, not for every file.
-        jobs = (self._job(album, media, folder, held[n]) for n, media in enumerate(album.media))
         if self.get_urls:
             self.tally.started(album.is_album)
-            for job in jobs:
+            for job in (self._job(album, media, folder) for media in album.media):
                 if isinstance(job, Job):
                     yield Listed(job)
                 else:  # (it could not be named: said, and counted, as an unusable item is)
@@ -77,11 +76,11 @@ class Handout:
             return
         self.tally.started(album.is_album)
         self.progress.expect(files=count, size=packed.expected_bytes(album.media))
-        for job in jobs:
-            if isinstance(job, Job) and not job.paths:
-                yield Result(job, Status.SKIPPED, None, archived=True)
+        for n, media in enumerate(album.media):
+            if held[n]:  # not named: nothing is saved for it here
+                yield Result(Job(album, media, ()), Status.SKIPPED, None, archived=True)
             else:
-                yield job
+                yield self._job(album, media, folder)
 
     def _held(self, media: Sequence[Media]) -> bytes | bytearray:
         """For each of an album's items, 1 when the archive has it (0 without an archive, or with --get-urls).
@@ -100,10 +99,8 @@ class Handout:
                 held[n] = media_id in found
         return held
 
-    def _job(self, album: Album, media: Media, folder: Path, held: int) -> Job | Result:
+    def _job(self, album: Album, media: Media, folder: Path) -> Job | Result:
         """One file's job (its names given out now), or its failure when it cannot be named."""
-        if held:
-            return Job(album, media, ())
         try:
             return Job(album, media, tuple(disambiguate(self.namer.path(album, media, s.ext, folder), media.id,
                                                         self.taken) for s in media.sources))
