@@ -118,11 +118,6 @@ def _parsed(parse: Callable[[object, int], packed.Record], item: object, n: int)
         return exc.with_traceback(None)  # (not the frames it was raised through)
 
 
-def v1_media(data: object, index: int, *, prefer_gif: bool) -> Media:
-    """One item of a v1 answer's ``media``."""
-    return packed.media_of(v1_record(data, index, prefer_gif=prefer_gif))
-
-
 def v1_record(data: object, index: int, *, prefer_gif: bool) -> packed.Record:
     """One item of a v1 answer's ``media``, checked, as the record :mod:`imgur_dl.packed` keeps (an
     album's items are packed as they are decoded: no Media is made for them until they are fetched)."""
