@@ -43,9 +43,6 @@ class Handout:
         if album.id in self.seen:
             return  # named twice (/a/X and /gallery/X, or twice in a list): fetched once
         self.seen.add(album.id)
-        # The archive first: a file it has is not named (a rerun of a large album costs a few queries, not
-        # a name per file), and gets no path: nothing is saved for it here.
-        held = self._held(album.media)
         try:
             folder = self.namer.folder(album)
         except ImgurDLError as exc:
@@ -70,6 +67,9 @@ class Handout:
                     self.progress.error(f"{album.id}/{job.job.media.id}: {job.error}")
             self.books.give_back(album, None)
             return
+        # The archive before any name: a file it has is not named (a rerun of a large album costs a few
+        # queries, not a name per file), and gets no path: nothing is saved for it here.
+        held = self._held(album.media)
         count = len(album.media)
         if not self.books.open(album, folder, count, fetching=0 in held):
             self.tally.album_failed(ExitStatus.FAILED)
@@ -83,13 +83,13 @@ class Handout:
                 yield self._job(album, media, folder)
 
     def _held(self, media: Sequence[Media]) -> bytes | bytearray:
-        """For each of an album's items, 1 when the archive has it (0 without an archive, or with --get-urls).
+        """For each of an album's items, 1 when the archive has it (0 without an archive).
 
         Asked :data:`HELD_BATCH` ids at a time, and kept as a byte an item: a rerun of a 100,000-file album
         holds a few thousand ids at once, not every id twice over.
         """
         archive = self.archive
-        if archive is None or self.get_urls:
+        if archive is None:
             return bytes(len(media))
         held = bytearray(len(media))
         for start in range(0, len(media), HELD_BATCH):
