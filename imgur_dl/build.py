@@ -16,6 +16,7 @@ from imgur_dl.cancel import Cancel
 from imgur_dl.clock import Clock
 from imgur_dl.downloader import Downloader
 from imgur_dl.folders import Folders
+from imgur_dl.heap import Trim, c_heap_release
 from imgur_dl.hosts import ARCHIVE_HOSTS, MEDIA_HOSTS, redirect_target
 from imgur_dl.naming import Namer
 from imgur_dl.options import Options
@@ -88,5 +89,6 @@ def build_run(options: Options, stderr: TextIO, environ: Mapping[str, str] | Non
                   namer=Namer(options.output, options.dir_template, options.name_template),
                   books=Books(folders, archive, write_metadata=options.write_metadata, error=progress.error,
                               dedupe=options.dedupe, sharing=sharing),
-                  progress=progress, cancel=cancel, meter=meter, archive=archive, wayback=recoverer, close=close)
+                  progress=progress, cancel=cancel, meter=meter, archive=archive, wayback=recoverer, close=close,
+                  trim=Trim(c_heap_release(), clock.now))
     return Run(parts, workers=options.workers, get_urls=options.get_urls)

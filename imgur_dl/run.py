@@ -14,7 +14,7 @@ import queue
 import time
 from collections.abc import Callable, Generator, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TypeVar
 
 from imgur_dl import report, wayback
@@ -25,6 +25,7 @@ from imgur_dl.cancel import Cancel
 from imgur_dl.downloader import Downloader
 from imgur_dl.errors import Cancelled, Terminated
 from imgur_dl.handout import Handout
+from imgur_dl.heap import Trim
 from imgur_dl.models import Album, Elsewhere, Event, Failure, Job, Origin, Result, Status, Target
 from imgur_dl.naming import Namer
 from imgur_dl.planner import Planner
@@ -56,6 +57,7 @@ class Parts:
     archive: Archive | None = None
     wayback: Wayback | None = None
     close: Callable[[bool], None] = lambda _interrupted: None  # session, folders, archive
+    trim: Trim = field(default_factory=lambda: Trim(None, time.monotonic))  # the C heap's free pages given back
 
 
 class Run:
@@ -182,6 +184,7 @@ class Run:
         if result.status is Status.SKIPPED:  # its bytes are there: the bar's share of the whole says so too
             self.parts.progress.advance(result.bytes or result.job.media.sources[0].size or 0)
         self.parts.progress.file_done()
+        self.parts.trim.file_booked()
         if result.region_blocked:
             self._say_region(result)
         elif result.status is Status.FAILED and not result.told:
