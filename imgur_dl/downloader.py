@@ -41,6 +41,11 @@ class Downloader:
     region_blocked: threading.Event = field(default_factory=threading.Event)
     disk_full: threading.Event = field(default_factory=threading.Event)  # said once; nothing more is fetched
 
+    @property
+    def places(self) -> int:
+        """Requests that may be in flight now (the throttle's limit)."""
+        return self.transfer.throttle.limit
+
     def fetch(self, job: Job) -> Result:
         """Save ``job``'s media (or find it already saved). Raises nothing but ``Cancelled`` and bugs."""
         if self.region_blocked.is_set():

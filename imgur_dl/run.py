@@ -150,7 +150,9 @@ class Run:
         """Hand an album's files to the workers, never more than ``most`` in the queue at once."""
         for item in self.handout.album(album):
             if isinstance(item, Job):
-                while self.outstanding >= most:
+                # (and no more than the throttle's places allow, twice over: a thread is started for each
+                # file queued, and a near CDN needs a few in flight, not ``workers``)
+                while self.outstanding >= min(most, 2 * self.parts.downloader.places + 4):
                     yield from self._collect(self.finished.get(), recoveries)
                 self._submit(pool, self.parts.downloader.fetch, item, item)
             elif isinstance(item, Result):

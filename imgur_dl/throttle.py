@@ -26,6 +26,13 @@ finds that number from the evidence instead of halving blindly:
   and a small album's last few files still wait for the bodies before them
   rather than meet the CDN's limit on top of them. A run that never fills
   its places (files found one at a time) does not grow;
+- it grows only while requests are not queueing: when a round's requests
+  waited on average more than twice as long as the quickest yet for the
+  CDN to accept them (plus :data:`QUEUE_SLACK`), more in flight would only
+  queue more (in this process, when its CPU is the bound, or on the way),
+  so the ramp ends where it is and the slow growth after it waits for a
+  round that did not queue (TCP Vegas's reading of round trips). On a near
+  CDN a run keeps a few requests in flight, not 64 threads' worth;
 - after the ramp, ``2 x limit`` clean answers grow the limit by one, but not past a
   level the CDN refused within :data:`PROBE_AFTER` seconds: when the evidence
   says 6, it stays 6 rather than paying a refusal every few files to re-learn it;
@@ -39,6 +46,7 @@ It knows nothing of the API, which has limits of its own.
 from __future__ import annotations
 
 import contextlib
+import math
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -51,6 +59,9 @@ from imgur_dl.defaults import START_WORKERS
 PROBE_AFTER = 30.0
 # The longest new requests wait for the answers that set a new limit.
 CENSUS_WAIT = 2.0
+# Past twice the quickest wait for an acceptance, this much more is still no queue (a few ms of the
+# process's own work around each answer).
+QUEUE_SLACK = 0.002
 
 
 @dataclass
@@ -58,8 +69,29 @@ class Ticket:
     """One request's place in the throttle."""
 
     generation: int
+    taken: float = 0.0  # when the place was taken (on the throttle's clock)
     accepted: bool = False
     answered: bool = False  # accepted or refused (or given back without an answer)
+
+
+class Waits:
+    """How long the CDN takes to accept requests: the quickest yet, and the current round's average."""
+
+    def __init__(self) -> None:
+        self.quickest = math.inf
+        self._total = 0.0
+        self._count = 0
+
+    def note(self, seconds: float) -> None:
+        self.quickest = min(self.quickest, seconds)
+        self._total += seconds
+        self._count += 1
+
+    def round_queued(self) -> bool:
+        """Whether this round's requests waited past twice the quickest (and the slack); the next counts afresh."""
+        typical = self._total / self._count if self._count else 0.0
+        self._total, self._count = 0.0, 0
+        return typical > 2 * self.quickest + QUEUE_SLACK
 
 
 class Throttle:
@@ -84,6 +116,7 @@ class Throttle:
         self._paused_until = 0.0
         self._unanswered: dict[int, int] = {}  # requests of each generation with no answer yet
         self._census: tuple[int, int, float] | None = None  # (generation, old limit, deadline) of a cut to make
+        self._waits = Waits()  # how long acceptances take: do requests queue?
 
     # -- taking and giving back a place -----------------------------------------
 
@@ -133,7 +166,7 @@ class Throttle:
         if self._ramping and not self._full and self._active >= self.limit:
             self._full, self._clean, self._done = True, 0, 0  # answers count toward doubling from here
         self._unanswered[self._generation] = self._unanswered.get(self._generation, 0) + 1
-        return Ticket(self._generation)
+        return Ticket(self._generation, now)
 
     def _answered(self, ticket: Ticket) -> None:
         """Count ``ticket``'s answer (once) toward its generation's census."""
@@ -167,6 +200,7 @@ class Throttle:
         with self._cond:
             ticket.accepted = True
             self._accepted += 1
+            self._waits.note(self._clock() - ticket.taken)
             self._answered(ticket)
             if ticket.generation == self._generation or self._census is not None:
                 self._known_good = max(self._known_good, self._accepted)
@@ -191,14 +225,20 @@ class Throttle:
                 return
             if self.limit + 1 >= self._refused_level and self._clock() - self._refused_at < PROBE_AFTER:
                 return  # refused there a moment ago: stay
-            self.limit += 1
             self._clean = 0
+            if self._waits.round_queued():
+                return  # more in flight would queue: stay
+            self.limit += 1
             self._cond.notify_all()
 
     def _double(self) -> None:
-        """(While ramping) twice the places, up to the ceiling; the next round counts afresh."""
-        self.limit = min(self.ceiling, 2 * self.limit)
-        self._ramping = self.limit < self.ceiling
+        """(While ramping) twice the places, up to the ceiling; after a round whose requests queued, the ramp
+        ends where it is instead. The next round counts afresh."""
+        if self._waits.round_queued():
+            self._ramping = False
+        else:
+            self.limit = min(self.ceiling, 2 * self.limit)
+            self._ramping = self.limit < self.ceiling
         self._full = False
         self._clean = self._done = 0
         self._cond.notify_all()

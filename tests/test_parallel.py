@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
+from typing import Any
 
+import pytest
+
+from imgur_dl.defaults import START_WORKERS
 from tests.conftest import files_under, run_main
 from tests.standin import Imgur
 
@@ -40,3 +45,21 @@ def test_album_of_1000_images(imgur: Imgur, tmp_path: Path) -> None:
     assert names[0] == f"0001-{album.images[0].id}.jpg"  # four digits: names sort in album order
     assert names[-1] == f"1000-{album.images[-1].id}.jpg"
     assert [got[n] for n in names] == [i.data for i in album.images]  # sorted names = album order
+
+
+def test_threads_are_started_for_the_places_in_use_not_for_the_workers_allowed(
+        imgur: Imgur, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    imgur.add_album("AbC1234", count=80, size=300)
+    imgur.inflight_limit = 2  # a CDN that refuses past two in flight: the throttle's places stay few
+    threads: list[int] = []
+    cdn = imgur._cdn
+
+    def counting(*args: Any) -> None:
+        threads.append(sum(t.name.startswith("imgur-dl_") for t in threading.enumerate()))
+        cdn(*args)
+
+    monkeypatch.setattr(imgur, "_cdn", counting)
+    result = run_main("-j", "64", "-o", str(tmp_path), "imgur.com/a/AbC1234")
+    assert result.code == 0, result
+    assert len(files_under(tmp_path)) == 80
+    assert max(threads) <= 2 * START_WORKERS + 4  # the most queued while six places were open; not 64

@@ -314,3 +314,37 @@ def test_a_refusal_ends_the_doubling_and_growth_goes_one_at_a_time() -> None:
     clock.now += PROBE_AFTER + 1  # (the refused level may be probed again)
     _clean_rounds(throttle, 2)  # sixteen clean answers at 8: one more, not twice as many
     assert throttle.limit == 9
+
+
+def _timed_round(throttle: Throttle, clock: Clock, wait: float) -> int:
+    """As many requests as the limit lets in, each accepted ``wait`` seconds after its place was taken, then
+    answered in full; how many there were."""
+    tickets = _fill(throttle)
+    clock.now += wait
+    for ticket in tickets:
+        throttle.accepted(ticket)
+    _finish(throttle, tickets)
+    return len(tickets)
+
+
+def test_the_ramp_ends_where_requests_start_to_queue() -> None:
+    clock = Clock()
+    throttle = Throttle(64, Cancel(), clock)
+    assert _timed_round(throttle, clock, 0.010) == 6  # the quickest acceptance yet: 10 ms
+    assert throttle.limit == 12
+    assert _timed_round(throttle, clock, 0.040) == 12  # twelve in flight wait four times as long: a queue
+    assert throttle.limit == 12
+    for _ in range(4):  # still queueing: no slow growth either
+        _timed_round(throttle, clock, 0.040)
+    assert throttle.limit == 12
+    for _ in range(2):  # quick again: one more place after twice the limit of clean answers
+        _timed_round(throttle, clock, 0.012)
+    assert throttle.limit == 13
+
+
+def test_a_far_cdn_whose_answers_take_as_long_with_more_in_flight_is_ramped_to_the_ceiling() -> None:
+    clock = Clock()
+    throttle = Throttle(64, Cancel(), clock)
+    for places in (6, 12, 24, 48):
+        assert _timed_round(throttle, clock, 0.150 + places / 10_000) == places  # (a little longer each round)
+    assert throttle.limit == 64
