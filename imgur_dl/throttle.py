@@ -49,6 +49,7 @@ import contextlib
 import math
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -94,6 +95,36 @@ class Waits:
         return typical > 2 * self.quickest + QUEUE_SLACK
 
 
+class Census:
+    """The requests of each generation not answered yet, and the cut a refusal calls for once they are."""
+
+    def __init__(self) -> None:
+        self._unanswered: Counter[int] = Counter()
+        self.cut: tuple[int, int, float] | None = None  # (refused generation, its limit, deadline) of a cut to make
+
+    def sent(self, generation: int) -> None:
+        self._unanswered[generation] += 1
+
+    def answered(self, ticket: Ticket) -> bool:
+        """Count ``ticket``'s answer (once); whether it was the last of its generation."""
+        if ticket.answered:
+            return False
+        ticket.answered = True
+        self._unanswered[ticket.generation] -= 1
+        if self._unanswered[ticket.generation] > 0:
+            return False
+        del self._unanswered[ticket.generation]
+        return True
+
+    def settle(self, now: float, level: int) -> int | None:
+        """The limit the cut makes once its generation is answered (or at its deadline), and the cut is made;
+        None while it waits. ``level``: the most the CDN accepted at once meanwhile."""
+        if self.cut is None or (self._unanswered[self.cut[0]] > 0 and now < self.cut[2]):
+            return None
+        old, self.cut = self.cut[1], None
+        return max(1, min(old - 1, level) if level else old // 2)
+
+
 class Throttle:
     def __init__(self, ceiling: int, cancel: Cancel, clock: Callable[[], float] = time.monotonic,
                  start: int = START_WORKERS) -> None:
@@ -114,8 +145,7 @@ class Throttle:
         self._refused_level = 0  # a level the CDN refused ...
         self._refused_at = 0.0  # ... and when
         self._paused_until = 0.0
-        self._unanswered: dict[int, int] = {}  # requests of each generation with no answer yet
-        self._census: tuple[int, int, float] | None = None  # (generation, old limit, deadline) of a cut to make
+        self._census = Census()
         self._waits = Waits()  # how long acceptances take: do requests queue?
 
     # -- taking and giving back a place -----------------------------------------
@@ -165,32 +195,19 @@ class Throttle:
         self._active += 1
         if self._ramping and not self._full and self._active >= self.limit:
             self._full, self._clean, self._done = True, 0, 0  # answers count toward doubling from here
-        self._unanswered[self._generation] = self._unanswered.get(self._generation, 0) + 1
+        self._census.sent(self._generation)
         return Ticket(self._generation, now)
 
     def _answered(self, ticket: Ticket) -> None:
         """Count ``ticket``'s answer (once) toward its generation's census."""
-        if not ticket.answered:
-            ticket.answered = True
-            left = self._unanswered.get(ticket.generation, 1) - 1
-            if left > 0:
-                self._unanswered[ticket.generation] = left
-            else:
-                self._unanswered.pop(ticket.generation, None)
-                self._settle(self._clock())
+        if self._census.answered(ticket):
+            self._settle(self._clock())
 
     def _settle(self, now: float) -> bool:
         """Make a pending cut once its census is complete (or overdue); False while it waits."""
-        if self._census is None:
-            return True
-        generation, old, deadline = self._census
-        if self._unanswered.get(generation, 0) > 0 and now < deadline:
-            return False
-        level = self._known_good
-        self.limit = max(1, min(old - 1, level) if level else old // 2)
-        self._census = None
-        self._known_good = 0
-        self._clean = 0
+        if (limit := self._census.settle(now, self._known_good)) is None:
+            return self._census.cut is None
+        self.limit, self._known_good, self._clean = limit, 0, 0
         return True
 
     # -- what the CDN said -------------------------------------------------------
@@ -202,7 +219,7 @@ class Throttle:
             self._accepted += 1
             self._waits.note(self._clock() - ticket.taken)
             self._answered(ticket)
-            if ticket.generation == self._generation or self._census is not None:
+            if ticket.generation == self._generation or self._census.cut is not None:
                 self._known_good = max(self._known_good, self._accepted)
             if self._ramping and self._full and ticket.generation == self._generation:
                 self._clean += 1
@@ -248,7 +265,7 @@ class Throttle:
         with self._cond:
             self._answered(ticket)
             self._cond.notify_all()
-            if ticket.generation != self._generation or self._census is not None:
+            if ticket.generation != self._generation or self._census.cut is not None:
                 return False  # sent under an older, higher limit: already accounted for
             now = self._clock()
             self._ramping = False
@@ -256,7 +273,7 @@ class Throttle:
                 self._paused_until = max(self._paused_until, now + wait)
             self._refused_level = self.limit
             self._refused_at = now
-            self._census = (self._generation, self.limit, now + CENSUS_WAIT)
+            self._census.cut = (self._generation, self.limit, now + CENSUS_WAIT)
             self._generation += 1
             self._settle(now)
             return True
