@@ -26,13 +26,17 @@ finds that number from the evidence instead of halving blindly:
   and a small album's last few files still wait for the bodies before them
   rather than meet the CDN's limit on top of them. A run that never fills
   its places (files found one at a time) does not grow;
-- it grows only while requests are not queueing: when a round's requests
-  waited on average more than twice as long as the quickest yet for the
-  CDN to accept them (plus :data:`QUEUE_SLACK`), more in flight would only
-  queue more (in this process, when its CPU is the bound, or on the way),
-  so the ramp ends where it is and the slow growth after it waits for a
-  round that did not queue (TCP Vegas's reading of round trips). On a near
-  CDN a run keeps a few requests in flight, not 64 threads' worth;
+- it grows only while requests are not queueing: when the places doubled
+  and a round's requests waited on average :data:`QUEUE_RISE` times as
+  long as the round's before for the CDN to accept them, more in flight
+  would only queue (in this process, when its CPU is the bound, or on the
+  way). One such round is checked by another at the same places; a second
+  takes the places back to where they were before the rise and ends the
+  ramp, and the slow growth after it waits until the waits are back near
+  where no queue was (TCP Vegas's reading of round trips, from round
+  averages: a CDN whose cached files answer in 20 ms and others in 300 ms
+  is not a queue). On a near CDN a run keeps a few requests in flight,
+  not 64 threads' worth;
 - after the ramp, ``2 x limit`` clean answers grow the limit by one, but not past a
   level the CDN refused within :data:`PROBE_AFTER` seconds: when the evidence
   says 6, it stays 6 rather than paying a refusal every few files to re-learn it;
@@ -46,12 +50,12 @@ It knows nothing of the API, which has limits of its own.
 from __future__ import annotations
 
 import contextlib
-import math
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from enum import Enum
 
 from imgur_dl.cancel import Cancel
 from imgur_dl.defaults import START_WORKERS
@@ -60,8 +64,12 @@ from imgur_dl.defaults import START_WORKERS
 PROBE_AFTER = 30.0
 # The longest new requests wait for the answers that set a new limit.
 CENSUS_WAIT = 2.0
-# Past twice the quickest wait for an acceptance, this much more is still no queue (a few ms of the
-# process's own work around each answer).
+# A round whose requests waited this many times as long, on average, as the round before, with half the
+# places, queued (twice running: once may be chance); past this many times the waits where no queue was,
+# one place more is not tried. Below QUEUE_SLACK more, a wait is no rise (the process's own work around
+# each answer).
+QUEUE_RISE = 1.5
+SLOW_RISE = 1.25
 QUEUE_SLACK = 0.002
 
 
@@ -75,24 +83,60 @@ class Ticket:
     answered: bool = False  # accepted or refused (or given back without an answer)
 
 
+class Ramp(Enum):
+    """What a round of the slow start says of the next."""
+
+    GROW = "grow"  # the waits did not rise with the places: double them
+    HOLD = "hold"  # they rose: the same places once more, to tell a queue from chance
+    QUEUED = "queued"  # they rose twice running: back to the places before the rise, and the ramp ends
+
+
 class Waits:
-    """How long the CDN takes to accept requests: the quickest yet, and the current round's average."""
+    """How long the CDN takes to accept requests, round by round: do more in flight only queue?
+
+    Rounds are compared by their average wait, not with the quickest answer ever: a CDN that
+    serves some files from its cache in 20 ms and fetches others for 300 ms has waits far
+    apart with no queue at all, and the averages of two rounds of such answers stay alike.
+    """
 
     def __init__(self) -> None:
-        self.quickest = math.inf
         self._total = 0.0
         self._count = 0
+        self._before: float | None = None  # the average of the last round before the places doubled
+        self._suspect = False  # the last round's average rose: this one, at the same places, tells
+        self.reference: float | None = None  # once a queue was found: the average wait where none was
 
     def note(self, seconds: float) -> None:
-        self.quickest = min(self.quickest, seconds)
         self._total += seconds
         self._count += 1
 
-    def round_queued(self) -> bool:
-        """Whether this round's requests waited past twice the quickest (and the slack); the next counts afresh."""
-        typical = self._total / self._count if self._count else 0.0
+    def _average(self) -> float | None:
+        """This round's average wait (None without an answer); the next round counts afresh."""
+        average = self._total / self._count if self._count else None
         self._total, self._count = 0.0, 0
-        return typical > 2 * self.quickest + QUEUE_SLACK
+        return average
+
+    def ramp_round(self) -> Ramp:
+        """A round of the slow start has ended: what the next one does."""
+        average = self._average()
+        if average is None:
+            return Ramp.GROW
+        rose = self._before is not None and average >= QUEUE_RISE * self._before + QUEUE_SLACK
+        if not rose:
+            self._suspect = False
+            self._before = average
+            return Ramp.GROW
+        if not self._suspect:
+            self._suspect = True
+            return Ramp.HOLD
+        self.reference = self._before
+        return Ramp.QUEUED
+
+    def may_grow(self) -> bool:
+        """(After the ramp) whether one more place would not queue: no queue was found, or the waits are back
+        near where there was none."""
+        average = self._average()
+        return self.reference is None or average is None or average <= SLOW_RISE * self.reference + QUEUE_SLACK
 
 
 class Census:
@@ -243,17 +287,19 @@ class Throttle:
             if self.limit + 1 >= self._refused_level and self._clock() - self._refused_at < PROBE_AFTER:
                 return  # refused there a moment ago: stay
             self._clean = 0
-            if self._waits.round_queued():
+            if not self._waits.may_grow():
                 return  # more in flight would queue: stay
             self.limit += 1
             self._cond.notify_all()
 
     def _double(self) -> None:
-        """(While ramping) twice the places, up to the ceiling; after a round whose requests queued, the ramp
-        ends where it is instead. The next round counts afresh."""
-        if self._waits.round_queued():
+        """(While ramping) twice the places, up to the ceiling; the same once more after a round whose waits
+        rose; half, and the ramp ends, after a second such round. The next round counts afresh."""
+        step = self._waits.ramp_round()
+        if step is Ramp.QUEUED:
+            self.limit = max(1, self.limit // 2)
             self._ramping = False
-        else:
+        elif step is Ramp.GROW:
             self.limit = min(self.ceiling, 2 * self.limit)
             self._ramping = self.limit < self.ceiling
         self._full = False

@@ -330,16 +330,44 @@ def _timed_round(throttle: Throttle, clock: Clock, wait: float) -> int:
 def test_the_ramp_ends_where_requests_start_to_queue() -> None:
     clock = Clock()
     throttle = Throttle(64, Cancel(), clock)
-    assert _timed_round(throttle, clock, 0.010) == 6  # the quickest acceptance yet: 10 ms
+    assert _timed_round(throttle, clock, 0.010) == 6
     assert throttle.limit == 12
-    assert _timed_round(throttle, clock, 0.040) == 12  # twelve in flight wait four times as long: a queue
+    assert _timed_round(throttle, clock, 0.020) == 12  # twice the places, twice the wait: a queue, or chance
+    assert throttle.limit == 12  # the same places once more, to tell
+    assert _timed_round(throttle, clock, 0.020) == 12  # still twice the wait: a queue
+    assert throttle.limit == 6  # back to the places before it, and no more doubling
+    for _ in range(4):  # the waits still twice those where there was no queue: no slow growth either
+        _timed_round(throttle, clock, 0.020)
+    assert throttle.limit == 6
+    for _ in range(2):  # back near them: one more place after twice the limit of clean answers
+        _timed_round(throttle, clock, 0.011)
+    assert throttle.limit == 7
+
+
+def test_a_rise_that_does_not_hold_was_chance_and_the_ramp_goes_on() -> None:
+    clock = Clock()
+    throttle = Throttle(64, Cancel(), clock)
+    _timed_round(throttle, clock, 0.100)
+    assert _timed_round(throttle, clock, 0.160) == 12
     assert throttle.limit == 12
-    for _ in range(4):  # still queueing: no slow growth either
-        _timed_round(throttle, clock, 0.040)
-    assert throttle.limit == 12
-    for _ in range(2):  # quick again: one more place after twice the limit of clean answers
-        _timed_round(throttle, clock, 0.012)
-    assert throttle.limit == 13
+    assert _timed_round(throttle, clock, 0.105) == 12
+    assert throttle.limit == 24
+
+
+def test_a_cdn_with_quick_and_slow_files_is_no_queue_and_is_ramped_to_the_ceiling() -> None:
+    clock = Clock()
+    throttle = Throttle(64, Cancel(), clock)
+    for places in (6, 12, 24, 48):
+        tickets = _fill(throttle)
+        assert len(tickets) == places
+        clock.now += 0.020  # half the files come from the CDN's cache ...
+        for ticket in tickets[::2]:
+            throttle.accepted(ticket)
+        clock.now += 0.280  # ... the others from further away
+        for ticket in tickets[1::2]:
+            throttle.accepted(ticket)
+        _finish(throttle, tickets)
+    assert throttle.limit == 64
 
 
 def test_a_far_cdn_whose_answers_take_as_long_with_more_in_flight_is_ramped_to_the_ceiling() -> None:
