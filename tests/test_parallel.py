@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from imgur_dl.defaults import START_WORKERS
+from imgur_dl.downloader import Downloader
 from tests.conftest import files_under, run_main
 from tests.standin import Imgur
 
@@ -52,14 +52,20 @@ def test_threads_are_started_for_the_places_in_use_not_for_the_workers_allowed(
     imgur.add_album("AbC1234", count=80, size=300)
     imgur.inflight_limit = 2  # a CDN that refuses past two in flight: the throttle's places stay few
     threads: list[int] = []
+    places: list[int] = []
     cdn = imgur._cdn
 
     def counting(*args: Any) -> None:
         threads.append(sum(t.name.startswith("imgur-dl_") for t in threading.enumerate()))
         cdn(*args)
 
+    def seen(downloader: Downloader) -> int:
+        places.append(downloader.transfer.throttle.limit)
+        return places[-1]
+
     monkeypatch.setattr(imgur, "_cdn", counting)
+    monkeypatch.setattr(Downloader, "places", property(seen))
     result = run_main("-j", "64", "-o", str(tmp_path), "imgur.com/a/AbC1234")
     assert result.code == 0, result
     assert len(files_under(tmp_path)) == 80
-    assert max(threads) <= 2 * START_WORKERS + 4  # the most queued while six places were open; not 64
+    assert max(threads) <= 2 * max(places) + 4  # twice the most places ever open, and four: not 64 (-j)
