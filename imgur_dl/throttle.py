@@ -35,8 +35,8 @@ finds that number from the evidence instead of halving blindly:
   ramp, and the slow growth after it waits until the waits are back near
   where no queue was (TCP Vegas's reading of round trips, from round
   averages: a CDN whose cached files answer in 20 ms and others in 300 ms
-  is not a queue). On a near CDN a run keeps a few requests in flight,
-  not 64 threads' worth;
+  is not a queue). On a CDN next door a run keeps what does not queue
+  (24-29 in flight on the benchmark's stand-in), not 64;
 - after the ramp, ``2 x limit`` clean answers grow the limit by one, but not past a
   level the CDN refused within :data:`PROBE_AFTER` seconds: when the evidence
   says 6, it stays 6 rather than paying a refusal every few files to re-learn it;
