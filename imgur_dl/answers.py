@@ -127,8 +127,7 @@ def v1_record(data: object, index: int, *, prefer_gif: bool) -> packed.Record:
     meta = meta if isinstance(meta, dict) else {}
     mime = _text(item.get("mime_type"))
     ext = _ext(item.get("ext"), mime)
-    url = _text(item.get("url"))
-    main = (None if not url or url == f"{IMAGE_ROOT}/{media_id}.{ext}" else url, ext, _int(item.get("size")))
+    main = packed.source_record(media_id, _text(item.get("url")) or None, ext, _int(item.get("size")))
     animated = meta.get("is_animated") is True
     sources: tuple[packed.SourceRecord, ...] = (main,)
     if animated and ext == "gif" and not prefer_gif:

@@ -87,10 +87,15 @@ class PackedMedia(Sequence[Media]):
 def record_of(media: Media) -> Record:
     """``media`` as a packed record: its fields in order, each source as (URL, or None for the CDN's usual
     one, extension, size)."""
-    sources = tuple((None if s.url == f"{IMAGE_ROOT}/{media.id}.{s.ext}" else s.url, s.ext, s.size)
-                    for s in media.sources)
+    sources = tuple(source_record(media.id, s.url, s.ext, s.size) for s in media.sources)
     return (media.id, media.index, media.title, media.description, media.mime_type, media.width, media.height,
             media.animated, media.created_at, sources, media.name)
+
+
+def source_record(media_id: str, url: str | None, ext: str, size: int | None) -> SourceRecord:
+    """One rendition as packed: no URL kept when ``url`` is None (the answer gave none) or the CDN's usual
+    one for the item and extension (made again from them when unpacked)."""
+    return (None if url is None or url == f"{IMAGE_ROOT}/{media_id}.{ext}" else url, ext, size)
 
 
 def media_of(record: Record) -> Media:
