@@ -26,7 +26,7 @@ __all__ = ["Failure", "ImgurDLError", "Options", "Result", "Status", "UsageError
 
 # Cheap to import (no network stack): the CLI imports this package first.
 from imgur_dl.errors import ImgurDLError, UsageError
-from imgur_dl.models import Event, Failure, Result, Status
+from imgur_dl.models import Archived, Event, Failure, Result, Status
 from imgur_dl.options import Options
 
 
@@ -43,6 +43,8 @@ def download(urls: Iterable[str], output: str | Path = ".", **options: Any) -> I
     for event in _events(urls, _options(output, options, get_urls=False)):
         if isinstance(event, (Result, Failure)):
             yield event
+        elif isinstance(event, Archived):  # (booked together: a result each, made here)
+            yield from event.results()
 
 
 def links(urls: Iterable[str], **options: Any) -> Iterator[str]:

@@ -16,7 +16,7 @@ from imgur_dl.archive import Archive, Entry, Record
 from imgur_dl.dedupe import link_to_copy
 from imgur_dl.errors import DownloadError
 from imgur_dl.folders import Folders
-from imgur_dl.models import Album, Result, Status
+from imgur_dl.models import Album, Archived, Result, Status
 from imgur_dl.output import METADATA_NAME, metadata, write_json
 from imgur_dl.share import Sharing
 
@@ -74,8 +74,21 @@ class Books:
             book.failed = f"{result.job.media.id}: {result.error}"
         if self.write_metadata:
             book.results.append(result)
-        book.waiting -= 1
-        return result, self._close(book) if book.waiting == 0 else True
+        return result, self._finished(book, 1)
+
+    def archived(self, archived: Archived) -> bool:
+        """Book the files of an album the archive has, together; False when its album.json could not be
+        written."""
+        book = self._open[id(archived.album)]
+        if self.write_metadata:
+            book.results.extend(archived.results())
+        return self._finished(book, archived.count)
+
+    def _finished(self, book: _Book, files: int) -> bool:
+        """``files`` more of ``book``'s files are in: closed once the last one is (False: album.json was not
+        written)."""
+        book.waiting -= files
+        return self._close(book) if book.waiting == 0 else True
 
     def _close(self, book: _Book) -> bool:
         album = book.album

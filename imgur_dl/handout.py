@@ -15,7 +15,7 @@ from imgur_dl import packed
 from imgur_dl.archive import Archive, Entry
 from imgur_dl.books import Books
 from imgur_dl.errors import ImgurDLError
-from imgur_dl.models import Album, Failure, Job, Listed, Media, Result, Status
+from imgur_dl.models import Album, Archived, Failure, Job, Listed, Media, Result, Status
 from imgur_dl.naming import Namer, disambiguate
 from imgur_dl.progress import Progress
 from imgur_dl.report import Tally
@@ -38,8 +38,9 @@ class Handout:
     seen: set[str] = field(default_factory=set)  # album ids already started
     taken: set[int] = field(default_factory=set)  # every path this run writes (hashed): a template may clash
 
-    def album(self, album: Album) -> Iterator[Job | Result | Listed | Failure]:
-        """An album's files: jobs to fetch, results of archived ones, or with --get-urls, links."""
+    def album(self, album: Album) -> Iterator[Job | Result | Listed | Failure | Archived]:
+        """An album's files: the ones the archive has (together, first), jobs to fetch the others (or their
+        failures to be named), or with --get-urls, links."""
         if album.id in self.seen:
             return  # named twice (/a/X and /gallery/X, or twice in a list): fetched once
         self.seen.add(album.id)
@@ -70,16 +71,16 @@ class Handout:
         # The archive before any name: a file it has is not named (a rerun of a large album costs a few
         # queries, not a name per file), and gets no path: nothing is saved for it here.
         held = self._held(album.media)
-        count = len(album.media)
-        if not self.books.open(album, folder, count, fetching=0 in held):
+        count, archived = len(album.media), held.count(1)
+        if not self.books.open(album, folder, count, fetching=archived < count):
             self.tally.album_failed(ExitStatus.FAILED)
             return
         self.tally.started(album.is_album)
         self.progress.expect(files=count, size=packed.expected_bytes(album.media))
-        for n, media in enumerate(album.media):
-            if held[n]:  # not named: nothing is saved for it here
-                yield Result(Job(album, media, ()), Status.SKIPPED, None, archived=True)
-            else:
+        if archived:  # all together, not named: nothing is saved for them here
+            yield Archived(album, bytes(held), archived, packed.weight(album.media, held, 1))
+        if archived < count:
+            for media in packed.where(album.media, held, 0):
                 yield self._job(album, media, folder)
 
     def _held(self, media: Sequence[Media]) -> bytes | bytearray:

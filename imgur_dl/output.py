@@ -9,7 +9,7 @@ from typing import Any, TextIO
 
 from imgur_dl import folders
 from imgur_dl.errors import OutputClosed, OutputError
-from imgur_dl.models import Album, Elsewhere, Event, Failure, Job, Listed, Origin, Result, Status
+from imgur_dl.models import Album, Archived, Elsewhere, Event, Failure, Job, Listed, Origin, Result, Status
 from imgur_dl.naming import PART_SUFFIX
 from imgur_dl.text import printable, writer
 
@@ -64,6 +64,10 @@ class Stdout:
         """What stdout says of one event of a run."""
         if isinstance(event, Result):
             self.result(event)
+        elif isinstance(event, Archived):
+            if self.json_lines:  # (a row each: made only when asked for)
+                for result in event.results():
+                    self.result(result)
         elif isinstance(event, Failure):
             self.lookup_failed(event)
         elif isinstance(event, Elsewhere):

@@ -19,6 +19,8 @@ from typing import overload
 from imgur_dl.hosts import IMAGE_ROOT
 from imgur_dl.models import Media, Source
 
+_MOST = 2**64 - 1  # the most a size kept for the bar's sake may be (no answer gives more: 18 digits at most)
+
 # One rendition: its URL (None: the CDN's usual one for the item and extension), extension, size.
 SourceRecord = tuple[str | None, str, int | None]
 # One item: id, index, title, description, MIME type, width, height, animated, created_at, its renditions
@@ -32,7 +34,8 @@ class PackedMedia(Sequence[Media]):
     def __init__(self, media: Iterable[Media] = ()) -> None:
         self._data = bytearray()
         self._ends = array("Q")  # where each record ends in _data
-        self.first_sizes = 0  # what the preferred renditions weigh, as far as the API said
+        self._sizes = array("Q")  # what each item's preferred rendition weighs, as far as the API said (or 0)
+        self.first_sizes = 0  # ... all of them together
         for item in media:
             self.append(item)
 
@@ -43,7 +46,9 @@ class PackedMedia(Sequence[Media]):
         """One item, as :func:`record_of` makes it (or a parser that checks the fields itself)."""
         self._data += marshal.dumps(record)
         self._ends.append(len(self._data))
-        self.first_sizes += record[9][0][2] or 0
+        size = record[9][0][2] or 0
+        self._sizes.append(min(size, _MOST))
+        self.first_sizes += size
 
     def __len__(self) -> int:
         return len(self._ends)
@@ -68,6 +73,18 @@ class PackedMedia(Sequence[Media]):
         for end in self._ends:
             yield media_of(marshal.loads(view[start:end]))  # noqa: S302 - records add wrote
             start = end
+
+    def where(self, mask: bytes | bytearray, value: int) -> Iterator[Media]:
+        """The items whose byte in ``mask`` is ``value``, in order; the others are not made again."""
+        view, start = memoryview(self._data), 0
+        for n, end in enumerate(self._ends):
+            if mask[n] == value:
+                yield media_of(marshal.loads(view[start:end]))  # noqa: S302 - records add wrote
+            start = end
+
+    def weight(self, mask: bytes | bytearray, value: int) -> int:
+        """What the items whose byte in ``mask`` is ``value`` weigh, as far as the API said."""
+        return sum(size for size, byte in zip(self._sizes, mask, strict=True) if byte == value)
 
     def ids(self, start: int = 0, stop: int | None = None) -> list[str]:
         """The ids of items ``start`` to ``stop`` (every item's by default), in order, without making the
@@ -114,6 +131,20 @@ def _source(media_id: str, url: str | None, ext: str, size: int | None) -> Sourc
 def ids(media: Sequence[Media], start: int = 0, stop: int | None = None) -> list[str]:
     """The ids of ``media[start:stop]``, in order."""
     return media.ids(start, stop) if isinstance(media, PackedMedia) else [m.id for m in media[start:stop]]
+
+
+def where(media: Sequence[Media], mask: bytes | bytearray, value: int) -> Iterator[Media]:
+    """The items of ``media`` whose byte in ``mask`` (one per item) is ``value``, in order."""
+    if isinstance(media, PackedMedia):
+        return media.where(mask, value)
+    return (m for n, m in enumerate(media) if mask[n] == value)
+
+
+def weight(media: Sequence[Media], mask: bytes | bytearray, value: int) -> int:
+    """What the preferred renditions of those items weigh, as far as the API said."""
+    if isinstance(media, PackedMedia):
+        return media.weight(mask, value)
+    return sum(m.sources[0].size or 0 for n, m in enumerate(media) if mask[n] == value)
 
 
 def expected_bytes(media: Sequence[Media]) -> int:

@@ -34,8 +34,8 @@ class Progress:
     def advance(self, size: int) -> None:
         """``size`` bytes arrived (negative when a file starts over)."""
 
-    def file_done(self) -> None:
-        """One file finished, one way or another."""
+    def file_done(self, files: int = 1) -> None:
+        """A file finished, one way or another (or ``files`` of them)."""
 
     def note(self, message: str) -> None:
         """A line for people (not shown with --quiet)."""
@@ -80,9 +80,9 @@ class Bar(Progress):
             self._bytes = max(0, self._bytes + size)
             self._redraw()
 
-    def file_done(self) -> None:
+    def file_done(self, files: int = 1) -> None:
         with self._lock:
-            self._files += 1
+            self._files += files
             self._redraw(force=self._files == self._files_total)
 
     def _show(self, message: str) -> None:

@@ -36,6 +36,10 @@ class Tally:
         self.recovered += result.source is Origin.WAYBACK
         self.linked += result.linked_to is not None
 
+    def skipped(self, files: int) -> None:
+        """Files the archive has (booked together)."""
+        self.files[Status.SKIPPED] += files
+
     def started(self, is_album: bool) -> None:
         """An album (or a lone image) whose files are under way."""
         if is_album:

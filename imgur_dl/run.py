@@ -26,7 +26,7 @@ from imgur_dl.downloader import Downloader
 from imgur_dl.errors import Cancelled, Terminated
 from imgur_dl.handout import Handout
 from imgur_dl.heap import Trim
-from imgur_dl.models import Album, Elsewhere, Event, Failure, Job, Origin, Result, Status, Target
+from imgur_dl.models import Album, Archived, Elsewhere, Event, Failure, Job, Origin, Result, Status, Target
 from imgur_dl.naming import Namer
 from imgur_dl.planner import Planner
 from imgur_dl.progress import Meter, Progress
@@ -157,6 +157,8 @@ class Run:
                 self._submit(pool, self.parts.downloader.fetch, item, item)
             elif isinstance(item, Result):
                 yield self._record(item)
+            elif isinstance(item, Archived):
+                yield self._record_archived(item)
             else:
                 yield item
 
@@ -196,6 +198,16 @@ class Run:
         if not written:
             self.tally.note(ExitStatus.FAILED)  # (its files are counted; album.json is not one)
         return result
+
+    def _record_archived(self, archived: Archived) -> Archived:
+        """Files the archive has, booked together: counted, and their share of the bar filled in at once."""
+        if not self.parts.books.archived(archived):
+            self.tally.note(ExitStatus.FAILED)  # (album.json could not be written)
+        self.tally.skipped(archived.count)
+        self.parts.progress.advance(archived.size)
+        self.parts.progress.file_done(archived.count)
+        self.parts.trim.file_booked()
+        return archived
 
     def _say_region(self, result: Result) -> None:
         """Imgur blocks this region: said once, not once per file."""

@@ -25,6 +25,20 @@ def test_download_yields_a_typed_result_per_file_and_saves_them(imgur: Imgur, tm
     assert [f.id for f in failures] == ["Zzz9999"]
 
 
+def test_a_rerun_yields_a_result_for_each_file_the_archive_has(imgur: Imgur, tmp_path: Path) -> None:
+    album = imgur.add_album("AbC1234", count=5)
+    archive = tmp_path / "seen.sqlite"
+    first = list(imgur_dl.download(["imgur.com/a/AbC1234"], output=tmp_path / "one", archive=archive))
+    assert {r.status for r in first if isinstance(r, Result)} == {Status.SAVED}
+    imgur.add_album("AbC1234", images=[*album.images, imgur.add_image("NeWw123")])  # one more since
+    again = [r for r in imgur_dl.download(["imgur.com/a/AbC1234"], output=tmp_path / "two", archive=archive)
+             if isinstance(r, Result)]
+    archived = [r for r in again if r.archived]
+    assert [r.job.media.id for r in archived] == [i.id for i in album.images]  # each one, in album order
+    assert {(r.status, r.path) for r in archived} == {(Status.SKIPPED, None)}
+    assert [(r.job.media.id, r.status) for r in again if not r.archived] == [("NeWw123", Status.SAVED)]
+
+
 def test_links_lists_direct_urls_and_downloads_nothing(imgur: Imgur, tmp_path: Path,
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     album = imgur.add_album("AbC1234", count=2)

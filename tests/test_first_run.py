@@ -213,6 +213,16 @@ def test_ctrl_c_leaves_no_bar_behind() -> None:
     assert finished.getvalue().endswith("\n")  # (a run that ends on its own keeps its last bar, finished)
 
 
+def test_the_bar_of_a_rerun_counts_the_files_the_archive_has(imgur: Imgur, tmp_path: Path) -> None:
+    imgur.add_album("AbC1234", count=3, size=40_000)
+    archive = str(tmp_path / "seen.sqlite")
+    assert run_main("--download-archive", archive, "-o", str(tmp_path / "one"), "imgur.com/a/AbC1234").code == 0
+    rerun = run_main("--download-archive", archive, "-o", str(tmp_path / "two"), "imgur.com/a/AbC1234", tty=True)
+    assert "0 saved, 3 skipped" in rerun.err, rerun
+    drawn = [ANSI.sub("", line) for line in re.split(r"[\r\n]", rerun.err) if "3/3 files" in line]
+    assert drawn and all(" 0%" not in line for line in drawn), rerun.err  # every file, and its bytes, counted
+
+
 def test_the_bar_of_a_rerun_counts_the_bytes_already_there(imgur: Imgur, tmp_path: Path) -> None:
     imgur.add_album("AbC1234", count=3, size=40_000)
     assert run_main("-o", str(tmp_path), "imgur.com/a/AbC1234").code == 0

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import subprocess
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from imgur_dl import handout
+from imgur_dl import handout, urls
 from imgur_dl.archive import Entry, Record, open_store
+from imgur_dl.build import build_run
+from imgur_dl.models import Archived, Result, Status
+from imgur_dl.options import Options
 from tests.conftest import ArchiveAt, command, files_under, run_main
 from tests.standin import AlbumData, Imgur
 
@@ -163,6 +168,22 @@ def test_files_the_archive_has_are_found_whichever_batch_asks(imgur: Imgur, tmp_
     assert statuses == {i.id: "skipped" if i.id in had else "saved" for i in album.images}
     fetched = {path for _, _, path, _ in imgur.requests_to("i.imgur.com")}
     assert fetched == {f"/{i.id}.jpeg" for i in album.images if i.id not in had}
+
+
+def test_the_files_the_archive_has_are_booked_together_not_one_by_one(imgur: Imgur, tmp_path: Path,
+                                                                      archive: ArchiveAt) -> None:
+    album = imgur.add_album("AbC1234", count=6)
+    store = open_store(archive.location)
+    store.write([Record(Entry.IMAGE, image.id, "AbC1234", "x") for image in album.images[1:5]])
+    store.close()
+    options = replace(Options(), output=tmp_path, archive=archive.location, quiet=True)
+    events = list(build_run(options, io.StringIO()).events([urls.parse("imgur.com/a/AbC1234")]))
+    booked = [e for e in events if isinstance(e, Archived)]
+    assert len(booked) == 1 and booked[0].count == 4  # one event for the four, not four results
+    assert [r.job.media.id for r in booked[0].results()] == [i.id for i in album.images[1:5]]  # each, on request
+    fetched = [e for e in events if isinstance(e, Result)]
+    assert sorted(r.job.media.id for r in fetched) == [album.images[0].id, album.images[5].id]
+    assert {r.status for r in fetched} == {Status.SAVED}
 
 
 def test_archive_does_not_record_failures(imgur: Imgur, tmp_path: Path, archive: ArchiveAt) -> None:
