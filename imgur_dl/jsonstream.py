@@ -20,7 +20,8 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from typing import Protocol
 
-_SPACE = re.compile(r"[ \t\n\r]*")
+_WHITE = " \t\n\r"
+_SPACE = re.compile(f"[{_WHITE}]*")
 _NUMBER_TAIL = re.compile(r"[0-9.eE+-]*")  # what may still follow a number's digits
 _DECODER = json.JSONDecoder()
 _KEEP = 64 * 1024  # text already read that is let go of once there is this much of it
@@ -166,7 +167,13 @@ def _list(window: _Window, i: int, into: Collector) -> tuple[Collector, int]:
 def _after(window: _Window, i: int, close: str) -> tuple[bool, int]:
     """Past a member or an item ending at ``i``: (True, past the ``close`` that ends them) or (False, where
     the next one starts). What was read before it is let go of."""
-    char, i = _char(window, window.drop(i))
+    i = window.drop(i)
+    text = window.text
+    if text.startswith(",", i):  # the next one found without a search when at most one space follows the comma
+        start = i + 2 if text.startswith(" ", i + 1) else i + 1  # (as JSON is mostly written)
+        if start < len(text) and text[start] not in _WHITE:
+            return False, start
+    char, i = _char(window, i)
     if char == close:
         return True, i + 1
     if char != ",":
