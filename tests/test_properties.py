@@ -223,10 +223,16 @@ _CUTS = st.lists(st.integers(0, 400), max_size=8)
 _ENCODINGS = st.sampled_from(["utf-8", "utf-8-sig", "utf-16-le", "utf-16-be", "utf-32"])
 
 
-@given(_TOP, st.sampled_from([None, 0, 2]), _ENCODINGS, _CUTS)
+# How JSON is laid out: as json.dumps does by default, compact (as APIs send it), or spaced all round.
+_SEPARATORS = st.sampled_from([None, (",", ":"), (" , ", " : "), (",\t", ":\r\n")])
+
+
+@given(_TOP, st.sampled_from([None, 0, 2]), _SEPARATORS, _ENCODINGS, _CUTS)
 def test_an_answer_decoded_as_it_is_read_is_what_json_loads_makes(answer: dict[str, Any], indent: int | None,
+                                                                  separators: tuple[str, str] | None,
                                                                   encoding: str, cuts: list[int]) -> None:
-    data = json.dumps(answer, indent=indent, ensure_ascii=False).encode(encoding, "surrogatepass")
+    data = json.dumps(answer, indent=indent, separators=separators, ensure_ascii=False).encode(encoding,
+                                                                                             "surrogatepass")
     got = jsonstream.load(_split(data, cuts), "media", _Items)
     want = json.loads(data)
     if isinstance(want.get("media"), list):
