@@ -72,16 +72,14 @@ class PackedMedia(Sequence[Media]):
         return self._unpack(index)
 
     def __iter__(self) -> Iterator[Media]:
-        view, start = memoryview(self._data), 0
-        for end in self._ends:
-            yield media_of(marshal.loads(view[start:end]))  # noqa: S302 - records add wrote
-            start = end
+        return self.where(None, 0)
 
-    def where(self, mask: bytes | bytearray, value: int) -> Iterator[Media]:
-        """The items whose byte in ``mask`` is ``value``, in order; the others are not made again."""
+    def where(self, mask: bytes | bytearray | None, value: int) -> Iterator[Media]:
+        """The items whose byte in ``mask`` is ``value`` (every item, without a mask), in order; the others
+        are not made again."""
         view, start = memoryview(self._data), 0
         for n, end in enumerate(self._ends):
-            if mask[n] == value:
+            if mask is None or mask[n] == value:
                 yield media_of(marshal.loads(view[start:end]))  # noqa: S302 - records add wrote
             start = end
 
