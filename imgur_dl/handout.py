@@ -15,6 +15,7 @@ from imgur_dl import packed
 from imgur_dl.archive import Archive, Entry
 from imgur_dl.books import Books
 from imgur_dl.errors import ImgurDLError
+from imgur_dl.hashset import HashSet
 from imgur_dl.models import Album, Archived, Failure, Job, Listed, Media, Result, Status
 from imgur_dl.naming import Namer, disambiguate
 from imgur_dl.progress import Progress
@@ -36,7 +37,7 @@ class Handout:
     archive: Archive | None
     get_urls: bool = False
     seen: set[str] = field(default_factory=set)  # album ids already started
-    taken: set[int] = field(default_factory=set)  # every path this run writes (hashed): a template may clash
+    taken: HashSet = field(default_factory=HashSet)  # every path this run writes (hashed): a template may clash
 
     def album(self, album: Album) -> Iterator[Job | Result | Listed | Failure | Archived]:
         """An album's files: the ones the archive has (together, first), jobs to fetch the others (or their

@@ -15,6 +15,7 @@ from pathlib import Path
 from string import Formatter
 
 from imgur_dl.errors import UsageError
+from imgur_dl.hashset import HashSet
 from imgur_dl.models import Album, Kind, Listing, Media
 
 DEFAULT_DIR = "{album_id} - {album_title}"
@@ -228,11 +229,11 @@ class Namer:
         return (folder or self.folder(album)) / _inside(relative)
 
 
-def disambiguate(path: Path, media_id: str, taken: set[int]) -> Path:
+def disambiguate(path: Path, media_id: str, taken: HashSet) -> Path:
     """``path``, or when another file of this run has it, ``<stem> (<id>)<suffix>``.
 
     ``taken`` holds a 64-bit hash of each path given out, not the path: a run of a million files keeps
-    a few tens of MB, not hundreds. (Two paths that hash alike cost the second an id in its name.)
+    16 MB, not hundreds. (Two paths that hash alike cost the second an id in its name.)
     """
     if hash(str(path)) in taken:
         tag = sanitize(f"({media_id})", 40)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import random
 import re
 import tracemalloc
 import unicodedata
@@ -22,6 +23,7 @@ from hypothesis import strategies as st
 from imgur_dl import answers, hosts, jsonstream, sniff, urls
 from imgur_dl.archive_postgres import redact
 from imgur_dl.errors import ImgurDLError, NotMediaError, RemovedError, UsageError
+from imgur_dl.hashset import HashSet
 from imgur_dl.hosts import OffsiteError
 from imgur_dl.models import Album, Kind, Media, Source, Target
 from imgur_dl.naming import FIELDS, MAX_COMPONENT_BYTES, Namer, Template, sanitize
@@ -309,3 +311,26 @@ def test_packed_media_give_back_what_was_packed(media: list[Media], at: int) -> 
     else:
         with pytest.raises(IndexError):
             packed[at]
+
+
+# Hashes as Python makes them (signed 64-bit), the edges, and many alike in their low bits (the slot they
+# start from), so that probing past taken slots and growing the table are both met.
+_HASHES = st.integers(-(2**63), 2**63 - 1) | st.sampled_from([0, 1, -1, 2**63 - 1, -(2**63)]) \
+    | st.integers(0, 2**20).map(lambda n: n << 44)
+
+
+@given(st.lists(_HASHES, max_size=50), st.integers(600, 3000), st.integers(0, 2**32),
+       st.lists(_HASHES, max_size=50))
+def test_the_paths_given_out_are_a_set_of_their_hashes(given_first: list[int], more: int, seed: int,
+                                                        asked: list[int]) -> None:
+    # (``more`` values after those: enough that the table grows twice or more, many alike in their low bits)
+    rnd = random.Random(seed)
+    added = given_first + [rnd.randrange(2**20) << 44 if rnd.random() < 0.5 else rnd.randrange(-(2**63), 2**63)
+                           for _ in range(more)]
+    taken = HashSet()
+    for value in added:
+        taken.add(value)
+    keys = {(value & (2**64 - 1)) or 1 for value in added}  # (0 is kept as 1: the empty slot's mark)
+    assert len(taken) == len(keys)
+    for value in [*added, *asked]:
+        assert (value in taken) == (((value & (2**64 - 1)) or 1) in keys)
