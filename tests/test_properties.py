@@ -319,7 +319,7 @@ _HASHES = st.integers(-(2**63), 2**63 - 1) | st.sampled_from([0, 1, -1, 2**63 - 
     | st.integers(0, 2**20).map(lambda n: n << 44)
 
 
-@given(st.lists(_HASHES, max_size=50), st.integers(600, 3000), st.integers(0, 2**32),
+@given(st.lists(_HASHES, max_size=50), st.integers(1100, 1500), st.integers(0, 2**32),
        st.lists(_HASHES, max_size=50))
 def test_the_paths_given_out_are_a_set_of_their_hashes(given_first: list[int], more: int, seed: int,
                                                         asked: list[int]) -> None:
