@@ -3,8 +3,8 @@
 A Python set of ints keeps a 32-byte int object and a slot of 16 bytes or
 more for each, and ints made one at a time through a long run pin the
 memory they were made in long after the objects made beside them are gone:
-through a 30,000-file album the set of its paths' hashes cost about 4 MB of
-peak memory (docs/benchmarks.md, "Paths given out, kept in one array").
+through a 30,000-file album the set of its paths' hashes cost about 3.5 MB
+of peak memory (docs/benchmarks.md, "Paths given out, kept in one array").
 Here each hash is 8 bytes in an array kept at most half full (open
 addressing, linear probing), and nothing else is allocated for it.
 """

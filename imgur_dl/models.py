@@ -213,8 +213,8 @@ class Elsewhere:
 class Archived:
     """The files of an album the download archive has: booked together, not one by one.
 
-    A rerun of a 100,000-file album makes no result per file for nobody to read;
-    :meth:`results` makes each file's for whoever asks (``--json``, ``album.json``,
+    A rerun of a 100,000-file album makes a file's result only when something reads
+    it: :meth:`results` makes each file's for whoever asks (``--json``, ``album.json``,
     the Python API).
     """
 
