@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import re
 import subprocess
 from dataclasses import replace
 from pathlib import Path
@@ -184,6 +185,24 @@ def test_the_files_the_archive_has_are_booked_together_not_one_by_one(imgur: Img
     fetched = [e for e in events if isinstance(e, Result)]
     assert sorted(r.job.media.id for r in fetched) == [album.images[0].id, album.images[5].id]
     assert {r.status for r in fetched} == {Status.SAVED}
+
+
+def test_a_lone_image_the_archive_has_is_skipped_too(imgur: Imgur, tmp_path: Path, archive: ArchiveAt) -> None:
+    imgur.add_image("LoNe123", size=3000)
+    imgur.add_album("AbC1234", count=2)
+    lone, album = "https://i.imgur.com/LoNe123.jpeg", "imgur.com/a/AbC1234"
+    assert run_main("--download-archive", archive.location, "-o", str(tmp_path / "one"), album).code == 0
+    second = run_main("--json", "--download-archive", archive.location, "-o", str(tmp_path / "two"), lone, album)
+    assert second.code == 0, second
+    assert sorted((r["id"], r["status"]) for r in _rows(second.out)) == [
+        ("Ab00001", "skipped"), ("Ab00002", "skipped"), ("LoNe123", "saved")]
+    assert list(files_under(tmp_path / "two")) == ["LoNe123.jpg"]
+    third = run_main("--download-archive", archive.location, "-o", str(tmp_path / "three"), lone, album, tty=True)
+    assert "files: 0 saved, 3 skipped, 0 failed" in third.err, third
+    shown = re.sub(r"\x1b\[[0-9;]*[A-Za-z]", "", third.err)
+    drawn = [line for line in re.split(r"[\r\n]", shown) if "3/3 files" in line]
+    assert drawn and all("100%" in line for line in drawn), third.err  # all bytes counted, the lone image's too
+    assert files_under(tmp_path / "three") == {}
 
 
 def test_archive_does_not_record_failures(imgur: Imgur, tmp_path: Path, archive: ArchiveAt) -> None:
