@@ -40,11 +40,13 @@ def download(urls: Iterable[str], output: str | Path = ".", **options: Any) -> I
     raises :class:`UsageError` before anything is fetched. Nothing is printed
     but error lines on stderr.
     """
+    from imgur_dl import packed  # noqa: PLC0415
+
     for event in _events(urls, _options(output, options, get_urls=False)):
         if isinstance(event, (Result, Failure)):
             yield event
         elif isinstance(event, Archived):  # (booked together: a result each, made here)
-            yield from event.results()
+            yield from packed.archived_results(event)
 
 
 def links(urls: Iterable[str], **options: Any) -> Iterator[str]:

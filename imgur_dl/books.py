@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from imgur_dl import packed
 from imgur_dl.archive import Archive, Entry, Record
 from imgur_dl.dedupe import link_to_copy
 from imgur_dl.errors import DownloadError
@@ -81,7 +82,7 @@ class Books:
         written."""
         book = self._open[id(archived.album)]
         if self.write_metadata:
-            book.results.extend(archived.results())
+            book.results.extend(packed.archived_results(archived))
         return self._finished(book, archived.count)
 
     def _finished(self, book: _Book, files: int) -> bool:

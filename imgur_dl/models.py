@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
@@ -214,20 +214,14 @@ class Archived:
     """The files of an album the download archive has: booked together, not one by one.
 
     A rerun of a 100,000-file album makes a file's result only when something reads
-    it: :meth:`results` makes each file's for whoever asks (``--json``, ``album.json``,
-    the Python API).
+    it: :func:`imgur_dl.packed.archived_results` makes each file's for whoever asks
+    (``--json``, ``album.json``, the Python API).
     """
 
     album: Album
     held: bytes  # one byte per item of album.media: 1 where the archive has it
     count: int  # how many it has
     size: int  # what those files weigh, as far as the API said
-
-    def results(self) -> Iterator[Result]:
-        """Each of these files' result (skipped: the archive has it), in album order."""
-        for n, media in enumerate(self.album.media):
-            if self.held[n]:
-                yield Result(Job(self.album, media, ()), Status.SKIPPED, None, archived=True)
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 from typing import Any, TextIO
 
-from imgur_dl import folders
+from imgur_dl import folders, packed
 from imgur_dl.errors import OutputClosed, OutputError
 from imgur_dl.models import Album, Archived, Elsewhere, Event, Failure, Job, Listed, Origin, Result, Status
 from imgur_dl.naming import PART_SUFFIX
@@ -66,7 +66,7 @@ class Stdout:
             self.result(event)
         elif isinstance(event, Archived):
             if self.json_lines:  # (a row each: made only when asked for)
-                for result in event.results():
+                for result in packed.archived_results(event):
                     self.result(result)
         elif isinstance(event, Failure):
             self.lookup_failed(event)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from imgur_dl import handout, urls
+from imgur_dl import handout, packed, urls
 from imgur_dl.archive import Entry, Record, open_store
 from imgur_dl.build import build_run
 from imgur_dl.models import Archived, Result, Status
@@ -181,7 +181,8 @@ def test_the_files_the_archive_has_are_booked_together_not_one_by_one(imgur: Img
     events = list(build_run(options, io.StringIO()).events([urls.parse("imgur.com/a/AbC1234")]))
     booked = [e for e in events if isinstance(e, Archived)]
     assert len(booked) == 1 and booked[0].count == 4  # one event for the four, not four results
-    assert [r.job.media.id for r in booked[0].results()] == [i.id for i in album.images[1:5]]  # each, on request
+    results = packed.archived_results(booked[0])  # each one's result, made on request
+    assert [r.job.media.id for r in results] == [i.id for i in album.images[1:5]]
     fetched = [e for e in events if isinstance(e, Result)]
     assert sorted(r.job.media.id for r in fetched) == [album.images[0].id, album.images[5].id]
     assert {r.status for r in fetched} == {Status.SAVED}
