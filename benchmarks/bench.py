@@ -13,7 +13,9 @@ same run, and each scenario's lower bound.
     python benchmarks/bench.py --runs 5 latency bandwidth
     python benchmarks/bench.py --smoke         # tiny, for CI: keeps this script working
 
-Tools: ``imgur-dl [options]``, ``gallery-dl``, and, given the album's direct
+Tools: ``imgur-dl [options]``, ``gallery-dl``, ``python-floor -j N`` (benchmarks/floor.py: the
+least a Python program does for the same album, a floor to split a gap into what Python costs and what
+imgur-dl adds), and, given the album's direct
 links (listed by ``imgur-dl -g`` before the runs, untimed), the native
 parallel downloaders ``curl`` and ``aria2c``; a scenario's tools that are not
 installed are skipped with a note. A tool may start with ``NAME=value`` words:
@@ -96,7 +98,8 @@ class Scenario:
 
 SCENARIOS = {
     "latency": Scenario("latency", 120, 60_000, 0.150, 4 * MB, 60 * MB,
-                        ("imgur-dl", "imgur-dl -j 64", "imgur-dl -j 128", "gallery-dl", "curl", "aria2c")),
+                        ("imgur-dl", "imgur-dl -j 64", "imgur-dl -j 128", "gallery-dl", "curl", "aria2c",
+                         "python-floor -j 64")),
     # A CDN that refuses (429, Retry-After: 1) past 6 requests in flight; "imgur-dl -j 6" knows the limit.
     "throttled": Scenario("throttled", 120, 60_000, 0.100, 4 * MB, 60 * MB,
                           ("imgur-dl", "imgur-dl -j 6", "gallery-dl", "aria2c"), inflight_limit=6, retry_after=1),
@@ -104,7 +107,8 @@ SCENARIOS = {
     "throttled-10": Scenario("throttled-10", 10, 60_000, 0.100, 4 * MB, 60 * MB, ("imgur-dl", "imgur-dl -j 6"),
                              inflight_limit=6, retry_after=1),
     "bandwidth": Scenario("bandwidth", 80, 1_500_000, 0.050, 3 * MB, 30 * MB),
-    "small": Scenario("small", 1500, 4_000),
+    "small": Scenario("small", 1500, 4_000,
+                      tools=("imgur-dl", "gallery-dl", "python-floor -j 1", "python-floor -j 24")),
     # A user's profile of 100 posts: 50 albums of 3 files and 50 single images, 60 a page.
     "listing": Scenario("listing", 3, 20_000, 0.050, 4 * MB, 60 * MB, posts=100),
     "scale-100": Scenario("scale-100", 100, 4_000, tools=("imgur-dl",)),
@@ -173,6 +177,8 @@ def command(tool: str, out: Path, links: list[str], work: Path, url: str = f"htt
         given = [str(work / "archive.sqlite") if a == "ARCHIVE" else a for a in tool.split()[1:]]
         where = ["-i", str(work / "albums.txt")] if url == "LIST" else [url]
         return [*base, *given, "-q", "-o", str(out), *where]
+    if tool.startswith("python-floor"):
+        return [sys.executable, str(ROOT / "benchmarks" / "floor.py"), *tool.split()[1:], "-o", str(out), url]
     exe = shutil.which("gallery-dl")
     base = [exe] if exe else [sys.executable, "-m", "gallery_dl"]
     return [*base, "--config-ignore", "-q", "-d", str(out), url]
@@ -386,6 +392,7 @@ def targets(outcomes: list[Outcome]) -> list[str]:
     if has("small", "imgur-dl", "gallery-dl"):
         verdict("many small files, imgur-dl CPU per file / gallery-dl's",
                 1 / _paired(by["small"], "imgur-dl", "gallery-dl", "cpu"), 0.7, False)
+    lines += _floors(by)
     lines += _size_targets(by, verdict)
     scale = [by[k] for k in ("scale-100", "scale-1000", "scale-5000") if has(k, "imgur-dl")]
     if len(scale) >= 2:
@@ -394,6 +401,24 @@ def targets(outcomes: list[Outcome]) -> list[str]:
         lines.append("- scale: wall ms per file " + ", ".join(
             f"{o.scenario.files}: {1000 * p:.2f}" for o, p in zip(scale, per_file)) +
             "; peak RSS MB " + ", ".join(f"{o.scenario.files}: {r:.1f}" for o, r in zip(scale, rss)))
+    return lines
+
+
+def _floors(by: dict[str, Outcome]) -> list[str]:
+    """The Python floor (benchmarks/floor.py) against the tools it is a floor for, and imgur-dl against it."""
+    lines = []
+    latency, small = by.get("latency"), by.get("small")
+    floor = "python-floor -j 64"
+    if latency is not None and {floor, "curl", "imgur-dl"} <= set(latency.samples):
+        over_curl = [_paired(latency, "curl", floor, what) for what in ("wall", "cpu")]
+        imgur_dl = [_paired(latency, floor, "imgur-dl", what) for what in ("wall", "cpu")]
+        lines.append(f"- latency-bound, the Python floor ({floor}) / curl: time {over_curl[0]:.2f}x, "
+                     f"CPU {over_curl[1]:.2f}x; imgur-dl / the floor: time {imgur_dl[0]:.2f}x, CPU {imgur_dl[1]:.2f}x")
+    if small is not None and {"gallery-dl", "imgur-dl"} <= set(small.samples):
+        for floor in (t for t in small.samples if t.startswith("python-floor")):
+            lines.append(f"- many small files, the Python floor ({floor}) CPU per file / gallery-dl's: "
+                         f"{1 / _paired(small, floor, 'gallery-dl', 'cpu'):.2f}x; imgur-dl's / the floor's: "
+                         f"{_paired(small, floor, 'imgur-dl', 'cpu'):.2f}x")
     return lines
 
 
