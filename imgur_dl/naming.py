@@ -55,10 +55,8 @@ _DANGLING = " -_."
 
 def sanitize(text: str, max_bytes: int = MAX_COMPONENT_BYTES) -> str:
     """``text`` as one safe path component (never empty, never '.' or '..')."""
-    text = unicodedata.normalize("NFC", text)
-    text = text.encode("utf-8", "replace").decode("utf-8")  # lone surrogates from JSON
-    text = _SPACES.sub(" ", text)  # tabs and newlines become spaces
-    text = "".join(c for c in text if unicodedata.category(c) not in ("Cc", "Cf", "Cs"))
+    if not (text.isascii() and text.isprintable()):  # (printable ASCII, as most names are, has nothing to drop)
+        text = _printable(text)
     text = _UNSAFE.sub("_", text)
     text = _SPACES.sub(" ", text).strip()
     text = text.lstrip(". ").rstrip(". ")  # no hidden files, no '..', no trailing dot (Windows)
@@ -66,6 +64,15 @@ def sanitize(text: str, max_bytes: int = MAX_COMPONENT_BYTES) -> str:
         text = "_" + text  # (a name a shell would take for an option or a home folder gets a prefix)
     text = truncate_utf8(text, max_bytes).rstrip(". ")
     return text or "_"
+
+
+def _printable(text: str) -> str:
+    """``text`` in NFC, lone surrogates (from JSON) replaced, white space as spaces, and no control or format
+    characters."""
+    text = unicodedata.normalize("NFC", text)
+    text = text.encode("utf-8", "replace").decode("utf-8")
+    text = _SPACES.sub(" ", text)  # tabs and newlines become spaces
+    return "".join(c for c in text if unicodedata.category(c) not in ("Cc", "Cf", "Cs"))
 
 
 def truncate_utf8(text: str, max_bytes: int) -> str:

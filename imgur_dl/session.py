@@ -7,15 +7,16 @@ import ssl
 import threading
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 import requests
 import urllib3
 from requests.adapters import HTTPAdapter
 from requests.structures import CaseInsensitiveDict
-from requests.utils import DEFAULT_CA_BUNDLE_PATH
+from requests.utils import DEFAULT_CA_BUNDLE_PATH, select_proxy, urldefragauth
 
 from imgur_dl.defaults import USER_AGENT
 from imgur_dl.errors import UsageError
@@ -42,6 +43,7 @@ class Session(requests.Session):
         env = self.environ
         self.ca_bundle = env.get("REQUESTS_CA_BUNDLE") or env.get("CURL_CA_BUNDLE") or DEFAULT_CA_BUNDLE_PATH
         self._proxies: dict[str, dict[str, str]] = {}
+        self._routes: dict[str, _Route] = {}
         self._lock = threading.Lock()
         self.told: Callable[[str], None] | None = None  # -v: each answer, in one line
 
@@ -50,15 +52,25 @@ class Session(requests.Session):
         body left unread, a redirect not followed (the caller checks each hop).
 
         For file bodies: requests' work around each request (preparing it, hooks, cookies, proxy
-        selection) cost about 0.3 ms of CPU a file, measured against this path on the same pool. Raises
-        urllib3's and the socket's errors, which :mod:`imgur_dl.neterrors` names.
+        selection) cost about 0.3 ms of CPU a file, measured against this path on the same pool; and
+        the way to an origin's pool (its proxy, the pool's key) is worked out once per origin, not per
+        file. Raises urllib3's and the socket's errors, which :mod:`imgur_dl.neterrors` names.
         """
+        parts = urlsplit(url)
+        origin = f"{parts.scheme}://{parts.netloc}"
+        route = self._routes.get(origin) or self._route(origin, url)
+        merged: CaseInsensitiveDict[str] = CaseInsensitiveDict({str(k): str(v) for k, v in self.headers.items()})
+        merged.update(headers)
+        return route.adapter.open_stream(route, url, merged, target=_target(url, parts, route), timeout=self.timeout,
+                                         told=self.told)
+
+    def _route(self, origin: str, url: str) -> _Route:
         adapter = self.get_adapter(url)
         if not isinstance(adapter, _Adapter):
             raise TypeError(f"no imgur-dl adapter for {url}")
-        merged: CaseInsensitiveDict[str] = CaseInsensitiveDict({str(k): str(v) for k, v in self.headers.items()})
-        merged.update(headers)
-        return adapter.open_stream(url, merged, self.proxies_for(url), self.timeout, self.told)
+        route = adapter.route(url, self.proxies_for(url))
+        with self._lock:
+            return self._routes.setdefault(origin, route)
 
     def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:
         kwargs.setdefault("timeout", self.timeout)
@@ -108,19 +120,34 @@ class _Adapter(HTTPAdapter):
         kwargs["proxy_ssl_context"] = self.context
         return super().proxy_manager_for(proxy, **kwargs)
 
-    def open_stream(self, url: str, headers: CaseInsensitiveDict[str], proxies: dict[str, str],
-                    timeout: tuple[float, float], told: Callable[[str], None] | None) -> urllib3.BaseHTTPResponse:
-        """One GET on this adapter's pools, as :meth:`send` makes it, through its public steps (the pool
-        for the URL with the shared TLS context, verification, the URL the proxy needs)."""
+    def route(self, url: str, proxies: dict[str, str]) -> _Route:
+        """The way to ``url``'s origin on this adapter's pools, as :meth:`get_connection_with_tls_context`
+        works it out for each request (through its public steps), for every request to that origin."""
         request = requests.PreparedRequest()
-        request.method, request.url, request.headers = "GET", url, headers
-        conn = self.get_connection_with_tls_context(request, True, proxies=proxies)
+        request.method, request.url, request.headers = "GET", url, CaseInsensitiveDict()
+        params, kwargs = self.build_connection_pool_key_attributes(request, True, None)
+        host, pool_kwargs = dict(params), dict(kwargs)
+        proxy = select_proxy(url, proxies)
+        if not proxy:
+            return _Route(self, self.poolmanager, host, pool_kwargs, forwarded=False)
+        proxy = proxy if "://" in proxy else f"http://{proxy}"  # (host:port names an http:// proxy)
+        if not urllib3.util.parse_url(proxy).host:
+            raise requests.exceptions.InvalidProxyURL("the proxy URL names no host")
+        # (A plain http:// URL is given to the proxy whole; https:// goes through a tunnel, as its path.)
+        forwarded = host["scheme"] != "https" and not proxy.lower().startswith("socks")
+        return _Route(self, self.proxy_manager_for(proxy), host, pool_kwargs, forwarded=forwarded)
+
+    def open_stream(self, route: _Route, url: str, headers: CaseInsensitiveDict[str], *, target: str,
+                    timeout: tuple[float, float], told: Callable[[str], None] | None) -> urllib3.BaseHTTPResponse:
+        """One GET of ``target`` on ``route``'s pool, as :meth:`send` makes it (the pool with the shared TLS
+        context, verification)."""
+        conn = route.manager.connection_from_host(**route.host, pool_kwargs=route.pool_kwargs)
         if not isinstance(conn, urllib3.HTTPConnectionPool):
             raise TypeError(f"not an HTTP connection pool: {conn!r}")
         self.cert_verify(conn, url, True, None)
         started = time.monotonic()
         response: urllib3.BaseHTTPResponse = conn.urlopen(
-            "GET", self.request_url(request, proxies), headers=headers, redirect=False, assert_same_host=False,
+            "GET", target, headers=headers, redirect=False, assert_same_host=False,
             preload_content=False, decode_content=False, retries=False,
             timeout=urllib3.Timeout(connect=timeout[0], read=timeout[1]))
         if told is not None:
@@ -143,6 +170,27 @@ class _Adapter(HTTPAdapter):
         named = verify if isinstance(verify, str) else None  # a bundle named for one request (none of ours)
         folder = named is not None and Path(named).is_dir()
         conn.ca_certs, conn.ca_cert_dir = (None, named) if folder else (named, None)
+
+
+@dataclass(frozen=True)
+class _Route:
+    """How GETs to one origin go: the adapter, the pool manager (a proxy's, or the direct one), the pool's
+    key, and whether a proxy is given the whole URL."""
+
+    adapter: _Adapter
+    manager: urllib3.PoolManager
+    host: dict[str, Any]
+    pool_kwargs: dict[str, Any]
+    forwarded: bool
+
+
+def _target(url: str, parts: SplitResult, route: _Route) -> str:
+    """What the request line asks for: the path and query (``/`` at least), or the whole URL (without any
+    fragment or user info) when a proxy forwards it."""
+    if route.forwarded:
+        return str(urldefragauth(url))
+    path = parts.path or "/"
+    return f"{path}?{parts.query}" if parts.query else path
 
 
 def answered(method: str, url: str, status: int, reason: str | None, millis: float) -> str:

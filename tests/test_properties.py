@@ -26,7 +26,7 @@ from imgur_dl.errors import ImgurDLError, NotMediaError, RemovedError, UsageErro
 from imgur_dl.hashset import HashSet
 from imgur_dl.hosts import OffsiteError
 from imgur_dl.models import Album, Kind, Media, Source, Target
-from imgur_dl.naming import FIELDS, MAX_COMPONENT_BYTES, Namer, Template, sanitize
+from imgur_dl.naming import FIELDS, MAX_COMPONENT_BYTES, Namer, Template, _printable, sanitize
 from imgur_dl.packed import PackedMedia
 from imgur_dl.text import printable
 
@@ -96,6 +96,14 @@ def test_sanitized_names_are_one_safe_component(text: str) -> None:
     assert not _unprintable(name)
     assert len(name.encode("utf-8")) <= MAX_COMPONENT_BYTES
     assert not name.startswith(".") and not name.endswith((".", " "))
+
+
+@EXAMPLES
+@given(st.text(st.characters(max_codepoint=0x7F)))
+def test_a_name_of_plain_ascii_comes_out_as_if_it_had_had_the_whole_treatment(text: str) -> None:
+    # (Printable ASCII skips the Unicode steps, which would only have joined its runs of spaces: a tab or a
+    # control character among it must still be treated, not passed on as printable.)
+    assert sanitize(text) == sanitize(_printable(text))
 
 
 @EXAMPLES

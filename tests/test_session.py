@@ -1,16 +1,19 @@
-"""Retry-After parsing, backoff, python -m."""
+"""Retry-After parsing, backoff, python -m, the way a file is asked for."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
 from email.utils import formatdate
+from urllib.parse import urlsplit
 
 import pytest
 import requests
+from requests.adapters import HTTPAdapter
 
 from imgur_dl import __version__
 from imgur_dl.retry import RetryPolicy, retry_after
+from imgur_dl.session import _target, make_session
 from tests.standin import Imgur
 
 
@@ -61,3 +64,27 @@ def test_the_ca_bundle_named_is_the_only_one_trusted_and_loaded_once(imgur: Imgu
     # One CA: the bundle REQUESTS_CA_BUNDLE names. (requests' own hook would add certifi's ~140 roots
     # to the shared context on every new connection, and spend ~7 ms of CPU each time doing it.)
     assert context.cert_store_stats()["x509_ca"] == 1
+
+
+@pytest.mark.parametrize("proxy", [None, "http://127.0.0.1:9", "127.0.0.1:9"])
+@pytest.mark.parametrize("url", ["https://i.imgur.com/AbC1234.jpg", "https://i.imgur.com/AbC1234.jpg?x=1&y#frag",
+                                 "https://i.imgur.com", "https://i.imgur.com//AbC1234.jpg",
+                                 "https://web.archive.org:443/web/2019id_/https://i.imgur.com/a.jpg",
+                                 "http://u:p@example.com/a.jpg?q#f"])
+def test_a_file_is_asked_for_on_the_pool_and_with_the_request_line_requests_itself_would_use(
+        url: str, proxy: str | None) -> None:
+    # (Files skip requests' per-request steps, the way to an origin worked out once: the same pool and the
+    # same request line as requests' own public steps give, through a tunnel, forwarded, or direct.)
+    environ = {"HTTPS_PROXY": proxy, "HTTP_PROXY": proxy} if proxy else {}
+    session = make_session(4, 5.0, environ=environ)
+    adapter = session.get_adapter(url)
+    assert isinstance(adapter, HTTPAdapter)
+    request = requests.PreparedRequest()
+    request.prepare(method="GET", url=url)
+    proxies = session.proxies_for(url)
+    parts = urlsplit(url)
+    route = session._route(f"{parts.scheme}://{parts.netloc}", url)
+    assert _target(url, parts, route) == adapter.request_url(request, proxies)
+    mine = route.manager.connection_from_host(**route.host, pool_kwargs=route.pool_kwargs)
+    assert mine is adapter.get_connection_with_tls_context(request, True, proxies=proxies)
+    session.close()
