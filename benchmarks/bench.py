@@ -106,7 +106,8 @@ SCENARIOS = {
     # The same CDN and a 10-file album: a small job, where a refused burst would cost a whole Retry-After.
     "throttled-10": Scenario("throttled-10", 10, 60_000, 0.100, 4 * MB, 60 * MB, ("imgur-dl", "imgur-dl -j 6"),
                              inflight_limit=6, retry_after=1),
-    "bandwidth": Scenario("bandwidth", 80, 1_500_000, 0.050, 3 * MB, 30 * MB),
+    "bandwidth": Scenario("bandwidth", 80, 1_500_000, 0.050, 3 * MB, 30 * MB,
+                          tools=("imgur-dl", "gallery-dl", "python-floor -j 16")),
     "small": Scenario("small", 1500, 4_000,
                       tools=("imgur-dl", "gallery-dl", "python-floor -j 1", "python-floor -j 24")),
     # A user's profile of 100 posts: 50 albums of 3 files and 50 single images, 60 a page.
@@ -408,12 +409,18 @@ def _floors(by: dict[str, Outcome]) -> list[str]:
     """The Python floor (benchmarks/floor.py) against the tools it is a floor for, and imgur-dl against it."""
     lines = []
     latency, small = by.get("latency"), by.get("small")
-    floor = "python-floor -j 64"
-    if latency is not None and {floor, "curl", "imgur-dl"} <= set(latency.samples):
-        over_curl = [_paired(latency, "curl", floor, what) for what in ("wall", "cpu")]
-        imgur_dl = [_paired(latency, floor, "imgur-dl", what) for what in ("wall", "cpu")]
-        lines.append(f"- latency-bound, the Python floor ({floor}) / curl: time {over_curl[0]:.2f}x, "
+    at_64 = "python-floor -j 64"
+    if latency is not None and {at_64, "curl", "imgur-dl"} <= set(latency.samples):
+        over_curl = [_paired(latency, "curl", at_64, what) for what in ("wall", "cpu")]
+        imgur_dl = [_paired(latency, at_64, "imgur-dl", what) for what in ("wall", "cpu")]
+        lines.append(f"- latency-bound, the Python floor ({at_64}) / curl: time {over_curl[0]:.2f}x, "
                      f"CPU {over_curl[1]:.2f}x; imgur-dl / the floor: time {imgur_dl[0]:.2f}x, CPU {imgur_dl[1]:.2f}x")
+    bandwidth, at_16 = by.get("bandwidth"), "python-floor -j 16"
+    if bandwidth is not None and {at_16, "imgur-dl"} <= set(bandwidth.samples):
+        bound = bandwidth.scenario.lower_bound()
+        lines.append(f"- bandwidth-bound, the Python floor ({at_16}) / lower bound: "
+                     f"{bandwidth.median(at_16, 'wall') / bound:.2f}x; imgur-dl / the floor: "
+                     f"{_paired(bandwidth, at_16, 'imgur-dl', 'wall'):.2f}x")
     if small is not None and {"gallery-dl", "imgur-dl"} <= set(small.samples):
         for floor in (t for t in small.samples if t.startswith("python-floor")):
             lines.append(f"- many small files, the Python floor ({floor}) CPU per file / gallery-dl's: "
