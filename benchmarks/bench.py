@@ -125,7 +125,7 @@ SCENARIOS = {
     "list-1000": Scenario("list-1000", 1, 4_000, 0.150, 4 * MB, 60 * MB, tools=("imgur-dl",), albums=1000),
 }
 EXTRA = ("hashing", "scan", "fleet")  # measured apart from the scenarios above
-SMOKE = Scenario("smoke", 12, 20_000, 0.02, 4 * MB, 60 * MB, ("imgur-dl", "gallery-dl", "curl"))
+SMOKE = Scenario("smoke", 12, 20_000, 0.02, 4 * MB, 60 * MB, ("imgur-dl", "gallery-dl", "curl", "python-floor -j 4"))
 SMOKE_THROTTLED = Scenario("smoke-throttled", 24, 20_000, 0.02, 4 * MB, 60 * MB, ("imgur-dl", "imgur-dl -j 3"),
                            inflight_limit=3, retry_after=1)
 NATIVE = ("curl", "aria2c")  # fed the direct links; they never ask the API
