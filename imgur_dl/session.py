@@ -57,7 +57,7 @@ class Session(requests.Session):
         file. Raises urllib3's and the socket's errors, which :mod:`imgur_dl.neterrors` names.
         """
         parts = urlsplit(url)
-        origin = f"{parts.scheme}://{parts.netloc}"
+        origin = _origin(parts)
         route = self._routes.get(origin) or self._route(origin, url)
         merged: CaseInsensitiveDict[str] = CaseInsensitiveDict({str(k): str(v) for k, v in self.headers.items()})
         merged.update(headers)
@@ -78,8 +78,7 @@ class Session(requests.Session):
         return super().request(method, url, *args, **kwargs)
 
     def proxies_for(self, url: str) -> dict[str, str]:
-        parts = urlsplit(url)
-        key = f"{parts.scheme}://{parts.netloc}"
+        key = _origin(urlsplit(url))
         with self._lock:
             if key not in self._proxies:
                 self._proxies[key] = ({"http": self.proxy, "https": self.proxy} if self.proxy
@@ -182,6 +181,11 @@ class _Route:
     host: dict[str, Any]
     pool_kwargs: dict[str, Any]
     forwarded: bool
+
+
+def _origin(parts: SplitResult) -> str:
+    """The scheme and host (and port) of a URL: what its proxy and its pool are kept under."""
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def _target(url: str, parts: SplitResult, route: _Route) -> str:
