@@ -350,7 +350,7 @@ class Imgur:
             server.imgur = self
             server.link = _Link()
             self._servers.append(server)
-            threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True).start()
+            server.loop.start()
         return self
 
     def stop(self) -> None:
@@ -360,8 +360,7 @@ class Imgur:
         with self._cond:
             self._cond.notify_all()
         for server in self._servers:
-            server.shutdown()
-            server.server_close()
+            server.stop()
 
     @property
     def proxy_url(self) -> str:
@@ -1013,10 +1012,32 @@ def _v3_image(image: Image) -> dict[str, Any]:
 
 
 class _Server(ThreadingHTTPServer):
+    """Serves until :meth:`stop`, which returns as soon as it is asked.
+
+    (``serve_forever`` would look for a stop only every ``poll_interval``: a
+    wait at the end of every test, and a thread waking all the while.)
+    """
+
     daemon_threads = True
     request_queue_size = 256
     imgur: Imgur
     link: _Link  # this client's line (Shaping.client_rate)
+
+    def server_activate(self) -> None:
+        super().server_activate()
+        self.stopped = False
+        self.loop = threading.Thread(target=self._serve, daemon=True)
+
+    def _serve(self) -> None:
+        while not self.stopped:
+            self.handle_request()  # waits for a connection, with no timeout
+
+    def stop(self) -> None:
+        self.stopped = True
+        with contextlib.suppress(OSError):  # a connection of its own wakes the loop to see it is stopped
+            socket.create_connection(self.server_address, timeout=5).close()
+        self.loop.join()
+        self.server_close()
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         pass  # clients that hang up mid-answer are part of the game
