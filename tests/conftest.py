@@ -27,6 +27,7 @@ import imgur_dl
 from imgur_dl.cli import Environment, main
 from imgur_dl.clock import Clock
 from tests.clock import FastClock
+from tests.launcher import Launcher, launcher_at
 from tests.postgres import Postgres
 from tests.standin import Imgur
 
@@ -210,6 +211,13 @@ def command() -> list[str]:
     """The installed console script when there is one, else the module."""
     script = shutil.which("imgur-dl", path=str(Path(sys.executable).parent))
     return [script] if script else [sys.executable, "-m", "imgur_dl"]
+
+
+@pytest.fixture(scope="session")
+def launcher(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Launcher]:
+    """imgur-dl processes for the tests of several processes, signals and pipes, forked ready to run."""
+    with launcher_at(tmp_path_factory.mktemp("launcher"), command()[0]) as server:
+        yield server
 
 
 def run_process(*args: str, cwd: Path | None = None, timeout: float = 60) -> Outcome:

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import command, files_under, run_main
+from tests.launcher import Forked, Launcher
 from tests.standin import Fault, Imgur, _v3_gallery_item, v1_answer
 
 
@@ -157,14 +158,13 @@ def _until(condition: Callable[[], bool], seconds: float = 15.0) -> bool:
     return True
 
 
-def _stream(tmp_path: Path, *args: str, stdout: int | None = None, **kw: object) -> subprocess.Popen[bytes]:
-    return subprocess.Popen([*command(), *args], stdout=stdout if stdout is not None else subprocess.PIPE,
-                            stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, env=os.environ.copy(), **kw)  # type: ignore[arg-type]
+def _stream(launcher: Launcher, *args: str, stdout: int = subprocess.PIPE) -> Forked:
+    return launcher.spawn(args, stdout=stdout)
 
 
-def test_a_reader_that_goes_away_ends_the_run_quietly(imgur: Imgur, tmp_path: Path) -> None:
+def test_a_reader_that_goes_away_ends_the_run_quietly(imgur: Imgur, launcher: Launcher) -> None:
     imgur.add_album("AbC1234", count=3000, size=8)  # more links than a pipe holds: the writer must notice
-    process = _stream(tmp_path, "-g", "imgur.com/a/AbC1234")
+    process = _stream(launcher, "-g", "imgur.com/a/AbC1234")
     assert process.stdout is not None and process.stderr is not None
     process.stdout.readline()
     process.stdout.close()  # `| head -1`
@@ -173,17 +173,17 @@ def test_a_reader_that_goes_away_ends_the_run_quietly(imgur: Imgur, tmp_path: Pa
     assert "Traceback" not in err and "BrokenPipe" not in err and "unexpected" not in err
 
 
-def test_a_closed_or_full_stdout_is_named_in_words(imgur: Imgur, tmp_path: Path) -> None:
+def test_a_closed_or_full_stdout_is_named_in_words(imgur: Imgur, tmp_path: Path, launcher: Launcher) -> None:
     imgur.add_album("AbC1234", count=2)
     with open(os.devnull, "rb") as closed_for_writing:
-        process = _stream(tmp_path, "--json", "-o", str(tmp_path), "imgur.com/a/AbC1234",
+        process = _stream(launcher, "--json", "-o", str(tmp_path), "imgur.com/a/AbC1234",
                           stdout=closed_for_writing.fileno())
         err = process.communicate(timeout=30)[1].decode()
     assert process.returncode == 1, err
     assert "cannot write to standard output" in err and "unexpected" not in err
     if Path("/dev/full").exists():
         with open("/dev/full", "wb") as full:
-            process = _stream(tmp_path, "-g", "imgur.com/a/AbC1234", stdout=full.fileno())
+            process = _stream(launcher, "-g", "imgur.com/a/AbC1234", stdout=full.fileno())
             err = process.communicate(timeout=30)[1].decode()
         assert process.returncode == 1, err
         assert "cannot write to standard output: No space left on device" in err
@@ -211,10 +211,10 @@ def test_a_closed_stderr_is_no_reason_to_stop(imgur: Imgur, tmp_path: Path) -> N
     assert len(files_under(tmp_path / "AbC1234")) == len(album.images)
 
 
-def test_sigterm_is_handled_as_ctrl_c(imgur: Imgur, tmp_path: Path) -> None:
+def test_sigterm_is_handled_as_ctrl_c(imgur: Imgur, tmp_path: Path, launcher: Launcher) -> None:
     album = imgur.add_album("AbC1234", count=4, size=200_000)
     imgur.faults.append(Fault("stall", path="/.*", after=50_000))
-    process = _stream(tmp_path, "-o", str(tmp_path), "imgur.com/a/AbC1234")
+    process = _stream(launcher, "-o", str(tmp_path), "imgur.com/a/AbC1234")
     assert imgur.wait_until(lambda s: s.stalled >= 4, timeout=15)
     assert _until(lambda: [p.stat().st_size for p in (tmp_path / "AbC1234").glob("*.part")] == [50_000] * 4)
     process.send_signal(signal.SIGTERM)

@@ -18,6 +18,7 @@ import pytest
 
 from imgur_dl.defaults import START_WORKERS
 from tests.conftest import command, files_under, run_main
+from tests.launcher import Launcher
 from tests.standin import AlbumData, Fault, Imgur, over_capacity, too_many_requests
 
 
@@ -227,13 +228,12 @@ def test_disk_full_leaves_nothing_half_written(imgur: Imgur, tmp_path: Path) -> 
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
-def test_ctrl_c_stops_promptly_and_a_rerun_finishes(imgur: Imgur, tmp_path: Path) -> None:
+def test_ctrl_c_stops_promptly_and_a_rerun_finishes(imgur: Imgur, tmp_path: Path, launcher: Launcher) -> None:
     album = _album(imgur, count=10, size=200_000)
     # Every file sends 40% of its body, then hangs: many workers mid-download (as many as the CDN
     # throttle lets start before any file is finished).
     imgur.faults.append(Fault("stall", path="/.*", attempts={1}, after=80_000))
-    proc = subprocess.Popen([*command(), "-j", "8", "-o", str(tmp_path), "imgur.com/a/AbC1234"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = launcher.spawn(["-j", "8", "-o", str(tmp_path), "imgur.com/a/AbC1234"], text=True)
     try:
         assert imgur.wait_until(lambda s: s.stalled >= START_WORKERS, timeout=20), "workers never got going"
         proc.send_signal(signal.SIGINT)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
 import sys
 import threading
 from collections import Counter
@@ -21,7 +20,8 @@ import pytest
 
 from imgur_dl.archive import Entry, open_store
 from imgur_dl.archive_postgres import redact
-from tests.conftest import ArchiveAt, command, files_under, run_main, run_process
+from tests.conftest import ArchiveAt, files_under, run_main
+from tests.launcher import Forked, Launcher
 from tests.postgres import Postgres
 from tests.standin import AlbumData, Fault, Image, Imgur
 
@@ -30,9 +30,8 @@ def _rows(out: str) -> list[dict[str, Any]]:
     return [json.loads(line) for line in out.splitlines()]
 
 
-def _start(*args: str) -> subprocess.Popen[str]:
-    return subprocess.Popen([*command(), *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            stdin=subprocess.DEVNULL)
+def _start(launcher: Launcher, *args: str) -> Forked:
+    return launcher.spawn(args, text=True)
 
 
 def _expected_files(albums: list[AlbumData], listing: str = "", posts: tuple[AlbumData | Image, ...] = ()
@@ -49,7 +48,7 @@ def _expected_files(albums: list[AlbumData], listing: str = "", posts: tuple[Alb
 # -- dividing the work --------------------------------------------------------------------------
 
 def test_three_processes_divide_a_list_and_a_listing_each_file_fetched_once(
-        imgur: Imgur, tmp_path: Path, archive: ArchiveAt) -> None:
+        imgur: Imgur, tmp_path: Path, archive: ArchiveAt, launcher: Launcher) -> None:
     albums = [imgur.add_album(f"Lst{n:04d}", count=2, size=400) for n in range(60)]
     posted = [imgur.add_album(f"Pst{n:04d}", count=2, size=400) for n in range(6)]
     lone = [imgur.add_image(f"Img{n:04d}", size=400) for n in range(6)]
@@ -58,7 +57,7 @@ def test_three_processes_divide_a_list_and_a_listing_each_file_fetched_once(
     links = tmp_path / "links.txt"
     links.write_text("".join(f"https://imgur.com/a/{a.id}\n" for a in albums) + "https://imgur.com/t/cats\n")
     out = tmp_path / "out"
-    procs = [_start("--json", "--share-work", "--download-archive", archive.location, "-o", str(out),
+    procs = [_start(launcher, "--json", "--share-work", "--download-archive", archive.location, "-o", str(out),
                     "-i", str(links)) for _ in range(3)]
     rows = []
     for proc in procs:
@@ -85,13 +84,13 @@ def test_three_processes_divide_a_list_and_a_listing_each_file_fetched_once(
 
 
 def test_a_killed_process_is_taken_over_once_its_lease_runs_out(imgur: Imgur, tmp_path: Path,
-                                                                 archive: ArchiveAt) -> None:
+                                                                 archive: ArchiveAt, launcher: Launcher) -> None:
     albums = [imgur.add_album(f"Kil{n:04d}", count=2, size=400) for n in range(4)]
     held = Fault("hold", path=f"/{albums[1].images[0].id}\\..*", attempts={1})
     imgur.faults.append(held)
     urls = [f"imgur.com/a/{a.id}" for a in albums]
     out = tmp_path / "out"
-    first = _start("--share-work", "--lease", "1", "-j", "1", "--download-archive", archive.location,
+    first = _start(launcher, "--share-work", "--lease", "1", "-j", "1", "--download-archive", archive.location,
                    "-o", str(out), *urls)
     assert imgur.wait_until(lambda s: s.held >= 1, timeout=30)
     first.kill()  # SIGKILL: no goodbye, its claims stay until their lease runs out
@@ -100,11 +99,11 @@ def test_a_killed_process_is_taken_over_once_its_lease_runs_out(imgur: Imgur, tm
     claimed = archive.rows("SELECT id FROM archive_claims WHERE state = 'claimed'")
     assert (albums[1].id,) in claimed
     # (In a process of its own, so that a takeover that never comes fails the test instead of hanging it.)
-    second = run_process("--json", "--share-work", "--download-archive", archive.location, "-o", str(out), *urls,
-                         timeout=60)
-    assert second.code == 0, second
+    second = _start(launcher, "--json", "--share-work", "--download-archive", archive.location, "-o", str(out), *urls)
+    out_text, err_text = second.communicate(timeout=60)
+    assert second.returncode == 0, err_text
     assert files_under(out) == _expected_files(albums)
-    mine = {r["album"] for r in _rows(second.out) if r["status"] in ("saved", "skipped")}
+    mine = {r["album"] for r in _rows(out_text) if r["status"] in ("saved", "skipped")}
     assert albums[1].id in mine  # taken over
     assert sorted(archive.rows("SELECT state, count(*) FROM archive_claims GROUP BY state")) == [("done", 4)]
 
@@ -176,13 +175,14 @@ def test_share_work_options_are_checked_first(imgur: Imgur) -> None:
 
 # -- PostgreSQL itself -----------------------------------------------------------------------
 
-def test_the_server_going_away_mid_run_loses_no_record(imgur: Imgur, tmp_path: Path, own_postgres: Postgres) -> None:
+def test_the_server_going_away_mid_run_loses_no_record(imgur: Imgur, tmp_path: Path, own_postgres: Postgres,
+                                                       launcher: Launcher) -> None:
     postgres = own_postgres
     url = postgres.new_database()
     album = imgur.add_album("WaiT123", count=6, size=500)
     held = Fault("hold", path=f"/{album.images[3].id}\\..*")
     imgur.faults.append(held)
-    proc = _start("--download-archive", url, "-o", str(tmp_path), "imgur.com/a/WaiT123")
+    proc = _start(launcher, "--download-archive", url, "-o", str(tmp_path), "imgur.com/a/WaiT123")
     assert imgur.wait_until(lambda s: s.held >= 1 and len(s.requests_to("i.imgur.com")) == 6, timeout=30)
     postgres.stop()
     held.release.set()
@@ -273,10 +273,12 @@ def test_an_unreachable_server_at_the_start_is_one_line(imgur: Imgur, tmp_path: 
     assert imgur.log == []
 
 
-def test_sigterm_gives_claims_back_at_once(imgur: Imgur, tmp_path: Path, archive: ArchiveAt) -> None:
+def test_sigterm_gives_claims_back_at_once(imgur: Imgur, tmp_path: Path, archive: ArchiveAt,
+                                          launcher: Launcher) -> None:
     album = imgur.add_album("TeRm123", count=2, size=5000)
     imgur.faults.append(Fault("stall", path=f"/{album.images[0].id}\\..*", after=1000))
-    proc = _start("--share-work", "--download-archive", archive.location, "-o", str(tmp_path), "imgur.com/a/TeRm123")
+    proc = _start(launcher, "--share-work", "--download-archive", archive.location, "-o", str(tmp_path),
+                  "imgur.com/a/TeRm123")
     assert imgur.wait_until(lambda s: s.stalled >= 1, timeout=30)
     os.kill(proc.pid, signal.SIGTERM)
     _, err = proc.communicate(timeout=30)

@@ -7,7 +7,6 @@ import gzip
 import io
 import json
 import lzma
-import os
 import random
 import subprocess
 import sys
@@ -21,7 +20,8 @@ from hypothesis import strategies as st
 from imgur_dl import scan
 from imgur_dl.models import Kind
 from imgur_dl.scan import Scanner, links, targets_in
-from tests.conftest import command, files_under, run_main
+from tests.conftest import files_under, run_main
+from tests.launcher import Launcher
 from tests.standin import Imgur
 
 DRESSES = [
@@ -202,10 +202,10 @@ def test_scan_and_get_urls_is_a_link_extractor_that_asks_nothing(imgur: Imgur, t
     assert imgur.log == []
 
 
-def test_downloads_start_while_the_scan_is_still_reading(imgur: Imgur, tmp_path: Path) -> None:
+def test_downloads_start_while_the_scan_is_still_reading(imgur: Imgur, tmp_path: Path, launcher: Launcher) -> None:
     imgur.add_album("AbC1234", count=1)
-    process = subprocess.Popen([*command(), "-q", "--scan", "-", "-o", str(tmp_path)], stdin=subprocess.PIPE,
-                               env=os.environ.copy())
+    process = launcher.spawn(["-q", "--scan", "-", "-o", str(tmp_path)], stdin=subprocess.PIPE, stdout=None,
+                             stderr=None)
     assert process.stdin is not None
     process.stdin.write(b"first: https://imgur.com/a/AbC1234\n")
     process.stdin.flush()  # and the input stays open: more may come

@@ -6,7 +6,6 @@ import hashlib
 import io
 import json
 import re
-import subprocess
 from dataclasses import replace
 from pathlib import Path
 
@@ -17,7 +16,8 @@ from imgur_dl.archive import Entry, Record, open_store
 from imgur_dl.build import build_run
 from imgur_dl.models import Archived, Result, Status
 from imgur_dl.options import Options
-from tests.conftest import ArchiveAt, command, files_under, run_main
+from tests.conftest import ArchiveAt, files_under, run_main
+from tests.launcher import Launcher
 from tests.standin import AlbumData, Imgur
 
 
@@ -213,12 +213,12 @@ def test_archive_does_not_record_failures(imgur: Imgur, tmp_path: Path, archive:
     assert [r[0] for r in archive.rows("SELECT id FROM archive")] == [album.images[1].id]
 
 
-def test_two_processes_share_one_archive(imgur: Imgur, tmp_path: Path, archive: ArchiveAt) -> None:
+def test_two_processes_share_one_archive(imgur: Imgur, tmp_path: Path, archive: ArchiveAt,
+                                         launcher: Launcher) -> None:
     for n in range(4):
         imgur.add_album(f"Album{n:02d}", count=25, size=300)
     procs = [
-        subprocess.Popen([*command(), "-q", "--download-archive", archive.location, "-o", str(tmp_path / name),
-                          *urls], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        launcher.spawn(["-q", "--download-archive", archive.location, "-o", str(tmp_path / name), *urls], text=True)
         for name, urls in (("a", ["imgur.com/a/Album00", "imgur.com/a/Album01", "imgur.com/a/Album02"]),
                            ("b", ["imgur.com/a/Album03", "imgur.com/a/Album02", "imgur.com/a/Album01"]))
     ]

@@ -1,0 +1,270 @@
+"""imgur-dl as a process of its own, forked from an interpreter that has imported it already.
+
+A test that needs imgur-dl in another process (several sharing an archive, a
+signal, a pipe that closes, a process killed) would pay Python's start and
+imports for each: about 0.2 s of CPU, most of what such a process costs the
+suite. The launcher is a small server started once per test process: it
+imports imgur-dl, then for each request forks a child that takes the
+caller's standard streams, environment, folder and arguments and runs the
+console script's ``run()``, ending through the interpreter's own exit (its
+flush of standard output, its exit code) as the installed command does.
+
+What a start from nothing would do differently is left to the tests that use
+a real ``subprocess`` for it: the installed command and ``python -m`` (tests/
+test_cli.py, tests/test_session.py), streams closed before the start, limits
+set before it (tests/test_bounds.py, tests/test_faults.py) and terminals
+(tests/test_first_run.py).
+
+The launcher forks only while it has one thread; each child's exit status is
+told on the request's connection (``pidfd`` tells the launcher when).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import selectors
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+PIPE = subprocess.PIPE
+DEVNULL = subprocess.DEVNULL
+_STREAMS = 3
+
+
+@dataclass
+class _Request:
+    args: list[str]
+    env: dict[str, str]
+    cwd: str
+    fds: list[int]
+
+
+def _serve(path: str) -> _Request:
+    """Fork a child for each request; return only in a child, with its request."""
+    import imgur_dl.build  # noqa: F401, PLC0415 - what each child would import first
+    import imgur_dl.cli  # noqa: F401, PLC0415
+
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    listener.bind(path)
+    listener.listen(64)
+    print("ready", flush=True)
+    selector = selectors.DefaultSelector()
+    selector.register(listener, selectors.EVENT_READ, "listener")
+    while True:
+        for key, _ in selector.select():
+            if key.data == "listener":
+                connection, _ = listener.accept()
+                selector.register(connection, selectors.EVENT_READ, "request")
+            elif key.data == "request":
+                connection = key.fileobj  # type: ignore[assignment]
+                message, fds, _, _ = socket.recv_fds(connection, 1 << 20, _STREAMS)
+                if not message:  # the caller went away
+                    selector.unregister(connection)
+                    connection.close()
+                    continue
+                asked = json.loads(message)
+                pid = os.fork()
+                if pid == 0:
+                    for other in list(selector.get_map().values()):
+                        with contextlib.suppress(OSError):
+                            os.close(other.fd) if isinstance(other.fileobj, int) else other.fileobj.close()  # type: ignore[union-attr]
+                    selector.close()
+                    return _Request(asked["args"], asked["env"], asked["cwd"], fds)
+                for fd in fds:
+                    os.close(fd)
+                selector.unregister(connection)
+                connection.sendall(f"{pid}".encode())
+                selector.register(os.pidfd_open(pid), selectors.EVENT_READ, (pid, connection))
+            else:
+                pid, connection = key.data
+                selector.unregister(key.fileobj)
+                os.close(key.fd)
+                _, status = os.waitpid(pid, 0)
+                with contextlib.suppress(OSError):  # (a caller that stopped waiting)
+                    connection.sendall(f"{os.waitstatus_to_exitcode(status)}".encode())
+                connection.close()
+
+
+def _stdio(fd: int, like: Any) -> io.TextIOWrapper:
+    """A standard stream over ``fd`` as the interpreter makes one at its start (encoding, errors, buffering)."""
+    writing = fd != 0
+    unbuffered = writing and like.write_through
+    raw = io.FileIO(fd, "wb" if writing else "rb", closefd=False)
+    buffer: Any = raw if unbuffered else (io.BufferedWriter(raw) if writing else io.BufferedReader(raw))
+    return io.TextIOWrapper(buffer, encoding=like.encoding, errors=like.errors, newline="\n",
+                            line_buffering=not unbuffered and (raw.isatty() or fd == 2), write_through=unbuffered)
+
+
+def _become(request: _Request) -> None:
+    """In the child: take the caller's streams, environment and folder."""
+    for fd, given in enumerate(request.fds):
+        os.dup2(given, fd)
+        os.close(given)
+    sys.stdin, sys.stdout, sys.stderr = (_stdio(fd, like) for fd, like in enumerate(
+        (sys.__stdin__, sys.__stdout__, sys.__stderr__)))
+    sys.__stdin__, sys.__stdout__, sys.__stderr__ = sys.stdin, sys.stdout, sys.stderr
+    os.environ.clear()
+    os.environ.update(request.env)
+    os.chdir(request.cwd)
+    sys.argv = request.args
+    sys.path[0] = str(Path(request.args[0]).parent)  # as for the console script, not this folder
+
+
+class Forked:
+    """A child of the launcher, as much of :class:`subprocess.Popen` as the tests use."""
+
+    def __init__(self, connection: socket.socket, pid: int, stdin: IO[Any] | None, stdout: IO[Any] | None,
+                 stderr: IO[Any] | None) -> None:
+        self._connection = connection
+        self.pid = pid
+        self.stdin, self.stdout, self.stderr = stdin, stdout, stderr
+        self.returncode: int | None = None
+
+    def poll(self) -> int | None:
+        if self.returncode is None:
+            self._connection.setblocking(False)
+            with contextlib.suppress(BlockingIOError):
+                self._status()
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        if self.returncode is None:
+            self._connection.settimeout(timeout)
+            try:
+                self._status()
+            except TimeoutError:
+                raise subprocess.TimeoutExpired(["imgur-dl"], timeout or 0) from None
+        assert self.returncode is not None
+        return self.returncode
+
+    def _status(self) -> None:
+        """The exit status, told by the launcher once the child has ended (raises while it has not)."""
+        self.returncode = int(self._connection.recv(64))
+        self._connection.close()
+
+    def communicate(self, input: str | bytes | None = None, timeout: float | None = None
+                    ) -> tuple[Any, Any]:
+        """As :meth:`subprocess.Popen.communicate`: ``input`` written, both outputs read to their end, the exit."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        if self.stdin is not None:
+            with contextlib.suppress(BrokenPipeError):
+                if input:
+                    self.stdin.write(input)
+                self.stdin.close()
+        read = {stream: [] for stream in (self.stdout, self.stderr) if stream is not None}
+        with selectors.DefaultSelector() as selector:
+            for stream in read:
+                selector.register(stream, selectors.EVENT_READ)
+            while selector.get_map():
+                left = None if deadline is None else deadline - time.monotonic()
+                if left is not None and left <= 0:
+                    raise subprocess.TimeoutExpired(["imgur-dl"], timeout or 0)
+                for key, _ in selector.select(left):
+                    piece = os.read(key.fd, 1 << 16)
+                    if piece:
+                        read[key.fileobj].append(piece)  # type: ignore[index]
+                    else:
+                        selector.unregister(key.fileobj)
+        out = [_joined(stream, read[stream]) if stream in read else None for stream in (self.stdout, self.stderr)]
+        for stream in read:
+            stream.close()
+        self.wait(None if deadline is None else max(0.0, deadline - time.monotonic()))
+        return out[0], out[1]
+
+    def send_signal(self, signal: int) -> None:
+        if self.returncode is None:
+            os.kill(self.pid, signal)
+
+    def terminate(self) -> None:
+        self.send_signal(15)
+
+    def kill(self) -> None:
+        self.send_signal(9)
+
+
+def _joined(stream: IO[Any], pieces: list[bytes]) -> str | bytes:
+    data = b"".join(pieces)
+    return data.decode() if isinstance(stream, io.TextIOBase) else data
+
+
+class Launcher:
+    """The server of one test process, and the way to ask it for a child."""
+
+    def __init__(self, folder: Path, program: str) -> None:
+        self._path = str(folder / "launcher.sock")
+        self._program = program  # the child's ``sys.argv[0]``
+        self._server = subprocess.Popen([sys.executable, "-m", "tests.launcher", self._path], stdin=DEVNULL,
+                                        stdout=PIPE, cwd=Path(__file__).parent.parent)
+        assert self._server.stdout is not None
+        if self._server.stdout.readline() != b"ready\n":
+            raise RuntimeError("the launcher did not start")
+
+    def close(self) -> None:
+        self._server.kill()
+        self._server.wait()
+
+    def spawn(self, args: Sequence[str], *, stdin: int | None = DEVNULL, stdout: int | None = PIPE,
+              stderr: int | None = PIPE, text: bool = False, cwd: Path | str | None = None,
+              env: Mapping[str, str] | None = None) -> Forked:
+        """imgur-dl run with ``args``; streams as ``subprocess.Popen`` takes them."""
+        with contextlib.ExitStack() as given:  # the child's ends, closed here once it has them
+            ends: list[int] = []
+            mine: list[IO[Any] | None] = []
+            for fd, how in enumerate((stdin, stdout, stderr)):
+                child, parent = _end(fd, how, given)
+                ends.append(child)
+                mine.append(None if parent is None else _opened(parent, writing=fd == 0, text=text))
+            connection = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+            connection.connect(self._path)
+            request = {"args": [self._program, *args], "env": dict(os.environ if env is None else env),
+                       "cwd": str(cwd or os.getcwd())}
+            socket.send_fds(connection, [json.dumps(request).encode()], ends)
+        pid = int(connection.recv(64))
+        return Forked(connection, pid, *mine)
+
+
+def _opened(fd: int, *, writing: bool, text: bool) -> IO[Any]:
+    """The caller's end of a pipe, as ``subprocess.Popen`` gives it (text in UTF-8, or bytes unbuffered)."""
+    mode = "w" if writing else "r"
+    if text:
+        return open(fd, mode, encoding="utf-8")
+    return open(fd, mode + "b", buffering=0)
+
+
+def _end(fd: int, how: int | None, given: contextlib.ExitStack) -> tuple[int, int | None]:
+    """The child's end for its stream ``fd`` (closed with ``given``), and the caller's end of a pipe."""
+    if how == PIPE:
+        read, write = os.pipe()
+        child, parent = (read, write) if fd == 0 else (write, read)
+        given.callback(os.close, child)
+        return child, parent
+    if how == DEVNULL:
+        null = os.open(os.devnull, os.O_RDWR)
+        given.callback(os.close, null)
+        return null, None
+    return (fd if how is None else how), None
+
+
+@contextlib.contextmanager
+def launcher_at(folder: Path, program: str) -> Iterator[Launcher]:
+    server = Launcher(folder, program)
+    try:
+        yield server
+    finally:
+        server.close()
+
+
+if __name__ == "__main__":
+    _become(_serve(sys.argv[1]))
+    from imgur_dl.cli import run
+
+    sys.exit(run())
