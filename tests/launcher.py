@@ -58,40 +58,46 @@ def _serve(path: str) -> _Request:
     listener.listen(64)
     print("ready", flush=True)
     selector = selectors.DefaultSelector()
-    selector.register(listener, selectors.EVENT_READ, "listener")
+    selector.register(listener, selectors.EVENT_READ)
+    asking: set[socket.socket] = set()  # connections whose request has not come yet
+    running: dict[int, tuple[int, socket.socket]] = {}  # a child's pidfd: its pid, the connection told its end
     while True:
         for key, _ in selector.select():
-            if key.data == "listener":
+            if key.fileobj is listener:
                 connection, _ = listener.accept()
-                selector.register(connection, selectors.EVENT_READ, "request")
-            elif key.data == "request":
-                connection = key.fileobj  # type: ignore[assignment]
-                message, fds, _, _ = socket.recv_fds(connection, 1 << 20, _STREAMS)
-                if not message:  # the caller went away
-                    selector.unregister(connection)
-                    connection.close()
-                    continue
-                asked = json.loads(message)
-                pid = os.fork()
-                if pid == 0:
-                    for other in list(selector.get_map().values()):
-                        with contextlib.suppress(OSError):
-                            os.close(other.fd) if isinstance(other.fileobj, int) else other.fileobj.close()  # type: ignore[union-attr]
-                    selector.close()
-                    return _Request(asked["args"], asked["env"], asked["cwd"], fds)
-                for fd in fds:
-                    os.close(fd)
-                selector.unregister(connection)
-                connection.sendall(f"{pid}".encode())
-                selector.register(os.pidfd_open(pid), selectors.EVENT_READ, (pid, connection))
-            else:
-                pid, connection = key.data
-                selector.unregister(key.fileobj)
+                asking.add(connection)
+                selector.register(connection, selectors.EVENT_READ)
+            elif key.fd in running:
+                pid, connection = running.pop(key.fd)
+                selector.unregister(key.fd)
                 os.close(key.fd)
                 _, status = os.waitpid(pid, 0)
                 with contextlib.suppress(OSError):  # (a caller that stopped waiting)
                     connection.sendall(f"{os.waitstatus_to_exitcode(status)}".encode())
                 connection.close()
+            else:
+                connection = key.fileobj  # type: ignore[assignment]
+                asking.discard(connection)
+                selector.unregister(connection)
+                message, fds, _, _ = socket.recv_fds(connection, 1 << 20, _STREAMS)
+                if not message:  # the caller went away
+                    connection.close()
+                    continue
+                pid = os.fork()
+                if pid == 0:  # the child: nothing of the launcher's kept open
+                    selector.close()
+                    for other in (listener, connection, *asking, *(c for _, c in running.values())):
+                        other.close()
+                    for pidfd in running:
+                        os.close(pidfd)
+                    asked = json.loads(message)
+                    return _Request(asked["args"], asked["env"], asked["cwd"], fds)
+                for fd in fds:
+                    os.close(fd)
+                connection.sendall(f"{pid}".encode())
+                pidfd = os.pidfd_open(pid)
+                running[pidfd] = (pid, connection)
+                selector.register(pidfd, selectors.EVENT_READ)
 
 
 def _stdio(fd: int, like: Any) -> io.TextIOWrapper:
@@ -111,7 +117,6 @@ def _become(request: _Request) -> None:
         os.close(given)
     sys.stdin, sys.stdout, sys.stderr = (_stdio(fd, like) for fd, like in enumerate(
         (sys.__stdin__, sys.__stdout__, sys.__stderr__)))
-    sys.__stdin__, sys.__stdout__, sys.__stderr__ = sys.stdin, sys.stdout, sys.stderr
     os.environ.clear()
     os.environ.update(request.env)
     os.chdir(request.cwd)
@@ -160,7 +165,7 @@ class Forked:
                 if input:
                     self.stdin.write(input)
                 self.stdin.close()
-        read = {stream: [] for stream in (self.stdout, self.stderr) if stream is not None}
+        read: dict[IO[Any], list[bytes]] = {stream: [] for stream in (self.stdout, self.stderr) if stream is not None}
         with selectors.DefaultSelector() as selector:
             for stream in read:
                 selector.register(stream, selectors.EVENT_READ)
