@@ -22,6 +22,7 @@ told on the request's connection (``pidfd`` tells the launcher when).
 from __future__ import annotations
 
 import contextlib
+import importlib
 import io
 import json
 import os
@@ -50,8 +51,12 @@ class _Request:
 
 def _serve(path: str) -> _Request:
     """Fork a child for each request; return only in a child, with its request."""
-    import imgur_dl.build  # noqa: F401, PLC0415 - what each child would import first
-    import imgur_dl.cli  # noqa: F401, PLC0415
+    # What the children import, each once here: imgur-dl, and what its optional parts (the archive's two
+    # backends, --scan) bring in when a run uses them.
+    for module in ("imgur_dl.cli", "imgur_dl.build", "imgur_dl.scan", "imgur_dl.archive_sqlite",
+                   "imgur_dl.archive_postgres", "psycopg"):
+        with contextlib.suppress(ImportError):  # (psycopg: the postgres extra, when it is installed)
+            importlib.import_module(module)
 
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     listener.bind(path)
