@@ -186,6 +186,8 @@ class Transfer:
                                   refuse=lambda wait: self.throttle.refused(ticket, self.policy.server_wait(wait, 1)))
             self.throttle.accepted(ticket)
             outcome = self._receive(response, verdict, job)
+            if not isinstance(outcome, Saved):
+                self.cancel.check()  # a body cut short by Ctrl-C (its socket shut) is an interruption, not a failure
         if isinstance(outcome, Saved):
             self.throttle.succeeded(ticket)
             return Saved(outcome.size, final)

@@ -11,6 +11,7 @@ import resource
 import signal
 import subprocess
 import sys
+import threading
 from email.utils import formatdate
 from pathlib import Path
 
@@ -273,3 +274,24 @@ def _xattrs_work(folder: Path) -> bool:
     finally:
         probe.unlink()
     return True
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+def test_ctrl_c_with_no_retries_left_is_an_interruption_not_a_broken_file(imgur: Imgur, tmp_path: Path) -> None:
+    # Ctrl-C breaks the connection under a file being read; that file was interrupted, not failed, even
+    # when no attempt is left to notice the cancel at its wait before the next one.
+    album = _album(imgur, count=1, size=200_000)
+    imgur.faults.append(Fault("stall", path="/.*", after=80_000))
+
+    def ctrl_c() -> None:
+        if imgur.wait_until(lambda s: s.stalled >= 1):
+            os.kill(os.getpid(), signal.SIGINT)
+
+    threading.Thread(target=ctrl_c, daemon=True).start()
+    result = run_main("--retries", "0", "--timeout", "5", "-o", str(tmp_path), "imgur.com/a/AbC1234")
+    assert result.code == 130, result
+    assert "connection broke" not in result.err and "error" not in result.err, result
+    assert "files: 0 saved, 0 skipped, 0 failed" in result.err, result
+    left = files_under(tmp_path / album.id)
+    assert list(left) == [f"001-{album.images[0].id}.jpg.part"]  # kept for the rerun, under no final name
+    assert 0 < len(left[f"001-{album.images[0].id}.jpg.part"]) <= 80_000

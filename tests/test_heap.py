@@ -9,6 +9,7 @@ import pytest
 
 from imgur_dl import build
 from imgur_dl.heap import TRIM_EVERY, Trim, c_heap_release
+from tests.clock import FastClock
 from tests.conftest import run_main
 from tests.standin import Imgur
 
@@ -62,7 +63,10 @@ def test_glibc_gives_freed_pages_back() -> None:
 def test_a_long_run_trims_the_heap_as_it_goes(imgur: Imgur, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     trims: list[int] = []
     monkeypatch.setattr(build, "c_heap_release", lambda: lambda: trims.append(1))
-    imgur.add_album("AbC1234", count=6, size=2000)
-    # --limit-rate makes the run take (fake) seconds: a file's worth a second
-    assert run_main("--limit-rate", "2K", "-j", "1", "-o", str(tmp_path), "imgur.com/a/AbC1234").code == 0
+    imgur.add_album("AbC1234", count=12, size=2000)
+    # --limit-rate makes the run take seconds of its clock, a file's worth each; a fiftieth of each
+    # really passes, so that the files are booked one by one as they come, not several at one time.
+    result = run_main("--limit-rate", "2K", "-j", "1", "-o", str(tmp_path), "imgur.com/a/AbC1234",
+                      clock=FastClock(scale=0.02))
+    assert result.code == 0, result
     assert len(trims) >= 3

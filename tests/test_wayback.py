@@ -208,12 +208,17 @@ def test_ctrl_c_while_recovering_ends_the_run_as_interrupted(imgur: Imgur, tmp_p
     imgur.add_capture(f"https://i.imgur.com/{image.id}.jpeg", body=image.data)
     imgur.faults.append(Fault("stall", host="web.archive.org", path="/web/.*", after=1_000))
 
+    sent = threading.Event()
+
     def ctrl_c() -> None:  # once the capture's download is under way
         if imgur.wait_until(lambda s: s.stalled >= 1):
             os.kill(os.getpid(), signal.SIGINT)
+            sent.set()
 
     threading.Thread(target=ctrl_c, daemon=True).start()
-    result = run_main("--wayback", "-o", str(tmp_path), "imgur.com/a/AbC1234")
+    # (--timeout: were Ctrl-C lost, the test would fail in seconds, not wait out the stall)
+    result = run_main("--wayback", "--timeout", "5", "--retries", "0", "-o", str(tmp_path), "imgur.com/a/AbC1234")
+    assert sent.is_set(), "the capture's download never started"
     assert result.code == 130, result
     assert "interrupted" in result.err
     assert f"{image.id}: " not in result.err  # not recorded as a failed file ("interrupted; interrupted")
