@@ -41,6 +41,9 @@ T = TypeVar("T")
 GRACE = 2.0
 # While files are under way and the next album is not known yet: how often finished files are collected.
 WAKE = 0.02
+# The longest the main thread waits at once. A signal (Ctrl-C, SIGTERM) the system hands to another thread
+# has its handler run in the main thread, and only once that thread wakes: an endless wait would hold it.
+HEARTBEAT = 0.25
 
 
 @dataclass
@@ -87,7 +90,7 @@ class Run:
             ahead = self.parts.planner.albums(targets)
             # Files are collected while the next album is awaited: a lookup (or, with --share-work, another
             # process's album) can take long, and what is finished is said and recorded meanwhile.
-            while (outcome := ahead.poll(WAKE if self.outstanding else None)) is not Poll.END:
+            while (outcome := ahead.poll(WAKE if self.outstanding else HEARTBEAT)) is not Poll.END:
                 if outcome is Poll.PENDING:
                     while not self.finished.empty():
                         yield from self._collect(self.finished.get(), recoveries)
@@ -103,7 +106,7 @@ class Run:
                 while not self.finished.empty():  # report what is done before resolving the next album
                     yield from self._collect(self.finished.get(), recoveries)
             while self.outstanding:
-                yield from self._collect(self.finished.get(), recoveries)
+                yield from self._collect_next(recoveries)
         except (KeyboardInterrupt, Cancelled) as exc:
             self.tally.interrupted = True
             self.tally.terminated = isinstance(exc, Terminated)
@@ -153,7 +156,7 @@ class Run:
                 # (and no more than the throttle's places allow, twice over: a thread is started for each
                 # file queued, and a near CDN needs a few in flight, not ``workers``)
                 while self.outstanding >= min(most, 2 * self.parts.downloader.places + 4):
-                    yield from self._collect(self.finished.get(), recoveries)
+                    yield from self._collect_next(recoveries)
                 self._submit(pool, self.parts.downloader.fetch, item, item)
             elif isinstance(item, Result):
                 yield self._record(item)
@@ -161,6 +164,14 @@ class Run:
                 yield self._record_archived(item)
             else:
                 yield item
+
+    def _collect_next(self, recoveries: ThreadPoolExecutor) -> Iterator[Event]:
+        """The next file to finish, collected; nothing if none finishes within :data:`HEARTBEAT`."""
+        try:
+            finished = self.finished.get(timeout=HEARTBEAT)
+        except queue.Empty:
+            return
+        yield from self._collect(finished, recoveries)
 
     def _submit(self, pool: ThreadPoolExecutor, work: Callable[[T], Result], item: T, job: Job) -> None:
         """Run ``work(item)`` in ``pool``; its result comes back through :attr:`finished`."""

@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from email.utils import formatdate
 from pathlib import Path
 
@@ -297,3 +298,23 @@ def test_ctrl_c_with_no_retries_left_is_an_interruption_not_a_broken_file(imgur:
     left = files_under(tmp_path / album.id) if (tmp_path / album.id).exists() else {}
     assert set(left) <= {f"001-{album.images[0].id}.jpg.part"}
     assert all(0 < len(data) <= 80_000 for data in left.values())
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+def test_ctrl_c_taken_by_another_thread_still_ends_the_run_promptly(imgur: Imgur, tmp_path: Path) -> None:
+    # The system may hand a process's signal to any of its threads; Python runs the handler in the main
+    # thread once that thread wakes. A main thread waiting for a stalled file without end would not.
+    album = _album(imgur, count=1, size=200_000)
+    imgur.faults.append(Fault("stall", path="/.*", after=80_000))
+
+    def ctrl_c_in_this_thread() -> None:
+        if imgur.wait_until(lambda s: s.stalled >= 1):
+            signal.pthread_kill(threading.get_ident(), signal.SIGINT)
+
+    threading.Thread(target=ctrl_c_in_this_thread, daemon=True).start()
+    started = time.monotonic()
+    result = run_main("--timeout", "20", "--retries", "0", "-o", str(tmp_path), "imgur.com/a/AbC1234")
+    assert time.monotonic() - started < 10  # not held until the stalled file gives up (20 s without data)
+    assert result.code == 130, result
+    assert "interrupted" in result.err and "files: 0 saved, 0 skipped, 0 failed" in result.err, result
+    assert not (tmp_path / album.id / f"001-{album.images[0].id}.jpg").exists()
