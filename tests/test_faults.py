@@ -13,6 +13,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from email.utils import formatdate
 from pathlib import Path
 
@@ -277,18 +278,25 @@ def _xattrs_work(folder: Path) -> bool:
     return True
 
 
+def _stalled_then(imgur: Imgur, send: Callable[[], None]) -> AlbumData:
+    """A one-file album whose file stalls mid-body; ``send`` (a Ctrl-C) is called, in a thread of its own, once
+    it has."""
+    album = _album(imgur, count=1, size=200_000)
+    imgur.faults.append(Fault("stall", path="/.*", after=80_000))
+
+    def once_stalled() -> None:
+        if imgur.wait_until(lambda s: s.stalled >= 1):
+            send()
+
+    threading.Thread(target=once_stalled, daemon=True).start()
+    return album
+
+
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 def test_ctrl_c_with_no_retries_left_is_an_interruption_not_a_broken_file(imgur: Imgur, tmp_path: Path) -> None:
     # Ctrl-C breaks the connection under a file being read; that file was interrupted, not failed, even
     # when no attempt is left to notice the cancel at its wait before the next one.
-    album = _album(imgur, count=1, size=200_000)
-    imgur.faults.append(Fault("stall", path="/.*", after=80_000))
-
-    def ctrl_c() -> None:
-        if imgur.wait_until(lambda s: s.stalled >= 1):
-            os.kill(os.getpid(), signal.SIGINT)
-
-    threading.Thread(target=ctrl_c, daemon=True).start()
+    album = _stalled_then(imgur, lambda: os.kill(os.getpid(), signal.SIGINT))
     result = run_main("--retries", "0", "--timeout", "5", "-o", str(tmp_path), "imgur.com/a/AbC1234")
     assert result.code == 130, result
     assert "connection broke" not in result.err and "error" not in result.err, result
@@ -304,14 +312,7 @@ def test_ctrl_c_with_no_retries_left_is_an_interruption_not_a_broken_file(imgur:
 def test_ctrl_c_taken_by_another_thread_still_ends_the_run_promptly(imgur: Imgur, tmp_path: Path) -> None:
     # The system may hand a process's signal to any of its threads; Python runs the handler in the main
     # thread once that thread wakes. A main thread waiting for a stalled file without end would not.
-    album = _album(imgur, count=1, size=200_000)
-    imgur.faults.append(Fault("stall", path="/.*", after=80_000))
-
-    def ctrl_c_in_this_thread() -> None:
-        if imgur.wait_until(lambda s: s.stalled >= 1):
-            signal.pthread_kill(threading.get_ident(), signal.SIGINT)
-
-    threading.Thread(target=ctrl_c_in_this_thread, daemon=True).start()
+    album = _stalled_then(imgur, lambda: signal.pthread_kill(threading.get_ident(), signal.SIGINT))
     started = time.monotonic()
     result = run_main("--timeout", "20", "--retries", "0", "-o", str(tmp_path), "imgur.com/a/AbC1234")
     assert time.monotonic() - started < 10  # not held until the stalled file gives up (20 s without data)
