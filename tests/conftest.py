@@ -83,7 +83,7 @@ def _memory_backed() -> str | None:
 def pytest_configure(config: pytest.Config) -> None:
     if hasattr(config, "workerinput"):  # one of the run's test processes: the run itself set the scene
         return
-    if sys.dont_write_bytecode:  # compiled once here, not again by each of the ~40 processes the run starts
+    if sys.dont_write_bytecode:  # compiled once here, not again by each of the processes the run starts
         compileall.compile_dir(Path(imgur_dl.__file__).parent, quiet=1)
         _rewrite_tests_once(config)
     scratch = _memory_backed()
