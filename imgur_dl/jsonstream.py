@@ -25,6 +25,9 @@ _SPACE = re.compile(f"[{_WHITE}]*")
 _NUMBER_TAIL = re.compile(r"[0-9.eE+-]*")  # what may still follow a number's digits
 _DECODER = json.JSONDecoder()
 _KEEP = 64 * 1024  # text already read that is let go of once there is this much of it
+# What the decoder refuses that no text read later can mend: a string's raw control character is wrong
+# whatever follows it (an answer of endless junk is refused at its first, not at the size bound).
+_NEVER = "Invalid control character"
 
 
 class Collector(Protocol):
@@ -111,10 +114,10 @@ def _value(window: _Window, i: int) -> tuple[object, int]:
     while True:
         try:
             value, end = _DECODER.raw_decode(window.text, i)
-        except ValueError:
-            if window.more(max(len(window.text) - i, 1)):  # (twice what is held: a long value costs O(n))
-                continue
-            raise
+        except json.JSONDecodeError as exc:
+            if exc.msg.startswith(_NEVER) or not window.more(max(len(window.text) - i, 1)):
+                raise  # (reading on doubles what is held: a long value costs O(n))
+            continue
         if window.ended or not _may_go_on(value, window.text, end) or not window.more():
             return value, end
 

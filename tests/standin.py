@@ -316,6 +316,7 @@ class Imgur:
         self.stalled = 0
         self.held = 0  # answers that waited for a hold fault's release
         self.endless_sent = 0  # the most body bytes one endless answer got out before the client hung up
+        self.endless_sent_to: dict[str, int] = {}  # ... and those of the last endless answer to each path
         self.stopping = threading.Event()
         self._link = _Link()
         self._servers: list[_Server] = []
@@ -1116,6 +1117,7 @@ class _Handler(BaseHTTPRequestHandler):
                 if self.server.imgur.stopping.is_set() or time.monotonic() > deadline:
                     break
         self.server.imgur.endless_sent = max(self.server.imgur.endless_sent, sent)
+        self.server.imgur.endless_sent_to[urlsplit(self.path).path] = sent
 
     def drip(self, status: int, body: bytes, headers: dict[str, str], rate: int) -> None:
         """An answer whose body comes ``rate`` bytes a second, one at a time."""
