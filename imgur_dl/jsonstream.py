@@ -115,8 +115,9 @@ def _value(window: _Window, i: int) -> tuple[object, int]:
         try:
             value, end = _DECODER.raw_decode(window.text, i)
         except json.JSONDecodeError as exc:
+            # Read on (doubling what is held: a long value costs O(n)), unless no later text can mend it.
             if exc.msg.startswith(_NEVER) or not window.more(max(len(window.text) - i, 1)):
-                raise  # (reading on doubles what is held: a long value costs O(n))
+                raise
             continue
         if window.ended or not _may_go_on(value, window.text, end) or not window.more():
             return value, end
