@@ -1036,7 +1036,7 @@ class _Server(ThreadingHTTPServer):
     def stop(self) -> None:
         self.stopped = True
         with contextlib.suppress(OSError):  # a connection of its own wakes the loop to see it is stopped
-            socket.create_connection(self.server_address, timeout=5).close()
+            socket.create_connection(("127.0.0.1", self.server_address[1]), timeout=5).close()
         self.loop.join()
         self.server_close()
 
