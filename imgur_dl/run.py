@@ -68,11 +68,7 @@ class Run:
         self.parts = parts
         self.workers = workers
         self.get_urls = get_urls
-        # Finished futures arrive here, so collecting n results costs O(n)
-        # however many are still pending; and no more than a few per worker
-        # are queued at once, so memory does not grow with the album.
-        self.finished: queue.SimpleQueue[Future[Result]] = queue.SimpleQueue()
-        self.outstanding = 0
+        self.pending = _Pending()
         self.tally = Tally()
         self.handout = Handout(parts.namer, parts.books, parts.progress, self.tally, parts.archive, get_urls=get_urls)
         self.started = time.monotonic()
@@ -90,10 +86,10 @@ class Run:
             ahead = self.parts.planner.albums(targets)
             # Files are collected while the next album is awaited: a lookup (or, with --share-work, another
             # process's album) can take long, and what is finished is said and recorded meanwhile.
-            while (outcome := ahead.poll(WAKE if self.outstanding else HEARTBEAT)) is not Poll.END:
+            while (outcome := ahead.poll(WAKE if self.pending.count else HEARTBEAT)) is not Poll.END:
                 if outcome is Poll.PENDING:
-                    while not self.finished.empty():
-                        yield from self._collect(self.finished.get(), recoveries)
+                    for future in self.pending.done():
+                        yield from self._collect(future, recoveries)
                     continue
                 if isinstance(outcome, Failure):
                     yield self._lookup_failed(outcome)
@@ -103,20 +99,19 @@ class Run:
                     yield outcome
                     continue
                 yield from self._feed(outcome, pool, recoveries, most)
-                while not self.finished.empty():  # report what is done before resolving the next album
-                    yield from self._collect(self.finished.get(), recoveries)
-            while self.outstanding:
+                for future in self.pending.done():  # report what is done before resolving the next album
+                    yield from self._collect(future, recoveries)
+            while self.pending.count:
                 yield from self._collect_next(recoveries)
         except (KeyboardInterrupt, Cancelled) as exc:
             self.tally.interrupted = True
             self.tally.terminated = isinstance(exc, Terminated)
             self.parts.cancel.trip()
             deadline = time.monotonic() + GRACE
-            while self.outstanding and (left := deadline - time.monotonic()) > 0:
-                try:
-                    yield from self._collect(self.finished.get(timeout=left), recoveries)
-                except queue.Empty:
+            while self.pending.count and (left := deadline - time.monotonic()) > 0:
+                if (finished := self.pending.next(left)) is None:
                     break
+                yield from self._collect(finished, recoveries)
         finally:
             waiting = not self.tally.interrupted
             self.parts.planner.close(wait=waiting)
@@ -155,9 +150,9 @@ class Run:
             if isinstance(item, Job):
                 # (and no more than the throttle's places allow, twice over: a thread is started for each
                 # file queued, and a near CDN needs a few in flight, not ``workers``)
-                while self.outstanding >= min(most, 2 * self.parts.downloader.places + 4):
+                while self.pending.count >= min(most, 2 * self.parts.downloader.places + 4):
                     yield from self._collect_next(recoveries)
-                self._submit(pool, self.parts.downloader.fetch, item, item)
+                self.pending.submit(pool, self.parts.downloader.fetch, item, item)
             elif isinstance(item, Result):
                 yield self._record(item)
             elif isinstance(item, Archived):
@@ -167,20 +162,10 @@ class Run:
 
     def _collect_next(self, recoveries: ThreadPoolExecutor) -> Iterator[Event]:
         """The next file to finish, collected; nothing if none finishes within :data:`HEARTBEAT`."""
-        try:
-            finished = self.finished.get(timeout=HEARTBEAT)
-        except queue.Empty:
-            return
-        yield from self._collect(finished, recoveries)
-
-    def _submit(self, pool: ThreadPoolExecutor, work: Callable[[T], Result], item: T, job: Job) -> None:
-        """Run ``work(item)`` in ``pool``; its result comes back through :attr:`finished`."""
-        future = pool.submit(_guarded, work, item, job)
-        future.add_done_callback(self.finished.put)
-        self.outstanding += 1
+        if (future := self.pending.next(HEARTBEAT)) is not None:
+            yield from self._collect(future, recoveries)
 
     def _collect(self, future: Future[Result], recoveries: ThreadPoolExecutor) -> Iterator[Result]:
-        self.outstanding -= 1
         if future.cancelled() or isinstance(future.exception(), (Cancelled, KeyboardInterrupt)):
             return
         result = future.result()  # workers return failures as results (:func:`_guarded`)
@@ -188,7 +173,7 @@ class Run:
         if result.gone and wayback is not None and result.source is Origin.IMGUR:
             if result.region_blocked:
                 self._say_region(result)
-            self._submit(recoveries, wayback.recover, result, result.job)  # counted when it comes back
+            self.pending.submit(recoveries, wayback.recover, result, result.job)  # counted when it comes back
             return
         yield self._record(result)
 
@@ -226,6 +211,40 @@ class Run:
             then = ("looking for each file in the Wayback Machine" if self.parts.wayback
                     else "nothing is saved from here")
             self.parts.progress.error(f"{result.job.media.id}: {result.error}; {then}")
+
+
+class _Pending:
+    """Files handed to the workers and not taken back yet; each comes back as it finishes.
+
+    Finished futures arrive in a queue, so collecting n results costs O(n)
+    however many are still pending; and no more than a few per worker are
+    queued at once, so memory does not grow with the album.
+    """
+
+    def __init__(self) -> None:
+        self._finished: queue.SimpleQueue[Future[Result]] = queue.SimpleQueue()
+        self.count = 0  # handed out, not taken back
+
+    def submit(self, pool: ThreadPoolExecutor, work: Callable[[T], Result], item: T, job: Job) -> None:
+        """Run ``work(item)`` in ``pool``; it comes back through :meth:`done` or :meth:`next`."""
+        future = pool.submit(_guarded, work, item, job)
+        future.add_done_callback(self._finished.put)
+        self.count += 1
+
+    def done(self) -> Iterator[Future[Result]]:
+        """Those that have finished, without waiting (and those that finish meanwhile)."""
+        while not self._finished.empty():
+            self.count -= 1
+            yield self._finished.get()
+
+    def next(self, timeout: float) -> Future[Result] | None:
+        """The next to finish within ``timeout`` seconds; None when none does."""
+        try:
+            future = self._finished.get(timeout=timeout)
+        except queue.Empty:
+            return None
+        self.count -= 1
+        return future
 
 
 def _guarded(work: Callable[[T], Result], item: T, job: Job) -> Result:
