@@ -315,8 +315,7 @@ class Imgur:
         self.peak_api_inflight = 0
         self.stalled = 0
         self.held = 0  # answers that waited for a hold fault's release
-        self.endless_sent = 0  # the most body bytes one endless answer got out before the client hung up
-        self.endless_sent_to: dict[str, int] = {}  # ... and those of the last endless answer to each path
+        self.endless_sent_to: dict[str, int] = {}  # the most body bytes an endless answer to each path got out
         self.stopping = threading.Event()
         self._link = _Link()
         self._servers: list[_Server] = []
@@ -362,6 +361,11 @@ class Imgur:
             self._cond.notify_all()
         for server in self._servers:
             server.stop()
+
+    @property
+    def endless_sent(self) -> int:
+        """The most body bytes one endless answer got out before the client hung up."""
+        return max(self.endless_sent_to.values(), default=0)
 
     @property
     def proxy_url(self) -> str:
@@ -1116,8 +1120,8 @@ class _Handler(BaseHTTPRequestHandler):
                 sent += len(data)
                 if self.server.imgur.stopping.is_set() or time.monotonic() > deadline:
                     break
-        self.server.imgur.endless_sent = max(self.server.imgur.endless_sent, sent)
-        self.server.imgur.endless_sent_to[urlsplit(self.path).path] = sent
+        sent_to, path = self.server.imgur.endless_sent_to, urlsplit(self.path).path
+        sent_to[path] = max(sent_to.get(path, 0), sent)
 
     def drip(self, status: int, body: bytes, headers: dict[str, str], rate: int) -> None:
         """An answer whose body comes ``rate`` bytes a second, one at a time."""

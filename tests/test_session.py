@@ -13,7 +13,7 @@ from requests.adapters import HTTPAdapter
 
 from imgur_dl import __version__
 from imgur_dl.retry import RetryPolicy, retry_after
-from imgur_dl.session import _target, make_session
+from imgur_dl.session import _origin, _target, make_session
 from tests.standin import Imgur
 
 
@@ -83,7 +83,7 @@ def test_a_file_is_asked_for_on_the_pool_and_with_the_request_line_requests_itse
     request.prepare(method="GET", url=url)
     proxies = session.proxies_for(url)
     parts = urlsplit(url)
-    route = session._route(f"{parts.scheme}://{parts.netloc}", url)
+    route = session._route(_origin(parts), url)
     assert _target(url, parts, route) == adapter.request_url(request, proxies)
     mine = route.manager.connection_from_host(**route.host, pool_kwargs=route.pool_kwargs)
     assert mine is adapter.get_connection_with_tls_context(request, True, proxies=proxies)
