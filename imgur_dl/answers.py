@@ -27,13 +27,15 @@ from imgur_dl.urls import served_ext
 Json = dict[str, Any]
 
 _ID = re.compile(r"[A-Za-z0-9]{1,32}")  # matched whole: "$" would let a trailing newline through
-_EXT = re.compile(r"[a-z0-9]{1,5}")
 # The extensions of the files Imgur serves (and of the renditions it makes): nothing else names a file.
 MEDIA_EXTS = frozenset({"jpg", "png", "gif", "mp4", "webp", "webm", "avif", "heic", "apng", "tif", "tiff", "bmp",
                         "mov"})
 _MIME_EXT = {"image/jpeg": "jpg", "image/png": "png", "image/gif": "gif", "video/mp4": "mp4",
              "image/webp": "webp", "image/apng": "png", "video/webm": "webm", "image/avif": "avif",
              "image/heic": "heic", "video/quicktime": "mov"}
+# Extensions as answers usually spell them, and the one each names: looked up before being worked out.
+_SERVED = {spelling: served_ext(spelling) for ext in MEDIA_EXTS | {"jpeg", "gifv"}
+           for spelling in (ext, ext.upper(), f".{ext}") if served_ext(spelling) in MEDIA_EXTS}
 
 
 # Unusable items of one album answer past which the whole answer is refused.
@@ -120,14 +122,18 @@ def _parsed(parse: Callable[[object, int], packed.Record], item: object, n: int)
 
 def v1_record(data: object, index: int, *, prefer_gif: bool) -> packed.Record:
     """One item of a v1 answer's ``media``, checked, as the record :mod:`imgur_dl.packed` keeps (an
-    album's items are packed as they are decoded: no Media is made for them until they are fetched)."""
+    album's items are packed as they are decoded: no Media is made for them until they are fetched).
+
+    (Called once an item, 100,000 times for a big album: an extension as answers spell it is looked up.)
+    """
     item = _obj(data, "media item")
-    media_id = _id(item.get("id"), "media id")
-    meta = item.get("metadata")
+    get = item.get
+    media_id = _id(get("id"), "media id")
+    meta = get("metadata")
     meta = meta if isinstance(meta, dict) else {}
-    mime = _text(item.get("mime_type"))
-    ext = _ext(item.get("ext"), mime)
-    main = packed.source_record(media_id, _text(item.get("url")) or None, ext, _int(item.get("size")))
+    mime = _text(get("mime_type"))
+    ext = _ext(get("ext"), mime)
+    main = packed.source_record(media_id, _text(get("url")) or None, ext, _int(get("size")))
     animated = meta.get("is_animated") is True
     sources: tuple[packed.SourceRecord, ...] = (main,)
     if animated and ext == "gif" and not prefer_gif:
@@ -135,8 +141,8 @@ def v1_record(data: object, index: int, *, prefer_gif: bool) -> packed.Record:
         # does not give its size, so only Content-Length can check it.
         sources = ((None, "mp4", None), main)
     return (media_id, index, _text(meta.get("title")), _text(meta.get("description")), mime,
-            _int(item.get("width")) or 0, _int(item.get("height")) or 0, animated, _text(item.get("created_at")),
-            sources, _text(item.get("name")))
+            _int(get("width")) or 0, _int(get("height")) or 0, animated, _text(get("created_at")), sources,
+            _text(get("name")))
 
 
 def album_from_v3(data: object, *, prefer_gif: bool) -> Album:
@@ -291,6 +297,8 @@ def _text(value: object) -> str:
 
 
 def _int(value: object) -> int | None:
+    if type(value) is int:  # (the usual value first: one test)
+        return value if value >= 0 else None
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
@@ -305,8 +313,10 @@ def _ext(value: object, mime: str) -> str:
 
     (A ``.bin`` file is saved only when its bytes are a picture or a video: :func:`imgur_dl.sniff.check`.)
     """
+    if isinstance(value, str) and (known := _SERVED.get(value)) is not None:
+        return known
     ext = served_ext(value) if isinstance(value, str) else ""
-    if _EXT.fullmatch(ext) and ext in MEDIA_EXTS:
+    if ext in MEDIA_EXTS:
         return ext
     return _MIME_EXT.get(mime.lower(), "bin")
 

@@ -144,6 +144,18 @@ def test_api_answer_parser_raises_only_its_own_errors(data: Any) -> None:
     assert isinstance(answers.error_message(data), str)
 
 
+_SPELLINGS = st.sampled_from(sorted(answers.MEDIA_EXTS | {"jpeg", "gifv", "JPEG", "Jpg", ".png", ". gif", "exe"}))
+
+
+@EXAMPLES
+@given(_SPELLINGS | _SPELLINGS.map(str.upper) | _SPELLINGS.map(lambda e: f".{e}") | st.text(max_size=8) | st.none()
+       | st.integers(), st.sampled_from(["", "image/jpeg", "VIDEO/MP4", "text/html"]))
+def test_an_extension_looked_up_is_the_one_worked_out(value: object, mime: str) -> None:
+    ext = urls.served_ext(value) if isinstance(value, str) else ""
+    expected = ext if ext in answers.MEDIA_EXTS else answers._MIME_EXT.get(mime.lower(), "bin")
+    assert answers._ext(value, mime) == expected
+
+
 @EXAMPLES
 @given(st.text())
 def test_printable_text_has_no_control_characters(text: str) -> None:
