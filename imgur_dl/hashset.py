@@ -15,7 +15,7 @@ from array import array
 
 _EMPTY = 0  # an empty slot
 _UNSIGNED = (1 << 64) - 1
-_FIRST = 1024  # slots to start with (8 KiB)
+_FIRST = 64  # slots to start with (512 bytes: a run of one image needs no more)
 # A key's first slot is taken from the top bits of the key times this (2**64 over the golden ratio: Knuth's
 # multiplicative hashing), which every bit of the key moves: keys alike in their low bits do not pile up.
 _SPREAD = 0x9E3779B97F4A7C15

@@ -20,7 +20,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from imgur_dl import answers, hosts, jsonstream, sniff, urls
+from imgur_dl import answers, hashset, hosts, jsonstream, sniff, urls
 from imgur_dl.archive_postgres import redact
 from imgur_dl.errors import ImgurDLError, NotMediaError, RemovedError, UsageError
 from imgur_dl.hashset import HashSet
@@ -339,14 +339,15 @@ _HASHES = st.integers(-(2**63), 2**63 - 1) | st.sampled_from([0, 1, -1, 2**63 - 
     | st.integers(0, 2**20).map(lambda n: n << 44)
 
 
-@given(st.lists(_HASHES, max_size=50), st.integers(1100, 1500), st.integers(0, 2**32),
+@given(st.lists(_HASHES, max_size=50), st.integers(0, 2 * hashset._FIRST), st.integers(0, 2**32),
        st.lists(_HASHES, max_size=50))
-def test_the_paths_given_out_are_a_set_of_their_hashes(given_first: list[int], more: int, seed: int,
+def test_the_paths_given_out_are_a_set_of_their_hashes(given_first: list[int], extra: int, seed: int,
                                                         asked: list[int]) -> None:
-    # (``more`` values after those: enough that the table grows twice or more, many alike in their low bits)
+    # (as many values again as the first table has slots, and ``extra``: the table grows twice or more; many
+    # alike in their low bits)
     rnd = random.Random(seed)
     added = given_first + [rnd.randrange(2**20) << 44 if rnd.random() < 0.5 else rnd.randrange(-(2**63), 2**63)
-                           for _ in range(more)]
+                           for _ in range(hashset._FIRST + extra)]
     taken = HashSet()
     for value in added:
         taken.add(value)
