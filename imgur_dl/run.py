@@ -31,6 +31,7 @@ from imgur_dl.naming import Namer
 from imgur_dl.planner import Planner
 from imgur_dl.progress import Meter, Progress
 from imgur_dl.report import Tally
+from imgur_dl.signals import Deferred
 from imgur_dl.status import ExitStatus
 from imgur_dl.text import Once
 from imgur_dl.wayback import Wayback
@@ -67,12 +68,12 @@ class Run:
     def __init__(self, parts: Parts, *, workers: int, get_urls: bool = False) -> None:
         self.parts = parts
         self.workers = workers
-        self.get_urls = get_urls
         self.pending = _Pending()
         self.tally = Tally()
         self.handout = Handout(parts.namer, parts.books, parts.progress, self.tally, parts.archive, get_urls=get_urls)
         self.started = time.monotonic()
         self.once = Once()
+        self.signals = Deferred()  # Ctrl-C and SIGTERM acted on where the run looks, not where they land
 
     def events(self, targets: Iterable[Target]) -> Generator[Event, None, None]:
         """Download (or list) everything ``targets`` name, yielding each event as it happens."""
@@ -82,11 +83,12 @@ class Run:
         # Files queued for the workers at the most: a few each; with --share-work one each, as an album
         # whose files wait here is one no other process can take.
         most = self.workers * (1 if self.parts.planner.sharing is not None else 4)
+        self.signals.hold()
         try:
             ahead = self.parts.planner.albums(targets)
-            # Files are collected while the next album is awaited: a lookup (or, with --share-work, another
-            # process's album) can take long, and what is finished is said and recorded meanwhile.
+            # Finished files are booked while the next album is awaited (a lookup can take long).
             while (outcome := ahead.poll(WAKE if self.pending.count else HEARTBEAT)) is not Poll.END:
+                self.signals.check()
                 if outcome is Poll.PENDING:
                     for future in self.pending.done():
                         yield from self._collect(future, recoveries)
@@ -104,15 +106,14 @@ class Run:
             while self.pending.count:
                 yield from self._collect_next(recoveries)
         except (KeyboardInterrupt, Cancelled) as exc:
+            self.signals.release()  # (a second Ctrl-C, during the grace, ends it)
             self.tally.interrupted = True
             self.tally.terminated = isinstance(exc, Terminated)
             self.parts.cancel.trip()
-            deadline = time.monotonic() + GRACE
-            while self.pending.count and (left := deadline - time.monotonic()) > 0:
-                if (finished := self.pending.next(left)) is None:
-                    break
+            for finished in self.pending.until(time.monotonic() + GRACE):
                 yield from self._collect(finished, recoveries)
         finally:
+            self.signals.release()
             waiting = not self.tally.interrupted
             self.parts.planner.close(wait=waiting)
             for executor in (pool, recoveries):
@@ -147,6 +148,7 @@ class Run:
               most: int) -> Iterator[Event]:
         """Hand an album's files to the workers, never more than ``most`` in the queue at once."""
         for item in self.handout.album(album):
+            self.signals.check()
             if isinstance(item, Job):
                 # (and no more than the throttle's places allow, twice over: a thread is started for each
                 # file queued, and a near CDN needs a few in flight, not ``workers``)
@@ -164,6 +166,7 @@ class Run:
         """The next file to finish, collected; nothing if none finishes within :data:`HEARTBEAT`."""
         if (future := self.pending.next(HEARTBEAT)) is not None:
             yield from self._collect(future, recoveries)
+        self.signals.check()
 
     def _collect(self, future: Future[Result], recoveries: ThreadPoolExecutor) -> Iterator[Result]:
         if future.cancelled() or isinstance(future.exception(), (Cancelled, KeyboardInterrupt)):
@@ -245,6 +248,13 @@ class _Pending:
             return None
         self.count -= 1
         return future
+
+    def until(self, deadline: float) -> Iterator[Future[Result]]:
+        """Each as it finishes, until none is left or ``deadline`` (``time.monotonic()``) passes."""
+        while self.count and (left := deadline - time.monotonic()) > 0:
+            if (finished := self.next(left)) is None:
+                return
+            yield finished
 
 
 def _guarded(work: Callable[[T], Result], item: T, job: Job) -> Result:

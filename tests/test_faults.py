@@ -6,6 +6,8 @@ byte-identical to the source, that no ``.part`` file is left, and the exit code.
 
 from __future__ import annotations
 
+import io
+import json
 import os
 import resource
 import signal
@@ -19,7 +21,10 @@ from pathlib import Path
 
 import pytest
 
+from imgur_dl import cli
+from imgur_dl.cli import Environment, main
 from imgur_dl.defaults import START_WORKERS
+from tests.clock import FastClock
 from tests.conftest import command, files_under, run_main
 from tests.launcher import Launcher
 from tests.standin import AlbumData, Fault, Imgur, over_capacity, too_many_requests
@@ -306,6 +311,40 @@ def test_ctrl_c_with_no_retries_left_is_an_interruption_not_a_broken_file(imgur:
     left = files_under(tmp_path / album.id) if (tmp_path / album.id).exists() else {}
     assert set(left) <= {f"001-{album.images[0].id}.jpg.part"}
     assert all(0 < len(data) <= 80_000 for data in left.values())
+
+
+class _SignalledWhileWriting(io.StringIO):
+    """Standard output at which a signal comes as its first line is written (a run's main thread spends its
+    time there when lines come fast)."""
+
+    def __init__(self, sig: signal.Signals) -> None:
+        super().__init__()
+        self.sig = sig
+
+    def write(self, text: str) -> int:
+        if not self.getvalue():
+            os.kill(os.getpid(), self.sig)
+        return super().write(text)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_while_a_line_is_written_ends_the_run_promptly_with_every_result(
+        imgur: Imgur, tmp_path: Path, sig: signal.Signals, request: pytest.FixtureRequest) -> None:
+    album = _album(imgur, count=2, size=200_000)
+    imgur.faults.append(Fault("stall", path=f"/{album.images[1].id}\\..*", after=80_000))
+    out, err = _SignalledWhileWriting(sig), io.StringIO()
+    previous = signal.signal(signal.SIGTERM, cli._terminate)  # (as the console script sets it)
+    request.addfinalizer(lambda: signal.signal(signal.SIGTERM, previous))
+    env = Environment(stdout=out, stderr=err, stderr_isatty=False, clock=FastClock())
+    started = time.monotonic()
+    code = main(["--json", "--timeout", "20", "--retries", "0", "-j", "1", "-o", str(tmp_path),
+                 "imgur.com/a/AbC1234"], env)
+    assert time.monotonic() - started < 10  # not held until the stalled file gives up (20 s without data)
+    assert code == (143 if sig == signal.SIGTERM else 130), err.getvalue()
+    rows = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert [(r["id"], r["status"]) for r in rows] == [(album.images[0].id, "saved")]
+    assert "files: 1 saved, 0 skipped, 0 failed" in err.getvalue(), err.getvalue()
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")

@@ -1,0 +1,66 @@
+"""Ctrl-C and SIGTERM while a run is under way: noted where they land, acted on where the run looks.
+
+Python runs a signal's handler in the main thread between any two of its
+steps, and Ctrl-C's raises there. During a run that can be anywhere: between
+taking a finished file off the queue and booking it (its result lost, and
+the run then waiting its grace for a file it already had), or while a line
+is written to standard output (the run closed as if it had come to its end:
+no cancel, every stalled download waited out). So while a run is under way a
+signal is only noted, and the handler it replaced is called at the next
+step the run takes (:meth:`Deferred.check`): Ctrl-C then ends the run as it
+always did, from a place where nothing is half done. A second signal is not
+held back: it is handled at once, as before, for someone who will not wait.
+One that comes after the run's last step is let go: the run has ended.
+
+Only the main thread can set handlers; a run driven from another thread (the
+Python API) leaves them as they are. A signal whose handler is not Python's
+(the default, ignored) is left alone too.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+from collections.abc import Callable
+from types import FrameType
+
+# The signals a run takes in its stride: Ctrl-C, and SIGTERM (a service manager's stop).
+HANDLED = (signal.SIGINT, signal.SIGTERM)
+
+Handler = Callable[[int, FrameType | None], object]
+
+
+class Deferred:
+    """While held, the Python handlers of Ctrl-C and SIGTERM run at :meth:`check`, not where they land."""
+
+    def __init__(self) -> None:
+        self._replaced: dict[int, Handler] = {}  # what is set aside now
+        self._due: dict[int, Handler] = {}  # ... and what a signal noted is due (kept past release: a signal may
+        #                                     land while the handlers are being put back)
+        self._noted: tuple[int, Handler] | None = None  # a signal that came, and the handler it is due
+
+    def hold(self) -> None:
+        """Note the signals from now on (in the main thread only; elsewhere, nothing changes)."""
+        if threading.current_thread() is not threading.main_thread():
+            return
+        for signum in HANDLED:
+            handler = signal.getsignal(signum)
+            if callable(handler):
+                self._replaced[signum] = self._due[signum] = handler
+                signal.signal(signum, self._note)
+
+    def release(self) -> None:
+        """The handlers as they were (a signal noted and not yet acted on stays noted)."""
+        replaced, self._replaced = self._replaced, {}
+        for signum, handler in replaced.items():
+            signal.signal(signum, handler)
+
+    def check(self) -> None:
+        """Act on a noted signal: its own handler runs now (Ctrl-C's raises :class:`KeyboardInterrupt`)."""
+        if self._noted is not None:
+            (signum, handler), self._noted = self._noted, None
+            handler(signum, None)
+
+    def _note(self, signum: int, _frame: FrameType | None) -> None:
+        self._noted = (signum, self._due[signum])
+        self.release()  # a second signal is handled where it lands

@@ -1,0 +1,87 @@
+"""Ctrl-C and SIGTERM during a run: noted where they land, their handlers run where the run looks."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import threading
+from collections.abc import Iterator
+from types import FrameType
+
+import pytest
+
+from imgur_dl.errors import Terminated
+from imgur_dl.signals import Deferred
+
+pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+
+
+def _terminate(_signum: int, _frame: FrameType | None) -> None:
+    raise Terminated
+
+
+@pytest.fixture
+def handlers() -> Iterator[None]:
+    """SIGINT as Python sets it, SIGTERM as the console script does; both as they were after."""
+    before = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, _terminate)
+    yield
+    for signum, handler in before.items():
+        signal.signal(signum, handler)
+
+
+@pytest.mark.usefixtures("handlers")
+@pytest.mark.parametrize(("sig", "raised"), [(signal.SIGINT, KeyboardInterrupt), (signal.SIGTERM, Terminated)])
+def test_a_signal_is_acted_on_where_the_run_looks_and_a_second_where_it_lands(
+        sig: signal.Signals, raised: type[BaseException]) -> None:
+    deferred = Deferred()
+    deferred.hold()
+    os.kill(os.getpid(), sig)  # (handled before os.kill returns: the handler runs in this, the main thread)
+    with pytest.raises(raised):
+        deferred.check()
+    deferred.check()  # acted on once
+    with pytest.raises(raised):
+        os.kill(os.getpid(), sig)  # the second is not held back
+    deferred.release()
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    assert signal.getsignal(signal.SIGTERM) is _terminate
+
+
+@pytest.mark.usefixtures("handlers")
+def test_nothing_is_acted_on_when_no_signal_came_and_handlers_are_given_back() -> None:
+    deferred = Deferred()
+    deferred.hold()
+    assert signal.getsignal(signal.SIGINT) is not signal.default_int_handler
+    deferred.check()
+    deferred.release()
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    assert signal.getsignal(signal.SIGTERM) is _terminate
+
+
+def test_a_handler_that_is_not_pythons_is_left_alone() -> None:
+    before = signal.signal(signal.SIGTERM, signal.SIG_DFL)  # (a program of the Python API's that set none)
+    try:
+        deferred = Deferred()
+        deferred.hold()
+        assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+        deferred.release()
+    finally:
+        signal.signal(signal.SIGTERM, before)
+
+
+@pytest.mark.usefixtures("handlers")
+def test_a_run_driven_from_another_thread_leaves_the_handlers_as_they_are() -> None:
+    seen: list[object] = []
+
+    def run() -> None:
+        deferred = Deferred()
+        deferred.hold()
+        seen.append(signal.getsignal(signal.SIGINT))
+        deferred.release()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join()
+    assert seen == [signal.default_int_handler]
