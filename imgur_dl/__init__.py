@@ -76,6 +76,10 @@ def _events(urls: Iterable[str], options: Options) -> Iterator[Event]:
 
     from imgur_dl import urls as parser  # noqa: PLC0415
     from imgur_dl.build import build_run  # noqa: PLC0415
+    from imgur_dl.errors import Terminated  # noqa: PLC0415
 
     targets = list(dict.fromkeys(parser.parse(url) for url in urls))
-    yield from build_run(options, sys.stderr).events(targets)
+    run = build_run(options, sys.stderr)
+    yield from run.events(targets)
+    if run.tally.interrupted:  # (Ctrl-C ended the run, its last results given: the caller hears of it too)
+        raise Terminated if run.tally.terminated else KeyboardInterrupt

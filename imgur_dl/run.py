@@ -11,6 +11,7 @@ has, links) is :mod:`imgur_dl.handout`'s.
 from __future__ import annotations
 
 import queue
+import sys
 import time
 from collections.abc import Callable, Generator, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -107,13 +108,14 @@ class Run:
                 yield from self._collect_next(recoveries)
         except (KeyboardInterrupt, Cancelled) as exc:
             self.signals.release()  # (a second Ctrl-C, during the grace, ends it)
-            self.tally.interrupted = True
             self.tally.terminated = isinstance(exc, Terminated)
-            self.parts.cancel.trip()
+            self.abandon()
             for finished in self.pending.until(time.monotonic() + GRACE):
                 yield from self._collect(finished, recoveries)
         finally:
             self.signals.release()
+            if sys.exc_info()[0] is not None:  # the reader stopped early (a break, an exception of its own)
+                self.abandon()
             waiting = not self.tally.interrupted
             self.parts.planner.close(wait=waiting)
             for executor in (pool, recoveries):
@@ -122,7 +124,7 @@ class Run:
             self.parts.close(self.tally.interrupted)
 
     def abandon(self) -> None:
-        """Stop at once (the output's reader went away): every worker sees the cancel."""
+        """Stop at once (Ctrl-C; the output's reader went away): every worker sees the cancel."""
         self.tally.interrupted = True
         self.parts.cancel.trip()
 

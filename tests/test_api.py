@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import sys
+import time
 from pathlib import Path
 
 import pytest
 
 import imgur_dl
 from imgur_dl import Failure, Result, Status, UsageError
-from tests.standin import Imgur
+from tests.standin import Fault, Imgur
 
 
 def test_download_yields_a_typed_result_per_file_and_saves_them(imgur: Imgur, tmp_path: Path) -> None:
@@ -54,3 +58,30 @@ def test_bad_input_is_refused_before_any_request(imgur: Imgur, tmp_path: Path) -
     with pytest.raises(TypeError, match="colour"):
         list(imgur_dl.download(["imgur.com/a/AbC1234"], output=tmp_path, colour=True))
     assert not imgur.log
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+def test_ctrl_c_while_the_caller_handles_a_result_ends_the_run_and_reaches_the_caller(imgur: Imgur,
+                                                                                       tmp_path: Path) -> None:
+    album = imgur.add_album("AbC1234", count=2, size=200_000)
+    imgur.faults.append(Fault("stall", path=f"/{album.images[1].id}\\..*", after=80_000))
+    seen: list[Result | Failure] = []
+    started = time.monotonic()
+    with pytest.raises(KeyboardInterrupt):
+        for result in imgur_dl.download(["imgur.com/a/AbC1234"], output=tmp_path, workers=1, timeout=20, retries=0):
+            seen.append(result)
+            os.kill(os.getpid(), signal.SIGINT)  # pressed while the program handles its first result
+    assert time.monotonic() - started < 10  # the stalled file is not waited out (20 s without data)
+    assert [(r.job.media.id, r.status) for r in seen if isinstance(r, Result)] == [(album.images[0].id, Status.SAVED)]
+
+
+def test_a_caller_that_stops_early_stops_the_run_at_once(imgur: Imgur, tmp_path: Path) -> None:
+    album = imgur.add_album("AbC1234", count=2, size=200_000)
+    imgur.faults.append(Fault("stall", path=f"/{album.images[1].id}\\..*", after=80_000))
+    started = time.monotonic()
+    results = imgur_dl.download(["imgur.com/a/AbC1234"], output=tmp_path, workers=2, timeout=20, retries=0)
+    first = next(r for r in results if isinstance(r, Result))
+    results.close()  # (as a loop's break, or an exception in it, leaves it)
+    assert time.monotonic() - started < 10  # the stalled file is not waited out (20 s without data)
+    assert first.job.media.id == album.images[0].id
+    assert not (tmp_path / album.id / f"002-{album.images[1].id}.jpg").exists()
