@@ -18,7 +18,8 @@ from typing import Any
 
 import pytest
 
-from imgur_dl.archive import Entry, open_store
+from imgur_dl import archive_sqlite
+from imgur_dl.archive import Entry, Settle, open_store
 from imgur_dl.archive_postgres import redact
 from tests.conftest import ArchiveAt, files_under, run_main
 from tests.launcher import Forked, Launcher
@@ -159,6 +160,23 @@ def test_claims_are_exclusive_under_contention(archive: ArchiveAt) -> None:
     for thread in threads:
         thread.join()
     assert sorted(i for mine in won for i in mine) == ids
+
+
+def test_a_claim_takes_what_is_free_lapsed_or_already_its_own(archive: ArchiveAt,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(archive_sqlite, "ROWS", 2)  # (several statements for one claim)
+    store = open_store(archive.location)
+    store.claim(Entry.ALBUM, ["Live1"], "other", 60)
+    store.claim(Entry.ALBUM, ["Lapsed1"], "other", -1)  # its lease ran out
+    store.claim(Entry.ALBUM, ["Mine1"], "me", 60)
+    store.claim(Entry.ALBUM, ["Done1", "Held1", "Left1"], "other", 60)
+    store.write([Settle(Entry.ALBUM, "Done1", "other"), Settle(Entry.ALBUM, "Held1", "other", "broke", hold=60),
+                 Settle(Entry.ALBUM, "Left1", "other", "broke", hold=-1)])  # given back, to be taken again now
+    asked = ["Free1", "Live1", "Lapsed1", "Mine1", "Done1", "Held1", "Left1", "Free1", "Free2"]
+    assert store.claim(Entry.ALBUM, asked, "me", 60) == {"Free1", "Free2", "Lapsed1", "Mine1", "Left1"}
+    assert store.claim(Entry.IMAGE, ["Live1"], "me", 60) == {"Live1"}  # (another kind: another item)
+    assert store.claim(Entry.ALBUM, asked, "other", 60) == {"Live1"}  # its own; the rest mine, done or held back
+    store.close()
 
 
 def test_share_work_options_are_checked_first(imgur: Imgur) -> None:

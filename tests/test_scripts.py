@@ -173,6 +173,7 @@ def test_files_the_archive_has_are_found_whichever_batch_asks(imgur: Imgur, tmp_
 
 def test_the_archive_answers_exactly_which_ids_it_has(archive: ArchiveAt, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(archive_sqlite, "BATCH", 2)  # (several queries for one question)
+    monkeypatch.setattr(archive_sqlite, "ROWS", 2)  # (several statements for one batch of records)
     store = open_store(archive.location)
     had = ["Ab00001", "Ab00004", "Ab00005", "odd id"]  # (the last with a space: no answer of Imgur's gives one)
     store.write([Record(Entry.IMAGE, media_id, "AbC1234", "x") for media_id in had]
