@@ -40,6 +40,9 @@ MOST_PENDING = 200_000
 # How long closing waits for the backend to take the last records (after Ctrl-C: a moment).
 CLOSE_WAIT = 30.0
 CLOSE_WAIT_INTERRUPTED = 2.0
+# After a write, records gather this long before the next (unless a batch is full, the run is closing or
+# someone waits for them): a transaction, and its sync to disk, a second rather than one every few files.
+GATHER = 1.0
 MOST_FAILURES = 1000  # the failures --fleet lists (the newest; all are counted)
 _TABLE = re.compile(r"[a-z_][a-z0-9_]{0,40}")
 
@@ -144,6 +147,8 @@ class Archive:
         self._stop = threading.Event()  # the writer gives up (closing took too long)
         self._down = False  # the last write failed: the backend is away
         self._dropped = 0
+        self._flushing = 0  # callers of flush() waiting: no gathering meanwhile
+        self._written = -GATHER  # when the last write ended (on the clock)
         self._once = Once()
         self._writer = threading.Thread(target=self._write_all, name="imgur-dl-archive", daemon=True)
         self._writer.start()
@@ -180,13 +185,17 @@ class Archive:
                 self._dropped += 1
                 return
             self._pending.append(item)
-            self._cond.notify_all()
+            if len(self._pending) in (1, BATCH):  # (the writer waits for the first; it gathers up to a batch)
+                self._cond.notify_all()
 
     def flush(self) -> None:
         """Wait until every record so far is written (or the backend is found away)."""
         with self._cond:
+            self._flushing += 1
+            self._cond.notify_all()
             while self._pending and not self._down and self._writer.is_alive():
                 self._cond.wait()
+            self._flushing -= 1
 
     def close(self, *, interrupted: bool = False) -> None:
         """Write what is left (waiting a while for an absent backend), say what could not be, and close."""
@@ -210,11 +219,14 @@ class Archive:
             with self._cond:
                 while not self._pending and not self._closing:
                     self._cond.wait()
+                while (left := self._gathering()) > 0:
+                    self._cond.wait(left)
                 if not self._pending:
                     return
                 batch = [self._pending[n] for n in range(min(BATCH, len(self._pending)))]
             written = self._write(batch)
             with self._cond:
+                self._written = self.clock.now()
                 if written:
                     for _ in batch:
                         self._pending.popleft()
@@ -225,6 +237,12 @@ class Archive:
                 return
             else:
                 wait = min(wait * 2, 5.0)
+
+    def _gathering(self) -> float:
+        """How much longer records may gather before the next write (0: write now). Under the condition."""
+        if len(self._pending) >= BATCH or self._closing or self._flushing:
+            return 0.0
+        return max(self._written + GATHER - self.clock.now(), 0.0)
 
     def _write(self, batch: list[Record | Settle]) -> bool:
         try:

@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 
 from imgur_dl import archive_sqlite, handout, packed, urls
-from imgur_dl.archive import Entry, Record, open_store
+from imgur_dl.archive import BATCH, GATHER, Archive, Entry, Record, open_store
 from imgur_dl.build import build_run
+from imgur_dl.clock import Clock
 from imgur_dl.models import Archived, Result, Status
 from imgur_dl.options import Options
 from tests.conftest import ArchiveAt, files_under, run_main
@@ -185,6 +186,35 @@ def test_the_archive_answers_exactly_which_ids_it_has(archive: ArchiveAt, monkey
     assert store.has_many(Entry.ALBUM, asked) == {"Ab00002"}
     assert store.has_many(Entry.IMAGE, ["Ab00009", "Ab00010"]) == set()
     store.close()
+
+
+class _Still(Clock):
+    """A clock that moves only when told."""
+
+    def __init__(self) -> None:
+        self.at = 1000.0
+
+    def now(self) -> float:
+        return self.at
+
+
+def test_records_gather_for_a_second_after_a_write_unless_a_batch_is_full_or_someone_waits() -> None:
+    clock = _Still()
+    archive = Archive(open_store(":memory:"), say=lambda _m: None, error=lambda _m: None, clock=clock)
+    with archive._cond:  # (the writer waits for records meanwhile)
+        archive.add(Record(Entry.IMAGE, "Ab00001"))
+        assert archive._gathering() == 0  # nothing written yet: the first goes at once
+        archive._written = clock.now()  # a write just ended
+        assert archive._gathering() == GATHER
+        clock.at += GATHER / 4
+        assert archive._gathering() == GATHER * 3 / 4
+        archive._flushing += 1
+        assert archive._gathering() == 0  # someone waits for them
+        archive._flushing -= 1
+        for n in range(BATCH):
+            archive.add(Record(Entry.IMAGE, f"Id{n:05d}"))
+        assert archive._gathering() == 0  # a batch is full
+    archive.close()
 
 
 def test_the_files_the_archive_has_are_booked_together_not_one_by_one(imgur: Imgur, tmp_path: Path,
