@@ -1228,6 +1228,8 @@ def serve(argv: list[str] | None = None) -> None:
     # listing of 5,000 posts spends 2,600 credits a run, so six runs would find it spent.
     imgur.api_budget *= 10
     imgur.frozen = True
+    if not (args.posts or args.albums):  # the album's answer rendered now, not during the first timed run
+        imgur._v1_body("albums", args.album, "", media=True)
     imgur.start(args.clients)
     print("ready", *imgur.proxy_urls, flush=True)
     sys.stdin.read()
