@@ -11,7 +11,6 @@ has, links) is :mod:`imgur_dl.handout`'s.
 from __future__ import annotations
 
 import queue
-import sys
 import time
 from collections.abc import Callable, Generator, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -81,8 +80,7 @@ class Run:
         pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="imgur-dl")
         # Recoveries from the Wayback Machine run apart: its slowness never holds up Imgur's files.
         recoveries = ThreadPoolExecutor(max_workers=wayback.WORKERS, thread_name_prefix="imgur-dl-wayback")
-        # Files queued for the workers at the most: a few each; with --share-work one each, as an album
-        # whose files wait here is one no other process can take.
+        # Files queued at the most: a few a worker; one with --share-work (what waits here, others cannot take).
         most = self.workers * (1 if self.parts.planner.sharing is not None else 4)
         self.signals.hold()
         try:
@@ -106,16 +104,16 @@ class Run:
                     yield from self._collect(future, recoveries)
             while self.pending.count:
                 yield from self._collect_next(recoveries)
-        except (KeyboardInterrupt, Cancelled) as exc:
-            self.signals.release()  # (a second Ctrl-C, during the grace, ends it)
+        except (KeyboardInterrupt, Cancelled) as exc:  # (a second Ctrl-C, during the grace, ends it)
             self.tally.terminated = isinstance(exc, Terminated)
             self.abandon()
             for finished in self.pending.until(time.monotonic() + GRACE):
                 yield from self._collect(finished, recoveries)
+        except BaseException:  # the reader stopped early (a break, an exception of its own), or a bug
+            self.abandon()
+            raise
         finally:
             self.signals.release()
-            if sys.exc_info()[0] is not None:  # the reader stopped early (a break, an exception of its own)
-                self.abandon()
             waiting = not self.tally.interrupted
             self.parts.planner.close(wait=waiting)
             for executor in (pool, recoveries):

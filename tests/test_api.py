@@ -85,3 +85,12 @@ def test_a_caller_that_stops_early_stops_the_run_at_once(imgur: Imgur, tmp_path:
     assert time.monotonic() - started < 10  # the stalled file is not waited out (20 s without data)
     assert first.job.media.id == album.images[0].id
     assert not (tmp_path / album.id / f"002-{album.images[1].id}.jpg").exists()
+
+
+def test_a_run_called_while_the_caller_handles_an_exception_ends_as_any_other(imgur: Imgur, tmp_path: Path) -> None:
+    imgur.add_album("AbC1234", count=2)
+    try:
+        raise ValueError("the caller's own")
+    except ValueError:
+        results = list(imgur_dl.download(["imgur.com/a/AbC1234"], output=tmp_path))  # no KeyboardInterrupt
+    assert [r.status for r in results if isinstance(r, Result)] == [Status.SAVED] * 2
