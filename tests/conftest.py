@@ -10,6 +10,7 @@ import io
 import json
 import os
 import shutil
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -30,6 +31,17 @@ from tests.clock import FastClock
 from tests.launcher import Launcher, launcher_at
 from tests.postgres import Postgres
 from tests.standin import Imgur
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _ctrl_c_as_at_a_terminal() -> Iterator[None]:
+    """Ctrl-C handled as Python handles it at a terminal, however the suite was started: a shell starts a
+    job it puts in the background with Ctrl-C ignored, and the tests of Ctrl-C would then test nothing."""
+    before = signal.getsignal(signal.SIGINT)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    if before is not None:  # (None: set from outside Python; nothing to put back)
+        signal.signal(signal.SIGINT, before)
 
 
 @pytest.fixture(scope="session")
