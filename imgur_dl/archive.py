@@ -40,8 +40,9 @@ MOST_PENDING = 200_000
 # How long closing waits for the backend to take the last records (after Ctrl-C: a moment).
 CLOSE_WAIT = 30.0
 CLOSE_WAIT_INTERRUPTED = 2.0
-# After a write, records gather this long before the next (unless a batch is full, the run is closing or
-# someone waits for them): a transaction, and its sync to disk, a second rather than one every few files.
+# After a write, records gather this long before the next (unless a batch is full, the run is closing,
+# someone waits for them, or a claim is settled, which other processes may be waiting for): a transaction,
+# and its sync to disk, a second rather than one every few files.
 GATHER = 1.0
 MOST_FAILURES = 1000  # the failures --fleet lists (the newest; all are counted)
 _TABLE = re.compile(r"[a-z_][a-z0-9_]{0,40}")
@@ -148,6 +149,7 @@ class Archive:
         self._down = False  # the last write failed: the backend is away
         self._dropped = 0
         self._flushing = 0  # callers of flush() waiting: no gathering meanwhile
+        self._urgent = False  # a claim settled is waiting to be written: no gathering either
         self._written = -GATHER  # when the last write ended (on the clock)
         self._once = Once()
         self._writer = threading.Thread(target=self._write_all, name="imgur-dl-archive", daemon=True)
@@ -185,7 +187,10 @@ class Archive:
                 self._dropped += 1
                 return
             self._pending.append(item)
-            if len(self._pending) in (1, BATCH):  # (the writer waits for the first; it gathers up to a batch)
+            if isinstance(item, Settle):  # (other processes may be waiting to hear of it: no gathering)
+                self._urgent = True
+                self._cond.notify_all()
+            elif len(self._pending) in (1, BATCH):  # (the writer waits for the first; it gathers up to a batch)
                 self._cond.notify_all()
 
     def flush(self) -> None:
@@ -224,6 +229,7 @@ class Archive:
                 if not self._pending:
                     return
                 batch = [self._pending[n] for n in range(min(BATCH, len(self._pending)))]
+                self._urgent = self._urgent and len(batch) < len(self._pending)
             written = self._write(batch)
             with self._cond:
                 self._written = self.clock.now()
@@ -240,7 +246,7 @@ class Archive:
 
     def _gathering(self) -> float:
         """How much longer records may gather before the next write (0: write now). Under the condition."""
-        if len(self._pending) >= BATCH or self._closing or self._flushing:
+        if len(self._pending) >= BATCH or self._closing or self._flushing or self._urgent:
             return 0.0
         return max(self._written + GATHER - self.clock.now(), 0.0)
 

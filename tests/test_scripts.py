@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from imgur_dl import archive_sqlite, handout, packed, urls
-from imgur_dl.archive import BATCH, GATHER, Archive, Entry, Record, open_store
+from imgur_dl.archive import BATCH, GATHER, Archive, Entry, Record, Settle, open_store
 from imgur_dl.build import build_run
 from imgur_dl.clock import Clock
 from imgur_dl.models import Archived, Result, Status
@@ -211,6 +211,9 @@ def test_records_gather_for_a_second_after_a_write_unless_a_batch_is_full_or_som
         archive._flushing += 1
         assert archive._gathering() == 0  # someone waits for them
         archive._flushing -= 1
+        archive.add(Settle(Entry.ALBUM, "AbC1234", "me"))
+        assert archive._gathering() == 0  # a claim settled: other processes may be waiting to hear of it
+        archive._urgent = False  # (as once it is written)
         for n in range(BATCH):
             archive.add(Record(Entry.IMAGE, f"Id{n:05d}"))
         assert archive._gathering() == 0  # a batch is full
