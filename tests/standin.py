@@ -437,10 +437,11 @@ class Imgur:
             return
         if host in ARCHIVE_HOSTS:
             self._changed(archive_inflight=1)
+            h.answered = lambda: self._changed(archive_inflight=-1)
             try:
                 self._archive(h, host, path, parse_qs(parts.query), attempt)
             finally:
-                self._changed(archive_inflight=-1)
+                h._answered()  # (no answer sent, or cut short)
             return
         if host == "api.imgur.com":
             self._changed(api_inflight=1)
@@ -1052,6 +1053,15 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: _Server
     tunnel_host: str | None = None
+    # Called just before an answer's last bytes go out: a request stops counting as in flight when its
+    # client can have it whole, not when this thread comes round to it (by then the client may have sent
+    # its next request, and two in flight would be counted as three).
+    answered: Callable[[], None] | None = None
+
+    def _answered(self) -> None:
+        if (answered := self.answered) is not None:
+            self.answered = None
+            answered()
 
     def setup(self) -> None:
         # Headers and body go out as separate writes; without this, Nagle's
@@ -1146,6 +1156,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header(name, value)
         self.send_header("Content-Length", str(len(body)))
         self.send_header("Date", formatdate(usegmt=True))
+        if head or not body:
+            self._answered()
         self.end_headers()
         if head:
             return
@@ -1155,6 +1167,8 @@ class _Handler(BaseHTTPRequestHandler):
         for offset in range(0, len(sent), step):
             chunk = sent[offset:offset + step]
             imgur.pace(self.conn_state, len(chunk), self.server.link)
+            if cut is None and offset + step >= len(sent):
+                self._answered()
             self.wfile.write(chunk)
         if cut is None:
             return
