@@ -55,7 +55,7 @@ import socket
 import ssl
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -407,6 +407,18 @@ class Imgur:
             self.peak_archive_inflight = max(self.peak_archive_inflight, self.archive_inflight)
             self._cond.notify_all()
 
+    @contextlib.contextmanager
+    def _in_flight(self, h: _Handler, counter: str) -> Iterator[None]:
+        """``counter`` counts this request in flight until its answer's last bytes go out (or it ends without
+        one): not until this thread comes round after, when the client may have sent its next request and two
+        in flight would be counted as three."""
+        self._changed(**{counter: 1})
+        h.answered = lambda: self._changed(**{counter: -1})
+        try:
+            yield
+        finally:
+            h._answered()  # (no answer sent, or one cut short)
+
     def _attempt(self, host: str, path: str) -> int:
         with self._cond:
             key = (host, path)
@@ -429,29 +441,19 @@ class Imgur:
         self.queries.append((host, path, parse_qs(parts.query, keep_blank_values=True)))
         attempt = self._attempt(host, path)
         if host == "i.imgur.com":
-            self._changed(inflight=1)
-            try:
+            with self._in_flight(h, "inflight"):
                 self._cdn(h, method, path, headers, attempt)
-            finally:
-                self._changed(inflight=-1)
             return
         if host in ARCHIVE_HOSTS:
-            self._changed(archive_inflight=1)
-            h.answered = lambda: self._changed(archive_inflight=-1)
-            try:
+            with self._in_flight(h, "archive_inflight"):
                 self._archive(h, host, path, parse_qs(parts.query), attempt)
-            finally:
-                h._answered()  # (no answer sent, or cut short)
             return
         if host == "api.imgur.com":
-            self._changed(api_inflight=1)
-            try:
+            with self._in_flight(h, "api_inflight"):
                 if self.api_gate:
                     self.wait_until(lambda s: s.peak_api_inflight >= (s.api_gate or 0) or s.stopping.is_set(),
                                     timeout=self.gate_timeout)
                 self._other(h, host, path, query=parse_qs(parts.query), headers=headers, attempt=attempt)
-            finally:
-                self._changed(api_inflight=-1)
             return
         self._other(h, host, path, query={}, headers=headers, attempt=attempt)
 
@@ -1053,10 +1055,7 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: _Server
     tunnel_host: str | None = None
-    # Called just before an answer's last bytes go out: a request stops counting as in flight when its
-    # client can have it whole, not when this thread comes round to it (by then the client may have sent
-    # its next request, and two in flight would be counted as three).
-    answered: Callable[[], None] | None = None
+    answered: Callable[[], None] | None = None  # called just before an answer's last bytes go out
 
     def _answered(self) -> None:
         if (answered := self.answered) is not None:
