@@ -92,16 +92,12 @@ class SqliteStore:
             yield from db.execute(query.format(marks=",".join("?" * len(batch))), (kind.value, *batch))
 
     def has_many(self, kind: Entry, ids: Sequence[str]) -> set[str]:
-        # The ids found come back in one row a query, joined by spaces, not in a row each: fetching a row
-        # lets go of the interpreter's lock and waits to take it back, and while another thread is busy
-        # (decoding an answer, downloading) that wait is up to 5 ms a row. An id with a space in it
-        # (none that Imgur gives) is never joined, so each piece is a whole id asked for; asked for, such
-        # an id is not found, and its file is fetched again.
+        # The ids found come back in one row a query, not in a row each (:func:`_joined`).
         found: set[str] = set()
         with self._use() as db:
-            for (joined,) in self._in(db, kind, ids, f"SELECT group_concat(id, ' ') FROM {self.table} "
+            for (joined,) in self._in(db, kind, ids, f"SELECT {_JOINED} FROM {self.table} "
                                                      "WHERE kind = ? AND id IN ({marks}) AND instr(id, ' ') = 0"):
-                found.update(str(joined).split(" ") if joined is not None else ())
+                found.update(_joined(joined))
         return found
 
     def write(self, items: Sequence[Record | Settle]) -> None:
@@ -156,11 +152,11 @@ class SqliteStore:
                     [*(v for item in part for v in (kind.value, item, owner, now + lease, now)), now])
                 # What this statement took is what holds this owner's claim stamped with this moment.
                 (joined,) = db.execute(
-                    f"SELECT group_concat(id, ' ') FROM {self.table}_claims WHERE kind = ? AND owner = ? "
-                    f"AND state = 'claimed' AND updated = ? AND id IN ({','.join('?' * len(part))})",
+                    f"SELECT {_JOINED} FROM {self.table}_claims WHERE kind = ? AND owner = ? AND state = 'claimed' "
+                    f"AND updated = ? AND id IN ({','.join('?' * len(part))}) AND instr(id, ' ') = 0",
                     (kind.value, owner, now, *part)).fetchone()
-                taken.update(str(joined).split(" ") if joined is not None else ())
-        return taken & set(wanted)
+                taken.update(_joined(joined))
+        return taken
 
     def holders(self, kind: Entry, ids: Sequence[str]) -> dict[str, Holder]:
         now = time.time()
@@ -205,6 +201,21 @@ class SqliteStore:
     def close(self) -> None:
         with self._lock:
             self._db.close()
+
+
+# The ids a query found, joined by spaces into one row (read back with :func:`_joined`).
+_JOINED = "group_concat(id, ' ')"
+
+
+def _joined(value: object) -> list[str]:
+    """The ids of a :data:`_JOINED` column (None: none found).
+
+    One row a query, not one an id: fetching a row lets go of the interpreter's lock and waits to take it
+    back, and while another thread is busy (decoding an answer, downloading) that wait is up to 5 ms a row.
+    The queries join no id with a space in it (none that Imgur gives: ``instr(id, ' ') = 0``), so each
+    piece is a whole id asked for; asked for, such an id is not found.
+    """
+    return str(value).split(" ") if value is not None else []
 
 
 def _prepare(db: sqlite3.Connection, table: str) -> None:

@@ -172,8 +172,11 @@ def test_a_claim_takes_what_is_free_lapsed_or_already_its_own(archive: ArchiveAt
     store.claim(Entry.ALBUM, ["Done1", "Held1", "Left1"], "other", 60)
     store.write([Settle(Entry.ALBUM, "Done1", "other"), Settle(Entry.ALBUM, "Held1", "other", "broke", hold=60),
                  Settle(Entry.ALBUM, "Left1", "other", "broke", hold=-1)])  # given back, to be taken again now
-    asked = ["Free1", "Live1", "Lapsed1", "Mine1", "Done1", "Held1", "Left1", "Free1", "Free2"]
-    assert store.claim(Entry.ALBUM, asked, "me", 60) == {"Free1", "Free2", "Lapsed1", "Mine1", "Left1"}
+    asked = ["Free1", "Live1", "Lapsed1", "Mine1", "Done1", "Held1", "Left1", "Free1", "Free2", "Live1 Free3"]
+    # (An id with a space, which no answer gives, may be said taken or not, as the backend goes; never are
+    # its pieces: "Live1" is another's.)
+    assert store.claim(Entry.ALBUM, asked, "me", 60) - {"Live1 Free3"} == {"Free1", "Free2", "Lapsed1", "Mine1",
+                                                                            "Left1"}
     assert store.claim(Entry.IMAGE, ["Live1"], "me", 60) == {"Live1"}  # (another kind: another item)
     assert store.claim(Entry.ALBUM, asked, "other", 60) == {"Live1"}  # its own; the rest mine, done or held back
     store.close()
