@@ -22,6 +22,7 @@ told on the request's connection (``pidfd`` tells the launcher when).
 from __future__ import annotations
 
 import contextlib
+import gc
 import importlib
 import io
 import json
@@ -57,6 +58,10 @@ def _serve(path: str) -> _Request:
                    "imgur_dl.archive_postgres", "psycopg"):
         with contextlib.suppress(ImportError):  # (psycopg: the postgres extra, when it is installed)
             importlib.import_module(module)
+    # What is here now lives as long as any child: kept out of the collector's reach, a child's exit does
+    # not walk it (writing to every page, each then copied for that child: 0.13-0.19 s of CPU an exit,
+    # 0.04 s frozen).
+    gc.freeze()
 
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     listener.bind(path)
