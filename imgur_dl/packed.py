@@ -37,6 +37,10 @@ class PackedMedia(Sequence[Media]):
     def __init__(self, media: Iterable[Media] = ()) -> None:
         self._data = bytearray()
         self._ends = array("Q")  # where each record ends in _data
+        # Each item's id again, apart, each followed by a newline (UTF-8): an archive asks for an album's
+        # ids, and reading them out of the records costs 1.2 s a million items, split out of here 0.1 s.
+        self._ids = bytearray()
+        self._id_ends = array("Q")  # where each id (and its newline) ends in _ids
         self._sizes = array("Q")  # what each item's preferred rendition weighs, as far as the API said (or 0)
         self.first_sizes = 0  # ... all of them together
         for item in media:
@@ -49,6 +53,8 @@ class PackedMedia(Sequence[Media]):
         """One item, as :func:`record_of` makes it (or a parser that checks the fields itself)."""
         self._data += marshal.dumps(record, _MARSHAL)
         self._ends.append(len(self._data))
+        self._ids += (record[0] + "\n").encode("utf-8", "surrogatepass")
+        self._id_ends.append(len(self._ids))
         size = record[9][0][2] or 0
         self._sizes.append(min(size, _MOST))
         self.first_sizes += size
@@ -90,8 +96,16 @@ class PackedMedia(Sequence[Media]):
     def ids(self, start: int = 0, stop: int | None = None) -> list[str]:
         """The ids of items ``start`` to ``stop`` (every item's by default), in order, without making the
         items again."""
-        view, stop = memoryview(self._data), len(self) if stop is None else min(stop, len(self))
-        begin, found = (self._ends[start - 1] if start else 0), []
+        stop = len(self) if stop is None else min(stop, len(self))
+        if start >= stop:
+            return []
+        begin = self._id_ends[start - 1] if start else 0
+        found = self._ids[begin:self._id_ends[stop - 1] - 1].decode("utf-8", "surrogatepass").split("\n")
+        if len(found) == stop - start:
+            return found
+        # An id with a newline in it (none from Imgur): each read out of its record.
+        view, begin = memoryview(self._data), self._ends[start - 1] if start else 0
+        found = []
         for n in range(start, stop):
             found.append(marshal.loads(view[begin:self._ends[n]])[0])  # noqa: S302 - records add wrote
             begin = self._ends[n]

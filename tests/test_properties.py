@@ -308,7 +308,7 @@ _SOURCES = st.builds(Source, url=st.text(max_size=40), ext=st.sampled_from(["jpg
 
 @st.composite
 def _media(draw: st.DrawFn) -> Media:
-    media_id = draw(st.text(max_size=10))
+    media_id = draw(st.text(max_size=10) | st.text("a\n", max_size=3))  # (ids are kept apart, newline-ended)
     sources = draw(st.lists(_SOURCES, min_size=1, max_size=3))
     if draw(st.booleans()):  # the CDN's usual URL for it (kept as id and extension only)
         sources[0] = Source(f"{hosts.IMAGE_ROOT}/{media_id}.{sources[0].ext}", sources[0].ext, sources[0].size)
@@ -325,6 +325,7 @@ def test_packed_media_give_back_what_was_packed(media: list[Media], at: int) -> 
     assert list(packed) == media
     assert packed[1:4] == tuple(media[1:4])
     assert packed.ids() == [m.id for m in media]
+    assert packed.ids(max(at, 0), max(at, 0) + 3) == [m.id for m in media[max(at, 0):max(at, 0) + 3]]
     assert packed.first_sizes == sum(m.sources[0].size or 0 for m in media)
     if -len(media) <= at < len(media):
         assert packed[at] == media[at]
