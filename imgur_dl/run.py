@@ -104,6 +104,7 @@ class Run:
                     yield from self._collect(future, recoveries)
             while self.pending.count:
                 yield from self._collect_next(recoveries)
+            self.signals.check()  # (one that came while the last result was given out)
         except (KeyboardInterrupt, Cancelled) as exc:  # (a second Ctrl-C, during the grace, ends it)
             self.tally.terminated = isinstance(exc, Terminated)
             self.abandon()
@@ -120,6 +121,7 @@ class Run:
                 executor.shutdown(wait=waiting, cancel_futures=True)
             self.parts.progress.close(interrupted=self.tally.interrupted)
             self.parts.close(self.tally.interrupted)
+        self.signals.check()  # one that came after the last look, acted on once all is put away
 
     def abandon(self) -> None:
         """Stop at once (Ctrl-C; the output's reader went away): every worker sees the cancel."""

@@ -10,7 +10,8 @@ signal is only noted, and the handler it replaced is called at the next
 step the run takes (:meth:`Deferred.check`): Ctrl-C then ends the run as it
 always did, from a place where nothing is half done. A second signal is not
 held back: it is handled at once, as before, for someone who will not wait.
-One that comes after the run's last step is let go: the run has ended.
+One that comes as the run gives out its last result ends it as interrupted
+too (it is looked for once more before the run is put away, and once after).
 
 Only the main thread can set handlers; a run driven from another thread (the
 Python API) leaves them as they are. A signal whose handler is not Python's

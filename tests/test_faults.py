@@ -15,15 +15,20 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import replace
 from email.utils import formatdate
 from pathlib import Path
 
 import pytest
 
-from imgur_dl import cli
+from imgur_dl import cli, urls
+from imgur_dl.build import build_run
 from imgur_dl.cli import Environment, main
 from imgur_dl.defaults import START_WORKERS
+from imgur_dl.models import Result, Status, Target
+from imgur_dl.options import Options
+from imgur_dl.status import ExitStatus
 from tests.clock import FastClock
 from tests.conftest import command, files_under, run_main
 from tests.launcher import Launcher
@@ -345,6 +350,30 @@ def test_a_signal_while_a_line_is_written_ends_the_run_promptly_with_every_resul
     rows = [json.loads(line) for line in out.getvalue().splitlines()]
     assert [(r["id"], r["status"]) for r in rows] == [(album.images[0].id, "saved")]
     assert "files: 1 saved, 0 skipped, 0 failed" in err.getvalue(), err.getvalue()
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_as_the_run_sees_its_end_is_not_lost(imgur: Imgur, tmp_path: Path, sig: signal.Signals,
+                                                     request: pytest.FixtureRequest) -> None:
+    album = _album(imgur, count=1, size=2_000)
+    previous = signal.signal(signal.SIGTERM, cli._terminate)  # (as the console script sets it)
+    request.addfinalizer(lambda: signal.signal(signal.SIGTERM, previous))
+    saved = threading.Event()
+
+    def targets() -> Iterator[Target]:  # (read by the run's own reader, in a thread of its own)
+        yield urls.parse("imgur.com/a/AbC1234")
+        saved.wait(10)  # the file is done and told: the run waits for nothing but its end
+        os.kill(os.getpid(), sig)
+
+    run = build_run(replace(Options(), output=tmp_path, quiet=True), io.StringIO())
+    for event in run.events(targets()):
+        if isinstance(event, Result):
+            assert event.status is Status.SAVED
+            saved.set()
+    assert saved.is_set() and (tmp_path / album.id / f"001-{album.images[0].id}.jpg").exists()
+    assert run.exit_status == (ExitStatus.TERMINATED if sig == signal.SIGTERM else ExitStatus.INTERRUPTED)
+    # (it was SUCCESS: the signal was let go)
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
