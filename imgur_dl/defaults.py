@@ -12,8 +12,8 @@ DEFAULT_CLIENT_ID = "546c25a59c58ad7"
 USER_AGENT = f"imgur-dl/{__version__}"
 DEFAULT_WORKERS = 64  # chosen from the benchmark, safe with the adaptive throttle: docs/benchmarks.md
 # Files in flight as a run starts, before the CDN has answered any: a browser's connections to one host,
-# what a CDN that serves a website takes from one visitor. The throttle doubles it each clean round trip
-# in which requests did not queue.
+# what a CDN that serves a website takes from one visitor. The throttle makes it four times as many each
+# clean round trip in which requests did not queue.
 START_WORKERS = 6
 MAX_WORKERS = 128  # past this, more threads only cost memory and start-up (docs/benchmarks.md)
 DEFAULT_TIMEOUT = 20.0  # seconds without data before an attempt is given up

@@ -40,11 +40,28 @@ class Downloader:
     dates: bool = True  # a saved file carries its upload time (--no-mtime: False)
     region_blocked: threading.Event = field(default_factory=threading.Event)
     disk_full: threading.Event = field(default_factory=threading.Event)  # said once; nothing more is fetched
+    _resting: int = field(default=0, init=False)  # files between two attempts, waiting
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False)
 
     @property
     def places(self) -> int:
         """Requests that may be in flight now (the throttle's limit)."""
         return self.transfer.throttle.limit
+
+    @property
+    def resting(self) -> int:
+        """Files waiting between two attempts (a backoff, a ``Retry-After``): they hold no place."""
+        return self._resting
+
+    def _rest(self, seconds: float) -> None:
+        """The retry loop's wait, counted while it lasts."""
+        with self._lock:
+            self._resting += 1
+        try:
+            self.cancel.sleep(seconds)
+        finally:
+            with self._lock:
+                self._resting -= 1
 
     def fetch(self, job: Job) -> Result:
         """Save ``job``'s media (or find it already saved). Raises nothing but ``Cancelled`` and bugs."""
@@ -126,7 +143,7 @@ class Downloader:
                 self.progress.note(f"imgur-dl: {host_of(url)}: {again.reason}; waiting {wait:.1f}s; {again.note}")
 
         outcome = retry(lambda: self.transfer.attempt(url, source, part, job.media, first_refusal_ends=can_fall_back),
-                        policy=self.policy, sleep=self.cancel.sleep, waiting=waiting)
+                        policy=self.policy, sleep=self._rest, waiting=waiting)
         if isinstance(outcome, GaveUp):
             if outcome.refused:
                 return Failed(f"{self.label} kept refusing ({outcome.last.reason}, {outcome.attempts} times); "

@@ -264,7 +264,8 @@ def build_parser(environ: Mapping[str, str]) -> Parser:
     parser.add_argument("-j", "--workers", metavar="N", type=_workers,
                         default=_from_env(environ, "IMGUR_DL_WORKERS", _workers, DEFAULT_WORKERS),
                         help=f"files downloaded at once, 1 to {MAX_WORKERS} (default: {DEFAULT_WORKERS}); a run starts "
-                             f"at {START_WORKERS} and doubles each round trip up to N, while requests do not queue")
+                             f"at {START_WORKERS} and grows fourfold each round trip up to N, while requests do not "
+                             "queue")
     parser.add_argument("--retries", metavar="N", type=_count, default=DEFAULT_RETRIES,
                         help=f"extra attempts per file after a failure that may pass (default: {DEFAULT_RETRIES})")
     parser.add_argument("--timeout", metavar="S", type=_seconds, default=DEFAULT_TIMEOUT,

@@ -152,9 +152,7 @@ class Run:
         for item in self.handout.album(album):
             self.signals.check()
             if isinstance(item, Job):
-                # (and no more than the throttle's places allow, twice over: a thread is started for each
-                # file queued, and a near CDN needs a few in flight, not ``workers``)
-                while self.pending.count >= min(most, 2 * self.parts.downloader.places + 4):
+                while self.pending.full(most, self.parts.downloader):
                     yield from self._collect_next(recoveries)
                 self.pending.submit(pool, self.parts.downloader.fetch, item, item)
             elif isinstance(item, Result):
@@ -235,6 +233,13 @@ class _Pending:
         future = pool.submit(_guarded, work, item, job)
         future.add_done_callback(self._finished.put)
         self.count += 1
+
+    def full(self, most: int, downloader: Downloader) -> bool:
+        """Whether no more may be handed out now: ``most`` at the most, and no more than the throttle's places
+        allow, twice over (a thread is started for each, and a near CDN needs a few in flight, not
+        ``workers``), not counting those waiting out a refusal: a burst of them would hold the queue while
+        the places stood idle."""
+        return self.count >= most or self.count - downloader.resting >= 2 * downloader.places + 4
 
     def done(self) -> Iterator[Future[Result]]:
         """Those that have finished, without waiting (and those that finish meanwhile)."""

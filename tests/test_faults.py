@@ -159,6 +159,43 @@ def test_a_small_album_meets_no_refusal_from_a_cdn_that_takes_six_at_once(imgur:
     assert result.waits == []
 
 
+class _HeldWaits(FastClock):
+    """A clock on which a wait of ``seconds`` (a ``Retry-After`` the test's CDN sends) lasts until ``release``
+    is set; other waits take no time."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__()
+        self.seconds = seconds
+        self.release = threading.Event()
+
+    def wait(self, event: threading.Event, seconds: float) -> bool:
+        if seconds != self.seconds:
+            return super().wait(event, seconds)
+        self.release.wait(30)
+        return event.is_set()
+
+
+def test_files_waiting_out_a_retry_after_hold_no_place_from_the_others(imgur: Imgur, tmp_path: Path) -> None:
+    album = _album(imgur, count=60, size=2_000)
+    busy = "|".join(image.id for image in album.images[:18])  # more than the run queues at six in flight
+    imgur.faults.append(Fault("status", path=f"/({busy})\\..*", attempts={1}, status=503,
+                              headers={"Retry-After": "7"}))
+    others = "|".join(image.id for image in album.images[18:])
+    clock, came = _HeldWaits(7.0), []
+
+    def release_once_the_others_came() -> None:
+        try:
+            came.append(imgur.wait_until(lambda s: len(s.requests_to("i.imgur.com", f"/({others})\\..*")) >= 42))
+        finally:
+            clock.release.set()
+
+    threading.Thread(target=release_once_the_others_came, daemon=True).start()
+    result = run_main("-o", str(tmp_path), "imgur.com/a/AbC1234", clock=clock)
+    assert result.code == 0, result
+    assert came == [True]  # the other 42 were fetched while the 18 waited (they waited for those, before)
+    assert_complete(tmp_path, album)
+
+
 def test_api_over_capacity_is_waited_out(imgur: Imgur, tmp_path: Path) -> None:
     album = _album(imgur, count=2)
     imgur.faults.append(Fault("status", host="api.imgur.com", path="/post/v1/.*", attempts={1, 2},

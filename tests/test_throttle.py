@@ -191,16 +191,16 @@ def test_never_more_than_the_limit_in_flight_across_threads() -> None:
 
 # -- the slow start ----------------------------------------------------------------------
 
-def test_a_run_starts_at_six_in_flight_and_doubles_each_full_round_to_the_ceiling() -> None:
+def test_a_run_starts_at_six_in_flight_and_grows_fourfold_each_full_round_to_the_ceiling() -> None:
     throttle = Throttle(64, Cancel(), Clock())
     sizes = []
-    for _ in range(6):
+    for _ in range(4):
         tickets = _fill(throttle)
         sizes.append(len(tickets))
         for ticket in tickets:
             throttle.accepted(ticket)
         _finish(throttle, tickets)
-    assert sizes == [6, 12, 24, 48, 64, 64]
+    assert sizes == [6, 24, 64, 64]
 
 
 @contextlib.contextmanager
@@ -238,18 +238,18 @@ def _until(condition: Callable[[], bool]) -> None:
         threading.Event().wait(0.001)
 
 
-def test_with_more_waiting_than_places_the_window_doubles_as_the_cdn_accepts() -> None:
+def test_with_more_waiting_than_places_the_window_grows_as_the_cdn_accepts() -> None:
     """A big album of big files: the window's requests accepted, their bodies still coming: more may start."""
     cancel = Cancel()
     throttle = Throttle(64, cancel, Clock())
     first = _fill(throttle)
-    with _waiting(throttle, cancel, 8) as had:
+    with _waiting(throttle, cancel, 20) as had:
         for ticket in first[:-1]:
             throttle.accepted(ticket)
         assert throttle.limit == 6  # five of six accepted: not yet
         throttle.accepted(first[-1])
-        assert throttle.limit == 12
-        _until(lambda: len(had) == 6)  # six more in flight while the six bodies still come
+        assert throttle.limit == 24
+        _until(lambda: len(had) == 18)  # eighteen more in flight while the six bodies still come
         assert throttle.wanting == 2
         _finish(throttle, first)
 
@@ -266,7 +266,7 @@ def test_a_small_album_of_big_files_waits_for_the_bodies_before_more_start() -> 
         _finish(throttle, first[:1])
         _until(lambda: len(had) == 1)  # one body ended: one place, at six
         _finish(throttle, first[1:])
-        assert throttle.limit == 12  # the whole window came in full: doubled, as ever
+        assert throttle.limit == 24  # the whole window came in full: grown, as ever
         _until(lambda: len(had) == 4)
 
 
@@ -298,12 +298,12 @@ def _clean_rounds_of_one(throttle: Throttle) -> None:
     _finish(throttle, [ticket])
 
 
-def test_a_refusal_ends_the_doubling_and_growth_goes_one_at_a_time() -> None:
+def test_a_refusal_ends_the_ramp_and_growth_goes_one_at_a_time() -> None:
     clock = Clock()
     throttle = Throttle(64, Cancel(), clock)
     _clean_rounds(throttle, 1)
     tickets = _fill(throttle)
-    assert len(tickets) == 12
+    assert len(tickets) == 24
     for ticket in tickets[:8]:  # a CDN that takes 8 at once
         throttle.accepted(ticket)
     for ticket in tickets[8:]:
@@ -331,11 +331,11 @@ def test_the_ramp_ends_where_requests_start_to_queue() -> None:
     clock = Clock()
     throttle = Throttle(64, Cancel(), clock)
     assert _timed_round(throttle, clock, 0.010) == 6
-    assert throttle.limit == 12
-    assert _timed_round(throttle, clock, 0.020) == 12  # twice the places, twice the wait: a queue, or chance
-    assert throttle.limit == 12  # the same places once more, to tell
-    assert _timed_round(throttle, clock, 0.020) == 12  # still twice the wait: a queue
-    assert throttle.limit == 6  # back to the places before it, and no more doubling
+    assert throttle.limit == 24
+    assert _timed_round(throttle, clock, 0.020) == 24  # four times the places, twice the wait: a queue, or chance
+    assert throttle.limit == 24  # the same places once more, to tell
+    assert _timed_round(throttle, clock, 0.020) == 24  # still twice the wait: a queue
+    assert throttle.limit == 6  # back to the places before it, and the ramp is over
     for _ in range(4):  # the waits still twice those where there was no queue: no slow growth either
         _timed_round(throttle, clock, 0.020)
     assert throttle.limit == 6
@@ -348,16 +348,16 @@ def test_a_rise_that_does_not_hold_was_chance_and_the_ramp_goes_on() -> None:
     clock = Clock()
     throttle = Throttle(64, Cancel(), clock)
     _timed_round(throttle, clock, 0.100)
-    assert _timed_round(throttle, clock, 0.160) == 12
-    assert throttle.limit == 12
-    assert _timed_round(throttle, clock, 0.105) == 12
+    assert _timed_round(throttle, clock, 0.160) == 24
     assert throttle.limit == 24
+    assert _timed_round(throttle, clock, 0.105) == 24
+    assert throttle.limit == 64
 
 
 def test_a_cdn_with_quick_and_slow_files_is_no_queue_and_is_ramped_to_the_ceiling() -> None:
     clock = Clock()
     throttle = Throttle(64, Cancel(), clock)
-    for places in (6, 12, 24, 48):
+    for places in (6, 24):
         tickets = _fill(throttle)
         assert len(tickets) == places
         clock.now += 0.020  # half the files come from the CDN's cache ...
@@ -373,6 +373,6 @@ def test_a_cdn_with_quick_and_slow_files_is_no_queue_and_is_ramped_to_the_ceilin
 def test_a_far_cdn_whose_answers_take_as_long_with_more_in_flight_is_ramped_to_the_ceiling() -> None:
     clock = Clock()
     throttle = Throttle(64, Cancel(), clock)
-    for places in (6, 12, 24, 48):
+    for places in (6, 24):
         assert _timed_round(throttle, clock, 0.150 + places / 10_000) == places  # (a little longer each round)
     assert throttle.limit == 64
