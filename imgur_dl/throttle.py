@@ -20,13 +20,13 @@ finds that number from the evidence instead of halving blindly:
   been in use and as many answers as places have come in full: once a round
   trip, so a small album meets no burst of refusals and a big one reaches
   the ceiling after a few round trips (a slow start, as TCP grows its
-  window, but faster). When more
-  requests wait than there are places, it grows as soon as the CDN has
-  accepted a window's worth (the answer's status, before its body): big
-  files then do not hold the ramp back for as long as their bodies take,
-  and a small album's last few files still wait for the bodies before them
-  rather than meet the CDN's limit on top of them. A run that never fills
-  its places (files found one at a time) does not grow;
+  window, but faster). When more requests wait than there are places, it
+  grows as soon as the CDN has accepted a window's worth (the answer's
+  status, before its body): big files then do not hold the ramp back for
+  as long as their bodies take, and a small album's last few files still
+  wait for the bodies before them rather than meet the CDN's limit on top
+  of them. A run that never fills its places (files found one at a time)
+  does not grow;
 - it grows only while requests are not queueing: when the places grew
   and a round's requests waited on average :data:`QUEUE_RISE` times as
   long as the round's before for the CDN to accept them, more in flight
