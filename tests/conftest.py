@@ -71,10 +71,12 @@ def imgur(ca: trustme.CA, ca_bundle: str, monkeypatch: pytest.MonkeyPatch) -> It
 
 # One PostgreSQL cluster for the whole run, shared by the test processes (each test makes its own
 # database in it): started as the whole suite begins (or by the first test that needs it, when the run
-# is a few tests), removed when the run ends.
-_SHARED_POSTGRES = "IMGUR_DL_TESTS_POSTGRES"
-_early: list[threading.Thread] = []  # the cluster being made
+# is a few tests), removed when the run ends. Likewise one launcher of imgur-dl processes for the whole
+# suite (each test process starts its own when the run is a few tests).
+_SHARED_POSTGRES = "IMGUR_DL_TESTS_POSTGRES"  # the folder they are described in
+_early: list[threading.Thread] = []  # the cluster and the launcher being made
 _late: list[threading.Thread] = []  # ... and removed
+_launchers: list[Launcher] = []  # (the run's, in the run's own process)
 
 
 def _memory_backed() -> str | None:
@@ -105,11 +107,12 @@ def pytest_configure(config: pytest.Config) -> None:
         os.environ["TMPDIR"] = tempfile.tempdir = scratch  # for this process, its test processes and theirs
     place = Path(tempfile.mkdtemp(prefix="imgur-dl-tests-"))
     os.environ[_SHARED_POSTGRES] = str(place)
-    if config.args_source is not pytest.Config.ArgsSource.ARGS:  # the whole suite: start the cluster now
-        lock = (place / "postgres.lock").open("w")
-        fcntl.flock(lock, fcntl.LOCK_EX)  # taken here, so that no test process makes a second cluster
-        _early.append(threading.Thread(target=_start_shared, args=(place, lock), daemon=True))
-        _early[0].start()
+    if config.args_source is not pytest.Config.ArgsSource.ARGS:  # the whole suite: start them now
+        for start in (_start_shared, _start_launcher):
+            lock = (place / f"{start.__name__}.lock").open("w")
+            fcntl.flock(lock, fcntl.LOCK_EX)  # taken here: a test process that needs it waits for it
+            _early.append(threading.Thread(target=start, args=(place, lock), daemon=True))
+            _early[-1].start()
 
 
 def _rewrite_tests_once(config: pytest.Config) -> None:
@@ -147,6 +150,12 @@ def _start_shared(place: Path, lock: IO[str]) -> None:
         (place / "postgres.json").write_text(json.dumps(Postgres.create().start().describe()))
 
 
+def _start_launcher(place: Path, lock: IO[str]) -> None:
+    with lock, contextlib.suppress(Exception):  # (likewise: each test process then starts its own)
+        _launchers.append(Launcher.start(place, command()[0]))
+        (place / "launcher.json").write_text(json.dumps(_launchers[0].describe()))
+
+
 def pytest_sessionfinish(session: pytest.Session) -> None:
     """The run's tests are over: its PostgreSQL cluster is removed while the run reports."""
     if not hasattr(session.config, "workerinput") and _SHARED_POSTGRES in os.environ:
@@ -157,6 +166,8 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 def _remove_shared(place: Path) -> None:
     for thread in _early:
         thread.join()
+    for launcher in _launchers:
+        launcher.close()
     described = place / "postgres.json"
     if described.exists():
         Postgres.attach(json.loads(described.read_text())).remove()
@@ -179,7 +190,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 def postgres() -> Postgres:
     """The run's PostgreSQL server (started by the run, or by whichever test process needs it first)."""
     place = Path(os.environ[_SHARED_POSTGRES])
-    with (place / "postgres.lock").open("a") as lock:
+    with (place / "_start_shared.lock").open("a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         described = place / "postgres.json"
         if described.exists():
@@ -260,7 +271,16 @@ def command() -> list[str]:
 
 @pytest.fixture(scope="session")
 def launcher(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Launcher]:
-    """imgur-dl processes for the tests of several processes, signals and pipes, forked ready to run."""
+    """imgur-dl processes for the tests of several processes, signals and pipes, forked ready to run: by the
+    run's launcher (one import of imgur-dl for the whole suite, not one a test process), or this process's."""
+    place = Path(os.environ[_SHARED_POSTGRES])
+    with (place / "_start_launcher.lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # (while the run starts its own)
+        described = place / "launcher.json"
+        shared = json.loads(described.read_text()) if described.exists() else None
+    if shared is not None:
+        yield Launcher(**shared)
+        return
     with launcher_at(tmp_path_factory.mktemp("launcher"), command()[0]) as server:
         yield server
 

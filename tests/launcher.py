@@ -28,6 +28,7 @@ import io
 import json
 import os
 import selectors
+import signal
 import socket
 import subprocess
 import sys
@@ -130,6 +131,9 @@ def _become(request: _Request) -> None:
     os.environ.clear()
     os.environ.update(request.env)
     os.chdir(request.cwd)
+    # Ctrl-C as a process started at a terminal has it, whatever the launcher's starter had (a shell's
+    # background job starts with it ignored, and an ignored signal stays ignored through every start).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     sys.argv = request.args
     sys.path[0] = str(Path(request.args[0]).parent)  # as for the console script, not this folder
 
@@ -214,18 +218,32 @@ def _joined(stream: IO[Any], pieces: list[bytes]) -> str | bytes:
 class Launcher:
     """The server of one test process, and the way to ask it for a child."""
 
-    def __init__(self, folder: Path, program: str) -> None:
-        self._path = str(folder / "launcher.sock")
+    def __init__(self, path: str, program: str, server: subprocess.Popen[bytes] | None = None) -> None:
+        self._path = path  # the server's socket
         self._program = program  # the child's ``sys.argv[0]``
-        self._server = subprocess.Popen([sys.executable, "-m", "tests.launcher", self._path], stdin=DEVNULL,
-                                        stdout=PIPE, cwd=Path(__file__).parent.parent)
-        assert self._server.stdout is not None
-        if self._server.stdout.readline() != b"ready\n":
+        self._server = server  # (None: another process's server, which that process stops)
+
+    @classmethod
+    def start(cls, folder: Path, program: str) -> Launcher:
+        """A new server, its socket in ``folder``; stopped by :meth:`close`."""
+        path = str(folder / "launcher.sock")
+        server = subprocess.Popen([sys.executable, "-m", "tests.launcher", path], stdin=DEVNULL, stdout=PIPE,
+                                  cwd=Path(__file__).parent.parent)
+        assert server.stdout is not None
+        if server.stdout.readline() != b"ready\n":
+            server.kill()
+            server.wait()
             raise RuntimeError("the launcher did not start")
+        return cls(path, program, server)
+
+    def describe(self) -> dict[str, str]:
+        """Enough for another process to ask this server for children (``Launcher(**description)``)."""
+        return {"path": self._path, "program": self._program}
 
     def close(self) -> None:
-        self._server.kill()
-        self._server.wait()
+        if self._server is not None:
+            self._server.kill()
+            self._server.wait()
 
     def spawn(self, args: Sequence[str], *, stdin: int | None = DEVNULL, stdout: int | None = PIPE,
               stderr: int | None = PIPE, text: bool = False, cwd: Path | str | None = None,
@@ -271,7 +289,7 @@ def _end(fd: int, how: int | None, given: contextlib.ExitStack) -> tuple[int, in
 
 @contextlib.contextmanager
 def launcher_at(folder: Path, program: str) -> Iterator[Launcher]:
-    server = Launcher(folder, program)
+    server = Launcher.start(folder, program)
     try:
         yield server
     finally:
