@@ -18,6 +18,7 @@ from imgur_dl import credentials, listings, urls
 from imgur_dl.archive import MOST_FAILURES, open_store
 from imgur_dl.choice import Choice
 from imgur_dl.clock import Clock
+from imgur_dl.defaults import DEFAULT_LEASE
 from imgur_dl.errors import (
     ArchiveUnavailable,
     Cancelled,
@@ -33,7 +34,6 @@ from imgur_dl.options import Options
 from imgur_dl.output import Stdout
 from imgur_dl.parser import build_parser, check_output
 from imgur_dl.report import human
-from imgur_dl.share import DEFAULT_LEASE
 from imgur_dl.status import ExitStatus, worst
 from imgur_dl.text import ERROR_PREFIX, printable, writer
 

@@ -9,6 +9,7 @@ from imgur_dl.archive import DEFAULT_TABLE
 from imgur_dl.choice import Choice
 from imgur_dl.defaults import (
     DEFAULT_CLIENT_ID,
+    DEFAULT_LEASE,
     DEFAULT_MAX_SIZE,
     DEFAULT_RETRIES,
     DEFAULT_TIMEOUT,
@@ -16,7 +17,6 @@ from imgur_dl.defaults import (
     USER_AGENT,
 )
 from imgur_dl.naming import DEFAULT_DIR, Template
-from imgur_dl.share import DEFAULT_LEASE
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from imgur_dl.archive import DEFAULT_TABLE, is_postgres, table_name
 from imgur_dl.choice import parse_range
 from imgur_dl.defaults import (
     DEFAULT_CLIENT_ID,
+    DEFAULT_LEASE,
     DEFAULT_MAX_SIZE,
     DEFAULT_RETRIES,
     DEFAULT_TIMEOUT,
@@ -32,7 +33,6 @@ from imgur_dl.defaults import (
 )
 from imgur_dl.errors import UsageError
 from imgur_dl.naming import DEFAULT_DIR, FIELDS
-from imgur_dl.share import DEFAULT_LEASE
 
 T = TypeVar("T")
 

@@ -34,7 +34,6 @@ from imgur_dl.models import Candidate, Elsewhere, Entry, Failure
 from imgur_dl.status import ExitStatus
 from imgur_dl.text import Once
 
-DEFAULT_LEASE = 300.0  # seconds
 FIRST_WAIT = 0.05  # seconds before set-aside items are looked at again, doubling while nothing changes
 GONE_HOLD = 24 * 3600.0  # a post Imgur says is gone is not asked for again by the fleet for a day
 CLAIM_GROUP = 2  # items claimed in one statement: about the lookups a process starts ahead
