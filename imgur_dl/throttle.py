@@ -36,8 +36,10 @@ finds that number from the evidence instead of halving blindly:
   ramp, and the slow growth after it waits until the waits are back near
   where no queue was (TCP Vegas's reading of round trips, from round
   averages: a CDN whose cached files answer in 20 ms and others in 300 ms
-  is not a queue). On a CDN next door a run keeps what does not queue
-  (24-29 in flight on the benchmark's stand-in), not 64;
+  is not a queue). The round that reaches the ceiling is read too, its
+  places all in use or not. On a CDN next door a run keeps what does not
+  queue (on the benchmark's stand-in, 64 places or back to 24, some 55
+  files in flight at the most);
 - after the ramp, ``2 x limit`` clean answers grow the limit by one, but not past a
   level the CDN refused within :data:`PROBE_AFTER` seconds: when the evidence
   says 6, it stays 6 rather than paying a refusal every few files to re-learn it;
@@ -285,7 +287,9 @@ class Throttle:
                 return
             if self._ramping:
                 self._done += 1
-                if self._full and self._done >= self.limit:  # a full window's worth, taken cleanly
+                # A full window's worth, taken cleanly; at the ceiling, as many answers as places, the places
+                # all in use or not (a run next door, bound by its CPU, may never have them all in use).
+                if (self._full or self.limit >= self.ceiling) and self._done >= self.limit:
                     self._grow()
                 return
             self._clean += 1
@@ -301,15 +305,17 @@ class Throttle:
 
     def _grow(self) -> None:
         """(While ramping) :data:`GROWTH` times the places, up to the ceiling; the same once more after a round
-        whose waits rose; those before the rise, and the ramp ends, after a second such round. The next round
-        counts afresh."""
+        whose waits rose; those before the rise, and the ramp ends, after a second such round (or after a
+        round at the ceiling whose waits did not rise). The next round counts afresh."""
         step = self._waits.ramp_round()
         if step is Ramp.QUEUED:
             self.limit = self._grown_from
             self._ramping = False
-        elif step is Ramp.GROW:
+        elif step is Ramp.GROW and self.limit >= self.ceiling:  # a round at the ceiling that did not queue
+            self._ramping = False
+        elif step is Ramp.GROW:  # (the round at the ceiling is checked too: a step of four can reach it
+            #                      straight from where a CDN next door, bound by the CPU, still keeps up)
             self._grown_from, self.limit = self.limit, min(self.ceiling, GROWTH * self.limit)
-            self._ramping = self.limit < self.ceiling
         self._full = False
         self._clean = self._done = 0
         self._cond.notify_all()

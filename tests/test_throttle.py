@@ -344,6 +344,35 @@ def test_the_ramp_ends_where_requests_start_to_queue() -> None:
     assert throttle.limit == 7
 
 
+def test_a_queue_met_at_the_ceiling_goes_back_to_the_places_before_it() -> None:
+    clock = Clock()
+    throttle = Throttle(64, Cancel(), clock)
+    assert _timed_round(throttle, clock, 0.010) == 6
+    assert _timed_round(throttle, clock, 0.010) == 24
+    assert throttle.limit == 64  # straight to the ceiling: a round there is checked as any other
+    assert _timed_round(throttle, clock, 0.020) == 64
+    assert throttle.limit == 64
+    assert _timed_round(throttle, clock, 0.020) == 64  # twice the wait, twice running: a queue
+    assert throttle.limit == 24
+
+
+def test_a_queue_at_the_ceiling_is_found_with_its_places_never_all_in_use() -> None:
+    clock = Clock()
+    throttle = Throttle(64, Cancel(), clock)
+    _timed_round(throttle, clock, 0.010)
+    _timed_round(throttle, clock, 0.010)
+    assert throttle.limit == 64
+    for _ in range(2):  # 64 answers each, never more than 16 in flight, each waiting twice as long
+        for _ in range(4):
+            tickets = [throttle.try_acquire() for _ in range(16)]
+            clock.now += 0.020
+            for ticket in tickets:
+                assert ticket is not None
+                throttle.accepted(ticket)
+            _finish(throttle, [t for t in tickets if t is not None])
+    assert throttle.limit == 24
+
+
 def test_a_rise_that_does_not_hold_was_chance_and_the_ramp_goes_on() -> None:
     clock = Clock()
     throttle = Throttle(64, Cancel(), clock)
