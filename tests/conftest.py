@@ -108,8 +108,8 @@ def pytest_configure(config: pytest.Config) -> None:
     place = Path(tempfile.mkdtemp(prefix="imgur-dl-tests-"))
     os.environ[_SHARED_POSTGRES] = str(place)
     if config.args_source is not pytest.Config.ArgsSource.ARGS:  # the whole suite: start them now
-        for start in (_start_shared, _start_launcher):
-            lock = (place / f"{start.__name__}.lock").open("w")
+        for name, start in (("postgres", _start_postgres), ("launcher", _start_launcher)):
+            lock = (place / f"{name}.lock").open("w")
             fcntl.flock(lock, fcntl.LOCK_EX)  # taken here: a test process that needs it waits for it
             _early.append(threading.Thread(target=start, args=(place, lock), daemon=True))
             _early[-1].start()
@@ -145,7 +145,7 @@ def _rewrite_tests_once(config: pytest.Config) -> None:
         note.write_text(done)
 
 
-def _start_shared(place: Path, lock: IO[str]) -> None:
+def _start_postgres(place: Path, lock: IO[str]) -> None:
     with lock, contextlib.suppress(Exception):  # (a failure here is met again, and shown, by the first test)
         (place / "postgres.json").write_text(json.dumps(Postgres.create().start().describe()))
 
@@ -186,13 +186,19 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         thread.join()
 
 
+@contextlib.contextmanager
+def _shared(name: str) -> Iterator[Path]:
+    """Where the run's ``name`` (postgres, launcher) is described, under its lock: held by the run while it
+    starts one, so a test process waits for it rather than start another."""
+    with (Path(os.environ[_SHARED_POSTGRES]) / f"{name}.lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield Path(lock.name).with_suffix(".json")
+
+
 @pytest.fixture(scope="session")
 def postgres() -> Postgres:
     """The run's PostgreSQL server (started by the run, or by whichever test process needs it first)."""
-    place = Path(os.environ[_SHARED_POSTGRES])
-    with (place / "_start_shared.lock").open("a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        described = place / "postgres.json"
+    with _shared("postgres") as described:
         if described.exists():
             return Postgres.attach(json.loads(described.read_text()))
         server = Postgres.create().start()
@@ -273,10 +279,7 @@ def command() -> list[str]:
 def launcher(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Launcher]:
     """imgur-dl processes for the tests of several processes, signals and pipes, forked ready to run: by the
     run's launcher (one import of imgur-dl for the whole suite, not one a test process), or this process's."""
-    place = Path(os.environ[_SHARED_POSTGRES])
-    with (place / "_start_launcher.lock").open("a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # (while the run starts its own)
-        described = place / "launcher.json"
+    with _shared("launcher") as described:
         shared = json.loads(described.read_text()) if described.exists() else None
     if shared is not None:
         yield Launcher(**shared)
