@@ -355,6 +355,14 @@ def test_ctrl_c_with_no_retries_left_is_an_interruption_not_a_broken_file(imgur:
     assert all(0 < len(data) <= 80_000 for data in left.values())
 
 
+@pytest.fixture
+def sigterm_as_the_command_sets_it() -> Iterator[None]:
+    """SIGTERM handled as the console script sets it (ended as Ctrl-C ends a run), for a run in this process."""
+    previous = signal.signal(signal.SIGTERM, cli._terminate)
+    yield
+    signal.signal(signal.SIGTERM, previous)
+
+
 class _SignalledWhileWriting(io.StringIO):
     """Standard output at which a signal comes as its first line is written (a run's main thread spends its
     time there when lines come fast)."""
@@ -372,12 +380,10 @@ class _SignalledWhileWriting(io.StringIO):
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_a_signal_while_a_line_is_written_ends_the_run_promptly_with_every_result(
-        imgur: Imgur, tmp_path: Path, sig: signal.Signals, request: pytest.FixtureRequest) -> None:
+        imgur: Imgur, tmp_path: Path, sig: signal.Signals, sigterm_as_the_command_sets_it: None) -> None:
     album = _album(imgur, count=2, size=200_000)
     imgur.faults.append(Fault("stall", path=f"/{album.images[1].id}\\..*", after=80_000))
     out, err = _SignalledWhileWriting(sig), io.StringIO()
-    previous = signal.signal(signal.SIGTERM, cli._terminate)  # (as the console script sets it)
-    request.addfinalizer(lambda: signal.signal(signal.SIGTERM, previous))
     env = Environment(stdout=out, stderr=err, stderr_isatty=False, clock=FastClock())
     started = time.monotonic()
     code = main(["--json", "--timeout", "20", "--retries", "0", "-j", "1", "-o", str(tmp_path),
@@ -392,10 +398,8 @@ def test_a_signal_while_a_line_is_written_ends_the_run_promptly_with_every_resul
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_a_signal_as_the_run_sees_its_end_is_not_lost(imgur: Imgur, tmp_path: Path, sig: signal.Signals,
-                                                     request: pytest.FixtureRequest) -> None:
+                                                     sigterm_as_the_command_sets_it: None) -> None:
     album = _album(imgur, count=1, size=2_000)
-    previous = signal.signal(signal.SIGTERM, cli._terminate)  # (as the console script sets it)
-    request.addfinalizer(lambda: signal.signal(signal.SIGTERM, previous))
     saved = threading.Event()
 
     def targets() -> Iterator[Target]:  # (read by the run's own reader, in a thread of its own)
