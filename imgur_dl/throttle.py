@@ -40,7 +40,10 @@ finds that number from the evidence instead of halving blindly:
   places all in use or not. On a CDN next door a run keeps what does not
   queue (on the benchmark's stand-in, 64 places or back to 24, some 55
   files in flight at the most);
-- after the ramp, ``2 x limit`` clean answers grow the limit by one, but not past a
+- after the ramp, ``2 x limit`` clean answers grow the limit by one, once its
+  places have all been in use (a run bound elsewhere, by its CPU or its disk,
+  that never fills them has no use for one more: TCP does not grow a window
+  the sender leaves unused either, RFC 7661), but not past a
   level the CDN refused within :data:`PROBE_AFTER` seconds: when the evidence
   says 6, it stays 6 rather than paying a refusal every few files to re-learn it;
 - only when even one request at a time is refused does everyone wait out
@@ -184,7 +187,7 @@ class Throttle:
         self.limit = min(ceiling, start)
         self._ramping = self.limit < ceiling  # growing each round trip, until a refusal or the ceiling
         self._grown_from = self.limit  # (while ramping) the places before they last grew
-        self._full = False  # (while ramping) every place has been in use at the present limit
+        self._full = False  # every place has been in use at the present limit
         self._clock = clock
         self._cancel = cancel
         self._cond = threading.Condition()
@@ -246,8 +249,10 @@ class Throttle:
         if self._active >= self.limit or now < self._paused_until:
             return None
         self._active += 1
-        if self._ramping and not self._full and self._active >= self.limit:
-            self._full, self._clean, self._done = True, 0, 0  # answers count toward doubling from here
+        if not self._full and self._active >= self.limit:
+            self._full = True  # the places all in use: more might be used
+            if self._ramping:
+                self._clean = self._done = 0  # answers count toward growing from here
         self._census.sent(self._generation)
         return Ticket(self._generation, now)
 
@@ -293,14 +298,15 @@ class Throttle:
                     self._grow()
                 return
             self._clean += 1
-            if self.limit >= self.ceiling or self._clean < 2 * self.limit:
-                return
+            if self.limit >= self.ceiling or self._clean < 2 * self.limit or not self._full:
+                return  # (places never all in use since the last step: one more would stand idle too)
             if self.limit + 1 >= self._refused_level and self._clock() - self._refused_at < PROBE_AFTER:
                 return  # refused there a moment ago: stay
             self._clean = 0
             if not self._waits.may_grow():
                 return  # more in flight would queue: stay
             self.limit += 1
+            self._full = False
             self._cond.notify_all()
 
     def _grow(self) -> None:
@@ -328,7 +334,7 @@ class Throttle:
             if ticket.generation != self._generation or self._census.cut is not None:
                 return False  # sent under an older, higher limit: already accounted for
             now = self._clock()
-            self._ramping = False
+            self._ramping = self._full = False
             if self.limit == 1:
                 self._paused_until = max(self._paused_until, now + wait)
             self._refused_level = self.limit

@@ -405,3 +405,20 @@ def test_a_far_cdn_whose_answers_take_as_long_with_more_in_flight_is_ramped_to_t
     for places in (6, 24):
         assert _timed_round(throttle, clock, 0.150 + places / 10_000) == places  # (a little longer each round)
     assert throttle.limit == 64
+
+
+def test_after_the_ramp_places_never_all_in_use_earn_no_more() -> None:
+    throttle = Throttle(32, Cancel(), Clock(), start=8)
+    first = _fill(throttle)
+    throttle.refused(first[0], 0.0)  # the ramp ends; nothing accepted yet: 4 places
+    for ticket in first:
+        throttle.release(ticket)
+    assert throttle.limit == 4
+    for _ in range(20):  # many clean answers, three in flight at the most
+        tickets = [t for _ in range(3) if (t := throttle.try_acquire()) is not None]
+        for ticket in tickets:
+            throttle.accepted(ticket)
+        _finish(throttle, tickets)
+    assert throttle.limit == 4
+    _clean_rounds(throttle, 2)  # the four places used: a fifth is earned
+    assert throttle.limit == 5
