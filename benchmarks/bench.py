@@ -53,7 +53,7 @@ MB = 1_000_000
 class Scenario:
     name: str
     files: int
-    size: int  # bytes per file (each file differs by a few bytes)
+    size: int  # bytes per file: an album's nth weighs size + n (size + n % spread)
     delay: float = 0.0  # seconds before each answer
     conn_rate: float = 0.0  # bytes/s per connection; 0 = unlimited
     link_rate: float = 0.0  # bytes/s for the whole link; 0 = unlimited
@@ -63,6 +63,11 @@ class Scenario:
     posts: int = 0  # a user's listing of this many posts (albums of ``files`` files, images in turn)
     albums: int = 0  # an -i list of this many albums (of ``files`` files each)
     archived: bool = False  # every file is in the download archive already: a rerun that fetches nothing
+    spread: int = 0  # (when set) an album's files weigh size to size + spread - 1 bytes, however many there are
+
+    def weight(self, n: int) -> int:
+        """Bytes of an album's nth file (as the stand-in makes it)."""
+        return self.size + (n % self.spread if self.spread else n)
 
     @property
     def url(self) -> str:
@@ -73,11 +78,11 @@ class Scenario:
         if self.archived:
             return 0, 0
         if self.albums:
-            return self.albums * self.files, self.albums * sum(self.size + n for n in range(self.files))
+            return self.albums * self.files, self.albums * sum(map(self.weight, range(self.files)))
         if not self.posts:
-            return self.files, sum(self.size + n for n in range(self.files))
+            return self.files, sum(map(self.weight, range(self.files)))
         albums, images = (self.posts + 1) // 2, self.posts // 2
-        album_bytes = sum(self.size + n for n in range(self.files))
+        album_bytes = sum(map(self.weight, range(self.files)))
         return (albums * self.files + images,
                 albums * album_bytes + sum(self.size + n for n in range(1, self.posts, 2)))
 
@@ -90,7 +95,7 @@ class Scenario:
         connection.
         """
         total = self.expected()[1]
-        biggest = self.size + max(self.files, self.posts) - 1
+        biggest = max(self.size + min(self.files, self.spread or self.files), self.size + self.posts) - 1
         link = total / self.link_rate if self.link_rate else 0.0
         conn = biggest / self.conn_rate if self.conn_rate else 0.0
         return (3 if self.posts else 2) * self.delay + max(link, conn)
@@ -112,12 +117,13 @@ SCENARIOS = {
                       tools=("imgur-dl", "gallery-dl", "python-floor -j 1", "python-floor -j 24")),
     # A user's profile of 100 posts: 50 albums of 3 files and 50 single images, 60 a page.
     "listing": Scenario("listing", 3, 20_000, 0.050, 4 * MB, 60 * MB, posts=100),
-    "scale-100": Scenario("scale-100", 100, 4_000, tools=("imgur-dl",)),
-    "scale-1000": Scenario("scale-1000", 1000, 4_000, tools=("imgur-dl",)),
-    "scale-5000": Scenario("scale-5000", 5000, 4_000, tools=("imgur-dl",)),
-    # Memory at size: a 30,000-file album and a 5,000-post listing, against scale-100. (Beside the
-    # defaults: glibc's per-thread caches off, the environment's knob for the C heap's growth.)
-    "scale-30000": Scenario("scale-30000", 30_000, 4_000, tools=("imgur-dl", f"{NO_TCACHE} imgur-dl")),
+    "scale-100": Scenario("scale-100", 100, 4_000, tools=("imgur-dl",), spread=100),
+    "scale-1000": Scenario("scale-1000", 1000, 4_000, tools=("imgur-dl",), spread=100),
+    "scale-5000": Scenario("scale-5000", 5000, 4_000, tools=("imgur-dl",), spread=100),
+    # Memory at size: a 30,000-file album and a 5,000-post listing, against scale-100. The scale albums' files
+    # all weigh 4,000-4,099 bytes, as scale-100's do: only their number differs. (Beside the defaults: glibc's
+    # per-thread caches off, the environment's knob for the C heap.)
+    "scale-30000": Scenario("scale-30000", 30_000, 4_000, tools=("imgur-dl", f"{NO_TCACHE} imgur-dl"), spread=100),
     "listing-5000": Scenario("listing-5000", 1, 4_000, tools=("imgur-dl",), posts=5000),
     # A rerun of a 100,000-file album whose every file the archive has: nothing to fetch.
     "archived": Scenario("archived", 100_000, 100, tools=("imgur-dl --download-archive ARCHIVE",), archived=True),
@@ -254,7 +260,8 @@ def run(scenario: Scenario, runs: int, work: Path, launcher: Launcher) -> Outcom
         _fill_archive(work / "archive.sqlite", scenario.files)
     server = subprocess.Popen(
         [sys.executable, "-m", "tests.standin", "--bundle", str(bundle), "--album", ALBUM,
-         "--files", str(scenario.files), "--size", str(scenario.size), "--delay", str(scenario.delay),
+         "--files", str(scenario.files), "--size", str(scenario.size), "--spread", str(scenario.spread),
+         "--delay", str(scenario.delay),
          "--conn-rate", str(scenario.conn_rate), "--link-rate", str(scenario.link_rate), *limits],
         cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     assert server.stdout is not None and server.stdin is not None

@@ -23,7 +23,7 @@ import json
 import os
 import ssl
 import sys
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from pathlib import Path
 
 import urllib3
@@ -71,9 +71,16 @@ def main() -> int:
         finally:
             response.release_conn()
 
-    with ThreadPoolExecutor(max_workers=args.j) as pool:
-        done = list(pool.map(fetch, urls))
-    return 0 if all(done) else 1
+    failed = 0
+    with ThreadPoolExecutor(max_workers=args.j) as pool:  # a few files a thread queued, as imgur-dl queues them:
+        pending: set[Future[bool]] = set()  # (all at once, a 30,000-file album's futures alone cost 30 MB)
+        for url in urls:
+            if len(pending) >= 4 * args.j:
+                finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+                failed += sum(not f.result() for f in finished)
+            pending.add(pool.submit(fetch, url))
+        failed += sum(not f.result() for f in pending)
+    return 0 if not failed else 1
 
 
 if __name__ == "__main__":

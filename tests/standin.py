@@ -330,13 +330,15 @@ class Imgur:
         return image
 
     def add_album(self, album_id: str, count: int = 3, size: int = 2000, title: str = "",
-                  images: list[Image] | None = None, **kw: Any) -> AlbumData:
+                  images: list[Image] | None = None, spread: int = 0, **kw: Any) -> AlbumData:
+        """An album of ``count`` images: the nth weighs ``size + n`` bytes (``size + n % spread`` with a spread)."""
         if images is None:
             # Ids of 7 characters, as Imgur's: two of the album's and a number (one and a longer number
             # past 100,000 images).
             wide = len(self.images) + count > 100_000
             images = [self.add_image(f"{album_id[:1]}{len(self.images):06d}" if wide else
-                                     f"{album_id[:2]}{len(self.images):05d}", size=size + n) for n in range(count)]
+                                     f"{album_id[:2]}{len(self.images):05d}", size=size + (n % spread if spread else n))
+                      for n in range(count)]
         album = AlbumData(album_id, title=title, images=images, **kw)
         self.albums[album_id] = album
         return album
@@ -1207,6 +1209,8 @@ def serve(argv: list[str] | None = None) -> None:
     parser.add_argument("--album", default="AbC1234")
     parser.add_argument("--files", type=int, default=10)
     parser.add_argument("--size", type=int, default=10_000)
+    parser.add_argument("--spread", type=int, default=0,
+                        help="an album's nth file weighs --size + n mod this many bytes (0: --size + n)")
     parser.add_argument("--delay", type=float, default=0.0)
     parser.add_argument("--conn-rate", type=float, default=0.0)
     parser.add_argument("--link-rate", type=float, default=0.0)
@@ -1228,13 +1232,14 @@ def serve(argv: list[str] | None = None) -> None:
             if n % 2:
                 posts.append(imgur.add_image(f"Im{n:05d}", size=args.size + n, in_gallery=True))
             else:
-                posts.append(imgur.add_album(f"Al{n:05d}", count=args.files, size=args.size, in_gallery=True))
+                posts.append(imgur.add_album(f"Al{n:05d}", count=args.files, size=args.size, in_gallery=True,
+                                             spread=args.spread))
         imgur.add_listing("user", "Bench", posts)
     elif args.albums:
         for n in range(args.albums):
-            imgur.add_album(f"Fl{n:05d}", count=args.files, size=args.size)
+            imgur.add_album(f"Fl{n:05d}", count=args.files, size=args.size, spread=args.spread)
     else:
-        imgur.add_album(args.album, count=args.files, size=args.size, title="Benchmark")
+        imgur.add_album(args.album, count=args.files, size=args.size, title="Benchmark", spread=args.spread)
     imgur.shaping = Shaping(args.delay, args.conn_rate, args.link_rate, args.client_rate)
     imgur.inflight_limit, imgur.inflight_retry_after = args.inflight_limit, args.retry_after
     # The benchmark's runs share this one stand-in, where each user starts with a day's budget: a
