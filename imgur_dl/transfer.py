@@ -38,7 +38,7 @@ from imgur_dl.throttle import Throttle, Ticket
 
 # Bytes asked for at a time: one TLS record's most (2**14, RFC 8446 5.1). A read hands over at most one record
 # when nothing is buffered, so asking for more only allocates a bigger buffer that is cut down at once: with
-# 256 KiB, 1.5 MB files cost 16% more CPU and files of 4-34 kB left the C heap 8 MB bigger (docs/benchmarks.md).
+# 256 KiB, 1.5 MB files took 19% more CPU and files of 4-34 kB left the C heap 8 MB bigger (docs/benchmarks.md).
 CHUNK = 16 * 1024
 REMOVED_PATH = "/removed.png"
 MAX_REDIRECTS = 5
