@@ -156,6 +156,13 @@ def _start_launcher(place: Path, lock: IO[str]) -> None:
         (place / "launcher.json").write_text(json.dumps(_launchers[0].describe()))
 
 
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """What collecting made (modules, the tests themselves) lives as long as the process: kept out of the
+    collector's walks, each of which would otherwise go through all of it again (0.1 s of CPU a process)."""
+    if hasattr(session.config, "workerinput"):
+        gc.freeze()
+
+
 def pytest_sessionfinish(session: pytest.Session) -> None:
     """The run's tests are over: its PostgreSQL cluster is removed while the run reports."""
     if not hasattr(session.config, "workerinput") and _SHARED_POSTGRES in os.environ:
