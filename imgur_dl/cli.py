@@ -27,6 +27,7 @@ from imgur_dl.errors import (
     OutputError,
     Terminated,
     UsageError,
+    writing_stdout,
 )
 from imgur_dl.models import Target
 from imgur_dl.naming import FIELDS, Template
@@ -132,7 +133,9 @@ def _options(args: argparse.Namespace, env: Environment) -> Options:
 
 def _fields(env: Environment) -> ExitStatus:
     """``--fields``: the template fields, one a line."""
-    env.stdout.write("".join(f"{{{k}}}\t{v}\n" for k, v in FIELDS.items()))
+    with writing_stdout():
+        env.stdout.write("".join(f"{{{k}}}\t{v}\n" for k, v in FIELDS.items()))
+        env.stdout.flush()
     return ExitStatus.SUCCESS
 
 

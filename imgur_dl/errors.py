@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+
 from imgur_dl.status import ExitStatus
 
 
@@ -65,6 +68,18 @@ class OutputClosed(OutputError):
     """The reader of standard output went away (``| head -1``): the run ends quietly, as Unix tools do."""
 
     exit_status = ExitStatus.PIPE_CLOSED
+
+
+@contextlib.contextmanager
+def writing_stdout() -> Iterator[None]:
+    """Writes to standard output: a reader gone becomes :class:`OutputClosed`, any other failure (a full disk,
+    a closed file) :class:`OutputError`, whatever was being written (lines of a run, --help, --version)."""
+    try:
+        yield
+    except BrokenPipeError:
+        raise OutputClosed("standard output was closed by its reader") from None
+    except (OSError, ValueError) as exc:  # (ValueError: a closed file object)
+        raise OutputError(f"cannot write to standard output: {getattr(exc, 'strerror', None) or exc}") from None
 
 
 class DownloadError(ImgurDLError):

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from imgur_dl import folders, packed
-from imgur_dl.errors import OutputClosed, OutputError
+from imgur_dl.errors import writing_stdout
 from imgur_dl.models import Album, Archived, Elsewhere, Event, Failure, Job, Listed, Origin, Result, Status
 from imgur_dl.naming import PART_SUFFIX
 from imgur_dl.text import printable, writer
@@ -49,12 +49,8 @@ class Stdout:
 
     def _line(self, text: str) -> None:
         """One line out; a reader gone or a full disk become :class:`OutputClosed` and :class:`OutputError`."""
-        try:
+        with writing_stdout():
             self._write(text)
-        except BrokenPipeError:
-            raise OutputClosed("standard output was closed by its reader") from None
-        except (OSError, ValueError) as exc:  # (ValueError: a closed file object)
-            raise OutputError(f"cannot write to standard output: {getattr(exc, 'strerror', None) or exc}") from None
 
     def link(self, url: str) -> None:
         """One plain link (``--scan -g``)."""

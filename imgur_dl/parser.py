@@ -31,7 +31,7 @@ from imgur_dl.defaults import (
     START_WORKERS,
     USER_AGENT,
 )
-from imgur_dl.errors import UsageError
+from imgur_dl.errors import UsageError, writing_stdout
 from imgur_dl.naming import DEFAULT_DIR, FIELDS
 
 T = TypeVar("T")
@@ -101,8 +101,15 @@ class _Show(argparse.Action):
     def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any,
                  option_string: str | None = None) -> None:
         if isinstance(parser, Parser) and self.text is not None:
-            parser.out.write(self.text(parser))
+            _show(parser.out, self.text(parser))
         parser.exit(0)
+
+
+def _show(out: TextIO, text: str) -> None:
+    """``text`` on standard output, there now (a full disk or a reader gone is told here, not at the exit)."""
+    with writing_stdout():
+        out.write(text)
+        out.flush()
 
 
 def _whole(text: str, *, least: int) -> int:
@@ -360,8 +367,7 @@ class _Completion(argparse.Action):
                  option_string: str | None = None) -> None:
         import shtab  # noqa: PLC0415 - only this option needs it
 
-        out = parser.out if isinstance(parser, Parser) else sys.stdout
-        out.write(shtab.complete(parser, values) + "\n")
+        _show(parser.out if isinstance(parser, Parser) else sys.stdout, shtab.complete(parser, values) + "\n")
         parser.exit(0)
 
 

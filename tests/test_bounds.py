@@ -189,6 +189,20 @@ def test_a_closed_or_full_stdout_is_named_in_words(imgur: Imgur, tmp_path: Path,
         assert "cannot write to standard output: No space left on device" in err
 
 
+@pytest.mark.parametrize("asked", [["--version"], ["--help"], ["--fields"], ["--print-completion", "bash"]])
+def test_what_is_asked_for_on_stdout_alone_meets_a_full_disk_or_a_gone_reader_as_a_run_does(
+        launcher: Launcher, asked: list[str]) -> None:
+    with open("/dev/full", "wb") as full:
+        process = _stream(launcher, *asked, stdout=full.fileno())
+        err = process.communicate(timeout=30)[1].decode()
+    assert (process.returncode, err) == (1, "imgur-dl: error: cannot write to standard output: "
+                                            "No space left on device\n")
+    process = _stream(launcher, *asked)
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.close()  # `| true`: the reader gone before the first line
+    assert (process.stderr.read().decode(), process.wait(timeout=30)) == ("", 141)
+
+
 @pytest.mark.parametrize("flag", ["-g", "--json"])
 def test_a_stdout_closed_from_the_start_is_named_before_anything_is_asked(imgur: Imgur, tmp_path: Path,
                                                                           flag: str) -> None:
