@@ -26,6 +26,7 @@ from imgur_dl.retry import RetryPolicy
 from imgur_dl.run import Parts, Run
 from imgur_dl.session import make_session
 from imgur_dl.share import Sharing
+from imgur_dl.text import shown
 from imgur_dl.throttle import RateLimit, Throttle
 from imgur_dl.transfer import Speed, Transfer
 from imgur_dl.wayback import Wayback
@@ -40,6 +41,7 @@ def build_run(options: Options, stderr: TextIO, environ: Mapping[str, str] | Non
               clock: Clock | None = None) -> Run:
     """A run with a fresh session, API client, downloaders and archive (``environ``: proxies, CA bundle)."""
     clock = clock or Clock()
+    stderr = shown(stderr)  # (lines no one can see never fail a file)
     cancel = Cancel(clock)
     color = "NO_COLOR" not in (os.environ if environ is None else environ)
     progress = Bar(stderr, color=color) if options.show_bar else Progress(stderr, quiet=options.quiet)

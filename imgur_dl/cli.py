@@ -10,7 +10,7 @@ import signal
 import sys
 import threading
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import NoReturn, TextIO
 
@@ -36,7 +36,7 @@ from imgur_dl.output import Stdout
 from imgur_dl.parser import build_parser, check_output
 from imgur_dl.report import human
 from imgur_dl.status import ExitStatus, worst
-from imgur_dl.text import ERROR_PREFIX, printable, writer
+from imgur_dl.text import ERROR_PREFIX, printable, shown, writer
 
 
 @dataclass
@@ -60,6 +60,7 @@ def _nowhere() -> TextIO:
 def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> int:
     """Run ``imgur-dl`` with ``argv``; return the exit status. Never raises."""
     env = env or Environment()
+    env = replace(env, stderr=shown(env.stderr))  # lines no one can see never end a run
     debug = "--debug" in (sys.argv[1:] if argv is None else argv)
     try:
         parser = build_parser(env.environ)

@@ -12,10 +12,12 @@ composed, so no path can forget them.
 from __future__ import annotations
 
 import codecs
+import contextlib
+import io
 import re
 import threading
 from collections.abc import Callable
-from typing import TextIO
+from typing import TextIO, cast
 
 ERROR_PREFIX = "imgur-dl: error: "
 
@@ -55,6 +57,45 @@ def writer(stream: TextIO) -> Callable[[str], None]:
         stream.flush()
 
     return write
+
+
+class Shown(io.TextIOBase):
+    """The stream for people (stderr), which never ends a run: what cannot be written there (its disk full, its
+    reader gone, ``2>&1 | head -1``) is dropped. A run's files matter more than its lines."""
+
+    def __init__(self, stream: TextIO) -> None:
+        super().__init__()
+        self._stream = stream
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return getattr(self._stream, "encoding", None) or "utf-8"
+
+    def write(self, text: str) -> int:
+        with contextlib.suppress(OSError, ValueError):  # (ValueError: a closed file object)
+            self._stream.write(text)
+        return len(text)
+
+    def flush(self) -> None:
+        with contextlib.suppress(OSError, ValueError):
+            self._stream.flush()
+
+    def isatty(self) -> bool:
+        try:
+            return self._stream.isatty()
+        except (OSError, ValueError):
+            return False
+
+    def fileno(self) -> int:
+        return self._stream.fileno()
+
+    def writable(self) -> bool:
+        return True
+
+
+def shown(stream: TextIO) -> TextIO:
+    """``stream`` as a :class:`Shown` (once)."""
+    return stream if isinstance(stream, Shown) else cast("TextIO", Shown(stream))
 
 
 class Once:

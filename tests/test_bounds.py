@@ -225,6 +225,22 @@ def test_a_closed_stderr_is_no_reason_to_stop(imgur: Imgur, tmp_path: Path) -> N
     assert len(files_under(tmp_path / "AbC1234")) == len(album.images)
 
 
+@pytest.mark.parametrize("stderr", ["full", "reader gone"])
+def test_a_stderr_that_cannot_be_written_is_no_reason_to_stop(imgur: Imgur, tmp_path: Path, launcher: Launcher,
+                                                              stderr: str) -> None:
+    album = imgur.add_album("AbC1234", count=3)
+    args = ["-o", str(tmp_path), "imgur.com/a/AbC1234", "imgur.com/a/NoSuchA"]  # a line to say, and a summary
+    if stderr == "full":
+        with open("/dev/full", "wb") as full:
+            process = launcher.spawn(args, stdout=subprocess.DEVNULL, stderr=full.fileno())
+    else:
+        process = launcher.spawn(args, stdout=subprocess.DEVNULL)
+        assert process.stderr is not None
+        process.stderr.close()  # `2>&1 | head -0`
+    assert process.wait(timeout=30) == 3  # (one album not found), not 1 or 120
+    assert len(files_under(tmp_path / "AbC1234")) == len(album.images)
+
+
 def test_sigterm_is_handled_as_ctrl_c(imgur: Imgur, tmp_path: Path, launcher: Launcher) -> None:
     album = imgur.add_album("AbC1234", count=4, size=200_000)
     imgur.faults.append(Fault("stall", path="/.*", after=50_000))
