@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import io
 import itertools
 import os
 import signal
 import sys
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import NoReturn, TextIO
@@ -71,12 +72,10 @@ def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> i
             return int(exc.code or 0)
         if args.fields or args.fleet:
             return _fleet(args, env) if args.fleet else _fields(env)
-        texts = list(args.urls)
-        for name in args.input_file:
-            texts.extend(_read_list(name, env))
-        if not texts and not args.scan:
-            raise UsageError("no URL given (try 'imgur-dl --help')")
+        texts = itertools.chain(args.urls, *(_read_list(name, env) for name in args.input_file))
         targets, refused = _targets(texts, env)
+        if not targets and not refused and not args.scan:
+            raise UsageError("no URL given (try 'imgur-dl --help')")
         options = _options(args, env)
         if options.token is None and (mine := [t for t in targets if listings.needs_token(t)]):
             raise UsageError(f"{mine[0].url}: only your own access token can list this: give --cookies FILE "
@@ -205,8 +204,8 @@ def _download(options: Options, targets: Iterable[Target], env: Environment, sta
     return run.exit_status
 
 
-def _targets(texts: Sequence[str], env: Environment) -> tuple[list[Target], int]:
-    """Every URL parsed before anything is fetched; repeats dropped.
+def _targets(texts: Iterable[str], env: Environment) -> tuple[list[Target], int]:
+    """Every URL parsed before anything is fetched (each as it is read: none is kept as text); repeats dropped.
 
     A URL that names nothing we can fetch gets one line on stderr; the others
     still run, and the exit status says some input was refused.
@@ -244,18 +243,28 @@ def _error(env: Environment, message: str) -> None:
     writer(env.stderr)(printable(ERROR_PREFIX + message))
 
 
-def _read_list(name: str, env: Environment) -> list[str]:
-    """URLs from a file (or stdin for '-'): one a line, blank lines and '#' comments ignored."""
+def _read_list(name: str, env: Environment) -> Iterator[str]:
+    """URLs from a file (or stdin for '-'), as it is read: one a line, blank lines and '#' comments ignored."""
     try:
-        if name == "-":
-            text = env.stdin.read()
-        else:
-            with Path(name).open(encoding="utf-8-sig") as handle:
-                text = handle.read()
+        with contextlib.nullcontext(env.stdin) if name == "-" else Path(name).open(encoding="utf-8-sig") as handle:
+            yield from list_lines(handle, name)
     except (OSError, UnicodeDecodeError) as exc:
         raise UsageError(f"cannot read URLs from {name}: {getattr(exc, 'strerror', None) or exc}") from None
-    lines = (line.split(" #", 1)[0].strip() for line in text.splitlines())
-    return [line for line in lines if line and not line.startswith("#")]
+
+
+MAX_LIST_LINE = 64 * 1024  # characters: a URL is far shorter; a longer line is not a list's (/dev/zero, a binary)
+
+
+def list_lines(handle: TextIO, name: str) -> Iterator[str]:
+    """The URLs of a list, a line at a time: what is held is one line, however long the list (or endless)."""
+    for number, line in enumerate(iter(lambda: handle.readline(MAX_LIST_LINE + 2), ""), 1):
+        if len(line.rstrip("\r\n")) > MAX_LIST_LINE:
+            raise UsageError(f"cannot read URLs from {name}: line {number:,} is longer than {MAX_LIST_LINE:,} "
+                             "characters (not a list of URLs)")
+        for part in line.splitlines():
+            text = part.split(" #", 1)[0].strip()
+            if text and not text.startswith("#"):
+                yield text
 
 
 def _terminate(_signal: int, _frame: object) -> None:

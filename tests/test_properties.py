@@ -7,6 +7,7 @@ names stay inside the output folder; printed text carries no control byte.
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import random
 import re
@@ -22,6 +23,7 @@ from hypothesis import strategies as st
 
 from imgur_dl import answers, hashset, hosts, jsonstream, sniff, urls
 from imgur_dl.archive_postgres import redact
+from imgur_dl.cli import list_lines
 from imgur_dl.errors import ImgurDLError, NotMediaError, RemovedError, UsageError
 from imgur_dl.hashset import HashSet
 from imgur_dl.hosts import OffsiteError
@@ -142,6 +144,14 @@ def test_api_answer_parser_raises_only_its_own_errors(data: Any) -> None:
             assert re.fullmatch(r"[A-Za-z0-9]{1,32}", media.id)
             assert all(re.fullmatch(r"[a-z0-9]{1,5}", s.ext) for s in media.sources)
     assert isinstance(answers.error_message(data), str)
+
+
+@EXAMPLES
+@given(st.text(alphabet=" #\t\r\n\x0b\x1c\u2028\u0085abcé/:", max_size=120))
+def test_a_list_read_a_line_at_a_time_gives_what_reading_it_whole_did(text: str) -> None:
+    whole = (line.split(" #", 1)[0].strip() for line in text.splitlines())
+    assert list(list_lines(io.StringIO(text, newline=None), "list")) == [
+        line for line in whole if line and not line.startswith("#")]
 
 
 _SPELLINGS = st.sampled_from(sorted(answers.MEDIA_EXTS | {"jpeg", "gifv", "JPEG", "Jpg", ".png", ". gif", "exe"}))

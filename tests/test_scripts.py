@@ -111,6 +111,24 @@ def test_input_file_that_does_not_exist(tmp_path: Path) -> None:
     assert result.err.startswith("imgur-dl: error: cannot read URLs from")
 
 
+def test_a_list_with_a_line_no_url_could_fill_is_refused_in_one_line(imgur: Imgur, tmp_path: Path) -> None:
+    imgur.add_album("AAAAAAA", count=1)
+    listing = tmp_path / "albums.txt"
+    listing.write_text("https://imgur.com/a/AAAAAAA\n" + "x" * 70_000 + "\nhttps://imgur.com/a/AAAAAAA\n")
+    result = run_main("-o", str(tmp_path), "-i", str(listing))
+    assert (result.code, result.err) == (2, f"imgur-dl: error: cannot read URLs from {listing}: line 2 is longer "
+                                            "than 65,536 characters (not a list of URLs)\n")
+    assert imgur.log == []  # the list is read whole before anything is asked
+    endless = run_main("-i", "-", stdin="\0" * 200_000)  # (as `-i /dev/zero` would be: it is not read to its end)
+    assert endless.code == 2 and "line 1 is longer than 65,536 characters" in endless.err
+
+
+def test_an_empty_list_is_no_url(tmp_path: Path) -> None:
+    (tmp_path / "empty.txt").write_text("# nothing yet\n\n")
+    result = run_main("-i", str(tmp_path / "empty.txt"))
+    assert (result.code, result.err) == (2, "imgur-dl: error: no URL given (try 'imgur-dl --help')\n")
+
+
 def test_worst_outcome_wins_and_nothing_stops_the_rest(imgur: Imgur, tmp_path: Path) -> None:
     album = imgur.add_album("AAAAAAA", count=2)
     album.images[0].removed = True
