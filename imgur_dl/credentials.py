@@ -19,6 +19,7 @@ from imgur_dl.errors import UsageError
 COOKIE_NAME = "accesstoken"  # the cookie imgur.com's front end keeps its token in (gallery-dl reads it too)
 DOMAINS = frozenset({"imgur.com", ".imgur.com", "www.imgur.com", ".www.imgur.com"})
 ENV = "IMGUR_ACCESS_TOKEN"
+MAX_COOKIES_FILE = 16 * 1024 * 1024  # a whole browser's export is a few MB
 _TOKEN = re.compile(r"[A-Za-z0-9._~+/=-]{8,4096}")
 
 
@@ -37,11 +38,16 @@ def token(environ: Mapping[str, str], cookies: Path | None, warn: Callable[[str]
 def read_cookies(path: Path, warn: Callable[[str], None]) -> str:
     """The ``accesstoken`` cookie of imgur.com in a Netscape cookies.txt file (what browser extensions export)."""
     try:
-        mode = path.stat().st_mode
-        text = path.read_text(encoding="utf-8", errors="replace")
+        with path.open("rb") as handle:
+            mode = os.fstat(handle.fileno()).st_mode
+            data = handle.read(MAX_COOKIES_FILE + 1)  # (never more: --cookies /dev/zero ends here)
     except OSError as exc:
         raise UsageError(f"cannot read the cookies file {path}: {exc.strerror or exc}") from None
-    if mode & (stat.S_IRWXG | stat.S_IRWXO) and os.name == "posix":
+    if len(data) > MAX_COOKIES_FILE:
+        raise UsageError(f"{path} is not a Netscape cookies.txt file (it is larger than "
+                         f"{MAX_COOKIES_FILE // 2**20} MiB)")
+    text = data.decode("utf-8", errors="replace")
+    if stat.S_ISREG(mode) and mode & (stat.S_IRWXG | stat.S_IRWXO) and os.name == "posix":
         warn(f"imgur-dl: warning: {path} can be read by other users of this machine (chmod 600 {path}): "
              "it holds your Imgur login")
     rows = [fields for line in text.splitlines() if (fields := _row(line)) is not None]

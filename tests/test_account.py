@@ -127,6 +127,18 @@ def test_a_cookies_file_that_will_not_do_is_one_line_and_nothing_fetched(imgur: 
     assert imgur.log == []
 
 
+@pytest.mark.parametrize(("given", "says"), [
+    ("/dev/null", "is not a Netscape cookies.txt file (tab-separated: domain, flag, path, secure, expiry, name, "
+                  "value)"),
+    ("/dev/zero", "is not a Netscape cookies.txt file (it is larger than 16 MiB)"),  # (read no further)
+])
+def test_a_device_as_the_cookies_file_is_one_line_with_no_chmod_advice(imgur: Imgur, tmp_path: Path, given: str,
+                                                                       says: str) -> None:
+    result = run_main("--cookies", given, "-o", str(tmp_path / "out"), "imgur.com/user/me")
+    assert (result.code, result.err) == (2, f"imgur-dl: error: {given} {says}\n")  # (no advice to chmod a device)
+    assert imgur.log == []
+
+
 def test_me_without_a_token_is_a_usage_error(imgur: Imgur, tmp_path: Path) -> None:
     result = run_main("-o", str(tmp_path), "imgur.com/user/me/hidden")
     assert result.code == 2, result
