@@ -10,7 +10,7 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import NoReturn, TextIO
@@ -165,26 +165,32 @@ def _scan(names: list[str], given: list[Target], options: Options, env: Environm
         scanner.take(target)
     stdin = getattr(env.stdin, "buffer", None) or io.BytesIO(env.stdin.read().encode("utf-8", "surrogateescape"))
     targets = itertools.chain(given, scanned(names, scanner, stdin))
-    if options.get_urls:  # a link extractor on its own: nothing is asked of Imgur
 
+    def told() -> None:
+        """What the scan met, once it is over (before a run's summary, which stays the last line)."""
+        for error in scanner.errors:
+            _error(env, str(error))
+        if not options.quiet:
+            stats = scanner.stats
+            writer(env.stderr)(f"imgur-dl: scanned {human(stats.read)}: {stats.links} Imgur links, "
+                               f"{stats.targets} distinct targets")
+
+    if options.get_urls:  # a link extractor on its own: nothing is asked of Imgur
         out = Stdout(env.stdout, json_lines=False)
         for target in targets:
             out.link(urls.canonical(target))
+        told()
         status = ExitStatus.SUCCESS
     else:
         files = f"{len(names)} file{'' if len(names) == 1 else 's'}"
-        status = _download(options, targets, env, f"scanning {files} for Imgur links")
-    for error in scanner.errors:
-        _error(env, str(error))
-    if not options.quiet:
-        stats = scanner.stats
-        writer(env.stderr)(f"imgur-dl: scanned {human(stats.read)}: {stats.links} Imgur links, "
-                           f"{stats.targets} distinct targets")
+        status = _download(options, targets, env, f"scanning {files} for Imgur links", told)
     return worst([status] + [e.exit_status for e in scanner.errors])
 
 
-def _download(options: Options, targets: Iterable[Target], env: Environment, start: str) -> ExitStatus:
-    """The run itself: every event on stdout as it happens, the summary on stderr. ``start``: its first line."""
+def _download(options: Options, targets: Iterable[Target], env: Environment, start: str,
+              told: Callable[[], None] = lambda: None) -> ExitStatus:
+    """The run itself: every event on stdout as it happens, the summary on stderr. ``start``: its first line;
+    ``told``: what else is said once the run is over, before its summary."""
     if options.show_bar:  # at once, before the network stack is even imported
         writer(env.stderr)(f"imgur-dl: {start}...")
     from imgur_dl.build import build_run  # noqa: PLC0415 - imported after the first line is on the screen
@@ -199,6 +205,7 @@ def _download(options: Options, targets: Iterable[Target], env: Environment, sta
         run.abandon()  # nobody reads what is left: stop every worker, leave part files for a rerun
         events.close()
         raise
+    told()
     if not (options.get_urls or options.quiet):
         writer(env.stderr)(run.summary())
     return run.exit_status

@@ -195,6 +195,18 @@ def test_scan_downloads_every_linked_file_byte_exact(imgur: Imgur, tmp_path: Pat
     assert len(imgur.requests_to("api.imgur.com", "/post/v1/albums/AbC1234")) == 1
 
 
+def test_a_file_that_cannot_be_scanned_is_said_before_the_summary_which_stays_last(imgur: Imgur,
+                                                                                  tmp_path: Path) -> None:
+    imgur.add_album("AbC1234", count=1)
+    (tmp_path / "notes.md").write_text("https://imgur.com/a/AbC1234\n")
+    result = run_main("--scan", str(tmp_path / "gone.md"), "--scan", str(tmp_path / "notes.md"), "-o", str(tmp_path))
+    assert result.code == 2, result  # the other file is still read and fetched
+    error, scanned, summary = result.err.splitlines()
+    assert error == f"imgur-dl: error: cannot scan {tmp_path / 'gone.md'}: No such file or directory"
+    assert scanned == "imgur-dl: scanned 28 B: 1 Imgur links, 1 distinct targets"
+    assert summary.startswith("imgur-dl: 1 album; files: 1 saved, 0 skipped, 0 failed; ")
+
+
 def test_scan_and_get_urls_is_a_link_extractor_that_asks_nothing(imgur: Imgur, tmp_path: Path) -> None:
     dump, ids = _reddit_dump(300)
     result = run_main("--scan", "-", "-g", "imgur.com/a/A000000", stdin=dump.decode())
