@@ -30,15 +30,16 @@ from imgur_dl.models import Archived, Event, Failure, Result, Status
 from imgur_dl.options import Options
 
 
-def download(urls: Iterable[str], output: str | Path = ".", **options: Any) -> Iterator[Result | Failure]:
+def download(urls: str | Iterable[str], output: str | Path = ".", **options: Any) -> Iterator[Result | Failure]:
     """Download everything ``urls`` name (albums, posts, images, listings) into ``output``.
 
     Yields each file's :class:`Result` as it finishes, and a :class:`Failure`
     for a URL or listed post that gave no file at all. ``options`` are
     :class:`Options` fields (``workers=8``, ``archive=Path("seen.sqlite")``,
-    ``dir_template="{album_title}"`` ...). A URL that names nothing on Imgur
-    raises :class:`UsageError` before anything is fetched. Nothing is printed
-    but error lines on stderr.
+    ``dir_template="{album_title}"`` ...). A URL that names nothing on Imgur,
+    an option out of its bounds, or an ``output`` that cannot be a folder
+    raises :class:`UsageError` before anything is fetched (one URL may be given
+    as a string). Nothing is printed but error lines on stderr.
     """
     from imgur_dl import packed  # noqa: PLC0415
 
@@ -49,7 +50,7 @@ def download(urls: Iterable[str], output: str | Path = ".", **options: Any) -> I
             yield from packed.archived_results(event)
 
 
-def links(urls: Iterable[str], **options: Any) -> Iterator[str]:
+def links(urls: str | Iterable[str], **options: Any) -> Iterator[str]:
     """The direct link of every file ``urls`` name, in album order, downloading nothing (``imgur-dl -g``)."""
     from imgur_dl.models import Listed  # noqa: PLC0415
 
@@ -65,20 +66,25 @@ def _options(output: str | Path, given: dict[str, Any], *, get_urls: bool) -> Op
     unknown = sorted(set(given) - known)
     if unknown:
         raise TypeError(f"unknown option(s): {', '.join(unknown)} (see imgur_dl.Options)")
+    from imgur_dl.parser import check_output  # noqa: PLC0415
+
     for name in ("dir_template", "name_template"):
         if isinstance(given.get(name), str):
             given = {**given, name: Template(given[name])}
-    return replace(Options(), output=Path(output).expanduser(), get_urls=get_urls, **given)
+    options = replace(Options(), output=Path(output).expanduser(), get_urls=get_urls, **given)
+    if not get_urls:
+        check_output(options.output)  # (as the command line does: said before any request)
+    return options
 
 
-def _events(urls: Iterable[str], options: Options) -> Iterator[Event]:
+def _events(urls: str | Iterable[str], options: Options) -> Iterator[Event]:
     import sys  # noqa: PLC0415
 
     from imgur_dl import urls as parser  # noqa: PLC0415
     from imgur_dl.build import build_run  # noqa: PLC0415
     from imgur_dl.errors import Terminated  # noqa: PLC0415
 
-    targets = list(dict.fromkeys(parser.parse(url) for url in urls))
+    targets = list(dict.fromkeys(parser.parse(url) for url in ([urls] if isinstance(urls, str) else urls)))
     run = build_run(options, sys.stderr)
     yield from run.events(targets)
     if run.tally.interrupted:  # (Ctrl-C ended the run, its last results given: the caller hears of it too)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -14,9 +16,38 @@ from imgur_dl.defaults import (
     DEFAULT_RETRIES,
     DEFAULT_TIMEOUT,
     DEFAULT_WORKERS,
+    MAX_TIMEOUT,
+    MAX_WORKERS,
     USER_AGENT,
 )
+from imgur_dl.errors import UsageError
 from imgur_dl.naming import DEFAULT_DIR, Template
+
+
+def _whole(least: int, most: float = math.inf) -> Callable[[object], bool]:
+    return lambda v: isinstance(v, int) and not isinstance(v, bool) and least <= v <= most
+
+
+def _number(least: float, most: float = math.inf, *, above: bool = False) -> Callable[[object], bool]:
+    """A finite number from ``least`` (or, ``above``, past it) up to ``most``."""
+    def holds(v: object) -> bool:
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+            return False
+        return (least < v if above else least <= v) and v <= most
+    return holds
+
+
+# The bounds the command line holds its options to, held for callers of the Python API too.
+_BOUNDS: tuple[tuple[str, Callable[[object], bool], str], ...] = (
+    ("workers", _whole(1, MAX_WORKERS), f"a whole number from 1 to {MAX_WORKERS}"),
+    ("retries", _whole(0), "a whole number, 0 or more"),
+    ("timeout", _number(0, MAX_TIMEOUT, above=True), f"seconds, more than 0 and up to {MAX_TIMEOUT:g}"),
+    ("speed_time", _number(0, MAX_TIMEOUT, above=True), f"seconds, more than 0 and up to {MAX_TIMEOUT:g}"),
+    ("lease", _number(1, MAX_TIMEOUT), f"seconds, from 1 to {MAX_TIMEOUT:g}"),
+    ("limit_rate", _number(0), "bytes a second, 0 (no limit) or more"),
+    ("min_speed", _number(0), "bytes a second, 0 or more"),
+    ("max_size", _whole(1), "a whole number of bytes, 1 or more"),
+)
 
 
 @dataclass(frozen=True)
@@ -52,3 +83,8 @@ class Options:
     speed_time: float = 30.0  # ... for this many seconds (0 speed: no bound)
     dates: bool = True  # saved files carry their upload time (--no-mtime: False)
     dedupe: bool = False  # a file the archive holds under another id becomes a hard link to it
+
+    def __post_init__(self) -> None:
+        for name, holds, wanted in _BOUNDS:
+            if not holds(value := getattr(self, name)):
+                raise UsageError(f"{name}: must be {wanted}, not {value!r}")

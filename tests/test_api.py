@@ -57,7 +57,26 @@ def test_bad_input_is_refused_before_any_request(imgur: Imgur, tmp_path: Path) -
         list(imgur_dl.download(["https://example.com/a/AbC1234"], output=tmp_path))
     with pytest.raises(TypeError, match="colour"):
         list(imgur_dl.download(["imgur.com/a/AbC1234"], output=tmp_path, colour=True))
+    # The bounds the command line holds its options to, and its check of the output folder.
+    for given, says in [({"workers": 0}, "workers: must be a whole number from 1 to 128, not 0"),
+                        ({"workers": True}, "workers: must be a whole number from 1 to 128, not True"),
+                        ({"timeout": float("nan")}, "timeout: must be seconds, more than 0 and up to 3600, not nan"),
+                        ({"lease": 0.5}, "lease: must be seconds, from 1 to 3600, not 0.5"),
+                        ({"limit_rate": -1}, "limit_rate: must be bytes a second, 0 (no limit) or more, not -1")]:
+        with pytest.raises(UsageError) as refused:
+            list(imgur_dl.download(["imgur.com/a/AbC1234"], output=tmp_path, **given))
+        assert str(refused.value) == says
+    (tmp_path / "a file").write_text("")
+    with pytest.raises(UsageError) as refused:
+        list(imgur_dl.download(["imgur.com/a/AbC1234"], output=tmp_path / "a file"))
+    assert str(refused.value) == f"output folder {tmp_path / 'a file'}: not a folder"
     assert not imgur.log
+
+
+def test_one_url_may_be_given_as_a_string(imgur: Imgur, tmp_path: Path) -> None:
+    album = imgur.add_album("AbC1234", count=2)
+    assert list(imgur_dl.links("imgur.com/a/AbC1234")) == [f"https://i.imgur.com/{i.id}.jpeg" for i in album.images]
+    assert {r.status for r in imgur_dl.download("imgur.com/a/AbC1234", output=tmp_path)} == {Status.SAVED}
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
