@@ -84,6 +84,7 @@ def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> i
             return worst([_scan(args.scan, targets, options, env)] + [ExitStatus.USAGE] * refused)
         if not targets:
             return ExitStatus.USAGE
+        _listing_options_chose(args, targets)
         return worst([_download(options, targets, env, _looking_up(targets))] + [ExitStatus.USAGE] * refused)
     except OutputClosed as exc:
         return exc.exit_status  # quietly, as other Unix tools end when their reader goes away
@@ -129,6 +130,16 @@ def _options(args: argparse.Namespace, env: Environment) -> Options:
         min_speed=float(args.min_speed), speed_time=args.speed_time,
         token=credentials.token(env.environ, args.cookies, writer(env.stderr)),
     )
+
+
+def _listing_options_chose(args: argparse.Namespace, targets: list[Target]) -> None:
+    """--range, --since and --break-on-existing choose a listing's posts: with no listing to choose from, an
+    album's files would all be fetched while the user asked for some (gallery-dl's --range picks files)."""
+    given = [flag for flag, value in (("--range", args.range), ("--since", args.since),
+                                      ("--break-on-existing", args.break_on_existing)) if value]
+    if given and not any(t.kind.is_listing for t in targets):
+        raise UsageError(f"{given[0]} chooses posts of a listing (a user's posts or favorites, a tag, a "
+                         "subreddit, a search); no URL given is one, and an album is always fetched whole")
 
 
 def _fields(env: Environment) -> ExitStatus:

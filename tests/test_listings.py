@@ -156,6 +156,17 @@ def test_since_takes_newer_posts_and_stops_reading_a_user(imgur: Imgur, tmp_path
     assert len(imgur.requests_to("api.imgur.com", "/3/.*")) == 2
 
 
+@pytest.mark.parametrize("flag", [["--range", "2"], ["--since", "2020-01-01"]])
+def test_choosing_posts_with_no_listing_to_choose_from_is_refused_before_anything(imgur: Imgur, tmp_path: Path,
+                                                                                    flag: list[str]) -> None:
+    imgur.add_album("AbC1234", count=3)
+    result = run_main(*flag, "-o", str(tmp_path), "imgur.com/a/AbC1234")
+    assert (result.code, result.err) == (2, f"imgur-dl: error: {flag[0]} chooses posts of a listing (a user's "
+                                            "posts or favorites, a tag, a subreddit, a search); no URL given is "
+                                            "one, and an album is always fetched whole\n")
+    assert imgur.log == []
+
+
 def test_sync_with_the_archive_is_cheap(imgur: Imgur, tmp_path: Path, archive: ArchiveAt) -> None:
     posts = _posts(imgur, 12)
     imgur.add_listing("user", "Miguenzo", posts)
