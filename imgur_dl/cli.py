@@ -133,11 +133,12 @@ def _options(args: argparse.Namespace, env: Environment) -> Options:
 
 
 def _listing_options_chose(args: argparse.Namespace, targets: list[Target]) -> None:
-    """--range and --since choose a listing's posts: with no listing to choose from, an album's files would all
-    be fetched while the user asked for some (gallery-dl's --range picks files). (--break-on-existing only
-    saves a nightly sync some reading: nothing is fetched that it would have kept out.)"""
+    """--range and --since choose a listing's posts: with no listing to choose from on the command line, an
+    album's files would all be fetched while the user asked for some (gallery-dl's --range picks files). A list
+    (-i) may hold no listing tonight and one tomorrow: a nightly job is not failed for it. (--break-on-existing
+    only saves a sync some reading: nothing is fetched that it would have kept out.)"""
     given = [flag for flag, value in (("--range", args.range), ("--since", args.since)) if value]
-    if given and not any(t.kind.is_listing for t in targets):
+    if given and not args.input_file and not any(t.kind.is_listing for t in targets):
         raise UsageError(f"{given[0]} chooses posts of a listing (a user's posts or favorites, a tag, a "
                          "subreddit, a search); no URL given is one, and an album is always fetched whole")
 

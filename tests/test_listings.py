@@ -165,6 +165,8 @@ def test_choosing_posts_with_no_listing_to_choose_from_is_refused_before_anythin
                                             "posts or favorites, a tag, a subreddit, a search); no URL given is "
                                             "one, and an album is always fetched whole\n")
     assert imgur.log == []
+    (tmp_path / "tonight.txt").write_text("imgur.com/a/AbC1234\n")  # a nightly list, with no listing tonight
+    assert run_main(*flag, "-o", str(tmp_path), "-i", str(tmp_path / "tonight.txt")).code == 0
 
 
 def test_sync_with_the_archive_is_cheap(imgur: Imgur, tmp_path: Path, archive: ArchiveAt) -> None:
