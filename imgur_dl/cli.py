@@ -84,7 +84,7 @@ def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> i
             return worst([_scan(args.scan, targets, options, env)] + [ExitStatus.USAGE] * refused)
         if not targets:
             return ExitStatus.USAGE
-        _listing_options_chose(args, targets)
+        _check_listing_choices(args, targets)
         return worst([_download(options, targets, env, _looking_up(targets))] + [ExitStatus.USAGE] * refused)
     except OutputClosed as exc:
         return exc.exit_status  # quietly, as other Unix tools end when their reader goes away
@@ -132,7 +132,7 @@ def _options(args: argparse.Namespace, env: Environment) -> Options:
     )
 
 
-def _listing_options_chose(args: argparse.Namespace, targets: list[Target]) -> None:
+def _check_listing_choices(args: argparse.Namespace, targets: list[Target]) -> None:
     """--range and --since choose a listing's posts: with no listing to choose from on the command line, an
     album's files would all be fetched while the user asked for some (gallery-dl's --range picks files). A list
     (-i) may hold no listing tonight and one tomorrow: a nightly job is not failed for it. (--break-on-existing
