@@ -34,7 +34,7 @@ from imgur_dl.models import Target
 from imgur_dl.naming import FIELDS, Template
 from imgur_dl.options import Options
 from imgur_dl.output import Stdout
-from imgur_dl.parser import build_parser, check_output
+from imgur_dl.parser import build_parser, check_output, proxy_problem
 from imgur_dl.report import human
 from imgur_dl.status import ExitStatus, worst
 from imgur_dl.text import ERROR_PREFIX, printable, shown, writer
@@ -113,6 +113,7 @@ def _options(args: argparse.Namespace, env: Environment) -> Options:
         raise UsageError("--lease is for --share-work (how long a claim lasts)")
     if not args.get_urls:
         check_output(args.output)
+    _check_environ_proxy(args.proxy, env.environ)
     if env.stdout_closed and (args.get_urls or args.json):
         raise OutputError("cannot write to standard output: it is closed (what -g and --json print goes there)")
     return Options(
@@ -130,6 +131,16 @@ def _options(args: argparse.Namespace, env: Environment) -> Options:
         min_speed=float(args.min_speed), speed_time=args.speed_time,
         token=credentials.token(env.environ, args.cookies, writer(env.stderr)),
     )
+
+
+def _check_environ_proxy(given: str | None, environ: Mapping[str, str]) -> None:
+    """The proxy the environment names for HTTPS, checked as --proxy is (a bare host:port is an http:// proxy,
+    as for any requests program): one line now, not a run of retries against what no request can reach."""
+    name = next((n for n in ("https_proxy", "HTTPS_PROXY") if environ.get(n)), None)
+    if given is None and name is not None:
+        value = environ[name]
+        if problem := proxy_problem(value if "://" in value else f"http://{value}"):
+            raise UsageError(f"{name}: {problem}")
 
 
 def _check_listing_choices(args: argparse.Namespace, targets: list[Target]) -> None:

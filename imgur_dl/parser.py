@@ -221,14 +221,25 @@ def _folder(text: str) -> Path:
 
 
 def _proxy(text: str) -> str:
-    parts = urlsplit(text)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise argparse.ArgumentTypeError(f"not an http:// or https:// proxy URL: {text!r}")
+    if problem := proxy_problem(text):
+        raise argparse.ArgumentTypeError(problem)
+    return text
+
+
+def proxy_problem(text: str) -> str | None:
+    """What keeps ``text`` from being a proxy's URL (None: nothing), the URL shown without its password."""
+    shown = re.sub(r"(//[^/@:]*):[^/@]*@", r"\1:***@", text)
+    try:
+        parts = urlsplit(text)
+    except ValueError:  # (an unclosed [ of an IPv6 address)
+        parts = None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+        return f"not an http:// or https:// proxy URL: {shown!r}"
     try:
         parts.port  # noqa: B018 - reading it checks it
     except ValueError:
-        raise argparse.ArgumentTypeError(f"the proxy URL's port is not a port number: {text!r}") from None
-    return text
+        return f"the proxy URL's port is not a port number: {shown!r}"
+    return None
 
 
 def _client_id(text: str) -> str:
