@@ -168,6 +168,8 @@ def _fleet(args: argparse.Namespace, env: Environment) -> ExitStatus:
         raise UsageError("--fleet needs --download-archive (the fleet's claims are kept there)")
     if args.urls or args.input_file or args.scan:
         raise UsageError("--fleet downloads nothing: give it no URLs")
+    if isinstance(args.download_archive, Path) and not args.download_archive.exists():  # (an SQLite file)
+        raise UsageError(f"--fleet: there is no archive at {args.download_archive} (none is made to report on)")
     store = open_store(args.download_archive, args.archive_table)
     try:
         state = store.fleet(MOST_FAILURES)

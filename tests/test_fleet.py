@@ -109,6 +109,13 @@ def test_a_killed_process_is_taken_over_once_its_lease_runs_out(imgur: Imgur, tm
     assert sorted(archive.rows("SELECT state, count(*) FROM archive_claims GROUP BY state")) == [("done", 4)]
 
 
+def test_the_fleet_of_an_archive_that_is_not_there_is_one_line_and_makes_none(tmp_path: Path) -> None:
+    result = run_main("--fleet", "--download-archive", str(tmp_path / "typo.sqlite"))
+    assert (result.code, result.err) == (2, f"imgur-dl: error: --fleet: there is no archive at "
+                                            f"{tmp_path / 'typo.sqlite'} (none is made to report on)\n")
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_a_failed_album_is_given_back_with_its_reason_and_the_fleet_shows_it(imgur: Imgur, tmp_path: Path,
                                                                               archive: ArchiveAt) -> None:
     good = imgur.add_album("GooD123", count=2)
