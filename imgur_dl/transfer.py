@@ -116,6 +116,10 @@ class _Pace:
         self.start = clock()
         self.bytes = 0
 
+    def held(self, seconds: float) -> None:
+        """The run held the body back for ``seconds`` (--limit-rate): not the server's slowness, not counted."""
+        self.start += seconds
+
     def crawling(self, size: int) -> str | None:
         self.bytes += size
         if not self.speed.least:
@@ -246,7 +250,9 @@ class Transfer:
                     self.progress.advance(-part.discard())
                     return Failed(f"the server sent more than the {room} bytes expected")
                 part.write(chunk)
-                self.on_bytes(len(chunk))
+                before = self.clock()
+                self.on_bytes(len(chunk))  # (where --limit-rate holds the body back)
+                pace.held(self.clock() - before)
                 self.cancel.check()
                 crawling = pace.crawling(len(chunk))
                 if crawling is not None:

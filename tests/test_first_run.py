@@ -162,6 +162,17 @@ def test_limit_rate_end_to_end(imgur: Imgur, tmp_path: Path) -> None:
     assert files_under(tmp_path / "AbC1234") == {f"00{n}-{i.id}.jpg": i.data for n, i in enumerate(album.images, 1)}
 
 
+def test_a_rate_limit_under_the_least_speed_is_no_crawl(imgur: Imgur, tmp_path: Path) -> None:
+    # 1 KB/s for the run, shared by the files in flight: each body comes slower than --min-speed's default
+    # (1024 B/s over 30 s) because the run holds it back, not because the server crawls.
+    album = imgur.add_album("AbC1234", count=6, size=20_000)
+    result = run_main("--limit-rate", "1K", "-o", str(tmp_path), "imgur.com/a/AbC1234")
+    assert result.code == 0, result
+    assert "crawling" not in result.err
+    assert files_under(tmp_path / "AbC1234") == {f"00{n}-{i.id}.jpg": i.data for n, i in enumerate(album.images, 1)}
+    assert sum(result.waits) >= 100  # (the run took its 117 s at 1 KB/s, on its own clock)
+
+
 @pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
 def test_completion_scripts_come_from_the_parser(shell: str) -> None:
     result = run_main("--print-completion", shell)
