@@ -163,14 +163,15 @@ def test_limit_rate_end_to_end(imgur: Imgur, tmp_path: Path) -> None:
 
 
 def test_a_rate_limit_under_the_least_speed_is_no_crawl(imgur: Imgur, tmp_path: Path) -> None:
-    # 1 KB/s for the run, shared by the files in flight: each body comes slower than --min-speed's default
-    # (1024 B/s over 30 s) because the run holds it back, not because the server crawls.
-    album = imgur.add_album("AbC1234", count=6, size=20_000)
-    result = run_main("--limit-rate", "1K", "-o", str(tmp_path), "imgur.com/a/AbC1234")
+    # 512 B/s for the run: each body comes slower than --min-speed's default (1024 B/s over 30 s) because the
+    # run holds it back, not because the server crawls. (One file at a time: this clock moves every thread's
+    # time on at once when one of them waits, as no real clock does.)
+    album = imgur.add_album("AbC1234", count=2, size=40_000)
+    result = run_main("--limit-rate", "512", "-j", "1", "-o", str(tmp_path), "imgur.com/a/AbC1234")
     assert result.code == 0, result
     assert "crawling" not in result.err
     assert files_under(tmp_path / "AbC1234") == {f"00{n}-{i.id}.jpg": i.data for n, i in enumerate(album.images, 1)}
-    assert sum(result.waits) >= 100  # (the run took its 117 s at 1 KB/s, on its own clock)
+    assert sum(result.waits) >= 150  # (the run took its 156 s at 512 B/s, on its own clock)
 
 
 @pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
