@@ -46,7 +46,7 @@ def read_cookies(path: Path, warn: Callable[[str], None]) -> str:
     if len(data) > MAX_COOKIES_FILE:
         raise UsageError(f"{path} is not a Netscape cookies.txt file (it is larger than "
                          f"{MAX_COOKIES_FILE // 2**20} MiB)")
-    text = data.decode("utf-8", errors="replace")
+    text = data.decode("utf-8-sig", errors="replace")  # (a byte-order mark before the first row is no domain's)
     if stat.S_ISREG(mode) and mode & (stat.S_IRWXG | stat.S_IRWXO) and os.name == "posix":
         warn(f"imgur-dl: warning: {path} can be read by other users of this machine (chmod 600 {path}): "
              "it holds your Imgur login")

@@ -102,6 +102,17 @@ def test_the_token_from_a_cookies_file(imgur: Imgur, tmp_path: Path) -> None:
     assert len(files_under(tmp_path / "out")) == 3
 
 
+def test_a_cookies_file_saved_with_a_byte_order_mark_and_crlf_is_read(imgur: Imgur, tmp_path: Path) -> None:
+    _account(imgur)
+    path = tmp_path / "cookies.txt"  # (as Windows editors save it: the token's row first)
+    path.write_bytes(f"\ufeff.imgur.com\tTRUE\t/\tTRUE\t1900000000\taccesstoken\t{TOKEN}\r\n".encode())
+    path.chmod(0o600)
+    result = run_main("--cookies", str(path), "-g", "imgur.com/user/me/hidden")
+    assert result.code == 0, result
+    asked = imgur.requests_to("api.imgur.com")
+    assert asked and all(h.get("authorization") == f"Bearer {TOKEN}" for (_, _, _, h) in asked)
+
+
 def test_a_cookies_file_others_can_read_is_warned_about_once(imgur: Imgur, tmp_path: Path) -> None:
     _account(imgur)
     path = _cookies(tmp_path, mode=0o644)
