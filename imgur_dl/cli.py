@@ -293,7 +293,7 @@ def list_lines(handle: TextIO, name: str) -> Iterator[str]:
         if len(line.rstrip("\r\n")) > MAX_LIST_LINE:
             raise UsageError(f"cannot read URLs from {name}: line {number:,} is longer than {MAX_LIST_LINE:,} "
                              "characters (not a list of URLs)")
-        for part in line.splitlines():
+        for part in (line.removeprefix("\ufeff") if number == 1 else line).splitlines():  # (a BOM, piped in)
             text = part.split(" #", 1)[0].strip()
             if text and not text.startswith("#"):
                 yield text
