@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import errno
 import io
 import itertools
 import os
@@ -46,7 +47,7 @@ class Environment:
 
     stdin: TextIO = field(default_factory=lambda: sys.stdin)
     # (A stream closed when the program starts, ``2>&-``, is None in sys: its lines go nowhere.)
-    stdout: TextIO = field(default_factory=lambda: sys.stdout or _nowhere())
+    stdout: TextIO = field(default_factory=lambda: sys.stdout or _Closed())
     stderr: TextIO = field(default_factory=lambda: sys.stderr or _nowhere())
     stderr_isatty: bool = field(default_factory=lambda: sys.stderr is not None and sys.stderr.isatty())
     stdout_closed: bool = field(default_factory=lambda: sys.stdout is None)  # (>&-: nothing can be written)
@@ -56,6 +57,14 @@ class Environment:
 
 def _nowhere() -> TextIO:
     return Path(os.devnull).open("w", encoding="utf-8")
+
+
+class _Closed(io.StringIO):
+    """Standard output closed before the start (``>&-``): what is written there fails as it would (``ls
+    --version >&-`` says so too), and is named in one line."""
+
+    def write(self, text: str) -> int:
+        raise OSError(errno.EBADF, "it is closed")
 
 
 def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> int:

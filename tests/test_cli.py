@@ -10,6 +10,7 @@ import pytest
 import trustme
 
 from imgur_dl import __version__
+from imgur_dl.cli import main
 from tests.conftest import files_under, run_main, run_process
 from tests.standin import Imgur
 
@@ -74,6 +75,15 @@ def test_help_has_real_examples() -> None:
     result = run_main("--help")
     assert result.code == 0
     assert "imgur-dl https://imgur.com/a/" in result.out or "imgur-dl https://imgur.com/a/" in result.err
+
+
+@pytest.mark.parametrize("asked", [["--version"], ["--help"], ["--fields"]])
+def test_what_is_asked_for_on_a_stdout_closed_from_the_start_is_named(asked: list[str],
+                                                                      monkeypatch: pytest.MonkeyPatch,
+                                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr(sys, "stdout", None)  # as `>&-` leaves it: the interpreter has no stdout
+    assert main(asked) == 1  # (as `ls --version >&-` fails too)
+    assert capsys.readouterr().err == "imgur-dl: error: cannot write to standard output: it is closed\n"
 
 
 def test_version() -> None:
