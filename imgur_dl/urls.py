@@ -47,6 +47,8 @@ _LISTINGS: tuple[tuple[re.Pattern[str], Kind], ...] = (
 # ImgurSearchExtractor takes any /search/...?q= path the same way).
 _SEARCH = re.compile(r"^/search(?:/[A-Za-z0-9_/-]{0,64})?/?$")
 
+_SAID = 200  # characters of what was given that an error line repeats
+
 # Site pages whose name happens to look like an id.
 _RESERVED = frozenset(
     {"about", "rules", "terms", "legal", "store", "topic", "gallery", "privacy", "emerald", "memegen",
@@ -59,17 +61,18 @@ def parse(text: str) -> Target:
     raw = text.strip()
     if not raw:
         raise UsageError("empty URL")
+    said = _said(raw)
     candidate = raw if "://" in raw else "https://" + raw
     try:
         parts = urlsplit(candidate)
         port = parts.port
     except ValueError:
-        raise UsageError(f"not a URL: {raw!r}") from None
+        raise UsageError(f"not a URL: {said!r}") from None
     if parts.scheme.lower() not in ("http", "https"):
-        raise UsageError(f"not an Imgur URL (scheme {parts.scheme!r}): {raw}")
+        raise UsageError(f"not an Imgur URL (scheme {parts.scheme[:_SAID]!r}): {said}")
     host = (parts.hostname or "").lower().rstrip(".")
     if port not in (None, 80, 443) or not (_HOSTS.match(host) or _DIRECT_HOSTS.match(host)):
-        raise UsageError(f"not an Imgur URL: {raw}")
+        raise UsageError(f"not an Imgur URL: {said}")
     path = parts.path or "/"
 
     if _DIRECT_HOSTS.match(host):
@@ -85,7 +88,12 @@ def parse(text: str) -> Target:
         if match and match["id"].lower() not in _RESERVED:
             ext = _ext(match.groupdict().get("ext"))
             return Target(kind, match["id"], raw, ext)
-    raise UsageError(f"this Imgur URL names no album or image: {raw}")
+    raise UsageError(f"this Imgur URL names no album or image: {said}")
+
+
+def _said(raw: str) -> str:
+    """What was given, as an error line repeats it: its first 200 characters (a whole text pasted is one line)."""
+    return raw if len(raw) <= _SAID else raw[:_SAID] + "..."
 
 
 def _listing(path: str, query: str, raw: str) -> Target | None:
@@ -101,7 +109,7 @@ def _listing(path: str, query: str, raw: str) -> Target | None:
     if match:
         words = " ".join(" ".join(parse_qs(query).get("q", [])).split())
         if not words or not words.isprintable():
-            raise UsageError(f"this Imgur search names no words: {raw}")
+            raise UsageError(f"this Imgur search names no words: {_said(raw)}")
         return Target(Kind.SEARCH, words[:200], raw)
     return None
 

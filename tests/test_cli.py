@@ -86,6 +86,14 @@ def test_what_is_asked_for_on_a_stdout_closed_from_the_start_is_named(asked: lis
     assert capsys.readouterr().err == "imgur-dl: error: cannot write to standard output: it is closed\n"
 
 
+def test_a_whole_text_given_as_a_url_is_one_short_error_line() -> None:
+    result = run_main("https://imgur.com/" + "x" * 100_000, "not one " * 20_000)
+    assert result.code == 2
+    assert result.err.splitlines() == [  # (not 100,000 characters a line: the first 200 of each)
+        "imgur-dl: error: this Imgur URL names no album or image: https://imgur.com/" + "x" * 182 + "...",
+        "imgur-dl: error: not an Imgur URL: " + ("not one " * 25)[:200] + "..."]
+
+
 def test_version() -> None:
     result = run_process("--version")
     assert result.code == 0, result
