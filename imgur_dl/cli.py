@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import NoReturn, TextIO
 
 from imgur_dl import credentials, listings, urls
-from imgur_dl.archive import MOST_FAILURES, open_store
+from imgur_dl.archive import DEFAULT_TABLE, MOST_FAILURES, open_store
 from imgur_dl.choice import Choice
 from imgur_dl.clock import Clock
 from imgur_dl.defaults import DEFAULT_LEASE
@@ -120,6 +120,8 @@ def _options(args: argparse.Namespace, env: Environment) -> Options:
         raise UsageError("--share-work needs --download-archive (the processes share their claims there)")
     if args.lease is not None and not args.share_work:
         raise UsageError("--lease is for --share-work (how long a claim lasts)")
+    if args.archive_table != DEFAULT_TABLE and args.download_archive is None:
+        raise UsageError("--archive-table is for --download-archive (the table it keeps its records in)")
     if not args.get_urls:
         check_output(args.output)
     _check_environ_proxy(args.proxy, env.environ)

@@ -33,6 +33,7 @@ from tests.standin import Imgur
         (["--retries", "-2", "imgur.com/a/AbC1234"], "cannot be negative"),
         (["--bogus", "imgur.com/a/AbC1234"], "unrecognized arguments"),
         (["--name", "{nope}", "imgur.com/a/AbC1234"], "unknown field"),
+        (["--archive-table", "mine", "imgur.com/a/AbC1234"], "--archive-table is for --download-archive"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(args: list[str], message: str, tmp_path: Path) -> None:
