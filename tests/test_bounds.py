@@ -245,7 +245,7 @@ def test_a_stderr_that_cannot_be_written_is_no_reason_to_stop(imgur: Imgur, tmp_
     else:
         process = launcher.spawn(args, stdout=subprocess.DEVNULL)
         assert process.stderr is not None
-        process.stderr.close()  # `2>&1 | head -0`
+        process.stderr.close()  # (its reader gone before the first line: `2>&1 | true`)
     assert process.wait(timeout=30) == 3  # (one album not found), not 1 or 120
     assert len(files_under(tmp_path / "AbC1234")) == len(album.images)
 
