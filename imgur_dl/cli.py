@@ -118,6 +118,9 @@ def _options(args: argparse.Namespace, env: Environment) -> Options:
         raise UsageError("--dedupe needs --download-archive (it finds earlier copies there)")
     if args.share_work and args.download_archive is None:
         raise UsageError("--share-work needs --download-archive (the processes share their claims there)")
+    if args.share_work and args.get_urls:
+        raise UsageError("--share-work divides downloads, and -g downloads nothing: its claims would mark work "
+                         "done that no process did")
     if args.lease is not None and not args.share_work:
         raise UsageError("--lease is for --share-work (how long a claim lasts)")
     if args.archive_table != DEFAULT_TABLE and args.download_archive is None:

@@ -88,3 +88,6 @@ class Options:
         for name, holds, wanted in _BOUNDS:
             if not holds(value := getattr(self, name)):
                 raise UsageError(f"{name}: must be {wanted}, not {value!r}")
+        if self.share_work and self.get_urls:  # (links() downloads nothing: no claim may say it was done)
+            raise UsageError("share_work divides downloads, and links() downloads nothing: its claims would mark "
+                             "work done that no process did")

@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+import imgur_dl
 from imgur_dl import archive_sqlite
 from imgur_dl.archive import Entry, Settle, open_store
 from imgur_dl.archive_postgres import redact
@@ -107,6 +108,21 @@ def test_a_killed_process_is_taken_over_once_its_lease_runs_out(imgur: Imgur, tm
     mine = {r["album"] for r in _rows(out_text) if r["status"] in ("saved", "skipped")}
     assert albums[1].id in mine  # taken over
     assert sorted(archive.rows("SELECT state, count(*) FROM archive_claims GROUP BY state")) == [("done", 4)]
+
+
+def test_listing_links_claims_nothing_a_fleet_would_then_skip(imgur: Imgur, tmp_path: Path) -> None:
+    album = imgur.add_album("AbC1234", count=2)
+    shared = str(tmp_path / "shared.sqlite")
+    listed = run_main("-g", "--share-work", "--download-archive", shared, "imgur.com/a/AbC1234")
+    assert (listed.code, listed.err) == (2, "imgur-dl: error: --share-work divides downloads, and -g downloads "
+                                            "nothing: its claims would mark work done that no process did\n")
+    with pytest.raises(imgur_dl.UsageError, match="share_work divides downloads"):
+        list(imgur_dl.links(["imgur.com/a/AbC1234"], archive=shared, share_work=True))
+    assert imgur.log == [] and not Path(shared).exists()
+    # (a fleet's run afterwards fetches the album: no claim said it was done)
+    result = run_main("--share-work", "--download-archive", shared, "-o", str(tmp_path / "out"), "imgur.com/a/AbC1234")
+    assert result.code == 0, result
+    assert len(files_under(tmp_path / "out")) == len(album.images)
 
 
 def test_the_fleet_of_an_archive_that_is_not_there_is_one_line_and_makes_none(tmp_path: Path) -> None:
