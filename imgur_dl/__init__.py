@@ -62,7 +62,7 @@ def links(urls: str | Iterable[str], **options: Any) -> Iterator[str]:
 def _options(output: str | Path, given: dict[str, Any], *, get_urls: bool) -> Options:
     from imgur_dl.naming import Template  # noqa: PLC0415
 
-    known = {f.name for f in fields(Options)}
+    known = {f.name for f in fields(Options)} - {"get_urls", "output"}  # (which function, and its argument)
     unknown = sorted(set(given) - known)
     if unknown:
         raise TypeError(f"unknown option(s): {', '.join(unknown)} (see imgur_dl.Options)")

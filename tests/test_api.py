@@ -57,6 +57,8 @@ def test_bad_input_is_refused_before_any_request(imgur: Imgur, tmp_path: Path) -
         list(imgur_dl.download(["https://example.com/a/AbC1234"], output=tmp_path))
     with pytest.raises(TypeError, match="colour"):
         list(imgur_dl.download(["imgur.com/a/AbC1234"], output=tmp_path, colour=True))
+    with pytest.raises(TypeError, match="get_urls"):  # (links() is the one that lists them)
+        list(imgur_dl.download(["imgur.com/a/AbC1234"], output=tmp_path, get_urls=True))
     # The bounds the command line holds its options to, and its check of the output folder.
     for given, says in [({"workers": 0}, "workers: must be a whole number from 1 to 128, not 0"),
                         ({"workers": True}, "workers: must be a whole number from 1 to 128, not True"),
