@@ -206,10 +206,11 @@ def test_what_is_asked_for_on_stdout_alone_meets_a_full_disk_or_a_gone_reader_as
         err = process.communicate(timeout=30)[1].decode()
     assert (process.returncode, err) == (1, "imgur-dl: error: cannot write to standard output: "
                                             "No space left on device\n")
-    process = _stream(launcher, *asked)
-    assert process.stdout is not None and process.stderr is not None
-    process.stdout.close()  # `| true`: the reader gone before the first line
-    assert (process.stderr.read().decode(), process.wait(timeout=30)) == ("", 141)
+    read, write = os.pipe()
+    os.close(read)  # `| true`: the reader gone before the first line (gone before the start, so surely)
+    process = _stream(launcher, *asked, stdout=write)
+    os.close(write)
+    assert (process.communicate(timeout=30)[1].decode(), process.returncode) == ("", 141)
 
 
 @pytest.mark.parametrize("flag", ["-g", "--json"])
@@ -243,9 +244,10 @@ def test_a_stderr_that_cannot_be_written_is_no_reason_to_stop(imgur: Imgur, tmp_
         with open("/dev/full", "wb") as full:
             process = launcher.spawn(args, stdout=subprocess.DEVNULL, stderr=full.fileno())
     else:
-        process = launcher.spawn(args, stdout=subprocess.DEVNULL)
-        assert process.stderr is not None
-        process.stderr.close()  # (its reader gone before the first line: `2>&1 | true`)
+        read, write = os.pipe()
+        os.close(read)  # (its reader gone before the first line: `2>&1 | true`)
+        process = launcher.spawn(args, stdout=subprocess.DEVNULL, stderr=write)
+        os.close(write)
     assert process.wait(timeout=30) == 3  # (one album not found), not 1 or 120
     assert len(files_under(tmp_path / "AbC1234")) == len(album.images)
 
