@@ -149,12 +149,14 @@ def open_fresh(dir_fd: int, name: str) -> int:
 
 
 def open_existing(dir_fd: int, name: str) -> int | None:
-    """Open a regular file ``name`` to continue writing it; None when it is not one."""
+    """Open a regular file ``name`` to continue writing it; None when it is not one, or has other names (a hard
+    link, as a backup made with ``cp -al`` or rsnapshot leaves: what is written would change them too)."""
     try:
         fd = os.open(name, os.O_RDWR | _NOFOLLOW | _CLOEXEC, dir_fd=dir_fd)
     except OSError:
         return None
-    if not stat.S_ISREG(os.fstat(fd).st_mode):
+    st = os.fstat(fd)
+    if not stat.S_ISREG(st.st_mode) or st.st_nlink > 1:
         os.close(fd)
         return None
     return fd

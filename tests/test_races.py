@@ -7,6 +7,7 @@ import os
 import threading
 from pathlib import Path
 
+from imgur_dl.partfile import ETAG_XATTR
 from tests.clock import FastClock
 from tests.conftest import files_under, run_main
 from tests.standin import Imgur
@@ -107,3 +108,21 @@ def test_an_empty_file_is_never_taken_for_the_image(imgur: Imgur, tmp_path: Path
     assert (tmp_path / "HiDd123.jpg").read_bytes() == image.data
     again = run_main("-o", str(tmp_path), "https://i.imgur.com/HiDd123.jpg")
     assert "1 skipped" in again.err  # a whole one is kept
+
+
+def test_a_part_file_with_other_names_is_never_written_into(imgur: Imgur, tmp_path: Path) -> None:
+    # A part file with another name (a hard link: a backup made with `cp -al` or rsnapshot, or --dedupe's link
+    # left by a process killed between making it and renaming it): resuming it would write into the other file
+    # too. It is started afresh instead.
+    keep = tmp_path / "Other12" / "001-Kept123.jpg"
+    keep.parent.mkdir()
+    keep.write_bytes(b"\xff\xd8\xff" + b"k" * 4000)  # bigger than the file to come: a resume would rewrite its head
+    album = imgur.add_album("AbC1234", count=1, size=3000)
+    folder = tmp_path / "AbC1234"
+    folder.mkdir()
+    os.link(keep, folder / f"001-{album.images[0].id}.jpg.part")
+    os.setxattr(keep, ETAG_XATTR, b'"an-etag-of-another-file"')  # (as if a download of it had been cut short)
+    result = run_main("-o", str(tmp_path), "imgur.com/a/AbC1234")
+    assert result.code == 0, result
+    assert keep.read_bytes() == b"\xff\xd8\xff" + b"k" * 4000  # untouched
+    assert files_under(folder) == {f"001-{album.images[0].id}.jpg": album.images[0].data}
