@@ -145,7 +145,12 @@ def open_fresh(dir_fd: int, name: str) -> int:
         return os.open(name, flags, 0o666, dir_fd=dir_fd)
     except FileExistsError:
         remove(dir_fd, name)
+    try:
         return os.open(name, flags, 0o666, dir_fd=dir_fd)
+    except FileExistsError:
+        if (st := entry(dir_fd, name)) is not None and stat.S_ISDIR(st.st_mode):  # (never deleted: named)
+            raise IsADirectoryError(errno.EISDIR, f"a folder stands at {name}") from None
+        raise
 
 
 def open_existing(dir_fd: int, name: str) -> int | None:

@@ -126,3 +126,15 @@ def test_a_part_file_with_other_names_is_never_written_into(imgur: Imgur, tmp_pa
     assert result.code == 0, result
     assert keep.read_bytes() == b"\xff\xd8\xff" + b"k" * 4000  # untouched
     assert files_under(folder) == {f"001-{album.images[0].id}.jpg": album.images[0].data}
+
+
+def test_a_folder_where_the_part_file_goes_is_named_and_left_alone(imgur: Imgur, tmp_path: Path) -> None:
+    album = imgur.add_album("AbC1234", count=2)
+    in_the_way = tmp_path / "AbC1234" / f"001-{album.images[0].id}.jpg.part"
+    (in_the_way / "someone's").mkdir(parents=True)
+    result = run_main("-o", str(tmp_path), "imgur.com/a/AbC1234")
+    assert result.code == 1, result
+    assert (f"imgur-dl: error: AbC1234/{album.images[0].id}: cannot write {in_the_way.with_suffix('')}: "
+            f"a folder stands at {in_the_way.name}") in result.err.splitlines()
+    assert (in_the_way / "someone's").is_dir()  # left as it was
+    assert (tmp_path / "AbC1234" / f"002-{album.images[1].id}.jpg").read_bytes() == album.images[1].data
