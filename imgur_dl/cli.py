@@ -29,13 +29,12 @@ from imgur_dl.errors import (
     OutputError,
     Terminated,
     UsageError,
-    writing_stdout,
 )
 from imgur_dl.models import Target
 from imgur_dl.naming import FIELDS, Template
 from imgur_dl.options import Options
 from imgur_dl.output import Stdout
-from imgur_dl.parser import build_parser, check_output, proxy_problem
+from imgur_dl.parser import build_parser, check_output, proxy_problem, show
 from imgur_dl.report import human
 from imgur_dl.status import ExitStatus, worst
 from imgur_dl.text import ERROR_PREFIX, printable, shown, writer
@@ -170,9 +169,7 @@ def _check_listing_choices(args: argparse.Namespace, targets: list[Target]) -> N
 
 def _fields(env: Environment) -> ExitStatus:
     """``--fields``: the template fields, one a line."""
-    with writing_stdout():
-        env.stdout.write("".join(f"{{{k}}}\t{v}\n" for k, v in FIELDS.items()))
-        env.stdout.flush()
+    show(env.stdout, "".join(f"{{{k}}}\t{v}\n" for k, v in FIELDS.items()))
     return ExitStatus.SUCCESS
 
 

@@ -101,11 +101,11 @@ class _Show(argparse.Action):
     def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any,
                  option_string: str | None = None) -> None:
         if isinstance(parser, Parser) and self.text is not None:
-            _show(parser.out, self.text(parser))
+            show(parser.out, self.text(parser))
         parser.exit(0)
 
 
-def _show(out: TextIO, text: str) -> None:
+def show(out: TextIO, text: str) -> None:
     """``text`` on standard output, there now (a full disk or a reader gone is told here, not at the exit)."""
     with writing_stdout():
         out.write(text)
@@ -378,7 +378,7 @@ class _Completion(argparse.Action):
                  option_string: str | None = None) -> None:
         import shtab  # noqa: PLC0415 - only this option needs it
 
-        _show(parser.out if isinstance(parser, Parser) else sys.stdout, shtab.complete(parser, values) + "\n")
+        show(parser.out if isinstance(parser, Parser) else sys.stdout, shtab.complete(parser, values) + "\n")
         parser.exit(0)
 
 
