@@ -61,18 +61,17 @@ def parse(text: str) -> Target:
     raw = text.strip()
     if not raw:
         raise UsageError("empty URL")
-    said = _said(raw)
     candidate = raw if "://" in raw else "https://" + raw
     try:
         parts = urlsplit(candidate)
         port = parts.port
     except ValueError:
-        raise UsageError(f"not a URL: {said!r}") from None
+        raise UsageError(f"not a URL: {_said(raw)!r}") from None
     if parts.scheme.lower() not in ("http", "https"):
-        raise UsageError(f"not an Imgur URL (scheme {parts.scheme[:_SAID]!r}): {said}")
+        raise UsageError(f"not an Imgur URL (scheme {parts.scheme[:_SAID]!r}): {_said(raw)}")
     host = (parts.hostname or "").lower().rstrip(".")
     if port not in (None, 80, 443) or not (_HOSTS.match(host) or _DIRECT_HOSTS.match(host)):
-        raise UsageError(f"not an Imgur URL: {said}")
+        raise UsageError(f"not an Imgur URL: {_said(raw)}")
     path = parts.path or "/"
 
     if _DIRECT_HOSTS.match(host):
@@ -88,7 +87,7 @@ def parse(text: str) -> Target:
         if match and match["id"].lower() not in _RESERVED:
             ext = _ext(match.groupdict().get("ext"))
             return Target(kind, match["id"], raw, ext)
-    raise UsageError(f"this Imgur URL names no album or image: {said}")
+    raise UsageError(f"this Imgur URL names no album or image: {_said(raw)}")
 
 
 def _said(raw: str) -> str:
