@@ -228,7 +228,7 @@ def _proxy(text: str) -> str:
 
 def proxy_problem(text: str) -> str | None:
     """What keeps ``text`` from being a proxy's URL (None: nothing), the URL shown without its password."""
-    shown = re.sub(r"(//[^/@:]*):[^/@]*@", r"\1:***@", text)
+    shown = re.sub(r"(//[^/?#@:]*):[^/?#]*@", r"\1:***@", text)  # (a password runs to the last @, as urlsplit has it)
     try:
         parts = urlsplit(text)
     except ValueError:  # (an unclosed [ of an IPv6 address)
