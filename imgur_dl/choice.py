@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from datetime import datetime, timezone
 
+from imgur_dl.dates import parse_iso
 from imgur_dl.errors import UsageError
+
+# --since: a day, or a time of day to the minute, second or microsecond, with a zone (Z, +02:00, +0200) or
+# none (UTC); a space may stand for the T (as `date --rfc-3339` writes).
+_SINCE = re.compile(r"(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}:\d{2})(?::(\d{2})(?:[.,](\d{1,6}))?)?(Z|[+-]\d{2}:?\d{2})?)?")
 
 
 @dataclass(frozen=True)
@@ -12,11 +19,19 @@ class Choice:
     """Which posts of a listing to take."""
 
     ranges: tuple[tuple[int, int | None], ...] = ()  # 1-based, inclusive; None: to the end
-    since: str = ""  # ISO date or time: posts from then on
+    since: float | None = None  # seconds since the epoch: posts from then on (parse_since)
     break_on_existing: bool = False  # stop reading at the first post the archive has complete
 
     def wants(self, position: int) -> bool:
         return not self.ranges or any(lo <= position and (hi is None or position <= hi) for lo, hi in self.ranges)
+
+    def older(self, created_at: str) -> bool:
+        """A post made at ``created_at`` (the API's ISO 8601 time) is before ``since``; one of no readable time
+        is not (it is taken)."""
+        if self.since is None:
+            return False
+        seconds = parse_iso(created_at) if created_at else None
+        return seconds is not None and seconds < self.since
 
     def past_end(self, position: int) -> bool:
         """No later position can be wanted."""
@@ -28,6 +43,8 @@ def parse_range(text: str) -> tuple[tuple[int, int | None], ...]:
     spans: list[tuple[int, int | None]] = []
     for part in text.split(","):
         lo, dash, hi = part.strip().partition("-")
+        if not (lo.strip() or dash):  # ('', '1,,5', '1-5,': a list with a hole is no list of positions)
+            raise UsageError(f"not a range of positions: {text!r} (try 1-20, 50- or 1-5,10)")
         try:
             start = int(lo) if lo.strip() else 1
             end = (int(hi) if hi.strip() else None) if dash else start
@@ -37,3 +54,19 @@ def parse_range(text: str) -> tuple[tuple[int, int | None], ...]:
             raise UsageError(f"not a range of positions: {text!r} (positions start at 1)")
         spans.append((start, end))
     return tuple(spans)
+
+
+def parse_since(text: str) -> float:
+    """``--since``'s date or ISO 8601 time, as seconds since the epoch (UTC when no zone is given, a day from
+    its midnight); UsageError otherwise. Compared as times, never as text: ``10:00Z`` is before ``10:00:30Z``."""
+    match = _SINCE.fullmatch(text.strip())
+    if match is None:
+        raise UsageError(f"not a date or time: {text!r} (try 2024-05-01, 2024-05-01T12:00Z or "
+                         "2024-05-01T14:00+02:00)")
+    day, clock, second, fraction, zone = match.groups()
+    offset = "+00:00" if zone in (None, "Z") else zone if ":" in zone else f"{zone[:3]}:{zone[3:]}"
+    moment = f"{day}T{clock or '00:00'}:{second or '00'}.{(fraction or '').ljust(6, '0')}{offset}"
+    try:
+        return datetime.fromisoformat(moment).astimezone(timezone.utc).timestamp()
+    except (ValueError, OverflowError):
+        raise UsageError(f"not a date or time: {text!r} (no such day or time of day)") from None

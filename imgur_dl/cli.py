@@ -138,7 +138,7 @@ def _options(args: argparse.Namespace, env: Environment) -> Options:
         get_urls=args.get_urls, json_lines=args.json, write_metadata=args.write_metadata,
         archive=args.download_archive, archive_table=args.archive_table, share_work=args.share_work,
         lease=args.lease or DEFAULT_LEASE, wayback=args.wayback, user_agent=args.user_agent,
-        choice=Choice(args.range or (), args.since or "", args.break_on_existing),
+        choice=Choice(args.range or (), args.since, args.break_on_existing),
         proxy=args.proxy, verbose=args.verbose, no_skip=args.no_skip, limit_rate=args.limit_rate or 0.0,
         max_size=args.max_file_size, debug=args.debug, dates=not args.no_mtime, dedupe=args.dedupe,
         min_speed=float(args.min_speed), speed_time=args.speed_time,
@@ -161,7 +161,7 @@ def _check_listing_choices(args: argparse.Namespace, targets: list[Target]) -> N
     album's files would all be fetched while the user asked for some (gallery-dl's --range picks files). A list
     (-i) may hold no listing tonight and one tomorrow: a nightly job is not failed for it. (--break-on-existing
     only saves a sync some reading: nothing is fetched that it would have kept out.)"""
-    given = [flag for flag, value in (("--range", args.range), ("--since", args.since)) if value]
+    given = [flag for flag, value in (("--range", args.range), ("--since", args.since)) if value is not None]
     if given and not args.input_file and not any(t.kind.is_listing for t in targets):
         raise UsageError(f"{given[0]} chooses posts of a listing (a user's posts or favorites, a tag, a "
                          "subreddit, a search); no URL given is one, and an album is always fetched whole")

@@ -94,7 +94,7 @@ class Pages:
     def _choose(self, target: Target, post: Post, position: int, archived: bool) -> Verdict:
         if self.choice.past_end(position):
             return Verdict.STOP
-        if self.choice.since and post.created_at and post.created_at < self.choice.since:
+        if self.choice.older(post.created_at):
             # A user's posts come newest first: nothing later is newer.
             return Verdict.STOP if target.kind is Kind.USER else Verdict.SKIP
         if not self.choice.wants(position):

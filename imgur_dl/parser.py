@@ -11,14 +11,13 @@ import os
 import re
 import sys
 from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime
 from pathlib import Path
 from typing import Any, NoReturn, TextIO, TypeVar
 from urllib.parse import urlsplit
 
 from imgur_dl import __version__
 from imgur_dl.archive import DEFAULT_TABLE, is_postgres, table_name
-from imgur_dl.choice import parse_range
+from imgur_dl.choice import parse_range, parse_since
 from imgur_dl.defaults import (
     DEFAULT_CLIENT_ID,
     DEFAULT_LEASE,
@@ -205,15 +204,11 @@ def _range(text: str) -> tuple[tuple[int, int | None], ...]:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-def _date(text: str) -> str:
-    value = text.strip()
-    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2})?Z?)?", value):
-        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}")
+def _date(text: str) -> float:
     try:
-        datetime.fromisoformat(value.replace(" ", "T").removesuffix("Z"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
-    return value.replace(" ", "T")
+        return parse_since(text)
+    except UsageError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _folder(text: str) -> Path:
@@ -348,7 +343,8 @@ def build_parser(environ: Mapping[str, str]) -> Parser:
     listing.add_argument("--range", metavar="RANGE", type=_range,
                          help="posts by position: 1-20, 50-, -10, or a list such as 1-5,9")
     listing.add_argument("--since", metavar="DATE", type=_date,
-                         help="only posts from DATE on (YYYY-MM-DD, or an ISO 8601 time in UTC)")
+                         help="only posts from DATE on: YYYY-MM-DD, or an ISO 8601 time (UTC unless it names "
+                              "a zone: 2024-05-01T14:00+02:00)")
     listing.add_argument("--break-on-existing", action="store_true",
                          help="with --download-archive: stop reading a listing at its first post the "
                               "archive has complete (a cheap nightly sync)")

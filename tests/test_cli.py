@@ -34,6 +34,10 @@ from tests.standin import Imgur
         (["--bogus", "imgur.com/a/AbC1234"], "unrecognized arguments"),
         (["--name", "{nope}", "imgur.com/a/AbC1234"], "unknown field"),
         (["--archive-table", "mine", "imgur.com/a/AbC1234"], "--archive-table is for --download-archive"),
+        (["--range", "", "imgur.com/t/cats"], "not a range of positions"),  # (once: the first post alone)
+        (["--range", "1-5,", "imgur.com/t/cats"], "not a range of positions"),
+        (["--since", "2025-02-30", "imgur.com/t/cats"], "no such day"),
+        (["--since", "yesterday", "imgur.com/t/cats"], "not a date or time"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(args: list[str], message: str, tmp_path: Path) -> None:

@@ -156,6 +156,21 @@ def test_since_takes_newer_posts_and_stops_reading_a_user(imgur: Imgur, tmp_path
     assert len(imgur.requests_to("api.imgur.com", "/3/.*")) == 2
 
 
+@pytest.mark.parametrize(("since", "taken"), [
+    ("2025-10-07T08:53Z", 3),  # the 7th's post, at 08:53:20Z, is from then on (as text, "08:53:20Z" < "08:53Z")
+    ("2025-10-07T10:53+02:00", 3),  # the same moment in another zone (`date -Iminutes` writes one)
+    ("2025-10-07T10:53:20.000001+0200", 2),  # a microsecond after it
+    ("2025-10-07 08:53:20", 3),  # the very second: from then on
+    ("2025-10-07T08:53:21Z", 2),
+])
+def test_since_compares_times_not_text(imgur: Imgur, tmp_path: Path, since: str, taken: int) -> None:
+    posts = _posts(imgur, 5)
+    imgur.add_listing("user", "Miguenzo", posts)
+    result = run_main("--since", since, "-o", str(tmp_path), "imgur.com/user/Miguenzo")
+    assert result.code == 0, result
+    assert files_under(tmp_path) == _expected(posts[:taken], "user Miguenzo")
+
+
 @pytest.mark.parametrize("flag", [["--range", "2"], ["--since", "2020-01-01"]])
 def test_choosing_posts_with_no_listing_to_choose_from_is_refused_before_anything(imgur: Imgur, tmp_path: Path,
                                                                                     flag: list[str]) -> None:

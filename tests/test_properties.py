@@ -9,10 +9,12 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import math
 import random
 import re
 import tracemalloc
 import unicodedata
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -23,6 +25,7 @@ from hypothesis import strategies as st
 
 from imgur_dl import answers, hashset, hosts, jsonstream, sniff, urls
 from imgur_dl.archive_postgres import redact
+from imgur_dl.choice import parse_since
 from imgur_dl.cli import list_lines
 from imgur_dl.errors import ImgurDLError, NotMediaError, RemovedError, UsageError
 from imgur_dl.hashset import HashSet
@@ -366,3 +369,30 @@ def test_the_paths_given_out_are_a_set_of_their_hashes(given_first: list[int], e
     assert len(taken) == len(keys)
     for value in [*added, *asked]:
         assert (value in taken) == (((value & (2**64 - 1)) or 1) in keys)
+
+
+# -- --since ------------------------------------------------------------------------------------------------
+
+_OFFSETS = st.integers(-14 * 60, 14 * 60).map(lambda minutes: timedelta(minutes=minutes))
+
+
+@given(st.datetimes(datetime(2001, 1, 1), datetime(2098, 12, 31)), _OFFSETS, st.booleans(), st.booleans(),
+       st.sampled_from(["T", " "]), st.booleans())
+def test_since_is_the_moment_its_text_names(moment: datetime, offset: timedelta, seconds: bool, colon: bool,
+                                             sep: str, zulu: bool) -> None:
+    moment = moment.replace(tzinfo=timezone(offset))
+    if not seconds:
+        moment = moment.replace(second=0, microsecond=0)
+    written = moment.isoformat(sep=sep, timespec="auto" if seconds else "minutes")
+    if zulu and not offset:
+        written = written.removesuffix("+00:00") + "Z"
+    elif not colon:
+        written = written[:-3] + written[-2:]  # +0200, as `date +%z` writes it
+    assert parse_since(written) == moment.timestamp()
+
+
+@given(st.text(max_size=40) | st.from_regex(r"\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?)?(Z|[+-]\d{4})?",
+                                             fullmatch=True))
+def test_since_is_a_time_or_a_usage_error(text: str) -> None:
+    with contextlib.suppress(UsageError):
+        assert math.isfinite(parse_since(text))
