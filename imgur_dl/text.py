@@ -63,38 +63,42 @@ class Shown(io.TextIOBase):
     """The stream for people (stderr), which never ends a run: what cannot be written there (its disk full, its
     reader gone, ``2>&1 | head -1``) is dropped. A run's files matter more than its lines."""
 
-    def __init__(self, stream: TextIO) -> None:
+    def __init__(self, stream: TextIO | None) -> None:
         super().__init__()
-        self._stream = stream
+        self._stream = stream  # (None: there is no stderr at all, as under pythonw; every line is dropped)
 
     @property
     def encoding(self) -> str:  # type: ignore[override]
         return getattr(self._stream, "encoding", None) or "utf-8"
 
     def write(self, text: str) -> int:
-        with contextlib.suppress(OSError, ValueError):  # (ValueError: a closed file object)
-            self._stream.write(text)
+        if self._stream is not None:
+            with contextlib.suppress(OSError, ValueError):  # (ValueError: a closed file object)
+                self._stream.write(text)
         return len(text)
 
     def flush(self) -> None:
-        with contextlib.suppress(OSError, ValueError):
-            self._stream.flush()
+        if self._stream is not None:
+            with contextlib.suppress(OSError, ValueError):
+                self._stream.flush()
 
     def isatty(self) -> bool:
         try:
-            return self._stream.isatty()
+            return self._stream is not None and self._stream.isatty()
         except (OSError, ValueError):
             return False
 
     def fileno(self) -> int:
+        if self._stream is None:
+            raise io.UnsupportedOperation("no stderr")
         return self._stream.fileno()
 
     def writable(self) -> bool:
         return True
 
 
-def shown(stream: TextIO) -> TextIO:
-    """``stream`` as a :class:`Shown` (once)."""
+def shown(stream: TextIO | None) -> TextIO:
+    """``stream`` as a :class:`Shown` (once); None (no stderr at all) as one that drops every line."""
     return stream if isinstance(stream, Shown) else cast("TextIO", Shown(stream))
 
 

@@ -115,3 +115,15 @@ def test_a_run_called_while_the_caller_handles_an_exception_ends_as_any_other(im
     except ValueError:
         results = list(imgur_dl.download(["imgur.com/a/AbC1234"], output=tmp_path))  # no KeyboardInterrupt
     assert [r.status for r in results if isinstance(r, Result)] == [Status.SAVED] * 2
+
+
+def test_a_program_with_no_stderr_at_all_gets_its_results(imgur: Imgur, tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    # Under pythonw (a GUI program on Windows, a service), sys.stderr is None: error lines go nowhere.
+    imgur.add_album("AbC1234", count=2)
+    imgur.faults.append(Fault("status", path="/Ab00001.jpeg", status=500))
+    monkeypatch.setattr(sys, "stderr", None)
+    events = list(imgur_dl.download(["imgur.com/a/AbC1234", "imgur.com/a/Zzz9999"], output=tmp_path, retries=0))
+    assert sorted((e.job.media.id, e.status) for e in events if isinstance(e, Result)) == [
+        ("Ab00000", Status.SAVED), ("Ab00001", Status.FAILED)]
+    assert [f.id for f in events if isinstance(f, Failure)] == ["Zzz9999"]
