@@ -55,11 +55,11 @@ def build_run(options: Options, stderr: TextIO, environ: Mapping[str, str] | Non
     rate = RateLimit(options.limit_rate, cancel, clock.now) if options.limit_rate else None
     meter = Meter(progress, rate.take if rate is not None else None)
 
-    def downloader(workers: int, label: str = "Imgur", hosts: frozenset[str] = MEDIA_HOSTS,
+    def downloader(workers: int, label: str = "Imgur", place: str = "on Imgur", hosts: frozenset[str] = MEDIA_HOSTS,
                    hop: Callable[[str, str], str] = redirect_target) -> Downloader:
         transfer = Transfer(session, Throttle(workers, cancel, clock.now), cancel, policy, progress, meter,
                             max_size=options.max_size, hosts=hosts, hop=hop, md5_etags=hosts == MEDIA_HOSTS,
-                            speed=Speed(options.min_speed, options.speed_time), clock=clock.now)
+                            place=place, speed=Speed(options.min_speed, options.speed_time), clock=clock.now)
         return Downloader(transfer, folders, policy, cancel, progress, label=label, skip_present=not options.no_skip,
                           dates=options.dates)
 
@@ -71,7 +71,8 @@ def build_run(options: Options, stderr: TextIO, environ: Mapping[str, str] | Non
         if archive is not None and options.share_work else None
     recoverer = None
     if options.wayback:
-        from_archive = downloader(wayback.WORKERS, "the Wayback Machine", ARCHIVE_HOSTS, wayback.capture_redirect)
+        from_archive = downloader(wayback.WORKERS, "the Wayback Machine", "in the Wayback Machine", ARCHIVE_HOSTS,
+                                  wayback.capture_redirect)
         recoverer = Wayback(session, from_archive, policy, cancel, progress.note)
     # Albums are looked up a few at a time, while earlier ones download.
     resolver = ThreadPoolExecutor(max_workers=RESOLVERS, thread_name_prefix="imgur-dl-api")

@@ -42,7 +42,7 @@ class Transient:
 
 @dataclass(frozen=True, slots=True)
 class Gone:
-    """The file is not there (404, 410)."""
+    """The file is not there (404, 410); ``reason`` names the status, the caller the place."""
 
     reason: str
 
@@ -68,7 +68,7 @@ def classify(status: int, reason: str, headers: Mapping[str, str], have: int) ->
     if status == 416 and have:
         return Transient("range not satisfiable; starting over", wait=0, start_over=True)
     if status in (404, 410):
-        return Gone(f"not on Imgur (HTTP {status})")
+        return Gone(f"HTTP {status}")
     encoding = headers.get("Content-Encoding", "").strip().lower()
     if status in (200, 206) and encoding not in ("", "identity"):
         # Asked for as it is (Accept-Encoding: identity): an encoded body would be written decoded

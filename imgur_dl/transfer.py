@@ -148,6 +148,7 @@ class Transfer:
     hosts: frozenset[str] = MEDIA_HOSTS  # where files may come from
     hop: Callable[[str, str], str] = redirect_target  # (from, Location) -> the checked next URL
     md5_etags: bool = True  # an ETag of 32 hex digits is the body's MD5 (Imgur's CDN; not the archive)
+    place: str = "on Imgur"  # where a file that is not there is not, in messages ("in the Wayback Machine")
     speed: Speed = field(default_factory=Speed)  # the slowest a body may come (--min-speed)
     clock: Callable[[], float] = time.monotonic
     _sized: Once = field(default_factory=Once)  # files whose size the progress total has (announced once)
@@ -189,7 +190,7 @@ class Transfer:
         with _closing(response), self.cancel.tracking(response):
             verdict = classify.classify(response.status, response.reason or "", response.headers, job.have)
             if not isinstance(verdict, classify.Take):
-                return _not_taken(verdict, job, self.progress,
+                return _not_taken(verdict, job, self.progress, self.place,
                                   refuse=lambda wait: self.throttle.refused(ticket, self.policy.server_wait(wait, 1)))
             self.throttle.accepted(ticket)
             outcome = self._receive(response, verdict, job)
@@ -289,7 +290,7 @@ class Transfer:
         return Saved(size, job.url)
 
 
-def _not_taken(verdict: classify.NotTaken, job: _Job, progress: Progress,
+def _not_taken(verdict: classify.NotTaken, job: _Job, progress: Progress, place: str,
                refuse: Callable[[float | None], bool]) -> Outcome:
     """What an answer other than the file means for this attempt (``refuse``: tell the throttle of a 429;
     True when that lowers its limit)."""
@@ -306,7 +307,7 @@ def _not_taken(verdict: classify.NotTaken, job: _Job, progress: Progress,
             progress.advance(-job.part.discard())
         return Again(verdict.reason, verdict.wait)
     if isinstance(verdict, classify.Gone):
-        return Failed(verdict.reason, gone=True, replaceable=True)
+        return Failed(f"not {place} ({verdict.reason})", gone=True, replaceable=True)
     return Failed(verdict.reason)
 
 

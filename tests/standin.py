@@ -837,6 +837,8 @@ class Imgur:
             h.reply(200, "".join(" ".join(r) + "\n" for r in table).encode(), {"Content-Type": "text/plain"})
 
     def _replay(self, h: _Handler, timestamp: str, url: str, fault: Fault | None = None) -> None:
+        if fault is not None and _answered(h, fault, "text/html"):  # (a capture its index lists, not replayed)
+            return
         found = [c for c in self.captures if c.urlkey == key_of(url)]
         if not found:
             h.reply(404, b"<html><body>Hrm. The Wayback Machine has not archived that URL.</body></html>",

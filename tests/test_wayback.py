@@ -94,6 +94,17 @@ def test_no_capture_fails_by_id(imgur: Imgur, tmp_path: Path) -> None:
     assert len(files_under(tmp_path)) == 2
 
 
+def test_a_capture_the_archive_cannot_replay_is_named_as_the_archives(imgur: Imgur, tmp_path: Path) -> None:
+    album = _album_with_a_removed_image(imgur)
+    gone = album.images[1]
+    imgur.add_capture(f"https://i.imgur.com/{gone.id}.jpeg", "20230601000000", body=gone.data)
+    imgur.faults.append(Fault("status", host="web.archive.org", path="/web/.*", status=404))  # listed, not replayed
+    result = run_main("--wayback", "-o", str(tmp_path), "imgur.com/a/AbC1234")
+    assert result.code == 1, result
+    assert (f"{gone.id}: removed from Imgur; no good capture in the Wayback Machine (20230601000000: not in the "
+            "Wayback Machine (HTTP 404))") in result.err
+
+
 def test_only_a_redirect_capture_is_no_capture(imgur: Imgur, tmp_path: Path) -> None:
     album = _album_with_a_removed_image(imgur)
     gone = album.images[1]
