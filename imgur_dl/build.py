@@ -59,7 +59,8 @@ def build_run(options: Options, stderr: TextIO, environ: Mapping[str, str] | Non
                    hop: Callable[[str, str], str] = redirect_target) -> Downloader:
         transfer = Transfer(session, Throttle(workers, cancel, clock.now), cancel, policy, progress, meter,
                             max_size=options.max_size, hosts=hosts, hop=hop, md5_etags=hosts == MEDIA_HOSTS,
-                            place=place, speed=Speed(options.min_speed, options.speed_time), clock=clock.now)
+                            label=label, place=place, speed=Speed(options.min_speed, options.speed_time),
+                            clock=clock.now)
         return Downloader(transfer, folders, policy, cancel, progress, label=label, skip_present=not options.no_skip,
                           dates=options.dates)
 

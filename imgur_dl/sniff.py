@@ -68,15 +68,16 @@ def is_video(kind: str) -> bool:
     return kind in _VIDEO_EXTS
 
 
-def check(head: bytes, content_type: str, ext: str, expected: tuple[int, int] | None) -> Problem | None:
+def check(head: bytes, content_type: str, ext: str, expected: tuple[int, int] | None, *,
+          server: str = "Imgur") -> Problem | None:
     """What is wrong with an answer that starts with ``head``, or None when it can start a ``.ext`` file.
 
-    ``expected`` is the width and height the API gave, when it did.
+    ``expected`` is the width and height the API gave, when it did; ``server`` answered (in messages).
     """
     mime = content_type.split(";", 1)[0].strip().lower()
     found = detect(head)
     if found == "html" or mime in ("text/html", "application/xhtml+xml"):
-        return Problem(Wrong.NOT_MEDIA, "Imgur answered with a web page, not the file")
+        return Problem(Wrong.NOT_MEDIA, f"{server} answered with a web page, not the file")
     size = png_size(head) if found == "png" else None
     if size is not None and (ext != "png" or (expected is not None and expected != size)):
         if size == REGION_PLACEHOLDER:

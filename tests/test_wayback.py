@@ -94,15 +94,18 @@ def test_no_capture_fails_by_id(imgur: Imgur, tmp_path: Path) -> None:
     assert len(files_under(tmp_path)) == 2
 
 
-def test_a_capture_the_archive_cannot_replay_is_named_as_the_archives(imgur: Imgur, tmp_path: Path) -> None:
+def test_what_is_wrong_with_a_capture_is_said_of_the_archive_not_of_imgur(imgur: Imgur, tmp_path: Path) -> None:
     album = _album_with_a_removed_image(imgur)
     gone = album.images[1]
-    imgur.add_capture(f"https://i.imgur.com/{gone.id}.jpeg", "20230601000000", body=gone.data)
-    imgur.faults.append(Fault("status", host="web.archive.org", path="/web/.*", status=404))  # listed, not replayed
+    url = f"https://i.imgur.com/{gone.id}.jpeg"
+    imgur.add_capture(url, "20230601000000", body=gone.data)
+    imgur.faults.append(Fault("status", host="web.archive.org", path="/web/20230601000000id_/.*", status=404))
+    imgur.add_capture(url, "20220601000000", body=SITE_SHELL, mimetype="image/jpeg")  # a page, mislabelled
     result = run_main("--wayback", "-o", str(tmp_path), "imgur.com/a/AbC1234")
     assert result.code == 1, result
     assert (f"{gone.id}: removed from Imgur; no good capture in the Wayback Machine (20230601000000: not in the "
-            "Wayback Machine (HTTP 404))") in result.err
+            "Wayback Machine (HTTP 404); 20220601000000: the Wayback Machine answered with a web page, not the "
+            "file)") in result.err
 
 
 def test_only_a_redirect_capture_is_no_capture(imgur: Imgur, tmp_path: Path) -> None:
