@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timezone
 
-from imgur_dl.dates import parse_iso
+from imgur_dl.dates import parse_iso, seconds_at
 from imgur_dl.errors import UsageError
 
 # --since: a day, or a time of day to the minute, second or microsecond, with a zone (Z, +02:00, +0200) or
 # none (UTC); a space may stand for the T (as `date --rfc-3339` writes).
-_SINCE = re.compile(r"(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}:\d{2})(?::(\d{2})(?:[.,](\d{1,6}))?)?(Z|[+-]\d{2}:?\d{2})?)?")
+_SINCE = re.compile(r"(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}:\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?(Z|[+-]\d{2}:?\d{2})?)?")
 
 
 @dataclass(frozen=True)
@@ -64,9 +63,7 @@ def parse_since(text: str) -> float:
         raise UsageError(f"not a date or time: {text!r} (try 2024-05-01, 2024-05-01T12:00Z or "
                          "2024-05-01T14:00+02:00)")
     day, clock, second, fraction, zone = match.groups()
-    offset = "+00:00" if zone in (None, "Z") else zone if ":" in zone else f"{zone[:3]}:{zone[3:]}"
-    moment = f"{day}T{clock or '00:00'}:{second or '00'}.{(fraction or '').ljust(6, '0')}{offset}"
-    try:
-        return datetime.fromisoformat(moment).astimezone(timezone.utc).timestamp()
-    except (ValueError, OverflowError):
-        raise UsageError(f"not a date or time: {text!r} (no such day or time of day)") from None
+    seconds = seconds_at(f"{day}T{clock or '00:00'}:{second or '00'}", fraction, zone)
+    if seconds is None:
+        raise UsageError(f"not a date or time: {text!r} (no such day or time of day)")
+    return seconds

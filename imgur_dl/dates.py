@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 
 from imgur_dl.models import Job
 
-_ISO = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?(?:Z|[+-]\d{2}:?\d{2})?")
+_ISO = re.compile(r"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:?\d{2})?")
 _CAPTURE = re.compile(r"\d{14}")
 # Times before Imgur (2009) or far in the future are not believed.
 _EARLIEST = datetime(2009, 1, 1, tzinfo=timezone.utc).timestamp()
@@ -16,16 +16,20 @@ _LATEST = datetime(2100, 1, 1, tzinfo=timezone.utc).timestamp()
 
 def parse_iso(text: str) -> float | None:
     """Seconds since the epoch of an ISO 8601 time (UTC when no zone is given); None for anything else."""
-    if not _ISO.fullmatch(text):
-        return None
+    match = _ISO.fullmatch(text)
+    seconds = None if match is None else seconds_at(*match.groups())
+    return seconds if seconds is not None and _EARLIEST <= seconds < _LATEST else None
+
+
+def seconds_at(moment: str, fraction: str | None, zone: str | None) -> float | None:
+    """Seconds since the epoch of ``YYYY-MM-DDTHH:MM:SS``, the digits of a fraction of a second (any number:
+    six are kept) and a zone (``Z``, ``+02:00``, ``+0200``; None: UTC); None when there is no such moment."""
+    # (Written as every Python since 3.7 reads it: six digits of a second at most, a zone with a colon.)
+    offset = "+00:00" if zone in (None, "Z") else zone if ":" in zone else f"{zone[:3]}:{zone[3:]}"
     try:
-        when = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
+        return datetime.fromisoformat(f"{moment}.{(fraction or '')[:6].ljust(6, '0')}{offset}").timestamp()
+    except (ValueError, OverflowError):
         return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    seconds = when.timestamp()
-    return seconds if _EARLIEST <= seconds < _LATEST else None
 
 
 def upload_time(job: Job) -> float | None:

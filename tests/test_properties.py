@@ -23,7 +23,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from imgur_dl import answers, hashset, hosts, jsonstream, sniff, urls
+from imgur_dl import answers, dates, hashset, hosts, jsonstream, sniff, urls
 from imgur_dl.archive_postgres import redact
 from imgur_dl.choice import parse_since
 from imgur_dl.cli import list_lines
@@ -396,3 +396,21 @@ def test_since_is_the_moment_its_text_names(moment: datetime, offset: timedelta,
 def test_since_is_a_time_or_a_usage_error(text: str) -> None:
     with contextlib.suppress(UsageError):
         assert math.isfinite(parse_since(text))
+
+
+@given(st.datetimes(datetime(2009, 1, 2), datetime(2099, 12, 30)), _OFFSETS, st.integers(0, 9),
+       st.sampled_from(["Z", "+00:00", "colon", "plain", ""]))
+def test_a_servers_time_is_read_in_any_form_it_may_take(moment: datetime, offset: timedelta, digits: int,
+                                                        zone: str) -> None:
+    # As an API writes a time: seconds, then up to nine digits of a fraction (more than Python keeps: six are),
+    # then Z, an offset with or without its colon, or nothing (UTC).
+    if zone in ("Z", "+00:00", ""):
+        offset = timedelta(0)
+    moment = moment.replace(tzinfo=timezone(offset))
+    fraction = f"{moment.microsecond:06d}{moment.microsecond % 1000:03d}"[:digits]
+    written = moment.strftime("%Y-%m-%dT%H:%M:%S") + (f".{fraction}" if digits else "")
+    sign, minutes = ("-" if offset < timedelta(0) else "+"), abs(int(offset.total_seconds())) // 60
+    written += {"Z": "Z", "+00:00": "+00:00", "": "", "colon": f"{sign}{minutes // 60:02d}:{minutes % 60:02d}",
+                "plain": f"{sign}{minutes // 60:02d}{minutes % 60:02d}"}[zone]
+    kept = int(fraction[:6].ljust(6, "0")) if digits else 0
+    assert dates.parse_iso(written) == moment.replace(microsecond=kept).timestamp()
