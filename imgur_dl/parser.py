@@ -186,8 +186,14 @@ def check_output(folder: Path) -> None:
 
 
 def _archive(text: str) -> str | Path:
-    """A ``postgresql://`` URL as given (never echoed back: it may hold a password), else a file."""
-    return text if is_postgres(text) else Path(text)
+    """A ``postgresql://`` URL as given (never echoed back: it may hold a password), else a file (``~`` expanded,
+    as for -o: ``--download-archive=~/seen.sqlite`` is one word no shell expands)."""
+    return text if is_postgres(text) else _folder(text)
+
+
+def _file(text: str) -> str:
+    """A file to read (-i, --scan): ``-`` is standard input; a leading ``~`` is expanded, as for -o."""
+    return str(Path(text).expanduser()) if text.startswith("~") else text
 
 
 def _lease(text: str) -> float:
@@ -250,6 +256,15 @@ def _home_folder(text: str, environ: Mapping[str, str]) -> Path:
     return _folder(text)
 
 
+def _env_archive(environ: Mapping[str, str]) -> str | Path | None:
+    """``IMGUR_DL_ARCHIVE``, its ``~`` expanded as ``IMGUR_DL_OUTPUT``'s is (a crontab or a unit file expands
+    none)."""
+    text = environ.get("IMGUR_DL_ARCHIVE")
+    if not text:
+        return None
+    return text if is_postgres(text) else _home_folder(text, environ)
+
+
 def _header_value(text: str) -> str:
     if not text.strip() or not text.isprintable() or not text.isascii():
         raise argparse.ArgumentTypeError("must be printable ASCII")
@@ -265,10 +280,10 @@ def build_parser(environ: Mapping[str, str]) -> Parser:
                         help="show this help message and exit")
     parser.add_argument("urls", nargs="*", metavar="URL",
                         help="Imgur album, gallery post or image URL (any form people paste)")
-    parser.add_argument("-i", "--input-file", metavar="FILE", action="append", default=[],
+    parser.add_argument("-i", "--input-file", metavar="FILE", action="append", default=[], type=_file,
                         help="read URLs from FILE, one per line ('#' comments and blank lines ignored); "
                              "'-' reads standard input")
-    parser.add_argument("--scan", metavar="FILE", action="append", default=[],
+    parser.add_argument("--scan", metavar="FILE", action="append", default=[], type=_file,
                         help="fetch every Imgur link found in FILE, any text (notes, HTML, JSON, Reddit dumps; "
                              "gzip, xz, bzip2 or zstd); '-' reads standard input; may be given again")
     parser.add_argument("-o", "--output", metavar="DIR", type=_folder,
@@ -324,7 +339,7 @@ def build_parser(environ: Mapping[str, str]) -> Parser:
     parser.add_argument("--write-metadata", action="store_true",
                         help="write album.json (album and items, in order) into each album folder")
     parser.add_argument("--download-archive", metavar="FILE|URL", type=_archive,
-                        default=_archive(environ["IMGUR_DL_ARCHIVE"]) if environ.get("IMGUR_DL_ARCHIVE") else None,
+                        default=_env_archive(environ),
                         help="where finished ids are kept, so none is downloaded again: an SQLite file, or a "
                              "postgresql://user@host/db URL shared by many machines (needs the postgres extra)")
     parser.add_argument("--archive-table", metavar="NAME", default=DEFAULT_TABLE, type=table_name,

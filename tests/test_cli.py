@@ -66,6 +66,25 @@ def test_tilde_in_the_output_variable_is_expanded(imgur: Imgur, tmp_path: Path) 
     assert len(files_under(tmp_path / "pics")) == 1
 
 
+def test_a_tilde_is_home_in_every_path_option_and_variable(imgur: Imgur, tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    # As one word (--opt=~/x) or from a crontab or unit file, no shell expands it: imgur-dl does, as for -o.
+    imgur.add_album("AbC1234", count=1)
+    imgur.add_album("XyZ9876", count=1)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    (tmp_path / "list.txt").write_text("imgur.com/a/AbC1234\n")
+    (tmp_path / "notes.md").write_text("see <https://imgur.com/a/XyZ9876>\n")
+    result = run_main("-i", "~/list.txt", "--scan=~/notes.md", "--download-archive=~/seen.sqlite", "-o", "~/pics",
+                      environ={"HOME": str(tmp_path)})
+    assert result.code == 0, result
+    assert len(files_under(tmp_path / "pics")) == 2
+    assert (tmp_path / "seen.sqlite").is_file()
+    result = run_main("-o", str(tmp_path / "again"), "imgur.com/a/AbC1234",
+                      environ={"HOME": str(tmp_path), "IMGUR_DL_ARCHIVE": "~/seen.sqlite"})
+    assert result.code == 0, result
+    assert "0 saved, 1 skipped" in result.err  # the same archive
+
+
 def test_a_bad_url_is_refused_up_front_and_the_others_still_run(imgur: Imgur, tmp_path: Path) -> None:
     imgur.add_album("AbC1234", count=2)
     result = run_main("-o", str(tmp_path), "imgur.com/a/AbC1234", "https://example.com/x")
