@@ -36,7 +36,9 @@ def download(urls: str | Iterable[str], output: str | Path = ".", **options: Any
     Yields each file's :class:`Result` as it finishes, and a :class:`Failure`
     for a URL or listed post that gave no file at all. ``options`` are
     :class:`Options` fields (``workers=8``, ``archive=Path("seen.sqlite")``,
-    ``dir_template="{album_title}"`` ...). A URL that names nothing on Imgur,
+    ``dir_template="{album_title}"`` ...), and ``range``, ``since`` and
+    ``break_on_existing`` as their flags take them (``since="2024-05-01"``).
+    A URL that names nothing on Imgur,
     an option out of its bounds, or an ``output`` that cannot be a folder
     raises :class:`UsageError` before anything is fetched (one URL may be given
     as a string). Nothing is printed but error lines on stderr.
@@ -59,10 +61,17 @@ def links(urls: str | Iterable[str], **options: Any) -> Iterator[str]:
             yield event.url
 
 
+# A listing's posts chosen as --range, --since and --break-on-existing choose them: range="1-20",
+# since="2024-05-01" (or an ISO 8601 time), break_on_existing=True.
+_CHOOSING = ("range", "since", "break_on_existing")
+
+
 def _options(output: str | Path, given: dict[str, Any], *, get_urls: bool) -> Options:
+    from imgur_dl.choice import Choice, parse_range, parse_since  # noqa: PLC0415
     from imgur_dl.naming import Template  # noqa: PLC0415
 
-    known = {f.name for f in fields(Options)} - {"get_urls", "output"}  # (which function, and its argument)
+    # (which function, and its argument; and the three words that make up ``choice``, as the flags give them)
+    known = {f.name for f in fields(Options)} - {"get_urls", "output"} | set(_CHOOSING)
     unknown = sorted(set(given) - known)
     if unknown:
         raise TypeError(f"unknown option(s): {', '.join(unknown)} (see imgur_dl.Options)")
@@ -71,6 +80,17 @@ def _options(output: str | Path, given: dict[str, Any], *, get_urls: bool) -> Op
     for name in ("dir_template", "name_template"):
         if isinstance(given.get(name), str):
             given = {**given, name: Template(given[name])}
+    if chosen := {name: given[name] for name in _CHOOSING if name in given}:
+        if "choice" in given:
+            raise TypeError(f"{', '.join(chosen)}: give these or choice, not both")
+        given = {name: value for name, value in given.items() if name not in _CHOOSING}
+        for name in ("range", "since"):
+            if not isinstance(chosen.get(name, ""), str):
+                raise UsageError(f"{name}: must be text, as its flag takes ({chosen[name]!r})")
+        spans, since = chosen.get("range"), chosen.get("since")
+        given["choice"] = Choice(parse_range(spans) if spans is not None else (),
+                                 parse_since(since) if since is not None else None,
+                                 chosen.get("break_on_existing") is True)
     options = replace(Options(), output=Path(output).expanduser(), get_urls=get_urls, **given)
     if not get_urls:
         check_output(options.output)  # (as the command line does: said before any request)

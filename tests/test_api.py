@@ -127,3 +127,21 @@ def test_a_program_with_no_stderr_at_all_gets_its_results(imgur: Imgur, tmp_path
     assert sorted((e.job.media.id, e.status) for e in events if isinstance(e, Result)) == [
         ("Ab00000", Status.SAVED), ("Ab00001", Status.FAILED)]
     assert [f.id for f in events if isinstance(f, Failure)] == ["Zzz9999"]
+
+
+def test_a_listings_posts_are_chosen_as_the_flags_choose_them(imgur: Imgur, tmp_path: Path) -> None:
+    day = 86_400
+    posts = [imgur.add_image(f"Im{n:05d}", in_gallery=True) for n in range(5)]
+    for n, post in enumerate(posts):
+        post.datetime = 1_760_000_000 - n * day  # newest first: 2025-10-09 08:53:20Z, then a day earlier each
+    imgur.add_listing("user", "Miguenzo", list(posts))
+    events = list(imgur_dl.download("imgur.com/user/Miguenzo", output=tmp_path, since="2025-10-07T08:53Z"))
+    assert sorted(e.job.media.id for e in events if isinstance(e, Result)) == [p.id for p in posts[:3]]
+    assert list(imgur_dl.links("imgur.com/user/Miguenzo", range="2-3,5")) == [
+        f"https://i.imgur.com/{p.id}.jpg" for p in (posts[1], posts[2], posts[4])]
+    with pytest.raises(UsageError, match="not a date or time"):
+        list(imgur_dl.links("imgur.com/user/Miguenzo", since="last week"))
+    with pytest.raises(UsageError, match="range: must be text"):
+        list(imgur_dl.links("imgur.com/user/Miguenzo", range=5))
+    with pytest.raises(TypeError, match="not both"):
+        list(imgur_dl.links("imgur.com/user/Miguenzo", range="1", choice=None))
