@@ -6,7 +6,9 @@ Workers call :meth:`Progress.advance` and friends, never the bar itself.
 
 from __future__ import annotations
 
+import os
 import threading
+import time
 from collections.abc import Callable
 from typing import Any, TextIO
 
@@ -54,12 +56,34 @@ class Progress:
             self._write(printable(message))
 
 
-class Bar(Progress):
-    """A progressbar2 bar on ``stream``: files done, bytes, speed, ETA."""
+# The bar's parts, least wanted last, each shown only when the line may be this long (a terminal's columns but
+# one): a line longer than the terminal wraps, and each redraw of a wrapped line leaves a line behind (a split
+# tmux pane, a phone). Counts of six digits, and all of them, take 66 columns and the bar's brackets.
+_PERCENT_FROM = 24
+_BAR_FROM = 34
+_SIZE_FROM = 44
+_SPEED_FROM = 56
+_ETA_FROM = 72
+WIDTH_EVERY = 0.5  # seconds between looks at the terminal's width (it may be resized as the run goes)
 
-    def __init__(self, stream: TextIO, *, color: bool = True) -> None:
+
+def terminal_width(stream: TextIO) -> int | None:
+    """The width (columns) of the terminal ``stream`` writes to; None when it writes to none."""
+    try:
+        return os.get_terminal_size(stream.fileno()).columns or None
+    except (OSError, ValueError, AttributeError):  # (io.UnsupportedOperation is both of the first two)
+        return None
+
+
+class Bar(Progress):
+    """A progressbar2 bar on ``stream``: files done, bytes, speed, ETA, as many of them as its terminal's width
+    (``width``, the columns; by default, looked up on ``stream``'s terminal) holds on one line."""
+
+    def __init__(self, stream: TextIO, *, color: bool = True, width: Callable[[], int | None] | None = None) -> None:
         super().__init__(stream)
         self._color = color  # (NO_COLOR set: no colour, https://no-color.org)
+        self._width = width or (lambda: terminal_width(stream))
+        self._width_due = 0.0  # when to look at the terminal's width again
         self._files = 0
         self._files_total = 0
         self._bytes = 0
@@ -107,24 +131,34 @@ class Bar(Progress):
         if (self._closed and not force) or not self._files_total:
             return
         if self._bar is None:
+            def space(least: int) -> Any:
+                return progressbar.FormatLabel(" ", min_width=least)
             widgets: list[Any] = [
                 self._text,
-                progressbar.Percentage(), " ",
-                progressbar.Bar(left="[", right="]"), " ",
-                progressbar.DataSize(), " ",
-                progressbar.AdaptiveTransferSpeed(), " ",
-                progressbar.AdaptiveETA(),
+                progressbar.Percentage(min_width=_PERCENT_FROM), space(_BAR_FROM),
+                progressbar.Bar(left="[", right="]", min_width=_BAR_FROM), space(_SIZE_FROM),
+                progressbar.DataSize(min_width=_SIZE_FROM), space(_SPEED_FROM),
+                progressbar.AdaptiveTransferSpeed(min_width=_SPEED_FROM), space(_ETA_FROM),
+                progressbar.AdaptiveETA(min_width=_ETA_FROM),
             ]
             self._bar = progressbar.ProgressBar(
-                max_value=progressbar.UnknownLength, widgets=widgets, fd=self._stream,
+                max_value=progressbar.UnknownLength, widgets=widgets, fd=self._stream, term_width=self._columns(),
                 min_poll_interval=0.1, poll_interval=0.1, enable_colors=self._color,
             )
+        elif force or time.monotonic() >= self._width_due:
+            self._bar.term_width = self._columns()
         self._drawn = True
         self._text.update_mapping(done=self._files, total=self._files_total)
         total = max(self._bytes_total, self._bytes) or progressbar.UnknownLength
         if self._bar.max_value != total:
             self._bar.max_value = total
         self._bar.update(self._bytes, force=force)
+
+    def _columns(self) -> int:
+        """What the bar may fill: the terminal's width but its last column (a line that fills the width wraps
+        on some terminals), or 79 when the width cannot be known."""
+        self._width_due = time.monotonic() + WIDTH_EVERY
+        return max(1, (self._width() or 80) - 1)
 
 
 class Meter:

@@ -225,6 +225,31 @@ def test_ctrl_c_leaves_no_bar_behind() -> None:
     assert finished.getvalue().endswith("\n")  # (a run that ends on its own keeps its last bar, finished)
 
 
+@pytest.mark.parametrize(("columns", "parts"), [
+    (120, ["123456/123456 files", "%", "[", "MiB", "/s", "0:00:0"]),
+    (80, ["123456/123456 files", "%", "[", "MiB", "/s", "0:00:0"]),  # (the usual terminal: all of it)
+    (60, ["123456/123456 files", "%", "[", "MiB", "/s"]),
+    (40, ["123456/123456 files", "%", "["]),
+    (24, ["123456/123456 files"]),
+])
+def test_the_bar_fits_its_terminal_and_keeps_what_matters_most(columns: int, parts: list[str]) -> None:
+    # (parts: the files, the percentage, the bar, the bytes, the speed, the time (ETA, then the time taken).)
+    # A line wider than the terminal wraps, and each redraw then leaves a line behind (a split tmux pane).
+    screen = io.StringIO()
+    widths = [200, columns]  # drawn first on a wide terminal, then resized: the next full redraw fits
+    bar = Bar(screen, width=lambda: widths[0] if len(widths) == 1 else widths.pop(0))
+    bar.expect(files=123_456, size=300 * 2**20)
+    bar.advance(120 * 2**20)
+    screen.seek(0)
+    screen.truncate()
+    bar.file_done(123_456)
+    bar.close()
+    drawn = [ANSI.sub("", segment) for segment in re.split(r"[\r\n]", screen.getvalue()) if "files" in segment]
+    assert drawn, screen.getvalue()
+    assert all(len(line.rstrip()) < columns for line in drawn), drawn  # (the last column left free)
+    assert [part for part in ["123456/123456 files", "%", "[", "MiB", "/s", "0:00:0"] if part in drawn[-1]] == parts
+
+
 def test_the_bar_of_a_rerun_counts_the_files_the_archive_has(imgur: Imgur, tmp_path: Path) -> None:
     imgur.add_album("AbC1234", count=3, size=40_000)
     archive = str(tmp_path / "seen.sqlite")
