@@ -80,11 +80,13 @@ def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> i
             return int(exc.code or 0)
         if args.fields or args.fleet:
             return _fleet(args, env) if args.fleet else _fields(env)
+        if not (args.urls or args.input_file or args.scan):
+            raise UsageError("no URL given (try 'imgur-dl --help')")
+        options = _options(args, env)  # (before a list is read: a million lines take seconds, a pipe longer)
         texts = itertools.chain(args.urls, *(_read_list(name, env) for name in args.input_file))
         targets, refused = _targets(texts, env)
         if not targets and not refused and not args.scan:
             raise UsageError("no URL given (try 'imgur-dl --help')")
-        options = _options(args, env)
         if options.token is None and (mine := [t for t in targets if listings.needs_token(t)]):
             raise UsageError(f"{mine[0].url}: only your own access token can list this: give --cookies FILE "
                              "or IMGUR_ACCESS_TOKEN (see README, 'Your own account')")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import subprocess
 import sys
 from pathlib import Path
@@ -10,7 +11,7 @@ import pytest
 import trustme
 
 from imgur_dl import __version__
-from imgur_dl.cli import main
+from imgur_dl.cli import Environment, main
 from tests.conftest import files_under, run_main, run_process
 from tests.standin import Imgur
 
@@ -83,6 +84,20 @@ def test_a_tilde_is_home_in_every_path_option_and_variable(imgur: Imgur, tmp_pat
                       environ={"HOME": str(tmp_path), "IMGUR_DL_ARCHIVE": "~/seen.sqlite"})
     assert result.code == 0, result
     assert "0 saved, 1 skipped" in result.err  # the same archive
+
+
+def test_options_are_checked_before_a_list_is_read() -> None:
+    # A list piped in may take long to end (a producer still writing it), a file of a million lines seconds:
+    # a mistake in the options is said first.
+    class Unread(io.StringIO):
+        def readline(self, size: int | None = -1, /) -> str:
+            raise AssertionError("the list was read before the options were checked")
+
+    err = io.StringIO()
+    code = main(["-i", "-", "--break-on-existing"], Environment(stdin=Unread(), stdout=io.StringIO(), stderr=err))
+    assert code == 2
+    assert err.getvalue() == ("imgur-dl: error: --break-on-existing needs --download-archive (it stops at what the "
+                              "archive has)\n")
 
 
 def test_a_bad_url_is_refused_up_front_and_the_others_still_run(imgur: Imgur, tmp_path: Path) -> None:
