@@ -291,7 +291,9 @@ def _error(env: Environment, message: str) -> None:
 def _read_list(name: str, env: Environment) -> Iterator[str]:
     """URLs from a file (or stdin for '-'), as it is read: one a line, blank lines and '#' comments ignored."""
     try:
-        with contextlib.nullcontext(env.stdin) if name == "-" else Path(name).open(encoding="utf-8-sig") as handle:
+        # (Bytes that are not UTF-8 are kept as they are, to be refused with the one line holding them.)
+        with contextlib.nullcontext(env.stdin) if name == "-" else \
+                Path(name).open(encoding="utf-8-sig", errors="surrogateescape") as handle:
             yield from list_lines(handle, name)
     except (OSError, UnicodeDecodeError) as exc:
         raise UsageError(f"cannot read URLs from {name}: {getattr(exc, 'strerror', None) or exc}") from None

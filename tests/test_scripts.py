@@ -98,6 +98,21 @@ def test_input_file_with_comments_and_blank_lines(imgur: Imgur, tmp_path: Path) 
     assert "4 saved" in result.err  # one run, one pool, one summary
 
 
+def test_a_list_not_all_in_utf8_loses_only_its_bad_lines(imgur: Imgur, tmp_path: Path) -> None:
+    # A list saved by a Windows program (cp1252): a byte that is not UTF-8 in a comment is nothing to the URL
+    # before it; one inside a URL refuses that line alone, as any line that is no Imgur URL.
+    imgur.add_album("AAAAAAA", count=1)
+    imgur.add_album("BBBBBBB", count=1)
+    listing = tmp_path / "albums.txt"
+    listing.write_bytes(b"https://imgur.com/a/AAAAAAA  # caf\xe9\nhttps://imgur.com/a/caf\xe9\n"
+                        b"https://imgur.com/a/BBBBBBB\n")
+    result = run_main("-o", str(tmp_path / "out"), "-i", str(listing))
+    assert result.code == 2, result
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["AAAAAAA", "BBBBBBB"]
+    assert "imgur-dl: error: " in result.err and "imgur.com/a/caf" in result.err
+    assert result.err.count("error:") == 1
+
+
 def test_input_from_stdin(imgur: Imgur, tmp_path: Path) -> None:
     imgur.add_album("AAAAAAA", count=2)
     # (`cat list.txt | imgur-dl -i -` of a list saved with a byte-order mark: the mark is no part of the URL)
