@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import codecs
 import contextlib
 import errno
 import io
@@ -291,12 +292,19 @@ def _error(env: Environment, message: str) -> None:
 def _read_list(name: str, env: Environment) -> Iterator[str]:
     """URLs from a file (or stdin for '-'), as it is read: one a line, blank lines and '#' comments ignored."""
     try:
-        # (Bytes that are not UTF-8 are kept as they are, to be refused with the one line holding them.)
-        with contextlib.nullcontext(env.stdin) if name == "-" else \
-                Path(name).open(encoding="utf-8-sig", errors="surrogateescape") as handle:
+        with contextlib.nullcontext(env.stdin) if name == "-" else _open_list(Path(name)) as handle:
             yield from list_lines(handle, name)
     except (OSError, UnicodeDecodeError) as exc:
         raise UsageError(f"cannot read URLs from {name}: {getattr(exc, 'strerror', None) or exc}") from None
+
+
+def _open_list(path: Path) -> TextIO:
+    """A list file as text: UTF-8 (a byte-order mark dropped), or UTF-16 when it starts with that mark (Windows
+    PowerShell's ``>`` writes it). Bytes that are not UTF-8 are kept as they are, to be refused with the one
+    line holding them."""
+    raw = path.open("rb")
+    wide = raw.peek(2)[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+    return io.TextIOWrapper(raw, encoding="utf-16" if wide else "utf-8-sig", errors="surrogateescape")
 
 
 MAX_LIST_LINE = 64 * 1024  # characters: a URL is far shorter; a longer line is not a list's (/dev/zero, a binary)

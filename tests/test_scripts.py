@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import io
 import json
@@ -111,6 +112,20 @@ def test_a_list_not_all_in_utf8_loses_only_its_bad_lines(imgur: Imgur, tmp_path:
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["AAAAAAA", "BBBBBBB"]
     assert "imgur-dl: error: " in result.err and "imgur.com/a/caf" in result.err
     assert result.err.count("error:") == 1
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be", "utf-8-sig"])
+def test_a_list_saved_with_a_byte_order_mark_is_read(imgur: Imgur, tmp_path: Path, encoding: str) -> None:
+    # (Windows PowerShell's `>` writes UTF-16 with its mark; Notepad may write UTF-8 with one.)
+    imgur.add_album("AAAAAAA", count=1)
+    imgur.add_album("BBBBBBB", count=1)
+    listing = tmp_path / "albums.txt"
+    text = "https://imgur.com/a/AAAAAAA\r\n# café\r\nhttps://imgur.com/a/BBBBBBB\r\n"
+    listing.write_bytes((codecs.BOM_UTF16_BE + text.encode("utf-16-be")) if encoding == "utf-16-be" else
+                        text.encode(encoding))
+    result = run_main("-o", str(tmp_path / "out"), "-i", str(listing))
+    assert result.code == 0, result
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["AAAAAAA", "BBBBBBB"]
 
 
 def test_input_from_stdin(imgur: Imgur, tmp_path: Path) -> None:
