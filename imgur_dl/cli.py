@@ -21,7 +21,7 @@ from imgur_dl import credentials, listings, urls
 from imgur_dl.archive import DEFAULT_TABLE, MOST_FAILURES, open_store
 from imgur_dl.choice import Choice
 from imgur_dl.clock import Clock
-from imgur_dl.defaults import DEFAULT_LEASE
+from imgur_dl.defaults import DEFAULT_LEASE, environ_proxy
 from imgur_dl.errors import (
     ArchiveUnavailable,
     Cancelled,
@@ -152,11 +152,9 @@ def _options(args: argparse.Namespace, env: Environment) -> Options:
 def _check_environ_proxy(given: str | None, environ: Mapping[str, str]) -> None:
     """The proxy the environment names for HTTPS, checked as --proxy is (a bare host:port is an http:// proxy,
     as for any requests program): one line now, not a run of retries against what no request can reach."""
-    name = next((n for n in ("https_proxy", "HTTPS_PROXY") if environ.get(n)), None)
-    if given is None and name is not None:
-        value = environ[name]
-        if problem := proxy_problem(value if "://" in value else f"http://{value}"):
-            raise UsageError(f"{name}: {problem}")
+    name, value = environ_proxy(environ, "https")
+    if given is None and name and (problem := proxy_problem(value if "://" in value else f"http://{value}")):
+        raise UsageError(f"{name}: {problem}")
 
 
 def _check_listing_choices(args: argparse.Namespace, targets: list[Target]) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from imgur_dl._version import __version__
 
 # The public client id of Imgur's own web front end; --client-id overrides it.
@@ -23,3 +25,13 @@ DEFAULT_LEASE = 300.0  # seconds a claim (--share-work) lasts unless renewed
 # The largest file accepted when neither the API nor the server gives a size:
 # Imgur takes uploads of up to 200 MB (videos, GIFs).
 DEFAULT_MAX_SIZE = 512 * 1024 * 1024  # 512M, as --max-file-size counts
+
+
+def environ_proxy(environ: Mapping[str, str], scheme: str) -> tuple[str, str]:
+    """The variable that names the proxy for ``scheme`` (``https``), and its value: the scheme's own, else
+    ALL_PROXY, lower case first (as curl and requests read them); empty when none does."""
+    for name in (f"{scheme}_proxy", f"{scheme.upper()}_PROXY", "all_proxy", "ALL_PROXY"):
+        if environ.get(name):
+            return name, environ[name]
+    return "", ""
+

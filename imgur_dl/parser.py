@@ -72,7 +72,7 @@ environment:
   IMGUR_DL_WORKERS   default for --workers
   IMGUR_DL_ARCHIVE   default for --download-archive
   IMGUR_ACCESS_TOKEN your own account's access token (instead of --cookies)
-  HTTPS_PROXY, REQUESTS_CA_BUNDLE  are honoured, as by any requests program
+  HTTPS_PROXY, ALL_PROXY, NO_PROXY, REQUESTS_CA_BUNDLE  are honoured, as by any requests program
 
 exit status:
   0 everything saved or already present   1 some files failed
@@ -306,7 +306,7 @@ def build_parser(environ: Mapping[str, str]) -> Parser:
                              "in as you, for your hidden and mature posts, images and favorites (default: "
                              "IMGUR_ACCESS_TOKEN); sent to api.imgur.com only")
     parser.add_argument("--proxy", metavar="URL", type=_proxy,
-                        help="proxy for every request, e.g. http://proxy:3128 (default: HTTPS_PROXY)")
+                        help="proxy for every request, e.g. http://proxy:3128 (default: HTTPS_PROXY, else ALL_PROXY)")
     parser.add_argument("--min-speed", metavar="RATE", type=_rate, default=1024,
                         help="give up an attempt whose file comes slower than RATE bytes a second for "
                              "--speed-time seconds, e.g. 10K; 0: never (default: 1K)")

@@ -18,7 +18,7 @@ from requests.adapters import HTTPAdapter
 from requests.structures import CaseInsensitiveDict
 from requests.utils import DEFAULT_CA_BUNDLE_PATH, select_proxy, urldefragauth
 
-from imgur_dl.defaults import USER_AGENT
+from imgur_dl.defaults import USER_AGENT, environ_proxy
 from imgur_dl.errors import UsageError
 
 CONNECT_TIMEOUT = 10.0
@@ -86,13 +86,13 @@ class Session(requests.Session):
             return self._proxies[key]
 
     def _environ_proxies(self, url: str) -> dict[str, str]:
-        """What HTTPS_PROXY, HTTP_PROXY and NO_PROXY (either case) say for ``url``."""
+        """What HTTPS_PROXY, HTTP_PROXY, ALL_PROXY (for both, when theirs is not set, as curl and requests read
+        it) and NO_PROXY say for ``url`` (each in either case)."""
         env = self.environ
         no_proxy = env.get("no_proxy") or env.get("NO_PROXY") or ""
         if no_proxy and requests.utils.should_bypass_proxies(url, no_proxy=no_proxy):
             return {}
-        return {scheme: value for scheme in ("http", "https")
-                if (value := env.get(f"{scheme}_proxy") or env.get(f"{scheme.upper()}_PROXY"))}
+        return {scheme: value for scheme in ("http", "https") if (value := environ_proxy(env, scheme)[1])}
 
 
 class _Adapter(HTTPAdapter):

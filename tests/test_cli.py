@@ -100,6 +100,17 @@ def test_options_are_checked_before_a_list_is_read() -> None:
                               "archive has)\n")
 
 
+def test_a_proxy_named_by_all_proxy_alone_is_used(imgur: Imgur, tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    # (as curl and requests read it: for every scheme that has no variable of its own)
+    imgur.add_album("AbC1234", count=2)
+    for name in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"):
+        monkeypatch.delenv(name)
+    result = run_main("-o", str(tmp_path), "imgur.com/a/AbC1234", environ={"all_proxy": imgur.proxy_url})
+    assert result.code == 0, result
+    assert len(files_under(tmp_path)) == 2
+
+
 def test_a_bad_url_is_refused_up_front_and_the_others_still_run(imgur: Imgur, tmp_path: Path) -> None:
     imgur.add_album("AbC1234", count=2)
     result = run_main("-o", str(tmp_path), "imgur.com/a/AbC1234", "https://example.com/x")
