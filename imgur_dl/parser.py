@@ -72,7 +72,7 @@ environment:
   IMGUR_DL_WORKERS   default for --workers
   IMGUR_DL_ARCHIVE   default for --download-archive
   IMGUR_ACCESS_TOKEN your own account's access token (instead of --cookies)
-  HTTPS_PROXY, ALL_PROXY, NO_PROXY, REQUESTS_CA_BUNDLE  are honoured, as by any requests program
+  HTTPS_PROXY, ALL_PROXY, NO_PROXY, REQUESTS_CA_BUNDLE  are honoured, as by curl
 
 exit status:
   0 everything saved or already present   1 some files failed
