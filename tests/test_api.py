@@ -75,6 +75,13 @@ def test_bad_input_is_refused_before_any_request(imgur: Imgur, tmp_path: Path) -
     assert not imgur.log
 
 
+def test_a_url_that_is_not_a_string_is_a_type_error(tmp_path: Path) -> None:
+    with pytest.raises(TypeError, match="a URL is a str, not bytes"):
+        list(imgur_dl.download([b"imgur.com/a/AbC1234"], output=tmp_path))
+    with pytest.raises(TypeError, match="a URL is a str, not int"):
+        list(imgur_dl.links(["imgur.com/a/AbC1234", 0]))
+
+
 def test_one_url_may_be_given_as_a_string(imgur: Imgur, tmp_path: Path) -> None:
     album = imgur.add_album("AbC1234", count=2)
     assert list(imgur_dl.links("imgur.com/a/AbC1234")) == [f"https://i.imgur.com/{i.id}.jpeg" for i in album.images]
