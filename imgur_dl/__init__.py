@@ -112,4 +112,4 @@ def _events(urls: str | Iterable[str], options: Options) -> Iterator[Event]:
     run = build_run(options, sys.stderr)
     yield from run.events(targets)
     if run.tally.interrupted:  # (Ctrl-C ended the run, its last results given: the caller hears of it too)
-        raise Terminated if run.tally.terminated else KeyboardInterrupt
+        raise Terminated if run.tally.ended_by else KeyboardInterrupt

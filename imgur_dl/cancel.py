@@ -1,4 +1,4 @@
-"""Cancellation: one token that Ctrl-C or SIGTERM trips to stop every worker at once."""
+"""Cancellation: one token that Ctrl-C, SIGTERM or SIGHUP trips to stop every worker at once."""
 
 from __future__ import annotations
 

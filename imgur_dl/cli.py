@@ -25,6 +25,7 @@ from imgur_dl.defaults import DEFAULT_LEASE, environ_proxy
 from imgur_dl.errors import (
     ArchiveUnavailable,
     Cancelled,
+    HungUp,
     ImgurDLError,
     OutputClosed,
     OutputError,
@@ -104,7 +105,7 @@ def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> i
         return exc.exit_status
     except (KeyboardInterrupt, Cancelled) as exc:
         writer(env.stderr)("imgur-dl: interrupted")
-        return ExitStatus.TERMINATED if isinstance(exc, Terminated) else ExitStatus.INTERRUPTED
+        return exc.exit_status if isinstance(exc, Terminated) else ExitStatus.INTERRUPTED
     except Exception as exc:
         if debug:
             raise
@@ -324,14 +325,27 @@ def _terminate(_signal: int, _frame: object) -> None:
     raise Terminated
 
 
+def _hang_up(_signal: int, _frame: object) -> None:
+    raise HungUp
+
+
+def handle_signals() -> None:
+    """SIGTERM, and SIGHUP unless it is ignored (``nohup``), handled as Ctrl-C: part files kept for a rerun,
+    finished files recorded, claims given back, a summary (where it can still be seen)."""
+    signal.signal(signal.SIGTERM, _terminate)
+    hangup = getattr(signal, "SIGHUP", None)  # (not on Windows)
+    if hangup is not None and signal.getsignal(hangup) is signal.SIG_DFL:
+        signal.signal(hangup, _hang_up)
+
+
 def run() -> NoReturn:
     """The console script."""
-    signal.signal(signal.SIGTERM, _terminate)  # handled as Ctrl-C: summary, part files kept for a rerun
+    handle_signals()
     status = main()
     if status == ExitStatus.PIPE_CLOSED and sys.stdout is not None:
         # Nothing more reaches the reader; the interpreter's last flush must not complain about it.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-    if status in (ExitStatus.INTERRUPTED, ExitStatus.TERMINATED) and threading.active_count() > 1:
+    if status in (ExitStatus.INTERRUPTED, ExitStatus.TERMINATED, ExitStatus.HANGUP) and threading.active_count() > 1:
         # Workers still inside a connect() would hold the exit up until their
         # timeout; every file they touch is a .part, so leaving now is safe.
         sys.stdout.flush()

@@ -97,9 +97,18 @@ class NotMediaError(DownloadError):
 class Terminated(KeyboardInterrupt):
     """SIGTERM (from timeout, systemd, docker): handled as Ctrl-C is, told apart in the exit status."""
 
+    exit_status = ExitStatus.TERMINATED
+
+
+class HungUp(Terminated):
+    """SIGHUP (the terminal went away: an SSH connection lost): handled as SIGTERM is (claims given back,
+    records written), told apart in the exit status. Under ``nohup`` it never comes."""
+
+    exit_status = ExitStatus.HANGUP
+
 
 class Cancelled(BaseException):
-    """The run was interrupted (Ctrl-C, SIGTERM) while this piece of work was under way.
+    """The run was interrupted (Ctrl-C, SIGTERM, SIGHUP) while this piece of work was under way.
 
     Not an :class:`ImgurDLError`, nor even an :class:`Exception`: like
     :class:`KeyboardInterrupt`, no handler meant for failures can swallow it.

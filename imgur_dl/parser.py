@@ -77,8 +77,9 @@ environment:
 exit status:
   0 everything saved or already present   1 some files failed
   2 usage error, or not an Imgur URL      3 album or image not found
-  4 Imgur refused your access token        130 interrupted (Ctrl-C)
-  141 stdout's reader went away             143 terminated (SIGTERM)
+  4 Imgur refused your access token        129 hung up (SIGHUP)
+  130 interrupted (Ctrl-C)                  141 stdout's reader went away
+  143 terminated (SIGTERM)
 """
 
 

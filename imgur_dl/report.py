@@ -29,7 +29,7 @@ class Tally:
     elsewhere: int = 0  # posts or albums another process has done, or failed (--share-work)
     worst: ExitStatus = ExitStatus.SUCCESS  # of the albums' and URLs' own outcomes
     interrupted: bool = False
-    terminated: bool = False  # by SIGTERM
+    ended_by: ExitStatus | None = None  # the signal's status when SIGTERM or SIGHUP ended it (not Ctrl-C)
 
     def add(self, result: Result) -> None:
         self.files[result.status] += 1
@@ -62,7 +62,7 @@ class Tally:
     @property
     def exit_status(self) -> ExitStatus:
         if self.interrupted:
-            return ExitStatus.TERMINATED if self.terminated else ExitStatus.INTERRUPTED
+            return self.ended_by or ExitStatus.INTERRUPTED
         return worst([self.worst] + ([ExitStatus.FAILED] if self.files[Status.FAILED] else []))
 
     def note(self, status: ExitStatus) -> None:

@@ -42,7 +42,7 @@ T = TypeVar("T")
 GRACE = 2.0
 # While files are under way and the next album is not known yet: how often finished files are collected.
 WAKE = 0.02
-# The longest the main thread waits at once. A signal (Ctrl-C, SIGTERM) the system hands to another thread
+# The longest the main thread waits at once. A signal (Ctrl-C, SIGTERM, SIGHUP) the system hands to another thread
 # has its handler run in the main thread, and only once that thread wakes: an endless wait would hold it.
 HEARTBEAT = 0.25
 
@@ -73,7 +73,7 @@ class Run:
         self.handout = Handout(parts.namer, parts.books, parts.progress, self.tally, parts.archive, get_urls=get_urls)
         self.started = time.monotonic()
         self.once = Once()
-        self.signals = Deferred()  # Ctrl-C and SIGTERM acted on where the run looks, not where they land
+        self.signals = Deferred()  # Ctrl-C, SIGTERM, SIGHUP acted on where the run looks, not where they land
 
     def events(self, targets: Iterable[Target]) -> Generator[Event, None, None]:
         """Download (or list) everything ``targets`` name, yielding each event as it happens."""
@@ -106,7 +106,7 @@ class Run:
                 yield from self._collect_next(recoveries)
             self.signals.check()  # (one that came while the last result was given out)
         except (KeyboardInterrupt, Cancelled) as exc:  # (a second Ctrl-C, during the grace, ends it)
-            self.tally.terminated = isinstance(exc, Terminated)
+            self.tally.ended_by = exc.exit_status if isinstance(exc, Terminated) else None
             self.abandon()
             for finished in self.pending.until(time.monotonic() + GRACE):
                 yield from self._collect(finished, recoveries)

@@ -1,4 +1,4 @@
-"""Ctrl-C and SIGTERM while a run is under way: noted where they land, acted on where the run looks.
+"""Ctrl-C, SIGTERM and SIGHUP while a run is under way: noted where they land, acted on where the run looks.
 
 Python runs a signal's handler in the main thread between any two of its
 steps, and Ctrl-C's raises there. During a run that can be anywhere: between
@@ -25,8 +25,8 @@ import threading
 from collections.abc import Callable
 from types import FrameType
 
-# The signals a run takes in its stride: Ctrl-C, and SIGTERM (a service manager's stop).
-HANDLED = (signal.SIGINT, signal.SIGTERM)
+# The signals a run takes in its stride: Ctrl-C, SIGTERM (a service manager's stop), SIGHUP (a lost terminal).
+HANDLED = (signal.SIGINT, signal.SIGTERM, *([signal.SIGHUP] if hasattr(signal, "SIGHUP") else []))
 
 Handler = Callable[[int, FrameType | None], object]
 

@@ -11,6 +11,7 @@ class ExitStatus(IntEnum):
     USAGE = 2  # bad options, or a URL that is not an Imgur album or image
     NOT_FOUND = 3  # an album or image does not exist (or is no longer public)
     TOKEN_REFUSED = 4  # Imgur refused your access token; what needs none was still fetched
+    HANGUP = 129  # SIGHUP (128 + 1): the terminal went away (an SSH connection lost)
     INTERRUPTED = 130  # Ctrl-C
     PIPE_CLOSED = 141  # the reader of standard output went away (128 + SIGPIPE, as Unix tools end)
     TERMINATED = 143  # SIGTERM (128 + 15)
@@ -29,7 +30,8 @@ _SEVERITY = {
     ExitStatus.USAGE: 4,
     ExitStatus.PIPE_CLOSED: 5,
     ExitStatus.INTERRUPTED: 6,
-    ExitStatus.TERMINATED: 7,
+    ExitStatus.HANGUP: 7,
+    ExitStatus.TERMINATED: 8,
 }
 
 

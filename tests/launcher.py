@@ -135,6 +135,7 @@ def _become(request: _Request) -> None:
     # Ctrl-C as a process started at a terminal has it, whatever the launcher's starter had (a shell's
     # background job starts with it ignored, and an ignored signal stays ignored through every start).
     signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGHUP, signal.SIG_DFL)  # (likewise: the suite may run under nohup)
     sys.argv = request.args
     sys.path[0] = str(Path(request.args[0]).parent)  # as for the console script, not this folder
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from imgur_dl import cli
 from tests.conftest import command, files_under, run_main
 from tests.launcher import Forked, Launcher
 from tests.standin import Fault, Imgur, _v3_gallery_item, v1_answer
@@ -256,15 +257,18 @@ def test_a_stderr_that_cannot_be_written_is_no_reason_to_stop(imgur: Imgur, tmp_
     assert len(files_under(tmp_path / "AbC1234")) == len(album.images)
 
 
-def test_sigterm_is_handled_as_ctrl_c(imgur: Imgur, tmp_path: Path, launcher: Launcher) -> None:
+@pytest.mark.parametrize(("sig", "status"), [(signal.SIGTERM, 143), (signal.SIGHUP, 129)])
+def test_sigterm_is_handled_as_ctrl_c(imgur: Imgur, tmp_path: Path, launcher: Launcher, sig: signal.Signals,
+                                      status: int) -> None:
+    # (SIGHUP: the terminal went away, an SSH connection lost: the run stops as cleanly)
     album = imgur.add_album("AbC1234", count=4, size=200_000)
     imgur.faults.append(Fault("stall", path="/.*", after=50_000))
     process = _stream(launcher, "-o", str(tmp_path), "imgur.com/a/AbC1234")
     assert imgur.wait_until(lambda s: s.stalled >= 4, timeout=15)
     assert _until(lambda: [p.stat().st_size for p in (tmp_path / "AbC1234").glob("*.part")] == [50_000] * 4)
-    process.send_signal(signal.SIGTERM)
+    process.send_signal(sig)
     err = process.communicate(timeout=20)[1].decode()
-    assert process.returncode == 143, err
+    assert process.returncode == status, err
     assert "interrupted" in err and "run the same command again to finish" in err  # the summary, as for Ctrl-C
     parts = list((tmp_path / "AbC1234").glob("*.part"))
     assert len(parts) == len(album.images)
@@ -336,3 +340,17 @@ def test_a_wait_says_how_long_the_next_attempt_may_take(imgur: Imgur, tmp_path: 
     result = run_main("--timeout", "7", "-o", str(tmp_path), "imgur.com/a/AbC1234")
     assert result.code == 0, result
     assert "trying again in 0.0s; each attempt waits up to 7s for an answer" in result.err
+
+
+def test_a_hangup_ignored_by_nohup_stays_ignored() -> None:
+    before = signal.getsignal(signal.SIGHUP), signal.getsignal(signal.SIGTERM)
+    try:
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)  # as `nohup imgur-dl ...` starts it
+        cli.handle_signals()
+        assert signal.getsignal(signal.SIGHUP) is signal.SIG_IGN
+        signal.signal(signal.SIGHUP, signal.SIG_DFL)  # as a terminal starts it
+        cli.handle_signals()
+        assert signal.getsignal(signal.SIGHUP) not in (signal.SIG_DFL, signal.SIG_IGN)
+    finally:
+        signal.signal(signal.SIGHUP, before[0])
+        signal.signal(signal.SIGTERM, before[1])
