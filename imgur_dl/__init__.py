@@ -84,13 +84,13 @@ def _options(output: str | Path, given: dict[str, Any], *, get_urls: bool) -> Op
         if "choice" in given:
             raise TypeError(f"{', '.join(chosen)}: give these or choice, not both")
         given = {name: value for name, value in given.items() if name not in _CHOOSING}
-        for name in ("range", "since"):
-            if not isinstance(chosen.get(name, ""), str):
-                raise UsageError(f"{name}: must be text, as its flag takes ({chosen[name]!r})")
+        for name, kind in (("range", str), ("since", str), ("break_on_existing", bool)):
+            if not isinstance(chosen.get(name, kind()), kind):
+                raise UsageError(f"{name}: must be a {kind.__name__}, as its flag takes ({chosen[name]!r})")
         spans, since = chosen.get("range"), chosen.get("since")
         given["choice"] = Choice(parse_range(spans) if spans is not None else (),
                                  parse_since(since) if since is not None else None,
-                                 chosen.get("break_on_existing") is True)
+                                 chosen.get("break_on_existing", False))
     options = replace(Options(), output=Path(output).expanduser(), get_urls=get_urls, **given)
     if not get_urls:
         check_output(options.output)  # (as the command line does: said before any request)

@@ -60,6 +60,9 @@ def _nowhere() -> TextIO:
     return Path(os.devnull).open("w", encoding="utf-8")
 
 
+NO_URL = "no URL given (try 'imgur-dl --help')"
+
+
 class _Closed(io.StringIO):
     """Standard output closed before the start (``>&-``): what is written there fails as it would (``ls
     --version >&-`` says so too), and is named in one line."""
@@ -83,12 +86,12 @@ def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> i
         if args.fields or args.fleet:
             return _fleet(args, env) if args.fleet else _fields(env)
         if not (args.urls or args.input_file or args.scan):
-            raise UsageError("no URL given (try 'imgur-dl --help')")
+            raise UsageError(NO_URL)
         options = _options(args, env)  # (before a list is read: a million lines take seconds, a pipe longer)
         texts = itertools.chain(args.urls, *(_read_list(name, env) for name in args.input_file))
         targets, refused = _targets(texts, env)
         if not targets and not refused and not args.scan:
-            raise UsageError("no URL given (try 'imgur-dl --help')")
+            raise UsageError(NO_URL)  # (lists that hold none)
         if options.token is None and (mine := [t for t in targets if listings.needs_token(t)]):
             raise UsageError(f"{mine[0].url}: only your own access token can list this: give --cookies FILE "
                              "or IMGUR_ACCESS_TOKEN (see README, 'Your own account')")

@@ -88,6 +88,11 @@ class Options:
         for name, holds, wanted in _BOUNDS:
             if not holds(value := getattr(self, name)):
                 raise UsageError(f"{name}: must be {wanted}, not {value!r}")
+        for name, asked, why in (("share_work", self.share_work, "the processes share their claims there"),
+                                 ("dedupe", self.dedupe, "it finds earlier copies there"),
+                                 ("break_on_existing", self.choice.break_on_existing, "it stops at what it has")):
+            if asked and self.archive is None:  # (as the command line's flags are checked)
+                raise UsageError(f"{name} needs archive ({why})")
         if self.share_work and self.get_urls:  # (links() downloads nothing: no claim may say it was done)
             raise UsageError("share_work divides downloads, and links() downloads nothing: its claims would mark "
                              "work done that no process did")

@@ -148,7 +148,12 @@ def test_a_listings_posts_are_chosen_as_the_flags_choose_them(imgur: Imgur, tmp_
         f"https://i.imgur.com/{p.id}.jpg" for p in (posts[1], posts[2], posts[4])]
     with pytest.raises(UsageError, match="not a date or time"):
         list(imgur_dl.links("imgur.com/user/Miguenzo", since="last week"))
-    with pytest.raises(UsageError, match="range: must be text"):
+    with pytest.raises(UsageError, match="range: must be a str"):
         list(imgur_dl.links("imgur.com/user/Miguenzo", range=5))
+    with pytest.raises(UsageError, match="break_on_existing: must be a bool"):
+        list(imgur_dl.links("imgur.com/user/Miguenzo", break_on_existing="yes"))
+    for asked in ({"break_on_existing": True}, {"dedupe": True}, {"share_work": True}):
+        with pytest.raises(UsageError, match=f"{next(iter(asked))} needs archive"):
+            list(imgur_dl.download("imgur.com/user/Miguenzo", output=tmp_path, **asked))
     with pytest.raises(TypeError, match="not both"):
         list(imgur_dl.links("imgur.com/user/Miguenzo", range="1", choice=None))
