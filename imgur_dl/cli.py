@@ -129,6 +129,8 @@ def _options(args: argparse.Namespace, env: Environment) -> Options:
                          "done that no process did")
     if args.lease is not None and not args.share_work:
         raise UsageError("--lease is for --share-work (how long a claim lasts)")
+    if [*args.input_file, *args.scan].count("-") > 1:
+        raise UsageError("standard input ('-') can be read once: give it to one -i or --scan")
     if args.archive_table != DEFAULT_TABLE and args.download_archive is None:
         raise UsageError("--archive-table is for --download-archive (the table it keeps its records in)")
     if not args.get_urls:

@@ -35,6 +35,7 @@ from tests.standin import Imgur
         (["--bogus", "imgur.com/a/AbC1234"], "unrecognized arguments"),
         (["--name", "{nope}", "imgur.com/a/AbC1234"], "unknown field"),
         (["--archive-table", "mine", "imgur.com/a/AbC1234"], "--archive-table is for --download-archive"),
+        (["-i", "-", "--scan", "-"], "standard input ('-') can be read once"),
         (["--range", "", "imgur.com/t/cats"], "not a range of positions"),  # (once: the first post alone)
         (["--range", "1-5,", "imgur.com/t/cats"], "not a range of positions"),
         (["--since", "2025-02-30", "imgur.com/t/cats"], "no such day"),
