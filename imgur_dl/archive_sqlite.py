@@ -5,11 +5,21 @@ serialises the writers (WAL journal, a generous busy timeout), every write is
 one short transaction, and a claim (``--share-work``) is one ``INSERT … ON
 CONFLICT DO UPDATE … WHERE`` per id inside one ``BEGIN IMMEDIATE``, so two
 processes can never both take an item. Leases are on this machine's clock.
+
+A WAL journal keeps its index in a file mapped shared, which some file
+systems cannot do (network shares, WSL's ``/mnt/c``, exFAT under FUSE: there
+SQLite answers "disk I/O error"). In a folder where a file cannot be mapped
+shared, the archive keeps a rollback journal instead (an archive switched to
+WAL elsewhere is switched back, under the one lock that needs no shared
+memory); every process that opens it there decides alike.
 """
 
 from __future__ import annotations
 
+import mmap
+import os
 import sqlite3
+import tempfile
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -63,7 +73,7 @@ class SqliteStore:
             # (Asked from the threads that read listings and look albums up, written by the archive's
             # writer, renewed by the lease's: one connection, one lock.)
             self._db = sqlite3.connect(path, timeout=BUSY_TIMEOUT, isolation_level=None, check_same_thread=False)
-            _prepare(self._db, self.table)
+            _prepare(self._db, self.table, wal=maps_shared(path.parent))
         except sqlite3.Error as exc:
             raise UsageError(f"cannot use {path} as a download archive: {exc}") from None
 
@@ -218,23 +228,49 @@ def _joined(value: object) -> list[str]:
     return str(value).split(" ") if value is not None else []
 
 
-def _prepare(db: sqlite3.Connection, table: str) -> None:
-    """Switch to WAL and make the tables, waiting while another process does the same.
+def maps_shared(folder: Path) -> bool:
+    """Whether a file in ``folder`` can be mapped shared, as SQLite's WAL index needs (a file made and removed
+    to find out). True when no file can be made there: opening the archive will say why."""
+    try:
+        fd, name = tempfile.mkstemp(prefix=".imgur-dl-", suffix=".probe", dir=folder)
+    except OSError:
+        return True
+    try:
+        os.ftruncate(fd, mmap.PAGESIZE)
+        with mmap.mmap(fd, mmap.PAGESIZE, mmap.MAP_SHARED, mmap.PROT_READ | mmap.PROT_WRITE):
+            return True
+    except (OSError, ValueError):  # (ENODEV; EINVAL where the size cannot even be set, as on WSL's 9p)
+        return False
+    finally:
+        os.close(fd)
+        Path(name).unlink()
+
+
+def _prepare(db: sqlite3.Connection, table: str, *, wal: bool) -> None:
+    """Switch to WAL (``wal``; else to a rollback journal) and make the tables, waiting while another process
+    does the same.
 
     Changing the journal mode answers "database is locked" at once rather
     than waiting out the busy timeout, so two imgur-dl processes starting
     on a new archive together need this loop.
     """
     deadline = time.monotonic() + BUSY_TIMEOUT
-    while not _try_prepare(db, table):
+    while not _try_prepare(db, table, wal):
         if time.monotonic() > deadline:
             raise sqlite3.OperationalError("database is locked")
         time.sleep(0.05)
 
 
-def _try_prepare(db: sqlite3.Connection, t: str) -> bool:
+def _try_prepare(db: sqlite3.Connection, t: str, wal: bool) -> bool:
     try:
-        db.execute("PRAGMA journal_mode=WAL")
+        if wal:
+            db.execute("PRAGMA journal_mode=WAL")
+        else:
+            # Exclusive locking reads a WAL archive without the shared index (sqlite.org/wal.html, "Use of WAL
+            # without shared-memory"), so one made elsewhere can be switched back; released at the next read.
+            db.execute("PRAGMA locking_mode=EXCLUSIVE")
+            db.execute("PRAGMA journal_mode=DELETE")
+            db.execute("PRAGMA locking_mode=NORMAL")
         for statement in _schema(t):
             db.execute(statement)
         columns = {row[1] for row in db.execute(f"PRAGMA table_info({t})")}

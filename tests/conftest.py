@@ -249,6 +249,28 @@ def archive(request: pytest.FixtureRequest, tmp_path: Path) -> ArchiveAt:
     return ArchiveAt(str(tmp_path / "seen.sqlite"), "sqlite")
 
 
+@pytest.fixture
+def unmappable(tmp_path: Path) -> Iterator[Path]:
+    """A folder whose files cannot be mapped shared, as a network share's or WSL's ``/mnt/c`` (tests/fusefs.py:
+    a real FUSE mount of a folder below ``tmp_path``), unmounted after."""
+    backing, mountpoint = tmp_path / "backing", tmp_path / "unmappable"
+    backing.mkdir()
+    mountpoint.mkdir()
+    server = subprocess.Popen([sys.executable, "-m", "tests.fusefs", str(backing), str(mountpoint)],
+                              stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              cwd=Path(__file__).parent.parent)
+    assert server.stdout is not None and server.stderr is not None
+    if server.stdout.readline() != b"ready\n":
+        server.kill()
+        raise RuntimeError(f"the FUSE file system did not mount: {server.communicate()[1].decode()[-2000:]}")
+    try:
+        yield mountpoint
+    finally:
+        unmount = shutil.which("fusermount3") or "/usr/bin/fusermount3"  # (Debian's fuse3)
+        subprocess.run([unmount, "-u", str(mountpoint)], check=False, capture_output=True)
+        server.communicate(timeout=30)
+
+
 @dataclass
 class Outcome:
     code: int

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import codecs
+import contextlib
 import hashlib
 import io
 import json
 import re
+import shutil
+import sqlite3
 from dataclasses import replace
 from pathlib import Path
 
@@ -302,6 +305,34 @@ def test_a_lone_image_the_archive_has_is_skipped_too(imgur: Imgur, tmp_path: Pat
     drawn = [line for line in re.split(r"[\r\n]", shown) if "3/3 files" in line]
     assert drawn and all("100%" in line for line in drawn), third.err  # all bytes counted, the lone image's too
     assert files_under(tmp_path / "three") == {}
+
+
+def test_an_archive_where_files_cannot_be_mapped_shared_works(imgur: Imgur, tmp_path: Path,
+                                                               unmappable: Path) -> None:
+    # A network share, WSL's /mnt/c, exFAT under FUSE: SQLite's WAL index cannot be made there ("disk I/O
+    # error", every run refused). The archive keeps a rollback journal there instead.
+    album = imgur.add_album("AbC1234", count=2)
+    first = run_main("--download-archive", str(unmappable / "seen.sqlite"), "-o", str(tmp_path / "one"),
+                     "imgur.com/a/AbC1234")
+    assert first.code == 0, first
+    again = run_main("--download-archive", str(unmappable / "seen.sqlite"), "-o", str(tmp_path / "two"),
+                     "imgur.com/a/AbC1234")
+    assert again.code == 0, again
+    assert "0 saved, 2 skipped" in again.err
+    # An archive made on a local disk (WAL) and then moved there is read, and its records kept.
+    local = tmp_path / "local.sqlite"
+    assert run_main("--download-archive", str(local), "-o", str(tmp_path / "three"), "imgur.com/a/AbC1234").code == 0
+    with contextlib.closing(sqlite3.connect(local)) as db:
+        assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    shutil.copyfile(local, unmappable / "moved.sqlite")
+    moved = run_main("--download-archive", str(unmappable / "moved.sqlite"), "-o", str(tmp_path / "four"),
+                     "imgur.com/a/AbC1234", "imgur.com/a/XyZ9876")
+    assert moved.code == 3, moved  # (the second album is not on the stand-in)
+    assert "0 saved, 2 skipped" in moved.err
+    with contextlib.closing(sqlite3.connect(tmp_path / "backing" / "moved.sqlite")) as db:
+        assert db.execute("PRAGMA journal_mode").fetchone() == ("delete",)
+        assert len(db.execute("SELECT id FROM archive WHERE kind = 'image'").fetchall()) == len(album.images)
+    assert [p.name for p in unmappable.iterdir() if p.name.endswith(".probe")] == []  # (nothing left behind)
 
 
 def test_archive_does_not_record_failures(imgur: Imgur, tmp_path: Path, archive: ArchiveAt) -> None:

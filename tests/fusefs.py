@@ -1,0 +1,130 @@
+"""A folder seen through FUSE as a network share or WSL's ``/mnt/c`` shows it: its files cannot be mapped shared.
+
+SQLite's WAL journal keeps its index in a file mapped shared (``-shm``), and
+on such a file system that mapping fails (SMB and 9p shares, AFS, exFAT under
+FUSE): SQLite answers ``disk I/O error`` (SQLITE_IOERR_SHMMAP), as users of
+many programs have reported (for example gastownhall/beads #920, "WAL mode
+fails on WSL2 when database is on Windows filesystem (/mnt/c/)";
+lrnselfreliance/wrolpi #568, exFAT/FAT/NTFS drives). Mounted with
+``direct_io``, file data never enters the page cache, so the kernel refuses a
+shared mapping (ENODEV) exactly so. Everything else passes through to a real
+folder: locks, renames, hard links, fsync.
+
+    python -m tests.fusefs BACKING MOUNTPOINT   # prints "ready" once mounted; serves until unmounted
+
+It needs /dev/fuse, libfuse 3 (Debian's ``fuse3``) and ``mfusepy``; the tests
+that use it mount it in a temporary folder and unmount it after.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import sys
+from typing import Any
+
+from mfusepy import FUSE, FuseOSError, Operations
+
+_STAT = ("st_gid", "st_mode", "st_nlink", "st_size", "st_uid", "st_ino")
+_TIMES = ("st_atime", "st_ctime", "st_mtime")  # in nanoseconds (use_ns), as the file system keeps them
+_STATVFS = ("f_bavail", "f_bfree", "f_blocks", "f_bsize", "f_favail", "f_ffree", "f_files", "f_flag", "f_frsize",
+            "f_namemax")
+
+
+class Passthrough(Operations):  # type: ignore[misc]
+    """Each call done on the same path below ``root``."""
+
+    use_ns = True
+
+    def __init__(self, root: str) -> None:
+        self.root = root
+
+    def _at(self, path: str) -> str:
+        return os.path.join(self.root, path.lstrip("/"))
+
+    def init(self, path: str, *args: Any) -> None:
+        print("ready", flush=True)
+
+    def getattr(self, path: str, fh: int | None = None) -> dict[str, Any]:
+        try:
+            st = os.lstat(self._at(path))
+        except OSError as exc:
+            raise FuseOSError(exc.errno or errno.EIO) from None
+        return {**{name: getattr(st, name) for name in _STAT}, **{name: getattr(st, name + "_ns") for name in _TIMES}}
+
+    def access(self, path: str, amode: int) -> int:
+        if not os.access(self._at(path), amode):
+            raise FuseOSError(errno.EACCES)
+        return 0
+
+    def readdir(self, path: str, fh: int) -> list[str]:
+        return [".", "..", *os.listdir(self._at(path))]
+
+    def mkdir(self, path: str, mode: int) -> None:
+        os.mkdir(self._at(path), mode)
+
+    def rmdir(self, path: str) -> None:
+        os.rmdir(self._at(path))
+
+    def unlink(self, path: str) -> None:
+        os.unlink(self._at(path))
+
+    def rename(self, old: str, new: str, *flags: Any) -> None:
+        os.rename(self._at(old), self._at(new))
+
+    def link(self, target: str, source: str) -> None:
+        os.link(self._at(source), self._at(target))
+
+    def chmod(self, path: str, mode: int) -> None:
+        os.chmod(self._at(path), mode)
+
+    def chown(self, path: str, uid: int, gid: int) -> None:
+        os.chown(self._at(path), uid, gid)
+
+    def utimens(self, path: str, times: tuple[int, int] | None = None, *args: Any) -> None:
+        os.utime(self._at(path), ns=times) if times is not None else os.utime(self._at(path))
+
+    def statfs(self, path: str) -> dict[str, Any]:
+        st = os.statvfs(self._at(path))
+        return {name: getattr(st, name) for name in _STATVFS}
+
+    def open(self, path: str, flags: int) -> int:
+        try:
+            return os.open(self._at(path), flags & ~os.O_CREAT)
+        except OSError as exc:
+            raise FuseOSError(exc.errno or errno.EIO) from None
+
+    def create(self, path: str, mode: int, fi: Any = None) -> int:
+        return os.open(self._at(path), os.O_RDWR | os.O_CREAT | os.O_EXCL, mode)
+
+    def read(self, path: str, size: int, offset: int, fh: int) -> bytes:
+        return os.pread(fh, size, offset)
+
+    def write(self, path: str, data: bytes, offset: int, fh: int) -> int:
+        return os.pwrite(fh, data, offset)
+
+    def truncate(self, path: str, length: int, fh: int | None = None) -> None:
+        if fh is not None:
+            os.ftruncate(fh, length)
+        else:
+            os.truncate(self._at(path), length)
+
+    def flush(self, path: str, fh: int) -> int:
+        return 0
+
+    def fsync(self, path: str, datasync: int, fh: int) -> int:
+        os.fsync(fh)
+        return 0
+
+    def release(self, path: str, fh: int) -> int:
+        os.close(fh)
+        return 0
+
+
+def main(argv: list[str]) -> None:
+    backing, mountpoint = argv
+    FUSE(Passthrough(backing), mountpoint, foreground=True, nothreads=True, direct_io=True)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
