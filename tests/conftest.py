@@ -267,7 +267,8 @@ def unmappable(tmp_path: Path) -> Iterator[Path]:
         yield mountpoint
     finally:
         unmount = shutil.which("fusermount3") or "/usr/bin/fusermount3"  # (Debian's fuse3)
-        subprocess.run([unmount, "-u", str(mountpoint)], check=False, capture_output=True)
+        if subprocess.run([unmount, "-u", str(mountpoint)], check=False, capture_output=True).returncode:
+            subprocess.run([unmount, "-uz", str(mountpoint)], check=False, capture_output=True)  # (still in use)
         server.communicate(timeout=30)
 
 
