@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import secrets
 import stat
 import threading
 from pathlib import Path
@@ -39,6 +40,14 @@ class Folders:
         self._fds: dict[Path, int] = {}
         self._holders: dict[Path, int] = {}
         self._lock = threading.Lock()
+        self._ignores_case: bool | None = None  # found out once a run (ignores_case)
+
+    def ignores_case(self, folder: Path) -> bool:
+        """Whether names in ``folder`` ignore case, as on macOS, exFAT or WSL's ``/mnt/c`` (``AbC.jpg`` is
+        ``abc.jpg`` there): found out once a run, in the first folder asked about (a file made and removed)."""
+        if self._ignores_case is None:
+            self._ignores_case = _ignores_case(self.fd(folder))
+        return self._ignores_case
 
     def hold(self, folder: Path) -> int:
         """:meth:`fd`, kept open until as many :meth:`release` calls."""
@@ -98,6 +107,23 @@ class Folders:
             fds, self._fds = list(self._fds.values()), {}
         for fd in fds:
             os.close(fd)
+
+
+def _ignores_case(dir_fd: int) -> bool:
+    name = f".imgur-dl-{secrets.token_hex(6)}.probe"  # (lower case: its upper case names nothing else)
+    try:
+        os.close(os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _CLOEXEC, 0o600, dir_fd=dir_fd))
+    except OSError:
+        return False  # (no file can be made there: none will be named)
+    try:
+        os.stat(name.upper(), dir_fd=dir_fd, follow_symlinks=False)
+    except OSError:
+        return False
+    else:
+        return True
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(name, dir_fd=dir_fd)
 
 
 def regular_size(dir_fd: int, name: str) -> int | None:

@@ -236,17 +236,21 @@ class Namer:
         return (folder or self.folder(album)) / _inside(relative)
 
 
-def disambiguate(path: Path, media_id: str, taken: HashSet) -> Path:
-    """``path``, or when another file of this run has it, ``<stem> (<id>)<suffix>``.
+def disambiguate(path: Path, media_id: str, taken: HashSet, *, fold: bool = False) -> Path:
+    """``path``, or when another file of this run has it, ``<stem> (<id>)<suffix>``; with ``fold`` (names that
+    ignore case), also when another has it in another case: Imgur's ids tell ``AbC`` from ``abc``.
 
     ``taken`` holds a 64-bit hash of each path given out, not the path: a run of a million files keeps
     16 MB, not hundreds. (Two paths that hash alike cost the second an id in its name.)
     """
-    if hash(str(path)) in taken:
+    def key(p: Path) -> int:
+        return hash(str(p).casefold() if fold else str(p))
+
+    if key(path) in taken:
         tag = sanitize(f"({media_id})", 40)
         stem = truncate_utf8(path.stem, MAX_COMPONENT_BYTES - len(PART_SUFFIX) - len(path.suffix) - len(tag) - 1)
         path = path.with_name(f"{stem} {tag}{path.suffix}")
-    taken.add(hash(str(path)))
+    taken.add(key(path))
     return path
 
 

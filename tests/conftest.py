@@ -249,14 +249,12 @@ def archive(request: pytest.FixtureRequest, tmp_path: Path) -> ArchiveAt:
     return ArchiveAt(str(tmp_path / "seen.sqlite"), "sqlite")
 
 
-@pytest.fixture
-def unmappable(tmp_path: Path) -> Iterator[Path]:
-    """A folder whose files cannot be mapped shared, as a network share's or WSL's ``/mnt/c`` (tests/fusefs.py:
-    a real FUSE mount of a folder below ``tmp_path``), unmounted after."""
-    backing, mountpoint = tmp_path / "backing", tmp_path / "unmappable"
+@contextlib.contextmanager
+def _fuse(backing: Path, mountpoint: Path, *flags: str) -> Iterator[Path]:
+    """``backing`` seen at ``mountpoint`` through tests/fusefs.py (a real FUSE mount), unmounted after."""
     backing.mkdir()
     mountpoint.mkdir()
-    server = subprocess.Popen([sys.executable, "-m", "tests.fusefs", str(backing), str(mountpoint)],
+    server = subprocess.Popen([sys.executable, "-m", "tests.fusefs", str(backing), str(mountpoint), *flags],
                               stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                               cwd=Path(__file__).parent.parent)
     assert server.stdout is not None and server.stderr is not None
@@ -270,6 +268,20 @@ def unmappable(tmp_path: Path) -> Iterator[Path]:
         if subprocess.run([unmount, "-u", str(mountpoint)], check=False, capture_output=True).returncode:
             subprocess.run([unmount, "-uz", str(mountpoint)], check=False, capture_output=True)  # (still in use)
         server.communicate(timeout=30)
+
+
+@pytest.fixture
+def unmappable(tmp_path: Path) -> Iterator[Path]:
+    """A folder whose files cannot be mapped shared, as a network share's or WSL's ``/mnt/c``."""
+    with _fuse(tmp_path / "backing", tmp_path / "unmappable") as mountpoint:
+        yield mountpoint
+
+
+@pytest.fixture
+def case_insensitive(tmp_path: Path) -> Iterator[Path]:
+    """A folder whose names are case-insensitive (and case-preserving), as on macOS, exFAT or WSL's ``/mnt/c``."""
+    with _fuse(tmp_path / "backing", tmp_path / "case-insensitive", "--fold-case") as mountpoint:
+        yield mountpoint
 
 
 @dataclass

@@ -10,7 +10,12 @@ lrnselfreliance/wrolpi #568, exFAT/FAT/NTFS drives). Mounted with
 shared mapping (ENODEV) exactly so. Everything else passes through to a real
 folder: locks, renames, hard links, fsync.
 
-    python -m tests.fusefs BACKING MOUNTPOINT   # prints "ready" once mounted; serves until unmounted
+    python -m tests.fusefs BACKING MOUNTPOINT [--fold-case]   # prints "ready" once mounted; serves until unmounted
+
+With ``--fold-case`` it is also case-insensitive and case-preserving, as
+macOS's APFS, exFAT, NTFS under Windows and WSL's ``/mnt/c`` are: a name
+finds an entry whose name differs only in case, and a file made, or renamed
+onto an entry, under another case of a name takes that entry's place.
 
 It needs /dev/fuse, libfuse 3 (Debian's ``fuse3``) and ``mfusepy``; the tests
 that use it mount it in a temporary folder and unmount it after.
@@ -36,11 +41,20 @@ class Passthrough(Operations):  # type: ignore[misc]
 
     use_ns = True
 
-    def __init__(self, root: str) -> None:
+    def __init__(self, root: str, *, fold_case: bool = False) -> None:
         self.root = root
+        self.fold_case = fold_case
 
     def _at(self, path: str) -> str:
-        return os.path.join(self.root, path.lstrip("/"))
+        if not self.fold_case:
+            return os.path.join(self.root, path.lstrip("/"))
+        at = self.root
+        for part in (part for part in path.split("/") if part):
+            found = part
+            if not os.path.lexists(os.path.join(at, part)) and os.path.isdir(at):
+                found = next((n for n in os.listdir(at) if n.casefold() == part.casefold()), part)
+            at = os.path.join(at, found)
+        return at
 
     def init(self, path: str, *args: Any) -> None:
         print("ready", flush=True)
@@ -122,8 +136,9 @@ class Passthrough(Operations):  # type: ignore[misc]
 
 
 def main(argv: list[str]) -> None:
-    backing, mountpoint = argv
-    FUSE(Passthrough(backing), mountpoint, foreground=True, nothreads=True, direct_io=True)
+    backing, mountpoint, *mode = argv
+    FUSE(Passthrough(backing, fold_case=mode == ["--fold-case"]), mountpoint, foreground=True, nothreads=True,
+         direct_io=True)
 
 
 if __name__ == "__main__":

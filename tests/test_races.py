@@ -138,3 +138,23 @@ def test_a_folder_where_the_part_file_goes_is_named_and_left_alone(imgur: Imgur,
             f"a folder stands at {in_the_way.name}") in result.err.splitlines()
     assert (in_the_way / "someone's").is_dir()  # left as it was
     assert (tmp_path / "AbC1234" / f"002-{album.images[1].id}.jpg").read_bytes() == album.images[1].data
+
+
+def test_ids_that_differ_only_in_case_keep_their_own_files_where_names_ignore_case(
+        imgur: Imgur, tmp_path: Path, case_insensitive: Path) -> None:
+    # Imgur's ids are case-sensitive; macOS's, exFAT's and WSL's /mnt/c's names are not. Two lone images of one
+    # listing named by their ids alone (AbCdefg.jpg, abcdefg.jpg) would be one file there: one skipped, or one
+    # written over the other.
+    upper = imgur.add_image("AbCdefg", size=3_000, in_gallery=True)
+    lower = imgur.add_image("abcdefg", size=4_000, in_gallery=True)
+    imgur.add_listing("user", "Miguenzo", [upper, lower])
+    result = run_main("-o", str(case_insensitive), "imgur.com/user/Miguenzo")
+    assert result.code == 0, result
+    assert "2 saved" in result.err
+    assert files_under(tmp_path / "backing") == {"user Miguenzo/AbCdefg.jpg": upper.data,
+                                                 "user Miguenzo/abcdefg (abcdefg).jpg": lower.data}
+    # ... and on a file system that tells them apart, each keeps its own name, as before.
+    again = run_main("-o", str(tmp_path / "plain"), "imgur.com/user/Miguenzo")
+    assert again.code == 0, again
+    assert files_under(tmp_path / "plain") == {"user Miguenzo/AbCdefg.jpg": upper.data,
+                                               "user Miguenzo/abcdefg.jpg": lower.data}
