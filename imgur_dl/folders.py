@@ -19,6 +19,7 @@ import threading
 from pathlib import Path
 
 from imgur_dl.errors import DownloadError
+from imgur_dl.hashset import HashSet
 
 _CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
@@ -41,6 +42,7 @@ class Folders:
         self._holders: dict[Path, int] = {}
         self._lock = threading.Lock()
         self._ignores_case: bool | None = None  # found out once a run (ignores_case)
+        self._names: dict[Path, HashSet] = {}  # where names ignore case: each folder's names as they are written
 
     def ignores_case(self, folder: Path) -> bool:
         """Whether names in ``folder`` ignore case, as on macOS, exFAT or WSL's ``/mnt/c`` (``AbC.jpg`` is
@@ -48,6 +50,28 @@ class Folders:
         if self._ignores_case is None:
             self._ignores_case = _ignores_case(self.fd(folder))
         return self._ignores_case
+
+    def held_in_other_case(self, path: Path) -> bool:
+        """Where names ignore case: whether a file of another name (``AbC.jpg`` for ``abc.jpg``) holds ``path``
+        already, one an earlier run saved. The folder's names are read once, on the first such question (a
+        64-bit hash a name); the files of this run are told apart before this is asked (naming.disambiguate)."""
+        try:
+            fd = self.fd(path.parent, create=False)
+            os.stat(path.name, dir_fd=fd, follow_symlinks=False)
+        except (OSError, DownloadError):
+            found = False  # nothing there (or no folder yet): nothing to clash with
+        else:
+            with self._lock:
+                names = self._names.get(path.parent)
+            if names is None:
+                names = HashSet()
+                with os.scandir(fd) as entries:
+                    for entry in entries:
+                        names.add(hash(entry.name))
+                with self._lock:
+                    self._names[path.parent] = names
+            found = hash(path.name) not in names
+        return found
 
     def hold(self, folder: Path) -> int:
         """:meth:`fd`, kept open until as many :meth:`release` calls."""

@@ -104,9 +104,11 @@ class Handout:
     def _job(self, album: Album, media: Media, folder: Path) -> Job | Result:
         """One file's job (its names given out now), or its failure when it cannot be named."""
         # (-g makes no folder: it asks none whether it ignores case)
-        fold = not self.get_urls and self.books.folders.ignores_case(folder)
+        folders = self.books.folders
+        fold = not self.get_urls and folders.ignores_case(folder)
         try:
             return Job(album, media, tuple(disambiguate(self.namer.path(album, media, s.ext, folder), media.id,
-                                                        self.taken, fold=fold) for s in media.sources))
+                                                        self.taken, fold=fold, clash=folders.held_in_other_case)
+                                           for s in media.sources))
         except ImgurDLError as exc:
             return Result(Job(album, media, ()), Status.FAILED, None, error=str(exc))

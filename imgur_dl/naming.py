@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from string import Formatter
@@ -236,9 +237,11 @@ class Namer:
         return (folder or self.folder(album)) / _inside(relative)
 
 
-def disambiguate(path: Path, media_id: str, taken: HashSet, *, fold: bool = False) -> Path:
+def disambiguate(path: Path, media_id: str, taken: HashSet, *, fold: bool = False,
+                 clash: Callable[[Path], bool] | None = None) -> Path:
     """``path``, or when another file of this run has it, ``<stem> (<id>)<suffix>``; with ``fold`` (names that
-    ignore case), also when another has it in another case: Imgur's ids tell ``AbC`` from ``abc``.
+    ignore case), also when another has it in another case (Imgur's ids tell ``AbC`` from ``abc``), or when
+    ``clash`` says a file of another name holds it already.
 
     ``taken`` holds a 64-bit hash of each path given out, not the path: a run of a million files keeps
     16 MB, not hundreds. (Two paths that hash alike cost the second an id in its name.)
@@ -246,7 +249,7 @@ def disambiguate(path: Path, media_id: str, taken: HashSet, *, fold: bool = Fals
     def key(p: Path) -> int:
         return hash(str(p).casefold() if fold else str(p))
 
-    if key(path) in taken:
+    if key(path) in taken or (fold and clash is not None and clash(path)):
         tag = sanitize(f"({media_id})", 40)
         stem = truncate_utf8(path.stem, MAX_COMPONENT_BYTES - len(PART_SUFFIX) - len(path.suffix) - len(tag) - 1)
         path = path.with_name(f"{stem} {tag}{path.suffix}")

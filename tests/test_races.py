@@ -7,6 +7,8 @@ import os
 import threading
 from pathlib import Path
 
+import pytest
+
 from imgur_dl.partfile import ETAG_XATTR
 from tests.clock import FastClock
 from tests.conftest import files_under, run_main
@@ -158,3 +160,22 @@ def test_ids_that_differ_only_in_case_keep_their_own_files_where_names_ignore_ca
     assert again.code == 0, again
     assert files_under(tmp_path / "plain") == {"user Miguenzo/AbCdefg.jpg": upper.data,
                                                "user Miguenzo/abcdefg.jpg": lower.data}
+
+
+@pytest.mark.parametrize("archived", [False, True])
+def test_a_later_run_never_takes_a_file_of_another_case_for_its_own(imgur: Imgur, tmp_path: Path,
+                                                                  case_insensitive: Path, archived: bool) -> None:
+    # A nightly sync: AbCdefg was saved last night; abcdefg is new, and a user's newest post comes first. Its
+    # name finds last night's file there: it is not this file's, and neither skipped nor written over.
+    upper = imgur.add_image("AbCdefg", size=3_000, in_gallery=True)
+    lower = imgur.add_image("abcdefg", size=4_000, in_gallery=True)
+    archive = ["--download-archive", str(tmp_path / "seen.sqlite")] if archived else []
+    imgur.add_listing("user", "Miguenzo", [upper])
+    assert run_main(*archive, "-o", str(case_insensitive), "imgur.com/user/Miguenzo").code == 0
+    imgur.add_listing("user", "Miguenzo", [lower, upper])
+    result = run_main(*archive, "-o", str(case_insensitive), "imgur.com/user/Miguenzo")
+    assert result.code == 0, result
+    assert files_under(tmp_path / "backing") == {"user Miguenzo/AbCdefg.jpg": upper.data,
+                                                 "user Miguenzo/abcdefg (abcdefg).jpg": lower.data}
+    again = run_main(*archive, "-o", str(case_insensitive), "imgur.com/user/Miguenzo")
+    assert "0 saved" in again.err, again  # (and a third run finds both where they are)
