@@ -103,7 +103,10 @@ def get_bounded(
                 return Again(describe(exc), wait=0.5)
             return Again(describe(exc))
         reason = judge(answer)
-        return answer if reason is None else Again(reason, wait=answer.retry_after, fallback=answer)
+        if reason is None:
+            return answer
+        # (A 429 is waited out as a file's is: counted against the policy's refusals, not its retries.)
+        return Again(reason, wait=answer.retry_after, fallback=answer, refused=answer.status == 429)
 
     outcome = retry(attempt, policy=policy, sleep=cancel.sleep,
                     waiting=None if waiting is None else lambda a, wait: waiting(a.reason, wait))

@@ -798,6 +798,9 @@ class Imgur:
             h.reply(429, b"<html><body>Too Many Requests</body></html>",
                     {"Content-Type": "text/html", "Retry-After": "1"})
             return
+        fault = self._fault(host, path, attempt)
+        if fault is not None and _answered(h, fault, "text/html"):  # (a capture its index lists, not replayed)
+            return
         if host == "archive.org" and path == "/wayback/available":
             url = query.get("url", [""])[0]
             found = sorted((c for c in self.captures if c.urlkey == key_of(url)), key=lambda c: c.timestamp)
@@ -809,7 +812,7 @@ class Imgur:
         elif host == "web.archive.org" and path == "/cdx/search/cdx":
             self._cdx(h, query)
         elif host == "web.archive.org" and (m := re.fullmatch(r"/web/(\d{1,14})id_/(.+)", path)):
-            self._replay(h, m[1], m[2], self._fault(host, path, attempt))
+            self._replay(h, m[1], m[2], fault)
         else:
             h.reply(404, b"<html><body>Not Found</body></html>", {"Content-Type": "text/html"})
 
@@ -837,8 +840,6 @@ class Imgur:
             h.reply(200, "".join(" ".join(r) + "\n" for r in table).encode(), {"Content-Type": "text/plain"})
 
     def _replay(self, h: _Handler, timestamp: str, url: str, fault: Fault | None = None) -> None:
-        if fault is not None and _answered(h, fault, "text/html"):  # (a capture its index lists, not replayed)
-            return
         found = [c for c in self.captures if c.urlkey == key_of(url)]
         if not found:
             h.reply(404, b"<html><body>Hrm. The Wayback Machine has not archived that URL.</body></html>",

@@ -42,6 +42,23 @@ def test_a_refusal_that_never_ends_ends(imgur: Imgur, tmp_path: Path) -> None:
     assert len(imgur.requests_to("i.imgur.com")) == 3 * 9
 
 
+@pytest.mark.parametrize("host", ["api.imgur.com", "web.archive.org"])
+def test_a_small_answer_refused_is_waited_out_as_a_file_is(imgur: Imgur, tmp_path: Path, host: str) -> None:
+    # A 429 is no failure that --retries counts: the API's and the Wayback Machine's index's are waited out
+    # as the CDN's are (up to 8 of them), with --retries 0 too.
+    album = imgur.add_album("AbC1234", count=2)
+    if host == "web.archive.org":
+        album.images[0].removed = True
+        imgur.add_capture(f"https://i.imgur.com/{album.images[0].id}.jpeg", body=album.images[0].data)
+    path = "/post/v1/albums/AbC1234" if host == "api.imgur.com" else "/cdx/search/cdx"
+    imgur.faults.append(Fault("status", host=host, path=path, attempts={1, 2, 3}, status=429,
+                              headers={"Retry-After": "2"}, body=b"{}"))
+    result = run_main("--retries", "0", "--wayback", "-o", str(tmp_path), "imgur.com/a/AbC1234")
+    assert result.code == 0, result
+    assert len(files_under(tmp_path / "AbC1234")) == 2
+    assert result.waits.count(2.0) == 3  # each refusal's Retry-After
+
+
 def test_empty_album_says_so_writes_nothing_and_exits_3(imgur: Imgur, tmp_path: Path) -> None:
     imgur.add_album("EmPt123", images=[])
     full = imgur.add_album("FuLl123", count=1)
