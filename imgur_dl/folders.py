@@ -42,7 +42,7 @@ class Folders:
         self._holders: dict[Path, int] = {}
         self._lock = threading.Lock()
         self._ignores_case: bool | None = None  # found out once a run (ignores_case)
-        self._names: dict[Path, HashSet] = {}  # where names ignore case: each folder's names as they are written
+        self._names: dict[Path, HashSet] = {}  # where names ignore case: a folder's names as it was found (read once)
 
     def ignores_case(self, folder: Path) -> bool:
         """Whether names in ``folder`` ignore case, as on macOS, exFAT or WSL's ``/mnt/c`` (``AbC.jpg`` is
