@@ -325,13 +325,15 @@ def test_an_archive_where_files_cannot_be_mapped_shared_works(imgur: Imgur, tmp_
     with contextlib.closing(sqlite3.connect(local)) as db:
         assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
     shutil.copyfile(local, unmappable / "moved.sqlite")
+    new = imgur.add_album("NeWw123", count=1)
     moved = run_main("--download-archive", str(unmappable / "moved.sqlite"), "-o", str(tmp_path / "four"),
-                     "imgur.com/a/AbC1234", "imgur.com/a/XyZ9876")
-    assert moved.code == 3, moved  # (the second album is not on the stand-in)
-    assert "0 saved, 2 skipped" in moved.err
+                     "imgur.com/a/AbC1234", "imgur.com/a/NeWw123")
+    assert moved.code == 0, moved
+    assert "1 saved, 2 skipped" in moved.err  # (and the new one recorded beside the old)
     with contextlib.closing(sqlite3.connect(tmp_path / "backing" / "moved.sqlite")) as db:
         assert db.execute("PRAGMA journal_mode").fetchone() == ("delete",)
-        assert len(db.execute("SELECT id FROM archive WHERE kind = 'image'").fetchall()) == len(album.images)
+        assert {i for (i,) in db.execute("SELECT id FROM archive WHERE kind = 'image'")} == {
+            i.id for i in [*album.images, *new.images]}
     assert [p.name for p in unmappable.iterdir() if p.name.endswith(".probe")] == []  # (nothing left behind)
 
 
