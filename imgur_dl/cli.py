@@ -160,7 +160,10 @@ def _check_environ_proxy(given: str | None, environ: Mapping[str, str]) -> None:
     as for any requests program): one line now, not a run of retries against what no request can reach."""
     name, value = environ_proxy(environ, "https")
     if given is None and name and (problem := proxy_problem(value if "://" in value else f"http://{value}")):
-        raise UsageError(f"{name}: {problem}")
+        # (ALL_PROXY often names a SOCKS proxy set for other programs: the way on is the user's to choose)
+        hint = (" (imgur-dl goes through http:// and https:// proxies only: set HTTPS_PROXY or --proxy to one, or "
+                f"{name}= to go without)") if name.lower() == "all_proxy" else ""
+        raise UsageError(f"{name}: {problem}{hint}")
 
 
 def _check_listing_choices(args: argparse.Namespace, targets: list[Target]) -> None:

@@ -113,7 +113,8 @@ def test_a_template_that_cannot_render_is_a_usage_error_before_any_request(imgur
     ((), {"HTTPS_PROXY": "http://u:se:c@ret@proxy.example:notaport", "https_proxy": ""},  # (':' and '@' in it)
      "HTTPS_PROXY: the proxy URL's port is not a port number: 'http://u:***@proxy.example:notaport'"),
     ((), {"HTTPS_PROXY": "", "https_proxy": "", "ALL_PROXY": "socks5h://127.0.0.1:9"},  # (curl reads it too)
-     "ALL_PROXY: not an http:// or https:// proxy URL: 'socks5h://127.0.0.1:9'"),
+     "ALL_PROXY: not an http:// or https:// proxy URL: 'socks5h://127.0.0.1:9' (imgur-dl goes through http:// and "
+     "https:// proxies only: set HTTPS_PROXY or --proxy to one, or ALL_PROXY= to go without)"),
 ])
 def test_a_bad_setting_is_blamed_on_it_at_once(imgur: Imgur, tmp_path: Path, args: tuple[str, ...],
                                               environ: dict[str, str], says: str) -> None:
