@@ -17,6 +17,7 @@ from imgur_dl.archive import Archive, Entry, Record
 from imgur_dl.dedupe import link_to_copy
 from imgur_dl.errors import DownloadError
 from imgur_dl.folders import Folders
+from imgur_dl.hashset import HashSet
 from imgur_dl.models import Album, Archived, Result, Status
 from imgur_dl.output import METADATA_NAME, metadata, write_json
 from imgur_dl.share import Sharing
@@ -28,6 +29,7 @@ class _Book:
     folder: Path
     waiting: int  # files not yet finished
     opened: bool  # its folder is open (some file was to be fetched)
+    metadata: str = METADATA_NAME  # its album.json's name in its folder (--write-metadata)
     failed: str | None = None  # why its first failed file failed
     results: list[Result] = field(default_factory=list)  # kept only for --write-metadata
 
@@ -44,6 +46,7 @@ class Books:
         self.dedupe = dedupe and archive is not None
         self.error = error
         self._open: dict[int, _Book] = {}
+        self._metadata = HashSet()  # the album.json paths this run gave out (hashed: one per album of a listing)
 
     def open(self, album: Album, folder: Path, files: int, *, fetching: bool) -> bool:
         """Start keeping ``album``'s books; False (said) when its folder cannot be made."""
@@ -57,8 +60,23 @@ class Books:
                 self.error(f"{album.id}: {exc}")
                 self.give_back(album, str(exc))
                 return False
-        self._open[id(album)] = _Book(album, folder, waiting=files, opened=fetching)
+        self._open[id(album)] = _Book(album, folder, waiting=files, opened=fetching,
+                                      metadata=self._metadata_name(album, folder))
         return True
+
+    def _metadata_name(self, album: Album, folder: Path) -> str:
+        """``album.json`` (a lone image's: ``<id>.json``); for a later album in a folder another album of this
+        run has (a template that names them alike), ``album (<id>).json``: each album's is kept, named as its
+        files are kept apart."""
+        if not album.is_album:
+            return f"{album.id}.json"
+        if not self.write_metadata:
+            return METADATA_NAME
+        name = METADATA_NAME
+        if hash(str(folder / name)) in self._metadata:
+            name = f"album ({album.id}).json"
+        self._metadata.add(hash(str(folder / name)))
+        return name
 
     def record(self, result: Result) -> tuple[Result, bool]:
         """Book one finished file: the result as booked (with --dedupe, maybe linked to an earlier copy),
@@ -96,7 +114,7 @@ class Books:
         del self._open[id(album)]
         written = True
         if self.write_metadata and book.opened:
-            name = METADATA_NAME if album.is_album else f"{album.id}.json"
+            name = book.metadata
             try:
                 write_json(self.folders.fd(book.folder), name, metadata(album, book.results))
             except (OSError, DownloadError) as exc:

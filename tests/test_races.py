@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import json
 import os
 import threading
 from pathlib import Path
@@ -179,3 +180,21 @@ def test_a_later_run_never_takes_a_file_of_another_case_for_its_own(imgur: Imgur
                                                  "user Miguenzo/abcdefg (abcdefg).jpg": lower.data}
     again = run_main(*archive, "-o", str(case_insensitive), "imgur.com/user/Miguenzo")
     assert "0 saved" in again.err, again  # (and a third run finds both where they are)
+
+
+def test_two_albums_in_one_folder_each_keep_their_album_json(imgur: Imgur, tmp_path: Path) -> None:
+    # (--dir '{album_title}' and two untitled albums: one folder, "_"; the later album's album.json was written
+    # over the earlier's, or the other way round)
+    first = imgur.add_album("FiRst12", count=1)
+    second = imgur.add_album("SeCnd12", count=2)
+    result = run_main("--write-metadata", "--dir", "{album_title}", "-o", str(tmp_path), "imgur.com/a/FiRst12",
+                      "imgur.com/a/SeCnd12")
+    assert result.code == 0, result
+    saved = {name: json.loads(data) for name, data in files_under(tmp_path / "_").items() if name.endswith(".json")}
+    assert {name: (meta["id"], len(meta["items"])) for name, meta in saved.items()} == {
+        "album.json": (first.id, 1), f"album ({second.id}).json": (second.id, 2)}
+    again = run_main("--write-metadata", "--dir", "{album_title}", "-o", str(tmp_path), "imgur.com/a/FiRst12",
+                     "imgur.com/a/SeCnd12")
+    assert again.code == 0, again
+    files = [f"001-{first.images[0].id}.jpg", *(f"00{n}-{i.id}.jpg" for n, i in enumerate(second.images, 1))]
+    assert sorted(files_under(tmp_path / "_")) == sorted([*saved, *files])  # (a rerun names them alike)
