@@ -19,6 +19,7 @@ from imgur_dl.errors import DownloadError
 from imgur_dl.folders import Folders
 from imgur_dl.hashset import HashSet
 from imgur_dl.models import Album, Archived, Result, Status
+from imgur_dl.naming import disambiguate
 from imgur_dl.output import METADATA_NAME, metadata, write_json
 from imgur_dl.share import Sharing
 
@@ -60,23 +61,15 @@ class Books:
                 self.error(f"{album.id}: {exc}")
                 self.give_back(album, str(exc))
                 return False
-        self._open[id(album)] = _Book(album, folder, waiting=files, opened=fetching,
-                                      metadata=self._metadata_name(album, folder))
+        name = METADATA_NAME if album.is_album else f"{album.id}.json"
+        if self.write_metadata and fetching:
+            # A later album in a folder another album of this run has (a template that names them alike):
+            # ``album (<id>).json``, each album's kept as its files are kept apart (and where names ignore case).
+            fold = self.folders.ignores_case(folder)
+            name = disambiguate(folder / name, album.id, self._metadata, fold=fold,
+                                clash=self.folders.held_in_other_case).name
+        self._open[id(album)] = _Book(album, folder, waiting=files, opened=fetching, metadata=name)
         return True
-
-    def _metadata_name(self, album: Album, folder: Path) -> str:
-        """``album.json`` (a lone image's: ``<id>.json``); for a later album in a folder another album of this
-        run has (a template that names them alike), ``album (<id>).json``: each album's is kept, named as its
-        files are kept apart."""
-        if not album.is_album:
-            return f"{album.id}.json"
-        if not self.write_metadata:
-            return METADATA_NAME
-        name = METADATA_NAME
-        if hash(str(folder / name)) in self._metadata:
-            name = f"album ({album.id}).json"
-        self._metadata.add(hash(str(folder / name)))
-        return name
 
     def record(self, result: Result) -> tuple[Result, bool]:
         """Book one finished file: the result as booked (with --dedupe, maybe linked to an earlier copy),

@@ -151,11 +151,14 @@ def test_ids_that_differ_only_in_case_keep_their_own_files_where_names_ignore_ca
     upper = imgur.add_image("AbCdefg", size=3_000, in_gallery=True)
     lower = imgur.add_image("abcdefg", size=4_000, in_gallery=True)
     imgur.add_listing("user", "Miguenzo", [upper, lower])
-    result = run_main("-o", str(case_insensitive), "imgur.com/user/Miguenzo")
+    result = run_main("--write-metadata", "-o", str(case_insensitive), "imgur.com/user/Miguenzo")
     assert result.code == 0, result
     assert "2 saved" in result.err
-    assert files_under(tmp_path / "backing") == {"user Miguenzo/AbCdefg.jpg": upper.data,
-                                                 "user Miguenzo/abcdefg (abcdefg).jpg": lower.data}
+    saved = files_under(tmp_path / "backing")
+    assert {name: data for name, data in saved.items() if not name.endswith(".json")} == {
+        "user Miguenzo/AbCdefg.jpg": upper.data, "user Miguenzo/abcdefg (abcdefg).jpg": lower.data}
+    assert {name: json.loads(data)["id"] for name, data in saved.items() if name.endswith(".json")} == {
+        "user Miguenzo/AbCdefg.json": upper.id, "user Miguenzo/abcdefg (abcdefg).json": lower.id}
     # ... and on a file system that tells them apart, each keeps its own name, as before.
     again = run_main("-o", str(tmp_path / "plain"), "imgur.com/user/Miguenzo")
     assert again.code == 0, again
