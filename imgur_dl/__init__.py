@@ -80,10 +80,12 @@ def _options(output: str | Path, given: dict[str, Any], *, get_urls: bool) -> Op
     for name in ("dir_template", "name_template"):
         if isinstance(given.get(name), str):
             given = {**given, name: Template(given[name])}
-    if chosen := {name: given[name] for name in _CHOOSING if name in given}:
+    # (None, as a caller passes an argument of its own through, is as not given)
+    chosen = {name: given[name] for name in _CHOOSING if given.get(name) is not None}
+    given = {name: value for name, value in given.items() if name not in _CHOOSING}
+    if chosen:
         if "choice" in given:
             raise TypeError(f"{', '.join(chosen)}: give these or choice, not both")
-        given = {name: value for name, value in given.items() if name not in _CHOOSING}
         for name, kind in (("range", str), ("since", str), ("break_on_existing", bool)):
             if not isinstance(chosen.get(name, kind()), kind):
                 raise UsageError(f"{name}: must be a {kind.__name__}, as its flag takes ({chosen[name]!r})")

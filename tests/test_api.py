@@ -144,6 +144,7 @@ def test_a_listings_posts_are_chosen_as_the_flags_choose_them(imgur: Imgur, tmp_
     imgur.add_listing("user", "Miguenzo", list(posts))
     events = list(imgur_dl.download("imgur.com/user/Miguenzo", output=tmp_path, since="2025-10-07T08:53Z"))
     assert sorted(e.job.media.id for e in events if isinstance(e, Result)) == [p.id for p in posts[:3]]
+    assert len(list(imgur_dl.links("imgur.com/user/Miguenzo", range=None, since=None))) == 5  # (None: not given)
     assert list(imgur_dl.links("imgur.com/user/Miguenzo", range="2-3,5")) == [
         f"https://i.imgur.com/{p.id}.jpg" for p in (posts[1], posts[2], posts[4])]
     with pytest.raises(UsageError, match="not a date or time"):
