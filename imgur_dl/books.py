@@ -67,7 +67,7 @@ class Books:
             # ``album (<id>).json``, each album's kept as its files are kept apart (and where names ignore case).
             fold = self.folders.ignores_case(folder)
             name = disambiguate(folder / name, album.id, self._metadata, fold=fold,
-                                clash=self.folders.held_in_other_case).name
+                                clash=self.folders.held_in_other_case if fold else None).name
         self._open[id(album)] = _Book(album, folder, waiting=files, opened=fetching, metadata=name)
         return True
 

@@ -73,6 +73,15 @@ class Folders:
             found = hash(path.name) not in names
         return found
 
+    def holds_other(self, path: Path, size: int) -> bool:
+        """Whether a regular file of another size than ``size`` is at ``path`` already: where names are not
+        made from ids, another post's file (a later run, its posts in another order), never to be replaced."""
+        try:
+            st = os.stat(path.name, dir_fd=self.fd(path.parent, create=False), follow_symlinks=False)
+        except (OSError, DownloadError):
+            return False
+        return stat.S_ISREG(st.st_mode) and st.st_size != size
+
     def hold(self, folder: Path) -> int:
         """:meth:`fd`, kept open until as many :meth:`release` calls."""
         fd = self.fd(folder)

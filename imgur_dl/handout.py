@@ -7,6 +7,7 @@ as it books the workers'.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -106,9 +107,18 @@ class Handout:
         # (-g makes no folder: it asks none whether it ignores case)
         folders = self.books.folders
         fold = not self.get_urls and folders.ignores_case(folder)
+        by_id = self.get_urls or self.namer.names_by_id
+
+        def clash(path: Path, size: int | None) -> bool:
+            """A file that is not this one is at ``path``: one whose name differs in case, or (names not made from
+            ids) one of another size."""
+            return (fold and folders.held_in_other_case(path)) or (
+                not by_id and size is not None and folders.holds_other(path, size))
+
         try:
-            return Job(album, media, tuple(disambiguate(self.namer.path(album, media, s.ext, folder), media.id,
-                                                        self.taken, fold=fold, clash=folders.held_in_other_case)
-                                           for s in media.sources))
+            return Job(album, media, tuple(
+                disambiguate(self.namer.path(album, media, s.ext, folder), media.id, self.taken, fold=fold,
+                             clash=None if by_id and not fold else functools.partial(clash, size=s.size))
+                for s in media.sources))
         except ImgurDLError as exc:
             return Result(Job(album, media, ()), Status.FAILED, None, error=str(exc))

@@ -122,6 +122,10 @@ class Template:
         except Exception as exc:  # noqa: BLE001 - whatever str.format makes of it, said as one line
             raise UsageError(f"bad template {self.text!r}: {type(exc).__name__}: {exc}") from None
 
+    def uses(self, field: str) -> bool:
+        """Whether the template names ``field`` (``{id}``, ``{id:>8}``)."""
+        return any(name == field for _, name, _, _ in Formatter().parse(self.text))
+
     def render(self, values: dict[str, str | int], *, reserve: int = 0) -> Path:
         """A relative path: one sanitised component per '/' of the template.
 
@@ -230,6 +234,11 @@ class Namer:
             return base
         return base / _inside(self.dir_template.render(fields(album, None)))
 
+    @functools.cached_property
+    def names_by_id(self) -> bool:
+        """Every file's name holds its id (the defaults do): no two media are ever given one name."""
+        return self.name_template is None or self.name_template.uses("id")
+
     def path(self, album: Album, media: Media, ext: str, folder: Path | None = None) -> Path:
         """Where ``media`` is saved; ``folder``, when given, is ``self.folder(album)`` made once."""
         template = self.name_template or (_DEFAULT_NAME if album.is_album else _SINGLE_NAME)
@@ -240,8 +249,8 @@ class Namer:
 def disambiguate(path: Path, media_id: str, taken: HashSet, *, fold: bool = False,
                  clash: Callable[[Path], bool] | None = None) -> Path:
     """``path``, or when another file of this run has it, ``<stem> (<id>)<suffix>``; with ``fold`` (names that
-    ignore case), also when another has it in another case (Imgur's ids tell ``AbC`` from ``abc``), or when
-    ``clash`` says a file of another name holds it already.
+    ignore case), also when another has it in another case (Imgur's ids tell ``AbC`` from ``abc``); and when
+    ``clash`` says a file that is not this one holds it already.
 
     ``taken`` holds a 64-bit hash of each path given out, not the path: a run of a million files keeps
     16 MB, not hundreds. (Two paths that hash alike cost the second an id in its name.)
@@ -249,7 +258,7 @@ def disambiguate(path: Path, media_id: str, taken: HashSet, *, fold: bool = Fals
     def key(p: Path) -> int:
         return hash(str(p).casefold() if fold else str(p))
 
-    if key(path) in taken or (fold and clash is not None and clash(path)):
+    if key(path) in taken or (clash is not None and clash(path)):
         tag = sanitize(f"({media_id})", 40)
         stem = truncate_utf8(path.stem, MAX_COMPONENT_BYTES - len(PART_SUFFIX) - len(path.suffix) - len(tag) - 1)
         path = path.with_name(f"{stem} {tag}{path.suffix}")

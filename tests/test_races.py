@@ -201,3 +201,18 @@ def test_two_albums_in_one_folder_each_keep_their_album_json(imgur: Imgur, tmp_p
     assert again.code == 0, again
     files = [f"001-{first.images[0].id}.jpg", *(f"00{n}-{i.id}.jpg" for n, i in enumerate(second.images, 1))]
     assert sorted(files_under(tmp_path / "_")) == sorted([*saved, *files])  # (a rerun names them alike)
+
+
+def test_a_name_not_made_from_ids_never_replaces_another_posts_file(imgur: Imgur, tmp_path: Path) -> None:
+    # --name '{index}.{ext}': every lone image of a listing is 001.jpg. Within a run they are kept apart by id;
+    # a later run, the new post first, found last night's 001.jpg of another size there and wrote over it (the
+    # only copy, once Imgur has deleted that post).
+    old = imgur.add_image("OlDd123", size=3_000, in_gallery=True)
+    new = imgur.add_image("NeWw123", size=4_000, in_gallery=True)
+    imgur.add_listing("user", "Miguenzo", [old])
+    assert run_main("--name", "{index}.{ext}", "-o", str(tmp_path), "imgur.com/user/Miguenzo").code == 0
+    imgur.add_listing("user", "Miguenzo", [new, old])
+    result = run_main("--name", "{index}.{ext}", "-o", str(tmp_path), "imgur.com/user/Miguenzo")
+    assert result.code == 0, result
+    assert "1 saved, 1 skipped" in result.err
+    assert files_under(tmp_path) == {"user Miguenzo/001.jpg": old.data, f"user Miguenzo/001 ({new.id}).jpg": new.data}
