@@ -56,9 +56,28 @@ _RESERVED = frozenset(
 )
 
 
+# What a link pasted from a sentence or a chat carries around it: the brackets or quotes it was written in, and
+# closing punctuation after it (gallery-dl's patterns take the id and leave what follows).
+_AROUND = "<([{\"'"
+_AFTER = ".,;:!?)]}>\"'*"
+
+
 def parse(text: str) -> Target:
-    """The album, gallery post or image that ``text`` names, or :class:`UsageError`."""
+    """The album, gallery post or image that ``text`` names, or :class:`UsageError`.
+
+    A link that names nothing as it is, but does once the brackets, quotes or punctuation around it are
+    dropped (``(imgur.com/a/AbC1234).``), names what it does then."""
     raw = text.strip()
+    try:
+        return _parse(raw)
+    except UsageError:
+        bare = raw.lstrip(_AROUND).rstrip(_AFTER)
+        if not bare or bare == raw:
+            raise
+    return _parse(bare)  # (what it says is wrong is then said of the link itself)
+
+
+def _parse(raw: str) -> Target:
     if not raw:
         raise UsageError("empty URL")
     candidate = raw if "://" in raw else "https://" + raw

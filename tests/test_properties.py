@@ -20,7 +20,7 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from imgur_dl import answers, dates, hashset, hosts, jsonstream, sniff, urls
@@ -414,3 +414,13 @@ def test_a_servers_time_is_read_in_any_form_it_may_take(moment: datetime, offset
                 "plain": f"{sign}{minutes // 60:02d}{minutes % 60:02d}"}[zone]
     kept = int(fraction[:6].ljust(6, "0")) if digits else 0
     assert dates.parse_iso(written) == moment.replace(microsecond=kept).timestamp()
+
+
+@given(st.from_regex(r"[A-Za-z0-9]{7}", fullmatch=True), st.sampled_from(["imgur.com/a/", "https://imgur.com/gallery/",
+                                                                       "i.imgur.com/", "imgur.com/"]),
+       st.text(alphabet="<([{\"'", max_size=3), st.text(alphabet=".,;:!?)]}>\"'*", max_size=4))
+def test_a_link_means_the_same_whatever_punctuation_it_was_pasted_with(image_id: str, form: str, before: str,
+                                                                         after: str) -> None:
+    link = form + image_id + (".jpg" if form == "i.imgur.com/" else "")
+    assume(image_id.lower() not in urls._RESERVED)
+    assert urls.parse(before + link + after).id == urls.parse(link).id == image_id

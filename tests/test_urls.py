@@ -83,6 +83,23 @@ def test_accepted_forms(text: str, kind: Kind, ident: str) -> None:
     assert target.url == text.strip()
 
 
+PASTED = [
+    # As links are pasted from sentences, chats and Markdown: what is around them is dropped.
+    ("imgur.com/a/AbC1234)", "imgur.com/a/AbC1234"),
+    ("https://imgur.com/a/AbC1234.", "https://imgur.com/a/AbC1234"),
+    ("(https://imgur.com/gallery/AbC1234),", "https://imgur.com/gallery/AbC1234"),
+    ("<https://i.imgur.com/AbC1234.jpg>", "https://i.imgur.com/AbC1234.jpg"),
+    ("'imgur.com/AbC1234'", "imgur.com/AbC1234"),
+    ('"https://imgur.com/user/someone/favorites";', "https://imgur.com/user/someone/favorites"),
+]
+
+
+@pytest.mark.parametrize(("text", "bare"), PASTED)
+def test_a_link_pasted_with_punctuation_around_it_names_what_it_would_bare(text: str, bare: str) -> None:
+    target = parse(text)
+    assert (target.kind, target.id, target.url) == (parse(bare).kind, parse(bare).id, bare)
+
+
 REFUSED = [
     ("", "empty URL"),
     ("hello", "not an Imgur URL"),
@@ -103,6 +120,8 @@ REFUSED = [
     ("https://i.imgur.com/", "names no album or image"),
     ("https://imgur.com/gallery/", "names no album or image"),
     ("https://[::1/a/b", "not a URL"),
+    ("(imgur.com/a/toolongid12)", "names no album or image: imgur.com/a/toolongid12$"),  # (said of the link)
+    ("...", "not an Imgur URL"),
 ]
 
 
