@@ -210,7 +210,17 @@ def _scan(names: list[str], given: list[Target], options: Options, env: Environm
     for target in given:
         scanner.take(target)
     stdin = getattr(env.stdin, "buffer", None) or io.BytesIO(env.stdin.read().encode("utf-8", "surrogateescape"))
-    targets = itertools.chain(given, scanned(names, scanner, stdin))
+    listings: list[Target] = []  # (the first listing met: --range and --since choose nothing without one)
+
+    def noted(found: Iterable[Target]) -> Iterator[Target]:
+        for target in found:
+            if not listings and target.kind.is_listing:
+                listings.append(target)
+            yield target
+
+    targets = noted(itertools.chain(given, scanned(names, scanner, stdin)))
+    choosing = [flag for flag, asked in (("--range", bool(options.choice.ranges)),
+                                         ("--since", options.choice.since is not None)) if asked]
 
     def told() -> None:
         """What the scan met, once it is over (before a run's summary, which stays the last line)."""
@@ -220,6 +230,10 @@ def _scan(names: list[str], given: list[Target], options: Options, env: Environm
             stats = scanner.stats
             writer(env.stderr)(f"imgur-dl: scanned {human(stats.read)}: {stats.links} Imgur links, "
                                f"{stats.targets} distinct targets")
+            if choosing and not listings:  # (known only now: a scan's targets are found as it reads)
+                writer(env.stderr)(f"imgur-dl: {' and '.join(choosing)} chose nothing: the scan found no listing "
+                                   "(a user's posts or favorites, a tag, a subreddit, a search), and an album is "
+                                   "always fetched whole")
 
     if options.get_urls:  # a link extractor on its own: nothing is asked of Imgur
         out = Stdout(env.stdout, json_lines=False)

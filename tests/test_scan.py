@@ -207,6 +207,24 @@ def test_a_file_that_cannot_be_scanned_is_said_before_the_summary_which_stays_la
     assert summary.startswith("imgur-dl: 1 album; files: 1 saved, 0 skipped, 0 failed; ")
 
 
+def test_a_choice_of_posts_a_scan_had_no_listing_for_is_said_to_have_chosen_nothing(imgur: Imgur,
+                                                                                     tmp_path: Path) -> None:
+    # (--since with no listing on the command line is refused at once; a scan finds its targets as it reads)
+    album = imgur.add_album("AbC1234", count=1)
+    (tmp_path / "notes.md").write_text("https://imgur.com/a/AbC1234\n")
+    result = run_main("--since", "2024-01-01", "--range", "1-5", "--scan", str(tmp_path / "notes.md"),
+                      "-o", str(tmp_path / "out"))
+    assert result.code == 0, result
+    assert ("imgur-dl: --range and --since chose nothing: the scan found no listing (a user's posts or favorites, "
+            "a tag, a subreddit, a search), and an album is always fetched whole") in result.err.splitlines()
+    assert result.err.splitlines()[-1].startswith("imgur-dl: 1 album; files: 1 saved")  # (the summary, last)
+    assert len(files_under(tmp_path / "out")) == len(album.images)
+    imgur.add_listing("user", "Miguenzo", [imgur.add_image("Im00001", in_gallery=True)])
+    (tmp_path / "notes.md").write_text("https://imgur.com/user/Miguenzo\n")
+    listed = run_main("--since", "2024-01-01", "--scan", str(tmp_path / "notes.md"), "-o", str(tmp_path / "out"))
+    assert "chose nothing" not in listed.err, listed
+
+
 def test_scan_and_get_urls_is_a_link_extractor_that_asks_nothing(imgur: Imgur, tmp_path: Path) -> None:
     dump, ids = _reddit_dump(300)
     result = run_main("--scan", "-", "-g", "imgur.com/a/A000000", stdin=dump.decode())
