@@ -50,6 +50,9 @@ def test_get_urls_prints_links_in_order_and_fetches_nothing(imgur: Imgur, tmp_pa
     assert list(tmp_path.iterdir()) == []
     again = run_main("-g", "-o", str(tmp_path), "imgur.com/a/AbC1234")
     assert again.out == result.out  # stable
+    archived = run_main("-g", "--download-archive", str(tmp_path / "seen.sqlite"), "imgur.com/a/AbC1234")
+    assert archived.out == result.out
+    assert list(tmp_path.iterdir()) == []  # (an archive not there yet is read as empty, not made)
 
 
 def test_get_urls_with_gif_lists_the_gif(imgur: Imgur) -> None:
