@@ -55,32 +55,33 @@ class Folders:
         """Where names ignore case: whether a file of another name (``AbC.jpg`` for ``abc.jpg``) holds ``path``
         already, one an earlier run saved. The folder's names are read once, on the first such question (a
         64-bit hash a name); the files of this run are told apart before this is asked (naming.disambiguate)."""
-        try:
-            fd = self.fd(path.parent, create=False)
-            os.stat(path.name, dir_fd=fd, follow_symlinks=False)
-        except (OSError, DownloadError):
-            found = False  # nothing there (or no folder yet): nothing to clash with
-        else:
+        fd = self._fd_of(path)
+        if fd is None or entry(fd, path.name) is None:
+            return False  # nothing there (or no folder yet): nothing to clash with
+        with self._lock:
+            names = self._names.get(path.parent)
+        if names is None:
+            names = HashSet()
+            with os.scandir(fd) as entries:
+                for found in entries:
+                    names.add(hash(found.name))
             with self._lock:
-                names = self._names.get(path.parent)
-            if names is None:
-                names = HashSet()
-                with os.scandir(fd) as entries:
-                    for entry in entries:
-                        names.add(hash(entry.name))
-                with self._lock:
-                    self._names[path.parent] = names
-            found = hash(path.name) not in names
-        return found
+                self._names[path.parent] = names
+        return hash(path.name) not in names
 
     def holds_other(self, path: Path, size: int) -> bool:
         """Whether a regular file of another size than ``size`` is at ``path`` already: where names are not
         made from ids, another post's file (a later run, its posts in another order), never to be replaced."""
+        fd = self._fd_of(path)
+        st = None if fd is None else entry(fd, path.name)
+        return st is not None and stat.S_ISREG(st.st_mode) and st.st_size != size
+
+    def _fd_of(self, path: Path) -> int | None:
+        """The descriptor of the folder ``path`` is in, if that folder is there (none is made)."""
         try:
-            st = os.stat(path.name, dir_fd=self.fd(path.parent, create=False), follow_symlinks=False)
+            return self.fd(path.parent, create=False)
         except (OSError, DownloadError):
-            return False
-        return stat.S_ISREG(st.st_mode) and st.st_size != size
+            return None
 
     def hold(self, folder: Path) -> int:
         """:meth:`fd`, kept open until as many :meth:`release` calls."""
