@@ -283,6 +283,11 @@ def is_postgres(location: str | Path) -> bool:
     return isinstance(location, str) and location.startswith(("postgresql://", "postgres://"))
 
 
+def absent(location: str | Path) -> bool:
+    """An SQLite file that is not there yet (opening it would make it); a PostgreSQL database never is."""
+    return not is_postgres(location) and not Path(location).exists()
+
+
 def open_store(location: str | Path, table: str = DEFAULT_TABLE) -> Store:
     """The backend at ``location``: a ``postgresql://`` (or ``postgres://``) URL, else an SQLite file."""
     if is_postgres(location):

@@ -5,12 +5,11 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import TextIO
 
 from imgur_dl import wayback
 from imgur_dl.api import ImgurApi
-from imgur_dl.archive import is_postgres, open_archive
+from imgur_dl.archive import absent, open_archive
 from imgur_dl.auth import BearerToken, ClientId
 from imgur_dl.books import Books
 from imgur_dl.cancel import Cancel
@@ -68,10 +67,8 @@ def build_run(options: Options, stderr: TextIO, environ: Mapping[str, str] | Non
     # (The archive and the claims wait on real time, not the run's clock: a database server comes back,
     # and leases run out, on its own time.)
     # (-g makes nothing: an archive file that is not there yet is read as empty, not made)
-    unmade = options.get_urls and options.archive is not None and not is_postgres(options.archive) \
-        and not Path(options.archive).exists()
-    archive = open_archive(options.archive, table=options.archive_table, say=progress.note,
-                           error=progress.error) if options.archive and not unmade else None
+    archive = open_archive(options.archive, table=options.archive_table, say=progress.note, error=progress.error) \
+        if options.archive and not (options.get_urls and absent(options.archive)) else None
     sharing = Sharing(archive, lease=options.lease, cancel=cancel, error=progress.error) \
         if archive is not None and options.share_work else None
     recoverer = None

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import NoReturn, TextIO
 
 from imgur_dl import credentials, listings, urls
-from imgur_dl.archive import DEFAULT_TABLE, MOST_FAILURES, open_store
+from imgur_dl.archive import DEFAULT_TABLE, MOST_FAILURES, absent, open_store
 from imgur_dl.choice import Choice
 from imgur_dl.clock import Clock
 from imgur_dl.defaults import DEFAULT_LEASE, environ_proxy
@@ -189,7 +189,7 @@ def _fleet(args: argparse.Namespace, env: Environment) -> ExitStatus:
         raise UsageError("--fleet needs --download-archive (the fleet's claims are kept there)")
     if args.urls or args.input_file or args.scan:
         raise UsageError("--fleet downloads nothing: give it no URLs")
-    if isinstance(args.download_archive, Path) and not args.download_archive.exists():  # (an SQLite file)
+    if absent(args.download_archive):
         raise UsageError(f"--fleet: there is no archive at {args.download_archive} (none is made to report on)")
     store = open_store(args.download_archive, args.archive_table)
     try:
