@@ -99,7 +99,7 @@ def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> i
             return worst([_scan(args.scan, targets, options, env)] + [ExitStatus.USAGE] * refused)
         if not targets:
             return ExitStatus.USAGE
-        _check_listing_choices(args, targets)
+        _check_listing_choices(args, options, targets)
         return worst([_download(options, targets, env, _looking_up(targets))] + [ExitStatus.USAGE] * refused)
     except OutputClosed as exc:
         return exc.exit_status  # quietly, as other Unix tools end when their reader goes away
@@ -166,15 +166,25 @@ def _check_environ_proxy(given: str | None, environ: Mapping[str, str]) -> None:
         raise UsageError(f"{name}: {problem}{hint}")
 
 
-def _check_listing_choices(args: argparse.Namespace, targets: list[Target]) -> None:
+def _check_listing_choices(args: argparse.Namespace, options: Options, targets: list[Target]) -> None:
     """--range and --since choose a listing's posts: with no listing to choose from on the command line, an
     album's files would all be fetched while the user asked for some (gallery-dl's --range picks files). A list
     (-i) may hold no listing tonight and one tomorrow: a nightly job is not failed for it. (--break-on-existing
     only saves a sync some reading: nothing is fetched that it would have kept out.)"""
-    given = [flag for flag, value in (("--range", args.range), ("--since", args.since)) if value is not None]
+    given = _choosing(options.choice)
     if given and not args.input_file and not any(t.kind.is_listing for t in targets):
-        raise UsageError(f"{given[0]} chooses posts of a listing (a user's posts or favorites, a tag, a "
-                         "subreddit, a search); no URL given is one, and an album is always fetched whole")
+        raise UsageError(f"{given[0]} chooses posts of a {_A_LISTING}; no URL given is one, and an album is always "
+                         "fetched whole")
+
+
+_A_LISTING = "listing (a user's posts or favorites, a tag, a subreddit, a search)"
+
+
+def _choosing(choice: Choice) -> list[str]:
+    """The flags that choose a listing's posts given: ``--range``, ``--since`` (``--break-on-existing`` chooses
+    nothing the user wants kept out)."""
+    return [flag for flag, asked in (("--range", bool(choice.ranges)), ("--since", choice.since is not None))
+            if asked]
 
 
 def _fields(env: Environment) -> ExitStatus:
@@ -219,8 +229,7 @@ def _scan(names: list[str], given: list[Target], options: Options, env: Environm
             yield target
 
     targets = noted(itertools.chain(given, scanned(names, scanner, stdin)))
-    choosing = [flag for flag, asked in (("--range", bool(options.choice.ranges)),
-                                         ("--since", options.choice.since is not None)) if asked]
+    choosing = _choosing(options.choice)
 
     def told() -> None:
         """What the scan met, once it is over (before a run's summary, which stays the last line)."""
@@ -231,9 +240,8 @@ def _scan(names: list[str], given: list[Target], options: Options, env: Environm
             writer(env.stderr)(f"imgur-dl: scanned {human(stats.read)}: {stats.links} Imgur links, "
                                f"{stats.targets} distinct targets")
             if choosing and not listings:  # (known only now: a scan's targets are found as it reads)
-                writer(env.stderr)(f"imgur-dl: {' and '.join(choosing)} chose nothing: the scan found no listing "
-                                   "(a user's posts or favorites, a tag, a subreddit, a search), and an album is "
-                                   "always fetched whole")
+                writer(env.stderr)(f"imgur-dl: {' and '.join(choosing)} chose nothing: the scan found no "
+                                   f"{_A_LISTING}, and an album is always fetched whole")
 
     if options.get_urls:  # a link extractor on its own: nothing is asked of Imgur
         out = Stdout(env.stdout, json_lines=False)
