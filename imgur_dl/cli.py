@@ -34,7 +34,7 @@ from imgur_dl.errors import (
 )
 from imgur_dl.models import Target
 from imgur_dl.naming import FIELDS, Template
-from imgur_dl.options import Options
+from imgur_dl.options import NEEDS_ARCHIVE, Options
 from imgur_dl.output import Stdout
 from imgur_dl.parser import build_parser, check_output, proxy_problem, show
 from imgur_dl.report import human
@@ -118,12 +118,9 @@ def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> i
 
 def _options(args: argparse.Namespace, env: Environment) -> Options:
     """Every option checked, before any request."""
-    if args.break_on_existing and args.download_archive is None:
-        raise UsageError("--break-on-existing needs --download-archive (it stops at what the archive has)")
-    if args.dedupe and args.download_archive is None:
-        raise UsageError("--dedupe needs --download-archive (it finds earlier copies there)")
-    if args.share_work and args.download_archive is None:
-        raise UsageError("--share-work needs --download-archive (the processes share their claims there)")
+    for name, flag, why in NEEDS_ARCHIVE:
+        if getattr(args, name) and args.download_archive is None:
+            raise UsageError(f"{flag} needs --download-archive ({why})")
     if args.share_work and args.get_urls:
         raise UsageError("--share-work divides downloads, and -g downloads nothing: its claims would mark work "
                          "done that no process did")

@@ -50,6 +50,15 @@ _BOUNDS: tuple[tuple[str, Callable[[object], bool], str], ...] = (
 )
 
 
+# What works only with an archive, and why: (the field, its flag, why), checked where the command line reads its
+# flags and where a program makes its Options, each in its own words.
+NEEDS_ARCHIVE = (
+    ("break_on_existing", "--break-on-existing", "it stops at what the archive has"),
+    ("dedupe", "--dedupe", "it finds earlier copies there"),
+    ("share_work", "--share-work", "the processes share their claims there"),
+)
+
+
 @dataclass(frozen=True)
 class Options:
     output: Path = Path()
@@ -84,14 +93,17 @@ class Options:
     dates: bool = True  # saved files carry their upload time (--no-mtime: False)
     dedupe: bool = False  # a file the archive holds under another id becomes a hard link to it
 
+    @property
+    def break_on_existing(self) -> bool:
+        """(``choice.break_on_existing``, as the Python API and --break-on-existing name it)"""
+        return self.choice.break_on_existing
+
     def __post_init__(self) -> None:
         for name, holds, wanted in _BOUNDS:
             if not holds(value := getattr(self, name)):
                 raise UsageError(f"{name}: must be {wanted}, not {value!r}")
-        for name, asked, why in (("share_work", self.share_work, "the processes share their claims there"),
-                                 ("dedupe", self.dedupe, "it finds earlier copies there"),
-                                 ("break_on_existing", self.choice.break_on_existing, "it stops at what it has")):
-            if asked and self.archive is None:  # (as the command line's flags are checked)
+        for name, _flag, why in NEEDS_ARCHIVE:
+            if getattr(self, name) and self.archive is None:
                 raise UsageError(f"{name} needs archive ({why})")
         if self.share_work and self.get_urls:  # (links() downloads nothing: no claim may say it was done)
             raise UsageError("share_work divides downloads, and links() downloads nothing: its claims would mark "
