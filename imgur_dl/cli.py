@@ -49,15 +49,11 @@ class Environment:
     stdin: TextIO = field(default_factory=lambda: sys.stdin)
     # (A stream closed when the program starts, ``2>&-``, is None in sys: its lines go nowhere.)
     stdout: TextIO = field(default_factory=lambda: sys.stdout or _Closed())
-    stderr: TextIO = field(default_factory=lambda: sys.stderr or _nowhere())
+    stderr: TextIO = field(default_factory=lambda: shown(sys.stderr))  # (None there: its lines are dropped)
     stderr_isatty: bool = field(default_factory=lambda: sys.stderr is not None and sys.stderr.isatty())
     stdout_closed: bool = field(default_factory=lambda: sys.stdout is None)  # (>&-: nothing can be written)
     environ: Mapping[str, str] = field(default_factory=lambda: os.environ)
     clock: Clock = field(default_factory=Clock)
-
-
-def _nowhere() -> TextIO:
-    return Path(os.devnull).open("w", encoding="utf-8")
 
 
 NO_URL = "no URL given (try 'imgur-dl --help')"
