@@ -61,27 +61,13 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from enum import Enum
 
 from imgur_dl.cancel import Cancel
 from imgur_dl.defaults import START_WORKERS
+from imgur_dl.growth import Growth
 
-# How many times the places grow a round trip in the slow start. Four, not two as TCP does: the benchmark's
-# far CDN (150 ms, 120 files) took 1.27 s instead of 1.45 s at the median, and a CDN that takes six at once
-# 2.84 s instead of 2.80 s for 120 files, 0.59 s instead of 0.61 s for 10 (docs/benchmarks.md). The refusals
-# of the bigger burst cost nothing once the files waiting them out hold no place in the run's queue.
-GROWTH = 4
-# How long a refused level stays out of bounds before the throttle probes it again.
-PROBE_AFTER = 30.0
 # The longest new requests wait for the answers that set a new limit.
 CENSUS_WAIT = 2.0
-# A round whose requests waited this many times as long, on average, as the round before, with fewer
-# places, queued (twice running: once may be chance); past this many times the waits where no queue was,
-# one place more is not tried. Below QUEUE_SLACK more, a wait is no rise (the process's own work around
-# each answer).
-QUEUE_RISE = 1.5
-SLOW_RISE = 1.25
-QUEUE_SLACK = 0.002
 
 
 @dataclass
@@ -92,62 +78,6 @@ class Ticket:
     taken: float = 0.0  # when the place was taken (on the throttle's clock)
     accepted: bool = False
     answered: bool = False  # accepted or refused (or given back without an answer)
-
-
-class Ramp(Enum):
-    """What a round of the slow start says of the next."""
-
-    GROW = "grow"  # the waits did not rise with the places: more of them
-    HOLD = "hold"  # they rose: the same places once more, to tell a queue from chance
-    QUEUED = "queued"  # they rose twice running: back to the places before the rise, and the ramp ends
-
-
-class Waits:
-    """How long the CDN takes to accept requests, round by round: do more in flight only queue?
-
-    Rounds are compared by their average wait, not with the quickest answer ever: a CDN that
-    serves some files from its cache in 20 ms and fetches others for 300 ms has waits far
-    apart with no queue at all, and the averages of two rounds of such answers stay alike.
-    """
-
-    def __init__(self) -> None:
-        self._total = 0.0
-        self._count = 0
-        self._before: float | None = None  # the average of the last round before the places grew
-        self._suspect = False  # the last round's average rose: this one, at the same places, tells
-        self.reference: float | None = None  # once a queue was found: the average wait where none was
-
-    def note(self, seconds: float) -> None:
-        self._total += seconds
-        self._count += 1
-
-    def _average(self) -> float | None:
-        """This round's average wait (None without an answer); the next round counts afresh."""
-        average = self._total / self._count if self._count else None
-        self._total, self._count = 0.0, 0
-        return average
-
-    def ramp_round(self) -> Ramp:
-        """A round of the slow start has ended: what the next one does."""
-        average = self._average()
-        if average is None:
-            return Ramp.GROW
-        rose = self._before is not None and average >= QUEUE_RISE * self._before + QUEUE_SLACK
-        if not rose:
-            self._suspect = False
-            self._before = average
-            return Ramp.GROW
-        if not self._suspect:
-            self._suspect = True
-            return Ramp.HOLD
-        self.reference = self._before
-        return Ramp.QUEUED
-
-    def may_grow(self) -> bool:
-        """(After the ramp) whether one more place would not queue: no queue was found, or the waits are back
-        near where there was none."""
-        average = self._average()
-        return self.reference is None or average is None or average <= SLOW_RISE * self.reference + QUEUE_SLACK
 
 
 class Census:
@@ -185,9 +115,7 @@ class Throttle:
                  start: int = START_WORKERS) -> None:
         self.ceiling = ceiling
         self.limit = min(ceiling, start)
-        self._ramping = self.limit < ceiling  # growing each round trip, until a refusal or the ceiling
-        self._grown_from = self.limit  # (while ramping) the places before they last grew
-        self._full = False  # every place has been in use at the present limit
+        self._growth = Growth(self.limit, ceiling, clock)
         self._clock = clock
         self._cancel = cancel
         self._cond = threading.Condition()
@@ -195,14 +123,9 @@ class Throttle:
         self._accepted = 0  # of those, the ones the CDN accepted
         self._known_good = 0  # the most accepted at once in this generation
         self._generation = 0
-        self._clean = 0  # clean answers to requests of this generation (while ramping: acceptances)
-        self._done = 0  # (while ramping) answers come in full since the window was in use
         self._wanting = 0  # requests waiting for a place
-        self._refused_level = 0  # a level the CDN refused ...
-        self._refused_at = 0.0  # ... and when
         self._paused_until = 0.0
         self._census = Census()
-        self._waits = Waits()  # how long acceptances take: do requests queue?
 
     # -- taking and giving back a place -----------------------------------------
 
@@ -249,10 +172,7 @@ class Throttle:
         if self._active >= self.limit or now < self._paused_until:
             return None
         self._active += 1
-        if not self._full and self._active >= self.limit:
-            self._full = True  # the places all in use: more might be used
-            if self._ramping:
-                self._clean = self._done = 0  # answers count toward growing from here
+        self._growth.taken(self._active, self.limit)
         self._census.sent(self._generation)
         return Ticket(self._generation, now)
 
@@ -265,8 +185,15 @@ class Throttle:
         """Make a pending cut once its census is complete (or overdue); False while it waits."""
         if (limit := self._census.settle(now, self._known_good)) is None:
             return self._census.cut is None
-        self.limit, self._known_good, self._clean = limit, 0, 0
+        self.limit, self._known_good = limit, 0
+        self._growth.cut()
         return True
+
+    def _grown(self, limit: int | None) -> None:
+        """The places grew (or were taken back after a round that queued) to ``limit``, unless None."""
+        if limit is not None:
+            self.limit = limit
+            self._cond.notify_all()
 
     # -- what the CDN said -------------------------------------------------------
 
@@ -275,56 +202,19 @@ class Throttle:
         with self._cond:
             ticket.accepted = True
             self._accepted += 1
-            self._waits.note(self._clock() - ticket.taken)
             self._answered(ticket)
-            if ticket.generation == self._generation or self._census.cut is not None:
+            current = ticket.generation == self._generation
+            if current or self._census.cut is not None:
                 self._known_good = max(self._known_good, self._accepted)
-            if self._ramping and self._full and ticket.generation == self._generation:
-                self._clean += 1
-                if self._clean >= self.limit and self._wanting >= self.limit:  # a window's worth accepted,
-                    self._grow()  # and enough waiting to use more places
+            self._grown(self._growth.accepted(self.limit, self._clock() - ticket.taken, current=current,
+                                              wanting=self._wanting))
             self._cond.notify_all()
 
     def succeeded(self, ticket: Ticket) -> None:
         """The whole body arrived."""
         with self._cond:
-            if ticket.generation != self._generation:
-                return
-            if self._ramping:
-                self._done += 1
-                # A full window's worth, taken cleanly; at the ceiling, as many answers as places, the places
-                # all in use or not (a run next door, bound by its CPU, may never have them all in use).
-                if (self._full or self.limit >= self.ceiling) and self._done >= self.limit:
-                    self._grow()
-                return
-            self._clean += 1
-            if self.limit >= self.ceiling or self._clean < 2 * self.limit or not self._full:
-                return  # (places never all in use since the last step: one more would stand idle too)
-            if self.limit + 1 >= self._refused_level and self._clock() - self._refused_at < PROBE_AFTER:
-                return  # refused there a moment ago: stay
-            self._clean = 0
-            if not self._waits.may_grow():
-                return  # more in flight would queue: stay
-            self.limit += 1
-            self._full = False
-            self._cond.notify_all()
-
-    def _grow(self) -> None:
-        """(While ramping) :data:`GROWTH` times the places, up to the ceiling; the same once more after a round
-        whose waits rose; those before the rise, and the ramp ends, after a second such round (or after a
-        round at the ceiling whose waits did not rise). The next round counts afresh."""
-        step = self._waits.ramp_round()
-        if step is Ramp.QUEUED:
-            self.limit = self._grown_from
-            self._ramping = False
-        elif step is Ramp.GROW and self.limit >= self.ceiling:  # a round at the ceiling that did not queue
-            self._ramping = False
-        elif step is Ramp.GROW:  # (the round at the ceiling is checked too: a step of four can reach it
-            #                      straight from where a CDN next door, bound by the CPU, still keeps up)
-            self._grown_from, self.limit = self.limit, min(self.ceiling, GROWTH * self.limit)
-        self._full = False
-        self._clean = self._done = 0
-        self._cond.notify_all()
+            if ticket.generation == self._generation:
+                self._grown(self._growth.succeeded(self.limit))
 
     def refused(self, ticket: Ticket, wait: float) -> bool:
         """A 429 for this request. True when it will change the limit (the caller says so)."""
@@ -334,11 +224,9 @@ class Throttle:
             if ticket.generation != self._generation or self._census.cut is not None:
                 return False  # sent under an older, higher limit: already accounted for
             now = self._clock()
-            self._ramping = self._full = False
+            self._growth.refused(self.limit, now)
             if self.limit == 1:
                 self._paused_until = max(self._paused_until, now + wait)
-            self._refused_level = self.limit
-            self._refused_at = now
             self._census.cut = (self._generation, self.limit, now + CENSUS_WAIT)
             self._generation += 1
             self._settle(now)

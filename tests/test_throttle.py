@@ -9,7 +9,8 @@ from collections.abc import Callable, Iterator
 
 from imgur_dl.cancel import Cancel
 from imgur_dl.errors import Cancelled
-from imgur_dl.throttle import CENSUS_WAIT, PROBE_AFTER, Throttle, Ticket
+from imgur_dl.growth import PROBE_AFTER
+from imgur_dl.throttle import CENSUS_WAIT, Throttle, Ticket
 
 
 class Clock:
@@ -33,13 +34,24 @@ def _finish(throttle: Throttle, tickets: list[Ticket]) -> None:
         throttle.release(ticket)
 
 
+def _answer_cleanly(throttle: Throttle, tickets: list[Ticket]) -> None:
+    """Each of ``tickets`` accepted, then answered in full."""
+    for ticket in tickets:
+        throttle.accepted(ticket)
+    _finish(throttle, tickets)
+
+
 def _clean_rounds(throttle: Throttle, rounds: int) -> None:
     """``rounds`` times: as many requests as the limit lets in, each accepted and answered in full."""
     for _ in range(rounds):
-        tickets = _fill(throttle)
-        for ticket in tickets:
-            throttle.accepted(ticket)
-        _finish(throttle, tickets)
+        _answer_cleanly(throttle, _fill(throttle))
+
+
+def _one_clean(throttle: Throttle) -> None:
+    """One request, accepted and answered in full."""
+    ticket = throttle.try_acquire()
+    assert ticket is not None
+    _answer_cleanly(throttle, [ticket])
 
 
 def test_a_burst_of_refusals_cuts_the_limit_once_to_what_was_accepted() -> None:
@@ -120,7 +132,8 @@ def test_growth_after_clean_rounds_and_no_probe_of_a_level_just_refused() -> Non
 
 
 def test_answers_to_older_generations_neither_cut_nor_grow() -> None:
-    throttle = Throttle(8, Cancel(), Clock(), start=8)
+    clock = Clock()
+    throttle = Throttle(8, Cancel(), clock, start=8)
     old = _fill(throttle)
     for ticket in old[:4]:
         throttle.accepted(ticket)
@@ -132,8 +145,14 @@ def test_answers_to_older_generations_neither_cut_nor_grow() -> None:
         throttle.release(ticket)
     for ticket in old[4:]:
         throttle.release(ticket)
-    assert throttle._clean == 0
     assert throttle.limit == 4
+    clock.now += PROBE_AFTER  # the refused level may be probed again: only the count of clean answers holds it
+    _clean_rounds(throttle, 1)  # 4, the places all in use
+    for _ in range(3):
+        _one_clean(throttle)
+    assert throttle.limit == 4  # 7 clean answers of its own generation: not yet 2 x 4 (the 4 before the cut
+    _one_clean(throttle)  # count for nothing) ...
+    assert throttle.limit == 5  # ... and the 8th grows it by one
 
 
 def test_refused_at_one_everyone_waits_out_retry_after() -> None:
