@@ -1,81 +1,36 @@
-"""Imgur's API: turn a :class:`Target` into an :class:`Album` of downloadable media.
+"""Imgur's API: turn a :class:`Target` into an :class:`Album` of downloadable media, and a listing into pages.
 
 Asks the API Imgur's own web front end uses (``/post/v1/...``) and falls back
 to the documented v3 API (``/3/...``) when that answers something unusable
 or an error; not when it says "not found", blocks the region, reports the
-budget spent or cannot be reached (the v3 API is on the same host). Waits
-out rate limits and "over capacity" answers. Answers are read up to a size
-cap and parsed by :mod:`imgur_dl.answers`. Every request is authenticated
-by the :mod:`imgur_dl.auth` callable it was given, and goes to
-``api.imgur.com`` only.
+budget spent or cannot be reached (the v3 API is on the same host). Answers
+are parsed by :mod:`imgur_dl.answers`; the requests are made by the
+:class:`~imgur_dl.apiclient.ApiClient` it was given.
 """
 
 from __future__ import annotations
 
 import functools
-import json
-from collections.abc import Callable, Iterator
 
-import requests
-
-from imgur_dl import answers, jsonstream, listings
-from imgur_dl.auth import ApiAuth, ClientId, Login
-from imgur_dl.bounded import Answer, TooLarge, Unreachable, get_bounded
-from imgur_dl.budget import Budget
-from imgur_dl.cancel import Cancel
-from imgur_dl.defaults import DEFAULT_CLIENT_ID
+from imgur_dl import answers, listings
+from imgur_dl.apiclient import ApiClient
 from imgur_dl.errors import (
     ApiError,
     BudgetSpentError,
-    ImgurDLError,
     NetworkError,
     NotFoundError,
     RegionBlockedError,
     TokenNeededError,
-    TokenRefusedError,
 )
-from imgur_dl.hosts import API_HOST, API_ROOT
 from imgur_dl.models import Album, Kind, Target
-from imgur_dl.retry import RetryPolicy
-from imgur_dl.text import Once
 
-# The largest answer read: a 5,000-image album is about 3 MB of JSON, so this holds albums of
-# some 300,000 files; parsed as read, not copied first.
-MAX_ANSWER = 128 * 1024 * 1024
-# The most JSON objects an answer may hold: what it costs to parse grows with them, not with its bytes
-# (ten million empty items fit in 30 MB and took 850 MB to parse). An album item is two or three.
-MAX_OBJECTS = 1_000_000
-
-# A list of an answer's to turn into results as it is decoded: its key, and what to make of each item.
-Items = tuple[str, Callable[[], jsonstream.Collector]]
 _V1_PATHS = {Kind.ALBUM: "albums", Kind.IMAGE: "media", Kind.GALLERY: "posts"}
 
 
 class ImgurApi:
-    def __init__(
-        self,
-        session: requests.Session,
-        *,
-        client_id: str = DEFAULT_CLIENT_ID,
-        auth: ApiAuth | None = None,
-        policy: RetryPolicy | None = None,
-        cancel: Cancel | None = None,
-        say: Callable[[str], None] = lambda _msg: None,
-        prefer_gif: bool = False,
-        timeout: float | None = None,
-    ) -> None:
-        self.session = session
-        self.client_id = client_id  # also in the query of the requests whose record puts it there
-        self.login = Login(auth or ClientId(client_id), client_id, say)
-        self.policy = policy or RetryPolicy()
-        self.cancel = cancel or Cancel()
-        self.say = say
+    def __init__(self, client: ApiClient, *, prefer_gif: bool = False) -> None:
+        self.client = client
         self.prefer_gif = prefer_gif
-        # Said with each wait: after "trying again in 0.4s", an attempt may take this long to answer.
-        self.patience = f"; each attempt waits up to {timeout:g}s for an answer" if timeout else ""
-        self.budget = Budget(self.cancel.sleep, say)
-        self.unreachable: str | None = None  # set when the API could not be reached at all
-        self._once = Once()
 
     def resolve(self, target: Target) -> Album:
         """The album (or lone image) ``target`` names, with its media in order.
@@ -91,8 +46,8 @@ class ImgurApi:
         except (NotFoundError, ApiError) as exc:
             if target.ext is None:
                 raise
-            self.say(f"imgur-dl: {target.id}: the API does not describe it ({exc}); "
-                     "fetching the direct link")
+            self.client.say(f"imgur-dl: {target.id}: the API does not describe it ({exc}); "
+                            "fetching the direct link")
             return answers.album_from_link(target, prefer_gif=self.prefer_gif)
 
     def _resolve(self, target: Target) -> Album:
@@ -100,8 +55,8 @@ class ImgurApi:
         try:
             # Each media item is parsed as the answer is decoded (a large album is not held twice).
             items = functools.partial(answers.v1_items, prefer_gif=self.prefer_gif)
-            return answers.album_from_v1(self.get(path, {"include": listings.INCLUDE}, items=("media", items)),
-                                         target, prefer_gif=self.prefer_gif)
+            answer = self.client.get(path, {"include": listings.INCLUDE}, items=("media", items))
+            return answers.album_from_v1(answer, target, prefer_gif=self.prefer_gif)
         except (NotFoundError, RegionBlockedError, BudgetSpentError, NetworkError):
             raise  # (the v3 API is on the same host: a network problem is not worth a second try)
         except ApiError as exc:
@@ -116,28 +71,23 @@ class ImgurApi:
     def _resolve_v3(self, target: Target) -> Album:
         if target.kind is not Kind.IMAGE:
             try:
-                return answers.album_from_v3(self.get(f"/3/album/{target.id}").get("data"),
+                return answers.album_from_v3(self.client.get(f"/3/album/{target.id}").get("data"),
                                              prefer_gif=self.prefer_gif)
             except NotFoundError:
                 if target.kind is Kind.ALBUM:
                     raise
-        return answers.image_from_v3(self.get(f"/3/image/{target.id}").get("data"), prefer_gif=self.prefer_gif)
-
-    # -- transport ----------------------------------------------------------
-
-    @property
-    def spent(self) -> bool:
-        """The API said its budget for us is spent."""
-        return self.budget.spent
+        return answers.image_from_v3(self.client.get(f"/3/image/{target.id}").get("data"),
+                                     prefer_gif=self.prefer_gif)
 
     def listing_page(self, target: Target, page: int) -> list[answers.Post]:
         """Page ``page`` (from 0) of a listing; empty past the end."""
-        target = listings.as_me(target, self.own_name) if self.login.authenticated else target
-        if listings.needs_token(target) and not (self.login.authenticated and listings.mine(target)):
+        authenticated = self.client.login.authenticated
+        target = listings.as_me(target, self.own_name) if authenticated else target
+        if listings.needs_token(target) and not (authenticated and listings.mine(target)):
             raise TokenNeededError(f"{target.url}: only your own access token can list this "
                                    "(--cookies FILE or IMGUR_ACCESS_TOKEN; see README, 'Your own account')")
         asked = listings.request(target, page)
-        answer = self.fetch(asked.path, asked.params)
+        answer = self.client.fetch(asked.path, asked.params)
         # v3 answers wrap the list in "data"; gallery-dl's _pagination_v2 also takes a bare list.
         data = answer.get("data") if isinstance(answer, dict) else answer
         return answers.listing_page(data, target.kind, prefer_gif=self.prefer_gif, v1=asked.v1)
@@ -145,139 +95,8 @@ class ImgurApi:
     def own_name(self) -> str | None:
         """The user name of the account whose token is used (API docs "Account Base": /3/account/me)."""
         def ask() -> str:
-            data = self.get("/3/account/me").get("data")
+            data = self.client.get("/3/account/me").get("data")
             name = data.get("url") if isinstance(data, dict) else None
             return name if isinstance(name, str) else ""
 
-        return self.login.own_name(ask)
-
-    def get(self, path: str, params: dict[str, str] | None = None, items: Items | None = None) -> answers.Json:
-        """GET an API path as a JSON object, through rate limits and passing failures (``items``: a list of
-        the answer's to turn into results while it is decoded, see :mod:`imgur_dl.jsonstream`)."""
-        parsed = self.fetch(path, params, items)
-        if not isinstance(parsed, dict):
-            raise answers.Unusable("unusable answer from the API (not a JSON object)")
-        return parsed
-
-    def fetch(self, path: str, params: dict[str, str] | None = None, items: Items | None = None) -> object:
-        """GET an API path as parsed JSON. A spent budget is waited out when the API says it comes back soon."""
-        self.budget.wait(API_HOST)
-        if self.unreachable is not None:
-            raise NetworkError(self.unreachable)  # every retry was spent on an earlier call
-        if params is not None and "client_id" in params:
-            params = {**params, "client_id": self.client_id}
-        # An answer with items to turn into results is decoded as it arrives, never held whole.
-        reader = None if items is None else functools.partial(_json_items, items=items)
-        answer = self._ask(path, params, self._headers(), reader)
-        if answer.status == 429 and self.spent:
-            self.budget.wait(API_HOST)  # (raises when the wait is long or unknown)
-            answer = self._ask(path, params, self._headers(), reader)
-        if self.login.authenticated and _token_refused(answer):
-            self.login.drop()
-            if "/me/" in path or path.endswith("/me"):
-                raise TokenRefusedError(f"{API_HOST} refused it for this ({_message(answer)})")
-            answer = self._ask(path, params, self._headers(), reader)  # what needs no token, without it
-        if answer.status == 200:
-            return _json(answer.body) if reader is None else answer.read
-        raise _refusal(answer, spent=self.spent)
-
-    def _headers(self) -> dict[str, str]:
-        headers = {"Accept": "application/json"}
-        self.login.apply(headers)  # the credential goes here, to api.imgur.com, and nowhere else
-        return headers
-
-    def _ask(self, path: str, params: dict[str, str] | None, headers: dict[str, str],
-             reader: Callable[[Iterator[bytes]], object] | None = None) -> Answer:
-        def again(answer: Answer) -> str | None:
-            self.budget.count(answer.headers, answer.retry_after)
-            if answer.status == 429 and self.spent:
-                return None  # the budget is spent: told by fetch, which knows how long it stays so
-            if answer.status == 429 or answer.status >= 500 or _overloaded(answer):
-                return _message(answer) or f"HTTP {answer.status}"
-            return None
-
-        def waiting(reason: str, wait: float) -> None:
-            if self._once.first(reason):  # a network problem is said once, not once per album
-                self.say(f"imgur-dl: {API_HOST}: {reason} - trying again in {wait:.1f}s{self.patience}")
-
-        try:
-            return get_bounded(self.session, API_ROOT + path, params=params, headers=headers, policy=self.policy,
-                               cancel=self.cancel, limit=MAX_ANSWER, again=again, waiting=waiting, reader=reader)
-        except Unreachable as exc:
-            self.unreachable = f"cannot reach {API_HOST}: {exc}"
-            raise NetworkError(self.unreachable) from None
-        except TooLarge as exc:
-            raise answers.Unusable(f"unusable answer from the API ({exc})") from None
-
-
-def _refusal(answer: Answer, *, spent: bool) -> ImgurDLError:
-    """What an answer other than 200 means (``spent``: the API has said its budget for us is spent)."""
-    message = _message(answer)
-    if "banned country" in message.lower():
-        return RegionBlockedError(f"Imgur blocks this country or region ({message})")
-    if answer.status == 404:
-        return NotFoundError(message or "not found")
-    if answer.status == 429 and spent:
-        return BudgetSpentError("Imgur's API budget for this client is spent (HTTP 429)")
-    if 300 <= answer.status < 400:
-        return ApiError(f"the API answered with a redirect (HTTP {answer.status}); not followed")
-    return ApiError(f"HTTP {answer.status}" + (f": {message}" if message else ""))
-
-
-def _message(answer: Answer) -> str:
-    """The human part of an error answer (escaped where it is printed)."""
-    return answers.error_message(_json(answer.body, quiet=True)) or answer.reason
-
-
-def _token_refused(answer: Answer) -> bool:
-    """The API's word that the access token is no good (401, or 403 "The access token provided is invalid.",
-    as recorded in ShareX and imgur-screenshot issue threads)."""
-    return answer.status == 401 or (answer.status == 403 and "access token" in _message(answer).lower())
-
-
-def _overloaded(answer: Answer) -> bool:
-    """Imgur's "over capacity" answers come as 403 and 500s too."""
-    return answer.status in (403, 500, 503) and "capacity" in _message(answer).lower()
-
-
-_TOO_MANY = f"unusable answer from the API (more than {MAX_OBJECTS:,} objects)"
-_NOT_JSON = "unusable answer from the API (not JSON)"
-
-
-def _too_many(body: bytes | bytearray) -> bool:
-    """More objects than :data:`MAX_OBJECTS` (an upper bound, counted at C speed before any object is made)."""
-    return body.count(b"{") > MAX_OBJECTS
-
-
-def _json_items(chunks: Iterator[bytes], items: Items) -> object:
-    """An answer parsed as its ``chunks`` arrive, the list ``items`` names turned into results as it is read
-    (checked as :func:`_json` checks a whole answer)."""
-    try:
-        return jsonstream.load(_counted(chunks), *items)
-    except (ValueError, RecursionError):
-        raise answers.Unusable(_NOT_JSON) from None
-
-
-def _counted(chunks: Iterator[bytes]) -> Iterator[bytes]:
-    """``chunks``, until they hold more objects than :data:`MAX_OBJECTS` (counted before any is made)."""
-    objects = 0
-    for chunk in chunks:
-        objects += chunk.count(b"{")
-        if objects > MAX_OBJECTS:
-            raise answers.Unusable(_TOO_MANY)
-        yield chunk
-
-
-def _json(body: bytes | bytearray, *, quiet: bool = False) -> object:
-    """``body`` parsed; an answer that is not JSON (or nests past any sense, or holds more objects
-    than :data:`MAX_OBJECTS`) is unusable (``quiet``: None instead)."""
-    if _too_many(body):
-        if quiet:
-            return None
-        raise answers.Unusable(_TOO_MANY)
-    try:
-        return json.loads(body)
-    except (ValueError, RecursionError):
-        if quiet:
-            return None
-        raise answers.Unusable(_NOT_JSON) from None
+        return self.client.login.own_name(ask)

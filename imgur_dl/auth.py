@@ -1,6 +1,6 @@
 """How requests to Imgur's API are authenticated: a callable the API client applies to every request's headers.
 
-Only :class:`imgur_dl.api.ImgurApi` holds one, and it sends requests to
+Only :class:`imgur_dl.apiclient.ApiClient` holds one, and it sends requests to
 ``api.imgur.com`` alone: the CDN, imgur.com's pages and archive.org never
 see what it adds, by construction.
 """

@@ -9,6 +9,7 @@ from typing import TextIO
 
 from imgur_dl import wayback
 from imgur_dl.api import ImgurApi
+from imgur_dl.apiclient import ApiClient
 from imgur_dl.archive import absent, open_archive
 from imgur_dl.auth import BearerToken, ClientId
 from imgur_dl.books import Books
@@ -49,8 +50,9 @@ def build_run(options: Options, stderr: TextIO, environ: Mapping[str, str] | Non
                            verbose=progress.note if options.verbose else None, environ=environ)
     policy = RetryPolicy(retries=options.retries)
     auth = BearerToken(options.token) if options.token else ClientId(options.client_id)
-    api = ImgurApi(session, client_id=options.client_id, auth=auth, policy=policy,
-                   cancel=cancel, say=progress.note, prefer_gif=options.prefer_gif, timeout=options.timeout)
+    client = ApiClient(session, client_id=options.client_id, auth=auth, policy=policy, cancel=cancel,
+                       say=progress.note, timeout=options.timeout)
+    api = ImgurApi(client, prefer_gif=options.prefer_gif)
     folders = Folders(options.output)
     rate = RateLimit(options.limit_rate, cancel, clock.now) if options.limit_rate else None
     meter = Meter(progress, rate.take if rate is not None else None)

@@ -130,7 +130,7 @@ class Run:
 
     @property
     def exit_status(self) -> ExitStatus:
-        if self.parts.planner.api.login.refused:
+        if self.parts.planner.api.client.login.refused:
             self.tally.note(ExitStatus.TOKEN_REFUSED)
         return self.tally.exit_status
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from imgur_dl.api import MAX_ANSWER
+from imgur_dl.apiclient import MAX_ANSWER
 from imgur_dl.cli import Environment, main
 from tests.conftest import files_under, run_main
 from tests.standin import AlbumData, Fault, Imgur, v1_answer
