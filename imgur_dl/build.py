@@ -12,6 +12,7 @@ from imgur_dl.api import ImgurApi
 from imgur_dl.apiclient import ApiClient
 from imgur_dl.archive import absent, open_archive
 from imgur_dl.auth import BearerToken, ClientId
+from imgur_dl.body import Speed
 from imgur_dl.books import Books
 from imgur_dl.cancel import Cancel
 from imgur_dl.clock import Clock
@@ -29,7 +30,7 @@ from imgur_dl.session import make_session
 from imgur_dl.share import Sharing
 from imgur_dl.text import shown
 from imgur_dl.throttle import RateLimit, Throttle
-from imgur_dl.transfer import Speed, Transfer
+from imgur_dl.transfer import Transfer
 from imgur_dl.wayback import Wayback
 
 # Albums looked up at once: enough that a long list of small albums is bound by the API's latency

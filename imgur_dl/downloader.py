@@ -20,10 +20,11 @@ from imgur_dl.dates import upload_time
 from imgur_dl.folders import Folders
 from imgur_dl.hosts import OffsiteError, host_of, media_url
 from imgur_dl.models import Job, Result, Source, Status
+from imgur_dl.outcomes import Failed, Present, Saved
 from imgur_dl.partfile import PartFile
 from imgur_dl.progress import Progress
 from imgur_dl.retry import Again, GaveUp, RetryPolicy, retry
-from imgur_dl.transfer import Failed, Present, Saved, Transfer
+from imgur_dl.transfer import Transfer
 
 REGION_BLOCKED = "Imgur blocks this region"
 

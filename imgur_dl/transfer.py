@@ -1,34 +1,33 @@
 """One attempt at one file: ask, follow checked redirects, judge the answer, stream it into a part file.
 
-An attempt returns what became of it: :class:`Saved`, :class:`Failed` (no
-attempt will do better), or :class:`~imgur_dl.retry.Again`. The retry loop
+An attempt returns what became of it (:mod:`imgur_dl.outcomes`): saved,
+failed (no attempt will do better), or to be tried again. The retry loop
 around it is :func:`imgur_dl.retry.retry`; which rendition to try is the
 downloader's business. A ``.part`` that stops short keeps its bytes (and
 ETag) for the next attempt; a server that ignores the range starts it over.
 No body is written past the size the server or the API announced, or past
-``max_size`` when neither did.
+``max_size`` when neither did; the body itself is :mod:`imgur_dl.body`'s.
 """
 
 from __future__ import annotations
 
 import contextlib
-import errno
 import http.client
 import re
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import urllib3
 
-from imgur_dl import classify, folders, sniff
+from imgur_dl import body, classify, folders, sniff
+from imgur_dl.body import Receiver, Speed
 from imgur_dl.cancel import Cancel
 from imgur_dl.defaults import DEFAULT_MAX_SIZE
-from imgur_dl.errors import Cancelled
 from imgur_dl.hosts import MEDIA_HOSTS, WEB_HOSTS, OffsiteError, host_of, redirect_target
 from imgur_dl.models import Media, Source
 from imgur_dl.neterrors import describe
+from imgur_dl.outcomes import BUSY, Failed, Outcome, Present, Retry, Saved, disk
 from imgur_dl.partfile import PartFile
 from imgur_dl.progress import Progress
 from imgur_dl.retry import Again, RetryPolicy
@@ -36,21 +35,9 @@ from imgur_dl.session import Session
 from imgur_dl.text import Once
 from imgur_dl.throttle import Throttle, Ticket
 
-# Bytes asked for at a time: one TLS record's most (2**14, RFC 8446 5.1). A read hands over at most one record
-# when nothing is buffered, so asking for more only allocates a bigger buffer that is cut down at once: with
-# 256 KiB, 1.5 MB files took 19% more CPU and files of 4-34 kB left the C heap 8 MB bigger (docs/benchmarks.md).
-CHUNK = 16 * 1024
 REMOVED_PATH = "/removed.png"
 MAX_REDIRECTS = 5
 REDIRECTS = frozenset({301, 302, 303, 307, 308})  # statuses that redirect (with a Location)
-
-
-@dataclass(frozen=True, slots=True)
-class Saved:
-    size: int
-    url: str  # where the bytes came from
-    sha256: str = ""
-
 
 # An ETag of 32 hex digits is the MD5 of the body on Imgur's CDN (its S3 origin's
 # ETag of a single-part object; removed.png's is d835884373f4d6c8f24742ceabe74946,
@@ -65,29 +52,6 @@ def md5_of(etag: str | None) -> str | None:
 
 
 @dataclass(frozen=True, slots=True)
-class Failed:
-    reason: str
-    gone: bool = False  # the host no longer serves it (removed.png, 404, the region placeholder)
-    region: bool = False  # the region placeholder
-    replaceable: bool = False  # another rendition may do better
-    full: bool = False  # the disk is full: nothing more can be saved there
-
-
-Retry = Again["Saved | Failed | Present"]
-
-
-@dataclass(frozen=True, slots=True)
-class Present:
-    """Another process saved the file whole while this one waited for it."""
-
-    size: int
-
-
-Outcome = Saved | Failed | Present | Retry
-BUSY = "another imgur-dl process is writing this file"
-
-
-@dataclass(frozen=True, slots=True)
 class _Job:
     """One attempt's request: what is fetched, into what, and what is already held."""
 
@@ -97,41 +61,6 @@ class _Job:
     media: Media
     have: int
     first_refusal_ends: bool
-
-
-@dataclass(frozen=True, slots=True)
-class Speed:
-    """The slowest a body may come: ``least`` bytes a second over ``window`` seconds (curl's --speed-limit/-time)."""
-
-    least: float = 1024.0
-    window: float = 30.0
-
-
-class _Pace:
-    """Watches one body: says when it has come slower than the bound for a whole window."""
-
-    def __init__(self, speed: Speed, clock: Callable[[], float]) -> None:
-        self.speed = speed
-        self.clock = clock
-        self.start = clock()
-        self.bytes = 0
-
-    def held(self, seconds: float) -> None:
-        """The run held the body back for ``seconds`` (--limit-rate): not the server's slowness, not counted."""
-        self.start += seconds
-
-    def crawling(self, size: int) -> str | None:
-        self.bytes += size
-        if not self.speed.least:
-            return None
-        elapsed = self.clock() - self.start
-        if elapsed < self.speed.window:
-            return None
-        rate = self.bytes / elapsed
-        if rate >= self.speed.least:
-            self.start, self.bytes = self.clock(), 0  # a new window
-            return None
-        return f"crawling at {rate:.0f} B/s, under {self.speed.least:.0f} B/s for {elapsed:.0f}s (--min-speed)"
 
 
 @dataclass
@@ -153,6 +82,10 @@ class Transfer:
     speed: Speed = field(default_factory=Speed)  # the slowest a body may come (--min-speed)
     clock: Callable[[], float] = time.monotonic
     _sized: Once = field(default_factory=Once)  # files whose size the progress total has (announced once)
+    _receiver: Receiver = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._receiver = Receiver(self.progress, self.on_bytes, self.cancel, self.speed, self.clock)
 
     def attempt(self, url: str, source: Source, part: PartFile, media: Media, *, first_refusal_ends: bool) -> Outcome:
         """One request for ``url`` into ``part``; committed under its final name when whole."""
@@ -177,7 +110,7 @@ class Transfer:
                 try:
                     part.commit()
                 except OSError as exc:
-                    return _disk(exc, part.path)
+                    return disk(exc, part.path)
                 return Saved(outcome.size, outcome.url, part.sha256)
             return outcome
         finally:
@@ -209,10 +142,10 @@ class Transfer:
             self.progress.advance(-job.have)  # a 200 to a range request: the file starts over
         if total is not None and total > self.max_size and source.size is None:
             return Failed(f"the file is {total} bytes, more than the limit of {self.max_size} (--max-file-size)")
-        read = _reader(response)
+        read = body.reader(response)
         head = b""
         if offset == 0:
-            head, broke = _head(read)
+            head, broke = body.head(read)
             if broke is not None:
                 return broke  # fewer bytes than it takes to judge the file: the next attempt starts it afresh
             problem = sniff.check(head, response.headers.get("Content-Type", ""), source.ext, job.media.dimensions,
@@ -230,66 +163,15 @@ class Transfer:
         except BlockingIOError:
             return Again(BUSY, wait=1.0)
         except OSError as exc:
-            return _disk(exc, job.part.path)
+            return disk(exc, job.part.path)
         etag = response.headers.get("ETag") if offset == 0 else None
         limit = next((v for v in (total, source.size) if v is not None), self.max_size)
-        got = self._stream(job.part, head if offset == 0 else read(), read, room=limit - offset, etag=etag)
+        got = self._receiver.stream(job.part, head if offset == 0 else read(), read, room=limit - offset, etag=etag)
         if isinstance(got, Failed):
             return got
         received, broke = got
-        return self._ending(job, offset + received, (total, source.size), broke,
-                            etag=etag if received else None, md5=md5)
-
-    def _stream(self, part: PartFile, first: bytes | Retry, read: Callable[[], bytes | Retry],
-                *, room: int, etag: str | None) -> tuple[int, Retry | None] | Failed:
-        """Write chunks into ``part`` until the body ends: (bytes received, how it broke if it did)."""
-        received = 0
-        chunk = first
-        pace = _Pace(self.speed, self.clock)
-        try:
-            while isinstance(chunk, bytes) and chunk:
-                received += len(chunk)
-                if received > room:
-                    self.progress.advance(-part.discard())
-                    return Failed(f"the server sent more than the {room} bytes expected")
-                part.write(chunk)
-                before = self.clock()
-                self.on_bytes(len(chunk))  # (where --limit-rate holds the body back)
-                pace.held(self.clock() - before)
-                self.cancel.check()
-                crawling = pace.crawling(len(chunk))
-                if crawling is not None:
-                    self.progress.note(f"imgur-dl: {part.path.name}: {crawling}; trying again")
-                    chunk = Again(crawling)
-                    break
-                chunk = read()
-        except OSError as exc:
-            self.progress.advance(-part.discard())
-            return _disk(exc, part.path)
-        except Cancelled:
-            if received:
-                part.keep_etag(etag)  # a resume after the rerun needs it for If-Range
-            raise
-        return received, chunk if isinstance(chunk, Again) else None
-
-    def _ending(self, job: _Job, size: int, wanted: tuple[int | None, ...], broke: Retry | None, *,
-                etag: str | None, md5: str | None) -> Outcome:
-        """The file's fate once its body stopped at ``size`` bytes."""
-        for want in wanted:
-            if want is not None and size < want:
-                job.part.keep_etag(etag)
-                reason = broke.reason if broke is not None else "the body ended early"
-                return Again(f"connection broke at {size} of {want} bytes ({reason})")
-            if want is not None and size != want:
-                self.progress.advance(-job.part.discard())
-                return Failed(f"got {size} bytes, expected {want}")
-        if broke is not None:
-            job.part.keep_etag(etag)
-            return broke
-        if md5 is not None and job.part.md5 != md5:
-            self.progress.advance(-job.part.discard())
-            return Again(f"the file's MD5 does not match the CDN's ETag ({md5}): corrupted in transit")
-        return Saved(size, job.url)
+        return self._receiver.ending(job.part, job.url, offset + received, (total, source.size), broke,
+                                     etag=etag if received else None, md5=md5)
 
 
 def _not_taken(verdict: classify.NotTaken, job: _Job, progress: Progress, place: str,
@@ -337,10 +219,6 @@ def follow(session: Session, url: str, headers: dict[str, str], hop: Callable[[s
     return Failed(f"more than {MAX_REDIRECTS} redirects (a redirect loop)")
 
 
-def _disk(exc: OSError, path: Path) -> Failed:
-    return Failed(folders.disk_reason(exc, path), full=exc.errno == errno.ENOSPC)
-
-
 @contextlib.contextmanager
 def _closing(response: urllib3.BaseHTTPResponse) -> Iterator[urllib3.BaseHTTPResponse]:
     """The answer, closed after: its connection back to the pool when the body was read to its end,
@@ -355,33 +233,3 @@ def _finish(response: urllib3.BaseHTTPResponse) -> None:
     """Close the answer: its connection back to the pool when the body was read to its end, else dropped."""
     response.close()
     response.release_conn()
-
-
-def _reader(response: urllib3.BaseHTTPResponse) -> Callable[[], bytes | Retry]:
-    """A function giving the body as it arrives: b'' at its end, :class:`Again` when the connection breaks.
-
-    ``read1`` hands over whatever has arrived, so the bytes received before a
-    connection drops reach the ``.part`` file and a retry resumes after them.
-    """
-    read: Callable[..., bytes] = response.read1
-
-    def next_chunk() -> bytes | Retry:
-        try:
-            return read(CHUNK, decode_content=False)  # bytes as they came: counted as they crossed the wire
-        except (urllib3.exceptions.HTTPError, http.client.HTTPException, OSError, ValueError) as exc:
-            return Again(describe(exc))
-
-    return next_chunk
-
-
-def _head(read: Callable[[], bytes | Retry]) -> tuple[bytes, Retry | None]:
-    """At least :data:`sniff.HEAD` leading bytes (fewer only if the body is shorter), and how reading broke."""
-    head = b""
-    while len(head) < sniff.HEAD:
-        chunk = read()
-        if isinstance(chunk, Again):
-            return head, chunk
-        if not chunk:
-            break
-        head += chunk
-    return head, None

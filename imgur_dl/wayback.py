@@ -31,8 +31,8 @@ from imgur_dl.downloader import Downloader
 from imgur_dl.errors import ImgurDLError
 from imgur_dl.hosts import ARCHIVE_HOSTS, CDN_HOST, OffsiteError, redirect_target
 from imgur_dl.models import Origin, Result, Status
+from imgur_dl.outcomes import Present, Saved
 from imgur_dl.retry import RetryPolicy
-from imgur_dl.transfer import Present, Saved
 
 CDX = "https://web.archive.org/cdx/search/cdx"
 REPLAY = "https://web.archive.org/web/{timestamp}id_/{original}"

@@ -1,0 +1,45 @@
+"""What became of one attempt at a file: saved, failed for good, found saved by another process, or to be tried
+again (:class:`~imgur_dl.retry.Again`)."""
+
+from __future__ import annotations
+
+import errno
+from dataclasses import dataclass
+from pathlib import Path
+
+from imgur_dl import folders
+from imgur_dl.retry import Again
+
+BUSY = "another imgur-dl process is writing this file"
+
+
+@dataclass(frozen=True, slots=True)
+class Saved:
+    size: int
+    url: str  # where the bytes came from
+    sha256: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Failed:
+    reason: str
+    gone: bool = False  # the host no longer serves it (removed.png, 404, the region placeholder)
+    region: bool = False  # the region placeholder
+    replaceable: bool = False  # another rendition may do better
+    full: bool = False  # the disk is full: nothing more can be saved there
+
+
+@dataclass(frozen=True, slots=True)
+class Present:
+    """Another process saved the file whole while this one waited for it."""
+
+    size: int
+
+
+Retry = Again["Saved | Failed | Present"]
+Outcome = Saved | Failed | Present | Retry
+
+
+def disk(exc: OSError, path: Path) -> Failed:
+    """A file that could not be written at ``path``, in words (a full disk says so)."""
+    return Failed(folders.disk_reason(exc, path), full=exc.errno == errno.ENOSPC)
