@@ -16,6 +16,7 @@ from imgur_dl.defaults import (
     DEFAULT_RETRIES,
     DEFAULT_TIMEOUT,
     DEFAULT_WORKERS,
+    MAX_RETRIES,
     MAX_TIMEOUT,
     MAX_WORKERS,
     USER_AGENT,
@@ -40,7 +41,7 @@ def _number(least: float, most: float = math.inf, *, above: bool = False) -> Cal
 # The bounds the command line holds its options to, held for callers of the Python API too.
 _BOUNDS: tuple[tuple[str, Callable[[object], bool], str], ...] = (
     ("workers", _whole(1, MAX_WORKERS), f"a whole number from 1 to {MAX_WORKERS}"),
-    ("retries", _whole(0), "a whole number, 0 or more"),
+    ("retries", _whole(0, MAX_RETRIES), f"a whole number from 0 to {MAX_RETRIES}"),
     ("timeout", _number(0, MAX_TIMEOUT, above=True), f"seconds, more than 0 and up to {MAX_TIMEOUT:g}"),
     ("speed_time", _number(0, MAX_TIMEOUT, above=True), f"seconds, more than 0 and up to {MAX_TIMEOUT:g}"),
     ("lease", _number(1, MAX_TIMEOUT), f"seconds, from 1 to {MAX_TIMEOUT:g}"),

@@ -25,6 +25,7 @@ from imgur_dl.defaults import (
     DEFAULT_RETRIES,
     DEFAULT_TIMEOUT,
     DEFAULT_WORKERS,
+    MAX_RETRIES,
     MAX_TIMEOUT,
     MAX_WORKERS,
     START_WORKERS,
@@ -122,8 +123,11 @@ def _whole(text: str, *, least: int) -> int:
     return value
 
 
-def _count(text: str) -> int:
-    return _whole(text, least=0)
+def _retries(text: str) -> int:
+    value = _whole(text, least=0)
+    if value > MAX_RETRIES:
+        raise argparse.ArgumentTypeError(f"at most {MAX_RETRIES}: {text}")
+    return value
 
 
 def _workers(text: str) -> int:
@@ -295,8 +299,9 @@ def build_parser(environ: Mapping[str, str]) -> Parser:
                         help=f"files downloaded at once, 1 to {MAX_WORKERS} (default: {DEFAULT_WORKERS}); a run starts "
                              f"at {START_WORKERS} and grows fourfold each round trip up to N, while requests do not "
                              "queue")
-    parser.add_argument("--retries", metavar="N", type=_count, default=DEFAULT_RETRIES,
-                        help=f"extra attempts per file after a failure that may pass (default: {DEFAULT_RETRIES})")
+    parser.add_argument("--retries", metavar="N", type=_retries, default=DEFAULT_RETRIES,
+                        help=f"extra attempts per file after a failure that may pass, 0 to {MAX_RETRIES} (default: "
+                             f"{DEFAULT_RETRIES})")
     parser.add_argument("--timeout", metavar="S", type=_seconds, default=DEFAULT_TIMEOUT,
                         help=f"give up an attempt after S seconds without data (default: {DEFAULT_TIMEOUT:g})")
     parser.add_argument("--client-id", metavar="ID", type=_client_id,

@@ -31,7 +31,8 @@ class RetryPolicy:
 
     def backoff(self, attempt: int) -> float:
         """Wait before attempt ``attempt`` + 1: exponential, with jitter."""
-        ceiling: float = min(self.cap, self.base * 2.0 ** max(0, attempt - 1))
+        doublings = min(max(0, attempt - 1), 64)  # (past 2**64 times the base, every cap is reached long since)
+        ceiling: float = min(self.cap, self.base * 2.0 ** doublings)
         return ceiling / 2 + random.uniform(0, ceiling / 2)
 
     def server_wait(self, asked: float | None, attempt: int) -> float:

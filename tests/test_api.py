@@ -64,6 +64,7 @@ def test_bad_input_is_refused_before_any_request(imgur: Imgur, tmp_path: Path) -
                         ({"workers": True}, "workers: must be a whole number from 1 to 128, not True"),
                         ({"timeout": float("nan")}, "timeout: must be seconds, more than 0 and up to 3600, not nan"),
                         ({"lease": 0.5}, "lease: must be seconds, from 1 to 3600, not 0.5"),
+                        ({"retries": 10**6}, "retries: must be a whole number from 0 to 100, not 1000000"),
                         ({"limit_rate": -1}, "limit_rate: must be bytes a second, 0 (no limit) or more, not -1")]:
         with pytest.raises(UsageError) as refused:
             list(imgur_dl.download(["imgur.com/a/AbC1234"], output=tmp_path, **given))

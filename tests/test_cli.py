@@ -32,6 +32,7 @@ from tests.standin import Imgur
         (["--max-file-size", "lots", "imgur.com/a/AbC1234"], "not a size"),
         (["--user-agent", "bad\x1b[2J", "imgur.com/a/AbC1234"], "must be printable ASCII"),
         (["--retries", "-2", "imgur.com/a/AbC1234"], "cannot be negative"),
+        (["--retries", "101", "imgur.com/a/AbC1234"], "at most 100"),
         (["--bogus", "imgur.com/a/AbC1234"], "unrecognized arguments"),
         (["--name", "{nope}", "imgur.com/a/AbC1234"], "unknown field"),
         (["--archive-table", "mine", "imgur.com/a/AbC1234"], "--archive-table is for --download-archive"),

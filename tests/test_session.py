@@ -41,6 +41,7 @@ def test_backoff_grows_with_jitter_and_is_capped() -> None:
         waits = {policy.backoff(attempt) for _ in range(50)}
         assert all(ceiling / 2 <= w <= ceiling for w in waits)
         assert len(waits) > 1  # jittered
+    assert policy.backoff(5000) <= 4.0  # (2.0 ** 4999 would not fit a float)
     assert policy.server_wait(3600, 1) == 60.0  # a Retry-After beyond the cap is capped
     assert policy.server_wait(2, 1) == 2
 
