@@ -4,8 +4,10 @@ The earlier copy is used only when it is still there, below the output
 folder, a regular file (a symlink planted in its place is never followed),
 of the same size and SHA-256 (it is read again to check), and on the same
 file system. The new file is replaced in one step (a link made beside it,
-then renamed over it), so its name never stands empty or half made. A hard
-link shares the earlier copy's inode, and so its modification time.
+then renamed over it), so its name never stands empty or half made. The
+link is made under a name of its own, never the file's ``.part`` name:
+another imgur-dl process may be writing that very file there. A hard link
+shares the earlier copy's inode, and so its modification time.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import secrets
 import stat
 from pathlib import Path
 
@@ -53,15 +56,18 @@ def _link(tree: Folders, copy: Path, result: Result, path: Path) -> bool:
         return True  # linked already
     if _sha256(source_fd, copy.name) != result.sha256:
         return False
-    temporary = path.name + PART_SUFFIX
-    folders.remove(target_fd, temporary)
+    # (A name no download uses, and that no other process can have: nothing there is removed or renamed.)
+    temporary = f".imgur-dl-link-{secrets.token_hex(8)}{PART_SUFFIX}"
     os.link(copy.name, temporary, src_dir_fd=source_fd, dst_dir_fd=target_fd, follow_symlinks=False)
-    linked = os.stat(temporary, dir_fd=target_fd, follow_symlinks=False)
-    if linked.st_ino != st.st_ino:  # the copy was swapped between the check and the link
-        folders.remove(target_fd, temporary)
-        return False
-    folders.publish(target_fd, temporary, path.name)
-    return True
+    published = False
+    try:
+        if os.stat(temporary, dir_fd=target_fd, follow_symlinks=False).st_ino == st.st_ino:  # (else the copy was
+            folders.publish(target_fd, temporary, path.name)  # swapped between the check and the link)
+            published = True
+    finally:
+        if not published:
+            folders.remove(target_fd, temporary)
+    return published
 
 
 def _sha256(dir_fd: int, name: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
@@ -9,9 +10,13 @@ import sqlite3
 import time
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from imgur_dl import books
+from imgur_dl.dedupe import link_to_copy
+from imgur_dl.models import Result
 from tests.conftest import ArchiveAt, files_under, run_main
 from tests.standin import AlbumData, Fault, Image, Imgur
 
@@ -227,3 +232,35 @@ def test_an_archive_of_the_previous_release_is_migrated_in_place(imgur: Imgur, t
         assert dict(db.execute("SELECT id, sha256 FROM archive WHERE kind = 'image'")) == {
             album.images[0].id: None,
             album.images[1].id: _sha(album.images[1].data)}
+
+
+def test_dedupe_leaves_the_part_file_another_process_is_writing(
+        imgur: Imgur, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    first, _ = _twins(imgur)
+    archive = str(tmp_path / "seen.sqlite")
+    out = tmp_path / "o"
+    assert run_main("--download-archive", archive, "-o", str(out), "imgur.com/a/FiRst12").code == 0
+    theirs = out / "SeCnd12" / "001-CoPy123.jpg.part"
+    held: list[int] = []
+
+    def another_process_starts_it(result: Result, *args: Any) -> Path | None:
+        # Another imgur-dl (a cron job overlapping this run) found the file missing a moment before this run saved
+        # it, and is writing it now: its part file, under its lock.
+        if result.job.media.id == "CoPy123":
+            held.append(os.open(theirs, os.O_RDWR | os.O_CREAT, 0o644))
+            os.write(held[0], b"\xff\xd8\xff theirs, so far")
+            fcntl.flock(held[0], fcntl.LOCK_EX)
+        return link_to_copy(result, *args)
+
+    monkeypatch.setattr(books, "link_to_copy", another_process_starts_it)
+    try:
+        result = run_main("--dedupe", "--download-archive", archive, "-o", str(out), "imgur.com/a/SeCnd12")
+        assert result.code == 0, result
+        assert os.stat(theirs).st_ino == os.fstat(held[0]).st_ino  # still theirs, where they put it
+        assert theirs.read_bytes() == b"\xff\xd8\xff theirs, so far"
+    finally:
+        os.close(held[0])
+    original = out / "FiRst12" / f"001-{first.images[0].id}.jpg"
+    assert os.stat(out / "SeCnd12" / "001-CoPy123.jpg").st_ino == os.stat(original).st_ino  # linked all the same
+    assert sorted(p.name for p in (out / "SeCnd12").iterdir()) == ["001-CoPy123.jpg", "001-CoPy123.jpg.part",
+                                                                   "002-OwN1234.jpg"]  # (no link left over)

@@ -114,9 +114,8 @@ def test_an_empty_file_is_never_taken_for_the_image(imgur: Imgur, tmp_path: Path
 
 
 def test_a_part_file_with_other_names_is_never_written_into(imgur: Imgur, tmp_path: Path) -> None:
-    # A part file with another name (a hard link: a backup made with `cp -al` or rsnapshot, or --dedupe's link
-    # left by a process killed between making it and renaming it): resuming it would write into the other file
-    # too. It is started afresh instead.
+    # A part file with another name (a hard link: a backup made with `cp -al` or rsnapshot): resuming it would
+    # write into the other file too. It is started afresh instead.
     keep = tmp_path / "Other12" / "001-Kept123.jpg"
     keep.parent.mkdir()
     keep.write_bytes(b"\xff\xd8\xff" + b"k" * 4000)  # bigger than the file to come: a resume would rewrite its head
