@@ -189,8 +189,9 @@ def read_head(dir_fd: int, name: str, size: int) -> bytes:
 
 
 def stamp(dir_fd: int, name: str, mtime: float, st: os.stat_result) -> None:
-    """Give the file ``name`` (never what a symlink points to), seen as ``st``, the time ``mtime`` if it has another."""
-    if stat.S_ISREG(st.st_mode) and st.st_mtime != mtime:
+    """Give the file ``name`` (never what a symlink points to), seen as ``st``, the time ``mtime`` if it has another;
+    not when it has other names too (a hard link, maybe outside the output folder): its time is theirs."""
+    if stat.S_ISREG(st.st_mode) and st.st_nlink == 1 and st.st_mtime != mtime:
         with contextlib.suppress(OSError, NotImplementedError):
             os.utime(name, (mtime, mtime), dir_fd=dir_fd, follow_symlinks=False)
 

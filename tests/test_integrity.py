@@ -66,6 +66,20 @@ def test_no_mtime_keeps_the_download_time_and_a_rerun_dates_skipped_files(imgur:
     assert sorted(_mtimes(tmp_path / "AbC1234").values()) == [float(i.datetime) for i in album.images]
 
 
+def test_a_rerun_leaves_the_time_of_a_file_with_other_names(imgur: Imgur, tmp_path: Path) -> None:
+    album = _dated_album(imgur, count=2)
+    out = tmp_path / "o"
+    assert run_main("--no-mtime", "-o", str(out), "imgur.com/a/AbC1234").code == 0
+    first, second = (out / "AbC1234" / f"00{n}-{i.id}.jpg" for n, i in enumerate(album.images, 1))
+    backup = tmp_path / "backup.jpg"  # outside the output folder: `cp -al`, rsnapshot
+    os.link(first, backup)
+    os.utime(backup, (1_600_000_000, 1_600_000_000))
+    rerun = run_main("-o", str(out), "imgur.com/a/AbC1234")
+    assert "2 skipped" in rerun.err, rerun
+    assert backup.stat().st_mtime == 1_600_000_000  # its time is the backup's too: left alone
+    assert second.stat().st_mtime == album.images[1].datetime  # a file of one name is dated
+
+
 def test_a_resumed_file_is_dated_and_hashed_whole(imgur: Imgur, tmp_path: Path) -> None:
     album = _dated_album(imgur, count=2, size=80_000)
     imgur.faults.append(Fault("reset", path="/.*", attempts={1}, after=50_000))
