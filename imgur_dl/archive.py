@@ -148,6 +148,7 @@ class Archive:
         self._stop = threading.Event()  # the writer gives up (closing took too long)
         self._down = False  # the last write failed: the backend is away
         self._dropped = 0
+        self.lost = 0  # (once closed) finished files left unrecorded: the run did not do all it was asked
         self._flushing = 0  # callers of flush() waiting: no gathering meanwhile
         self._urgent = False  # a claim settled is waiting to be written: no gathering either
         self._written = -GATHER  # when the last write ended (on the clock)
@@ -184,7 +185,7 @@ class Archive:
         """Record a finished image or album, or settle a claim: written soon, in order, by the writer."""
         with self._cond:
             if len(self._pending) >= MOST_PENDING:
-                self._dropped += 1
+                self._dropped += isinstance(item, Record)  # (a claim not settled runs out: another takes it)
                 return
             self._pending.append(item)
             if isinstance(item, Settle):  # (other processes may be waiting to hear of it: no gathering)
@@ -210,10 +211,10 @@ class Archive:
         self._writer.join(CLOSE_WAIT_INTERRUPTED if interrupted else CLOSE_WAIT)
         self._stop.set()
         self._writer.join()
-        lost = len(self._pending) + self._dropped
+        self.lost = lost = sum(isinstance(item, Record) for item in self._pending) + self._dropped
         if lost:
             self.error(f"{lost} finished file{'s' if lost != 1 else ''} could not be recorded in the "
-                     f"download archive ({self.location}); the next run records them (the files are in place)")
+                       f"download archive ({self.location}); the next run records them (the files are in place)")
         self.store.close()
 
     # -- the writer thread ---------------------------------------------------------

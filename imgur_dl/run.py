@@ -132,6 +132,8 @@ class Run:
     def exit_status(self) -> ExitStatus:
         if self.parts.planner.api.client.login.refused:
             self.tally.note(ExitStatus.TOKEN_REFUSED)
+        if self.parts.archive is not None and self.parts.archive.lost:
+            self.tally.note(ExitStatus.FAILED)  # (said on stderr as the archive was closed)
         return self.tally.exit_status
 
     def summary(self) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import json
 import os
@@ -11,10 +12,11 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from imgur_dl import cli
+from imgur_dl import archive, cli
 from tests.conftest import command, files_under, run_main
 from tests.launcher import Forked, Launcher
 from tests.standin import Fault, Imgur, _v3_gallery_item, v1_answer
@@ -160,6 +162,29 @@ def test_a_full_disk_is_said_once_and_nothing_more_is_fetched(imgur: Imgur, smal
     assert "files: 2 saved, 0 skipped, 10 failed" in result.err
     assert len(imgur.requests_to("i.imgur.com")) == 3  # two saved, the one that filled the disk: no more
     assert not list(small_disk.rglob("*.part"))
+
+
+def test_files_the_archive_could_not_record_make_the_run_fail(imgur: Imgur, tmp_path: Path, small_disk: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    imgur.add_album("FiRst12", count=1)
+    album = imgur.add_album("AbC1234", count=3)
+    seen = small_disk / "seen.sqlite"
+    assert run_main("--download-archive", str(seen), "-o", str(tmp_path), "imgur.com/a/FiRst12").code == 0
+    cdn = imgur._cdn
+
+    def filling(*args: Any) -> None:
+        with open(small_disk / "filler", "ab", buffering=0) as filler, contextlib.suppress(OSError):
+            while True:  # the archive's disk fills up as the run goes (its journal has no room)
+                filler.write(bytes(4096))
+        cdn(*args)
+
+    monkeypatch.setattr(imgur, "_cdn", filling)
+    monkeypatch.setattr(archive, "CLOSE_WAIT", 0.2)  # (how long closing waits for the disk to have room)
+    result = run_main("--download-archive", str(seen), "-o", str(tmp_path), "imgur.com/a/AbC1234")
+    assert result.code == 1, result  # a cron job hears of it: the next run would look for these files again
+    assert "4 finished files could not be recorded in the download archive" in result.err, result
+    assert "files: 3 saved, 0 skipped, 0 failed" in result.err
+    assert len(files_under(tmp_path / "AbC1234")) == len(album.images)  # the files are in place
 
 
 def _until(condition: Callable[[], bool], seconds: float = 15.0) -> bool:
