@@ -3,8 +3,10 @@
 Every request is authenticated by the :mod:`imgur_dl.auth` callable it was
 given and goes to ``api.imgur.com`` only. Rate limits and "over capacity"
 answers are waited out, a spent budget as :mod:`imgur_dl.budget` says, and
-a refused token is dropped for what needs none. An answer with a long list
-is decoded as it arrives (:mod:`imgur_dl.jsonstream`).
+a refused token is dropped for what needs none. Every answer is decoded as
+it arrives (:mod:`imgur_dl.jsonstream`): one that cannot be JSON is refused
+at its first byte that says so, and an album's long list is turned into
+results item by item.
 """
 
 from __future__ import annotations
@@ -91,8 +93,8 @@ class ApiClient:
             raise NetworkError(self.unreachable)  # every retry was spent on an earlier call
         if params is not None and "client_id" in params:
             params = {**params, "client_id": self.client_id}
-        # An answer with items to turn into results is decoded as it arrives, never held whole.
-        reader = None if items is None else functools.partial(_json_items, items=items)
+        # Decoded as it arrives: an answer with items to turn into results is never held whole.
+        reader = functools.partial(_json_items, items=items)
         answer = self._ask(path, params, self._headers(), reader)
         if answer.status == 429 and self.spent:
             self.budget.wait(API_HOST)  # (raises when the wait is long or unknown)
@@ -103,7 +105,7 @@ class ApiClient:
                 raise TokenRefusedError(f"{API_HOST} refused it for this ({_message(answer)})")
             answer = self._ask(path, params, self._headers(), reader)  # what needs no token, without it
         if answer.status == 200:
-            return _json(answer.body) if reader is None else answer.read
+            return answer.read
         raise _refusal(answer, spent=self.spent)
 
     def _headers(self) -> dict[str, str]:
@@ -112,7 +114,7 @@ class ApiClient:
         return headers
 
     def _ask(self, path: str, params: dict[str, str] | None, headers: dict[str, str],
-             reader: Callable[[Iterator[bytes]], object] | None = None) -> Answer:
+             reader: Callable[[Iterator[bytes]], object]) -> Answer:
         def again(answer: Answer) -> str | None:
             self.budget.count(answer.headers, answer.retry_after)
             if answer.status == 429 and self.spent:
@@ -151,7 +153,7 @@ def _refusal(answer: Answer, *, spent: bool) -> ImgurDLError:
 
 def _message(answer: Answer) -> str:
     """The human part of an error answer (escaped where it is printed)."""
-    return answers.error_message(_json(answer.body, quiet=True)) or answer.reason
+    return answers.error_message(_json(answer.body)) or answer.reason
 
 
 def _token_refused(answer: Answer) -> bool:
@@ -169,16 +171,12 @@ _TOO_MANY = f"unusable answer from the API (more than {MAX_OBJECTS:,} objects)"
 _NOT_JSON = "unusable answer from the API (not JSON)"
 
 
-def _too_many(body: bytes | bytearray) -> bool:
-    """More objects than :data:`MAX_OBJECTS` (an upper bound, counted at C speed before any object is made)."""
-    return body.count(b"{") > MAX_OBJECTS
-
-
-def _json_items(chunks: Iterator[bytes], items: Items) -> object:
-    """An answer parsed as its ``chunks`` arrive, the list ``items`` names turned into results as it is read
-    (checked as :func:`_json` checks a whole answer)."""
+def _json_items(chunks: Iterator[bytes], items: Items | None) -> object:
+    """An answer parsed as its ``chunks`` arrive, the list ``items`` names (if any) turned into results as it
+    is read; one that is not JSON (or nests past any sense, or holds more objects than :data:`MAX_OBJECTS`) is
+    unusable."""
     try:
-        return jsonstream.load(_counted(chunks), *items)
+        return jsonstream.load(_counted(chunks), *(items or ()))
     except (ValueError, RecursionError):
         raise answers.Unusable(_NOT_JSON) from None
 
@@ -193,16 +191,12 @@ def _counted(chunks: Iterator[bytes]) -> Iterator[bytes]:
         yield chunk
 
 
-def _json(body: bytes | bytearray, *, quiet: bool = False) -> object:
-    """``body`` parsed; an answer that is not JSON (or nests past any sense, or holds more objects
-    than :data:`MAX_OBJECTS`) is unusable (``quiet``: None instead)."""
-    if _too_many(body):
-        if quiet:
-            return None
-        raise answers.Unusable(_TOO_MANY)
+def _json(body: bytes | bytearray) -> object:
+    """An error answer's ``body`` parsed, for its message; None when it is not JSON (or nests past any sense,
+    or holds more objects than :data:`MAX_OBJECTS`)."""
+    if body.count(b"{") > MAX_OBJECTS:  # (an upper bound, counted at C speed before any object is made)
+        return None
     try:
         return json.loads(body)
     except (ValueError, RecursionError):
-        if quiet:
-            return None
-        raise answers.Unusable(_NOT_JSON) from None
+        return None

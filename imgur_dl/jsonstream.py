@@ -25,9 +25,9 @@ _SPACE = re.compile(f"[{_WHITE}]*")
 _NUMBER_TAIL = re.compile(r"[0-9.eE+-]*")  # what may still follow a number's digits
 _DECODER = json.JSONDecoder()
 _KEEP = 64 * 1024  # text already read that is let go of once there is this much of it
-# What the decoder refuses that no text read later can mend: a string's raw control character is wrong
-# whatever follows it (an answer of endless junk is refused at its first, not at the size bound).
-_NEVER = "Invalid control character"
+# Characters no JSON text may hold raw, where the decoder may stop at them: in a string, or between tokens (the
+# white space \t, \n and \r is skipped before any token, never stopped at). Text read later cannot mend them.
+_NEVER = frozenset(map(chr, range(0x20)))
 
 
 class Collector(Protocol):
@@ -37,9 +37,10 @@ class Collector(Protocol):
         """Take one item (``position`` from 1); raising ends the decoding."""
 
 
-def load(chunks: Iterable[bytes], key: str, collector: Callable[[], Collector]) -> object:
+def load(chunks: Iterable[bytes], key: str | None = None, collector: Callable[[], Collector] | None = None) -> object:
     """``json.loads(b"".join(chunks))``, read as the chunks come, except that the list at ``key`` of a
-    top-level object is a new ``collector()`` given each of its items in turn, not a list."""
+    top-level object is a new ``collector()`` given each of its items in turn, not a list (without ``key``,
+    nothing is collected: the text is only refused as soon as it cannot be JSON)."""
     window = _Window(iter(chunks))
     first, i = _char(window, 0)
     if first != "{":
@@ -115,8 +116,9 @@ def _value(window: _Window, i: int) -> tuple[object, int]:
         try:
             value, end = _DECODER.raw_decode(window.text, i)
         except json.JSONDecodeError as exc:
-            # Read on (doubling what is held: a long value costs O(n)), unless no later text can mend it.
-            if exc.msg.startswith(_NEVER) or not window.more(max(len(window.text) - i, 1)):
+            # Read on (doubling what is held: a long value costs O(n)), unless no later text can mend it: the
+            # decoder stopped at a raw control character that has arrived.
+            if window.text[exc.pos:exc.pos + 1] in _NEVER or not window.more(max(len(window.text) - i, 1)):
                 raise
             continue
         if window.ended or not _may_go_on(value, window.text, end) or not window.more():
@@ -129,7 +131,8 @@ def _may_go_on(value: object, text: str, end: int) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and bool(_NUMBER_TAIL.fullmatch(text, end))
 
 
-def _object(window: _Window, i: int, key: str, collector: Callable[[], Collector]) -> tuple[object, int]:
+def _object(window: _Window, i: int, key: str | None,
+            collector: Callable[[], Collector] | None) -> tuple[object, int]:
     """The top-level object starting at ``text[i]`` ('{'), ``key``'s list collected; and where it ends."""
     result: dict[str, object] = {}
     char, i = _char(window, i + 1)
@@ -143,7 +146,7 @@ def _object(window: _Window, i: int, key: str, collector: Callable[[], Collector
         if char != ":":
             raise ValueError("':' was expected")
         char, i = _char(window, i + 1)
-        if name == key and char == "[":
+        if collector is not None and name == key and char == "[":
             result[str(name)], i = _list(window, i, collector())
         else:
             result[str(name)], i = _value(window, i)
