@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import itertools
 import json
 import math
 import random
@@ -90,6 +91,43 @@ def test_url_parser_on_imgur_like_urls(scheme: str, host: str, path: str) -> Non
     except UsageError:
         return
     assert target.ext is None or re.fullmatch(r"[a-z0-9]{1,5}", target.ext)
+
+
+def _generally(text: str) -> Target | None:
+    """What the general way of reading a link finds (None: a usage error)."""
+    try:
+        return urls._parse(text)
+    except UsageError:
+        return None
+
+
+def test_the_usual_forms_read_in_one_match_name_what_the_general_way_finds() -> None:
+    # Every combination of the parts that tell the forms apart (9,072 links).
+    for parts in itertools.product(
+            ["", "https://", "HTTPS://", "ftp://"],
+            ["imgur.com", "i.imgur.com", "m.imgur.com", "IMGUR.com", "imgur.com.", "i.imgur.com:80", "evil.com"],
+            ["/", "/a/", "/gallery/", "/t/cats/", "/a/title-", "//"],
+            ["AbC1234", "AbC12", "AbC123", "AbC12345", "about", "Store"],
+            ["", "/", "h.png", ".jpg", ".toolong", "?q=1", "#top", "/embed", "."]):
+        text = "".join(parts)
+        quick = urls._quick(text)
+        assert quick is None or quick == _generally(text), text
+
+
+@EXAMPLES
+@given(st.sampled_from(["", "https://", "http://"]), st.sampled_from(["imgur.com/", "i.imgur.com/", "imgur.com/a/"]),
+       st.text(alphabet="aBz19-./_h", max_size=12))
+def test_links_of_any_id_read_in_one_match_name_what_the_general_way_finds(scheme: str, host: str, rest: str) -> None:
+    text = scheme + host + rest
+    quick = urls._quick(text)
+    assert quick is None or quick == _generally(text)
+
+
+def test_the_usual_forms_are_read_in_one_match() -> None:
+    for text in ("https://imgur.com/a/AbC1234", "imgur.com/gallery/AbC1234", "https://i.imgur.com/AbC1234h.jpg",
+                 "http://m.imgur.com/AbC12/", "https://www.imgur.com/AbC1234"):
+        assert urls._quick(text) == urls.parse(text)
+        assert urls._quick(text) is not None
 
 
 @EXAMPLES
