@@ -150,7 +150,7 @@ class Archive:
         self._dropped = 0
         self.lost = 0  # (once closed) finished files left unrecorded: the run did not do all it was asked
         self._flushing = 0  # callers of flush() waiting: no gathering meanwhile
-        self._urgent = False  # a claim settled is waiting to be written: no gathering either
+        self._settles = 0  # claims settled waiting to be written (other processes may wait on them): no gathering
         self._written = -GATHER  # when the last write ended (on the clock)
         self._once = Once()
         self._writer = threading.Thread(target=self._write_all, name="imgur-dl-archive", daemon=True)
@@ -189,7 +189,7 @@ class Archive:
                 return
             self._pending.append(item)
             if isinstance(item, Settle):  # (other processes may be waiting to hear of it: no gathering)
-                self._urgent = True
+                self._settles += 1
                 self._cond.notify_all()
             elif len(self._pending) in (1, BATCH):  # (the writer waits for the first; it gathers up to a batch)
                 self._cond.notify_all()
@@ -230,13 +230,13 @@ class Archive:
                 if not self._pending:
                     return
                 batch = [self._pending[n] for n in range(min(BATCH, len(self._pending)))]
-                self._urgent = self._urgent and len(batch) < len(self._pending)
             written = self._write(batch)
             with self._cond:
                 self._written = self.clock.now()
                 if written:
                     for _ in batch:
                         self._pending.popleft()
+                    self._settles -= sum(isinstance(item, Settle) for item in batch)
                 self._cond.notify_all()
             if written:
                 wait = 0.5
@@ -247,7 +247,7 @@ class Archive:
 
     def _gathering(self) -> float:
         """How much longer records may gather before the next write (0: write now). Under the condition."""
-        if len(self._pending) >= BATCH or self._closing or self._flushing or self._urgent:
+        if len(self._pending) >= BATCH or self._closing or self._flushing or self._settles:
             return 0.0
         return max(self._written + GATHER - self.clock.now(), 0.0)
 
