@@ -106,7 +106,7 @@ class Run:
                 yield from self._collect_next(recoveries)
             self.signals.check()  # (one that came while the last result was given out)
         except (KeyboardInterrupt, Cancelled) as exc:  # (a second Ctrl-C, during the grace, ends it)
-            self.tally.ended_by = exc.exit_status if isinstance(exc, Terminated) else None
+            self._ended_by(exc)
             self.abandon()
             for finished in self.pending.until(time.monotonic() + GRACE):
                 yield from self._collect(finished, recoveries)
@@ -114,14 +114,30 @@ class Run:
             self.abandon()
             raise
         finally:
-            self.signals.release()
-            waiting = not self.tally.interrupted
+            self._put_away(pool, recoveries)
+        try:
+            self.signals.check()  # one that came after the last look, acted on once all is put away ...
+        except (KeyboardInterrupt, Cancelled) as exc:
+            self._ended_by(exc)  # ... as an end like any other: the run is interrupted, and says so
+            self.tally.interrupted = True
+
+    def _put_away(self, pool: ThreadPoolExecutor, recoveries: ThreadPoolExecutor) -> None:
+        """Lookups, workers, the display and the run's parts closed; then the signal handlers as they were. (A
+        first signal meanwhile is only noted: finished files are recorded and claims given back all the same. A
+        second is acted on where it lands.)"""
+        waiting = not self.tally.interrupted
+        try:
             self.parts.planner.close(wait=waiting)
             for executor in (pool, recoveries):
                 executor.shutdown(wait=waiting, cancel_futures=True)
             self.parts.progress.close(interrupted=self.tally.interrupted)
             self.parts.close(self.tally.interrupted)
-        self.signals.check()  # one that came after the last look, acted on once all is put away
+        finally:
+            self.signals.release()
+
+    def _ended_by(self, exc: KeyboardInterrupt | Cancelled) -> None:
+        """The signal that ended the run, for its exit status (Ctrl-C's is the usual one)."""
+        self.tally.ended_by = exc.exit_status if isinstance(exc, Terminated) else None
 
     def abandon(self) -> None:
         """Stop at once (Ctrl-C; the output's reader went away): every worker sees the cancel."""

@@ -10,8 +10,10 @@ signal is only noted, and the handler it replaced is called at the next
 step the run takes (:meth:`Deferred.check`): Ctrl-C then ends the run as it
 always did, from a place where nothing is half done. A second signal is not
 held back: it is handled at once, as before, for someone who will not wait.
-One that comes as the run gives out its last result ends it as interrupted
-too (it is looked for once more before the run is put away, and once after).
+One that comes as the run gives out its last result, or while the run is put
+away (finished files recorded, claims given back), ends it as interrupted
+too, with its summary: it is looked for once more before the run is put
+away, and once after.
 
 Only the main thread can set handlers; a run driven from another thread (the
 Python API) leaves them as they are. A signal whose handler is not Python's

@@ -7,12 +7,16 @@ import signal
 import sys
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 from types import FrameType
 
 import pytest
 
 from imgur_dl.errors import Terminated
+from imgur_dl.planner import Planner
 from imgur_dl.signals import Deferred
+from tests.conftest import run_main
+from tests.standin import Imgur
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 
@@ -85,3 +89,25 @@ def test_a_run_driven_from_another_thread_leaves_the_handlers_as_they_are() -> N
     thread.start()
     thread.join()
     assert seen == [signal.default_int_handler]
+
+
+@pytest.mark.usefixtures("handlers")
+def test_a_signal_while_the_run_is_put_away_still_gets_its_files_recorded_and_a_summary(
+        imgur: Imgur, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    imgur.add_album("AbC1234", count=3)
+    archive = str(tmp_path / "seen.sqlite")
+    closing = Planner.close
+
+    def ctrl_c_meanwhile(planner: Planner, *, wait: bool) -> None:
+        os.kill(os.getpid(), signal.SIGINT)  # after the last result was given out, before the archive is closed
+        closing(planner, wait=wait)
+
+    monkeypatch.setattr(Planner, "close", ctrl_c_meanwhile)
+    result = run_main("--download-archive", archive, "-o", str(tmp_path / "o"), "imgur.com/a/AbC1234")
+    assert result.code == 130, result
+    assert result.err.splitlines()[-1].startswith("imgur-dl: interrupted; 1 album; files: 3 saved"), result
+    monkeypatch.setattr(Planner, "close", closing)
+    imgur.log.clear()
+    again = run_main("--download-archive", archive, "-o", str(tmp_path / "elsewhere"), "imgur.com/a/AbC1234")
+    assert "3 skipped" in again.err, again  # each was recorded
+    assert not imgur.requests_to("i.imgur.com")
