@@ -2,10 +2,11 @@
 
 Workers return :class:`Result` objects; this module alone collects them (in
 the main thread) and yields every event in turn: a file's result, a target
-that gave nothing, a listed link. It counts them, prints failures and picks
-the exit status, so one failure never hides another. Its parts are built by
-:mod:`imgur_dl.build`; what each album gives out (jobs, files the archive
-has, links) is :mod:`imgur_dl.handout`'s.
+that gave nothing, a listed link. Each is booked as it comes
+(:mod:`imgur_dl.booking`: counted, shown, its failure said), and the run
+picks the exit status, so one failure never hides another. Its parts are
+built by :mod:`imgur_dl.build`; what each album gives out (jobs, files the
+archive has, links) is :mod:`imgur_dl.handout`'s.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import TypeVar
 from imgur_dl import report, wayback
 from imgur_dl.ahead import Poll
 from imgur_dl.archive import Archive
+from imgur_dl.booking import Booking
 from imgur_dl.books import Books
 from imgur_dl.cancel import Cancel
 from imgur_dl.downloader import Downloader
@@ -33,7 +35,6 @@ from imgur_dl.progress import Meter, Progress
 from imgur_dl.report import Tally
 from imgur_dl.signals import Deferred
 from imgur_dl.status import ExitStatus
-from imgur_dl.text import Once
 from imgur_dl.wayback import Wayback
 
 T = TypeVar("T")
@@ -71,8 +72,8 @@ class Run:
         self.pending = _Pending()
         self.tally = Tally()
         self.handout = Handout(parts.namer, parts.books, parts.progress, self.tally, parts.archive, get_urls=get_urls)
+        self.booking = Booking(parts.books, self.tally, parts.progress, parts.trim, wayback=parts.wayback is not None)
         self.started = time.monotonic()
-        self.once = Once()
         self.signals = Deferred()  # Ctrl-C, SIGTERM, SIGHUP acted on where the run looks, not where they land
 
     def events(self, targets: Iterable[Target]) -> Generator[Event, None, None]:
@@ -93,7 +94,7 @@ class Run:
                         yield from self._collect(future, recoveries)
                     continue
                 if isinstance(outcome, Failure):
-                    yield self._lookup_failed(outcome)
+                    yield self.booking.lookup_failed(outcome)
                     continue
                 if isinstance(outcome, Elsewhere):
                     self.tally.elsewhere += 1
@@ -158,12 +159,6 @@ class Run:
 
     # -- steps --------------------------------------------------------------
 
-    def _lookup_failed(self, failure: Failure) -> Failure:
-        if failure.message:
-            self.parts.progress.error(failure.message)
-        self.tally.album_failed(failure.status)
-        return failure
-
     def _feed(self, album: Album, pool: ThreadPoolExecutor, recoveries: ThreadPoolExecutor,
               most: int) -> Iterator[Event]:
         """Hand an album's files to the workers, never more than ``most`` in the queue at once."""
@@ -174,9 +169,9 @@ class Run:
                     yield from self._collect_next(recoveries)
                 self.pending.submit(pool, self.parts.downloader.fetch, item, item)
             elif isinstance(item, Result):
-                yield self._record(item)
+                yield self.booking.result(item)
             elif isinstance(item, Archived):
-                yield self._record_archived(item)
+                yield self.booking.archived(item)
             else:
                 yield item
 
@@ -193,45 +188,10 @@ class Run:
         wayback = self.parts.wayback
         if result.gone and wayback is not None and result.source is Origin.IMGUR:
             if result.region_blocked:
-                self._say_region(result)
+                self.booking.region(result)
             self.pending.submit(recoveries, wayback.recover, result, result.job)  # counted when it comes back
             return
-        yield self._record(result)
-
-    def _record(self, result: Result) -> Result:
-        """Everything that follows from one finished file, in the main thread."""
-        result, written = self.parts.books.record(result)
-        self.tally.add(result)
-        if result.status is Status.SKIPPED:  # its bytes are there: the bar's share of the whole says so too
-            self.parts.progress.advance(result.bytes or result.job.media.sources[0].size or 0)
-        self.parts.progress.file_done()
-        self.parts.trim.file_booked()
-        if result.region_blocked:
-            self._say_region(result)
-        elif result.status is Status.FAILED and not result.told:
-            album = result.job.album
-            self.parts.progress.error(f"{album.id + '/' if album.is_album else ''}{result.job.media.id}: "
-                                      f"{result.error}")
-        if not written:
-            self.tally.note(ExitStatus.FAILED)  # (its files are counted; album.json is not one)
-        return result
-
-    def _record_archived(self, archived: Archived) -> Archived:
-        """Files the archive has, booked together: counted, and their share of the bar filled in at once."""
-        if not self.parts.books.archived(archived):
-            self.tally.note(ExitStatus.FAILED)  # (album.json could not be written)
-        self.tally.skipped(archived.count)
-        self.parts.progress.advance(archived.size)
-        self.parts.progress.file_done(archived.count)
-        self.parts.trim.file_booked()
-        return archived
-
-    def _say_region(self, result: Result) -> None:
-        """Imgur blocks this region: said once, not once per file."""
-        if self.once.first("region"):
-            then = ("looking for each file in the Wayback Machine" if self.parts.wayback
-                    else "nothing is saved from here")
-            self.parts.progress.error(f"{result.job.media.id}: {result.error}; {then}")
+        yield self.booking.result(result)
 
 
 class _Pending:
