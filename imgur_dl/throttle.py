@@ -16,7 +16,7 @@ finds that number from the evidence instead of halving blindly:
   cuts the limit once, to what the CDN really took;
 - it starts at ``START_WORKERS`` in flight (a browser's six connections to one
   host: what a CDN that serves a website takes from one visitor), and while
-  no refusal has come, it grows :data:`GROWTH` times once every place has
+  no refusal has come, it grows :data:`~imgur_dl.growth.GROWTH` times once every place has
   been in use and as many answers as places have come in full: once a round
   trip, so a small album meets no burst of refusals and a big one reaches
   the ceiling after a few round trips (a slow start, as TCP grows its
@@ -28,7 +28,7 @@ finds that number from the evidence instead of halving blindly:
   of them. A run that never fills its places (files found one at a time)
   does not grow;
 - it grows only while requests are not queueing: when the places grew
-  and a round's requests waited on average :data:`QUEUE_RISE` times as
+  and a round's requests waited on average :data:`~imgur_dl.growth.QUEUE_RISE` times as
   long as the round's before for the CDN to accept them, more in flight
   would only queue (in this process, when its CPU is the bound, or on the
   way). One such round is checked by another at the same places; a second
@@ -44,13 +44,15 @@ finds that number from the evidence instead of halving blindly:
   places have all been in use (a run bound elsewhere, by its CPU or its disk,
   that never fills them has no use for one more: TCP does not grow a window
   the sender leaves unused either, RFC 7661), but not past a
-  level the CDN refused within :data:`PROBE_AFTER` seconds: when the evidence
+  level the CDN refused within :data:`~imgur_dl.growth.PROBE_AFTER` seconds: when the evidence
   says 6, it stays 6 rather than paying a refusal every few files to re-learn it;
 - only when even one request at a time is refused does everyone wait out
   ``Retry-After`` together (a limit on rate, not on requests in flight).
 
 One throttle serves a whole run, so what one album teaches the next knows.
-It knows nothing of the API, which has limits of its own.
+It knows nothing of the API, which has limits of its own. When the places
+grow is :mod:`imgur_dl.growth`'s; the places, and the cuts refusals make,
+are this module's.
 """
 
 from __future__ import annotations
