@@ -4,7 +4,8 @@
 byte to ``on_bytes`` (progress, ``--limit-rate``, bytes moved), gives up on a
 body that crawls (``--min-speed``) and on one longer than it may be, and then
 says what became of the file: saved, to be resumed (its ETag kept for
-``If-Range``), or failed (its bytes discarded). It knows nothing of requests.
+``If-Range``), or failed (its bytes discarded). It sends nothing: what is
+asked, and where, is :mod:`imgur_dl.transfer`'s.
 """
 
 from __future__ import annotations
