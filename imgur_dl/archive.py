@@ -268,8 +268,8 @@ class Archive:
 
     def _unreachable(self, exc: ArchiveUnavailable) -> None:
         if self._once.first("unreachable"):
-            self.error(f"the download archive ({self.location}) cannot be reached ({exc}); finished "
-                     "files are kept and recorded once it is back")
+            self.error(f"the download archive ({self.location}) {exc.trouble} ({exc}); finished "
+                       "files are kept and recorded once it can take them")
 
 
 def table_name(name: str) -> str:

@@ -92,7 +92,7 @@ class SqliteStore:
             except sqlite3.Error as exc:
                 if self._db.in_transaction:
                     self._db.execute("ROLLBACK")
-                raise ArchiveUnavailable(str(exc)) from None
+                raise ArchiveUnavailable(str(exc), trouble="cannot be used") from None  # (a file: nothing to reach)
 
     @staticmethod
     def _in(db: sqlite3.Connection, kind: Entry, ids: Sequence[str], query: str) -> Iterator[tuple[object, ...]]:

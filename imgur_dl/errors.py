@@ -57,7 +57,12 @@ class TokenRefusedError(ApiError):
 
 
 class ArchiveUnavailable(ImgurDLError):
-    """The download archive cannot be reached or written just now (its server went away, a lock held too long)."""
+    """The download archive cannot be reached or written just now (its server went away, a lock held too long, its
+    disk full); ``trouble`` says which in words ("cannot be reached")."""
+
+    def __init__(self, reason: str, *, trouble: str = "cannot be reached") -> None:
+        super().__init__(reason)
+        self.trouble = trouble
 
 
 class OutputError(ImgurDLError):

@@ -182,7 +182,8 @@ def test_files_the_archive_could_not_record_make_the_run_fail(imgur: Imgur, tmp_
     monkeypatch.setattr(archive, "CLOSE_WAIT", 0.2)  # (how long closing waits for the disk to have room)
     result = run_main("--download-archive", str(seen), "-o", str(tmp_path), "imgur.com/a/AbC1234")
     assert result.code == 1, result  # a cron job hears of it: the next run would look for these files again
-    assert "4 finished files could not be recorded in the download archive" in result.err, result
+    assert "seen.sqlite) cannot be used (database or disk is full); finished files are kept" in result.err, result
+    assert "4 finished files could not be recorded in the download archive" in result.err
     assert "files: 3 saved, 0 skipped, 0 failed" in result.err
     assert len(files_under(tmp_path / "AbC1234")) == len(album.images)  # the files are in place
 
