@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
@@ -40,6 +41,7 @@ MOST_PENDING = 200_000
 # How long closing waits for the backend to take the last records (after Ctrl-C: a moment).
 CLOSE_WAIT = 30.0
 CLOSE_WAIT_INTERRUPTED = 2.0
+CLOSE_SLICE = 0.1  # how often closing looks whether it should wait less (a signal came)
 # After a write, records gather this long before the next (unless a batch is full, the run is closing,
 # someone waits for them, or a claim is settled, which other processes may be waiting for): a transaction,
 # and its sync to disk, a second rather than one every few files.
@@ -203,12 +205,22 @@ class Archive:
                 self._cond.wait()
             self._flushing -= 1
 
-    def close(self, *, interrupted: bool = False) -> None:
-        """Write what is left (waiting a while for an absent backend), say what could not be, and close."""
+    def close(self, *, interrupted: bool = False, hurry: Callable[[], bool] = lambda: False) -> None:
+        """Write what is left (waiting a while for an absent backend: less after an interruption, or once
+        ``hurry()`` says one came meanwhile), say what could not be, and close."""
         with self._cond:
             self._closing = True
             self._cond.notify_all()
-        self._writer.join(CLOSE_WAIT_INTERRUPTED if interrupted else CLOSE_WAIT)
+        started = time.monotonic()
+        while self._writer.is_alive():
+            hurried = interrupted or hurry()
+            most = CLOSE_WAIT_INTERRUPTED if hurried else CLOSE_WAIT
+            if (left := started + most - time.monotonic()) <= 0:
+                break
+            self._writer.join(min(left, CLOSE_SLICE))
+            if not hurried and self._down and self._writer.is_alive() and self._once.first("waiting"):
+                self.say(f"imgur-dl: waiting up to {most:g}s for the download archive ({self.location}) to take "
+                         "the last records (Ctrl-C to stop waiting)")
         self._stop.set()
         self._writer.join()
         self.lost = lost = sum(isinstance(item, Record) for item in self._pending) + self._dropped

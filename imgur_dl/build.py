@@ -84,14 +84,14 @@ def build_run(options: Options, stderr: TextIO, environ: Mapping[str, str] | Non
     planner = Planner(api, resolver, choice=options.choice, archive=archive, wayback=recoverer,
                       prefer_gif=options.prefer_gif, debug=options.debug, say=progress.note, sharing=sharing)
 
-    def close(interrupted: bool) -> None:
+    def close(interrupted: bool, hurry: Callable[[], bool]) -> None:
         session.close()
         if not interrupted:
             folders.close()  # (after a Ctrl-C, workers may still hold them: the process ends)
         if sharing is not None:
             sharing.close(interrupted=interrupted)
         if archive is not None:
-            archive.close(interrupted=interrupted)
+            archive.close(interrupted=interrupted, hurry=hurry)
 
     parts = Parts(planner=planner, downloader=downloader(options.workers),
                   namer=Namer(options.output, options.dir_template, options.name_template),

@@ -61,7 +61,8 @@ class Parts:
     meter: Meter
     archive: Archive | None = None
     wayback: Wayback | None = None
-    close: Callable[[bool], None] = lambda _interrupted: None  # session, folders, archive
+    # Session, folders, archive: (interrupted, whether a signal came meanwhile: waits end sooner then).
+    close: Callable[[bool, Callable[[], bool]], None] = lambda _interrupted, _hurry: None
     trim: Trim = field(default_factory=lambda: Trim(None, time.monotonic))  # the C heap's free pages given back
 
 
@@ -132,7 +133,7 @@ class Run:
             for executor in (pool, recoveries):
                 executor.shutdown(wait=waiting, cancel_futures=True)
             self.parts.progress.close(interrupted=self.tally.interrupted)
-            self.parts.close(self.tally.interrupted)
+            self.parts.close(self.tally.interrupted, lambda: self.signals.noted)
         finally:
             self.signals.release()
 

@@ -58,6 +58,11 @@ class Deferred:
         for signum, handler in replaced.items():
             signal.signal(signum, handler)
 
+    @property
+    def noted(self) -> bool:
+        """A signal came and is not acted on yet (what waits as the run is put away may end its wait)."""
+        return self._noted is not None
+
     def check(self) -> None:
         """Act on a noted signal: its own handler runs now (Ctrl-C's raises :class:`KeyboardInterrupt`)."""
         if self._noted is not None:

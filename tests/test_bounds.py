@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from imgur_dl import archive, cli
+from imgur_dl.planner import Planner
 from tests.conftest import command, files_under, run_main
 from tests.launcher import Forked, Launcher
 from tests.standin import Fault, Imgur, _v3_gallery_item, v1_answer
@@ -164,12 +165,11 @@ def test_a_full_disk_is_said_once_and_nothing_more_is_fetched(imgur: Imgur, smal
     assert not list(small_disk.rglob("*.part"))
 
 
-def test_files_the_archive_could_not_record_make_the_run_fail(imgur: Imgur, tmp_path: Path, small_disk: Path,
-                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+def _archive_filling_up(imgur: Imgur, small_disk: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An archive on ``small_disk`` (made by a first run) whose disk fills up once the next run asks for a file."""
     imgur.add_album("FiRst12", count=1)
-    album = imgur.add_album("AbC1234", count=3)
     seen = small_disk / "seen.sqlite"
-    assert run_main("--download-archive", str(seen), "-o", str(tmp_path), "imgur.com/a/FiRst12").code == 0
+    assert run_main("--download-archive", str(seen), "-o", str(small_disk / "first"), "imgur.com/a/FiRst12").code == 0
     cdn = imgur._cdn
 
     def filling(*args: Any) -> None:
@@ -179,13 +179,45 @@ def test_files_the_archive_could_not_record_make_the_run_fail(imgur: Imgur, tmp_
         cdn(*args)
 
     monkeypatch.setattr(imgur, "_cdn", filling)
-    monkeypatch.setattr(archive, "CLOSE_WAIT", 0.2)  # (how long closing waits for the disk to have room)
+    return seen
+
+
+def test_files_the_archive_could_not_record_make_the_run_fail(imgur: Imgur, tmp_path: Path, small_disk: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    album = imgur.add_album("AbC1234", count=3)
+    seen = _archive_filling_up(imgur, small_disk, monkeypatch)
+    monkeypatch.setattr(archive, "CLOSE_WAIT", 0.3)  # (how long closing waits for the disk to have room)
     result = run_main("--download-archive", str(seen), "-o", str(tmp_path), "imgur.com/a/AbC1234")
     assert result.code == 1, result  # a cron job hears of it: the next run would look for these files again
     assert "seen.sqlite) cannot be used (database or disk is full); finished files are kept" in result.err, result
+    assert "waiting up to 0.3s for the download archive" in result.err  # (not a silent wait at the end)
     assert "4 finished files could not be recorded in the download archive" in result.err
     assert "files: 3 saved, 0 skipped, 0 failed" in result.err
     assert len(files_under(tmp_path / "AbC1234")) == len(album.images)  # the files are in place
+
+
+def test_ctrl_c_ends_the_wait_for_an_archive_that_cannot_take_the_last_records(
+        imgur: Imgur, tmp_path: Path, small_disk: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    imgur.add_album("AbC1234", count=3)
+    seen = _archive_filling_up(imgur, small_disk, monkeypatch)
+    closing = Planner.close
+
+    def ctrl_c_meanwhile(planner: Planner, *, wait: bool) -> None:
+        os.kill(os.getpid(), signal.SIGINT)  # as the run is put away: the archive is closed after
+        closing(planner, wait=wait)
+
+    monkeypatch.setattr(Planner, "close", ctrl_c_meanwhile)
+    monkeypatch.setattr(archive, "CLOSE_WAIT_INTERRUPTED", 0.2)  # (after an interruption: a moment, not 30 s)
+    before = signal.signal(signal.SIGINT, signal.default_int_handler)  # (as Python sets it for a script)
+    try:
+        started = time.monotonic()
+        result = run_main("--download-archive", str(seen), "-o", str(tmp_path), "imgur.com/a/AbC1234")
+        took = time.monotonic() - started
+    finally:
+        signal.signal(signal.SIGINT, before)
+    assert result.code == 130, result
+    assert "4 finished files could not be recorded in the download archive" in result.err
+    assert took < archive.CLOSE_WAIT / 3, result  # the wait ended at the first Ctrl-C, not after 30 s
 
 
 def _until(condition: Callable[[], bool], seconds: float = 15.0) -> bool:
