@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import NoReturn, TextIO
 
-from imgur_dl import credentials, listings, urls
+from imgur_dl import credentials, urls
 from imgur_dl.archive import DEFAULT_TABLE, MOST_FAILURES, absent, open_store
 from imgur_dl.choice import Choice
 from imgur_dl.clock import Clock
@@ -32,6 +32,7 @@ from imgur_dl.errors import (
     Terminated,
     UsageError,
 )
+from imgur_dl.given import Given
 from imgur_dl.models import Target
 from imgur_dl.naming import FIELDS, Template
 from imgur_dl.options import NEEDS_ARCHIVE, Options
@@ -88,8 +89,8 @@ def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> i
         targets, refused = _targets(texts, env)
         if not targets and not refused and not args.scan:
             raise UsageError(NO_URL)  # (lists that hold none)
-        if options.token is None and (mine := [t for t in targets if listings.needs_token(t)]):
-            raise UsageError(f"{mine[0].url}: only your own access token can list this: give --cookies FILE "
+        if options.token is None and (mine := targets.needs_token) is not None:
+            raise UsageError(f"{mine.url}: only your own access token can list this: give --cookies FILE "
                              "or IMGUR_ACCESS_TOKEN (see README, 'Your own account')")
         if args.scan:
             return worst([_scan(args.scan, targets, options, env)] + [ExitStatus.USAGE] * refused)
@@ -159,13 +160,13 @@ def _check_environ_proxy(given: str | None, environ: Mapping[str, str]) -> None:
         raise UsageError(f"{name}: {problem}{hint}")
 
 
-def _check_listing_choices(args: argparse.Namespace, options: Options, targets: list[Target]) -> None:
+def _check_listing_choices(args: argparse.Namespace, options: Options, targets: Given) -> None:
     """--range and --since choose a listing's posts: with no listing to choose from on the command line, an
     album's files would all be fetched while the user asked for some (gallery-dl's --range picks files). A list
     (-i) may hold no listing tonight and one tomorrow: a nightly job is not failed for it. (--break-on-existing
     only saves a sync some reading: nothing is fetched that it would have kept out.)"""
     given = _choosing(options.choice)
-    if given and not args.input_file and not any(t.kind.is_listing for t in targets):
+    if given and not args.input_file and not targets.listings:
         raise UsageError(f"{given[0]} chooses posts of a {_A_LISTING}; no URL given is one, and an album is always "
                          "fetched whole")
 
@@ -205,7 +206,7 @@ def _fleet(args: argparse.Namespace, env: Environment) -> ExitStatus:
     return ExitStatus.SUCCESS
 
 
-def _scan(names: list[str], given: list[Target], options: Options, env: Environment) -> ExitStatus:
+def _scan(names: list[str], given: Given, options: Options, env: Environment) -> ExitStatus:
     """``--scan``: the targets of every Imgur link in the files, fetched (or with -g listed) as they are read."""
     from imgur_dl.scan import Scanner, scanned  # noqa: PLC0415 - only --scan needs it
 
@@ -272,14 +273,13 @@ def _download(options: Options, targets: Iterable[Target], env: Environment, sta
     return run.exit_status
 
 
-def _targets(texts: Iterable[str], env: Environment) -> tuple[list[Target], int]:
-    """Every URL parsed before anything is fetched (each as it is read: none is kept as text); repeats dropped.
+def _targets(texts: Iterable[str], env: Environment) -> tuple[Given, int]:
+    """Every URL parsed before anything is fetched (each as it is read), the distinct ones kept packed.
 
     A URL that names nothing we can fetch gets one line on stderr; the others
     still run, and the exit status says some input was refused.
     """
-    seen: set[tuple[str, str]] = set()
-    targets = []
+    targets = Given()
     refused = 0
     for text in texts:
         try:
@@ -288,15 +288,13 @@ def _targets(texts: Iterable[str], env: Environment) -> tuple[list[Target], int]
             _error(env, str(exc))
             refused += 1
             continue
-        if (target.kind.value, target.id) not in seen:
-            seen.add((target.kind.value, target.id))
-            targets.append(target)
+        targets.add(target)
     return targets, refused
 
 
-def _looking_up(targets: list[Target]) -> str:
+def _looking_up(targets: Given) -> str:
     """What the run starts with, for a person at a terminal: 'looking up 3 albums', ..."""
-    listings = sum(t.kind.is_listing for t in targets)
+    listings = targets.listings
     albums = len(targets) - listings
     parts = []
     if listings:

@@ -35,14 +35,17 @@ class HashSet:
         key = _key(value)
         return self._slots[_probe(self._slots, key)] == key
 
-    def add(self, value: int) -> None:
+    def add(self, value: int) -> bool:
+        """Add ``value``; whether it was not there before."""
         if 2 * (self._count + 1) > len(self._slots):
             self._grow()
         key = _key(value)
         at = _probe(self._slots, key)
-        if self._slots[at] != key:
-            self._slots[at] = key
-            self._count += 1
+        if self._slots[at] == key:
+            return False
+        self._slots[at] = key
+        self._count += 1
+        return True
 
     def _grow(self) -> None:
         old, self._slots = self._slots, _slots(2 * len(self._slots))

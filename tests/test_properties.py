@@ -29,6 +29,7 @@ from imgur_dl.archive_postgres import redact
 from imgur_dl.choice import parse_since
 from imgur_dl.cli import list_lines
 from imgur_dl.errors import ImgurDLError, NotMediaError, RemovedError, UsageError
+from imgur_dl.given import Given
 from imgur_dl.hashset import HashSet
 from imgur_dl.hosts import OffsiteError
 from imgur_dl.models import Album, Kind, Media, Source, Target
@@ -465,3 +466,27 @@ def test_a_link_means_the_same_whatever_punctuation_it_was_pasted_with(image_id:
     link = form + image_id + (".jpg" if form == "i.imgur.com/" else "")
     assume(image_id.lower() not in urls._RESERVED)
     assert urls.parse(before + link + after).id == urls.parse(link).id == image_id
+
+
+_GIVEN_LINKS = st.lists(st.tuples(
+    st.sampled_from(["", "https://", " ", "(", "<"]),
+    st.sampled_from(["imgur.com/a/", "imgur.com/gallery/", "i.imgur.com/", "imgur.com/", "imgur.com/user/",
+                     "imgur.com/t/", "imgur.com/search?q=", "IMGUR.com/A/", "m.imgur.com/"]),
+    st.sampled_from(["AbC1234", "abc1234", "XyZ98", "cats", "caf\u00e9", "a b", "me/favorites"]),
+    st.sampled_from(["", ".jpg", "/", ")", ">.", "?x=1", "\udcff", " ", "/\udcff", "/caf\u00e9"])), max_size=12)
+
+
+@EXAMPLES
+@given(_GIVEN_LINKS)
+def test_targets_kept_packed_are_given_back_as_they_were_parsed(links: list[tuple[str, str, str, str]]) -> None:
+    packed, wanted = Given(), {}
+    for parts in links:
+        try:
+            target = urls.parse("".join(parts))
+        except UsageError:
+            continue
+        assert packed.add(target) == ((target.kind, target.id) not in wanted)
+        wanted.setdefault((target.kind, target.id), target)
+    assert list(packed) == list(wanted.values())  # in order, repeats dropped, each as it was parsed
+    assert len(packed) == len(wanted)
+    assert packed.listings == sum(t.kind.is_listing for t in wanted.values())
