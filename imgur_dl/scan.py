@@ -11,7 +11,8 @@ then undressed and handed to :func:`imgur_dl.urls.parse`: only what that
 accepts is ever returned, so nothing that is not an Imgur link can be.
 
 Each target comes once, in first-seen order; memory grows only with the
-number of distinct targets (their keys), never with the input's size.
+number of distinct targets (a 64-bit hash of each one's key), never with the
+input's size.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from typing import BinaryIO, Protocol, cast
 from urllib.parse import unquote
 
 from imgur_dl.errors import ImgurDLError, UsageError
+from imgur_dl.hashset import HashSet
 from imgur_dl.models import Kind, Target
 from imgur_dl.urls import parse
 
@@ -139,17 +141,13 @@ class Scanner:
     calls for), to be told once the run is done.
     """
 
-    seen: set[tuple[str, str]] = field(default_factory=set)
+    seen: HashSet = field(default_factory=HashSet)  # the keys of the targets given out, hashed: 16 bytes each
     stats: Stats = field(default_factory=Stats)
     errors: list[ImgurDLError] = field(default_factory=list)
 
     def take(self, target: Target) -> bool:
         """Whether ``target`` is new (given on the command line, say): it is not yielded again."""
-        found = key(target)
-        if found in self.seen:
-            return False
-        self.seen.add(found)
-        return True
+        return self.seen.add(hash(key(target)))
 
     def scan(self, source: BinaryIO, name: str) -> Iterator[Target]:
         try:
