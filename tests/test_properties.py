@@ -27,7 +27,7 @@ from hypothesis import strategies as st
 from imgur_dl import answers, dates, hashset, hosts, jsonstream, sniff, urls
 from imgur_dl.archive_postgres import redact
 from imgur_dl.choice import parse_since
-from imgur_dl.cli import list_lines
+from imgur_dl.cli import Environment, _targets, list_lines
 from imgur_dl.errors import ImgurDLError, NotMediaError, RemovedError, UsageError
 from imgur_dl.given import Given
 from imgur_dl.hashset import HashSet
@@ -35,6 +35,7 @@ from imgur_dl.hosts import OffsiteError
 from imgur_dl.models import Album, Kind, Media, Source, Target
 from imgur_dl.naming import FIELDS, MAX_COMPONENT_BYTES, Namer, Template, _printable, sanitize
 from imgur_dl.packed import PackedMedia
+from imgur_dl.scan import Scanner
 from imgur_dl.text import printable
 
 EXAMPLES = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -490,3 +491,32 @@ def test_targets_kept_packed_are_given_back_as_they_were_parsed(links: list[tupl
     assert list(packed) == list(wanted.values())  # in order, repeats dropped, each as it was parsed
     assert len(packed) == len(wanted)
     assert packed.listings == sum(t.kind.is_listing for t in wanted.values())
+
+
+def _held_by(make: Any) -> tuple[Any, int]:
+    """What ``make()`` returns, and the bytes it still holds (tracemalloc: what was allocated and kept)."""
+    tracemalloc.start()
+    try:
+        made = make()
+        held = tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+    return made, held
+
+
+def test_a_long_list_is_kept_packed() -> None:
+    ids = [f"{n:07d}" for n in range(3_000)]
+    lines = [f"https://imgur.com/a/{i}" for i in ids] + [f"imgur.com/a/{i}" for i in ids[:100]]  # (repeats)
+    lines_text = io.StringIO("\n".join(lines))
+    (targets, refused), held = _held_by(lambda: _targets(list_lines(lines_text, "list"), Environment()))
+    assert (len(targets), refused) == (3_000, 0)
+    assert held < 70 * 3_000  # bytes a link (a Target and its key held for each: some 270)
+    assert [t.id for t in targets] == ids
+
+
+def test_a_scan_keeps_a_hash_of_each_target_given_out() -> None:
+    text = "".join(f"see https://imgur.com/a/{n:07d} and i.imgur.com/{n:07d}.jpg\n" for n in range(1_500)).encode()
+    scanner = Scanner()
+    found, held = _held_by(lambda: sum(1 for _ in scanner.scan(io.BytesIO(text), "notes")))
+    assert found == 3_000
+    assert held < 40 * 3_000  # bytes a target (a key of two strings in a set: some 130)
