@@ -105,12 +105,15 @@ def _events(urls: str | Iterable[str], options: Options) -> Iterator[Event]:
     from imgur_dl import urls as parser  # noqa: PLC0415
     from imgur_dl.build import build_run  # noqa: PLC0415
     from imgur_dl.errors import Terminated  # noqa: PLC0415
+    from imgur_dl.given import Given  # noqa: PLC0415
 
     given = [urls] if isinstance(urls, str) else list(urls)
     for url in given:
         if not isinstance(url, str):
             raise TypeError(f"a URL is a str, not {type(url).__name__}: {url!r}")
-    targets = list(dict.fromkeys(parser.parse(url) for url in given))
+    targets = Given()  # (repeats dropped as the command line drops them: what each names, not how it is written)
+    for url in given:
+        targets.add(parser.parse(url))
     run = build_run(options, sys.stderr)
     yield from run.events(targets)
     if run.tally.interrupted:  # (Ctrl-C ended the run, its last results given: the caller hears of it too)

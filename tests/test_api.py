@@ -76,6 +76,13 @@ def test_bad_input_is_refused_before_any_request(imgur: Imgur, tmp_path: Path) -
     assert not imgur.log
 
 
+def test_a_url_given_twice_in_two_ways_is_fetched_once(imgur: Imgur, tmp_path: Path) -> None:
+    album = imgur.add_album("AbC1234", count=2)
+    results = list(imgur_dl.download(["imgur.com/a/AbC1234", "https://imgur.com/a/AbC1234/"], output=tmp_path))
+    assert [r.status for r in results] == [Status.SAVED] * len(album.images)
+    assert len(imgur.requests_to("api.imgur.com")) == 1  # as the command line: looked up once
+
+
 def test_a_url_that_is_not_a_string_is_a_type_error(tmp_path: Path) -> None:
     with pytest.raises(TypeError, match="a URL is a str, not bytes"):
         list(imgur_dl.download([b"imgur.com/a/AbC1234"], output=tmp_path))
