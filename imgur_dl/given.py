@@ -24,7 +24,7 @@ class Given:
     """The distinct targets given, in the order given; iterating gives each as a :class:`Target`."""
 
     def __init__(self) -> None:
-        self._text = bytearray()  # each target's URL as given (UTF-8; a byte that was not, as it was)
+        self._text = bytearray()  # each target's URL as given, in UTF-8 (any surrogate as it was)
         self._ends = array("Q")  # where each one's text ends
         self._seen = HashSet()  # (kind, id) of each, hashed: a repeat is dropped
         self.listings = 0  # of them, listings (a user's posts, a tag, a search ...)
@@ -34,7 +34,7 @@ class Given:
         """Keep ``target`` unless one naming the same was given before; whether it was kept."""
         if not self._seen.add(hash((target.kind.value, target.id))):
             return False
-        self._text += target.url.encode("utf-8", "surrogateescape")
+        self._text += target.url.encode("utf-8", "surrogatepass")
         self._ends.append(len(self._text))
         if target.kind.is_listing:
             self.listings += 1
@@ -48,5 +48,5 @@ class Given:
     def __iter__(self) -> Iterator[Target]:
         start = 0
         for end in self._ends:
-            yield urls.parse(self._text[start:end].decode("utf-8", "surrogateescape"))
+            yield urls.parse(self._text[start:end].decode("utf-8", "surrogatepass"))
             start = end

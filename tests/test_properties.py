@@ -474,7 +474,8 @@ _GIVEN_LINKS = st.lists(st.tuples(
     st.sampled_from(["imgur.com/a/", "imgur.com/gallery/", "i.imgur.com/", "imgur.com/", "imgur.com/user/",
                      "imgur.com/t/", "imgur.com/search?q=", "IMGUR.com/A/", "m.imgur.com/"]),
     st.sampled_from(["AbC1234", "abc1234", "XyZ98", "cats", "caf\u00e9", "a b", "me/favorites"]),
-    st.sampled_from(["", ".jpg", "/", ")", ">.", "?x=1", "\udcff", " ", "/\udcff", "/caf\u00e9"])), max_size=12)
+    st.sampled_from(["", ".jpg", "/", ")", ">.", "?x=1", "\udcff", " ", "/\udcff", "/\ud800", "/caf\u00e9"])),
+    max_size=12)
 
 
 @EXAMPLES
