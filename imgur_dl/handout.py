@@ -37,15 +37,14 @@ class Handout:
     tally: Tally
     archive: Archive | None
     get_urls: bool = False
-    seen: set[str] = field(default_factory=set)  # album ids already started
+    seen: HashSet = field(default_factory=HashSet)  # album ids already started (hashed: a million-line list)
     taken: HashSet = field(default_factory=HashSet)  # every path this run writes (hashed): a template may clash
 
     def album(self, album: Album) -> Iterator[Job | Result | Listed | Failure | Archived]:
         """An album's files: the ones the archive has (together, first), jobs to fetch the others (or their
         failures to be named), or with --get-urls, links."""
-        if album.id in self.seen:
+        if not self.seen.add(hash(album.id)):
             return  # named twice (/a/X and /gallery/X, or twice in a list): fetched once
-        self.seen.add(album.id)
         try:
             folder = self.namer.folder(album)
         except ImgurDLError as exc:
