@@ -42,6 +42,7 @@ class PartFile:
         self._md5 = hashlib.md5(usedforsecurity=False)
         self._with_md5 = False
         self.busy = False  # another process was found writing this file
+        self.total: int | None = None  # the whole file's size, as a server gave it when the API did not
 
     def held(self) -> int:
         """Bytes of a regular ``.part`` file already there (0 when there is none)."""

@@ -32,7 +32,6 @@ from imgur_dl.partfile import PartFile
 from imgur_dl.progress import Progress
 from imgur_dl.retry import Again, RetryPolicy
 from imgur_dl.session import Session
-from imgur_dl.text import Once
 from imgur_dl.throttle import Throttle, Ticket
 
 REMOVED_PATH = "/removed.png"
@@ -81,7 +80,6 @@ class Transfer:
     place: str = "on Imgur"  # where a file that is not there is not, in messages ("in the Wayback Machine")
     speed: Speed = field(default_factory=Speed)  # the slowest a body may come (--min-speed)
     clock: Callable[[], float] = time.monotonic
-    _sized: Once = field(default_factory=Once)  # files whose size the progress total has (announced once)
     _receiver: Receiver = field(init=False)
 
     def __post_init__(self) -> None:
@@ -155,8 +153,9 @@ class Transfer:
                               region=problem.kind is sniff.Wrong.REGION, replaceable=True)
         if source.size is not None and total is not None and total != source.size:
             return Failed(f"server has {total} bytes, the API said {source.size}")
-        if source.size is None and total is not None and self._sized.first(str(job.part.path)):
-            self.progress.expect(size=total)  # the API did not say; now the server has
+        if source.size is None and total is not None and job.part.total is None:
+            job.part.total = total  # the API did not say; now the server has (once a file: not again on a resume)
+            self.progress.expect(size=total)
         md5 = md5_of(response.headers.get("ETag")) if self.md5_etags else None
         try:
             job.part.start(offset, md5=md5 is not None)

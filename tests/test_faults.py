@@ -28,6 +28,7 @@ from imgur_dl.cli import Environment, main
 from imgur_dl.defaults import START_WORKERS
 from imgur_dl.models import Result, Status, Target
 from imgur_dl.options import Options
+from imgur_dl.progress import Progress
 from imgur_dl.status import ExitStatus
 from tests.clock import FastClock
 from tests.conftest import command, files_under, run_main
@@ -113,6 +114,19 @@ def test_server_ignoring_range_starts_over_cleanly(imgur: Imgur, tmp_path: Path)
     code, err = fetch(tmp_path)
     assert code == 0, err
     assert_complete(tmp_path, album)  # no second copy appended to the partial file
+
+
+def test_a_size_the_server_gave_counts_once_toward_the_total_when_the_file_is_resumed(
+        imgur: Imgur, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    image = imgur.add_image("HiDd123", hidden=True, size=90_000)  # the API answers 404: no size before the CDN's
+    imgur.faults.append(Fault("reset", path="/HiDd123.*", attempts={1}, after=40_000))
+    expected: list[int] = []
+    monkeypatch.setattr(Progress, "expect", lambda _self, files=0, size=0: expected.append(size))
+    result = run_main("-o", str(tmp_path), "https://i.imgur.com/HiDd123.jpg")
+    assert result.code == 0, result
+    assert (tmp_path / "HiDd123.jpg").read_bytes() == image.data
+    assert len(imgur.requests_to("i.imgur.com")) == 2  # the second resumed (206: the whole size again)
+    assert sum(expected) == len(image.data)  # told once, not once an attempt
 
 
 def test_stall_after_headers_times_out_and_retries(imgur: Imgur, tmp_path: Path) -> None:
