@@ -113,28 +113,24 @@ def show(out: TextIO, text: str) -> None:
         out.flush()
 
 
-def _whole(text: str, *, least: int) -> int:
+def _whole(text: str, *, least: int, most: int) -> int:
     try:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
     if value < least:
         raise argparse.ArgumentTypeError(f"must be at least 1: {text}" if least else f"cannot be negative: {text}")
+    if value > most:
+        raise argparse.ArgumentTypeError(f"at most {most}: {text}")
     return value
 
 
 def _retries(text: str) -> int:
-    value = _whole(text, least=0)
-    if value > MAX_RETRIES:
-        raise argparse.ArgumentTypeError(f"at most {MAX_RETRIES}: {text}")
-    return value
+    return _whole(text, least=0, most=MAX_RETRIES)
 
 
 def _workers(text: str) -> int:
-    value = _whole(text, least=1)
-    if value > MAX_WORKERS:
-        raise argparse.ArgumentTypeError(f"at most {MAX_WORKERS}: {text}")
-    return value
+    return _whole(text, least=1, most=MAX_WORKERS)
 
 
 def _seconds(text: str) -> float:
