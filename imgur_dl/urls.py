@@ -24,7 +24,8 @@ _PATH_FORMS: tuple[tuple[re.Pattern[str], Kind], ...] = (
     (re.compile(rf"^/{_SLUG}{_ID}(?:\.(?P<ext>[A-Za-z0-9]{{1,5}}))?/?$"), Kind.IMAGE),
 )
 # i.imgur.com/<id>[size letter].<ext>: "AbC1234h.jpg" is AbC1234 at another size.
-_DIRECT = re.compile(rf"^/{_ID}[sbtmlhg]?(?:\.(?P<ext>[A-Za-z0-9]{{1,5}}))?/?$")
+_DIRECT_PATH = rf"/{_ID}[sbtmlhg]?(?:\.(?P<ext>[A-Za-z0-9]{{1,5}}))?/?"
+_DIRECT = re.compile(rf"^{_DIRECT_PATH}$")
 
 # The order and window the site's menus put after a tag or subreddit (/t/cats/top/week);
 # the API's documented sorts and windows (apidocs.imgur.com, "Gallery Tag", "Subreddit
@@ -58,10 +59,8 @@ _RESERVED = frozenset(
 
 # The forms most links in a list or a dump take, read in one match (a tenth of the time the general way takes,
 # which a million-line list would spend before its first file); they name what the general way finds for them.
-_QUICK_PAGE = re.compile(r"(?:https?://)?(?:www\.|m\.)?imgur\.com/(?P<kind>a/|gallery/)?"
-                         r"(?P<id>[A-Za-z0-9]{7}|[A-Za-z0-9]{5})/?")
-_QUICK_DIRECT = re.compile(r"(?:https?://)?i\.imgur\.com/(?P<id>[A-Za-z0-9]{7}|[A-Za-z0-9]{5})[sbtmlhg]?"
-                           r"(?:\.(?P<ext>[A-Za-z0-9]{1,5}))?/?")
+_QUICK_PAGE = re.compile(rf"(?:https?://)?(?:www\.|m\.)?imgur\.com/(?P<kind>a/|gallery/)?{_ID}/?")
+_QUICK_DIRECT = re.compile(rf"(?:https?://)?i\.imgur\.com{_DIRECT_PATH}")
 _QUICK_KINDS = {None: Kind.IMAGE, "a/": Kind.ALBUM, "gallery/": Kind.GALLERY}
 
 
