@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from imgur_dl import packed
+from imgur_dl import earlier, packed
 from imgur_dl.archive import Archive, Entry, Record
 from imgur_dl.dedupe import link_to_copy
 from imgur_dl.errors import DownloadError
@@ -109,7 +109,10 @@ class Books:
         if self.write_metadata and book.opened:
             name = book.metadata
             try:
-                write_json(self.folders.fd(book.folder), name, metadata(album, book.results))
+                dir_fd = self.folders.fd(book.folder)
+                before = earlier.items(dir_fd, name, album.id) if any(
+                    r.status is Status.SKIPPED for r in book.results) else None
+                write_json(dir_fd, name, metadata(album, book.results, before))
             except (OSError, DownloadError) as exc:
                 reason = exc.strerror if isinstance(exc, OSError) else str(exc)
                 self.error(f"{album.id}: cannot write {book.folder / name}: {reason or exc}")

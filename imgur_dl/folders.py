@@ -176,14 +176,35 @@ def entry(dir_fd: int, name: str) -> os.stat_result | None:
 
 def read_head(dir_fd: int, name: str, size: int) -> bytes:
     """The first ``size`` bytes of the regular file ``name`` (b'' when it cannot be read; no symlink followed)."""
+    return _read(dir_fd, name, size) or b""
+
+
+def read_whole(dir_fd: int, name: str, most: int) -> bytes | None:
+    """The whole regular file ``name`` (no symlink followed); None when it cannot be read or holds more than
+    ``most`` bytes."""
+    data = _read(dir_fd, name, most + 1)
+    return data if data is not None and len(data) <= most else None
+
+
+def _read(dir_fd: int, name: str, size: int) -> bytes | None:
+    """At most ``size`` bytes from the start of the regular file ``name``; None when there is none to read.
+
+    (Opened without waiting: a FIFO at the name is no file, and is not waited on for a writer.)
+    """
     try:
-        fd = os.open(name, os.O_RDONLY | _NOFOLLOW | _CLOEXEC, dir_fd=dir_fd)
+        fd = os.open(name, os.O_RDONLY | os.O_NONBLOCK | _NOFOLLOW | _CLOEXEC, dir_fd=dir_fd)
     except OSError:
-        return b""
+        return None
     try:
-        return os.read(fd, size) if stat.S_ISREG(os.fstat(fd).st_mode) else b""
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        chunks, held = [], 0
+        while held < size and (chunk := os.read(fd, size - held)):
+            chunks.append(chunk)
+            held += len(chunk)
+        return b"".join(chunks)
     except OSError:
-        return b""
+        return None
     finally:
         os.close(fd)
 

@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 from typing import Any, TextIO
 
-from imgur_dl import folders, packed
+from imgur_dl import earlier, folders, packed
 from imgur_dl.errors import writing_stdout
 from imgur_dl.models import Album, Archived, Elsewhere, Event, Failure, Job, Listed, Origin, Result, Status
 from imgur_dl.naming import PART_SUFFIX
@@ -111,15 +111,19 @@ class Stdout:
         self._line(json.dumps(data, ensure_ascii=True))
 
 
-def metadata(album: Album, results: list[Result]) -> dict[str, Any]:
-    """The contents of ``album.json``: the album, then each item in album order."""
+def metadata(album: Album, results: list[Result], before: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
+    """The contents of ``album.json``: the album, then each item in album order.
+
+    ``before``: the items of the album.json this one replaces, by id; a file this run found saved keeps what
+    they said of it (see :mod:`imgur_dl.earlier`).
+    """
     by_id = {r.job.media.id: r for r in results}
     items = []
     for media in album.media:
         result = by_id.get(media.id)
         archived = result is not None and result.archived
         saved = result is not None and result.status is not Status.FAILED and not archived
-        items.append({
+        item = {
             "id": media.id,
             "index": media.index,
             "name": media.name,
@@ -138,7 +142,10 @@ def metadata(album: Album, results: list[Result]) -> dict[str, Any]:
             "wayback_timestamp": result.capture if saved and result is not None else None,
             "sha256": result.sha256 if saved and result is not None else None,
             "linked_to": str(result.linked_to) if saved and result is not None and result.linked_to else None,
-        })
+        }
+        if before and result is not None and (known := earlier.kept(result, before.get(media.id))) is not None:
+            item.update(known)
+        items.append(item)
     return {
         "id": album.id,
         "title": album.title,

@@ -147,6 +147,87 @@ def test_sha256_is_recorded_everywhere_byte_exact(imgur: Imgur, tmp_path: Path, 
         assert _sha(path.read_bytes()) in want.values()
 
 
+def _items(folder: Path, name: str = "album.json") -> dict[str, dict[str, Any]]:
+    return {i["id"]: i for i in json.loads((folder / name).read_text())["items"]}
+
+
+_KEPT = ("file", "size", "url", "source", "wayback_timestamp", "sha256")
+
+
+def test_a_rerun_keeps_what_album_json_said_of_the_files_it_finds_saved(imgur: Imgur, tmp_path: Path) -> None:
+    album = _dated_album(imgur)
+    gone = album.images[1]
+    gone.removed = True  # brought back from the Wayback Machine by the first run
+    imgur.add_capture(f"http://i.imgur.com:80/{gone.id}.jpeg", "20150102030405", body=gone.data)
+    args = ("--write-metadata", "-o", str(tmp_path), "imgur.com/a/AbC1234")
+    assert run_main("--wayback", *args).code == 0
+    first = _items(tmp_path / "AbC1234")
+    assert first[gone.id]["source"] == "wayback" and first[gone.id]["sha256"] == _sha(gone.data)
+    for again in (("--wayback", *args), args):  # a nightly rerun, with or without --wayback
+        result = run_main(*again)
+        assert "0 saved, 3 skipped" in result.err, result
+        items = _items(tmp_path / "AbC1234")
+        assert {i: {k: items[i][k] for k in _KEPT} for i in items} == {i: {k: first[i][k] for k in _KEPT}
+                                                                       for i in first}
+    # The proof still checks out, as the README shows it checked.
+    for item in items.values():
+        assert _sha((tmp_path / "AbC1234" / item["file"]).read_bytes()) == item["sha256"]
+
+
+def test_a_rerun_keeps_nothing_said_of_another_file(imgur: Imgur, tmp_path: Path) -> None:
+    album = _dated_album(imgur)
+    folder = tmp_path / "AbC1234"
+    assert run_main("--write-metadata", "-o", str(tmp_path), "imgur.com/a/AbC1234").code == 0
+    document = json.loads((folder / "album.json").read_text())
+    one, two, three = document["items"]
+    one["size"] += 1  # said of a file of another size: not the one there now
+    two["sha256"] = "not a hash"  # not a value this program writes
+    three["id"] = "Other00"  # said of another image
+    (folder / "album.json").write_text(json.dumps(document))
+    assert run_main("--write-metadata", "-o", str(tmp_path), "imgur.com/a/AbC1234").code == 0
+    items = _items(folder)
+    assert [items[i.id]["sha256"] for i in album.images] == [None, None, None]
+    # Renamed by a new template, a file is another file: nothing said of its old name is kept.
+    assert run_main("--write-metadata", "--name", "{id}.{ext}", "-o", str(tmp_path), "imgur.com/a/AbC1234").code == 0
+    (folder / "album.json").unlink()
+    assert run_main("--write-metadata", "-o", str(tmp_path), "imgur.com/a/AbC1234").code == 0
+    assert run_main("--write-metadata", "--name", "{id}.{ext}", "-o", str(tmp_path), "imgur.com/a/AbC1234").code == 0
+    assert {i["file"]: i["sha256"] for i in _items(folder).values()} == {f"{i.id}.jpg": None for i in album.images}
+
+
+def test_an_album_json_that_is_no_file_of_ours_is_written_anew(imgur: Imgur, tmp_path: Path) -> None:
+    _dated_album(imgur)
+    folder = tmp_path / "AbC1234"
+    assert run_main("-o", str(tmp_path), "imgur.com/a/AbC1234").code == 0
+    for planted in ("not json {", "[1, 2]", '{"id": "AbC1234", "items": {"a": 1}}', "[" * 100_000):
+        (folder / "album.json").write_text(planted)
+        result = run_main("--write-metadata", "-o", str(tmp_path), "imgur.com/a/AbC1234")
+        assert result.code == 0, result
+        assert len(_items(folder)) == 3
+    (folder / "album.json").unlink()
+    os.mkfifo(folder / "album.json")  # a FIFO is not waited on for a writer that never comes
+    result = run_main("--write-metadata", "-o", str(tmp_path), "imgur.com/a/AbC1234")
+    assert result.code == 0, result
+    assert len(_items(folder)) == 3
+
+
+def test_files_the_archive_has_keep_what_album_json_said_of_them(imgur: Imgur, tmp_path: Path,
+                                                                 archive: ArchiveAt) -> None:
+    album = _dated_album(imgur, count=2)
+    args = ("--write-metadata", "--download-archive", archive.location, "-o", str(tmp_path), "imgur.com/a/AbC1234")
+    assert run_main(*args).code == 0
+    first = _items(tmp_path / "AbC1234")
+    album.images.append(imgur.add_image("NeW0001", size=500))  # the album grew since
+    result = run_main(*args)
+    assert "1 saved, 2 skipped" in result.err, result
+    items = _items(tmp_path / "AbC1234")
+    for image in album.images[:2]:
+        assert items[image.id]["archived"] is True
+        assert {k: items[image.id][k] for k in _KEPT} == {k: first[image.id][k] for k in _KEPT}
+        assert items[image.id]["sha256"] == _sha(image.data)
+    assert items["NeW0001"]["sha256"] == _sha(album.images[2].data)
+
+
 def test_a_body_corrupted_in_flight_is_caught_by_its_md5_and_fetched_again(imgur: Imgur, tmp_path: Path) -> None:
     album = _dated_album(imgur, count=2)
     bad = album.images[0]

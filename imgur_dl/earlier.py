@@ -1,0 +1,72 @@
+"""What an album's ``album.json`` said of its files before this run: kept for the files the run did not save again.
+
+A rerun finds most files saved already (skipped), or the download archive
+has them (archived). Written again from this run alone, ``album.json`` would
+say nothing of where those bytes came from and what their SHA-256 was when
+they arrived: the proof (and a Wayback Machine rescue's provenance) would be
+gone after the first rerun. So before it is replaced, the earlier one is
+read (our own file, in the album's folder; never through a symlink, bounded),
+and each such file's item keeps what it said, when that was said of the same
+file: same image id, same album, and for a file found saved, the same name
+and size. A value not of the form this program writes is not kept.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from imgur_dl import folders
+from imgur_dl.models import Origin, Result, Status
+
+MOST = 64 * 1024 * 1024  # an album.json of ~100,000 items; one larger is not read (and is written anew)
+# The fields of an item that describe the saved file, rather than what the API says of the image now.
+KEPT = ("url", "file", "size", "source", "wayback_timestamp", "sha256", "linked_to")
+
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+_TIMESTAMP = re.compile(r"[0-9]{1,14}")
+
+
+def items(dir_fd: int, name: str, album_id: str) -> dict[str, dict[str, Any]]:
+    """The items of the album.json ``name`` in the folder, by image id, when it is ``album_id``'s; else none."""
+    data = folders.read_whole(dir_fd, name, MOST)
+    if data is None:
+        return {}
+    try:
+        document = json.loads(data)
+    except (ValueError, RecursionError):  # (not JSON: a file of the user's, or cut short by a crash)
+        return {}
+    if not isinstance(document, dict) or document.get("id") != album_id or not isinstance(document.get("items"), list):
+        return {}
+    return {item["id"]: item for item in document["items"]
+            if isinstance(item, dict) and isinstance(item.get("id"), str)}
+
+
+def kept(result: Result, item: dict[str, Any] | None) -> dict[str, Any] | None:
+    """What the earlier ``item`` said of the file ``result`` found saved (skipped, or held by the archive), when
+    it was said of that file; None when there is nothing to keep."""
+    if item is None or result.status is not Status.SKIPPED:
+        return None
+    fields = {key: item.get(key) for key in KEPT}
+    if not _well_formed(fields):
+        return None
+    if not result.archived and (result.path is None or fields["file"] != result.path.name
+                                or fields["size"] != result.bytes):
+        return None  # (another file: renamed by a new template, or replaced since)
+    return fields
+
+
+def _well_formed(fields: dict[str, Any]) -> bool:
+    """Each value is one this program writes: a file name in the folder, a size, an https URL, a source and its
+    capture, a SHA-256 in lower-case hex, the path of an earlier copy."""
+    name, size, url, source, capture = (fields[k] for k in ("file", "size", "url", "source", "wayback_timestamp"))
+    return (isinstance(name, str) and name not in ("", ".", "..") and "/" not in name and "\0" not in name
+            and (size is None or (type(size) is int and size >= 0))
+            and isinstance(url, str) and url.startswith("https://")
+            and source in (Origin.IMGUR.value, Origin.WAYBACK.value)
+            and (capture is None if source == Origin.IMGUR.value
+                 else isinstance(capture, str) and _TIMESTAMP.fullmatch(capture) is not None)
+            and (fields["sha256"] is None or (isinstance(fields["sha256"], str)
+                                               and _SHA256.fullmatch(fields["sha256"]) is not None))
+            and (fields["linked_to"] is None or isinstance(fields["linked_to"], str)))
