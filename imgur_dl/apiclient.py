@@ -4,9 +4,9 @@ Every request is authenticated by the :mod:`imgur_dl.auth` callable it was
 given and goes to ``api.imgur.com`` only. Rate limits and "over capacity"
 answers are waited out, a spent budget as :mod:`imgur_dl.budget` says, and
 a refused token is dropped for what needs none. Every answer is decoded as
-it arrives (:mod:`imgur_dl.jsonstream`): one with a raw control character
-where JSON allows none is refused there (any other that is no JSON, once
-read, within the size cap), and an album's long list is turned into results
+it arrives (:mod:`imgur_dl.jsonstream`): one that is no JSON is refused
+where that shows (a web page at its first ``<``; within the size cap what
+only the end could tell), and an album's long list is turned into results
 item by item.
 """
 

@@ -28,6 +28,10 @@ _KEEP = 64 * 1024  # text already read that is let go of once there is this much
 # Characters no JSON text may hold raw, where the decoder may stop at them: in a string, or between tokens (the
 # white space \t, \n and \r is skipped before any token, never stopped at). Text read later cannot mend them.
 _NEVER = frozenset(map(chr, range(0x20)))
+# How far past where the decoder stopped it may have looked: the longest word it reads (``-Infinity``), with room
+# to spare. Stopped further back from the end of what has arrived, and not at a string still open ('"'), it
+# stopped at what no later text can mend (a page of HTML: at its first '<').
+_REACH = 16
 
 
 class Collector(Protocol):
@@ -117,12 +121,19 @@ def _value(window: _Window, i: int) -> tuple[object, int]:
             value, end = _DECODER.raw_decode(window.text, i)
         except json.JSONDecodeError as exc:
             # Read on (doubling what is held: a long value costs O(n)), unless no later text can mend it: the
-            # decoder stopped at a raw control character that has arrived.
-            if window.text[exc.pos:exc.pos + 1] in _NEVER or not window.more(max(len(window.text) - i, 1)):
+            # decoder stopped at a raw control character that has arrived, or at what lies well before the end
+            # of what has arrived and opens no string.
+            if _unmendable(window.text, exc.pos) or not window.more(max(len(window.text) - i, 1)):
                 raise
             continue
         if window.ended or not _may_go_on(value, window.text, end) or not window.more():
             return value, end
+
+
+def _unmendable(text: str, stop: int) -> bool:
+    """Where the decoder stopped, at ``stop``, nothing the text goes on with can change what it met there."""
+    met = text[stop:stop + 1]
+    return met in _NEVER or (stop + _REACH < len(text) and met != '"')
 
 
 def _may_go_on(value: object, text: str, end: int) -> bool:

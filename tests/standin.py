@@ -219,7 +219,7 @@ class Fault:
     # reset: send ``after`` bytes of the body, then drop the connection
     # stall: send the headers and ``after`` bytes, then nothing (until the stand-in stops)
     # ignore_range: answer 200 with the whole body although a Range was asked for
-    # endless: answer 200 with a chunked body that never ends (API or CDN)
+    # endless: answer 200 with a chunked body that never ends (API or CDN): ``body``, then ``fill`` over and over
     # redirect: answer 302 to ``headers["Location"]``
     # corrupt: the body with byte ``after`` changed (headers, ETag included, as for the true body)
     # drip: the body at ``after`` bytes a second, a byte at a time (until the client hangs up)
@@ -232,6 +232,7 @@ class Fault:
     headers: dict[str, str] = field(default_factory=dict)
     body: bytes = b""
     after: int = 0  # reset/stall: body bytes sent first
+    fill: bytes = b"\0"  # endless: what follows the body, repeated
     release: threading.Event = field(default_factory=threading.Event)  # hold: when to answer
 
     def applies(self, host: str, path: str, attempt: int) -> bool:
@@ -887,7 +888,7 @@ def _answered(h: _Handler, fault: Fault, content_type: str) -> bool:
     elif fault.kind == "redirect":
         h.reply(302, b"", {"Content-Type": "text/html", **fault.headers})
     elif fault.kind == "endless":
-        h.endless(fault.body, {"Content-Type": content_type})
+        h.endless(fault.body, {"Content-Type": content_type}, fault.fill)
     else:
         return False
     return True
@@ -1115,7 +1116,7 @@ class _Handler(BaseHTTPRequestHandler):
     def do_HEAD(self) -> None:
         self._route("HEAD")
 
-    def endless(self, prefix: bytes, headers: dict[str, str]) -> None:
+    def endless(self, prefix: bytes, headers: dict[str, str], fill: bytes = b"\0") -> None:
         """A 200 whose chunked body never ends: until the client hangs up (or 30 s, or 4 GiB)."""
         self.send_response(200)
         for name, value in headers.items():
@@ -1123,7 +1124,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Transfer-Encoding", "chunked")
         self.end_headers()
         self.close_connection = True
-        block = bytes(64 * 1024)
+        block = (fill * (64 * 1024 // len(fill) + 1))[:64 * 1024]
         deadline = time.monotonic() + 30
         sent = 0
         with contextlib.suppress(OSError):

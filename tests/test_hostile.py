@@ -137,13 +137,17 @@ def test_endless_body_without_any_size_stops_at_the_cap(imgur: Imgur, tmp_path: 
     assert imgur.endless_sent < 16 * 1024 * 1024
 
 
-@pytest.mark.parametrize("kind", ["endless", "deep", "huge-string"])
+@pytest.mark.parametrize("kind", ["endless", "endless-page", "deep", "huge-string"])
 def test_unusable_api_answer_fails_that_album_only(imgur: Imgur, tmp_path: Path, kind: str) -> None:
     good = imgur.add_album("GoOd123", count=1)
     imgur.add_album("BaDd123", count=1)
     if kind == "endless":
         for path in ("/post/v1/albums/BaDd123", "/3/album/BaDd123"):
             imgur.faults.append(Fault("endless", host="api.imgur.com", path=path, body=b'{"data": "'))
+    elif kind == "endless-page":  # a web page where JSON belongs (a captive portal, an error page), never ending
+        for path in ("/post/v1/albums/BaDd123", "/3/album/BaDd123"):
+            imgur.faults.append(Fault("endless", host="api.imgur.com", path=path, body=b"<!DOCTYPE html>\n<html>",
+                                      fill=b"<p>Imgur is over capacity!</p>\n"))
     elif kind == "deep":
         _answer(imgur, "BaDd123", b"[" * 200_000 + b"]" * 200_000)
     else:
@@ -153,9 +157,9 @@ def test_unusable_api_answer_fails_that_album_only(imgur: Imgur, tmp_path: Path,
     assert "unusable answer from the API" in result.err
     assert "unexpected" not in result.err and "Traceback" not in result.err
     assert files_under(tmp_path) == {f"GoOd123/001-{good.images[0].id}.jpg": good.images[0].data}
-    if kind == "endless":
+    if kind.startswith("endless"):
         # Each answer, decoded as it comes, is refused at its first junk byte (a raw control character in a
-        # string), not at the size bound.
+        # string; a character no JSON text can go on from), not at the size bound.
         assert "(not JSON) (and the v3 API: unusable answer from the API (not JSON))" in result.err, result
         assert "MiB" not in result.err
         assert imgur.endless_sent < 16 * 1024 * 1024 < MAX_ANSWER  # (socket buffers)
