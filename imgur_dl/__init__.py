@@ -79,7 +79,7 @@ def _options(output: str | Path, given: dict[str, Any], *, get_urls: bool) -> Op
 
     for name in ("dir_template", "name_template"):
         if isinstance(given.get(name), str):
-            given = {**given, name: Template(given[name])}
+            given = {**given, name: Template(given[name], name)}
     # (None, as a caller passes an argument of its own through, is as not given)
     chosen = {name: given[name] for name in _CHOOSING if given.get(name) is not None}
     given = {name: value for name, value in given.items() if name not in _CHOOSING}

@@ -11,7 +11,7 @@ import functools
 import re
 import unicodedata
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from string import Formatter
 
@@ -98,10 +98,11 @@ class Template:
     """A ``--dir`` or ``--name`` template, checked once, filled per item."""
 
     text: str
+    option: str = field(default="template", compare=False)  # what gave it, as its errors name it (``--dir``)
 
     def __post_init__(self) -> None:
         if not self.text.strip():
-            raise UsageError("a name template cannot be empty")
+            raise UsageError(f"{self.option}: a template cannot be empty")
         try:
             names = [name for _, name, _, _ in Formatter().parse(self.text) if name is not None]
         except ValueError as exc:

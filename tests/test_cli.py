@@ -35,6 +35,8 @@ from tests.standin import Imgur
         (["--retries", "101", "imgur.com/a/AbC1234"], "at most 100"),
         (["--bogus", "imgur.com/a/AbC1234"], "unrecognized arguments"),
         (["--name", "{nope}", "imgur.com/a/AbC1234"], "unknown field"),
+        (["--name", "", "imgur.com/a/AbC1234"], "--name: a template cannot be empty"),  # (as "$UNSET" gives it)
+        (["--dir", " ", "imgur.com/a/AbC1234"], "--dir: a template cannot be empty"),
         (["--archive-table", "mine", "imgur.com/a/AbC1234"], "--archive-table is for --download-archive"),
         (["-i", "-", "--scan", "-"], "standard input ('-') can be read once"),
         (["--range", "", "imgur.com/t/cats"], "not a range of positions"),  # (once: the first post alone)
