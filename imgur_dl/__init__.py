@@ -93,6 +93,8 @@ def _options(output: str | Path, given: dict[str, Any], *, get_urls: bool) -> Op
         given["choice"] = Choice(parse_range(spans) if spans is not None else (),
                                  parse_since(since) if since is not None else None,
                                  chosen.get("break_on_existing", False))
+    if output == "":  # (Path("") is the current folder: never taken in silence, as with the command's -o)
+        raise UsageError("output: an empty path names nothing")
     options = replace(Options(), output=Path(output).expanduser(), get_urls=get_urls, **given)
     if not get_urls:
         check_output(options.output)  # (as the command line does: said before any request)

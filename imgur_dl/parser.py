@@ -194,7 +194,15 @@ def _archive(text: str) -> str | Path:
 
 def _file(text: str) -> str:
     """A file to read (-i, --scan): ``-`` is standard input; a leading ``~`` is expanded, as for -o."""
-    return str(Path(text).expanduser()) if text.startswith("~") else text
+    return str(Path(text).expanduser()) if _named(text).startswith("~") else text
+
+
+def _named(text: str) -> str:
+    """A path given on the command line, never empty: ``-o "$DIR"`` with ``DIR`` unset would otherwise be the
+    current folder, in silence."""
+    if not text:
+        raise argparse.ArgumentTypeError("an empty path names nothing")
+    return text
 
 
 def _lease(text: str) -> float:
@@ -219,7 +227,7 @@ def _date(text: str) -> float:
 
 
 def _folder(text: str) -> Path:
-    return Path(text).expanduser()
+    return Path(_named(text)).expanduser()
 
 
 def _proxy(text: str) -> str:

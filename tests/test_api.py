@@ -73,6 +73,8 @@ def test_bad_input_is_refused_before_any_request(imgur: Imgur, tmp_path: Path) -
     with pytest.raises(UsageError) as refused:
         list(imgur_dl.download(["imgur.com/a/AbC1234"], output=tmp_path / "a file"))
     assert str(refused.value) == f"output folder {tmp_path / 'a file'}: not a folder"
+    with pytest.raises(UsageError, match="output: an empty path names nothing"):  # (not the current folder)
+        list(imgur_dl.download(["imgur.com/a/AbC1234"], output=""))
     assert not imgur.log
 
 

@@ -37,6 +37,12 @@ from tests.standin import Imgur
         (["--name", "{nope}", "imgur.com/a/AbC1234"], "unknown field"),
         (["--name", "", "imgur.com/a/AbC1234"], "--name: a template cannot be empty"),  # (as "$UNSET" gives it)
         (["--dir", " ", "imgur.com/a/AbC1234"], "--dir: a template cannot be empty"),
+        # An empty path (as "$UNSET" gives it) names nothing: not the current folder in silence.
+        (["-o", "", "imgur.com/a/AbC1234"], "argument -o/--output: an empty path names nothing"),
+        (["-i", ""], "argument -i/--input-file: an empty path names nothing"),
+        (["--scan", ""], "argument --scan: an empty path names nothing"),
+        (["--download-archive", "", "imgur.com/a/AbC1234"], "argument --download-archive: an empty path"),
+        (["--cookies", "", "imgur.com/a/AbC1234"], "argument --cookies: an empty path"),
         (["--archive-table", "mine", "imgur.com/a/AbC1234"], "--archive-table is for --download-archive"),
         (["-i", "-", "--scan", "-"], "standard input ('-') can be read once"),
         (["--range", "", "imgur.com/t/cats"], "not a range of positions"),  # (once: the first post alone)
