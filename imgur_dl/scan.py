@@ -17,17 +17,15 @@ input's size.
 
 from __future__ import annotations
 
-import bz2
-import gzip
 import html
-import lzma
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO, Protocol, cast
+from typing import BinaryIO
 from urllib.parse import unquote
 
+from imgur_dl.compressed import opened
 from imgur_dl.errors import ImgurDLError, UsageError
 from imgur_dl.hashset import HashSet
 from imgur_dl.models import Kind, Target
@@ -36,11 +34,6 @@ from imgur_dl.urls import parse
 BLOCK = 1024 * 1024  # bytes read at a time
 MAX_LINK = 2048  # the longest link taken; a longer one is cut there (and then, most likely, refused)
 BEFORE = 96  # bytes before "imgur" where a link's scheme may start (an encoded one is longest)
-# A stream that expands past this many times its compressed size, once it is this large, is a bomb.
-MAX_RATIO = 1000
-RATIO_AFTER = 64 * 1024 * 1024
-# zstd: the largest window accepted (Reddit dumps are made with --long=31).
-ZSTD_WINDOW = 2**31
 
 _SEP = rb"(?:/|\\/|%(?:25)?2[fF]|&#0*47;|&#[xX]0*2[fF];)"
 _COLON = rb"(?::|%(?:25)?3[aA]|&#0*58;|&#[xX]0*3[aA];)"
@@ -54,10 +47,6 @@ _ENCODED = re.compile(r"(?i)^(?:https?%(?:25)?3a)?%(?:25)?2f%(?:25)?2f|^(?:[a-z.
 _TRAILING = ".,;:!?'\")]}>*"
 
 
-class ScanError(ImgurDLError):
-    """The input could not be read to its end; what was found before still counts."""
-
-
 @dataclass
 class Stats:
     """What a scan read and found."""
@@ -65,10 +54,6 @@ class Stats:
     read: int = 0  # bytes of (decompressed) text
     links: int = 0  # Imgur links found, repeats included
     targets: int = 0  # distinct targets among them
-
-
-class _Reader(Protocol):
-    def read(self, size: int, /) -> bytes: ...
 
 
 def links(text: bytes) -> Iterator[str]:
@@ -156,10 +141,12 @@ class Scanner:
             self.errors.append(exc)
 
     def _scan(self, source: BinaryIO, name: str) -> Iterator[Target]:
-        stream = _decompressed(source, name)
+        stream = opened(source, name)
         carry = b""
         while True:
-            block = _read(stream, name)
+            # (An input that cannot be read on raises ScanError here: what was read still counts, but not the
+            # carry, which may be a link cut short, naming another image.)
+            block = stream.read(BLOCK)  # (whatever has arrived, from a pipe: not a whole block)
             if not block:
                 break
             self.stats.read += len(block)
@@ -204,117 +191,3 @@ def _cut(text: bytes) -> int:
     cut = len(text) - MAX_LINK - BEFORE
     last = text.lower().rfind(b"imgur", max(0, cut - MAX_LINK), cut)
     return max(0, last - BEFORE) if last != -1 else cut
-
-
-def _read(stream: _Reader, name: str) -> bytes:
-    """Up to a block: whatever has arrived, from a pipe (``read1``), without waiting for a whole block."""
-    try:
-        return stream.read(BLOCK)
-    except (OSError, EOFError, lzma.LZMAError, ValueError) as exc:
-        raise ScanError(f"{name}: cannot read on ({_why(exc)}); what was found before it still counts") from None
-
-
-def _why(exc: BaseException) -> str:
-    return str(exc) or type(exc).__name__
-
-
-class _Counting:
-    """A binary stream that counts what is read from it (a compressed input's bytes)."""
-
-    def __init__(self, raw: _Reader) -> None:
-        self.raw = raw
-        self.count = 0
-
-    def read(self, size: int = -1, /) -> bytes:
-        data = self.raw.read(size)
-        self.count += len(data)
-        return data
-
-    def readable(self) -> bool:
-        return True
-
-
-class _Bounded:
-    """A decompressing reader that refuses to expand past :data:`MAX_RATIO` times what it has read."""
-
-    def __init__(self, reader: _Reader, compressed: _Counting, name: str) -> None:
-        self.reader = reader
-        self.compressed = compressed
-        self.name = name
-        self.out = 0
-
-    def read(self, size: int, /) -> bytes:
-        data = self.reader.read(size)
-        self.out += len(data)
-        if self.out > RATIO_AFTER and self.out > MAX_RATIO * max(1, self.compressed.count):
-            raise ScanError(f"{self.name}: stopped after {self.out // 2**20} MiB: it expands more than "
-                            f"{MAX_RATIO} times (a decompression bomb?)")
-        return data
-
-
-_MAGIC: tuple[tuple[bytes, str], ...] = (
-    (b"\x28\xb5\x2f\xfd", "zstd"),
-    (b"\x1f\x8b", "gzip"),
-    (b"\xfd7zXZ\x00", "xz"),
-    (b"BZh", "bzip2"),
-)
-
-
-def _decompressed(source: BinaryIO, name: str) -> _Reader:
-    """``source`` as text: decompressed when its first bytes say it is compressed."""
-    head = _peek(source, 6)
-    kind = next((kind for magic, kind in _MAGIC if head.startswith(magic)), None)
-    raw = _Prefixed(head, source)
-    if kind is None:
-        return raw
-    counted = _Counting(raw)
-    file = cast(BinaryIO, counted)  # (the readers below call only read())
-    reader: _Reader
-    if kind == "gzip":
-        reader = gzip.GzipFile(fileobj=file, mode="rb")
-    elif kind == "xz":
-        reader = lzma.LZMAFile(file)  # noqa: SIM115 - closed with its source
-    elif kind == "bzip2":
-        reader = bz2.BZ2File(file)
-    else:
-        reader = _zstd(file, name)
-    return _Bounded(reader, counted, name)
-
-
-def _zstd(raw: BinaryIO, name: str) -> _Reader:
-    try:
-        import zstandard  # noqa: PLC0415 - an optional extra
-    except ImportError:
-        raise UsageError(f"{name} is zstd-compressed: install imgur-dl[zstd] (the zstandard package) "
-                         "to read it, or decompress it first (zstd -dc --long=31)") from None
-    reader: _Reader = zstandard.ZstdDecompressor(max_window_size=ZSTD_WINDOW).stream_reader(
-        raw, read_size=BLOCK, read_across_frames=True)
-    return reader
-
-
-def _peek(source: BinaryIO, size: int) -> bytes:
-    head = b""
-    while len(head) < size:
-        data = source.read(size - len(head))
-        if not data:
-            break
-        head += data
-    return head
-
-
-class _Prefixed:
-    """``head`` (already read) followed by the rest of ``source``."""
-
-    def __init__(self, head: bytes, source: BinaryIO) -> None:
-        self.head = head
-        self.source = source
-
-    def read(self, size: int = -1, /) -> bytes:
-        if self.head:
-            data, self.head = self.head[:size], self.head[size:]
-            return data
-        read1 = getattr(self.source, "read1", None)  # a pipe: what has arrived, not a whole block
-        return read1(size) if read1 is not None else self.source.read(size)
-
-    def readable(self) -> bool:
-        return True

@@ -10,6 +10,7 @@ import lzma
 import random
 import subprocess
 import sys
+import zlib
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,7 @@ import zstandard
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from imgur_dl import scan
+from imgur_dl import compressed, scan
 from imgur_dl.models import Kind
 from imgur_dl.scan import Scanner, links, targets_in
 from tests.conftest import files_under, run_main
@@ -119,14 +120,14 @@ def test_an_endless_line_binary_garbage_and_invalid_utf8_are_read_in_bounded_mem
 
 
 def test_a_decompression_bomb_ends_with_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(scan, "RATIO_AFTER", 4 * 1024 * 1024)
+    monkeypatch.setattr(compressed, "RATIO_AFTER", 4 * 1024 * 1024)
     bomb = b"imgur.com/a/AbC1234 " + bytes(16 * 1024 * 1024)  # 16 MiB from a few KB
     scanner = Scanner()
     found = [t.id for t in scanner.scan(io.BytesIO(_zstd(bomb, 23)), "bomb.zst")]
     assert found == ["AbC1234"]  # what came before still counts
     assert scanner.stats.read <= 6 * 1024 * 1024  # stopped soon after the bound, not at the end
     assert [str(e) for e in scanner.errors] == [
-        "bomb.zst: stopped after 5 MiB: it expands more than 1000 times (a decompression bomb?)"]
+        "bomb.zst: stopped after 4 MiB: it expands more than 1000 times (a decompression bomb?)"]
 
 
 def test_a_corrupt_archive_ends_with_one_line(tmp_path: Path) -> None:
@@ -137,6 +138,66 @@ def test_a_corrupt_archive_ends_with_one_line(tmp_path: Path) -> None:
     assert result.out == "https://imgur.com/a/AbC1234\n"
     errors = [line for line in result.err.splitlines() if "error:" in line]
     assert len(errors) == 1 and "broken.gz: cannot read on" in errors[0]
+
+
+_PACKS = [lambda d: gzip.compress(d, 1), lambda d: lzma.compress(d, preset=0), lambda d: bz2.compress(d, 1),
+          lambda d: _zstd(d, 23)]
+_UNPACKERS = [lambda: zlib.decompressobj(31), lzma.LZMADecompressor, bz2.BZ2Decompressor,
+              lambda: zstandard.ZstdDecompressor().decompressobj()]
+
+
+def _numbered_dump(count: int) -> tuple[bytes, list[str]]:
+    ids = [f"Im{n:05d}" for n in range(count)]
+    return b"".join(b"see https://i.imgur.com/%s.jpg now\n" % i.encode() for i in ids), ids
+
+
+@pytest.mark.parametrize(("pack", "unpack"), list(zip(_PACKS, _UNPACKERS, strict=True)),
+                         ids=["gzip", "xz", "bzip2", "zstd"])
+def test_a_dump_cut_short_gives_every_link_that_arrived_whole_and_says_so(pack, unpack,  # type: ignore[no-untyped-def]
+                                                                          tmp_path: Path) -> None:
+    dump, ids = _numbered_dump(12_000)
+    packed = pack(dump)
+    cut = packed[:len(packed) * 2 // 3]  # a download interrupted
+    arrived = unpack().decompress(cut)  # all that any reader can make of it
+    whole = [line.split(b"/")[-1][:7].decode() for line in arrived.split(b"\n")[:-1]]
+    assert 0 < len(whole) < len(ids)
+    (tmp_path / "dump").write_bytes(cut)
+    result = run_main("--scan", str(tmp_path / "dump"), "-g")
+    assert result.code == 1, result
+    found = [line.split("/")[-1][:7] for line in result.out.splitlines()]
+    # Every link that arrived whole is found; none that was cut short (it would name another image).
+    assert (found[:len(whole)] == whole, len(found) - len(whole)) in ((True, 0), (True, 1))
+    assert not set(found) - set(ids)
+    errors = [line for line in result.err.splitlines() if "error:" in line]
+    assert len(errors) == 1 and "dump: cannot read on (" in errors[0], result.err
+    if unpack is _UNPACKERS[-1]:
+        assert "the zstd stream ends inside a frame: the file is cut short" in errors[0]
+
+
+@pytest.mark.parametrize("spoil", ["garbage after", "corrupt"])
+def test_a_zstd_dump_that_goes_bad_gives_what_came_before(tmp_path: Path, spoil: str) -> None:
+    dump, ids = _numbered_dump(12_000)
+    params = zstandard.ZstdCompressionParameters.from_level(1, write_checksum=True)
+    packed = bytearray(zstandard.ZstdCompressor(compression_params=params).compress(dump))
+    if spoil == "garbage after":
+        packed += b"not zstd at all"
+    else:
+        packed[-200:-100] = bytes(100)  # near the end: most of the dump came through
+    (tmp_path / "dump.zst").write_bytes(packed)
+    result = run_main("--scan", str(tmp_path / "dump.zst"), "-g")
+    assert result.code == 1, result
+    assert "unexpected" not in result.err
+    assert "dump.zst: cannot read on (zstd decompress error" in result.err
+    found = [line.split("/")[-1][:7] for line in result.out.splitlines()]
+    assert found == ids[:len(found)]  # (compared whole: a list of thousands in a failure's message is no help)
+    assert len(found) == len(ids) if spoil == "garbage after" else len(found) > 1000
+
+
+def test_a_file_that_fails_at_its_first_read_is_one_line() -> None:
+    result = run_main("--scan", "/proc/self/mem", "-g")  # (opens, then every read at its start fails: EIO)
+    assert result.code == 1, result
+    assert "imgur-dl: error: /proc/self/mem: cannot read on (Input/output error)" in result.err
+    assert "unexpected" not in result.err
 
 
 def test_zstd_without_the_extra_is_one_clear_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -247,3 +308,40 @@ def test_downloads_start_while_the_scan_is_still_reading(imgur: Imgur, tmp_path:
         process.wait(timeout=20)
     assert process.returncode == 0
     assert len(files_under(tmp_path)) == 1
+
+
+@st.composite
+def _zstd_frames(draw: st.DrawFn) -> list[bytes]:
+    """Frames as zstd writes them (one shot or streamed; with or without size, checksum, several blocks, RLE
+    blocks), and skippable frames."""
+    frames = []
+    for _ in range(draw(st.integers(1, 4))):
+        if draw(st.integers(0, 4)) == 0:
+            payload = draw(st.binary(max_size=40))
+            frames.append(b"\x5a\x2a\x4d\x18" + len(payload).to_bytes(4, "little") + payload)
+            continue
+        size = draw(st.sampled_from([0, 1, 100, 5_000, 140_000, 300_000]))
+        seed = draw(st.integers(0, 2**32))
+        data = random.Random(seed).randbytes(size // 2) + bytes(size - size // 2)  # raw, then RLE, blocks
+        compressor = zstandard.ZstdCompressor(level=draw(st.sampled_from([1, 3])),
+                                              write_checksum=draw(st.booleans()),
+                                              write_content_size=draw(st.booleans()))
+        if draw(st.booleans()):
+            frames.append(compressor.compress(data))
+        else:
+            streamed = compressor.compressobj()
+            frames.append(streamed.compress(data) + streamed.flush())
+    return frames
+
+
+@PROPERTIES
+@given(_zstd_frames(), st.lists(st.integers(1, 70_000), max_size=30))
+def test_a_zstd_stream_is_followed_to_where_each_frame_ends(frames: list[bytes], steps: list[int]) -> None:
+    stream = b"".join(frames)
+    ends = {sum(map(len, frames[:n])) for n in range(1, len(frames) + 1)}
+    follower = compressed.ZstdFrames()
+    at = 0
+    for step in [*steps, len(stream)]:
+        follower.feed(stream[at:at + step])
+        at = min(at + step, len(stream))
+        assert follower.whole == (at in ends), (at, sorted(ends))

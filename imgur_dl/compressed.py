@@ -1,0 +1,248 @@
+"""Input for ``--scan``, compressed or not: recognised by its first bytes and decompressed as it is read.
+
+zstd (with the long windows Reddit dumps use), gzip, xz and bzip2. Where the
+input cannot be read on (corrupt, cut short, expanding like a bomb), reading
+stops with :class:`ScanError`, once everything decoded before that point has
+been handed on. A zstd stream cut short (a dump whose download was
+interrupted) is not an error to zstd's reader, which simply ends: it is
+known by following the stream's frames and blocks as the compressed bytes go
+by, without decoding them (:class:`ZstdFrames`).
+"""
+
+from __future__ import annotations
+
+import bz2
+import gzip
+import lzma
+from collections.abc import Callable
+from typing import BinaryIO, Protocol, cast
+
+from imgur_dl.errors import ImgurDLError, UsageError
+
+# A stream that expands past this many times its compressed size, once it is this large, is a bomb.
+MAX_RATIO = 1000
+RATIO_AFTER = 64 * 1024 * 1024
+# zstd: the largest window accepted (Reddit dumps are made with --long=31).
+ZSTD_WINDOW = 2**31
+_ZSTD_READ = 1024 * 1024  # compressed bytes zstd's reader takes at a time
+# The most text asked of a decompressing reader at once: each read takes one piece of the compressed input, and
+# gives what it makes of it (for gzip, ~50 KB of text); asked for more, the standard library's readers set aside
+# that much memory every time (an mmap and its page faults: a quarter more time for a gzip input).
+_PIECE = 64 * 1024
+
+_MAGIC: tuple[tuple[bytes, str], ...] = (
+    (b"\x28\xb5\x2f\xfd", "zstd"),
+    (b"\x1f\x8b", "gzip"),
+    (b"\xfd7zXZ\x00", "xz"),
+    (b"BZh", "bzip2"),
+)
+# What the readers raise for input they cannot read on (zstd's own error is added when it is used).
+_UNREADABLE: tuple[type[Exception], ...] = (OSError, EOFError, lzma.LZMAError, ValueError)
+
+
+class ScanError(ImgurDLError):
+    """The input could not be read to its end; what was found before still counts."""
+
+
+class Reader(Protocol):
+    def read(self, size: int, /) -> bytes: ...
+
+
+def opened(source: BinaryIO, name: str) -> Reader:
+    """``source`` as text to read: decompressed when its first bytes say it is compressed. Its ``read`` gives
+    what has arrived (a pipe is not waited on for a whole block), and raises :class:`ScanError` where it cannot
+    go on."""
+    try:
+        head = _peek(source, 6)
+    except OSError as exc:
+        raise _cannot(name, exc.strerror or str(exc) or type(exc).__name__) from None
+    kind = next((kind for magic, kind in _MAGIC if head.startswith(magic)), None)
+    raw = _Prefixed(head, source, name)
+    if kind is None:
+        return raw
+    counted = _Counting(raw, ZstdFrames() if kind == "zstd" else None)
+    file = cast(BinaryIO, counted)  # (the readers below call only read())
+    if kind == "gzip":
+        return _Decoded(gzip.GzipFile(fileobj=file, mode="rb"), counted, name)
+    if kind == "xz":
+        return _Decoded(lzma.LZMAFile(file), counted, name)  # (closed with its source)
+    if kind == "bzip2":
+        return _Decoded(bz2.BZ2File(file), counted, name)
+    return _zstd(file, counted, name)
+
+
+def _zstd(file: BinaryIO, counted: _Counting, name: str) -> Reader:
+    try:
+        import zstandard  # noqa: PLC0415 - an optional extra
+    except ImportError:
+        raise UsageError(f"{name} is zstd-compressed: install imgur-dl[zstd] (the zstandard package) "
+                         "to read it, or decompress it first (zstd -dc --long=31)") from None
+    reader = zstandard.ZstdDecompressor(max_window_size=ZSTD_WINDOW).stream_reader(
+        file, read_size=_ZSTD_READ, read_across_frames=True)
+    return _Decoded(reader, counted, name, zstandard.ZstdError)
+
+
+def _cannot(name: str, why: str) -> ScanError:
+    return ScanError(f"{name}: cannot read on ({why}); what was found before it still counts")
+
+
+class _Decompressing(Protocol):
+    def read1(self, size: int, /) -> bytes: ...
+
+
+class _Decoded:
+    """A decompressing reader that hands on what it decoded before it stopped, refuses to expand past
+    :data:`MAX_RATIO` times what it has read, and says so when a zstd stream ends inside a frame."""
+
+    def __init__(self, reader: _Decompressing, counted: _Counting, name: str,
+                 unreadable: type[Exception] | None = None) -> None:
+        self.reader = reader
+        self.counted = counted
+        self.name = name
+        self.unreadable = _UNREADABLE + ((unreadable,) if unreadable is not None else ())
+        self.out = 0
+
+    def read(self, size: int, /) -> bytes:
+        try:
+            # (One read of the compressed input at a time: what an error on a later read would cost is only
+            # what that read gave, never what earlier reads had decoded.)
+            data = self.reader.read1(min(size, _PIECE))
+        except self.unreadable as exc:
+            raise _cannot(self.name, str(exc) or type(exc).__name__) from None
+        frames = self.counted.frames
+        if not data and frames is not None and not frames.whole:
+            raise _cannot(self.name, "the zstd stream ends inside a frame: the file is cut short")
+        self.out += len(data)
+        if self.out > RATIO_AFTER and self.out > MAX_RATIO * max(1, self.counted.count):
+            raise ScanError(f"{self.name}: stopped after {self.out // 2**20} MiB: it expands more than "
+                            f"{MAX_RATIO} times (a decompression bomb?)")
+        return data
+
+
+class ZstdFrames:
+    """Where a zstd stream stands, fed its compressed bytes in order: between frames (:attr:`whole`) or inside
+    one. Frame and block headers are read, block contents passed over (RFC 8878, sections 3.1.1 and 3.1.2)."""
+
+    def __init__(self) -> None:
+        self.frames = 0  # frames begun
+        self._held = b""  # the header being read
+        self._need = 4  # its length: a frame's magic number first
+        self._skip = 0  # bytes to pass over before the next header
+        self._then: Callable[[bytes], None] = self._magic  # what reads the header once it is whole
+        self._checksum = 0  # the bytes of the frame's checksum, after its last block
+        self._lost = False  # not a zstd stream past here: the decoder says what it makes of it
+
+    @property
+    def whole(self) -> bool:
+        """The bytes so far end where a frame ends (or are none of zstd's to judge)."""
+        return self._lost or (self._then == self._magic and not self._held and not self._skip)
+
+    def feed(self, data: bytes) -> None:
+        at, end = 0, len(data)
+        while at < end and not self._lost:
+            if self._skip:
+                step = min(self._skip, end - at)
+                self._skip -= step
+                at += step
+                continue
+            take = min(self._need - len(self._held), end - at)
+            self._held += data[at:at + take]
+            at += take
+            if len(self._held) == self._need:
+                header, self._held = self._held, b""
+                self._then(header)
+
+    def _expect(self, size: int, then: Callable[[bytes], None]) -> None:
+        self._need, self._then = size, then
+
+    def _magic(self, header: bytes) -> None:
+        magic = int.from_bytes(header, "little")
+        if magic == 0xFD2FB528:
+            self.frames += 1
+            self._expect(1, self._descriptor)
+        elif magic & 0xFFFFFFF0 == 0x184D2A50:  # a skippable frame: its length, then that many bytes
+            self._expect(4, self._skippable)
+        else:
+            self._lost = True
+
+    def _skippable(self, header: bytes) -> None:
+        self._skip = int.from_bytes(header, "little")
+        self._expect(4, self._magic)
+
+    def _descriptor(self, header: bytes) -> None:
+        flags = header[0]
+        single = bool(flags & 0x20)
+        content = (1 if single else 0, 2, 4, 8)[flags >> 6]
+        self._checksum = 4 if flags & 0x04 else 0
+        rest = (0 if single else 1) + (0, 1, 2, 4)[flags & 0x03] + content
+        if rest:
+            self._expect(rest, self._blocks)
+        else:
+            self._expect(3, self._block)
+
+    def _blocks(self, _header: bytes) -> None:
+        self._expect(3, self._block)
+
+    def _block(self, header: bytes) -> None:
+        value = int.from_bytes(header, "little")
+        last, kind, size = value & 1, (value >> 1) & 3, value >> 3
+        if kind == 3:  # reserved: no stream has it
+            self._lost = True
+            return
+        self._skip = 1 if kind == 1 else size  # (an RLE block holds its one byte)
+        if last:
+            self._skip += self._checksum
+            self._expect(4, self._magic)
+        else:
+            self._expect(3, self._block)
+
+
+class _Counting:
+    """The compressed input, counted as it is read (and followed frame by frame, for zstd)."""
+
+    def __init__(self, raw: Reader, frames: ZstdFrames | None) -> None:
+        self.raw = raw
+        self.frames = frames
+        self.count = 0
+
+    def read(self, size: int = -1, /) -> bytes:
+        data = self.raw.read(size)
+        self.count += len(data)
+        if self.frames is not None:
+            self.frames.feed(data)
+        return data
+
+    def readable(self) -> bool:
+        return True
+
+
+def _peek(source: BinaryIO, size: int) -> bytes:
+    head = b""
+    while len(head) < size:
+        data = source.read(size - len(head))
+        if not data:
+            break
+        head += data
+    return head
+
+
+class _Prefixed:
+    """``head`` (already read) followed by the rest of ``source``."""
+
+    def __init__(self, head: bytes, source: BinaryIO, name: str) -> None:
+        self.head = head
+        self.source = source
+        self.name = name
+
+    def read(self, size: int = -1, /) -> bytes:
+        if self.head:
+            data, self.head = self.head[:size], self.head[size:]
+            return data
+        read1 = getattr(self.source, "read1", None)  # a pipe: what has arrived, not a whole block
+        try:
+            return read1(size) if read1 is not None else self.source.read(size)
+        except OSError as exc:
+            raise _cannot(self.name, exc.strerror or str(exc) or type(exc).__name__) from None
+
+    def readable(self) -> bool:
+        return True
