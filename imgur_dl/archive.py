@@ -30,7 +30,8 @@ from imgur_dl.errors import ArchiveUnavailable, UsageError
 from imgur_dl.models import Entry, Origin
 from imgur_dl.text import Once
 
-__all__ = ["Archive", "Entry", "Fleet", "Holder", "Record", "Settle", "Store", "open_archive", "open_store"]
+__all__ = ["Archive", "Entry", "Fleet", "Holder", "Item", "Record", "Release", "Settle", "Store", "open_archive",
+           "open_store"]
 
 DEFAULT_TABLE = "archive"
 # Records written per transaction, at the most.
@@ -42,6 +43,7 @@ MOST_PENDING = 200_000
 CLOSE_WAIT = 30.0
 CLOSE_WAIT_INTERRUPTED = 2.0
 CLOSE_SLICE = 0.1  # how often closing looks whether it should wait less (a signal came)
+SLOW = 2.0  # closing has waited this long for a backend that has not answered: said
 # After a write, records gather this long before the next (unless a batch is full, the run is closing,
 # someone waits for them, or a claim is settled, which other processes may be waiting for): a transaction,
 # and its sync to disk, a second rather than one every few files.
@@ -75,6 +77,18 @@ class Settle:
     owner: str
     reason: str | None = None
     hold: float = 0.0  # given back: seconds before any process may take it again
+
+
+@dataclass(frozen=True, slots=True)
+class Release:
+    """Every claim ``owner`` still holds, given back with why: the process ends before its work does
+    (``--share-work``)."""
+
+    owner: str
+    reason: str
+
+
+Item = Record | Settle | Release  # what the writer writes, in the order it was added
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,12 +139,11 @@ class Store(Protocol):
     location: str  # as people may see it
 
     def has_many(self, kind: Entry, ids: Sequence[str]) -> set[str]: ...
-    def write(self, items: Sequence[Record | Settle]) -> None: ...
+    def write(self, items: Sequence[Item]) -> None: ...
     def copies(self, sha256: str) -> list[tuple[str, str]]: ...
     def claim(self, kind: Entry, ids: Sequence[str], owner: str, lease: float) -> set[str]: ...
     def holders(self, kind: Entry, ids: Sequence[str]) -> dict[str, Holder]: ...
     def renew(self, owner: str, lease: float) -> None: ...
-    def release_all(self, owner: str, reason: str) -> None: ...
     def fleet(self, most: int) -> Fleet: ...
     def close(self) -> None: ...
 
@@ -144,7 +157,7 @@ class Archive:
         self.say = say  # a note for people
         self.error = error  # a problem, said even with --quiet
         self.clock = clock or Clock()
-        self._pending: deque[Record | Settle] = deque()
+        self._pending: deque[Item] = deque()
         self._cond = threading.Condition()
         self._closing = False
         self._stop = threading.Event()  # the writer gives up (closing took too long)
@@ -183,14 +196,14 @@ class Archive:
             self._unreachable(exc)
             return []
 
-    def add(self, item: Record | Settle) -> None:
-        """Record a finished image or album, or settle a claim: written soon, in order, by the writer."""
+    def add(self, item: Item) -> None:
+        """Record a finished image or album, or settle or release claims: written soon, in order, by the writer."""
         with self._cond:
             if len(self._pending) >= MOST_PENDING:
                 self._dropped += isinstance(item, Record)  # (a claim not settled runs out: another takes it)
                 return
             self._pending.append(item)
-            if isinstance(item, Settle):  # (other processes may be waiting to hear of it: no gathering)
+            if not isinstance(item, Record):  # (other processes may be waiting to hear of it: no gathering)
                 self._settles += 1
                 self._cond.notify_all()
             elif len(self._pending) in (1, BATCH):  # (the writer waits for the first; it gathers up to a batch)
@@ -218,16 +231,22 @@ class Archive:
             if (left := started + most - time.monotonic()) <= 0:
                 break
             self._writer.join(min(left, CLOSE_SLICE))
-            if not hurried and self._down and self._writer.is_alive() and self._once.first("waiting"):
+            # (Said when the backend is away, or slow to answer: a server that takes connections and says nothing.)
+            slow = self._down or time.monotonic() - started > SLOW
+            if not hurried and slow and self._writer.is_alive() and self._once.first("waiting"):
                 self.say(f"imgur-dl: waiting up to {most:g}s for the download archive ({self.location}) to take "
                          "the last records (Ctrl-C to stop waiting)")
         self._stop.set()
-        self._writer.join()
-        self.lost = lost = sum(isinstance(item, Record) for item in self._pending) + self._dropped
+        # A writer still in a call to the backend (one that never answers) is left to it: it holds the
+        # connection, and the process is ending (the thread is a daemon).
+        self._writer.join(CLOSE_SLICE)
+        with self._cond:
+            self.lost = lost = sum(isinstance(item, Record) for item in self._pending) + self._dropped
         if lost:
             self.error(f"{lost} finished file{'s' if lost != 1 else ''} could not be recorded in the "
                        f"download archive ({self.location}); the next run records them (the files are in place)")
-        self.store.close()
+        if not self._writer.is_alive():
+            self.store.close()
 
     # -- the writer thread ---------------------------------------------------------
 
@@ -248,7 +267,7 @@ class Archive:
                 if written:
                     for _ in batch:
                         self._pending.popleft()
-                    self._settles -= sum(isinstance(item, Settle) for item in batch)
+                    self._settles -= sum(not isinstance(item, Record) for item in batch)
                 self._cond.notify_all()
             if written:
                 wait = 0.5
@@ -263,7 +282,7 @@ class Archive:
             return 0.0
         return max(self._written + GATHER - self.clock.now(), 0.0)
 
-    def _write(self, batch: list[Record | Settle]) -> bool:
+    def _write(self, batch: list[Item]) -> bool:
         try:
             self.store.write(batch)
         except ArchiveUnavailable as exc:

@@ -24,7 +24,7 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from imgur_dl.archive import DEFAULT_TABLE, Fleet, Holder, Record, Settle, table_name
+from imgur_dl.archive import DEFAULT_TABLE, Fleet, Holder, Item, Record, Release, Settle, table_name
 from imgur_dl.errors import ArchiveUnavailable, UsageError
 from imgur_dl.models import Entry
 
@@ -34,8 +34,12 @@ if TYPE_CHECKING:
 EXTRA = "pip install 'imgur-dl[postgres]'"
 SCHEMA_VERSION = 1
 CONNECT_TIMEOUT = 10  # seconds
-# A connection that stops answering is found dead within about a minute (TCP keepalives).
-KEEPALIVES = {"keepalives": "1", "keepalives_idle": "30", "keepalives_interval": "10", "keepalives_count": "3"}
+# A connection that stops answering is found dead within about a minute: TCP keepalives while it waits for an
+# answer, and while what was sent is not acknowledged (a network gone, or the server's machine), tcp_user_timeout
+# (which would otherwise be the system's retransmissions, a quarter of an hour on Linux).
+KEEPALIVES = {"keepalives": "1", "keepalives_idle": "30", "keepalives_interval": "10", "keepalives_count": "3",
+              "tcp_user_timeout": "60000"}
+CLOSE_WAIT = 1.0  # seconds closing waits for a call under way to let go of the connection
 
 # Each version's statements, in order; a new column is a new version with ADD COLUMN IF NOT EXISTS.
 _MIGRATIONS: tuple[tuple[int, tuple[str, ...]], ...] = (
@@ -141,10 +145,16 @@ class _Server:
         return text.replace(self._secret, "***") if self._secret else text
 
     def close(self) -> None:
-        with self._lock:
+        # A call still under way (one the server never answers, from a thread that is being let go of) keeps
+        # the connection: the process is ending, and it goes with it.
+        if not self._lock.acquire(timeout=CLOSE_WAIT):
+            return
+        try:
             if self._db is not None:
                 self._db.close()
                 self._db = None
+        finally:
+            self._lock.release()
 
 
 class PostgresStore:
@@ -196,11 +206,12 @@ class PostgresStore:
                               (kind.value, list(ids))).fetchall()
         return {row[0] for row in rows}
 
-    def write(self, items: Sequence[Record | Settle]) -> None:
+    def write(self, items: Sequence[Item]) -> None:
         # Rows in one order (kind, id) in every process, so two writers' locks never cross.
         records = sorted((r.kind.value, r.id, r.album, r.path, r.source.value, r.sha256)
                          for r in items if isinstance(r, Record))
         settles = sorted((s for s in items if isinstance(s, Settle)), key=lambda s: (s.kind.value, s.id))
+        releases = [r for r in items if isinstance(r, Release)]  # (after the settles: those are kept as settled)
 
         def work(db: psycopg.Connection[Any]) -> None:
             with db.cursor() as cursor:
@@ -217,6 +228,11 @@ class PostgresStore:
                                                "expires = now() + make_interval(secs => %s), updated = now() "
                                                "WHERE kind = %s AND id = %s AND owner = %s AND state = 'claimed'"),
                                        (item.reason, item.hold, item.kind.value, item.id, item.owner))
+                for release in releases:
+                    cursor.execute(self._q(
+                        "UPDATE {claims} SET state = 'failed', reason = %s, expires = now(), updated = now() "
+                        "WHERE (kind, id) IN (SELECT kind, id FROM {claims} WHERE owner = %s AND state = 'claimed' "
+                        "ORDER BY kind, id FOR UPDATE)"), (release.reason, release.owner))
 
         self._server.run(work)
 
@@ -254,12 +270,6 @@ class PostgresStore:
             "UPDATE {claims} SET expires = now() + make_interval(secs => %s), updated = now() "
             "WHERE (kind, id) IN (SELECT kind, id FROM {claims} WHERE owner = %s AND state = 'claimed' "
             "ORDER BY kind, id FOR UPDATE)"), (lease, owner)))
-
-    def release_all(self, owner: str, reason: str) -> None:
-        self._server.run(lambda db: db.execute(self._q(
-            "UPDATE {claims} SET state = 'failed', reason = %s, expires = now(), updated = now() "
-            "WHERE (kind, id) IN (SELECT kind, id FROM {claims} WHERE owner = %s AND state = 'claimed' "
-            "ORDER BY kind, id FOR UPDATE)"), (reason, owner)))
 
     def fleet(self, most: int) -> Fleet:
         fleet = Fleet()

@@ -27,7 +27,7 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
-from imgur_dl.archive import DEFAULT_TABLE, Fleet, Holder, Record, Settle, table_name
+from imgur_dl.archive import DEFAULT_TABLE, Fleet, Holder, Item, Record, Release, table_name
 from imgur_dl.errors import ArchiveUnavailable, UsageError
 from imgur_dl.models import Entry
 
@@ -110,7 +110,7 @@ class SqliteStore:
                 found.update(_joined(joined))
         return found
 
-    def write(self, items: Sequence[Record | Settle]) -> None:
+    def write(self, items: Sequence[Item]) -> None:
         now = time.time()
         t = self.table
         records = [(r.id, r.kind.value, r.album, r.path, Record.now(), r.source.value, r.sha256)
@@ -126,7 +126,10 @@ class SqliteStore:
             for item in items:
                 if isinstance(item, Record):
                     continue
-                if item.reason is None:  # done, whoever holds it now: the work is done
+                if isinstance(item, Release):  # (in the order added: after the claims settled before it)
+                    db.execute(f"UPDATE {t}_claims SET state = 'failed', reason = ?, expires = ?, updated = ? "
+                               "WHERE owner = ? AND state = 'claimed'", (item.reason, now, now, item.owner))
+                elif item.reason is None:  # done, whoever holds it now: the work is done
                     db.execute(f"UPDATE {t}_claims SET state = 'done', owner = ?, reason = NULL, expires = ?, "
                                "updated = ? WHERE kind = ? AND id = ?",
                                (item.owner, FOREVER, now, item.kind.value, item.id))
@@ -182,12 +185,6 @@ class SqliteStore:
         with self._use(write=True) as db:
             db.execute(f"UPDATE {self.table}_claims SET expires = ?, updated = ? WHERE owner = ? "
                        "AND state = 'claimed'", (now + lease, now, owner))
-
-    def release_all(self, owner: str, reason: str) -> None:
-        now = time.time()
-        with self._use(write=True) as db:
-            db.execute(f"UPDATE {self.table}_claims SET state = 'failed', reason = ?, expires = ?, updated = ? "
-                       "WHERE owner = ? AND state = 'claimed'", (reason, now, now, owner))
 
     def fleet(self, most: int) -> Fleet:
         now = time.time()

@@ -18,7 +18,6 @@ only when all of the input is done, by it or by others.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import secrets
 import socket
@@ -26,7 +25,7 @@ import threading
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from typing import TypeGuard
 
-from imgur_dl.archive import Archive, Holder, Settle
+from imgur_dl.archive import Archive, Holder, Release, Settle
 from imgur_dl.cancel import Cancel
 from imgur_dl.clock import Clock
 from imgur_dl.errors import ArchiveUnavailable
@@ -174,12 +173,12 @@ class Sharing:
         self.archive.add(Settle(key[0], key[1], self.owner, reason, GONE_HOLD if gone else 0.0))
 
     def close(self, *, interrupted: bool) -> None:
-        """Stop renewing, and give back whatever this process still holds."""
-        self._stop.set()
-        self._renewer.join()
-        self.archive.flush()  # the items settled so far first
-        with contextlib.suppress(ArchiveUnavailable):  # (else its leases run out instead)
-            self.archive.store.release_all(self.owner, "interrupted" if interrupted else "left unfinished")
+        """Stop renewing, and give back whatever this process still holds: written by the archive's writer
+        after the claims settled so far, as long as the archive's close waits for its last records (what it
+        cannot write runs out with its lease instead). Nothing here waits on the backend: one that never
+        answers cannot hold the run's end."""
+        self._stop.set()  # (the renewer ends at its next look; one in a call to the backend, when that ends)
+        self.archive.add(Release(self.owner, "interrupted" if interrupted else "left unfinished"))
 
     def _renew_all(self) -> None:
         while not self.clock.wait(self._stop, self.lease / 3):

@@ -15,9 +15,11 @@ import glob
 import os
 import secrets
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 USER = "postgres"  # the cluster's superuser (and, as root, the user the server runs as)
@@ -38,6 +40,14 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def _parent(process: Path) -> int | None:
+    """The parent of the process whose /proc folder this is (None once it is gone)."""
+    try:
+        return int((process / "stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, IndexError, ValueError):
+        return None
 
 
 class Postgres:
@@ -98,6 +108,21 @@ class Postgres:
     def stop(self) -> None:
         with contextlib.suppress(subprocess.CalledProcessError):
             self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "stop")
+
+    @contextlib.contextmanager
+    def frozen(self) -> Iterator[None]:
+        """The server stopped where it stands (SIGSTOP to each of its processes), as a machine that hangs: its
+        kernel still takes connections and acknowledges what is sent, and nothing answers. Thawed after."""
+        main = int((self.data / "postmaster.pid").read_text().split()[0])
+        processes = [main, *(int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit() and _parent(p) == main)]
+        for pid in processes:
+            os.kill(pid, signal.SIGSTOP)
+        try:
+            yield
+        finally:
+            for pid in processes:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGCONT)
 
     def remove(self) -> None:
         self.stop()

@@ -247,6 +247,33 @@ def test_the_server_going_away_mid_run_loses_no_record(imgur: Imgur, tmp_path: P
     assert sorted(with_rows.rows("SELECT kind, count(*) FROM archive GROUP BY kind")) == [("album", 1), ("image", 6)]
 
 
+def test_a_server_that_stops_answering_does_not_hold_the_end_of_the_run(imgur: Imgur, tmp_path: Path,
+                                                                         own_postgres: Postgres,
+                                                                         launcher: Launcher) -> None:
+    # A machine that hangs: connections taken, nothing answered. Before, the end of the run (claims given back,
+    # the last records) waited on it for ever, Ctrl-C or not.
+    url = own_postgres.new_database()
+    album = imgur.add_album("WaiT123", count=6, size=500)
+    held = Fault("hold", path=f"/{album.images[3].id}\\..*")
+    imgur.faults.append(held)
+    proc = _start(launcher, "--share-work", "--download-archive", url, "-o", str(tmp_path), "imgur.com/a/WaiT123")
+    try:
+        assert imgur.wait_until(lambda s: s.held >= 1 and len(s.requests_to("i.imgur.com")) == 6, timeout=30)
+        with own_postgres.frozen():
+            proc.send_signal(signal.SIGINT)
+            _, err = proc.communicate(timeout=30)  # (the run gives the archive 2 s after Ctrl-C)
+    finally:
+        held.release.set()
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, err
+    assert "could not be recorded in the download archive" in err and "the files are in place" in err
+    assert "imgur-dl: interrupted; 1 album; files: 5 saved" in err
+    assert own_postgres.password not in err
+    # Thawed, the archive is as the run left it: the claim it could not give back runs out with its lease.
+    assert ArchiveAt(url, "postgres").rows("SELECT state FROM archive_claims") == [("claimed",)]
+
+
 def test_the_schema_is_made_once_when_many_start_at_once(postgres: Postgres) -> None:
     url = postgres.new_database()
     errors: list[BaseException] = []
