@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Protocol
 
 from imgur_dl.clock import Clock
-from imgur_dl.errors import ArchiveUnavailable, UsageError
+from imgur_dl.errors import ArchiveUnavailable, Cancelled, UsageError
 from imgur_dl.models import Entry, Origin
 from imgur_dl.text import Once
 
@@ -152,11 +152,12 @@ class Archive:
     """A backend, and the thread that writes to it. Safe to call from several threads."""
 
     def __init__(self, store: Store, *, say: Callable[[str], None], error: Callable[[str], None],
-                 clock: Clock | None = None) -> None:
+                 clock: Clock | None = None, give_up: Callable[[], bool] = lambda: False) -> None:
         self.store = store
         self.say = say  # a note for people
         self.error = error  # a problem, said even with --quiet
         self.clock = clock or Clock()
+        self.give_up = give_up  # the run is ending (a signal came): waits for the writer end
         self._pending: deque[Item] = deque()
         self._cond = threading.Condition()
         self._closing = False
@@ -210,13 +211,18 @@ class Archive:
                 self._cond.notify_all()
 
     def flush(self) -> None:
-        """Wait until every record so far is written (or the backend is found away)."""
+        """Wait until every record so far is written (or the backend is found away); :class:`Cancelled` when
+        the run is ending meanwhile."""
         with self._cond:
             self._flushing += 1
             self._cond.notify_all()
-            while self._pending and not self._down and self._writer.is_alive():
-                self._cond.wait()
-            self._flushing -= 1
+            try:
+                while self._pending and not self._down and self._writer.is_alive():
+                    self._cond.wait(CLOSE_SLICE)
+                    if self.give_up():
+                        raise Cancelled("interrupted")
+            finally:
+                self._flushing -= 1
 
     def close(self, *, interrupted: bool = False, hurry: Callable[[], bool] = lambda: False) -> None:
         """Write what is left (waiting a while for an absent backend: less after an interruption, or once
@@ -285,6 +291,8 @@ class Archive:
     def _write(self, batch: list[Item]) -> bool:
         try:
             self.store.write(batch)
+        except Cancelled:  # (the server did not answer as the run ends: written later, or said lost at the close)
+            return False
         except ArchiveUnavailable as exc:
             with self._cond:
                 self._down = True
@@ -320,18 +328,21 @@ def absent(location: str | Path) -> bool:
     return not is_postgres(location) and not Path(location).exists()
 
 
-def open_store(location: str | Path, table: str = DEFAULT_TABLE) -> Store:
-    """The backend at ``location``: a ``postgresql://`` (or ``postgres://``) URL, else an SQLite file."""
+def open_store(location: str | Path, table: str = DEFAULT_TABLE, give_up: Callable[[], bool] = lambda: False) -> Store:
+    """The backend at ``location``: a ``postgresql://`` (or ``postgres://``) URL, else an SQLite file.
+
+    ``give_up()``: the run is ending (a signal came), and a call its server does not answer is not waited for.
+    """
     if is_postgres(location):
         from imgur_dl.archive_postgres import PostgresStore  # noqa: PLC0415 - an optional extra
 
-        return PostgresStore(str(location), table)
+        return PostgresStore(str(location), table, give_up)
     from imgur_dl.archive_sqlite import SqliteStore  # noqa: PLC0415 - the backend is chosen here
 
     return SqliteStore(Path(location), table)
 
 
 def open_archive(location: str | Path, *, table: str = DEFAULT_TABLE, say: Callable[[str], None],
-                 error: Callable[[str], None]) -> Archive:
+                 error: Callable[[str], None], give_up: Callable[[], bool] = lambda: False) -> Archive:
     """The archive at ``location`` (:func:`open_store`), with its writer."""
-    return Archive(open_store(location, table), say=say, error=error)
+    return Archive(open_store(location, table, give_up), say=say, error=error, give_up=give_up)

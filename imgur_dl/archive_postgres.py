@@ -25,7 +25,8 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from imgur_dl.archive import DEFAULT_TABLE, Fleet, Holder, Item, Record, Release, Settle, table_name
-from imgur_dl.errors import ArchiveUnavailable, UsageError
+from imgur_dl.dbwatch import CALL_LIMIT, Cut, Watchdog
+from imgur_dl.errors import ArchiveUnavailable, Cancelled, UsageError
 from imgur_dl.models import Entry
 
 if TYPE_CHECKING:
@@ -40,6 +41,7 @@ CONNECT_TIMEOUT = 10  # seconds
 KEEPALIVES = {"keepalives": "1", "keepalives_idle": "30", "keepalives_interval": "10", "keepalives_count": "3",
               "tcp_user_timeout": "60000"}
 CLOSE_WAIT = 1.0  # seconds closing waits for a call under way to let go of the connection
+WAIT_SLICE = 0.1  # how often a call waiting for the connection looks whether the run is ending
 
 # Each version's statements, in order; a new column is a new version with ADD COLUMN IF NOT EXISTS.
 _MIGRATIONS: tuple[tuple[int, tuple[str, ...]], ...] = (
@@ -90,7 +92,7 @@ class _Server:
     """The connection to the archive's server: one, made again when it was lost, used under a lock; every
     failure of the server's said in one line, with no password in it."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, give_up: Callable[[], bool] = lambda: False) -> None:
         import psycopg  # noqa: PLC0415 - the optional extra (the store found it there)
 
         self._pg = psycopg
@@ -98,6 +100,8 @@ class _Server:
         self._secret = _password(url)
         self._lock = threading.Lock()
         self._db: psycopg.Connection[Any] | None = None
+        self._give_up = give_up
+        self._watchdog = Watchdog(give_up)  # (a call the server never answers is cut: see imgur_dl.dbwatch)
 
     def _connect(self) -> psycopg.Connection[Any]:
         given = self._pg.conninfo.conninfo_to_dict(self._url)
@@ -108,17 +112,39 @@ class _Server:
     @contextmanager
     def use(self) -> Iterator[psycopg.Connection[Any]]:
         """The connection (made again if it was lost), under the lock; any failure of the server's is
-        :class:`ArchiveUnavailable`, and the connection is dropped so that the next call reconnects."""
-        with self._lock:
+        :class:`ArchiveUnavailable`, and the connection is dropped so that the next call reconnects. A call cut
+        because the run is ending (a signal came while the server did not answer) is :class:`Cancelled`."""
+        self._acquire()
+        cut = None
+        try:
+            if self._db is None or self._db.closed or self._db.broken:
+                self._db = self._connect()
+            self._watchdog.begin(self._db.fileno())
             try:
-                if self._db is None or self._db.closed or self._db.broken:
-                    self._db = self._connect()
                 yield self._db
-            except self._pg.Error as exc:  # (a bad statement of ours is a bug, and says so here too)
-                if self._db is not None and (self._db.broken or isinstance(exc, self._pg.OperationalError)):
-                    self._db.close()
-                    self._db = None
-                raise ArchiveUnavailable(self.why(exc)) from None
+            finally:
+                if (cut := self._watchdog.end()) is not None:  # (even answered as it was cut: not to be used again)
+                    self._drop()
+        except self._pg.Error as exc:  # (a bad statement of ours is a bug, and says so here too)
+            if self._db is not None and (self._db.broken or isinstance(exc, self._pg.OperationalError)):
+                self._drop()
+            if cut is Cut.GIVEN_UP:
+                raise Cancelled("interrupted") from None
+            raise ArchiveUnavailable(f"no answer within {CALL_LIMIT:g}s" if cut else self.why(exc)) from None
+        finally:
+            self._lock.release()
+
+    def _acquire(self) -> None:
+        """The lock, once the call before has let go of it (a stuck one is cut in time: see :meth:`use`); not
+        waited for past a signal that ends the run."""
+        while not self._lock.acquire(timeout=WAIT_SLICE):
+            if self._give_up():
+                raise Cancelled("interrupted")
+
+    def _drop(self) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None
 
     def run(self, work: Callable[[psycopg.Connection[Any]], R]) -> R:
         """``work`` as one transaction, run again at once (a few times) when the server undoes it to
@@ -150,15 +176,13 @@ class _Server:
         if not self._lock.acquire(timeout=CLOSE_WAIT):
             return
         try:
-            if self._db is not None:
-                self._db.close()
-                self._db = None
+            self._drop()
         finally:
             self._lock.release()
 
 
 class PostgresStore:
-    def __init__(self, location: str, table: str = DEFAULT_TABLE) -> None:
+    def __init__(self, location: str, table: str = DEFAULT_TABLE, give_up: Callable[[], bool] = lambda: False) -> None:
         try:
             import psycopg  # noqa: PLC0415 - an optional extra
         except ImportError:
@@ -171,7 +195,7 @@ class PostgresStore:
         self._names = {"archive": ident(table), "claims": ident(f"{table}_claims"), "meta": ident(f"{table}_meta"),
                        "sha256_index": ident(f"{table}_sha256"), "owner_index": ident(f"{table}_claims_owner")}
         self._lock_key = f"imgur-dl schema {table}"
-        self._server = _Server(location)
+        self._server = _Server(location, give_up)  # (give_up: the run is ending; see imgur_dl.dbwatch)
         try:
             with self._server.use() as db:
                 self._setup(db)

@@ -28,6 +28,7 @@ from imgur_dl.retry import RetryPolicy
 from imgur_dl.run import Parts, Run
 from imgur_dl.session import make_session
 from imgur_dl.share import Sharing
+from imgur_dl.signals import Deferred
 from imgur_dl.text import shown
 from imgur_dl.throttle import RateLimit, Throttle
 from imgur_dl.transfer import Transfer
@@ -70,7 +71,11 @@ def build_run(options: Options, stderr: TextIO, environ: Mapping[str, str] | Non
     # (The archive and the claims wait on real time, not the run's clock: a database server comes back,
     # and leases run out, on its own time.)
     # (-g makes nothing: an archive file that is not there yet is read as empty, not made)
-    archive = open_archive(options.archive, table=options.archive_table, say=progress.note, error=progress.error) \
+    # Signals are noted while the run is under way, and acted on where it looks (imgur_dl.signals); one noted
+    # while the archive's server does not answer ends the wait for it.
+    signals = Deferred()
+    archive = open_archive(options.archive, table=options.archive_table, say=progress.note, error=progress.error,
+                           give_up=lambda: signals.noted) \
         if options.archive and not (options.get_urls and absent(options.archive)) else None
     sharing = Sharing(archive, lease=options.lease, cancel=cancel, error=progress.error) \
         if archive is not None and options.share_work else None
@@ -99,4 +104,4 @@ def build_run(options: Options, stderr: TextIO, environ: Mapping[str, str] | Non
                               dedupe=options.dedupe, sharing=sharing),
                   progress=progress, cancel=cancel, meter=meter, archive=archive, wayback=recoverer, close=close,
                   trim=Trim(c_heap_release(), clock.now))
-    return Run(parts, workers=options.workers, get_urls=options.get_urls)
+    return Run(parts, workers=options.workers, get_urls=options.get_urls, signals=signals)

@@ -67,7 +67,7 @@ class Parts:
 
 
 class Run:
-    def __init__(self, parts: Parts, *, workers: int, get_urls: bool = False) -> None:
+    def __init__(self, parts: Parts, *, workers: int, get_urls: bool = False, signals: Deferred | None = None) -> None:
         self.parts = parts
         self.workers = workers
         self.pending = _Pending()
@@ -75,7 +75,8 @@ class Run:
         self.handout = Handout(parts.namer, parts.books, parts.progress, self.tally, parts.archive, get_urls=get_urls)
         self.booking = Booking(parts.books, self.tally, parts.progress, parts.trim, wayback=parts.wayback is not None)
         self.started = time.monotonic()
-        self.signals = Deferred()  # Ctrl-C, SIGTERM, SIGHUP acted on where the run looks, not where they land
+        # Ctrl-C, SIGTERM, SIGHUP acted on where the run looks, not where they land
+        self.signals = signals if signals is not None else Deferred()
 
     def events(self, targets: Iterable[Target]) -> Generator[Event, None, None]:
         """Download (or list) everything ``targets`` name, yielding each event as it happens."""

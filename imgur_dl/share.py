@@ -28,7 +28,7 @@ from typing import TypeGuard
 from imgur_dl.archive import Archive, Holder, Release, Settle
 from imgur_dl.cancel import Cancel
 from imgur_dl.clock import Clock
-from imgur_dl.errors import ArchiveUnavailable
+from imgur_dl.errors import ArchiveUnavailable, Cancelled
 from imgur_dl.models import Candidate, Elsewhere, Entry, Failure
 from imgur_dl.status import ExitStatus
 from imgur_dl.text import Once
@@ -184,6 +184,8 @@ class Sharing:
         while not self.clock.wait(self._stop, self.lease / 3):
             try:
                 self.archive.store.renew(self.owner, self.lease)
+            except Cancelled:  # (the run is ending, and the server does not answer: nothing more to renew)
+                return
             except ArchiveUnavailable as exc:
                 self._say_once(f"cannot renew this process's claims ({exc}); others may take them over "
                                f"once their lease ({self.lease:g}s) runs out")

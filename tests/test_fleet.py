@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import sys
 import threading
 from collections import Counter
@@ -22,6 +23,7 @@ import imgur_dl
 from imgur_dl import archive_sqlite
 from imgur_dl.archive import Entry, Settle, open_store
 from imgur_dl.archive_postgres import redact
+from imgur_dl.dbwatch import Cut, Watchdog
 from tests.conftest import ArchiveAt, files_under, run_main
 from tests.launcher import Forked, Launcher
 from tests.postgres import Postgres
@@ -272,6 +274,55 @@ def test_a_server_that_stops_answering_does_not_hold_the_end_of_the_run(imgur: I
     assert own_postgres.password not in err
     # Thawed, the archive is as the run left it: the claim it could not give back runs out with its lease.
     assert ArchiveAt(url, "postgres").rows("SELECT state FROM archive_claims") == [("claimed",)]
+
+
+def test_one_signal_ends_a_run_waiting_on_a_server_that_stops_answering(imgur: Imgur, tmp_path: Path,
+                                                                          own_postgres: Postgres,
+                                                                          launcher: Launcher) -> None:
+    # Mid-run, the run itself waits on the server (a lookup, a claim): the signal is noted there, and was acted on
+    # only once the server answered (never, from a hung machine; a second signal was needed).
+    url = own_postgres.new_database()
+    for n in range(300):
+        imgur.add_album(f"Al{n:05d}", count=1, size=200)
+    (tmp_path / "list").write_text("".join(f"imgur.com/a/Al{n:05d}\n" for n in range(300)))
+    proc = _start(launcher, "--share-work", "-j", "2", "--download-archive", url, "-o", str(tmp_path / "o"),
+                  "-i", str(tmp_path / "list"))
+    try:
+        assert imgur.wait_until(lambda s: len(s.requests_to("i.imgur.com")) >= 10, timeout=30)
+        with own_postgres.frozen():
+            proc.send_signal(signal.SIGTERM)
+            _, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 143, err  # (the signal that came, though the call it cut says it was interrupted)
+    assert "imgur-dl: terminated;" in err or "imgur-dl: interrupted;" in err, err
+    assert "unexpected" not in err and "Traceback" not in err
+
+
+def test_a_call_the_server_never_answers_is_cut() -> None:
+    moment = [0.0]
+    ending = threading.Event()
+    watchdog = Watchdog(ending.is_set, limit=60.0, patience=1.0, now=lambda: moment[0])
+    for cut, why in ((lambda: moment.__setitem__(0, moment[0] + 60.0), Cut.TIMED_OUT),  # a minute unanswered
+                     (ending.set, Cut.GIVEN_UP)):  # the run ending, a second after the call began
+        ours, server = socket.socketpair()
+        with ours, server:
+            watchdog.begin(ours.fileno())
+            moment[0] += 1.0
+            cut()
+            assert ours.recv(1) == b""  # the call's wait for an answer ends (the socket is shut under it)
+            assert watchdog.end() is why
+    # A call that is answered is not cut, whatever comes after it.
+    ours, server = socket.socketpair()
+    with ours, server:
+        watchdog.begin(ours.fileno())
+        server.sendall(b"x")
+        assert ours.recv(1) == b"x"
+        assert watchdog.end() is None
+        moment[0] += 120.0
+        server.sendall(b"y")
+        assert ours.recv(1) == b"y"
 
 
 def test_the_schema_is_made_once_when_many_start_at_once(postgres: Postgres) -> None:
