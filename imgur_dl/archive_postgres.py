@@ -110,16 +110,17 @@ class _Server:
         return self._pg.connect(conninfo, autocommit=True)
 
     @contextmanager
-    def use(self) -> Iterator[psycopg.Connection[Any]]:
+    def use(self, *, limit: bool = True) -> Iterator[psycopg.Connection[Any]]:
         """The connection (made again if it was lost), under the lock; any failure of the server's is
         :class:`ArchiveUnavailable`, and the connection is dropped so that the next call reconnects. A call cut
-        because the run is ending (a signal came while the server did not answer) is :class:`Cancelled`."""
+        because the run is ending (a signal came while the server did not answer) is :class:`Cancelled`.
+        ``limit``: a call unanswered for :data:`CALL_LIMIT` is cut (False for one that may rightly take long)."""
         self._acquire()
         cut = None
         try:
             if self._db is None or self._db.closed or self._db.broken:
                 self._db = self._connect()
-            self._watchdog.begin(self._db.fileno())
+            self._watchdog.begin(self._db.fileno(), limit=limit)
             try:
                 yield self._db
             finally:
@@ -197,7 +198,7 @@ class PostgresStore:
         self._lock_key = f"imgur-dl schema {table}"
         self._server = _Server(location, give_up)  # (give_up: the run is ending; see imgur_dl.dbwatch)
         try:
-            with self._server.use() as db:
+            with self._server.use(limit=False) as db:  # (a migration may take long, and others wait on its lock)
                 self._setup(db)
         except ArchiveUnavailable as exc:
             raise UsageError(f"cannot use {self.location} as a download archive: {exc}") from None
@@ -297,7 +298,7 @@ class PostgresStore:
 
     def fleet(self, most: int) -> Fleet:
         fleet = Fleet()
-        with self._server.use() as db, db.transaction():  # one snapshot for every count
+        with self._server.use(limit=False) as db, db.transaction():  # one snapshot for every count (of millions)
             db.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
             counts = dict(db.execute(self._q("SELECT kind, count(*) FROM {archive} GROUP BY kind")).fetchall())
             fleet.images, fleet.albums = counts.get("image", 0), counts.get("album", 0)

@@ -42,17 +42,18 @@ class Watchdog:
         self.patience = patience
         self.now = now
         self._cond = threading.Condition()
-        self._call: tuple[int, float] | None = None  # the socket of the call under way, and when it began
+        self._call: tuple[int, float, bool] | None = None  # the socket of the call under way, when it began, limited
         self._cut: Cut | None = None
         self._thread: threading.Thread | None = None
 
-    def begin(self, fd: int) -> None:
-        """A call on the connection whose socket is ``fd`` begins."""
+    def begin(self, fd: int, *, limit: bool = True) -> None:
+        """A call on the connection whose socket is ``fd`` begins (``limit``: cut when unanswered for the limit;
+        False for one that may rightly take long, as making an index on a large table does)."""
         with self._cond:
             if self._thread is None:
                 self._thread = threading.Thread(target=self._watch, name="imgur-dl-archive-watch", daemon=True)
                 self._thread.start()
-            self._call, self._cut = (fd, self.now()), None
+            self._call, self._cut = (fd, self.now(), limit), None
             self._cond.notify_all()
 
     def end(self) -> Cut | None:
@@ -67,9 +68,9 @@ class Watchdog:
                 if self._call is None:
                     self._cond.wait()
                     continue
-                fd, began = self._call
+                fd, began, limited = self._call
                 waited = self.now() - began
-                cut = Cut.TIMED_OUT if waited >= self.limit else \
+                cut = Cut.TIMED_OUT if limited and waited >= self.limit else \
                     Cut.GIVEN_UP if waited >= self.patience and self.give_up() else None
                 if cut is not None:
                     self._cut, self._call = cut, None

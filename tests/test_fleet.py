@@ -313,6 +313,17 @@ def test_a_call_the_server_never_answers_is_cut() -> None:
             cut()
             assert ours.recv(1) == b""  # the call's wait for an answer ends (the socket is shut under it)
             assert watchdog.end() is why
+    # One that may rightly take long (a migration) is cut only as the run ends.
+    ending.clear()
+    ours, server = socket.socketpair()
+    with ours, server:
+        watchdog.begin(ours.fileno(), limit=False)
+        moment[0] += 3600.0
+        server.sendall(b"x")
+        assert ours.recv(1) == b"x"
+        ending.set()
+        assert ours.recv(1) == b""
+        assert watchdog.end() is Cut.GIVEN_UP
     # A call that is answered is not cut, whatever comes after it.
     ours, server = socket.socketpair()
     with ours, server:
