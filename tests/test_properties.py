@@ -11,6 +11,7 @@ import io
 import itertools
 import json
 import math
+import os
 import random
 import re
 import tracemalloc
@@ -21,10 +22,10 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 
-from imgur_dl import answers, dates, hashset, hosts, jsonstream, sniff, urls
+from imgur_dl import answers, dates, earlier, hashset, hosts, jsonstream, sniff, urls
 from imgur_dl.archive_postgres import redact
 from imgur_dl.choice import parse_since
 from imgur_dl.cli import Environment, _targets, list_lines
@@ -32,7 +33,7 @@ from imgur_dl.errors import ImgurDLError, NotMediaError, RemovedError, UsageErro
 from imgur_dl.given import Given
 from imgur_dl.hashset import HashSet
 from imgur_dl.hosts import OffsiteError
-from imgur_dl.models import Album, Kind, Media, Source, Target
+from imgur_dl.models import Album, Job, Kind, Media, Result, Source, Status, Target
 from imgur_dl.naming import FIELDS, MAX_COMPONENT_BYTES, Namer, Template, _printable, sanitize
 from imgur_dl.packed import PackedMedia
 from imgur_dl.scan import Scanner
@@ -521,3 +522,81 @@ def test_a_scan_keeps_a_hash_of_each_target_given_out() -> None:
     found, held = _held_by(lambda: sum(1 for _ in scanner.scan(io.BytesIO(text), "notes")))
     assert found == 3_000
     assert held < 40 * 3_000  # bytes a target (a key of two strings in a set: some 130)
+
+
+# -- what a rerun keeps of album.json --------------------------------------------------------------------
+
+_SHA = "ab" * 32
+# Values each field of an item may hold in a file that is not as this program wrote it.
+_SPOILT = {"file": ["../x.jpg", "a/b.jpg", ".", "..", "", "x\0.jpg", 5, None, "002-Ab00001.jpg"],
+           "size": [-1, 100.0, True, "100", 101, None], "url": ["http://i.imgur.com/x.jpg", "", 5, None],
+           "source": ["web", "", None, 1], "wayback_timestamp": ["2015-01-02", "", 2015, "x1"],
+           "sha256": [_SHA.upper(), _SHA[:-1], "", 5], "linked_to": [5, True, ["a"]]}
+_GONE = object()  # (a field left out)
+_GOOD = {"file": "001-Ab00000.jpg", "size": 100, "url": "https://i.imgur.com/Ab00000.jpeg", "source": "imgur",
+         "wayback_timestamp": None, "sha256": _SHA, "linked_to": None}
+
+
+@st.composite
+def _earlier_item(draw: st.DrawFn) -> dict[str, Any]:
+    """An item as this program writes it, then maybe spoilt: a value changed to any other, or left out."""
+    item: dict[str, Any] = {"id": draw(st.sampled_from(["Ab00000", "Ab00000", "Ab00001"])), **_GOOD}
+    if draw(st.booleans()):
+        item.update(source="wayback", wayback_timestamp="20150102030405")
+    key = draw(st.none() | st.sampled_from(sorted(_GOOD)))
+    if key is not None:
+        item[key] = draw(st.sampled_from([*_SPOILT[key], _GONE]))
+        if item[key] is _GONE:
+            del item[key]
+    return item
+
+
+_ITEMS = st.lists(st.one_of(_json, _earlier_item()), max_size=4)
+
+
+def _read_items(document: bytes, tmp_path_factory: Any) -> dict[str, dict[str, Any]]:
+    folder = tmp_path_factory.getbasetemp() / "earlier"  # (one folder for every example: its album.json replaced)
+    folder.mkdir(exist_ok=True)
+    (folder / "album.json").write_bytes(document)
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        return earlier.items(fd, "album.json", "AbC1234")
+    finally:
+        os.close(fd)
+
+
+@EXAMPLES
+@given(document=st.one_of(st.binary(max_size=30), _json.map(lambda d: json.dumps(d).encode()),
+                          st.fixed_dictionaries({"id": st.sampled_from(["AbC1234", "Other00"]), "items": _json})
+                          .map(lambda d: json.dumps(d).encode())))
+def test_any_file_where_album_json_was_gives_items_or_none(document: bytes, tmp_path_factory: Any) -> None:
+    items = _read_items(document, tmp_path_factory)  # (never an error)
+    assert all(isinstance(item, dict) and item["id"] == key for key, item in items.items())
+    if items:
+        assert json.loads(document)["id"] == "AbC1234"
+
+
+@settings(EXAMPLES, max_examples=200)  # (each field's each way of being spoilt, beside each other's)
+@given(said=st.lists(_earlier_item(), min_size=1, max_size=3), archived=st.booleans())
+def test_a_rerun_keeps_only_what_an_earlier_album_json_said_of_that_file(said: list[dict[str, Any]], archived: bool,
+                                                                         tmp_path_factory: Any) -> None:
+    items = _read_items(json.dumps({"id": "AbC1234", "items": said}).encode(), tmp_path_factory)
+    media = Media("Ab00000", 1, "", "", "image/jpeg", 1, 1, False, "", (Source("https://i.imgur.com/Ab00000.jpeg",
+                                                                              "jpg", 100),))
+    album = Album("AbC1234", "", "", "https://imgur.com/a/AbC1234", "", True, (media,))
+    path = Path("/out/AbC1234/001-Ab00000.jpg")
+    result = Result(Job(album, media, (path,)), Status.SKIPPED, None if archived else path, bytes=100,
+                    archived=archived)
+    kept = earlier.kept(result, items.get("Ab00000"))
+    event(f"kept: {kept is not None}")
+    if kept is None:
+        return
+    assert isinstance(kept["file"], str) and "/" not in kept["file"] and kept["file"] not in ("", ".", "..")
+    assert kept["size"] is None or (type(kept["size"]) is int and kept["size"] >= 0)
+    if not archived:
+        assert (kept["file"], kept["size"]) == ("001-Ab00000.jpg", 100)
+    assert isinstance(kept["url"], str) and kept["url"].startswith("https://")
+    assert kept["source"] in ("imgur", "wayback")
+    assert (kept["source"], kept["wayback_timestamp"]) == ("imgur", None) or kept["wayback_timestamp"].isdigit()
+    assert kept["sha256"] in (None, _SHA)
+    assert kept["linked_to"] is None or isinstance(kept["linked_to"], str)
