@@ -335,6 +335,7 @@ def test_sigterm_is_handled_as_ctrl_c(imgur: Imgur, tmp_path: Path, launcher: La
     assert all(os.getxattr(p, "user.imgur-dl.etag") for p in parts)  # kept for the rerun's If-Range
 
 
+@pytest.mark.long
 def test_a_file_that_crawls_is_given_up_and_named(imgur: Imgur, tmp_path: Path) -> None:
     album = imgur.add_album("AbC1234", count=2, size=20_000)
     slow = album.images[0]

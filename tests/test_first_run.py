@@ -59,6 +59,7 @@ def _in_a_terminal(args: list[str], environ: dict[str, str], timeout: float = 30
     return first if first is not None else float("inf"), shown.decode(errors="replace"), code
 
 
+@pytest.mark.long
 def test_what_a_person_sees_at_a_terminal(imgur: Imgur, tmp_path: Path) -> None:
     album = imgur.add_album("AbC1234", count=4, size=50_000, title="Trip")
     album.images[2].removed = True

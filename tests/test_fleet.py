@@ -87,6 +87,7 @@ def test_three_processes_divide_a_list_and_a_listing_each_file_fetched_once(
     assert sorted(archive.rows("SELECT state, count(*) FROM archive_claims GROUP BY state")) == [("done", 72)]
 
 
+@pytest.mark.long
 def test_a_killed_process_is_taken_over_once_its_lease_runs_out(imgur: Imgur, tmp_path: Path,
                                                                  archive: ArchiveAt, launcher: Launcher) -> None:
     albums = [imgur.add_album(f"Kil{n:04d}", count=2, size=400) for n in range(4)]
@@ -221,6 +222,7 @@ def test_share_work_options_are_checked_first(imgur: Imgur) -> None:
 
 # -- PostgreSQL itself -----------------------------------------------------------------------
 
+@pytest.mark.long
 def test_the_server_going_away_mid_run_loses_no_record(imgur: Imgur, tmp_path: Path, own_postgres: Postgres,
                                                        launcher: Launcher) -> None:
     postgres = own_postgres
@@ -249,6 +251,7 @@ def test_the_server_going_away_mid_run_loses_no_record(imgur: Imgur, tmp_path: P
     assert sorted(with_rows.rows("SELECT kind, count(*) FROM archive GROUP BY kind")) == [("album", 1), ("image", 6)]
 
 
+@pytest.mark.long
 def test_a_server_that_stops_answering_does_not_hold_the_end_of_the_run(imgur: Imgur, tmp_path: Path,
                                                                          own_postgres: Postgres,
                                                                          launcher: Launcher) -> None:
@@ -276,6 +279,7 @@ def test_a_server_that_stops_answering_does_not_hold_the_end_of_the_run(imgur: I
     assert ArchiveAt(url, "postgres").rows("SELECT state FROM archive_claims") == [("claimed",)]
 
 
+@pytest.mark.long
 def test_one_signal_ends_a_run_waiting_on_a_server_that_stops_answering(imgur: Imgur, tmp_path: Path,
                                                                           own_postgres: Postgres,
                                                                           launcher: Launcher) -> None:

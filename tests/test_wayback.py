@@ -186,6 +186,7 @@ def test_a_wrong_sized_capture_is_not_saved(imgur: Imgur, tmp_path: Path) -> Non
     assert not any(gone.id in name for name in files_under(tmp_path / "AbC1234"))
 
 
+@pytest.mark.long
 def test_a_slow_archive_does_not_hold_up_files_imgur_serves(imgur: Imgur, tmp_path: Path) -> None:
     album = imgur.add_album("AbC1234", count=12, size=5_000)
     gone = album.images[0]
