@@ -36,6 +36,8 @@ _MAGIC: tuple[tuple[bytes, str], ...] = (
     (b"\xfd7zXZ\x00", "xz"),
     (b"BZh", "bzip2"),
 )
+# A zstd skippable frame's magic number (its first byte's low four bits are any), read little-endian.
+_SKIPPABLE = b"\x50\x2a\x4d\x18"
 # What the readers raise for input they cannot read on (zstd's own error is added when it is used).
 _UNREADABLE: tuple[type[Exception], ...] = (OSError, EOFError, lzma.LZMAError, ValueError)
 
@@ -57,6 +59,8 @@ def opened(source: BinaryIO, name: str) -> Reader:
     except OSError as exc:
         raise _cannot(name, exc.strerror or str(exc) or type(exc).__name__) from None
     kind = next((kind for magic, kind in _MAGIC if head.startswith(magic)), None)
+    if head[1:4] == _SKIPPABLE[1:] and head[:1] and head[0] & 0xF0 == _SKIPPABLE[0]:
+        kind = "zstd"  # a skippable frame first, as pzstd (zstd in parallel) writes its files
     raw = _Prefixed(head, source, name)
     if kind is None:
         return raw

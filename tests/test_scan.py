@@ -90,10 +90,17 @@ def _zstd(data: bytes, window_log: int = 28) -> bytes:
     return zstandard.ZstdCompressor(compression_params=params).compress(data)
 
 
+def _pzstd(data: bytes) -> bytes:
+    """As pzstd (zstd in parallel) writes: each frame after a skippable frame that gives its size."""
+    frames = [_zstd(data[:len(data) // 2]), _zstd(data[len(data) // 2:])]
+    return b"".join(b"\x50\x2a\x4d\x18" + (4).to_bytes(4, "little") + len(f).to_bytes(4, "little") + f
+                    for f in frames)
+
+
 @pytest.mark.parametrize("pack", [  # (each at its quickest level: the format is what is tested)
     lambda d: d, lambda d: gzip.compress(d, 1), lambda d: lzma.compress(d, preset=0), lambda d: bz2.compress(d, 1),
-    _zstd,
-], ids=["plain", "gzip", "xz", "bzip2", "zstd-long"])
+    _zstd, _pzstd,
+], ids=["plain", "gzip", "xz", "bzip2", "zstd-long", "pzstd"])
 def test_compressed_input_is_recognised_by_its_first_bytes(pack, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     dump, ids = _reddit_dump(3000)
     path = tmp_path / "dump.txt"  # the name says nothing: the bytes do
