@@ -14,8 +14,11 @@ from __future__ import annotations
 import bz2
 import gzip
 import lzma
+import os
+import zipfile
+import zlib
 from collections.abc import Callable
-from typing import BinaryIO, Protocol, cast
+from typing import IO, BinaryIO, Protocol, cast
 
 from imgur_dl.errors import ImgurDLError, UsageError
 
@@ -35,7 +38,14 @@ _MAGIC: tuple[tuple[bytes, str], ...] = (
     (b"\x1f\x8b", "gzip"),
     (b"\xfd7zXZ\x00", "xz"),
     (b"BZh", "bzip2"),
+    (b"PK\x03\x04", "zip"),  # (a data export: Reddit's, Discord's, Google Takeout's)
+    (b"PK\x05\x06", "zip"),  # (one with nothing in it)
+    (b"7z\xbc\xaf\x27\x1c", "7z"),
+    (b"Rar!\x1a\x07", "rar"),
+    (b"\x04\x22\x4d\x18", "lz4"),
 )
+# Formats recognised but not read: said, rather than scanned as bytes that hold no link anyone could find.
+_UNREAD = {"7z": "a 7-Zip archive", "rar": "a RAR archive", "lz4": "lz4-compressed"}
 # A zstd skippable frame's magic number (its first byte's low four bits are any), read little-endian.
 _SKIPPABLE = b"\x50\x2a\x4d\x18"
 # What the readers raise for input they cannot read on (zstd's own error is added when it is used).
@@ -50,10 +60,10 @@ class Reader(Protocol):
     def read(self, size: int, /) -> bytes: ...
 
 
-def opened(source: BinaryIO, name: str) -> Reader:
-    """``source`` as text to read: decompressed when its first bytes say it is compressed. Its ``read`` gives
-    what has arrived (a pipe is not waited on for a whole block), and raises :class:`ScanError` where it cannot
-    go on."""
+def opened(source: IO[bytes], name: str, *, inside: bool = False) -> Reader:
+    """``source`` as text to read: decompressed when its first bytes say it is compressed, and a ZIP archive's
+    members one after another (``inside``: this is one of them). Its ``read`` gives what has arrived (a pipe is
+    not waited on for a whole block), and raises :class:`ScanError` where it cannot go on."""
     try:
         head = _peek(source, 6)
     except OSError as exc:
@@ -61,6 +71,11 @@ def opened(source: BinaryIO, name: str) -> Reader:
     kind = next((kind for magic, kind in _MAGIC if head.startswith(magic)), None)
     if head[1:4] == _SKIPPABLE[1:] and head[:1] and head[0] & 0xF0 == _SKIPPABLE[0]:
         kind = "zstd"  # a skippable frame first, as pzstd (zstd in parallel) writes its files
+    if kind == "zip":
+        return _zip(source, name, inside=inside)
+    if kind in _UNREAD:
+        raise ScanError(f"{name} is {_UNREAD[kind]}, which imgur-dl does not read (it reads zstd, gzip, xz, bzip2 "
+                        "and ZIP): extract it, then scan what it holds")
     raw = _Prefixed(head, source, name)
     if kind is None:
         return raw
@@ -86,6 +101,73 @@ def _zstd(file: BinaryIO, counted: _Counting, name: str) -> Reader:
     return _Decoded(reader, counted, name, zstandard.ZstdError)
 
 
+def _zip(source: IO[bytes], name: str, *, inside: bool) -> Reader:
+    """A ZIP archive's members, read one after another (each may itself be compressed)."""
+    if inside:
+        raise ScanError(f"{name} is a ZIP archive inside a ZIP archive: extract it, then scan what it holds")
+    try:
+        if source.seekable():
+            size = source.seek(0, os.SEEK_END)
+            source.seek(0)
+            return _Members(zipfile.ZipFile(source), name, size)
+    except (OSError, zipfile.BadZipFile, ValueError, EOFError) as exc:
+        raise _cannot(name, str(exc) or type(exc).__name__) from None
+    raise ScanError(f"{name} is a ZIP archive, which is read from a file, not a pipe: save it, then scan the file")
+
+
+class _Members:
+    """The files of a ZIP archive, one after another, each as :func:`opened` reads a file (compressed or not);
+    what they expand to is bounded as any compressed input's is."""
+
+    def __init__(self, archive: zipfile.ZipFile, name: str, size: int) -> None:
+        self.archive = archive
+        self.name = name
+        self.size = size  # the archive's, whatever its members say of theirs (they may overlap, as in a bomb)
+        self._members = iter([m for m in archive.infolist() if not m.is_dir()])
+        self._current: Reader | None = None
+        self.expansion = _Expansion(name)
+
+    def read(self, size: int, /) -> bytes:
+        self.expansion.check()
+        while True:
+            try:
+                if self._current is None:
+                    member = next(self._members, None)
+                    if member is None:
+                        return b""
+                    self._current = opened(self.archive.open(member), f"{self.name}: {member.filename}",
+                                           inside=True)
+                data = self._current.read(size)
+            except (OSError, zipfile.BadZipFile, RuntimeError, NotImplementedError, EOFError, zlib.error) as exc:
+                raise _cannot(self.name, str(exc) or type(exc).__name__) from None  # (encrypted, corrupt, cut short)
+            if not data:
+                self._current = None
+                continue
+            return self.expansion.add(data, self.size)
+
+
+class _Expansion:
+    """What a compressed input has expanded to, against what it took: once past :data:`RATIO_AFTER` and
+    :data:`MAX_RATIO` times that, the read that went past is handed on (nothing decoded is lost) and the next
+    one stops."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.out = 0
+        self._over: ScanError | None = None
+
+    def check(self) -> None:
+        if self._over is not None:
+            raise self._over
+
+    def add(self, data: bytes, taken: int) -> bytes:
+        self.out += len(data)
+        if self.out > RATIO_AFTER and self.out > MAX_RATIO * max(1, taken):
+            self._over = ScanError(f"{self.name}: stopped after {self.out // 2**20} MiB: it expands more than "
+                                   f"{MAX_RATIO} times (a decompression bomb?)")
+        return data
+
+
 def _cannot(name: str, why: str) -> ScanError:
     return ScanError(f"{name}: cannot read on ({why}); what was found before it still counts")
 
@@ -104,9 +186,10 @@ class _Decoded:
         self.counted = counted
         self.name = name
         self.unreadable = _UNREADABLE + ((unreadable,) if unreadable is not None else ())
-        self.out = 0
+        self.expansion = _Expansion(name)
 
     def read(self, size: int, /) -> bytes:
+        self.expansion.check()
         try:
             # (One read of the compressed input at a time: what an error on a later read would cost is only
             # what that read gave, never what earlier reads had decoded.)
@@ -116,11 +199,7 @@ class _Decoded:
         frames = self.counted.frames
         if not data and frames is not None and not frames.whole:
             raise _cannot(self.name, "the zstd stream ends inside a frame: the file is cut short")
-        self.out += len(data)
-        if self.out > RATIO_AFTER and self.out > MAX_RATIO * max(1, self.counted.count):
-            raise ScanError(f"{self.name}: stopped after {self.out // 2**20} MiB: it expands more than "
-                            f"{MAX_RATIO} times (a decompression bomb?)")
-        return data
+        return self.expansion.add(data, self.counted.count)
 
 
 class ZstdFrames:
@@ -220,7 +299,7 @@ class _Counting:
         return True
 
 
-def _peek(source: BinaryIO, size: int) -> bytes:
+def _peek(source: IO[bytes], size: int) -> bytes:
     head = b""
     while len(head) < size:
         data = source.read(size - len(head))
@@ -233,7 +312,7 @@ def _peek(source: BinaryIO, size: int) -> bytes:
 class _Prefixed:
     """``head`` (already read) followed by the rest of ``source``."""
 
-    def __init__(self, head: bytes, source: BinaryIO, name: str) -> None:
+    def __init__(self, head: bytes, source: IO[bytes], name: str) -> None:
         self.head = head
         self.source = source
         self.name = name

@@ -294,7 +294,7 @@ def build_parser(environ: Mapping[str, str]) -> Parser:
                              "'-' reads standard input")
     parser.add_argument("--scan", metavar="FILE", action="append", default=[], type=_file,
                         help="fetch every Imgur link found in FILE, any text (notes, HTML, JSON, Reddit dumps; "
-                             "gzip, xz, bzip2 or zstd); '-' reads standard input; may be given again")
+                             "gzip, xz, bzip2 or zstd, or a ZIP export); '-' reads standard input; may be given again")
     parser.add_argument("-o", "--output", metavar="DIR", type=_folder,
                         default=_home_folder(environ.get("IMGUR_DL_OUTPUT") or ".", environ),
                         help="folder to save into (default: the current folder)")

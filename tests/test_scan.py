@@ -10,6 +10,7 @@ import lzma
 import random
 import subprocess
 import sys
+import zipfile
 import zlib
 from pathlib import Path
 
@@ -21,7 +22,7 @@ from hypothesis import strategies as st
 from imgur_dl import compressed, scan
 from imgur_dl.models import Kind
 from imgur_dl.scan import Scanner, links, targets_in
-from tests.conftest import files_under, run_main
+from tests.conftest import command, files_under, run_main
 from tests.launcher import Launcher
 from tests.standin import Imgur
 
@@ -205,6 +206,63 @@ def test_a_file_that_fails_at_its_first_read_is_one_line() -> None:
     assert result.code == 1, result
     assert "imgur-dl: error: /proc/self/mem: cannot read on (Input/output error)" in result.err
     assert "unexpected" not in result.err
+
+
+def _zipped(members: dict[str, bytes], *, compression: int = zipfile.ZIP_DEFLATED) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", compression) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return out.getvalue()
+
+
+def test_a_zip_export_is_read_member_by_member(tmp_path: Path) -> None:
+    # As a data export comes (Reddit's, Discord's, Google Takeout's): files of text, some compressed, in folders.
+    dump, ids = _numbered_dump(3000)
+    half = len(dump) // 2
+    (tmp_path / "export.zip").write_bytes(_zipped({"README.txt": b"no links", "posts.csv": dump[:half],
+                                                   "old/": b"", "old/comments.csv.gz": gzip.compress(dump[half:])}))
+    scanner = Scanner()
+    with (tmp_path / "export.zip").open("rb") as source:
+        assert [t.id for t in scanner.scan(source, "export.zip")] == ids  # (it held no link anyone could find)
+    assert not scanner.errors
+    assert scanner.stats.read == len(dump) + len(b"no links")
+
+
+@pytest.mark.parametrize(("data", "says"), [
+    (b"7z\xbc\xaf\x27\x1c\x00\x04" + bytes(50), "t is a 7-Zip archive, which imgur-dl does not read"),
+    (b"Rar!\x1a\x07\x01\x00" + bytes(50), "t is a RAR archive, which imgur-dl does not read"),
+    (b"\x04\x22\x4d\x18" + bytes(50), "t is lz4-compressed, which imgur-dl does not read"),
+    (_zipped({"inner.zip": _zipped({"a.txt": b"imgur.com/a/AbC1234"})}),
+     "t: inner.zip is a ZIP archive inside a ZIP archive: extract it"),
+], ids=["7z", "rar", "lz4", "zip-in-zip"])
+def test_an_archive_that_is_not_read_is_said_to_be(data: bytes, says: str) -> None:
+    scanner = Scanner()
+    assert list(scanner.scan(io.BytesIO(data), "t")) == []
+    assert [str(e) for e in scanner.errors] == [str(scanner.errors[0])] and says in str(scanner.errors[0])
+
+
+def test_a_zip_on_a_pipe_an_encrypted_member_and_a_zip_bomb_are_one_line_each(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    zipped = _zipped({"a.txt": b"see imgur.com/a/AbC1234 ", "b.txt": b"imgur.com/a/XyZ9876 "})
+    pipe = subprocess.run([*command(), "--scan", "-", "-g"], input=zipped, capture_output=True, check=False)
+    assert pipe.returncode == 1 and b"is a ZIP archive, which is read from a file, not a pipe" in pipe.stderr
+    # The second member encrypted (its flag set where zip writes it): the first still counts.
+    locked = bytearray(zipped)
+    for at in (locked.index(b"PK\x03\x04", 1), locked.index(b"PK\x01\x02", locked.index(b"PK\x01\x02") + 1)):
+        flags = at + (6 if locked[at + 2:at + 4] == b"\x03\x04" else 8)
+        locked[flags] |= 1
+    scanner = Scanner()
+    assert [t.id for t in scanner.scan(io.BytesIO(bytes(locked)), "locked.zip")] == ["AbC1234"]
+    assert "locked.zip: cannot read on (" in str(scanner.errors[0]) and "encrypted" in str(scanner.errors[0])
+    # Members that expand past the bound (counted against the archive's own size: members may overlap).
+    monkeypatch.setattr(compressed, "RATIO_AFTER", 1024 * 1024)
+    monkeypatch.setattr(compressed, "MAX_RATIO", 100)  # (zeros deflate about 1,000 times: past this at once)
+    bomb = _zipped({"a.txt": b"imgur.com/a/AbC1234 " + bytes(4 * 1024 * 1024), "b.txt": bytes(4 * 1024 * 1024)})
+    scanner = Scanner()
+    assert [t.id for t in scanner.scan(io.BytesIO(bomb), "bomb.zip")] == ["AbC1234"]
+    assert [str(e) for e in scanner.errors] == ["bomb.zip: stopped after 1 MiB: it expands more than 100 times "
+                                                 "(a decompression bomb?)"]
 
 
 def test_zstd_without_the_extra_is_one_clear_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
