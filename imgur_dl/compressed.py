@@ -12,6 +12,7 @@ by, without decoding them (:class:`ZstdFrames`).
 from __future__ import annotations
 
 import bz2
+import codecs
 import gzip
 import lzma
 import os
@@ -78,16 +79,16 @@ def opened(source: IO[bytes], name: str, *, inside: bool = False) -> Reader:
                         "and ZIP): extract it, then scan what it holds")
     raw = _Prefixed(head, source, name)
     if kind is None:
-        return raw
+        return _Text(raw)
     counted = _Counting(raw, ZstdFrames() if kind == "zstd" else None)
     file = cast(BinaryIO, counted)  # (the readers below call only read())
     if kind == "gzip":
-        return _Decoded(gzip.GzipFile(fileobj=file, mode="rb"), counted, name)
+        return _Text(_Decoded(gzip.GzipFile(fileobj=file, mode="rb"), counted, name))
     if kind == "xz":
-        return _Decoded(lzma.LZMAFile(file), counted, name)  # (closed with its source)
+        return _Text(_Decoded(lzma.LZMAFile(file), counted, name))  # (closed with its source)
     if kind == "bzip2":
-        return _Decoded(bz2.BZ2File(file), counted, name)
-    return _zstd(file, counted, name)
+        return _Text(_Decoded(bz2.BZ2File(file), counted, name))
+    return _Text(_zstd(file, counted, name))
 
 
 def _zstd(file: BinaryIO, counted: _Counting, name: str) -> Reader:
@@ -170,6 +171,33 @@ class _Expansion:
 
 def _cannot(name: str, why: str) -> ScanError:
     return ScanError(f"{name}: cannot read on ({why}); what was found before it still counts")
+
+
+class _Text:
+    """A file's text as the scan reads it: UTF-16 with its byte-order mark (as Notepad's "Unicode" and
+    PowerShell's ``>`` write it, where every other byte of a link is a NUL) turned into UTF-8 as it is read, so
+    its links are found; anything else as it is."""
+
+    def __init__(self, reader: Reader) -> None:
+        self.reader = reader
+        self._decoder: codecs.IncrementalDecoder | None = None
+        self._looked = False
+
+    def read(self, size: int, /) -> bytes:
+        data = self.reader.read(size)
+        if not self._looked:
+            while len(data) < 2 and (more := self.reader.read(size)):  # (a pipe may give one byte at first)
+                data += more
+            self._looked = True
+            if data[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+                self._decoder = codecs.getincrementaldecoder("utf-16")("replace")
+        if self._decoder is None:
+            return data
+        while True:  # (never b"" before the end: half a character gives nothing yet)
+            text = self._decoder.decode(data, not data)
+            if text or not data:
+                return text.encode("utf-8")
+            data = self.reader.read(size)
 
 
 class _Decompressing(Protocol):

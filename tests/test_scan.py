@@ -13,6 +13,7 @@ import sys
 import zipfile
 import zlib
 from pathlib import Path
+from typing import Any
 
 import pytest
 import zstandard
@@ -263,6 +264,36 @@ def test_a_zip_on_a_pipe_an_encrypted_member_and_a_zip_bomb_are_one_line_each(
     assert [t.id for t in scanner.scan(io.BytesIO(bomb), "bomb.zip")] == ["AbC1234"]
     assert [str(e) for e in scanner.errors] == ["bomb.zip: stopped after 1 MiB: it expands more than 100 times "
                                                  "(a decompression bomb?)"]
+
+
+class _Dribble(io.RawIOBase):
+    """A pipe that gives one byte a read."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        if not self.data:
+            return 0
+        buffer[0], self.data = self.data[0], self.data[1:]
+        return 1
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+def test_utf16_text_with_its_byte_order_mark_is_scanned(encoding: str) -> None:
+    # As Notepad's "Unicode" and PowerShell's ">" save a list: every other byte of each link a NUL.
+    dump, ids = _numbered_dump(2000)
+    text = "\ufeff".encode(encoding) + dump.decode().replace("\n", "\r\n").encode(encoding)
+    for packed in (text, gzip.compress(text, 1), _zipped({"links.txt": text})):
+        scanner = Scanner()
+        assert [t.id for t in scanner.scan(io.BytesIO(packed), "t")] == ids
+        assert not scanner.errors
+    scanner = Scanner()
+    nine = text[:2 + 9 * len("see https://i.imgur.com/Im00000.jpg now\r\n".encode(encoding))]  # (nine lines)
+    assert [t.id for t in scanner.scan(io.BufferedReader(_Dribble(nine)), "t")] == ids[:9]
 
 
 def test_zstd_without_the_extra_is_one_clear_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
