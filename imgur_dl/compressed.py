@@ -49,6 +49,8 @@ _MAGIC: tuple[tuple[bytes, str], ...] = (
 _UNREAD = {"7z": "a 7-Zip archive", "rar": "a RAR archive", "lz4": "lz4-compressed"}
 # A zstd skippable frame's magic number (its first byte's low four bits are any), read little-endian.
 _SKIPPABLE = b"\x50\x2a\x4d\x18"
+_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+_LOOK = 514  # bytes of a file looked at to tell its text's encoding (a byte-order mark, then 256 characters)
 # What the readers raise for input they cannot read on (zstd's own error is added when it is used).
 _UNREADABLE: tuple[type[Exception], ...] = (OSError, EOFError, lzma.LZMAError, ValueError)
 
@@ -188,8 +190,10 @@ class _Text:
         if not self._looked:
             while len(data) < 2 and (more := self.reader.read(size)):  # (a pipe may give one byte at first)
                 data += more
+            while data[:2] in _BOMS and len(data) < _LOOK and (more := self.reader.read(size)):
+                data += more  # (only a file that opens as UTF-16 does is waited on for more to tell)
             self._looked = True
-            if data[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+            if _utf16(data):
                 self._decoder = codecs.getincrementaldecoder("utf-16")("replace")
         if self._decoder is None:
             return data
@@ -198,6 +202,18 @@ class _Text:
             if text or not data:
                 return text.encode("utf-8")
             data = self.reader.read(size)
+
+
+def _utf16(head: bytes) -> bool:
+    """Whether text that starts with ``head`` is UTF-16: its byte-order mark, then characters whose high bytes are
+    often NUL (a link, a space, a line's end: ASCII), as they are not in bytes of some other kind that open alike."""
+    if head[:2] == codecs.BOM_UTF16_LE:
+        high = head[3:_LOOK:2]
+    elif head[:2] == codecs.BOM_UTF16_BE:
+        high = head[2:_LOOK:2]
+    else:
+        return False
+    return high.count(0) * 16 >= len(high) > 0
 
 
 class _Decompressing(Protocol):
