@@ -35,16 +35,20 @@ BLOCK = 1024 * 1024  # bytes read at a time
 MAX_LINK = 2048  # the longest link taken; a longer one is cut there (and then, most likely, refused)
 BEFORE = 96  # bytes before "imgur" where a link's scheme may start (an encoded one is longest)
 
-_SEP = rb"(?:/|\\/|%(?:25)?2[fF]|&#0*47;|&#[xX]0*2[fF];)"
-_COLON = rb"(?::|%(?:25)?3[aA]|&#0*58;|&#[xX]0*3[aA];)"
+# '/' and ':' as text may write them: plain, JSON's "\/" and "\u002F" (as scripts in saved web pages hold
+# their data, every '/' escaped), percent-encoded (once or twice), HTML's numeric entities.
+_SEP = rb"(?:/|\\/|\\u002[fF]|%(?:25)?2[fF]|&#0*47;|&#[xX]0*2[fF];)"
+_COLON = rb"(?::|\\u003[aA]|%(?:25)?3[aA]|&#0*58;|&#[xX]0*3[aA];)"
 _LINK = re.compile(
     rb"(?<![A-Za-z0-9._%/-])"  # not the middle of another word, host or path
     rb"(?:(?i:https?)" + _COLON + _SEP + _SEP + rb")?"
     rb"(?i:(?:www\.|m\.|i\.)?imgur\.(?:com|io))(?![A-Za-z0-9-]|\.[A-Za-z0-9])"
-    rb"(?:" + _SEP + rb"(?:[A-Za-z0-9._~:/?#@!$&*+,;=%-]|\\/){0," + str(MAX_LINK).encode() + rb"})?"
+    rb"(?:" + _SEP + rb"(?:[A-Za-z0-9._~:/?#@!$&*+,;=%-]|\\/|\\u002[fF]){0," + str(MAX_LINK).encode() + rb"})?"
 )
 _ENCODED = re.compile(r"(?i)^(?:https?%(?:25)?3a)?%(?:25)?2f%(?:25)?2f|^(?:[a-z.]*imgur\.(?:com|io))%(?:25)?2f")
 _TRAILING = ".,;:!?'\")]}>*"
+_JSON_ESCAPE = re.compile(r"\\/|(?i:\\u002f|\\u003a)")
+_UNESCAPED = {"\\/": "/", "\\u002f": "/", "\\u003a": ":"}
 
 
 @dataclass
@@ -92,8 +96,8 @@ def _link_at(text: bytes, lower: bytes, at: int) -> re.Match[bytes] | None:
 
 
 def undress(token: str) -> str:
-    """A link as written in some text, as a plain URL: entities, ``\\/`` and percent-encoding undone."""
-    text = html.unescape(token).replace("\\/", "/")
+    """A link as written in some text, as a plain URL: entities, JSON's escapes and percent-encoding undone."""
+    text = _JSON_ESCAPE.sub(lambda m: _UNESCAPED[m[0].lower()], html.unescape(token))
     for _ in range(2):  # once for a link inside another's query, once more for one inside that
         if not _ENCODED.search(text):
             break

@@ -39,6 +39,9 @@ DRESSES = [
     (b'<a href="https:&#x2F;&#x2F;imgur.com&#x2F;a&#x2F;AbC1234">', "https://imgur.com/a/AbC1234"),
     (b'<a href="https:&#47;&#47;imgur.com&#47;a&#47;AbC1234">', "https://imgur.com/a/AbC1234"),
     (b'{"url": "https:\\/\\/i.imgur.com\\/XyZ9876.png"}', "https://i.imgur.com/XyZ9876.png"),
+    # As scripts in saved web pages hold their data (serialize-javascript escapes every '/').
+    (b'{"url":"https:\\u002F\\u002Fi.imgur.com\\u002FXyZ9876.png"}', "https://i.imgur.com/XyZ9876.png"),
+    (b'"https\\u003a\\u002f\\u002fimgur.com\\u002fa\\u002fAbC1234"', "https://imgur.com/a/AbC1234"),
     (b"https://out.reddit.com/t3_abc?url=https%3A%2F%2Fimgur.com%2Fa%2FAbC1234&token=AQAA",
      "https://imgur.com/a/AbC1234"),
     (b"https://www.reddit.com/media?url=https%253A%252F%252Fi.imgur.com%252FXyZ9876.jpg",
