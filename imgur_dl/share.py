@@ -36,6 +36,7 @@ from imgur_dl.text import Once
 FIRST_WAIT = 0.05  # seconds before set-aside items are looked at again, doubling while nothing changes
 GONE_HOLD = 24 * 3600.0  # a post Imgur says is gone is not asked for again by the fleet for a day
 CLAIM_GROUP = 2  # items claimed in one statement: about the lookups a process starts ahead
+RENEWER_WAIT = 1.0  # seconds closing waits for the renewer to end (it is between calls, or in one)
 Key = tuple[Entry, str]
 
 
@@ -177,7 +178,10 @@ class Sharing:
         after the claims settled so far, as long as the archive's close waits for its last records (what it
         cannot write runs out with its lease instead). Nothing here waits on the backend: one that never
         answers cannot hold the run's end."""
-        self._stop.set()  # (the renewer ends at its next look; one in a call to the backend, when that ends)
+        self._stop.set()
+        # The renewer ends at once, or when its call to the backend does (not waited for past a moment: a
+        # server that never answers has its call cut in time, see imgur_dl.dbwatch).
+        self._renewer.join(RENEWER_WAIT)
         self.archive.add(Release(self.owner, "interrupted" if interrupted else "left unfinished"))
 
     def _renew_all(self) -> None:
