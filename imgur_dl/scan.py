@@ -102,6 +102,11 @@ def undress(token: str) -> str:
         if not _ENCODED.search(text):
             break
         text = unquote(text.split("&", 1)[0])  # (a raw '&' ends the value the link was in)
+    # No Imgur path holds an '&': one before any query ends the value of another link's query the link was in,
+    # written as it is (Google's "url?q=https://imgur.com/a/...&sa=D").
+    amp, query = text.find("&"), text.find("?")
+    if amp != -1 and (query == -1 or amp < query):
+        text = text[:amp]
     return text.rstrip(_TRAILING)
 
 

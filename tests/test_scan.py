@@ -47,6 +47,9 @@ DRESSES = [
     (b"https://www.reddit.com/media?url=https%253A%252F%252Fi.imgur.com%252FXyZ9876.jpg",
      "https://i.imgur.com/XyZ9876.jpg"),
     (b"*https://imgur.com/a/AbC1234*", "https://imgur.com/a/AbC1234"),
+    # Inside another link's query as it is, not encoded (Google Docs' links): the next '&' ends it.
+    (b"https://www.google.com/url?q=https://imgur.com/a/AbC1234&sa=D&source=editors", "https://imgur.com/a/AbC1234"),
+    (b"https://imgur.com/search?q=red&panda=1&qs=x", "https://imgur.com/search?q=red&panda=1&qs=x"),
     (b"HTTPS://Imgur.com/a/AbC1234", "HTTPS://Imgur.com/a/AbC1234"),
 ]
 
