@@ -157,7 +157,7 @@ class Archive:
         self.say = say  # a note for people
         self.error = error  # a problem, said even with --quiet
         self.clock = clock or Clock()
-        self.give_up = give_up  # the run is ending (a signal came): waits for the writer end
+        self.give_up = give_up  # the run is ending (a signal came): a wait for the writer ends
         self._pending: deque[Item] = deque()
         self._cond = threading.Condition()
         self._closing = False

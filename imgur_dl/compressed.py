@@ -1,12 +1,15 @@
 """Input for ``--scan``, compressed or not: recognised by its first bytes and decompressed as it is read.
 
-zstd (with the long windows Reddit dumps use), gzip, xz and bzip2. Where the
-input cannot be read on (corrupt, cut short, expanding like a bomb), reading
-stops with :class:`ScanError`, once everything decoded before that point has
-been handed on. A zstd stream cut short (a dump whose download was
+zstd (with the long windows Reddit dumps use, and pzstd's files), gzip, xz
+and bzip2; a ZIP archive's members one after another (a data export), each
+compressed or not; text in UTF-16 with its byte-order mark, as UTF-8. Where
+the input cannot be read on (corrupt, cut short, expanding like a bomb),
+reading stops with :class:`ScanError`, once everything decoded before that
+point has been handed on. A zstd stream cut short (a dump whose download was
 interrupted) is not an error to zstd's reader, which simply ends: it is
 known by following the stream's frames and blocks as the compressed bytes go
-by, without decoding them (:class:`ZstdFrames`).
+by, without decoding them (:class:`ZstdFrames`). Archives of other kinds
+(7-Zip, RAR) and lz4 are said to be what they are, not scanned as bytes.
 """
 
 from __future__ import annotations
