@@ -17,8 +17,10 @@ input's size.
 
 from __future__ import annotations
 
+import binascii
 import html
 import re
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,6 +49,9 @@ _LINK = re.compile(
 )
 _ENCODED = re.compile(r"(?i)^(?:https?%(?:25)?3a)?%(?:25)?2f%(?:25)?2f|^(?:[a-z.]*imgur\.(?:com|io))%(?:25)?2f")
 _TRAILING = ".,;:!?'\")]}>*"
+# What marks text as quoted-printable: a soft line break (the line goes on), a space or tab at a line's end, an
+# attribute's '=' (rare in other text, and read twice when it is there).
+_QUOTED_PRINTABLE = re.compile(rb"=(?:20|09)?\r?\n|=3D[\"']")
 _JSON_ESCAPE = re.compile(r"\\/|(?i:\\u002f|\\u003a)")
 _UNESCAPED = {"\\/": "/", "\\u002f": "/", "\\u003a": ":"}
 
@@ -166,7 +171,23 @@ class Scanner:
         yield from self._new(carry)
 
     def _new(self, text: bytes) -> Iterator[Target]:
-        for target in targets_in(text):
+        found = list(links(text))
+        if _QUOTED_PRINTABLE.search(text):
+            # Quoted-printable (an email's body, as mbox and .eml files keep it) wraps its lines at 76
+            # characters, a '=' ending each, and writes a space there as '=20': a link may be cut anywhere, or
+            # run into what follows. Read again as decoded; what the first reading found whole is not counted
+            # again.
+            whole = Counter(found)
+            for link in links(binascii.a2b_qp(text)):
+                if whole[link]:
+                    whole[link] -= 1
+                else:
+                    found.append(link)
+        for link in found:
+            try:
+                target = parse(link)
+            except UsageError:
+                continue
             self.stats.links += 1
             if self.take(target):
                 self.stats.targets += 1
@@ -188,13 +209,24 @@ def scanned(names: list[str], scanner: Scanner, stdin: BinaryIO) -> Iterator[Tar
             yield from scanner.scan(source, name)
 
 
+def _line_end(text: bytes) -> int:
+    """Past the last line's end that is not quoted-printable's soft line break (``=`` before it: the line goes
+    on, and so may a link); 0 when there is none."""
+    end = len(text)
+    while (at := text.rfind(b"\n", 0, end)) != -1:
+        if not text[max(0, at - 2):at].rstrip(b"\r").endswith(b"="):
+            return at + 1
+        end = at
+    return 0
+
+
 def _cut(text: bytes) -> int:
     """Where ``text`` can be cut without cutting a link: after its last separator (no link holds one).
 
     Without one, what is far enough from the end to hold no link that goes on
     past it is taken, so what is kept for the next block stays bounded.
     """
-    cut = max(text.rfind(sep) for sep in (b"\n", b" ", b"\t", b'"', b"<", b">")) + 1
+    cut = max(_line_end(text), *(text.rfind(sep) + 1 for sep in (b" ", b"\t", b'"', b"<", b">")))
     if cut or len(text) <= 2 * (MAX_LINK + BEFORE):
         return cut
     cut = len(text) - MAX_LINK - BEFORE

@@ -7,6 +7,7 @@ import gzip
 import io
 import json
 import lzma
+import quopri
 import random
 import subprocess
 import sys
@@ -447,3 +448,29 @@ def test_a_zstd_stream_is_followed_to_where_each_frame_ends(frames: list[bytes],
         follower.feed(stream[at:at + step])
         at = min(at + step, len(stream))
         assert follower.whole == (at in ends), (at, sorted(ends))
+
+
+def test_links_in_an_email_kept_as_it_was_sent_are_found() -> None:
+    # An mbox (Gmail's Takeout) or .eml: a part in quoted-printable, its HTML's attributes '=3D', its lines
+    # wrapped with '=' mid-link; beside it a part of plain text, and no link found twice.
+    mail = (b"Content-Type: text/html; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n"
+            b'<p>Our trip, in pictures: <a href=3D"https://imgur.com/a/AbC1234">the album=\r\n</a> and the best=20\r\n'
+            b'one https://i.imgur.com/XyZ98=\r\n76.jpg</p>\r\n'
+            b"\r\n--b\r\nContent-Type: text/plain\r\n\r\nthe album: https://imgur.com/a/AbC1234 again\r\n")
+    scanner = Scanner()
+    assert [t.id for t in scanner.scan(io.BytesIO(mail), "mail.eml")] == ["AbC1234", "XyZ9876"]
+    assert (scanner.stats.links, scanner.stats.targets) == (3, 2)
+
+
+@PROPERTIES
+@given(_TEXT, _LINKS, _TEXT, st.integers(0, 80), st.sampled_from([b"\n", b"\r\n"]), st.integers(40, 300))
+def test_a_link_in_quoted_printable_is_found_wherever_its_lines_break(
+        before: str, link: str, after: str, shift: int, newline: bytes, block: int) -> None:
+    # As an email's body is kept in mbox and .eml files: lines of at most 76 characters, each wrapped one
+    # ending in '='; a link cut anywhere, even where a block of the input ends.
+    text = f"{'x' * shift}{before} {link} {after}\n".encode("utf-8", "surrogatepass")
+    wrapped = quopri.encodestring(text).replace(b"\n", newline)
+    want = [t.id for t in targets_in(link.encode())]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(scan, "BLOCK", block)
+        assert [t.id for t in Scanner().scan(io.BytesIO(wrapped), "mail")] == want
