@@ -23,6 +23,7 @@ from imgur_dl.errors import (
     TokenNeededError,
 )
 from imgur_dl.models import Album, Kind, Target
+from imgur_dl.text import Once
 
 _V1_PATHS = {Kind.ALBUM: "albums", Kind.IMAGE: "media", Kind.GALLERY: "posts"}
 
@@ -31,6 +32,7 @@ class ImgurApi:
     def __init__(self, client: ApiClient, *, prefer_gif: bool = False) -> None:
         self.client = client
         self.prefer_gif = prefer_gif
+        self._once = Once()
 
     def resolve(self, target: Target) -> Album:
         """The album (or lone image) ``target`` names, with its media in order.
@@ -46,8 +48,11 @@ class ImgurApi:
         except (NotFoundError, ApiError) as exc:
             if target.ext is None:
                 raise
-            self.client.say(f"imgur-dl: {target.id}: the API does not describe it ({exc}); "
-                            "fetching the direct link")
+            if not isinstance(exc, NetworkError):
+                self.client.say(f"imgur-dl: {target.id}: the API does not describe it ({exc}); "
+                                "fetching the direct link")
+            elif self._once.first("unreachable"):  # (said once, not once a link: a list may hold a million)
+                self.client.say(f"imgur-dl: {exc}; direct links are fetched without the API's description")
             return answers.album_from_link(target, prefer_gif=self.prefer_gif)
 
     def _resolve(self, target: Target) -> Album:

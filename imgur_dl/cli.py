@@ -311,18 +311,32 @@ def _error(env: Environment, message: str) -> None:
 
 def _read_list(name: str, env: Environment) -> Iterator[str]:
     """URLs from a file (or stdin for '-'), as it is read: one a line, blank lines and '#' comments ignored."""
+    from imgur_dl.compressed import ScanError  # noqa: PLC0415 - only a list needs it
+
     try:
         with contextlib.nullcontext(env.stdin) if name == "-" else _open_list(Path(name)) as handle:
             yield from list_lines(handle, name)
     except (OSError, UnicodeDecodeError) as exc:
         raise UsageError(f"cannot read URLs from {name}: {getattr(exc, 'strerror', None) or exc}") from None
+    except ScanError as exc:  # (a compressed list that is corrupt or cut short: not to be taken for the whole list)
+        raise UsageError(f"cannot read URLs from {name}: {exc.why}") from None
 
 
 def _open_list(path: Path) -> TextIO:
     """A list file as text: UTF-8 (a byte-order mark dropped), or UTF-16 when it starts with that mark (Windows
-    PowerShell's ``>`` writes it). Bytes that are not UTF-8 are kept as they are, to be refused with the one
-    line holding them."""
+    PowerShell's ``>`` writes it); compressed (a list of a million links, as they are passed around: ``.gz``,
+    ``.zst``), read as ``--scan`` reads it. Bytes that are not UTF-8 are kept as they are, to be refused with the
+    one line holding them."""
+    from imgur_dl import compressed  # noqa: PLC0415 - only a list needs it
+
     raw = path.open("rb")
+    if compressed.kind_of(raw.peek(6)[:6]) is not None:
+        try:
+            text = compressed.as_file(compressed.opened(raw, str(path)))
+        except BaseException:
+            raw.close()
+            raise
+        return io.TextIOWrapper(text, encoding="utf-8-sig", errors="surrogateescape")
     wide = raw.peek(2)[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
     return io.TextIOWrapper(raw, encoding="utf-16" if wide else "utf-8-sig", errors="surrogateescape")
 

@@ -17,12 +17,13 @@ from __future__ import annotations
 import bz2
 import codecs
 import gzip
+import io
 import lzma
 import os
 import zipfile
 import zlib
 from collections.abc import Callable
-from typing import IO, BinaryIO, Protocol, cast
+from typing import IO, Any, BinaryIO, Protocol, cast
 
 from imgur_dl.errors import ImgurDLError, UsageError
 
@@ -59,7 +60,11 @@ _UNREADABLE: tuple[type[Exception], ...] = (OSError, EOFError, lzma.LZMAError, V
 
 
 class ScanError(ImgurDLError):
-    """The input could not be read to its end; what was found before still counts."""
+    """The input could not be read to its end; what was found before still counts. ``why``: the reason alone."""
+
+    def __init__(self, message: str, why: str | None = None) -> None:
+        super().__init__(message)
+        self.why = why or message
 
 
 class Reader(Protocol):
@@ -74,9 +79,7 @@ def opened(source: IO[bytes], name: str, *, inside: bool = False) -> Reader:
         head = _peek(source, 6)
     except OSError as exc:
         raise _cannot(name, exc.strerror or str(exc) or type(exc).__name__) from None
-    kind = next((kind for magic, kind in _MAGIC if head.startswith(magic)), None)
-    if head[1:4] == _SKIPPABLE[1:] and head[:1] and head[0] & 0xF0 == _SKIPPABLE[0]:
-        kind = "zstd"  # a skippable frame first, as pzstd (zstd in parallel) writes its files
+    kind = kind_of(head)
     if kind == "zip":
         return _zip(source, name, inside=inside)
     if kind in _UNREAD:
@@ -94,6 +97,34 @@ def opened(source: IO[bytes], name: str, *, inside: bool = False) -> Reader:
     if kind == "bzip2":
         return _Text(_Decoded(bz2.BZ2File(file), counted, name))
     return _Text(_zstd(file, counted, name))
+
+
+def kind_of(head: bytes) -> str | None:
+    """What the first bytes of a file say it is ("gzip", "zip", ...); None for anything else (text, most likely)."""
+    if head[1:4] == _SKIPPABLE[1:] and head[:1] and head[0] & 0xF0 == _SKIPPABLE[0]:
+        return "zstd"  # a skippable frame first, as pzstd (zstd in parallel) writes its files
+    return next((kind for magic, kind in _MAGIC if head.startswith(magic)), None)
+
+
+def as_file(reader: Reader) -> io.BufferedReader:
+    """``reader`` as a binary file (for :class:`io.TextIOWrapper`: a list read a line at a time)."""
+    return io.BufferedReader(_Raw(reader))
+
+
+class _Raw(io.RawIOBase):
+    def __init__(self, reader: Reader) -> None:
+        self.reader = reader
+        self._rest = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self._rest or self.reader.read(len(buffer))
+        taken = min(len(data), len(buffer))
+        buffer[:taken] = data[:taken]
+        self._rest = data[taken:]
+        return taken
 
 
 def _zstd(file: BinaryIO, counted: _Counting, name: str) -> Reader:
@@ -169,13 +200,13 @@ class _Expansion:
     def add(self, data: bytes, taken: int) -> bytes:
         self.out += len(data)
         if self.out > RATIO_AFTER and self.out > MAX_RATIO * max(1, taken):
-            self._over = ScanError(f"{self.name}: stopped after {self.out // 2**20} MiB: it expands more than "
-                                   f"{MAX_RATIO} times (a decompression bomb?)")
+            why = f"it expands more than {MAX_RATIO} times (a decompression bomb?)"
+            self._over = ScanError(f"{self.name}: stopped after {self.out // 2**20} MiB: {why}", why)
         return data
 
 
 def _cannot(name: str, why: str) -> ScanError:
-    return ScanError(f"{name}: cannot read on ({why}); what was found before it still counts")
+    return ScanError(f"{name}: cannot read on ({why}); what was found before it still counts", why)
 
 
 class _Text:

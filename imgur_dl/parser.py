@@ -290,8 +290,8 @@ def build_parser(environ: Mapping[str, str]) -> Parser:
     parser.add_argument("urls", nargs="*", metavar="URL",
                         help="Imgur album, gallery post or image URL (any form people paste)")
     parser.add_argument("-i", "--input-file", metavar="FILE", action="append", default=[], type=_file,
-                        help="read URLs from FILE, one per line ('#' comments and blank lines ignored); "
-                             "'-' reads standard input")
+                        help="read URLs from FILE, one per line ('#' comments and blank lines ignored; "
+                             "gzip, xz, bzip2 or zstd too); '-' reads standard input")
     parser.add_argument("--scan", metavar="FILE", action="append", default=[], type=_file,
                         help="fetch every Imgur link found in FILE, any text (notes, HTML, JSON, Reddit dumps; "
                              "gzip, xz, bzip2 or zstd, or a ZIP export); '-' reads standard input; may be given again")

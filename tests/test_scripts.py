@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import codecs
 import contextlib
+import gzip
 import hashlib
 import io
 import json
+import lzma
 import re
 import shutil
+import socket
 import sqlite3
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
+import zstandard
 
 from imgur_dl import archive_sqlite, handout, packed, urls
 from imgur_dl.archive import BATCH, GATHER, Archive, Entry, Record, Settle, open_store
@@ -132,6 +137,44 @@ def test_a_list_saved_with_a_byte_order_mark_is_read(imgur: Imgur, tmp_path: Pat
     result = run_main("-o", str(tmp_path / "out"), "-i", str(listing))
     assert result.code == 0, result
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["AAAAAAA", "BBBBBBB"]
+
+
+@pytest.mark.parametrize("pack", [lambda d: gzip.compress(d, 1), lambda d: lzma.compress(d, preset=0),
+                                  lambda d: zstandard.ZstdCompressor().compress(d),
+                                  lambda d: gzip.compress(codecs.BOM_UTF16_LE + d.decode().encode("utf-16-le"))],
+                         ids=["gzip", "xz", "zstd", "utf-16-in-gzip"])
+def test_a_compressed_list_is_read(imgur: Imgur, tmp_path: Path, pack: Callable[[bytes], bytes]) -> None:
+    # A list of a million links is passed around compressed (.txt.gz, .txt.zst): read as it is, not line by
+    # line of compressed bytes (a hundred thousand lines of "not a URL").
+    for n in range(3):
+        imgur.add_album(f"LiSt{n:03d}", count=1)
+    listing = tmp_path / "albums.txt.gz"
+    listing.write_bytes(pack(b"".join(b"https://imgur.com/a/LiSt%03d\n" % n for n in range(3))))
+    result = run_main("-o", str(tmp_path / "out"), "-i", str(listing))
+    assert result.code == 0, result
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["LiSt000", "LiSt001", "LiSt002"]
+
+
+def test_a_compressed_list_cut_short_is_one_line_and_nothing_fetched(imgur: Imgur, tmp_path: Path) -> None:
+    text = b"".join(b"https://imgur.com/a/LiSt%03d\n" % n for n in range(300))
+    packed = gzip.compress(text)
+    (tmp_path / "albums.txt.gz").write_bytes(packed[:len(packed) * 2 // 3])
+    result = run_main("-o", str(tmp_path / "out"), "-i", str(tmp_path / "albums.txt.gz"))
+    assert result.code == 2, result
+    assert result.err == (f"imgur-dl: error: cannot read URLs from {tmp_path / 'albums.txt.gz'}: Compressed file "
+                          "ended before the end-of-stream marker was reached\n")
+    assert not imgur.log
+
+
+def test_an_api_that_cannot_be_reached_is_said_once_for_a_list_of_direct_links(tmp_path: Path) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        proxy = f"http://127.0.0.1:{sock.getsockname()[1]}"  # (closed: nothing answers there)
+    links = [f"https://i.imgur.com/DiR{n:04d}.jpg" for n in range(40)]
+    result = run_main("-g", *links, environ={"HTTPS_PROXY": proxy, "https_proxy": proxy})
+    assert result.out.splitlines() == links  # (a direct link is listed without the API's description)
+    assert result.err.count("direct links are fetched without the API's description") == 1, result
+    assert "does not describe" not in result.err  # (it was said once a link: a line each of a million)
 
 
 def test_input_from_stdin(imgur: Imgur, tmp_path: Path) -> None:
