@@ -1,14 +1,15 @@
 """``--scan``: every Imgur link in any text (notes, pages, exports, Reddit dumps), as targets, while reading.
 
 The input is read in blocks, as bytes: a line of any length, binary data or
-invalid UTF-8 cost nothing more than the block in hand. Compressed input is
-recognised by its first bytes (zstd, with the long windows Reddit dumps use;
-gzip; xz; bzip2) and decompressed as it is read. A fast search for ``imgur``
-finds the places worth a closer look; around each, one expression takes the
-link in whatever dress it wears (plain, Markdown, HTML attributes with
-entities, JSON with ``\\/``, percent-encoded inside another link), which is
+invalid UTF-8 cost nothing more than the block in hand. Compressed input,
+ZIP archives and UTF-16 text are read as :mod:`imgur_dl.compressed` reads
+them. A fast search for ``imgur`` finds the places worth a closer look;
+around each, one expression takes the link in whatever dress it wears
+(plain, Markdown, HTML attributes with entities, JSON with ``\\/`` or
+``\\u002F``, percent-encoded inside another link or as it is there), which is
 then undressed and handed to :func:`imgur_dl.urls.parse`: only what that
-accepts is ever returned, so nothing that is not an Imgur link can be.
+accepts is ever returned, so nothing that is not an Imgur link can be. Text
+in quoted-printable (an email as it was sent) is read a second time, decoded.
 
 Each target comes once, in first-seen order; memory grows only with the
 number of distinct targets (a 64-bit hash of each one's key), never with the
