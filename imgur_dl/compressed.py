@@ -48,9 +48,11 @@ _MAGIC: tuple[tuple[bytes, str], ...] = (
     (b"7z\xbc\xaf\x27\x1c", "7z"),
     (b"Rar!\x1a\x07", "rar"),
     (b"\x04\x22\x4d\x18", "lz4"),
+    (b"mozLz40\x00", "mozlz4"),  # (Firefox's session files: open tabs, closed ones)
 )
 # Formats recognised but not read: said, rather than scanned as bytes that hold no link anyone could find.
-_UNREAD = {"7z": "a 7-Zip archive", "rar": "a RAR archive", "lz4": "lz4-compressed"}
+_UNREAD = {"7z": "a 7-Zip archive", "rar": "a RAR archive", "lz4": "lz4-compressed",
+           "mozlz4": "Firefox's lz4-compressed JSON (mozlz4)"}
 # A zstd skippable frame's magic number (its first byte's low four bits are any), read little-endian.
 _SKIPPABLE = b"\x50\x2a\x4d\x18"
 _BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
@@ -76,7 +78,7 @@ def opened(source: IO[bytes], name: str, *, inside: bool = False) -> Reader:
     members one after another (``inside``: this is one of them). Its ``read`` gives what has arrived (a pipe is
     not waited on for a whole block), and raises :class:`ScanError` where it cannot go on."""
     try:
-        head = _peek(source, 6)
+        head = _peek(source, 8)
     except OSError as exc:
         raise _cannot(name, exc.strerror or str(exc) or type(exc).__name__) from None
     kind = kind_of(head)

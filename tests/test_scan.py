@@ -241,9 +241,10 @@ def test_a_zip_export_is_read_member_by_member(tmp_path: Path) -> None:
     (b"7z\xbc\xaf\x27\x1c\x00\x04" + bytes(50), "t is a 7-Zip archive, which imgur-dl does not read"),
     (b"Rar!\x1a\x07\x01\x00" + bytes(50), "t is a RAR archive, which imgur-dl does not read"),
     (b"\x04\x22\x4d\x18" + bytes(50), "t is lz4-compressed, which imgur-dl does not read"),
+    (b"mozLz40\x00" + bytes(50), "t is Firefox's lz4-compressed JSON (mozlz4), which imgur-dl does not read"),
     (_zipped({"inner.zip": _zipped({"a.txt": b"imgur.com/a/AbC1234"})}),
      "t: inner.zip is a ZIP archive inside a ZIP archive: extract it"),
-], ids=["7z", "rar", "lz4", "zip-in-zip"])
+], ids=["7z", "rar", "lz4", "mozlz4", "zip-in-zip"])
 def test_an_archive_that_is_not_read_is_said_to_be(data: bytes, says: str) -> None:
     scanner = Scanner()
     assert list(scanner.scan(io.BytesIO(data), "t")) == []
