@@ -52,7 +52,7 @@ _ENCODED = re.compile(r"(?i)^(?:https?%(?:25)?3a)?%(?:25)?2f%(?:25)?2f|^(?:[a-z.
 _TRAILING = ".,;:!?'\")]}>*"
 # What marks text as quoted-printable: a soft line break (the line goes on), a space or tab at a line's end, an
 # attribute's '=' (rare in other text, and read twice when it is there).
-_QUOTED_PRINTABLE = re.compile(rb"=(?:20|09)?\r?\n|=3D[\"']")
+_QUOTED_PRINTABLE = re.compile(rb"=(?:20|09)?\r*\n|=3D[\"']")
 _JSON_ESCAPE = re.compile(r"\\/|(?i:\\u002f|\\u003a)")
 _UNESCAPED = {"\\/": "/", "\\u002f": "/", "\\u003a": ":"}
 
@@ -215,7 +215,7 @@ def _line_end(text: bytes) -> int:
     on, and so may a link); 0 when there is none."""
     end = len(text)
     while (at := text.rfind(b"\n", 0, end)) != -1:
-        if not text[max(0, at - 2):at].rstrip(b"\r").endswith(b"="):
+        if not text[max(0, at - 8):at].rstrip(b"\r").endswith(b"="):
             return at + 1
         end = at
     return 0
