@@ -181,7 +181,7 @@ class _Members:
                 raise _cannot(self.name, str(exc) or type(exc).__name__) from None  # (encrypted, corrupt, cut short)
             if not data:
                 self._current = None
-                continue
+                return b"\n"  # (between two files: the last line of one is not the first of the next)
             return self.expansion.add(data, self.size)
 
 

@@ -234,7 +234,13 @@ def test_a_zip_export_is_read_member_by_member(tmp_path: Path) -> None:
     with (tmp_path / "export.zip").open("rb") as source:
         assert [t.id for t in scanner.scan(source, "export.zip")] == ids  # (it held no link anyone could find)
     assert not scanner.errors
-    assert scanner.stats.read == len(dump) + len(b"no links")
+    assert scanner.stats.read == len(dump) + len(b"no links") + 3  # (and a line's end after each file)
+
+
+def test_the_files_of_a_zip_are_not_run_together() -> None:
+    # One file ends with a link and no line's end; the next starts with one: two links, not one refused.
+    zipped = _zipped({"a.txt": b"see https://imgur.com/a/AbC1234", "b.txt": b"https://imgur.com/a/XyZ9876 too"})
+    assert [t.id for t in Scanner().scan(io.BytesIO(zipped), "t.zip")] == ["AbC1234", "XyZ9876"]
 
 
 @pytest.mark.parametrize(("data", "says"), [
