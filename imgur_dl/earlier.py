@@ -31,8 +31,11 @@ _TIMESTAMP = re.compile(r"[0-9]{1,14}")
 def items(dir_fd: int, name: str, album_id: str) -> dict[str, dict[str, Any]]:
     """The items of the album.json ``name`` in the folder, by image id, when it is ``album_id``'s; else none."""
     data = folders.read_whole(dir_fd, name, MOST)
-    if data is None:
-        return {}
+    return parsed(data, album_id) if data is not None else {}
+
+
+def parsed(data: bytes, album_id: str) -> dict[str, dict[str, Any]]:
+    """The items of the album.json whose bytes are ``data``, by image id, when it is ``album_id``'s; else none."""
     try:
         document = json.loads(data)
     except (ValueError, RecursionError):  # (not JSON: a file of the user's, or cut short by a crash)
