@@ -114,6 +114,8 @@ def as_file(reader: Reader) -> io.BufferedReader:
 
 
 class _Raw(io.RawIOBase):
+    """A :class:`Reader` as a raw binary stream: what it gives, in the pieces asked for."""
+
     def __init__(self, reader: Reader) -> None:
         self.reader = reader
         self._rest = b""
