@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import bz2
 import gzip
 import io
@@ -467,6 +468,11 @@ def test_links_in_an_email_kept_as_it_was_sent_are_found() -> None:
     scanner = Scanner()
     assert [t.id for t in scanner.scan(io.BytesIO(mail), "mail.eml")] == ["AbC1234", "XyZ9876"]
     assert (scanner.stats.links, scanner.stats.targets) == (3, 2)
+    # A part in base64, as other senders write theirs.
+    html = b"<p>" + b"Our trip, in pictures: " * 12 + b'<a href="https://imgur.com/a/QwE1234">album</a></p>'
+    mail = (b"Content-Type: text/html\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+            + base64.encodebytes(html).replace(b"\n", b"\r\n") + b"\r\n--b--\r\n")
+    assert [t.id for t in Scanner().scan(io.BytesIO(mail), "mail.eml")] == ["QwE1234"]
 
 
 @PROPERTIES
@@ -481,3 +487,15 @@ def test_a_link_in_quoted_printable_is_found_wherever_its_lines_break(
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(scan, "BLOCK", block)
         assert [t.id for t in Scanner().scan(io.BytesIO(wrapped), "mail")] == want
+
+
+@PROPERTIES
+@given(_TEXT, _LINKS, _TEXT, st.sampled_from([b"\n", b"\r\n"]), st.integers(0, 120))
+def test_a_link_in_an_email_body_in_base64_is_found(before: str, link: str, after: str, newline: bytes,
+                                                    pad: int) -> None:
+    # As MIME wraps it (mbox and .eml keep some bodies so): 76 characters a line, below a header that says it.
+    body = f"{'x' * (200 + pad)}{before} {link} {after}".encode("utf-8", "surrogatepass")
+    mail = (b"Content-Transfer-Encoding: base64" + newline + newline
+            + base64.encodebytes(body).replace(b"\n", newline) + b"--boundary--" + newline)
+    want = [t.id for t in targets_in(link.encode())]
+    assert [t.id for t in Scanner().scan(io.BytesIO(mail), "mail")] == want
