@@ -178,6 +178,7 @@ class _Server:
             return
         try:
             self._drop()
+            self._watchdog.close()
         finally:
             self._lock.release()
 

@@ -45,6 +45,7 @@ class Watchdog:
         self._call: tuple[int, float, bool] | None = None  # the socket of the call under way, when it began, limited
         self._cut: Cut | None = None
         self._thread: threading.Thread | None = None
+        self._closed = False
 
     def begin(self, fd: int, *, limit: bool = True) -> None:
         """A call on the connection whose socket is ``fd`` begins (``limit``: cut when unanswered for the limit;
@@ -62,9 +63,15 @@ class Watchdog:
             self._call = None
             return self._cut
 
+    def close(self) -> None:
+        """No more calls: the watching thread ends (a program that makes many runs keeps none of them)."""
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
+
     def _watch(self) -> None:
         with self._cond:
-            while True:
+            while not self._closed:
                 if self._call is None:
                     self._cond.wait()
                     continue

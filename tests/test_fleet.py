@@ -306,6 +306,19 @@ def test_one_signal_ends_a_run_waiting_on_a_server_that_stops_answering(imgur: I
     assert "unexpected" not in err and "Traceback" not in err
 
 
+def test_runs_one_after_another_leave_no_thread_behind(imgur: Imgur, tmp_path: Path, postgres: Postgres) -> None:
+    # A program that makes many runs (the Python API) keeps no watching thread of the runs it made.
+    url = postgres.new_database()
+    imgur.add_album("AbC1234", count=1)
+    before = set(threading.enumerate())
+    for n in range(3):
+        assert run_main("--download-archive", url, "-o", str(tmp_path / str(n)), "imgur.com/a/AbC1234").code == 0
+    made = [t for t in threading.enumerate() if t not in before and t.name.startswith("imgur-dl")]
+    for thread in made:
+        thread.join(10)  # (each ends as its run closes: at once)
+    assert [t.name for t in made if t.is_alive()] == []
+
+
 def test_a_call_the_server_never_answers_is_cut() -> None:
     moment = [0.0]
     ending = threading.Event()
