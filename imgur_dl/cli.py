@@ -350,8 +350,10 @@ def list_lines(handle: TextIO, name: str) -> Iterator[str]:
         if len(line.rstrip("\r\n")) > MAX_LIST_LINE:
             raise UsageError(f"cannot read URLs from {name}: line {number:,} is longer than {MAX_LIST_LINE:,} "
                              "characters (not a list of URLs)")
-        if "\0" in line:  # (binary data, or a list compressed on standard input: a line of "not a URL" a line)
-            raise UsageError(f"cannot read URLs from {name}: line {number:,} holds a NUL byte (not a list of URLs; "
+        # Binary data, a list compressed on standard input: one line, not a line of "not a URL" for each of its
+        # lines. (A NUL further down spoils only its own line, as any byte that is not UTF-8 does.)
+        if number == 1 and "\0" in line:
+            raise UsageError(f"cannot read URLs from {name}: its first line holds a NUL byte (not a list of URLs; "
                              "a compressed list is read from a file, or through zcat or zstd -dc)")
         for part in (line.removeprefix("\ufeff") if number == 1 else line).splitlines():  # (a BOM, piped in)
             text = part.split(" #", 1)[0].strip()

@@ -166,13 +166,19 @@ def test_a_compressed_list_cut_short_is_one_line_and_nothing_fetched(imgur: Imgu
     assert not imgur.log
 
 
-def test_binary_data_for_a_list_is_one_line_not_one_a_line(tmp_path: Path) -> None:
+def test_binary_data_for_a_list_is_one_line_not_one_a_line(imgur: Imgur, tmp_path: Path) -> None:
     # `cat links.txt.gz | imgur-dl -i -`: a line of "not a URL" for each of its thousands was the answer.
     packed = gzip.compress(b"".join(b"https://imgur.com/a/LiSt%03d\n" % n for n in range(3000)))
     result = run_main("-o", str(tmp_path), "-i", "-", stdin=packed.decode("latin-1"))
     assert result.code == 2, result
-    assert result.err == ("imgur-dl: error: cannot read URLs from -: line 1 holds a NUL byte (not a list of URLs; a "
-                          "compressed list is read from a file, or through zcat or zstd -dc)\n")
+    assert result.err == ("imgur-dl: error: cannot read URLs from -: its first line holds a NUL byte (not a list of "
+                          "URLs; a compressed list is read from a file, or through zcat or zstd -dc)\n")
+    # Further down, a NUL spoils its own line only, as any byte that is not UTF-8 does.
+    imgur.add_album("AAAAAAA", count=1)
+    result = run_main("-o", str(tmp_path), "-i", "-", stdin="https://imgur.com/a/AAAAAAA\nimgur.com/a/\0BBB\n")
+    assert result.code == 2, result
+    assert len(files_under(tmp_path / "AAAAAAA")) == 1
+    assert result.err.count("error:") == 1
 
 
 def test_an_api_that_cannot_be_reached_is_said_once_for_a_list_of_direct_links(tmp_path: Path) -> None:
