@@ -189,10 +189,14 @@ class Archive:
             return set()
 
     def copies(self, sha256: str) -> list[tuple[str, str]]:
-        """(image id, path) of every saved image with this SHA-256, oldest first (this run's included)."""
-        self.flush()
+        """(image id, path) of every saved image with this SHA-256, oldest first (this run's included); none when
+        the run is ending and the backend does not answer (the file is then no link: it is recorded all the
+        same)."""
         try:
+            self.flush()
             return self.store.copies(sha256)
+        except Cancelled:
+            return []
         except ArchiveUnavailable as exc:
             self._unreachable(exc)
             return []
