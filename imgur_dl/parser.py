@@ -293,7 +293,8 @@ def build_parser(environ: Mapping[str, str]) -> Parser:
                         help="read URLs from FILE, one per line ('#' comments and blank lines ignored; "
                              "gzip, xz, bzip2 or zstd too); '-' reads standard input")
     parser.add_argument("--scan", metavar="FILE", action="append", default=[], type=_file,
-                        help="fetch every Imgur link found in FILE, any text (notes, HTML, JSON, Reddit dumps; "
+                        help="fetch every Imgur link found in FILE (or every file below a folder), any text "
+                             "(notes, HTML, JSON, Reddit dumps; "
                              "gzip, xz, bzip2 or zstd, or a ZIP export); '-' reads standard input; may be given again")
     parser.add_argument("-o", "--output", metavar="DIR", type=_folder,
                         default=_home_folder(environ.get("IMGUR_DL_OUTPUT") or ".", environ),

@@ -22,6 +22,7 @@ from __future__ import annotations
 import binascii
 import contextlib
 import html
+import os
 import re
 from collections import Counter
 from collections.abc import Iterator
@@ -209,18 +210,39 @@ class Scanner:
 
 
 def scanned(names: list[str], scanner: Scanner, stdin: BinaryIO) -> Iterator[Target]:
-    """The new targets of each named file in turn ('-': ``stdin``); a file that cannot be opened is noted."""
+    """The new targets of each named file in turn ('-': ``stdin``; a folder: every file below it); a file that
+    cannot be opened is noted."""
     for name in names:
         if name == "-":
             yield from scanner.scan(stdin, "standard input")
             continue
-        try:
-            source = Path(name).open("rb")  # noqa: SIM115 - closed by the with below
-        except OSError as exc:
-            scanner.errors.append(UsageError(f"cannot scan {name}: {exc.strerror or exc}"))
-            continue
-        with source:
-            yield from scanner.scan(source, name)
+        for path in _files(Path(name), scanner.errors):
+            try:
+                source = path.open("rb")
+            except OSError as exc:
+                scanner.errors.append(UsageError(f"cannot scan {path}: {exc.strerror or exc}"))
+                continue
+            with source:
+                yield from scanner.scan(source, str(path))
+
+
+def _files(path: Path, errors: list[ImgurDLError]) -> Iterator[Path]:
+    """``path``, or when it is a folder (an export, unpacked) every regular file below it, a folder at a time in
+    name order; a symlink below it is not followed (no loop, nothing from outside), a folder that cannot be read
+    is noted."""
+    if not path.is_dir():
+        yield path
+        return
+
+    def unreadable(exc: OSError) -> None:
+        errors.append(UsageError(f"cannot scan {exc.filename}: {exc.strerror or exc}"))
+
+    for folder, folders, files in os.walk(path, onerror=unreadable):
+        folders.sort()
+        for name in sorted(files):
+            file = Path(folder) / name
+            if file.is_file() and not file.is_symlink():
+                yield file
 
 
 def _line_end(text: bytes) -> int:

@@ -238,6 +238,21 @@ def test_a_zip_export_is_read_member_by_member(tmp_path: Path) -> None:
     assert scanner.stats.read == len(dump) + len(b"no links") + 3  # (and a line's end after each file)
 
 
+def test_a_folder_is_every_file_below_it(tmp_path: Path) -> None:
+    # An export unpacked: files in folders, some compressed; a symlink in it is not followed (a loop, or a file
+    # from outside it).
+    (tmp_path / "export" / "posts" / "2023").mkdir(parents=True)
+    (tmp_path / "export" / "README.txt").write_bytes(b"see https://imgur.com/a/AbC1234\n")
+    (tmp_path / "export" / "posts" / "2023" / "a.json.gz").write_bytes(gzip.compress(b'{"u": "imgur.com/a/XyZ9876"}'))
+    (tmp_path / "outside.txt").write_bytes(b"https://imgur.com/a/QwE1234\n")
+    (tmp_path / "export" / "posts" / "outside.txt").symlink_to(tmp_path / "outside.txt")
+    (tmp_path / "export" / "posts" / "loop").symlink_to(tmp_path / "export")
+    result = run_main("--scan", str(tmp_path / "export"), "-g")
+    assert result.code == 0, result
+    assert result.out == "https://imgur.com/a/AbC1234\nhttps://imgur.com/a/XyZ9876\n"
+    assert "scanned" in result.err and "error" not in result.err
+
+
 def test_the_files_of_a_zip_are_not_run_together() -> None:
     # One file ends with a link and no line's end; the next starts with one: two links, not one refused.
     zipped = _zipped({"a.txt": b"see https://imgur.com/a/AbC1234", "b.txt": b"https://imgur.com/a/XyZ9876 too"})
