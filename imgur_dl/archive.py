@@ -190,8 +190,7 @@ class Archive:
 
     def copies(self, sha256: str) -> list[tuple[str, str]]:
         """(image id, path) of every saved image with this SHA-256, oldest first (this run's included); none when
-        the run is ending and the backend does not answer (the file is then no link: it is recorded all the
-        same)."""
+        the run is ending and the backend does not answer (the file is no link then, and recorded all the same)."""
         try:
             self.flush()
             return self.store.copies(sha256)
@@ -215,8 +214,7 @@ class Archive:
                 self._cond.notify_all()
 
     def flush(self) -> None:
-        """Wait until every record so far is written (or the backend is found away); :class:`Cancelled` when
-        the run is ending meanwhile."""
+        """Wait until every record so far is written (or the backend is found away); Cancelled as the run ends."""
         with self._cond:
             self._flushing += 1
             self._cond.notify_all()
@@ -234,28 +232,15 @@ class Archive:
         with self._cond:
             self._closing = True
             self._cond.notify_all()
-        started = time.monotonic()
-        while self._writer.is_alive():
-            hurried = interrupted or hurry()
-            most = CLOSE_WAIT_INTERRUPTED if hurried else CLOSE_WAIT
-            if (left := started + most - time.monotonic()) <= 0:
-                break
-            self._writer.join(min(left, CLOSE_SLICE))
-            # (Said when the backend is away, or slow to answer: a server that takes connections and says nothing.)
-            slow = self._down or time.monotonic() - started > SLOW
-            if not hurried and slow and self._writer.is_alive() and self._once.first("waiting"):
-                self.say(f"imgur-dl: waiting up to {most:g}s for the download archive ({self.location}) to take "
-                         "the last records (Ctrl-C to stop waiting)")
+        _wait_for(self._writer, lambda: interrupted or hurry(), lambda: self._down,
+                  lambda most: self._once.first("waiting") and self.say(_waiting(most, self.location)))
         self._stop.set()
-        # A writer still in a call to the backend (one that never answers) is left to it: it holds the
-        # connection, and the process is ending (the thread is a daemon).
-        self._writer.join(CLOSE_SLICE)
+        self._writer.join(CLOSE_SLICE)  # (one in a call to a backend that never answers is left to it: a daemon)
         with self._cond:
-            self.lost = lost = sum(isinstance(item, Record) for item in self._pending) + self._dropped
-        if lost:
-            self.error(f"{lost} finished file{'s' if lost != 1 else ''} could not be recorded in the "
-                       f"download archive ({self.location}); the next run records them (the files are in place)")
-        if not self._writer.is_alive():
+            self.lost = sum(isinstance(item, Record) for item in self._pending) + self._dropped
+        if self.lost:
+            self.error(_unrecorded(self.lost, self.location))
+        if not self._writer.is_alive():  # (else it holds the connection still; the process is ending)
             self.store.close()
 
     # -- the writer thread ---------------------------------------------------------
@@ -313,6 +298,32 @@ class Archive:
         if self._once.first("unreachable"):
             self.error(f"the download archive ({self.location}) {exc.trouble} ({exc}); finished "
                        "files are kept and recorded once it can take them")
+
+
+def _waiting(most: float, location: str) -> str:
+    return (f"imgur-dl: waiting up to {most:g}s for the download archive ({location}) to take the last records "
+            "(Ctrl-C to stop waiting)")
+
+
+def _unrecorded(lost: int, location: str) -> str:
+    return (f"{lost} finished file{'s' if lost != 1 else ''} could not be recorded in the download archive "
+            f"({location}); the next run records them (the files are in place)")
+
+
+def _wait_for(writer: threading.Thread, hurried: Callable[[], bool], down: Callable[[], bool],
+              waiting: Callable[[float], object]) -> None:
+    """Wait for the archive's ``writer`` to end: :data:`CLOSE_WAIT` at most, :data:`CLOSE_WAIT_INTERRUPTED` once
+    ``hurried()``, looking again every :data:`CLOSE_SLICE`; ``waiting(most)`` when the backend is ``down()``, or
+    slow to answer (a server that takes connections and says nothing), and the wait is not hurried."""
+    started = time.monotonic()
+    while writer.is_alive():
+        hurry = hurried()
+        most = CLOSE_WAIT_INTERRUPTED if hurry else CLOSE_WAIT
+        if (left := started + most - time.monotonic()) <= 0:
+            return
+        writer.join(min(left, CLOSE_SLICE))
+        if not hurry and writer.is_alive() and (down() or time.monotonic() - started > SLOW):
+            waiting(most)
 
 
 def table_name(name: str) -> str:

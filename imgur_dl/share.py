@@ -174,13 +174,10 @@ class Sharing:
         self.archive.add(Settle(key[0], key[1], self.owner, reason, GONE_HOLD if gone else 0.0))
 
     def close(self, *, interrupted: bool) -> None:
-        """Stop renewing, and give back whatever this process still holds: written by the archive's writer
-        after the claims settled so far, as long as the archive's close waits for its last records (what it
-        cannot write runs out with its lease instead). Nothing here waits on the backend: one that never
-        answers cannot hold the run's end."""
+        """Stop renewing, and give back whatever this process still holds: written by the archive's writer after
+        the claims settled so far, within the archive's close (what it cannot write runs out with its lease). The
+        renewer is waited for a moment at most: one in a call a server never answers is cut in time (dbwatch)."""
         self._stop.set()
-        # The renewer ends at once, or when its call to the backend does (not waited for past a moment: a
-        # server that never answers has its call cut in time, see imgur_dl.dbwatch).
         self._renewer.join(RENEWER_WAIT)
         self.archive.add(Release(self.owner, "interrupted" if interrupted else "left unfinished"))
 
