@@ -222,7 +222,8 @@ def _scan(names: list[str], given: Given, options: Options, env: Environment) ->
                 listings.append(target)
             yield target
 
-    targets = noted(itertools.chain(given, scanned(names, scanner, stdin)))
+    output = None if options.get_urls else options.output  # (-g saves nothing: no folder of its to leave out)
+    targets = noted(itertools.chain(given, scanned(names, scanner, stdin, output=output)))
     choosing = _choosing(options.choice)
 
     def told() -> None:

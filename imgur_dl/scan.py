@@ -209,14 +209,14 @@ class Scanner:
                 yield target
 
 
-def scanned(names: list[str], scanner: Scanner, stdin: BinaryIO) -> Iterator[Target]:
-    """The new targets of each named file in turn ('-': ``stdin``; a folder: every file below it); a file that
-    cannot be opened is noted."""
+def scanned(names: list[str], scanner: Scanner, stdin: BinaryIO, *, output: Path | None = None) -> Iterator[Target]:
+    """The new targets of each named file in turn ('-': ``stdin``; a folder: every file below it, but for the
+    ``output`` folder, where the run saves); a file that cannot be opened is noted."""
     for name in names:
         if name == "-":
             yield from scanner.scan(stdin, "standard input")
             continue
-        for path in _files(Path(name), scanner.errors):
+        for path in _files(Path(name), scanner.errors, output):
             try:
                 source = path.open("rb")
             except OSError as exc:
@@ -226,10 +226,11 @@ def scanned(names: list[str], scanner: Scanner, stdin: BinaryIO) -> Iterator[Tar
                 yield from scanner.scan(source, str(path))
 
 
-def _files(path: Path, errors: list[ImgurDLError]) -> Iterator[Path]:
+def _files(path: Path, errors: list[ImgurDLError], output: Path | None) -> Iterator[Path]:
     """``path``, or when it is a folder (an export, unpacked) every regular file below it, a folder at a time in
     name order; a symlink below it is not followed (no loop, nothing from outside), a folder that cannot be read
-    is noted."""
+    is noted. The ``output`` folder below it is left out: its album.json files name every file saved there, and
+    each would be fetched again as an image of its own."""
     if not path.is_dir():
         yield path
         return
@@ -237,8 +238,9 @@ def _files(path: Path, errors: list[ImgurDLError]) -> Iterator[Path]:
     def unreadable(exc: OSError) -> None:
         errors.append(UsageError(f"cannot scan {exc.filename}: {exc.strerror or exc}"))
 
+    skip = output.resolve() if output is not None else None
     for folder, folders, files in os.walk(path, onerror=unreadable):
-        folders.sort()
+        folders[:] = sorted(f for f in folders if skip is None or (Path(folder) / f).resolve() != skip)
         for name in sorted(files):
             file = Path(folder) / name
             if file.is_file() and not file.is_symlink():

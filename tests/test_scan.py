@@ -253,6 +253,21 @@ def test_a_folder_is_every_file_below_it(tmp_path: Path) -> None:
     assert "scanned" in result.err and "error" not in result.err
 
 
+def test_a_folder_scanned_leaves_out_the_output_folder_below_it(imgur: Imgur, tmp_path: Path) -> None:
+    # `imgur-dl --scan ~/Downloads -o ~/Downloads/imgur`, run again: the album.json files saved there name every
+    # file, each of which would be fetched again as an image of its own.
+    album = imgur.add_album("AbC1234", count=2)
+    (tmp_path / "notes.txt").write_text("https://imgur.com/a/AbC1234\n")
+    args = ("--write-metadata", "--scan", str(tmp_path), "-o", str(tmp_path / "imgur"))
+    assert run_main(*args).code == 0
+    again = run_main(*args)
+    assert again.code == 0, again
+    assert "1 album; files: 0 saved, 2 skipped" in again.err
+    assert sorted(files_under(tmp_path / "imgur")) == ["AbC1234/001-" + album.images[0].id + ".jpg",
+                                                        "AbC1234/002-" + album.images[1].id + ".jpg",
+                                                        "AbC1234/album.json"]
+
+
 def test_the_files_of_a_zip_are_not_run_together() -> None:
     # One file ends with a link and no line's end; the next starts with one: two links, not one refused.
     zipped = _zipped({"a.txt": b"see https://imgur.com/a/AbC1234", "b.txt": b"https://imgur.com/a/XyZ9876 too"})
