@@ -331,7 +331,7 @@ def _open_list(path: Path) -> TextIO:
     from imgur_dl import compressed  # noqa: PLC0415 - only a list needs it
 
     raw = path.open("rb")
-    if compressed.kind_of(raw.peek(8)[:8]) is not None:
+    if compressed.kind_of(raw.peek(compressed.MAGIC_SIZE)[:compressed.MAGIC_SIZE]) is not None:
         try:
             text = compressed.as_file(compressed.opened(raw, str(path)))
         except BaseException:

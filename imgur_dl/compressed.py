@@ -38,6 +38,7 @@ _ZSTD_READ = 1024 * 1024  # compressed bytes zstd's reader takes at a time
 # that much memory every time (an mmap and its page faults: a quarter more time for a gzip input).
 _PIECE = 64 * 1024
 
+MAGIC_SIZE = 8  # the first bytes that tell what a file is (Firefox's mozlz4 needs the most)
 _MAGIC: tuple[tuple[bytes, str], ...] = (
     (b"\x28\xb5\x2f\xfd", "zstd"),
     (b"\x1f\x8b", "gzip"),
@@ -78,9 +79,9 @@ def opened(source: IO[bytes], name: str, *, inside: bool = False) -> Reader:
     members one after another (``inside``: this is one of them). Its ``read`` gives what has arrived (a pipe is
     not waited on for a whole block), and raises :class:`ScanError` where it cannot go on."""
     try:
-        head = _peek(source, 8)
+        head = _peek(source, MAGIC_SIZE)
     except OSError as exc:
-        raise _cannot(name, exc.strerror or str(exc) or type(exc).__name__) from None
+        raise _cannot(name, _why(exc)) from None
     kind = kind_of(head)
     if kind == "zip":
         return _zip(source, name, inside=inside)
@@ -152,7 +153,7 @@ def _zip(source: IO[bytes], name: str, *, inside: bool) -> Reader:
             source.seek(0)
             return _Members(zipfile.ZipFile(source), name, size)
     except (OSError, zipfile.BadZipFile, ValueError, EOFError) as exc:
-        raise _cannot(name, str(exc) or type(exc).__name__) from None
+        raise _cannot(name, _why(exc)) from None
     raise ScanError(f"{name} is a ZIP archive, which is read from a file, not a pipe: save it, then scan the file")
 
 
@@ -180,7 +181,7 @@ class _Members:
                                            inside=True)
                 data = self._current.read(size)
             except (OSError, zipfile.BadZipFile, RuntimeError, NotImplementedError, EOFError, zlib.error) as exc:
-                raise _cannot(self.name, str(exc) or type(exc).__name__) from None  # (encrypted, corrupt, cut short)
+                raise _cannot(self.name, _why(exc)) from None  # (encrypted, corrupt, cut short)
             if not data:
                 self._current = None
                 return b"\n"  # (between two files: the last line of one is not the first of the next)
@@ -207,6 +208,11 @@ class _Expansion:
             why = f"it expands more than {MAX_RATIO} times (a decompression bomb?)"
             self._over = ScanError(f"{self.name}: stopped after {self.out // 2**20} MiB: {why}", why)
         return data
+
+
+def _why(exc: BaseException) -> str:
+    """An error's reason in words: the system's for an OSError, else its message, else its kind."""
+    return getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
 
 
 def _cannot(name: str, why: str) -> ScanError:
@@ -277,7 +283,7 @@ class _Decoded:
             # what that read gave, never what earlier reads had decoded.)
             data = self.reader.read1(min(size, _PIECE))
         except self.unreadable as exc:
-            raise _cannot(self.name, str(exc) or type(exc).__name__) from None
+            raise _cannot(self.name, _why(exc)) from None
         frames = self.counted.frames
         if not data and frames is not None and not frames.whole:
             raise _cannot(self.name, "the zstd stream ends inside a frame: the file is cut short")
@@ -407,7 +413,7 @@ class _Prefixed:
         try:
             return read1(size) if read1 is not None else self.source.read(size)
         except OSError as exc:
-            raise _cannot(self.name, exc.strerror or str(exc) or type(exc).__name__) from None
+            raise _cannot(self.name, _why(exc)) from None
 
     def readable(self) -> bool:
         return True
