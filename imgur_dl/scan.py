@@ -25,7 +25,7 @@ import html
 import os
 import re
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
@@ -125,7 +125,12 @@ def undress(token: str) -> str:
 
 def targets_in(text: bytes) -> Iterator[Target]:
     """The targets of every Imgur link in ``text`` that names one."""
-    for link in links(text):
+    return _named(links(text))
+
+
+def _named(found: Iterable[str]) -> Iterator[Target]:
+    """The targets the links ``found`` name (a link that names none left out)."""
+    for link in found:
         try:
             yield parse(link)
         except UsageError:
@@ -198,11 +203,7 @@ class Scanner:
         for run in _BASE64.finditer(text) if b"base64" in lower else ():
             with contextlib.suppress(binascii.Error):
                 found.extend(links(binascii.a2b_base64(run[0])))
-        for link in found:
-            try:
-                target = parse(link)
-            except UsageError:
-                continue
+        for target in _named(found):
             self.stats.links += 1
             if self.take(target):
                 self.stats.targets += 1
