@@ -157,22 +157,14 @@ def _start_launcher(place: Path, lock: IO[str]) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Tests marked ``long`` (mostly waiting: on a lease, a timeout, a process) start first, one at the head of each
-    test process's share of the run (as the run first divides it), so the rest of the suite runs beside them
-    rather than after them. The same order in every test process, as the run requires."""
+    """Tests marked ``long`` (mostly waiting: on a lease, a timeout, a process) start first, one after another at
+    the head of the first test process's share of the run (as the run first divides it): while that process waits,
+    the others keep both cores busy with the rest. The same order in every test process, as the run requires."""
     workers = int(getattr(config, "workerinput", {}).get("workercount", 1))
-    long = [item for item in items if item.get_closest_marker("long")]
-    if workers < 2 or not long:
+    if workers < 2:
         return
-    rest = [item for item in items if not item.get_closest_marker("long")]
-    ordered: list[pytest.Item] = []
-    for n in range(workers):
-        share = (len(items) - len(ordered)) // (workers - n)  # (the n-th process's first share of what is left)
-        mine = long[n::workers]
-        taken = max(share - len(mine), 0)
-        ordered += mine + rest[:taken]
-        rest = rest[taken:]
-    items[:] = ordered + rest
+    long = [item for item in items if item.get_closest_marker("long")]
+    items[:] = long + [item for item in items if not item.get_closest_marker("long")]
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:

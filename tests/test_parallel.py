@@ -35,7 +35,6 @@ def test_connections_are_reused(imgur: Imgur, tmp_path: Path) -> None:
     assert imgur.connects <= 4 + 2
 
 
-@pytest.mark.long
 def test_album_of_1000_images(imgur: Imgur, tmp_path: Path) -> None:
     album = imgur.add_album("BiG1234", count=1000, size=64, title="Big")
     result = run_main("-j", "16", "-o", str(tmp_path), "imgur.com/a/BiG1234")
