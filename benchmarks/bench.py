@@ -130,7 +130,7 @@ SCENARIOS = {
     # An -i list of 1,000 albums of one file each, on an API 150 ms away.
     "list-1000": Scenario("list-1000", 1, 4_000, 0.150, 4 * MB, 60 * MB, tools=("imgur-dl",), albums=1000),
 }
-EXTRA = ("hashing", "scan", "fleet")  # measured apart from the scenarios above
+EXTRA = ("hashing", "scan", "warc", "fleet")  # measured apart from the scenarios above
 SMOKE = Scenario("smoke", 12, 20_000, 0.02, 4 * MB, 60 * MB, ("imgur-dl", "gallery-dl", "curl", "python-floor -j 4"))
 SMOKE_THROTTLED = Scenario("smoke-throttled", 24, 20_000, 0.02, 4 * MB, 60 * MB, ("imgur-dl", "imgur-dl -j 3"),
                            inflight_limit=3, retry_after=1)
@@ -550,6 +550,16 @@ def scanning(runs: int, work: Path, size: int = 300 * MB) -> str:
     tools = {"imgur-dl --scan -g": f"{exe or sys.executable + ' -m imgur_dl'} --scan {dump} -g -q"}
     if shutil.which("zstd") and shutil.which("grep"):
         tools["zstd -dc | grep -oE"] = f"zstd -dc --long=31 {dump} | grep -oE 'https://i\\.imgur\\.com/[A-Za-z0-9]+\\.jpg'"
+    samples = _timed(runs, tools)
+    lines = [f"## Scan: a {text_size / MB:.0f} MB Reddit-dump-shaped file ({dump.stat().st_size / MB:.1f} MB zstd, "
+             f"--long), {links} Imgur links, {runs} runs each, medians", "", *_scan_table(samples, text_size, "text")]
+    if not shutil.which("zstd"):
+        lines.append("\n(zstd is not installed: apt-get install zstd brings the native reference)")
+    return "\n".join(lines) + "\n"
+
+
+def _timed(runs: int, tools: dict[str, str]) -> dict[str, list[tuple[float, float, int]]]:
+    """Each tool's shell line run ``runs`` times side by side: (wall s, CPU s of its processes, lines it printed)."""
     samples: dict[str, list[tuple[float, float, int]]] = {t: [] for t in tools}
     for _ in range(runs):
         for tool, line in tools.items():
@@ -560,16 +570,65 @@ def scanning(runs: int, work: Path, size: int = 300 * MB) -> str:
             after = os.times()
             cpu = (after.children_user - before.children_user) + (after.children_system - before.children_system)
             samples[tool].append((wall, cpu, len(done.stdout.splitlines())))
-    lines = [f"## Scan: a {text_size / MB:.0f} MB Reddit-dump-shaped file ({dump.stat().st_size / MB:.1f} MB zstd, "
-             f"--long), {links} Imgur links, {runs} runs each, medians", "",
-             "| tool | wall s | MB/s of text | CPU s | links found |", "| --- | --- | --- | --- | --- |"]
+    return samples
+
+
+def scanning_warc(runs: int, work: Path, size: int = 200 * MB) -> str:
+    """``--scan`` of a web crawl as WARC files keep it (``.warc.gz``, a gzip member a record) against zcat | grep.
+
+    Pages of HTML, each linking Imgur images, with their bodies as servers
+    send them: most gzip-encoded, some in chunks, some plain. imgur-dl lists
+    the links it finds (``--scan FILE -g``); the native reference,
+    ``zcat FILE | grep -aoE PATTERN``, reads the records but not the bodies'
+    own encoding, and finds only the links of the plain ones.
+    """
+    import gzip  # noqa: PLC0415
+    import random  # noqa: PLC0415
+
+    rnd = random.Random(5)
+    crawl = work / "crawl.warc.gz"
+    words = [" ".join(rnd.choice(("lorem", "ipsum", "dolor", "sit", "amet", "<p>", "</p>", "<br>"))
+                      for _ in range(300)) for _ in range(32)]
+    text_size, links, n = 0, 0, 0
+    with crawl.open("wb") as out:
+        while text_size < size:
+            page = "".join(f'{rnd.choice(words)}<a href="https://i.imgur.com/W{n * 30 + k:06d}.jpg">x</a>\n'
+                           for k in range(rnd.randrange(5, 30))).encode()
+            links += page.count(b"i.imgur.com")
+            kind = rnd.random()
+            if kind < 0.7:
+                body, fields = gzip.compress(page, 6), b"Content-Encoding: gzip\r\n"
+            elif kind < 0.9:
+                body = b"".join(b"%x\r\n" % len(page[i:i + 4096]) + page[i:i + 4096] + b"\r\n"
+                                for i in range(0, len(page), 4096)) + b"0\r\n\r\n"
+                fields = b"Transfer-Encoding: chunked\r\n"
+            else:
+                body, fields = page, b""
+            block = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n" + fields + b"\r\n" + body
+            record = (b"WARC/1.0\r\nWARC-Type: response\r\nWARC-Target-URI: https://example.com/%d\r\n" % n +
+                      b"Content-Type: application/http; msgtype=response\r\nContent-Length: %d\r\n\r\n" % len(block)
+                      + block + b"\r\n\r\n")
+            out.write(gzip.compress(record, 6))
+            text_size += len(record)
+            n += 1
+    exe = shutil.which("imgur-dl") or ""
+    tools = {"imgur-dl --scan -g": f"{exe or sys.executable + ' -m imgur_dl'} --scan {crawl} -g -q",
+             "zcat | grep -aoE": f"zcat {crawl} | grep -aoE 'https://i\\.imgur\\.com/[A-Za-z0-9]+\\.jpg'"}
+    samples = _timed(runs, tools)
+    lines = [f"## Scan: a web crawl of {n} pages as a .warc.gz ({text_size / MB:.0f} MB of records, "
+             f"{crawl.stat().st_size / MB:.1f} MB gzip; 70% of bodies gzip-encoded, 20% in chunks), {links} Imgur "
+             f"links, {runs} runs each, medians", "", *_scan_table(samples, text_size, "records")]
+    return "\n".join(lines) + "\n"
+
+
+def _scan_table(samples: dict[str, list[tuple[float, float, int]]], size: int, unit: str) -> list[str]:
+    """A scan's figures, a row a tool: medians of wall and CPU time, the speed through ``size`` bytes of ``unit``."""
+    lines = [f"| tool | wall s | MB/s of {unit} | CPU s | links found |", "| --- | --- | --- | --- | --- |"]
     for tool, got in samples.items():
         wall = statistics.median(w for w, _, _ in got)
         cpu = statistics.median(c for _, c, _ in got)
-        lines.append(f"| {tool} | {wall:.2f} | {text_size / MB / wall:.0f} | {cpu:.2f} | {got[0][2]} |")
-    if not shutil.which("zstd"):
-        lines.append("\n(zstd is not installed: apt-get install zstd brings the native reference)")
-    return "\n".join(lines) + "\n"
+        lines.append(f"| {tool} | {wall:.2f} | {size / MB / wall:.0f} | {cpu:.2f} | {got[0][2]} |")
+    return lines
 
 
 def fleet(runs: int, work: Path, *, albums: int = 48, files: int = 4, size: int = 150_000,
@@ -682,6 +741,8 @@ def main() -> int:
             if args.smoke or "hashing" in names else ""
         if args.smoke or "scan" in names:
             extra += "\n" + scanning(runs, Path(tmp), size=4 * MB if args.smoke else 300 * MB)
+        if args.smoke or "warc" in names:
+            extra += "\n" + scanning_warc(runs, Path(tmp), size=4 * MB if args.smoke else 200 * MB)
         shared_ok = True
         if args.smoke or "fleet" in names:
             text, shared_ok = fleet(1, Path(tmp), albums=6, files=2, size=20_000, counts=(1, 2)) if args.smoke \

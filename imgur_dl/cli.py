@@ -40,7 +40,7 @@ from imgur_dl.output import Stdout
 from imgur_dl.parser import build_parser, check_output, proxy_problem, show
 from imgur_dl.report import human
 from imgur_dl.status import ExitStatus, worst
-from imgur_dl.text import ERROR_PREFIX, printable, shown, writer
+from imgur_dl.text import ERROR_PREFIX, WARNING_PREFIX, printable, shown, writer
 
 
 @dataclass
@@ -230,6 +230,8 @@ def _scan(names: list[str], given: Given, options: Options, env: Environment) ->
         """What the scan met, once it is over (before a run's summary, which stays the last line)."""
         for error in scanner.errors:
             _error(env, str(error))
+        for warning in scanner.warnings:
+            writer(env.stderr)(printable(WARNING_PREFIX + warning))
         if not options.quiet:
             stats = scanner.stats
             writer(env.stderr)(f"imgur-dl: scanned {human(stats.read)}: {stats.links} Imgur links, "

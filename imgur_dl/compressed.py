@@ -26,6 +26,7 @@ from collections.abc import Callable
 from typing import IO, Any, BinaryIO, Protocol, cast
 
 from imgur_dl.errors import ImgurDLError, UsageError
+from imgur_dl.warc import Warc, is_warc
 
 # A stream that expands past this many times its compressed size, once it is this large, is a bomb.
 MAX_RATIO = 1000
@@ -39,6 +40,7 @@ _ZSTD_READ = 1024 * 1024  # compressed bytes zstd's reader takes at a time
 _PIECE = 64 * 1024
 
 MAGIC_SIZE = 8  # the first bytes that tell what a file is (Firefox's mozlz4 needs the most)
+_WARC_MAGIC = 6  # ... and, decompressed, whether it is a WARC file ("WARC/1")
 _MAGIC: tuple[tuple[bytes, str], ...] = (
     (b"\x28\xb5\x2f\xfd", "zstd"),
     (b"\x1f\x8b", "gzip"),
@@ -74,32 +76,47 @@ class Reader(Protocol):
     def read(self, size: int, /) -> bytes: ...
 
 
-def opened(source: IO[bytes], name: str, *, inside: bool = False) -> Reader:
-    """``source`` as text to read: decompressed when its first bytes say it is compressed, and a ZIP archive's
-    members one after another (``inside``: this is one of them). Its ``read`` gives what has arrived (a pipe is
-    not waited on for a whole block), and raises :class:`ScanError` where it cannot go on."""
+def opened(source: IO[bytes], name: str, *, inside: bool = False, warn: Callable[[str], None] | None = None) -> Reader:
+    """``source`` as text to read: decompressed when its first bytes say it is compressed, a ZIP archive's
+    members one after another (``inside``: this is one of them), a WARC file's records with their bodies decoded
+    (``warn``: told what could not be). Its ``read`` gives what has arrived (a pipe is not waited on for a whole
+    block), and raises :class:`ScanError` where it cannot go on."""
     try:
         head = _peek(source, MAGIC_SIZE)
     except OSError as exc:
         raise _cannot(name, _why(exc)) from None
     kind = kind_of(head)
     if kind == "zip":
-        return _zip(source, name, inside=inside)
+        return _zip(source, name, inside=inside, warn=warn)
     if kind in _UNREAD:
         raise ScanError(f"{name} is {_UNREAD[kind]}, which imgur-dl does not read (it reads zstd, gzip, xz, bzip2 "
                         "and ZIP): extract it, then scan what it holds")
     raw = _Prefixed(head, source, name)
     if kind is None:
-        return _Text(raw)
+        return _contents(raw, name, None, warn)
     counted = _Counting(raw, ZstdFrames() if kind == "zstd" else None)
     file = cast(BinaryIO, counted)  # (the readers below call only read())
-    if kind == "gzip":
-        return _Text(_Decoded(gzip.GzipFile(fileobj=file, mode="rb"), counted, name))
-    if kind == "xz":
-        return _Text(_Decoded(lzma.LZMAFile(file), counted, name))  # (closed with its source)
-    if kind == "bzip2":
-        return _Text(_Decoded(bz2.BZ2File(file), counted, name))
-    return _Text(_zstd(file, counted, name))
+    if kind == "gzip":  # (a .warc.gz too: a gzip member a record, one after another)
+        decoded = _Decoded(gzip.GzipFile(fileobj=file, mode="rb"), counted, name)
+    elif kind == "xz":
+        decoded = _Decoded(lzma.LZMAFile(file), counted, name)  # noqa: SIM115 - closed with its source
+    elif kind == "bzip2":
+        decoded = _Decoded(bz2.BZ2File(file), counted, name)
+    else:
+        decoded = _zstd(file, counted, name)
+    return _contents(decoded, name, lambda: counted.count, warn)
+
+
+def _contents(reader: Reader, name: str, taken: Callable[[], int] | None, warn: Callable[[str], None] | None,
+              ) -> Reader:
+    """A file's text, once decompressed: a WARC file record by record (:mod:`imgur_dl.warc`), anything else as
+    :class:`_Text` reads it. ``taken``: how much of the file a compressed one has been read (None: it is the text
+    itself)."""
+    head = _peek(reader, _WARC_MAGIC)
+    text = _Prefixed(head, reader, name)
+    if not is_warc(head):
+        return _Text(text)
+    return Warc(text, name, _Expansion(name), taken=taken, warn=warn)
 
 
 def kind_of(head: bytes) -> str | None:
@@ -132,7 +149,7 @@ class _Raw(io.RawIOBase):
         return taken
 
 
-def _zstd(file: BinaryIO, counted: _Counting, name: str) -> Reader:
+def _zstd(file: BinaryIO, counted: _Counting, name: str) -> _Decoded:
     try:
         import zstandard  # noqa: PLC0415 - an optional extra
     except ImportError:
@@ -143,7 +160,7 @@ def _zstd(file: BinaryIO, counted: _Counting, name: str) -> Reader:
     return _Decoded(reader, counted, name, zstandard.ZstdError)
 
 
-def _zip(source: IO[bytes], name: str, *, inside: bool) -> Reader:
+def _zip(source: IO[bytes], name: str, *, inside: bool, warn: Callable[[str], None] | None) -> Reader:
     """A ZIP archive's members, read one after another (each may itself be compressed)."""
     if inside:
         raise ScanError(f"{name} is a ZIP archive inside a ZIP archive: extract it, then scan what it holds")
@@ -151,7 +168,7 @@ def _zip(source: IO[bytes], name: str, *, inside: bool) -> Reader:
         if source.seekable():
             size = source.seek(0, os.SEEK_END)
             source.seek(0)
-            return _Members(zipfile.ZipFile(source), name, size)
+            return _Members(zipfile.ZipFile(source), name, size, warn)
     except (OSError, zipfile.BadZipFile, ValueError, EOFError) as exc:
         raise _cannot(name, _why(exc)) from None
     raise ScanError(f"{name} is a ZIP archive, which is read from a file, not a pipe: save it, then scan the file")
@@ -161,8 +178,9 @@ class _Members:
     """The files of a ZIP archive, one after another, each as :func:`opened` reads a file (compressed or not);
     what they expand to is bounded as any compressed input's is."""
 
-    def __init__(self, archive: zipfile.ZipFile, name: str, size: int) -> None:
+    def __init__(self, archive: zipfile.ZipFile, name: str, size: int, warn: Callable[[str], None] | None) -> None:
         self.archive = archive
+        self.warn = warn
         self.name = name
         self.size = size  # the archive's, whatever its members say of theirs (they may overlap, as in a bomb)
         self._members = iter([m for m in archive.infolist() if not m.is_dir()])
@@ -178,7 +196,7 @@ class _Members:
                     if member is None:
                         return b""
                     self._current = opened(self.archive.open(member), f"{self.name}: {member.filename}",
-                                           inside=True)
+                                           inside=True, warn=self.warn)
                 data = self._current.read(size)
             except (OSError, zipfile.BadZipFile, RuntimeError, NotImplementedError, EOFError, zlib.error) as exc:
                 raise _cannot(self.name, _why(exc)) from None  # (encrypted, corrupt, cut short)
@@ -387,7 +405,7 @@ class _Counting:
         return True
 
 
-def _peek(source: IO[bytes], size: int) -> bytes:
+def _peek(source: Reader, size: int) -> bytes:
     head = b""
     while len(head) < size:
         data = source.read(size - len(head))
@@ -400,7 +418,7 @@ def _peek(source: IO[bytes], size: int) -> bytes:
 class _Prefixed:
     """``head`` (already read) followed by the rest of ``source``."""
 
-    def __init__(self, head: bytes, source: IO[bytes], name: str) -> None:
+    def __init__(self, head: bytes, source: Reader, name: str) -> None:
         self.head = head
         self.source = source
         self.name = name

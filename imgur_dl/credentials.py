@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from imgur_dl.errors import UsageError
+from imgur_dl.text import WARNING_PREFIX
 
 COOKIE_NAME = "accesstoken"  # the cookie imgur.com's front end keeps its token in (gallery-dl reads it too)
 DOMAINS = frozenset({"imgur.com", ".imgur.com", "www.imgur.com", ".www.imgur.com"})
@@ -48,7 +49,7 @@ def read_cookies(path: Path, warn: Callable[[str], None]) -> str:
                          f"{MAX_COOKIES_FILE // 2**20} MiB)")
     text = data.decode("utf-8-sig", errors="replace")  # (a byte-order mark before the first row is no domain's)
     if stat.S_ISREG(mode) and mode & (stat.S_IRWXG | stat.S_IRWXO) and os.name == "posix":
-        warn(f"imgur-dl: warning: {path} can be read by other users of this machine (chmod 600 {path}): "
+        warn(f"{WARNING_PREFIX}{path} can be read by other users of this machine (chmod 600 {path}): "
              "it holds your Imgur login")
     rows = [fields for line in text.splitlines() if (fields := _row(line)) is not None]
     if not rows:

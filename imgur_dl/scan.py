@@ -156,6 +156,7 @@ class Scanner:
     seen: HashSet = field(default_factory=HashSet)  # the keys of the targets given out, hashed: 16 bytes each
     stats: Stats = field(default_factory=Stats)
     errors: list[ImgurDLError] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # what was read, but not all of it as it was meant
 
     def take(self, target: Target) -> bool:
         """Whether ``target`` is new (given on the command line, say): it is not yielded again."""
@@ -168,7 +169,7 @@ class Scanner:
             self.errors.append(exc)
 
     def _scan(self, source: BinaryIO, name: str) -> Iterator[Target]:
-        stream = opened(source, name)
+        stream = opened(source, name, warn=self.warnings.append)
         carry = b""
         while True:
             # (An input that cannot be read on raises ScanError here: what was read still counts, but not the

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from typing import TextIO, cast
 
 ERROR_PREFIX = "imgur-dl: error: "
+WARNING_PREFIX = "imgur-dl: warning: "
 
 # C0 and C1 controls, DEL, and the invisible characters that reorder or hide
 # text on a terminal (bidirectional overrides and isolates, line and

@@ -1,0 +1,344 @@
+"""WARC files (ISO 28500, the web archive's format: what ArchiveTeam, Heritrix, ``wget --warc-file``, wpull and
+Browsertrix write) as ``--scan`` reads them: record by record, with each HTTP message's body as it was sent
+decoded, so that the links in pages a server sent compressed are found.
+
+A response record holds the HTTP response as it came over the wire: in chunks
+(``Transfer-Encoding: chunked``, whose size lines may fall inside a link) and
+compressed (``Content-Encoding: gzip``, ``deflate``; ``zstd`` with the extra
+that reads zstd). Those are undone; everything else (the WARC header with its
+``WARC-Target-URI``, the HTTP header with its ``Location``, other records
+whole) is read as it is. A body in a coding imgur-dl does not decode (brotli),
+or one that does not decode as it says, is read as it is and counted, to be
+said once at the end. Where the input stops being a WARC file (a header that
+does not end), the rest is read as it is, and that is said too.
+
+Decoding is bounded as any compressed input's is: what a body expands to is
+taken a piece at a time, and the whole is held to the file's expansion bound.
+"""
+
+from __future__ import annotations
+
+import re
+import zlib
+from collections import Counter
+from collections.abc import Callable, Iterator
+from typing import BinaryIO, Protocol, cast
+
+MAX_HEADER = 64 * 1024  # a WARC record's or an HTTP message's header: longer, it is not one
+_PIECE = 64 * 1024  # the most a decoder makes at a time
+_ZSTD_WINDOW = 8 * 2**20  # the most memory a zstd body may ask for (RFC 9659: HTTP's zstd uses no more)
+_BLANK = re.compile(rb"\r?\n\r?\n")  # a header's end (as written, and as some servers wrote it: bare LFs)
+_LF = re.compile(rb"\n")
+_CHUNK_LINE = 1024  # a chunk's size line (with its extensions) is no longer than this
+_HEX = re.compile(rb"[0-9A-Fa-f]{1,16}")
+_UNDECODED = {b"br": "brotli", b"compress": "compress", b"x-compress": "compress"}  # (their names in words)
+_UNREAD, _CORRUPT = "unread", "corrupt"  # why a body was read as sent: a coding not decoded, or not decoding
+
+
+class Reader(Protocol):
+    def read(self, size: int, /) -> bytes: ...
+
+
+class Bound(Protocol):
+    """What bounds the expansion of the file being read (:class:`imgur_dl.compressed.Expansion`)."""
+
+    def check(self) -> None: ...
+
+    def add(self, data: bytes, taken: int) -> bytes: ...
+
+
+def is_warc(head: bytes) -> bool:
+    """Whether a file whose (decompressed) first bytes are ``head`` is a WARC file: its first record's first line
+    names the version (``WARC/1.0``, ``WARC/1.1``)."""
+    return re.match(rb"WARC/[0-9]", head) is not None
+
+
+class Warc:
+    """A WARC file as text to scan (a :class:`Reader`): its records one after another, bodies decoded.
+
+    ``taken``: how much of the file itself has been read (when it is compressed; else what this has read of it),
+    against which ``bound`` holds what is given out;
+    ``warn``: told, once the file has been read, what could not be decoded.
+    """
+
+    def __init__(self, source: Reader, name: str, bound: Bound, *, taken: Callable[[], int] | None = None,
+                 warn: Callable[[str], None] | None = None, decoders: Decoders | None = None) -> None:
+        self.input = _Input(source)
+        self.name = name
+        self.bound = bound
+        self.taken = taken or (lambda: self.input.count)
+        self.warn = warn
+        self.decoders = decoders or Decoders()
+        self._pieces = self._records()
+        self._rest = b""
+        self._lost_at: int | None = None  # where the input stopped being a WARC file
+
+    def read(self, size: int, /) -> bytes:
+        self.bound.check()
+        while not self._rest:
+            piece = next(self._pieces, None)
+            if piece is None:
+                self._tell()
+                return b""
+            self._rest = piece
+        data, self._rest = self._rest[:size], self._rest[size:]
+        return self.bound.add(data, self.taken())
+
+    def _tell(self) -> None:
+        if self.warn is None:
+            return
+        warn, self.warn = self.warn, None  # (said once)
+        for line in self.decoders.untold(self.name):
+            warn(line)
+        if self._lost_at is not None:
+            warn(f"{self.name}: not a WARC file past byte {self._lost_at} (a record's header does not end where a "
+                 "header must): the rest was read as it is, compressed bodies and all")
+
+    def _records(self) -> Iterator[bytes]:
+        source = self.input
+        while True:
+            source.left = None
+            source.skip_line_ends()  # (the two line ends after each record)
+            at = source.at
+            head = source.header()
+            if head is None or not is_warc(head):
+                if head is not None or source.more_to_come():
+                    self._lost_at = at
+                if head:
+                    yield head
+                yield from source.pieces()
+                return
+            fields = _fields(head)
+            yield head
+            length = fields.get(b"content-length", b"")
+            if not length.isdigit():
+                self._lost_at = source.at
+                yield from source.pieces()
+                return
+            source.left = int(length)
+            kind = fields.get(b"content-type", b"").replace(b" ", b"").lower()
+            if fields.get(b"warc-type", b"").lower() in (b"response", b"revisit", b"request") and \
+                    kind.startswith(b"application/http"):
+                yield from self._message(source)
+            yield from source.pieces()  # (what the block holds past the message, or all of it)
+            yield b"\n"  # (between records: the last line of one is not the first of the next)
+
+    def _message(self, source: _Input) -> Iterator[bytes]:
+        """An HTTP message (its header, then its body decoded), within its record's block."""
+        head = source.header()
+        while head is not None and re.match(rb"HTTP/[0-9.]+ 1[0-9][0-9]", head):  # 100 Continue: one more
+            yield head
+            head = source.header()
+        if head is None:
+            return
+        yield head
+        fields = _fields(head)
+        codings = [c.strip().lower() for field in (b"content-encoding", b"transfer-encoding")
+                   for c in fields.get(field, b"").split(b",") if c.strip()]
+        body: Iterator[bytes] = source.pieces()
+        if codings and codings[-1] == b"chunked":
+            codings.pop()
+            body = _dechunked(source)
+        for coding in reversed(codings):
+            body = self.decoders.decoded(body, coding)
+        yield from body
+
+
+class Decoders:
+    """The content codings a body may come in, each undone as it is read; what could not be, counted."""
+
+    def __init__(self) -> None:
+        self.undecoded: Counter[tuple[str, str]] = Counter()  # (why, coding) -> bodies
+
+    def decoded(self, body: Iterator[bytes], coding: bytes) -> Iterator[bytes]:
+        if coding in (b"gzip", b"x-gzip"):
+            return self._inflated(body, 32 + zlib.MAX_WBITS, "gzip")  # (a gzip header, or zlib's: either)
+        if coding == b"deflate":
+            return self._deflated(body)
+        if coding == b"zstd":
+            return self._zstd(body)
+        if coding != b"identity":
+            self.undecoded[_UNREAD, _UNDECODED.get(coding, coding[:40].decode("ascii", "replace"))] += 1
+        return body
+
+    def untold(self, name: str) -> Iterator[str]:
+        """A line for each way bodies could not be decoded, with how many."""
+        for (why, coding), count in sorted(self.undecoded.items()):
+            bodies, them = ("1 HTTP body", "it") if count == 1 else (f"{count} HTTP bodies", "them")
+            if why == _CORRUPT:
+                    yield (f"{name}: {bodies} said to be in {coding} did not decode: read as sent from where "
+                       f"{'it' if count == 1 else 'they'} went wrong")
+            else:
+                hint = " (install imgur-dl[zstd])" if coding == "zstd" else ""
+                yield (f"{name}: {bodies} compressed with {coding}, which imgur-dl does not decode{hint}: links "
+                       f"inside {them} could not be looked for")
+
+    def _deflated(self, body: Iterator[bytes]) -> Iterator[bytes]:
+        """``deflate`` as the standard says (zlib's format) or as many servers sent it (raw deflate)."""
+        first = b""
+        while len(first) < 2 and (piece := next(body, b"")):  # (its first two bytes tell which: a chunk may be one)
+            first += piece
+        zlib_header = len(first) >= 2 and first[0] & 0x0F == 8 and (first[0] << 8 | first[1]) % 31 == 0
+
+        def again() -> Iterator[bytes]:
+            yield first
+            yield from body
+        return self._inflated(again(), zlib.MAX_WBITS if zlib_header else -zlib.MAX_WBITS, "deflate")
+
+    def _inflated(self, body: Iterator[bytes], wbits: int, coding: str) -> Iterator[bytes]:
+        inflater = zlib.decompressobj(wbits)
+        for piece in body:
+            data = piece
+            while True:
+                try:
+                    made = inflater.decompress(data, _PIECE)
+                except zlib.error:
+                    self.undecoded[_CORRUPT, coding] += 1
+                    yield data  # (what is left of this piece, then the rest, as sent)
+                    yield from body
+                    return
+                if made:
+                    yield made
+                data = inflater.unconsumed_tail
+                if inflater.eof:  # (anything after the compressed stream's end: as sent)
+                    yield inflater.unused_data
+                    yield from body
+                    return
+                if not data and len(made) < _PIECE:  # (all of the piece taken, and all it makes given)
+                    break
+
+    def _zstd(self, body: Iterator[bytes]) -> Iterator[bytes]:
+        try:
+            import zstandard  # noqa: PLC0415 - an optional extra
+        except ImportError:
+            self.undecoded[_UNREAD, "zstd"] += 1
+            return body
+        reader = zstandard.ZstdDecompressor(max_window_size=_ZSTD_WINDOW).stream_reader(
+            cast(BinaryIO, _Pieces(body)), read_size=_PIECE, read_across_frames=True)  # (it calls read() only)
+
+        def pieces() -> Iterator[bytes]:
+            try:
+                while made := reader.read(_PIECE):
+                    yield made
+            except zstandard.ZstdError:
+                self.undecoded[_CORRUPT, "zstd"] += 1
+                yield from body
+        return pieces()
+
+
+class _Pieces:
+    """Pieces of bytes as a file to read (for zstd's reader)."""
+
+    def __init__(self, pieces: Iterator[bytes]) -> None:
+        self.pieces = pieces
+        self.rest = b""
+
+    def read(self, size: int = -1) -> bytes:
+        if not self.rest:
+            self.rest = next(self.pieces, b"")
+        size = len(self.rest) if size < 0 else size
+        data, self.rest = self.rest[:size], self.rest[size:]
+        return data
+
+
+def _dechunked(source: _Input) -> Iterator[bytes]:
+    """A body in chunks (RFC 9112, section 7.1), as its data alone; framing that is not chunks after all is read
+    as it is from there."""
+    while True:
+        line = source.line(_CHUNK_LINE)
+        if line is None:
+            yield from source.pieces()
+            return
+        size = line.split(b";", 1)[0].strip()
+        if not size:
+            continue  # (the line end after a chunk's data)
+        if not _HEX.fullmatch(size):
+            yield line
+            yield from source.pieces()
+            return
+        if not int(size, 16):
+            return  # (the last chunk: any trailer fields are read as they are)
+        yield from source.pieces(int(size, 16))
+
+
+def _fields(head: bytes) -> dict[bytes, bytes]:
+    """A header's fields by lower-case name (repeated ones joined with commas, as HTTP joins them)."""
+    fields: dict[bytes, bytes] = {}
+    for line in head.splitlines()[1:]:
+        name, colon, value = line.partition(b":")
+        if colon and name and not name[:1].isspace():
+            key = name.strip().lower()
+            fields[key] = fields[key] + b"," + value.strip() if key in fields else value.strip()
+    return fields
+
+
+class _Input:
+    """The file's bytes as records are read from it: headers found, blocks counted out (``left``: what the block
+    being read still holds; None between records)."""
+
+    def __init__(self, source: Reader) -> None:
+        self.source = source
+        self.buffer = b""
+        self.at = 0  # where the buffer starts, in the file
+        self.count = 0  # bytes read from the file
+        self.left: int | None = None
+        self._ended = False
+
+    def _fill(self) -> bool:
+        if self._ended:
+            return False
+        data = self.source.read(_PIECE)
+        if not data:
+            self._ended = True
+            return False
+        self.buffer += data
+        self.count += len(data)
+        return True
+
+    def _room(self) -> int:
+        return len(self.buffer) if self.left is None else min(len(self.buffer), self.left)
+
+    def _take(self, size: int) -> bytes:
+        data, self.buffer = self.buffer[:size], self.buffer[size:]
+        self.at += len(data)
+        if self.left is not None:
+            self.left -= len(data)
+        return data
+
+    def more_to_come(self) -> bool:
+        return bool(self.buffer) or self._fill()
+
+    def skip_line_ends(self) -> None:
+        while self.more_to_come():
+            kept = self.buffer.lstrip(b"\r\n")
+            self.at += len(self.buffer) - len(kept)
+            self.buffer = kept
+            if kept:
+                return
+
+    def header(self) -> bytes | None:
+        """A header (its lines and the blank line that ends it), or None when none ends within
+        :data:`MAX_HEADER` (or what is left): nothing is taken then."""
+        return self._until(_BLANK, MAX_HEADER)
+
+    def line(self, most: int) -> bytes | None:
+        return self._until(_LF, most)
+
+    def _until(self, end: re.Pattern[bytes], most: int) -> bytes | None:
+        while True:
+            room = self._room()
+            found = end.search(self.buffer, 0, min(room, most))
+            if found is not None:
+                return self._take(found.end())
+            if room >= most or (self.left is not None and room >= self.left) or not self._fill():
+                return None
+
+    def pieces(self, size: int | None = None) -> Iterator[bytes]:
+        """What the block still holds (``size``: that much of it, at most), a piece at a time."""
+        while size is None or size > 0:
+            if not self._room() and not (self.left != 0 and self._fill()):
+                return
+            data = self._take(self._room() if size is None else min(self._room(), size))
+            if size is not None:
+                size -= len(data)
+            yield data
