@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from imgur_dl import earlier, packed
 from imgur_dl.archive import Archive, Entry, Record
@@ -18,7 +19,7 @@ from imgur_dl.dedupe import link_to_copy
 from imgur_dl.errors import DownloadError
 from imgur_dl.folders import Folders
 from imgur_dl.hashset import HashSet
-from imgur_dl.models import Album, Archived, Result, Status
+from imgur_dl.models import Album, Archived, Origin, Result, Status
 from imgur_dl.naming import disambiguate
 from imgur_dl.output import METADATA_NAME, metadata, write_json
 from imgur_dl.share import Sharing
@@ -33,17 +34,22 @@ class _Book:
     metadata: str = METADATA_NAME  # its album.json's name in its folder (--write-metadata)
     failed: str | None = None  # why its first failed file failed
     results: list[Result] = field(default_factory=list)  # kept only for --write-metadata
+    before: dict[str, dict[str, Any]] | None = None  # what its earlier album.json said of its files, once read
 
 
 class Books:
     """Used from the run's main thread only."""
 
     def __init__(self, folders: Folders, archive: Archive | None, *, write_metadata: bool,
-                 error: Callable[[str], None], dedupe: bool = False, sharing: Sharing | None = None) -> None:
+                 error: Callable[[str], None], dedupe: bool = False, sharing: Sharing | None = None,
+                 rows: bool = False) -> None:
         self.folders = folders
         self.archive = archive
         self.sharing = sharing
         self.write_metadata = write_metadata
+        # What a file found saved is recorded as (--json rows, album.json, the archive): what was recorded of it
+        # as it arrived, when an earlier album.json says.
+        self.recorded = write_metadata or rows or archive is not None
         self.dedupe = dedupe and archive is not None
         self.error = error
         self._open: dict[int, _Book] = {}
@@ -72,8 +78,12 @@ class Books:
         return True
 
     def record(self, result: Result) -> tuple[Result, bool]:
-        """Book one finished file: the result as booked (with --dedupe, maybe linked to an earlier copy),
-        and False when its album's album.json could not be written."""
+        """Book one finished file: the result as booked (with --dedupe, maybe linked to an earlier copy; found
+        saved, as the earlier album.json recorded it), and False when its album's album.json could not be
+        written."""
+        book = self._open[id(result.job.album)]
+        if result.status is Status.SKIPPED and self.recorded and book.opened:
+            result = self._as_recorded(book, result)
         if self.dedupe and self.archive is not None:
             copy = link_to_copy(result, self.archive, self.folders)
             if copy is not None:
@@ -81,12 +91,31 @@ class Books:
         if self.archive is not None and result.status is not Status.FAILED and not result.archived:
             self.archive.add(Record(Entry.IMAGE, result.job.media.id, result.job.album.id, str(result.path),
                                     result.source, result.sha256))
-        book = self._open[id(result.job.album)]
         if result.status is Status.FAILED and book.failed is None:
             book.failed = f"{result.job.media.id}: {result.error}"
         if self.write_metadata:
             book.results.append(result)
         return result, self._finished(book, 1)
+
+    def _as_recorded(self, book: _Book, result: Result) -> Result:
+        """A file found saved, with what the album's earlier album.json recorded of it as it arrived (where its
+        bytes came from, their SHA-256), when that was said of this file (see :mod:`imgur_dl.earlier`)."""
+        if book.before is None:
+            book.before = self._earlier(book)
+        known = earlier.kept(result, book.before.get(result.job.media.id))
+        if known is None:
+            return result
+        return replace(result, url=known["url"], source=Origin(known["source"]), capture=known["wayback_timestamp"],
+                       sha256=known["sha256"], linked_to=Path(known["linked_to"]) if known["linked_to"] else None)
+
+    def _earlier(self, book: _Book) -> dict[str, dict[str, Any]]:
+        """What the album's earlier album.json said of each file (the fields :mod:`imgur_dl.earlier` keeps); none
+        when there is none to read."""
+        try:
+            items = earlier.items(self.folders.fd(book.folder), book.metadata, book.album.id)
+        except (OSError, DownloadError):
+            return {}
+        return {key: {field: item.get(field) for field in earlier.KEPT} for key, item in items.items()}
 
     def archived(self, archived: Archived) -> bool:
         """Book the files of an album the archive has, together; False when its album.json could not be
@@ -110,9 +139,9 @@ class Books:
             name = book.metadata
             try:
                 dir_fd = self.folders.fd(book.folder)
-                before = earlier.items(dir_fd, name, album.id) if any(
-                    r.status is Status.SKIPPED for r in book.results) else None
-                write_json(dir_fd, name, metadata(album, book.results, before))
+                if book.before is None and any(r.status is Status.SKIPPED for r in book.results):
+                    book.before = self._earlier(book)
+                write_json(dir_fd, name, metadata(album, book.results, book.before))
             except (OSError, DownloadError) as exc:
                 reason = exc.strerror if isinstance(exc, OSError) else str(exc)
                 self.error(f"{album.id}: cannot write {book.folder / name}: {reason or exc}")

@@ -101,7 +101,7 @@ def build_run(options: Options, stderr: TextIO, environ: Mapping[str, str] | Non
     parts = Parts(planner=planner, downloader=downloader(options.workers),
                   namer=Namer(options.output, options.dir_template, options.name_template),
                   books=Books(folders, archive, write_metadata=options.write_metadata, error=progress.error,
-                              dedupe=options.dedupe, sharing=sharing),
+                              dedupe=options.dedupe, sharing=sharing, rows=options.json_lines),
                   progress=progress, cancel=cancel, meter=meter, archive=archive, wayback=recoverer, close=close,
                   trim=Trim(c_heap_release(), clock.now))
     return Run(parts, workers=options.workers, get_urls=options.get_urls, signals=signals)

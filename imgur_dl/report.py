@@ -33,8 +33,9 @@ class Tally:
 
     def add(self, result: Result) -> None:
         self.files[result.status] += 1
-        self.recovered += result.source is Origin.WAYBACK
-        self.linked += result.linked_to is not None
+        saved = result.status is Status.SAVED  # (a file found saved says where it came from, and is not counted)
+        self.recovered += saved and result.source is Origin.WAYBACK
+        self.linked += saved and result.linked_to is not None
 
     def skipped(self, files: int) -> None:
         """Files the archive has (booked together)."""

@@ -174,6 +174,34 @@ def test_a_rerun_keeps_what_album_json_said_of_the_files_it_finds_saved(imgur: I
         assert _sha((tmp_path / "AbC1234" / item["file"]).read_bytes()) == item["sha256"]
 
 
+def test_a_rerun_says_everywhere_what_album_json_said_of_the_files_it_finds_saved(imgur: Imgur, tmp_path: Path,
+                                                                                   archive: ArchiveAt) -> None:
+    # A nightly rerun with --json (its rows kept as the run's log), and one that starts a download archive: the
+    # files are found saved, and each row says what was recorded of them as they arrived, as album.json does.
+    album = _dated_album(imgur)
+    gone = album.images[1]
+    gone.removed = True
+    imgur.add_capture(f"http://i.imgur.com:80/{gone.id}.jpeg", "20150102030405", body=gone.data)
+    assert run_main("--wayback", "--write-metadata", "-o", str(tmp_path), "imgur.com/a/AbC1234").code == 0
+    first = _items(tmp_path / "AbC1234")
+    result = run_main("--json", "--download-archive", archive.location, "-o", str(tmp_path), "imgur.com/a/AbC1234")
+    assert "0 saved, 3 skipped" in result.err, result
+    rows = {r["id"]: r for r in map(json.loads, result.out.splitlines())}
+    assert {i: (r["status"], r["url"], r["source"], r["capture"], r["sha256"]) for i, r in rows.items()} == {
+        i: ("skipped", f["url"], f["source"], f["wayback_timestamp"], f["sha256"]) for i, f in first.items()}
+    assert rows[gone.id]["source"] == "wayback" and rows[gone.id]["sha256"] == _sha(gone.data)
+    assert dict(archive.rows("SELECT id, sha256 FROM archive WHERE kind = 'image'")) == {
+        i.id: _sha(i.data) for i in album.images}
+    assert dict(archive.rows("SELECT id, source FROM archive WHERE kind = 'image'"))[gone.id] == "wayback"
+    # Said of another file (a size that is not the one there now), nothing is taken.
+    document = json.loads((tmp_path / "AbC1234" / "album.json").read_text())
+    document["items"][0]["size"] += 1
+    (tmp_path / "AbC1234" / "album.json").write_text(json.dumps(document))
+    rows = {r["id"]: r for r in map(json.loads, run_main("--json", "-o", str(tmp_path),
+                                                          "imgur.com/a/AbC1234").out.splitlines())}
+    assert [rows[i.id]["sha256"] for i in album.images] == [None, _sha(gone.data), _sha(album.images[2].data)]
+
+
 def test_a_rerun_keeps_nothing_said_of_another_file(imgur: Imgur, tmp_path: Path) -> None:
     album = _dated_album(imgur)
     folder = tmp_path / "AbC1234"
