@@ -31,6 +31,8 @@ _BLANK = re.compile(rb"\r?\n\r?\n")  # a header's end (as written, and as some s
 _LF = re.compile(rb"\n")
 _CHUNK_LINE = 1024  # a chunk's size line (with its extensions) is no longer than this
 _HEX = re.compile(rb"[0-9A-Fa-f]{1,16}")
+_LENGTH = re.compile(rb"[0-9]{1,18}")  # a block's length in bytes (an exabyte at the most)
+MAX_CODINGS = 4  # codings a body is decoded through, at the most (a server applies one, a proxy maybe another)
 _UNDECODED = {b"br": "brotli", b"compress": "compress", b"x-compress": "compress"}  # (their names in words)
 _UNREAD, _CORRUPT = "unread", "corrupt"  # why a body was read as sent: a coding not decoded, or not decoding
 
@@ -71,7 +73,7 @@ class Warc:
         self.decoders = decoders or Decoders()
         self._pieces = self._records()
         self._rest = b""
-        self._lost_at: int | None = None  # where the input stopped being a WARC file
+        self._lost: tuple[int, str] | None = None  # where the input stopped being a WARC file, and why
 
     def read(self, size: int, /) -> bytes:
         self.bound.check()
@@ -90,9 +92,10 @@ class Warc:
         warn, self.warn = self.warn, None  # (said once)
         for line in self.decoders.untold(self.name):
             warn(line)
-        if self._lost_at is not None:
-            warn(f"{self.name}: not a WARC file past byte {self._lost_at} (a record's header does not end where a "
-                 "header must): the rest was read as it is, compressed bodies and all")
+        if self._lost is not None:
+            at, why = self._lost
+            warn(f"{self.name}: not a WARC file past byte {at} ({why}): the rest was read as it is, compressed "
+                 "bodies and all")
 
     def _records(self) -> Iterator[bytes]:
         source = self.input
@@ -103,7 +106,7 @@ class Warc:
             head = source.header()
             if head is None or not is_warc(head):
                 if head is not None or source.more_to_come():
-                    self._lost_at = at
+                    self._lost = at, "a record's header does not end where a header must"
                 if head:
                     yield head
                 yield from source.pieces()
@@ -111,8 +114,8 @@ class Warc:
             fields = _fields(head)
             yield head
             length = fields.get(b"content-length", b"")
-            if not length.isdigit():
-                self._lost_at = source.at
+            if not _LENGTH.fullmatch(length):
+                self._lost = at, "a record's Content-Length is not a length"
                 yield from source.pieces()
                 return
             source.left = int(length)
@@ -139,6 +142,9 @@ class Warc:
         if codings and codings[-1] == b"chunked":
             codings.pop()
             body = _dechunked(source)
+        if len(codings) > MAX_CODINGS:  # (a body wrapped in layer after layer: no server sends one)
+            self.decoders.undecoded[_UNREAD, f"{len(codings)} codings one inside another"] += 1
+            codings = []
         for coding in reversed(codings):
             body = self.decoders.decoded(body, coding)
         yield from body

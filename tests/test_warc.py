@@ -188,9 +188,12 @@ def test_where_it_stops_being_a_warc_the_rest_is_read_as_it_is() -> None:
         assert found[0] == "pics" and found[1] in ("AbC1234", "cats")
         assert scanner.warnings == [f"crawl.warc: not a WARC file past byte {len(first)} (a record's header does not "
                                     "end where a header must): the rest was read as it is, compressed bodies and all"]
-    bad_length = record(b"x").replace(b"Content-Length: 1", b"Content-Length: -1")
-    found, scanner = scan(bad_length + record(response(gzip.compress(PAGE), b"Content-Encoding: gzip")))
-    assert found == [] and len(scanner.warnings) == 1  # (the rest, gzip and all, read as it is: said)
+    for length in (b"-1", b"9" * 5000, b"", b"0x10"):  # (5000 digits: more than Python makes a number of)
+        bad_length = record(b"x").replace(b"Content-Length: 1", b"Content-Length: " + length)
+        found, scanner = scan(bad_length + record(response(gzip.compress(PAGE), b"Content-Encoding: gzip")))
+        assert found == []  # (the rest, gzip and all, read as it is: said)
+        assert scanner.warnings == ["crawl.warc: not a WARC file past byte 0 (a record's Content-Length is not a "
+                                    "length): the rest was read as it is, compressed bodies and all"]
 
 
 def test_a_body_that_expands_like_a_bomb_is_stopped(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -203,6 +206,16 @@ def test_a_body_that_expands_like_a_bomb_is_stopped(monkeypatch: pytest.MonkeyPa
         assert found == ["AbC1234"]
         assert [str(e) for e in scanner.errors] == [f"{name}: stopped after 1 MiB: it expands more than 100 times "
                                                     "(a decompression bomb?)"]
+
+
+def test_a_body_in_layer_after_layer_of_codings_is_not_unwrapped() -> None:
+    # A decoder each, reading from the one inside it: deep enough, that was a crash (whatever the body holds).
+    body = gzip.compress(gzip.compress(b"https://imgur.com/a/AbC1234"))
+    found, scanner = scan(record(response(body, b"Content-Encoding: " + b", ".join([b"gzip"] * 3000))) +
+                          record(response(gzip.compress(gzip.compress(PAGE)), b"Content-Encoding: gzip, gzip")))
+    assert found == FOUND
+    assert scanner.warnings == ["crawl.warc: 1 HTTP body compressed with 3000 codings one inside another, which "
+                                "imgur-dl does not decode: links inside it could not be looked for"]
 
 
 def test_a_zstd_body_asking_for_a_huge_window_is_not_given_it() -> None:
@@ -266,3 +279,23 @@ def test_every_link_of_every_body_is_found_whatever_its_coding_chunks_and_pieces
                                         "crawl.warc")]
     assert found == expected
     assert scanner.errors == [] and scanner.warnings == []
+
+
+_VALID = [warcinfo() + record(message) for _, message in ENCODED]
+
+
+@PROPERTIES
+@given(st.sampled_from(_VALID), st.lists(st.tuples(st.integers(0, 2000), st.binary(max_size=8)), max_size=6),
+       st.binary(max_size=400))
+def test_a_warc_spoilt_anywhere_is_read_without_a_crash(valid: bytes, spoils: list[tuple[int, bytes]],
+                                                        tail: bytes) -> None:
+    # Bytes changed, cut out or put in anywhere (a header, a length, a chunk's size, a compressed body), and
+    # anything after: read to the end, with every error the scan's own.
+    data = bytearray(valid)
+    for at, new in spoils:
+        at %= len(data) + 1
+        data[at:at + len(new) // 2] = new
+    scanner = Scanner()
+    for _ in scanner.scan(io.BytesIO(bytes(data) + tail), "crawl.warc"):
+        pass
+    assert all(isinstance(error, compressed.ScanError) for error in scanner.errors)
