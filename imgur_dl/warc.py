@@ -27,8 +27,12 @@ from typing import BinaryIO, Protocol, cast
 MAX_HEADER = 64 * 1024  # a WARC record's or an HTTP message's header: longer, it is not one
 _PIECE = 64 * 1024  # the most a decoder makes at a time
 _ZSTD_WINDOW = 8 * 2**20  # the most memory a zstd body may ask for (RFC 9659: HTTP's zstd uses no more)
-_BLANK = re.compile(rb"\r?\n\r?\n")  # a header's end (as written, and as some servers wrote it: bare LFs)
-_LF = re.compile(rb"\n")
+_LINE_ENDS = re.compile(rb"[\r\n]*")
+_WARC = re.compile(rb"WARC/[0-9]")
+_INTERIM = re.compile(rb"HTTP/[0-9.]+ 1[0-9][0-9]")  # an interim response's status line (100 Continue)
+# The fields this reading needs, of a WARC record's header and of an HTTP message's.
+_FIELD = re.compile(rb"(?m)^(content-length|content-type|warc-type|content-encoding|transfer-encoding)[ \t]*:"
+                    rb"[ \t]*([^\r\n]*?)[ \t]*\r?$")
 _CHUNK_LINE = 1024  # a chunk's size line (with its extensions) is no longer than this
 _HEX = re.compile(rb"[0-9A-Fa-f]{1,16}")
 _LENGTH = re.compile(rb"[0-9]{1,18}")  # a block's length in bytes (an exabyte at the most)
@@ -52,7 +56,7 @@ class Bound(Protocol):
 def is_warc(head: bytes) -> bool:
     """Whether a file whose (decompressed) first bytes are ``head`` is a WARC file: its first record's first line
     names the version (``WARC/1.0``, ``WARC/1.1``)."""
-    return re.match(rb"WARC/[0-9]", head) is not None
+    return _WARC.match(head) is not None
 
 
 class Warc:
@@ -76,15 +80,20 @@ class Warc:
         self._lost: tuple[int, str] | None = None  # where the input stopped being a WARC file, and why
 
     def read(self, size: int, /) -> bytes:
+        """Up to ``size`` bytes: the pieces the records give, together while the file's bytes in hand make them (a
+        pipe is not waited on while something is ready)."""
         self.bound.check()
-        while not self._rest:
-            piece = next(self._pieces, None)
+        pieces, held = [], 0
+        while held < size and (not held or self.input.ready()):
+            piece = self._rest or next(self._pieces, None)
             if piece is None:
-                self._tell()
-                return b""
-            self._rest = piece
-        data, self._rest = self._rest[:size], self._rest[size:]
-        return self.bound.add(data, self.taken())
+                if not held:
+                    self._tell()
+                break
+            taken, self._rest = piece[:size - held], piece[size - held:]
+            pieces.append(taken)
+            held += len(taken)
+        return self.bound.add(b"".join(pieces), self.taken())
 
     def _tell(self) -> None:
         if self.warn is None:
@@ -112,34 +121,44 @@ class Warc:
                 yield from source.pieces()
                 return
             fields = _fields(head)
-            yield head
             length = fields.get(b"content-length", b"")
             if not _LENGTH.fullmatch(length):
                 self._lost = at, "a record's Content-Length is not a length"
+                yield head
                 yield from source.pieces()
                 return
             source.left = int(length)
-            kind = fields.get(b"content-type", b"").replace(b" ", b"").lower()
-            if fields.get(b"warc-type", b"").lower() in (b"response", b"revisit", b"request") and \
+            kind = fields.get(b"content-type", b"").replace(b" ", b"")
+            body: Iterator[bytes] | None = None
+            if fields.get(b"warc-type") in (b"response", b"revisit", b"request") and \
                     kind.startswith(b"application/http"):
-                yield from self._message(source)
+                opening, body = self._message(source)
+                head += opening
+            if body is None and (whole := source.in_hand()) is not None:
+                yield head + whole + b"\n"  # (a record in hand, nothing to decode: at once)
+                continue
+            yield head
+            yield from body or source.pieces()
             yield from source.pieces()  # (what the block holds past the message, or all of it)
             yield b"\n"  # (between records: the last line of one is not the first of the next)
 
-    def _message(self, source: _Input) -> Iterator[bytes]:
-        """An HTTP message (its header, then its body decoded), within its record's block."""
+    def _message(self, source: _Input) -> tuple[bytes, Iterator[bytes] | None]:
+        """An HTTP message within its record's block: its header (and any interim one before it: 100 Continue)
+        as read, and its body decoded (None: there is nothing to decode)."""
+        opening = b""
         head = source.header()
-        while head is not None and re.match(rb"HTTP/[0-9.]+ 1[0-9][0-9]", head):  # 100 Continue: one more
-            yield head
+        while head is not None and _INTERIM.match(head):
+            opening += head
             head = source.header()
         if head is None:
-            return
-        yield head
+            return opening, None
         fields = _fields(head)
-        codings = [c.strip().lower() for field in (b"content-encoding", b"transfer-encoding")
+        codings = [c.strip() for field in (b"content-encoding", b"transfer-encoding")
                    for c in fields.get(field, b"").split(b",") if c.strip()]
+        if not codings:
+            return opening + head, None
         body: Iterator[bytes] = source.pieces()
-        if codings and codings[-1] == b"chunked":
+        if codings[-1] == b"chunked":
             codings.pop()
             body = _dechunked(source)
         if len(codings) > MAX_CODINGS:  # (a body wrapped in layer after layer: no server sends one)
@@ -147,7 +166,7 @@ class Warc:
             codings = []
         for coding in reversed(codings):
             body = self.decoders.decoded(body, coding)
-        yield from body
+        return opening + head, body
 
 
 class Decoders:
@@ -267,14 +286,27 @@ def _dechunked(source: _Input) -> Iterator[bytes]:
         yield from source.pieces(int(size, 16))
 
 
+def _header_end(data: bytes, start: int, end: int) -> int:
+    """Where the first header in ``data[start:end]`` ends (past its blank line), or -1: a blank line as written
+    (CRLF), or as some servers wrote it (bare LFs)."""
+    crlf = data.find(b"\n\r\n", start, end)
+    lf = data.find(b"\n\n", start, crlf + 1 if crlf != -1 else end)  # (looked for only before the other)
+    if lf != -1:
+        return lf + 2
+    return crlf + 3 if crlf != -1 else -1
+
+
+def _line_end(data: bytes, start: int, end: int) -> int:
+    found = data.find(b"\n", start, end)
+    return found + 1 if found != -1 else -1
+
+
 def _fields(head: bytes) -> dict[bytes, bytes]:
-    """A header's fields by lower-case name (repeated ones joined with commas, as HTTP joins them)."""
+    """The fields of a header this reading needs, by name, in lower case (repeated ones joined with commas, as
+    HTTP joins them)."""
     fields: dict[bytes, bytes] = {}
-    for line in head.splitlines()[1:]:
-        name, colon, value = line.partition(b":")
-        if colon and name and not name[:1].isspace():
-            key = name.strip().lower()
-            fields[key] = fields[key] + b"," + value.strip() if key in fields else value.strip()
+    for name, value in _FIELD.findall(head.lower()):  # (lower-case values too: none here is case-sensitive)
+        fields[name] = fields[name] + b"," + value if name in fields else value
     return fields
 
 
@@ -285,7 +317,8 @@ class _Input:
     def __init__(self, source: Reader) -> None:
         self.source = source
         self.buffer = b""
-        self.at = 0  # where the buffer starts, in the file
+        self.pos = 0  # where the bytes not taken yet start in the buffer
+        self.at = 0  # ... and in the file
         self.count = 0  # bytes read from the file
         self.left: int | None = None
         self._ended = False
@@ -297,45 +330,58 @@ class _Input:
         if not data:
             self._ended = True
             return False
-        self.buffer += data
+        self.buffer = self.buffer[self.pos:] + data
+        self.pos = 0
         self.count += len(data)
         return True
 
+    def ready(self) -> bool:
+        """Whether bytes not taken yet are in hand (taking them waits on nothing)."""
+        return self.pos < len(self.buffer)
+
     def _room(self) -> int:
-        return len(self.buffer) if self.left is None else min(len(self.buffer), self.left)
+        held = len(self.buffer) - self.pos
+        return held if self.left is None else min(held, self.left)
 
     def _take(self, size: int) -> bytes:
-        data, self.buffer = self.buffer[:size], self.buffer[size:]
+        data = self.buffer[self.pos:self.pos + size]
+        self.pos += len(data)
         self.at += len(data)
         if self.left is not None:
             self.left -= len(data)
         return data
 
+    def in_hand(self) -> bytes | None:
+        """The rest of the block, taken, when all of it is in hand; else None (nothing taken)."""
+        if self.left is None or len(self.buffer) - self.pos < self.left:
+            return None
+        return self._take(self.left)
+
     def more_to_come(self) -> bool:
-        return bool(self.buffer) or self._fill()
+        return self.ready() or self._fill()
 
     def skip_line_ends(self) -> None:
         while self.more_to_come():
-            kept = self.buffer.lstrip(b"\r\n")
-            self.at += len(self.buffer) - len(kept)
-            self.buffer = kept
-            if kept:
+            end = _LINE_ENDS.match(self.buffer, self.pos).end()  # type: ignore[union-attr]  # (it matches none)
+            self.at += end - self.pos
+            self.pos = end
+            if self.ready():
                 return
 
     def header(self) -> bytes | None:
         """A header (its lines and the blank line that ends it), or None when none ends within
         :data:`MAX_HEADER` (or what is left): nothing is taken then."""
-        return self._until(_BLANK, MAX_HEADER)
+        return self._until(_header_end, MAX_HEADER)
 
     def line(self, most: int) -> bytes | None:
-        return self._until(_LF, most)
+        return self._until(_line_end, most)
 
-    def _until(self, end: re.Pattern[bytes], most: int) -> bytes | None:
+    def _until(self, end: Callable[[bytes, int, int], int], most: int) -> bytes | None:
         while True:
             room = self._room()
-            found = end.search(self.buffer, 0, min(room, most))
-            if found is not None:
-                return self._take(found.end())
+            found = end(self.buffer, self.pos, self.pos + min(room, most))
+            if found != -1:
+                return self._take(found - self.pos)
             if room >= most or (self.left is not None and room >= self.left) or not self._fill():
                 return None
 
