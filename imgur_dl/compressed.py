@@ -58,6 +58,9 @@ _UNREAD = {"7z": "a 7-Zip archive", "rar": "a RAR archive", "lz4": "lz4-compress
            "mozlz4": "Firefox's lz4-compressed JSON (mozlz4)"}
 # A zstd skippable frame's magic number (its first byte's low four bits are any), read little-endian.
 _SKIPPABLE = b"\x50\x2a\x4d\x18"
+_DICTIONARY_FRAME = b"\x5d\x2a\x4d\x18"  # ... the one that holds the dictionary the frames after it need
+_DICTIONARY = b"\x37\xa4\x30\xec"  # a zstd dictionary's own magic number
+DICTIONARY_MOST = 16 * 2**20  # a WARC file's dictionary is 8 MiB at the most (readers may refuse more): twice that
 _BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 _LOOK = 514  # bytes of a file looked at to tell its text's encoding (a byte-order mark, then 256 characters)
 # What the readers raise for input they cannot read on (zstd's own error is added when it is used).
@@ -103,7 +106,7 @@ def opened(source: IO[bytes], name: str, *, inside: bool = False, warn: Callable
     elif kind == "bzip2":
         decoded = _Decoded(bz2.BZ2File(file), counted, name)
     else:
-        decoded = _zstd(file, counted, name)
+        decoded = _zstd(file, counted, name, dictionary=head.startswith(_DICTIONARY_FRAME))
     return _contents(decoded, name, lambda: counted.count, warn)
 
 
@@ -149,15 +152,42 @@ class _Raw(io.RawIOBase):
         return taken
 
 
-def _zstd(file: BinaryIO, counted: _Counting, name: str) -> _Decoded:
+def _zstd(file: BinaryIO, counted: _Counting, name: str, *, dictionary: bool = False) -> _Decoded:
+    """A zstd stream decoded; ``dictionary``: it opens with a dictionary frame (a ``.warc.zst``'s, as ArchiveTeam
+    writes them), which its frames are decoded with."""
     try:
         import zstandard  # noqa: PLC0415 - an optional extra
     except ImportError:
         raise UsageError(f"{name} is zstd-compressed: install imgur-dl[zstd] (the zstandard package) "
                          "to read it, or decompress it first (zstd -dc --long=31)") from None
-    reader = zstandard.ZstdDecompressor(max_window_size=ZSTD_WINDOW).stream_reader(
+    trained = zstandard.ZstdCompressionDict(_dictionary(file, name, zstandard),
+                                            dict_type=zstandard.DICT_TYPE_FULLDICT) if dictionary else None
+    reader = zstandard.ZstdDecompressor(dict_data=trained, max_window_size=ZSTD_WINDOW).stream_reader(
         file, read_size=_ZSTD_READ, read_across_frames=True)
     return _Decoded(reader, counted, name, zstandard.ZstdError)
+
+
+def _dictionary(file: BinaryIO, name: str, zstandard: Any) -> bytes:
+    """The dictionary a dictionary frame holds (a skippable frame with its own magic number: the Zstandard
+    compression for WARC files, section "Dictionary frame format"), as it is or compressed with zstd; read from
+    ``file``, which is left at the frame's end."""
+    header = _peek(file, 8)
+    size = int.from_bytes(header[4:], "little")
+    if size > DICTIONARY_MOST:
+        raise ScanError(f"{name} opens with a zstd dictionary of {size // 2**20} MiB, more than the "
+                        f"{DICTIONARY_MOST // 2**20} MiB imgur-dl reads")
+    data = _peek(file, size)
+    if len(data) < size:
+        raise _cannot(name, "the file ends inside its zstd dictionary: it is cut short")
+    if data.startswith(_MAGIC[0][0]):  # (compressed, as a zstd frame of its own)
+        try:
+            data = zstandard.ZstdDecompressor(max_window_size=ZSTD_WINDOW).decompress(
+                data, max_output_size=DICTIONARY_MOST)
+        except zstandard.ZstdError as exc:
+            raise _cannot(name, f"its zstd dictionary does not decompress: {exc}") from None
+    if not data.startswith(_DICTIONARY):
+        raise _cannot(name, "its zstd dictionary frame holds no dictionary")
+    return bytes(data)
 
 
 def _zip(source: IO[bytes], name: str, *, inside: bool, warn: Callable[[str], None] | None) -> Reader:

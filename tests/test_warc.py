@@ -233,6 +233,41 @@ def test_a_zstd_body_asking_for_a_huge_window_is_not_given_it() -> None:
                                 "it went wrong"]
 
 
+def _warc_zst(records: list[bytes], *, packed: bool) -> bytes:
+    """A .warc.zst as ArchiveTeam writes them: a dictionary trained on the records first, in a dictionary frame
+    (compressed, with ``packed``), then a zstd frame a record, each decoded with it (Zstandard Compression for WARC
+    Files, "Dictionary frame format")."""
+    trained = zstandard.train_dictionary(8192, records * 4)
+    raw = trained.as_bytes()
+    held = zstandard.ZstdCompressor(write_content_size=True, write_checksum=True).compress(raw) if packed else raw
+    frames = zstandard.ZstdCompressor(dict_data=trained, write_content_size=True, write_checksum=True)
+    return b"\x5d\x2a\x4d\x18" + len(held).to_bytes(4, "little") + held + b"".join(frames.compress(r) for r in records)
+
+
+@pytest.mark.parametrize("packed", [False, True], ids=["dictionary as it is", "dictionary compressed"])
+def test_a_warc_zst_with_its_dictionary_is_read(packed: bool) -> None:
+    pages = [PAGE.replace(b"AbC1234", b"AbC%04d" % n) + b" lorem ipsum" * (n % 7) for n in range(60)]
+    records = [warcinfo()] + [record(response(p, b"Content-Type: text/html")) for p in pages]
+    data = _warc_zst(records, packed=packed)
+    found, scanner = scan(data, "crawl.warc.zst")
+    assert found == ["AbC0000", "XyZ9876"] + [f"AbC{n:04d}" for n in range(1, 60)]
+    assert scanner.errors == [] and scanner.warnings == []
+
+
+def test_a_warc_zst_whose_dictionary_cannot_be_had_is_one_line() -> None:
+    data = _warc_zst([warcinfo(), record(response(PAGE))], packed=False)
+    size = int.from_bytes(data[4:8], "little")
+    for spoilt, why in (
+            (data[:8 + size // 2], "crawl.warc.zst: cannot read on (the file ends inside its zstd dictionary: it is "
+                                   "cut short); what was found before it still counts"),
+            (data[:4] + (100 * 2**20).to_bytes(4, "little") + data[8:],
+             "crawl.warc.zst opens with a zstd dictionary of 100 MiB, more than the 16 MiB imgur-dl reads"),
+            (data[:8] + b"\x00" * 4 + data[12:], "crawl.warc.zst: cannot read on (its zstd dictionary frame holds no "
+                                                  "dictionary); what was found before it still counts")):
+        found, scanner = scan(spoilt, "crawl.warc.zst")
+        assert found == [] and [str(e) for e in scanner.errors] == [why]
+
+
 class _Pieces(io.RawIOBase):
     """A pipe that gives what has arrived: the data in the pieces given."""
 
@@ -292,8 +327,8 @@ def test_a_warc_spoilt_anywhere_is_read_without_a_crash(valid: bytes, spoils: li
     # Bytes changed, cut out or put in anywhere (a header, a length, a chunk's size, a compressed body), and
     # anything after: read to the end, with every error the scan's own.
     data = bytearray(valid)
-    for at, new in spoils:
-        at %= len(data) + 1
+    for place, new in spoils:
+        at = place % (len(data) + 1)
         data[at:at + len(new) // 2] = new
     scanner = Scanner()
     for _ in scanner.scan(io.BytesIO(bytes(data) + tail), "crawl.warc"):
