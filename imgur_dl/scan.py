@@ -45,12 +45,23 @@ BEFORE = 96  # bytes before "imgur" where a link's scheme may start (an encoded 
 # their data, every '/' escaped), percent-encoded (once or twice), HTML's numeric entities.
 _SEP = rb"(?:/|\\/|\\u002[fF]|%(?:25)?2[fF]|&#0*47;|&#[xX]0*2[fF];)"
 _COLON = rb"(?::|\\u003[aA]|%(?:25)?3[aA]|&#0*58;|&#[xX]0*3[aA];)"
-_LINK = re.compile(
-    rb"(?<![A-Za-z0-9._%/-])"  # not the middle of another word, host or path
+_BARE_LINK = (
     rb"(?:(?i:https?)" + _COLON + _SEP + _SEP + rb")?"
     rb"(?i:(?:www\.|m\.|i\.)?imgur\.(?:com|io))(?![A-Za-z0-9-]|\.[A-Za-z0-9])"
+    rb"(?:" + _COLON + rb"(?:80|443)(?![0-9]))?"  # (the port, as the Wayback Machine's index writes it: ":80")
     rb"(?:" + _SEP + rb"(?:[A-Za-z0-9._~:/?#@!$&*+,;=%-]|\\/|\\u002[fF]){0," + str(MAX_LINK).encode() + rb"})?"
 )
+_LINK = re.compile(rb"(?<![A-Za-z0-9._%/-])" + _BARE_LINK)  # (not the middle of another word, host or path)
+_WRAPPED_LINK = re.compile(_BARE_LINK)
+# What wraps a link in a web archive's own (in lower case): the Wayback Machine's web/<time>[*][<modifier>_]/,
+# archive.today's (archive.ph, .is, ...) with its newest/, oldest/ or a capture's time. A link after one is taken
+# whole, though another site's path is never where a link is taken from.
+_WRAPPER = re.compile(
+    rb"(?<![a-z0-9._%/-])(?:https?://)?(?:"  # (the archive's own host: another site's path is no archive)
+    rb"(?:(?:web|wayback)\.)?archive\.org/web/[0-9]{0,14}\*?(?:[a-z]{2}_)?/"
+    rb"|archive\.(?:today|ph|is|li|vn|fo|md)/(?:newest/|oldest/|[0-9]{14}/|[0-9]{4}\.[0-9]{2}\.[0-9]{2}-[0-9]{6}/)?"
+    rb")\Z")
+_WRAPPER_MOST = 64  # bytes a wrapper takes before the link, at the most
 _ENCODED = re.compile(r"(?i)^(?:https?%(?:25)?3a)?%(?:25)?2f%(?:25)?2f|^(?:[a-z.]*imgur\.(?:com|io))%(?:25)?2f")
 _TRAILING = ".,;:!?'\")]}>*"
 # What marks text as quoted-printable: a soft line break (the line goes on), a space or tab at a line's end, an
@@ -99,12 +110,18 @@ def _link_at(text: bytes, lower: bytes, at: int) -> re.Match[bytes] | None:
     start = max(0, at - BEFORE)
     scheme = lower.rfind(b"http", start, at)
     end = min(len(text), at + MAX_LINK + BEFORE)
-    for pos in ((scheme,) if scheme != -1 else ()) + (at - 4, at - 2, at):
+    starts = ((scheme,) if scheme != -1 else ()) + (at - 4, at - 2, at)
+    for pos in starts:
         if pos < 0:
             continue
         match = _LINK.match(text, pos, end)
         if match is not None and match.end() > at:
             return match
+    for pos in starts:  # (inside a web archive's link: web.archive.org/web/2015/https://imgur.com/a/...)
+        if pos > 0 and _WRAPPER.search(lower, max(0, pos - _WRAPPER_MOST), pos):
+            match = _WRAPPED_LINK.match(text, pos, end)
+            if match is not None and match.end() > at:
+                return match
     return None
 
 

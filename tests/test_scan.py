@@ -53,6 +53,19 @@ DRESSES = [
     (b"https://www.google.com/url?q=https://imgur.com/a/AbC1234&sa=D&source=editors", "https://imgur.com/a/AbC1234"),
     (b"https://imgur.com/search?q=red&panda=1&qs=x", "https://imgur.com/search?q=red&panda=1&qs=x"),
     (b"HTTPS://Imgur.com/a/AbC1234", "HTTPS://Imgur.com/a/AbC1234"),
+    # With the port the Wayback Machine's index writes (a CDX line: key, time, the original URL, ...).
+    (b"com,imgur,i)/xyz9876.jpeg 20150102030405 http://i.imgur.com:80/XyZ9876.jpeg image/jpeg 200",
+     "http://i.imgur.com:80/XyZ9876.jpeg"),
+    (b"https://imgur.com:443/a/AbC1234", "https://imgur.com:443/a/AbC1234"),
+    # Inside a web archive's own link: the Wayback Machine's (any time, a wildcard, a modifier), archive.today's.
+    (b"https://web.archive.org/web/20150102030405/https://imgur.com/a/AbC1234", "https://imgur.com/a/AbC1234"),
+    (b"https://web.archive.org/web/20150102030405id_/http://i.imgur.com:80/XyZ9876.jpeg",
+     "http://i.imgur.com:80/XyZ9876.jpeg"),
+    (b"(web.archive.org/web/2019*/i.imgur.com/XyZ9876.jpg)", "i.imgur.com/XyZ9876.jpg"),
+    (b"http://wayback.archive.org/web/*/imgur.com/gallery/AbC1234*", "imgur.com/gallery/AbC1234"),
+    (b"https://archive.ph/newest/https://imgur.com/a/AbC1234", "https://imgur.com/a/AbC1234"),
+    (b'"https://archive.is/2019.01.01-000000/https://imgur.com/a/AbC1234"', "https://imgur.com/a/AbC1234"),
+    (b"archive.today/https://i.imgur.com/XyZ9876.png", "https://i.imgur.com/XyZ9876.png"),
 ]
 
 
@@ -65,6 +78,8 @@ def test_a_link_in_any_dress_is_found_undressed(text: bytes, link: str) -> None:
 @pytest.mark.parametrize("text", [
     b"notimgur.com/a/AbC1234", b"https://example.com/imgur.com/a/AbC1234", b"imgur.com.evil.com/a/AbC1234",
     b"https://imgur.community/a/AbC1234", b"xyzimgur.com/a/AbC1234", b"the imgur app", b"imgur.com",
+    b"https://imgur.com:8080/a/AbC1234", b"https://example.com/archive.org/web/2015/https://imgur.com/a/AbC1234",
+    b"https://notarchive.org/web/2015/https://imgur.com/a/AbC1234", b"https://archive.ph.evil/https://imgur.com/a/AbC1234",
 ])
 def test_what_is_not_an_imgur_link_is_never_taken(text: bytes) -> None:
     assert list(targets_in(text)) == []
