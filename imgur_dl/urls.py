@@ -23,8 +23,11 @@ _PATH_FORMS: tuple[tuple[re.Pattern[str], Kind], ...] = (
     (re.compile(rf"^/download/{_ID}(?:/.*)?$"), Kind.IMAGE),
     (re.compile(rf"^/{_SLUG}{_ID}(?:\.(?P<ext>[A-Za-z0-9]{{1,5}}))?/?$"), Kind.IMAGE),
 )
-# i.imgur.com/<id>[size letter].<ext>: "AbC1234h.jpg" is AbC1234 at another size.
-_DIRECT_PATH = rf"/{_ID}[sbtmlhg]?(?:\.(?P<ext>[A-Za-z0-9]{{1,5}}))?/?"
+# i.imgur.com/<id>[size letter].<ext>: "AbC1234h.jpg" is AbC1234 at another size; "AbC1234_d.webp?maxwidth=640"
+# the preview imgur.com's pages show since 2022, downscaled to the width asked (the original without "_d": the
+# maintainer of Image Max URL, github.com/qsniyg/maxurl issue 1106; Dawn strips it likewise).
+# The preview's format is what was asked of the CDN (webp, most often), not the original's: it names the image only.
+_DIRECT_PATH = rf"/{_ID}(?:[sbtmlhg]|(?P<preview>_d))?(?:\.(?P<ext>[A-Za-z0-9]{{1,5}}))?/?"
 _DIRECT = re.compile(rf"^{_DIRECT_PATH}$")
 
 # The order and window the site's menus put after a tag or subreddit (/t/cats/top/week);
@@ -91,7 +94,7 @@ def parse(text: str) -> Target:
 def _quick(raw: str) -> Target | None:
     """What ``raw`` names when it is one of the usual forms (a page or a direct link, no more); else None."""
     if (match := _QUICK_DIRECT.fullmatch(raw)) is not None:
-        return Target(Kind.IMAGE, match["id"], raw, _ext(match["ext"]))
+        return _direct(match, raw)
     if (match := _QUICK_PAGE.fullmatch(raw)) is not None and match["id"].lower() not in _RESERVED:
         return Target(_QUICK_KINDS[match["kind"]], match["id"], raw)
     return None
@@ -116,7 +119,7 @@ def _parse(raw: str) -> Target:
     if _DIRECT_HOSTS.match(host):
         match = _DIRECT.match(path)
         if match:
-            return Target(Kind.IMAGE, match["id"], raw, _ext(match["ext"]))
+            return _direct(match, raw)
         # i.imgur.com also answers /a/<id> like imgur.com does
     listing = _listing(parts.path or "/", parts.query, raw)
     if listing is not None:
@@ -127,6 +130,11 @@ def _parse(raw: str) -> Target:
             ext = _ext(match.groupdict().get("ext"))
             return Target(kind, match["id"], raw, ext)
     raise UsageError(f"this Imgur URL names no album or image: {_said(raw)}")
+
+
+def _direct(match: re.Match[str], raw: str) -> Target:
+    """The image a direct link names, with the format its file is in (a preview's says nothing of that)."""
+    return Target(Kind.IMAGE, match["id"], raw, None if match["preview"] else _ext(match["ext"]))
 
 
 def _said(raw: str) -> str:

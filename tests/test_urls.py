@@ -6,7 +6,7 @@ import pytest
 
 from imgur_dl.errors import UsageError
 from imgur_dl.models import Kind
-from imgur_dl.urls import parse
+from imgur_dl.urls import canonical, parse
 
 ACCEPTED = [
     # albums
@@ -73,7 +73,20 @@ ACCEPTED = [
     ("https://i.imgur.io/XyZ9876.jpeg", Kind.IMAGE, "XyZ9876"),
     ("https://i.imgur.com/XyZ9876", Kind.IMAGE, "XyZ9876"),
     ("https://i.imgur.com/Ab12s.jpg", Kind.IMAGE, "Ab12s"),
+    # The preview imgur.com's pages show: the image, downscaled and converted.
+    ("https://i.imgur.com/XyZ9876_d.webp?maxwidth=640&shape=thumb&fidelity=medium", Kind.IMAGE, "XyZ9876"),
+    ("i.imgur.io/XyZ9876_d.jpg", Kind.IMAGE, "XyZ9876"),
 ]
+
+
+def test_a_preview_names_the_image_not_its_format() -> None:
+    # Its format is the one asked of the CDN (webp), not the original's: the image's page is where it is, and a
+    # size letter's extension still names the original's format.
+    preview = parse("https://i.imgur.com/XyZ9876_d.webp?maxwidth=640&shape=thumb&fidelity=medium")
+    assert preview.ext is None and canonical(preview) == "https://imgur.com/XyZ9876"
+    assert parse("https://i.imgur.com/XyZ9876h.png").ext == "png"
+    with pytest.raises(UsageError):
+        parse("https://i.imgur.com/XyZ9876_x.webp")
 
 
 @pytest.mark.parametrize(("text", "kind", "ident"), ACCEPTED)
