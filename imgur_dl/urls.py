@@ -53,10 +53,14 @@ _SEARCH = re.compile(r"^/search(?:/[A-Za-z0-9_/-]{0,64})?/?$")
 
 _SAID = 200  # characters of what was given that an error line repeats
 
+# The file i.imgur.com answers in place of one it no longer serves (removed.png): every capture of a deleted image
+# redirects there, so a crawl is full of links to it; it names no upload.
+_PLACEHOLDER = "removed"
+
 # Site pages whose name happens to look like an id.
 _RESERVED = frozenset(
     {"about", "rules", "terms", "legal", "store", "topic", "gallery", "privacy", "emerald", "memegen",
-     "account", "upgrade", "support", "explore", "contact", "welcome", "sitemap", "signin", "signup"}
+     "account", "upgrade", "support", "explore", "contact", "welcome", "sitemap", "signin", "signup", _PLACEHOLDER}
 )
 
 
@@ -93,7 +97,7 @@ def parse(text: str) -> Target:
 
 def _quick(raw: str) -> Target | None:
     """What ``raw`` names when it is one of the usual forms (a page or a direct link, no more); else None."""
-    if (match := _QUICK_DIRECT.fullmatch(raw)) is not None:
+    if (match := _QUICK_DIRECT.fullmatch(raw)) is not None and match["id"] != _PLACEHOLDER:
         return _direct(match, raw)
     if (match := _QUICK_PAGE.fullmatch(raw)) is not None and match["id"].lower() not in _RESERVED:
         return Target(_QUICK_KINDS[match["kind"]], match["id"], raw)
@@ -118,7 +122,7 @@ def _parse(raw: str) -> Target:
 
     if _DIRECT_HOSTS.match(host):
         match = _DIRECT.match(path)
-        if match:
+        if match and match["id"] != _PLACEHOLDER:
             return _direct(match, raw)
         # i.imgur.com also answers /a/<id> like imgur.com does
     listing = _listing(parts.path or "/", parts.query, raw)

@@ -135,6 +135,10 @@ REFUSED = [
     ("https://[::1/a/b", "not a URL"),
     ("(imgur.com/a/toolongid12)", "names no album or image: imgur.com/a/toolongid12$"),  # (said of the link)
     ("...", "not an Imgur URL"),
+    # Imgur's placeholder for a file it no longer serves (a crawl's every deleted image redirects there).
+    ("https://i.imgur.com/removed.png", "names no album or image"),
+    ("http://i.imgur.com:80/removed.png", "names no album or image"),
+    ("https://imgur.com/removed", "names no album or image"),
 ]
 
 

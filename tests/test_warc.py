@@ -115,6 +115,14 @@ def test_what_is_not_a_response_is_read_as_it_is() -> None:
     assert scanner.warnings == []
 
 
+def test_a_crawl_of_deleted_images_names_no_placeholder() -> None:
+    # Each capture of a deleted image is a redirect to Imgur's removed.png: the image is a target, its placeholder
+    # is none (it was one, the same for every crawl, fetched and failed: every such scan ended in failure).
+    found, _ = scan(record(b"HTTP/1.1 302 Found\r\nLocation: https://i.imgur.com/removed.png\r\n\r\n",
+                           uri=b"https://i.imgur.com/XyZ9876.jpg"))
+    assert found == ["XyZ9876"]
+
+
 def test_records_run_not_together() -> None:
     # A block that ends with a link, and a next record whose header would carry it on: each is read apart.
     data = (record(b"see https://imgur.com/a/AbC1234", b"resource", b"text/plain") +
