@@ -1,8 +1,10 @@
 """Input for ``--scan``, compressed or not: recognised by its first bytes and decompressed as it is read.
 
-zstd (with the long windows Reddit dumps use, and pzstd's files), gzip, xz
-and bzip2; a ZIP archive's members one after another (a data export), each
-compressed or not; text in UTF-16 with its byte-order mark, as UTF-8. Where
+zstd (with the long windows Reddit dumps use, pzstd's files, and those that
+open with the dictionary their frames need: a ``.warc.zst``), gzip, xz and
+bzip2; a ZIP archive's members one after another (a data export), each
+compressed or not; a WARC file record by record (:mod:`imgur_dl.warc`); text
+in UTF-16 with its byte-order mark, as UTF-8. Where
 the input cannot be read on (corrupt, cut short, expanding like a bomb),
 reading stops with :class:`ScanError`, once everything decoded before that
 point has been handed on. A zstd stream cut short (a dump whose download was
@@ -40,7 +42,7 @@ _ZSTD_READ = 1024 * 1024  # compressed bytes zstd's reader takes at a time
 _PIECE = 64 * 1024
 
 MAGIC_SIZE = 8  # the first bytes that tell what a file is (Firefox's mozlz4 needs the most)
-_WARC_MAGIC = 6  # ... and, decompressed, whether it is a WARC file ("WARC/1")
+_WARC_LOOK = 6  # ... and, decompressed, whether it is a WARC file ("WARC/1")
 _MAGIC: tuple[tuple[bytes, str], ...] = (
     (b"\x28\xb5\x2f\xfd", "zstd"),
     (b"\x1f\x8b", "gzip"),
@@ -115,7 +117,7 @@ def _contents(reader: Reader, name: str, taken: Callable[[], int] | None, warn: 
     """A file's text, once decompressed: a WARC file record by record (:mod:`imgur_dl.warc`), anything else as
     :class:`_Text` reads it. ``taken``: how much of the file a compressed one has been read (None: it is the text
     itself)."""
-    head = _peek(reader, _WARC_MAGIC)
+    head = _peek(reader, _WARC_LOOK)
     text = _Prefixed(head, reader, name)
     if not is_warc(head):
         return _Text(text)

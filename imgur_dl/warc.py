@@ -9,8 +9,10 @@ that reads zstd). Those are undone; everything else (the WARC header with its
 ``WARC-Target-URI``, the HTTP header with its ``Location``, other records
 whole) is read as it is. A body in a coding imgur-dl does not decode (brotli),
 or one that does not decode as it says, is read as it is and counted, to be
-said once at the end. Where the input stops being a WARC file (a header that
-does not end), the rest is read as it is, and that is said too.
+said once at the end (and so is one in more codings than a server applies).
+Where the input stops being a WARC file (no record starts where one must, a
+header that does not end, a length that is not one), the rest is read as it
+is, and that is said too.
 
 Decoding is bounded as any compressed input's is: what a body expands to is
 taken a piece at a time, and the whole is held to the file's expansion bound.
@@ -46,7 +48,7 @@ class Reader(Protocol):
 
 
 class Bound(Protocol):
-    """What bounds the expansion of the file being read (:class:`imgur_dl.compressed.Expansion`)."""
+    """What bounds the expansion of the file being read (as :mod:`imgur_dl.compressed` bounds any input's)."""
 
     def check(self) -> None: ...
 
@@ -114,8 +116,10 @@ class Warc:
             at = source.at
             head = source.header()
             if head is None or not is_warc(head):
-                if head is not None or source.more_to_come():
-                    self._lost = at, "a record's header does not end where a header must"
+                if head is not None:
+                    self._lost = at, "no record starts there"
+                elif source.more_to_come():
+                    self._lost = at, f"a record's header does not end within {MAX_HEADER // 1024} KiB"
                 if head:
                     yield head
                 yield from source.pieces()

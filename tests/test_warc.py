@@ -190,12 +190,12 @@ def test_a_body_that_expands_far_is_given_whole() -> None:
 def test_where_it_stops_being_a_warc_the_rest_is_read_as_it_is() -> None:
     unending = b"WARC/1.0\r\nWARC-Type: response\r\nX-Filler: " + b"x" * (70 * 1024) + b" https://imgur.com/t/cats\r\n"
     first = record(b"https://imgur.com/r/pics", b"resource", b"text/plain")
-    for tail in (b"garbage that is no record https://imgur.com/a/AbC1234\n", unending):
-        data = first + tail
-        found, scanner = scan(data)
+    for tail, why in ((b"garbage that is no record https://imgur.com/a/AbC1234\n\n", "no record starts there"),
+                      (unending, "a record's header does not end within 64 KiB")):
+        found, scanner = scan(first + tail)
         assert found[0] == "pics" and found[1] in ("AbC1234", "cats")
-        assert scanner.warnings == [f"crawl.warc: not a WARC file past byte {len(first)} (a record's header does not "
-                                    "end where a header must): the rest was read as it is, compressed bodies and all"]
+        assert scanner.warnings == [f"crawl.warc: not a WARC file past byte {len(first)} ({why}): the rest was read "
+                                    "as it is, compressed bodies and all"]
     for length in (b"-1", b"9" * 5000, b"", b"0x10"):  # (5000 digits: more than Python makes a number of)
         bad_length = record(b"x").replace(b"Content-Length: 1", b"Content-Length: " + length)
         found, scanner = scan(bad_length + record(response(gzip.compress(PAGE), b"Content-Encoding: gzip")))
