@@ -123,6 +123,8 @@ def _options(args: argparse.Namespace, env: Environment) -> Options:
                          "done that no process did")
     if args.lease is not None and not args.share_work:
         raise UsageError("--lease is for --share-work (how long a claim lasts)")
+    if args.no_listings and not args.scan:
+        raise UsageError("--no-listings is for --scan (the links it finds to listings); a listing given is read")
     if [*args.input_file, *args.scan].count("-") > 1:
         raise UsageError("standard input ('-') can be read once: give it to one -i or --scan")
     if args.archive_table != DEFAULT_TABLE and args.download_archive is None:
@@ -138,7 +140,8 @@ def _options(args: argparse.Namespace, env: Environment) -> Options:
         show_bar=env.stderr_isatty and not args.quiet,
         dir_template=Template(args.dir, "--dir"),
         name_template=Template(args.name, "--name") if args.name is not None else None,
-        get_urls=args.get_urls, json_lines=args.json, write_metadata=args.write_metadata,
+        get_urls=args.get_urls, json_lines=args.json, no_listings=args.no_listings,
+        write_metadata=args.write_metadata,
         archive=args.download_archive, archive_table=args.archive_table, share_work=args.share_work,
         lease=args.lease or DEFAULT_LEASE, wayback=args.wayback, user_agent=args.user_agent,
         choice=Choice(args.range or (), args.since, args.break_on_existing),
@@ -216,14 +219,25 @@ def _scan(names: list[str], given: Given, options: Options, env: Environment) ->
     stdin = getattr(env.stdin, "buffer", None) or io.BytesIO(env.stdin.read().encode("utf-8", "surrogateescape"))
     listings: list[Target] = []  # (the first listing met: --range and --since choose nothing without one)
 
+    unread = 0  # listings found and left alone (--no-listings)
+
     def noted(found: Iterable[Target]) -> Iterator[Target]:
         for target in found:
             if not listings and target.kind.is_listing:
                 listings.append(target)
             yield target
 
+    def posts_only(found: Iterable[Target]) -> Iterator[Target]:
+        nonlocal unread
+        for target in found:
+            if target.kind.is_listing:
+                unread += 1
+                continue
+            yield target
+
     output = None if options.get_urls else options.output  # (-g saves nothing: no folder of its to leave out)
-    targets = noted(itertools.chain(given, scanned(names, scanner, stdin, output=output)))
+    found = scanned(names, scanner, stdin, output=output)
+    targets = noted(itertools.chain(given, posts_only(found) if options.no_listings else found))
     choosing = _choosing(options.choice)
 
     def told() -> None:
@@ -234,11 +248,15 @@ def _scan(names: list[str], given: Given, options: Options, env: Environment) ->
             writer(env.stderr)(printable(WARNING_PREFIX + warning))
         if not options.quiet:
             stats = scanner.stats
+            left = f" ({unread} of them {'a listing' if unread == 1 else 'listings'}, left unread: --no-listings)" \
+                if unread else ""
             writer(env.stderr)(f"imgur-dl: scanned {human(stats.read)}: {stats.links} Imgur links, "
-                               f"{stats.targets} distinct targets")
+                               f"{stats.targets} distinct targets{left}")
             if choosing and not listings:  # (known only now: a scan's targets are found as it reads)
-                writer(env.stderr)(f"imgur-dl: {' and '.join(choosing)} chose nothing: the scan found no "
-                                   f"{_A_LISTING}, and an album is always fetched whole")
+                found_none = "left the listings it found unread (--no-listings)" if unread else \
+                    f"found no {_A_LISTING}"
+                writer(env.stderr)(f"imgur-dl: {' and '.join(choosing)} chose nothing: the scan {found_none}, and "
+                                   "an album is always fetched whole")
 
     if options.get_urls:  # a link extractor on its own: nothing is asked of Imgur
         out = Stdout(env.stdout, json_lines=False)

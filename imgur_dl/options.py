@@ -74,6 +74,7 @@ class Options:
     name_template: Template | None = None
     get_urls: bool = False
     json_lines: bool = False
+    no_listings: bool = False  # --scan: links found to listings are counted, not read
     write_metadata: bool = False
     archive: str | Path | None = field(default=None, repr=False)  # a file, or a postgresql:// URL (a password)
     archive_table: str = DEFAULT_TABLE

@@ -445,6 +445,31 @@ def test_a_choice_of_posts_a_scan_had_no_listing_for_is_said_to_have_chosen_noth
     assert "chose nothing" not in listed.err, listed
 
 
+def test_a_crawls_links_to_listings_can_be_left_unread(imgur: Imgur, tmp_path: Path) -> None:
+    # A crawl of imgur.com's own pages links each post's uploader and tags from every page: read, a tag is every
+    # post ever tagged so. With --no-listings the posts and images are fetched, the listings counted.
+    imgur.add_album("AbC1234", count=2)
+    imgur.add_listing("tag", "funny", [imgur.add_album(f"Fun{n:04d}", count=1) for n in range(3)])
+    imgur.add_listing("user", "Miguenzo", [imgur.add_image("Im00001", in_gallery=True)])
+    (tmp_path / "page.html").write_text('<a href="https://imgur.com/t/funny">funny</a> <a href="/user/x">'
+                                        '<a href="https://imgur.com/user/Miguenzo">Miguenzo</a> '
+                                        '<img src="https://i.imgur.com/Im00001.jpg"> https://imgur.com/a/AbC1234')
+    result = run_main("--no-listings", "--scan", str(tmp_path / "page.html"), "-o", str(tmp_path / "out"))
+    assert result.code == 0, result
+    assert "imgur-dl: scanned 190 B: 4 Imgur links, 4 distinct targets (2 of them listings, left unread: " \
+           "--no-listings)" in result.err.splitlines()
+    assert not any("funny" in path or "Miguenzo" in path for _, _, path, _ in imgur.log), imgur.log
+    assert len(files_under(tmp_path / "out")) == 3  # (the album's two files, the image)
+    # A listing given on the command line is read all the same: it was asked for.
+    given = run_main("--no-listings", "--scan", str(tmp_path / "page.html"), "imgur.com/t/funny",
+                     "-o", str(tmp_path / "again"))
+    assert given.code == 0, given
+    assert len(files_under(tmp_path / "again")) == 3 + 3  # (the tag's three posts, then the scan's three files)
+    assert "(1 of them a listing, left unread: --no-listings)" in given.err  # (the user's; the tag was given)
+    assert run_main("--no-listings", "imgur.com/t/funny").err == \
+        "imgur-dl: error: --no-listings is for --scan (the links it finds to listings); a listing given is read\n"
+
+
 def test_scan_and_get_urls_is_a_link_extractor_that_asks_nothing(imgur: Imgur, tmp_path: Path) -> None:
     dump, ids = _reddit_dump(300)
     result = run_main("--scan", "-", "-g", "imgur.com/a/A000000", stdin=dump.decode())
