@@ -376,10 +376,19 @@ def list_lines(handle: TextIO, name: str) -> Iterator[str]:
         if number == 1 and "\0" in line:
             raise UsageError(f"cannot read URLs from {name}: its first line holds a NUL byte (not a list of URLs; "
                              "a compressed list is read from a file, or through zcat or zstd -dc)")
+        if number == 1 and line.startswith("WARC/") and _is_warc(line):  # (a line of "not a URL" a line)
+            raise UsageError(f"cannot read URLs from {name}: it is a WARC file (a web crawl), not a list of URLs: "
+                             "--scan reads the links in it")
         for part in (line.removeprefix("\ufeff") if number == 1 else line).splitlines():  # (a BOM, piped in)
             text = part.split(" #", 1)[0].strip()
             if text and not text.startswith("#"):
                 yield text
+
+
+def _is_warc(line: str) -> bool:
+    from imgur_dl.warc import is_warc  # noqa: PLC0415 - only a list that may be a WARC file needs it
+
+    return is_warc(line.encode("utf-8", "surrogateescape"))
 
 
 def _terminate(_signal: int, _frame: object) -> None:

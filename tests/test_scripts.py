@@ -181,6 +181,19 @@ def test_binary_data_for_a_list_is_one_line_not_one_a_line(imgur: Imgur, tmp_pat
     assert result.err.count("error:") == 1
 
 
+def test_a_warc_file_for_a_list_is_one_line_pointing_to_scan(imgur: Imgur, tmp_path: Path) -> None:
+    # A crawl given to -i by mistake: each of its header lines was a line of "not a URL".
+    crawl = b"WARC/1.0\r\nWARC-Type: warcinfo\r\nContent-Length: 0\r\n\r\n\r\n\r\n" * 500
+    (tmp_path / "crawl.warc.gz").write_bytes(gzip.compress(crawl))
+    for args, name, stdin in ((["-i", str(tmp_path / "crawl.warc.gz")], str(tmp_path / "crawl.warc.gz"), ""),
+                              (["-i", "-"], "-", crawl.decode())):
+        result = run_main("-o", str(tmp_path), *args, stdin=stdin)
+        assert result.code == 2, result
+        assert result.err == (f"imgur-dl: error: cannot read URLs from {name}: it is a WARC file (a web crawl), not "
+                              "a list of URLs: --scan reads the links in it\n")
+    assert not imgur.log
+
+
 def test_an_api_that_cannot_be_reached_is_said_once_for_a_list_of_direct_links(tmp_path: Path) -> None:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
