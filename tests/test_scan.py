@@ -66,6 +66,11 @@ DRESSES = [
     (b"https://archive.ph/newest/https://imgur.com/a/AbC1234", "https://imgur.com/a/AbC1234"),
     (b'"https://archive.is/2019.01.01-000000/https://imgur.com/a/AbC1234"', "https://imgur.com/a/AbC1234"),
     (b"archive.today/https://i.imgur.com/XyZ9876.png", "https://i.imgur.com/XyZ9876.png"),
+    # Discord's media proxy, as a chat export's embeds give their images.
+    (b'"proxyUrl": "https://images-ext-1.discordapp.net/external/Ab-Cd_Ef12/https/i.imgur.com/XyZ9876.png"',
+     "i.imgur.com/XyZ9876.png"),
+    (b"https://images-ext-2.discordapp.net/external/Ab-Cd/%3Fwidth%3D100/https/imgur.com/a/AbC1234",
+     "imgur.com/a/AbC1234"),
     # The preview imgur.com's own pages show (saved, or scraped).
     (b'<img src="https://i.imgur.com/XyZ9876_d.webp?maxwidth=520&amp;shape=thumb&amp;fidelity=high" alt="">',
      "https://i.imgur.com/XyZ9876_d.webp?maxwidth=520&shape=thumb&fidelity=high"),
