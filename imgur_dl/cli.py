@@ -29,6 +29,7 @@ from imgur_dl.errors import (
     ImgurDLError,
     OutputClosed,
     OutputError,
+    ScanError,
     Terminated,
     UsageError,
 )
@@ -332,7 +333,6 @@ def _error(env: Environment, message: str) -> None:
 
 def _read_list(name: str, env: Environment) -> Iterator[str]:
     """URLs from a file (or stdin for '-'), as it is read: one a line, blank lines and '#' comments ignored."""
-    from imgur_dl.compressed import ScanError  # noqa: PLC0415 - only a list needs it
 
     try:
         with contextlib.nullcontext(env.stdin) if name == "-" else _open_list(Path(name)) as handle:

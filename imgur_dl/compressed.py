@@ -27,7 +27,7 @@ import zlib
 from collections.abc import Callable
 from typing import IO, Any, BinaryIO, Protocol, cast
 
-from imgur_dl.errors import ImgurDLError, UsageError
+from imgur_dl.errors import ScanError, UsageError
 from imgur_dl.warc import Warc, is_warc
 
 # A stream that expands past this many times its compressed size, once it is this large, is a bomb.
@@ -69,14 +69,6 @@ _LOOK = 514  # bytes of a file looked at to tell its text's encoding (a byte-ord
 _UNREADABLE: tuple[type[Exception], ...] = (OSError, EOFError, lzma.LZMAError, ValueError)
 
 
-class ScanError(ImgurDLError):
-    """The input could not be read to its end; what was found before still counts. ``why``: the reason alone."""
-
-    def __init__(self, message: str, why: str | None = None) -> None:
-        super().__init__(message)
-        self.why = why or message
-
-
 class Reader(Protocol):
     def read(self, size: int, /) -> bytes: ...
 
@@ -89,7 +81,7 @@ def opened(source: IO[bytes], name: str, *, inside: bool = False, warn: Callable
     try:
         head = _peek(source, MAGIC_SIZE)
     except OSError as exc:
-        raise _cannot(name, _why(exc)) from None
+        raise ScanError.stopped(name, _why(exc)) from None
     kind = kind_of(head)
     if kind == "zip":
         return _zip(source, name, inside=inside, warn=warn)
@@ -180,15 +172,15 @@ def _dictionary(file: BinaryIO, name: str, zstandard: Any) -> bytes:
                         f"{DICTIONARY_MOST // 2**20} MiB imgur-dl reads")
     data = _peek(file, size)
     if len(data) < size:
-        raise _cannot(name, "the file ends inside its zstd dictionary: it is cut short")
+        raise ScanError.stopped(name, "the file ends inside its zstd dictionary: it is cut short")
     if data.startswith(_MAGIC[0][0]):  # (compressed, as a zstd frame of its own)
         try:
             data = zstandard.ZstdDecompressor(max_window_size=ZSTD_WINDOW).decompress(
                 data, max_output_size=DICTIONARY_MOST)
         except zstandard.ZstdError as exc:
-            raise _cannot(name, f"its zstd dictionary does not decompress: {exc}") from None
+            raise ScanError.stopped(name, f"its zstd dictionary does not decompress: {exc}") from None
     if not data.startswith(_DICTIONARY):
-        raise _cannot(name, "its zstd dictionary frame holds no dictionary")
+        raise ScanError.stopped(name, "its zstd dictionary frame holds no dictionary")
     return bytes(data)
 
 
@@ -202,7 +194,7 @@ def _zip(source: IO[bytes], name: str, *, inside: bool, warn: Callable[[str], No
             source.seek(0)
             return _Members(zipfile.ZipFile(source), name, size, warn)
     except (OSError, zipfile.BadZipFile, ValueError, EOFError) as exc:
-        raise _cannot(name, _why(exc)) from None
+        raise ScanError.stopped(name, _why(exc)) from None
     raise ScanError(f"{name} is a ZIP archive, which is read from a file, not a pipe: save it, then scan the file")
 
 
@@ -231,7 +223,7 @@ class _Members:
                                            inside=True, warn=self.warn)
                 data = self._current.read(size)
             except (OSError, zipfile.BadZipFile, RuntimeError, NotImplementedError, EOFError, zlib.error) as exc:
-                raise _cannot(self.name, _why(exc)) from None  # (encrypted, corrupt, cut short)
+                raise ScanError.stopped(self.name, _why(exc)) from None  # (encrypted, corrupt, cut short)
             if not data:
                 self._current = None
                 return b"\n"  # (between two files: the last line of one is not the first of the next)
@@ -263,10 +255,6 @@ class _Expansion:
 def _why(exc: BaseException) -> str:
     """An error's reason in words: the system's for an OSError, else its message, else its kind."""
     return getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
-
-
-def _cannot(name: str, why: str) -> ScanError:
-    return ScanError(f"{name}: cannot read on ({why}); what was found before it still counts", why)
 
 
 class _Text:
@@ -333,10 +321,10 @@ class _Decoded:
             # what that read gave, never what earlier reads had decoded.)
             data = self.reader.read1(min(size, _PIECE))
         except self.unreadable as exc:
-            raise _cannot(self.name, _why(exc)) from None
+            raise ScanError.stopped(self.name, _why(exc)) from None
         frames = self.counted.frames
         if not data and frames is not None and not frames.whole:
-            raise _cannot(self.name, "the zstd stream ends inside a frame: the file is cut short")
+            raise ScanError.stopped(self.name, "the zstd stream ends inside a frame: the file is cut short")
         return self.expansion.add(data, self.counted.count)
 
 
@@ -463,7 +451,7 @@ class _Prefixed:
         try:
             return read1(size) if read1 is not None else self.source.read(size)
         except OSError as exc:
-            raise _cannot(self.name, _why(exc)) from None
+            raise ScanError.stopped(self.name, _why(exc)) from None
 
     def readable(self) -> bool:
         return True

@@ -56,6 +56,20 @@ class TokenRefusedError(ApiError):
     exit_status = ExitStatus.TOKEN_REFUSED
 
 
+class ScanError(ImgurDLError):
+    """An input to scan could not be read to its end; what was found before still counts. ``why``: the reason
+    alone."""
+
+    def __init__(self, message: str, why: str | None = None) -> None:
+        super().__init__(message)
+        self.why = why or message
+
+    @classmethod
+    def stopped(cls, name: str, why: str) -> ScanError:
+        """Reading ``name`` stopped where ``why`` says."""
+        return cls(f"{name}: cannot read on ({why}); what was found before it still counts", why)
+
+
 class ArchiveUnavailable(ImgurDLError):
     """The download archive cannot be reached or written just now (its server went away, a lock held too long, its
     disk full); ``trouble`` says which in words ("cannot be reached")."""

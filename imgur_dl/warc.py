@@ -12,7 +12,9 @@ or one that does not decode as it says, is read as it is and counted, to be
 said once at the end (and so is one in more codings than a server applies).
 Where the input stops being a WARC file (no record starts where one must, a
 header that does not end, a length that is not one), the rest is read as it
-is, and that is said too.
+is, and that is said too; one that ends inside a record is cut short, and
+stops with :class:`~imgur_dl.errors.ScanError` once what came before is
+handed on.
 
 Decoding is bounded as any compressed input's is: what a body expands to is
 taken a piece at a time, and the whole is held to the file's expansion bound.
@@ -25,6 +27,8 @@ import zlib
 from collections import Counter
 from collections.abc import Callable, Iterator
 from typing import BinaryIO, Protocol, cast
+
+from imgur_dl.errors import ScanError
 
 MAX_HEADER = 64 * 1024  # a WARC record's or an HTTP message's header: longer, it is not one
 _PIECE = 64 * 1024  # the most a decoder makes at a time
@@ -80,14 +84,24 @@ class Warc:
         self._pieces = self._records()
         self._rest = b""
         self._lost: tuple[int, str] | None = None  # where the input stopped being a WARC file, and why
+        self._stopped: ScanError | None = None  # why it could not be read on (said once what came before is given)
 
     def read(self, size: int, /) -> bytes:
         """Up to ``size`` bytes: the pieces the records give, together while the file's bytes in hand make them (a
         pipe is not waited on while something is ready)."""
         self.bound.check()
+        if self._stopped is not None:
+            raise self._stopped
         pieces, held = [], 0
         while held < size and (not held or self.input.ready()):
-            piece = self._rest or next(self._pieces, None)
+            try:
+                piece = self._rest or next(self._pieces, None)
+            except ScanError as exc:  # (the file cut short: what came before it is handed on first)
+                self._tell()
+                self._stopped = exc
+                if not held:
+                    raise
+                break
             if piece is None:
                 if not held:
                     self._tell()
@@ -119,6 +133,9 @@ class Warc:
                 if head is not None:
                     self._lost = at, "no record starts there"
                 elif source.more_to_come():
+                    if source.ended:
+                        yield from source.pieces()
+                        raise ScanError.stopped(self.name, "the file ends inside a record's header: it is cut short")
                     self._lost = at, f"a record's header does not end within {MAX_HEADER // 1024} KiB"
                 if head:
                     yield head
@@ -144,6 +161,9 @@ class Warc:
             yield head
             yield from body or source.pieces()
             yield from source.pieces()  # (what the block holds past the message, or all of it)
+            if source.left:  # (the file ended first: a download interrupted)
+                raise ScanError.stopped(self.name, f"the file ends inside a record, {source.left:,} bytes short: it "
+                                                   "is cut short")
             yield b"\n"  # (between records: the last line of one is not the first of the next)
 
     def _message(self, source: _Input) -> tuple[bytes, Iterator[bytes] | None]:
@@ -338,6 +358,11 @@ class _Input:
         self.pos = 0
         self.count += len(data)
         return True
+
+    @property
+    def ended(self) -> bool:
+        """Whether the file has no more to give than what is in hand."""
+        return self._ended
 
     def ready(self) -> bool:
         """Whether bytes not taken yet are in hand (taking them waits on nothing)."""

@@ -327,6 +327,17 @@ def test_every_link_of_every_body_is_found_whatever_its_coding_chunks_and_pieces
 _VALID = [warcinfo() + record(message) for _, message in ENCODED]
 
 
+def _short(records: list[bytes], at: int) -> int:
+    """How many bytes of its block the record cut at ``at`` is short of."""
+    start = 0
+    for whole in records:
+        if at < start + len(whole):
+            head_end = whole.index(b"\r\n\r\n") + 4
+            return len(whole) - 4 - head_end - max(0, at - start - head_end)
+        start += len(whole)
+    return 0
+
+
 @PROPERTIES
 @given(st.sampled_from(_VALID), st.lists(st.tuples(st.integers(0, 2000), st.binary(max_size=8)), max_size=6),
        st.binary(max_size=400))
@@ -342,3 +353,28 @@ def test_a_warc_spoilt_anywhere_is_read_without_a_crash(valid: bytes, spoils: li
     for _ in scanner.scan(io.BytesIO(bytes(data) + tail), "crawl.warc"):
         pass
     assert all(isinstance(error, compressed.ScanError) for error in scanner.errors)
+
+
+@PROPERTIES
+@given(st.integers(0, 10**6), st.booleans())
+def test_a_warc_cut_anywhere_gives_the_links_before_the_cut_and_says_it_is_cut_short(cut: int, plain: bool) -> None:
+    # A crawl whose download was interrupted: every link whole before the cut is found; a cut inside a record
+    # (its header or its block) is said, as a compressed file cut short is, and a cut between records is none.
+    records = [record(response(PAGE.replace(b"AbC1234", b"AbC%04d" % n) if plain else
+                               gzip.compress(PAGE.replace(b"AbC1234", b"AbC%04d" % n)),
+                               *([] if plain else [b"Content-Encoding: gzip"]))) for n in range(4)]
+    data = b"".join(records)
+    at = cut % (len(data) + 1)
+    found, scanner = scan(data[:at])
+    ends = [sum(len(r) for r in records[:n + 1]) for n in range(len(records))]
+    whole = sum(1 for end in ends if end - 4 <= at)  # (a record whose block is in: its two line ends may be cut)
+    every = [i for n in range(len(records)) for i in ([f"AbC{n:04d}"] + (["XyZ9876"] if n == 0 else []))]
+    expected = [i for n in range(whole) for i in ([f"AbC{n:04d}"] + (["XyZ9876"] if n == 0 else []))]
+    # (What the cut record's body gave before the cut, plain or decompressed, may come too: a prefix of the rest.)
+    assert found == every[:len(found)] and len(found) >= len(expected)
+    if at < len(b"WARC/1") or any(end - 4 <= at <= end for end in ends):  # (too little to be a WARC; a whole one)
+        assert scanner.errors == []
+    else:
+        assert [str(e).split(": cannot read on (")[1].split(":")[0] for e in scanner.errors] in (
+            ["the file ends inside a record's header"], [f"the file ends inside a record, {n:,} bytes short"
+                                                         for n in [_short(records, at)]])
