@@ -73,6 +73,7 @@ _QUOTED_PRINTABLE = re.compile(rb"=(?:20|09)?\r*\n|=3D[\"']")
 # and maybe padded; four lines at least (shorter runs of such lines are too often something else, and hold little).
 _BASE64 = re.compile(rb"(?m)(?:^[A-Za-z0-9+/]{40,100}\r?\n){3,}(?:^[A-Za-z0-9+/]{0,100}={0,2}\r?\n)")
 _JSON_ESCAPE = re.compile(r"\\/|(?i:\\u002f|\\u003a)")
+_NOT_IN_A_LINK = re.compile(r"[\s\"'<>`{}|\\^\[\]]")
 _UNESCAPED = {"\\/": "/", "\\u002f": "/", "\\u003a": ":"}
 
 
@@ -134,6 +135,9 @@ def undress(token: str) -> str:
         if not _ENCODED.search(text):
             break
         text = unquote(text.split("&", 1)[0])  # (a raw '&' ends the value the link was in)
+    # What the entities and escapes wrote, a character no link holds ends it: HTML escaped once more (Reddit's
+    # "selftext_html", an RSS feed's description) writes an attribute's quote as "&quot;", the tag's end as "&gt;".
+    text = _NOT_IN_A_LINK.split(text, 1)[0]
     # No Imgur path holds an '&': one before any query ends the value of another link's query the link was in,
     # written as it is (Google's "url?q=https://imgur.com/a/...&sa=D").
     amp, query = text.find("&"), text.find("?")

@@ -66,6 +66,11 @@ DRESSES = [
     (b"https://archive.ph/newest/https://imgur.com/a/AbC1234", "https://imgur.com/a/AbC1234"),
     (b'"https://archive.is/2019.01.01-000000/https://imgur.com/a/AbC1234"', "https://imgur.com/a/AbC1234"),
     (b"archive.today/https://i.imgur.com/XyZ9876.png", "https://i.imgur.com/XyZ9876.png"),
+    # HTML escaped once more: Reddit's "selftext_html" and "body_html", an RSS feed's description.
+    (b'&lt;a href=&quot;https://imgur.com/a/AbC1234&quot;&gt;my album&lt;/a&gt;', "https://imgur.com/a/AbC1234"),
+    (b'&lt;img src=&quot;https://i.imgur.com/XyZ9876.jpg&quot;/&gt;', "https://i.imgur.com/XyZ9876.jpg"),
+    (b"&lt;a href=&#39;https://imgur.com/gallery/AbC1234&#39;&gt;", "https://imgur.com/gallery/AbC1234"),
+    (b"url=https%3A%2F%2Fimgur.com%2Fa%2FAbC1234%22%3E%3C%2Fa%3E", "https://imgur.com/a/AbC1234"),
     # Discord's media proxy, as a chat export's embeds give their images.
     (b'"proxyUrl": "https://images-ext-1.discordapp.net/external/Ab-Cd_Ef12/https/i.imgur.com/XyZ9876.png"',
      "i.imgur.com/XyZ9876.png"),
