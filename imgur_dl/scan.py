@@ -55,15 +55,19 @@ _LINK = re.compile(rb"(?<![A-Za-z0-9._%/-])" + _BARE_LINK)  # (not the middle of
 _WRAPPED_LINK = re.compile(_BARE_LINK)
 # What wraps a link in a web archive's own (in lower case): the Wayback Machine's web/<time>[*][<modifier>_]/,
 # archive.today's (archive.ph, .is, ...) with its newest/, oldest/ or a capture's time; and Discord's media proxy
-# (external/<signature>/[<query>/]<scheme>/, the link after it without its "://": a chat export's embeds). A link
-# after one is taken whole, though another site's path is never where a link is taken from.
+# (external/<signature>/[<query>/]<scheme>/, the link after it without its "://": a chat export's embeds); and the
+# "//" of a link relative to its page's scheme. A link after one is taken whole, though another site's path is
+# never where a link is taken from.
 _WRAPPER = re.compile(
-    rb"(?<![a-z0-9._%/-])(?:https?://)?(?:"  # (the archive's own host: another site's path is no archive)
+    rb"(?:(?<![a-z0-9._%/-])(?:https?://)?(?:"  # (the archive's own host: another site's path is no archive)
     rb"(?:(?:web|wayback)\.)?archive\.org/web/[0-9]{0,14}\*?(?:[a-z]{2}_)?/"
     rb"|archive\.(?:today|ph|is|li|vn|fo|md)/(?:newest/|oldest/|[0-9]{14}/|[0-9]{4}\.[0-9]{2}\.[0-9]{2}-[0-9]{6}/)?"
     rb"|(?:images-ext-[0-9]|media)\.discordapp\.net/external/[a-z0-9_-]{1,100}/(?:%3f[^/\s]{0,300}/)?https?/"
+    rb")"
+    rb"|(?<![a-z0-9._%/:-])//"  # (and a link without its scheme, as HTML writes one: src="//i.imgur.com/...")
     rb")\Z")
 _WRAPPER_MOST = 512  # bytes a wrapper takes before the link, at the most
+_SLASH = ord("/")
 _ENCODED = re.compile(r"(?i)^(?:https?%(?:25)?3a)?%(?:25)?2f%(?:25)?2f|^(?:[a-z.]*imgur\.(?:com|io))%(?:25)?2f")
 _TRAILING = ".,;:!?'\")]}>*"
 # What marks text as quoted-printable: a soft line break (the line goes on), a space or tab at a line's end, an
@@ -121,7 +125,8 @@ def _link_at(text: bytes, lower: bytes, at: int) -> re.Match[bytes] | None:
         if match is not None and match.end() > at:
             return match
     for pos in starts:  # (inside a web archive's link: web.archive.org/web/2015/https://imgur.com/a/...)
-        if pos > 0 and _WRAPPER.search(lower, max(0, pos - _WRAPPER_MOST), pos):
+        # (Every wrapper ends with a '/': looked for only after one, i.stack.imgur.com's millions cost nothing.)
+        if pos > 0 and lower[pos - 1] == _SLASH and _WRAPPER.search(lower, max(0, pos - _WRAPPER_MOST), pos):
             match = _WRAPPED_LINK.match(text, pos, end)
             if match is not None and match.end() > at:
                 return match

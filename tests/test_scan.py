@@ -66,6 +66,10 @@ DRESSES = [
     (b"https://archive.ph/newest/https://imgur.com/a/AbC1234", "https://imgur.com/a/AbC1234"),
     (b'"https://archive.is/2019.01.01-000000/https://imgur.com/a/AbC1234"', "https://imgur.com/a/AbC1234"),
     (b"archive.today/https://i.imgur.com/XyZ9876.png", "https://i.imgur.com/XyZ9876.png"),
+    # Relative to the page's scheme, as HTML and CSS write them.
+    (b'<img src="//i.imgur.com/XyZ9876.jpg">', "i.imgur.com/XyZ9876.jpg"),
+    (b"background: url(//imgur.com/a/AbC1234)", "imgur.com/a/AbC1234"),
+    (b"[img]//i.imgur.com/XyZ9876.gif[/img]", "i.imgur.com/XyZ9876.gif"),
     # HTML escaped once more: Reddit's "selftext_html" and "body_html", an RSS feed's description.
     (b'&lt;a href=&quot;https://imgur.com/a/AbC1234&quot;&gt;my album&lt;/a&gt;', "https://imgur.com/a/AbC1234"),
     (b'&lt;img src=&quot;https://i.imgur.com/XyZ9876.jpg&quot;/&gt;', "https://i.imgur.com/XyZ9876.jpg"),
@@ -93,6 +97,7 @@ def test_a_link_in_any_dress_is_found_undressed(text: bytes, link: str) -> None:
     b"https://imgur.community/a/AbC1234", b"xyzimgur.com/a/AbC1234", b"the imgur app", b"imgur.com",
     b"https://imgur.com:8080/a/AbC1234", b"https://example.com/archive.org/web/2015/https://imgur.com/a/AbC1234",
     b"https://notarchive.org/web/2015/https://imgur.com/a/AbC1234", b"https://archive.ph.evil/https://imgur.com/a/AbC1234",
+    b"https://example.com//imgur.com/a/AbC1234", b"xhttps://imgur.com/a/AbC1234", b"file:///imgur.com/a/AbC1234",
 ])
 def test_what_is_not_an_imgur_link_is_never_taken(text: bytes) -> None:
     assert list(targets_in(text)) == []
