@@ -213,10 +213,10 @@ class Decoders:
     def untold(self, name: str) -> Iterator[str]:
         """A line for each way bodies could not be decoded, with how many."""
         for (why, coding), count in sorted(self.undecoded.items()):
-            bodies, them = ("1 HTTP body", "it") if count == 1 else (f"{count} HTTP bodies", "them")
+            bodies, they, them = ("1 HTTP body", "it", "it") if count == 1 else (f"{count} HTTP bodies", "they", "them")
             if why == _CORRUPT:
-                    yield (f"{name}: {bodies} said to be in {coding} did not decode: read as sent from where "
-                       f"{'it' if count == 1 else 'they'} went wrong")
+                yield (f"{name}: {bodies} said to be in {coding} did not decode: read as sent from where {they} "
+                       "went wrong")
             else:
                 hint = " (install imgur-dl[zstd])" if coding == "zstd" else ""
                 yield (f"{name}: {bodies} compressed with {coding}, which imgur-dl does not decode{hint}: links "
