@@ -202,6 +202,15 @@ def test_a_rerun_says_everywhere_what_album_json_said_of_the_files_it_finds_save
     assert [rows[i.id]["sha256"] for i in album.images] == [None, _sha(gone.data), _sha(album.images[2].data)]
 
 
+def test_a_lone_image_found_saved_says_what_its_own_json_recorded(imgur: Imgur, tmp_path: Path) -> None:
+    # (A single image's metadata is <id>.json beside it, in a folder many share.)
+    image = imgur.add_image("XyZ9876", size=3000)
+    assert run_main("--write-metadata", "-o", str(tmp_path), "https://imgur.com/XyZ9876").code == 0
+    result = run_main("--json", "-o", str(tmp_path), "https://imgur.com/XyZ9876")
+    row = json.loads(result.out)
+    assert (row["status"], row["sha256"]) == ("skipped", _sha(image.data)), result
+
+
 def test_a_rerun_keeps_nothing_said_of_another_file(imgur: Imgur, tmp_path: Path) -> None:
     album = _dated_album(imgur)
     folder = tmp_path / "AbC1234"
