@@ -135,18 +135,21 @@ def test_a_body_in_a_coding_not_decoded_is_said_once_with_how_many(tmp_path: Pat
     data = (record(response(brotli_body, b"Content-Encoding: br")) +
             record(response(gzip.compress(PAGE), b"Content-Encoding: gzip")) +
             record(response(brotli_body, b"Content-Encoding: br")) +
-            record(response(b"x", b"Content-Encoding: compress")))
+            record(response(b"x", b"Content-Encoding: compress")) +
+            record(response(b"x", b"Content-Encoding: \x1b[2J\x07")))  # (what a server says is not printed raw)
     (tmp_path / "crawl.warc").write_bytes(data)
     result = run_main("--scan", str(tmp_path / "crawl.warc"), "-g")
     assert result.code == 0, result
     assert result.out.split() == ["https://imgur.com/a/AbC1234", "https://i.imgur.com/XyZ9876.jpg"]
     name = tmp_path / "crawl.warc"
     assert result.err.splitlines() == [
+        f"imgur-dl: warning: {name}: 1 HTTP body compressed with \\x1b[2j\\x07, which imgur-dl does not decode: "
+        "links inside it could not be looked for",
         f"imgur-dl: warning: {name}: 2 HTTP bodies compressed with brotli, which imgur-dl does not decode: links "
         "inside them could not be looked for",
         f"imgur-dl: warning: {name}: 1 HTTP body compressed with compress, which imgur-dl does not decode: links "
         "inside it could not be looked for",
-        "imgur-dl: scanned 1.0 KiB: 2 Imgur links, 2 distinct targets"]
+        "imgur-dl: scanned 1.2 KiB: 2 Imgur links, 2 distinct targets"]
 
 
 def test_a_body_that_does_not_decode_as_it_says_is_read_as_sent_from_there() -> None:
