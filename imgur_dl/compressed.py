@@ -66,7 +66,7 @@ DICTIONARY_MOST = 16 * 2**20  # a WARC file's dictionary is 8 MiB at the most (r
 _BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 _LOOK = 514  # bytes of a file looked at to tell its text's encoding (a byte-order mark, then 256 characters)
 # What the readers raise for input they cannot read on (zstd's own error is added when it is used).
-_UNREADABLE: tuple[type[Exception], ...] = (OSError, EOFError, lzma.LZMAError, ValueError)
+_UNREADABLE: tuple[type[Exception], ...] = (OSError, EOFError, lzma.LZMAError, ValueError, zlib.error)
 
 
 class Reader(Protocol):
@@ -156,8 +156,11 @@ def _zstd(file: BinaryIO, counted: _Counting, name: str, *, dictionary: bool = F
                          "to read it, or decompress it first (zstd -dc --long=31)") from None
     trained = zstandard.ZstdCompressionDict(_dictionary(file, name, zstandard),
                                             dict_type=zstandard.DICT_TYPE_FULLDICT) if dictionary else None
-    reader = zstandard.ZstdDecompressor(dict_data=trained, max_window_size=ZSTD_WINDOW).stream_reader(
-        file, read_size=_ZSTD_READ, read_across_frames=True)
+    try:
+        reader = zstandard.ZstdDecompressor(dict_data=trained, max_window_size=ZSTD_WINDOW).stream_reader(
+            file, read_size=_ZSTD_READ, read_across_frames=True)
+    except zstandard.ZstdError as exc:  # (a dictionary that opens as one and is none)
+        raise ScanError.stopped(name, f"its zstd dictionary cannot be used: {exc}") from None
     return _Decoded(reader, counted, name, zstandard.ZstdError)
 
 

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 import zstandard
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from imgur_dl import compressed, scan
@@ -587,3 +587,42 @@ def test_a_link_in_an_email_body_in_base64_is_found(before: str, link: str, afte
             + base64.encodebytes(body).replace(b"\n", newline) + b"--boundary--" + newline)
     want = [t.id for t in targets_in(link.encode())]
     assert [t.id for t in Scanner().scan(io.BytesIO(mail), "mail")] == want
+
+
+_FUZZ_TEXT = b"see https://imgur.com/a/AbC1234 and i.imgur.com/XyZ9876.jpg " * 20
+
+
+def _fuzz_zip(data: bytes) -> bytes:
+    return _zipped({"a.txt": data, "b.json.gz": gzip.compress(data, mtime=0)})
+
+
+def _fuzz_dictionary(data: bytes) -> bytes:
+    trained = zstandard.train_dictionary(1024, [data[i:i + 200] for i in range(0, len(data), 50)] * 10)
+    raw = trained.as_bytes()
+    return (b"\x5d\x2a\x4d\x18" + len(raw).to_bytes(4, "little") + raw +
+            zstandard.ZstdCompressor(dict_data=trained).compress(data))
+
+
+_PACKED = {"gzip": gzip.compress(_FUZZ_TEXT, mtime=0), "bzip2": bz2.compress(_FUZZ_TEXT),
+           "xz": lzma.compress(_FUZZ_TEXT), "zstd": zstandard.ZstdCompressor().compress(_FUZZ_TEXT),
+           "zip": _fuzz_zip(_FUZZ_TEXT), "utf-16": b"\xff\xfe" + _FUZZ_TEXT.decode().encode("utf-16-le")}
+_PACKED["zstd with its dictionary"] = _fuzz_dictionary(_FUZZ_TEXT)
+
+
+@PROPERTIES
+@given(st.sampled_from(sorted(_PACKED)), st.lists(st.tuples(st.integers(0, 10**6), st.binary(max_size=8)),
+                                                  max_size=5), st.integers(0, 10**6))
+# Found so: corrupt deflate data in a gzip file ("invalid distance too far back": zlib's own error, which
+# ended the whole run as unexpected), and a dictionary frame whose dictionary is none.
+@example("gzip", [(122, b"\x08\x18")], 42)
+@example("zstd with its dictionary", [(12, b"\x00" * 5)], 1017)
+def test_compressed_input_spoilt_anywhere_is_read_without_a_crash(kind: str, spoils: list[tuple[int, bytes]],
+                                                                  cut: int) -> None:
+    data = bytearray(_PACKED[kind])
+    for place, new in spoils:
+        at = place % (len(data) + 1)
+        data[at:at + len(new)] = new
+    scanner = Scanner()
+    for _ in scanner.scan(io.BytesIO(bytes(data[:cut % (len(data) + 1)])), "dump"):
+        pass
+    assert all(isinstance(error, compressed.ScanError) for error in scanner.errors), scanner.errors
