@@ -333,7 +333,6 @@ def _error(env: Environment, message: str) -> None:
 
 def _read_list(name: str, env: Environment) -> Iterator[str]:
     """URLs from a file (or stdin for '-'), as it is read: one a line, blank lines and '#' comments ignored."""
-
     try:
         with contextlib.nullcontext(env.stdin) if name == "-" else _open_list(Path(name)) as handle:
             yield from list_lines(handle, name)

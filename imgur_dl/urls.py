@@ -24,8 +24,8 @@ _PATH_FORMS: tuple[tuple[re.Pattern[str], Kind], ...] = (
     (re.compile(rf"^/{_SLUG}{_ID}(?:\.(?P<ext>[A-Za-z0-9]{{1,5}}))?/?$"), Kind.IMAGE),
 )
 # i.imgur.com/<id>[size letter].<ext>: "AbC1234h.jpg" is AbC1234 at another size; "AbC1234_d.webp?maxwidth=640"
-# the preview imgur.com's pages show since 2022, downscaled to the width asked (the original without "_d": the
-# maintainer of Image Max URL, github.com/qsniyg/maxurl issue 1106; Dawn strips it likewise).
+# the preview imgur.com's pages show, downscaled to the width asked (the original without "_d": the maintainer of
+# Image Max URL, github.com/qsniyg/maxurl issue 1106; the Reddit client Dawn strips it likewise, PR 209).
 # The preview's format is what was asked of the CDN (webp, most often), not the original's: it names the image only.
 _DIRECT_PATH = rf"/{_ID}(?:[sbtmlhg]|(?P<preview>_d))?(?:\.(?P<ext>[A-Za-z0-9]{{1,5}}))?/?"
 _DIRECT = re.compile(rf"^{_DIRECT_PATH}$")
