@@ -38,7 +38,8 @@ def response(body: bytes, *fields: bytes) -> bytes:
 
 
 def chunked(data: bytes, sizes: list[int] | None = None) -> bytes:
-    """``data`` in chunks (RFC 9112, 7.1): each a size line in hex, the data, a line end; a last chunk of 0."""
+    """``data`` in chunks (RFC 9112, 7.1): each a size line in hex, the data, a line end; a last chunk of 0. The
+    chunks are of ``sizes`` in turn, then the rest in one (without ``sizes``: 7 bytes each)."""
     out, at = b"", 0
     for size in sizes or [7]:
         while at < len(data):
