@@ -6,6 +6,7 @@ cluster the tests start themselves (tests/postgres.py).
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import re
@@ -86,6 +87,36 @@ def test_three_processes_divide_a_list_and_a_listing_each_file_fetched_once(
         covered |= {r["id"] for r in rs if r["status"] == "claimed elsewhere"}
         assert {a.id for a in albums} <= covered
     assert sorted(archive.rows("SELECT state, count(*) FROM archive_claims GROUP BY state")) == [("done", 72)]
+
+
+def test_two_machines_scanning_one_crawl_divide_what_it_links(imgur: Imgur, tmp_path: Path, archive: ArchiveAt,
+                                                             launcher: Launcher) -> None:
+    # The same dump scanned on two machines sharing one archive (a crawl, its pages' bodies gzip-encoded, and
+    # the links to listings left unread): each file fetched once, every album saved by one or the other.
+    albums = [imgur.add_album(f"Crw{n:04d}", count=2, size=400) for n in range(30)]
+    imgur.add_listing("tag", "cats", [imgur.add_album("Cat0001", count=1)])
+    pages = [f'<a href="https://imgur.com/a/{a.id}">post</a> <a href="/t/cats">https://imgur.com/t/cats</a>'.encode()
+             for a in albums]
+    crawl = tmp_path / "crawl.warc.gz"
+    crawl.write_bytes(b"".join(gzip.compress(_warc_record(gzip.compress(page))) for page in pages))
+    out = tmp_path / "out"
+    procs = [_start(launcher, "-q", "--share-work", "--download-archive", archive.location, "--no-listings", "-o",
+                    str(out), "--scan", str(crawl)) for _ in range(2)]
+    for proc in procs:
+        _, stderr = proc.communicate(timeout=60)
+        assert proc.returncode == 0, stderr
+    assert files_under(out) == _expected_files(albums)
+    fetched = Counter(path for _, _, path, _ in imgur.requests_to("i.imgur.com"))
+    assert len(fetched) == 2 * 30 and set(fetched.values()) == {1}
+    assert not imgur.requests_to("api.imgur.com", ".*cats.*")
+
+
+def _warc_record(body: bytes) -> bytes:
+    """A WARC response record whose HTTP body is ``body``, sent gzip-encoded."""
+    block = b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Type: text/html\r\n\r\n" + body
+    return (b"WARC/1.1\r\nWARC-Type: response\r\nWARC-Target-URI: https://example.com/\r\n"
+            b"Content-Type: application/http;msgtype=response\r\nContent-Length: %d\r\n\r\n" % len(block) +
+            block + b"\r\n\r\n")
 
 
 @pytest.mark.long
