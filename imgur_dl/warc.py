@@ -34,6 +34,7 @@ MAX_HEADER = 64 * 1024  # a WARC record's or an HTTP message's header: longer, i
 _PIECE = 64 * 1024  # the most a decoder makes at a time
 _ZSTD_WINDOW = 8 * 2**20  # the most memory a zstd body may ask for (RFC 9659: HTTP's zstd uses no more)
 _LINE_ENDS = re.compile(rb"[\r\n]*")
+_GZIP = b"\x1f\x8b"  # a gzip member's first bytes
 _WARC = re.compile(rb"WARC/[0-9]")
 _INTERIM = re.compile(rb"HTTP/[0-9.]+ 1[0-9][0-9]")  # an interim response's status line (100 Continue)
 # The fields this reading needs, of a WARC record's header and of an HTTP message's.
@@ -249,6 +250,10 @@ class Decoders:
                 if made:
                     yield made
                 data = inflater.unconsumed_tail
+                if inflater.eof and inflater.unused_data.startswith(_GZIP) and coding == "gzip":
+                    data = inflater.unused_data  # (another member: gzip's streams may follow one another)
+                    inflater = zlib.decompressobj(wbits)
+                    continue
                 if inflater.eof:  # (anything after the compressed stream's end: as sent)
                     yield inflater.unused_data
                     yield from body

@@ -82,6 +82,7 @@ ENCODED = [
                                         PAGE[16:] + b"\r\n0\r\nExpires: never\r\n\r\n", b"Transfer-Encoding: chunked")),
     ("after 100 Continue", b"HTTP/1.1 100 Continue\r\n\r\n" + response(gzip.compress(PAGE), b"Content-Encoding: gzip")),
     ("identity", response(PAGE, b"Content-Encoding: identity")),
+    ("gzip in two members", response(gzip.compress(PAGE[:60]) + gzip.compress(PAGE[60:]), b"Content-Encoding: gzip")),
     ("fields in any case, bare line ends", b"HTTP/1.0 200 OK\ncontent-encoding:GZIP\n\n" + gzip.compress(PAGE)),
 ]
 
