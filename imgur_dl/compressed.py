@@ -3,8 +3,9 @@
 zstd (with the long windows Reddit dumps use, pzstd's files, and those that
 open with the dictionary their frames need: a ``.warc.zst``), gzip, xz and
 bzip2; a ZIP archive's members one after another (a data export), each
-compressed or not; a WARC file record by record (:mod:`imgur_dl.warc`); text
-in UTF-16 with its byte-order mark, as UTF-8. Where
+compressed or not, and a tar archive's as it streams by; a WARC file record
+by record (:mod:`imgur_dl.warc`); text in UTF-16 with its byte-order mark, as
+UTF-8. Where
 the input cannot be read on (corrupt, cut short, expanding like a bomb),
 reading stops with :class:`ScanError`, once everything decoded before that
 point has been handed on. A zstd stream cut short (a dump whose download was
@@ -22,6 +23,7 @@ import gzip
 import io
 import lzma
 import os
+import tarfile
 import zipfile
 import zlib
 from collections.abc import Callable
@@ -43,6 +45,7 @@ _PIECE = 64 * 1024
 
 MAGIC_SIZE = 8  # the first bytes that tell what a file is (Firefox's mozlz4 needs the most)
 _WARC_LOOK = 6  # ... and, decompressed, whether it is a WARC file ("WARC/1")
+_TAR, _TAR_AT = b"ustar", 257  # a tar archive's magic number (POSIX's and GNU's), and where in its first block
 _MAGIC: tuple[tuple[bytes, str], ...] = (
     (b"\x28\xb5\x2f\xfd", "zstd"),
     (b"\x1f\x8b", "gzip"),
@@ -88,9 +91,9 @@ def opened(source: IO[bytes], name: str, *, inside: bool = False, warn: Callable
     if kind in _UNREAD:
         raise ScanError(f"{name} is {_UNREAD[kind]}, which imgur-dl does not read (it reads zstd, gzip, xz, bzip2 "
                         "and ZIP): extract it, then scan what it holds")
-    raw = _Prefixed(head, source, name)
+    raw = _Prefixed(head, source, name, then_more=True)  # (what it is is told by its first piece, read whole)
     if kind is None:
-        return _contents(raw, name, None, warn)
+        return _contents(raw, name, None, warn, inside=inside)
     counted = _Counting(raw, ZstdFrames() if kind == "zstd" else None)
     file = cast(BinaryIO, counted)  # (the readers below call only read())
     if kind == "gzip":  # (a .warc.gz too: a gzip member a record, one after another)
@@ -101,19 +104,77 @@ def opened(source: IO[bytes], name: str, *, inside: bool = False, warn: Callable
         decoded = _Decoded(bz2.BZ2File(file), counted, name)
     else:
         decoded = _zstd(file, counted, name, dictionary=head.startswith(_DICTIONARY_FRAME))
-    return _contents(decoded, name, lambda: counted.count, warn)
+    return _contents(decoded, name, lambda: counted.count, warn, inside=inside)
 
 
-def _contents(reader: Reader, name: str, taken: Callable[[], int] | None, warn: Callable[[str], None] | None,
-              ) -> Reader:
-    """A file's text, once decompressed: a WARC file record by record (:mod:`imgur_dl.warc`), anything else as
-    :class:`_Text` reads it. ``taken``: how much of the file a compressed one has been read (None: it is the text
-    itself)."""
-    head = _peek(reader, _WARC_LOOK)
-    text = _Prefixed(head, reader, name)
-    if not is_warc(head):
-        return _Text(text)
-    return Warc(text, name, _Expansion(name), taken=taken, warn=warn)
+def _contents(reader: Reader, name: str, taken: Callable[[], int] | None, warn: Callable[[str], None] | None, *,
+              inside: bool) -> Reader:
+    """A file's text, once decompressed: what its first piece says it is (:class:`_Opening`). ``taken``: how much of
+    the file a compressed one has been read (None: it is the text itself)."""
+    return _Opening(reader, name, taken, warn, inside=inside)
+
+
+class _Opening:
+    """A file's text as its first piece says to read it (of a pipe, what has arrived, not waited on past the few
+    bytes that tell a WARC file): a WARC file record by record (:mod:`imgur_dl.warc`), a tar
+    archive's members one after another (not one inside another archive's: its magic number is 257 bytes in, and a
+    tar whose first piece is shorter is read as text), anything else as :class:`_Text` reads it."""
+
+    def __init__(self, reader: Reader, name: str, taken: Callable[[], int] | None,
+                 warn: Callable[[str], None] | None, *, inside: bool) -> None:
+        self.reader = reader
+        self.name = name
+        self.taken = taken
+        self.warn = warn
+        self.inside = inside
+        self._chosen: Reader | None = None
+
+    def read(self, size: int, /) -> bytes:
+        if self._chosen is None:
+            first = self.reader.read(size)
+            if first and len(first) < _WARC_LOOK:  # (a decoder that gives a byte at a time: enough to tell)
+                first += _peek(self.reader, _WARC_LOOK - len(first))
+            rest = _Prefixed(first, self.reader, self.name)
+            if is_warc(first):
+                self._chosen = Warc(rest, self.name, _Expansion(self.name), taken=self.taken, warn=self.warn)
+            elif not self.inside and first[_TAR_AT:_TAR_AT + len(_TAR)] == _TAR:
+                self._chosen = _TarMembers(rest, self.name, self.warn)
+            else:
+                self._chosen = _Text(rest)
+        return self._chosen.read(size)
+
+
+class _TarMembers:
+    """A tar archive's files, one after another, each as :func:`opened` reads a file (a ``.json.gz``, a
+    ``.warc.gz`` decompressed), read as the archive streams by."""
+
+    def __init__(self, reader: Reader, name: str, warn: Callable[[str], None] | None) -> None:
+        self.name = name
+        self.warn = warn
+        try:
+            self.tar = tarfile.open(fileobj=cast(IO[bytes], reader), mode="r|")  # noqa: SIM115 - read as it goes
+        except (tarfile.TarError, OSError, EOFError) as exc:
+            raise ScanError.stopped(name, _why(exc)) from None
+        self._current: Reader | None = None
+
+    def read(self, size: int, /) -> bytes:
+        while True:
+            try:
+                if self._current is None:
+                    member = self.tar.next()
+                    if member is None:
+                        return b""
+                    file = self.tar.extractfile(member) if member.isfile() else None
+                    if file is None:
+                        continue
+                    self._current = opened(file, f"{self.name}: {member.name}", inside=True, warn=self.warn)
+                data = self._current.read(size)
+            except (tarfile.TarError, OSError, EOFError, zlib.error) as exc:
+                raise ScanError.stopped(self.name, _why(exc)) from None  # (corrupt, cut short)
+            if not data:
+                self._current = None
+                return b"\n"  # (between two files: the last line of one is not the first of the next)
+            return data
 
 
 def kind_of(head: bytes) -> str | None:
@@ -190,7 +251,7 @@ def _dictionary(file: BinaryIO, name: str, zstandard: Any) -> bytes:
 def _zip(source: IO[bytes], name: str, *, inside: bool, warn: Callable[[str], None] | None) -> Reader:
     """A ZIP archive's members, read one after another (each may itself be compressed)."""
     if inside:
-        raise ScanError(f"{name} is a ZIP archive inside a ZIP archive: extract it, then scan what it holds")
+        raise ScanError(f"{name} is a ZIP archive inside another archive: extract it, then scan what it holds")
     try:
         if source.seekable():
             size = source.seek(0, os.SEEK_END)
@@ -441,15 +502,21 @@ def _peek(source: Reader, size: int) -> bytes:
 class _Prefixed:
     """``head`` (already read) followed by the rest of ``source``."""
 
-    def __init__(self, head: bytes, source: Reader, name: str) -> None:
+    def __init__(self, head: bytes, source: Reader, name: str, *, then_more: bool = False) -> None:
         self.head = head
         self.source = source
         self.name = name
+        self.then_more = then_more  # the first read gives the head and what has arrived after it, together
 
     def read(self, size: int = -1, /) -> bytes:
         if self.head:
             data, self.head = self.head[:size], self.head[size:]
+            if self.then_more and 0 < len(data) < size:
+                data += self._more(size - len(data))  # (and what has arrived after it: one piece, as read whole)
             return data
+        return self._more(size)
+
+    def _more(self, size: int) -> bytes:
         read1 = getattr(self.source, "read1", None)  # a pipe: what has arrived, not a whole block
         try:
             return read1(size) if read1 is not None else self.source.read(size)
