@@ -509,6 +509,9 @@ class _Prefixed:
         self.then_more = then_more  # the first read gives the head and what has arrived after it, together
 
     def read(self, size: int = -1, /) -> bytes:
+        if size < 0:  # (all of it)
+            data, self.head = self.head, b""
+            return data + b"".join(iter(lambda: self._more(_PIECE), b""))
         if self.head:
             data, self.head = self.head[:size], self.head[size:]
             if self.then_more and 0 < len(data) < size:
