@@ -30,7 +30,7 @@ from collections.abc import Callable
 from typing import IO, Any, BinaryIO, Protocol, cast
 
 from imgur_dl.errors import ScanError, UsageError
-from imgur_dl.warc import Warc, is_warc
+from imgur_dl.warc import Reader, Warc, is_warc
 
 # A stream that expands past this many times its compressed size, once it is this large, is a bomb.
 MAX_RATIO = 1000
@@ -70,10 +70,6 @@ _BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 _LOOK = 514  # bytes of a file looked at to tell its text's encoding (a byte-order mark, then 256 characters)
 # What the readers raise for input they cannot read on (zstd's own error is added when it is used).
 _UNREADABLE: tuple[type[Exception], ...] = (OSError, EOFError, lzma.LZMAError, ValueError, zlib.error)
-
-
-class Reader(Protocol):
-    def read(self, size: int, /) -> bytes: ...
 
 
 def opened(source: IO[bytes], name: str, *, inside: bool = False, warn: Callable[[str], None] | None = None) -> Reader:
@@ -144,37 +140,56 @@ class _Opening:
         return self._chosen.read(size)
 
 
-class _TarMembers:
-    """A tar archive's files, one after another, each as :func:`opened` reads a file (a ``.json.gz``, a
-    ``.warc.gz`` decompressed), read as the archive streams by."""
+class _Files:
+    """An archive's files, one after another, each as :func:`opened` reads a file (compressed or not), a line's end
+    between two; what a file cannot be read on for (:attr:`unreadable`) stops the archive, in one line."""
 
-    def __init__(self, reader: Reader, name: str, warn: Callable[[str], None] | None) -> None:
+    unreadable: tuple[type[Exception], ...] = ()
+
+    def __init__(self, name: str, warn: Callable[[str], None] | None) -> None:
         self.name = name
         self.warn = warn
+        self._current: Reader | None = None
+
+    def _next(self) -> tuple[IO[bytes], str] | None:
+        """The next file to read, and its name in the archive; None after the last."""
+        raise NotImplementedError
+
+    def read(self, size: int, /) -> bytes:
+        try:
+            if self._current is None:
+                member = self._next()
+                if member is None:
+                    return b""
+                file, inner = member
+                self._current = opened(file, f"{self.name}: {inner}", inside=True, warn=self.warn)
+            data = self._current.read(size)
+        except self.unreadable as exc:
+            raise ScanError.stopped(self.name, _why(exc)) from None  # (encrypted, corrupt, cut short)
+        if not data:
+            self._current = None
+            return b"\n"  # (between two files: the last line of one is not the first of the next)
+        return data
+
+
+class _TarMembers(_Files):
+    """A tar archive's files, read as the archive streams by (a ``.json.gz``, a ``.warc.gz`` decompressed)."""
+
+    unreadable = (tarfile.TarError, OSError, EOFError, zlib.error)
+
+    def __init__(self, reader: Reader, name: str, warn: Callable[[str], None] | None) -> None:
+        super().__init__(name, warn)
         try:
             self.tar = tarfile.open(fileobj=cast(IO[bytes], reader), mode="r|")  # noqa: SIM115 - read as it goes
         except (tarfile.TarError, OSError, EOFError) as exc:
             raise ScanError.stopped(name, _why(exc)) from None
-        self._current: Reader | None = None
 
-    def read(self, size: int, /) -> bytes:
-        while True:
-            try:
-                if self._current is None:
-                    member = self.tar.next()
-                    if member is None:
-                        return b""
-                    file = self.tar.extractfile(member) if member.isfile() else None
-                    if file is None:
-                        continue
-                    self._current = opened(file, f"{self.name}: {member.name}", inside=True, warn=self.warn)
-                data = self._current.read(size)
-            except (tarfile.TarError, OSError, EOFError, zlib.error) as exc:
-                raise ScanError.stopped(self.name, _why(exc)) from None  # (corrupt, cut short)
-            if not data:
-                self._current = None
-                return b"\n"  # (between two files: the last line of one is not the first of the next)
-            return data
+    def _next(self) -> tuple[IO[bytes], str] | None:
+        while (member := self.tar.next()) is not None:
+            file = self.tar.extractfile(member) if member.isfile() else None
+            if file is not None:
+                return file, member.name
+        return None
 
 
 def kind_of(head: bytes) -> str | None:
@@ -262,36 +277,26 @@ def _zip(source: IO[bytes], name: str, *, inside: bool, warn: Callable[[str], No
     raise ScanError(f"{name} is a ZIP archive, which is read from a file, not a pipe: save it, then scan the file")
 
 
-class _Members:
-    """The files of a ZIP archive, one after another, each as :func:`opened` reads a file (compressed or not);
-    what they expand to is bounded as any compressed input's is."""
+class _Members(_Files):
+    """The files of a ZIP archive; what they expand to is bounded as any compressed input's is."""
+
+    unreadable = (OSError, zipfile.BadZipFile, RuntimeError, NotImplementedError, EOFError, zlib.error)
 
     def __init__(self, archive: zipfile.ZipFile, name: str, size: int, warn: Callable[[str], None] | None) -> None:
+        super().__init__(name, warn)
         self.archive = archive
-        self.warn = warn
-        self.name = name
         self.size = size  # the archive's, whatever its members say of theirs (they may overlap, as in a bomb)
         self._members = iter([m for m in archive.infolist() if not m.is_dir()])
-        self._current: Reader | None = None
         self.expansion = _Expansion(name)
+
+    def _next(self) -> tuple[IO[bytes], str] | None:
+        member = next(self._members, None)
+        return (self.archive.open(member), member.filename) if member is not None else None
 
     def read(self, size: int, /) -> bytes:
         self.expansion.check()
-        while True:
-            try:
-                if self._current is None:
-                    member = next(self._members, None)
-                    if member is None:
-                        return b""
-                    self._current = opened(self.archive.open(member), f"{self.name}: {member.filename}",
-                                           inside=True, warn=self.warn)
-                data = self._current.read(size)
-            except (OSError, zipfile.BadZipFile, RuntimeError, NotImplementedError, EOFError, zlib.error) as exc:
-                raise ScanError.stopped(self.name, _why(exc)) from None  # (encrypted, corrupt, cut short)
-            if not data:
-                self._current = None
-                return b"\n"  # (between two files: the last line of one is not the first of the next)
-            return self.expansion.add(data, self.size)
+        data = super().read(size)
+        return data if self._current is None else self.expansion.add(data, self.size)  # (a file's, not a line end)
 
 
 class _Expansion:
