@@ -17,7 +17,8 @@ import subprocess
 import sys
 import tempfile
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -345,6 +346,18 @@ def run_process(*args: str, cwd: Path | None = None, timeout: float = 60) -> Out
     done = subprocess.run([*command(), *args], capture_output=True, text=True, cwd=cwd,
                           timeout=timeout, stdin=subprocess.DEVNULL, check=False)
     return Outcome(done.returncode, done.stdout, done.stderr)
+
+
+def until(condition: Callable[[], bool], seconds: float = 15.0, every: float = 0.02) -> bool:
+    """Whether ``condition`` comes true within ``seconds``, looked at every ``every`` seconds: for what only
+    polling shows (the files on disk, another thread's progress)."""
+    deadline = time.monotonic() + seconds
+    pause = threading.Event()
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        pause.wait(every)
+    return True
 
 
 def files_under(root: Path) -> dict[str, bytes]:

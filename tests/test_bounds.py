@@ -8,9 +8,8 @@ import json
 import os
 import signal
 import subprocess
-import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +17,7 @@ import pytest
 
 from imgur_dl import archive, cli
 from imgur_dl.planner import Planner
-from tests.conftest import command, files_under, run_main
+from tests.conftest import command, files_under, run_main, until
 from tests.launcher import Forked, Launcher
 from tests.standin import Fault, Imgur, _v3_gallery_item, v1_answer
 
@@ -220,17 +219,6 @@ def test_ctrl_c_ends_the_wait_for_an_archive_that_cannot_take_the_last_records(
     assert took < archive.CLOSE_WAIT / 3, result  # the wait ended at the first Ctrl-C, not after 30 s
 
 
-def _until(condition: Callable[[], bool], seconds: float = 15.0) -> bool:
-    """Whether ``condition`` comes true within ``seconds`` (checked every 20 ms: what the files on disk say)."""
-    deadline = time.monotonic() + seconds
-    pause = threading.Event()
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        pause.wait(0.02)
-    return True
-
-
 def _stream(launcher: Launcher, *args: str, stdout: int = subprocess.PIPE) -> Forked:
     return launcher.spawn(args, stdout=stdout)
 
@@ -324,7 +312,7 @@ def test_sigterm_is_handled_as_ctrl_c(imgur: Imgur, tmp_path: Path, launcher: La
     imgur.faults.append(Fault("stall", path="/.*", after=50_000))
     process = _stream(launcher, "-o", str(tmp_path), "imgur.com/a/AbC1234")
     assert imgur.wait_until(lambda s: s.stalled >= 4, timeout=15)
-    assert _until(lambda: [p.stat().st_size for p in (tmp_path / "AbC1234").glob("*.part")] == [50_000] * 4)
+    assert until(lambda: [p.stat().st_size for p in (tmp_path / "AbC1234").glob("*.part")] == [50_000] * 4)
     process.send_signal(sig)
     err = process.communicate(timeout=20)[1].decode()
     assert process.returncode == status, err

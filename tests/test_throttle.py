@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 from imgur_dl.cancel import Cancel
 from imgur_dl.errors import Cancelled
 from imgur_dl.growth import PROBE_AFTER
 from imgur_dl.throttle import CENSUS_WAIT, Throttle, Ticket
+from tests.conftest import until
 
 
 class Clock:
@@ -239,7 +239,7 @@ def _waiting(throttle: Throttle, cancel: Cancel, count: int) -> Iterator[list[Ti
     threads = [threading.Thread(target=worker) for _ in range(count)]
     for thread in threads:
         thread.start()
-    _until(lambda: throttle.wanting + len(had) == count)
+    assert until(lambda: throttle.wanting + len(had) == count, every=0.001)
     try:
         yield had
     finally:
@@ -247,14 +247,6 @@ def _waiting(throttle: Throttle, cancel: Cancel, count: int) -> Iterator[list[Ti
         cancel.trip()
         for thread in threads:
             thread.join()
-
-
-def _until(condition: Callable[[], bool]) -> None:
-    """Wait (up to 10 s) for other threads to bring ``condition`` about."""
-    deadline = time.monotonic() + 10
-    while not condition():
-        assert time.monotonic() < deadline, "other threads never got there"
-        threading.Event().wait(0.001)
 
 
 def test_with_more_waiting_than_places_the_window_grows_as_the_cdn_accepts() -> None:
@@ -268,7 +260,7 @@ def test_with_more_waiting_than_places_the_window_grows_as_the_cdn_accepts() -> 
         assert throttle.limit == 6  # five of six accepted: not yet
         throttle.accepted(first[-1])
         assert throttle.limit == 24
-        _until(lambda: len(had) == 18)  # eighteen more in flight while the six bodies still come
+        assert until(lambda: len(had) == 18, every=0.001)  # eighteen more in flight while the six bodies still come
         assert throttle.wanting == 2
         _finish(throttle, first)
 
@@ -283,10 +275,10 @@ def test_a_small_album_of_big_files_waits_for_the_bodies_before_more_start() -> 
             throttle.accepted(ticket)
         assert throttle.limit == 6 and throttle.wanting == 4 and not had
         _finish(throttle, first[:1])
-        _until(lambda: len(had) == 1)  # one body ended: one place, at six
+        assert until(lambda: len(had) == 1, every=0.001)  # one body ended: one place, at six
         _finish(throttle, first[1:])
         assert throttle.limit == 24  # the whole window came in full: grown, as ever
-        _until(lambda: len(had) == 4)
+        assert until(lambda: len(had) == 4, every=0.001)
 
 
 def test_a_small_album_under_a_cdn_that_takes_six_never_has_more_in_flight() -> None:
