@@ -30,6 +30,7 @@ import itertools
 import json
 import os
 import platform
+import shlex
 import shutil
 import statistics
 import subprocess
@@ -130,7 +131,8 @@ SCENARIOS = {
     # An -i list of 1,000 albums of one file each, on an API 150 ms away.
     "list-1000": Scenario("list-1000", 1, 4_000, 0.150, 4 * MB, 60 * MB, tools=("imgur-dl",), albums=1000),
 }
-EXTRA = ("hashing", "scan", "warc", "fleet")  # measured apart from the scenarios above
+EXTRA = ("hashing", "scan", "warc", "mbox", "fleet")  # measured apart from the scenarios above
+AGAINST: list[str] = []  # other checkouts whose imgur-dl the scans time too (--against)
 SMOKE = Scenario("smoke", 12, 20_000, 0.02, 4 * MB, 60 * MB, ("imgur-dl", "gallery-dl", "curl", "python-floor -j 4"))
 SMOKE_THROTTLED = Scenario("smoke-throttled", 24, 20_000, 0.02, 4 * MB, 60 * MB, ("imgur-dl", "imgur-dl -j 3"),
                            inflight_limit=3, retry_after=1)
@@ -175,12 +177,7 @@ def command(tool: str, out: Path, links: list[str], work: Path, url: str = f"htt
         return ["aria2c", "-j", "64", "--quiet", "--dir", str(out), "--input-file", str(listing),
                 "--auto-file-renaming=false", "--allow-overwrite=true"]
     if tool.startswith("imgur-dl"):
-        exe = shutil.which("imgur-dl") or ""
-        base = [exe] if exe else [sys.executable, "-m", "imgur_dl"]
-        if tool.startswith("imgur-dl@"):  # another checkout's imgur-dl, side by side (an A/B): imgur-dl@/path
-            checkout = tool.split(maxsplit=1)[0].partition("@")[2]  # (first on the path, ahead of the cwd)
-            base = [sys.executable, "-c", f"import sys; sys.path.insert(0, {checkout!r}); "
-                    "from imgur_dl.cli import run; run()"]
+        base = _imgur_dl(tool.split(maxsplit=1)[0].partition("@")[2] or None)
         given = [str(work / "archive.sqlite") if a == "ARCHIVE" else a for a in tool.split()[1:]]
         where = ["-i", str(work / "albums.txt")] if url == "LIST" else [url]
         return [*base, *given, "-q", "-o", str(out), *where]
@@ -546,16 +543,35 @@ def scanning(runs: int, work: Path, size: int = 300 * MB) -> str:
             out.write(line)
             text_size += len(line)
             n += 1
-    exe = shutil.which("imgur-dl") or ""
-    tools = {"imgur-dl --scan -g": f"{exe or sys.executable + ' -m imgur_dl'} --scan {dump} -g -q"}
+    natives = {}
     if shutil.which("zstd") and shutil.which("grep"):
-        tools["zstd -dc | grep -oE"] = f"zstd -dc --long=31 {dump} | grep -oE 'https://i\\.imgur\\.com/[A-Za-z0-9]+\\.jpg'"
-    samples = _timed(runs, tools)
-    lines = [f"## Scan: a {text_size / MB:.0f} MB Reddit-dump-shaped file ({dump.stat().st_size / MB:.1f} MB zstd, "
-             f"--long), {links} Imgur links, {runs} runs each, medians", "", *_scan_table(samples, text_size, "text")]
+        natives["zstd -dc | grep -oE"] = f"zstd -dc --long=31 {dump} | grep -oE 'https://i\\.imgur\\.com/[A-Za-z0-9]+\\.jpg'"
+    lines = _scan_report(runs, dump, natives, f"## Scan: a {text_size / MB:.0f} MB Reddit-dump-shaped file "
+                         f"({dump.stat().st_size / MB:.1f} MB zstd, --long), {links} Imgur links, {runs} runs each, "
+                         "medians", size=text_size, unit="text")
     if not shutil.which("zstd"):
         lines.append("\n(zstd is not installed: apt-get install zstd brings the native reference)")
     return "\n".join(lines) + "\n"
+
+
+def _imgur_dl(checkout: str | None = None) -> list[str]:
+    """The command that runs imgur-dl: the one installed, or another checkout's, side by side (an A/B:
+    ``imgur-dl@/path`` as a tool; first on the path, ahead of the cwd)."""
+    if checkout:
+        return [sys.executable, "-c",
+                f"import sys; sys.path.insert(0, {checkout!r}); from imgur_dl.cli import run; run()"]
+    exe = shutil.which("imgur-dl")
+    return [exe] if exe else [sys.executable, "-m", "imgur_dl"]
+
+
+def _scan_report(runs: int, source: Path, natives: dict[str, str], heading: str, *, size: int, unit: str
+                 ) -> list[str]:
+    """imgur-dl listing the links of ``source`` (and each ``--against`` checkout's, side by side) against the
+    ``natives``' shell lines: the heading, then the table."""
+    tools = {"imgur-dl --scan -g": shlex.join([*_imgur_dl(), "--scan", str(source), "-g", "-q"])}
+    for checkout in AGAINST:
+        tools[f"imgur-dl@{checkout} --scan -g"] = shlex.join([*_imgur_dl(checkout), "--scan", str(source), "-g", "-q"])
+    return [heading, "", *_scan_table(_timed(runs, tools | natives), size, unit)]
 
 
 def _timed(runs: int, tools: dict[str, str]) -> dict[str, list[tuple[float, float, int]]]:
@@ -611,14 +627,63 @@ def scanning_warc(runs: int, work: Path, size: int = 200 * MB) -> str:
             out.write(gzip.compress(record, 6))
             text_size += len(record)
             n += 1
-    exe = shutil.which("imgur-dl") or ""
-    tools = {"imgur-dl --scan -g": f"{exe or sys.executable + ' -m imgur_dl'} --scan {crawl} -g -q",
-             "zcat | grep -aoE": f"zcat {crawl} | grep -aoE 'https://i\\.imgur\\.com/[A-Za-z0-9]+\\.jpg'"}
-    samples = _timed(runs, tools)
-    lines = [f"## Scan: a web crawl of {n} pages as a .warc.gz ({text_size / MB:.0f} MB of records, "
-             f"{crawl.stat().st_size / MB:.1f} MB gzip; 70% of bodies gzip-encoded, 20% in chunks), {links} Imgur "
-             f"links, {runs} runs each, medians", "", *_scan_table(samples, text_size, "records")]
-    return "\n".join(lines) + "\n"
+    natives = {"zcat | grep -aoE": f"zcat {crawl} | grep -aoE 'https://i\\.imgur\\.com/[A-Za-z0-9]+\\.jpg'"}
+    return "\n".join(_scan_report(
+        runs, crawl, natives, f"## Scan: a web crawl of {n} pages as a .warc.gz ({text_size / MB:.0f} MB of records, "
+        f"{crawl.stat().st_size / MB:.1f} MB gzip; 70% of bodies gzip-encoded, 20% in chunks), {links} Imgur links, "
+        f"{runs} runs each, medians", size=text_size, unit="records")) + "\n"
+
+
+def scanning_mbox(runs: int, work: Path, size: int = 200 * MB) -> str:
+    """``--scan`` of a mailbox as Gmail's Takeout gives it (mbox) against grep.
+
+    Messages of a plain part in quoted-printable that links half of their
+    Imgur images and an HTML part in base64 (5 to 120 KB, as newsletters
+    are) that shows them all; one in ten has a photo attached (100 KB to
+    3 MB), one in twenty a CSV export (300 KB to 2 MB) that links images too,
+    each in base64. imgur-dl lists the links it finds (``--scan FILE -g``);
+    ``grep -aoE PATTERN`` finds those written plainly.
+    """
+    import base64  # noqa: PLC0415
+    import quopri  # noqa: PLC0415
+    import random  # noqa: PLC0415
+
+    rnd = random.Random(7)
+    mbox = work / "Takeout.mbox"
+    words = [" ".join(rnd.choice(("lorem", "ipsum", "dolor", "sit", "amet", "imgur")) for _ in range(200))
+             for _ in range(32)]
+    noise = os.urandom(4 * MB)
+    text_size, links, n = 0, 0, 0
+    with mbox.open("wb") as out:
+        while text_size < size:
+            ids = [f"M{links + k:06d}" for k in range(rnd.randrange(1, 20))]  # (one for each link)
+            links += len(ids)
+            plain = "".join(f"{rnd.choice(words)} https://i.imgur.com/{i}.jpg\n" for i in ids[::2]).encode()
+            html = "".join(f'<p>{rnd.choice(words)}<img src="https://i.imgur.com/{i}.jpg"></p>\n' for i in ids)
+            html += "<p>" + " ".join(rnd.choices(words, k=rnd.randrange(3, 90))) + "</p>"
+            parts = [(b"text/plain; charset=UTF-8", b"quoted-printable", quopri.encodestring(plain)),
+                     (b"text/html; charset=UTF-8", b"base64", base64.encodebytes(html.encode()))]
+            if n % 10 == 9:
+                start = rnd.randrange(len(noise) - 3 * MB)
+                photo = noise[start:start + rnd.randrange(100_000, 3 * MB)]
+                parts.append((b"image/jpeg; name=photo.jpg", b"base64", base64.encodebytes(photo)))
+            if n % 20 == 13:
+                count = rnd.randrange(300, 2000)
+                rows = "".join(f"{k},{rnd.choice(words)[:rnd.randrange(50, 900)]},https://i.imgur.com/C{links + k:06d}"
+                               ".png\n" for k in range(count))
+                links += count
+                parts.append((b"text/csv; name=export.csv", b"base64", base64.encodebytes(rows.encode())))
+            message = (b"From 1%d@xxx Mon Jan 01 00:00:00 +0000 2024\nSubject: trip %d\nMIME-Version: 1.0\n"
+                       b"Content-Type: multipart/mixed; boundary=b%d\n\n" % (n, n, n)
+                       + b"".join(b"--b%d\nContent-Type: %s\nContent-Transfer-Encoding: %s\n\n%s" % (n, kind, how, body)
+                                  for kind, how, body in parts)
+                       + b"--b%d--\n\n" % n)
+            text_size, n = text_size + out.write(message), n + 1
+    heading = (f"## Scan: a mailbox of {n} messages as Gmail's Takeout gives it ({text_size / MB:.0f} MB mbox: HTML in "
+               f"base64, one in ten with a photo, one in twenty with a CSV), {links} distinct Imgur links, {runs} runs "
+               "each, medians")
+    grep = f"grep -aoE 'https://i\\.imgur\\.com/[A-Za-z0-9]+\\.(jpg|png)' {mbox}"
+    return "\n".join(_scan_report(runs, mbox, {"grep -aoE": grep}, heading, size=text_size, unit="mail")) + "\n"
 
 
 def _scan_table(samples: dict[str, list[tuple[float, float, int]]], size: int, unit: str) -> list[str]:
@@ -721,7 +786,10 @@ def main() -> int:
     parser.add_argument("--out", type=Path, help="also write the report to this file")
     parser.add_argument("--tool", action="append", default=[], metavar="TOOL",
                         help="measure these instead of the scenario's own, e.g. --tool 'imgur-dl -j 32'")
+    parser.add_argument("--against", action="append", default=[], metavar="CHECKOUT",
+                        help="also time this checkout's imgur-dl in the scans, side by side (an A/B)")
     args = parser.parse_args()
+    AGAINST.extend(str(Path(c).resolve()) for c in args.against)
     names = args.scenarios or [*SCENARIOS, *EXTRA]
     chosen = [SMOKE, SMOKE_THROTTLED] if args.smoke else [SCENARIOS[n] for n in names if n in SCENARIOS]
     if args.tool:
@@ -743,6 +811,8 @@ def main() -> int:
             extra += "\n" + scanning(runs, Path(tmp), size=4 * MB if args.smoke else 300 * MB)
         if args.smoke or "warc" in names:
             extra += "\n" + scanning_warc(runs, Path(tmp), size=4 * MB if args.smoke else 200 * MB)
+        if args.smoke or "mbox" in names:
+            extra += "\n" + scanning_mbox(runs, Path(tmp), size=4 * MB if args.smoke else 200 * MB)
         shared_ok = True
         if args.smoke or "fleet" in names:
             text, shared_ok = fleet(1, Path(tmp), albums=6, files=2, size=20_000, counts=(1, 2)) if args.smoke \

@@ -10,7 +10,7 @@ around each, one expression takes the link in whatever dress it wears
 then undressed and handed to :func:`imgur_dl.urls.parse`: only what that
 accepts is ever returned, so nothing that is not an Imgur link can be. Text
 in quoted-printable, and bodies in base64 (an email as it was sent), are read
-a second time, decoded.
+a second time, decoded, as :mod:`imgur_dl.mail` finds them.
 
 Each target comes once, in first-seen order; memory grows only with the
 number of distinct targets (a 64-bit hash of each one's key), never with the
@@ -19,8 +19,6 @@ input's size.
 
 from __future__ import annotations
 
-import binascii
-import contextlib
 import html
 import os
 import re
@@ -32,8 +30,9 @@ from typing import BinaryIO
 from urllib.parse import unquote
 
 from imgur_dl.compressed import opened
-from imgur_dl.errors import ImgurDLError, UsageError
+from imgur_dl.errors import ImgurDLError, ScanError, UsageError
 from imgur_dl.hashset import HashSet
+from imgur_dl.mail import Base64Bodies, line_end, quoted_printable
 from imgur_dl.models import Kind, Target
 from imgur_dl.urls import parse
 
@@ -70,12 +69,6 @@ _WRAPPER_MOST = 512  # bytes a wrapper takes before the link, at the most
 _SLASH = ord("/")
 _ENCODED = re.compile(r"(?i)^(?:https?%(?:25)?3a)?%(?:25)?2f%(?:25)?2f|^(?:[a-z.]*imgur\.(?:com|io))%(?:25)?2f")
 _TRAILING = ".,;:!?'\")]}>*"
-# What marks text as quoted-printable: a soft line break (the line goes on), a space or tab at a line's end, an
-# attribute's '=' (rare in other text, and read twice when it is there).
-_QUOTED_PRINTABLE = re.compile(rb"=(?:20|09)?\r*\n|=3D[\"']")
-# A body in base64, as MIME wraps it: lines of its alphabet alone (76 characters, as a rule), the last one shorter
-# and maybe padded; four lines at least (shorter runs of such lines are too often something else, and hold little).
-_BASE64 = re.compile(rb"(?m)(?:^[A-Za-z0-9+/]{40,100}\r?\n){3,}(?:^[A-Za-z0-9+/]{0,100}={0,2}\r?\n)")
 _JSON_ESCAPE = re.compile(r"\\/|(?i:\\u002f|\\u003a)")
 _NOT_IN_A_LINK = re.compile(r"[\s\"'<>`{}|\\^\[\]]")
 _UNESCAPED = {"\\/": "/", "\\u002f": "/", "\\u003a": ":"}
@@ -198,40 +191,47 @@ class Scanner:
 
     def _scan(self, source: BinaryIO, name: str) -> Iterator[Target]:
         stream = opened(source, name, warn=self.warnings.append)
-        carry = b""
+        carry, bodies = b"", Base64Bodies(_cut)  # (an email's bodies in base64, decoded)
+        whole = 0  # the carry's first bytes, which hold no link cut short (an email's part, read with what follows)
         while True:
-            # (An input that cannot be read on raises ScanError here: what was read still counts, but not the
-            # carry, which may be a link cut short, naming another image.)
-            block = stream.read(BLOCK)  # (whatever has arrived, from a pipe: not a whole block)
+            try:
+                block = stream.read(BLOCK)  # (whatever has arrived, from a pipe: not a whole block)
+            except ScanError:  # (the input cannot be read on: what was read still counts, but what may be a link
+                bodies.ending()  # cut short, naming another image)
+                yield from self._new(carry[:whole], carry[:whole].lower(), bodies)
+                raise
             if not block:
                 break
             self.stats.read += len(block)
             text = carry + block
-            cut = _cut(text)
-            yield from self._new(text[:cut])  # (what has arrived is looked at now: a pipe may pause)
-            carry = text[cut:]
-        yield from self._new(carry)
+            safe = _cut(text)
+            head = text[:safe]
+            lower = head.lower()
+            cut = bodies.cut(lower)  # (an email's part cut short is read whole with the next block)
+            if cut < safe:
+                head, lower = head[:cut], lower[:cut]
+            yield from self._new(head, lower, bodies)  # (what has arrived is looked at now: a pipe may pause)
+            carry, whole = text[cut:], safe - cut
+        bodies.ending()
+        yield from self._new(carry, carry.lower(), bodies)
 
-    def _new(self, text: bytes) -> Iterator[Target]:
-        lower = text.lower()
+    def _new(self, text: bytes, lower: bytes, bodies: Base64Bodies) -> Iterator[Target]:
+        """The new targets in ``text`` (``lower``: in lower case; ``bodies``: its email's bodies in base64)."""
         found = list(links(text, lower))
-        if _QUOTED_PRINTABLE.search(text):
+        decoded = quoted_printable(text)
+        if decoded is not None:
             # Quoted-printable (an email's body, as mbox and .eml files keep it) wraps its lines at 76
             # characters, a '=' ending each, and writes a space there as '=20': a link may be cut anywhere, or
             # run into what follows. Read again as decoded; what the first reading found whole is not counted
             # again.
             whole = Counter(found)
-            for link in links(binascii.a2b_qp(text)):
+            for link in links(decoded):
                 if whole[link]:
                     whole[link] -= 1
                 else:
                     found.append(link)
-        # An email's body in base64 (mbox and .eml keep some so, below a header that says it): lines of one
-        # alphabet, read decoded too. (Looked for only where the word is: looking everywhere cost five times
-        # the whole scan of text that has none.)
-        for run in _BASE64.finditer(text) if b"base64" in lower else ():
-            with contextlib.suppress(binascii.Error):
-                found.extend(links(binascii.a2b_base64(run[0])))
+        for body in bodies.decoded(text, lower):
+            found.extend(links(body))
         for target in _named(found):
             self.stats.links += 1
             if self.take(target):
@@ -277,24 +277,13 @@ def _files(path: Path, errors: list[ImgurDLError], output: Path | None) -> Itera
                 yield file
 
 
-def _line_end(text: bytes) -> int:
-    """Past the last line's end that is not quoted-printable's soft line break (``=`` before it: the line goes
-    on, and so may a link); 0 when there is none."""
-    end = len(text)
-    while (at := text.rfind(b"\n", 0, end)) != -1:
-        if not text[max(0, at - 8):at].rstrip(b"\r").endswith(b"="):
-            return at + 1
-        end = at
-    return 0
-
-
 def _cut(text: bytes) -> int:
     """Where ``text`` can be cut without cutting a link: after its last separator (no link holds one).
 
     Without one, what is far enough from the end to hold no link that goes on
     past it is taken, so what is kept for the next block stays bounded.
     """
-    cut = max(_line_end(text), *(text.rfind(sep) + 1 for sep in (b" ", b"\t", b'"', b"<", b">")))
+    cut = max(line_end(text), *(text.rfind(sep) + 1 for sep in (b" ", b"\t", b'"', b"<", b">")))
     if cut or len(text) <= 2 * (MAX_LINK + BEFORE):
         return cut
     cut = len(text) - MAX_LINK - BEFORE

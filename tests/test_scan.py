@@ -23,7 +23,7 @@ import zstandard
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from imgur_dl import compressed, scan
+from imgur_dl import compressed, mail, scan
 from imgur_dl.models import Kind
 from imgur_dl.scan import Scanner, links, targets_in
 from tests.conftest import command, files_under, run_main
@@ -550,18 +550,18 @@ def test_a_zstd_stream_is_followed_to_where_each_frame_ends(frames: list[bytes],
 def test_links_in_an_email_kept_as_it_was_sent_are_found() -> None:
     # An mbox (Gmail's Takeout) or .eml: a part in quoted-printable, its HTML's attributes '=3D', its lines
     # wrapped with '=' mid-link; beside it a part of plain text, and no link found twice.
-    mail = (b"Content-Type: text/html; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n"
+    message = (b"Content-Type: text/html; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n"
             b'<p>Our trip, in pictures: <a href=3D"https://imgur.com/a/AbC1234">the album=\r\n</a> and the best=20\r\n'
             b'one https://i.imgur.com/XyZ98=\r\n76.jpg</p>\r\n'
             b"\r\n--b\r\nContent-Type: text/plain\r\n\r\nthe album: https://imgur.com/a/AbC1234 again\r\n")
     scanner = Scanner()
-    assert [t.id for t in scanner.scan(io.BytesIO(mail), "mail.eml")] == ["AbC1234", "XyZ9876"]
+    assert [t.id for t in scanner.scan(io.BytesIO(message), "mail.eml")] == ["AbC1234", "XyZ9876"]
     assert (scanner.stats.links, scanner.stats.targets) == (3, 2)
     # A part in base64, as other senders write theirs.
     html = b"<p>" + b"Our trip, in pictures: " * 12 + b'<a href="https://imgur.com/a/QwE1234">album</a></p>'
-    mail = (b"Content-Type: text/html\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+    message = (b"Content-Type: text/html\r\nContent-Transfer-Encoding: base64\r\n\r\n"
             + base64.encodebytes(html).replace(b"\n", b"\r\n") + b"\r\n--b--\r\n")
-    assert [t.id for t in Scanner().scan(io.BytesIO(mail), "mail.eml")] == ["QwE1234"]
+    assert [t.id for t in Scanner().scan(io.BytesIO(message), "mail.eml")] == ["QwE1234"]
 
 
 @PROPERTIES
@@ -579,15 +579,73 @@ def test_a_link_in_quoted_printable_is_found_wherever_its_lines_break(
 
 
 @PROPERTIES
-@given(_TEXT, _LINKS, _TEXT, st.sampled_from([b"\n", b"\r\n"]), st.integers(0, 120))
+@given(_TEXT, _LINKS, _TEXT, st.sampled_from([b"\n", b"\r\n"]), st.integers(0, 120), st.integers(40, 1200))
 def test_a_link_in_an_email_body_in_base64_is_found(before: str, link: str, after: str, newline: bytes,
-                                                    pad: int) -> None:
-    # As MIME wraps it (mbox and .eml keep some bodies so): 76 characters a line, below a header that says it.
+                                                    pad: int, block: int) -> None:
+    # As MIME wraps it (mbox and .eml keep some bodies so): 76 characters a line, below a header that says it;
+    # wherever a block of the input ends (inside the body, the link in it cut in two).
     body = f"{'x' * (200 + pad)}{before} {link} {after}".encode("utf-8", "surrogatepass")
-    mail = (b"Content-Transfer-Encoding: base64" + newline + newline
+    message = (b"Content-Transfer-Encoding: base64" + newline + newline
             + base64.encodebytes(body).replace(b"\n", newline) + b"--boundary--" + newline)
     want = [t.id for t in targets_in(link.encode())]
-    assert [t.id for t in Scanner().scan(io.BytesIO(mail), "mail")] == want
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(scan, "BLOCK", block)
+        assert [t.id for t in Scanner().scan(io.BytesIO(message), "mail")] == want
+
+
+@PROPERTIES
+@given(_LINKS, st.integers(250, 3000), st.integers(250, 3000), st.sampled_from([b"\n", b"\r\n"]),
+       st.sampled_from([b"image/jpeg", b"text/csv"]), st.integers(40, 2000))
+def test_each_part_in_base64_of_a_message_is_read_wherever_a_block_ends(
+        link: str, before: int, attached: int, newline: bytes, kind: bytes, block: int) -> None:
+    # As Gmail's Takeout keeps a message: its HTML in base64, an attachment in base64 after it; a block may end
+    # anywhere in either (the HTML's last line, padded with '=', is no soft line break). (A body of fewer than
+    # four lines is not read decoded: such short runs are too often something else.)
+    html = b"<p>" + b"x" * before + b'<img src="' + link.encode() + b'"></p>'
+    part = b"--b" + newline + b"Content-Type: %s" + newline + b"Content-Transfer-Encoding: base64" + newline * 2
+    message = b"".join([
+        b"From 1@xxx Mon Jan 01 00:00:00 2024", newline, b"Content-Type: multipart/mixed; boundary=b", newline * 2,
+        part % b"text/html", base64.encodebytes(html).replace(b"\n", newline),
+        part % kind, base64.encodebytes(b"\xff" * attached + b"https://imgur.com/a/AtT1234").replace(b"\n", newline),
+        b"--b--", newline])
+    found = [t.id for t in targets_in(link.encode())]
+    found += ["AtT1234"] if kind == b"text/csv" else []
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(scan, "BLOCK", block)
+        assert [t.id for t in Scanner().scan(io.BytesIO(message), "Takeout.mbox")] == found
+
+
+@PROPERTIES
+@given(st.floats(0, 1), st.integers(40, 5000))
+def test_a_mailbox_cut_short_gives_the_links_of_every_body_that_arrived(where: float, block: int) -> None:
+    # A Takeout download interrupted: the HTML in base64 of each message that arrived whole is read (a body that
+    # reaches where the file ends was kept with what follows: it is read all the same).
+    messages, ends = [], []
+    for n in range(30):
+        html = b"<p>" + b"lorem ipsum " * (n * 13 % 200 + 20) + b'<img src="https://i.imgur.com/Ml%05d.jpg"></p>' % n
+        messages.append(b"From %d@xxx Mon Jan 01 00:00:00 2024\nContent-Type: multipart/alternative; boundary=b\n\n"
+                        b"--b\nContent-Type: text/html\nContent-Transfer-Encoding: base64\n\n" % n
+                        + base64.encodebytes(html))
+        ends.append(sum(map(len, messages)))
+        messages.append(b"--b--\n\n")
+    packed = gzip.compress(b"".join(messages), mtime=0)
+    cut = packed[:int(len(packed) * where)]
+    arrived = len(zlib.decompressobj(31).decompress(cut))
+    whole = [f"Ml{n:05d}" for n, end in enumerate(ends) if end <= arrived]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(scan, "BLOCK", block)
+        found = [t.id for t in Scanner().scan(io.BytesIO(cut), "Takeout.mbox.gz")]
+    assert found[:len(whole)] == whole and len(found) - len(whole) in (0, 1)
+
+
+def test_a_body_in_base64_longer_than_is_read_again_is_read_as_it_comes() -> None:
+    # An attachment of megabytes: its header left many blocks behind, its lines are still read decoded.
+    body = b"x" * 13_000 + b" https://imgur.com/a/LoNg123 " + b"x" * 2_000
+    message = b"Content-Transfer-Encoding: base64\n\n" + base64.encodebytes(body) + b"--boundary--\n"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(scan, "BLOCK", 4096)
+        patch.setattr(mail, "BASE64_CARRY", 1024)
+        assert [t.id for t in Scanner().scan(io.BytesIO(message), "mail")] == ["LoNg123"]
 
 
 _FUZZ_TEXT = b"see https://imgur.com/a/AbC1234 and i.imgur.com/XyZ9876.jpg " * 20

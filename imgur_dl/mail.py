@@ -1,0 +1,167 @@
+"""Email as it was sent (an mbox from Gmail's Takeout or Thunderbird, a .eml): the text a plain reading misses.
+
+A body in quoted-printable wraps its lines at 76 characters with a ``=``
+ending each (a link cut anywhere) and writes ``=`` as ``=3D``; a body in
+base64 is lines of one alphabet. Both are read decoded, besides as they are.
+:mod:`imgur_dl.scan` reads its input in blocks: a block is never cut at a
+soft line break, and a body in base64 that a block's end cuts is read with
+the next block, whole, from its header on; a longer one (an attachment) is
+read as it comes. A body the header says is a picture, a video or a sound
+is not decoded: it holds no text.
+"""
+
+from __future__ import annotations
+
+import binascii
+import enum
+import re
+from collections.abc import Callable, Iterator
+
+__all__ = ["BASE64_CARRY", "Base64Bodies", "line_end", "quoted_printable"]
+
+# What marks text as quoted-printable: a soft line break (the line goes on), a space or tab at a line's end, an
+# attribute's '=' (rare in other text, and read twice when it is there).
+_QUOTED_PRINTABLE = re.compile(rb"=(?:20|09)?\r*\n|=3D[\"']")
+# A body in base64, as MIME wraps it: lines of its alphabet alone (76 characters, as a rule), the last one shorter
+# and maybe padded; four lines at least (shorter runs of such lines are too often something else, and hold little).
+_BASE64 = re.compile(rb"(?m)(?:^[A-Za-z0-9+/]{40,100}\r?\n){3,}(?:^[A-Za-z0-9+/]{0,100}={0,2}\r?\n)")
+_MORE = re.compile(rb"(?:[A-Za-z0-9+/]{1,100}={0,2}(?:\r?\n|\Z))*")  # the lines of a body begun before
+_BASE64_TEXT = b"abcdefghijklmnopqrstuvwxyz0123456789+/\r\n"  # what such a body is made of (in lower case)
+# A body in base64 cut by a block's end is read with the next block, whole, when it began up to this many bytes
+# before (an email's HTML: Gmail clips a message at 102 KB); a longer one is read as it comes.
+BASE64_CARRY = 256 * 1024
+HEADER_MOST = 1024  # bytes of a part's header looked at, back from its body
+_HEADER_START = (b"\n\n", b"\n\r\n", b"\n--")  # what comes before a part's header: a blank line, a boundary
+_BLANK = re.compile(rb"\n\r?\n")
+# A header's fields up to where a block's text ends (a field's last line maybe cut short), and a part's field.
+_FIELDS = re.compile(rb"(?m)^(?:(?:[a-z0-9-]+:|[ \t])[^\n]*(?:\n|\Z))+\Z")
+_PART = re.compile(rb"(?m)^content-(?:type|transfer-encoding):")
+_MEDIA = re.compile(rb"(?m)^content-type:[ \t]*(?:image|video|audio)/")
+
+
+class Going(enum.Enum):
+    """What goes on past a block's cut, its header left behind."""
+
+    NOTHING = "nothing"
+    TEXT = "text"  # a body in base64, to be decoded
+    MEDIA = "media"  # a body in base64 that is a picture, a video or a sound
+
+
+def quoted_printable(text: bytes) -> bytes | None:
+    """``text`` decoded as quoted-printable, when it looks so; else None."""
+    return binascii.a2b_qp(text) if _QUOTED_PRINTABLE.search(text) else None
+
+
+class Base64Bodies:
+    """The bodies in base64 of text read a block at a time, decoded, but for pictures, videos and sounds.
+
+    Each block's text is cut where :meth:`cut` says, then read
+    (:meth:`decoded`); the last is read after :meth:`ending`. A body longer
+    than is read again whole goes on being decoded block after block, the end
+    of what was decoded held back from where a link may go on into what
+    follows (``safe_end``: where decoded text may be cut without cutting a
+    link), and read with it.
+    """
+
+    def __init__(self, safe_end: Callable[[bytes], int]) -> None:
+        self._safe_end = safe_end
+        self._going = Going.NOTHING  # what the text in hand begins with
+        self._going_on = Going.NOTHING  # what goes on past its cut
+        self._held = b""  # the decoded end of a body that goes on, not read yet
+        self._mail: bool | None = None  # whether the text in hand holds the word "base64" (None: not looked)
+
+    def cut(self, lower: bytes) -> int:
+        """Where to cut a block's text (``lower``: in lower case, up to where it was to be cut)."""
+        self._mail = b"base64" in lower
+        cut, self._going_on = _base64_cut(lower, self._going, mail=self._mail)
+        return cut
+
+    def ending(self) -> None:
+        """The text to be read next is the last: nothing goes on past it."""
+        self._going_on, self._mail = Going.NOTHING, None
+
+    def decoded(self, text: bytes, lower: bytes) -> Iterator[bytes]:
+        """The bodies of ``text`` (``lower``: in lower case), the text cut where :meth:`cut` said.
+
+        Looked for only where the word "base64" is, or a body goes on from an
+        earlier block: looking everywhere cost five times the whole scan of
+        text that has none.
+        """
+        going, self._going = self._going, self._going_on
+        held = self._going is Going.TEXT  # (a body that reaches the text's end goes on: its end is held back)
+        at = 0
+        if going is not Going.NOTHING:  # (the text begins with the rest of a body)
+            more = _MORE.match(text)
+            at = more.end() if more else 0
+            if going is Going.TEXT:
+                yield from self._decode(text[:at], held=held and at == len(text))
+        elif not (b"base64" in lower if self._mail is None else self._mail):
+            return
+        for run in _BASE64.finditer(text, at):
+            if not _media(lower, run.start()):
+                yield from self._decode(run[0], held=held and run.end() == len(text))
+
+    def _decode(self, lines: bytes, *, held: bool) -> Iterator[bytes]:
+        """``lines`` decoded, after what was held back; its end held back too (``held``) from where a link may
+        go on."""
+        before, self._held = self._held, b""
+        try:
+            data = before + binascii.a2b_base64(lines)
+        except binascii.Error:
+            return
+        if held:
+            end = self._safe_end(data)
+            data, self._held = data[:end], data[end:]
+        yield data
+
+
+def _base64_cut(lower: bytes, going: Going, *, mail: bool) -> tuple[int, Going]:
+    """Where to cut ``lower`` (a block's text in lower case, up to where it was to be cut) so that a part of an
+    email that may go on past its end, a body in base64 or a header, is read whole with what follows, from its
+    header on; and what goes on past that cut without its header (``going``: what ``lower`` begins with;
+    ``mail``: it says "base64")."""
+    cut = len(lower)
+    if going is not Going.NOTHING or mail:
+        low = max(0, cut - BASE64_CARRY)
+        if low and not lower[low:cut].translate(None, _BASE64_TEXT):  # (begun further back than is read again)
+            word = lower.rfind(b"base64", 0, low)
+            blank = _BLANK.search(lower, word) if word != -1 else None
+            if blank is None:  # (begun in an earlier block)
+                return cut, going
+            return cut, Going.MEDIA if _media(lower, blank.end()) else Going.TEXT
+        body = low + len(lower[low:cut].rstrip(_BASE64_TEXT))  # where what may be a body begins
+        word = lower.rfind(b"base64", max(0, body - HEADER_MOST), min(body + 6, cut)) if body < cut else -1
+        if word != -1:
+            return _header(lower, word), Going.NOTHING  # (its header read again, with its body whole)
+        if body == 0:  # (all of it goes on with what began before)
+            return cut, going
+    if lower.find(b"content-", max(0, cut - HEADER_MOST), cut) != -1:  # (maybe cut inside a part's header)
+        fields = _FIELDS.search(lower, max(0, cut - HEADER_MOST), cut)
+        if fields is not None and _PART.search(lower, fields.start(), cut):
+            return fields.start(), Going.NOTHING
+    return cut, Going.NOTHING
+
+
+def line_end(text: bytes, end: int | None = None) -> int:
+    """Past the last line's end before ``end`` that is not quoted-printable's soft line break (``=`` before it:
+    the line goes on, and so may a link); 0 when there is none."""
+    end = len(text) if end is None else end
+    while (at := text.rfind(b"\n", 0, end)) != -1:
+        if not text[max(0, at - 8):at].rstrip(b"\r").endswith(b"="):
+            return at + 1
+        end = at
+    return 0
+
+
+def _header(lower: bytes, at: int) -> int:
+    """Where the header holding ``at`` begins: a line's start, after a blank line or a boundary, or as far back
+    as :data:`HEADER_MOST` allows."""
+    start = max(lower.rfind(before, max(0, at - HEADER_MOST - 3), at) + 1 for before in _HEADER_START)
+    return start if start >= at - HEADER_MOST else line_end(lower, max(0, at - HEADER_MOST))
+
+
+def _media(lower: bytes, body: int) -> bool:
+    """Whether the header just before ``body`` (a part's body's first byte) says it is a picture, a video or a
+    sound."""
+    end = max(0, body - 2)  # (before the blank line that ends the header)
+    return _MEDIA.search(lower, _header(lower, end), end) is not None
