@@ -4,10 +4,12 @@ A body in quoted-printable wraps its lines at 76 characters with a ``=``
 ending each (a link cut anywhere) and writes ``=`` as ``=3D``; a body in
 base64 is lines of one alphabet. Both are read decoded, besides as they are.
 :mod:`imgur_dl.scan` reads its input in blocks: a block is never cut at a
-soft line break, and a body in base64 that a block's end cuts is read with
-the next block, whole, from its header on; a longer one (an attachment) is
-read as it comes. A body the header says is a picture, a video or a sound
-is not decoded: it holds no text.
+soft line break, and a part that a block's end cuts (its header, or a body
+in base64 begun up to :data:`BASE64_CARRY` bytes before) is read with the
+next block, whole, from its header on. A longer body (an attachment) is
+decoded block after block, what may be a link going on held back for the
+next. A body the header says is a picture, a video or a sound is not
+decoded: it holds no text.
 """
 
 from __future__ import annotations
