@@ -92,9 +92,9 @@ class Base64Bodies:
         going, self._going = self._going, self._going_on
         held = self._going is Going.TEXT  # (a body that reaches the text's end goes on: its end is held back)
         at = 0
-        if going is not Going.NOTHING:  # (the text begins with the rest of a body)
-            more = _MORE.match(text)
-            at = more.end() if more else 0
+        if going is not Going.NOTHING:  # (the text begins with the rest of a body: all of it, as a rule)
+            more = None if _all_body(lower) else _MORE.match(text)
+            at = len(text) if more is None else more.end()
             if going is Going.TEXT:
                 yield from self._decode(text[:at], held=held and at == len(text))
         elif not (b"base64" in lower if self._mail is None else self._mail):
@@ -123,9 +123,11 @@ def _base64_cut(lower: bytes, going: Going, *, mail: bool) -> tuple[int, Going]:
     header on; and what goes on past that cut without its header (``going``: what ``lower`` begins with;
     ``mail``: it says "base64")."""
     cut = len(lower)
+    if going is not Going.NOTHING and _all_body(lower):  # (the rest of a body, and more to come)
+        return cut, going
     if going is not Going.NOTHING or mail:
         low = max(0, cut - BASE64_CARRY)
-        if low and not lower[low:cut].translate(None, _BASE64_TEXT):  # (begun further back than is read again)
+        if low and _all_body(lower, low):  # (begun further back than is read again)
             word = lower.rfind(b"base64", 0, low)
             blank = _BLANK.search(lower, word) if word != -1 else None
             if blank is None:  # (begun in an earlier block)
@@ -153,6 +155,11 @@ def line_end(text: bytes, end: int | None = None) -> int:
             return at + 1
         end = at
     return 0
+
+
+def _all_body(lower: bytes, start: int = 0) -> bool:
+    """Whether ``lower`` from ``start`` on is all lines of base64 (a body's, but for its padding)."""
+    return not lower[start:].translate(None, _BASE64_TEXT)
 
 
 def _header(lower: bytes, at: int) -> int:

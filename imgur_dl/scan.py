@@ -192,18 +192,26 @@ class Scanner:
     def _scan(self, source: BinaryIO, name: str) -> Iterator[Target]:
         stream = opened(source, name, warn=self.warnings.append)
         carry, bodies = b"", Base64Bodies(_cut)  # (an email's bodies in base64, decoded)
-        whole = 0  # the carry's first bytes, which hold no link cut short (an email's part, read with what follows)
+        pieces: list[bytes] = []  # read since the text was last looked at
+        waiting = 0  # bytes to read before looking again (an email's part carried waits for as much again)
         while True:
             try:
                 block = stream.read(BLOCK)  # (whatever has arrived, from a pipe: not a whole block)
-            except ScanError:  # (the input cannot be read on: what was read still counts, but what may be a link
-                bodies.ending()  # cut short, naming another image)
-                yield from self._new(carry[:whole], carry[:whole].lower(), bodies)
+            except ScanError:  # (the input cannot be read on: what was read still counts, but for what may be a
+                text = carry + b"".join(pieces)  # link cut short, naming another image)
+                head = text[:_cut(text)]
+                bodies.ending()
+                yield from self._new(head, head.lower(), bodies)
                 raise
             if not block:
                 break
             self.stats.read += len(block)
-            text = carry + block
+            pieces.append(block)
+            waiting -= len(block)
+            if waiting > 0:  # (a pipe's small pieces: the part is not looked through again at each one)
+                continue
+            text = carry + b"".join(pieces)
+            pieces.clear()
             safe = _cut(text)
             head = text[:safe]
             lower = head.lower()
@@ -211,9 +219,11 @@ class Scanner:
             if cut < safe:
                 head, lower = head[:cut], lower[:cut]
             yield from self._new(head, lower, bodies)  # (what has arrived is looked at now: a pipe may pause)
-            carry, whole = text[cut:], safe - cut
+            carry = text[cut:]
+            waiting = len(carry) if cut < safe else 0
+        text = carry + b"".join(pieces)
         bodies.ending()
-        yield from self._new(carry, carry.lower(), bodies)
+        yield from self._new(text, text.lower(), bodies)
 
     def _new(self, text: bytes, lower: bytes, bodies: Base64Bodies) -> Iterator[Target]:
         """The new targets in ``text`` (``lower``: in lower case; ``bodies``: its email's bodies in base64)."""

@@ -360,6 +360,26 @@ def until(condition: Callable[[], bool], seconds: float = 15.0, every: float = 0
     return True
 
 
+class Pieces(io.RawIOBase):
+    """A pipe that gives what has arrived: the data in the pieces given."""
+
+    def __init__(self, data: bytes, cuts: list[int]) -> None:
+        self.parts = [data[a:b] for a, b in zip([0, *sorted(cuts)], [*sorted(cuts), len(data)], strict=True)]
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        while self.parts and not self.parts[0]:
+            self.parts.pop(0)
+        if not self.parts:
+            return 0
+        part = self.parts[0]
+        taken = min(len(part), len(buffer))
+        buffer[:taken], self.parts[0] = part[:taken], part[taken:]
+        return taken
+
+
 def files_under(root: Path) -> dict[str, bytes]:
     """Every file below ``root``, by relative path."""
     return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}

@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 from imgur_dl import compressed, mail, scan
 from imgur_dl.models import Kind
 from imgur_dl.scan import Scanner, links, targets_in
-from tests.conftest import command, files_under, run_main
+from tests.conftest import Pieces, command, files_under, run_main
 from tests.launcher import Launcher
 from tests.standin import Imgur
 
@@ -595,12 +595,14 @@ def test_a_link_in_an_email_body_in_base64_is_found(before: str, link: str, afte
 
 @PROPERTIES
 @given(_LINKS, st.integers(250, 3000), st.integers(250, 3000), st.sampled_from([b"\n", b"\r\n"]),
-       st.sampled_from([b"image/jpeg", b"text/csv"]), st.integers(40, 2000))
+       st.sampled_from([b"image/jpeg", b"text/csv"]), st.integers(40, 2000),
+       st.lists(st.integers(0, 20_000), max_size=8))
 def test_each_part_in_base64_of_a_message_is_read_wherever_a_block_ends(
-        link: str, before: int, attached: int, newline: bytes, kind: bytes, block: int) -> None:
+        link: str, before: int, attached: int, newline: bytes, kind: bytes, block: int, cuts: list[int]) -> None:
     # As Gmail's Takeout keeps a message: its HTML in base64, an attachment in base64 after it; a block may end
-    # anywhere in either (the HTML's last line, padded with '=', is no soft line break). (A body of fewer than
-    # four lines is not read decoded: such short runs are too often something else.)
+    # anywhere in either (the HTML's last line, padded with '=', is no soft line break), and a pipe gives it in
+    # pieces of any size. (A body of fewer than four lines is not read decoded: such short runs are too often
+    # something else.)
     html = b"<p>" + b"x" * before + b'<img src="' + link.encode() + b'"></p>'
     part = b"--b" + newline + b"Content-Type: %s" + newline + b"Content-Transfer-Encoding: base64" + newline * 2
     message = b"".join([
@@ -612,7 +614,8 @@ def test_each_part_in_base64_of_a_message_is_read_wherever_a_block_ends(
     found += ["AtT1234"] if kind == b"text/csv" else []
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(scan, "BLOCK", block)
-        assert [t.id for t in Scanner().scan(io.BytesIO(message), "Takeout.mbox")] == found
+        piped = io.BufferedReader(Pieces(message, [c % (len(message) + 1) for c in cuts]))
+        assert [t.id for t in Scanner().scan(piped, "Takeout.mbox")] == found
 
 
 @PROPERTIES

@@ -7,7 +7,6 @@ import gzip
 import io
 import zlib
 from pathlib import Path
-from typing import Any
 
 import pytest
 import zstandard
@@ -16,7 +15,7 @@ from hypothesis import strategies as st
 
 from imgur_dl import compressed
 from imgur_dl.scan import Scanner
-from tests.conftest import run_main
+from tests.conftest import Pieces, run_main
 
 PAGE = b"<html><body><a href='https://imgur.com/a/AbC1234'>our trip</a> <img src='https://i.imgur.com/XyZ9876.jpg'>"
 FOUND = ["AbC1234", "XyZ9876"]
@@ -281,26 +280,6 @@ def test_a_warc_zst_whose_dictionary_cannot_be_had_is_one_line() -> None:
         assert found == [] and [str(e) for e in scanner.errors] == [why]
 
 
-class _Pieces(io.RawIOBase):
-    """A pipe that gives what has arrived: the data in the pieces given."""
-
-    def __init__(self, data: bytes, cuts: list[int]) -> None:
-        self.parts = [data[a:b] for a, b in zip([0, *sorted(cuts)], [*sorted(cuts), len(data)], strict=True)]
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        while self.parts and not self.parts[0]:
-            self.parts.pop(0)
-        if not self.parts:
-            return 0
-        part = self.parts[0]
-        taken = min(len(part), len(buffer))
-        buffer[:taken], self.parts[0] = part[:taken], part[taken:]
-        return taken
-
-
 _CODINGS = st.sampled_from(["plain", "gzip", "deflate", "zstd"])
 _FILLER = st.binary(max_size=300).filter(lambda b: b"imgur" not in b.lower())
 
@@ -323,7 +302,7 @@ def test_every_link_of_every_body_is_found_whatever_its_coding_chunks_and_pieces
         records.append(record(response(body, *fields)))
     data = b"".join(gzip.compress(r) for r in records) if zipped else b"".join(records)
     scanner = Scanner()
-    found = [t.id for t in scanner.scan(io.BufferedReader(_Pieces(data, [c % (len(data) + 1) for c in cuts])),
+    found = [t.id for t in scanner.scan(io.BufferedReader(Pieces(data, [c % (len(data) + 1) for c in cuts])),
                                         "crawl.warc")]
     assert found == expected
     assert scanner.errors == [] and scanner.warnings == []
