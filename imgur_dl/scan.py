@@ -32,13 +32,14 @@ from urllib.parse import unquote
 from imgur_dl.compressed import opened
 from imgur_dl.errors import ImgurDLError, ScanError, UsageError
 from imgur_dl.hashset import HashSet
-from imgur_dl.mail import Base64Bodies, line_end, quoted_printable
+from imgur_dl.mail import Base64Bodies, line_end, quoted_printable, rewritten
 from imgur_dl.models import Kind, Target
 from imgur_dl.urls import parse
 
 BLOCK = 1024 * 1024  # bytes read at a time
 MAX_LINK = 2048  # the longest link taken; a longer one is cut there (and then, most likely, refused)
 BEFORE = 96  # bytes before "imgur" where a link's scheme may start (an encoded one is longest)
+_REWRITING_MOST = 256  # bytes before "imgur" where a mail gateway's host is, when it rewrote the link
 
 # '/' and ':' as text may write them: plain, JSON's "\/" and "\u002F" (as scripts in saved web pages hold
 # their data, every '/' escaped), percent-encoded (once or twice), HTML's numeric entities.
@@ -83,10 +84,11 @@ class Stats:
     targets: int = 0  # distinct targets among them
 
 
-def links(text: bytes, lower: bytes | None = None) -> Iterator[str]:
-    """Every Imgur link in ``text`` (one block), undressed, in order; repeats included (``lower``: the text in
-    lower case, when it is at hand)."""
+def links(text: bytes, lower: bytes | None = None) -> list[str]:
+    """Every Imgur link in ``text`` (one block), undressed, in order, then those a mail gateway rewrote, as they
+    were; repeats included (``lower``: the text in lower case, when it is at hand)."""
     lower = text.lower() if lower is None else lower
+    found, rewriting = [], False
     at = lower.find(b"imgur.")
     while at != -1:
         match = _link_at(text, lower, at)
@@ -94,9 +96,14 @@ def links(text: bytes, lower: bytes | None = None) -> Iterator[str]:
         if match is not None:
             link = undress(match.group().decode("ascii", "replace"))
             if link:
-                yield link
+                found.append(link)
             end = match.end()
+        # (A gateway's rewriting names its own host shortly before: looked for only there, not in all the text.)
+        rewriting = rewriting or lower.rfind(b"urldefense", max(0, at - _REWRITING_MOST), at) != -1
         at = lower.find(b"imgur.", end)
+    for written in rewritten(text, lower) if rewriting else ():
+        found.extend(links(written))
+    return found
 
 
 def _link_at(text: bytes, lower: bytes, at: int) -> re.Match[bytes] | None:
@@ -227,7 +234,7 @@ class Scanner:
 
     def _new(self, text: bytes, lower: bytes, bodies: Base64Bodies) -> Iterator[Target]:
         """The new targets in ``text`` (``lower``: in lower case; ``bodies``: its email's bodies in base64)."""
-        found = list(links(text, lower))
+        found = links(text, lower)
         decoded = quoted_printable(text)
         if decoded is not None:
             # Quoted-printable (an email's body, as mbox and .eml files keep it) wraps its lines at 76

@@ -6,10 +6,13 @@ import base64
 import bz2
 import gzip
 import io
+import itertools
 import json
 import lzma
 import quopri
 import random
+import re
+import string
 import subprocess
 import sys
 import tarfile
@@ -649,6 +652,50 @@ def test_a_body_in_base64_longer_than_is_read_again_is_read_as_it_comes() -> Non
         patch.setattr(scan, "BLOCK", 4096)
         patch.setattr(mail, "BASE64_CARRY", 1024)
         assert [t.id for t in Scanner().scan(io.BytesIO(message), "mail")] == ["LoNg123"]
+
+
+_RUN_LETTERS = string.ascii_uppercase + string.ascii_lowercase + string.digits + "-_"
+
+
+def _defended(link: str, version: int, marked: list[bool]) -> str:
+    """``link`` as Proofpoint's URL Defense rewrites it, in the forms its own decoder (URLDefenseDecode.py) reads:
+    version 2 percent-encodes it with '-' for '%' and '_' for '/'; version 3 gives some characters apart (every
+    '%', '*' and '_', and those ``marked`` of the others that are not letters, digits or '.'), base64-encoded, a
+    '*' in their place ("**" and a letter for a run)."""
+    if version == 2:
+        body = "".join(c if c.isascii() and (c.isalnum() or c in ".~") else "_" if c == "/" else f"-{ord(c):02X}"
+                       for c in link)
+        return f"https://urldefense.proofpoint.com/v2/url?u={body}&d=DwMFaQ&c=euGZstcaTDllvimEN8b7jXrwqOf-v5A_CdpgnVfi"
+    kept, given = [], []
+    for c, mark in zip(link, itertools.cycle(marked or [False])):
+        kept.append("*" if c in "%*_" or (mark and not c.isalnum() and c != ".") else c)
+        given.extend(c if kept[-1] == "*" else "")
+    text = re.sub(r"\*{2,65}", lambda m: "**" + _RUN_LETTERS[len(m[0]) - 2], "".join(kept))
+    encoded = base64.urlsafe_b64encode("".join(given).encode()).decode().rstrip("=")
+    return f"https://urldefense.com/v3/__{text}__;{encoded}!!ACWV5N9M2RV99hQ!pQx9Gq$"
+
+
+@PROPERTIES
+@given(_TEXT, _SEPARATORS, _LINKS, st.sampled_from([2, 3]), st.lists(st.booleans(), max_size=12), _SEPARATORS,
+       _TEXT, st.booleans())
+def test_a_link_a_mail_gateway_rewrote_is_found_as_it_was(before: str, left: str, link: str, version: int,
+                                                           marked: list[bool], right: str, after: str,
+                                                           quoted: bool) -> None:
+    # Proofpoint's URL Defense rewrites every link of every message a company or a university lets in; a mailbox
+    # exported from there holds no link as it was written. In the message as it was kept too (quoted-printable).
+    text = f"{before}{left}{_defended(link, version, marked)}{right}{after}".encode("utf-8", "surrogatepass")
+    message = b"Content-Transfer-Encoding: quoted-printable\n\n" + quopri.encodestring(text) if quoted else text
+    want = [t.id for t in targets_in(link.encode())]
+    assert [t.id for t in Scanner().scan(io.BytesIO(message), "mail.eml")] == want
+
+
+def test_a_link_rewritten_twice_is_found_and_a_rewriting_that_does_not_say_gives_none() -> None:
+    # A message forwarded from one gateway's company to another's: rewritten again. And a version 3 link whose
+    # characters given apart are fewer than its marks: what it stood for is not known.
+    twice = _defended(_defended("https://imgur.com/a/AbC1234", 2, []), 3, [])
+    assert [t.id for t in Scanner().scan(io.BytesIO(twice.encode()), "mail")] == ["AbC1234"]
+    short = "https://urldefense.com/v3/__https://imgur.com/a/AbC12**B__;NA!!x$"  # (three marked, one given)
+    assert list(Scanner().scan(io.BytesIO(short.encode()), "mail")) == []
 
 
 _FUZZ_TEXT = b"see https://imgur.com/a/AbC1234 and i.imgur.com/XyZ9876.jpg " * 20
