@@ -55,7 +55,9 @@ _LINK = re.compile(rb"(?<![A-Za-z0-9._%/-])" + _BARE_LINK)  # (not the middle of
 _WRAPPED_LINK = re.compile(_BARE_LINK)
 # What wraps a link in a web archive's own (in lower case): the Wayback Machine's web/<time>[*][<modifier>_]/,
 # archive.today's (archive.ph, .is, ...) with its newest/, oldest/ or a capture's time; and Discord's media proxy
-# (external/<signature>/[<query>/]<scheme>/, the link after it without its "://": a chat export's embeds); and the
+# (external/<signature>/[<query>/]<scheme>/, the link after it without its "://": a chat export's embeds); Google's
+# AMP viewer (google.com/amp/s/<link without its scheme>) and AMP cache (<host>.cdn.ampproject.org/<content type>/
+# [s/]<link without its scheme>, as Google's "AMP Cache URL format" lays it out), as phones shared links; and the
 # "//" of a link relative to its page's scheme. A link after one is taken whole, though another site's path is
 # never where a link is taken from.
 _WRAPPER = re.compile(
@@ -63,6 +65,8 @@ _WRAPPER = re.compile(
     rb"(?:(?:web|wayback)\.)?archive\.org/web/[0-9]{0,14}\*?(?:[a-z]{2}_)?/"
     rb"|archive\.(?:today|ph|is|li|vn|fo|md)/(?:newest/|oldest/|[0-9]{14}/|[0-9]{4}\.[0-9]{2}\.[0-9]{2}-[0-9]{6}/)?"
     rb"|(?:images-ext-[0-9]|media)\.discordapp\.net/external/[a-z0-9_-]{1,100}/(?:%3f[^/\s]{0,300}/)?https?/"
+    rb"|(?:www\.)?google\.[a-z]{2,3}(?:\.[a-z]{2})?/amp/(?:s/)?"
+    rb"|[a-z0-9-]{1,100}\.cdn\.ampproject\.org/[a-z]/(?:s/)?"
     rb")"
     rb"|(?<![a-z0-9._%/:-])//"  # (and a link without its scheme, as HTML writes one: src="//i.imgur.com/...")
     rb")\Z")
@@ -148,7 +152,11 @@ def undress(token: str) -> str:
     amp, query = text.find("&"), text.find("?")
     if amp != -1 and (query == -1 or amp < query):
         text = text[:amp]
-    return text.rstrip(_TRAILING)
+    # Nor a ':' (past the host's port): Disqus's redirector writes its signature after the link it stands for, as
+    # ':' and letters ("disq.us/url?url=https%3A%2F%2Fimgur.com%2Fa%2F...%3Aabc&cuid=...").
+    path = text.find("/", text.find("://") + 3 if "://" in text else 0)
+    colon = text.find(":", path) if path != -1 else -1
+    return (text if colon == -1 else text[:colon]).rstrip(_TRAILING)
 
 
 def targets_in(text: bytes) -> Iterator[Target]:

@@ -84,6 +84,13 @@ DRESSES = [
      "i.imgur.com/XyZ9876.png"),
     (b"https://images-ext-2.discordapp.net/external/Ab-Cd/%3Fwidth%3D100/https/imgur.com/a/AbC1234",
      "imgur.com/a/AbC1234"),
+    # Disqus's redirector (a blog's comments, exported), its signature after the link.
+    (b'<a href="https://disq.us/url?url=https%3A%2F%2Fimgur.com%2Fa%2FAbC1234%3AXyZab-Cd_e&amp;cuid=123">',
+     "https://imgur.com/a/AbC1234"),
+    # Google's AMP viewer and cache, as phones shared links (a Reddit comment's, a chat's).
+    (b"https://www.google.com/amp/s/imgur.com/gallery/AbC1234", "imgur.com/gallery/AbC1234"),
+    (b"https://imgur-com.cdn.ampproject.org/c/s/imgur.com/a/AbC1234?amp_js_v=0.1", "imgur.com/a/AbC1234?amp_js_v=0.1"),
+    (b"(https://i-imgur-com.cdn.ampproject.org/i/s/i.imgur.com/XyZ9876.jpg)", "i.imgur.com/XyZ9876.jpg"),
     # The preview imgur.com's own pages show (saved, or scraped).
     (b'<img src="https://i.imgur.com/XyZ9876_d.webp?maxwidth=520&amp;shape=thumb&amp;fidelity=high" alt="">',
      "https://i.imgur.com/XyZ9876_d.webp?maxwidth=520&shape=thumb&fidelity=high"),
@@ -102,6 +109,7 @@ def test_a_link_in_any_dress_is_found_undressed(text: bytes, link: str) -> None:
     b"https://imgur.com:8080/a/AbC1234", b"https://example.com/archive.org/web/2015/https://imgur.com/a/AbC1234",
     b"https://notarchive.org/web/2015/https://imgur.com/a/AbC1234", b"https://archive.ph.evil/https://imgur.com/a/AbC1234",
     b"https://example.com//imgur.com/a/AbC1234", b"xhttps://imgur.com/a/AbC1234", b"file:///imgur.com/a/AbC1234",
+    b"https://example.com/amp/s/imgur.com/a/AbC1234", b"https://cdn.ampproject.org.evil/c/s/imgur.com/a/AbC1234",
 ])
 def test_what_is_not_an_imgur_link_is_never_taken(text: bytes) -> None:
     assert list(targets_in(text)) == []
