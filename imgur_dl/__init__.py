@@ -115,7 +115,8 @@ def _events(urls: str | Iterable[str], options: Options) -> Iterator[Event]:
             raise TypeError(f"a URL is a str, not {type(url).__name__}: {url!r}")
     targets = Given()  # (repeats dropped as the command line drops them: what each names, not how it is written)
     for url in given:
-        targets.add(parser.parse(url))
+        for target in parser.parse_all(url):
+            targets.add(target)
     run = build_run(options, sys.stderr)
     yield from run.events(targets)
     if run.tally.interrupted:  # (Ctrl-C ended the run, its last results given: the caller hears of it too)

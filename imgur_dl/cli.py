@@ -305,12 +305,13 @@ def _targets(texts: Iterable[str], env: Environment) -> tuple[Given, int]:
     refused = 0
     for text in texts:
         try:
-            target = urls.parse(text)
+            named = urls.parse_all(text)
         except UsageError as exc:
             _error(env, str(exc))
             refused += 1
             continue
-        targets.add(target)
+        for target in named:
+            targets.add(target)
     return targets, refused
 
 

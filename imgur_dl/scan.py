@@ -7,7 +7,7 @@ them. A fast search for ``imgur`` finds the places worth a closer look;
 around each, one expression takes the link in whatever dress it wears
 (plain, Markdown, HTML attributes with entities, JSON with ``\\/`` or
 ``\\u002F``, percent-encoded inside another link or as it is there), which is
-then undressed and handed to :func:`imgur_dl.urls.parse`: only what that
+then undressed and handed to :func:`imgur_dl.urls.parse_all`: only what that
 accepts is ever returned, so nothing that is not an Imgur link can be. Text
 in quoted-printable, and bodies in base64 (an email as it was sent), are read
 a second time, decoded, as :mod:`imgur_dl.mail` finds them.
@@ -34,7 +34,7 @@ from imgur_dl.errors import ImgurDLError, ScanError, UsageError
 from imgur_dl.hashset import HashSet
 from imgur_dl.mail import Base64Bodies, line_end, quoted_printable, rewritten
 from imgur_dl.models import Kind, Target
-from imgur_dl.urls import parse
+from imgur_dl.urls import parse_all
 
 BLOCK = 1024 * 1024  # bytes read at a time
 MAX_LINK = 2048  # the longest link taken; a longer one is cut there (and then, most likely, refused)
@@ -168,7 +168,7 @@ def _named(found: Iterable[str]) -> Iterator[Target]:
     """The targets the links ``found`` name (a link that names none left out)."""
     for link in found:
         try:
-            yield parse(link)
+            yield from parse_all(link)
         except UsageError:
             continue
 

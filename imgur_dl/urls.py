@@ -21,6 +21,7 @@ _PATH_FORMS: tuple[tuple[re.Pattern[str], Kind], ...] = (
     (re.compile(rf"^/a/{_SLUG}{_ID}{_TAIL}"), Kind.ALBUM),
     (re.compile(rf"^/(?:gallery|t/[^/]+|r/[^/]+|topic/[^/]+)/{_SLUG}{_ID}{_TAIL}"), Kind.GALLERY),
     (re.compile(rf"^/download/{_ID}(?:/.*)?$"), Kind.IMAGE),
+    (re.compile(rf"^/{_ID}/embed(?:/.*)?$"), Kind.IMAGE),  # (the page an embedded image's frame shows)
     (re.compile(rf"^/{_SLUG}{_ID}(?:\.(?P<ext>[A-Za-z0-9]{{1,5}}))?/?$"), Kind.IMAGE),
 )
 # i.imgur.com/<id>[size letter].<ext>: "AbC1234h.jpg" is AbC1234 at another size; "AbC1234_d.webp?maxwidth=640"
@@ -50,6 +51,11 @@ _LISTINGS: tuple[tuple[re.Pattern[str], Kind], ...] = (
 # /search/score/all?q=...): the API is asked in its own default order (gallery-dl's
 # ImgurSearchExtractor takes any /search/...?q= path the same way).
 _SEARCH = re.compile(r"^/search(?:/[A-Za-z0-9_/-]{0,64})?/?$")
+
+# Several images in one link, their ids joined by ',' (imgur.com/AbC1234,XyZ9876): a form of Imgur's that showed
+# them one after another, in old posts and comments (the Reddit Enhancement Suite's Imgur host reads it so: "handle
+# separated list of IDs").
+_IDS = re.compile(r"^/(?:[A-Za-z0-9]{7}|[A-Za-z0-9]{5})(?:,(?:[A-Za-z0-9]{7}|[A-Za-z0-9]{5}))+/?$")
 
 _SAID = 200  # characters of what was given that an error line repeats
 
@@ -93,6 +99,23 @@ def parse(text: str) -> Target:
         if not bare or bare == raw:
             raise
     return _parse(bare)  # (what it says is wrong is then said of the link itself)
+
+
+def parse_all(text: str) -> list[Target]:
+    """What ``text`` names: one album, post, image or listing, as :func:`parse` says, or each image of a link that
+    names several (``imgur.com/AbC1234,XyZ9876``, repeats once); or :class:`UsageError`."""
+    raw = text.strip()
+    for candidate in dict.fromkeys((raw, raw.lstrip(_AROUND).rstrip(_AFTER))) if "," in raw else ():
+        try:
+            parts = urlsplit(candidate if "://" in candidate else "https://" + candidate)
+            host = (parts.hostname or "").lower()
+        except ValueError:  # (no URL: parse says so)
+            break
+        if parts.scheme.lower() in ("http", "https") and _HOSTS.match(host) and _IDS.match(parts.path):
+            ids = dict.fromkeys(parts.path.strip("/").split(","))
+            if not any(i.lower() in _RESERVED for i in ids):
+                return [Target(Kind.IMAGE, i, f"https://imgur.com/{i}") for i in ids]
+    return [parse(raw)]
 
 
 def _quick(raw: str) -> Target | None:

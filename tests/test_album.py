@@ -55,6 +55,15 @@ def test_single_image_goes_into_the_output_folder(imgur: Imgur, tmp_path: Path) 
     assert files_under(tmp_path) == {"XyZ9876.png": image.data}
 
 
+def test_a_link_of_several_images_saves_each(imgur: Imgur, tmp_path: Path) -> None:
+    # imgur.com/<id>,<id>: an old form of Imgur's, in old posts and comments.
+    first, second = imgur.add_image("XyZ9876", ext="png"), imgur.add_image("QwE56", ext="gif")
+    result = run_main("-o", str(tmp_path), "http://imgur.com/XyZ9876,QwE56")
+    assert result.code == 0, result
+    assert files_under(tmp_path) == {"XyZ9876.png": first.data, "QwE56.gif": second.data}
+    assert "2 images" in result.err or "files: 2 saved" in result.err, result.err
+
+
 def test_gallery_post_that_is_an_album(imgur: Imgur, tmp_path: Path) -> None:
     album = imgur.add_album("GaL1234", count=2, title="Posted", in_gallery=True)
     result = run_main("-o", str(tmp_path), "https://imgur.com/gallery/cats-and-dogs-GaL1234")

@@ -85,6 +85,17 @@ def test_url_parser_answers_a_target_or_a_usage_error(text: str) -> None:
 
 
 @EXAMPLES
+@given(st.text(alphabet="imgur.com/AbC12345,XyZ:[]()", max_size=40) | st.text())
+def test_a_link_of_several_images_answers_targets_or_a_usage_error(text: str) -> None:
+    try:
+        targets = urls.parse_all(text)
+    except UsageError:
+        return
+    assert targets and all(re.fullmatch(r"[A-Za-z0-9]{5}|[A-Za-z0-9]{7}", t.id) for t in targets)
+    assert len(targets) == 1 or all(t.kind is Kind.IMAGE and urls.parse(t.url) == t for t in targets)
+
+
+@EXAMPLES
 @given(st.sampled_from(["", "https://", "http://", "HTTPS://"]),
        st.sampled_from(["imgur.com", "i.imgur.com", "m.imgur.io", "www.imgur.com", "imgur.com:443", "evil.com"]),
        st.text(alphabet="/aA1bcdefg.-?#%_ejt", max_size=30))

@@ -6,7 +6,7 @@ import pytest
 
 from imgur_dl.errors import UsageError
 from imgur_dl.models import Kind
-from imgur_dl.urls import canonical, parse
+from imgur_dl.urls import canonical, parse, parse_all
 
 ACCEPTED = [
     # albums
@@ -20,6 +20,7 @@ ACCEPTED = [
     ("https://imgur.com/a/TcBmP", Kind.ALBUM, "TcBmP"),
     ("https://imgur.com/a/my-summer-holiday-photos-AbC1234", Kind.ALBUM, "AbC1234"),
     ("https://imgur.com/a/AbC1234/embed", Kind.ALBUM, "AbC1234"),
+    ("https://imgur.com/AbC1234/embed?pub=true", Kind.IMAGE, "AbC1234"),  # (an embedded image's frame)
     ("https://IMGUR.COM/a/AbC1234", Kind.ALBUM, "AbC1234"),
     ("  https://imgur.com/a/AbC1234  ", Kind.ALBUM, "AbC1234"),
     ("https://i.imgur.com/a/AbC1234", Kind.ALBUM, "AbC1234"),
@@ -146,3 +147,26 @@ REFUSED = [
 def test_refused(text: str, message: str) -> None:
     with pytest.raises(UsageError, match=message):
         parse(text)
+
+
+@pytest.mark.parametrize(("text", "ids"), [
+    ("https://imgur.com/AbC1234,XyZ9876,QwE56", ["AbC1234", "XyZ9876", "QwE56"]),
+    ("imgur.com/AbC1234,XyZ9876/", ["AbC1234", "XyZ9876"]),
+    ("(http://m.imgur.com/AbC1234,XyZ9876,AbC1234).", ["AbC1234", "XyZ9876"]),  # (around it dropped; repeats once)
+])
+def test_a_link_that_names_several_images_names_each(text: str, ids: list[str]) -> None:
+    # An old form of Imgur's: ids joined by ',' (the Reddit Enhancement Suite reads it so).
+    assert [(t.kind, t.id) for t in parse_all(text)] == [(Kind.IMAGE, i) for i in ids]
+    assert [parse(t.url).id for t in parse_all(text)] == ids  # (each stands alone: the run reads it again)
+
+
+@pytest.mark.parametrize("text", ["imgur.com/AbC1234,about", "imgur.com/AbC1234,", "example.com/AbC1234,XyZ9876",
+                                  "imgur.com/AbC1234,toolongid", "imgur.com/a/AbC1234,XyZ9876", "https://[::1/a,b"])
+def test_a_list_with_anything_but_ids_names_nothing_more_than_parse_does(text: str) -> None:
+    try:
+        alone = [parse(text)]
+    except UsageError:
+        with pytest.raises(UsageError):
+            parse_all(text)
+        return
+    assert parse_all(text) == alone
