@@ -25,9 +25,10 @@ from urllib.parse import unquote
 
 __all__ = ["BASE64_CARRY", "Base64Bodies", "line_end", "quoted_printable", "rewritten"]
 
-# What marks text as quoted-printable: a soft line break (the line goes on), a space or tab at a line's end, an
-# attribute's '=' (rare in other text, and read twice when it is there).
-_QUOTED_PRINTABLE = re.compile(rb"=(?:20|09)?\r*\n|=3D[\"']")
+# What marks text as quoted-printable: a soft line break (the line goes on), a space or tab at a line's end, a '='
+# (rare in other text, and read twice when it is there: a piece of a message with none of the others, as a pipe
+# may give, still holds "url=3Dhttps%3A...").
+_QUOTED_PRINTABLE = re.compile(rb"=(?:20|09)?\r*\n|=3D")
 # A body in base64, as MIME wraps it: lines of its alphabet alone (76 characters, as a rule), the last one shorter
 # and maybe padded; four lines at least (shorter runs of such lines are too often something else, and hold little).
 _BASE64 = re.compile(rb"(?m)(?:^[A-Za-z0-9+/]{40,100}\r?\n){3,}(?:^[A-Za-z0-9+/]{0,100}={0,2}\r?\n)")

@@ -34,7 +34,7 @@ from imgur_dl.errors import ImgurDLError, ScanError, UsageError
 from imgur_dl.hashset import HashSet
 from imgur_dl.mail import Base64Bodies, line_end, quoted_printable, rewritten
 from imgur_dl.models import Kind, Target
-from imgur_dl.urls import parse_all
+from imgur_dl.urls import parse, parse_all
 
 BLOCK = 1024 * 1024  # bytes read at a time
 MAX_LINK = 2048  # the longest link taken; a longer one is cut there (and then, most likely, refused)
@@ -102,7 +102,7 @@ def links(text: bytes, lower: bytes | None = None) -> list[str]:
             if link:
                 found.append(link)
             end = match.end()
-        # (A gateway's rewriting names its own host shortly before: looked for only there, not in all the text.)
+        # (A gateway's rewriting names its own host shortly before a link it hides: looked for only there.)
         rewriting = rewriting or lower.rfind(b"urldefense", max(0, at - _REWRITING_MOST), at) != -1
         at = lower.find(b"imgur.", end)
     for written in rewritten(text, lower) if rewriting else ():
@@ -154,9 +154,11 @@ def undress(token: str) -> str:
         text = text[:amp]
     # Nor a ':' (past the host's port): Disqus's redirector writes its signature after the link it stands for, as
     # ':' and letters ("disq.us/url?url=https%3A%2F%2Fimgur.com%2Fa%2F...%3Aabc&cuid=...").
-    path = text.find("/", text.find("://") + 3 if "://" in text else 0)
-    colon = text.find(":", path) if path != -1 else -1
-    return (text if colon == -1 else text[:colon]).rstrip(_TRAILING)
+    if text.count(":") > ("://" in text):
+        path = text.find("/", text.find("://") + 3 if "://" in text else 0)
+        colon = text.find(":", path) if path != -1 else -1
+        text = text if colon == -1 else text[:colon]
+    return text.rstrip(_TRAILING)
 
 
 def targets_in(text: bytes) -> Iterator[Target]:
@@ -168,7 +170,7 @@ def _named(found: Iterable[str]) -> Iterator[Target]:
     """The targets the links ``found`` name (a link that names none left out)."""
     for link in found:
         try:
-            yield from parse_all(link)
+            yield from parse_all(link) if "," in link else (parse(link),)
         except UsageError:
             continue
 
