@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import enum
 import html
 import re
@@ -32,6 +33,10 @@ _QUOTED_PRINTABLE = re.compile(rb"=(?:20|09)?\r*\n|=3D")
 # A body in base64, as MIME wraps it: lines of its alphabet alone (76 characters, as a rule), the last one shorter
 # and maybe padded; four lines at least (shorter runs of such lines are too often something else, and hold little).
 _BASE64 = re.compile(rb"(?m)(?:^[A-Za-z0-9+/]{40,100}\r?\n){3,}(?:^[A-Za-z0-9+/]{0,100}={0,2}\r?\n)")
+# ... and a shorter one, one to three lines, right below a header that says it is in base64 (an email whose HTML is a
+# sentence and a link).
+_SHORT = re.compile(rb"(?i:content-transfer-encoding:[ \t]*base64)[ \t]*\r?\n(?:[^\r\n][^\n]*\n){0,20}?\r?\n"
+                    rb"((?:[A-Za-z0-9+/]{1,100}={0,2}\r?\n){1,3})(?![A-Za-z0-9+/])")
 _MORE = re.compile(rb"(?:[A-Za-z0-9+/]{1,100}={0,2}(?:\r?\n|\Z))*")  # the lines of a body begun before
 _BASE64_TEXT = b"abcdefghijklmnopqrstuvwxyz0123456789+/\r\n"  # what such a body is made of (in lower case)
 # A body in base64 cut by a block's end is read with the next block, whole, when it began up to this many bytes
@@ -158,6 +163,12 @@ class Base64Bodies:
         for run in _BASE64.finditer(text, at):
             if not _media(lower, run.start()):
                 yield from self._decode(run[0], held=held and run.end() == len(text))
+        while (at := lower.find(b"content-transfer-encoding:", at)) != -1:  # (a search in C, a match at each)
+            short = _SHORT.match(text, at)
+            at += 26
+            if short is not None and not _media(lower, short.start(1)):
+                with contextlib.suppress(binascii.Error):
+                    yield binascii.a2b_base64(short[1])
 
     def _decode(self, lines: bytes, *, held: bool) -> Iterator[bytes]:
         """``lines`` decoded, after what was held back; its end held back too (``held``) from where a link may

@@ -704,6 +704,24 @@ def test_a_mailbox_gives_the_same_links_wherever_its_blocks_end(
         assert sorted(t.id for t in Scanner().scan(piped, "Takeout.mbox")) == whole
 
 
+@PROPERTIES
+@given(_LINKS, st.integers(0, 160), st.sampled_from([b"\n", b"\r\n"]), st.integers(40, 400),
+       st.lists(st.integers(0, 5000), max_size=6))
+def test_a_short_body_in_base64_below_its_header_is_found(link: str, pad: int, newline: bytes, block: int,
+                                                          cuts: list[int]) -> None:
+    # An email whose HTML is a sentence and a link: one to three lines of base64, right below the header that says
+    # so (shorter runs of such lines elsewhere are too often something else to be read so).
+    html = b'<div dir="ltr">' + b"x" * pad + b' <a href="' + link.encode() + b'">it</a></div>'
+    message = (b"--b" + newline + b"Content-Type: text/html; charset=UTF-8" + newline
+               + b"Content-Transfer-Encoding: base64" + newline * 2 + base64.encodebytes(html).replace(b"\n", newline)
+               + b"--b--" + newline)
+    want = [t.id for t in targets_in(link.encode())]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(scan, "BLOCK", block)
+        piped = io.BufferedReader(Pieces(message, [c % (len(message) + 1) for c in cuts]))
+        assert [t.id for t in Scanner().scan(piped, "mail.eml")] == want
+
+
 def test_a_body_in_base64_longer_than_is_read_again_is_read_as_it_comes() -> None:
     # An attachment of megabytes: its header left many blocks behind, its lines are still read decoded.
     body = b"x" * 13_000 + b" https://imgur.com/a/LoNg123 " + b"x" * 2_000
