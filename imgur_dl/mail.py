@@ -57,9 +57,13 @@ _MEDIA = re.compile(rb"(?m)^content-type:[ \t]*(?:image|video|audio)/")
 # written '_'; version 3 writes it between "__" and "__;", some characters replaced by '*' (a run of them by "**"
 # and a letter for its length) and given after the ';' in base64. (Version 1 percent-encodes it in the query: read
 # as any link inside another's is.)
-_DEFENSE_V2 = re.compile(rb"(?i:urldefense(?:\.proofpoint)?\.com/v2/url\?u=)([^&\s\"'<>]{1,4096})")
-_DEFENSE_V3 = re.compile(
-    rb"(?i:urldefense(?:\.proofpoint)?\.com/v3/__)([^\s\"'<>]{1,4096}?)__;([A-Za-z0-9_-]{0,4096})!")
+# Each is read where "urldefense" is, a bounded piece at each (text made of such pieces cost seconds a MiB when
+# each looked thousands of bytes ahead for its end).
+_DEFENSE = re.compile(rb"(?i:urldefense(?:\.proofpoint)?\.com/v([23])/)")
+_V2_LINK = re.compile(rb"url\?u=([^&\s\"'<>]{1,2048})")
+_V3_GIVEN = re.compile(rb"([A-Za-z0-9_-]{0,2048})!")
+_NOT_IN_A_LINK = re.compile(rb"[\s\"'<>]")
+_LINK_MOST = 2048  # bytes of a rewritten link, at the most
 _V2_ESCAPES = bytes.maketrans(b"-_", b"%/")
 _V3_MARK = re.compile(r"\*(\*.)?")
 _V3_RUNS = {c: n for n, c in enumerate(string.ascii_uppercase + string.ascii_lowercase + string.digits + "-_", 2)}
@@ -76,38 +80,49 @@ class Going(enum.Enum):
 
 def rewritten(text: bytes, lower: bytes) -> Iterator[bytes]:
     """Each link of ``text`` (``lower``: in lower case) that Proofpoint's URL Defense rewrote, as it was."""
-    if b"urldefense" not in lower:
-        return
-    found = [*_DEFENSE_V2.finditer(text), *_DEFENSE_V3.finditer(text)]
-    for match in sorted(found, key=lambda m: m.start()):
-        link = _as_written(match)
+    at = lower.find(b"urldefense")
+    while at != -1:
+        link, end = _as_written(text, at)
         for _ in range(_REWRITTEN_MOST - 1):  # (one rewritten again: undone again)
-            inner = _DEFENSE_V2.search(link) or _DEFENSE_V3.search(link) if b"urldefense" in link.lower() else None
-            if inner is None:
+            inner = link.lower().find(b"urldefense")
+            if inner == -1 or not (unwrapped := _as_written(link, inner)[0]):
                 break
-            link = _as_written(inner)
+            link = unwrapped
         if link:
             yield link
+        at = lower.find(b"urldefense", max(end, at + 10))  # (none looked for inside one read)
 
 
-def _as_written(match: re.Match[bytes]) -> bytes:
-    """The link a URL Defense link (a match of its version 2 or 3 form) stands for; empty when it does not say."""
-    if match.re is _DEFENSE_V2:
-        return html.unescape(unquote(match[1].translate(_V2_ESCAPES).decode("ascii", "replace"))).encode()
+def _as_written(text: bytes, at: int) -> tuple[bytes, int]:
+    """The link the URL Defense link at ``at`` stands for (empty when it does not say, or is none), and where what
+    was read of it ends."""
+    form = _DEFENSE.match(text, at)
+    if form is None:
+        return b"", at
+    if form[1] == b"2":
+        query = _V2_LINK.match(text, form.end())
+        if query is None:
+            return b"", form.end()
+        return html.unescape(unquote(query[1].translate(_V2_ESCAPES).decode("ascii", "replace"))).encode(), query.end()
+    start = form.end() + 2  # (past its "__")
+    end = text.find(b"__;", start, start + _LINK_MOST)
+    given = _V3_GIVEN.match(text, end + 3) if end != -1 and text.startswith(b"__", form.end()) else None
+    if given is None or _NOT_IN_A_LINK.search(text, start, end):
+        return b"", form.end()
     try:
-        given = base64.urlsafe_b64decode(match[2] + b"==").decode("utf-8")
+        chars = base64.urlsafe_b64decode(given[1] + b"==").decode("utf-8")
     except (ValueError, UnicodeDecodeError):  # (binascii.Error is a ValueError)
-        return b""
-    at = 0
+        return b"", given.end()
+    taken = 0
 
     def put(mark: re.Match[str]) -> str:
-        nonlocal at
+        nonlocal taken
         size = _V3_RUNS.get(mark[1][-1], 0) if mark[1] else 1
-        at += size
-        return given[at - size:at]
+        taken += size
+        return chars[taken - size:taken]
 
-    link = _V3_MARK.sub(put, unquote(match[1].decode("ascii", "replace")))
-    return b"" if at > len(given) else link.encode()  # (more marks than characters given: it does not say)
+    link = _V3_MARK.sub(put, unquote(text[start:end].decode("ascii", "replace")))
+    return b"" if taken > len(chars) else link.encode(), given.end()  # (more marks than characters: it does not say)
 
 
 def quoted_printable(text: bytes) -> bytes | None:

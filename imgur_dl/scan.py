@@ -88,9 +88,9 @@ class Stats:
     targets: int = 0  # distinct targets among them
 
 
-def links(text: bytes, lower: bytes | None = None) -> list[str]:
+def links(text: bytes, lower: bytes | None = None, *, rewritings: bool = True) -> list[str]:
     """Every Imgur link in ``text`` (one block), undressed, in order, then those a mail gateway rewrote, as they
-    were; repeats included (``lower``: the text in lower case, when it is at hand)."""
+    were (with ``rewritings``); repeats included (``lower``: the text in lower case, when it is at hand)."""
     lower = text.lower() if lower is None else lower
     found, rewriting = [], False
     at = lower.find(b"imgur.")
@@ -105,8 +105,8 @@ def links(text: bytes, lower: bytes | None = None) -> list[str]:
         # (A gateway's rewriting names its own host shortly before a link it hides: looked for only there.)
         rewriting = rewriting or lower.rfind(b"urldefense", max(0, at - _REWRITING_MOST), at) != -1
         at = lower.find(b"imgur.", end)
-    for written in rewritten(text, lower) if rewriting else ():
-        found.extend(links(written))
+    for written in rewritten(text, lower) if rewriting and rewritings else ():
+        found.extend(links(written, rewritings=False))  # (a rewriting inside it is undone already)
     return found
 
 
