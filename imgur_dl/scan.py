@@ -39,6 +39,7 @@ from imgur_dl.urls import parse, parse_all
 BLOCK = 1024 * 1024  # bytes read at a time
 MAX_LINK = 2048  # the longest link taken; a longer one is cut there (and then, most likely, refused)
 BEFORE = 96  # bytes before "imgur" where a link's scheme may start (an encoded one is longest)
+_WIDE_IMGUR = "imgur.".encode("utf-16-le")  # as Windows writes text inside its files
 _REWRITING_MOST = 256  # bytes before "imgur" where a mail gateway's host is, when it rewrote the link
 
 # '/' and ':' as text may write them: plain, JSON's "\/" and "\u002F" (as scripts in saved web pages hold
@@ -138,6 +139,20 @@ def _link_at(text: bytes, lower: bytes, at: int) -> re.Match[bytes] | None:
             if match is not None and match.end() > at:
                 return match
     return None
+
+
+def _utf16(text: bytes, lower: bytes) -> Iterator[bytes]:
+    """``text`` read as UTF-16 (little-endian, as Windows writes text inside its files: an Outlook message, an old
+    Word document), once for each alignment it has an Imgur link in, as UTF-8; nothing when it has none (a NUL
+    byte in it is looked for first: text in one byte a character has none)."""
+    if b"\x00" not in text or _WIDE_IMGUR not in lower:
+        return
+    at, alignments = lower.find(_WIDE_IMGUR), set[int]()
+    while at != -1 and len(alignments) < 2:
+        alignments.add(at % 2)
+        at = lower.find(_WIDE_IMGUR, at + 1)
+    for alignment in sorted(alignments):
+        yield text[alignment:].decode("utf-16-le", "replace").encode("utf-8", "replace")
 
 
 def _wrapper_from(lower: bytes, pos: int) -> int:
@@ -269,6 +284,8 @@ class Scanner:
                     found.append(link)
         for body in bodies.decoded(text, lower):
             found.extend(links(body))
+        for wide in _utf16(text, lower):
+            found.extend(links(wide))
         for target in _named(found):
             self.stats.links += 1
             if self.take(target):

@@ -671,6 +671,23 @@ def test_a_mailbox_cut_short_gives_the_links_of_every_body_that_arrived(where: f
     assert found[:len(whole)] == whole and len(found) - len(whole) in (0, 1)
 
 
+@PROPERTIES
+@given(_LINKS, st.binary(max_size=300), st.binary(max_size=300), st.integers(40, 2000),
+       st.lists(st.integers(0, 5000), max_size=6))
+def test_a_link_windows_wrote_in_utf16_inside_a_file_is_found(link: str, before: bytes, after: bytes, block: int,
+                                                              cuts: list[int]) -> None:
+    # Text inside a binary file as Windows writes it (an Outlook .msg's body, an old Word document): two bytes a
+    # character, little-endian, no byte-order mark; at either alignment, wherever a block ends.
+    data = (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + before  # (a compound file's magic, as a .msg begins)
+            + " see ".encode("utf-16-le") + link.encode("utf-16-le") + " now ".encode("utf-16-le") + after)
+    want = [t.id for t in targets_in(link.encode())]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(scan, "BLOCK", block)
+        piped = io.BufferedReader(Pieces(data, [c % (len(data) + 1) for c in cuts]))
+        found = [t.id for t in Scanner().scan(piped, "message.msg")]
+    assert found[-len(want):] == want and not set(found[:-len(want)]) - set(want)  # (the file's own bytes name none)
+
+
 def _message(n: int, kind: str, dress: str, pad: int) -> bytes:
     """A message of a mailbox whose one link is ``imgur.com/a/Ml<n>``, in a part of type ``kind``, ``dress``ed."""
     link = b"https://imgur.com/a/Ml%05d" % n
