@@ -34,7 +34,7 @@ from imgur_dl.errors import ImgurDLError, ScanError, UsageError
 from imgur_dl.hashset import HashSet
 from imgur_dl.mail import Base64Bodies, line_end, quoted_printable, rewritten
 from imgur_dl.models import Kind, Target
-from imgur_dl.urls import parse, parse_all
+from imgur_dl.urls import parse_all
 
 BLOCK = 1024 * 1024  # bytes read at a time
 MAX_LINK = 2048  # the longest link taken; a longer one is cut there (and then, most likely, refused)
@@ -195,7 +195,7 @@ def _named(found: Iterable[str]) -> Iterator[Target]:
     """The targets the links ``found`` name (a link that names none left out)."""
     for link in found:
         try:
-            yield from parse_all(link) if "," in link else (parse(link),)
+            yield from parse_all(link)
         except UsageError:
             continue
 

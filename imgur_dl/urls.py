@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from urllib.parse import parse_qs, quote, quote_plus, urlsplit
+from urllib.parse import SplitResult, parse_qs, quote, quote_plus, urlsplit
 
 from imgur_dl.errors import UsageError
 from imgur_dl.models import Kind, Target
@@ -107,11 +107,10 @@ def parse_all(text: str) -> list[Target]:
     raw = text.strip()
     for candidate in dict.fromkeys((raw, raw.lstrip(_AROUND).rstrip(_AFTER))) if "," in raw else ():
         try:
-            parts = urlsplit(candidate if "://" in candidate else "https://" + candidate)
-            host = (parts.hostname or "").lower()
-        except ValueError:  # (no URL: parse says so)
-            break
-        if parts.scheme.lower() in ("http", "https") and _HOSTS.match(host) and _IDS.match(parts.path):
+            parts, host = _imgur_url(candidate)
+        except UsageError:  # (parse says why)
+            continue
+        if _HOSTS.match(host) and _IDS.match(parts.path):
             ids = dict.fromkeys(parts.path.strip("/").split(","))
             if not any(i.lower() in _RESERVED for i in ids):
                 return [Target(Kind.IMAGE, i, f"https://imgur.com/{i}") for i in ids]
@@ -127,7 +126,8 @@ def _quick(raw: str) -> Target | None:
     return None
 
 
-def _parse(raw: str) -> Target:
+def _imgur_url(raw: str) -> tuple[SplitResult, str]:
+    """``raw`` split into its parts, and its host in lower case, when it is a link to Imgur; else UsageError."""
     if not raw:
         raise UsageError("empty URL")
     candidate = raw if "://" in raw else "https://" + raw
@@ -141,6 +141,11 @@ def _parse(raw: str) -> Target:
     host = (parts.hostname or "").lower().rstrip(".")
     if port not in (None, 80, 443) or not (_HOSTS.match(host) or _DIRECT_HOSTS.match(host)):
         raise UsageError(f"not an Imgur URL: {_said(raw)}")
+    return parts, host
+
+
+def _parse(raw: str) -> Target:
+    parts, host = _imgur_url(raw)
     path = parts.path or "/"
 
     if _DIRECT_HOSTS.match(host):

@@ -161,7 +161,8 @@ def test_a_link_that_names_several_images_names_each(text: str, ids: list[str]) 
 
 
 @pytest.mark.parametrize("text", ["imgur.com/AbC1234,about", "imgur.com/AbC1234,", "example.com/AbC1234,XyZ9876",
-                                  "imgur.com/AbC1234,toolongid", "imgur.com/a/AbC1234,XyZ9876", "https://[::1/a,b"])
+                                  "imgur.com/AbC1234,toolongid", "imgur.com/a/AbC1234,XyZ9876", "https://[::1/a,b",
+                                  "imgur.com:8080/AbC1234,XyZ9876"])
 def test_a_list_with_anything_but_ids_names_nothing_more_than_parse_does(text: str) -> None:
     try:
         alone = [parse(text)]
