@@ -28,6 +28,7 @@ from imgur_dl.archive import DEFAULT_TABLE, Fleet, Holder, Item, Record, Release
 from imgur_dl.dbwatch import CALL_LIMIT, Cut, Watchdog
 from imgur_dl.errors import ArchiveUnavailable, Cancelled, UsageError
 from imgur_dl.models import Entry
+from imgur_dl.text import hide_password
 
 if TYPE_CHECKING:
     import psycopg
@@ -79,13 +80,12 @@ class _Rerun:
 RERUN = _Rerun()
 R = TypeVar("R")
 
-_URL_PASSWORD = re.compile(r"(?i)(postgres(?:ql)?://[^/?#@]*?:)[^/?#@]*@")
 _PARAM_PASSWORD = re.compile(r"(?i)(password=)[^&\s]*")
 
 
 def redact(location: str) -> str:
     """``location`` with any password replaced by ``***``."""
-    return _PARAM_PASSWORD.sub(r"\1***", _URL_PASSWORD.sub(r"\1***@", location))
+    return _PARAM_PASSWORD.sub(r"\1***", hide_password(location))
 
 
 class _Server:

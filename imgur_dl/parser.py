@@ -33,6 +33,7 @@ from imgur_dl.defaults import (
 )
 from imgur_dl.errors import UsageError, writing_stdout
 from imgur_dl.naming import DEFAULT_DIR, FIELDS
+from imgur_dl.text import hide_password
 
 T = TypeVar("T")
 
@@ -202,6 +203,8 @@ def _named(text: str) -> str:
     current folder, in silence."""
     if not text:
         raise argparse.ArgumentTypeError("an empty path names nothing")
+    if "\0" in text:  # (no shell passes one; a program calling main() may)
+        raise argparse.ArgumentTypeError("a path cannot hold a NUL byte")
     return text
 
 
@@ -238,7 +241,7 @@ def _proxy(text: str) -> str:
 
 def proxy_problem(text: str) -> str | None:
     """What keeps ``text`` from being a proxy's URL (None: nothing), the URL shown without its password."""
-    shown = re.sub(r"(//[^/?#@:]*):[^/?#]*@", r"\1:***@", text)  # (a password runs to the last @, as urlsplit has it)
+    shown = hide_password(text)
     try:
         parts = urlsplit(text)
     except ValueError:  # (an unclosed [ of an IPv6 address)

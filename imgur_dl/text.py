@@ -29,6 +29,17 @@ WARNING_PREFIX = "imgur-dl: warning: "
 _UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ud800-\udfff]")
 
 
+# A URL's password (``scheme://user:password@host``, or ``user:password@host`` with no scheme): it runs to the
+# last ``@`` before the path, as urlsplit reads it (libpq stops at the first: hiding up to the last hides that too).
+_PASSWORD = re.compile(r"(?:(?<=//)|(?<!\S))([^/?#\s:]*):[^/?#\s]*@")
+
+
+def hide_password(text: str) -> str:
+    """``text`` with the password of a URL in it shown as ``***``: a secret typed into a link, a proxy's or a
+    database's address is never repeated in a message or a row of output."""
+    return _PASSWORD.sub(r"\1:***@", text) if "@" in text else text
+
+
 def _escape(match: re.Match[str]) -> str:
     code = ord(match[0])
     if 0xDC80 <= code <= 0xDCFF:  # a byte that was not UTF-8, kept as Python keeps it (surrogateescape)

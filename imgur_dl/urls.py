@@ -7,6 +7,7 @@ from urllib.parse import SplitResult, parse_qs, quote, quote_plus, urlsplit
 
 from imgur_dl.errors import UsageError
 from imgur_dl.models import Kind, Target
+from imgur_dl.text import hide_password
 
 _HOSTS = re.compile(r"^(?:(?:www|m)\.)?imgur\.(?:com|io)$")
 _DIRECT_HOSTS = re.compile(r"^i\.imgur\.(?:com|io)$")
@@ -87,8 +88,9 @@ def parse(text: str) -> Target:
     """The album, gallery post or image that ``text`` names, or :class:`UsageError`.
 
     A link that names nothing as it is, but does once the brackets, quotes or punctuation around it are
-    dropped (``(imgur.com/a/AbC1234).``), names what it does then."""
-    raw = text.strip()
+    dropped (``(imgur.com/a/AbC1234).``), names what it does then. A password written into the link is kept as
+    ``***`` (Imgur asks for none: it is only ever repeated)."""
+    raw = hide_password(text.strip())
     quick = _quick(raw)
     if quick is not None:
         return quick
@@ -170,7 +172,9 @@ def _direct(match: re.Match[str], raw: str) -> Target:
 
 
 def _said(raw: str) -> str:
-    """What was given, as an error line repeats it: its first 200 characters (a whole text pasted is one line)."""
+    """What was given, as an error line repeats it: its first 200 characters (a whole text pasted is one line),
+    a password in it (a database's address given where a link goes) shown as ``***``."""
+    raw = hide_password(raw)
     return raw if len(raw) <= _SAID else raw[:_SAID] + "..."
 
 

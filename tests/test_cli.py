@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -43,6 +44,8 @@ from tests.standin import Imgur
         (["--scan", ""], "argument --scan: an empty path names nothing"),
         (["--download-archive", "", "imgur.com/a/AbC1234"], "argument --download-archive: an empty path"),
         (["--cookies", "", "imgur.com/a/AbC1234"], "argument --cookies: an empty path"),
+        (["-o", "a\0b", "imgur.com/a/AbC1234"], "argument -o/--output: a path cannot hold a NUL byte"),
+        (["--scan", "a\0b"], "argument --scan: a path cannot hold a NUL byte"),  # (main() called from Python)
         (["--archive-table", "mine", "imgur.com/a/AbC1234"], "--archive-table is for --download-archive"),
         (["-i", "-", "--scan", "-"], "standard input ('-') can be read once"),
         (["--range", "", "imgur.com/t/cats"], "not a range of positions"),  # (once: the first post alone)
@@ -152,6 +155,21 @@ def test_a_whole_text_given_as_a_url_is_one_short_error_line() -> None:
     assert result.err.splitlines() == [  # (not 100,000 characters a line: the first 200 of each)
         "imgur-dl: error: this Imgur URL names no album or image: https://imgur.com/" + "x" * 182 + "...",
         "imgur-dl: error: not an Imgur URL: " + ("not one " * 25)[:200] + "..."]
+
+
+def test_a_password_typed_into_a_link_is_never_repeated(imgur: Imgur, tmp_path: Path) -> None:
+    # A link with a login in it (Imgur asks for none), and a database's address given where a link goes
+    # (--download-archive forgotten): the lines and rows that repeat them show no password, the link still works.
+    album = imgur.add_album("AbC1234", count=2)
+    result = run_main("--json", "-o", str(tmp_path), "https://me:hunter22@imgur.com/a/AbC1234",
+                      "https://me:hunter22@imgur.com/a/NoNe123", "postgresql://me:hunter22@db.example/imgur")
+    assert result.code == 2, result  # (the usage error: the worst of the three)
+    assert "hunter22" not in result.out + result.err
+    assert "imgur-dl: error: not an Imgur URL (scheme 'postgresql'): postgresql://me:***@db.example/imgur" in result.err
+    assert "imgur-dl: error: https://me:***@imgur.com/a/NoNe123: not found" in result.err
+    rows = [json.loads(line) for line in result.out.splitlines()]
+    assert [row["url"] for row in rows if row["status"] == "failed"] == ["https://me:***@imgur.com/a/NoNe123"]
+    assert len(files_under(tmp_path / "AbC1234")) == len(album.images)
 
 
 def test_version() -> None:

@@ -19,7 +19,7 @@ import unicodedata
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import pytest
 from hypothesis import HealthCheck, assume, event, given, settings
@@ -37,7 +37,7 @@ from imgur_dl.models import Album, Job, Kind, Media, Result, Source, Status, Tar
 from imgur_dl.naming import FIELDS, MAX_COMPONENT_BYTES, Namer, Template, _printable, sanitize
 from imgur_dl.packed import PackedMedia
 from imgur_dl.scan import Scanner
-from imgur_dl.text import printable
+from imgur_dl.text import hide_password, printable
 
 EXAMPLES = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -269,6 +269,24 @@ def test_a_password_in_an_archive_url_is_never_shown(scheme: str, user: str, pas
     assert password not in shown and secret not in shown
     assert shown.startswith(f"{scheme}://{user}")
     assert shown.endswith(query)
+
+
+# A password as urlsplit reads one: anything but the characters that end the address (it may hold an @ or a :).
+_TYPED_SECRET = st.text(alphabet=st.characters(blacklist_categories=("Cs", "Ll", "Cc", "Zs", "Zl", "Zp"),
+                                               blacklist_characters="/?#\\[]"), min_size=4, max_size=30)
+
+
+@given(st.sampled_from(["https://", "http://", "", "postgresql://", "socks5://"]), _LOWER | st.just("a@b"),
+       _TYPED_SECRET, st.sampled_from(["imgur.com", "i.imgur.com:443", "127.0.0.1:8080", "db"]),
+       st.sampled_from(["", "/", "/a/abcdefg", "/x?password=&y#z@w"]), st.text(alphabet="abc ", max_size=8))
+def test_a_password_typed_into_a_link_is_never_shown(scheme: str, user: str, password: str, host: str, rest: str,
+                                                     around: str) -> None:
+    url = f"{scheme}{user}:{password}@{host}{rest}"
+    parts = urlsplit(url if scheme else "https://" + url)
+    assert parts.password == password  # (what a program reading the link would take for its password)
+    for text, shown in ((url, hide_password(url)), (f"{around} {url}", hide_password(f"{around} {url}"))):
+        assert password not in shown
+        assert shown == text.replace(f"{user}:{password}@", f"{user}:***@")  # (the rest as it was)
 
 
 @given(st.text())
