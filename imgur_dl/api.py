@@ -21,6 +21,7 @@ from imgur_dl.errors import (
     NotFoundError,
     RegionBlockedError,
     TokenNeededError,
+    TokenRefusedError,
 )
 from imgur_dl.models import Album, Kind, Target
 from imgur_dl.text import Once
@@ -100,7 +101,10 @@ class ImgurApi:
     def own_name(self) -> str | None:
         """The user name of the account whose token is used (API docs "Account Base": /3/account/me)."""
         def ask() -> str:
-            data = self.client.get("/3/account/me").get("data")
+            try:
+                data = self.client.get("/3/account/me").get("data")
+            except TokenRefusedError:  # (said once, by the login): no account of its own, the rest goes on
+                return ""
             name = data.get("url") if isinstance(data, dict) else None
             return name if isinstance(name, str) else ""
 

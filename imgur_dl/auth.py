@@ -58,7 +58,8 @@ class Login:
         self.authenticated = isinstance(auth, BearerToken)  # a user's own token
         self.refused = False  # Imgur refused that token: the run went on without it
         self.own: str | None = None  # that account's user name, once asked ("" when it could not be told)
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # the credential
+        self._asking = threading.Lock()  # the question of whose it is (its answer may be that Imgur refused it)
 
     def apply(self, headers: MutableMapping[str, str]) -> None:
         self._auth(headers)
@@ -67,7 +68,7 @@ class Login:
         """The token's user name, asked once (through ``ask``)."""
         if not self.authenticated:
             return None
-        with self._lock:
+        with self._asking:  # (not the credential's lock: a refusal drops the token while the question is out)
             if self.own is None:
                 self.own = ask()
         return self.own or None

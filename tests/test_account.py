@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import threading
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import files_under, run_main
+from tests.conftest import Outcome, files_under, run_main
 from tests.standin import Account, AlbumData, Fault, Imgur
 
 TOKEN = "0f3c5d7e9a1b2c4d6e8f0a1b3c5d7e9f1a2b3c4d"
@@ -168,6 +169,26 @@ def test_a_refused_token_is_said_once_and_the_anonymous_work_still_completes(img
     refused = [h for (host, _, _, h) in imgur.log if host == "api.imgur.com" and "authorization" in h
                and h["authorization"].startswith("Bearer")]
     assert len(refused) <= 2  # no retries of a refused token
+
+
+def test_a_refused_token_does_not_hold_up_the_listing_of_a_user_by_name(imgur: Imgur, tmp_path: Path) -> None:
+    # A nightly sync of imgur.com/user/NAME with a token Imgur no longer takes: whose account the token is
+    # cannot be told, and NAME's posts are listed as anyone sees them. (The run waited on itself, forever.)
+    album = imgur.add_album("PuBl123", count=2, owner=USER)
+    single = imgur.add_image("SiNg123", owner=USER, in_gallery=True)
+    imgur.add_listing("user", USER, [album, single])
+    outcome: list[Outcome] = []
+    run = threading.Thread(target=lambda: outcome.append(run_main(
+        "-o", str(tmp_path), f"imgur.com/user/{USER}", environ={"IMGUR_ACCESS_TOKEN": "revoked0123456789abcdef"})),
+        daemon=True)
+    run.start()
+    run.join(timeout=60)
+    assert outcome, "the run never ended"
+    result, = outcome
+    assert result.code == 4, result  # documented: Imgur refused your access token
+    assert result.err.count("Imgur refused your access token") == 1
+    assert sorted(Path(name).name for name in files_under(tmp_path)) == [
+        "001-" + album.images[0].id + ".jpg", "002-" + album.images[1].id + ".jpg", "SiNg123.jpg"]
 
 
 def test_a_run_without_credentials_sends_no_bearer_and_no_cookie(imgur: Imgur, tmp_path: Path) -> None:
