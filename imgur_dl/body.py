@@ -77,6 +77,23 @@ class Receiver:
     speed: Speed = field(default_factory=Speed)  # the slowest a body may come (--min-speed)
     clock: Callable[[], float] = time.monotonic
 
+    def head(self, read: Callable[[], bytes | Retry], name: str) -> tuple[bytes, Retry | None]:
+        """At least :data:`sniff.HEAD` leading bytes (fewer only if the body is shorter), and how reading broke:
+        a head that crawls is given up as a body is (a server sending a byte now and then, each within
+        ``--timeout``, would otherwise hold the attempt for 64 of them)."""
+        start = b""
+        pace = Pace(self.speed, self.clock)
+        while len(start) < sniff.HEAD:
+            chunk = read()
+            if isinstance(chunk, Again):
+                return start, chunk
+            if not chunk:
+                break
+            start += chunk
+            if (slow := self._crawling(pace, len(chunk), name)) is not None:
+                return start, slow
+        return start, None
+
     def stream(self, part: PartFile, first: bytes | Retry, read: Callable[[], bytes | Retry],
                *, room: int, etag: str | None) -> tuple[int, Retry | None] | Failed:
         """Write chunks into ``part`` until the body ends: (bytes received, how it broke if it did)."""
@@ -94,10 +111,8 @@ class Receiver:
                 self.on_bytes(len(chunk))  # (where --limit-rate holds the body back)
                 pace.held(self.clock() - before)
                 self.cancel.check()
-                crawling = pace.crawling(len(chunk))
-                if crawling is not None:
-                    self.progress.note(f"imgur-dl: {part.path.name}: {crawling}; trying again")
-                    chunk = Again(crawling)
+                if (slow := self._crawling(pace, len(chunk), part.path.name)) is not None:
+                    chunk = slow
                     break
                 chunk = read()
         except OSError as exc:
@@ -108,6 +123,14 @@ class Receiver:
                 part.keep_etag(etag)  # a resume after the rerun needs it for If-Range
             raise
         return received, chunk if isinstance(chunk, Again) else None
+
+    def _crawling(self, pace: Pace, size: int, name: str) -> Retry | None:
+        """An attempt to give up (said on the way), when the body has come slower than --min-speed for a window."""
+        crawling = pace.crawling(size)
+        if crawling is None:
+            return None
+        self.progress.note(f"imgur-dl: {name}: {crawling}; trying again")
+        return Again(crawling)
 
     def ending(self, part: PartFile, url: str, size: int, wanted: tuple[int | None, ...], broke: Retry | None, *,
                etag: str | None, md5: str | None) -> Outcome:
@@ -147,14 +170,3 @@ def reader(response: urllib3.BaseHTTPResponse) -> Callable[[], bytes | Retry]:
     return next_chunk
 
 
-def head(read: Callable[[], bytes | Retry]) -> tuple[bytes, Retry | None]:
-    """At least :data:`sniff.HEAD` leading bytes (fewer only if the body is shorter), and how reading broke."""
-    start = b""
-    while len(start) < sniff.HEAD:
-        chunk = read()
-        if isinstance(chunk, Again):
-            return start, chunk
-        if not chunk:
-            break
-        start += chunk
-    return start, None

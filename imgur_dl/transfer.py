@@ -143,7 +143,7 @@ class Transfer:
         read = body.reader(response)
         head = b""
         if offset == 0:
-            head, broke = body.head(read)
+            head, broke = self._receiver.head(read, job.part.path.name)
             if broke is not None:
                 return broke  # fewer bytes than it takes to judge the file: the next attempt starts it afresh
             problem = sniff.check(head, response.headers.get("Content-Type", ""), source.ext, job.media.dimensions,

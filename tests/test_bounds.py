@@ -325,16 +325,19 @@ def test_sigterm_is_handled_as_ctrl_c(imgur: Imgur, tmp_path: Path, launcher: La
 
 @pytest.mark.long
 def test_a_file_that_crawls_is_given_up_and_named(imgur: Imgur, tmp_path: Path) -> None:
-    album = imgur.add_album("AbC1234", count=2, size=20_000)
-    slow = album.images[0]
+    album = imgur.add_album("AbC1234", count=3, size=20_000)
+    slow, crawling_from_the_start, _ = album.images
     imgur.faults.append(Fault("drip", path=f"/{slow.id}.*", after=200))  # 200 B/s: 100 s for the file
+    # 2 B/s: 32 s before the first 64 bytes that tell what the file is have come, each attempt.
+    imgur.faults.append(Fault("drip", path=f"/{crawling_from_the_start.id}.*", after=2))
     started = time.monotonic()
     result = run_main("--min-speed", "1K", "--speed-time", "0.5", "--retries", "1", "-o", str(tmp_path),
                       "imgur.com/a/AbC1234")
-    assert time.monotonic() - started < 10  # not 100 s, and not silent
+    assert time.monotonic() - started < 10  # not 100 s, nor 64, and not silent
     assert result.code == 1, result
-    assert f"001-{slow.id}.jpg: crawling at" in result.err and "(--min-speed)" in result.err
-    assert files_under(tmp_path / "AbC1234").keys() >= {f"002-{album.images[1].id}.jpg"}
+    for n, image in enumerate((slow, crawling_from_the_start), 1):
+        assert f"00{n}-{image.id}.jpg: crawling at" in result.err and "(--min-speed)" in result.err
+    assert files_under(tmp_path / "AbC1234").keys() >= {f"003-{album.images[2].id}.jpg"}
 
 
 def test_album_json_keeps_no_invisible_character_raw(imgur: Imgur, tmp_path: Path) -> None:
