@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import functools
 import json
+import time
 from collections.abc import Callable, Iterator
 
 import requests
 
 from imgur_dl import answers, jsonstream
 from imgur_dl.auth import ApiAuth, ClientId, Login
+from imgur_dl.body import Speed
 from imgur_dl.bounded import Answer, TooLarge, Unreachable, get_bounded
 from imgur_dl.budget import Budget
 from imgur_dl.cancel import Cancel
@@ -61,8 +63,12 @@ class ApiClient:
         cancel: Cancel | None = None,
         say: Callable[[str], None] = lambda _msg: None,
         timeout: float | None = None,
+        speed: Speed = Speed(),  # noqa: B008 - frozen: the slowest an answer may come (--min-speed)
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.session = session
+        self.speed = speed
+        self.clock = clock
         self.client_id = client_id  # also in the query of the requests whose record puts it there
         self.login = Login(auth or ClientId(client_id), client_id, say)
         self.policy = policy or RetryPolicy()
@@ -130,7 +136,8 @@ class ApiClient:
 
         try:
             return get_bounded(self.session, API_ROOT + path, params=params, headers=headers, policy=self.policy,
-                               cancel=self.cancel, limit=MAX_ANSWER, again=again, waiting=waiting, reader=reader)
+                               cancel=self.cancel, limit=MAX_ANSWER, again=again, waiting=waiting, reader=reader,
+                               speed=self.speed, clock=self.clock)
         except Unreachable as exc:
             self.unreachable = f"cannot reach {API_HOST}: {exc}"
             raise NetworkError(self.unreachable) from None

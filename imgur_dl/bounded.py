@@ -6,17 +6,21 @@ handed to the reader chunk by chunk as it arrives.
 
 from __future__ import annotations
 
+import http.client
+import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 
 import requests
+import urllib3
 
+from imgur_dl.body import Pace, Speed
 from imgur_dl.cancel import Cancel
 from imgur_dl.errors import ImgurDLError
 from imgur_dl.neterrors import describe, proxy_refused, untrusted
 from imgur_dl.retry import Again, GaveUp, RetryPolicy, retry, retry_after
 
-CHUNK = 256 * 1024  # bytes read at a time
+CHUNK = 256 * 1024  # bytes read at a time, at most (whatever has come is handed on)
 
 
 class Unreachable(ImgurDLError):
@@ -25,6 +29,10 @@ class Unreachable(ImgurDLError):
 
 class TooLarge(ImgurDLError):
     """An answer past the size we read."""
+
+
+class _Crawling(ImgurDLError):
+    """An answer coming slower than --min-speed for a whole window: this attempt is given up."""
 
 
 @dataclass(frozen=True)
@@ -57,6 +65,8 @@ def get_bounded(
     again: Callable[[Answer], str | None] | None = None,
     waiting: Callable[[str, float], None] | None = None,
     reader: Callable[[Iterator[bytes]], object] | None = None,
+    speed: Speed = Speed(),  # noqa: B008 - frozen
+    clock: Callable[[], float] = time.monotonic,
 ) -> Answer:
     """GET ``url`` for an answer read up to a bound.
 
@@ -73,7 +83,10 @@ def get_bounded(
     that fails meanwhile is tried again, from the start, with a new reading.
 
     A proxy that refuses connections is given one quick second try, not the
-    whole policy: it will not come back in seconds.
+    whole policy: it will not come back in seconds. An answer that comes slower
+    than ``speed`` for a whole window is given up and tried again, as a file is
+    (``--min-speed``): a byte now and then, each within the timeout, holds no
+    run for ever.
     """
     judge = again or _transient
     proxy_tries = [0]
@@ -82,7 +95,7 @@ def get_bounded(
         cancel.check()
         try:
             with session.get(url, params=params, headers=headers, stream=True, allow_redirects=False) as response:
-                chunks = _bounded(response.iter_content(CHUNK), limit)
+                chunks = _bounded(_arriving(response.raw), limit, Pace(speed, clock))
                 read, body = None, bytearray()
                 if reader is not None and response.status_code == 200:
                     read = reader(chunks)
@@ -93,6 +106,8 @@ def get_bounded(
                                 retry_after(response.headers), read)
         except TooLarge as exc:
             return _Failed(str(exc), too_large=True)
+        except _Crawling as exc:
+            return Again(str(exc))
         except requests.RequestException as exc:
             if untrusted(exc):
                 return _Failed(describe(exc))
@@ -101,6 +116,8 @@ def get_bounded(
                 if proxy_tries[0] > 1:
                     return _Failed(describe(exc))
                 return Again(describe(exc), wait=0.5)
+            return Again(describe(exc))
+        except (urllib3.exceptions.HTTPError, http.client.HTTPException, OSError) as exc:  # (the body's, as it came)
             return Again(describe(exc))
         reason = judge(answer)
         if reason is None:
@@ -119,13 +136,22 @@ def get_bounded(
     raise Unreachable(outcome.last.reason if isinstance(outcome, GaveUp) else "no answer")
 
 
-def _bounded(chunks: Iterator[bytes], limit: int) -> Iterator[bytes]:
-    """``chunks``, until more than ``limit`` bytes came (:class:`TooLarge`)."""
+def _arriving(raw: urllib3.BaseHTTPResponse) -> Iterator[bytes]:
+    """The body, decoded, in whatever has arrived (up to :data:`CHUNK` at a time): never held back to fill a chunk,
+    so how fast it comes is seen as it comes."""
+    while chunk := raw.read1(CHUNK, decode_content=True):
+        yield chunk
+
+
+def _bounded(chunks: Iterator[bytes], limit: int, pace: Pace) -> Iterator[bytes]:
+    """``chunks``, until more than ``limit`` bytes came (:class:`TooLarge`), or they came too slowly."""
     seen = 0
     for chunk in chunks:
         seen += len(chunk)
         if seen > limit:
             raise TooLarge(f"an answer larger than {limit // 2**20} MiB")
+        if (crawling := pace.crawling(len(chunk))) is not None:
+            raise _Crawling(crawling)
         yield chunk
 
 

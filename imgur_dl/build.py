@@ -52,8 +52,9 @@ def build_run(options: Options, stderr: TextIO, environ: Mapping[str, str] | Non
                            verbose=progress.note if options.verbose else None, environ=environ)
     policy = RetryPolicy(retries=options.retries)
     auth = BearerToken(options.token) if options.token else ClientId(options.client_id)
+    speed = Speed(options.min_speed, options.speed_time)
     client = ApiClient(session, client_id=options.client_id, auth=auth, policy=policy, cancel=cancel,
-                       say=progress.note, timeout=options.timeout)
+                       say=progress.note, timeout=options.timeout, speed=speed, clock=clock.now)
     api = ImgurApi(client, prefer_gif=options.prefer_gif)
     folders = Folders(options.output)
     rate = RateLimit(options.limit_rate, cancel, clock.now) if options.limit_rate else None
@@ -63,7 +64,7 @@ def build_run(options: Options, stderr: TextIO, environ: Mapping[str, str] | Non
                    hop: Callable[[str, str], str] = redirect_target) -> Downloader:
         transfer = Transfer(session, Throttle(workers, cancel, clock.now), cancel, policy, progress, meter,
                             max_size=options.max_size, hosts=hosts, hop=hop, md5_etags=hosts == MEDIA_HOSTS,
-                            label=label, place=place, speed=Speed(options.min_speed, options.speed_time),
+                            label=label, place=place, speed=speed,
                             clock=clock.now)
         return Downloader(transfer, folders, policy, cancel, progress, label=label, skip_present=not options.no_skip,
                           dates=options.dates)
@@ -83,7 +84,7 @@ def build_run(options: Options, stderr: TextIO, environ: Mapping[str, str] | Non
     if options.wayback:
         from_archive = downloader(wayback.WORKERS, "the Wayback Machine", "in the Wayback Machine", ARCHIVE_HOSTS,
                                   wayback.capture_redirect)
-        recoverer = Wayback(session, from_archive, policy, cancel, progress.note)
+        recoverer = Wayback(session, from_archive, policy, cancel, progress.note, speed=speed)
     # Albums are looked up a few at a time, while earlier ones download.
     resolver = ThreadPoolExecutor(max_workers=RESOLVERS, thread_name_prefix="imgur-dl-api")
     planner = Planner(api, resolver, choice=options.choice, archive=archive, wayback=recoverer,

@@ -325,8 +325,8 @@ def build_parser(environ: Mapping[str, str]) -> Parser:
     parser.add_argument("--proxy", metavar="URL", type=_proxy,
                         help="proxy for every request, e.g. http://proxy:3128 (default: HTTPS_PROXY, else ALL_PROXY)")
     parser.add_argument("--min-speed", metavar="RATE", type=_rate, default=1024,
-                        help="give up an attempt whose file comes slower than RATE bytes a second for "
-                             "--speed-time seconds, e.g. 10K; 0: never (default: 1K)")
+                        help="give up an attempt whose file (or API answer) comes slower than RATE bytes a "
+                             "second for --speed-time seconds, e.g. 10K; 0: never (default: 1K)")
     parser.add_argument("--speed-time", metavar="S", type=_seconds, default=30.0,
                         help="the seconds --min-speed is judged over (default: 30)")
     parser.add_argument("--limit-rate", metavar="RATE", type=_size,

@@ -467,6 +467,8 @@ class Imgur:
         fault = self._fault(host, path, attempt)
         if fault is not None and _answered(h, fault, "application/json"):
             return
+        if fault is not None and fault.kind == "drip":
+            h.drip_rate = fault.after  # (the true answer, a byte at a time)
         if host == "api.imgur.com":
             self._api(h, path, query, headers)
         else:
@@ -802,6 +804,8 @@ class Imgur:
         fault = self._fault(host, path, attempt)
         if fault is not None and _answered(h, fault, "text/html"):  # (a capture its index lists, not replayed)
             return
+        if fault is not None and fault.kind == "drip" and path == "/cdx/search/cdx":
+            h.drip_rate = fault.after  # (the index's true answer, a byte at a time)
         if host == "archive.org" and path == "/wayback/available":
             url = query.get("url", [""])[0]
             found = sorted((c for c in self.captures if c.urlkey == key_of(url)), key=lambda c: c.timestamp)
@@ -1062,6 +1066,7 @@ class _Handler(BaseHTTPRequestHandler):
     server: _Server
     tunnel_host: str | None = None
     answered: Callable[[], None] | None = None  # called just before an answer's last bytes go out
+    drip_rate = 0  # an API answer's body goes out this many bytes a second (a drip fault), 0: at once
 
     def _answered(self) -> None:
         if (answered := self.answered) is not None:
@@ -1156,6 +1161,9 @@ class _Handler(BaseHTTPRequestHandler):
     def reply(self, status: int, body: bytes, headers: dict[str, str], *, head: bool = False,
               cut: int | None = None, then: str = "", reason: str | None = None) -> None:
         """Send an answer; with ``cut``, only that much body, then a reset or a stall."""
+        if self.drip_rate and not head and body:
+            self.drip(status, body, headers, self.drip_rate)
+            return
         self.send_response(status, reason)
         for name, value in headers.items():
             self.send_header(name, value)

@@ -340,6 +340,25 @@ def test_a_file_that_crawls_is_given_up_and_named(imgur: Imgur, tmp_path: Path) 
     assert files_under(tmp_path / "AbC1234").keys() >= {f"003-{album.images[2].id}.jpg"}
 
 
+@pytest.mark.parametrize(("host", "path"), [("api.imgur.com", "/post/v1/albums/AbC1234"),
+                                           ("web.archive.org", "/cdx/search/cdx")])
+def test_an_answer_that_crawls_is_given_up_and_asked_again(imgur: Imgur, tmp_path: Path, host: str,
+                                                          path: str) -> None:
+    # The API's or the archive index's answer sent a byte now and then, each within --timeout: given up as a
+    # file is (--min-speed) and asked again. (It held the run for as long as it took: 20 B/s, some 50 s.)
+    album = imgur.add_album("AbC1234", count=2)
+    album.images[0].removed = True
+    imgur.add_capture(f"https://i.imgur.com/{album.images[0].id}.jpeg", body=album.images[0].data)
+    imgur.faults.append(Fault("drip", host=host, path=path, attempts={1}, after=20))
+    started = time.monotonic()
+    result = run_main("--min-speed", "1K", "--speed-time", "0.5", "--wayback", "-o", str(tmp_path),
+                      "imgur.com/a/AbC1234")
+    assert time.monotonic() - started < 10
+    assert result.code == 0, result
+    assert len(files_under(tmp_path / "AbC1234")) == 2
+    assert len(imgur.requests_to(host, path)) == 2  # given up once, asked again
+
+
 def test_album_json_keeps_no_invisible_character_raw(imgur: Imgur, tmp_path: Path) -> None:
     album = imgur.add_album("AbC1234", count=1, title="evil\u202etxt.exe")
     album.images[0].title = "a\u200bb"
