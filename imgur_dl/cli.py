@@ -36,9 +36,9 @@ from imgur_dl.errors import (
 from imgur_dl.given import Given
 from imgur_dl.models import Target
 from imgur_dl.naming import FIELDS, Template
-from imgur_dl.options import NEEDS_ARCHIVE, Options
+from imgur_dl.options import NEEDS_ARCHIVE, Options, proxy_problem
 from imgur_dl.output import Stdout
-from imgur_dl.parser import build_parser, check_output, proxy_problem, show
+from imgur_dl.parser import build_parser, check_output, show
 from imgur_dl.report import human
 from imgur_dl.status import ExitStatus, worst
 from imgur_dl.text import ERROR_PREFIX, WARNING_PREFIX, printable, shown, writer

@@ -21,7 +21,7 @@ COOKIE_NAME = "accesstoken"  # the cookie imgur.com's front end keeps its token 
 DOMAINS = frozenset({"imgur.com", ".imgur.com", "www.imgur.com", ".www.imgur.com"})
 ENV = "IMGUR_ACCESS_TOKEN"
 MAX_COOKIES_FILE = 16 * 1024 * 1024  # a whole browser's export is a few MB
-_TOKEN = re.compile(r"[A-Za-z0-9._~+/=-]{8,4096}")
+TOKEN = re.compile(r"[A-Za-z0-9._~+/=-]{8,4096}")
 
 
 def token(environ: Mapping[str, str], cookies: Path | None, warn: Callable[[str], None]) -> str | None:
@@ -31,7 +31,7 @@ def token(environ: Mapping[str, str], cookies: Path | None, warn: Callable[[str]
     value = environ.get(ENV, "").strip()
     if not value:
         return None
-    if not _TOKEN.fullmatch(value):
+    if not TOKEN.fullmatch(value):
         raise UsageError(f"{ENV} does not hold an access token (letters, digits and -._~+/= only)")
     return value
 
@@ -57,7 +57,7 @@ def read_cookies(path: Path, warn: Callable[[str], None]) -> str:
                          "secure, expiry, name, value)")
     for domain, name, value in rows:
         if domain.lower() in DOMAINS and name == COOKIE_NAME:
-            if not _TOKEN.fullmatch(value):
+            if not TOKEN.fullmatch(value):
                 raise UsageError(f"{path}: the {COOKIE_NAME} cookie of imgur.com does not hold an access token")
             return value
     raise UsageError(f"{path} has no {COOKIE_NAME} cookie for imgur.com: log in at imgur.com in the browser, "

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from imgur_dl.archive import DEFAULT_TABLE
+from imgur_dl.archive import DEFAULT_TABLE, table_name
 from imgur_dl.choice import Choice
+from imgur_dl.credentials import TOKEN
 from imgur_dl.defaults import (
     DEFAULT_CLIENT_ID,
     DEFAULT_LEASE,
@@ -23,6 +26,9 @@ from imgur_dl.defaults import (
 )
 from imgur_dl.errors import UsageError
 from imgur_dl.naming import DEFAULT_DIR, Template
+from imgur_dl.text import hide_password
+
+CLIENT_ID = re.compile(r"[A-Za-z0-9]{1,64}")
 
 
 def _whole(least: int, most: float = math.inf) -> Callable[[object], bool]:
@@ -48,6 +54,40 @@ _BOUNDS: tuple[tuple[str, Callable[[object], bool], str], ...] = (
     ("limit_rate", _number(0), "bytes a second, 0 (no limit) or more"),
     ("min_speed", _number(0), "bytes a second, 0 or more"),
     ("max_size", _whole(1), "a whole number of bytes, 1 or more"),
+)
+
+
+def header_value(value: object) -> bool:
+    """Whether ``value`` may be sent as a header's value (the User-Agent): printable ASCII, not blank."""
+    return isinstance(value, str) and bool(value.strip()) and value.isprintable() and value.isascii()
+
+
+def proxy_problem(text: str) -> str | None:
+    """What keeps ``text`` from being a proxy's URL (None: nothing), the URL shown without its password."""
+    shown = hide_password(text)
+    try:
+        parts = urlsplit(text)
+    except ValueError:  # (an unclosed [ of an IPv6 address)
+        parts = None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+        return f"not an http:// or https:// proxy URL: {shown!r}"
+    try:
+        parts.port  # noqa: B018 - reading it checks it
+    except ValueError:
+        return f"the proxy URL's port is not a port number: {shown!r}"
+    return None
+
+
+# The text options the command line checks as it reads them, held for callers of the Python API too (what was
+# given is not repeated: a token, a proxy's password).
+_TEXTS: tuple[tuple[str, Callable[[object], bool], str], ...] = (
+    ("client_id", lambda v: isinstance(v, str) and CLIENT_ID.fullmatch(v) is not None,
+     "an Imgur client id (letters and digits)"),
+    ("user_agent", header_value, "printable ASCII"),
+    ("token", lambda v: v is None or (isinstance(v, str) and TOKEN.fullmatch(v) is not None),
+     "an access token (letters, digits and -._~+/= only)"),
+    ("proxy", lambda v: v is None or (isinstance(v, str) and proxy_problem(v) is None),
+     "an http:// or https:// proxy URL"),
 )
 
 
@@ -104,6 +144,14 @@ class Options:
         for name, holds, wanted in _BOUNDS:
             if not holds(value := getattr(self, name)):
                 raise UsageError(f"{name}: must be {wanted}, not {value!r}")
+        for name, holds, wanted in _TEXTS:
+            if not holds(getattr(self, name)):
+                raise UsageError(f"{name}: must be {wanted}")
+        for name, template, optional in (("dir_template", self.dir_template, False),
+                                         ("name_template", self.name_template, True)):
+            if not (isinstance(template, Template) or (optional and template is None)):
+                raise TypeError(f"{name}: a template is a str, not {type(template).__name__}")
+        table_name(self.archive_table)
         for name, _flag, why in NEEDS_ARCHIVE:
             if getattr(self, name) and self.archive is None:
                 raise UsageError(f"{name} needs archive ({why})")

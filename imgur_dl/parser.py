@@ -13,7 +13,6 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, NoReturn, TextIO, TypeVar
-from urllib.parse import urlsplit
 
 from imgur_dl import __version__
 from imgur_dl.archive import DEFAULT_TABLE, is_postgres, table_name
@@ -33,7 +32,7 @@ from imgur_dl.defaults import (
 )
 from imgur_dl.errors import UsageError, writing_stdout
 from imgur_dl.naming import DEFAULT_DIR, FIELDS
-from imgur_dl.text import hide_password
+from imgur_dl.options import CLIENT_ID, header_value, proxy_problem
 
 T = TypeVar("T")
 
@@ -239,24 +238,8 @@ def _proxy(text: str) -> str:
     return text
 
 
-def proxy_problem(text: str) -> str | None:
-    """What keeps ``text`` from being a proxy's URL (None: nothing), the URL shown without its password."""
-    shown = hide_password(text)
-    try:
-        parts = urlsplit(text)
-    except ValueError:  # (an unclosed [ of an IPv6 address)
-        parts = None
-    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
-        return f"not an http:// or https:// proxy URL: {shown!r}"
-    try:
-        parts.port  # noqa: B018 - reading it checks it
-    except ValueError:
-        return f"the proxy URL's port is not a port number: {shown!r}"
-    return None
-
-
 def _client_id(text: str) -> str:
-    if not re.fullmatch(r"[A-Za-z0-9]{1,64}", text):
+    if not CLIENT_ID.fullmatch(text):
         raise argparse.ArgumentTypeError(f"not an Imgur client id (letters and digits): {text!r}")
     return text
 
@@ -278,7 +261,7 @@ def _env_archive(environ: Mapping[str, str]) -> str | Path | None:
 
 
 def _header_value(text: str) -> str:
-    if not text.strip() or not text.isprintable() or not text.isascii():
+    if not header_value(text):
         raise argparse.ArgumentTypeError("must be printable ASCII")
     return text.strip()
 

@@ -65,7 +65,14 @@ def test_bad_input_is_refused_before_any_request(imgur: Imgur, tmp_path: Path) -
                         ({"timeout": float("nan")}, "timeout: must be seconds, more than 0 and up to 3600, not nan"),
                         ({"lease": 0.5}, "lease: must be seconds, from 1 to 3600, not 0.5"),
                         ({"retries": 10**6}, "retries: must be a whole number from 0 to 100, not 1000000"),
-                        ({"limit_rate": -1}, "limit_rate: must be bytes a second, 0 (no limit) or more, not -1")]:
+                        ({"limit_rate": -1}, "limit_rate: must be bytes a second, 0 (no limit) or more, not -1"),
+                        # The text options, as the command line checks them (what was given not repeated).
+                        ({"client_id": "x y"}, "client_id: must be an Imgur client id (letters and digits)"),
+                        ({"user_agent": "a\r\nX-Evil: 1"}, "user_agent: must be printable ASCII"),
+                        ({"token": "hunter22 x"}, "token: must be an access token (letters, digits and -._~+/= only)"),
+                        ({"proxy": "socks5://me:hunter22@proxy"}, "proxy: must be an http:// or https:// proxy URL"),
+                        ({"archive_table": "x; drop"}, "--archive-table 'x; drop': use lower-case letters, digits "
+                                                       "and '_' (at most 41, not starting with a digit)")]:
         with pytest.raises(UsageError) as refused:
             list(imgur_dl.download(["imgur.com/a/AbC1234"], output=tmp_path, **given))
         assert str(refused.value) == says
@@ -75,6 +82,8 @@ def test_bad_input_is_refused_before_any_request(imgur: Imgur, tmp_path: Path) -
     assert str(refused.value) == f"output folder {tmp_path / 'a file'}: not a folder"
     with pytest.raises(UsageError, match="output: an empty path names nothing"):  # (not the current folder)
         list(imgur_dl.download(["imgur.com/a/AbC1234"], output=""))
+    with pytest.raises(TypeError, match="dir_template: a template is a str, not int"):
+        list(imgur_dl.download(["imgur.com/a/AbC1234"], output=tmp_path, dir_template=5))
     assert not imgur.log
 
 
