@@ -21,6 +21,10 @@ from imgur_dl.neterrors import describe, proxy_refused, untrusted
 from imgur_dl.retry import Again, GaveUp, RetryPolicy, retry, retry_after
 
 CHUNK = 256 * 1024  # bytes read at a time, at most (whatever has come is handed on)
+# White space in a row an answer may hold: JSON as Imgur and the archive write it holds a few bytes at a time, and
+# a run of it is read on, held and looked through to its end (128 MiB of spaces: 40 s of a run, then refused).
+MOST_WHITE = 1024 * 1024
+_WHITE = b" \t\r\n"
 
 
 class Unreachable(ImgurDLError):
@@ -144,15 +148,30 @@ def _arriving(raw: urllib3.BaseHTTPResponse) -> Iterator[bytes]:
 
 
 def _bounded(chunks: Iterator[bytes], limit: int, pace: Pace) -> Iterator[bytes]:
-    """``chunks``, until more than ``limit`` bytes came (:class:`TooLarge`), or they came too slowly."""
+    """``chunks``, until more than ``limit`` bytes came or :data:`MOST_WHITE` of white space in a row
+    (:class:`TooLarge`), or they came too slowly."""
     seen = 0
+    white = 0  # white space in a row at the end of what came
     for chunk in chunks:
         seen += len(chunk)
         if seen > limit:
             raise TooLarge(f"an answer larger than {limit // 2**20} MiB")
+        # (b"" is in any bytes: an empty chunk keeps the run as it was)
+        white = _white_run(white, chunk) if chunk[:1] in _WHITE or chunk[-1:] in _WHITE else 0
         if (crawling := pace.crawling(len(chunk))) is not None:
             raise _Crawling(crawling)
         yield chunk
+
+
+def _white_run(before: int, chunk: bytes) -> int:
+    """The white space in a row at the end of ``chunk``, counting the ``before`` that ended what came before it,
+    when the chunk is all white; :class:`TooLarge` past :data:`MOST_WHITE` anywhere."""
+    rest = chunk.lstrip(_WHITE)
+    lead = before + len(chunk) - len(rest)
+    after = lead if not rest else len(rest) - len(rest.rstrip(_WHITE))
+    if max(lead, after) > MOST_WHITE:
+        raise TooLarge(f"an answer of more than {MOST_WHITE // 2**20} MiB of white space in a row")
+    return after
 
 
 def _transient(answer: Answer) -> str | None:

@@ -125,6 +125,20 @@ def test_endless_body_stops_at_the_api_size(imgur: Imgur, tmp_path: Path) -> Non
     assert imgur.endless_sent < 8 * 1024 * 1024  # it hung up early: socket buffers, not the whole stream
 
 
+@pytest.mark.parametrize("body", [b"", b'{"id": "AbC1234", "media": [', b'{"data": {"id": "AbC1234",'])
+def test_an_answer_of_endless_white_space_is_refused_early(imgur: Imgur, tmp_path: Path, body: bytes) -> None:
+    # White space is JSON, and was read on to the 128 MiB cap (40 s of a run, held whole on the way).
+    _album(imgur, count=2)
+    imgur.add_album("GoOd123", count=1)
+    for path in ("/post/v1/albums/AbC1234", "/3/album/AbC1234"):
+        imgur.faults.append(Fault("endless", host="api.imgur.com", path=path, body=body, fill=b" \r\n\t"))
+    result = run_main("-o", str(tmp_path), "imgur.com/a/AbC1234", "imgur.com/a/GoOd123")
+    assert result.code == 1, result
+    assert "AbC1234: unusable answer from the API (an answer of more than 1 MiB of white space in a row)" in result.err
+    assert imgur.endless_sent < 16 * 1024 * 1024  # (socket buffers past the MiB: not the cap)
+    assert len(files_under(tmp_path)) == 1  # the other album is fetched
+
+
 def test_endless_body_without_any_size_stops_at_the_cap(imgur: Imgur, tmp_path: Path) -> None:
     gif = imgur.add_image("AnIm123", size=20_000, ext="gif", animated=True)  # v1 gives no MP4 size
     imgur.add_album("AbC1234", images=[gif])
