@@ -84,7 +84,7 @@ def build_run(options: Options, stderr: TextIO, environ: Mapping[str, str] | Non
     if options.wayback:
         from_archive = downloader(wayback.WORKERS, "the Wayback Machine", "in the Wayback Machine", ARCHIVE_HOSTS,
                                   wayback.capture_redirect)
-        recoverer = Wayback(session, from_archive, policy, cancel, progress.note, speed=speed)
+        recoverer = Wayback(session, from_archive, policy, cancel, progress.note)
     # Albums are looked up a few at a time, while earlier ones download.
     resolver = ThreadPoolExecutor(max_workers=RESOLVERS, thread_name_prefix="imgur-dl-api")
     planner = Planner(api, resolver, choice=options.choice, archive=archive, wayback=recoverer,

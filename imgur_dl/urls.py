@@ -172,9 +172,8 @@ def _direct(match: re.Match[str], raw: str) -> Target:
 
 
 def _said(raw: str) -> str:
-    """What was given, as an error line repeats it: its first 200 characters (a whole text pasted is one line),
-    a password in it (a database's address given where a link goes) shown as ``***``."""
-    raw = hide_password(raw)
+    """What was given, as an error line repeats it: its first 200 characters (a whole text pasted is one line;
+    any password in it hidden already, as :func:`parse` took it)."""
     return raw if len(raw) <= _SAID else raw[:_SAID] + "..."
 
 

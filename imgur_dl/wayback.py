@@ -24,7 +24,6 @@ from urllib.parse import urlsplit
 
 import requests
 
-from imgur_dl.body import Speed
 from imgur_dl.bounded import TooLarge, Unreachable, get_bounded
 from imgur_dl.cancel import Cancel
 from imgur_dl.dates import capture_time, upload_time
@@ -76,11 +75,9 @@ class Wayback:
     """Looks files up in the Wayback Machine and fetches good captures."""
 
     def __init__(self, session: requests.Session, downloader: Downloader, policy: RetryPolicy, cancel: Cancel,
-                 say: Callable[[str], None], *, speed: Speed = Speed()) -> None:  # noqa: B008 - frozen
+                 say: Callable[[str], None]) -> None:
         self.session = session
         self.downloader = downloader
-        self.speed = speed  # the slowest its index's answers may come (--min-speed), as files'
-        self.clock = downloader.transfer.clock
         self.policy = policy
         self.cancel = cancel
         self.say = say
@@ -131,7 +128,8 @@ class Wayback:
             params["matchType"] = "prefix"
         try:
             answer = get_bounded(self.session, CDX, params=params, policy=self.policy, cancel=self.cancel,
-                                 limit=MAX_INDEX, speed=self.speed, clock=self.clock,
+                                 limit=MAX_INDEX, speed=self.downloader.transfer.speed,  # (as its files')
+                                 clock=self.downloader.transfer.clock,
                                  waiting=lambda reason, wait: self.say(
                                      f"imgur-dl: web.archive.org: {reason} - waiting {wait:.0f}s"))
         except (Unreachable, TooLarge) as exc:
