@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from string import Formatter
@@ -54,8 +54,22 @@ _WINDOWS_RESERVED = re.compile(r"^(?:CON|PRN|AUX|NUL|COM[0-9]|LPT[0-9])(?:\..*)?
 _DANGLING = " -_."
 
 
+# What sanitize gives back as it came (most ids, extensions, positions and plain titles): ASCII letters, digits
+# and "_.-" with single spaces inside, starting with none of ".-~ " nor ending in ". ", not a name Windows
+# keeps for a device. (ASCII only: under IGNORECASE alone, "\u212a" would pass for "k".)
+_KEPT_AS_IS = re.compile(r"(?!(?:CON|PRN|AUX|NUL|COM[0-9]|LPT[0-9])(?:\.|$))"  # no device's name
+                         r"[A-Za-z0-9_](?:[A-Za-z0-9_.-]| (?! ))*(?<![. ])", re.ASCII | re.IGNORECASE)
+
+
 def sanitize(text: str, max_bytes: int = MAX_COMPONENT_BYTES) -> str:
     """``text`` as one safe path component (never empty, never '.' or '..')."""
+    if len(text) <= max_bytes and _KEPT_AS_IS.fullmatch(text):
+        return text  # (the treatment below would give it back unchanged: a name a file at a time, saved)
+    return _treated(text, max_bytes)
+
+
+def _treated(text: str, max_bytes: int) -> str:
+    """What :func:`sanitize` makes of any text."""
     if not (text.isascii() and text.isprintable()):  # (printable ASCII, as most names are, has nothing to drop)
         text = _printable(text)
     text = _UNSAFE.sub("_", text)
@@ -84,8 +98,11 @@ def truncate_utf8(text: str, max_bytes: int) -> str:
     return data[:max_bytes].decode("utf-8", "ignore")
 
 
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
 def _date(iso: str) -> str:
-    return iso[:10] if re.match(r"^\d{4}-\d{2}-\d{2}", iso) else ""
+    return iso[:10] if _DATE.match(iso) else ""
 
 
 def index_width(count: int) -> int:
@@ -125,29 +142,40 @@ class Template:
 
     def uses(self, field: str) -> bool:
         """Whether the template names ``field`` (``{id}``, ``{id:>8}``)."""
-        return any(name == field for _, name, _, _ in Formatter().parse(self.text))
+        return field in self.names
 
-    def render(self, values: dict[str, str | int], *, reserve: int = 0) -> Path:
+    @functools.cached_property
+    def _pieces(self) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        """Each '/'-separated piece that holds more than white space, with the fields it names."""
+        return tuple((p, tuple(name for _, name, _, _ in Formatter().parse(p) if name))
+                     for p in self.text.split("/") if p.strip())
+
+    @functools.cached_property
+    def names(self) -> frozenset[str]:
+        """The fields the template names."""
+        return frozenset(name for _, names in self._pieces for name in names)
+
+    @functools.cached_property
+    def wanted(self) -> frozenset[str]:
+        """The fields a render reads: those it names, and ``ext`` (kept whole when a name is cut short)."""
+        return self.names | {"ext"}
+
+    def render(self, values: Mapping[str, str | int], *, reserve: int = 0) -> Path:
         """A relative path: one sanitised component per '/' of the template.
 
         ``reserve`` bytes are kept free in the last component (for ``.part``).
         """
-        parts: list[str] = []
-        pieces = [p for p in self.text.split("/") if p.strip()]
-        for n, piece in enumerate(pieces):
-            last = n == len(pieces) - 1
-            parts.append(_render_piece(piece, values, MAX_COMPONENT_BYTES - (reserve if last else 0)))
-        return Path(*parts)
+        return Path(*self.parts(values, reserve=reserve))
+
+    def parts(self, values: Mapping[str, str | int], *, reserve: int = 0) -> list[str]:
+        """:meth:`render`'s components, as text."""
+        last = len(self._pieces) - 1
+        return [_render_piece(piece, names, values, MAX_COMPONENT_BYTES - (reserve if n == last else 0))
+                for n, (piece, names) in enumerate(self._pieces)]
 
 
-@functools.lru_cache(maxsize=64)
-def _names(piece: str) -> tuple[str, ...]:
-    return tuple(name for _, name, _, _ in Formatter().parse(piece) if name)
-
-
-def _render_piece(piece: str, values: dict[str, str | int], max_bytes: int) -> str:
-    names = _names(piece)
-    safe = {k: (sanitize(v) if isinstance(v, str) and v else v) for k, v in values.items() if k in names}
+def _render_piece(piece: str, names: tuple[str, ...], values: Mapping[str, str | int], max_bytes: int) -> str:
+    safe = {k: (sanitize(v) if isinstance(v, str) and v else v) for k in names if (v := values.get(k)) is not None}
     try:
         text = piece.format(**safe)
     except (ValueError, TypeError, KeyError, IndexError) as exc:
@@ -159,29 +187,34 @@ def _render_piece(piece: str, values: dict[str, str | int], max_bytes: int) -> s
     return sanitize(truncate_utf8(stem, max_bytes - len(dot_ext)) + dot_ext, max_bytes)
 
 
-def fields(album: Album, media: Media | None, ext: str = "") -> dict[str, str | int]:
-    """Template values for one item (``media`` None: the album's own fields only)."""
-    count = len(album.media)
-    index = media.index if media else 0
-    return {
-        "index": str(index).zfill(index_width(count)),
-        "num": index,
-        "count": count,
-        "id": media.id if media else "",
-        "name": original_name(media) if media else "",
-        "title": media.title if media else "",
-        "ext": ext,
-        "width": media.width if media else 0,
-        "height": media.height if media else 0,
-        "date": _date(media.created_at) if media else "",
-        "album_id": album.id,
-        "album_title": album.title,
-        "album_date": _date(album.created_at),
-        "post_id": album.id,
-        "post_date": _date(album.posted or album.created_at),
-        **_listing_fields(album.listing),
-        "position": album.position or "",
-    }
+# Each field's value for one item of an album (no item: the album's own fields).
+_VALUES: dict[str, Callable[[Album, Media | None, str], str | int]] = {
+    "index": lambda album, media, _: str(media.index if media else 0).zfill(index_width(len(album.media))),
+    "num": lambda _, media, __: media.index if media else 0,
+    "count": lambda album, _, __: len(album.media),
+    "id": lambda _, media, __: media.id if media else "",
+    "name": lambda _, media, __: original_name(media) if media else "",
+    "title": lambda _, media, __: media.title if media else "",
+    "ext": lambda _, __, ext: ext,
+    "width": lambda _, media, __: media.width if media else 0,
+    "height": lambda _, media, __: media.height if media else 0,
+    "date": lambda _, media, __: _date(media.created_at) if media else "",
+    "album_id": lambda album, _, __: album.id,
+    "album_title": lambda album, _, __: album.title,
+    "album_date": lambda album, _, __: _date(album.created_at),
+    "post_id": lambda album, _, __: album.id,
+    "post_date": lambda album, _, __: _date(album.posted or album.created_at),
+    "user": lambda album, _, __: _listed(album.listing, "user"),
+    "tag": lambda album, _, __: _listed(album.listing, "tag"),
+    "subreddit": lambda album, _, __: _listed(album.listing, "subreddit"),
+    "search": lambda album, _, __: _listed(album.listing, "search"),
+    "position": lambda album, _, __: album.position or "",
+}
+
+
+def fields(album: Album, media: Media | None, ext: str = "", names: Iterable[str] = FIELDS) -> dict[str, str | int]:
+    """Template values for one item (``media`` None: the album's own fields only): every field, or ``names``."""
+    return {name: _VALUES[name](album, media, ext) for name in names}
 
 
 _MEDIA_SUFFIX = re.compile(r"\.(?:jpe?g|png|gif|gifv|webp|mp4|webm|mov|avif|heic|tiff?|bmp|apng)$", re.IGNORECASE)
@@ -196,15 +229,15 @@ def original_name(media: Media) -> str:
     return name if name.strip(_DANGLING) else media.id
 
 
-def _listing_fields(listing: Listing | None) -> dict[str, str | int]:
-    names: dict[str, str | int] = {"user": "", "tag": "", "subreddit": "", "search": ""}
-    if listing is not None:
-        key = {Kind.USER: "user", Kind.FAVORITES: "user", Kind.FOLDER: "user", Kind.HIDDEN: "user",
-               Kind.IMAGES: "user", Kind.TAG: "tag",
-               Kind.SUBREDDIT: "subreddit", Kind.SEARCH: "search"}.get(listing.kind)
-        if key is not None:
-            names[key] = listing.name.partition("/")[0] if listing.kind is Kind.FOLDER else listing.name
-    return names
+_LISTED = {Kind.USER: "user", Kind.FAVORITES: "user", Kind.FOLDER: "user", Kind.HIDDEN: "user", Kind.IMAGES: "user",
+           Kind.TAG: "tag", Kind.SUBREDDIT: "subreddit", Kind.SEARCH: "search"}
+
+
+def _listed(listing: Listing | None, key: str) -> str:
+    """The ``user``, ``tag``, ``subreddit`` or ``search`` field: the listing's name when it is of that kind."""
+    if listing is None or _LISTED.get(listing.kind) != key:
+        return ""
+    return listing.name.partition("/")[0] if listing.kind is Kind.FOLDER else listing.name
 
 
 # Values of every field's type, for the sample render of each template.
@@ -214,7 +247,7 @@ _SAMPLE: dict[str, str | int] = {
     "album_date": "2024-05-17", "post_id": "XyZ9876", "post_date": "2024-05-17", "user": "someone", "tag": "cats",
     "subreddit": "pics", "search": "red panda", "position": 1,
 }
-assert set(_SAMPLE) == set(FIELDS)  # noqa: S101 - a field without a sample would go unchecked
+assert set(_SAMPLE) == set(FIELDS) == set(_VALUES)  # noqa: S101 - a field without a sample would go unchecked
 
 _DEFAULT_NAME = Template(DEFAULT_NAME)
 _SINGLE_NAME = Template(SINGLE_NAME)
@@ -233,7 +266,7 @@ class Namer:
         base = self.root if album.listing is None else self.root / sanitize(album.listing.folder)
         if not album.is_album:
             return base
-        return base / _inside(self.dir_template.render(fields(album, None)))
+        return base.joinpath(*_inside(self.dir_template.parts(fields(album, None))))
 
     @functools.cached_property
     def names_by_id(self) -> bool:
@@ -243,8 +276,8 @@ class Namer:
     def path(self, album: Album, media: Media, ext: str, folder: Path | None = None) -> Path:
         """Where ``media`` is saved; ``folder``, when given, is ``self.folder(album)`` made once."""
         template = self.name_template or (_DEFAULT_NAME if album.is_album else _SINGLE_NAME)
-        relative = template.render(fields(album, media, ext), reserve=len(PART_SUFFIX))
-        return (folder or self.folder(album)) / _inside(relative)
+        parts = template.parts(fields(album, media, ext, template.wanted), reserve=len(PART_SUFFIX))
+        return (folder or self.folder(album)).joinpath(*_inside(parts))
 
 
 def disambiguate(path: Path, media_id: str, taken: HashSet, *, fold: bool = False,
@@ -259,20 +292,22 @@ def disambiguate(path: Path, media_id: str, taken: HashSet, *, fold: bool = Fals
     def key(p: Path) -> int:
         return hash(str(p).casefold() if fold else str(p))
 
-    if key(path) in taken or (clash is not None and clash(path)):
+    given = key(path)
+    if given in taken or (clash is not None and clash(path)):
         tag = sanitize(f"({media_id})", 40)
         stem = truncate_utf8(path.stem, MAX_COMPONENT_BYTES - len(PART_SUFFIX) - len(path.suffix) - len(tag) - 1)
         path = path.with_name(f"{stem} {tag}{path.suffix}")
-    taken.add(key(path))
+        given = key(path)
+    taken.add(given)
     return path
 
 
-def _inside(relative: Path) -> Path:
-    """``relative``, checked to stay below the folder it is joined to.
+def _inside(parts: list[str]) -> list[str]:
+    """``parts``, a relative path's components, checked to stay below the folder they are joined to.
 
     Components are sanitised, so this cannot fail; it is the last line of
     defence, and pure (no file-system calls per file).
     """
-    if relative.is_absolute() or any(part in ("..", ".", "") for part in relative.parts):
-        raise UsageError(f"refusing to write outside the output folder: {relative}")
-    return relative
+    if any(part in ("..", ".", "") or "/" in part for part in parts):
+        raise UsageError(f"refusing to write outside the output folder: {'/'.join(parts)}")
+    return parts

@@ -22,7 +22,7 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 import pytest
-from hypothesis import HealthCheck, assume, event, given, settings
+from hypothesis import HealthCheck, assume, event, example, given, settings
 from hypothesis import strategies as st
 
 from imgur_dl import answers, dates, earlier, hashset, hosts, jsonstream, sniff, urls
@@ -34,7 +34,7 @@ from imgur_dl.given import Given
 from imgur_dl.hashset import HashSet
 from imgur_dl.hosts import OffsiteError
 from imgur_dl.models import Album, Job, Kind, Media, Result, Source, Status, Target
-from imgur_dl.naming import FIELDS, MAX_COMPONENT_BYTES, Namer, Template, _printable, sanitize
+from imgur_dl.naming import FIELDS, MAX_COMPONENT_BYTES, Namer, Template, _printable, _treated, sanitize
 from imgur_dl.packed import PackedMedia
 from imgur_dl.scan import Scanner
 from imgur_dl.text import hide_password, printable
@@ -161,6 +161,25 @@ def test_a_name_of_plain_ascii_comes_out_as_if_it_had_had_the_whole_treatment(te
     # (Printable ASCII skips the Unicode steps, which would only have joined its runs of spaces: a tab or a
     # control character among it must still be treated, not passed on as printable.)
     assert sanitize(text) == sanitize(_printable(text))
+
+
+# Names near the edge of the ones sanitize gives back as they came: devices, dots and spaces at either end, runs
+# of spaces, characters IGNORECASE alone would take for ASCII letters ("\u212a" for "k", "\u017f" for "s").
+_NEAR_PLAIN = st.lists(st.sampled_from(["a", "Z", "0", "_", ".", "-", " ", "  ", "CON", "lpt1", "Aux", "~", "\t", ":",
+                                        "/", "\u212a", "\u017f", "\u0131", "\xe9"]), max_size=6).map("".join)
+
+
+@EXAMPLES
+@given(_NEAR_PLAIN | st.text(), st.integers(1, 12) | st.just(MAX_COMPONENT_BYTES))
+@example("a  b", MAX_COMPONENT_BYTES)
+@example("com1", MAX_COMPONENT_BYTES)
+@example("Lpt9.jpg", MAX_COMPONENT_BYTES)
+@example("\u212aa", MAX_COMPONENT_BYTES)
+@example("a.", MAX_COMPONENT_BYTES)
+@example("a ", MAX_COMPONENT_BYTES)
+@example("abc", 2)
+def test_a_name_given_back_as_it_came_is_what_the_whole_treatment_makes_of_it(text: str, max_bytes: int) -> None:
+    assert sanitize(text, max_bytes) == _treated(text, max_bytes)
 
 
 @EXAMPLES
