@@ -105,4 +105,4 @@ def build_run(options: Options, stderr: TextIO, environ: Mapping[str, str] | Non
                               dedupe=options.dedupe, sharing=sharing, rows=options.json_lines),
                   progress=progress, cancel=cancel, meter=meter, archive=archive, wayback=recoverer, close=close,
                   trim=Trim(c_heap_release(), clock.now))
-    return Run(parts, workers=options.workers, get_urls=options.get_urls, signals=signals)
+    return Run(parts, workers=options.workers, get_urls=options.get_urls, rows=options.json_lines, signals=signals)

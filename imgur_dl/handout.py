@@ -37,6 +37,7 @@ class Handout:
     tally: Tally
     archive: Archive | None
     get_urls: bool = False
+    rows: bool = False  # --json: a listed file's row says where it would be saved
     seen: HashSet = field(default_factory=HashSet)  # album ids already started (hashed: a million-line list)
     taken: HashSet = field(default_factory=HashSet)  # every path this run writes (hashed): a template may clash
 
@@ -61,7 +62,9 @@ class Handout:
         # names for the files under way, not for every file.
         if self.get_urls:
             self.tally.started(album.is_album)
-            for job in (self._job(album, media, folder) for media in album.media):
+            # (named only for --json's rows: a link alone needs no name)
+            for job in (self._job(album, media, folder) if self.rows else Job(album, media, ())
+                        for media in album.media):
                 if isinstance(job, Job):
                     yield Listed(job)
                 else:  # (it could not be named: said, and counted, as an unusable item is)

@@ -145,7 +145,8 @@ class Job:
 
     album: Album
     media: Media
-    paths: tuple[Path, ...]  # parallel to media.sources (none for a file the archive has: not fetched)
+    # Parallel to media.sources (none for a file the archive has, or one -g lists without --json: not fetched)
+    paths: tuple[Path, ...]
 
     @property
     def path(self) -> Path:

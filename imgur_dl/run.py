@@ -67,12 +67,14 @@ class Parts:
 
 
 class Run:
-    def __init__(self, parts: Parts, *, workers: int, get_urls: bool = False, signals: Deferred | None = None) -> None:
+    def __init__(self, parts: Parts, *, workers: int, get_urls: bool = False, rows: bool = False,
+                 signals: Deferred | None = None) -> None:
         self.parts = parts
         self.workers = workers
         self.pending = _Pending()
         self.tally = Tally()
-        self.handout = Handout(parts.namer, parts.books, parts.progress, self.tally, parts.archive, get_urls=get_urls)
+        self.handout = Handout(parts.namer, parts.books, parts.progress, self.tally, parts.archive, get_urls=get_urls,
+                               rows=rows)
         self.booking = Booking(parts.books, self.tally, parts.progress, parts.trim, wayback=parts.wayback is not None)
         self.started = time.monotonic()
         # Ctrl-C, SIGTERM, SIGHUP acted on where the run looks, not where they land
