@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import bz2
 import codecs
+import collections
 import gzip
 import io
 import lzma
@@ -173,23 +174,65 @@ class _Files:
 
 
 class _TarMembers(_Files):
-    """A tar archive's files, read as the archive streams by (a ``.json.gz``, a ``.warc.gz`` decompressed)."""
+    """A tar archive's files, read as the archive streams by (a ``.json.gz``, a ``.warc.gz`` decompressed).
+
+    tarfile ends an archive, without a word, where a header should be and is not: the input cut short at a file's
+    end or inside the next one's header, or anything but a header there. An archive ends with a block of zeros
+    there; one that does not is said to be cut short (its files before that point still count).
+    """
 
     unreadable = (tarfile.TarError, OSError, EOFError, zlib.error)
 
     def __init__(self, reader: Reader, name: str, warn: Callable[[str], None] | None) -> None:
         super().__init__(name, warn)
+        self.tail = _Tail(reader)
+        self.end: int | None = 0  # where the next header starts, after the last member's data (None: not known)
         try:
-            self.tar = tarfile.open(fileobj=cast(IO[bytes], reader), mode="r|")  # noqa: SIM115 - read as it goes
+            self.tar = tarfile.open(fileobj=cast(IO[bytes], self.tail), mode="r|")  # noqa: SIM115 - read as it goes
         except (tarfile.TarError, OSError, EOFError) as exc:
             raise ScanError.stopped(name, _why(exc)) from None
 
     def _next(self) -> tuple[IO[bytes], str] | None:
         while (member := self.tar.next()) is not None:
+            # (a sparse file's size is what it expands to, not what the archive holds of it: not known)
+            self.end = None if member.issparse() else \
+                member.offset_data + -(-member.size // tarfile.BLOCKSIZE) * tarfile.BLOCKSIZE
             file = self.tar.extractfile(member) if member.isfile() else None
             if file is not None:
                 return file, member.name
+        if self.end is not None and self.tail.at(self.end, tarfile.BLOCKSIZE) != bytes(tarfile.BLOCKSIZE):
+            raise tarfile.ReadError("the archive stops before its end: cut short, or spoilt")
         return None
+
+
+class _Tail:
+    """A reader's bytes as they go by, counted, at least the last :data:`_TAIL` of them kept (the pieces read, not
+    copied): what tarfile read last, beyond the blocks it hands on."""
+
+    def __init__(self, reader: Reader) -> None:
+        self.reader = reader
+        self.count = 0
+        self.kept: collections.deque[bytes] = collections.deque()
+        self.held = 0  # bytes in kept
+
+    def read(self, size: int, /) -> bytes:
+        data = self.reader.read(size)
+        self.count += len(data)
+        self.kept.append(data)
+        self.held += len(data)
+        while self.held - len(self.kept[0]) >= _TAIL:
+            self.held -= len(self.kept.popleft())
+        return data
+
+    def at(self, position: int, size: int) -> bytes | None:
+        """The bytes read from ``position`` on, at most ``size`` (None: no longer kept)."""
+        start = self.count - self.held
+        return b"".join(self.kept)[position - start:position - start + size] if position >= start else None
+
+
+# What a tar archive's reader asks of its input at a time is a record (20 blocks): the block after the last member
+# is in the last two it read.
+_TAIL = 2 * tarfile.RECORDSIZE + tarfile.BLOCKSIZE
 
 
 def kind_of(head: bytes) -> str | None:

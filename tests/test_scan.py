@@ -849,6 +849,26 @@ def test_a_tar_archive_is_read_member_by_member_compressed_or_not(launcher: Laun
                                             "before it still counts"]
 
 
+@pytest.mark.parametrize(("where", "stopped"), [
+    ("at the end of a file", True), ("inside the next file's header", True), ("a header spoilt", True),
+    ("between its two blocks of zeros", False), ("whole", False)])
+def test_a_tar_archive_that_stops_where_a_header_should_be_says_so(where: str, stopped: bool) -> None:
+    # tarfile itself ends such an archive without a word: an export whose download was cut off at one of its
+    # files' ends, or inside the header after it, looked read whole.
+    members = {f"{n}.txt": b"https://imgur.com/a/AbC%04d\n" % n * 40 for n in range(3)}  # (1,120 B: 3 blocks each)
+    whole = _tarred(members, "w")
+    second = 2 * 512 * 4  # (where the third file's header starts)
+    data = {"at the end of a file": whole[:second], "inside the next file's header": whole[:second + 100],
+            "a header spoilt": whole[:second] + b"x" * 512 + whole[second + 512:],
+            "between its two blocks of zeros": whole[:3 * 512 * 4 + 512], "whole": whole}[where]
+    scanner = Scanner()
+    found = [t.id for t in scanner.scan(io.BytesIO(data), "export.tar")]
+    assert found == (["AbC0000", "AbC0001"] if stopped else ["AbC0000", "AbC0001", "AbC0002"])
+    assert [str(e) for e in scanner.errors] == (
+        ["export.tar: cannot read on (the archive stops before its end: cut short, or spoilt); what was found before "
+         "it still counts"] if stopped else [])
+
+
 @PROPERTIES
 @given(st.sampled_from(sorted(_PACKED)), st.lists(st.tuples(st.integers(0, 10**6), st.binary(max_size=8)),
                                                   max_size=5), st.integers(0, 10**6))
