@@ -131,7 +131,7 @@ SCENARIOS = {
     # An -i list of 1,000 albums of one file each, on an API 150 ms away.
     "list-1000": Scenario("list-1000", 1, 4_000, 0.150, 4 * MB, 60 * MB, tools=("imgur-dl",), albums=1000),
 }
-EXTRA = ("hashing", "scan", "warc", "mbox", "fleet")  # measured apart from the scenarios above
+EXTRA = ("hashing", "scan", "warc", "mbox", "links", "fleet")  # measured apart from the scenarios above
 AGAINST: list[str] = []  # other checkouts whose imgur-dl the scans time too (--against)
 SMOKE = Scenario("smoke", 12, 20_000, 0.02, 4 * MB, 60 * MB, ("imgur-dl", "gallery-dl", "curl", "python-floor -j 4"))
 SMOKE_THROTTLED = Scenario("smoke-throttled", 24, 20_000, 0.02, 4 * MB, 60 * MB, ("imgur-dl", "imgur-dl -j 3"),
@@ -255,21 +255,10 @@ def run(scenario: Scenario, runs: int, work: Path, launcher: Launcher) -> Outcom
         (work / "albums.txt").write_text("".join(f"https://imgur.com/a/Fl{n:05d}\n" for n in range(scenario.albums)))
     if scenario.archived:
         _fill_archive(work / "archive.sqlite", scenario.files)
-    server = subprocess.Popen(
-        [sys.executable, "-m", "tests.standin", "--bundle", str(bundle), "--album", ALBUM,
-         "--files", str(scenario.files), "--size", str(scenario.size), "--spread", str(scenario.spread),
-         "--delay", str(scenario.delay),
-         "--conn-rate", str(scenario.conn_rate), "--link-rate", str(scenario.link_rate), *limits],
-        cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    assert server.stdout is not None and server.stdin is not None
-    ready = server.stdout.readline().split()
-    if ready[:1] != ["ready"]:
-        raise SystemExit(f"the stand-in did not start: {ready}")
-    proxy = ready[1]
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("IMGUR_", "XDG_CONFIG"))}
-    env.update(HTTPS_PROXY=proxy, https_proxy=proxy, HTTP_PROXY=proxy, http_proxy=proxy, NO_PROXY="",
-               no_proxy="", REQUESTS_CA_BUNDLE=str(bundle), HOME=str(work),  # no user config for any tool
-               CURL_CA_BUNDLE=str(bundle), SSL_CERT_FILE=str(bundle), all_proxy=proxy)
+    server, (proxy,) = _standin(bundle, "--album", ALBUM, "--files", str(scenario.files), "--size", str(scenario.size),
+                                "--spread", str(scenario.spread), "--delay", str(scenario.delay),
+                                "--conn-rate", str(scenario.conn_rate), "--link-rate", str(scenario.link_rate), *limits)
+    env = _through(proxy, bundle, work)
     expected = scenario.expected()
     tools = [t for t in scenario.tools if t not in NATIVE or shutil.which(t)]
     for missing in sorted(set(scenario.tools) - set(tools)):
@@ -294,6 +283,27 @@ def run(scenario: Scenario, runs: int, work: Path, launcher: Launcher) -> Outcom
         server.stdin.close()
         server.wait(timeout=30)
     return outcome
+
+
+def _standin(bundle: Path, *args: str) -> tuple[subprocess.Popen[str], list[str]]:
+    """The stand-in, started in a process of its own with ``args``, and the proxy addresses it serves (it serves
+    until its stdin is closed)."""
+    server = subprocess.Popen([sys.executable, "-m", "tests.standin", "--bundle", str(bundle), *args],
+                              cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert server.stdout is not None and server.stdin is not None
+    ready = server.stdout.readline().split()
+    if ready[:1] != ["ready"]:
+        raise SystemExit(f"the stand-in did not start: {ready}")
+    return server, ready[1:]
+
+
+def _through(proxy: str, bundle: Path, work: Path) -> dict[str, str]:
+    """The environment of a measured run: the stand-in reached through ``proxy``, as behind a corporate proxy."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("IMGUR_", "XDG_CONFIG"))}
+    env.update(HTTPS_PROXY=proxy, https_proxy=proxy, HTTP_PROXY=proxy, http_proxy=proxy, NO_PROXY="",
+               no_proxy="", REQUESTS_CA_BUNDLE=str(bundle), HOME=str(work),  # no user config for any tool
+               CURL_CA_BUNDLE=str(bundle), SSL_CERT_FILE=str(bundle), all_proxy=proxy)
+    return env
 
 
 def _fill_archive(path: Path, files: int) -> None:
@@ -574,14 +584,16 @@ def _scan_report(runs: int, source: Path, natives: dict[str, str], heading: str,
     return [heading, "", *_scan_table(_timed(runs, tools | natives), size, unit)]
 
 
-def _timed(runs: int, tools: dict[str, str]) -> dict[str, list[tuple[float, float, int]]]:
-    """Each tool's shell line run ``runs`` times side by side: (wall s, CPU s of its processes, lines it printed)."""
+def _timed(runs: int, tools: dict[str, str], env: dict[str, str] | None = None,
+           ) -> dict[str, list[tuple[float, float, int]]]:
+    """Each tool's shell line run ``runs`` times side by side (in ``env``, or this process's environment): (wall s,
+    CPU s of its processes, lines it printed)."""
     samples: dict[str, list[tuple[float, float, int]]] = {t: [] for t in tools}
     for _ in range(runs):
         for tool, line in tools.items():
             before = os.times()
             start = time.perf_counter()
-            done = subprocess.run(["bash", "-c", line], capture_output=True, check=False)
+            done = subprocess.run(["bash", "-c", line], capture_output=True, check=False, env=env)
             wall = time.perf_counter() - start
             after = os.times()
             cpu = (after.children_user - before.children_user) + (after.children_system - before.children_system)
@@ -696,6 +708,33 @@ def _scan_table(samples: dict[str, list[tuple[float, float, int]]], size: int, u
     return lines
 
 
+def links(runs: int, work: Path, files: int = 100_000) -> str:
+    """``-g``: the direct links of one album of ``files`` files, listed, nothing downloaded (plain, and with
+    ``--json``: where each file would go), beside ``gallery-dl -g`` (and each ``--against`` checkout's imgur-dl)."""
+    bundle = work / "links-ca.pem"
+    server, (proxy,) = _standin(bundle, "--album", ALBUM, "--files", str(files), "--size", "100")
+    assert server.stdin is not None
+    url = f"https://imgur.com/a/{ALBUM}"
+    gallery = shutil.which("gallery-dl")
+    tools = {}
+    for label, base in [("imgur-dl", _imgur_dl()), *((f"imgur-dl@{c}", _imgur_dl(c)) for c in AGAINST)]:
+        tools[f"{label} -g"] = shlex.join([*base, "-g", url])
+        tools[f"{label} -g --json"] = shlex.join([*base, "-g", "--json", url])
+    tools["gallery-dl -g"] = shlex.join([*([gallery] if gallery else [sys.executable, "-m", "gallery_dl"]),
+                                         "--config-ignore", "-g", url])
+    try:
+        samples = _timed(runs, tools, _through(proxy, bundle, work))
+    finally:
+        server.stdin.close()
+        server.wait(timeout=60)
+    lines = [f"## Links: `-g` of one album of {files:,} files", "",
+             "| tool | wall s | CPU s | us of CPU a link | lines |", "| --- | --- | --- | --- | --- |"]
+    for tool, got in samples.items():
+        wall, cpu = statistics.median(w for w, _, _ in got), statistics.median(c for _, c, _ in got)
+        lines.append(f"| {tool} | {wall:.2f} | {cpu:.2f} | {cpu / files * 1e6:.0f} | {got[0][2]} |")
+    return "\n".join(lines) + "\n"
+
+
 def fleet(runs: int, work: Path, *, albums: int = 48, files: int = 4, size: int = 150_000,
           client_rate: float = 2 * MB, counts: tuple[int, ...] = (1, 2, 4)) -> tuple[str, bool]:
     """``--share-work``: 1, 2 and 4 processes sharing one list and one PostgreSQL archive.
@@ -712,15 +751,8 @@ def fleet(runs: int, work: Path, *, albums: int = 48, files: int = 4, size: int 
     from tests.postgres import Postgres  # noqa: PLC0415
 
     bundle = work / "fleet-ca.pem"
-    server = subprocess.Popen(
-        [sys.executable, "-m", "tests.standin", "--bundle", str(bundle), "--albums", str(albums), "--files",
-         str(files), "--size", str(size), "--delay", "0.05", "--clients", str(max(counts)),
-         "--client-rate", str(client_rate)], cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    assert server.stdout is not None and server.stdin is not None
-    ready = server.stdout.readline().split()
-    if ready[:1] != ["ready"]:
-        raise SystemExit(f"the stand-in did not start: {ready}")
-    proxies = ready[1:]
+    server, proxies = _standin(bundle, "--albums", str(albums), "--files", str(files), "--size", str(size),
+                               "--delay", "0.05", "--clients", str(max(counts)), "--client-rate", str(client_rate))
     links = work / "fleet-links.txt"
     links.write_text("".join(f"https://imgur.com/a/Fl{n:05d}\n" for n in range(albums)))
     base = {k: v for k, v in os.environ.items() if not k.startswith(("IMGUR_", "XDG_CONFIG"))}
@@ -813,6 +845,8 @@ def main() -> int:
             extra += "\n" + scanning_warc(runs, Path(tmp), size=4 * MB if args.smoke else 200 * MB)
         if args.smoke or "mbox" in names:
             extra += "\n" + scanning_mbox(runs, Path(tmp), size=4 * MB if args.smoke else 200 * MB)
+        if args.smoke or "links" in names:
+            extra += "\n" + links(runs, Path(tmp), files=50 if args.smoke else 100_000)
         shared_ok = True
         if args.smoke or "fleet" in names:
             text, shared_ok = fleet(1, Path(tmp), albums=6, files=2, size=20_000, counts=(1, 2)) if args.smoke \
