@@ -872,6 +872,38 @@ def test_a_tar_archive_that_stops_where_a_header_should_be_says_so(where: str, s
              "before it still counts"] if stopped else [])
 
 
+_MEMBERS = st.lists(st.tuples(st.sampled_from(["file", "dir", "symlink"]), st.integers(0, 1500), st.booleans()),
+                    min_size=1, max_size=4)
+
+
+@PROPERTIES
+@given(_MEMBERS, st.sampled_from([tarfile.GNU_FORMAT, tarfile.PAX_FORMAT, tarfile.USTAR_FORMAT]),
+       st.floats(0, 1))
+def test_a_tar_archive_is_said_cut_short_wherever_it_is_cut_before_its_end(
+        members: list[tuple[str, int, bool]], form: int, cut: float) -> None:
+    out = io.BytesIO()
+    with tarfile.open(fileobj=out, mode="w", format=form) as tar:
+        for n, (kind, size, long_name) in enumerate(members):
+            info = tarfile.TarInfo(f"{n}-" + ("n" * 120 if long_name and form != tarfile.USTAR_FORMAT else "x"))
+            data = (b"https://imgur.com/a/AbC%04d " % n * 60)[:size]
+            info.type = {"file": tarfile.REGTYPE, "dir": tarfile.DIRTYPE, "symlink": tarfile.SYMTYPE}[kind]
+            info.size = len(data) if kind == "file" else 0
+            info.linkname = "0-x" if kind == "symlink" else ""
+            tar.addfile(info, io.BytesIO(data) if kind == "file" else None)
+    whole = out.getvalue()
+    with tarfile.open(fileobj=io.BytesIO(whole), mode="r|") as read:
+        last = list(read)[-1]
+    end = last.offset_data + -(-last.size // 512) * 512  # (where the block of zeros that ends it starts)
+    whole_scan = Scanner()
+    list(whole_scan.scan(io.BytesIO(whole), "export.tar"))
+    assert whole_scan.errors == []
+    at = int(cut * (end + 512))
+    cut_scan = Scanner()
+    list(cut_scan.scan(io.BytesIO(whole[:at]), "export.tar"))
+    # (cut before the magic number 257 bytes in is whole: not a tar archive, as far as anything can tell: text)
+    assert (cut_scan.errors != []) == (262 <= at < end + 512), (at, end, cut_scan.errors)
+
+
 @PROPERTIES
 @given(st.sampled_from(sorted(_PACKED)), st.lists(st.tuples(st.integers(0, 10**6), st.binary(max_size=8)),
                                                   max_size=5), st.integers(0, 10**6))
