@@ -150,6 +150,11 @@ class Template:
         return tuple((p, tuple(name for _, name, _, _ in Formatter().parse(p) if name))
                      for p in self.text.split("/") if p.strip())
 
+    @property
+    def empty(self) -> bool:
+        """Whether the template gives no component at all (it holds only '/' and white space)."""
+        return not self._pieces
+
     @functools.cached_property
     def names(self) -> frozenset[str]:
         """The fields the template names."""

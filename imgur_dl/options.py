@@ -151,6 +151,9 @@ class Options:
                                          ("name_template", self.name_template, True)):
             if not (isinstance(template, Template) or (optional and template is None)):
                 raise TypeError(f"{name}: a template is a str, not {type(template).__name__}")
+        if self.name_template is not None and self.name_template.empty:  # (an empty --dir: no album folders)
+            raise UsageError(f"{self.name_template.option}: a file name template must give a name, not only '/' "
+                             "and spaces")
         table_name(self.archive_table)
         for name, _flag, why in NEEDS_ARCHIVE:
             if getattr(self, name) and self.archive is None:

@@ -6,9 +6,12 @@ from pathlib import Path
 
 import pytest
 
+import imgur_dl
 from imgur_dl.errors import UsageError
 from imgur_dl.models import Album, Media, Source
 from imgur_dl.naming import Namer, Template, index_width, sanitize
+from tests.conftest import run_main
+from tests.standin import Imgur
 
 SANITIZED = [
     ("Summer trip", "Summer trip"),
@@ -87,6 +90,21 @@ def test_long_titles_leave_room_for_the_part_suffix(tmp_path: Path) -> None:
 def test_unknown_template_field_is_a_usage_error() -> None:
     with pytest.raises(UsageError, match=r"unknown field \{nope\}"):
         Template("{index}-{nope}.{ext}")
+
+
+@pytest.mark.parametrize("given", ["/", " / ", "//"])
+def test_a_name_template_that_gives_no_name_is_a_usage_error(imgur: Imgur, tmp_path: Path, given: str) -> None:
+    # (It gave every file the album folder's own path: the first "a folder stands where the file goes", the next
+    # saved beside the folder, under its name.)
+    album = imgur.add_album("AbC1234", count=2)
+    result = run_main("--name", given, "-o", str(tmp_path), "imgur.com/a/AbC1234")
+    assert (result.code, result.err) == (2, "imgur-dl: error: --name: a file name template must give a name, not "
+                                            "only '/' and spaces\n")
+    assert imgur.log == [] and list(tmp_path.iterdir()) == []
+    with pytest.raises(UsageError, match="name_template: a file name template must give a name"):
+        list(imgur_dl.download("imgur.com/a/AbC1234", output=tmp_path, name_template=given))
+    assert run_main("--dir", given, "-o", str(tmp_path), "imgur.com/a/AbC1234").code == 0  # (no album folder)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [f"{n:03d}-{i.id}.jpg" for n, i in enumerate(album.images, 1)]
 
 
 def test_empty_album_title_leaves_no_dangling_separator(tmp_path: Path) -> None:
