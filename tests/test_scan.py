@@ -26,7 +26,7 @@ import zstandard
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from imgur_dl import compressed, mail, scan
+from imgur_dl import compressed, mail, scan, zstdframes
 from imgur_dl.models import Kind
 from imgur_dl.scan import Scanner, links, targets_in
 from tests.conftest import Pieces, command, files_under, run_main
@@ -569,7 +569,7 @@ def _zstd_frames(draw: st.DrawFn) -> list[bytes]:
 def test_a_zstd_stream_is_followed_to_where_each_frame_ends(frames: list[bytes], steps: list[int]) -> None:
     stream = b"".join(frames)
     ends = {sum(map(len, frames[:n])) for n in range(1, len(frames) + 1)}
-    follower = compressed.ZstdFrames()
+    follower = zstdframes.ZstdFrames()
     at = 0
     for step in [*steps, len(stream)]:
         follower.feed(stream[at:at + step])
