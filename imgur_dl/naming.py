@@ -55,14 +55,15 @@ _DANGLING = " -_."
 
 
 # What sanitize gives back as it came (most ids, extensions, positions and plain titles): ASCII letters, digits
-# and "_.-" with single spaces inside, starting with none of ".-~ " nor ending in ". ", not a name Windows
-# keeps for a device. (ASCII only: under IGNORECASE alone, "\u212a" would pass for "k".)
+# and "_.-" with single spaces inside, starting with none of ".-~ " nor ending in ". " or ".part", not a name
+# Windows keeps for a device. (ASCII only: under IGNORECASE alone, "\u212a" would pass for "k".)
 _KEPT_AS_IS = re.compile(r"(?!(?:CON|PRN|AUX|NUL|COM[0-9]|LPT[0-9])(?:\.|$))"  # no device's name
-                         r"[A-Za-z0-9_](?:[A-Za-z0-9_.-]| (?! ))*(?<![. ])", re.ASCII | re.IGNORECASE)
+                         r"[A-Za-z0-9_](?:[A-Za-z0-9_.-]| (?! ))*(?<![. ])(?<!\.part)", re.ASCII | re.IGNORECASE)
 
 
 def sanitize(text: str, max_bytes: int = MAX_COMPONENT_BYTES) -> str:
-    """``text`` as one safe path component (never empty, never '.' or '..')."""
+    """``text`` as one safe path component (never empty, never '.' or '..', never a name ending as a part file's
+    does: beside the file ``x``, ``x.part`` is where ``x`` is written until it is whole)."""
     if len(text) <= max_bytes and _KEPT_AS_IS.fullmatch(text):
         return text  # (the treatment below would give it back unchanged: a name a file at a time, saved)
     return _treated(text, max_bytes)
@@ -77,8 +78,10 @@ def _treated(text: str, max_bytes: int) -> str:
     text = text.lstrip(". ").rstrip(". ")  # no hidden files, no '..', no trailing dot (Windows)
     if _WINDOWS_RESERVED.match(text) or text.startswith(("-", "~")):
         text = "_" + text  # (a name a shell would take for an option or a home folder gets a prefix)
-    text = truncate_utf8(text, max_bytes).rstrip(". ")
-    return text or "_"
+    text = truncate_utf8(text, max_bytes).rstrip(". ") or "_"
+    if text.casefold().endswith(PART_SUFFIX):  # (the name of another file's part file, "<name>.part": "_part")
+        text = f"{text[:-len(PART_SUFFIX)]}_{text[1 - len(PART_SUFFIX):]}"
+    return text
 
 
 def _printable(text: str) -> str:

@@ -10,7 +10,7 @@ import imgur_dl
 from imgur_dl.errors import UsageError
 from imgur_dl.models import Album, Media, Source
 from imgur_dl.naming import Namer, Template, index_width, sanitize
-from tests.conftest import run_main
+from tests.conftest import files_under, run_main
 from tests.standin import Imgur
 
 SANITIZED = [
@@ -105,6 +105,19 @@ def test_a_name_template_that_gives_no_name_is_a_usage_error(imgur: Imgur, tmp_p
         list(imgur_dl.download("imgur.com/a/AbC1234", output=tmp_path, name_template=given))
     assert run_main("--dir", given, "-o", str(tmp_path), "imgur.com/a/AbC1234").code == 0  # (no album folder)
     assert sorted(p.name for p in tmp_path.iterdir()) == [f"{n:03d}-{i.id}.jpg" for n, i in enumerate(album.images, 1)]
+
+
+@pytest.mark.parametrize("first", [True, False])
+def test_a_name_never_ends_as_a_part_file_does(imgur: Imgur, tmp_path: Path, first: bool) -> None:
+    # Beside "same", "same.part" is where "same" is written until it is whole: a file given that name was taken
+    # for it (resumed from, written over, renamed away) and lost, the run saying both were saved.
+    plain = imgur.add_image("OnEe123", size=3_000, title="same")
+    parted = imgur.add_image("TwOo123", size=5_000, title="Same.PART")
+    imgur.add_album("AbC1234", images=[parted, plain] if first else [plain, parted])
+    for _ in range(2):  # (and a rerun finds both)
+        result = run_main("-j", "1", "--name", "{title}", "-o", str(tmp_path), "imgur.com/a/AbC1234")
+        assert result.code == 0, result
+        assert files_under(tmp_path / "AbC1234") == {"same": plain.data, "Same_PART": parted.data}
 
 
 def test_empty_album_title_leaves_no_dangling_separator(tmp_path: Path) -> None:

@@ -153,6 +153,7 @@ def test_sanitized_names_are_one_safe_component(text: str) -> None:
     assert not _unprintable(name)
     assert len(name.encode("utf-8")) <= MAX_COMPONENT_BYTES
     assert not name.startswith(".") and not name.endswith((".", " "))
+    assert not name.casefold().endswith(".part")  # (beside "x", "x.part" is where "x" is written)
 
 
 @EXAMPLES
@@ -164,9 +165,9 @@ def test_a_name_of_plain_ascii_comes_out_as_if_it_had_had_the_whole_treatment(te
 
 
 # Names near the edge of the ones sanitize gives back as they came: devices, dots and spaces at either end, runs
-# of spaces, characters IGNORECASE alone would take for ASCII letters ("\u212a" for "k", "\u017f" for "s").
+# of spaces, a part file's suffix, characters IGNORECASE alone would take for ASCII letters ("\u212a" for "k").
 _NEAR_PLAIN = st.lists(st.sampled_from(["a", "Z", "0", "_", ".", "-", " ", "  ", "CON", "lpt1", "Aux", "~", "\t", ":",
-                                        "/", "\u212a", "\u017f", "\u0131", "\xe9"]), max_size=6).map("".join)
+                                        "pArt", "/", "\u212a", "\u017f", "\u0131", "\xe9"]), max_size=6).map("".join)
 
 
 @EXAMPLES
@@ -178,6 +179,8 @@ _NEAR_PLAIN = st.lists(st.sampled_from(["a", "Z", "0", "_", ".", "-", " ", "  ",
 @example("a.", MAX_COMPONENT_BYTES)
 @example("a ", MAX_COMPONENT_BYTES)
 @example("abc", 2)
+@example("a.part", MAX_COMPONENT_BYTES)
+@example("a.PaRt", MAX_COMPONENT_BYTES)
 def test_a_name_given_back_as_it_came_is_what_the_whole_treatment_makes_of_it(text: str, max_bytes: int) -> None:
     assert sanitize(text, max_bytes) == _treated(text, max_bytes)
 
