@@ -53,7 +53,9 @@ class Books:
         self.dedupe = dedupe and archive is not None
         self.error = error
         self._open: dict[int, _Book] = {}
-        self._metadata = HashSet()  # the album.json paths this run gave out (hashed: one per album of a listing)
+        # Every path this run gives out, files' and album.json's alike (hashed: a million files keep 16 MB): a
+        # template may give a file the name an album.json has (a post titled "album.json" under --name '{title}').
+        self.taken = HashSet()
 
     def open(self, album: Album, folder: Path, files: int, *, fetching: bool) -> bool:
         """Start keeping ``album``'s books; False (said) when its folder cannot be made."""
@@ -72,7 +74,7 @@ class Books:
             # A later album in a folder another album of this run has (a template that names them alike):
             # ``album (<id>).json``, each album's kept as its files are kept apart (and where names ignore case).
             fold = self.folders.ignores_case(folder)
-            name = disambiguate(folder / name, album.id, self._metadata, fold=fold,
+            name = disambiguate(folder / name, album.id, self.taken, fold=fold,
                                 clash=self.folders.held_in_other_case if fold else None).name
         self._open[id(album)] = _Book(album, folder, waiting=files, opened=fetching, metadata=name)
         return True

@@ -39,7 +39,6 @@ class Handout:
     get_urls: bool = False
     rows: bool = False  # --json: a listed file's row says where it would be saved
     seen: HashSet = field(default_factory=HashSet)  # album ids already started (hashed: a million-line list)
-    taken: HashSet = field(default_factory=HashSet)  # every path this run writes (hashed): a template may clash
 
     def album(self, album: Album) -> Iterator[Job | Result | Listed | Failure | Archived]:
         """An album's files: the ones the archive has (together, first), jobs to fetch the others (or their
@@ -119,7 +118,7 @@ class Handout:
 
         try:
             return Job(album, media, tuple(
-                disambiguate(self.namer.path(album, media, s.ext, folder), media.id, self.taken, fold=fold,
+                disambiguate(self.namer.path(album, media, s.ext, folder), media.id, self.books.taken, fold=fold,
                              clash=None if by_id and not fold else functools.partial(clash, size=s.size))
                 for s in media.sources))
         except ImgurDLError as exc:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -118,6 +119,20 @@ def test_a_name_never_ends_as_a_part_file_does(imgur: Imgur, tmp_path: Path, fir
         result = run_main("-j", "1", "--name", "{title}", "-o", str(tmp_path), "imgur.com/a/AbC1234")
         assert result.code == 0, result
         assert files_under(tmp_path / "AbC1234") == {"same": plain.data, "Same_PART": parted.data}
+
+
+def test_a_file_is_never_given_its_album_json_s_name(imgur: Imgur, tmp_path: Path) -> None:
+    # A post titled "album.json", under --name '{title}': written over by the album's own album.json, the run
+    # saying it was saved.
+    titled = imgur.add_image("OnEe123", size=3_000, title="album.json")
+    other = imgur.add_image("TwOo123", size=5_000, title="x")
+    imgur.add_album("AbC1234", images=[titled, other])
+    for _ in range(2):  # (and a rerun finds it where it went)
+        result = run_main("--write-metadata", "--name", "{title}", "-o", str(tmp_path), "imgur.com/a/AbC1234")
+        assert result.code == 0, result
+        files = files_under(tmp_path / "AbC1234")
+        assert (files["album (OnEe123).json"], files["x"]) == (titled.data, other.data)
+        assert [i["file"] for i in json.loads(files["album.json"])["items"]] == ["album (OnEe123).json", "x"]
 
 
 def test_empty_album_title_leaves_no_dangling_separator(tmp_path: Path) -> None:
