@@ -135,6 +135,18 @@ def test_a_file_is_never_given_its_album_json_s_name(imgur: Imgur, tmp_path: Pat
         assert [i["file"] for i in json.loads(files["album.json"])["items"]] == ["album (OnEe123).json", "x"]
 
 
+def test_a_file_whose_name_a_folder_has_is_kept_apart_by_its_id(imgur: Imgur, tmp_path: Path) -> None:
+    # A lone image titled as an album is, under --dir '{album_title}' --name '{title}': its file and the album's
+    # folder are one path in the output folder. Once the folder is there, the file is kept apart; it failed
+    # ("a folder stands where the file goes") on every run.
+    lone = imgur.add_image("LoNe123", size=3_000, title="pic")
+    imgur.add_album("AbC1234", count=1, title="pic")
+    result = run_main("-j", "1", "--dir", "{album_title}", "--name", "{title}", "-o", str(tmp_path),
+                      "imgur.com/a/AbC1234", "imgur.com/LoNe123")
+    assert result.code == 0, result
+    assert files_under(tmp_path)["pic (LoNe123)"] == lone.data
+
+
 def test_empty_album_title_leaves_no_dangling_separator(tmp_path: Path) -> None:
     assert Namer(tmp_path).folder(_album(1)) == tmp_path / "AbC1234"
     assert Namer(tmp_path).folder(_album(1, title="Trip")) == tmp_path / "AbC1234 - Trip"
