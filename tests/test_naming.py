@@ -109,16 +109,19 @@ def test_a_name_template_that_gives_no_name_is_a_usage_error(imgur: Imgur, tmp_p
 
 
 @pytest.mark.parametrize("first", [True, False])
-def test_a_name_never_ends_as_a_part_file_does(imgur: Imgur, tmp_path: Path, first: bool) -> None:
+@pytest.mark.parametrize(("title", "name"), [("same.part", "same_part"), ("Same.PART", "Same_PART")])
+def test_a_name_never_ends_as_a_part_file_does(imgur: Imgur, tmp_path: Path, first: bool, title: str,
+                                               name: str) -> None:
     # Beside "same", "same.part" is where "same" is written until it is whole: a file given that name was taken
-    # for it (resumed from, written over, renamed away) and lost, the run saying both were saved.
+    # for it (resumed from, written over, renamed away) and lost, the run saying both were saved. (In another
+    # case, the same where names ignore case.)
     plain = imgur.add_image("OnEe123", size=3_000, title="same")
-    parted = imgur.add_image("TwOo123", size=5_000, title="Same.PART")
+    parted = imgur.add_image("TwOo123", size=5_000, title=title)
     imgur.add_album("AbC1234", images=[parted, plain] if first else [plain, parted])
     for _ in range(2):  # (and a rerun finds both)
         result = run_main("-j", "1", "--name", "{title}", "-o", str(tmp_path), "imgur.com/a/AbC1234")
         assert result.code == 0, result
-        assert files_under(tmp_path / "AbC1234") == {"same": plain.data, "Same_PART": parted.data}
+        assert files_under(tmp_path / "AbC1234") == {"same": plain.data, name: parted.data}
 
 
 def test_a_file_is_never_given_its_album_json_s_name(imgur: Imgur, tmp_path: Path) -> None:
