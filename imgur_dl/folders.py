@@ -70,12 +70,13 @@ class Folders:
         return hash(path.name) not in names
 
     def holds_other(self, path: Path, size: int) -> bool:
-        """Whether something other than a regular file of ``size`` bytes is at ``path`` already: where names are
-        not made from ids, another post's file (a later run, its posts in another order), never to be replaced,
-        or a folder (an album's, whose title a lone image has), a link, anything a file cannot be saved as."""
+        """Whether a regular file of another size than ``size``, or a folder, is at ``path`` already: where names
+        are not made from ids, another post's file (a later run, its posts in another order), never to be
+        replaced, or an album's folder (titled as a lone image is), where no file can go. (A link there is
+        replaced by the file, as everywhere.)"""
         fd = self._fd_of(path)
         st = None if fd is None else entry(fd, path.name)
-        return st is not None and not (stat.S_ISREG(st.st_mode) and st.st_size == size)
+        return st is not None and (stat.S_ISDIR(st.st_mode) or (stat.S_ISREG(st.st_mode) and st.st_size != size))
 
     def _fd_of(self, path: Path) -> int | None:
         """The descriptor of the folder ``path`` is in, if that folder is there (none is made)."""

@@ -59,19 +59,22 @@ def test_planted_part_symlink_is_replaced_not_written_through(imgur: Imgur, tmp_
     assert all("range" not in h for (_, _, _, h) in imgur.requests_to("i.imgur.com"))
 
 
-def test_right_sized_symlink_at_the_final_name_is_not_taken_as_present(imgur: Imgur, tmp_path: Path) -> None:
+@pytest.mark.parametrize("template", [None, "{num}.{ext}"])  # (and where names are not made from ids)
+def test_right_sized_symlink_at_the_final_name_is_not_taken_as_present(imgur: Imgur, tmp_path: Path,
+                                                                       template: str | None) -> None:
     album = _album(imgur, count=1)
     image = album.images[0]
     victim = tmp_path / "outside.jpg"
     victim.write_bytes(b"x" * len(image.data))
     folder = tmp_path / "out" / "AbC1234"
     folder.mkdir(parents=True)
-    (folder / f"001-{image.id}.jpg").symlink_to(victim)
-    result = run_main("-o", str(tmp_path / "out"), "imgur.com/a/AbC1234")
+    name = f"001-{image.id}.jpg" if template is None else "1.jpg"
+    (folder / name).symlink_to(victim)
+    result = run_main("-o", str(tmp_path / "out"), *(["--name", template] if template else []), "imgur.com/a/AbC1234")
     assert result.code == 0, result
     assert "1 saved, 0 skipped" in result.err
     assert victim.read_bytes() == b"x" * len(image.data)
-    final = folder / f"001-{image.id}.jpg"
+    final = folder / name
     assert not final.is_symlink() and final.read_bytes() == image.data
 
 
