@@ -20,6 +20,7 @@ from imgur_dl.dates import upload_time
 from imgur_dl.folders import Folders
 from imgur_dl.hosts import OffsiteError, host_of, media_url
 from imgur_dl.models import Job, Result, Source, Status
+from imgur_dl.naming import kept_apart
 from imgur_dl.outcomes import Failed, Present, Saved
 from imgur_dl.partfile import PartFile
 from imgur_dl.progress import Progress
@@ -99,9 +100,11 @@ class Downloader:
         failed = Failed("no rendition could be fetched")
         for n, (source, path) in enumerate(zip(job.media.sources, job.paths, strict=True)):
             last = n == len(job.paths) - 1
-            outcome = self.fetch_source(source, PartFile(dir_fd, path.name, path, mtime), job, can_fall_back=not last)
+            part = PartFile(dir_fd, path.name, path, mtime, apart=kept_apart(path, job.media.id).name)
+            outcome = self.fetch_source(source, part, job, can_fall_back=not last)
             if isinstance(outcome, Saved):
-                return Result(job, Status.SAVED, path, bytes=outcome.size, url=outcome.url, sha256=outcome.sha256)
+                return Result(job, Status.SAVED, saved_at(path, outcome), bytes=outcome.size, url=outcome.url,
+                              sha256=outcome.sha256)
             if isinstance(outcome, Present):
                 return Result(job, Status.SKIPPED, path, bytes=outcome.size)
             failed = outcome
@@ -125,7 +128,8 @@ class Downloader:
             dir_fd = self.folders.fd(path.parent)
         except OSError as exc:
             return Failed(folders.disk_reason(exc, path))
-        part = PartFile(dir_fd, path.name, path, mtime if self.dates else None)
+        part = PartFile(dir_fd, path.name, path, mtime if self.dates else None,
+                        apart=kept_apart(path, job.media.id).name)
         return self.fetch_source(source, part, job, can_fall_back=False)
 
     def fetch_source(self, source: Source, part: PartFile, job: Job, *,
@@ -167,3 +171,8 @@ def _present(dir_fd: int, name: str, source: Source, entry: os.stat_result) -> i
         return size if size == source.size else None
     head = folders.read_head(dir_fd, name, sniff.HEAD)
     return size if head and sniff.check(head, "", source.ext, None) is None else None
+
+
+def saved_at(path: Path, saved: Saved) -> Path:
+    """Where ``saved`` went: ``path``, or the name it was kept apart under (another process had ``path``)."""
+    return path if saved.name is None else path.with_name(saved.name)

@@ -262,6 +262,28 @@ def publish(dir_fd: int, part: str, name: str) -> None:
     os.replace(part, name, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
 
 
+def publish_new(dir_fd: int, source: str, name: str) -> bool:
+    """Move ``source`` (a name no other process uses) to ``name`` unless something is there (False: nothing was
+    moved).
+
+    A hard link made, then the source's name removed: the link is made only where the name is free, in one step.
+    (Where the file system has no hard links, the name is looked at, then renamed to: a moment apart.)
+    """
+    try:
+        os.link(source, name, src_dir_fd=dir_fd, dst_dir_fd=dir_fd, follow_symlinks=False)
+    except FileExistsError:
+        return False
+    except OSError as exc:
+        if exc.errno not in (errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EMLINK, errno.ENOSYS):
+            raise
+        if entry(dir_fd, name) is not None:
+            return False
+        publish(dir_fd, source, name)
+        return True
+    os.unlink(source, dir_fd=dir_fd)
+    return True
+
+
 def write_whole(dir_fd: int, name: str, part: str, data: bytes) -> None:
     """Write ``data`` to ``name`` whole or not at all (through ``part``)."""
     fd = open_fresh(dir_fd, part)

@@ -302,12 +302,17 @@ def disambiguate(path: Path, media_id: str, taken: HashSet, *, fold: bool = Fals
 
     given = key(path)
     if given in taken or (clash is not None and clash(path)):
-        tag = sanitize(f"({media_id})", 40)
-        stem = truncate_utf8(path.stem, MAX_COMPONENT_BYTES - len(PART_SUFFIX) - len(path.suffix) - len(tag) - 1)
-        path = path.with_name(f"{stem} {tag}{path.suffix}")
+        path = kept_apart(path, media_id)
         given = key(path)
     taken.add(given)
     return path
+
+
+def kept_apart(path: Path, media_id: str) -> Path:
+    """``<stem> (<id>)<suffix>``: ``path`` for the file of ``media_id`` when another file has it."""
+    tag = sanitize(f"({media_id})", 40)
+    stem = truncate_utf8(path.stem, MAX_COMPONENT_BYTES - len(PART_SUFFIX) - len(path.suffix) - len(tag) - 1)
+    return path.with_name(f"{stem} {tag}{path.suffix}")
 
 
 def _inside(parts: list[str]) -> list[str]:

@@ -18,6 +18,7 @@ class Saved:
     size: int
     url: str  # where the bytes came from
     sha256: str = ""
+    name: str | None = None  # the name it took in its folder, when not the one asked for (kept apart)
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,6 +16,8 @@ import errno
 import fcntl
 import hashlib
 import os
+import secrets
+import stat
 from pathlib import Path
 
 from imgur_dl import folders
@@ -28,10 +30,15 @@ READ = 1024 * 1024  # bytes read at a time to hash a partial file being resumed
 
 
 class PartFile:
-    def __init__(self, dir_fd: int, name: str, path: Path, mtime: float | None = None) -> None:
+    def __init__(self, dir_fd: int, name: str, path: Path, mtime: float | None = None, *,
+                 apart: str | None = None) -> None:
         self.dir_fd = dir_fd
         self.name = name  # the final name, in the folder
         self.path = path  # the final path, for messages
+        # What stood at the final name when this began (replaced when whole: an earlier copy, --no-skip), and the
+        # name to take instead when another process puts a file of its own there meanwhile.
+        self.stood = _identity(folders.entry(dir_fd, name))
+        self.apart = apart
         self.part = name + PART_SUFFIX
         self.mtime = mtime  # the time the final file carries (None: the time it was written)
         self._fd: int | None = None
@@ -138,8 +145,9 @@ class PartFile:
             with contextlib.suppress(OSError, AttributeError, UnicodeEncodeError):
                 os.setxattr(self._fd, ETAG_XATTR, etag.encode("ascii"))
 
-    def commit(self) -> None:
-        """Date the file, flush it to disk and move it onto its final name in one step (OSError if that fails)."""
+    def commit(self) -> str:
+        """Date the file, flush it to disk and move it onto its final name in one step (OSError if that fails);
+        the name it took."""
         fd = self._open()
         if self.mtime is not None:
             os.utime(fd, (self.mtime, self.mtime))
@@ -152,7 +160,25 @@ class PartFile:
             self.close()
             raise OSError(errno.EBUSY, f"{self.part} was replaced by another process")
         self.close()
-        folders.publish(self.dir_fd, self.part, self.name)
+        return self._publish()
+
+    def _publish(self) -> str:
+        """Onto the final name: over what stood there when this began (or a link), never over a file another
+        process saved there meanwhile (two runs into one folder, with names not made from ids): then under
+        :attr:`apart`."""
+        now = folders.entry(self.dir_fd, self.name)
+        if now is not None and (stat.S_ISLNK(now.st_mode) or _identity(now) == self.stood):
+            folders.publish(self.dir_fd, self.part, self.name)
+            return self.name
+        # The part file moved aside first, in one step, to a name no other process uses: none ever finds it
+        # half moved (at its name and at the final one).
+        aside = f".imgur-dl-commit-{secrets.token_hex(8)}{PART_SUFFIX}"
+        folders.publish(self.dir_fd, self.part, aside)
+        for name in (self.name, self.apart):
+            if name is not None and folders.publish_new(self.dir_fd, aside, name):
+                return name
+        folders.remove(self.dir_fd, aside)
+        raise OSError(errno.EEXIST, f"another process saved a file at {self.path} meanwhile")
 
     def discard(self) -> int:
         """Delete the partial file (it cannot be resumed); the bytes it held."""
@@ -193,3 +219,8 @@ def _read_etag(fd: int) -> str | None:
         return os.getxattr(fd, ETAG_XATTR).decode("ascii")
     except (OSError, AttributeError, UnicodeDecodeError):
         return None
+
+
+def _identity(found: os.stat_result | None) -> tuple[int, int] | None:
+    """Which file ``found`` is (its device and inode), or None for nothing."""
+    return None if found is None else (found.st_dev, found.st_ino)

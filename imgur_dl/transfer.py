@@ -106,10 +106,10 @@ class Transfer:
                 outcome = self._exchange(job, headers, ticket)
             if isinstance(outcome, Saved):
                 try:
-                    part.commit()
+                    name = part.commit()
                 except OSError as exc:
                     return disk(exc, part.path)
-                return Saved(outcome.size, outcome.url, part.sha256)
+                return Saved(outcome.size, outcome.url, part.sha256, None if name == part.name else name)
             return outcome
         finally:
             part.close()

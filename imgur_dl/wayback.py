@@ -27,7 +27,7 @@ import requests
 from imgur_dl.bounded import TooLarge, Unreachable, get_bounded
 from imgur_dl.cancel import Cancel
 from imgur_dl.dates import capture_time, upload_time
-from imgur_dl.downloader import Downloader
+from imgur_dl.downloader import Downloader, saved_at
 from imgur_dl.errors import ImgurDLError
 from imgur_dl.hosts import ARCHIVE_HOSTS, CDN_HOST, OffsiteError, redirect_target
 from imgur_dl.models import Origin, Result, Status
@@ -97,7 +97,8 @@ class Wayback:
                 mtime = upload_time(job) or capture_time(capture.timestamp)
                 outcome = self.downloader.fetch_into(job, replace(source, url=url), path, mtime)
                 if isinstance(outcome, Saved):
-                    return Result(job, Status.SAVED, path, bytes=outcome.size, url=outcome.url, source=Origin.WAYBACK,
+                    return Result(job, Status.SAVED, saved_at(path, outcome), bytes=outcome.size, url=outcome.url,
+                                  source=Origin.WAYBACK,
                                   capture=capture.timestamp, sha256=outcome.sha256)
                 if isinstance(outcome, Present):
                     return Result(job, Status.SKIPPED, path, bytes=outcome.size)

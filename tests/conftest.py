@@ -290,6 +290,13 @@ def unmappable(tmp_path: Path) -> Iterator[Path]:
 
 
 @pytest.fixture
+def linkless(tmp_path: Path) -> Iterator[Path]:
+    """A folder that takes no hard links, as FAT, exFAT and many network shares."""
+    with _fuse(tmp_path / "backing", tmp_path / "linkless", "--no-links") as mountpoint:
+        yield mountpoint
+
+
+@pytest.fixture
 def case_insensitive(tmp_path: Path) -> Iterator[Path]:
     """A folder whose names are case-insensitive (and case-preserving), as on macOS, exFAT or WSL's ``/mnt/c``."""
     with _fuse(tmp_path / "backing", tmp_path / "case-insensitive", "--fold-case") as mountpoint:

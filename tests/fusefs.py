@@ -10,12 +10,15 @@ lrnselfreliance/wrolpi #568, exFAT/FAT/NTFS drives). Mounted with
 shared mapping (ENODEV) exactly so. Everything else passes through to a real
 folder: locks, renames, hard links, fsync.
 
-    python -m tests.fusefs BACKING MOUNTPOINT [--fold-case]   # prints "ready" once mounted; serves until unmounted
+    python -m tests.fusefs BACKING MOUNTPOINT [--fold-case | --no-links]   # prints "ready" once mounted; serves until
+                                                                           # unmounted
 
 With ``--fold-case`` it is also case-insensitive and case-preserving, as
 macOS's APFS, exFAT, NTFS under Windows and WSL's ``/mnt/c`` are: a name
 finds an entry whose name differs only in case, and a file made, or renamed
-onto an entry, under another case of a name takes that entry's place.
+onto an entry, under another case of a name takes that entry's place. With
+``--no-links`` it makes no hard links (``EPERM``), as FAT and exFAT, and many
+network shares, make none.
 
 It needs /dev/fuse, libfuse 3 (Debian's ``fuse3``) and ``mfusepy``; the tests
 that use it mount it in a temporary folder and unmount it after.
@@ -41,9 +44,10 @@ class Passthrough(Operations):  # type: ignore[misc]
 
     use_ns = True
 
-    def __init__(self, root: str, *, fold_case: bool = False) -> None:
+    def __init__(self, root: str, *, fold_case: bool = False, links: bool = True) -> None:
         self.root = root
         self.fold_case = fold_case
+        self.links = links
 
     def _at(self, path: str) -> str:
         if not self.fold_case:
@@ -87,6 +91,8 @@ class Passthrough(Operations):  # type: ignore[misc]
         os.rename(self._at(old), self._at(new))
 
     def link(self, target: str, source: str) -> None:
+        if not self.links:
+            raise FuseOSError(errno.EPERM)
         os.link(self._at(source), self._at(target))
 
     def chmod(self, path: str, mode: int) -> None:
@@ -137,8 +143,8 @@ class Passthrough(Operations):  # type: ignore[misc]
 
 def main(argv: list[str]) -> None:
     backing, mountpoint, *mode = argv
-    FUSE(Passthrough(backing, fold_case=mode == ["--fold-case"]), mountpoint, foreground=True, nothreads=True,
-         direct_io=True)
+    FUSE(Passthrough(backing, fold_case=mode == ["--fold-case"], links=mode != ["--no-links"]), mountpoint,
+         foreground=True, nothreads=True, direct_io=True)
 
 
 if __name__ == "__main__":

@@ -215,3 +215,34 @@ def test_a_name_not_made_from_ids_never_replaces_another_posts_file(imgur: Imgur
     assert result.code == 0, result
     assert "1 saved, 1 skipped" in result.err
     assert files_under(tmp_path) == {"user Miguenzo/001.jpg": old.data, f"user Miguenzo/001 ({new.id}).jpg": new.data}
+
+
+@pytest.mark.parametrize(("template", "links"), [("{num}.{ext}", True), ("{index}-{id}.{ext}", True),
+                                                 ("{num}.{ext}", False)])
+def test_a_file_another_process_saves_at_the_name_meanwhile_is_never_replaced(
+        imgur: Imgur, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest,
+        template: str, links: bool) -> None:
+    # Two runs into one folder (a --share-work fleet, a cron job overlapping a manual run): the other saves a file
+    # of its own at this file's name while this one is fetched. It was replaced (the other run had said it saved
+    # it); this one is kept apart by its id now. (By ids too: the other's file, whatever it is, is not ours to
+    # replace.) Where the file system makes no hard links (FAT, exFAT, many shares), the name is looked at first.
+    if not links:
+        tmp_path = request.getfixturevalue("linkless")
+    album = imgur.add_album("AbC1234", count=1, size=5_000)
+    image = album.images[0]
+    final = tmp_path / "AbC1234" / ("1.jpg" if template.startswith("{num}") else f"001-{image.id}.jpg")
+    theirs = b"\xff\xd8\xff" + b"another post" * 100
+    cdn = imgur._cdn
+
+    def meanwhile(*args: object) -> None:
+        if not final.exists():
+            final.write_bytes(theirs)
+        cdn(*args)
+
+    monkeypatch.setattr(imgur, "_cdn", meanwhile)
+    result = run_main("--json", "--name", template, "-o", str(tmp_path), "imgur.com/a/AbC1234")
+    assert result.code == 0, result
+    apart = final.with_name(f"{final.stem} ({image.id}).jpg")
+    assert files_under(tmp_path / "AbC1234") == {final.name: theirs, apart.name: image.data}
+    assert [json.loads(line)["path"] for line in result.out.splitlines()] == [str(apart)]
+
