@@ -100,7 +100,7 @@ class Downloader:
         failed = Failed("no rendition could be fetched")
         for n, (source, path) in enumerate(zip(job.media.sources, job.paths, strict=True)):
             last = n == len(job.paths) - 1
-            part = PartFile(dir_fd, path.name, path, mtime, apart=kept_apart(path, job.media.id).name)
+            part = PartFile(dir_fd, path.name, path, mtime, apart=_apart(job, path))
             outcome = self.fetch_source(source, part, job, can_fall_back=not last)
             if isinstance(outcome, Saved):
                 return Result(job, Status.SAVED, saved_at(path, outcome), bytes=outcome.size, url=outcome.url,
@@ -128,8 +128,7 @@ class Downloader:
             dir_fd = self.folders.fd(path.parent)
         except OSError as exc:
             return Failed(folders.disk_reason(exc, path))
-        part = PartFile(dir_fd, path.name, path, mtime if self.dates else None,
-                        apart=kept_apart(path, job.media.id).name)
+        part = PartFile(dir_fd, path.name, path, mtime if self.dates else None, apart=_apart(job, path))
         return self.fetch_source(source, part, job, can_fall_back=False)
 
     def fetch_source(self, source: Source, part: PartFile, job: Job, *,
@@ -176,3 +175,9 @@ def _present(dir_fd: int, name: str, source: Source, entry: os.stat_result) -> i
 def saved_at(path: Path, saved: Saved) -> Path:
     """Where ``saved`` went: ``path``, or the name it was kept apart under (another process had ``path``)."""
     return path if saved.name is None else path.with_name(saved.name)
+
+
+def _apart(job: Job, path: Path) -> str | None:
+    """The name ``path``'s file takes if another process saves a file of its own there meanwhile; None where no
+    other post's file can have its name (made from its id, where case counts)."""
+    return kept_apart(path, job.media.id).name if job.shared else None

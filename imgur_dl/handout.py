@@ -120,6 +120,6 @@ class Handout:
             return Job(album, media, tuple(
                 disambiguate(self.namer.path(album, media, s.ext, folder), media.id, self.books.taken, fold=fold,
                              clash=None if by_id and not fold else functools.partial(clash, size=s.size))
-                for s in media.sources))
+                for s in media.sources), shared=fold or not by_id)
         except ImgurDLError as exc:
             return Result(Job(album, media, ()), Status.FAILED, None, error=str(exc))

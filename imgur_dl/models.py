@@ -147,6 +147,9 @@ class Job:
     media: Media
     # Parallel to media.sources (none for a file the archive has, or one -g lists without --json: not fetched)
     paths: tuple[Path, ...]
+    # Its names may be another post's too (not made from ids, or where names ignore case): a file another process
+    # saves at one meanwhile is not replaced.
+    shared: bool = False
 
     @property
     def path(self) -> Path:

@@ -35,10 +35,11 @@ class PartFile:
         self.dir_fd = dir_fd
         self.name = name  # the final name, in the folder
         self.path = path  # the final path, for messages
-        # What stood at the final name when this began (replaced when whole: an earlier copy, --no-skip), and the
-        # name to take instead when another process puts a file of its own there meanwhile.
-        self.stood = _identity(folders.entry(dir_fd, name))
+        # The name to take when another process puts a file of its own at the final one meanwhile (None: no
+        # other post's file can have it), and what stood there when this began (replaced when whole: an earlier
+        # copy, --no-skip).
         self.apart = apart
+        self.stood = _identity(folders.entry(dir_fd, name)) if apart is not None else None
         self.part = name + PART_SUFFIX
         self.mtime = mtime  # the time the final file carries (None: the time it was written)
         self._fd: int | None = None
@@ -165,9 +166,9 @@ class PartFile:
     def _publish(self) -> str:
         """Onto the final name: over what stood there when this began (or a link), never over a file another
         process saved there meanwhile (two runs into one folder, with names not made from ids): then under
-        :attr:`apart`."""
-        now = folders.entry(self.dir_fd, self.name)
-        if now is not None and (stat.S_ISLNK(now.st_mode) or _identity(now) == self.stood):
+        :attr:`apart`. (A name only this post's file can have is taken in one rename, whatever is there.)"""
+        now = None if self.apart is None else folders.entry(self.dir_fd, self.name)
+        if self.apart is None or (now is not None and (stat.S_ISLNK(now.st_mode) or _identity(now) == self.stood)):
             folders.publish(self.dir_fd, self.part, self.name)
             return self.name
         # The part file moved aside first, in one step, to a name no other process uses: none ever finds it
@@ -175,7 +176,7 @@ class PartFile:
         aside = f".imgur-dl-commit-{secrets.token_hex(8)}{PART_SUFFIX}"
         folders.publish(self.dir_fd, self.part, aside)
         for name in (self.name, self.apart):
-            if name is not None and folders.publish_new(self.dir_fd, aside, name):
+            if folders.publish_new(self.dir_fd, aside, name):
                 return name
         folders.remove(self.dir_fd, aside)
         raise OSError(errno.EEXIST, f"another process saved a file at {self.path} meanwhile")
