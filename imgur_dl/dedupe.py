@@ -13,7 +13,6 @@ shares the earlier copy's inode, and so its modification time.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import secrets
 import stat
@@ -25,8 +24,6 @@ from imgur_dl.errors import DownloadError
 from imgur_dl.folders import Folders
 from imgur_dl.models import Result, Status
 from imgur_dl.naming import PART_SUFFIX
-
-READ = 1024 * 1024
 
 
 def link_to_copy(result: Result, archive: Archive, tree: Folders) -> Path | None:
@@ -54,7 +51,7 @@ def _link(tree: Folders, copy: Path, result: Result, path: Path) -> bool:
         return False
     if st.st_ino == here.st_ino:
         return True  # linked already
-    if _sha256(source_fd, copy.name) != result.sha256:
+    if folders.sha256_of(source_fd, copy.name) != result.sha256:
         return False
     # (A name no download uses, and that no other process can have: nothing there is removed or renamed.)
     temporary = f".imgur-dl-link-{secrets.token_hex(8)}{PART_SUFFIX}"
@@ -68,14 +65,3 @@ def _link(tree: Folders, copy: Path, result: Result, path: Path) -> bool:
         if not published:
             folders.remove(target_fd, temporary)
     return published
-
-
-def _sha256(dir_fd: int, name: str) -> str:
-    fd = os.open(name, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0), dir_fd=dir_fd)
-    try:
-        digest = hashlib.sha256()
-        while block := os.read(fd, READ):
-            digest.update(block)
-        return digest.hexdigest()
-    finally:
-        os.close(fd)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import hashlib
 import os
 import secrets
 import stat
@@ -303,3 +304,18 @@ def disk_reason(exc: OSError, path: Path) -> str:
     if exc.errno == errno.ENOSPC:
         return f"no space left on the device for {path}"
     return f"cannot write {path}: {exc.strerror or exc}"
+
+
+def sha256_of(dir_fd: int, name: str) -> str:
+    """The SHA-256 of the regular file ``name`` (OSError if it is not one; no symlink followed)."""
+    fd = os.open(name, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0), dir_fd=dir_fd)
+    try:
+        digest = hashlib.sha256()
+        while block := os.read(fd, _HASHED):
+            digest.update(block)
+        return digest.hexdigest()
+    finally:
+        os.close(fd)
+
+
+_HASHED = 1024 * 1024  # bytes read at a time to hash a file

@@ -35,11 +35,9 @@ class PartFile:
         self.dir_fd = dir_fd
         self.name = name  # the final name, in the folder
         self.path = path  # the final path, for messages
-        # The name to take when another process puts a file of its own at the final one meanwhile (None: no
-        # other post's file can have it), and what stood there when this began (replaced when whole: an earlier
-        # copy, --no-skip).
+        # The name to take when a file of other bytes is at the final one (another post's, saved by another
+        # process since this file was named); None: no other post's file can have it.
         self.apart = apart
-        self.stood = _identity(folders.entry(dir_fd, name)) if apart is not None else None
         self.part = name + PART_SUFFIX
         self.mtime = mtime  # the time the final file carries (None: the time it was written)
         self._fd: int | None = None
@@ -163,12 +161,22 @@ class PartFile:
         self.close()
         return self._publish()
 
+    def _same_bytes(self, found: os.stat_result) -> bool:
+        """Whether ``found``, at the final name, is a regular file of the very bytes written here."""
+        if not stat.S_ISREG(found.st_mode) or found.st_size != os.stat(self.part, dir_fd=self.dir_fd).st_size:
+            return False
+        try:
+            return folders.sha256_of(self.dir_fd, self.name) == self.sha256
+        except OSError:
+            return False
+
     def _publish(self) -> str:
-        """Onto the final name: over what stood there when this began (or a link), never over a file another
-        process saved there meanwhile (two runs into one folder, with names not made from ids): then under
-        :attr:`apart`. (A name only this post's file can have is taken in one rename, whatever is there.)"""
+        """Onto the final name: over a link, or a file of these very bytes (this post's, saved before, or by
+        another process), never over other bytes (another post's: two runs into one folder, with names not made
+        from ids, give two posts one name), then under :attr:`apart`. (A name only this post's file can have is
+        taken in one rename, whatever is there.)"""
         now = None if self.apart is None else folders.entry(self.dir_fd, self.name)
-        if self.apart is None or (now is not None and (stat.S_ISLNK(now.st_mode) or _identity(now) == self.stood)):
+        if self.apart is None or (now is not None and (stat.S_ISLNK(now.st_mode) or self._same_bytes(now))):
             folders.publish(self.dir_fd, self.part, self.name)
             return self.name
         # The part file moved aside first, in one step, to a name no other process uses: none ever finds it
@@ -220,8 +228,3 @@ def _read_etag(fd: int) -> str | None:
         return os.getxattr(fd, ETAG_XATTR).decode("ascii")
     except (OSError, AttributeError, UnicodeDecodeError):
         return None
-
-
-def _identity(found: os.stat_result | None) -> tuple[int, int] | None:
-    """Which file ``found`` is (its device and inode), or None for nothing."""
-    return None if found is None else (found.st_dev, found.st_ino)
