@@ -22,6 +22,8 @@ from pathlib import Path
 from imgur_dl.errors import DownloadError
 from imgur_dl.hashset import HashSet
 
+HASHED = 1024 * 1024  # bytes read at a time to hash a file (whole, or a partial one being resumed)
+
 _CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _DIRECTORY = getattr(os, "O_DIRECTORY", 0)
@@ -307,15 +309,16 @@ def disk_reason(exc: OSError, path: Path) -> str:
 
 
 def sha256_of(dir_fd: int, name: str) -> str:
-    """The SHA-256 of the regular file ``name`` (OSError if it is not one; no symlink followed)."""
-    fd = os.open(name, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0), dir_fd=dir_fd)
+    """The SHA-256 of the regular file ``name`` (OSError if it is not one; no symlink followed, no FIFO waited on,
+    as :func:`_read` opens it)."""
+    fd = os.open(name, os.O_RDONLY | os.O_NONBLOCK | _NOFOLLOW | _CLOEXEC, dir_fd=dir_fd)
     try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(errno.EINVAL, f"{name} is not a regular file")
         digest = hashlib.sha256()
-        while block := os.read(fd, _HASHED):
+        while block := os.read(fd, HASHED):
             digest.update(block)
         return digest.hexdigest()
     finally:
         os.close(fd)
 
-
-_HASHED = 1024 * 1024  # bytes read at a time to hash a file

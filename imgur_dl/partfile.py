@@ -26,9 +26,6 @@ from imgur_dl.naming import PART_SUFFIX
 ETAG_XATTR = "user.imgur-dl.etag"
 
 
-READ = 1024 * 1024  # bytes read at a time to hash a partial file being resumed
-
-
 class PartFile:
     def __init__(self, dir_fd: int, name: str, path: Path, mtime: float | None = None, *,
                  apart: str | None = None) -> None:
@@ -108,7 +105,7 @@ class PartFile:
         os.ftruncate(self._fd, offset)
         done = 0
         while done < offset:
-            block = os.pread(self._fd, min(READ, offset - done), done)
+            block = os.pread(self._fd, min(folders.HASHED, offset - done), done)
             if not block:
                 raise OSError(f"{self.part} is shorter than it was a moment ago")
             self._hash(block)
@@ -159,24 +156,25 @@ class PartFile:
             self.close()
             raise OSError(errno.EBUSY, f"{self.part} was replaced by another process")
         self.close()
-        return self._publish()
+        return self._publish(there.st_size)
 
-    def _same_bytes(self, found: os.stat_result) -> bool:
-        """Whether ``found``, at the final name, is a regular file of the very bytes written here."""
-        if not stat.S_ISREG(found.st_mode) or found.st_size != os.stat(self.part, dir_fd=self.dir_fd).st_size:
+    def _same_bytes(self, found: os.stat_result, size: int) -> bool:
+        """Whether ``found``, at the final name, is a regular file of the very bytes written here (``size`` of
+        them)."""
+        if not stat.S_ISREG(found.st_mode) or found.st_size != size:
             return False
         try:
             return folders.sha256_of(self.dir_fd, self.name) == self.sha256
         except OSError:
             return False
 
-    def _publish(self) -> str:
+    def _publish(self, size: int) -> str:
         """Onto the final name: over a link, or a file of these very bytes (this post's, saved before, or by
         another process), never over other bytes (another post's: two runs into one folder, with names not made
         from ids, give two posts one name), then under :attr:`apart`. (A name only this post's file can have is
         taken in one rename, whatever is there.)"""
         now = None if self.apart is None else folders.entry(self.dir_fd, self.name)
-        if self.apart is None or (now is not None and (stat.S_ISLNK(now.st_mode) or self._same_bytes(now))):
+        if self.apart is None or (now is not None and (stat.S_ISLNK(now.st_mode) or self._same_bytes(now, size))):
             folders.publish(self.dir_fd, self.part, self.name)
             return self.name
         # The part file moved aside first, in one step, to a name no other process uses: none ever finds it
