@@ -80,12 +80,13 @@ class Downloader:
         return found if found is not None else self._renditions(job, dir_fd, mtime)
 
     def _found(self, job: Job, dir_fd: int, mtime: float | None) -> Result | None:
-        """What already stands at the job's names: a whole copy (skipped), or a folder in the way (failed)."""
+        """What already stands at the job's names: a whole copy (skipped), or a folder in the way (failed; at a name
+        another post's file may have, the file is kept apart by its id once saved, as from another post's file)."""
         for n, (source, path) in enumerate(zip(job.media.sources, job.paths, strict=True)):
             entry = folders.entry(dir_fd, path.name)
             if entry is None:
                 continue
-            if n == 0 and stat.S_ISDIR(entry.st_mode):
+            if n == 0 and stat.S_ISDIR(entry.st_mode) and not job.shared:  # (a shared name: kept apart when saved)
                 return Result(job, Status.FAILED, job.path, error=f"a folder stands where the file goes "
                                                                    f"({job.path}); nothing fetched")
             size = _present(dir_fd, path.name, source, entry) if self.skip_present else None

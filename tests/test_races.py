@@ -219,30 +219,40 @@ def test_a_name_not_made_from_ids_never_replaces_another_posts_file(imgur: Imgur
     assert files_under(tmp_path) == {"user Miguenzo/001.jpg": old.data, f"user Miguenzo/001 ({new.id}).jpg": new.data}
 
 
-@pytest.mark.parametrize(("template", "where", "same", "when"), [
-    ("{num}.{ext}", None, False, "fetched"), ("{num}.{ext}", None, False, "named"),
-    ("{num}.{ext}", "linkless", False, "fetched"), ("{index}-{id}.{ext}", "case_insensitive", False, "fetched"),
-    ("{num}.{ext}", None, True, "fetched")])
+@pytest.mark.parametrize(("template", "where", "theirs", "when"), [
+    ("{num}.{ext}", None, "other", "fetched"), ("{num}.{ext}", None, "other", "named"),
+    ("{num}.{ext}", "linkless", "other", "fetched"), ("{index}-{id}.{ext}", "case_insensitive", "other", "fetched"),
+    ("{num}.{ext}", None, "same", "fetched"), ("{num}.{ext}", None, "folder", "named"),
+    ("{num}.{ext}", None, "folder", "fetched")])
 def test_a_file_another_process_saves_at_the_name_meanwhile_is_never_replaced(
         imgur: Imgur, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest,
-        template: str, where: str | None, same: bool, when: str) -> None:
+        template: str, where: str | None, theirs: str, when: str) -> None:
     # Two runs into one folder (a --share-work fleet, a cron job overlapping a manual run): the other saves a file
     # of its own at this file's name while this one is fetched. It was replaced (the other run had said it saved
     # it); this one is kept apart by its id now. Where the file system makes no hard links (FAT, exFAT, many
     # shares), the name is looked at first. Names made from ids meet another post's file only where names ignore
     # case (a post whose id differs only in case). The very same bytes there (this post, saved by the other): one
     # file, not two. And whether the other's file comes while this one is fetched or once it is named, before.
+    # A folder the other makes there (an album of its own, under --dir '{album_title}') is as another post's file:
+    # once named, this file failed ("a folder stands where the file goes").
     root = tmp_path if where is None else request.getfixturevalue(where)
     album = imgur.add_album("AbC1234", count=1, size=5_000)
     image = album.images[0]
     final = root / "AbC1234" / ("1.jpg" if where != "case_insensitive" else f"001-{image.id}.jpg")
     theirs_at = final if where != "case_insensitive" else final.with_name(final.name.lower())
-    theirs = image.data if same else b"\xff\xd8\xff" + b"another post" * 100
+    data = image.data if theirs == "same" else b"\xff\xd8\xff" + b"another post" * 100
     cdn = imgur._cdn
+
+    def put_theirs() -> None:
+        if theirs == "folder":
+            (theirs_at / f"001-{image.id}.jpg").parent.mkdir()
+            (theirs_at / f"001-{image.id}.jpg").write_bytes(data)
+        else:
+            theirs_at.write_bytes(data)
 
     def meanwhile(*args: object) -> None:
         if not theirs_at.exists():
-            theirs_at.write_bytes(theirs)
+            put_theirs()
         cdn(*args)
 
     if when == "fetched":
@@ -251,13 +261,14 @@ def test_a_file_another_process_saves_at_the_name_meanwhile_is_never_replaced(
         fetch = Downloader.fetch
 
         def named(downloader: Downloader, job: Job) -> Result:
-            theirs_at.write_bytes(theirs)
+            put_theirs()
             return fetch(downloader, job)
 
         monkeypatch.setattr(Downloader, "fetch", named)
     result = run_main("--json", "--name", template, "-o", str(root), "imgur.com/a/AbC1234")
     assert result.code == 0, result
-    apart = final if same else final.with_name(f"{final.stem} ({image.id}).jpg")
-    assert files_under(root / "AbC1234") == {theirs_at.name: theirs, apart.name: image.data}
+    apart = final if theirs == "same" else final.with_name(f"{final.stem} ({image.id}).jpg")
+    their_file = f"{theirs_at.name}/001-{image.id}.jpg" if theirs == "folder" else theirs_at.name
+    assert files_under(root / "AbC1234") == {their_file: data, apart.name: image.data}
     assert [json.loads(line)["path"] for line in result.out.splitlines()] == [str(apart)]
 
