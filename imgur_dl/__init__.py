@@ -15,19 +15,37 @@ Everything else in the package is private and may change.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Iterable, Iterator
-from dataclasses import fields, replace
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from imgur_dl._version import __version__
 
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from imgur_dl.errors import ImgurDLError, UsageError
+    from imgur_dl.models import Event, Failure, Result, Status
+    from imgur_dl.options import Options
+
 __all__ = ["Failure", "ImgurDLError", "Options", "Result", "Status", "UsageError", "__version__", "download", "links"]
 
-# Cheap to import (no network stack): the CLI imports this package first.
-from imgur_dl.errors import ImgurDLError, UsageError
-from imgur_dl.models import Archived, Event, Failure, Result, Status
-from imgur_dl.options import Options
+# The classes above, each imported when it is first asked for: ``import imgur_dl`` loads nothing more, so the
+# command (imgur_dl.__main__) holds Ctrl-C in its own hands almost at once.
+_FROM = {"ImgurDLError": "errors", "UsageError": "errors", "Failure": "models", "Result": "models",
+         "Status": "models", "Options": "options"}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _FROM:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"imgur_dl.{_FROM[name]}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
 
 
 def download(urls: str | Iterable[str], output: str | Path = ".", **options: Any) -> Iterator[Result | Failure]:
@@ -44,6 +62,7 @@ def download(urls: str | Iterable[str], output: str | Path = ".", **options: Any
     as a string). Nothing is printed but error lines on stderr.
     """
     from imgur_dl import packed  # noqa: PLC0415
+    from imgur_dl.models import Archived, Failure, Result  # noqa: PLC0415
 
     for event in _events(urls, _options(output, options, get_urls=False)):
         if isinstance(event, (Result, Failure)):
@@ -67,8 +86,13 @@ _CHOOSING = ("range", "since", "break_on_existing")
 
 
 def _options(output: str | Path, given: dict[str, Any], *, get_urls: bool) -> Options:
+    from dataclasses import fields, replace  # noqa: PLC0415
+    from pathlib import Path  # noqa: PLC0415
+
     from imgur_dl.choice import Choice, parse_range, parse_since  # noqa: PLC0415
+    from imgur_dl.errors import UsageError  # noqa: PLC0415
     from imgur_dl.naming import Template  # noqa: PLC0415
+    from imgur_dl.options import Options  # noqa: PLC0415
 
     # (which function, and its argument; and the three words that make up ``choice``, as the flags give them)
     known = {f.name for f in fields(Options)} - {"get_urls", "output"} | set(_CHOOSING)

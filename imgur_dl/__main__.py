@@ -1,6 +1,28 @@
-"""``python -m imgur_dl``: the same program as the ``imgur-dl`` command."""
+"""``python -m imgur_dl``, and the ``imgur-dl`` command."""
 
-from imgur_dl.cli import run
+from __future__ import annotations
+
+import sys
+
+
+def run() -> None:
+    """The command. Ctrl-C while it is still loading (a command started by mistake, stopped at once) ends it as
+    Ctrl-C ends a run: one line, status 130, no traceback."""
+    try:
+        from imgur_dl.cli import run as command  # noqa: PLC0415 - loaded where Ctrl-C is in hand
+
+        command()
+    except KeyboardInterrupt:
+        from imgur_dl.status import ExitStatus  # noqa: PLC0415
+
+        if sys.stderr is not None:
+            try:
+                sys.stderr.write("imgur-dl: interrupted\n")
+                sys.stderr.flush()
+            except (OSError, ValueError):
+                pass  # (no one to tell)
+        sys.exit(ExitStatus.INTERRUPTED)
+
 
 if __name__ == "__main__":
     run()

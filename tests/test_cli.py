@@ -186,6 +186,35 @@ def test_the_command_line_is_read_before_the_network_stack_is_imported() -> None
     assert done.stdout.strip() == "[]", done.stdout
 
 
+def test_importing_the_package_loads_nothing_else() -> None:
+    # (what makes the next test's window small: the command's own module holds Ctrl-C almost at once)
+    code = "import sys, imgur_dl; print(sorted(m for m in sys.modules if m.startswith('imgur_dl')))"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
+    assert done.stdout.strip() == "['imgur_dl', 'imgur_dl._version']", done.stdout
+
+
+@pytest.mark.parametrize("module", ["imgur_dl.cli", "argparse"])
+def test_ctrl_c_while_the_command_loads_is_one_line_and_exit_130(module: str, tmp_path: Path) -> None:
+    # A command started by mistake and stopped at once: Ctrl-C landed while Python was still loading the
+    # program, and what the person saw was Python's traceback of KeyboardInterrupt. Here it lands as ``module``
+    # is imported, in the command the console script runs (as pip writes it).
+    code = f"""if True:
+        import os, signal, sys
+        class CtrlC:
+            def find_spec(self, name, path=None, target=None):
+                if name == {module!r}:
+                    os.kill(os.getpid(), signal.SIGINT)
+        sys.meta_path.insert(0, CtrlC())
+        sys.argv = ["imgur-dl", "https://imgur.com/a/AbC1234"]
+        from imgur_dl.__main__ import run
+        sys.exit(run())
+    """
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False, timeout=60,
+                          cwd=tmp_path, stdin=subprocess.DEVNULL)
+    assert (done.returncode, done.stdout, done.stderr) == (130, "", "imgur-dl: interrupted\n")
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_installed_command_end_to_end(imgur: Imgur, tmp_path: Path) -> None:
     album = imgur.add_album("AbC1234", count=3, title="From a shell")
     result = run_process("https://imgur.com/a/AbC1234", cwd=tmp_path)
