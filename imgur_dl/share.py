@@ -13,7 +13,9 @@ An item another process has under way is set aside and looked at again now
 and then; once every input is read, this process waits for the ones still
 set aside: each ends done elsewhere (reported as ``claimed elsewhere``), or
 its lease runs out and this process takes it over. So every process ends
-only when all of the input is done, by it or by others.
+only when all of the input is done, by it or by others; or, when the archive
+stops answering for a whole lease meanwhile, with what is still set aside
+failed here (its outcome cannot be learnt; the next run settles it).
 """
 
 from __future__ import annotations
@@ -64,6 +66,8 @@ class Sharing:
         self._wait = FIRST_WAIT
         self._aside: dict[Key, Candidate] = {}
         self._last_look = self.clock.now()
+        self._unreachable_since: float | None = None  # when the archive last stopped answering (None: it answers)
+        self._may_hold = False  # a claim was won (or its answer lost): there are claims to renew and give back
         self._once = Once()
         self._stop = threading.Event()
         self._renewer = threading.Thread(target=self._renew_all, name="imgur-dl-lease", daemon=True)
@@ -107,23 +111,38 @@ class Sharing:
                 yield self._elsewhere(candidate, holder)
         return rest
 
-    def leftovers(self) -> Iterator[Candidate | Elsewhere]:
-        """After the input: wait for what others had under way, taking over what they drop."""
+    def leftovers(self) -> Iterator[Candidate | Elsewhere | Failure]:
+        """After the input: wait for what others had under way, taking over what they drop. Not for ever when the
+        archive cannot be reached: once it has not answered for a lease (the time after which a claim no one
+        renews is anyone's), what is still set aside fails here, for the next run to settle."""
         while self._aside:
             before = len(self._aside)
             yield from self._look(list(self._aside))
+            down = None if self._unreachable_since is None else self.clock.now() - self._unreachable_since
+            if self._aside and down is not None and down >= self.lease:
+                aside, self._aside = list(self._aside.values()), {}
+                what, they, them = (("a post another process had", "it", "it") if len(aside) == 1 else
+                                    (f"{len(aside)} posts other processes had", "they", "them"))
+                self._say_once(f"gave up waiting for {what} under way: the download archive "
+                               f"({self.archive.location}) has not answered for {down:.0f}s, so how {they} ended is "
+                               f"not known; run the same command again to finish {them}")
+                yield from map(self._unclaimed, aside)
+                return
             if self._aside:
                 self._wait = FIRST_WAIT if len(self._aside) < before else min(self._wait * 2, self.most_wait)
                 self.cancel.sleep(self._wait, self.clock)
 
     def _claim(self, items: list[Candidate]) -> dict[Entry, set[str]] | None:
         try:
-            return {kind: self.archive.store.claim(kind, ids, self.owner, self.lease)
-                    for kind, ids in _by_kind(c.key for c in items).items()}
+            taken = {kind: self.archive.store.claim(kind, ids, self.owner, self.lease)
+                     for kind, ids in _by_kind(c.key for c in items).items()}
         except ArchiveUnavailable as exc:
+            self._may_hold = True  # (a claim may have been taken as its answer was lost)
             self._say_once(f"cannot claim work: the download archive ({self.archive.location}) cannot be "
                            f"reached ({exc})")
             return None
+        self._may_hold = self._may_hold or any(taken.values())
+        return taken
 
     def _look(self, keys: list[Key]) -> Iterator[Candidate | Elsewhere]:
         """Settle what can be of the set-aside ``keys``: done or failed elsewhere, or free to take over."""
@@ -154,7 +173,10 @@ class Sharing:
             for kind, ids in _by_kind(keys).items():
                 holders.update(((kind, i), h) for i, h in self.archive.store.holders(kind, ids).items())
         except ArchiveUnavailable:
+            if self._unreachable_since is None:
+                self._unreachable_since = self.clock.now()
             return None
+        self._unreachable_since = None
         return holders
 
     @staticmethod
@@ -179,10 +201,13 @@ class Sharing:
         renewer is waited for a moment at most: one in a call a server never answers is cut in time (dbwatch)."""
         self._stop.set()
         self._renewer.join(RENEWER_WAIT)
-        self.archive.add(Release(self.owner, "interrupted" if interrupted else "left unfinished"))
+        if self._may_hold:  # (one that never won a claim has nothing to give back, nor to wait on the archive for)
+            self.archive.add(Release(self.owner, "interrupted" if interrupted else "left unfinished"))
 
     def _renew_all(self) -> None:
         while not self.clock.wait(self._stop, self.lease / 3):
+            if not self._may_hold:
+                continue
             try:
                 self.archive.store.renew(self.owner, self.lease)
             except Cancelled:  # (the run is ending, and the server does not answer: nothing more to renew)

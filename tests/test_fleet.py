@@ -9,6 +9,7 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import re
 import signal
 import socket
 import sys
@@ -25,7 +26,8 @@ from imgur_dl import archive_sqlite
 from imgur_dl.archive import Entry, Settle, open_store
 from imgur_dl.archive_postgres import redact
 from imgur_dl.dbwatch import Cut, Watchdog
-from tests.conftest import ArchiveAt, files_under, run_main, until
+from imgur_dl.share import Sharing
+from tests.conftest import ArchiveAt, Outcome, files_under, run_main, until
 from tests.launcher import Forked, Launcher
 from tests.postgres import Postgres
 from tests.standin import AlbumData, Fault, Image, Imgur
@@ -280,6 +282,43 @@ def test_the_server_going_away_mid_run_loses_no_record(imgur: Imgur, tmp_path: P
     assert len(files_under(tmp_path)) == 6
     with_rows = ArchiveAt(url, "postgres")
     assert sorted(with_rows.rows("SELECT kind, count(*) FROM archive GROUP BY kind")) == [("album", 1), ("image", 6)]
+
+
+@pytest.mark.long
+def test_waiting_on_another_process_s_work_ends_when_the_archive_is_gone(imgur: Imgur, tmp_path: Path,
+                                                                         own_postgres: Postgres,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    # Another machine has the album under way, and this run waits to learn how it ends; the archive's server goes
+    # away for good meanwhile. The run waited for it for ever (a nightly job that never ended), and had it come
+    # to its end, it would have waited on the server again to give back claims it never held. Now it waits one
+    # lease (here a second) without an answer, says what it gave up on, and fails it.
+    url = own_postgres.new_database()
+    imgur.add_album("AbC1234", count=1)
+    store = open_store(url)
+    store.claim(Entry.ALBUM, ["AbC1234"], "another machine", 600)
+    store.close()
+    leftovers = Sharing.leftovers
+
+    def server_gone(sharing: Sharing) -> Iterator[object]:
+        own_postgres.stop()  # (once the input is read: the album set aside, its holder looked up)
+        yield from leftovers(sharing)
+
+    monkeypatch.setattr(Sharing, "leftovers", server_gone)
+    ended: list[Outcome] = []
+    run = threading.Thread(target=lambda: ended.append(run_main(
+        "--share-work", "--lease", "1", "--download-archive", url, "-o", str(tmp_path), "imgur.com/a/AbC1234")),
+        daemon=True)  # (on a regression, left waiting)
+    run.start()
+    run.join(30)
+    assert ended, "still waiting on the archive after 30 s"
+    result = ended[0]
+    assert result.code == 1, result
+    said = [line for line in result.err.splitlines() if not line.startswith("imgur-dl: 0 albums, 1 failed;")]
+    assert len(said) == 1 and re.fullmatch(
+        rf"imgur-dl: error: gave up waiting for a post another process had under way: the download archive "
+        rf"\({re.escape(redact(url))}\) has not answered for \d+s, so how it ended is not known; run the same "
+        rf"command again to finish it", said[0]), result
+    assert imgur.log == [] and list(tmp_path.iterdir()) == []
 
 
 @pytest.mark.long
