@@ -86,7 +86,7 @@ class Sharing:
             items = yield from self._unsettled(items)
         for start in range(0, len(items), CLAIM_GROUP):
             group = items[start:start + CLAIM_GROUP]
-            taken = self._claim(group)
+            taken = self._claim_patiently(group)
             if taken is None:
                 yield from (self._unclaimed(c) for c in group)
                 continue
@@ -118,19 +118,31 @@ class Sharing:
         while self._aside:
             before = len(self._aside)
             yield from self._look(list(self._aside))
-            down = None if self._unreachable_since is None else self.clock.now() - self._unreachable_since
-            if self._aside and down is not None and down >= self.lease:
+            if self._aside and self._silent_for() >= self.lease:
                 aside, self._aside = list(self._aside.values()), {}
                 what, they, them = (("a post another process had", "it", "it") if len(aside) == 1 else
                                     (f"{len(aside)} posts other processes had", "they", "them"))
                 self._say_once(f"gave up waiting for {what} under way: the download archive "
-                               f"({self.archive.location}) has not answered for {down:.0f}s, so how {they} ended is "
-                               f"not known; run the same command again to finish {them}")
+                               f"({self.archive.location}) has not answered for {self._silent_for():.0f}s, so how "
+                               f"{they} ended is not known; run the same command again to finish {them}")
                 yield from map(self._unclaimed, aside)
                 return
             if self._aside:
                 self._wait = FIRST_WAIT if len(self._aside) < before else min(self._wait * 2, self.most_wait)
                 self.cancel.sleep(self._wait, self.clock)
+
+    def _claim_patiently(self, items: list[Candidate]) -> dict[Entry, set[str]] | None:
+        """Claims for ``items``, asked again while the archive does not answer (a server restarting), until it
+        has been silent for a lease; None then (and at once while it stays silent)."""
+        wait = FIRST_WAIT
+        while (taken := self._claim(items)) is None and self._silent_for() < self.lease:
+            self.cancel.sleep(wait, self.clock)
+            wait = min(wait * 2, self.most_wait)
+        if taken is None:
+            self._say_once(f"gave up claiming work: the download archive ({self.archive.location}) has not "
+                           f"answered for {self._silent_for():.0f}s; what is read while it stays silent fails here "
+                           "(run the same command again to finish it)")
+        return taken
 
     def _claim(self, items: list[Candidate]) -> dict[Entry, set[str]] | None:
         try:
@@ -138,11 +150,24 @@ class Sharing:
                      for kind, ids in _by_kind(c.key for c in items).items()}
         except ArchiveUnavailable as exc:
             self._may_hold = True  # (a claim may have been taken as its answer was lost)
+            self._answered(False)
             self._say_once(f"cannot claim work: the download archive ({self.archive.location}) cannot be "
-                           f"reached ({exc})")
+                           f"reached ({exc}); waiting up to {self.lease:g}s (--lease) for it to answer")
             return None
+        self._answered(True)
         self._may_hold = self._may_hold or any(taken.values())
         return taken
+
+    def _answered(self, answered: bool) -> None:
+        """Note whether the archive answered just now, for :meth:`_silent_for`."""
+        if answered:
+            self._unreachable_since = None
+        elif self._unreachable_since is None:
+            self._unreachable_since = self.clock.now()
+
+    def _silent_for(self) -> float:
+        """Seconds since the archive last stopped answering (0 while it answers)."""
+        return 0.0 if self._unreachable_since is None else self.clock.now() - self._unreachable_since
 
     def _look(self, keys: list[Key]) -> Iterator[Candidate | Elsewhere]:
         """Settle what can be of the set-aside ``keys``: done or failed elsewhere, or free to take over."""
@@ -173,10 +198,9 @@ class Sharing:
             for kind, ids in _by_kind(keys).items():
                 holders.update(((kind, i), h) for i, h in self.archive.store.holders(kind, ids).items())
         except ArchiveUnavailable:
-            if self._unreachable_since is None:
-                self._unreachable_since = self.clock.now()
+            self._answered(False)
             return None
-        self._unreachable_since = None
+        self._answered(True)
         return holders
 
     @staticmethod

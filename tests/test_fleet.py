@@ -285,6 +285,31 @@ def test_the_server_going_away_mid_run_loses_no_record(imgur: Imgur, tmp_path: P
 
 
 @pytest.mark.long
+def test_work_read_while_the_archive_restarts_waits_for_it(imgur: Imgur, tmp_path: Path, own_postgres: Postgres,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    # The archive's server restarts (an upgrade, a failover) as a run reads its input: what it read meanwhile
+    # could not be claimed, and failed at once (exit 1, for a pause of a few seconds). It waits for the server now.
+    url = own_postgres.new_database()
+    album = imgur.add_album("AbC1234", count=2)
+    split = Sharing.split
+    back = threading.Timer(0.3, own_postgres.start)
+
+    def restarting(sharing: Sharing, batch: Any) -> Iterator[object]:
+        own_postgres.stop()
+        back.start()
+        yield from split(sharing, batch)
+
+    monkeypatch.setattr(Sharing, "split", restarting)
+    result = run_main("--share-work", "--download-archive", url, "-o", str(tmp_path), "imgur.com/a/AbC1234")
+    back.join()
+    assert result.code == 0, result
+    assert files_under(tmp_path) == {f"AbC1234/00{n}-{i.id}.jpg": i.data for n, i in enumerate(album.images, 1)}
+    assert "cannot claim work" in result.err and "gave up" not in result.err
+    assert ArchiveAt(url, "postgres").rows("SELECT kind, count(*) FROM archive GROUP BY kind ORDER BY kind") == [
+        ("album", 1), ("image", 2)]
+
+
+@pytest.mark.long
 def test_waiting_on_another_process_s_work_ends_when_the_archive_is_gone(imgur: Imgur, tmp_path: Path,
                                                                          own_postgres: Postgres,
                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
