@@ -17,7 +17,7 @@ import urllib3
 from imgur_dl.body import Pace, Speed
 from imgur_dl.cancel import Cancel
 from imgur_dl.errors import ImgurDLError
-from imgur_dl.neterrors import describe, proxy_refused, untrusted
+from imgur_dl.neterrors import describe, lasting, proxy_refused
 from imgur_dl.retry import Again, GaveUp, RetryPolicy, retry, retry_after
 
 CHUNK = 256 * 1024  # bytes read at a time, at most (whatever has come is handed on)
@@ -113,7 +113,7 @@ def get_bounded(
         except _Crawling as exc:
             return Again(str(exc))
         except requests.RequestException as exc:
-            if untrusted(exc):
+            if lasting(exc):
                 return _Failed(describe(exc))
             if proxy_refused(exc):
                 proxy_tries[0] += 1

@@ -3,13 +3,17 @@
 requests wraps urllib3's errors, which wrap the socket's; each layer keeps
 the one below in ``__cause__``, ``__context__``, ``reason`` or ``args``.
 The first cause of a known type names the problem (as pip's
-``raise_connection_error`` does), never the wording of a message.
+``raise_connection_error`` does), never the wording of a message, but for
+one: a proxy that will not open a tunnel is said by urllib3 (and
+http.client) only in the text of a bare ``OSError``, ``Tunnel connection
+failed: 407 Proxy Authentication Required``, and only its number is read.
 """
 
 from __future__ import annotations
 
 import errno
 import http.client
+import re
 import socket
 import ssl
 from collections.abc import Iterator
@@ -58,14 +62,35 @@ def _proxy(exc: BaseException) -> bool:
     return isinstance(exc, (requests.exceptions.ProxyError, urllib3.exceptions.ProxyError))
 
 
+_TUNNEL = re.compile(r"Tunnel connection failed: ([1-5][0-9][0-9])(?![0-9])")
+
+
+def tunnel_status(exc: BaseException) -> int | None:
+    """The status the proxy answered ``CONNECT`` with, when it would not open the tunnel; else None. (The rest of
+    the line is the proxy's own words: never shown.)"""
+    if not _proxy(exc):
+        return None
+    for cause in causes(exc):
+        if type(cause) is OSError and cause.errno is None and cause.args and isinstance(cause.args[0], str):
+            found = _TUNNEL.match(cause.args[0])
+            if found:
+                return int(found.group(1))
+    return None
+
+
+def lasting(exc: BaseException) -> bool:
+    """A failure another attempt will not change: a certificate that does not verify, a proxy that will not let
+    the request through (its 4xx to ``CONNECT``: credentials wanted, a site it blocks; not 408 or 429)."""
+    status = tunnel_status(exc)
+    return untrusted(exc) or (status is not None and 400 <= status < 500 and status not in (408, 429))
+
+
 def describe(exc: BaseException) -> str:
     """A short reason for a network failure (requests' own texts run to lines)."""
     if untrusted(exc):
         return UNTRUSTED
     if _proxy(exc):
-        if proxy_refused(exc):
-            return "the proxy refused the connection (check HTTPS_PROXY or --proxy)"
-        return "the proxy cannot be reached (check HTTPS_PROXY or --proxy)"
+        return _proxy_reason(exc)
     if _any(exc, socket.gaierror, urllib3.exceptions.NameResolutionError):
         return "cannot resolve the host name (DNS): is the network up?"
     if _errno(exc, errno.ENETUNREACH, errno.EHOSTUNREACH):
@@ -86,3 +111,17 @@ def describe(exc: BaseException) -> str:
     if _any(exc, urllib3.exceptions.ProtocolError):
         return "connection broke mid-file"
     return "the connection failed"
+
+
+def _proxy_reason(exc: BaseException) -> str:
+    status = tunnel_status(exc)
+    if status == 407:
+        return ("the proxy wants a user name and password (HTTP 407): give them in its URL, "
+                "http://USER:PASSWORD@HOST:PORT (HTTPS_PROXY or --proxy), or check the ones there")
+    if status is not None and lasting(exc):
+        return f"the proxy would not connect to the site (HTTP {status}): does it let it through?"
+    if status is not None:
+        return f"the proxy could not connect to the site (HTTP {status})"
+    if proxy_refused(exc):
+        return "the proxy refused the connection (check HTTPS_PROXY or --proxy)"
+    return "the proxy cannot be reached (check HTTPS_PROXY or --proxy)"

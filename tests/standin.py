@@ -39,6 +39,11 @@ public record:
 - i.imgur.com sends a request whose ``Referer`` is another site to the
   image's page (hotlink protection: ShareX #1652, "it does not clear your
   referral, that can still have an effect on the result").
+- As the proxy, it can ask for credentials: ``CONNECT`` without the
+  ``Proxy-Authorization`` it wants is answered ``407`` with a
+  ``Proxy-Authenticate`` challenge (RFC 9110, 11.7.1 and 15.5.8; Squid's
+  ``proxy_auth`` ACLs do so), and it can refuse a tunnel to a host it blocks
+  with ``403`` (as it always refuses hosts other than Imgur's).
 - imgur.com's web front end answers 200 with its page shell for any post id,
   missing ones included: it renders "not found" in the browser from the API's
   answer (gallery-dl #4249: the page shows a 404 *picture*).
@@ -46,6 +51,7 @@ public record:
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import hashlib
 import json
@@ -305,6 +311,9 @@ class Imgur:
         self.frozen = False
         self._rendered: dict[tuple[str, str, str, bool], bytes | None] = {}
         self.stall_limit = 60.0  # a stall never outlives this, nor the server
+        self.proxy_user: tuple[str, str] | None = None  # the proxy's credentials: CONNECT without them gets 407
+        self.blocked: set[str] = set()  # hosts the proxy refuses a tunnel to (403)
+        self.proxy_credentials: list[str | None] = []  # the Proxy-Authorization of each CONNECT, as it came
         self.log: list[tuple[str, str, str, dict[str, str]]] = []  # host, method, path, headers
         self.queries: list[tuple[str, str, dict[str, list[str]]]] = []  # host, path, query: what each request asked
         self.connects = 0
@@ -1087,7 +1096,16 @@ class _Handler(BaseHTTPRequestHandler):
     def do_CONNECT(self) -> None:
         imgur = self.server.imgur
         host, _, port = self.path.partition(":")
-        if host not in HOSTS or port != "443":
+        given = self.headers.get("Proxy-Authorization")
+        with imgur._cond:
+            imgur.proxy_credentials.append(given)
+        if imgur.proxy_user is not None and given != "Basic " + base64.b64encode(
+                ":".join(imgur.proxy_user).encode()).decode():
+            self.reply(407, b"proxy: who are you?", {"Content-Type": "text/plain",
+                                                       "Proxy-Authenticate": 'Basic realm="stand-in"'})
+            self.close_connection = True
+            return
+        if host not in HOSTS or port != "443" or host in imgur.blocked:
             self.reply(403, b"proxy: only Imgur here", {"Content-Type": "text/plain"})
             self.close_connection = True
             return

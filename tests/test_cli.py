@@ -124,6 +124,46 @@ def test_a_proxy_named_by_all_proxy_alone_is_used(imgur: Imgur, tmp_path: Path,
     assert len(files_under(tmp_path)) == 2
 
 
+def test_a_proxy_that_wants_credentials_gets_those_in_its_url_and_only_it(imgur: Imgur, tmp_path: Path) -> None:
+    # A corporate proxy that asks who is there: the user name and password in its URL go to it, in each
+    # CONNECT (the API's and the files'), never through the tunnel to Imgur, and are never shown.
+    album = imgur.add_album("AbC1234", count=2)
+    imgur.proxy_user = ("alice", "s3cret pass")
+    proxy = imgur.proxy_url.replace("http://", "http://alice:s3cret%20pass@")
+    result = run_main("-v", "-o", str(tmp_path), "imgur.com/a/AbC1234", "i.imgur.com/" + album.images[0].id + ".jpg",
+                      environ={"HTTPS_PROXY": proxy, "https_proxy": proxy})
+    assert result.code == 0, result
+    assert len(files_under(tmp_path)) == 3
+    assert set(imgur.proxy_credentials) == {"Basic YWxpY2U6czNjcmV0IHBhc3M="}  # (alice:s3cret pass)
+    assert len(imgur.proxy_credentials) >= 2 and imgur.requests_to("i.imgur.com")
+    assert not [h for *_, h in imgur.log if any(n.lower() == "proxy-authorization" for n in h)]
+    assert "s3cret" not in result.out + result.err
+
+
+@pytest.mark.parametrize(("given", "blocked", "says"), [
+    (None, set(), "the proxy wants a user name and password (HTTP 407): give them in its URL, "
+                  "http://USER:PASSWORD@HOST:PORT (HTTPS_PROXY or --proxy), or check the ones there"),
+    ("alice:wrong", set(), "the proxy wants a user name and password (HTTP 407): give them in its URL, "
+                           "http://USER:PASSWORD@HOST:PORT (HTTPS_PROXY or --proxy), or check the ones there"),
+    ("alice:right", {"api.imgur.com", "i.imgur.com"},
+     "the proxy would not connect to the site (HTTP 403): does it let it through?")])
+def test_a_proxy_that_will_not_let_a_request_through_is_named_and_not_asked_again(
+        imgur: Imgur, tmp_path: Path, given: str | None, blocked: set[str], says: str) -> None:
+    # It was "the proxy cannot be reached", after six attempts a file (and two for the API): 20 s for a direct
+    # link. The proxy's answer does not change from one attempt to the next.
+    imgur.add_image("AbCdEfG")
+    imgur.proxy_user, imgur.blocked = ("alice", "right"), blocked
+    proxy = imgur.proxy_url.replace("http://", f"http://{given}@") if given else imgur.proxy_url
+    result = run_main("-o", str(tmp_path), "i.imgur.com/AbCdEfG.jpg",
+                      environ={"HTTPS_PROXY": proxy, "https_proxy": proxy})
+    assert result.code == 1, result
+    assert result.err.splitlines()[:2] == [
+        f"imgur-dl: cannot reach api.imgur.com: {says}; direct links are fetched without the API's description",
+        f"imgur-dl: error: AbCdEfG: {says}"]
+    assert len(imgur.proxy_credentials) == 2 and result.waits == []  # one CONNECT each, the API's and the file's
+    assert "wrong" not in result.err and "right" not in result.err
+
+
 def test_a_bad_url_is_refused_up_front_and_the_others_still_run(imgur: Imgur, tmp_path: Path) -> None:
     imgur.add_album("AbC1234", count=2)
     result = run_main("-o", str(tmp_path), "imgur.com/a/AbC1234", "https://example.com/x")
