@@ -16,6 +16,7 @@ import http.client
 import re
 import socket
 import ssl
+import time
 from collections.abc import Iterator
 
 import requests
@@ -88,7 +89,7 @@ def lasting(exc: BaseException) -> bool:
 def describe(exc: BaseException) -> str:
     """A short reason for a network failure (requests' own texts run to lines)."""
     if untrusted(exc):
-        return UNTRUSTED
+        return _untrusted_reason(exc)
     if _proxy(exc):
         return _proxy_reason(exc)
     if _any(exc, socket.gaierror, urllib3.exceptions.NameResolutionError):
@@ -111,6 +112,20 @@ def describe(exc: BaseException) -> str:
     if _any(exc, urllib3.exceptions.ProtocolError):
         return "connection broke mid-file"
     return "the connection failed"
+
+
+# OpenSSL's X509_V_ERR_CERT_NOT_YET_VALID and X509_V_ERR_CERT_HAS_EXPIRED: a certificate outside its dates, as
+# this machine's clock tells them (a board without a clock battery, back from a power cut, is years behind).
+_DATES = {9: "is not valid yet", 10: "has expired"}
+
+
+def _untrusted_reason(exc: BaseException) -> str:
+    for cause in causes(exc):
+        if isinstance(cause, ssl.SSLCertVerificationError) and cause.verify_code in _DATES:
+            now = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+            return (f"the TLS certificate {_DATES[cause.verify_code]} by this machine's clock ({now}): is the clock "
+                    "right? (If it is, a proxy may be intercepting TLS with an old certificate.)")
+    return UNTRUSTED
 
 
 def _proxy_reason(exc: BaseException) -> str:

@@ -53,6 +53,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import datetime
 import hashlib
 import json
 import random
@@ -266,11 +267,17 @@ _CONTEXTS: dict[int, tuple[trustme.CA, ssl.SSLContext]] = {}
 _CONTEXTS_LOCK = threading.Lock()
 
 
-def _server_context(ca: trustme.CA) -> ssl.SSLContext:
-    """The hosts' TLS server context for ``ca``, made once per CA and shared by the stand-ins it serves.
+def _server_context(ca: trustme.CA, valid: tuple[datetime.datetime, datetime.datetime] | None = None
+                    ) -> ssl.SSLContext:
+    """The hosts' TLS server context for ``ca``, made once per CA and shared by the stand-ins it serves (one whose
+    certificate is ``valid`` only from one time to another: its own).
 
     (A new RSA key per stand-in cost ~0.1 s of CPU, loading the key into a new context ~10 ms.)
     """
+    if valid is not None:
+        tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ca.issue_cert(*HOSTS, not_before=valid[0], not_after=valid[1]).configure_cert(tls)
+        return tls
     with _CONTEXTS_LOCK:
         if id(ca) not in _CONTEXTS:
             tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)  # no system CA store to load: it only serves
@@ -282,9 +289,10 @@ def _server_context(ca: trustme.CA) -> ssl.SSLContext:
 class Imgur:
     """The stand-in: content, faults, shaping, and what it saw."""
 
-    def __init__(self, ca: trustme.CA | None = None) -> None:
+    def __init__(self, ca: trustme.CA | None = None, *,
+                 valid: tuple[datetime.datetime, datetime.datetime] | None = None) -> None:
         self.ca = ca or trustme.CA()
-        self.tls = _server_context(self.ca)
+        self.tls = _server_context(self.ca, valid)  # (``valid``: its certificate's dates, when not the usual ones)
         self.albums: dict[str, AlbumData] = {}
         self.images: dict[str, Image] = {}
         self.faults: list[Fault] = []

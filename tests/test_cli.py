@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime
 import io
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -311,6 +313,30 @@ def test_a_certificate_from_an_unknown_ca_is_refused(imgur: Imgur, tmp_path: Pat
     assert result.code == 1, result
     assert "the TLS certificate is not trusted" in result.err
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(("days", "says"), [((-20, -10), "has expired"), ((10, 20), "is not valid yet")])
+def test_a_certificate_outside_its_dates_points_at_the_clock(ca: trustme.CA, ca_bundle: str, tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch, days: tuple[int, int],
+                                                             says: str) -> None:
+    # A machine whose clock is years behind (a board with no clock battery, after a power cut) sees every
+    # certificate as not valid yet: it was told a proxy may be intercepting TLS. A direct link, so the file is
+    # asked for too (once: the certificate would not change).
+    now = datetime.datetime.now(datetime.timezone.utc)
+    server = Imgur(ca, valid=(now + datetime.timedelta(days=days[0]), now + datetime.timedelta(days=days[1])))
+    server.start()
+    try:
+        server.add_image("AbCdEfG")
+        for name, value in server.environ(ca_bundle).items():
+            monkeypatch.setenv(name, value)
+        result = run_main("-o", str(tmp_path), "i.imgur.com/AbCdEfG.jpg")
+    finally:
+        server.stop()
+    assert result.code == 1, result
+    reason = (rf"the TLS certificate {says} by this machine's clock \(\d{{4}}-\d\d-\d\d \d\d:\d\d UTC\): is the clock "
+              r"right\? \(If it is, a proxy may be intercepting TLS with an old certificate\.\)")
+    assert re.fullmatch(rf"imgur-dl: error: AbCdEfG: {reason}", result.err.splitlines()[1]), result
+    assert server.connects == 2 and result.waits == []
 
 
 def test_a_missing_ca_bundle_is_one_clear_line(imgur: Imgur, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
