@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import ssl
 import threading
 import time
@@ -202,9 +203,21 @@ def answered(method: str, url: str, status: int, reason: str | None, millis: flo
     return f"imgur-dl: {method} {url} -> {status} {reason} ({millis:.0f} ms)"
 
 
+# How OpenSSL finds a certificate in a folder: by the hash of its subject, ``1a2b3c4d.0`` (c_rehash, openssl rehash).
+_HASHED = re.compile(r"[0-9a-f]{8}\.[0-9]+")
+
+
 def tls_context(bundle: str) -> ssl.SSLContext:
-    """A verifying client context that trusts ``bundle`` (a file or a folder of certificates)."""
+    """A verifying client context that trusts ``bundle`` (a file or a folder of certificates).
+
+    A folder is read as OpenSSL reads one: a certificate is found by a name that is its hash. One that has no such
+    name (certificates copied in as ``corp.pem``) would trust nothing, and every site would look intercepted: it is
+    refused here instead, with what to run.
+    """
     folder = Path(bundle).is_dir()
+    if folder and not any(_HASHED.fullmatch(entry.name) for entry in Path(bundle).iterdir()):
+        raise OSError(f"the folder holds no certificate named as OpenSSL looks one up (1a2b3c4d.0): run "
+                      f"'openssl rehash {bundle}' (or c_rehash), or name a bundle file instead")
     context = ssl.create_default_context(cafile=None if folder else bundle, capath=bundle if folder else None)
     context.verify_mode = ssl.CERT_REQUIRED
     context.check_hostname = True

@@ -339,6 +339,28 @@ def test_a_certificate_outside_its_dates_points_at_the_clock(ca: trustme.CA, ca_
     assert server.connects == 2 and result.waits == []
 
 
+@pytest.mark.parametrize("rehashed", [False, True])
+def test_a_folder_of_certificates_is_used_as_openssl_reads_one(imgur: Imgur, ca: trustme.CA, tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch, rehashed: bool) -> None:
+    # A corporate CA copied into a folder as corp.pem: OpenSSL finds certificates in a folder only by their
+    # hashes, so it trusted nothing, and every site was "intercepted". Said at once now, with what to run.
+    imgur.add_image("AbCdEfG")
+    folder = tmp_path / "certs"
+    folder.mkdir()
+    ca.cert_pem.write_to_path(str(folder / "corp.pem"))
+    if rehashed:
+        subprocess.run(["openssl", "rehash", str(folder)], check=True, capture_output=True)  # noqa: S607
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(folder))
+    result = run_main("-o", str(tmp_path / "out"), "i.imgur.com/AbCdEfG.jpg")
+    if rehashed:
+        assert result.code == 0, result
+        return
+    assert (result.code, result.err) == (2, f"imgur-dl: error: cannot use the CA bundle {folder}: the folder holds "
+                                            "no certificate named as OpenSSL looks one up (1a2b3c4d.0): run 'openssl "
+                                            f"rehash {folder}' (or c_rehash), or name a bundle file instead\n")
+    assert imgur.log == []
+
+
 def test_a_missing_ca_bundle_is_one_clear_line(imgur: Imgur, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(tmp_path / "nowhere.pem"))
     result = run_main("imgur.com/a/AbC1234")
