@@ -22,7 +22,7 @@ from collections.abc import Iterator
 import requests
 import urllib3
 
-UNTRUSTED = ("the TLS certificate is not trusted: is a proxy or firewall intercepting TLS? "
+_UNTRUSTED = ("the TLS certificate is not trusted{why}: is a proxy or firewall intercepting TLS? "
              "Point REQUESTS_CA_BUNDLE at its CA certificate")
 
 
@@ -120,12 +120,20 @@ _DATES = {9: "is not valid yet", 10: "has expired"}
 
 
 def _untrusted_reason(exc: BaseException) -> str:
+    """Why a certificate does not verify, in OpenSSL's words (one of its fixed texts: "unable to get local issuer
+    certificate", or, where Python 3.13 and later check certificates strictly, "Missing Authority Key Identifier",
+    which a TLS-inspecting proxy's home-made CA may lack), and what to do about it."""
     for cause in causes(exc):
-        if isinstance(cause, ssl.SSLCertVerificationError) and cause.verify_code in _DATES:
+        if not isinstance(cause, ssl.SSLCertVerificationError):
+            continue
+        if cause.verify_code in _DATES:
             now = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
             return (f"the TLS certificate {_DATES[cause.verify_code]} by this machine's clock ({now}): is the clock "
                     "right? (If it is, a proxy may be intercepting TLS with an old certificate.)")
-    return UNTRUSTED
+        said = cause.verify_message if isinstance(cause.verify_message, str) else ""
+        if said.isprintable() and 0 < len(said) <= 120:
+            return _UNTRUSTED.format(why=f" (OpenSSL: {said.rstrip('.')})")
+    return _UNTRUSTED.format(why="")
 
 
 def _proxy_reason(exc: BaseException) -> str:

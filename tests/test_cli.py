@@ -311,7 +311,8 @@ def test_a_certificate_from_an_unknown_ca_is_refused(imgur: Imgur, tmp_path: Pat
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(bundle))
     result = run_main("--retries", "0", "-o", str(tmp_path / "out"), "imgur.com/a/AbC1234")
     assert result.code == 1, result
-    assert "the TLS certificate is not trusted" in result.err
+    assert ("the TLS certificate is not trusted (OpenSSL: unable to get local issuer certificate): is a proxy or "
+            "firewall intercepting TLS? Point REQUESTS_CA_BUNDLE at its CA certificate") in result.err
     assert not (tmp_path / "out").exists()
 
 
