@@ -117,9 +117,12 @@ class _Server:
         ``limit``: a call unanswered for :data:`CALL_LIMIT` is cut (False for one that may rightly take long)."""
         self._acquire()
         cut = None
+        unsent = False
         try:
             if self._db is None or self._db.closed or self._db.broken:
+                unsent = True  # (until connected: a failure before then changed nothing on the server)
                 self._db = self._connect()
+                unsent = False
             self._watchdog.begin(self._db.fileno(), limit=limit)
             try:
                 yield self._db
@@ -131,7 +134,8 @@ class _Server:
                 self._drop()
             if cut is Cut.GIVEN_UP:
                 raise Cancelled("interrupted") from None
-            raise ArchiveUnavailable(f"no answer within {CALL_LIMIT:g}s" if cut else self.why(exc)) from None
+            raise ArchiveUnavailable(f"no answer within {CALL_LIMIT:g}s" if cut else self.why(exc),
+                                     unsent=unsent) from None
         finally:
             self._lock.release()
 

@@ -71,11 +71,13 @@ class ScanError(ImgurDLError):
 
 class ArchiveUnavailable(ImgurDLError):
     """The download archive cannot be reached or written just now (its server went away, a lock held too long, its
-    disk full); ``trouble`` says which in words ("cannot be reached")."""
+    disk full); ``trouble`` says which in words ("cannot be reached"). ``unsent``: the call never reached it (no
+    connection could be made), so it changed nothing there."""
 
-    def __init__(self, reason: str, *, trouble: str = "cannot be reached") -> None:
+    def __init__(self, reason: str, *, trouble: str = "cannot be reached", unsent: bool = False) -> None:
         super().__init__(reason)
         self.trouble = trouble
+        self.unsent = unsent
 
 
 class OutputError(ImgurDLError):

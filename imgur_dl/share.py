@@ -15,7 +15,8 @@ set aside: each ends done elsewhere (reported as ``claimed elsewhere``), or
 its lease runs out and this process takes it over. So every process ends
 only when all of the input is done, by it or by others; or, when the archive
 stops answering for a whole lease meanwhile, with what is still set aside
-failed here (its outcome cannot be learnt; the next run settles it).
+failed here (its outcome cannot be learnt; the next run settles it), and the
+rest of the input failed without asking the archive again.
 """
 
 from __future__ import annotations
@@ -68,6 +69,7 @@ class Sharing:
         self._last_look = self.clock.now()
         self._unreachable_since: float | None = None  # when the archive last stopped answering (None: it answers)
         self._may_hold = False  # a claim was won (or its answer lost): there are claims to renew and give back
+        self._given_up = False  # the archive was silent for a whole lease: it is not asked again in this run
         self._once = Once()
         self._stop = threading.Event()
         self._renewer = threading.Thread(target=self._renew_all, name="imgur-dl-lease", daemon=True)
@@ -82,19 +84,19 @@ class Sharing:
         process holds much it has not started."""
         yield from (f for f in batch if isinstance(f, Failure))
         items = [c for c in batch if isinstance(c, Candidate)]
-        if items:
+        if items and not self._given_up:
             items = yield from self._unsettled(items)
         for start in range(0, len(items), CLAIM_GROUP):
             group = items[start:start + CLAIM_GROUP]
-            taken = self._claim_patiently(group)
-            if taken is None:
-                yield from (self._unclaimed(c) for c in group)
-                continue
+            taken = None if self._given_up else self._claim_patiently(group)
+            if taken is None:  # (the archive is gone: the rest fails unasked, each call could take a minute)
+                yield from map(self._unclaimed, items[start:])
+                break
             left = {c.key: c for c in group if c.key[1] not in taken.get(c.key[0], ())}
             yield from (c for c in group if c.key not in left)
             self._aside.update(left)
             yield from self._look(list(left))
-        if self._aside and self.clock.now() - self._last_look >= self.most_wait:
+        if self._aside and not self._given_up and self.clock.now() - self._last_look >= self.most_wait:
             yield from self._look(list(self._aside))
 
     def _unsettled(self, items: list[Candidate]) -> Generator[Elsewhere, None, list[Candidate]]:
@@ -117,8 +119,10 @@ class Sharing:
         renews is anyone's), what is still set aside fails here, for the next run to settle."""
         while self._aside:
             before = len(self._aside)
-            yield from self._look(list(self._aside))
-            if self._aside and self._silent_for() >= self.lease:
+            if not self._given_up:
+                yield from self._look(list(self._aside))
+            if self._aside and (self._given_up or self._silent_for() >= self.lease):
+                self._given_up = True
                 aside, self._aside = list(self._aside.values()), {}
                 what, they, them = (("a post another process had", "it", "it") if len(aside) == 1 else
                                     (f"{len(aside)} posts other processes had", "they", "them"))
@@ -139,9 +143,10 @@ class Sharing:
             self.cancel.sleep(wait, self.clock)
             wait = min(wait * 2, self.most_wait)
         if taken is None:
+            self._given_up = True
             self._say_once(f"gave up claiming work: the download archive ({self.archive.location}) has not "
-                           f"answered for {self._silent_for():.0f}s; what is read while it stays silent fails here "
-                           "(run the same command again to finish it)")
+                           f"answered for {self._silent_for():.0f}s; the rest of the input fails here, unasked (run "
+                           "the same command again to finish it)")
         return taken
 
     def _claim(self, items: list[Candidate]) -> dict[Entry, set[str]] | None:
@@ -149,7 +154,7 @@ class Sharing:
             taken = {kind: self.archive.store.claim(kind, ids, self.owner, self.lease)
                      for kind, ids in _by_kind(c.key for c in items).items()}
         except ArchiveUnavailable as exc:
-            self._may_hold = True  # (a claim may have been taken as its answer was lost)
+            self._may_hold = self._may_hold or not exc.unsent  # (a claim may have been taken as its answer was lost)
             self._answered(False)
             self._say_once(f"cannot claim work: the download archive ({self.archive.location}) cannot be "
                            f"reached ({exc}); waiting up to {self.lease:g}s (--lease) for it to answer")

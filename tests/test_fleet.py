@@ -24,7 +24,7 @@ import pytest
 import imgur_dl
 from imgur_dl import archive_sqlite
 from imgur_dl.archive import Entry, Settle, open_store
-from imgur_dl.archive_postgres import redact
+from imgur_dl.archive_postgres import PostgresStore, redact
 from imgur_dl.dbwatch import Cut, Watchdog
 from imgur_dl.share import Sharing
 from tests.conftest import ArchiveAt, Outcome, files_under, run_main, until
@@ -307,6 +307,38 @@ def test_work_read_while_the_archive_restarts_waits_for_it(imgur: Imgur, tmp_pat
     assert "cannot claim work" in result.err and "gave up" not in result.err
     assert ArchiveAt(url, "postgres").rows("SELECT kind, count(*) FROM archive GROUP BY kind ORDER BY kind") == [
         ("album", 1), ("image", 2)]
+
+
+@pytest.mark.long
+def test_input_read_once_the_archive_is_given_up_on_fails_unasked(imgur: Imgur, tmp_path: Path,
+                                                                 own_postgres: Postgres,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    # The server is gone for good: work is asked for again for a lease (here a second), then given up on. The rest
+    # of the input then failed one group at a time, each asking the archive again: a call a hung server leaves
+    # unanswered is cut only after a minute, so a long list took hours. Now it fails unasked.
+    url = own_postgres.new_database()
+    own_postgres.stop()
+    asked: list[str] = []
+    for name in ("claim", "holders"):
+        real = getattr(PostgresStore, name)
+        monkeypatch.setattr(PostgresStore, name, lambda store, *a, _real=real, _name=name: (
+            asked.append(_name), _real(store, *a))[1])
+    store_at = PostgresStore.__init__
+
+    def up_to_open(store: PostgresStore, *args: Any, **kwargs: Any) -> None:
+        own_postgres.start()  # (the archive is there when the run opens it, and gone once it has)
+        store_at(store, *args, **kwargs)
+        own_postgres.stop()
+
+    monkeypatch.setattr(PostgresStore, "__init__", up_to_open)
+    urls = [f"imgur.com/a/AbC{n:04d}" for n in range(40)]
+    result = run_main("--share-work", "--lease", "1", "--download-archive", url, "-o", str(tmp_path), *urls)
+    assert result.code == 1, result
+    assert "imgur-dl: 0 albums, 40 failed;" in result.err
+    assert result.err.count("gave up claiming work") == 1
+    assert "to take the last records" not in result.err  # (no claim was ever made: none to give back at the end)
+    assert len(asked) < 15, asked  # (those of the second it waited; 20 groups of two, 40 items to look for)
+    assert imgur.log == []
 
 
 @pytest.mark.long
