@@ -23,7 +23,7 @@ import requests
 import urllib3
 
 _UNTRUSTED = ("the TLS certificate is not trusted{why}: is a proxy or firewall intercepting TLS? "
-             "Point REQUESTS_CA_BUNDLE at its CA certificate")
+              "Point REQUESTS_CA_BUNDLE at its CA certificate")
 
 
 def causes(exc: BaseException) -> Iterator[BaseException]:

@@ -48,8 +48,83 @@ def owner_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
 
 
+class Claims:
+    """The archive's claims, as this process asks for them: taking them, who holds what, its own renewed (a thread
+    of its own); and since when the archive has not answered. ``may_hold``: a claim was won (or its answer was
+    lost), so there are claims to renew and, at the end, to give back."""
+
+    def __init__(self, archive: Archive, *, owner: str, lease: float, clock: Clock,
+                 say_once: Callable[[str], None]) -> None:
+        self.archive = archive
+        self.owner = owner
+        self.lease = lease
+        self.clock = clock
+        self.may_hold = False
+        self._say_once = say_once
+        self._unreachable_since: float | None = None  # when the archive last stopped answering (None: it answers)
+        self._stop = threading.Event()
+        self._renewer = threading.Thread(target=self._renew_all, name="imgur-dl-lease", daemon=True)
+        self._renewer.start()
+
+    def take(self, keys: Iterable[Key]) -> dict[Entry, set[str]] | None:
+        """The ids of ``keys`` this process now holds, by kind; None when the archive cannot be asked."""
+        try:
+            taken = {kind: self.archive.store.claim(kind, ids, self.owner, self.lease)
+                     for kind, ids in _by_kind(keys).items()}
+        except ArchiveUnavailable as exc:
+            self.may_hold = self.may_hold or not exc.unsent  # (a claim may have been taken as its answer was lost)
+            self._answered(False)
+            self._say_once(f"cannot claim work: the download archive ({self.archive.location}) cannot be "
+                           f"reached ({exc}); waiting up to {self.lease:g}s (--lease) for it to answer")
+            return None
+        self._answered(True)
+        self.may_hold = self.may_hold or any(taken.values())
+        return taken
+
+    def holders(self, keys: list[Key]) -> dict[Key, Holder] | None:
+        """Who holds each of ``keys`` (one query per kind); None when the archive cannot be asked."""
+        holders: dict[Key, Holder] = {}
+        try:
+            for kind, ids in _by_kind(keys).items():
+                holders.update(((kind, i), h) for i, h in self.archive.store.holders(kind, ids).items())
+        except ArchiveUnavailable:
+            self._answered(False)
+            return None
+        self._answered(True)
+        return holders
+
+    @property
+    def silent_for(self) -> float:
+        """Seconds since the archive last stopped answering (0 while it answers)."""
+        return 0.0 if self._unreachable_since is None else self.clock.now() - self._unreachable_since
+
+    def _answered(self, answered: bool) -> None:
+        if answered:
+            self._unreachable_since = None
+        elif self._unreachable_since is None:
+            self._unreachable_since = self.clock.now()
+
+    def stop(self) -> None:
+        """Renew no more; the renewer is waited for a moment at most (one in a call a server never answers is cut
+        in time: dbwatch)."""
+        self._stop.set()
+        self._renewer.join(RENEWER_WAIT)
+
+    def _renew_all(self) -> None:
+        while not self.clock.wait(self._stop, self.lease / 3):
+            if not self.may_hold:
+                continue
+            try:
+                self.archive.store.renew(self.owner, self.lease)
+            except Cancelled:  # (the run is ending, and the server does not answer: nothing more to renew)
+                return
+            except ArchiveUnavailable as exc:
+                self._say_once(f"cannot renew this process's claims ({exc}); others may take them over "
+                               f"once their lease ({self.lease:g}s) runs out")
+
+
 class Sharing:
-    """This process's claims: taking them, renewing them, giving them back."""
+    """This process's share of the work: what it takes, what it leaves to others, what it gives back."""
 
     def __init__(self, archive: Archive, *, lease: float, cancel: Cancel, error: Callable[[str], None],
                  owner: str | None = None, clock: Clock | None = None) -> None:
@@ -67,13 +142,9 @@ class Sharing:
         self._wait = FIRST_WAIT
         self._aside: dict[Key, Candidate] = {}
         self._last_look = self.clock.now()
-        self._unreachable_since: float | None = None  # when the archive last stopped answering (None: it answers)
-        self._may_hold = False  # a claim was won (or its answer lost): there are claims to renew and give back
         self._given_up = False  # the archive was silent for a whole lease: it is not asked again in this run
         self._once = Once()
-        self._stop = threading.Event()
-        self._renewer = threading.Thread(target=self._renew_all, name="imgur-dl-lease", daemon=True)
-        self._renewer.start()
+        self.claims = Claims(archive, owner=self.owner, lease=lease, clock=self.clock, say_once=self._say_once)
 
     # -- in the thread that reads the input ------------------------------------------------
 
@@ -101,7 +172,7 @@ class Sharing:
 
     def _unsettled(self, items: list[Candidate]) -> Generator[Elsewhere, None, list[Candidate]]:
         """Yield the final word on items done or held back elsewhere; return the others."""
-        holders = self._holders([c.key for c in items])
+        holders = self.claims.holders([c.key for c in items])
         if holders is None:
             return items  # (the claims will say what is wrong)
         rest = []
@@ -121,14 +192,14 @@ class Sharing:
             before = len(self._aside)
             if not self._given_up:
                 yield from self._look(list(self._aside))
-            if self._aside and (self._given_up or self._silent_for() >= self.lease):
+            if self._aside and (self._given_up or self.claims.silent_for >= self.lease):
                 self._given_up = True
                 aside, self._aside = list(self._aside.values()), {}
                 what, they, them = (("a post another process had", "it", "it") if len(aside) == 1 else
                                     (f"{len(aside)} posts other processes had", "they", "them"))
                 self._say_once(f"gave up waiting for {what} under way: the download archive "
-                               f"({self.archive.location}) has not answered for {self._silent_for():.0f}s, so how "
-                               f"{they} ended is not known; run the same command again to finish {them}")
+                               f"({self.archive.location}) has not answered for {self.claims.silent_for:.0f}s, so "
+                               f"how {they} ended is not known; run the same command again to finish {them}")
                 yield from map(self._unclaimed, aside)
                 return
             if self._aside:
@@ -137,47 +208,22 @@ class Sharing:
 
     def _claim_patiently(self, items: list[Candidate]) -> dict[Entry, set[str]] | None:
         """Claims for ``items``, asked again while the archive does not answer (a server restarting), until it
-        has been silent for a lease; None then (and at once while it stays silent)."""
+        has been silent for a lease; None then (this run asks it no more)."""
         wait = FIRST_WAIT
-        while (taken := self._claim(items)) is None and self._silent_for() < self.lease:
+        while (taken := self.claims.take(c.key for c in items)) is None and self.claims.silent_for < self.lease:
             self.cancel.sleep(wait, self.clock)
             wait = min(wait * 2, self.most_wait)
         if taken is None:
             self._given_up = True
             self._say_once(f"gave up claiming work: the download archive ({self.archive.location}) has not "
-                           f"answered for {self._silent_for():.0f}s; the rest of the input fails here, unasked (run "
-                           "the same command again to finish it)")
+                           f"answered for {self.claims.silent_for:.0f}s; the rest of the input fails here, unasked "
+                           "(run the same command again to finish it)")
         return taken
-
-    def _claim(self, items: list[Candidate]) -> dict[Entry, set[str]] | None:
-        try:
-            taken = {kind: self.archive.store.claim(kind, ids, self.owner, self.lease)
-                     for kind, ids in _by_kind(c.key for c in items).items()}
-        except ArchiveUnavailable as exc:
-            self._may_hold = self._may_hold or not exc.unsent  # (a claim may have been taken as its answer was lost)
-            self._answered(False)
-            self._say_once(f"cannot claim work: the download archive ({self.archive.location}) cannot be "
-                           f"reached ({exc}); waiting up to {self.lease:g}s (--lease) for it to answer")
-            return None
-        self._answered(True)
-        self._may_hold = self._may_hold or any(taken.values())
-        return taken
-
-    def _answered(self, answered: bool) -> None:
-        """Note whether the archive answered just now, for :meth:`_silent_for`."""
-        if answered:
-            self._unreachable_since = None
-        elif self._unreachable_since is None:
-            self._unreachable_since = self.clock.now()
-
-    def _silent_for(self) -> float:
-        """Seconds since the archive last stopped answering (0 while it answers)."""
-        return 0.0 if self._unreachable_since is None else self.clock.now() - self._unreachable_since
 
     def _look(self, keys: list[Key]) -> Iterator[Candidate | Elsewhere]:
         """Settle what can be of the set-aside ``keys``: done or failed elsewhere, or free to take over."""
         self._last_look = self.clock.now()
-        holders = self._holders(keys)
+        holders = self.claims.holders(keys)
         if holders is None:
             return  # looked at again later
         free = []
@@ -190,23 +236,11 @@ class Sharing:
             elif holder is None or holder.open:
                 free.append(self._aside[key])
         if free:
-            taken = self._claim(free) or {}
+            taken = self.claims.take(c.key for c in free) or {}
             for candidate in free:
                 if candidate.key[1] in taken.get(candidate.key[0], ()):
                     del self._aside[candidate.key]
                     yield candidate
-
-    def _holders(self, keys: list[Key]) -> dict[Key, Holder] | None:
-        """Who holds each of ``keys`` (one query per kind); None when the archive cannot be asked."""
-        holders: dict[Key, Holder] = {}
-        try:
-            for kind, ids in _by_kind(keys).items():
-                holders.update(((kind, i), h) for i, h in self.archive.store.holders(kind, ids).items())
-        except ArchiveUnavailable:
-            self._answered(False)
-            return None
-        self._answered(True)
-        return holders
 
     @staticmethod
     def _elsewhere(candidate: Candidate, holder: Holder) -> Elsewhere:
@@ -214,7 +248,8 @@ class Sharing:
                          candidate.listing.label if candidate.listing else None,
                          holder.reason if holder.state == "failed" else None)
 
-    def _unclaimed(self, candidate: Candidate) -> Failure:
+    @staticmethod
+    def _unclaimed(candidate: Candidate) -> Failure:
         listing = candidate.listing.label if candidate.listing else None
         return Failure(ExitStatus.FAILED, "", candidate.target.url, candidate.key[1], listing)
 
@@ -226,24 +261,10 @@ class Sharing:
 
     def close(self, *, interrupted: bool) -> None:
         """Stop renewing, and give back whatever this process still holds: written by the archive's writer after
-        the claims settled so far, within the archive's close (what it cannot write runs out with its lease). The
-        renewer is waited for a moment at most: one in a call a server never answers is cut in time (dbwatch)."""
-        self._stop.set()
-        self._renewer.join(RENEWER_WAIT)
-        if self._may_hold:  # (one that never won a claim has nothing to give back, nor to wait on the archive for)
+        the claims settled so far, within the archive's close (what it cannot write runs out with its lease)."""
+        self.claims.stop()
+        if self.claims.may_hold:  # (one that never won a claim has nothing to give back, nor to wait on the archive)
             self.archive.add(Release(self.owner, "interrupted" if interrupted else "left unfinished"))
-
-    def _renew_all(self) -> None:
-        while not self.clock.wait(self._stop, self.lease / 3):
-            if not self._may_hold:
-                continue
-            try:
-                self.archive.store.renew(self.owner, self.lease)
-            except Cancelled:  # (the run is ending, and the server does not answer: nothing more to renew)
-                return
-            except ArchiveUnavailable as exc:
-                self._say_once(f"cannot renew this process's claims ({exc}); others may take them over "
-                               f"once their lease ({self.lease:g}s) runs out")
 
     def _say_once(self, message: str) -> None:
         if self._once.first(message.split("(", 1)[0]):
