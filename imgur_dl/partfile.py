@@ -156,36 +156,11 @@ class PartFile:
             self.close()
             raise OSError(errno.EBUSY, f"{self.part} was replaced by another process")
         self.close()
-        return self._publish(there.st_size)
-
-    def _same_bytes(self, found: os.stat_result, size: int) -> bool:
-        """Whether ``found``, at the final name, is a regular file of the very bytes written here (``size`` of
-        them)."""
-        if not stat.S_ISREG(found.st_mode) or found.st_size != size:
-            return False
-        try:
-            return folders.sha256_of(self.dir_fd, self.name) == self.sha256
-        except OSError:
-            return False
-
-    def _publish(self, size: int) -> str:
-        """Onto the final name: over a link, or a file of these very bytes (this post's, saved before, or by
-        another process), never over other bytes (another post's: two runs into one folder, with names not made
-        from ids, give two posts one name), then under :attr:`apart`. (A name only this post's file can have is
-        taken in one rename, whatever is there.)"""
-        now = None if self.apart is None else folders.entry(self.dir_fd, self.name)
-        if self.apart is None or (now is not None and (stat.S_ISLNK(now.st_mode) or self._same_bytes(now, size))):
+        if self.apart is None:  # (a name only this post's file can have: taken in one rename, whatever is there)
             folders.publish(self.dir_fd, self.part, self.name)
             return self.name
-        # The part file moved aside first, in one step, to a name no other process uses: none ever finds it
-        # half moved (at its name and at the final one).
-        aside = f".imgur-dl-commit-{secrets.token_hex(8)}{PART_SUFFIX}"
-        folders.publish(self.dir_fd, self.part, aside)
-        for name in (self.name, self.apart):
-            if folders.publish_new(self.dir_fd, aside, name):
-                return name
-        folders.remove(self.dir_fd, aside)
-        raise OSError(errno.EEXIST, f"another process saved a file at {self.path} meanwhile")
+        return _publish_shared(self.dir_fd, self.part, self.name, self.apart, size=there.st_size, sha256=self.sha256,
+                               path=self.path)
 
     def discard(self) -> int:
         """Delete the partial file (it cannot be resumed); the bytes it held."""
@@ -219,6 +194,35 @@ def _lock(fd: int) -> bool:
     except OSError:
         return True  # a file system without locks: as before locks were taken
     return True
+
+
+def _publish_shared(dir_fd: int, part: str, name: str, apart: str, *, size: int, sha256: str, path: Path) -> str:
+    """``part`` onto ``name``, a name another post's file may have: over a link, or a file of these very bytes (this
+    post's, saved before, or by another process), never over other bytes (another post's: two runs into one folder,
+    with names not made from ids, give two posts one name), then under ``apart``; the name it took."""
+    now = folders.entry(dir_fd, name)
+    if now is not None and (stat.S_ISLNK(now.st_mode) or _holds(dir_fd, name, now, size, sha256)):
+        folders.publish(dir_fd, part, name)
+        return name
+    # The part file moved aside first, in one step, to a name no other process uses: none ever finds it
+    # half moved (at its name and at the final one).
+    aside = f".imgur-dl-commit-{secrets.token_hex(8)}{PART_SUFFIX}"
+    folders.publish(dir_fd, part, aside)
+    for taken in (name, apart):
+        if folders.publish_new(dir_fd, aside, taken):
+            return taken
+    folders.remove(dir_fd, aside)
+    raise OSError(errno.EEXIST, f"another process saved a file at {path} meanwhile")
+
+
+def _holds(dir_fd: int, name: str, found: os.stat_result, size: int, sha256: str) -> bool:
+    """Whether ``found``, at ``name``, is a regular file of ``size`` bytes whose SHA-256 is ``sha256``."""
+    if not stat.S_ISREG(found.st_mode) or found.st_size != size:
+        return False
+    try:
+        return folders.sha256_of(dir_fd, name) == sha256
+    except OSError:
+        return False
 
 
 def _read_etag(fd: int) -> str | None:
