@@ -78,7 +78,7 @@ def build_run(options: Options, stderr: TextIO, environ: Mapping[str, str] | Non
     archive = open_archive(options.archive, table=options.archive_table, say=progress.note, error=progress.error,
                            give_up=lambda: signals.noted) \
         if options.archive and not (options.get_urls and absent(options.archive)) else None
-    sharing = Sharing(archive, lease=options.lease, cancel=cancel, error=progress.error) \
+    sharing = Sharing(archive, lease=options.lease, cancel=cancel, error=progress.error, say=progress.note) \
         if archive is not None and options.share_work else None
     recoverer = None
     if options.wayback:

@@ -127,8 +127,10 @@ class Sharing:
     """This process's share of the work: what it takes, what it leaves to others, what it gives back."""
 
     def __init__(self, archive: Archive, *, lease: float, cancel: Cancel, error: Callable[[str], None],
-                 owner: str | None = None, clock: Clock | None = None) -> None:
+                 say: Callable[[str], None] = lambda _: None, owner: str | None = None,
+                 clock: Clock | None = None) -> None:
         self.archive = archive
+        self.say = say  # a line for people (not with --quiet)
         # Leases run on the database server's clock, which is real time whatever clock the run was
         # given: renewals and looks at others' work wait on real time.
         self.clock = clock or Clock()
@@ -188,10 +190,16 @@ class Sharing:
         """After the input: wait for what others had under way, taking over what they drop. Not for ever when the
         archive cannot be reached: once it has not answered for a lease (the time after which a claim no one
         renews is anyone's), what is still set aside fails here, for the next run to settle."""
+        waiting = False
         while self._aside:
             before = len(self._aside)
             if not self._given_up:
                 yield from self._look(list(self._aside))
+            if self._aside and not waiting:  # (a wait of up to a lease, which a person would take for a hang)
+                waiting = True
+                what = ("1 post another process has" if len(self._aside) == 1 else
+                        f"{len(self._aside)} posts other processes have")
+                self.say(f"imgur-dl: waiting for {what} under way (taken over here should that process stop)")
             if self._aside and (self._given_up or self.claims.silent_for >= self.lease):
                 self._given_up = True
                 aside, self._aside = list(self._aside.values()), {}

@@ -146,6 +146,23 @@ def test_a_killed_process_is_taken_over_once_its_lease_runs_out(imgur: Imgur, tm
     assert sorted(archive.rows("SELECT state, count(*) FROM archive_claims GROUP BY state")) == [("done", 4)]
 
 
+@pytest.mark.parametrize("quiet", [False, True])
+def test_a_wait_on_another_process_s_work_is_said(imgur: Imgur, tmp_path: Path, quiet: bool) -> None:
+    # It waits up to that process's lease (300 s by default) when the process is gone: a person saw "looking up 1
+    # album..." and nothing else, a hang by every sign. (Its claim here runs out in a moment: taken over.)
+    album = imgur.add_album("AbC1234", count=2)
+    location = str(tmp_path / "seen.sqlite")
+    store = open_store(location)
+    store.claim(Entry.ALBUM, ["AbC1234"], "another machine", 0.5)
+    store.close()
+    result = run_main(*["-q"] * quiet, "--share-work", "--download-archive", location, "-o", str(tmp_path / "out"),
+                      "imgur.com/a/AbC1234")
+    assert result.code == 0, result
+    said = "imgur-dl: waiting for 1 post another process has under way (taken over here should that process stop)"
+    assert result.err.splitlines()[:1] == ([] if quiet else [said])
+    assert len(files_under(tmp_path / "out")) == len(album.images)
+
+
 def test_listing_links_claims_nothing_a_fleet_would_then_skip(imgur: Imgur, tmp_path: Path) -> None:
     album = imgur.add_album("AbC1234", count=2)
     shared = str(tmp_path / "shared.sqlite")
@@ -371,10 +388,10 @@ def test_waiting_on_another_process_s_work_ends_when_the_archive_is_gone(imgur: 
     result = ended[0]
     assert result.code == 1, result
     said = [line for line in result.err.splitlines() if not line.startswith("imgur-dl: 0 albums, 1 failed;")]
-    assert len(said) == 1 and re.fullmatch(
+    assert len(said) == 2 and said[0].startswith("imgur-dl: waiting for 1 post another process has") and re.fullmatch(
         rf"imgur-dl: error: gave up waiting for a post another process had under way: the download archive "
         rf"\({re.escape(redact(url))}\) has not answered for \d+s, so how it ended is not known; run the same "
-        rf"command again to finish it", said[0]), result
+        rf"command again to finish it", said[1]), result
     assert imgur.log == [] and list(tmp_path.iterdir()) == []
 
 
