@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from imgur_dl.errors import UsageError
+from imgur_dl.hosts import OffsiteError, media_url
 from imgur_dl.models import Kind
 from imgur_dl.urls import canonical, parse, parse_all
 
@@ -171,3 +172,19 @@ def test_a_list_with_anything_but_ids_names_nothing_more_than_parse_does(text: s
             parse_all(text)
         return
     assert parse_all(text) == alone
+
+
+@pytest.mark.parametrize(("url", "checked"), [
+    ("http://i.imgur.com/AbCdEfG.jpg", "https://i.imgur.com/AbCdEfG.jpg"),
+    ("http://i.imgur.com:80/AbCdEfG.jpg", "https://i.imgur.com/AbCdEfG.jpg"),  # (each scheme's own port, named)
+    ("https://i.imgur.com:443/AbCdEfG.jpg?x=1#y", "https://i.imgur.com/AbCdEfG.jpg"),
+    ("http://i.imgur.com:8080/AbCdEfG.jpg", "refused a non-HTTPS media URL (http scheme)"),
+    ("https://i.imgur.com:444/AbCdEfG.jpg", "refused a media URL on another port (i.imgur.com:444)"),
+    ("//i.imgur.com/AbCdEfG.jpg", "refused a non-HTTPS media URL (no scheme)"),
+    ("https://me:pw@i.imgur.com/AbCdEfG.jpg", "refused a media URL on another host (i.imgur.com)"),
+    ("https://i.imgur.com.evil.example/AbCdEfG.jpg", "refused a media URL on another host (i.imgur.com.evil.example)")])
+def test_a_media_url_is_taken_to_https_on_the_cdn_or_refused_with_why(url: str, checked: str) -> None:
+    try:
+        assert media_url(url) == checked
+    except OffsiteError as exc:
+        assert str(exc) == checked
