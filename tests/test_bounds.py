@@ -60,12 +60,14 @@ def test_a_bin_that_is_a_picture_is_kept(imgur: Imgur, tmp_path: Path) -> None:
     assert files_under(tmp_path) == {f"AbC1234/001-{album.images[0].id}.bin": album.images[0].data}
 
 
-def test_a_body_encoded_though_asked_for_as_it_is_is_refused(imgur: Imgur, tmp_path: Path) -> None:
+@pytest.mark.parametrize("status", [200, 206])
+def test_a_body_encoded_though_asked_for_as_it_is_is_refused(imgur: Imgur, tmp_path: Path, status: int) -> None:
     album = imgur.add_album("AbC1234", count=2)
     bomb = gzip.compress(b"\xff\xd8\xff\xe0" + bytes(5_000_000))  # 5 MB from 5 KB on the wire
     bad = album.images[0]
-    imgur.faults.append(Fault("status", path=f"/{bad.id}.*", status=200, body=bomb,
-                              headers={"Content-Encoding": "gzip", "Content-Type": "image/jpeg"}))
+    whole = {"Content-Range": f"bytes 0-{len(bomb) - 1}/{len(bomb)}"} if status == 206 else {}  # (a part, from 0)
+    imgur.faults.append(Fault("status", path=f"/{bad.id}.*", status=status, body=bomb,
+                              headers={"Content-Encoding": "gzip", "Content-Type": "image/jpeg", **whole}))
     result = run_main("-o", str(tmp_path), "imgur.com/a/AbC1234")
     assert result.code == 1, result
     assert f"{bad.id}: the server sent the file gzip-encoded, though asked for it as it is" in result.err
