@@ -24,6 +24,7 @@ import pytest
 
 from imgur_dl import cli, urls
 from imgur_dl.build import build_run
+from imgur_dl.classify import Gone, Refusal, Refused, Take, Transient, Verdict, classify
 from imgur_dl.cli import Environment, main
 from imgur_dl.defaults import START_WORKERS
 from imgur_dl.models import Result, Status, Target
@@ -50,6 +51,34 @@ def fetch(root: Path, *extra: str) -> tuple[int, str]:
     result = run_main("-o", str(root), "--timeout", "2", *extra, "https://imgur.com/a/AbC1234")
     assert "Traceback" not in result.err
     return result.code, result.err
+
+
+_OVER = "bad Content-Range; starting over"
+
+
+@pytest.mark.parametrize(("status", "reason", "headers", "have", "verdict"), [
+    (200, "OK", {}, 0, Take(0, None)),
+    (200, "OK", {"Content-Length": "12"}, 5, Take(0, 12)),  # (the whole file, though a part was asked for)
+    (200, "OK", {"Content-Encoding": "identity"}, 0, Take(0, None)),
+    (206, "Partial Content", {"Content-Range": "bytes 5-11/12"}, 5, Take(5, 12)),
+    (206, "Partial Content", {"Content-Range": "bytes 5-11/*"}, 5, Take(5, None)),
+    (206, "Partial Content", {}, 5, Transient(_OVER, wait=0, start_over=True)),
+    (206, "Partial Content", {"Content-Range": "bytes 4-11/12"}, 5, Transient(_OVER, wait=0, start_over=True)),
+    (206, "Partial Content", {"Content-Range": "5-11/12"}, 5, Transient(_OVER, wait=0, start_over=True)),
+    (206, "Partial Content", {"Content-Range": "bytes 5-11/12", "Content-Encoding": "br"}, 5,
+     Refusal("the server sent the file br-encoded, though asked for it as it is")),
+    (416, "Range Not Satisfiable", {}, 5, Transient("range not satisfiable; starting over", wait=0, start_over=True)),
+    (416, "Range Not Satisfiable", {}, 0, Refusal("HTTP 416 Range Not Satisfiable")),
+    (404, "Not Found", {}, 0, Gone("HTTP 404")), (410, "Gone", {}, 3, Gone("HTTP 410")),
+    (500, "Internal Server Error", {}, 0, Transient("HTTP 500 Internal Server Error")),
+    (503, "", {"Retry-After": "9"}, 0, Transient("HTTP 503", 9.0)), (408, "Request Timeout", {}, 0,
+                                                                     Transient("HTTP 408 Request Timeout")),
+    (429, "", {"Retry-After": "7"}, 0, Refused("429 Too Many Requests", 7.0)),
+    (403, "Forbidden", {}, 0, Refusal("HTTP 403 Forbidden")), (499, "", {}, 0, Refusal("HTTP 499")),
+    (301, "Moved Permanently", {}, 0, Refusal("HTTP 301 Moved Permanently"))])
+def test_each_answer_to_a_file_request_means_one_thing(status: int, reason: str, headers: dict[str, str], have: int,
+                                                     verdict: Verdict) -> None:
+    assert classify(status, reason, headers, have) == verdict
 
 
 def test_429_with_retry_after_seconds(imgur: Imgur, tmp_path: Path) -> None:
