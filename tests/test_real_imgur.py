@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from imgur_dl import sniff
 from imgur_dl.defaults import USER_AGENT
 from tests.conftest import files_under, run_main
 from tests.standin import REGION_PNG, SITE_SHELL, Fault, Imgur
@@ -145,6 +146,7 @@ def test_banned_country_api_answer_is_one_line(imgur: Imgur, tmp_path: Path) -> 
 @pytest.mark.parametrize(("body", "ctype", "why"), [
     (SITE_SHELL, "text/html; charset=utf-8", "Imgur answered with a web page, not the file"),
     (b"\x00\x00\x00\x18ftypmp42" + bytes(100), "video/mp4", "the answer is a video (mp4), not the .jpg asked for"),
+    (bytes(200), "video/mp4", "the answer is of type video/mp4, not the .jpg asked for"),  # (no magic: the type)
 ])
 def test_bytes_of_another_kind_are_never_saved(imgur: Imgur, tmp_path: Path, body: bytes, ctype: str,
                                                why: str) -> None:
@@ -157,6 +159,16 @@ def test_bytes_of_another_kind_are_never_saved(imgur: Imgur, tmp_path: Path, bod
     assert result.code == 1, result
     assert f"{liar.id}: {why}" in result.err
     assert sorted(files_under(tmp_path)) == [f"AbC1234/002-{album.images[1].id}.jpg"]
+
+
+@pytest.mark.parametrize(("ctype", "ext", "why"), [
+    ("video/mp4", "jpg", "the answer is of type video/mp4, not the .jpg asked for"),
+    ("image/jpeg", "mp4", "the answer is of type image/jpeg, not the .mp4 asked for"),
+    ("image/png; charset=binary", "jpg", None), ("VIDEO/WEBM", "mp4", None), ("application/octet-stream", "mp4", None),
+    ("", "gif", None), ("text/plain", "jpg", "the answer is of type text/plain, not a media file")])
+def test_bytes_no_format_is_known_by_are_judged_by_their_type(ctype: str, ext: str, why: str | None) -> None:
+    found = sniff.check(bytes(64), ctype, ext, None)
+    assert (found and (found.kind, found.reason)) == (why and (sniff.Wrong.NOT_MEDIA, why))
 
 
 def test_placeholder_png_under_an_mp4_name_is_never_saved(imgur: Imgur, tmp_path: Path) -> None:
