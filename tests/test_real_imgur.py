@@ -161,6 +161,16 @@ def test_bytes_of_another_kind_are_never_saved(imgur: Imgur, tmp_path: Path, bod
     assert sorted(files_under(tmp_path)) == [f"AbC1234/002-{album.images[1].id}.jpg"]
 
 
+@pytest.mark.parametrize(("head", "kind"), [
+    (b"\xff\xd8\xff\xe0", "jpg"), (b"\x89PNG\r\n\x1a\n\x00", "png"), (b"GIF87a", "gif"), (b"GIF89a\x01", "gif"),
+    (b"RIFF\x00\x00\x00\x00WEBPVP8 ", "webp"), (b"\x00\x00\x00\x1cftypavif", "avif"),
+    (b"\x00\x00\x00\x1cftypavis", "avif"), (b"\x00\x00\x00\x18ftypmp42", "mp4"), (b"\x00\x00\x00\x18ftypisom", "mp4"),
+    (b"\x1a\x45\xdf\xa3\x9f", "webm"), (b"\xef\xbb\xbf \n<!DOCTYPE html>", "html"), (b"<svg xmlns=", "html"),
+    (b"RIFF\x00\x00\x00\x00WAVEfmt ", None), (b"GIF90a", None), (b"\x00\x00\x00\x18ftyp", "mp4"), (b"", None)])
+def test_each_format_is_known_by_its_first_bytes(head: bytes, kind: str | None) -> None:
+    assert sniff.detect(head) == kind
+
+
 @pytest.mark.parametrize(("ctype", "ext", "why"), [
     ("video/mp4", "jpg", "the answer is of type video/mp4, not the .jpg asked for"),
     ("image/jpeg", "mp4", "the answer is of type image/jpeg, not the .mp4 asked for"),
