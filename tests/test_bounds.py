@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from imgur_dl import archive, cli
+from imgur_dl.body import Pace, Speed
 from imgur_dl.planner import Planner
 from tests.conftest import command, files_under, run_main, until
 from tests.launcher import Forked, Launcher
@@ -58,6 +59,26 @@ def test_a_bin_that_is_a_picture_is_kept(imgur: Imgur, tmp_path: Path) -> None:
     _answer(imgur, "AbC1234", answer)
     assert run_main("-o", str(tmp_path), "imgur.com/a/AbC1234").code == 0
     assert files_under(tmp_path) == {f"AbC1234/001-{album.images[0].id}.bin": album.images[0].data}
+
+
+def test_a_body_is_crawling_once_a_whole_window_came_slower_than_the_bound() -> None:
+    # (curl's --speed-limit/--speed-time: under 1 KiB a second for 30 seconds; a time the run held the body back
+    # itself, --limit-rate, is not counted)
+    now = [100.0]
+    pace = Pace(Speed(1024, 30), lambda: now[0])
+    now[0] = 129.9
+    assert pace.crawling(100) is None  # (not a whole window yet)
+    now[0] = 130.0
+    assert pace.crawling(30 * 1024 - 100) is None  # (exactly the bound, over the window: a new window begins)
+    now[0] = 160.0
+    assert pace.crawling(1000) == "crawling at 33 B/s, under 1024 B/s for 30s (--min-speed)"
+    pace = Pace(Speed(1024, 30), lambda: now[0])
+    pace.held(10)
+    now[0] = 189.0
+    assert pace.crawling(0) is None  # (10 of its 29 seconds were the run's own)
+    now[0] = 200.0
+    assert pace.crawling(0) == "crawling at 0 B/s, under 1024 B/s for 30s (--min-speed)"
+    assert Pace(Speed(0, 30), lambda: now[0]).crawling(0) is None  # (--min-speed 0: never)
 
 
 @pytest.mark.parametrize("status", [200, 206])
