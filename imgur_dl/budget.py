@@ -60,7 +60,7 @@ class Budget:
         if wait is None or wait > MAX_WAIT:
             later = "" if wait is None else f" for {wait / 60:.0f} more minutes"
             raise BudgetSpentError(f"Imgur's API budget for this client is spent{later} "
-                                   "(X-RateLimit-*Remaining: 0)")
+                                   "(X-RateLimit-*Remaining: 0)", back_in=wait)
         if self._said.first(str(self.resume_at)):
             self.say(f"imgur-dl: {host}: the API's budget for this client is spent; it comes back in "
                      f"{wait:.0f}s: waiting")

@@ -38,7 +38,12 @@ class NetworkError(ApiError):
 
 
 class BudgetSpentError(ApiError):
-    """The API's rate-limit budget for this client (or user) is spent."""
+    """The API's rate-limit budget for this client (or user) is spent; ``back_in``: the seconds until it comes back,
+    when Imgur said."""
+
+    def __init__(self, reason: str, *, back_in: float | None = None) -> None:
+        super().__init__(reason)
+        self.back_in = back_in
 
 
 class RegionBlockedError(ApiError):

@@ -36,7 +36,7 @@ class Pages:
     """Reads listings, page by page, for one run; counts the posts it skipped because the archive has them."""
 
     def __init__(self, api: ImgurApi, choice: Choice, archive: Archive | None, *, say: Callable[[str], None],
-                 budget: Callable[[str], Failure]) -> None:
+                 budget: Callable[[str, BudgetSpentError], Failure]) -> None:
         self.api = api
         self.choice = choice
         self.archive = archive
@@ -80,8 +80,8 @@ class Pages:
     def _page(self, target: Target, page: int) -> list[Post] | Failure:
         try:
             return self.api.listing_page(target, page)
-        except BudgetSpentError:
-            return self.budget(target.url)
+        except BudgetSpentError as exc:
+            return self.budget(target.url, exc)
         except NotFoundError:
             if page:
                 return []

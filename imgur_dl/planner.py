@@ -123,10 +123,11 @@ class Planner:
         """``message`` the first time (per ``key``), '' after: the same problem is said once."""
         return message if self._once_keys.first(key or message) else ""
 
-    def _budget(self, label: str) -> Failure:
+    def _budget(self, label: str, spent: BudgetSpentError) -> Failure:
+        later = "in an hour" if spent.back_in is None else f"in {max(1, round(spent.back_in / 60))} minutes"
         return Failure(ExitStatus.FAILED, self._once(f"{label}: Imgur's API budget for this client is spent; "
                                                      "asking no more, finishing what is already known "
-                                                     "(try again in an hour)", key="budget"))
+                                                     f"(try again {later})", key="budget"))
 
     # -- one lookup (in a resolver thread) -------------------------------------------
 
@@ -154,8 +155,8 @@ class Planner:
                 return from_wayback(target, self.wayback, prefer_gif=self.prefer_gif)
             return Failure(ExitStatus.NOT_FOUND, f"{name}: not found (no such album or image, "
                                                  "or it is no longer public)")
-        except BudgetSpentError:
-            return self._budget(name)
+        except BudgetSpentError as exc:
+            return self._budget(name, exc)
         except NetworkError as exc:
             return Failure(ExitStatus.FAILED, self._once(f"{exc}; nothing can be looked up"))
         except ImgurDLError as exc:  # RegionBlockedError among them: one line, as any other

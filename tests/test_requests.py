@@ -36,7 +36,8 @@ def test_a_long_or_unknown_wait_stops_asking(imgur: Imgur, tmp_path: Path) -> No
     imgur.faults.append(_spent("7200"))
     result = run_main("-o", str(tmp_path), "imgur.com/a/AbC1234", "imgur.com/a/XyZ9876")
     assert result.code == 1, result
-    assert "API budget for this client is spent" in result.err
+    assert ("API budget for this client is spent; asking no more, finishing what is already known (try again in "
+            "120 minutes)\n") in result.err  # (as Imgur said: not "in an hour")
     assert not [w for w in result.waits if w > 60]  # two hours are not waited for
     assert len(imgur.requests_to("api.imgur.com")) <= 2  # nothing more is asked once it said so
 
