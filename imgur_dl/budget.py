@@ -57,10 +57,9 @@ class Budget:
         if not self.spent:
             return
         wait = None if self.resume_at is None else max(0.0, self.resume_at - self.now())
-        if wait is None or wait > MAX_WAIT:
-            later = "" if wait is None else f" for {wait / 60:.0f} more minutes"
-            raise BudgetSpentError(f"Imgur's API budget for this client is spent{later} "
-                                   "(X-RateLimit-*Remaining: 0)", back_in=wait)
+        if wait is None or wait > MAX_WAIT:  # (the run says when to try again: planner)
+            raise BudgetSpentError("Imgur's API budget for this client is spent (X-RateLimit-*Remaining: 0)",
+                                   back_in=wait)
         if self._said.first(str(self.resume_at)):
             self.say(f"imgur-dl: {host}: the API's budget for this client is spent; it comes back in "
                      f"{wait:.0f}s: waiting")
