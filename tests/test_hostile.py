@@ -16,6 +16,7 @@ import pytest
 
 from imgur_dl.apiclient import MAX_ANSWER
 from imgur_dl.cli import Environment, main
+from imgur_dl.text import printable, shown, writer
 from tests.conftest import files_under, run_main
 from tests.standin import AlbumData, Fault, Imgur, v1_answer
 
@@ -335,3 +336,31 @@ def test_archive_skips_are_not_written_as_files_or_back_into_the_archive(imgur: 
     items = json.loads((tmp_path / "two" / "AbC1234" / "album.json").read_text())["items"]
     assert [(i["id"], i["file"], i["archived"]) for i in items] == [
         (album.images[0].id, None, True), (album.images[1].id, None, True), ("NeWw123", "003-NeWw123.jpg", False)]
+
+
+@pytest.mark.parametrize(("text", "shown"), [
+    ("a\x1b[2Jb", "a\\x1b[2Jb"), ("\u202eexe.jpg", "\\u202eexe.jpg"), ("caf\udce9", "caf\\xe9"),  # (a byte not UTF-8)
+    ("\udcff", "\\xff"), ("\udd00", "\\udd00"), ("\udc7f", "\\udc7f"), ("tab\there", "tab\\x09here")])
+def test_what_cannot_be_shown_is_written_as_its_code(text: str, shown: str) -> None:
+    # (surrogateescape keeps a byte that was not UTF-8 as U+DC80..U+DCFF: shown as that byte; any other lone
+    # surrogate as itself)
+    assert printable(text) == shown
+
+
+@pytest.mark.parametrize(("encoding", "written"), [("ascii", b"caf\\xe9 \\u2603\n"), ("latin-1", b"caf\xe9 \\u2603\n"),
+                                                   ("utf-8", "café ☃\n".encode())])
+def test_a_line_for_a_stream_that_cannot_encode_it_is_written_with_escapes(encoding: str, written: bytes) -> None:
+    raw = io.BytesIO()
+    stream = io.TextIOWrapper(raw, encoding=encoding)
+    writer(stream)("café ☃")
+    assert raw.getvalue() == written
+
+
+def test_no_stderr_at_all_drops_every_line() -> None:
+    # (pythonw, a service started without one: stderr is None)
+    none = shown(None)
+    assert none.write("x") == 1 and none.encoding == "utf-8" and not none.isatty()
+    with pytest.raises(io.UnsupportedOperation):
+        none.fileno()
+    with open(os.devnull, "w") as null:
+        assert shown(null).fileno() == null.fileno()
