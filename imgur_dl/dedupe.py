@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import secrets
 import stat
 from pathlib import Path
 
@@ -23,7 +22,7 @@ from imgur_dl.archive import Archive
 from imgur_dl.errors import DownloadError
 from imgur_dl.folders import Folders
 from imgur_dl.models import Result, Status
-from imgur_dl.naming import PART_SUFFIX
+from imgur_dl.naming import private_part
 
 
 def link_to_copy(result: Result, archive: Archive, tree: Folders) -> Path | None:
@@ -54,7 +53,7 @@ def _link(tree: Folders, copy: Path, result: Result, path: Path) -> bool:
     if folders.sha256_of(source_fd, copy.name) != result.sha256:
         return False
     # (A name no download uses, and that no other process can have: nothing there is removed or renamed.)
-    temporary = f".imgur-dl-link-{secrets.token_hex(8)}{PART_SUFFIX}"
+    temporary = private_part("link")
     os.link(copy.name, temporary, src_dir_fd=source_fd, dst_dir_fd=target_fd, follow_symlinks=False)
     published = False
     try:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import re
+import secrets
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -24,6 +25,13 @@ DEFAULT_NAME = "{index}-{id}.{ext}"
 SINGLE_NAME = "{id}.{ext}"  # a lone image (not an album) goes straight into the output folder
 PART_SUFFIX = ".part"
 MAX_COMPONENT_BYTES = 255
+
+
+def private_part(kind: str) -> str:
+    """A part file's name no download is given and no other process can have (``.imgur-dl-<kind>-<16 hex
+    digits>.part``): for a file on its way onto a name, where nothing there may be removed or renamed."""
+    return f".imgur-dl-{kind}-{secrets.token_hex(8)}{PART_SUFFIX}"
+
 
 FIELDS = {
     "index": "position in the album, zero-padded to sort (001, 002, ...)",

@@ -16,12 +16,11 @@ import errno
 import fcntl
 import hashlib
 import os
-import secrets
 import stat
 from pathlib import Path
 
 from imgur_dl import folders
-from imgur_dl.naming import PART_SUFFIX
+from imgur_dl.naming import PART_SUFFIX, private_part
 
 ETAG_XATTR = "user.imgur-dl.etag"
 
@@ -206,7 +205,7 @@ def _publish_shared(dir_fd: int, part: str, name: str, apart: str, *, size: int,
         return name
     # The part file moved aside first, in one step, to a name no other process uses: none ever finds it
     # half moved (at its name and at the final one).
-    aside = f".imgur-dl-commit-{secrets.token_hex(8)}{PART_SUFFIX}"
+    aside = private_part("commit")
     folders.publish(dir_fd, part, aside)
     for taken in (name, apart):
         if folders.publish_new(dir_fd, aside, taken):
