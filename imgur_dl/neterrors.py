@@ -81,9 +81,14 @@ def tunnel_status(exc: BaseException) -> int | None:
 
 def lasting(exc: BaseException) -> bool:
     """A failure another attempt will not change: a certificate that does not verify, a proxy that will not let
-    the request through (its 4xx to ``CONNECT``: credentials wanted, a site it blocks; not 408 or 429)."""
-    status = tunnel_status(exc)
-    return untrusted(exc) or (status is not None and 400 <= status < 500 and status not in (408, 429))
+    the request through."""
+    return untrusted(exc) or _refuses(tunnel_status(exc))
+
+
+def _refuses(status: int | None) -> bool:
+    """Whether a proxy's answer to ``CONNECT`` holds for every attempt: a 4xx (credentials wanted, a site it
+    blocks), but 408 and 429."""
+    return status is not None and 400 <= status < 500 and status not in (408, 429)
 
 
 def describe(exc: BaseException) -> str:
@@ -141,7 +146,7 @@ def _proxy_reason(exc: BaseException) -> str:
     if status == 407:
         return ("the proxy wants a user name and password (HTTP 407): give them in its URL, "
                 "http://USER:PASSWORD@HOST:PORT (HTTPS_PROXY or --proxy), or check the ones there")
-    if status is not None and lasting(exc):
+    if _refuses(status):
         return f"the proxy would not connect to the site (HTTP {status}): does it let it through?"
     if status is not None:
         return f"the proxy could not connect to the site (HTTP {status})"
