@@ -14,13 +14,9 @@ def run() -> None:
         command()
     except KeyboardInterrupt:
         from imgur_dl.status import ExitStatus  # noqa: PLC0415
+        from imgur_dl.text import shown, writer  # noqa: PLC0415 - as the run says it: to a stderr that may be gone
 
-        if sys.stderr is not None:
-            try:
-                sys.stderr.write("imgur-dl: interrupted\n")
-                sys.stderr.flush()
-            except (OSError, ValueError):
-                pass  # (no one to tell)
+        writer(shown(sys.stderr))("imgur-dl: interrupted")
         sys.exit(ExitStatus.INTERRUPTED)
 
 
