@@ -321,4 +321,3 @@ def sha256_of(dir_fd: int, name: str) -> str:
         return digest.hexdigest()
     finally:
         os.close(fd)
-
