@@ -73,7 +73,9 @@ environment:
   IMGUR_DL_WORKERS   default for --workers
   IMGUR_DL_ARCHIVE   default for --download-archive
   IMGUR_ACCESS_TOKEN your own account's access token (instead of --cookies)
-  HTTPS_PROXY, ALL_PROXY, NO_PROXY, REQUESTS_CA_BUNDLE  are honoured, as by curl
+  HTTPS_PROXY, ALL_PROXY, NO_PROXY  are honoured, as by curl
+  REQUESTS_CA_BUNDLE, CURL_CA_BUNDLE, SSL_CERT_FILE, SSL_CERT_DIR
+                     the certificates to trust (the first set), as by curl
 
 exit status:
   0 everything saved or already present   1 some files failed

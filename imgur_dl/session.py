@@ -29,9 +29,10 @@ class Session(requests.Session):
     """A session no call can forget to give a timeout to.
 
     It honours HTTPS_PROXY, NO_PROXY and REQUESTS_CA_BUNDLE (or CURL_CA_BUNDLE)
-    as any requests program does, but reads them once per host instead of once
-    per request: with thousands of small files that reading was a measurable
-    share of the run.
+    as any requests program does, and OpenSSL's SSL_CERT_FILE and SSL_CERT_DIR
+    as curl does (:func:`ca_source`), but reads them once per host instead of
+    once per request: with thousands of small files that reading was a
+    measurable share of the run.
     """
 
     def __init__(self, timeout: tuple[float, float], proxy: str | None = None,
@@ -42,7 +43,7 @@ class Session(requests.Session):
         self.trust_env = False  # the environment is read here, once
         self.environ = os.environ if environ is None else environ
         env = self.environ
-        self.ca_bundle = env.get("REQUESTS_CA_BUNDLE") or env.get("CURL_CA_BUNDLE") or DEFAULT_CA_BUNDLE_PATH
+        self.ca_variable, self.ca_bundle = ca_source(env)
         self._proxies: dict[str, dict[str, str]] = {}
         self._routes: dict[str, _Route] = {}
         self._lock = threading.Lock()
@@ -203,6 +204,19 @@ def answered(method: str, url: str, status: int, reason: str | None, millis: flo
     return f"imgur-dl: {method} {url} -> {status} {reason} ({millis:.0f} ms)"
 
 
+# Where the certificates to trust are named, first first: requests' variables, then OpenSSL's own (which curl reads
+# too). Without any of them, the bundle requests ships (certifi's copy of Mozilla's roots), not the system's store.
+CA_VARIABLES = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "SSL_CERT_FILE", "SSL_CERT_DIR")
+
+
+def ca_source(environ: Mapping[str, str]) -> tuple[str | None, str]:
+    """The variable that names the certificates to trust (None: none does) and the file or folder it names."""
+    for name in CA_VARIABLES:
+        if environ.get(name):
+            return name, environ[name]
+    return None, DEFAULT_CA_BUNDLE_PATH
+
+
 # How OpenSSL finds a certificate in a folder: by the hash of its subject, ``1a2b3c4d.0`` (c_rehash, openssl rehash).
 _HASHED = re.compile(r"[0-9a-f]{8}\.[0-9]+")
 
@@ -243,7 +257,8 @@ def make_session(workers: int, read_timeout: float, user_agent: str = USER_AGENT
     try:
         context = tls_context(session.ca_bundle)
     except (OSError, ssl.SSLError) as exc:
-        raise UsageError(f"cannot use the CA bundle {session.ca_bundle}: {exc}") from None
+        named = f" ({session.ca_variable})" if session.ca_variable else ""
+        raise UsageError(f"cannot use the CA bundle {session.ca_bundle}{named}: {exc}") from None
     # Retries are ours (they must resume files and honour Retry-After), so the
     # adapter makes none; its pool holds a connection per worker and host.
     adapter = _Adapter(context, pool_connections=4, pool_maxsize=workers + 2, max_retries=0)

@@ -358,15 +358,47 @@ def test_a_folder_of_certificates_is_used_as_openssl_reads_one(imgur: Imgur, ca:
     if rehashed:
         assert result.code == 0, result
         return
-    assert (result.code, result.err) == (2, f"imgur-dl: error: cannot use the CA bundle {folder}: the folder holds "
+    assert (result.code, result.err) == (2, f"imgur-dl: error: cannot use the CA bundle {folder} (REQUESTS_CA_BUNDLE): "
+                                            "the folder holds "
                                             "no certificate named as OpenSSL looks one up (1a2b3c4d.0): run 'openssl "
                                             f"rehash {folder}' (or c_rehash), or name a bundle file instead\n")
     assert imgur.log == []
 
 
-def test_a_missing_ca_bundle_is_one_clear_line(imgur: Imgur, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(tmp_path / "nowhere.pem"))
+@pytest.mark.parametrize("variable", ["REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "SSL_CERT_FILE", "SSL_CERT_DIR"])
+def test_a_missing_ca_bundle_is_one_clear_line_naming_its_variable(imgur: Imgur, tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch,
+                                                                   variable: str) -> None:
+    monkeypatch.delenv("REQUESTS_CA_BUNDLE")
+    monkeypatch.setenv(variable, str(tmp_path / "nowhere.pem"))
     result = run_main("imgur.com/a/AbC1234")
     assert result.code == 2, result
-    assert result.err.startswith("imgur-dl: error: cannot use the CA bundle")
+    assert result.err.startswith(f"imgur-dl: error: cannot use the CA bundle {tmp_path / 'nowhere.pem'} ({variable}): ")
     assert len(result.err.splitlines()) == 1
+    assert imgur.log == []
+
+
+@pytest.mark.parametrize("variable", ["SSL_CERT_FILE", "SSL_CERT_DIR"])
+def test_openssl_s_own_variables_name_the_certificates_to_trust_as_for_curl(imgur: Imgur, ca: trustme.CA,
+                                                                            ca_bundle: str, tmp_path: Path,
+                                                                            monkeypatch: pytest.MonkeyPatch,
+                                                                            variable: str) -> None:
+    # Nix, Homebrew and many company machines set these, not requests' own: curl honours them, and imgur-dl
+    # without them would trust only the bundle requests ships, which a TLS-inspecting proxy's CA is not in.
+    imgur.add_image("AbCdEfG")
+    folder = tmp_path / "certs"
+    folder.mkdir()
+    ca.cert_pem.write_to_path(str(folder / "corp.pem"))
+    subprocess.run(["openssl", "rehash", str(folder)], check=True, capture_output=True)  # noqa: S607
+    monkeypatch.delenv("REQUESTS_CA_BUNDLE")
+    monkeypatch.setenv(variable, ca_bundle if variable == "SSL_CERT_FILE" else str(folder))
+    result = run_main("-o", str(tmp_path / "out"), "i.imgur.com/AbCdEfG.jpg")
+    assert result.code == 0, result
+    # requests' variable comes first, as it does for any requests program: a bundle without the proxy's CA there
+    # is the one used, whatever OpenSSL's variable says.
+    other = tmp_path / "other-ca.pem"
+    trustme.CA().cert_pem.write_to_path(str(other))
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(other))
+    result = run_main("--retries", "0", "-o", str(tmp_path / "out2"), "i.imgur.com/AbCdEfG.jpg")
+    assert result.code == 1, result
+    assert "the TLS certificate is not trusted" in result.err
