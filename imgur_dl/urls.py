@@ -191,7 +191,7 @@ def _listing(path: str, query: str, raw: str) -> Target | None:
         words = " ".join(" ".join(parse_qs(query).get("q", [])).split())
         if not words or not words.isprintable():
             raise UsageError(f"this Imgur search names no words: {_said(raw)}")
-        return Target(Kind.SEARCH, words[:200], raw)
+        return Target(Kind.SEARCH, words[:200].rstrip(), raw)  # (a query as long as a search box takes, at most)
     return None
 
 

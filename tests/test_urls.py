@@ -54,6 +54,7 @@ ACCEPTED = [
     ("https://imgur.com/search/time/week?q=red+panda", Kind.SEARCH, "red panda"),
     ("https://imgur.com/search/viral/all/?q=cat&qs=thumbs", Kind.SEARCH, "cat"),
     ("https://imgur.com/search/relevance?q=cat", Kind.SEARCH, "cat"),
+    ("https://imgur.com/search?q=" + "cat+" * 100, Kind.SEARCH, ("cat " * 50).rstrip()),  # its first 200 characters
     ("https://imgur.com/t/cats/top/week", Kind.TAG, "cats"),
     ("https://imgur.com/t/cats/viral", Kind.TAG, "cats"),
     ("https://imgur.com/t/cats/time/", Kind.TAG, "cats"),
