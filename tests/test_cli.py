@@ -402,3 +402,17 @@ def test_openssl_s_own_variables_name_the_certificates_to_trust_as_for_curl(imgu
     result = run_main("--retries", "0", "-o", str(tmp_path / "out2"), "i.imgur.com/AbCdEfG.jpg")
     assert result.code == 1, result
     assert "the TLS certificate is not trusted" in result.err
+
+
+def test_every_option_has_its_row_in_the_readme_s_table() -> None:
+    # The README's table is where people look an option up: one added to the parser alone (as --share-work,
+    # --lease, --fleet and --archive-table were) is an option they cannot find there.
+    from imgur_dl.parser import build_parser  # noqa: PLC0415
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    rows = "\n".join(line.partition(" | ")[0] for line in readme.splitlines() if line.startswith("| `-"))
+    listed = set(re.findall(r"(?<![\w-])(--?[a-z][a-z-]*)", rows))
+    heads = [line.split("  ")[1] for line in build_parser({}).format_help().splitlines() if line.startswith("  -")]
+    options = set(re.findall(r"(?<![\w-])(--?[a-z][a-z-]*)", "\n".join(heads)))
+    assert {"-i", "--input-file", "--fleet", "-q"} <= options  # (the help's option lines, as read here)
+    assert options - {"-h", "--help", "--version"} - listed == set()
