@@ -15,8 +15,9 @@ from typing import Any
 
 import pytest
 
-from imgur_dl import archive, cli
+from imgur_dl import archive, bounded, cli
 from imgur_dl.body import Pace, Speed
+from imgur_dl.bounded import MOST_WHITE
 from imgur_dl.planner import Planner
 from tests.conftest import command, files_under, run_main, until
 from tests.launcher import Forked, Launcher
@@ -59,6 +60,33 @@ def test_a_bin_that_is_a_picture_is_kept(imgur: Imgur, tmp_path: Path) -> None:
     _answer(imgur, "AbC1234", answer)
     assert run_main("-o", str(tmp_path), "imgur.com/a/AbC1234").code == 0
     assert files_under(tmp_path) == {f"AbC1234/001-{album.images[0].id}.bin": album.images[0].data}
+
+
+@pytest.mark.parametrize(("chunks", "refused"), [
+    ([b" " * (MOST_WHITE - 10), b" " * 20 + b"}"], True),  # a run across two chunks, the second not all white
+    ([b"{" + b" " * (MOST_WHITE - 10), b" " * 20], True),
+    ([b" " * (MOST_WHITE // 2)] * 2 + [b" "], True),
+    ([b" " * (MOST_WHITE - 10), b"," + b" " * 20], False),  # broken by a comma: two runs, neither too long
+    ([b" " * (MOST_WHITE - 10) + b",", b" " * 20], False),
+    ([b" " * MOST_WHITE, b"}"], False),  # (at most that much)
+])
+def test_white_space_in_a_row_is_counted_across_the_pieces_it_came_in(chunks: list[bytes], refused: bool) -> None:
+    # White space is JSON: an answer of endless white space is refused at MOST_WHITE in a row, wherever the pieces
+    # the network gave it in began and ended.
+    read = bounded._bounded(iter(chunks), 64 * MOST_WHITE, Pace(Speed(0, 30), time.monotonic))
+    if refused:
+        with pytest.raises(bounded.TooLarge, match="of white space in a row"):
+            list(read)
+    else:
+        assert list(read) == chunks
+
+
+@pytest.mark.parametrize(("status", "transient"), [(429, True), (500, True), (502, True), (503, True), (504, True),
+                                                   (599, True), (400, False), (403, False), (404, False),
+                                                   (410, False), (499, False)])
+def test_the_api_s_answers_that_may_pass_are_429_and_every_5xx(status: int, transient: bool) -> None:
+    answer = bounded.Answer(status, "Reason", {}, b"", None)
+    assert bounded._transient(answer) == (f"HTTP {status} Reason" if transient else None)
 
 
 def test_a_body_is_crawling_once_a_whole_window_came_slower_than_the_bound() -> None:

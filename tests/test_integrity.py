@@ -18,7 +18,7 @@ from imgur_dl import books
 from imgur_dl.dedupe import link_to_copy
 from imgur_dl.models import Result
 from tests.conftest import ArchiveAt, files_under, run_main
-from tests.standin import AlbumData, Fault, Image, Imgur
+from tests.standin import AlbumData, Fault, Image, Imgur, _v1_single
 
 UPLOADED = [1_300_000_000, 1_400_000_000, 1_500_000_000]  # 2011, 2014, 2017
 
@@ -209,6 +209,20 @@ def test_a_lone_image_found_saved_says_what_its_own_json_recorded(imgur: Imgur, 
     result = run_main("--json", "-o", str(tmp_path), "https://imgur.com/XyZ9876")
     row = json.loads(result.out)
     assert (row["status"], row["sha256"]) == ("skipped", _sha(image.data)), result
+
+
+def test_a_lone_image_s_json_says_its_caption_when_the_post_has_none(imgur: Imgur, tmp_path: Path) -> None:
+    # A post of one image: its words are often the image's own (Imgur's post has no description of its own).
+    image = imgur.add_image("XyZ9876", title="sunset", description="from the pier")
+    assert run_main("--write-metadata", "-o", str(tmp_path), "https://imgur.com/XyZ9876").code == 0
+    document = json.loads((tmp_path / "XyZ9876.json").read_text())
+    assert (document["title"], document["description"]) == ("sunset", "from the pier")
+    post = _v1_single(image)
+    post["title"] = ""  # (a post left untitled, its image titled)
+    imgur.faults.append(Fault("status", host="api.imgur.com", path="/post/v1/media/XyZ9876", status=200,
+                              body=json.dumps(post).encode()))
+    assert run_main("--write-metadata", "-o", str(tmp_path), "https://imgur.com/XyZ9876").code == 0
+    assert json.loads((tmp_path / "XyZ9876.json").read_text())["title"] == "sunset"
 
 
 def test_a_rerun_keeps_nothing_said_of_another_file(imgur: Imgur, tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ from imgur_dl.errors import UsageError
 from imgur_dl.models import Album, Media, Source
 from imgur_dl.naming import Namer, Template, index_width, sanitize
 from tests.conftest import files_under, run_main
-from tests.standin import Imgur
+from tests.standin import Fault, Imgur
 
 SANITIZED = [
     ("Summer trip", "Summer trip"),
@@ -91,6 +91,21 @@ def test_long_titles_leave_room_for_the_part_suffix(tmp_path: Path) -> None:
 def test_unknown_template_field_is_a_usage_error() -> None:
     with pytest.raises(UsageError, match=r"unknown field \{nope\}"):
         Template("{index}-{nope}.{ext}")
+
+
+@pytest.mark.parametrize("api", ["v1", "v3"])
+def test_each_file_s_size_in_pixels_is_a_field_and_recorded(imgur: Imgur, tmp_path: Path, api: str) -> None:
+    album = imgur.add_album("AbC1234", count=2)
+    if api == "v3":  # (the answer of the API imgur.com uses cannot be read: the older one is asked)
+        imgur.faults.append(Fault("status", host="api.imgur.com", path="/post/v1/.*", status=200, body=b"<html>"))
+    album.images[0].width, album.images[0].height = 1920, 1080
+    album.images[1].width, album.images[1].height = 0, 0  # (Imgur gives none for some uploads)
+    result = run_main("--write-metadata", "--name", "{num}-{width}x{height}.{ext}", "-o", str(tmp_path),
+                      "imgur.com/a/AbC1234")
+    assert result.code == 0, result
+    assert sorted(files_under(tmp_path / "AbC1234")) == ["1-1920x1080.jpg", "2-0x0.jpg", "album.json"]
+    items = json.loads((tmp_path / "AbC1234" / "album.json").read_text())["items"]
+    assert [(item["width"], item["height"]) for item in items] == [(1920, 1080), (0, 0)]
 
 
 @pytest.mark.parametrize("given", ["/", " / ", "//"])
