@@ -173,3 +173,45 @@ def test_falls_back_to_the_v3_api(imgur: Imgur, tmp_path: Path, broken: str) -> 
     got = files_under(tmp_path / "AbC1234 - Fallback")
     assert got[f"001-{album.images[0].id}.jpg"] == album.images[0].data
     assert got["003-AnIm123.mp4"] == gif.mp4
+
+
+# One item of each API's answer, every field it is read from given a value of its own (the shapes the stand-in
+# answers with, from the public record cited there): each Media field must come from its own place.
+_V1_ITEM = {"id": "AbC1234", "name": "holiday-2014.gif", "url": "https://i.imgur.com/AbC1234.gif", "ext": "gif",
+            "mime_type": "image/gif", "size": 12345, "width": 800, "height": 600, "created_at": "2014-05-17T10:00:00Z",
+            "metadata": {"title": "a title", "description": "a caption", "is_animated": True}}
+_V3_IMAGE = {"id": "AbC1234", "link": "https://i.imgur.com/AbC1234.gif", "type": "image/gif", "size": 12345,
+             "width": 800, "height": 600, "datetime": 1400320800, "title": "a title", "description": "a caption",
+             "animated": True, "mp4": "https://i.imgur.com/AbC1234.mp4", "mp4_size": 2345}
+
+
+@pytest.mark.parametrize("api", ["v1", "v3"])
+@pytest.mark.parametrize("prefer_gif", [False, True])
+def test_every_field_of_a_media_item_is_read_from_its_own_place(api: str, prefer_gif: bool) -> None:
+    from imgur_dl import answers  # noqa: PLC0415
+    from imgur_dl.models import Media, Source  # noqa: PLC0415
+    from imgur_dl.urls import Kind, Target  # noqa: PLC0415
+
+    if api == "v1":
+        plain = {**_V1_ITEM, "id": "DeF5678", "metadata": None, "url": "https://i.imgur.com/DeF5678.gif"}
+        post = {"id": "XyZ9876", "is_album": True, "title": "the post", "description": "its words",
+                "created_at": "2014-05-18T00:00:00Z", "media": [_V1_ITEM, plain]}
+        album = answers.album_from_v1(post, Target(Kind.ALBUM, "XyZ9876", ""), prefer_gif=prefer_gif)
+        mp4 = Source("https://i.imgur.com/AbC1234.mp4", "mp4", None)  # (v1 gives no MP4 size)
+    else:
+        plain = {"id": "DeF5678", "link": "https://i.imgur.com/DeF5678.gif", "type": "image/gif"}
+        data = {"id": "XyZ9876", "title": "the post", "description": "its words", "datetime": 1400371200,
+                "images": [_V3_IMAGE, plain]}
+        album = answers.album_from_v3(data, prefer_gif=prefer_gif)
+        mp4 = Source("https://i.imgur.com/AbC1234.mp4", "mp4", 2345)
+    assert (album.id, album.title, album.description, album.created_at, album.is_album) == (
+        "XyZ9876", "the post", "its words", "2014-05-18T00:00:00Z", True)
+    gif = Source("https://i.imgur.com/AbC1234.gif", "gif", 12345)
+    assert album.media[0] == Media(
+        id="AbC1234", index=1, title="a title", description="a caption", mime_type="image/gif", width=800,
+        height=600, animated=True, created_at="2014-05-17T10:00:00Z", sources=(gif,) if prefer_gif else (mp4, gif),
+        name="holiday-2014.gif" if api == "v1" else "")
+    # An item that says nothing of being animated is not: its GIF is the file, whatever is preferred.
+    second = album.media[1]
+    assert (second.index, second.animated, second.title, second.width) == (2, False, "", 800 if api == "v1" else 0)
+    assert second.sources == (Source("https://i.imgur.com/DeF5678.gif", "gif", 12345 if api == "v1" else None),)
