@@ -237,3 +237,45 @@ def test_ctrl_c_while_recovering_ends_the_run_as_interrupted(imgur: Imgur, tmp_p
     assert result.code == 130, result
     assert "interrupted" in result.err
     assert f"{image.id}: " not in result.err  # not recorded as a failed file ("interrupted; interrupted")
+
+
+def test_a_capture_replayed_from_another_time_is_followed_there(imgur: Imgur, tmp_path: Path) -> None:
+    # The Wayback Machine sends a request for a time it cannot replay as it stands (a revisit record, a capture
+    # moved) on to the nearest time it can: the same file, another timestamp. Followed; a redirect to another
+    # file is not (test_hostile).
+    album = _album_with_a_removed_image(imgur)
+    gone = album.images[1]
+    url = f"https://i.imgur.com/{gone.id}.jpeg"
+    imgur.add_capture(url, "20230601000000", body=gone.data)
+    imgur.faults.append(Fault("redirect", host="web.archive.org", path="/web/20230601000000id_/.*", attempts={1},
+                              headers={"Location": f"https://web.archive.org/web/20230601000005id_/{url}"}))
+    result = run_main("--wayback", "-o", str(tmp_path), "imgur.com/a/AbC1234")
+    assert result.code == 0, result
+    assert files_under(tmp_path / "AbC1234")[f"002-{gone.id}.jpg"] == gone.data
+    asked = [path for _host, _method, path, _headers in imgur.requests_to("web.archive.org", "/web/.*")]
+    assert asked == [f"/web/{ts}id_/{url}" for ts in ("20230601000000", "20230601000005", "20230601000000")]
+
+
+_ELSEWHERE = "an archive redirect to another file"
+
+
+@pytest.mark.parametrize(("location", "why"), [
+    ("https://web.archive.org/web/20230601000005id_/https://i.imgur.com/OtHeR12.jpeg", _ELSEWHERE),
+    ("https://web.archive.org/web/20230601000005id_/https://i.imgur.com/removed.png", _ELSEWHERE),
+    ("https://evil.example/web/20230601000005id_/https://i.imgur.com/{id}.jpeg",
+     "a media URL on another host (evil.example)"),
+])
+def test_a_capture_replayed_as_another_file_is_refused(imgur: Imgur, tmp_path: Path, location: str, why: str) -> None:
+    album = _album_with_a_removed_image(imgur)
+    gone = album.images[1]
+    imgur.add_capture(f"https://i.imgur.com/{gone.id}.jpeg", "20230601000000", body=gone.data)
+    imgur.add_capture("https://i.imgur.com/OtHeR12.jpeg", "20230601000005", body=fake_bytes("OtHeR12", 900, "jpg"))
+    imgur.add_capture("https://i.imgur.com/removed.png", "20230601000005", body=REMOVED_PNG)
+    imgur.faults.append(Fault("redirect", host="web.archive.org", path="/web/20230601000000id_/.*",
+                              headers={"Location": location.format(id=gone.id)}))
+    result = run_main("--wayback", "-o", str(tmp_path), "imgur.com/a/AbC1234")
+    assert result.code == 1, result
+    assert (f"{gone.id}: removed from Imgur; no good capture in the Wayback Machine (20230601000000: refused {why} "
+            "(in a redirect))") in result.err
+    assert not any(gone.id in name for name in files_under(tmp_path / "AbC1234"))
+    assert imgur.requests_to("web.archive.org", "/web/20230601000005id_/.*") == []  # (not even asked)
