@@ -23,10 +23,11 @@ import pytest
 
 import imgur_dl
 from imgur_dl import archive_sqlite
-from imgur_dl.archive import Entry, Settle, open_store
+from imgur_dl.archive import Entry, Settle, Store, open_archive, open_store
 from imgur_dl.archive_postgres import PostgresStore, redact
 from imgur_dl.dbwatch import Cut, Watchdog
-from imgur_dl.share import Sharing
+from imgur_dl.share import Claims, Sharing
+from tests.clock import FastClock
 from tests.conftest import ArchiveAt, Outcome, files_under, run_main, until
 from tests.launcher import Forked, Launcher
 from tests.postgres import Postgres
@@ -256,6 +257,27 @@ def test_a_claim_takes_what_is_free_lapsed_or_already_its_own(archive: ArchiveAt
     assert store.claim(Entry.IMAGE, ["Live1"], "me", 60) == {"Live1"}  # (another kind: another item)
     assert store.claim(Entry.ALBUM, asked, "other", 60) == {"Live1"}  # its own; the rest mine, done or held back
     store.close()
+
+
+def test_claims_held_are_renewed_every_third_of_a_lease_while_the_process_runs(archive: ArchiveAt) -> None:
+    # A process holds its claims however long their work takes (an album of thousands of files, a slow link):
+    # renewed every third of a lease, they never run out under it for another process to take them over.
+    def held(store: Store) -> tuple[int, int]:
+        mine = [p for p in store.fleet(10).processes if p["owner"] == "me"]
+        return (int(mine[0]["working"]), int(mine[0]["lapsed"])) if mine else (0, 0)  # type: ignore[call-overload]
+
+    shared = open_archive(archive.location, say=lambda _: None, error=lambda _: None)
+    shared.store.claim(Entry.ALBUM, ["AbC1234"], "me", -1)  # its lease run out, as a long album's would unrenewed
+    assert held(shared.store) == (0, 1)
+    clock = FastClock()
+    claims = Claims(shared, owner="me", lease=60, clock=clock, say_once=lambda _: None)
+    try:
+        assert claims.take([(Entry.ALBUM, "XyZ9876")]) == {Entry.ALBUM: {"XyZ9876"}}
+        assert until(lambda: held(shared.store) == (2, 0), seconds=5)
+    finally:
+        claims.stop()
+        shared.close()
+    assert clock.waits and set(clock.waits) == {20.0}
 
 
 def test_share_work_options_are_checked_first(imgur: Imgur) -> None:
