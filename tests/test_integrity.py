@@ -338,6 +338,23 @@ def test_dedupe_links_the_same_bytes_under_another_id(imgur: Imgur, tmp_path: Pa
     assert "2 saved (1 linked to an earlier copy)" in result.err
 
 
+def test_dedupe_links_what_the_run_saves_never_a_file_it_finds_there(imgur: Imgur, tmp_path: Path) -> None:
+    # Files an earlier run saved apart (without --dedupe) are found whole on a rerun with it: they are the user's
+    # as they are, skipped, and stay two files (their album.json says what they hold, so the hash is known).
+    _twins(imgur)
+    out = tmp_path / "o"
+    urls = ("imgur.com/a/FiRst12", "imgur.com/a/SeCnd12")
+    assert run_main("--write-metadata", "-o", str(out), *urls).code == 0
+    result = run_main("--json", "--write-metadata", "--dedupe", "--download-archive", str(tmp_path / "new.sqlite"),
+                      "-j", "1", "-o", str(out), *urls)
+    assert result.code == 0, result
+    rows = [json.loads(line) for line in result.out.splitlines()]
+    assert {r["status"] for r in rows} == {"skipped"} and all(r["sha256"] for r in rows)
+    assert [r["linked_to"] for r in rows] == [None] * 4
+    assert os.stat(out / "SeCnd12" / "001-CoPy123.jpg").st_nlink == 1
+    assert "linked" not in result.err
+
+
 def test_dedupe_never_follows_a_symlink_planted_where_the_copy_was(imgur: Imgur, tmp_path: Path) -> None:
     first, _ = _twins(imgur)
     archive = str(tmp_path / "seen.sqlite")
