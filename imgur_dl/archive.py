@@ -334,6 +334,27 @@ def table_name(name: str) -> str:
     return name
 
 
+# The columns of the archive's two tables as imgur-dl first made them, in either backend (later ones are added in
+# place): a table already there without them is another program's.
+ARCHIVE_COLUMNS = ("kind", "id", "album", "path", "added")
+CLAIM_COLUMNS = ("kind", "id", "owner", "state", "reason", "expires", "updated")
+
+
+def foreign(table: str, columns: Sequence[str], ours: Collection[str]) -> str | None:
+    """Why ``table``, found with ``columns`` (none: not there), is no table of imgur-dl's; None when it may be used.
+
+    Found before anything is made or changed: a file or database another program keeps its own ``archive`` in
+    (gallery-dl's download archive is one) is left as it was, and no file is fetched for a run that could not
+    record it.
+    """
+    if not columns or set(ours) <= set(columns):
+        return None
+    shown = ", ".join(name[:40] for name in columns[:8]) + (", ..." if len(columns) > 8 else "")
+    whose = ", as gallery-dl keeps its download archive" if list(columns) == ["entry"] else ""
+    return (f"its table {table} was not made by imgur-dl (its columns: {shown}{whose}): give imgur-dl a file or "
+            "database of its own, or another table with --archive-table")
+
+
 def is_postgres(location: str | Path) -> bool:
     return isinstance(location, str) and location.startswith(("postgresql://", "postgres://"))
 

@@ -27,7 +27,18 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
-from imgur_dl.archive import DEFAULT_TABLE, Fleet, Holder, Item, Record, Release, table_name
+from imgur_dl.archive import (
+    ARCHIVE_COLUMNS,
+    CLAIM_COLUMNS,
+    DEFAULT_TABLE,
+    Fleet,
+    Holder,
+    Item,
+    Record,
+    Release,
+    foreign,
+    table_name,
+)
 from imgur_dl.errors import ArchiveUnavailable, UsageError
 from imgur_dl.models import Entry
 
@@ -73,9 +84,15 @@ class SqliteStore:
             # (Asked from the threads that read listings and look albums up, written by the archive's
             # writer, renewed by the lease's: one connection, one lock.)
             self._db = sqlite3.connect(path, timeout=BUSY_TIMEOUT, isolation_level=None, check_same_thread=False)
-            _prepare(self._db, self.table, wal=maps_shared(path.parent))
         except sqlite3.Error as exc:
             raise UsageError(f"cannot use {path} as a download archive: {exc}") from None
+        try:
+            why = _prepare(self._db, self.table, wal=maps_shared(path.parent))
+        except sqlite3.Error as exc:
+            why = str(exc)
+        if why is not None:
+            self._db.close()
+            raise UsageError(f"cannot use {path} as a download archive: {why}")
 
     @contextmanager
     def _use(self, *, write: bool = False) -> Iterator[sqlite3.Connection]:
@@ -243,29 +260,44 @@ def maps_shared(folder: Path) -> bool:
         Path(name).unlink()
 
 
-def _prepare(db: sqlite3.Connection, table: str, *, wal: bool) -> None:
+def _foreign(db: sqlite3.Connection, table: str) -> str | None:
+    """Why the file's tables are not imgur-dl's (:func:`imgur_dl.archive.foreign`), read before anything is made."""
+    for name, ours in ((table, ARCHIVE_COLUMNS), (f"{table}_claims", CLAIM_COLUMNS)):
+        columns = [str(row[1]) for row in db.execute(f"PRAGMA table_info({name})")]
+        if (why := foreign(name, columns, ours)) is not None:
+            return why
+    return None
+
+
+def _prepare(db: sqlite3.Connection, table: str, *, wal: bool) -> str | None:
     """Switch to WAL (``wal``; else to a rollback journal) and make the tables, waiting while another process
-    does the same.
+    does the same; or, changing nothing, why the file's tables are another program's (:func:`_foreign`).
 
     Changing the journal mode answers "database is locked" at once rather
     than waiting out the busy timeout, so two imgur-dl processes starting
     on a new archive together need this loop.
     """
     deadline = time.monotonic() + BUSY_TIMEOUT
-    while not _try_prepare(db, table, wal):
+    while not (tried := _try_prepare(db, table, wal))[0]:
         if time.monotonic() > deadline:
             raise sqlite3.OperationalError("database is locked")
         time.sleep(0.05)
+    return tried[1]
 
 
-def _try_prepare(db: sqlite3.Connection, t: str, wal: bool) -> bool:
+def _try_prepare(db: sqlite3.Connection, t: str, wal: bool) -> tuple[bool, str | None]:
+    """(False, None) while another process holds the file; (True, why) when its tables are another program's;
+    (True, None) once ready."""
     try:
-        if wal:
-            db.execute("PRAGMA journal_mode=WAL")
-        else:
+        if not wal:
             # Exclusive locking reads a WAL archive without the shared index (sqlite.org/wal.html, "Use of WAL
             # without shared-memory"), so one made elsewhere can be switched back; released at the next read.
             db.execute("PRAGMA locking_mode=EXCLUSIVE")
+        if (why := _foreign(db, t)) is not None:
+            return True, why
+        if wal:
+            db.execute("PRAGMA journal_mode=WAL")
+        else:
             db.execute("PRAGMA journal_mode=DELETE")
             db.execute("PRAGMA locking_mode=NORMAL")
         for statement in _schema(t):
@@ -278,8 +310,8 @@ def _try_prepare(db: sqlite3.Connection, t: str, wal: bool) -> bool:
     except sqlite3.OperationalError as exc:
         if "locked" not in str(exc):
             raise
-        return False
-    return True
+        return False, None
+    return True, None
 
 
 def _iso(seconds: float) -> str:

@@ -211,6 +211,8 @@ def test_a_failed_album_is_given_back_with_its_reason_and_the_fleet_shows_it(img
     assert second.code == 1, second
     statuses = {r["id"] if r["album"] is None else r["album"]: r["status"] for r in _rows(second.out)}
     assert statuses["GooD123"] == statuses["GoNe123"] == "claimed elsewhere"
+    errors = {r["id"] if r["album"] is None else r["album"]: r["error"] for r in _rows(second.out)}
+    assert errors["GooD123"] is None and errors["GoNe123"] == reasons["GoNe123"]  # (done there; failed there, why)
     assert [p for _, _, p, _ in imgur.requests_to("api.imgur.com")] == ["/post/v1/albums/BroK123"]
     assert good.id not in second.err
 
@@ -278,6 +280,39 @@ def test_claims_held_are_renewed_every_third_of_a_lease_while_the_process_runs(a
         claims.stop()
         shared.close()
     assert clock.waits and set(clock.waits) == {20.0}
+
+
+@pytest.mark.parametrize(("columns", "said"), [
+    ("entry TEXT PRIMARY KEY", "entry, as gallery-dl keeps its download archive"),  # (its SQLite and PostgreSQL form)
+    ("id TEXT PRIMARY KEY, title TEXT", "id, title"),
+])
+def test_another_program_s_table_of_that_name_is_left_as_it_was(imgur: Imgur, tmp_path: Path, archive: ArchiveAt,
+                                                                 columns: str, said: str) -> None:
+    # Someone moving from gallery-dl names its download archive (its table is "archive" too): it was given columns,
+    # a table and an index of ours, then every file was fetched and none could be recorded (exit 1).
+    imgur.add_album("AbC1234", count=2)
+    archive.rows(f"CREATE TABLE archive ({columns})")
+    archive.rows("INSERT INTO archive VALUES ('imgurXyZ9876')" if "entry" in columns else
+                 "INSERT INTO archive VALUES ('XyZ9876', 'theirs')")
+    before = Path(archive.location).read_bytes() if archive.backend == "sqlite" else None
+    result = run_main("--download-archive", archive.location, "-o", str(tmp_path / "out"), "imgur.com/a/AbC1234")
+    location = archive.location if archive.backend == "sqlite" else redact(archive.location)
+    assert (result.code, result.err) == (2, f"imgur-dl: error: cannot use {location} as a download archive: its "
+                                            f"table archive was not made by imgur-dl (its columns: {said}): give "
+                                            "imgur-dl a file or database of its own, or another table with "
+                                            "--archive-table\n")
+    assert imgur.log == [] and not (tmp_path / "out").exists()
+    if before is not None:
+        assert Path(archive.location).read_bytes() == before
+    else:
+        assert archive.rows("SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()"
+                            ) == [("archive",)]
+    # A table of its own beside the other program's, in the same file or database:
+    result = run_main("--archive-table", "imgur_dl", "--download-archive", archive.location, "-o",
+                      str(tmp_path / "out"), "imgur.com/a/AbC1234")
+    assert result.code == 0, result
+    assert archive.rows("SELECT count(*) FROM imgur_dl") == [(3,)]  # (its two images and the album)
+    assert archive.rows("SELECT * FROM archive") == [("imgurXyZ9876",) if "entry" in columns else ("XyZ9876", "theirs")]
 
 
 def test_share_work_options_are_checked_first(imgur: Imgur) -> None:
