@@ -194,14 +194,16 @@ def test_every_field_of_a_media_item_is_read_from_its_own_place(api: str, prefer
 
     if api == "v1":
         plain = {**_V1_ITEM, "id": "DeF5678", "metadata": None, "url": "https://i.imgur.com/DeF5678.gif"}
+        typed = {"id": "GhI9012", "mime_type": "image/png"}  # (no extension: the type's)
         post = {"id": "XyZ9876", "is_album": True, "title": "the post", "description": "its words",
-                "created_at": "2014-05-18T00:00:00Z", "media": [_V1_ITEM, plain]}
+                "created_at": "2014-05-18T00:00:00Z", "media": [_V1_ITEM, plain, typed]}
         album = answers.album_from_v1(post, Target(Kind.ALBUM, "XyZ9876", ""), prefer_gif=prefer_gif)
         mp4 = Source("https://i.imgur.com/AbC1234.mp4", "mp4", None)  # (v1 gives no MP4 size)
     else:
         plain = {"id": "DeF5678", "link": "https://i.imgur.com/DeF5678.gif", "type": "image/gif"}
+        typed = {"id": "GhI9012", "link": "https://i.imgur.com/GhI9012.png"}  # (no type: the link's extension)
         data = {"id": "XyZ9876", "title": "the post", "description": "its words", "datetime": 1400371200,
-                "images": [_V3_IMAGE, plain]}
+                "images": [_V3_IMAGE, plain, typed]}
         album = answers.album_from_v3(data, prefer_gif=prefer_gif)
         mp4 = Source("https://i.imgur.com/AbC1234.mp4", "mp4", 2345)
     assert (album.id, album.title, album.description, album.created_at, album.is_album) == (
@@ -215,3 +217,4 @@ def test_every_field_of_a_media_item_is_read_from_its_own_place(api: str, prefer
     second = album.media[1]
     assert (second.index, second.animated, second.title, second.width) == (2, False, "", 800 if api == "v1" else 0)
     assert second.sources == (Source("https://i.imgur.com/DeF5678.gif", "gif", 12345 if api == "v1" else None),)
+    assert album.media[2].sources == (Source("https://i.imgur.com/GhI9012.png", "png", None),)
