@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -218,3 +219,18 @@ def test_every_field_of_a_media_item_is_read_from_its_own_place(api: str, prefer
     assert (second.index, second.animated, second.title, second.width) == (2, False, "", 800 if api == "v1" else 0)
     assert second.sources == (Source("https://i.imgur.com/DeF5678.gif", "gif", 12345 if api == "v1" else None),)
     assert album.media[2].sources == (Source("https://i.imgur.com/GhI9012.png", "png", None),)
+
+
+def test_album_json_names_the_url_each_file_was_fetched_from(imgur: Imgur, tmp_path: Path) -> None:
+    # An animation is fetched as its MP4, or as its GIF when the MP4 is refused: the item's "url" is the one its
+    # bytes came from, what a reader checks the file against, not the first the answer listed.
+    gif = imgur.add_image("AnIm123", size=9000, ext="gif", animated=True)
+    album = imgur.add_album("AbC1234", count=1)
+    album.images.append(gif)
+    for refused, url in ((False, "https://i.imgur.com/AnIm123.mp4"), (True, "https://i.imgur.com/AnIm123.gif")):
+        if refused:
+            imgur.faults.append(Fault("status", path="/AnIm123\\.mp4", status=404))
+        out = tmp_path / str(refused)
+        assert run_main("--write-metadata", "-o", str(out), "imgur.com/a/AbC1234").code == 0
+        items = json.loads((out / "AbC1234" / "album.json").read_text())["items"]
+        assert [item["url"] for item in items] == [f"https://i.imgur.com/{album.images[0].id}.jpeg", url]
