@@ -222,8 +222,9 @@ def test_every_field_of_a_media_item_is_read_from_its_own_place(api: str, prefer
 
 
 def test_album_json_names_the_url_each_file_was_fetched_from(imgur: Imgur, tmp_path: Path) -> None:
-    # An animation is fetched as its MP4, or as its GIF when the MP4 is refused: the item's "url" is the one its
-    # bytes came from, what a reader checks the file against, not the first the answer listed.
+    # An animation is fetched as its MP4, or as its GIF when the MP4 is refused: the item's "url" and "size" are
+    # those of the bytes saved, what a reader checks the file against, not what the answer listed first (the API
+    # gives no MP4's size).
     gif = imgur.add_image("AnIm123", size=9000, ext="gif", animated=True)
     album = imgur.add_album("AbC1234", count=1)
     album.images.append(gif)
@@ -234,3 +235,4 @@ def test_album_json_names_the_url_each_file_was_fetched_from(imgur: Imgur, tmp_p
         assert run_main("--write-metadata", "-o", str(out), "imgur.com/a/AbC1234").code == 0
         items = json.loads((out / "AbC1234" / "album.json").read_text())["items"]
         assert [item["url"] for item in items] == [f"https://i.imgur.com/{album.images[0].id}.jpeg", url]
+        assert [item["size"] for item in items] == [len(album.images[0].data), len(gif.data if refused else gif.mp4)]
