@@ -324,10 +324,12 @@ def test_dedupe_links_the_same_bytes_under_another_id(imgur: Imgur, tmp_path: Pa
     first, _ = _twins(imgur)
     out = tmp_path / "o"
     assert run_main("--download-archive", archive.location, "-o", str(out), "imgur.com/a/FiRst12").code == 0
-    result = run_main("--json", "--dedupe", "--download-archive", archive.location, "-o", str(out),
-                      "imgur.com/a/SeCnd12")
+    result = run_main("--json", "--write-metadata", "--dedupe", "--download-archive", archive.location, "-o",
+                      str(out), "imgur.com/a/SeCnd12")
     assert result.code == 0, result
     original = out / "FiRst12" / f"001-{first.images[0].id}.jpg"
+    assert {i: item["linked_to"] for i, item in _items(out / "SeCnd12").items()} == {"CoPy123": str(original),
+                                                                                     "OwN1234": None}
     linked = out / "SeCnd12" / "001-CoPy123.jpg"
     assert linked.read_bytes() == original.read_bytes()
     assert os.stat(linked).st_ino == os.stat(original).st_ino
