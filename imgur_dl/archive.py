@@ -340,19 +340,22 @@ ARCHIVE_COLUMNS = ("kind", "id", "album", "path", "added")
 CLAIM_COLUMNS = ("kind", "id", "owner", "state", "reason", "expires", "updated")
 
 
-def foreign(table: str, columns: Sequence[str], ours: Collection[str]) -> str | None:
-    """Why ``table``, found with ``columns`` (none: not there), is no table of imgur-dl's; None when it may be used.
+def foreign(table: str, columns_of: Callable[[str], Sequence[str]]) -> str | None:
+    """Why the archive's tables (``table`` and its claims), as ``columns_of`` finds them (no columns: not there),
+    are not imgur-dl's; None when they may be used.
 
-    Found before anything is made or changed: a file or database another program keeps its own ``archive`` in
+    Asked before anything is made or changed: a file or database another program keeps its own ``archive`` in
     (gallery-dl's download archive is one) is left as it was, and no file is fetched for a run that could not
     record it.
     """
-    if not columns or set(ours) <= set(columns):
-        return None
-    shown = ", ".join(name[:40] for name in columns[:8]) + (", ..." if len(columns) > 8 else "")
-    whose = ", as gallery-dl keeps its download archive" if list(columns) == ["entry"] else ""
-    return (f"its table {table} was not made by imgur-dl (its columns: {shown}{whose}): give imgur-dl a file or "
-            "database of its own, or another table with --archive-table")
+    for name, ours in ((table, ARCHIVE_COLUMNS), (f"{table}_claims", CLAIM_COLUMNS)):
+        columns = list(columns_of(name))
+        if columns and not set(ours) <= set(columns):
+            shown = ", ".join(column[:40] for column in columns[:8]) + (", ..." if len(columns) > 8 else "")
+            whose = ", as gallery-dl keeps its download archive" if columns == ["entry"] else ""
+            return (f"its table {name} was not made by imgur-dl (its columns: {shown}{whose}): give imgur-dl a file "
+                    "or database of its own, or another table with --archive-table")
+    return None
 
 
 def is_postgres(location: str | Path) -> bool:

@@ -24,19 +24,7 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from imgur_dl.archive import (
-    ARCHIVE_COLUMNS,
-    CLAIM_COLUMNS,
-    DEFAULT_TABLE,
-    Fleet,
-    Holder,
-    Item,
-    Record,
-    Release,
-    Settle,
-    foreign,
-    table_name,
-)
+from imgur_dl.archive import DEFAULT_TABLE, Fleet, Holder, Item, Record, Release, Settle, foreign, table_name
 from imgur_dl.dbwatch import CALL_LIMIT, Cut, Watchdog
 from imgur_dl.errors import ArchiveUnavailable, Cancelled, UsageError
 from imgur_dl.models import Entry
@@ -227,14 +215,12 @@ class PostgresStore:
         """Make or migrate the tables: one process at a time (an advisory lock), each version once."""
         with db.transaction():
             db.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (self._lock_key,))
-            for name, ours in (("archive", ARCHIVE_COLUMNS), ("claims", CLAIM_COLUMNS)):
-                # (The table its unqualified name finds, as every query here finds it: the first on the search path.)
-                found = db.execute("SELECT attname FROM pg_attribute WHERE attrelid = to_regclass(%s) AND attnum > 0 "
-                                   "AND NOT attisdropped ORDER BY attnum", (self._names[name].as_string(db),))
-                table = self._table if name == "archive" else f"{self._table}_claims"
-                why = foreign(table, [str(row[0]) for row in found.fetchall()], ours)
-                if why is not None:
-                    raise UsageError(f"cannot use {self.location} as a download archive: {why}")
+            # (Each table its unqualified name finds, as every query here finds it: the first on the search path.)
+            why = foreign(self._table, lambda name: [str(row[0]) for row in db.execute(
+                "SELECT attname FROM pg_attribute WHERE attrelid = to_regclass(%s) AND attnum > 0 AND NOT attisdropped "
+                "ORDER BY attnum", (self._pg.sql.Identifier(name).as_string(db),)).fetchall()])
+            if why is not None:
+                raise UsageError(f"cannot use {self.location} as a download archive: {why}")
             db.execute(self._q("CREATE TABLE IF NOT EXISTS {meta} (key text PRIMARY KEY, value text NOT NULL)"))
             row = db.execute(self._q("SELECT value FROM {meta} WHERE key = 'schema'")).fetchone()
             version = int(row[0]) if row else 0

@@ -27,18 +27,7 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
-from imgur_dl.archive import (
-    ARCHIVE_COLUMNS,
-    CLAIM_COLUMNS,
-    DEFAULT_TABLE,
-    Fleet,
-    Holder,
-    Item,
-    Record,
-    Release,
-    foreign,
-    table_name,
-)
+from imgur_dl.archive import DEFAULT_TABLE, Fleet, Holder, Item, Record, Release, foreign, table_name
 from imgur_dl.errors import ArchiveUnavailable, UsageError
 from imgur_dl.models import Entry
 
@@ -260,18 +249,10 @@ def maps_shared(folder: Path) -> bool:
         Path(name).unlink()
 
 
-def _foreign(db: sqlite3.Connection, table: str) -> str | None:
-    """Why the file's tables are not imgur-dl's (:func:`imgur_dl.archive.foreign`), read before anything is made."""
-    for name, ours in ((table, ARCHIVE_COLUMNS), (f"{table}_claims", CLAIM_COLUMNS)):
-        columns = [str(row[1]) for row in db.execute(f"PRAGMA table_info({name})")]
-        if (why := foreign(name, columns, ours)) is not None:
-            return why
-    return None
-
-
 def _prepare(db: sqlite3.Connection, table: str, *, wal: bool) -> str | None:
     """Switch to WAL (``wal``; else to a rollback journal) and make the tables, waiting while another process
-    does the same; or, changing nothing, why the file's tables are another program's (:func:`_foreign`).
+    does the same; or, changing nothing, why the file's tables are another program's
+    (:func:`imgur_dl.archive.foreign`).
 
     Changing the journal mode answers "database is locked" at once rather
     than waiting out the busy timeout, so two imgur-dl processes starting
@@ -293,7 +274,7 @@ def _try_prepare(db: sqlite3.Connection, t: str, wal: bool) -> tuple[bool, str |
             # Exclusive locking reads a WAL archive without the shared index (sqlite.org/wal.html, "Use of WAL
             # without shared-memory"), so one made elsewhere can be switched back; released at the next read.
             db.execute("PRAGMA locking_mode=EXCLUSIVE")
-        if (why := _foreign(db, t)) is not None:
+        if (why := foreign(t, lambda name: [str(row[1]) for row in db.execute(f"PRAGMA table_info({name})")])):
             return True, why
         if wal:
             db.execute("PRAGMA journal_mode=WAL")
