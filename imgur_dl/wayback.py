@@ -67,7 +67,7 @@ def capture_redirect(base: str, location: str) -> str:
     target = redirect_target(base, location, hosts=ARCHIVE_HOSTS)
     before, after = (_REPLAY_PATH.match(urlsplit(u).path) for u in (base, target))
     if before is None or after is None or same_file(before[2]) != same_file(after[2]):
-        raise OffsiteError("refused an archive redirect to another file")
+        raise OffsiteError("refused a capture of another file")
     return target
 
 

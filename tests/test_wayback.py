@@ -256,7 +256,7 @@ def test_a_capture_replayed_from_another_time_is_followed_there(imgur: Imgur, tm
     assert asked == [f"/web/{ts}id_/{url}" for ts in ("20230601000000", "20230601000005", "20230601000000")]
 
 
-_ELSEWHERE = "an archive redirect to another file"
+_ELSEWHERE = "a capture of another file"
 
 
 @pytest.mark.parametrize(("location", "why"), [
