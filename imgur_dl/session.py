@@ -204,8 +204,9 @@ def answered(method: str, url: str, status: int, reason: str | None, millis: flo
     return f"imgur-dl: {method} {url} -> {status} {reason} ({millis:.0f} ms)"
 
 
-# Where the certificates to trust are named, first first: requests' variables, then OpenSSL's own (which curl reads
-# too). Without any of them, the bundle requests ships (certifi's copy of Mozilla's roots), not the system's store.
+# Where the certificates to trust are named, the first set winning: requests' variables, then OpenSSL's own (which
+# curl reads too). Without any of them, the bundle requests ships (certifi's copy of Mozilla's roots), not the
+# system's store.
 CA_VARIABLES = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "SSL_CERT_FILE", "SSL_CERT_DIR")
 
 
