@@ -274,7 +274,7 @@ def _try_prepare(db: sqlite3.Connection, t: str, wal: bool) -> tuple[bool, str |
             # Exclusive locking reads a WAL archive without the shared index (sqlite.org/wal.html, "Use of WAL
             # without shared-memory"), so one made elsewhere can be switched back; released at the next read.
             db.execute("PRAGMA locking_mode=EXCLUSIVE")
-        if (why := foreign(t, lambda name: [str(row[1]) for row in db.execute(f"PRAGMA table_info({name})")])):
+        if (why := foreign(t, lambda name: _columns(db, name))) is not None:
             return True, why
         if wal:
             db.execute("PRAGMA journal_mode=WAL")
@@ -283,7 +283,7 @@ def _try_prepare(db: sqlite3.Connection, t: str, wal: bool) -> tuple[bool, str |
             db.execute("PRAGMA locking_mode=NORMAL")
         for statement in _schema(t):
             db.execute(statement)
-        columns = {row[1] for row in db.execute(f"PRAGMA table_info({t})")}
+        columns = _columns(db, t)
         for name, kind in _ADDED:  # an archive from an earlier release
             if name not in columns:
                 db.execute(f"ALTER TABLE {t} ADD COLUMN {name} {kind}")
@@ -293,6 +293,11 @@ def _try_prepare(db: sqlite3.Connection, t: str, wal: bool) -> tuple[bool, str |
             raise
         return False, None
     return True, None
+
+
+def _columns(db: sqlite3.Connection, table: str) -> list[str]:
+    """``table``'s columns, in order (none: there is no such table)."""
+    return [str(row[1]) for row in db.execute(f"PRAGMA table_info({table})")]
 
 
 def _iso(seconds: float) -> str:
