@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import socket
 import time
 from pathlib import Path
@@ -86,3 +87,22 @@ def test_files_name_network_failures_as_the_api_does() -> None:
     assert describe(urllib3.exceptions.ProtocolError("broke", ConnectionResetError(104, "reset"))) == \
         "connection reset"
 
+
+def test_the_answer_that_spends_the_budget_is_used(imgur: Imgur, tmp_path: Path) -> None:
+    album = imgur.add_album("AbC1234", count=2)
+    imgur.api_budget = 1  # the album's lookup is answered, and says 0 are left
+    result = run_main("-o", str(tmp_path), "imgur.com/a/AbC1234")
+    assert result.code == 0, result
+    assert len(files_under(tmp_path)) == len(album.images)
+    assert len(imgur.requests_to("api.imgur.com")) == 1  # neither thrown away nor asked again
+
+
+def test_a_budget_still_spent_after_its_wait_stops_asking(imgur: Imgur, tmp_path: Path) -> None:
+    imgur.add_album("AbC1234", count=2)
+    imgur.faults.append(dataclasses.replace(_spent("1"), attempts={1, 2}))  # the API's word was wrong
+    result = run_main("-o", str(tmp_path), "imgur.com/a/AbC1234")
+    assert result.code == 1, result
+    assert "imgur.com/a/AbC1234: Imgur's API budget for this client is spent; asking no more" in result.err, result
+    assert [round(w) for w in result.waits] == [1]  # waited once, as it said, and not again
+    assert len(imgur.requests_to("api.imgur.com")) == 2
+    assert not files_under(tmp_path)
