@@ -19,6 +19,7 @@ import signal
 import socket
 import subprocess
 import tempfile
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -140,3 +141,66 @@ class Postgres:
         with psycopg.connect(self.url(), autocommit=True) as db:
             db.execute(f"CREATE DATABASE {name}")
         return self.url(name)
+
+
+class Relay:
+    """A TCP relay on 127.0.0.1 in front of the server, as a network between a machine and its database is: once
+    :meth:`lose_commit` is called, the answer to the next transaction that sends ``marker`` is lost. The relay
+    passes the client's ``COMMIT`` on, and closes both ends the moment the server answers it: the server has
+    committed, and the client never learns it (a link that drops at the worst time)."""
+
+    def __init__(self, port: int) -> None:
+        self.port_to = port
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.port = int(self._listener.getsockname()[1])
+        self._lock = threading.Lock()
+        self._marker: bytes | None = None
+        self.lost = threading.Event()  # an answer was lost
+        self._sockets: list[socket.socket] = []
+        threading.Thread(target=self._accept, name="relay", daemon=True).start()
+
+    def url(self, url: str) -> str:
+        """``url`` (one of the server's) through the relay."""
+        return url.replace(f"@127.0.0.1:{self.port_to}/", f"@127.0.0.1:{self.port}/")
+
+    def lose_commit(self, marker: bytes) -> None:
+        with self._lock:
+            self._marker = marker
+
+    def close(self) -> None:
+        self._listener.close()
+        with self._lock:
+            for sock in self._sockets:
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
+                sock.close()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self._listener.accept()
+            except OSError:  # (closed)
+                return
+            server = socket.create_connection(("127.0.0.1", self.port_to))
+            with self._lock:
+                self._sockets += [client, server]
+            stage = [0]  # of this connection: 1 once the marked statement went by, 2 once its COMMIT did
+            threading.Thread(target=self._pump, args=(client, server, stage, True), daemon=True).start()
+            threading.Thread(target=self._pump, args=(server, client, stage, False), daemon=True).start()
+
+    def _pump(self, source: socket.socket, sink: socket.socket, stage: list[int], from_client: bool) -> None:
+        with contextlib.suppress(OSError):
+            while data := source.recv(65536):
+                with self._lock:
+                    if from_client and stage[0] == 0 and self._marker is not None and self._marker in data:
+                        stage[0], self._marker = 1, None
+                    elif from_client and stage[0] == 1 and b"COMMIT" in data:
+                        stage[0] = 2  # (before it is passed on: its answer cannot come back first)
+                    elif not from_client and stage[0] == 2:
+                        self.lost.set()  # (before the client can see it)
+                        for end in (source, sink):
+                            end.shutdown(socket.SHUT_RDWR)
+                        return
+                sink.sendall(data)
+        with contextlib.suppress(OSError):
+            sink.shutdown(socket.SHUT_WR)

@@ -30,7 +30,7 @@ from imgur_dl.share import Claims, Sharing
 from tests.clock import FastClock
 from tests.conftest import ArchiveAt, Outcome, files_under, run_main, until
 from tests.launcher import Forked, Launcher
-from tests.postgres import Postgres
+from tests.postgres import Postgres, Relay
 from tests.standin import AlbumData, Fault, Image, Imgur
 
 
@@ -261,25 +261,51 @@ def test_a_claim_takes_what_is_free_lapsed_or_already_its_own(archive: ArchiveAt
     store.close()
 
 
+def _held(store: Store, owner: str = "me") -> tuple[int, int]:
+    """How many claims ``owner`` holds: (live, lapsed)."""
+    mine = [p for p in store.fleet(10).processes if p["owner"] == owner]
+    return (int(mine[0]["working"]), int(mine[0]["lapsed"])) if mine else (0, 0)  # type: ignore[call-overload]
+
+
 def test_claims_held_are_renewed_every_third_of_a_lease_while_the_process_runs(archive: ArchiveAt) -> None:
     # A process holds its claims however long their work takes (an album of thousands of files, a slow link):
     # renewed every third of a lease, they never run out under it for another process to take them over.
-    def held(store: Store) -> tuple[int, int]:
-        mine = [p for p in store.fleet(10).processes if p["owner"] == "me"]
-        return (int(mine[0]["working"]), int(mine[0]["lapsed"])) if mine else (0, 0)  # type: ignore[call-overload]
-
     shared = open_archive(archive.location, say=lambda _: None, error=lambda _: None)
     shared.store.claim(Entry.ALBUM, ["AbC1234"], "me", -1)  # its lease run out, as a long album's would unrenewed
-    assert held(shared.store) == (0, 1)
+    assert _held(shared.store) == (0, 1)
     clock = FastClock()
     claims = Claims(shared, owner="me", lease=60, clock=clock, say_once=lambda _: None)
     try:
         assert claims.take([(Entry.ALBUM, "XyZ9876")]) == {Entry.ALBUM: {"XyZ9876"}}
-        assert until(lambda: held(shared.store) == (2, 0), seconds=5)
+        assert until(lambda: _held(shared.store) == (2, 0), seconds=5)
     finally:
         claims.stop()
         shared.close()
     assert clock.waits and set(clock.waits) == {20.0}
+
+
+def test_a_claim_whose_answer_was_lost_is_renewed_as_held(postgres: Postgres) -> None:
+    # The server took the claim and the link dropped before its answer came back: the process cannot know
+    # whether it holds it, so it renews it as its own (and gives it back at its end), or another would take the
+    # album over under it once the lease ran out.
+    url = postgres.new_database()
+    relay = Relay(postgres.port)
+    said: list[str] = []
+    shared = open_archive(relay.url(url), say=lambda _: None, error=lambda _: None)
+    clock = FastClock()
+    claims = Claims(shared, owner="me", lease=60, clock=clock, say_once=said.append)
+    seen = ArchiveAt(url, "postgres")
+    try:
+        relay.lose_commit(b"INSERT INTO")
+        assert claims.take([(Entry.ALBUM, "AbC1234")]) is None  # (no answer: the archive cannot be asked)
+        assert relay.lost.is_set() and "cannot claim work" in said[0], said
+        seen.rows("UPDATE archive_claims SET expires = now() - interval '1 second'")  # as if the lease ran out
+        assert until(lambda: seen.rows("SELECT owner, expires > now() FROM archive_claims") == [("me", True)],
+                     seconds=5)  # taken, and renewed
+    finally:
+        claims.stop()
+        shared.close()
+        relay.close()
 
 
 @pytest.mark.parametrize(("columns", "said"), [
