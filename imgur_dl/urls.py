@@ -97,10 +97,27 @@ def parse(text: str) -> Target:
     try:
         return _parse(raw)
     except UsageError:
+        if _several(raw):  # (two on a line of a list, or pasted as one argument)
+            raise UsageError(f"{len(raw.split())} links, not one: {_said(raw)} (give each as a URL of its own; "
+                             "--scan finds every link in any text)") from None
         bare = raw.lstrip(_AROUND).rstrip(_AFTER)
         if not bare or bare == raw:
             raise
     return _parse(bare)  # (what it says is wrong is then said of the link itself)
+
+
+def _several(raw: str) -> bool:
+    """Whether ``raw`` is links one after another with white space between, each naming something."""
+    words = raw.split()
+    return len(words) > 1 and all(_names_one(word) for word in words)
+
+
+def _names_one(word: str) -> bool:
+    try:
+        parse(word)
+    except UsageError:
+        return False
+    return True
 
 
 def parse_all(text: str) -> list[Target]:

@@ -54,6 +54,7 @@ ACCEPTED = [
     ("https://imgur.com/search/time/week?q=red+panda", Kind.SEARCH, "red panda"),
     ("https://imgur.com/search/viral/all/?q=cat&qs=thumbs", Kind.SEARCH, "cat"),
     ("https://imgur.com/search/relevance?q=cat", Kind.SEARCH, "cat"),
+    ("imgur.com/search?q=cute cat", Kind.SEARCH, "cute cat"),  # (as typed: white space in a link is not two)
     ("https://imgur.com/search?q=" + "cat+" * 100, Kind.SEARCH, ("cat " * 50).rstrip()),  # its first 200 characters
     ("https://imgur.com/t/cats/top/week", Kind.TAG, "cats"),
     ("https://imgur.com/t/cats/viral", Kind.TAG, "cats"),
@@ -142,6 +143,11 @@ REFUSED = [
     ("https://i.imgur.com/removed.png", "names no album or image"),
     ("http://i.imgur.com:80/removed.png", "names no album or image"),
     ("https://imgur.com/removed", "names no album or image"),
+    # Links one after another (two on a line of a list, or pasted as one argument): said as such.
+    ("https://imgur.com/a/AbC1234 https://imgur.com/a/XyZ9876",
+     "^2 links, not one: https://imgur.com/a/AbC1234 https://imgur.com/a/XyZ9876 \\(give each as a URL of its own"),
+    ("imgur.com/a/AbC1234\ti.imgur.com/XyZ9876.jpg  imgur.com/user/someone", "^3 links, not one"),
+    ("imgur.com/a/AbC1234 and more", "names no album or image"),  # (not only links)
 ]
 
 
