@@ -86,7 +86,7 @@ def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> i
         if not (args.urls or args.input_file or args.scan):
             raise UsageError(NO_URL)
         options = _options(args, env)  # (before a list is read: a million lines take seconds, a pipe longer)
-        texts = itertools.chain(args.urls, *(_read_list(name, env) for name in args.input_file))
+        texts = itertools.chain((("", url) for url in args.urls), *(_read_list(name, env) for name in args.input_file))
         targets, refused = _targets(texts, env)
         if not targets and not refused and not args.scan:
             raise UsageError(NO_URL)  # (lists that hold none)
@@ -295,19 +295,20 @@ def _download(options: Options, targets: Iterable[Target], env: Environment, sta
     return run.exit_status
 
 
-def _targets(texts: Iterable[str], env: Environment) -> tuple[Given, int]:
+def _targets(texts: Iterable[tuple[str, str]], env: Environment) -> tuple[Given, int]:
     """Every URL parsed before anything is fetched (each as it is read), the distinct ones kept packed.
 
-    A URL that names nothing we can fetch gets one line on stderr; the others
-    still run, and the exit status says some input was refused.
+    ``texts``: each URL, after where it was given ('' on the command line, ``list.txt:12: `` in a list). A URL
+    that names nothing we can fetch gets one line on stderr, saying where it was; the others still run, and the
+    exit status says some input was refused.
     """
     targets = Given()
     refused = 0
-    for text in texts:
+    for where, text in texts:
         try:
             named = urls.parse_all(text)
         except UsageError as exc:
-            _error(env, str(exc))
+            _error(env, where + str(exc))
             refused += 1
             continue
         for target in named:
@@ -332,11 +333,14 @@ def _error(env: Environment, message: str) -> None:
     writer(env.stderr)(printable(ERROR_PREFIX + message))
 
 
-def _read_list(name: str, env: Environment) -> Iterator[str]:
-    """URLs from a file (or stdin for '-'), as it is read: one a line, blank lines and '#' comments ignored."""
+def _read_list(name: str, env: Environment) -> Iterator[tuple[str, str]]:
+    """URLs from a file (or stdin for '-'), as it is read: one a line, blank lines and '#' comments ignored; each
+    after where it is (``list.txt:12: ``, as compilers and grep say it)."""
+    where = "(standard input)" if name == "-" else name
     try:
         with contextlib.nullcontext(env.stdin) if name == "-" else _open_list(Path(name)) as handle:
-            yield from list_lines(handle, name)
+            for number, text in list_lines(handle, name):
+                yield f"{where}:{number}: ", text
     except (OSError, UnicodeDecodeError) as exc:
         raise UsageError(f"cannot read URLs from {name}: {getattr(exc, 'strerror', None) or exc}") from None
     except ScanError as exc:  # (a compressed list that is corrupt or cut short: not to be taken for the whole list)
@@ -365,8 +369,9 @@ def _open_list(path: Path) -> TextIO:
 MAX_LIST_LINE = 64 * 1024  # characters: a URL is far shorter; a longer line is not a list's (/dev/zero, a binary)
 
 
-def list_lines(handle: TextIO, name: str) -> Iterator[str]:
-    """The URLs of a list, a line at a time: what is held is one line, however long the list (or endless)."""
+def list_lines(handle: TextIO, name: str) -> Iterator[tuple[int, str]]:
+    """The URLs of a list, each with its line's number, a line at a time: what is held is one line, however long
+    the list (or endless)."""
     for number, line in enumerate(iter(lambda: handle.readline(MAX_LIST_LINE + 2), ""), 1):
         if len(line.rstrip("\r\n")) > MAX_LIST_LINE:
             raise UsageError(f"cannot read URLs from {name}: line {number:,} is longer than {MAX_LIST_LINE:,} "
@@ -382,7 +387,7 @@ def list_lines(handle: TextIO, name: str) -> Iterator[str]:
         for part in (line.removeprefix("\ufeff") if number == 1 else line).splitlines():  # (a BOM, piped in)
             text = part.split(" #", 1)[0].strip()
             if text and not text.startswith("#"):
-                yield text
+                yield number, text
 
 
 def _is_warc(line: str) -> bool:

@@ -178,6 +178,22 @@ def test_a_bad_url_is_refused_up_front_and_the_others_still_run(imgur: Imgur, tm
     assert len(files_under(tmp_path)) == 2
 
 
+def test_a_bad_line_of_a_list_is_said_with_where_it_is(imgur: Imgur, tmp_path: Path) -> None:
+    imgur.add_album("AbC1234", count=1)
+    listed = tmp_path / "albums.txt"
+    listed.write_text("# mine\nimgur.com/a/AbC1234\n\nhello\r\nimgur.com/about # the site\n")
+    result = run_main("-o", str(tmp_path / "out"), "-i", str(listed), "-i", "-", "https://example.com/x",
+                      stdin="imgur.com/a/AbC1234 imgur.com/a/XyZ9876\n")
+    assert result.code == 2, result
+    assert result.err.splitlines()[:4] == [
+        "imgur-dl: error: not an Imgur URL: https://example.com/x",  # (the command line's first)
+        f"imgur-dl: error: {listed}:4: not an Imgur URL: hello",
+        f"imgur-dl: error: {listed}:5: this Imgur URL names no album or image: imgur.com/about",
+        "imgur-dl: error: (standard input):1: 2 links, not one: imgur.com/a/AbC1234 imgur.com/a/XyZ9876 (give each "
+        "as a URL of its own; --scan finds every link in any text)"]
+    assert "1 saved" in result.err
+
+
 def test_help_has_real_examples() -> None:
     result = run_main("--help")
     assert result.code == 0

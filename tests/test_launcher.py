@@ -23,7 +23,7 @@ def test_a_forked_child_says_and_exits_as_the_installed_command(launcher: Launch
 def test_a_forked_child_takes_the_environment_and_folder_it_is_given(launcher: Launcher, tmp_path: Path) -> None:
     (tmp_path / "links.txt").write_text("https://example.com/x\n")  # read from the folder given
     forked = launcher.spawn(["-i", "links.txt"], text=True, cwd=tmp_path)
-    assert forked.communicate(timeout=30) == ("", "imgur-dl: error: not an Imgur URL: https://example.com/x\n")
+    assert forked.communicate(timeout=30) == ("", "imgur-dl: error: links.txt:1: not an Imgur URL: https://example.com/x\n")
     assert forked.returncode == 2
     forked = launcher.spawn(["-i", "links.txt"], text=True, cwd=tmp_path, env={"IMGUR_DL_WORKERS": "zero"})
     assert forked.communicate(timeout=30)[1] == "imgur-dl: error: IMGUR_DL_WORKERS: not a whole number: 'zero'\n"
