@@ -202,6 +202,21 @@ def test_a_rerun_says_everywhere_what_album_json_said_of_the_files_it_finds_save
     assert [rows[i.id]["sha256"] for i in album.images] == [None, _sha(gone.data), _sha(album.images[2].data)]
 
 
+def test_an_archive_started_later_records_what_album_json_said_of_the_files(imgur: Imgur, tmp_path: Path,
+                                                                            archive: ArchiveAt) -> None:
+    # A folder kept with --write-metadata, then a nightly job that only starts an archive (no --json, no
+    # album.json of its own): its rows say what was recorded of each file as it arrived, not null.
+    album = _dated_album(imgur)
+    gone = album.images[1]
+    gone.removed = True
+    imgur.add_capture(f"http://i.imgur.com:80/{gone.id}.jpeg", "20150102030405", body=gone.data)
+    assert run_main("--wayback", "--write-metadata", "-o", str(tmp_path), "imgur.com/a/AbC1234").code == 0
+    result = run_main("--download-archive", archive.location, "-o", str(tmp_path), "imgur.com/a/AbC1234")
+    assert "0 saved, 3 skipped" in result.err, result
+    assert sorted(archive.rows("SELECT id, source, sha256 FROM archive WHERE kind = 'image'")) == sorted(
+        (i.id, "wayback" if i is gone else "imgur", _sha(i.data)) for i in album.images)
+
+
 def test_a_lone_image_found_saved_says_what_its_own_json_recorded(imgur: Imgur, tmp_path: Path) -> None:
     # (A single image's metadata is <id>.json beside it, in a folder many share.)
     image = imgur.add_image("XyZ9876", size=3000)
