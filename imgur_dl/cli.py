@@ -335,35 +335,42 @@ def _error(env: Environment, message: str) -> None:
 
 def _read_list(name: str, env: Environment) -> Iterator[tuple[str, str]]:
     """URLs from a file (or stdin for '-'), as it is read: one a line, blank lines and '#' comments ignored; each
-    after where it is (``list.txt:12: ``, as compilers and grep say it)."""
+    after where it is (``list.txt:12: ``, as compilers and grep say it; the archive's name alone for a ZIP or tar
+    of lists, whose lines are no one file's)."""
     where = "(standard input)" if name == "-" else name
     try:
-        with contextlib.nullcontext(env.stdin) if name == "-" else _open_list(Path(name)) as handle:
+        handle, several = (env.stdin, _one_file) if name == "-" else _open_list(Path(name))
+        with contextlib.nullcontext(handle) if name == "-" else handle:
             for number, text in list_lines(handle, name):
-                yield f"{where}:{number}: ", text
+                yield (f"{where}: " if several() else f"{where}:{number}: "), text
     except (OSError, UnicodeDecodeError) as exc:
         raise UsageError(f"cannot read URLs from {name}: {getattr(exc, 'strerror', None) or exc}") from None
     except ScanError as exc:  # (a compressed list that is corrupt or cut short: not to be taken for the whole list)
         raise UsageError(f"cannot read URLs from {name}: {exc.why}") from None
 
 
-def _open_list(path: Path) -> TextIO:
+def _one_file() -> bool:
+    return False
+
+
+def _open_list(path: Path) -> tuple[TextIO, Callable[[], bool]]:
     """A list file as text: UTF-8 (a byte-order mark dropped), or UTF-16 when it starts with that mark (Windows
     PowerShell's ``>`` writes it); compressed (a list of a million links, as they are passed around: ``.gz``,
     ``.zst``), read as ``--scan`` reads it. Bytes that are not UTF-8 are kept as they are, to be refused with the
-    one line holding them."""
+    one line holding them. With it, whether it is an archive's files one after another (known once read from)."""
     from imgur_dl import compressed  # noqa: PLC0415 - only a list needs it
 
     raw = path.open("rb")
     if compressed.kind_of(raw.peek(compressed.MAGIC_SIZE)[:compressed.MAGIC_SIZE]) is not None:
         try:
-            text = compressed.as_file(compressed.opened(raw, str(path)))
+            reader = compressed.opened(raw, str(path))
         except BaseException:
             raw.close()
             raise
-        return io.TextIOWrapper(text, encoding="utf-8-sig", errors="surrogateescape")
+        text = io.TextIOWrapper(compressed.as_file(reader), encoding="utf-8-sig", errors="surrogateescape")
+        return text, lambda: compressed.holds_files(reader)
     wide = raw.peek(2)[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
-    return io.TextIOWrapper(raw, encoding="utf-16" if wide else "utf-8-sig", errors="surrogateescape")
+    return io.TextIOWrapper(raw, encoding="utf-16" if wide else "utf-8-sig", errors="surrogateescape"), _one_file
 
 
 MAX_LIST_LINE = 64 * 1024  # characters: a URL is far shorter; a longer line is not a list's (/dev/zero, a binary)

@@ -243,6 +243,12 @@ def kind_of(head: bytes) -> str | None:
     return next((kind for magic, kind in _MAGIC if head.startswith(magic)), None)
 
 
+def holds_files(reader: Reader) -> bool:
+    """Whether ``reader`` (from :func:`opened`, once read from) gives an archive's files one after another (a ZIP's,
+    a tar's): a line's number in what it gives is no one file's."""
+    return isinstance(reader._chosen if isinstance(reader, _Opening) else reader, _Files)
+
+
 def as_file(reader: Reader) -> io.BufferedReader:
     """``reader`` as a binary file (for :class:`io.TextIOWrapper`: a list read a line at a time)."""
     return io.BufferedReader(_Raw(reader))

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import datetime
+import gzip
 import io
 import json
 import re
 import subprocess
 import sys
+import tarfile
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -192,6 +195,24 @@ def test_a_bad_line_of_a_list_is_said_with_where_it_is(imgur: Imgur, tmp_path: P
         "imgur-dl: error: (standard input):1: 2 links, not one: imgur.com/a/AbC1234 imgur.com/a/XyZ9876 (give each "
         "as a URL of its own; --scan finds every link in any text)"]
     assert "1 saved" in result.err
+
+
+def test_a_bad_line_of_a_compressed_list_is_said_with_where_it_is(imgur: Imgur, tmp_path: Path) -> None:
+    album = imgur.add_album("AbC1234", count=1)
+    (tmp_path / "albums.txt.gz").write_bytes(gzip.compress(b"imgur.com/a/AbC1234\nhello\n"))
+    with zipfile.ZipFile(tmp_path / "lists.zip", "w") as lists:  # (its files' lines, one after another: no one's)
+        lists.writestr("a.txt", "imgur.com/a/AbC1234")
+        lists.writestr("b.txt", "hello again\n")
+    with tarfile.open(tmp_path / "lists.tgz", "w:gz") as tar:
+        for name, text in (("a.txt", b"imgur.com/a/AbC1234\n"), ("b.txt", b"and again\n")):
+            member = tarfile.TarInfo(name)
+            member.size = len(text)
+            tar.addfile(member, io.BytesIO(text))
+    result = run_main("-g", *(f"-i={tmp_path / name}" for name in ("albums.txt.gz", "lists.zip", "lists.tgz")))
+    assert result.err.splitlines()[:3] == [f"imgur-dl: error: {tmp_path}/albums.txt.gz:2: not an Imgur URL: hello",
+                                           f"imgur-dl: error: {tmp_path}/lists.zip: not an Imgur URL: hello again",
+                                           f"imgur-dl: error: {tmp_path}/lists.tgz: not an Imgur URL: and again"]
+    assert result.code == 2 and result.out == f"https://i.imgur.com/{album.images[0].id}.jpeg\n", result
 
 
 def test_help_has_real_examples() -> None:
