@@ -69,6 +69,8 @@ class SqliteStore:
         self.location = str(path)
         self.table = table_name(table)
         self._lock = threading.Lock()
+        if (unfit := _unfit_place(path)) is not None:  # (SQLite says "unable to open database file" of each)
+            raise UsageError(f"cannot use {path} as a download archive: {unfit}")
         try:
             # (Asked from the threads that read listings and look albums up, written by the archive's
             # writer, renewed by the lease's: one connection, one lock.)
@@ -229,6 +231,17 @@ def _joined(value: object) -> list[str]:
     piece is a whole id asked for; asked for, such an id is not found.
     """
     return str(value).split(" ") if value is not None else []
+
+
+def _unfit_place(path: Path) -> str | None:
+    """Why no archive file can be at ``path``, where that is plain to see (a folder there, or none to hold it);
+    None otherwise. (No folder is made for it: a path mistyped in a nightly job would start an empty archive.)"""
+    if path.is_dir():
+        return "it is a folder (give the archive's file)"
+    folder = path.parent
+    if not folder.is_dir():
+        return f"{folder} is not a folder" if folder.exists() else f"there is no folder {folder}"
+    return None
 
 
 def maps_shared(folder: Path) -> bool:

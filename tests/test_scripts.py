@@ -411,6 +411,24 @@ def test_an_archive_where_files_cannot_be_mapped_shared_works(imgur: Imgur, tmp_
     assert [p.name for p in unmappable.iterdir() if p.name.endswith(".probe")] == []  # (nothing left behind)
 
 
+@pytest.mark.parametrize(("given", "why"), [
+    ("out", "it is a folder (give the archive's file)"),
+    ("nowhere/seen.sqlite", "there is no folder {tmp}/nowhere"),  # (a typo: no empty archive is started there)
+    ("list.txt/seen.sqlite", "{tmp}/list.txt is not a folder"),
+    ("list.txt", "file is not a database"),  # (yt-dlp's archive is a text file: left as it is)
+])
+def test_an_archive_that_cannot_be_is_one_line_before_anything_is_fetched(imgur: Imgur, tmp_path: Path, given: str,
+                                                                         why: str) -> None:
+    imgur.add_album("AbC1234", count=1)
+    (tmp_path / "out").mkdir()
+    (tmp_path / "list.txt").write_text("youtube dQw4w9WgXcQ\n")
+    result = run_main("--download-archive", str(tmp_path / given), "-o", str(tmp_path / "out"), "imgur.com/a/AbC1234")
+    assert (result.code, result.err) == (2, f"imgur-dl: error: cannot use {tmp_path / given} as a download "
+                                            f"archive: {why.format(tmp=tmp_path)}\n")
+    assert not imgur.log and sorted(p.name for p in tmp_path.rglob("*")) == ["list.txt", "out"]
+    assert (tmp_path / "list.txt").read_text() == "youtube dQw4w9WgXcQ\n"
+
+
 def test_archive_does_not_record_failures(imgur: Imgur, tmp_path: Path, archive: ArchiveAt) -> None:
     album = imgur.add_album("AbC1234", count=2)
     album.images[0].removed = True
