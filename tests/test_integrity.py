@@ -30,6 +30,17 @@ def _dated_album(imgur: Imgur, album_id: str = "AbC1234", count: int = 3, size: 
     return album
 
 
+def _kept_with_one_brought_back(imgur: Imgur, tmp_path: Path) -> tuple[AlbumData, Image]:
+    """A dated album kept in ``tmp_path`` with --write-metadata, its second file brought back from the Wayback
+    Machine: the album, and that file."""
+    album = _dated_album(imgur)
+    gone = album.images[1]
+    gone.removed = True
+    imgur.add_capture(f"http://i.imgur.com:80/{gone.id}.jpeg", "20150102030405", body=gone.data)
+    assert run_main("--wayback", "--write-metadata", "-o", str(tmp_path), "imgur.com/a/AbC1234").code == 0
+    return album, gone
+
+
 def _sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
@@ -178,11 +189,7 @@ def test_a_rerun_says_everywhere_what_album_json_said_of_the_files_it_finds_save
                                                                                    archive: ArchiveAt) -> None:
     # A nightly rerun with --json (its rows kept as the run's log), and one that starts a download archive: the
     # files are found saved, and each row says what was recorded of them as they arrived, as album.json does.
-    album = _dated_album(imgur)
-    gone = album.images[1]
-    gone.removed = True
-    imgur.add_capture(f"http://i.imgur.com:80/{gone.id}.jpeg", "20150102030405", body=gone.data)
-    assert run_main("--wayback", "--write-metadata", "-o", str(tmp_path), "imgur.com/a/AbC1234").code == 0
+    album, gone = _kept_with_one_brought_back(imgur, tmp_path)
     first = _items(tmp_path / "AbC1234")
     result = run_main("--json", "--download-archive", archive.location, "-o", str(tmp_path), "imgur.com/a/AbC1234")
     assert "0 saved, 3 skipped" in result.err, result
@@ -206,11 +213,7 @@ def test_an_archive_started_later_records_what_album_json_said_of_the_files(imgu
                                                                             archive: ArchiveAt) -> None:
     # A folder kept with --write-metadata, then a nightly job that only starts an archive (no --json, no
     # album.json of its own): its rows say what was recorded of each file as it arrived, not null.
-    album = _dated_album(imgur)
-    gone = album.images[1]
-    gone.removed = True
-    imgur.add_capture(f"http://i.imgur.com:80/{gone.id}.jpeg", "20150102030405", body=gone.data)
-    assert run_main("--wayback", "--write-metadata", "-o", str(tmp_path), "imgur.com/a/AbC1234").code == 0
+    album, gone = _kept_with_one_brought_back(imgur, tmp_path)
     result = run_main("--download-archive", archive.location, "-o", str(tmp_path), "imgur.com/a/AbC1234")
     assert "0 saved, 3 skipped" in result.err, result
     assert sorted(archive.rows("SELECT id, source, sha256 FROM archive WHERE kind = 'image'")) == sorted(
