@@ -86,7 +86,8 @@ def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> i
         if not (args.urls or args.input_file or args.scan):
             raise UsageError(NO_URL)
         options = _options(args, env)  # (before a list is read: a million lines take seconds, a pipe longer)
-        texts = itertools.chain((("", url) for url in args.urls), *(_read_list(name, env) for name in args.input_file))
+        given: Iterator[Line] = (("", None, url) for url in args.urls)
+        texts = itertools.chain(given, *(_read_list(name, env) for name in args.input_file))
         targets, refused = _targets(texts, env)
         if not targets and not refused and not args.scan:
             raise UsageError(NO_URL)  # (lists that hold none)
@@ -295,19 +296,24 @@ def _download(options: Options, targets: Iterable[Target], env: Environment, sta
     return run.exit_status
 
 
-def _targets(texts: Iterable[tuple[str, str]], env: Environment) -> tuple[Given, int]:
+# A URL given: the list it is a line of ('' on the command line), that line's number (None when the list is no
+# one file's: a ZIP or tar of lists), and the URL.
+Line = tuple[str, int | None, str]
+
+
+def _targets(texts: Iterable[Line], env: Environment) -> tuple[Given, int]:
     """Every URL parsed before anything is fetched (each as it is read), the distinct ones kept packed.
 
-    ``texts``: each URL, after where it was given ('' on the command line, ``list.txt:12: `` in a list). A URL
-    that names nothing we can fetch gets one line on stderr, saying where it was; the others still run, and the
-    exit status says some input was refused.
+    A URL that names nothing we can fetch gets one line on stderr, saying where it was (``list.txt:12: ``, as
+    compilers and grep say it); the others still run, and the exit status says some input was refused.
     """
     targets = Given()
     refused = 0
-    for where, text in texts:
+    for source, number, text in texts:
         try:
             named = urls.parse_all(text)
         except UsageError as exc:
+            where = "" if not source else f"{source}: " if number is None else f"{source}:{number}: "
             _error(env, where + str(exc))
             refused += 1
             continue
@@ -333,16 +339,15 @@ def _error(env: Environment, message: str) -> None:
     writer(env.stderr)(printable(ERROR_PREFIX + message))
 
 
-def _read_list(name: str, env: Environment) -> Iterator[tuple[str, str]]:
+def _read_list(name: str, env: Environment) -> Iterator[Line]:
     """URLs from a file (or stdin for '-'), as it is read: one a line, blank lines and '#' comments ignored; each
-    after where it is (``list.txt:12: ``, as compilers and grep say it; the archive's name alone for a ZIP or tar
-    of lists, whose lines are no one file's)."""
+    with where it is (no line's number in a ZIP or tar of lists, whose lines are one file's after another's)."""
     where = "(standard input)" if name == "-" else name
     try:
         handle, several = (env.stdin, _one_file) if name == "-" else _open_list(Path(name))
         with contextlib.nullcontext(handle) if name == "-" else handle:
             for number, text in list_lines(handle, name):
-                yield (f"{where}: " if several() else f"{where}:{number}: "), text
+                yield where, None if several() else number, text
     except (OSError, UnicodeDecodeError) as exc:
         raise UsageError(f"cannot read URLs from {name}: {getattr(exc, 'strerror', None) or exc}") from None
     except ScanError as exc:  # (a compressed list that is corrupt or cut short: not to be taken for the whole list)
