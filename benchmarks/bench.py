@@ -131,7 +131,7 @@ SCENARIOS = {
     # An -i list of 1,000 albums of one file each, on an API 150 ms away.
     "list-1000": Scenario("list-1000", 1, 4_000, 0.150, 4 * MB, 60 * MB, tools=("imgur-dl",), albums=1000),
 }
-EXTRA = ("hashing", "scan", "warc", "mbox", "links", "fleet")  # measured apart from the scenarios above
+EXTRA = ("hashing", "scan", "warc", "mbox", "links", "list", "fleet")  # measured apart from the scenarios above
 AGAINST: list[str] = []  # other checkouts whose imgur-dl the scans time too (--against)
 SMOKE = Scenario("smoke", 12, 20_000, 0.02, 4 * MB, 60 * MB, ("imgur-dl", "gallery-dl", "curl", "python-floor -j 4"))
 SMOKE_THROTTLED = Scenario("smoke-throttled", 24, 20_000, 0.02, 4 * MB, 60 * MB, ("imgur-dl", "imgur-dl -j 3"),
@@ -735,6 +735,38 @@ def links(runs: int, work: Path, files: int = 100_000) -> str:
     return "\n".join(lines) + "\n"
 
 
+def list_reading(runs: int, work: Path, launcher: Launcher, lines: int = 1_000_000) -> str:
+    """``-i``: a list of ``lines`` distinct album links read to its end, as every list is before the first
+    request. Its last line names a listing only an access token can read, and none is given: the run ends there,
+    in one line (exit 2), having asked nothing of anyone. Beside it, the same command given that line alone
+    (start-up, imports and the same end): what the list itself costs is the difference. Peak RSS by wait4, each
+    run from the small launcher process."""
+    listed = work / "million.txt"
+    with listed.open("w") as out:
+        out.writelines(f"https://imgur.com/a/{n:07d}\n" for n in range(lines))
+        out.write("imgur.com/user/me\n")
+    alone = work / "alone.txt"
+    alone.write_text("imgur.com/user/me\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("IMGUR_")} | {"HOME": str(work)}
+    runs_of: dict[str, list[tuple[float, float, float, int]]] = {}
+    for _ in range(runs):
+        for label, base in [("imgur-dl", _imgur_dl()), *((f"imgur-dl@{c}", _imgur_dl(c)) for c in AGAINST)]:
+            for given in (listed, alone):
+                runs_of.setdefault(f"{label} -i {given.name}", []).append(
+                    launcher.measure([*base, "-q", "-i", str(given)], env))
+    table = [f"## A list of {lines:,} links, read (`-i`), {runs} runs each, medians", "",
+             "| tool | wall s | CPU s | peak RSS MB | exit | CPU us a line | MB a million lines |",
+             "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    medians = {tool: [statistics.median(m[k] for m in got) for k in range(3)] + [got[0][3]]
+               for tool, got in runs_of.items()}
+    for tool, (wall, cpu, rss, code) in medians.items():
+        base_cpu, base_rss = medians[tool.replace(listed.name, alone.name)][1:3]
+        per_line = "" if tool.endswith(alone.name) else f"{(cpu - base_cpu) / lines * 1e6:.1f}"
+        per_million = "" if tool.endswith(alone.name) else f"{(rss - base_rss) / lines * 1e6:.0f}"
+        table.append(f"| {tool} | {wall:.2f} | {cpu:.2f} | {rss:.1f} | {code} | {per_line} | {per_million} |")
+    return "\n".join(table) + "\n"
+
+
 def fleet(runs: int, work: Path, *, albums: int = 48, files: int = 4, size: int = 150_000,
           client_rate: float = 2 * MB, counts: tuple[int, ...] = (1, 2, 4)) -> tuple[str, bool]:
     """``--share-work``: 1, 2 and 4 processes sharing one list and one PostgreSQL archive.
@@ -835,6 +867,8 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="imgur-dl-bench-") as tmp:
         try:
             outcomes = [run(s, runs, Path(tmp), launcher) for s in chosen]
+            listed = list_reading(runs, Path(tmp), launcher, lines=2_000 if args.smoke else 1_000_000) \
+                if args.smoke or "list" in names else ""
         finally:
             launcher.close()
         extra = hashing(runs, Path(tmp), size=8 * MB if args.smoke else 256 * MB) \
@@ -847,6 +881,8 @@ def main() -> int:
             extra += "\n" + scanning_mbox(runs, Path(tmp), size=4 * MB if args.smoke else 200 * MB)
         if args.smoke or "links" in names:
             extra += "\n" + links(runs, Path(tmp), files=50 if args.smoke else 100_000)
+        if listed:
+            extra += "\n" + listed
         shared_ok = True
         if args.smoke or "fleet" in names:
             text, shared_ok = fleet(1, Path(tmp), albums=6, files=2, size=20_000, counts=(1, 2)) if args.smoke \

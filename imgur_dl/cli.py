@@ -86,9 +86,7 @@ def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> i
         if not (args.urls or args.input_file or args.scan):
             raise UsageError(NO_URL)
         options = _options(args, env)  # (before a list is read: a million lines take seconds, a pipe longer)
-        given: Iterator[Line] = (("", None, url) for url in args.urls)
-        texts = itertools.chain(given, *(_read_list(name, env) for name in args.input_file))
-        targets, refused = _targets(texts, env)
+        targets, refused = _targets([(None, args.urls), *(_listed(name, env) for name in args.input_file)], env)
         if not targets and not refused and not args.scan:
             raise UsageError(NO_URL)  # (lists that hold none)
         if options.token is None and (mine := targets.needs_token) is not None:
@@ -296,12 +294,25 @@ def _download(options: Options, targets: Iterable[Target], env: Environment, sta
     return run.exit_status
 
 
-# A URL given: the list it is a line of ('' on the command line), that line's number (None when the list is no
-# one file's: a ZIP or tar of lists), and the URL.
-Line = tuple[str, int | None, str]
+def _one_file() -> bool:
+    return False
 
 
-def _targets(texts: Iterable[Line], env: Environment) -> tuple[Given, int]:
+@dataclass
+class Listed:
+    """A list URLs are read from: its name, the number of the line last read, and whether it is an archive's files
+    one after another (a ZIP or tar of lists, whose lines are no one file's: known once it is read from)."""
+
+    name: str
+    line: int = 0
+    several: Callable[[], bool] = _one_file
+
+    def where(self) -> str:
+        """Where the line last read is, as compilers and grep say it: ``list.txt:12: ``."""
+        return f"{self.name}: " if self.several() else f"{self.name}:{self.line}: "
+
+
+def _targets(texts: Iterable[tuple[Listed | None, Iterable[str]]], env: Environment) -> tuple[Given, int]:
     """Every URL parsed before anything is fetched (each as it is read), the distinct ones kept packed.
 
     A URL that names nothing we can fetch gets one line on stderr, saying where it was (``list.txt:12: ``, as
@@ -309,16 +320,16 @@ def _targets(texts: Iterable[Line], env: Environment) -> tuple[Given, int]:
     """
     targets = Given()
     refused = 0
-    for source, number, text in texts:
-        try:
-            named = urls.parse_all(text)
-        except UsageError as exc:
-            where = "" if not source else f"{source}: " if number is None else f"{source}:{number}: "
-            _error(env, where + str(exc))
-            refused += 1
-            continue
-        for target in named:
-            targets.add(target)
+    for source, given in texts:  # (the command line's, then each list's, each URL as it is read)
+        for text in given:
+            try:
+                named = urls.parse_all(text)
+            except UsageError as exc:
+                _error(env, ("" if source is None else source.where()) + str(exc))
+                refused += 1
+                continue
+            for target in named:
+                targets.add(target)
     return targets, refused
 
 
@@ -339,23 +350,23 @@ def _error(env: Environment, message: str) -> None:
     writer(env.stderr)(printable(ERROR_PREFIX + message))
 
 
-def _read_list(name: str, env: Environment) -> Iterator[Line]:
-    """URLs from a file (or stdin for '-'), as it is read: one a line, blank lines and '#' comments ignored; each
-    with where it is (no line's number in a ZIP or tar of lists, whose lines are one file's after another's)."""
-    where = "(standard input)" if name == "-" else name
+def _listed(name: str, env: Environment) -> tuple[Listed, Iterator[str]]:
+    """A list (a file, or stdin for '-'), and its URLs as it is read."""
+    listed = Listed("(standard input)" if name == "-" else name)
+    return listed, _read_list(name, env, listed)
+
+
+def _read_list(name: str, env: Environment, listed: Listed) -> Iterator[str]:
+    """URLs from a file (or stdin for '-'), as it is read: one a line, blank lines and '#' comments ignored;
+    ``listed`` told where each is."""
     try:
-        handle, several = (env.stdin, _one_file) if name == "-" else _open_list(Path(name))
+        handle, listed.several = (env.stdin, _one_file) if name == "-" else _open_list(Path(name))
         with contextlib.nullcontext(handle) if name == "-" else handle:
-            for number, text in list_lines(handle, name):
-                yield where, None if several() else number, text
+            yield from list_lines(handle, name, listed)
     except (OSError, UnicodeDecodeError) as exc:
         raise UsageError(f"cannot read URLs from {name}: {getattr(exc, 'strerror', None) or exc}") from None
     except ScanError as exc:  # (a compressed list that is corrupt or cut short: not to be taken for the whole list)
         raise UsageError(f"cannot read URLs from {name}: {exc.why}") from None
-
-
-def _one_file() -> bool:
-    return False
 
 
 def _open_list(path: Path) -> tuple[TextIO, Callable[[], bool]]:
@@ -381,10 +392,11 @@ def _open_list(path: Path) -> tuple[TextIO, Callable[[], bool]]:
 MAX_LIST_LINE = 64 * 1024  # characters: a URL is far shorter; a longer line is not a list's (/dev/zero, a binary)
 
 
-def list_lines(handle: TextIO, name: str) -> Iterator[tuple[int, str]]:
-    """The URLs of a list, each with its line's number, a line at a time: what is held is one line, however long
-    the list (or endless)."""
+def list_lines(handle: TextIO, name: str, listed: Listed) -> Iterator[str]:
+    """The URLs of a list, a line at a time (``listed.line``: the number of the line each is on): what is held is
+    one line, however long the list (or endless)."""
     for number, line in enumerate(iter(lambda: handle.readline(MAX_LIST_LINE + 2), ""), 1):
+        listed.line = number
         if len(line.rstrip("\r\n")) > MAX_LIST_LINE:
             raise UsageError(f"cannot read URLs from {name}: line {number:,} is longer than {MAX_LIST_LINE:,} "
                              "characters (not a list of URLs)")
@@ -399,7 +411,7 @@ def list_lines(handle: TextIO, name: str) -> Iterator[tuple[int, str]]:
         for part in (line.removeprefix("\ufeff") if number == 1 else line).splitlines():  # (a BOM, piped in)
             text = part.split(" #", 1)[0].strip()
             if text and not text.startswith("#"):
-                yield number, text
+                yield text
 
 
 def _is_warc(line: str) -> bool:

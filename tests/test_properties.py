@@ -28,7 +28,7 @@ from hypothesis import strategies as st
 from imgur_dl import answers, dates, earlier, hashset, hosts, jsonstream, sniff, urls
 from imgur_dl.archive_postgres import redact
 from imgur_dl.choice import parse_since
-from imgur_dl.cli import Environment, _read_list, _targets, list_lines
+from imgur_dl.cli import Environment, Listed, _listed, _targets, list_lines
 from imgur_dl.errors import ImgurDLError, NotMediaError, RemovedError, UsageError
 from imgur_dl.given import Given
 from imgur_dl.hashset import HashSet
@@ -227,7 +227,8 @@ def test_api_answer_parser_raises_only_its_own_errors(data: Any) -> None:
 @given(st.text(alphabet=" #\t\r\n\x0b\x1c\u2028\u0085abcé/:", max_size=120))
 def test_a_list_read_a_line_at_a_time_gives_what_reading_it_whole_did(text: str) -> None:
     whole = (line.split(" #", 1)[0].strip() for line in text.splitlines())
-    read = list(list_lines(io.StringIO(text, newline=None), "list"))
+    listed = Listed("list")
+    read = [(listed.line, line) for line in list_lines(io.StringIO(text, newline=None), "list", listed)]
     assert [line for _, line in read] == [line for line in whole if line and not line.startswith("#")]
     newlines = io.StringIO(text, newline=None).read().split("\n")  # (where each line starts: \r, \r\n and \n end one)
     assert all(line in newlines[number - 1] for number, line in read)
@@ -563,7 +564,7 @@ def test_a_long_list_is_kept_packed() -> None:
     ids = [f"{n:07d}" for n in range(3_000)]
     lines = [f"https://imgur.com/a/{i}" for i in ids] + [f"imgur.com/a/{i}" for i in ids[:100]]  # (repeats)
     lines_text = io.StringIO("\n".join(lines))
-    (targets, refused), held = _held_by(lambda: _targets(_read_list("-", Environment(stdin=lines_text)), Environment()))
+    (targets, refused), held = _held_by(lambda: _targets([_listed("-", Environment(stdin=lines_text))], Environment()))
     assert (len(targets), refused) == (3_000, 0)
     assert held < 70 * 3_000  # bytes a link (a Target and its key held for each: some 270)
     assert [t.id for t in targets] == ids
