@@ -741,7 +741,7 @@ def list_reading(runs: int, work: Path, launcher: Launcher, lines: int = 1_000_0
     in one line (exit 2), having asked nothing of anyone. Beside it, the same command given that line alone
     (start-up, imports and the same end): what the list itself costs is the difference. Peak RSS by wait4, each
     run from the small launcher process."""
-    listed = work / "million.txt"
+    listed = work / "long-list.txt"
     with listed.open("w") as out:
         out.writelines(f"https://imgur.com/a/{n:07d}\n" for n in range(lines))
         out.write("imgur.com/user/me\n")
