@@ -681,6 +681,19 @@ def test_libpq_fills_in_what_the_url_leaves_out(imgur: Imgur, tmp_path: Path, po
     assert sorted(at.rows("SELECT kind, count(*) FROM archive GROUP BY kind")) == [("album", 1), ("image", 2)]
 
 
+def test_the_archive_s_connection_is_named_imgur_dl_unless_the_url_names_it(postgres: Postgres) -> None:
+    # (What a database's administrator sees in pg_stat_activity; a fleet may name each machine's.)
+    url = postgres.new_database()
+    seen = ArchiveAt(url, "postgres")
+    for given, named in ((url, "imgur-dl"), (f"{url}?application_name=fleet-7", "fleet-7")):
+        store = open_store(given)
+        try:
+            assert seen.rows("SELECT application_name FROM pg_stat_activity WHERE datname = current_database() "
+                             "AND pid <> pg_backend_pid()") == [(named,)]
+        finally:
+            store.close()
+
+
 def test_archives_named_apart_share_a_database_without_seeing_each_other(imgur: Imgur, tmp_path: Path,
                                                                          archive: ArchiveAt) -> None:
     imgur.add_album("AbC1234", count=2)
