@@ -97,12 +97,12 @@ def summary(t: Tally, moved: int, seconds: float) -> str:
 
 
 def human(size: int) -> str:
-    """Bytes in binary units, as the progress bar shows them."""
+    """Bytes in binary units, as the progress bar shows them (1,048,575 bytes are 1.0 MiB, not 1024.0 KiB)."""
     if size < 1024:
         return f"{size} B"
     value = size / 1024
     for unit in ("KiB", "MiB"):
-        if value < 1024:
+        if round(value, 1) < 1024:
             return f"{value:.1f} {unit}"
         value /= 1024
     return f"{value:.1f} GiB"

@@ -17,6 +17,7 @@ import pytest
 
 from imgur_dl.cancel import Cancel
 from imgur_dl.progress import Bar
+from imgur_dl.report import human
 from imgur_dl.throttle import RateLimit
 from tests.conftest import command, files_under, run_main
 from tests.standin import Imgur
@@ -268,3 +269,12 @@ def test_the_bar_of_a_rerun_counts_the_bytes_already_there(imgur: Imgur, tmp_pat
     assert "3 skipped" in rerun.err
     drawn = [ANSI.sub("", line) for line in re.split(r"[\r\n]", rerun.err) if "3/3 files" in line]
     assert drawn and all(" 0%" not in line for line in drawn), drawn  # all there: not "3/3 files 0%"
+
+
+@pytest.mark.parametrize(("size", "said"), [
+    (0, "0 B"), (1023, "1023 B"), (1024, "1.0 KiB"), (1536, "1.5 KiB"),
+    (1024**2 - 1, "1.0 MiB"), (1024**2 - 52, "1023.9 KiB"),  # (what would show as 1024.0 is the next unit's 1.0)
+    (1024**3 - 1, "1.0 GiB"), (5 * 1024**3, "5.0 GiB"), (3000 * 1024**3, "3000.0 GiB"),
+])
+def test_sizes_are_said_in_binary_units(size: int, said: str) -> None:
+    assert human(size) == said
