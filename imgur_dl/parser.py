@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, NoReturn, TextIO, TypeVar
 
 from imgur_dl import __version__
-from imgur_dl.archive import DEFAULT_TABLE, is_postgres, table_name
+from imgur_dl.archive import DEFAULT_TABLE, another_scheme, is_postgres, table_name
 from imgur_dl.choice import parse_range, parse_since
 from imgur_dl.defaults import (
     DEFAULT_CLIENT_ID,
@@ -190,8 +190,13 @@ def check_output(folder: Path) -> None:
 
 def _archive(text: str) -> str | Path:
     """A ``postgresql://`` URL as given (never echoed back: it may hold a password), else a file (``~`` expanded,
-    as for -o: ``--download-archive=~/seen.sqlite`` is one word no shell expands)."""
-    return text if is_postgres(text) else _folder(text)
+    as for -o: ``--download-archive=~/seen.sqlite`` is one word no shell expands). Another scheme's URL (a typo,
+    ``mysql://``, ``sqlite:///``) is no file's path: refused, its password not repeated."""
+    if is_postgres(text):
+        return text
+    if (unknown := another_scheme(text)) is not None:
+        raise argparse.ArgumentTypeError(unknown)
+    return _folder(text)
 
 
 def _file(text: str) -> str:
@@ -259,7 +264,11 @@ def _env_archive(environ: Mapping[str, str]) -> str | Path | None:
     text = environ.get("IMGUR_DL_ARCHIVE")
     if not text:
         return None
-    return text if is_postgres(text) else _home_folder(text, environ)
+    if is_postgres(text):
+        return text
+    if (unknown := another_scheme(text)) is not None:
+        raise UsageError(f"IMGUR_DL_ARCHIVE: {unknown}")
+    return _home_folder(text, environ)
 
 
 def _header_value(text: str) -> str:

@@ -59,6 +59,11 @@ from tests.standin import Imgur
         (["--range", "1-2,5-3", "imgur.com/t/cats"], "'1-2,5-3' (positions start at 1)"),  # (a span that ends first)
         (["--since", "2025-02-30", "imgur.com/t/cats"], "no such day"),
         (["--since", "yesterday", "imgur.com/t/cats"], "not a date or time"),
+        # A URL of another scheme is no archive (a typo, another program's): refused, its password not repeated.
+        (["--download-archive", "postgressql://me:hunter22@db/imgur", "imgur.com/a/AbC1234"],
+         "imgur-dl: error: argument --download-archive: not an archive imgur-dl can keep: "
+         "postgressql://me:***@db/imgur (give an SQLite file's path, or a postgresql:// URL)\n"),
+        (["--download-archive", "sqlite:///srv/seen.db", "imgur.com/a/AbC1234"], "can keep: sqlite:///srv/seen.db"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(args: list[str], message: str, tmp_path: Path) -> None:
@@ -73,6 +78,9 @@ def test_bad_input_is_one_line_and_exit_2(args: list[str], message: str, tmp_pat
 @pytest.mark.parametrize(("name", "value", "message"), [
     ("IMGUR_DL_WORKERS", "lots", "IMGUR_DL_WORKERS: not a whole number: 'lots'"),
     ("IMGUR_DL_WORKERS", "0", "IMGUR_DL_WORKERS: must be at least 1: 0"),
+    ("IMGUR_DL_ARCHIVE", "mysql://me:hunter22@db/imgur", "IMGUR_DL_ARCHIVE: not an archive imgur-dl can keep: "
+                                                        "mysql://me:***@db/imgur (give an SQLite file's path, or a "
+                                                        "postgresql:// URL)"),
 ])
 def test_a_bad_environment_value_is_blamed_on_the_variable(name: str, value: str, message: str) -> None:
     result = run_main("imgur.com/a/AbC1234", environ={name: value})
