@@ -28,7 +28,7 @@ from typing import Protocol
 from imgur_dl.clock import Clock
 from imgur_dl.errors import ArchiveUnavailable, Cancelled, UsageError
 from imgur_dl.models import Entry, Origin
-from imgur_dl.text import Once, hide_password
+from imgur_dl.text import Once, hide_password, is_url
 
 __all__ = ["Archive", "Entry", "Fleet", "Holder", "Item", "Record", "Release", "Settle", "Store", "open_archive",
            "open_store"]
@@ -362,13 +362,10 @@ def is_postgres(location: str | Path) -> bool:
     return isinstance(location, str) and location.startswith(("postgresql://", "postgres://"))
 
 
-_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
-
-
 def another_scheme(location: str | Path) -> str | None:
     """Why ``location``, given as a URL of a scheme other than PostgreSQL's (a typo, ``mysql://``,
     ``sqlite:///``), names no archive, its password not repeated; None for anything else (a file's path)."""
-    if not isinstance(location, str) or is_postgres(location) or not _SCHEME.match(location):
+    if not isinstance(location, str) or is_postgres(location) or not is_url(location):
         return None
     return f"not an archive imgur-dl can keep: {hide_password(location)} (give an SQLite file's path, or a " \
            "postgresql:// URL)"

@@ -33,6 +33,7 @@ from imgur_dl.defaults import (
 from imgur_dl.errors import UsageError, writing_stdout
 from imgur_dl.naming import DEFAULT_DIR, FIELDS
 from imgur_dl.options import CLIENT_ID, header_value, proxy_problem
+from imgur_dl.text import hide_password, is_url
 
 T = TypeVar("T")
 
@@ -211,6 +212,8 @@ def _named(text: str) -> str:
         raise argparse.ArgumentTypeError("an empty path names nothing")
     if "\0" in text:  # (no shell passes one; a program calling main() may)
         raise argparse.ArgumentTypeError("a path cannot hold a NUL byte")
+    if is_url(text):  # (a list's or a cookies file's address: imgur-dl reads files; a database's, in -o)
+        raise argparse.ArgumentTypeError(f"{hide_password(text)} is a URL, not a path on this machine")
     return text
 
 
@@ -297,7 +300,8 @@ def build_parser(environ: Mapping[str, str]) -> Parser:
                         help="with --scan: links it finds to listings (a user's posts or favorites, a tag, a "
                              "subreddit, a search) are counted, not read: posts and images only")
     parser.add_argument("-o", "--output", metavar="DIR", type=_folder,
-                        default=_home_folder(environ.get("IMGUR_DL_OUTPUT") or ".", environ),
+                        default=_from_env(environ, "IMGUR_DL_OUTPUT", lambda text: _home_folder(text, environ),
+                                          Path()),
                         help="folder to save into (default: the current folder)")
     parser.add_argument("-j", "--workers", metavar="N", type=_workers,
                         default=_from_env(environ, "IMGUR_DL_WORKERS", _workers, DEFAULT_WORKERS),

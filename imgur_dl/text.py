@@ -34,6 +34,16 @@ _UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\
 _PASSWORD = re.compile(r"(?:(?<=//)|(?<!\S))([^/?#\s:]*):[^/?#\s]*@")
 
 
+# A URL's scheme and ``//`` at the start of what was given where a path goes (two letters at least: ``C://`` is
+# a Windows drive).
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]+://")
+
+
+def is_url(text: str) -> bool:
+    """Whether ``text`` starts as a URL does (``https://``, ``mysql://``): no path on this machine."""
+    return _SCHEME.match(text) is not None
+
+
 def hide_password(text: str) -> str:
     """``text`` with the password of a URL in it shown as ``***``: a secret typed into a link, a proxy's or a
     database's address is never repeated in a message or a row of output."""

@@ -18,6 +18,7 @@ import trustme
 
 from imgur_dl import __version__
 from imgur_dl.cli import Environment, main
+from imgur_dl.text import is_url
 from tests.conftest import files_under, run_main, run_process
 from tests.standin import Imgur
 
@@ -64,12 +65,23 @@ from tests.standin import Imgur
          "imgur-dl: error: argument --download-archive: not an archive imgur-dl can keep: "
          "postgressql://me:***@db/imgur (give an SQLite file's path, or a postgresql:// URL)\n"),
         (["--download-archive", "sqlite:///srv/seen.db", "imgur.com/a/AbC1234"], "can keep: sqlite:///srv/seen.db"),
+        # A URL where a path goes: imgur-dl reads and writes files on this machine.
+        (["-i", "https://me:hunter22@example.com/list.txt"],
+         "imgur-dl: error: argument -i/--input-file: https://me:***@example.com/list.txt is a URL, not a path on this "
+         "machine\n"),
+        (["--scan", "https://example.com/RS_2019-01.zst"], "argument --scan: https://example.com/RS_2019-01.zst is a "
+                                                           "URL, not a path"),
+        (["--cookies", "https://me:hunter22@example.com/c.txt", "imgur.com/a/AbC1234"],
+         "argument --cookies: https://me:***@example.com/c.txt is a URL"),
+        (["-o", "postgresql://me:hunter22@db/imgur", "imgur.com/a/AbC1234"],
+         "argument -o/--output: postgresql://me:***@db/imgur is a URL"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(args: list[str], message: str, tmp_path: Path) -> None:
     result = run_main("-o", str(tmp_path / "out"), *args)
     assert result.code == 2, result
     assert message in result.err
+    assert "hunter22" not in result.err
     assert len(result.err.strip().splitlines()) == 1
     assert result.err.startswith("imgur-dl: error: ")
     assert not (tmp_path / "out").exists()
@@ -78,6 +90,8 @@ def test_bad_input_is_one_line_and_exit_2(args: list[str], message: str, tmp_pat
 @pytest.mark.parametrize(("name", "value", "message"), [
     ("IMGUR_DL_WORKERS", "lots", "IMGUR_DL_WORKERS: not a whole number: 'lots'"),
     ("IMGUR_DL_WORKERS", "0", "IMGUR_DL_WORKERS: must be at least 1: 0"),
+    ("IMGUR_DL_OUTPUT", "https://me:hunter22@example.com/pics", "IMGUR_DL_OUTPUT: https://me:***@example.com/pics is "
+                                                                "a URL, not a path on this machine"),
     ("IMGUR_DL_ARCHIVE", "mysql://me:hunter22@db/imgur", "IMGUR_DL_ARCHIVE: not an archive imgur-dl can keep: "
                                                         "mysql://me:***@db/imgur (give an SQLite file's path, or a "
                                                         "postgresql:// URL)"),
@@ -221,6 +235,15 @@ def test_a_bad_line_of_a_compressed_list_is_said_with_where_it_is(imgur: Imgur, 
                                            f"imgur-dl: error: {tmp_path}/lists.zip: not an Imgur URL: hello again",
                                            f"imgur-dl: error: {tmp_path}/lists.tgz: not an Imgur URL: and again"]
     assert result.code == 2 and result.out == f"https://i.imgur.com/{album.images[0].id}.jpeg\n", result
+
+
+@pytest.mark.parametrize(("text", "url"), [
+    ("https://imgur.com/a/x", True), ("mysql://db", True), ("sqlite:///x.db", True), ("svn+ssh://h/r", True),
+    ("C://Users/me/list.txt", False),  # (a Windows drive, written with two slashes)
+    ("C:\\Users\\me", False), ("list.txt", False), ("./https://x", False), ("~/x", False), ("-", False),
+])
+def test_a_url_where_a_path_goes_is_told_from_a_path(text: str, url: bool) -> None:
+    assert is_url(text) is url
 
 
 def test_help_has_real_examples() -> None:
