@@ -189,15 +189,16 @@ def check_output(folder: Path) -> None:
         raise UsageError(f"output folder {folder}: cannot write into it{where}")
 
 
-def _archive(text: str) -> str | Path:
+def _archive(text: str, environ: Mapping[str, str] | None = None) -> str | Path:
     """A ``postgresql://`` URL as given (never echoed back: it may hold a password), else a file (``~`` expanded,
-    as for -o: ``--download-archive=~/seen.sqlite`` is one word no shell expands). Another scheme's URL (a typo,
-    ``mysql://``, ``sqlite:///``) is no file's path: refused, its password not repeated."""
+    as for -o: ``--download-archive=~/seen.sqlite`` is one word no shell expands; from ``environ``'s ``HOME``
+    when given). Another scheme's URL (a typo, ``mysql://``, ``sqlite:///``) is no file's path: refused, its
+    password not repeated."""
     if is_postgres(text):
         return text
     if (unknown := another_scheme(text)) is not None:
         raise argparse.ArgumentTypeError(unknown)
-    return _folder(text)
+    return _folder(text) if environ is None else _home_folder(text, environ)
 
 
 def _file(text: str) -> str:
@@ -264,14 +265,7 @@ def _home_folder(text: str, environ: Mapping[str, str]) -> Path:
 def _env_archive(environ: Mapping[str, str]) -> str | Path | None:
     """``IMGUR_DL_ARCHIVE``, its ``~`` expanded as ``IMGUR_DL_OUTPUT``'s is (a crontab or a unit file expands
     none)."""
-    text = environ.get("IMGUR_DL_ARCHIVE")
-    if not text:
-        return None
-    if is_postgres(text):
-        return text
-    if (unknown := another_scheme(text)) is not None:
-        raise UsageError(f"IMGUR_DL_ARCHIVE: {unknown}")
-    return _home_folder(text, environ)
+    return _from_env(environ, "IMGUR_DL_ARCHIVE", lambda text: _archive(text, environ), None)
 
 
 def _header_value(text: str) -> str:
