@@ -340,7 +340,8 @@ def test_archive_skips_are_not_written_as_files_or_back_into_the_archive(imgur: 
 
 @pytest.mark.parametrize(("text", "shown"), [
     ("a\x1b[2Jb", "a\\x1b[2Jb"), ("\u202eexe.jpg", "\\u202eexe.jpg"), ("caf\udce9", "caf\\xe9"),  # (a byte not UTF-8)
-    ("\udcff", "\\xff"), ("\udd00", "\\udd00"), ("\udc7f", "\\udc7f"), ("tab\there", "tab\\x09here")])
+    ("\udc80", "\\x80"), ("\udcff", "\\xff"), ("\udd00", "\\udd00"), ("\udc7f", "\\udc7f"),  # (each end of the range)
+    ("tab\there", "tab\\x09here")])
 def test_what_cannot_be_shown_is_written_as_its_code(text: str, shown: str) -> None:
     # (surrogateescape keeps a byte that was not UTF-8 as U+DC80..U+DCFF: shown as that byte; any other lone
     # surrogate as itself)
