@@ -111,7 +111,10 @@ class Bar(Progress):
 
     def _show(self, message: str) -> None:
         with self._lock:
-            if self._drawn and not self._closed:
+            if self._closed:  # (the bar is finished: what the run says last goes below it, and the summary after)
+                self._write(printable(message))
+                return
+            if self._drawn:
                 self._stream.write("\r\x1b[K")  # our own escape: clear the bar's line
             self._write(printable(message))
             self._redraw(force=True)

@@ -227,6 +227,25 @@ def test_ctrl_c_leaves_no_bar_behind() -> None:
     assert finished.getvalue().endswith("\n")  # (a run that ends on its own keeps its last bar, finished)
 
 
+def test_lines_said_before_the_bar_or_after_it_leave_it_alone() -> None:
+    # A line over the bar clears the bar's line first; one before the bar is drawn, or after it is finished (what
+    # the run says last: files it could not record, a scan's warnings), has no bar to clear: the finished bar stays.
+    screen = io.StringIO()
+    bar = Bar(screen)
+    bar.note("imgur-dl: looking up 1 album...")
+    assert screen.getvalue() == "imgur-dl: looking up 1 album...\n"
+    bar.expect(files=1, size=10)
+    bar.note("imgur-dl: i.imgur.com: HTTP 503; waiting 1.0s")
+    assert "\r\x1b[K" + "imgur-dl: i.imgur.com: HTTP 503" in screen.getvalue()  # (over the bar)
+    bar.advance(10)
+    bar.file_done()
+    bar.close()
+    finished = screen.getvalue()
+    bar.error("1 finished file could not be recorded in the download archive")
+    assert screen.getvalue() == finished + "imgur-dl: error: 1 finished file could not be recorded in the download " \
+                                           "archive\n"
+
+
 @pytest.mark.parametrize(("columns", "parts"), [
     (120, ["123456/123456 files", "%", "[", "MiB", "/s", "0:00:0"]),
     (80, ["123456/123456 files", "%", "[", "MiB", "/s", "0:00:0"]),  # (the usual terminal: all of it)
