@@ -546,9 +546,15 @@ def _zstd_frames(draw: st.DrawFn) -> list[bytes]:
     blocks), and skippable frames."""
     frames = []
     for _ in range(draw(st.integers(1, 4))):
-        if draw(st.integers(0, 4)) == 0:
+        shape = draw(st.integers(0, 5))
+        if shape == 0:
             payload = draw(st.binary(max_size=40))
             frames.append(b"\x5a\x2a\x4d\x18" + len(payload).to_bytes(4, "little") + payload)
+            continue
+        if shape == 1:  # (by hand: every header form, as another encoder may write it; the blocks raw)
+            frames.append(_zstd_frame_by_hand(draw(st.integers(0, 3)), draw(st.booleans()), draw(st.integers(0, 3)),
+                                              draw(st.booleans()), draw(st.lists(st.binary(max_size=30), min_size=1,
+                                                                                 max_size=3))))
             continue
         size = draw(st.sampled_from([0, 1, 100, 5_000, 140_000]))  # (past 128 KiB: more than one block)
         seed = draw(st.integers(0, 2**32))
@@ -562,6 +568,18 @@ def _zstd_frames(draw: st.DrawFn) -> list[bytes]:
             streamed = compressor.compressobj()
             frames.append(streamed.compress(data) + streamed.flush())
     return frames
+
+
+def _zstd_frame_by_hand(sized: int, single: bool, dictionary: int, checksum: bool, blocks: list[bytes]) -> bytes:
+    """A zstd frame (RFC 8878, 3.1.1): its content size in 1, 2, 4 or 8 bytes (``sized``: the flag; with it 0, 1
+    byte when ``single``, else none), a window descriptor unless ``single``, a dictionary id of 0, 1, 2 or 4
+    bytes, raw ``blocks``, and a checksum."""
+    descriptor = sized << 6 | single << 5 | checksum << 2 | dictionary
+    size_bytes = (1 if single else 0, 2, 4, 8)[sized]
+    header = bytes([descriptor]) + (b"" if single else b"\x00") + bytes((0, 1, 2, 4)[dictionary]) + bytes(size_bytes)
+    body = b"".join(((len(block) << 3) | (n == len(blocks) - 1)).to_bytes(3, "little") + block
+                    for n, block in enumerate(blocks))
+    return b"\x28\xb5\x2f\xfd" + header + body + (b"\0" * 4 if checksum else b"")
 
 
 @PROPERTIES
