@@ -66,11 +66,8 @@ class ZstdFrames:
         single = bool(flags & 0x20)
         content = (1 if single else 0, 2, 4, 8)[flags >> 6]
         self._checksum = 4 if flags & 0x04 else 0
-        rest = (0 if single else 1) + (0, 1, 2, 4)[flags & 0x03] + content
-        if rest:
-            self._expect(rest, self._blocks)
-        else:
-            self._expect(3, self._block)
+        # (never 0: a single segment has a content size, any other a window descriptor)
+        self._expect((0 if single else 1) + (0, 1, 2, 4)[flags & 0x03] + content, self._blocks)
 
     def _blocks(self, _header: bytes) -> None:
         self._expect(3, self._block)
