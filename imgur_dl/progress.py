@@ -111,13 +111,11 @@ class Bar(Progress):
 
     def _show(self, message: str) -> None:
         with self._lock:
-            if self._closed:  # (the bar is finished: what the run says last goes below it, and the summary after)
-                self._write(printable(message))
-                return
-            if self._drawn:
+            if self._drawn and not self._closed:
                 self._stream.write("\r\x1b[K")  # our own escape: clear the bar's line
             self._write(printable(message))
-            self._redraw(force=True)
+            if not self._closed:  # (a finished bar stays above what the run says last, and the summary after)
+                self._redraw(force=True)
 
     def close(self, *, interrupted: bool = False) -> None:
         with self._lock:
