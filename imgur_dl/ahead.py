@@ -53,11 +53,6 @@ class InOrder(Generic[T]):
     def _put(self, item: Future[T] | _End) -> bool:
         return _offer(self._queue, item, self._stop)
 
-    def __iter__(self) -> Iterator[T]:
-        while (item := self.poll(None)) is not Poll.END:
-            assert item is not Poll.PENDING  # noqa: S101 - poll(None) waits
-            yield item
-
     def poll(self, timeout: float | None) -> T | Poll:
         """The next result; :attr:`Poll.PENDING` if it is not ready within ``timeout`` seconds (None: wait
         for it), :attr:`Poll.END` after the last (or the error that ended the work, raised)."""

@@ -17,6 +17,7 @@ from imgur_dl.archive import Archive, Entry
 from imgur_dl.books import Books
 from imgur_dl.errors import ImgurDLError
 from imgur_dl.hashset import HashSet
+from imgur_dl.hosts import OffsiteError, media_url
 from imgur_dl.models import Album, Archived, Failure, Job, Listed, Media, Result, Status
 from imgur_dl.naming import Namer, disambiguate
 from imgur_dl.progress import Progress
@@ -61,14 +62,13 @@ class Handout:
         # names for the files under way, not for every file.
         if self.get_urls:
             self.tally.started(album.is_album)
-            # (named only for --json's rows: a link alone needs no name)
-            for job in (self._job(album, media, folder) if self.rows else Job(album, media, ())
-                        for media in album.media):
-                if isinstance(job, Job):
-                    yield Listed(job)
-                else:  # (it could not be named: said, and counted, as an unusable item is)
+            for media in album.media:
+                listed = self._listed(album, media, folder)
+                if isinstance(listed, Listed):
+                    yield listed
+                else:  # (no link to give, or no name: said, and counted, as an unusable item is)
                     self.tally.file_failed()
-                    self.progress.error(f"{album.id}/{job.job.media.id}: {job.error}")
+                    self.progress.error(f"{album.id}/{media.id}: {listed.error}")
             self.books.give_back(album, None)
             return
         # The archive before any name: a file it has is not named (a rerun of a large album costs a few
@@ -102,6 +102,20 @@ class Handout:
             for n, media_id in enumerate(ids, start):
                 held[n] = media_id in found
         return held
+
+    def _listed(self, album: Album, media: Media, folder: Path) -> Listed | Result:
+        """``--get-urls``: a file's link as a download would fetch it (its first rendition imgur-dl would ask for,
+        as asked), or its failure: a link no download would follow is not given to a script to follow either."""
+        job = self._job(album, media, folder) if self.rows else Job(album, media, ())  # (a link alone needs no name)
+        if isinstance(job, Result):
+            return job
+        refused = ""
+        for n, source in enumerate(media.sources):
+            try:
+                return Listed(job, media_url(source.url), n)
+            except OffsiteError as exc:
+                refused = refused or str(exc)
+        return Result(job, Status.FAILED, None, error=refused)
 
     def _job(self, album: Album, media: Media, folder: Path) -> Job | Result:
         """One file's job (its names given out now), or its failure when it cannot be named."""

@@ -196,10 +196,13 @@ class Listed:
     """A file named with ``--get-urls``: listed, not downloaded."""
 
     job: Job
+    url: str  # the file's link, as a download would ask for it
+    rendition: int = 0  # which of the file's sources it is
 
     @property
-    def url(self) -> str:
-        return self.job.media.sources[0].url
+    def path(self) -> Path | None:
+        """Where a download would save it (None: not named, as a link alone needs no name)."""
+        return self.job.paths[self.rendition] if self.job.paths else None
 
 
 @dataclass(frozen=True, slots=True)

@@ -97,7 +97,8 @@ class Stdout:
         """``--get-urls``: the file's direct URL, or with --json its row (status "listed")."""
         job = listed.job
         if self.json_lines:
-            self._json(row(job, status="listed", path=job.path, size=job.media.sources[0].size, error=None))
+            self._json(row(job, status="listed", path=listed.path, size=job.media.sources[listed.rendition].size,
+                           error=None, url=listed.url))
         else:
             self._line(printable(listed.url))
 

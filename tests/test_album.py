@@ -176,6 +176,21 @@ def test_falls_back_to_the_v3_api(imgur: Imgur, tmp_path: Path, broken: str) -> 
     assert got["003-AnIm123.mp4"] == gif.mp4
 
 
+def test_a_post_the_v3_api_has_as_an_image_not_an_album_is_that_image(imgur: Imgur, tmp_path: Path) -> None:
+    """A gallery post may be an album or an image: the v3 API's album lookup answering "not found", its image
+    lookup is asked; an album's URL is an album's, and its "not found" is the answer."""
+    image = imgur.add_image("ImG1234", size=7000)
+    imgur.faults.append(Fault("status", host="api.imgur.com", path="/post/v1/.*", status=500, body=b'{"errors":[]}'))
+    result = run_main("--retries", "0", "-o", str(tmp_path), "imgur.com/gallery/ImG1234")
+    assert result.code == 0, result
+    assert files_under(tmp_path) == {"ImG1234.jpg": image.data}
+    assert [path for _, _, path, _ in imgur.requests_to("api.imgur.com", "/3/.*")] == ["/3/album/ImG1234",
+                                                                                       "/3/image/ImG1234"]
+    result = run_main("--retries", "0", "-o", str(tmp_path / "a"), "imgur.com/a/NoSuchA")
+    assert result.code == 3, result
+    assert not imgur.requests_to("api.imgur.com", "/3/image/NoSuchA")
+
+
 # One item of each API's answer, every field it is read from given a value of its own (the shapes the stand-in
 # answers with, from the public record cited there): each Media field must come from its own place.
 _V1_ITEM = {"id": "AbC1234", "name": "holiday-2014.gif", "url": "https://i.imgur.com/AbC1234.gif", "ext": "gif",

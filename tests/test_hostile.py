@@ -18,7 +18,7 @@ from imgur_dl.apiclient import MAX_ANSWER
 from imgur_dl.cli import Environment, main
 from imgur_dl.text import printable, shown, writer
 from tests.conftest import files_under, run_main
-from tests.standin import AlbumData, Fault, Imgur, v1_answer
+from tests.standin import AlbumData, Fault, Imgur, _v3_image, v1_answer
 
 
 def _album(imgur: Imgur, count: int = 2, size: int = 30_000) -> AlbumData:
@@ -201,14 +201,47 @@ def test_media_urls_off_imgur_are_refused_before_any_request(imgur: Imgur, tmp_p
     assert requested == {f"/{album.images[1].id}.jpeg"}  # one request, for the good file only
     assert len(imgur.log) == 2  # the API call and that file: no retries
 
+    # -g gives a script no link a download would not follow (the README pipes it into curl)
+    listed = run_main("-g", "imgur.com/a/AbC1234")
+    assert listed.code == 1, listed
+    assert listed.out == f"https://i.imgur.com/{album.images[1].id}.jpeg\n"
+    assert f"{album.images[0].id}: refused a" in listed.err
+    assert "\x1b" not in listed.err
+    rows = [json.loads(line) for line in run_main("-g", "--json", "imgur.com/a/AbC1234").out.splitlines()]
+    assert [(r["id"], r["url"]) for r in rows] == [(album.images[1].id, f"https://i.imgur.com/{album.images[1].id}.jpeg")]
+    assert len(imgur.log) == 4  # two more API calls: -g asks nothing of the CDN
+
 
 def test_http_link_to_imgur_is_upgraded(imgur: Imgur, tmp_path: Path) -> None:
     album = _album(imgur, count=1)
     body = v1_answer(album)
-    body["media"][0]["url"] = f"http://i.imgur.com/{album.images[0].id}.jpeg"  # type: ignore[index]
+    body["media"][0]["url"] = f"http://i.imgur.com/{album.images[0].id}.jpeg?x=1"  # type: ignore[index]
     _answer(imgur, "AbC1234", body)
     result = run_main("-o", str(tmp_path), "imgur.com/a/AbC1234")
     assert result.code == 0, result
+    listed = run_main("-g", "imgur.com/a/AbC1234")  # the link as it is fetched
+    assert (listed.code, listed.out) == (0, f"https://i.imgur.com/{album.images[0].id}.jpeg\n"), listed
+
+
+def test_an_animation_whose_mp4_link_is_off_imgur_is_given_as_its_gif(imgur: Imgur, tmp_path: Path) -> None:
+    """The v3 API names an animation's MP4 apart from its GIF: an MP4 link a download refuses leaves the GIF,
+    fetched and listed alike."""
+    gif = imgur.add_image("AnIm123", size=5000, ext="gif", animated=True)
+    imgur.add_album("AbC1234", images=[gif])
+    item = {**_v3_image(gif), "mp4": "https://evil.example/AnIm123.mp4"}
+    imgur.faults.append(Fault("status", host="api.imgur.com", path="/post/v1/albums/AbC1234", status=200,
+                              body=b'"unusable"'))  # (so the v3 API is asked)
+    imgur.faults.append(Fault("status", host="api.imgur.com", path="/3/album/AbC1234", status=200, body=json.dumps(
+        {"data": {"id": "AbC1234", "title": None, "images": [item]}, "success": True, "status": 200}).encode()))
+    listed = run_main("-g", "imgur.com/a/AbC1234")
+    assert (listed.code, listed.out) == (0, "https://i.imgur.com/AnIm123.gif\n"), listed
+    row = json.loads(run_main("-g", "--json", "-o", str(tmp_path), "imgur.com/a/AbC1234").out)
+    assert (row["url"], Path(row["path"]).name, row["bytes"]) == ("https://i.imgur.com/AnIm123.gif",
+                                                                  "001-AnIm123.gif", 5000)
+    result = run_main("-o", str(tmp_path), "imgur.com/a/AbC1234")
+    assert result.code == 0, result
+    assert files_under(tmp_path) == {"AbC1234/001-AnIm123.gif": gif.data}
+    assert not imgur.requests_to("i.imgur.com", r"/AnIm123\.mp4")
 
 
 @pytest.mark.parametrize("location", ["https://evil.example/x.jpg", "http://evil.example/x.jpg",

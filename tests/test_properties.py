@@ -266,6 +266,18 @@ def test_media_urls_are_https_on_the_cdn_or_refused(url: str) -> None:
 
 
 @EXAMPLES
+@given(st.from_regex(r"https://i\.imgur\.com/[A-Za-z0-9]{1,70}\.[A-Za-z0-9]{1,20}\n?", fullmatch=True)
+       | st.text(max_size=80))
+def test_a_plain_cdn_link_passed_as_it_is_is_what_every_check_makes_of_it(url: str) -> None:
+    try:
+        checked = hosts._checked(url, hosts.MEDIA_HOSTS)
+    except OffsiteError:
+        checked = None
+    if hosts._PLAIN_CDN_LINK.fullmatch(url):
+        assert hosts.media_url(url) == checked == url
+
+
+@EXAMPLES
 @given(st.binary(max_size=80), st.text(max_size=30), st.sampled_from(["jpg", "png", "gif", "mp4", "webm", "bin"]),
        st.none() | st.tuples(st.integers(0, 5000), st.integers(0, 5000)))
 def test_sniffing_raises_only_not_media(head: bytes, ctype: str, ext: str, dims: tuple[int, int] | None) -> None:
