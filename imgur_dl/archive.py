@@ -28,7 +28,7 @@ from typing import Protocol
 from imgur_dl.clock import Clock
 from imgur_dl.errors import ArchiveUnavailable, Cancelled, UsageError
 from imgur_dl.models import Entry, Origin
-from imgur_dl.text import Once, hide_password, is_url
+from imgur_dl.text import Once, counted, hide_password, is_url
 
 __all__ = ["Archive", "Entry", "Fleet", "Holder", "Item", "Record", "Release", "Settle", "Store", "open_archive",
            "open_store"]
@@ -306,7 +306,7 @@ def _waiting(most: float, location: str) -> str:
 
 
 def _unrecorded(lost: int, location: str) -> str:
-    return (f"{lost} finished file{'s' if lost != 1 else ''} could not be recorded in the download archive "
+    return (f"{counted(lost, 'finished file')} could not be recorded in the download archive "
             f"({location}); the next run records them (the files are in place)")
 
 

@@ -41,7 +41,7 @@ from imgur_dl.output import Stdout
 from imgur_dl.parser import build_parser, check_output, show
 from imgur_dl.report import human
 from imgur_dl.status import ExitStatus, worst
-from imgur_dl.text import ERROR_PREFIX, WARNING_PREFIX, printable, shown, writer
+from imgur_dl.text import ERROR_PREFIX, WARNING_PREFIX, counted, printable, shown, writer
 
 
 @dataclass
@@ -250,8 +250,8 @@ def _scan(names: list[str], given: Given, options: Options, env: Environment) ->
             stats = scanner.stats
             left = f" ({unread} of them {'a listing' if unread == 1 else 'listings'}, left unread: --no-listings)" \
                 if unread else ""
-            writer(env.stderr)(f"imgur-dl: scanned {human(stats.read)}: {stats.links} Imgur links, "
-                               f"{stats.targets} distinct targets{left}")
+            writer(env.stderr)(f"imgur-dl: scanned {human(stats.read)}: {counted(stats.links, 'Imgur link')}, "
+                               f"{counted(stats.targets, 'distinct target')}{left}")
             if choosing and not listings:  # (known only now: a scan's targets are found as it reads)
                 found_none = "left the listings it found unread (--no-listings)" if unread else \
                     f"found no {_A_LISTING}"
@@ -265,8 +265,7 @@ def _scan(names: list[str], given: Given, options: Options, env: Environment) ->
         told()
         status = ExitStatus.SUCCESS
     else:
-        files = f"{len(names)} file{'' if len(names) == 1 else 's'}"
-        status = _download(options, targets, env, f"scanning {files} for Imgur links", told)
+        status = _download(options, targets, env, f"scanning {counted(len(names), 'file')} for Imgur links", told)
     return worst([status] + [e.exit_status for e in scanner.errors])
 
 
@@ -339,9 +338,9 @@ def _looking_up(targets: Given) -> str:
     albums = len(targets) - listings
     parts = []
     if listings:
-        parts.append(f"reading {listings} listing{'' if listings == 1 else 's'}")
+        parts.append(f"reading {counted(listings, 'listing')}")
     if albums:
-        parts.append(f"looking up {albums} album{'' if albums == 1 else 's'}")
+        parts.append(f"looking up {counted(albums, 'album')}")
     return " and ".join(parts)
 
 

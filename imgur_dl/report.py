@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from imgur_dl.models import Origin, Result, Status
 from imgur_dl.status import ExitStatus, worst
+from imgur_dl.text import counted
 
 
 @dataclass
@@ -73,15 +74,15 @@ class Tally:
 
 def summary(t: Tally, moved: int, seconds: float) -> str:
     """The one closing line: albums, then files, then bytes and time."""
-    albums = [f"{t.albums} album{'' if t.albums == 1 else 's'}"] if t.albums or not t.images else []
+    albums = [counted(t.albums, "album")] if t.albums or not t.images else []
     if t.images:
-        albums.append(f"{t.images} image{'' if t.images == 1 else 's'}")
+        albums.append(counted(t.images, "image"))
     if t.missing:
         albums.append(f"{t.missing} not found")
     if t.failed_albums:
         albums.append(f"{t.failed_albums} failed")
     if t.in_archive:
-        albums.append(f"{t.in_archive} listed posts already in the archive")
+        albums.append(f"{counted(t.in_archive, 'listed post')} already in the archive")
     if t.elsewhere:
         albums.append(f"{t.elsewhere} claimed elsewhere")
     notes = [f"{t.recovered} from the Wayback Machine"] if t.recovered else []

@@ -44,6 +44,11 @@ def is_url(text: str) -> bool:
     return _SCHEME.match(text) is not None
 
 
+def counted(count: int, noun: str, plural: str | None = None) -> str:
+    """``count`` and ``noun``, plural unless there is one: ``1 file``, ``0 files``, ``2 listed posts``."""
+    return f"{count} {noun if count == 1 else plural or noun + 's'}"
+
+
 def hide_password(text: str) -> str:
     """``text`` with the password of a URL in it shown as ``***``: a secret typed into a link, a proxy's or a
     database's address is never repeated in a message or a row of output."""

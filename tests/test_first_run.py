@@ -17,7 +17,8 @@ import pytest
 
 from imgur_dl.cancel import Cancel
 from imgur_dl.progress import Bar
-from imgur_dl.report import human
+from imgur_dl.report import Tally, human, summary
+from imgur_dl.text import counted
 from imgur_dl.throttle import RateLimit
 from tests.conftest import command, files_under, run_main
 from tests.standin import Imgur
@@ -297,3 +298,19 @@ def test_the_bar_of_a_rerun_counts_the_bytes_already_there(imgur: Imgur, tmp_pat
 ])
 def test_sizes_are_said_in_binary_units(size: int, said: str) -> None:
     assert human(size) == said
+
+
+@pytest.mark.parametrize(("tally", "said"), [
+    (Tally(albums=1, images=1, in_archive=1), "1 album, 1 image, 1 listed post already in the archive"),
+    (Tally(albums=2, images=3, in_archive=4), "2 albums, 3 images, 4 listed posts already in the archive"),
+    (Tally(), "0 albums"),
+])
+def test_the_summary_counts_in_words_that_agree_with_them(tally: Tally, said: str) -> None:
+    assert summary(tally, 0, 0.0).startswith(f"imgur-dl: {said}; files: ")
+
+
+@pytest.mark.parametrize(("count", "said"), [(0, "0 files"), (1, "1 file"), (2, "2 files"), (1, "1 HTTP body"),
+                                             (7, "7 HTTP bodies")])
+def test_counted(count: int, said: str) -> None:
+    noun, plural = ("HTTP body", "HTTP bodies") if "HTTP" in said else ("file", None)
+    assert counted(count, noun, plural) == said

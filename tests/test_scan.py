@@ -469,7 +469,7 @@ def test_a_file_that_cannot_be_scanned_is_said_before_the_summary_which_stays_la
     assert result.code == 2, result  # the other file is still read and fetched
     error, scanned, summary = result.err.splitlines()
     assert error == f"imgur-dl: error: cannot scan {tmp_path / 'gone.md'}: No such file or directory"
-    assert scanned == "imgur-dl: scanned 28 B: 1 Imgur links, 1 distinct targets"
+    assert scanned == "imgur-dl: scanned 28 B: 1 Imgur link, 1 distinct target"
     assert summary.startswith("imgur-dl: 1 album; files: 1 saved, 0 skipped, 0 failed; ")
 
 
