@@ -49,8 +49,11 @@ def parse_range(text: str) -> tuple[tuple[int, int | None], ...]:
             end = (int(hi) if hi.strip() else None) if dash else start
         except ValueError:
             raise UsageError(f"not a range of positions: {text!r} (try 1-20, 50- or 1-5,10)") from None
-        if start < 1 or (end is not None and end < start):
+        if start < 1:
             raise UsageError(f"not a range of positions: {text!r} (positions start at 1)")
+        if end is not None and end < start:
+            raise UsageError(f"not a range of positions: {text!r} ({start}-{end} ends before it starts; "
+                             f"{end}-{start}?)")
         spans.append((start, end))
     return tuple(spans)
 

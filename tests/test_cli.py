@@ -57,7 +57,7 @@ from tests.standin import Imgur
         (["--range", "", "imgur.com/t/cats"], "not a range of positions"),  # (once: the first post alone)
         (["--range", "1-5,", "imgur.com/t/cats"], "not a range of positions"),
         (["--range", "0-5", "imgur.com/t/cats"], "'0-5' (positions start at 1)"),
-        (["--range", "1-2,5-3", "imgur.com/t/cats"], "'1-2,5-3' (positions start at 1)"),  # (a span that ends first)
+        (["--range", "1-2,5-3", "imgur.com/t/cats"], "'1-2,5-3' (5-3 ends before it starts; 3-5?)"),
         (["--since", "2025-02-30", "imgur.com/t/cats"], "no such day"),
         (["--since", "yesterday", "imgur.com/t/cats"], "not a date or time"),
         # A URL of another scheme is no archive (a typo, another program's): refused, its password not repeated.
