@@ -256,12 +256,14 @@ def test_redirect_off_imgur_is_refused(imgur: Imgur, tmp_path: Path, location: s
     assert files_under(tmp_path) == {}
 
 
-def test_redirect_within_the_cdn_is_followed_and_reported(imgur: Imgur, tmp_path: Path) -> None:
+@pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
+def test_redirect_within_the_cdn_is_followed_and_reported(imgur: Imgur, tmp_path: Path, status: int) -> None:
     album = _album(imgur, count=1)
     image = album.images[0]
     other = imgur.add_image("OtHeR12", size=len(image.data))
     other.data = image.data
-    imgur.faults.append(Fault("redirect", path=f"/{image.id}.jpeg", headers={"Location": "http://i.imgur.com/OtHeR12.jpg"}))
+    imgur.faults.append(Fault("status", path=f"/{image.id}.jpeg", status=status,
+                              headers={"Location": "http://i.imgur.com/OtHeR12.jpg"}))
     result = run_main("--json", "-o", str(tmp_path), "imgur.com/a/AbC1234")
     assert result.code == 0, result
     assert json.loads(result.out)["url"] == "https://i.imgur.com/OtHeR12.jpg"  # where the bytes came from
