@@ -81,6 +81,12 @@ _TRAILING = ".,;:!?'\")]}>*"
 _JSON_ESCAPE = re.compile(r"\\/|(?i:\\u002f|\\u003a)")
 _NOT_IN_A_LINK = re.compile(r"[\s\"'<>`{}|\\^\[\]]")
 _UNESCAPED = {"\\/": "/", "\\u002f": "/", "\\u003a": ":"}
+# Where a row of a CSV export, or a list run together, goes on to its next link: a ',' or ';' before a scheme or
+# an Imgur host. (Not every ',': imgur.com/AbC1234,XyZ9876 is one link, of two images.)
+_NEXT_LINK = re.compile(r"[,;]+(?=(?i:https?:|(?:www\.|m\.|i\.)?imgur\.(?:com|io)(?![a-z0-9-])))")
+_FIELD_END = re.compile(r"[,;]")
+# From a URL Defense link's host to a place inside the link it wrote (version 3: "urldefense.com/v3/__<link>__;").
+_INSIDE_V3 = re.compile(rb"urldefense(?:\.proofpoint)?\.com/v3/__[^\s\"'<>]*")
 
 
 @dataclass
@@ -101,13 +107,15 @@ def links(text: bytes, lower: bytes | None = None, *, rewritings: bool = True) -
     while at != -1:
         match = _link_at(text, lower, at)
         end = at + 6
-        if match is not None:
-            link = undress(match.group().decode("ascii", "replace"))
-            if link:
-                found.append(link)
-            end = match.end()
         # (A gateway's rewriting names its own host shortly before a link it hides: looked for only there.)
-        rewriting = rewriting or lower.rfind(b"urldefense", max(0, at - _REWRITING_MOST), at) != -1
+        gateway = lower.rfind(b"urldefense", max(0, at - _REWRITING_MOST), at)
+        rewriting = rewriting or gateway != -1
+        if match is not None:
+            # A link URL Defense wrote between "__" and "__;" (version 3) is read as it was written, below: what
+            # is there runs into the gateway's own signature ("imgur.com/user/Name__;!!AbC"), no link's end.
+            if gateway == -1 or not _INSIDE_V3.fullmatch(lower, gateway, match.start()):
+                found.extend(undressed(match.group().decode("ascii", "replace")))
+            end = match.end()
         at = lower.find(b"imgur.", end)
     for written in rewritten(text, lower) if rewriting and rewritings else ():
         found.extend(links(written, rewritings=False))  # (a rewriting inside it is undone already)
@@ -162,8 +170,9 @@ def _wrapper_from(lower: bytes, pos: int) -> int:
     return max(low, min(starts, default=pos - 2))
 
 
-def undress(token: str) -> str:
-    """A link as written in some text, as a plain URL: entities, JSON's escapes and percent-encoding undone."""
+def undressed(token: str) -> list[str]:
+    """The link written as ``token`` in some text, as a plain URL (entities, JSON's escapes and percent-encoding
+    undone), or the links run together there (a row of a CSV export), each on its own."""
     text = _JSON_ESCAPE.sub(lambda m: _UNESCAPED[m[0].lower()], html.unescape(token))
     for _ in range(2):  # once for a link inside another's query, once more for one inside that
         if not _ENCODED.search(text):
@@ -177,7 +186,14 @@ def undress(token: str) -> str:
     amp, query = text.find("&"), text.find("?")
     if amp != -1 and (query == -1 or amp < query):
         text = text[:amp]
-    # Nor a ':' (past the host's port): Disqus's redirector writes its signature after the link it stands for, as
+    if "," not in text and ";" not in text:
+        return [link] if (link := _unsigned(text)) else []
+    return [link for piece in _NEXT_LINK.split(text) if (link := _unsigned(piece))]
+
+
+def _unsigned(text: str) -> str:
+    """``text`` up to a ':' past its host's port, and without what ends a sentence around it."""
+    # No Imgur link holds such a ':': Disqus's redirector writes its signature after the link it stands for, as
     # ':' and letters ("disq.us/url?url=https%3A%2F%2Fimgur.com%2Fa%2F...%3Aabc&cuid=...").
     if text.count(":") > ("://" in text):
         path = text.find("/", text.find("://") + 3 if "://" in text else 0)
@@ -194,10 +210,18 @@ def targets_in(text: bytes) -> Iterator[Target]:
 def _named(found: Iterable[str]) -> Iterator[Target]:
     """The targets the links ``found`` name (a link that names none left out)."""
     for link in found:
+        yield from _targets_of(link)
+
+
+def _targets_of(link: str) -> list[Target]:
+    """What ``link`` names; if nothing, what it names up to its first ',' or ';' (where a field of a CSV export
+    ends: ``https://imgur.com/a/AbC1234,2019-05-01``), if that is a link apart."""
+    for candidate in (link, _FIELD_END.split(link, 1)[0]) if _FIELD_END.search(link) else (link,):
         try:
-            yield from parse_all(link)
+            return parse_all(candidate)
         except UsageError:
             continue
+    return []
 
 
 def key(target: Target) -> tuple[str, str]:

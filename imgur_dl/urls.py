@@ -82,6 +82,7 @@ _QUICK_KINDS = {None: Kind.IMAGE, "a/": Kind.ALBUM, "gallery/": Kind.GALLERY}
 # closing punctuation after it (gallery-dl's patterns take the id and leave what follows).
 _AROUND = "<([{\"'"
 _AFTER = ".,;:!?)]}>\"'*"
+_FIELDS = re.compile(r"[,;]")  # what separates a row's fields (and the images of one old form of link)
 
 
 def parse(text: str) -> Target:
@@ -101,6 +102,9 @@ def parse(text: str) -> Target:
             raise UsageError(f"{len(raw.split())} links, not one: {_said(raw)} (give each as a URL of its own; "
                              "--scan finds every link in any text)") from None
         bare = raw.lstrip(_AROUND).rstrip(_AFTER)
+        if (not bare or bare == raw) and _FIELDS.search(raw) and "imgur." in raw.lower():
+            raise UsageError(f"not one link: {_said(raw)} (a row of fields? give each link as a URL of its own; "
+                             "--scan finds every link in any text, a CSV export's too)") from None
         if not bare or bare == raw:
             raise
     return _parse(bare)  # (what it says is wrong is then said of the link itself)

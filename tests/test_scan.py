@@ -105,6 +105,25 @@ def test_a_link_in_any_dress_is_found_undressed(text: bytes, link: str) -> None:
     assert len(list(targets_in(text))) == link.count(",") + 1  # (one target, or one an image it lists)
 
 
+@pytest.mark.parametrize(("text", "named"), [
+    # A row of a CSV export: a link, then the next field, with nothing but a ',' (or ';') between.
+    (b"17,https://imgur.com/a/AbC1234,2019-05-01,my album\n", ["AbC1234"]),
+    (b"17;https://i.imgur.com/XyZ9876.jpg;cat\n", ["XyZ9876"]),
+    (b"id,imgur.com/gallery/AbC1234,\n", ["AbC1234"]),
+    # Links run together, a row's fields or a list joined by hand.
+    (b"imgur.com/a/AbC1234,imgur.com/a/QwE5678", ["AbC1234", "QwE5678"]),
+    (b"https://imgur.com/a/AbC1234,https://i.imgur.com/XyZ9876.jpg", ["AbC1234", "XyZ9876"]),
+    (b"https://imgur.com/a/AbC1234;https://imgur.com/gallery/QwE5678;", ["AbC1234", "QwE5678"]),
+    (b"https://imgur.com/a/AbC1234,,https://i.imgur.com/XyZ9876.jpg,http://example.com/x", ["AbC1234", "XyZ9876"]),
+    (b"https%3A%2F%2Fimgur.com%2Fa%2FAbC1234%2Chttps%3A%2F%2Fimgur.com%2Fa%2FQwE5678", ["AbC1234", "QwE5678"]),
+    # Several images in one link, an old form of Imgur's, in a row too.
+    (b"3,http://imgur.com/AbC1234,XyZ9876,4", ["AbC1234"]),
+    (b"3,http://imgur.com/AbC1234,XyZ9876,https://imgur.com/a/QwE5678", ["AbC1234", "XyZ9876", "QwE5678"]),
+])
+def test_each_link_of_a_row_is_found(text: bytes, named: list[str]) -> None:
+    assert [t.id for t in targets_in(text)] == named
+
+
 @pytest.mark.parametrize("text", [
     b"notimgur.com/a/AbC1234", b"https://example.com/imgur.com/a/AbC1234", b"imgur.com.evil.com/a/AbC1234",
     b"https://imgur.community/a/AbC1234", b"xyzimgur.com/a/AbC1234", b"the imgur app", b"imgur.com",
@@ -432,6 +451,15 @@ def test_text_gives_the_same_links_wherever_its_blocks_end(dressed: list[tuple[i
         patch.setattr(scan, "BLOCK", block)
         piped = io.BufferedReader(Pieces(data, [c % (len(data) + 1) for c in cuts]))
         assert sorted(t.id for t in Scanner().scan(piped, "notes")) == whole
+
+
+@PROPERTIES
+@given(st.lists(st.tuples(_LINKS, st.sampled_from([",", ";", ",,", ", "]),
+                          st.sampled_from(["", "2019-05-01,", "x;", "17,", "a b,"])), min_size=1, max_size=6))
+def test_a_row_of_links_and_fields_gives_every_link(row: list[tuple[str, str, str]]) -> None:
+    """Links, each followed by a ',' or ';' and maybe by another field, as a CSV export's rows have them."""
+    text = "".join(link + separator + field for link, separator, field in row).encode()
+    assert [t.id for t in targets_in(text)] == [t.id for link, _, _ in row for t in targets_in(link.encode())]
 
 
 @PROPERTIES
