@@ -158,6 +158,22 @@ def test_a_size_the_server_gave_counts_once_toward_the_total_when_the_file_is_re
     assert sum(expected) == len(image.data)  # told once, not once an attempt
 
 
+def test_a_part_file_from_an_earlier_run_counts_toward_the_bytes_done(
+        imgur: Imgur, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A run resumes what an earlier one left (Ctrl-C): the bar counts the bytes held, and ends at 100 %."""
+    album = _album(imgur, count=1, size=60_000)
+    image = album.images[0]
+    (tmp_path / "AbC1234").mkdir()
+    (tmp_path / "AbC1234" / f"001-{image.id}.jpg.part").write_bytes(image.data[:20_000])
+    done: list[int] = []
+    monkeypatch.setattr(Progress, "advance", lambda _self, size: done.append(size))
+    result = run_main("-o", str(tmp_path), "imgur.com/a/AbC1234")
+    assert result.code == 0, result
+    assert (tmp_path / "AbC1234" / f"001-{image.id}.jpg").read_bytes() == image.data
+    assert imgur.requests_to("i.imgur.com")[0][3]["range"] == "bytes=20000-"
+    assert (done[0], sum(done)) == (20_000, len(image.data))
+
+
 def test_stall_after_headers_times_out_and_retries(imgur: Imgur, tmp_path: Path) -> None:
     album = _album(imgur, count=3)
     stuck = album.images[0]
