@@ -57,7 +57,8 @@ def download(urls: str | Iterable[str], output: str | Path = ".", **options: Any
     ``dir_template="{album_title}"`` ...), and ``range``, ``since`` and
     ``break_on_existing`` as their flags take them (``since="2024-05-01"``).
     A URL that names nothing on Imgur,
-    an option out of its bounds, or an ``output`` that cannot be a folder
+    an option out of its bounds, ``range`` or ``since`` with no listing among
+    the URLs, or an ``output`` that cannot be a folder
     raises :class:`UsageError` before anything is fetched (one URL may be given
     as a string). Nothing is printed but error lines on stderr.
     """
@@ -133,6 +134,8 @@ def _events(urls: str | Iterable[str], options: Options) -> Iterator[Event]:
     from imgur_dl.errors import Terminated  # noqa: PLC0415
     from imgur_dl.given import Given  # noqa: PLC0415
 
+    if isinstance(urls, (bytes, bytearray)):
+        raise TypeError(f"URLs are text: give a str, or an iterable of them, not {type(urls).__name__}")
     given = [urls] if isinstance(urls, str) else list(urls)
     for url in given:
         if not isinstance(url, str):
@@ -141,6 +144,7 @@ def _events(urls: str | Iterable[str], options: Options) -> Iterator[Event]:
     for url in given:
         for target in parser.parse_all(url):
             targets.add(target)
+    options.choice.check_listed(bool(targets.listings), ("range", "since"))
     run = build_run(options, sys.stderr)
     yield from run.events(targets)
     if run.tally.interrupted:  # (Ctrl-C ended the run, its last results given: the caller hears of it too)

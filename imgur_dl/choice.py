@@ -11,6 +11,7 @@ from imgur_dl.errors import UsageError
 # --since: a day, or a time of day to the minute, second or microsecond, with a zone (Z, +02:00, +0200) or
 # none (UTC); a space may stand for the T (as `date --rfc-3339` writes).
 _SINCE = re.compile(r"(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}:\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?(Z|[+-]\d{2}:?\d{2})?)?")
+A_LISTING = "listing (a user's posts or favorites, a tag, a subreddit, a search)"
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,18 @@ class Choice:
             return False
         seconds = parse_iso(created_at) if created_at else None
         return seconds is not None and seconds < self.since
+
+    def choosing(self, names: tuple[str, str] = ("--range", "--since")) -> list[str]:
+        """Which of the range and the time (by ``names``) choose posts (a listing's: break_on_existing chooses
+        nothing the user wants kept out)."""
+        return [name for name, asked in zip(names, (bool(self.ranges), self.since is not None), strict=True) if asked]
+
+    def check_listed(self, listings: bool, names: tuple[str, str] = ("--range", "--since")) -> None:
+        """UsageError when the posts this chooses are of no listing: an album's files would all be fetched while
+        some were asked for (gallery-dl's --range picks files)."""
+        if (given := self.choosing(names)) and not listings:
+            raise UsageError(f"{given[0]} chooses posts of a {A_LISTING}; no URL given is one, and an album is "
+                             "always fetched whole")
 
     def past_end(self, position: int) -> bool:
         """No later position can be wanted."""

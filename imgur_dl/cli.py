@@ -19,7 +19,7 @@ from typing import NoReturn, TextIO
 
 from imgur_dl import credentials, urls
 from imgur_dl.archive import DEFAULT_TABLE, MOST_FAILURES, absent, open_store
-from imgur_dl.choice import Choice
+from imgur_dl.choice import A_LISTING, Choice
 from imgur_dl.clock import Clock
 from imgur_dl.defaults import DEFAULT_LEASE, environ_proxy
 from imgur_dl.errors import (
@@ -168,20 +168,8 @@ def _check_listing_choices(args: argparse.Namespace, options: Options, targets: 
     album's files would all be fetched while the user asked for some (gallery-dl's --range picks files). A list
     (-i) may hold no listing tonight and one tomorrow: a nightly job is not failed for it. (--break-on-existing
     only saves a sync some reading: nothing is fetched that it would have kept out.)"""
-    given = _choosing(options.choice)
-    if given and not args.input_file and not targets.listings:
-        raise UsageError(f"{given[0]} chooses posts of a {_A_LISTING}; no URL given is one, and an album is always "
-                         "fetched whole")
-
-
-_A_LISTING = "listing (a user's posts or favorites, a tag, a subreddit, a search)"
-
-
-def _choosing(choice: Choice) -> list[str]:
-    """The flags that choose a listing's posts given: ``--range``, ``--since`` (``--break-on-existing`` chooses
-    nothing the user wants kept out)."""
-    return [flag for flag, asked in (("--range", bool(choice.ranges)), ("--since", choice.since is not None))
-            if asked]
+    if not args.input_file:
+        options.choice.check_listed(bool(targets.listings))
 
 
 def _fields(env: Environment) -> ExitStatus:
@@ -238,7 +226,7 @@ def _scan(names: list[str], given: Given, options: Options, env: Environment) ->
     output = None if options.get_urls else options.output  # (-g saves nothing: no folder of its to leave out)
     found = scanned(names, scanner, stdin, output=output)
     targets = noted(itertools.chain(given, posts_only(found) if options.no_listings else found))
-    choosing = _choosing(options.choice)
+    choosing = options.choice.choosing()
 
     def told() -> None:
         """What the scan met, once it is over (before a run's summary, which stays the last line)."""
@@ -254,7 +242,7 @@ def _scan(names: list[str], given: Given, options: Options, env: Environment) ->
                                f"{counted(stats.targets, 'distinct target')}{left}")
             if choosing and not listings:  # (known only now: a scan's targets are found as it reads)
                 found_none = "left the listings it found unread (--no-listings)" if unread else \
-                    f"found no {_A_LISTING}"
+                    f"found no {A_LISTING}"
                 writer(env.stderr)(f"imgur-dl: {' and '.join(choosing)} chose nothing: the scan {found_none}, and "
                                    "an album is always fetched whole")
 

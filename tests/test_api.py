@@ -104,6 +104,8 @@ def test_a_url_that_is_not_a_string_is_a_type_error(tmp_path: Path) -> None:
         list(imgur_dl.download([b"imgur.com/a/AbC1234"], output=tmp_path))
     with pytest.raises(TypeError, match="a URL is a str, not int"):
         list(imgur_dl.links(["imgur.com/a/AbC1234", 0]))
+    with pytest.raises(TypeError, match=r"^URLs are text: give a str, or an iterable of them, not bytes$"):
+        list(imgur_dl.download(b"imgur.com/a/AbC1234", output=tmp_path))  # (not each of its bytes as a URL)
 
 
 def test_one_url_may_be_given_as_a_string(imgur: Imgur, tmp_path: Path) -> None:
@@ -182,3 +184,12 @@ def test_a_listings_posts_are_chosen_as_the_flags_choose_them(imgur: Imgur, tmp_
             list(imgur_dl.download("imgur.com/user/Miguenzo", output=tmp_path, **asked))
     with pytest.raises(TypeError, match="not both"):
         list(imgur_dl.links("imgur.com/user/Miguenzo", range="1", choice=None))
+    # As the command line says: an album's files are not chosen (all would come while some were asked for).
+    imgur.add_album("AbC1234", count=3)
+    for asked in ({"range": "1-2"}, {"since": "2025-10-07"}):
+        with pytest.raises(UsageError, match=f"^{next(iter(asked))} chooses posts of a listing .*no URL given is one"):
+            next(imgur_dl.download("imgur.com/a/AbC1234", output=tmp_path / "album", **asked))
+        with pytest.raises(UsageError, match="chooses posts of a listing"):
+            next(imgur_dl.links("imgur.com/a/AbC1234", **asked))
+    assert not (tmp_path / "album").exists()
+    assert len(list(imgur_dl.links(["imgur.com/a/AbC1234", "imgur.com/user/Miguenzo"], range="1"))) == 4
