@@ -34,6 +34,7 @@ from imgur_dl.errors import ImgurDLError, ScanError, UsageError
 from imgur_dl.hashset import HashSet
 from imgur_dl.mail import Base64Bodies, line_end, quoted_printable, rewritten
 from imgur_dl.models import Kind, Target
+from imgur_dl.text import counted
 from imgur_dl.urls import parse_all
 
 BLOCK = 1024 * 1024  # bytes read at a time
@@ -324,7 +325,7 @@ def scanned(names: list[str], scanner: Scanner, stdin: BinaryIO, *, output: Path
         if name == "-":
             yield from scanner.scan(stdin, "standard input")
             continue
-        for path in _files(Path(name), scanner.errors, output):
+        for path in _files(Path(name), scanner, output):
             try:
                 source = path.open("rb")
             except OSError as exc:
@@ -334,25 +335,36 @@ def scanned(names: list[str], scanner: Scanner, stdin: BinaryIO, *, output: Path
                 yield from scanner.scan(source, str(path))
 
 
-def _files(path: Path, errors: list[ImgurDLError], output: Path | None) -> Iterator[Path]:
+def _files(path: Path, scanner: Scanner, output: Path | None) -> Iterator[Path]:
     """``path``, or when it is a folder (an export, unpacked) every regular file below it, a folder at a time in
-    name order; a symlink below it is not followed (no loop, nothing from outside), a folder that cannot be read
-    is noted. The ``output`` folder below it is left out: its album.json files name every file saved there, and
-    each would be fetched again as an image of its own."""
+    name order; a symlink below it is not followed (no loop, nothing from outside), nor is a FIFO, socket or
+    device read (a FIFO would wait for a writer): how many of each were left is said once the folder is read. A
+    folder that cannot be read is noted. The ``output`` folder below it is left out: its album.json files name
+    every file saved there, and each would be fetched again as an image of its own."""
     if not path.is_dir():
         yield path
         return
 
     def unreadable(exc: OSError) -> None:
-        errors.append(UsageError(f"cannot scan {exc.filename}: {exc.strerror or exc}"))
+        scanner.errors.append(UsageError(f"cannot scan {exc.filename}: {exc.strerror or exc}"))
 
     skip = output.resolve() if output is not None else None
+    links = others = 0  # what below it is not read: symlinks (to a file or a folder), and files of no content
     for folder, folders, files in os.walk(path, onerror=unreadable):
+        links += sum((Path(folder) / f).is_symlink() for f in folders)  # (listed with the folders; not walked)
         folders[:] = sorted(f for f in folders if skip is None or (Path(folder) / f).resolve() != skip)
         for name in sorted(files):
             file = Path(folder) / name
-            if file.is_file() and not file.is_symlink():
+            if file.is_symlink():
+                links += 1
+            elif file.is_file():
                 yield file
+            else:
+                others += 1
+    left = [counted(links, "symlink") + " not followed"] if links else []
+    left += [counted(others, "FIFO, socket or device", "FIFOs, sockets or devices") + " not read"] if others else []
+    if left:
+        scanner.warnings.append(f"{path}: {' and '.join(left)}")
 
 
 def _cut(text: bytes) -> int:

@@ -9,6 +9,7 @@ import io
 import itertools
 import json
 import lzma
+import os
 import quopri
 import random
 import re
@@ -313,10 +314,14 @@ def test_a_folder_is_every_file_below_it(tmp_path: Path) -> None:
     (tmp_path / "outside.txt").write_bytes(b"https://imgur.com/a/QwE1234\n")
     (tmp_path / "export" / "posts" / "outside.txt").symlink_to(tmp_path / "outside.txt")
     (tmp_path / "export" / "posts" / "loop").symlink_to(tmp_path / "export")
+    os.mkfifo(tmp_path / "export" / "posts" / "2023" / "fifo")  # (no writer: read, it would wait for ever)
     result = run_main("--scan", str(tmp_path / "export"), "-g")
     assert result.code == 0, result
     assert result.out == "https://imgur.com/a/AbC1234\nhttps://imgur.com/a/XyZ9876\n"
     assert "scanned" in result.err and "error" not in result.err
+    # What was left is said, once: a symlink to a file, one to a folder, the FIFO.
+    assert f"imgur-dl: warning: {tmp_path / 'export'}: 2 symlinks not followed and 1 FIFO, socket or device not " \
+           "read\n" in result.err
 
 
 def test_a_folder_scanned_leaves_out_the_output_folder_below_it(imgur: Imgur, tmp_path: Path) -> None:
