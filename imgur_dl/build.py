@@ -46,8 +46,10 @@ def build_run(options: Options, stderr: TextIO, environ: Mapping[str, str] | Non
     clock = clock or Clock()
     stderr = shown(stderr)  # (lines no one can see never fail a file)
     cancel = Cancel(clock)
-    color = "NO_COLOR" not in (os.environ if environ is None else environ)
-    progress = Bar(stderr, color=color) if options.show_bar else Progress(stderr, quiet=options.quiet)
+    terminal = os.environ if environ is None else environ
+    dumb = terminal.get("TERM") == "dumb"  # (Emacs' shell, an editor's console: no escape is understood there)
+    progress = Bar(stderr, color="NO_COLOR" not in terminal and not dumb, escapes=not dumb) if options.show_bar \
+        else Progress(stderr, quiet=options.quiet)
     session = make_session(options.workers, options.timeout, options.user_agent, proxy=options.proxy,
                            verbose=progress.note if options.verbose else None, environ=environ)
     policy = RetryPolicy(retries=options.retries)

@@ -65,6 +65,18 @@ _SIZE_FROM = 44
 _SPEED_FROM = 56
 _ETA_FROM = 72
 WIDTH_EVERY = 0.5  # seconds between looks at the terminal's width (it may be resized as the run goes)
+# An estimate past this is none: progressbar2's, from a window of samples in which no byte came (the bytes all
+# came before it, the next file not yet begun), divides by a millionth of a byte ("ETA: 126227 days").
+MOST_ETA = 30 * 86_400
+
+
+class _ETA(progressbar.AdaptiveETA):
+    """progressbar2's adaptive ETA, said as not known when it is past :data:`MOST_ETA`."""
+
+    def __call__(self, progress: Any, data: Any, value: Any = None, elapsed: Any = None) -> str:
+        shown: str = super().__call__(progress, data, value, elapsed)
+        seconds = data.get("eta_seconds")
+        return self.format_not_started if seconds is not None and seconds > MOST_ETA else shown
 
 
 def terminal_width(stream: TextIO) -> int | None:
@@ -77,11 +89,14 @@ def terminal_width(stream: TextIO) -> int | None:
 
 class Bar(Progress):
     """A progressbar2 bar on ``stream``: files done, bytes, speed, ETA, as many of them as its terminal's width
-    (``width``, the columns; by default, looked up on ``stream``'s terminal) holds on one line."""
+    (``width``, the columns; by default, looked up on ``stream``'s terminal) holds on one line. ``escapes``: the
+    terminal takes ANSI escapes (colours aside: ``color``); without, a line is cleared with spaces."""
 
-    def __init__(self, stream: TextIO, *, color: bool = True, width: Callable[[], int | None] | None = None) -> None:
+    def __init__(self, stream: TextIO, *, color: bool = True, escapes: bool = True,
+                 width: Callable[[], int | None] | None = None) -> None:
         super().__init__(stream)
         self._color = color  # (NO_COLOR set: no colour, https://no-color.org)
+        self._clear = "\r\x1b[K" if escapes else None  # (None: spaces over the bar's width)
         self._width = width or (lambda: terminal_width(stream))
         self._width_due = 0.0  # when to look at the terminal's width again
         self._files = 0
@@ -112,7 +127,7 @@ class Bar(Progress):
     def _show(self, message: str) -> None:
         with self._lock:
             if self._drawn and not self._closed:
-                self._stream.write("\r\x1b[K")  # our own escape: clear the bar's line
+                self._clear_line()
             self._write(printable(message))
             if not self._closed:  # (a finished bar stays above what the run says last, and the summary after)
                 self._redraw(force=True)
@@ -122,11 +137,17 @@ class Bar(Progress):
             if not self._closed:
                 self._closed = True
                 if self._drawn and interrupted:  # no bar left behind beside the terminal's ^C to repeat itself
-                    self._stream.write("\r\x1b[K")
+                    self._clear_line()
                     self._stream.flush()
                 elif self._drawn:  # a run that found no file never shows an empty bar
+                    if self._files == self._files_total:  # (the bytes of files that failed never came: the bar
+                        self._bytes_total = min(self._bytes_total, self._bytes)  # ends at what did, as the summary)
                     self._redraw(force=True)
                     self._bar.finish(dirty=self._files < self._files_total)
+
+    def _clear_line(self) -> None:
+        """The bar's line made empty, the cursor at its start."""
+        self._stream.write(self._clear or f"\r{' ' * self._bar.term_width}\r")
 
     def _redraw(self, force: bool = False) -> None:
         if (self._closed and not force) or not self._files_total:
@@ -140,7 +161,7 @@ class Bar(Progress):
                 progressbar.Bar(left="[", right="]", min_width=_BAR_FROM), space(_SIZE_FROM),
                 progressbar.DataSize(min_width=_SIZE_FROM), space(_SPEED_FROM),
                 progressbar.AdaptiveTransferSpeed(min_width=_SPEED_FROM), space(_ETA_FROM),
-                progressbar.AdaptiveETA(min_width=_ETA_FROM),
+                _ETA(min_width=_ETA_FROM),
             ]
             self._bar = progressbar.ProgressBar(
                 max_value=progressbar.UnknownLength, widgets=widgets, fd=self._stream, term_width=self._columns(),

@@ -13,10 +13,11 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import progressbar
 import pytest
 
 from imgur_dl.cancel import Cancel
-from imgur_dl.progress import Bar
+from imgur_dl.progress import _ETA, Bar
 from imgur_dl.report import Tally, human, summary
 from imgur_dl.text import counted
 from imgur_dl.throttle import RateLimit
@@ -196,6 +197,20 @@ def test_no_color_is_honoured(imgur: Imgur, tmp_path: Path) -> None:
     assert not colours.search(plain), plain  # ... without colour
 
 
+def test_a_dumb_terminal_gets_no_escape_at_all(imgur: Imgur, tmp_path: Path) -> None:
+    # TERM=dumb (Emacs' shell, an editor's console) shows an escape as the characters it is made of: the bar is
+    # drawn plain, and a line said over it clears it with spaces.
+    album = imgur.add_album("AbC1234", count=3, size=50_000)
+    album.images[1].removed = True
+    imgur.shaping.delay = 0.2
+    _, shown, code = _in_a_terminal(["-o", str(tmp_path / "a"), "imgur.com/a/AbC1234"],
+                                    dict(os.environ, COLUMNS="100", TERM="dumb"))
+    assert code == 1, shown
+    assert re.search(r"\d/3 files", shown), shown  # the bar was drawn ...
+    assert re.search(rf"\r {{40,}}\rimgur-dl: error: AbC1234/{album.images[1].id}: removed from Imgur", shown), shown
+    assert "\x1b" not in shown, shown  # ... and nothing else: no colour, no escape
+
+
 @pytest.mark.parametrize("columns", ["80", "100", "120"])
 def test_help_keeps_names_whole(columns: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("COLUMNS", columns)
@@ -209,6 +224,40 @@ def test_a_lone_image_is_counted_as_one(imgur: Imgur, tmp_path: Path) -> None:
     result = run_main("-o", str(tmp_path), "imgur.com/LoNe123", "imgur.com/a/AbC1234")
     assert result.code == 0, result
     assert "imgur-dl: 1 album, 1 image; files: 2 saved" in result.err
+
+
+def test_a_finished_bar_ends_at_the_bytes_that_came() -> None:
+    # A file that failed never brought its bytes: the bar ends at what came, as the summary says, not at what
+    # the API said every file weighs.
+    screen = io.StringIO()
+    bar = Bar(screen, width=lambda: 100)
+    bar.expect(files=3, size=300_000)
+    bar.advance(200_000)
+    bar.file_done(3)  # (one of them failed)
+    bar.close()
+    last = ANSI.sub("", re.split(r"[\r\n]+", screen.getvalue().strip())[-1])
+    assert re.search(r"^3/3 files 100% \[#+\] 195\.3 KiB .*Time:", last), last
+    cut = io.StringIO()  # (a run ended before all its files, by a full disk say: the bar stays where it was)
+    early = Bar(cut, width=lambda: 100)
+    early.expect(files=3, size=300_000)
+    early.advance(100_000)
+    early.file_done(1)
+    early.close()
+    assert re.search(r"^1/3 files  33% .* 97\.7 KiB ", ANSI.sub("", re.split(r"[\r\n]+", cut.getvalue().strip())[-1]))
+
+
+@pytest.mark.parametrize(("seconds", "said"), [(1e10, "ETA:  --:--:--"), (31 * 86_400.0, "ETA:  --:--:--"),
+                                               (29 * 86_400.0, "shown"), (59.0, "shown"), (None, "shown")])
+def test_an_estimate_past_a_month_is_said_as_not_known(monkeypatch: pytest.MonkeyPatch, seconds: float | None,
+                                                         said: str) -> None:
+    # progressbar2's estimate from a window in which no byte came divides by a millionth of a byte: "ETA: 126227
+    # days" flashed on a fast link between one file's end and the next one's first bytes.
+    def estimated(_self: object, _progress: object, data: dict[str, object], *_: object) -> str:
+        data["eta_seconds"] = seconds
+        return "shown"
+
+    monkeypatch.setattr(progressbar.AdaptiveETA, "__call__", estimated)
+    assert _ETA()(None, {}) == said
 
 
 def test_ctrl_c_leaves_no_bar_behind() -> None:
