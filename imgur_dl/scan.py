@@ -85,7 +85,7 @@ _UNESCAPED = {"\\/": "/", "\\u002f": "/", "\\u003a": ":"}
 # Where a row of a CSV export, or a list run together, goes on to its next link: a ',' or ';' before a scheme or
 # an Imgur host. (Not every ',': imgur.com/AbC1234,XyZ9876 is one link, of two images.)
 _NEXT_LINK = re.compile(r"[,;]+(?=(?i:https?:|(?:www\.|m\.|i\.)?imgur\.(?:com|io)(?![a-z0-9-])))")
-_FIELD_END = re.compile(r"[,;]")
+_FIELD_END = re.compile(r"(?<!__)[,;]")  # (not URL Defense's "__;", met where its host was cut by a line's wrapping)
 # From a URL Defense link's host to a place inside the link it wrote (version 3: "urldefense.com/v3/__<link>__;").
 _INSIDE_V3 = re.compile(rb"urldefense(?:\.proofpoint)?\.com/v3/__[^\s\"'<>]*")
 
