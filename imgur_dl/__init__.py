@@ -96,7 +96,7 @@ def _options(output: str | Path, given: dict[str, Any], *, get_urls: bool) -> Op
     from imgur_dl.options import Options  # noqa: PLC0415
 
     # (which function, and its argument; and the three words that make up ``choice``, as the flags give them)
-    known = {f.name for f in fields(Options)} - {"get_urls", "output"} | set(_CHOOSING)
+    known = {f.name for f in fields(Options)} - {"get_urls", "output", "archive_from"} | set(_CHOOSING)
     unknown = sorted(set(given) - known)
     if unknown:
         raise TypeError(f"unknown option(s): {', '.join(unknown)} (see imgur_dl.Options)")

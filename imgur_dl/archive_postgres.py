@@ -192,8 +192,8 @@ class PostgresStore:
         try:
             import psycopg  # noqa: PLC0415 - an optional extra
         except ImportError:
-            raise UsageError(f"--download-archive {redact(location)}: PostgreSQL needs the postgres extra: "
-                             f"{EXTRA}") from None
+            raise UsageError(f"cannot use {redact(location)} as a download archive: PostgreSQL needs the postgres "
+                             f"extra: {EXTRA}") from None
         self._pg = psycopg
         self.location = redact(location)
         table = self._table = table_name(table)

@@ -17,6 +17,7 @@ from imgur_dl.books import Books
 from imgur_dl.cancel import Cancel
 from imgur_dl.clock import Clock
 from imgur_dl.downloader import Downloader
+from imgur_dl.errors import blamed
 from imgur_dl.folders import Folders
 from imgur_dl.heap import Trim, c_heap_release
 from imgur_dl.hosts import ARCHIVE_HOSTS, MEDIA_HOSTS, redirect_target
@@ -77,9 +78,10 @@ def build_run(options: Options, stderr: TextIO, environ: Mapping[str, str] | Non
     # Signals are noted while the run is under way, and acted on where it looks (imgur_dl.signals); one noted
     # while the archive's server does not answer ends the wait for it.
     signals = Deferred()
-    archive = open_archive(options.archive, table=options.archive_table, say=progress.note, error=progress.error,
-                           give_up=lambda: signals.noted) \
-        if options.archive and not (options.get_urls and absent(options.archive)) else None
+    location = options.archive
+    archive = blamed(options.archive_from, lambda: open_archive(
+        location, table=options.archive_table, say=progress.note, error=progress.error, give_up=lambda: signals.noted,
+    )) if location and not (options.get_urls and absent(location)) else None
     sharing = Sharing(archive, lease=options.lease, cancel=cancel, error=progress.error, say=progress.note) \
         if archive is not None and options.share_work else None
     recoverer = None

@@ -32,13 +32,14 @@ from imgur_dl.errors import (
     ScanError,
     Terminated,
     UsageError,
+    blamed,
 )
 from imgur_dl.given import Given
 from imgur_dl.models import Target
 from imgur_dl.naming import FIELDS, Template
 from imgur_dl.options import NEEDS_ARCHIVE, Options, proxy_problem
 from imgur_dl.output import Stdout
-from imgur_dl.parser import build_parser, check_output, show
+from imgur_dl.parser import build_parser, check_output, from_environment, show
 from imgur_dl.report import human
 from imgur_dl.status import ExitStatus, worst
 from imgur_dl.text import ERROR_PREFIX, WARNING_PREFIX, counted, printable, shown, writer
@@ -129,8 +130,9 @@ def _options(args: argparse.Namespace, env: Environment) -> Options:
         raise UsageError("standard input ('-') can be read once: give it to one -i or --scan")
     if args.archive_table != DEFAULT_TABLE and args.download_archive is None:
         raise UsageError("--archive-table is for --download-archive (the table it keeps its records in)")
+    named = from_environment(args, env.environ)
     if not args.get_urls:
-        check_output(args.output)
+        blamed(named.get("output"), lambda: check_output(args.output))
     _check_environ_proxy(args.proxy, env.environ)
     if env.stdout_closed and (args.get_urls or args.json):
         raise OutputError("cannot write to standard output: it is closed (what -g and --json print goes there)")
@@ -142,7 +144,8 @@ def _options(args: argparse.Namespace, env: Environment) -> Options:
         name_template=Template(args.name, "--name") if args.name is not None else None,
         get_urls=args.get_urls, json_lines=args.json, no_listings=args.no_listings,
         write_metadata=args.write_metadata,
-        archive=args.download_archive, archive_table=args.archive_table, share_work=args.share_work,
+        archive=args.download_archive, archive_from=named.get("download_archive"), archive_table=args.archive_table,
+        share_work=args.share_work,
         lease=args.lease or DEFAULT_LEASE, wayback=args.wayback, user_agent=args.user_agent,
         choice=Choice(args.range or (), args.since, args.break_on_existing),
         proxy=args.proxy, verbose=args.verbose, no_skip=args.no_skip, limit_rate=args.limit_rate or 0.0,
@@ -186,7 +189,8 @@ def _fleet(args: argparse.Namespace, env: Environment) -> ExitStatus:
         raise UsageError("--fleet downloads nothing: give it no URLs")
     if absent(args.download_archive):
         raise UsageError(f"--fleet: there is no archive at {args.download_archive} (none is made to report on)")
-    store = open_store(args.download_archive, args.archive_table)
+    store = blamed(from_environment(args, env.environ).get("download_archive"),
+                   lambda: open_store(args.download_archive, args.archive_table))
     try:
         state = store.fleet(MOST_FAILURES)
     except ArchiveUnavailable as exc:

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from types import TracebackType
+from typing import TypeVar
 
 from imgur_dl.status import ExitStatus
+
+T = TypeVar("T")
 
 
 class ImgurDLError(Exception):
@@ -17,6 +21,17 @@ class UsageError(ImgurDLError):
     """Bad command-line input: an unknown option value, a URL we cannot use."""
 
     exit_status = ExitStatus.USAGE
+
+
+def blamed(variable: str | None, check: Callable[[], T]) -> T:
+    """``check()``; a :class:`UsageError` it raises is said of ``variable`` when the value came from the
+    environment (a crontab's or a profile's setting, not a flag the user can see on the line that failed)."""
+    try:
+        return check()
+    except UsageError as exc:
+        if variable is None:
+            raise
+        raise UsageError(f"{variable}: {exc}") from None
 
 
 class NotFoundError(ImgurDLError):

@@ -118,6 +118,7 @@ class Options:
     write_metadata: bool = False
     archive: str | Path | None = field(default=None, repr=False)  # a file, or a postgresql:// URL (a password)
     archive_table: str = DEFAULT_TABLE
+    archive_from: str | None = None  # the environment variable ``archive`` came from (None: given as it is)
     share_work: bool = False  # claim each post or album in the archive before looking it up
     lease: float = DEFAULT_LEASE  # seconds a claim lasts unless renewed
     wayback: bool = False

@@ -94,6 +94,25 @@ class Parser(argparse.ArgumentParser):
         raise UsageError(message)
 
 
+class _Given(argparse.Action):
+    """Stores the value and notes the flag as given: where it was not, a value the environment gave is said to be
+    the variable's when it cannot be used (:func:`from_environment`)."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any,
+                 option_string: str | None = None) -> None:
+        setattr(namespace, self.dest, values)
+        namespace.given = namespace.given | {self.dest}
+
+
+# Options whose default is an environment variable's, checked only once the run is set up (a folder, an archive).
+_FROM_ENVIRONMENT = {"output": "IMGUR_DL_OUTPUT", "download_archive": "IMGUR_DL_ARCHIVE"}
+
+
+def from_environment(args: argparse.Namespace, environ: Mapping[str, str]) -> dict[str, str]:
+    """The options whose value the environment gave (their flag not given): each with its variable."""
+    return {dest: name for dest, name in _FROM_ENVIRONMENT.items() if dest not in args.given and environ.get(name)}
+
+
 class _Show(argparse.Action):
     """``--help`` and ``--version``: the text on the parser's own stream, then a clean exit."""
 
@@ -293,7 +312,8 @@ def build_parser(environ: Mapping[str, str]) -> Parser:
     parser.add_argument("--no-listings", action="store_true",
                         help="with --scan: links it finds to listings (a user's posts or favorites, a tag, a "
                              "subreddit, a search) are counted, not read: posts and images only")
-    parser.add_argument("-o", "--output", metavar="DIR", type=_folder,
+    parser.set_defaults(given=frozenset())
+    parser.add_argument("-o", "--output", metavar="DIR", type=_folder, action=_Given,
                         default=_from_env(environ, "IMGUR_DL_OUTPUT", lambda text: _home_folder(text, environ),
                                           Path()),
                         help="folder to save into (default: the current folder)")
@@ -347,7 +367,7 @@ def build_parser(environ: Mapping[str, str]) -> Parser:
                         help="one JSON object per file on stdout, as each finishes (JSON Lines)")
     parser.add_argument("--write-metadata", action="store_true",
                         help="write album.json (album and items, in order) into each album folder")
-    parser.add_argument("--download-archive", metavar="FILE|URL", type=_archive,
+    parser.add_argument("--download-archive", metavar="FILE|URL", type=_archive, action=_Given,
                         default=_env_archive(environ),
                         help="where finished ids are kept, so none is downloaded again: an SQLite file, or a "
                              "postgresql://user@host/db URL shared by many machines (needs the postgres extra)")

@@ -64,8 +64,8 @@ def imgur(ca: trustme.CA, ca_bundle: str, monkeypatch: pytest.MonkeyPatch) -> It
     server = Imgur(ca).start()
     for name, value in server.environ(ca_bundle).items():
         monkeypatch.setenv(name, value)
-    for name in ("IMGUR_CLIENT_ID", "IMGUR_DL_OUTPUT", "IMGUR_DL_WORKERS", "CURL_CA_BUNDLE", "SSL_CERT_FILE",
-                 "SSL_CERT_DIR"):
+    for name in ("IMGUR_CLIENT_ID", "IMGUR_DL_OUTPUT", "IMGUR_DL_WORKERS", "IMGUR_DL_ARCHIVE", "IMGUR_ACCESS_TOKEN",
+                 "CURL_CA_BUNDLE", "SSL_CERT_FILE", "SSL_CERT_DIR"):
         monkeypatch.delenv(name, raising=False)
     yield server
     server.stop()

@@ -102,6 +102,41 @@ def test_a_bad_environment_value_is_blamed_on_the_variable(name: str, value: str
     assert result.err == f"imgur-dl: error: {message}\n"
 
 
+def test_a_place_from_the_environment_that_cannot_be_used_is_blamed_on_the_variable(tmp_path: Path) -> None:
+    # A crontab's or a profile's setting: the line that failed names no such flag, so the variable is named.
+    (tmp_path / "file").write_text("")
+    nowhere = tmp_path / "nowhere" / "seen.sqlite"
+    result = run_main("imgur.com/a/AbC1234", environ={"IMGUR_DL_ARCHIVE": str(nowhere)})
+    assert (result.code, result.err) == (2, f"imgur-dl: error: IMGUR_DL_ARCHIVE: cannot use {nowhere} as a download "
+                                            f"archive: there is no folder {nowhere.parent}\n"), result
+    result = run_main("--fleet", environ={"IMGUR_DL_ARCHIVE": str(tmp_path)})
+    assert (result.code, result.err) == (2, f"imgur-dl: error: IMGUR_DL_ARCHIVE: cannot use {tmp_path} as a download "
+                                            "archive: it is a folder (give the archive's file)\n"), result
+    result = run_main("imgur.com/a/AbC1234", environ={"IMGUR_DL_OUTPUT": str(tmp_path / "file" / "x")})
+    assert (result.code, result.err) == (2, f"imgur-dl: error: IMGUR_DL_OUTPUT: output folder {tmp_path}/file/x: "
+                                            f"not a folder ({tmp_path}/file)\n"), result
+    # Given as a flag, the same place is the flag's, whatever the environment holds.
+    result = run_main("--download-archive", str(nowhere), "-o", str(tmp_path / "file" / "x"), "imgur.com/a/AbC1234",
+                      environ={"IMGUR_DL_ARCHIVE": str(tmp_path / "a.sqlite"), "IMGUR_DL_OUTPUT": str(tmp_path)})
+    assert result.err == f"imgur-dl: error: output folder {tmp_path}/file/x: not a folder ({tmp_path}/file)\n"
+    result = run_main("--download-archive", str(nowhere), "-o", str(tmp_path / "out"), "imgur.com/a/AbC1234",
+                      environ={"IMGUR_DL_ARCHIVE": str(tmp_path / "a.sqlite")})
+    assert result.err.startswith(f"imgur-dl: error: cannot use {nowhere} as a download archive"), result
+    assert not (tmp_path / "a.sqlite").exists()
+
+
+def test_a_postgresql_archive_without_its_extra_is_said_in_one_line(tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "psycopg", None)  # (as where the postgres extra is not installed)
+    location = "postgresql://fleet:hunter22@db.example/imgur"
+    result = run_main("-o", str(tmp_path), "imgur.com/a/AbC1234", environ={"IMGUR_DL_ARCHIVE": location})
+    assert (result.code, result.err) == (2, "imgur-dl: error: IMGUR_DL_ARCHIVE: cannot use postgresql://fleet:***@"
+                                            "db.example/imgur as a download archive: PostgreSQL needs the postgres "
+                                            "extra: pip install 'imgur-dl[postgres]'\n"), result
+    result = run_main("--download-archive", location, "-o", str(tmp_path), "imgur.com/a/AbC1234")
+    assert result.err.startswith("imgur-dl: error: cannot use postgresql://fleet:***@db.example/imgur as"), result
+
+
 def test_tilde_in_the_output_variable_is_expanded(imgur: Imgur, tmp_path: Path) -> None:
     imgur.add_album("AbC1234", count=1)
     result = run_main("imgur.com/a/AbC1234", environ={"IMGUR_DL_OUTPUT": "~/pics", "HOME": str(tmp_path)})
