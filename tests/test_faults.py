@@ -29,6 +29,7 @@ from imgur_dl.cli import Environment, main
 from imgur_dl.defaults import START_WORKERS
 from imgur_dl.models import Result, Status, Target
 from imgur_dl.options import Options
+from imgur_dl.partfile import ETAG_XATTR
 from imgur_dl.progress import Progress
 from imgur_dl.status import ExitStatus
 from tests.clock import FastClock
@@ -134,6 +135,26 @@ def test_reset_mid_body_resumes_with_range_and_if_range(imgur: Imgur, tmp_path: 
         assert "range" not in first[3]
         assert second[3]["range"] == "bytes=50000-"
         assert second[3]["if-range"].startswith('"')
+
+
+@pytest.mark.parametrize(("etag", "kept"), [('"a-multipart-upload-3"', True), ('"' + "x" * 250 + '"', False),
+                                             ('"\u00e9t\u00e9"', False)])
+def test_a_part_file_keeps_the_cdn_s_etag_for_the_next_run_if_it_is_one(imgur: Imgur, tmp_path: Path, etag: str,
+                                                                         kept: bool) -> None:
+    """A file cut short is resumed by a later run with If-Range: its ETag is kept beside it, when it is a short
+    line of printable ASCII (what a header may carry is not all an attribute should hold)."""
+    album = _album(imgur, count=1)
+    album.images[0].etag = etag
+    imgur.faults.append(Fault("reset", path="/.*", after=50_000))
+    result = run_main("--retries", "0", "-o", str(tmp_path), "imgur.com/a/AbC1234")
+    assert result.code == 1, result
+    (part,) = (tmp_path / "AbC1234").glob("*.part")
+    assert part.stat().st_size == 50_000
+    if kept:
+        assert os.getxattr(part, ETAG_XATTR) == etag.encode()
+    else:
+        with pytest.raises(OSError, match="No data available"):
+            os.getxattr(part, ETAG_XATTR)
 
 
 def test_server_ignoring_range_starts_over_cleanly(imgur: Imgur, tmp_path: Path) -> None:
