@@ -90,6 +90,14 @@ exit status:
 class Parser(argparse.ArgumentParser):
     out: TextIO = sys.stdout  # where --help and --version go
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.paths: dict[argparse.Action, str] = {}  # options that take a path: "file" or "folder" (tab completion)
+
+    def takes(self, kind: str, action: argparse.Action) -> None:
+        """``action``'s value is a path: a shell's tab completion offers files (or folders) for it."""
+        self.paths[action] = kind
+
     def error(self, message: str) -> NoReturn:
         raise UsageError(message)
 
@@ -302,21 +310,22 @@ def build_parser(environ: Mapping[str, str]) -> Parser:
                         help="show this help message and exit")
     parser.add_argument("urls", nargs="*", metavar="URL",
                         help="Imgur album, gallery post or image URL (any form people paste)")
-    parser.add_argument("-i", "--input-file", metavar="FILE", action="append", default=[], type=_file,
-                        help="read URLs from FILE, one per line ('#' comments and blank lines ignored; "
-                             "gzip, xz, bzip2 or zstd too); '-' reads standard input")
-    parser.add_argument("--scan", metavar="FILE", action="append", default=[], type=_file,
-                        help="fetch every Imgur link found in FILE (or every file below a folder), any text "
-                             "(notes, HTML, JSON, mailboxes, Reddit dumps, WARC crawls; gzip, xz, bzip2 or zstd, "
-                             "a ZIP or tar export); '-' reads standard input; may be given again")
+    inputs = parser.add_argument("-i", "--input-file", metavar="FILE", action="append", default=[], type=_file,
+                                 help="read URLs from FILE, one per line ('#' comments and blank lines ignored; "
+                                      "gzip, xz, bzip2 or zstd too); '-' reads standard input")
+    scans = parser.add_argument(
+        "--scan", metavar="FILE", action="append", default=[], type=_file,
+        help="fetch every Imgur link found in FILE (or every file below a folder), any text (notes, HTML, JSON, "
+             "mailboxes, Reddit dumps, WARC crawls; gzip, xz, bzip2 or zstd, a ZIP or tar export); '-' reads standard "
+             "input; may be given again")
     parser.add_argument("--no-listings", action="store_true",
                         help="with --scan: links it finds to listings (a user's posts or favorites, a tag, a "
                              "subreddit, a search) are counted, not read: posts and images only")
     parser.set_defaults(given=frozenset())
-    parser.add_argument("-o", "--output", metavar="DIR", type=_folder, action=_Given,
-                        default=_from_env(environ, "IMGUR_DL_OUTPUT", lambda text: _home_folder(text, environ),
-                                          Path()),
-                        help="folder to save into (default: the current folder)")
+    output = parser.add_argument("-o", "--output", metavar="DIR", type=_folder, action=_Given,
+                                 default=_from_env(environ, "IMGUR_DL_OUTPUT",
+                                                   lambda text: _home_folder(text, environ), Path()),
+                                 help="folder to save into (default: the current folder)")
     parser.add_argument("-j", "--workers", metavar="N", type=_workers,
                         default=_from_env(environ, "IMGUR_DL_WORKERS", _workers, DEFAULT_WORKERS),
                         help=f"files downloaded at once, 1 to {MAX_WORKERS} (default: {DEFAULT_WORKERS}); a run starts "
@@ -330,10 +339,10 @@ def build_parser(environ: Mapping[str, str]) -> Parser:
     parser.add_argument("--client-id", metavar="ID", type=_client_id,
                         default=_from_env(environ, "IMGUR_CLIENT_ID", _client_id, DEFAULT_CLIENT_ID),
                         help="Imgur API client id (default: the one imgur.com itself uses)")
-    parser.add_argument("--cookies", metavar="FILE", type=_folder,
-                        help="your browser's cookies.txt (Netscape format): its imgur.com 'accesstoken' logs "
-                             "in as you, for your hidden and mature posts, images and favorites (default: "
-                             "IMGUR_ACCESS_TOKEN); sent to api.imgur.com only")
+    cookies = parser.add_argument(
+        "--cookies", metavar="FILE", type=_folder,
+        help="your browser's cookies.txt (Netscape format): its imgur.com 'accesstoken' logs in as you, for your "
+             "hidden and mature posts, images and favorites (default: IMGUR_ACCESS_TOKEN); sent to api.imgur.com only")
     parser.add_argument("--proxy", metavar="URL", type=_proxy,
                         help="proxy for every request, e.g. http://proxy:3128 (default: HTTPS_PROXY, else ALL_PROXY)")
     parser.add_argument("--min-speed", metavar="RATE", type=_rate, default=1024,
@@ -367,10 +376,10 @@ def build_parser(environ: Mapping[str, str]) -> Parser:
                         help="one JSON object per file on stdout, as each finishes (JSON Lines)")
     parser.add_argument("--write-metadata", action="store_true",
                         help="write album.json (album and items, in order) into each album folder")
-    parser.add_argument("--download-archive", metavar="FILE|URL", type=_archive, action=_Given,
-                        default=_env_archive(environ),
-                        help="where finished ids are kept, so none is downloaded again: an SQLite file, or a "
-                             "postgresql://user@host/db URL shared by many machines (needs the postgres extra)")
+    archive = parser.add_argument(
+        "--download-archive", metavar="FILE|URL", type=_archive, action=_Given, default=_env_archive(environ),
+        help="where finished ids are kept, so none is downloaded again: an SQLite file, or a "
+             "postgresql://user@host/db URL shared by many machines (needs the postgres extra)")
     parser.add_argument("--archive-table", metavar="NAME", default=DEFAULT_TABLE, type=table_name,
                         help=f"the archive's table (default {DEFAULT_TABLE}), for several archives in one database")
     fleet = parser.add_argument_group("many processes, one archive (see README, 'At scale')")
@@ -408,6 +417,9 @@ def build_parser(environ: Mapping[str, str]) -> Parser:
     parser.add_argument("--print-completion", metavar="SHELL", choices=("bash", "zsh", "fish", "tcsh"),
                         action=_Completion, help="print a completion script for SHELL (bash, zsh, fish, tcsh), "
                                                  "made from this parser: see the README")
+    for action in (inputs, scans, cookies, archive):
+        parser.takes("file", action)
+    parser.takes("folder", output)
     return parser
 
 
@@ -418,6 +430,9 @@ class _Completion(argparse.Action):
                  option_string: str | None = None) -> None:
         import shtab  # noqa: PLC0415 - only this option needs it
 
+        kinds = {"file": shtab.FILE, "folder": shtab.DIRECTORY}
+        for path, kind in getattr(parser, "paths", {}).items():
+            path.complete = kinds[kind]  # (what shtab reads of an action, as its README says)
         show(parser.out if isinstance(parser, Parser) else sys.stdout, shtab.complete(parser, values) + "\n")
         parser.exit(0)
 

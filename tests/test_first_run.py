@@ -7,6 +7,7 @@ import os
 import pty
 import re
 import select
+import shutil
 import signal
 import subprocess
 import time
@@ -184,6 +185,29 @@ def test_completion_scripts_come_from_the_parser(shell: str) -> None:
     assert result.code == 0, result
     for option in ("--download-archive", "--break-on-existing", "--wayback", "--limit-rate"):
         assert option.lstrip("-") in result.out
+
+
+def test_tab_completes_paths_where_an_option_takes_one(tmp_path: Path) -> None:
+    # -i albums<TAB> offers files, -o <TAB> folders: in bash, run as bash runs it ...
+    (tmp_path / "albums.txt").write_text("")
+    (tmp_path / "pics").mkdir()
+    (tmp_path / "imgur-dl.bash").write_text(run_main("--print-completion", "bash").out)
+    bash = shutil.which("bash") or "/bin/bash"
+    offered = {}
+    for words in (["-i", "al"], ["--scan", "al"], ["--cookies", "al"], ["--download-archive", "al"], ["-o", "p"],
+                  ["--output", ""]):
+        done = subprocess.run(
+            [bash, "-c", 'source imgur-dl.bash; COMP_WORDS=(imgur-dl "$@"); COMP_CWORD=$#; _shtab_imgur_dl; '
+             'printf "%s\\n" "${COMPREPLY[@]}"', "bash", *words], cwd=tmp_path, capture_output=True, text=True,
+            check=True)
+        offered[words[0]] = done.stdout.split()
+    assert offered == {"-i": ["albums.txt"], "--scan": ["albums.txt"], "--cookies": ["albums.txt"],
+                       "--download-archive": ["albums.txt"], "-o": ["pics"], "--output": ["pics"]}
+    # ... and in zsh and fish, as their scripts say it
+    zsh, fish = run_main("--print-completion", "zsh").out, run_main("--print-completion", "fish").out
+    assert "--input-file}\"[" in zsh and ":FILE:_files\"" in zsh and ":DIR:_files -/\"" in zsh
+    assert re.search(r"-l input-file -\w*a \"\(__fish_complete_path", fish)
+    assert re.search(r"-l output -\w*a \"\(__fish_complete_directories\)", fish)
 
 
 def test_no_color_is_honoured(imgur: Imgur, tmp_path: Path) -> None:
