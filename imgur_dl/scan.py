@@ -82,10 +82,13 @@ _TRAILING = ".,;:!?'\")]}>*"
 _JSON_ESCAPE = re.compile(r"\\/|(?i:\\u002f|\\u003a)")
 _NOT_IN_A_LINK = re.compile(r"[\s\"'<>`{}|\\^\[\]]")
 _UNESCAPED = {"\\/": "/", "\\u002f": "/", "\\u003a": ":"}
-# Where a row of a CSV export, or a list run together, goes on to its next link: a ',' or ';' before a scheme or
-# an Imgur host. (Not every ',': imgur.com/AbC1234,XyZ9876 is one link, of two images.)
-_NEXT_LINK = re.compile(r"[,;]+(?=(?i:https?:|(?:www\.|m\.|i\.)?imgur\.(?:com|io)(?![a-z0-9-])))")
-_FIELD_END = re.compile(r"(?<!__)[,;]")  # (not URL Defense's "__;", met where its host was cut by a line's wrapping)
+# Where a row of a CSV export, or links run together, go on to the next link: a ',' or ';' before a scheme or an
+# Imgur host, or a scheme glued to the link before it (scraped text: "...AbC1234https://..."). (Not every ',':
+# imgur.com/AbC1234,XyZ9876 is one link, of two images.)
+_NEXT_LINK = re.compile(r"[,;]+(?=(?i:https?:|(?:www\.|m\.|i\.)?imgur\.(?:com|io)(?![a-z0-9-])))|(?<=.)(?=(?i:https?://))")
+# Where a link that names nothing as it is may end: a field's end (not URL Defense's "__;", met where its host was
+# cut by a line's wrapping), or an encoded character no Imgur id holds ("imgur.com/a/AbC1234%20", a space kept).
+_RUN_ON = re.compile(r"(?<!__)[,;]|%")
 # From a URL Defense link's host to a place inside the link it wrote (version 3: "urldefense.com/v3/__<link>__;").
 _INSIDE_V3 = re.compile(rb"urldefense(?:\.proofpoint)?\.com/v3/__[^\s\"'<>]*")
 
@@ -187,8 +190,6 @@ def undressed(token: str) -> list[str]:
     amp, query = text.find("&"), text.find("?")
     if amp != -1 and (query == -1 or amp < query):
         text = text[:amp]
-    if "," not in text and ";" not in text:
-        return [link] if (link := _unsigned(text)) else []
     return [link for piece in _NEXT_LINK.split(text) if (link := _unsigned(piece))]
 
 
@@ -215,9 +216,9 @@ def _named(found: Iterable[str]) -> Iterator[Target]:
 
 
 def _targets_of(link: str) -> list[Target]:
-    """What ``link`` names; if nothing, what it names up to its first ',' or ';' (where a field of a CSV export
-    ends: ``https://imgur.com/a/AbC1234,2019-05-01``), if that is a link apart."""
-    for candidate in (link, _FIELD_END.split(link, 1)[0]) if _FIELD_END.search(link) else (link,):
+    """What ``link`` names; if nothing, what it names up to where it may have run on (:data:`_RUN_ON`: a field of
+    a CSV export ends, ``https://imgur.com/a/AbC1234,2019-05-01``), if that is a link apart."""
+    for candidate in (link, _RUN_ON.split(link, 1)[0]) if _RUN_ON.search(link) else (link,):
         try:
             return parse_all(candidate)
         except UsageError:

@@ -117,6 +117,11 @@ def test_a_link_in_any_dress_is_found_undressed(text: bytes, link: str) -> None:
     (b"https://imgur.com/a/AbC1234;https://imgur.com/gallery/QwE5678;", ["AbC1234", "QwE5678"]),
     (b"https://imgur.com/a/AbC1234,,https://i.imgur.com/XyZ9876.jpg,http://example.com/x", ["AbC1234", "XyZ9876"]),
     (b"https%3A%2F%2Fimgur.com%2Fa%2FAbC1234%2Chttps%3A%2F%2Fimgur.com%2Fa%2FQwE5678", ["AbC1234", "QwE5678"]),
+    # Links glued together (scraped text), and one with an encoded space kept after it.
+    (b"https://imgur.com/a/AbC1234https://imgur.com/a/QwE5678", ["AbC1234", "QwE5678"]),
+    (b"see imgur.com/a/AbC1234http://i.imgur.com/XyZ9876.jpg.", ["AbC1234", "XyZ9876"]),
+    (b"https://imgur.com/a/AbC1234%20 and https://imgur.com/a/QwE5678%0A", ["AbC1234", "QwE5678"]),
+    (b"https://imgur.com/search?q=red%20panda", ["red panda"]),  # (a search's query is the search's)
     # Several images in one link, an old form of Imgur's, in a row too.
     (b"3,http://imgur.com/AbC1234,XyZ9876,4", ["AbC1234"]),
     (b"3,http://imgur.com/AbC1234,XyZ9876,https://imgur.com/a/QwE5678", ["AbC1234", "XyZ9876", "QwE5678"]),
