@@ -86,9 +86,9 @@ _UNESCAPED = {"\\/": "/", "\\u002f": "/", "\\u003a": ":"}
 # Imgur host, or a scheme glued to the link before it (scraped text: "...AbC1234https://..."). (Not every ',':
 # imgur.com/AbC1234,XyZ9876 is one link, of two images.)
 _NEXT_LINK = re.compile(r"[,;]+(?=(?i:https?:|(?:www\.|m\.|i\.)?imgur\.(?:com|io)(?![a-z0-9-])))|(?<=.)(?=(?i:https?://))")
-# Where a link that names nothing as it is may end: a field's end (not URL Defense's "__;", met where its host was
-# cut by a line's wrapping), or an encoded character no Imgur id holds ("imgur.com/a/AbC1234%20", a space kept).
-_RUN_ON = re.compile(r"(?<!__)[,;]|%")
+# Where a link that names nothing as it is may end: a field's end (not URL Defense's "__;<signature>!!", met where
+# its host was cut by a line's wrapping), or an encoded character no Imgur id holds ("imgur.com/a/AbC1234%20").
+_RUN_ON = re.compile(r",|(?<!__);|(?<=__);(?![A-Za-z0-9_-]*!!)|%")
 # From a URL Defense link's host to a place inside the link it wrote (version 3: "urldefense.com/v3/__<link>__;").
 _INSIDE_V3 = re.compile(rb"urldefense(?:\.proofpoint)?\.com/v3/__[^\s\"'<>]*")
 

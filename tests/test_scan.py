@@ -466,6 +466,8 @@ def test_text_gives_the_same_links_wherever_its_blocks_end(dressed: list[tuple[i
 @PROPERTIES
 @given(st.lists(st.tuples(_LINKS, st.sampled_from([",", ";", ",,", ", "]),
                           st.sampled_from(["", "2019-05-01,", "x;", "17,", "a b,"])), min_size=1, max_size=6))
+@example([("https://imgur.com/user/__", ",", "2019-05-01,")])  # (a name ending as URL Defense's "__;" does)
+@example([("https://imgur.com/user/__", ";", "x;")])
 def test_a_row_of_links_and_fields_gives_every_link(row: list[tuple[str, str, str]]) -> None:
     """Links, each followed by a ',' or ';' and maybe by another field, as a CSV export's rows have them."""
     text = "".join(link + separator + field for link, separator, field in row).encode()
