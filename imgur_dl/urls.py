@@ -82,7 +82,9 @@ _QUICK_KINDS = {None: Kind.IMAGE, "a/": Kind.ALBUM, "gallery/": Kind.GALLERY}
 # closing punctuation after it (gallery-dl's patterns take the id and leave what follows).
 _AROUND = "<([{\"'"
 _AFTER = ".,;:!?)]}>\"'*"
-_FIELDS = re.compile(r"[,;]")  # what separates a row's fields (and the images of one old form of link)
+# What no link holds, but text around one does: white space, a row's ',' or ';' (a link of several images aside,
+# which parses), brackets and quotes.
+_AMID = re.compile(r"[\s,;()\[\]<>\"']")
 
 
 def parse(text: str) -> Target:
@@ -97,17 +99,21 @@ def parse(text: str) -> Target:
         return quick
     try:
         return _parse(raw)
-    except UsageError:
-        if _several(raw):  # (two on a line of a list, or pasted as one argument)
-            raise UsageError(f"{len(raw.split())} links, not one: {_said(raw)} (give each as a URL of its own; "
-                             "--scan finds every link in any text)") from None
-        bare = raw.lstrip(_AROUND).rstrip(_AFTER)
-        if (not bare or bare == raw) and _FIELDS.search(raw) and "imgur." in raw.lower():
-            raise UsageError(f"not one link: {_said(raw)} (a row of fields? give each link as a URL of its own; "
-                             "--scan finds every link in any text, a CSV export's too)") from None
-        if not bare or bare == raw:
-            raise
-    return _parse(bare)  # (what it says is wrong is then said of the link itself)
+    except UsageError as exc:
+        refused = exc
+    if _several(raw):  # (two on a line of a list, or pasted as one argument)
+        raise UsageError(f"{len(raw.split())} links, not one: {_said(raw)} (give each as a URL of its own; "
+                         "--scan finds every link in any text)")
+    bare = raw.lstrip(_AROUND).rstrip(_AFTER)
+    if bare and bare != raw:
+        try:
+            return _parse(bare)
+        except UsageError as exc:  # (what it says is wrong is then said of the link itself)
+            refused = exc
+    if _AMID.search(bare or raw) and "imgur." in raw.lower():  # (a line of notes, a Markdown list, a CSV row)
+        raise UsageError(f"not one link: {_said(raw)} (a link amid other text? give each link as a URL of its own; "
+                         "--scan finds every link in any text, a CSV export's too)")
+    raise refused
 
 
 def _several(raw: str) -> bool:

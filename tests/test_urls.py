@@ -147,12 +147,16 @@ REFUSED = [
     ("https://imgur.com/a/AbC1234 https://imgur.com/a/XyZ9876",
      "^2 links, not one: https://imgur.com/a/AbC1234 https://imgur.com/a/XyZ9876 \\(give each as a URL of its own"),
     ("imgur.com/a/AbC1234\ti.imgur.com/XyZ9876.jpg  imgur.com/user/someone", "^3 links, not one"),
-    ("imgur.com/a/AbC1234 and more", "names no album or image"),  # (not only links)
-    # A row of a CSV export, or links run together with a ',' or ';': --scan reads such text.
-    ("17,https://imgur.com/a/AbC1234,2019-05-01", "^not one link: 17,https://imgur.com/a/AbC1234,2019-05-01 "
-     "\\(a row of fields\\? give each link as a URL of its own; --scan finds every link in any text"),
+    # A link amid other text (a line of notes, a Markdown list, a row of a CSV export, links run together with a ','
+    # or ';'): --scan reads such text.
+    ("imgur.com/a/AbC1234 and more", "^not one link: imgur.com/a/AbC1234 and more \\(a link amid other text\\? "
+     "give each link as a URL of its own; --scan finds every link in any text, a CSV export's too\\)$"),
+    ("My album: https://imgur.com/a/AbC1234", "^not one link: My album: https://imgur"),
+    ("- [trip](https://imgur.com/a/AbC1234)", "^not one link: - \\[trip\\]\\(https://imgur"),
+    ("17,https://imgur.com/a/AbC1234,2019-05-01", "^not one link: 17,https://imgur.com/a/AbC1234,2019-05-01 "),
     ("imgur.com/a/AbC1234;imgur.com/a/XyZ9876", "^not one link: "),
     ("https://example.com/a,b", "not an Imgur URL"),  # (no Imgur link in it)
+    ("see example.com", "not an Imgur URL"),
 ]
 
 
