@@ -73,8 +73,8 @@ MOST_ETA = 30 * 86_400
 class _ETA(progressbar.AdaptiveETA):
     """progressbar2's adaptive ETA, said as not known when it is past :data:`MOST_ETA`."""
 
-    def __call__(self, progress: Any, data: Any, value: Any = None, elapsed: Any = None) -> str:
-        shown: str = super().__call__(progress, data, value, elapsed)
+    def __call__(self, progress: Any, data: Any, *args: Any, **kwargs: Any) -> str:
+        shown: str = super().__call__(progress, data, *args, **kwargs)  # (as the bar calls it: its arguments vary)
         seconds = data.get("eta_seconds")
         return self.format_not_started if seconds is not None and seconds > MOST_ETA else shown
 
