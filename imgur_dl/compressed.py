@@ -283,8 +283,10 @@ def _zstd(file: BinaryIO, counted: _Counting, name: str, *, dictionary: bool = F
     trained = zstandard.ZstdCompressionDict(_dictionary(file, name, zstandard),
                                             dict_type=zstandard.DICT_TYPE_FULLDICT) if dictionary else None
     try:
-        reader = zstandard.ZstdDecompressor(dict_data=trained, max_window_size=ZSTD_WINDOW).stream_reader(
-            file, read_size=_ZSTD_READ, read_across_frames=True)
+        # (no dict_data at all without one: zstandard before 0.16 takes no None for it)
+        decompressor = zstandard.ZstdDecompressor(max_window_size=ZSTD_WINDOW) if trained is None else \
+            zstandard.ZstdDecompressor(dict_data=trained, max_window_size=ZSTD_WINDOW)
+        reader = decompressor.stream_reader(file, read_size=_ZSTD_READ, read_across_frames=True)
     except zstandard.ZstdError as exc:  # (a dictionary that opens as one and is none)
         raise ScanError.stopped(name, f"its zstd dictionary cannot be used: {exc}") from None
     return _Decoded(reader, counted, name, zstandard.ZstdError)
