@@ -350,19 +350,19 @@ def _files(path: Path, scanner: Scanner, output: Path | None) -> Iterator[Path]:
         scanner.errors.append(UsageError(f"cannot scan {exc.filename}: {exc.strerror or exc}"))
 
     skip = output.resolve() if output is not None else None
-    links = others = 0  # what below it is not read: symlinks (to a file or a folder), and files of no content
+    symlinks = others = 0  # what below it is not read: symlinks (to a file or a folder), and files of no content
     for folder, folders, files in os.walk(path, onerror=unreadable):
-        links += sum((Path(folder) / f).is_symlink() for f in folders)  # (listed with the folders; not walked)
+        symlinks += sum((Path(folder) / f).is_symlink() for f in folders)  # (listed with the folders; not walked)
         folders[:] = sorted(f for f in folders if skip is None or (Path(folder) / f).resolve() != skip)
         for name in sorted(files):
             file = Path(folder) / name
             if file.is_symlink():
-                links += 1
+                symlinks += 1
             elif file.is_file():
                 yield file
             else:
                 others += 1
-    left = [counted(links, "symlink") + " not followed"] if links else []
+    left = [counted(symlinks, "symlink") + " not followed"] if symlinks else []
     left += [counted(others, "FIFO, socket or device", "FIFOs, sockets or devices") + " not read"] if others else []
     if left:
         scanner.warnings.append(f"{path}: {' and '.join(left)}")
