@@ -242,8 +242,10 @@ def _scan(names: list[str], given: Given, options: Options, env: Environment) ->
             stats = scanner.stats
             left = f" ({unread} of them {'a listing' if unread == 1 else 'listings'}, left unread: --no-listings)" \
                 if unread else ""
+            them = "it" if stats.cut == 1 else "them"
+            cut = f"; {counted(stats.cut, 'link')} left out: cut short, as a page shows {them}" if stats.cut else ""
             writer(env.stderr)(f"imgur-dl: scanned {human(stats.read)}: {counted(stats.links, 'Imgur link')}, "
-                               f"{counted(stats.targets, 'distinct target')}{left}")
+                               f"{counted(stats.targets, 'distinct target')}{left}{cut}")
             if choosing and not listings:  # (known only now: a scan's targets are found as it reads)
                 found_none = "left the listings it found unread (--no-listings)" if unread else \
                     f"found no {A_LISTING}"

@@ -53,7 +53,15 @@ _BARE_LINK = (
     rb"(?:" + _COLON + rb"(?:80|443)(?![0-9]))?"  # (the port, as the Wayback Machine's index writes it: ":80")
     rb"(?:" + _SEP + rb"(?:[A-Za-z0-9._~:/?#@!$&*+,;=%-]|\\/|\\u002[fF]){0," + str(MAX_LINK).encode() + rb"})?"
 )
-_LINK = re.compile(rb"(?<![A-Za-z0-9._%/-])" + _BARE_LINK)  # (not the middle of another word, host or path)
+# Not the middle of another word, host or path; but right after an escape that writes a character apart: JSON's
+# "\n", "\t", ... and "\u<code>" ("Look:\n\nhttps://imgur.com/...", a Reddit dump's bodies; "\u003e" ends a tag in
+# HTML as Go writes it in JSON), or a character encoded in another link's query ("text=Look%0Ahttps%3A%2F%2F...");
+# '/' so written ("\u002F", "%2F") is still a path's. A link that begins with its scheme may follow a '.', '-' or
+# '_' too: "Look at this...https://...", Markdown's "__https://...__" (no host or path goes on into a scheme).
+_LINK = re.compile(
+    rb"(?:(?<![A-Za-z0-9._%/-])|(?<=\\[nrtbf])|(?<=\\u(?!002[fF])[0-9a-fA-F]{4})"
+    rb"|(?<=%(?!2[fF])[0-9a-fA-F]{2})|(?<=%25(?!2[fF])[0-9a-fA-F]{2})|(?<=[._-])(?=(?i:https?)" + _COLON + rb"))"
+    + _BARE_LINK)
 _WRAPPED_LINK = re.compile(_BARE_LINK)
 # What wraps a link in a web archive's own (in lower case): the Wayback Machine's web/<time>[*][<modifier>_]/,
 # archive.today's (archive.ph, .is, ...) with its newest/, oldest/ or a capture's time; and Discord's media proxy
@@ -91,6 +99,15 @@ _NEXT_LINK = re.compile(r"[,;]+(?=(?i:https?:|(?:www\.|m\.|i\.)?imgur\.(?:com|io
 _RUN_ON = re.compile(r",|(?<!__);|(?<=__);(?![A-Za-z0-9_-]*!!)|%")
 # From a URL Defense link's host to a place inside the link it wrote (version 3: "urldefense.com/v3/__<link>__;").
 _INSIDE_V3 = re.compile(rb"urldefense(?:\.proofpoint)?\.com/v3/__[^\s\"'<>]*")
+# A link as a page shows it, cut short: its end named by what may come of it is no link of its own (the
+# "imgur.com/gallery/holid" of "holiday-AbC1234" names another post, "holid"). Twitter's display_url ends such a
+# link with an ellipsis ("imgur.com/gallery/holid\u2026", its expanded_url beside it whole); Mastodon shows the first
+# 30 characters of one in a span of class "ellipsis" (the rest in another, hidden; its href whole), in HTML, JSON
+# or both. (Each in lower case.)
+CUT = "\u2026"  # what a link found cut short ends with, as it is given out: no Imgur link holds one
+_CUT_AFTER = (CUT.encode(), b"\\u2026")
+_ELLIPSIS_SPAN = rb'ellipsis(?:"|\\"|&quot;|\\u0022)(?:>|\\u003e|&gt;)'
+_CUT_BEFORE = re.compile(_ELLIPSIS_SPAN + rb"\Z")
 
 
 @dataclass
@@ -100,11 +117,13 @@ class Stats:
     read: int = 0  # bytes of (decompressed) text
     links: int = 0  # Imgur links found, repeats included
     targets: int = 0  # distinct targets among them
+    cut: int = 0  # links found as a page shows them, cut short (CUT), left out
 
 
 def links(text: bytes, lower: bytes | None = None, *, rewritings: bool = True) -> list[str]:
     """Every Imgur link in ``text`` (one block), undressed, in order, then those a mail gateway rewrote, as they
-    were (with ``rewritings``); repeats included (``lower``: the text in lower case, when it is at hand)."""
+    were (with ``rewritings``); repeats included (``lower``: the text in lower case, when it is at hand). A link
+    shown cut short ends with :data:`CUT`."""
     lower = text.lower() if lower is None else lower
     found, rewriting = [], False
     at = lower.find(b"imgur.")
@@ -118,7 +137,12 @@ def links(text: bytes, lower: bytes | None = None, *, rewritings: bool = True) -
             # A link URL Defense wrote between "__" and "__;" (version 3) is read as it was written, below: what
             # is there runs into the gateway's own signature ("imgur.com/user/Name__;!!AbC"), no link's end.
             if gateway == -1 or not _INSIDE_V3.fullmatch(lower, gateway, match.start()):
-                found.extend(undressed(match.group().decode("ascii", "replace")))
+                pieces = undressed(match.group().decode("ascii", "replace"))
+                if pieces and lower.startswith(_CUT_AFTER, match.end()):
+                    pieces[-1] += CUT
+                if pieces and _CUT_BEFORE.search(lower, max(0, match.start() - 32), match.start()):
+                    pieces[0] += CUT
+                found.extend(pieces)
             end = match.end()
         at = lower.find(b"imgur.", end)
     for written in rewritten(text, lower) if rewriting and rewritings else ():
@@ -217,8 +241,13 @@ def _named(found: Iterable[str]) -> Iterator[Target]:
 
 def _targets_of(link: str) -> list[Target]:
     """What ``link`` names; if nothing, what it names up to where it may have run on (:data:`_RUN_ON`: a field of
-    a CSV export ends, ``https://imgur.com/a/AbC1234,2019-05-01``), if that is a link apart."""
-    for candidate in (link, _RUN_ON.split(link, 1)[0]) if _RUN_ON.search(link) else (link,):
+    a CSV export ends, ``https://imgur.com/a/AbC1234,2019-05-01``), if that is a link apart. A link cut short
+    (:data:`CUT`) names nothing: only a field before its cut may. Nor does Markdown's emphasis around it
+    (``__https://imgur.com/a/AbC1234__``) when the link without it does."""
+    candidates = [link, _RUN_ON.split(link, 1)[0]] if _RUN_ON.search(link) else [link]
+    for candidate in [*candidates, link.rstrip("_")] if link.endswith("_") else candidates:
+        if candidate.endswith(CUT):
+            continue
         try:
             return parse_all(candidate)
         except UsageError:
@@ -312,11 +341,14 @@ class Scanner:
             found.extend(links(body))
         for wide in _utf16(text, lower):
             found.extend(links(wide))
-        for target in _named(found):
-            self.stats.links += 1
-            if self.take(target):
-                self.stats.targets += 1
-                yield target
+        for link in found:
+            named = _targets_of(link)
+            self.stats.cut += not named and link.endswith(CUT)
+            for target in named:
+                self.stats.links += 1
+                if self.take(target):
+                    self.stats.targets += 1
+                    yield target
 
 
 def scanned(names: list[str], scanner: Scanner, stdin: BinaryIO, *, output: Path | None = None) -> Iterator[Target]:
@@ -375,6 +407,10 @@ def _cut(text: bytes) -> int:
     past it is taken, so what is kept for the next block stays bounded.
     """
     cut = max(line_end(text), *(text.rfind(sep) + 1 for sep in (b" ", b"\t", b'"', b"<", b">")))
+    # (Nor between a link and the span before it that says it is shown cut short: "...ellipsis\">" | "imgur...".)
+    near = max(0, cut - 32)
+    shown = text[near:cut].lower().rfind(b"ellipsis")
+    cut = cut if shown == -1 else near + shown
     if cut or len(text) <= 2 * (MAX_LINK + BEFORE):
         return cut
     cut = len(text) - MAX_LINK - BEFORE

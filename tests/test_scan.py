@@ -94,6 +94,18 @@ DRESSES = [
     (b"https://www.google.com/amp/s/imgur.com/gallery/AbC1234", "imgur.com/gallery/AbC1234"),
     (b"https://imgur-com.cdn.ampproject.org/c/s/imgur.com/a/AbC1234?amp_js_v=0.1", "imgur.com/a/AbC1234?amp_js_v=0.1"),
     (b"(https://i-imgur-com.cdn.ampproject.org/i/s/i.imgur.com/XyZ9876.jpg)", "i.imgur.com/XyZ9876.jpg"),
+    # Right after an escape in JSON: a Reddit dump's bodies ("Look:\n\n<link>"), HTML as Go writes it in JSON
+    # ("\u003e" for '>'), and a character encoded in another link's query (a share link's text).
+    (rb'{"selftext":"Look:\n\nhttps://imgur.com/a/AbC1234"}', "https://imgur.com/a/AbC1234"),
+    (rb'{"body":"mine:\r\ni.imgur.com/XyZ9876.jpg\tok"}', "i.imgur.com/XyZ9876.jpg"),
+    (rb'{"content":"\u003cp\u003ehttps://imgur.com/gallery/AbC1234\u003c/p\u003e"}', "https://imgur.com/gallery/AbC1234"),
+    (rb'"a\u00a0imgur.com/a/AbC1234"', "imgur.com/a/AbC1234"),
+    (b"https://twitter.com/intent/tweet?text=Look%0Ahttps%3A%2F%2Fimgur.com%2Fa%2FAbC1234&via=x",
+     "https://imgur.com/a/AbC1234"),
+    (b"https://example.com/share?t=Look%250Ahttps%253A%252F%252Fimgur.com%252Fa%252FAbC1234", "https://imgur.com/a/AbC1234"),
+    # A link that begins with its scheme, after punctuation with no space between.
+    (b"Look at this...https://imgur.com/a/AbC1234", "https://imgur.com/a/AbC1234"),
+    (b"1.https://i.imgur.com/XyZ9876.jpg 2.https://example.com", "https://i.imgur.com/XyZ9876.jpg"),
     # The preview imgur.com's own pages show (saved, or scraped).
     (b'<img src="https://i.imgur.com/XyZ9876_d.webp?maxwidth=520&amp;shape=thumb&amp;fidelity=high" alt="">',
      "https://i.imgur.com/XyZ9876_d.webp?maxwidth=520&shape=thumb&fidelity=high"),
@@ -122,6 +134,9 @@ def test_a_link_in_any_dress_is_found_undressed(text: bytes, link: str) -> None:
     (b"see imgur.com/a/AbC1234http://i.imgur.com/XyZ9876.jpg.", ["AbC1234", "XyZ9876"]),
     (b"https://imgur.com/a/AbC1234%20 and https://imgur.com/a/QwE5678%0A", ["AbC1234", "QwE5678"]),
     (b"https://imgur.com/search?q=red%20panda", ["red panda"]),  # (a search's query is the search's)
+    # Markdown's emphasis by underscores, around a link or after it (a user's name may end with one).
+    (b"__https://imgur.com/a/AbC1234__ and _https://i.imgur.com/XyZ9876.jpg_", ["AbC1234", "XyZ9876"]),
+    (b"https://imgur.com/user/bob_ and imgur.com/user/bob__", ["bob_", "bob__"]),
     # Several images in one link, an old form of Imgur's, in a row too.
     (b"3,http://imgur.com/AbC1234,XyZ9876,4", ["AbC1234"]),
     (b"3,http://imgur.com/AbC1234,XyZ9876,https://imgur.com/a/QwE5678", ["AbC1234", "XyZ9876", "QwE5678"]),
@@ -137,6 +152,8 @@ def test_each_link_of_a_row_is_found(text: bytes, named: list[str]) -> None:
     b"https://notarchive.org/web/2015/https://imgur.com/a/AbC1234", b"https://archive.ph.evil/https://imgur.com/a/AbC1234",
     b"https://example.com//imgur.com/a/AbC1234", b"xhttps://imgur.com/a/AbC1234", b"file:///imgur.com/a/AbC1234",
     b"https://example.com/amp/s/imgur.com/a/AbC1234", b"https://cdn.ampproject.org.evil/c/s/imgur.com/a/AbC1234",
+    rb'"https:\/\/example.com\u002Fimgur.com\/a\/AbC1234"', b"https://example.com/x?u=example.com%2Fimgur.com%2Fa%2FAbC1234",
+    rb"x\zimgur.com/a/AbC1234",
 ])
 def test_what_is_not_an_imgur_link_is_never_taken(text: bytes) -> None:
     assert list(targets_in(text)) == []
@@ -475,6 +492,57 @@ def test_a_row_of_links_and_fields_gives_every_link(row: list[tuple[str, str, st
 
 
 @PROPERTIES
+@given(_TEXT, st.sampled_from(["\n", "\r\n", "\t", " ", "\u00a0", "<p>", "\n\n> ", "\u201c", "("]), _LINKS,
+       st.sampled_from(["\n", "\t", " ", "</p>", "\u201d", ")", "\u00a0"]), _TEXT, st.booleans(), st.booleans())
+def test_a_link_in_text_written_as_json_is_found_whatever_is_escaped_around_it(
+        before: str, left: str, link: str, right: str, after: str, ascii_only: bool, as_go: bool) -> None:
+    """A body in a JSON export (a Reddit dump's, a chat's): each control character, non-ASCII character (and, as
+    Go writes JSON, each '<', '>' and '&') around the link escaped."""
+    value = json.dumps({"body": f"{before}{left}{link}{right}{after}"}, ensure_ascii=ascii_only)
+    if as_go:
+        value = value.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    assert list(links(value.encode("utf-8", "surrogatepass"))) == [link]
+
+
+@pytest.mark.parametrize(("text", "named", "cut"), [
+    # Twitter's display_url: as the tweet shows the link, cut short, beside the link whole (expanded_url).
+    ('"display_url":"imgur.com/gallery/holid\u2026","expanded_url":"https://imgur.com/gallery/holiday-AbC1234"',
+     ["AbC1234"], 1),
+    ('"display_url":"imgur.com/gallery/holid\\u2026","expanded_url":"https:\\/\\/imgur.com\\/gallery\\/AbC1234"',
+     ["AbC1234"], 1),
+    ("RT: look at i.imgur.com/XyZ9876.jp\u2026", [], 1),
+    ("see imgur.com/a/AbC12\u2026 and imgur.com/a/QwE5678...", ["QwE5678"], 1),
+    # Mastodon's: the first 30 characters shown, in a span of class "ellipsis"; the href whole.
+    ('<a href="https://imgur.com/gallery/my-cat-AbC1234" rel="nofollow noopener"><span class="invisible">https://'
+     '</span><span class="ellipsis">imgur.com/gallery/my-cat-AbC12</span><span class="invisible">34</span></a>',
+     ["AbC1234"], 1),
+    ('"content":"<p><a href=\\"https://imgur.com/gallery/my-cat-AbC1234\\"><span class=\\"invisible\\">https://'
+     '</span><span class=\\"ellipsis\\">imgur.com/gallery/my-cat-AbC12</span></a></p>"', ["AbC1234"], 1),
+    ("&lt;span class=&quot;ellipsis&quot;&gt;imgur.com/gallery/my-cat-AbC12&lt;/span&gt;", [], 1),
+    # ... and one short enough to be shown whole is taken.
+    ('<span class="invisible">https://</span><span class="">imgur.com/a/AbC1234</span>', ["AbC1234"], 0),
+])
+def test_a_link_shown_cut_short_is_left_out(text: str, named: list[str], cut: int) -> None:
+    """A page's display of a link too long for it, cut short: what is left names another post ("holid")."""
+    for block in range(40, len(text) + 8):  # (wherever a block ends: the span and the link may be read apart)
+        scanner = Scanner()
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(scan, "BLOCK", block)
+            assert [t.id for t in scanner.scan(io.BytesIO(text.encode()), "export")] == named, block
+        assert scanner.stats.cut == cut
+
+
+def test_a_scan_says_how_many_links_it_left_out_cut_short(tmp_path: Path) -> None:
+    export = tmp_path / "tweets.js"
+    export.write_text('"display_url":"imgur.com/gallery/holid\u2026","expanded_url":"https://imgur.com/gallery/'
+                      'holiday-AbC1234"\n"display_url":"imgur.com/gallery/a-dog-\u2026"\n', encoding="utf-8")
+    result = run_main("--scan", str(export), "-g")
+    assert result.code == 0, result
+    assert result.out == "https://imgur.com/gallery/AbC1234\n"
+    assert result.err.endswith("1 Imgur link, 1 distinct target; 2 links left out: cut short, as a page shows them\n")
+
+
+@PROPERTIES
 @given(st.binary(max_size=500) | _TEXT.map(lambda t: t.encode("utf-8", "surrogatepass")))
 def test_random_text_alone_finds_nothing(text: bytes) -> None:
     if b"imgur" in text.lower():
@@ -704,6 +772,18 @@ def test_each_part_in_base64_of_a_message_is_read_wherever_a_block_ends(
         patch.setattr(scan, "BLOCK", block)
         piped = io.BufferedReader(Pieces(message, [c % (len(message) + 1) for c in cuts]))
         assert [t.id for t in Scanner().scan(piped, "Takeout.mbox")] == found
+
+
+def test_a_picture_s_header_cut_before_its_encoding_still_keeps_the_picture_unread() -> None:
+    # A picture attached holds, in its bytes, what reads as a link: not a link of the mail's. Wherever the input
+    # arrives cut (here: between the part's Content-Type and its Content-Transfer-Encoding), it stays a picture's.
+    picture = base64.encodebytes(b"\xff\xd8" + b"\x00" * 300 + b"https://imgur.com/a/AtT1234" + b"\x00" * 300)
+    message = (b"From 1@xxx Mon Jan 01 00:00:00 2024\nContent-Type: multipart/mixed; boundary=b\n\n"
+               b"--b\nContent-Type: text/plain\n\nsee https://imgur.com/a/AbC1234\n"
+               b"--b\nContent-Type: image/jpeg\nContent-Transfer-Encoding: base64\n\n" + picture + b"--b--\n")
+    for cut in range(len(message)):
+        piped = io.BufferedReader(Pieces(message, [cut]))
+        assert [t.id for t in Scanner().scan(piped, "Takeout.mbox")] == ["AbC1234"], cut
 
 
 @PROPERTIES
