@@ -43,7 +43,8 @@ class Handout:
 
     def album(self, album: Album) -> Iterator[Job | Result | Listed | Failure | Archived]:
         """An album's files: the ones the archive has (together, first), jobs to fetch the others (or their
-        failures to be named), or with --get-urls, links."""
+        failures to be named), or with --get-urls, links (or the failures of those that have none, said and
+        counted here: nothing is booked for a file that is only listed)."""
         if not self.seen.add(hash(album.id)):
             return  # named twice (/a/X and /gallery/X, or twice in a list): fetched once
         try:
@@ -66,9 +67,10 @@ class Handout:
                 listed = self._listed(album, media, folder)
                 if isinstance(listed, Listed):
                     yield listed
-                else:  # (no link to give, or no name: said, and counted, as an unusable item is)
+                else:  # (no link to give, or no name: said, and counted, as an unusable item is; --json's row)
                     self.tally.file_failed()
                     self.progress.error(f"{album.id}/{media.id}: {listed.error}")
+                    yield listed
             self.books.give_back(album, None)
             return
         # The archive before any name: a file it has is not named (a rerun of a large album costs a few

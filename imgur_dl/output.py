@@ -9,6 +9,7 @@ from typing import Any, TextIO
 
 from imgur_dl import earlier, folders, packed
 from imgur_dl.errors import writing_stdout
+from imgur_dl.hosts import OffsiteError, media_url
 from imgur_dl.models import Album, Archived, Elsewhere, Event, Failure, Job, Listed, Origin, Result, Status
 from imgur_dl.naming import PART_SUFFIX
 from imgur_dl.text import printable, writer
@@ -19,14 +20,15 @@ METADATA_NAME = "album.json"
 def row(job: Job, *, status: str, path: Path | None, size: int | None, error: str | None,
         url: str | None = None, source: Origin = Origin.IMGUR, capture: str | None = None,
         sha256: str | None = None, linked_to: Path | None = None) -> dict[str, Any]:
-    """One ``--json`` line: a file, where it went and what became of it."""
+    """One ``--json`` line: a file, where it went and what became of it. Its ``url`` is a link a download would
+    follow, or null: a link an answer gave that no download follows is not printed for a script to follow."""
     media = job.media
     return {
         "album": job.album.id if job.album.is_album else None,
         "index": media.index,
         "id": media.id,
         "name": media.name,
-        "url": url or job.source_at(path).url,
+        "url": url or _followed(job.source_at(path).url),
         "path": str(path) if path is not None else None,
         "bytes": size,
         "status": status,
@@ -38,6 +40,15 @@ def row(job: Job, *, status: str, path: Path | None, size: int | None, error: st
         "sha256": sha256,
         "linked_to": str(linked_to) if linked_to is not None else None,
     }
+
+
+def _followed(url: str) -> str | None:
+    """``url`` as it is, when a download would follow it; else None."""
+    try:
+        media_url(url)
+    except OffsiteError:
+        return None
+    return url
 
 
 class Stdout:

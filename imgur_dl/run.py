@@ -173,7 +173,7 @@ class Run:
                     yield from self._collect_next(recoveries)
                 self.pending.submit(pool, self.parts.downloader.fetch, item, item)
             elif isinstance(item, Result):
-                yield self.booking.result(item)
+                yield item if self.handout.get_urls else self.booking.result(item)
             elif isinstance(item, Archived):
                 yield self.booking.archived(item)
             else:

@@ -197,6 +197,8 @@ def test_media_urls_off_imgur_are_refused_before_any_request(imgur: Imgur, tmp_p
     assert result.code == 1, result
     assert f"{album.images[0].id}: refused a" in result.err
     assert "\x1b" not in result.err + result.out
+    failed = [row for line in result.out.splitlines() if (row := json.loads(line))["status"] == "failed"]
+    assert [(r["id"], r["url"], r["error"][:9]) for r in failed] == [(album.images[0].id, None, "refused a")]
     requested = {path for (_, _, path, _) in imgur.requests_to("i.imgur.com")}
     assert requested == {f"/{album.images[1].id}.jpeg"}  # one request, for the good file only
     assert len(imgur.log) == 2  # the API call and that file: no retries
@@ -207,8 +209,14 @@ def test_media_urls_off_imgur_are_refused_before_any_request(imgur: Imgur, tmp_p
     assert listed.out == f"https://i.imgur.com/{album.images[1].id}.jpeg\n"
     assert f"{album.images[0].id}: refused a" in listed.err
     assert "\x1b" not in listed.err
-    rows = [json.loads(line) for line in run_main("-g", "--json", "imgur.com/a/AbC1234").out.splitlines()]
-    assert [(r["id"], r["url"]) for r in rows] == [(album.images[1].id, f"https://i.imgur.com/{album.images[1].id}.jpeg")]
+    listed = run_main("-g", "--json", "imgur.com/a/AbC1234")  # (a row for each file, the one refused a failure)
+    assert listed.code == 1, listed
+    rows = [json.loads(line) for line in listed.out.splitlines()]
+    assert [(r["id"], r["status"], r["url"]) for r in rows] == [
+        (album.images[0].id, "failed", None), (album.images[1].id, "listed",
+                                               f"https://i.imgur.com/{album.images[1].id}.jpeg")]
+    assert rows[0]["error"].startswith("refused a")
+    assert listed.err.count("refused a") == 1
     assert len(imgur.log) == 4  # two more API calls: -g asks nothing of the CDN
 
 
