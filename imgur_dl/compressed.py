@@ -12,7 +12,8 @@ point has been handed on. A zstd stream cut short (a dump whose download was
 interrupted) is not an error to zstd's reader, which simply ends: it is
 known by following the stream's frames and blocks as the compressed bytes go
 by, without decoding them (:class:`imgur_dl.zstdframes.ZstdFrames`). Archives of other kinds
-(7-Zip, RAR) and lz4 are said to be what they are, not scanned as bytes.
+(7-Zip, RAR) and lz4 are said to be what they are, not scanned as bytes; an
+SQLite database is read as one (:mod:`imgur_dl.database`).
 """
 
 from __future__ import annotations
@@ -28,8 +29,11 @@ import tarfile
 import zipfile
 import zlib
 from collections.abc import Callable
+from pathlib import Path
 from typing import IO, Any, BinaryIO, Protocol, cast
 
+from imgur_dl import database
+from imgur_dl.database import Database
 from imgur_dl.errors import ScanError, UsageError
 from imgur_dl.warc import Reader, Warc, is_warc
 from imgur_dl.zstdframes import ZstdFrames
@@ -45,7 +49,7 @@ _ZSTD_READ = 1024 * 1024  # compressed bytes zstd's reader takes at a time
 # that much memory every time (an mmap and its page faults: a quarter more time for a gzip input).
 _PIECE = 64 * 1024
 
-MAGIC_SIZE = 8  # the first bytes that tell what a file is (Firefox's mozlz4 needs the most)
+MAGIC_SIZE = 16  # the first bytes that tell what a file is (an SQLite database needs the most)
 _WARC_LOOK = 6  # ... and, decompressed, whether it is a WARC file ("WARC/1")
 _TAR, _TAR_AT = b"ustar", 257  # a tar archive's magic number (POSIX's and GNU's), and where in its first block
 _MAGIC: tuple[tuple[bytes, str], ...] = (
@@ -59,6 +63,8 @@ _MAGIC: tuple[tuple[bytes, str], ...] = (
     (b"Rar!\x1a\x07", "rar"),
     (b"\x04\x22\x4d\x18", "lz4"),
     (b"mozLz40\x00", "mozlz4"),  # (Firefox's session files: open tabs, closed ones)
+    (database.MAGIC, "sqlite"),  # (a browser's history: Firefox's places.sqlite, Chrome's History)
+    *((magic, "sqlite-log") for magic in (*database.WAL_MAGIC, database.JOURNAL_MAGIC)),
 )
 # Formats recognised but not read: said, rather than scanned as bytes that hold no link anyone could find.
 _UNREAD = {"7z": "a 7-Zip archive", "rar": "a RAR archive", "lz4": "lz4-compressed",
@@ -74,16 +80,20 @@ _LOOK = 514  # bytes of a file looked at to tell its text's encoding (a byte-ord
 _UNREADABLE: tuple[type[Exception], ...] = (OSError, EOFError, lzma.LZMAError, ValueError, zlib.error)
 
 
-def opened(source: IO[bytes], name: str, *, inside: bool = False, warn: Callable[[str], None] | None = None) -> Reader:
+def opened(source: IO[bytes], name: str, *, inside: bool = False, warn: Callable[[str], None] | None = None,
+           path: Path | None = None) -> Reader:
     """``source`` as text to read: decompressed when its first bytes say it is compressed, a ZIP archive's
     members one after another (``inside``: this is one of them), a WARC file's records with their bodies decoded
-    (``warn``: told what could not be). Its ``read`` gives what has arrived (a pipe is not waited on for a whole
-    block), and raises :class:`ScanError` where it cannot go on."""
+    (``warn``: told what could not be), an SQLite database's values (read from ``path``: the file ``source`` is,
+    when it is one of its own). Its ``read`` gives what has arrived (a pipe is not waited on for a whole block),
+    and raises :class:`ScanError` where it cannot go on."""
     try:
         head = _peek(source, MAGIC_SIZE)
     except OSError as exc:
         raise ScanError.stopped(name, _why(exc)) from None
     kind = kind_of(head)
+    if kind in ("sqlite", "sqlite-log"):
+        return _database(name, kind, path, inside=inside, warn=warn)
     if kind == "zip":
         return _zip(source, name, inside=inside, warn=warn)
     if kind in _UNREAD:
@@ -103,6 +113,21 @@ def opened(source: IO[bytes], name: str, *, inside: bool = False, warn: Callable
     else:
         decoded = _zstd(file, counted, name, dictionary=head.startswith(_DICTIONARY_FRAME))
     return _contents(decoded, name, lambda: counted.count, warn, inside=inside)
+
+
+def _database(name: str, kind: str, path: Path | None, *, inside: bool, warn: Callable[[str], None] | None) -> Reader:
+    """An SQLite database's values, read as a database (:mod:`imgur_dl.database`), from a file of its own; a log
+    of one (its write-ahead log, its journal) is read with it, not on its own (said, and passed over)."""
+    if kind == "sqlite" and path is not None:
+        return Database(path, name, warn)
+    what = "an SQLite database (a browser's history?)" if kind == "sqlite" else "an SQLite database's log"
+    if kind == "sqlite" and not inside:
+        raise ScanError(f"{name} is {what}: --scan reads one given as a file of its own, not from a pipe or "
+                        "compressed", "an SQLite database: --scan reads one given as a file of its own")
+    if warn is not None:
+        where = "extract it and scan the file" if kind == "sqlite" else "its database is read on its own"
+        warn(f"{name}: {what}, not read ({where})")
+    return io.BytesIO()
 
 
 def _contents(reader: Reader, name: str, taken: Callable[[], int] | None, warn: Callable[[str], None] | None, *,
@@ -133,6 +158,9 @@ class _Opening:
             if first and len(first) < _WARC_LOOK:  # (a decoder that gives a byte at a time: enough to tell)
                 first += _peek(self.reader, _WARC_LOOK - len(first))
             rest = _Prefixed(first, self.reader, self.name)
+            if first.startswith(database.MAGIC):  # (compressed: no file of its own to read as a database)
+                raise ScanError(f"{self.name} is an SQLite database (a browser's history?), compressed: decompress "
+                                "it, then scan the file", "an SQLite database, compressed: decompress it first")
             if is_warc(first):
                 self._chosen = Warc(rest, self.name, _Expansion(self.name), taken=self.taken, warn=self.warn)
             elif not self.inside and first[_TAR_AT:_TAR_AT + len(_TAR)] == _TAR:

@@ -280,14 +280,15 @@ class Scanner:
         """Whether ``target`` is new (given on the command line, say): it is not yielded again."""
         return self.seen.add(hash(key(target)))
 
-    def scan(self, source: BinaryIO, name: str) -> Iterator[Target]:
+    def scan(self, source: BinaryIO, name: str, path: Path | None = None) -> Iterator[Target]:
+        """The new targets of ``source`` (``path``: the file it is, when it is one of its own)."""
         try:
-            yield from self._scan(source, name)
+            yield from self._scan(source, name, path)
         except ImgurDLError as exc:
             self.errors.append(exc)
 
-    def _scan(self, source: BinaryIO, name: str) -> Iterator[Target]:
-        stream = opened(source, name, warn=self.warnings.append)
+    def _scan(self, source: BinaryIO, name: str, path: Path | None) -> Iterator[Target]:
+        stream = opened(source, name, warn=self.warnings.append, path=path)
         carry, bodies = b"", Base64Bodies(_cut)  # (an email's bodies in base64, decoded)
         pieces: list[bytes] = []  # read since the text was last looked at
         waiting = 0  # bytes to read before looking again (an email's part carried waits for as much again)
@@ -365,7 +366,7 @@ def scanned(names: list[str], scanner: Scanner, stdin: BinaryIO, *, output: Path
                 scanner.errors.append(UsageError(f"cannot scan {path}: {exc.strerror or exc}"))
                 continue
             with source:
-                yield from scanner.scan(source, str(path))
+                yield from scanner.scan(source, str(path), path)
 
 
 def _files(path: Path, scanner: Scanner, output: Path | None) -> Iterator[Path]:

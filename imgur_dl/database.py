@@ -1,0 +1,101 @@
+"""``--scan`` of an SQLite database (a browser's history: Firefox's places.sqlite, Chrome's History): its values.
+
+Read as bytes, a database's values lie side by side with nothing between
+them: a link runs on into the title stored after it
+(``https://imgur.com/a/AbC12My album`` names another album, ``AbC12My``), so
+each value is read as a database, with SQLite itself, and given on a line
+of its own. The file is opened read-only and immutable: nothing is written
+beside it (no lock, no journal), even while the browser that uses it runs
+and holds it locked; what a write-ahead log beside it holds that was not
+folded into it yet is said to be left out. Its schema is not trusted (no
+function it names is run), no virtual table is read (its own tables are),
+and no more than :data:`VALUE_MOST` characters (or bytes) of a value are
+taken (said when one is longer).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from urllib.parse import quote
+
+from imgur_dl.errors import ScanError
+from imgur_dl.text import counted
+
+MAGIC = b"SQLite format 3\x00"  # a database file's first bytes
+WAL_MAGIC = (b"\x37\x7f\x06\x82", b"\x37\x7f\x06\x83")  # a write-ahead log's (either byte order of its checksums)
+JOURNAL_MAGIC = b"\xd9\xd5\x05\xf9\x20\xa1\x63\xd7"  # a rollback journal's
+VALUE_MOST = 16 * 1024 * 1024  # characters (or bytes) of one value taken, at the most
+
+
+def quoted(name: str) -> str:
+    """``name`` as an SQL identifier."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+class Database:
+    """The values of every table of the database at ``path``, each followed by a line's end, as a reader gives
+    bytes; ``name``: the file as the user knows it; ``warn``: told what is left out."""
+
+    def __init__(self, path: Path, name: str, warn: Callable[[str], None] | None) -> None:
+        self.name = name
+        self.warn = warn
+        self._values = self._each(path)
+        self._held = bytearray()
+        self._cut = 0  # values longer than VALUE_MOST
+
+    def read(self, size: int, /) -> bytes:
+        while len(self._held) < size and (value := next(self._values, None)) is not None:
+            self._held += value
+            self._held += b"\n"
+        data = bytes(self._held[:size])
+        del self._held[:size]
+        return data
+
+    def _each(self, path: Path) -> Iterator[bytes]:
+        log = Path(f"{path}-wal")
+        if self.warn is not None and log.is_file() and log.stat().st_size:
+            self.warn(f"{self.name}: its write-ahead log ({log.name}) is not read: what was written since it was "
+                      "last folded into the database is left out (close the program that uses it, then scan again)")
+        try:
+            # (immutable: read as it is on disk, with no lock taken, nothing written, no log looked for)
+            db = sqlite3.connect(f"file:{quote(str(path.absolute()))}?mode=ro&immutable=1", uri=True,
+                                 check_same_thread=False)
+        except sqlite3.Error as exc:
+            raise ScanError.stopped(self.name, str(exc)) from None
+        try:
+            db.text_factory = bytes  # (text as it is stored, UTF-8 or not)
+            for pragma in ("trusted_schema = OFF", "cell_size_check = ON", "mmap_size = 0"):
+                db.execute(f"PRAGMA {pragma}")
+            yield from self._tables(db)
+        except sqlite3.Error as exc:
+            raise ScanError.stopped(self.name, str(exc)) from None
+        finally:
+            db.close()
+
+    def _tables(self, db: sqlite3.Connection) -> Iterator[bytes]:
+        tables = db.execute("SELECT name, sql FROM sqlite_master WHERE type = 'table' ORDER BY rowid").fetchall()
+        for raw_name, sql in tables:
+            name = raw_name.decode("utf-8", "replace")
+            if name.startswith("sqlite_") or (sql or b"").lstrip()[:14].upper() == b"CREATE VIRTUAL":
+                continue  # (SQLite's own, and virtual ones: what they show is in tables of their own)
+            try:
+                for row in db.execute(f"PRAGMA table_info({quoted(name)})").fetchall():
+                    yield from self._column(db, name, row[1].decode("utf-8", "replace"))
+            except (sqlite3.OperationalError, sqlite3.ProgrammingError) as exc:  # (its schema does not let it be read
+                # as it is, or its name cannot be written in a query: the others are read)
+                if self.warn is not None:
+                    self.warn(f"{self.name}: table {name} not read ({exc})")
+        if self._cut and self.warn is not None:
+            self.warn(f"{self.name}: {counted(self._cut, 'value')} too long to read whole (over {VALUE_MOST:,} "
+                      f"characters): only {'its' if self._cut == 1 else 'their'} start read")
+
+    def _column(self, db: sqlite3.Connection, table: str, column: str) -> Iterator[bytes]:
+        """A column's text and blobs, :data:`VALUE_MOST` characters (or bytes) of each at most."""
+        value = quoted(column)
+        query = f"SELECT substr({value}, 1, ?), length({value}) FROM {quoted(table)} " \
+                f"WHERE typeof({value}) IN ('text', 'blob')"  # noqa: S608 - names, each quoted as a name
+        for data, size in db.execute(query, (VALUE_MOST,)):
+            self._cut += size > VALUE_MOST
+            yield data

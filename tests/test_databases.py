@@ -1,0 +1,211 @@
+"""--scan of an SQLite database (a browser's history): each value read on its own, the file never written."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import os
+import sqlite3
+import zipfile
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from imgur_dl import database
+from imgur_dl.scan import Scanner
+from tests.conftest import run_main
+
+# As Firefox keeps its history (places.sqlite; the columns that matter here, in their order) and Chrome (History).
+_FIREFOX = ("CREATE TABLE moz_places (id INTEGER PRIMARY KEY, url LONGVARCHAR, title LONGVARCHAR, rev_host "
+            "LONGVARCHAR, visit_count INTEGER DEFAULT 0, last_visit_date INTEGER, guid TEXT, url_hash INTEGER)")
+_CHROME = ("CREATE TABLE urls (id INTEGER PRIMARY KEY AUTOINCREMENT, url LONGVARCHAR, title LONGVARCHAR, "
+           "visit_count INTEGER DEFAULT 0 NOT NULL, typed_count INTEGER DEFAULT 0 NOT NULL, last_visit_time "
+           "INTEGER NOT NULL, hidden INTEGER DEFAULT 0 NOT NULL)")
+
+
+def _firefox(path: Path, visits: list[tuple[str, str | None]], *, wal: bool = False) -> sqlite3.Connection:
+    db = sqlite3.connect(path)
+    if wal:
+        db.execute("PRAGMA journal_mode = WAL")
+    db.execute(_FIREFOX)
+    db.executemany("INSERT INTO moz_places (url, title, rev_host, visit_count, last_visit_date, guid, url_hash) "
+                   "VALUES (?, ?, 'moc.rugmi.', 3, 1600000000000000, 'AbCdEfGhIjKl', 123456789)", visits)
+    db.commit()
+    return db
+
+
+def _ids(path: Path) -> tuple[list[str], Scanner]:
+    scanner = Scanner()
+    with path.open("rb") as source:
+        found = [t.id for t in scanner.scan(source, str(path), path)]
+    return found, scanner
+
+
+def test_a_browser_history_gives_each_link_and_never_one_run_into_its_title(tmp_path: Path) -> None:
+    # Read as bytes, "https://imgur.com/a/AbC12" and its title "34 photos" lie side by side: "AbC1234", another
+    # album. Read as a database, each is what it is.
+    places = tmp_path / "places.sqlite"
+    _firefox(places, [("https://imgur.com/a/AbC12", "34 photos"), ("https://i.imgur.com/XyZ9876.jpg", "cat"),
+                      ("https://imgur.com/gallery/trip-QwE5678", None)]).close()
+    assert b"https://imgur.com/a/AbC1234 photos" in places.read_bytes()  # (as it lies in the file)
+    assert _ids(places)[0] == ["AbC12", "XyZ9876", "QwE5678"]
+    history = tmp_path / "History"  # (Chrome's: no extension; known by its first bytes)
+    db = sqlite3.connect(history)
+    db.execute(_CHROME)
+    db.executemany("INSERT INTO urls (url, title, last_visit_time) VALUES (?, ?, 13300000000000000)",
+                   [("https://imgur.com/a/AbC1234", "Imgur: The magic of the Internet"), ("https://example.com", "x")])
+    db.commit()
+    db.close()
+    assert _ids(history)[0] == ["AbC1234"]
+    result = run_main("--scan", str(tmp_path), "-g")
+    assert result.code == 0, result
+    assert result.out.splitlines() == ["https://imgur.com/a/AbC1234", "https://imgur.com/a/AbC12",
+                                       "https://i.imgur.com/XyZ9876.jpg", "https://imgur.com/gallery/QwE5678"]
+
+
+_WORDS = st.text(st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=40).filter(
+    lambda t: "imgur" not in t.lower())
+_ID = st.text("ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789", min_size=5, max_size=7).filter(
+    lambda i: len(i) != 6)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.tuples(_ID, st.sampled_from(["https://imgur.com/a/", "imgur.com/gallery/", "https://i.imgur.com/"]),
+                          _WORDS | st.none()), min_size=1, max_size=8))
+def test_every_link_of_a_history_is_found_whatever_is_stored_beside_it(
+        tmp_path_factory: pytest.TempPathFactory, visits: list[tuple[str, str, str | None]]) -> None:
+    places = tmp_path_factory.mktemp("profile") / "places.sqlite"
+    _firefox(places, [(f"{host}{i}", title) for i, host, title in visits]).close()
+    found, scanner = _ids(places)
+    alone = "\n".join(f"{host}{i}" for i, host, _ in visits).encode()  # (the links alone, a line each)
+    assert found == [t.id for t in Scanner().scan(io.BytesIO(alone), "links")]
+    assert not scanner.errors
+
+
+def test_a_history_in_use_is_read_as_it_is_and_nothing_is_written_beside_it(tmp_path: Path) -> None:
+    # A browser that runs holds its history locked, and keeps its newest visits in a write-ahead log: the file
+    # is read as it is on disk (no lock waited on, no file made beside it, nothing changed), the log said to be
+    # left out.
+    places = tmp_path / "places.sqlite"
+    browser = _firefox(places, [("https://imgur.com/a/AbC1234", "old")], wal=True)
+    browser.execute("PRAGMA wal_autocheckpoint = 0")
+    browser.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    browser.execute("INSERT INTO moz_places (url) VALUES ('https://imgur.com/a/QwE5678')")
+    browser.commit()
+    browser.execute("PRAGMA locking_mode = EXCLUSIVE")
+    browser.execute("BEGIN EXCLUSIVE")
+    log = tmp_path / "places.sqlite-wal"
+    try:
+        before = {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in tmp_path.iterdir()}
+        found, scanner = _ids(places)
+        after = {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in tmp_path.iterdir()}
+        assert log.stat().st_size
+        in_log, on_its_own = _ids(log)  # (the log on its own: said, not read as bytes)
+    finally:
+        browser.rollback()
+        browser.close()  # (which folds the log in, and removes it)
+    assert found == ["AbC1234"]
+    assert after == before
+    assert scanner.warnings == [f"{places}: its write-ahead log (places.sqlite-wal) is not read: what was written "
+                                "since it was last folded into the database is left out (close the program that "
+                                "uses it, then scan again)"]
+    assert (in_log, on_its_own.errors) == ([], [])
+    assert on_its_own.warnings == [f"{log}: an SQLite database's log, not read (its database is read on its own)"]
+    assert _ids(places)[0] == ["AbC1234", "QwE5678"]
+
+
+def test_what_a_database_holds_beyond_its_tables_values_is_not_run(tmp_path: Path) -> None:
+    # A view, a trigger and a generated column name SQL to run; a virtual table, a module to load. None is run
+    # or loaded: the tables are read, the full-text index through its own content table.
+    path = tmp_path / "notes.db"
+    db = sqlite3.connect(path)
+    db.executescript('''
+        CREATE TABLE notes (body TEXT, n INTEGER, shout TEXT GENERATED ALWAYS AS (upper(body)) VIRTUAL);
+        INSERT INTO notes (body, n) VALUES ('see https://imgur.com/a/AbC1234', 1),
+            (x'696d6775722e636f6d2f58795a39383736', 2);
+        CREATE TABLE "odd ""name""" ("a ""column""");
+        INSERT INTO "odd ""name""" VALUES ('imgur.com/a/OdD1234');
+        CREATE VIEW shown AS SELECT 'https://imgur.com/a/ViEw123' AS link;
+        CREATE TRIGGER t AFTER INSERT ON notes BEGIN SELECT 'https://imgur.com/a/TrIg123'; END;
+        CREATE VIRTUAL TABLE search USING fts5(text);
+        INSERT INTO search (text) VALUES ('https://imgur.com/a/FtS1234');
+    ''')
+    db.commit()
+    db.close()
+    found, scanner = _ids(path)
+    assert found == ["AbC1234", "XyZ9876", "OdD1234", "FtS1234"]  # (the generated column, upper case: no id)
+    assert not scanner.errors
+
+
+def test_a_value_too_long_is_read_in_part_and_said(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(database, "VALUE_MOST", 64)
+    path = tmp_path / "big.db"
+    db = sqlite3.connect(path)
+    db.execute("CREATE TABLE t (v)")
+    db.executemany("INSERT INTO t VALUES (?)", [("https://imgur.com/a/AbC1234 " + "x" * 100,),
+                                               (b"https://imgur.com/a/QwE5678 " + b"\x00" * 100,),
+                                               ("x" * 100 + " https://imgur.com/a/XyZ9876",)])
+    db.commit()
+    db.close()
+    found, scanner = _ids(path)
+    assert found == ["AbC1234", "QwE5678"]
+    assert scanner.warnings == [f"{path}: 3 values too long to read whole (over 64 characters): only their start read"]
+
+
+@pytest.mark.parametrize("damage", ["cut", "garbage", "not a database"])
+def test_a_damaged_database_is_one_line_and_the_scan_goes_on(tmp_path: Path, damage: str) -> None:
+    path = tmp_path / "places.sqlite"
+    _firefox(path, [(f"https://imgur.com/a/AbC{n:04d}", "t" * 2000) for n in range(200)]).close()
+    data = path.read_bytes()
+    if damage == "cut":
+        data = data[:len(data) // 2]
+    elif damage == "garbage":
+        data = data[:4096] + os.urandom(len(data) - 4096)
+    else:
+        data = database.MAGIC + b"\xff" * 200
+    path.write_bytes(data)
+    (tmp_path / "notes.txt").write_text("https://imgur.com/a/QwE5678")
+    result = run_main("--scan", str(path), "--scan", str(tmp_path / "notes.txt"), "-g")
+    assert (result.code, result.out) == (1, "https://imgur.com/a/QwE5678\n"), result
+    assert result.err.count("imgur-dl: error:") == 1
+    assert f"imgur-dl: error: {path}: cannot read on (" in result.err, result
+    assert "Traceback" not in result.err
+
+
+def test_a_database_that_is_not_a_file_of_its_own_is_said_to_be(tmp_path: Path) -> None:
+    path = tmp_path / "places.sqlite"
+    _firefox(path, [("https://imgur.com/a/AbC1234", None)]).close()
+    data = path.read_bytes()
+    piped = run_main("--scan", "-", "-g", stdin=data.decode("latin-1"))  # (a pipe: no file to read as a database)
+    assert piped.code == 1, piped
+    assert "imgur-dl: error: standard input is an SQLite database (a browser's history?): --scan reads one given " \
+           "as a file of its own, not from a pipe or compressed" in piped.err
+    (tmp_path / "places.sqlite.gz").write_bytes(gzip.compress(data))
+    packed = run_main("--scan", str(tmp_path / "places.sqlite.gz"), "-g")
+    assert packed.code == 1, packed
+    assert "is an SQLite database (a browser's history?), compressed: decompress it, then scan the file" in packed.err
+    archive = tmp_path / "profile.zip"
+    with zipfile.ZipFile(archive, "w") as zipped:
+        zipped.writestr("places.sqlite", data)
+        zipped.writestr("notes.txt", "https://imgur.com/a/QwE5678")
+    inside = run_main("--scan", str(archive), "-g")
+    assert (inside.code, inside.out) == (0, "https://imgur.com/a/QwE5678\n"), inside
+    assert f"imgur-dl: warning: {archive}: places.sqlite: an SQLite database (a browser's history?), not read " \
+           "(extract it and scan the file)" in inside.err
+    listed = run_main("-i", str(path))
+    assert listed.code == 2, listed
+    assert listed.err == f"imgur-dl: error: cannot read URLs from {path}: an SQLite database: --scan reads one given " \
+                         "as a file of its own\n"
+
+
+def test_a_database_read_as_it_is_read_in_pieces_gives_the_same(tmp_path: Path) -> None:
+    path = tmp_path / "History"
+    _firefox(path, [(f"https://imgur.com/a/AbC{n:04d}", "t" * n) for n in range(300)]).close()
+    reader = database.Database(path, "History", None)
+    pieces = b"".join(iter(lambda: reader.read(7), b""))
+    whole = database.Database(path, "History", None).read(10**9)
+    assert pieces == whole
+    assert whole.count(b"https://imgur.com/a/AbC") == 300
+    assert io.BytesIO(whole).read().endswith(b"\n")
