@@ -9,8 +9,8 @@ beside it (no lock, no journal), even while the browser that uses it runs
 and holds it locked; what a write-ahead log beside it holds that was not
 folded into it yet is said to be left out. Its schema is not trusted (no
 function it names is run), no virtual table is read (its own tables are),
-and no more than :data:`VALUE_MOST` characters (or bytes) of a value are
-taken (said when one is longer).
+and its tables are read a few rows at a time (a row's values are held whole, as
+SQLite holds them).
 """
 
 from __future__ import annotations
@@ -21,12 +21,11 @@ from pathlib import Path
 from urllib.parse import quote
 
 from imgur_dl.errors import ScanError
-from imgur_dl.text import counted
 
 MAGIC = b"SQLite format 3\x00"  # a database file's first bytes
 WAL_MAGIC = (b"\x37\x7f\x06\x82", b"\x37\x7f\x06\x83")  # a write-ahead log's (either byte order of its checksums)
 JOURNAL_MAGIC = b"\xd9\xd5\x05\xf9\x20\xa1\x63\xd7"  # a rollback journal's
-VALUE_MOST = 16 * 1024 * 1024  # characters (or bytes) of one value taken, at the most
+BATCH = 1024  # rows taken from SQLite at a time, and handed on together
 
 
 def quoted(name: str) -> str:
@@ -43,12 +42,18 @@ class Database:
         self.warn = warn
         self._values = self._each(path)
         self._held = bytearray()
-        self._cut = 0  # values longer than VALUE_MOST
+        self._stopped: ScanError | None = None  # where reading stopped, once what came before is given
 
     def read(self, size: int, /) -> bytes:
-        while len(self._held) < size and (value := next(self._values, None)) is not None:
-            self._held += value
-            self._held += b"\n"
+        if self._stopped is not None and not self._held:
+            raise self._stopped
+        try:
+            while len(self._held) < size and (values := next(self._values, None)) is not None:
+                self._held += values
+        except ScanError as exc:  # (what was read before still counts: given first, and then the error)
+            self._stopped = exc
+            if not self._held:
+                raise
         data = bytes(self._held[:size])
         del self._held[:size]
         return data
@@ -81,21 +86,18 @@ class Database:
             if name.startswith("sqlite_") or (sql or b"").lstrip()[:14].upper() == b"CREATE VIRTUAL":
                 continue  # (SQLite's own, and virtual ones: what they show is in tables of their own)
             try:
-                for row in db.execute(f"PRAGMA table_info({quoted(name)})").fetchall():
-                    yield from self._column(db, name, row[1].decode("utf-8", "replace"))
+                yield from self._rows(db, name)
             except (sqlite3.OperationalError, sqlite3.ProgrammingError) as exc:  # (its schema does not let it be read
                 # as it is, or its name cannot be written in a query: the others are read)
                 if self.warn is not None:
                     self.warn(f"{self.name}: table {name} not read ({exc})")
-        if self._cut and self.warn is not None:
-            self.warn(f"{self.name}: {counted(self._cut, 'value')} too long to read whole (over {VALUE_MOST:,} "
-                      f"characters): only {'its' if self._cut == 1 else 'their'} start read")
 
-    def _column(self, db: sqlite3.Connection, table: str, column: str) -> Iterator[bytes]:
-        """A column's text and blobs, :data:`VALUE_MOST` characters (or bytes) of each at most."""
-        value = quoted(column)
-        query = f"SELECT substr({value}, 1, ?), length({value}) FROM {quoted(table)} " \
-                f"WHERE typeof({value}) IN ('text', 'blob')"  # noqa: S608 - names, each quoted as a name
-        for data, size in db.execute(query, (VALUE_MOST,)):
-            self._cut += size > VALUE_MOST
-            yield data
+    @staticmethod
+    def _rows(db: sqlite3.Connection, table: str) -> Iterator[bytes]:
+        """A table's text and blobs, row by row, :data:`BATCH` rows at a time, each value followed by a line's end."""
+        columns = [row[1].decode("utf-8", "replace") for row in db.execute(f"PRAGMA table_info({quoted(table)})")]
+        if not columns:
+            return
+        rows = db.execute(f"SELECT {', '.join(map(quoted, columns))} FROM {quoted(table)}")  # noqa: S608 - quoted
+        while batch := rows.fetchmany(BATCH):
+            yield b"".join([value + b"\n" for row in batch for value in row if isinstance(value, bytes)])

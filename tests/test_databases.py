@@ -139,21 +139,6 @@ def test_what_a_database_holds_beyond_its_tables_values_is_not_run(tmp_path: Pat
     assert not scanner.errors
 
 
-def test_a_value_too_long_is_read_in_part_and_said(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(database, "VALUE_MOST", 64)
-    path = tmp_path / "big.db"
-    db = sqlite3.connect(path)
-    db.execute("CREATE TABLE t (v)")
-    db.executemany("INSERT INTO t VALUES (?)", [("https://imgur.com/a/AbC1234 " + "x" * 100,),
-                                               (b"https://imgur.com/a/QwE5678 " + b"\x00" * 100,),
-                                               ("x" * 100 + " https://imgur.com/a/XyZ9876",)])
-    db.commit()
-    db.close()
-    found, scanner = _ids(path)
-    assert found == ["AbC1234", "QwE5678"]
-    assert scanner.warnings == [f"{path}: 3 values too long to read whole (over 64 characters): only their start read"]
-
-
 @pytest.mark.parametrize("damage", ["cut", "garbage", "not a database"])
 def test_a_damaged_database_is_one_line_and_the_scan_goes_on(tmp_path: Path, damage: str) -> None:
     path = tmp_path / "places.sqlite"
@@ -172,6 +157,24 @@ def test_a_damaged_database_is_one_line_and_the_scan_goes_on(tmp_path: Path, dam
     assert result.err.count("imgur-dl: error:") == 1
     assert f"imgur-dl: error: {path}: cannot read on (" in result.err, result
     assert "Traceback" not in result.err
+
+
+def test_a_database_damaged_past_its_first_table_still_gives_that_table_s_links(tmp_path: Path) -> None:
+    path = tmp_path / "History"
+    db = sqlite3.connect(path)
+    db.execute("CREATE TABLE urls (url)")
+    db.executemany("INSERT INTO urls VALUES (?)", [(f"https://imgur.com/a/AbC{n:04d}",) for n in range(3000)])
+    db.execute("CREATE TABLE notes (body)")
+    db.executemany("INSERT INTO notes VALUES (?)", [("y" * 3000,)] * 300)
+    db.commit()
+    db.close()
+    data = path.read_bytes()
+    path.write_bytes(data[:-20000] + b"\xff" * 20000)  # (the second table's last pages spoilt)
+    result = run_main("--scan", str(path), "-g")
+    assert result.code == 1, result
+    assert len(result.out.splitlines()) == 3000
+    assert f"imgur-dl: error: {path}: cannot read on (database disk image is malformed); what was found before it " \
+           "still counts" in result.err
 
 
 def test_a_database_that_is_not_a_file_of_its_own_is_said_to_be(tmp_path: Path) -> None:
