@@ -11,8 +11,9 @@ reading stops with :class:`ScanError`, once everything decoded before that
 point has been handed on. A zstd stream cut short (a dump whose download was
 interrupted) is not an error to zstd's reader, which simply ends: it is
 known by following the stream's frames and blocks as the compressed bytes go
-by, without decoding them (:class:`imgur_dl.zstdframes.ZstdFrames`). Archives of other kinds
-(7-Zip, RAR) and lz4 are said to be what they are, not scanned as bytes; an
+by, without decoding them (:class:`imgur_dl.zstdframes.ZstdFrames`). Firefox's session files
+(mozlz4) are decoded whole (:mod:`imgur_dl.lz4block`). Archives of other kinds
+(7-Zip, RAR) and lz4's own frames are said to be what they are, not scanned as bytes; an
 SQLite database is read as one (:mod:`imgur_dl.database`).
 """
 
@@ -32,7 +33,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any, BinaryIO, Protocol, cast
 
-from imgur_dl import database
+from imgur_dl import database, lz4block
 from imgur_dl.database import Database
 from imgur_dl.errors import ScanError, UsageError
 from imgur_dl.warc import Reader, Warc, is_warc
@@ -62,13 +63,12 @@ _MAGIC: tuple[tuple[bytes, str], ...] = (
     (b"7z\xbc\xaf\x27\x1c", "7z"),
     (b"Rar!\x1a\x07", "rar"),
     (b"\x04\x22\x4d\x18", "lz4"),
-    (b"mozLz40\x00", "mozlz4"),  # (Firefox's session files: open tabs, closed ones)
+    (lz4block.MOZLZ4_MAGIC, "mozlz4"),  # (Firefox's session files: open tabs, closed ones)
     (database.MAGIC, "sqlite"),  # (a browser's history: Firefox's places.sqlite, Chrome's History)
     *((magic, "sqlite-log") for magic in (*database.WAL_MAGIC, database.JOURNAL_MAGIC)),
 )
 # Formats recognised but not read: said, rather than scanned as bytes that hold no link anyone could find.
-_UNREAD = {"7z": "a 7-Zip archive", "rar": "a RAR archive", "lz4": "lz4-compressed",
-           "mozlz4": "Firefox's lz4-compressed JSON (mozlz4)"}
+_UNREAD = {"7z": "a 7-Zip archive", "rar": "a RAR archive", "lz4": "lz4-compressed"}
 # A zstd skippable frame's magic number (its first byte's low four bits are any), read little-endian.
 _SKIPPABLE = b"\x50\x2a\x4d\x18"
 _DICTIONARY_FRAME = b"\x5d\x2a\x4d\x18"  # ... the one that holds the dictionary the frames after it need
@@ -100,6 +100,8 @@ def opened(source: IO[bytes], name: str, *, inside: bool = False, warn: Callable
         raise ScanError(f"{name} is {_UNREAD[kind]}, which imgur-dl does not read (it reads zstd, gzip, xz, bzip2 "
                         "and ZIP): extract it, then scan what it holds")
     raw = _Prefixed(head, source, name, then_more=True)  # (what it is is told by its first piece, read whole)
+    if kind == "mozlz4":
+        return _contents(_mozlz4(raw, name), name, None, warn, inside=inside)
     if kind is None:
         return _contents(raw, name, None, warn, inside=inside)
     counted = _Counting(raw, ZstdFrames() if kind == "zstd" else None)
@@ -128,6 +130,36 @@ def _database(name: str, kind: str, path: Path | None, *, inside: bool, warn: Ca
         where = "extract it and scan the file" if kind == "sqlite" else "its database is read on its own"
         warn(f"{name}: {what}, not read ({where})")
     return io.BytesIO()
+
+
+def _mozlz4(raw: Reader, name: str) -> Reader:
+    """Firefox's session file (mozlz4: its magic number, the size of what it holds, one LZ4 block), decoded whole:
+    what it holds, then where decoding stopped, if it did."""
+    head = _peek(raw, len(lz4block.MOZLZ4_MAGIC) + 4)
+    size = int.from_bytes(head[len(lz4block.MOZLZ4_MAGIC):], "little")
+    if len(head) < len(lz4block.MOZLZ4_MAGIC) + 4 or size > lz4block.MOZLZ4_MOST:
+        why = "cut short" if len(head) < len(lz4block.MOZLZ4_MAGIC) + 4 else \
+            f"it says it holds {size:,} bytes, more than imgur-dl reads of one ({lz4block.MOZLZ4_MOST:,})"
+        raise ScanError(f"{name}: Firefox's lz4-compressed JSON (mozlz4), not read: {why}", why)
+    most = size + size // 255 + 16  # (the largest block that makes that much: LZ4's bound)
+    block = _peek(raw, most + 1)
+    decoded = lz4block.decoded(block, size) if len(block) <= most else \
+        lz4block.Decoded(b"", "not an LZ4 block: larger than any that makes what its header says")
+    return _Then(decoded.data, ScanError.stopped(name, decoded.stopped) if decoded.stopped else None)
+
+
+class _Then:
+    """``data``, then ``error`` (if any) once it is all read."""
+
+    def __init__(self, data: bytes, error: ScanError | None) -> None:
+        self.data = memoryview(data)
+        self.error = error
+
+    def read(self, size: int, /) -> bytes:
+        data, self.data = bytes(self.data[:size]), self.data[size:]
+        if not data and self.error is not None:
+            raise self.error
+        return data
 
 
 def _contents(reader: Reader, name: str, taken: Callable[[], int] | None, warn: Callable[[str], None] | None, *,

@@ -22,12 +22,13 @@ import zlib
 from pathlib import Path
 from typing import Any
 
+import lz4.block
 import pytest
 import zstandard
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from imgur_dl import compressed, mail, scan, zstdframes
+from imgur_dl import compressed, lz4block, mail, scan, zstdframes
 from imgur_dl.models import Kind
 from imgur_dl.scan import Scanner, links, targets_in
 from tests.conftest import Pieces, command, files_under, run_main
@@ -371,14 +372,62 @@ def test_the_files_of_a_zip_are_not_run_together() -> None:
     (b"7z\xbc\xaf\x27\x1c\x00\x04" + bytes(50), "t is a 7-Zip archive, which imgur-dl does not read"),
     (b"Rar!\x1a\x07\x01\x00" + bytes(50), "t is a RAR archive, which imgur-dl does not read"),
     (b"\x04\x22\x4d\x18" + bytes(50), "t is lz4-compressed, which imgur-dl does not read"),
-    (b"mozLz40\x00" + bytes(50), "t is Firefox's lz4-compressed JSON (mozlz4), which imgur-dl does not read"),
     (_zipped({"inner.zip": _zipped({"a.txt": b"imgur.com/a/AbC1234"})}),
      "t: inner.zip is a ZIP archive inside another archive: extract it"),
-], ids=["7z", "rar", "lz4", "mozlz4", "zip-in-zip"])
+], ids=["7z", "rar", "lz4", "zip-in-zip"])
 def test_an_archive_that_is_not_read_is_said_to_be(data: bytes, says: str) -> None:
     scanner = Scanner()
     assert list(scanner.scan(io.BytesIO(data), "t")) == []
     assert [str(e) for e in scanner.errors] == [str(scanner.errors[0])] and says in str(scanner.errors[0])
+
+
+def _mozlz4(data: bytes) -> bytes:
+    """As Firefox writes its session files: its magic number, then the size and one LZ4 block (as lz4's own block
+    compressor writes them, the size first)."""
+    return b"mozLz40\x00" + lz4.block.compress(data)
+
+
+def test_a_firefox_session_file_gives_the_links_of_its_tabs(tmp_path: Path) -> None:
+    # sessionstore.jsonlz4 (and recovery.jsonlz4 while Firefox runs): each window's tabs, each tab's pages.
+    session = {"version": ["sessionrestore", 1], "windows": [{"tabs": [
+        {"entries": [{"url": "https://imgur.com/a/AbC1234", "title": "Imgur"},
+                     {"url": "https://i.imgur.com/XyZ9876.jpg", "title": "XyZ9876.jpg (640\u00d7480)"}]},
+        {"entries": [{"url": "https://example.com/"}]}]}],
+        "_closedWindows": [{"tabs": [{"entries": [{"url": "https://imgur.com/gallery/trip-QwE5678"}]}]}]}
+    (tmp_path / "sessionstore.jsonlz4").write_bytes(_mozlz4(json.dumps(session).encode()))
+    result = run_main("--scan", str(tmp_path / "sessionstore.jsonlz4"), "-g")
+    assert result.code == 0, result
+    assert result.out.splitlines() == ["https://imgur.com/a/AbC1234", "https://i.imgur.com/XyZ9876.jpg",
+                                       "https://imgur.com/gallery/QwE5678"]
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.binary(max_size=3000) | st.lists(st.sampled_from([b"a", b"imgur", b"https://imgur.com/a/AbC1234 ",
+                                                             b"\x00" * 40, b'"url":']), max_size=400).map(b"".join),
+       st.sampled_from(["default", "high_compression", "fast"]))
+def test_an_lz4_block_decodes_to_what_lz4_compressed(data: bytes, mode: str) -> None:
+    block = lz4.block.compress(data, mode=mode, store_size=False)
+    assert lz4block.decoded(block, len(data)) == lz4block.Decoded(data)
+    if data:  # Cut short, what it made before is kept, and nothing that is not the data's.
+        cut = lz4block.decoded(block[:len(block) // 2], len(data))
+        assert cut.stopped is not None and data.startswith(cut.data)
+
+
+@pytest.mark.parametrize(("body", "says"), [
+    (lz4.block.compress(b"https://imgur.com/a/AbC1234 " + os.urandom(3000))[:-30], "not an LZ4 block: cut short"),
+    (b"\x10\x00\x00\x00" + bytes([0x1F, ord("x"), 0x05, 0x00, 0x0B]), "not an LZ4 block: a match before the start"),
+    (b"\x05\x00\x00\x00" + bytes([0x1F, ord("x"), 0x01, 0x00, 0xFF, 0xFF, 0x00]),
+     "not an LZ4 block: more than its header says it holds"),
+    (b"\x10\x00\x00\x00" + bytes([0x50]) + b"hello", "not an LZ4 block: 5 bytes where its header says 16"),
+    ((300 * 2**20).to_bytes(4, "little") + bytes(100), "it says it holds 314,572,800 bytes, more than imgur-dl reads"),
+    (b"\x01\x00\x00\x00" + bytes(100), "larger than any that makes what its header says"),
+    (b"\x01\x00", "Firefox's lz4-compressed JSON (mozlz4), not read: cut short"),
+], ids=["cut", "before-start", "too-much", "too-little", "too-large", "block-too-large", "header-cut"])
+def test_a_session_file_that_is_not_what_it_says_is_one_line(body: bytes, says: str) -> None:
+    scanner = Scanner()
+    found = [t.id for t in scanner.scan(io.BytesIO(b"mozLz40\x00" + body), "recovery.jsonlz4")]
+    assert len(scanner.errors) == 1 and says in str(scanner.errors[0]), scanner.errors
+    assert found == (["AbC1234"] if says.endswith("cut short") and len(body) > 10 else [])
 
 
 def test_a_zip_on_a_pipe_an_encrypted_member_and_a_zip_bomb_are_one_line_each(
