@@ -527,7 +527,8 @@ def scanning(runs: int, work: Path, size: int = 300 * MB) -> str:
     """``--scan`` of a Reddit-dump-shaped file (JSON lines, zstd with a long window) against zstd | grep.
 
     The dump is made here: ``size`` bytes of submissions, one in two linking
-    an Imgur image (one link per few KB). imgur-dl lists the links
+    an Imgur image (one link per few KB), and one in six more linking one in its
+    text, on a line of its own as Reddit's bodies do (``"...\\n\\nhttps://..."``). imgur-dl lists the links
     (``--scan FILE -g``: nothing is downloaded, nothing asked of Imgur);
     the native reference is ``zstd -dc --long=31 FILE | grep -oE PATTERN``.
     """
@@ -547,9 +548,10 @@ def scanning(runs: int, work: Path, size: int = 300 * MB) -> str:
         while text_size < size:
             words = rnd.choice(prose)
             url = f"https://i.imgur.com/B{n:06d}.jpg" if n % 2 == 0 else f"https://example.com/{n}"
-            links += n % 2 == 0
+            text = f"{words}\\n\\nhttps://i.imgur.com/C{n:06d}.jpg" if n % 6 == 1 else words
+            links += (n % 2 == 0) + (n % 6 == 1)
             line = f'{{"id": "t3_{n}", "subreddit": "pics", "title": "{words[:rnd.randrange(100, 2000)]}", ' \
-                   f'"selftext": "{words}", "url": "{url}"}}\n'.encode()
+                   f'"selftext": "{text}", "url": "{url}"}}\n'.encode()
             out.write(line)
             text_size += len(line)
             n += 1
