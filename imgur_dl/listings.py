@@ -12,12 +12,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from urllib.parse import quote
 
-from imgur_dl.models import Kind, Target
+from imgur_dl.models import ME, Kind, Target
 
 # What the post/v1 requests ask to include, as gallery-dl 1.32 asks (ImgurAPI.album, .image,
 # .accounts_me_allposts; the request line recorded in gallery-dl #4249): "media" lists the files.
 INCLUDE = "media,tags,account"
-ME = "me"  # the account whose access token is used
 
 
 @dataclass(frozen=True, slots=True)

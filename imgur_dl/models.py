@@ -9,6 +9,8 @@ from pathlib import Path
 
 from imgur_dl.status import ExitStatus
 
+ME = "me"  # a listing's user name that stands for the account whose access token is used
+
 
 class Kind(str, Enum):
     ALBUM = "album"

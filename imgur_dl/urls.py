@@ -6,7 +6,7 @@ import re
 from urllib.parse import SplitResult, parse_qs, quote, quote_plus, urlsplit
 
 from imgur_dl.errors import UsageError
-from imgur_dl.models import Kind, Target
+from imgur_dl.models import ME, Kind, Target
 from imgur_dl.text import hide_password
 
 _HOSTS = re.compile(r"^(?:(?:www|m)\.)?imgur\.(?:com|io)$")
@@ -20,7 +20,10 @@ _TAIL = r"(?:/.*)?$"  # /embed, /all, /layout/grid, /comment/123, ...
 
 _PATH_FORMS: tuple[tuple[re.Pattern[str], Kind], ...] = (
     (re.compile(rf"^/a/{_SLUG}{_ID}{_TAIL}"), Kind.ALBUM),
-    (re.compile(rf"^/(?:gallery|t/[^/]+|r/[^/]+|topic/[^/]+)/{_SLUG}{_ID}{_TAIL}"), Kind.GALLERY),
+    # (A post as a tag, a subreddit or a topic shows it, and as it was shown among your own favorites or a user's:
+    # imgur.com/account/favorites/<id>, links shared from that page in old posts and comments.)
+    (re.compile(rf"^/(?:gallery|t/[^/]+|r/[^/]+|topic/[^/]+|account/favorites|user/[^/]+/favorites)/{_SLUG}{_ID}{_TAIL}"),
+     Kind.GALLERY),
     (re.compile(rf"^/download/{_ID}(?:/.*)?$"), Kind.IMAGE),
     (re.compile(rf"^/{_ID}/embed(?:/.*)?$"), Kind.IMAGE),  # (the page an embedded image's frame shows)
     (re.compile(rf"^/{_SLUG}{_ID}(?:\.(?P<ext>[A-Za-z0-9]{{1,5}}))?/?$"), Kind.IMAGE),
@@ -37,9 +40,13 @@ _DIRECT = re.compile(rf"^{_DIRECT_PATH}$")
 # Galleries"). imgur-dl reads the listing in the API's default order whatever they say.
 _ORDER = r"(?:/(?:viral|top|time|rising|new|hot|best)(?:/(?:day|week|month|year|all))?)?"
 _NAME = r"(?P<name>[A-Za-z0-9_][A-Za-z0-9_.-]{0,62})"
+# The orders an account's pages were shown in (imgur.com/user/<name>/submitted/newest, .../favorites/oldest: the API's
+# documented sorts of an account's submissions and favorites).
+_SORT = r"(?:/(?:newest|oldest))?"
 _LISTINGS: tuple[tuple[re.Pattern[str], Kind], ...] = (
-    (re.compile(rf"^/user/{_NAME}(?:/(?:posts|submitted))?/?$"), Kind.USER),
-    (re.compile(rf"^/user/{_NAME}/favorites/?$"), Kind.FAVORITES),
+    (re.compile(rf"^/user/{_NAME}(?:/(?:posts|submitted|index){_SORT})?/?$"), Kind.USER),
+    (re.compile(rf"^/user/{_NAME}/favorites{_SORT}/?$"), Kind.FAVORITES),
+    (re.compile(rf"^/account/favorites{_SORT}/?$"), Kind.FAVORITES),  # (your own, as the site once showed them)
     # Your own account (gallery-dl's ImgurMeExtractor: /user/me, /user/me/posts, /user/me/hidden),
     # and every image it holds, in a post or not (the API's "Account Images"; this form is imgur-dl's).
     (re.compile(r"^/user/(?P<name>me)/hidden/?$"), Kind.HIDDEN),
@@ -209,7 +216,7 @@ def _listing(path: str, query: str, raw: str) -> Target | None:
     for pattern, kind in _LISTINGS:
         match = pattern.match(path)
         if match:
-            name = match["name"]
+            name = match.groupdict().get("name") or ME
             if kind is Kind.FOLDER:
                 name = f"{name}/{match['folder']}"
             return Target(kind, name, raw)

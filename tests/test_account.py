@@ -73,7 +73,7 @@ def test_every_post_of_your_own_account_hidden_and_mature_too(imgur: Imgur, tmp_
 def test_hidden_albums_images_outside_posts_and_every_favorite(imgur: Imgur, tmp_path: Path) -> None:
     account = _account(imgur)
     code, _, err, out = _run(imgur, tmp_path, "imgur.com/user/me/hidden", "imgur.com/user/me/images",
-                             "imgur.com/user/me/favorites")
+                             "http://imgur.com/account/favorites")  # (your favorites, as the site once linked them)
     assert code == 0, err
     names = set(files_under(out))
     assert {f"hidden albums me/HiDd123/001-{account.hidden_albums[0].images[0].id}.jpg",
