@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from imgur_dl import books
+from imgur_dl import books, folders
 from imgur_dl.dedupe import link_to_copy
 from imgur_dl.models import Result
 from tests.conftest import ArchiveAt, files_under, run_main
@@ -389,6 +389,36 @@ def test_dedupe_never_follows_a_symlink_planted_where_the_copy_was(imgur: Imgur,
     assert result.code == 0, result
     kept = out / "SeCnd12" / "001-CoPy123.jpg"
     assert not kept.is_symlink() and kept.stat().st_nlink == 1 and kept.stat().st_ino != outside.stat().st_ino
+    assert "linked" not in result.err
+
+
+def test_dedupe_links_nothing_when_the_copy_is_swapped_after_it_was_checked(
+        imgur: Imgur, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Another process puts a file of its own where the copy was, between the copy's check (its bytes hashed) and
+    # the link: the link made is to that file, not the copy checked; it is taken away again, and the file saved
+    # stays as it was saved, with no name left behind.
+    first, _ = _twins(imgur)
+    archive = str(tmp_path / "seen.sqlite")
+    out = tmp_path / "o"
+    assert run_main("--download-archive", archive, "-o", str(out), "imgur.com/a/FiRst12").code == 0
+    original = out / "FiRst12" / f"001-{first.images[0].id}.jpg"
+    hashed = folders.sha256_of
+
+    def then_swapped(fd: int, name: str) -> str:
+        digest = hashed(fd, name)
+        if name == original.name:
+            swapped = original.with_name("swapped")
+            swapped.write_bytes(original.read_bytes())
+            os.replace(swapped, original)  # (the same bytes, another file)
+        return digest
+
+    monkeypatch.setattr(folders, "sha256_of", then_swapped)
+    result = run_main("--dedupe", "--download-archive", archive, "-o", str(out), "imgur.com/a/SeCnd12")
+    assert result.code == 0, result
+    kept = out / "SeCnd12" / "001-CoPy123.jpg"
+    assert kept.stat().st_nlink == 1 and kept.read_bytes() == original.read_bytes()
+    assert original.stat().st_nlink == 1
+    assert sorted(p.name for p in kept.parent.iterdir()) == ["001-CoPy123.jpg", "002-OwN1234.jpg"]
     assert "linked" not in result.err
 
 
