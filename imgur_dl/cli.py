@@ -42,7 +42,7 @@ from imgur_dl.output import Stdout
 from imgur_dl.parser import build_parser, check_output, from_environment, show
 from imgur_dl.report import human
 from imgur_dl.status import ExitStatus, worst
-from imgur_dl.text import ERROR_PREFIX, WARNING_PREFIX, counted, printable, shown, writer
+from imgur_dl.text import ERROR_PREFIX, WARNING_PREFIX, counted, joined, printable, shown, writer
 
 
 @dataclass
@@ -114,6 +114,11 @@ def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> i
         return ExitStatus.FAILED
 
 
+# What only a download does: given with -g, said to do nothing (a script that means it learns it does not).
+DOWNLOADS_ONLY = (("write_metadata", "--write-metadata"), ("wayback", "--wayback"), ("no_skip", "--no-skip"),
+                  ("limit_rate", "--limit-rate"), ("dedupe", "--dedupe"), ("no_mtime", "--no-mtime"))
+
+
 def _options(args: argparse.Namespace, env: Environment) -> Options:
     """Every option checked, before any request."""
     for name, flag, why in NEEDS_ARCHIVE:
@@ -133,6 +138,9 @@ def _options(args: argparse.Namespace, env: Environment) -> Options:
     named = from_environment(args, env.environ)
     if not args.get_urls:
         blamed(named.get("output"), lambda: check_output(args.output))
+    elif idle := [flag for name, flag in DOWNLOADS_ONLY if getattr(args, name)]:
+        writer(env.stderr)(f"{WARNING_PREFIX}-g downloads nothing: {joined(idle)} "
+                           f"{'does' if len(idle) == 1 else 'do'} nothing with it")
     _check_environ_proxy(args.proxy, env.environ)
     if env.stdout_closed and (args.get_urls or args.json):
         raise OutputError("cannot write to standard output: it is closed (what -g and --json print goes there)")
@@ -249,7 +257,7 @@ def _scan(names: list[str], given: Given, options: Options, env: Environment) ->
             if choosing and not listings:  # (known only now: a scan's targets are found as it reads)
                 found_none = "left the listings it found unread (--no-listings)" if unread else \
                     f"found no {A_LISTING}"
-                writer(env.stderr)(f"imgur-dl: {' and '.join(choosing)} chose nothing: the scan {found_none}, and "
+                writer(env.stderr)(f"imgur-dl: {joined(choosing)} chose nothing: the scan {found_none}, and "
                                    "an album is always fetched whole")
 
     if options.get_urls:  # a link extractor on its own: nothing is asked of Imgur

@@ -49,6 +49,11 @@ def counted(count: int, noun: str, plural: str | None = None) -> str:
     return f"{count} {noun if count == 1 else plural or noun + 's'}"
 
 
+def joined(words: list[str]) -> str:
+    """``words`` as a sentence lists them: ``a``, ``a and b``, ``a, b and c``."""
+    return " and ".join([", ".join(words[:-1]), words[-1]] if len(words) > 2 else words)
+
+
 def hide_password(text: str) -> str:
     """``text`` with the password of a URL in it shown as ``***``: a secret typed into a link, a proxy's or a
     database's address is never repeated in a message or a row of output."""

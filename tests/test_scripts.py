@@ -58,6 +58,14 @@ def test_get_urls_prints_links_in_order_and_fetches_nothing(imgur: Imgur, tmp_pa
     archived = run_main("-g", "--download-archive", str(tmp_path / "seen.sqlite"), "imgur.com/a/AbC1234")
     assert archived.out == result.out
     assert list(tmp_path.iterdir()) == []  # (an archive not there yet is read as empty, not made)
+    assert "warning" not in result.err + again.err + archived.err
+    # What only a download does, asked of -g, is said to do nothing (and does nothing).
+    idle = run_main("-g", "--wayback", "--write-metadata", "--limit-rate", "1K", "-o", str(tmp_path),
+                    "imgur.com/a/AbC1234")
+    assert (idle.code, idle.out) == (0, result.out), idle
+    assert idle.err.startswith("imgur-dl: warning: -g downloads nothing: --write-metadata, --wayback and "
+                               "--limit-rate do nothing with it\n")
+    assert list(tmp_path.iterdir()) == [] and imgur.requests_to("i.imgur.com") == []
 
 
 def test_get_urls_with_gif_lists_the_gif(imgur: Imgur) -> None:
