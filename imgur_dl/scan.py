@@ -44,22 +44,24 @@ _WIDE_IMGUR = "imgur.".encode("utf-16-le")  # as Windows writes text inside its 
 _REWRITING_MOST = 256  # bytes before "imgur" where a mail gateway's host is, when it rewrote the link
 
 # '/' and ':' as text may write them: plain, JSON's "\/" and "\u002F" (as scripts in saved web pages hold
-# their data, every '/' escaped), percent-encoded (once or twice), HTML's numeric entities.
-_SEP = rb"(?:/|\\/|\\u002[fF]|%(?:25)?2[fF]|&#0*47;|&#[xX]0*2[fF];)"
-_COLON = rb"(?::|\\u003[aA]|%(?:25)?3[aA]|&#0*58;|&#[xX]0*3[aA];)"
+# their data, every '/' escaped; JavaScript's "\x2F" too), percent-encoded (once or twice), HTML's numeric
+# entities.
+_SEP = rb"(?:/|\\/|\\u002[fF]|\\x2[fF]|%(?:25)?2[fF]|&#0*47;|&#[xX]0*2[fF];)"
+_COLON = rb"(?::|\\u003[aA]|\\x3[aA]|%(?:25)?3[aA]|&#0*58;|&#[xX]0*3[aA];)"
 _BARE_LINK = (
     rb"(?:(?i:https?)" + _COLON + _SEP + _SEP + rb")?"
     rb"(?i:(?:www\.|m\.|i\.)?imgur\.(?:com|io))(?![A-Za-z0-9-]|\.[A-Za-z0-9])"
     rb"(?:" + _COLON + rb"(?:80|443)(?![0-9]))?"  # (the port, as the Wayback Machine's index writes it: ":80")
-    rb"(?:" + _SEP + rb"(?:[A-Za-z0-9._~:/?#@!$&*+,;=%-]|\\/|\\u002[fF]){0," + str(MAX_LINK).encode() + rb"})?"
+    rb"(?:" + _SEP + rb"(?:[A-Za-z0-9._~:/?#@!$&*+,;=%-]|\\/|\\u002[fF]|\\x2[fF]){0," + str(MAX_LINK).encode() + rb"})?"
 )
 # Not the middle of another word, host or path; but right after an escape that writes a character apart: JSON's
 # "\n", "\t", ... and "\u<code>" ("Look:\n\nhttps://imgur.com/...", a Reddit dump's bodies; "\u003e" ends a tag in
-# HTML as Go writes it in JSON), or a character encoded in another link's query ("text=Look%0Ahttps%3A%2F%2F...");
-# '/' so written ("\u002F", "%2F") is still a path's. A link that begins with its scheme may follow a '.', '-' or
-# '_' too: "Look at this...https://...", Markdown's "__https://...__" (no host or path goes on into a scheme).
+# HTML as Go writes it in JSON; JavaScript's "\x3e"), or a character encoded in another link's query
+# ("text=Look%0Ahttps%3A%2F%2F..."); '/' so written ("\u002F", "\x2F", "%2F") is still a path's. A link that begins
+# with its scheme may follow a '.', '-' or '_' too: "Look at this...https://...", Markdown's "__https://...__" (no
+# host or path goes on into a scheme).
 _LINK = re.compile(
-    rb"(?:(?<![A-Za-z0-9._%/-])|(?<=\\[nrtbf])|(?<=\\u(?!002[fF])[0-9a-fA-F]{4})"
+    rb"(?:(?<![A-Za-z0-9._%/-])|(?<=\\[nrtbf])|(?<=\\u(?!002[fF])[0-9a-fA-F]{4})|(?<=\\x(?!2[fF])[0-9a-fA-F]{2})"
     rb"|(?<=%(?!2[fF])[0-9a-fA-F]{2})|(?<=%25(?!2[fF])[0-9a-fA-F]{2})|(?<=[._-])(?=(?i:https?)" + _COLON + rb"))"
     + _BARE_LINK)
 _WRAPPED_LINK = re.compile(_BARE_LINK)
@@ -87,9 +89,9 @@ _WRAPPER_HOSTS = ((b"archive.", 16), (b"discordapp.net/", 24), (b"google.", 16),
 _SLASH = ord("/")
 _ENCODED = re.compile(r"(?i)^(?:https?%(?:25)?3a)?%(?:25)?2f%(?:25)?2f|^(?:[a-z.]*imgur\.(?:com|io))%(?:25)?2f")
 _TRAILING = ".,;:!?'\")]}>*"
-_JSON_ESCAPE = re.compile(r"\\/|(?i:\\u002f|\\u003a)")
+_JSON_ESCAPE = re.compile(r"\\/|(?i:\\u002f|\\u003a|\\x2f|\\x3a)")
 _NOT_IN_A_LINK = re.compile(r"[\s\"'<>`{}|\\^\[\]]")
-_UNESCAPED = {"\\/": "/", "\\u002f": "/", "\\u003a": ":"}
+_UNESCAPED = {"\\/": "/", "\\u002f": "/", "\\u003a": ":", "\\x2f": "/", "\\x3a": ":"}
 # Where a row of a CSV export, or links run together, go on to the next link: a ',' or ';' before a scheme or an
 # Imgur host, or a scheme glued to the link before it (scraped text: "...AbC1234https://..."). (Not every ',':
 # imgur.com/AbC1234,XyZ9876 is one link, of two images.)

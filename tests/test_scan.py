@@ -101,6 +101,9 @@ DRESSES = [
     (rb'{"body":"mine:\r\ni.imgur.com/XyZ9876.jpg\tok"}', "i.imgur.com/XyZ9876.jpg"),
     (rb'{"content":"\u003cp\u003ehttps://imgur.com/gallery/AbC1234\u003c/p\u003e"}', "https://imgur.com/gallery/AbC1234"),
     (rb'"a\u00a0imgur.com/a/AbC1234"', "imgur.com/a/AbC1234"),
+    # JavaScript's own escapes, in a saved page's scripts.
+    (rb'var u = "https:\x2F\x2Fimgur.com\x2Fa\x2FAbC1234";', "https://imgur.com/a/AbC1234"),
+    (rb"'\x3cp\x3ehttps\x3a\x2f\x2fi.imgur.com\x2fXyZ9876.jpg\x3c/p\x3e'", "https://i.imgur.com/XyZ9876.jpg"),
     (b"https://twitter.com/intent/tweet?text=Look%0Ahttps%3A%2F%2Fimgur.com%2Fa%2FAbC1234&via=x",
      "https://imgur.com/a/AbC1234"),
     (b"https://example.com/share?t=Look%250Ahttps%253A%252F%252Fimgur.com%252Fa%252FAbC1234", "https://imgur.com/a/AbC1234"),
@@ -154,7 +157,7 @@ def test_each_link_of_a_row_is_found(text: bytes, named: list[str]) -> None:
     b"https://example.com//imgur.com/a/AbC1234", b"xhttps://imgur.com/a/AbC1234", b"file:///imgur.com/a/AbC1234",
     b"https://example.com/amp/s/imgur.com/a/AbC1234", b"https://cdn.ampproject.org.evil/c/s/imgur.com/a/AbC1234",
     rb'"https:\/\/example.com\u002Fimgur.com\/a\/AbC1234"', b"https://example.com/x?u=example.com%2Fimgur.com%2Fa%2FAbC1234",
-    rb"x\zimgur.com/a/AbC1234",
+    rb"x\zimgur.com/a/AbC1234", rb"https://example.com\x2Fimgur.com\x2Fa\x2FAbC1234",
 ])
 def test_what_is_not_an_imgur_link_is_never_taken(text: bytes) -> None:
     assert list(targets_in(text)) == []
