@@ -338,6 +338,15 @@ def _twins(imgur: Imgur) -> tuple[AlbumData, AlbumData]:
     return first, second
 
 
+def _first_saved(imgur: Imgur, tmp_path: Path) -> tuple[str, Path, Path]:
+    """The twins' first album saved with an archive: the archive, the output folder, and the copy the second's
+    reposted image is the same bytes as."""
+    first, _ = _twins(imgur)
+    archive, out = str(tmp_path / "seen.sqlite"), tmp_path / "o"
+    assert run_main("--download-archive", archive, "-o", str(out), "imgur.com/a/FiRst12").code == 0
+    return archive, out, out / "FiRst12" / f"001-{first.images[0].id}.jpg"
+
+
 def test_dedupe_links_the_same_bytes_under_another_id(imgur: Imgur, tmp_path: Path, archive: ArchiveAt) -> None:
     first, _ = _twins(imgur)
     out = tmp_path / "o"
@@ -376,11 +385,7 @@ def test_dedupe_links_what_the_run_saves_never_a_file_it_finds_there(imgur: Imgu
 
 
 def test_dedupe_never_follows_a_symlink_planted_where_the_copy_was(imgur: Imgur, tmp_path: Path) -> None:
-    first, _ = _twins(imgur)
-    archive = str(tmp_path / "seen.sqlite")
-    out = tmp_path / "o"
-    assert run_main("--download-archive", archive, "-o", str(out), "imgur.com/a/FiRst12").code == 0
-    original = out / "FiRst12" / f"001-{first.images[0].id}.jpg"
+    archive, out, original = _first_saved(imgur, tmp_path)
     outside = tmp_path / "secret.jpg"
     outside.write_bytes(original.read_bytes())  # the same bytes, outside the output folder
     original.unlink()
@@ -397,11 +402,7 @@ def test_dedupe_links_nothing_when_the_copy_is_swapped_after_it_was_checked(
     # Another process puts a file of its own where the copy was, between the copy's check (its bytes hashed) and
     # the link: the link made is to that file, not the copy checked; it is taken away again, and the file saved
     # stays as it was saved, with no name left behind.
-    first, _ = _twins(imgur)
-    archive = str(tmp_path / "seen.sqlite")
-    out = tmp_path / "o"
-    assert run_main("--download-archive", archive, "-o", str(out), "imgur.com/a/FiRst12").code == 0
-    original = out / "FiRst12" / f"001-{first.images[0].id}.jpg"
+    archive, out, original = _first_saved(imgur, tmp_path)
     hashed = folders.sha256_of
 
     def then_swapped(fd: int, name: str) -> str:
@@ -449,10 +450,7 @@ def test_an_archive_of_the_previous_release_is_migrated_in_place(imgur: Imgur, t
 
 def test_dedupe_leaves_the_part_file_another_process_is_writing(
         imgur: Imgur, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    first, _ = _twins(imgur)
-    archive = str(tmp_path / "seen.sqlite")
-    out = tmp_path / "o"
-    assert run_main("--download-archive", archive, "-o", str(out), "imgur.com/a/FiRst12").code == 0
+    archive, out, original = _first_saved(imgur, tmp_path)
     theirs = out / "SeCnd12" / "001-CoPy123.jpg.part"
     held: list[int] = []
 
@@ -473,7 +471,6 @@ def test_dedupe_leaves_the_part_file_another_process_is_writing(
         assert theirs.read_bytes() == b"\xff\xd8\xff theirs, so far"
     finally:
         os.close(held[0])
-    original = out / "FiRst12" / f"001-{first.images[0].id}.jpg"
     assert os.stat(out / "SeCnd12" / "001-CoPy123.jpg").st_ino == os.stat(original).st_ino  # linked all the same
     assert sorted(p.name for p in (out / "SeCnd12").iterdir()) == ["001-CoPy123.jpg", "001-CoPy123.jpg.part",
                                                                    "002-OwN1234.jpg"]  # (no link left over)
