@@ -51,7 +51,7 @@ def test_a_browser_history_gives_each_link_and_never_one_run_into_its_title(tmp_
                       ("https://imgur.com/gallery/trip-QwE5678", None)]).close()
     assert b"https://imgur.com/a/AbC1234 photos" in places.read_bytes()  # (as it lies in the file)
     assert _ids(places)[0] == ["AbC12", "XyZ9876", "QwE5678"]
-    history = tmp_path / "History"  # (Chrome's: no extension; known by its first bytes)
+    history = tmp_path / "History ?#%41"  # (Chrome's: no extension, known by its first bytes; a name a URI escapes)
     db = sqlite3.connect(history)
     db.execute(_CHROME)
     db.executemany("INSERT INTO urls (url, title, last_visit_time) VALUES (?, ?, 13300000000000000)",
