@@ -70,11 +70,15 @@ _SAID = 200  # characters of what was given that an error line repeats
 # The file i.imgur.com answers in place of one it no longer serves (removed.png): every capture of a deleted image
 # redirects there, so a crawl is full of links to it; it names no upload.
 _PLACEHOLDER = "removed"
+# The files of Imgur's own on its hosts whose names look like an upload's: the placeholder, and the site's icon
+# (imgur.com/favicon.ico, i.imgur.com/favicon.ico: what every browser asks for, and pages and scripts show as
+# Imgur's logo).
+_SITE_FILES = frozenset({_PLACEHOLDER, "favicon"})
 
 # Site pages whose name happens to look like an id.
 _RESERVED = frozenset(
     {"about", "rules", "terms", "legal", "store", "topic", "gallery", "privacy", "emerald", "memegen",
-     "account", "upgrade", "support", "explore", "contact", "welcome", "sitemap", "signin", "signup", _PLACEHOLDER}
+     "account", "upgrade", "support", "explore", "contact", "welcome", "sitemap", "signin", "signup", *_SITE_FILES}
 )
 
 
@@ -155,7 +159,7 @@ def parse_all(text: str) -> list[Target]:
 
 def _quick(raw: str) -> Target | None:
     """What ``raw`` names when it is one of the usual forms (a page or a direct link, no more); else None."""
-    if (match := _QUICK_DIRECT.fullmatch(raw)) is not None and match["id"] != _PLACEHOLDER:
+    if (match := _QUICK_DIRECT.fullmatch(raw)) is not None and match["id"] not in _SITE_FILES:
         return _direct(match, raw)
     if (match := _QUICK_PAGE.fullmatch(raw)) is not None and match["id"].lower() not in _RESERVED:
         return Target(_QUICK_KINDS[match["kind"]], match["id"], raw)
@@ -186,7 +190,7 @@ def _parse(raw: str) -> Target:
 
     if _DIRECT_HOSTS.match(host):
         match = _DIRECT.match(path)
-        if match and match["id"] != _PLACEHOLDER:
+        if match and match["id"] not in _SITE_FILES:
             return _direct(match, raw)
         # i.imgur.com also answers /a/<id> like imgur.com does
     listing = _listing(parts.path or "/", parts.query, raw)

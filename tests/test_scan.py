@@ -158,6 +158,7 @@ def test_each_link_of_a_row_is_found(text: bytes, named: list[str]) -> None:
     b"https://example.com/amp/s/imgur.com/a/AbC1234", b"https://cdn.ampproject.org.evil/c/s/imgur.com/a/AbC1234",
     rb'"https:\/\/example.com\u002Fimgur.com\/a\/AbC1234"', b"https://example.com/x?u=example.com%2Fimgur.com%2Fa%2FAbC1234",
     rb"x\zimgur.com/a/AbC1234", rb"https://example.com\x2Fimgur.com\x2Fa\x2FAbC1234",
+    b'<link rel="icon" href="//i.imgur.com/favicon.ico">', b"// @icon https://imgur.com/favicon.ico",
 ])
 def test_what_is_not_an_imgur_link_is_never_taken(text: bytes) -> None:
     assert list(targets_in(text)) == []

@@ -154,6 +154,8 @@ REFUSED = [
     # Imgur's placeholder for a file it no longer serves (a crawl's every deleted image redirects there).
     ("https://i.imgur.com/removed.png", "names no album or image"),
     ("http://i.imgur.com:80/removed.png", "names no album or image"),
+    ("https://imgur.com/favicon.ico", "names no album or image"),  # (Imgur's icon, as pages show it: no upload)
+    ("https://i.imgur.com/favicon.ico", "names no album or image"),
     ("https://imgur.com/removed", "names no album or image"),
     # Links one after another (two on a line of a list, or pasted as one argument): said as such.
     ("https://imgur.com/a/AbC1234 https://imgur.com/a/XyZ9876",
