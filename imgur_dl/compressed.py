@@ -65,7 +65,8 @@ _MAGIC: tuple[tuple[bytes, str], ...] = (
     (b"\x04\x22\x4d\x18", "lz4"),
     (lz4block.MOZLZ4_MAGIC, "mozlz4"),  # (Firefox's session files: open tabs, closed ones)
     (database.MAGIC, "sqlite"),  # (a browser's history: Firefox's places.sqlite, Chrome's History)
-    *((magic, "sqlite-log") for magic in (*database.WAL_MAGIC, database.JOURNAL_MAGIC)),
+    *((magic, "sqlite-wal") for magic in database.WAL_MAGIC),
+    (database.JOURNAL_MAGIC, "sqlite-journal"),
 )
 # Formats recognised but not read: said, rather than scanned as bytes that hold no link anyone could find.
 _UNREAD = {"7z": "a 7-Zip archive", "rar": "a RAR archive", "lz4": "lz4-compressed"}
@@ -92,7 +93,7 @@ def opened(source: IO[bytes], name: str, *, inside: bool = False, warn: Callable
     except OSError as exc:
         raise ScanError.stopped(name, _why(exc)) from None
     kind = kind_of(head)
-    if kind in ("sqlite", "sqlite-log"):
+    if kind in ("sqlite", "sqlite-wal", "sqlite-journal"):
         return _database(name, kind, path, inside=inside, warn=warn)
     if kind == "zip":
         return _zip(source, name, inside=inside, warn=warn)
@@ -118,17 +119,21 @@ def opened(source: IO[bytes], name: str, *, inside: bool = False, warn: Callable
 
 
 def _database(name: str, kind: str, path: Path | None, *, inside: bool, warn: Callable[[str], None] | None) -> Reader:
-    """An SQLite database's values, read as a database (:mod:`imgur_dl.database`), from a file of its own; a log
-    of one (its write-ahead log, its journal) is read with it, not on its own (said, and passed over)."""
+    """An SQLite database's values, read as a database (:mod:`imgur_dl.database`), from a file of its own; its
+    write-ahead log is read with it (where it can be), its journal not at all: either, on its own, is said and
+    passed over."""
     if kind == "sqlite" and path is not None:
         return Database(path, name, warn)
-    what = "an SQLite database (a browser's history?)" if kind == "sqlite" else "an SQLite database's log"
     if kind == "sqlite" and not inside:
-        raise ScanError(f"{name} is {what}: --scan reads one given as a file of its own, not from a pipe or "
-                        "compressed", "an SQLite database: --scan reads one given as a file of its own")
+        raise ScanError(f"{name} is an SQLite database (a browser's history?): --scan reads one given as a file of "
+                        "its own, not from a pipe or compressed",
+                        "an SQLite database: --scan reads one given as a file of its own")
     if warn is not None:
-        where = "extract it and scan the file" if kind == "sqlite" else "its database is read on its own"
-        warn(f"{name}: {what}, not read ({where})")
+        warn({"sqlite": f"{name}: an SQLite database (a browser's history?), not read (extract it and scan the file)",
+              "sqlite-wal": f"{name}: an SQLite database's write-ahead log: read with its database, not on its own"
+              if database.LOG_READ else f"{name}: an SQLite database's write-ahead log, not read (Python 3.11 and "
+              "later read it with its database)",
+              "sqlite-journal": f"{name}: an SQLite database's journal, not read"}[kind])
     return io.BytesIO()
 
 

@@ -6,8 +6,10 @@ them: a link runs on into the title stored after it
 each value is read as a database, with SQLite itself, and given on a line
 of its own. The file is opened read-only and immutable: nothing is written
 beside it (no lock, no journal), even while the browser that uses it runs
-and holds it locked; what a write-ahead log beside it holds that was not
-folded into it yet is said to be left out. Its schema is not trusted (no
+and holds it locked. What a write-ahead log beside it holds that was not
+folded into it yet (the newest history of a browser that runs) is read too,
+written into a copy in memory (:mod:`imgur_dl.wal`; Python 3.11 and later:
+on 3.10 it is said to be left out). Its schema is not trusted (no
 function it names is run), no virtual table is read (its own tables are),
 and its tables are read a few rows at a time (a row's values are held whole, as
 SQLite holds them).
@@ -16,16 +18,19 @@ SQLite holds them).
 from __future__ import annotations
 
 import sqlite3
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import quote
 
+from imgur_dl import wal
 from imgur_dl.errors import ScanError
 
 MAGIC = b"SQLite format 3\x00"  # a database file's first bytes
 WAL_MAGIC = (b"\x37\x7f\x06\x82", b"\x37\x7f\x06\x83")  # a write-ahead log's (either byte order of its checksums)
 JOURNAL_MAGIC = b"\xd9\xd5\x05\xf9\x20\xa1\x63\xd7"  # a rollback journal's
 BATCH = 1024  # rows taken from SQLite at a time, and handed on together
+LOG_READ = sys.version_info >= (3, 11)  # whether a write-ahead log is read with its database (into a copy in memory)
 
 
 def quoted(name: str) -> str:
@@ -59,16 +64,10 @@ class Database:
         return data
 
     def _each(self, path: Path) -> Iterator[bytes]:
-        log = Path(f"{path}-wal")
-        if self.warn is not None and log.is_file() and log.stat().st_size:
-            self.warn(f"{self.name}: its write-ahead log ({log.name}) is not read: what was written since it was "
-                      "last folded into the database is left out (close the program that uses it, then scan again)")
         try:
-            # (immutable: read as it is on disk, with no lock taken, nothing written, no log looked for)
-            db = sqlite3.connect(f"file:{quote(str(path.absolute()))}?mode=ro&immutable=1", uri=True,
-                                 check_same_thread=False)
-        except sqlite3.Error as exc:
-            raise ScanError.stopped(self.name, str(exc)) from None
+            db = self._opened(path)
+        except (sqlite3.Error, OSError) as exc:
+            raise ScanError.stopped(self.name, getattr(exc, "strerror", None) or str(exc)) from None
         try:
             db.text_factory = bytes  # (text as it is stored, UTF-8 or not)
             for pragma in ("trusted_schema = OFF", "cell_size_check = ON", "mmap_size = 0"):
@@ -78,6 +77,20 @@ class Database:
             raise ScanError.stopped(self.name, str(exc)) from None
         finally:
             db.close()
+
+    def _opened(self, path: Path) -> sqlite3.Connection:
+        """The database, with what its write-ahead log holds (a copy in memory, with the log's transactions written
+        in), or as it is on disk (immutable: no lock taken, nothing written, no log looked for)."""
+        if sys.version_info >= (3, 11) and (image := wal.with_log(path)) is not None:
+            db = sqlite3.connect(":memory:", check_same_thread=False)
+            db.deserialize(image)
+            return db
+        log = Path(f"{path}-wal")
+        if self.warn is not None and log.is_file() and log.stat().st_size:
+            self.warn(f"{self.name}: its write-ahead log ({log.name}) is not read: what was written since it was "
+                      "last folded into the database is left out (close the program that uses it, then scan again)")
+        return sqlite3.connect(f"file:{quote(str(path.absolute()))}?mode=ro&immutable=1", uri=True,
+                               check_same_thread=False)
 
     def _tables(self, db: sqlite3.Connection) -> Iterator[bytes]:
         tables = db.execute("SELECT name, sql FROM sqlite_master WHERE type = 'table' ORDER BY rowid").fetchall()

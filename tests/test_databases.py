@@ -84,10 +84,10 @@ def test_every_link_of_a_history_is_found_whatever_is_stored_beside_it(
     assert not scanner.errors
 
 
-def test_a_history_in_use_is_read_as_it_is_and_nothing_is_written_beside_it(tmp_path: Path) -> None:
+def test_a_history_in_use_is_read_with_its_log_and_nothing_is_written_beside_it(tmp_path: Path) -> None:
     # A browser that runs holds its history locked, and keeps its newest visits in a write-ahead log: the file
-    # is read as it is on disk (no lock waited on, no file made beside it, nothing changed), the log said to be
-    # left out.
+    # is read as it is on disk (no lock waited on, no file made beside it, nothing changed), with what the log
+    # holds (Python 3.11 and later; before, the log is said to be left out).
     places = tmp_path / "places.sqlite"
     browser = _firefox(places, [("https://imgur.com/a/AbC1234", "old")], wal=True)
     browser.execute("PRAGMA wal_autocheckpoint = 0")
@@ -106,14 +106,69 @@ def test_a_history_in_use_is_read_as_it_is_and_nothing_is_written_beside_it(tmp_
     finally:
         browser.rollback()
         browser.close()  # (which folds the log in, and removes it)
-    assert found == ["AbC1234"]
     assert after == before
-    assert scanner.warnings == [f"{places}: its write-ahead log (places.sqlite-wal) is not read: what was written "
-                                "since it was last folded into the database is left out (close the program that "
-                                "uses it, then scan again)"]
     assert (in_log, on_its_own.errors) == ([], [])
-    assert on_its_own.warnings == [f"{log}: an SQLite database's log, not read (its database is read on its own)"]
+    if database.LOG_READ:
+        assert (found, scanner.warnings) == (["AbC1234", "QwE5678"], [])
+        assert on_its_own.warnings == [f"{log}: an SQLite database's write-ahead log: read with its database, not "
+                                       "on its own"]
+    else:
+        assert found == ["AbC1234"]
+        assert scanner.warnings == [f"{places}: its write-ahead log (places.sqlite-wal) is not read: what was "
+                                    "written since it was last folded into the database is left out (close the "
+                                    "program that uses it, then scan again)"]
     assert _ids(places)[0] == ["AbC1234", "QwE5678"]
+
+
+def _logged(folder: Path) -> tuple[Path, bytes, int]:
+    """A history whose log holds three transactions after its last checkpoint (a page added, another, then the
+    first page's link changed), copied as a running browser leaves it: the database, its log, the log's page size."""
+    live = folder / "live"
+    live.mkdir()
+    browser = _firefox(live / "places.sqlite", [("https://imgur.com/a/AbC1234", "t" * 3000)], wal=True)
+    browser.execute("PRAGMA wal_autocheckpoint = 0")
+    browser.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    browser.execute("INSERT INTO moz_places (url, title) VALUES ('https://imgur.com/a/QwE5678', ?)", ("u" * 3000,))
+    browser.commit()
+    browser.execute("UPDATE moz_places SET url = 'https://imgur.com/a/NeW5678' WHERE url LIKE '%AbC1234'")
+    browser.commit()
+    copy = folder / "places.sqlite"
+    copy.write_bytes((live / "places.sqlite").read_bytes())
+    log = (live / "places.sqlite-wal").read_bytes()
+    page = browser.execute("PRAGMA page_size").fetchone()[0]
+    browser.close()
+    return copy, log, page
+
+
+@pytest.mark.skipif(not database.LOG_READ, reason="a write-ahead log is read from Python 3.11 on")
+@pytest.mark.parametrize(("damage", "found"), [
+    ("none", ["NeW5678", "QwE5678"]),
+    ("last frame cut", ["AbC1234", "QwE5678"]),  # (the last transaction, not whole, is not the database's)
+    ("first frame spoilt", ["AbC1234"]),  # (a frame whose checksum fails ends the log there)
+    ("last frame spoilt", ["AbC1234", "QwE5678"]),
+    ("salts of another log", ["AbC1234"]),  # (frames left from before the log began again)
+    ("not a log", ["AbC1234"]),
+    ("header spoilt", ["AbC1234"]),  # (its own checksum fails: no frame of it is read)
+])
+def test_what_a_log_holds_whole_is_read_and_nothing_else(tmp_path: Path, damage: str, found: list[str]) -> None:
+    places, log, page = _logged(tmp_path)
+    frame = 24 + page
+    frames = (len(log) - 32) // frame
+    assert frames >= 3 and (len(log) - 32) % frame == 0
+    data = bytearray(log)
+    if damage == "last frame cut":
+        data = data[:-1]
+    elif damage.endswith("frame spoilt"):
+        data[32 + (0 if damage.startswith("first") else frames - 1) * frame + 24 + 100] ^= 0xFF
+    elif damage == "salts of another log":
+        for n in range(1, frames):
+            data[32 + n * frame + 8] ^= 0xFF
+    elif damage == "not a log":
+        data[:4] = b"\x00\x00\x00\x00"
+    elif damage == "header spoilt":
+        data[24] ^= 0xFF  # (its checksum)
+    (tmp_path / "places.sqlite-wal").write_bytes(bytes(data))
+    assert _ids(places)[0] == found
 
 
 def test_what_a_database_holds_beyond_its_tables_values_is_not_run(tmp_path: Path) -> None:
@@ -212,3 +267,23 @@ def test_a_database_read_as_it_is_read_in_pieces_gives_the_same(tmp_path: Path) 
     assert pieces == whole
     assert whole.count(b"https://imgur.com/a/AbC") == 300
     assert io.BytesIO(whole).read().endswith(b"\n")
+
+
+@pytest.mark.skipif(not database.LOG_READ, reason="a write-ahead log is read from Python 3.11 on")
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.data())
+def test_a_log_spoilt_anywhere_gives_the_database_as_of_a_whole_transaction(
+        tmp_path_factory: pytest.TempPathFactory, data: st.DataObject) -> None:
+    """Cut short, or any byte of it changed: the database as it was before the log, or after one of its
+    transactions, whole; never an error, never a page of a transaction not read whole."""
+    folder = tmp_path_factory.mktemp("history")
+    places, log, _ = _logged(folder)
+    spoilt = bytearray(log)
+    if data.draw(st.booleans(), label="cut"):
+        spoilt = spoilt[:data.draw(st.integers(0, len(log) - 1), label="at")]
+    else:
+        spoilt[data.draw(st.integers(0, len(log) - 1), label="byte")] ^= data.draw(st.integers(1, 255), label="by")
+    (folder / "places.sqlite-wal").write_bytes(bytes(spoilt))
+    found, scanner = _ids(places)
+    assert found in (["AbC1234"], ["AbC1234", "QwE5678"], ["NeW5678", "QwE5678"])
+    assert not scanner.errors
