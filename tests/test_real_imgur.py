@@ -11,7 +11,7 @@ import requests
 from imgur_dl import sniff
 from imgur_dl.defaults import USER_AGENT
 from tests.conftest import files_under, run_main
-from tests.standin import REGION_PNG, SITE_SHELL, Fault, Imgur
+from tests.standin import REGION_PNG, REMOVED_PNG, SITE_SHELL, Fault, Imgur
 
 
 def test_user_agent_is_one_the_cdn_accepts(imgur: Imgur, tmp_path: Path) -> None:
@@ -179,6 +179,19 @@ def test_each_format_is_known_by_its_first_bytes(head: bytes, kind: str | None) 
 def test_bytes_no_format_is_known_by_are_judged_by_their_type(ctype: str, ext: str, why: str | None) -> None:
     found = sniff.check(bytes(64), ctype, ext, None)
     assert (found and (found.kind, found.reason)) == (why and (sniff.Wrong.NOT_MEDIA, why))
+
+
+@pytest.mark.parametrize(("ext", "expected", "wrong"), [
+    ("jpg", None, sniff.Wrong.REMOVED),  # (the API said no size: the placeholder is known by its own)
+    ("jpg", (640, 480), sniff.Wrong.REMOVED),
+    ("png", (640, 480), sniff.Wrong.REMOVED),
+    ("png", (161, 81), None),  # (a picture of the placeholder's size, as the API says it is: the picture)
+    ("png", None, None),
+])
+def test_the_removed_placeholder_is_known_where_it_cannot_be_the_file(
+        ext: str, expected: tuple[int, int] | None, wrong: sniff.Wrong | None) -> None:
+    found = sniff.check(REMOVED_PNG[:64], "image/png", ext, expected)
+    assert (found and found.kind) == wrong
 
 
 def test_placeholder_png_under_an_mp4_name_is_never_saved(imgur: Imgur, tmp_path: Path) -> None:
