@@ -19,6 +19,7 @@ import struct
 from pathlib import Path
 
 LOG_MOST = 256 * 1024 * 1024  # bytes of a log read (a browser folds its log in at a few MB)
+DATABASE_MOST = 1024 * 1024 * 1024  # bytes of a database copied into memory to read its log with it
 _HEADER = struct.Struct(">IIIIIIII")  # magic, format, page size, checkpoint, salt 1, salt 2, checksum 1 and 2
 _FRAME = struct.Struct(">IIIIII")  # page, database size after a commit (else 0), salt 1, salt 2, checksum 1 and 2
 _MAGIC_LITTLE, _MAGIC_BIG = 0x377F0682, 0x377F0683  # (the checksums' words little- or big-endian)
@@ -28,12 +29,13 @@ _PAGE_SIZES = frozenset(1 << n for n in range(9, 17))  # 512 to 65,536 bytes
 _WRITE_VERSION, _READ_VERSION = 18, 19  # where a database's header says WAL mode (2) or not (1)
 
 
-def with_log(path: Path) -> bytes | None:
+def with_log(path: Path) -> bytearray | None:
     """The database at ``path`` with the transactions its log ``<path>-wal`` holds written into it; None when
-    the log holds none (there is none, it is not a log, or larger than :data:`LOG_MOST`)."""
+    the log holds none (there is none, it is not a log, or larger than :data:`LOG_MOST`), or the database is
+    larger than :data:`DATABASE_MOST`."""
     log = Path(f"{path}-wal")
     try:
-        if not log.is_file() or log.stat().st_size > LOG_MOST:
+        if not log.is_file() or log.stat().st_size > LOG_MOST or path.stat().st_size > DATABASE_MOST:
             return None
         data = log.read_bytes()
     except OSError:
@@ -49,7 +51,7 @@ def with_log(path: Path) -> bytes | None:
         if number <= size:
             image[(number - 1) * page_size:number * page_size] = page
     image[_WRITE_VERSION] = image[_READ_VERSION] = 1  # (as a database with no log: read from memory as it is)
-    return bytes(image)
+    return image
 
 
 def _committed(data: bytes) -> tuple[int, int, dict[int, bytes]] | None:

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from imgur_dl import database
+from imgur_dl import database, wal
 from imgur_dl.scan import Scanner
 from tests.conftest import run_main
 
@@ -267,6 +267,18 @@ def test_a_database_read_as_it_is_read_in_pieces_gives_the_same(tmp_path: Path) 
     assert pieces == whole
     assert whole.count(b"https://imgur.com/a/AbC") == 300
     assert io.BytesIO(whole).read().endswith(b"\n")
+
+
+def test_the_log_of_a_database_too_large_to_copy_into_memory_is_said_to_be_left_out(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    places, log, _ = _logged(tmp_path)
+    (tmp_path / "places.sqlite-wal").write_bytes(log)
+    monkeypatch.setattr(wal, "DATABASE_MOST", places.stat().st_size - 1)
+    found, scanner = _ids(places)
+    assert found == ["AbC1234"]
+    assert scanner.warnings == [f"{places}: its write-ahead log (places.sqlite-wal) is not read: what was written "
+                                "since it was last folded into the database is left out (close the program that "
+                                "uses it, then scan again)"]
 
 
 @pytest.mark.skipif(not database.LOG_READ, reason="a write-ahead log is read from Python 3.11 on")
