@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import sqlite3
 import sys
+import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import quote
@@ -30,6 +31,8 @@ MAGIC = b"SQLite format 3\x00"  # a database file's first bytes
 WAL_MAGIC = (b"\x37\x7f\x06\x82", b"\x37\x7f\x06\x83")  # a write-ahead log's (either byte order of its checksums)
 JOURNAL_MAGIC = b"\xd9\xd5\x05\xf9\x20\xa1\x63\xd7"  # a rollback journal's
 BATCH = 1024  # rows taken from SQLite at a time, and handed on together
+EXPANDED_MOST = 16 * 1024 * 1024  # bytes a compressed value gives, at the most
+_PACKED = frozenset({b"\x1f", b"x"})  # how a value compressed with gzip, or zlib (its usual window), begins
 LOG_READ = sys.version_info >= (3, 11)  # whether a write-ahead log is read with its database (into a copy in memory)
 
 
@@ -107,10 +110,28 @@ class Database:
 
     @staticmethod
     def _rows(db: sqlite3.Connection, table: str) -> Iterator[bytes]:
-        """A table's text and blobs, row by row, :data:`BATCH` rows at a time, each value followed by a line's end."""
+        """A table's text and blobs, row by row, :data:`BATCH` rows at a time, each value followed by a line's end
+        (and a blob compressed with gzip or zlib, decompressed, after it: Apple Notes keeps each note so)."""
         columns = [row[1].decode("utf-8", "replace") for row in db.execute(f"PRAGMA table_info({quoted(table)})")]
         if not columns:
             return
         rows = db.execute(f"SELECT {', '.join(map(quoted, columns))} FROM {quoted(table)}")  # noqa: S608 - quoted
         while batch := rows.fetchmany(BATCH):
-            yield b"".join([value + b"\n" for row in batch for value in row if isinstance(value, bytes)])
+            yield b"".join([(_expanded(value) if value[:1] in _PACKED else value) + b"\n"
+                            for row in batch for value in row if isinstance(value, bytes)])
+
+
+def _expanded(value: bytes) -> bytes:
+    """``value``, and after it what it holds when it is compressed with gzip or zlib (at most :data:`EXPANDED_MOST`
+    bytes of it: a bomb stops there; a value that only looks compressed, as it is)."""
+    if value.startswith(b"\x1f\x8b\x08"):
+        window = 16 + zlib.MAX_WBITS  # (gzip's header and trailer)
+    elif len(value) > 1 and (value[0] << 8 | value[1]) % 31 == 0:
+        window = zlib.MAX_WBITS  # (zlib's: deflate with its usual window, and its header's own check)
+    else:
+        return value
+    try:
+        held = zlib.decompressobj(window).decompress(value, EXPANDED_MOST)
+    except zlib.error:
+        return value
+    return value + b"\n" + held

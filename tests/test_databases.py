@@ -7,6 +7,7 @@ import io
 import os
 import sqlite3
 import zipfile
+import zlib
 from pathlib import Path
 
 import pytest
@@ -192,6 +193,24 @@ def test_what_a_database_holds_beyond_its_tables_values_is_not_run(tmp_path: Pat
     found, scanner = _ids(path)
     assert found == ["AbC1234", "XyZ9876", "OdD1234", "FtS1234"]  # (the generated column, upper case: no id)
     assert not scanner.errors
+
+
+def test_a_note_kept_compressed_gives_its_links(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Apple Notes keeps each note gzipped (NoteStore.sqlite, ZICNOTEDATA.ZDATA: a protocol buffer, its text in it);
+    # other programs keep values zlib-compressed. A bomb gives no more than its share; what only looks compressed
+    # is read as it is.
+    monkeypatch.setattr(database, "EXPANDED_MOST", 10_000)
+    path = tmp_path / "NoteStore.sqlite"
+    db = sqlite3.connect(path)
+    db.execute("CREATE TABLE ZICNOTEDATA (Z_PK INTEGER PRIMARY KEY, ZNOTE INTEGER, ZDATA BLOB)")
+    note = b"\x08\x00\x12\x50\x1a\x4aShopping\nsee https://imgur.com/a/AbC1234 later\n\x22\x04\x08\x00\x10\x01"
+    db.executemany("INSERT INTO ZICNOTEDATA (ZNOTE, ZDATA) VALUES (?, ?)", [
+        (1, gzip.compress(note)), (2, zlib.compress(b"x https://i.imgur.com/XyZ9876.jpg y")),
+        (3, gzip.compress(b"\x00" * 10_000 + b" https://imgur.com/a/BoMb123")),  # (past what it may give)
+        (4, b"\x1f\x8b\x08 not gzip https://imgur.com/a/QwE5678"), (5, b"x\x9c https://imgur.com/a/ZlI1234")])
+    db.commit()
+    db.close()
+    assert _ids(path)[0] == ["AbC1234", "XyZ9876", "QwE5678", "ZlI1234"]
 
 
 @pytest.mark.parametrize("damage", ["cut", "garbage", "not a database"])
