@@ -131,7 +131,8 @@ SCENARIOS = {
     # An -i list of 1,000 albums of one file each, on an API 150 ms away.
     "list-1000": Scenario("list-1000", 1, 4_000, 0.150, 4 * MB, 60 * MB, tools=("imgur-dl",), albums=1000),
 }
-EXTRA = ("hashing", "scan", "warc", "mbox", "links", "list", "fleet")  # measured apart from the scenarios above
+# Measured apart from the scenarios above.
+EXTRA = ("hashing", "scan", "warc", "mbox", "history", "links", "list", "fleet")
 AGAINST: list[str] = []  # other checkouts whose imgur-dl the scans time too (--against)
 SMOKE = Scenario("smoke", 12, 20_000, 0.02, 4 * MB, 60 * MB, ("imgur-dl", "gallery-dl", "curl", "python-floor -j 4"))
 SMOKE_THROTTLED = Scenario("smoke-throttled", 24, 20_000, 0.02, 4 * MB, 60 * MB, ("imgur-dl", "imgur-dl -j 3"),
@@ -700,6 +701,55 @@ def scanning_mbox(runs: int, work: Path, size: int = 200 * MB) -> str:
     return "\n".join(_scan_report(runs, mbox, {"grep -aoE": grep}, heading, size=text_size, unit="mail")) + "\n"
 
 
+def scanning_history(runs: int, work: Path, pages: int = 300_000) -> str:
+    """``--scan`` of a browser's history (Firefox's places.sqlite) in use, against sqlite3 | grep.
+
+    ``pages`` visited pages, one in ten an Imgur album, each with its title
+    and the columns Firefox keeps beside it, then 2,000 visits more in its
+    write-ahead log, not folded in (as a running browser leaves it). imgur-dl
+    lists the links it finds (``--scan FILE -g``: every value of the database
+    with its log); the native references are ``sqlite3 FILE .dump | grep -oE
+    PATTERN`` (every value too) and ``sqlite3 FILE "SELECT url ..." | grep``
+    (told the one column to read; SQLite reads the log in both).
+    """
+    import random  # noqa: PLC0415
+    import sqlite3  # noqa: PLC0415
+
+    rnd = random.Random(5)
+    live = work / "history"
+    live.mkdir(exist_ok=True)
+    db = sqlite3.connect(live / "places.sqlite")
+    db.execute("CREATE TABLE moz_places (id INTEGER PRIMARY KEY, url LONGVARCHAR, title LONGVARCHAR, rev_host "
+               "LONGVARCHAR, visit_count INTEGER, last_visit_date INTEGER, guid TEXT, url_hash INTEGER, description "
+               "TEXT)")
+    db.executemany("INSERT INTO moz_places (url, title, rev_host, visit_count, last_visit_date, guid, url_hash, "
+                   "description) VALUES (?, ?, ?, 3, ?, 'AbCdEfGhIjKl', ?, ?)",
+                   ((f"https://imgur.com/a/A{n:06d}" if n % 10 == 0 else f"https://www.example.com/{n}?q={n * 7}",
+                     "A title of a page " * rnd.randrange(1, 6), "moc.elpmaxe.www.", 1600000000000000 + n,
+                     rnd.getrandbits(40), "words " * rnd.randrange(0, 20)) for n in range(pages)))
+    db.commit()
+    db.execute("PRAGMA journal_mode = WAL")
+    db.execute("PRAGMA wal_autocheckpoint = 0")
+    for n in range(2000):
+        db.execute("INSERT INTO moz_places (url, title) VALUES (?, 'new')", (f"https://imgur.com/a/W{n:06d}",))
+    db.commit()
+    places = work / "places.sqlite"
+    for suffix in ("", "-wal"):  # (copied while it is open: the log as a running browser leaves it)
+        Path(f"{places}{suffix}").write_bytes(Path(f"{live / 'places.sqlite'}{suffix}").read_bytes())
+    db.close()
+    links = pages // 10 + 2000
+    heading = (f"## Scan: a browser's history in use ({places.stat().st_size / MB:.0f} MB places.sqlite, its log "
+               f"{Path(f'{places}-wal').stat().st_size / MB:.1f} MB), {links} Imgur links, {runs} runs each, medians")
+    natives = {}
+    if shutil.which("sqlite3"):
+        pattern = "'https://imgur\\.com/a/[A-Za-z0-9]+'"
+        natives["sqlite3 .dump | grep -oE"] = f"sqlite3 {places} .dump | grep -oE {pattern}"  # (every value, as here)
+        query = shlex.quote("SELECT url FROM moz_places")
+        natives["sqlite3 SELECT url | grep -oE"] = f"sqlite3 {places} {query} | grep -oE {pattern}"  # (told where)
+    size = places.stat().st_size
+    return "\n".join(_scan_report(runs, places, natives, heading, size=size, unit="database")) + "\n"
+
+
 def _scan_table(samples: dict[str, list[tuple[float, float, int]]], size: int, unit: str) -> list[str]:
     """A scan's figures, a row a tool: medians of wall and CPU time, the speed through ``size`` bytes of ``unit``."""
     lines = [f"| tool | wall s | MB/s of {unit} | CPU s | links found |", "| --- | --- | --- | --- | --- |"]
@@ -881,6 +931,8 @@ def main() -> int:
             extra += "\n" + scanning_warc(runs, Path(tmp), size=4 * MB if args.smoke else 200 * MB)
         if args.smoke or "mbox" in names:
             extra += "\n" + scanning_mbox(runs, Path(tmp), size=4 * MB if args.smoke else 200 * MB)
+        if args.smoke or "history" in names:
+            extra += "\n" + scanning_history(runs, Path(tmp), pages=3000 if args.smoke else 300_000)
         if args.smoke or "links" in names:
             extra += "\n" + links(runs, Path(tmp), files=50 if args.smoke else 100_000)
         if listed:
