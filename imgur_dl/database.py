@@ -17,6 +17,7 @@ SQLite holds them).
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import sys
 import zlib
@@ -32,6 +33,7 @@ WAL_MAGIC = (b"\x37\x7f\x06\x82", b"\x37\x7f\x06\x83")  # a write-ahead log's (e
 JOURNAL_MAGIC = b"\xd9\xd5\x05\xf9\x20\xa1\x63\xd7"  # a rollback journal's
 BATCH = 1024  # rows taken from SQLite at a time, and handed on together
 EXPANDED_MOST = 16 * 1024 * 1024  # bytes a compressed value gives, at the most
+_VIRTUAL = re.compile(rb"(?i)\s*create\s+virtual\s")  # (a virtual table's schema, as SQLite writes it)
 _PACKED = frozenset({b"\x1f", b"x"})  # how a value compressed with gzip, or zlib (its usual window), begins
 LOG_READ = sys.version_info >= (3, 11)  # whether a write-ahead log is read with its database (into a copy in memory)
 
@@ -99,22 +101,24 @@ class Database:
         tables = db.execute("SELECT name, sql FROM sqlite_master WHERE type = 'table' ORDER BY rowid").fetchall()
         for raw_name, sql in tables:
             name = raw_name.decode("utf-8", "replace")
-            if name.startswith("sqlite_") or (sql or b"").lstrip()[:14].upper() == b"CREATE VIRTUAL":
+            if name.startswith("sqlite_") or _VIRTUAL.match(sql or b""):
                 continue  # (SQLite's own, and virtual ones: what they show is in tables of their own)
             try:
-                yield from self._rows(db, name)
+                info = db.execute(f"PRAGMA table_info({quoted(name)})").fetchall()
+                columns = [row[1].decode("utf-8", "replace") for row in info]
+                if columns:
+                    yield from self._rows(db, name, columns)
+                elif self.warn is not None:  # (a name that is not UTF-8: no query can name it)
+                    self.warn(f"{self.name}: table {name} not read (no columns under that name)")
             except (sqlite3.OperationalError, sqlite3.ProgrammingError) as exc:  # (its schema does not let it be read
                 # as it is, or its name cannot be written in a query: the others are read)
                 if self.warn is not None:
                     self.warn(f"{self.name}: table {name} not read ({exc})")
 
     @staticmethod
-    def _rows(db: sqlite3.Connection, table: str) -> Iterator[bytes]:
+    def _rows(db: sqlite3.Connection, table: str, columns: list[str]) -> Iterator[bytes]:
         """A table's text and blobs, row by row, :data:`BATCH` rows at a time, each value followed by a line's end
         (and a blob compressed with gzip or zlib, decompressed, after it: Apple Notes keeps each note so)."""
-        columns = [row[1].decode("utf-8", "replace") for row in db.execute(f"PRAGMA table_info({quoted(table)})")]
-        if not columns:
-            return
         rows = db.execute(f"SELECT {', '.join(map(quoted, columns))} FROM {quoted(table)}")  # noqa: S608 - quoted
         while batch := rows.fetchmany(BATCH):
             yield b"".join([(_expanded(value) if value[:1] in _PACKED else value) + b"\n"

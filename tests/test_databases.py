@@ -213,6 +213,29 @@ def test_a_note_kept_compressed_gives_its_links(tmp_path: Path, monkeypatch: pyt
     assert _ids(path)[0] == ["AbC1234", "XyZ9876", "QwE5678", "ZlI1234"]
 
 
+def test_a_table_no_query_can_name_is_said_and_the_others_are_read(tmp_path: Path) -> None:
+    # A name that is not UTF-8 (written into the schema as it is), and a virtual table of a module this SQLite has
+    # not: the first is said to be left out, the second is not read (virtual), and the others are read.
+    path = tmp_path / "odd.db"
+    db = sqlite3.connect(path)
+    db.executescript("CREATE TABLE t (u); INSERT INTO t VALUES ('https://imgur.com/a/AbC1234');"
+                     "CREATE TABLE odd (u); INSERT INTO odd VALUES ('https://imgur.com/a/OdD1234');")
+    db.commit()
+    db.execute("PRAGMA writable_schema = ON")
+    db.execute("UPDATE sqlite_master SET name = CAST(x'ff41' AS TEXT), tbl_name = CAST(x'ff41' AS TEXT), "
+               "sql = 'CREATE TABLE \"' || CAST(x'ff41' AS TEXT) || '\" (u)' WHERE name = 'odd'")
+    db.execute("INSERT INTO sqlite_master (type, name, tbl_name, rootpage, sql) VALUES ('table', 'ghost', 'ghost', 0, "
+               "'CREATE  VIRTUAL TABLE ghost USING nosuchmodule(x)')")  # (as written by hand: two spaces)
+    db.commit()
+    db.close()
+    found, scanner = _ids(path)
+    assert found == ["AbC1234"]
+    assert scanner.warnings == [f"{path}: table \ufffdA not read (no columns under that name)"]
+    result = run_main("--scan", str(path), "-g")
+    assert (result.code, result.out) == (0, "https://imgur.com/a/AbC1234\n"), result
+    assert "warning: " + scanner.warnings[0] in result.err
+
+
 @pytest.mark.parametrize("damage", ["cut", "garbage", "not a database"])
 def test_a_damaged_database_is_one_line_and_the_scan_goes_on(tmp_path: Path, damage: str) -> None:
     path = tmp_path / "places.sqlite"
