@@ -311,11 +311,12 @@ def test_a_database_read_as_it_is_read_in_pieces_gives_the_same(tmp_path: Path) 
     assert io.BytesIO(whole).read().endswith(b"\n")
 
 
+@pytest.mark.parametrize("bound", ["DATABASE_MOST", "LOG_MOST"])
 def test_the_log_of_a_database_too_large_to_copy_into_memory_is_said_to_be_left_out(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, bound: str) -> None:
     places, log, _ = _logged(tmp_path)
     (tmp_path / "places.sqlite-wal").write_bytes(log)
-    monkeypatch.setattr(wal, "DATABASE_MOST", places.stat().st_size - 1)
+    monkeypatch.setattr(wal, bound, (places.stat().st_size if bound == "DATABASE_MOST" else len(log)) - 1)
     found, scanner = _ids(places)
     assert found == ["AbC1234"]
     assert scanner.warnings == [f"{places}: its write-ahead log (places.sqlite-wal) is not read: what was written "
