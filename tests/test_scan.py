@@ -677,6 +677,21 @@ def test_a_crawls_links_to_listings_can_be_left_unread(imgur: Imgur, tmp_path: P
         "imgur-dl: error: --no-listings is for --scan (the links it finds to listings); a listing given is read\n"
 
 
+def test_scan_and_get_urls_gives_each_target_in_its_one_plain_form() -> None:
+    # Whatever form a link was found in, -g gives the one URL of what it names (listings too, a script reads it).
+    text = ("http://m.imgur.com/user/Some_One/posts ; imgur.com/user/Some_One/favorites/oldest ; "
+            "https://imgur.com/user/Some_One/favorites/folder/42/cats ; https://imgur.com/t/cute_cats/top/week ; "
+            "imgur.com/r/aww ; https://imgur.com/search/score?q=red+panda ; imgur.com/gallery/trip-AbC1234 ; "
+            "i.imgur.com/XyZ9876h.jpg ; imgur.com/QwE5678 ; http://imgur.com/account/favorites")
+    result = run_main("--scan", "-", "-g", stdin=text)
+    assert result.code == 0, result
+    assert result.out.splitlines() == [
+        "https://imgur.com/user/Some_One", "https://imgur.com/user/Some_One/favorites",
+        "https://imgur.com/user/Some_One/favorites/folder/42", "https://imgur.com/t/cute_cats",
+        "https://imgur.com/r/aww", "https://imgur.com/search?q=red+panda", "https://imgur.com/gallery/AbC1234",
+        "https://i.imgur.com/XyZ9876.jpg", "https://imgur.com/QwE5678", "https://imgur.com/user/me/favorites"]
+
+
 def test_scan_and_get_urls_is_a_link_extractor_that_asks_nothing(imgur: Imgur, tmp_path: Path) -> None:
     dump, ids = _reddit_dump(300)
     result = run_main("--scan", "-", "-g", "imgur.com/a/A000000", stdin=dump.decode())
