@@ -52,7 +52,8 @@ _BARE_LINK = (
     rb"(?:(?i:https?)" + _COLON + _SEP + _SEP + rb")?"
     rb"(?i:(?:www\.|m\.|i\.)?imgur\.(?:com|io))(?![A-Za-z0-9-]|\.[A-Za-z0-9])"
     rb"(?:" + _COLON + rb"(?:80|443)(?![0-9]))?"  # (the port, as the Wayback Machine's index writes it: ":80")
-    rb"(?:" + _SEP + rb"(?:[A-Za-z0-9._~:/?#@!$&*+,;=%-]|\\/|\\u002[fF]|\\x2[fF]){0," + str(MAX_LINK).encode() + rb"})?"
+    rb"(?:" + _SEP + rb"(?:[A-Za-z0-9._~:/?#@!$&*+,;=%-]|\\/|\\u002[fF]|\\x2[fF]|\\u0026)"  # (an '&' as Go and .NET
+    rb"{0," + str(MAX_LINK).encode() + rb"})?"  # write one in JSON: "\u0026")
 )
 # Not the middle of another word, host or path; but right after an escape that writes a character apart: JSON's
 # "\n", "\t", ... and "\u<code>" ("Look:\n\nhttps://imgur.com/...", a Reddit dump's bodies; "\u003e" ends a tag in
@@ -80,7 +81,8 @@ _WRAPPER = re.compile(
     rb"|(?:www\.)?google\.[a-z]{2,3}(?:\.[a-z]{2})?/amp/(?:s/)?"
     rb"|[a-z0-9-]{1,100}\.cdn\.ampproject\.org/[a-z]/(?:s/)?"
     rb")"
-    rb"|(?<![a-z0-9._%/:-])//"  # (and a link without its scheme, as HTML writes one: src="//i.imgur.com/...")
+    # (And a link without its scheme, as HTML writes one, src="//i.imgur.com/...", and JSON "\/\/i.imgur.com\/...".)
+    rb"|(?<![a-z0-9._%/:\\-])(?://|\\/\\/)"
     rb")\Z")
 _WRAPPER_MOST = 512  # bytes a wrapper takes before the link, at the most
 # The part of each wrapper's host found by a search in C, and how far before it the wrapper may start (its scheme
@@ -89,9 +91,9 @@ _WRAPPER_HOSTS = ((b"archive.", 16), (b"discordapp.net/", 24), (b"google.", 16),
 _SLASH = ord("/")
 _ENCODED = re.compile(r"(?i)^(?:https?%(?:25)?3a)?%(?:25)?2f%(?:25)?2f|^(?:[a-z.]*imgur\.(?:com|io))%(?:25)?2f")
 _TRAILING = ".,;:!?'\")]}>*"
-_JSON_ESCAPE = re.compile(r"\\/|(?i:\\u002f|\\u003a|\\x2f|\\x3a)")
+_JSON_ESCAPE = re.compile(r"\\/|(?i:\\u002f|\\u003a|\\x2f|\\x3a)|\\u0026")
 _NOT_IN_A_LINK = re.compile(r"[\s\"'<>`{}|\\^\[\]]")
-_UNESCAPED = {"\\/": "/", "\\u002f": "/", "\\u003a": ":", "\\x2f": "/", "\\x3a": ":"}
+_UNESCAPED = {"\\/": "/", "\\u002f": "/", "\\u003a": ":", "\\x2f": "/", "\\x3a": ":", "\\u0026": "&"}
 # Where a row of a CSV export, or links run together, go on to the next link: a ',' or ';' before a scheme or an
 # Imgur host, or a scheme glued to the link before it (scraped text: "...AbC1234https://..."). (Not every ',':
 # imgur.com/AbC1234,XyZ9876 is one link, of two images.)
@@ -194,10 +196,11 @@ def _utf16(text: bytes, lower: bytes) -> Iterator[bytes]:
 
 
 def _wrapper_from(lower: bytes, pos: int) -> int:
-    """Where a wrapper that ends at ``pos`` may begin: before the nearest host of one, or the "//" just before."""
+    """Where a wrapper that ends at ``pos`` may begin: before the nearest host of one, or the "//" (JSON's "\\/\\/")
+    just before."""
     low = max(0, pos - _WRAPPER_MOST)
     starts = [at - room for host, room in _WRAPPER_HOSTS if (at := lower.rfind(host, low, pos)) != -1]
-    return max(low, min(starts, default=pos - 2))
+    return max(low, min(starts, default=pos - 4))
 
 
 def undressed(token: str) -> list[str]:

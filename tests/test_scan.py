@@ -101,6 +101,10 @@ DRESSES = [
     (rb'{"body":"mine:\r\ni.imgur.com/XyZ9876.jpg\tok"}', "i.imgur.com/XyZ9876.jpg"),
     (rb'{"content":"\u003cp\u003ehttps://imgur.com/gallery/AbC1234\u003c/p\u003e"}', "https://imgur.com/gallery/AbC1234"),
     (rb'"a\u00a0imgur.com/a/AbC1234"', "imgur.com/a/AbC1234"),
+    # Relative to the page's scheme, in JSON; an '&' as Go and .NET write one in JSON.
+    (rb'{"src":"\/\/i.imgur.com\/XyZ9876.jpg"}', "i.imgur.com/XyZ9876.jpg"),
+    (rb'{"u":"https://i.imgur.com/XyZ9876_d.webp?maxwidth=520\u0026shape=thumb"}',
+     "https://i.imgur.com/XyZ9876_d.webp?maxwidth=520&shape=thumb"),
     # JavaScript's own escapes, in a saved page's scripts.
     (rb'var u = "https:\x2F\x2Fimgur.com\x2Fa\x2FAbC1234";', "https://imgur.com/a/AbC1234"),
     (rb"'\x3cp\x3ehttps\x3a\x2f\x2fi.imgur.com\x2fXyZ9876.jpg\x3c/p\x3e'", "https://i.imgur.com/XyZ9876.jpg"),
@@ -158,6 +162,7 @@ def test_each_link_of_a_row_is_found(text: bytes, named: list[str]) -> None:
     b"https://example.com/amp/s/imgur.com/a/AbC1234", b"https://cdn.ampproject.org.evil/c/s/imgur.com/a/AbC1234",
     rb'"https:\/\/example.com\u002Fimgur.com\/a\/AbC1234"', b"https://example.com/x?u=example.com%2Fimgur.com%2Fa%2FAbC1234",
     rb"x\zimgur.com/a/AbC1234", rb"https://example.com\x2Fimgur.com\x2Fa\x2FAbC1234",
+    rb'"x\/\/imgur.com\/a\/AbC1234"', rb'"https:\/\/example.com\/\/imgur.com\/a\/AbC1234"',
     b'<link rel="icon" href="//i.imgur.com/favicon.ico">', b"// @icon https://imgur.com/favicon.ico",
 ])
 def test_what_is_not_an_imgur_link_is_never_taken(text: bytes) -> None:
