@@ -121,8 +121,8 @@ class Database:
         (and a blob compressed with gzip or zlib, decompressed, after it: Apple Notes keeps each note so)."""
         rows = db.execute(f"SELECT {', '.join(map(quoted, columns))} FROM {quoted(table)}")  # noqa: S608 - quoted
         while batch := rows.fetchmany(BATCH):
-            yield b"".join([(_expanded(value) if value[:1] in _PACKED else value) + b"\n"
-                            for row in batch for value in row if isinstance(value, bytes)])
+            yield b"\n".join([value if value[:1] not in _PACKED else _expanded(value)
+                              for row in batch for value in row if type(value) is bytes]) + b"\n"
 
 
 def _expanded(value: bytes) -> bytes:
