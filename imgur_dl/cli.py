@@ -378,7 +378,12 @@ def _open_list(path: Path) -> tuple[TextIO, Callable[[], bool]]:
     from imgur_dl import compressed  # noqa: PLC0415 - only a list needs it
 
     raw = path.open("rb")
-    if compressed.kind_of(raw.peek(compressed.MAGIC_SIZE)[:compressed.MAGIC_SIZE]) is not None:
+    kind = compressed.kind_of(raw.peek(compressed.MAGIC_SIZE)[:compressed.MAGIC_SIZE])
+    if kind is not None and kind.startswith("sqlite"):
+        raw.close()
+        raise UsageError(f"cannot read URLs from {path}: an SQLite database (a browser's history?), not a list: "
+                         f"--scan {path} finds the links in it")
+    if kind is not None:
         try:
             reader = compressed.opened(raw, str(path))
         except BaseException:

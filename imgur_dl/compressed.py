@@ -94,7 +94,7 @@ def opened(source: IO[bytes], name: str, *, inside: bool = False, warn: Callable
         raise ScanError.stopped(name, _why(exc)) from None
     kind = kind_of(head)
     if kind in ("sqlite", "sqlite-wal", "sqlite-journal"):
-        return _database(name, kind, path, inside=inside, warn=warn)
+        return _database(name, kind, path, _Prefixed(head, source, name), inside=inside, warn=warn)
     if kind == "zip":
         return _zip(source, name, inside=inside, warn=warn)
     if kind in _UNREAD:
@@ -118,23 +118,40 @@ def opened(source: IO[bytes], name: str, *, inside: bool = False, warn: Callable
     return _contents(decoded, name, lambda: counted.count, warn, inside=inside)
 
 
-def _database(name: str, kind: str, path: Path | None, *, inside: bool, warn: Callable[[str], None] | None) -> Reader:
-    """An SQLite database's values, read as a database (:mod:`imgur_dl.database`), from a file of its own; its
-    write-ahead log is read with it (where it can be), its journal not at all: either, on its own, is said and
-    passed over."""
+def _database(name: str, kind: str, path: Path | None, raw: Reader, *, inside: bool,
+              warn: Callable[[str], None] | None) -> Reader:
+    """An SQLite database's values, read as a database (:mod:`imgur_dl.database`): from its file, or (in a pipe,
+    compressed, in an archive) read whole into memory, where it can be; its write-ahead log is read with it (where it
+    can be), its journal not at all: either, on its own, is said and passed over."""
     if kind == "sqlite" and path is not None:
         return Database(path, name, warn)
-    if kind == "sqlite" and not inside:
-        raise ScanError(f"{name} is an SQLite database (a browser's history?): --scan reads one given as a file of "
-                        "its own, not from a pipe or compressed",
-                        "an SQLite database: --scan reads one given as a file of its own")
+    if kind == "sqlite":
+        image = _read_most(raw, database.IN_MEMORY_MOST) if database.IN_MEMORY else None
+        if image is not None and len(image) <= database.IN_MEMORY_MOST:
+            return Database(image, name, warn)
+        why = f"larger than {database.IN_MEMORY_MOST // 2**20} MiB" if database.IN_MEMORY else \
+            "read from a file of its own only before Python 3.11"
+        if not inside:
+            raise ScanError(f"{name} is an SQLite database (a browser's history?), in a pipe or compressed and {why}: "
+                            "extract it, then scan the file", f"an SQLite database {why}: extract it first")
+        if warn is not None:
+            warn(f"{name}: an SQLite database (a browser's history?), {why}: not read (extract it and scan the file)")
+        return io.BytesIO()
     if warn is not None:
-        warn({"sqlite": f"{name}: an SQLite database (a browser's history?), not read (extract it and scan the file)",
-              "sqlite-wal": f"{name}: an SQLite database's write-ahead log: read with its database, not on its own"
-              if database.LOG_READ else f"{name}: an SQLite database's write-ahead log, not read (Python 3.11 and "
-              "later read it with its database)",
-              "sqlite-journal": f"{name}: an SQLite database's journal, not read"}[kind])
+        warn(f"{name}: an SQLite database's write-ahead log: read with its database, not on its own"
+             if kind == "sqlite-wal" and database.IN_MEMORY else
+             f"{name}: an SQLite database's write-ahead log, not read (Python 3.11 and later read it with its "
+             "database)" if kind == "sqlite-wal" else f"{name}: an SQLite database's journal, not read")
     return io.BytesIO()
+
+
+def _read_most(raw: Reader, most: int) -> bytes:
+    """What ``raw`` gives, up to ``most`` bytes and one more (to tell that it had more), in pieces joined once."""
+    pieces, held = [], 0
+    while held <= most and (data := raw.read(min(16 * _PIECE, most + 1 - held))):
+        pieces.append(data)
+        held += len(data)
+    return b"".join(pieces)
 
 
 def _mozlz4(raw: Reader, name: str) -> Reader:
@@ -147,7 +164,7 @@ def _mozlz4(raw: Reader, name: str) -> Reader:
             f"it says it holds {size:,} bytes, more than imgur-dl reads of one ({lz4block.MOZLZ4_MOST:,})"
         raise ScanError(f"{name}: Firefox's lz4-compressed JSON (mozlz4), not read: {why}", why)
     most = size + size // 255 + 16  # (the largest block that makes that much: LZ4's bound)
-    block = _peek(raw, most + 1)
+    block = _read_most(raw, most)
     decoded = lz4block.decoded(block, size) if len(block) <= most else \
         lz4block.Decoded(b"", "not an LZ4 block: larger than any that makes what its header says")
     return _Then(decoded.data, ScanError.stopped(name, decoded.stopped) if decoded.stopped else None)
@@ -196,9 +213,8 @@ class _Opening:
                 first += _peek(self.reader, _WARC_LOOK - len(first))
             rest = _Prefixed(first, self.reader, self.name)
             if first.startswith(database.MAGIC):  # (compressed: no file of its own to read as a database)
-                raise ScanError(f"{self.name} is an SQLite database (a browser's history?), compressed: decompress "
-                                "it, then scan the file", "an SQLite database, compressed: decompress it first")
-            if is_warc(first):
+                self._chosen = _database(self.name, "sqlite", None, rest, inside=self.inside, warn=self.warn)
+            elif is_warc(first):
                 self._chosen = Warc(rest, self.name, _Expansion(self.name), taken=self.taken, warn=self.warn)
             elif not self.inside and first[_TAR_AT:_TAR_AT + len(_TAR)] == _TAR:
                 self._chosen = _TarMembers(rest, self.name, self.warn)

@@ -9,7 +9,8 @@ beside it (no lock, no journal), even while the browser that uses it runs
 and holds it locked. What a write-ahead log beside it holds that was not
 folded into it yet (the newest history of a browser that runs) is read too,
 written into a copy in memory (:mod:`imgur_dl.wal`; Python 3.11 and later:
-on 3.10 it is said to be left out). Its schema is not trusted (no
+on 3.10 it is said to be left out); a database that is not a file of its own
+(in a pipe, compressed, in an archive) is read whole into memory, likewise. Its schema is not trusted (no
 function it names is run), no virtual table is read (its own tables are),
 and its tables are read a few rows at a time (a row's values are held whole, as
 SQLite holds them).
@@ -35,7 +36,11 @@ BATCH = 1024  # rows taken from SQLite at a time, and handed on together
 EXPANDED_MOST = 16 * 1024 * 1024  # bytes a compressed value gives, at the most
 _VIRTUAL = re.compile(rb"(?i)\s*create\s+virtual\s")  # (a virtual table's schema, as SQLite writes it)
 _PACKED = frozenset({b"\x1f", b"x"})  # how a value compressed with gzip, or zlib (its usual window), begins
-LOG_READ = sys.version_info >= (3, 11)  # whether a write-ahead log is read with its database (into a copy in memory)
+# Whether a database can be read from memory (Python 3.11 and later): a write-ahead log is then read with its
+# database (written into a copy of it), and a database that is not a file of its own (in a pipe, compressed, in an
+# archive) is read whole, up to IN_MEMORY_MOST bytes.
+IN_MEMORY = sys.version_info >= (3, 11)
+IN_MEMORY_MOST = 256 * 1024 * 1024
 
 
 def quoted(name: str) -> str:
@@ -47,7 +52,8 @@ class Database:
     """The values of every table of the database at ``path``, each followed by a line's end, as a reader gives
     bytes; ``name``: the file as the user knows it; ``warn``: told what is left out."""
 
-    def __init__(self, path: Path, name: str, warn: Callable[[str], None] | None) -> None:
+    def __init__(self, path: Path | bytes, name: str, warn: Callable[[str], None] | None) -> None:
+        """``path``: the file, or the database itself (one that is not a file of its own: read whole)."""
         self.name = name
         self.warn = warn
         self._values = self._each(path)
@@ -68,7 +74,7 @@ class Database:
         del self._held[:size]
         return data
 
-    def _each(self, path: Path) -> Iterator[bytes]:
+    def _each(self, path: Path | bytes) -> Iterator[bytes]:
         try:
             db = self._opened(path)
         except (sqlite3.Error, OSError) as exc:
@@ -83,13 +89,15 @@ class Database:
         finally:
             db.close()
 
-    def _opened(self, path: Path) -> sqlite3.Connection:
+    def _opened(self, path: Path | bytes) -> sqlite3.Connection:
         """The database, with what its write-ahead log holds (a copy in memory, with the log's transactions written
-        in), or as it is on disk (immutable: no lock taken, nothing written, no log looked for)."""
-        if sys.version_info >= (3, 11) and (image := wal.with_log(path)) is not None:
-            db = sqlite3.connect(":memory:", check_same_thread=False)
-            db.deserialize(image)
-            return db
+        in), or as it is on disk (immutable: no lock taken, nothing written, no log looked for); or, given whole,
+        from memory."""
+        if isinstance(path, bytes):
+            return _from_memory(path)
+        image = wal.with_log(path) if IN_MEMORY else None
+        if image is not None:
+            return _from_memory(image)
         log = Path(f"{path}-wal")
         if self.warn is not None and log.is_file() and log.stat().st_size:
             self.warn(f"{self.name}: its write-ahead log ({log.name}) is not read: what was written since it was "
@@ -123,6 +131,15 @@ class Database:
         while batch := rows.fetchmany(BATCH):
             yield b"\n".join([value if value[:1] not in _PACKED else _expanded(value)
                               for row in batch for value in row if type(value) is bytes]) + b"\n"
+
+
+def _from_memory(image: bytes | bytearray) -> sqlite3.Connection:
+    """A database read from ``image``, a copy of it in memory (:data:`IN_MEMORY`: Python 3.11 and later)."""
+    if sys.version_info < (3, 11):  # (never asked for before: a database is then read from its file only)
+        raise ScanError("an SQLite database is read from memory from Python 3.11 on")
+    db = sqlite3.connect(":memory:", check_same_thread=False)
+    db.deserialize(image)
+    return db
 
 
 def _expanded(value: bytes) -> bytes:

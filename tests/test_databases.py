@@ -6,6 +6,7 @@ import gzip
 import io
 import os
 import sqlite3
+import tarfile
 import zipfile
 import zlib
 from pathlib import Path
@@ -109,7 +110,7 @@ def test_a_history_in_use_is_read_with_its_log_and_nothing_is_written_beside_it(
         browser.close()  # (which folds the log in, and removes it)
     assert after == before
     assert (in_log, on_its_own.errors) == ([], [])
-    if database.LOG_READ:
+    if database.IN_MEMORY:
         assert (found, scanner.warnings) == (["AbC1234", "QwE5678"], [])
         assert on_its_own.warnings == [f"{log}: an SQLite database's write-ahead log: read with its database, not "
                                        "on its own"]
@@ -141,7 +142,7 @@ def _logged(folder: Path) -> tuple[Path, bytes, int]:
     return copy, log, page
 
 
-@pytest.mark.skipif(not database.LOG_READ, reason="a write-ahead log is read from Python 3.11 on")
+@pytest.mark.skipif(not database.IN_MEMORY, reason="a write-ahead log is read from Python 3.11 on")
 @pytest.mark.parametrize(("damage", "found"), [
     ("none", ["NeW5678", "QwE5678"]),
     ("last frame cut", ["AbC1234", "QwE5678"]),  # (the last transaction, not whole, is not the database's)
@@ -274,30 +275,46 @@ def test_a_database_damaged_past_its_first_table_still_gives_that_table_s_links(
            "still counts" in result.err
 
 
-def test_a_database_that_is_not_a_file_of_its_own_is_said_to_be(tmp_path: Path) -> None:
+@pytest.mark.parametrize("most", [None, 1000])  # (as it is, and with a bound the database is larger than)
+def test_a_database_that_is_not_a_file_of_its_own_is_read_whole_or_said_to_be_too_large(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, most: int | None) -> None:
+    # In a pipe, compressed, in a ZIP or a tar (a profile's backup): read whole into memory (Python 3.11 and later),
+    # as large as IN_MEMORY_MOST; past that (or before 3.11), one line says so.
+    if most is not None:
+        monkeypatch.setattr(database, "IN_MEMORY_MOST", most)
+    read = database.IN_MEMORY and most is None
+    why = "larger than 0 MiB" if database.IN_MEMORY else "read from a file of its own only before Python 3.11"
     path = tmp_path / "places.sqlite"
     _firefox(path, [("https://imgur.com/a/AbC1234", None)]).close()
     data = path.read_bytes()
-    piped = run_main("--scan", "-", "-g", stdin=data.decode("latin-1"))  # (a pipe: no file to read as a database)
-    assert piped.code == 1, piped
-    assert "imgur-dl: error: standard input is an SQLite database (a browser's history?): --scan reads one given " \
-           "as a file of its own, not from a pipe or compressed" in piped.err
+    piped = run_main("--scan", "-", "-g", stdin=data.decode("utf-8", "surrogateescape"))  # (its bytes, as they are)
     (tmp_path / "places.sqlite.gz").write_bytes(gzip.compress(data))
     packed = run_main("--scan", str(tmp_path / "places.sqlite.gz"), "-g")
-    assert packed.code == 1, packed
-    assert "is an SQLite database (a browser's history?), compressed: decompress it, then scan the file" in packed.err
+    for result, name in ((piped, "standard input"), (packed, tmp_path / "places.sqlite.gz")):
+        if read:
+            assert (result.code, result.out) == (0, "https://imgur.com/a/AbC1234\n"), result
+        else:
+            assert result.code == 1, result
+            assert f"imgur-dl: error: {name} is an SQLite database (a browser's history?), in a pipe or compressed " \
+                   f"and {why}: extract it, then scan the file" in result.err
     archive = tmp_path / "profile.zip"
     with zipfile.ZipFile(archive, "w") as zipped:
         zipped.writestr("places.sqlite", data)
         zipped.writestr("notes.txt", "https://imgur.com/a/QwE5678")
-    inside = run_main("--scan", str(archive), "-g")
-    assert (inside.code, inside.out) == (0, "https://imgur.com/a/QwE5678\n"), inside
-    assert f"imgur-dl: warning: {archive}: places.sqlite: an SQLite database (a browser's history?), not read " \
-           "(extract it and scan the file)" in inside.err
-    listed = run_main("-i", str(path))
+    backup = tmp_path / "profile.tgz"
+    with tarfile.open(backup, "w:gz") as packed_up:
+        packed_up.add(path, "profile/places.sqlite")
+    for bundle in (archive, backup):
+        inside = run_main("--scan", str(bundle), "-g")
+        assert inside.code == 0, inside
+        assert ("https://imgur.com/a/AbC1234" in inside.out.splitlines()) == read
+        if not read:
+            assert f"imgur-dl: warning: {bundle}: " in inside.err and f"places.sqlite: an SQLite database (a " \
+                   f"browser's history?), {why}: not read (extract it and scan the file)" in inside.err
+    listed = run_main("-i", str(path))  # (a list is not a database: -i refuses one)
     assert listed.code == 2, listed
-    assert listed.err == f"imgur-dl: error: cannot read URLs from {path}: an SQLite database: --scan reads one given " \
-                         "as a file of its own\n"
+    assert listed.err == f"imgur-dl: error: cannot read URLs from {path}: an SQLite database (a browser's history?), " \
+                         f"not a list: --scan {path} finds the links in it\n"
 
 
 def test_a_database_read_as_it_is_read_in_pieces_gives_the_same(tmp_path: Path) -> None:
@@ -324,7 +341,7 @@ def test_the_log_of_a_database_too_large_to_copy_into_memory_is_said_to_be_left_
                                 "uses it, then scan again)"]
 
 
-@pytest.mark.skipif(not database.LOG_READ, reason="a write-ahead log is read from Python 3.11 on")
+@pytest.mark.skipif(not database.IN_MEMORY, reason="a write-ahead log is read from Python 3.11 on")
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.data())
 def test_a_log_spoilt_anywhere_gives_the_database_as_of_a_whole_transaction(
