@@ -138,10 +138,11 @@ def _database(name: str, kind: str, path: Path | None, raw: Reader, *, inside: b
             warn(f"{name}: an SQLite database (a browser's history?), {why}: not read (extract it and scan the file)")
         return io.BytesIO()
     if warn is not None:
-        warn(f"{name}: an SQLite database's write-ahead log: read with its database, not on its own"
-             if kind == "sqlite-wal" and database.IN_MEMORY else
+        warn(f"{name}: an SQLite database's journal, not read" if kind == "sqlite-journal" else
+             f"{name}: an SQLite database's write-ahead log: read with its database, not on its own"
+             if database.IN_MEMORY and path is not None else
              f"{name}: an SQLite database's write-ahead log, not read (Python 3.11 and later read it with its "
-             "database)" if kind == "sqlite-wal" else f"{name}: an SQLite database's journal, not read")
+             "database, from files of their own)")
     return io.BytesIO()
 
 

@@ -26,7 +26,7 @@ _MAGIC_LITTLE, _MAGIC_BIG = 0x377F0682, 0x377F0683  # (the checksums' words litt
 _FORMAT = 3007000
 _WORD = 0xFFFFFFFF
 _PAGE_SIZES = frozenset(1 << n for n in range(9, 17))  # 512 to 65,536 bytes
-_WRITE_VERSION, _READ_VERSION = 18, 19  # where a database's header says WAL mode (2) or not (1)
+WRITE_VERSION, READ_VERSION = 18, 19  # where a database's header says WAL mode (2) or not (1)
 
 
 def with_log(path: Path) -> bytearray | None:
@@ -50,7 +50,7 @@ def with_log(path: Path) -> bytearray | None:
     for number, page in latest.items():
         if number <= size:
             image[(number - 1) * page_size:number * page_size] = page
-    image[_WRITE_VERSION] = image[_READ_VERSION] = 1  # (as a database with no log: read from memory as it is)
+    image[WRITE_VERSION] = image[READ_VERSION] = 1  # (as a database with no log: read from memory as it is)
     return image
 
 

@@ -285,8 +285,9 @@ def test_a_database_that_is_not_a_file_of_its_own_is_read_whole_or_said_to_be_to
     read = database.IN_MEMORY and most is None
     why = "larger than 0 MiB" if database.IN_MEMORY else "read from a file of its own only before Python 3.11"
     path = tmp_path / "places.sqlite"
-    _firefox(path, [("https://imgur.com/a/AbC1234", None)]).close()
+    _firefox(path, [("https://imgur.com/a/AbC1234", None)], wal=True).close()  # (a browser's: kept in WAL mode)
     data = path.read_bytes()
+    assert data[18:20] == b"\x02\x02"
     piped = run_main("--scan", "-", "-g", stdin=data.decode("utf-8", "surrogateescape"))  # (its bytes, as they are)
     (tmp_path / "places.sqlite.gz").write_bytes(gzip.compress(data))
     packed = run_main("--scan", str(tmp_path / "places.sqlite.gz"), "-g")
