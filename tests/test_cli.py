@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import trustme
 
-from imgur_dl import __version__
+from imgur_dl import __version__, cli
 from imgur_dl.cli import Environment, main
 from imgur_dl.text import is_url
 from tests.conftest import files_under, run_main, run_process
@@ -519,3 +519,17 @@ def test_every_option_has_its_row_in_the_readme_s_table() -> None:
     options = set(re.findall(r"(?<![\w-])(--?[a-z][a-z-]*)", "\n".join(heads)))
     assert {"-i", "--input-file", "--fleet", "-q"} <= options  # (the help's option lines, as read here)
     assert options - {"-h", "--help", "--version"} - listed == set()
+
+
+def test_a_bug_is_one_line_and_exit_1_and_debug_shows_it_whole(imgur: Imgur, tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    imgur.add_album("AbC1234", count=1)
+
+    def broken(targets: object) -> str:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(cli, "_looking_up", broken)  # (a bug where the run starts)
+    result = run_main("-o", str(tmp_path), "imgur.com/a/AbC1234")
+    assert (result.code, result.err) == (1, "imgur-dl: error: unexpected RuntimeError: a bug (--debug shows more)\n")
+    with pytest.raises(RuntimeError, match="a bug"):  # (--debug: the whole of it, traceback and all)
+        run_main("--debug", "-o", str(tmp_path), "imgur.com/a/AbC1234")
