@@ -126,7 +126,7 @@ def _database(name: str, kind: str, path: Path | None, raw: Reader, *, inside: b
     if kind == "sqlite" and path is not None:
         return Database(path, name, warn)
     if kind == "sqlite":
-        image = _read_most(raw, database.IN_MEMORY_MOST) if database.IN_MEMORY else None
+        image = _peek(raw, database.IN_MEMORY_MOST + 1) if database.IN_MEMORY else None  # (one more: to tell)
         if image is not None and len(image) <= database.IN_MEMORY_MOST:
             return Database(image, name, warn)
         why = f"larger than {database.IN_MEMORY_MOST // 2**20} MiB" if database.IN_MEMORY else \
@@ -146,15 +146,6 @@ def _database(name: str, kind: str, path: Path | None, raw: Reader, *, inside: b
     return io.BytesIO()
 
 
-def _read_most(raw: Reader, most: int) -> bytes:
-    """What ``raw`` gives, up to ``most`` bytes and one more (to tell that it had more), in pieces joined once."""
-    pieces, held = [], 0
-    while held <= most and (data := raw.read(min(16 * _PIECE, most + 1 - held))):
-        pieces.append(data)
-        held += len(data)
-    return b"".join(pieces)
-
-
 def _mozlz4(raw: Reader, name: str) -> Reader:
     """Firefox's session file (mozlz4: its magic number, the size of what it holds, one LZ4 block), decoded whole:
     what it holds, then where decoding stopped, if it did."""
@@ -165,7 +156,7 @@ def _mozlz4(raw: Reader, name: str) -> Reader:
             f"it says it holds {size:,} bytes, more than imgur-dl reads of one ({lz4block.MOZLZ4_MOST:,})"
         raise ScanError(f"{name}: Firefox's lz4-compressed JSON (mozlz4), not read: {why}", why)
     most = size + size // 255 + 16  # (the largest block that makes that much: LZ4's bound)
-    block = _read_most(raw, most)
+    block = _peek(raw, most + 1)  # (one more: to tell a block larger)
     decoded = lz4block.decoded(block, size) if len(block) <= most else \
         lz4block.Decoded(b"", "not an LZ4 block: larger than any that makes what its header says")
     return _Then(decoded.data, ScanError.stopped(name, decoded.stopped) if decoded.stopped else None)
@@ -551,13 +542,13 @@ class _Counting:
 
 
 def _peek(source: Reader, size: int) -> bytes:
-    head = b""
-    while len(head) < size:
-        data = source.read(size - len(head))
-        if not data:
-            break
-        head += data
-    return head
+    """``size`` bytes of ``source`` (fewer where it ends first), read a piece at a time (a decompressing reader asked
+    for much sets that much aside) and joined once (a pipe's small pieces are not copied again at each)."""
+    pieces, held = [], 0
+    while held < size and (data := source.read(min(16 * _PIECE, size - held))):
+        pieces.append(data)
+        held += len(data)
+    return b"".join(pieces)
 
 
 class _Prefixed:
