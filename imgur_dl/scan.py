@@ -8,7 +8,9 @@ around each, one expression takes the link in whatever dress it wears
 (plain, Markdown, HTML attributes with entities, JSON with ``\\/`` or
 ``\\u002F``, percent-encoded inside another link or as it is there), which is
 then undressed and handed to :func:`imgur_dl.urls.parse_all`: only what that
-accepts is ever returned, so nothing that is not an Imgur link can be. Text
+accepts is ever returned, so nothing that is not an Imgur link can be. A
+break a page puts in a long word (``<wbr>``: :mod:`imgur_dl.breaks`) is left
+out first, and no block is cut in a word one runs on. Text
 in quoted-printable, and bodies in base64 (an email as it was sent), are read
 a second time, decoded, as :mod:`imgur_dl.mail` finds them.
 
@@ -29,6 +31,7 @@ from pathlib import Path
 from typing import BinaryIO
 from urllib.parse import unquote
 
+from imgur_dl import breaks
 from imgur_dl.compressed import opened
 from imgur_dl.errors import ImgurDLError, ScanError, UsageError
 from imgur_dl.hashset import HashSet
@@ -129,6 +132,8 @@ def links(text: bytes, lower: bytes | None = None, *, rewritings: bool = True) -
     were (with ``rewritings``); repeats included (``lower``: the text in lower case, when it is at hand). A link
     shown cut short ends with :data:`CUT`."""
     lower = text.lower() if lower is None else lower
+    if b"wbr" in lower:  # (where a page may break a long word, a link's too: no character of it)
+        text, lower = breaks.removed(text, lower)
     found, rewriting = [], False
     at = lower.find(b"imgur.")
     while at != -1:
@@ -412,7 +417,10 @@ def _cut(text: bytes) -> int:
     Without one, what is far enough from the end to hold no link that goes on
     past it is taken, so what is kept for the next block stays bounded.
     """
-    cut = max(line_end(text), *(text.rfind(sep) + 1 for sep in (b" ", b"\t", b'"', b"<", b">")))
+    cut = _after_separator(text, len(text))
+    # (Nor inside a word that a break runs on, "imgur.com/a/AbC12<wbr>" | "34", or may: "imgur.com/a/AbC12<wb".)
+    while cut and (start := breaks.within(text, cut - 1)) is not None:
+        cut = _after_separator(text, start)
     # (Nor between a link and the span before it that says it is shown cut short: "...ellipsis\">" | "imgur...".)
     near = max(0, cut - 32)
     shown = text[near:cut].lower().rfind(b"ellipsis")
@@ -422,3 +430,8 @@ def _cut(text: bytes) -> int:
     cut = len(text) - MAX_LINK - BEFORE
     last = text.lower().rfind(b"imgur", max(0, cut - MAX_LINK), cut)
     return max(0, last - BEFORE) if last != -1 else cut
+
+
+def _after_separator(text: bytes, end: int) -> int:
+    """Past the last separator before ``end`` (0 when there is none)."""
+    return max(line_end(text, end), *(text.rfind(sep, 0, end) + 1 for sep in (b" ", b"\t", b'"', b"<", b">")))

@@ -28,7 +28,7 @@ import zstandard
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from imgur_dl import compressed, lz4block, mail, scan, zstdframes
+from imgur_dl import breaks, compressed, lz4block, mail, scan, zstdframes
 from imgur_dl.models import Kind
 from imgur_dl.scan import Scanner, links, targets_in
 from tests.conftest import Pieces, command, files_under, run_main
@@ -588,6 +588,65 @@ def test_a_link_shown_cut_short_is_left_out(text: str, named: list[str], cut: in
             patch.setattr(scan, "BLOCK", block)
             assert [t.id for t in scanner.scan(io.BytesIO(text.encode()), "export")] == named, block
         assert scanner.stats.cut == cut
+
+
+# Where a page may break a long word, a link's too: 4chan's comments put a <wbr> every so many characters of one (its
+# pages, and its API's "com", which scripts reading it strip before taking links), Facebook's pages one between a
+# long link's pieces. Read as written, the link ended at the '<': "AbC12", another album.
+@pytest.mark.parametrize(("text", "named"), [
+    # 4chan's API (JSON as PHP writes it: every '/' escaped) and its page.
+    (rb'{"no":1234,"com":"Album: https:\/\/imgur.com\/a\/AbC12<wbr>34<br>more"}', ["AbC1234"]),
+    (b'<blockquote class="postMessage" id="m1234">pic:https://i.imgur.com/XyZ98<wbr>76.jpg<br>ok</blockquote>',
+     ["XyZ9876"]),
+    (b"https://imgur.com/gallery/my-holiday-pictures-from-the-<wbr>lake-AbC1234", ["AbC1234"]),
+    # Facebook's page: the link whole in its href (through Facebook's redirector), the text in pieces.
+    (b'<a href="https://l.facebook.com/l.php?u=https%3A%2F%2Fimgur.com%2Fa%2FAbC1234&amp;h=AT0"><span>https://imgur.'
+     b'com/a/AbC12</span><wbr /><span class="word_break"></span>34</a>', ["AbC1234"]),
+    (rb'"<span>https:\/\/imgur.com\/a\/AbC12<\/span><wbr \/><span class=\"word_break\"><\/span>34"', ["AbC1234"]),
+    # As Go writes it in JSON; HTML escaped once more; in capitals; in the host.
+    (rb'"https://imgur.com/a/AbC12\u003cwbr\u003e34"', ["AbC1234"]),
+    (b"&lt;p&gt;https://imgur.com/a/AbC12&lt;wbr&gt;34&lt;/p&gt;", ["AbC1234"]),
+    (b"https://imgur.com/a/AbC12<WBR/>34", ["AbC1234"]),
+    (b"https://i.img<wbr>ur.com/XyZ9876.jpg", ["XyZ9876"]),
+])
+def test_a_link_a_page_breaks_is_found_whole(text: bytes, named: list[str]) -> None:
+    for block in range(8, len(text) + 8):  # (wherever a block ends: in the break, or right after it)
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(scan, "BLOCK", block)
+            assert [t.id for t in Scanner().scan(io.BytesIO(text), "thread.json")] == named, block
+
+
+_BREAKS = st.sampled_from(["<wbr>", "<wbr/>", "<wbr />", "<WBR>", "\\u003cwbr\\u003e", "&lt;wbr&gt;",
+                           '</span><wbr /><span class="word_break"></span>',
+                           '<\\/span><wbr \\/><span class=\\"word_break\\"><\\/span>'])
+_UNBROKEN = _TEXT.filter(lambda t: "wbr" not in t.lower())
+
+
+@PROPERTIES
+@given(_UNBROKEN, _SEPARATORS, _LINKS, st.lists(st.tuples(st.integers(1, 200), _BREAKS), max_size=4), _SEPARATORS,
+       _UNBROKEN, st.integers(8, 400), st.lists(st.integers(0, 10**4), max_size=8))
+def test_a_link_broken_anywhere_is_found_whole_wherever_blocks_end(
+        before: str, left: str, link: str, pieces: list[tuple[int, str]], right: str, after: str, block: int,
+        cuts: list[int]) -> None:
+    broken = link
+    for at, piece in sorted(((at % (len(link) - 1)) + 1, piece) for at, piece in pieces)[::-1]:
+        broken = broken[:at] + piece + broken[at:]
+    data = f"{before}{left}{broken}{right}{after}".encode("utf-8", "surrogatepass")
+    named = [t.id for t in targets_in(link.encode())]
+    assert [t.id for t in targets_in(data)] == named
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(scan, "BLOCK", block)
+        piped = io.BufferedReader(Pieces(data, [c % (len(data) + 1) for c in cuts]))
+        assert [t.id for t in Scanner().scan(piped, "thread.json")] == named
+
+
+@PROPERTIES
+@given(st.lists(st.one_of(_BREAKS.map(str.encode), st.binary(max_size=12),
+                          st.sampled_from([b"wbr", b"WBR", b"<", b"&lt;", b"\\u003c", b"</span>", b">", b" /"])),
+                max_size=30))
+def test_breaks_are_taken_out_as_one_expression_over_the_whole_text_would(parts: list[bytes]) -> None:
+    text = b"".join(parts)
+    assert breaks.removed(text, text.lower()) == (breaks.BREAK.sub(b"", text), breaks.BREAK.sub(b"", text.lower()))
 
 
 def test_a_scan_says_how_many_links_it_left_out_cut_short(tmp_path: Path) -> None:
