@@ -1,52 +1,67 @@
-"""Markup that only says where a long word may break (HTML's ``<wbr>``): no character of the text it is in.
+"""Markup inside a word that is no character of it: where a long word may break (HTML's ``<wbr>``), and the
+span a page hides the rest of a long link in.
 
-4chan's comments (its pages and its API's ``com``) put one every so many
-characters of a long word, a link's too: ``https://imgur.com/a/AbC12<wbr>34``;
-Facebook's pages one between a long link's pieces,
-``https://imgur.com/a/AbC12</span><wbr /><span class="word_break"></span>34``.
+4chan's comments (its pages and its API's ``com``) put a ``<wbr>`` every so
+many characters of a long word, a link's too:
+``https://imgur.com/a/AbC12<wbr>34``; Facebook's pages one between a long
+link's pieces, ``...AbC12</span><wbr /><span class="word_break"></span>34``.
+Twitter's pages show a long link's first characters and hide the rest in a
+span of class ``invisible`` (copied, the link is whole; Mastodon's do the
+same): ``imgur.com/gallery/holid</span><span class="invisible">ay-AbC1234``.
 Read as written, such a link ends at the ``<`` and names another album
-(``AbC12``); read as the page shows it, it is whole. Each is matched as HTML
-writes it, in JSON (``<\\/span>``, ``\\"``; Go's ``\\u003c``) and HTML
+(``AbC12``, ``holid``); without the markup, it is whole. Each is matched as
+HTML writes it, in JSON (``<\\/span>``, ``\\"``; Go's ``\\u003c``) and HTML
 escaped once more (``&lt;wbr&gt;``), in any case.
 """
 
 from __future__ import annotations
 
+import heapq
 import re
+from collections.abc import Iterator
 
 _LT = rb"(?:<|\\u003c|&lt;)"
 _GT = rb"(?:>|\\u003e|&gt;)"
 _SLASH = rb"(?:/|\\/)"
 _QUOTE = rb'(?:"|\\"|&quot;|\\u0022)'
+_END_SPAN = _LT + _SLASH + rb"span" + _GT
 _WBR = _LT + rb"wbr ?" + _SLASH + rb"?" + _GT
-_WORD_BREAK = (_LT + _SLASH + rb"span" + _GT + _WBR + _LT + rb"span class=" + _QUOTE + rb"word_break" + _QUOTE + _GT
-               + _LT + _SLASH + rb"span" + _GT)
-BREAK = re.compile(rb"(?i)" + _WORD_BREAK + rb"|" + _WBR)
-LONGEST = 128  # bytes, more than the longest a break is written in
-_LEAD = 32  # bytes, more than a break holds before its "wbr"
+_WORD_BREAK = _END_SPAN + _WBR + _LT + rb"span class=" + _QUOTE + rb"word_break" + _QUOTE + _GT + _END_SPAN
+_HIDDEN_REST = _END_SPAN + _LT + rb"span class=" + _QUOTE + rb"invisible" + _QUOTE + _GT
+BREAK = re.compile(rb"(?i)" + _WORD_BREAK + rb"|" + _WBR + rb"|" + _HIDDEN_REST)
+ANCHORS = (b"wbr", b"invisible")  # what each holds, in lower case: text without either has none
+LONGEST = 128  # bytes, more than the longest one is written in
+_LEAD = 64  # bytes, more than one holds before its anchor
 # What may be the beginning of one at the end of a text read so far (the rest to come): from a '<', '&' or '\' on,
-# only what a break is written with.
+# only what one is written with.
 _BEGUN = re.compile(rb'(?i)[<&\\][a-z0-9_<>&;\\/" =]*\Z')
 
 
 def removed(text: bytes, lower: bytes) -> tuple[bytes, bytes]:
-    """``text`` and ``lower`` (``text`` in lower case) without their breaks. (Each is looked for around a "wbr"
+    """``text`` and ``lower`` (``text`` in lower case) without such markup. (Each is looked for around an anchor
     found by a search in C: a 4chan thread's thousands cost little more than text without one.)"""
     kept, last = [], 0
-    at = lower.find(b"wbr")
-    while at != -1:
+    for at in heapq.merge(*(_found(lower, anchor) for anchor in ANCHORS)):
+        if at < last:
+            continue
         match = BREAK.search(lower, max(last, at - _LEAD), at + LONGEST)
         if match is not None and match.start() <= at:
             kept.append((last, match.start()))
             last = match.end()
-        at = lower.find(b"wbr", max(at + 3, last))
     kept.append((last, len(text)))
     return b"".join(text[a:b] for a, b in kept), b"".join(lower[a:b] for a, b in kept)
 
 
+def _found(lower: bytes, anchor: bytes) -> Iterator[int]:
+    at = lower.find(anchor)
+    while at != -1:
+        yield at
+        at = lower.find(anchor, at + len(anchor))
+
+
 def within(text: bytes, at: int) -> int | None:
-    """Where the break that holds the byte at ``at`` begins (or what may begin one at ``text``'s end, the rest
-    to come), if one does."""
+    """Where the markup that holds the byte at ``at`` begins (or what may begin some at ``text``'s end, the rest
+    to come), if any does."""
     for match in BREAK.finditer(text, max(0, at - LONGEST), at + LONGEST):
         if match.start() <= at < match.end():
             return match.start()

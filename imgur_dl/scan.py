@@ -8,9 +8,10 @@ around each, one expression takes the link in whatever dress it wears
 (plain, Markdown, HTML attributes with entities, JSON with ``\\/`` or
 ``\\u002F``, percent-encoded inside another link or as it is there), which is
 then undressed and handed to :func:`imgur_dl.urls.parse_all`: only what that
-accepts is ever returned, so nothing that is not an Imgur link can be. A
-break a page puts in a long word (``<wbr>``: :mod:`imgur_dl.breaks`) is left
-out first, and no block is cut in a word one runs on. Text
+accepts is ever returned, so nothing that is not an Imgur link can be.
+Markup a page puts inside a long word (``<wbr>``, a hidden rest:
+:mod:`imgur_dl.breaks`) is left out first, and no block is cut in a word it
+runs on. Text
 in quoted-printable, and bodies in base64 (an email as it was sent), are read
 a second time, decoded, as :mod:`imgur_dl.mail` finds them.
 
@@ -132,7 +133,7 @@ def links(text: bytes, lower: bytes | None = None, *, rewritings: bool = True) -
     were (with ``rewritings``); repeats included (``lower``: the text in lower case, when it is at hand). A link
     shown cut short ends with :data:`CUT`."""
     lower = text.lower() if lower is None else lower
-    if b"wbr" in lower:  # (where a page may break a long word, a link's too: no character of it)
+    if any(anchor in lower for anchor in breaks.ANCHORS):  # (markup inside a word, a link's too: none of it)
         text, lower = breaks.removed(text, lower)
     found, rewriting = [], False
     at = lower.find(b"imgur.")

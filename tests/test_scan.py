@@ -590,9 +590,10 @@ def test_a_link_shown_cut_short_is_left_out(text: str, named: list[str], cut: in
         assert scanner.stats.cut == cut
 
 
-# Where a page may break a long word, a link's too: 4chan's comments put a <wbr> every so many characters of one (its
+# Markup a page puts inside a long word, a link's too: 4chan's comments a <wbr> every so many characters of one (its
 # pages, and its API's "com", which scripts reading it strip before taking links), Facebook's pages one between a
-# long link's pieces. Read as written, the link ended at the '<': "AbC12", another album.
+# long link's pieces; Twitter's pages hide the rest of a long link in a span of class "invisible" (its title and
+# data-expanded-url whole). Read as written, the link ended at the '<': "AbC12", another album.
 @pytest.mark.parametrize(("text", "named"), [
     # 4chan's API (JSON as PHP writes it: every '/' escaped) and its page.
     (rb'{"no":1234,"com":"Album: https:\/\/imgur.com\/a\/AbC12<wbr>34<br>more"}', ["AbC1234"]),
@@ -608,6 +609,17 @@ def test_a_link_shown_cut_short_is_left_out(text: str, named: list[str], cut: in
     (b"&lt;p&gt;https://imgur.com/a/AbC12&lt;wbr&gt;34&lt;/p&gt;", ["AbC1234"]),
     (b"https://imgur.com/a/AbC12<WBR/>34", ["AbC1234"]),
     (b"https://i.img<wbr>ur.com/XyZ9876.jpg", ["XyZ9876"]),
+    # Twitter's page (a link through t.co, whole in its title), its display alone, and as its timeline's JSON held it.
+    (b'<a href="https://t.co/AbCdEf123" rel="nofollow noopener" dir="ltr" data-expanded-url="https://imgur.com/'
+     b'gallery/holiday-AbC1234" class="twitter-timeline-link" target="_blank" title="https://imgur.com/gallery/'
+     b'holiday-AbC1234" >'
+     b'<span class="tco-ellipsis"></span><span class="invisible">https://</span><span class="js-display-url">imgur.com/'
+     b'gallery/holid</span><span class="invisible">ay-AbC1234</span><span class="tco-ellipsis"><span class="invisible">'
+     b"&nbsp;</span>\xe2\x80\xa6</span></a>", ["AbC1234"]),
+    (b'<span class="js-display-url">imgur.com/a/AbC12</span><span class="invisible">34</span>', ["AbC1234"]),
+    (rb'"items_html":"<span class=\"js-display-url\">imgur.com\/a\/AbC12<\/span><span class=\"invisible\">34<\/span>"',
+     ["AbC1234"]),
+    (b'<span class="js-display-url">imgur.com/a/AbC1234</span><span class="invisible"></span><span>', ["AbC1234"]),
 ])
 def test_a_link_a_page_breaks_is_found_whole(text: bytes, named: list[str]) -> None:
     for block in range(8, len(text) + 8):  # (wherever a block ends: in the break, or right after it)
@@ -618,7 +630,9 @@ def test_a_link_a_page_breaks_is_found_whole(text: bytes, named: list[str]) -> N
 
 _BREAKS = st.sampled_from(["<wbr>", "<wbr/>", "<wbr />", "<WBR>", "\\u003cwbr\\u003e", "&lt;wbr&gt;",
                            '</span><wbr /><span class="word_break"></span>',
-                           '<\\/span><wbr \\/><span class=\\"word_break\\"><\\/span>'])
+                           '<\\/span><wbr \\/><span class=\\"word_break\\"><\\/span>',
+                           '</span><span class="invisible">', '<\\/span><span class=\\"invisible\\">',
+                           "&lt;/span&gt;&lt;span class=&quot;invisible&quot;&gt;"])
 _UNBROKEN = _TEXT.filter(lambda t: "wbr" not in t.lower())
 
 
@@ -642,7 +656,8 @@ def test_a_link_broken_anywhere_is_found_whole_wherever_blocks_end(
 
 @PROPERTIES
 @given(st.lists(st.one_of(_BREAKS.map(str.encode), st.binary(max_size=12),
-                          st.sampled_from([b"wbr", b"WBR", b"<", b"&lt;", b"\\u003c", b"</span>", b">", b" /"])),
+                          st.sampled_from([b"wbr", b"WBR", b"invisible", b"<", b"&lt;", b"\\u003c", b"</span>", b">",
+                                           b" /"])),
                 max_size=30))
 def test_breaks_are_taken_out_as_one_expression_over_the_whole_text_would(parts: list[bytes]) -> None:
     text = b"".join(parts)
