@@ -10,7 +10,7 @@ around each, one expression takes the link in whatever dress it wears
 then undressed and handed to :func:`imgur_dl.urls.parse_all`: only what that
 accepts is ever returned, so nothing that is not an Imgur link can be.
 Markup a page puts inside a long word (``<wbr>``, a hidden rest:
-:mod:`imgur_dl.breaks`) is left out first, and no block is cut in a word it
+:mod:`imgur_dl.markup`) is left out first, and no block is cut in a word it
 runs on. Text
 in quoted-printable, and bodies in base64 (an email as it was sent), are read
 a second time, decoded, as :mod:`imgur_dl.mail` finds them.
@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import BinaryIO
 from urllib.parse import unquote
 
-from imgur_dl import breaks
+from imgur_dl import markup
 from imgur_dl.compressed import opened
 from imgur_dl.errors import ImgurDLError, ScanError, UsageError
 from imgur_dl.hashset import HashSet
@@ -111,7 +111,7 @@ _INSIDE_V3 = re.compile(rb"urldefense(?:\.proofpoint)?\.com/v3/__[^\s\"'<>]*")
 # "imgur.com/gallery/holid" of "holiday-AbC1234" names another post, "holid"). Twitter's display_url ends such a
 # link with an ellipsis ("imgur.com/gallery/holid\u2026", its expanded_url beside it whole); Mastodon shows the first
 # 30 characters of one in a span of class "ellipsis" (the rest in another, hidden; its href whole), in HTML, JSON
-# or both. (Each in lower case.)
+# or both; forums show one shortened in its middle (:data:`imgur_dl.markup.SHORTENED`). (Each in lower case.)
 CUT = "\u2026"  # what a link found cut short ends with, as it is given out: no Imgur link holds one
 _CUT_AFTER = (CUT.encode(), b"\\u2026")
 _ELLIPSIS_SPAN = rb'ellipsis(?:"|\\"|&quot;|\\u0022)(?:>|\\u003e|&gt;)'
@@ -133,8 +133,8 @@ def links(text: bytes, lower: bytes | None = None, *, rewritings: bool = True) -
     were (with ``rewritings``); repeats included (``lower``: the text in lower case, when it is at hand). A link
     shown cut short ends with :data:`CUT`."""
     lower = text.lower() if lower is None else lower
-    if any(anchor in lower for anchor in breaks.ANCHORS):  # (markup inside a word, a link's too: none of it)
-        text, lower = breaks.removed(text, lower)
+    if any(anchor in lower for anchor in markup.ANCHORS):  # (markup inside a word, a link's too: none of it)
+        text, lower = markup.removed(text, lower)
     found, rewriting = [], False
     at = lower.find(b"imgur.")
     while at != -1:
@@ -148,7 +148,8 @@ def links(text: bytes, lower: bytes | None = None, *, rewritings: bool = True) -
             # is there runs into the gateway's own signature ("imgur.com/user/Name__;!!AbC"), no link's end.
             if gateway == -1 or not _INSIDE_V3.fullmatch(lower, gateway, match.start()):
                 pieces = undressed(match.group().decode("ascii", "replace"))
-                if pieces and lower.startswith(_CUT_AFTER, match.end()):
+                shown_cut = lower.startswith(_CUT_AFTER, match.end()) or markup.SHORTENED.match(lower, match.end())
+                if pieces and shown_cut:
                     pieces[-1] += CUT
                 if pieces and _CUT_BEFORE.search(lower, max(0, match.start() - 32), match.start()):
                     pieces[0] += CUT
@@ -419,8 +420,9 @@ def _cut(text: bytes) -> int:
     past it is taken, so what is kept for the next block stays bounded.
     """
     cut = _after_separator(text, len(text))
-    # (Nor inside a word that a break runs on, "imgur.com/a/AbC12<wbr>" | "34", or may: "imgur.com/a/AbC12<wb".)
-    while cut and (start := breaks.within(text, cut - 1)) is not None:
+    # (Nor inside a word markup runs on, "imgur.com/a/AbC12<wbr>" | "34", or may: "imgur.com/a/AbC12<wb"; nor
+    # between a link and what says it is shown shortened: "imgur.com/gallery/when-my-frien" | " ... is-AbC1234</a>".)
+    while cut and (start := markup.held(text, cut - 1)) is not None:
         cut = _after_separator(text, start)
     # (Nor between a link and the span before it that says it is shown cut short: "...ellipsis\">" | "imgur...".)
     near = max(0, cut - 32)

@@ -25,10 +25,10 @@ from typing import Any
 import lz4.block
 import pytest
 import zstandard
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
-from imgur_dl import breaks, compressed, lz4block, mail, scan, zstdframes
+from imgur_dl import compressed, lz4block, mail, markup, scan, zstdframes
 from imgur_dl.models import Kind
 from imgur_dl.scan import Scanner, links, targets_in
 from tests.conftest import Pieces, command, files_under, run_main
@@ -579,6 +579,15 @@ def test_a_link_in_text_written_as_json_is_found_whatever_is_escaped_around_it(
     ("&lt;span class=&quot;ellipsis&quot;&gt;imgur.com/gallery/my-cat-AbC12&lt;/span&gt;", [], 1),
     # ... and one short enough to be shown whole is taken.
     ('<span class="invisible">https://</span><span class="">imgur.com/a/AbC1234</span>', ["AbC1234"], 0),
+    # A forum's: phpBB's post (as its database keeps it too), its first 39 characters, " ... " and its last 10; in
+    # a dump of its posts as JSON, and HTML escaped once more. Prose with an ellipsis after a link is no display.
+    ('<!-- m --><a class="postlink" href="https://imgur.com/gallery/when-my-friend-saw-this-AbC1234">https://imgur.'
+     'com/gallery/when-my-frien ... is-AbC1234</a><!-- m -->', ["AbC1234"], 1),
+    ('"post_text":"<a class=\\"postlink\\" href=\\"https:\\/\\/imgur.com\\/gallery\\/when-my-friend-saw-this-'
+     'AbC1234\\">https:\\/\\/imgur.com\\/gallery\\/when-my-frien ... is-AbC1234<\\/a>"', ["AbC1234"], 1),
+    ("&lt;a href=&quot;https://example.com/&quot;&gt;https://imgur.com/gallery/when-my-frien ... is-AbC1234&lt;/a&gt;",
+     [], 1),
+    ("see https://imgur.com/a/AbC1234 ... and https://imgur.com/a/QwE5678 ... wow", ["AbC1234", "QwE5678"], 0),
 ])
 def test_a_link_shown_cut_short_is_left_out(text: str, named: list[str], cut: int) -> None:
     """A page's display of a link too long for it, cut short: what is left names another post ("holid")."""
@@ -661,7 +670,26 @@ def test_a_link_broken_anywhere_is_found_whole_wherever_blocks_end(
                 max_size=30))
 def test_breaks_are_taken_out_as_one_expression_over_the_whole_text_would(parts: list[bytes]) -> None:
     text = b"".join(parts)
-    assert breaks.removed(text, text.lower()) == (breaks.BREAK.sub(b"", text), breaks.BREAK.sub(b"", text.lower()))
+    assert markup.removed(text, text.lower()) == (markup.BREAK.sub(b"", text), markup.BREAK.sub(b"", text.lower()))
+
+
+@PROPERTIES
+@given(st.from_regex(r"[a-z]{1,9}(-[a-z]{1,9}){2,6}", fullmatch=True), _ID,
+       st.sampled_from([(39, 10), (32, 19), (54, 10)]), st.booleans(), st.integers(8, 400),
+       st.lists(st.integers(0, 10**4), max_size=8))
+def test_a_link_a_forum_shows_shortened_names_nothing_wherever_blocks_end(
+        slug: str, post: str, kept: tuple[int, int], linked: bool, block: int, cuts: list[int]) -> None:
+    """phpBB, Discuz! and HESK show a link longer than 55, 65 or 70 characters as its beginning, " ... " and its
+    end, the text of a link to it whole: the beginning is another post ("when-my-frien": "frien")."""
+    url = f"https://imgur.com/gallery/{slug}-{post}"
+    head, tail = kept
+    assume(len(url) > head + tail + 5)
+    href = url if linked else "https://example.com/"
+    data = f'<p>Look: <a class="postlink" href="{href}">{url[:head]} ... {url[-tail:]}</a> ok</p>'.encode()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(scan, "BLOCK", block)
+        piped = io.BufferedReader(Pieces(data, [c % (len(data) + 1) for c in cuts]))
+        assert [t.id for t in Scanner().scan(piped, "forum.html")] == ([t.id for t in targets_in(href.encode())])
 
 
 def test_a_scan_says_how_many_links_it_left_out_cut_short(tmp_path: Path) -> None:
