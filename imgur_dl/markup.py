@@ -12,10 +12,11 @@ same): ``imgur.com/gallery/holid</span><span class="invisible">ay-AbC1234``.
 Read as written, such a link ends at the ``<`` and names another album
 (``AbC12``, ``holid``).
 
-After: forums show a long link shortened in its middle, as the text of a
-link to it whole: phpBB its first 39 characters, `` ... `` and its last 10
+After: forums show a long link shortened, as the text of a link to it
+whole: phpBB its first 39 characters, `` ... `` and its last 10
 (``https://imgur.com/gallery/when-my-frien ... is-AbC1234</a>``: ``frien``
-is another post); Discuz! 32 and 19, HESK 54 and 10.
+is another post); Discuz! 32 and 19, HESK 54 and 10; Hacker News its first
+60 and ``...``.
 
 Each is matched as HTML writes it, in JSON (``<\\/span>``, ``\\"``; Go's
 ``\\u003c``) and HTML escaped once more (``&lt;wbr&gt;``), in any case.
@@ -38,8 +39,11 @@ _HIDDEN_REST = _END_SPAN + _LT + rb"span class=" + _QUOTE + rb"invisible" + _QUO
 BREAK = re.compile(rb"(?i)" + _WORD_BREAK + rb"|" + _WBR + rb"|" + _HIDDEN_REST)
 ANCHORS = (b"wbr", b"invisible")  # what each holds, in lower case: text without either has none
 _LEAD = 64  # bytes, more than one holds before its anchor
-# What follows a link shown shortened: " ... ", its end, the end of the link whose text it is.
-SHORTENED = re.compile(rb"(?i) \.\.\. [^\s<>\"']{1,64}?" + _LT + _SLASH + rb"a" + _GT)
+# What follows a link shown shortened: " ... ", its end and the end of the link whose text it is (or, after its
+# "...", that end right away: as Hacker News shows a link's first 60 characters).
+_END_A = _LT + _SLASH + rb"a" + _GT
+_SHORTENED = re.compile(rb"(?i) \.\.\. [^\s<>\"']{1,64}?" + _END_A)
+_ENDS_LINK = re.compile(rb"(?i)" + _END_A)
 LONGEST = 128  # bytes, more than the longest of either is written in
 # What may be the beginning of either at the end of a text read so far (the rest to come): from a '<', '&' or '\'
 # on, only what markup inside a link is written with; a space and up to three dots, or " ... " and a shortened
@@ -69,10 +73,16 @@ def _found(lower: bytes, anchor: bytes) -> Iterator[int]:
         at = lower.find(anchor, at + len(anchor))
 
 
+def shortened(lower: bytes, start: int, end: int) -> bool:
+    """Whether the link found at ``lower[start:end]`` (in lower case) is shown shortened, as the text of a link."""
+    return _SHORTENED.match(lower, end) is not None or (
+        lower.endswith(b"...", start, end) and _ENDS_LINK.match(lower, end) is not None)
+
+
 def held(text: bytes, at: int) -> int | None:
     """Where the markup that holds the byte at ``at`` begins, inside a link or after a shortened one (or what
     may begin some at ``text``'s end, the rest to come), if any does: a block is not cut there."""
-    for whole in (BREAK, SHORTENED):
+    for whole in (BREAK, _SHORTENED):
         for match in whole.finditer(text, max(0, at - LONGEST), at + LONGEST):
             if match.start() <= at < match.end():
                 return match.start()

@@ -111,7 +111,7 @@ _INSIDE_V3 = re.compile(rb"urldefense(?:\.proofpoint)?\.com/v3/__[^\s\"'<>]*")
 # "imgur.com/gallery/holid" of "holiday-AbC1234" names another post, "holid"). Twitter's display_url ends such a
 # link with an ellipsis ("imgur.com/gallery/holid\u2026", its expanded_url beside it whole); Mastodon shows the first
 # 30 characters of one in a span of class "ellipsis" (the rest in another, hidden; its href whole), in HTML, JSON
-# or both; forums show one shortened in its middle (:data:`imgur_dl.markup.SHORTENED`). (Each in lower case.)
+# or both; forums show one shortened (:func:`imgur_dl.markup.shortened`). (Each in lower case.)
 CUT = "\u2026"  # what a link found cut short ends with, as it is given out: no Imgur link holds one
 _CUT_AFTER = (CUT.encode(), b"\\u2026")
 _ELLIPSIS_SPAN = rb'ellipsis(?:"|\\"|&quot;|\\u0022)(?:>|\\u003e|&gt;)'
@@ -148,7 +148,7 @@ def links(text: bytes, lower: bytes | None = None, *, rewritings: bool = True) -
             # is there runs into the gateway's own signature ("imgur.com/user/Name__;!!AbC"), no link's end.
             if gateway == -1 or not _INSIDE_V3.fullmatch(lower, gateway, match.start()):
                 pieces = undressed(match.group().decode("ascii", "replace"))
-                shown_cut = lower.startswith(_CUT_AFTER, match.end()) or markup.SHORTENED.match(lower, match.end())
+                shown_cut = lower.startswith(_CUT_AFTER, match.end()) or markup.shortened(lower, *match.span())
                 if pieces and shown_cut:
                     pieces[-1] += CUT
                 if pieces and _CUT_BEFORE.search(lower, max(0, match.start() - 32), match.start()):

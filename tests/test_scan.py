@@ -588,6 +588,11 @@ def test_a_link_in_text_written_as_json_is_found_whatever_is_escaped_around_it(
     ("&lt;a href=&quot;https://example.com/&quot;&gt;https://imgur.com/gallery/when-my-frien ... is-AbC1234&lt;/a&gt;",
      [], 1),
     ("see https://imgur.com/a/AbC1234 ... and https://imgur.com/a/QwE5678 ... wow", ["AbC1234", "QwE5678"], 0),
+    # Hacker News's (a comment's "text" from its API): the first 60 characters and "...".
+    ('"text":"Here: <a href=\\"https:&#x2F;&#x2F;imgur.com&#x2F;gallery&#x2F;so-this-happened-when-my-friend-saw-'
+     'this-AbC1234\\" rel=\\"nofollow\\">https:&#x2F;&#x2F;imgur.com&#x2F;gallery&#x2F;so-this-happened-when-my-frien'
+     '...</a>"', ["AbC1234"], 1),
+    ('<a href="https://example.com/">imgur.com/a/AbC1234...</a> and imgur.com/a/QwE5678... <a>', ["QwE5678"], 1),
 ])
 def test_a_link_shown_cut_short_is_left_out(text: str, named: list[str], cut: int) -> None:
     """A page's display of a link too long for it, cut short: what is left names another post ("holid")."""
@@ -675,21 +680,25 @@ def test_breaks_are_taken_out_as_one_expression_over_the_whole_text_would(parts:
 
 @PROPERTIES
 @given(st.from_regex(r"[a-z]{1,9}(-[a-z]{1,9}){2,6}", fullmatch=True), _ID,
-       st.sampled_from([(39, 10), (32, 19), (54, 10)]), st.booleans(), st.integers(8, 400),
+       st.sampled_from([(39, 10), (32, 19), (54, 10), (60, 0)]), st.booleans(), st.booleans(), st.integers(8, 400),
        st.lists(st.integers(0, 10**4), max_size=8))
 def test_a_link_a_forum_shows_shortened_names_nothing_wherever_blocks_end(
-        slug: str, post: str, kept: tuple[int, int], linked: bool, block: int, cuts: list[int]) -> None:
+        slug: str, post: str, kept: tuple[int, int], linked: bool, escaped: bool, block: int, cuts: list[int]) -> None:
     """phpBB, Discuz! and HESK show a link longer than 55, 65 or 70 characters as its beginning, " ... " and its
-    end, the text of a link to it whole: the beginning is another post ("when-my-frien": "frien")."""
+    end, Hacker News one longer than 60 as its beginning and "...", the text of a link to it whole: the beginning
+    is another post ("when-my-frien": "frien")."""
     url = f"https://imgur.com/gallery/{slug}-{post}"
     head, tail = kept
     assume(len(url) > head + tail + 5)
     href = url if linked else "https://example.com/"
-    data = f'<p>Look: <a class="postlink" href="{href}">{url[:head]} ... {url[-tail:]}</a> ok</p>'.encode()
+    shown = f"{url[:head]} ... {url[-tail:]}" if tail else f"{url[:head]}..."
+    if escaped:  # (as Hacker News writes each '/' of a comment's text)
+        href, shown = href.replace("/", "&#x2F;"), shown.replace("/", "&#x2F;")
+    data = f'<p>Look: <a class="postlink" href="{href}">{shown}</a> ok</p>'.encode()
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(scan, "BLOCK", block)
         piped = io.BufferedReader(Pieces(data, [c % (len(data) + 1) for c in cuts]))
-        assert [t.id for t in Scanner().scan(piped, "forum.html")] == ([t.id for t in targets_in(href.encode())])
+        assert [t.id for t in Scanner().scan(piped, "forum.html")] == [t.id for t in targets_in(href.encode())]
 
 
 def test_a_scan_says_how_many_links_it_left_out_cut_short(tmp_path: Path) -> None:
