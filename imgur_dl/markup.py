@@ -39,6 +39,7 @@ _HIDDEN_REST = _END_SPAN + _LT + rb"span class=" + _QUOTE + rb"invisible" + _QUO
 BREAK = re.compile(rb"(?i)" + _WORD_BREAK + rb"|" + _WBR + rb"|" + _HIDDEN_REST)
 ANCHORS = (b"wbr", b"invisible")  # what each holds, in lower case: text without either has none
 _LEAD = 64  # bytes, more than one holds before its anchor
+_SPARSE = 256  # bytes a text has for each anchor, at least, for each to be looked at on its own
 # What follows a link shown shortened: " ... ", its end and the end of the link whose text it is (or, after its
 # "...", that end right away: as Hacker News shows a link's first 60 characters).
 _END_A = _LT + _SLASH + rb"a" + _GT
@@ -52,18 +53,25 @@ _BEGUN = (re.compile(rb'(?i)[<&\\][a-z0-9_<>&;\\/" =]*\Z'), re.compile(rb" (?:\.
 
 
 def removed(text: bytes, lower: bytes) -> tuple[bytes, bytes]:
-    """``text`` and ``lower`` (``text`` in lower case) without markup inside their words. (Each is looked for
-    around an anchor found by a search in C: a 4chan thread's thousands cost little more than text without one.)"""
-    kept, last = [], 0
+    """``text`` and ``lower`` (``text`` in lower case) without markup inside their words."""
+    dense = sum(lower.count(anchor) for anchor in ANCHORS) * _SPARSE > len(lower)
+    spans = [match.span() for match in BREAK.finditer(lower)] if dense else _spans(lower)
+    kept = list(zip([0, *(end for _, end in spans)], [*(start for start, _ in spans), len(text)], strict=True))
+    return b"".join(text[a:b] for a, b in kept), b"".join(lower[a:b] for a, b in kept)
+
+
+def _spans(lower: bytes) -> list[tuple[int, int]]:
+    """Where markup is inside ``lower``'s words, looked for around each anchor found by a search in C: a 4chan
+    thread's thousands cost little more than text without one (text dense with anchors is gone through once)."""
+    spans: list[tuple[int, int]] = []
     for at in heapq.merge(*(_found(lower, anchor) for anchor in ANCHORS)):
+        last = spans[-1][1] if spans else 0
         if at < last:
             continue
         match = BREAK.search(lower, max(last, at - _LEAD), at + LONGEST)
         if match is not None and match.start() <= at:
-            kept.append((last, match.start()))
-            last = match.end()
-    kept.append((last, len(text)))
-    return b"".join(text[a:b] for a, b in kept), b"".join(lower[a:b] for a, b in kept)
+            spans.append(match.span())
+    return spans
 
 
 def _found(lower: bytes, anchor: bytes) -> Iterator[int]:
