@@ -56,8 +56,8 @@ _BARE_LINK = (
     rb"(?:(?i:https?)" + _COLON + _SEP + _SEP + rb")?"
     rb"(?i:(?:www\.|m\.|i\.)?imgur\.(?:com|io))(?![A-Za-z0-9-]|\.[A-Za-z0-9])"
     rb"(?:" + _COLON + rb"(?:80|443)(?![0-9]))?"  # (the port, as the Wayback Machine's index writes it: ":80")
-    rb"(?:" + _SEP + rb"(?:[A-Za-z0-9._~:/?#@!$&*+,;=%-]|\\/|\\u002[fF]|\\x2[fF]|\\u0026)"  # (an '&' as Go and .NET
-    rb"{0," + str(MAX_LINK).encode() + rb"})?"  # write one in JSON: "\u0026")
+    rb"(?:" + _SEP + rb"(?:[A-Za-z0-9._~:/?#@!$&*+,;=%-]|\\/|\\u002[fF]|\\x2[fF]|\\u0026|\\_)"  # (an '&' as Go and
+    rb"{0," + str(MAX_LINK).encode() + rb"})?"  # .NET write one in JSON, "\u0026"; a '_' as Markdown escapes one, "\_")
 )
 # Not the middle of another word, host or path; but right after an escape that writes a character apart: JSON's
 # "\n", "\t", ... and "\u<code>" ("Look:\n\nhttps://imgur.com/...", a Reddit dump's bodies; "\u003e" ends a tag in
@@ -95,9 +95,9 @@ _WRAPPER_HOSTS = ((b"archive.", 16), (b"discordapp.net/", 24), (b"google.", 16),
 _SLASH = ord("/")
 _ENCODED = re.compile(r"(?i)^(?:https?%(?:25)?3a)?%(?:25)?2f%(?:25)?2f|^(?:[a-z.]*imgur\.(?:com|io))%(?:25)?2f")
 _TRAILING = ".,;:!?'\")]}>*"
-_JSON_ESCAPE = re.compile(r"\\/|(?i:\\u002f|\\u003a|\\x2f|\\x3a)|\\u0026")
+_JSON_ESCAPE = re.compile(r"\\/|(?i:\\u002f|\\u003a|\\x2f|\\x3a)|\\u0026|\\_")
 _NOT_IN_A_LINK = re.compile(r"[\s\"'<>`{}|\\^\[\]]")
-_UNESCAPED = {"\\/": "/", "\\u002f": "/", "\\u003a": ":", "\\x2f": "/", "\\x3a": ":", "\\u0026": "&"}
+_UNESCAPED = {"\\/": "/", "\\u002f": "/", "\\u003a": ":", "\\x2f": "/", "\\x3a": ":", "\\u0026": "&", "\\_": "_"}
 # Where a row of a CSV export, or links run together, go on to the next link: a ',' or ';' before a scheme or an
 # Imgur host, or a scheme glued to the link before it (scraped text: "...AbC1234https://..."). (Not every ',':
 # imgur.com/AbC1234,XyZ9876 is one link, of two images.)

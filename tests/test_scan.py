@@ -114,6 +114,9 @@ DRESSES = [
     # A link that begins with its scheme, after punctuation with no space between.
     (b"Look at this...https://imgur.com/a/AbC1234", "https://imgur.com/a/AbC1234"),
     (b"1.https://i.imgur.com/XyZ9876.jpg 2.https://example.com", "https://i.imgur.com/XyZ9876.jpg"),
+    # A '_' escaped, as Markdown's writers escape one in text (Reddit's editor, pages saved as Markdown).
+    (rb"See https://imgur.com/t/funny\_cats for more", "https://imgur.com/t/funny_cats"),
+    (rb"[pic](https://i.imgur.com/XyZ9876\_d.jpg?maxwidth=640)", "https://i.imgur.com/XyZ9876_d.jpg?maxwidth=640"),
     # The preview imgur.com's own pages show (saved, or scraped).
     (b'<img src="https://i.imgur.com/XyZ9876_d.webp?maxwidth=520&amp;shape=thumb&amp;fidelity=high" alt="">',
      "https://i.imgur.com/XyZ9876_d.webp?maxwidth=520&shape=thumb&fidelity=high"),
@@ -547,6 +550,19 @@ def test_a_row_of_links_and_fields_gives_every_link(row: list[tuple[str, str, st
     """Links, each followed by a ',' or ';' and maybe by another field, as a CSV export's rows have them."""
     text = "".join(link + separator + field for link, separator, field in row).encode()
     assert [t.id for t in targets_in(text)] == [t.id for link, _, _ in row for t in targets_in(link.encode())]
+
+
+@PROPERTIES
+@given(_TEXT, st.sampled_from(["https://imgur.com/user/", "imgur.com/t/", "https://imgur.com/user/bob/favorites/"]),
+       st.from_regex(r"[A-Za-z0-9]{1,8}(_[A-Za-z0-9]{1,8}){1,3}_?", fullmatch=True), _TEXT)
+def test_a_link_written_as_markdown_escapes_it_names_what_it_names(before: str, path: str, name: str,
+                                                                   after: str) -> None:
+    """Markdown's writers escape each '_' of text, a link's too ("imgur.com/user/Some\\_Name"): read as written,
+    the link named another user, "Some" (and "imgur.com/t/funny\\_cats" all of the tag "funny")."""
+    link = path + name
+    escaped = link.replace("_", "\\_")
+    text = f"{before} {escaped} {after}\n[{escaped}]({link})".encode("utf-8", "surrogatepass")
+    assert [t.id for t in targets_in(text)] == [t.id for t in targets_in(link.encode())] * 3
 
 
 @PROPERTIES
