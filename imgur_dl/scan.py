@@ -105,6 +105,11 @@ _NEXT_LINK = re.compile(r"[,;]+(?=(?i:https?:|(?:www\.|m\.|i\.)?imgur\.(?:com|io
 # Where a link that names nothing as it is may end: a field's end (not URL Defense's "__;<signature>!!", met where
 # its host was cut by a line's wrapping), or an encoded character no Imgur id holds ("imgur.com/a/AbC1234%20").
 _RUN_ON = re.compile(r",|(?<!__);|(?<=__);(?![A-Za-z0-9_-]*!!)|%")
+# A field of a CSV row after a link, ',' between (a bookmark's folder, "imgur.com/AbC1234,Memes"; a title's first
+# word; a count, ",12345"), reads as an image of Imgur's old form of several in one link ("imgur.com/AbC1234,XyZ98"):
+# an image's id is random letters and digits, seldom a word or a number (one 5-character id in 40, one 7-character
+# id in 220, is written so).
+_FIELD_LIKE = re.compile(r"[A-Z]?[a-z]+|[0-9]+")
 # From a URL Defense link's host to a place inside the link it wrote (version 3: "urldefense.com/v3/__<link>__;").
 _INSIDE_V3 = re.compile(rb"urldefense(?:\.proofpoint)?\.com/v3/__[^\s\"'<>]*")
 # A link as a page shows it, cut short: its end named by what may come of it is no link of its own (the
@@ -255,15 +260,18 @@ def _targets_of(link: str) -> list[Target]:
     """What ``link`` names; if nothing, what it names up to where it may have run on (:data:`_RUN_ON`: a field of
     a CSV export ends, ``https://imgur.com/a/AbC1234,2019-05-01``), if that is a link apart. A link cut short
     (:data:`CUT`) names nothing: only a field before its cut may. Nor does Markdown's emphasis around it
-    (``__https://imgur.com/a/AbC1234__``) when the link without it does."""
+    (``__https://imgur.com/a/AbC1234__``) when the link without it does. Nor does a CSV field glued to it by its
+    ',' as an image of Imgur's old form of several in one link (:data:`_FIELD_LIKE`)."""
     candidates = [link, _RUN_ON.split(link, 1)[0]] if _RUN_ON.search(link) else [link]
     for candidate in [*candidates, link.rstrip("_")] if link.endswith("_") else candidates:
         if candidate.endswith(CUT):
             continue
         try:
-            return parse_all(candidate)
+            named = parse_all(candidate)
         except UsageError:
             continue
+        if not any(_FIELD_LIKE.fullmatch(target.id) for target in named[1:]):
+            return named
     return []
 
 
