@@ -16,7 +16,9 @@ After: forums show a long link shortened, as the text of a link to it
 whole: phpBB its first 39 characters, `` ... `` and its last 10
 (``https://imgur.com/gallery/when-my-frien ... is-AbC1234</a>``: ``frien``
 is another post); Discuz! 32 and 19, HESK 54 and 10; Hacker News its first
-60 and ``...``.
+60 and ``...``. Bluesky's app writes one into a post's text as its host, 13
+characters more and ``...`` (``imgur.com/user/SomeNam...``), the link whole
+in the post's facet.
 
 Each is matched as HTML writes it, in JSON (``<\\/span>``, ``\\"``; Go's
 ``\\u003c``) and HTML escaped once more (``&lt;wbr&gt;``), in any case.
@@ -45,6 +47,9 @@ _SPARSE = 256  # bytes a text has for each anchor, at least, for each to be look
 _END_A = _LT + _SLASH + rb"a" + _GT
 _SHORTENED = re.compile(rb"(?i) \.\.\. [^\s<>\"']{1,64}?" + _END_A)
 _ENDS_LINK = re.compile(rb"(?i)" + _END_A)
+# Bluesky's app writes a link into a post's text as its host, the first 13 characters of the rest and "..." (the
+# link whole in the post's facet): "imgur.com/user/SomeNam..." names another user.
+_BLUESKY = re.compile(rb"(?:www\.|m\.|i\.)?imgur\.(?:com|io)/[^\s]{12}\.\.\.")
 LONGEST = 128  # bytes, more than the longest of either is written in
 # What may be the beginning of either at the end of a text read so far (the rest to come): from a '<', '&' or '\'
 # on, only what markup inside a link is written with; a space and up to three dots, or " ... " and a shortened
@@ -83,8 +88,8 @@ def _found(lower: bytes, anchor: bytes) -> Iterator[int]:
 
 def shortened(lower: bytes, start: int, end: int) -> bool:
     """Whether the link found at ``lower[start:end]`` (in lower case) is shown shortened, as the text of a link."""
-    return _SHORTENED.match(lower, end) is not None or (
-        lower.endswith(b"...", start, end) and _ENDS_LINK.match(lower, end) is not None)
+    return _SHORTENED.match(lower, end) is not None or (lower.endswith(b"...", start, end) and (
+        _ENDS_LINK.match(lower, end) is not None or _BLUESKY.fullmatch(lower, start, end) is not None))
 
 
 def held(text: bytes, at: int) -> int | None:

@@ -615,6 +615,11 @@ def test_a_link_in_text_written_as_json_is_found_whatever_is_escaped_around_it(
      'this-AbC1234\\" rel=\\"nofollow\\">https:&#x2F;&#x2F;imgur.com&#x2F;gallery&#x2F;so-this-happened-when-my-frien'
      '...</a>"', ["AbC1234"], 1),
     ('<a href="https://example.com/">imgur.com/a/AbC1234...</a> and imgur.com/a/QwE5678... <a>', ["QwE5678"], 1),
+    # Bluesky's (a post's record): its host, 13 characters more and "...", the link whole in the post's facet.
+    ('{"$type":"app.bsky.feed.post","text":"mine: imgur.com/user/SomeNam... and imgur.com/t/funny_cats...","facets":'
+     '[{"features":[{"$type":"app.bsky.richtext.facet#link","uri":"https://imgur.com/user/SomeName/posts"}]},'
+     '{"features":[{"$type":"app.bsky.richtext.facet#link","uri":"https://imgur.com/t/funny_cats_and_dogs"}]}]}',
+     ["SomeName", "funny_cats_and_dogs"], 2),
 ])
 def test_a_link_shown_cut_short_is_left_out(text: str, named: list[str], cut: int) -> None:
     """A page's display of a link too long for it, cut short: what is left names another post ("holid")."""
@@ -722,6 +727,23 @@ def test_a_link_a_forum_shows_shortened_names_nothing_wherever_blocks_end(
         patch.setattr(scan, "BLOCK", block)
         piped = io.BufferedReader(Pieces(data, [c % (len(data) + 1) for c in cuts]))
         assert [t.id for t in Scanner().scan(piped, "forum.html")] == [t.id for t in targets_in(href.encode())]
+
+
+@PROPERTIES
+@given(st.sampled_from(["https://imgur.com/user/{}/posts", "https://imgur.com/t/{}", "https://imgur.com/user/{}",
+                        "https://imgur.com/search?q={}"]), st.from_regex(r"[A-Za-z0-9_]{2,30}", fullmatch=True),
+       st.integers(8, 400))
+def test_a_link_bluesky_shows_shortened_names_nothing(form: str, name: str, block: int) -> None:
+    """Bluesky's app writes a link into a post's text as its host, 13 characters more and "...", when the rest is
+    longer than 15 (the link whole in the post's facet): "imgur.com/user/SomeNam..." named another user."""
+    url = form.format(name)
+    rest = url.removeprefix("https://imgur.com")
+    shown = f"imgur.com{rest[:13]}..." if len(rest) > 15 else f"imgur.com{rest}"
+    record = {"text": f"mine: {shown}", "facets": [{"features": [{"uri": url}]}]}
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(scan, "BLOCK", block)
+        found = Scanner().scan(io.BytesIO(json.dumps(record).encode()), "posts.json")
+        assert [t.id for t in found] == [t.id for t in targets_in(url.encode())]
 
 
 def test_a_scan_says_how_many_links_it_left_out_cut_short(tmp_path: Path) -> None:
