@@ -14,7 +14,8 @@ known by following the stream's frames and blocks as the compressed bytes go
 by, without decoding them (:class:`imgur_dl.zstdframes.ZstdFrames`). Firefox's session files
 (mozlz4) are decoded whole (:mod:`imgur_dl.lz4block`). Archives of other kinds
 (7-Zip, RAR) and lz4's own frames are said to be what they are, not scanned as bytes; an
-SQLite database is read as one (:mod:`imgur_dl.database`).
+SQLite database is read as one (:mod:`imgur_dl.database`), a PDF file with
+its object streams decompressed (:mod:`imgur_dl.pdf`).
 """
 
 from __future__ import annotations
@@ -33,9 +34,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any, BinaryIO, Protocol, cast
 
-from imgur_dl import database, lz4block
+from imgur_dl import database, lz4block, pdf
 from imgur_dl.database import Database
 from imgur_dl.errors import ScanError, UsageError
+from imgur_dl.pdf import Pdf
 from imgur_dl.warc import Reader, Warc, is_warc
 from imgur_dl.zstdframes import ZstdFrames
 
@@ -208,6 +210,8 @@ class _Opening:
                 self._chosen = _database(self.name, "sqlite", None, rest, inside=self.inside, warn=self.warn)
             elif is_warc(first):
                 self._chosen = Warc(rest, self.name, _Expansion(self.name), taken=self.taken, warn=self.warn)
+            elif first.startswith(pdf.MAGIC):
+                self._chosen = Pdf(rest, self.name, _Expansion(self.name), taken=self.taken, warn=self.warn)
             elif not self.inside and first[_TAR_AT:_TAR_AT + len(_TAR)] == _TAR:
                 self._chosen = _TarMembers(rest, self.name, self.warn)
             else:

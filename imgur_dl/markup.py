@@ -58,18 +58,27 @@ _BEGUN = (re.compile(rb'(?i)[<&\\][a-z0-9_<>&;\\/" =]*\Z'), re.compile(rb" (?:\.
 
 
 def removed(text: bytes, lower: bytes) -> tuple[bytes, bytes]:
-    """``text`` and ``lower`` (``text`` in lower case) without markup inside their words."""
-    dense = sum(lower.count(anchor) for anchor in ANCHORS) * _SPARSE > len(lower)
-    spans = [match.span() for match in BREAK.finditer(lower)] if dense else _spans(lower)
+    """``text`` and ``lower`` (``text`` in lower case) without markup inside their words (as they are, the same
+    objects, when they have none)."""
+    firsts = [lower.find(anchor) for anchor in ANCHORS]
+    if max(firsts) == -1:
+        return text, lower
+    spans = _spans(lower, firsts)
+    if spans is None:  # (anchors dense: one expression over the whole text costs less)
+        spans = [match.span() for match in BREAK.finditer(lower)]
     kept = list(zip([0, *(end for _, end in spans)], [*(start for start, _ in spans), len(text)], strict=True))
     return b"".join(text[a:b] for a, b in kept), b"".join(lower[a:b] for a, b in kept)
 
 
-def _spans(lower: bytes) -> list[tuple[int, int]]:
-    """Where markup is inside ``lower``'s words, looked for around each anchor found by a search in C: a 4chan
-    thread's thousands cost little more than text without one (text dense with anchors is gone through once)."""
+def _spans(lower: bytes, firsts: list[int]) -> list[tuple[int, int]] | None:
+    """Where markup is inside ``lower``'s words, looked for around each anchor found by a search in C (from
+    ``firsts``, where each anchor is first): a 4chan thread's thousands cost little more than text without one.
+    None when anchors come more often than one in :data:`_SPARSE` bytes."""
     spans: list[tuple[int, int]] = []
-    for at in heapq.merge(*(_found(lower, anchor) for anchor in ANCHORS)):
+    most = len(lower) // _SPARSE
+    for count, at in enumerate(heapq.merge(*(_found(lower, a, at) for a, at in zip(ANCHORS, firsts, strict=True)))):
+        if count > most:
+            return None
         last = spans[-1][1] if spans else 0
         if at < last:
             continue
@@ -79,8 +88,8 @@ def _spans(lower: bytes) -> list[tuple[int, int]]:
     return spans
 
 
-def _found(lower: bytes, anchor: bytes) -> Iterator[int]:
-    at = lower.find(anchor)
+def _found(lower: bytes, anchor: bytes, at: int) -> Iterator[int]:
+    """Each place ``anchor`` is in ``lower``, from ``at``, its first (-1: none)."""
     while at != -1:
         yield at
         at = lower.find(anchor, at + len(anchor))

@@ -138,8 +138,7 @@ def links(text: bytes, lower: bytes | None = None, *, rewritings: bool = True) -
     were (with ``rewritings``); repeats included (``lower``: the text in lower case, when it is at hand). A link
     shown cut short ends with :data:`CUT`."""
     lower = text.lower() if lower is None else lower
-    if any(anchor in lower for anchor in markup.ANCHORS):  # (markup inside a word, a link's too: none of it)
-        text, lower = markup.removed(text, lower)
+    text, lower = markup.removed(text, lower)  # (markup inside a word, a link's too: none of it)
     found, rewriting = [], False
     at = lower.find(b"imgur.")
     while at != -1:
