@@ -2,7 +2,7 @@
 
 A link in a PDF is a link annotation's action, ``/URI (https://imgur.com/a/...)``:
 written plainly in a PDF 1.4 file (Chrome's "Save as PDF", macOS's), but in a
-PDF 1.5 or later one (LaTeX's, Word's, any PDF optimized for size) kept with
+PDF 1.5 or later one (pdfTeX's as TeX Live sets it up, any PDF optimized for size) kept with
 most other objects in object streams, compressed (ISO 32000-1, 7.5.7:
 ``<</Type /ObjStm ... /Filter /FlateDecode>> stream``). Each such stream is
 decompressed and read in the compressed bytes' place. No other stream is: a
