@@ -66,6 +66,15 @@ def test_an_object_stream_with_no_link_or_not_flate_or_not_an_object_stream_give
     assert scanned(uncompressed)[0] == []  # (no filter: what follows is no Flate data, and is read as it is)
 
 
+def test_an_object_stream_s_dictionary_damaged_lends_its_place_to_no_other_stream() -> None:
+    # Its ">>" spoilt, the next ">> stream" is the page's: that data is not read as the object stream's ("QwE56").
+    damaged = PAPER.replace(b"/Filter/FlateDecode>>stream\r\n", b"/Filter/FlateDecode\x00>stream\r\n", 1)
+    assert damaged != PAPER
+    assert scanned(damaged)[0] == []
+    opened = PAPER.replace(b"/Filter/FlateDecode>>stream\r\n", b"/Filter/FlateDecode/X<<>>stream\r\n", 1)
+    assert scanned(opened)[0] == []  # (a dictionary inside: no object stream's)
+
+
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.integers(7, 5000), st.integers(40, 3000), st.lists(st.integers(0, 10**5), max_size=8))
 def test_the_same_links_wherever_chunks_blocks_and_a_pipe_s_pieces_end(chunk: int, block: int,
