@@ -20,7 +20,7 @@ from typing import Protocol
 MAGIC = b"%PDF-"
 CHUNK = 1024 * 1024  # bytes of the file read at a time
 STREAM_MOST = 64 * 1024 * 1024  # bytes one object stream gives at the most (the largest real ones hold a few MB)
-_DICT_MOST = 4096  # bytes an object stream's dictionary and its "stream" keyword take at the most
+_DICT_MOST = 1024  # bytes an object stream's dictionary takes at the most (real ones, 60 to 200)
 _HELD = 2 * _DICT_MOST  # bytes held at a chunk's end: a dictionary's beginning, with what comes before it
 _OBJECT_STREAM = re.compile(rb"/Type\s*/ObjStm\b")
 _DATA = re.compile(rb">>\s*stream(?:\r\n|\n)")  # (the dictionary's end; its data begins after its line's end)
