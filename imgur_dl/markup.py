@@ -49,7 +49,7 @@ _SHORTENED = re.compile(rb"(?i) \.\.\. [^\s<>\"']{1,64}?" + _END_A)
 _ENDS_LINK = re.compile(rb"(?i)" + _END_A)
 # Bluesky's app writes a link into a post's text as its host, the first 13 characters of the rest and "..." (the
 # link whole in the post's facet): "imgur.com/user/SomeNam..." names another user.
-_BLUESKY = re.compile(rb"(?:www\.|m\.|i\.)?imgur\.(?:com|io)/[^\s]{12}\.\.\.")
+_BLUESKY = re.compile(rb"(?:www\.|m\.|i\.)?imgur\.(?:com|io)/\S{12}\.\.\.")
 LONGEST = 128  # bytes, more than the longest of either is written in
 # What may be the beginning of either at the end of a text read so far (the rest to come): from a '<', '&' or '\'
 # on, only what markup inside a link is written with; a space and up to three dots, or " ... " and a shortened
@@ -96,7 +96,8 @@ def _found(lower: bytes, anchor: bytes, at: int) -> Iterator[int]:
 
 
 def shortened(lower: bytes, start: int, end: int) -> bool:
-    """Whether the link found at ``lower[start:end]`` (in lower case) is shown shortened, as the text of a link."""
+    """Whether the link found at ``lower[start:end]`` (in lower case) is shown shortened: as the text of a link to
+    it whole, or in a Bluesky post's text."""
     return _SHORTENED.match(lower, end) is not None or (lower.endswith(b"...", start, end) and (
         _ENDS_LINK.match(lower, end) is not None or _BLUESKY.fullmatch(lower, start, end) is not None))
 
