@@ -38,7 +38,8 @@ from imgur_dl import database, lz4block, pdf
 from imgur_dl.database import Database
 from imgur_dl.errors import ScanError, UsageError
 from imgur_dl.pdf import Pdf
-from imgur_dl.warc import Reader, Warc, is_warc
+from imgur_dl.reader import Reader
+from imgur_dl.warc import Warc, is_warc
 from imgur_dl.zstdframes import ZstdFrames
 
 # A stream that expands past this many times its compressed size, once it is this large, is a bomb.

@@ -15,7 +15,8 @@ from __future__ import annotations
 import re
 import zlib
 from collections.abc import Callable, Generator, Iterator
-from typing import Protocol
+
+from imgur_dl.reader import Bound, Reader
 
 MAGIC = b"%PDF-"
 CHUNK = 1024 * 1024  # bytes of the file read at a time
@@ -28,18 +29,6 @@ _TAIL = 8192  # bytes of a stream's content held until it goes on: more than any
 # What ends a token in a PDF (ISO 32000-1, 7.2.2: white space and delimiters): a link is never cut before one.
 _DELIMITERS = (b" ", b"\t", b"\r", b"\n", b"\f", b"\x00", b"(", b")", b"<", b">", b"[", b"]", b"{", b"}", b"%")
 _DATA_LOOK = 64  # bytes after a dictionary's end in which its "stream" keyword and line end are looked for
-
-
-class Reader(Protocol):
-    def read(self, size: int, /) -> bytes: ...
-
-
-class Bound(Protocol):
-    """What bounds what decompressing gives against what it took (a decompression bomb is stopped)."""
-
-    def check(self) -> None: ...
-
-    def add(self, data: bytes, taken: int) -> bytes: ...
 
 
 class Pdf:

@@ -26,9 +26,10 @@ import re
 import zlib
 from collections import Counter
 from collections.abc import Callable, Iterator
-from typing import BinaryIO, Protocol, cast
+from typing import BinaryIO, cast
 
 from imgur_dl.errors import ScanError
+from imgur_dl.reader import Bound, Reader
 
 MAX_HEADER = 64 * 1024  # a WARC record's or an HTTP message's header: longer, it is not one
 _PIECE = 64 * 1024  # the most a decoder makes at a time
@@ -46,18 +47,6 @@ _LENGTH = re.compile(rb"[0-9]{1,18}")  # a block's length in bytes (an exabyte a
 MAX_CODINGS = 4  # codings a body is decoded through, at the most (a server applies one, a proxy maybe another)
 _UNDECODED = {b"br": "brotli", b"compress": "compress", b"x-compress": "compress"}  # (their names in words)
 _UNREAD, _CORRUPT = "unread", "corrupt"  # why a body was read as sent: a coding not decoded, or not decoding
-
-
-class Reader(Protocol):
-    def read(self, size: int, /) -> bytes: ...
-
-
-class Bound(Protocol):
-    """What bounds the expansion of the file being read (as :mod:`imgur_dl.compressed` bounds any input's)."""
-
-    def check(self) -> None: ...
-
-    def add(self, data: bytes, taken: int) -> bytes: ...
 
 
 def is_warc(head: bytes) -> bool:
