@@ -34,7 +34,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any, BinaryIO, Protocol, cast
 
-from imgur_dl import database, lz4block, pdf
+from imgur_dl import database, leveldb, lz4block, pdf
 from imgur_dl.database import Database
 from imgur_dl.errors import ScanError, UsageError
 from imgur_dl.pdf import Pdf
@@ -96,6 +96,8 @@ def opened(source: IO[bytes], name: str, *, inside: bool = False, warn: Callable
     except OSError as exc:
         raise ScanError.stopped(name, _why(exc)) from None
     kind = kind_of(head)
+    if kind is None and path is not None and (tables := _leveldb(path, name)) is not None:
+        return tables
     if kind in ("sqlite", "sqlite-wal", "sqlite-journal"):
         return _database(name, kind, path, _Prefixed(head, source, name), inside=inside, warn=warn)
     if kind == "zip":
@@ -147,6 +149,25 @@ def _database(name: str, kind: str, path: Path | None, raw: Reader, *, inside: b
              f"{name}: an SQLite database's write-ahead log, not read (Python 3.11 and later read it with its "
              "database, from files of their own)")
     return io.BytesIO()
+
+
+def _leveldb(path: Path, name: str) -> Reader | None:
+    """The file at ``path`` read as a LevelDB database's table or log (:mod:`imgur_dl.leveldb`), whole; None when
+    it is neither (or larger than :data:`imgur_dl.leveldb.MOST`: read as bytes)."""
+    try:
+        with path.open("rb") as file:
+            size = file.seek(0, os.SEEK_END)
+            file.seek(max(0, size - len(leveldb.TABLE_MAGIC)))
+            form = leveldb.kind_of(path, file.read())
+            if form is None or size > leveldb.MOST:
+                return None
+            file.seek(0)
+            data = file.read()
+    except OSError:
+        return None  # (read as bytes, from what is open: its error, if it has one, is said there)
+    read = leveldb.table(data) if form == "table" else leveldb.log(data)
+    why = f"a LevelDB {form}: {read.stopped}" if read.stopped else None
+    return _Then(read.text, ScanError.stopped(name, why) if why else None)
 
 
 def _mozlz4(raw: Reader, name: str) -> Reader:
