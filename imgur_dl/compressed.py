@@ -15,7 +15,8 @@ by, without decoding them (:class:`imgur_dl.zstdframes.ZstdFrames`). Firefox's s
 (mozlz4) are decoded whole (:mod:`imgur_dl.lz4block`). Archives of other kinds
 (7-Zip, RAR) and lz4's own frames are said to be what they are, not scanned as bytes; an
 SQLite database is read as one (:mod:`imgur_dl.database`), a PDF file with
-its object streams decompressed (:mod:`imgur_dl.pdf`).
+its object streams decompressed (:mod:`imgur_dl.pdf`), a LevelDB database's
+tables and log as theirs (:mod:`imgur_dl.leveldb`).
 """
 
 from __future__ import annotations
@@ -96,7 +97,7 @@ def opened(source: IO[bytes], name: str, *, inside: bool = False, warn: Callable
     except OSError as exc:
         raise ScanError.stopped(name, _why(exc)) from None
     kind = kind_of(head)
-    if kind is None and path is not None and (tables := _leveldb(path, name)) is not None:
+    if kind is None and path is not None and (tables := _leveldb(source, path, name)) is not None:
         return tables
     if kind in ("sqlite", "sqlite-wal", "sqlite-journal"):
         return _database(name, kind, path, _Prefixed(head, source, name), inside=inside, warn=warn)
@@ -151,20 +152,19 @@ def _database(name: str, kind: str, path: Path | None, raw: Reader, *, inside: b
     return io.BytesIO()
 
 
-def _leveldb(path: Path, name: str) -> Reader | None:
-    """The file at ``path`` read as a LevelDB database's table or log (:mod:`imgur_dl.leveldb`), whole; None when
-    it is neither (or larger than :data:`imgur_dl.leveldb.MOST`: read as bytes)."""
+def _leveldb(source: IO[bytes], path: Path, name: str) -> Reader | None:
+    """The file ``source`` (at ``path``) read as a LevelDB database's table or log (:mod:`imgur_dl.leveldb`),
+    whole; None when it is neither (or larger than :data:`imgur_dl.leveldb.MOST`: read as bytes). Its last bytes
+    are read where they are, leaving the file where it was read to."""
     try:
-        with path.open("rb") as file:
-            size = file.seek(0, os.SEEK_END)
-            file.seek(max(0, size - len(leveldb.TABLE_MAGIC)))
-            form = leveldb.kind_of(path, file.read())
-            if form is None or size > leveldb.MOST:
-                return None
-            file.seek(0)
-            data = file.read()
-    except OSError:
-        return None  # (read as bytes, from what is open: its error, if it has one, is said there)
+        size = os.fstat(source.fileno()).st_size
+        tail = os.pread(source.fileno(), len(leveldb.TABLE_MAGIC), max(0, size - len(leveldb.TABLE_MAGIC)))
+        form = leveldb.kind_of(path, tail)
+        data = os.pread(source.fileno(), size, 0) if form is not None and size <= leveldb.MOST else None
+    except (OSError, ValueError):  # (no file of its own to read so: read as bytes, its error said there)
+        return None
+    if form is None or data is None:
+        return None
     read = leveldb.table(data) if form == "table" else leveldb.log(data)
     why = f"a LevelDB {form}: {read.stopped}" if read.stopped else None
     return _Then(read.text, ScanError.stopped(name, why) if why else None)

@@ -45,12 +45,10 @@ def kind_of(path: Path, tail: bytes) -> str | None:
     """``"table"`` or ``"log"`` when the file at ``path`` (``tail``: its last 8 bytes) is one of a LevelDB
     database's; else None. (A table of a database's folder without its magic number is one cut short: said, not
     read as bytes, where a link cut short at its end would name another album.)"""
-    database = (path.parent / "CURRENT").is_file()
-    if tail == TABLE_MAGIC or (database and path.suffix in (".ldb", ".sst")):
+    if tail == TABLE_MAGIC:
         return "table"
-    if database and _LOG_NAME.fullmatch(path.name):
-        return "log"
-    return None
+    form = "table" if path.suffix in (".ldb", ".sst") else "log" if _LOG_NAME.fullmatch(path.name) else None
+    return form if form is not None and (path.parent / "CURRENT").is_file() else None
 
 
 def table(data: bytes) -> Read:
