@@ -60,13 +60,14 @@ def table(blocks: list[list[tuple[bytes, bytes]]], *, compress: bool = True) -> 
     return bytes(out) + footer + bytes(40 - len(footer)) + leveldb.TABLE_MAGIC
 
 
-def log(batches: list[list[tuple[bytes, bytes]]], *, start: int = 0) -> bytes:
+def log(batches: list[list[tuple[bytes, bytes | None]]], *, start: int = 0) -> bytes:
     """A log file ("log_format.md"): each write batch a record, cut in 32 KiB blocks (FIRST, MIDDLE, LAST), a block's
     last bytes too few for a header zeroed. ``start``: bytes of a first record to begin with, to move the cuts."""
     records = [bytes(8) + b"\1\0\0\0\1" + varint(1) + b"k" + varint(start) + b"x" * start] if start else []
     for puts in batches:
         records.append(bytes(8) + len(puts).to_bytes(4, "little") +
-                       b"".join(b"\x01" + varint(len(k)) + k + varint(len(v)) + v for k, v in puts))
+                       b"".join(b"\x00" + varint(len(k)) + k if v is None else  # (a delete)
+                                b"\x01" + varint(len(k)) + k + varint(len(v)) + v for k, v in puts))
     out = bytearray()
     for whole in records:
         rest, first = whole, True
@@ -184,6 +185,18 @@ def test_a_damaged_table_is_one_error_after_what_came_before(tmp_path: Path) -> 
     assert [str(e) for e in scanner.errors] == [f"{folder / '000005.ldb'}: cannot read on (a LevelDB table: a block at "
                                                 f"byte {whole.index(body)}: compressed in a way imgur-dl does not "
                                                 "decode (7)); what was found before it still counts"]
+
+
+def test_a_log_s_deletes_long_records_and_space_written_ahead_and_a_table_of_one_entry(tmp_path: Path) -> None:
+    # A value of 100 KiB: its record in three blocks and more (FIRST, MIDDLE, ..., LAST); a batch that deletes a key
+    # before it puts one; zeros after the last record, as space a writer reserved; a table of one small entry.
+    big = tabs("https://imgur.com/a/AbC1234") + b" " * 100_000 + b"https://imgur.com/gallery/QwE5678"
+    written = log([[(KEY, big)], [(KEY, None), (b"new", b"https://i.imgur.com/XyZ9876")]])
+    folder = profile(tmp_path, table([[(b"k", b"https://imgur.com/a/ZzZ1234")]], compress=False),
+                     written + bytes(1000))
+    assert scanned(folder / "000007.log")[0] == ["AbC1234", "QwE5678", "XyZ9876"]
+    assert scanned(folder / "000007.log")[1].errors == []
+    assert scanned(folder / "000005.ldb")[0] == ["ZzZ1234"]
 
 
 def test_a_table_cut_short_is_said_and_gives_no_link_cut_short(tmp_path: Path) -> None:
