@@ -234,3 +234,5 @@ def test_snappy_refuses_a_copy_from_before_the_start_and_a_length_past_its_bound
     assert snappy.decoded(b"\x05\x01\x05").stopped == "not a Snappy block: a copy from before the start of the block"
     assert snappy.decoded(varint(snappy.MOST + 1)).stopped == "not a Snappy block: it says it makes more than 256 MiB"
     assert snappy.decoded(b"\x03\x08ab").data == b"ab"  # (cut short: what arrived is kept)
+    # A copy whose offset takes four bytes (Snappy's own compressor, working 64 KiB at a time, writes none).
+    assert snappy.decoded(varint(10) + b"\x0cabcd" + b"\x17\x04\x00\x00\x00").data == b"abcdabcdab"
