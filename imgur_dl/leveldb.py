@@ -8,11 +8,12 @@ bytes, a table's blocks are compressed (Snappy: :mod:`imgur_dl.snappy`), and
 a log cuts a record every 32 KiB with a header of its own (7 bytes), where a
 link cut so would name another album. A table is known by the magic number
 that ends it (or, in a folder with the database's ``CURRENT`` file, by its
-name); a log by its name, in such a folder. Each is read whole (a table holds 2 MiB, a log 4 MiB, as LevelDB
-writes them). Nothing in either is trusted: a block or record that is not
-what it says ends the reading there, with what came before it kept (a
-browser that runs appends to its log: a record cut short at its end is no
-damage).
+name); a log by its name, in such a folder. Each is read whole (a table
+holds 2 MiB, a log 4 MiB, as LevelDB writes them). Nothing in either is
+trusted: a block or record that is not what it says ends the reading there,
+with what came before it kept (a browser that runs appends to its log: a
+record cut short at its end is no damage). Checksums are not checked: a
+byte spoilt on disk reads as what it is, as in any other file.
 """
 
 from __future__ import annotations
