@@ -963,6 +963,13 @@ def test_a_link_in_quoted_printable_is_found_wherever_its_lines_break(
         assert [t.id for t in Scanner().scan(io.BytesIO(wrapped), "mail")] == want
 
 
+def test_binary_data_is_not_read_as_quoted_printable() -> None:
+    # A picture's bytes hold a soft line break by chance ("=" then a line's end): read as quoted-printable, what
+    # is around it was joined into a link that is not there.
+    picture = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01 imgu=\nr.com/a/AbC1234 \xff\xd9\x00"
+    assert list(Scanner().scan(io.BytesIO(picture), "photo.jpg")) == []
+
+
 @PROPERTIES
 @given(_TEXT, _LINKS, _TEXT, st.sampled_from([b"\n", b"\r\n"]), st.integers(0, 120), st.integers(40, 1200))
 def test_a_link_in_an_email_body_in_base64_is_found(before: str, link: str, after: str, newline: bytes,
