@@ -51,6 +51,7 @@ _ENDS_LINK = re.compile(rb"(?i)" + _END_A)
 # link whole in the post's facet): "imgur.com/user/SomeNam..." names another user.
 _BLUESKY = re.compile(rb"(?:www\.|m\.|i\.)?imgur\.(?:com|io)/\S{12}\.\.\.")
 LONGEST = 128  # bytes, more than the longest of either is written in
+_MARKS = (b"<", b"&", b"\\")  # what markup inside a link begins with, and the end of a link (a shortened one its text)
 # What may be the beginning of either at the end of a text read so far (the rest to come): from a '<', '&' or '\'
 # on, only what markup inside a link is written with; a space and up to three dots, or " ... " and a shortened
 # link's end so far.
@@ -105,6 +106,10 @@ def shortened(lower: bytes, start: int, end: int) -> bool:
 def held(text: bytes, at: int) -> int | None:
     """Where the markup that holds the byte at ``at`` begins, inside a link or after a shortened one (or what
     may begin some at ``text``'s end, the rest to come), if any does: a block is not cut there."""
+    near, tail = text[max(0, at - LONGEST):at + LONGEST], text[-LONGEST:]
+    if not any(mark in near or mark in tail for mark in _MARKS) and b" ..." not in tail and \
+            not text.endswith((b" ", b" .", b" ..")):
+        return None  # (no character any of it begins with: most of the time, looked at in C)
     for whole in (BREAK, _SHORTENED):
         for match in whole.finditer(text, max(0, at - LONGEST), at + LONGEST):
             if match.start() <= at < match.end():
