@@ -28,6 +28,7 @@ from urllib.parse import quote
 
 from imgur_dl import wal
 from imgur_dl.errors import ScanError
+from imgur_dl.reader import Pieces
 
 MAGIC = b"SQLite format 3\x00"  # a database file's first bytes
 WAL_MAGIC = (b"\x37\x7f\x06\x82", b"\x37\x7f\x06\x83")  # a write-ahead log's (either byte order of its checksums)
@@ -48,31 +49,16 @@ def quoted(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-class Database:
+class Database(Pieces):
     """The values of every table of the database at ``path``, each followed by a line's end, as a reader gives
-    bytes; ``name``: the file as the user knows it; ``warn``: told what is left out."""
+    bytes, a batch of rows at a time (where reading stops, what came before is given first); ``name``: the file
+    as the user knows it; ``warn``: told what is left out."""
 
     def __init__(self, path: Path | bytes, name: str, warn: Callable[[str], None] | None) -> None:
         """``path``: the file, or the database itself (one that is not a file of its own: read whole)."""
         self.name = name
         self.warn = warn
-        self._values = self._each(path)
-        self._held = bytearray()
-        self._stopped: ScanError | None = None  # where reading stopped, once what came before is given
-
-    def read(self, size: int, /) -> bytes:
-        if self._stopped is not None and not self._held:
-            raise self._stopped
-        try:
-            while len(self._held) < size and (values := next(self._values, None)) is not None:
-                self._held += values
-        except ScanError as exc:  # (what was read before still counts: given first, and then the error)
-            self._stopped = exc
-            if not self._held:
-                raise
-        data = bytes(self._held[:size])
-        del self._held[:size]
-        return data
+        super().__init__(self._each(path))
 
     def _each(self, path: Path | bytes) -> Iterator[bytes]:
         try:

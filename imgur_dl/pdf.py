@@ -16,7 +16,7 @@ import re
 import zlib
 from collections.abc import Callable, Generator, Iterator
 
-from imgur_dl.reader import Bound, Reader
+from imgur_dl.reader import Bound, Pieces, Reader
 
 MAGIC = b"%PDF-"
 CHUNK = 1024 * 1024  # bytes of the file read at a time
@@ -31,7 +31,7 @@ _DELIMITERS = (b" ", b"\t", b"\r", b"\n", b"\f", b"\x00", b"(", b")", b"<", b">"
 _DATA_LOOK = 64  # bytes after a dictionary's end in which its "stream" keyword and line end are looked for
 
 
-class Pdf:
+class Pdf(Pieces):
     """A PDF file as text to scan (a :class:`Reader`): its bytes, each object stream's in its decompressed
     content's place. ``taken``: how much of the file has been read (when it is compressed; else what this has
     read of it); ``warn``: told, once the file is read, of object streams that could not be decompressed."""
@@ -46,19 +46,11 @@ class Pdf:
         self.warn = warn
         self.unread = 0  # object streams that could not be decompressed (an encrypted file's, a damaged one's)
         self.larger = 0  # object streams cut at STREAM_MOST
-        self._pieces = self._text()
-        self._rest = b""
+        super().__init__(self._text())
 
     def read(self, size: int, /) -> bytes:
         self.bound.check()
-        piece = self._rest
-        while not piece:  # (an empty piece, as the decompressor gives while it takes more, is no end)
-            more = next(self._pieces, None)
-            if more is None:
-                return b""
-            piece = more
-        piece, self._rest = piece[:size], piece[size:]
-        return piece
+        return super().read(size)
 
     def _chunk(self) -> bytes:
         chunk = self.source.read(CHUNK)

@@ -1,8 +1,9 @@
 """What ``--scan``'s readers of input are (:mod:`imgur_dl.compressed`, :mod:`imgur_dl.warc`, :mod:`imgur_dl.pdf`),
-and what bounds one that decompresses."""
+what bounds one that decompresses, and a reader of what a generator gives."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Protocol
 
 
@@ -17,3 +18,23 @@ class Bound(Protocol):
     def check(self) -> None: ...
 
     def add(self, data: bytes, taken: int) -> bytes: ...
+
+
+class Pieces:
+    """A reader of ``pieces`` (bytes, as a generator gives them): each read gives what is left of the piece in hand,
+    or the next one (an empty one is no end), up to ``size``; an error the generator raises comes after what it
+    gave before it."""
+
+    def __init__(self, pieces: Iterator[bytes]) -> None:
+        self._pieces = pieces
+        self._rest = b""
+
+    def read(self, size: int, /) -> bytes:
+        piece = self._rest
+        while not piece:
+            more = next(self._pieces, None)
+            if more is None:
+                return b""
+            piece = more
+        data, self._rest = piece[:size], piece[size:]
+        return data
