@@ -1,4 +1,4 @@
-"""Markup pages write inside a link's text, and after a link's text shortened: read as written, either makes a
+"""Markup pages write inside a link's text, and around a link's text cut short: read as written, either makes a
 link name another post.
 
 Inside, no character of the text (left out before links are looked for):
@@ -12,8 +12,12 @@ same): ``imgur.com/gallery/holid</span><span class="invisible">ay-AbC1234``.
 Read as written, such a link ends at the ``<`` and names another album
 (``AbC12``, ``holid``).
 
-After: forums show a long link shortened, as the text of a link to it
-whole: phpBB its first 39 characters, `` ... `` and its last 10
+Around: Twitter's ``display_url`` ends a link it shows cut short with ``…``
+(``imgur.com/gallery/holid…``, its ``expanded_url`` beside it whole);
+Mastodon shows the first 30 characters of one in a span of class
+``ellipsis`` (the rest in another, hidden; its href whole); forums show a
+long link shortened, as the text of a link to it whole: phpBB its first 39
+characters, `` ... `` and its last 10
 (``https://imgur.com/gallery/when-my-frien ... is-AbC1234</a>``: ``frien``
 is another post); Discuz! 32 and 19, HESK 54 and 10; Hacker News its first
 60 and ``...``. Bluesky's app writes one into a post's text as its host, 13
@@ -47,6 +51,10 @@ _SPARSE = 256  # bytes a text has for each anchor, at least, for each to be look
 _END_A = _LT + _SLASH + rb"a" + _GT
 _SHORTENED = re.compile(rb"(?i) \.\.\. [^\s<>\"']{1,64}?" + _END_A)
 _ENDS_LINK = re.compile(rb"(?i)" + _END_A)
+_ELLIPSIS_AFTER = ("\u2026".encode(), b"\\u2026")  # (Twitter's display_url; "\u2026" as JSON may escape it)
+_ELLIPSIS_SPAN = rb"ellipsis" + _QUOTE + _GT  # (Mastodon's span, before the link: in lower case)
+_SHOWN_FROM = re.compile(_ELLIPSIS_SPAN + rb"\Z")
+_ELLIPSIS = re.compile(rb"(?i)" + _ELLIPSIS_SPAN)
 # Bluesky's app writes a link into a post's text as its host, the first 13 characters of the rest and "..." (the
 # link whole in the post's facet): "imgur.com/user/SomeNam..." names another user.
 _BLUESKY = re.compile(rb"(?:www\.|m\.|i\.)?imgur\.(?:com|io)/\S{12}\.\.\.")
@@ -54,7 +62,7 @@ LONGEST = 128  # bytes, more than the longest of either is written in
 _MARKS = (b"<", b"&", b"\\")  # what markup inside a link begins with, and the end of a link (a shortened one its text)
 # What may be the beginning of either at the end of a text read so far (the rest to come): from a '<', '&' or '\'
 # on, only what markup inside a link is written with; a space and up to three dots, or " ... " and a shortened
-# link's end so far.
+# link's end so far. (Mastodon's span, its '>' not yet read, is the first: "<span class=\"ellipsis\"".)
 _BEGUN = (re.compile(rb'(?i)[<&\\][a-z0-9_<>&;\\/" =]*\Z'), re.compile(rb" (?:\.{0,3}|\.\.\. \S{0,80})\Z"))
 
 
@@ -97,10 +105,17 @@ def _found(lower: bytes, anchor: bytes, at: int) -> Iterator[int]:
 
 
 def shortened(lower: bytes, start: int, end: int) -> bool:
-    """Whether the link found at ``lower[start:end]`` (in lower case) is shown shortened: as the text of a link to
-    it whole, or in a Bluesky post's text."""
-    return _SHORTENED.match(lower, end) is not None or (lower.endswith(b"...", start, end) and (
-        _ENDS_LINK.match(lower, end) is not None or _BLUESKY.fullmatch(lower, start, end) is not None))
+    """Whether the link found at ``lower[start:end]`` (in lower case) is shown with its end cut off: before an
+    ellipsis, as the text of a link to it whole, or in a Bluesky post's text."""
+    return lower.startswith(_ELLIPSIS_AFTER, end) or _SHORTENED.match(lower, end) is not None or (
+        lower.endswith(b"...", start, end) and (
+            _ENDS_LINK.match(lower, end) is not None or _BLUESKY.fullmatch(lower, start, end) is not None))
+
+
+def shown_cut_from(lower: bytes, start: int) -> bool:
+    """Whether the link found at ``lower[start:]`` (in lower case) is shown cut short by what comes before it
+    (Mastodon's span of class "ellipsis")."""
+    return _SHOWN_FROM.search(lower, max(0, start - 32), start) is not None
 
 
 def held(text: bytes, at: int) -> int | None:
@@ -108,9 +123,9 @@ def held(text: bytes, at: int) -> int | None:
     may begin some at ``text``'s end, the rest to come), if any does: a block is not cut there."""
     near, tail = text[max(0, at - LONGEST):at + LONGEST], text[-LONGEST:]
     if not any(mark in near or mark in tail for mark in _MARKS) and b" ..." not in tail and \
-            not text.endswith((b" ", b" .", b" ..")):
+            not text.endswith((b" ", b" .", b" ..")) and b"ellipsis" not in near.lower():
         return None  # (no character any of it begins with: most of the time, looked at in C)
-    for whole in (BREAK, _SHORTENED):
+    for whole in (BREAK, _SHORTENED, _ELLIPSIS):
         for match in whole.finditer(text, max(0, at - LONGEST), at + LONGEST):
             if match.start() <= at < match.end():
                 return match.start()

@@ -113,14 +113,9 @@ _FIELD_LIKE = re.compile(r"[A-Z]?[a-z]+|[0-9]+")
 # From a URL Defense link's host to a place inside the link it wrote (version 3: "urldefense.com/v3/__<link>__;").
 _INSIDE_V3 = re.compile(rb"urldefense(?:\.proofpoint)?\.com/v3/__[^\s\"'<>]*")
 # A link as a page shows it, cut short: its end named by what may come of it is no link of its own (the
-# "imgur.com/gallery/holid" of "holiday-AbC1234" names another post, "holid"). Twitter's display_url ends such a
-# link with an ellipsis ("imgur.com/gallery/holid\u2026", its expanded_url beside it whole); Mastodon shows the first
-# 30 characters of one in a span of class "ellipsis" (the rest in another, hidden; its href whole), in HTML, JSON
-# or both; forums show one shortened (:func:`imgur_dl.markup.shortened`). (Each in lower case.)
+# "imgur.com/gallery/holid" of "holiday-AbC1234" names another post, "holid"); :mod:`imgur_dl.markup` knows how
+# pages show one.
 CUT = "\u2026"  # what a link found cut short ends with, as it is given out: no Imgur link holds one
-_CUT_AFTER = (CUT.encode(), b"\\u2026")
-_ELLIPSIS_SPAN = rb'ellipsis(?:"|\\"|&quot;|\\u0022)(?:>|\\u003e|&gt;)'
-_CUT_BEFORE = re.compile(_ELLIPSIS_SPAN + rb"\Z")
 
 
 @dataclass
@@ -152,10 +147,9 @@ def links(text: bytes, lower: bytes | None = None, *, rewritings: bool = True) -
             # is there runs into the gateway's own signature ("imgur.com/user/Name__;!!AbC"), no link's end.
             if gateway == -1 or not _INSIDE_V3.fullmatch(lower, gateway, match.start()):
                 pieces = undressed(match.group().decode("ascii", "replace"))
-                shown_cut = lower.startswith(_CUT_AFTER, match.end()) or markup.shortened(lower, *match.span())
-                if pieces and shown_cut:
+                if pieces and markup.shortened(lower, *match.span()):
                     pieces[-1] += CUT
-                if pieces and _CUT_BEFORE.search(lower, max(0, match.start() - 32), match.start()):
+                if pieces and markup.shown_cut_from(lower, match.start()):
                     pieces[0] += CUT
                 found.extend(pieces)
             end = match.end()
@@ -428,13 +422,10 @@ def _cut(text: bytes) -> int:
     """
     cut = _after_separator(text, len(text))
     # (Nor inside a word markup runs on, "imgur.com/a/AbC12<wbr>" | "34", or may: "imgur.com/a/AbC12<wb"; nor
-    # between a link and what says it is shown shortened: "imgur.com/gallery/when-my-frien" | " ... is-AbC1234</a>".)
+    # between a link and what says it is shown shortened: "imgur.com/gallery/when-my-frien" | " ... is-AbC1234</a>",
+    # "...ellipsis\">" | "imgur.com/gallery/my-cat-AbC12".)
     while cut and (start := markup.held(text, cut - 1)) is not None:
         cut = _after_separator(text, start)
-    # (Nor between a link and the span before it that says it is shown cut short: "...ellipsis\">" | "imgur...".)
-    near = max(0, cut - 32)
-    shown = text[near:cut].lower().rfind(b"ellipsis")
-    cut = cut if shown == -1 else near + shown
     if cut or len(text) <= 2 * (MAX_LINK + BEFORE):
         return cut
     cut = len(text) - MAX_LINK - BEFORE
