@@ -124,8 +124,8 @@ def _from_memory(image: bytes | bytearray) -> sqlite3.Connection:
     if sys.version_info < (3, 11):  # (never asked for before: a database is then read from its file only)
         raise ScanError("an SQLite database is read from memory from Python 3.11 on")
     if image[wal.WRITE_VERSION:wal.READ_VERSION + 1] != b"\x01\x01":  # (one kept in WAL mode: read from memory
-        image = bytearray(image)  # as one with no log, as it is)
-        image[wal.WRITE_VERSION] = image[wal.READ_VERSION] = 1
+        image = image if isinstance(image, bytearray) else bytearray(image)  # as one with no log, as it is; a
+        image[wal.WRITE_VERSION] = image[wal.READ_VERSION] = 1  # copy made with its log is not copied again)
     db = sqlite3.connect(":memory:", check_same_thread=False)
     db.deserialize(image)
     return db

@@ -50,8 +50,7 @@ def with_log(path: Path) -> bytearray | None:
     for number, page in latest.items():
         if number <= size:
             image[(number - 1) * page_size:number * page_size] = page
-    image[WRITE_VERSION] = image[READ_VERSION] = 1  # (as a database with no log: read from memory as it is)
-    return image
+    return image  # (its header still says WAL mode: imgur_dl.database reads it from memory as one with no log)
 
 
 def _committed(data: bytes) -> tuple[int, int, dict[int, bytes]] | None:
