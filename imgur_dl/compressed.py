@@ -173,10 +173,11 @@ def _leveldb(source: IO[bytes], path: Path, name: str) -> Reader | None:
 def _mozlz4(raw: Reader, name: str) -> Reader:
     """Firefox's session file (mozlz4: its magic number, the size of what it holds, one LZ4 block), decoded whole:
     what it holds, then where decoding stopped, if it did."""
-    head = _peek(raw, len(lz4block.MOZLZ4_MAGIC) + 4)
+    header = len(lz4block.MOZLZ4_MAGIC) + 4
+    head = _peek(raw, header)
     size = int.from_bytes(head[len(lz4block.MOZLZ4_MAGIC):], "little")
-    if len(head) < len(lz4block.MOZLZ4_MAGIC) + 4 or size > lz4block.MOZLZ4_MOST:
-        why = "cut short" if len(head) < len(lz4block.MOZLZ4_MAGIC) + 4 else \
+    if len(head) < header or size > lz4block.MOZLZ4_MOST:
+        why = "cut short" if len(head) < header else \
             f"it says it holds {size:,} bytes, more than imgur-dl reads of one ({lz4block.MOZLZ4_MOST:,})"
         raise ScanError(f"{name}: Firefox's lz4-compressed JSON (mozlz4), not read: {why}", why)
     most = size + size // 255 + 16  # (the largest block that makes that much: LZ4's bound)
