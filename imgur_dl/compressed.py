@@ -16,7 +16,8 @@ by, without decoding them (:class:`imgur_dl.zstdframes.ZstdFrames`). Firefox's s
 (7-Zip, RAR) and lz4's own frames are said to be what they are, not scanned as bytes; an
 SQLite database is read as one (:mod:`imgur_dl.database`), a PDF file with
 its object streams decompressed (:mod:`imgur_dl.pdf`), a LevelDB database's
-tables and log as theirs (:mod:`imgur_dl.leveldb`).
+tables and log as theirs (:mod:`imgur_dl.leveldb`), an Apple binary property
+list a string at a time (:mod:`imgur_dl.bplist`).
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any, BinaryIO, Protocol, cast
 
-from imgur_dl import database, leveldb, lz4block, pdf
+from imgur_dl import bplist, database, leveldb, lz4block, pdf
 from imgur_dl.database import Database
 from imgur_dl.errors import ScanError, UsageError
 from imgur_dl.pdf import Pdf
@@ -187,6 +188,19 @@ def _mozlz4(raw: Reader, name: str) -> Reader:
     return _Then(decoded.data, ScanError.stopped(name, decoded.stopped) if decoded.stopped else None)
 
 
+def _plist(raw: Reader, name: str, warn: Callable[[str], None] | None) -> Reader:
+    """A binary property list's strings and data, a line each (:mod:`imgur_dl.bplist`), read whole; one that cannot be
+    read as one (cut short, larger than :data:`imgur_dl.bplist.MOST`) is read as bytes, and that is said."""
+    image = _peek(raw, bplist.MOST + 1)  # (one more: to tell one larger)
+    read = bplist.strings(image) if len(image) <= bplist.MOST else \
+        bplist.Read(b"", f"larger than imgur-dl reads whole ({bplist.MOST:,} bytes)")
+    if read.unread is None:
+        return io.BytesIO(read.text)
+    if warn is not None:
+        warn(f"{name}: a binary property list, {read.unread}: read as bytes")
+    return _Text(_Prefixed(image, raw, name))
+
+
 class _Then:
     """``data``, then ``error`` (if any) once it is all read."""
 
@@ -235,6 +249,8 @@ class _Opening:
                 self._chosen = Warc(rest, self.name, _Expansion(self.name), taken=self.taken, warn=self.warn)
             elif first.startswith(pdf.MAGIC):
                 self._chosen = Pdf(rest, self.name, _Expansion(self.name), taken=self.taken, warn=self.warn)
+            elif first.startswith(bplist.MAGIC):
+                self._chosen = _plist(rest, self.name, self.warn)
             elif not self.inside and first[_TAR_AT:_TAR_AT + len(_TAR)] == _TAR:
                 self._chosen = _TarMembers(rest, self.name, self.warn)
             else:

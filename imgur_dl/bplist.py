@@ -1,0 +1,103 @@
+"""Apple's binary property lists as text to scan: each string and data object one holds, a line each.
+
+A binary property list (``bplist00``: Safari's ``Bookmarks.plist`` with its
+Reading List, its ``History.plist`` before OS X 10.10, the archives
+NSKeyedArchiver writes) lays its objects one after another, each
+behind a marker byte that tells its type and length, with nothing between
+them (Core Foundation's ``CFBinaryPList.c``, whose comment describes the
+format, and Python's :mod:`plistlib`). Read as bytes, a link runs on into
+the marker of the object written after it: ``_`` before any string of 15
+characters or more (``imgur.com/user/SomeName`` then a bookmark's UUID: the
+user ``SomeName_``), a letter before a shorter one (``imgur.com/a/AbC1234``
+then ``W`` and a 7-character title: an id that is none). Here the offset
+table at the file's end names each object; the strings (ASCII, and UTF-16
+big-endian, given as UTF-8) and data (a property list inside one read so in
+turn) are given a line each; numbers, dates, arrays and dictionaries hold
+no text and are left out. Nothing is trusted: an offset or length past the
+objects, or an object that begins inside one already given, is passed over.
+"""
+
+from __future__ import annotations
+
+import sys
+from array import array
+from dataclasses import dataclass
+
+MAGIC = b"bplist00"
+MOST = 256 * 1024 * 1024  # bytes of a property list read whole, at the most (larger: read as bytes)
+_TRAILER = 32
+_DATA, _ASCII, _UTF16 = 0x4, 0x5, 0x6  # the high four bits of the markers of objects that hold text or bytes
+_INT = 0x1  # ... of an integer's: a length of 15 or more follows the marker as one
+_DEEPEST = 4  # property lists inside data inside property lists... read so, at the most
+
+
+@dataclass(frozen=True, slots=True)
+class Read:
+    """A property list's strings and data, a line each; ``unread``: why it could not be read as one (then ``text``
+    is empty, and the file is read as bytes)."""
+
+    text: bytes
+    unread: str | None = None
+
+
+def strings(data: bytes | memoryview) -> Read:
+    """Every string and data object of the binary property list ``data``, in the order they are written."""
+    return _strings(memoryview(data), 0)
+
+
+def _strings(data: memoryview, depth: int) -> Read:
+    if len(data) < len(MAGIC) + _TRAILER or data[:len(MAGIC)] != MAGIC:
+        return Read(b"", "cut short" if data[:len(MAGIC)] == MAGIC else "not a binary property list")
+    trailer = data[-_TRAILER:]
+    width, count, table = trailer[6], int.from_bytes(trailer[8:16], "big"), int.from_bytes(trailer[24:32], "big")
+    end = len(data) - _TRAILER  # (where the offset table must end)
+    if not 1 <= width <= 8 or not len(MAGIC) <= table <= end or count * width > end - table:
+        return Read(b"", "its trailer names no offset table inside it (cut short, or spoilt)")
+    pieces: list[bytes] = []
+    given = len(MAGIC)  # where the last object given ends: one that begins before it is not one
+    # (Objects are taken in the order the table names them, as every writer lays them out: one named out of that
+    # order, or twice, is passed over, and the whole is read once.)
+    for offset in _offsets(data[table:table + count * width], width):
+        span = _span(data, offset, table) if given <= offset < table else None
+        if span is None:
+            continue
+        kind, start, given = span
+        value = data[start:given]
+        if kind == _UTF16:
+            pieces.append(bytes(value).decode("utf-16-be", "surrogatepass").encode("utf-8", "surrogatepass"))
+        elif kind == _DATA and depth < _DEEPEST and value[:len(MAGIC)] == MAGIC and \
+                (inner := _strings(value, depth + 1)).unread is None:
+            pieces.append(inner.text)
+        else:
+            pieces.append(bytes(value))
+        pieces.append(b"\n")
+    return Read(b"".join(pieces))
+
+
+def _offsets(table: memoryview, width: int) -> array[int]:
+    """The offset table's big-endian numbers of ``width`` bytes, each widened to 8 bytes in place (no loop in
+    Python: a table of a million objects)."""
+    count = len(table) // width
+    wide = bytearray(8 * count)
+    for byte in range(width):
+        wide[8 - width + byte::8] = table[byte::width]
+    numbers = array("Q", wide)
+    if sys.byteorder == "little":
+        numbers.byteswap()
+    return numbers
+
+
+def _span(data: memoryview, offset: int, limit: int) -> tuple[int, int, int] | None:
+    """The object at ``offset``, when it holds text or bytes lying before ``limit``: (its kind, where they begin,
+    where they end)."""
+    marker = data[offset]
+    kind, length, start = marker >> 4, marker & 0xF, offset + 1
+    if kind not in (_DATA, _ASCII, _UTF16):
+        return None
+    if length == 0xF:  # (an integer object follows: 1, 2, 4 or 8 bytes, big-endian)
+        if start >= limit or data[start] >> 4 != _INT or data[start] & 0xF > 3:
+            return None
+        size = 1 << (data[start] & 0xF)
+        length, start = int.from_bytes(data[start + 1:start + 1 + size], "big"), start + 1 + size
+    stop = start + length * (2 if kind == _UTF16 else 1)
+    return (kind, start, stop) if stop <= limit else None
