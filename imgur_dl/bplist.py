@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import sys
 from array import array
-from dataclasses import dataclass
+from typing import NamedTuple
 
 MAGIC = b"bplist00"
 MOST = 256 * 1024 * 1024  # bytes of a property list read whole, at the most (larger: read as bytes)
@@ -31,8 +31,7 @@ _INT = 0x1  # ... of an integer's: a length of 15 or more follows the marker as 
 _DEEPEST = 4  # property lists inside data inside property lists... read so, at the most
 
 
-@dataclass(frozen=True, slots=True)
-class Read:
+class Read(NamedTuple):
     """A property list's strings and data, a line each; ``unread``: why it could not be read as one (then ``text``
     is empty, and the file is read as bytes)."""
 

@@ -17,7 +17,8 @@ by, without decoding them (:class:`imgur_dl.zstdframes.ZstdFrames`). Firefox's s
 SQLite database is read as one (:mod:`imgur_dl.database`), a PDF file with
 its object streams decompressed (:mod:`imgur_dl.pdf`), a LevelDB database's
 tables and log as theirs (:mod:`imgur_dl.leveldb`), an Apple binary property
-list a string at a time (:mod:`imgur_dl.bplist`).
+list a string at a time (:mod:`imgur_dl.bplist`), Word's and PowerPoint's text
+with its runs joined (:mod:`imgur_dl.office`).
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any, BinaryIO, Protocol, cast
 
-from imgur_dl import bplist, database, leveldb, lz4block, pdf
+from imgur_dl import bplist, database, leveldb, lz4block, office, pdf
 from imgur_dl.database import Database
 from imgur_dl.errors import ScanError, UsageError
 from imgur_dl.pdf import Pdf
@@ -188,16 +189,16 @@ def _mozlz4(raw: Reader, name: str) -> Reader:
     return _Then(decoded.data, ScanError.stopped(name, decoded.stopped) if decoded.stopped else None)
 
 
-def _plist(raw: Reader, name: str, warn: Callable[[str], None] | None) -> Reader:
-    """A binary property list's strings and data, a line each (:mod:`imgur_dl.bplist`), read whole; one that cannot be
-    read as one (cut short, larger than :data:`imgur_dl.bplist.MOST`) is read as bytes, and that is said."""
-    image = _peek(raw, bplist.MOST + 1)  # (one more: to tell one larger)
-    read = bplist.strings(image) if len(image) <= bplist.MOST else \
-        bplist.Read(b"", f"larger than imgur-dl reads whole ({bplist.MOST:,} bytes)")
-    if read.unread is None:
-        return io.BytesIO(read.text)
+def _whole(raw: Reader, name: str, warn: Callable[[str], None] | None, *, what: str, most: int,
+           read: Callable[[bytes], tuple[bytes, str | None]]) -> Reader:
+    """The file ``raw`` (``what`` it is) read whole and made text by ``read`` (that text, or why it cannot be read so);
+    one that cannot be, or is larger than ``most`` bytes, is read as bytes, and that is said."""
+    image = _peek(raw, most + 1)  # (one more: to tell one larger)
+    text, unread = read(image) if len(image) <= most else (b"", f"larger than imgur-dl reads whole ({most:,} bytes)")
+    if unread is None:
+        return io.BytesIO(text)
     if warn is not None:
-        warn(f"{name}: a binary property list, {read.unread}: read as bytes")
+        warn(f"{name}: {what}, {unread}: read as bytes")
     return _Text(_Prefixed(image, raw, name))
 
 
@@ -250,7 +251,11 @@ class _Opening:
             elif first.startswith(pdf.MAGIC):
                 self._chosen = Pdf(rest, self.name, _Expansion(self.name), taken=self.taken, warn=self.warn)
             elif first.startswith(bplist.MAGIC):
-                self._chosen = _plist(rest, self.name, self.warn)
+                self._chosen = _whole(rest, self.name, self.warn, what="a binary property list", most=bplist.MOST,
+                                      read=bplist.strings)
+            elif office.holds_runs(first):
+                self._chosen = _whole(rest, self.name, self.warn, what="a Word or PowerPoint document's text",
+                                      most=office.MOST, read=office.joined)
             elif not self.inside and first[_TAR_AT:_TAR_AT + len(_TAR)] == _TAR:
                 self._chosen = _TarMembers(rest, self.name, self.warn)
             else:

@@ -1,0 +1,61 @@
+"""The text of Word's and PowerPoint's documents (Office Open XML) with each paragraph's runs joined.
+
+A ``.docx`` or ``.pptx`` is a ZIP archive of XML parts (read member by
+member, as any ZIP is); their text is kept in runs, each with its own
+formatting, and Word and PowerPoint split a run wherever something changes
+inside it: an edit made in a later session, the spelling checker's marks,
+a language, a bookmark (ruby-docx's pull request #181: a placeholder
+``{{first_name}}`` stored as ``{{fi``, ``rst_na``, ``me}}``; python-pptx's
+issue #724, likewise). A link typed into a document may be so too:
+``<w:t>https://imgur.com/a/AbC12</w:t></w:r><w:r><w:t>34</w:t>``, read as
+written, ends at the ``<`` and names another album (``AbC12``). Here what
+lies between two runs' text is taken out when it is nothing but the runs'
+own markup (their ends and starts, their properties, the spelling checker's
+marks, bookmarks, comments' ranges, a link's start and end, an inserted
+change's): the text then reads as the document shows it. Anything else
+between them (a tab, a break, a paragraph's end, a field's) is left as it
+is, and keeps the two apart.
+"""
+
+from __future__ import annotations
+
+import re
+
+MOST = 256 * 1024 * 1024  # bytes of a part read whole, at the most (larger: read as it is)
+_LOOK = 4096  # bytes of a part's beginning looked at for its namespace
+# The namespaces whose text is in runs: WordprocessingML's and DrawingML's (a slide's), transitional and strict.
+_NAMESPACES = (b"schemas.openxmlformats.org/wordprocessingml/2006/main", b"purl.oclc.org/ooxml/wordprocessingml/main",
+               b"schemas.openxmlformats.org/drawingml/2006/main", b"purl.oclc.org/ooxml/drawingml/main")
+_ATTRIBUTES = rb"(?:\s[^<>]*)?"
+
+
+def _between(prefix: bytes, marks: bytes) -> re.Pattern[bytes]:
+    """From the end of a run's text to the start of the next's, with nothing but runs' markup between (``prefix``:
+    the namespace's, ``marks``: the other empty elements that may lie between runs)."""
+    tag = rb"<" + prefix + rb":"
+    # (A run's properties hold any elements, but never the run's end, nor a paragraph's, nor text: they cannot
+    # reach past the run they are of.)
+    inside = rb"<(?!/?" + prefix + rb":(?:r|p|t|instrText)[\s/>])[^<>]*>"
+    properties = tag + rb"rPr" + _ATTRIBUTES + rb"(?:/>|>(?:\s*" + inside + rb")*?\s*</" + prefix + rb":rPr>)"
+    markup = (rb"</?" + prefix + rb":r" + _ATTRIBUTES + rb">|" + properties + rb"|" + tag + rb"(?:" + marks + rb")"
+              + _ATTRIBUTES + rb"/>|</?" + prefix + rb":(?:hyperlink|ins)" + _ATTRIBUTES + rb">")
+    text = rb"(?:t|instrText)" if prefix == b"w" else rb"t"
+    return re.compile(rb"</" + prefix + rb":" + text + rb">(?:\s*(?:" + markup + rb"))*?\s*" + tag + text +
+                      _ATTRIBUTES + rb">")
+
+
+_JOINS = (_between(b"w", rb"proofErr|bookmarkStart|bookmarkEnd|lastRenderedPageBreak|commentRangeStart|"
+                        rb"commentRangeEnd|permStart|permEnd"),
+          _between(b"a", rb"(?!)"))
+
+
+def holds_runs(head: bytes) -> bool:
+    """Whether a part that begins with ``head`` is Word's or PowerPoint's text, in runs."""
+    return head.lstrip().startswith(b"<?xml") and any(name in head[:_LOOK] for name in _NAMESPACES)
+
+
+def joined(part: bytes) -> tuple[bytes, None]:
+    """``part`` with the markup between two runs' text taken out, where nothing else lies there."""
+    for join in _JOINS:
+        part = join.sub(b"", part)
+    return part, None
