@@ -17,8 +17,8 @@ by, without decoding them (:class:`imgur_dl.zstdframes.ZstdFrames`). Firefox's s
 SQLite database is read as one (:mod:`imgur_dl.database`), a PDF file with
 its object streams decompressed (:mod:`imgur_dl.pdf`), a LevelDB database's
 tables and log as theirs (:mod:`imgur_dl.leveldb`), an Apple binary property
-list a string at a time (:mod:`imgur_dl.bplist`), Word's and PowerPoint's text
-with its runs joined (:mod:`imgur_dl.office`).
+list a string at a time (:mod:`imgur_dl.bplist`), a document's text (Word's,
+PowerPoint's, OpenDocument's) as it shows it (:mod:`imgur_dl.office`).
 """
 
 from __future__ import annotations
@@ -253,9 +253,9 @@ class _Opening:
             elif first.startswith(bplist.MAGIC):
                 self._chosen = _whole(rest, self.name, self.warn, what="a binary property list", most=bplist.MOST,
                                       read=bplist.strings)
-            elif office.holds_runs(first):
-                self._chosen = _whole(rest, self.name, self.warn, what="a Word or PowerPoint document's text",
-                                      most=office.MOST, read=office.joined)
+            elif office.is_document(first):
+                self._chosen = _whole(rest, self.name, self.warn, most=office.MOST, read=office.joined,
+                                      what="a document's text (Word's, PowerPoint's, OpenDocument's)")
             elif not self.inside and first[_TAR_AT:_TAR_AT + len(_TAR)] == _TAR:
                 self._chosen = _TarMembers(rest, self.name, self.warn)
             else:

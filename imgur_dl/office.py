@@ -1,4 +1,4 @@
-"""The text of Word's and PowerPoint's documents (Office Open XML) with each paragraph's runs joined.
+"""The text of Word's and PowerPoint's documents (Office Open XML), and of OpenDocument's, as the document shows it.
 
 A ``.docx`` or ``.pptx`` is a ZIP archive of XML parts (read member by
 member, as any ZIP is); their text is kept in runs, each with its own
@@ -14,7 +14,8 @@ own markup (their ends and starts, their properties, the spelling checker's
 marks, bookmarks, comments' ranges, a link's start and end, an inserted
 change's): the text then reads as the document shows it. Anything else
 between them (a tab, a break, a paragraph's end, a field's) is left as it
-is, and keeps the two apart.
+is, and keeps the two apart. OpenDocument's (LibreOffice's ``.odt``) text
+is split by spans instead: those are taken out wherever they are.
 """
 
 from __future__ import annotations
@@ -22,10 +23,12 @@ from __future__ import annotations
 import re
 
 MOST = 256 * 1024 * 1024  # bytes of a part read whole, at the most (larger: read as it is)
-_LOOK = 4096  # bytes of a part's beginning looked at for its namespace
-# The namespaces whose text is in runs: WordprocessingML's and DrawingML's (a slide's), transitional and strict.
+_LOOK = 8192  # bytes of a part's beginning looked at for its namespace (OpenDocument's root declares some 40)
+# The namespaces whose text is in runs: WordprocessingML's and DrawingML's (a slide's), transitional and strict;
+# and OpenDocument's text, in spans.
 _NAMESPACES = (b"schemas.openxmlformats.org/wordprocessingml/2006/main", b"purl.oclc.org/ooxml/wordprocessingml/main",
-               b"schemas.openxmlformats.org/drawingml/2006/main", b"purl.oclc.org/ooxml/drawingml/main")
+               b"schemas.openxmlformats.org/drawingml/2006/main", b"purl.oclc.org/ooxml/drawingml/main",
+               b"urn:oasis:names:tc:opendocument:xmlns:text:1.0")
 _ATTRIBUTES = rb"(?:\s[^<>]*)?"
 
 
@@ -44,18 +47,25 @@ def _between(prefix: bytes, marks: bytes) -> re.Pattern[bytes]:
                       _ATTRIBUTES + rb">")
 
 
+# OpenDocument's text (LibreOffice's, OpenOffice's) is not in runs: a paragraph's text lies in it as it is, with
+# spans around what is formatted apart, and LibreOffice starts one wherever text was typed in another session or
+# a style changes (OpenTBS's issue #23: "[" and "onshow.orchestra:treasurer:email]" in two spans). A span's start
+# and end, a bookmark, where a page broke last: none shows as anything, and none is kept.
+_ODF_NOTHING = re.compile(rb"</?text:span" + _ATTRIBUTES + rb">|<text:(?:bookmark|bookmark-start|bookmark-end|"
+                          rb"soft-page-break)" + _ATTRIBUTES + rb"/>")
 _JOINS = (_between(b"w", rb"proofErr|bookmarkStart|bookmarkEnd|lastRenderedPageBreak|commentRangeStart|"
                         rb"commentRangeEnd|permStart|permEnd"),
-          _between(b"a", rb"(?!)"))
+          _between(b"a", rb"(?!)"), _ODF_NOTHING)
 
 
-def holds_runs(head: bytes) -> bool:
-    """Whether a part that begins with ``head`` is Word's or PowerPoint's text, in runs."""
+def is_document(head: bytes) -> bool:
+    """Whether a part that begins with ``head`` is a document's text: Word's or PowerPoint's, in runs, or
+    OpenDocument's, in spans."""
     return head.lstrip().startswith(b"<?xml") and any(name in head[:_LOOK] for name in _NAMESPACES)
 
 
 def joined(part: bytes) -> tuple[bytes, None]:
-    """``part`` with the markup between two runs' text taken out, where nothing else lies there."""
+    """``part`` with the markup between two runs' text taken out where nothing else lies there, and spans'."""
     for join in _JOINS:
         part = join.sub(b"", part)
     return part, None

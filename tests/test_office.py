@@ -1,4 +1,5 @@
-"""``--scan`` of Word and PowerPoint documents: a link whose text the application split into runs, read whole."""
+"""``--scan`` of Word, PowerPoint and OpenDocument documents: a link the application split into runs or spans, read
+whole."""
 
 from __future__ import annotations
 
@@ -110,11 +111,34 @@ def test_a_part_larger_than_is_read_whole_is_read_as_it_is_and_said(monkeypatch:
     scanner = Scanner()
     found = [t.id for t in scanner.scan(io.BytesIO(document(b"imgur.com/a/AbC12" + BETWEEN[0] + b"34")), "x.xml")]
     assert found == ["AbC12"]
-    assert scanner.warnings == ["x.xml: a Word or PowerPoint document's text, larger than imgur-dl reads whole (100 "
-                                "bytes): read as bytes"]
+    assert scanner.warnings == ["x.xml: a document's text (Word's, PowerPoint's, OpenDocument's), larger than "
+                                "imgur-dl reads whole (100 bytes): read as bytes"]
 
 
 def test_xml_of_another_kind_is_read_as_it_is() -> None:
     feed = b'<?xml version="1.0"?><rss><item><link>https://imgur.com/a/AbC1234</link></item></rss>'
     assert scanned(feed, "feed.xml") == [("album", "AbC1234")]
-    assert not office.holds_runs(feed)
+    assert not office.is_document(feed)
+
+
+ODF = b'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0"'
+
+
+def test_a_link_libreoffice_split_into_spans_is_read_as_the_document_shows_it(tmp_path: Path) -> None:
+    # (OpenTBS #23: "[" and "onshow.orchestra:treasurer:email]" in two spans.)
+    content = (b'<?xml version="1.0" encoding="UTF-8"?>\n<office:document-content xmlns:office="urn:oasis:names:tc:'
+               b'opendocument:xmlns:office:1.0" ' + ODF + b' office:version="1.3"><office:body><office:text>'
+               b'<text:p text:style-name="P1">See <text:span text:style-name="T1">imgur.com/a/AbC12</text:span>'
+               b'<text:span text:style-name="T2">34</text:span><text:bookmark text:name="x"/> and imgur.com/user/Some'
+               b'<text:soft-page-break/>Name</text:p><text:p>imgur.com/a/XyZ98<text:s/>76<text:tab/>'
+               b'<text:a xlink:type="simple" xlink:href="https://imgur.com/t/cats">imgur.com/t/ca<text:span>ts'
+               b"</text:span></text:a></text:p></office:text></office:body></office:document-content>")
+    expected = [("album", "AbC1234"), ("user", "SomeName"), ("album", "XyZ98"), ("tag", "cats")]
+    assert scanned(content, "notes.odt: content.xml") == expected
+    assert scanned(content.replace(ODF, b"", 1), "content.xml")[:2] == [("album", "AbC12"), ("user", "Some")]
+    with zipfile.ZipFile(tmp_path / "notes.odt", "w") as archive:
+        archive.writestr("mimetype", "application/vnd.oasis.opendocument.text")
+        archive.writestr("content.xml", content)
+    result = run_main("--scan", str(tmp_path / "notes.odt"), "-g")
+    assert result.code == 0, result
+    assert result.out.splitlines()[:2] == ["https://imgur.com/a/AbC1234", "https://imgur.com/user/SomeName"]
