@@ -61,7 +61,8 @@ _JOINS = (_between(b"w", rb"proofErr|bookmarkStart|bookmarkEnd|lastRenderedPageB
 def is_document(head: bytes) -> bool:
     """Whether a part that begins with ``head`` is a document's text: Word's or PowerPoint's, in runs, or
     OpenDocument's, in spans."""
-    return head.lstrip().startswith(b"<?xml") and any(name in head[:_LOOK] for name in _NAMESPACES)
+    look = head[:_LOOK]
+    return look.lstrip().startswith(b"<?xml") and any(name in look for name in _NAMESPACES)
 
 
 def joined(part: bytes) -> tuple[bytes, None]:
