@@ -21,7 +21,8 @@ from __future__ import annotations
 
 import sys
 from array import array
-from typing import NamedTuple
+
+from imgur_dl.reader import Whole
 
 MAGIC = b"bplist00"
 MOST = 256 * 1024 * 1024  # bytes of a property list read whole, at the most (larger: read as bytes)
@@ -31,27 +32,19 @@ _INT = 0x1  # ... of an integer's: a length of 15 or more follows the marker as 
 _DEEPEST = 4  # property lists inside data inside property lists... read so, at the most
 
 
-class Read(NamedTuple):
-    """A property list's strings and data, a line each; ``unread``: why it could not be read as one (then ``text``
-    is empty, and the file is read as bytes)."""
-
-    text: bytes
-    unread: str | None = None
-
-
-def strings(data: bytes | memoryview) -> Read:
+def strings(data: bytes | memoryview) -> Whole:
     """Every string and data object of the binary property list ``data``, in the order they are written."""
     return _strings(memoryview(data), 0)
 
 
-def _strings(data: memoryview, depth: int) -> Read:
+def _strings(data: memoryview, depth: int) -> Whole:
     if len(data) < len(MAGIC) + _TRAILER or data[:len(MAGIC)] != MAGIC:
-        return Read(b"", "cut short" if data[:len(MAGIC)] == MAGIC else "not a binary property list")
+        return Whole(b"", "cut short" if data[:len(MAGIC)] == MAGIC else "not a binary property list")
     trailer = data[-_TRAILER:]
     width, count, table = trailer[6], int.from_bytes(trailer[8:16], "big"), int.from_bytes(trailer[24:32], "big")
     end = len(data) - _TRAILER  # (where the offset table must end)
     if not 1 <= width <= 8 or not len(MAGIC) <= table <= end or count * width > end - table:
-        return Read(b"", "its trailer names no offset table inside it (cut short, or spoilt)")
+        return Whole(b"", "its trailer names no offset table inside it (cut short, or spoilt)")
     pieces: list[bytes] = []
     given = len(MAGIC)  # where the last object given ends: one that begins before it is not one
     # (Objects are taken in the order the table names them, as every writer lays them out: one named out of that
@@ -70,7 +63,7 @@ def _strings(data: memoryview, depth: int) -> Read:
         else:
             pieces.append(bytes(value))
         pieces.append(b"\n")
-    return Read(b"".join(pieces))
+    return Whole(b"".join(pieces))
 
 
 def _offsets(table: memoryview, width: int) -> array[int]:

@@ -18,7 +18,8 @@ SQLite database is read as one (:mod:`imgur_dl.database`), a PDF file with
 its object streams decompressed (:mod:`imgur_dl.pdf`), a LevelDB database's
 tables and log as theirs (:mod:`imgur_dl.leveldb`), an Apple binary property
 list a string at a time (:mod:`imgur_dl.bplist`), a document's text (Word's,
-PowerPoint's, OpenDocument's) as it shows it (:mod:`imgur_dl.office`).
+PowerPoint's, OpenDocument's) as it shows it (:mod:`imgur_dl.office`), a
+Chromium browser's session file a command at a time (:mod:`imgur_dl.snss`).
 """
 
 from __future__ import annotations
@@ -37,11 +38,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any, BinaryIO, Protocol, cast
 
-from imgur_dl import bplist, database, leveldb, lz4block, office, pdf
+from imgur_dl import bplist, database, leveldb, lz4block, office, pdf, snss
 from imgur_dl.database import Database
 from imgur_dl.errors import ScanError, UsageError
 from imgur_dl.pdf import Pdf
-from imgur_dl.reader import Reader
+from imgur_dl.reader import Reader, Whole
 from imgur_dl.warc import Warc, is_warc
 from imgur_dl.zstdframes import ZstdFrames
 
@@ -190,7 +191,7 @@ def _mozlz4(raw: Reader, name: str) -> Reader:
 
 
 def _whole(raw: Reader, name: str, warn: Callable[[str], None] | None, *, what: str, most: int,
-           read: Callable[[bytes], tuple[bytes, str | None]]) -> Reader:
+           read: Callable[[bytes], Whole]) -> Reader:
     """The file ``raw`` (``what`` it is) read whole and made text by ``read`` (that text, or why it cannot be read so);
     one that cannot be, or is larger than ``most`` bytes, is read as bytes, and that is said."""
     image = _peek(raw, most + 1)  # (one more: to tell one larger)
@@ -253,6 +254,9 @@ class _Opening:
             elif first.startswith(bplist.MAGIC):
                 self._chosen = _whole(rest, self.name, self.warn, what="a binary property list", most=bplist.MOST,
                                       read=bplist.strings)
+            elif first.startswith(snss.MAGIC):
+                self._chosen = _whole(rest, self.name, self.warn, what="a Chromium browser's session file",
+                                      most=snss.MOST, read=snss.commands)
             elif office.is_document(first):
                 self._chosen = _whole(rest, self.name, self.warn, most=office.MOST, read=office.joined,
                                       what="a document's text (Word's, PowerPoint's, OpenDocument's)")

@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import re
 
+from imgur_dl.reader import Whole
+
 MOST = 256 * 1024 * 1024  # bytes of a part read whole, at the most (larger: read as it is)
 _LOOK = 8192  # bytes of a part's beginning looked at for its namespace (OpenDocument's root declares some 40)
 # The namespaces whose text is in runs: WordprocessingML's and DrawingML's (a slide's), transitional and strict;
@@ -65,8 +67,8 @@ def is_document(head: bytes) -> bool:
     return look.lstrip().startswith(b"<?xml") and any(name in look for name in _NAMESPACES)
 
 
-def joined(part: bytes) -> tuple[bytes, None]:
+def joined(part: bytes) -> Whole:
     """``part`` with the markup between two runs' text taken out where nothing else lies there, and spans'."""
     for join in _JOINS:
         part = join.sub(b"", part)
-    return part, None
+    return Whole(part)

@@ -1,10 +1,10 @@
 """What ``--scan``'s readers of input are (:mod:`imgur_dl.compressed`, :mod:`imgur_dl.warc`, :mod:`imgur_dl.pdf`),
-what bounds one that decompresses, and a reader of what a generator gives."""
+what bounds one that decompresses, a reader of what a generator gives, and what a file read whole gives."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 
 class Reader(Protocol):
@@ -18,6 +18,14 @@ class Bound(Protocol):
     def check(self) -> None: ...
 
     def add(self, data: bytes, taken: int) -> bytes: ...
+
+
+class Whole(NamedTuple):
+    """A file read whole as what it is (:mod:`imgur_dl.bplist`, :mod:`imgur_dl.snss`): its text to scan, and why it
+    could not be read so (``unread``: then ``text`` is empty, and the file is read as bytes)."""
+
+    text: bytes
+    unread: str | None = None
 
 
 class Pieces:
