@@ -45,7 +45,7 @@ def commands(data: bytes) -> Whole:
         size = int.from_bytes(data[at:at + 2], "little")
         kind, payload = data[at + 2], data[at + 3:at + 2 + size]
         at += 2 + size
-        page = _page(payload) if kind in _PAGES and size > 0 else None
+        page = _page(payload) if kind in _PAGES else None
         pieces.extend(page if page is not None else (payload,))
         pieces.append(b"")
     pieces.append(data[at:])  # (a command cut short at the end, as a running browser leaves its file: as it is)

@@ -29,10 +29,13 @@ def command(kind: int, payload: bytes) -> bytes:
     return struct.pack("<HB", len(payload) + 1, kind) + payload
 
 
-def page(url: str, title: str, *, kind: int = 6, tab: int = 7, index: int = 0) -> bytes:
-    """A tab's page (UpdateTabNavigation): its tab, its index, its address, its title, its state, and more."""
-    body = (struct.pack("<ii", tab, index) + string(url.encode()) + string16(title) + string(b"\x10\x00\x00\x00" * 6)
-            + struct.pack("<ii", 0, 0) + string(b"https://www.reddit.com/") + struct.pack("<i", 1))
+def page(url: str, title: str, *, kind: int = 6, tab: int = 7, index: int = 0, more: bool = True) -> bytes:
+    """A tab's page (UpdateTabNavigation): its tab, its index, its address, its title, its state, and more (or not:
+    an older browser's)."""
+    body = struct.pack("<ii", tab, index) + string(url.encode()) + string16(title)
+    if more:
+        body += (string(b"\x10\x00\x00\x00" * 6) + struct.pack("<ii", 0, 0) + string(b"https://www.reddit.com/") +
+                 struct.pack("<i", 1))
     return command(kind, struct.pack("<I", len(body)) + body)
 
 
@@ -66,6 +69,7 @@ def test_each_tab_s_address_is_read_on_its_own() -> None:
 def test_a_tabs_file_s_pages_and_a_file_cut_short_as_a_running_browser_leaves_it(tmp_path: Path) -> None:
     tabs = session(*(page(url, title, kind=1) for url, title in PAGES))
     assert scanned(tabs, "Tabs_13390747476041490")[0] == [("tag", "cats"), ("user", "SomeName"), ("gallery", "AbC1234")]
+    assert scanned(session(page("https://imgur.com/t/cats", "P" * 80, more=False)))[0] == [("tag", "cats")]
     cut = session(page(*PAGES[0]), page(*PAGES[1])[:-9])
     assert scanned(cut)[0] == [("tag", "cats"), ("user", "SomeName")]  # (its address arrived whole)
     (tmp_path / "Sessions").mkdir()
