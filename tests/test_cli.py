@@ -7,6 +7,7 @@ import gzip
 import io
 import json
 import re
+import socket
 import subprocess
 import sys
 import tarfile
@@ -123,6 +124,20 @@ def test_a_place_from_the_environment_that_cannot_be_used_is_blamed_on_the_varia
                       environ={"IMGUR_DL_ARCHIVE": str(tmp_path / "a.sqlite")})
     assert result.err.startswith(f"imgur-dl: error: cannot use {nowhere} as a download archive"), result
     assert not (tmp_path / "a.sqlite").exists()
+
+
+def test_a_server_archive_out_of_reach_as_the_run_starts_is_one_line_and_exit_2(imgur: Imgur, tmp_path: Path) -> None:
+    # (PostgreSQL's client library tells a server that is down from a login refused by its message's words alone.)
+    with socket.socket() as place:
+        place.bind(("127.0.0.1", 0))
+        port = place.getsockname()[1]  # (closed again: nothing listens there)
+    result = run_main("--download-archive", f"postgresql://fleet:s3cret@127.0.0.1:{port}/imgur", "-o", str(tmp_path),
+                      "imgur.com/a/AbC1234")
+    assert result.code == 2, result
+    assert result.err.startswith(f"imgur-dl: error: cannot use postgresql://fleet:***@127.0.0.1:{port}/imgur as a "
+                                 "download archive: connection failed: "), result
+    assert result.err.count("\n") == 1 and "s3cret" not in result.err
+    assert imgur.log == [] and list(tmp_path.iterdir()) == []  # (nothing asked of Imgur, nothing written)
 
 
 def test_a_postgresql_archive_without_its_extra_is_said_in_one_line(tmp_path: Path,
