@@ -48,7 +48,8 @@ def commands(data: bytes) -> Whole:
         page = _page(payload) if kind in _PAGES else None
         pieces.extend(page if page is not None else (payload,))
         pieces.append(b"")
-    pieces.append(data[at:])  # (a command cut short at the end, as a running browser leaves its file: as it is)
+    pieces.append(data[at:])  # (what is too short to be a command: as it is; one cut short, as a running browser
+    # leaves its file, was read as what of it arrived)
     return Whole(b"\n".join(pieces))
 
 
@@ -63,7 +64,7 @@ def _page(payload: bytes) -> tuple[bytes, bytes, bytes] | None:
     title, at = _string(payload, at, 2)
     if title is None:
         return None
-    return address, title.decode("utf-16-le", "replace").encode("utf-8", "surrogatepass"), payload[at:]
+    return address, title.decode("utf-16-le", "replace").encode(), payload[at:]
 
 
 def _string(payload: bytes, at: int, width: int) -> tuple[bytes | None, int]:
