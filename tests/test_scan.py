@@ -129,6 +129,25 @@ def test_a_link_in_any_dress_is_found_undressed(text: bytes, link: str) -> None:
     assert len(list(targets_in(text))) == link.count(",") + 1  # (one target, or one an image it lists)
 
 
+# Pieces of a plain link, and what makes a link other than plain, each where it takes effect (an encoded link at a
+# token's start, a field's end before a host, a scheme glued on): one of these amid plain pieces, or none (each as
+# likely as any other: given a choice of one or none, the search takes none most of the time).
+_PLAIN_PIECES = st.sampled_from(["https://", "imgur.com/", "i.imgur.io/", "a/", "gallery/", "AbC1234", "x-y_z", ".",
+                                 ":", "/", "?", "=", "#", "!", ")", "__", "~", "é", "HTTP", "h"])
+_DRESS = st.sampled_from([
+    "", "&amp;", "&", "\\/", "\\u002F", "\\_", "imgur.com%2Fa%2FAbC1234", "https%3A%2F%2Fimgur.com%2Fa", "%",
+    ",imgur.com/", ";https://imgur.com", ",", ";", "https://", "http://", "xhttps://", "'", '"', " ", "\t", "<", ">",
+    "`", "{", "}", "|", "^", "[", "]", "\\", "\u00a0"])
+
+
+@settings(max_examples=300)
+@given(st.lists(_PLAIN_PIECES, max_size=6), _DRESS, st.lists(_PLAIN_PIECES, max_size=6))
+def test_a_plain_link_is_undressed_as_every_step_would_undress_it(before: list[str], dress: str,
+                                                                  after: list[str]) -> None:
+    token = "".join(before) + dress + "".join(after)
+    assert scan.undressed(token) == scan._undone(token)
+
+
 @pytest.mark.parametrize(("text", "named"), [
     # A row of a CSV export: a link, then the next field, with nothing but a ',' (or ';') between.
     (b"17,https://imgur.com/a/AbC1234,2019-05-01,my album\n", ["AbC1234"]),
