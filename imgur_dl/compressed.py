@@ -16,7 +16,8 @@ by, without decoding them (:class:`imgur_dl.zstdframes.ZstdFrames`). Firefox's s
 (7-Zip, RAR) and lz4's own frames are said to be what they are, not scanned as bytes; an
 SQLite database is read as one (:mod:`imgur_dl.database`), a PDF file with
 its object streams decompressed (:mod:`imgur_dl.pdf`), a LevelDB database's
-tables and log as theirs (:mod:`imgur_dl.leveldb`), an Apple binary property
+tables and log as theirs (:mod:`imgur_dl.leveldb`; inside a ZIP or tar archive
+too), an Apple binary property
 list a string at a time (:mod:`imgur_dl.bplist`), a document's text (Word's,
 PowerPoint's, OpenDocument's) as it shows it (:mod:`imgur_dl.office`), a
 Chromium browser's session file a command at a time (:mod:`imgur_dl.snss`).
@@ -35,12 +36,12 @@ import tarfile
 import zipfile
 import zlib
 from collections.abc import Callable
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import IO, Any, BinaryIO, Protocol, cast
 
 from imgur_dl import bplist, database, leveldb, lz4block, office, pdf, snss
 from imgur_dl.database import Database
-from imgur_dl.errors import ScanError, UsageError
+from imgur_dl.errors import FileStopped, ScanError, UsageError
 from imgur_dl.pdf import Pdf
 from imgur_dl.reader import Reader, Whole
 from imgur_dl.warc import Warc, is_warc
@@ -168,6 +169,11 @@ def _leveldb(source: IO[bytes], path: Path, name: str) -> Reader | None:
         return None
     if form is None or data is None:
         return None
+    return _leveldb_text(data, form, name)
+
+
+def _leveldb_text(data: bytes, form: str, name: str) -> Reader:
+    """What the LevelDB ``form`` (a table or a log) ``data`` holds, then where reading it stopped, if it did."""
     read = leveldb.table(data) if form == "table" else leveldb.log(data)
     why = f"a LevelDB {form}: {read.stopped}" if read.stopped else None
     return _Then(read.text, ScanError.stopped(name, why) if why else None)
@@ -269,7 +275,9 @@ class _Opening:
 
 class _Files:
     """An archive's files, one after another, each as :func:`opened` reads a file (compressed or not), a line's end
-    between two; what a file cannot be read on for (:attr:`unreadable`) stops the archive, in one line."""
+    between two. A file that cannot be read to its end (damaged, encrypted, cut short) is :class:`FileStopped`, and
+    the next read goes on with the next file, where the archive lets it (:meth:`_goes_on`); what the archive itself
+    cannot be read on for (:attr:`unreadable`) stops it, in one line."""
 
     unreadable: tuple[type[Exception], ...] = ()
 
@@ -277,26 +285,52 @@ class _Files:
         self.name = name
         self.warn = warn
         self._current: Reader | None = None
+        self.inner = ""  # the name in the archive of the file read last
+        # (what a file's reading, or the archive's, stops with)
+        self._stopping: tuple[type[Exception], ...] = (ScanError, *self.unreadable)
+        self.databases: set[PurePosixPath] = set()  # the folders with a LevelDB database's CURRENT file, so far
 
-    def _next(self) -> tuple[IO[bytes], str] | None:
-        """The next file to read, and its name in the archive; None after the last."""
+    def _next(self) -> IO[bytes] | None:
+        """The next file to read (its name in the archive in :attr:`inner`); None after the last."""
+        raise NotImplementedError
+
+    def _goes_on(self, exc: Exception) -> bool:
+        """Whether the archive can be read on past a file that stopped with ``exc``."""
         raise NotImplementedError
 
     def read(self, size: int, /) -> bytes:
         try:
             if self._current is None:
-                member = self._next()
-                if member is None:
+                file = self._next()
+                if file is None:
                     return b""
-                file, inner = member
-                self._current = opened(file, f"{self.name}: {inner}", inside=True, warn=self.warn)
+                self._current = self._opened(file, self.inner)
             data = self._current.read(size)
-        except self.unreadable as exc:
-            raise ScanError.stopped(self.name, _why(exc)) from None  # (encrypted, corrupt, cut short)
+        except self._stopping as exc:  # (encrypted, corrupt, cut short, not what it says it is)
+            self._current = None
+            if not self._goes_on(exc):
+                raise exc if isinstance(exc, ScanError) else ScanError.stopped(self.name, _why(exc)) from None
+            stopped = exc if isinstance(exc, ScanError) else ScanError.stopped(f"{self.name}: {self.inner}", _why(exc))
+            raise FileStopped(f"{stopped}; the archive's other files are read", stopped.why) from None
         if not data:
             self._current = None
             return b"\n"  # (between two files: the last line of one is not the first of the next)
         return data
+
+    def _opened(self, file: IO[bytes], inner: str) -> Reader:
+        """The archive's file ``inner`` as :func:`opened` reads a file; a LevelDB table (named so, and ending with
+        its magic number or beside its database's CURRENT file) or log (named so, beside it) read as one, whole."""
+        name, path = f"{self.name}: {inner}", PurePosixPath(inner)
+        if path.name == "CURRENT":
+            self.databases.add(path.parent)
+        form = leveldb.named(path)
+        beside = path.parent in self.databases
+        if form is None or (form == "log" and not beside):
+            return opened(file, name, inside=True, warn=self.warn)
+        data = _peek(file, leveldb.MOST + 1)  # (one more: to tell one larger)
+        if len(data) <= leveldb.MOST and (beside or data.endswith(leveldb.TABLE_MAGIC)):
+            return _leveldb_text(data, form, name)
+        return opened(cast(IO[bytes], _Prefixed(data, file, name)), name, inside=True, warn=self.warn)
 
 
 class _TarMembers(_Files):
@@ -318,17 +352,23 @@ class _TarMembers(_Files):
         except (tarfile.TarError, OSError, EOFError) as exc:
             raise ScanError.stopped(name, _why(exc)) from None
 
-    def _next(self) -> tuple[IO[bytes], str] | None:
+    def _next(self) -> IO[bytes] | None:
         while (member := self.tar.next()) is not None:
             # (a sparse file's size is what it expands to, not what the archive holds of it: not known)
             self.end = None if member.issparse() else \
                 member.offset_data + -(-member.size // tarfile.BLOCKSIZE) * tarfile.BLOCKSIZE
             file = self.tar.extractfile(member) if member.isfile() else None
             if file is not None:
-                return file, member.name
+                self.inner = member.name
+                return file
         if self.end is not None and self.tail.at(self.end, tarfile.BLOCKSIZE) != bytes(tarfile.BLOCKSIZE):
             raise tarfile.ReadError("the archive stops before its end: cut short, or spoilt")
         return None
+
+    def _goes_on(self, exc: Exception) -> bool:
+        # (A file's own reading stopped, its text damaged, while the archive's stream is whole: tarfile skips what is
+        # left of it. Anything tarfile itself raises, or the stream beneath failing, is the archive's end.)
+        return isinstance(exc, ScanError) and not self.tail.broken
 
 
 class _Tail:
@@ -340,9 +380,14 @@ class _Tail:
         self.count = 0
         self.kept: collections.deque[bytes] = collections.deque()
         self.held = 0  # bytes in kept
+        self.broken = False  # the reader failed: nothing more of the archive can be read
 
     def read(self, size: int, /) -> bytes:
-        data = self.reader.read(size)
+        try:
+            data = self.reader.read(size)
+        except Exception:
+            self.broken = True
+            raise
         self.count += len(data)
         self.kept.append(data)
         self.held += len(data)
@@ -454,6 +499,9 @@ def _zip(source: IO[bytes], name: str, *, inside: bool, warn: Callable[[str], No
     raise ScanError(f"{name} is a ZIP archive, which is read from a file, not a pipe: save it, then scan the file")
 
 
+_ENCRYPTED = 0x1  # a ZIP file's general purpose flag: its data is encrypted (APPNOTE.TXT 4.4.4)
+
+
 class _Members(_Files):
     """The files of a ZIP archive; what they expand to is bounded as any compressed input's is."""
 
@@ -464,11 +512,22 @@ class _Members(_Files):
         self.archive = archive
         self.size = size  # the archive's, whatever its members say of theirs (they may overlap, as in a bomb)
         self._members = iter([m for m in archive.infolist() if not m.is_dir()])
+        # (every folder's CURRENT is known before any file is read: a log is read as one wherever it comes)
+        self.databases = {PurePosixPath(m.filename).parent for m in archive.infolist()
+                          if PurePosixPath(m.filename).name == "CURRENT"}
         self.expansion = _Expansion(name)
 
-    def _next(self) -> tuple[IO[bytes], str] | None:
+    def _next(self) -> IO[bytes] | None:
         member = next(self._members, None)
-        return (self.archive.open(member), member.filename) if member is not None else None
+        if member is None:
+            return None
+        self.inner = member.filename
+        if member.flag_bits & _ENCRYPTED:  # (zipfile's own words name its whole record)
+            raise ScanError.stopped(f"{self.name}: {self.inner}", "encrypted: its password is needed to read it")
+        return self.archive.open(member)
+
+    def _goes_on(self, exc: Exception) -> bool:
+        return True  # (each file is read apart from the others, by its own offset in the archive)
 
     def read(self, size: int, /) -> bytes:
         self.expansion.check()

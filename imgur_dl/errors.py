@@ -89,6 +89,11 @@ class ScanError(ImgurDLError):
         return cls(f"{name}: cannot read on ({why}); what was found before it still counts", why)
 
 
+class FileStopped(ScanError):
+    """One file of an archive (a ZIP's, a tar's) could not be read to its end: what was found before that point still
+    counts, and the archive goes on with its next file."""
+
+
 class ArchiveUnavailable(ImgurDLError):
     """The download archive cannot be reached or written just now (its server went away, a lock held too long, its
     disk full); ``trouble`` says which in words ("cannot be reached"). ``unsent``: the call never reached it (no

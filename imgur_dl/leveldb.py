@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePath
 
 from imgur_dl import snappy
 
@@ -48,8 +48,13 @@ def kind_of(path: Path, tail: bytes) -> str | None:
     read as bytes, where a link cut short at its end would name another album.)"""
     if tail == TABLE_MAGIC:
         return "table"
-    form = "table" if path.suffix in (".ldb", ".sst") else "log" if _LOG_NAME.fullmatch(path.name) else None
+    form = named(path)
     return form if form is not None and (path.parent / "CURRENT").is_file() else None
+
+
+def named(path: PurePath) -> str | None:
+    """``"table"`` or ``"log"`` when a file named as ``path`` is, in a LevelDB database's folder; else None."""
+    return "table" if path.suffix in (".ldb", ".sst") else "log" if _LOG_NAME.fullmatch(path.name) else None
 
 
 def table(data: bytes) -> Read:

@@ -34,7 +34,7 @@ from urllib.parse import unquote
 
 from imgur_dl import markup
 from imgur_dl.compressed import opened
-from imgur_dl.errors import ImgurDLError, ScanError, UsageError
+from imgur_dl.errors import FileStopped, ImgurDLError, ScanError, UsageError
 from imgur_dl.hashset import HashSet
 from imgur_dl.mail import Base64Bodies, line_end, quoted_printable, rewritten
 from imgur_dl.models import Kind, Target
@@ -318,12 +318,16 @@ class Scanner:
         while True:
             try:
                 block = stream.read(BLOCK)  # (whatever has arrived, from a pipe: not a whole block)
-            except ScanError:  # (the input cannot be read on: what was read still counts, but for what may be a
-                text = carry + b"".join(pieces)  # link cut short, naming another image)
+            except ScanError as exc:  # (the input cannot be read on: what was read still counts, but for what may
+                text = carry + b"".join(pieces)  # be a link cut short, naming another image)
                 head = text[:_cut(text)]
                 bodies.ending()
                 yield from self._new(head, head.lower(), bodies)
-                raise
+                if not isinstance(exc, FileStopped):
+                    raise
+                self.errors.append(exc)  # (one file of an archive: the archive goes on with its next)
+                carry, pieces, waiting, bodies = b"", [], 0, Base64Bodies(_cut)
+                continue
             if not block:
                 break
             self.stats.read += len(block)

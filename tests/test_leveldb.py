@@ -3,7 +3,10 @@ Snappy blocks decompressed, its log's records put back together."""
 
 from __future__ import annotations
 
+import io
 import json
+import tarfile
+import zipfile
 from pathlib import Path
 
 import cramjam
@@ -212,6 +215,44 @@ def test_a_table_cut_short_is_said_and_gives_no_link_cut_short(tmp_path: Path) -
 def test_a_file_named_as_a_log_outside_a_database_is_read_as_it_is(tmp_path: Path) -> None:
     (tmp_path / "000007.log").write_bytes(b"2019-05-01 GET https://imgur.com/a/AbC1234 200\n")
     assert scanned(tmp_path / "000007.log")[0] == ["AbC1234"]
+
+
+def test_a_profile_s_database_in_a_zip_or_a_tar_is_read_as_one(tmp_path: Path) -> None:
+    # A profile backed up as an archive: its table's compressed block and its log's cut record read as on disk.
+    older = [[(KEY, tabs("https://imgur.com/a/QwE5678", "https://i.imgur.com/XyZ9876.jpg"))]]
+    newer = [[(KEY, tabs("https://imgur.com/gallery/ZzZ1234"))]]
+    written = next(w for start in range(0, 40000, 3) if b"ZzZ1234" not in (w := log(newer, start=start)))
+    folder = profile(tmp_path / "profile", table(older), written)
+    (folder / "000009.ldb").write_bytes(table(older)[:-30])  # (a table cut short: said, its links not taken)
+    files = sorted(folder.iterdir(), key=lambda f: f.name != "CURRENT")  # (CURRENT first, as tar may put it)
+    with zipfile.ZipFile(tmp_path / "profile.zip", "w") as archive:
+        for file in reversed(files):  # (a ZIP's whole list of files is known before any is read)
+            archive.write(file, f"Default/Local Storage/leveldb/{file.name}")
+    with tarfile.open(tmp_path / "profile.tar.gz", "w:gz") as archive:
+        for file in files:
+            archive.add(file, f"Default/Local Storage/leveldb/{file.name}")
+    for name in ("profile.zip", "profile.tar.gz"):
+        scanner = Scanner()
+        with (tmp_path / name).open("rb") as source:
+            found = sorted(t.id for t in scanner.scan(source, name))
+        assert found == ["QwE5678", "XyZ9876", "ZzZ1234"], name
+        assert [str(e) for e in scanner.errors] == [f"{name}: Default/Local Storage/leveldb/000009.ldb: cannot read "
+                                                    "on (a LevelDB table: no magic number at its end, as one cut "
+                                                    "short); what was found before it still counts; the archive's "
+                                                    "other files are read"], name
+
+
+def test_files_named_as_a_database_s_in_an_archive_without_one_are_read_as_they_are(tmp_path: Path) -> None:
+    with tarfile.open(tmp_path / "logs.tar", "w") as archive:
+        for name, data in (("server/000007.log", b"GET https://imgur.com/a/AbC1234 200\n"),
+                           ("notes/000005.ldb", b"see https://imgur.com/gallery/QwE5678\n")):
+            member = tarfile.TarInfo(name)
+            member.size = len(data)
+            archive.addfile(member, io.BytesIO(data))
+    scanner = Scanner()
+    with (tmp_path / "logs.tar").open("rb") as source:
+        assert [t.id for t in scanner.scan(source, "logs.tar")] == ["AbC1234", "QwE5678"]
+    assert scanner.errors == []
 
 
 @PROPERTIES

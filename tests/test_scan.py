@@ -478,7 +478,9 @@ def test_a_zip_on_a_pipe_an_encrypted_member_and_a_zip_bomb_are_one_line_each(
         locked[flags] |= 1
     scanner = Scanner()
     assert [t.id for t in scanner.scan(io.BytesIO(bytes(locked)), "locked.zip")] == ["AbC1234"]
-    assert "locked.zip: cannot read on (" in str(scanner.errors[0]) and "encrypted" in str(scanner.errors[0])
+    assert [str(e) for e in scanner.errors] == ["locked.zip: b.txt: cannot read on (encrypted: its password is needed "
+                                                "to read it); what was found before it still counts; the archive's "
+                                                "other files are read"]
     # Members that expand past the bound (counted against the archive's own size: members may overlap).
     monkeypatch.setattr(compressed, "RATIO_AFTER", 1024 * 1024)
     monkeypatch.setattr(compressed, "MAX_RATIO", 100)  # (zeros deflate about 1,000 times: past this at once)
@@ -487,6 +489,46 @@ def test_a_zip_on_a_pipe_an_encrypted_member_and_a_zip_bomb_are_one_line_each(
     assert [t.id for t in scanner.scan(io.BytesIO(bomb), "bomb.zip")] == ["AbC1234"]
     assert [str(e) for e in scanner.errors] == ["bomb.zip: stopped after 2 MiB: it expands more than 100 times "
                                                  "(a decompression bomb?)"]
+
+
+def test_a_file_of_an_archive_that_cannot_be_read_to_its_end_leaves_the_others_to_read(tmp_path: Path) -> None:
+    # An export with one file spoilt (its gzip cut short, or its ZIP data), one encrypted, one in a form not read:
+    # each is one error line, and every other file of the archive is read (before, the first stopped the archive).
+    cut = gzip.compress(b"see imgur.com/a/AbC1234 " + bytes(range(256)) * 400)[:300]
+    members = {"1.json.gz": cut, "2.txt": b"imgur.com/a/QwE5678 ", "3.7z": b"7z\xbc\xaf\x27\x1c" + bytes(40),
+               "4.txt": b"imgur.com/gallery/XyZ9876 " + b"imgur.com/t/cats " * 1000, "5.txt": b"imgur.com/user/Some"}
+    zipped = bytearray(_zipped(members))
+    deflated = zipped.index(b"4.txt") + len(b"4.txt") + 4  # (4.txt's deflated data, past its first bytes)
+    zipped[deflated:deflated + 4] = b"\xff" * 4
+    scanner = Scanner()
+    found = [t.id for t in scanner.scan(io.BytesIO(bytes(zipped)), "export.zip")]
+    assert found == ["AbC1234", "QwE5678", "Some"]  # (4.txt's spoilt from its start: nothing of it)
+    said = [str(e) for e in scanner.errors]
+    assert [line.split(" (")[0] for line in said] == ["export.zip: 1.json.gz: cannot read on", "export.zip: 3.7z is a "
+                                                      "7-Zip archive, which imgur-dl does not read",
+                                                      "export.zip: 4.txt: cannot read on"], said
+    assert all(line.endswith("; the archive's other files are read") for line in said)
+    tarred = io.BytesIO()
+    with tarfile.open(fileobj=tarred, mode="w") as archive:
+        for name, data in members.items():
+            member = tarfile.TarInfo(name)
+            member.size = len(data)
+            archive.addfile(member, io.BytesIO(data))
+    scanner = Scanner()
+    assert [t.id for t in scanner.scan(io.BytesIO(tarred.getvalue()), "export.tar")] == [
+        "AbC1234", "QwE5678", "XyZ9876", "cats", "Some"]
+    assert len(scanner.errors) == 2  # (its 4.txt whole: no deflated data of the ZIP's to spoil)
+    # The stream beneath the archive spoilt (a .tar.gz's gzip) stops it too, in one line: no file's line beside it.
+    tgz = bytearray(gzip.compress(tarred.getvalue()))
+    tgz[len(tgz) // 2:len(tgz) // 2 + 16] = bytes(16)
+    scanner = Scanner()
+    list(scanner.scan(io.BytesIO(bytes(tgz)), "export.tar.gz"))
+    assert [str(e).split(" (")[0] for e in scanner.errors] == ["export.tar.gz: cannot read on"], scanner.errors
+    # The archive's own stream spoilt stops it, in one line, as before.
+    scanner = Scanner()
+    assert [t.id for t in scanner.scan(io.BytesIO(tarred.getvalue()[:1500]), "export.tar")] == ["AbC1234"]
+    assert [str(e).split(" (")[0] for e in scanner.errors] == ["export.tar: 1.json.gz: cannot read on",
+                                                              "export.tar: cannot read on"]
 
 
 class _Dribble(io.RawIOBase):
