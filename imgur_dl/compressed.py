@@ -286,6 +286,7 @@ class _Files:
         self.warn = warn
         self._current: Reader | None = None
         self.inner = ""  # the name in the archive of the file read last
+        self.files_stopped = 0  # files that could not be read to their end
         # (what a file's reading, or the archive's, stops with)
         self._stopping: tuple[type[Exception], ...] = (ScanError, *self.unreadable)
         self.databases: set[PurePosixPath] = set()  # the folders with a LevelDB database's CURRENT file, so far
@@ -308,6 +309,10 @@ class _Files:
             data = self._current.read(size)
         except self._stopping as exc:  # (encrypted, corrupt, cut short, not what it says it is)
             self._current = None
+            self.files_stopped += 1
+            if self.files_stopped > FILES_STOPPED_MOST:  # (an archive spoilt throughout: a line for it, not each file)
+                raise ScanError.stopped(self.name, f"more than {FILES_STOPPED_MOST} of its files could not be read to "
+                                                   "their end: spoilt throughout?") from None
             if not self._goes_on(exc):
                 raise exc if isinstance(exc, ScanError) else ScanError.stopped(self.name, _why(exc)) from None
             stopped = exc if isinstance(exc, ScanError) else ScanError.stopped(f"{self.name}: {self.inner}", _why(exc))
@@ -500,6 +505,7 @@ def _zip(source: IO[bytes], name: str, *, inside: bool, warn: Callable[[str], No
 
 
 _ENCRYPTED = 0x1  # a ZIP file's general purpose flag: its data is encrypted (APPNOTE.TXT 4.4.4)
+FILES_STOPPED_MOST = 10  # files of one archive that may not be read to their end, each said, before it is given up
 
 
 class _Members(_Files):

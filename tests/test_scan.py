@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import bz2
+import errno
 import gzip
 import io
 import itertools
@@ -518,17 +519,47 @@ def test_a_file_of_an_archive_that_cannot_be_read_to_its_end_leaves_the_others_t
     assert [t.id for t in scanner.scan(io.BytesIO(tarred.getvalue()), "export.tar")] == [
         "AbC1234", "QwE5678", "XyZ9876", "cats", "Some"]
     assert len(scanner.errors) == 2  # (its 4.txt whole: no deflated data of the ZIP's to spoil)
-    # The stream beneath the archive spoilt (a .tar.gz's gzip) stops it too, in one line: no file's line beside it.
-    tgz = bytearray(gzip.compress(tarred.getvalue()))
-    tgz[len(tgz) // 2:len(tgz) // 2 + 16] = bytes(16)
+    # An archive whose files are all spoilt: a line for each of the first ten, then one for the archive.
+    many = bytearray(_zipped({f"{n}.txt": b"imgur.com/a/AbC1234 " * 100 for n in range(50)}))
+    for at in range(len(many)):
+        if many[at:at + 4] == b"PK\x03\x04":
+            many[at + 30 + len(b"0.txt") + 2:at + 30 + len(b"0.txt") + 6] = b"\xff" * 4  # (each file's deflated data)
     scanner = Scanner()
-    list(scanner.scan(io.BytesIO(bytes(tgz)), "export.tar.gz"))
-    assert [str(e).split(" (")[0] for e in scanner.errors] == ["export.tar.gz: cannot read on"], scanner.errors
+    list(scanner.scan(io.BytesIO(bytes(many)), "many.zip"))
+    assert len(scanner.errors) == compressed.FILES_STOPPED_MOST + 1
+    assert str(scanner.errors[-1]) == ("many.zip: cannot read on (more than 10 of its files could not be read to their "
+                                       "end: spoilt throughout?); what was found before it still counts")
+    # The stream beneath the archive failing as a file is read stops it too, in one line: no line for that file.
+    failing = io.BufferedReader(_Failing(tarred.getvalue(), tarred.getvalue().index(b"imgur.com/a/QwE5678")))
+    scanner = Scanner()
+    assert [t.id for t in scanner.scan(failing, "export.tar")] == ["AbC1234"]
+    assert [str(e) for e in scanner.errors] == ["export.tar: 1.json.gz: cannot read on (Compressed file ended before "
+                                                "the end-of-stream marker was reached); what was found before it still "
+                                                "counts; the archive's other files are read", "export.tar: cannot read "
+                                                "on (Input/output error); what was found before it still counts"]
     # The archive's own stream spoilt stops it, in one line, as before.
     scanner = Scanner()
     assert [t.id for t in scanner.scan(io.BytesIO(tarred.getvalue()[:1500]), "export.tar")] == ["AbC1234"]
     assert [str(e).split(" (")[0] for e in scanner.errors] == ["export.tar: 1.json.gz: cannot read on",
                                                               "export.tar: cannot read on"]
+
+
+class _Failing(io.RawIOBase):
+    """A file whose reading fails past ``at`` bytes (a disk's bad sector, a network share gone)."""
+
+    def __init__(self, data: bytes, at: int) -> None:
+        self.data, self.at, self.position = data, at, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        if self.position >= self.at:
+            raise OSError(errno.EIO, os.strerror(errno.EIO))
+        taken = min(len(buffer), self.at - self.position)
+        buffer[:taken] = self.data[self.position:self.position + taken]
+        self.position += taken
+        return taken
 
 
 class _Dribble(io.RawIOBase):
