@@ -316,9 +316,9 @@ def build_parser(environ: Mapping[str, str]) -> Parser:
     scans = parser.add_argument(
         "--scan", metavar="FILE", action="append", default=[], type=_file,
         help="fetch every Imgur link found in FILE (or every file below a folder), any text (notes, HTML, JSON, "
-             "mailboxes, Reddit dumps, WARC crawls, PDFs, Word documents, a browser's history and local storage, "
-             "Safari's bookmarks; gzip, xz, bzip2 or zstd, a ZIP or tar export); '-' reads standard input; may be "
-             "given again")
+             "mailboxes, Reddit dumps, WARC crawls, PDFs, Word documents, a browser's history, open tabs and local "
+             "storage, Safari's bookmarks; gzip, xz, bzip2 or zstd, a ZIP or tar export); '-' reads standard input; "
+             "may be given again")
     parser.add_argument("--no-listings", action="store_true",
                         help="with --scan: links it finds to listings (a user's posts or favorites, a tag, a "
                              "subreddit, a search) are counted, not read: posts and images only")
