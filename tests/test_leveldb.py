@@ -243,15 +243,18 @@ def test_a_profile_s_database_in_a_zip_or_a_tar_is_read_as_one(tmp_path: Path) -
 
 
 def test_files_named_as_a_database_s_in_an_archive_without_one_are_read_as_they_are(tmp_path: Path) -> None:
+    # ... but a table, known by its magic number, is one wherever it is (its CURRENT not in the archive, or not yet).
+    older = [[(KEY, tabs("https://imgur.com/a/ZzZ1234", "https://i.imgur.com/XyZ9876.jpg"))]]
     with tarfile.open(tmp_path / "logs.tar", "w") as archive:
         for name, data in (("server/000007.log", b"GET https://imgur.com/a/AbC1234 200\n"),
-                           ("notes/000005.ldb", b"see https://imgur.com/gallery/QwE5678\n")):
+                           ("notes/000005.ldb", b"see https://imgur.com/gallery/QwE5678\n"),
+                           ("leveldb/000009.ldb", table(older))):
             member = tarfile.TarInfo(name)
             member.size = len(data)
             archive.addfile(member, io.BytesIO(data))
     scanner = Scanner()
     with (tmp_path / "logs.tar").open("rb") as source:
-        assert [t.id for t in scanner.scan(source, "logs.tar")] == ["AbC1234", "QwE5678"]
+        assert [t.id for t in scanner.scan(source, "logs.tar")] == ["AbC1234", "QwE5678", "ZzZ1234", "XyZ9876"]
     assert scanner.errors == []
 
 
