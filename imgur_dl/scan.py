@@ -113,6 +113,9 @@ _RUN_ON = re.compile(r",|(?<!__);|(?<=__);(?![A-Za-z0-9_-]*!!)|%")
 # an image's id is random letters and digits, seldom a word or a number (one 5-character id in 40, one 7-character
 # id in 220, is written so).
 _FIELD_LIKE = re.compile(r"[A-Z]?[a-z]+|[0-9]+")
+# The entities phpBB 3.0 writes for a '.' and a ':' in its posts' BBCode (its "bbcode_specialchars"; whoever reads its
+# database writes them back: str_replace(array('&#58;', '&#46;'), array(':', '.'), ...)).
+_PHPBB_ENTITY = re.compile(rb"&#(46|58);")
 # From a URL Defense link's host to a place inside the link it wrote (version 3: "urldefense.com/v3/__<link>__;").
 _INSIDE_V3 = re.compile(rb"urldefense(?:\.proofpoint)?\.com/v3/__[^\s\"'<>]*")
 # A link as a page shows it, cut short: its end named by what may come of it is no link of its own (the
@@ -136,6 +139,8 @@ def links(text: bytes, lower: bytes | None = None, *, rewritings: bool = True) -
     were (with ``rewritings``); repeats included (``lower``: the text in lower case, when it is at hand). A link
     shown cut short ends with :data:`CUT`."""
     lower = text.lower() if lower is None else lower
+    if b"&#" in lower:  # (phpBB 3.0 keeps each '.' and ':' of a link in its posts as an entity: "imgur&#46;com")
+        text, lower = (_PHPBB_ENTITY.sub(_character, part) for part in (text, lower))
     text, lower = markup.removed(text, lower)  # (markup inside a word, a link's too: none of it)
     found, rewriting = [], False
     at = lower.find(b"imgur.")
@@ -160,6 +165,10 @@ def links(text: bytes, lower: bytes | None = None, *, rewritings: bool = True) -
     for written in rewritten(text, lower) if rewriting and rewritings else ():
         found.extend(links(written, rewritings=False))  # (a rewriting inside it is undone already)
     return found
+
+
+def _character(entity: re.Match[bytes]) -> bytes:
+    return b"." if entity[1] == b"46" else b":"
 
 
 def _link_at(text: bytes, lower: bytes, at: int) -> re.Match[bytes] | None:

@@ -38,6 +38,7 @@ from tests.standin import Imgur
 
 DRESSES = [
     (b"see https://imgur.com/a/AbC1234. ok", "https://imgur.com/a/AbC1234"),
+    (b"[url=http&#58;//imgur&#46;com/a/AbC1234:3k2j1x]x[/url:3k2j1x]", "http://imgur.com/a/AbC1234"),  # (phpBB 3.0)
     (b"[holiday](https://imgur.com/gallery/trip-AbC1234)", "https://imgur.com/gallery/trip-AbC1234"),
     (b"<https://i.imgur.com/XyZ9876.jpg>", "https://i.imgur.com/XyZ9876.jpg"),
     (b"(i.imgur.com/XyZ9876h.jpg),", "i.imgur.com/XyZ9876h.jpg"),
@@ -648,6 +649,25 @@ def test_a_row_of_links_and_fields_gives_every_link(row: list[tuple[str, str, st
     """Links, each followed by a ',' or ';' and maybe by another field, as a CSV export's rows have them."""
     text = "".join(link + separator + field for link, separator, field in row).encode()
     assert [t.id for t in targets_in(text)] == [t.id for link, _, _ in row for t in targets_in(link.encode())]
+
+
+def test_a_phpbb_3_0_database_s_links_are_found() -> None:
+    # phpBB 3.0 keeps a BBCode's '.' and ':' as entities, and a tag's uid after a ':' (its message_parser's
+    # "bbcode_specialchars"): a dump of its posts table, as mysqldump writes one. Before, no link was found.
+    dump = (b"INSERT INTO `phpbb_posts` VALUES (7,2,'see [url=http&#58;//imgur&#46;com/a/AbC1234:3k2j1x]my "
+            b"album[/url:3k2j1x] and [img:3k2j1x]http&#58;//i&#46;imgur&#46;com/XyZ9876&#46;jpg[/img:3k2j1x]\\n"
+            b"[url:3k2j1x]https&#58;//imgur&#46;com/user/SomeName[/url:3k2j1x]','3k2j1x');\n")
+    assert [(t.kind.value, t.id) for t in targets_in(dump)] == [("album", "AbC1234"), ("image", "XyZ9876"),
+                                                                 ("user", "SomeName")]
+
+
+@PROPERTIES
+@given(_TEXT, _LINKS, st.booleans(), st.from_regex(r"[a-z0-9]{8}", fullmatch=True), _TEXT)
+def test_a_link_phpbb_keeps_names_what_it_names(before: str, link: str, tagged: bool, uid: str, after: str) -> None:
+    kept = link.replace(".", "&#46;").replace(":", "&#58;")
+    written = f"[url={kept}:{uid}]x[/url:{uid}]" if tagged else f"[url:{uid}]{kept}[/url:{uid}]"
+    text = f"{before} {written} {after}".encode("utf-8", "surrogatepass")
+    assert [t.id for t in targets_in(text)] == [t.id for t in targets_in(link.encode())]
 
 
 @PROPERTIES
