@@ -116,6 +116,9 @@ _FIELD_LIKE = re.compile(r"[A-Z]?[a-z]+|[0-9]+")
 # The entities phpBB 3.0 writes for a '.' and a ':' in its posts' BBCode (its "bbcode_specialchars"; whoever reads its
 # database writes them back: str_replace(array('&#58;', '&#46;'), array(':', '.'), ...)).
 _PHPBB_ENTITY = re.compile(rb"&#(46|58);")
+# XenForo's own BBCode for a link to Imgur a post was given: the tag and what the link named, an image's id or an
+# album's ("[MEDIA=imgur]a/kaD578M[/MEDIA]", as its forums' users write them, and converters from other forums).
+_XENFORO_MEDIA = re.compile(rb"(?i)(\[media=imgur\])((?:a/|gallery/)?[a-z0-9]{5,10}\[/media\])")
 # From a URL Defense link's host to a place inside the link it wrote (version 3: "urldefense.com/v3/__<link>__;").
 _INSIDE_V3 = re.compile(rb"urldefense(?:\.proofpoint)?\.com/v3/__[^\s\"'<>]*")
 # A link as a page shows it, cut short: its end named by what may come of it is no link of its own (the
@@ -141,6 +144,8 @@ def links(text: bytes, lower: bytes | None = None, *, rewritings: bool = True) -
     lower = text.lower() if lower is None else lower
     if b"&#" in lower:  # (phpBB 3.0 keeps each '.' and ':' of a link in its posts as an entity: "imgur&#46;com")
         text, lower = (_PHPBB_ENTITY.sub(_character, part) for part in (text, lower))
+    if b"[media=imgur]" in lower:  # (XenForo keeps a link to Imgur in its posts as its id alone)
+        text, lower = (_XENFORO_MEDIA.sub(rb"\1https://imgur.com/\2", part) for part in (text, lower))
     text, lower = markup.removed(text, lower)  # (markup inside a word, a link's too: none of it)
     found, rewriting = [], False
     at = lower.find(b"imgur.")

@@ -39,6 +39,7 @@ from tests.standin import Imgur
 DRESSES = [
     (b"see https://imgur.com/a/AbC1234. ok", "https://imgur.com/a/AbC1234"),
     (b"[url=http&#58;//imgur&#46;com/a/AbC1234:3k2j1x]x[/url:3k2j1x]", "http://imgur.com/a/AbC1234"),  # (phpBB 3.0)
+    (b"look [MEDIA=imgur]a/AbC1234[/MEDIA]!", "https://imgur.com/a/AbC1234"),  # (XenForo)
     (b"[holiday](https://imgur.com/gallery/trip-AbC1234)", "https://imgur.com/gallery/trip-AbC1234"),
     (b"<https://i.imgur.com/XyZ9876.jpg>", "https://i.imgur.com/XyZ9876.jpg"),
     (b"(i.imgur.com/XyZ9876h.jpg),", "i.imgur.com/XyZ9876h.jpg"),
@@ -659,6 +660,24 @@ def test_a_phpbb_3_0_database_s_links_are_found() -> None:
             b"[url:3k2j1x]https&#58;//imgur&#46;com/user/SomeName[/url:3k2j1x]','3k2j1x');\n")
     assert [(t.kind.value, t.id) for t in targets_in(dump)] == [("album", "AbC1234"), ("image", "XyZ9876"),
                                                                  ("user", "SomeName")]
+
+
+def test_a_xenforo_forum_s_links_are_found() -> None:
+    # XenForo keeps a link to Imgur a post was given as its own BBCode, the id alone (an album's after "a/"), as
+    # its forums' users write it too, and converters from other forums (a vBulletin one's tests: "[MEDIA=imgur]
+    # tIoAL6n[/MEDIA]"). A dump of its posts table: before, no link was found.
+    dump = (b"INSERT INTO `xf_post` VALUES (11,3,'Look [MEDIA=imgur]kaD578M[/MEDIA] and the rest: "
+            b"[MEDIA=imgur]a/AbC1234[/MEDIA]\\n[media=imgur]gallery/XyZ9876[/media] [MEDIA=youtube]dQw4w9WgXcQ"
+            b"[/MEDIA]',1);\n")
+    assert [(t.kind.value, t.id) for t in targets_in(dump)] == [("image", "kaD578M"), ("album", "AbC1234"),
+                                                                 ("gallery", "XyZ9876")]
+
+
+@PROPERTIES
+@given(_TEXT, _ID, st.sampled_from(["", "a/", "gallery/"]), st.sampled_from(["MEDIA", "media", "Media"]), _TEXT)
+def test_a_link_xenforo_keeps_names_what_it_names(before: str, id_: str, kind: str, tag: str, after: str) -> None:
+    text = f"{before} [{tag}=imgur]{kind}{id_}[/{tag}] {after}".encode("utf-8", "surrogatepass")
+    assert [t.id for t in targets_in(text)] == [t.id for t in targets_in(f"https://imgur.com/{kind}{id_}".encode())]
 
 
 @PROPERTIES
