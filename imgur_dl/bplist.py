@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import sys
 from array import array
+from collections.abc import Iterator
 
 from imgur_dl.reader import Whole
 
@@ -30,6 +31,7 @@ _TRAILER = 32
 _DATA, _ASCII, _UTF16 = 0x4, 0x5, 0x6  # the high four bits of the markers of objects that hold text or bytes
 _INT = 0x1  # ... of an integer's: a length of 15 or more follows the marker as one
 _DEEPEST = 4  # property lists inside data inside property lists... read so, at the most
+_AT_ONCE = 65536  # offsets widened at a time
 
 
 def strings(data: bytes | memoryview) -> Whole:
@@ -66,17 +68,20 @@ def _strings(data: memoryview, depth: int) -> Whole:
     return Whole(b"".join(pieces))
 
 
-def _offsets(table: memoryview, width: int) -> array[int]:
+def _offsets(table: memoryview, width: int) -> Iterator[int]:
     """The offset table's big-endian numbers of ``width`` bytes, each widened to 8 bytes in place (no loop in
-    Python: a table of a million objects)."""
-    count = len(table) // width
-    wide = bytearray(8 * count)
-    for byte in range(width):
-        wide[8 - width + byte::8] = table[byte::width]
-    numbers = array("Q", wide)
-    if sys.byteorder == "little":
-        numbers.byteswap()
-    return numbers
+    Python: a table of a million objects), :data:`_AT_ONCE` of them at a time (eight bytes each, whatever the
+    table's width: a table of one-byte offsets does not take eight times its size)."""
+    step = _AT_ONCE * width
+    for at in range(0, len(table) - len(table) % width, step):
+        piece = table[at:at + step]
+        wide = bytearray(8 * (len(piece) // width))
+        for byte in range(width):
+            wide[8 - width + byte::8] = piece[byte::width]
+        numbers = array("Q", wide)
+        if sys.byteorder == "little":
+            numbers.byteswap()
+        yield from numbers
 
 
 def _span(data: memoryview, offset: int, limit: int) -> tuple[int, int, int] | None:

@@ -152,6 +152,13 @@ def test_an_offset_table_that_names_one_object_again_and_again_gives_it_once() -
     assert read.text.count(b"AbC1234") == 1
 
 
+def test_a_table_read_a_few_offsets_at_a_time_gives_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
+    whole = bplist.strings(BOOKMARKS)
+    for at_once in (1, 2, 3, 7):
+        monkeypatch.setattr(bplist, "_AT_ONCE", at_once)
+        assert bplist.strings(BOOKMARKS) == whole, at_once
+
+
 def test_one_larger_than_is_read_whole_is_read_as_bytes_and_said(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(bplist, "MOST", 100)
     found, scanner = scanned(BOOKMARKS)
