@@ -47,7 +47,7 @@ def _strings(data: memoryview, depth: int) -> Whole:
     end = len(data) - _TRAILER  # (where the offset table must end)
     if not 1 <= width <= 8 or not len(MAGIC) <= table <= end or count * width > end - table:
         return Whole(b"", "its trailer names no offset table inside it (cut short, or spoilt)")
-    pieces: list[bytes] = []
+    text = bytearray()  # (not a list of pieces: a file of empty strings would take more than its size in those)
     given = len(MAGIC)  # where the last object given ends: one that begins before it is not one
     # (Objects are taken in the order the table names them, as every writer lays them out: one named out of that
     # order, or twice, is passed over, and the whole is read once.)
@@ -58,14 +58,14 @@ def _strings(data: memoryview, depth: int) -> Whole:
         kind, start, given = span
         value = data[start:given]
         if kind == _UTF16:
-            pieces.append(bytes(value).decode("utf-16-be", "surrogatepass").encode("utf-8", "surrogatepass"))
+            text += bytes(value).decode("utf-16-be", "surrogatepass").encode("utf-8", "surrogatepass")
         elif kind == _DATA and depth < _DEEPEST and value[:len(MAGIC)] == MAGIC and \
                 (inner := _strings(value, depth + 1)).unread is None:
-            pieces.append(inner.text)
+            text += inner.text
         else:
-            pieces.append(bytes(value))
-        pieces.append(b"\n")
-    return Whole(b"".join(pieces))
+            text += value
+        text += b"\n"
+    return Whole(bytes(text))
 
 
 def _offsets(table: memoryview, width: int) -> Iterator[int]:

@@ -39,18 +39,20 @@ def commands(data: bytes) -> Whole:
     """Each command of the session file ``data``, a line each, a page's address and title on lines of their own."""
     if not data.startswith(MAGIC) or len(data) < _HEADER:
         return Whole(b"", "cut short" if data.startswith(MAGIC) else "not a session file")
-    pieces: list[bytes] = []
+    text = bytearray()  # (not a list of pieces: a file of empty commands would take more than its size in those)
     at = _HEADER
     while at + 3 <= len(data):
         size = int.from_bytes(data[at:at + 2], "little")
         kind, payload = data[at + 2], data[at + 3:at + 2 + size]
         at += 2 + size
         page = _page(payload) if kind in _PAGES else None
-        pieces.extend(page if page is not None else (payload,))
-        pieces.append(b"")
-    pieces.append(data[at:])  # (what is too short to be a command: as it is; one cut short, as a running browser
-    # leaves its file, was read as what of it arrived)
-    return Whole(b"\n".join(pieces))
+        for piece in page if page is not None else (payload,):
+            text += piece
+            text += b"\n"
+        text += b"\n"
+    text += data[at:]  # (what is too short to be a command: as it is; one cut short, as a running browser leaves
+    # its file, was read as what of it arrived)
+    return Whole(bytes(text))
 
 
 def _page(payload: bytes) -> tuple[bytes, bytes, bytes] | None:
