@@ -652,25 +652,24 @@ def test_a_row_of_links_and_fields_gives_every_link(row: list[tuple[str, str, st
     assert [t.id for t in targets_in(text)] == [t.id for link, _, _ in row for t in targets_in(link.encode())]
 
 
-def test_a_phpbb_3_0_database_s_links_are_found() -> None:
+@pytest.mark.parametrize(("dump", "named"), [
     # phpBB 3.0 keeps a BBCode's '.' and ':' as entities, and a tag's uid after a ':' (its message_parser's
-    # "bbcode_specialchars"): a dump of its posts table, as mysqldump writes one. Before, no link was found.
-    dump = (b"INSERT INTO `phpbb_posts` VALUES (7,2,'see [url=http&#58;//imgur&#46;com/a/AbC1234:3k2j1x]my "
-            b"album[/url:3k2j1x] and [img:3k2j1x]http&#58;//i&#46;imgur&#46;com/XyZ9876&#46;jpg[/img:3k2j1x]\\n"
-            b"[url:3k2j1x]https&#58;//imgur&#46;com/user/SomeName[/url:3k2j1x]','3k2j1x');\n")
-    assert [(t.kind.value, t.id) for t in targets_in(dump)] == [("album", "AbC1234"), ("image", "XyZ9876"),
-                                                                 ("user", "SomeName")]
-
-
-def test_a_xenforo_forum_s_links_are_found() -> None:
+    # "bbcode_specialchars"): a dump of its posts table, as mysqldump writes one.
+    (b"INSERT INTO `phpbb_posts` VALUES (7,2,'see [url=http&#58;//imgur&#46;com/a/AbC1234:3k2j1x]my "
+     b"album[/url:3k2j1x] and [img:3k2j1x]http&#58;//i&#46;imgur&#46;com/XyZ9876&#46;jpg[/img:3k2j1x]\\n"
+     b"[url:3k2j1x]https&#58;//imgur&#46;com/user/SomeName[/url:3k2j1x]','3k2j1x');\n",
+     [("album", "AbC1234"), ("image", "XyZ9876"), ("user", "SomeName")]),
     # XenForo keeps a link to Imgur a post was given as its own BBCode, the id alone (an album's after "a/"), as
     # its forums' users write it too, and converters from other forums (a vBulletin one's tests: "[MEDIA=imgur]
-    # tIoAL6n[/MEDIA]"). A dump of its posts table: before, no link was found.
-    dump = (b"INSERT INTO `xf_post` VALUES (11,3,'Look [MEDIA=imgur]kaD578M[/MEDIA] and the rest: "
-            b"[MEDIA=imgur]a/AbC1234[/MEDIA]\\n[media=imgur]gallery/XyZ9876[/media] [MEDIA=youtube]dQw4w9WgXcQ"
-            b"[/MEDIA]',1);\n")
-    assert [(t.kind.value, t.id) for t in targets_in(dump)] == [("image", "kaD578M"), ("album", "AbC1234"),
-                                                                 ("gallery", "XyZ9876")]
+    # tIoAL6n[/MEDIA]").
+    (b"INSERT INTO `xf_post` VALUES (11,3,'Look [MEDIA=imgur]kaD578M[/MEDIA] and the rest: "
+     b"[MEDIA=imgur]a/AbC1234[/MEDIA]\\n[media=imgur]gallery/XyZ9876[/media] [MEDIA=youtube]dQw4w9WgXcQ"
+     b"[/MEDIA]',1);\n",
+     [("image", "kaD578M"), ("album", "AbC1234"), ("gallery", "XyZ9876")]),
+])
+def test_a_forum_database_s_links_are_found(dump: bytes, named: list[tuple[str, str]]) -> None:
+    # (Before, no link was found in either dump.)
+    assert [(t.kind.value, t.id) for t in targets_in(dump)] == named
 
 
 @PROPERTIES
