@@ -28,7 +28,6 @@ from __future__ import annotations
 import bz2
 import codecs
 import collections
-import gzip
 import io
 import lzma
 import os
@@ -42,6 +41,7 @@ from typing import IO, Any, BinaryIO, Protocol, cast
 from imgur_dl import bplist, database, leveldb, lz4block, office, pdf, snss
 from imgur_dl.database import Database
 from imgur_dl.errors import FileStopped, ScanError, UsageError
+from imgur_dl.gzipped import GzipMembers
 from imgur_dl.pdf import Pdf
 from imgur_dl.reader import Reader, Whole
 from imgur_dl.warc import Warc, is_warc
@@ -118,7 +118,7 @@ def opened(source: IO[bytes], name: str, *, inside: bool = False, warn: Callable
     counted = _Counting(raw, ZstdFrames() if kind == "zstd" else None)
     file = cast(BinaryIO, counted)  # (the readers below call only read())
     if kind == "gzip":  # (a .warc.gz too: a gzip member a record, one after another)
-        decoded = _Decoded(gzip.GzipFile(fileobj=file, mode="rb"), counted, name)
+        decoded = _Decoded(GzipMembers(counted, name), counted, name)
     elif kind == "xz":
         decoded = _Decoded(lzma.LZMAFile(file), counted, name)  # noqa: SIM115 - closed with its source
     elif kind == "bzip2":
@@ -308,13 +308,17 @@ class _Files:
                 self._current = self._opened(file, self.inner)
             data = self._current.read(size)
         except self._stopping as exc:  # (encrypted, corrupt, cut short, not what it says it is)
+            if isinstance(exc, FileStopped) and self._goes_on(exc):
+                raise  # (a part of the file spoilt, which itself reads on after it: a .warc.gz's member)
             self._current = None
             self.files_stopped += 1
             if self.files_stopped > FILES_STOPPED_MOST:  # (an archive spoilt throughout: a line for it, not each file)
                 raise ScanError.stopped(self.name, f"more than {FILES_STOPPED_MOST} of its files could not be read to "
                                                    "their end: spoilt throughout?") from None
-            if not self._goes_on(exc):
-                raise exc if isinstance(exc, ScanError) else ScanError.stopped(self.name, _why(exc)) from None
+            if not self._goes_on(exc):  # (the archive's own stream: it ends here, a spoilt part of it too)
+                if isinstance(exc, ScanError) and not isinstance(exc, FileStopped):
+                    raise
+                raise ScanError.stopped(self.name, exc.why if isinstance(exc, ScanError) else _why(exc)) from None
             stopped = exc if isinstance(exc, ScanError) else ScanError.stopped(f"{self.name}: {self.inner}", _why(exc))
             raise FileStopped(f"{stopped}; the archive's other files are read", stopped.why) from None
         if not data:

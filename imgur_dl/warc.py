@@ -28,7 +28,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from typing import BinaryIO, cast
 
-from imgur_dl.errors import ScanError
+from imgur_dl.errors import FileStopped, ScanError
 from imgur_dl.reader import Bound, Reader
 
 MAX_HEADER = 64 * 1024  # a WARC record's or an HTTP message's header: longer, it is not one
@@ -37,6 +37,7 @@ _ZSTD_WINDOW = 8 * 2**20  # the most memory a zstd body may ask for (RFC 9659: H
 _LINE_ENDS = re.compile(rb"[\r\n]*")
 _GZIP = b"\x1f\x8b"  # a gzip member's first bytes
 _WARC = re.compile(rb"WARC/[0-9]")
+_RECORD = re.compile(rb"(?m)^WARC/[0-9]")  # a record's start, where a line starts
 _INTERIM = re.compile(rb"HTTP/[0-9.]+ 1[0-9][0-9]")  # an interim response's status line (100 Continue)
 # The fields this reading needs, of a WARC record's header and of an HTTP message's.
 _FIELD = re.compile(rb"(?m)^(content-length|content-type|warc-type|content-encoding|transfer-encoding)[ \t]*:"
@@ -81,11 +82,21 @@ class Warc:
         pipe is not waited on while something is ready)."""
         self.bound.check()
         if self._stopped is not None:
-            raise self._stopped
+            stopped = self._stopped
+            if isinstance(stopped, FileStopped):  # (said once: reading goes on)
+                self._stopped = None
+            raise stopped
         pieces, held = [], 0
         while held < size and (not held or self.input.ready()):
             try:
                 piece = self._rest or next(self._pieces, None)
+            except FileStopped as exc:  # (a part of the compressed file spoilt: what came before it is handed on
+                self.input.restart()  # first, and records are read again from the next that starts after it)
+                self._pieces, self._lost = self._records(seeking=True), None
+                if not held:
+                    raise
+                self._stopped = exc
+                break
             except ScanError as exc:  # (the file cut short: what came before it is handed on first)
                 self._tell()
                 self._stopped = exc
@@ -112,8 +123,11 @@ class Warc:
             warn(f"{self.name}: not a WARC file past byte {at} ({why}): the rest was read as it is, compressed "
                  "bodies and all")
 
-    def _records(self) -> Iterator[bytes]:
+    def _records(self, *, seeking: bool = False) -> Iterator[bytes]:
+        """The records' pieces (``seeking``: from the next record that starts, what comes before it as it is)."""
         source = self.input
+        if seeking:
+            yield from source.before_record()
         while True:
             source.left = None
             source.skip_line_ends()  # (the two line ends after each record)
@@ -352,6 +366,25 @@ class _Input:
         self.pos = 0
         self.count += len(data)
         return True
+
+    def before_record(self) -> Iterator[bytes]:
+        """What comes before the next line that starts a record (``WARC/`` and a version's digit), a piece at a
+        time; all that is left, where no line does."""
+        while self.more_to_come():
+            found = _RECORD.search(self.buffer, self.pos)
+            # (a record's start may be cut by the end of what is in hand: that much is kept back for more)
+            end = found.start() if found is not None else max(self.pos, len(self.buffer) - len(b"\nWARC/0"))
+            if end > self.pos:
+                yield self._take(end - self.pos)
+            if found is not None or not self._fill():
+                break
+        if self.ended and self.ready():
+            yield self._take(len(self.buffer) - self.pos)
+
+    def restart(self) -> None:
+        """What the file gives next is read as a record's start: what is in hand is passed over."""
+        self.at += len(self.buffer) - self.pos
+        self.buffer, self.pos, self.left = b"", 0, None
 
     @property
     def ended(self) -> bool:

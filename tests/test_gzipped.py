@@ -1,0 +1,203 @@
+"""``--scan`` of a gzip file of many members (a ``.warc.gz``: a member a record): a spoilt member is said and passed
+over, and reading goes on from the next one."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import random
+import tarfile
+import zipfile
+import zlib
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from imgur_dl import gzipped
+from imgur_dl.errors import FileStopped, ScanError
+from imgur_dl.gzipped import GzipMembers
+from imgur_dl.scan import Scanner
+from tests.conftest import Pieces, run_main
+from tests.test_warc import record, response
+
+
+def _read(data: bytes, cuts: list[int] | None = None) -> tuple[bytes, list[ScanError]]:
+    """All the text of the gzip file ``data`` (from a pipe, in pieces, with ``cuts``), and what was said, in turn."""
+    members = GzipMembers(io.BufferedReader(Pieces(data, cuts or [])), "x.gz")
+    out, said = [], []
+    while True:
+        try:
+            piece = members.read1(1000)
+        except FileStopped as exc:
+            said.append(exc)
+            continue
+        except ScanError as exc:
+            said.append(exc)
+            break
+        if not piece:
+            break
+        out.append(piece)
+    return b"".join(out), said
+
+
+_TEXT = st.one_of(st.binary(max_size=3000), st.builds(lambda n, seed: random.Random(seed).randbytes(n).hex().encode(),
+                                                      st.integers(0, 4000), st.integers()))
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.tuples(_TEXT, st.integers(0, 9), st.integers(0, 3)), min_size=1, max_size=6),
+       st.data(), st.lists(st.integers(0, 10**5), max_size=6))
+def test_a_spoilt_member_loses_only_its_own_text(members: list[tuple[bytes, int, int]], data: st.DataObject,
+                                                 cuts: list[int]) -> None:
+    texts = [text for text, _, _ in members]
+    packed = [gzip.compress(text, level, mtime=0) + bytes(padding) for text, level, padding in members]
+    assert _read(b"".join(packed), cuts) == (b"".join(texts), [])
+    spoilt = data.draw(st.integers(0, len(packed) - 1))
+    member = bytearray(packed[spoilt])
+    if data.draw(st.booleans()):  # (bytes overwritten)
+        at, new = data.draw(st.integers(0, len(member) - 1)), data.draw(st.binary(min_size=1, max_size=8))
+        member[at:at + len(new)] = new
+    else:  # (cut short, the members after it written on: a writer that was stopped and started again)
+        del member[data.draw(st.integers(1, len(member) - 1)):]
+    before, after = b"".join(texts[:spoilt]), b"".join(texts[spoilt + 1:])
+    text, said = _read(b"".join([*packed[:spoilt], bytes(member), *packed[spoilt + 1:]]), cuts)
+    if not said:  # (a byte gzip does not check: its header's time, the system it was made on)
+        assert text == b"".join(texts)
+        return
+    # What came before the damage, whole; a line for it, and at most one more: the file given up where what the
+    # spoilt member still claimed (its header's fields, a stored block's length) ran on to the file's end, as a file
+    # cut short, or no member found after it. Where the last line is one reading goes on after, every member after
+    # the spoilt one is read whole, in its place. (test_members_after_a_spoilt_one_are_read_whole: that it is.)
+    assert text.startswith(before)
+    assert all(isinstance(error, FileStopped) for error in said[:-1]) and len(said) <= 2, said
+    if isinstance(said[-1], FileStopped):
+        assert text.endswith(after) and len(text) >= len(before) + len(after)
+    else:
+        assert said[-1].why == gzipped.CUT_SHORT or said[-1].why.startswith("no gzip member follows"), said
+
+
+@pytest.mark.parametrize("cut", [False, True])
+def test_members_after_a_spoilt_one_are_read_whole(cut: bool) -> None:
+    # Members of text deflated as any writer deflates it, one spoilt anywhere in its data (overwritten, or cut short
+    # and others written after it), in 60 ways each: the others are read whole, with one line.
+    rng = random.Random(7)
+    texts = [b" ".join(rng.choice([b"imgur", b"com", b"WARC", b"page", b"%d" % n]) for _ in range(rng.randrange(300)))
+             for n in range(40)]
+    packed = [gzip.compress(text, rng.randrange(1, 10), mtime=0) for text in texts]
+    for _ in range(60):
+        spoilt = rng.randrange(len(packed))
+        member = bytearray(packed[spoilt])
+        at = rng.randrange(10, len(member) - 8)  # (its deflated data)
+        if cut:
+            del member[at:]
+        else:
+            member[at:at + 4] = rng.randbytes(4)
+        text, said = _read(b"".join([*packed[:spoilt], bytes(member), *packed[spoilt + 1:]]))
+        if cut and spoilt == len(packed) - 1:  # (the file cut short)
+            assert [e.why for e in said] == [gzipped.CUT_SHORT]
+        elif said:
+            assert [type(e) for e in said] == [FileStopped], said
+            assert text.startswith(b"".join(texts[:spoilt])) and text.endswith(b"".join(texts[spoilt + 1:]))
+        else:  # (four bytes overwritten with what was there)
+            assert text == b"".join(texts)
+
+
+def test_a_crawl_with_a_spoilt_record_loses_that_record_alone(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # A .warc.gz a member a record (WARC/1.1, annex D), each page sent gzip-compressed: its link is found only in a
+    # record read as one. Before, the file stopped at the spoilt member: 77 of 200 records' links were found.
+    rng = random.Random(1)
+    records = []
+    for n in range(200):
+        page = b"<p>" + rng.randbytes(3000).hex().encode() + b" <a href='https://imgur.com/a/Wr%05d'>" % n
+        records.append(gzip.compress(record(response(gzip.compress(page, mtime=0), b"Content-Encoding: gzip")),
+                                     mtime=0))
+    spoilt = bytearray(records[77])
+    spoilt[len(spoilt) // 2] ^= 0x55
+    records[77] = bytes(spoilt)
+    crawl = b"".join(records)
+    start = len(b"".join(records[:77]))
+    (tmp_path / "crawl.warc.gz").write_bytes(crawl)
+    result = run_main("--scan", str(tmp_path / "crawl.warc.gz"), "-g")
+    assert result.code == 1, result
+    # (the spoilt record's own link too: its page, a gzip member kept in it, is found and read up to its damage)
+    assert result.out.split() == [f"https://imgur.com/a/Wr{n:05d}" for n in range(200)]
+    assert result.err.count("error:") == 1, result.err
+    assert (f"crawl.warc.gz: its gzip member from byte {start:,} cannot be read on (incorrect data check); what was "
+            "found before it still counts, and reading goes on from the next member") in result.err, result.err
+    # The spoilt record's page (its flipped byte inside it) is said as any other that does not decode; the records
+    # after it are read as ever.
+    assert "1 HTTP body said to be in gzip did not decode" in result.err and "not a WARC file" not in result.err
+    # Inside a data export, the crawl reads on, and so do the files after it.
+    export = io.BytesIO()
+    with zipfile.ZipFile(export, "w") as archive:
+        archive.writestr("crawl.warc.gz", crawl)
+        archive.writestr("notes.txt", "imgur.com/a/AfTer12")
+    scanner = Scanner()
+    assert [t.id for t in scanner.scan(io.BytesIO(export.getvalue()), "export.zip")] == \
+        [f"Wr{n:05d}" for n in range(200)] + ["AfTer12"]
+    assert [str(e).split(": its gzip")[0] for e in scanner.errors] == ["export.zip: crawl.warc.gz"]
+
+
+def test_a_file_spoilt_throughout_is_given_up_in_one_line_more() -> None:
+    members = [bytearray(gzip.compress(b"imgur.com/a/AbC%04d " % n * 50, mtime=0)) for n in range(20)]
+    for member in members:
+        member[-8] ^= 1  # (its CRC)
+    _, said = _read(b"".join(members))
+    assert len(said) == gzipped.MOST_SPOILT + 1
+    assert all(isinstance(e, FileStopped) for e in said[:-1]) and not isinstance(said[-1], FileStopped)
+    assert str(said[-1]) == ("x.gz: cannot read on (more than 10 of its gzip members cannot be read: spoilt "
+                             "throughout?); what was found before it still counts")
+
+
+def test_a_file_of_one_spoilt_member_says_nothing_follows_it() -> None:
+    packed = bytearray(gzip.compress(random.Random(3).randbytes(20_000).hex().encode(), mtime=0))
+    packed[len(packed) // 2:len(packed) // 2 + 4] = b"\xff\xff\xff\xff"
+    _, said = _read(bytes(packed))
+    assert [str(e).split(" (")[0] for e in said] == ["x.gz: its gzip member from byte 0 cannot be read on",
+                                                     "x.gz: cannot read on"]
+    assert said[1].why == "no gzip member follows the one spoilt at byte 0"
+    # Cut short (a download stopped): the words as before, once.
+    assert [str(e) for e in _read(gzip.compress(b"x" * 100_000)[:-20])[1]] == [
+        f"x.gz: cannot read on ({gzipped.CUT_SHORT}); what was found before it still counts"]
+
+
+def test_what_follows_the_last_member_is_read_on_from_where_a_member_starts() -> None:
+    first, second = gzip.compress(b"imgur.com/a/AbC1234\n", mtime=0), gzip.compress(b"imgur.com/a/XyZ9876", mtime=0)
+    assert _read(first + bytes(5000) + second) == (b"imgur.com/a/AbC1234\nimgur.com/a/XyZ9876", [])  # (padding)
+    text, said = _read(first + b"written after it by mistake " + second)
+    assert text == b"imgur.com/a/AbC1234\n\nimgur.com/a/XyZ9876"  # (a member found after it: on a line of its own)
+    assert [e.why for e in said] == ["not a gzip member's header"]
+
+
+def test_a_tar_whose_gzip_is_spoilt_stops_at_once_in_one_line() -> None:
+    # A .tar.gz is one stream: nothing can be read on past its damage, and the rest of it is not read in vain.
+    out = io.BytesIO()
+    with tarfile.open(fileobj=out, mode="w:gz") as tar:
+        for n in range(3):
+            data = b"imgur.com/a/AbC%04d " % n + random.Random(n).randbytes(500_000).hex().encode()
+            info = tarfile.TarInfo(f"{n}.bin")
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    spoilt = bytearray(out.getvalue())
+    spoilt[100_000:101_000] = random.Random(1).randbytes(1000)
+    source = io.BytesIO(bytes(spoilt))
+    scanner = Scanner()
+    assert [t.id for t in scanner.scan(source, "export.tgz")] == ["AbC0000"]
+    assert [str(e) for e in scanner.errors] == ["export.tgz: cannot read on (invalid block type); what was found "
+                                                "before it still counts"]
+    assert not isinstance(scanner.errors[0], FileStopped)
+    assert source.tell() < 200_000 < len(spoilt)
+
+
+def test_a_member_looked_for_is_held_back_until_it_is_trusted() -> None:
+    # Bytes that look like a member's header after a spoilt one, and decode a little before they fail: nothing of
+    # them is given. (A stored block of 300 bytes of text, then no more: no end, no checksum.)
+    stored = zlib.compressobj(0, zlib.DEFLATED, -zlib.MAX_WBITS)
+    lookalike = b"\x1f\x8b\x08\x00" + bytes(6) + stored.compress(b"imgur.com/a/FaKe123 " * 15) + \
+        stored.flush(zlib.Z_SYNC_FLUSH)
+    spoilt = bytearray(gzip.compress(b"imgur.com/a/AbC1234 " * 500, mtime=0))
+    spoilt[10] = 0xFF  # (its first block's header: a kind of block there is none of)
+    text, said = _read(bytes(spoilt) + lookalike + b"\xff" * 50 + gzip.compress(b" imgur.com/a/XyZ9876", mtime=0))
+    assert b"FaKe123" not in text and text.endswith(b" imgur.com/a/XyZ9876")
+    assert [type(e) for e in said] == [FileStopped]
