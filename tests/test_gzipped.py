@@ -85,7 +85,7 @@ def test_members_after_a_spoilt_one_are_read_whole(cut: bool) -> None:
     texts = [b" ".join(rng.choice([b"imgur", b"com", b"WARC", b"page", b"%d" % n]) for _ in range(rng.randrange(300)))
              for n in range(40)]
     packed = [gzip.compress(text, rng.randrange(1, 10), mtime=0) for text in texts]
-    for _ in range(60):
+    for trial in range(60):
         spoilt = rng.randrange(len(packed))
         member = bytearray(packed[spoilt])
         at = rng.randrange(10, len(member) - 8)  # (its deflated data)
@@ -93,7 +93,11 @@ def test_members_after_a_spoilt_one_are_read_whole(cut: bool) -> None:
             del member[at:]
         else:
             member[at:at + 4] = rng.randbytes(4)
-        text, said = _read(b"".join([*packed[:spoilt], bytes(member), *packed[spoilt + 1:]]))
+        data = b"".join([*packed[:spoilt], bytes(member), *packed[spoilt + 1:]])
+        text, said = _read(data)
+        if trial % 10 == 0:  # (and from a pipe, in pieces of 3 bytes: a header found across two of them)
+            piped, piped_said = _read(data, list(range(0, len(data), 3)))
+            assert (piped, [str(e) for e in piped_said]) == (text, [str(e) for e in said])
         if cut and spoilt == len(packed) - 1:  # (the file cut short)
             assert [e.why for e in said] == [gzipped.CUT_SHORT]
         elif said:
@@ -201,3 +205,59 @@ def test_a_member_looked_for_is_held_back_until_it_is_trusted() -> None:
     text, said = _read(bytes(spoilt) + lookalike + b"\xff" * 50 + gzip.compress(b" imgur.com/a/XyZ9876", mtime=0))
     assert b"FaKe123" not in text and text.endswith(b" imgur.com/a/XyZ9876")
     assert [type(e) for e in said] == [FileStopped]
+
+
+_STRING = st.binary(max_size=12).map(lambda b: b.replace(b"\x00", b""))  # (a name or comment: ended by a zero)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.integers(0, 255), st.binary(min_size=6, max_size=6), st.binary(max_size=20), _STRING, _STRING, st.booleans(),
+       st.binary(max_size=200))
+def test_a_member_s_header_is_read_as_zlib_reads_it(flags: int, fixed: bytes, extra: bytes, name: bytes,
+                                                   comment: bytes, right_crc: bool, text: bytes) -> None:
+    # Each field a header may hold (RFC 1952, section 2.3.1), its own CRC right or wrong, reserved bits or none:
+    # taken as a header exactly where zlib takes one, and its size known only once all of it is in hand.
+    header = b"\x1f\x8b\x08" + bytes([flags]) + fixed
+    if flags & 0x04:
+        header += len(extra).to_bytes(2, "little") + extra
+    for flag, field in ((0x08, name), (0x10, comment)):
+        if flags & flag:
+            header += field + b"\x00"
+    if flags & 0x02:
+        header += ((zlib.crc32(header) & 0xFFFF) ^ (0 if right_crc else 1)).to_bytes(2, "little")
+    deflater = zlib.compressobj(6, zlib.DEFLATED, -zlib.MAX_WBITS)
+    member = header + deflater.compress(text) + deflater.flush() + \
+        zlib.crc32(text).to_bytes(4, "little") + len(text).to_bytes(4, "little")
+    try:
+        accepted = zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(member) == text
+    except zlib.error:
+        accepted = False
+    assert gzipped.header_size(member) == (len(header) if accepted else 0)
+    if accepted:
+        assert all(gzipped.header_size(header[:k]) is None for k in range(len(header)))
+        assert _read(member) == (text, [])
+
+
+def test_a_file_is_read_as_it_comes_not_read_ahead() -> None:
+    # A member's text is given as soon as it is read: a crawl on a pipe is not waited on to its end, nor held whole.
+    members = b"".join(gzip.compress(random.Random(n).randbytes(20_000).hex().encode(), mtime=0) for n in range(200))
+    source = io.BytesIO(members)
+    reader = GzipMembers(source, "x.gz")
+    assert reader.read1(1000)
+    assert source.tell() <= 2 * 64 * 1024 < len(members)
+
+
+def test_what_looks_like_a_member_after_a_spoilt_one_is_passed_over_without_a_word() -> None:
+    # After a member whose checksum is wrong: a look-alike inside it (kept as stored), a whole member, then a
+    # look-alike right after that one (where a member must begin, but two members in a row have not been read
+    # whole yet) that fails: nothing of the look-alikes is given, and the damage is said once.
+    stored = zlib.compressobj(0, zlib.DEFLATED, -zlib.MAX_WBITS)
+    lookalike = b"\x1f\x8b\x08\x00" + bytes(6) + stored.compress(b"imgur.com/a/FaKe123 " * 15) + \
+        stored.flush(zlib.Z_SYNC_FLUSH) + b"\xff" * 50
+    spoilt = bytearray(gzip.compress(b"imgur.com/a/AbC1234 " + lookalike, 0, mtime=0))
+    spoilt[-8] ^= 1  # (its CRC)
+    whole, after = gzip.compress(b" imgur.com/a/XyZ9876", mtime=0), gzip.compress(b" imgur.com/a/QwE4567", mtime=0)
+    text, said = _read(bytes(spoilt) + whole + lookalike + after + after)
+    assert text.count(b"FaKe123") == 15  # (the spoilt member's own text, as it came: the look-alikes', never)
+    assert text.endswith(b" imgur.com/a/XyZ9876\n imgur.com/a/QwE4567 imgur.com/a/QwE4567")
+    assert [e.why for e in said] == ["incorrect data check"]
