@@ -104,6 +104,7 @@ class GzipMembers:
         self.held: list[bytes] = []
         self.held_size = 0
         self.out = b""  # text trusted, not given yet
+        self.begun = False  # some text has been (the first a file gives tells what it is: nothing goes before it)
         self.looking = False  # a member was spoilt: the next is looked for (from ``at``) at the next read
         self.loose = False  # ... and two members in a row have not been read whole since
         self.spoilt = 0  # members said to be spoilt so far
@@ -126,6 +127,7 @@ class GzipMembers:
             else:
                 self._inflate(size)
         out, self.out = self.out[:size], self.out[size:]
+        self.begun = True
         return out
 
     def _fill(self) -> bool:
@@ -211,7 +213,7 @@ class GzipMembers:
         """What the member has made is handed on from now on: one found by looking, on a line of its own (what was
         handed on before it is not the text it follows: a link there is not run on into it)."""
         if self.found:
-            self.out += (b"" if self.chained else b"\n") + b"".join(self.held)
+            self.out += (b"\n" if not self.chained and (self.begun or self.out) else b"") + b"".join(self.held)
             self.found = False
             self.held.clear()
 

@@ -263,3 +263,26 @@ def test_what_looks_like_a_member_after_a_spoilt_one_is_passed_over_without_a_wo
     assert text.count(b"FaKe123") == 200  # (the spoilt member's own text, as it came: the look-alikes', never)
     assert text.endswith(b" imgur.com/a/XyZ9876\n imgur.com/a/QwE4567 imgur.com/a/QwE4567")
     assert [e.why for e in said] == ["incorrect data check"]
+
+
+def test_a_crawl_whose_first_record_is_spoilt_is_still_read_as_one() -> None:
+    # Nothing came before the member found: it opens the text, where a WARC file is told by its first line (its
+    # pages' compressed bodies are decoded only then). In a tar archive too, which goes on past the member.
+    pages = [gzip.compress(record(response(gzip.compress(b"<a href='https://imgur.com/a/Fi%05d'>" % n, mtime=0),
+                                           b"Content-Encoding: gzip")), mtime=0) for n in range(3)]
+    spoilt = bytearray(pages[0])
+    spoilt[10] = 0xFF  # (its first block: a kind there is none of)
+    crawl = bytes(spoilt) + b"".join(pages[1:])
+    scanner = Scanner()
+    assert [t.id for t in scanner.scan(io.BytesIO(crawl), "crawl.warc.gz")] == ["Fi00001", "Fi00002"]
+    assert [e.why for e in scanner.errors] == ["invalid block type"] and scanner.warnings == []
+    out = io.BytesIO()
+    with tarfile.open(fileobj=out, mode="w") as tar:
+        for name, data in (("crawl.warc.gz", crawl), ("notes.txt", b"imgur.com/a/AfTer12")):
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    scanner = Scanner()
+    assert [t.id for t in scanner.scan(io.BytesIO(out.getvalue()), "crawls.tar")] == ["Fi00001", "Fi00002",
+                                                                                      "AfTer12"]
+    assert [str(e).split(": its")[0] for e in scanner.errors] == ["crawls.tar: crawl.warc.gz"]
