@@ -41,6 +41,7 @@ _RESERVED = 0xE0  # the flags byte's reserved bits: any set, it is no member's h
 _FHCRC, _FEXTRA, _FNAME, _FCOMMENT = 0x02, 0x04, 0x08, 0x10  # what else the header holds
 _TRAILER = 8  # CRC-32 and length, after the deflated data
 _IN = 64 * 1024  # compressed bytes read at a time
+_PROBE = 64  # bytes of a place a member may begin looked at first, before one is begun there
 TRUST = 64 * 1024  # text a member found by looking gives without a fault before it is trusted (and handed on)
 WINDOW = 1024 * 1024  # the compressed bytes of the member being read kept, the last so many, to look for the next in
 MOST_SPOILT = 10  # spoilt members said one by one: past so many, the file is given up in one more line
@@ -81,6 +82,23 @@ def header_size(data: bytes) -> int | None:
         if size <= len(data) and zlib.crc32(data[:size - 2]) & 0xFFFF != int.from_bytes(data[size - 2:size], "little"):
             return 0
     return size if size <= len(data) else None
+
+
+def _may_begin(data: bytes, at: int) -> bool:
+    """Whether a member may begin at ``at`` (its first bytes there), as far as its first :data:`_PROBE` bytes tell:
+    its header, then what its data begins with, decoded (bytes that merely look like a member's start most often
+    fail there: passed over at once, without a member begun and failed for each)."""
+    head = data[at:at + _PROBE]
+    size = header_size(head)
+    if size is None:  # (a header longer than that, or the data in hand ends: the member itself tells)
+        return True
+    if not size:
+        return False
+    try:
+        zlib.decompressobj(-zlib.MAX_WBITS).decompress(head[size:], _PROBE)
+    except zlib.error:
+        return False
+    return True
 
 
 class GzipMembers:
@@ -280,8 +298,7 @@ class GzipMembers:
         :class:`ScanError`."""
         while True:
             found = self.data.find(_HEADER)
-            while found != -1 and found + len(_HEADER) < len(self.data) and \
-                    self.data[found + len(_HEADER)] & _RESERVED:
+            while found != -1 and found + len(_HEADER) < len(self.data) and not _may_begin(self.data, found):
                 found = self.data.find(_HEADER, found + 1)
             if found != -1 and found + len(_HEADER) < len(self.data):
                 self.data, self.at = self.data[found:], self.at + found
