@@ -8,7 +8,10 @@ by record (:mod:`imgur_dl.warc`); text in UTF-16 with its byte-order mark, as
 UTF-8. Where
 the input cannot be read on (corrupt, cut short, expanding like a bomb),
 reading stops with :class:`ScanError`, once everything decoded before that
-point has been handed on. A zstd stream cut short (a dump whose download was
+point has been handed on; a gzip file's spoilt member is said
+(:class:`FileStopped`) and reading goes on from the next member
+(:mod:`imgur_dl.gzipped`), as a ZIP or tar archive's spoilt file is said
+and its next file read. A zstd stream cut short (a dump whose download was
 interrupted) is not an error to zstd's reader, which simply ends: it is
 known by following the stream's frames and blocks as the compressed bytes go
 by, without decoding them (:class:`imgur_dl.zstdframes.ZstdFrames`). Firefox's session files
