@@ -9,6 +9,7 @@ import random
 import tarfile
 import zipfile
 import zlib
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -107,7 +108,7 @@ def test_members_after_a_spoilt_one_are_read_whole(cut: bool) -> None:
             assert text == b"".join(texts)
 
 
-def test_a_crawl_with_a_spoilt_record_loses_that_record_alone(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_a_crawl_with_a_spoilt_record_loses_that_record_alone(tmp_path: Path) -> None:
     # A .warc.gz a member a record (WARC/1.1, annex D), each page sent gzip-compressed: its link is found only in a
     # record read as one. Before, the file stopped at the spoilt member: 77 of 200 records' links were found.
     rng = random.Random(1)
