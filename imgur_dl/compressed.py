@@ -44,7 +44,8 @@ from typing import IO, Any, BinaryIO, Protocol, cast
 from imgur_dl import bplist, database, leveldb, lz4block, office, pdf, snss
 from imgur_dl.database import Database
 from imgur_dl.errors import FileStopped, ScanError, UsageError
-from imgur_dl.gzipped import GzipMembers
+from imgur_dl.gzipped import Gzip
+from imgur_dl.members import Members
 from imgur_dl.pdf import Pdf
 from imgur_dl.reader import Reader, Whole
 from imgur_dl.warc import Warc, is_warc
@@ -121,7 +122,7 @@ def opened(source: IO[bytes], name: str, *, inside: bool = False, warn: Callable
     counted = _Counting(raw, ZstdFrames() if kind == "zstd" else None)
     file = cast(BinaryIO, counted)  # (the readers below call only read())
     if kind == "gzip":  # (a .warc.gz too: a gzip member a record, one after another)
-        decoded = _Decoded(GzipMembers(counted, name), counted, name)
+        decoded = _Decoded(Members(counted, name, Gzip()), counted, name)
     elif kind == "xz":
         decoded = _Decoded(lzma.LZMAFile(file), counted, name)  # noqa: SIM115 - closed with its source
     elif kind == "bzip2":

@@ -17,7 +17,8 @@ from hypothesis import strategies as st
 
 from imgur_dl import gzipped
 from imgur_dl.errors import FileStopped, ScanError
-from imgur_dl.gzipped import GzipMembers
+from imgur_dl.gzipped import Gzip
+from imgur_dl.members import MOST_SPOILT, Members
 from imgur_dl.scan import Scanner
 from tests.conftest import Pieces, run_main
 from tests.test_warc import record, response
@@ -25,11 +26,11 @@ from tests.test_warc import record, response
 
 def _read(data: bytes, cuts: list[int] | None = None) -> tuple[bytes, list[ScanError]]:
     """All the text of the gzip file ``data`` (from a pipe, in pieces, with ``cuts``), and what was said, in turn."""
-    members = GzipMembers(io.BufferedReader(Pieces(data, cuts or [])), "x.gz")
+    reader = Members(io.BufferedReader(Pieces(data, cuts or [])), "x.gz", Gzip())
     out, said = [], []
     while True:
         try:
-            piece = members.read1(1000)
+            piece = reader.read1(1000)
         except FileStopped as exc:
             said.append(exc)
             continue
@@ -149,7 +150,7 @@ def test_a_file_spoilt_throughout_is_given_up_in_one_line_more() -> None:
     for member in members:
         member[-8] ^= 1  # (its CRC)
     _, said = _read(b"".join(members))
-    assert len(said) == gzipped.MOST_SPOILT + 1
+    assert len(said) == MOST_SPOILT + 1
     assert all(isinstance(e, FileStopped) for e in said[:-1]) and not isinstance(said[-1], FileStopped)
     assert str(said[-1]) == ("x.gz: cannot read on (more than 10 of its gzip members cannot be read: spoilt "
                              "throughout?); what was found before it still counts")
@@ -243,7 +244,7 @@ def test_a_file_is_read_as_it_comes_not_read_ahead() -> None:
     # A member's text is given as soon as it is read: a crawl on a pipe is not waited on to its end, nor held whole.
     members = b"".join(gzip.compress(random.Random(n).randbytes(20_000).hex().encode(), mtime=0) for n in range(200))
     source = io.BytesIO(members)
-    reader = GzipMembers(source, "x.gz")
+    reader = Members(source, "x.gz", Gzip())
     given = 0
     while given <= 40_000:  # (the first member's text, and the next one's first piece: past its trailer)
         given += len(reader.read1(1000))
@@ -287,3 +288,14 @@ def test_a_crawl_whose_first_record_is_spoilt_is_still_read_as_one() -> None:
     assert [t.id for t in scanner.scan(io.BytesIO(out.getvalue()), "crawls.tar")] == ["Fi00001", "Fi00002",
                                                                                       "AfTer12"]
     assert [str(e).split(": its")[0] for e in scanner.errors] == ["crawls.tar: crawl.warc.gz"]
+
+
+def test_a_file_cut_short_gives_all_its_decoder_made_of_it() -> None:
+    # What the bytes that arrived make, whole: the decoder may still hold text when the last of them is taken (a
+    # read asks for a little at a time), and it is given before the file is said to be cut short.
+    packed = gzip.compress(b"".join(b"imgur.com/a/AbC%04d " % n + b"lorem ipsum " * (n % 300) for n in range(300)),
+                           mtime=0)  # (long runs: a few bits of the file make much text)
+    for cut in range(20, len(packed), 7):
+        text, said = _read(packed[:cut])
+        assert text == zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(packed[:cut]), cut
+        assert [e.why for e in said] == [gzipped.CUT_SHORT]
