@@ -8,13 +8,13 @@ by record (:mod:`imgur_dl.warc`); text in UTF-16 with its byte-order mark, as
 UTF-8. Where
 the input cannot be read on (corrupt, cut short, expanding like a bomb),
 reading stops with :class:`ScanError`, once everything decoded before that
-point has been handed on; a gzip file's spoilt member is said
-(:class:`FileStopped`) and reading goes on from the next member
-(:mod:`imgur_dl.gzipped`), as a ZIP or tar archive's spoilt file is said
+point has been handed on; a gzip file's spoilt member, or a zstd file's
+spoilt frame, is said (:class:`FileStopped`) and reading goes on from the
+next (:mod:`imgur_dl.members`, :mod:`imgur_dl.gzipped`,
+:mod:`imgur_dl.zstdframes`), as a ZIP or tar archive's spoilt file is said
 and its next file read. A zstd stream cut short (a dump whose download was
-interrupted) is not an error to zstd's reader, which simply ends: it is
-known by following the stream's frames and blocks as the compressed bytes go
-by, without decoding them (:class:`imgur_dl.zstdframes.ZstdFrames`). Firefox's session files
+interrupted), where zstd's own reader ends in silence, is said to be: its
+frames are read one by one. Firefox's session files
 (mozlz4) are decoded whole (:mod:`imgur_dl.lz4block`). Archives of other kinds
 (7-Zip, RAR) and lz4's own frames are said to be what they are, not scanned as bytes; an
 SQLite database is read as one (:mod:`imgur_dl.database`), a PDF file with
@@ -49,14 +49,13 @@ from imgur_dl.members import Members
 from imgur_dl.pdf import Pdf
 from imgur_dl.reader import Reader, Whole
 from imgur_dl.warc import Warc, is_warc
-from imgur_dl.zstdframes import ZstdFrames
+from imgur_dl.zstdframes import Zstd
 
 # A stream that expands past this many times its compressed size, once it is this large, is a bomb.
 MAX_RATIO = 1000
 RATIO_AFTER = 64 * 1024 * 1024
 # zstd: the largest window accepted (Reddit dumps are made with --long=31).
 ZSTD_WINDOW = 2**31
-_ZSTD_READ = 1024 * 1024  # compressed bytes zstd's reader takes at a time
 # The most text asked of a decompressing reader at once: each read takes one piece of the compressed input, and
 # gives what it makes of it (for gzip, ~50 KB of text); asked for more, the standard library's readers set aside
 # that much memory every time (an mmap and its page faults: a quarter more time for a gzip input).
@@ -119,7 +118,7 @@ def opened(source: IO[bytes], name: str, *, inside: bool = False, warn: Callable
         return _contents(_mozlz4(raw, name), name, None, warn, inside=inside)
     if kind is None:
         return _contents(raw, name, None, warn, inside=inside)
-    counted = _Counting(raw, ZstdFrames() if kind == "zstd" else None)
+    counted = _Counting(raw)
     file = cast(BinaryIO, counted)  # (the readers below call only read())
     if kind == "gzip":  # (a .warc.gz too: a gzip member a record, one after another)
         decoded = _Decoded(Members(counted, name, Gzip()), counted, name)
@@ -469,10 +468,11 @@ def _zstd(file: BinaryIO, counted: _Counting, name: str, *, dictionary: bool = F
         # (no dict_data at all without one: zstandard before 0.16 takes no None for it)
         decompressor = zstandard.ZstdDecompressor(max_window_size=ZSTD_WINDOW) if trained is None else \
             zstandard.ZstdDecompressor(dict_data=trained, max_window_size=ZSTD_WINDOW)
-        reader = decompressor.stream_reader(file, read_size=_ZSTD_READ, read_across_frames=True)
     except zstandard.ZstdError as exc:  # (a dictionary that opens as one and is none)
         raise ScanError.stopped(name, f"its zstd dictionary cannot be used: {exc}") from None
-    return _Decoded(reader, counted, name, zstandard.ZstdError)
+    # (a frame at a time: one spoilt is passed over; what the dictionary frame took is where the first one starts)
+    frames = Members(counted, name, Zstd(decompressor, zstandard.ZstdError), start=counted.count)
+    return _Decoded(frames, counted, name, zstandard.ZstdError)
 
 
 def _dictionary(file: BinaryIO, name: str, zstandard: Any) -> bytes:
@@ -622,8 +622,8 @@ class _Decompressing(Protocol):
 
 
 class _Decoded:
-    """A decompressing reader that hands on what it decoded before it stopped, refuses to expand past
-    :data:`MAX_RATIO` times what it has read, and says so when a zstd stream ends inside a frame."""
+    """A decompressing reader that hands on what it decoded before it stopped, and refuses to expand past
+    :data:`MAX_RATIO` times what it has read."""
 
     def __init__(self, reader: _Decompressing, counted: _Counting, name: str,
                  unreadable: type[Exception] | None = None) -> None:
@@ -641,25 +641,19 @@ class _Decoded:
             data = self.reader.read1(min(size, _PIECE))
         except self.unreadable as exc:
             raise ScanError.stopped(self.name, _why(exc)) from None
-        frames = self.counted.frames
-        if not data and frames is not None and not frames.whole:
-            raise ScanError.stopped(self.name, "the zstd stream ends inside a frame: the file is cut short")
         return self.expansion.add(data, self.counted.count)
 
 
 class _Counting:
-    """The compressed input, counted as it is read (and followed frame by frame, for zstd)."""
+    """The compressed input, counted as it is read."""
 
-    def __init__(self, raw: Reader, frames: ZstdFrames | None) -> None:
+    def __init__(self, raw: Reader) -> None:
         self.raw = raw
-        self.frames = frames
         self.count = 0
 
     def read(self, size: int = -1, /) -> bytes:
         data = self.raw.read(size)
         self.count += len(data)
-        if self.frames is not None:
-            self.frames.feed(data)
         return data
 
     def readable(self) -> bool:

@@ -110,7 +110,8 @@ class Members:
         self.found = False  # ... its text is held back until it is trusted
         self.held: list[bytes] = []
         self.held_size = 0
-        self.out = b""  # text trusted, not given yet
+        self.out = b""  # text trusted, ...
+        self.given = 0  # ... of which so much has been given (a piece zstd makes may be many reads' worth)
         self.begun = False  # some text has been (the first a file gives tells what it is: nothing goes before it)
         self.looking = False  # a member was spoilt: the next is looked for (from ``at``) at the next read
         self.loose = False  # ... and two members in a row have not been read whole since
@@ -120,7 +121,7 @@ class Members:
         self.said: ScanError | None = None  # what to say once the text before it is given (a FileStopped, once)
 
     def read1(self, size: int, /) -> bytes:
-        while not self.out:
+        while self.given == len(self.out):
             if self.said is not None:
                 said = self.said
                 if isinstance(said, FileStopped):  # (reading goes on: said once)
@@ -133,7 +134,8 @@ class Members:
                     return b""
             else:
                 self._decode(size)
-        out, self.out = self.out[:size], self.out[size:]
+        out = self.out[self.given:self.given + size]
+        self.given += len(out)
         self.begun = True
         return out
 
@@ -159,8 +161,11 @@ class Members:
             if self.passing:
                 continue
             passing = self.codec.padding(self.data)
-            if passing is None and self._fill():
-                continue
+            if passing is None:
+                if self._fill():
+                    continue
+                self.said = ScanError.stopped(self.name, self.codec.cut_short)
+                return True
             if not passing:
                 break
             self.passing = passing
@@ -214,7 +219,7 @@ class Members:
             return
         self._take(used)
         if not self.found:
-            self.out = made
+            self.out, self.given = made, 0
         else:
             self.held.append(made)
             self.held_size += len(made)
@@ -229,7 +234,9 @@ class Members:
         """What the member has made is handed on from now on: one found by looking, on a line of its own (what was
         handed on before it is not the text it follows: a link there is not run on into it)."""
         if self.found:
-            self.out += (b"\n" if not self.chained and (self.begun or self.out) else b"") + b"".join(self.held)
+            self.out = self.out[self.given:] + (b"\n" if not self.chained and (self.begun or self.out) else b"") + \
+                b"".join(self.held)
+            self.given = 0
             self.found = False
             self.held.clear()
 

@@ -1,86 +1,80 @@
-"""Where a zstd stream stands, followed frame by frame as its compressed bytes go by, without decoding them.
+"""zstd's frames (RFC 8878) as :mod:`imgur_dl.members` reads them, each decoded on its own: a file of many (a
+``.warc.zst``, a frame a record; pzstd's) with one spoilt loses that frame alone, and one cut short is said to be
+(zstd's own reader ends there in silence). A frame's header is left to its decoder, once its magic number and its
+descriptor's reserved bit (section 3.1.1.1.1) say it may be one; skippable frames between two (pzstd's, section
+3.1.2) are passed over.
 
-zstd's own reader ends in silence where a stream is cut short inside a frame
-(a dump whose download was interrupted): :mod:`imgur_dl.compressed` feeds
-this the bytes it reads and, at the end, asks whether they end where a frame
-does.
+zstd's decoder gives all a piece of input makes: it is fed :data:`FEED` bytes at a time, so that one piece makes
+no more than a few dozen MiB (a block of 3 bytes may make 128 KiB), and what the whole file makes is bounded as any
+compressed input's is.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from typing import Any, Protocol
+
+from imgur_dl.members import NOT_ONE
+
+MAGIC = b"\x28\xb5\x2f\xfd"  # a frame's magic number
+_RESERVED = 0x08  # its descriptor's reserved bit: set, it is no frame
+_SKIPPABLE, _SKIPPABLE_MASK = 0x184D2A50, 0xFFFFFFF0  # a skippable frame's magic number, its last four bits any
+FEED = 2048  # compressed bytes given the decoder at a time
+CUT_SHORT = "the zstd stream ends inside a frame: the file is cut short"
 
 
-class ZstdFrames:
-    """Where a zstd stream stands, fed its compressed bytes in order: between frames (:attr:`whole`) or inside
-    one. Frame and block headers are read, block contents passed over (RFC 8878, sections 3.1.1 and 3.1.2)."""
-
-    def __init__(self) -> None:
-        self.frames = 0  # frames begun
-        self._held = b""  # the header being read
-        self._need = 4  # its length: a frame's magic number first
-        self._skip = 0  # bytes to pass over before the next header
-        self._then: Callable[[bytes], None] = self._magic  # what reads the header once it is whole
-        self._checksum = 0  # the bytes of the frame's checksum, after its last block
-        self._lost = False  # not a zstd stream past here: the decoder says what it makes of it
+class _Decompressing(Protocol):
+    """zstandard's decompressing object, as used here."""
 
     @property
-    def whole(self) -> bool:
-        """The bytes so far end where a frame ends (or are none of zstd's to judge)."""
-        return self._lost or (self._then == self._magic and not self._held and not self._skip)
+    def unused_data(self) -> bytes: ...
 
-    def feed(self, data: bytes) -> None:
-        at, end = 0, len(data)
-        while at < end and not self._lost:
-            if self._skip:
-                step = min(self._skip, end - at)
-                self._skip -= step
-                at += step
-                continue
-            take = min(self._need - len(self._held), end - at)
-            self._held += data[at:at + take]
-            at += take
-            if len(self._held) == self._need:
-                header, self._held = self._held, b""
-                self._then(header)
+    @property
+    def eof(self) -> bool: ...
 
-    def _expect(self, size: int, then: Callable[[bytes], None]) -> None:
-        self._need, self._then = size, then
+    def decompress(self, data: bytes, /) -> bytes: ...
 
-    def _magic(self, header: bytes) -> None:
-        magic = int.from_bytes(header, "little")
-        if magic == 0xFD2FB528:
-            self.frames += 1
-            self._expect(1, self._descriptor)
-        elif magic & 0xFFFFFFF0 == 0x184D2A50:  # a skippable frame: its length, then that many bytes
-            self._expect(4, self._skippable)
-        else:
-            self._lost = True
 
-    def _skippable(self, header: bytes) -> None:
-        self._skip = int.from_bytes(header, "little")
-        self._expect(4, self._magic)
+class Zstd:
+    """zstd's frames, as :class:`imgur_dl.members.Members` reads them, decoded by ``decompressor`` (zstandard's, with
+    its dictionary and window bound), whose errors are ``error``."""
 
-    def _descriptor(self, header: bytes) -> None:
-        flags = header[0]
-        single = bool(flags & 0x20)
-        content = (1 if single else 0, 2, 4, 8)[flags >> 6]
-        self._checksum = 4 if flags & 0x04 else 0
-        # (never 0: a single segment has a content size, any other a window descriptor)
-        self._expect((0 if single else 1) + (0, 1, 2, 4)[flags & 0x03] + content, self._blocks)
+    unit, unit_short, magic, cut_short, trailer = "zstd frame", "frame", MAGIC, CUT_SHORT, 0
 
-    def _blocks(self, _header: bytes) -> None:
-        self._expect(3, self._block)
+    def __init__(self, decompressor: Any, error: type[Exception]) -> None:
+        self.decompressor = decompressor
+        self.errors: tuple[type[Exception], ...] = (error,)
 
-    def _block(self, header: bytes) -> None:
-        value = int.from_bytes(header, "little")
-        last, kind, size = value & 1, (value >> 1) & 3, value >> 3
-        if kind == 3:  # reserved: no stream has it
-            self._lost = True
-            return
-        self._skip = 1 if kind == 1 else size  # (an RLE block holds its one byte)
-        if last:
-            self._skip += self._checksum
-            self._expect(4, self._magic)
-        else:
-            self._expect(3, self._block)
+    def header(self, data: bytes, /) -> int | None:
+        if data[:len(MAGIC)] != MAGIC[:len(data)]:
+            return NOT_ONE
+        if len(data) <= len(MAGIC):
+            return None
+        return NOT_ONE if data[len(MAGIC)] & _RESERVED else 0
+
+    def padding(self, data: bytes, /) -> int | None:
+        if data[0] & 0xF0 != _SKIPPABLE & 0xF0 or data[1:4] != _SKIPPABLE.to_bytes(4, "little")[1:len(data)]:
+            return 0  # (a frame, or none: its header tells)
+        return 8 + int.from_bytes(data[4:8], "little") if len(data) >= 8 else None
+
+    def decoder(self) -> _Unzstd:
+        return _Unzstd(self.decompressor.decompressobj())
+
+    def why(self, exc: Exception, /) -> str:
+        return str(exc)
+
+
+class _Unzstd:
+    """A frame, decoded."""
+
+    def __init__(self, decompressing: _Decompressing) -> None:
+        self.decompressing = decompressing
+
+    def feed(self, data: bytes, size: int, /) -> tuple[bytes, int, bool]:  # (size: zstd gives all a piece makes)
+        piece = data[:FEED]
+        made = self.decompressing.decompress(piece)
+        if self.decompressing.eof:
+            return made, len(piece) - len(self.decompressing.unused_data), True
+        return made, len(piece), False
+
+    def wrong(self, trailer: bytes, /) -> str | None:  # (its checksum is its decoder's to check)
+        return None

@@ -29,6 +29,8 @@ import trustme
 import imgur_dl
 from imgur_dl.cli import Environment, main
 from imgur_dl.clock import Clock
+from imgur_dl.errors import FileStopped, ScanError
+from imgur_dl.members import Codec, Members
 from tests.clock import FastClock
 from tests.launcher import Launcher, launcher_at
 from tests.postgres import Postgres
@@ -386,6 +388,26 @@ class Pieces(io.RawIOBase):
         taken = min(len(part), len(buffer))
         buffer[:taken], self.parts[0] = part[:taken], part[taken:]
         return taken
+
+
+def members_read(data: bytes, name: str, codec: Codec, cuts: list[int] | None = None) -> tuple[bytes, list[ScanError]]:
+    """All the text of the compressed file ``data`` of ``codec``'s members (from a pipe, in pieces, with ``cuts``),
+    a little at a time, and what was said as it was read, in turn."""
+    reader = Members(io.BufferedReader(Pieces(data, cuts or [])), name, codec)
+    out, said = [], []
+    while True:
+        try:
+            piece = reader.read1(1000)
+        except FileStopped as exc:
+            said.append(exc)
+            continue
+        except ScanError as exc:
+            said.append(exc)
+            break
+        if not piece:
+            break
+        out.append(piece)
+    return b"".join(out), said
 
 
 def files_under(root: Path) -> dict[str, bytes]:

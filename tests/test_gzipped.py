@@ -20,27 +20,13 @@ from imgur_dl.errors import FileStopped, ScanError
 from imgur_dl.gzipped import Gzip
 from imgur_dl.members import MOST_SPOILT, Members
 from imgur_dl.scan import Scanner
-from tests.conftest import Pieces, run_main
+from tests.conftest import members_read, run_main
 from tests.test_warc import record, response
 
 
 def _read(data: bytes, cuts: list[int] | None = None) -> tuple[bytes, list[ScanError]]:
     """All the text of the gzip file ``data`` (from a pipe, in pieces, with ``cuts``), and what was said, in turn."""
-    reader = Members(io.BufferedReader(Pieces(data, cuts or [])), "x.gz", Gzip())
-    out, said = [], []
-    while True:
-        try:
-            piece = reader.read1(1000)
-        except FileStopped as exc:
-            said.append(exc)
-            continue
-        except ScanError as exc:
-            said.append(exc)
-            break
-        if not piece:
-            break
-        out.append(piece)
-    return b"".join(out), said
+    return members_read(data, "x.gz", Gzip(), cuts)
 
 
 _TEXT = st.one_of(st.binary(max_size=3000), st.builds(lambda n, seed: random.Random(seed).randbytes(n).hex().encode(),

@@ -29,7 +29,7 @@ import zstandard
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
-from imgur_dl import compressed, lz4block, mail, markup, scan, zstdframes
+from imgur_dl import compressed, lz4block, mail, markup, scan
 from imgur_dl.models import Kind
 from imgur_dl.scan import Scanner, links, targets_in
 from tests.conftest import Pieces, command, files_under, run_main
@@ -333,7 +333,8 @@ def test_a_zstd_dump_that_goes_bad_gives_what_came_before(tmp_path: Path, spoil:
     result = run_main("--scan", str(tmp_path / "dump.zst"), "-g")
     assert result.code == 1, result
     assert "unexpected" not in result.err
-    assert "dump.zst: cannot read on (zstd decompress error" in result.err
+    # (one line for the frame, or what comes after it, that does not decode; one for no frame following it)
+    assert "dump.zst: its zstd frame from byte " in result.err and "no zstd frame follows the one spoilt" in result.err
     found = [line.split("/")[-1][:7] for line in result.out.splitlines()]
     assert found == ids[:len(found)]  # (compared whole: a list of thousands in a failure's message is no help)
     assert len(found) == len(ids) if spoil == "garbage after" else len(found) > 1000
@@ -1005,61 +1006,6 @@ def test_downloads_start_while_the_scan_is_still_reading(imgur: Imgur, tmp_path:
         process.wait(timeout=20)
     assert process.returncode == 0
     assert len(files_under(tmp_path)) == 1
-
-
-@st.composite
-def _zstd_frames(draw: st.DrawFn) -> list[bytes]:
-    """Frames as zstd writes them (one shot or streamed; with or without size, checksum, several blocks, RLE
-    blocks), and skippable frames."""
-    frames = []
-    for _ in range(draw(st.integers(1, 4))):
-        shape = draw(st.integers(0, 5))
-        if shape == 0:
-            payload = draw(st.binary(max_size=40))
-            frames.append(b"\x5a\x2a\x4d\x18" + len(payload).to_bytes(4, "little") + payload)
-            continue
-        if shape == 1:  # (by hand: every header form, as another encoder may write it; the blocks raw)
-            frames.append(_zstd_frame_by_hand(draw(st.integers(0, 3)), draw(st.booleans()), draw(st.integers(0, 3)),
-                                              draw(st.booleans()), draw(st.lists(st.binary(max_size=30), min_size=1,
-                                                                                 max_size=3))))
-            continue
-        size = draw(st.sampled_from([0, 1, 100, 5_000, 140_000]))  # (past 128 KiB: more than one block)
-        seed = draw(st.integers(0, 2**32))
-        data = random.Random(seed).randbytes(size // 2) + bytes(size - size // 2)  # raw, then RLE, blocks
-        compressor = zstandard.ZstdCompressor(level=draw(st.sampled_from([1, 3])),
-                                              write_checksum=draw(st.booleans()),
-                                              write_content_size=draw(st.booleans()))
-        if draw(st.booleans()):
-            frames.append(compressor.compress(data))
-        else:
-            streamed = compressor.compressobj()
-            frames.append(streamed.compress(data) + streamed.flush())
-    return frames
-
-
-def _zstd_frame_by_hand(sized: int, single: bool, dictionary: int, checksum: bool, blocks: list[bytes]) -> bytes:
-    """A zstd frame (RFC 8878, 3.1.1): its content size in 1, 2, 4 or 8 bytes (``sized``: the flag; with it 0, 1
-    byte when ``single``, else none), a window descriptor unless ``single``, a dictionary id of 0, 1, 2 or 4
-    bytes, raw ``blocks``, and a checksum."""
-    descriptor = sized << 6 | single << 5 | checksum << 2 | dictionary
-    size_bytes = (1 if single else 0, 2, 4, 8)[sized]
-    header = bytes([descriptor]) + (b"" if single else b"\x00") + bytes((0, 1, 2, 4)[dictionary]) + bytes(size_bytes)
-    body = b"".join(((len(block) << 3) | (n == len(blocks) - 1)).to_bytes(3, "little") + block
-                    for n, block in enumerate(blocks))
-    return b"\x28\xb5\x2f\xfd" + header + body + (b"\0" * 4 if checksum else b"")
-
-
-@PROPERTIES
-@given(_zstd_frames(), st.lists(st.integers(1, 70_000), max_size=30))
-def test_a_zstd_stream_is_followed_to_where_each_frame_ends(frames: list[bytes], steps: list[int]) -> None:
-    stream = b"".join(frames)
-    ends = {sum(map(len, frames[:n])) for n in range(1, len(frames) + 1)}
-    follower = zstdframes.ZstdFrames()
-    at = 0
-    for step in [*steps, len(stream)]:
-        follower.feed(stream[at:at + step])
-        at = min(at + step, len(stream))
-        assert follower.whole == (at in ends), (at, sorted(ends))
 
 
 def test_links_in_an_email_kept_as_it_was_sent_are_found() -> None:

@@ -254,7 +254,7 @@ def test_a_zstd_body_asking_for_a_huge_window_is_not_given_it() -> None:
                                 "it went wrong"]
 
 
-def _warc_zst(records: list[bytes], *, packed: bool) -> bytes:
+def warc_zst(records: list[bytes], *, packed: bool) -> bytes:
     """A .warc.zst as ArchiveTeam writes them: a dictionary trained on the records first, in a dictionary frame
     (compressed, with ``packed``), then a zstd frame a record, each decoded with it (Zstandard Compression for WARC
     Files, "Dictionary frame format")."""
@@ -269,14 +269,14 @@ def _warc_zst(records: list[bytes], *, packed: bool) -> bytes:
 def test_a_warc_zst_with_its_dictionary_is_read(packed: bool) -> None:
     pages = [PAGE.replace(b"AbC1234", b"AbC%04d" % n) + b" lorem ipsum" * (n % 7) for n in range(60)]
     records = [warcinfo()] + [record(response(p, b"Content-Type: text/html")) for p in pages]
-    data = _warc_zst(records, packed=packed)
+    data = warc_zst(records, packed=packed)
     found, scanner = scan(data, "crawl.warc.zst")
     assert found == ["AbC0000", "XyZ9876"] + [f"AbC{n:04d}" for n in range(1, 60)]
     assert scanner.errors == [] and scanner.warnings == []
 
 
 def test_a_warc_zst_whose_dictionary_cannot_be_had_is_one_line() -> None:
-    data = _warc_zst([warcinfo(), record(response(PAGE))], packed=False)
+    data = warc_zst([warcinfo(), record(response(PAGE))], packed=False)
     size = int.from_bytes(data[4:8], "little")
     for spoilt, why in (
             (data[:8 + size // 2], "crawl.warc.zst: cannot read on (the file ends inside its zstd dictionary: it is "

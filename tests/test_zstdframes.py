@@ -1,0 +1,89 @@
+"""``--scan`` of a zstd file of many frames (a ``.warc.zst``: a frame a record, as ArchiveTeam writes them): a spoilt
+frame is said and passed over, and reading goes on from the next one; a file cut short is said to be."""
+
+from __future__ import annotations
+
+import io
+import random
+
+import zstandard
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from imgur_dl.errors import ScanError
+from imgur_dl.scan import Scanner
+from imgur_dl.zstdframes import CUT_SHORT, Zstd
+from tests.conftest import members_read
+from tests.test_warc import record, response, warc_zst
+
+
+def _read(data: bytes, cuts: list[int] | None = None) -> tuple[bytes, list[ScanError]]:
+    """All the text of the zstd file ``data`` (from a pipe, in pieces, with ``cuts``), and what was said, in turn."""
+    frames = Zstd(zstandard.ZstdDecompressor(max_window_size=2**31), zstandard.ZstdError)
+    return members_read(data, "x.zst", frames, cuts)
+
+
+@st.composite
+def _frames(draw: st.DrawFn) -> list[tuple[bytes, bytes]]:
+    """Frames as zstd writes them (one shot or streamed; with or without size and checksum; several blocks, raw and
+    RLE ones), with skippable frames between (as pzstd writes its files): each frame and the text it holds."""
+    frames = []
+    for _ in range(draw(st.integers(1, 5))):
+        if draw(st.integers(0, 3)) == 0:
+            payload = draw(st.binary(max_size=40))
+            frames.append((b"\x5a\x2a\x4d\x18" + len(payload).to_bytes(4, "little") + payload, b""))
+            continue
+        size = draw(st.sampled_from([0, 1, 100, 5_000, 140_000]))  # (past 128 KiB: more than one block)
+        data = random.Random(draw(st.integers(0, 2**32))).randbytes(size // 2) + bytes(size - size // 2)
+        compressor = zstandard.ZstdCompressor(level=draw(st.sampled_from([1, 3])), write_checksum=draw(st.booleans()),
+                                              write_content_size=draw(st.booleans()))
+        if draw(st.booleans()):
+            frames.append((compressor.compress(data), data))
+        else:
+            streamed = compressor.compressobj()
+            frames.append((streamed.compress(data) + streamed.flush(), data))
+    return frames
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_frames(), st.integers(0, 10**6), st.lists(st.integers(0, 10**6), max_size=4))
+def test_a_file_cut_anywhere_gives_what_arrived_and_is_said_cut_short_inside_a_frame(
+        frames: list[tuple[bytes, bytes]], where: int, cuts: list[int]) -> None:
+    # zstd's own reader ends in silence where a stream is cut short inside a frame (a dump's download interrupted).
+    stream = b"".join(frame for frame, _ in frames)
+    assert _read(stream, cuts) == (b"".join(text for _, text in frames), [])
+    cut = where % (len(stream) + 1)
+    ends, at = {0}, 0
+    for frame, _ in frames:
+        at += len(frame)
+        ends.add(at)
+    text, said = _read(stream[:cut], cuts)
+    whole = b"".join(t for n, (_, t) in enumerate(frames) if sum(len(f) for f, _ in frames[:n + 1]) <= cut)
+    assert text.startswith(whole)
+    assert [e.why for e in said] == ([] if cut in ends else [CUT_SHORT])
+
+
+def test_a_crawl_with_a_spoilt_frame_loses_that_record_alone() -> None:
+    # A .warc.zst as ArchiveTeam writes them (its dictionary first, then a frame a record): before, the first spoilt
+    # frame stopped the file, every record after it lost.
+    pages = [b"<p>" + random.Random(n).randbytes(1500).hex().encode() + b" <a href='https://imgur.com/a/Zs%05d'>" % n
+             for n in range(120)]
+    records = [record(response(page, b"Content-Type: text/html")) for page in pages]
+    crawl = bytearray(warc_zst(records, packed=True))
+    at = crawl.find(b"\x28\xb5\x2f\xfd", crawl.find(b"\x28\xb5\x2f\xfd", 8 + int.from_bytes(crawl[4:8], "little")) + 1)
+    for _ in range(39):  # (the 41st record's frame: the dictionary's own compressed frame is the first)
+        at = crawl.find(b"\x28\xb5\x2f\xfd", at + 1)
+    crawl[at + 200:at + 210] = bytes(10)
+    scanner = Scanner()
+    found = [t.id for t in scanner.scan(io.BytesIO(bytes(crawl)), "crawl.warc.zst")]
+    lost = sorted(set(f"Zs{n:05d}" for n in range(120)) - set(found))
+    assert len(lost) <= 1 and found == [f"Zs{n:05d}" for n in range(120) if f"Zs{n:05d}" not in lost]
+    assert [str(e).split(" (")[0] for e in scanner.errors] == [f"crawl.warc.zst: its zstd frame from byte {at:,} "
+                                                                "cannot be read on"]
+
+
+def test_a_frame_with_its_reserved_bit_set_is_none() -> None:
+    frame = bytearray(zstandard.ZstdCompressor().compress(b"imgur.com/a/AbC1234"))
+    frame[4] |= 0x08
+    text, said = _read(bytes(frame) + zstandard.ZstdCompressor().compress(b" imgur.com/a/XyZ9876"))
+    assert text == b" imgur.com/a/XyZ9876" and [e.why for e in said] == ["not a zstd frame's header"]
