@@ -82,8 +82,12 @@ def test_a_crawl_with_a_spoilt_frame_loses_that_record_alone() -> None:
                                                                 "cannot be read on"]
 
 
-def test_a_frame_with_its_reserved_bit_set_is_none() -> None:
+def test_what_is_no_frame_where_one_must_be_is_said() -> None:
+    # A frame whose descriptor has its reserved bit set (RFC 8878, 3.1.1.1.1), and bytes that open as a skippable
+    # frame's magic number does but are none (a ZIP's, written after the frames): no frame, said, read on after.
     frame = bytearray(zstandard.ZstdCompressor().compress(b"imgur.com/a/AbC1234"))
     frame[4] |= 0x08
-    text, said = _read(bytes(frame) + zstandard.ZstdCompressor().compress(b" imgur.com/a/XyZ9876"))
-    assert text == b" imgur.com/a/XyZ9876" and [e.why for e in said] == ["not a zstd frame's header"]
+    after = zstandard.ZstdCompressor().compress(b" imgur.com/a/XyZ9876")
+    for spoilt in (bytes(frame), b"PK\x03\x04\x14\x00\x08\x08" + bytes(20)):
+        text, said = _read(spoilt + after)
+        assert text == b" imgur.com/a/XyZ9876" and [e.why for e in said] == ["not a zstd frame's header"]
