@@ -285,3 +285,15 @@ def test_a_file_cut_short_gives_all_its_decoder_made_of_it() -> None:
         text, said = _read(packed[:cut])
         assert text == zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(packed[:cut]), cut
         assert [e.why for e in said] == [gzipped.CUT_SHORT]
+
+
+def test_a_member_with_a_long_header_is_found_after_a_spoilt_one() -> None:
+    # Its name alone longer than the first look at a place takes in: the member itself tells.
+    spoilt = bytearray(gzip.compress(b"imgur.com/a/AbC1234 " * 100, mtime=0))
+    spoilt[10] = 0xFF
+    named = io.BytesIO()
+    with gzip.GzipFile(filename="a-name-longer-than-the-first-look-at-a-place-" * 3, mode="wb", fileobj=named,
+                       mtime=0) as out:
+        out.write(b"imgur.com/a/XyZ9876")
+    text, said = _read(bytes(spoilt) + named.getvalue())
+    assert text == b"imgur.com/a/XyZ9876" and [e.why for e in said] == ["invalid block type"]

@@ -91,3 +91,11 @@ def test_what_is_no_frame_where_one_must_be_is_said() -> None:
     for spoilt in (bytes(frame), b"PK\x03\x04\x14\x00\x08\x08" + bytes(20)):
         text, said = _read(spoilt + after)
         assert text == b" imgur.com/a/XyZ9876" and [e.why for e in said] == ["not a zstd frame's header"]
+
+
+def test_a_file_cut_inside_a_skippable_frame_is_said_cut_short() -> None:
+    frame = zstandard.ZstdCompressor().compress(b"imgur.com/a/AbC1234")
+    skippable = b"\x50\x2a\x4d\x18" + (40).to_bytes(4, "little") + bytes(40)  # (as pzstd writes them, between)
+    for cut in (2, 6, 20):  # (inside its magic number, its length, what it holds)
+        assert [e.why for e in _read(frame + skippable[:cut])[1]] == [CUT_SHORT], cut
+    assert _read(frame + skippable + frame) == (b"imgur.com/a/AbC1234" * 2, [])
