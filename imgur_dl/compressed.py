@@ -41,7 +41,7 @@ from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 from typing import IO, Any, BinaryIO, Protocol, cast
 
-from imgur_dl import bplist, database, leveldb, lz4block, office, pdf, snss
+from imgur_dl import bplist, database, leveldb, lz4block, office, pdf, snss, zstdframes
 from imgur_dl.database import Database
 from imgur_dl.errors import FileStopped, ScanError, UsageError
 from imgur_dl.gzipped import Gzip
@@ -65,7 +65,7 @@ MAGIC_SIZE = 16  # the first bytes that tell what a file is (an SQLite database 
 _WARC_LOOK = 6  # ... and, decompressed, whether it is a WARC file ("WARC/1")
 _TAR, _TAR_AT = b"ustar", 257  # a tar archive's magic number (POSIX's and GNU's), and where in its first block
 _MAGIC: tuple[tuple[bytes, str], ...] = (
-    (b"\x28\xb5\x2f\xfd", "zstd"),
+    (zstdframes.MAGIC, "zstd"),
     (b"\x1f\x8b", "gzip"),
     (b"\xfd7zXZ\x00", "xz"),
     (b"BZh", "bzip2"),
@@ -81,9 +81,7 @@ _MAGIC: tuple[tuple[bytes, str], ...] = (
 )
 # Formats recognised but not read: said, rather than scanned as bytes that hold no link anyone could find.
 _UNREAD = {"7z": "a 7-Zip archive", "rar": "a RAR archive", "lz4": "lz4-compressed"}
-# A zstd skippable frame's magic number (its first byte's low four bits are any), read little-endian.
-_SKIPPABLE = b"\x50\x2a\x4d\x18"
-_DICTIONARY_FRAME = b"\x5d\x2a\x4d\x18"  # ... the one that holds the dictionary the frames after it need
+_DICTIONARY_FRAME = b"\x5d\x2a\x4d\x18"  # the skippable zstd frame that holds the dictionary the frames after it need
 _DICTIONARY = b"\x37\xa4\x30\xec"  # a zstd dictionary's own magic number
 DICTIONARY_MOST = 16 * 2**20  # a WARC file's dictionary is 8 MiB at the most (readers may refuse more): twice that
 _BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
@@ -420,7 +418,7 @@ _TAIL = 2 * tarfile.RECORDSIZE + tarfile.BLOCKSIZE
 
 def kind_of(head: bytes) -> str | None:
     """What the first bytes of a file say it is ("gzip", "zip", ...); None for anything else (text, most likely)."""
-    if head[1:4] == _SKIPPABLE[1:] and head[:1] and head[0] & 0xF0 == _SKIPPABLE[0]:
+    if len(head) >= len(zstdframes.SKIPPABLE) and zstdframes.skippable(head):
         return "zstd"  # a skippable frame first, as pzstd (zstd in parallel) writes its files
     return next((kind for magic, kind in _MAGIC if head.startswith(magic)), None)
 
@@ -487,7 +485,7 @@ def _dictionary(file: BinaryIO, name: str, zstandard: Any) -> bytes:
     data = _peek(file, size)
     if len(data) < size:
         raise ScanError.stopped(name, "the file ends inside its zstd dictionary: it is cut short")
-    if data.startswith(_MAGIC[0][0]):  # (compressed, as a zstd frame of its own)
+    if data.startswith(zstdframes.MAGIC):  # (compressed, as a zstd frame of its own)
         try:
             data = zstandard.ZstdDecompressor(max_window_size=ZSTD_WINDOW).decompress(
                 data, max_output_size=DICTIONARY_MOST)

@@ -17,7 +17,7 @@ from imgur_dl.members import NOT_ONE
 
 MAGIC = b"\x28\xb5\x2f\xfd"  # a frame's magic number
 _RESERVED = 0x08  # its descriptor's reserved bit: set, it is no frame
-_SKIPPABLE, _SKIPPABLE_MASK = 0x184D2A50, 0xFFFFFFF0  # a skippable frame's magic number, its last four bits any
+SKIPPABLE = b"\x50\x2a\x4d\x18"  # a skippable frame's magic number (its first byte's low four bits are any)
 FEED = 2048  # compressed bytes given the decoder at a time
 CUT_SHORT = "the zstd stream ends inside a frame: the file is cut short"
 
@@ -32,6 +32,11 @@ class _Decompressing(Protocol):
     def eof(self) -> bool: ...
 
     def decompress(self, data: bytes, /) -> bytes: ...
+
+
+def skippable(data: bytes) -> bool:
+    """Whether ``data`` begins as a skippable frame does (its magic number, as far as ``data`` holds of it)."""
+    return bool(data) and data[0] & 0xF0 == SKIPPABLE[0] and data[1:4] == SKIPPABLE[1:len(data)]
 
 
 class Zstd:
@@ -52,7 +57,7 @@ class Zstd:
         return NOT_ONE if data[len(MAGIC)] & _RESERVED else 0
 
     def padding(self, data: bytes, /) -> int | None:
-        if data[0] & 0xF0 != _SKIPPABLE & 0xF0 or data[1:4] != _SKIPPABLE.to_bytes(4, "little")[1:len(data)]:
+        if not skippable(data):
             return 0  # (a frame, or none: its header tells)
         return 8 + int.from_bytes(data[4:8], "little") if len(data) >= 8 else None
 
