@@ -34,10 +34,11 @@ class _Inflater(Protocol):
 
 
 def header_size(data: bytes) -> int | None:
-    """The size of the gzip member's header that ``data`` starts with; None while more of it is needed to tell; 0
-    where it starts none (RFC 1952, section 2.3: its header's own CRC checked where it has one)."""
+    """The size of the gzip member's header that ``data`` starts with; None while more of it is needed to tell;
+    :data:`imgur_dl.members.NOT_ONE` where it starts none (RFC 1952, section 2.3: its header's own CRC checked where
+    it has one)."""
     if data[:len(_HEADER)] != _HEADER[:len(data)] or (len(data) > len(_HEADER) and data[3] & _RESERVED):
-        return 0
+        return NOT_ONE
     if len(data) < _FIXED:
         return None
     flags, size = data[3], _FIXED
@@ -50,7 +51,7 @@ def header_size(data: bytes) -> int | None:
     if flags & _FHCRC:
         size += 2
         if size <= len(data) and zlib.crc32(data[:size - 2]) & 0xFFFF != int.from_bytes(data[size - 2:size], "little"):
-            return 0
+            return NOT_ONE
     return size if size <= len(data) else None
 
 
@@ -61,8 +62,7 @@ class Gzip:
     errors: tuple[type[Exception], ...] = (zlib.error,)
 
     def header(self, data: bytes, /) -> int | None:
-        size = header_size(data)
-        return NOT_ONE if size == 0 else size
+        return header_size(data)
 
     def padding(self, data: bytes, /) -> int | None:
         return len(data) - len(data.lstrip(b"\x00"))

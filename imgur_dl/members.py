@@ -294,6 +294,7 @@ class Members:
         self.at = back
         self.decoder = None
         self.kept.clear()
+        self.kept_size = 0
         self.held.clear()
         self.looking = True
 
