@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterator
 from typing import BinaryIO, cast
 
 from imgur_dl.errors import FileStopped, ScanError
-from imgur_dl.reader import Bound, Reader
+from imgur_dl.reader import Bound, Pieces, Reader
 
 MAX_HEADER = 64 * 1024  # a WARC record's or an HTTP message's header: longer, it is not one
 _PIECE = 64 * 1024  # the most a decoder makes at a time
@@ -271,7 +271,7 @@ class Decoders:
             self.undecoded[_UNREAD, "zstd"] += 1
             return body
         reader = zstandard.ZstdDecompressor(max_window_size=_ZSTD_WINDOW).stream_reader(
-            cast(BinaryIO, _Pieces(body)), read_size=_PIECE, read_across_frames=True)  # (it calls read() only)
+            cast(BinaryIO, Pieces(body)), read_size=_PIECE, read_across_frames=True)  # (it calls read() only)
 
         def pieces() -> Iterator[bytes]:
             try:
@@ -281,21 +281,6 @@ class Decoders:
                 self.undecoded[_CORRUPT, "zstd"] += 1
                 yield from body
         return pieces()
-
-
-class _Pieces:
-    """Pieces of bytes as a file to read (for zstd's reader)."""
-
-    def __init__(self, pieces: Iterator[bytes]) -> None:
-        self.pieces = pieces
-        self.rest = b""
-
-    def read(self, size: int = -1) -> bytes:
-        if not self.rest:
-            self.rest = next(self.pieces, b"")
-        size = len(self.rest) if size < 0 else size
-        data, self.rest = self.rest[:size], self.rest[size:]
-        return data
 
 
 def _dechunked(source: _Input) -> Iterator[bytes]:
