@@ -88,40 +88,169 @@ class Codec(Protocol):
         ...
 
 
+class _Input:
+    """The compressed file's bytes in hand, from its byte ``at``; of the member being read, what was taken of it is
+    kept (the last :data:`WINDOW` bytes), to be read again where the next member is looked for inside it."""
+
+    def __init__(self, source: Reader, at: int) -> None:
+        self.source = source
+        self.data = b""  # bytes read, not yet taken
+        self.at = at  # where they start in the file
+        self.ended = False  # the source has no more to give
+        self.kept: collections.deque[bytes] = collections.deque()
+        self.kept_at = at  # where what is kept starts
+        self.kept_size = 0
+
+    def fill(self) -> bool:
+        """More of the file in hand; False where it has ended."""
+        more = b"" if self.ended else self.source.read(_IN)
+        self.ended = not more
+        self.data += more
+        return bool(more)
+
+    def keep(self) -> None:
+        """What is taken from here on is kept (a member starts here)."""
+        self.kept.clear()
+        self.kept_at = self.at
+        self.kept_size = 0
+
+    def take(self, size: int) -> bytes:
+        taken, self.data = self.data[:size], self.data[size:]
+        self.at += len(taken)
+        self.kept.append(taken)
+        self.kept_size += len(taken)
+        while self.kept_size - len(self.kept[0]) >= WINDOW:
+            dropped = self.kept.popleft()
+            self.kept_size -= len(dropped)
+            self.kept_at += len(dropped)
+        return taken
+
+    def skip(self, size: int) -> None:
+        """``size`` bytes passed over, not kept (what passes between two members; where none begins)."""
+        self.data, self.at = self.data[size:], self.at + size
+
+    def past_padding(self, codec: Codec) -> bool | None:
+        """Past what may pass between two of ``codec``'s members: whether one follows (False: the file ends); None
+        where the file ends inside what passes between (it is cut short)."""
+        passing = 0  # bytes still to pass over
+        while True:
+            passed = min(passing, len(self.data))
+            self.skip(passed)
+            passing -= passed
+            if not self.data and not self.fill():
+                return None if passing else False
+            if passing:
+                continue
+            size = codec.padding(self.data)
+            if size is None:
+                if self.fill():
+                    continue
+                return None
+            if not size:
+                return True
+            passing = size
+
+    def back_to(self, position: int) -> None:
+        """The bytes from ``position`` in hand again (from where what is kept starts, where that is later)."""
+        back = max(position, self.kept_at)
+        self.data = (b"".join(self.kept) + self.data)[back - self.kept_at:]  # (what is kept runs on into data)
+        self.at = back
+        self.kept.clear()
+        self.kept_size = 0
+
+
+class _Text:
+    """What the members make, handed on a piece at a time. A member found by looking has what it makes held back
+    until it is trusted; then given on a line of its own."""
+
+    def __init__(self) -> None:
+        self.out = b""  # text handed on, ...
+        self.given = 0  # ... of which so much has been given (a piece zstd makes may be many reads' worth)
+        self.begun = False  # some text has been (the first a file gives tells what it is: nothing goes before it)
+        self.chained = False  # the member began where one must (right after another)
+        self.holding = False  # ... its text is held back until it is trusted
+        self.held: list[bytes] = []
+        self.held_size = 0
+
+    def member(self, *, chained: bool, holding: bool) -> None:
+        self.chained, self.holding = chained, holding
+        self.drop()
+
+    def spent(self) -> bool:
+        """All text handed on has been given."""
+        return self.given == len(self.out)
+
+    def give(self, size: int) -> bytes:
+        out = self.out[self.given:self.given + size]
+        self.given += len(out)
+        self.begun = True
+        return out
+
+    def add(self, made: bytes) -> None:
+        """What the member's next piece made."""
+        if not self.holding:
+            self.out, self.given = made, 0
+            return
+        self.held.append(made)
+        self.held_size += len(made)
+        if self.held_size >= TRUST:
+            self.trust()
+
+    def trust(self) -> None:
+        """What the member has made is handed on from now on: one found by looking, on a line of its own (what was
+        handed on before it is not the text it follows: a link there is not run on into it)."""
+        if self.holding:
+            self.out = self.out[self.given:] + (b"\n" if not self.chained and (self.begun or self.out) else b"") + \
+                b"".join(self.held)
+            self.given = 0
+            self.holding = False
+            self.held.clear()
+
+    def drop(self) -> None:
+        """What the member made and is held back is not given (it was not trusted)."""
+        self.held.clear()
+        self.held_size = 0
+
+
+class _Spoilt:
+    """The members of a file found spoilt so far, and what is said of each."""
+
+    def __init__(self, name: str, unit: str, unit_short: str) -> None:
+        self.name, self.unit, self.unit_short = name, unit, unit_short
+        self.count = 0
+        self.at = 0  # where the last one starts
+        self.end = 0  # ... and where its data was seen to end, or to fail
+
+    def said(self, start: int, end: int, why: str) -> ScanError:
+        """What is said of one more, from ``start`` to ``end``, that cannot be read on for ``why``."""
+        self.count += 1
+        self.at, self.end = start, end
+        if self.count > MOST_SPOILT:
+            return ScanError.stopped(self.name, f"more than {MOST_SPOILT} of its {self.unit}s cannot be read: "
+                                                "spoilt throughout?")
+        return FileStopped(f"{self.name}: its {self.unit} from byte {start:,} cannot be read on ({why}); what was "
+                           f"found before it still counts, and reading goes on from the next {self.unit_short}", why)
+
+
 class Members:
     """The text of the compressed file ``source`` (named ``name`` in what is said; its members ``codec``'s, the first
     at byte ``start`` of the file), a member after another; ``read1`` gives what one piece of it makes, up to about
     ``size`` bytes (b"": the file has ended)."""
 
     def __init__(self, source: Reader, name: str, codec: Codec, *, start: int = 0) -> None:
-        self.source = source
         self.name = name
         self.codec = codec
-        self.data = b""  # compressed bytes read, not yet decoded
-        self.at = start  # where they start in the file
-        self.ended = False  # the source has no more to give
-        self.passing = 0  # bytes still to pass over between two members
+        self.input = _Input(source, start)
+        self.text = _Text()
         self.decoder: Decoder | None = None  # the member whose data is being read (None: between two)
         self.start = 0  # ... where it starts
-        self.kept: collections.deque[bytes] = collections.deque()  # ... what of it was decoded, the last WINDOW
-        self.kept_at = 0  # ... from where
-        self.kept_size = 0
-        self.chained = False  # ... it began where one must (right after another)
-        self.found = False  # ... its text is held back until it is trusted
-        self.held: list[bytes] = []
-        self.held_size = 0
-        self.out = b""  # text trusted, ...
-        self.given = 0  # ... of which so much has been given (a piece zstd makes may be many reads' worth)
-        self.begun = False  # some text has been (the first a file gives tells what it is: nothing goes before it)
-        self.looking = False  # a member was spoilt: the next is looked for (from ``at``) at the next read
+        self.looking = False  # a member was spoilt: the next is looked for (from the input's ``at``) at the next read
         self.loose = False  # ... and two members in a row have not been read whole since
-        self.spoilt = 0  # members said to be spoilt so far
-        self.spoilt_at = 0  # where the last one starts
-        self.spoilt_end = 0  # ... and where its data was seen to end, or to fail
+        self.spoilt = _Spoilt(name, codec.unit, codec.unit_short)
         self.said: ScanError | None = None  # what to say once the text before it is given (a FileStopped, once)
 
     def read1(self, size: int, /) -> bytes:
-        while self.given == len(self.out):
+        while self.text.spent():
             if self.said is not None:
                 said = self.said
                 if isinstance(said, FileStopped):  # (reading goes on: said once)
@@ -134,131 +263,76 @@ class Members:
                     return b""
             else:
                 self._decode(size)
-        out = self.out[self.given:self.given + size]
-        self.given += len(out)
-        self.begun = True
-        return out
-
-    def _fill(self) -> bool:
-        """More of the file in hand; False where it has ended."""
-        more = b"" if self.ended else self.source.read(_IN)
-        self.ended = not more
-        self.data += more
-        return bool(more)
+        return self.text.give(size)
 
     def _begin(self) -> bool:
-        """The next member, where one must begin (what may pass between two passed over); False at the file's
-        end."""
-        while True:
-            if self.passing:
-                passed = min(self.passing, len(self.data))
-                self.data, self.at, self.passing = self.data[passed:], self.at + passed, self.passing - passed
-            if not self.data and not self._fill():
-                if self.passing:  # (the file ends inside what passes between two: cut short)
-                    self.said = ScanError.stopped(self.name, self.codec.cut_short)
-                    return True
-                return False
-            if self.passing:
-                continue
-            passing = self.codec.padding(self.data)
-            if passing is None:
-                if self._fill():
-                    continue
-                self.said = ScanError.stopped(self.name, self.codec.cut_short)
-                return True
-            if not passing:
-                break
-            self.passing = passing
-        self._member(chained=True)
-        return True
+        """The next member, where one must begin; False at the file's end."""
+        follows = self.input.past_padding(self.codec)
+        if follows is None:
+            self.said = ScanError.stopped(self.name, self.codec.cut_short)
+            return True
+        if follows:
+            self._member(chained=True)
+        return follows
 
     def _member(self, *, chained: bool) -> None:
-        """The member at ``at``: its header read, or it is none."""
-        self.start = self.kept_at = self.at
-        self.kept.clear()
-        self.kept_size = 0
-        self.chained, self.found = chained, self.loose or not chained
-        self.held.clear()
-        self.held_size = 0
-        while (size := self.codec.header(self.data)) is None:
-            if len(self.data) > WINDOW:  # (a header of a megabyte: none)
+        """The member at the input's ``at``: its header read, or it is none."""
+        given = self.input
+        self.start = given.at
+        given.keep()
+        self.text.member(chained=chained, holding=self.loose or not chained)
+        while (size := self.codec.header(given.data)) is None:
+            if len(given.data) > WINDOW:  # (a header of a megabyte: none)
                 self._failed(f"not a {self.codec.unit}'s header")
                 return
-            if not self._fill():
+            if not given.fill():
                 self._stopped_short()
                 return
         if size == NOT_ONE:
             self._failed(f"not a {self.codec.unit}'s header")
             return
-        self._take(size)
+        given.take(size)
         self.decoder = self.codec.decoder()
 
-    def _take(self, size: int) -> bytes:
-        taken, self.data = self.data[:size], self.data[size:]
-        self.at += len(taken)
-        self.kept.append(taken)
-        self.kept_size += len(taken)
-        while self.kept_size - len(self.kept[0]) >= WINDOW:
-            dropped = self.kept.popleft()
-            self.kept_size -= len(dropped)
-            self.kept_at += len(dropped)
-        return taken
-
     def _decode(self, size: int) -> None:
-        """What the member's next piece makes: into ``out``, or ``held`` while it is not trusted yet."""
-        decoder = self.decoder
+        """What the member's next piece makes, handed on (or held back while it is not trusted yet)."""
+        decoder, given = self.decoder, self.input
         assert decoder is not None  # noqa: S101 - (a member is being read)
-        drained = not self.data and not self._fill()  # (the file ends: what the decoder still holds, first)
+        drained = not given.data and not given.fill()  # (the file ends: what the decoder still holds, first)
         try:
-            made, used, ended = decoder.feed(self.data, size)
+            made, used, ended = decoder.feed(given.data, size)
         except self.codec.errors as exc:
             self._failed(self.codec.why(exc))
             return
         if drained and not made and not ended:
             self._stopped_short()
             return
-        self._take(used)
-        if not self.found:
-            self.out, self.given = made, 0
-        else:
-            self.held.append(made)
-            self.held_size += len(made)
-            if self.held_size >= TRUST:
-                self._trusted()
+        given.take(used)
+        self.text.add(made)
         if ended:
             self._end(decoder)
-        elif self.found and self.at - self.start > WINDOW:  # (so much taken, so little made: none, and no more kept)
+        elif self.text.holding and given.at - self.start > WINDOW:  # (so much taken, so little made: none)
             self._look_from(self.start + 1)
-
-    def _trusted(self) -> None:
-        """What the member has made is handed on from now on: one found by looking, on a line of its own (what was
-        handed on before it is not the text it follows: a link there is not run on into it)."""
-        if self.found:
-            self.out = self.out[self.given:] + (b"\n" if not self.chained and (self.begun or self.out) else b"") + \
-                b"".join(self.held)
-            self.given = 0
-            self.found = False
-            self.held.clear()
 
     def _end(self, decoder: Decoder) -> None:
         """The member's trailer, checked against what it made."""
-        while len(self.data) < self.codec.trailer and self._fill():
+        given = self.input
+        while len(given.data) < self.codec.trailer and given.fill():
             pass
-        if len(self.data) < self.codec.trailer:
+        if len(given.data) < self.codec.trailer:
             self._stopped_short()
             return
-        wrong = decoder.wrong(self._take(self.codec.trailer))
+        wrong = decoder.wrong(given.take(self.codec.trailer))
         self.decoder = None
-        self._trusted()  # (what a member read to its end made is given, whether its trailer is right or not)
+        self.text.trust()  # (what a member read to its end made is given, whether its trailer is right or not)
         if wrong is None:
-            self.loose = self.loose and not self.chained  # (two members in a row, each whole: the file's own again)
+            self.loose = self.loose and not self.text.chained  # (two members in a row, each whole: the file's own)
         else:  # (its data may not end where it seemed to: it ran on into the next member, cut short before it)
-            end, inside = self.at, not self.chained and self.start < self.spoilt_end
+            end, inside = given.at, not self.text.chained and self.start < self.spoilt.end
             self._look_from(self.start + 1)
             self.loose = True
             if not inside:  # (one found inside the spoilt one is a member kept in it: a page sent compressed)
-                self.spoilt_end = end
-                self._said(wrong)
+                self.said = self.spoilt.said(self.start, end, wrong)
 
     def _stopped_short(self) -> None:
         """The file ends inside the member."""
@@ -270,68 +344,59 @@ class Members:
     def _failed(self, why: str) -> None:
         """The member does not decode: said (where members were read whole up to it), and the next looked for
         from the byte after its start."""
-        end = self.at
+        end = self.input.at
         self._look_from(self.start + 1)
         if not self.loose:
             self.loose = True
-            self.spoilt_end = end
-            self._said(why)
-
-    def _said(self, why: str) -> None:
-        self.spoilt += 1
-        self.spoilt_at = self.start
-        if self.spoilt > MOST_SPOILT:
-            self.said = ScanError.stopped(self.name, f"more than {MOST_SPOILT} of its {self.codec.unit}s cannot be "
-                                                     "read: spoilt throughout?")
-            return
-        self.said = FileStopped(f"{self.name}: its {self.codec.unit} from byte {self.start:,} cannot be read on "
-                                f"({why}); what was found before it still counts, and reading goes on from the next "
-                                f"{self.codec.unit_short}", why)
+            self.said = self.spoilt.said(self.start, end, why)
 
     def _look_from(self, position: int) -> None:
-        back = max(position, self.kept_at)  # (of a long member, only its last WINDOW bytes are kept)
-        self.data = (b"".join(self.kept) + self.data)[back - self.kept_at:]  # (what is kept runs on into data)
-        self.at = back
+        self.input.back_to(position)  # (of a long member, only its last WINDOW bytes are kept)
         self.decoder = None
-        self.kept.clear()
-        self.kept_size = 0
-        self.held.clear()
+        self.text.drop()
         self.looking = True
 
     def _look(self) -> None:
-        """The next member's start, from ``at`` on (a member begun there, to be tried); the file's end first is
-        :class:`ScanError`."""
-        magic = self.codec.magic
+        """The next member's start, from the input's ``at`` on (a member begun there, to be tried); the file's end
+        first is :class:`ScanError`."""
+        given, magic = self.input, self.codec.magic
         while True:
-            found = self.data.find(magic)
-            while found != -1 and found + len(magic) < len(self.data) and not self._may_begin(found):
-                found = self.data.find(magic, found + 1)
-            if found != -1 and found + len(magic) < len(self.data):
-                self.data, self.at = self.data[found:], self.at + found
+            found = _candidate(self.codec, given.data)
+            if found != -1 and found + len(magic) < len(given.data):
+                given.skip(found)
                 self.looking = False
                 self._member(chained=False)
                 return
             # (what could still be the start of one, the byte after its magic number not read yet, is kept)
-            keep = len(self.data) - found if found != -1 else min(len(self.data), len(magic) - 1)
-            drop = len(self.data) - keep
-            self.data, self.at = self.data[drop:], self.at + drop
-            if not self._fill():
+            keep = len(given.data) - found if found != -1 else min(len(given.data), len(magic) - 1)
+            given.skip(len(given.data) - keep)
+            if not given.fill():
                 self.said = ScanError.stopped(self.name, f"no {self.codec.unit} follows the one spoilt at byte "
-                                                         f"{self.spoilt_at:,}")
+                                                         f"{self.spoilt.at:,}")
                 return
 
-    def _may_begin(self, at: int) -> bool:
-        """Whether a member may begin at ``at`` (its magic number there), as far as its first :data:`PROBE` bytes
-        tell: its header, then what its data begins with, decoded (bytes that merely look like a member's start most
-        often fail there: passed over at once, without a member begun and failed for each)."""
-        head = self.data[at:at + PROBE]
-        size = self.codec.header(head)
-        if size is None:  # (a header longer than that, or the data in hand ends: the member itself tells)
-            return True
-        if size == NOT_ONE:
-            return False
-        try:
-            self.codec.decoder().feed(head[size:], PROBE)
-        except self.codec.errors:
-            return False
+
+def _candidate(codec: Codec, data: bytes) -> int:
+    """Where in ``data`` the first member may begin (-1: nowhere), or where one's magic number is with no byte after
+    it yet (to be told once more is read)."""
+    magic = codec.magic
+    found = data.find(magic)
+    while found != -1 and found + len(magic) < len(data) and not _may_begin(codec, data[found:found + PROBE]):
+        found = data.find(magic, found + 1)
+    return found
+
+
+def _may_begin(codec: Codec, head: bytes) -> bool:
+    """Whether a member may begin where ``head`` (its magic number first) is, as far as these first :data:`PROBE`
+    bytes tell: its header, then what its data begins with, decoded (bytes that merely look like a member's start
+    most often fail there: passed over at once, without a member begun and failed for each)."""
+    size = codec.header(head)
+    if size is None:  # (a header longer than that, or the data in hand ends: the member itself tells)
         return True
+    if size == NOT_ONE:
+        return False
+    try:
+        codec.decoder().feed(head[size:], PROBE)
+    except codec.errors:
+        return False
+    return True
