@@ -16,7 +16,7 @@ from typing import Any
 from imgur_dl import earlier, packed
 from imgur_dl.archive import Archive, Entry, Record
 from imgur_dl.dedupe import link_to_copy
-from imgur_dl.errors import DownloadError
+from imgur_dl.errors import DownloadError, reason
 from imgur_dl.folders import Folders
 from imgur_dl.hashset import HashSet
 from imgur_dl.models import Album, Archived, Origin, Result, Status
@@ -145,8 +145,7 @@ class Books:
                     book.before = self._earlier(book)
                 write_json(dir_fd, name, metadata(album, book.results, book.before))
             except (OSError, DownloadError) as exc:
-                reason = exc.strerror if isinstance(exc, OSError) else str(exc)
-                self.error(f"{album.id}: cannot write {book.folder / name}: {reason or exc}")
+                self.error(f"{album.id}: cannot write {book.folder / name}: {reason(exc)}")
                 written = False
         if self.archive is not None and album.is_album and book.failed is None:
             self.archive.add(Record(Entry.ALBUM, album.id, None, str(book.folder)))

@@ -33,6 +33,7 @@ from imgur_dl.errors import (
     Terminated,
     UsageError,
     blamed,
+    reason,
 )
 from imgur_dl.given import Given
 from imgur_dl.models import Target
@@ -365,7 +366,7 @@ def _read_list(name: str, env: Environment, listed: Listed) -> Iterator[str]:
         with contextlib.nullcontext(handle) if name == "-" else handle:
             yield from list_lines(handle, name, listed)
     except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"cannot read URLs from {name}: {getattr(exc, 'strerror', None) or exc}") from None
+        raise UsageError(f"cannot read URLs from {name}: {reason(exc)}") from None
     except ScanError as exc:  # (a compressed list that is corrupt or cut short: not to be taken for the whole list)
         raise UsageError(f"cannot read URLs from {name}: {exc.why}") from None
 

@@ -14,7 +14,7 @@ import stat
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from imgur_dl.errors import UsageError
+from imgur_dl.errors import UsageError, reason
 from imgur_dl.text import WARNING_PREFIX
 
 COOKIE_NAME = "accesstoken"  # the cookie imgur.com's front end keeps its token in (gallery-dl reads it too)
@@ -43,7 +43,7 @@ def read_cookies(path: Path, warn: Callable[[str], None]) -> str:
             mode = os.fstat(handle.fileno()).st_mode
             data = handle.read(MAX_COOKIES_FILE + 1)  # (never more: --cookies /dev/zero ends here)
     except OSError as exc:
-        raise UsageError(f"cannot read the cookies file {path}: {exc.strerror or exc}") from None
+        raise UsageError(f"cannot read the cookies file {path}: {reason(exc)}") from None
     if len(data) > MAX_COOKIES_FILE:
         raise UsageError(f"{path} is not a Netscape cookies.txt file (it is larger than "
                          f"{MAX_COOKIES_FILE // 2**20} MiB)")

@@ -27,7 +27,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from imgur_dl import wal
-from imgur_dl.errors import ScanError
+from imgur_dl.errors import ScanError, reason
 from imgur_dl.reader import Pieces
 
 MAGIC = b"SQLite format 3\x00"  # a database file's first bytes
@@ -64,7 +64,7 @@ class Database(Pieces):
         try:
             db = self._opened(path)
         except (sqlite3.Error, OSError) as exc:
-            raise ScanError.stopped(self.name, getattr(exc, "strerror", None) or str(exc)) from None
+            raise ScanError.stopped(self.name, reason(exc)) from None
         try:
             db.text_factory = bytes  # (text as it is stored, UTF-8 or not)
             for pragma in ("trusted_schema = OFF", "cell_size_check = ON", "mmap_size = 0"):

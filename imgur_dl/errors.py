@@ -75,6 +75,11 @@ class TokenRefusedError(ApiError):
     exit_status = ExitStatus.TOKEN_REFUSED
 
 
+def reason(exc: BaseException) -> str:
+    """An error's reason in words: the system's for an OSError, else its message, else its kind."""
+    return getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+
+
 class ScanError(ImgurDLError):
     """An input to scan could not be read to its end; what was found before still counts. ``why``: the reason
     alone."""
@@ -130,7 +135,7 @@ class _WritingStdout:
         if isinstance(exc, BrokenPipeError):
             raise OutputClosed("standard output was closed by its reader") from None
         if isinstance(exc, (OSError, ValueError)):  # (ValueError: a closed file object)
-            raise OutputError(f"cannot write to standard output: {getattr(exc, 'strerror', None) or exc}") from None
+            raise OutputError(f"cannot write to standard output: {reason(exc)}") from None
 
 
 _WRITING_STDOUT = _WritingStdout()

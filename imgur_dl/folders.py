@@ -19,7 +19,7 @@ import stat
 import threading
 from pathlib import Path
 
-from imgur_dl.errors import DownloadError
+from imgur_dl.errors import DownloadError, reason
 from imgur_dl.hashset import HashSet
 
 HASHED = 1024 * 1024  # bytes read at a time to hash a file (whole, or a partial one being resumed)
@@ -305,7 +305,7 @@ def write_whole(dir_fd: int, name: str, part: str, data: bytes) -> None:
 def disk_reason(exc: OSError, path: Path) -> str:
     if exc.errno == errno.ENOSPC:
         return f"no space left on the device for {path}"
-    return f"cannot write {path}: {exc.strerror or exc}"
+    return f"cannot write {path}: {reason(exc)}"
 
 
 def sha256_of(dir_fd: int, name: str) -> str:

@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path, PurePath
 
 from imgur_dl import snappy
+from imgur_dl.errors import ScanError
+from imgur_dl.reader import Reader, Then
 
 MOST = 256 * 1024 * 1024  # bytes of a table or log read whole, at the most (larger: read as bytes)
 TABLE_MAGIC = bytes.fromhex("57fb808b247547db")  # 0xdb4775248b80fb57, little-endian, the table's last 8 bytes
@@ -107,6 +109,13 @@ def log(data: bytes) -> Read:
                 return Read(b"".join(text), f"a record before byte {pos}: {why}")
             record = b""
     return Read(b"".join(text))
+
+
+def reader(data: bytes, form: str, name: str) -> Reader:
+    """What the ``form`` (a table or a log) ``data`` holds, as text to read, then where reading it stopped, if it did
+    (:class:`ScanError`, for the file ``name``)."""
+    read = table(data) if form == "table" else log(data)
+    return Then(read.text, ScanError.stopped(name, f"a LevelDB {form}: {read.stopped}") if read.stopped else None)
 
 
 def _batch(record: bytes) -> tuple[list[bytes], str | None]:

@@ -1,10 +1,22 @@
-"""What ``--scan``'s readers of input are (:mod:`imgur_dl.compressed`, :mod:`imgur_dl.warc`, :mod:`imgur_dl.pdf`),
-what bounds one that decompresses, a reader of what a generator gives, and what a file read whole gives."""
+"""What ``--scan``'s readers of input are (:mod:`imgur_dl.compressed`, :mod:`imgur_dl.warc`, :mod:`imgur_dl.pdf`,
+:mod:`imgur_dl.archives`), what bounds one that decompresses, and the small readers they share: of what a generator
+gives, of bytes read ahead then the rest, of bytes then an error; and what a file read whole gives."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import NamedTuple, Protocol
+
+from imgur_dl.errors import ScanError, reason
+
+# A stream that expands past this many times its compressed size, once it is this large, is a bomb.
+MAX_RATIO = 1000
+RATIO_AFTER = 64 * 1024 * 1024
+
+# The most text asked of a decompressing reader at once: each read takes one piece of the compressed input, and
+# gives what it makes of it (for gzip, ~50 KB of text); asked for more, the standard library's readers set aside
+# that much memory every time (an mmap and its page faults: a quarter more time for a gzip input).
+PIECE = 64 * 1024
 
 
 class Reader(Protocol):
@@ -46,3 +58,80 @@ class Pieces:
             piece = more
         data, self._rest = piece[:size], piece[size:]
         return data
+
+
+class Then:
+    """``data``, then ``error`` (if any) once it is all read."""
+
+    def __init__(self, data: bytes, error: ScanError | None) -> None:
+        self.data = memoryview(data)
+        self.error = error
+
+    def read(self, size: int, /) -> bytes:
+        data, self.data = bytes(self.data[:size]), self.data[size:]
+        if not data and self.error is not None:
+            raise self.error
+        return data
+
+
+class Expansion:
+    """What a compressed input has expanded to, against what it took: once past :data:`RATIO_AFTER` and
+    :data:`MAX_RATIO` times that, the read that went past is handed on (nothing decoded is lost) and the next
+    one stops."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.out = 0
+        self._over: ScanError | None = None
+
+    def check(self) -> None:
+        if self._over is not None:
+            raise self._over
+
+    def add(self, data: bytes, taken: int) -> bytes:
+        self.out += len(data)
+        if self.out > RATIO_AFTER and self.out > MAX_RATIO * max(1, taken):
+            why = f"it expands more than {MAX_RATIO} times (a decompression bomb?)"
+            self._over = ScanError(f"{self.name}: stopped after {self.out // 2**20} MiB: {why}", why)
+        return data
+
+
+def peek(source: Reader, size: int) -> bytes:
+    """``size`` bytes of ``source`` (fewer where it ends first), read a piece at a time (a decompressing reader asked
+    for much sets that much aside) and joined once (a pipe's small pieces are not copied again at each)."""
+    pieces, held = [], 0
+    while held < size and (data := source.read(min(16 * PIECE, size - held))):
+        pieces.append(data)
+        held += len(data)
+    return b"".join(pieces)
+
+
+class Prefixed:
+    """``head`` (already read) followed by the rest of ``source``."""
+
+    def __init__(self, head: bytes, source: Reader, name: str, *, then_more: bool = False) -> None:
+        self.head = head
+        self.source = source
+        self.name = name
+        self.then_more = then_more  # the first read gives the head and what has arrived after it, together
+
+    def read(self, size: int = -1, /) -> bytes:
+        if size < 0:  # (all of it)
+            data, self.head = self.head, b""
+            return data + b"".join(iter(lambda: self._more(PIECE), b""))
+        if self.head:
+            data, self.head = self.head[:size], self.head[size:]
+            if self.then_more and 0 < len(data) < size:
+                data += self._more(size - len(data))  # (and what has arrived after it: one piece, as read whole)
+            return data
+        return self._more(size)
+
+    def _more(self, size: int) -> bytes:
+        read1 = getattr(self.source, "read1", None)  # a pipe: what has arrived, not a whole block
+        try:
+            return read1(size) if read1 is not None else self.source.read(size)
+        except OSError as exc:
+            raise ScanError.stopped(self.name, reason(exc)) from None
+
+    def readable(self) -> bool:
+        return True

@@ -34,7 +34,7 @@ from urllib.parse import unquote
 
 from imgur_dl import markup
 from imgur_dl.compressed import opened
-from imgur_dl.errors import FileStopped, ImgurDLError, ScanError, UsageError
+from imgur_dl.errors import FileStopped, ImgurDLError, ScanError, UsageError, reason
 from imgur_dl.hashset import HashSet
 from imgur_dl.mail import Base64Bodies, line_end, quoted_printable, rewritten
 from imgur_dl.models import Kind, Target
@@ -404,7 +404,7 @@ def scanned(names: list[str], scanner: Scanner, stdin: BinaryIO, *, output: Path
             try:
                 source = path.open("rb")
             except OSError as exc:
-                scanner.errors.append(UsageError(f"cannot scan {path}: {exc.strerror or exc}"))
+                scanner.errors.append(UsageError(f"cannot scan {path}: {reason(exc)}"))
                 continue
             with source:
                 yield from scanner.scan(source, str(path), path)
@@ -421,7 +421,7 @@ def _files(path: Path, scanner: Scanner, output: Path | None) -> Iterator[Path]:
         return
 
     def unreadable(exc: OSError) -> None:
-        scanner.errors.append(UsageError(f"cannot scan {exc.filename}: {exc.strerror or exc}"))
+        scanner.errors.append(UsageError(f"cannot scan {exc.filename}: {reason(exc)}"))
 
     skip = output.resolve() if output is not None else None
     symlinks = others = 0  # what below it is not read: symlinks (to a file or a folder), and files of no content

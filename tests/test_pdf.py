@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from imgur_dl import compressed, pdf, scan
+from imgur_dl import pdf, reader, scan
 from imgur_dl.scan import Scanner
 from tests.conftest import Pieces, run_main
 
@@ -146,8 +146,8 @@ def test_an_object_stream_past_its_bound_is_read_to_it_and_said(monkeypatch: pyt
 
 
 def test_object_streams_that_expand_like_a_bomb_are_stopped(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(compressed, "RATIO_AFTER", 1024 * 1024)
-    monkeypatch.setattr(compressed, "MAX_RATIO", 100)  # (zeros deflate about 1,000 times: past this at once)
+    monkeypatch.setattr(reader, "RATIO_AFTER", 1024 * 1024)
+    monkeypatch.setattr(reader, "MAX_RATIO", 100)  # (zeros deflate about 1,000 times: past this at once)
     found, scanner = scanned(made([LINK, b"%" + bytes(8 * 1024 * 1024)]))
     assert found == ["AbC1234"]
     assert [str(e) for e in scanner.errors] == ["paper.pdf: stopped after 2 MiB: it expands more than 100 times (a "

@@ -29,7 +29,7 @@ import zstandard
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
-from imgur_dl import compressed, lz4block, mail, markup, scan
+from imgur_dl import archives, compressed, lz4block, mail, markup, reader, scan
 from imgur_dl.models import Kind
 from imgur_dl.scan import Scanner, links, targets_in
 from tests.conftest import Pieces, command, files_under, run_main
@@ -266,7 +266,7 @@ def test_an_endless_line_binary_garbage_and_invalid_utf8_are_read_in_bounded_mem
 
 
 def test_a_decompression_bomb_ends_with_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(compressed, "RATIO_AFTER", 4 * 1024 * 1024)
+    monkeypatch.setattr(reader, "RATIO_AFTER", 4 * 1024 * 1024)
     bomb = b"imgur.com/a/AbC1234 " + bytes(16 * 1024 * 1024)  # 16 MiB from a few KB
     scanner = Scanner()
     found = [t.id for t in scanner.scan(io.BytesIO(_zstd(bomb, 23)), "bomb.zst")]
@@ -486,8 +486,8 @@ def test_a_zip_on_a_pipe_an_encrypted_member_and_a_zip_bomb_are_one_line_each(
                                                 "to read it); what was found before it still counts; the archive's "
                                                 "other files are read"]
     # Members that expand past the bound (counted against the archive's own size: members may overlap).
-    monkeypatch.setattr(compressed, "RATIO_AFTER", 1024 * 1024)
-    monkeypatch.setattr(compressed, "MAX_RATIO", 100)  # (zeros deflate about 1,000 times: past this at once)
+    monkeypatch.setattr(reader, "RATIO_AFTER", 1024 * 1024)
+    monkeypatch.setattr(reader, "MAX_RATIO", 100)  # (zeros deflate about 1,000 times: past this at once)
     bomb = _zipped({"a.txt": b"imgur.com/a/AbC1234 " + bytes(4 * 1024 * 1024), "b.txt": bytes(4 * 1024 * 1024)})
     scanner = Scanner()
     assert [t.id for t in scanner.scan(io.BytesIO(bomb), "bomb.zip")] == ["AbC1234"]
@@ -529,7 +529,7 @@ def test_a_file_of_an_archive_that_cannot_be_read_to_its_end_leaves_the_others_t
             many[at + 30 + len(b"0.txt") + 2:at + 30 + len(b"0.txt") + 6] = b"\xff" * 4  # (each file's deflated data)
     scanner = Scanner()
     list(scanner.scan(io.BytesIO(bytes(many)), "many.zip"))
-    assert len(scanner.errors) == compressed.FILES_STOPPED_MOST + 1
+    assert len(scanner.errors) == archives.FILES_STOPPED_MOST + 1
     assert str(scanner.errors[-1]) == ("many.zip: cannot read on (more than 10 of its files could not be read to their "
                                        "end: spoilt throughout?); what was found before it still counts")
     # The stream beneath the archive failing as a file is read stops it too, in one line: no line for that file.

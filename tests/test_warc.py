@@ -13,7 +13,7 @@ import zstandard
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from imgur_dl import compressed
+from imgur_dl import compressed, reader
 from imgur_dl.scan import Scanner
 from tests.conftest import Pieces, run_main
 
@@ -218,8 +218,8 @@ def test_where_it_stops_being_a_warc_the_rest_is_read_as_it_is() -> None:
 
 
 def test_a_body_that_expands_like_a_bomb_is_stopped(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(compressed, "RATIO_AFTER", 1024 * 1024)
-    monkeypatch.setattr(compressed, "MAX_RATIO", 100)  # (zeros deflate about 1,000 times: past this at once)
+    monkeypatch.setattr(reader, "RATIO_AFTER", 1024 * 1024)
+    monkeypatch.setattr(reader, "MAX_RATIO", 100)  # (zeros deflate about 1,000 times: past this at once)
     bomb = gzip.compress(b"imgur.com/a/AbC1234 " + bytes(8 * 1024 * 1024))
     for data, name, mib in ((record(response(bomb, b"Content-Encoding: gzip")), "bomb.warc", 2),
                             (gzip.compress(record(response(bomb, b"Content-Encoding: gzip"))), "bomb.warc.gz", 2)):

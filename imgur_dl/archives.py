@@ -1,0 +1,221 @@
+"""A ZIP or a tar archive's files, one after another, as ``--scan`` reads them: each as a file of its own is read
+(compressed or not, a WARC file, a LevelDB table...), a line's end between two.
+
+A file of the archive that cannot be read to its end (damaged, encrypted, cut short) is said
+(:class:`FileStopped`), and the archive's next file is read where the archive lets it: a ZIP's files each from its
+own offset, always; a tar's, as long as the archive's own stream is whole. More than :data:`FILES_STOPPED_MOST` such
+files give the archive up in one line. What a ZIP archive's files expand to is bounded as any compressed input's is.
+"""
+
+from __future__ import annotations
+
+import collections
+import os
+import tarfile
+import zipfile
+import zlib
+from collections.abc import Callable
+from pathlib import PurePosixPath
+from typing import IO, cast
+
+from imgur_dl import leveldb
+from imgur_dl.errors import FileStopped, ScanError, reason
+from imgur_dl.reader import Expansion, Prefixed, Reader, peek
+
+Opened = Callable[[IO[bytes], str], Reader]  # an archive's file (named so in what is said) as text to read
+FILES_STOPPED_MOST = 10  # files of one archive that may not be read to their end, each said, before it is given up
+_ENCRYPTED = 0x1  # a ZIP file's general purpose flag: its data is encrypted (APPNOTE.TXT 4.4.4)
+
+
+class Files:
+    """An archive's files, one after another, each read as a file of its own is (``opened``: compressed or not, and
+    so on; :func:`imgur_dl.compressed.opened`), a line's end between two. A file that cannot be read to its end
+    (damaged, encrypted, cut short) is :class:`FileStopped`, and the next read goes on with the next file, where the
+    archive lets it (:meth:`_goes_on`); what the archive itself cannot be read on for (:attr:`unreadable`) stops it,
+    in one line."""
+
+    unreadable: tuple[type[Exception], ...] = ()
+
+    def __init__(self, name: str, opened: Opened, warn: Callable[[str], None] | None) -> None:
+        self.name = name
+        self.opened = opened
+        self.warn = warn
+        self._current: Reader | None = None
+        self.inner = ""  # the name in the archive of the file read last
+        self.files_stopped = 0  # files that could not be read to their end
+        # (what a file's reading, or the archive's, stops with)
+        self._stopping: tuple[type[Exception], ...] = (ScanError, *self.unreadable)
+        self.databases: set[PurePosixPath] = set()  # the folders with a LevelDB database's CURRENT file, so far
+
+    def _next(self) -> IO[bytes] | None:
+        """The next file to read (its name in the archive in :attr:`inner`); None after the last."""
+        raise NotImplementedError
+
+    def _goes_on(self, exc: Exception) -> bool:
+        """Whether the archive can be read on past a file that stopped with ``exc``."""
+        raise NotImplementedError
+
+    def read(self, size: int, /) -> bytes:
+        try:
+            if self._current is None:
+                file = self._next()
+                if file is None:
+                    return b""
+                self._current = self._opened(file, self.inner)
+            data = self._current.read(size)
+        except self._stopping as exc:  # (encrypted, corrupt, cut short, not what it says it is)
+            if isinstance(exc, FileStopped) and self._goes_on(exc):
+                raise  # (a part of the file spoilt, which itself reads on after it: a .warc.gz's member)
+            self._current = None
+            self.files_stopped += 1
+            if self.files_stopped > FILES_STOPPED_MOST:  # (an archive spoilt throughout: a line for it, not each file)
+                raise ScanError.stopped(self.name, f"more than {FILES_STOPPED_MOST} of its files could not be read to "
+                                                   "their end: spoilt throughout?") from None
+            if not self._goes_on(exc):  # (the archive's own stream: it ends here, a spoilt part of it too)
+                if isinstance(exc, ScanError) and not isinstance(exc, FileStopped):
+                    raise
+                raise ScanError.stopped(self.name, exc.why if isinstance(exc, ScanError) else reason(exc)) from None
+            stopped = exc if isinstance(exc, ScanError) else \
+                ScanError.stopped(f"{self.name}: {self.inner}", reason(exc))
+            raise FileStopped(f"{stopped}; the archive's other files are read", stopped.why) from None
+        if not data:
+            self._current = None
+            return b"\n"  # (between two files: the last line of one is not the first of the next)
+        return data
+
+    def _opened(self, file: IO[bytes], inner: str) -> Reader:
+        """The archive's file ``inner`` as a file is read; a LevelDB table (named so, and ending with
+        its magic number or beside its database's CURRENT file) or log (named so, beside it) read as one, whole."""
+        name, path = f"{self.name}: {inner}", PurePosixPath(inner)
+        if path.name == "CURRENT":
+            self.databases.add(path.parent)
+        form = leveldb.named(path)
+        beside = path.parent in self.databases
+        if form is None or (form == "log" and not beside):
+            return self.opened(file, name)
+        data = peek(file, leveldb.MOST + 1)  # (one more: to tell one larger)
+        if len(data) <= leveldb.MOST and (beside or data.endswith(leveldb.TABLE_MAGIC)):
+            return leveldb.reader(data, form, name)
+        return self.opened(cast(IO[bytes], Prefixed(data, file, name)), name)
+
+
+class TarFiles(Files):
+    """A tar archive's files, read as the archive streams by (a ``.json.gz``, a ``.warc.gz`` decompressed).
+
+    tarfile ends an archive, without a word, where a header should be and is not: the input cut short at a file's
+    end or inside the next one's header, or anything but a header there. An archive ends with a block of zeros
+    there; one that does not is said to be cut short (its files before that point still count).
+    """
+
+    unreadable = (tarfile.TarError, OSError, EOFError, zlib.error)
+
+    def __init__(self, reader: Reader, name: str, opened: Opened, warn: Callable[[str], None] | None) -> None:
+        super().__init__(name, opened, warn)
+        self.tail = _Tail(reader)
+        self.end: int | None = 0  # where the next header starts, after the last member's data (None: not known)
+        try:
+            self.tar = tarfile.open(fileobj=cast(IO[bytes], self.tail), mode="r|")  # noqa: SIM115 - read as it goes
+        except (tarfile.TarError, OSError, EOFError) as exc:
+            raise ScanError.stopped(name, reason(exc)) from None
+
+    def _next(self) -> IO[bytes] | None:
+        while (member := self.tar.next()) is not None:
+            # (a sparse file's size is what it expands to, not what the archive holds of it: not known)
+            self.end = None if member.issparse() else \
+                member.offset_data + -(-member.size // tarfile.BLOCKSIZE) * tarfile.BLOCKSIZE
+            file = self.tar.extractfile(member) if member.isfile() else None
+            if file is not None:
+                self.inner = member.name
+                return file
+        if self.end is not None and self.tail.at(self.end, tarfile.BLOCKSIZE) != bytes(tarfile.BLOCKSIZE):
+            raise tarfile.ReadError("the archive stops before its end: cut short, or spoilt")
+        return None
+
+    def _goes_on(self, exc: Exception) -> bool:
+        # (A file's own reading stopped, its text damaged, while the archive's stream is whole: tarfile skips what is
+        # left of it. Anything tarfile itself raises, or the stream beneath failing, is the archive's end.)
+        return isinstance(exc, ScanError) and not self.tail.broken
+
+
+class _Tail:
+    """A reader's bytes as they go by, counted, at least the last :data:`_TAIL` of them kept (the pieces read, not
+    copied): what tarfile read last, beyond the blocks it hands on."""
+
+    def __init__(self, reader: Reader) -> None:
+        self.reader = reader
+        self.count = 0
+        self.kept: collections.deque[bytes] = collections.deque()
+        self.held = 0  # bytes in kept
+        self.broken = False  # the reader failed: nothing more of the archive can be read
+
+    def read(self, size: int, /) -> bytes:
+        try:
+            data = self.reader.read(size)
+        except Exception:
+            self.broken = True
+            raise
+        self.count += len(data)
+        self.kept.append(data)
+        self.held += len(data)
+        while self.held - len(self.kept[0]) >= _TAIL:
+            self.held -= len(self.kept.popleft())
+        return data
+
+    def at(self, position: int, size: int) -> bytes | None:
+        """The bytes read from ``position`` on, at most ``size`` (None: no longer kept)."""
+        start = self.count - self.held
+        return b"".join(self.kept)[position - start:position - start + size] if position >= start else None
+
+
+# What a tar archive's reader asks of its input at a time is a record (20 blocks): the block after the last member
+# is in the last two it read.
+_TAIL = 2 * tarfile.RECORDSIZE + tarfile.BLOCKSIZE
+
+
+def zip_files(source: IO[bytes], name: str, opened: Opened, *, inside: bool, warn: Callable[[str], None] | None
+              ) -> Reader:
+    """A ZIP archive's members, read one after another (each may itself be compressed)."""
+    if inside:
+        raise ScanError(f"{name} is a ZIP archive inside another archive: extract it, then scan what it holds")
+    try:
+        if source.seekable():
+            size = source.seek(0, os.SEEK_END)
+            source.seek(0)
+            return ZipFiles(zipfile.ZipFile(source), name, size, opened, warn)
+    except (OSError, zipfile.BadZipFile, ValueError, EOFError) as exc:
+        raise ScanError.stopped(name, reason(exc)) from None
+    raise ScanError(f"{name} is a ZIP archive, which is read from a file, not a pipe: save it, then scan the file")
+
+
+class ZipFiles(Files):
+    """The files of a ZIP archive; what they expand to is bounded as any compressed input's is."""
+
+    unreadable = (OSError, zipfile.BadZipFile, RuntimeError, NotImplementedError, EOFError, zlib.error)
+
+    def __init__(self, archive: zipfile.ZipFile, name: str, size: int, opened: Opened,
+                 warn: Callable[[str], None] | None) -> None:
+        super().__init__(name, opened, warn)
+        self.archive = archive
+        self.size = size  # the archive's, whatever its members say of theirs (they may overlap, as in a bomb)
+        self._members = iter([m for m in archive.infolist() if not m.is_dir()])
+        # (every folder's CURRENT is known before any file is read: a log is read as one wherever it comes)
+        self.databases = {PurePosixPath(m.filename).parent for m in archive.infolist()
+                          if PurePosixPath(m.filename).name == "CURRENT"}
+        self.expansion = Expansion(name)
+
+    def _next(self) -> IO[bytes] | None:
+        member = next(self._members, None)
+        if member is None:
+            return None
+        self.inner = member.filename
+        if member.flag_bits & _ENCRYPTED:  # (zipfile's own words name its whole record)
+            raise ScanError.stopped(f"{self.name}: {self.inner}", "encrypted: its password is needed to read it")
+        return self.archive.open(member)
+
+    def _goes_on(self, exc: Exception) -> bool:
+        return True  # (each file is read apart from the others, by its own offset in the archive)
+
+    def read(self, size: int, /) -> bytes:
+        self.expansion.check()
+        data = super().read(size)
+        return data if self._current is None else self.expansion.add(data, self.size)  # (a file's, not a line end)
