@@ -3,7 +3,8 @@
 zstd (with the long windows Reddit dumps use, pzstd's files, and those that
 open with the dictionary their frames need: a ``.warc.zst``), gzip, xz and
 bzip2; a ZIP archive's members one after another (a data export), each
-compressed or not, and a tar archive's as it streams by; a WARC file record
+compressed or not, and a tar archive's as it streams by
+(:mod:`imgur_dl.archives`); a WARC file record
 by record (:mod:`imgur_dl.warc`); text in UTF-16 with its byte-order mark, as
 UTF-8. Where
 the input cannot be read on (corrupt, cut short, expanding like a bomb),
