@@ -84,7 +84,9 @@ class Stdout:
 
     def result(self, result: Result) -> None:
         if self.json_lines:
-            self._json(row(result.job, status=result.status.value, path=result.path, size=result.bytes,
+            # (a file the archive has: nothing was read or saved here, and its size is not known: null, not 0)
+            self._json(row(result.job, status=result.status.value, path=result.path,
+                           size=None if result.archived else result.bytes,
                            error=result.error, url=result.url, source=result.source, capture=result.capture,
                            sha256=result.sha256, linked_to=result.linked_to))
 
