@@ -96,8 +96,6 @@ def build_run(options: Options, stderr: TextIO, environ: Mapping[str, str] | Non
 
     def close(interrupted: bool, hurry: Callable[[], bool]) -> None:
         session.close()
-        if not interrupted:
-            folders.close()  # (after a Ctrl-C, workers may still hold them: the process ends)
         if sharing is not None:
             sharing.close(interrupted=interrupted)
         if archive is not None:
@@ -108,5 +106,6 @@ def build_run(options: Options, stderr: TextIO, environ: Mapping[str, str] | Non
                   books=Books(folders, archive, write_metadata=options.write_metadata, error=progress.error,
                               dedupe=options.dedupe, sharing=sharing, rows=options.json_lines),
                   progress=progress, cancel=cancel, meter=meter, archive=archive, wayback=recoverer, close=close,
+                  release=folders.close,
                   trim=Trim(c_heap_release(), clock.now))
     return Run(parts, workers=options.workers, get_urls=options.get_urls, rows=options.json_lines, signals=signals)

@@ -12,6 +12,7 @@ archive has, links) is :mod:`imgur_dl.handout`'s.
 from __future__ import annotations
 
 import queue
+import threading
 import time
 from collections.abc import Callable, Generator, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -61,8 +62,10 @@ class Parts:
     meter: Meter
     archive: Archive | None = None
     wayback: Wayback | None = None
-    # Session, folders, archive: (interrupted, whether a signal came meanwhile: waits end sooner then).
+    # Session, archive: (interrupted, whether a signal came meanwhile: waits end sooner then).
     close: Callable[[bool, Callable[[], bool]], None] = lambda _interrupted, _hurry: None
+    # What only the workers use (the folders' descriptors): given back once every one of them has ended.
+    release: Callable[[], None] = lambda: None
     trim: Trim = field(default_factory=lambda: Trim(None, time.monotonic))  # the C heap's free pages given back
 
 
@@ -135,6 +138,10 @@ class Run:
             self.parts.planner.close(wait=waiting)
             for executor in (pool, recoveries):
                 executor.shutdown(wait=waiting, cancel_futures=True)
+            if waiting:
+                self.parts.release()
+            else:  # (cancelled, a worker may still hold a folder a moment: not waited on, and given back after it)
+                _when_ended((pool, recoveries), self.parts.release)
             self.parts.progress.close(interrupted=self.tally.interrupted)
             self.parts.close(self.tally.interrupted, lambda: self.signals.noted)
         finally:
@@ -196,6 +203,17 @@ class Run:
             self.pending.submit(recoveries, wayback.recover, result, result.job)  # counted when it comes back
             return
         yield self.booking.result(result)
+
+
+def _when_ended(executors: Iterable[ThreadPoolExecutor], then: Callable[[], None]) -> None:
+    """``then`` once every worker of ``executors`` has ended, from a thread of its own (nothing waits on it: a
+    process that ends meanwhile has nothing left to give back; a program that goes on gets its descriptors back)."""
+    def wait() -> None:
+        for executor in executors:
+            executor.shutdown(wait=True)
+        then()
+
+    threading.Thread(target=wait, name="imgur-dl-release", daemon=True).start()
 
 
 class _Pending:

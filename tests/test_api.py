@@ -12,6 +12,7 @@ import pytest
 
 import imgur_dl
 from imgur_dl import Failure, Result, Status, UsageError
+from tests.conftest import until
 from tests.standin import Fault, Imgur
 
 
@@ -139,6 +140,22 @@ def test_a_caller_that_stops_early_stops_the_run_at_once(imgur: Imgur, tmp_path:
     assert time.monotonic() - started < 10  # the stalled file is not waited out (20 s without data)
     assert first.job.media.id == album.images[0].id
     assert not (tmp_path / album.id / f"002-{album.images[1].id}.jpg").exists()
+    # A program that goes on gets back what the run held: the album folder's descriptor, once the stalled
+    # worker (cancelled) has ended; run after run, a program that stops early would run out of them.
+    assert until(lambda: not _held_under(tmp_path)), _held_under(tmp_path)
+
+
+def _held_under(folder: Path) -> list[str]:
+    """What this process holds open under ``folder`` (its file descriptors' targets)."""
+    held = []
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            target = os.readlink(f"/proc/self/fd/{fd}")
+        except OSError:  # (closed meanwhile, or the listing's own)
+            continue
+        if target.startswith(str(folder)):
+            held.append(target)
+    return held
 
 
 def test_a_run_called_while_the_caller_handles_an_exception_ends_as_any_other(imgur: Imgur, tmp_path: Path) -> None:
