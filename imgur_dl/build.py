@@ -21,6 +21,7 @@ from imgur_dl.errors import blamed
 from imgur_dl.folders import Folders
 from imgur_dl.heap import Trim, c_heap_release
 from imgur_dl.hosts import ARCHIVE_HOSTS, MEDIA_HOSTS, redirect_target
+from imgur_dl.labels import Labeller
 from imgur_dl.naming import Namer
 from imgur_dl.options import Options
 from imgur_dl.planner import Planner
@@ -62,6 +63,7 @@ def build_run(options: Options, stderr: TextIO, environ: Mapping[str, str] | Non
     folders = Folders(options.output)
     rate = RateLimit(options.limit_rate, cancel, clock.now) if options.limit_rate else None
     meter = Meter(progress, rate.take if rate is not None else None)
+    labeller = Labeller(progress.note) if options.xattrs else None
 
     def downloader(workers: int, label: str = "Imgur", place: str = "on Imgur", hosts: frozenset[str] = MEDIA_HOSTS,
                    hop: Callable[[str, str], str] = redirect_target) -> Downloader:
@@ -70,7 +72,7 @@ def build_run(options: Options, stderr: TextIO, environ: Mapping[str, str] | Non
                             label=label, place=place, speed=speed,
                             clock=clock.now)
         return Downloader(transfer, folders, policy, cancel, progress, label=label, skip_present=not options.no_skip,
-                          dates=options.dates)
+                          dates=options.dates, labeller=labeller)
 
     # (The archive and the claims wait on real time, not the run's clock: a database server comes back,
     # and leases run out, on its own time.)

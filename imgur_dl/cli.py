@@ -117,7 +117,8 @@ def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> i
 
 # What only a download does: given with -g, said to do nothing (a script that means it learns it does not).
 DOWNLOADS_ONLY = (("write_metadata", "--write-metadata"), ("wayback", "--wayback"), ("no_skip", "--no-skip"),
-                  ("limit_rate", "--limit-rate"), ("dedupe", "--dedupe"), ("no_mtime", "--no-mtime"))
+                  ("limit_rate", "--limit-rate"), ("dedupe", "--dedupe"), ("no_mtime", "--no-mtime"),
+                  ("xattrs", "--xattrs"))
 
 
 def _options(args: argparse.Namespace, env: Environment) -> Options:
@@ -159,6 +160,7 @@ def _options(args: argparse.Namespace, env: Environment) -> Options:
         choice=Choice(args.range or (), args.since, args.break_on_existing),
         proxy=args.proxy, verbose=args.verbose, no_skip=args.no_skip, limit_rate=args.limit_rate or 0.0,
         max_size=args.max_file_size, debug=args.debug, dates=not args.no_mtime, dedupe=args.dedupe,
+        xattrs=args.xattrs,
         min_speed=float(args.min_speed), speed_time=args.speed_time,
         token=credentials.token(env.environ, args.cookies, writer(env.stderr)),
     )

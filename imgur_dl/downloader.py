@@ -14,15 +14,16 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from imgur_dl import folders, sniff
+from imgur_dl import folders, labels, sniff
 from imgur_dl.cancel import Cancel
 from imgur_dl.dates import upload_time
 from imgur_dl.folders import Folders
 from imgur_dl.hosts import OffsiteError, host_of, media_url
+from imgur_dl.labels import Labeller
 from imgur_dl.models import Job, Result, Source, Status
 from imgur_dl.naming import kept_apart
 from imgur_dl.outcomes import Failed, Present, Saved
-from imgur_dl.partfile import PartFile
+from imgur_dl.partfile import Label, PartFile
 from imgur_dl.progress import Progress
 from imgur_dl.retry import Again, GaveUp, RetryPolicy, retry
 from imgur_dl.transfer import Transfer
@@ -40,6 +41,7 @@ class Downloader:
     label: str = "Imgur"  # who refuses, in messages
     skip_present: bool = True  # a regular file of the right size is not fetched again (--no-skip: False)
     dates: bool = True  # a saved file carries its upload time (--no-mtime: False)
+    labeller: Labeller | None = None  # ... and where it came from and what it is (--xattrs)
     region_blocked: threading.Event = field(default_factory=threading.Event)
     disk_full: threading.Event = field(default_factory=threading.Event)  # said once; nothing more is fetched
     _resting: int = field(default=0, init=False)  # files between two attempts, waiting
@@ -101,7 +103,7 @@ class Downloader:
         failed = Failed("no rendition could be fetched")
         for n, (source, path) in enumerate(zip(job.media.sources, job.paths, strict=True)):
             last = n == len(job.paths) - 1
-            part = PartFile(dir_fd, path.name, path, mtime, apart=_apart(job, path))
+            part = PartFile(dir_fd, path.name, path, mtime, apart=_apart(job, path), label=self._label(job))
             outcome = self.fetch_source(source, part, job, can_fall_back=not last)
             if isinstance(outcome, Saved):
                 return Result(job, Status.SAVED, saved_at(path, outcome), bytes=outcome.size, url=outcome.url,
@@ -129,8 +131,20 @@ class Downloader:
             dir_fd = self.folders.fd(path.parent)
         except OSError as exc:
             return Failed(folders.disk_reason(exc, path))
-        part = PartFile(dir_fd, path.name, path, mtime if self.dates else None, apart=_apart(job, path))
+        part = PartFile(dir_fd, path.name, path, mtime if self.dates else None, apart=_apart(job, path),
+                        label=self._label(job))
         return self.fetch_source(source, part, job, can_fall_back=False)
+
+    def _label(self, job: Job) -> Label | None:
+        """What labels ``job``'s file once it is whole (--xattrs; None without)."""
+        if self.labeller is None:
+            return None
+        labeller, values = self.labeller, labels.described(job)
+
+        def label(fd: int, origin: str, sha256: str) -> None:
+            labeller.label(fd, {labels.ORIGIN: origin.encode("utf-8"), labels.SHA256: sha256.encode(), **values})
+
+        return label
 
     def fetch_source(self, source: Source, part: PartFile, job: Job, *,
                      can_fall_back: bool) -> Saved | Failed | Present:

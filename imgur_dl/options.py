@@ -135,6 +135,7 @@ class Options:
     speed_time: float = 30.0  # ... for this many seconds (0 speed: no bound)
     dates: bool = True  # saved files carry their upload time (--no-mtime: False)
     dedupe: bool = False  # a file the archive holds under another id becomes a hard link to it
+    xattrs: bool = False  # saved files carry where they came from and what they are, in extended attributes
 
     @property
     def break_on_existing(self) -> bool:

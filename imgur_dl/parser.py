@@ -363,6 +363,10 @@ def build_parser(environ: Mapping[str, str]) -> Parser:
     parser.add_argument("--no-mtime", action="store_true",
                         help="leave each file's modification time at when it was downloaded (default: its "
                              "upload time on Imgur)")
+    parser.add_argument("--xattrs", action="store_true",
+                        help="label each file saved, in its extended attributes, with where it came from and what "
+                             "it is: user.xdg.origin.url, user.xdg.referrer.url (its post), user.dublincore.title, "
+                             "description and date, user.imgur-dl.sha256")
     parser.add_argument("--gif", action="store_true",
                         help="keep animated GIFs as GIF (default: their much smaller MP4)")
     parser.add_argument("--dir", metavar="TEMPLATE", default=DEFAULT_DIR,

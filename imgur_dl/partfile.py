@@ -17,6 +17,7 @@ import fcntl
 import hashlib
 import os
 import stat
+from collections.abc import Callable
 from pathlib import Path
 
 from imgur_dl import folders
@@ -25,9 +26,14 @@ from imgur_dl.naming import PART_SUFFIX, private_part
 ETAG_XATTR = "user.imgur-dl.etag"
 
 
+# What labels a whole file before it takes its final name (its descriptor, the link its bytes came from, their
+# SHA-256): :mod:`imgur_dl.labels`.
+Label = Callable[[int, str, str], None]
+
+
 class PartFile:
     def __init__(self, dir_fd: int, name: str, path: Path, mtime: float | None = None, *,
-                 apart: str | None = None) -> None:
+                 apart: str | None = None, label: Label | None = None) -> None:
         self.dir_fd = dir_fd
         self.name = name  # the final name, in the folder
         self.path = path  # the final path, for messages
@@ -36,6 +42,7 @@ class PartFile:
         self.apart = apart
         self.part = name + PART_SUFFIX
         self.mtime = mtime  # the time the final file carries (None: the time it was written)
+        self.label = label  # what else it carries (--xattrs), told where its bytes came from and their hash
         self._fd: int | None = None
         self._fresh = False  # the open file was made empty a moment ago: nothing to truncate
         self._none_held = False  # held() just found no part file: the first resume need not look again
@@ -140,16 +147,18 @@ class PartFile:
             with contextlib.suppress(OSError, AttributeError, UnicodeEncodeError):
                 os.setxattr(self._fd, ETAG_XATTR, etag.encode("ascii"))
 
-    def commit(self) -> str:
-        """Date the file, flush it to disk and move it onto its final name in one step (OSError if that fails);
-        the name it took."""
+    def commit(self, origin: str) -> str:
+        """Date the file (and label it, told ``origin``, the link its bytes came from), flush it to disk and move it
+        onto its final name in one step (OSError if that fails); the name it took."""
         fd = self._open()
-        if self.mtime is not None:
-            os.utime(fd, (self.mtime, self.mtime))
-        os.fsync(fd)
         if self._resumed_etag:
             with contextlib.suppress(OSError, AttributeError):
                 os.removexattr(fd, ETAG_XATTR)
+        if self.label is not None:
+            self.label(fd, origin, self.sha256)
+        if self.mtime is not None:
+            os.utime(fd, (self.mtime, self.mtime))
+        os.fsync(fd)
         there = os.stat(self.part, dir_fd=self.dir_fd, follow_symlinks=False)
         if there.st_ino != os.fstat(fd).st_ino:  # (never rename what another process put at our name)
             self.close()

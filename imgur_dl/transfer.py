@@ -106,7 +106,7 @@ class Transfer:
                 outcome = self._exchange(job, headers, ticket)
             if isinstance(outcome, Saved):
                 try:
-                    name = part.commit()
+                    name = part.commit(outcome.url)
                 except OSError as exc:
                     return disk(exc, part.path)
                 return Saved(outcome.size, outcome.url, part.sha256, None if name == part.name else name)

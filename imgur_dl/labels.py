@@ -1,0 +1,99 @@
+"""``--xattrs``: each file saved carries, in its extended attributes, where it came from and what it is.
+
+The attributes are freedesktop.org's Common Extended Attributes, as curl's,
+wget's and yt-dlp's ``--xattr(s)`` and the browsers write them:
+``user.xdg.origin.url`` (the link its bytes came from: Imgur's CDN, or a
+capture in the Wayback Machine), ``user.xdg.referrer.url`` (the post's page
+on Imgur), ``user.dublincore.title``, ``user.dublincore.description`` and
+``user.dublincore.date`` (when it was uploaded, ISO 8601 in UTC); and, in
+imgur-dl's own namespace as the guidelines ask of an application's,
+``user.imgur-dl.sha256`` (the SHA-256 of its bytes, as ``album.json`` and the
+archive keep it): a file moved away from its folder still tells where it is
+from, and can be checked against its hash.
+
+They are set on the part file, before it takes its final name: a file under
+its final name carries all of them, or was saved where they cannot be kept.
+A file system that keeps no extended attributes is said once, and no more is
+tried; text longer than a file system keeps beside a file (ext4 keeps all of a
+file's attributes in one block, 4 KiB) is cut at a character's end first.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import threading
+from collections.abc import Callable, Mapping
+from datetime import datetime, timezone
+
+from imgur_dl.dates import upload_time
+from imgur_dl.models import Job
+from imgur_dl.text import WARNING_PREFIX
+
+ORIGIN = "user.xdg.origin.url"
+REFERRER = "user.xdg.referrer.url"
+TITLE = "user.dublincore.title"
+DESCRIPTION = "user.dublincore.description"
+DATE = "user.dublincore.date"
+SHA256 = "user.imgur-dl.sha256"
+# The most bytes of text kept in each (a link is Imgur's own, short): together well inside ext4's one block.
+_MOST = {TITLE: 256, DESCRIPTION: 1024}
+# What a file system that keeps no user attributes answers (a FAT or exFAT drive, an old tmpfs, some network
+# shares), and what one answers for an attribute too large for the room it has.
+_UNKEPT = (errno.ENOTSUP, errno.EOPNOTSUPP, errno.EPERM)
+_TOO_LARGE = (errno.ENOSPC, errno.E2BIG, errno.ERANGE)
+
+
+def described(job: Job) -> dict[str, bytes]:
+    """What the file of ``job`` is labelled with, but where its bytes came from and their hash (known once it is
+    whole): the post's page, the item's title (the post's, where it has none), description and upload time."""
+    media, album = job.media, job.album
+    seconds = upload_time(job)
+    date = datetime.fromtimestamp(seconds, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ") if seconds is not None else ""
+    # (the most telling first: where a file system has room for only some, those are kept)
+    values = {REFERRER: album.url, DATE: date, TITLE: media.title or album.title, DESCRIPTION: media.description}
+    return {name: cut(text.encode("utf-8", "replace"), _MOST.get(name)) for name, text in values.items() if text}
+
+
+def cut(data: bytes, most: int | None) -> bytes:
+    """``data`` (UTF-8) cut to ``most`` bytes at a character's end."""
+    if most is None or len(data) <= most:
+        return data
+    return data[:most].decode("utf-8", "ignore").encode("utf-8")
+
+
+class Labeller:
+    """Sets a run's files' attributes; where a file system keeps none, says so once (``note``) and tries no more;
+    an attribute too large for the room a file system has is left off, and that too is said once."""
+
+    def __init__(self, note: Callable[[str], None]) -> None:
+        self.note = note
+        self._lock = threading.Lock()
+        self._said: set[str] = set()  # what was said (once): "unkept" (then nothing is tried again), "too large"
+
+    def label(self, fd: int, values: Mapping[str, bytes]) -> None:
+        """The file open as ``fd`` labelled with ``values`` (attribute name: its value)."""
+        for name, value in values.items():
+            if _UNKEPT_SAID in self._said:
+                return
+            try:
+                os.setxattr(fd, name, value)
+            except OSError as exc:
+                if exc.errno in _TOO_LARGE:
+                    self._once(_TOO_LARGE_SAID, f"--xattrs: a file's {name} is larger than its file system keeps "
+                                                "beside it: left off (and so any other)")
+                elif exc.errno in _UNKEPT:
+                    self._once(_UNKEPT_SAID, "--xattrs: the output folder's file system keeps no extended "
+                                             "attributes: no file is labelled")
+                else:
+                    raise
+
+    def _once(self, what: str, line: str) -> None:
+        with self._lock:
+            if what in self._said:
+                return
+            self._said.add(what)
+        self.note(WARNING_PREFIX + line)
+
+
+_UNKEPT_SAID, _TOO_LARGE_SAID = "unkept", "too large"
