@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import threading
 from pathlib import Path
@@ -211,7 +212,7 @@ def test_the_token_goes_to_api_imgur_com_only_and_is_never_printed_or_stored(img
                               headers={"Location": "https://evil.example.net/steal"}))
     archive = tmp_path / "seen.sqlite"
     cookies = _cookies(tmp_path)
-    runs = [run_main(*flags, "--json", "--write-metadata", "--wayback", "--download-archive", str(archive),
+    runs = [run_main(*flags, "--json", "--write-metadata", "--xattrs", "--wayback", "--download-archive", str(archive),
                      "--cookies", str(cookies), "-o", str(tmp_path / "out"), "imgur.com/user/me",
                      "imgur.com/user/me/hidden") for flags in ([], ["-v"], ["--debug"])]
     by_host: dict[str, int] = {}
@@ -226,9 +227,12 @@ def test_the_token_goes_to_api_imgur_com_only_and_is_never_printed_or_stored(img
     for result in runs:
         assert TOKEN not in result.out and TOKEN not in result.err, result
     assert "[Authorization: Bearer <redacted>]" in runs[1].err
+    labels = []  # (--xattrs: what each file carries beside its bytes)
     for path in (tmp_path / "out").rglob("*"):
         if path.is_file():
             assert TOKEN.encode() not in path.read_bytes(), path
+            labels += [os.getxattr(path, name) for name in os.listxattr(path)]
+    assert labels and not [label for label in labels if TOKEN.encode() in label]
     with sqlite3.connect(archive) as db:
         assert TOKEN not in json.dumps(list(db.execute("SELECT * FROM archive")))
     assert TOKEN.encode() not in archive.read_bytes()
