@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import NoReturn, TextIO
 
-from imgur_dl import credentials, urls
+from imgur_dl import credentials, labels, urls
 from imgur_dl.archive import DEFAULT_TABLE, MOST_FAILURES, absent, open_store
 from imgur_dl.choice import A_LISTING, Choice
 from imgur_dl.clock import Clock
@@ -131,6 +131,8 @@ def _options(args: argparse.Namespace, env: Environment) -> Options:
                          "done that no process did")
     if args.lease is not None and not args.share_work:
         raise UsageError("--lease is for --share-work (how long a claim lasts)")
+    if args.xattrs and (unsettable := labels.unsettable()) is not None:
+        raise UsageError(f"--xattrs: {unsettable}")
     if args.no_listings and not args.scan:
         raise UsageError("--no-listings is for --scan (the links it finds to listings); a listing given is read")
     if [*args.input_file, *args.scan].count("-") > 1:

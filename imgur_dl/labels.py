@@ -44,6 +44,12 @@ _UNKEPT = (errno.ENOTSUP, errno.EOPNOTSUPP, errno.EPERM)
 _TOO_LARGE = (errno.ENOSPC, errno.E2BIG, errno.ERANGE)
 
 
+def unsettable() -> str | None:
+    """Why no file can be labelled here, if none can: Python sets extended attributes on Linux only (there is no
+    ``os.setxattr`` on macOS, the BSDs or Windows)."""
+    return None if hasattr(os, "setxattr") else "this system's Python sets no extended attributes (Linux's does)"
+
+
 def described(job: Job) -> dict[str, bytes]:
     """What the file of ``job`` is labelled with, but where its bytes came from and their hash (known once it is
     whole): the post's page, the item's title (the post's, where it has none), description and upload time."""

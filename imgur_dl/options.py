@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from imgur_dl import labels
 from imgur_dl.archive import DEFAULT_TABLE, another_scheme, table_name
 from imgur_dl.choice import Choice
 from imgur_dl.credentials import TOKEN
@@ -157,6 +158,8 @@ class Options:
             raise UsageError(f"{self.name_template.option}: a file name template must give a name, not only '/' "
                              "and spaces")
         table_name(self.archive_table)
+        if self.xattrs and (why := labels.unsettable()) is not None:
+            raise UsageError(f"xattrs: {why}")
         if self.archive is not None and (unknown := another_scheme(self.archive)) is not None:
             raise UsageError(f"archive: {unknown}")
         for name, _flag, why in NEEDS_ARCHIVE:

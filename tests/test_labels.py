@@ -7,12 +7,14 @@ import json
 import os
 from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from imgur_dl import labels
+import imgur_dl
+from imgur_dl import UsageError, labels
 from imgur_dl.labels import Labeller
-from tests.conftest import run_main
+from tests.conftest import files_under, run_main
 from tests.standin import Imgur
 
 TITLED = "Holiday: día 1 \u2013 \U0001f305"  # (non-ASCII: kept as UTF-8)
@@ -115,3 +117,15 @@ def test_a_long_text_is_cut_at_a_character_s_end_within_its_bound(text: str) -> 
     cut = labels.cut(data, 1024)
     assert data.startswith(cut) and cut.decode("utf-8") is not None  # (a prefix, whole characters)
     assert cut == data if len(data) <= 1024 else 1024 - 3 <= len(cut) <= 1024  # (short of it by part of one)
+
+
+def test_where_python_sets_no_attributes_the_flag_is_a_usage_error(imgur: Imgur, tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    imgur.add_album("AbC1234", count=1)
+    monkeypatch.delattr(os, "setxattr")  # (as on macOS, the BSDs, Windows)
+    result = run_main("--xattrs", "-o", str(tmp_path), "imgur.com/a/AbC1234")
+    assert (result.code, result.err) == (2, "imgur-dl: error: --xattrs: this system's Python sets no extended "
+                                            "attributes (Linux's does)\n")
+    assert not imgur.log and files_under(tmp_path) == {}
+    with pytest.raises(UsageError, match=r"^xattrs: this system's Python sets no extended attributes"):
+        list(imgur_dl.download("imgur.com/a/AbC1234", output=tmp_path, xattrs=True))
