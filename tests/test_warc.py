@@ -275,6 +275,21 @@ def test_a_warc_zst_with_its_dictionary_is_read(packed: bool) -> None:
     assert scanner.errors == [] and scanner.warnings == []
 
 
+def test_a_megawarc_of_warc_zst_files_each_with_its_dictionary_again_is_read_whole() -> None:
+    # ArchiveTeam's megawarc ("megawarc pack"): the dictionary frame first, then each .warc.zst of that dictionary
+    # copied whole after it, its own dictionary frame and all: a skippable frame between two files' frames.
+    pages = [PAGE.replace(b"AbC1234", b"AbC%04d" % n) for n in range(30)]
+    records = [warcinfo()] + [record(response(p, b"Content-Type: text/html")) for p in pages]
+    whole = warc_zst(records, packed=True)
+    opening = whole[:8 + int.from_bytes(whole[4:8], "little")]  # (the dictionary frame)
+    frames = zstandard.ZstdCompressor(dict_data=zstandard.ZstdCompressionDict(zstandard.ZstdDecompressor().decompress(
+        opening[8:]), dict_type=zstandard.DICT_TYPE_FULLDICT), write_checksum=True)
+    files = [opening + b"".join(frames.compress(r) for r in records[start:start + 10]) for start in (0, 10, 20, 30)]
+    found, scanner = scan(opening + b"".join(files), "x.megawarc.warc.zst")
+    assert found == ["AbC0000", "XyZ9876"] + [f"AbC{n:04d}" for n in range(1, 30)]
+    assert scanner.errors == scanner.warnings == []
+
+
 def test_a_warc_zst_whose_dictionary_cannot_be_had_is_one_line() -> None:
     data = warc_zst([warcinfo(), record(response(PAGE))], packed=False)
     size = int.from_bytes(data[4:8], "little")
