@@ -13,12 +13,13 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from imgur_dl import earlier, packed
+from imgur_dl import earlier, labels, packed
 from imgur_dl.archive import Archive, Entry, Record
 from imgur_dl.dedupe import link_to_copy
 from imgur_dl.errors import DownloadError, reason
 from imgur_dl.folders import Folders
 from imgur_dl.hashset import HashSet
+from imgur_dl.labels import Labeller
 from imgur_dl.models import Album, Archived, Origin, Result, Status
 from imgur_dl.naming import disambiguate
 from imgur_dl.output import METADATA_NAME, metadata, write_json
@@ -42,14 +43,15 @@ class Books:
 
     def __init__(self, folders: Folders, archive: Archive | None, *, write_metadata: bool,
                  error: Callable[[str], None], dedupe: bool = False, sharing: Sharing | None = None,
-                 rows: bool = False) -> None:
+                 rows: bool = False, labeller: Labeller | None = None) -> None:
         self.folders = folders
         self.archive = archive
         self.sharing = sharing
         self.write_metadata = write_metadata
         # What a file found saved is recorded as (--json rows, album.json, the archive): what was recorded of it
         # as it arrived, when an earlier album.json says.
-        self.recorded = write_metadata or rows or archive is not None
+        self.recorded = write_metadata or rows or archive is not None or labeller is not None
+        self.labeller = labeller  # ... and labelled so (--xattrs)
         self.dedupe = dedupe and archive is not None
         self.error = error
         self._open: dict[int, _Book] = {}
@@ -86,6 +88,9 @@ class Books:
         book = self._open[id(result.job.album)]
         if result.status is Status.SKIPPED and self.recorded and book.opened:
             result = self._as_recorded(book, result)
+            if self.labeller is not None and result.sha256 and result.url and result.path is not None:
+                self._label(self.labeller, result.path,
+                            labels.of_file(result.url, result.sha256, labels.described(result.job)))
         if self.dedupe and self.archive is not None:
             copy = link_to_copy(result, self.archive, self.folders)
             if copy is not None:
@@ -109,6 +114,14 @@ class Books:
             return result
         return replace(result, url=known["url"], source=Origin(known["source"]), capture=known["wayback_timestamp"],
                        sha256=known["sha256"], linked_to=Path(known["linked_to"]) if known["linked_to"] else None)
+
+    def _label(self, labeller: Labeller, path: Path, values: dict[str, bytes]) -> None:
+        """A file found saved labelled with what its earlier album.json vouched for (--xattrs)."""
+        try:
+            dir_fd = self.folders.fd(path.parent)
+        except (OSError, DownloadError):
+            return
+        labeller.label_found(dir_fd, path.name, values)
 
     def _earlier(self, book: _Book) -> dict[str, dict[str, Any]]:
         """What the album's earlier album.json said of each file (the fields :mod:`imgur_dl.earlier` keeps); none

@@ -106,7 +106,7 @@ def build_run(options: Options, stderr: TextIO, environ: Mapping[str, str] | Non
     parts = Parts(planner=planner, downloader=downloader(options.workers),
                   namer=Namer(options.output, options.dir_template, options.name_template),
                   books=Books(folders, archive, write_metadata=options.write_metadata, error=progress.error,
-                              dedupe=options.dedupe, sharing=sharing, rows=options.json_lines),
+                              dedupe=options.dedupe, sharing=sharing, rows=options.json_lines, labeller=labeller),
                   progress=progress, cancel=cancel, meter=meter, archive=archive, wayback=recoverer, close=close,
                   release=folders.close,
                   trim=Trim(c_heap_release(), clock.now))

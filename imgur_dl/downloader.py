@@ -139,10 +139,10 @@ class Downloader:
         """What labels ``job``'s file once it is whole (--xattrs; None without)."""
         if self.labeller is None:
             return None
-        labeller, values = self.labeller, labels.described(job)
+        labeller, described = self.labeller, labels.described(job)
 
         def label(fd: int, origin: str, sha256: str) -> None:
-            labeller.label(fd, {labels.ORIGIN: origin.encode("utf-8"), labels.SHA256: sha256.encode(), **values})
+            labeller.label(fd, labels.of_file(origin, sha256, described))
 
         return label
 

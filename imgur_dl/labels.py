@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import errno
 import os
+import stat
 import threading
 from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
@@ -48,6 +49,11 @@ def unsettable() -> str | None:
     """Why no file can be labelled here, if none can: Python sets extended attributes on Linux only (there is no
     ``os.setxattr`` on macOS, the BSDs or Windows)."""
     return None if hasattr(os, "setxattr") else "this system's Python sets no extended attributes (Linux's does)"
+
+
+def of_file(origin: str, sha256: str, described: Mapping[str, bytes]) -> dict[str, bytes]:
+    """Every label of a file: where its bytes came from, their hash, and what ``described`` gives."""
+    return {ORIGIN: origin.encode("utf-8"), SHA256: sha256.encode("ascii"), **described}
 
 
 def described(job: Job) -> dict[str, bytes]:
@@ -94,6 +100,23 @@ class Labeller:
                 else:
                     raise
 
+    def label_found(self, dir_fd: int, name: str, values: Mapping[str, bytes]) -> None:
+        """The file ``name`` found saved, labelled with ``values`` (what was recorded of it as it arrived) unless
+        it is already (a rerun after one with --xattrs) or has other names (a hard link: their labels too, as its
+        time is); never through a symlink, and nothing said where it cannot be."""
+        try:
+            fd = os.open(name, os.O_RDONLY | _NOFOLLOW | _CLOEXEC | _NONBLOCK, dir_fd=dir_fd)
+        except OSError:
+            return
+        try:
+            st = os.fstat(fd)
+            if stat.S_ISREG(st.st_mode) and st.st_nlink == 1 and not _labelled(fd):
+                self.label(fd, values)
+        except OSError:
+            return  # (a file found saved is not failed for a label it cannot carry)
+        finally:
+            os.close(fd)
+
     def _once(self, what: str, line: str) -> None:
         with self._lock:
             if what in self._said:
@@ -103,3 +126,15 @@ class Labeller:
 
 
 _UNKEPT_SAID, _TOO_LARGE_SAID = "unkept", "too large"
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+_NONBLOCK = getattr(os, "O_NONBLOCK", 0)  # (a FIFO put at the name is not waited on)
+
+
+def _labelled(fd: int) -> bool:
+    """Whether the open file already carries its hash's label."""
+    try:
+        os.getxattr(fd, SHA256)
+    except OSError:
+        return False
+    return True

@@ -54,6 +54,28 @@ def test_a_long_title_and_description_are_cut_to_what_a_file_system_keeps(imgur:
     assert (found["user.dublincore.title"], found["user.dublincore.description"]) == ("\u00e9" * 128, "\u00e9" * 512)
 
 
+def test_a_rerun_labels_the_files_an_earlier_album_json_vouches_for_and_no_other(imgur: Imgur, tmp_path: Path) -> None:
+    album = imgur.add_album("AbC1234", count=3, title="Trip")
+    first = run_main("--write-metadata", "--json", "-o", str(tmp_path / "kept"), "imgur.com/a/AbC1234")
+    assert first.code == 0, first
+    # Saved with no album.json, then one written by a rerun: it records no hash it did not see arrive (null).
+    for flags in ([], ["--write-metadata"]):
+        assert run_main(*flags, "-o", str(tmp_path / "bare"), "imgur.com/a/AbC1234").code == 0
+    recorded = {row["id"]: row for row in map(json.loads, first.out.splitlines())}
+    linked = Path(recorded[album.images[2].id]["path"])
+    os.link(linked, tmp_path / "elsewhere.jpg")  # (a file with another name: its labels would be that one's too)
+    for folder in ("kept", "bare"):
+        again = run_main("--xattrs", "-o", str(tmp_path / folder), "imgur.com/a/AbC1234")
+        assert again.code == 0 and "3 skipped" in again.err, again
+    for image in album.images[:2]:
+        found = _attributes(Path(recorded[image.id]["path"]))
+        assert (found["user.xdg.origin.url"], found["user.imgur-dl.sha256"]) == (
+            recorded[image.id]["url"], recorded[image.id]["sha256"])  # (as recorded when the bytes arrived)
+        assert found["user.xdg.referrer.url"] == "https://imgur.com/a/AbC1234"
+    assert os.listxattr(linked) == []
+    assert [os.listxattr(path) for path in (tmp_path / "bare" / "AbC1234 - Trip").iterdir()] == [[]] * 4
+
+
 def test_without_the_flag_a_file_carries_no_label(imgur: Imgur, tmp_path: Path) -> None:
     imgur.add_album("AbC1234", count=1)
     result = run_main("-o", str(tmp_path), "imgur.com/a/AbC1234")
