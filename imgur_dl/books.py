@@ -88,9 +88,8 @@ class Books:
         book = self._open[id(result.job.album)]
         if result.status is Status.SKIPPED and self.recorded and book.opened:
             result = self._as_recorded(book, result)
-            if self.labeller is not None and result.sha256 and result.url and result.path is not None:
-                self._label(self.labeller, result.path,
-                            labels.of_file(result.url, result.sha256, labels.described(result.job)))
+            if self.labeller is not None:
+                self._label(self.labeller, result)
         if self.dedupe and self.archive is not None:
             copy = link_to_copy(result, self.archive, self.folders)
             if copy is not None:
@@ -115,13 +114,16 @@ class Books:
         return replace(result, url=known["url"], source=Origin(known["source"]), capture=known["wayback_timestamp"],
                        sha256=known["sha256"], linked_to=Path(known["linked_to"]) if known["linked_to"] else None)
 
-    def _label(self, labeller: Labeller, path: Path, values: dict[str, bytes]) -> None:
-        """A file found saved labelled with what its earlier album.json vouched for (--xattrs)."""
+    def _label(self, labeller: Labeller, result: Result) -> None:
+        """A file found saved labelled with what its earlier album.json vouched for, if it did (--xattrs)."""
+        path = result.path
+        if not (result.sha256 and result.url and path is not None) or labels.labelled(path):
+            return  # (a rerun after one that labelled it: most files, one look each)
         try:
             dir_fd = self.folders.fd(path.parent)
         except (OSError, DownloadError):
             return
-        labeller.label_found(dir_fd, path.name, values)
+        labeller.label_found(dir_fd, path.name, labels.of_file(result.url, result.sha256, labels.described(result.job)))
 
     def _earlier(self, book: _Book) -> dict[str, dict[str, Any]]:
         """What the album's earlier album.json said of each file (the fields :mod:`imgur_dl.earlier` keeps); none

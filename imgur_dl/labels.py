@@ -26,6 +26,7 @@ import stat
 import threading
 from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
+from pathlib import Path
 
 from imgur_dl.dates import upload_time
 from imgur_dl.models import Job
@@ -131,10 +132,19 @@ _CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 _NONBLOCK = getattr(os, "O_NONBLOCK", 0)  # (a FIFO put at the name is not waited on)
 
 
-def _labelled(fd: int) -> bool:
-    """Whether the open file already carries its hash's label."""
+def _labelled(file: int | Path) -> bool:
+    """Whether the file (open, or at a path: never a symlink's target) already carries its hash's label."""
     try:
-        os.getxattr(fd, SHA256)
+        if isinstance(file, int):
+            os.getxattr(file, SHA256)
+        else:
+            os.getxattr(file, SHA256, follow_symlinks=False)
     except OSError:
         return False
     return True
+
+
+def labelled(path: Path) -> bool:
+    """Whether the file at ``path`` already carries its hash's label: one look, as a rerun looks at each file it
+    finds saved (a file found not to is opened and looked at again, through no symlink, before it is labelled)."""
+    return _labelled(path)
