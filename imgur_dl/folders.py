@@ -191,18 +191,28 @@ def read_whole(dir_fd: int, name: str, most: int) -> bytes | None:
     return data if data is not None and len(data) <= most else None
 
 
-def _read(dir_fd: int, name: str, size: int) -> bytes | None:
-    """At most ``size`` bytes from the start of the regular file ``name``; None when there is none to read.
-
-    (Opened without waiting: a FIFO at the name is no file, and is not waited on for a writer.)
-    """
+def opened_regular(dir_fd: int, name: str) -> tuple[int, os.stat_result]:
+    """The regular file ``name`` open for reading, and what it is; OSError where there is none (a symlink is not
+    followed; a FIFO at the name is no file, and is not waited on for a writer)."""
+    fd = os.open(name, os.O_RDONLY | os.O_NONBLOCK | _NOFOLLOW | _CLOEXEC, dir_fd=dir_fd)
     try:
-        fd = os.open(name, os.O_RDONLY | os.O_NONBLOCK | _NOFOLLOW | _CLOEXEC, dir_fd=dir_fd)
+        st = os.fstat(fd)
+    except OSError:
+        os.close(fd)
+        raise
+    if not stat.S_ISREG(st.st_mode):
+        os.close(fd)
+        raise OSError(errno.EINVAL, f"{name} is not a regular file")
+    return fd, st
+
+
+def _read(dir_fd: int, name: str, size: int) -> bytes | None:
+    """At most ``size`` bytes from the start of the regular file ``name``; None when there is none to read."""
+    try:
+        fd, _ = opened_regular(dir_fd, name)
     except OSError:
         return None
     try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            return None
         chunks, held = [], 0
         while held < size and (chunk := os.read(fd, size - held)):
             chunks.append(chunk)
@@ -310,11 +320,9 @@ def disk_reason(exc: OSError, path: Path) -> str:
 
 def sha256_of(dir_fd: int, name: str) -> str:
     """The SHA-256 of the regular file ``name`` (OSError if it is not one; no symlink followed, no FIFO waited on,
-    as :func:`_read` opens it)."""
-    fd = os.open(name, os.O_RDONLY | os.O_NONBLOCK | _NOFOLLOW | _CLOEXEC, dir_fd=dir_fd)
+    as :func:`opened_regular` opens it)."""
+    fd, _ = opened_regular(dir_fd, name)
     try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise OSError(errno.EINVAL, f"{name} is not a regular file")
         digest = hashlib.sha256()
         while block := os.read(fd, HASHED):
             digest.update(block)

@@ -22,12 +22,12 @@ from __future__ import annotations
 
 import errno
 import os
-import stat
 import threading
 from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
 from pathlib import Path
 
+from imgur_dl import folders
 from imgur_dl.dates import upload_time
 from imgur_dl.models import Job
 from imgur_dl.text import WARNING_PREFIX
@@ -106,12 +106,11 @@ class Labeller:
         it is already (a rerun after one with --xattrs) or has other names (a hard link: their labels too, as its
         time is); never through a symlink, and nothing said where it cannot be."""
         try:
-            fd = os.open(name, os.O_RDONLY | _NOFOLLOW | _CLOEXEC | _NONBLOCK, dir_fd=dir_fd)
+            fd, st = folders.opened_regular(dir_fd, name)
         except OSError:
             return
         try:
-            st = os.fstat(fd)
-            if stat.S_ISREG(st.st_mode) and st.st_nlink == 1 and not _labelled(fd):
+            if st.st_nlink == 1 and not _labelled(fd):
                 self.label(fd, values)
         except OSError:
             return  # (a file found saved is not failed for a label it cannot carry)
@@ -127,9 +126,6 @@ class Labeller:
 
 
 _UNKEPT_SAID, _TOO_LARGE_SAID = "unkept", "too large"
-_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
-_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
-_NONBLOCK = getattr(os, "O_NONBLOCK", 0)  # (a FIFO put at the name is not waited on)
 
 
 def _labelled(file: int | Path) -> bool:
