@@ -76,6 +76,17 @@ def test_a_rerun_labels_the_files_an_earlier_album_json_vouches_for_and_no_other
     assert [os.listxattr(path) for path in (tmp_path / "bare" / "AbC1234 - Trip").iterdir()] == [[]] * 4
 
 
+def test_a_file_labelled_keeps_its_labels_as_they_were_when_it_arrived(imgur: Imgur, tmp_path: Path) -> None:
+    album = imgur.add_album("AbC1234", count=1)
+    album.images[0].title = "as uploaded"
+    assert run_main("--xattrs", "--write-metadata", "-o", str(tmp_path), "imgur.com/a/AbC1234").code == 0
+    album.images[0].title = "renamed since"  # (the post edited on Imgur)
+    again = run_main("--xattrs", "--write-metadata", "-o", str(tmp_path), "imgur.com/a/AbC1234")
+    assert again.code == 0 and "1 skipped" in again.err, again
+    (saved,) = (p for p in (tmp_path / "AbC1234").iterdir() if p.suffix == ".jpg")
+    assert _attributes(saved)["user.dublincore.title"] == "as uploaded"  # (not written again)
+
+
 def test_without_the_flag_a_file_carries_no_label(imgur: Imgur, tmp_path: Path) -> None:
     imgur.add_album("AbC1234", count=1)
     result = run_main("-o", str(tmp_path), "imgur.com/a/AbC1234")
