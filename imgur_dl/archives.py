@@ -36,10 +36,9 @@ class Files:
 
     unreadable: tuple[type[Exception], ...] = ()
 
-    def __init__(self, name: str, opened: Opened, warn: Callable[[str], None] | None) -> None:
+    def __init__(self, name: str, opened: Opened) -> None:
         self.name = name
         self.opened = opened
-        self.warn = warn
         self._current: Reader | None = None
         self.inner = ""  # the name in the archive of the file read last
         self.files_stopped = 0  # files that could not be read to their end
@@ -109,8 +108,8 @@ class TarFiles(Files):
 
     unreadable = (tarfile.TarError, OSError, EOFError, zlib.error)
 
-    def __init__(self, reader: Reader, name: str, opened: Opened, warn: Callable[[str], None] | None) -> None:
-        super().__init__(name, opened, warn)
+    def __init__(self, reader: Reader, name: str, opened: Opened) -> None:
+        super().__init__(name, opened)
         self.tail = _Tail(reader)
         self.end: int | None = 0  # where the next header starts, after the last member's data (None: not known)
         try:
@@ -172,8 +171,7 @@ class _Tail:
 _TAIL = 2 * tarfile.RECORDSIZE + tarfile.BLOCKSIZE
 
 
-def zip_files(source: IO[bytes], name: str, opened: Opened, *, inside: bool, warn: Callable[[str], None] | None
-              ) -> Reader:
+def zip_files(source: IO[bytes], name: str, opened: Opened, *, inside: bool) -> Reader:
     """A ZIP archive's members, read one after another (each may itself be compressed)."""
     if inside:
         raise ScanError(f"{name} is a ZIP archive inside another archive: extract it, then scan what it holds")
@@ -181,7 +179,7 @@ def zip_files(source: IO[bytes], name: str, opened: Opened, *, inside: bool, war
         if source.seekable():
             size = source.seek(0, os.SEEK_END)
             source.seek(0)
-            return ZipFiles(zipfile.ZipFile(source), name, size, opened, warn)
+            return ZipFiles(zipfile.ZipFile(source), name, size, opened)
     except (OSError, zipfile.BadZipFile, ValueError, EOFError) as exc:
         raise ScanError.stopped(name, reason(exc)) from None
     raise ScanError(f"{name} is a ZIP archive, which is read from a file, not a pipe: save it, then scan the file")
@@ -192,9 +190,8 @@ class ZipFiles(Files):
 
     unreadable = (OSError, zipfile.BadZipFile, RuntimeError, NotImplementedError, EOFError, zlib.error)
 
-    def __init__(self, archive: zipfile.ZipFile, name: str, size: int, opened: Opened,
-                 warn: Callable[[str], None] | None) -> None:
-        super().__init__(name, opened, warn)
+    def __init__(self, archive: zipfile.ZipFile, name: str, size: int, opened: Opened) -> None:
+        super().__init__(name, opened)
         self.archive = archive
         self.size = size  # the archive's, whatever its members say of theirs (they may overlap, as in a bomb)
         self._members = iter([m for m in archive.infolist() if not m.is_dir()])

@@ -41,7 +41,7 @@ from pathlib import Path
 from typing import IO, Any, BinaryIO, Protocol, cast
 
 from imgur_dl import bplist, database, leveldb, lz4block, office, pdf, snss, zstdframes
-from imgur_dl.archives import Files, TarFiles, zip_files
+from imgur_dl.archives import Files, Opened, TarFiles, zip_files
 from imgur_dl.database import Database
 from imgur_dl.errors import ScanError, UsageError, reason
 from imgur_dl.gzipped import Gzip
@@ -99,7 +99,7 @@ def opened(source: IO[bytes], name: str, *, inside: bool = False, warn: Callable
     if kind in ("sqlite", "sqlite-wal", "sqlite-journal"):
         return _database(name, kind, path, Prefixed(head, source, name), inside=inside, warn=warn)
     if kind == "zip":
-        return zip_files(source, name, functools.partial(opened, inside=True, warn=warn), inside=inside, warn=warn)
+        return zip_files(source, name, _inside(warn), inside=inside)
     if kind in _UNREAD:
         raise ScanError(f"{name} is {_UNREAD[kind]}, which imgur-dl does not read (it reads zstd, gzip, xz, bzip2 "
                         "and ZIP): extract it, then scan what it holds")
@@ -119,6 +119,12 @@ def opened(source: IO[bytes], name: str, *, inside: bool = False, warn: Callable
     else:
         decoded = _zstd(file, counted, name, dictionary=head.startswith(_DICTIONARY_FRAME))
     return _contents(decoded, name, lambda: counted.count, warn, inside=inside)
+
+
+def _inside(warn: Callable[[str], None] | None) -> Opened:
+    """How an archive's file is read: as :func:`opened` reads one, inside an archive (``warn``: told what could not
+    be decoded)."""
+    return functools.partial(opened, inside=True, warn=warn)
 
 
 def _database(name: str, kind: str, path: Path | None, raw: Reader, *, inside: bool,
@@ -239,8 +245,7 @@ class _Opening:
                 self._chosen = _whole(rest, self.name, self.warn, most=office.MOST, read=office.joined,
                                       what="a document's text (Word's, PowerPoint's, OpenDocument's)")
             elif not self.inside and first[_TAR_AT:_TAR_AT + len(_TAR)] == _TAR:
-                self._chosen = TarFiles(rest, self.name, functools.partial(opened, inside=True, warn=self.warn),
-                                        self.warn)
+                self._chosen = TarFiles(rest, self.name, _inside(self.warn))
             else:
                 self._chosen = _Text(rest)
         return self._chosen.read(size)
@@ -373,7 +378,7 @@ class _Decompressing(Protocol):
 
 class _Decoded:
     """A decompressing reader that hands on what it decoded before it stopped, and refuses to expand past
-    :data:`MAX_RATIO` times what it has read."""
+    :data:`imgur_dl.reader.MAX_RATIO` times what it has read."""
 
     def __init__(self, reader: _Decompressing, counted: _Counting, name: str,
                  unreadable: type[Exception] | None = None) -> None:
