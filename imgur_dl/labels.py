@@ -110,7 +110,7 @@ class Labeller:
         except OSError:
             return
         try:
-            if st.st_nlink == 1 and not _labelled(fd):
+            if st.st_nlink == 1 and not labelled(fd):
                 self.label(fd, values)
         except OSError:
             return  # (a file found saved is not failed for a label it cannot carry)
@@ -128,8 +128,10 @@ class Labeller:
 _UNKEPT_SAID, _TOO_LARGE_SAID = "unkept", "too large"
 
 
-def _labelled(file: int | Path) -> bool:
-    """Whether the file (open, or at a path: never a symlink's target) already carries its hash's label."""
+def labelled(file: int | Path) -> bool:
+    """Whether the file (open, or at a path: never a symlink's target) already carries its hash's label: one look,
+    as a rerun looks at each file it finds saved (by path; one found not to is opened through no symlink and looked
+    at again before it is labelled)."""
     try:
         if isinstance(file, int):
             os.getxattr(file, SHA256)
@@ -139,8 +141,3 @@ def _labelled(file: int | Path) -> bool:
         return False
     return True
 
-
-def labelled(path: Path) -> bool:
-    """Whether the file at ``path`` already carries its hash's label: one look, as a rerun looks at each file it
-    finds saved (a file found not to is opened and looked at again, through no symlink, before it is labelled)."""
-    return _labelled(path)
