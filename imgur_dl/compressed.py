@@ -9,10 +9,11 @@ by record (:mod:`imgur_dl.warc`); text in UTF-16 with its byte-order mark, as
 UTF-8. Where
 the input cannot be read on (corrupt, cut short, expanding like a bomb),
 reading stops with :class:`ScanError`, once everything decoded before that
-point has been handed on; a gzip file's spoilt member, or a zstd file's
-spoilt frame, is said (:class:`FileStopped`) and reading goes on from the
-next (:mod:`imgur_dl.members`, :mod:`imgur_dl.gzipped`,
-:mod:`imgur_dl.zstdframes`), as a ZIP or tar archive's spoilt file is said
+point has been handed on; a gzip file's spoilt member, a zstd file's
+spoilt frame or a bzip2 file's spoilt block is said (:class:`FileStopped`)
+and reading goes on from the next (:mod:`imgur_dl.members`,
+:mod:`imgur_dl.gzipped`, :mod:`imgur_dl.zstdframes`, :mod:`imgur_dl.bzip2`),
+as a ZIP or tar archive's spoilt file is said
 and its next file read. A zstd stream cut short (a dump whose download was
 interrupted), where zstd's own reader ends in silence, is said to be: its
 frames are read one by one. Firefox's session files
@@ -29,7 +30,6 @@ Chromium browser's session file a command at a time (:mod:`imgur_dl.snss`).
 
 from __future__ import annotations
 
-import bz2
 import codecs
 import functools
 import io
@@ -42,6 +42,7 @@ from typing import IO, Any, BinaryIO, Protocol, cast
 
 from imgur_dl import bplist, database, leveldb, lz4block, office, pdf, snss, zstdframes
 from imgur_dl.archives import Files, Opened, TarFiles, zip_files
+from imgur_dl.bzip2 import Blocks
 from imgur_dl.database import Database
 from imgur_dl.errors import ScanError, UsageError, reason
 from imgur_dl.gzipped import Gzip
@@ -115,7 +116,7 @@ def opened(source: IO[bytes], name: str, *, inside: bool = False, warn: Callable
     elif kind == "xz":
         decoded = _Decoded(lzma.LZMAFile(file), counted, name)  # noqa: SIM115 - closed with its source
     elif kind == "bzip2":
-        decoded = _Decoded(bz2.BZ2File(file), counted, name)
+        decoded = _Decoded(Blocks(counted, name), counted, name)  # (a block at a time: a spoilt one passed over)
     else:
         decoded = _zstd(file, counted, name, dictionary=head.startswith(_DICTIONARY_FRAME))
     return _contents(decoded, name, lambda: counted.count, warn, inside=inside)

@@ -212,8 +212,8 @@ class _Text:
         self.held_size = 0
 
 
-class _Spoilt:
-    """The members of a file found spoilt so far, and what is said of each."""
+class Spoilt:
+    """The members of a file (its frames, its blocks) found spoilt so far, and what is said of each."""
 
     def __init__(self, name: str, unit: str, unit_short: str) -> None:
         self.name, self.unit, self.unit_short = name, unit, unit_short
@@ -246,7 +246,7 @@ class Members:
         self.start = 0  # ... where it starts
         self.looking = False  # a member was spoilt: the next is looked for (from the input's ``at``) at the next read
         self.loose = False  # ... and two members in a row have not been read whole since
-        self.spoilt = _Spoilt(name, codec.unit, codec.unit_short)
+        self.spoilt = Spoilt(name, codec.unit, codec.unit_short)
         self.said: ScanError | None = None  # what to say once the text before it is given (a FileStopped, once)
 
     def read1(self, size: int, /) -> bytes:

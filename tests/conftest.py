@@ -27,6 +27,7 @@ import pytest
 import trustme
 
 import imgur_dl
+from imgur_dl.bzip2 import Blocks
 from imgur_dl.cli import Environment, main
 from imgur_dl.clock import Clock
 from imgur_dl.errors import FileStopped, ScanError
@@ -393,7 +394,11 @@ class Pieces(io.RawIOBase):
 def members_read(data: bytes, name: str, codec: Codec, cuts: list[int] | None = None) -> tuple[bytes, list[ScanError]]:
     """All the text of the compressed file ``data`` of ``codec``'s members (from a pipe, in pieces, with ``cuts``),
     a little at a time, and what was said as it was read, in turn."""
-    reader = Members(io.BufferedReader(Pieces(data, cuts or [])), name, codec)
+    return read_all(Members(io.BufferedReader(Pieces(data, cuts or [])), name, codec))
+
+
+def read_all(reader: Members | Blocks) -> tuple[bytes, list[ScanError]]:
+    """All the text ``reader`` gives, a little at a time, and what it said as it was read, in turn."""
     out, said = [], []
     while True:
         try:
