@@ -40,6 +40,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -132,7 +133,7 @@ SCENARIOS = {
     "list-1000": Scenario("list-1000", 1, 4_000, 0.150, 4 * MB, 60 * MB, tools=("imgur-dl",), albums=1000),
 }
 # Measured apart from the scenarios above.
-EXTRA = ("hashing", "scan", "warc", "mbox", "history", "links", "list", "fleet")
+EXTRA = ("hashing", "scan", "bzip2", "warc", "mbox", "history", "links", "list", "fleet")
 AGAINST: list[str] = []  # other checkouts whose imgur-dl the scans time too (--against)
 SMOKE = Scenario("smoke", 12, 20_000, 0.02, 4 * MB, 60 * MB, ("imgur-dl", "gallery-dl", "curl", "python-floor -j 4"))
 SMOKE_THROTTLED = Scenario("smoke-throttled", 24, 20_000, 0.02, 4 * MB, 60 * MB, ("imgur-dl", "imgur-dl -j 3"),
@@ -533,29 +534,12 @@ def scanning(runs: int, work: Path, size: int = 300 * MB) -> str:
     (``--scan FILE -g``: nothing is downloaded, nothing asked of Imgur);
     the native reference is ``zstd -dc --long=31 FILE | grep -oE PATTERN``.
     """
-    import random  # noqa: PLC0415
-
     import zstandard  # noqa: PLC0415
 
-    rnd = random.Random(3)
     dump = work / "RS_bench.zst"
     params = zstandard.ZstdCompressionParameters.from_level(3, window_log=27, enable_ldm=True)
-    text_size, links = 0, 0
     with dump.open("wb") as raw, zstandard.ZstdCompressor(compression_params=params).stream_writer(raw) as out:
-        n = 0
-        # Prose that says "imgur" now and then without linking it, as comments do.
-        prose = [" ".join(rnd.choice(("lorem", "ipsum", "dolor", "sit", "amet", "imgur")) for _ in range(400))
-                 for _ in range(64)]
-        while text_size < size:
-            words = rnd.choice(prose)
-            url = f"https://i.imgur.com/B{n:06d}.jpg" if n % 2 == 0 else f"https://example.com/{n}"
-            text = f"{words}\\n\\nhttps://i.imgur.com/C{n:06d}.jpg" if n % 6 == 1 else words
-            links += (n % 2 == 0) + (n % 6 == 1)
-            line = f'{{"id": "t3_{n}", "subreddit": "pics", "title": "{words[:rnd.randrange(100, 2000)]}", ' \
-                   f'"selftext": "{text}", "url": "{url}"}}\n'.encode()
-            out.write(line)
-            text_size += len(line)
-            n += 1
+        text_size, links = _reddit_dump(out, size)
     natives = {}
     if shutil.which("zstd") and shutil.which("grep"):
         natives["zstd -dc | grep -oE"] = f"zstd -dc --long=31 {dump} | grep -oE 'https://i\\.imgur\\.com/[A-Za-z0-9]+\\.jpg'"
@@ -565,6 +549,47 @@ def scanning(runs: int, work: Path, size: int = 300 * MB) -> str:
     if not shutil.which("zstd"):
         lines.append("\n(zstd is not installed: apt-get install zstd brings the native reference)")
     return "\n".join(lines) + "\n"
+
+
+def scanning_bzip2(runs: int, work: Path, size: int = 100 * MB) -> str:
+    """``--scan`` of the Reddit-dump-shaped file of :func:`scanning`, compressed with bzip2 (its default level, as
+    ``bzip2`` writes it), against bzip2 | grep: each block found by its magic number and decoded on its own."""
+    import bz2  # noqa: PLC0415
+
+    dump = work / "RC_bench.bz2"
+    with bz2.open(dump, "wb") as out:
+        text_size, links = _reddit_dump(out, size)
+    natives = {}
+    if shutil.which("bzip2") and shutil.which("grep"):
+        natives["bzip2 -dc | grep -oE"] = f"bzip2 -dc {dump} | grep -oE 'https://i\\.imgur\\.com/[A-Za-z0-9]+\\.jpg'"
+    lines = _scan_report(runs, dump, natives, f"## Scan: a {text_size / MB:.0f} MB Reddit-dump-shaped file "
+                         f"({dump.stat().st_size / MB:.1f} MB bzip2), {links} Imgur links, {runs} runs each, medians",
+                         size=text_size, unit="text")
+    return "\n".join(lines) + "\n"
+
+
+def _reddit_dump(out: IO[bytes], size: int) -> tuple[int, int]:
+    """``size`` bytes of Reddit submissions, a JSON line each, written to ``out``: one in two linking an Imgur image
+    (one link per few KB), and one in six more linking one in its text, on a line of its own as Reddit's bodies do
+    (``"...\\n\\nhttps://..."``). The text's size, and its Imgur links."""
+    import random  # noqa: PLC0415
+
+    rnd = random.Random(3)
+    text_size, links, n = 0, 0, 0
+    # Prose that says "imgur" now and then without linking it, as comments do.
+    prose = [" ".join(rnd.choice(("lorem", "ipsum", "dolor", "sit", "amet", "imgur")) for _ in range(400))
+             for _ in range(64)]
+    while text_size < size:
+        words = rnd.choice(prose)
+        url = f"https://i.imgur.com/B{n:06d}.jpg" if n % 2 == 0 else f"https://example.com/{n}"
+        text = f"{words}\\n\\nhttps://i.imgur.com/C{n:06d}.jpg" if n % 6 == 1 else words
+        links += (n % 2 == 0) + (n % 6 == 1)
+        line = f'{{"id": "t3_{n}", "subreddit": "pics", "title": "{words[:rnd.randrange(100, 2000)]}", ' \
+               f'"selftext": "{text}", "url": "{url}"}}\n'.encode()
+        out.write(line)
+        text_size += len(line)
+        n += 1
+    return text_size, links
 
 
 def _imgur_dl(checkout: str | None = None) -> list[str]:
@@ -927,6 +952,8 @@ def main() -> int:
             if args.smoke or "hashing" in names else ""
         if args.smoke or "scan" in names:
             extra += "\n" + scanning(runs, Path(tmp), size=4 * MB if args.smoke else 300 * MB)
+        if args.smoke or "bzip2" in names:
+            extra += "\n" + scanning_bzip2(runs, Path(tmp), size=4 * MB if args.smoke else 100 * MB)
         if args.smoke or "warc" in names:
             extra += "\n" + scanning_warc(runs, Path(tmp), size=4 * MB if args.smoke else 200 * MB)
         if args.smoke or "mbox" in names:
