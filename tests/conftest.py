@@ -301,6 +301,13 @@ def linkless(tmp_path: Path) -> Iterator[Path]:
 
 
 @pytest.fixture
+def lockless(tmp_path: Path) -> Iterator[Path]:
+    """A folder that takes no locks (``ENOLCK``), as an NFS mount whose lock service is not running."""
+    with _fuse(tmp_path / "backing", tmp_path / "lockless", "--no-locks") as mountpoint:
+        yield mountpoint
+
+
+@pytest.fixture
 def case_insensitive(tmp_path: Path) -> Iterator[Path]:
     """A folder whose names are case-insensitive (and case-preserving), as on macOS, exFAT or WSL's ``/mnt/c``."""
     with _fuse(tmp_path / "backing", tmp_path / "case-insensitive", "--fold-case") as mountpoint:

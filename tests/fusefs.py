@@ -10,15 +10,16 @@ lrnselfreliance/wrolpi #568, exFAT/FAT/NTFS drives). Mounted with
 shared mapping (ENODEV) exactly so. Everything else passes through to a real
 folder: locks, renames, hard links, fsync.
 
-    python -m tests.fusefs BACKING MOUNTPOINT [--fold-case | --no-links]   # prints "ready" once mounted; serves until
-                                                                           # unmounted
+    python -m tests.fusefs BACKING MOUNTPOINT [--fold-case | --no-links | --no-locks]   # prints "ready" once mounted;
+                                                                                        # serves until unmounted
 
 With ``--fold-case`` it is also case-insensitive and case-preserving, as
 macOS's APFS, exFAT, NTFS under Windows and WSL's ``/mnt/c`` are: a name
 finds an entry whose name differs only in case, and a file made, or renamed
 onto an entry, under another case of a name takes that entry's place. With
 ``--no-links`` it makes no hard links (``EPERM``), as FAT and exFAT, and many
-network shares, make none.
+network shares, make none. With ``--no-locks`` it takes no ``flock`` locks
+(``ENOLCK``), as an NFS mount whose lock service is not running refuses them.
 
 It needs /dev/fuse, libfuse 3 (Debian's ``fuse3``) and ``mfusepy``; the tests
 that use it mount it in a temporary folder and unmount it after.
@@ -141,9 +142,18 @@ class Passthrough(Operations):  # type: ignore[misc]
         return 0
 
 
+class Lockless(Passthrough):
+    """A passthrough that takes no ``flock`` locks (``ENOLCK``), as an NFS mount whose lock service is not running
+    refuses them."""
+
+    def flock(self, path: str, fh: int, op: int) -> int:
+        raise FuseOSError(errno.ENOLCK)
+
+
 def main(argv: list[str]) -> None:
     backing, mountpoint, *mode = argv
-    FUSE(Passthrough(backing, fold_case=mode == ["--fold-case"], links=mode != ["--no-links"]), mountpoint,
+    kind = Lockless if mode == ["--no-locks"] else Passthrough
+    FUSE(kind(backing, fold_case=mode == ["--fold-case"], links=mode != ["--no-links"]), mountpoint,
          foreground=True, nothreads=True, direct_io=True)
 
 

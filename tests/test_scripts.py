@@ -390,6 +390,20 @@ def test_a_lone_image_the_archive_has_is_skipped_too(imgur: Imgur, tmp_path: Pat
     assert files_under(tmp_path / "three") == {}
 
 
+def test_a_folder_that_takes_no_locks_is_downloaded_into(imgur: Imgur, lockless: Path) -> None:
+    # An NFS mount whose lock service is not running refuses every lock (ENOLCK). A part file's lock only keeps two
+    # runs in one folder off each other's files: without it, files are saved as before locks were taken, a part
+    # file left by an earlier run continued.
+    album = imgur.add_album("AbC1234", count=2, size=50_000)
+    folder = lockless / "AbC1234"
+    folder.mkdir()
+    (folder / f"001-{album.images[0].id}.jpg.part").write_bytes(album.images[0].data[:20_000])
+    result = run_main("-o", str(lockless), "imgur.com/a/AbC1234")
+    assert result.code == 0, result
+    assert files_under(folder) == {f"{n:03d}-{image.id}.jpg": image.data for n, image in enumerate(album.images, 1)}
+    assert [h.get("range") for (_, _, _, h) in imgur.requests_to("i.imgur.com")].count("bytes=20000-") == 1
+
+
 def test_an_archive_where_files_cannot_be_mapped_shared_works(imgur: Imgur, tmp_path: Path,
                                                                unmappable: Path) -> None:
     # A network share, WSL's /mnt/c, exFAT under FUSE: SQLite's WAL index cannot be made there ("disk I/O
