@@ -25,8 +25,8 @@ from __future__ import annotations
 
 import bz2
 
-from imgur_dl.errors import FileStopped, ScanError, reason
-from imgur_dl.members import Spoilt
+from imgur_dl.errors import reason
+from imgur_dl.members import Handout
 from imgur_dl.reader import Reader
 
 BLOCK_MAGIC = 0x314159265359  # a block's first 48 bits
@@ -101,36 +101,24 @@ class Blocks:
         self.heading = True  # a stream's header is next, at ``data``'s start
         self.start: int | None = None  # the bit of ``data`` where the block whose end is looked for starts
         self.searched = 0  # the bit of ``data`` from which the next magic number is looked for
-        self.out = b""  # text handed on, ...
-        self.given = 0  # ... of which so much has been given
-        self.begun = False  # some text has been given
-        self.gap = False  # a spoilt block (or bytes that are none) came since: the next text on a line of its own
         self.decoder: bz2.BZ2Decompressor | None = None  # a block handed on as it comes (its text past HOLD), ...
         self.decoding = 0  # ... from this byte of the file
-        self.spoilt = Spoilt(name, "bzip2 block", "block")
-        self.said: ScanError | None = None  # what to say once the text before it is given (a FileStopped, once)
-        self.over = False  # nothing more follows
+        self.text = Handout(name, "bzip2 block")
 
     def read1(self, size: int, /) -> bytes:
-        while self.given == len(self.out):
-            if self.decoder is not None:
+        text = self.text
+        while text.spent():
+            if self.decoder is not None:  # (a block's text, before what is said after it)
                 self._decode_on(self.decoder, size)
                 continue
-            if self.said is not None:
-                said = self.said
-                if isinstance(said, FileStopped):  # (reading goes on: said once)
-                    self.said = None
-                raise said
-            if self.over:
+            text.say()
+            if text.over:
                 return b""
             if self.heading:
                 self._header()
             else:
                 self._onward()
-        out = self.out[self.given:self.given + size]
-        self.given += len(out)
-        self.begun = True
-        return out
+        return text.take(size)
 
     def _fill(self) -> bool:
         """More of the file in hand; False where it has ended."""
@@ -158,16 +146,16 @@ class Blocks:
             if len(data) >= len(_STREAM) + (_MAGIC + _CRC) // 8 or not self._fill():
                 break
         if not data:
-            self.over = True  # (the file's end, after zeros at the most)
+            self.text.over = True  # (the file's end, after zeros at the most)
             return
         self.start = None
         magic = bits(data, _HEADER, _MAGIC) if len(data) >= (_HEADER + _MAGIC) // 8 else None
         if data[:3] != b"BZh"[:len(data)] or (len(data) > 3 and not 0x31 <= data[3] <= 0x39) or \
                 magic not in (BLOCK_MAGIC, END_MAGIC, None):
-            self._spoilt(self.at, self.at + 1, "not a bzip2 stream's header")
+            self.text.spoil(self.at, self.at + 1, "not a bzip2 stream's header")
             self.heading, self.searched = False, 8
         elif magic is None:
-            self._cut_short()
+            self.text.stop(CUT_SHORT)
         elif magic == BLOCK_MAGIC:
             self.heading, self.start, self.searched = False, _HEADER, _HEADER + _MAGIC
         else:
@@ -179,7 +167,7 @@ class Blocks:
         if found is None:
             self.searched = max(self.searched, 8 * len(self.data) - _MAGIC + 1)
             if self.start is not None and 8 * len(self.data) - self.start > 8 * MOST_BLOCK:
-                self._spoilt(self.at + self.start // 8, self.at + len(self.data),
+                self.text.spoil(self.at + self.start // 8, self.at + len(self.data),
                              f"no block's end within {MOST_BLOCK:,} bytes")
                 self.start = None
             if self.start is None:  # (past a spoilt block: what was looked through is let go)
@@ -203,7 +191,7 @@ class Blocks:
         while 8 * len(self.data) < after and self._fill():
             pass
         if 8 * len(self.data) < after:
-            self._cut_short()
+            self.text.stop(CUT_SHORT)
             return
         self.start = None
         self._drop(after + 7)
@@ -214,29 +202,23 @@ class Blocks:
         """The file ends where no magic number follows: inside a block (cut short; the block whole perhaps, the next
         magic number begun after it), or after a spoilt one with none after it."""
         if self.start is None:
-            self.said = ScanError.stopped(self.name, f"no bzip2 block follows the one spoilt at byte "
-                                                     f"{self.spoilt.at:,}")
-            self.over = True
+            self.text.stop(f"no bzip2 block follows the one spoilt at byte {self.text.spoilt.at:,}")
             return
         for end in _ends(self.data, self.start):  # (the text of a block that arrived whole, cut right after it)
             decoded = self._decoded(self.start, end)
             if not isinstance(decoded, str):
-                self._give(decoded[0])
+                self.text.give(decoded[0])
                 self.decoder, self.decoding = decoded[1], self.at + self.start // 8
                 break
-        self._cut_short()
-
-    def _cut_short(self) -> None:
-        self.said = ScanError.stopped(self.name, CUT_SHORT)
-        self.over = True
+        self.text.stop(CUT_SHORT)
 
     def _decode(self, start: int, end: int) -> None:
         """The block from ``data``'s bit ``start`` to its bit ``end``: its text handed on, or it is said spoilt."""
         decoded = self._decoded(start, end)
         if isinstance(decoded, str):
-            self._spoilt(self.at + start // 8, self.at + end // 8, decoded)
+            self.text.spoil(self.at + start // 8, self.at + end // 8, decoded)
         else:
-            self._give(decoded[0])
+            self.text.give(decoded[0])
             self.decoder, self.decoding = decoded[1], self.at + start // 8
 
     def _decoded(self, start: int, end: int) -> tuple[bytes, bz2.BZ2Decompressor | None] | str:
@@ -261,23 +243,10 @@ class Blocks:
             text = decoder.decompress(b"", size)
         except OSError as exc:
             self.decoder = None
-            self._spoilt(self.decoding, self.decoding, reason(exc))
+            self.text.spoil(self.decoding, self.decoding, reason(exc))
             return
         if decoder.eof or not text:
             self.decoder = None
             if not decoder.eof:
-                self._spoilt(self.decoding, self.decoding, "its data runs on past where it ends")
-        self._give(text)
-
-    def _give(self, text: bytes) -> None:
-        if self.gap and text and (self.begun or self.out):
-            text = b"\n" + text
-        self.gap = self.gap and not text
-        self.out, self.given = text, 0
-
-    def _spoilt(self, start: int, end: int, why: str) -> None:
-        """The block from the file's byte ``start`` to its byte ``end`` cannot be read: said (the file given up past
-        :data:`imgur_dl.members.MOST_SPOILT` of them)."""
-        self.said = self.spoilt.said(start, end, why)
-        self.gap = True
-        self.over = self.over or not isinstance(self.said, FileStopped)
+                self.text.spoil(self.decoding, self.decoding, "its data runs on past where it ends")
+        self.text.give(text)

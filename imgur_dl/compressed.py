@@ -10,9 +10,10 @@ UTF-8. Where
 the input cannot be read on (corrupt, cut short, expanding like a bomb),
 reading stops with :class:`ScanError`, once everything decoded before that
 point has been handed on; a gzip file's spoilt member, a zstd file's
-spoilt frame or a bzip2 file's spoilt block is said (:class:`FileStopped`)
-and reading goes on from the next (:mod:`imgur_dl.members`,
-:mod:`imgur_dl.gzipped`, :mod:`imgur_dl.zstdframes`, :mod:`imgur_dl.bzip2`),
+spoilt frame, a bzip2 file's spoilt block or (where xz wrote their sizes) an
+xz file's is said (:class:`FileStopped`) and reading goes on from the next
+(:mod:`imgur_dl.members`, :mod:`imgur_dl.gzipped`,
+:mod:`imgur_dl.zstdframes`, :mod:`imgur_dl.bzip2`, :mod:`imgur_dl.xzblocks`),
 as a ZIP or tar archive's spoilt file is said
 and its next file read. A zstd stream cut short (a dump whose download was
 interrupted), where zstd's own reader ends in silence, is said to be: its
@@ -50,6 +51,7 @@ from imgur_dl.members import Members
 from imgur_dl.pdf import Pdf
 from imgur_dl.reader import PIECE, Expansion, Prefixed, Reader, Then, Whole, peek
 from imgur_dl.warc import Warc, is_warc
+from imgur_dl.xzblocks import XzBlocks
 from imgur_dl.zstdframes import Zstd
 
 # zstd: the largest window accepted (Reddit dumps are made with --long=31).
@@ -114,7 +116,7 @@ def opened(source: IO[bytes], name: str, *, inside: bool = False, warn: Callable
     if kind == "gzip":  # (a .warc.gz too: a gzip member a record, one after another)
         decoded = _Decoded(Members(counted, name, Gzip()), counted, name)
     elif kind == "xz":
-        decoded = _Decoded(lzma.LZMAFile(file), counted, name)  # noqa: SIM115 - closed with its source
+        decoded = _Decoded(XzBlocks(counted, name), counted, name)  # (a block at a time, where it can be)
     elif kind == "bzip2":
         decoded = _Decoded(Blocks(counted, name), counted, name)  # (a block at a time: a spoilt one passed over)
     else:

@@ -232,6 +232,59 @@ class Spoilt:
                            f"found before it still counts, and reading goes on from the next {self.unit_short}", why)
 
 
+class Handout:
+    """What a compressed file read a block at a time (bzip2's, xz's) hands on: its text, a piece at a time, the
+    text after a spoilt block on a line of its own, and what is said once the text before it is given."""
+
+    def __init__(self, name: str, unit: str) -> None:
+        self.name = name
+        self.out = b""  # text handed on, ...
+        self.given = 0  # ... of which so much has been given
+        self.begun = False  # some text has been given
+        self.gap = False  # a spoilt block came since: the next text on a line of its own
+        self.spoilt = Spoilt(name, unit, "block")
+        self.said: ScanError | None = None  # what to say once the text before it is given (a FileStopped, once)
+        self.over = False  # nothing more follows
+
+    def spent(self) -> bool:
+        """All text handed on has been given."""
+        return self.given == len(self.out)
+
+    def say(self) -> None:
+        """What is to be said, raised (a spoilt block's once: reading goes on)."""
+        said = self.said
+        if said is not None:
+            if isinstance(said, FileStopped):
+                self.said = None
+            raise said
+
+    def give(self, text: bytes) -> None:
+        """``text`` handed on."""
+        if self.gap and text and (self.begun or self.out):
+            text = b"\n" + text
+        self.gap = self.gap and not text
+        self.out, self.given = text, 0
+
+    def take(self, size: int) -> bytes:
+        """Up to ``size`` bytes of what was handed on."""
+        out = self.out[self.given:self.given + size]
+        self.given += len(out)
+        self.begun = True
+        return out
+
+    def spoil(self, start: int, end: int, why: str) -> None:
+        """The block from the file's byte ``start`` to its byte ``end`` cannot be read: said (the file given up past
+        :data:`MOST_SPOILT` of them)."""
+        self.said = self.spoilt.said(start, end, why)
+        self.gap = True
+        self.over = self.over or not isinstance(self.said, FileStopped)
+
+    def stop(self, why: str) -> None:
+        """The file cannot be read on, for ``why``: said, and nothing more follows."""
+        self.said = ScanError.stopped(self.name, why)
+        self.over = True
+
+
 class Members:
     """The text of the compressed file ``source`` (named ``name`` in what is said; its members ``codec``'s, the first
     at byte ``start`` of the file), a member after another; ``read1`` gives what one piece of it makes, up to about

@@ -1,0 +1,325 @@
+"""An xz file's blocks one after another, as ``--scan`` reads it: where a stream's block headers give their sizes, a
+spoilt block is said and passed over, and reading goes on from the next.
+
+An xz stream (the .xz file format, version 1.1.0, sections 2 and 3) is a header, blocks, an index and a footer; a
+file may hold several streams. Each block is compressed on its own and checked on its own (CRC32, CRC64 or SHA-256
+of its text). xz compressing in parallel (its default since 5.6, ``-T``; pixz) writes a block's compressed and
+uncompressed sizes in its header, so where one ends is known before it is decoded. Python's reader reads a file as
+one stream: a byte spoilt anywhere stopped it there, and the blocks after it, often nearly all of them, were lost.
+
+Here, in a stream whose block headers give both sizes, each block is decoded on its own, made a stream of its own
+(the stream's header; the block as it is; an index of that one block and a footer), so that its check, and its sizes,
+are checked by the decoder: a spoilt block is said (:class:`FileStopped`), costs its own text alone, and the text
+after it begins on a line of its own; a block whose header is spoilt is passed over to the next header that is whole
+(each header carries a CRC32 of its own). A block's text is handed on once it is checked, up to :data:`HOLD` bytes
+(a spoilt block decodes to bytes of its own text copied where they do not belong: a link may name another image);
+one that makes more is handed on as it comes. A stream whose first block header gives no sizes (xz compressing on one
+thread writes none, and one block) is decoded whole as before, a stream at a time. A file that ends inside a block is
+cut short: what that block's text was decoded to before the cut is given, then :class:`ScanError`.
+"""
+
+from __future__ import annotations
+
+import lzma
+import zlib
+
+from imgur_dl.errors import reason
+from imgur_dl.members import Handout
+from imgur_dl.reader import Reader
+
+MAGIC = b"\xfd7zXZ\x00"  # a stream's header's first bytes
+_FOOTER_MAGIC = b"YZ"
+_HEADER = 12  # bytes of a stream's header, and of its footer
+_CHECKS = {0: 0, 1: 4, 4: 8, 10: 32}  # the checks liblzma makes (none, CRC32, CRC64, SHA-256), and their sizes
+_SIZES = 0xC0  # a block header's flags: its compressed and uncompressed sizes follow
+_RESERVED = 0x3C  # ... bits that are never set
+_IN = 64 * 1024  # compressed bytes read at a time
+FEED = 2048  # compressed bytes given the decoder at a time (what one piece makes stays a few dozen MiB at most)
+HOLD = 4 * 1024 * 1024  # text of a block held back until it is checked; a block that makes more: as it comes
+CUT_SHORT = "Compressed file ended before the end-of-stream marker was reached"  # (the standard library's words)
+
+
+def vli(data: bytes | bytearray, at: int) -> tuple[int, int] | None:
+    """The variable-length integer of ``data`` at ``at`` (seven bits a byte, least first, at most nine bytes) and
+    the bytes it takes; None where it is not one (or ``data`` ends inside it)."""
+    value = 0
+    for count in range(9):
+        if at + count >= len(data):
+            return None
+        byte = data[at + count]
+        value |= (byte & 0x7F) << (7 * count)
+        if not byte & 0x80:
+            return (value, count + 1) if byte or not count else None  # (no needless zero byte at the end)
+    return None
+
+
+def _vli_bytes(value: int) -> bytes:
+    out = bytearray()
+    while value >= 0x80:
+        out.append(value & 0x7F | 0x80)
+        value >>= 7
+    out.append(value)
+    return bytes(out)
+
+
+def _crc32(data: bytes | bytearray) -> bytes:
+    return zlib.crc32(data).to_bytes(4, "little")
+
+
+def block_header(data: bytes | bytearray) -> tuple[int, int | None, int | None] | None:
+    """The block header ``data`` starts with, when it is whole and its CRC32 right: its size, and the block's
+    compressed and uncompressed sizes where it gives them (None: it does not); None where it is no such header."""
+    if not data or len(data) < (data[0] + 1) * 4 or data[0] == 0:
+        return None
+    size = (data[0] + 1) * 4
+    flags = data[1]
+    if flags & _RESERVED or _crc32(data[:size - 4]) != data[size - 4:size]:
+        return None
+    if flags & _SIZES != _SIZES:
+        return size, None, None
+    compressed = vli(data, 2)
+    uncompressed = vli(data, 2 + compressed[1]) if compressed is not None else None
+    if compressed is None or uncompressed is None or not compressed[0]:
+        return None
+    return size, compressed[0], uncompressed[0]
+
+
+def one_block(flags: bytes, block: bytes | bytearray, header: int, compressed: int, uncompressed: int) -> bytes:
+    """What follows ``block`` (its header, of ``header`` bytes, and all it holds to its check) to make it a stream of
+    its own, with the stream flags ``flags``: an index of that one block, and a footer."""
+    unpadded = header + compressed + _CHECKS[flags[1] & 0x0F]
+    index = b"\x00\x01" + _vli_bytes(unpadded) + _vli_bytes(uncompressed)
+    index += bytes(-len(index) % 4)
+    index += _crc32(index)
+    backward = (len(index) // 4 - 1).to_bytes(4, "little")
+    return index + _crc32(backward + flags) + backward + flags + _FOOTER_MAGIC
+
+
+class XzBlocks:
+    """The text of the xz file ``source`` (named ``name`` in what is said); ``read1`` gives what one piece of it makes,
+    up to ``size`` bytes (b"": the file has ended)."""
+
+    def __init__(self, source: Reader, name: str) -> None:
+        self.source = source
+        self.name = name
+        self.data = bytearray()  # compressed bytes in hand, ...
+        self.at = 0  # ... from this byte of the file
+        self.ended = False
+        self.flags = b""  # the stream's flags (its check's kind), once its header is read
+        self.blocks: int | None = 0  # ... its blocks so far (None: not known, past a spoilt header)
+        self.decoder: lzma.LZMADecompressor | None = None  # the block (or, without sizes, the stream) being decoded
+        self.whole = False  # ... the stream decoded whole, as one
+        self.left = 0  # bytes of the block still to give the decoder
+        self.trailer = b""  # ... then these (its index and footer)
+        self.block_at = 0  # where the block starts
+        self.held: list[bytes] = []  # its text, until it is checked
+        self.held_size = 0
+        self.streaming = False  # ... past HOLD: given as it comes
+        self.looking = False  # a block header is looked for (past a spoilt one)
+        self.text = Handout(name, "xz block")
+
+    def read1(self, size: int, /) -> bytes:
+        text = self.text
+        while text.spent():
+            text.say()
+            if text.over:
+                return b""
+            if self.decoder is not None:
+                self._decode(self.decoder, size)
+            elif self.looking:
+                self._look()
+            elif not self.flags:
+                self._stream()
+            else:
+                self._block()
+        return text.take(size)
+
+    def _fill(self, need: int) -> bool:
+        """At least ``need`` bytes in hand, where the file has them."""
+        while len(self.data) < need and not self.ended:
+            more = self.source.read(_IN)
+            self.ended = not more
+            self.data += more
+        return len(self.data) >= need
+
+    def _take(self, count: int) -> bytes:
+        taken = bytes(self.data[:count])
+        del self.data[:count]
+        self.at += len(taken)
+        return taken
+
+    def _stream(self) -> None:
+        """A stream's header (zeros before it passed over: stream padding), and its first block's, to tell how it is
+        read."""
+        while self._fill(1) and not self.data[0]:
+            zeros = len(self.data) - len(self.data.lstrip(b"\0"))
+            self._take(zeros)
+        if not self.data:
+            self.text.over = True
+            return
+        if not self._fill(_HEADER + 1):
+            self._stopped(CUT_SHORT)
+            return
+        head = bytes(self.data[:_HEADER])
+        if head[:6] != MAGIC or head[6] or head[7] & 0xF0 or _crc32(head[6:8]) != head[8:12]:
+            self._stopped("not an xz stream's header" if not self.text.begun else "no xz stream where one must start")
+            return
+        self.flags = head[6:8]
+        self.blocks = 0
+        self._fill(_HEADER + 1024)  # (a block header is 1,024 bytes at the most)
+        first = block_header(self.data[_HEADER:])  # (None: spoilt, or none; said when it is read as a block)
+        self.whole = head[7] not in _CHECKS or (first is not None and first[1] is None)
+        if self.whole:  # (decoded as one, as xz writes it on one thread: Python's reader did so)
+            self.decoder = lzma.LZMADecompressor(lzma.FORMAT_XZ)
+            return
+        self._take(_HEADER)
+
+    def _block(self) -> None:
+        """The next block, begun (its header, and all it holds to its check, to be fed as it comes), or the stream's
+        index: its end and footer passed over."""
+        if not self._fill(1):
+            self._stopped(CUT_SHORT)
+            return
+        if self.data[0] == 0:
+            self._index()
+            return
+        self._fill((self.data[0] + 1) * 4)
+        found = block_header(self.data)
+        if found is None:
+            if len(self.data) < (self.data[0] + 1) * 4:
+                self._stopped(CUT_SHORT)
+                return
+            self.text.spoil(self.at, self.at, "its header is spoilt")
+            self.blocks = None  # (how many it had is not known now: its index is taken as it says)
+            self._take(4)
+            self.looking = True
+            return
+        header, compressed, uncompressed = found
+        if compressed is None or uncompressed is None:
+            self._stopped("a block whose header gives no sizes, after blocks whose headers do")
+            return
+        self.blocks = None if self.blocks is None else self.blocks + 1
+        check = _CHECKS[self.flags[1] & 0x0F]
+        self.block_at = self.at
+        self.left = header + compressed + (-compressed % 4) + check
+        self.trailer = one_block(self.flags, b"", header, compressed, uncompressed)
+        self.decoder = lzma.LZMADecompressor(lzma.FORMAT_XZ)
+        self.held, self.held_size, self.streaming = [], 0, False
+        self._feed(self.decoder, MAGIC + self.flags + _crc32(self.flags), 0)
+
+    def _index(self) -> None:
+        """The stream's index (a record for each of its blocks, passed over), then its footer: a stream's header may
+        follow."""
+        end = self._index_end(self.blocks)
+        if isinstance(end, str):
+            self._stopped(end)
+            return
+        self._take(end)
+        self.flags = b""
+
+    def _index_end(self, blocks: int | None) -> int | str:
+        """Where the stream's index that ``data`` starts with ends, with the footer after it (its CRC32 right, the
+        footer's magic number where the index says), when it holds ``blocks`` records (None: any number); why it is
+        none, where it is not (the file cut short in it, or it is spoilt)."""
+        spoilt = "its index is spoilt"
+        self._fill(10)
+        count = vli(self.data, 1)
+        if count is None or self.data[:1] != b"\0" or (blocks is not None and count[0] != blocks):
+            return CUT_SHORT if count is None and self.ended and len(self.data) < 10 else spoilt
+        at = 1 + count[1]
+        for _ in range(2 * count[0]):
+            self._fill(at + 10)
+            record = vli(self.data, at)
+            if record is None:
+                return CUT_SHORT if self.ended and len(self.data) < at + 10 else spoilt
+            at += record[1]
+        at += -at % 4
+        end = at + 4 + _HEADER
+        if not self._fill(end):
+            return CUT_SHORT
+        whole = _crc32(self.data[:at]) == self.data[at:at + 4] and self.data[end - 2:end] == _FOOTER_MAGIC
+        return end if whole else spoilt
+
+    def _look(self) -> None:
+        """The next whole block header after a spoilt one (four bytes on at a time: blocks are four-byte aligned),
+        or the stream's index; the file's end first is :class:`ScanError`."""
+        while True:
+            if not self._fill(1024 + 4) and not self.data:
+                self._stopped(f"no xz block follows the one spoilt at byte {self.text.spoilt.at:,}")
+                return
+            if block_header(self.data) is not None or (not self.data[0] and isinstance(self._index_end(None), int)):
+                self.looking = False
+                return
+            self._take(4)
+
+    def _decode(self, decoder: lzma.LZMADecompressor, size: int) -> None:
+        """More of the block (or the stream) fed to its decoder; its text given, once checked."""
+        if not decoder.needs_input:  # (more of what it was fed, past the most one call gives)
+            self._feed(decoder, b"", size)
+            return
+        if self.whole:
+            if not self._fill(1):
+                self._stopped(CUT_SHORT)
+                return
+            self._feed(decoder, self._take(FEED), size)
+            return
+        if self.left:
+            if not self._fill(1):
+                self.text.give(b"".join(self.held))  # (what it made before the cut: a prefix of its text, as decoded)
+                self._stopped(CUT_SHORT)
+                return
+            piece = self._take(min(self.left, FEED))
+            self.left -= len(piece)
+        else:
+            piece, self.trailer = self.trailer, b""
+        self._feed(decoder, piece, size)
+
+    def _feed(self, decoder: lzma.LZMADecompressor, piece: bytes, size: int) -> None:
+        try:
+            made = decoder.decompress(piece, size if self.streaming or self.whole else HOLD + 1)
+        except lzma.LZMAError as exc:
+            if self.whole:
+                self._stopped(reason(exc))
+                return
+            self._skip_block(reason(exc))
+            return
+        self._made(decoder, made)
+
+    def _made(self, decoder: lzma.LZMADecompressor, made: bytes) -> None:
+        """What the decoder ``made``: given (a block's, held until it is checked); at its end, the next."""
+        if self.whole:
+            self.text.give(made)
+            if decoder.eof:  # (the stream's end: what followed it is the next stream's)
+                self.data[:0] = decoder.unused_data
+                self.at -= len(decoder.unused_data)
+                self.decoder, self.whole, self.flags = None, False, b""
+            return
+        if self.streaming:
+            self.text.give(made)
+        else:
+            self.held.append(made)
+            self.held_size += len(made)
+            if self.held_size > HOLD:
+                self.streaming = True
+                self.text.give(b"".join(self.held))
+                self.held.clear()
+        if decoder.eof:
+            self.text.give(b"".join(self.held))
+            self.held.clear()
+            self.decoder = None
+        elif not self.left and not self.trailer and decoder.needs_input:
+            self._skip_block("its data ends before its sizes say")
+
+    def _skip_block(self, why: str) -> None:
+        """The block being decoded is spoilt: said, its text held dropped, and the rest of it passed over."""
+        self.text.spoil(self.block_at, self.block_at, why)
+        self.decoder = None
+        self.held.clear()
+        while self.left and self._fill(1):
+            self.left -= len(self._take(min(self.left, _IN)))
+        if self.left:
+            self._stopped(CUT_SHORT)
+
+    def _stopped(self, why: str) -> None:
+        self.decoder = None
+        self.text.stop(why)
