@@ -168,7 +168,7 @@ class Blocks:
             self.searched = max(self.searched, 8 * len(self.data) - _MAGIC + 1)
             if self.start is not None and 8 * len(self.data) - self.start > 8 * MOST_BLOCK:
                 self.text.spoil(self.at + self.start // 8, self.at + len(self.data),
-                             f"no block's end within {MOST_BLOCK:,} bytes")
+                                f"no block's end within {MOST_BLOCK:,} bytes")
                 self.start = None
             if self.start is None:  # (past a spoilt block: what was looked through is let go)
                 self._drop(max(0, self.searched - 8))

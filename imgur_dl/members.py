@@ -243,7 +243,7 @@ class Handout:
         self.begun = False  # some text has been given
         self.gap = False  # a spoilt block came since: the next text on a line of its own
         self.spoilt = Spoilt(name, unit, "block")
-        self.said: ScanError | None = None  # what to say once the text before it is given (a FileStopped, once)
+        self.said: list[ScanError] = []  # what to say, in turn, once the text before it is given
         self.over = False  # nothing more follows
 
     def spent(self) -> bool:
@@ -251,11 +251,11 @@ class Handout:
         return self.given == len(self.out)
 
     def say(self) -> None:
-        """What is to be said, raised (a spoilt block's once: reading goes on)."""
-        said = self.said
-        if said is not None:
+        """What is to be said next, raised (a spoilt block's once: reading goes on; the file's end, each time)."""
+        if self.said:
+            said = self.said[0]
             if isinstance(said, FileStopped):
-                self.said = None
+                self.said.pop(0)
             raise said
 
     def give(self, text: bytes) -> None:
@@ -275,13 +275,14 @@ class Handout:
     def spoil(self, start: int, end: int, why: str) -> None:
         """The block from the file's byte ``start`` to its byte ``end`` cannot be read: said (the file given up past
         :data:`MOST_SPOILT` of them)."""
-        self.said = self.spoilt.said(start, end, why)
+        said = self.spoilt.said(start, end, why)
+        self.said.append(said)
         self.gap = True
-        self.over = self.over or not isinstance(self.said, FileStopped)
+        self.over = self.over or not isinstance(said, FileStopped)
 
     def stop(self, why: str) -> None:
         """The file cannot be read on, for ``why``: said, and nothing more follows."""
-        self.said = ScanError.stopped(self.name, why)
+        self.said.append(ScanError.stopped(self.name, why))
         self.over = True
 
 

@@ -294,18 +294,16 @@ class XzBlocks:
                 self.at -= len(decoder.unused_data)
                 self.decoder, self.whole, self.flags = None, False, b""
             return
-        if self.streaming:
-            self.text.give(made)
-        else:
+        if not self.streaming:
             self.held.append(made)
             self.held_size += len(made)
-            if self.held_size > HOLD:
-                self.streaming = True
-                self.text.give(b"".join(self.held))
+            made = b""
+            if decoder.eof or self.held_size > HOLD:  # (checked, or too much to hold: given, and on as it comes)
+                made = b"".join(self.held)
                 self.held.clear()
+                self.streaming = True
+        self.text.give(made)
         if decoder.eof:
-            self.text.give(b"".join(self.held))
-            self.held.clear()
             self.decoder = None
         elif not self.left and not self.trailer and decoder.needs_input:
             self._skip_block("its data ends before its sizes say")

@@ -148,6 +148,15 @@ def test_streams_one_after_another_zeros_between_and_bytes_after() -> None:
                                      f"{len(first):,}"]
 
 
+def test_a_spoilt_last_block_of_a_file_cut_short_is_said_and_so_is_the_cut() -> None:
+    # Both, in turn: the block's damage, then the stream's end cut off after it.
+    first, last = bz2.compress(b"imgur.com/a/AbC1234\n"), bytearray(bz2.compress(_text(1, 3000)))
+    last[40] ^= 0x10
+    text, said = _read(first + bytes(last[:-2]))  # (inside its end's CRC)
+    assert text == b"imgur.com/a/AbC1234\n"
+    assert [(type(e), e.why) for e in said] == [(FileStopped, "Invalid data stream"), (ScanError, bzip2.CUT_SHORT)]
+
+
 def test_a_file_spoilt_throughout_is_given_up_in_one_line_more() -> None:
     streams = [bytearray(bz2.compress(b"imgur.com/a/AbC%04d " % n * 50)) for n in range(20)]
     for stream in streams:

@@ -144,6 +144,15 @@ def test_a_spoilt_index_is_said_after_every_block_s_text() -> None:
         assert [e.why for e in said] == ["its index is spoilt"], at - index
 
 
+def test_a_spoilt_last_block_of_a_file_cut_short_is_said_and_so_is_the_cut() -> None:
+    stream, starts = _parallel([b"imgur.com/a/AbC1234\n", _text(1, 3000)])
+    damaged = bytearray(stream)
+    damaged[starts[1] + 40] ^= 0x10
+    text, said = _read(bytes(damaged[:-8]))  # (inside its footer)
+    assert text == b"imgur.com/a/AbC1234\n"
+    assert [(type(e), e.why) for e in said] == [(FileStopped, "Corrupt input data"), (ScanError, xzblocks.CUT_SHORT)]
+
+
 def test_the_last_block_spoilt_in_its_header_leaves_the_stream_s_end_to_read_on_from() -> None:
     stream, starts = _parallel([b"imgur.com/a/AbC1234\n", _text(1, 5000)])
     damaged = bytearray(stream + lzma.compress(b"imgur.com/a/QwE4567"))
