@@ -136,9 +136,12 @@ def test_streams_one_after_another_in_parallel_or_not() -> None:
 def test_a_spoilt_index_is_said_after_every_block_s_text() -> None:
     stream, _ = _parallel([b"imgur.com/a/AbC1234\n", b"imgur.com/a/XyZ9876\n"])
     index = len(stream) - 12 - (int.from_bytes(stream[-8:-4], "little") + 1) * 4
-    for at, value in ((index + 1, 3), (index + 3, 0x7F), (len(stream) - 13, 0)):  # (its count; a record; its CRC)
+    # Its count; a record; a record that is no number (its last byte a needless zero); its CRC.
+    for at, value in ((index + 1, 3), (index + 3, 0x7F), (index + 2, 0x80), (len(stream) - 13, 0)):
         damaged = bytearray(stream)
         damaged[at] = value if damaged[at] != value else value + 1
+        if value == 0x80:
+            damaged[at + 1] = 0
         text, said = _read(bytes(damaged))
         assert text == b"imgur.com/a/AbC1234\nimgur.com/a/XyZ9876\n"
         assert [e.why for e in said] == ["its index is spoilt"], at - index
