@@ -94,7 +94,6 @@ class Blocks:
 
     def __init__(self, source: Reader, name: str) -> None:
         self.source = source
-        self.name = name
         self.data = bytearray()  # compressed bytes in hand, ...
         self.at = 0  # ... from this byte of the file
         self.ended = False  # the source has no more

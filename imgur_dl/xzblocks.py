@@ -9,7 +9,7 @@ one stream: a byte spoilt anywhere stopped it there, and the blocks after it, of
 
 Here, in a stream whose block headers give both sizes, each block is decoded on its own, made a stream of its own
 (the stream's header; the block as it is; an index of that one block and a footer), so that its check, and its sizes,
-are checked by the decoder: a spoilt block is said (:class:`FileStopped`), costs its own text alone, and the text
+are checked by the decoder: a spoilt block is said (:class:`FileStopped`), costs at most its own text, and the text
 after it begins on a line of its own; a block whose header is spoilt is passed over to the next header that is whole
 (each header carries a CRC32 of its own). A block's text is handed on once it is checked, up to :data:`HOLD` bytes
 (a spoilt block decodes to bytes of its own text copied where they do not belong: a link may name another image);
@@ -24,6 +24,7 @@ import lzma
 import zlib
 
 from imgur_dl.errors import reason
+from imgur_dl.gzipped import CUT_SHORT  # (the standard library's words for a file cut short, gzip's as xz's)
 from imgur_dl.members import Handout
 from imgur_dl.reader import Reader
 
@@ -36,7 +37,6 @@ _RESERVED = 0x3C  # ... bits that are never set
 _IN = 64 * 1024  # compressed bytes read at a time
 FEED = 2048  # compressed bytes given the decoder at a time (what one piece makes stays a few dozen MiB at most)
 HOLD = 4 * 1024 * 1024  # text of a block held back until it is checked; a block that makes more: as it comes
-CUT_SHORT = "Compressed file ended before the end-of-stream marker was reached"  # (the standard library's words)
 
 
 def vli(data: bytes | bytearray, at: int) -> tuple[int, int] | None:
@@ -84,8 +84,8 @@ def block_header(data: bytes | bytearray) -> tuple[int, int | None, int | None] 
     return size, compressed[0], uncompressed[0]
 
 
-def one_block(flags: bytes, block: bytes | bytearray, header: int, compressed: int, uncompressed: int) -> bytes:
-    """What follows ``block`` (its header, of ``header`` bytes, and all it holds to its check) to make it a stream of
+def one_block(flags: bytes, header: int, compressed: int, uncompressed: int) -> bytes:
+    """What follows a block (its header of ``header`` bytes, then all it holds to its check) to make it a stream of
     its own, with the stream flags ``flags``: an index of that one block, and a footer."""
     unpadded = header + compressed + _CHECKS[flags[1] & 0x0F]
     index = b"\x00\x01" + _vli_bytes(unpadded) + _vli_bytes(uncompressed)
@@ -101,7 +101,6 @@ class XzBlocks:
 
     def __init__(self, source: Reader, name: str) -> None:
         self.source = source
-        self.name = name
         self.data = bytearray()  # compressed bytes in hand, ...
         self.at = 0  # ... from this byte of the file
         self.ended = False
@@ -202,7 +201,7 @@ class XzBlocks:
         check = _CHECKS[self.flags[1] & 0x0F]
         self.block_at = self.at
         self.left = header + compressed + (-compressed % 4) + check
-        self.trailer = one_block(self.flags, b"", header, compressed, uncompressed)
+        self.trailer = one_block(self.flags, header, compressed, uncompressed)
         self.decoder = lzma.LZMADecompressor(lzma.FORMAT_XZ)
         self.held, self.held_size, self.streaming = [], 0, False
         self._feed(self.decoder, MAGIC + self.flags + _crc32(self.flags), 0)
