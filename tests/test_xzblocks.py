@@ -83,6 +83,36 @@ def _text(n: int, size: int) -> bytes:
 _CHECKS = st.sampled_from([lzma.CHECK_CRC32, lzma.CHECK_CRC64, lzma.CHECK_SHA256])
 
 
+@settings(max_examples=300)
+@given(st.integers(0, 2**63 - 1), st.binary(max_size=12), st.binary(max_size=12))
+def test_a_number_is_read_as_xz_writes_it_and_nothing_else_is_taken_for_one(value: int, before: bytes,
+                                                                             after: bytes) -> None:
+    # The .xz format's multibyte integers (section 1.2): seven bits a byte, least first, nine bytes at the most, and
+    # no needless zero byte at the end (the one encoding of each number).
+    written = _vli(value)
+    assert xzblocks.vli(before + written + after, len(before)) == (value, len(written))
+    assert xzblocks.vli(before + written[:-1], len(before)) is None  # (cut short)
+    if len(written) < 9:
+        assert xzblocks.vli(written[:-1] + bytes([written[-1] | 0x80, 0]), 0) is None  # (a needless zero byte)
+    assert xzblocks.vli(b"\x80" * 9 + b"\x01", 0) is None  # (ten bytes: none)
+
+
+@settings(max_examples=300)
+@given(st.integers(1, 2**40), st.integers(0, 2**40), st.binary(min_size=3, max_size=3), st.binary(max_size=40),
+       st.integers(0, 7))
+def test_a_block_header_is_read_as_written_and_a_spoilt_one_is_none(compressed: int, uncompressed: int,
+                                                                    filters: bytes, noise: bytes, flip: int) -> None:
+    content = b"\xc0" + _vli(compressed) + _vli(uncompressed) + filters
+    size = (len(content) + 1 + 4 + 3) // 4 * 4
+    header = bytes([size // 4 - 1]) + content + bytes(size - 5 - len(content))
+    header += zlib.crc32(header).to_bytes(4, "little")
+    assert xzblocks.block_header(header + noise) == (size, compressed, uncompressed)
+    spoilt = bytearray(header)
+    spoilt[1 + flip % (size - 1)] ^= 1 << flip  # (a bit of it, its CRC32 kept)
+    assert xzblocks.block_header(bytes(spoilt) + noise) is None
+    assert xzblocks.block_header(header[:-1]) is None  # (not whole yet)
+
+
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.integers(1, 6000), min_size=1, max_size=5), _CHECKS, st.data(),
        st.lists(st.integers(0, 40_000), max_size=5))
