@@ -80,6 +80,23 @@ def one_block(data: bytes | bytearray, start: int, end: int) -> bytes:
     return _STREAM + (stream << padding).to_bytes((size + padding) // 8, "big")
 
 
+def block_text(data: bytes | bytearray, start: int, end: int) -> tuple[bytes, bz2.BZ2Decompressor | None] | str:
+    """The text of the block of ``data`` from its bit ``start`` to its bit ``end``, checked (up to :data:`HOLD`
+    bytes; past that, with the decoder that gives the rest as it comes); why it is spoilt, where it is."""
+    if end - start <= _MAGIC + _CRC:
+        return "shorter than a block's header"
+    decoder = bz2.BZ2Decompressor()
+    try:
+        text = decoder.decompress(one_block(data, start, end), HOLD + 1)
+    except OSError as exc:
+        return reason(exc)
+    if decoder.eof:
+        return text, None
+    if len(text) > HOLD:
+        return text, decoder
+    return "its data runs on past where it ends"
+
+
 def _ends(data: bytes | bytearray, start: int) -> list[int]:
     """Where a block from ``data``'s bit ``start`` may end, in a file cut short after it: where the bits that follow,
     to the file's end, are how a magic number begins (the next block's, or the stream's end), most of them first."""
@@ -204,7 +221,7 @@ class Blocks:
             self.text.stop(f"no bzip2 block follows the one spoilt at byte {self.text.spoilt.at:,}")
             return
         for end in _ends(self.data, self.start):  # (the text of a block that arrived whole, cut right after it)
-            decoded = self._decoded(self.start, end)
+            decoded = block_text(self.data, self.start, end)
             if not isinstance(decoded, str):
                 self.text.give(decoded[0])
                 self.decoder, self.decoding = decoded[1], self.at + self.start // 8
@@ -213,28 +230,12 @@ class Blocks:
 
     def _decode(self, start: int, end: int) -> None:
         """The block from ``data``'s bit ``start`` to its bit ``end``: its text handed on, or it is said spoilt."""
-        decoded = self._decoded(start, end)
+        decoded = block_text(self.data, start, end)
         if isinstance(decoded, str):
             self.text.spoil(self.at + start // 8, self.at + end // 8, decoded)
         else:
             self.text.give(decoded[0])
             self.decoder, self.decoding = decoded[1], self.at + start // 8
-
-    def _decoded(self, start: int, end: int) -> tuple[bytes, bz2.BZ2Decompressor | None] | str:
-        """The text of the block from ``data``'s bit ``start`` to its bit ``end``, checked (up to :data:`HOLD`
-        bytes; past it, the decoder to give the rest as it comes); why it is spoilt, where it is."""
-        if end - start <= _MAGIC + _CRC:
-            return "shorter than a block's header"
-        decoder = bz2.BZ2Decompressor()
-        try:
-            text = decoder.decompress(one_block(self.data, start, end), HOLD + 1)
-        except OSError as exc:
-            return reason(exc)
-        if decoder.eof:
-            return text, None
-        if len(text) > HOLD:
-            return text, decoder
-        return "its data runs on past where it ends"
 
     def _decode_on(self, decoder: bz2.BZ2Decompressor, size: int) -> None:
         """More of a block that makes more than :data:`HOLD` bytes, as it comes."""

@@ -95,25 +95,124 @@ def one_block(flags: bytes, header: int, compressed: int, uncompressed: int) -> 
     return index + _crc32(backward + flags) + backward + flags + _FOOTER_MAGIC
 
 
+class _Input:
+    """The compressed file's bytes in hand (``data``), from its byte ``at``."""
+
+    def __init__(self, source: Reader) -> None:
+        self.source = source
+        self.data = bytearray()
+        self.at = 0
+        self.ended = False  # the source has no more
+
+    def fill(self, need: int) -> bool:
+        """At least ``need`` bytes in hand, where the file has them."""
+        while len(self.data) < need and not self.ended:
+            more = self.source.read(_IN)
+            self.ended = not more
+            self.data += more
+        return len(self.data) >= need
+
+    def take(self, count: int) -> bytes:
+        taken = bytes(self.data[:count])
+        del self.data[:count]
+        self.at += len(taken)
+        return taken
+
+    def back(self, unused: bytes) -> None:
+        """``unused`` (read past a stream's end by its decoder) in hand again."""
+        self.data[:0] = unused
+        self.at -= len(unused)
+
+
+def index_end(given: _Input, blocks: int | None) -> int | str:
+    """Where the stream's index that ``given`` starts with ends, with the footer after it (its CRC32 right, the
+    footer's magic number where the index says), when it holds ``blocks`` records (None: any number); why it is none,
+    where it is not (the file cut short in it, or it is spoilt)."""
+    spoilt = "its index is spoilt"
+    given.fill(10)
+    data = given.data
+    count = vli(data, 1)
+    if count is None or data[:1] != b"\0" or (blocks is not None and count[0] != blocks):
+        return CUT_SHORT if count is None and given.ended and len(data) < 10 else spoilt
+    at = 1 + count[1]
+    for _ in range(2 * count[0]):
+        given.fill(at + 10)
+        record = vli(data, at)
+        if record is None:
+            return CUT_SHORT if given.ended and len(data) < at + 10 else spoilt
+        at += record[1]
+    at += -at % 4
+    end = at + 4 + _HEADER
+    if not given.fill(end):
+        return CUT_SHORT
+    whole = _crc32(data[:at]) == data[at:at + 4] and data[end - 2:end] == _FOOTER_MAGIC
+    return end if whole else spoilt
+
+
+class _Block:
+    """A block decoded on its own, as a stream of its own: what of it is still to be fed to its decoder, and its text,
+    held until it is checked (up to :data:`HOLD` bytes; past that, given as it comes)."""
+
+    def __init__(self, flags: bytes, at: int, header: int, compressed: int, uncompressed: int) -> None:
+        self.at = at  # where it starts in the file
+        self.opening = MAGIC + flags + _crc32(flags)  # fed first: the stream's header, ...
+        self.left = header + compressed + -compressed % 4 + _CHECKS[flags[1] & 0x0F]  # ... then its bytes, ...
+        self.trailer = one_block(flags, header, compressed, uncompressed)  # ... then its index and footer
+        self.decoder = lzma.LZMADecompressor(lzma.FORMAT_XZ)
+        self.held: list[bytes] = []
+        self.held_size = 0
+        self.streaming = False  # past HOLD: given as it comes
+
+    def piece(self, given: _Input) -> bytes | None:
+        """What to feed the decoder next (b"": more of what it was fed); None where the file ends inside the block."""
+        if not self.decoder.needs_input:
+            return b""
+        if self.opening:
+            piece, self.opening = self.opening, b""
+        elif self.left:
+            if not given.fill(1):
+                return None
+            piece = given.take(min(self.left, FEED))
+            self.left -= len(piece)
+        else:
+            piece, self.trailer = self.trailer, b""
+        return piece
+
+    def decode(self, piece: bytes, size: int) -> bytes:
+        """What may be given of the text ``piece`` makes (all of it, once the block is checked); :class:`lzma.LZMAError`
+        where the block is spoilt."""
+        made = self.decoder.decompress(piece, size if self.streaming else HOLD + 1)
+        if not self.streaming:
+            self.held.append(made)
+            self.held_size += len(made)
+            made = b""
+            if self.decoder.eof or self.held_size > HOLD:  # (checked, or too much to hold: on as it comes)
+                made = b"".join(self.held)
+                self.held.clear()
+                self.streaming = True
+        return made
+
+    def stuck(self) -> bool:
+        """All of it fed, and its decoder wants more: it ends before its sizes say."""
+        return not (self.opening or self.left or self.trailer or self.decoder.eof) and self.decoder.needs_input
+
+    def passed_over(self, given: _Input) -> bool:
+        """The rest of its bytes passed over; False where the file ends first."""
+        while self.left and given.fill(1):
+            self.left -= len(given.take(min(self.left, _IN)))
+        return not self.left
+
+
 class XzBlocks:
     """The text of the xz file ``source`` (named ``name`` in what is said); ``read1`` gives what one piece of it makes,
     up to ``size`` bytes (b"": the file has ended)."""
 
     def __init__(self, source: Reader, name: str) -> None:
-        self.source = source
-        self.data = bytearray()  # compressed bytes in hand, ...
-        self.at = 0  # ... from this byte of the file
-        self.ended = False
+        self.input = _Input(source)
         self.flags = b""  # the stream's flags (its check's kind), once its header is read
         self.blocks: int | None = 0  # ... its blocks so far (None: not known, past a spoilt header)
-        self.decoder: lzma.LZMADecompressor | None = None  # the block (or, without sizes, the stream) being decoded
-        self.whole = False  # ... the stream decoded whole, as one
-        self.left = 0  # bytes of the block still to give the decoder
-        self.trailer = b""  # ... then these (its index and footer)
-        self.block_at = 0  # where the block starts
-        self.held: list[bytes] = []  # its text, until it is checked
-        self.held_size = 0
-        self.streaming = False  # ... past HOLD: given as it comes
+        self.whole: lzma.LZMADecompressor | None = None  # a stream decoded as one (its blocks give no sizes), ...
+        self.block: _Block | None = None  # ... or the block being decoded on its own
         self.looking = False  # a block header is looked for (past a spoilt one)
         self.text = Handout(name, "xz block")
 
@@ -123,74 +222,67 @@ class XzBlocks:
             text.say()
             if text.over:
                 return b""
-            if self.decoder is not None:
-                self._decode(self.decoder, size)
+            if self.whole is not None:
+                self._whole(self.whole, size)
+            elif self.block is not None:
+                self._decode(self.block, size)
             elif self.looking:
                 self._look()
             elif not self.flags:
                 self._stream()
             else:
-                self._block()
+                self._next()
         return text.take(size)
-
-    def _fill(self, need: int) -> bool:
-        """At least ``need`` bytes in hand, where the file has them."""
-        while len(self.data) < need and not self.ended:
-            more = self.source.read(_IN)
-            self.ended = not more
-            self.data += more
-        return len(self.data) >= need
-
-    def _take(self, count: int) -> bytes:
-        taken = bytes(self.data[:count])
-        del self.data[:count]
-        self.at += len(taken)
-        return taken
 
     def _stream(self) -> None:
         """A stream's header (zeros before it passed over: stream padding), and its first block's, to tell how it is
         read."""
-        while self._fill(1) and not self.data[0]:
-            zeros = len(self.data) - len(self.data.lstrip(b"\0"))
-            self._take(zeros)
-        if not self.data:
+        given = self.input
+        while given.fill(1) and not given.data[0]:
+            given.take(len(given.data) - len(given.data.lstrip(b"\0")))
+        if not given.data:
             self.text.over = True
             return
-        if not self._fill(_HEADER + 1):
+        if not given.fill(_HEADER + 1):
             self._stopped(CUT_SHORT)
             return
-        head = bytes(self.data[:_HEADER])
+        head = bytes(given.data[:_HEADER])
         if head[:6] != MAGIC or head[6] or head[7] & 0xF0 or _crc32(head[6:8]) != head[8:12]:
             self._stopped("not an xz stream's header" if not self.text.begun else "no xz stream where one must start")
             return
         self.flags = head[6:8]
         self.blocks = 0
-        self._fill(_HEADER + 1024)  # (a block header is 1,024 bytes at the most)
-        first = block_header(self.data[_HEADER:])  # (None: spoilt, or none; said when it is read as a block)
-        self.whole = head[7] not in _CHECKS or (first is not None and first[1] is None)
-        if self.whole:  # (decoded as one, as xz writes it on one thread: Python's reader did so)
-            self.decoder = lzma.LZMADecompressor(lzma.FORMAT_XZ)
+        given.fill(_HEADER + 1024)  # (a block header is 1,024 bytes at the most)
+        first = block_header(given.data[_HEADER:])  # (None: spoilt, or none; said when it is read as a block)
+        if head[7] not in _CHECKS or (first is not None and first[1] is None):
+            self.whole = lzma.LZMADecompressor(lzma.FORMAT_XZ)  # (as xz writes it on one thread: read as before)
             return
-        self._take(_HEADER)
+        given.take(_HEADER)
 
-    def _block(self) -> None:
+    def _next(self) -> None:
         """The next block, begun (its header, and all it holds to its check, to be fed as it comes), or the stream's
         index: its end and footer passed over."""
-        if not self._fill(1):
+        given = self.input
+        if not given.fill(1):
             self._stopped(CUT_SHORT)
             return
-        if self.data[0] == 0:
-            self._index()
+        if given.data[0] == 0:
+            end = index_end(given, self.blocks)
+            if isinstance(end, str):
+                self._stopped(end)
+                return
+            given.take(end)
+            self.flags = b""
             return
-        self._fill((self.data[0] + 1) * 4)
-        found = block_header(self.data)
+        given.fill((given.data[0] + 1) * 4)
+        found = block_header(given.data)
         if found is None:
-            if len(self.data) < (self.data[0] + 1) * 4:
+            if len(given.data) < (given.data[0] + 1) * 4:
                 self._stopped(CUT_SHORT)
                 return
-            self.text.spoil(self.at, self.at, "its header is spoilt")
+            self.text.spoil(given.at, given.at, "its header is spoilt")
             self.blocks = None  # (how many it had is not known now: its index is taken as it says)
-            self._take(4)
+            given.take(4)
             self.looking = True
             return
         header, compressed, uncompressed = found
@@ -198,125 +290,61 @@ class XzBlocks:
             self._stopped("a block whose header gives no sizes, after blocks whose headers do")
             return
         self.blocks = None if self.blocks is None else self.blocks + 1
-        check = _CHECKS[self.flags[1] & 0x0F]
-        self.block_at = self.at
-        self.left = header + compressed + (-compressed % 4) + check
-        self.trailer = one_block(self.flags, header, compressed, uncompressed)
-        self.decoder = lzma.LZMADecompressor(lzma.FORMAT_XZ)
-        self.held, self.held_size, self.streaming = [], 0, False
-        self._feed(self.decoder, MAGIC + self.flags + _crc32(self.flags), 0)
-
-    def _index(self) -> None:
-        """The stream's index (a record for each of its blocks, passed over), then its footer: a stream's header may
-        follow."""
-        end = self._index_end(self.blocks)
-        if isinstance(end, str):
-            self._stopped(end)
-            return
-        self._take(end)
-        self.flags = b""
-
-    def _index_end(self, blocks: int | None) -> int | str:
-        """Where the stream's index that ``data`` starts with ends, with the footer after it (its CRC32 right, the
-        footer's magic number where the index says), when it holds ``blocks`` records (None: any number); why it is
-        none, where it is not (the file cut short in it, or it is spoilt)."""
-        spoilt = "its index is spoilt"
-        self._fill(10)
-        count = vli(self.data, 1)
-        if count is None or self.data[:1] != b"\0" or (blocks is not None and count[0] != blocks):
-            return CUT_SHORT if count is None and self.ended and len(self.data) < 10 else spoilt
-        at = 1 + count[1]
-        for _ in range(2 * count[0]):
-            self._fill(at + 10)
-            record = vli(self.data, at)
-            if record is None:
-                return CUT_SHORT if self.ended and len(self.data) < at + 10 else spoilt
-            at += record[1]
-        at += -at % 4
-        end = at + 4 + _HEADER
-        if not self._fill(end):
-            return CUT_SHORT
-        whole = _crc32(self.data[:at]) == self.data[at:at + 4] and self.data[end - 2:end] == _FOOTER_MAGIC
-        return end if whole else spoilt
+        self.block = _Block(self.flags, given.at, header, compressed, uncompressed)
 
     def _look(self) -> None:
         """The next whole block header after a spoilt one (four bytes on at a time: blocks are four-byte aligned),
         or the stream's index; the file's end first is :class:`ScanError`."""
+        given = self.input
         while True:
-            if not self._fill(1024 + 4) and not self.data:
+            if not given.fill(1024 + 4) and not given.data:
                 self._stopped(f"no xz block follows the one spoilt at byte {self.text.spoilt.at:,}")
                 return
-            if block_header(self.data) is not None or (not self.data[0] and isinstance(self._index_end(None), int)):
+            if block_header(given.data) is not None or (not given.data[0] and isinstance(index_end(given, None), int)):
                 self.looking = False
                 return
-            self._take(4)
+            given.take(4)
 
-    def _decode(self, decoder: lzma.LZMADecompressor, size: int) -> None:
-        """More of the block (or the stream) fed to its decoder; its text given, once checked."""
-        if not decoder.needs_input:  # (more of what it was fed, past the most one call gives)
-            self._feed(decoder, b"", size)
+    def _decode(self, block: _Block, size: int) -> None:
+        """More of the block fed to its decoder; its text given, once checked."""
+        piece = block.piece(self.input)
+        if piece is None:
+            self.text.give(b"".join(block.held))  # (what it made before the cut: a prefix of its text, as decoded)
+            self._stopped(CUT_SHORT)
             return
-        if self.whole:
-            if not self._fill(1):
-                self._stopped(CUT_SHORT)
-                return
-            self._feed(decoder, self._take(FEED), size)
-            return
-        if self.left:
-            if not self._fill(1):
-                self.text.give(b"".join(self.held))  # (what it made before the cut: a prefix of its text, as decoded)
-                self._stopped(CUT_SHORT)
-                return
-            piece = self._take(min(self.left, FEED))
-            self.left -= len(piece)
-        else:
-            piece, self.trailer = self.trailer, b""
-        self._feed(decoder, piece, size)
-
-    def _feed(self, decoder: lzma.LZMADecompressor, piece: bytes, size: int) -> None:
         try:
-            made = decoder.decompress(piece, size if self.streaming or self.whole else HOLD + 1)
+            self.text.give(block.decode(piece, size))
         except lzma.LZMAError as exc:
-            if self.whole:
-                self._stopped(reason(exc))
-                return
-            self._skip_block(reason(exc))
+            self._skip(block, reason(exc))
             return
-        self._made(decoder, made)
+        if block.decoder.eof:
+            self.block = None
+        elif block.stuck():
+            self._skip(block, "its data ends before its sizes say")
 
-    def _made(self, decoder: lzma.LZMADecompressor, made: bytes) -> None:
-        """What the decoder ``made``: given (a block's, held until it is checked); at its end, the next."""
-        if self.whole:
-            self.text.give(made)
-            if decoder.eof:  # (the stream's end: what followed it is the next stream's)
-                self.data[:0] = decoder.unused_data
-                self.at -= len(decoder.unused_data)
-                self.decoder, self.whole, self.flags = None, False, b""
-            return
-        if not self.streaming:
-            self.held.append(made)
-            self.held_size += len(made)
-            made = b""
-            if decoder.eof or self.held_size > HOLD:  # (checked, or too much to hold: given, and on as it comes)
-                made = b"".join(self.held)
-                self.held.clear()
-                self.streaming = True
-        self.text.give(made)
-        if decoder.eof:
-            self.decoder = None
-        elif not self.left and not self.trailer and decoder.needs_input:
-            self._skip_block("its data ends before its sizes say")
-
-    def _skip_block(self, why: str) -> None:
-        """The block being decoded is spoilt: said, its text held dropped, and the rest of it passed over."""
-        self.text.spoil(self.block_at, self.block_at, why)
-        self.decoder = None
-        self.held.clear()
-        while self.left and self._fill(1):
-            self.left -= len(self._take(min(self.left, _IN)))
-        if self.left:
+    def _skip(self, block: _Block, why: str) -> None:
+        """The block is spoilt: said, its text held dropped, and the rest of it passed over."""
+        self.text.spoil(block.at, block.at, why)
+        self.block = None
+        if not block.passed_over(self.input):
             self._stopped(CUT_SHORT)
 
+    def _whole(self, decoder: lzma.LZMADecompressor, size: int) -> None:
+        """More of a stream decoded as one: its text given as it comes; at its end, what follows is the next's."""
+        given = self.input
+        if decoder.needs_input and not given.fill(1):
+            self._stopped(CUT_SHORT)
+            return
+        try:
+            made = decoder.decompress(given.take(FEED) if decoder.needs_input else b"", size)
+        except lzma.LZMAError as exc:
+            self._stopped(reason(exc))
+            return
+        self.text.give(made)
+        if decoder.eof:
+            given.back(decoder.unused_data)
+            self.whole, self.flags = None, b""
+
     def _stopped(self, why: str) -> None:
-        self.decoder = None
+        self.whole = self.block = None
         self.text.stop(why)
