@@ -199,6 +199,19 @@ def test_the_last_block_spoilt_in_its_header_leaves_the_stream_s_end_to_read_on_
                                                              f"{starts[1]:,}"]
 
 
+def test_past_a_spoilt_header_the_next_block_is_found_wherever_it_starts() -> None:
+    # Blocks are four-byte aligned: the next header is looked for at each fourth byte, whatever the spoilt block's
+    # length (blocks of every length from 1 to 40 bytes of text, and so of every length in fours).
+    lengths = set()
+    for size in range(1, 41):
+        stream, starts = _parallel([b"imgur.com/a/AbC1234\n", _text(size, size), b"imgur.com/a/XyZ9876\n"])
+        lengths.add((starts[2] - starts[1]) % 16)
+        damaged = bytearray(stream)
+        damaged[starts[1] + 1] ^= 0x01  # (its flags: its CRC32 no longer right)
+        assert _read(bytes(damaged))[0] == b"imgur.com/a/AbC1234\n\nimgur.com/a/XyZ9876\n", size
+    assert lengths == {0, 4, 8, 12}
+
+
 def test_a_block_that_makes_much_text_is_given_as_it_comes(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(xzblocks, "HOLD", 10_000)
     texts = [b"imgur.com/a/AbC1234 " + b"x" * 300_000, b" imgur.com/a/XyZ9876"]
