@@ -32,6 +32,7 @@ from imgur_dl.cli import Environment, main
 from imgur_dl.clock import Clock
 from imgur_dl.errors import FileStopped, ScanError
 from imgur_dl.members import Codec, Members
+from imgur_dl.xzblocks import XzBlocks
 from tests.clock import FastClock
 from tests.launcher import Launcher, launcher_at
 from tests.postgres import Postgres
@@ -404,9 +405,10 @@ def members_read(data: bytes, name: str, codec: Codec, cuts: list[int] | None = 
     return read_all(Members(io.BufferedReader(Pieces(data, cuts or [])), name, codec))
 
 
-def read_all(reader: Members | Blocks) -> tuple[bytes, list[ScanError]]:
+def read_all(reader: Members | Blocks | XzBlocks) -> tuple[bytes, list[ScanError]]:
     """All the text ``reader`` gives, a little at a time, and what it said as it was read, in turn."""
-    out, said = [], []
+    out: list[bytes] = []
+    said: list[ScanError] = []
     while True:
         try:
             piece = reader.read1(1000)
