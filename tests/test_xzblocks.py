@@ -139,7 +139,7 @@ def test_a_spoilt_block_loses_only_its_own_text(sizes: list[int], check: int, da
 
 
 @settings(max_examples=40, deadline=None)
-@given(st.lists(st.integers(1, 3000), min_size=1, max_size=4), _CHECKS, st.data())
+@given(st.lists(st.integers(1, 3000), min_size=1, max_size=4), st.sampled_from(list(_CHECK_SIZE)), st.data())
 def test_a_file_cut_short_gives_what_the_decoder_makes_of_what_arrived(sizes: list[int], check: int,
                                                                        data: st.DataObject) -> None:
     # As liblzma reading on makes of the bytes that arrived (a block cut short: its text as far as it was decoded,
@@ -153,6 +153,8 @@ def test_a_file_cut_short_gives_what_the_decoder_makes_of_what_arrived(sizes: li
 
 def test_streams_one_after_another_in_parallel_or_not() -> None:
     parallel, _ = _parallel([b"imgur.com/a/AbC1234\n", b"imgur.com/a/XyZ9876\n"])
+    unchecked, _ = _parallel([b"imgur.com/a/AbC1234\n", b"imgur.com/a/XyZ9876\n"], lzma.CHECK_NONE)
+    assert _read(unchecked) == (b"imgur.com/a/AbC1234\nimgur.com/a/XyZ9876\n", [])  # (a stream of no check)
     single = lzma.compress(b"imgur.com/a/QwE4567\n")  # (one block, no sizes: decoded as one stream)
     assert _read(parallel + bytes(8) + single + parallel) == (
         b"imgur.com/a/AbC1234\nimgur.com/a/XyZ9876\nimgur.com/a/QwE4567\n" * 1 +
