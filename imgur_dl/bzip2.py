@@ -223,8 +223,7 @@ class Blocks:
         for end in _ends(self.data, self.start):  # (the text of a block that arrived whole, cut right after it)
             decoded = block_text(self.data, self.start, end)
             if not isinstance(decoded, str):
-                self.text.give(decoded[0])
-                self.decoder, self.decoding = decoded[1], self.at + self.start // 8
+                self._hand_on(decoded, self.start)
                 break
         self.text.stop(CUT_SHORT)
 
@@ -234,8 +233,12 @@ class Blocks:
         if isinstance(decoded, str):
             self.text.spoil(self.at + start // 8, self.at + end // 8, decoded)
         else:
-            self.text.give(decoded[0])
-            self.decoder, self.decoding = decoded[1], self.at + start // 8
+            self._hand_on(decoded, start)
+
+    def _hand_on(self, decoded: tuple[bytes, bz2.BZ2Decompressor | None], start: int) -> None:
+        """A checked block's text (from ``data``'s bit ``start``) handed on; past HOLD, its decoder kept for more."""
+        self.text.give(decoded[0])
+        self.decoder, self.decoding = decoded[1], self.at + start // 8
 
     def _decode_on(self, decoder: bz2.BZ2Decompressor, size: int) -> None:
         """More of a block that makes more than :data:`HOLD` bytes, as it comes."""
