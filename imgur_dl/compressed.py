@@ -34,12 +34,11 @@ from __future__ import annotations
 import codecs
 import functools
 import io
-import lzma
 import os
 import zlib
 from collections.abc import Callable
 from pathlib import Path
-from typing import IO, Any, BinaryIO, Protocol, cast
+from typing import IO, Any, Protocol
 
 from imgur_dl import bplist, database, leveldb, lz4block, office, pdf, snss, zstdframes
 from imgur_dl.archives import Files, Opened, TarFiles, zip_files
@@ -82,7 +81,7 @@ DICTIONARY_MOST = 16 * 2**20  # a WARC file's dictionary is 8 MiB at the most (r
 _BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 _LOOK = 514  # bytes of a file looked at to tell its text's encoding (a byte-order mark, then 256 characters)
 # What the readers raise for input they cannot read on (zstd's own error is added when it is used).
-_UNREADABLE: tuple[type[Exception], ...] = (OSError, EOFError, lzma.LZMAError, ValueError, zlib.error)
+_UNREADABLE: tuple[type[Exception], ...] = (OSError, ValueError, zlib.error)
 
 
 def opened(source: IO[bytes], name: str, *, inside: bool = False, warn: Callable[[str], None] | None = None,
@@ -112,7 +111,6 @@ def opened(source: IO[bytes], name: str, *, inside: bool = False, warn: Callable
     if kind is None:
         return _contents(raw, name, None, warn, inside=inside)
     counted = _Counting(raw)
-    file = cast(BinaryIO, counted)  # (the readers below call only read())
     if kind == "gzip":  # (a .warc.gz too: a gzip member a record, one after another)
         decoded = _Decoded(Members(counted, name, Gzip()), counted, name)
     elif kind == "xz":
@@ -120,7 +118,7 @@ def opened(source: IO[bytes], name: str, *, inside: bool = False, warn: Callable
     elif kind == "bzip2":
         decoded = _Decoded(Blocks(counted, name), counted, name)  # (a block at a time: a spoilt one passed over)
     else:
-        decoded = _zstd(file, counted, name, dictionary=head.startswith(_DICTIONARY_FRAME))
+        decoded = _zstd(counted, name, dictionary=head.startswith(_DICTIONARY_FRAME))
     return _contents(decoded, name, lambda: counted.count, warn, inside=inside)
 
 
@@ -290,7 +288,7 @@ class _Raw(io.RawIOBase):
         return taken
 
 
-def _zstd(file: BinaryIO, counted: _Counting, name: str, *, dictionary: bool = False) -> _Decoded:
+def _zstd(counted: _Counting, name: str, *, dictionary: bool = False) -> _Decoded:
     """A zstd stream decoded; ``dictionary``: it opens with a dictionary frame (a ``.warc.zst``'s, as ArchiveTeam
     writes them), which its frames are decoded with."""
     try:
@@ -298,7 +296,7 @@ def _zstd(file: BinaryIO, counted: _Counting, name: str, *, dictionary: bool = F
     except ImportError:
         raise UsageError(f"{name} is zstd-compressed: install imgur-dl[zstd] (the zstandard package) "
                          "to read it, or decompress it first (zstd -dc --long=31)") from None
-    trained = zstandard.ZstdCompressionDict(_dictionary(file, name, zstandard),
+    trained = zstandard.ZstdCompressionDict(_dictionary(counted, name, zstandard),
                                             dict_type=zstandard.DICT_TYPE_FULLDICT) if dictionary else None
     try:
         # (no dict_data at all without one: zstandard before 0.16 takes no None for it)
@@ -311,7 +309,7 @@ def _zstd(file: BinaryIO, counted: _Counting, name: str, *, dictionary: bool = F
     return _Decoded(frames, counted, name, zstandard.ZstdError)
 
 
-def _dictionary(file: BinaryIO, name: str, zstandard: Any) -> bytes:
+def _dictionary(file: Reader, name: str, zstandard: Any) -> bytes:
     """The dictionary a dictionary frame holds (a skippable frame with its own magic number: the Zstandard
     compression for WARC files, section "Dictionary frame format"), as it is or compressed with zstd; read from
     ``file``, which is left at the frame's end."""
@@ -413,8 +411,5 @@ class _Counting:
         data = self.raw.read(size)
         self.count += len(data)
         return data
-
-    def readable(self) -> bool:
-        return True
 
 
