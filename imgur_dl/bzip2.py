@@ -27,7 +27,7 @@ import bz2
 
 from imgur_dl.errors import reason
 from imgur_dl.members import Handout
-from imgur_dl.reader import Reader
+from imgur_dl.reader import Buffer, Reader
 
 BLOCK_MAGIC = 0x314159265359  # a block's first 48 bits
 END_MAGIC = 0x177245385090  # a stream's end, before its CRC
@@ -35,7 +35,6 @@ _MAGIC = 48  # bits of either
 _CRC = 32  # bits of a block's CRC (after its magic number), and of a stream's (after its end)
 _STREAM = b"BZh9"  # the header of a stream made of one block: the largest block size, which any block fits in
 _HEADER = len(_STREAM) * 8  # bits of a stream's header
-_IN = 64 * 1024  # compressed bytes read at a time
 MOST_BLOCK = 4 * 1024 * 1024  # compressed bytes of one block at the most (bzip2's: 900 kB in codes of 20 bits at most)
 HOLD = 4 * 1024 * 1024  # text of a block held back until its CRC is checked; a block that makes more: as it comes
 CUT_SHORT = "the bzip2 stream ends before its end-of-stream marker: the file is cut short"
@@ -110,10 +109,7 @@ class Blocks:
     what one piece of it makes, up to ``size`` bytes (b"": the file has ended)."""
 
     def __init__(self, source: Reader, name: str) -> None:
-        self.source = source
-        self.data = bytearray()  # compressed bytes in hand, ...
-        self.at = 0  # ... from this byte of the file
-        self.ended = False  # the source has no more
+        self.input = Buffer(source)  # the compressed bytes in hand
         self.heading = True  # a stream's header is next, at ``data``'s start
         self.start: int | None = None  # the bit of ``data`` where the block whose end is looked for starts
         self.searched = 0  # the bit of ``data`` from which the next magic number is looked for
@@ -136,39 +132,26 @@ class Blocks:
                 self._onward()
         return text.take(size)
 
-    def _fill(self) -> bool:
-        """More of the file in hand; False where it has ended."""
-        more = b"" if self.ended else self.source.read(_IN)
-        self.ended = not more
-        self.data += more
-        return bool(more)
-
     def _drop(self, bit: int) -> None:
         """The bytes before the one holding ``data``'s bit ``bit`` let go."""
         count = bit // 8
-        del self.data[:count]
-        self.at += count
+        self.input.drop(count)
         self.searched -= 8 * count
         if self.start is not None:
             self.start -= 8 * count
 
     def _header(self) -> None:
         """A stream's header, and its first block (or its end: a stream of none); zeros before it passed over."""
-        data = self.data
-        while True:
-            zeros = len(data) - len(data.lstrip(b"\0"))
-            del data[:zeros]
-            self.at += zeros
-            if len(data) >= len(_STREAM) + (_MAGIC + _CRC) // 8 or not self._fill():
-                break
-        if not data:
+        if not self.input.past_zeros():
             self.text.over = True  # (the file's end, after zeros at the most)
             return
+        self.input.fill(len(_STREAM) + (_MAGIC + _CRC) // 8)
+        data = self.input.data
         self.start = None
         magic = bits(data, _HEADER, _MAGIC) if len(data) >= (_HEADER + _MAGIC) // 8 else None
         if data[:3] != b"BZh"[:len(data)] or (len(data) > 3 and not 0x31 <= data[3] <= 0x39) or \
                 magic not in (BLOCK_MAGIC, END_MAGIC, None):
-            self.text.spoil(self.at, self.at + 1, "not a bzip2 stream's header")
+            self.text.spoil(self.input.at, self.input.at + 1, "not a bzip2 stream's header")
             self.heading, self.searched = False, 8
         elif magic is None:
             self.text.stop(CUT_SHORT)
@@ -179,16 +162,16 @@ class Blocks:
 
     def _onward(self) -> None:
         """The next magic number looked for: the block before it decoded; the next block begun, or its stream ended."""
-        found = marker(self.data, self.searched)
+        found = marker(self.input.data, self.searched)
         if found is None:
-            self.searched = max(self.searched, 8 * len(self.data) - _MAGIC + 1)
-            if self.start is not None and 8 * len(self.data) - self.start > 8 * MOST_BLOCK:
-                self.text.spoil(self.at + self.start // 8, self.at + len(self.data),
+            self.searched = max(self.searched, 8 * len(self.input.data) - _MAGIC + 1)
+            if self.start is not None and 8 * len(self.input.data) - self.start > 8 * MOST_BLOCK:
+                self.text.spoil(self.input.at + self.start // 8, self.input.at + len(self.input.data),
                                 f"no block's end within {MOST_BLOCK:,} bytes")
                 self.start = None
             if self.start is None:  # (past a spoilt block: what was looked through is let go)
                 self._drop(max(0, self.searched - 8))
-            if not self._fill():
+            if not self.input.more():
                 self._ended_inside()
             return
         bit, magic = found
@@ -204,9 +187,9 @@ class Blocks:
     def _stream_end(self, bit: int) -> None:
         """A stream ends at ``data``'s bit ``bit``: past its end and CRC, to the next byte, a stream's header next."""
         after = bit + _MAGIC + _CRC
-        while 8 * len(self.data) < after and self._fill():
+        while 8 * len(self.input.data) < after and self.input.more():
             pass
-        if 8 * len(self.data) < after:
+        if 8 * len(self.input.data) < after:
             self.text.stop(CUT_SHORT)
             return
         self.start = None
@@ -220,8 +203,8 @@ class Blocks:
         if self.start is None:
             self.text.stop(f"no bzip2 block follows the one spoilt at byte {self.text.spoilt.at:,}")
             return
-        for end in _ends(self.data, self.start):  # (the text of a block that arrived whole, cut right after it)
-            decoded = block_text(self.data, self.start, end)
+        for end in _ends(self.input.data, self.start):  # (the text of a block that arrived whole, cut right after it)
+            decoded = block_text(self.input.data, self.start, end)
             if not isinstance(decoded, str):
                 self._hand_on(decoded, self.start)
                 break
@@ -229,16 +212,16 @@ class Blocks:
 
     def _decode(self, start: int, end: int) -> None:
         """The block from ``data``'s bit ``start`` to its bit ``end``: its text handed on, or it is said spoilt."""
-        decoded = block_text(self.data, start, end)
+        decoded = block_text(self.input.data, start, end)
         if isinstance(decoded, str):
-            self.text.spoil(self.at + start // 8, self.at + end // 8, decoded)
+            self.text.spoil(self.input.at + start // 8, self.input.at + end // 8, decoded)
         else:
             self._hand_on(decoded, start)
 
     def _hand_on(self, decoded: tuple[bytes, bz2.BZ2Decompressor | None], start: int) -> None:
         """A checked block's text (from ``data``'s bit ``start``) handed on; past HOLD, its decoder kept for more."""
         self.text.give(decoded[0])
-        self.decoder, self.decoding = decoded[1], self.at + start // 8
+        self.decoder, self.decoding = decoded[1], self.input.at + start // 8
 
     def _decode_on(self, decoder: bz2.BZ2Decompressor, size: int) -> None:
         """More of a block that makes more than :data:`HOLD` bytes, as it comes."""

@@ -1,6 +1,7 @@
 """What ``--scan``'s readers of input are (:mod:`imgur_dl.compressed`, :mod:`imgur_dl.warc`, :mod:`imgur_dl.pdf`,
 :mod:`imgur_dl.archives`), what bounds one that decompresses, and the small readers they share: of what a generator
-gives, of bytes read ahead then the rest, of bytes then an error; and what a file read whole gives."""
+gives, of bytes read ahead then the rest, of bytes then an error, of bytes held to be read again; and what a
+file read whole gives."""
 
 from __future__ import annotations
 
@@ -135,3 +136,52 @@ class Prefixed:
 
     def readable(self) -> bool:
         return True
+
+
+class Buffer:
+    """A compressed file's bytes in hand (``data``), from its byte ``at``, read :data:`PIECE` at a time as they are
+    needed (a pipe: what has arrived)."""
+
+    def __init__(self, source: Reader) -> None:
+        self.source = source
+        self.data = bytearray()
+        self.at = 0
+        self.ended = False  # the source has no more
+
+    def more(self) -> bool:
+        """One more read of the source in hand; False where it has ended."""
+        more = b"" if self.ended else self.source.read(PIECE)
+        self.ended = not more
+        self.data += more
+        return bool(more)
+
+    def fill(self, need: int) -> bool:
+        """At least ``need`` bytes in hand, where the source has them."""
+        while len(self.data) < need and self.more():
+            pass
+        return len(self.data) >= need
+
+    def take(self, count: int) -> bytes:
+        taken = bytes(self.data[:count])
+        self.drop(count)
+        return taken
+
+    def drop(self, count: int) -> None:
+        """The first ``count`` bytes in hand let go."""
+        count = min(count, len(self.data))
+        del self.data[:count]
+        self.at += count
+
+    def past_zeros(self) -> bool:
+        """Zero bytes passed over (what pads a stream); whether a byte that is not zero follows."""
+        while self.fill(1):
+            kept = self.data.lstrip(b"\0")
+            self.drop(len(self.data) - len(kept))
+            if kept:
+                return True
+        return False
+
+    def back(self, unused: bytes) -> None:
+        """``unused`` (read past a stream's end by its decoder) in hand again."""
+        self.data[:0] = unused
+        self.at -= len(unused)

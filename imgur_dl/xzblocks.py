@@ -26,7 +26,7 @@ import zlib
 from imgur_dl.errors import reason
 from imgur_dl.gzipped import CUT_SHORT  # (the standard library's words for a file cut short, gzip's as xz's)
 from imgur_dl.members import Handout
-from imgur_dl.reader import Reader
+from imgur_dl.reader import Buffer, Reader
 
 MAGIC = b"\xfd7zXZ\x00"  # a stream's header's first bytes
 _FOOTER_MAGIC = b"YZ"
@@ -34,7 +34,6 @@ _HEADER = 12  # bytes of a stream's header, and of its footer
 _CHECKS = {0: 0, 1: 4, 4: 8, 10: 32}  # the checks liblzma makes (none, CRC32, CRC64, SHA-256), and their sizes
 _SIZES = 0xC0  # a block header's flags: its compressed and uncompressed sizes follow
 _RESERVED = 0x3C  # ... bits that are never set
-_IN = 64 * 1024  # compressed bytes read at a time
 FEED = 2048  # compressed bytes given the decoder at a time (what one piece makes stays a few dozen MiB at most)
 HOLD = 4 * 1024 * 1024  # text of a block held back until it is checked; a block that makes more: as it comes
 
@@ -95,36 +94,7 @@ def one_block(flags: bytes, header: int, compressed: int, uncompressed: int) -> 
     return index + _crc32(backward + flags) + backward + flags + _FOOTER_MAGIC
 
 
-class _Input:
-    """The compressed file's bytes in hand (``data``), from its byte ``at``."""
-
-    def __init__(self, source: Reader) -> None:
-        self.source = source
-        self.data = bytearray()
-        self.at = 0
-        self.ended = False  # the source has no more
-
-    def fill(self, need: int) -> bool:
-        """At least ``need`` bytes in hand, where the file has them."""
-        while len(self.data) < need and not self.ended:
-            more = self.source.read(_IN)
-            self.ended = not more
-            self.data += more
-        return len(self.data) >= need
-
-    def take(self, count: int) -> bytes:
-        taken = bytes(self.data[:count])
-        del self.data[:count]
-        self.at += len(taken)
-        return taken
-
-    def back(self, unused: bytes) -> None:
-        """``unused`` (read past a stream's end by its decoder) in hand again."""
-        self.data[:0] = unused
-        self.at -= len(unused)
-
-
-def index_end(given: _Input, blocks: int | None) -> int | str:
+def index_end(given: Buffer, blocks: int | None) -> int | str:
     """Where the stream's index that ``given`` starts with ends, with the footer after it (its CRC32 right, the
     footer's magic number where the index says), when it holds ``blocks`` records (None: any number); why it is none,
     where it is not (the file cut short in it, or it is spoilt)."""
@@ -163,7 +133,7 @@ class _Block:
         self.held_size = 0
         self.streaming = False  # past HOLD: given as it comes
 
-    def piece(self, given: _Input) -> bytes | None:
+    def piece(self, given: Buffer) -> bytes | None:
         """What to feed the decoder next (b"": more of what it was fed); None where the file ends inside the block."""
         if not self.decoder.needs_input:
             return b""
@@ -196,10 +166,12 @@ class _Block:
         """All of it fed, and its decoder wants more: it ends before its sizes say."""
         return not (self.opening or self.left or self.trailer or self.decoder.eof) and self.decoder.needs_input
 
-    def passed_over(self, given: _Input) -> bool:
+    def passed_over(self, given: Buffer) -> bool:
         """The rest of its bytes passed over; False where the file ends first."""
         while self.left and given.fill(1):
-            self.left -= len(given.take(min(self.left, _IN)))
+            count = min(self.left, len(given.data))
+            given.drop(count)
+            self.left -= count
         return not self.left
 
 
@@ -208,7 +180,7 @@ class XzBlocks:
     up to ``size`` bytes (b"": the file has ended)."""
 
     def __init__(self, source: Reader, name: str) -> None:
-        self.input = _Input(source)
+        self.input = Buffer(source)
         self.flags = b""  # the stream's flags (its check's kind), once its header is read
         self.blocks: int | None = 0  # ... its blocks so far (None: not known, past a spoilt header)
         self.whole: lzma.LZMADecompressor | None = None  # a stream decoded as one (its blocks give no sizes), ...
@@ -238,9 +210,7 @@ class XzBlocks:
         """A stream's header (zeros before it passed over: stream padding), and its first block's, to tell how it is
         read."""
         given = self.input
-        while given.fill(1) and not given.data[0]:
-            given.take(len(given.data) - len(given.data.lstrip(b"\0")))
-        if not given.data:
+        if not given.past_zeros():
             self.text.over = True
             return
         if not given.fill(_HEADER + 1):

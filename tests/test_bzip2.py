@@ -194,7 +194,7 @@ def test_a_block_whose_end_is_not_found_is_given_up_within_its_bound(monkeypatch
     reader = Blocks(source, "x.bz2")
     with pytest.raises(FileStopped, match=r"from byte 4 cannot be read on \(no block's end within 100,000 bytes\)"):
         reader.read1(1000)
-    assert len(reader.data) <= 100_000 + 64 * 1024
+    assert len(reader.input.data) <= 100_000 + 64 * 1024
     assert reader.read1(1000) == b"imgur.com/a/XyZ9876"
 
 
