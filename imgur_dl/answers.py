@@ -14,10 +14,10 @@ import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from typing import Any
 
 from imgur_dl import packed
+from imgur_dl.dates import iso
 from imgur_dl.errors import ApiError, EmptyAlbumError
 from imgur_dl.hosts import IMAGE_ROOT
 from imgur_dl.models import Album, Kind, Media, Source, Target
@@ -328,6 +328,6 @@ def _iso(value: object) -> str:
     if seconds is None:
         return ""
     try:
-        return datetime.fromtimestamp(seconds, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return iso(seconds)
     except (OverflowError, OSError, ValueError):
         return ""

@@ -24,10 +24,10 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime, timezone
 from pathlib import Path
 
 from imgur_dl.archive import DEFAULT_TABLE, Fleet, Holder, Item, Record, Release, foreign, table_name
+from imgur_dl.dates import iso
 from imgur_dl.errors import ArchiveUnavailable, UsageError
 from imgur_dl.models import Entry
 
@@ -205,12 +205,12 @@ class SqliteStore:
                     f"SELECT owner, sum(state = 'claimed' AND expires > ?), sum(state = 'claimed' AND expires <= ?),"
                     f" sum(state = 'done'), sum(state = 'failed'), max(updated) FROM {t}_claims "
                     "GROUP BY owner ORDER BY owner", (now, now)):
-                fleet.process(owner, working=working, lapsed=lapsed, done=done, failed=failed, last_seen=_iso(seen))
+                fleet.process(owner, working=working, lapsed=lapsed, done=done, failed=failed, last_seen=iso(seen))
             fleet.failed = db.execute(f"SELECT count(*) FROM {t}_claims WHERE state = 'failed'").fetchone()[0]
             for kind, item, owner, reason, updated, expires in db.execute(
                     f"SELECT kind, id, owner, reason, updated, expires FROM {t}_claims WHERE state = 'failed' "
                     "ORDER BY updated DESC LIMIT ?", (most,)):
-                fleet.failure(kind, item, by=owner, reason=reason, at=_iso(updated), retry_from=_iso(expires))
+                fleet.failure(kind, item, by=owner, reason=reason, at=iso(updated), retry_from=iso(expires))
         return fleet
 
     def close(self) -> None:
@@ -312,6 +312,3 @@ def _columns(db: sqlite3.Connection, table: str) -> list[str]:
     """``table``'s columns, in order (none: there is no such table)."""
     return [str(row[1]) for row in db.execute(f"PRAGMA table_info({table})")]
 
-
-def _iso(seconds: float) -> str:
-    return datetime.fromtimestamp(seconds, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -21,6 +21,11 @@ def parse_iso(text: str) -> float | None:
     return seconds if seconds is not None and _EARLIEST <= seconds < _LATEST else None
 
 
+def iso(seconds: float) -> str:
+    """``seconds`` since the epoch as ISO 8601 writes a moment in UTC, to the second (``2024-05-01T12:00:00Z``)."""
+    return datetime.fromtimestamp(seconds, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def seconds_at(moment: str, fraction: str | None, zone: str | None) -> float | None:
     """Seconds since the epoch of ``YYYY-MM-DDTHH:MM:SS``, the digits of a fraction of a second (any number:
     six are kept) and a zone (``Z``, ``+02:00``, ``+0200``; None: UTC); None when there is no such moment."""

@@ -24,11 +24,10 @@ import errno
 import os
 import threading
 from collections.abc import Callable, Mapping
-from datetime import datetime, timezone
 from pathlib import Path
 
 from imgur_dl import folders
-from imgur_dl.dates import upload_time
+from imgur_dl.dates import iso, upload_time
 from imgur_dl.models import Job
 from imgur_dl.text import WARNING_PREFIX
 
@@ -62,7 +61,7 @@ def described(job: Job) -> dict[str, bytes]:
     whole): the post's page, the item's title (the post's, where it has none), description and upload time."""
     media, album = job.media, job.album
     seconds = upload_time(job)
-    date = datetime.fromtimestamp(seconds, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ") if seconds is not None else ""
+    date = iso(seconds) if seconds is not None else ""
     # (the most telling first: where a file system has room for only some, those are kept)
     values = {REFERRER: album.url, DATE: date, TITLE: media.title or album.title, DESCRIPTION: media.description}
     return {name: cut(text.encode("utf-8", "replace"), _MOST.get(name)) for name, text in values.items() if text}
