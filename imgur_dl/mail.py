@@ -24,12 +24,15 @@ import string
 from collections.abc import Callable, Iterator
 from urllib.parse import unquote
 
-__all__ = ["BASE64_CARRY", "Base64Bodies", "line_end", "quoted_printable", "rewritten"]
+__all__ = ["BASE64_CARRY", "Base64Bodies", "Quoting", "line_end", "quoted_beyond", "quoted_printable",
+           "rewritten"]
 
 # What marks text as quoted-printable: a soft line break (the line goes on), a space or tab at a line's end, a '='
 # (rare in other text, and read twice when it is there: a piece of a message with none of the others, as a pipe
 # may give, still holds "url=3Dhttps%3A...").
-_QUOTED_PRINTABLE = re.compile(rb"=(?:20|09)?\r*\n|=3D")
+_SOFT_BREAK = rb"=(?:20|09)?\r*\n"
+_QUOTED_PRINTABLE = re.compile(_SOFT_BREAK + rb"|=3D")
+_WRAPPED = re.compile(_SOFT_BREAK)
 # A body in base64, as MIME wraps it: lines of its alphabet alone (76 characters, as a rule), the last one shorter
 # and maybe padded; four lines at least (shorter runs of such lines are too often something else, and hold little).
 _BASE64 = re.compile(rb"(?m)(?:^[A-Za-z0-9+/]{40,100}\r?\n){3,}(?:^[A-Za-z0-9+/]{0,100}={0,2}\r?\n)")
@@ -130,6 +133,24 @@ def quoted_printable(text: bytes) -> bytes | None:
     quoted-printable writes one as "=00". Binary data, a picture's, holds a soft line break by chance: a block of
     it was decoded and read again for nothing, about a third of what reading it costs.)"""
     return binascii.a2b_qp(text) if b"\x00" not in text and _QUOTED_PRINTABLE.search(text) else None
+
+
+class Quoting:
+    """Whether a file has shown itself quoted-printable: a part's header that says so, or a line wrapped as it
+    wraps them (read a block at a time: from the block that shows it on)."""
+
+    def __init__(self) -> None:
+        self._shown = False
+
+    def shown(self, text: bytes, lower: bytes) -> bool:
+        """Whether the file has, up to the end of ``text`` (its next block; ``lower``: in lower case)."""
+        self._shown = self._shown or b"quoted-printable" in lower or _WRAPPED.search(text) is not None
+        return self._shown
+
+
+def quoted_beyond(text: bytes, links: list[str]) -> bool:
+    """Whether ``text`` writes a '=' as quoted-printable does, "=3D", beyond what ``links`` (found in it) hold."""
+    return text.count(b"=3D") > sum(link.count("=3D") for link in links)
 
 
 class Base64Bodies:

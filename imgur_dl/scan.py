@@ -22,6 +22,7 @@ input's size.
 
 from __future__ import annotations
 
+import binascii
 import html
 import os
 import re
@@ -36,7 +37,7 @@ from imgur_dl import markup
 from imgur_dl.compressed import opened
 from imgur_dl.errors import FileStopped, ImgurDLError, ScanError, UsageError, reason
 from imgur_dl.hashset import HashSet
-from imgur_dl.mail import Base64Bodies, line_end, quoted_printable, rewritten
+from imgur_dl.mail import Base64Bodies, Quoting, line_end, quoted_beyond, quoted_printable, rewritten
 from imgur_dl.models import Kind, Target
 from imgur_dl.text import counted
 from imgur_dl.urls import parse_all
@@ -273,6 +274,11 @@ def _named(found: Iterable[str]) -> Iterator[Target]:
         yield from _targets_of(link)
 
 
+def _names_of(link: str) -> tuple[tuple[Kind, str], ...]:
+    """What ``link`` names, whatever its dress."""
+    return tuple((target.kind, target.id) for target in _targets_of(link))
+
+
 def _targets_of(link: str) -> list[Target]:
     """What ``link`` names; if nothing, what it names up to where it may have run on (:data:`_RUN_ON`: a field of
     a CSV export ends, ``https://imgur.com/a/AbC1234,2019-05-01``), if that is a link apart. A link cut short
@@ -326,7 +332,7 @@ class Scanner:
 
     def _scan(self, source: BinaryIO, name: str, path: Path | None) -> Iterator[Target]:
         stream = opened(source, name, warn=self.warnings.append, path=path)
-        carry, bodies = b"", Base64Bodies(_cut)  # (an email's bodies in base64, decoded)
+        carry, bodies, quoting = b"", Base64Bodies(_cut), Quoting()  # (an email's bodies in base64, decoded)
         pieces: list[bytes] = []  # read since the text was last looked at
         waiting = 0  # bytes to read before looking again (an email's part carried waits for as much again)
         while True:
@@ -336,11 +342,11 @@ class Scanner:
                 text = carry + b"".join(pieces)  # be a link cut short, naming another image)
                 head = text[:_cut(text)]
                 bodies.ending()
-                yield from self._new(head, head.lower(), bodies)
+                yield from self._new(head, head.lower(), bodies, quoting)
                 if not isinstance(exc, FileStopped):
                     raise
                 self.errors.append(exc)  # (one file of an archive: the archive goes on with its next)
-                carry, pieces, waiting, bodies = b"", [], 0, Base64Bodies(_cut)
+                carry, pieces, waiting, bodies, quoting = b"", [], 0, Base64Bodies(_cut), Quoting()
                 continue
             if not block:
                 break
@@ -357,28 +363,22 @@ class Scanner:
             cut = bodies.cut(lower)  # (an email's part cut short is read whole with the next block)
             if cut < safe:
                 head, lower = head[:cut], lower[:cut]
-            yield from self._new(head, lower, bodies)  # (what has arrived is looked at now: a pipe may pause)
+            # (What has arrived is looked at now: a pipe may pause.)
+            yield from self._new(head, lower, bodies, quoting)
             carry = text[cut:]
             waiting = len(carry) if cut < safe else 0
         text = carry + b"".join(pieces)
         bodies.ending()
-        yield from self._new(text, text.lower(), bodies)
+        yield from self._new(text, text.lower(), bodies, quoting)
 
-    def _new(self, text: bytes, lower: bytes, bodies: Base64Bodies) -> Iterator[Target]:
-        """The new targets in ``text`` (``lower``: in lower case; ``bodies``: its email's bodies in base64)."""
+    def _new(self, text: bytes, lower: bytes, bodies: Base64Bodies, quoting: Quoting) -> Iterator[Target]:
+        """The new targets in ``text`` (``lower``: in lower case; ``bodies``: its email's bodies in base64;
+        ``quoting``: whether its file has shown itself quoted-printable)."""
         found = links(text, lower)
+        quoted = quoting.shown(text, lower)
         decoded = quoted_printable(text)
         if decoded is not None:
-            # Quoted-printable (an email's body, as mbox and .eml files keep it) wraps its lines at 76
-            # characters, a '=' ending each, and writes a space there as '=20': a link may be cut anywhere, or
-            # run into what follows. Read again as decoded; what the first reading found whole is not counted
-            # again.
-            whole = Counter(found)
-            for link in links(decoded):
-                if whole[link]:
-                    whole[link] -= 1
-                else:
-                    found.append(link)
+            found = _read_twice(text, found, links(decoded), quoted=quoted)
         for body in bodies.decoded(text, lower):
             found.extend(links(body))
         for wide in _utf16(text, lower):
@@ -391,6 +391,44 @@ class Scanner:
                 if self.take(target):
                     self.stats.targets += 1
                     yield target
+
+
+def _read_twice(text: bytes, found: list[str], decoded: list[str], *, quoted: bool) -> list[str]:
+    """The links of ``text`` read as it is (``found``) and as quoted-printable (``decoded``), each once.
+
+    Quoted-printable (an email's body, as mbox and .eml files keep it) wraps its lines at 76 characters, a '='
+    ending each, and writes a space there as '=20' and a '=' as '=3D': a link may be cut anywhere, or run into
+    what follows. What the first reading found whole is not counted again. Where the text is quoted-printable
+    beyond the links in question (``quoted``: its file has said so, or wrapped a line, by the end of ``text``; or
+    it holds another "=3D"), a link found as it is that decoding reads another way ("imgur.com/search?q=3DS", a
+    search for "S") is taken as decoded, and one that ends in the '=' of a wrapped line
+    ("imgur.com/search?q=ca=", cut short) is left to the decoded reading; elsewhere each is taken as it is
+    written (a search for "3DS").
+    """
+    whole = Counter(found)
+    # Where in ``found`` a link is that decoding reads another way, by what it then names (the two readings may
+    # dress it apart: "https://=<line's end>imgur.com/search?q=3D0=20" is "imgur.com/search?q=3D0=20" as it is).
+    twins: dict[tuple[tuple[Kind, str], ...], list[int]] = {}
+    for at, link in enumerate(found):
+        if "=" in link and (read := binascii.a2b_qp(link.encode())) != link.encode():
+            for twin in links(read, rewritings=False)[:1]:
+                if named := _names_of(twin):
+                    twins.setdefault(named, []).append(at)
+    cut = [at for at, link in enumerate(found) if link.endswith("=")]
+    quoted = quoted or (bool(twins) and quoted_beyond(text, [found[at] for ats in twins.values() for at in ats]))
+    kept: list[str | None] = list(found)
+    for at in cut if quoted else ():
+        kept[at] = None
+    for link in decoded:
+        if whole[link]:
+            whole[link] -= 1
+        elif twins and (ats := twins.get(_names_of(link))):
+            at = ats.pop(0)
+            if quoted:
+                kept[at] = link
+        else:
+            kept.append(link)
+    return [link for link in kept if link is not None]
 
 
 def scanned(names: list[str], scanner: Scanner, stdin: BinaryIO, *, output: Path | None = None) -> Iterator[Target]:

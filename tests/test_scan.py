@@ -627,6 +627,7 @@ def test_random_text_around_a_link_finds_exactly_that_link(before: str, left: st
 @PROPERTIES
 @given(st.lists(st.tuples(st.sampled_from(range(len(DRESSES))), st.binary(max_size=200)), min_size=1, max_size=12),
        st.booleans(), st.integers(40, 3000), st.lists(st.integers(0, 10**5), max_size=8))
+@example([(19, b""), (0, b"")], True, 40, [])  # (a search in quoted-printable, "=3D" its only mark in its block)
 def test_text_gives_the_same_links_wherever_its_blocks_end(dressed: list[tuple[int, bytes]], quoted: bool,
                                                             block: int, cuts: list[int]) -> None:
     # Links in every dress, amid anything, as it is or as an email keeps it (quoted-printable): read whole, in blocks
@@ -864,6 +865,7 @@ def test_a_link_a_forum_shows_shortened_names_nothing_wherever_blocks_end(
 @given(st.sampled_from(["https://imgur.com/user/{}/posts", "https://imgur.com/t/{}", "https://imgur.com/user/{}",
                         "https://imgur.com/search?q={}"]), st.from_regex(r"[A-Za-z0-9_]{2,30}", fullmatch=True),
        st.integers(8, 400))
+@example("https://imgur.com/search?q={}", "3D0", 8)  # (a search for "3D0" was a search for "0" too: "=3D" read as '=')
 def test_a_link_bluesky_shows_shortened_names_nothing(form: str, name: str, block: int) -> None:
     """Bluesky's app writes a link into a post's text as its host, 13 characters more and "...", when the rest is
     longer than 15 (the link whole in the post's facet): "imgur.com/user/SomeNam..." named another user."""
@@ -1037,6 +1039,34 @@ def test_a_link_in_quoted_printable_is_found_wherever_its_lines_break(
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(scan, "BLOCK", block)
         assert [t.id for t in Scanner().scan(io.BytesIO(wrapped), "mail")] == want
+
+
+_QUERY = st.from_regex(r"(3D|3d)?[A-Za-z0-9_]{1,20}", fullmatch=True)
+_PLAIN = st.text(max_size=80).filter(lambda t: "imgur" not in t.lower() and "=" not in t)
+
+
+@PROPERTIES
+@given(_PLAIN, _QUERY, _PLAIN, st.sampled_from(["{}", "<{}>", '"{}"', "[search]({})", '<a href="{}">x</a>']))
+@example("Search: ", "3DS", " and more", "{}")
+def test_a_search_link_is_read_as_it_is_written_where_nothing_is_quoted_printable(before: str, query: str,
+                                                                                  after: str, dress: str) -> None:
+    # A search for "3DS" (Nintendo's): its "=3D" is how quoted-printable writes a '=', and the text was read again
+    # decoded: a search for "S" too.
+    text = f"{before} {dress.format(f'https://imgur.com/search?q={query}')} {after}\n".encode("utf-8", "surrogatepass")
+    assert [t.id for t in Scanner().scan(io.BytesIO(text), "notes.md")] == [query]
+
+
+@PROPERTIES
+@given(_PLAIN, _QUERY, _PLAIN, st.sampled_from(["{}", '<a href="{}">x</a>']), st.sampled_from([b"\n", b"\r\n"]),
+       st.booleans())
+def test_a_search_link_in_quoted_printable_is_read_decoded(before: str, query: str, after: str, dress: str,
+                                                          newline: bytes, wrapped: bool) -> None:
+    # As an email's body keeps it: its '=' written "=3D" (a search for "3Dcats" was read beside the one for "cats");
+    # the text wrapped somewhere (its first line longer than 76 characters), or holding another '=' of its own.
+    link = f"https://imgur.com/search?q={query}"
+    text = f"{'x' * 80 if wrapped else 'a=b'} {before} {dress.format(link)} {after}\n".encode("utf-8", "surrogatepass")
+    message = quopri.encodestring(text).replace(b"\n", newline)
+    assert [t.id for t in Scanner().scan(io.BytesIO(message), "mail.eml")] == [query]
 
 
 def test_binary_data_is_not_read_as_quoted_printable() -> None:
