@@ -142,9 +142,11 @@ class Quoting:
     def __init__(self) -> None:
         self._shown = False
 
-    def shown(self, text: bytes, lower: bytes) -> bool:
-        """Whether the file has, up to the end of ``text`` (its next block; ``lower``: in lower case)."""
-        self._shown = self._shown or b"quoted-printable" in lower or _WRAPPED.search(text) is not None
+    def shown(self, text: bytes, lower: bytes, *, marked: bool) -> bool:
+        """Whether the file has, up to the end of ``text`` (its next block; ``lower``: in lower case; ``marked``:
+        whether it holds a mark of quoted-printable, :func:`quoted_printable`'s, a line it wraps among them)."""
+        self._shown = (self._shown or b"quoted-printable" in lower
+                       or (marked and _WRAPPED.search(text) is not None))
         return self._shown
 
 

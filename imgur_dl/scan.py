@@ -375,8 +375,8 @@ class Scanner:
         """The new targets in ``text`` (``lower``: in lower case; ``bodies``: its email's bodies in base64;
         ``quoting``: whether its file has shown itself quoted-printable)."""
         found = links(text, lower)
-        quoted = quoting.shown(text, lower)
         decoded = quoted_printable(text)
+        quoted = quoting.shown(text, lower, marked=decoded is not None)
         if decoded is not None:
             found = _read_twice(text, found, links(decoded), quoted=quoted)
         for body in bodies.decoded(text, lower):
