@@ -151,7 +151,7 @@ class Quoting:
 
 
 def quoted_beyond(text: bytes, links: list[str]) -> bool:
-    """Whether ``text`` writes a '=' as quoted-printable does, "=3D", beyond what ``links`` (found in it) hold."""
+    """Whether ``text`` writes a '=' as quoted-printable does, "=3D", outside ``links`` (all it holds as they are)."""
     return text.count(b"=3D") > sum(link.count("=3D") for link in links)
 
 

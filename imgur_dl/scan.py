@@ -332,7 +332,8 @@ class Scanner:
 
     def _scan(self, source: BinaryIO, name: str, path: Path | None) -> Iterator[Target]:
         stream = opened(source, name, warn=self.warnings.append, path=path)
-        carry, bodies, quoting = b"", Base64Bodies(_cut), Quoting()  # (an email's bodies in base64, decoded)
+        # (An email's bodies in base64, decoded; whether the file is quoted-printable, as an email's body may be.)
+        carry, bodies, quoting = b"", Base64Bodies(_cut), Quoting()
         pieces: list[bytes] = []  # read since the text was last looked at
         waiting = 0  # bytes to read before looking again (an email's part carried waits for as much again)
         while True:
@@ -399,23 +400,27 @@ def _read_twice(text: bytes, found: list[str], decoded: list[str], *, quoted: bo
     Quoted-printable (an email's body, as mbox and .eml files keep it) wraps its lines at 76 characters, a '='
     ending each, and writes a space there as '=20' and a '=' as '=3D': a link may be cut anywhere, or run into
     what follows. What the first reading found whole is not counted again. Where the text is quoted-printable
-    beyond the links in question (``quoted``: its file has said so, or wrapped a line, by the end of ``text``; or
-    it holds another "=3D"), a link found as it is that decoding reads another way ("imgur.com/search?q=3DS", a
-    search for "S") is taken as decoded, and one that ends in the '=' of a wrapped line
-    ("imgur.com/search?q=ca=", cut short) is left to the decoded reading; elsewhere each is taken as it is
+    beyond its links (``quoted``: its file has said so, or wrapped a line, by the end of ``text``; or it writes
+    a "=3D" outside every link found as it is), a link found as it is that decoding reads another way
+    ("imgur.com/search?q=3DS", a search for "S") is taken as decoded, and one that ends in the '=' of a wrapped
+    line ("imgur.com/search?q=ca=", cut short) is left to the decoded reading; elsewhere each is taken as it is
     written (a search for "3DS").
     """
-    whole = Counter(found)
+    whole: Counter[str] = Counter()  # links read alike both ways: found again as they are by the second reading
     # Where in ``found`` a link is that decoding reads another way, by what it then names (the two readings may
     # dress it apart: "https://=<line's end>imgur.com/search?q=3D0=20" is "imgur.com/search?q=3D0=20" as it is).
+    # (Decoded, it is never itself: "search?q=3D0" found again by the second reading is another link, decoded
+    # from "search?q=3D3D0".)
     twins: dict[tuple[tuple[Kind, str], ...], list[int]] = {}
     for at, link in enumerate(found):
-        if "=" in link and (read := binascii.a2b_qp(link.encode())) != link.encode():
-            for twin in links(read, rewritings=False)[:1]:
-                if named := _names_of(twin):
-                    twins.setdefault(named, []).append(at)
+        if "=" not in link or (read := binascii.a2b_qp(link.encode())) == link.encode():
+            whole[link] += 1
+            continue
+        for twin in links(read, rewritings=False)[:1]:
+            if named := _names_of(twin):
+                twins.setdefault(named, []).append(at)
     cut = [at for at, link in enumerate(found) if link.endswith("=")]
-    quoted = quoted or (bool(twins) and quoted_beyond(text, [found[at] for ats in twins.values() for at in ats]))
+    quoted = quoted or (bool(twins) and quoted_beyond(text, found))
     kept: list[str | None] = list(found)
     for at in cut if quoted else ():
         kept[at] = None

@@ -1056,6 +1056,21 @@ def test_a_search_link_is_read_as_it_is_written_where_nothing_is_quoted_printabl
     assert [t.id for t in Scanner().scan(io.BytesIO(text), "notes.md")] == [query]
 
 
+def test_a_link_writing_3d_in_its_own_query_is_no_mark_of_quoted_printable() -> None:
+    # The second link's "=3D" (its "qs" a word that begins so; decoded, "=00" its NUL) was taken for quoted-printable
+    # around the first: a search for "3D0" read as one for "0".
+    text = b" https://imgur.com/search?q=3D0  https://imgur.com/search?q=00&qs=3D0 \n"
+    assert sorted(t.id for t in Scanner().scan(io.BytesIO(text), "notes.txt")) == ["00", "3D0"]
+
+
+def test_a_link_decoded_to_what_another_is_as_written_is_a_link_of_its_own() -> None:
+    # Quoted-printable: searches for "0" (each written "q=3D0"), then one for "3D0" ("q=3D3D0") cut by a wrapped
+    # line: decoded, it read as the first two did as written, and was taken for one of them, found already.
+    message = (b"x" * 90 + b"=\n https://imgur.com/search?q=3D0  https://imgur.com/search?q=3D0  https://im=\n"
+               b"gur.com/search?q=3D3D0=20\n")
+    assert sorted(t.id for t in Scanner().scan(io.BytesIO(message), "mail.eml")) == ["0", "3D0"]
+
+
 @PROPERTIES
 @given(_PLAIN, _QUERY, _PLAIN, st.sampled_from(["{}", '<a href="{}">x</a>']), st.sampled_from([b"\n", b"\r\n"]),
        st.booleans())
