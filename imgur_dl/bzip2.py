@@ -201,7 +201,7 @@ class Blocks:
         """The file ends where no magic number follows: inside a block (cut short; the block whole perhaps, the next
         magic number begun after it), or after a spoilt one with none after it."""
         if self.start is None:
-            self.text.stop(f"no bzip2 block follows the one spoilt at byte {self.text.spoilt.at:,}")
+            self.text.end(self.text.spoilt.none_after())
             return
         for end in _ends(self.input.data, self.start):  # (the text of a block that arrived whole, cut right after it)
             decoded = block_text(self.input.data, self.start, end)

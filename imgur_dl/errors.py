@@ -99,6 +99,15 @@ class FileStopped(ScanError):
     counts, and the archive goes on with its next file."""
 
 
+class NoneFollows(ScanError):
+    """Nothing readable follows the last spoilt member (frame, block) of a file: said in one line with that member,
+    in place of ``replaces``, the line said of it alone (which promised a next one)."""
+
+    def __init__(self, message: str, why: str, replaces: ScanError | None) -> None:
+        super().__init__(message, why)
+        self.replaces = replaces
+
+
 class ArchiveUnavailable(ImgurDLError):
     """The download archive cannot be reached or written just now (its server went away, a lock held too long, its
     disk full); ``trouble`` says which in words ("cannot be reached"). ``unsent``: the call never reached it (no

@@ -35,7 +35,7 @@ from __future__ import annotations
 import collections
 from typing import Protocol
 
-from imgur_dl.errors import FileStopped, ScanError
+from imgur_dl.errors import FileStopped, NoneFollows, ScanError
 from imgur_dl.reader import Reader
 
 NOT_ONE = -1  # what :meth:`Codec.header` says of bytes that start no member
@@ -220,6 +220,7 @@ class Spoilt:
         self.count = 0
         self.at = 0  # where the last one starts
         self.end = 0  # ... and where its data was seen to end, or to fail
+        self.last: ScanError | None = None  # what was said of it
 
     def said(self, start: int, end: int, why: str) -> ScanError:
         """What is said of one more, from ``start`` to ``end``, that cannot be read on for ``why``."""
@@ -228,8 +229,18 @@ class Spoilt:
         if self.count > MOST_SPOILT:
             return ScanError.stopped(self.name, f"more than {MOST_SPOILT} of its {self.unit}s cannot be read: "
                                                 "spoilt throughout?")
-        return FileStopped(f"{self.name}: its {self.unit} from byte {start:,} cannot be read on ({why}); what was "
-                           f"found before it still counts, and reading goes on from the next {self.unit_short}", why)
+        self.last = FileStopped(f"{self.name}: its {self.unit} from byte {start:,} cannot be read on ({why}); what "
+                                f"was found before it still counts, and reading goes on from the next "
+                                f"{self.unit_short}", why)
+        return self.last
+
+    def none_after(self) -> NoneFollows:
+        """What is said when the file ends with no other after the last one: that one's line, and that none
+        follows."""
+        why = self.last.why if self.last is not None else "spoilt"
+        return NoneFollows(f"{self.name}: its {self.unit} from byte {self.at:,} cannot be read on ({why}), and no "
+                           f"{self.unit_short} follows it; what was found before it still counts",
+                           f"no {self.unit} follows the one spoilt at byte {self.at:,}", self.last)
 
 
 class Handout:
@@ -282,7 +293,11 @@ class Handout:
 
     def stop(self, why: str) -> None:
         """The file cannot be read on, for ``why``: said, and nothing more follows."""
-        self.said.append(ScanError.stopped(self.name, why))
+        self.end(ScanError.stopped(self.name, why))
+
+    def end(self, said: ScanError) -> None:
+        """The file cannot be read on: ``said``, and nothing more follows."""
+        self.said.append(said)
         self.over = True
 
 
@@ -425,8 +440,7 @@ class Members:
             keep = len(given.data) - found if found != -1 else min(len(given.data), len(magic) - 1)
             given.skip(len(given.data) - keep)
             if not given.fill():
-                self.said = ScanError.stopped(self.name, f"no {self.codec.unit} follows the one spoilt at byte "
-                                                         f"{self.spoilt.at:,}")
+                self.said = self.spoilt.none_after()
                 return
 
 

@@ -35,7 +35,7 @@ from urllib.parse import unquote
 
 from imgur_dl import markup
 from imgur_dl.compressed import opened
-from imgur_dl.errors import FileStopped, ImgurDLError, ScanError, UsageError, reason
+from imgur_dl.errors import FileStopped, ImgurDLError, NoneFollows, ScanError, UsageError, reason
 from imgur_dl.hashset import HashSet
 from imgur_dl.mail import Base64Bodies, Quoting, line_end, quoted_beyond, quoted_printable, rewritten
 from imgur_dl.models import Kind, Target
@@ -327,6 +327,9 @@ class Scanner:
         """The new targets of ``source`` (``path``: the file it is, when it is one of its own)."""
         try:
             yield from self._scan(source, name, path)
+        except NoneFollows as exc:  # (one line in place of two: the last spoilt member's, and that none follows)
+            replaced = bool(self.errors) and self.errors[-1] is exc.replaces
+            self.errors[-1:] = [exc] if replaced else [*self.errors[-1:], exc]
         except ImgurDLError as exc:
             self.errors.append(exc)
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 import lzma
 import zlib
 
-from imgur_dl.errors import reason
+from imgur_dl.errors import ScanError, reason
 from imgur_dl.gzipped import CUT_SHORT  # (the standard library's words for a file cut short, gzip's as xz's)
 from imgur_dl.members import Handout
 from imgur_dl.reader import Buffer, Reader
@@ -268,7 +268,7 @@ class XzBlocks:
         given = self.input
         while True:
             if not given.fill(1024 + 4) and not given.data:
-                self._stopped(f"no xz block follows the one spoilt at byte {self.text.spoilt.at:,}")
+                self._end(self.text.spoilt.none_after())
                 return
             if block_header(given.data) is not None or (not given.data[0] and isinstance(index_end(given, None), int)):
                 self.looking = False
@@ -316,5 +316,8 @@ class XzBlocks:
             self.whole, self.flags = None, b""
 
     def _stopped(self, why: str) -> None:
+        self._end(ScanError.stopped(self.text.name, why))
+
+    def _end(self, said: ScanError) -> None:
         self.whole = self.block = None
-        self.text.stop(why)
+        self.text.end(said)
