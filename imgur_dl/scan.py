@@ -328,8 +328,10 @@ class Scanner:
         try:
             yield from self._scan(source, name, path)
         except NoneFollows as exc:  # (one line in place of two: the last spoilt member's, and that none follows)
-            replaced = bool(self.errors) and self.errors[-1] is exc.replaces
-            self.errors[-1:] = [exc] if replaced else [*self.errors[-1:], exc]
+            if self.errors and self.errors[-1] is exc.replaces:
+                self.errors[-1] = exc
+            else:
+                self.errors.append(exc)
         except ImgurDLError as exc:
             self.errors.append(exc)
 
