@@ -76,7 +76,7 @@ class Files:
                 raise ScanError.stopped(self.name, exc.why if isinstance(exc, ScanError) else reason(exc)) from None
             stopped = exc if isinstance(exc, ScanError) else \
                 ScanError.stopped(f"{self.name}: {self.inner}", reason(exc))
-            raise FileStopped(f"{stopped}; the archive's other files are read", stopped.why) from None
+            raise FileStopped(f"{stopped}; the archive's other files are read", stopped.why, stopped.replaces) from None
         if not data:
             self._current = None
             return b"\n"  # (between two files: the last line of one is not the first of the next)

@@ -82,11 +82,13 @@ def reason(exc: BaseException) -> str:
 
 class ScanError(ImgurDLError):
     """An input to scan could not be read to its end; what was found before still counts. ``why``: the reason
-    alone."""
+    alone; ``replaces``: what was said just before, which this says again with more (a file's last spoilt member
+    said, then that none follows it: one line)."""
 
-    def __init__(self, message: str, why: str | None = None) -> None:
+    def __init__(self, message: str, why: str | None = None, replaces: ScanError | None = None) -> None:
         super().__init__(message)
         self.why = why or message
+        self.replaces = replaces
 
     @classmethod
     def stopped(cls, name: str, why: str) -> ScanError:
@@ -97,15 +99,6 @@ class ScanError(ImgurDLError):
 class FileStopped(ScanError):
     """One file of an archive (a ZIP's, a tar's) could not be read to its end: what was found before that point still
     counts, and the archive goes on with its next file."""
-
-
-class NoneFollows(ScanError):
-    """Nothing readable follows the last spoilt member (frame, block) of a file: said in one line with that member,
-    in place of ``replaces``, the line said of it alone (which promised a next one)."""
-
-    def __init__(self, message: str, why: str, replaces: ScanError | None) -> None:
-        super().__init__(message, why)
-        self.replaces = replaces
 
 
 class ArchiveUnavailable(ImgurDLError):

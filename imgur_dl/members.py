@@ -35,7 +35,7 @@ from __future__ import annotations
 import collections
 from typing import Protocol
 
-from imgur_dl.errors import FileStopped, NoneFollows, ScanError
+from imgur_dl.errors import FileStopped, ScanError
 from imgur_dl.reader import Reader
 
 NOT_ONE = -1  # what :meth:`Codec.header` says of bytes that start no member
@@ -234,13 +234,13 @@ class Spoilt:
                                 f"{self.unit_short}", why)
         return self.last
 
-    def none_after(self) -> NoneFollows:
+    def none_after(self) -> ScanError:
         """What is said when the file ends with no other after the last one: that one's line, and that none
-        follows."""
+        follows, in place of what was said of it alone (which promised a next one)."""
         why = self.last.why if self.last is not None else "spoilt"
-        return NoneFollows(f"{self.name}: its {self.unit} from byte {self.at:,} cannot be read on ({why}), and no "
-                           f"{self.unit_short} follows it; what was found before it still counts",
-                           f"no {self.unit} follows the one spoilt at byte {self.at:,}", self.last)
+        return ScanError(f"{self.name}: its {self.unit} from byte {self.at:,} cannot be read on ({why}), and no "
+                         f"{self.unit_short} follows it; what was found before it still counts",
+                         f"no {self.unit} follows the one spoilt at byte {self.at:,}", self.last)
 
 
 class Handout:

@@ -35,7 +35,7 @@ from urllib.parse import unquote
 
 from imgur_dl import markup
 from imgur_dl.compressed import opened
-from imgur_dl.errors import FileStopped, ImgurDLError, NoneFollows, ScanError, UsageError, reason
+from imgur_dl.errors import FileStopped, ImgurDLError, ScanError, UsageError, reason
 from imgur_dl.hashset import HashSet
 from imgur_dl.mail import Base64Bodies, Quoting, line_end, quoted_beyond, quoted_printable, rewritten
 from imgur_dl.models import Kind, Target
@@ -327,12 +327,14 @@ class Scanner:
         """The new targets of ``source`` (``path``: the file it is, when it is one of its own)."""
         try:
             yield from self._scan(source, name, path)
-        except NoneFollows as exc:  # (one line in place of two: the last spoilt member's, and that none follows)
-            if self.errors and self.errors[-1] is exc.replaces:
-                self.errors[-1] = exc
-            else:
-                self.errors.append(exc)
         except ImgurDLError as exc:
+            self._said(exc)
+
+    def _said(self, exc: ImgurDLError) -> None:
+        """``exc`` among what the scan met: in place of the line it says again with more, if that was the last."""
+        if isinstance(exc, ScanError) and self.errors and self.errors[-1] is exc.replaces:
+            self.errors[-1] = exc
+        else:
             self.errors.append(exc)
 
     def _scan(self, source: BinaryIO, name: str, path: Path | None) -> Iterator[Target]:
@@ -351,7 +353,7 @@ class Scanner:
                 yield from self._new(head, head.lower(), bodies, quoting)
                 if not isinstance(exc, FileStopped):
                     raise
-                self.errors.append(exc)  # (one file of an archive: the archive goes on with its next)
+                self._said(exc)  # (one file of an archive: the archive goes on with its next)
                 carry, pieces, waiting, bodies, quoting = b"", [], 0, Base64Bodies(_cut), Quoting()
                 continue
             if not block:

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from imgur_dl import bzip2
 from imgur_dl.bzip2 import BLOCK_MAGIC, END_MAGIC, Blocks, bits, marker
-from imgur_dl.errors import FileStopped, NoneFollows, ScanError
+from imgur_dl.errors import FileStopped, ScanError
 from imgur_dl.members import MOST_SPOILT
 from imgur_dl.scan import Scanner
 from tests.conftest import Pieces, read_all, run_main
@@ -146,7 +146,7 @@ def test_streams_one_after_another_zeros_between_and_bytes_after() -> None:
     assert text == b"imgur.com/a/AbC1234\n"
     assert [e.why for e in said] == ["not a bzip2 stream's header", "no bzip2 block follows the one spoilt at byte "
                                      f"{len(first):,}"]
-    assert isinstance(said[1], NoneFollows) and said[1].replaces is said[0]  # (one line of both, in a scan)
+    assert said[1].replaces is said[0]  # (one line of both, in a scan)
 
 
 def test_a_spoilt_last_block_of_a_file_cut_short_is_said_and_so_is_the_cut() -> None:

@@ -343,6 +343,24 @@ def test_a_zstd_dump_that_goes_bad_gives_what_came_before(tmp_path: Path, spoil:
     assert len(found) == len(ids) if spoil == "garbage after" else len(found) > 1000
 
 
+def test_a_spoilt_gzip_of_one_member_in_a_zip_is_one_line_and_the_zip_reads_on(tmp_path: Path) -> None:
+    # An export of files, one of them a .json.gz spoilt midway: said once (it was two lines, the first promising a
+    # next member), the archive's other files read.
+    packed = bytearray(gzip.compress("".join(f"https://imgur.com/a/AbC{n:04d}\n" for n in range(3000)).encode()))
+    packed[len(packed) // 2] ^= 0x55
+    with zipfile.ZipFile(tmp_path / "export.zip", "w") as archive:
+        archive.writestr("a.txt", "see https://imgur.com/a/QwE4567\n")
+        archive.writestr("b.json.gz", bytes(packed))
+        archive.writestr("c.txt", "and https://imgur.com/a/XyZ9876\n")
+    result = run_main("--scan", str(tmp_path / "export.zip"), "-g")
+    assert result.code == 1, result
+    errors = [line for line in result.err.splitlines() if line.startswith("imgur-dl: error:")]
+    assert errors == [f"imgur-dl: error: {tmp_path / 'export.zip'}: b.json.gz: its gzip member from byte 0 cannot be "
+                      "read on (incorrect data check), and no member follows it; what was found before it still "
+                      "counts; the archive's other files are read"], result.err
+    assert {"https://imgur.com/a/QwE4567", "https://imgur.com/a/XyZ9876"} <= set(result.out.splitlines())
+
+
 def test_a_file_that_fails_at_its_first_read_is_one_line() -> None:
     result = run_main("--scan", "/proc/self/mem", "-g")  # (opens, then every read at its start fails: EIO)
     assert result.code == 1, result

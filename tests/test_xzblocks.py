@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from imgur_dl import xzblocks
-from imgur_dl.errors import FileStopped, NoneFollows, ScanError
+from imgur_dl.errors import FileStopped, ScanError
 from imgur_dl.xzblocks import XzBlocks
 from tests.conftest import Pieces, read_all, run_main
 
@@ -199,7 +199,7 @@ def test_the_last_block_spoilt_in_its_header_leaves_the_stream_s_end_to_read_on_
     assert text == b"imgur.com/a/AbC1234\n"
     assert [e.why for e in said] == ["its header is spoilt", f"no xz block follows the one spoilt at byte "
                                                              f"{starts[1]:,}"]
-    assert isinstance(said[1], NoneFollows) and said[1].replaces is said[0]  # (one line of both, in a scan)
+    assert said[1].replaces is said[0]  # (one line of both, in a scan)
 
 
 def test_past_a_spoilt_header_the_next_block_is_found_wherever_it_starts() -> None:
