@@ -325,6 +325,11 @@ class Outcome:
     def __str__(self) -> str:  # shown when an assertion fails
         return f"exit {self.code}\n--- stdout\n{self.out}\n--- stderr\n{self.err}"
 
+    @property
+    def errors(self) -> list[str]:
+        """The lines of stderr that say an error (not warnings, not the summary)."""
+        return [line for line in self.err.splitlines() if line.startswith("imgur-dl: error:")]
+
 
 def run_main(*args: str, stdin: str = "", environ: dict[str, str] | None = None, tty: bool = False,
              clock: Clock | None = None) -> Outcome:
