@@ -6,9 +6,11 @@ Importing it brings no network stack: the CLI parses and says its first line fir
 from __future__ import annotations
 
 import argparse
+import functools
 import math
 import os
 import re
+import shutil
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -302,9 +304,12 @@ def _header_value(text: str) -> str:
 
 
 def build_parser(environ: Mapping[str, str]) -> Parser:
+    # The help's width, as argparse takes it (the terminal's, or COLUMNS, less two), asked once: argparse makes a
+    # formatter for each option it is given (to check its metavar), and each would ask the terminal again.
+    width = shutil.get_terminal_size().columns - 2
     parser = Parser(
         prog="imgur-dl", description=DESCRIPTION, epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter, add_help=False,
+        formatter_class=functools.partial(argparse.RawDescriptionHelpFormatter, width=width), add_help=False,
     )
     parser.add_argument("-h", "--help", action=_Show, text=lambda p: p.format_help(),
                         help="show this help message and exit")
