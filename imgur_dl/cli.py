@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import codecs
-import contextlib
 import errno
 import io
 import itertools
@@ -14,7 +12,6 @@ import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import NoReturn, TextIO
 
 from imgur_dl import credentials, labels, urls
@@ -29,13 +26,12 @@ from imgur_dl.errors import (
     ImgurDLError,
     OutputClosed,
     OutputError,
-    ScanError,
     Terminated,
     UsageError,
     blamed,
-    reason,
 )
 from imgur_dl.given import Given
+from imgur_dl.lists import Listed, read_list
 from imgur_dl.models import Target
 from imgur_dl.naming import FIELDS, Template
 from imgur_dl.options import NEEDS_ARCHIVE, Options, proxy_problem
@@ -88,7 +84,7 @@ def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> i
         if not (args.urls or args.input_file or args.scan):
             raise UsageError(NO_URL)
         options = _options(args, env)  # (before a list is read: a million lines take seconds, a pipe longer)
-        targets, refused = _targets([(None, args.urls), *(_listed(name, env) for name in args.input_file)], env)
+        targets, refused = _targets([(None, args.urls), *(read_list(name, env.stdin) for name in args.input_file)], env)
         if not targets and not refused and not args.scan:
             raise UsageError(NO_URL)  # (lists that hold none)
         if options.token is None and (mine := targets.needs_token) is not None:
@@ -300,24 +296,6 @@ def _download(options: Options, targets: Iterable[Target], env: Environment, sta
     return run.exit_status
 
 
-def _one_file() -> bool:
-    return False
-
-
-@dataclass
-class Listed:
-    """A list URLs are read from: its name, the number of the line last read, and whether it is an archive's files
-    one after another (a ZIP or tar of lists, whose lines are no one file's: known once it is read from)."""
-
-    name: str
-    line: int = 0
-    several: Callable[[], bool] = _one_file
-
-    def where(self) -> str:
-        """Where the line last read is, as compilers and grep say it: ``list.txt:12: ``."""
-        return f"{self.name}: " if self.several() else f"{self.name}:{self.line}: "
-
-
 def _targets(texts: Iterable[tuple[Listed | None, Iterable[str]]], env: Environment) -> tuple[Given, int]:
     """Every URL parsed before anything is fetched (each as it is read), the distinct ones kept packed.
 
@@ -354,81 +332,6 @@ def _looking_up(targets: Given) -> str:
 def _error(env: Environment, message: str) -> None:
     """``imgur-dl: error: <message>`` on stderr, escaped, in any encoding (before a run's own display exists)."""
     writer(env.stderr)(printable(ERROR_PREFIX + message))
-
-
-def _listed(name: str, env: Environment) -> tuple[Listed, Iterator[str]]:
-    """A list (a file, or stdin for '-'), and its URLs as it is read."""
-    listed = Listed("(standard input)" if name == "-" else name)
-    return listed, _read_list(name, env, listed)
-
-
-def _read_list(name: str, env: Environment, listed: Listed) -> Iterator[str]:
-    """URLs from a file (or stdin for '-'), as it is read: one a line, blank lines and '#' comments ignored;
-    ``listed`` told where each is."""
-    try:
-        handle, listed.several = (env.stdin, _one_file) if name == "-" else _open_list(Path(name))
-        with contextlib.nullcontext(handle) if name == "-" else handle:
-            yield from list_lines(handle, name, listed)
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"cannot read URLs from {name}: {reason(exc)}") from None
-    except ScanError as exc:  # (a compressed list that is corrupt or cut short: not to be taken for the whole list)
-        raise UsageError(f"cannot read URLs from {name}: {exc.why}") from None
-
-
-def _open_list(path: Path) -> tuple[TextIO, Callable[[], bool]]:
-    """A list file as text: UTF-8 (a byte-order mark dropped), or UTF-16 when it starts with that mark (Windows
-    PowerShell's ``>`` writes it); compressed (a list of a million links, as they are passed around: ``.gz``,
-    ``.zst``), read as ``--scan`` reads it. Bytes that are not UTF-8 are kept as they are, to be refused with the
-    one line holding them. With it, whether it is an archive's files one after another (known once read from)."""
-    from imgur_dl import compressed  # noqa: PLC0415 - only a list needs it
-
-    raw = path.open("rb")
-    kind = compressed.kind_of(raw.peek(compressed.MAGIC_SIZE)[:compressed.MAGIC_SIZE])
-    if kind is not None and kind.startswith("sqlite"):
-        raw.close()
-        raise UsageError(f"cannot read URLs from {path}: an SQLite database (a browser's history?), not a list: "
-                         f"--scan {path} finds the links in it")
-    if kind is not None:
-        try:
-            reader = compressed.opened(raw, str(path))
-        except BaseException:
-            raw.close()
-            raise
-        text = io.TextIOWrapper(compressed.as_file(reader), encoding="utf-8-sig", errors="surrogateescape")
-        return text, lambda: compressed.holds_files(reader)
-    wide = raw.peek(2)[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
-    return io.TextIOWrapper(raw, encoding="utf-16" if wide else "utf-8-sig", errors="surrogateescape"), _one_file
-
-
-MAX_LIST_LINE = 64 * 1024  # characters: a URL is far shorter; a longer line is not a list's (/dev/zero, a binary)
-
-
-def list_lines(handle: TextIO, name: str, listed: Listed) -> Iterator[str]:
-    """The URLs of a list, a line at a time (``listed.line``: the number of the line each is on): what is held is
-    one line, however long the list (or endless)."""
-    for number, line in enumerate(iter(lambda: handle.readline(MAX_LIST_LINE + 2), ""), 1):
-        listed.line = number
-        if len(line.rstrip("\r\n")) > MAX_LIST_LINE:
-            raise UsageError(f"cannot read URLs from {name}: line {number:,} is longer than {MAX_LIST_LINE:,} "
-                             "characters (not a list of URLs)")
-        # Binary data, a list compressed on standard input: one line, not a line of "not a URL" for each of its
-        # lines. (A NUL further down spoils only its own line, as any byte that is not UTF-8 does.)
-        if number == 1 and "\0" in line:
-            raise UsageError(f"cannot read URLs from {name}: its first line holds a NUL byte (not a list of URLs; "
-                             "a compressed list is read from a file, or through zcat or zstd -dc)")
-        if number == 1 and line.startswith("WARC/") and _is_warc(line):  # (a line of "not a URL" a line)
-            raise UsageError(f"cannot read URLs from {name}: it is a WARC file (a web crawl), not a list of URLs: "
-                             "--scan reads the links in it")
-        for part in (line.removeprefix("\ufeff") if number == 1 else line).splitlines():  # (a BOM, piped in)
-            text = part.split(" #", 1)[0].strip()
-            if text and not text.startswith("#"):
-                yield text
-
-
-def _is_warc(line: str) -> bool:
-    from imgur_dl.warc import is_warc  # noqa: PLC0415 - only a list that may be a WARC file needs it
-
-    return is_warc(line.encode("utf-8", "surrogateescape"))
 
 
 def _terminate(_signal: int, _frame: object) -> None:

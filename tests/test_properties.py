@@ -28,11 +28,12 @@ from hypothesis import strategies as st
 from imgur_dl import answers, dates, earlier, hashset, hosts, jsonstream, sniff, urls
 from imgur_dl.archive_postgres import redact
 from imgur_dl.choice import parse_since
-from imgur_dl.cli import Environment, Listed, _listed, _targets, list_lines
+from imgur_dl.cli import Environment, _targets
 from imgur_dl.errors import ImgurDLError, NotMediaError, RemovedError, UsageError
 from imgur_dl.given import Given
 from imgur_dl.hashset import HashSet
 from imgur_dl.hosts import OffsiteError
+from imgur_dl.lists import Listed, list_lines, read_list
 from imgur_dl.models import Album, Job, Kind, Media, Result, Source, Status, Target
 from imgur_dl.naming import FIELDS, MAX_COMPONENT_BYTES, Namer, Template, _printable, _treated, sanitize
 from imgur_dl.packed import PackedMedia
@@ -576,7 +577,7 @@ def test_a_long_list_is_kept_packed() -> None:
     ids = [f"{n:07d}" for n in range(3_000)]
     lines = [f"https://imgur.com/a/{i}" for i in ids] + [f"imgur.com/a/{i}" for i in ids[:100]]  # (repeats)
     lines_text = io.StringIO("\n".join(lines))
-    (targets, refused), held = _held_by(lambda: _targets([_listed("-", Environment(stdin=lines_text))], Environment()))
+    (targets, refused), held = _held_by(lambda: _targets([read_list("-", lines_text)], Environment()))
     assert (len(targets), refused) == (3_000, 0)
     assert held < 70 * 3_000  # bytes a link (a Target and its key held for each: some 270)
     assert [t.id for t in targets] == ids

@@ -1,0 +1,107 @@
+"""The lists ``-i`` reads URLs from: a file (plain, UTF-16, or compressed; an archive's files one after
+another) or standard input, a line at a time, each line's place kept for the error that names it."""
+
+from __future__ import annotations
+
+import codecs
+import contextlib
+import io
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TextIO
+
+from imgur_dl.errors import ScanError, UsageError, reason
+
+
+def _one_file() -> bool:
+    return False
+
+
+@dataclass
+class Listed:
+    """A list URLs are read from: its name, the number of the line last read, and whether it is an archive's files
+    one after another (a ZIP or tar of lists, whose lines are no one file's: known once it is read from)."""
+
+    name: str
+    line: int = 0
+    several: Callable[[], bool] = _one_file
+
+    def where(self) -> str:
+        """Where the line last read is, as compilers and grep say it: ``list.txt:12: ``."""
+        return f"{self.name}: " if self.several() else f"{self.name}:{self.line}: "
+
+
+def read_list(name: str, stdin: TextIO) -> tuple[Listed, Iterator[str]]:
+    """A list (a file, or stdin for '-'), and its URLs as it is read."""
+    listed = Listed("(standard input)" if name == "-" else name)
+    return listed, _urls(name, stdin, listed)
+
+
+def _urls(name: str, stdin: TextIO, listed: Listed) -> Iterator[str]:
+    """URLs from a file (or stdin for '-'), as it is read: one a line, blank lines and '#' comments ignored;
+    ``listed`` told where each is."""
+    try:
+        handle, listed.several = (stdin, _one_file) if name == "-" else _open_list(Path(name))
+        with contextlib.nullcontext(handle) if name == "-" else handle:
+            yield from list_lines(handle, name, listed)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"cannot read URLs from {name}: {reason(exc)}") from None
+    except ScanError as exc:  # (a compressed list that is corrupt or cut short: not to be taken for the whole list)
+        raise UsageError(f"cannot read URLs from {name}: {exc.why}") from None
+
+
+def _open_list(path: Path) -> tuple[TextIO, Callable[[], bool]]:
+    """A list file as text: UTF-8 (a byte-order mark dropped), or UTF-16 when it starts with that mark (Windows
+    PowerShell's ``>`` writes it); compressed (a list of a million links, as they are passed around: ``.gz``,
+    ``.zst``), read as ``--scan`` reads it. Bytes that are not UTF-8 are kept as they are, to be refused with the
+    one line holding them. With it, whether it is an archive's files one after another (known once read from)."""
+    from imgur_dl import compressed  # noqa: PLC0415 - only a list needs it
+
+    raw = path.open("rb")
+    kind = compressed.kind_of(raw.peek(compressed.MAGIC_SIZE)[:compressed.MAGIC_SIZE])
+    if kind is not None and kind.startswith("sqlite"):
+        raw.close()
+        raise UsageError(f"cannot read URLs from {path}: an SQLite database (a browser's history?), not a list: "
+                         f"--scan {path} finds the links in it")
+    if kind is not None:
+        try:
+            reader = compressed.opened(raw, str(path))
+        except BaseException:
+            raw.close()
+            raise
+        text = io.TextIOWrapper(compressed.as_file(reader), encoding="utf-8-sig", errors="surrogateescape")
+        return text, lambda: compressed.holds_files(reader)
+    wide = raw.peek(2)[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+    return io.TextIOWrapper(raw, encoding="utf-16" if wide else "utf-8-sig", errors="surrogateescape"), _one_file
+
+
+MAX_LIST_LINE = 64 * 1024  # characters: a URL is far shorter; a longer line is not a list's (/dev/zero, a binary)
+
+
+def list_lines(handle: TextIO, name: str, listed: Listed) -> Iterator[str]:
+    """The URLs of a list, a line at a time (``listed.line``: the number of the line each is on): what is held is
+    one line, however long the list (or endless)."""
+    for number, line in enumerate(iter(lambda: handle.readline(MAX_LIST_LINE + 2), ""), 1):
+        listed.line = number
+        if len(line.rstrip("\r\n")) > MAX_LIST_LINE:
+            raise UsageError(f"cannot read URLs from {name}: line {number:,} is longer than {MAX_LIST_LINE:,} "
+                             "characters (not a list of URLs)")
+        # Binary data, a list compressed on standard input: one line, not a line of "not a URL" for each of its
+        # lines. (A NUL further down spoils only its own line, as any byte that is not UTF-8 does.)
+        if number == 1 and "\0" in line:
+            raise UsageError(f"cannot read URLs from {name}: its first line holds a NUL byte (not a list of URLs; "
+                             "a compressed list is read from a file, or through zcat or zstd -dc)")
+        if number == 1 and line.startswith("WARC/") and _is_warc(line):  # (a line of "not a URL" a line)
+            raise UsageError(f"cannot read URLs from {name}: it is a WARC file (a web crawl), not a list of URLs: "
+                             "--scan reads the links in it")
+        for part in (line.removeprefix("\ufeff") if number == 1 else line).splitlines():  # (a BOM, piped in)
+            text = part.split(" #", 1)[0].strip()
+            if text and not text.startswith("#"):
+                yield text
+
+
+def _is_warc(line: str) -> bool:
+    from imgur_dl.warc import is_warc  # noqa: PLC0415 - only a list that may be a WARC file needs it
+
+    return is_warc(line.encode("utf-8", "surrogateescape"))
