@@ -5,18 +5,17 @@ from __future__ import annotations
 import argparse
 import errno
 import io
-import itertools
 import os
 import signal
 import sys
 import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import NoReturn, TextIO
 
 from imgur_dl import credentials, labels, urls
 from imgur_dl.archive import DEFAULT_TABLE, MOST_FAILURES, absent, open_store
-from imgur_dl.choice import A_LISTING, Choice
+from imgur_dl.choice import Choice
 from imgur_dl.clock import Clock
 from imgur_dl.defaults import DEFAULT_LEASE, environ_proxy
 from imgur_dl.errors import (
@@ -37,7 +36,6 @@ from imgur_dl.naming import FIELDS, Template
 from imgur_dl.options import NEEDS_ARCHIVE, Options, proxy_problem
 from imgur_dl.output import Stdout
 from imgur_dl.parser import build_parser, check_output, from_environment, show
-from imgur_dl.report import human
 from imgur_dl.status import ExitStatus, worst
 from imgur_dl.text import ERROR_PREFIX, WARNING_PREFIX, counted, joined, printable, shown, writer
 
@@ -212,34 +210,16 @@ def _fleet(args: argparse.Namespace, env: Environment) -> ExitStatus:
 
 def _scan(names: list[str], given: Given, options: Options, env: Environment) -> ExitStatus:
     """``--scan``: the targets of every Imgur link in the files, fetched (or with -g listed) as they are read."""
-    from imgur_dl.scan import Scanner, scanned  # noqa: PLC0415 - only --scan needs it
+    from imgur_dl.scan import Scanner, scanned  # noqa: PLC0415 - only --scan needs them
+    from imgur_dl.tally import Tally  # noqa: PLC0415
 
     scanner = Scanner()
     for target in given:
         scanner.take(target)
     stdin = getattr(env.stdin, "buffer", None) or io.BytesIO(env.stdin.read().encode("utf-8", "surrogateescape"))
-    listings: list[Target] = []  # (the first listing met: --range and --since choose nothing without one)
-
-    unread = 0  # listings found and left alone (--no-listings)
-
-    def noted(found: Iterable[Target]) -> Iterator[Target]:
-        for target in found:
-            if not listings and target.kind.is_listing:
-                listings.append(target)
-            yield target
-
-    def posts_only(found: Iterable[Target]) -> Iterator[Target]:
-        nonlocal unread
-        for target in found:
-            if target.kind.is_listing:
-                unread += 1
-                continue
-            yield target
-
     output = None if options.get_urls else options.output  # (-g saves nothing: no folder of its to leave out)
-    found = scanned(names, scanner, stdin, output=output)
-    targets = noted(itertools.chain(given, posts_only(found) if options.no_listings else found))
-    choosing = options.choice.choosing()
+    tally = Tally(options.no_listings)
+    targets = tally.targets(given, scanned(names, scanner, stdin, output=output))
 
     def told() -> None:
         """What the scan met, once it is over (before a run's summary, which stays the last line)."""
@@ -248,18 +228,8 @@ def _scan(names: list[str], given: Given, options: Options, env: Environment) ->
         for warning in scanner.warnings:
             writer(env.stderr)(printable(WARNING_PREFIX + warning))
         if not options.quiet:
-            stats = scanner.stats
-            left = f" ({unread} of them {'a listing' if unread == 1 else 'listings'}, left unread: --no-listings)" \
-                if unread else ""
-            them = "it" if stats.cut == 1 else "them"
-            cut = f"; {counted(stats.cut, 'link')} left out: cut short, as a page shows {them}" if stats.cut else ""
-            writer(env.stderr)(f"imgur-dl: scanned {human(stats.read)}: {counted(stats.links, 'Imgur link')}, "
-                               f"{counted(stats.targets, 'distinct target')}{left}{cut}")
-            if choosing and not listings:  # (known only now: a scan's targets are found as it reads)
-                found_none = "left the listings it found unread (--no-listings)" if unread else \
-                    f"found no {A_LISTING}"
-                writer(env.stderr)(f"imgur-dl: {joined(choosing)} chose nothing: the scan {found_none}, and "
-                                   "an album is always fetched whole")
+            for line in tally.lines(scanner.stats, options.choice.choosing()):
+                writer(env.stderr)(line)
 
     if options.get_urls:  # a link extractor on its own: nothing is asked of Imgur
         out = Stdout(env.stdout, json_lines=False)

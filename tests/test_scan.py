@@ -960,9 +960,9 @@ def test_a_choice_of_posts_a_scan_had_no_listing_for_is_said_to_have_chosen_noth
     assert result.err.splitlines()[-1].startswith("imgur-dl: 1 album; files: 1 saved")  # (the summary, last)
     assert len(files_under(tmp_path / "out")) == len(album.images)
     imgur.add_listing("user", "Miguenzo", [imgur.add_image("Im00001", in_gallery=True)])
-    (tmp_path / "notes.md").write_text("https://imgur.com/user/Miguenzo\n")
+    (tmp_path / "notes.md").write_text("https://imgur.com/user/Miguenzo\nhttps://imgur.com/a/AbC1234\n")
     listed = run_main("--since", "2024-01-01", "--scan", str(tmp_path / "notes.md"), "-o", str(tmp_path / "out"))
-    assert "chose nothing" not in listed.err, listed
+    assert "chose nothing" not in listed.err, listed  # (the listing chose; an album found after it changes nothing)
 
 
 def test_a_crawls_links_to_listings_can_be_left_unread(imgur: Imgur, tmp_path: Path) -> None:
