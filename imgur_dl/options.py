@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -68,7 +69,10 @@ def proxy_problem(text: str) -> str | None:
     shown = hide_password(text)
     try:
         parts = urlsplit(text)
-    except ValueError:  # (an unclosed [ of an IPv6 address)
+    except ValueError:  # (an unclosed [ of an IPv6 address; or one of these:)
+        if any(end in unicodedata.normalize("NFKC", c) for c in text if not c.isascii() for end in "/?#@:"):
+            return ("the proxy URL holds a character that Unicode reads as '/', '?', '#', '@' or ':' (in a "
+                    f"password, percent-encode it): {shown!r}")
         parts = None
     if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
         return f"not an http:// or https:// proxy URL: {shown!r}"

@@ -156,6 +156,10 @@ def test_a_template_that_cannot_render_is_a_usage_error_before_any_request(imgur
     (("--proxy", "http://u:secret@proxy.example:notaport"), {},
      "argument --proxy: the proxy URL's port is not a port number: 'http://u:***@proxy.example:notaport'"),
     (("--proxy", "http://[::1"), {}, "argument --proxy: not an http:// or https:// proxy URL: 'http://[::1'"),
+    # '\u2100' ("a/c" to Unicode) in a password: the address would be another's; the password is not shown.
+    ((), {"HTTPS_PROXY": "http://u:se\u2100cret@proxy.example:3128", "https_proxy": ""},
+     "HTTPS_PROXY: the proxy URL holds a character that Unicode reads as '/', '?', '#', '@' or ':' (in a password, "
+     "percent-encode it): 'http://u:***@proxy.example:3128'"),
     # The environment's proxy, checked as --proxy is: not retried for seconds against what cannot be reached.
     ((), {"HTTPS_PROXY": "socks5://127.0.0.1:9", "https_proxy": ""},
      "HTTPS_PROXY: not an http:// or https:// proxy URL: 'socks5://127.0.0.1:9'"),
