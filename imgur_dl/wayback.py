@@ -54,11 +54,16 @@ class Capture:
     timestamp: str
     original: str
     mimetype: str
+    file: str  # the file its original URL names (same_file)
 
 
-def same_file(url: str) -> str:
-    """``url`` as the file it names: host (lower-cased) and path (as is), no scheme or port."""
-    parts = urlsplit(url if "://" in url else "http://" + url)
+def same_file(url: str) -> str | None:
+    """``url`` as the file it names: host (lower-cased) and path (as is), no scheme or port; None for what names
+    none (an unclosed '[', a character Unicode reads as one that ends the address: '\u2100' is "a/c")."""
+    try:
+        parts = urlsplit(url if "://" in url else "http://" + url)
+    except ValueError:
+        return None
     return (parts.hostname or "").lower() + parts.path
 
 
@@ -66,7 +71,7 @@ def capture_redirect(base: str, location: str) -> str:
     """A redirect inside the archive, allowed only to another capture of the same file."""
     target = redirect_target(base, location, hosts=ARCHIVE_HOSTS)
     before, after = (_REPLAY_PATH.match(urlsplit(u).path) for u in (base, target))
-    if before is None or after is None or same_file(before[2]) != same_file(after[2]):
+    if before is None or after is None or (file := same_file(after[2])) is None or same_file(before[2]) != file:
         raise OffsiteError("refused a capture of another file")
     return target
 
@@ -111,13 +116,13 @@ class Wayback:
     def captures(self, url: str) -> list[Capture]:
         """Good-looking captures of exactly ``url`` (HTTP 200, a media type), newest first."""
         wanted = same_file(url)
-        return [c for c in self._index(wanted, prefix=False) if same_file(c.original) == wanted]
+        return [] if wanted is None else [c for c in self._index(wanted, prefix=False) if c.file == wanted]
 
     def find_extension(self, image_id: str) -> str | None:
         """For an id Imgur no longer knows: the extension of its newest capture on the CDN, if any."""
         pattern = re.compile(rf"^{CDN_HOST}/{re.escape(image_id)}\.([a-z0-9]{{3,4}})$")
         for capture in self._index(f"{CDN_HOST}/{image_id}.", prefix=True):
-            match = pattern.match(same_file(capture.original))
+            match = pattern.match(capture.file)
             if match and match[1] in ("jpg", "jpeg", "png", "gif", "mp4", "webp"):
                 return "jpg" if match[1] == "jpeg" else match[1]
         return None
@@ -157,9 +162,10 @@ def _captures(rows: object) -> list[Capture]:
         timestamp, original = record.get("timestamp", ""), record.get("original", "")
         mime = record.get("mimetype", "")
         if (record.get("statuscode") != "200" or not re.fullmatch(r"\d{14}", timestamp)
-                or not original.isprintable() or not mime.startswith(("image/", "video/"))):
+                or not original.isprintable() or not mime.startswith(("image/", "video/"))
+                or (file := same_file(original)) is None):
             continue
-        found.append(Capture(timestamp, original, mime))
+        found.append(Capture(timestamp, original, mime, file))
     found.sort(key=lambda c: c.timestamp, reverse=True)
     return found
 

@@ -10,8 +10,10 @@ import threading
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from imgur_dl.wayback import Wayback
+from imgur_dl.wayback import Wayback, _captures, same_file
 from tests.clock import FastClock
 from tests.conftest import files_under, run_main
 from tests.standin import REGION_PNG, REMOVED_PNG, SITE_SHELL, AlbumData, Fault, Imgur, fake_bytes
@@ -148,6 +150,42 @@ def test_html_and_placeholder_captures_are_passed_over_for_a_good_one(imgur: Img
     assert row["capture"] == "20100101000000"
 
 
+@pytest.mark.parametrize("junk", ["http://[i.imgur.com/{id}.jpeg", "https://i.imgur.com\u2100/{id}.jpeg"])
+def test_a_row_of_the_index_that_names_no_file_is_passed_over(imgur: Imgur, tmp_path: Path, junk: str) -> None:
+    # An original URL no program can read (an unclosed '[', a character Unicode reads as '/': '\u2100' is "a/c")
+    # names no file: its row is left out, and the file is recovered from the next.
+    album = _album_with_a_removed_image(imgur)
+    gone = album.images[1]
+    url = f"https://i.imgur.com/{gone.id}.jpeg"
+    imgur.add_capture(url, "20100101000000", body=gone.data)
+    rows = [["timestamp", "original", "mimetype", "statuscode"], ["20200101000000", junk.format(id=gone.id),
+                                                                    "image/jpeg", "200"],
+            ["20100101000000", url, "image/jpeg", "200"]]
+    imgur.faults.append(Fault("status", host="web.archive.org", path="/cdx/search/cdx", status=200,
+                              body=json.dumps(rows).encode()))
+    result = run_main("--wayback", "-o", str(tmp_path), "imgur.com/a/AbC1234")
+    assert result.code == 0, result
+    assert files_under(tmp_path / "AbC1234")[f"002-{gone.id}.jpg"] == gone.data
+    assert [path for _, _, path, _ in imgur.log if path.startswith("/web/")] == [f"/web/20100101000000id_/{url}"]
+
+
+# What an index's "original" may hold: any text, leaning on what ends a URL's parts and on characters Unicode reads
+# as one of them ('\u2100' "a/c", the full-width '/', '@', ':').
+_ORIGINAL = st.text(st.sampled_from("ab.:/[]@?#%\u2100\uff0f\uff20\uff1a") | st.characters(), max_size=24)
+
+
+@given(st.lists(st.tuples(st.sampled_from(["20100101000000", "20200101000000", "2020", ""]),
+                          st.builds("{}{}".format, st.sampled_from(["", "http://", "https://i.imgur.com"]), _ORIGINAL),
+                          st.sampled_from(["image/jpeg", "video/mp4", "text/html"]), st.sampled_from(["200", "404"])),
+                max_size=5))
+def test_any_rows_of_an_index_answer_give_captures_that_each_name_a_file(rows: list[tuple[str, str, str, str]]) -> None:
+    found = _captures([["timestamp", "original", "mimetype", "statuscode"], *map(list, rows)])
+    assert [c.timestamp for c in found] == sorted((c.timestamp for c in found), reverse=True)
+    for capture in found:
+        assert (capture.timestamp, capture.original, capture.mimetype, "200") in rows
+        assert capture.file is not None and capture.file == same_file(capture.original)
+
+
 def test_region_block_with_wayback_recovers_from_the_archive(imgur: Imgur, tmp_path: Path) -> None:
     album = imgur.add_album("AbC1234", count=2, size=20_000)
     for image in album.images:
@@ -264,6 +302,8 @@ _ELSEWHERE = "a capture of another file"
     ("https://web.archive.org/web/20230601000005id_/https://i.imgur.com/removed.png", _ELSEWHERE),
     ("https://evil.example/web/20230601000005id_/https://i.imgur.com/{id}.jpeg",
      "a media URL on another host (evil.example)"),
+    ("https://web.archive.org/web/20230601000005id_/https://[i.imgur.com/{id}.jpeg",  # (naming no file)
+     "a media URL with an unexpected path"),
 ])
 def test_a_capture_replayed_as_another_file_is_refused(imgur: Imgur, tmp_path: Path, location: str, why: str) -> None:
     album = _album_with_a_removed_image(imgur)
