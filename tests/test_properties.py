@@ -207,6 +207,45 @@ def test_rendered_paths_stay_inside_the_output_folder(values: dict[str, str], te
     assert all(len(p.encode()) <= MAX_COMPONENT_BYTES and not _unprintable(p) for p in path.relative_to(root).parts)
 
 
+# A v3 listing's item as Imgur gives one (a gallery album, or a gallery image in full), with any value anywhere.
+_v3_item: st.SearchStrategy[Any] = st.fixed_dictionaries(
+    {"id": st.sampled_from(["AbC1234", "XyZ9876", "x/y"]) | _any},
+    optional={"is_album": st.booleans() | _any, "datetime": st.integers(-(2**40), 2**40) | _any,
+              "type": st.sampled_from(["image/jpeg", "image/gif", "video/mp4"]) | _any,
+              "link": st.sampled_from(["https://i.imgur.com/AbC1234.gif", "https://i.imgur.com/x"]) | _any,
+              "animated": st.booleans() | _any, "mp4": st.just("https://i.imgur.com/AbC1234.mp4") | _any,
+              "size": _any})
+_page = st.lists(_v3_item | _v1_like, max_size=3)
+_LISTINGS = st.sampled_from([kind for kind in Kind if kind.is_listing])
+
+
+@EXAMPLES
+@given(_LISTINGS, st.booleans(), _json | _page | st.fixed_dictionaries({"items": _page}))
+def test_a_listing_page_gives_posts_or_its_own_error(kind: Kind, v1: bool, data: Any) -> None:
+    try:
+        posts = answers.listing_page(data, kind, prefer_gif=False, v1=v1)
+    except ImgurDLError:
+        return
+    for post in posts:
+        assert re.fullmatch(r"[A-Za-z0-9]{1,32}", post.id)
+        assert post.ready is None or (post.ready.media and post.ready.id == post.id)
+
+
+@EXAMPLES
+@given(_LISTINGS, st.lists(st.tuples(st.from_regex(r"[A-Za-z0-9]{5,7}", fullmatch=True), st.booleans()), max_size=4))
+def test_a_whole_v3_listing_page_gives_each_of_its_posts_in_order(kind: Kind, items: list[tuple[str, bool]]) -> None:
+    page = [{"id": post_id, "is_album": is_album, "datetime": 1715949296, "type": "image/jpeg",
+             "link": f"https://i.imgur.com/{post_id}.jpeg"} for post_id, is_album in items]
+    posts = answers.listing_page({"items": page} if kind is Kind.TAG else page, kind, prefer_gif=False)
+    assert [(post.id, post.is_album) for post in posts] == items
+    for post in posts:
+        assert post.created_at == "2024-05-17T12:34:56Z"
+        # An image post comes whole; an album, and a favorites folder's every post, is looked up.
+        assert (post.ready is None) == (post.is_album or kind is Kind.FOLDER)
+        assert post.ready is None or [s.url for s in post.ready.media[0].sources] == \
+            [f"https://i.imgur.com/{post.id}.jpeg"]
+
+
 @EXAMPLES
 @given(_json | _imgurish | _v1_like)
 def test_api_answer_parser_raises_only_its_own_errors(data: Any) -> None:
