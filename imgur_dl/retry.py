@@ -109,9 +109,9 @@ def retry_after(headers: Mapping[str, str], now: float | None = None) -> float |
         return float(value)
     try:
         when = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
+        if when.tzinfo is None:
+            return None
+        seconds: float = when.timestamp() - (time.time() if now is None else now)
+    except (TypeError, ValueError, IndexError, OverflowError):  # (Overflow: a field of 20 digits, a day's or a zone's)
         return None
-    if when.tzinfo is None:
-        return None
-    seconds: float = when.timestamp() - (time.time() if now is None else now)
     return max(0.0, seconds)

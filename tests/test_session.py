@@ -9,6 +9,8 @@ from urllib.parse import urlsplit
 
 import pytest
 import requests
+from hypothesis import example, given
+from hypothesis import strategies as st
 from requests.adapters import HTTPAdapter
 
 from imgur_dl import __version__
@@ -33,6 +35,24 @@ def test_retry_after_as_an_http_date() -> None:
     now = 1_700_000_000.0
     assert retry_after(_answer(formatdate(now + 30, usegmt=True)), now=now) == pytest.approx(30, abs=1)
     assert retry_after(_answer(formatdate(now - 30, usegmt=True)), now=now) == 0.0
+
+
+# A date of any shape, leaning on the numbers a field may hold (20 digits overflow what the date is made of).
+_NUMBER = st.sampled_from(["0", "1", "31", "99", "9999", "10000", "99999999999999999999"]) | st.from_regex(r"\d{1,25}",
+                                                                                                            fullmatch=True)
+_DATE = st.builds("{}, {} {} {} {}:{}:{} {}".format, st.sampled_from(["Mon", "Xyz", ""]), _NUMBER,
+                  st.sampled_from(["Jan", "Feb", "Dec", "Foo"]), _NUMBER, _NUMBER, _NUMBER, _NUMBER,
+                  st.sampled_from(["GMT", "UTC", "+0200", "-9999", "+99999999999999999999", "", "EST"]))
+
+
+@given(_DATE | st.text(max_size=40))
+@example("Mon, 01 Jan 2024 99999999999999999999:00:00 GMT")
+@example("Mon, 01 Jan 2024 00:00:00 +99999999999999999999")
+@example("9" * 400)  # (float: infinite; every caller waits its own most at most)
+def test_retry_after_of_any_value_is_a_wait_or_none(value: str) -> None:
+    # (One that raised would fail every file it was met on, or the whole album, as a bug.)
+    wait = retry_after(_answer(value), now=1_700_000_000.0)
+    assert wait is None or wait >= 0.0
 
 
 def test_backoff_grows_with_jitter_and_is_capped() -> None:
