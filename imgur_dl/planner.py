@@ -39,6 +39,9 @@ AHEAD_SHARED = 2
 # With --share-work, URLs already read that are looked for among the claims in one query, at the most
 # (a rerun of a finished million-line list costs ten thousand queries, not two million).
 CLAIM_BATCH = 100
+# A spent API budget that Imgur's headers say comes back later than this (its budgets are hourly and daily: a
+# header's value may say any time, or none a number can hold) is said to, not counted out in minutes.
+TWO_DAYS = 2 * 24 * 3600.0
 
 _Outcome = Album | Failure | Elsewhere
 
@@ -124,7 +127,9 @@ class Planner:
         return message if self._once_keys.first(key or message) else ""
 
     def _budget(self, label: str, spent: BudgetSpentError) -> Failure:
-        later = "in an hour" if spent.back_in is None else f"in {max(1, round(spent.back_in / 60))} minutes"
+        back_in = spent.back_in
+        later = "in an hour" if back_in is None else f"in {max(1, round(back_in / 60))} minutes" \
+            if back_in < TWO_DAYS else "in more than two days, Imgur says"
         return Failure(ExitStatus.FAILED, self._once(f"{label}: Imgur's API budget for this client is spent; "
                                                      "asking no more, finishing what is already known "
                                                      f"(try again {later})", key="budget"))
