@@ -79,6 +79,15 @@ class Session(requests.Session):
         kwargs.setdefault("proxies", self.proxies_for(url if isinstance(url, str) else url.decode()))
         return super().request(method, url, *args, **kwargs)
 
+    def get_redirect_target(self, resp: requests.Response) -> str | None:
+        """requests' reading of a redirect's Location, but one that is not UTF-8 names none, instead of raising
+        out of the request (psf/requests#4926). No redirect is followed through requests (every request made
+        through it is made with ``allow_redirects=False``); it still reads the Location, for ``Response.next``."""
+        try:
+            return super().get_redirect_target(resp)
+        except UnicodeDecodeError:
+            return None
+
     def proxies_for(self, url: str) -> dict[str, str]:
         key = _origin(urlsplit(url))
         with self._lock:

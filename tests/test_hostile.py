@@ -277,6 +277,27 @@ def test_redirect_within_the_cdn_is_followed_and_reported(imgur: Imgur, tmp_path
     assert json.loads(result.out)["url"] == "https://i.imgur.com/OtHeR12.jpg"  # where the bytes came from
 
 
+@pytest.mark.parametrize("location", ["https://api.imgur.com/x", "https://api.imgur.com/\u00ff"])  # (not UTF-8)
+def test_an_api_redirect_is_not_followed_whatever_its_location(imgur: Imgur, tmp_path: Path, location: str) -> None:
+    _album(imgur, count=1)
+    imgur.faults.append(Fault("status", host="api.imgur.com", status=302, headers={"Location": location}))
+    result = run_main("-o", str(tmp_path), "imgur.com/a/AbC1234")
+    assert (result.code, result.err.splitlines()[0]) == (1, (
+        "imgur-dl: error: imgur.com/a/AbC1234: the API answered with a redirect (HTTP 302); not followed (and the v3 "
+        "API: the API answered with a redirect (HTTP 302); not followed)")), result
+    assert [host for host, _, _, _ in imgur.log if host != "api.imgur.com"] == []
+
+
+def test_a_redirect_of_the_archive_s_index_is_not_followed_whatever_its_location(imgur: Imgur, tmp_path: Path) -> None:
+    album = _album(imgur, count=1)
+    album.images[0].removed = True
+    imgur.faults.append(Fault("status", host="web.archive.org", status=302, headers={"Location": "/\u00ff"}))
+    result = run_main("--wayback", "-o", str(tmp_path), "imgur.com/a/AbC1234")
+    assert result.code == 1, result
+    assert (f"AbC1234/{album.images[0].id}: removed from Imgur; the Wayback Machine could not be asked (HTTP 302 "
+            "Found)") in result.err
+
+
 def test_redirect_loop_fails_at_once_in_words(imgur: Imgur, tmp_path: Path) -> None:
     album = _album(imgur, count=1)
     imgur.faults.append(Fault("redirect", path="/.*", headers={"Location": f"/{album.images[0].id}.jpeg"}))
