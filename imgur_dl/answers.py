@@ -22,6 +22,7 @@ from imgur_dl.errors import ApiError, EmptyAlbumError
 from imgur_dl.hosts import IMAGE_ROOT
 from imgur_dl.models import Album, Kind, Media, Source, Target
 from imgur_dl.packed import PackedMedia
+from imgur_dl.text import decimal
 from imgur_dl.urls import served_ext
 
 Json = dict[str, Any]
@@ -303,9 +304,7 @@ def _int(value: object) -> int | None:
         return None
     if isinstance(value, int):
         return value if value >= 0 else None
-    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) < 19:
-        return int(value)
-    return None
+    return decimal(value) if isinstance(value, str) else None
 
 
 def _ext(value: object, mime: str) -> str:

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Mapping
 
 from imgur_dl.errors import BudgetSpentError
-from imgur_dl.text import Once
+from imgur_dl.text import Once, decimal
 
 # The longest wait for a spent budget that the API says comes back: past it, stop asking.
 MAX_WAIT = 600.0
@@ -36,8 +36,8 @@ class Budget:
 
     def count(self, headers: Mapping[str, str], retry_after: float | None) -> None:
         """Read one answer's word on the budget."""
-        left = [int(v) for name in ("X-RateLimit-ClientRemaining", "X-RateLimit-UserRemaining")
-                if (v := headers.get(name, "").strip()).isascii() and v.isdigit()]
+        left = [n for name in ("X-RateLimit-ClientRemaining", "X-RateLimit-UserRemaining")
+                if (n := decimal(headers.get(name, "").strip())) is not None]
         if left:
             self.remaining = min(left)
         if not self.spent:

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from imgur_dl.retry import retry_after
+from imgur_dl.text import decimal
 
 _CONTENT_RANGE = re.compile(r"bytes (\d+)-(\d+)/(\d+|\*)")
 
@@ -76,14 +77,10 @@ def classify(status: int, reason: str, headers: Mapping[str, str], have: int) ->
         return Refusal(f"the server sent the file {encoding}-encoded, though asked for it as it is")
     if status == 206:
         match = _CONTENT_RANGE.fullmatch(headers.get("Content-Range", ""))
-        if not match or int(match[1]) != have:
+        if not match or decimal(match[1]) != have:
             return Transient("bad Content-Range; starting over", wait=0, start_over=True)
-        return Take(have, _int(match[3]))
+        return Take(have, decimal(match[3]))
     if status == 200:
         # The whole file, whatever was asked for: it starts over.
-        return Take(0, _int(headers.get("Content-Length")))
+        return Take(0, decimal(headers.get("Content-Length")))
     return Refusal(text)
-
-
-def _int(value: str | None) -> int | None:
-    return int(value) if value is not None and value.isascii() and value.isdigit() else None

@@ -44,6 +44,12 @@ def is_url(text: str) -> bool:
     return _SCHEME.match(text) is not None
 
 
+def decimal(text: str | None) -> int | None:
+    """``text`` as the whole number it writes in ASCII digits alone, of 18 at most (a header's or an answer's count
+    or size: no more is real, and past 4,300 digits ``int`` refuses one); None for anything else."""
+    return int(text) if text is not None and text.isascii() and text.isdigit() and len(text) < 19 else None
+
+
 def counted(count: int, noun: str, plural: str | None = None) -> str:
     """``count`` and ``noun``, plural unless there is one: ``1 file``, ``0 files``, ``2 listed posts``."""
     return f"{count} {noun if count == 1 else plural or noun + 's'}"

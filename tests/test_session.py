@@ -14,6 +14,8 @@ from hypothesis import strategies as st
 from requests.adapters import HTTPAdapter
 
 from imgur_dl import __version__
+from imgur_dl.budget import Budget
+from imgur_dl.classify import Take, classify
 from imgur_dl.retry import RetryPolicy, retry_after
 from imgur_dl.session import _origin, _target, make_session
 from tests.standin import Imgur
@@ -53,6 +55,31 @@ def test_retry_after_of_any_value_is_a_wait_or_none(value: str) -> None:
     # (One that raised would fail every file it was met on, or the whole album, as a bug.)
     wait = retry_after(_answer(value), now=1_700_000_000.0)
     assert wait is None or wait >= 0.0
+
+
+# A header's number of any length (past 4,300 digits int() refuses one), or anything else.
+_DIGITS = st.integers(1, 5000).map(lambda n: "9" * n) | st.from_regex(r"\d{1,20}", fullmatch=True)
+_HEADER = _DIGITS | st.builds("bytes {}-{}/{}".format, _DIGITS, _DIGITS, _DIGITS | st.just("*")) | st.text(max_size=20)
+
+
+@given(st.sampled_from([200, 206, 302, 404, 416, 429, 500]), st.integers(0, 10**6),
+       st.dictionaries(st.sampled_from(["Content-Length", "Content-Range", "Retry-After", "Content-Encoding"]),
+                       _HEADER))
+@example(206, 0, {"Content-Range": "bytes 0-1/" + "9" * 5000})
+@example(206, 0, {"Content-Range": "bytes " + "9" * 5000 + "-1/2"})
+def test_any_answer_s_headers_are_a_verdict(status: int, have: int, headers: dict[str, str]) -> None:
+    verdict = classify(status, "", headers, have)
+    if isinstance(verdict, Take):
+        assert verdict.offset in (0, have) and (verdict.total is None or verdict.total < 10**19)
+
+
+@given(st.dictionaries(st.sampled_from(["X-RateLimit-ClientRemaining", "X-RateLimit-UserRemaining",
+                                        "X-RateLimit-UserReset"]), _HEADER))
+@example({"X-RateLimit-ClientRemaining": "9" * 5000})
+def test_any_answer_s_word_on_the_budget_is_read(headers: dict[str, str]) -> None:
+    budget = Budget(sleep=lambda _: None, say=lambda _: None, now=lambda: 1_700_000_000.0)
+    budget.count(headers, None)
+    assert budget.remaining is None or 0 <= budget.remaining < 10**19
 
 
 def test_backoff_grows_with_jitter_and_is_capped() -> None:
