@@ -1,4 +1,5 @@
-"""Retry-After parsing, backoff, python -m, the way a file is asked for."""
+"""An answer's headers read (Retry-After, ranges and sizes, the API's budget), backoff, python -m, the way a file is
+asked for."""
 
 from __future__ import annotations
 
@@ -40,8 +41,8 @@ def test_retry_after_as_an_http_date() -> None:
 
 
 # A date of any shape, leaning on the numbers a field may hold (20 digits overflow what the date is made of).
-_NUMBER = st.sampled_from(["0", "1", "31", "99", "9999", "10000", "99999999999999999999"]) | st.from_regex(r"\d{1,25}",
-                                                                                                            fullmatch=True)
+_NUMBER = (st.sampled_from(["0", "1", "31", "99", "9999", "10000", "99999999999999999999"])
+           | st.from_regex(r"\d{1,25}", fullmatch=True))
 _DATE = st.builds("{}, {} {} {} {}:{}:{} {}".format, st.sampled_from(["Mon", "Xyz", ""]), _NUMBER,
                   st.sampled_from(["Jan", "Feb", "Dec", "Foo"]), _NUMBER, _NUMBER, _NUMBER, _NUMBER,
                   st.sampled_from(["GMT", "UTC", "+0200", "-9999", "+99999999999999999999", "", "EST"]))
