@@ -88,7 +88,6 @@ _CHOOSING = ("range", "since", "break_on_existing")
 
 def _options(output: str | Path, given: dict[str, Any], *, get_urls: bool) -> Options:
     from dataclasses import fields, replace  # noqa: PLC0415
-    from pathlib import Path  # noqa: PLC0415
 
     from imgur_dl.choice import Choice, parse_range, parse_since  # noqa: PLC0415
     from imgur_dl.errors import UsageError  # noqa: PLC0415
@@ -100,7 +99,7 @@ def _options(output: str | Path, given: dict[str, Any], *, get_urls: bool) -> Op
     unknown = sorted(set(given) - known)
     if unknown:
         raise TypeError(f"unknown option(s): {', '.join(unknown)} (see imgur_dl.Options)")
-    from imgur_dl.parser import check_output  # noqa: PLC0415
+    from imgur_dl.parser import check_output, home_expanded  # noqa: PLC0415
 
     for name in ("dir_template", "name_template"):
         if isinstance(given.get(name), str):
@@ -120,7 +119,11 @@ def _options(output: str | Path, given: dict[str, Any], *, get_urls: bool) -> Op
                                  chosen.get("break_on_existing", False))
     if output == "":  # (Path("") is the current folder: never taken in silence, as with the command's -o)
         raise UsageError("output: an empty path names nothing")
-    options = replace(Options(), output=Path(output).expanduser(), get_urls=get_urls, **given)
+    try:
+        folder = home_expanded(str(output))
+    except UsageError as exc:
+        raise UsageError(f"output: {exc}") from None
+    options = replace(Options(), output=folder, get_urls=get_urls, **given)
     if not get_urls:
         check_output(options.output)  # (as the command line does: said before any request)
     return options

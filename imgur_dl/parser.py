@@ -181,7 +181,8 @@ _UNITS = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3}
 
 
 def _size(text: str) -> int:
-    match = re.fullmatch(r"\s*(\d{1,15})\s*([KMG]?)(?:i?B)?\s*", text, re.IGNORECASE)
+    # (ASCII only: ignoring case alone, the Kelvin sign "\u212a" would pass for "k", and no unit is named so.)
+    match = re.fullmatch(r"\s*(\d{1,15})\s*([KMG]?)(?:i?B)?\s*", text, re.ASCII | re.IGNORECASE)
     if not match or int(match[1]) == 0:
         raise argparse.ArgumentTypeError(f"not a size (bytes, or with K, M or G): {text!r}")
     return int(match[1]) * _UNITS[match[2].upper()]
@@ -227,12 +228,27 @@ def _archive(text: str, environ: Mapping[str, str] | None = None) -> str | Path:
         return text
     if (unknown := another_scheme(text)) is not None:
         raise argparse.ArgumentTypeError(unknown)
-    return _folder(text) if environ is None else _home_folder(text, environ)
+    return _folder(text, environ)
 
 
 def _file(text: str) -> str:
     """A file to read (-i, --scan): ``-`` is standard input; a leading ``~`` is expanded, as for -o."""
-    return str(Path(text).expanduser()) if _named(text).startswith("~") else text
+    return str(_folder(text)) if _named(text).startswith("~") else text
+
+
+def home_expanded(text: str, environ: Mapping[str, str] | None = None) -> Path:
+    """``text`` with a leading ``~`` (``environ``'s ``HOME`` when it has one) or ``~user`` expanded, as a shell
+    expands it; UsageError when that names no home: a shell would have left it as written, as a folder named
+    ``~user`` no one means."""
+    if environ is not None and environ.get("HOME") and (text == "~" or text.startswith("~/")):
+        return Path(environ["HOME"]) / text[2:]
+    try:
+        return Path(text).expanduser()
+    except RuntimeError:  # (no such user; no HOME and no home for this account)
+        head = text.partition("/")[0]
+        why = "HOME is not set, and this account has no home folder" if head == "~" else \
+            f"this machine has no user {head[1:]!r}"
+        raise UsageError(f"{text!r}: {why} (for a folder of that name, give ./{text})") from None
 
 
 def _named(text: str) -> str:
@@ -268,8 +284,11 @@ def _date(text: str) -> float:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-def _folder(text: str) -> Path:
-    return Path(_named(text)).expanduser()
+def _folder(text: str, environ: Mapping[str, str] | None = None) -> Path:
+    try:
+        return home_expanded(_named(text), environ)
+    except UsageError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _proxy(text: str) -> str:
@@ -282,13 +301,6 @@ def _client_id(text: str) -> str:
     if not CLIENT_ID.fullmatch(text):
         raise argparse.ArgumentTypeError(f"not an Imgur client id (letters and digits): {text!r}")
     return text
-
-
-def _home_folder(text: str, environ: Mapping[str, str]) -> Path:
-    """``text`` with a leading ``~`` expanded, as a shell would have done on the command line."""
-    if text == "~" or text.startswith("~/"):
-        return Path(environ.get("HOME") or Path.home()) / text[2:]
-    return _folder(text)
 
 
 def _env_archive(environ: Mapping[str, str]) -> str | Path | None:
@@ -330,7 +342,7 @@ def build_parser(environ: Mapping[str, str]) -> Parser:
     parser.set_defaults(given=frozenset())
     output = parser.add_argument("-o", "--output", metavar="DIR", type=_folder, action=_Given,
                                  default=_from_env(environ, "IMGUR_DL_OUTPUT",
-                                                   lambda text: _home_folder(text, environ), Path()),
+                                                   lambda text: _folder(text, environ), Path()),
                                  help="folder to save into (default: the current folder)")
     parser.add_argument("-j", "--workers", metavar="N", type=_workers,
                         default=_from_env(environ, "IMGUR_DL_WORKERS", _workers, DEFAULT_WORKERS),

@@ -51,6 +51,11 @@ from tests.standin import Imgur
         (["--download-archive", "", "imgur.com/a/AbC1234"], "argument --download-archive: an empty path"),
         (["--cookies", "", "imgur.com/a/AbC1234"], "argument --cookies: an empty path"),
         (["-o", "a\0b", "imgur.com/a/AbC1234"], "argument -o/--output: a path cannot hold a NUL byte"),
+        # A ~user that names no one: a shell leaves it as written, a folder named so that no one means.
+        (["-o", "~no-such-user-here/pics", "imgur.com/a/AbC1234"],
+         "imgur-dl: error: argument -o/--output: '~no-such-user-here/pics': this machine has no user "
+         "'no-such-user-here' (for a folder of that name, give ./~no-such-user-here/pics)\n"),
+        (["--scan=~no-such-user-here"], "argument --scan: '~no-such-user-here': this machine has no user"),
         (["--scan", "a\0b"], "argument --scan: a path cannot hold a NUL byte"),  # (main() called from Python)
         (["--archive-table", "mine", "imgur.com/a/AbC1234"], "--archive-table is for --download-archive"),
         (["-i", "-", "--scan", "-"], "standard input ('-') can be read once"),

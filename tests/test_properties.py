@@ -28,7 +28,7 @@ from hypothesis import strategies as st
 from imgur_dl import answers, dates, earlier, hashset, hosts, jsonstream, sniff, urls
 from imgur_dl.archive_postgres import redact
 from imgur_dl.choice import parse_since
-from imgur_dl.cli import Environment, _targets
+from imgur_dl.cli import Environment, _targets, main
 from imgur_dl.errors import ImgurDLError, NotMediaError, RemovedError, UsageError
 from imgur_dl.given import Given
 from imgur_dl.hashset import HashSet
@@ -37,6 +37,7 @@ from imgur_dl.lists import Listed, list_lines, read_list
 from imgur_dl.models import Album, Job, Kind, Media, Result, Source, Status, Target
 from imgur_dl.naming import FIELDS, MAX_COMPONENT_BYTES, Namer, Template, _printable, _treated, sanitize
 from imgur_dl.packed import PackedMedia
+from imgur_dl.parser import build_parser
 from imgur_dl.scan import Scanner
 from imgur_dl.text import hide_password, printable
 
@@ -551,6 +552,50 @@ def test_since_is_the_moment_its_text_names(moment: datetime, offset: timedelta,
 def test_since_is_a_time_or_a_usage_error(text: str) -> None:
     with contextlib.suppress(UsageError):
         assert math.isfinite(parse_since(text))
+
+
+# Every option that takes a value, as the usage shows it ("[--max-file-size SIZE]"), but those that name a file
+# read as the run starts (what any text names there is this machine's business, not the parser's).
+_VALUED = [option for option in re.findall(r"\[(-[-\w]+)(?:, -[-\w]+)? [^\]\[]+\]", build_parser({}).format_usage())
+           if option not in ("-i", "--scan", "--cookies")]
+# The variables read as the command line is.
+_VARIABLES = ["IMGUR_DL_OUTPUT", "IMGUR_DL_WORKERS", "IMGUR_DL_ARCHIVE", "IMGUR_CLIENT_ID", "IMGUR_ACCESS_TOKEN",
+              "https_proxy", "HTTPS_PROXY", "ALL_PROXY"]
+# Sizes, with digits and letters that are others to Unicode than to ASCII.
+_SIZES = st.from_regex(r"\s?[0-9\u0660-\u0669\uff10-\uff19]{1,3}\s?[KMGkmg\u212a]?[iI\u0131\u0130]?[bB]?",
+                       fullmatch=True)
+_VALUES = st.text() | _SIZES | st.text().map("~".__add__)  # (and paths from someone's home)
+
+
+def _said_of(argv: list[str], environ: dict[str, str]) -> tuple[int, list[str]]:
+    """What the command says of ``argv`` after a URL it refuses (so that nothing is asked of any server): its exit
+    status and the lines of its standard error."""
+    err = io.StringIO()
+    code = main([*argv, "https://example.com/not-imgur"],
+                Environment(stdin=io.StringIO(), stdout=io.StringIO(), stderr=err, environ=environ))
+    return code, err.getvalue().splitlines()
+
+
+@EXAMPLES
+@given(st.sampled_from(_VALUED), _VALUES)
+@example("--max-file-size", "5\u212a")  # (K, the Kelvin sign: "k" to a match that ignores case)
+@example("--limit-rate", "1\u212aB")
+@example("-o", "~0")  # (a user no machine has)
+def test_any_value_of_an_option_is_taken_or_one_usage_error(option: str, value: str) -> None:
+    code, lines = _said_of([f"{option}={value}" if option.startswith("--") else option + value], {})
+    assert code == 2 or (code == 0 and option == "--print-completion"), lines
+    assert all(line.startswith(("imgur-dl: error: ", "imgur-dl: warning: ")) for line in lines), lines
+    assert len([line for line in lines if line.startswith("imgur-dl: error: ")]) == (code == 2), lines
+
+
+@EXAMPLES
+@given(st.sampled_from(_VARIABLES), _VALUES.filter(lambda text: "\0" not in text))  # (no environment holds a NUL)
+@example("IMGUR_DL_ARCHIVE", "~0/seen.sqlite")
+def test_any_value_of_a_variable_is_taken_or_one_usage_error_naming_it(name: str, value: str) -> None:
+    code, lines = _said_of([], {name: value})
+    assert code == 2, lines
+    assert len(lines) == 1 and lines[0].startswith("imgur-dl: error: "), lines
+    assert lines[0] == "imgur-dl: error: not an Imgur URL: https://example.com/not-imgur" or name in lines[0], lines
 
 
 @given(st.datetimes(datetime(2009, 1, 2), datetime(2099, 12, 30)), _OFFSETS, st.integers(0, 9),
