@@ -25,7 +25,7 @@ import pytest
 from hypothesis import HealthCheck, assume, event, example, given, settings
 from hypothesis import strategies as st
 
-from imgur_dl import answers, dates, earlier, hashset, hosts, jsonstream, sniff, urls
+from imgur_dl import answers, credentials, dates, earlier, hashset, hosts, jsonstream, sniff, urls
 from imgur_dl.archive_postgres import redact
 from imgur_dl.choice import parse_since
 from imgur_dl.cli import Environment, _targets, main
@@ -763,3 +763,57 @@ def test_a_rerun_keeps_only_what_an_earlier_album_json_said_of_that_file(said: l
     assert (kept["source"], kept["wayback_timestamp"]) == ("imgur", None) or kept["wayback_timestamp"].isdigit()
     assert kept["sha256"] in (None, _SHA)
     assert kept["linked_to"] is None or isinstance(kept["linked_to"], str)
+
+
+_DOMAINS = st.sampled_from(["imgur.com", ".imgur.com", "www.imgur.com", ".www.imgur.com", "IMGUR.com", ".i.imgur.com",
+                            ".example.com", "imgur.com.example", ""]) | st.text(max_size=8)
+_TOKENS = st.from_regex(credentials.TOKEN, fullmatch=True)
+
+
+@st.composite
+def _cookie_row(draw: st.DrawFn, name: st.SearchStrategy[str]) -> str:
+    """A line as a browser's cookies.txt export writes one (``#HttpOnly_`` before a cookie scripts cannot read),
+    with any domain, name and value; or a comment, a blank line, or any text."""
+    fields = [draw(_DOMAINS), draw(st.sampled_from(["TRUE", "FALSE", "true"])), "/",
+              draw(st.sampled_from(["TRUE", "FALSE"])), draw(st.sampled_from(["0", "1893456000", "-1"])),
+              draw(name), draw(_TOKENS | st.text(max_size=12))]
+    row = draw(st.sampled_from(["", "#HttpOnly_"])) + "\t".join(fields)
+    return draw(st.sampled_from([row, row, "# Netscape HTTP Cookie File", ""]) | st.text(max_size=30))
+
+
+@EXAMPLES
+@given(rows=st.lists(_cookie_row(st.sampled_from([credentials.COOKIE_NAME, "accessToken", "IMGURSESSION"])
+                                 | st.text(max_size=12)), max_size=6),
+       newline=st.sampled_from(["\n", "\r\n"]), bom=st.booleans())
+def test_a_cookies_file_of_any_rows_gives_a_token_or_one_usage_error(rows: list[str], newline: str, bom: bool,
+                                                                      tmp_path_factory: Any) -> None:
+    path = tmp_path_factory.getbasetemp() / "cookies.txt"  # (one file for every example: replaced)
+    path.write_bytes(b"\xef\xbb\xbf" * bom + newline.join(rows).encode("utf-8", "surrogatepass"))
+    path.chmod(0o600)
+    try:
+        assert credentials.TOKEN.fullmatch(credentials.read_cookies(path, warn=pytest.fail))
+    except UsageError as exc:
+        assert str(exc).startswith(str(path)) and "\n" not in str(exc)
+
+
+_FLAGS = st.sampled_from(["TRUE", "FALSE", "true", "false", "True"])  # (as browsers and their extensions write them)
+_ANY_CASE = st.sampled_from(sorted(credentials.DOMAINS)).flatmap(
+    lambda domain: st.tuples(*(st.sampled_from([c.lower(), c.upper()]) for c in domain)).map("".join))
+
+
+@EXAMPLES
+@given(others=st.lists(_cookie_row(st.sampled_from(["accessToken", "IMGURSESSION", "_ga"])
+                                   | st.text(max_size=12).filter(lambda name: name != "accesstoken")), max_size=6),
+       at=st.integers(0, 6), domain=_ANY_CASE, flags=st.tuples(_FLAGS, _FLAGS), http_only=st.booleans(),
+       token=_TOKENS, after=st.sampled_from(["", " ", "  "]), newline=st.sampled_from(["\n", "\r\n"]),
+       bom=st.booleans())
+def test_the_token_is_found_among_any_other_cookies(others: list[str], at: int, domain: str, flags: tuple[str, str],
+                                                     http_only: bool, token: str, after: str, newline: str, bom: bool,
+                                                     tmp_path_factory: Any) -> None:
+    row = "#HttpOnly_" * http_only + "\t".join([domain, flags[0], "/", flags[1], "1893456000", "accesstoken",
+                                                token + after])
+    path = tmp_path_factory.getbasetemp() / "cookies.txt"
+    text = newline.join([*others[:at], row, *others[at:]])
+    path.write_bytes(b"\xef\xbb\xbf" * bom + text.encode("utf-8", "surrogatepass"))
+    path.chmod(0o600)
+    assert credentials.read_cookies(path, warn=pytest.fail) == token
