@@ -324,9 +324,4 @@ def _iso(value: object) -> str:
     if isinstance(value, str):
         return value
     seconds = _int(value)
-    if seconds is None:
-        return ""
-    try:
-        return iso(seconds)
-    except (OverflowError, OSError, ValueError):
-        return ""
+    return "" if seconds is None else iso(seconds)

@@ -22,8 +22,12 @@ def parse_iso(text: str) -> float | None:
 
 
 def iso(seconds: float) -> str:
-    """``seconds`` since the epoch as ISO 8601 writes a moment in UTC, to the second (``2024-05-01T12:00:00Z``)."""
-    return datetime.fromtimestamp(seconds, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """``seconds`` since the epoch as ISO 8601 writes a moment in UTC, to the second (``2024-05-01T12:00:00Z``);
+    empty for a number no such moment has (past the years 1-9999, or this system's time: one written by hand)."""
+    try:
+        return datetime.fromtimestamp(seconds, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    except (OverflowError, OSError, ValueError):
+        return ""
 
 
 def seconds_at(moment: str, fraction: str | None, zone: str | None) -> float | None:

@@ -6,12 +6,14 @@ cluster the tests start themselves (tests/postgres.py).
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import json
 import os
 import re
 import signal
 import socket
+import sqlite3
 import sys
 import threading
 from collections import Counter
@@ -215,6 +217,20 @@ def test_a_failed_album_is_given_back_with_its_reason_and_the_fleet_shows_it(img
     assert errors["GooD123"] is None and errors["GoNe123"] == reasons["GoNe123"]  # (done there; failed there, why)
     assert [p for _, _, p, _ in imgur.requests_to("api.imgur.com")] == ["/post/v1/albums/BroK123"]
     assert good.id not in second.err
+
+
+def test_a_time_past_any_calendar_in_an_archive_edited_by_hand_is_shown_as_none(imgur: Imgur, tmp_path: Path) -> None:
+    # (SQLite keeps any number in a column: one written there by hand is shown without its date, the rest as ever.)
+    location = tmp_path / "seen.sqlite"
+    first = run_main("--share-work", "--download-archive", str(location), "-o", str(tmp_path), "imgur.com/a/GoNe123")
+    assert first.code == 3, first
+    with contextlib.closing(sqlite3.connect(location)) as db, db:
+        db.execute("UPDATE archive_claims SET expires = 1e300, updated = -1e300")
+    fleet = run_main("--fleet", "--download-archive", str(location))
+    assert fleet.code == 0, fleet
+    state = json.loads(fleet.out)
+    assert [(f["id"], f["at"], f["retry_from"]) for f in state["failures"]] == [("GoNe123", "", "")]
+    assert [p["last_seen"] for p in state["processes"]] == [""]
 
 
 def test_claims_are_exclusive_under_contention(archive: ArchiveAt) -> None:
