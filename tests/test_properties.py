@@ -767,7 +767,7 @@ def test_a_rerun_keeps_only_what_an_earlier_album_json_said_of_that_file(said: l
 
 _DOMAINS = st.sampled_from(["imgur.com", ".imgur.com", "www.imgur.com", ".www.imgur.com", "IMGUR.com", ".i.imgur.com",
                             ".example.com", "imgur.com.example", ""]) | st.text(max_size=8)
-_TOKENS = st.from_regex(credentials.TOKEN, fullmatch=True)
+_TOKENS = st.text("ABCXYZabcxyz0189._~+/=-", min_size=8, max_size=48)  # (what credentials.TOKEN takes)
 
 
 @st.composite
