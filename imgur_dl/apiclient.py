@@ -17,8 +17,6 @@ import json
 import time
 from collections.abc import Callable, Iterator
 
-import requests
-
 from imgur_dl import answers, jsonstream
 from imgur_dl.auth import ApiAuth, ClientId, Login
 from imgur_dl.body import Speed
@@ -37,6 +35,7 @@ from imgur_dl.errors import (
 )
 from imgur_dl.hosts import API_HOST, API_ROOT
 from imgur_dl.retry import RetryPolicy
+from imgur_dl.session import Session
 from imgur_dl.text import Once
 
 # The largest answer read: a 5,000-image album is about 3 MB of JSON, so this holds albums of
@@ -55,7 +54,7 @@ class ApiClient:
 
     def __init__(
         self,
-        session: requests.Session,
+        session: Session,
         *,
         client_id: str = DEFAULT_CLIENT_ID,
         auth: ApiAuth | None = None,

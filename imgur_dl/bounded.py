@@ -19,6 +19,7 @@ from imgur_dl.cancel import Cancel
 from imgur_dl.errors import ImgurDLError
 from imgur_dl.neterrors import describe, lasting, proxy_refused
 from imgur_dl.retry import Again, GaveUp, RetryPolicy, retry, retry_after
+from imgur_dl.session import Session
 
 CHUNK = 256 * 1024  # bytes read at a time, at most (whatever has come is handed on)
 # White space in a row an answer may hold: JSON as Imgur and the archive write it holds a few bytes at a time, and
@@ -58,7 +59,7 @@ class _Failed:
 
 
 def get_bounded(
-    session: requests.Session,
+    session: Session,
     url: str,
     *,
     policy: RetryPolicy,
@@ -113,14 +114,13 @@ def get_bounded(
         except _Crawling as exc:
             return Again(str(exc))
         except requests.RequestException as exc:
+            why = describe(exc, session.trusted)
             if lasting(exc):
-                return _Failed(describe(exc))
+                return _Failed(why)
             if proxy_refused(exc):
                 proxy_tries[0] += 1
-                if proxy_tries[0] > 1:
-                    return _Failed(describe(exc))
-                return Again(describe(exc), wait=0.5)
-            return Again(describe(exc))
+                return _Failed(why) if proxy_tries[0] > 1 else Again(why, wait=0.5)
+            return Again(why)
         except (urllib3.exceptions.HTTPError, http.client.HTTPException, OSError) as exc:  # (the body's, as it came)
             return Again(describe(exc))
         reason = judge(answer)

@@ -23,7 +23,7 @@ import requests
 import urllib3
 
 _UNTRUSTED = ("the TLS certificate is not trusted{why}: is a proxy or firewall intercepting TLS? "
-              "Point REQUESTS_CA_BUNDLE at its CA certificate")
+              "Point REQUESTS_CA_BUNDLE at its CA certificate{trusting}")
 
 
 def causes(exc: BaseException) -> Iterator[BaseException]:
@@ -91,10 +91,11 @@ def _refuses(status: int | None) -> bool:
     return status is not None and 400 <= status < 500 and status not in (408, 429)
 
 
-def describe(exc: BaseException) -> str:
-    """A short reason for a network failure (requests' own texts run to lines)."""
+def describe(exc: BaseException, trusted: str = "") -> str:
+    """A short reason for a network failure (requests' own texts run to lines); a certificate not trusted is said
+    with the certificates that are (``trusted``: which a variable named, or that none did)."""
     if untrusted(exc):
-        return _untrusted_reason(exc)
+        return _untrusted_reason(exc, f" (trusted now: {trusted})" if trusted else "")
     if _proxy(exc):
         return _proxy_reason(exc)
     if _any(exc, socket.gaierror, urllib3.exceptions.NameResolutionError):
@@ -124,7 +125,7 @@ def describe(exc: BaseException) -> str:
 _DATES = {9: "is not valid yet", 10: "has expired"}
 
 
-def _untrusted_reason(exc: BaseException) -> str:
+def _untrusted_reason(exc: BaseException, trusting: str) -> str:
     """Why a certificate does not verify, in OpenSSL's words (one of its fixed texts: "unable to get local issuer
     certificate", or, where Python 3.13 and later check certificates strictly, "Missing Authority Key Identifier",
     which a TLS-inspecting proxy's home-made CA may lack), and what to do about it."""
@@ -137,8 +138,8 @@ def _untrusted_reason(exc: BaseException) -> str:
                     "right? (If it is, a proxy may be intercepting TLS with an old certificate.)")
         said = cause.verify_message if isinstance(cause.verify_message, str) else ""
         if said.isprintable() and 0 < len(said) <= 120:
-            return _UNTRUSTED.format(why=f" (OpenSSL: {said.rstrip('.')})")
-    return _UNTRUSTED.format(why="")
+            return _UNTRUSTED.format(why=f" (OpenSSL: {said.rstrip('.')})", trusting=trusting)
+    return _UNTRUSTED.format(why="", trusting=trusting)
 
 
 def _proxy_reason(exc: BaseException) -> str:

@@ -49,6 +49,14 @@ class Session(requests.Session):
         self._lock = threading.Lock()
         self.told: Callable[[str], None] | None = None  # -v: each answer, in one line
 
+    @property
+    def trusted(self) -> str:
+        """The certificates this session trusts, as a person reads it: a variable's file or folder, or the bundle
+        requests ships."""
+        if self.ca_variable is None:
+            return f"the bundle requests ships, {self.ca_bundle}"
+        return f"{self.ca_variable}'s {self.ca_bundle}"
+
     def open_stream(self, url: str, headers: Mapping[str, str]) -> urllib3.BaseHTTPResponse:
         """GET ``url`` through urllib3 itself, on this session's pools, headers, proxies and timeouts; the
         body left unread, a redirect not followed (the caller checks each hop).

@@ -202,7 +202,8 @@ def follow(session: Session, url: str, headers: dict[str, str], hop: Callable[[s
             response = session.open_stream(url, headers)
         except (urllib3.exceptions.HTTPError, http.client.HTTPException, OSError, ValueError) as exc:
             cancel.check()
-            return Failed(describe(exc)) if lasting(exc) else Again(describe(exc))
+            why = describe(exc, session.trusted)
+            return Failed(why) if lasting(exc) else Again(why)
         location = response.headers.get("Location")
         if response.status not in REDIRECTS or location is None:
             return response, url

@@ -22,8 +22,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
-import requests
-
 from imgur_dl.bounded import TooLarge, Unreachable, get_bounded
 from imgur_dl.cancel import Cancel
 from imgur_dl.dates import capture_time, upload_time
@@ -33,6 +31,7 @@ from imgur_dl.hosts import ARCHIVE_HOSTS, CDN_HOST, OffsiteError, redirect_targe
 from imgur_dl.models import Origin, Result, Status
 from imgur_dl.outcomes import Present, Saved
 from imgur_dl.retry import RetryPolicy
+from imgur_dl.session import Session
 
 CDX = "https://web.archive.org/cdx/search/cdx"
 REPLAY = "https://web.archive.org/web/{timestamp}id_/{original}"
@@ -79,7 +78,7 @@ def capture_redirect(base: str, location: str) -> str:
 class Wayback:
     """Looks files up in the Wayback Machine and fetches good captures."""
 
-    def __init__(self, session: requests.Session, downloader: Downloader, policy: RetryPolicy, cancel: Cancel,
+    def __init__(self, session: Session, downloader: Downloader, policy: RetryPolicy, cancel: Cancel,
                  say: Callable[[str], None]) -> None:
         self.session = session
         self.downloader = downloader

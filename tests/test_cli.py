@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 import trustme
+from requests.utils import DEFAULT_CA_BUNDLE_PATH
 
 from imgur_dl import __version__, cli
 from imgur_dl.cli import Environment, main
@@ -424,17 +425,24 @@ def test_output_folder_from_the_environment(imgur: Imgur, tmp_path: Path) -> Non
     assert (tmp_path / "env" / "AbC1234").is_dir()
 
 
-def test_a_certificate_from_an_unknown_ca_is_refused(imgur: Imgur, tmp_path: Path,
-                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("variables", [["REQUESTS_CA_BUNDLE"], ["CURL_CA_BUNDLE", "SSL_CERT_FILE"], []])
+def test_a_certificate_from_an_unknown_ca_is_refused_naming_the_certificates_trusted(
+        imgur: Imgur, ca_bundle: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, variables: list[str]) -> None:
+    # The certificates trusted are said: a variable set elsewhere (a shell's profile, an image's) wins over one
+    # set now (curl's variable over OpenSSL's, as curl reads them), and no variable at all is requests' own bundle.
     imgur.add_album("AbC1234", count=1)
     other = trustme.CA()
     bundle = tmp_path / "other-ca.pem"
     other.cert_pem.write_to_path(str(bundle))
-    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(bundle))
+    monkeypatch.delenv("REQUESTS_CA_BUNDLE")
+    for name, value in zip(variables, [str(bundle), ca_bundle], strict=False):  # (the first: the other CA)
+        monkeypatch.setenv(name, value)
     result = run_main("--retries", "0", "-o", str(tmp_path / "out"), "imgur.com/a/AbC1234")
     assert result.code == 1, result
+    trusted = f"{variables[0]}'s {bundle}" if variables else f"the bundle requests ships, {DEFAULT_CA_BUNDLE_PATH}"
     assert ("the TLS certificate is not trusted (OpenSSL: unable to get local issuer certificate): is a proxy or "
-            "firewall intercepting TLS? Point REQUESTS_CA_BUNDLE at its CA certificate") in result.err
+            f"firewall intercepting TLS? Point REQUESTS_CA_BUNDLE at its CA certificate (trusted now: {trusted})"
+            in result.err), result
     assert not (tmp_path / "out").exists()
 
 
