@@ -425,21 +425,25 @@ def test_output_folder_from_the_environment(imgur: Imgur, tmp_path: Path) -> Non
     assert (tmp_path / "env" / "AbC1234").is_dir()
 
 
-@pytest.mark.parametrize("variables", [["REQUESTS_CA_BUNDLE"], ["CURL_CA_BUNDLE", "SSL_CERT_FILE"], []])
+@pytest.mark.parametrize(("given", "in_effect"), [
+    ({"REQUESTS_CA_BUNDLE": "other"}, "REQUESTS_CA_BUNDLE"),
+    ({"CURL_CA_BUNDLE": "other", "SSL_CERT_FILE": "right"}, "CURL_CA_BUNDLE"),  # (curl's first, as curl reads them)
+    ({}, None),  # (requests' own bundle)
+])
 def test_a_certificate_from_an_unknown_ca_is_refused_naming_the_certificates_trusted(
-        imgur: Imgur, ca_bundle: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, variables: list[str]) -> None:
-    # The certificates trusted are said: a variable set elsewhere (a shell's profile, an image's) wins over one
-    # set now (curl's variable over OpenSSL's, as curl reads them), and no variable at all is requests' own bundle.
+        imgur: Imgur, ca_bundle: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, given: dict[str, str],
+        in_effect: str | None) -> None:
+    # The certificates trusted are said: a variable set elsewhere (a shell's profile, an image's) that wins over
+    # the one set now shows itself.
     imgur.add_album("AbC1234", count=1)
-    other = trustme.CA()
-    bundle = tmp_path / "other-ca.pem"
-    other.cert_pem.write_to_path(str(bundle))
+    other = tmp_path / "other-ca.pem"
+    trustme.CA().cert_pem.write_to_path(str(other))
     monkeypatch.delenv("REQUESTS_CA_BUNDLE")
-    for name, value in zip(variables, [str(bundle), ca_bundle], strict=False):  # (the first: the other CA)
-        monkeypatch.setenv(name, value)
+    for name, which in given.items():
+        monkeypatch.setenv(name, {"other": str(other), "right": ca_bundle}[which])
     result = run_main("--retries", "0", "-o", str(tmp_path / "out"), "imgur.com/a/AbC1234")
     assert result.code == 1, result
-    trusted = f"{variables[0]}'s {bundle}" if variables else f"the bundle requests ships, {DEFAULT_CA_BUNDLE_PATH}"
+    trusted = f"{in_effect}'s {other}" if in_effect else f"the bundle requests ships, {DEFAULT_CA_BUNDLE_PATH}"
     assert ("the TLS certificate is not trusted (OpenSSL: unable to get local issuer certificate): is a proxy or "
             f"firewall intercepting TLS? Point REQUESTS_CA_BUNDLE at its CA certificate (trusted now: {trusted})"
             in result.err), result
