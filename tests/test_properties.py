@@ -768,14 +768,14 @@ def test_a_rerun_keeps_only_what_an_earlier_album_json_said_of_that_file(said: l
 _DOMAINS = st.sampled_from(["imgur.com", ".imgur.com", "www.imgur.com", ".www.imgur.com", "IMGUR.com", ".i.imgur.com",
                             ".example.com", "imgur.com.example", ""]) | st.text(max_size=8)
 _TOKENS = st.text("ABCXYZabcxyz0189._~+/=-", min_size=8, max_size=48)  # (what credentials.TOKEN takes)
+_FLAGS = st.sampled_from(["TRUE", "FALSE", "true", "false", "True"])  # (as browsers and their extensions write them)
 
 
 @st.composite
 def _cookie_row(draw: st.DrawFn, name: st.SearchStrategy[str]) -> str:
     """A line as a browser's cookies.txt export writes one (``#HttpOnly_`` before a cookie scripts cannot read),
     with any domain, name and value; or a comment, a blank line, or any text."""
-    fields = [draw(_DOMAINS), draw(st.sampled_from(["TRUE", "FALSE", "true"])), "/",
-              draw(st.sampled_from(["TRUE", "FALSE"])), draw(st.sampled_from(["0", "1893456000", "-1"])),
+    fields = [draw(_DOMAINS), draw(_FLAGS), "/", draw(_FLAGS), draw(st.sampled_from(["0", "1893456000", "-1"])),
               draw(name), draw(_TOKENS | st.text(max_size=12))]
     row = draw(st.sampled_from(["", "#HttpOnly_"])) + "\t".join(fields)
     return draw(st.sampled_from([row, row, "# Netscape HTTP Cookie File", ""]) | st.text(max_size=30))
@@ -796,7 +796,6 @@ def test_a_cookies_file_of_any_rows_gives_a_token_or_one_usage_error(rows: list[
         assert str(exc).startswith(str(path)) and "\n" not in str(exc)
 
 
-_FLAGS = st.sampled_from(["TRUE", "FALSE", "true", "false", "True"])  # (as browsers and their extensions write them)
 _ANY_CASE = st.sampled_from(sorted(credentials.DOMAINS)).flatmap(
     lambda domain: st.tuples(*(st.sampled_from([c.lower(), c.upper()]) for c in domain)).map("".join))
 
