@@ -147,6 +147,16 @@ class Options:
         """(``choice.break_on_existing``, as the Python API and --break-on-existing name it)"""
         return self.choice.break_on_existing
 
+    def _check_kinds(self) -> None:
+        """TypeError for a field given an object of another kind than the API makes of its words."""
+        for name, template, optional in (("dir_template", self.dir_template, False),
+                                         ("name_template", self.name_template, True)):
+            if not (isinstance(template, Template) or (optional and template is None)):
+                raise TypeError(f"{name}: a template is a str, not {type(template).__name__}")
+        if not isinstance(self.choice, Choice):  # (a program gives range, since and break_on_existing instead)
+            raise TypeError(f"choice: a Choice, as range, since and break_on_existing make one, not "
+                            f"{type(self.choice).__name__}")
+
     def __post_init__(self) -> None:
         for name, holds, wanted in _BOUNDS:
             if not holds(value := getattr(self, name)):
@@ -154,10 +164,7 @@ class Options:
         for name, holds, wanted in _TEXTS:
             if not holds(getattr(self, name)):
                 raise UsageError(f"{name}: must be {wanted}")
-        for name, template, optional in (("dir_template", self.dir_template, False),
-                                         ("name_template", self.name_template, True)):
-            if not (isinstance(template, Template) or (optional and template is None)):
-                raise TypeError(f"{name}: a template is a str, not {type(template).__name__}")
+        self._check_kinds()
         if self.name_template is not None and self.name_template.empty:  # (an empty --dir: no album folders)
             raise UsageError(f"{self.name_template.option}: a file name template must give a name, not only '/' "
                              "and spaces")

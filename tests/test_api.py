@@ -94,6 +94,9 @@ def test_bad_input_is_refused_before_any_request(imgur: Imgur, tmp_path: Path) -
                                   "(for a folder of that name, give ./~no-such-user-here/pics)")
     with pytest.raises(TypeError, match="dir_template: a template is a str, not int"):
         list(imgur_dl.download(["imgur.com/a/AbC1234"], output=tmp_path, dir_template=5))
+    with pytest.raises(TypeError) as wrong:  # (the field the three words make: given whole, it must be one)
+        list(imgur_dl.download(["imgur.com/a/AbC1234"], output=tmp_path, choice="1-5"))
+    assert str(wrong.value) == "choice: a Choice, as range, since and break_on_existing make one, not str"
     assert not imgur.log
 
 
