@@ -236,11 +236,13 @@ def _joined(value: object) -> list[str]:
 def _unfit_place(path: Path) -> str | None:
     """Why no archive file can be at ``path``, where that is plain to see (a folder there, or none to hold it);
     None otherwise. (No folder is made for it: a path mistyped in a nightly job would start an empty archive.)"""
-    if path.is_dir():
+    # (os.path's tests, not pathlib's: they answer False, where pathlib before Python 3.14 raises, for a path
+    # longer than the system takes; SQLite then says it cannot open it.)
+    if os.path.isdir(path):  # noqa: PTH112
         return "it is a folder (give the archive's file)"
     folder = path.parent
-    if not folder.is_dir():
-        return f"{folder} is not a folder" if folder.exists() else f"there is no folder {folder}"
+    if not os.path.isdir(folder):  # noqa: PTH112
+        return f"{folder} is not a folder" if os.path.lexists(folder) else f"there is no folder {folder}"
     return None
 
 

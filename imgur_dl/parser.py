@@ -32,7 +32,7 @@ from imgur_dl.defaults import (
     START_WORKERS,
     USER_AGENT,
 )
-from imgur_dl.errors import UsageError, writing_stdout
+from imgur_dl.errors import UsageError, reason, writing_stdout
 from imgur_dl.naming import DEFAULT_DIR, FIELDS
 from imgur_dl.options import CLIENT_ID, header_value, proxy_problem
 from imgur_dl.text import hide_password, is_url
@@ -205,6 +205,13 @@ def _from_env(environ: Mapping[str, str], name: str, parse: Callable[[str], T], 
 
 def check_output(folder: Path) -> None:
     """``folder`` is one we can write into, or create: said once, before any request."""
+    try:
+        _check_output(folder)
+    except OSError as exc:  # (a path longer than the system takes; a folder on the way that cannot be looked into)
+        raise UsageError(f"output folder {folder}: cannot be used ({reason(exc)})") from None
+
+
+def _check_output(folder: Path) -> None:
     probe = folder
     while not probe.exists():
         if probe.is_symlink():

@@ -466,7 +466,9 @@ def _files(path: Path, scanner: Scanner, output: Path | None) -> Iterator[Path]:
     device read (a FIFO would wait for a writer): how many of each were left is said once the folder is read. A
     folder that cannot be read is noted. The ``output`` folder below it is left out: its album.json files name
     every file saved there, and each would be fetched again as an image of its own."""
-    if not path.is_dir():
+    # (os.path's tests here, not pathlib's: they answer False, where pathlib before Python 3.14 raises, for a path
+    # longer than the system takes; such a file is then said not to open, a folder's not to be listed.)
+    if not os.path.isdir(path):  # noqa: PTH112
         yield path
         return
 
@@ -476,13 +478,13 @@ def _files(path: Path, scanner: Scanner, output: Path | None) -> Iterator[Path]:
     skip = output.resolve() if output is not None else None
     symlinks = others = 0  # what below it is not read: symlinks (to a file or a folder), and files of no content
     for folder, folders, files in os.walk(path, onerror=unreadable):
-        symlinks += sum((Path(folder) / f).is_symlink() for f in folders)  # (listed with the folders; not walked)
+        symlinks += sum(os.path.islink(Path(folder) / f) for f in folders)  # noqa: PTH114 - (listed with folders)
         folders[:] = sorted(f for f in folders if skip is None or (Path(folder) / f).resolve() != skip)
         for name in sorted(files):
             file = Path(folder) / name
-            if file.is_symlink():
+            if os.path.islink(file):  # noqa: PTH114
                 symlinks += 1
-            elif file.is_file():
+            elif os.path.isfile(file):  # noqa: PTH113
                 yield file
             else:
                 others += 1

@@ -57,6 +57,9 @@ from tests.standin import Imgur
          "imgur-dl: error: argument -o/--output: '~no-such-user-here/pics': this machine has no user "
          "'no-such-user-here' (for a folder of that name, give ./~no-such-user-here/pics)\n"),
         (["--scan=~no-such-user-here"], "argument --scan: '~no-such-user-here': this machine has no user"),
+        # A path past what the system takes (a name over 255 bytes): said, not a bug.
+        (["-o", "x" * 300, "imgur.com/a/AbC1234"], f"output folder {'x' * 300}: cannot be used (File name too long)"),
+        (["--download-archive", "x" * 300, "imgur.com/a/AbC1234"], f"cannot use {'x' * 300} as a download archive"),
         (["--scan", "a\0b"], "argument --scan: a path cannot hold a NUL byte"),  # (main() called from Python)
         (["--archive-table", "mine", "imgur.com/a/AbC1234"], "--archive-table is for --download-archive"),
         (["-i", "-", "--scan", "-"], "standard input ('-') can be read once"),

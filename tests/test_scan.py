@@ -935,14 +935,16 @@ def test_scan_downloads_every_linked_file_byte_exact(imgur: Imgur, tmp_path: Pat
     assert len(imgur.requests_to("api.imgur.com", "/post/v1/albums/AbC1234")) == 1
 
 
-def test_a_file_that_cannot_be_scanned_is_said_before_the_summary_which_stays_last(imgur: Imgur,
-                                                                                  tmp_path: Path) -> None:
+@pytest.mark.parametrize(("name", "why"), [("gone.md", "No such file or directory"),
+                                           ("x" * 300, "File name too long")])  # (past what a name may be)
+def test_a_file_that_cannot_be_scanned_is_said_before_the_summary_which_stays_last(imgur: Imgur, tmp_path: Path,
+                                                                                  name: str, why: str) -> None:
     imgur.add_album("AbC1234", count=1)
     (tmp_path / "notes.md").write_text("https://imgur.com/a/AbC1234\n")
-    result = run_main("--scan", str(tmp_path / "gone.md"), "--scan", str(tmp_path / "notes.md"), "-o", str(tmp_path))
+    result = run_main("--scan", str(tmp_path / name), "--scan", str(tmp_path / "notes.md"), "-o", str(tmp_path))
     assert result.code == 2, result  # the other file is still read and fetched
     error, scanned, summary = result.err.splitlines()
-    assert error == f"imgur-dl: error: cannot scan {tmp_path / 'gone.md'}: No such file or directory"
+    assert error == f"imgur-dl: error: cannot scan {tmp_path / name}: {why}"
     assert scanned == "imgur-dl: scanned 28 B: 1 Imgur link, 1 distinct target"
     assert summary.startswith("imgur-dl: 1 album; files: 1 saved, 0 skipped, 0 failed; ")
 
