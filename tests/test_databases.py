@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import io
 import os
@@ -194,6 +195,17 @@ def test_what_a_database_holds_beyond_its_tables_values_is_not_run(tmp_path: Pat
     found, scanner = _ids(path)
     assert found == ["AbC1234", "XyZ9876", "OdD1234", "FtS1234"]  # (the generated column, upper case: no id)
     assert not scanner.errors
+
+
+def test_a_database_whose_name_is_as_long_as_names_go_is_read(tmp_path: Path) -> None:
+    # (The name of its log, "<name>-wal", would be longer than a name may be: there is no log to look for.)
+    made = tmp_path / "notes.db"
+    with contextlib.closing(sqlite3.connect(made)) as db, db:
+        db.execute("CREATE TABLE notes (body TEXT)")
+        db.execute("INSERT INTO notes VALUES ('see https://imgur.com/a/AbC1234')")
+    named = made.rename(tmp_path / ("n" * 252 + ".db"))
+    result = run_main("--scan", str(named), "-g")
+    assert (result.code, result.out) == (0, "https://imgur.com/a/AbC1234\n"), result
 
 
 def test_a_note_kept_compressed_gives_its_links(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
