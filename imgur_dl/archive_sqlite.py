@@ -242,7 +242,8 @@ def _unfit_place(path: Path) -> str | None:
         return "it is a folder (give the archive's file)"
     folder = path.parent
     if not os.path.isdir(folder):  # noqa: PTH112
-        return f"{folder} is not a folder" if os.path.lexists(folder) else f"there is no folder {folder}"
+        there = os.path.exists(folder)  # noqa: PTH110
+        return f"{folder} is not a folder" if there else f"there is no folder {folder}"
     return None
 
 
