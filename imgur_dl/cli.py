@@ -44,7 +44,8 @@ from imgur_dl.text import ERROR_PREFIX, WARNING_PREFIX, counted, joined, printab
 class Environment:
     """The streams, settings and clock a run sees; tests make their own."""
 
-    stdin: TextIO = field(default_factory=lambda: sys.stdin)
+    stdin: TextIO = field(default_factory=lambda: sys.stdin or io.StringIO())  # (<&-: None in sys)
+    stdin_closed: bool = field(default_factory=lambda: sys.stdin is None)  # (<&-: nothing can be read)
     # (A stream closed when the program starts, ``2>&-``, is None in sys: its lines go nowhere.)
     stdout: TextIO = field(default_factory=lambda: sys.stdout or _Closed())
     stderr: TextIO = field(default_factory=lambda: shown(sys.stderr))  # (None there: its lines are dropped)
@@ -129,8 +130,10 @@ def _options(args: argparse.Namespace, env: Environment) -> Options:
         raise UsageError(f"--xattrs: {unsettable}")
     if args.no_listings and not args.scan:
         raise UsageError("--no-listings is for --scan (the links it finds to listings); a listing given is read")
-    if [*args.input_file, *args.scan].count("-") > 1:
+    if (reads := [*args.input_file, *args.scan].count("-")) > 1:
         raise UsageError("standard input ('-') can be read once: give it to one -i or --scan")
+    if reads and env.stdin_closed:
+        raise UsageError("cannot read standard input ('-'): it is closed")
     if args.archive_table != DEFAULT_TABLE and args.download_archive is None:
         raise UsageError("--archive-table is for --download-archive (the table it keeps its records in)")
     named = from_environment(args, env.environ)

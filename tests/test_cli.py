@@ -317,6 +317,14 @@ def test_what_is_asked_for_on_a_stdout_closed_from_the_start_is_named(asked: lis
     assert capsys.readouterr().err == "imgur-dl: error: cannot write to standard output: it is closed\n"
 
 
+@pytest.mark.parametrize("asked", [["-i", "-"], ["--scan", "-", "-g"]])
+def test_a_list_asked_of_a_stdin_closed_from_the_start_is_named(asked: list[str], monkeypatch: pytest.MonkeyPatch,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr(sys, "stdin", None)  # as `<&-` leaves it: the interpreter has no stdin
+    assert main(asked) == 2
+    assert capsys.readouterr().err == "imgur-dl: error: cannot read standard input ('-'): it is closed\n"
+
+
 def test_a_whole_text_given_as_a_url_is_one_short_error_line() -> None:
     result = run_main("https://imgur.com/" + "x" * 100_000, "not one " * 20_000)
     assert result.code == 2
