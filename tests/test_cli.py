@@ -45,6 +45,9 @@ from tests.standin import Imgur
         (["--name", "{nope}", "imgur.com/a/AbC1234"], "unknown field"),
         (["--name", "", "imgur.com/a/AbC1234"], "--name: a template cannot be empty"),  # (as "$UNSET" gives it)
         (["--dir", " ", "imgur.com/a/AbC1234"], "--dir: a template cannot be empty"),
+        # A byte the shell passed on that is not UTF-8 (Python keeps it as a lone surrogate): shown as that byte.
+        (["--dir", "\udcff{album_id}", "imgur.com/a/AbC1234"],
+         "imgur-dl: error: --dir: the template '\\xff{album_id}' holds bytes that are not UTF-8 text\n"),
         # An empty path (as "$UNSET" gives it) names nothing: not the current folder in silence.
         (["-o", "", "imgur.com/a/AbC1234"], "argument -o/--output: an empty path names nothing"),
         (["-i", ""], "argument -i/--input-file: an empty path names nothing"),
