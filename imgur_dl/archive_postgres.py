@@ -205,8 +205,11 @@ class PostgresStore:
         try:
             with self._server.use(limit=False) as db:  # (a migration may take long, and others wait on its lock)
                 self._setup(db)
-        except ArchiveUnavailable as exc:
-            raise UsageError(f"cannot use {self.location} as a download archive: {exc}") from None
+        except BaseException as exc:
+            self._server.close()  # (refused: its connection and watchdog let go of, for a program that goes on)
+            if isinstance(exc, ArchiveUnavailable):
+                raise UsageError(f"cannot use {self.location} as a download archive: {exc}") from None
+            raise
 
     def _q(self, text: str) -> psycopg.sql.Composed:
         return self._pg.sql.SQL(text).format(**self._names)

@@ -265,17 +265,23 @@ def holds_files(reader: Reader) -> bool:
     return isinstance(reader._chosen if isinstance(reader, _Opening) else reader, Files)
 
 
-def as_file(reader: Reader) -> io.BufferedReader:
-    """``reader`` as a binary file (for :class:`io.TextIOWrapper`: a list read a line at a time)."""
-    return io.BufferedReader(_Raw(reader))
+def as_file(reader: Reader, source: IO[bytes]) -> io.BufferedReader:
+    """``reader`` as a binary file (for :class:`io.TextIOWrapper`: a list read a line at a time), which closes
+    ``source``, the file ``reader`` reads, as it is closed."""
+    return io.BufferedReader(_Raw(reader, source))
 
 
 class _Raw(io.RawIOBase):
     """A :class:`Reader` as a raw binary stream: what it gives, in the pieces asked for."""
 
-    def __init__(self, reader: Reader) -> None:
+    def __init__(self, reader: Reader, source: IO[bytes]) -> None:
         self.reader = reader
+        self.source = source
         self._rest = b""
+
+    def close(self) -> None:
+        self.source.close()
+        super().close()
 
     def readable(self) -> bool:
         return True

@@ -70,7 +70,7 @@ def _open_list(path: Path) -> tuple[TextIO, Callable[[], bool]]:
         except BaseException:
             raw.close()
             raise
-        text = io.TextIOWrapper(compressed.as_file(reader), encoding="utf-8-sig", errors="surrogateescape")
+        text = io.TextIOWrapper(compressed.as_file(reader, raw), encoding="utf-8-sig", errors="surrogateescape")
         return text, lambda: compressed.holds_files(reader)
     wide = raw.peek(2)[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
     return io.TextIOWrapper(raw, encoding="utf-16" if wide else "utf-8-sig", errors="surrogateescape"), _one_file

@@ -284,7 +284,8 @@ def test_a_reader_that_goes_away_ends_the_run_quietly(imgur: Imgur, launcher: La
     assert process.stdout is not None and process.stderr is not None
     process.stdout.readline()
     process.stdout.close()  # `| head -1`
-    err = process.stderr.read().decode()
+    with process.stderr:
+        err = process.stderr.read().decode()
     assert process.wait(timeout=20) == 141, err
     assert "Traceback" not in err and "BrokenPipe" not in err and "unexpected" not in err
 
