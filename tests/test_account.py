@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sqlite3
@@ -233,7 +234,7 @@ def test_the_token_goes_to_api_imgur_com_only_and_is_never_printed_or_stored(img
             assert TOKEN.encode() not in path.read_bytes(), path
             labels += [os.getxattr(path, name) for name in os.listxattr(path)]
     assert labels and not [label for label in labels if TOKEN.encode() in label]
-    with sqlite3.connect(archive) as db:
+    with contextlib.closing(sqlite3.connect(archive)) as db:
         assert TOKEN not in json.dumps(list(db.execute("SELECT * FROM archive")))
     assert TOKEN.encode() not in archive.read_bytes()
     assert not [p for p in tmp_path.rglob("*") if p.is_file() and p != cookies and TOKEN.encode() in p.read_bytes()]

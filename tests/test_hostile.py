@@ -7,6 +7,7 @@ unbounded, print control bytes or lose the rest of the run.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
@@ -386,12 +387,14 @@ def test_archive_skips_are_not_written_as_files_or_back_into_the_archive(imgur: 
     archive = tmp_path / "seen.sqlite"
     assert run_main("--download-archive", str(archive), "-o", str(tmp_path / "one"), "imgur.com/a/AbC1234").code == 0
     import sqlite3  # noqa: PLC0415
-    before = sqlite3.connect(archive).execute("SELECT id, added FROM archive ORDER BY id").fetchall()
+    with contextlib.closing(sqlite3.connect(archive)) as db:
+        before = db.execute("SELECT id, added FROM archive ORDER BY id").fetchall()
     again = run_main("--download-archive", str(archive), "--write-metadata", "-o", str(tmp_path / "two"),
                      "imgur.com/a/AbC1234")
     assert again.code == 0, again
     assert not (tmp_path / "two").exists()  # a fully archived album makes no empty folder
-    assert sqlite3.connect(archive).execute("SELECT id, added FROM archive ORDER BY id").fetchall() == before
+    with contextlib.closing(sqlite3.connect(archive)) as db:
+        assert db.execute("SELECT id, added FROM archive ORDER BY id").fetchall() == before
     # Partly archived: album.json says which items this run did not save, and why.
     imgur.albums["AbC1234"].images.append(imgur.add_image("NeWw123"))
     third = run_main("--download-archive", str(archive), "--write-metadata", "-o", str(tmp_path / "two"),

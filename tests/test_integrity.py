@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import hashlib
 import json
@@ -432,7 +433,7 @@ def test_dedupe_needs_an_archive(tmp_path: Path) -> None:
 def test_an_archive_of_the_previous_release_is_migrated_in_place(imgur: Imgur, tmp_path: Path) -> None:
     album = _dated_album(imgur, count=2)
     archive = tmp_path / "old.sqlite"
-    with sqlite3.connect(archive) as db:  # the first release's table: no source, no sha256
+    with contextlib.closing(sqlite3.connect(archive)) as db, db:  # the first release's table: no source, no sha256
         db.execute("CREATE TABLE archive (id TEXT NOT NULL, kind TEXT NOT NULL, album TEXT, path TEXT, "
                    "added TEXT NOT NULL, PRIMARY KEY (kind, id))")
         db.execute("INSERT INTO archive VALUES (?, 'image', 'AbC1234', 'x.jpg', '2023-01-01T00:00:00Z')",
@@ -440,7 +441,7 @@ def test_an_archive_of_the_previous_release_is_migrated_in_place(imgur: Imgur, t
     result = run_main("--json", "--download-archive", str(archive), "-o", str(tmp_path / "o"), "imgur.com/a/AbC1234")
     assert result.code == 0, result
     assert sorted(r["status"] for r in map(json.loads, result.out.splitlines())) == ["saved", "skipped"]
-    with sqlite3.connect(archive) as db:
+    with contextlib.closing(sqlite3.connect(archive)) as db:
         columns = [row[1] for row in db.execute("PRAGMA table_info(archive)")]
         assert columns[-2:] == ["source", "sha256"]
         assert dict(db.execute("SELECT id, sha256 FROM archive WHERE kind = 'image'")) == {

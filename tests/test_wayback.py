@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -49,7 +50,8 @@ def test_a_removed_file_in_an_album_is_recovered_byte_exact(imgur: Imgur, tmp_pa
     assert rows[album.images[0].id]["source"] == "imgur"
     items = json.loads((tmp_path / "out" / "AbC1234" / "album.json").read_text())["items"]
     assert (items[1]["source"], items[1]["wayback_timestamp"]) == ("wayback", "20150102030405")
-    sources = dict(sqlite3.connect(archive).execute("SELECT id, source FROM archive WHERE kind = 'image'"))
+    with contextlib.closing(sqlite3.connect(archive)) as db:
+        sources = dict(db.execute("SELECT id, source FROM archive WHERE kind = 'image'"))
     assert sources[gone.id] == "wayback"
     # The index was asked for exactly that file, HTTP 200 captures only.
     (_, _, _, _), *_ = _archive_requests(imgur)
