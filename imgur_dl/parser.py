@@ -277,25 +277,24 @@ def _lease(text: str) -> float:
     return value
 
 
-def _range(text: str) -> tuple[tuple[int, int | None], ...]:
+def _argument(parse: Callable[..., T], *given: Any) -> T:
+    """``parse(*given)``, its UsageError made the error argparse says with the option's name."""
     try:
-        return parse_range(text)
+        return parse(*given)
     except UsageError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _range(text: str) -> tuple[tuple[int, int | None], ...]:
+    return _argument(parse_range, text)
 
 
 def _date(text: str) -> float:
-    try:
-        return parse_since(text)
-    except UsageError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
+    return _argument(parse_since, text)
 
 
 def _folder(text: str, environ: Mapping[str, str] | None = None) -> Path:
-    try:
-        return home_expanded(_named(text), environ)
-    except UsageError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
+    return _argument(home_expanded, _named(text), environ)
 
 
 def _proxy(text: str) -> str:
