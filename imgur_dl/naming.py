@@ -116,16 +116,6 @@ def _date(iso: str) -> str:
     return iso[:10] if _DATE.match(iso) else ""
 
 
-def _utf8(text: str) -> bool:
-    """Whether ``text`` can be written in UTF-8: not when it holds a lone surrogate, as Python keeps a byte of the
-    command line that is not UTF-8 (``\\udcff`` for ``\\xff``), and shown as that byte again."""
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
 def index_width(count: int) -> int:
     """Digits for zero-padded positions: three at least, more for bigger albums."""
     return max(3, len(str(count)))
@@ -141,7 +131,9 @@ class Template:
     def __post_init__(self) -> None:
         if not self.text.strip():
             raise UsageError(f"{self.option}: a template cannot be empty")
-        if not self.text.isascii() and not _utf8(self.text):  # (bytes a shell passed on as they were: no names)
+        # A lone surrogate is how Python keeps a byte of the command line that is not UTF-8 (shown as that byte):
+        # no name can be written with one.
+        if not self.text.isascii() and any(unicodedata.category(c) == "Cs" for c in self.text):
             raise UsageError(f"{self.option}: the template '{self.text}' holds bytes that are not UTF-8 text")
         try:
             names = [name for _, name, _, _ in Formatter().parse(self.text) if name is not None]
