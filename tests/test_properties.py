@@ -28,7 +28,7 @@ from hypothesis import strategies as st
 from imgur_dl import answers, credentials, dates, earlier, hashset, hosts, jsonstream, sniff, urls
 from imgur_dl.archive_postgres import redact
 from imgur_dl.choice import parse_since
-from imgur_dl.cli import Environment, _targets, main
+from imgur_dl.cli import Environment, _targets
 from imgur_dl.errors import ImgurDLError, NotMediaError, RemovedError, UsageError
 from imgur_dl.given import Given
 from imgur_dl.hashset import HashSet
@@ -40,6 +40,7 @@ from imgur_dl.packed import PackedMedia
 from imgur_dl.parser import build_parser
 from imgur_dl.scan import Scanner
 from imgur_dl.text import hide_password, printable
+from tests.conftest import run_main
 
 EXAMPLES = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -570,10 +571,8 @@ _VALUES = st.text() | _SIZES | st.text().map("~".__add__)  # (and paths from som
 def _said_of(argv: list[str], environ: dict[str, str]) -> tuple[int, list[str]]:
     """What the command says of ``argv`` after a URL it refuses (so that nothing is asked of any server): its exit
     status and the lines of its standard error."""
-    err = io.StringIO()
-    code = main([*argv, "https://example.com/not-imgur"],
-                Environment(stdin=io.StringIO(), stdout=io.StringIO(), stderr=err, environ=environ))
-    return code, err.getvalue().splitlines()
+    result = run_main(*argv, "https://example.com/not-imgur", environ=environ)
+    return result.code, result.err.splitlines()
 
 
 @EXAMPLES
