@@ -233,8 +233,7 @@ class Launcher:
                                   cwd=Path(__file__).parent.parent)
         assert server.stdout is not None
         if server.stdout.readline() != b"ready\n":
-            server.kill()
-            server.wait()
+            cls(path, program, server).close()
             raise RuntimeError("the launcher did not start")
         return cls(path, program, server)
 
@@ -246,6 +245,8 @@ class Launcher:
         if self._server is not None:
             self._server.kill()
             self._server.wait()
+            if self._server.stdout is not None:  # (its "ready" line, read; closed here, not left to the collector)
+                self._server.stdout.close()
 
     def spawn(self, args: Sequence[str], *, stdin: int | None = DEVNULL, stdout: int | None = PIPE,
               stderr: int | None = PIPE, text: bool = False, cwd: Path | str | None = None,
