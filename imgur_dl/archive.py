@@ -359,8 +359,21 @@ def foreign(table: str, columns_of: Callable[[str], Sequence[str]]) -> str | Non
     return None
 
 
+# libpq's other way to name a database: keywords and values, ``host=db.example.org dbname=imgur user=imgur``, each
+# value in single quotes or bare (to a space), a backslash escaping the character after it in either (PostgreSQL's
+# documentation, "Keyword/Value Connection Strings"; libpq's conninfo_parse); taken as one when it names where the
+# server is or what to use on it. (A quote left open is one too: libpq then says so.)
+CONNINFO_VALUE = r"(?:'(?:[^'\\]|\\.)*'?|(?!')(?:[^\s\\]|\\.)*\\?)"
+_PAIR = rf"[a-z_]+\s*=\s*{CONNINFO_VALUE}"
+_CONNINFO = re.compile(rf"\s*{_PAIR}(?:\s+{_PAIR})*\s*", re.ASCII | re.DOTALL)
+_CONNINFO_NAMES = re.compile(r"(?<!\S)(?:host|hostaddr|port|dbname|user|password|service)\s*=")
+
+
 def is_postgres(location: str | Path) -> bool:
-    return isinstance(location, str) and location.startswith(("postgresql://", "postgres://"))
+    """Whether ``location`` names a PostgreSQL database: a ``postgresql://`` or ``postgres://`` URL, or libpq's
+    keywords and values (``host=db.example.org dbname=imgur``; for a file of such a name, ``./host=...``)."""
+    return isinstance(location, str) and (location.startswith(("postgresql://", "postgres://")) or (
+        _CONNINFO.fullmatch(location) is not None and _CONNINFO_NAMES.search(location) is not None))
 
 
 def another_scheme(location: str | Path) -> str | None:
@@ -368,8 +381,8 @@ def another_scheme(location: str | Path) -> str | None:
     ``sqlite:///``), names no archive, its password not repeated; None for anything else (a file's path)."""
     if not isinstance(location, str) or is_postgres(location) or not is_url(location):
         return None
-    return f"not an archive imgur-dl can keep: {hide_password(location)} (give an SQLite file's path, or a " \
-           "postgresql:// URL)"
+    shown = hide_password(location, whole=True)
+    return f"not an archive imgur-dl can keep: {shown} (give an SQLite file's path, or a postgresql:// URL)"
 
 
 def absent(location: str | Path) -> bool:
@@ -378,7 +391,7 @@ def absent(location: str | Path) -> bool:
 
 
 def open_store(location: str | Path, table: str = DEFAULT_TABLE, give_up: Callable[[], bool] = lambda: False) -> Store:
-    """The backend at ``location``: a ``postgresql://`` (or ``postgres://``) URL, else an SQLite file.
+    """The backend at ``location``: a PostgreSQL database (:func:`is_postgres`), else an SQLite file.
 
     ``give_up()``: the run is ending (a signal came), and a call its server does not answer is not waited for.
     """

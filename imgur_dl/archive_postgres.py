@@ -1,7 +1,7 @@
 """The download archive on PostgreSQL, shared by processes on many machines (``pip install 'imgur-dl[postgres]'``).
 
 ``--download-archive postgresql://user:password@host/db`` (or
-``postgres://``; anything libpq's URIs take, its ``PG*`` variables and
+``postgres://``, or libpq's keywords and values; anything libpq takes, its ``PG*`` variables and
 ``~/.pgpass`` filling in what the URL leaves out), through psycopg 3. The
 password goes to that server only and is never shown: :func:`redact` hides
 it in every message.
@@ -17,6 +17,7 @@ page lock its rows in the same order.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -24,11 +25,22 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from imgur_dl.archive import DEFAULT_TABLE, Fleet, Holder, Item, Record, Release, Settle, foreign, table_name
+from imgur_dl.archive import (
+    CONNINFO_VALUE,
+    DEFAULT_TABLE,
+    Fleet,
+    Holder,
+    Item,
+    Record,
+    Release,
+    Settle,
+    foreign,
+    table_name,
+)
 from imgur_dl.dbwatch import CALL_LIMIT, Cut, Watchdog
 from imgur_dl.errors import ArchiveUnavailable, Cancelled, UsageError
 from imgur_dl.models import Entry
-from imgur_dl.text import hide_password
+from imgur_dl.text import masked, passwords, unencoded
 
 if TYPE_CHECKING:
     import psycopg
@@ -80,12 +92,39 @@ class _Rerun:
 RERUN = _Rerun()
 R = TypeVar("R")
 
-_PARAM_PASSWORD = re.compile(r"(?i)(password=)[^&\s]*")
+# A password given as a parameter: in a URL's query (up to the next ``&``: libpq ends it nowhere else), or among
+# keywords and values (as libpq reads a value: see imgur_dl.archive.CONNINFO_VALUE).
+_QUERY_PASSWORD = re.compile(r"(?i)[?&]password=([^&]*)")
+_KEYWORD_PASSWORD = re.compile(rf"(?i)(?<!\S)password\s*=\s*({CONNINFO_VALUE})", re.ASCII | re.DOTALL)
 
 
 def redact(location: str) -> str:
     """``location`` with any password replaced by ``***``."""
-    return _PARAM_PASSWORD.sub(r"\1***", hide_password(location))
+    return masked(location, _passwords(location))
+
+
+def _passwords(location: str) -> list[tuple[int, int]]:
+    """Where the passwords in ``location`` are (start, end): the URL's own, as a person means it (see
+    :func:`imgur_dl.text.passwords`), and any parameter's."""
+    parameter = _QUERY_PASSWORD if "://" in location else _KEYWORD_PASSWORD
+    return passwords(location, whole=True) + [found.span(1) for found in parameter.finditer(location)]
+
+
+def _secrets(location: str, parsed: Callable[[str], dict[str, Any]]) -> re.Pattern[str] | None:
+    """What of ``location``'s passwords a message may repeat: each as given, percent-decoded, and as libpq reads it
+    (``parsed``: psycopg's ``conninfo_to_dict``), which may differ from both; and, after a quote (libpq quotes each
+    value it repeats), each piece of one between its ``/``: libpq ends a URL's user and password at a ``/``, and
+    takes what is before it for a host and port, what is after for a database's name. None: there is none."""
+    from urllib.parse import unquote  # noqa: PLC0415
+
+    given = [location[start:end] for start, end in _passwords(location)]
+    with contextlib.suppress(Exception):  # (one libpq cannot read: its message says so, with the text given)
+        given.append(str(parsed(location).get("password") or ""))
+    whole = {*given, *(unquote(text) for text in given), *(text.strip("'") for text in given)} - {""}
+    pieces = {piece for text in whole for piece in text.split("/")} - whole - {""}
+    found = [re.escape(text) for text in sorted(whole, key=len, reverse=True)]
+    found += [f"(?<=[\"']){re.escape(text)}" for text in sorted(pieces, key=len, reverse=True)]
+    return re.compile("|".join(found)) if found else None
 
 
 class _Server:
@@ -97,7 +136,7 @@ class _Server:
 
         self._pg = psycopg
         self._url = url
-        self._secret = _password(url)
+        self._secrets = _secrets(url, psycopg.conninfo.conninfo_to_dict)
         self._lock = threading.Lock()
         self._db: psycopg.Connection[Any] | None = None
         self._give_up = give_up
@@ -173,7 +212,7 @@ class _Server:
         """The first line of the server's or libpq's message, with no password in it."""
         text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         text = redact(text)
-        return text.replace(self._secret, "***") if self._secret else text
+        return self._secrets.sub("***", text) if self._secrets else text
 
     def close(self) -> None:
         # A call still under way (one the server never answers, from a thread that is being let go of) keeps
@@ -196,6 +235,9 @@ class PostgresStore:
                              f"extra: {EXTRA}") from None
         self._pg = psycopg
         self.location = redact(location)
+        if "://" in location and (char := unencoded(location, "/")) is not None:  # (libpq ends the address there)
+            raise UsageError(f"cannot use {self.location} as a download archive: its password holds {char} "
+                             "unencoded: percent-encode it")
         table = self._table = table_name(table)
         ident = psycopg.sql.Identifier
         self._names = {"archive": ident(table), "claims": ident(f"{table}_claims"), "meta": ident(f"{table}_meta"),
@@ -332,16 +374,6 @@ class PostgresStore:
 
     def close(self) -> None:
         self._server.close()
-
-
-def _password(location: str) -> str:
-    """The password in a URL (percent-decoded, as libpq sends it), or ''."""
-    from urllib.parse import unquote, urlsplit  # noqa: PLC0415
-
-    try:
-        return unquote(urlsplit(location).password or "")
-    except ValueError:
-        return ""
 
 
 def _iso(moment: datetime) -> str:

@@ -28,7 +28,7 @@ from imgur_dl.defaults import (
 )
 from imgur_dl.errors import UsageError
 from imgur_dl.naming import DEFAULT_DIR, Template
-from imgur_dl.text import hide_password
+from imgur_dl.text import hide_password, unencoded
 
 CLIENT_ID = re.compile(r"[A-Za-z0-9]{1,64}")
 
@@ -66,7 +66,9 @@ def header_value(value: object) -> bool:
 
 def proxy_problem(text: str) -> str | None:
     """What keeps ``text`` from being a proxy's URL (None: nothing), the URL shown without its password."""
-    shown = hide_password(text)
+    shown = hide_password(text, whole=True)
+    if (char := unencoded(text, "/?#")) is not None:  # (where urlsplit and urllib3 end the address)
+        return f"the proxy URL's password holds {char} unencoded: percent-encode it: {shown!r}"
     try:
         parts = urlsplit(text)
     except ValueError:  # (an unclosed [ of an IPv6 address; or one of these:)

@@ -227,10 +227,10 @@ def _check_output(folder: Path) -> None:
 
 
 def _archive(text: str, environ: Mapping[str, str] | None = None) -> str | Path:
-    """A ``postgresql://`` URL as given (never echoed back: it may hold a password), else a file (``~`` expanded,
-    as for -o: ``--download-archive=~/seen.sqlite`` is one word no shell expands; from ``environ``'s ``HOME``
-    when given). Another scheme's URL (a typo, ``mysql://``, ``sqlite:///``) is no file's path: refused, its
-    password not repeated."""
+    """A PostgreSQL database's URL, or libpq's keywords and values, as given (never echoed back: it may hold a
+    password), else a file (``~`` expanded, as for -o: ``--download-archive=~/seen.sqlite`` is one word no shell
+    expands; from ``environ``'s ``HOME`` when given). Another scheme's URL (a typo, ``mysql://``,
+    ``sqlite:///``) is no file's path: refused, its password not repeated."""
     if is_postgres(text):
         return text
     if (unknown := another_scheme(text)) is not None:
@@ -266,7 +266,7 @@ def _named(text: str) -> str:
     if "\0" in text:  # (no shell passes one; a program calling main() may)
         raise argparse.ArgumentTypeError("a path cannot hold a NUL byte")
     if is_url(text):  # (a list's or a cookies file's address: imgur-dl reads files; a database's, in -o)
-        raise argparse.ArgumentTypeError(f"{hide_password(text)} is a URL, not a path on this machine")
+        raise argparse.ArgumentTypeError(f"{hide_password(text, whole=True)} is a URL, not a path on this machine")
     return text
 
 

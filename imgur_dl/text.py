@@ -29,9 +29,10 @@ WARNING_PREFIX = "imgur-dl: warning: "
 _UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ud800-\udfff]")
 
 
-# A URL's password (``scheme://user:password@host``, or ``user:password@host`` with no scheme): it runs to the
-# last ``@`` before the path, as urlsplit reads it (libpq stops at the first: hiding up to the last hides that too).
-_PASSWORD = re.compile(r"(?:(?<=//)|(?<!\S))([^/?#\s:]*):[^/?#\s]*@")
+# Where a URL's password starts: after its user's name and a colon (``scheme://user:``, or ``user:`` opening a
+# word; not ``scheme:`` before its ``//``), and what ends a word.
+_USER = re.compile(r"(?<=//)[^/?#\s:]*:|(?<!\S)[^/?#\s:]*:(?!//)")
+_SPACE = re.compile(r"\s")
 
 
 # A URL's scheme and ``//`` at the start of what was given where a path goes (two letters at least: ``C://`` is
@@ -60,10 +61,53 @@ def joined(words: list[str]) -> str:
     return " and ".join([", ".join(words[:-1]), words[-1]] if len(words) > 2 else words)
 
 
-def hide_password(text: str) -> str:
+def hide_password(text: str, *, whole: bool = False) -> str:
     """``text`` with the password of a URL in it shown as ``***``: a secret typed into a link, a proxy's or a
-    database's address is never repeated in a message or a row of output."""
-    return _PASSWORD.sub(r"\1:***@", text) if "@" in text else text
+    database's address is never repeated in a message or a row of output. ``whole``: ``text`` is one value (an
+    archive's or a proxy's address), in which a space is no word's end (see :func:`passwords`)."""
+    return masked(text, passwords(text, whole=whole))
+
+
+def passwords(text: str, *, whole: bool = False) -> list[tuple[int, int]]:
+    """Where the passwords written into the URLs in ``text`` are (start, end): each from its user's colon to the
+    last ``@`` of its word (of ``text``, when ``whole``), whatever it holds. That is the password as a person means
+    it, and more than any one program takes: urlsplit's ends at a ``/``, ``?`` or ``#``, libpq's at the first
+    ``@``, and no program's holds a space, which people write all the same (each program then says it cannot
+    read the URL, which is shown). An ``@`` further on, in a path or query (``host:5432/db?user=me@corp``), is
+    taken for the password's end too: written so, it cannot be told from one, and a secret is never shown."""
+    found: list[tuple[int, int]] = []
+    at = -1
+    while "@" in text[at + 1:] and (user := _USER.search(text, at + 1)) is not None:
+        start = user.end()
+        space = None if whole else _SPACE.search(text, start)
+        stop = space.start() if space else len(text)
+        at = text.rfind("@", start, stop)
+        if at < 0:
+            at = start - 1  # (none here: on from the colon)
+            continue
+        found.append((start, at))
+    return found
+
+
+def unencoded(text: str, ends: str) -> str | None:
+    """The first of the characters ``ends`` that a password written into ``text``, one URL, holds unencoded, where
+    the program reading the URL ends its address (or, a space, refuses it: every program), with the way the URL
+    must write it (``'?' (%3F)``); None when it holds none."""
+    for start, end in passwords(text, whole=True):
+        for char in text[start:end]:
+            if char in ends or char.isspace():
+                return f"{char!r} ({''.join(f'%{byte:02X}' for byte in char.encode())})"
+    return None
+
+
+def masked(text: str, spans: list[tuple[int, int]]) -> str:
+    """``text`` with each of ``spans`` (start, end; in any order, overlapping or not) shown as ``***``."""
+    kept, at = [], 0
+    for start, end in sorted(spans):
+        if end > at:
+            kept.append(text[at:max(start, at)] + "***")
+            at = end
+    return "".join(kept) + text[at:]
 
 
 def _escape(match: re.Match[str]) -> str:

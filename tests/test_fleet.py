@@ -650,6 +650,50 @@ def test_the_password_is_never_shown(imgur: Imgur, postgres: Postgres, tmp_path:
         "postgres://u:***@h/db?password=***&sslmode=require"
 
 
+def test_a_password_as_people_write_it_logs_in_and_is_never_shown(imgur: Imgur, postgres: Postgres,
+                                                                  tmp_path: Path) -> None:
+    """A password holding what ends an address for most programs ('?', '#', ':'), written into the URL as it is:
+    libpq takes it, up to the first '@'. And the same database named by keywords and values."""
+    import psycopg  # noqa: PLC0415 - tests that need a server have the extra
+    from psycopg import sql  # noqa: PLC0415
+
+    imgur.add_album("AbC1234", count=1)
+    url = postgres.new_database()
+    database, role, secret = url.rpartition("/")[2], f"fleet{os.getpid()}", "S3c?r#t:Pa&ss=W0rd"
+    with psycopg.connect(postgres.url(), autocommit=True) as db:
+        db.execute(sql.SQL("CREATE ROLE {} LOGIN PASSWORD {}").format(sql.Identifier(role), sql.Literal(secret)))
+        db.execute(sql.SQL("ALTER DATABASE {} OWNER TO {}").format(sql.Identifier(database), sql.Identifier(role)))
+    written = f"postgresql://{role}:{secret}@127.0.0.1:{postgres.port}/{database}"
+    keywords = f"host=127.0.0.1 port={postgres.port} dbname={database} user={role} password='{secret}'"
+    first = run_main("-v", "--download-archive", written, "-o", str(tmp_path), "imgur.com/a/AbC1234")
+    again = run_main("-v", "--download-archive", keywords, "-o", str(tmp_path / "again"), "imgur.com/a/AbC1234")
+    fleet = run_main("--fleet", "--download-archive", keywords)
+    assert (first.code, again.code, fleet.code) == (0, 0, 0), (first, again, fleet)
+    assert "1 skipped" in again.err  # (the one archive, named either way)
+    wrong = run_main("--download-archive", keywords.replace(secret, secret + "x"), "imgur.com/a/AbC1234")
+    assert wrong.code == 2 and "password authentication failed" in wrong.err, wrong
+    assert wrong.err.startswith(f"imgur-dl: error: cannot use host=127.0.0.1 port={postgres.port} dbname={database} "
+                                f"user={role} password=*** as a download archive"), wrong
+    for result in (first, again, fleet, wrong):
+        assert secret not in result.out + result.err and "S3c" not in result.out + result.err, result
+
+
+@pytest.mark.parametrize(("written", "shown", "says"), [
+    ("postgresql://fleet:se/cret@127.0.0.1:1/imgur", "postgresql://fleet:***@127.0.0.1:1/imgur",
+     "its password holds '/' (%2F) unencoded: percent-encode it"),
+    ("postgresql://fleet:se cret@127.0.0.1:1/imgur", "postgresql://fleet:***@127.0.0.1:1/imgur",
+     "its password holds ' ' (%20) unencoded: percent-encode it"),
+    ("host=127.0.0.1 port=1 password='se cret", "host=127.0.0.1 port=1 password=***",
+     "unterminated quoted string in connection info string"),
+])
+def test_a_password_libpq_cannot_take_as_written_is_one_line_that_does_not_show_it(
+        imgur: Imgur, tmp_path: Path, written: str, shown: str, says: str) -> None:
+    # (libpq would end the address at the '/', and so try a host named "fleet"; it refuses a space.)
+    result = run_main("--download-archive", written, "-o", str(tmp_path), "imgur.com/a/AbC1234")
+    assert (result.code, result.err) == (2, f"imgur-dl: error: cannot use {shown} as a download archive: {says}\n")
+    assert imgur.log == [] and list(tmp_path.iterdir()) == []
+
+
 def test_postgres_needs_its_extra(imgur: Imgur, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "psycopg", None)  # as if imgur-dl[postgres] were not installed
     result = run_main("--download-archive", "postgresql://me:S3cret@db.example/imgur", "-o", str(tmp_path),

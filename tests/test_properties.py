@@ -19,14 +19,17 @@ import unicodedata
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
+import psycopg
 import pytest
 from hypothesis import HealthCheck, assume, event, example, given, settings
 from hypothesis import strategies as st
+from psycopg.conninfo import conninfo_to_dict
 
 from imgur_dl import answers, credentials, dates, earlier, hashset, hosts, jsonstream, sniff, urls
-from imgur_dl.archive_postgres import redact
+from imgur_dl.archive import is_postgres
+from imgur_dl.archive_postgres import _Server, redact
 from imgur_dl.choice import parse_since
 from imgur_dl.cli import Environment, _targets
 from imgur_dl.errors import ImgurDLError, NotMediaError, RemovedError, UsageError
@@ -335,7 +338,7 @@ _SECRET = st.text(alphabet=st.characters(blacklist_categories=("Cs", "Ll", "Cc")
 
 
 @given(st.sampled_from(["postgresql", "postgres", "POSTGRESQL"]), _LOWER, _SECRET, _LOWER, _LOWER,
-       st.lists(st.tuples(_LOWER, _LOWER), max_size=3), st.booleans())
+       st.lists(st.tuples(_LOWER.filter(lambda key: key != "password"), _LOWER), max_size=3), st.booleans())
 def test_a_password_in_an_archive_url_is_never_shown(scheme: str, user: str, password: str, host: str, db: str,
                                                     params: list[tuple[str, str]], in_query: bool) -> None:
     secret = quote(password, safe="")
@@ -368,9 +371,55 @@ def test_a_password_typed_into_a_link_is_never_shown(scheme: str, user: str, pas
         assert not password.isascii()
     else:
         assert parts.password == password  # (what a program reading the link would take for its password)
+    # (An @ further on, in a path or a fragment, is taken for the password's end: it cannot be told from one.)
+    hidden = f"{user}:{password}@{host}{rest.rpartition('@')[0]}@" if "@" in rest else f"{user}:{password}@"
     for text, shown in ((url, hide_password(url)), (f"{around} {url}", hide_password(f"{around} {url}"))):
         assert password not in shown
-        assert shown == text.replace(f"{user}:{password}@", f"{user}:***@")  # (the rest as it was)
+        assert shown == text.replace(hidden, f"{user}:***@")  # (the rest as it was)
+
+
+# A password as people write one into an address, whatever it holds: what ends an address for other programs
+# ('/', '?', '#'), '@' and ':', a quote, a space; none of the letters the rest of the address is made of.
+_WRITTEN_SECRET = st.text(alphabet=st.characters(blacklist_categories=("Cs", "Ll", "Cc")), min_size=1, max_size=30)
+
+
+@given(st.sampled_from(["postgresql://", "postgres://", "http://", "https://", ""]), _LOWER, _WRITTEN_SECRET,
+       st.sampled_from(["db", "db:5432", "127.0.0.1:8080"]), st.sampled_from(["", "/", "/db", "/db?sslmode=require"]))
+@example("postgresql://", "u", "pa?ss#w:x", "db", "/db")  # (libpq's password: "pa?ss#w:x"; urlsplit's: none)
+@example("postgresql://", "u", "P@SS@", "db", "/db")  # (libpq's: "P"; the person's: all of it)
+@example("https://", "u", "@/@/", "db", "/db")  # (an @ before a '/' in it: not the host's)
+@example("postgresql://", "u", "PA SS", "db", "/db")  # (no program's: each says so, and is shown)
+@example("postgresql://", "u", "//", "db", "")  # (not a scheme's '//')
+def test_a_password_written_as_it_is_into_an_address_is_never_shown(scheme: str, user: str, password: str,
+                                                                    host: str, rest: str) -> None:
+    url = f"{scheme}{user}:{password}@{host}{rest}"
+    assert hide_password(url, whole=True) == f"{scheme}{user}:***@{host}{rest}"
+    if scheme.startswith("postgres"):
+        assert redact(url) == f"{scheme}{user}:***@{host}{rest}"
+        libpq = _libpq_password(url)
+        said = _Server(url).why(Exception(f'not "{password}", "{libpq}" nor "{unquote(password)}"'))
+        assert not [seen for seen in (password, libpq, unquote(password)) if seen and seen in said.replace("***", "\0")]
+
+
+@given(_LOWER, _WRITTEN_SECRET, st.booleans())
+@example("u", "it's", True)
+def test_a_password_among_keywords_and_values_is_never_shown(user: str, password: str, quoted: bool) -> None:
+    # (In quotes, or bare: either way a backslash escapes the character after it, as libpq reads them.)
+    value = "'{}'".format(re.sub(r"([\\'])", r"\\\1", password)) if quoted else re.sub(r"([\\'\s])", r"\\\1", password)
+    location = f"host=db user={user} password={value} dbname=imgur"
+    assert is_postgres(location)
+    assert redact(location) == f"host=db user={user} password=*** dbname=imgur"
+    assert _libpq_password(location) == password  # (as libpq reads it)
+    said = _Server(location).why(Exception(f'password "{password}" was refused'))
+    assert password not in said.replace("***", "\0"), said
+
+
+def _libpq_password(location: str) -> str:
+    """The password libpq reads in ``location`` ('' for none, or one it cannot read)."""
+    try:
+        return str(conninfo_to_dict(location).get("password") or "")
+    except psycopg.ProgrammingError:
+        return ""
 
 
 @given(st.text())
