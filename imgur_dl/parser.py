@@ -220,6 +220,9 @@ def _check_output(folder: Path) -> None:
             break
         probe = probe.parent
     where = "" if probe == folder else f" ({probe})"
+    if probe.stat().st_nlink == 0:  # (the current folder, removed since a shell went into it: mkdir would fail)
+        raise UsageError(f"output folder {folder}: the current folder has been deleted (cd to one that exists)"
+                         if not probe.is_absolute() else f"output folder {folder}: has been deleted{where}")
     if not probe.is_dir():
         raise UsageError(f"output folder {folder}: not a folder{where}")
     if not os.access(probe, os.W_OK | os.X_OK):

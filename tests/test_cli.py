@@ -161,6 +161,21 @@ def test_a_postgresql_archive_without_its_extra_is_said_in_one_line(tmp_path: Pa
     assert result.err.startswith("imgur-dl: error: cannot use postgresql://fleet:***@db.example/imgur as"), result
 
 
+@pytest.mark.parametrize("output", [[], ["-o", "pictures/cats"]])
+def test_a_current_folder_deleted_since_is_one_line_before_any_request(imgur: Imgur, tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch,
+                                                                      output: list[str]) -> None:
+    # (A shell left in a folder another program removed: every album's folder would fail to be made.)
+    imgur.add_album("AbC1234", count=1)
+    (tmp_path / "gone").mkdir()
+    monkeypatch.chdir(tmp_path / "gone")
+    (tmp_path / "gone").rmdir()
+    result = run_main(*output, "imgur.com/a/AbC1234")
+    assert (result.code, result.err) == (2, f"imgur-dl: error: output folder {output[-1] if output else '.'}: the "
+                                            "current folder has been deleted (cd to one that exists)\n"), result
+    assert imgur.log == [] and list(tmp_path.iterdir()) == []
+
+
 def test_tilde_in_the_output_variable_is_expanded(imgur: Imgur, tmp_path: Path) -> None:
     imgur.add_album("AbC1234", count=1)
     result = run_main("imgur.com/a/AbC1234", environ={"IMGUR_DL_OUTPUT": "~/pics", "HOME": str(tmp_path)})
