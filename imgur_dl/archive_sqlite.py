@@ -103,11 +103,13 @@ class SqliteStore:
                 raise ArchiveUnavailable(str(exc), trouble="cannot be used") from None  # (a file: nothing to reach)
 
     @staticmethod
-    def _in(db: sqlite3.Connection, kind: Entry, ids: Sequence[str], query: str) -> Iterator[tuple[object, ...]]:
-        """Rows of ``query`` (with ``{marks}`` for the ids), a batch of ids at a time."""
+    def _in(db: sqlite3.Connection, kind: Entry, ids: Sequence[str], query: str,
+            *first: object) -> Iterator[tuple[object, ...]]:
+        """Rows of ``query`` (with ``{marks}`` for the ids; ``first``, the values of any ``?`` before its kind's),
+        a batch of ids at a time."""
         for start in range(0, len(ids), BATCH):
             batch = ids[start:start + BATCH]
-            yield from db.execute(query.format(marks=",".join("?" * len(batch))), (kind.value, *batch))
+            yield from db.execute(query.format(marks=",".join("?" * len(batch))), (*first, kind.value, *batch))
 
     def has_many(self, kind: Entry, ids: Sequence[str]) -> set[str]:
         # The ids found come back in one row a query, not in a row each (:func:`_joined`).
@@ -182,10 +184,10 @@ class SqliteStore:
     def holders(self, kind: Entry, ids: Sequence[str]) -> dict[str, Holder]:
         now = time.time()
         with self._use() as db:
-            rows = self._in(db, kind, ids, f"SELECT id, state, owner, reason, expires FROM {self.table}_claims "
-                                       "WHERE kind = ? AND id IN ({marks})")
-            return {str(r[0]): Holder(str(r[1]), str(r[2]), None if r[3] is None else str(r[3]),
-                                      float(r[4]) <= now)  # type: ignore[arg-type]
+            # (Whether a claim has run out, as claim() decides it: in SQL, whatever a person wrote into the row.)
+            rows = self._in(db, kind, ids, f"SELECT id, state, owner, reason, expires <= ? FROM {self.table}_claims "
+                                       "WHERE kind = ? AND id IN ({marks})", now)
+            return {str(r[0]): Holder(str(r[1]), str(r[2]), None if r[3] is None else str(r[3]), bool(r[4]))
                     for r in rows}
 
     def renew(self, owner: str, lease: float) -> None:

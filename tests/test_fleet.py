@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import gzip
 import json
+import math
 import os
 import re
 import signal
@@ -231,6 +232,21 @@ def test_a_time_past_any_calendar_in_an_archive_edited_by_hand_is_shown_as_none(
     state = json.loads(fleet.out)
     assert [(f["id"], f["at"], f["retry_from"]) for f in state["failures"]] == [("GoNe123", "", "")]
     assert [p["last_seen"] for p in state["processes"]] == [""]
+
+
+@pytest.mark.parametrize("expires", ["soon", b"\0", -math.inf])
+def test_a_lease_edited_by_hand_is_read_as_claims_read_it(tmp_path: Path, expires: object) -> None:
+    # (SQLite keeps text or bytes in a number's column too: such a lease is one no claim runs out, and is said so.)
+    location = tmp_path / "seen.sqlite"
+    store = open_store(location)
+    try:
+        assert store.claim(Entry.ALBUM, ["AbC1234"], "other", 60) == {"AbC1234"}
+        with contextlib.closing(sqlite3.connect(location)) as db, db:
+            db.execute("UPDATE archive_claims SET expires = ?", (expires,))
+        held = store.holders(Entry.ALBUM, ["AbC1234"])["AbC1234"]
+        assert held.open is (store.claim(Entry.ALBUM, ["AbC1234"], "me", 60) == {"AbC1234"})
+    finally:
+        store.close()
 
 
 def test_claims_are_exclusive_under_contention(archive: ArchiveAt) -> None:
