@@ -42,7 +42,7 @@ from imgur_dl.naming import FIELDS, MAX_COMPONENT_BYTES, Namer, Template, _print
 from imgur_dl.packed import PackedMedia
 from imgur_dl.parser import build_parser
 from imgur_dl.scan import Scanner
-from imgur_dl.text import hide_password, printable
+from imgur_dl.text import decimal, hide_password, printable
 from tests.conftest import run_main
 
 EXAMPLES = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -864,3 +864,14 @@ def test_the_token_is_found_among_any_other_cookies(others: list[str], at: int, 
     path.write_bytes(b"\xef\xbb\xbf" * bom + text.encode("utf-8", "surrogatepass"))
     path.chmod(0o600)
     assert credentials.read_cookies(path, warn=pytest.fail) == token
+
+
+@given(st.integers(min_value=0, max_value=10**21) | st.integers(min_value=0, max_value=10**19).map(lambda n: n * 10),
+       st.sampled_from(["", "0", "00"]))
+@example(10**18 - 1, "")  # (18 digits: the most a count or a size has)
+@example(10**18, "")  # (19)
+def test_a_count_is_read_from_ascii_digits_alone_and_18_at_most(number: int, zeros: str) -> None:
+    text = zeros + str(number)
+    assert decimal(text) == (number if len(text) <= 18 else None)
+    assert decimal(f"+{text}") is None and decimal(f" {text}") is None and decimal(f"{text}.0") is None
+    assert decimal(text.translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩"))) is None  # (other scripts' digits)
