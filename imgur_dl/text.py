@@ -76,14 +76,14 @@ def passwords(text: str, *, whole: bool = False) -> list[tuple[int, int]]:
     read the URL, which is shown). An ``@`` further on, in a path or query (``host:5432/db?user=me@corp``), is
     taken for the password's end too: written so, it cannot be told from one, and a secret is never shown."""
     found: list[tuple[int, int]] = []
-    at = -1
-    while "@" in text[at + 1:] and (user := _USER.search(text, at + 1)) is not None:
+    at, last = -1, text.rfind("@")
+    while at < last and (user := _USER.search(text, at + 1)) is not None:
         start = user.end()
         space = None if whole else _SPACE.search(text, start)
         stop = space.start() if space else len(text)
         at = text.rfind("@", start, stop)
-        if at < 0:
-            at = start - 1  # (none here: on from the colon)
+        if at < 0:  # (none in this word: on from its end)
+            at = stop - 1
             continue
         found.append((start, at))
     return found
