@@ -639,13 +639,17 @@ def test_the_schema_is_made_once_when_many_start_at_once(postgres: Postgres) -> 
     assert tables == {"shared", "shared_claims", "shared_meta"}
 
 
-def test_an_archive_from_a_newer_release_is_refused(postgres: Postgres, tmp_path: Path) -> None:
+@pytest.mark.parametrize(("value", "says"), [
+    ("9", "the archive was made by a newer imgur-dl (schema 9); upgrade imgur-dl to use it"),
+    ("\x1b[2J", "its table archive_meta says its schema is '\\x1b[2J', which no imgur-dl writes"),  # (by hand)
+])
+def test_an_archive_from_a_newer_release_is_refused(postgres: Postgres, tmp_path: Path, value: str, says: str) -> None:
     url = postgres.new_database()
     open_store(url).close()
-    ArchiveAt(url, "postgres").rows("UPDATE archive_meta SET value = '9' WHERE key = 'schema'")
+    ArchiveAt(url, "postgres").rows("UPDATE archive_meta SET value = ? WHERE key = 'schema'", value)
     result = run_main("--download-archive", url, "-o", str(tmp_path), "imgur.com/a/AbC1234")
     assert result.code == 2, result
-    assert "made by a newer imgur-dl (schema 9)" in result.err
+    assert result.err.endswith(f"{says}\n") and len(result.err.splitlines()) == 1, result
 
 
 def test_the_password_is_never_shown(imgur: Imgur, postgres: Postgres, tmp_path: Path) -> None:
