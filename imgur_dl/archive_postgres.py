@@ -268,10 +268,11 @@ class PostgresStore:
                 raise UsageError(f"cannot use {self.location} as a download archive: {why}")
             db.execute(self._q("CREATE TABLE IF NOT EXISTS {meta} (key text PRIMARY KEY, value text NOT NULL)"))
             row = db.execute(self._q("SELECT value FROM {meta} WHERE key = 'schema'")).fetchone()
-            version = decimal(str(row[0])) if row else 0
+            written = str(row[0]) if row else "0"
+            version = decimal(written)
             if version is None:  # (a row written by hand, or by another program)
                 raise UsageError(f"cannot use {self.location} as a download archive: its table "
-                                 f"{self._table}_meta says its schema is {row[0]!r}, which no imgur-dl writes")
+                                 f"{self._table}_meta says its schema is {written!r}, which no imgur-dl writes")
             if version > SCHEMA_VERSION:
                 raise UsageError(f"{self.location}: the archive was made by a newer imgur-dl (schema {version}); "
                                  "upgrade imgur-dl to use it")
