@@ -40,7 +40,7 @@ from imgur_dl.archive import (
 from imgur_dl.dbwatch import CALL_LIMIT, Cut, Watchdog
 from imgur_dl.errors import ArchiveUnavailable, Cancelled, UsageError
 from imgur_dl.models import Entry
-from imgur_dl.text import decimal, masked, passwords, unencoded
+from imgur_dl.text import decimal, is_url, masked, passwords, unencoded
 
 if TYPE_CHECKING:
     import psycopg
@@ -106,25 +106,21 @@ def redact(location: str) -> str:
 def _passwords(location: str) -> list[tuple[int, int]]:
     """Where the passwords in ``location`` are (start, end): the URL's own, as a person means it (see
     :func:`imgur_dl.text.passwords`), and any parameter's."""
-    parameter = _QUERY_PASSWORD if "://" in location else _KEYWORD_PASSWORD
+    parameter = _QUERY_PASSWORD if is_url(location) else _KEYWORD_PASSWORD
     return passwords(location, whole=True) + [found.span(1) for found in parameter.finditer(location)]
 
 
 def _secrets(location: str, parsed: Callable[[str], dict[str, Any]]) -> re.Pattern[str] | None:
     """What of ``location``'s passwords a message may repeat: each as given, percent-decoded, and as libpq reads it
-    (``parsed``: psycopg's ``conninfo_to_dict``), which may differ from both; and, after a quote (libpq quotes each
-    value it repeats), each piece of one between its ``/``: libpq ends a URL's user and password at a ``/``, and
-    takes what is before it for a host and port, what is after for a database's name. None: there is none."""
+    (``parsed``: psycopg's ``conninfo_to_dict``), which may differ from both (a URL's up to its first ``@``, a
+    quoted value's without its quotes); the longest first. None: there is none."""
     from urllib.parse import unquote  # noqa: PLC0415
 
     given = [location[start:end] for start, end in _passwords(location)]
     with contextlib.suppress(Exception):  # (one libpq cannot read: its message says so, with the text given)
         given.append(str(parsed(location).get("password") or ""))
-    whole = {*given, *(unquote(text) for text in given), *(text.strip("'") for text in given)} - {""}
-    pieces = {piece for text in whole for piece in text.split("/")} - whole - {""}
-    found = [re.escape(text) for text in sorted(whole, key=len, reverse=True)]
-    found += [f"(?<=[\"']){re.escape(text)}" for text in sorted(pieces, key=len, reverse=True)]
-    return re.compile("|".join(found)) if found else None
+    found = {*given, *(unquote(text) for text in given)} - {""}
+    return re.compile("|".join(re.escape(text) for text in sorted(found, key=len, reverse=True))) if found else None
 
 
 class _Server:
@@ -235,7 +231,7 @@ class PostgresStore:
                              f"extra: {EXTRA}") from None
         self._pg = psycopg
         self.location = redact(location)
-        if "://" in location and (char := unencoded(location, "/")) is not None:  # (libpq ends the address there)
+        if is_url(location) and (char := unencoded(location, "/")) is not None:  # (libpq ends the address there)
             raise UsageError(f"cannot use {self.location} as a download archive: its password holds {char} "
                              "unencoded: percent-encode it")
         table = self._table = table_name(table)

@@ -403,6 +403,7 @@ def test_a_password_written_as_it_is_into_an_address_is_never_shown(scheme: str,
 
 @given(_LOWER, _WRITTEN_SECRET, st.booleans())
 @example("u", "it's", True)
+@example("u", "A://B", False)  # (a URL's mark in a value: still keywords and values)
 def test_a_password_among_keywords_and_values_is_never_shown(user: str, password: str, quoted: bool) -> None:
     # (In quotes, or bare: either way a backslash escapes the character after it, as libpq reads them.)
     value = "'{}'".format(re.sub(r"([\\'])", r"\\\1", password)) if quoted else re.sub(r"([\\'\s])", r"\\\1", password)
