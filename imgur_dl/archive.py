@@ -359,21 +359,51 @@ def foreign(table: str, columns_of: Callable[[str], Sequence[str]]) -> str | Non
     return None
 
 
-# libpq's other way to name a database: keywords and values, ``host=db.example.org dbname=imgur user=imgur``, each
-# value in single quotes or bare (to a space), a backslash escaping the character after it in either (PostgreSQL's
-# documentation, "Keyword/Value Connection Strings"; libpq's conninfo_parse); taken as one when it names where the
-# server is or what to use on it. (A quote left open is one too: libpq then says so.)
-CONNINFO_VALUE = r"(?:'(?:[^'\\]|\\.)*'?|(?!')(?:[^\s\\]|\\.)*\\?)"
-_PAIR = rf"[a-z_]+\s*=\s*{CONNINFO_VALUE}"
-_CONNINFO = re.compile(rf"\s*{_PAIR}(?:\s+{_PAIR})*\s*", re.ASCII | re.DOTALL)
-_CONNINFO_NAMES = re.compile(r"(?<!\S)(?:host|hostaddr|port|dbname|user|password|service)\s*=")
+_CONNINFO_NAMES = frozenset({"host", "hostaddr", "port", "dbname", "user", "password", "service"})
+_LIBPQ_SPACE = " \t\n\r\f\v"  # (what libpq's isspace() takes for a space: C's, not Unicode's)
+
+
+def conninfo(text: str) -> list[tuple[str, int, int]] | None:
+    """``text`` read as libpq's other way to name a database, keywords and values (``host=db.example.org
+    dbname=imgur``): each keyword, with where its value is (start, end; quotes and all); None when ``text`` is
+    not written so. A value is in single quotes or bare (up to a space), a backslash escaping the character after
+    it in either, a quote left open running to the end (libpq then says so): as libpq's conninfo_parse reads
+    them (PostgreSQL's documentation, "Keyword/Value Connection Strings")."""
+    found: list[tuple[str, int, int]] = []
+    at, end = 0, len(text)
+    while (at := _skip_space(text, at)) < end:
+        key = at
+        while at < end and text[at] != "=" and text[at] not in _LIBPQ_SPACE:
+            at += 1
+        keyword, at = text[key:at], _skip_space(text, at)
+        if not (keyword.isascii() and keyword.replace("_", "a").isalpha() and keyword.islower()) \
+                or at == end or text[at] != "=":
+            return None
+        start = at = _skip_space(text, at + 1)
+        quoted = at < end and text[at] == "'"
+        at += quoted
+        while at < end and (text[at] != "'" if quoted else text[at] not in _LIBPQ_SPACE):
+            at += 2 if text[at] == "\\" else 1
+        at = min(at + quoted, end)
+        found.append((keyword, start, at))
+    return found
+
+
+def _skip_space(text: str, at: int) -> int:
+    while at < len(text) and text[at] in _LIBPQ_SPACE:
+        at += 1
+    return at
 
 
 def is_postgres(location: str | Path) -> bool:
     """Whether ``location`` names a PostgreSQL database: a ``postgresql://`` or ``postgres://`` URL, or libpq's
     keywords and values (``host=db.example.org dbname=imgur``; for a file of such a name, ``./host=...``)."""
-    return isinstance(location, str) and (location.startswith(("postgresql://", "postgres://")) or (
-        _CONNINFO.fullmatch(location) is not None and _CONNINFO_NAMES.search(location) is not None))
+    if not isinstance(location, str):
+        return False
+    if location.startswith(("postgresql://", "postgres://")):
+        return True
+    pairs = conninfo(location)
+    return pairs is not None and any(keyword in _CONNINFO_NAMES for keyword, _, _ in pairs)
 
 
 def another_scheme(location: str | Path) -> str | None:

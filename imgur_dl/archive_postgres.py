@@ -26,7 +26,6 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from imgur_dl.archive import (
-    CONNINFO_VALUE,
     DEFAULT_TABLE,
     Fleet,
     Holder,
@@ -34,13 +33,14 @@ from imgur_dl.archive import (
     Record,
     Release,
     Settle,
+    conninfo,
     foreign,
     table_name,
 )
 from imgur_dl.dbwatch import CALL_LIMIT, Cut, Watchdog
 from imgur_dl.errors import ArchiveUnavailable, Cancelled, UsageError
 from imgur_dl.models import Entry
-from imgur_dl.text import decimal, is_url, masked, passwords, unencoded
+from imgur_dl.text import decimal, hide_password, is_url, masked, passwords, unencoded
 
 if TYPE_CHECKING:
     import psycopg
@@ -92,10 +92,8 @@ class _Rerun:
 RERUN = _Rerun()
 R = TypeVar("R")
 
-# A password given as a parameter: in a URL's query (up to the next ``&``: libpq ends it nowhere else), or among
-# keywords and values (as libpq reads a value: see imgur_dl.archive.CONNINFO_VALUE).
+# A password given as a parameter in a URL's query (up to the next ``&``: libpq ends it nowhere else).
 _QUERY_PASSWORD = re.compile(r"(?i)[?&]password=([^&]*)")
-_KEYWORD_PASSWORD = re.compile(rf"(?i)(?<!\S)password\s*=\s*({CONNINFO_VALUE})", re.ASCII | re.DOTALL)
 
 
 def redact(location: str) -> str:
@@ -106,8 +104,9 @@ def redact(location: str) -> str:
 def _passwords(location: str) -> list[tuple[int, int]]:
     """Where the passwords in ``location`` are (start, end): the URL's own, as a person means it (see
     :func:`imgur_dl.text.passwords`), and any parameter's."""
-    parameter = _QUERY_PASSWORD if is_url(location) else _KEYWORD_PASSWORD
-    return passwords(location, whole=True) + [found.span(1) for found in parameter.finditer(location)]
+    if not is_url(location):  # (keywords and values)
+        return [(start, end) for keyword, start, end in conninfo(location) or () if keyword == "password"]
+    return passwords(location, whole=True) + [found.span(1) for found in _QUERY_PASSWORD.finditer(location)]
 
 
 def _secrets(location: str, parsed: Callable[[str], dict[str, Any]]) -> re.Pattern[str] | None:
@@ -207,7 +206,7 @@ class _Server:
     def why(self, exc: Exception) -> str:
         """The first line of the server's or libpq's message, with no password in it."""
         text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        text = redact(text)
+        text = hide_password(text)  # (an address in it: libpq repeats its URI whole in some)
         return self._secrets.sub("***", text) if self._secrets else text
 
     def close(self) -> None:

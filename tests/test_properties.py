@@ -28,7 +28,7 @@ from hypothesis import strategies as st
 from psycopg.conninfo import conninfo_to_dict
 
 from imgur_dl import answers, credentials, dates, earlier, hashset, hosts, jsonstream, sniff, urls
-from imgur_dl.archive import is_postgres
+from imgur_dl.archive import conninfo, is_postgres
 from imgur_dl.archive_postgres import _Server, redact
 from imgur_dl.choice import parse_since
 from imgur_dl.cli import Environment, _targets
@@ -392,6 +392,8 @@ _WRITTEN_SECRET = st.text(alphabet=st.characters(blacklist_categories=("Cs", "Ll
 @example("postgresql://", "u", "//", "db", "")  # (not a scheme's '//')
 def test_a_password_written_as_it_is_into_an_address_is_never_shown(scheme: str, user: str, password: str,
                                                                     host: str, rest: str) -> None:
+    # (With no scheme, 'u://@db' is a URL of the scheme 'u', whose address holds no password: read so.)
+    assume(scheme or not password.startswith("//"))
     url = f"{scheme}{user}:{password}@{host}{rest}"
     assert hide_password(url, whole=True) == f"{scheme}{user}:***@{host}{rest}"
     if scheme.startswith("postgres"):
@@ -876,3 +878,33 @@ def test_a_count_is_read_from_ascii_digits_alone_and_18_at_most(number: int, zer
     assert decimal(text) == (number if len(text) <= 18 else None)
     assert decimal(f"+{text}") is None and decimal(f" {text}") is None and decimal(f"{text}.0") is None
     assert decimal(text.translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩"))) is None  # (other scripts' digits)
+
+
+_LIBPQ_KEYWORDS = st.sampled_from(["host", "port", "dbname", "user", "password", "application_name", "options"])
+
+
+def _written(value: str, quoted: bool) -> str:
+    """``value`` as a person writes it among keywords and values: in quotes, or bare; a backslash before each
+    character that would end it (and before each backslash)."""
+    return "'{}'".format(re.sub(r"([\\'])", r"\\\1", value)) if quoted else re.sub(r"([\\'\s])", r"\\\1", value)
+
+
+def _read(value: str) -> str:
+    """A value as libpq reads it: its quotes dropped, each backslash's character taken as it is."""
+    return re.sub(r"\\(.)", r"\1", value[1:-1] if value.startswith("'") else value, flags=re.DOTALL)
+
+
+@given(st.lists(st.tuples(_LIBPQ_KEYWORDS, st.text(st.characters(blacklist_categories=("Cs",),
+                                                                 blacklist_characters="\0"), max_size=12),
+                          st.booleans(), st.sampled_from([" ", "  ", "\t", " \n "])), min_size=1, max_size=5))
+@example([("host", "", False, " "), ("port", "5432", False, " ")])  # (a bare value left empty takes what follows)
+@example([("host", "a\x1fb", False, " ")])  # (no space to libpq: Python's isspace() takes it for one)
+def test_keywords_and_values_are_read_as_libpq_reads_them(pairs: list[tuple[str, str, bool, str]]) -> None:
+    text = "".join(f"{keyword}={_written(value, quoted)}{space}" for keyword, value, quoted, space in pairs)
+    try:
+        expected = conninfo_to_dict(text)
+    except psycopg.ProgrammingError:  # (a bare value left empty took the next keyword, and its '=' is left alone)
+        assume(False)
+    read = conninfo(text)
+    assert read is not None
+    assert {keyword: _read(text[start:end]) for keyword, start, end in read} == expected
