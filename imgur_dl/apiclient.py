@@ -108,11 +108,15 @@ class ApiClient:
         if self.login.authenticated and _token_refused(answer):
             self.login.drop()
             if "/me/" in path or path.endswith("/me"):
-                raise TokenRefusedError(f"{API_HOST} refused it for this ({_message(answer)})")
+                raise TokenRefusedError(f"{API_HOST} refused it for this ({self._said(answer)})")
             answer = self._ask(path, params, self._headers(), reader)  # what needs no token, without it
         if answer.status == 200:
             return answer.read
-        raise _refusal(answer, spent=self.spent)
+        raise _refusal(answer, self._said(answer), spent=self.spent)
+
+    def _said(self, answer: Answer) -> str:
+        """The human part of an error answer, with no token in it (see :meth:`Login.hide`)."""
+        return self.login.hide(_message(answer))
 
     def _headers(self) -> dict[str, str]:
         headers = {"Accept": "application/json"}
@@ -126,7 +130,7 @@ class ApiClient:
             if answer.status == 429 and self.spent:
                 return None  # the budget is spent: told by fetch, which knows how long it stays so
             if answer.status == 429 or answer.status >= 500 or _overloaded(answer):
-                return _message(answer) or f"HTTP {answer.status}"
+                return self._said(answer) or f"HTTP {answer.status}"
             return None
 
         def waiting(reason: str, wait: float) -> None:
@@ -144,9 +148,9 @@ class ApiClient:
             raise answers.Unusable(f"unusable answer from the API ({exc})") from None
 
 
-def _refusal(answer: Answer, *, spent: bool) -> ImgurDLError:
-    """What an answer other than 200 means (``spent``: the API has said its budget for us is spent)."""
-    message = _message(answer)
+def _refusal(answer: Answer, message: str, *, spent: bool) -> ImgurDLError:
+    """What an answer other than 200 means (``message``: its human part; ``spent``: the API has said its budget
+    for us is spent)."""
     if "banned country" in message.lower():
         return RegionBlockedError(f"Imgur blocks this country or region ({message})")
     if answer.status == 404:

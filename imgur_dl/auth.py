@@ -42,6 +42,10 @@ class BearerToken:
     def __repr__(self) -> str:
         return "BearerToken(<redacted>)"
 
+    def hide(self, text: str) -> str:
+        """``text`` (a server's words) with the token, should they repeat it, shown as ``***``."""
+        return text.replace(self._token, "***")
+
 
 class Login:
     """The credential of a run's API requests, and whose account a user's token is.
@@ -55,6 +59,7 @@ class Login:
         self.client_id = client_id
         self.say = say
         self._auth = auth
+        self._token = auth if isinstance(auth, BearerToken) else None  # (hidden in what servers say, used or not)
         self.authenticated = isinstance(auth, BearerToken)  # a user's own token
         self.refused = False  # Imgur refused that token: the run went on without it
         self.own: str | None = None  # that account's user name, once asked ("" when it could not be told)
@@ -63,6 +68,10 @@ class Login:
 
     def apply(self, headers: MutableMapping[str, str]) -> None:
         self._auth(headers)
+
+    def hide(self, text: str) -> str:
+        """``text`` with a user's token, should a server repeat it (as an answer refusing it may), as ``***``."""
+        return self._token.hide(text) if self._token is not None else text
 
     def own_name(self, ask: Callable[[], str]) -> str | None:
         """The token's user name, asked once (through ``ask``)."""

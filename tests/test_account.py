@@ -173,6 +173,23 @@ def test_a_refused_token_is_said_once_and_the_anonymous_work_still_completes(img
     assert len(refused) <= 2  # no retries of a refused token
 
 
+def test_a_token_a_server_repeats_is_not_shown(imgur: Imgur, tmp_path: Path) -> None:
+    # (No record shows Imgur repeating a token; a server that does, or a proxy in the way, is not repeated.)
+    token = "revoked0123456789abcdef"
+    imgur.add_album("PuBl123", count=1)
+    said = json.dumps({"errors": [{"status": "Unauthorized", "detail": f"The access token {token} is invalid"}]})
+    imgur.faults.append(Fault("status", host="api.imgur.com", path="/post/v1/accounts/me/.*", status=401,
+                              body=said.encode()))
+    busy = json.dumps({"errors": [{"status": "Internal Server Error", "detail": f"failed on {token}"}]}).encode()
+    imgur.faults.append(Fault("status", host="api.imgur.com", path="/post/v1/albums/PuBl123", status=500, body=busy))
+    result = run_main("-v", "--retries", "1", "-o", str(tmp_path), "imgur.com/user/me", "imgur.com/a/PuBl123",
+                      environ={"IMGUR_ACCESS_TOKEN": token})
+    assert result.code == 4, result
+    assert "refused it for this (The access token *** is invalid)" in result.err, result
+    assert "api.imgur.com: failed on *** - trying again" in result.err, result
+    assert token not in result.out + result.err
+
+
 def test_a_refused_token_does_not_hold_up_the_listing_of_a_user_by_name(imgur: Imgur, tmp_path: Path) -> None:
     # A nightly sync of imgur.com/user/NAME with a token Imgur no longer takes: whose account the token is
     # cannot be told, and NAME's posts are listed as anyone sees them. (The run waited on itself, forever.)
