@@ -103,8 +103,8 @@ def parse(text: str) -> Target:
 
     A link that names nothing as it is, but does once the brackets, quotes or punctuation around it are
     dropped (``(imgur.com/a/AbC1234).``), names what it does then. A password written into the link is kept as
-    ``***`` (Imgur asks for none: it is only ever repeated)."""
-    raw = hide_password(text.strip())
+    ``***`` (Imgur asks for none: it is only ever repeated), whatever it holds: ``text`` is one link's."""
+    raw = hide_password(text.strip(), whole=True)
     quick = _quick(raw)
     if quick is not None:
         return quick

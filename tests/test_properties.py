@@ -113,6 +113,17 @@ def test_url_parser_on_imgur_like_urls(scheme: str, host: str, path: str) -> Non
     assert target.ext is None or re.fullmatch(r"[a-z0-9]{1,5}", target.ext)
 
 
+@EXAMPLES
+@given(st.text(st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=30))
+@example("pa ss")  # (a space: the link is still one link, its password not shown)
+@example("x@evil.example/a/QqQqQqQ")  # (an address of its own in it: the link is read after its last '@')
+def test_a_link_with_a_password_in_it_is_read_and_the_password_never_shown(password: str) -> None:
+    link = f"https://me:{password}@imgur.com/a/AbC1234"
+    assume(password.strip() == password)  # (the link is one line's text, taken without the spaces around it)
+    target = urls.parse(link)
+    assert (target.kind, target.id, target.url) == (Kind.ALBUM, "AbC1234", "https://me:***@imgur.com/a/AbC1234")
+
+
 def _generally(text: str) -> Target | None:
     """What the general way of reading a link finds (None: a usage error)."""
     try:
