@@ -92,8 +92,10 @@ class _Rerun:
 RERUN = _Rerun()
 R = TypeVar("R")
 
-# A password given as a parameter in a URL's query (up to the next ``&``: libpq ends it nowhere else).
-_QUERY_PASSWORD = re.compile(r"(?i)[?&]password=([^&]*)")
+# The parameters that hold a secret: the login's password, and the one of the client certificate's key (libpq's
+# documentation, "Parameter Key Words"); in a URL's query, each up to the next ``&`` (libpq ends it nowhere else).
+_SECRET_KEYWORDS = ("password", "sslpassword")
+_QUERY_PASSWORD = re.compile(rf"(?i)[?&](?:{'|'.join(_SECRET_KEYWORDS)})=([^&]*)")
 
 
 def redact(location: str) -> str:
@@ -105,7 +107,7 @@ def _passwords(location: str) -> list[tuple[int, int]]:
     """Where the passwords in ``location`` are (start, end): the URL's own, as a person means it (see
     :func:`imgur_dl.text.passwords`), and any parameter's."""
     if not is_url(location):  # (keywords and values)
-        return [(start, end) for keyword, start, end in conninfo(location) or () if keyword == "password"]
+        return [(start, end) for keyword, start, end in conninfo(location) or () if keyword in _SECRET_KEYWORDS]
     return passwords(location, whole=True) + [found.span(1) for found in _QUERY_PASSWORD.finditer(location)]
 
 
@@ -117,7 +119,7 @@ def _secrets(location: str, parsed: Callable[[str], dict[str, Any]]) -> re.Patte
 
     given = [location[start:end] for start, end in _passwords(location)]
     with contextlib.suppress(Exception):  # (one libpq cannot read: its message says so, with the text given)
-        given.append(str(parsed(location).get("password") or ""))
+        given += [str(parsed(location).get(keyword) or "") for keyword in _SECRET_KEYWORDS]
     found = {*given, *(unquote(text) for text in given)} - {""}
     return re.compile("|".join(re.escape(text) for text in sorted(found, key=len, reverse=True))) if found else None
 

@@ -349,13 +349,14 @@ _SECRET = st.text(alphabet=st.characters(blacklist_categories=("Cs", "Ll", "Cc")
 
 
 @given(st.sampled_from(["postgresql", "postgres", "POSTGRESQL"]), _LOWER, _SECRET, _LOWER, _LOWER,
-       st.lists(st.tuples(_LOWER.filter(lambda key: key != "password"), _LOWER), max_size=3), st.booleans())
+       st.lists(st.tuples(_LOWER.filter(lambda key: not key.endswith("password")), _LOWER), max_size=3),
+       st.sampled_from([None, "password", "sslpassword"]))
 def test_a_password_in_an_archive_url_is_never_shown(scheme: str, user: str, password: str, host: str, db: str,
-                                                    params: list[tuple[str, str]], in_query: bool) -> None:
+                                                    params: list[tuple[str, str]], in_query: str | None) -> None:
     secret = quote(password, safe="")
     query = "&".join(f"{k}={v}" for k, v in params)
-    if in_query:
-        url = f"{scheme}://{user}@{host}/{db}?password={secret}" + (f"&{query}" if query else "")
+    if in_query:  # (the login's, or the client key's: sslpassword)
+        url = f"{scheme}://{user}@{host}/{db}?{in_query}={secret}" + (f"&{query}" if query else "")
     else:
         url = f"{scheme}://{user}:{secret}@{host}/{db}" + (f"?{query}" if query else "")
     shown = redact(url)
@@ -414,16 +415,17 @@ def test_a_password_written_as_it_is_into_an_address_is_never_shown(scheme: str,
         assert not [seen for seen in (password, libpq, unquote(password)) if seen and seen in said.replace("***", "\0")]
 
 
-@given(_LOWER, _WRITTEN_SECRET, st.booleans())
-@example("u", "it's", True)
-@example("u", "A://B", False)  # (a URL's mark in a value: still keywords and values)
-def test_a_password_among_keywords_and_values_is_never_shown(user: str, password: str, quoted: bool) -> None:
+@given(_LOWER, _WRITTEN_SECRET, st.booleans(), st.sampled_from(["password", "sslpassword"]))
+@example("u", "it's", True, "password")
+@example("u", "A://B", False, "password")  # (a URL's mark in a value: still keywords and values)
+def test_a_password_among_keywords_and_values_is_never_shown(user: str, password: str, quoted: bool,
+                                                             keyword: str) -> None:
     # (In quotes, or bare: either way a backslash escapes the character after it, as libpq reads them.)
     value = "'{}'".format(re.sub(r"([\\'])", r"\\\1", password)) if quoted else re.sub(r"([\\'\s])", r"\\\1", password)
-    location = f"host=db user={user} password={value} dbname=imgur"
+    location = f"host=db user={user} {keyword}={value} dbname=imgur"
     assert is_postgres(location)
-    assert redact(location) == f"host=db user={user} password=*** dbname=imgur"
-    assert _libpq_password(location) == password  # (as libpq reads it)
+    assert redact(location) == f"host=db user={user} {keyword}=*** dbname=imgur"
+    assert conninfo_to_dict(location)[keyword] == password  # (as libpq reads it)
     said = _Server(location).why(Exception(f'password "{password}" was refused'))
     assert password not in said.replace("***", "\0"), said
 
