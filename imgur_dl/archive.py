@@ -361,6 +361,7 @@ def foreign(table: str, columns_of: Callable[[str], Sequence[str]]) -> str | Non
 
 _CONNINFO_NAMES = frozenset({"host", "hostaddr", "port", "dbname", "user", "password", "service"})
 _LIBPQ_SPACE = " \t\n\r\f\v"  # (what libpq's isspace() takes for a space: C's, not Unicode's)
+_KEYWORD = re.compile(r"[a-z_]+")  # (libpq's are all so written)
 
 
 def conninfo(text: str) -> list[tuple[str, int, int]] | None:
@@ -376,8 +377,7 @@ def conninfo(text: str) -> list[tuple[str, int, int]] | None:
         while at < end and text[at] != "=" and text[at] not in _LIBPQ_SPACE:
             at += 1
         keyword, at = text[key:at], _skip_space(text, at)
-        if not (keyword.isascii() and keyword.replace("_", "a").isalpha() and keyword.islower()) \
-                or at == end or text[at] != "=":
+        if not _KEYWORD.fullmatch(keyword) or at == end or text[at] != "=":
             return None
         start = at = _skip_space(text, at + 1)
         quoted = at < end and text[at] == "'"
