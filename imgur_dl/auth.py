@@ -60,7 +60,7 @@ class Login:
         self.say = say
         self._auth = auth
         self._token = auth if isinstance(auth, BearerToken) else None  # (hidden in what servers say, used or not)
-        self.authenticated = isinstance(auth, BearerToken)  # a user's own token
+        self.authenticated = self._token is not None  # a user's own token
         self.refused = False  # Imgur refused that token: the run went on without it
         self.own: str | None = None  # that account's user name, once asked ("" when it could not be told)
         self._lock = threading.Lock()  # the credential

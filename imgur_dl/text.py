@@ -63,8 +63,8 @@ def joined(words: list[str]) -> str:
 
 def hide_password(text: str, *, whole: bool = False) -> str:
     """``text`` with the password of a URL in it shown as ``***``: a secret typed into a link, a proxy's or a
-    database's address is never repeated in a message or a row of output. ``whole``: ``text`` is one value (an
-    archive's or a proxy's address), in which a space is no word's end (see :func:`passwords`)."""
+    database's address is never repeated in a message or a row of output. ``whole``: ``text`` is one value (a
+    link, an archive's or a proxy's address), in which a space is no word's end (see :func:`passwords`)."""
     return masked(text, passwords(text, whole=whole)) if "@" in text else text
 
 

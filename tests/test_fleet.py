@@ -643,7 +643,7 @@ def test_the_schema_is_made_once_when_many_start_at_once(postgres: Postgres) -> 
     ("9", "the archive was made by a newer imgur-dl (schema 9); upgrade imgur-dl to use it"),
     ("\x1b[2J", "its table archive_meta says its schema is '\\x1b[2J', which no imgur-dl writes"),  # (by hand)
 ])
-def test_an_archive_from_a_newer_release_is_refused(postgres: Postgres, tmp_path: Path, value: str, says: str) -> None:
+def test_a_schema_this_release_cannot_use_is_refused(postgres: Postgres, tmp_path: Path, value: str, says: str) -> None:
     url = postgres.new_database()
     open_store(url).close()
     ArchiveAt(url, "postgres").rows("UPDATE archive_meta SET value = ? WHERE key = 'schema'", value)
