@@ -32,8 +32,18 @@ def token(environ: Mapping[str, str], cookies: Path | None, warn: Callable[[str]
     if not value:
         return None
     if not TOKEN.fullmatch(value):
-        raise UsageError(f"{ENV} does not hold an access token (letters, digits and -._~+/= only)")
+        raise UsageError(f"{ENV} does not hold an access token (letters, digits and -._~+/= only){_hint(value)}")
     return value
+
+
+def _hint(value: str) -> str:
+    """What to drop from a value that holds a token and more, as people copy one (the header's ``Bearer``, an
+    env file's quotes, which docker's ``--env-file`` keeps); the value itself is not repeated."""
+    if value[:7].lower() == "bearer " and TOKEN.fullmatch(value[7:].strip()):
+        return ": give the token without the 'Bearer ' before it"
+    if len(value) > 2 and value[0] == value[-1] and value[0] in "'\"" and TOKEN.fullmatch(value[1:-1].strip()):
+        return ": give the token without the quotes around it"
+    return ""
 
 
 def read_cookies(path: Path, warn: Callable[[str], None]) -> str:

@@ -107,11 +107,21 @@ def test_bad_input_is_one_line_and_exit_2(args: list[str], message: str, tmp_pat
     ("IMGUR_DL_ARCHIVE", "mysql://me:hunter22@db/imgur", "IMGUR_DL_ARCHIVE: not an archive imgur-dl can keep: "
                                                         "mysql://me:***@db/imgur (give an SQLite file's path, or a "
                                                         "postgresql:// URL)"),
+    # A token as people copy one: from the request's header, or out of an env file with its quotes (docker's keeps
+    # them); what to drop is said, the token never.
+    ("IMGUR_ACCESS_TOKEN", "Bearer hunter22hunter22", "IMGUR_ACCESS_TOKEN does not hold an access token (letters, "
+                                                      "digits and -._~+/= only): give the token without the "
+                                                      "'Bearer ' before it"),
+    ("IMGUR_ACCESS_TOKEN", '"hunter22hunter22"', "IMGUR_ACCESS_TOKEN does not hold an access token (letters, digits "
+                                                 "and -._~+/= only): give the token without the quotes around it"),
+    ("IMGUR_ACCESS_TOKEN", "hunter22 hunter22", "IMGUR_ACCESS_TOKEN does not hold an access token (letters, digits "
+                                                "and -._~+/= only)"),
 ])
 def test_a_bad_environment_value_is_blamed_on_the_variable(name: str, value: str, message: str) -> None:
     result = run_main("imgur.com/a/AbC1234", environ={name: value})
     assert result.code == 2, result
     assert result.err == f"imgur-dl: error: {message}\n"
+    assert "hunter22" not in result.err
 
 
 def test_a_place_from_the_environment_that_cannot_be_used_is_blamed_on_the_variable(tmp_path: Path) -> None:
