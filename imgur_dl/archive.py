@@ -29,7 +29,7 @@ from typing import Protocol
 from imgur_dl.clock import Clock
 from imgur_dl.errors import ArchiveUnavailable, Cancelled, UsageError
 from imgur_dl.models import Entry, Origin
-from imgur_dl.text import Once, counted, hide_password, is_url
+from imgur_dl.text import Once, counted, hide_password, is_url, masked, passwords
 
 __all__ = ["Archive", "Entry", "Fleet", "Holder", "Item", "Record", "Release", "Settle", "Store", "open_archive",
            "open_store"]
@@ -404,6 +404,25 @@ def is_postgres(location: str | Path) -> bool:
         return True
     pairs = conninfo(location)
     return pairs is not None and any(keyword in _CONNINFO_NAMES for keyword, _, _ in pairs)
+
+
+# The parameters that hold a secret: the login's password, and the one of the client certificate's key (libpq's
+# documentation, "Parameter Key Words"); in a URL's query, each up to the next ``&`` (libpq ends it nowhere else).
+SECRET_KEYWORDS = ("password", "sslpassword")
+_QUERY_PASSWORD = re.compile(rf"(?i)[?&](?:{'|'.join(SECRET_KEYWORDS)})=([^&]*)")
+
+
+def redact(location: str) -> str:
+    """``location`` with any password replaced by ``***``."""
+    return masked(location, secret_spans(location))
+
+
+def secret_spans(location: str) -> list[tuple[int, int]]:
+    """Where the passwords in ``location`` are (start, end): the URL's own, as a person means it (see
+    :func:`imgur_dl.text.passwords`), and any parameter's."""
+    if not is_url(location):  # (keywords and values)
+        return [(start, end) for keyword, start, end in conninfo(location) or () if keyword in SECRET_KEYWORDS]
+    return passwords(location, whole=True) + [found.span(1) for found in _QUERY_PASSWORD.finditer(location)]
 
 
 def another_scheme(location: str | Path) -> str | None:

@@ -3,7 +3,7 @@
 ``--download-archive postgresql://user:password@host/db`` (or
 ``postgres://``, or libpq's keywords and values; anything libpq takes, its ``PG*`` variables and
 ``~/.pgpass`` filling in what the URL leaves out), through psycopg 3. The
-password goes to that server only and is never shown: :func:`redact` hides
+password goes to that server only and is never shown: :func:`imgur_dl.archive.redact` hides
 it in every message.
 
 The tables are made by the first process that needs them, under a
@@ -27,20 +27,22 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from imgur_dl.archive import (
     DEFAULT_TABLE,
+    SECRET_KEYWORDS,
     Fleet,
     Holder,
     Item,
     Record,
     Release,
     Settle,
-    conninfo,
     foreign,
+    redact,
+    secret_spans,
     table_name,
 )
 from imgur_dl.dbwatch import CALL_LIMIT, Cut, Watchdog
 from imgur_dl.errors import ArchiveUnavailable, Cancelled, UsageError
 from imgur_dl.models import Entry
-from imgur_dl.text import decimal, hide_password, is_url, masked, passwords, unencoded
+from imgur_dl.text import decimal, hide_password, is_url, unencoded
 
 if TYPE_CHECKING:
     import psycopg
@@ -92,24 +94,6 @@ class _Rerun:
 RERUN = _Rerun()
 R = TypeVar("R")
 
-# The parameters that hold a secret: the login's password, and the one of the client certificate's key (libpq's
-# documentation, "Parameter Key Words"); in a URL's query, each up to the next ``&`` (libpq ends it nowhere else).
-_SECRET_KEYWORDS = ("password", "sslpassword")
-_QUERY_PASSWORD = re.compile(rf"(?i)[?&](?:{'|'.join(_SECRET_KEYWORDS)})=([^&]*)")
-
-
-def redact(location: str) -> str:
-    """``location`` with any password replaced by ``***``."""
-    return masked(location, _passwords(location))
-
-
-def _passwords(location: str) -> list[tuple[int, int]]:
-    """Where the passwords in ``location`` are (start, end): the URL's own, as a person means it (see
-    :func:`imgur_dl.text.passwords`), and any parameter's."""
-    if not is_url(location):  # (keywords and values)
-        return [(start, end) for keyword, start, end in conninfo(location) or () if keyword in _SECRET_KEYWORDS]
-    return passwords(location, whole=True) + [found.span(1) for found in _QUERY_PASSWORD.finditer(location)]
-
 
 def _secrets(location: str, parsed: Callable[[str], dict[str, Any]]) -> re.Pattern[str] | None:
     """What of ``location``'s passwords a message may repeat: each as given, percent-decoded, and as libpq reads it
@@ -117,9 +101,9 @@ def _secrets(location: str, parsed: Callable[[str], dict[str, Any]]) -> re.Patte
     quoted value's without its quotes); the longest first. None: there is none."""
     from urllib.parse import unquote  # noqa: PLC0415
 
-    given = [location[start:end] for start, end in _passwords(location)]
+    given = [location[start:end] for start, end in secret_spans(location)]
     with contextlib.suppress(Exception):  # (one libpq cannot read: its message says so, with the text given)
-        given += [str(parsed(location).get(keyword) or "") for keyword in _SECRET_KEYWORDS]
+        given += [str(parsed(location).get(keyword) or "") for keyword in SECRET_KEYWORDS]
     found = {*given, *(unquote(text) for text in given)} - {""}
     return re.compile("|".join(re.escape(text) for text in sorted(found, key=len, reverse=True))) if found else None
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, NoReturn, TextIO, TypeVar
 
 from imgur_dl import __version__
-from imgur_dl.archive import DEFAULT_TABLE, another_scheme, is_postgres, table_name
+from imgur_dl.archive import DEFAULT_TABLE, another_scheme, is_postgres, redact, table_name
 from imgur_dl.choice import parse_range, parse_since
 from imgur_dl.defaults import (
     DEFAULT_CLIENT_ID,
@@ -238,7 +238,15 @@ def _archive(text: str, environ: Mapping[str, str] | None = None) -> str | Path:
         return text
     if (unknown := another_scheme(text)) is not None:
         raise argparse.ArgumentTypeError(unknown)
+    if is_postgres(bare := _unwrapped(text)):  # (no file's name: a database's address, as an env file wrote it)
+        raise argparse.ArgumentTypeError(f"{redact(bare)} has quotes or spaces around it: give it without them")
     return _folder(text, environ)
+
+
+def _unwrapped(text: str) -> str:
+    """``text`` without the spaces and quotes around it, as an address is pasted or an env file writes one (docker's
+    ``--env-file`` keeps the quotes)."""
+    return text.strip().strip("'\"").strip()
 
 
 def _file(text: str) -> str:
@@ -268,8 +276,8 @@ def _named(text: str) -> str:
         raise argparse.ArgumentTypeError("an empty path names nothing")
     if "\0" in text:  # (no shell passes one; a program calling main() may)
         raise argparse.ArgumentTypeError("a path cannot hold a NUL byte")
-    if is_url(text):  # (a list's or a cookies file's address: imgur-dl reads files; a database's, in -o)
-        raise argparse.ArgumentTypeError(f"{hide_password(text, whole=True)} is a URL, not a path on this machine")
+    if is_url(bare := _unwrapped(text)):  # (a list's or a cookies file's address: imgur-dl reads files; a database's)
+        raise argparse.ArgumentTypeError(f"{hide_password(bare, whole=True)} is a URL, not a path on this machine")
     return text
 
 

@@ -87,6 +87,15 @@ from tests.standin import Imgur
          "argument --cookies: https://me:***@example.com/c.txt is a URL"),
         (["-o", "postgresql://me:hunter22@db/imgur", "imgur.com/a/AbC1234"],
          "argument -o/--output: postgresql://me:***@db/imgur is a URL"),
+        # An address pasted with a space before it, or in quotes (as an env file keeps them): no file's name, and
+        # its password not shown as one's would be.
+        (["--download-archive", " postgresql://me:hunter22@db/imgur", "imgur.com/a/AbC1234"],
+         "imgur-dl: error: argument --download-archive: postgresql://me:***@db/imgur has quotes or spaces around "
+         "it: give it without them\n"),
+        (["--download-archive", "'host=db password=hunter22'", "imgur.com/a/AbC1234"],
+         "argument --download-archive: host=db password=*** has quotes or spaces around it"),
+        (["-o", '"https://me:hunter22@example.com/pics"', "imgur.com/a/AbC1234"],
+         "argument -o/--output: https://me:***@example.com/pics is a URL"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(args: list[str], message: str, tmp_path: Path) -> None:
@@ -116,6 +125,8 @@ def test_bad_input_is_one_line_and_exit_2(args: list[str], message: str, tmp_pat
                                                  "and -._~+/= only): give the token without the quotes around it"),
     ("IMGUR_ACCESS_TOKEN", "hunter22 hunter22", "IMGUR_ACCESS_TOKEN does not hold an access token (letters, digits "
                                                 "and -._~+/= only)"),
+    ("IMGUR_DL_ARCHIVE", '"postgresql://me:hunter22@db/imgur"', "IMGUR_DL_ARCHIVE: postgresql://me:***@db/imgur has "
+                                                                "quotes or spaces around it: give it without them"),
 ])
 def test_a_bad_environment_value_is_blamed_on_the_variable(name: str, value: str, message: str) -> None:
     result = run_main("imgur.com/a/AbC1234", environ={name: value})

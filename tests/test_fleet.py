@@ -26,8 +26,8 @@ import pytest
 
 import imgur_dl
 from imgur_dl import archive_sqlite
-from imgur_dl.archive import Entry, Settle, Store, open_archive, open_store
-from imgur_dl.archive_postgres import PostgresStore, redact
+from imgur_dl.archive import Entry, Settle, Store, open_archive, open_store, redact
+from imgur_dl.archive_postgres import PostgresStore
 from imgur_dl.dbwatch import Cut, Watchdog
 from imgur_dl.share import Claims, Sharing
 from tests.clock import FastClock
