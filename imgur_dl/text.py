@@ -101,12 +101,14 @@ def unencoded(text: str, ends: str) -> str | None:
 
 
 def masked(text: str, spans: list[tuple[int, int]]) -> str:
-    """``text`` with each of ``spans`` (start, end; in any order, overlapping or not) shown as ``***``."""
-    kept, at = [], 0
+    """``text`` with each of ``spans`` (start, end; in any order) shown as ``***``, those that overlap or touch as
+    one."""
+    kept: list[str] = []
+    at = 0
     for start, end in sorted(spans):
-        if end > at:
-            kept.append(text[at:max(start, at)] + "***")
-            at = end
+        if start > at or not kept:  # (a place of its own)
+            kept.append(text[at:start] + "***")
+        at = max(at, end)
     return "".join(kept) + text[at:]
 
 

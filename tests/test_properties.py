@@ -42,7 +42,7 @@ from imgur_dl.naming import FIELDS, MAX_COMPONENT_BYTES, Namer, Template, _print
 from imgur_dl.packed import PackedMedia
 from imgur_dl.parser import build_parser
 from imgur_dl.scan import Scanner
-from imgur_dl.text import decimal, hide_password, printable
+from imgur_dl.text import decimal, hide_password, masked, printable
 from tests.conftest import run_main
 
 EXAMPLES = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -921,3 +921,21 @@ def test_keywords_and_values_are_read_as_libpq_reads_them(pairs: list[tuple[str,
     read = conninfo(text)
     assert read is not None
     assert {keyword: _read(text[start:end]) for keyword, start, end in read} == expected
+
+
+@given(st.integers(0, 40).flatmap(lambda n: st.tuples(st.just(n), st.lists(
+    st.tuples(st.integers(0, n), st.integers(0, n)).filter(lambda s: s[0] < s[1]), max_size=6))))
+@example((10, [(2, 5), (2, 5)]))  # (one place found twice: hidden once)
+@example((10, [(2, 5), (3, 5), (5, 8)]))  # (overlapping, touching: one)
+@example((10, [(0, 1), (0, 2), (4, 6)]))
+def test_masking_hides_each_place_once_and_keeps_the_rest(case: tuple[int, list[tuple[int, int]]]) -> None:
+    length, spans = case
+    text = "".join(chr(0x4E00 + i) for i in range(length))  # (each character once: where it went can be told)
+    shown = masked(text, spans)
+    hidden = {i for start, end in spans for i in range(start, end)}
+    assert shown.replace("***", "") == "".join(c for i, c in enumerate(text) if i not in hidden)
+    runs, at = 0, -1  # (places that overlap or touch are one; each other is a *** of its own)
+    for start, end in sorted(spans):
+        runs += start > at
+        at = max(at, end)
+    assert shown.count("***") == runs
