@@ -29,7 +29,7 @@ from typing import Protocol
 from imgur_dl.clock import Clock
 from imgur_dl.errors import ArchiveUnavailable, Cancelled, UsageError
 from imgur_dl.models import Entry, Origin
-from imgur_dl.text import Once, counted, hide_password, is_url, masked, passwords
+from imgur_dl.text import Once, counted, hide_password, is_url, masked, passwords, unwrapped
 
 __all__ = ["Archive", "Entry", "Fleet", "Holder", "Item", "Record", "Release", "Settle", "Store", "open_archive",
            "open_store"]
@@ -432,6 +432,15 @@ def another_scheme(location: str | Path) -> str | None:
         return None
     shown = hide_password(location, whole=True)
     return f"not an archive imgur-dl can keep: {shown} (give an SQLite file's path, or a postgresql:// URL)"
+
+
+def wrapped(location: str | Path) -> str | None:
+    """Why ``location``, a database's address in quotes or with spaces around it (an env file's quotes, which
+    docker's ``--env-file`` keeps; a space pasted before), names no archive, its password not repeated (taken for
+    an SQLite file, it would make one of that name); None for anything else."""
+    if not isinstance(location, str) or is_postgres(location) or not is_postgres(bare := unwrapped(location)):
+        return None
+    return f"{redact(bare)} has quotes or spaces around it: give it without them"
 
 
 def absent(location: str | Path) -> bool:

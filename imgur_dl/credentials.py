@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from imgur_dl.errors import UsageError, reason
-from imgur_dl.text import WARNING_PREFIX
+from imgur_dl.text import WARNING_PREFIX, unwrapped
 
 COOKIE_NAME = "accesstoken"  # the cookie imgur.com's front end keeps its token in (gallery-dl reads it too)
 DOMAINS = frozenset({"imgur.com", ".imgur.com", "www.imgur.com", ".www.imgur.com"})
@@ -41,7 +41,7 @@ def _hint(value: str) -> str:
     env file's quotes, which docker's ``--env-file`` keeps); the value itself is not repeated."""
     if value[:7].lower() == "bearer " and TOKEN.fullmatch(value[7:].strip()):
         return ": give the token without the 'Bearer ' before it"
-    if len(value) > 2 and value[0] == value[-1] and value[0] in "'\"" and TOKEN.fullmatch(value[1:-1].strip()):
+    if TOKEN.fullmatch(unwrapped(value)):
         return ": give the token without the quotes around it"
     return ""
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from imgur_dl import labels
-from imgur_dl.archive import DEFAULT_TABLE, another_scheme, table_name
+from imgur_dl.archive import DEFAULT_TABLE, another_scheme, table_name, wrapped
 from imgur_dl.choice import Choice
 from imgur_dl.credentials import TOKEN
 from imgur_dl.defaults import (
@@ -173,7 +173,7 @@ class Options:
         table_name(self.archive_table)
         if self.xattrs and (why := labels.unsettable()) is not None:
             raise UsageError(f"xattrs: {why}")
-        if self.archive is not None and (unknown := another_scheme(self.archive)) is not None:
+        if self.archive is not None and (unknown := another_scheme(self.archive) or wrapped(self.archive)) is not None:
             raise UsageError(f"archive: {unknown}")
         for name, _flag, why in NEEDS_ARCHIVE:
             if getattr(self, name) and self.archive is None:

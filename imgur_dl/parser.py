@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, NoReturn, TextIO, TypeVar
 
 from imgur_dl import __version__
-from imgur_dl.archive import DEFAULT_TABLE, another_scheme, is_postgres, redact, table_name
+from imgur_dl.archive import DEFAULT_TABLE, another_scheme, is_postgres, table_name, wrapped
 from imgur_dl.choice import parse_range, parse_since
 from imgur_dl.defaults import (
     DEFAULT_CLIENT_ID,
@@ -35,7 +35,7 @@ from imgur_dl.defaults import (
 from imgur_dl.errors import UsageError, reason, writing_stdout
 from imgur_dl.naming import DEFAULT_DIR, FIELDS
 from imgur_dl.options import CLIENT_ID, header_value, proxy_problem
-from imgur_dl.text import hide_password, is_url
+from imgur_dl.text import hide_password, is_url, unwrapped
 
 T = TypeVar("T")
 
@@ -236,17 +236,9 @@ def _archive(text: str, environ: Mapping[str, str] | None = None) -> str | Path:
     ``sqlite:///``) is no file's path: refused, its password not repeated."""
     if is_postgres(text):
         return text
-    if (unknown := another_scheme(text)) is not None:
+    if (unknown := another_scheme(text) or wrapped(text)) is not None:
         raise argparse.ArgumentTypeError(unknown)
-    if is_postgres(bare := _unwrapped(text)):  # (no file's name: a database's address, as an env file wrote it)
-        raise argparse.ArgumentTypeError(f"{redact(bare)} has quotes or spaces around it: give it without them")
     return _folder(text, environ)
-
-
-def _unwrapped(text: str) -> str:
-    """``text`` without the spaces and quotes around it, as an address is pasted or an env file writes one (docker's
-    ``--env-file`` keeps the quotes)."""
-    return text.strip().strip("'\"").strip()
 
 
 def _file(text: str) -> str:
@@ -276,7 +268,7 @@ def _named(text: str) -> str:
         raise argparse.ArgumentTypeError("an empty path names nothing")
     if "\0" in text:  # (no shell passes one; a program calling main() may)
         raise argparse.ArgumentTypeError("a path cannot hold a NUL byte")
-    if is_url(bare := _unwrapped(text)):  # (a list's or a cookies file's address: imgur-dl reads files; a database's)
+    if is_url(bare := unwrapped(text)):  # (a list's or a cookies file's address: imgur-dl reads files; a database's)
         raise argparse.ArgumentTypeError(f"{hide_password(bare, whole=True)} is a URL, not a path on this machine")
     return text
 

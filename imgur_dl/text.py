@@ -45,6 +45,12 @@ def is_url(text: str) -> bool:
     return _SCHEME.match(text) is not None
 
 
+def unwrapped(text: str) -> str:
+    """``text`` without the spaces and quotes around it, as a value is pasted or an env file writes one (docker's
+    ``--env-file`` keeps the quotes)."""
+    return text.strip().strip("'\"").strip()
+
+
 def decimal(text: str | None) -> int | None:
     """``text`` as the whole number it writes in ASCII digits alone, of 18 at most (a header's or an answer's count
     or size: no more is real, and past 4,300 digits ``int`` refuses one); None for anything else."""

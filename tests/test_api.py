@@ -69,6 +69,8 @@ def test_bad_input_is_refused_before_any_request(imgur: Imgur, tmp_path: Path) -
                         ({"max_size": 0}, "max_size: must be a whole number of bytes, 1 or more, not 0"),
                         ({"archive": "mysql://me:hunter22@db/imgur"}, "archive: not an archive imgur-dl can keep: "
                          "mysql://me:***@db/imgur (give an SQLite file's path, or a postgresql:// URL)"),
+                        ({"archive": '"postgresql://me:hunter22@db/imgur"'}, "archive: postgresql://me:***@db/imgur "
+                         "has quotes or spaces around it: give it without them"),
                         ({"lease": 0.5}, "lease: must be seconds, from 1 to 3600, not 0.5"),
                         ({"retries": 10**6}, "retries: must be a whole number from 0 to 100, not 1000000"),
                         ({"limit_rate": -1}, "limit_rate: must be bytes a second, 0 (no limit) or more, not -1"),
