@@ -28,7 +28,7 @@ from imgur_dl.defaults import (
 )
 from imgur_dl.errors import UsageError
 from imgur_dl.naming import DEFAULT_DIR, Template
-from imgur_dl.text import hide_password, unencoded
+from imgur_dl.text import hide_password, unencoded, unwrapped
 
 CLIENT_ID = re.compile(r"[A-Za-z0-9]{1,64}")
 
@@ -77,6 +77,8 @@ def proxy_problem(text: str) -> str | None:
                     f"password, percent-encode it): {shown!r}")
         parts = None
     if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+        if (bare := unwrapped(text)) != text and proxy_problem(bare) is None:  # (an env file's quotes: docker's)
+            return f"the proxy URL has quotes around it: give it without them: {shown!r}"
         return f"not an http:// or https:// proxy URL: {shown!r}"
     try:
         parts.port  # noqa: B018 - reading it checks it
