@@ -58,9 +58,6 @@ def read_cookies(path: Path, warn: Callable[[str], None]) -> str:
         raise UsageError(f"{path} is not a Netscape cookies.txt file (it is larger than "
                          f"{MAX_COOKIES_FILE // 2**20} MiB)")
     text = data.decode("utf-8-sig", errors="replace")  # (a byte-order mark before the first row is no domain's)
-    if stat.S_ISREG(mode) and mode & (stat.S_IRWXG | stat.S_IRWXO) and os.name == "posix":
-        warn(f"{WARNING_PREFIX}{path} can be read by other users of this machine (chmod 600 {path}): "
-             "it holds your Imgur login")
     rows = [fields for line in text.splitlines() if (fields := _row(line)) is not None]
     if not rows:
         raise UsageError(f"{path} is not a Netscape cookies.txt file (tab-separated: domain, flag, path, "
@@ -69,6 +66,9 @@ def read_cookies(path: Path, warn: Callable[[str], None]) -> str:
         if domain.lower() in DOMAINS and name == COOKIE_NAME:
             if not TOKEN.fullmatch(value):
                 raise UsageError(f"{path}: the {COOKIE_NAME} cookie of imgur.com does not hold an access token")
+            if stat.S_ISREG(mode) and mode & (stat.S_IRWXG | stat.S_IRWXO) and os.name == "posix":  # (it does)
+                warn(f"{WARNING_PREFIX}{path} can be read by other users of this machine (chmod 600 {path}): "
+                     "it holds your Imgur login")
             return value
     raise UsageError(f"{path} has no {COOKIE_NAME} cookie for imgur.com: log in at imgur.com in the browser, "
                      "then export its cookies again")

@@ -134,10 +134,10 @@ def test_a_cookies_file_that_will_not_do_is_one_line_and_nothing_fetched(imgur: 
                                                                         says: str) -> None:
     path = tmp_path / "cookies.txt"
     path.write_text(text)
-    path.chmod(0o600)
+    path.chmod(0o644)  # (others may read it: no warning that it holds a login, as it holds none)
     result = run_main("--cookies", str(path), "-o", str(tmp_path / "out"), "imgur.com/user/me")
     assert result.code == 2, result
-    assert says in result.err and len(result.err.splitlines()) == 1
+    assert says in result.err and len(result.err.splitlines()) == 1, result
     assert imgur.log == []
 
 
