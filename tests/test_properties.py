@@ -420,14 +420,18 @@ def test_a_password_written_as_it_is_into_an_address_is_never_shown(scheme: str,
 @example("u", "A://B", False, "password")  # (a URL's mark in a value: still keywords and values)
 def test_a_password_among_keywords_and_values_is_never_shown(user: str, password: str, quoted: bool,
                                                              keyword: str) -> None:
-    # (In quotes, or bare: either way a backslash escapes the character after it, as libpq reads them.)
-    value = "'{}'".format(re.sub(r"([\\'])", r"\\\1", password)) if quoted else re.sub(r"([\\'\s])", r"\\\1", password)
-    location = f"host=db user={user} {keyword}={value} dbname=imgur"
+    location = f"host=db user={user} {keyword}={_written(password, quoted)} dbname=imgur"
     assert is_postgres(location)
     assert redact(location) == f"host=db user={user} {keyword}=*** dbname=imgur"
     assert conninfo_to_dict(location)[keyword] == password  # (as libpq reads it)
     said = _Server(location).why(Exception(f'password "{password}" was refused'))
     assert password not in said.replace("***", "\0"), said
+
+
+def _written(value: str, quoted: bool) -> str:
+    """``value`` as a person writes it among keywords and values: in quotes, or bare; a backslash before each
+    character that would end it (and before each backslash)."""
+    return "'{}'".format(re.sub(r"([\\'])", r"\\\1", value)) if quoted else re.sub(r"([\\'\s])", r"\\\1", value)
 
 
 def _libpq_password(location: str) -> str:
@@ -894,12 +898,6 @@ def test_a_count_is_read_from_ascii_digits_alone_and_18_at_most(number: int, zer
 
 
 _LIBPQ_KEYWORDS = st.sampled_from(["host", "port", "dbname", "user", "password", "application_name", "options"])
-
-
-def _written(value: str, quoted: bool) -> str:
-    """``value`` as a person writes it among keywords and values: in quotes, or bare; a backslash before each
-    character that would end it (and before each backslash)."""
-    return "'{}'".format(re.sub(r"([\\'])", r"\\\1", value)) if quoted else re.sub(r"([\\'\s])", r"\\\1", value)
 
 
 def _read(value: str) -> str:
