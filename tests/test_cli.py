@@ -19,6 +19,7 @@ from requests.utils import DEFAULT_CA_BUNDLE_PATH
 
 from imgur_dl import __version__, cli
 from imgur_dl.cli import Environment, main
+from imgur_dl.status import ExitStatus, worst
 from imgur_dl.text import is_url
 from tests.conftest import files_under, run_main, run_process
 from tests.standin import Imgur
@@ -445,6 +446,20 @@ def test_not_found_from_the_command_exits_3(imgur: Imgur, tmp_path: Path) -> Non
     assert "not found" in result.err
     assert "Traceback" not in result.err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_code_of_a_run_of_many_outcomes_is_the_worst_in_the_readme_s_order() -> None:
+    # A script reads the README's order (a usage error outranks a token refused, a closed pipe a usage error):
+    # each pair, either way round, gives the one the README puts first.
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    listed = re.search(r"the code reports the worst outcome \(([\d, then]+)\)", readme)
+    assert listed, "the README no longer gives the order"
+    order = [ExitStatus(int(code)) for code in re.findall(r"\d+", listed[1])]
+    assert sorted(order) == sorted(ExitStatus)
+    for n, first in enumerate(order):
+        for later in order[n + 1:]:
+            assert worst([first, later]) is worst([later, first]) is first, (first, later)
+    assert worst([]) is ExitStatus.SUCCESS
 
 
 def test_progress_bar_only_on_a_terminal(imgur: Imgur, tmp_path: Path) -> None:

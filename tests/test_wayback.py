@@ -67,6 +67,20 @@ def test_nothing_is_sent_to_archive_org_without_wayback(imgur: Imgur, tmp_path: 
     assert _archive_requests(imgur) == []
 
 
+def test_a_file_imgur_still_serves_is_not_looked_for_there_when_it_fails(imgur: Imgur, tmp_path: Path) -> None:
+    # --wayback is for what Imgur no longer serves: a file that fails otherwise (a server error, too many bytes,
+    # a disk) keeps its own reason, and its link is not sent to archive.org, though a capture would have done.
+    album = imgur.add_album("AbC1234", count=3, size=20_000)
+    failing = album.images[1]
+    imgur.add_capture(f"https://i.imgur.com/{failing.id}.jpeg", body=failing.data)
+    imgur.faults.append(Fault("status", path=f"/{failing.id}\\..*", status=500, body=b"oops"))
+    result = run_main("--wayback", "--retries", "0", "-o", str(tmp_path), "imgur.com/a/AbC1234")
+    assert result.code == 1, result
+    assert f"{failing.id}: HTTP 500" in result.err and "Wayback" not in result.err, result.err
+    assert _archive_requests(imgur) == []
+    assert len(files_under(tmp_path)) == 2
+
+
 def test_a_removed_direct_link_is_recovered(imgur: Imgur, tmp_path: Path) -> None:
     data = fake_bytes("GoNe123", 9_000, "png")
     imgur.add_capture("https://i.imgur.com/GoNe123.png", "20190101000000", body=data)
