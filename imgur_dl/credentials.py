@@ -60,6 +60,9 @@ def read_cookies(path: Path, warn: Callable[[str], None]) -> str:
     text = data.decode("utf-8-sig", errors="replace")  # (a byte-order mark before the first row is no domain's)
     rows = [fields for line in text.splitlines() if (fields := _row(line)) is not None]
     if not rows:
+        if text.lstrip()[:1] in ("[", "{"):  # (a cookie extension's JSON export, as EditThisCookie writes)
+            raise UsageError(f"{path} is not a Netscape cookies.txt file but JSON: export the cookies as "
+                             "Netscape (cookies.txt) instead")
         raise UsageError(f"{path} is not a Netscape cookies.txt file (tab-separated: domain, flag, path, "
                          "secure, expiry, name, value)")
     for domain, name, value in rows:

@@ -126,7 +126,9 @@ def test_a_cookies_file_others_can_read_is_warned_about_once(imgur: Imgur, tmp_p
 
 @pytest.mark.parametrize(("text", "says"), [
     ("accesstoken=abc; other=1\n", "is not a Netscape cookies.txt file"),
-    ("{\"cookies\": []}", "is not a Netscape cookies.txt file"),
+    ("{\"cookies\": []}", "is not a Netscape cookies.txt file but JSON: export the cookies as Netscape"),
+    ("\ufeff [{\"domain\": \".imgur.com\", \"name\": \"accesstoken\", \"value\": \"Tok3nValue\"}]",
+     "is not a Netscape cookies.txt file but JSON: export the cookies as Netscape (cookies.txt) instead"),
     (".example.com\tTRUE\t/\tTRUE\t0\taccesstoken\tabcdefghijkl\n", "has no accesstoken cookie for imgur.com"),
     (".imgur.com\tTRUE\t/\tTRUE\t0\taccesstoken\tbad token\n", "does not hold an access token"),
 ])
@@ -138,6 +140,7 @@ def test_a_cookies_file_that_will_not_do_is_one_line_and_nothing_fetched(imgur: 
     result = run_main("--cookies", str(path), "-o", str(tmp_path / "out"), "imgur.com/user/me")
     assert result.code == 2, result
     assert says in result.err and len(result.err.splitlines()) == 1, result
+    assert "Tok3n" not in result.err
     assert imgur.log == []
 
 
