@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import gzip
 import io
@@ -11,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from imgur_dl import bplist
@@ -102,10 +103,12 @@ _VALUE = st.recursive(
 
 @settings(max_examples=60, deadline=None)
 @given(_VALUE)
+@example(b"bplist00")  # (bytes that begin as a property list and are none)
 def test_any_property_list_gives_the_links_of_its_strings_as_they_are(value: Any) -> None:
     def texts(item: Any) -> list[str]:  # (every string it holds, a data object's as text)
         if isinstance(item, bytes) and item.startswith(bplist.MAGIC):
-            return texts(plistlib.loads(item))
+            with contextlib.suppress(plistlib.InvalidFileException):  # (bytes that only begin as one: text)
+                return texts(plistlib.loads(item))
         if isinstance(item, (str, bytes)):
             return [item if isinstance(item, str) else item.decode("utf-8", "replace")]
         if isinstance(item, list):
