@@ -250,6 +250,22 @@ def open_fresh(dir_fd: int, name: str) -> int:
         raise
 
 
+def open_new_or_found(dir_fd: int, name: str) -> tuple[int, bool]:
+    """``name`` to write into: made, empty, when nothing is there (False); else the regular file there, opened as it
+    is (True: it may be another process's, to be locked before it is written). Whatever else stands there (a
+    symlink, a file with other names) is removed first: never a regular file, which another process may hold."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _CLOEXEC
+    for _ in range(3):  # (each time, what stood there went away or was removed: made or found at the next)
+        with contextlib.suppress(FileExistsError):
+            return os.open(name, flags, 0o666, dir_fd=dir_fd), False
+        if (fd := open_existing(dir_fd, name)) is not None:
+            return fd, True
+        if (st := entry(dir_fd, name)) is not None and stat.S_ISDIR(st.st_mode):  # (never deleted: named)
+            raise IsADirectoryError(errno.EISDIR, f"a folder stands at {name}")
+        remove(dir_fd, name)
+    raise FileExistsError(errno.EEXIST, f"{name} keeps being made and removed by another process")
+
+
 def open_existing(dir_fd: int, name: str) -> int | None:
     """Open a regular file ``name`` to continue writing it; None when it is not one, or has other names (a hard
     link, as a backup made with ``cp -al`` or rsnapshot leaves: what is written would change them too)."""

@@ -11,7 +11,7 @@ from imgur_dl import earlier, folders, packed
 from imgur_dl.errors import writing_stdout
 from imgur_dl.hosts import OffsiteError, media_url
 from imgur_dl.models import Album, Archived, Elsewhere, Event, Failure, Job, Listed, Origin, Result, Status
-from imgur_dl.naming import PART_SUFFIX
+from imgur_dl.naming import private_part
 from imgur_dl.text import printable, writer
 
 METADATA_NAME = "album.json"
@@ -181,4 +181,5 @@ _INVISIBLE = re.compile("[\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff
 def write_json(dir_fd: int, name: str, data: dict[str, Any]) -> None:
     """Write ``data`` to ``name`` in the folder, whole or not at all, through no symlink."""
     text = _INVISIBLE.sub(lambda m: f"\\u{ord(m[0]):04x}", json.dumps(data, ensure_ascii=False, indent=2)) + "\n"
-    folders.write_whole(dir_fd, name, name + PART_SUFFIX, text.encode("utf-8", "backslashreplace"))
+    # (through a name of its own: another process writing the same album's album.json at once keeps its part file)
+    folders.write_whole(dir_fd, name, private_part("json"), text.encode("utf-8", "backslashreplace"))

@@ -72,9 +72,7 @@ class PartFile:
         self._fresh = False
         if self._fd is None:
             return 0, None  # none there, or not a regular file: start over
-        if not _lock(self._fd):
-            self.close()
-            self.busy = True
+        if not self._claimed(self._fd):
             return None
         etag = _read_etag(self._fd)
         self._resumed_etag = etag is not None
@@ -90,12 +88,15 @@ class PartFile:
         self._md5 = hashlib.md5(usedforsecurity=False)
         self._with_md5 = md5
         if self._fd is None:
-            self._fd = folders.open_fresh(self.dir_fd, self.part)
+            # A part file made since held() looked (by another process, a moment ago) is theirs while they hold it;
+            # one no process holds was left by a run that stopped, and is started over as this one's.
+            self._fd, found = folders.open_new_or_found(self.dir_fd, self.part)
             self._fresh = True
-            if not _lock(self._fd):  # another process made it a moment ago: it is theirs
-                self.close()
-                self.busy = True
+            if not self._claimed(self._fd):
                 raise BlockingIOError(f"{self.part} is being written by another process")
+            if found:
+                os.ftruncate(self._fd, 0)
+                self._resumed_etag = True  # (an ETag it may carry is dropped as it is committed)
         if offset == 0 and self._fresh:
             self._fresh = False
             return  # made empty a moment ago, and written from its start
@@ -159,24 +160,31 @@ class PartFile:
         if self.mtime is not None:
             os.utime(fd, (self.mtime, self.mtime))
         os.fsync(fd)
-        there = os.stat(self.part, dir_fd=self.dir_fd, follow_symlinks=False)
-        if there.st_ino != os.fstat(fd).st_ino:  # (never rename what another process put at our name)
+        try:
+            there = os.stat(self.part, dir_fd=self.dir_fd, follow_symlinks=False)
+            if not _same(there, os.fstat(fd)):  # (never rename what another process put at our name)
+                raise OSError(errno.EBUSY, f"{self.part} was replaced by another process")
+            # Renamed while still locked: a process that opens the part file until it is renamed finds it held,
+            # not whole and free to write into (its descriptor would then be the final file's).
+            if self.apart is None:  # (a name only this post's file can have: taken in one rename, whatever is there)
+                folders.publish(self.dir_fd, self.part, self.name)
+                return self.name
+            return _publish_shared(self.dir_fd, self.part, self.name, self.apart, size=there.st_size,
+                                   sha256=self.sha256, path=self.path)
+        finally:
             self.close()
-            raise OSError(errno.EBUSY, f"{self.part} was replaced by another process")
-        self.close()
-        if self.apart is None:  # (a name only this post's file can have: taken in one rename, whatever is there)
-            folders.publish(self.dir_fd, self.part, self.name)
-            return self.name
-        return _publish_shared(self.dir_fd, self.part, self.name, self.apart, size=there.st_size, sha256=self.sha256,
-                               path=self.path)
 
     def discard(self) -> int:
-        """Delete the partial file (it cannot be resumed); the bytes it held."""
+        """Delete the partial file (it cannot be resumed); the bytes it held (none when it holds none open: a part
+        file at its name is then another process's, or one it may resume)."""
+        if self._fd is None:
+            return 0
+        held = os.fstat(self._fd)
+        if _same(held, folders.entry(self.dir_fd, self.part)):
+            with contextlib.suppress(OSError):
+                folders.remove(self.dir_fd, self.part)  # (while still locked: no other process has taken it)
         self.close()
-        size = self.held()
-        with contextlib.suppress(OSError):
-            folders.remove(self.dir_fd, self.part)
-        return size
+        return held.st_size
 
     def _open(self) -> int:
         if self._fd is None:
@@ -187,6 +195,21 @@ class PartFile:
         if self._fd is not None:
             os.close(self._fd)
             self._fd = None
+
+    def _claimed(self, fd: int) -> bool:
+        """Whether the part file just opened (``fd``) is this one's to write: its lock taken, and still the file at
+        its name (one whose lock was let go of as it was renamed into place is no part file any more). When it is
+        not, it is closed, and this file is found busy."""
+        if _lock(fd) and _same(os.fstat(fd), folders.entry(self.dir_fd, self.part)):
+            return True
+        self.close()
+        self.busy = True
+        return False
+
+
+def _same(one: os.stat_result, other: os.stat_result | None) -> bool:
+    """Whether ``one`` and ``other`` are the same file."""
+    return other is not None and (one.st_dev, one.st_ino) == (other.st_dev, other.st_ino)
 
 
 def _lock(fd: int) -> bool:

@@ -6,13 +6,15 @@ import fcntl
 import json
 import os
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from imgur_dl import folders
 from imgur_dl.downloader import Downloader
 from imgur_dl.models import Job, Result
-from imgur_dl.partfile import ETAG_XATTR
+from imgur_dl.partfile import ETAG_XATTR, PartFile
 from tests.clock import FastClock
 from tests.conftest import files_under, run_main
 from tests.standin import Imgur
@@ -272,3 +274,108 @@ def test_a_file_another_process_saves_at_the_name_meanwhile_is_never_replaced(
     assert files_under(root / "AbC1234") == {their_file: data, apart.name: image.data}
     assert [json.loads(line)["path"] for line in result.out.splitlines()] == [str(apart)]
 
+
+@pytest.fixture
+def folder_fd(tmp_path: Path) -> Iterator[int]:
+    fd = os.open(tmp_path, os.O_RDONLY | os.O_DIRECTORY)
+    yield fd
+    os.close(fd)
+
+
+def _two(folder_fd: int, tmp_path: Path, data: bytes) -> tuple[PartFile, PartFile]:
+    """Two processes at one file (a cron job overlapping a manual run, or two runs with --no-skip): the first has
+    written it whole into its part file; the second is about to look for one."""
+    first, second = (PartFile(folder_fd, "x.jpg", tmp_path / "x.jpg") for _ in range(2))
+    assert first.resume() == (0, None)
+    first.start(0)
+    first.write(data)
+    return first, second
+
+
+def test_a_part_file_as_it_is_renamed_into_place_is_held(tmp_path: Path, folder_fd: int,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    # Before, the first let go of its lock and then renamed: the second, opening the part file between the two,
+    # held the final file as a part file of its own, and starting it over emptied it under its final name.
+    data = b"whole" * 1000
+    first, second = _two(folder_fd, tmp_path, data)
+    found = []
+    publish = folders.publish
+
+    def the_other_looks_meanwhile(dir_fd: int, part: str, name: str) -> None:
+        found.append(second.resume())
+        publish(dir_fd, part, name)
+
+    monkeypatch.setattr(folders, "publish", the_other_looks_meanwhile)
+    assert first.commit("https://i.imgur.com/x.jpg") == "x.jpg"
+    assert found == [None] and second.busy  # (it waits, then finds the file saved)
+    assert files_under(tmp_path) == {"x.jpg": data}
+
+
+def test_a_part_file_opened_before_it_was_renamed_is_not_taken_once_it_is(tmp_path: Path, folder_fd: int,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    # The second opens the part file, the first renames it into place and lets go of it, then the second takes
+    # the lock: what it holds is the final file now, not a part file.
+    data = b"whole" * 1000
+    first, second = _two(folder_fd, tmp_path, data)
+    open_existing = folders.open_existing
+
+    def the_first_commits_meanwhile(dir_fd: int, name: str) -> int | None:
+        opened = open_existing(dir_fd, name)
+        assert first.commit("https://i.imgur.com/x.jpg") == "x.jpg"
+        return opened
+
+    monkeypatch.setattr(folders, "open_existing", the_first_commits_meanwhile)
+    assert second.resume() is None and second.busy
+    monkeypatch.undo()
+    assert second.discard() == 0  # (it holds nothing: nothing of the other's is removed)
+    assert files_under(tmp_path) == {"x.jpg": data}
+
+
+def test_a_part_file_another_process_makes_after_none_was_found_is_left_to_it(tmp_path: Path,
+                                                                             folder_fd: int) -> None:
+    # The second finds no part file, the first makes one and writes; the second then starts its own. Before, it
+    # removed the first's (a stale file, it took it for) and the first failed: "replaced by another process".
+    second = PartFile(folder_fd, "x.jpg", tmp_path / "x.jpg")
+    assert second.held() == 0
+    data = b"whole" * 1000
+    first, _ = _two(folder_fd, tmp_path, data[:10])
+    assert second.resume() == (0, None)
+    with pytest.raises(BlockingIOError):
+        second.start(0)
+    assert second.busy and second.discard() == 0
+    first.write(data[10:])
+    assert first.commit("https://i.imgur.com/x.jpg") == "x.jpg"
+    assert files_under(tmp_path) == {"x.jpg": data}
+
+
+def test_a_part_file_no_process_holds_is_started_over(tmp_path: Path, folder_fd: int) -> None:
+    # One left by a run that stopped, made after this one looked: it is this one's, emptied, its ETag dropped.
+    part = PartFile(folder_fd, "x.jpg", tmp_path / "x.jpg")
+    assert part.held() == 0
+    (tmp_path / "x.jpg.part").write_bytes(b"stale bytes")
+    os.setxattr(tmp_path / "x.jpg.part", ETAG_XATTR, b'"abc"')
+    assert part.resume() == (0, None)
+    part.start(0)
+    part.write(b"new")
+    assert part.commit("https://i.imgur.com/x.jpg") == "x.jpg"
+    assert files_under(tmp_path) == {"x.jpg": b"new"}
+    assert ETAG_XATTR not in os.listxattr(tmp_path / "x.jpg")
+
+
+def test_an_album_json_another_process_is_writing_is_left_to_it(imgur: Imgur, tmp_path: Path) -> None:
+    # Two runs with --write-metadata finishing one album at once: each writes album.json through a part file of its
+    # own. Before, both used album.json.part: the second removed the first's, which then renamed the second's,
+    # still being written, onto album.json, and failed.
+    imgur.add_album("AbC1234", count=1)
+    folder = tmp_path / "AbC1234"
+    folder.mkdir()
+    theirs = folder / "album.json.part"
+    fd = _hold(theirs, b'{"id": "AbC')
+    try:
+        result = run_main("--write-metadata", "-o", str(tmp_path), "imgur.com/a/AbC1234")
+    finally:
+        os.close(fd)
+    assert result.code == 0, result
+    assert theirs.read_bytes() == b'{"id": "AbC'
+    assert json.loads((folder / "album.json").read_text())["id"] == "AbC1234"
+    assert [p.name for p in folder.iterdir() if p.name.endswith(".part")] == [theirs.name]
