@@ -72,7 +72,7 @@ class PartFile:
         self._fresh = False
         if self._fd is None:
             return 0, None  # none there, or not a regular file: start over
-        if not self._claimed(self._fd):
+        if self._claim(self._fd) is False:
             return None
         etag = _read_etag(self._fd)
         self._resumed_etag = etag is not None
@@ -92,9 +92,15 @@ class PartFile:
             # one no process holds was left by a run that stopped, and is started over as this one's.
             self._fd, found = folders.open_new_or_found(self.dir_fd, self.part)
             self._fresh = True
-            if not self._claimed(self._fd):
+            claim = self._claim(self._fd)
+            if claim is False:
                 raise BlockingIOError(f"{self.part} is being written by another process")
-            if found:
+            if found and claim is None:
+                # No locks here: another process may be writing it. A new one instead, which that process's commit
+                # finds in its place (as before locks were taken).
+                self.close()
+                self._fd = folders.open_fresh(self.dir_fd, self.part)
+            elif found:
                 os.ftruncate(self._fd, 0)
                 self._resumed_etag = True  # (an ETag it may carry is dropped as it is committed)
         if offset == 0 and self._fresh:
@@ -196,12 +202,14 @@ class PartFile:
             os.close(self._fd)
             self._fd = None
 
-    def _claimed(self, fd: int) -> bool:
-        """Whether the part file just opened (``fd``) is this one's to write: its lock taken, and still the file at
-        its name (one whose lock was let go of as it was renamed into place is no part file any more). When it is
-        not, it is closed, and this file is found busy."""
-        if _lock(fd) and _same(os.fstat(fd), folders.entry(self.dir_fd, self.part)):
-            return True
+    def _claim(self, fd: int) -> bool | None:
+        """Take the part file just opened (``fd``) as this one's to write: True, its lock taken; None where the file
+        system takes no locks; False when another process holds it, or it is no longer the file at its name (one
+        whose lock was let go of as it was renamed into place is no part file any more): it is closed, and this
+        file is found busy."""
+        locked = _lock(fd)
+        if locked is not False and _same(os.fstat(fd), folders.entry(self.dir_fd, self.part)):
+            return locked
         self.close()
         self.busy = True
         return False
@@ -212,8 +220,9 @@ def _same(one: os.stat_result, other: os.stat_result | None) -> bool:
     return other is not None and (one.st_dev, one.st_ino) == (other.st_dev, other.st_ino)
 
 
-def _lock(fd: int) -> bool:
-    """Take the part file's lock (held while it is written; released when it is closed); False when another has it.
+def _lock(fd: int) -> bool | None:
+    """Take the part file's lock (held while it is written; released when it is closed): True; False when another
+    has it; None on a file system that takes no locks (an NFS mount whose lock service is not running).
 
     Two imgur-dl processes fetching into one folder (a cron job overlapping a
     manual run) never write or rename each other's part files.
@@ -223,7 +232,7 @@ def _lock(fd: int) -> bool:
     except BlockingIOError:
         return False
     except OSError:
-        return True  # a file system without locks: as before locks were taken
+        return None  # (written as before locks were taken)
     return True
 
 

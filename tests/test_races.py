@@ -379,3 +379,26 @@ def test_an_album_json_another_process_is_writing_is_left_to_it(imgur: Imgur, tm
     assert theirs.read_bytes() == b'{"id": "AbC'
     assert json.loads((folder / "album.json").read_text())["id"] == "AbC1234"
     assert [p.name for p in folder.iterdir() if p.name.endswith(".part")] == [theirs.name]
+
+
+def test_a_part_file_found_where_no_locks_are_taken_is_never_written_into(lockless: Path) -> None:
+    # An NFS mount whose lock service is not running: whether another process is writing the part file found cannot
+    # be told, so a new one is made beside it, as before locks were taken (its commit then finds it replaced).
+    folder = os.open(lockless, os.O_RDONLY | os.O_DIRECTORY)
+    part = PartFile(folder, "x.jpg", lockless / "x.jpg")
+    try:
+        assert part.held() == 0
+        theirs = os.open(lockless / "x.jpg.part", os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            os.write(theirs, b"their bytes")
+            assert part.resume() == (0, None)
+            part.start(0)
+            part.write(b"mine")
+            assert os.pread(theirs, 100, 0) == b"their bytes"
+        finally:
+            os.close(theirs)
+        assert part.commit("https://i.imgur.com/x.jpg") == "x.jpg"
+    finally:
+        part.close()  # (nothing left open on the mount, whatever failed)
+        os.close(folder)
+    assert (lockless / "x.jpg").read_bytes() == b"mine"
