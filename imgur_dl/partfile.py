@@ -176,7 +176,7 @@ class PartFile:
                 folders.publish(self.dir_fd, self.part, self.name)
                 return self.name
             return _publish_shared(self.dir_fd, self.part, self.name, self.apart, size=there.st_size,
-                                   sha256=self.sha256, path=self.path)
+                                   sha256=self.sha256, path=self.path, aside=self.close)
         finally:
             self.close()
 
@@ -186,10 +186,10 @@ class PartFile:
         if self._fd is None:
             return 0
         held = os.fstat(self._fd)
-        if _same(held, folders.entry(self.dir_fd, self.part)):
+        self.close()  # (before its name is unlinked: a FUSE file system hides a file unlinked while open)
+        if _same(held, folders.entry(self.dir_fd, self.part)):  # (another process's part file, made since, is kept)
             with contextlib.suppress(OSError):
-                folders.remove(self.dir_fd, self.part)  # (while still locked: no other process has taken it)
-        self.close()
+                folders.remove(self.dir_fd, self.part)
         return held.st_size
 
     def _open(self) -> int:
@@ -236,22 +236,26 @@ def _lock(fd: int) -> bool | None:
     return True
 
 
-def _publish_shared(dir_fd: int, part: str, name: str, apart: str, *, size: int, sha256: str, path: Path) -> str:
+def _publish_shared(dir_fd: int, part: str, name: str, apart: str, *, size: int, sha256: str, path: Path,
+                    aside: Callable[[], None]) -> str:
     """``part`` onto ``name``, a name another post's file may have: over a link, or a file of these very bytes (this
     post's, saved before, or by another process), never over other bytes (another post's: two runs into one folder,
-    with names not made from ids, give two posts one name), then under ``apart``; the name it took."""
+    with names not made from ids, give two posts one name), then under ``apart``; the name it took. ``aside`` is
+    called once the part file is no longer at its name (its lock may go: no other process can find it)."""
     now = folders.entry(dir_fd, name)
     if now is not None and (stat.S_ISLNK(now.st_mode) or _holds(dir_fd, name, now, size, sha256)):
         folders.publish(dir_fd, part, name)
         return name
     # The part file moved aside first, in one step, to a name no other process uses: none ever finds it
     # half moved (at its name and at the final one).
-    aside = private_part("commit")
-    folders.publish(dir_fd, part, aside)
+    moved = private_part("commit")
+    folders.publish(dir_fd, part, moved)
+    aside()  # (closed before its name is unlinked: a FUSE file system keeps a file unlinked while open, as
+    #          .fuse_hidden<n>, until it is closed)
     for taken in (name, apart):
-        if folders.publish_new(dir_fd, aside, taken):
+        if folders.publish_new(dir_fd, moved, taken):
             return taken
-    folders.remove(dir_fd, aside)
+    folders.remove(dir_fd, moved)
     raise OSError(errno.EEXIST, f"another process saved a file at {path} meanwhile")
 
 
