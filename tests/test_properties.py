@@ -54,7 +54,7 @@ _json: st.SearchStrategy[Any] = st.recursive(
 )
 _KEYS = ["id", "media", "is_album", "title", "description", "created_at", "url", "ext", "mime_type", "size",
          "metadata", "is_animated", "width", "height", "images", "link", "type", "animated", "mp4", "mp4_size",
-         "datetime", "data", "errors", "error", "detail", "message"]
+         "datetime", "data", "errors", "error", "detail", "status", "message"]
 # Answers shaped like Imgur's, with any value at any key.
 _imgurish: st.SearchStrategy[Any] = st.recursive(
     st.none() | st.booleans() | st.integers(-5, 2**40) | st.sampled_from(["AbC1234", "gif", "jpeg", "", "x/y"])
@@ -264,6 +264,7 @@ def test_a_whole_v3_listing_page_gives_each_of_its_posts_in_order(kind: Kind, it
 
 @EXAMPLES
 @given(_json | _imgurish | _v1_like)
+@example({"errors": [{"status": "Not Found"}]})  # (an error with no detail: its status is what it says)
 def test_api_answer_parser_raises_only_its_own_errors(data: Any) -> None:
     for parse in (lambda: answers.album_from_v1(data, _TARGET, prefer_gif=False),
                   lambda: answers.album_from_v3(data, prefer_gif=True),
