@@ -364,6 +364,20 @@ def test_an_item_whose_id_is_not_an_imgur_id_fails_alone(imgur: Imgur, tmp_path:
     assert sorted(r["status"] for r in rows) == ["failed", "failed", "failed", "saved", "saved"]
 
 
+def test_an_album_none_of_whose_items_will_do_is_asked_of_the_other_api(imgur: Imgur, tmp_path: Path) -> None:
+    # Every item unusable is no album: the v1 answer is refused whole, and the v3 API, asked next, gives it.
+    album = imgur.add_album("AbC1234", count=2)
+    body = v1_answer(album)
+    for item in body["media"]:
+        item["id"] = "dup_x"
+    imgur.faults.append(Fault("status", host="api.imgur.com", path="/post/v1/albums/AbC1234", status=200,
+                              body=json.dumps(body).encode()))
+    result = run_main("-o", str(tmp_path), "imgur.com/a/AbC1234")
+    assert result.code == 0, result
+    assert files_under(tmp_path / "AbC1234") == {f"00{n}-{i.id}.jpg": i.data for n, i in enumerate(album.images, 1)}
+    assert len(imgur.requests_to("api.imgur.com", "/3/album/AbC1234")) == 1
+
+
 def test_names_that_clash_after_sanitising_are_kept_apart(imgur: Imgur, tmp_path: Path) -> None:
     album = _album(imgur)
     album.images[0].title, album.images[1].title = "a/b", "a_b"
