@@ -120,7 +120,15 @@ _FROM_ENVIRONMENT = {"output": "IMGUR_DL_OUTPUT", "download_archive": "IMGUR_DL_
 
 def from_environment(args: argparse.Namespace, environ: Mapping[str, str]) -> dict[str, str]:
     """The options whose value the environment gave (their flag not given): each with its variable."""
-    return {dest: name for dest, name in _FROM_ENVIRONMENT.items() if dest not in args.given and environ.get(name)}
+    return {dest: name for dest, name in _FROM_ENVIRONMENT.items() if dest not in args.given
+            and _variable(environ, name)}
+
+
+def _variable(environ: Mapping[str, str], name: str) -> str:
+    """A variable's value; empty when it is unset, empty, or white space alone (an env file's ``NAME= ``): as
+    none."""
+    text = environ.get(name, "")
+    return "" if text.isspace() else text
 
 
 class _Show(argparse.Action):
@@ -194,7 +202,7 @@ def _rate(text: str) -> int:
 
 def _from_env(environ: Mapping[str, str], name: str, parse: Callable[[str], T], default: T) -> T:
     """An environment default, parsed; a bad value is blamed on the variable."""
-    text = environ.get(name)
+    text = _variable(environ, name)
     if not text:
         return default
     try:
@@ -264,8 +272,9 @@ def home_expanded(text: str, environ: Mapping[str, str] | None = None) -> Path:
 def _named(text: str) -> str:
     """A path given on the command line, never empty: ``-o "$DIR"`` with ``DIR`` unset would otherwise be the
     current folder, in silence."""
-    if not text:
-        raise argparse.ArgumentTypeError("an empty path names nothing")
+    if not text or text.isspace():  # (and "$DIR " with DIR unset: a folder named " ", no one means)
+        raise argparse.ArgumentTypeError("an empty path names nothing" if not text else
+                                         f"a path of white space alone names nothing: {text!r}")
     if "\0" in text:  # (no shell passes one; a program calling main() may)
         raise argparse.ArgumentTypeError("a path cannot hold a NUL byte")
     if is_url(bare := unwrapped(text)):  # (a list's or a cookies file's address: imgur-dl reads files; a database's)

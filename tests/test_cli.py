@@ -490,6 +490,23 @@ def test_output_folder_from_the_environment(imgur: Imgur, tmp_path: Path) -> Non
     assert (tmp_path / "env" / "AbC1234").is_dir()
 
 
+def test_a_variable_of_white_space_alone_is_as_none(imgur: Imgur, tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    # An env file's "IMGUR_DL_OUTPUT= " (a space left after the '='): not a folder named " ", nor an archive
+    # named so; on the command line, such a path is refused, as an empty one is.
+    imgur.add_album("AbC1234", count=1)
+    monkeypatch.chdir(tmp_path)
+    result = run_main("imgur.com/a/AbC1234", environ={"IMGUR_DL_OUTPUT": " ", "IMGUR_DL_ARCHIVE": "\t ",
+                                                       "IMGUR_DL_WORKERS": " ", "IMGUR_CLIENT_ID": "  "})
+    assert result.code == 0, result
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["AbC1234"]
+    for option in ("-o", "-i", "--scan", "--cookies", "--download-archive"):
+        refused = run_main(option, " ", "imgur.com/a/AbC1234")
+        assert refused.code == 2, refused
+        assert refused.err.endswith(": a path of white space alone names nothing: ' '\n"), refused
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["AbC1234"]
+
+
 @pytest.mark.parametrize(("given", "in_effect"), [
     ({"REQUESTS_CA_BUNDLE": "other"}, "REQUESTS_CA_BUNDLE"),
     ({"CURL_CA_BUNDLE": "other", "SSL_CERT_FILE": "right"}, "CURL_CA_BUNDLE"),  # (curl's first, as curl reads them)
