@@ -92,7 +92,7 @@ def _options(output: str | Path, given: dict[str, Any], *, get_urls: bool) -> Op
     from imgur_dl.choice import Choice, parse_range, parse_since  # noqa: PLC0415
     from imgur_dl.errors import UsageError  # noqa: PLC0415
     from imgur_dl.naming import Template  # noqa: PLC0415
-    from imgur_dl.options import Options  # noqa: PLC0415
+    from imgur_dl.options import Options, path_problem  # noqa: PLC0415
 
     # (which function, and its argument; and the three words that make up ``choice``, as the flags give them)
     known = {f.name for f in fields(Options)} - {"get_urls", "output", "archive_from"} | set(_CHOOSING)
@@ -117,8 +117,9 @@ def _options(output: str | Path, given: dict[str, Any], *, get_urls: bool) -> Op
         given["choice"] = Choice(parse_range(spans) if spans is not None else (),
                                  parse_since(since) if since is not None else None,
                                  chosen.get("break_on_existing", False))
-    if output == "":  # (Path("") is the current folder: never taken in silence, as with the command's -o)
-        raise UsageError("output: an empty path names nothing")
+    # (as with the command's -o: "" is not the current folder in silence, nor " " a folder of that name)
+    if (blank := path_problem(str(output))) is not None:
+        raise UsageError(f"output: {blank}")
     try:
         folder = home_expanded(str(output))
     except UsageError as exc:

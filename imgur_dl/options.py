@@ -64,6 +64,17 @@ def header_value(value: object) -> bool:
     return isinstance(value, str) and bool(value.strip()) and value.isprintable() and value.isascii()
 
 
+def path_problem(text: str) -> str | None:
+    """Why ``text``, given as a path, names nothing (empty: ``-o "$DIR"`` with ``DIR`` unset would otherwise be
+    the current folder, in silence; white space alone, as ``-o "$DIR "`` gives: a folder named " " no one means);
+    None for any other."""
+    if not text:
+        return "an empty path names nothing"
+    if text.isspace():
+        return f"a path of white space alone names nothing: {text!r}"
+    return None
+
+
 def proxy_problem(text: str) -> str | None:
     """What keeps ``text`` from being a proxy's URL (None: nothing), the URL shown without its password."""
     shown = hide_password(text, whole=True)
@@ -175,7 +186,8 @@ class Options:
         table_name(self.archive_table)
         if self.xattrs and (why := labels.unsettable()) is not None:
             raise UsageError(f"xattrs: {why}")
-        if self.archive is not None and (unknown := another_scheme(self.archive) or wrapped(self.archive)) is not None:
+        if self.archive is not None and (unknown := path_problem(str(self.archive)) or another_scheme(self.archive)
+                                         or wrapped(self.archive)) is not None:
             raise UsageError(f"archive: {unknown}")
         for name, _flag, why in NEEDS_ARCHIVE:
             if getattr(self, name) and self.archive is None:

@@ -34,7 +34,7 @@ from imgur_dl.defaults import (
 )
 from imgur_dl.errors import UsageError, reason, writing_stdout
 from imgur_dl.naming import DEFAULT_DIR, FIELDS
-from imgur_dl.options import CLIENT_ID, header_value, proxy_problem
+from imgur_dl.options import CLIENT_ID, header_value, path_problem, proxy_problem
 from imgur_dl.text import hide_password, is_url, unwrapped
 
 T = TypeVar("T")
@@ -270,11 +270,9 @@ def home_expanded(text: str, environ: Mapping[str, str] | None = None) -> Path:
 
 
 def _named(text: str) -> str:
-    """A path given on the command line, never empty: ``-o "$DIR"`` with ``DIR`` unset would otherwise be the
-    current folder, in silence."""
-    if not text or text.isspace():  # (and "$DIR " with DIR unset: a folder named " ", no one means)
-        raise argparse.ArgumentTypeError("an empty path names nothing" if not text else
-                                         f"a path of white space alone names nothing: {text!r}")
+    """A path given on the command line, never empty nor white space alone (:func:`path_problem`)."""
+    if (blank := path_problem(text)) is not None:
+        raise argparse.ArgumentTypeError(blank)
     if "\0" in text:  # (no shell passes one; a program calling main() may)
         raise argparse.ArgumentTypeError("a path cannot hold a NUL byte")
     if is_url(bare := unwrapped(text)):  # (a list's or a cookies file's address: imgur-dl reads files; a database's)

@@ -90,6 +90,11 @@ def test_bad_input_is_refused_before_any_request(imgur: Imgur, tmp_path: Path) -
     assert str(refused.value) == f"output folder {tmp_path / 'a file'}: not a folder"
     with pytest.raises(UsageError, match="output: an empty path names nothing"):  # (not the current folder)
         list(imgur_dl.download(["imgur.com/a/AbC1234"], output=""))
+    for blank in (" ", Path("\t")):  # (nor a folder named " ", nor an archive)
+        with pytest.raises(UsageError, match="output: a path of white space alone names nothing"):
+            list(imgur_dl.download(["imgur.com/a/AbC1234"], output=blank))
+        with pytest.raises(UsageError, match="archive: a path of white space alone names nothing"):
+            list(imgur_dl.download(["imgur.com/a/AbC1234"], output=tmp_path, archive=blank))
     with pytest.raises(UsageError) as refused:  # (a shell leaves such a word as it is: no folder anyone means)
         list(imgur_dl.download(["imgur.com/a/AbC1234"], output="~no-such-user-here/pics"))
     assert str(refused.value) == ("output: '~no-such-user-here/pics': this machine has no user 'no-such-user-here' "
