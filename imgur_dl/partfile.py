@@ -250,8 +250,9 @@ def _publish_shared(dir_fd: int, part: str, name: str, apart: str, *, size: int,
     # half moved (at its name and at the final one).
     moved = private_part("commit")
     folders.publish(dir_fd, part, moved)
-    aside()  # (closed before its name is unlinked: a FUSE file system keeps a file unlinked while open, as
-    #          .fuse_hidden<n>, until it is closed)
+    # Closed (its lock let go) before its name is unlinked: a FUSE file system keeps a file unlinked while open, as
+    # .fuse_hidden<n>, until it is closed.
+    aside()
     for taken in (name, apart):
         if folders.publish_new(dir_fd, moved, taken):
             return taken
