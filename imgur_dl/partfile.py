@@ -92,7 +92,7 @@ class PartFile:
             # one no process holds was left by a run that stopped, and is started over as this one's.
             self._fd, found = folders.open_new_or_found(self.dir_fd, self.part)
             self._fresh = True
-            claim = self._claim(self._fd)
+            claim = self._claim(self._fd, made=not found)
             if claim is False:
                 raise BlockingIOError(f"{self.part} is being written by another process")
             if found and claim is None:
@@ -202,13 +202,13 @@ class PartFile:
             os.close(self._fd)
             self._fd = None
 
-    def _claim(self, fd: int) -> bool | None:
+    def _claim(self, fd: int, *, made: bool = False) -> bool | None:
         """Take the part file just opened (``fd``) as this one's to write: True, its lock taken; None where the file
         system takes no locks; False when another process holds it, or it is no longer the file at its name (one
-        whose lock was let go of as it was renamed into place is no part file any more): it is closed, and this
-        file is found busy."""
+        whose lock was let go of as it was renamed into place is no part file any more; ``made``: this one made it
+        a moment ago, and a commit finds it replaced should it be): it is closed, and this file is found busy."""
         locked = _lock(fd)
-        if locked is not False and _same(os.fstat(fd), folders.entry(self.dir_fd, self.part)):
+        if locked is not False and (made or _same(os.fstat(fd), folders.entry(self.dir_fd, self.part))):
             return locked
         self.close()
         self.busy = True
