@@ -28,6 +28,7 @@ class Tally:
     linked: int = 0  # saved files made hard links to an earlier copy (--dedupe)
     in_archive: int = 0  # listed posts skipped because the archive has them complete
     elsewhere: int = 0  # posts or albums another process has done, or failed (--share-work)
+    held_back: int = 0  # of those, the ones it failed, held back for a time
     worst: ExitStatus = ExitStatus.SUCCESS  # of the albums' and URLs' own outcomes
     interrupted: bool = False
     ended_by: ExitStatus | None = None  # the signal's status when SIGTERM or SIGHUP ended it (not Ctrl-C)
@@ -84,7 +85,8 @@ def summary(t: Tally, moved: int, seconds: float) -> str:
     if t.in_archive:
         albums.append(f"{counted(t.in_archive, 'listed post')} already in the archive")
     if t.elsewhere:
-        albums.append(f"{t.elsewhere} claimed elsewhere")
+        held = f" ({t.held_back} failed there and held back: --fleet says why)" if t.held_back else ""
+        albums.append(f"{t.elsewhere} claimed elsewhere{held}")
     notes = [f"{t.recovered} from the Wayback Machine"] if t.recovered else []
     if t.linked:
         notes.append(f"{t.linked} linked to an earlier copy")

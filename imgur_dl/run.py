@@ -105,6 +105,7 @@ class Run:
                     continue
                 if isinstance(outcome, Elsewhere):
                     self.tally.elsewhere += 1
+                    self.tally.held_back += outcome.reason is not None
                     yield outcome
                     continue
                 yield from self._feed(outcome, pool, recoveries, most)

@@ -216,6 +216,7 @@ def test_a_failed_album_is_given_back_with_its_reason_and_the_fleet_shows_it(img
     assert statuses["GooD123"] == statuses["GoNe123"] == "claimed elsewhere"
     errors = {r["id"] if r["album"] is None else r["album"]: r["error"] for r in _rows(second.out)}
     assert errors["GooD123"] is None and errors["GoNe123"] == reasons["GoNe123"]  # (done there; failed there, why)
+    assert "2 claimed elsewhere (1 failed there and held back: --fleet says why);" in second.err, second.err
     assert [p for _, _, p, _ in imgur.requests_to("api.imgur.com")] == ["/post/v1/albums/BroK123"]
     assert good.id not in second.err
 
