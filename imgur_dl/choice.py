@@ -10,7 +10,8 @@ from imgur_dl.errors import UsageError
 
 # --since: a day, or a time of day to the minute, second or microsecond, with a zone (Z, +02:00, +0200) or
 # none (UTC); a space may stand for the T (as `date --rfc-3339` writes).
-_SINCE = re.compile(r"(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}:\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?(Z|[+-]\d{2}:?\d{2})?)?")
+_SINCE = re.compile(r"(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}:\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?(Z|[+-]\d{2}:?\d{2})?)?",
+                    re.ASCII)  # (digits of other scripts are no date's: "try ..." is said of them, not "no such day")
 A_LISTING = "listing (a user's posts or favorites, a tag, a subreddit, a search)"
 
 
