@@ -51,6 +51,7 @@ class PartFile:
         self._md5 = hashlib.md5(usedforsecurity=False)
         self._with_md5 = False
         self.busy = False  # another process was found writing this file
+        self._seen: int | None = None  # the size of its part file when this one last looked
         self.total: int | None = None  # the whole file's size, as a server gave it when the API did not
 
     def held(self) -> int:
@@ -58,6 +59,14 @@ class PartFile:
         size = folders.regular_size(self.dir_fd, self.part)
         self._none_held = size is None
         return size or 0
+
+    def grown(self) -> bool:
+        """Whether the part file another process is writing has grown since this one last looked (it is at work:
+        the file will be whole, or let go of, in its own time)."""
+        size = folders.regular_size(self.dir_fd, self.part)
+        grew = size is not None and self._seen is not None and size > self._seen
+        self._seen = size
+        return grew
 
     def resume(self) -> tuple[int, str | None] | None:
         """Open what is held to continue it: (its size, the ETag it came with); (0, None) for nothing.

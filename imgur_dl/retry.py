@@ -47,13 +47,17 @@ class Again(Generic[T]):
     """This attempt failed in a way worth another.
 
     ``refused``: a 429, counted against ``policy.refusals`` rather than
-    ``policy.retries``. ``note``: a line to say before the wait.
-    ``fallback``: what to return instead when no attempt is left.
+    ``policy.retries``. ``awaited``: what this attempt waits on is under way
+    elsewhere and has moved since the last (another process writing the
+    file): counted against neither, its ``wait`` waited as given.
+    ``note``: a line to say before the wait. ``fallback``: what to return
+    instead when no attempt is left.
     """
 
     reason: str
     wait: float | None = None  # what the server asked for (Retry-After), if anything
     refused: bool = False
+    awaited: bool = False
     note: str | None = None
     fallback: T | None = None
 
@@ -81,7 +85,9 @@ def retry(attempt: Callable[[], T | Again[T]], *, policy: RetryPolicy, sleep: Ca
         outcome = attempt()
         if not isinstance(outcome, Again):
             return outcome
-        if outcome.refused:
+        if outcome.awaited and outcome.wait is not None:
+            wait = outcome.wait
+        elif outcome.refused:
             refusals += 1
             if refusals > policy.refusals:
                 return _gave_up(outcome, failures + refusals)

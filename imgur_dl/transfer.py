@@ -92,8 +92,8 @@ class Transfer:
             if size and (source.size is None or size == source.size):
                 return Present(size)
         resumed = part.resume()
-        if resumed is None:
-            return Again(BUSY, wait=1.0)
+        if resumed is None:  # (waited on, attempts not spent, while the other process's part file grows)
+            return Again(BUSY, wait=1.0, awaited=part.grown())
         have, etag = resumed
         headers = {"Accept-Encoding": "identity"}  # ranges count bytes of the file itself
         if have:
