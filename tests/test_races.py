@@ -75,45 +75,16 @@ def test_a_part_file_another_process_writes_is_never_touched(imgur: Imgur, tmp_p
 
 
 class _Finisher(FastClock):
-    """Lets the other process finish its file during the first wait."""
+    """Lets the other process finish its file during the first wait (after ``growing`` waits, at each of which it
+    writes a little more of it)."""
 
-    def __init__(self, fd: int, part: Path, final: Path, data: bytes) -> None:
+    def __init__(self, fd: int, part: Path, final: Path, data: bytes, growing: int = 0) -> None:
         super().__init__()
-        self.fd, self.part, self.final, self.data = fd, part, final, data
+        self.fd, self.part, self.final, self.data, self.growing = fd, part, final, data, growing
 
     def wait(self, event: threading.Event, seconds: float) -> bool:
-        if self.fd >= 0:
-            os.pwrite(self.fd, self.data, 0)
-            os.replace(self.part, self.final)
-            os.close(self.fd)
-            self.fd = -1
-        return super().wait(event, seconds)
-
-
-def test_a_file_the_other_process_finishes_meanwhile_counts_as_skipped(imgur: Imgur, tmp_path: Path) -> None:
-    album = imgur.add_album("AbC1234", count=1, size=50_000)
-    folder = tmp_path / "AbC1234"
-    folder.mkdir()
-    name = f"001-{album.images[0].id}.jpg"
-    fd = _hold(folder / (name + ".part"), b"\xff\xd8")
-    result = run_main("-o", str(tmp_path), "imgur.com/a/AbC1234",
-                      clock=_Finisher(fd, folder / (name + ".part"), folder / name, album.images[0].data))
-    assert result.code == 0, result
-    assert "files: 0 saved, 1 skipped, 0 failed" in result.err
-    assert files_under(folder) == {name: album.images[0].data}
-    assert imgur.requests_to("i.imgur.com") == []
-
-
-class _SlowFinisher(FastClock):
-    """Lets the other process write a little more of its file at each wait, and finish it at the last."""
-
-    def __init__(self, fd: int, part: Path, final: Path, data: bytes, waits: int) -> None:
-        super().__init__()
-        self.fd, self.part, self.final, self.data, self.left = fd, part, final, data, waits
-
-    def wait(self, event: threading.Event, seconds: float) -> bool:
-        if self.fd >= 0 and self.left:
-            self.left -= 1
+        if self.fd >= 0 and self.growing:
+            self.growing -= 1
             os.write(self.fd, self.data[:1_000])  # (its part file grows)
         elif self.fd >= 0:
             os.pwrite(self.fd, self.data, 0)
@@ -123,20 +94,22 @@ class _SlowFinisher(FastClock):
         return super().wait(event, seconds)
 
 
-def test_a_file_the_other_process_is_still_writing_is_waited_for_while_it_grows(imgur: Imgur, tmp_path: Path) -> None:
-    # A big file the other process takes long to fetch: while its part file grows, waiting on it spends no attempt
-    # (before, the file failed after --retries waits of a second or so: "another imgur-dl process is writing it").
+@pytest.mark.parametrize("growing", [0, 20])
+def test_a_file_the_other_process_finishes_meanwhile_counts_as_skipped(imgur: Imgur, tmp_path: Path,
+                                                                       growing: int) -> None:
+    # However long the other process takes: while its part file grows, waiting on it spends no attempt (before, a
+    # big file failed after --retries waits of a second or so: "another imgur-dl process is writing this file").
     album = imgur.add_album("AbC1234", count=1, size=50_000)
     folder = tmp_path / "AbC1234"
     folder.mkdir()
     name = f"001-{album.images[0].id}.jpg"
     fd = _hold(folder / (name + ".part"), b"\xff\xd8")
-    clock = _SlowFinisher(fd, folder / (name + ".part"), folder / name, album.images[0].data, waits=20)
+    clock = _Finisher(fd, folder / (name + ".part"), folder / name, album.images[0].data, growing=growing)
     result = run_main("--retries", "2", "-o", str(tmp_path), "imgur.com/a/AbC1234", clock=clock)
     assert result.code == 0, result
     assert "files: 0 saved, 1 skipped, 0 failed" in result.err
     assert files_under(folder) == {name: album.images[0].data}
-    assert imgur.requests_to("i.imgur.com") == [] and len(clock.waits) == 21
+    assert imgur.requests_to("i.imgur.com") == [] and len(clock.waits) == growing + 1
 
 
 def test_an_empty_file_is_never_taken_for_the_image(imgur: Imgur, tmp_path: Path) -> None:
