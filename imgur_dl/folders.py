@@ -26,6 +26,7 @@ HASHED = 1024 * 1024  # bytes read at a time to hash a file (whole, or a partial
 
 _CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_NEW = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _CLOEXEC  # (a file made here, never one found)
 _DIRECTORY = getattr(os, "O_DIRECTORY", 0)
 _DIR_FLAGS = os.O_RDONLY | _DIRECTORY | _NOFOLLOW | _CLOEXEC
 
@@ -151,7 +152,7 @@ class Folders:
 def _ignores_case(dir_fd: int) -> bool:
     name = f".imgur-dl-{secrets.token_hex(6)}.probe"  # (lower case: its upper case names nothing else)
     try:
-        os.close(os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _CLOEXEC, 0o600, dir_fd=dir_fd))
+        os.close(os.open(name, _NEW, 0o600, dir_fd=dir_fd))
     except OSError:
         return False  # (no file can be made there: none will be named)
     try:
@@ -237,33 +238,41 @@ def open_fresh(dir_fd: int, name: str) -> int:
 
     (Created at once when nothing is there, as is usual: no unlink of a name that is not there.)
     """
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _CLOEXEC
-    try:
-        return os.open(name, flags, 0o666, dir_fd=dir_fd)
-    except FileExistsError:
-        remove(dir_fd, name)
-    try:
-        return os.open(name, flags, 0o666, dir_fd=dir_fd)
-    except FileExistsError:
-        if (st := entry(dir_fd, name)) is not None and stat.S_ISDIR(st.st_mode):  # (never deleted: named)
-            raise IsADirectoryError(errno.EISDIR, f"a folder stands at {name}") from None
-        raise
+    if (fd := _made(dir_fd, name)) is not None:
+        return fd
+    remove(dir_fd, name)
+    if (fd := _made(dir_fd, name)) is not None:
+        return fd
+    _no_folder_at(dir_fd, name)
+    raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST), name)
 
 
 def open_new_or_found(dir_fd: int, name: str) -> tuple[int, bool]:
     """``name`` to write into: made, empty, when nothing is there (False); else the regular file there, opened as it
     is (True: it may be another process's, to be locked before it is written). Whatever else stands there (a
     symlink, a file with other names) is removed first: never a regular file, which another process may hold."""
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _CLOEXEC
     for _ in range(3):  # (each time, what stood there went away or was removed: made or found at the next)
-        with contextlib.suppress(FileExistsError):
-            return os.open(name, flags, 0o666, dir_fd=dir_fd), False
+        if (fd := _made(dir_fd, name)) is not None:
+            return fd, False
         if (fd := open_existing(dir_fd, name)) is not None:
             return fd, True
-        if (st := entry(dir_fd, name)) is not None and stat.S_ISDIR(st.st_mode):  # (never deleted: named)
-            raise IsADirectoryError(errno.EISDIR, f"a folder stands at {name}")
+        _no_folder_at(dir_fd, name)
         remove(dir_fd, name)
     raise FileExistsError(errno.EEXIST, f"{name} keeps being made and removed by another process")
+
+
+def _made(dir_fd: int, name: str) -> int | None:
+    """``name`` made, empty, for writing; None when something stands there."""
+    try:
+        return os.open(name, _NEW, 0o666, dir_fd=dir_fd)
+    except FileExistsError:
+        return None
+
+
+def _no_folder_at(dir_fd: int, name: str) -> None:
+    """IsADirectoryError when a folder stands at ``name``: never removed to make room for a file (it is named)."""
+    if (st := entry(dir_fd, name)) is not None and stat.S_ISDIR(st.st_mode):
+        raise IsADirectoryError(errno.EISDIR, f"a folder stands at {name}")
 
 
 def open_existing(dir_fd: int, name: str) -> int | None:
