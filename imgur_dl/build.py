@@ -110,4 +110,5 @@ def build_run(options: Options, stderr: TextIO, environ: Mapping[str, str] | Non
                   progress=progress, cancel=cancel, meter=meter, archive=archive, wayback=recoverer, close=close,
                   release=folders.close,
                   trim=Trim(c_heap_release(), clock.now))
-    return Run(parts, workers=options.workers, get_urls=options.get_urls, rows=options.json_lines, signals=signals)
+    return Run(parts, workers=options.workers, get_urls=options.get_urls, rows=options.json_lines, signals=signals,
+               debug=options.debug)

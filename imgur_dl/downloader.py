@@ -17,6 +17,7 @@ from pathlib import Path
 from imgur_dl import folders, labels, sniff
 from imgur_dl.cancel import Cancel
 from imgur_dl.dates import upload_time
+from imgur_dl.errors import DownloadError
 from imgur_dl.folders import Folders
 from imgur_dl.hosts import OffsiteError, host_of, media_url
 from imgur_dl.labels import Labeller
@@ -75,8 +76,8 @@ class Downloader:
             return Result(job, Status.FAILED, job.path, error="not fetched: the disk is full", told=True)
         try:
             dir_fd = self.folders.fd(job.path.parent)
-        except OSError as exc:
-            return Result(job, Status.FAILED, job.path, error=folders.disk_reason(exc, job.path))
+        except DownloadError as exc:  # (a folder of the name template's that cannot be made, or is not one)
+            return Result(job, Status.FAILED, job.path, error=str(exc))
         mtime = upload_time(job) if self.dates else None
         found = self._found(job, dir_fd, mtime)
         return found if found is not None else self._renditions(job, dir_fd, mtime)
@@ -129,8 +130,8 @@ class Downloader:
         """Fetch ``source`` to ``path`` for ``job`` (no skipping, no other rendition), dated ``mtime``."""
         try:
             dir_fd = self.folders.fd(path.parent)
-        except OSError as exc:
-            return Failed(folders.disk_reason(exc, path))
+        except DownloadError as exc:
+            return Failed(str(exc))
         part = PartFile(dir_fd, path.name, path, mtime if self.dates else None, apart=_apart(job, path),
                         label=self._label(job))
         return self.fetch_source(source, part, job, can_fall_back=False)

@@ -97,7 +97,8 @@ class Folders:
         return fd
 
     def fd(self, folder: Path, *, create: bool = True) -> int:
-        """A descriptor of ``folder`` (below the root, created as needed unless ``create`` is False)."""
+        """A descriptor of ``folder`` (below the root, created as needed unless ``create`` is False); DownloadError,
+        saying why, where there is none (never an OSError)."""
         with self._lock:
             found = self._fds.get(folder)
             if found is not None:

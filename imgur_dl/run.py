@@ -71,10 +71,10 @@ class Parts:
 
 class Run:
     def __init__(self, parts: Parts, *, workers: int, get_urls: bool = False, rows: bool = False,
-                 signals: Deferred | None = None) -> None:
+                 signals: Deferred | None = None, debug: bool = False) -> None:
         self.parts = parts
         self.workers = workers
-        self.pending = _Pending()
+        self.pending = _Pending(debug=debug)
         self.tally = Tally()
         self.handout = Handout(parts.namer, parts.books, parts.progress, self.tally, parts.archive, get_urls=get_urls,
                                rows=rows)
@@ -225,13 +225,14 @@ class _Pending:
     queued at once, so memory does not grow with the album.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, debug: bool = False) -> None:
         self._finished: queue.SimpleQueue[Future[Result]] = queue.SimpleQueue()
         self.count = 0  # handed out, not taken back
+        self.debug = debug  # a bug in a worker ends the run, its traceback shown, instead of failing one file
 
     def submit(self, pool: ThreadPoolExecutor, work: Callable[[T], Result], item: T, job: Job) -> None:
         """Run ``work(item)`` in ``pool``; it comes back through :meth:`done` or :meth:`next`."""
-        future = pool.submit(_guarded, work, item, job)
+        future = pool.submit(_guarded, work, item, job, debug=self.debug)
         future.add_done_callback(self._finished.put)
         self.count += 1
 
@@ -265,9 +266,12 @@ class _Pending:
             yield finished
 
 
-def _guarded(work: Callable[[T], Result], item: T, job: Job) -> Result:
-    """``work(item)``; a bug in it fails this one file, not the run (an interruption still ends the run)."""
+def _guarded(work: Callable[[T], Result], item: T, job: Job, *, debug: bool) -> Result:
+    """``work(item)``; a bug in it fails this one file, not the run (an interruption still ends the run); with
+    ``debug``, it is raised where the result is taken, and ends the run as a bug anywhere else does."""
     try:
         return work(item)
-    except Exception as exc:  # noqa: BLE001 - a bug must fail this file, not the run
-        return Result(job, Status.FAILED, job.path, error=f"unexpected {type(exc).__name__} (a bug)")
+    except Exception as exc:
+        if debug:
+            raise
+        return Result(job, Status.FAILED, job.path, error=f"unexpected {type(exc).__name__} (a bug; --debug shows it)")

@@ -107,6 +107,29 @@ def test_symlinked_album_folder_is_refused(imgur: Imgur, tmp_path: Path) -> None
     assert imgur.requests_to("i.imgur.com") == []
 
 
+@pytest.mark.parametrize("kind", ["file", "symlink"])
+def test_a_folder_of_the_name_template_that_is_no_folder_is_refused_in_one_line(imgur: Imgur, tmp_path: Path,
+                                                                               kind: str) -> None:
+    album = _album(imgur)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    folder = tmp_path / "out" / "AbC1234"
+    folder.mkdir(parents=True)
+    if kind == "file":
+        (folder / "sub").write_bytes(b"precious")
+    else:
+        (folder / "sub").symlink_to(elsewhere)
+    result = run_main("-o", str(tmp_path / "out"), "--name", "sub/{index}-{id}.{ext}", "imgur.com/a/AbC1234")
+    assert result.code == 1, result
+    for image in album.images:  # each file's own line, saying what stands in the way: no bug
+        assert f"AbC1234/{image.id}: {folder / 'sub'} is a symlink or not a folder; refusing to write through it" \
+            in result.err, result
+    assert "bug" not in result.err, result
+    assert "files: 0 saved, 0 skipped, 2 failed" in result.err
+    assert list(elsewhere.iterdir()) == []
+    assert kind == "symlink" or (folder / "sub").read_bytes() == b"precious"
+
+
 def test_output_folder_itself_may_be_a_symlink(imgur: Imgur, tmp_path: Path) -> None:
     album = _album(imgur, count=1)
     real = tmp_path / "real"

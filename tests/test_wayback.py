@@ -266,8 +266,10 @@ def test_a_bug_while_recovering_fails_that_file_only(imgur: Imgur, tmp_path: Pat
     monkeypatch.setattr(Wayback, "captures", broken)
     result = run_main("--wayback", "-o", str(tmp_path), "imgur.com/a/AbC1234")
     assert result.code == 1, result
-    assert f"AbC1234/{album.images[1].id}: unexpected RuntimeError (a bug)" in result.err
+    assert f"AbC1234/{album.images[1].id}: unexpected RuntimeError (a bug; --debug shows it)\n" in result.err
     assert "files: 2 saved, 0 skipped, 1 failed" in result.err  # the others are saved, the summary told
+    with pytest.raises(RuntimeError, match="a bug"):  # (--debug: the whole of it, as a bug anywhere else)
+        run_main("--debug", "--wayback", "-o", str(tmp_path), "imgur.com/a/AbC1234")
 
 
 def test_ctrl_c_while_recovering_ends_the_run_as_interrupted(imgur: Imgur, tmp_path: Path) -> None:
