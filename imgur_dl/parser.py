@@ -188,16 +188,30 @@ def _seconds(text: str) -> float:
 _UNITS = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3}
 
 
-def _size(text: str) -> int:
+def _amount(text: str) -> int:
+    """A number of bytes as curl and wget take one: 500, 500K, 1.5M, 2G (K: 1024), whole bytes."""
     # (ASCII only: ignoring case alone, the Kelvin sign "\u212a" would pass for "k", and no unit is named so.)
-    match = re.fullmatch(r"\s*(\d{1,15})\s*([KMG]?)(?:i?B)?\s*", text, re.ASCII | re.IGNORECASE)
-    if not match or int(match[1]) == 0:
+    match = re.fullmatch(r"\s*(\d{1,15})(?:\.(\d{1,9}))?\s*([KMG]?)(?:i?B)?\s*", text, re.ASCII | re.IGNORECASE)
+    if not match:
         raise argparse.ArgumentTypeError(f"not a size (bytes, or with K, M or G): {text!r}")
-    return int(match[1]) * _UNITS[match[2].upper()]
+    unit: int = _UNITS[match[3].upper()]
+    fraction: str = match[2] or ""
+    tenths: int = 10 ** len(fraction)  # (a whole number: the power is never negative)
+    return int(match[1]) * unit + int(fraction or 0) * unit // tenths
+
+
+def _size(text: str) -> int:
+    if (size := _amount(text)) < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 byte or more: {text!r}")
+    return size
 
 
 def _rate(text: str) -> int:
-    return 0 if text.strip() == "0" else _size(text)
+    """Bytes a second, 0 for none (what 0 means to curl's and wget's rates too); not a rate of less than a byte
+    taken for none."""
+    if (rate := _amount(text)) < 1 and re.search("[1-9]", text):
+        raise argparse.ArgumentTypeError(f"must be 0, or 1 byte or more: {text!r}")
+    return rate
 
 
 def _from_env(environ: Mapping[str, str], name: str, parse: Callable[[str], T], default: T) -> T:
@@ -384,8 +398,9 @@ def build_parser(environ: Mapping[str, str]) -> Parser:
                              "second for --speed-time seconds, e.g. 10K; 0: never (default: 1K)")
     parser.add_argument("--speed-time", metavar="S", type=_seconds, default=30.0,
                         help="the seconds --min-speed is judged over (default: 30)")
-    parser.add_argument("--limit-rate", metavar="RATE", type=_size,
-                        help="at most RATE bytes a second across the whole run, e.g. 500K, 2M")
+    parser.add_argument("--limit-rate", metavar="RATE", type=_rate,
+                        help="at most RATE bytes a second across the whole run, e.g. 500K, 1.5M; 0: no limit "
+                             "(the default)")
     parser.add_argument("--no-skip", action="store_true",
                         help="fetch files again even if they are already there")
     parser.add_argument("--user-agent", metavar="TEXT", default=USER_AGENT, type=_header_value,

@@ -39,6 +39,10 @@ from tests.standin import Imgur
         (["--timeout", "nan", "imgur.com/a/AbC1234"], "must be a number of seconds up to 3600"),
         (["-j", "100000", "imgur.com/a/AbC1234"], "at most 128"),
         (["--max-file-size", "lots", "imgur.com/a/AbC1234"], "not a size"),
+        (["--max-file-size", "0", "imgur.com/a/AbC1234"], "argument --max-file-size: must be 1 byte or more: '0'"),
+        # (a rate under a byte is not taken for 0, which is no limit at all)
+        (["--limit-rate", "0.5", "imgur.com/a/AbC1234"], "argument --limit-rate: must be 0, or 1 byte or more: '0.5'"),
+        (["--limit-rate", "1.K", "imgur.com/a/AbC1234"], "not a size (bytes, or with K, M or G): '1.K'"),
         (["--user-agent", "bad\x1b[2J", "imgur.com/a/AbC1234"], "must be printable ASCII"),
         (["--retries", "-2", "imgur.com/a/AbC1234"], "cannot be negative"),
         (["--retries", "101", "imgur.com/a/AbC1234"], "at most 100"),

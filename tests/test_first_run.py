@@ -160,11 +160,13 @@ def test_limit_rate_keeps_the_run_to_its_rate() -> None:
     assert limit.debt(3000) == pytest.approx(2.0)
 
 
-def test_limit_rate_end_to_end(imgur: Imgur, tmp_path: Path) -> None:
+@pytest.mark.parametrize(("rate", "seconds"), [("1.5K", 38), ("0", 0)])  # (0: no limit, as curl's and wget's)
+def test_limit_rate_end_to_end(imgur: Imgur, tmp_path: Path, rate: str, seconds: float) -> None:
     album = imgur.add_album("AbC1234", count=3, size=20_000)
-    result = run_main("--limit-rate", "100K", "-o", str(tmp_path), "imgur.com/a/AbC1234")
+    result = run_main("--limit-rate", rate, "-o", str(tmp_path), "imgur.com/a/AbC1234")
     assert result.code == 0, result
     assert files_under(tmp_path / "AbC1234") == {f"00{n}-{i.id}.jpg": i.data for n, i in enumerate(album.images, 1)}
+    assert seconds <= sum(result.waits) <= seconds * 1.1  # (60,000 bytes at 1536 B/s, the first second's free)
 
 
 def test_a_rate_limit_under_the_least_speed_is_no_crawl(imgur: Imgur, tmp_path: Path) -> None:

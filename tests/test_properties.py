@@ -17,6 +17,7 @@ import re
 import tracemalloc
 import unicodedata
 from datetime import datetime, timedelta, timezone
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit
@@ -655,6 +656,20 @@ def test_any_value_of_an_option_is_taken_or_one_usage_error(option: str, value: 
     assert code == 2 or (code == 0 and option == "--print-completion"), lines
     assert all(line.startswith(("imgur-dl: error: ", "imgur-dl: warning: ")) for line in lines), lines
     assert len([line for line in lines if line.startswith("imgur-dl: error: ")]) == (code == 2), lines
+
+
+@given(st.integers(0, 10**6), st.text("0123456789", max_size=9), st.sampled_from(["", "K", "m", "G", "KiB", "MB"]))
+@example(0, "5", "")  # (half a byte: no rate, and not the 0 that means none)
+@example(0, "", "K")
+def test_a_size_is_read_to_the_byte_as_curl_and_wget_write_it(whole: int, fraction: str, unit: str) -> None:
+    written = f"{whole}.{fraction}{unit}" if fraction else f"{whole}{unit}"
+    exact = Fraction(f"{whole}.{fraction or 0}") * 1024 ** " KMG".index(unit[:1].upper() or " ")
+    try:
+        rate = build_parser({}).parse_args(["--limit-rate", written]).limit_rate
+    except UsageError as exc:
+        assert 0 < exact < 1 and str(exc).endswith(f"must be 0, or 1 byte or more: {written!r}"), exc
+    else:
+        assert rate == math.floor(exact) and (rate >= 1 or exact == 0)
 
 
 @EXAMPLES
