@@ -161,7 +161,7 @@ def _options(args: argparse.Namespace, env: Environment) -> Options:
         max_size=args.max_file_size, debug=args.debug, dates=not args.no_mtime, dedupe=args.dedupe,
         xattrs=args.xattrs,
         min_speed=float(args.min_speed), speed_time=args.speed_time,
-        token=credentials.token(env.environ, args.cookies, writer(env.stderr)),
+        token=credentials.token(env.environ, args.cookies, writer(env.stderr), env.clock.time()),
     )
 
 

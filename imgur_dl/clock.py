@@ -18,6 +18,10 @@ class Clock:
         """Seconds on a monotonic clock."""
         return time.monotonic()
 
+    def time(self) -> float:
+        """Seconds since the epoch: the calendar's time (a cookie's expiry is judged by it)."""
+        return time.time()
+
     def wait(self, event: threading.Event, seconds: float) -> bool:
         """Wait ``seconds`` or until ``event`` is set; whether it was set."""
         return event.wait(seconds)

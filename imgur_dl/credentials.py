@@ -11,11 +11,12 @@ from __future__ import annotations
 import os
 import re
 import stat
+import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from imgur_dl.errors import UsageError, reason
-from imgur_dl.text import WARNING_PREFIX, unwrapped
+from imgur_dl.text import WARNING_PREFIX, decimal, unwrapped
 
 COOKIE_NAME = "accesstoken"  # the cookie imgur.com's front end keeps its token in (gallery-dl reads it too)
 DOMAINS = frozenset({"imgur.com", ".imgur.com", "www.imgur.com", ".www.imgur.com"})
@@ -24,10 +25,11 @@ MAX_COOKIES_FILE = 16 * 1024 * 1024  # a whole browser's export is a few MB
 TOKEN = re.compile(r"[A-Za-z0-9._~+/=-]{8,4096}")
 
 
-def token(environ: Mapping[str, str], cookies: Path | None, warn: Callable[[str], None]) -> str | None:
-    """The access token to use: the cookies file's when one is given, else the environment's, else None."""
+def token(environ: Mapping[str, str], cookies: Path | None, warn: Callable[[str], None], now: float) -> str | None:
+    """The access token to use: the cookies file's when one is given, else the environment's, else None (``now``:
+    the time, in seconds since the epoch, a cookie's expiry is judged by)."""
     if cookies is not None:
-        return read_cookies(cookies, warn)
+        return read_cookies(cookies, warn, now)
     value = environ.get(ENV, "").strip()
     if not value:
         return None
@@ -46,8 +48,9 @@ def _hint(value: str) -> str:
     return ""
 
 
-def read_cookies(path: Path, warn: Callable[[str], None]) -> str:
-    """The ``accesstoken`` cookie of imgur.com in a Netscape cookies.txt file (what browser extensions export)."""
+def read_cookies(path: Path, warn: Callable[[str], None], now: float) -> str:
+    """The ``accesstoken`` cookie of imgur.com in a Netscape cookies.txt file (what browser extensions export): the
+    first that has not expired by ``now`` (seconds since the epoch), as a browser would send no other."""
     try:
         with path.open("rb") as handle:
             mode = os.fstat(handle.fileno()).st_mode
@@ -65,20 +68,27 @@ def read_cookies(path: Path, warn: Callable[[str], None]) -> str:
                              "Netscape (cookies.txt) instead")
         raise UsageError(f"{path} is not a Netscape cookies.txt file (tab-separated: domain, flag, path, "
                          "secure, expiry, name, value)")
-    for domain, name, value in rows:
-        if domain.lower() in DOMAINS and name == COOKIE_NAME:
-            if not TOKEN.fullmatch(value):
-                raise UsageError(f"{path}: the {COOKIE_NAME} cookie of imgur.com does not hold an access token")
-            if stat.S_ISREG(mode) and mode & (stat.S_IRWXG | stat.S_IRWXO) and os.name == "posix":  # (it does)
-                warn(f"{WARNING_PREFIX}{path} can be read by other users of this machine (chmod 600 {path}): "
-                     "it holds your Imgur login")
-            return value
-    raise UsageError(f"{path} has no {COOKIE_NAME} cookie for imgur.com: log in at imgur.com in the browser, "
-                     "then export its cookies again")
+    again = "log in at imgur.com in the browser, then export its cookies again"
+    ours = [(expiry, value) for domain, expiry, name, value in rows
+            if domain.lower() in DOMAINS and name == COOKIE_NAME]
+    if not ours:
+        raise UsageError(f"{path} has no {COOKIE_NAME} cookie for imgur.com: {again}")
+    live = [value for expiry, value in ours if not 0 < expiry <= now]  # (0: a cookie of the browser's session)
+    if not live:
+        ended = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(max(expiry for expiry, _ in ours)))  # (<= now)
+        raise UsageError(f"{path}: the {COOKIE_NAME} cookie of imgur.com expired on {ended}: {again}")
+    if not TOKEN.fullmatch(live[0]):
+        raise UsageError(f"{path}: the {COOKIE_NAME} cookie of imgur.com does not hold an access token")
+    if stat.S_ISREG(mode) and mode & (stat.S_IRWXG | stat.S_IRWXO) and os.name == "posix":  # (it does)
+        warn(f"{WARNING_PREFIX}{path} can be read by other users of this machine (chmod 600 {path}): "
+             "it holds your Imgur login")
+    return live[0]
 
 
-def _row(line: str) -> tuple[str, str, str] | None:
-    """(domain, name, value) of one cookies.txt line; None for comments, blank and malformed lines."""
+def _row(line: str) -> tuple[str, int, str, str] | None:
+    """(domain, expiry, name, value) of one cookies.txt line; None for comments, blank and malformed lines. The
+    expiry is in seconds since the epoch, 0 for a cookie of the browser's session (as it is written, or when it is
+    not a whole number: a cookie is not dropped for how its expiry is written)."""
     if line.startswith("#HttpOnly_"):
         line = line[len("#HttpOnly_"):]
     elif line.startswith("#") or not line.strip():
@@ -86,4 +96,4 @@ def _row(line: str) -> tuple[str, str, str] | None:
     fields = line.rstrip("\r\n").split("\t")
     if len(fields) != 7 or fields[1].upper() not in ("TRUE", "FALSE") or fields[3].upper() not in ("TRUE", "FALSE"):
         return None
-    return fields[0], fields[5], fields[6].strip()
+    return fields[0], decimal(fields[4]) or 0, fields[5], fields[6].strip()

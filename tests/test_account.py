@@ -21,9 +21,9 @@ USER = "Miguenzo"
 def _cookies(tmp_path: Path, token: str = TOKEN, mode: int = 0o600, domain: str = ".imgur.com") -> Path:
     path = tmp_path / "cookies.txt"
     path.write_text("# Netscape HTTP Cookie File\n# made by a browser extension\n\n"
-                    f".example.com\tTRUE\t/\tTRUE\t1900000000\taccesstoken\tnot-this-one\n"
-                    f"#HttpOnly_{domain}\tTRUE\t/\tTRUE\t1900000000\taccesstoken\t{token}\n"
-                    f"{domain}\tTRUE\t/\tFALSE\t1900000000\tIMGURSESSION\tabc\n")
+                    f".example.com\tTRUE\t/\tTRUE\t4102444800\taccesstoken\tnot-this-one\n"
+                    f"#HttpOnly_{domain}\tTRUE\t/\tTRUE\t4102444800\taccesstoken\t{token}\n"
+                    f"{domain}\tTRUE\t/\tFALSE\t4102444800\tIMGURSESSION\tabc\n")
     path.chmod(mode)
     return path
 
@@ -105,10 +105,17 @@ def test_the_token_from_a_cookies_file(imgur: Imgur, tmp_path: Path) -> None:
     assert len(files_under(tmp_path / "out")) == 3
 
 
-def test_a_cookies_file_saved_with_a_byte_order_mark_and_crlf_is_read(imgur: Imgur, tmp_path: Path) -> None:
+@pytest.mark.parametrize("rows", [
+    # As Windows editors save it: a byte-order mark, the token's row first, CRLF.
+    f"\ufeff.imgur.com\tTRUE\t/\tTRUE\t4102444800\taccesstoken\t{TOKEN}\r\n",
+    # An earlier login's row first, expired (as a file added to by hand may hold): passed over for the live one.
+    f".imgur.com\tTRUE\t/\tTRUE\t1700000000\taccesstoken\tOldTok3nValue\n"
+    f"imgur.com\tFALSE\t/\tTRUE\t4102444800\taccesstoken\t{TOKEN}\n",
+])
+def test_the_token_is_read_from_the_rows_as_a_browser_would_send_it(imgur: Imgur, tmp_path: Path, rows: str) -> None:
     _account(imgur)
-    path = tmp_path / "cookies.txt"  # (as Windows editors save it: the token's row first)
-    path.write_bytes(f"\ufeff.imgur.com\tTRUE\t/\tTRUE\t1900000000\taccesstoken\t{TOKEN}\r\n".encode())
+    path = tmp_path / "cookies.txt"
+    path.write_bytes(rows.encode())
     path.chmod(0o600)
     result = run_main("--cookies", str(path), "-g", "imgur.com/user/me/hidden")
     assert result.code == 0, result
@@ -131,6 +138,10 @@ def test_a_cookies_file_others_can_read_is_warned_about_once(imgur: Imgur, tmp_p
      "is not a Netscape cookies.txt file but JSON: export the cookies as Netscape (cookies.txt) instead"),
     (".example.com\tTRUE\t/\tTRUE\t0\taccesstoken\tabcdefghijkl\n", "has no accesstoken cookie for imgur.com"),
     (".imgur.com\tTRUE\t/\tTRUE\t0\taccesstoken\tbad token\n", "does not hold an access token"),
+    # A cookies.txt kept since a login long gone: said at once, as no browser would send the cookie.
+    (".imgur.com\tTRUE\t/\tTRUE\t1700000000\taccesstoken\tOldTok3nValue\n",
+     "the accesstoken cookie of imgur.com expired on 2023-11-14 22:13 UTC: log in at imgur.com in the browser, "
+     "then export its cookies again"),
 ])
 def test_a_cookies_file_that_will_not_do_is_one_line_and_nothing_fetched(imgur: Imgur, tmp_path: Path, text: str,
                                                                         says: str) -> None:

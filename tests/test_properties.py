@@ -853,13 +853,17 @@ _DOMAINS = st.sampled_from(["imgur.com", ".imgur.com", "www.imgur.com", ".www.im
                             ".example.com", "imgur.com.example", ""]) | st.text(max_size=8)
 _TOKENS = st.text("ABCXYZabcxyz0189._~+/=-", min_size=8, max_size=48)  # (what credentials.TOKEN takes)
 _FLAGS = st.sampled_from(["TRUE", "FALSE", "true", "false", "True"])  # (as browsers and their extensions write them)
+# A cookie's expiry as exports write it: 0 for the browser's session, seconds since the epoch, and others
+# (a fraction, -1, nothing): none of those but a time before _NOW has expired.
+_NOW = 1_780_000_000  # (2026-05-28)
+_EXPIRIES = st.sampled_from(["0", "4102444800", "-1", "", "1893456000.5"]) | st.integers(1, 2 * _NOW).map(str)
 
 
 @st.composite
 def _cookie_row(draw: st.DrawFn, name: st.SearchStrategy[str]) -> str:
     """A line as a browser's cookies.txt export writes one (``#HttpOnly_`` before a cookie scripts cannot read),
     with any domain, name and value; or a comment, a blank line, or any text."""
-    fields = [draw(_DOMAINS), draw(_FLAGS), "/", draw(_FLAGS), draw(st.sampled_from(["0", "1893456000", "-1"])),
+    fields = [draw(_DOMAINS), draw(_FLAGS), "/", draw(_FLAGS), draw(_EXPIRIES),
               draw(name), draw(_TOKENS | st.text(max_size=12))]
     row = draw(st.sampled_from(["", "#HttpOnly_"])) + "\t".join(fields)
     return draw(st.sampled_from([row, row, "# Netscape HTTP Cookie File", ""]) | st.text(max_size=30))
@@ -875,9 +879,31 @@ def test_a_cookies_file_of_any_rows_gives_a_token_or_one_usage_error(rows: list[
     path.write_bytes(b"\xef\xbb\xbf" * bom + newline.join(rows).encode("utf-8", "surrogatepass"))
     path.chmod(0o600)
     try:
-        assert credentials.TOKEN.fullmatch(credentials.read_cookies(path, warn=pytest.fail))
+        token = credentials.read_cookies(path, warn=pytest.fail, now=_NOW)
     except UsageError as exc:
         assert str(exc).startswith(str(path)) and "\n" not in str(exc)
+    else:
+        assert credentials.TOKEN.fullmatch(token)
+        assert not [row for row in rows if row.endswith(f"\t{credentials.COOKIE_NAME}\t{token}")
+                    and 0 < int(row.split("\t")[4]) <= _NOW], "an expired cookie's token was taken"
+
+
+@given(expiries=st.lists(_EXPIRIES, min_size=1, max_size=5), tokens=st.data())
+def test_the_first_token_of_a_cookie_not_expired_is_taken(expiries: list[str], tokens: st.DataObject,
+                                                            tmp_path_factory: Any) -> None:
+    values = [tokens.draw(_TOKENS) for _ in expiries]
+    path = tmp_path_factory.getbasetemp() / "cookies.txt"
+    path.write_text("".join(f".imgur.com\tTRUE\t/\tTRUE\t{expiry}\taccesstoken\t{value}\n"
+                            for expiry, value in zip(expiries, values, strict=True)))
+    path.chmod(0o600)
+    live = [value for expiry, value in zip(expiries, values, strict=True)
+            if not (expiry.isdigit() and 0 < int(expiry) <= _NOW)]
+    if live:
+        assert credentials.read_cookies(path, warn=pytest.fail, now=_NOW) == live[0]
+    else:  # (the last of them to expire is said)
+        ended = datetime.fromtimestamp(max(map(int, expiries)), timezone.utc).strftime("%Y-%m-%d %H:%M")
+        with pytest.raises(UsageError, match=f"the accesstoken cookie of imgur.com expired on {ended} UTC: log in"):
+            credentials.read_cookies(path, warn=pytest.fail, now=_NOW)
 
 
 _ANY_CASE = st.sampled_from(sorted(credentials.DOMAINS)).flatmap(
@@ -899,7 +925,7 @@ def test_the_token_is_found_among_any_other_cookies(others: list[str], at: int, 
     text = newline.join([*others[:at], row, *others[at:]])
     path.write_bytes(b"\xef\xbb\xbf" * bom + text.encode("utf-8", "surrogatepass"))
     path.chmod(0o600)
-    assert credentials.read_cookies(path, warn=pytest.fail) == token
+    assert credentials.read_cookies(path, warn=pytest.fail, now=_NOW) == token
 
 
 @given(st.integers(min_value=0, max_value=10**21) | st.integers(min_value=0, max_value=10**19).map(lambda n: n * 10),
