@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from imgur_dl.dates import parse_iso, seconds_at
 from imgur_dl.errors import UsageError
+from imgur_dl.text import decimal
 
 # --since: a day, or a time of day to the minute, second or microsecond, with a zone (Z, +02:00, +0200) or
 # none (UTC); a space may stand for the T (as `date --rfc-3339` writes).
@@ -52,18 +53,16 @@ class Choice:
 
 
 def parse_range(text: str) -> tuple[tuple[int, int | None], ...]:
-    """'1-20', '50-', '-10', '7' or a comma-separated list of them; UsageError otherwise."""
+    """'1-20', '50-', '-10', '7' or a comma-separated list of them; UsageError otherwise. Positions are written in
+    ASCII digits (18 at most: no listing is longer), as the other counts of the command line are."""
     spans: list[tuple[int, int | None]] = []
     for part in text.split(","):
-        lo, dash, hi = part.strip().partition("-")
-        if not (lo.strip() or dash):  # ('', '1,,5', '1-5,': a list with a hole is no list of positions)
+        lo, dash, hi = (side.strip() for side in part.partition("-"))
+        start = decimal(lo) if lo else 1
+        end = (decimal(hi) if hi else None) if dash else start
+        if not (lo or dash) or start is None or (hi and end is None):  # ('1,,5', '1-5,': a hole is no position)
             raise UsageError(f"not a range of positions: {text!r} (try 1-20, 50- or 1-5,10)")
-        try:
-            start = int(lo) if lo.strip() else 1
-            end = (int(hi) if hi.strip() else None) if dash else start
-        except ValueError:
-            raise UsageError(f"not a range of positions: {text!r} (try 1-20, 50- or 1-5,10)") from None
-        if start < 1:
+        if start < 1 or end == 0:
             raise UsageError(f"not a range of positions: {text!r} (positions start at 1)")
         if end is not None and end < start:
             raise UsageError(f"not a range of positions: {text!r} ({start}-{end} ends before it starts; "

@@ -74,6 +74,8 @@ from tests.standin import Imgur
         (["--range", "", "imgur.com/t/cats"], "not a range of positions"),  # (once: the first post alone)
         (["--range", "1-5,", "imgur.com/t/cats"], "not a range of positions"),
         (["--range", "0-5", "imgur.com/t/cats"], "'0-5' (positions start at 1)"),
+        (["--range", "-0", "imgur.com/t/cats"], "'-0' (positions start at 1)"),  # (not "0-1?", no range either)
+        (["--range", "\u0661-\u0665", "imgur.com/t/cats"], "not a range of positions: '\u0661-\u0665' (try 1-20"),
         (["--range", "1-2,5-3", "imgur.com/t/cats"], "'1-2,5-3' (5-3 ends before it starts; 3-5?)"),
         (["--since", "2025-02-30", "imgur.com/t/cats"], "no such day"),
         (["--since", "yesterday", "imgur.com/t/cats"], "not a date or time"),

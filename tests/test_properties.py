@@ -31,7 +31,7 @@ from psycopg.conninfo import conninfo_to_dict
 from imgur_dl import answers, credentials, dates, earlier, hashset, hosts, jsonstream, sniff, urls
 from imgur_dl.archive import conninfo, is_postgres, redact
 from imgur_dl.archive_postgres import _Server
-from imgur_dl.choice import parse_since
+from imgur_dl.choice import parse_range, parse_since
 from imgur_dl.cli import Environment, _targets
 from imgur_dl.errors import ImgurDLError, NotMediaError, RemovedError, UsageError
 from imgur_dl.given import Given
@@ -680,6 +680,34 @@ def test_any_value_of_a_variable_is_taken_or_one_usage_error_naming_it(name: str
     assert code == 2, lines
     assert len(lines) == 1 and lines[0].startswith("imgur-dl: error: "), lines
     assert lines[0] == "imgur-dl: error: not an Imgur URL: https://example.com/not-imgur" or name in lines[0], lines
+
+
+_SPANS = st.lists(st.tuples(st.integers(1, 10**18 - 10**6 - 1), st.integers(0, 10**6) | st.none(),
+                            st.sampled_from(["{lo}-{hi}", "{lo} - {hi}", "-{hi}", "{lo}-", "{lo}"])),
+                  min_size=1, max_size=5)
+
+
+@given(_SPANS)
+def test_a_range_of_positions_is_read_as_written(spans: list[tuple[int, int | None, str]]) -> None:
+    written, meant = [], []
+    for lo, more, drawn in spans:
+        hi = None if more is None else lo + more
+        form = "{lo}-" if hi is None and "{hi}" in drawn else drawn  # (no end: to the end of the listing)
+        written.append(form.format(lo=lo, hi=hi))
+        meant.append((1 if form.startswith("-") else lo, None if form.endswith("-") else hi if "-" in form else lo))
+    assert parse_range(",".join(written)) == tuple(meant)
+
+
+@given(st.text(st.sampled_from("0123456789-, \u0661+_") | st.characters(), max_size=16))
+@example("-0")
+def test_any_range_is_positions_from_1_in_order_or_one_usage_error(text: str) -> None:
+    try:
+        spans = parse_range(text)
+    except UsageError as exc:
+        assert str(exc).startswith(f"not a range of positions: {text!r} (") and "\n" not in str(exc)
+        return
+    assert spans and all(1 <= lo <= (lo if hi is None else hi) for lo, hi in spans)
+    assert text.isascii() and not set(text) - set("0123456789-, \t\n\r\x0b\x0c"), text
 
 
 @given(st.datetimes(datetime(2009, 1, 2), datetime(2099, 12, 30)), _OFFSETS, st.integers(0, 9),
