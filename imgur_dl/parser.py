@@ -154,10 +154,11 @@ def show(out: TextIO, text: str) -> None:
 
 
 def _whole(text: str, *, least: int, most: int) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    # (ASCII digits alone, as a script writes them: int() would also take "1_0" for 10, and other scripts' digits)
+    match = re.fullmatch(r"\s*([+-]?)(\d+)\s*", text, re.ASCII)
+    if not match:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}")
+    value = int(match[1] + match[2]) if len(match[2]) < 19 else int(f"{match[1]}1{'0' * 18}")  # (past any bound)
     if value < least:
         raise argparse.ArgumentTypeError(f"must be at least 1: {text}" if least else f"cannot be negative: {text}")
     if value > most:
@@ -173,11 +174,14 @@ def _workers(text: str) -> int:
     return _whole(text, least=1, most=MAX_WORKERS)
 
 
+# A number as float() reads one, in ASCII alone (float() also takes "1_0" and other scripts' digits).
+_NUMBER = re.compile(r"\s*[+-]?(?:(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?|inf|infinity|nan)\s*", re.ASCII | re.IGNORECASE)
+
+
 def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not _NUMBER.fullmatch(text):
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}")
+    value = float(text)
     if not math.isfinite(value) or value > MAX_TIMEOUT:
         raise argparse.ArgumentTypeError(f"must be a number of seconds up to {MAX_TIMEOUT:g}: {text}")
     if not value > 0:

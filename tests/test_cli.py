@@ -34,6 +34,10 @@ from tests.standin import Imgur
         (["https://imgur.com/user/someone/comments"], "names no album or image"),
         (["-j", "0", "imgur.com/a/AbC1234"], "must be at least 1"),
         (["-j", "many", "imgur.com/a/AbC1234"], "not a whole number"),
+        # Digits as a script writes them, not as int() and float() also read them (10, 3 and 2 to those).
+        (["-j", "1_0", "imgur.com/a/AbC1234"], "argument -j/--workers: not a whole number: '1_0'"),
+        (["--retries", "\u0663", "imgur.com/a/AbC1234"], "argument --retries: not a whole number: '\u0663'"),
+        (["--timeout", "\uff12", "imgur.com/a/AbC1234"], "argument --timeout: not a number of seconds: '\uff12'"),
         (["--timeout", "-1", "imgur.com/a/AbC1234"], "must be more than 0"),
         (["--timeout", "inf", "imgur.com/a/AbC1234"], "must be a number of seconds up to 3600"),
         (["--timeout", "nan", "imgur.com/a/AbC1234"], "must be a number of seconds up to 3600"),
