@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import TextIO
 
-from imgur_dl import wayback
+from imgur_dl import openfiles, wayback
 from imgur_dl.api import ImgurApi
 from imgur_dl.apiclient import ApiClient
 from imgur_dl.archive import absent, open_archive
@@ -52,7 +52,10 @@ def build_run(options: Options, stderr: TextIO, environ: Mapping[str, str] | Non
     dumb = terminal.get("TERM") == "dumb"  # (Emacs' shell, an editor's console: no escape is understood there)
     progress = Bar(stderr, color="NO_COLOR" not in terminal and not dumb, escapes=not dumb) if options.show_bar \
         else Progress(stderr, quiet=options.quiet)
-    session = make_session(options.workers, options.timeout, options.user_agent, proxy=options.proxy,
+    # (as many as the open-file limit has room for: -g opens no file)
+    at_once = options.workers if options.get_urls else openfiles.room(options.workers, openfiles.system_limits(),
+                                                                       progress.note)
+    session = make_session(at_once, options.timeout, options.user_agent, proxy=options.proxy,
                            verbose=progress.note if options.verbose else None, environ=environ)
     policy = RetryPolicy(retries=options.retries)
     auth = BearerToken(options.token) if options.token else ClientId(options.client_id)
@@ -103,12 +106,12 @@ def build_run(options: Options, stderr: TextIO, environ: Mapping[str, str] | Non
         if archive is not None:
             archive.close(interrupted=interrupted, hurry=hurry)
 
-    parts = Parts(planner=planner, downloader=downloader(options.workers),
+    parts = Parts(planner=planner, downloader=downloader(at_once),
                   namer=Namer(options.output, options.dir_template, options.name_template),
                   books=Books(folders, archive, write_metadata=options.write_metadata, error=progress.error,
                               dedupe=options.dedupe, sharing=sharing, rows=options.json_lines, labeller=labeller),
                   progress=progress, cancel=cancel, meter=meter, archive=archive, wayback=recoverer, close=close,
                   release=folders.close,
                   trim=Trim(c_heap_release(), clock.now))
-    return Run(parts, workers=options.workers, get_urls=options.get_urls, rows=options.json_lines, signals=signals,
+    return Run(parts, workers=at_once, get_urls=options.get_urls, rows=options.json_lines, signals=signals,
                debug=options.debug)

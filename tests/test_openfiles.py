@@ -1,0 +1,89 @@
+"""Room for open files: the soft limit raised as far as a run's downloads need, or fewer downloads at once, said."""
+
+from __future__ import annotations
+
+import resource
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from imgur_dl.openfiles import Limits, needed, room
+from tests.conftest import command, files_under
+from tests.standin import Imgur
+
+UNLIMITED = -1
+
+
+class _Process:
+    """Limits as a process has them: ``cap`` is the bound the system keeps below the hard limit (macOS's
+    kern.maxfilesperproc), past which raising the soft limit fails."""
+
+    def __init__(self, soft: int, hard: int, cap: int | None = None) -> None:
+        self.soft, self.hard, self.cap = soft, hard, cap
+        self.written: list[tuple[int, int]] = []
+        self.said: list[str] = []
+
+    def limits(self) -> Limits:
+        def write(soft: int, hard: int) -> None:
+            self.written.append((soft, hard))
+            if self.cap is not None and soft > self.cap:
+                raise ValueError("not allowed to raise maximum limit")
+            self.soft, self.hard = soft, hard
+
+        return Limits(lambda: (self.soft, self.hard), write, UNLIMITED)
+
+    def room(self, downloads: int) -> int:
+        return room(downloads, self.limits(), self.said.append)
+
+
+@pytest.mark.parametrize("soft", [needed(64), 100_000, UNLIMITED])
+def test_a_limit_with_room_enough_is_left_as_it_is(soft: int) -> None:
+    process = _Process(soft, UNLIMITED)
+    assert process.room(64) == 64
+    assert (process.written, process.said) == ([], [])
+
+
+@pytest.mark.parametrize("hard", [4096, needed(128), UNLIMITED])
+def test_a_soft_limit_too_low_is_raised_as_far_as_the_downloads_need(hard: int) -> None:
+    process = _Process(256, hard)  # (macOS's default)
+    assert process.room(128) == 128
+    assert process.written == [(needed(128), hard)] and process.soft == needed(128) == 320
+    assert process.said == []
+
+
+@pytest.mark.parametrize(("process", "allowed"), [
+    (_Process(150, 150), 43),  # (the hard limit is as low)
+    (_Process(150, 200), 68),  # (raised to the hard limit: not far enough)
+    (_Process(150, UNLIMITED, cap=100), 43),  # (the system refuses to raise it: as it was)
+    (_Process(20, 20), 1),  # (one at a time, whatever little room there is)
+])
+def test_where_the_limit_cannot_be_raised_enough_fewer_run_at_once_and_that_is_said(process: _Process,
+                                                                                  allowed: int) -> None:
+    assert process.room(128) == allowed
+    assert needed(allowed) <= max(process.soft, needed(1))
+    assert process.said == [f"imgur-dl: warning: 128 downloads at once would hold about 320 files open, and this "
+                            f"process may open {process.soft} (ulimit -n): {allowed} at once instead"]
+
+
+def test_no_limit_to_read_is_no_limit() -> None:
+    assert room(128, None, pytest.fail) == 128
+
+
+def test_a_process_with_little_room_for_open_files_saves_every_file(imgur: Imgur, tmp_path: Path) -> None:
+    # Each connection slow enough that downloads pile up: 128 at once would need some 260 files open, past a
+    # limit of 120, and each file opened past it would fail ("Too many open files").
+    album = imgur.add_album("AbC1234", count=100, size=20_000)
+    imgur.shaping.conn_rate = 200_000
+
+    def low_limit() -> None:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (120, 120))
+
+    done = subprocess.run([*command(), "-j", "128", "-o", str(tmp_path), "imgur.com/a/AbC1234"], capture_output=True,
+                          text=True, timeout=60, stdin=subprocess.DEVNULL, check=False, preexec_fn=low_limit)
+    assert done.returncode == 0, done.stderr
+    assert "Too many open files" not in done.stderr
+    assert ("imgur-dl: warning: 128 downloads at once would hold about 320 files open, and this process may open "
+            "120 (ulimit -n): 28 at once instead\n") in done.stderr
+    assert files_under(tmp_path / "AbC1234") == {f"{n:03d}-{image.id}.jpg": image.data
+                                                 for n, image in enumerate(album.images, 1)}
