@@ -2,12 +2,12 @@
 
 An album is opened when its files are known; every finished file is recorded
 (the archive's image row); when the last one is in, ``album.json`` is
-written, the album's own archive row added if nothing failed, and its folder
-released.
+written, and the album's own archive row added if nothing failed.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -63,10 +63,10 @@ class Books:
         """Start keeping ``album``'s books; False (said) when its folder cannot be made."""
         if fetching:
             try:
-                # Once per album: a folder that cannot be made fails it in one line. An album's own
-                # folder is held until its last file is in; a lone image's (the output or listing
-                # folder, shared by many) stays open for the run.
-                (self.folders.hold if album.is_album else self.folders.fd)(folder)
+                # Once per album: a folder that cannot be made fails it in one line (made here, and left open
+                # for its files while it is among the folders used last).
+                with self.folders.using(folder):
+                    pass
             except DownloadError as exc:
                 self.error(f"{album.id}: {exc}")
                 self.give_back(album, str(exc))
@@ -119,17 +119,16 @@ class Books:
         path = result.path
         if not (result.sha256 and result.url and path is not None) or labels.labelled(path):
             return  # (a rerun after one that labelled it: most files, one look each)
-        try:
-            dir_fd = self.folders.fd(path.parent)
-        except (OSError, DownloadError):
-            return
-        labeller.label_found(dir_fd, path.name, labels.of_file(result.url, result.sha256, labels.described(result.job)))
+        with contextlib.suppress(OSError, DownloadError), self.folders.using(path.parent) as dir_fd:
+            labeller.label_found(dir_fd, path.name,
+                                 labels.of_file(result.url, result.sha256, labels.described(result.job)))
 
     def _earlier(self, book: _Book) -> dict[str, dict[str, Any]]:
         """What the album's earlier album.json said of each file (the fields :mod:`imgur_dl.earlier` keeps); none
         when there is none to read."""
         try:
-            items = earlier.items(self.folders.fd(book.folder), book.metadata, book.album.id)
+            with self.folders.using(book.folder) as dir_fd:
+                items = earlier.items(dir_fd, book.metadata, book.album.id)
         except (OSError, DownloadError):
             return {}
         return {key: {field: item.get(field) for field in earlier.KEPT} for key, item in items.items()}
@@ -155,18 +154,16 @@ class Books:
         if self.write_metadata and book.opened:
             name = book.metadata
             try:
-                dir_fd = self.folders.fd(book.folder)
                 if book.before is None and any(r.status is Status.SKIPPED for r in book.results):
                     book.before = self._earlier(book)
-                write_json(dir_fd, name, metadata(album, book.results, book.before))
+                with self.folders.using(book.folder) as dir_fd:
+                    write_json(dir_fd, name, metadata(album, book.results, book.before))
             except (OSError, DownloadError) as exc:
                 self.error(f"{album.id}: cannot write {book.folder / name}: {reason(exc)}")
                 written = False
         if self.archive is not None and album.is_album and book.failed is None:
             self.archive.add(Record(Entry.ALBUM, album.id, None, str(book.folder)))
         self.give_back(album, book.failed)
-        if book.opened and album.is_album:
-            self.folders.release(book.folder)
         return written
 
     def give_back(self, album: Album, reason: str | None) -> None:

@@ -42,8 +42,12 @@ def link_to_copy(result: Result, archive: Archive, tree: Folders) -> Path | None
 
 
 def _link(tree: Folders, copy: Path, result: Result, path: Path) -> bool:
-    source_fd = tree.fd(copy.parent, create=False)  # below the output folder, through no symlink, or refused
-    target_fd = tree.fd(path.parent)
+    # (the copy below the output folder, reached through no symlink, or refused)
+    with tree.using(copy.parent, create=False) as source_fd, tree.using(path.parent) as target_fd:
+        return _linked(source_fd, target_fd, copy, result, path)
+
+
+def _linked(source_fd: int, target_fd: int, copy: Path, result: Result, path: Path) -> bool:
     st = os.stat(copy.name, dir_fd=source_fd, follow_symlinks=False)
     here = os.stat(path.name, dir_fd=target_fd, follow_symlinks=False)
     if not stat.S_ISREG(st.st_mode) or st.st_size != result.bytes or st.st_dev != here.st_dev:

@@ -75,12 +75,15 @@ class Downloader:
         if self.disk_full.is_set():
             return Result(job, Status.FAILED, job.path, error="not fetched: the disk is full", told=True)
         try:
-            dir_fd = self.folders.fd(job.path.parent)
+            dir_fd = self.folders.hold(job.path.parent)  # (open until the file is done with)
         except DownloadError as exc:  # (a folder of the name template's that cannot be made, or is not one)
             return Result(job, Status.FAILED, job.path, error=str(exc))
-        mtime = upload_time(job) if self.dates else None
-        found = self._found(job, dir_fd, mtime)
-        return found if found is not None else self._renditions(job, dir_fd, mtime)
+        try:
+            mtime = upload_time(job) if self.dates else None
+            found = self._found(job, dir_fd, mtime)
+            return found if found is not None else self._renditions(job, dir_fd, mtime)
+        finally:
+            self.folders.release(job.path.parent)
 
     def _found(self, job: Job, dir_fd: int, mtime: float | None) -> Result | None:
         """What already stands at the job's names: a whole copy (skipped), or a folder in the way (failed; at a name
@@ -129,12 +132,15 @@ class Downloader:
     def fetch_into(self, job: Job, source: Source, path: Path, mtime: float | None = None) -> Saved | Failed | Present:
         """Fetch ``source`` to ``path`` for ``job`` (no skipping, no other rendition), dated ``mtime``."""
         try:
-            dir_fd = self.folders.fd(path.parent)
+            dir_fd = self.folders.hold(path.parent)
         except DownloadError as exc:
             return Failed(str(exc))
-        part = PartFile(dir_fd, path.name, path, mtime if self.dates else None, apart=_apart(job, path),
-                        label=self._label(job))
-        return self.fetch_source(source, part, job, can_fall_back=False)
+        try:
+            part = PartFile(dir_fd, path.name, path, mtime if self.dates else None, apart=_apart(job, path),
+                            label=self._label(job))
+            return self.fetch_source(source, part, job, can_fall_back=False)
+        finally:
+            self.folders.release(path.parent)
 
     def _label(self, job: Job) -> Label | None:
         """What labels ``job``'s file once it is whole (--xattrs; None without)."""

@@ -17,6 +17,8 @@ import os
 import secrets
 import stat
 import threading
+from collections import OrderedDict
+from collections.abc import Iterator
 from pathlib import Path
 
 from imgur_dl.errors import DownloadError, reason
@@ -31,19 +33,27 @@ _DIRECTORY = getattr(os, "O_DIRECTORY", 0)
 _DIR_FLAGS = os.O_RDONLY | _DIRECTORY | _NOFOLLOW | _CLOEXEC
 
 
+# Folders kept open while no file is written through them (a listing's, an album's between two files), the most
+# recently used: a run through thousands of folders (a template's folder a date) holds no more open than this and
+# those written into at the moment, one a download at the most.
+IDLE = 16
+
+
 class Folders:
     """Open folder descriptors, one per folder files are written into; thread-safe.
 
-    A folder is shared by every album whose files go into it (two untitled
-    albums under ``--dir '{album_title}'`` both go into ``_``): each album
-    holds it while its files come in, and it is closed when the last one is
-    done, never while another still writes through the same number.
+    A folder is shared by everything written into it (two untitled albums
+    under ``--dir '{album_title}'`` both go into ``_``): each use holds its
+    descriptor for as long as it lasts (:meth:`using`), and it is closed only
+    once none does (never while another still writes through the same number)
+    and :data:`IDLE` others have been used since.
     """
 
     def __init__(self, root: Path) -> None:
         self.root = root
         self._fds: dict[Path, int] = {}
         self._holders: dict[Path, int] = {}
+        self._idle: OrderedDict[Path, None] = OrderedDict()  # open, held by none: the least recently used first
         self._lock = threading.Lock()
         self._ignores_case: bool | None = None  # found out once a run (ignores_case)
         self._names: dict[Path, HashSet] = {}  # where names ignore case: a folder's names as it was found (read once)
@@ -52,25 +62,26 @@ class Folders:
         """Whether names in ``folder`` ignore case, as on macOS, exFAT or WSL's ``/mnt/c`` (``AbC.jpg`` is
         ``abc.jpg`` there): found out once a run, in the first folder asked about (a file made and removed)."""
         if self._ignores_case is None:
-            self._ignores_case = _ignores_case(self.fd(folder))
+            with self.using(folder) as fd:
+                self._ignores_case = _ignores_case(fd)
         return self._ignores_case
 
     def held_in_other_case(self, path: Path) -> bool:
         """Where names ignore case: whether a file of another name (``AbC.jpg`` for ``abc.jpg``) holds ``path``
         already, one an earlier run saved. The folder's names are read once, on the first such question (a
         64-bit hash a name); the files of this run are told apart before this is asked (naming.disambiguate)."""
-        fd = self._fd_of(path)
-        if fd is None or entry(fd, path.name) is None:
-            return False  # nothing there (or no folder yet): nothing to clash with
-        with self._lock:
-            names = self._names.get(path.parent)
-        if names is None:
-            names = HashSet()
-            with os.scandir(fd) as entries:
-                for found in entries:
-                    names.add(hash(found.name))
+        with self._looking_in(path.parent) as fd:
+            if fd is None or entry(fd, path.name) is None:
+                return False  # nothing there (or no folder yet): nothing to clash with
             with self._lock:
-                self._names[path.parent] = names
+                names = self._names.get(path.parent)
+            if names is None:
+                names = HashSet()
+                with os.scandir(fd) as entries:
+                    for found in entries:
+                        names.add(hash(found.name))
+                with self._lock:
+                    self._names[path.parent] = names
         return hash(path.name) not in names
 
     def holds_other(self, path: Path, size: int) -> bool:
@@ -78,74 +89,93 @@ class Folders:
         are not made from ids, another post's file (a later run, its posts in another order), never to be
         replaced, or an album's folder (titled as a lone image is), where no file can go. (A link there is
         replaced by the file, as everywhere.)"""
-        fd = self._fd_of(path)
-        st = None if fd is None else entry(fd, path.name)
+        with self._looking_in(path.parent) as fd:
+            st = None if fd is None else entry(fd, path.name)
         return st is not None and (stat.S_ISDIR(st.st_mode) or (stat.S_ISREG(st.st_mode) and st.st_size != size))
 
-    def _fd_of(self, path: Path) -> int | None:
-        """The descriptor of the folder ``path`` is in, if that folder is there (none is made)."""
+    @contextlib.contextmanager
+    def _looking_in(self, folder: Path) -> Iterator[int | None]:
+        """:meth:`using` ``folder`` if it is there (none is made); None where it is not."""
         try:
-            return self.fd(path.parent, create=False)
-        except (OSError, DownloadError):
-            return None
+            fd = self.hold(folder, create=False)
+        except DownloadError:
+            yield None
+            return
+        try:
+            yield fd
+        finally:
+            self.release(folder)
 
-    def hold(self, folder: Path) -> int:
-        """:meth:`fd`, kept open until as many :meth:`release` calls."""
-        fd = self.fd(folder)
+    @contextlib.contextmanager
+    def using(self, folder: Path, *, create: bool = True) -> Iterator[int]:
+        """A descriptor of ``folder`` (below the root, made as needed unless ``create`` is False), open for as long
+        as the block runs; DownloadError, saying why, where there is none (never an OSError)."""
+        fd = self.hold(folder, create=create)
+        try:
+            yield fd
+        finally:
+            self.release(folder)
+
+    def hold(self, folder: Path, *, create: bool = True) -> int:
+        """:meth:`using`'s descriptor, open until as many :meth:`release` calls (for a use that is no block)."""
         with self._lock:
+            fd = self._fds.get(folder)
+            if fd is None:
+                fd = self._fds[folder] = self._opened(folder, create=create)
+            self._idle.pop(folder, None)
             self._holders[folder] = self._holders.get(folder, 0) + 1
-        return fd
-
-    def fd(self, folder: Path, *, create: bool = True) -> int:
-        """A descriptor of ``folder`` (below the root, created as needed unless ``create`` is False); DownloadError,
-        saying why, where there is none (never an OSError)."""
-        with self._lock:
-            found = self._fds.get(folder)
-            if found is not None:
-                return found
-            try:
-                relative = folder.relative_to(self.root)
-            except ValueError:
-                raise DownloadError(f"refusing to write outside the output folder: {folder}") from None
-            try:
-                if create:
-                    self.root.mkdir(parents=True, exist_ok=True)
-                current = os.open(self.root, os.O_RDONLY | _DIRECTORY | _CLOEXEC)
-            except OSError as exc:
-                raise DownloadError(disk_reason(exc, self.root)) from None
-            for n, part in enumerate(relative.parts):
-                try:
-                    if create:
-                        with contextlib.suppress(FileExistsError):
-                            os.mkdir(part, 0o777, dir_fd=current)
-                    child = os.open(part, _DIR_FLAGS, dir_fd=current)
-                except OSError as exc:
-                    os.close(current)
-                    where = self.root.joinpath(*relative.parts[: n + 1])
-                    if exc.errno in (errno.ELOOP, errno.ENOTDIR):
-                        raise DownloadError(f"{where} is a symlink or not a folder; refusing to write through it") \
-                            from None
-                    raise DownloadError(disk_reason(exc, where)) from None
-                os.close(current)
-                current = child
-            self._fds[folder] = current
-            return current
+            return fd
 
     def release(self, folder: Path) -> None:
-        """One holder of ``folder`` is done; the last one closes its descriptor."""
+        """One holder of ``folder`` is done; once none is, it is idle, and closed when :data:`IDLE` more are."""
+        closed: list[int] = []
         with self._lock:
-            left = self._holders.get(folder, 0) - 1
+            left = self._holders[folder] - 1
             if left > 0:
                 self._holders[folder] = left
                 return
-            self._holders.pop(folder, None)
-            fd = self._fds.pop(folder, None)
-        if fd is not None:
+            del self._holders[folder]
+            self._idle[folder] = None
+            while len(self._idle) > IDLE:
+                closed.append(self._fds.pop(self._idle.popitem(last=False)[0]))
+        for fd in closed:
             os.close(fd)
 
+    def _opened(self, folder: Path, *, create: bool) -> int:
+        """``folder`` opened from the root down, a component at a time, following no symlink (under the lock)."""
+        try:
+            relative = folder.relative_to(self.root)
+        except ValueError:
+            raise DownloadError(f"refusing to write outside the output folder: {folder}") from None
+        try:
+            if create:
+                self.root.mkdir(parents=True, exist_ok=True)
+            current = os.open(self.root, os.O_RDONLY | _DIRECTORY | _CLOEXEC)
+        except OSError as exc:
+            raise DownloadError(disk_reason(exc, self.root)) from None
+        for n, part in enumerate(relative.parts):
+            try:
+                if create:
+                    with contextlib.suppress(FileExistsError):
+                        os.mkdir(part, 0o777, dir_fd=current)
+                child = os.open(part, _DIR_FLAGS, dir_fd=current)
+            except OSError as exc:
+                os.close(current)
+                where = self.root.joinpath(*relative.parts[: n + 1])
+                if exc.errno in (errno.ELOOP, errno.ENOTDIR):
+                    raise DownloadError(f"{where} is a symlink or not a folder; refusing to write through it") \
+                        from None
+                raise DownloadError(disk_reason(exc, where)) from None
+            os.close(current)
+            current = child
+        return current
+
     def close(self) -> None:
+        """Every descriptor closed (once no file is written any more)."""
         with self._lock:
             fds, self._fds = list(self._fds.values()), {}
+            self._idle.clear()
+            self._holders.clear()
         for fd in fds:
             os.close(fd)
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import resource
 import subprocess
 from pathlib import Path
 
 import pytest
 
+from imgur_dl.folders import IDLE, Folders
 from imgur_dl.openfiles import Limits, needed, room
 from tests.conftest import command, files_under
 from tests.standin import Imgur
@@ -48,21 +50,21 @@ def test_a_limit_with_room_enough_is_left_as_it_is(soft: int) -> None:
 def test_a_soft_limit_too_low_is_raised_as_far_as_the_downloads_need(hard: int) -> None:
     process = _Process(256, hard)  # (macOS's default)
     assert process.room(128) == 128
-    assert process.written == [(needed(128), hard)] and process.soft == needed(128) == 320
+    assert process.written == [(needed(128), hard)] and process.soft == needed(128) == 448
     assert process.said == []
 
 
 @pytest.mark.parametrize(("process", "allowed"), [
-    (_Process(150, 150), 43),  # (the hard limit is as low)
-    (_Process(150, 200), 68),  # (raised to the hard limit: not far enough)
-    (_Process(150, UNLIMITED, cap=100), 43),  # (the system refuses to raise it: as it was)
+    (_Process(150, 150), 28),  # (the hard limit is as low)
+    (_Process(150, 200), 45),  # (raised to the hard limit: not far enough)
+    (_Process(150, UNLIMITED, cap=100), 28),  # (the system refuses to raise it: as it was)
     (_Process(20, 20), 1),  # (one at a time, whatever little room there is)
 ])
 def test_where_the_limit_cannot_be_raised_enough_fewer_run_at_once_and_that_is_said(process: _Process,
                                                                                   allowed: int) -> None:
     assert process.room(128) == allowed
     assert needed(allowed) <= max(process.soft, needed(1))
-    assert process.said == [f"imgur-dl: warning: 128 downloads at once would hold about 320 files open, and this "
+    assert process.said == [f"imgur-dl: warning: 128 downloads at once would hold about 448 files open, and this "
                             f"process may open {process.soft} (ulimit -n): {allowed} at once instead"]
 
 
@@ -70,20 +72,64 @@ def test_no_limit_to_read_is_no_limit() -> None:
     assert room(128, None, pytest.fail) == 128
 
 
+def _limited(files: int, *args: str) -> subprocess.CompletedProcess[str]:
+    """imgur-dl run with ``args`` in a process that may open ``files`` files, its hard limit as low."""
+    def low_limit() -> None:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (files, files))
+
+    return subprocess.run([*command(), *args], capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL,
+                          check=False, preexec_fn=low_limit)
+
+
 def test_a_process_with_little_room_for_open_files_saves_every_file(imgur: Imgur, tmp_path: Path) -> None:
-    # Each connection slow enough that downloads pile up: 128 at once would need some 260 files open, past a
+    # Each connection slow enough that downloads pile up: 128 at once would need some 390 files open, past a
     # limit of 120, and each file opened past it would fail ("Too many open files").
     album = imgur.add_album("AbC1234", count=100, size=20_000)
     imgur.shaping.conn_rate = 200_000
 
-    def low_limit() -> None:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (120, 120))
-
-    done = subprocess.run([*command(), "-j", "128", "-o", str(tmp_path), "imgur.com/a/AbC1234"], capture_output=True,
-                          text=True, timeout=60, stdin=subprocess.DEVNULL, check=False, preexec_fn=low_limit)
+    done = _limited(120, "-j", "128", "-o", str(tmp_path), "imgur.com/a/AbC1234")
     assert done.returncode == 0, done.stderr
     assert "Too many open files" not in done.stderr
-    assert ("imgur-dl: warning: 128 downloads at once would hold about 320 files open, and this process may open "
-            "120 (ulimit -n): 28 at once instead\n") in done.stderr
+    assert ("imgur-dl: warning: 128 downloads at once would hold about 448 files open, and this process may open "
+            "120 (ulimit -n): 18 at once instead\n") in done.stderr
     assert files_under(tmp_path / "AbC1234") == {f"{n:03d}-{image.id}.jpg": image.data
                                                  for n, image in enumerate(album.images, 1)}
+
+
+def _open_now() -> int:
+    return len(os.listdir("/proc/self/fd"))
+
+
+def test_folders_used_one_after_another_are_not_all_kept_open(tmp_path: Path) -> None:
+    tree = Folders(tmp_path)
+    before = _open_now()
+    for n in range(IDLE * 4):  # (a template's folder a file: a date, an id)
+        with tree.using(tmp_path / "album" / f"{n:03d}") as fd:
+            os.close(os.open("x.jpg", os.O_WRONLY | os.O_CREAT, dir_fd=fd))
+    assert _open_now() - before == IDLE
+    assert len(list((tmp_path / "album").glob("*/x.jpg"))) == IDLE * 4
+    tree.close()
+    assert _open_now() == before
+
+
+def test_a_folder_in_use_stays_open_however_many_others_are_used_meanwhile(tmp_path: Path) -> None:
+    tree = Folders(tmp_path)
+    held = tree.hold(tmp_path / "held")
+    kept = os.fstat(held)
+    for n in range(IDLE * 2):
+        with tree.using(tmp_path / f"other{n}"):
+            pass
+    assert (os.fstat(held).st_ino, os.fstat(held).st_dev) == (kept.st_ino, kept.st_dev)  # (not closed, not reused)
+    with tree.using(tmp_path / "held") as again:
+        assert again == held  # (one descriptor a folder, shared by its uses)
+    tree.release(tmp_path / "held")
+    tree.close()
+
+
+def test_a_file_a_folder_over_a_long_run_fails_no_file(imgur: Imgur, tmp_path: Path) -> None:
+    # Each file in a folder of its own (--name '{id}/...'): were every folder kept open for the run, the 101st
+    # would find no room under a limit of 100 ("Too many open files").
+    album = imgur.add_album("AbC1234", count=150, size=1_000)
+    done = _limited(100, "-j", "8", "--name", "{id}/x.{ext}", "-o", str(tmp_path), "imgur.com/a/AbC1234")
+    assert done.returncode == 0, done.stderr
+    assert files_under(tmp_path / "AbC1234") == {f"{image.id}/x.jpg": image.data for image in album.images}
