@@ -17,8 +17,7 @@ from pathlib import Path
 from imgur_dl import folders, labels, sniff
 from imgur_dl.cancel import Cancel
 from imgur_dl.dates import upload_time
-from imgur_dl.errors import DownloadError
-from imgur_dl.folders import Folders
+from imgur_dl.folders import FolderError, Folders
 from imgur_dl.hosts import OffsiteError, host_of, media_url
 from imgur_dl.labels import Labeller
 from imgur_dl.models import Job, Result, Source, Status
@@ -76,7 +75,9 @@ class Downloader:
             return Result(job, Status.FAILED, job.path, error="not fetched: the disk is full", told=True)
         try:
             dir_fd = self.folders.hold(job.path.parent)  # (open until the file is done with)
-        except DownloadError as exc:  # (a folder of the name template's that cannot be made, or is not one)
+        except FolderError as exc:  # (a folder of the name template's that cannot be made, or is not one)
+            if exc.full:
+                self.disk_full.set()
             return Result(job, Status.FAILED, job.path, error=str(exc))
         try:
             mtime = upload_time(job) if self.dates else None
@@ -133,8 +134,8 @@ class Downloader:
         """Fetch ``source`` to ``path`` for ``job`` (no skipping, no other rendition), dated ``mtime``."""
         try:
             dir_fd = self.folders.hold(path.parent)
-        except DownloadError as exc:
-            return Failed(str(exc))
+        except FolderError as exc:
+            return Failed(str(exc), full=exc.full)
         try:
             part = PartFile(dir_fd, path.name, path, mtime if self.dates else None, apart=_apart(job, path),
                             label=self._label(job))

@@ -39,6 +39,15 @@ _DIR_FLAGS = os.O_RDONLY | _DIRECTORY | _NOFOLLOW | _CLOEXEC
 IDLE = 16
 
 
+class FolderError(DownloadError):
+    """A folder files go into that cannot be made or used: the message says why; ``full``, for want of room on its
+    device (nothing more can be saved there)."""
+
+    def __init__(self, message: str, *, full: bool = False) -> None:
+        super().__init__(message)
+        self.full = full
+
+
 class Folders:
     """Open folder descriptors, one per folder files are written into; thread-safe.
 
@@ -98,7 +107,7 @@ class Folders:
         """:meth:`using` ``folder`` if it is there (none is made); None where it is not."""
         try:
             fd = self.hold(folder, create=False)
-        except DownloadError:
+        except FolderError:
             yield None
             return
         try:
@@ -109,7 +118,7 @@ class Folders:
     @contextlib.contextmanager
     def using(self, folder: Path, *, create: bool = True) -> Iterator[int]:
         """A descriptor of ``folder`` (below the root, made as needed unless ``create`` is False), open for as long
-        as the block runs; DownloadError, saying why, where there is none (never an OSError)."""
+        as the block runs; :class:`FolderError`, saying why, where there is none (never an OSError)."""
         fd = self.hold(folder, create=create)
         try:
             yield fd
@@ -146,13 +155,13 @@ class Folders:
         try:
             relative = folder.relative_to(self.root)
         except ValueError:
-            raise DownloadError(f"refusing to write outside the output folder: {folder}") from None
+            raise FolderError(f"refusing to write outside the output folder: {folder}") from None
         try:
             if create:
                 self.root.mkdir(parents=True, exist_ok=True)
             current = os.open(self.root, os.O_RDONLY | _DIRECTORY | _CLOEXEC)
         except OSError as exc:
-            raise DownloadError(disk_reason(exc, self.root)) from None
+            raise _unusable(exc, self.root) from None
         for n, part in enumerate(relative.parts):
             try:
                 if create:
@@ -163,9 +172,9 @@ class Folders:
                 os.close(current)
                 where = self.root.joinpath(*relative.parts[: n + 1])
                 if exc.errno in (errno.ELOOP, errno.ENOTDIR):
-                    raise DownloadError(f"{where} is a symlink or not a folder; refusing to write through it") \
+                    raise FolderError(f"{where} is a symlink or not a folder; refusing to write through it") \
                         from None
-                raise DownloadError(disk_reason(exc, where)) from None
+                raise _unusable(exc, where) from None
             os.close(current)
             current = child
         return current
@@ -366,6 +375,10 @@ def write_whole(dir_fd: int, name: str, part: str, data: bytes) -> None:
         raise
     os.close(fd)
     publish(dir_fd, part, name)
+
+
+def _unusable(exc: OSError, folder: Path) -> FolderError:
+    return FolderError(disk_reason(exc, folder), full=exc.errno == errno.ENOSPC)
 
 
 def disk_reason(exc: OSError, path: Path) -> str:

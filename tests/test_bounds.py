@@ -210,9 +210,21 @@ def test_a_folder_at_a_files_name_is_caught_before_fetching(imgur: Imgur, tmp_pa
 @pytest.fixture
 def small_disk(tmp_path: Path) -> Iterator[Path]:
     """A real file system of 256 KiB (tmpfs; the tests run as root here and in CI), unmounted after."""
-    where = tmp_path / "small"
+    with _tmpfs(tmp_path / "small", "size=256k") as where:
+        yield where
+
+
+@pytest.fixture
+def few_inodes(tmp_path: Path) -> Iterator[Path]:
+    """A real file system with room for 9 files or folders (its own root among them), however small they are."""
+    with _tmpfs(tmp_path / "few", "size=1m,nr_inodes=10") as where:
+        yield where
+
+
+@contextlib.contextmanager
+def _tmpfs(where: Path, options: str) -> Iterator[Path]:
     where.mkdir()
-    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(where)], check=True)  # noqa: S607
+    subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(where)], check=True)  # noqa: S607
     try:
         yield where
     finally:
@@ -230,6 +242,17 @@ def test_a_full_disk_is_said_once_and_nothing_more_is_fetched(imgur: Imgur, smal
     assert "files: 2 saved, 0 skipped, 10 failed" in result.err
     assert len(imgur.requests_to("i.imgur.com")) == 3  # two saved, the one that filled the disk: no more
     assert not list(small_disk.rglob("*.part"))
+
+
+def test_a_disk_with_no_room_for_another_folder_is_said_once_and_nothing_more_is_fetched(
+        imgur: Imgur, few_inodes: Path) -> None:
+    # A folder a file (--name '{id}/...') on a disk of few inodes: its folders run out, not its bytes.
+    imgur.add_album("AbC1234", count=12, size=1_000)
+    result = run_main("-j", "1", "--name", "{id}/x.{ext}", "-o", str(few_inodes), "imgur.com/a/AbC1234")
+    assert result.code == 1, result
+    assert result.err.count("no space left on the device") == 1, result
+    assert "files: 4 saved, 0 skipped, 8 failed" in result.err, result
+    assert len(imgur.requests_to("i.imgur.com")) == 4  # (the fifth's folder could not be made: not asked for)
 
 
 def _archive_filling_up(imgur: Imgur, small_disk: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
