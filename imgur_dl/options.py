@@ -66,12 +66,14 @@ def header_value(value: object) -> bool:
 
 def path_problem(text: str) -> str | None:
     """Why ``text``, given as a path, names nothing (empty: ``-o "$DIR"`` with ``DIR`` unset would otherwise be
-    the current folder, in silence; white space alone, as ``-o "$DIR "`` gives: a folder named " " no one means);
-    None for any other."""
+    the current folder, in silence; white space alone, as ``-o "$DIR "`` gives: a folder named " " no one means;
+    characters that show nothing, as a zero-width space pasted from a page); None for any other."""
     if not text:
         return "an empty path names nothing"
     if text.isspace():
         return f"a path of white space alone names nothing: {text!r}"
+    if all(c.isspace() or unicodedata.category(c) == "Cf" for c in text):  # (a zero-width space, pasted)
+        return f"a path of nothing visible names nothing: {text!r}"
     return None
 
 

@@ -64,6 +64,9 @@ from tests.standin import Imgur
         (["--download-archive", "", "imgur.com/a/AbC1234"], "argument --download-archive: an empty path"),
         (["--cookies", "", "imgur.com/a/AbC1234"], "argument --cookies: an empty path"),
         (["-o", "a\0b", "imgur.com/a/AbC1234"], "argument -o/--output: a path cannot hold a NUL byte"),
+        # A zero-width space (and a byte-order mark) pasted from a page: no folder named so, which no one could see.
+        (["-o", "\u200b\ufeff", "imgur.com/a/AbC1234"],
+         "argument -o/--output: a path of nothing visible names nothing: '\\u200b\\ufeff'"),
         # A ~user that names no one: a shell leaves it as written, a folder named so that no one means.
         (["-o", "~no-such-user-here/pics", "imgur.com/a/AbC1234"],
          "imgur-dl: error: argument -o/--output: '~no-such-user-here/pics': this machine has no user "
