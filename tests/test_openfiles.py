@@ -114,6 +114,8 @@ def test_folders_used_one_after_another_are_not_all_kept_open(tmp_path: Path) ->
 
 def test_a_folder_in_use_stays_open_however_many_others_are_used_meanwhile(tmp_path: Path) -> None:
     tree = Folders(tmp_path)
+    with tree.using(tmp_path / "held"):  # (used before, and idle since: held again, it is no longer idle)
+        pass
     held = tree.hold(tmp_path / "held")
     kept = os.fstat(held)
     for n in range(IDLE * 2):
