@@ -63,10 +63,7 @@ class Books:
         """Start keeping ``album``'s books; False (said) when its folder cannot be made."""
         if fetching:
             try:
-                # Once per album: a folder that cannot be made fails it in one line (made here, and left open
-                # for its files while it is among the folders used last).
-                with self.folders.using(folder):
-                    pass
+                self.folders.ready(folder)  # (once per album: a folder that cannot be made fails it in one line)
             except DownloadError as exc:
                 self.error(f"{album.id}: {exc}")
                 self.give_back(album, str(exc))

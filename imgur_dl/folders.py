@@ -125,6 +125,12 @@ class Folders:
         finally:
             self.release(folder)
 
+    def ready(self, folder: Path) -> None:
+        """``folder`` made as needed, and left open for the files to come while it is among the folders used last;
+        :class:`FolderError`, saying why, where it cannot be."""
+        self.hold(folder)
+        self.release(folder)
+
     def hold(self, folder: Path, *, create: bool = True) -> int:
         """:meth:`using`'s descriptor, open until as many :meth:`release` calls (for a use that is no block)."""
         with self._lock:
