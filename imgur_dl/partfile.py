@@ -31,6 +31,27 @@ ETAG_XATTR = "user.imgur-dl.etag"
 Label = Callable[[int, str, str], None]
 
 
+class Digests:
+    """What a file's bytes hash to, as they are given: SHA-256 always; MD5 too where there is one to check."""
+
+    def __init__(self, *, md5: bool = False) -> None:
+        self._sha256 = hashlib.sha256()
+        self._md5 = hashlib.md5(usedforsecurity=False) if md5 else None
+
+    def update(self, data: bytes | memoryview) -> None:
+        self._sha256.update(data)
+        if self._md5 is not None:
+            self._md5.update(data)
+
+    @property
+    def sha256(self) -> str:
+        return self._sha256.hexdigest()
+
+    @property
+    def md5(self) -> str | None:
+        return self._md5.hexdigest() if self._md5 is not None else None
+
+
 class PartFile:
     def __init__(self, dir_fd: int, name: str, path: Path, mtime: float | None = None, *,
                  apart: str | None = None, label: Label | None = None) -> None:
@@ -47,9 +68,7 @@ class PartFile:
         self._fresh = False  # the open file was made empty a moment ago: nothing to truncate
         self._none_held = False  # held() just found no part file: the first resume need not look again
         self._resumed_etag = False  # the open part carries an ETag to drop when it is committed
-        self._sha256 = hashlib.sha256()
-        self._md5 = hashlib.md5(usedforsecurity=False)
-        self._with_md5 = False
+        self._digests = Digests()
         self.busy = False  # another process was found writing this file
         self._seen: int | None = None  # the size of its part file when this one last looked
         self.total: int | None = None  # the whole file's size, as a server gave it when the API did not
@@ -69,10 +88,8 @@ class PartFile:
         return grew
 
     def resume(self) -> tuple[int, str | None] | None:
-        """Open what is held to continue it: (its size, the ETag it came with); (0, None) for nothing.
-
-        None when another process is writing it (it holds the part file's lock).
-        """
+        """Open what is held to continue it: (its size, the ETag it came with); (0, None) for nothing; None when
+        another process is writing it (it holds the part file's lock)."""
         self.close()
         if self._none_held:  # (a part file made since by another process is found when this one is made)
             self._none_held = False
@@ -88,14 +105,9 @@ class PartFile:
         return os.fstat(self._fd).st_size, etag
 
     def start(self, offset: int, *, md5: bool = False) -> None:
-        """Get ready to write at ``offset`` (0: a fresh file); anything past it is dropped.
-
-        The bytes kept are hashed first (read once, only when resuming), so
-        the digests cover the whole file. ``md5``: keep an MD5 too.
-        """
-        self._sha256 = hashlib.sha256()
-        self._md5 = hashlib.md5(usedforsecurity=False)
-        self._with_md5 = md5
+        """Get ready to write at ``offset`` (0: a fresh file); anything past it is dropped. The bytes kept are hashed
+        first (read once, only when resuming), so the digests cover the whole file. ``md5``: keep an MD5 too."""
+        self._digests = Digests(md5=md5)
         if self._fd is None:
             # A part file made since held() looked (by another process, a moment ago) is theirs while they hold it;
             # one no process holds was left by a run that stopped, and is started over as this one's.
@@ -117,75 +129,54 @@ class PartFile:
             return  # made empty a moment ago, and written from its start
         if offset == 0:
             # Starting over in the file we hold (and lock): no other process can have it meanwhile.
-            if self._resumed_etag:
-                with contextlib.suppress(OSError, AttributeError):
-                    os.removexattr(self._fd, ETAG_XATTR)
-            self._resumed_etag = False
+            self._drop_etag(self._fd)
             os.ftruncate(self._fd, 0)
             os.lseek(self._fd, 0, os.SEEK_SET)
             return
         os.ftruncate(self._fd, offset)
-        done = 0
-        while done < offset:
-            block = os.pread(self._fd, min(folders.HASHED, offset - done), done)
-            if not block:
-                raise OSError(f"{self.part} is shorter than it was a moment ago")
-            self._hash(block)
-            done += len(block)
+        _hash_held(self._fd, offset, self._digests, self.part)
         os.lseek(self._fd, offset, os.SEEK_SET)
 
     @property
     def sha256(self) -> str:
-        return self._sha256.hexdigest()
+        return self._digests.sha256
 
     @property
     def md5(self) -> str | None:
-        return self._md5.hexdigest() if self._with_md5 else None
-
-    def _hash(self, data: bytes | memoryview) -> None:
-        self._sha256.update(data)
-        if self._with_md5:
-            self._md5.update(data)
+        return self._digests.md5
 
     def write(self, data: bytes) -> None:
-        self._hash(data)
+        self._digests.update(data)
         view = memoryview(data)
         while view:
             view = view[os.write(self._open(), view):]
 
     def keep_etag(self, etag: str | None) -> None:
-        """Keep ``etag`` with the partial file, so a later run resumes it with If-Range.
-
-        Where the file system has no extended attributes, resumes use Range
-        alone and the size checks.
-        """
+        """Keep ``etag`` with the partial file, so a later run resumes it with If-Range (where the file system keeps
+        no extended attributes, with Range alone, and the size checks)."""
         if self._fd is not None and etag and etag.isascii() and etag.isprintable() and len(etag) < 200:
-            with contextlib.suppress(OSError, AttributeError, UnicodeEncodeError):
+            with contextlib.suppress(OSError, AttributeError):
                 os.setxattr(self._fd, ETAG_XATTR, etag.encode("ascii"))
+
+    def _drop_etag(self, fd: int) -> None:
+        """The ETag the part file was resumed with, dropped (it starts over, or is whole: no resume is to come)."""
+        if self._resumed_etag:
+            with contextlib.suppress(OSError, AttributeError):
+                os.removexattr(fd, ETAG_XATTR)
+        self._resumed_etag = False
 
     def commit(self, origin: str) -> str:
         """Date the file (and label it, told ``origin``, the link its bytes came from), flush it to disk and move it
         onto its final name in one step (OSError if that fails); the name it took."""
         fd = self._open()
-        if self._resumed_etag:
-            with contextlib.suppress(OSError, AttributeError):
-                os.removexattr(fd, ETAG_XATTR)
+        self._drop_etag(fd)
         if self.label is not None:
             self.label(fd, origin, self.sha256)
         if self.mtime is not None:
             os.utime(fd, (self.mtime, self.mtime))
         os.fsync(fd)
         try:
-            there = os.stat(self.part, dir_fd=self.dir_fd, follow_symlinks=False)
-            if not _same(there, os.fstat(fd)):  # (never rename what another process put at our name)
-                raise OSError(errno.EBUSY, f"{self.part} was replaced by another process")
-            # Renamed while still locked: a process that opens the part file until it is renamed finds it held,
-            # not whole and free to write into (its descriptor would then be the final file's).
-            if self.apart is None:  # (a name only this post's file can have: taken in one rename, whatever is there)
-                folders.publish(self.dir_fd, self.part, self.name)
-                return self.name
-            return _publish_shared(self.dir_fd, self.part, self.name, self.apart, size=there.st_size,
-                                   sha256=self.sha256, path=self.path, aside=self.close)
+            return _into_place(fd, self, aside=self.close)
         finally:
             self.close()
 
@@ -212,16 +203,51 @@ class PartFile:
             self._fd = None
 
     def _claim(self, fd: int, *, made: bool = False) -> bool | None:
-        """Take the part file just opened (``fd``) as this one's to write: True, its lock taken; None where the file
-        system takes no locks; False when another process holds it, or it is no longer the file at its name (one
-        whose lock was let go of as it was renamed into place is no part file any more; ``made``: this one made it
-        a moment ago, and a commit finds it replaced should it be): it is closed, and this file is found busy."""
-        locked = _lock(fd)
-        if locked is not False and (made or _same(os.fstat(fd), folders.entry(self.dir_fd, self.part))):
-            return locked
-        self.close()
-        self.busy = True
-        return False
+        """Take the part file just opened (``fd``) as this one's to write (:func:`_taken`); when it is not, it is
+        closed, and this file is found busy."""
+        taken = _taken(fd, self.dir_fd, self.part, made=made)
+        if taken is False:
+            self.close()
+            self.busy = True
+        return taken
+
+
+def _taken(fd: int, dir_fd: int, part: str, *, made: bool) -> bool | None:
+    """Whether the part file just opened (``fd``) is this process's to write: True, its lock taken; None where the
+    file system takes no locks; False when another process holds it, or it is no longer the file at its name (one
+    whose lock was let go of as it was renamed into place is no part file any more; ``made``: this process made it
+    a moment ago, and a commit finds it replaced should it be)."""
+    locked = _lock(fd)
+    if locked is not False and (made or _same(os.fstat(fd), folders.entry(dir_fd, part))):
+        return locked
+    return False
+
+
+def _into_place(fd: int, file: PartFile, *, aside: Callable[[], None]) -> str:
+    """``file``'s part file, open as ``fd`` and still locked, moved onto its final name; the name it took.
+
+    Renamed while still locked: a process that opens the part file until it is renamed finds it held, not whole
+    and free to write into (its descriptor would then be the final file's).
+    """
+    there = os.stat(file.part, dir_fd=file.dir_fd, follow_symlinks=False)
+    if not _same(there, os.fstat(fd)):  # (never rename what another process put at our name)
+        raise OSError(errno.EBUSY, f"{file.part} was replaced by another process")
+    if file.apart is None:  # (a name only this post's file can have: taken in one rename, whatever is there)
+        folders.publish(file.dir_fd, file.part, file.name)
+        return file.name
+    return _publish_shared(file.dir_fd, file.part, file.name, file.apart, size=there.st_size, sha256=file.sha256,
+                           path=file.path, aside=aside)
+
+
+def _hash_held(fd: int, size: int, digests: Digests, part: str) -> None:
+    """The first ``size`` bytes of the part file ``fd``, hashed (read once, when a download is resumed)."""
+    done = 0
+    while done < size:
+        block = os.pread(fd, min(folders.HASHED, size - done), done)
+        if not block:
+            raise OSError(f"{part} is shorter than it was a moment ago")
+        digests.update(block)
+        done += len(block)
 
 
 def _same(one: os.stat_result, other: os.stat_result | None) -> bool:
