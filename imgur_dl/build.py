@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import TextIO
 
-from imgur_dl import openfiles, wayback
+from imgur_dl import openfiles, threads, wayback
 from imgur_dl.api import ImgurApi
 from imgur_dl.apiclient import ApiClient
 from imgur_dl.archive import absent, open_archive
@@ -52,9 +52,10 @@ def build_run(options: Options, stderr: TextIO, environ: Mapping[str, str] | Non
     dumb = terminal.get("TERM") == "dumb"  # (Emacs' shell, an editor's console: no escape is understood there)
     progress = Bar(stderr, color="NO_COLOR" not in terminal and not dumb, escapes=not dumb) if options.show_bar \
         else Progress(stderr, quiet=options.quiet)
-    # (as many as the open-file limit has room for: -g opens no file)
-    at_once = options.workers if options.get_urls else openfiles.room(options.workers, openfiles.system_limits(),
-                                                                       progress.note)
+    # (as many as the open-file limit and the threads the system lets start have room for: -g fetches no file)
+    at_once = options.workers if options.get_urls else threads.room(
+        openfiles.room(options.workers, openfiles.system_limits(), progress.note), progress.note,
+        bound=threads.bound())
     session = make_session(at_once, options.timeout, options.user_agent, proxy=options.proxy,
                            verbose=progress.note if options.verbose else None, environ=environ)
     policy = RetryPolicy(retries=options.retries)
