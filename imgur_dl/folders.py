@@ -384,12 +384,20 @@ def write_whole(dir_fd: int, name: str, part: str, data: bytes) -> None:
 
 
 def _unusable(exc: OSError, folder: Path) -> FolderError:
-    return FolderError(disk_reason(exc, folder), full=exc.errno == errno.ENOSPC)
+    return FolderError(disk_reason(exc, folder), full=full(exc))
+
+
+def full(exc: OSError) -> bool:
+    """Whether ``exc`` says nothing more can be saved there: the device is full, or the user's quota on it is (a
+    shared machine's home folder)."""
+    return exc.errno in (errno.ENOSPC, errno.EDQUOT)
 
 
 def disk_reason(exc: OSError, path: Path) -> str:
     if exc.errno == errno.ENOSPC:
         return f"no space left on the device for {path}"
+    if exc.errno == errno.EDQUOT:
+        return f"your disk quota is used up: no room for {path}"
     return f"cannot write {path}: {reason(exc)}"
 
 

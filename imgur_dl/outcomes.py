@@ -3,7 +3,6 @@ again (:class:`~imgur_dl.retry.Again`)."""
 
 from __future__ import annotations
 
-import errno
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,5 +41,5 @@ Outcome = Saved | Failed | Present | Retry
 
 
 def disk(exc: OSError, path: Path) -> Failed:
-    """A file that could not be written at ``path``, in words (a full disk says so)."""
-    return Failed(folders.disk_reason(exc, path), full=exc.errno == errno.ENOSPC)
+    """A file that could not be written at ``path``, in words (a full disk, or quota, says so)."""
+    return Failed(folders.disk_reason(exc, path), full=folders.full(exc))

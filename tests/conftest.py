@@ -295,6 +295,13 @@ def unmappable(tmp_path: Path) -> Iterator[Path]:
 
 
 @pytest.fixture
+def quota(tmp_path: Path) -> Iterator[Path]:
+    """A folder under a disk quota of 250 kB (its user's: a shared machine's home folder)."""
+    with _fuse(tmp_path / "backing", tmp_path / "quota", "--quota", "250000") as mountpoint:
+        yield mountpoint
+
+
+@pytest.fixture
 def linkless(tmp_path: Path) -> Iterator[Path]:
     """A folder that takes no hard links, as FAT, exFAT and many network shares."""
     with _fuse(tmp_path / "backing", tmp_path / "linkless", "--no-links") as mountpoint:

@@ -10,8 +10,8 @@ lrnselfreliance/wrolpi #568, exFAT/FAT/NTFS drives). Mounted with
 shared mapping (ENODEV) exactly so. Everything else passes through to a real
 folder: locks, renames, hard links, fsync.
 
-    python -m tests.fusefs BACKING MOUNTPOINT [--fold-case | --no-links | --no-locks]   # prints "ready" once mounted;
-                                                                                        # serves until unmounted
+    python -m tests.fusefs BACKING MOUNTPOINT [--fold-case | --no-links | --no-locks | --quota BYTES]
+                                                    # prints "ready" once mounted; serves until unmounted
 
 With ``--fold-case`` it is also case-insensitive and case-preserving, as
 macOS's APFS, exFAT, NTFS under Windows and WSL's ``/mnt/c`` are: a name
@@ -20,6 +20,8 @@ onto an entry, under another case of a name takes that entry's place. With
 ``--no-links`` it makes no hard links (``EPERM``), as FAT and exFAT, and many
 network shares, make none. With ``--no-locks`` it takes no ``flock`` locks
 (``ENOLCK``), as an NFS mount whose lock service is not running refuses them.
+With ``--quota BYTES`` it takes that many bytes of writes, then refuses more
+(``EDQUOT``), as a home folder under a user's disk quota does.
 
 It needs /dev/fuse, libfuse 3 (Debian's ``fuse3``) and ``mfusepy``; the tests
 that use it mount it in a temporary folder and unmount it after.
@@ -142,6 +144,21 @@ class Passthrough(Operations):  # type: ignore[misc]
         return 0
 
 
+class Quota(Passthrough):
+    """A passthrough that takes ``quota`` bytes of writes in all, then refuses more (``EDQUOT``), as a shared
+    machine's home folder does once its user's quota is used up."""
+
+    def __init__(self, root: str, quota: int) -> None:
+        super().__init__(root)
+        self.left = quota
+
+    def write(self, path: str, data: bytes, offset: int, fh: int) -> int:
+        if len(data) > self.left:
+            raise FuseOSError(errno.EDQUOT)
+        self.left -= len(data)
+        return super().write(path, data, offset, fh)
+
+
 class Lockless(Passthrough):
     """A passthrough that takes no ``flock`` locks (``ENOLCK``), as an NFS mount whose lock service is not running
     refuses them."""
@@ -152,9 +169,12 @@ class Lockless(Passthrough):
 
 def main(argv: list[str]) -> None:
     backing, mountpoint, *mode = argv
-    kind = Lockless if mode == ["--no-locks"] else Passthrough
-    FUSE(kind(backing, fold_case=mode == ["--fold-case"], links=mode != ["--no-links"]), mountpoint,
-         foreground=True, nothreads=True, direct_io=True)
+    if mode[:1] == ["--quota"]:
+        served: Passthrough = Quota(backing, int(mode[1]))
+    else:
+        kind = Lockless if mode == ["--no-locks"] else Passthrough
+        served = kind(backing, fold_case=mode == ["--fold-case"], links=mode != ["--no-links"])
+    FUSE(served, mountpoint, foreground=True, nothreads=True, direct_io=True)
 
 
 if __name__ == "__main__":

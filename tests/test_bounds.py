@@ -234,14 +234,20 @@ def _tmpfs(where: Path, options: str) -> Iterator[Path]:
             pytest.fail(f"the run left a file open on its disk: {busy.stderr.strip()}")
 
 
-def test_a_full_disk_is_said_once_and_nothing_more_is_fetched(imgur: Imgur, small_disk: Path) -> None:
-    imgur.add_album("AbC1234", count=12, size=100_000)  # 1.2 MB for 256 KiB
-    result = run_main("-j", "1", "-o", str(small_disk), "imgur.com/a/AbC1234")
+@pytest.mark.parametrize(("disk", "says"), [
+    ("small_disk", "no space left on the device for"),  # (256 KiB)
+    ("quota", "your disk quota is used up: no room for"),  # (250 kB: a shared machine's home folder)
+])
+def test_a_full_disk_is_said_once_and_nothing_more_is_fetched(imgur: Imgur, request: pytest.FixtureRequest, disk: str,
+                                                              says: str) -> None:
+    where: Path = request.getfixturevalue(disk)
+    imgur.add_album("AbC1234", count=12, size=100_000)  # (1.2 MB)
+    result = run_main("-j", "1", "-o", str(where), "imgur.com/a/AbC1234")
     assert result.code == 1, result
-    assert result.err.count("no space left on the device") == 1, result
+    assert result.err.count(says) == 1, result
     assert "files: 2 saved, 0 skipped, 10 failed" in result.err
     assert len(imgur.requests_to("i.imgur.com")) == 3  # two saved, the one that filled the disk: no more
-    assert not list(small_disk.rglob("*.part"))
+    assert not list(where.rglob("*.part"))
 
 
 def test_a_disk_with_no_room_for_another_folder_is_said_once_and_nothing_more_is_fetched(
