@@ -108,7 +108,7 @@ def build_run(options: Options, stderr: TextIO, environ: Mapping[str, str] | Non
             archive.close(interrupted=interrupted, hurry=hurry)
 
     parts = Parts(planner=planner, downloader=downloader(at_once),
-                  namer=Namer(options.output, options.dir_template, options.name_template),
+                  namer=Namer(options.output, options.dir_template, options.name_template, folders.name_max),
                   books=Books(folders, archive, write_metadata=options.write_metadata, error=progress.error,
                               dedupe=options.dedupe, sharing=sharing, rows=options.json_lines, labeller=labeller),
                   progress=progress, cancel=cancel, meter=meter, archive=archive, wayback=recoverer, close=close,

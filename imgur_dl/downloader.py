@@ -108,7 +108,7 @@ class Downloader:
         failed = Failed("no rendition could be fetched")
         for n, (source, path) in enumerate(zip(job.media.sources, job.paths, strict=True)):
             last = n == len(job.paths) - 1
-            part = PartFile(dir_fd, path.name, path, mtime, apart=_apart(job, path), label=self._label(job))
+            part = PartFile(dir_fd, path.name, path, mtime, apart=self._apart(job, path), label=self._label(job))
             outcome = self.fetch_source(source, part, job, can_fall_back=not last)
             if isinstance(outcome, Saved):
                 return Result(job, Status.SAVED, saved_at(path, outcome), bytes=outcome.size, url=outcome.url,
@@ -137,11 +137,16 @@ class Downloader:
         except FolderError as exc:
             return Failed(str(exc), full=exc.full)
         try:
-            part = PartFile(dir_fd, path.name, path, mtime if self.dates else None, apart=_apart(job, path),
+            part = PartFile(dir_fd, path.name, path, mtime if self.dates else None, apart=self._apart(job, path),
                             label=self._label(job))
             return self.fetch_source(source, part, job, can_fall_back=False)
         finally:
             self.folders.release(path.parent)
+
+    def _apart(self, job: Job, path: Path) -> str | None:
+        """The name ``path``'s file takes if another process saves a file of its own there meanwhile; None where no
+        other post's file can have its name (made from its id, where case counts)."""
+        return kept_apart(path, job.media.id, self.folders.name_max).name if job.shared else None
 
     def _label(self, job: Job) -> Label | None:
         """What labels ``job``'s file once it is whole (--xattrs; None without)."""
@@ -198,9 +203,3 @@ def _present(dir_fd: int, name: str, source: Source, entry: os.stat_result) -> i
 def saved_at(path: Path, saved: Saved) -> Path:
     """Where ``saved`` went: ``path``, or the name it was kept apart under (another process had ``path``)."""
     return path if saved.name is None else path.with_name(saved.name)
-
-
-def _apart(job: Job, path: Path) -> str | None:
-    """The name ``path``'s file takes if another process saves a file of its own there meanwhile; None where no
-    other post's file can have its name (made from its id, where case counts)."""
-    return kept_apart(path, job.media.id).name if job.shared else None

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import functools
 import hashlib
 import os
 import secrets
@@ -33,6 +34,8 @@ _DIRECTORY = getattr(os, "O_DIRECTORY", 0)
 _DIR_FLAGS = os.O_RDONLY | _DIRECTORY | _NOFOLLOW | _CLOEXEC
 
 
+# The shortest names kept to where a file system says it takes fewer bytes (no real one takes under 143).
+LEAST_NAME_MAX = 64
 # Folders kept open while no file is written through them (a listing's, an album's between two files), the most
 # recently used: a run through thousands of folders (a template's folder a date) holds no more open than this and
 # those written into at the moment, one a download at the most.
@@ -66,6 +69,16 @@ class Folders:
         self._lock = threading.Lock()
         self._ignores_case: bool | None = None  # found out once a run (ignores_case)
         self._names: dict[Path, HashSet] = {}  # where names ignore case: a folder's names as it was found (read once)
+
+    @functools.cached_property
+    def name_max(self) -> int:
+        """The bytes a name may have below the root, as its file system says (eCryptfs 143, most 255); 255 where it
+        says nothing (the root made later: its nearest folder that is there is asked)."""
+        for folder in (self.root, *self.root.absolute().parents):
+            with contextlib.suppress(OSError):
+                told = os.statvfs(folder).f_namemax
+                return max(LEAST_NAME_MAX, min(told, 255)) if told else 255
+        return 255
 
     def ignores_case(self, folder: Path) -> bool:
         """Whether names in ``folder`` ignore case, as on macOS, exFAT or WSL's ``/mnt/c`` (``AbC.jpg`` is

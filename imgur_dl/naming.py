@@ -187,10 +187,10 @@ class Template:
         """
         return Path(*self.parts(values, reserve=reserve))
 
-    def parts(self, values: Mapping[str, str | int], *, reserve: int = 0) -> list[str]:
-        """:meth:`render`'s components, as text."""
+    def parts(self, values: Mapping[str, str | int], *, reserve: int = 0, most: int = MAX_COMPONENT_BYTES) -> list[str]:
+        """:meth:`render`'s components, as text, each of ``most`` bytes at the most."""
         last = len(self._pieces) - 1
-        return [_render_piece(piece, names, values, MAX_COMPONENT_BYTES - (reserve if n == last else 0))
+        return [_render_piece(piece, names, values, most - (reserve if n == last else 0))
                 for n, (piece, names) in enumerate(self._pieces)]
 
 
@@ -280,13 +280,14 @@ class Namer:
     root: Path
     dir_template: Template = Template(DEFAULT_DIR)
     name_template: Template | None = None  # None: DEFAULT_NAME, or SINGLE_NAME for lone images
+    most: int = MAX_COMPONENT_BYTES  # bytes a name may have where files go (fewer on some: eCryptfs takes 143)
 
     def folder(self, album: Album) -> Path:
         """An album's own folder; a lone image's is its listing's (or the output folder)."""
-        base = self.root if album.listing is None else self.root / sanitize(album.listing.folder)
+        base = self.root if album.listing is None else self.root / sanitize(album.listing.folder, self.most)
         if not album.is_album:
             return base
-        return base.joinpath(*_inside(self.dir_template.parts(fields(album, None))))
+        return base.joinpath(*_inside(self.dir_template.parts(fields(album, None), most=self.most)))
 
     @functools.cached_property
     def names_by_id(self) -> bool:
@@ -296,12 +297,12 @@ class Namer:
     def path(self, album: Album, media: Media, ext: str, folder: Path | None = None) -> Path:
         """Where ``media`` is saved; ``folder``, when given, is ``self.folder(album)`` made once."""
         template = self.name_template or (_DEFAULT_NAME if album.is_album else _SINGLE_NAME)
-        parts = template.parts(fields(album, media, ext, template.wanted), reserve=len(PART_SUFFIX))
+        parts = template.parts(fields(album, media, ext, template.wanted), reserve=len(PART_SUFFIX), most=self.most)
         return (folder or self.folder(album)).joinpath(*_inside(parts))
 
 
 def disambiguate(path: Path, media_id: str, taken: HashSet, *, fold: bool = False,
-                 clash: Callable[[Path], bool] | None = None) -> Path:
+                 clash: Callable[[Path], bool] | None = None, most: int = MAX_COMPONENT_BYTES) -> Path:
     """``path``, or when another file of this run has it, ``<stem> (<id>)<suffix>``; with ``fold`` (names that
     ignore case), also when another has it in another case (Imgur's ids tell ``AbC`` from ``abc``); and when
     ``clash`` says a file that is not this one holds it already.
@@ -314,16 +315,17 @@ def disambiguate(path: Path, media_id: str, taken: HashSet, *, fold: bool = Fals
 
     given = key(path)
     if given in taken or (clash is not None and clash(path)):
-        path = kept_apart(path, media_id)
+        path = kept_apart(path, media_id, most)
         given = key(path)
     taken.add(given)
     return path
 
 
-def kept_apart(path: Path, media_id: str) -> Path:
-    """``<stem> (<id>)<suffix>``: ``path`` for the file of ``media_id`` when another file has it."""
+def kept_apart(path: Path, media_id: str, most: int = MAX_COMPONENT_BYTES) -> Path:
+    """``<stem> (<id>)<suffix>``: ``path`` for the file of ``media_id`` when another file has it (a name of ``most``
+    bytes at the most, its ``.part`` name's included)."""
     tag = sanitize(f"({media_id})", 40)
-    stem = truncate_utf8(path.stem, MAX_COMPONENT_BYTES - len(PART_SUFFIX) - len(path.suffix) - len(tag) - 1)
+    stem = truncate_utf8(path.stem, most - len(PART_SUFFIX) - len(path.suffix.encode()) - len(tag.encode()) - 1)
     return path.with_name(f"{stem} {tag}{path.suffix}")
 
 

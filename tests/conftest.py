@@ -302,6 +302,13 @@ def quota(tmp_path: Path) -> Iterator[Path]:
 
 
 @pytest.fixture
+def short_names(tmp_path: Path) -> Iterator[Path]:
+    """A folder whose names take 143 bytes at the most, as an encrypted home folder's (eCryptfs)."""
+    with _fuse(tmp_path / "backing", tmp_path / "short", "--name-max", "143") as mountpoint:
+        yield mountpoint
+
+
+@pytest.fixture
 def linkless(tmp_path: Path) -> Iterator[Path]:
     """A folder that takes no hard links, as FAT, exFAT and many network shares."""
     with _fuse(tmp_path / "backing", tmp_path / "linkless", "--no-links") as mountpoint:

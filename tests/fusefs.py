@@ -10,7 +10,8 @@ lrnselfreliance/wrolpi #568, exFAT/FAT/NTFS drives). Mounted with
 shared mapping (ENODEV) exactly so. Everything else passes through to a real
 folder: locks, renames, hard links, fsync.
 
-    python -m tests.fusefs BACKING MOUNTPOINT [--fold-case | --no-links | --no-locks | --quota BYTES]
+    python -m tests.fusefs BACKING MOUNTPOINT [--fold-case | --no-links | --no-locks | --quota BYTES |
+                                               --name-max BYTES]
                                                     # prints "ready" once mounted; serves until unmounted
 
 With ``--fold-case`` it is also case-insensitive and case-preserving, as
@@ -21,7 +22,9 @@ onto an entry, under another case of a name takes that entry's place. With
 network shares, make none. With ``--no-locks`` it takes no ``flock`` locks
 (``ENOLCK``), as an NFS mount whose lock service is not running refuses them.
 With ``--quota BYTES`` it takes that many bytes of writes, then refuses more
-(``EDQUOT``), as a home folder under a user's disk quota does.
+(``EDQUOT``), as a home folder under a user's disk quota does. With
+``--name-max BYTES`` its names take that many bytes at the most, as it says
+(``f_namemax``): eCryptfs, an encrypted home folder, takes 143.
 
 It needs /dev/fuse, libfuse 3 (Debian's ``fuse3``) and ``mfusepy``; the tests
 that use it mount it in a temporary folder and unmount it after.
@@ -159,6 +162,38 @@ class Quota(Passthrough):
         return super().write(path, data, offset, fh)
 
 
+class ShortNames(Passthrough):
+    """A passthrough whose names take ``most`` bytes at the most (``ENAMETOOLONG`` past it), as it says
+    (``f_namemax``): eCryptfs, an encrypted home folder, takes 143."""
+
+    def __init__(self, root: str, most: int) -> None:
+        super().__init__(root)
+        self.most = most
+
+    def _named(self, path: str) -> None:
+        if len(os.path.basename(path).encode()) > self.most:
+            raise FuseOSError(errno.ENAMETOOLONG)
+
+    def statfs(self, path: str) -> dict[str, Any]:
+        return {**super().statfs(path), "f_namemax": self.most}
+
+    def mkdir(self, path: str, mode: int) -> None:
+        self._named(path)
+        super().mkdir(path, mode)
+
+    def create(self, path: str, mode: int, fi: Any = None) -> int:
+        self._named(path)
+        return super().create(path, mode, fi)
+
+    def rename(self, old: str, new: str, *flags: Any) -> None:
+        self._named(new)
+        super().rename(old, new, *flags)
+
+    def link(self, target: str, source: str) -> None:
+        self._named(target)
+        super().link(target, source)
+
+
 class Lockless(Passthrough):
     """A passthrough that takes no ``flock`` locks (``ENOLCK``), as an NFS mount whose lock service is not running
     refuses them."""
@@ -171,6 +206,8 @@ def main(argv: list[str]) -> None:
     backing, mountpoint, *mode = argv
     if mode[:1] == ["--quota"]:
         served: Passthrough = Quota(backing, int(mode[1]))
+    elif mode[:1] == ["--name-max"]:
+        served = ShortNames(backing, int(mode[1]))
     else:
         kind = Lockless if mode == ["--no-locks"] else Passthrough
         served = kind(backing, fold_case=mode == ["--fold-case"], links=mode != ["--no-links"])

@@ -130,6 +130,22 @@ def test_a_folder_of_the_name_template_that_is_no_folder_is_refused_in_one_line(
     assert kind == "symlink" or (folder / "sub").read_bytes() == b"precious"
 
 
+def test_names_fit_a_file_system_that_takes_short_ones(imgur: Imgur, short_names: Path) -> None:
+    # An encrypted home folder (eCryptfs) takes names of 143 bytes: a long title (240 bytes of UTF-8) is cut to
+    # fit, in the album's folder and in every file's name, those kept apart by their ids included.
+    album = imgur.add_album("AbC1234", count=3, title="\u5199\u771f" * 40)
+    result = run_main("--write-metadata", "--name", "{album_title}.{ext}", "-o", str(short_names),
+                      "imgur.com/a/AbC1234")
+    assert result.code == 0, result
+    saved = files_under(short_names)
+    pictures = sorted(data for path, data in saved.items() if not path.endswith("/album.json"))
+    assert pictures == sorted(image.data for image in album.images), sorted(saved)
+    names = {part for path in saved for part in Path(path).parts}
+    assert all(len(name.encode()) <= 143 for name in names), names
+    assert all(name.startswith("\u5199\u771f") or name.startswith("AbC1234 - \u5199\u771f") or name == "album.json"
+               for name in names), names
+
+
 def test_output_folder_itself_may_be_a_symlink(imgur: Imgur, tmp_path: Path) -> None:
     album = _album(imgur, count=1)
     real = tmp_path / "real"

@@ -39,7 +39,7 @@ from imgur_dl.hashset import HashSet
 from imgur_dl.hosts import OffsiteError
 from imgur_dl.lists import Listed, list_lines, read_list
 from imgur_dl.models import Album, Job, Kind, Media, Result, Source, Status, Target
-from imgur_dl.naming import FIELDS, MAX_COMPONENT_BYTES, Namer, Template, _printable, _treated, sanitize
+from imgur_dl.naming import FIELDS, MAX_COMPONENT_BYTES, Namer, Template, _printable, _treated, kept_apart, sanitize
 from imgur_dl.packed import PackedMedia
 from imgur_dl.parser import build_parser
 from imgur_dl.scan import Scanner
@@ -204,8 +204,10 @@ def test_a_name_given_back_as_it_came_is_what_the_whole_treatment_makes_of_it(te
 
 
 @EXAMPLES
-@given(st.dictionaries(st.sampled_from(sorted(FIELDS)), st.text(max_size=300)), st.text(min_size=1, max_size=60))
-def test_rendered_paths_stay_inside_the_output_folder(values: dict[str, str], template: str) -> None:
+@given(st.dictionaries(st.sampled_from(sorted(FIELDS)), st.text(max_size=300)), st.text(min_size=1, max_size=60),
+       st.sampled_from([MAX_COMPONENT_BYTES, 143, 64]))  # (most file systems; eCryptfs; the least taken)
+@example({"id": "0\xa1\U00010000" * 4}, "0\xa1\U00010000" * 6, 64)  # (an id's tag counted in bytes, not characters)
+def test_rendered_paths_stay_inside_the_output_folder(values: dict[str, str], template: str, most: int) -> None:
     root = Path("/out")
     try:
         tpl = Template(template)
@@ -217,11 +219,14 @@ def test_rendered_paths_stay_inside_the_output_folder(values: dict[str, str], te
     album = Album(id=values.get("album_id", "AbC1234"), title=values.get("album_title", ""), description="",
                   url="", created_at="", is_album=True, media=(media,))
     try:
-        path = Namer(root, tpl, tpl).path(album, media, "jpg")
+        path = Namer(root, tpl, tpl, most).path(album, media, "jpg")
     except UsageError:
         return
     assert path.is_relative_to(root) and ".." not in path.parts
-    assert all(len(p.encode()) <= MAX_COMPONENT_BYTES and not _unprintable(p) for p in path.relative_to(root).parts)
+    assert all(len(p.encode()) <= most and not _unprintable(p) for p in path.relative_to(root).parts)
+    assert len((path.name + ".part").encode()) <= most  # (its part file's name too)
+    apart = kept_apart(path, media.id, most)
+    assert len((apart.name + ".part").encode()) <= most and apart.parent == path.parent
 
 
 # A v3 listing's item as Imgur gives one (a gallery album, or a gallery image in full), with any value anywhere.
