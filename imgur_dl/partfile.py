@@ -173,7 +173,8 @@ class PartFile:
         if self.label is not None:
             self.label(fd, origin, self.sha256)
         if self.mtime is not None:
-            os.utime(fd, (self.mtime, self.mtime))
+            with contextlib.suppress(OSError):  # (a share whose files another user owns refuses it: kept undated)
+                os.utime(fd, (self.mtime, self.mtime))
         os.fsync(fd)
         try:
             return _into_place(fd, self, aside=self.close)

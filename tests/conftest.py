@@ -309,6 +309,13 @@ def short_names(tmp_path: Path) -> Iterator[Path]:
 
 
 @pytest.fixture
+def timeless(tmp_path: Path) -> Iterator[Path]:
+    """A folder whose files' times cannot be set, as a share's whose files another user owns."""
+    with _fuse(tmp_path / "backing", tmp_path / "timeless", "--no-times") as mountpoint:
+        yield mountpoint
+
+
+@pytest.fixture
 def linkless(tmp_path: Path) -> Iterator[Path]:
     """A folder that takes no hard links, as FAT, exFAT and many network shares."""
     with _fuse(tmp_path / "backing", tmp_path / "linkless", "--no-links") as mountpoint:

@@ -10,8 +10,8 @@ lrnselfreliance/wrolpi #568, exFAT/FAT/NTFS drives). Mounted with
 shared mapping (ENODEV) exactly so. Everything else passes through to a real
 folder: locks, renames, hard links, fsync.
 
-    python -m tests.fusefs BACKING MOUNTPOINT [--fold-case | --no-links | --no-locks | --quota BYTES |
-                                               --name-max BYTES]
+    python -m tests.fusefs BACKING MOUNTPOINT [--fold-case | --no-links | --no-locks | --no-times |
+                                               --quota BYTES | --name-max BYTES]
                                                     # prints "ready" once mounted; serves until unmounted
 
 With ``--fold-case`` it is also case-insensitive and case-preserving, as
@@ -24,7 +24,9 @@ network shares, make none. With ``--no-locks`` it takes no ``flock`` locks
 With ``--quota BYTES`` it takes that many bytes of writes, then refuses more
 (``EDQUOT``), as a home folder under a user's disk quota does. With
 ``--name-max BYTES`` its names take that many bytes at the most, as it says
-(``f_namemax``): eCryptfs, an encrypted home folder, takes 143.
+(``f_namemax``): eCryptfs, an encrypted home folder, takes 143. With
+``--no-times`` it refuses to set a file's times (``EPERM``), as a share whose
+files another user owns does.
 
 It needs /dev/fuse, libfuse 3 (Debian's ``fuse3``) and ``mfusepy``; the tests
 that use it mount it in a temporary folder and unmount it after.
@@ -194,6 +196,14 @@ class ShortNames(Passthrough):
         super().link(target, source)
 
 
+class Timeless(Passthrough):
+    """A passthrough that refuses to set a file's times (``EPERM``), as a share does whose files another user owns
+    (CIFS mapped to one account)."""
+
+    def utimens(self, path: str, times: tuple[int, int] | None = None, *args: Any) -> None:
+        raise FuseOSError(errno.EPERM)
+
+
 class Lockless(Passthrough):
     """A passthrough that takes no ``flock`` locks (``ENOLCK``), as an NFS mount whose lock service is not running
     refuses them."""
@@ -208,6 +218,8 @@ def main(argv: list[str]) -> None:
         served: Passthrough = Quota(backing, int(mode[1]))
     elif mode[:1] == ["--name-max"]:
         served = ShortNames(backing, int(mode[1]))
+    elif mode == ["--no-times"]:
+        served = Timeless(backing)
     else:
         kind = Lockless if mode == ["--no-locks"] else Passthrough
         served = kind(backing, fold_case=mode == ["--fold-case"], links=mode != ["--no-links"])

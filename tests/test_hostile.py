@@ -146,6 +146,16 @@ def test_names_fit_a_file_system_that_takes_short_ones(imgur: Imgur, short_names
                for name in names), names
 
 
+def test_a_file_system_that_takes_no_times_keeps_every_file(imgur: Imgur, timeless: Path) -> None:
+    # A share whose files another user owns refuses their times (EPERM): each file is kept, dated when it came.
+    album = imgur.add_album("AbC1234", count=3)
+    for rerun in (False, True):  # (and found there, whole, on a rerun)
+        result = run_main("-o", str(timeless), "imgur.com/a/AbC1234")
+        assert result.code == 0, result
+        assert f"files: {0 if rerun else 3} saved, {3 if rerun else 0} skipped, 0 failed" in result.err, result
+    assert files_under(timeless / "AbC1234") == {f"00{n}-{i.id}.jpg": i.data for n, i in enumerate(album.images, 1)}
+
+
 def test_output_folder_itself_may_be_a_symlink(imgur: Imgur, tmp_path: Path) -> None:
     album = _album(imgur, count=1)
     real = tmp_path / "real"
