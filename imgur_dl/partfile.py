@@ -175,7 +175,7 @@ class PartFile:
         if self.mtime is not None:
             with contextlib.suppress(OSError):  # (a share whose files another user owns refuses it: kept undated)
                 os.utime(fd, (self.mtime, self.mtime))
-        os.fsync(fd)
+        _flush(fd)
         try:
             return _into_place(fd, self, aside=self.close)
         finally:
@@ -238,6 +238,21 @@ def _into_place(fd: int, file: PartFile, *, aside: Callable[[], None]) -> str:
         return file.name
     return _publish_shared(file.dir_fd, file.part, file.name, file.apart, size=there.st_size, sha256=file.sha256,
                            path=file.path, aside=aside)
+
+
+# What fsync says on a file system that offers none (VirtualBox's shared folders: EINVAL, as go-ethereum #2257 and
+# borgbackup's PR #1290 met it): the bytes written are all it can be asked for.
+_NO_FSYNC = frozenset({errno.EINVAL, errno.ENOTSUP, errno.EOPNOTSUPP, errno.ENOSYS})
+
+
+def _flush(fd: int) -> None:
+    """The file's bytes flushed to its disk (fsync), where its file system offers that; a failure to write them
+    (EIO, a full disk) is raised."""
+    try:
+        os.fsync(fd)
+    except OSError as exc:
+        if exc.errno not in _NO_FSYNC:
+            raise
 
 
 def _hash_held(fd: int, size: int, digests: Digests, part: str) -> None:

@@ -308,10 +308,11 @@ def short_names(tmp_path: Path) -> Iterator[Path]:
         yield mountpoint
 
 
-@pytest.fixture
-def timeless(tmp_path: Path) -> Iterator[Path]:
-    """A folder whose files' times cannot be set, as a share's whose files another user owns."""
-    with _fuse(tmp_path / "backing", tmp_path / "timeless", "--no-times") as mountpoint:
+@pytest.fixture(params=["--no-times", "--no-fsync"])
+def odd_share(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Path]:
+    """A folder that refuses what a share may: its files' times (one whose files another user owns), or fsync
+    (VirtualBox's shared folders)."""
+    with _fuse(tmp_path / "backing", tmp_path / "share", request.param) as mountpoint:
         yield mountpoint
 
 

@@ -11,7 +11,7 @@ shared mapping (ENODEV) exactly so. Everything else passes through to a real
 folder: locks, renames, hard links, fsync.
 
     python -m tests.fusefs BACKING MOUNTPOINT [--fold-case | --no-links | --no-locks | --no-times |
-                                               --quota BYTES | --name-max BYTES]
+                                               --no-fsync | --quota BYTES | --name-max BYTES]
                                                     # prints "ready" once mounted; serves until unmounted
 
 With ``--fold-case`` it is also case-insensitive and case-preserving, as
@@ -26,7 +26,8 @@ With ``--quota BYTES`` it takes that many bytes of writes, then refuses more
 ``--name-max BYTES`` its names take that many bytes at the most, as it says
 (``f_namemax``): eCryptfs, an encrypted home folder, takes 143. With
 ``--no-times`` it refuses to set a file's times (``EPERM``), as a share whose
-files another user owns does.
+files another user owns does; with ``--no-fsync``, to flush a file (``EINVAL``),
+as VirtualBox's shared folders do.
 
 It needs /dev/fuse, libfuse 3 (Debian's ``fuse3``) and ``mfusepy``; the tests
 that use it mount it in a temporary folder and unmount it after.
@@ -204,6 +205,13 @@ class Timeless(Passthrough):
         raise FuseOSError(errno.EPERM)
 
 
+class Unflushed(Passthrough):
+    """A passthrough that offers no fsync (``EINVAL``), as VirtualBox's shared folders (vboxsf) answer it."""
+
+    def fsync(self, path: str, datasync: int, fh: int) -> int:
+        raise FuseOSError(errno.EINVAL)
+
+
 class Lockless(Passthrough):
     """A passthrough that takes no ``flock`` locks (``ENOLCK``), as an NFS mount whose lock service is not running
     refuses them."""
@@ -220,6 +228,8 @@ def main(argv: list[str]) -> None:
         served = ShortNames(backing, int(mode[1]))
     elif mode == ["--no-times"]:
         served = Timeless(backing)
+    elif mode == ["--no-fsync"]:
+        served = Unflushed(backing)
     else:
         kind = Lockless if mode == ["--no-locks"] else Passthrough
         served = kind(backing, fold_case=mode == ["--fold-case"], links=mode != ["--no-links"])
