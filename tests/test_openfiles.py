@@ -94,6 +94,7 @@ def _limited(files: int, *args: str) -> subprocess.CompletedProcess[str]:
                           check=False, preexec_fn=low_limit)
 
 
+@pytest.mark.long  # (a second of a slow stand-in, mostly waited out)
 def test_a_process_with_little_room_for_open_files_saves_every_file(imgur: Imgur, tmp_path: Path) -> None:
     # Each connection slow enough that downloads pile up: 128 at once would need some 390 files open, past a
     # limit of 120, and each file opened past it would fail ("Too many open files").

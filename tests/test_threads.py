@@ -45,6 +45,7 @@ def test_the_threads_tried_are_started_and_all_end() -> None:
     assert threading.active_count() == before
 
 
+@pytest.mark.long  # (a second of a slow stand-in, mostly waited out)
 def test_a_run_where_few_threads_can_be_started_saves_every_file(imgur: Imgur, tmp_path: Path,
                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     # The system lets this process have 40 threads of imgur-dl's (as `ulimit -u 40` would, for a user whose
