@@ -24,11 +24,13 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from imgur_dl.archive import DEFAULT_TABLE, Fleet, Holder, Item, Record, Release, foreign, table_name
 from imgur_dl.dates import iso
 from imgur_dl.errors import ArchiveUnavailable, UsageError
+from imgur_dl.folders import NO_FSYNC
 from imgur_dl.models import Entry
 
 # Columns added since the first release, each migrated in place: (name, type).
@@ -78,7 +80,10 @@ class SqliteStore:
         except sqlite3.Error as exc:
             raise UsageError(f"cannot use {path} as a download archive: {exc}") from None
         try:
-            why = _prepare(self._db, self.table, wal=maps_shared(path.parent))
+            place = offered(path.parent)
+            if not place.flushes:  # (SQLite asks for none then: the file system can keep nothing surer)
+                self._db.execute("PRAGMA synchronous=OFF")
+            why = _prepare(self._db, self.table, wal=place.maps_shared)
         except sqlite3.Error as exc:
             why = str(exc)
         if why is not None:
@@ -249,22 +254,43 @@ def _unfit_place(path: Path) -> str | None:
     return None
 
 
-def maps_shared(folder: Path) -> bool:
-    """Whether a file in ``folder`` can be mapped shared, as SQLite's WAL index needs (a file made and removed
-    to find out). True when no file can be made there: opening the archive will say why."""
+@dataclass(frozen=True)
+class Offered:
+    """What the file system of the archive's folder offers SQLite."""
+
+    maps_shared: bool  # a file mapped shared, as the WAL journal's index needs (not on network shares, WSL's /mnt/c)
+    flushes: bool  # fsync, as each commit asks (not on VirtualBox's shared folders: EINVAL)
+
+
+def offered(folder: Path) -> Offered:
+    """What a file in ``folder`` can be asked for (a file made and removed to find out); all of it when no file
+    can be made there: opening the archive will say why."""
     try:
         fd, name = tempfile.mkstemp(prefix=".imgur-dl-", suffix=".probe", dir=folder)
     except OSError:
-        return True
+        return Offered(maps_shared=True, flushes=True)
+    try:
+        return Offered(maps_shared=_maps_shared(fd), flushes=_flushes(fd))
+    finally:
+        os.close(fd)
+        Path(name).unlink()
+
+
+def _maps_shared(fd: int) -> bool:
     try:
         os.ftruncate(fd, mmap.PAGESIZE)
         with mmap.mmap(fd, mmap.PAGESIZE, mmap.MAP_SHARED, mmap.PROT_READ | mmap.PROT_WRITE):
             return True
     except (OSError, ValueError):  # (ENODEV; EINVAL where the size cannot even be set, as on WSL's 9p)
         return False
-    finally:
-        os.close(fd)
-        Path(name).unlink()
+
+
+def _flushes(fd: int) -> bool:
+    try:
+        os.fsync(fd)
+    except OSError as exc:
+        return exc.errno not in NO_FSYNC  # (another failure is not the file system's way: SQLite will say it)
+    return True
 
 
 def _prepare(db: sqlite3.Connection, table: str, *, wal: bool) -> str | None:

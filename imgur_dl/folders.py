@@ -34,6 +34,9 @@ _DIRECTORY = getattr(os, "O_DIRECTORY", 0)
 _DIR_FLAGS = os.O_RDONLY | _DIRECTORY | _NOFOLLOW | _CLOEXEC
 
 
+# What fsync says on a file system that offers none (VirtualBox's shared folders: EINVAL, as go-ethereum #2257 and
+# borgbackup's PR #1290 met it).
+NO_FSYNC = frozenset({errno.EINVAL, errno.ENOTSUP, errno.EOPNOTSUPP, errno.ENOSYS})
 # The shortest names kept to where a file system says it takes fewer bytes (no real one takes under 143).
 LEAST_NAME_MAX = 64
 # Folders kept open while no file is written through them (a listing's, an album's between two files), the most

@@ -240,18 +240,13 @@ def _into_place(fd: int, file: PartFile, *, aside: Callable[[], None]) -> str:
                            path=file.path, aside=aside)
 
 
-# What fsync says on a file system that offers none (VirtualBox's shared folders: EINVAL, as go-ethereum #2257 and
-# borgbackup's PR #1290 met it): the bytes written are all it can be asked for.
-_NO_FSYNC = frozenset({errno.EINVAL, errno.ENOTSUP, errno.EOPNOTSUPP, errno.ENOSYS})
-
-
 def _flush(fd: int) -> None:
     """The file's bytes flushed to its disk (fsync), where its file system offers that; a failure to write them
     (EIO, a full disk) is raised."""
     try:
         os.fsync(fd)
     except OSError as exc:
-        if exc.errno not in _NO_FSYNC:
+        if exc.errno not in folders.NO_FSYNC:  # (the bytes written are all such a file system can be asked for)
             raise
 
 

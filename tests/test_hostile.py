@@ -157,6 +157,18 @@ def test_a_share_that_refuses_a_time_or_a_flush_keeps_every_file(imgur: Imgur, o
     assert files_under(odd_share / "AbC1234") == {f"00{n}-{i.id}.jpg": i.data for n, i in enumerate(album.images, 1)}
 
 
+def test_an_archive_on_a_share_that_refuses_a_time_or_a_flush_keeps_its_records(imgur: Imgur, odd_share: Path,
+                                                                                   tmp_path: Path) -> None:
+    # SQLite flushes each commit (fsync): where that is refused, it is asked for none, and the archive works.
+    imgur.add_album("AbC1234", count=3)
+    for rerun in (False, True):
+        result = run_main("--download-archive", str(odd_share / "seen.sqlite"), "-o", str(tmp_path / "out"),
+                          "imgur.com/a/AbC1234")
+        assert result.code == 0, result
+        assert f"files: {0 if rerun else 3} saved, {3 if rerun else 0} skipped, 0 failed" in result.err, result
+    assert imgur.requests_to("i.imgur.com") and len(imgur.requests_to("i.imgur.com")) == 3  # (none asked again)
+
+
 def test_output_folder_itself_may_be_a_symlink(imgur: Imgur, tmp_path: Path) -> None:
     album = _album(imgur, count=1)
     real = tmp_path / "real"
