@@ -18,7 +18,7 @@ from imgur_dl.cancel import Cancel
 from imgur_dl.clock import Clock
 from imgur_dl.downloader import Downloader
 from imgur_dl.errors import blamed
-from imgur_dl.folders import Folders
+from imgur_dl.folders import Folders, name_max
 from imgur_dl.heap import Trim, c_heap_release
 from imgur_dl.hosts import ARCHIVE_HOSTS, MEDIA_HOSTS, redirect_target
 from imgur_dl.labels import Labeller
@@ -64,7 +64,7 @@ def build_run(options: Options, stderr: TextIO, environ: Mapping[str, str] | Non
     client = ApiClient(session, client_id=options.client_id, auth=auth, policy=policy, cancel=cancel,
                        say=progress.note, timeout=options.timeout, speed=speed, clock=clock.now)
     api = ImgurApi(client, prefer_gif=options.prefer_gif)
-    folders = Folders(options.output)
+    folders = Folders(options.output, name_max(options.output))
     rate = RateLimit(options.limit_rate, cancel, clock.now) if options.limit_rate else None
     meter = Meter(progress, rate.take if rate is not None else None)
     labeller = Labeller(progress.note) if options.xattrs else None

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import functools
 import hashlib
 import os
 import secrets
@@ -64,24 +63,15 @@ class Folders:
     and :data:`IDLE` others have been used since.
     """
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, name_max: int = 255) -> None:
         self.root = root
+        self.name_max = name_max  # the bytes a name may have there (:func:`name_max`)
         self._fds: dict[Path, int] = {}
         self._holders: dict[Path, int] = {}
         self._idle: OrderedDict[Path, None] = OrderedDict()  # open, held by none: the least recently used first
         self._lock = threading.Lock()
         self._ignores_case: bool | None = None  # found out once a run (ignores_case)
         self._names: dict[Path, HashSet] = {}  # where names ignore case: a folder's names as it was found (read once)
-
-    @functools.cached_property
-    def name_max(self) -> int:
-        """The bytes a name may have below the root, as its file system says (eCryptfs 143, most 255); 255 where it
-        says nothing (the root made later: its nearest folder that is there is asked)."""
-        for folder in (self.root, *self.root.absolute().parents):
-            with contextlib.suppress(OSError):
-                told = os.statvfs(folder).f_namemax
-                return max(LEAST_NAME_MAX, min(told, 255)) if told else 255
-        return 255
 
     def ignores_case(self, folder: Path) -> bool:
         """Whether names in ``folder`` ignore case, as on macOS, exFAT or WSL's ``/mnt/c`` (``AbC.jpg`` is
@@ -209,6 +199,16 @@ class Folders:
             self._holders.clear()
         for fd in fds:
             os.close(fd)
+
+
+def name_max(root: Path) -> int:
+    """The bytes a name may have below ``root``, as its file system says (eCryptfs 143, most 255); 255 where it says
+    nothing (``root`` made later: its nearest folder that is there is asked)."""
+    for folder in (root, *root.absolute().parents):
+        with contextlib.suppress(OSError):
+            told = os.statvfs(folder).f_namemax
+            return max(LEAST_NAME_MAX, min(told, 255)) if told else 255
+    return 255
 
 
 def _ignores_case(dir_fd: int) -> bool:
