@@ -89,6 +89,14 @@ exit status:
 """
 
 
+# A value repeated in an error line, cut: the first 200 characters of any run past that (a file pasted as a value).
+_LONG = re.compile(r"\S{201,}")
+
+
+def _cut(run: re.Match[str]) -> str:
+    return f"{run[0][:200]}... ({len(run[0])} characters)"
+
+
 class Parser(argparse.ArgumentParser):
     out: TextIO = sys.stdout  # where --help and --version go
 
@@ -101,7 +109,7 @@ class Parser(argparse.ArgumentParser):
         self.paths[action] = kind
 
     def error(self, message: str) -> NoReturn:
-        raise UsageError(message)
+        raise UsageError(_LONG.sub(_cut, message))
 
 
 class _Given(argparse.Action):

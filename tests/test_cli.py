@@ -34,6 +34,9 @@ from tests.standin import Imgur
         (["https://imgur.com/user/someone/comments"], "names no album or image"),
         (["-j", "0", "imgur.com/a/AbC1234"], "must be at least 1"),
         (["-j", "many", "imgur.com/a/AbC1234"], "not a whole number"),
+        # A file pasted as a value: its first 200 characters repeated, not all of it.
+        (["-j", "9" * 5000, "imgur.com/a/AbC1234"], f"argument -j/--workers: at most 128: {'9' * 200}... "
+                                                    "(5000 characters)\n"),
         # Digits as a script writes them, not as int() and float() also read them (10, 3 and 2 to those).
         (["-j", "1_0", "imgur.com/a/AbC1234"], "argument -j/--workers: not a whole number: '1_0'"),
         (["--retries", "\u0663", "imgur.com/a/AbC1234"], "argument --retries: not a whole number: '\u0663'"),
