@@ -35,7 +35,7 @@ from imgur_dl.defaults import (
 from imgur_dl.errors import UsageError, reason, writing_stdout
 from imgur_dl.naming import DEFAULT_DIR, FIELDS
 from imgur_dl.options import CLIENT_ID, header_value, path_problem, proxy_problem
-from imgur_dl.text import hide_password, is_url, unwrapped
+from imgur_dl.text import decimal, hide_password, is_url, unwrapped
 
 T = TypeVar("T")
 
@@ -166,7 +166,8 @@ def _whole(text: str, *, least: int, most: int) -> int:
     match = re.fullmatch(r"\s*([+-]?)(\d+)\s*", text, re.ASCII)
     if not match:
         raise argparse.ArgumentTypeError(f"not a whole number: {text!r}")
-    value = int(match[1] + match[2]) if len(match[2]) < 19 else int(f"{match[1]}1{'0' * 18}")  # (past any bound)
+    digits = decimal(match[2])  # (None past 18 digits: past any bound)
+    value = (10**18 if digits is None else digits) * (-1 if match[1] == "-" else 1)
     if value < least:
         raise argparse.ArgumentTypeError(f"must be at least 1: {text}" if least else f"cannot be negative: {text}")
     if value > most:
