@@ -177,7 +177,7 @@ class PartFile:
                 os.utime(fd, (self.mtime, self.mtime))
         _flush(fd)
         try:
-            return _into_place(fd, self, aside=self.close)
+            return _into_place(fd, self)
         finally:
             self.close()
 
@@ -224,7 +224,7 @@ def _taken(fd: int, dir_fd: int, part: str, *, made: bool) -> bool | None:
     return False
 
 
-def _into_place(fd: int, file: PartFile, *, aside: Callable[[], None]) -> str:
+def _into_place(fd: int, file: PartFile) -> str:
     """``file``'s part file, open as ``fd`` and still locked, moved onto its final name; the name it took.
 
     Renamed while still locked: a process that opens the part file until it is renamed finds it held, not whole
@@ -237,7 +237,7 @@ def _into_place(fd: int, file: PartFile, *, aside: Callable[[], None]) -> str:
         folders.publish(file.dir_fd, file.part, file.name)
         return file.name
     return _publish_shared(file.dir_fd, file.part, file.name, file.apart, size=there.st_size, sha256=file.sha256,
-                           path=file.path, aside=aside)
+                           path=file.path, aside=file.close)
 
 
 def _flush(fd: int) -> None:
