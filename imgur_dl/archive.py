@@ -68,6 +68,20 @@ class Record:
     def now() -> str:
         return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
+    @staticmethod
+    def kept_path(path: Path | None) -> str | None:
+        """``path`` as a record keeps it: its text, or None where it holds bytes that are no text in this
+        system's encoding (``-o $'\\xff'``, a folder named under another locale), which no archive's text can
+        hold. Such a file is recorded all the same; only --dedupe cannot find it again."""
+        if path is None:
+            return None
+        text = str(path)
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            return None
+        return text
+
 
 @dataclass(frozen=True, slots=True)
 class Settle:

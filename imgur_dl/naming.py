@@ -7,9 +7,11 @@ inside the output folder.
 
 from __future__ import annotations
 
+import codecs
 import functools
 import re
 import secrets
+import sys
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -25,6 +27,9 @@ DEFAULT_NAME = "{index}-{id}.{ext}"
 SINGLE_NAME = "{id}.{ext}"  # a lone image (not an album) goes straight into the output folder
 PART_SUFFIX = ".part"
 MAX_COMPONENT_BYTES = 255
+# How names are written to disk: the file-system encoding, UTF-8 almost everywhere, a locale's own where one is set
+# (ISO-8859-1, EUC-JP, GB18030). A character it cannot write is no part of a name, and names are counted in its bytes.
+NAME_ENCODING = codecs.lookup(sys.getfilesystemencoding()).name
 
 
 def private_part(kind: str) -> str:
@@ -69,24 +74,25 @@ _KEPT_AS_IS = re.compile(r"(?!(?:CON|PRN|AUX|NUL|COM[0-9]|LPT[0-9])(?:\.|$))"  #
                          r"[A-Za-z0-9_](?:[A-Za-z0-9_.-]| (?! ))*(?<![. ])(?<!\.part)", re.ASCII | re.IGNORECASE)
 
 
-def sanitize(text: str, max_bytes: int = MAX_COMPONENT_BYTES) -> str:
-    """``text`` as one safe path component (never empty, never '.' or '..', never a name ending as a part file's
-    does: beside the file ``x``, ``x.part`` is where ``x`` is written until it is whole)."""
+def sanitize(text: str, max_bytes: int = MAX_COMPONENT_BYTES, encoding: str = NAME_ENCODING) -> str:
+    """``text`` as one safe path component of ``max_bytes`` in ``encoding`` at the most (never empty, never '.' or
+    '..', never a name ending as a part file's does: beside the file ``x``, ``x.part`` is where ``x`` is written
+    until it is whole)."""
     if len(text) <= max_bytes and _KEPT_AS_IS.fullmatch(text):
         return text  # (the treatment below would give it back unchanged: a name a file at a time, saved)
-    return _treated(text, max_bytes)
+    return _treated(text, max_bytes, encoding)
 
 
-def _treated(text: str, max_bytes: int) -> str:
+def _treated(text: str, max_bytes: int, encoding: str = NAME_ENCODING) -> str:
     """What :func:`sanitize` makes of any text."""
     if not (text.isascii() and text.isprintable()):  # (printable ASCII, as most names are, has nothing to drop)
-        text = _printable(text)
+        text = _writable(_printable(text), encoding)
     text = _UNSAFE.sub("_", text)
     text = _SPACES.sub(" ", text).strip()
     text = text.lstrip(". ").rstrip(". ")  # no hidden files, no '..', no trailing dot (Windows)
     if _WINDOWS_RESERVED.match(text) or text.startswith(("-", "~")):
         text = "_" + text  # (a name a shell would take for an option or a home folder gets a prefix)
-    text = truncate_utf8(text, max_bytes).rstrip(". ") or "_"
+    text = truncate_name(text, max_bytes, encoding).rstrip(". ") or "_"
     if text.casefold().endswith(PART_SUFFIX):  # (the name of another file's part file, "<name>.part": "_part")
         text = f"{text[:-len(PART_SUFFIX)]}_{text[1 - len(PART_SUFFIX):]}"
     return text
@@ -101,12 +107,36 @@ def _printable(text: str) -> str:
     return "".join(c for c in text if unicodedata.category(c) not in ("Cc", "Cf", "Cs"))
 
 
-def truncate_utf8(text: str, max_bytes: int) -> str:
-    """The longest prefix of ``text`` that is at most ``max_bytes`` of UTF-8."""
-    data = text.encode("utf-8")
+def _writable(text: str, encoding: str) -> str:
+    """``text`` with "_" for each character ``encoding`` cannot write (an album titled in Japanese, saved under a
+    locale of ISO-8859-1)."""
+    try:
+        text.encode(encoding)
+    except UnicodeEncodeError:
+        return "".join(c if _writes(c, encoding) else "_" for c in text)
+    return text
+
+
+def _writes(char: str, encoding: str) -> bool:
+    try:
+        char.encode(encoding)
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def name_bytes(text: str, encoding: str = NAME_ENCODING) -> int:
+    """The bytes ``text`` takes in a name (a character ``encoding`` cannot write, one: the "_" it becomes)."""
+    return len(text.encode(encoding, "replace"))
+
+
+def truncate_name(text: str, max_bytes: int, encoding: str = NAME_ENCODING) -> str:
+    """The longest prefix of ``text`` that is at most ``max_bytes`` in a name (a character cut in two is dropped;
+    one ``encoding`` cannot write is "?", which :func:`sanitize` makes "_")."""
+    data = text.encode(encoding, "replace")
     if len(data) <= max_bytes:
         return text
-    return data[:max_bytes].decode("utf-8", "ignore")
+    return data[:max_bytes].decode(encoding, "ignore")
 
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -204,7 +234,7 @@ def _render_piece(piece: str, names: tuple[str, ...], values: Mapping[str, str |
     stem, dot_ext = (text[: -len(ext) - 1], "." + ext) if ext and text.endswith("." + ext) else (text, "")
     if any(values.get(name) in ("", None) for name in names):
         stem = stem.strip(_DANGLING) or "_"  # "{album_id} - {album_title}" with no title
-    return sanitize(truncate_utf8(stem, max_bytes - len(dot_ext)) + dot_ext, max_bytes)
+    return sanitize(truncate_name(stem, max_bytes - len(dot_ext)) + dot_ext, max_bytes)
 
 
 # Each field's value for one item of an album (no item: the album's own fields).
@@ -325,7 +355,7 @@ def kept_apart(path: Path, media_id: str, most: int = MAX_COMPONENT_BYTES) -> Pa
     """``<stem> (<id>)<suffix>``: ``path`` for the file of ``media_id`` when another file has it (a name of ``most``
     bytes at the most, its ``.part`` name's included)."""
     tag = sanitize(f"({media_id})", 40)
-    stem = truncate_utf8(path.stem, most - len(PART_SUFFIX) - len(path.suffix.encode()) - len(tag.encode()) - 1)
+    stem = truncate_name(path.stem, most - len(PART_SUFFIX) - name_bytes(path.suffix) - name_bytes(tag) - 1)
     return path.with_name(f"{stem} {tag}{path.suffix}")
 
 

@@ -388,9 +388,10 @@ def launcher(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Launcher]:
         yield server
 
 
-def run_process(*args: str, cwd: Path | None = None, timeout: float = 60) -> Outcome:
-    done = subprocess.run([*command(), *args], capture_output=True, text=True, cwd=cwd,
-                          timeout=timeout, stdin=subprocess.DEVNULL, check=False)
+def run_process(*args: str, cwd: Path | None = None, timeout: float = 60, environ: dict[str, str] | None = None
+                ) -> Outcome:
+    done = subprocess.run([*command(), *args], capture_output=True, text=True, cwd=cwd, timeout=timeout,
+                          stdin=subprocess.DEVNULL, check=False, env=dict(os.environ, **(environ or {})))
     return Outcome(done.returncode, done.stdout, done.stderr)
 
 

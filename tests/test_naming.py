@@ -11,7 +11,7 @@ import imgur_dl
 from imgur_dl.errors import UsageError
 from imgur_dl.models import Album, Media, Source
 from imgur_dl.naming import Namer, Template, index_width, sanitize
-from tests.conftest import files_under, run_main
+from tests.conftest import files_under, run_main, run_process
 from tests.standin import Fault, Imgur
 
 SANITIZED = [
@@ -163,6 +163,23 @@ def test_a_file_whose_name_a_folder_has_is_kept_apart_by_its_id(imgur: Imgur, tm
                       "imgur.com/a/AbC1234", "imgur.com/LoNe123")
     assert result.code == 0, result
     assert files_under(tmp_path)["pic (LoNe123)"] == lone.data
+
+
+# A locale of another encoding than UTF-8 (ISO-8859-1, EUC-JP; here the C locale's ASCII, which every machine has,
+# where Python is told not to take it for UTF-8): imgur-dl writes names in it, as every program there does.
+_ASCII_NAMES = {"LC_ALL": "C", "LANG": "C", "PYTHONUTF8": "0", "PYTHONCOERCECLOCALE": "0"}
+
+
+def test_titles_the_locale_cannot_write_are_saved_under_names_it_can(imgur: Imgur, tmp_path: Path) -> None:
+    album = imgur.add_album("AbC1234", count=2, title="\u732b\u306e\u5199\u771f caf\xe9 \u2615" + "\xe9" * 300)
+    for image, title in zip(album.images, ["\u6771\u4eac", "na\xefve"], strict=True):
+        image.title = title
+    result = run_process("--name", "{title} {id}.{ext}", "-o", str(tmp_path), "imgur.com/a/AbC1234",
+                         environ=_ASCII_NAMES)
+    assert result.code == 0, result  # (it was: "unexpected UnicodeEncodeError", and not one file)
+    folder = "AbC1234 - ____ caf_ " + "_" * (255 - len("AbC1234 - ____ caf_ "))  # (cut at 255 bytes of ASCII)
+    assert files_under(tmp_path) == {f"{folder}/__ {album.images[0].id}.jpg": album.images[0].data,
+                                     f"{folder}/na_ve {album.images[1].id}.jpg": album.images[1].data}
 
 
 def test_empty_album_title_leaves_no_dangling_separator(tmp_path: Path) -> None:

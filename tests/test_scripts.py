@@ -293,6 +293,20 @@ def test_archive_prevents_a_second_download_into_another_folder(imgur: Imgur, tm
     assert sorted(archive.rows("SELECT kind, count(*) FROM archive GROUP BY kind")) == [("album", 1), ("image", 3)]
 
 
+def test_an_output_folder_named_in_bytes_of_no_text_is_recorded_all_the_same(imgur: Imgur, tmp_path: Path,
+                                                                             archive: ArchiveAt) -> None:
+    # (-o $'old\xffdrive', a folder named under another locale: Python gives its name as "old\udcffdrive", which
+    # no archive's text can hold; it was a traceback, and no record kept)
+    album = imgur.add_album("AbC1234", count=3)
+    args = ("--download-archive", archive.location, "-o", str(tmp_path / "old\udcffdrive"), "imgur.com/a/AbC1234")
+    first = run_main(*args)
+    assert first.code == 0 and first.err.count("\n") == 1, first
+    assert len(files_under(tmp_path / "old\udcffdrive")) == len(album.images)
+    assert sorted(archive.rows("SELECT kind, path FROM archive")) == [("album", None)] + [("image", None)] * 3
+    again = run_main(*args)
+    assert again.code == 0 and "0 saved, 3 skipped" in again.err, again
+
+
 def test_files_the_archive_has_are_found_whichever_batch_asks(imgur: Imgur, tmp_path: Path, archive: ArchiveAt,
                                                               monkeypatch: pytest.MonkeyPatch) -> None:
     album = imgur.add_album("AbC1234", count=7)
