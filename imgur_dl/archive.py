@@ -68,19 +68,24 @@ class Record:
     def now() -> str:
         return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
-    @staticmethod
-    def kept_path(path: Path | None) -> str | None:
-        """``path`` as a record keeps it: its text, or None where it holds bytes that are no text in this
-        system's encoding (``-o $'\\xff'``, a folder named under another locale), which no archive's text can
-        hold. Such a file is recorded all the same; only --dedupe cannot find it again."""
-        if path is None:
-            return None
-        text = str(path)
-        try:
-            text.encode("utf-8")
-        except UnicodeEncodeError:
-            return None
-        return text
+
+def kept_path(path: str | None, encoding: str) -> str | None:
+    """``path`` as an archive whose text is in ``encoding`` keeps it: as it is, or None where it cannot hold it (a
+    folder's name of bytes that are no text here, ``-o $'\\xff'``; a title in Japanese, in a LATIN1 database). Such
+    a file is recorded all the same; only --dedupe cannot find it again."""
+    if path is None:
+        return None
+    try:
+        path.encode(encoding)
+    except UnicodeEncodeError:
+        return None
+    return path
+
+
+def kept_text(text: str | None, encoding: str) -> str | None:
+    """Text said of an item (why it failed) as an archive whose text is in ``encoding`` keeps it: what it cannot
+    hold written as backslash escapes."""
+    return None if text is None else text.encode(encoding, "backslashreplace").decode(encoding)
 
 
 @dataclass(frozen=True, slots=True)

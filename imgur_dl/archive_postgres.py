@@ -35,6 +35,8 @@ from imgur_dl.archive import (
     Release,
     Settle,
     foreign,
+    kept_path,
+    kept_text,
     redact,
     secret_spans,
     table_name,
@@ -127,7 +129,15 @@ class _Server:
         given = self._pg.conninfo.conninfo_to_dict(self._url)
         ours = {"connect_timeout": str(CONNECT_TIMEOUT), "application_name": "imgur-dl", **KEEPALIVES}
         conninfo = self._pg.conninfo.make_conninfo(self._url, **{k: v for k, v in ours.items() if k not in given})
-        return self._pg.connect(conninfo, autocommit=True)
+        db = self._pg.connect(conninfo, autocommit=True)
+        # Text in the database's own encoding, whatever PGCLIENTENCODING says, so that what it cannot hold is
+        # known before it is sent (archive.kept_path); in a SQL_ASCII database, which keeps bytes as they come, in
+        # UTF-8 (in its own, psycopg would read every text back as bytes: psycopg#561).
+        server = db.info.parameter_status("server_encoding")
+        wanted = "UTF8" if server in (None, "SQL_ASCII") else server
+        if db.info.parameter_status("client_encoding") != wanted:
+            db.execute("SELECT set_config('client_encoding', %s, false)", (wanted,))
+        return db
 
     @contextmanager
     def use(self, *, limit: bool = True) -> Iterator[psycopg.Connection[Any]]:
@@ -280,10 +290,12 @@ class PostgresStore:
         releases = [r for r in items if isinstance(r, Release)]  # (after the settles: those are kept as settled)
 
         def work(db: psycopg.Connection[Any]) -> None:
+            held = db.info.encoding  # (the database's own: see _Server._connect)
             with db.cursor() as cursor:
                 if records:
                     cursor.executemany(self._q("INSERT INTO {archive} (kind, id, album, path, source, sha256) "
-                                               "VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING"), records)
+                                               "VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING"),
+                                       [(*row[:3], kept_path(row[3], held), *row[4:]) for row in records])
                 for item in settles:
                     if item.reason is None:  # done, whoever holds it now: the work is done
                         cursor.execute(self._q("UPDATE {claims} SET state = 'done', owner = %s, reason = NULL, "
@@ -293,12 +305,13 @@ class PostgresStore:
                         cursor.execute(self._q("UPDATE {claims} SET state = 'failed', reason = %s, "
                                                "expires = now() + make_interval(secs => %s), updated = now() "
                                                "WHERE kind = %s AND id = %s AND owner = %s AND state = 'claimed'"),
-                                       (item.reason, item.hold, item.kind.value, item.id, item.owner))
+                                       (kept_text(item.reason, held), item.hold, item.kind.value, item.id,
+                                        item.owner))
                 for release in releases:
                     cursor.execute(self._q(
                         "UPDATE {claims} SET state = 'failed', reason = %s, expires = now(), updated = now() "
                         "WHERE (kind, id) IN (SELECT kind, id FROM {claims} WHERE owner = %s AND state = 'claimed' "
-                        "ORDER BY kind, id FOR UPDATE)"), (release.reason, release.owner))
+                        "ORDER BY kind, id FOR UPDATE)"), (kept_text(release.reason, held), release.owner))
 
         self._server.run(work)
 

@@ -27,7 +27,18 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from imgur_dl.archive import DEFAULT_TABLE, Fleet, Holder, Item, Record, Release, foreign, table_name
+from imgur_dl.archive import (
+    DEFAULT_TABLE,
+    Fleet,
+    Holder,
+    Item,
+    Record,
+    Release,
+    foreign,
+    kept_path,
+    kept_text,
+    table_name,
+)
 from imgur_dl.dates import iso
 from imgur_dl.errors import ArchiveUnavailable, UsageError
 from imgur_dl.folders import NO_FSYNC
@@ -128,7 +139,7 @@ class SqliteStore:
     def write(self, items: Sequence[Item]) -> None:
         now = time.time()
         t = self.table
-        records = [(r.id, r.kind.value, r.album, r.path, Record.now(), r.source.value, r.sha256)
+        records = [(r.id, r.kind.value, r.album, kept_path(r.path, "utf-8"), Record.now(), r.source.value, r.sha256)
                    for r in items if isinstance(r, Record)]
         with self._use(write=True) as db:
             # Many records a statement, not one each: each statement lets go of the interpreter's lock and
@@ -143,7 +154,8 @@ class SqliteStore:
                     continue
                 if isinstance(item, Release):  # (in the order added: after the claims settled before it)
                     db.execute(f"UPDATE {t}_claims SET state = 'failed', reason = ?, expires = ?, updated = ? "
-                               "WHERE owner = ? AND state = 'claimed'", (item.reason, now, now, item.owner))
+                               "WHERE owner = ? AND state = 'claimed'",
+                               (kept_text(item.reason, "utf-8"), now, now, item.owner))
                 elif item.reason is None:  # done, whoever holds it now: the work is done
                     db.execute(f"UPDATE {t}_claims SET state = 'done', owner = ?, reason = NULL, expires = ?, "
                                "updated = ? WHERE kind = ? AND id = ?",
@@ -151,7 +163,8 @@ class SqliteStore:
                 else:
                     db.execute(f"UPDATE {t}_claims SET state = 'failed', reason = ?, expires = ?, updated = ? "
                                "WHERE kind = ? AND id = ? AND owner = ? AND state = 'claimed'",
-                               (item.reason, now + item.hold, now, item.kind.value, item.id, item.owner))
+                               (kept_text(item.reason, "utf-8"), now + item.hold, now, item.kind.value, item.id,
+                                item.owner))
 
     def copies(self, sha256: str) -> list[tuple[str, str]]:
         with self._use() as db:

@@ -92,8 +92,8 @@ class Books:
             if copy is not None:
                 result = replace(result, linked_to=copy)
         if self.archive is not None and result.status is not Status.FAILED and not result.archived:
-            self.archive.add(Record(Entry.IMAGE, result.job.media.id, result.job.album.id,
-                                    Record.kept_path(result.path), result.source, result.sha256))
+            self.archive.add(Record(Entry.IMAGE, result.job.media.id, result.job.album.id, str(result.path),
+                                    result.source, result.sha256))
         if result.status is Status.FAILED and book.failed is None:
             book.failed = f"{result.job.media.id}: {result.error}"
         if self.write_metadata:
@@ -159,7 +159,7 @@ class Books:
                 self.error(f"{album.id}: cannot write {book.folder / name}: {reason(exc)}")
                 written = False
         if self.archive is not None and album.is_album and book.failed is None:
-            self.archive.add(Record(Entry.ALBUM, album.id, None, Record.kept_path(book.folder)))
+            self.archive.add(Record(Entry.ALBUM, album.id, None, str(book.folder)))
         self.give_back(album, book.failed)
         return written
 

@@ -44,8 +44,10 @@ Key = tuple[Entry, str]
 
 
 def owner_name() -> str:
-    """This process, as the claims name it: host, pid, and a nonce (pids are reused)."""
-    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+    """This process, as the claims name it: host, pid, and a nonce (pids are reused); in ASCII, which any
+    archive's text holds (a host's name is any bytes)."""
+    host = socket.gethostname().encode("ascii", "backslashreplace").decode("ascii")
+    return f"{host}:{os.getpid()}:{secrets.token_hex(3)}"
 
 
 class Claims:

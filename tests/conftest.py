@@ -250,7 +250,7 @@ class ArchiveAt:
         if self.backend == "postgres":
             import psycopg  # noqa: PLC0415
 
-            with psycopg.connect(self.location, autocommit=True) as db:
+            with psycopg.connect(self.location, autocommit=True, client_encoding="UTF8") as db:
                 cursor = db.execute(query.replace("?", "%s"), params)
                 return [tuple(r) for r in cursor.fetchall()] if cursor.description else []
         with contextlib.closing(sqlite3.connect(self.location, isolation_level=None)) as db:

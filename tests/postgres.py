@@ -132,14 +132,14 @@ class Postgres:
     def url(self, database: str = USER) -> str:
         return f"postgresql://{USER}:{self.password}@127.0.0.1:{self.port}/{database}"
 
-    def new_database(self) -> str:
-        """The URL of a database made for one test (empty: no tables yet)."""
+    def new_database(self, encoding: str = "UTF8") -> str:
+        """The URL of a database made for one test (empty: no tables yet), whose text is in ``encoding``."""
         import psycopg  # noqa: PLC0415 - tests that need a server have the extra
 
         self._databases += 1
         name = f"t{os.getpid()}_{self._databases}"
         with psycopg.connect(self.url(), autocommit=True) as db:
-            db.execute(f"CREATE DATABASE {name}")
+            db.execute(f"CREATE DATABASE {name} ENCODING '{encoding}' TEMPLATE template0")
         return self.url(name)
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 import zstandard
 
-from imgur_dl import archive_sqlite, handout, packed, urls
+from imgur_dl import archive_sqlite, handout, packed, share, urls
 from imgur_dl.archive import BATCH, GATHER, Archive, Entry, Record, Settle, open_store
 from imgur_dl.build import build_run
 from imgur_dl.clock import Clock
@@ -28,6 +28,7 @@ from imgur_dl.models import Archived, Result, Status
 from imgur_dl.options import Options
 from tests.conftest import ArchiveAt, files_under, run_main
 from tests.launcher import Launcher
+from tests.postgres import Postgres
 from tests.standin import AlbumData, Imgur
 
 
@@ -305,6 +306,49 @@ def test_an_output_folder_named_in_bytes_of_no_text_is_recorded_all_the_same(img
     assert sorted(archive.rows("SELECT kind, path FROM archive")) == [("album", None)] + [("image", None)] * 3
     again = run_main(*args)
     assert again.code == 0 and "0 saved, 3 skipped" in again.err, again
+
+
+@pytest.mark.parametrize("encoding", ["LATIN1", "SQL_ASCII"])
+def test_a_database_of_another_encoding_than_utf_8_keeps_every_record(imgur: Imgur, tmp_path: Path,
+                                                                      postgres: Postgres, encoding: str) -> None:
+    # A LATIN1 database (as older clusters were made) cannot hold a title in Japanese: each record was refused
+    # whole, with a traceback. One of SQL_ASCII (a cluster made in the C locale), which keeps bytes, was read back
+    # as bytes by psycopg (psycopg#561): the next run refused it, its table "not made by imgur-dl".
+    album = imgur.add_album("AbC1234", count=2, title="\u732b caf\xe9")
+    at = ArchiveAt(postgres.new_database(encoding), "postgres")
+    args = ("--download-archive", at.location, "-o", str(tmp_path), "imgur.com/a/AbC1234")
+    first = run_main(*args)
+    assert first.code == 0 and first.err.count("\n") == 1, first
+    again = run_main(*args)
+    assert again.code == 0 and "0 saved, 2 skipped" in again.err, again
+    folder = tmp_path / "AbC1234 - \u732b caf\xe9"
+    kept = [None] * 3 if encoding == "LATIN1" else [str(folder)] + [str(folder / f"00{n}-{image.id}.jpg")
+                                                                 for n, image in enumerate(album.images, 1)]
+    rows = at.rows("SELECT path FROM archive ORDER BY kind, id")
+    assert [row[0] for row in rows] == kept
+
+
+def test_text_an_archive_cannot_hold_is_kept_as_it_can(postgres: Postgres, tmp_path: Path) -> None:
+    # (why a claim failed, naming a path of bytes no text holds, or a title a LATIN1 database cannot hold)
+    why = "AbC1234: cannot write old\udcffdrive/\u732b caf\xe9/001.jpg: No space left on device"
+    for location, held in ((str(tmp_path / "seen.sqlite"), "utf-8"), (postgres.new_database("LATIN1"), "latin-1")):
+        store = open_store(location)
+        assert store.claim(Entry.ALBUM, ["AbC1234"], "here:1:ab", 60) == {"AbC1234"}
+        store.write([Settle(Entry.ALBUM, "AbC1234", "here:1:ab", reason=why, hold=60)])
+        backend = "postgres" if location.startswith("postgresql") else "sqlite"
+        assert ArchiveAt(location, backend).rows("SELECT reason FROM archive_claims") == [
+            (why.encode(held, "backslashreplace").decode(held),)]
+        store.close()
+
+
+def test_a_host_named_in_bytes_of_no_text_claims_as_any_other(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # (a host's name is any bytes: Python gives one that is no UTF-8 with "\udcff" in it, which no archive holds)
+    monkeypatch.setattr(socket, "gethostname", lambda: "b\udcffro")
+    owner = share.owner_name()
+    assert owner.startswith("b\\udcffro:") and owner.isascii()
+    store = open_store(str(tmp_path / "seen.sqlite"))
+    assert store.claim(Entry.ALBUM, ["AbC1234"], owner, 60) == {"AbC1234"}
+    store.close()
 
 
 def test_files_the_archive_has_are_found_whichever_batch_asks(imgur: Imgur, tmp_path: Path, archive: ArchiveAt,
