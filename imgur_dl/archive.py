@@ -29,7 +29,7 @@ from typing import Protocol
 from imgur_dl.clock import Clock
 from imgur_dl.errors import ArchiveUnavailable, Cancelled, UsageError
 from imgur_dl.models import Entry, Origin
-from imgur_dl.text import Once, counted, hide_password, is_url, masked, passwords, unwrapped
+from imgur_dl.text import Once, counted, hide_password, is_url, masked, passwords, printable, unwrapped
 
 __all__ = ["Archive", "Entry", "Fleet", "Holder", "Item", "Record", "Release", "Settle", "Store", "open_archive",
            "open_store"]
@@ -266,6 +266,13 @@ class Archive:
     # -- the writer thread ---------------------------------------------------------
 
     def _write_all(self) -> None:
+        try:
+            self._writing()
+        except Exception as exc:  # noqa: BLE001 - a bug: one line, not a traceback; its records are said lost at the close
+            self.error(f"unexpected {type(exc).__name__} writing to the download archive ({self.location}): "
+                       f"{printable(exc)} (a bug); nothing more is recorded in this run")
+
+    def _writing(self) -> None:
         wait = 0.5
         while True:
             with self._cond:

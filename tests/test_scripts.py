@@ -415,6 +415,23 @@ def test_records_gather_for_a_second_after_a_write_unless_a_batch_is_full_or_som
     archive.close()
 
 
+def test_a_bug_writing_the_archive_is_one_line_and_its_records_are_said_lost(monkeypatch: pytest.MonkeyPatch) -> None:
+    store = open_store(":memory:")
+
+    def broken(_items: object) -> None:
+        raise ZeroDivisionError("division by zero")  # (a bug in the store's code)
+
+    monkeypatch.setattr(store, "write", broken)
+    said: list[str] = []
+    archive = Archive(store, say=said.append, error=said.append, clock=Clock())
+    archive.add(Record(Entry.IMAGE, "Ab00001"))
+    archive.close()
+    assert said[0] == ("unexpected ZeroDivisionError writing to the download archive (:memory:): division by zero "
+                       "(a bug); nothing more is recorded in this run")  # (it was a traceback, from its thread)
+    assert said[1:] == ["1 finished file could not be recorded in the download archive (:memory:); the next run "
+                        "records them (the files are in place)"]
+
+
 def test_the_files_the_archive_has_are_booked_together_not_one_by_one(imgur: Imgur, tmp_path: Path,
                                                                       archive: ArchiveAt) -> None:
     album = imgur.add_album("AbC1234", count=6)
