@@ -86,7 +86,7 @@ def sanitize(text: str, max_bytes: int = MAX_COMPONENT_BYTES, encoding: str = NA
 def _treated(text: str, max_bytes: int, encoding: str = NAME_ENCODING) -> str:
     """What :func:`sanitize` makes of any text."""
     if not (text.isascii() and text.isprintable()):  # (printable ASCII, as most names are, has nothing to drop)
-        text = _writable(_printable(text), encoding)
+        text = _as_written(_printable(text), encoding)
     text = _UNSAFE.sub("_", text)
     text = _SPACES.sub(" ", text).strip()
     text = text.lstrip(". ").rstrip(". ")  # no hidden files, no '..', no trailing dot (Windows)
@@ -107,22 +107,11 @@ def _printable(text: str) -> str:
     return "".join(c for c in text if unicodedata.category(c) not in ("Cc", "Cf", "Cs"))
 
 
-def _writable(text: str, encoding: str) -> str:
-    """``text`` with "_" for each character ``encoding`` cannot write (an album titled in Japanese, saved under a
-    locale of ISO-8859-1)."""
-    try:
-        text.encode(encoding)
-    except UnicodeEncodeError:
-        return "".join(c if _writes(c, encoding) else "_" for c in text)
-    return text
-
-
-def _writes(char: str, encoding: str) -> bool:
-    try:
-        char.encode(encoding)
-    except UnicodeEncodeError:
-        return False
-    return True
+def _as_written(text: str, encoding: str) -> str:
+    """``text`` as a name written in ``encoding`` reads back: "?" for each character it cannot write (an album
+    titled in Japanese, saved under a locale of ISO-8859-1), which is then made "_"; one it writes as another
+    character, as that one (EUC-JP and Shift_JIS write "\xa5" as "\\" and "\u203e" as "~")."""
+    return text.encode(encoding, "replace").decode(encoding)
 
 
 def name_bytes(text: str, encoding: str = NAME_ENCODING) -> int:

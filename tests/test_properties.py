@@ -162,20 +162,23 @@ def test_the_usual_forms_are_read_in_one_match() -> None:
         assert urls._quick(text) is not None
 
 
-# The file-system encodings a locale may give names: UTF-8 (almost all), ISO-8859-1, EUC-JP, GB18030 (whose four
-# bytes may be UTF-8's two: "\xa9"), and the C locale's ASCII where Python is told not to take it for UTF-8.
-_NAME_ENCODINGS = st.sampled_from(["utf-8", "iso8859-1", "euc_jp", "gb18030", "ascii"])
+# The file-system encodings a locale may give names: UTF-8 (almost all), ISO-8859-1, EUC-JP and Shift_JIS (which
+# write two characters as ASCII), GB18030 (whose four bytes may be UTF-8's two: "\xa9"), and the C locale's ASCII
+# where Python is told not to take it for UTF-8.
+_NAME_ENCODINGS = st.sampled_from(["utf-8", "iso8859-1", "euc_jp", "shift_jis", "gb18030", "ascii"])
 
 
 @EXAMPLES
 @given(st.text(), _NAME_ENCODINGS)
 @example("\xa9" * 200, "gb18030")
+@example("\u203ex", "shift_jis")  # (written "~x": a name a shell takes for a home folder's, and so "_~x")
 def test_sanitized_names_are_one_safe_component(text: str, encoding: str) -> None:
     name = sanitize(text, encoding=encoding)
     assert name and name not in (".", "..")
     assert "/" not in name and "\\" not in name and "\x00" not in name
     assert not _unprintable(name)
     assert len(name.encode(encoding)) <= MAX_COMPONENT_BYTES  # (written in it: no character it cannot write)
+    assert name.encode(encoding).decode(encoding) == name  # (what is checked here is what the disk is given)
     assert not name.startswith(".") and not name.endswith((".", " "))
     assert not name.casefold().endswith(".part")  # (beside "x", "x.part" is where "x" is written)
 
@@ -190,10 +193,11 @@ def test_a_name_of_plain_ascii_comes_out_as_if_it_had_had_the_whole_treatment(te
 
 @EXAMPLES
 @given(st.text(max_size=60), _NAME_ENCODINGS)
+@example("\xa5", "euc_jp")  # (written "\\", which is no character of a name: "_")
 def test_a_name_an_encoding_can_write_is_the_name_utf_8_gives(text: str, encoding: str) -> None:
     # (60 characters are 240 bytes at the most in any of them: none is cut short)
     named = sanitize(text)
-    assert (sanitize(text, encoding=encoding) == named) == (named.encode(encoding, "ignore").decode(encoding) == named)
+    assert (sanitize(text, encoding=encoding) == named) == (named.encode(encoding, "replace").decode(encoding) == named)
 
 
 # Names near the edge of the ones sanitize gives back as they came: devices, dots and spaces at either end, runs
