@@ -328,6 +328,17 @@ def test_a_database_of_another_encoding_than_utf_8_keeps_every_record(imgur: Img
     assert [row[0] for row in rows] == kept
 
 
+def test_a_client_encoding_in_the_environment_does_not_narrow_what_the_archive_keeps(
+        imgur: Imgur, tmp_path: Path, postgres: Postgres, monkeypatch: pytest.MonkeyPatch) -> None:
+    # (libpq reads PGCLIENTENCODING: LATIN1 there made a UTF8 database's records of a title in Japanese fail)
+    imgur.add_album("AbC1234", count=1, title="\u732b")
+    at = ArchiveAt(postgres.new_database(), "postgres")
+    monkeypatch.setenv("PGCLIENTENCODING", "LATIN1")
+    result = run_main("--download-archive", at.location, "-o", str(tmp_path), "imgur.com/a/AbC1234")
+    assert result.code == 0 and result.err.count("\n") == 1, result
+    assert at.rows("SELECT path FROM archive WHERE kind = 'album'") == [(str(tmp_path / "AbC1234 - \u732b"),)]
+
+
 def test_text_an_archive_cannot_hold_is_kept_as_it_can(postgres: Postgres, tmp_path: Path) -> None:
     # (why a claim failed, naming a path of bytes no text holds, or a title a LATIN1 database cannot hold)
     why = "AbC1234: cannot write old\udcffdrive/\u732b caf\xe9/001.jpg: No space left on device"
