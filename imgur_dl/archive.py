@@ -268,7 +268,7 @@ class Archive:
     def _write_all(self) -> None:
         try:
             self._writing()
-        except Exception as exc:  # noqa: BLE001 - a bug: one line, not a traceback; its records are said lost at the close
+        except Exception as exc:  # noqa: BLE001 - a bug: one line, not a traceback (its records are said lost)
             self.error(f"unexpected {type(exc).__name__} writing to the download archive ({self.location}): "
                        f"{printable(exc)} (a bug); nothing more is recorded in this run")
 

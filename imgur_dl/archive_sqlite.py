@@ -51,6 +51,7 @@ BUSY_TIMEOUT = 60.0  # seconds another process may hold the write lock
 BATCH = 500
 ROWS = 100  # records per INSERT: seven values each, under the same limit
 FOREVER = 1e18  # a done claim's "expires"
+_TEXT = "utf-8"  # what SQLite keeps text in (a lone surrogate, from bytes that are no text, it cannot)
 
 
 def _schema(table: str) -> list[str]:
@@ -139,7 +140,7 @@ class SqliteStore:
     def write(self, items: Sequence[Item]) -> None:
         now = time.time()
         t = self.table
-        records = [(r.id, r.kind.value, r.album, kept_path(r.path, "utf-8"), Record.now(), r.source.value, r.sha256)
+        records = [(r.id, r.kind.value, r.album, kept_path(r.path, _TEXT), Record.now(), r.source.value, r.sha256)
                    for r in items if isinstance(r, Record)]
         with self._use(write=True) as db:
             # Many records a statement, not one each: each statement lets go of the interpreter's lock and
@@ -155,7 +156,7 @@ class SqliteStore:
                 if isinstance(item, Release):  # (in the order added: after the claims settled before it)
                     db.execute(f"UPDATE {t}_claims SET state = 'failed', reason = ?, expires = ?, updated = ? "
                                "WHERE owner = ? AND state = 'claimed'",
-                               (kept_text(item.reason, "utf-8"), now, now, item.owner))
+                               (kept_text(item.reason, _TEXT), now, now, item.owner))
                 elif item.reason is None:  # done, whoever holds it now: the work is done
                     db.execute(f"UPDATE {t}_claims SET state = 'done', owner = ?, reason = NULL, expires = ?, "
                                "updated = ? WHERE kind = ? AND id = ?",
@@ -163,7 +164,7 @@ class SqliteStore:
                 else:
                     db.execute(f"UPDATE {t}_claims SET state = 'failed', reason = ?, expires = ?, updated = ? "
                                "WHERE kind = ? AND id = ? AND owner = ? AND state = 'claimed'",
-                               (kept_text(item.reason, "utf-8"), now + item.hold, now, item.kind.value, item.id,
+                               (kept_text(item.reason, _TEXT), now + item.hold, now, item.kind.value, item.id,
                                 item.owner))
 
     def copies(self, sha256: str) -> list[tuple[str, str]]:

@@ -28,7 +28,7 @@ SINGLE_NAME = "{id}.{ext}"  # a lone image (not an album) goes straight into the
 PART_SUFFIX = ".part"
 MAX_COMPONENT_BYTES = 255
 # How names are written to disk: the file-system encoding, UTF-8 almost everywhere, a locale's own where one is set
-# (ISO-8859-1, EUC-JP, GB18030). A character it cannot write is no part of a name, and names are counted in its bytes.
+# (ISO-8859-1, EUC-JP, GB18030). A character it cannot write becomes "_", and names are counted in its bytes.
 NAME_ENCODING = codecs.lookup(sys.getfilesystemencoding()).name
 
 
