@@ -80,6 +80,8 @@ def path_problem(text: str) -> str | None:
 def proxy_problem(text: str) -> str | None:
     """What keeps ``text`` from being a proxy's URL (None: nothing), the URL shown without its password."""
     shown = hide_password(text, whole=True)
+    if (bare := text.strip()) != text and proxy_problem(bare) is None:  # (pasted with a space, or a line's end: \r)
+        return f"the proxy URL has white space around it: give it without: {shown!r}"
     if (char := unencoded(text, "/?#")) is not None:  # (where urlsplit and urllib3 end the address)
         return f"the proxy URL's password holds {char} unencoded: percent-encode it: {shown!r}"
     try:

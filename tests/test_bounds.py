@@ -179,6 +179,10 @@ def test_a_template_that_cannot_render_is_a_usage_error_before_any_request(imgur
     ((), {"HTTPS_PROXY": '"http://u:secret@proxy.example:3128"', "https_proxy": ""},  # (docker's --env-file)
      "HTTPS_PROXY: the proxy URL has quotes around it: give it without them: "
      "'\"http://u:***@proxy.example:3128\"'"),
+    ((), {"HTTPS_PROXY": "http://u:secret@proxy.example:3128\r", "https_proxy": ""},  # (an env file of Windows)
+     "HTTPS_PROXY: the proxy URL has white space around it: give it without: 'http://u:***@proxy.example:3128\\r'"),
+    (("--proxy", " http://proxy.example:3128"), {},
+     "argument --proxy: the proxy URL has white space around it: give it without: ' http://proxy.example:3128'"),
     ((), {"HTTPS_PROXY": "", "https_proxy": "", "ALL_PROXY": "socks5h://127.0.0.1:9"},  # (curl reads it too)
      "ALL_PROXY: not an http:// or https:// proxy URL: 'socks5h://127.0.0.1:9' (imgur-dl goes through http:// and "
      "https:// proxies only: set HTTPS_PROXY or --proxy to one, or ALL_PROXY= to go without)"),
