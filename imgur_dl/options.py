@@ -67,13 +67,19 @@ def header_value(value: object) -> bool:
 def path_problem(text: str) -> str | None:
     """Why ``text``, given as a path, names nothing (empty: ``-o "$DIR"`` with ``DIR`` unset would otherwise be
     the current folder, in silence; white space alone, as ``-o "$DIR "`` gives: a folder named " " no one means;
-    characters that show nothing, as a zero-width space pasted from a page); None for any other."""
+    characters that show nothing, as a zero-width space pasted from a page; a control character, as the "\r" an
+    env file written on Windows ends each line in); None for any other."""
     if not text:
         return "an empty path names nothing"
     if text.isspace():
         return f"a path of white space alone names nothing: {text!r}"
     if all(c.isspace() or unicodedata.category(c) == "Cf" for c in text):  # (a zero-width space, pasted)
         return f"a path of nothing visible names nothing: {text!r}"
+    if "\0" in text:  # (no shell passes one; a program calling main() may)
+        return "a path cannot hold a NUL byte"
+    if (char := next((c for c in text if unicodedata.category(c) == "Cc"), None)) is not None:
+        where = " (an env file written on Windows ends each line in it)" if char == "\r" else ""
+        return f"a path holding a control character, {char!r}{where}, names nothing anyone means: {text!r}"
     return None
 
 

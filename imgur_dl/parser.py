@@ -300,8 +300,6 @@ def _named(text: str) -> str:
     """A path given on the command line, never empty nor white space alone (:func:`path_problem`)."""
     if (blank := path_problem(text)) is not None:
         raise argparse.ArgumentTypeError(blank)
-    if "\0" in text:  # (no shell passes one; a program calling main() may)
-        raise argparse.ArgumentTypeError("a path cannot hold a NUL byte")
     if is_url(bare := unwrapped(text)):  # (a list's or a cookies file's address: imgur-dl reads files; a database's)
         raise argparse.ArgumentTypeError(f"{hide_password(bare, whole=True)} is a URL, not a path on this machine")
     return text

@@ -524,6 +524,23 @@ def test_a_variable_of_white_space_alone_is_as_none(imgur: Imgur, tmp_path: Path
     assert sorted(p.name for p in tmp_path.iterdir()) == ["AbC1234"]
 
 
+def test_a_path_ending_as_a_line_of_windows_does_is_refused_not_made(imgur: Imgur, tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    # An env file written on Windows (docker's --env-file keeps its "\r"): no folder "out\r", no archive
+    # "seen.sqlite\r", each invisible in a listing; said, as any other path that names nothing anyone means.
+    imgur.add_album("AbC1234", count=1)
+    monkeypatch.chdir(tmp_path)
+    for variable, value in (("IMGUR_DL_OUTPUT", "out\r"), ("IMGUR_DL_ARCHIVE", "seen.sqlite\r")):
+        refused = run_main("imgur.com/a/AbC1234", environ={variable: value})
+        assert (refused.code, refused.err) == (2, f"imgur-dl: error: {variable}: a path holding a control character, "
+                                                  "'\\r' (an env file written on Windows ends each line in it), names "
+                                                  f"nothing anyone means: {value!r}\n")
+    refused = run_main("-o", "a\tb", "imgur.com/a/AbC1234")
+    assert refused.err.endswith("-o/--output: a path holding a control character, '\\t', names nothing anyone "
+                                "means: 'a\\tb'\n"), refused
+    assert list(tmp_path.iterdir()) == [] and imgur.log == []
+
+
 @pytest.mark.parametrize(("given", "in_effect"), [
     ({"REQUESTS_CA_BUNDLE": "other"}, "REQUESTS_CA_BUNDLE"),
     ({"CURL_CA_BUNDLE": "other", "SSL_CERT_FILE": "right"}, "CURL_CA_BUNDLE"),  # (curl's first, as curl reads them)
