@@ -34,7 +34,7 @@ from imgur_dl.clock import Clock
 from imgur_dl.errors import ArchiveUnavailable, Cancelled
 from imgur_dl.models import Candidate, Elsewhere, Entry, Failure
 from imgur_dl.status import ExitStatus
-from imgur_dl.text import Once
+from imgur_dl.text import Once, printable
 
 FIRST_WAIT = 0.05  # seconds before set-aside items are looked at again, doubling while nothing changes
 GONE_HOLD = 24 * 3600.0  # a post Imgur says is gone is not asked for again by the fleet for a day
@@ -113,6 +113,13 @@ class Claims:
         self._renewer.join(RENEWER_WAIT)
 
     def _renew_all(self) -> None:
+        try:
+            self._renewing()
+        except Exception as exc:  # noqa: BLE001 - a bug: one line, not a traceback from this thread
+            self._say_once(f"unexpected {type(exc).__name__} renewing this process's claims: {printable(exc)} (a "
+                           f"bug); others may take them over once their lease ({self.lease:g}s) runs out")
+
+    def _renewing(self) -> None:
         while not self.clock.wait(self._stop, self.lease / 3):
             if not self.may_hold:
                 continue

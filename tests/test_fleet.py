@@ -317,6 +317,25 @@ def test_claims_held_are_renewed_every_third_of_a_lease_while_the_process_runs(a
     assert clock.waits and set(clock.waits) == {20.0}
 
 
+def test_a_bug_renewing_claims_is_one_line_not_a_traceback(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    shared = open_archive(str(tmp_path / "seen.sqlite"), say=lambda _: None, error=lambda _: None)
+
+    def broken(_owner: str, _lease: float) -> None:
+        raise ZeroDivisionError("division by zero")  # (a bug in the store's code)
+
+    monkeypatch.setattr(shared.store, "renew", broken)
+    said: list[str] = []
+    claims = Claims(shared, owner="me", lease=60, clock=FastClock(), say_once=said.append)
+    try:
+        assert claims.take([(Entry.ALBUM, "AbC1234")]) == {Entry.ALBUM: {"AbC1234"}}
+        assert until(lambda: bool(said), seconds=5)
+    finally:
+        claims.stop()
+        shared.close()
+    assert said == ["unexpected ZeroDivisionError renewing this process's claims: division by zero (a bug); others "
+                    "may take them over once their lease (60s) runs out"]
+
+
 def test_a_claim_whose_answer_was_lost_is_renewed_as_held(postgres: Postgres) -> None:
     # The server took the claim and the link dropped before its answer came back: the process cannot know
     # whether it holds it, so it renews it as its own (and gives it back at its end), or another would take the
