@@ -77,6 +77,15 @@ def _schema(table: str) -> list[str]:
     ]
 
 
+def _in(db: sqlite3.Connection, kind: Entry, ids: Sequence[str], query: str, *first: object
+        ) -> Iterator[tuple[object, ...]]:
+    """Rows of ``query`` (with ``{marks}`` for the ids; ``first``, the values of any ``?`` before its kind's), a
+    batch of ids at a time."""
+    for start in range(0, len(ids), BATCH):
+        batch = ids[start:start + BATCH]
+        yield from db.execute(query.format(marks=",".join("?" * len(batch))), (*first, kind.value, *batch))
+
+
 class SqliteStore:
     def __init__(self, path: Path, table: str = DEFAULT_TABLE) -> None:
         self.path = path
@@ -119,21 +128,12 @@ class SqliteStore:
                     self._db.execute("ROLLBACK")
                 raise ArchiveUnavailable(str(exc), trouble="cannot be used") from None  # (a file: nothing to reach)
 
-    @staticmethod
-    def _in(db: sqlite3.Connection, kind: Entry, ids: Sequence[str], query: str,
-            *first: object) -> Iterator[tuple[object, ...]]:
-        """Rows of ``query`` (with ``{marks}`` for the ids; ``first``, the values of any ``?`` before its kind's),
-        a batch of ids at a time."""
-        for start in range(0, len(ids), BATCH):
-            batch = ids[start:start + BATCH]
-            yield from db.execute(query.format(marks=",".join("?" * len(batch))), (*first, kind.value, *batch))
-
     def has_many(self, kind: Entry, ids: Sequence[str]) -> set[str]:
         # The ids found come back in one row a query, not in a row each (:func:`_joined`).
         found: set[str] = set()
         with self._use() as db:
-            for (joined,) in self._in(db, kind, ids, f"SELECT {_JOINED} FROM {self.table} "
-                                                     "WHERE kind = ? AND id IN ({marks}) AND instr(id, ' ') = 0"):
+            for (joined,) in _in(db, kind, ids, f"SELECT {_JOINED} FROM {self.table} "
+                                                "WHERE kind = ? AND id IN ({marks}) AND instr(id, ' ') = 0"):
                 found.update(_joined(joined))
         return found
 
@@ -204,8 +204,8 @@ class SqliteStore:
         now = time.time()
         with self._use() as db:
             # (Whether a claim has run out, as claim() decides it: in SQL, whatever a person wrote into the row.)
-            rows = self._in(db, kind, ids, f"SELECT id, state, owner, reason, expires <= ? FROM {self.table}_claims "
-                                       "WHERE kind = ? AND id IN ({marks})", now)
+            rows = _in(db, kind, ids, f"SELECT id, state, owner, reason, expires <= ? FROM {self.table}_claims "
+                                  "WHERE kind = ? AND id IN ({marks})", now)
             return {str(r[0]): Holder(str(r[1]), str(r[2]), None if r[3] is None else str(r[3]), bool(r[4]))
                     for r in rows}
 
