@@ -130,6 +130,10 @@ class _Server:
         ours = {"connect_timeout": str(CONNECT_TIMEOUT), "application_name": "imgur-dl", **KEEPALIVES}
         conninfo = self._pg.conninfo.make_conninfo(self._url, **{k: v for k, v in ours.items() if k not in given})
         db = self._pg.connect(conninfo, autocommit=True)
+        # No statement prepared on the server (psycopg prepares one run five times): a pooler in front of it in
+        # transaction mode, as PgBouncer before 1.21 is (Debian 12's 1.18), hands each transaction to any of its
+        # connections, where "_pg3_0" is missing or already there (psycopg's "Prepared statements"; PgBouncer's FAQ).
+        db.prepare_threshold = None
         # Text in the database's own encoding, whatever PGCLIENTENCODING says, so that what it cannot hold is
         # known before it is sent (archive.kept_path); in a SQL_ASCII database, which keeps bytes as they come, in
         # UTF-8 (in its own, psycopg would read every text back as bytes: psycopg#561).

@@ -204,3 +204,44 @@ class Relay:
                 sink.sendall(data)
         with contextlib.suppress(OSError):
             sink.shutdown(socket.SHUT_WR)
+
+
+class Bouncer:
+    """PgBouncer (Debian's ``pgbouncer``) in front of the server, pooling in transaction mode, as a fleet's
+    database often sits behind one: each transaction of a client may run on another of its server connections.
+    Started in a temporary folder (as the ``postgres`` user when root: it refuses to run as root); :meth:`url`
+    of a database reaches it through the pooler; :meth:`stop` ends it."""
+
+    def __init__(self, server: Postgres, database: str) -> None:
+        self.server = server
+        self.database = database
+        self.port = _free_port()
+        self.root = Path(tempfile.mkdtemp(prefix="imgur-dl-pgbouncer-"))
+        (self.root / "users.txt").write_text(f'"{USER}" "{server.password}"\n')
+        (self.root / "pgbouncer.ini").write_text(
+            f"[databases]\n{database} = host=127.0.0.1 port={server.port} dbname={database}\n"
+            f"[pgbouncer]\nlisten_addr = 127.0.0.1\nlisten_port = {self.port}\nunix_socket_dir =\n"
+            f"auth_type = plain\nauth_file = {self.root / 'users.txt'}\npool_mode = transaction\n"
+            f"logfile = {self.root / 'log'}\npidfile = {self.root / 'pid'}\n")
+        self._as_postgres = os.geteuid() == 0
+        if self._as_postgres:
+            for place in (self.root, *self.root.iterdir()):
+                shutil.chown(place, USER, USER)
+        program = shutil.which("pgbouncer") or "/usr/sbin/pgbouncer"
+        argv = [program, "-d", str(self.root / "pgbouncer.ini")]
+        subprocess.run(["runuser", "-u", USER, "--", *argv] if self._as_postgres else argv, check=True,
+                       capture_output=True, timeout=30)
+        pause = threading.Event()
+        for _ in range(500):  # (it listens a moment after -d returns: 10 s at the most)
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", self.port), timeout=1):
+                return
+            pause.wait(0.02)
+        raise RuntimeError(f"pgbouncer did not listen: {(self.root / 'log').read_text(errors='replace')[-500:]}")
+
+    def url(self) -> str:
+        return f"postgresql://{USER}:{self.server.password}@127.0.0.1:{self.port}/{self.database}"
+
+    def stop(self) -> None:
+        with contextlib.suppress(OSError, ValueError):
+            os.kill(int((self.root / "pid").read_text()), signal.SIGTERM)
+        shutil.rmtree(self.root, ignore_errors=True)
