@@ -153,7 +153,7 @@ class _Server:
         cut = None
         unsent = False
         try:
-            if self._db is None or self._db.closed or self._db.broken:
+            if self._db is None or self._db.closed or self._db.broken or self._ended(self._db):
                 unsent = True  # (until connected: a failure before then changed nothing on the server)
                 self._db = self._connect()
                 unsent = False
@@ -172,6 +172,17 @@ class _Server:
                                      unsent=unsent) from None
         finally:
             self._lock.release()
+
+    def _ended(self, db: psycopg.Connection[Any]) -> bool:
+        """Whether the server ended this connection while it was idle (``idle_session_timeout``, a pooler's
+        ``client_idle_timeout``, an administrator): what it sent meanwhile, read without waiting. Such a connection
+        is made again, not said to be unreachable: nothing was lost, and nothing is said."""
+        try:
+            for _ in range(2):  # (its last words, then the end of the stream: a read each)
+                db.pgconn.consume_input()
+        except self._pg.OperationalError:
+            return True
+        return db.pgconn.status != self._pg.pq.ConnStatus.OK
 
     def _acquire(self) -> None:
         """The lock, once the call before has let go of it (a stuck one is cut in time: see :meth:`use`); not

@@ -26,7 +26,7 @@ import pytest
 
 import imgur_dl
 from imgur_dl import archive_sqlite
-from imgur_dl.archive import Entry, Settle, Store, open_archive, open_store, redact
+from imgur_dl.archive import Entry, Record, Settle, Store, open_archive, open_store, redact
 from imgur_dl.archive_postgres import PostgresStore
 from imgur_dl.dbwatch import Cut, Watchdog
 from imgur_dl.share import Claims, Sharing
@@ -349,6 +349,23 @@ def test_an_archive_behind_a_pooler_in_transaction_mode_is_used_as_any_other(img
             assert result.code == 0 and result.err.count("\n") == 1, result
     finally:
         bouncer.stop()
+
+
+def test_a_connection_the_server_ended_while_idle_is_made_again_unsaid(postgres: Postgres) -> None:
+    # (idle_session_timeout, a pooler's client_idle_timeout, an administrator: each was "error: the download archive
+    # ... cannot be reached" and "is back", and the files looked up meanwhile were fetched again)
+    url = postgres.new_database()
+    seen = ArchiveAt(url, "postgres")
+    ours = "FROM pg_stat_activity WHERE application_name = 'imgur-dl' AND datname = current_database()"
+    store = open_store(url)
+    try:
+        assert store.has_many(Entry.IMAGE, ["AbC1234"]) == set()
+        seen.rows(f"SELECT pg_terminate_backend(pid) {ours}")
+        assert until(lambda: seen.rows(f"SELECT count(*) {ours}") == [(0,)], seconds=10)
+        store.write([Record(Entry.IMAGE, "AbC1234", "AbC1234", "x")])
+        assert store.has_many(Entry.IMAGE, ["AbC1234"]) == {"AbC1234"}
+    finally:
+        store.close()
 
 
 def test_a_claim_whose_answer_was_lost_is_renewed_as_held(postgres: Postgres) -> None:
