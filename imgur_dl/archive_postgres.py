@@ -107,7 +107,11 @@ def _secrets(location: str, parsed: Callable[[str], dict[str, Any]]) -> re.Patte
     with contextlib.suppress(Exception):  # (one libpq cannot read: its message says so, with the text given)
         given += [str(parsed(location).get(keyword) or "") for keyword in SECRET_KEYWORDS]
     found = {*given, *(unquote(text) for text in given)} - {""}
-    return re.compile("|".join(re.escape(text) for text in sorted(found, key=len, reverse=True))) if found else None
+    if not found:
+        return None
+    # Each where it stands as a word of its own: a password of "l" is no echo in "failed", and hidden there it would
+    # garble the message and show by its gaps what the password is.
+    return re.compile(rf"(?<!\w)(?:{'|'.join(re.escape(text) for text in sorted(found, key=len, reverse=True))})(?!\w)")
 
 
 class _Server:

@@ -750,6 +750,23 @@ def test_a_password_as_people_write_it_logs_in_and_is_never_shown(imgur: Imgur, 
         assert secret not in result.out + result.err and "S3c" not in result.out + result.err, result
 
 
+def test_a_short_password_is_hidden_where_it_is_written_not_in_every_word_holding_it(postgres: Postgres) -> None:
+    # (hidden in every word, a password "on" made the server's "too many connections" into "c***nnecti***ns": a
+    # garbled message whose gaps show what the password is)
+    import psycopg  # noqa: PLC0415 - tests that need a server have the extra
+    from psycopg import sql  # noqa: PLC0415
+
+    role = f"short{os.getpid()}"
+    with psycopg.connect(postgres.url(), autocommit=True) as db:
+        db.execute(sql.SQL("CREATE ROLE {} LOGIN PASSWORD 'on' CONNECTION LIMIT 0").format(sql.Identifier(role)))
+    url = f"postgresql://{role}:on@127.0.0.1:{postgres.port}/postgres"
+    result = run_main("--download-archive", url, "imgur.com/a/AbC1234")
+    assert result.code == 2, result
+    assert result.err.startswith(f"imgur-dl: error: cannot use postgresql://{role}:***@127.0.0.1:{postgres.port}"
+                                 "/postgres as a download archive: connection failed: "), result
+    assert result.err.endswith(f'FATAL:  too many connections for role "{role}"\n'), result
+
+
 @pytest.mark.parametrize(("written", "shown", "says"), [
     ("postgresql://fleet:se/cret@127.0.0.1:1/imgur", "postgresql://fleet:***@127.0.0.1:1/imgur",
      "its password holds '/' (%2F) unencoded: percent-encode it"),
