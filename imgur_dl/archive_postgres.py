@@ -270,13 +270,18 @@ class PostgresStore:
         """Make or migrate the tables: one process at a time (an advisory lock), each version once."""
         with db.transaction():
             db.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (self._lock_key,))
-            # (Each table its unqualified name finds, as every query here finds it: the first on the search path.)
-            why = foreign(self._table, lambda name: [str(row[0]) for row in db.execute(
-                "SELECT attname FROM pg_attribute WHERE attrelid = to_regclass(%s) AND attnum > 0 AND NOT attisdropped "
-                "ORDER BY attnum", (self._pg.sql.Identifier(name).as_string(db),)).fetchall()])
-            if why is not None:
+
+            def columns(name: str) -> list[str]:  # (of the table its unqualified name finds, as every query here)
+                return [str(row[0]) for row in db.execute(
+                    "SELECT attname FROM pg_attribute WHERE attrelid = to_regclass(%s) AND attnum > 0 AND NOT "
+                    "attisdropped ORDER BY attnum", (self._pg.sql.Identifier(name).as_string(db),)).fetchall()]
+
+            if (why := foreign(self._table, columns)) is not None:
                 raise UsageError(f"cannot use {self.location} as a download archive: {why}")
-            db.execute(self._q("CREATE TABLE IF NOT EXISTS {meta} (key text PRIMARY KEY, value text NOT NULL)"))
+            # Made only where it is missing: CREATE, even IF NOT EXISTS, wants the right to make tables in the schema,
+            # which a user other than the one that made the archive may well not have (nor need).
+            if not columns(f"{self._table}_meta"):
+                db.execute(self._q("CREATE TABLE {meta} (key text PRIMARY KEY, value text NOT NULL)"))
             row = db.execute(self._q("SELECT value FROM {meta} WHERE key = 'schema'")).fetchone()
             written = str(row[0]) if row else "0"
             version = decimal(written)
@@ -286,6 +291,8 @@ class PostgresStore:
             if version > SCHEMA_VERSION:
                 raise UsageError(f"{self.location}: the archive was made by a newer imgur-dl (schema {version}); "
                                  "upgrade imgur-dl to use it")
+            if version == SCHEMA_VERSION:
+                return
             for number, statements in _MIGRATIONS:
                 if number > version:
                     for statement in statements:

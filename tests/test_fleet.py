@@ -750,6 +750,30 @@ def test_a_password_as_people_write_it_logs_in_and_is_never_shown(imgur: Imgur, 
         assert secret not in result.out + result.err and "S3c" not in result.out + result.err, result
 
 
+def test_a_user_that_may_not_make_tables_uses_an_archive_another_made(imgur: Imgur, postgres: Postgres,
+                                                                      tmp_path: Path) -> None:
+    # PostgreSQL 15 lets no one but a database's owner make tables in its schema "public". A fleet whose machines
+    # each log in as a user of their own, granted the archive's tables, was refused: "permission denied for schema
+    # public" (CREATE TABLE IF NOT EXISTS wants that right even where the table is).
+    import psycopg  # noqa: PLC0415 - tests that need a server have the extra
+    from psycopg import sql  # noqa: PLC0415
+
+    imgur.add_album("AbC1234", count=2)
+    imgur.add_album("XyZ9876", count=1)
+    url = postgres.new_database()
+    assert run_main("--download-archive", url, "-o", str(tmp_path / "one"), "imgur.com/a/AbC1234").code == 0
+    role = f"worker{os.getpid()}"
+    with psycopg.connect(url, autocommit=True) as db:
+        db.execute(sql.SQL("CREATE ROLE {} LOGIN PASSWORD 'w0rker-pw'").format(sql.Identifier(role)))
+        db.execute(sql.SQL("GRANT SELECT, INSERT, UPDATE ON archive, archive_claims, archive_meta TO {}").format(
+            sql.Identifier(role)))
+    as_worker = url.replace(f"postgres:{postgres.password}@", f"{role}:w0rker-pw@")
+    result = run_main("--share-work", "--download-archive", as_worker, "-o", str(tmp_path / "two"),
+                      "imgur.com/a/AbC1234", "imgur.com/a/XyZ9876")
+    assert result.code == 0 and "1 saved, 2 skipped" in result.err, result
+    assert ArchiveAt(url, "postgres").rows("SELECT count(*) FROM archive") == [(5,)]
+
+
 def test_a_short_password_is_hidden_where_it_is_written_not_in_every_word_holding_it(postgres: Postgres) -> None:
     # (hidden in every word, a password "on" made the server's "too many connections" into "c***nnecti***ns": a
     # garbled message whose gaps show what the password is)
