@@ -18,6 +18,7 @@ page lock its rows in the same order.
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -87,6 +88,9 @@ _MIGRATIONS: tuple[tuple[int, tuple[str, ...]], ...] = (
 )
 
 RERUNS = 5  # tries of a transaction the server undid to break a deadlock
+# What libpq reads from the environment of what imgur-dl would set otherwise (PGAPPNAME: a fleet naming each machine's
+# connections, as psql's would be named).
+_VARIABLES = {"connect_timeout": "PGCONNECT_TIMEOUT", "application_name": "PGAPPNAME"}
 
 
 class _Rerun:
@@ -132,7 +136,8 @@ class _Server:
     def _connect(self) -> psycopg.Connection[Any]:
         given = self._pg.conninfo.conninfo_to_dict(self._url)
         ours = {"connect_timeout": str(CONNECT_TIMEOUT), "application_name": "imgur-dl", **KEEPALIVES}
-        conninfo = self._pg.conninfo.make_conninfo(self._url, **{k: v for k, v in ours.items() if k not in given})
+        conninfo = self._pg.conninfo.make_conninfo(self._url, **{k: v for k, v in ours.items() if k not in given
+                                                                 and not os.environ.get(_VARIABLES.get(k, ""))})
         db = self._pg.connect(conninfo, autocommit=True)
         # No statement prepared on the server (psycopg prepares one run five times): a pooler in front of it in
         # transaction mode, as PgBouncer before 1.21 is (Debian 12's 1.18), hands each transaction to any of its

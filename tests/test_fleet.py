@@ -854,11 +854,15 @@ def test_libpq_fills_in_what_the_url_leaves_out(imgur: Imgur, tmp_path: Path, po
     assert sorted(at.rows("SELECT kind, count(*) FROM archive GROUP BY kind")) == [("album", 1), ("image", 2)]
 
 
-def test_the_archive_s_connection_is_named_imgur_dl_unless_the_url_names_it(postgres: Postgres) -> None:
-    # (What a database's administrator sees in pg_stat_activity; a fleet may name each machine's.)
+def test_the_archive_s_connection_is_named_imgur_dl_unless_the_url_names_it(postgres: Postgres,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    # (What a database's administrator sees in pg_stat_activity; a fleet may name each machine's, in the URL or in
+    # PGAPPNAME, as for psql.)
     url = postgres.new_database()
     seen = ArchiveAt(url, "postgres")
-    for given, named in ((url, "imgur-dl"), (f"{url}?application_name=fleet-7", "fleet-7")):
+    for given, variable, named in ((url, "", "imgur-dl"), (f"{url}?application_name=fleet-7", "", "fleet-7"),
+                                   (url, "fleet-8", "fleet-8")):
+        monkeypatch.setenv("PGAPPNAME", variable)
         store = open_store(given)
         try:
             # (Clients only: the server's own autovacuum worker shows there too, now and then, unnamed.)
