@@ -11,7 +11,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from imgur_dl import labels
-from imgur_dl.archive import DEFAULT_TABLE, another_scheme, table_name, wrapped
+from imgur_dl.archive import DEFAULT_TABLE, another_scheme, is_postgres, table_name, wrapped
 from imgur_dl.choice import Choice
 from imgur_dl.credentials import TOKEN
 from imgur_dl.defaults import (
@@ -28,7 +28,7 @@ from imgur_dl.defaults import (
 )
 from imgur_dl.errors import UsageError
 from imgur_dl.naming import DEFAULT_DIR, Template
-from imgur_dl.text import hide_password, unencoded, unwrapped
+from imgur_dl.text import hide_password, is_url, unencoded, unwrapped
 
 CLIENT_ID = re.compile(r"[A-Za-z0-9]{1,64}")
 
@@ -67,14 +67,17 @@ def header_value(value: object) -> bool:
 def path_problem(text: str) -> str | None:
     """Why ``text``, given as a path, names nothing (empty: ``-o "$DIR"`` with ``DIR`` unset would otherwise be
     the current folder, in silence; white space alone, as ``-o "$DIR "`` gives: a folder named " " no one means;
-    characters that show nothing, as a zero-width space pasted from a page; a control character, as the "\r" an
-    env file written on Windows ends each line in); None for any other."""
+    characters that show nothing, as a zero-width space pasted from a page; quotes around it, and a control
+    character, as an env file may give them); None for any other."""
     if not text:
         return "an empty path names nothing"
     if text.isspace():
         return f"a path of white space alone names nothing: {text!r}"
     if all(c.isspace() or unicodedata.category(c) == "Cf" for c in text):  # (a zero-width space, pasted)
         return f"a path of nothing visible names nothing: {text!r}"
+    if len(text) > 1 and text[0] == text[-1] and text[0] in "'\"" and not (  # (docker's --env-file keeps them)
+            is_url(bare := unwrapped(text)) or is_postgres(bare)):  # (an address: said as one, its password hidden)
+        return f"a path in quotes names nothing anyone means: give it without them: {hide_password(text, whole=True)!r}"
     if "\0" in text:  # (no shell passes one; a program calling main() may)
         return "a path cannot hold a NUL byte"
     if (char := next((c for c in text if unicodedata.category(c) == "Cc"), None)) is not None:

@@ -524,10 +524,11 @@ def test_a_variable_of_white_space_alone_is_as_none(imgur: Imgur, tmp_path: Path
     assert sorted(p.name for p in tmp_path.iterdir()) == ["AbC1234"]
 
 
-def test_a_path_ending_as_a_line_of_windows_does_is_refused_not_made(imgur: Imgur, tmp_path: Path,
-                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_path_as_an_env_file_may_give_it_is_refused_not_made(imgur: Imgur, tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
     # An env file written on Windows (docker's --env-file keeps its "\r"): no folder "out\r", no archive
-    # "seen.sqlite\r", each invisible in a listing; said, as any other path that names nothing anyone means.
+    # "seen.sqlite\r", each invisible in a listing; nor, from its quotes (kept too), a folder '"out dir"'. Each said,
+    # as any other path that names nothing anyone means.
     imgur.add_album("AbC1234", count=1)
     monkeypatch.chdir(tmp_path)
     for variable, value in (("IMGUR_DL_OUTPUT", "out\r"), ("IMGUR_DL_ARCHIVE", "seen.sqlite\r")):
@@ -535,6 +536,10 @@ def test_a_path_ending_as_a_line_of_windows_does_is_refused_not_made(imgur: Imgu
         assert (refused.code, refused.err) == (2, f"imgur-dl: error: {variable}: a path holding a control character, "
                                                   "'\\r' (an env file written on Windows ends each line in it), names "
                                                   f"nothing anyone means: {value!r}\n")
+    for variable, value in (("IMGUR_DL_OUTPUT", '"out dir"'), ("IMGUR_DL_ARCHIVE", "'seen.sqlite'")):  # (its quotes)
+        refused = run_main("imgur.com/a/AbC1234", environ={variable: value})
+        assert (refused.code, refused.err) == (2, f"imgur-dl: error: {variable}: a path in quotes names nothing anyone "
+                                                  f"means: give it without them: {value!r}\n")
     refused = run_main("-o", "a\tb", "imgur.com/a/AbC1234")
     assert refused.err.endswith("-o/--output: a path holding a control character, '\\t', names nothing anyone "
                                 "means: 'a\\tb'\n"), refused
