@@ -464,7 +464,9 @@ def wrapped(location: str | Path) -> str | None:
     """Why ``location``, a database's address in quotes or with spaces around it (an env file's quotes, which
     docker's ``--env-file`` keeps; a space pasted before), names no archive, its password not repeated (taken for
     an SQLite file, it would make one of that name); None for anything else."""
-    if not isinstance(location, str) or is_postgres(location) or not is_postgres(bare := unwrapped(location)):
+    if not isinstance(location, str) or (is_postgres(location) and location == location.strip()):
+        return None  # (a "\r" after it is said too: each line of an env file written on Windows ends in one)
+    if not is_postgres(bare := unwrapped(location)):
         return None
     return f"{redact(bare)} has quotes or spaces around it: give it without them"
 

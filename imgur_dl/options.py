@@ -75,9 +75,10 @@ def path_problem(text: str) -> str | None:
         return f"a path of white space alone names nothing: {text!r}"
     if all(c.isspace() or unicodedata.category(c) == "Cf" for c in text):  # (a zero-width space, pasted)
         return f"a path of nothing visible names nothing: {text!r}"
-    if len(text) > 1 and text[0] == text[-1] and text[0] in "'\"" and not (  # (docker's --env-file keeps them)
-            is_url(bare := unwrapped(text)) or is_postgres(bare)):  # (an address: said as one, its password hidden)
-        return f"a path in quotes names nothing anyone means: give it without them: {hide_password(text, whole=True)!r}"
+    if is_url(bare := unwrapped(text)) or is_postgres(bare):
+        return None  # (an address, no path: said as one where it is checked, its password hidden)
+    if len(text) > 1 and text[0] == text[-1] and text[0] in "'\"":  # (docker's --env-file keeps an env file's)
+        return f"a path in quotes names nothing anyone means: give it without them: {text!r}"
     if "\0" in text:  # (no shell passes one; a program calling main() may)
         return "a path cannot hold a NUL byte"
     if (char := next((c for c in text if unicodedata.category(c) == "Cc"), None)) is not None:

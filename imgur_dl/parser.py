@@ -269,9 +269,11 @@ def _archive(text: str, environ: Mapping[str, str] | None = None) -> str | Path:
     password), else a file (``~`` expanded, as for -o: ``--download-archive=~/seen.sqlite`` is one word no shell
     expands; from ``environ``'s ``HOME`` when given). Another scheme's URL (a typo, ``mysql://``,
     ``sqlite:///``) is no file's path: refused, its password not repeated."""
+    if (unknown := wrapped(text)) is not None:
+        raise argparse.ArgumentTypeError(unknown)
     if is_postgres(text):
         return text
-    if (unknown := another_scheme(text) or wrapped(text)) is not None:
+    if (unknown := another_scheme(text)) is not None:
         raise argparse.ArgumentTypeError(unknown)
     return _folder(text, environ)
 

@@ -112,6 +112,12 @@ from tests.standin import Imgur
          "it: give it without them\n"),
         (["--download-archive", "'host=db password=hunter22'", "imgur.com/a/AbC1234"],
          "argument --download-archive: host=db password=*** has quotes or spaces around it"),
+        # (An env file written on Windows: each of its lines ends in "\r". It was taken as part of the database's
+        # name, and the server said no database "imgur\x0d" was there.)
+        (["--download-archive", "postgresql://me:hunter22@db/imgur\r", "imgur.com/a/AbC1234"],
+         "argument --download-archive: postgresql://me:***@db/imgur has quotes or spaces around it"),
+        (["--download-archive", "host=db password=hunter22\r", "imgur.com/a/AbC1234"],
+         "argument --download-archive: host=db password=*** has quotes or spaces around it"),
         (["-o", '"https://me:hunter22@example.com/pics"', "imgur.com/a/AbC1234"],
          "argument -o/--output: https://me:***@example.com/pics is a URL"),
     ],
