@@ -77,13 +77,14 @@ def path_problem(text: str) -> str | None:
         return f"a path of nothing visible names nothing: {text!r}"
     if is_url(bare := unwrapped(text)) or is_postgres(bare):
         return None  # (an address, no path: said as one where it is checked, its password hidden)
+    shown = hide_password(text, whole=True)  # (user:password@host, with no scheme: still no one's to read)
     if len(text) > 1 and text[0] == text[-1] and text[0] in "'\"":  # (docker's --env-file keeps an env file's)
-        return f"a path in quotes names nothing anyone means: give it without them: {text!r}"
+        return f"a path in quotes names nothing anyone means: give it without them: {shown!r}"
     if "\0" in text:  # (no shell passes one; a program calling main() may)
         return "a path cannot hold a NUL byte"
     if (char := next((c for c in text if unicodedata.category(c) == "Cc"), None)) is not None:
         where = " (an env file written on Windows ends each line in it)" if char == "\r" else ""
-        return f"a path holding a control character, {char!r}{where}, names nothing anyone means: {text!r}"
+        return f"a path holding a control character, {char!r}{where}, names nothing anyone means: {shown!r}"
     return None
 
 

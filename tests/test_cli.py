@@ -118,6 +118,9 @@ from tests.standin import Imgur
          "argument --download-archive: postgresql://me:***@db/imgur has quotes or spaces around it"),
         (["--download-archive", "host=db password=hunter22\r", "imgur.com/a/AbC1234"],
          "argument --download-archive: host=db password=*** has quotes or spaces around it"),
+        (["-o", "me:hunter22@db\r", "imgur.com/a/AbC1234"],  # (written as a password is: not shown as one)
+         "argument -o/--output: a path holding a control character, '\\r' (an env file written on Windows ends "
+         "each line in it), names nothing anyone means: 'me:***@db\\r'"),
         (["-o", '"https://me:hunter22@example.com/pics"', "imgur.com/a/AbC1234"],
          "argument -o/--output: https://me:***@example.com/pics is a URL"),
     ],
