@@ -253,6 +253,13 @@ class PostgresStore:
         if is_url(location) and (char := unencoded(location, "/")) is not None:  # (libpq ends the address there)
             raise UsageError(f"cannot use {self.location} as a download archive: its password holds {char} "
                              "unencoded: percent-encode it")
+        try:
+            psycopg.conninfo.conninfo_to_dict(location)
+        except UnicodeDecodeError:  # (a character percent-encoded in another encoding: Latin-1's %E4 for "ä")
+            raise UsageError(f"cannot use {self.location} as a download archive: it holds a percent-encoded byte "
+                             "that is no UTF-8 text: percent-encode each character's UTF-8 (\"ä\" is %C3%A4)") from None
+        except psycopg.Error:
+            pass  # (one libpq cannot read: it says why as it connects, below)
         table = self._table = table_name(table)
         ident = psycopg.sql.Identifier
         self._names = {"archive": ident(table), "claims": ident(f"{table}_claims"), "meta": ident(f"{table}_meta"),

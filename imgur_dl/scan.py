@@ -419,9 +419,15 @@ def _read_twice(text: bytes, found: list[str], decoded: list[str], *, quoted: bo
     # (Decoded, it is never itself: "search?q=3D0" found again by the second reading is another link, decoded
     # from "search?q=3D3D0".)
     twins: dict[tuple[tuple[Kind, str], ...], list[int]] = {}
+    # What a link shown cut short reads as decoded, which is cut short too, though it may no longer look it (Bluesky
+    # shows 13 characters of a link's path: "search?q=3D0..." is so, and "search?q=0..." is not): named nothing.
+    shortened: Counter[tuple[tuple[Kind, str], ...]] = Counter()
     for at, link in enumerate(found):
         if "=" not in link or (read := binascii.a2b_qp(link.encode())) == link.encode():
             whole[link] += 1
+            continue
+        if link.endswith(CUT):
+            shortened.update(named for twin in links(read.removesuffix(CUT.encode()))[:1] if (named := _names_of(twin)))
             continue
         for twin in links(read, rewritings=False)[:1]:
             if named := _names_of(twin):
@@ -434,7 +440,9 @@ def _read_twice(text: bytes, found: list[str], decoded: list[str], *, quoted: bo
     for link in decoded:
         if whole[link]:
             whole[link] -= 1
-        elif twins and (ats := twins.get(_names_of(link))):
+        elif shortened[named := _names_of(link)]:
+            shortened[named] -= 1
+        elif twins and (ats := twins.get(named)):
             at = ats.pop(0)
             if quoted:
                 kept[at] = link

@@ -798,6 +798,10 @@ def test_a_short_password_is_hidden_where_it_is_written_not_in_every_word_holdin
      "its password holds ' ' (%20) unencoded: percent-encode it"),
     ("host=127.0.0.1 port=1 password='se cret", "host=127.0.0.1 port=1 password=***",
      "unterminated quoted string in connection info string"),
+    # (Latin-1's "\xe4", percent-encoded: it was "unexpected UnicodeDecodeError", a bug's line)
+    ("postgresql://fleet:se%E4cret@127.0.0.1:1/imgur", "postgresql://fleet:***@127.0.0.1:1/imgur",
+     "it holds a percent-encoded byte that is no UTF-8 text: percent-encode each character's UTF-8 (\"\xe4\" is "
+     "%C3%A4)"),
 ])
 def test_a_password_libpq_cannot_take_as_written_is_one_line_that_does_not_show_it(
         imgur: Imgur, tmp_path: Path, written: str, shown: str, says: str) -> None:

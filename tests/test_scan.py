@@ -885,6 +885,7 @@ def test_a_link_a_forum_shows_shortened_names_nothing_wherever_blocks_end(
                         "https://imgur.com/search?q={}"]), st.from_regex(r"[A-Za-z0-9_]{2,30}", fullmatch=True),
        st.integers(8, 400))
 @example("https://imgur.com/search?q={}", "3D0", 8)  # (a search for "3D0" was a search for "0" too: "=3D" read as '=')
+@example("https://imgur.com/search?q={}", "3D0000", 8)  # (shown "search?q=3D0...", 13 characters: "q=0..." is 11)
 def test_a_link_bluesky_shows_shortened_names_nothing(form: str, name: str, block: int) -> None:
     """Bluesky's app writes a link into a post's text as its host, 13 characters more and "...", when the rest is
     longer than 15 (the link whole in the post's facet): "imgur.com/user/SomeNam..." named another user."""
