@@ -268,7 +268,12 @@ class PostgresStore:
         self._server = _Server(location, give_up)  # (give_up: the run is ending; see imgur_dl.dbwatch)
         try:
             with self._server.use(limit=False) as db:  # (a migration may take long, and others wait on its lock)
-                self._setup(db)
+                try:
+                    self._setup(db)
+                except psycopg.errors.InsufficientPrivilege as exc:  # (PostgreSQL 15: CREATE on public, owner's)
+                    raise UsageError(f"cannot use {self.location} as a download archive: {self._server.why(exc)} (its "
+                                     "user needs CREATE on the schema to make the tables, the first time; then SELECT, "
+                                     "INSERT and UPDATE on them)") from None
         except BaseException as exc:
             self._server.close()  # (refused: its connection and watchdog let go of, for a program that goes on)
             if isinstance(exc, ArchiveUnavailable):

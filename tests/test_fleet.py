@@ -772,6 +772,14 @@ def test_a_user_that_may_not_make_tables_uses_an_archive_another_made(imgur: Img
                       "imgur.com/a/AbC1234", "imgur.com/a/XyZ9876")
     assert result.code == 0 and "1 saved, 2 skipped" in result.err, result
     assert ArchiveAt(url, "postgres").rows("SELECT count(*) FROM archive") == [(5,)]
+    # That user, the first in a database it does not own: what it lacks is said.
+    other = postgres.new_database().rpartition("/")[2]
+    first = run_main("--download-archive", as_worker.replace(url.rpartition("/")[2], other), "-o",
+                     str(tmp_path / "three"), "imgur.com/a/AbC1234")
+    assert (first.code, first.err) == (2, f"imgur-dl: error: cannot use postgresql://{role}:***@127.0.0.1:"
+                                          f"{postgres.port}/{other} as a download archive: permission denied for "
+                                          "schema public (its user needs CREATE on the schema to make the tables, "
+                                          "the first time; then SELECT, INSERT and UPDATE on them)\n")
 
 
 def test_a_short_password_is_hidden_where_it_is_written_not_in_every_word_holding_it(postgres: Postgres) -> None:
