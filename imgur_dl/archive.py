@@ -29,7 +29,7 @@ from typing import Protocol
 from imgur_dl.clock import Clock
 from imgur_dl.errors import ArchiveUnavailable, Cancelled, UsageError
 from imgur_dl.models import Entry, Origin
-from imgur_dl.text import Once, counted, hide_password, is_url, masked, passwords, printable, unwrapped
+from imgur_dl.text import Once, counted, escaped, hide_password, is_url, masked, passwords, printable, unwrapped
 
 __all__ = ["Archive", "Entry", "Fleet", "Holder", "Item", "Record", "Release", "Settle", "Store", "open_archive",
            "open_store"]
@@ -85,7 +85,7 @@ def kept_path(path: str | None, encoding: str) -> str | None:
 def kept_text(text: str | None, encoding: str) -> str | None:
     """Text said of an item (why it failed) as an archive whose text is in ``encoding`` keeps it: what it cannot
     hold written as backslash escapes."""
-    return None if text is None else text.encode(encoding, "backslashreplace").decode(encoding)
+    return None if text is None else escaped(text, encoding)
 
 
 @dataclass(frozen=True, slots=True)

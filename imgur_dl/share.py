@@ -34,7 +34,7 @@ from imgur_dl.clock import Clock
 from imgur_dl.errors import ArchiveUnavailable, Cancelled
 from imgur_dl.models import Candidate, Elsewhere, Entry, Failure
 from imgur_dl.status import ExitStatus
-from imgur_dl.text import Once, printable
+from imgur_dl.text import Once, escaped, printable
 
 FIRST_WAIT = 0.05  # seconds before set-aside items are looked at again, doubling while nothing changes
 GONE_HOLD = 24 * 3600.0  # a post Imgur says is gone is not asked for again by the fleet for a day
@@ -46,8 +46,7 @@ Key = tuple[Entry, str]
 def owner_name() -> str:
     """This process, as the claims name it: host, pid, and a nonce (pids are reused); in ASCII, which any
     archive's text holds (a host's name is any bytes)."""
-    host = socket.gethostname().encode("ascii", "backslashreplace").decode("ascii")
-    return f"{host}:{os.getpid()}:{secrets.token_hex(3)}"
+    return f"{escaped(socket.gethostname(), 'ascii')}:{os.getpid()}:{secrets.token_hex(3)}"
 
 
 class Claims:

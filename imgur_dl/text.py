@@ -130,6 +130,11 @@ def printable(text: object) -> str:
     return _UNPRINTABLE.sub(_escape, str(text))
 
 
+def escaped(text: str, encoding: str) -> str:
+    """``text`` with each character ``encoding`` cannot write as its backslash escape (``\\u732b``)."""
+    return text.encode(encoding, "backslashreplace").decode(encoding)
+
+
 def writer(stream: TextIO) -> Callable[[str], None]:
     """A function that writes one line of already-printable text to ``stream``, in any encoding.
 
@@ -144,7 +149,7 @@ def writer(stream: TextIO) -> Callable[[str], None]:
 
     def write(line: str) -> None:
         if not lossless:
-            line = line.encode(encoding, "backslashreplace").decode(encoding)
+            line = escaped(line, encoding)
         stream.write(line + "\n")
         stream.flush()
 
