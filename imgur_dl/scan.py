@@ -440,7 +440,7 @@ def _read_twice(text: bytes, found: list[str], decoded: list[str], *, quoted: bo
     for link in decoded:
         if whole[link]:
             whole[link] -= 1
-        elif shortened[named := _names_of(link)]:
+        elif (shortened or twins) and shortened[named := _names_of(link)]:  # (named only where it is looked up)
             shortened[named] -= 1
         elif twins and (ats := twins.get(named)):
             at = ats.pop(0)
