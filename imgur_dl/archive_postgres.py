@@ -327,8 +327,7 @@ class PostgresStore:
 
     def write(self, items: Sequence[Item]) -> None:
         # Rows in one order (kind, id) in every process, so two writers' locks never cross.
-        records = sorted((r.kind.value, r.id, r.album, r.path, r.source.value, r.sha256)
-                         for r in items if isinstance(r, Record))
+        records = sorted((r for r in items if isinstance(r, Record)), key=lambda r: (r.kind.value, r.id))
         settles = sorted((s for s in items if isinstance(s, Settle)), key=lambda s: (s.kind.value, s.id))
         releases = [r for r in items if isinstance(r, Release)]  # (after the settles: those are kept as settled)
 
@@ -338,7 +337,8 @@ class PostgresStore:
                 if records:
                     cursor.executemany(self._q("INSERT INTO {archive} (kind, id, album, path, source, sha256) "
                                                "VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING"),
-                                       [(*row[:3], kept_path(row[3], held), *row[4:]) for row in records])
+                                       [(r.kind.value, r.id, r.album, kept_path(r.path, held), r.source.value,
+                                         r.sha256) for r in records])
                 for item in settles:
                     if item.reason is None:  # done, whoever holds it now: the work is done
                         cursor.execute(self._q("UPDATE {claims} SET state = 'done', owner = %s, reason = NULL, "
