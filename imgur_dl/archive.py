@@ -19,7 +19,7 @@ import os
 import re
 import threading
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -29,7 +29,7 @@ from typing import Protocol
 from imgur_dl.clock import Clock
 from imgur_dl.errors import ArchiveUnavailable, Cancelled, UsageError
 from imgur_dl.models import Entry, Origin
-from imgur_dl.text import Once, counted, escaped, hide_password, is_url, masked, passwords, printable, unwrapped
+from imgur_dl.text import Once, counted, escaped, hide_password, is_url, joined, masked, passwords, printable, unwrapped
 
 __all__ = ["Archive", "Entry", "Fleet", "Holder", "Item", "Record", "Release", "Settle", "Store", "open_archive",
            "open_store"]
@@ -183,8 +183,8 @@ class Archive:
         self._closing = False
         self._stop = threading.Event()  # the writer gives up (closing took too long)
         self._down = False  # the last write failed: the backend is away
-        self._dropped = 0
-        self.lost = 0  # (once closed) finished files left unrecorded: the run did not do all it was asked
+        self._dropped: Counter[Entry] = Counter()  # records past MOST_PENDING, of each kind
+        self.lost = 0  # (once closed) finished files and albums left unrecorded: the run did not do all it was asked
         self._flushing = 0  # callers of flush() waiting: no gathering meanwhile
         self._settles = 0  # claims settled waiting to be written (other processes may wait on them): no gathering
         self._written = -GATHER  # when the last write ended (on the clock)
@@ -224,7 +224,8 @@ class Archive:
         """Record a finished image or album, or settle or release claims: written soon, in order, by the writer."""
         with self._cond:
             if len(self._pending) >= MOST_PENDING:
-                self._dropped += isinstance(item, Record)  # (a claim not settled runs out: another takes it)
+                if isinstance(item, Record):  # (a claim not settled runs out: another takes it)
+                    self._dropped[item.kind] += 1
                 return
             self._pending.append(item)
             if not isinstance(item, Record):  # (other processes may be waiting to hear of it: no gathering)
@@ -257,9 +258,10 @@ class Archive:
         self._stop.set()
         self._writer.join(CLOSE_SLICE)  # (one in a call to a backend that never answers is left to it: a daemon)
         with self._cond:
-            self.lost = sum(isinstance(item, Record) for item in self._pending) + self._dropped
+            lost = self._dropped + Counter(item.kind for item in self._pending if isinstance(item, Record))
+        self.lost = lost.total()
         if self.lost:
-            self.error(_unrecorded(self.lost, self.location))
+            self.error(_unrecorded(lost, self.location))
         if not self._writer.is_alive():  # (else it holds the connection still; the process is ending)
             self.store.close()
 
@@ -332,9 +334,11 @@ def _waiting(most: float, location: str) -> str:
             "(Ctrl-C to stop waiting)")
 
 
-def _unrecorded(lost: int, location: str) -> str:
-    return (f"{counted(lost, 'finished file')} could not be recorded in the download archive "
-            f"({location}); the next run records them (the files are in place)")
+def _unrecorded(lost: Counter[Entry], location: str) -> str:
+    what = joined([counted(lost[kind], f"finished {noun}") for kind, noun in ((Entry.IMAGE, "file"),
+                                                                               (Entry.ALBUM, "album")) if lost[kind]])
+    return (f"{what} could not be recorded in the download archive ({location}); the next run records "
+            f"{'it' if lost.total() == 1 else 'them'} (the files are in place)")
 
 
 def _wait_for(writer: threading.Thread, hurried: Callable[[], bool], down: Callable[[], bool],
@@ -476,21 +480,24 @@ def absent(location: str | Path) -> bool:
     return not is_postgres(location) and not os.path.exists(location)  # noqa: PTH110 - (no error for a path too long)
 
 
-def open_store(location: str | Path, table: str = DEFAULT_TABLE, give_up: Callable[[], bool] = lambda: False) -> Store:
+def open_store(location: str | Path, table: str = DEFAULT_TABLE, give_up: Callable[[], bool] = lambda: False, *,
+               writes: bool = True) -> Store:
     """The backend at ``location``: a PostgreSQL database (:func:`is_postgres`), else an SQLite file.
 
     ``give_up()``: the run is ending (a signal came), and a call its server does not answer is not waited for.
+    ``writes``: the run records what it does (not so for -g and --fleet, which a standby serves as well).
     """
     if is_postgres(location):
         from imgur_dl.archive_postgres import PostgresStore  # noqa: PLC0415 - an optional extra
 
-        return PostgresStore(str(location), table, give_up)
+        return PostgresStore(str(location), table, give_up, writes=writes)
     from imgur_dl.archive_sqlite import SqliteStore  # noqa: PLC0415 - the backend is chosen here
 
     return SqliteStore(Path(location), table)
 
 
 def open_archive(location: str | Path, *, table: str = DEFAULT_TABLE, say: Callable[[str], None],
-                 error: Callable[[str], None], give_up: Callable[[], bool] = lambda: False) -> Archive:
+                 error: Callable[[str], None], give_up: Callable[[], bool] = lambda: False,
+                 writes: bool = True) -> Archive:
     """The archive at ``location`` (:func:`open_store`), with its writer."""
-    return Archive(open_store(location, table, give_up), say=say, error=error, give_up=give_up)
+    return Archive(open_store(location, table, give_up, writes=writes), say=say, error=error, give_up=give_up)

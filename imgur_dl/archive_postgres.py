@@ -90,7 +90,12 @@ _MIGRATIONS: tuple[tuple[int, tuple[str, ...]], ...] = (
 RERUNS = 5  # tries of a transaction the server undid to break a deadlock
 # What libpq reads from the environment of what imgur-dl would set otherwise (PGAPPNAME: a fleet naming each machine's
 # connections, as psql's would be named).
-_VARIABLES = {"connect_timeout": "PGCONNECT_TIMEOUT", "application_name": "PGAPPNAME"}
+_VARIABLES = {"connect_timeout": "PGCONNECT_TIMEOUT", "application_name": "PGAPPNAME",
+              "target_session_attrs": "PGTARGETSESSIONATTRS"}
+# A store that writes connects only to a server that takes writes: of the hosts an address names (``db1,db2``), the
+# one that is primary now; a standby (after a failover, the old primary) is passed over, as is a server set read-only
+# (libpq's "target_session_attrs"). One that only reads (-g, --fleet) takes whichever answers first.
+WRITABLE = {"target_session_attrs": "read-write"}
 
 
 class _Rerun:
@@ -122,11 +127,12 @@ class _Server:
     """The connection to the archive's server: one, made again when it was lost, used under a lock; every
     failure of the server's said in one line, with no password in it."""
 
-    def __init__(self, url: str, give_up: Callable[[], bool] = lambda: False) -> None:
+    def __init__(self, url: str, give_up: Callable[[], bool] = lambda: False, *, writes: bool = True) -> None:
         import psycopg  # noqa: PLC0415 - the optional extra (the store found it there)
 
         self._pg = psycopg
         self._url = url
+        self._writes = writes
         self._secrets = _secrets(url, psycopg.conninfo.conninfo_to_dict)
         self._lock = threading.Lock()
         self._db: psycopg.Connection[Any] | None = None
@@ -135,7 +141,8 @@ class _Server:
 
     def _connect(self) -> psycopg.Connection[Any]:
         given = self._pg.conninfo.conninfo_to_dict(self._url)
-        ours = {"connect_timeout": str(CONNECT_TIMEOUT), "application_name": "imgur-dl", **KEEPALIVES}
+        ours = {"connect_timeout": str(CONNECT_TIMEOUT), "application_name": "imgur-dl", **KEEPALIVES,
+                **(WRITABLE if self._writes else {})}
         conninfo = self._pg.conninfo.make_conninfo(self._url, **{k: v for k, v in ours.items() if k not in given
                                                                  and not os.environ.get(_VARIABLES.get(k, ""))})
         db = self._pg.connect(conninfo, autocommit=True)
@@ -173,12 +180,15 @@ class _Server:
                 if (cut := self._watchdog.end()) is not None:  # (even answered as it was cut: not to be used again)
                     self._drop()
         except self._pg.Error as exc:  # (a bad statement of ours is a bug, and says so here too)
-            if self._db is not None and (self._db.broken or isinstance(exc, self._pg.OperationalError)):
+            # A server that takes no writes now (made a standby, or set read-only) is left: the next call connects
+            # to the one that does, if the address names it (WRITABLE), or says again that none does.
+            read_only = isinstance(exc, self._pg.errors.ReadOnlySqlTransaction)
+            if self._db is not None and (self._db.broken or read_only or isinstance(exc, self._pg.OperationalError)):
                 self._drop()
             if cut is Cut.GIVEN_UP:
                 raise Cancelled("interrupted") from None
-            raise ArchiveUnavailable(f"no answer within {CALL_LIMIT:g}s" if cut else self.why(exc),
-                                     unsent=unsent) from None
+            raise ArchiveUnavailable(f"no answer within {CALL_LIMIT:g}s" if cut else self.why(exc), unsent=unsent,
+                                     trouble="takes no writes" if read_only else "cannot be reached") from None
         finally:
             self._lock.release()
 
@@ -242,7 +252,8 @@ class _Server:
 
 
 class PostgresStore:
-    def __init__(self, location: str, table: str = DEFAULT_TABLE, give_up: Callable[[], bool] = lambda: False) -> None:
+    def __init__(self, location: str, table: str = DEFAULT_TABLE, give_up: Callable[[], bool] = lambda: False, *,
+                 writes: bool = True) -> None:
         try:
             import psycopg  # noqa: PLC0415 - an optional extra
         except ImportError:
@@ -265,7 +276,7 @@ class PostgresStore:
         self._names = {"archive": ident(table), "claims": ident(f"{table}_claims"), "meta": ident(f"{table}_meta"),
                        "sha256_index": ident(f"{table}_sha256"), "owner_index": ident(f"{table}_claims_owner")}
         self._lock_key = f"imgur-dl schema {table}"
-        self._server = _Server(location, give_up)  # (give_up: the run is ending; see imgur_dl.dbwatch)
+        self._server = _Server(location, give_up, writes=writes)  # (give_up: the run is ending; see imgur_dl.dbwatch)
         try:
             with self._server.use(limit=False) as db:  # (a migration may take long, and others wait on its lock)
                 try:

@@ -291,7 +291,7 @@ def test_files_the_archive_could_not_record_make_the_run_fail(imgur: Imgur, tmp_
     assert result.code == 1, result  # a cron job hears of it: the next run would look for these files again
     assert "seen.sqlite) cannot be used (database or disk is full); finished files are kept" in result.err, result
     assert "waiting up to 0.3s for the download archive" in result.err  # (not a silent wait at the end)
-    assert "4 finished files could not be recorded in the download archive" in result.err
+    assert "3 finished files and 1 finished album could not be recorded in the download archive" in result.err
     assert "files: 3 saved, 0 skipped, 0 failed" in result.err
     assert len(files_under(tmp_path / "AbC1234")) == len(album.images)  # the files are in place
 
@@ -316,7 +316,7 @@ def test_ctrl_c_ends_the_wait_for_an_archive_that_cannot_take_the_last_records(
     finally:
         signal.signal(signal.SIGINT, before)
     assert result.code == 130, result
-    assert "4 finished files could not be recorded in the download archive" in result.err
+    assert "3 finished files and 1 finished album could not be recorded in the download archive" in result.err
     assert took < archive.CLOSE_WAIT / 3, result  # the wait ended at the first Ctrl-C, not after 30 s
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import gzip
+import itertools
 import json
 import math
 import os
@@ -366,6 +367,70 @@ def test_a_connection_the_server_ended_while_idle_is_made_again_unsaid(postgres:
         assert store.has_many(Entry.IMAGE, ["AbC1234"]) == {"AbC1234"}
     finally:
         store.close()
+
+
+def _on_each(servers: tuple[Postgres, ...]) -> tuple[str, list[ArchiveAt]]:
+    """An archive of one name made on each of ``servers`` (as a cluster's primary and its standby hold it alike): the
+    URL naming them all, in that order, as a fleet names its cluster's servers, and the archive on each."""
+    name = f"hosts{os.getpid()}_{next(_NAMES)}"
+    password = servers[0].password  # (one for all: own_postgres is a copy of the run's server)
+    on_each = [ArchiveAt(f"postgresql://postgres:{password}@127.0.0.1:{server.port}/{name}", "postgres")
+               for server in servers]
+    for server, archive in zip(servers, on_each, strict=True):
+        ArchiveAt(server.url(), "postgres").rows(f"CREATE DATABASE {name}")
+        open_store(archive.location).close()  # (its tables)
+    hosts = ",".join(f"127.0.0.1:{server.port}" for server in servers)
+    return f"postgresql://postgres:{password}@{hosts}/{name}", on_each
+
+
+_NAMES = itertools.count()
+
+
+def test_an_archive_named_by_its_servers_is_kept_on_the_one_that_takes_writes(
+        imgur: Imgur, tmp_path: Path, postgres: Postgres, own_postgres: Postgres,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # After a failover the old primary, first in the fleet's address, is a standby: libpq took it (it answers), and
+    # every record was refused ("cannot execute INSERT in a read-only transaction"), each run waiting 30 s for them.
+    url, (standby, primary) = _on_each((own_postgres, postgres))
+    standby.rows(f"ALTER DATABASE {url.rsplit('/', 1)[1]} SET default_transaction_read_only = on")
+    imgur.add_album("AbC1234", count=3)
+    result = run_main("--download-archive", url, "-o", str(tmp_path), "imgur.com/a/AbC1234")
+    assert result.code == 0 and result.err.count("\n") == 1, result
+    assert primary.rows("SELECT count(*) FROM archive") == [(4,)]
+    # -g and --fleet write nothing: a standby serves them (the first that answers), as it does psql
+    fleet = run_main("--download-archive", url, "--fleet")
+    assert fleet.code == 0 and json.loads(fleet.out)["archive"] == {"images": 0, "albums": 0}, fleet
+    links = run_main("--download-archive", standby.location, "-g", "imgur.com/a/AbC1234")
+    assert links.code == 0 and len(links.out.splitlines()) == 3, links
+    # one server alone that takes no writes: one line before anything is fetched
+    refused = run_main("--download-archive", standby.location, "-o", str(tmp_path / "again"), "imgur.com/a/AbC1234")
+    assert refused.code == 2 and "session is read-only" in refused.err and refused.err.count("\n") == 1, refused
+    assert not (tmp_path / "again").exists()
+    monkeypatch.setenv("PGTARGETSESSIONATTRS", "any")  # (libpq's own, as the address's target_session_attrs is)
+    open_store(standby.location).close()
+
+
+def test_a_server_that_stops_taking_writes_is_left_for_one_that_does(postgres: Postgres,
+                                                                       own_postgres: Postgres) -> None:
+    # A server set read-only while connected (a managed database's disk nearly full; a primary made a standby in
+    # place): the connection was kept, and every later write refused on it, while the next server took writes.
+    url, (first, second) = _on_each((own_postgres, postgres))
+    said: list[str] = []
+    shared = open_archive(url, say=said.append, error=said.append)
+    try:
+        shared.add(Record(Entry.IMAGE, "One1234", None, "a"))
+        shared.flush()
+        ArchiveAt(own_postgres.url(), "postgres").rows("ALTER SYSTEM SET default_transaction_read_only = on")
+        first.rows("SELECT pg_reload_conf()")
+        # (once a new session has it, the server has told every other one to read its settings again)
+        assert until(lambda: first.rows("SHOW default_transaction_read_only") == [("on",)])
+        shared.add(Record(Entry.IMAGE, "Two1234", None, "b"))
+        assert until(lambda: second.rows("SELECT id FROM archive") == [("Two1234",)]), said
+    finally:
+        shared.close()
+    assert first.rows("SELECT id FROM archive") == [("One1234",)]
+    assert said[0].endswith("takes no writes (cannot execute INSERT in a read-only transaction); finished files are "
+                            "kept and recorded once it can take them"), said
 
 
 def test_a_claim_whose_answer_was_lost_is_renewed_as_held(postgres: Postgres) -> None:

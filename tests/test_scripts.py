@@ -440,7 +440,7 @@ def test_a_bug_writing_the_archive_is_one_line_and_its_records_are_said_lost(mon
     assert said[0] == ("unexpected ZeroDivisionError writing to the download archive (:memory:): division by zero "
                        "(a bug); nothing more is recorded in this run")  # (it was a traceback, from its thread)
     assert said[1:] == ["1 finished file could not be recorded in the download archive (:memory:); the next run "
-                        "records them (the files are in place)"]
+                        "records it (the files are in place)"]
 
 
 def test_the_files_the_archive_has_are_booked_together_not_one_by_one(imgur: Imgur, tmp_path: Path,
