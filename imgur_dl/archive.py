@@ -493,7 +493,7 @@ def open_store(location: str | Path, table: str = DEFAULT_TABLE, give_up: Callab
         return PostgresStore(str(location), table, give_up, writes=writes)
     from imgur_dl.archive_sqlite import SqliteStore  # noqa: PLC0415 - the backend is chosen here
 
-    return SqliteStore(Path(location), table)
+    return SqliteStore(Path(location), table, writes=writes)
 
 
 def open_archive(location: str | Path, *, table: str = DEFAULT_TABLE, say: Callable[[str], None],

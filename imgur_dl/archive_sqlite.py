@@ -16,6 +16,7 @@ memory); every process that opens it there decides alike.
 
 from __future__ import annotations
 
+import errno
 import mmap
 import os
 import sqlite3
@@ -26,6 +27,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 
 from imgur_dl.archive import (
     DEFAULT_TABLE,
@@ -87,24 +89,23 @@ def _in(db: sqlite3.Connection, kind: Entry, ids: Sequence[str], query: str, *fi
 
 
 class SqliteStore:
-    def __init__(self, path: Path, table: str = DEFAULT_TABLE) -> None:
+    def __init__(self, path: Path, table: str = DEFAULT_TABLE, *, writes: bool = True) -> None:
         self.path = path
         self.location = str(path)
         self.table = table_name(table)
         self._lock = threading.Lock()
-        if (unfit := _unfit_place(path)) is not None:  # (SQLite says "unable to open database file" of each)
+        # (SQLite says "unable to open database file" or "attempt to write a readonly database" of each)
+        if (unfit := _unfit_place(path) or (_unwritable(path) if writes else _unreadable(path))) is not None:
             raise UsageError(f"cannot use {path} as a download archive: {unfit}")
         try:
             # (Asked from the threads that read listings and look albums up, written by the archive's
             # writer, renewed by the lease's: one connection, one lock.)
-            self._db = sqlite3.connect(path, timeout=BUSY_TIMEOUT, isolation_level=None, check_same_thread=False)
+            self._db = sqlite3.connect(path if writes else _reading(path), uri=not writes, timeout=BUSY_TIMEOUT,
+                                       isolation_level=None, check_same_thread=False)
         except sqlite3.Error as exc:
             raise UsageError(f"cannot use {path} as a download archive: {exc}") from None
         try:
-            place = offered(path.parent)
-            if not place.flushes:  # (SQLite asks for none then: the file system can keep nothing surer)
-                self._db.execute("PRAGMA synchronous=OFF")
-            why = _prepare(self._db, self.table, wal=place.maps_shared)
+            why = _prepared(self._db, self.table, path.parent) if writes else _looked_at(self._db, self.table)
         except sqlite3.Error as exc:
             why = str(exc)
         if why is not None:
@@ -254,6 +255,52 @@ def _joined(value: object) -> list[str]:
     return str(value).split(" ") if value is not None else []
 
 
+def _unwritable(path: Path) -> str | None:
+    """Why a run cannot record in the archive file at ``path`` (this user may not write it, or its disk is
+    read-only), asked before anything is fetched; None when it can, or when it is not there yet."""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_NONBLOCK | os.O_CLOEXEC))  # (not changed; a pipe not waited on)
+    except FileNotFoundError:
+        return None  # (SQLite makes it, or says why not)
+    except OSError as exc:
+        if exc.errno == errno.EROFS:
+            return "its disk is read-only, and a run records there what it saves (-g and --fleet read it)"
+        if exc.errno in (errno.EACCES, errno.EPERM):
+            return f"this user cannot write it ({exc.strerror}), and a run records there what it saves"
+    return None
+
+
+def _unreadable(path: Path) -> str | None:
+    """Why the archive file at ``path`` cannot be read for -g or --fleet by this user, None when it can. Read by
+    a user who cannot write it, an archive in WAL mode would have SQLite make files beside it (its ``-wal`` and
+    ``-shm``) that its owner's runs could then not write: from then on, none would record anything."""
+    if not os.path.isfile(path) or os.access(path, os.W_OK) or _read_only_disk(path.parent):  # noqa: PTH113
+        return None
+    try:
+        with path.open("rb") as file:
+            wal = file.read(20)[18:20] == b"\x02\x02"  # (the header's "file format" bytes: 2 for WAL)
+    except OSError:
+        return None  # (SQLite says why)
+    if not wal:
+        return None
+    return ("this user cannot write it, and reading it would leave files beside it that its owner could not write "
+            "(SQLite's for its WAL journal): read it as its owner, or read a copy")
+
+
+def _read_only_disk(folder: Path) -> bool:
+    try:
+        return bool(os.statvfs(folder).f_flag & os.ST_RDONLY)
+    except OSError:
+        return False
+
+
+def _reading(path: Path) -> str:
+    """``path`` as SQLite's URI for reading alone: on a read-only disk, as a file that cannot change (no journal
+    file is made for it, nor could be), as SQLite's "immutable" says."""
+    uri = f"file:{quote(os.fsencode(os.path.abspath(path)))}?mode=ro"  # noqa: PTH100
+    return uri + "&immutable=1" if _read_only_disk(path.parent) else uri
+
+
 def _unfit_place(path: Path) -> str | None:
     """Why no archive file can be at ``path``, where that is plain to see (a folder there, or none to hold it);
     None otherwise. (No folder is made for it: a path mistyped in a nightly job would start an empty archive.)"""
@@ -305,6 +352,25 @@ def _flushes(fd: int) -> bool:
     except OSError as exc:
         return exc.errno not in NO_FSYNC  # (another failure is not the file system's way: SQLite will say it)
     return True
+
+
+def _prepared(db: sqlite3.Connection, table: str, folder: Path) -> str | None:
+    """:func:`_prepare` as what the file system of ``folder`` offers wants it."""
+    place = offered(folder)
+    if not place.flushes:  # (SQLite asks for none then: the file system can keep nothing surer)
+        db.execute("PRAGMA synchronous=OFF")
+    return _prepare(db, table, wal=place.maps_shared)
+
+
+def _looked_at(db: sqlite3.Connection, table: str) -> str | None:
+    """Why the file's tables are another program's, None when they may be read: changing nothing (-g, --fleet).
+    Tables missing (a file no run has recorded in yet) are read as empty: made for this connection alone."""
+    if (why := foreign(table, lambda name: _columns(db, name))) is not None:
+        return why
+    if not _columns(db, table):
+        for statement in _schema(table):
+            db.execute(statement.replace("CREATE TABLE IF NOT EXISTS", "CREATE TEMP TABLE", 1))
+    return None
 
 
 def _prepare(db: sqlite3.Connection, table: str, *, wal: bool) -> str | None:

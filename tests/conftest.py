@@ -295,6 +295,13 @@ def unmappable(tmp_path: Path) -> Iterator[Path]:
 
 
 @pytest.fixture
+def read_only_disk(tmp_path: Path) -> Iterator[Path]:
+    """A folder on a disk mounted read-only (a snapshot, a backup disk): what is in ``tmp_path / "backing"``."""
+    with _fuse(tmp_path / "backing", tmp_path / "read-only", "--read-only") as mountpoint:
+        yield mountpoint
+
+
+@pytest.fixture
 def quota(tmp_path: Path) -> Iterator[Path]:
     """A folder under a disk quota of 250 kB (its user's: a shared machine's home folder)."""
     with _fuse(tmp_path / "backing", tmp_path / "quota", "--quota", "250000") as mountpoint:

@@ -11,7 +11,7 @@ shared mapping (ENODEV) exactly so. Everything else passes through to a real
 folder: locks, renames, hard links, fsync.
 
     python -m tests.fusefs BACKING MOUNTPOINT [--fold-case | --no-links | --no-locks | --no-times |
-                                               --no-fsync | --quota BYTES | --name-max BYTES]
+                                               --no-fsync | --read-only | --quota BYTES | --name-max BYTES]
                                                     # prints "ready" once mounted; serves until unmounted
 
 With ``--fold-case`` it is also case-insensitive and case-preserving, as
@@ -27,7 +27,8 @@ With ``--quota BYTES`` it takes that many bytes of writes, then refuses more
 (``f_namemax``): eCryptfs, an encrypted home folder, takes 143. With
 ``--no-times`` it refuses to set a file's times (``EPERM``), as a share whose
 files another user owns does; with ``--no-fsync``, to flush a file (``EINVAL``),
-as VirtualBox's shared folders do.
+as VirtualBox's shared folders do. With ``--read-only`` it is mounted read-only, as a
+snapshot, a backup disk or a share exported so is: each write is refused (``EROFS``), and ``statvfs`` says so.
 
 It needs /dev/fuse, libfuse 3 (Debian's ``fuse3``) and ``mfusepy``; the tests
 that use it mount it in a temporary folder and unmount it after.
@@ -233,7 +234,7 @@ def main(argv: list[str]) -> None:
     else:
         kind = Lockless if mode == ["--no-locks"] else Passthrough
         served = kind(backing, fold_case=mode == ["--fold-case"], links=mode != ["--no-links"])
-    FUSE(served, mountpoint, foreground=True, nothreads=True, direct_io=True)
+    FUSE(served, mountpoint, foreground=True, nothreads=True, direct_io=True, ro=mode == ["--read-only"])
 
 
 if __name__ == "__main__":

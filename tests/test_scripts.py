@@ -9,11 +9,13 @@ import hashlib
 import io
 import json
 import lzma
+import os
 import re
 import shutil
 import socket
 import sqlite3
-from collections.abc import Callable
+import subprocess
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -520,6 +522,71 @@ def test_an_archive_where_files_cannot_be_mapped_shared_works(imgur: Imgur, tmp_
         assert {i for (i,) in db.execute("SELECT id FROM archive WHERE kind = 'image'")} == {
             i.id for i in [*album.images, *new.images]}
     assert [p.name for p in unmappable.iterdir() if p.name.endswith(".probe")] == []  # (nothing left behind)
+
+
+def test_an_archive_on_a_read_only_disk_is_read_by_g_and_fleet_and_refused_to_a_run(
+        imgur: Imgur, tmp_path: Path, read_only_disk: Path) -> None:
+    # A snapshot, a backup disk, a share exported read-only: SQLite could not open its WAL journal there ("unable
+    # to open database file"), and -g and --fleet, which write nothing, were refused as a run was.
+    kept, new = imgur.add_album("AbC1234", count=2), imgur.add_album("NeWw123", count=1)
+    imgur.add_listing("tag", "cats", [kept, new])
+    assert run_main("--download-archive", str(tmp_path / "backing" / "seen.sqlite"), "-o", str(tmp_path / "out"),
+                    "imgur.com/a/AbC1234").code == 0
+    seen = str(read_only_disk / "seen.sqlite")
+    links = run_main("--download-archive", seen, "-g", "imgur.com/t/cats")
+    assert (links.code, links.out) == (0, f"https://i.imgur.com/{new.images[0].id}.jpeg\n"), links
+    fleet = run_main("--download-archive", seen, "--fleet")
+    assert fleet.code == 0 and json.loads(fleet.out)["archive"] == {"images": 2, "albums": 1}, fleet
+    refused = run_main("--download-archive", seen, "-o", str(tmp_path / "again"), "imgur.com/a/NeWw123")
+    assert (refused.code, refused.err) == (2, f"imgur-dl: error: cannot use {seen} as a download archive: its disk "
+                                              "is read-only, and a run records there what it saves (-g and --fleet "
+                                              "read it)\n")
+    assert not (tmp_path / "again").exists()
+
+
+@contextlib.contextmanager
+def _unwritable(path: Path) -> Iterator[None]:
+    """``path`` this user cannot write while in the block: its mode, and as root (whom no mode stops) the
+    "immutable" attribute (Debian's e2fsprogs: chattr), which refuses root too (EPERM), as a file of another
+    user's refuses anyone else."""
+    path.chmod(0o444)
+    chattr = shutil.which("chattr") or "/usr/bin/chattr"
+    if os.geteuid() == 0:
+        subprocess.run([chattr, "+i", str(path)], check=True)
+    try:
+        yield
+    finally:
+        if os.geteuid() == 0:
+            subprocess.run([chattr, "-i", str(path)], check=True)
+
+
+def test_an_archive_this_user_cannot_write_is_refused_and_left_as_it_was(imgur: Imgur, tmp_path: Path) -> None:
+    # Another user's archive: a run fetched everything, then waited 30 s for records it could never write (exit 1,
+    # each night); -g and --fleet read it, leaving beside it the -wal and -shm of its WAL journal, this user's,
+    # which its owner could not write: from then on, none of the owner's runs recorded anything.
+    kept, new = imgur.add_album("AbC1234", count=2), imgur.add_album("NeWw123", count=1)
+    imgur.add_listing("tag", "cats", [kept, new])
+    seen = tmp_path / "seen.sqlite"
+    assert run_main("--download-archive", str(seen), "-o", str(tmp_path / "out"), "imgur.com/a/AbC1234").code == 0
+    asked = len(imgur.log)
+    with _unwritable(seen):
+        run = run_main("--download-archive", str(seen), "-o", str(tmp_path / "again"), "imgur.com/a/NeWw123")
+        assert run.code == 2 and run.err.count("\n") == 1, run
+        assert f"cannot use {seen} as a download archive: this user cannot write it (" in run.err
+        for args in (("-g", "imgur.com/t/cats"), ("--fleet",)):
+            read = run_main("--download-archive", str(seen), *args)
+            assert read.code == 2 and read.err.count("\n") == 1 and "reading it would leave files beside it that " \
+                "its owner could not write (SQLite's for its WAL journal): read it as its owner" in read.err, read
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "seen.sqlite"]  # (nothing made beside it)
+        assert len(imgur.log) == asked  # (nothing fetched)
+    # one in a rollback journal is read without a file made beside it: -g and --fleet read it
+    with contextlib.closing(sqlite3.connect(seen)) as db:
+        db.execute("PRAGMA journal_mode=DELETE")
+    with _unwritable(seen):
+        links = run_main("--download-archive", str(seen), "-g", "imgur.com/t/cats")
+        assert (links.code, links.out) == (0, f"https://i.imgur.com/{new.images[0].id}.jpeg\n"), links
+        assert run_main("--download-archive", str(seen), "--fleet").code == 0
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "seen.sqlite"]
 
 
 @pytest.mark.parametrize(("given", "why"), [
