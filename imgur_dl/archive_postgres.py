@@ -18,6 +18,7 @@ page lock its rows in the same order.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import re
 import threading
@@ -49,6 +50,11 @@ from imgur_dl.text import decimal, hide_password, is_url, unencoded
 
 if TYPE_CHECKING:
     import psycopg
+
+# psycopg's own warnings (a statement of a batch that failed: "error ignored terminating <psycopg.Pipeline ...>"),
+# which Python prints on standard error as they are where a program sets no logging up: each failure is said once
+# by imgur-dl, in its own words. (A program that sets logging up still has them.)
+logging.getLogger("psycopg").addHandler(logging.NullHandler())
 
 EXTRA = "pip install 'imgur-dl[postgres]'"
 SCHEMA_VERSION = 1
@@ -319,10 +325,13 @@ class PostgresStore:
             if version > SCHEMA_VERSION:
                 raise UsageError(f"{self.location}: the archive was made by a newer imgur-dl (schema {version}); "
                                  "upgrade imgur-dl to use it")
-            if version == SCHEMA_VERSION:
+            # A table dropped by hand (to start the archive over) is made again: the version row says only which
+            # migrations were done, and each is written to be done again (IF NOT EXISTS).
+            missing = not (columns(self._table) and columns(f"{self._table}_claims"))
+            if version == SCHEMA_VERSION and not missing:
                 return
             for number, statements in _MIGRATIONS:
-                if number > version:
+                if number > version or missing:
                     for statement in statements:
                         db.execute(self._q(statement))
             db.execute(self._q("INSERT INTO {meta} (key, value) VALUES ('schema', %s) ON CONFLICT (key) "

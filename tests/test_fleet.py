@@ -10,6 +10,7 @@ import contextlib
 import gzip
 import itertools
 import json
+import logging
 import math
 import os
 import re
@@ -30,6 +31,7 @@ from imgur_dl import archive_sqlite
 from imgur_dl.archive import Entry, Record, Settle, Store, open_archive, open_store, redact
 from imgur_dl.archive_postgres import PostgresStore
 from imgur_dl.dbwatch import Cut, Watchdog
+from imgur_dl.errors import ArchiveUnavailable
 from imgur_dl.share import Claims, Sharing
 from tests.clock import FastClock
 from tests.conftest import ArchiveAt, Outcome, files_under, run_main, until
@@ -431,6 +433,36 @@ def test_a_server_that_stops_taking_writes_is_left_for_one_that_does(postgres: P
     assert first.rows("SELECT id FROM archive") == [("One1234",)]
     assert said[0].endswith("takes no writes (cannot execute INSERT in a read-only transaction); finished files are "
                             "kept and recorded once it can take them"), said
+
+
+def test_an_archive_whose_table_was_dropped_is_made_again(imgur: Imgur, tmp_path: Path, postgres: Postgres) -> None:
+    # DROP TABLE archive, to start an archive over: its version row said its tables were made, and every run after
+    # fetched everything, recorded nothing ("relation "archive" does not exist"), waited 30 s for it and ended 1.
+    url = postgres.new_database()
+    imgur.add_album("AbC1234", count=2)
+    assert run_main("--download-archive", url, "-o", str(tmp_path / "one"), "imgur.com/a/AbC1234").code == 0
+    seen = ArchiveAt(url, "postgres")
+    seen.rows("DROP TABLE archive")
+    again = run_main("--download-archive", url, "-o", str(tmp_path / "two"), "imgur.com/a/AbC1234")
+    assert again.code == 0 and again.err.count("\n") == 1, again
+    assert seen.rows("SELECT count(*) FROM archive") == [(3,)]
+
+
+def test_psycopg_s_own_warnings_are_not_printed(postgres: Postgres, monkeypatch: pytest.MonkeyPatch,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    # A program that sets no logging up has Python print a library's warnings on standard error as they are: a batch
+    # of records refused printed psycopg's "error ignored terminating <psycopg.Pipeline [INERROR, pipeline=ON] ...>:
+    # pipeline aborted" once a try, lines of no imgur-dl's, beside its own that said why.
+    monkeypatch.setattr(logging.getLogger(), "handlers", [])  # (as in such a program: not pytest's, which takes them)
+    url = postgres.new_database()
+    store = open_store(url)
+    try:
+        ArchiveAt(url, "postgres").rows("DROP TABLE archive")
+        with pytest.raises(ArchiveUnavailable, match='relation "archive" does not exist'):
+            store.write([Record(Entry.IMAGE, f"Ab0000{n}", "AbC1234", f"{n}.jpg") for n in range(2)])
+    finally:
+        store.close()
+    assert capsys.readouterr().err == ""
 
 
 def test_a_claim_whose_answer_was_lost_is_renewed_as_held(postgres: Postgres) -> None:
