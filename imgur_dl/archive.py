@@ -83,9 +83,10 @@ def kept_path(path: str | None, encoding: str) -> str | None:
 
 
 def kept_text(text: str | None, encoding: str) -> str | None:
-    """Text said of an item (why it failed) as an archive whose text is in ``encoding`` keeps it: what it cannot
-    hold written as backslash escapes."""
-    return None if text is None else escaped(text, encoding)
+    """Text said of an item (why it failed: the server's own words among it) as an archive whose text is in
+    ``encoding`` keeps it: a control character (a NUL, which PostgreSQL's text cannot hold; a terminal's escape, for
+    whoever reads the table) and what the encoding cannot hold written as backslash escapes."""
+    return None if text is None else escaped(printable(text), encoding)
 
 
 @dataclass(frozen=True, slots=True)

@@ -448,6 +448,24 @@ def test_an_archive_whose_table_was_dropped_is_made_again(imgur: Imgur, tmp_path
     assert seen.rows("SELECT count(*) FROM archive") == [(3,)]
 
 
+def test_a_failure_s_reason_is_kept_whatever_the_server_wrote_in_it(imgur: Imgur, tmp_path: Path,
+                                                                    archive: ArchiveAt) -> None:
+    # Imgur's words for a failure are the server's: a NUL in them ("\u0000" in its JSON), which PostgreSQL's text
+    # cannot hold, had the batch that gave the claim back refused, again and again ("PostgreSQL text fields cannot
+    # contain NUL (0x00) bytes"), and every record behind it with it: none was written, the run waited 30 s.
+    imgur.add_album("AbC1234", count=2)
+    body = json.dumps({"data": {"error": "no\u0000such\u001b[2Jthing"}, "status": 400, "success": False})
+    imgur.faults.append(Fault("status", host="api.imgur.com", path=".*/BaD1234", status=400,
+                              body=body.encode()))
+    result = run_main("--share-work", "--download-archive", archive.location, "-o", str(tmp_path),
+                      "imgur.com/a/BaD1234", "imgur.com/a/AbC1234")
+    assert result.code == 1 and result.err.count("\n") == 2, result  # (the failure, and the summary)
+    said = "HTTP 400: no\\x00such\\x1b[2Jthing"  # (as the line said it too)
+    assert archive.rows("SELECT reason FROM archive_claims WHERE id = 'BaD1234'") == [
+        (f"imgur.com/a/BaD1234: {said} (and the v3 API: {said})",)]
+    assert archive.rows("SELECT count(*) FROM archive") == [(3,)]
+
+
 def test_psycopg_s_own_warnings_are_not_printed(postgres: Postgres, monkeypatch: pytest.MonkeyPatch,
                                                 capsys: pytest.CaptureFixture[str]) -> None:
     # A program that sets no logging up has Python print a library's warnings on standard error as they are: a batch
