@@ -277,16 +277,15 @@ class PostgresStore:
                              "that is no UTF-8 text: percent-encode each character's UTF-8 (\"ä\" is %C3%A4)") from None
         except psycopg.Error:
             pass  # (one libpq cannot read: it says why as it connects, below)
-        table = self._table = table_name(table)
+        table = table_name(table)
         ident = psycopg.sql.Identifier
         self._names = {"archive": ident(table), "claims": ident(f"{table}_claims"), "meta": ident(f"{table}_meta"),
                        "sha256_index": ident(f"{table}_sha256"), "owner_index": ident(f"{table}_claims_owner")}
-        self._lock_key = f"imgur-dl schema {table}"
         self._server = _Server(location, give_up, writes=writes)  # (give_up: the run is ending; see imgur_dl.dbwatch)
         try:
             with self._server.use(limit=False) as db:  # (a migration may take long, and others wait on its lock)
                 try:
-                    self._setup(db)
+                    _setup(db, table, self._q, self.location)
                 except psycopg.errors.InsufficientPrivilege as exc:  # (PostgreSQL 15: CREATE on public, owner's)
                     raise UsageError(f"cannot use {self.location} as a download archive: {self._server.why(exc)} (its "
                                      "user needs CREATE on the schema to make the tables, the first time; then SELECT, "
@@ -299,43 +298,6 @@ class PostgresStore:
 
     def _q(self, text: str) -> psycopg.sql.Composed:
         return self._pg.sql.SQL(text).format(**self._names)
-
-    def _setup(self, db: psycopg.Connection[Any]) -> None:
-        """Make or migrate the tables: one process at a time (an advisory lock), each version once."""
-        with db.transaction():
-            db.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (self._lock_key,))
-
-            def columns(name: str) -> list[str]:  # (of the table its unqualified name finds, as every query here)
-                return [str(row[0]) for row in db.execute(
-                    "SELECT attname FROM pg_attribute WHERE attrelid = to_regclass(%s) AND attnum > 0 AND NOT "
-                    "attisdropped ORDER BY attnum", (self._pg.sql.Identifier(name).as_string(db),)).fetchall()]
-
-            if (why := foreign(self._table, columns)) is not None:
-                raise UsageError(f"cannot use {self.location} as a download archive: {why}")
-            # Made only where it is missing: CREATE, even IF NOT EXISTS, wants the right to make tables in the schema,
-            # which a user other than the one that made the archive may well not have (nor need).
-            if not columns(f"{self._table}_meta"):
-                db.execute(self._q("CREATE TABLE {meta} (key text PRIMARY KEY, value text NOT NULL)"))
-            row = db.execute(self._q("SELECT value FROM {meta} WHERE key = 'schema'")).fetchone()
-            written = str(row[0]) if row else "0"
-            version = decimal(written)
-            if version is None:  # (a row written by hand, or by another program)
-                raise UsageError(f"cannot use {self.location} as a download archive: its table "
-                                 f"{self._table}_meta says its schema is {written!r}, which no imgur-dl writes")
-            if version > SCHEMA_VERSION:
-                raise UsageError(f"{self.location}: the archive was made by a newer imgur-dl (schema {version}); "
-                                 "upgrade imgur-dl to use it")
-            # A table dropped by hand (to start the archive over) is made again: the version row says only which
-            # migrations were done, and each is written to be done again (IF NOT EXISTS).
-            missing = not (columns(self._table) and columns(f"{self._table}_claims"))
-            if version == SCHEMA_VERSION and not missing:
-                return
-            for number, statements in _MIGRATIONS:
-                if number > version or missing:
-                    for statement in statements:
-                        db.execute(self._q(statement))
-            db.execute(self._q("INSERT INTO {meta} (key, value) VALUES ('schema', %s) ON CONFLICT (key) "
-                               "DO UPDATE SET value = EXCLUDED.value"), (str(SCHEMA_VERSION),))
 
     # -- the archive -------------------------------------------------------------------
 
@@ -435,6 +397,47 @@ class PostgresStore:
 
     def close(self) -> None:
         self._server.close()
+
+
+def _setup(db: psycopg.Connection[Any], table: str, q: Callable[[str], psycopg.sql.Composed], location: str) -> None:
+    """Make or migrate the tables of the archive ``table`` (``q``: a statement naming them): one process at a time
+    (an advisory lock), each version once."""
+    from psycopg import sql  # noqa: PLC0415 - the optional extra (the store found it there)
+
+    with db.transaction():
+        db.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"imgur-dl schema {table}",))
+
+        def columns(name: str) -> list[str]:  # (of the table its unqualified name finds, as every query here)
+            return [str(row[0]) for row in db.execute(
+                "SELECT attname FROM pg_attribute WHERE attrelid = to_regclass(%s) AND attnum > 0 AND NOT "
+                "attisdropped ORDER BY attnum", (sql.Identifier(name).as_string(db),)).fetchall()]
+
+        if (why := foreign(table, columns)) is not None:
+            raise UsageError(f"cannot use {location} as a download archive: {why}")
+        # Made only where it is missing: CREATE, even IF NOT EXISTS, wants the right to make tables in the schema,
+        # which a user other than the one that made the archive may well not have (nor need).
+        if not columns(f"{table}_meta"):
+            db.execute(q("CREATE TABLE {meta} (key text PRIMARY KEY, value text NOT NULL)"))
+        row = db.execute(q("SELECT value FROM {meta} WHERE key = 'schema'")).fetchone()
+        written = str(row[0]) if row else "0"
+        version = decimal(written)
+        if version is None:  # (a row written by hand, or by another program)
+            raise UsageError(f"cannot use {location} as a download archive: its table {table}_meta says its "
+                             f"schema is {written!r}, which no imgur-dl writes")
+        if version > SCHEMA_VERSION:
+            raise UsageError(f"{location}: the archive was made by a newer imgur-dl (schema {version}); "
+                             "upgrade imgur-dl to use it")
+        # A table dropped by hand (to start the archive over) is made again: the version row says only which
+        # migrations were done, and each is written to be done again (IF NOT EXISTS).
+        missing = not (columns(table) and columns(f"{table}_claims"))
+        if version == SCHEMA_VERSION and not missing:
+            return
+        for number, statements in _MIGRATIONS:
+            if number > version or missing:
+                for statement in statements:
+                    db.execute(q(statement))
+        db.execute(q("INSERT INTO {meta} (key, value) VALUES ('schema', %s) ON CONFLICT (key) "
+                     "DO UPDATE SET value = EXCLUDED.value"), (str(SCHEMA_VERSION),))
 
 
 def _iso(moment: datetime) -> str:
