@@ -75,8 +75,8 @@ class Claims:
         except ArchiveUnavailable as exc:
             self.may_hold = self.may_hold or not exc.unsent  # (a claim may have been taken as its answer was lost)
             self._answered(False)
-            self._say_once(f"cannot claim work: the download archive ({self.archive.location}) cannot be "
-                           f"reached ({exc}); waiting up to {self.lease:g}s (--lease) for it to answer")
+            self._say_once(f"cannot claim work: the download archive ({self.archive.location}) {exc.trouble} "
+                           f"({exc}); waiting up to {self.lease:g}s (--lease) for it to answer")
             return None
         self._answered(True)
         self.may_hold = self.may_hold or any(taken.values())

@@ -419,20 +419,28 @@ def test_a_server_that_stops_taking_writes_is_left_for_one_that_does(postgres: P
     url, (first, second) = _on_each((own_postgres, postgres))
     said: list[str] = []
     shared = open_archive(url, say=said.append, error=said.append)
+    alone = open_archive(first.location, say=said.append, error=said.append)  # (the server alone: none to go to)
     try:
         shared.add(Record(Entry.IMAGE, "One1234", None, "a"))
         shared.flush()
+        assert alone.has_many(Entry.IMAGE, ["One1234"]) == {"One1234"}
         ArchiveAt(own_postgres.url(), "postgres").rows("ALTER SYSTEM SET default_transaction_read_only = on")
         first.rows("SELECT pg_reload_conf()")
         # (once a new session has it, the server has told every other one to read its settings again)
         assert until(lambda: first.rows("SHOW default_transaction_read_only") == [("on",)])
         shared.add(Record(Entry.IMAGE, "Two1234", None, "b"))
         assert until(lambda: second.rows("SELECT id FROM archive") == [("Two1234",)]), said
+        claims = Claims(alone, owner="me", lease=60, clock=FastClock(), say_once=said.append)
+        assert claims.take([(Entry.ALBUM, "AbC1234")]) is None
+        claims.stop()
     finally:
         shared.close()
+        alone.close()
     assert first.rows("SELECT id FROM archive") == [("One1234",)]
     assert said[0].endswith("takes no writes (cannot execute INSERT in a read-only transaction); finished files are "
                             "kept and recorded once it can take them"), said
+    assert said[-1].startswith(f"cannot claim work: the download archive ({redact(first.location)}) takes no writes "
+                              "(cannot execute INSERT in a read-only transaction); waiting up to 60s"), said
 
 
 def test_an_archive_whose_table_was_dropped_is_made_again(imgur: Imgur, tmp_path: Path, postgres: Postgres) -> None:
