@@ -63,6 +63,9 @@ def read_cookies(path: Path, warn: Callable[[str], None], now: float) -> str:
     text = data.decode("utf-8-sig", errors="replace")  # (a byte-order mark before the first row is no domain's)
     rows = [fields for line in text.splitlines() if (fields := _row(line)) is not None]
     if not rows:
+        if data.startswith(b"SQLite format 3\0"):  # (Firefox's cookies.sqlite, Chrome's Cookies: their own store)
+            raise UsageError(f"{path} is not a Netscape cookies.txt file but a browser's own cookie database: "
+                             "export the cookies from the browser as Netscape (cookies.txt) instead")
         if text.lstrip()[:1] in ("[", "{"):  # (a cookie extension's JSON export, as EditThisCookie writes)
             raise UsageError(f"{path} is not a Netscape cookies.txt file but JSON: export the cookies as "
                              "Netscape (cookies.txt) instead")

@@ -155,6 +155,19 @@ def test_a_cookies_file_that_will_not_do_is_one_line_and_nothing_fetched(imgur: 
     assert imgur.log == []
 
 
+def test_a_browser_s_own_cookie_database_is_named_as_such(imgur: Imgur, tmp_path: Path) -> None:
+    # (Firefox's cookies.sqlite, given where its export goes: "not a Netscape cookies.txt file (tab-separated: ...)")
+    path = tmp_path / "cookies.sqlite"
+    with contextlib.closing(sqlite3.connect(path)) as db, db:
+        db.execute("CREATE TABLE moz_cookies (host TEXT, name TEXT, value TEXT)")
+        db.execute("INSERT INTO moz_cookies VALUES ('.imgur.com', 'accesstoken', 'Tok3nValue')")
+    result = run_main("--cookies", str(path), "-o", str(tmp_path / "out"), "imgur.com/user/me")
+    assert (result.code, result.err) == (2, f"imgur-dl: error: {path} is not a Netscape cookies.txt file but a "
+                                            "browser's own cookie database: export the cookies from the browser as "
+                                            "Netscape (cookies.txt) instead\n")
+    assert imgur.log == []
+
+
 @pytest.mark.parametrize(("given", "says"), [
     ("/dev/null", "is not a Netscape cookies.txt file (tab-separated: domain, flag, path, secure, expiry, name, "
                   "value)"),
