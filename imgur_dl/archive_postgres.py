@@ -186,17 +186,28 @@ class _Server:
                 if (cut := self._watchdog.end()) is not None:  # (even answered as it was cut: not to be used again)
                     self._drop()
         except self._pg.Error as exc:  # (a bad statement of ours is a bug, and says so here too)
-            # A server that takes no writes now (made a standby, or set read-only) is left: the next call connects
-            # to the one that does, if the address names it (WRITABLE), or says again that none does.
             read_only = isinstance(exc, self._pg.errors.ReadOnlySqlTransaction)
-            if self._db is not None and (self._db.broken or read_only or isinstance(exc, self._pg.OperationalError)):
+            if self._db is not None and (self._db.broken or isinstance(exc, self._pg.OperationalError)):
                 self._drop()
+            elif read_only:
+                self._to_writable()
             if cut is Cut.GIVEN_UP:
                 raise Cancelled("interrupted") from None
             raise ArchiveUnavailable(f"no answer within {CALL_LIMIT:g}s" if cut else self.why(exc), unsent=unsent,
                                      trouble="takes no writes" if read_only else "cannot be reached") from None
         finally:
             self._lock.release()
+
+    def _to_writable(self) -> None:
+        """After a write refused by a server that takes none now (made a standby, or set read-only, as a managed
+        database is when its disk is nearly full): a connection to the one that does, where the address names it
+        (WRITABLE); else the one there is, kept, as it still answers what the run looks up."""
+        try:
+            db = self._connect()
+        except self._pg.Error:
+            return
+        self._drop()
+        self._db = db
 
     def _ended(self, db: psycopg.Connection[Any]) -> bool:
         """Whether the server ended this connection while it was idle (``idle_session_timeout``, a pooler's

@@ -433,6 +433,8 @@ def test_a_server_that_stops_taking_writes_is_left_for_one_that_does(postgres: P
         claims = Claims(alone, owner="me", lease=60, clock=FastClock(), say_once=said.append)
         assert claims.take([(Entry.ALBUM, "AbC1234")]) is None
         claims.stop()
+        # what is looked up still is, there: a run does not fetch again what the archive has
+        assert alone.has_many(Entry.IMAGE, ["One1234"]) == {"One1234"}
     finally:
         shared.close()
         alone.close()
