@@ -100,8 +100,7 @@ class SqliteStore:
         try:
             # (Asked from the threads that read listings and look albums up, written by the archive's
             # writer, renewed by the lease's: one connection, one lock.)
-            self._db = sqlite3.connect(path if writes else _reading(path), uri=not writes, timeout=BUSY_TIMEOUT,
-                                       isolation_level=None, check_same_thread=False)
+            self._db = _connected(path, writes=writes)
         except sqlite3.Error as exc:
             raise UsageError(f"cannot use {path} as a download archive: {exc}") from None
         try:
@@ -294,11 +293,16 @@ def _read_only_disk(folder: Path) -> bool:
         return False
 
 
-def _reading(path: Path) -> str:
-    """``path`` as SQLite's URI for reading alone: on a read-only disk, as a file that cannot change (no journal
-    file is made for it, nor could be), as SQLite's "immutable" says."""
+def _connected(path: Path, *, writes: bool) -> sqlite3.Connection:
+    """A connection to the archive file at ``path``. One that only reads (-g, --fleet) is opened as any other where
+    this user may write the file, so that it takes its WAL journal's files away as it closes (:func:`_looked_at`
+    then keeps it from writing); else for reading alone, and on a read-only disk as a file that cannot change (no
+    journal file is made for it, nor could be), as SQLite's "immutable" says."""
+    if writes or (os.access(path, os.W_OK) and not _read_only_disk(path.parent)):
+        return sqlite3.connect(path, timeout=BUSY_TIMEOUT, isolation_level=None, check_same_thread=False)
     uri = f"file:{quote(os.fsencode(os.path.abspath(path)))}?mode=ro"  # noqa: PTH100
-    return uri + "&immutable=1" if _read_only_disk(path.parent) else uri
+    return sqlite3.connect(uri + ("&immutable=1" if _read_only_disk(path.parent) else ""), uri=True,
+                           timeout=BUSY_TIMEOUT, isolation_level=None, check_same_thread=False)
 
 
 def _unfit_place(path: Path) -> str | None:
@@ -370,6 +374,7 @@ def _looked_at(db: sqlite3.Connection, table: str) -> str | None:
     if not _columns(db, table):
         for statement in _schema(table):
             db.execute(statement.replace("CREATE TABLE IF NOT EXISTS", "CREATE TEMP TABLE", 1))
+    db.execute("PRAGMA query_only=ON")  # (nothing written through it from here on)
     return None
 
 

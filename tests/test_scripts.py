@@ -569,6 +569,9 @@ def test_an_archive_this_user_cannot_write_is_refused_and_left_as_it_was(imgur: 
     imgur.add_listing("tag", "cats", [kept, new])
     seen = tmp_path / "seen.sqlite"
     assert run_main("--download-archive", str(seen), "-o", str(tmp_path / "out"), "imgur.com/a/AbC1234").code == 0
+    for args in (("-g", "imgur.com/t/cats"), ("--fleet",)):  # its owner's read it and leave nothing beside it
+        assert run_main("--download-archive", str(seen), *args).code == 0
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "seen.sqlite"]
     asked = len(imgur.log)
     with _unwritable(seen):
         run = run_main("--download-archive", str(seen), "-o", str(tmp_path / "again"), "imgur.com/a/NeWw123")
