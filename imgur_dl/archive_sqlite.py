@@ -296,13 +296,23 @@ def _read_only_disk(folder: Path) -> bool:
 def _connected(path: Path, *, writes: bool) -> sqlite3.Connection:
     """A connection to the archive file at ``path``. One that only reads (-g, --fleet) is opened as any other where
     this user may write the file, so that it takes its WAL journal's files away as it closes (:func:`_looked_at`
-    then keeps it from writing); else for reading alone, and on a read-only disk as a file that cannot change (no
-    journal file is made for it, nor could be), as SQLite's "immutable" says."""
+    then keeps it from writing); else for reading alone. On a read-only disk (a snapshot, a backup), where no
+    journal file can be made, as a file that cannot change (SQLite's "immutable"), unless a WAL journal holding
+    records is there whole (a snapshot of an archive in use), which SQLite then reads as it is."""
     if writes or (os.access(path, os.W_OK) and not _read_only_disk(path.parent)):
         return sqlite3.connect(path, timeout=BUSY_TIMEOUT, isolation_level=None, check_same_thread=False)
+    frozen = _read_only_disk(path.parent) and not (_size(f"{path}-wal") and _size(f"{path}-shm"))
     uri = f"file:{quote(os.fsencode(os.path.abspath(path)))}?mode=ro"  # noqa: PTH100
-    return sqlite3.connect(uri + ("&immutable=1" if _read_only_disk(path.parent) else ""), uri=True,
-                           timeout=BUSY_TIMEOUT, isolation_level=None, check_same_thread=False)
+    return sqlite3.connect(uri + ("&immutable=1" if frozen else ""), uri=True, timeout=BUSY_TIMEOUT,
+                           isolation_level=None, check_same_thread=False)
+
+
+def _size(name: str) -> int:
+    """The size of the file ``name`` (0 where there is none)."""
+    try:
+        return os.stat(name).st_size  # noqa: PTH116
+    except OSError:
+        return 0
 
 
 def _unfit_place(path: Path) -> str | None:

@@ -28,7 +28,8 @@ With ``--quota BYTES`` it takes that many bytes of writes, then refuses more
 ``--no-times`` it refuses to set a file's times (``EPERM``), as a share whose
 files another user owns does; with ``--no-fsync``, to flush a file (``EINVAL``),
 as VirtualBox's shared folders do. With ``--read-only`` it is mounted read-only, as a
-snapshot, a backup disk or a share exported so is: each write is refused (``EROFS``), and ``statvfs`` says so.
+snapshot, a backup disk or a share exported so is: each write is refused (``EROFS``), and ``statvfs`` says so;
+its files, as a local disk's, can be mapped shared (it is not mounted ``direct_io``).
 
 It needs /dev/fuse, libfuse 3 (Debian's ``fuse3``) and ``mfusepy``; the tests
 that use it mount it in a temporary folder and unmount it after.
@@ -234,7 +235,8 @@ def main(argv: list[str]) -> None:
     else:
         kind = Lockless if mode == ["--no-locks"] else Passthrough
         served = kind(backing, fold_case=mode == ["--fold-case"], links=mode != ["--no-links"])
-    FUSE(served, mountpoint, foreground=True, nothreads=True, direct_io=True, ro=mode == ["--read-only"])
+    read_only = mode == ["--read-only"]  # (a disk as any other, mounted read-only: its files mapped as theirs are)
+    FUSE(served, mountpoint, foreground=True, nothreads=True, direct_io=not read_only, ro=read_only)
 
 
 if __name__ == "__main__":

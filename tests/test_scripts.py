@@ -538,6 +538,14 @@ def test_an_archive_on_a_read_only_disk_is_read_by_g_and_fleet_and_refused_to_a_
     assert (links.code, links.out) == (0, f"https://i.imgur.com/{new.images[0].id}.jpeg\n"), links
     fleet = run_main("--download-archive", seen, "--fleet")
     assert fleet.code == 0 and json.loads(fleet.out)["archive"] == {"images": 2, "albums": 1}, fleet
+    # a snapshot of an archive in use: its WAL journal, holding records not yet in the file, read with it
+    with contextlib.closing(sqlite3.connect(tmp_path / "backing" / "seen.sqlite", isolation_level=None)) as db:
+        db.execute("PRAGMA wal_autocheckpoint=0")
+        db.execute("INSERT INTO archive (id, kind, added) VALUES ('NeWw123', 'album', '2024-05-01T00:00:00Z')")
+        for name in ("seen.sqlite", "seen.sqlite-wal", "seen.sqlite-shm"):
+            shutil.copyfile(tmp_path / "backing" / name, tmp_path / "backing" / f"snapshot-{name}")
+    fleet = run_main("--download-archive", str(read_only_disk / "snapshot-seen.sqlite"), "--fleet")
+    assert fleet.code == 0 and json.loads(fleet.out)["archive"] == {"images": 2, "albums": 2}, fleet
     refused = run_main("--download-archive", seen, "-o", str(tmp_path / "again"), "imgur.com/a/NeWw123")
     assert (refused.code, refused.err) == (2, f"imgur-dl: error: cannot use {seen} as a download archive: its disk "
                                               "is read-only, and a run records there what it saves (-g and --fleet "
