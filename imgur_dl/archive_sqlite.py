@@ -100,11 +100,13 @@ class SqliteStore:
         try:
             # (Asked from the threads that read listings and look albums up, written by the archive's
             # writer, renewed by the lease's: one connection, one lock.)
-            self._db = _connected(path, writes=writes)
+            owned = writes or _owned(path)
+            self._db = _connected(path, owned=owned)
         except sqlite3.Error as exc:
             raise UsageError(f"cannot use {path} as a download archive: {exc}") from None
         try:
-            why = _prepared(self._db, self.table, path.parent) if writes else _looked_at(self._db, self.table)
+            why = _prepared(self._db, self.table, path.parent) if writes else \
+                _looked_at(self._db, self.table, path.parent if owned else None)
         except sqlite3.Error as exc:
             why = str(exc)
         if why is not None:
@@ -293,13 +295,18 @@ def _read_only_disk(folder: Path) -> bool:
         return False
 
 
-def _connected(path: Path, *, writes: bool) -> sqlite3.Connection:
+def _owned(path: Path) -> bool:
+    """Whether this user may write the archive file at ``path`` (on a disk that is not read-only)."""
+    return os.access(path, os.W_OK) and not _read_only_disk(path.parent)
+
+
+def _connected(path: Path, *, owned: bool) -> sqlite3.Connection:
     """A connection to the archive file at ``path``. One that only reads (-g, --fleet) is opened as any other where
-    this user may write the file, so that it takes its WAL journal's files away as it closes (:func:`_looked_at`
-    then keeps it from writing); else for reading alone. On a read-only disk (a snapshot, a backup), where no
-    journal file can be made, as a file that cannot change (SQLite's "immutable"), unless a WAL journal holding
-    records is there whole (a snapshot of an archive in use), which SQLite then reads as it is."""
-    if writes or (os.access(path, os.W_OK) and not _read_only_disk(path.parent)):
+    this user may write the file (``owned``), so that it takes its WAL journal's files away as it closes
+    (:func:`_looked_at` then keeps it from writing); else for reading alone. On a read-only disk (a snapshot, a
+    backup), where no journal file can be made, as a file that cannot change (SQLite's "immutable"), unless a WAL
+    journal holding records is there whole (a snapshot of an archive in use), which SQLite then reads as it is."""
+    if owned:
         return sqlite3.connect(path, timeout=BUSY_TIMEOUT, isolation_level=None, check_same_thread=False)
     frozen = _read_only_disk(path.parent) and not (_size(f"{path}-wal") and _size(f"{path}-shm"))
     uri = f"file:{quote(os.fsencode(os.path.abspath(path)))}?mode=ro"  # noqa: PTH100
@@ -376,10 +383,16 @@ def _prepared(db: sqlite3.Connection, table: str, folder: Path) -> str | None:
     return _prepare(db, table, wal=place.maps_shared)
 
 
-def _looked_at(db: sqlite3.Connection, table: str) -> str | None:
-    """Why the file's tables are another program's, None when they may be read: changing nothing (-g, --fleet).
-    Tables missing (a file no run has recorded in yet) are read as empty: made for this connection alone."""
-    if (why := foreign(table, lambda name: _columns(db, name))) is not None:
+def _looked_at(db: sqlite3.Connection, table: str, folder: Path | None) -> str | None:
+    """Why the file's tables are another program's, None when they may be read, writing no record (-g, --fleet).
+    Tables missing (a file no run has recorded in yet) are read as empty: made for this connection alone.
+    ``folder``: where the file is, when this user may write it: a WAL journal is switched back there where a file
+    cannot be mapped shared, as a run switches it (see above), or SQLite could not read it ("disk I/O error")."""
+    if folder is not None and not offered(folder).maps_shared:
+        why = _prepare(db, table, wal=False, make=False)
+    else:
+        why = foreign(table, lambda name: _columns(db, name))
+    if why is not None:
         return why
     if not _columns(db, table):
         for statement in _schema(table):
@@ -388,9 +401,9 @@ def _looked_at(db: sqlite3.Connection, table: str) -> str | None:
     return None
 
 
-def _prepare(db: sqlite3.Connection, table: str, *, wal: bool) -> str | None:
-    """Switch to WAL (``wal``; else to a rollback journal) and make the tables, waiting while another process
-    does the same; or, changing nothing, why the file's tables are another program's
+def _prepare(db: sqlite3.Connection, table: str, *, wal: bool, make: bool = True) -> str | None:
+    """Switch to WAL (``wal``; else to a rollback journal) and make the tables (unless not ``make``), waiting while
+    another process does the same; or, changing nothing, why the file's tables are another program's
     (:func:`imgur_dl.archive.foreign`).
 
     Changing the journal mode answers "database is locked" at once rather
@@ -398,16 +411,16 @@ def _prepare(db: sqlite3.Connection, table: str, *, wal: bool) -> str | None:
     on a new archive together need this loop.
     """
     deadline = time.monotonic() + BUSY_TIMEOUT
-    while not (tried := _try_prepare(db, table, wal))[0]:
+    while not (tried := _try_prepare(db, table, wal, make))[0]:
         if time.monotonic() > deadline:
             raise sqlite3.OperationalError("database is locked")
         time.sleep(0.05)
     return tried[1]
 
 
-def _try_prepare(db: sqlite3.Connection, t: str, wal: bool) -> tuple[bool, str | None]:
+def _try_prepare(db: sqlite3.Connection, t: str, wal: bool, make: bool) -> tuple[bool, str | None]:
     """(False, None) while another process holds the file; (True, why) when its tables are another program's;
-    (True, None) once ready."""
+    (True, None) once ready (``make``: its tables made too)."""
     try:
         if not wal:
             # Exclusive locking reads a WAL archive without the shared index (sqlite.org/wal.html, "Use of WAL
@@ -420,6 +433,8 @@ def _try_prepare(db: sqlite3.Connection, t: str, wal: bool) -> tuple[bool, str |
         else:
             db.execute("PRAGMA journal_mode=DELETE")
             db.execute("PRAGMA locking_mode=NORMAL")
+        if not make:
+            return True, None
         for statement in _schema(t):
             db.execute(statement)
         columns = _columns(db, t)

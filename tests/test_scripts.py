@@ -513,6 +513,9 @@ def test_an_archive_where_files_cannot_be_mapped_shared_works(imgur: Imgur, tmp_
     with contextlib.closing(sqlite3.connect(local)) as db:
         assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
     shutil.copyfile(local, unmappable / "moved.sqlite")
+    shutil.copyfile(local, unmappable / "read.sqlite")  # (read first by --fleet, which records nothing)
+    fleet = run_main("--download-archive", str(unmappable / "read.sqlite"), "--fleet")
+    assert fleet.code == 0 and json.loads(fleet.out)["archive"] == {"images": 2, "albums": 1}, fleet
     new = imgur.add_album("NeWw123", count=1)
     moved = run_main("--download-archive", str(unmappable / "moved.sqlite"), "-o", str(tmp_path / "four"),
                      "imgur.com/a/AbC1234", "imgur.com/a/NeWw123")
