@@ -385,7 +385,7 @@ def _prepared(db: sqlite3.Connection, table: str, folder: Path) -> str | None:
 
 def _looked_at(db: sqlite3.Connection, table: str, folder: Path | None) -> str | None:
     """Why the file's tables are another program's, None when they may be read, writing no record (-g, --fleet).
-    Tables missing (a file no run has recorded in yet) are read as empty: made for this connection alone.
+    A table missing (a file no run has recorded in yet) is read as empty: made for this connection alone.
     ``folder``: where the file is, when this user may write it: a WAL journal is switched back there where a file
     cannot be mapped shared, as a run switches it (see above), or SQLite could not read it ("disk I/O error")."""
     if folder is not None and not offered(folder).maps_shared:
@@ -394,8 +394,8 @@ def _looked_at(db: sqlite3.Connection, table: str, folder: Path | None) -> str |
         why = foreign(table, lambda name: _columns(db, name))
     if why is not None:
         return why
-    if not _columns(db, table):
-        for statement in _schema(table):
+    for name, statement in zip((table, f"{table}_claims"), _schema(table), strict=True):
+        if not _columns(db, name):  # (the claims of an archive an earlier release made, before --share-work)
             db.execute(statement.replace("CREATE TABLE IF NOT EXISTS", "CREATE TEMP TABLE", 1))
     db.execute("PRAGMA query_only=ON")  # (nothing written through it from here on)
     return None

@@ -438,6 +438,8 @@ def test_an_archive_of_the_previous_release_is_migrated_in_place(imgur: Imgur, t
                    "added TEXT NOT NULL, PRIMARY KEY (kind, id))")
         db.execute("INSERT INTO archive VALUES (?, 'image', 'AbC1234', 'x.jpg', '2023-01-01T00:00:00Z')",
                    (album.images[0].id,))
+    fleet = run_main("--download-archive", str(archive), "--fleet")  # (read as it is, changed in nothing)
+    assert fleet.code == 0 and json.loads(fleet.out)["claims"]["done"] == 0, fleet
     result = run_main("--json", "--download-archive", str(archive), "-o", str(tmp_path / "o"), "imgur.com/a/AbC1234")
     assert result.code == 0, result
     assert sorted(r["status"] for r in map(json.loads, result.out.splitlines())) == ["saved", "skipped"]
