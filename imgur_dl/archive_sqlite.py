@@ -12,6 +12,12 @@ SQLite answers "disk I/O error"). In a folder where a file cannot be mapped
 shared, the archive keeps a rollback journal instead (an archive switched to
 WAL elsewhere is switched back, under the one lock that needs no shared
 memory); every process that opens it there decides alike.
+
+A run writes to it, and is refused at once where this user cannot write the
+file (another user's, or on a read-only disk). ``-g`` and ``--fleet`` only
+read it: as any process does where the file is this user's (kept from
+writing, ``query_only``), else for reading alone, and never where SQLite would
+make, beside another user's file, journal files its owner could not write.
 """
 
 from __future__ import annotations
