@@ -104,6 +104,12 @@ _VARIABLES = {"connect_timeout": "PGCONNECT_TIMEOUT", "application_name": "PGAPP
 WRITABLE = {"target_session_attrs": "read-write"}
 
 
+def _set_in_environment(keyword: str) -> bool:
+    """Whether libpq takes ``keyword`` from a variable of the environment, set (:data:`_VARIABLES`)."""
+    variable = _VARIABLES.get(keyword)
+    return variable is not None and bool(os.environ.get(variable))
+
+
 class _Rerun:
     """A transaction to run again (the server undid it to break a deadlock)."""
 
@@ -149,8 +155,8 @@ class _Server:
         given = self._pg.conninfo.conninfo_to_dict(self._url)
         ours = {"connect_timeout": str(CONNECT_TIMEOUT), "application_name": "imgur-dl", **KEEPALIVES,
                 **(WRITABLE if self._writes else {})}
-        conninfo = self._pg.conninfo.make_conninfo(self._url, **{k: v for k, v in ours.items() if k not in given
-                                                                 and not os.environ.get(_VARIABLES.get(k, ""))})
+        options = {k: v for k, v in ours.items() if k not in given and not _set_in_environment(k)}
+        conninfo = self._pg.conninfo.make_conninfo(self._url, **options)
         db = self._pg.connect(conninfo, autocommit=True)
         # No statement prepared on the server (psycopg prepares one run five times): a pooler in front of it in
         # transaction mode, as PgBouncer before 1.21 is (Debian 12's 1.18), hands each transaction to any of its
