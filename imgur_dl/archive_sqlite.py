@@ -64,7 +64,7 @@ _TEXT = "utf-8"  # what SQLite keeps text in (a lone surrogate, from bytes that 
 
 def _schema(table: str) -> list[str]:
     return [
-        f"""CREATE TABLE IF NOT EXISTS {table} (
+        f"""CREATE TABLE IF NOT EXISTS "{table}" (
             id    TEXT NOT NULL,
             kind  TEXT NOT NULL,           -- 'image' or 'album'
             album TEXT,                    -- the album an image was saved from
@@ -73,7 +73,7 @@ def _schema(table: str) -> list[str]:
             source TEXT,                   -- 'imgur' or 'wayback' (where the bytes came from)
             sha256 TEXT,                   -- of the saved file (images)
             PRIMARY KEY (kind, id))""",
-        f"""CREATE TABLE IF NOT EXISTS {table}_claims (
+        f"""CREATE TABLE IF NOT EXISTS "{table}_claims" (
             kind    TEXT NOT NULL,
             id      TEXT NOT NULL,
             owner   TEXT NOT NULL,         -- host:pid:nonce of the process that has it (or had it)
@@ -140,7 +140,7 @@ class SqliteStore:
         # The ids found come back in one row a query, not in a row each (:func:`_joined`).
         found: set[str] = set()
         with self._use() as db:
-            for (joined,) in _in(db, kind, ids, f"SELECT {_JOINED} FROM {self.table} "
+            for (joined,) in _in(db, kind, ids, f"SELECT {_JOINED} FROM \"{self.table}\" "
                                                 "WHERE kind = ? AND id IN ({marks}) AND instr(id, ' ') = 0"):
                 found.update(_joined(joined))
         return found
@@ -156,21 +156,21 @@ class SqliteStore:
             # process waits on is held meanwhile (1,000 records took seconds, one statement each).
             for start in range(0, len(records), ROWS):
                 rows = records[start:start + ROWS]
-                db.execute(f"INSERT OR IGNORE INTO {t} (id, kind, album, path, added, source, sha256) VALUES "
+                db.execute(f"INSERT OR IGNORE INTO \"{t}\" (id, kind, album, path, added, source, sha256) VALUES "
                            + ", ".join(["(?, ?, ?, ?, ?, ?, ?)"] * len(rows)), [v for row in rows for v in row])
             for item in items:
                 if isinstance(item, Record):
                     continue
                 if isinstance(item, Release):  # (in the order added: after the claims settled before it)
-                    db.execute(f"UPDATE {t}_claims SET state = 'failed', reason = ?, expires = ?, updated = ? "
+                    db.execute(f"UPDATE \"{t}_claims\" SET state = 'failed', reason = ?, expires = ?, updated = ? "
                                "WHERE owner = ? AND state = 'claimed'",
                                (kept_text(item.reason, _TEXT), now, now, item.owner))
                 elif item.reason is None:  # done, whoever holds it now: the work is done
-                    db.execute(f"UPDATE {t}_claims SET state = 'done', owner = ?, reason = NULL, expires = ?, "
+                    db.execute(f"UPDATE \"{t}_claims\" SET state = 'done', owner = ?, reason = NULL, expires = ?, "
                                "updated = ? WHERE kind = ? AND id = ?",
                                (item.owner, FOREVER, now, item.kind.value, item.id))
                 else:
-                    db.execute(f"UPDATE {t}_claims SET state = 'failed', reason = ?, expires = ?, updated = ? "
+                    db.execute(f"UPDATE \"{t}_claims\" SET state = 'failed', reason = ?, expires = ?, updated = ? "
                                "WHERE kind = ? AND id = ? AND owner = ? AND state = 'claimed'",
                                (kept_text(item.reason, _TEXT), now + item.hold, now, item.kind.value, item.id,
                                 item.owner))
@@ -178,7 +178,7 @@ class SqliteStore:
     def copies(self, sha256: str) -> list[tuple[str, str]]:
         with self._use() as db:
             return [(row[0], row[1]) for row in db.execute(
-                f"SELECT id, path FROM {self.table} WHERE kind = 'image' AND sha256 = ? AND path IS NOT NULL "
+                f"SELECT id, path FROM \"{self.table}\" WHERE kind = 'image' AND sha256 = ? AND path IS NOT NULL "
                 "ORDER BY added, rowid", (sha256,))]
 
     # -- claims (--share-work) ---------------------------------------------------------
@@ -193,7 +193,7 @@ class SqliteStore:
             for start in range(0, len(wanted), ROWS):
                 part = wanted[start:start + ROWS]
                 db.execute(
-                    f"INSERT INTO {self.table}_claims AS c (kind, id, owner, state, expires, updated) VALUES "
+                    f"INSERT INTO \"{self.table}_claims\" AS c (kind, id, owner, state, expires, updated) VALUES "
                     + ", ".join(["(?, ?, ?, 'claimed', ?, ?)"] * len(part))
                     + " ON CONFLICT (kind, id) DO UPDATE SET owner = excluded.owner, state = 'claimed', "
                     "reason = NULL, expires = excluded.expires, updated = excluded.updated "
@@ -202,7 +202,7 @@ class SqliteStore:
                     [*(v for item in part for v in (kind.value, item, owner, now + lease, now)), now])
                 # What this statement took is what holds this owner's claim stamped with this moment.
                 (joined,) = db.execute(
-                    f"SELECT {_JOINED} FROM {self.table}_claims WHERE kind = ? AND owner = ? AND state = 'claimed' "
+                    f"SELECT {_JOINED} FROM \"{self.table}_claims\" WHERE kind = ? AND owner = ? AND state = 'claimed' "
                     f"AND updated = ? AND id IN ({','.join('?' * len(part))}) AND instr(id, ' ') = 0",
                     (kind.value, owner, now, *part)).fetchone()
                 taken.update(_joined(joined))
@@ -212,7 +212,7 @@ class SqliteStore:
         now = time.time()
         with self._use() as db:
             # (Whether a claim has run out, as claim() decides it: in SQL, whatever a person wrote into the row.)
-            rows = _in(db, kind, ids, f"SELECT id, state, owner, reason, expires <= ? FROM {self.table}_claims "
+            rows = _in(db, kind, ids, f"SELECT id, state, owner, reason, expires <= ? FROM \"{self.table}_claims\" "
                                   "WHERE kind = ? AND id IN ({marks})", now)
             return {str(r[0]): Holder(str(r[1]), str(r[2]), None if r[3] is None else str(r[3]), bool(r[4]))
                     for r in rows}
@@ -220,7 +220,7 @@ class SqliteStore:
     def renew(self, owner: str, lease: float) -> None:
         now = time.time()
         with self._use(write=True) as db:
-            db.execute(f"UPDATE {self.table}_claims SET expires = ?, updated = ? WHERE owner = ? "
+            db.execute(f"UPDATE \"{self.table}_claims\" SET expires = ?, updated = ? WHERE owner = ? "
                        "AND state = 'claimed'", (now + lease, now, owner))
 
     def fleet(self, most: int) -> Fleet:
@@ -228,16 +228,16 @@ class SqliteStore:
         t = self.table
         fleet = Fleet()
         with self._use() as db:
-            counts = dict(db.execute(f"SELECT kind, count(*) FROM {t} GROUP BY kind").fetchall())
+            counts = dict(db.execute(f"SELECT kind, count(*) FROM \"{t}\" GROUP BY kind").fetchall())
             fleet.images, fleet.albums = counts.get("image", 0), counts.get("album", 0)
             for owner, working, lapsed, done, failed, seen in db.execute(
                     f"SELECT owner, sum(state = 'claimed' AND expires > ?), sum(state = 'claimed' AND expires <= ?),"
-                    f" sum(state = 'done'), sum(state = 'failed'), max(updated) FROM {t}_claims "
+                    f" sum(state = 'done'), sum(state = 'failed'), max(updated) FROM \"{t}_claims\" "
                     "GROUP BY owner ORDER BY owner", (now, now)):
                 fleet.process(owner, working=working, lapsed=lapsed, done=done, failed=failed, last_seen=iso(seen))
-            fleet.failed = db.execute(f"SELECT count(*) FROM {t}_claims WHERE state = 'failed'").fetchone()[0]
+            fleet.failed = db.execute(f"SELECT count(*) FROM \"{t}_claims\" WHERE state = 'failed'").fetchone()[0]
             for kind, item, owner, reason, updated, expires in db.execute(
-                    f"SELECT kind, id, owner, reason, updated, expires FROM {t}_claims WHERE state = 'failed' "
+                    f"SELECT kind, id, owner, reason, updated, expires FROM \"{t}_claims\" WHERE state = 'failed' "
                     "ORDER BY updated DESC LIMIT ?", (most,)):
                 fleet.failure(kind, item, by=owner, reason=reason, at=iso(updated), retry_from=iso(expires))
         return fleet
@@ -446,8 +446,8 @@ def _try_prepare(db: sqlite3.Connection, t: str, wal: bool, make: bool) -> tuple
         columns = _columns(db, t)
         for name, kind in _ADDED:  # an archive from an earlier release
             if name not in columns:
-                db.execute(f"ALTER TABLE {t} ADD COLUMN {name} {kind}")
-        db.execute(f"CREATE INDEX IF NOT EXISTS {t}_sha256 ON {t} (sha256)")
+                db.execute(f"ALTER TABLE \"{t}\" ADD COLUMN {name} {kind}")
+        db.execute(f"CREATE INDEX IF NOT EXISTS \"{t}_sha256\" ON \"{t}\" (sha256)")
     except sqlite3.OperationalError as exc:
         if "locked" not in str(exc):
             raise
@@ -457,5 +457,5 @@ def _try_prepare(db: sqlite3.Connection, t: str, wal: bool, make: bool) -> tuple
 
 def _columns(db: sqlite3.Connection, table: str) -> list[str]:
     """``table``'s columns, in order (none: there is no such table)."""
-    return [str(row[1]) for row in db.execute(f"PRAGMA table_info({table})")]
+    return [str(row[1]) for row in db.execute(f"PRAGMA table_info(\"{table}\")")]
 
