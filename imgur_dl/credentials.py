@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from imgur_dl.errors import UsageError, reason
-from imgur_dl.text import WARNING_PREFIX, decimal, unwrapped
+from imgur_dl.text import WARNING_PREFIX, decimal, unwrapped, utf16_marked
 
 COOKIE_NAME = "accesstoken"  # the cookie imgur.com's front end keeps its token in (gallery-dl reads it too)
 DOMAINS = frozenset({"imgur.com", ".imgur.com", "www.imgur.com", ".www.imgur.com"})
@@ -60,7 +60,8 @@ def read_cookies(path: Path, warn: Callable[[str], None], now: float) -> str:
     if len(data) > MAX_COOKIES_FILE:
         raise UsageError(f"{path} is not a Netscape cookies.txt file (it is larger than "
                          f"{MAX_COOKIES_FILE // 2**20} MiB)")
-    text = data.decode("utf-8-sig", errors="replace")  # (a byte-order mark before the first row is no domain's)
+    # (a byte-order mark before the first row is no domain's)
+    text = data.decode("utf-16" if utf16_marked(data) else "utf-8-sig", errors="replace")
     rows = [fields for line in text.splitlines() if (fields := _row(line)) is not None]
     if not rows:
         if data.startswith(b"SQLite format 3\0"):  # (Firefox's cookies.sqlite, Chrome's Cookies: their own store)

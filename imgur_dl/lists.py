@@ -3,7 +3,6 @@ another) or standard input, a line at a time, each line's place kept for the err
 
 from __future__ import annotations
 
-import codecs
 import contextlib
 import io
 from collections.abc import Callable, Iterator
@@ -12,6 +11,7 @@ from pathlib import Path
 from typing import TextIO
 
 from imgur_dl.errors import ScanError, UsageError, reason
+from imgur_dl.text import utf16_marked
 
 
 def _one_file() -> bool:
@@ -72,7 +72,7 @@ def _open_list(path: Path) -> tuple[TextIO, Callable[[], bool]]:
             raise
         text = io.TextIOWrapper(compressed.as_file(reader, raw), encoding="utf-8-sig", errors="surrogateescape")
         return text, lambda: compressed.holds_files(reader)
-    wide = raw.peek(2)[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+    wide = utf16_marked(raw.peek(2))
     return io.TextIOWrapper(raw, encoding="utf-16" if wide else "utf-8-sig", errors="surrogateescape"), _one_file
 
 

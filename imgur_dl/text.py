@@ -130,6 +130,12 @@ def printable(text: object) -> str:
     return _UNPRINTABLE.sub(_escape, str(text))
 
 
+def utf16_marked(head: bytes) -> bool:
+    """Whether a file starting with ``head`` is UTF-16 by its byte-order mark (as Windows PowerShell's ``>``
+    writes one)."""
+    return head[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+
+
 def escaped(text: str, encoding: str) -> str:
     """``text`` with each character ``encoding`` cannot write as its backslash escape (``\\u732b``)."""
     return text.encode(encoding, "backslashreplace").decode(encoding)

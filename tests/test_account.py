@@ -111,11 +111,14 @@ def test_the_token_from_a_cookies_file(imgur: Imgur, tmp_path: Path) -> None:
     # An earlier login's row first, expired (as a file added to by hand may hold): passed over for the live one.
     f".imgur.com\tTRUE\t/\tTRUE\t1700000000\taccesstoken\tOldTok3nValue\n"
     f"imgur.com\tFALSE\t/\tTRUE\t4102444800\taccesstoken\t{TOKEN}\n",
+    # As Windows PowerShell's ">" writes a file (Get-Content cookies.txt > copy.txt): UTF-16, its mark first.
+    f"# Netscape HTTP Cookie File\r\n.imgur.com\tTRUE\t/\tTRUE\t4102444800\taccesstoken\t{TOKEN}\r\n".encode("utf-16"),
 ])
-def test_the_token_is_read_from_the_rows_as_a_browser_would_send_it(imgur: Imgur, tmp_path: Path, rows: str) -> None:
+def test_the_token_is_read_from_the_rows_as_a_browser_would_send_it(imgur: Imgur, tmp_path: Path,
+                                                                     rows: str | bytes) -> None:
     _account(imgur)
     path = tmp_path / "cookies.txt"
-    path.write_bytes(rows.encode())
+    path.write_bytes(rows if isinstance(rows, bytes) else rows.encode())
     path.chmod(0o600)
     result = run_main("--cookies", str(path), "-g", "imgur.com/user/me/hidden")
     assert result.code == 0, result
