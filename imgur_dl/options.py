@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 import re
 import unicodedata
 from collections.abc import Callable
@@ -64,11 +65,16 @@ def header_value(value: object) -> bool:
     return isinstance(value, str) and bool(value.strip()) and value.isprintable() and value.isascii()
 
 
+# A Windows path, as pasted from Explorer (C:\Users\me, C:/Users/me) or naming a share (\\server\share): on any
+# other system, a file or folder named so in the current one (a backslash is a character of a name there).
+_WINDOWS_PATH = re.compile(r"[A-Za-z]:[\\/]|\\\\[^\\/]+[\\/]")
+
+
 def path_problem(text: str) -> str | None:
     """Why ``text``, given as a path, names nothing (empty: ``-o "$DIR"`` with ``DIR`` unset would otherwise be
     the current folder, in silence; white space alone, as ``-o "$DIR "`` gives: a folder named " " no one means;
     characters that show nothing, as a zero-width space pasted from a page; quotes around it, and a control
-    character, as an env file may give them); None for any other."""
+    character, as an env file may give them; a Windows path, on another system); None for any other."""
     if not text:
         return "an empty path names nothing"
     if text.isspace():
@@ -85,6 +91,9 @@ def path_problem(text: str) -> str | None:
     if (char := next((c for c in text if unicodedata.category(c) == "Cc"), None)) is not None:
         where = " (an env file written on Windows ends each line in it)" if char == "\r" else ""
         return f"a path holding a control character, {char!r}{where}, names nothing anyone means: {shown!r}"
+    if os.name != "nt" and _WINDOWS_PATH.match(text) and not os.path.lexists(text):
+        return (f"a Windows path names nothing on this system: {shown!r} (WSL reaches drive C: as /mnt/c; for a "
+                "file or folder of that very name here, give ./ before it)")
     return None
 
 

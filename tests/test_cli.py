@@ -555,6 +555,24 @@ def test_a_path_as_an_env_file_may_give_it_is_refused_not_made(imgur: Imgur, tmp
     assert list(tmp_path.iterdir()) == [] and imgur.log == []
 
 
+def test_a_windows_path_is_refused_not_made_here(imgur: Imgur, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Pasted from Explorer into WSL's shell: a folder "C:\Users\me\Pictures" was made in the current one (a backslash
+    # is a character of a name here), and "D:\imgur\seen.sqlite" started an empty archive beside it, each run anew.
+    imgur.add_album("AbC1234", count=1)
+    monkeypatch.chdir(tmp_path)
+    for args in (["-o", "C:\\Users\\me\\Pictures"], ["--download-archive", "D:/imgur/seen.sqlite"],
+                 ["-i", "\\\\nas\\share\\list.txt"]):
+        refused = run_main(*args, "imgur.com/a/AbC1234")
+        assert refused.code == 2 and refused.err.count("\n") == 1, refused
+        assert f"a Windows path names nothing on this system: {args[1]!r} (WSL reaches drive C: as /mnt/c; for a " \
+               "file or folder of that very name here, give ./ before it)" in refused.err, refused
+    assert list(tmp_path.iterdir()) == [] and imgur.log == []
+    # one there already is taken, as before
+    (tmp_path / "C:\\pics").mkdir()
+    assert run_main("-o", "C:\\pics", "imgur.com/a/AbC1234").code == 0
+    assert len(files_under(tmp_path / "C:\\pics")) == 1
+
+
 @pytest.mark.parametrize(("given", "in_effect"), [
     ({"REQUESTS_CA_BUNDLE": "other"}, "REQUESTS_CA_BUNDLE"),
     ({"CURL_CA_BUNDLE": "other", "SSL_CERT_FILE": "right"}, "CURL_CA_BUNDLE"),  # (curl's first, as curl reads them)
