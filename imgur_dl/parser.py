@@ -342,7 +342,8 @@ def _proxy(text: str) -> str:
 
 def _client_id(text: str) -> str:
     if not CLIENT_ID.fullmatch(text):
-        raise argparse.ArgumentTypeError(f"not an Imgur client id (letters and digits): {text!r}")
+        around = ": give it without the white space around it" if CLIENT_ID.fullmatch(text.strip()) else ""
+        raise argparse.ArgumentTypeError(f"not an Imgur client id (letters and digits): {text!r}{around}")
     return text
 
 

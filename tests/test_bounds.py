@@ -151,8 +151,11 @@ def test_a_template_that_cannot_render_is_a_usage_error_before_any_request(imgur
 
 
 @pytest.mark.parametrize(("args", "environ", "says"), [
-    ((), {"IMGUR_CLIENT_ID": "546c25a59c58ad7\n"},
-     "IMGUR_CLIENT_ID: not an Imgur client id (letters and digits): '546c25a59c58ad7\\n'"),
+    ((), {"IMGUR_CLIENT_ID": "546c25a59c58ad7\n"},  # (as an env file written on Windows ends it: "\r\n")
+     "IMGUR_CLIENT_ID: not an Imgur client id (letters and digits): '546c25a59c58ad7\\n': give it without the white "
+     "space around it"),
+    ((), {"IMGUR_CLIENT_ID": "546c25a5-9c58"}, "IMGUR_CLIENT_ID: not an Imgur client id (letters and digits): "
+                                               "'546c25a5-9c58'"),  # (nothing to drop: no advice)
     (("--proxy", "http://u:secret@proxy.example:notaport"), {},
      "argument --proxy: the proxy URL's port is not a port number: 'http://u:***@proxy.example:notaport'"),
     (("--proxy", "http://[::1"), {}, "argument --proxy: not an http:// or https:// proxy URL: 'http://[::1'"),
