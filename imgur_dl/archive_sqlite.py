@@ -22,7 +22,6 @@ make, beside another user's file, journal files its owner could not write.
 
 from __future__ import annotations
 
-import errno
 import mmap
 import os
 import sqlite3
@@ -264,17 +263,14 @@ def _joined(value: object) -> list[str]:
 
 def _unwritable(path: Path) -> str | None:
     """Why a run cannot record in the archive file at ``path`` (this user may not write it, or its disk is
-    read-only), asked before anything is fetched; None when it can, or when it is not there yet."""
-    try:
-        os.close(os.open(path, os.O_WRONLY | os.O_NONBLOCK | os.O_CLOEXEC))  # (not changed; a pipe not waited on)
-    except FileNotFoundError:
-        return None  # (SQLite makes it, or says why not)
-    except OSError as exc:
-        if exc.errno == errno.EROFS:
-            return "its disk is read-only, and a run records there what it saves (-g and --fleet read it)"
-        if exc.errno in (errno.EACCES, errno.EPERM):
-            return f"this user cannot write it ({exc.strerror}), and a run records there what it saves"
-    return None
+    read-only), asked before anything is fetched; None when it can, or when it is not there yet. (Asked of the
+    system, not by opening the file: a descriptor of it closed would let go of every lock SQLite holds on it in
+    this process, another store's of the same file among them.)"""
+    if not os.path.exists(path) or os.access(path, os.W_OK):  # noqa: PTH110
+        return None  # (not there: SQLite makes it, or says why not)
+    if _read_only_disk(path.parent):
+        return "its disk is read-only, and a run records there what it saves (-g and --fleet read it)"
+    return "this user cannot write it, and a run records there what it saves"
 
 
 def _unreadable(path: Path) -> str | None:

@@ -587,7 +587,8 @@ def test_an_archive_this_user_cannot_write_is_refused_and_left_as_it_was(imgur: 
     with _unwritable(seen):
         run = run_main("--download-archive", str(seen), "-o", str(tmp_path / "again"), "imgur.com/a/NeWw123")
         assert run.code == 2 and run.err.count("\n") == 1, run
-        assert f"cannot use {seen} as a download archive: this user cannot write it (" in run.err
+        assert f"cannot use {seen} as a download archive: this user cannot write it, and a run records there " \
+               "what it saves\n" in run.err
         for args in (("-g", "imgur.com/t/cats"), ("--fleet",)):
             read = run_main("--download-archive", str(seen), *args)
             assert read.code == 2 and read.err.count("\n") == 1 and "reading it would leave files beside it that " \
