@@ -11,10 +11,11 @@ import sys
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import NoReturn, TextIO
 
 from imgur_dl import credentials, labels, urls
-from imgur_dl.archive import DEFAULT_TABLE, MOST_FAILURES, absent, open_store
+from imgur_dl.archive import DEFAULT_TABLE, MOST_FAILURES, absent, is_postgres, open_store
 from imgur_dl.choice import Choice
 from imgur_dl.clock import Clock
 from imgur_dl.defaults import DEFAULT_LEASE, environ_proxy
@@ -222,7 +223,8 @@ def _scan(names: list[str], given: Given, options: Options, env: Environment) ->
     stdin = getattr(env.stdin, "buffer", None) or io.BytesIO(env.stdin.read().encode("utf-8", "surrogateescape"))
     output = None if options.get_urls else options.output  # (-g saves nothing: no folder of its to leave out)
     tally = Tally(options.no_listings)
-    targets = tally.targets(given, scanned(names, scanner, stdin, output=output))
+    archive = None if options.archive is None or is_postgres(options.archive) else Path(options.archive)
+    targets = tally.targets(given, scanned(names, scanner, stdin, output=output, archive=archive))
 
     def told() -> None:
         """What the scan met, once it is over (before a run's summary, which stays the last line)."""

@@ -451,14 +451,22 @@ def _read_twice(text: bytes, found: list[str], decoded: list[str], *, quoted: bo
     return [link for link in kept if link is not None]
 
 
-def scanned(names: list[str], scanner: Scanner, stdin: BinaryIO, *, output: Path | None = None) -> Iterator[Target]:
+def scanned(names: list[str], scanner: Scanner, stdin: BinaryIO, *, output: Path | None = None,
+            archive: Path | None = None) -> Iterator[Target]:
     """The new targets of each named file in turn ('-': ``stdin``; a folder: every file below it, but for the
-    ``output`` folder, where the run saves); a file that cannot be opened is noted."""
+    ``output`` folder, where the run saves); a file that cannot be opened is noted. The run's own ``archive`` file
+    (and its journal's) is not read, nor said to be where a folder holds it: it names no link, may be large, and
+    a descriptor of it closed would let go of the locks SQLite holds on it in this process."""
+    own = _own_files(archive)
     for name in names:
         if name == "-":
             yield from scanner.scan(stdin, "standard input")
             continue
         for path in _files(Path(name), scanner, output):
+            if path.name in own and path.resolve() in own[path.name]:
+                if path == Path(name):  # (named as it is: said)
+                    scanner.warnings.append(f"{path}: the download archive of this run: not scanned")
+                continue
             try:
                 source = path.open("rb")
             except OSError as exc:
@@ -466,6 +474,18 @@ def scanned(names: list[str], scanner: Scanner, stdin: BinaryIO, *, output: Path
                 continue
             with source:
                 yield from scanner.scan(source, str(path), path)
+
+
+def _own_files(archive: Path | None) -> dict[str, set[Path]]:
+    """The archive file's and its journal's paths (resolved), by name."""
+    if archive is None:
+        return {}
+    base = archive.resolve()
+    own: dict[str, set[Path]] = {}
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        path = base.with_name(base.name + suffix)
+        own.setdefault(path.name, set()).add(path)
+    return own
 
 
 def _files(path: Path, scanner: Scanner, output: Path | None) -> Iterator[Path]:

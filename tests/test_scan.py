@@ -421,6 +421,22 @@ def test_a_folder_scanned_leaves_out_the_output_folder_below_it(imgur: Imgur, tm
                                                         "AbC1234/album.json"]
 
 
+def test_a_folder_scanned_leaves_out_the_run_s_own_archive(imgur: Imgur, tmp_path: Path) -> None:
+    # `imgur-dl --scan ~/Downloads --download-archive ~/Downloads/imgur.sqlite`, nightly: the archive was read for
+    # links at each run, all of it (it names none), and closing it let go of the locks SQLite held on it.
+    imgur.add_album("AbC1234", count=1)
+    notes = tmp_path / "notes.txt"
+    notes.write_text("https://imgur.com/a/AbC1234\n")
+    seen = tmp_path / "seen.sqlite"
+    args = ("--download-archive", str(seen), "-o", str(tmp_path / "out"))
+    assert run_main("--scan", str(notes), *args).code == 0
+    again = run_main("--scan", str(tmp_path), *args)
+    assert again.code == 0 and "imgur-dl: scanned 28 B: 1 Imgur link" in again.err, again
+    named = run_main("--scan", str(seen), "--scan", str(notes), *args)  # (named as it is: said)
+    assert named.code == 0 and f"imgur-dl: warning: {seen}: the download archive of this run: not scanned\n" \
+        in named.err and "scanned 28 B" in named.err, named
+
+
 def test_the_files_of_a_zip_are_not_run_together() -> None:
     # One file ends with a link and no line's end; the next starts with one: two links, not one refused.
     zipped = _zipped({"a.txt": b"see https://imgur.com/a/AbC1234", "b.txt": b"https://imgur.com/a/XyZ9876 too"})
