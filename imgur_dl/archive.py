@@ -481,6 +481,15 @@ def absent(location: str | Path) -> bool:
     return not is_postgres(location) and not os.path.exists(location)  # noqa: PTH110 - (no error for a path too long)
 
 
+def check_place(location: str | Path) -> None:
+    """:class:`UsageError` where no archive file can be at ``location`` (a folder of its path missing: a typo), said
+    as a run's opening would say it; for -g, which reads an archive that is not there yet as empty, and makes none."""
+    from imgur_dl.archive_sqlite import unfit_place  # noqa: PLC0415 - the backend's own word
+
+    if not is_postgres(location) and (why := unfit_place(Path(location))) is not None:
+        raise UsageError(f"cannot use {location} as a download archive: {why}")
+
+
 def open_store(location: str | Path, table: str = DEFAULT_TABLE, give_up: Callable[[], bool] = lambda: False, *,
                writes: bool = True) -> Store:
     """The backend at ``location``: a PostgreSQL database (:func:`is_postgres`), else an SQLite file.

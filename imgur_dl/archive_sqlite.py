@@ -100,7 +100,7 @@ class SqliteStore:
         self.table = table_name(table)
         self._lock = threading.Lock()
         # (SQLite says "unable to open database file" or "attempt to write a readonly database" of each)
-        if (unfit := _unfit_place(path) or (_unwritable(path) if writes else _unreadable(path))) is not None:
+        if (unfit := unfit_place(path) or (_unwritable(path) if writes else _unreadable(path))) is not None:
             raise UsageError(f"cannot use {path} as a download archive: {unfit}")
         try:
             # (Asked from the threads that read listings and look albums up, written by the archive's
@@ -324,7 +324,7 @@ def _size(name: str) -> int:
         return 0
 
 
-def _unfit_place(path: Path) -> str | None:
+def unfit_place(path: Path) -> str | None:
     """Why no archive file can be at ``path``, where that is plain to see (a folder there, or none to hold it);
     None otherwise. (No folder is made for it: a path mistyped in a nightly job would start an empty archive.)"""
     # (os.path's tests, not pathlib's: they answer False, where pathlib before Python 3.14 raises, for a path

@@ -10,7 +10,7 @@ from typing import TextIO
 from imgur_dl import openfiles, threads, wayback
 from imgur_dl.api import ImgurApi
 from imgur_dl.apiclient import ApiClient
-from imgur_dl.archive import absent, open_archive
+from imgur_dl.archive import absent, check_place, open_archive
 from imgur_dl.auth import BearerToken, ClientId
 from imgur_dl.body import Speed
 from imgur_dl.books import Books
@@ -85,6 +85,8 @@ def build_run(options: Options, stderr: TextIO, environ: Mapping[str, str] | Non
     # while the archive's server does not answer ends the wait for it.
     signals = Deferred()
     location = options.archive
+    if location and options.get_urls and absent(location):  # (its folder's absence, a typo, said all the same)
+        blamed(options.archive_from, lambda: check_place(location))
     archive = blamed(options.archive_from, lambda: open_archive(
         location, table=options.archive_table, say=progress.note, error=progress.error, give_up=lambda: signals.noted,
         writes=not options.get_urls,

@@ -611,12 +611,14 @@ def test_an_archive_this_user_cannot_write_is_refused_and_left_as_it_was(imgur: 
     ("list.txt/seen.sqlite", "{tmp}/list.txt is not a folder"),
     ("list.txt", "file is not a database"),  # (yt-dlp's archive is a text file: left as it is)
 ])
+@pytest.mark.parametrize("links", [(), ("-g",)])  # (-g reads an archive not there yet as empty: its folder's typo said)
 def test_an_archive_that_cannot_be_is_one_line_before_anything_is_fetched(imgur: Imgur, tmp_path: Path, given: str,
-                                                                         why: str) -> None:
+                                                                         why: str, links: tuple[str, ...]) -> None:
     imgur.add_album("AbC1234", count=1)
     (tmp_path / "out").mkdir()
     (tmp_path / "list.txt").write_text("youtube dQw4w9WgXcQ\n")
-    result = run_main("--download-archive", str(tmp_path / given), "-o", str(tmp_path / "out"), "imgur.com/a/AbC1234")
+    result = run_main(*links, "--download-archive", str(tmp_path / given), "-o", str(tmp_path / "out"),
+                      "imgur.com/a/AbC1234")
     assert (result.code, result.err) == (2, f"imgur-dl: error: cannot use {tmp_path / given} as a download "
                                             f"archive: {why.format(tmp=tmp_path)}\n")
     assert not imgur.log and sorted(p.name for p in tmp_path.rglob("*")) == ["list.txt", "out"]
