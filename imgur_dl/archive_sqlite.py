@@ -99,13 +99,14 @@ class SqliteStore:
         self.location = str(path)
         self.table = table_name(table)
         self._lock = threading.Lock()
+        owned = writes or _owned(path)  # (opened as a run opens it; else for reading alone)
         # (SQLite says "unable to open database file" or "attempt to write a readonly database" of each)
-        if (unfit := unfit_place(path) or (_unwritable(path) if writes else _unreadable(path))) is not None:
+        refused = _unwritable(path) if writes else None if owned else _unreadable(path)
+        if (unfit := unfit_place(path) or refused) is not None:
             raise UsageError(f"cannot use {path} as a download archive: {unfit}")
         try:
             # (Asked from the threads that read listings and look albums up, written by the archive's
             # writer, renewed by the lease's: one connection, one lock.)
-            owned = writes or _owned(path)
             self._db = _connected(path, owned=owned)
         except sqlite3.Error as exc:
             raise UsageError(f"cannot use {path} as a download archive: {exc}") from None
@@ -274,10 +275,11 @@ def _unwritable(path: Path) -> str | None:
 
 
 def _unreadable(path: Path) -> str | None:
-    """Why the archive file at ``path`` cannot be read for -g or --fleet by this user, None when it can. Read by
-    a user who cannot write it, an archive in WAL mode would have SQLite make files beside it (its ``-wal`` and
-    ``-shm``) that its owner's runs could then not write: from then on, none would record anything."""
-    if not os.path.isfile(path) or os.access(path, os.W_OK) or _read_only_disk(path.parent):  # noqa: PTH113
+    """Why the archive file at ``path``, which this user may not write (not :func:`_owned`), cannot be read for -g
+    or --fleet, None when it can. Read by a user who cannot write it, an archive in WAL mode would have SQLite make
+    files beside it (its ``-wal`` and ``-shm``) that its owner's runs could then not write: from then on, none would
+    record anything. (On a read-only disk, no file can be made: it is read as a file that cannot change.)"""
+    if not os.path.isfile(path) or _read_only_disk(path.parent):  # noqa: PTH113
         return None
     try:
         with path.open("rb") as file:
