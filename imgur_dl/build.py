@@ -85,12 +85,13 @@ def build_run(options: Options, stderr: TextIO, environ: Mapping[str, str] | Non
     # while the archive's server does not answer ends the wait for it.
     signals = Deferred()
     location = options.archive
+    archive = None
     if location and options.get_urls and absent(location):  # (its folder's absence, a typo, said all the same)
         blamed(options.archive_from, lambda: check_place(location))
-    archive = blamed(options.archive_from, lambda: open_archive(
-        location, table=options.archive_table, say=progress.note, error=progress.error, give_up=lambda: signals.noted,
-        writes=not options.get_urls,
-    )) if location and not (options.get_urls and absent(location)) else None
+    elif location:
+        archive = blamed(options.archive_from, lambda: open_archive(
+            location, table=options.archive_table, say=progress.note, error=progress.error,
+            give_up=lambda: signals.noted, writes=not options.get_urls))
     sharing = Sharing(archive, lease=options.lease, cancel=cancel, error=progress.error, say=progress.note) \
         if archive is not None and options.share_work else None
     recoverer = None
