@@ -463,7 +463,7 @@ def scanned(names: list[str], scanner: Scanner, stdin: BinaryIO, *, output: Path
             yield from scanner.scan(stdin, "standard input")
             continue
         for path in _files(Path(name), scanner, output):
-            if path.name in own and path.resolve() in own[path.name]:
+            if path.name in own and path.resolve() == own[path.name]:
                 if path == Path(name):  # (named as it is: said)
                     scanner.warnings.append(f"{path}: the download archive of this run: not scanned")
                 continue
@@ -476,16 +476,12 @@ def scanned(names: list[str], scanner: Scanner, stdin: BinaryIO, *, output: Path
                 yield from scanner.scan(source, str(path), path)
 
 
-def _own_files(archive: Path | None) -> dict[str, set[Path]]:
+def _own_files(archive: Path | None) -> dict[str, Path]:
     """The archive file's and its journal's paths (resolved), by name."""
     if archive is None:
         return {}
     base = archive.resolve()
-    own: dict[str, set[Path]] = {}
-    for suffix in ("", "-wal", "-shm", "-journal"):
-        path = base.with_name(base.name + suffix)
-        own.setdefault(path.name, set()).add(path)
-    return own
+    return {base.name + suffix: base.with_name(base.name + suffix) for suffix in ("", "-wal", "-shm", "-journal")}
 
 
 def _files(path: Path, scanner: Scanner, output: Path | None) -> Iterator[Path]:
