@@ -55,7 +55,10 @@ def download(urls: str | Iterable[str], output: str | Path = ".", **options: Any
     for a URL or listed post that gave no file at all. ``options`` are
     :class:`Options` fields (``workers=8``, ``archive=Path("seen.sqlite")``,
     ``dir_template="{album_title}"`` ...), and ``range``, ``since`` and
-    ``break_on_existing`` as their flags take them (``since="2024-05-01"``).
+    ``break_on_existing`` as their flags take them (``since="2024-05-01"``;
+    ``since`` may be a ``datetime.date`` too, its midnight in UTC as the
+    flag's day, or a ``datetime.datetime``, one with no zone in local time as
+    Python reads it).
     A URL that names nothing on Imgur,
     an option out of its bounds, ``range`` or ``since`` with no listing among
     the URLs, or an ``output`` that cannot be a folder
@@ -88,8 +91,9 @@ _CHOOSING = ("range", "since", "break_on_existing")
 
 def _options(output: str | Path, given: dict[str, Any], *, get_urls: bool) -> Options:
     from dataclasses import fields, replace  # noqa: PLC0415
+    from datetime import date  # noqa: PLC0415
 
-    from imgur_dl.choice import Choice, parse_range, parse_since  # noqa: PLC0415
+    from imgur_dl.choice import Choice, parse_range, since_seconds  # noqa: PLC0415
     from imgur_dl.errors import UsageError  # noqa: PLC0415
     from imgur_dl.naming import Template  # noqa: PLC0415
     from imgur_dl.options import Options, path_problem  # noqa: PLC0415
@@ -110,13 +114,18 @@ def _options(output: str | Path, given: dict[str, Any], *, get_urls: bool) -> Op
     if chosen:
         if "choice" in given:
             raise TypeError(f"{', '.join(chosen)}: give these or choice, not both")
-        for name, kind in (("range", str), ("since", str), ("break_on_existing", bool)):
-            if not isinstance(chosen.get(name, kind()), kind):
-                raise UsageError(f"{name}: must be a {kind.__name__}, as its flag takes ({chosen[name]!r})")
-        spans, since = chosen.get("range"), chosen.get("since")
-        given["choice"] = Choice(parse_range(spans) if spans is not None else (),
-                                 parse_since(since) if since is not None else None,
-                                 chosen.get("break_on_existing", False))
+        for name, kinds, wanted in (("range", (str,), "a str, as its flag takes"),
+                                    ("since", (str, date), "a str, as its flag takes, or a date or datetime"),
+                                    ("break_on_existing", (bool,), "a bool, as its flag takes")):
+            if name in chosen and not isinstance(chosen[name], kinds):
+                raise UsageError(f"{name}: must be {wanted} ({chosen[name]!r})")
+        read: dict[str, Any] = {}
+        for name, reading in (("range", parse_range), ("since", since_seconds)):
+            try:
+                read[name] = reading(chosen[name]) if name in chosen else None
+            except UsageError as exc:  # (named as the flag's are: "argument --since: ...")
+                raise UsageError(f"{name}: {exc}") from None
+        given["choice"] = Choice(read["range"] or (), read["since"], chosen.get("break_on_existing", False))
     # (as with the command's -o: "" is not the current folder in silence, nor " " a folder of that name)
     if (blank := path_problem(str(output))) is not None:
         raise UsageError(f"output: {blank}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date, datetime, timezone
 
 from imgur_dl.dates import parse_iso, seconds_at
 from imgur_dl.errors import UsageError
@@ -83,3 +84,16 @@ def parse_since(text: str) -> float:
     if seconds is None:
         raise UsageError(f"not a date or time: {text!r} (no such day or time of day)")
     return seconds
+
+
+def since_seconds(value: str | date) -> float:
+    """``since`` as a program gives it: ``--since``'s words (:func:`parse_since`), a :class:`~datetime.date` (its
+    midnight in UTC, as the flag's day) or a :class:`~datetime.datetime` (one with no zone in this machine's
+    local time, as Python itself reads one); UsageError for a moment this system has no number for."""
+    if isinstance(value, str):
+        return parse_since(value)
+    moment = value if isinstance(value, datetime) else datetime(value.year, value.month, value.day, tzinfo=timezone.utc)
+    try:
+        return moment.timestamp()
+    except (OverflowError, OSError, ValueError):  # (a naive year 1, or 9999, past what local time reaches)
+        raise UsageError(f"not a time this system can count: {value!r}") from None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import os
 import signal
 import sys
@@ -202,10 +203,39 @@ def test_a_listings_posts_are_chosen_as_the_flags_choose_them(imgur: Imgur, tmp_
     events = list(imgur_dl.download("imgur.com/user/Miguenzo", output=tmp_path, since="2025-10-07T08:53Z"))
     assert sorted(e.job.media.id for e in events if isinstance(e, Result)) == [p.id for p in posts[:3]]
     assert len(list(imgur_dl.links("imgur.com/user/Miguenzo", range=None, since=None))) == 5  # (None: not given)
+    # A program's own times: a date is its midnight in UTC, as the flag's day; a datetime is the moment it is (one
+    # without a zone in local time, as Python reads one).
+    utc = datetime.timezone.utc
+    assert len(list(imgur_dl.links("imgur.com/user/Miguenzo", since=datetime.date(2025, 10, 7)))) == 3
+    assert len(list(imgur_dl.links("imgur.com/user/Miguenzo", since=datetime.date(2025, 10, 8)))) == 2
+    assert len(list(imgur_dl.links("imgur.com/user/Miguenzo",
+                                   since=datetime.datetime(2025, 10, 7, 8, 53, 21, tzinfo=utc)))) == 2
+    east = datetime.timezone(datetime.timedelta(hours=2))
+    assert len(list(imgur_dl.links("imgur.com/user/Miguenzo",
+                                   since=datetime.datetime(2025, 10, 7, 10, 53, 20, tzinfo=east)))) == 3
+    before = os.environ.get("TZ")
+    os.environ["TZ"] = "JST-9"  # (local time nine hours ahead of UTC, as POSIX writes a zone: no tzdata needed)
+    time.tzset()
+    try:
+        naive = datetime.datetime(2025, 10, 7, 17, 53, 20)  # (08:53:20Z, in this local time)
+        assert len(list(imgur_dl.links("imgur.com/user/Miguenzo", since=naive))) == 3
+        assert len(list(imgur_dl.links("imgur.com/user/Miguenzo", since=naive + datetime.timedelta(seconds=1)))) == 2
+    finally:
+        if before is None:
+            del os.environ["TZ"]
+        else:
+            os.environ["TZ"] = before
+        time.tzset()
+    with pytest.raises(UsageError, match=r"^since: not a time this system can count: datetime\.datetime\(1, 1, 1"):
+        list(imgur_dl.links("imgur.com/user/Miguenzo", since=datetime.datetime(1, 1, 1)))
+    with pytest.raises(UsageError, match=r"^since: must be a str, as its flag takes, or a date or datetime \(5\)"):
+        list(imgur_dl.links("imgur.com/user/Miguenzo", since=5))
     assert list(imgur_dl.links("imgur.com/user/Miguenzo", range="2-3,5")) == [
         f"https://i.imgur.com/{p.id}.jpg" for p in (posts[1], posts[2], posts[4])]
-    with pytest.raises(UsageError, match="not a date or time"):
+    with pytest.raises(UsageError, match=r"^since: not a date or time: 'last week'"):
         list(imgur_dl.links("imgur.com/user/Miguenzo", since="last week"))
+    with pytest.raises(UsageError, match=r"^range: not a range of positions: '0-2'"):
+        list(imgur_dl.links("imgur.com/user/Miguenzo", range="0-2"))
     with pytest.raises(UsageError, match="range: must be a str"):
         list(imgur_dl.links("imgur.com/user/Miguenzo", range=5))
     with pytest.raises(UsageError, match="break_on_existing: must be a bool"):

@@ -16,7 +16,7 @@ import random
 import re
 import tracemalloc
 import unicodedata
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -31,7 +31,7 @@ from psycopg.conninfo import conninfo_to_dict
 from imgur_dl import answers, credentials, dates, earlier, hashset, hosts, jsonstream, sniff, urls
 from imgur_dl.archive import conninfo, is_postgres, redact
 from imgur_dl.archive_postgres import _Server
-from imgur_dl.choice import parse_range, parse_since
+from imgur_dl.choice import parse_range, parse_since, since_seconds
 from imgur_dl.cli import Environment, _targets
 from imgur_dl.errors import ImgurDLError, NotMediaError, RemovedError, UsageError
 from imgur_dl.given import Given
@@ -653,7 +653,12 @@ def test_since_is_the_moment_its_text_names(moment: datetime, offset: timedelta,
         written = written.removesuffix("+00:00") + "Z"
     elif not colon:
         written = written[:-3] + written[-2:]  # +0200, as `date +%z` writes it
-    assert parse_since(written) == moment.timestamp()
+    assert parse_since(written) == moment.timestamp() == since_seconds(moment)  # (the Python API's own, alike)
+
+
+@given(st.dates(date(2001, 1, 1), date(2098, 12, 31)))
+def test_a_date_given_to_the_python_api_is_the_day_the_flag_names(day: date) -> None:
+    assert since_seconds(day) == parse_since(day.isoformat()) == since_seconds(day.isoformat())
 
 
 @given(st.text(max_size=40) | st.from_regex(r"\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?)?(Z|[+-]\d{4})?",
