@@ -16,6 +16,7 @@ Everything else in the package is private and may change.
 from __future__ import annotations
 
 import importlib
+import sys
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +25,7 @@ from imgur_dl._version import __version__
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from imgur_dl.choice import Choice
     from imgur_dl.errors import ImgurDLError, UsageError
     from imgur_dl.models import Event, Failure, Result, Status
     from imgur_dl.options import Options
@@ -89,15 +91,25 @@ def links(urls: str | Iterable[str], **options: Any) -> Iterator[str]:
 _CHOOSING = ("range", "since", "break_on_existing")
 
 
+# Said before anything else is loaded, there: what keeps each file inside its folder is not (fcntl, openat).
+UNSUPPORTED = ("Windows is not supported: imgur-dl keeps every file inside its folder with POSIX's openat and "
+               "O_NOFOLLOW, which Windows lacks; run it in WSL (the Windows Subsystem for Linux)")
+
+
+def unsupported() -> str | None:
+    """Why imgur-dl cannot run on this system; None where it can."""
+    return UNSUPPORTED if sys.platform == "win32" else None
+
+
 def _options(output: str | Path, given: dict[str, Any], *, get_urls: bool) -> Options:
     from dataclasses import fields, replace  # noqa: PLC0415
-    from datetime import date  # noqa: PLC0415
 
-    from imgur_dl.choice import Choice, parse_range, since_seconds  # noqa: PLC0415
     from imgur_dl.errors import UsageError  # noqa: PLC0415
     from imgur_dl.naming import Template  # noqa: PLC0415
     from imgur_dl.options import Options, path_problem  # noqa: PLC0415
 
+    if (why := unsupported()) is not None:
+        raise UsageError(why)
     # (which function, and its argument; and the three words that make up ``choice``, as the flags give them)
     known = {f.name for f in fields(Options)} - {"get_urls", "output", "archive_from"} | set(_CHOOSING)
     unknown = sorted(set(given) - known)
@@ -114,18 +126,7 @@ def _options(output: str | Path, given: dict[str, Any], *, get_urls: bool) -> Op
     if chosen:
         if "choice" in given:
             raise TypeError(f"{', '.join(chosen)}: give these or choice, not both")
-        for name, kinds, wanted in (("range", (str,), "a str, as its flag takes"),
-                                    ("since", (str, date), "a str, as its flag takes, or a date or datetime"),
-                                    ("break_on_existing", (bool,), "a bool, as its flag takes")):
-            if name in chosen and not isinstance(chosen[name], kinds):
-                raise UsageError(f"{name}: must be {wanted} ({chosen[name]!r})")
-        read: dict[str, Any] = {}
-        for name, reading in (("range", parse_range), ("since", since_seconds)):
-            try:
-                read[name] = reading(chosen[name]) if name in chosen else None
-            except UsageError as exc:  # (named as the flag's are: "argument --since: ...")
-                raise UsageError(f"{name}: {exc}") from None
-        given["choice"] = Choice(read["range"] or (), read["since"], chosen.get("break_on_existing", False))
+        given["choice"] = _choice(chosen)
     # (as with the command's -o: "" is not the current folder in silence, nor " " a folder of that name)
     if (blank := path_problem(str(output))) is not None:
         raise UsageError(f"output: {blank}")
@@ -137,6 +138,27 @@ def _options(output: str | Path, given: dict[str, Any], *, get_urls: bool) -> Op
     if not get_urls:
         check_output(options.output)  # (as the command line does: said before any request)
     return options
+
+
+def _choice(chosen: dict[str, Any]) -> Choice:
+    """The posts of a listing ``chosen`` (``range``, ``since``, ``break_on_existing``) choose, as their flags do."""
+    from datetime import date  # noqa: PLC0415
+
+    from imgur_dl.choice import Choice, parse_range, since_seconds  # noqa: PLC0415
+    from imgur_dl.errors import UsageError  # noqa: PLC0415
+
+    for name, kinds, wanted in (("range", (str,), "a str, as its flag takes"),
+                                ("since", (str, date), "a str, as its flag takes, or a date or datetime"),
+                                ("break_on_existing", (bool,), "a bool, as its flag takes")):
+        if name in chosen and not isinstance(chosen[name], kinds):
+            raise UsageError(f"{name}: must be {wanted} ({chosen[name]!r})")
+    read: dict[str, Any] = {}
+    for name, reading in (("range", parse_range), ("since", since_seconds)):
+        try:
+            read[name] = reading(chosen[name]) if name in chosen else None
+        except UsageError as exc:  # (named as the flag's are: "argument --since: ...")
+            raise UsageError(f"{name}: {exc}") from None
+    return Choice(read["range"] or (), read["since"], chosen.get("break_on_existing", False))
 
 
 def _events(urls: str | Iterable[str], options: Options) -> Iterator[Event]:

@@ -17,6 +17,7 @@ import pytest
 import trustme
 from requests.utils import DEFAULT_CA_BUNDLE_PATH
 
+import imgur_dl
 from imgur_dl import __version__, cli
 from imgur_dl.cli import Environment, main
 from imgur_dl.status import ExitStatus, worst
@@ -454,6 +455,34 @@ def test_ctrl_c_while_the_command_loads_is_one_line_and_exit_130(module: str, tm
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False, timeout=60,
                           cwd=tmp_path, stdin=subprocess.DEVNULL)
     assert (done.returncode, done.stdout, done.stderr) == (130, "", "imgur-dl: interrupted\n")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_windows_is_one_line_and_exit_2_for_the_command_and_a_usage_error_for_a_program(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # pip installs imgur-dl on Windows as anywhere; run there, it read its options, then ended on a module Windows
+    # lacks, said as a bug (unexpected ModuleNotFoundError: No module named 'fcntl'). Here Windows is played: its
+    # name, and no fcntl.
+    code = """if True:
+        import sys
+        sys.platform = "win32"
+        sys.modules["fcntl"] = None
+        sys.argv = ["imgur-dl", "https://imgur.com/a/AbC1234"]
+        from imgur_dl.__main__ import run
+        sys.exit(run())
+    """
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False, timeout=60,
+                          cwd=tmp_path, stdin=subprocess.DEVNULL)
+    assert (done.returncode, done.stdout) == (2, ""), done
+    assert done.stderr == ("imgur-dl: error: Windows is not supported: imgur-dl keeps every file inside its folder "
+                           "with POSIX's openat and O_NOFOLLOW, which Windows lacks; run it in WSL (the Windows "
+                           "Subsystem for Linux)\n")
+    assert list(tmp_path.iterdir()) == []
+    monkeypatch.setattr(sys, "platform", "win32")
+    for asked in (lambda: imgur_dl.download("https://imgur.com/a/AbC1234", output=tmp_path / "out"),
+                  lambda: imgur_dl.links("https://imgur.com/a/AbC1234")):
+        with pytest.raises(imgur_dl.UsageError, match=r"^Windows is not supported: "):
+            next(asked())
     assert list(tmp_path.iterdir()) == []
 
 
