@@ -491,16 +491,17 @@ def check_place(location: str | Path) -> None:
 
 
 def open_store(location: str | Path, table: str = DEFAULT_TABLE, give_up: Callable[[], bool] = lambda: False, *,
-               writes: bool = True) -> Store:
+               writes: bool = True, claims: bool = False) -> Store:
     """The backend at ``location``: a PostgreSQL database (:func:`is_postgres`), else an SQLite file.
 
     ``give_up()``: the run is ending (a signal came), and a call its server does not answer is not waited for.
-    ``writes``: the run records what it does (not so for -g and --fleet, which a standby serves as well).
+    ``writes``: the run records what it does (not so for -g and --fleet, which a standby serves as well);
+    ``claims``: and claims its work (--share-work). A store that may not do so is refused as it opens.
     """
     if is_postgres(location):
         from imgur_dl.archive_postgres import PostgresStore  # noqa: PLC0415 - an optional extra
 
-        return PostgresStore(str(location), table, give_up, writes=writes)
+        return PostgresStore(str(location), table, give_up, writes=writes, claims=claims)
     from imgur_dl.archive_sqlite import SqliteStore  # noqa: PLC0415 - the backend is chosen here
 
     return SqliteStore(Path(location), table, writes=writes)
@@ -508,6 +509,7 @@ def open_store(location: str | Path, table: str = DEFAULT_TABLE, give_up: Callab
 
 def open_archive(location: str | Path, *, table: str = DEFAULT_TABLE, say: Callable[[str], None],
                  error: Callable[[str], None], give_up: Callable[[], bool] = lambda: False,
-                 writes: bool = True) -> Archive:
+                 writes: bool = True, claims: bool = False) -> Archive:
     """The archive at ``location`` (:func:`open_store`), with its writer."""
-    return Archive(open_store(location, table, give_up, writes=writes), say=say, error=error, give_up=give_up)
+    return Archive(open_store(location, table, give_up, writes=writes, claims=claims), say=say, error=error,
+                   give_up=give_up)

@@ -46,7 +46,7 @@ from imgur_dl.archive import (
 from imgur_dl.dbwatch import CALL_LIMIT, Cut, Watchdog
 from imgur_dl.errors import ArchiveUnavailable, Cancelled, UsageError
 from imgur_dl.models import Entry
-from imgur_dl.text import decimal, hide_password, is_url, unencoded
+from imgur_dl.text import decimal, hide_password, is_url, printable, unencoded
 
 if TYPE_CHECKING:
     import psycopg
@@ -276,7 +276,7 @@ class _Server:
 
 class PostgresStore:
     def __init__(self, location: str, table: str = DEFAULT_TABLE, give_up: Callable[[], bool] = lambda: False, *,
-                 writes: bool = True) -> None:
+                 writes: bool = True, claims: bool = False) -> None:
         try:
             import psycopg  # noqa: PLC0415 - an optional extra
         except ImportError:
@@ -307,6 +307,8 @@ class PostgresStore:
                     raise UsageError(f"cannot use {self.location} as a download archive: {self._server.why(exc)} (its "
                                      "user needs CREATE on the schema to make the tables, the first time; then SELECT, "
                                      "INSERT and UPDATE on them)") from None
+                if (why := _lacking(db, table, writes=writes, claims=claims)) is not None:
+                    raise UsageError(f"cannot use {self.location} as a download archive: {why}")
         except BaseException as exc:
             self._server.close()  # (refused: its connection and watchdog let go of, for a program that goes on)
             if isinstance(exc, ArchiveUnavailable):
@@ -455,6 +457,35 @@ def _setup(db: psycopg.Connection[Any], table: str, q: Callable[[str], psycopg.s
                     db.execute(q(statement))
         db.execute(q("INSERT INTO {meta} (key, value) VALUES ('schema', %s) ON CONFLICT (key) "
                      "DO UPDATE SET value = EXCLUDED.value"), (str(SCHEMA_VERSION),))
+
+
+def _lacking(db: psycopg.Connection[Any], table: str, *, writes: bool, claims: bool) -> str | None:
+    """What the server's user may not do in the archive's tables that the run will (``writes``: record what it
+    saves; ``claims``: claim its work, --share-work), with the grants that would let it; None when it may do all.
+
+    Asked as the run starts: a user granted too little (a fleet's, given SELECT alone) fetched everything, then
+    waited for records the server would never take, and so did every run after it."""
+    from psycopg import sql  # noqa: PLC0415 - the optional extra (the store found it there)
+
+    wanted = [(table, "SELECT"), *([(table, "INSERT")] if writes else [])]
+    if writes and claims:
+        wanted += [(f"{table}_claims", right) for right in ("SELECT", "INSERT", "UPDATE")]
+    missing: dict[str, list[str]] = {}
+    for name, right in wanted:
+        row = db.execute("SELECT has_table_privilege(to_regclass(%s), %s)",
+                         (sql.Identifier(name).as_string(db), right)).fetchone()
+        if not (row and row[0]):
+            missing.setdefault(name, []).append(right)
+    if not missing:
+        return None
+    row = db.execute("SELECT current_user").fetchone()
+    user = str(row[0]) if row else ""
+    lacks = " and ".join(f"{', '.join(rights)} on {name}" for name, rights in missing.items())
+    grants = "; ".join(f"GRANT {', '.join(rights)} ON {name} TO {sql.Identifier(user).as_string(db)}"
+                       for name, rights in missing.items())
+    does = ("a run records there what it saves" + (", and claims its work (--share-work)" if claims else "")
+            if writes else "what was saved is read there")
+    return printable(f"its user {user} lacks {lacks} ({grants}): {does}")
 
 
 def _iso(moment: datetime) -> str:

@@ -912,6 +912,44 @@ def test_a_user_that_may_not_make_tables_uses_an_archive_another_made(imgur: Img
                                           "the first time; then SELECT, INSERT and UPDATE on them)\n")
 
 
+def test_a_user_granted_too_little_is_told_what_it_lacks_before_anything_is_fetched(imgur: Imgur, postgres: Postgres,
+                                                                                    tmp_path: Path) -> None:
+    # A fleet's user granted SELECT alone (INSERT forgotten): each run fetched everything, waited 30 s for records
+    # the server refused ("cannot be reached (permission denied for table archive)"), ended 1, and so did every
+    # run after it; with --share-work it waited out a lease for claims it could never take.
+    import psycopg  # noqa: PLC0415 - tests that need a server have the extra
+    from psycopg import sql  # noqa: PLC0415
+
+    imgur.add_album("AbC1234", count=2)
+    url = postgres.new_database()
+    assert run_main("-g", "--download-archive", url, "imgur.com/a/AbC1234").code == 0  # (the tables, made)
+    role = f"reader{os.getpid()}"
+    with psycopg.connect(url, autocommit=True) as db:
+        db.execute(sql.SQL("CREATE ROLE {} LOGIN PASSWORD 'r3ader-pw'").format(sql.Identifier(role)))
+        db.execute(sql.SQL("GRANT SELECT ON archive, archive_claims, archive_meta TO {}").format(sql.Identifier(role)))
+    as_reader = url.replace(f"postgres:{postgres.password}@", f"{role}:r3ader-pw@")
+    shown = f"postgresql://{role}:***@127.0.0.1:{postgres.port}/{url.rpartition('/')[2]}"
+    asked = len(imgur.log)
+    result = run_main("--download-archive", as_reader, "-o", str(tmp_path / "out"), "imgur.com/a/AbC1234")
+    assert (result.code, result.err) == (2, f"imgur-dl: error: cannot use {shown} as a download archive: its user "
+                                            f"{role} lacks INSERT on archive (GRANT INSERT ON archive TO \"{role}\"): "
+                                            "a run records there what it saves\n")
+    shared = run_main("--share-work", "--download-archive", as_reader, "-o", str(tmp_path / "out"),
+                      "imgur.com/a/AbC1234")
+    assert (shared.code, shared.err) == (2, f"imgur-dl: error: cannot use {shown} as a download archive: its user "
+                                            f"{role} lacks INSERT on archive and INSERT, UPDATE on archive_claims "
+                                            f"(GRANT INSERT ON archive TO \"{role}\"; GRANT INSERT, UPDATE ON "
+                                            f"archive_claims TO \"{role}\"): a run records there what it saves, and "
+                                            "claims its work (--share-work)\n")
+    assert len(imgur.log) == asked and not (tmp_path / "out").exists()  # (nothing asked, nothing made)
+    assert run_main("-g", "--download-archive", as_reader, "imgur.com/a/AbC1234").code == 0  # (SELECT: enough)
+    with psycopg.connect(url, autocommit=True) as db:  # (as it says)
+        db.execute(sql.SQL("GRANT INSERT ON archive TO {}").format(sql.Identifier(role)))
+    granted = run_main("--download-archive", as_reader, "-o", str(tmp_path / "out"), "imgur.com/a/AbC1234")
+    assert granted.code == 0 and "2 saved" in granted.err, granted
+    assert ArchiveAt(url, "postgres").rows("SELECT count(*) FROM archive") == [(3,)]
+
+
 def test_a_short_password_is_hidden_where_it_is_written_not_in_every_word_holding_it(postgres: Postgres) -> None:
     # (hidden in every word, a password "on" made the server's "too many connections" into "c***nnecti***ns": a
     # garbled message whose gaps show what the password is)
