@@ -79,10 +79,19 @@ def tunnel_status(exc: BaseException) -> int | None:
     return None
 
 
+def _proxy_tls(exc: BaseException) -> bool:
+    """TLS with the proxy itself failed, in a way another attempt will not change: a proxy named ``https://``
+    (HTTPS_PROXY, --proxy) that takes plain HTTP, as most proxies do, answered the TLS greeting in HTTP. (urllib3
+    has the proxy's own TLS failures alone as its ProxyError: one with the site, through the tunnel, is not.) A
+    connection the proxy closed in the middle (an EOF) may pass, and is not this."""
+    passing = (ssl.SSLEOFError, ssl.SSLZeroReturnError, ssl.SSLSyscallError, ssl.SSLCertVerificationError)
+    return _proxy(exc) and any(isinstance(c, ssl.SSLError) and not isinstance(c, passing) for c in causes(exc))
+
+
 def lasting(exc: BaseException) -> bool:
     """A failure another attempt will not change: a certificate that does not verify, a proxy that will not let
-    the request through."""
-    return untrusted(exc) or _refuses(tunnel_status(exc))
+    the request through, or one spoken to in TLS that does not speak it."""
+    return untrusted(exc) or _refuses(tunnel_status(exc)) or _proxy_tls(exc)
 
 
 def _refuses(status: int | None) -> bool:
@@ -153,4 +162,8 @@ def _proxy_reason(exc: BaseException) -> str:
         return f"the proxy could not connect to the site (HTTP {status})"
     if proxy_refused(exc):
         return "the proxy refused the connection (check HTTPS_PROXY or --proxy)"
+    if _proxy_tls(exc):
+        return ("the proxy does not speak TLS, which its URL's https:// asks of it: a proxy that takes plain HTTP, "
+                "as most do, is named http://HOST:PORT (HTTPS_PROXY or --proxy), and sites are still reached through "
+                "it in TLS")
     return "the proxy cannot be reached (check HTTPS_PROXY or --proxy)"

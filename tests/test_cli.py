@@ -316,6 +316,26 @@ def test_a_proxy_that_will_not_let_a_request_through_is_named_and_not_asked_agai
     assert "wrong" not in result.err and "right" not in result.err
 
 
+def test_a_proxy_named_https_that_takes_plain_http_is_named_so_and_not_asked_again(imgur: Imgur,
+                                                                                   tmp_path: Path) -> None:
+    # HTTPS_PROXY=https://proxy:3128, as people write it for a proxy of HTTPS sites (awsdocs/aws-systems-manager-
+    # user-guide#25, himanshub16/ProxyMan#41), where the proxy takes plain HTTP, as most do: TLS with it fails
+    # every time. It was "the proxy cannot be reached", after the retries: 11 s for a direct link.
+    imgur.add_image("AbCdEfG")
+    proxy = imgur.proxy_url.replace("http://", "https://")
+    result = run_main("-o", str(tmp_path), "i.imgur.com/AbCdEfG.jpg",
+                      environ={"HTTPS_PROXY": proxy, "https_proxy": proxy})
+    says = ("the proxy does not speak TLS, which its URL's https:// asks of it: a proxy that takes plain HTTP, as most "
+            "do, is named http://HOST:PORT (HTTPS_PROXY or --proxy), and sites are still reached through it in TLS")
+    assert result.code == 1, result
+    assert result.err.splitlines()[:2] == [
+        f"imgur-dl: cannot reach api.imgur.com: {says}; direct links are fetched without the API's description",
+        f"imgur-dl: error: AbCdEfG: {says}"]
+    assert result.waits == [] and not files_under(tmp_path)
+    # ... and named http://, the same proxy takes the run.
+    assert run_main("-o", str(tmp_path), "i.imgur.com/AbCdEfG.jpg").code == 0
+
+
 def test_a_bad_url_is_refused_up_front_and_the_others_still_run(imgur: Imgur, tmp_path: Path) -> None:
     imgur.add_album("AbC1234", count=2)
     result = run_main("-o", str(tmp_path), "imgur.com/a/AbC1234", "https://example.com/x")

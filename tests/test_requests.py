@@ -116,6 +116,21 @@ def test_files_name_network_failures_as_the_api_does() -> None:
         "connection reset"
 
 
+def test_tls_with_the_proxy_that_fails_for_good_is_lasting_and_one_cut_short_is_not() -> None:
+    import ssl  # noqa: PLC0415
+
+    import urllib3  # noqa: PLC0415
+
+    from imgur_dl.neterrors import describe, lasting  # noqa: PLC0415
+
+    plain = urllib3.exceptions.ProxyError("Unable to connect to proxy", ssl.SSLError(1, "[SSL: WRONG_VERSION_NUMBER]"))
+    assert lasting(plain) and describe(plain).startswith("the proxy does not speak TLS, which its URL's https://")
+    cut = urllib3.exceptions.ProxyError("Unable to connect to proxy", ssl.SSLEOFError(8, "EOF in violation"))
+    assert not lasting(cut) and describe(cut) == "the proxy cannot be reached (check HTTPS_PROXY or --proxy)"
+    site = urllib3.exceptions.SSLError(ssl.SSLError(1, "[SSL: WRONG_VERSION_NUMBER]"))  # (the site's, not a proxy's)
+    assert not lasting(site) and describe(site) == "TLS error (is REQUESTS_CA_BUNDLE right?)"
+
+
 def test_the_answer_that_spends_the_budget_is_used(imgur: Imgur, tmp_path: Path) -> None:
     album = imgur.add_album("AbC1234", count=2)
     imgur.api_budget = 1  # the album's lookup is answered, and says 0 are left
