@@ -52,9 +52,12 @@ class Session(requests.Session):
     @property
     def trusted(self) -> str:
         """The certificates this session trusts, as a person reads it: a variable's file or folder, or the bundle
-        requests ships."""
+        requests ships, and then the system's own store, where there is one (an intercepting proxy's CA that a
+        company installed there is trusted by curl, not by requests' bundle)."""
         if self.ca_variable is None:
-            return f"the bundle requests ships, {self.ca_bundle}"
+            system = ssl.get_default_verify_paths().cafile
+            other = f"; this system's own store, as curl reads it: REQUESTS_CA_BUNDLE={system}" if system else ""
+            return f"the bundle requests ships, {self.ca_bundle}{other}"
         return f"{self.ca_variable}'s {self.ca_bundle}"
 
     def open_stream(self, url: str, headers: Mapping[str, str]) -> urllib3.BaseHTTPResponse:

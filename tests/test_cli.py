@@ -7,6 +7,7 @@ import gzip
 import io
 import json
 import re
+import ssl
 import subprocess
 import sys
 import tarfile
@@ -640,7 +641,10 @@ def test_a_certificate_from_an_unknown_ca_is_refused_naming_the_certificates_tru
         monkeypatch.setenv(name, {"other": str(other), "right": ca_bundle}[which])
     result = run_main("--retries", "0", "-o", str(tmp_path / "out"), "imgur.com/a/AbC1234")
     assert result.code == 1, result
-    trusted = f"{in_effect}'s {other}" if in_effect else f"the bundle requests ships, {DEFAULT_CA_BUNDLE_PATH}"
+    # (and with none set, this system's own store, where an intercepting proxy's CA is installed for curl)
+    system = ssl.get_default_verify_paths().cafile
+    store = f"; this system's own store, as curl reads it: REQUESTS_CA_BUNDLE={system}" if system else ""
+    trusted = f"{in_effect}'s {other}" if in_effect else f"the bundle requests ships, {DEFAULT_CA_BUNDLE_PATH}{store}"
     assert ("the TLS certificate is not trusted (OpenSSL: unable to get local issuer certificate): is a proxy or "
             f"firewall intercepting TLS? Point REQUESTS_CA_BUNDLE at its CA certificate (trusted now: {trusted})"
             in result.err), result
