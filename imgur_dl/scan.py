@@ -27,7 +27,7 @@ import html
 import os
 import re
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
@@ -501,7 +501,7 @@ def _files(path: Path, scanner: Scanner, output: Path | None) -> Iterator[Path]:
 
     skip = output.resolve() if output is not None else None
     symlinks = others = 0  # what below it is not read: symlinks (to a file or a folder), and files of no content
-    for folder, folders, files in os.walk(path, onerror=unreadable):
+    for folder, folders, files in _walk(str(path), unreadable):
         symlinks += sum(os.path.islink(Path(folder) / f) for f in folders)  # noqa: PTH114 - (listed with folders)
         folders[:] = sorted(f for f in folders if skip is None or (Path(folder) / f).resolve() != skip)
         for name in sorted(files):
@@ -516,6 +516,33 @@ def _files(path: Path, scanner: Scanner, output: Path | None) -> Iterator[Path]:
     left += [counted(others, "FIFO, socket or device", "FIFOs, sockets or devices") + " not read"] if others else []
     if left:
         scanner.warnings.append(f"{path}: {' and '.join(left)}")
+
+
+def _walk(top: str, onerror: Callable[[OSError], None]) -> Iterator[tuple[str, list[str], list[str]]]:
+    """``os.walk(top, onerror=onerror)``, top down, symlinks not followed, as Python 3.12 and later walk: with a
+    stack of folders to read, not a call a folder. (Before 3.12 ``os.walk`` called itself for each folder below:
+    a tree a thousand folders deep, as an export unpacked can be, ended the run with RecursionError.) The folders
+    left in the list yielded, in its order, are read next."""
+    stack = [top]
+    while stack:
+        folder = stack.pop()
+        try:
+            with os.scandir(folder) as listing:
+                entries = list(listing)
+        except OSError as exc:
+            onerror(exc)
+            continue
+        folders: list[str] = []
+        files: list[str] = []
+        for entry in entries:
+            try:
+                is_folder = entry.is_dir()
+            except OSError:  # (as os.walk takes it: not a folder)
+                is_folder = False
+            (folders if is_folder else files).append(entry.name)
+        yield folder, folders, files
+        stack += [below for name in reversed(folders)
+                  if not os.path.islink(below := os.path.join(folder, name))]  # noqa: PTH114, PTH118
 
 
 def _cut(text: bytes) -> int:

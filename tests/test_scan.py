@@ -406,6 +406,37 @@ def test_a_folder_is_every_file_below_it(tmp_path: Path) -> None:
            "read\n" in result.err
 
 
+def test_a_folder_a_thousand_deep_is_read_to_its_bottom(tmp_path: Path) -> None:
+    # An export unpacked into folders nested 1,100 deep (2 bytes a level: well within a path's length). Python
+    # before 3.12 walks a folder by calling itself for each one below: the run ended in "unexpected
+    # RecursionError", every link of the input lost. (Made, and taken away, a folder at a time through each one's
+    # descriptor: os.makedirs and shutil.rmtree call themselves too.)
+    deep = 1_100
+    (tmp_path / "export").mkdir()
+    (tmp_path / "export" / "z.txt").write_bytes(b"https://imgur.com/a/XyZ9876\n")
+    folder = os.open(tmp_path / "export", os.O_RDONLY)
+    for _ in range(deep):
+        os.mkdir("a", dir_fd=folder)
+        below = os.open("a", os.O_RDONLY, dir_fd=folder)
+        os.close(folder)
+        folder = below
+    note = os.open("note.txt", os.O_WRONLY | os.O_CREAT, 0o644, dir_fd=folder)
+    os.write(note, b"https://imgur.com/a/AbC1234\n")
+    os.close(note)
+    try:
+        result = run_main("--scan", str(tmp_path / "export"), "-g")
+        assert result.code == 0, result
+        assert result.out == "https://imgur.com/a/XyZ9876\nhttps://imgur.com/a/AbC1234\n"  # (its own files first)
+    finally:
+        os.unlink("note.txt", dir_fd=folder)
+        for _ in range(deep):
+            above = os.open("..", os.O_RDONLY, dir_fd=folder)
+            os.close(folder)
+            os.rmdir("a", dir_fd=above)
+            folder = above
+        os.close(folder)
+
+
 def test_a_folder_scanned_leaves_out_the_output_folder_below_it(imgur: Imgur, tmp_path: Path) -> None:
     # `imgur-dl --scan ~/Downloads -o ~/Downloads/imgur`, run again: the album.json files saved there name every
     # file, each of which would be fetched again as an image of its own.
