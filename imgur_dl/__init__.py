@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import importlib
 import sys
-from collections.abc import Iterable, Iterator
-from typing import TYPE_CHECKING, Any
+import warnings
+from collections.abc import Generator, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from imgur_dl._version import __version__
 
@@ -34,6 +35,8 @@ __all__ = ["Failure", "ImgurDLError", "Options", "Result", "Status", "UsageError
 
 # The classes above, each imported when it is first asked for: ``import imgur_dl`` loads nothing more, so the
 # command (imgur_dl.__main__) holds Ctrl-C in its own hands almost at once.
+_T = TypeVar("_T")
+
 _FROM = {"ImgurDLError": "errors", "UsageError": "errors", "Failure": "models", "Result": "models",
          "Status": "models", "Options": "options"}
 
@@ -66,7 +69,16 @@ def download(urls: str | Iterable[str], output: str | Path = ".", **options: Any
     the URLs, or an ``output`` that cannot be a folder
     raises :class:`UsageError` before anything is fetched (one URL may be given
     as a string). Nothing is printed but error lines on stderr.
+
+    The run is made as it is iterated: one never iterated (a call written as
+    a statement) does nothing, and says so as it is let go of, with a
+    :class:`RuntimeWarning`, as a coroutine never awaited does.
     """
+    return _Iterated(_downloaded(urls, output, options), "download")
+
+
+def _downloaded(urls: str | Iterable[str], output: str | Path,
+                options: dict[str, Any]) -> Generator[Result | Failure, None, None]:
     from imgur_dl import packed  # noqa: PLC0415
     from imgur_dl.models import Archived, Failure, Result  # noqa: PLC0415
 
@@ -78,12 +90,45 @@ def download(urls: str | Iterable[str], output: str | Path = ".", **options: Any
 
 
 def links(urls: str | Iterable[str], **options: Any) -> Iterator[str]:
-    """The direct link of every file ``urls`` name, in album order, downloading nothing (``imgur-dl -g``)."""
+    """The direct link of every file ``urls`` name, in album order, downloading nothing (``imgur-dl -g``); made as
+    it is iterated, as :func:`download`'s results are."""
+    return _Iterated(_linked(urls, options), "links")
+
+
+def _linked(urls: str | Iterable[str], options: dict[str, Any]) -> Generator[str, None, None]:
     from imgur_dl.models import Listed  # noqa: PLC0415
 
     for event in _events(urls, _options(".", options, get_urls=True)):
         if isinstance(event, Listed):
             yield event.url
+
+
+class _Iterated(Generator[_T, None, None]):
+    """What :func:`download` and :func:`links` give: their run, made as it is iterated (a generator's, whose
+    ``close`` stops it). One let go of before it was ever iterated warns: a call written as a statement, as a
+    program in another library's manner would write it (``imgur_dl.download(urls)``), did nothing at all."""
+
+    def __init__(self, run: Generator[_T, None, None], name: str) -> None:
+        self._run = run
+        self._name = name
+        self._started = False
+
+    def send(self, value: None) -> _T:
+        self._started = True
+        return self._run.send(value)
+
+    def throw(self, *args: Any) -> _T:
+        self._started = True
+        return self._run.throw(*args)
+
+    def close(self) -> None:
+        self._started = True  # (let go of on purpose)
+        self._run.close()
+
+    def __del__(self) -> None:
+        if not self._started:
+            warnings.warn(f"imgur_dl.{self._name}() was never iterated, so it did nothing: its run is made as it is "
+                          f"iterated (for result in imgur_dl.{self._name}(...): ...)", RuntimeWarning, stacklevel=1)
 
 
 # A listing's posts chosen as --range, --since and --break-on-existing choose them: range="1-20",

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime
+import gc
 import os
 import signal
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import pytest
@@ -143,6 +145,23 @@ def test_ctrl_c_while_the_caller_handles_a_result_ends_the_run_and_reaches_the_c
             os.kill(os.getpid(), signal.SIGINT)  # pressed while the program handles its first result
     assert time.monotonic() - started < 10  # the stalled file is not waited out (20 s without data)
     assert [(r.job.media.id, r.status) for r in seen if isinstance(r, Result)] == [(album.images[0].id, Status.SAVED)]
+
+
+def test_a_call_never_iterated_does_nothing_and_says_so(imgur: Imgur, tmp_path: Path) -> None:
+    # ``imgur_dl.download(urls)`` written as a statement, as yt-dlp's ``ydl.download(urls)`` is: the run is made as
+    # it is iterated, so nothing was fetched, and nothing said so.
+    imgur.add_album("AbC1234", count=1)
+    with pytest.warns(RuntimeWarning, match=r"^imgur_dl\.download\(\) was never iterated, so it did nothing: its "
+                                            r"run is made as it is iterated \(for result in imgur_dl\.download"):
+        imgur_dl.download("imgur.com/a/AbC1234", output=tmp_path / "out")
+    with pytest.warns(RuntimeWarning, match=r"^imgur_dl\.links\(\) was never iterated"):
+        imgur_dl.links("imgur.com/a/AbC1234")
+    assert imgur.log == [] and not (tmp_path / "out").exists()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # (one iterated, or closed on purpose, says nothing)
+        assert len(list(imgur_dl.download("imgur.com/a/AbC1234", output=tmp_path / "out"))) == 1
+        imgur_dl.links("imgur.com/a/AbC1234").close()
+        gc.collect()
 
 
 def test_a_caller_that_stops_early_stops_the_run_at_once(imgur: Imgur, tmp_path: Path) -> None:
