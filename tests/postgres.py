@@ -20,6 +20,7 @@ import socket
 import subprocess
 import tempfile
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -147,7 +148,11 @@ class Relay:
     """A TCP relay on 127.0.0.1 in front of the server, as a network between a machine and its database is: once
     :meth:`lose_commit` is called, the answer to the next transaction that sends ``marker`` is lost. The relay
     passes the client's ``COMMIT`` on, and closes both ends the moment the server answers it: the server has
-    committed, and the client never learns it (a link that drops at the worst time)."""
+    committed, and the client never learns it (a link that drops at the worst time). :attr:`ended` is set once a
+    connection the server closed is closed to its client too, and the client's system has taken that in (its
+    acknowledgement came back): what the client reads now holds the server's last words and their end. (Gone from
+    pg_stat_activity, a server process may not have closed its connection yet; and a close, even on 127.0.0.1, is
+    not at the other end the moment it is made.)"""
 
     def __init__(self, port: int) -> None:
         self.port_to = port
@@ -157,6 +162,7 @@ class Relay:
         self._marker: bytes | None = None
         self.lost = threading.Event()  # an answer was lost
         self._sockets: list[socket.socket] = []
+        self.ended = threading.Event()
         threading.Thread(target=self._accept, name="relay", daemon=True).start()
 
     def url(self, url: str) -> str:
@@ -204,6 +210,19 @@ class Relay:
                 sink.sendall(data)
         with contextlib.suppress(OSError):
             sink.shutdown(socket.SHUT_WR)
+            if not from_client:
+                deadline = time.monotonic() + 10
+                while _tcp_state(sink) == _FIN_WAIT1 and time.monotonic() < deadline:
+                    time.sleep(0.001)
+                self.ended.set()
+
+
+_FIN_WAIT1 = 4  # (Linux's tcp_states.h: a close sent, not yet acknowledged)
+
+
+def _tcp_state(sock: socket.socket) -> int:
+    """The state of ``sock``'s TCP connection, as Linux keeps it (the first byte of its TCP_INFO)."""
+    return sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 1)[0]
 
 
 class Bouncer:

@@ -359,17 +359,19 @@ def test_a_connection_the_server_ended_while_idle_is_made_again_unsaid(postgres:
     # (idle_session_timeout, a pooler's client_idle_timeout, an administrator: each was "error: the download archive
     # ... cannot be reached" and "is back", and the files looked up meanwhile were fetched again)
     url = postgres.new_database()
+    relay = Relay(postgres.port)  # (to know when the end has reached the store: see Relay.ended)
     seen = ArchiveAt(url, "postgres")
     ours = "FROM pg_stat_activity WHERE application_name = 'imgur-dl' AND datname = current_database()"
-    store = open_store(url)
+    store = open_store(relay.url(url))
     try:
         assert store.has_many(Entry.IMAGE, ["AbC1234"]) == set()
         seen.rows(f"SELECT pg_terminate_backend(pid) {ours}")
-        assert until(lambda: seen.rows(f"SELECT count(*) {ours}") == [(0,)], seconds=10)
+        assert relay.ended.wait(10)
         store.write([Record(Entry.IMAGE, "AbC1234", "AbC1234", "x")])
         assert store.has_many(Entry.IMAGE, ["AbC1234"]) == {"AbC1234"}
     finally:
         store.close()
+        relay.close()
 
 
 def _on_each(servers: tuple[Postgres, ...]) -> tuple[str, list[ArchiveAt]]:
