@@ -33,10 +33,10 @@ if TYPE_CHECKING:
 
 __all__ = ["Failure", "ImgurDLError", "Options", "Result", "Status", "UsageError", "__version__", "download", "links"]
 
-# The classes above, each imported when it is first asked for: ``import imgur_dl`` loads nothing more, so the
-# command (imgur_dl.__main__) holds Ctrl-C in its own hands almost at once.
 _T = TypeVar("_T")
 
+# The classes above, each imported when it is first asked for: ``import imgur_dl`` loads nothing more, so the
+# command (imgur_dl.__main__) holds Ctrl-C in its own hands almost at once.
 _FROM = {"ImgurDLError": "errors", "UsageError": "errors", "Failure": "models", "Result": "models",
          "Status": "models", "Options": "options"}
 
@@ -137,13 +137,13 @@ _CHOOSING = ("range", "since", "break_on_existing")
 
 
 # Said before anything else is loaded, there: what keeps each file inside its folder is not (fcntl, openat).
-UNSUPPORTED = ("Windows is not supported: imgur-dl keeps every file inside its folder with POSIX's openat and "
-               "O_NOFOLLOW, which Windows lacks; run it in WSL (the Windows Subsystem for Linux)")
+_UNSUPPORTED = ("Windows is not supported: imgur-dl keeps every file inside its folder with POSIX's openat and "
+                "O_NOFOLLOW, which Windows lacks; run it in WSL (the Windows Subsystem for Linux)")
 
 
-def unsupported() -> str | None:
+def _unsupported() -> str | None:
     """Why imgur-dl cannot run on this system; None where it can."""
-    return UNSUPPORTED if sys.platform == "win32" else None
+    return _UNSUPPORTED if sys.platform == "win32" else None
 
 
 def _options(output: str | Path, given: dict[str, Any], *, get_urls: bool) -> Options:
@@ -153,7 +153,7 @@ def _options(output: str | Path, given: dict[str, Any], *, get_urls: bool) -> Op
     from imgur_dl.naming import Template  # noqa: PLC0415
     from imgur_dl.options import Options, path_problem  # noqa: PLC0415
 
-    if (why := unsupported()) is not None:
+    if (why := _unsupported()) is not None:
         raise UsageError(why)
     # (which function, and its argument; and the three words that make up ``choice``, as the flags give them)
     known = {f.name for f in fields(Options)} - {"get_urls", "output", "archive_from"} | set(_CHOOSING)

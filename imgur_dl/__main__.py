@@ -10,9 +10,9 @@ def run() -> None:
     """The command. Ctrl-C while it is still loading (a command started by mistake, stopped at once) ends it as
     Ctrl-C ends a run: one line, status 130, no traceback. On a system imgur-dl cannot run on, one line too."""
     try:
-        from imgur_dl import unsupported  # noqa: PLC0415 - loaded where Ctrl-C is in hand
+        from imgur_dl import _unsupported  # noqa: PLC0415 - loaded where Ctrl-C is in hand
 
-        if (why := unsupported()) is not None:  # (said before a module the system lacks is asked for)
+        if (why := _unsupported()) is not None:  # (said before a module the system lacks is asked for)
             _end(f"imgur-dl: error: {why}", "USAGE")
         from imgur_dl.cli import run as command  # noqa: PLC0415
 
