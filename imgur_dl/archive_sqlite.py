@@ -333,6 +333,8 @@ def unfit_place(path: Path) -> str | None:
     # longer than the system takes; SQLite then says it cannot open it.)
     if os.path.isdir(path):  # noqa: PTH112
         return "it is a folder (give the archive's file)"
+    if os.path.exists(path) and not os.path.isfile(path):  # noqa: PTH110, PTH113 - (as above)
+        return "it is no file but a device, a FIFO or a socket (give the archive's file)"
     folder = path.parent
     if not os.path.isdir(folder):  # noqa: PTH112
         there = os.path.exists(folder)  # noqa: PTH110

@@ -610,6 +610,9 @@ def test_an_archive_this_user_cannot_write_is_refused_and_left_as_it_was(imgur: 
     ("nowhere/seen.sqlite", "there is no folder {tmp}/nowhere"),  # (a typo: no empty archive is started there)
     ("list.txt/seen.sqlite", "{tmp}/list.txt is not a folder"),
     ("list.txt", "file is not a database"),  # (yt-dlp's archive is a text file: left as it is)
+    # (each was SQLite's "disk I/O error")
+    ("fifo", "it is no file but a device, a FIFO or a socket (give the archive's file)"),
+    ("/dev/null", "it is no file but a device, a FIFO or a socket (give the archive's file)"),
 ])
 @pytest.mark.parametrize("links", [(), ("-g",)])  # (-g reads an archive not there yet as empty: its folder's typo said)
 def test_an_archive_that_cannot_be_is_one_line_before_anything_is_fetched(imgur: Imgur, tmp_path: Path, given: str,
@@ -617,11 +620,12 @@ def test_an_archive_that_cannot_be_is_one_line_before_anything_is_fetched(imgur:
     imgur.add_album("AbC1234", count=1)
     (tmp_path / "out").mkdir()
     (tmp_path / "list.txt").write_text("youtube dQw4w9WgXcQ\n")
+    os.mkfifo(tmp_path / "fifo")
     result = run_main(*links, "--download-archive", str(tmp_path / given), "-o", str(tmp_path / "out"),
                       "imgur.com/a/AbC1234")
     assert (result.code, result.err) == (2, f"imgur-dl: error: cannot use {tmp_path / given} as a download "
                                             f"archive: {why.format(tmp=tmp_path)}\n")
-    assert not imgur.log and sorted(p.name for p in tmp_path.rglob("*")) == ["list.txt", "out"]
+    assert not imgur.log and sorted(p.name for p in tmp_path.rglob("*")) == ["fifo", "list.txt", "out"]
     assert (tmp_path / "list.txt").read_text() == "youtube dQw4w9WgXcQ\n"
 
 
