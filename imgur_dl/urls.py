@@ -91,6 +91,10 @@ _QUICK_KINDS = {None: Kind.IMAGE, "a/": Kind.ALBUM, "gallery/": Kind.GALLERY}
 
 # What a link pasted from a sentence or a chat carries around it: the brackets or quotes it was written in, and
 # closing punctuation after it (gallery-dl's patterns take the id and leave what follows).
+# Characters that show nothing, which a link copied from a page or a chat, or read from a file Windows wrote,
+# brings at its ends: a byte-order mark, zero-width spaces and joiners, a word joiner, direction marks, a soft
+# hyphen. No link holds one: at its ends they are dropped as white space is.
+_INVISIBLE = "\ufeff\u200b\u200c\u200d\u2060\u200e\u200f\u00ad"
 _AROUND = "<([{\"'"
 _AFTER = ".,;:!?)]}>\"'*"
 # What no link holds, but text around one does: white space, a row's ',' or ';' (a link of several images aside,
@@ -104,7 +108,7 @@ def parse(text: str) -> Target:
     A link that names nothing as it is, but does once the brackets, quotes or punctuation around it are
     dropped (``(imgur.com/a/AbC1234).``), names what it does then. A password written into the link is kept as
     ``***`` (Imgur asks for none: it is only ever repeated), whatever it holds: ``text`` is one link's."""
-    raw = hide_password(text.strip(), whole=True)
+    raw = hide_password(_trimmed(text), whole=True)
     quick = _quick(raw)
     if quick is not None:
         return quick
@@ -115,7 +119,7 @@ def parse(text: str) -> Target:
     if _several(raw):  # (two on a line of a list, or pasted as one argument)
         raise UsageError(f"{len(raw.split())} links, not one: {_said(raw)} (give each as a URL of its own; "
                          "--scan finds every link in any text)")
-    bare = raw.lstrip(_AROUND).rstrip(_AFTER)
+    bare = raw.lstrip(_AROUND + _INVISIBLE).rstrip(_AFTER + _INVISIBLE)
     if bare and bare != raw:
         try:
             return _parse(bare)
@@ -125,6 +129,13 @@ def parse(text: str) -> Target:
         raise UsageError(f"not one link: {_said(raw)} (a link amid other text? give each link as a URL of its own; "
                          "--scan finds every link in any text, a CSV export's too)")
     raise refused
+
+
+def _trimmed(text: str) -> str:
+    """``text`` without the white space and the characters that show nothing (:data:`_INVISIBLE`) at its ends."""
+    while (trimmed := text.strip().strip(_INVISIBLE)) != text:
+        text = trimmed
+    return text
 
 
 def _several(raw: str) -> bool:
@@ -144,8 +155,9 @@ def _names_one(word: str) -> bool:
 def parse_all(text: str) -> list[Target]:
     """What ``text`` names: one album, post, image or listing, as :func:`parse` says, or each image of a link that
     names several (``imgur.com/AbC1234,XyZ9876``, repeats once); or :class:`UsageError`."""
-    raw = text.strip()
-    for candidate in dict.fromkeys((raw, raw.lstrip(_AROUND).rstrip(_AFTER))) if "," in raw else ():
+    raw = _trimmed(text)
+    for candidate in dict.fromkeys((raw, raw.lstrip(_AROUND + _INVISIBLE).rstrip(_AFTER + _INVISIBLE))) \
+            if "," in raw else ():
         try:
             parts, host = _imgur_url(candidate)
         except UsageError:  # (parse says why)

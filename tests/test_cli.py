@@ -337,6 +337,21 @@ def test_a_proxy_named_https_that_takes_plain_http_is_named_so_and_not_asked_aga
     assert run_main("-o", str(tmp_path), "i.imgur.com/AbCdEfG.jpg").code == 0
 
 
+def test_a_url_with_characters_that_show_nothing_at_its_ends_is_taken(imgur: Imgur) -> None:
+    # `imgur-dl $(cat links.txt)` of a list Notepad saved (a byte-order mark before its first link), and a link copied
+    # from a chat that ends it with a zero-width space: each was "not an Imgur URL" or "names no album or image", of
+    # a link that looked whole.
+    imgur.add_album("AbC1234", count=1)
+    imgur.add_image("XyZ9876")
+    result = run_main("-g", "\ufeffhttps://imgur.com/a/AbC1234", "https://imgur.com/XyZ9876\u200b")
+    assert (result.code, result.out) == (0, f"https://i.imgur.com/{imgur.albums['AbC1234'].images[0].id}.jpeg\n"
+                                            "https://i.imgur.com/XyZ9876.jpeg\n"), result
+    # (one inside a link is no link's: said, and shown)
+    inside = run_main("-g", "https://imgur.com/a/AbC\u200b1234")
+    assert (inside.code, inside.err) == (2, "imgur-dl: error: this Imgur URL names no album or image: "
+                                            "https://imgur.com/a/AbC\\u200b1234\n"), inside
+
+
 def test_a_bad_url_is_refused_up_front_and_the_others_still_run(imgur: Imgur, tmp_path: Path) -> None:
     imgur.add_album("AbC1234", count=2)
     result = run_main("-o", str(tmp_path), "imgur.com/a/AbC1234", "https://example.com/x")

@@ -771,14 +771,21 @@ def test_a_servers_time_is_read_in_any_form_it_may_take(moment: datetime, offset
     assert dates.parse_iso(written) == moment.replace(microsecond=kept).timestamp()
 
 
+# (and the characters that show nothing a link brings from a page, a chat or a file Windows wrote: a byte-order mark,
+# zero-width spaces and joiners, a word joiner, direction marks, a soft hyphen)
+_SHOWING_NOTHING = "\ufeff\u200b\u200c\u200d\u2060\u200e\u200f\u00ad"
+
+
 @given(st.from_regex(r"[A-Za-z0-9]{7}", fullmatch=True), st.sampled_from(["imgur.com/a/", "https://imgur.com/gallery/",
                                                                        "i.imgur.com/", "imgur.com/"]),
-       st.text(alphabet="<([{\"'", max_size=3), st.text(alphabet=".,;:!?)]}>\"'*", max_size=4))
+       st.text(alphabet="<([{\"'" + _SHOWING_NOTHING, max_size=4),
+       st.text(alphabet=".,;:!?)]}>\"'*" + _SHOWING_NOTHING, max_size=5))
 def test_a_link_means_the_same_whatever_punctuation_it_was_pasted_with(image_id: str, form: str, before: str,
                                                                          after: str) -> None:
     link = form + image_id + (".jpg" if form == "i.imgur.com/" else "")
     assume(image_id.lower() not in urls._RESERVED)
     assert urls.parse(before + link + after).id == urls.parse(link).id == image_id
+    assert [t.id for t in urls.parse_all(before + link + after)] == [image_id]
 
 
 _GIVEN_LINKS = st.lists(st.tuples(
