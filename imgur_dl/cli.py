@@ -7,6 +7,7 @@ import errno
 import io
 import os
 import signal
+import stat
 import sys
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -47,6 +48,7 @@ class Environment:
 
     stdin: TextIO = field(default_factory=lambda: sys.stdin or io.StringIO())  # (<&-: None in sys)
     stdin_closed: bool = field(default_factory=lambda: sys.stdin is None)  # (<&-: nothing can be read)
+    stdin_piped: bool = field(default_factory=lambda: _piped(sys.stdin))  # (a pipe or a file, not a terminal)
     # (A stream closed when the program starts, ``2>&-``, is None in sys: its lines go nowhere.)
     stdout: TextIO = field(default_factory=lambda: sys.stdout or _Closed())
     stderr: TextIO = field(default_factory=lambda: shown(sys.stderr))  # (None there: its lines are dropped)
@@ -57,6 +59,17 @@ class Environment:
 
 
 NO_URL = "no URL given (try 'imgur-dl --help')"
+# (``echo URL | imgur-dl``, as some downloaders read their standard input: this one reads it when asked)
+NO_URL_PIPED = "no URL given (URLs on standard input are read with -i -, or --scan - for links in any text)"
+
+
+def _piped(stream: TextIO | None) -> bool:
+    """Whether ``stream`` is a pipe or a file (something given on it), not a terminal, /dev/null, or none."""
+    try:
+        mode = os.fstat(stream.fileno()).st_mode if stream is not None else 0
+    except (OSError, ValueError):  # (io.UnsupportedOperation is both: a stream with no descriptor)
+        return False
+    return stat.S_ISFIFO(mode) or stat.S_ISREG(mode)
 
 
 class _Closed(io.StringIO):
@@ -82,7 +95,7 @@ def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> i
         if args.fields or args.fleet:
             return _fleet(args, env) if args.fleet else _fields(env)
         if not (args.urls or args.input_file or args.scan):
-            raise UsageError(NO_URL)
+            raise UsageError(NO_URL_PIPED if env.stdin_piped else NO_URL)
         options = _options(args, env)  # (before a list is read: a million lines take seconds, a pipe longer)
         targets, refused = _targets([(None, args.urls), *(read_list(name, env.stdin) for name in args.input_file)], env)
         if not targets and not refused and not args.scan:

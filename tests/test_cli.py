@@ -23,7 +23,7 @@ from imgur_dl import __version__, cli
 from imgur_dl.cli import Environment, main
 from imgur_dl.status import ExitStatus, worst
 from imgur_dl.text import is_url
-from tests.conftest import files_under, run_main, run_process
+from tests.conftest import command, files_under, run_main, run_process
 from tests.standin import Imgur
 
 
@@ -519,6 +519,18 @@ def test_windows_is_one_line_and_exit_2_for_the_command_and_a_usage_error_for_a_
                   lambda: imgur_dl.links("https://imgur.com/a/AbC1234")):
         with pytest.raises(imgur_dl.UsageError, match=r"^Windows is not supported: "):
             next(asked())
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_urls_piped_in_with_no_option_to_read_them_are_pointed_at_the_one_that_does(tmp_path: Path) -> None:
+    # `echo URL | imgur-dl` (or `imgur-dl < links.txt`), as other downloaders read their standard input: it was
+    # "no URL given (try 'imgur-dl --help')", of a command that was given one.
+    piped = subprocess.run(command(), input="https://imgur.com/a/AbC1234\n", capture_output=True, text=True,
+                           check=False, timeout=60, cwd=tmp_path)
+    assert (piped.returncode, piped.stderr) == (2, "imgur-dl: error: no URL given (URLs on standard input are read "
+                                                   "with -i -, or --scan - for links in any text)\n")
+    # (from a terminal, or /dev/null as cron gives, no URL is no URL)
+    assert run_process(cwd=tmp_path).err == "imgur-dl: error: no URL given (try 'imgur-dl --help')\n"
     assert list(tmp_path.iterdir()) == []
 
 
