@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import threading
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -43,6 +44,11 @@ _MOST = {TITLE: 256, DESCRIPTION: 1024}
 # shares), and what one answers for an attribute too large for the room it has.
 _UNKEPT = (errno.ENOTSUP, errno.EOPNOTSUPP, errno.EPERM)
 _TOO_LARGE = (errno.ENOSPC, errno.E2BIG, errno.ERANGE)
+# Control characters, but a tab and a line's end: a terminal acts on them where a label is printed as it is
+# (``getfattr --only-values -n user.dublincore.title``), and an uploader's title may hold any (an escape that
+# recolours the terminal or sets its window's title, a carriage return that writes over what came before it).
+# album.json keeps the text whole, escaped as JSON writes it.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 def unsettable() -> str | None:
@@ -63,8 +69,16 @@ def described(job: Job) -> dict[str, bytes]:
     seconds = upload_time(job)
     date = iso(seconds) if seconds is not None else ""
     # (the most telling first: where a file system has room for only some, those are kept)
-    values = {REFERRER: album.url, DATE: date, TITLE: media.title or album.title, DESCRIPTION: media.description}
+    values = {REFERRER: album.url, DATE: date, TITLE: plain(media.title or album.title, lines=False),
+              DESCRIPTION: plain(media.description, lines=True)}
     return {name: cut(text.encode("utf-8", "replace"), _MOST.get(name)) for name, text in values.items() if text}
+
+
+def plain(text: str, *, lines: bool) -> str:
+    """``text`` without its control characters: a description (``lines``) keeps its tabs and lines' ends, a title
+    has a space for each."""
+    text = _CONTROL.sub("", text)
+    return text if lines else text.replace("\t", " ").replace("\n", " ")
 
 
 def cut(data: bytes, most: int | None) -> bytes:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -43,6 +44,31 @@ def test_each_file_saved_tells_where_it_came_from_what_it_is_and_its_hash(imgur:
     assert rows[album.images[0].id]["sha256"] == _attributes(first)["user.imgur-dl.sha256"]
     assert _attributes(second)["user.dublincore.title"] == "Trip"  # (an item with no title: its post's)
     assert "user.dublincore.description" not in _attributes(second)  # (none: none set)
+
+
+def test_a_title_or_description_is_labelled_without_what_a_terminal_would_act_on(imgur: Imgur, tmp_path: Path) -> None:
+    # An uploader's title is any text: `getfattr --only-values -n user.dublincore.title` printed its escapes as they
+    # were, to a terminal that acted on them (a colour, a window title, a carriage return writing over the line).
+    album = imgur.add_album("AbC1234", count=1)
+    album.images[0].title = "cat\x1b]0;pwned\x07 pics\rDOG\tday\n2"
+    album.images[0].description = "line 1\r\nline\t2\x1b[2J\x9b31m\x00"
+    assert run_main("--xattrs", "--write-metadata", "-o", str(tmp_path), "imgur.com/a/AbC1234").code == 0
+    saved = tmp_path / "AbC1234" / f"001-{album.images[0].id}.jpg"
+    found = _attributes(saved)
+    assert found["user.dublincore.title"] == "cat]0;pwned picsDOG day 2"
+    assert found["user.dublincore.description"] == "line 1\nline\t2[2J31m"
+    # (album.json keeps the text as Imgur gave it, escaped as JSON writes it)
+    items = json.loads((tmp_path / "AbC1234" / "album.json").read_text())["items"]
+    assert (items[0]["title"], items[0]["description"]) == (album.images[0].title, album.images[0].description)
+
+
+@given(st.text(), st.booleans())
+def test_a_label_holds_no_control_character_but_a_description_s_tabs_and_lines(text: str, lines: bool) -> None:
+    shown = labels.plain(text, lines=lines)
+    kept = "\t\n" if lines else ""
+    assert not any(unicodedata.category(c) == "Cc" and c not in kept for c in shown)
+    assert shown == "".join(" " if c in "\t\n" and not lines else c for c in text
+                            if unicodedata.category(c) != "Cc" or c in "\t\n")
 
 
 def test_a_long_title_and_description_are_cut_to_what_a_file_system_keeps(imgur: Imgur, tmp_path: Path) -> None:
