@@ -89,12 +89,12 @@ _QUICK_DIRECT = re.compile(rf"(?:https?://)?i\.imgur\.com{_DIRECT_PATH}")
 _QUICK_KINDS = {None: Kind.IMAGE, "a/": Kind.ALBUM, "gallery/": Kind.GALLERY}
 
 
-# What a link pasted from a sentence or a chat carries around it: the brackets or quotes it was written in, and
-# closing punctuation after it (gallery-dl's patterns take the id and leave what follows).
 # Characters that show nothing, which a link copied from a page or a chat, or read from a file Windows wrote,
 # brings at its ends: a byte-order mark, zero-width spaces and joiners, a word joiner, direction marks, a soft
 # hyphen. No link holds one: at its ends they are dropped as white space is.
 _INVISIBLE = "\ufeff\u200b\u200c\u200d\u2060\u200e\u200f\u00ad"
+# What a link pasted from a sentence or a chat carries around it: the brackets or quotes it was written in, and
+# closing punctuation after it (gallery-dl's patterns take the id and leave what follows).
 _AROUND = "<([{\"'"
 _AFTER = ".,;:!?)]}>\"'*"
 # What no link holds, but text around one does: white space, a row's ',' or ';' (a link of several images aside,
