@@ -100,25 +100,26 @@ def _refuses(status: int | None) -> bool:
     return status is not None and 400 <= status < 500 and status not in (408, 429)
 
 
-def describe(exc: BaseException, trusted: str = "") -> str:
+def describe(exc: BaseException, trusted: str = "", direct: str = "") -> str:
     """A short reason for a network failure (requests' own texts run to lines); a certificate not trusted is said
-    with the certificates that are (``trusted``: which a variable named, or that none did)."""
+    with the certificates that are (``trusted``: which a variable named, or that none did); a connection that could
+    not be made, with ``direct``: a word on its being made with no proxy, where there is one to say."""
     if untrusted(exc):
         return _untrusted_reason(exc, f" (trusted now: {trusted})" if trusted else "")
     if _proxy(exc):
         return _proxy_reason(exc)
     if _any(exc, socket.gaierror, urllib3.exceptions.NameResolutionError):
-        return "cannot resolve the host name (DNS): is the network up?"
+        return f"cannot resolve the host name (DNS): is the network up?{direct}"
     if _errno(exc, errno.ENETUNREACH, errno.EHOSTUNREACH):
-        return "no network (the network is unreachable)"
-    if isinstance(exc, requests.exceptions.ConnectTimeout) or _any(exc, urllib3.exceptions.ConnectTimeoutError):
-        return "connection timed out"
+        return f"no network (the network is unreachable){direct}"
+    if isinstance(exc, requests.exceptions.ConnectTimeout) or _timed_out(exc):
+        return f"connection timed out{direct}"
     if isinstance(exc, requests.exceptions.ReadTimeout) or _any(exc, TimeoutError, urllib3.exceptions.ReadTimeoutError):
         return "no data before the read timeout"
     if _any(exc, ssl.SSLError) or isinstance(exc, requests.exceptions.SSLError):
         return "TLS error (is REQUESTS_CA_BUNDLE right?)"
     if _any(exc, ConnectionRefusedError):
-        return "connection refused"
+        return f"connection refused{direct}"
     if isinstance(exc, requests.exceptions.ChunkedEncodingError) or _any(
             exc, http.client.IncompleteRead, urllib3.exceptions.IncompleteRead):
         return "connection broke mid-file"
@@ -127,6 +128,13 @@ def describe(exc: BaseException, trusted: str = "") -> str:
     if _any(exc, urllib3.exceptions.ProtocolError):
         return "connection broke mid-file"
     return "the connection failed"
+
+
+def _timed_out(exc: BaseException) -> bool:
+    """A connection not made in time: urllib3's ConnectTimeoutError, but its NewConnectionError, which it makes a
+    kind of it (for programs written before 2.0) and raises for any other failure to connect: a refusal above all."""
+    return any(isinstance(c, urllib3.exceptions.ConnectTimeoutError)
+               and not isinstance(c, urllib3.exceptions.NewConnectionError) for c in causes(exc))
 
 
 # OpenSSL's X509_V_ERR_CERT_NOT_YET_VALID and X509_V_ERR_CERT_HAS_EXPIRED: a certificate outside its dates, as

@@ -60,6 +60,17 @@ class Session(requests.Session):
             return f"the bundle requests ships, {self.ca_bundle}{other}"
         return f"{self.ca_variable}'s {self.ca_bundle}"
 
+    @property
+    def direct(self) -> str:
+        """A word for a connection to Imgur that could not be made, made with no proxy where the environment names
+        one for http:// alone (HTTP_PROXY): https://, as curl and requests read the variables, goes through
+        HTTPS_PROXY, and a network that lets nothing out but through its proxy looks down."""
+        if self.proxy or environ_proxy(self.environ, "https")[1]:
+            return ""
+        name, value = environ_proxy(self.environ, "http")
+        return (f" ({name} names a proxy for http:// alone: https://, as every request here is, goes through "
+                "HTTPS_PROXY, which names none)") if value else ""
+
     def open_stream(self, url: str, headers: Mapping[str, str]) -> urllib3.BaseHTTPResponse:
         """GET ``url`` through urllib3 itself, on this session's pools, headers, proxies and timeouts; the
         body left unread, a redirect not followed (the caller checks each hop).

@@ -202,7 +202,7 @@ def follow(session: Session, url: str, headers: dict[str, str], hop: Callable[[s
             response = session.open_stream(url, headers)
         except (urllib3.exceptions.HTTPError, http.client.HTTPException, OSError, ValueError) as exc:
             cancel.check()
-            why = describe(exc, session.trusted)
+            why = describe(exc, session.trusted, session.direct)
             return Failed(why) if lasting(exc) else Again(why)
         location = response.headers.get("Location")
         if response.status not in REDIRECTS or location is None:

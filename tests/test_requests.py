@@ -116,6 +116,38 @@ def test_files_name_network_failures_as_the_api_does() -> None:
         "connection reset"
 
 
+def test_a_connection_made_with_no_proxy_where_one_is_named_for_http_alone_says_so() -> None:
+    # HTTP_PROXY set and HTTPS_PROXY not (a company's machine, half set up): every request to Imgur, an https:// one,
+    # went out with no proxy, and a network that lets nothing out but through its proxy was "is the network up?".
+    import socket  # noqa: PLC0415
+
+    import urllib3  # noqa: PLC0415
+
+    from imgur_dl.neterrors import describe  # noqa: PLC0415
+    from imgur_dl.session import Session  # noqa: PLC0415
+
+    word = (" (HTTP_PROXY names a proxy for http:// alone: https://, as every request here is, goes through "
+            "HTTPS_PROXY, which names none)")
+    named = {"HTTP_PROXY": "http://proxy.example:3128"}
+    assert Session((5, 5), environ=named).direct == word
+    assert Session((5, 5), environ={"http_proxy": "http://p:1"}).direct == word.replace("HTTP_PROXY names",
+                                                                                        "http_proxy names")
+    for through in ({"HTTPS_PROXY": "http://p:1"}, {"ALL_PROXY": "http://p:1"}, {}):  # (a proxy for it, or none named)
+        assert Session((5, 5), environ={**named, **through} if through else {}).direct == ""
+    assert Session((5, 5), proxy="http://p:1", environ=named).direct == ""  # (--proxy: every request)
+    dns = urllib3.exceptions.NameResolutionError("api.imgur.com", None, socket.gaierror(-2, "Name not known"))
+    assert describe(dns, "", word) == f"cannot resolve the host name (DNS): is the network up?{word}"
+    refused = urllib3.exceptions.NewConnectionError(None, "refused")
+    refused.__cause__ = ConnectionRefusedError(111, "Connection refused")
+    assert describe(refused, "", word) == f"connection refused{word}"
+    # (urllib3 2 makes its NewConnectionError, a refusal above all, a kind of ConnectTimeoutError: a connection refused,
+    # as where a hosts file or a DNS blocklist sends imgur.com to 0.0.0.0, was "connection timed out")
+    assert describe(refused) == "connection refused"
+    assert describe(urllib3.exceptions.ConnectTimeoutError(None, "timed out")) == "connection timed out"
+    assert describe(urllib3.exceptions.ReadTimeoutError(None, "/x.jpg", "read timed out"), "", word) == \
+        "no data before the read timeout"  # (a connection made: the proxy's absence is no part of it)
+
+
 def test_tls_with_the_proxy_that_fails_for_good_is_lasting_and_one_cut_short_is_not() -> None:
     import ssl  # noqa: PLC0415
 
