@@ -48,7 +48,6 @@ class Environment:
 
     stdin: TextIO = field(default_factory=lambda: sys.stdin or io.StringIO())  # (<&-: None in sys)
     stdin_closed: bool = field(default_factory=lambda: sys.stdin is None)  # (<&-: nothing can be read)
-    stdin_piped: bool = field(default_factory=lambda: _piped(sys.stdin))  # (a pipe or a file, not a terminal)
     # (A stream closed when the program starts, ``2>&-``, is None in sys: its lines go nowhere.)
     stdout: TextIO = field(default_factory=lambda: sys.stdout or _Closed())
     stderr: TextIO = field(default_factory=lambda: shown(sys.stderr))  # (None there: its lines are dropped)
@@ -95,7 +94,7 @@ def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> i
         if args.fields or args.fleet:
             return _fleet(args, env) if args.fleet else _fields(env)
         if not (args.urls or args.input_file or args.scan):
-            raise UsageError(NO_URL_PIPED if env.stdin_piped else NO_URL)
+            raise UsageError(NO_URL_PIPED if _piped(env.stdin) else NO_URL)
         options = _options(args, env)  # (before a list is read: a million lines take seconds, a pipe longer)
         targets, refused = _targets([(None, args.urls), *(read_list(name, env.stdin) for name in args.input_file)], env)
         if not targets and not refused and not args.scan:
