@@ -496,7 +496,8 @@ def open_store(location: str | Path, table: str = DEFAULT_TABLE, give_up: Callab
 
     ``give_up()``: the run is ending (a signal came), and a call its server does not answer is not waited for.
     ``writes``: the run records what it does (not so for -g and --fleet, which a standby serves as well);
-    ``claims``: and claims its work (--share-work). A store that may not do so is refused as it opens.
+    ``claims``: and claims its work (--share-work), or, reading only, reads the claims (--fleet). A store that may
+    not do what it is opened for is refused as it opens.
     """
     if is_postgres(location):
         from imgur_dl.archive_postgres import PostgresStore  # noqa: PLC0415 - an optional extra

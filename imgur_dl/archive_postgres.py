@@ -461,15 +461,16 @@ def _setup(db: psycopg.Connection[Any], table: str, q: Callable[[str], psycopg.s
 
 def _lacking(db: psycopg.Connection[Any], table: str, *, writes: bool, claims: bool) -> str | None:
     """What the server's user may not do in the archive's tables that the run will (``writes``: record what it
-    saves; ``claims``: claim its work, --share-work), with the grants that would let it; None when it may do all.
+    saves; ``claims``: claim its work, --share-work, or read the claims, --fleet), with the grants that would let
+    it; None when it may do all.
 
     Asked as the run starts: a user granted too little (a fleet's, given SELECT alone) fetched everything, then
     waited for records the server would never take, and so did every run after it."""
     from psycopg import sql  # noqa: PLC0415 - the optional extra (the store found it there)
 
     wanted = [(table, "SELECT"), *([(table, "INSERT")] if writes else [])]
-    if writes and claims:
-        wanted += [(f"{table}_claims", right) for right in ("SELECT", "INSERT", "UPDATE")]
+    if claims:  # (--share-work's, or --fleet's, which reads them)
+        wanted += [(f"{table}_claims", right) for right in ("SELECT", "INSERT", "UPDATE")[:3 if writes else 1]]
     missing: dict[str, list[str]] = {}
     for name, right in wanted:
         row = db.execute("SELECT has_table_privilege(to_regclass(%s), %s)",
@@ -484,7 +485,7 @@ def _lacking(db: psycopg.Connection[Any], table: str, *, writes: bool, claims: b
     grants = "; ".join(f"GRANT {', '.join(rights)} ON {name} TO {sql.Identifier(user).as_string(db)}"
                        for name, rights in missing.items())
     does = ("a run records there what it saves" + (", and claims its work (--share-work)" if claims else "")
-            if writes else "what was saved is read there")
+            if writes else "what was saved is read there" + (", and what the fleet's claims say" if claims else ""))
     return printable(f"its user {user} lacks {lacks} ({grants}): {does}")
 
 

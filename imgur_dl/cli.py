@@ -213,7 +213,7 @@ def _fleet(args: argparse.Namespace, env: Environment) -> ExitStatus:
     if absent(args.download_archive):
         raise UsageError(f"--fleet: there is no archive at {args.download_archive} (none is made to report on)")
     store = blamed(from_environment(args, env.environ).get("download_archive"),
-                   lambda: open_store(args.download_archive, args.archive_table, writes=False))
+                   lambda: open_store(args.download_archive, args.archive_table, writes=False, claims=True))
     try:
         state = store.fleet(MOST_FAILURES)
     except ArchiveUnavailable as exc:

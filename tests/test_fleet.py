@@ -945,6 +945,14 @@ def test_a_user_granted_too_little_is_told_what_it_lacks_before_anything_is_fetc
                                             "claims its work (--share-work)\n")
     assert len(imgur.log) == asked and not (tmp_path / "out").exists()  # (nothing asked, nothing made)
     assert run_main("-g", "--download-archive", as_reader, "imgur.com/a/AbC1234").code == 0  # (SELECT: enough)
+    assert run_main("--fleet", "--download-archive", as_reader).code == 0
+    with psycopg.connect(url, autocommit=True) as db:  # (--fleet reads the claims too)
+        db.execute(sql.SQL("REVOKE SELECT ON archive_claims FROM {}").format(sql.Identifier(role)))
+    fleet = run_main("--fleet", "--download-archive", as_reader)
+    assert (fleet.code, fleet.out, fleet.err) == (2, "", f"imgur-dl: error: cannot use {shown} as a download archive: "
+                                                         f"its user {role} lacks SELECT on archive_claims (GRANT "
+                                                         f"SELECT ON archive_claims TO \"{role}\"): what was saved "
+                                                         "is read there, and what the fleet's claims say\n"), fleet
     with psycopg.connect(url, autocommit=True) as db:  # (as it says)
         db.execute(sql.SQL("GRANT INSERT ON archive TO {}").format(sql.Identifier(role)))
     granted = run_main("--download-archive", as_reader, "-o", str(tmp_path / "out"), "imgur.com/a/AbC1234")
