@@ -1048,22 +1048,28 @@ def test_the_archive_s_connection_is_named_imgur_dl_unless_the_url_names_it(post
                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     # (What a database's administrator sees in pg_stat_activity; a fleet may name each machine's, in the URL or in
     # PGAPPNAME, as for psql.)
+    import psycopg  # noqa: PLC0415 - tests that need a server have the extra
+
     url = postgres.new_database()
-    seen = ArchiveAt(url, "postgres")
-    # (Clients only: the server's own autovacuum worker shows there too, now and then, unnamed.)
-    clients = ("SELECT application_name FROM pg_stat_activity WHERE datname = current_database() "
-               "AND pid <> pg_backend_pid() AND backend_type = 'client backend'")
-    for given, variable, named in ((url, "", "imgur-dl"), (f"{url}?application_name=fleet-7", "", "fleet-7"),
-                                   (url, "fleet-8", "fleet-8")):
-        monkeypatch.setenv("PGAPPNAME", variable)
-        store = open_store(given)
-        try:
-            assert seen.rows(clients) == [(named,)]
-        finally:
-            store.close()
-        # (a connection closed is gone from pg_stat_activity once its server process has ended, a moment later: on
-        # a loaded machine, the next store's was seen beside it)
-        assert until(lambda: seen.rows(clients) == [], seconds=10)
+    # (Looked at through one connection of the test's own, named, the same throughout: one made for each question
+    # would take PGAPPNAME's name too, and one closed may still be listed a moment after. Clients only: the server's
+    # own autovacuum worker shows there too, now and then, unnamed.)
+    with psycopg.connect(url, autocommit=True, application_name="looking") as seen:
+        def clients() -> list[tuple[Any, ...]]:
+            return seen.execute("SELECT application_name FROM pg_stat_activity WHERE datname = current_database() "
+                                "AND pid <> pg_backend_pid() AND backend_type = 'client backend'").fetchall()
+
+        for given, variable, named in ((url, "", "imgur-dl"), (f"{url}?application_name=fleet-7", "", "fleet-7"),
+                                       (url, "fleet-8", "fleet-8")):
+            monkeypatch.setenv("PGAPPNAME", variable)
+            store = open_store(given)
+            try:
+                assert clients() == [(named,)]
+            finally:
+                store.close()
+            # (a connection closed is gone from pg_stat_activity once its server process has ended, a moment
+            # later: on a loaded machine, the next store's was seen beside it)
+            assert until(lambda: clients() == [], seconds=10)
 
 
 def test_archives_named_apart_share_a_database_without_seeing_each_other(imgur: Imgur, tmp_path: Path,
