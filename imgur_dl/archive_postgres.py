@@ -471,16 +471,19 @@ def _lacking(db: psycopg.Connection[Any], table: str, *, writes: bool, claims: b
     wanted = [(table, "SELECT"), *([(table, "INSERT")] if writes else [])]
     if claims:  # (--share-work's, or --fleet's, which reads them)
         wanted += [(f"{table}_claims", right) for right in ("SELECT", "INSERT", "UPDATE")[:3 if writes else 1]]
+    # (One question, however many rights: across a network to a fleet's server, a round trip each was the run's
+    # start waiting.)
+    rows = db.execute(
+        "SELECT has_table_privilege(to_regclass(w.q), w.r), current_user FROM unnest(%s::text[], %s::text[]) "
+        "WITH ORDINALITY AS w(q, r, i) ORDER BY w.i",
+        ([sql.Identifier(name).as_string(db) for name, _ in wanted], [right for _, right in wanted])).fetchall()
     missing: dict[str, list[str]] = {}
-    for name, right in wanted:
-        row = db.execute("SELECT has_table_privilege(to_regclass(%s), %s)",
-                         (sql.Identifier(name).as_string(db), right)).fetchone()
-        if not (row and row[0]):
+    for (name, right), (held, _) in zip(wanted, rows, strict=True):
+        if not held:
             missing.setdefault(name, []).append(right)
     if not missing:
         return None
-    row = db.execute("SELECT current_user").fetchone()
-    user = str(row[0]) if row else ""
+    user = str(rows[0][1])
     lacks = " and ".join(f"{', '.join(rights)} on {name}" for name, rights in missing.items())
     grants = "; ".join(f"GRANT {', '.join(rights)} ON {name} TO {sql.Identifier(user).as_string(db)}"
                        for name, rights in missing.items())
