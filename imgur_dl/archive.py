@@ -20,7 +20,7 @@ import re
 import threading
 import time
 from collections import Counter, deque
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -50,6 +50,7 @@ SLOW = 2.0  # closing has waited this long for a backend that has not answered: 
 # and its sync to disk, a second rather than one every few files.
 GATHER = 1.0
 MOST_FAILURES = 1000  # the failures --fleet lists (the newest; all are counted)
+COPIES = 32  # earlier copies of a picture asked for at once (--dedupe): the first that is whole serves
 _TABLE = re.compile(r"[a-z_][a-z0-9_]{0,40}")
 
 
@@ -161,7 +162,7 @@ class Store(Protocol):
 
     def has_many(self, kind: Entry, ids: Sequence[str]) -> set[str]: ...
     def write(self, items: Sequence[Item]) -> None: ...
-    def copies(self, sha256: str) -> list[tuple[str, str]]: ...
+    def copies(self, sha256: str, skip: int, most: int) -> list[tuple[str, str]]: ...
     def claim(self, kind: Entry, ids: Sequence[str], owner: str, lease: float) -> set[str]: ...
     def holders(self, kind: Entry, ids: Sequence[str]) -> dict[str, Holder]: ...
     def renew(self, owner: str, lease: float) -> None: ...
@@ -209,17 +210,21 @@ class Archive:
             self._unreachable(exc)
             return set()
 
-    def copies(self, sha256: str) -> list[tuple[str, str]]:
-        """(image id, path) of every saved image with this SHA-256, oldest first (this run's included); none when
-        the run is ending and the backend does not answer (the file is no link then, and recorded all the same)."""
+    def copies(self, sha256: str) -> Iterator[tuple[str, str]]:
+        """(image id, path) of each saved image with this SHA-256, oldest first (this run's included), asked for
+        :data:`COPIES` at a time as they are used: a picture reposted thousands of times brings the few its first
+        whole copy is found among, not thousands of rows. None more once the run is ending and the backend does
+        not answer (the file is no link then, and recorded all the same)."""
         try:
             self.flush()
-            return self.store.copies(sha256)
+            skip = 0
+            while page := self.store.copies(sha256, skip, COPIES):
+                yield from page
+                skip += len(page)
         except Cancelled:
-            return []
+            return
         except ArchiveUnavailable as exc:
             self._unreachable(exc)
-            return []
 
     def add(self, item: Item) -> None:
         """Record a finished image or album, or settle or release claims: written soon, in order, by the writer."""

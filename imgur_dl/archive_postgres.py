@@ -359,10 +359,11 @@ class PostgresStore:
 
         self._server.run(work)
 
-    def copies(self, sha256: str) -> list[tuple[str, str]]:
+    def copies(self, sha256: str, skip: int, most: int) -> list[tuple[str, str]]:
         with self._server.use() as db:
             rows = db.execute(self._q("SELECT id, path FROM {archive} WHERE kind = 'image' AND sha256 = %s "
-                                      "AND path IS NOT NULL ORDER BY added, id"), (sha256,)).fetchall()
+                                      "AND path IS NOT NULL ORDER BY added, id LIMIT %s OFFSET %s"),
+                              (sha256, most, skip)).fetchall()
         return [(row[0], row[1]) for row in rows]
 
     # -- claims (--share-work) ---------------------------------------------------------------

@@ -175,11 +175,11 @@ class SqliteStore:
                                (kept_text(item.reason, _TEXT), now + item.hold, now, item.kind.value, item.id,
                                 item.owner))
 
-    def copies(self, sha256: str) -> list[tuple[str, str]]:
+    def copies(self, sha256: str, skip: int, most: int) -> list[tuple[str, str]]:
         with self._use() as db:
             return [(row[0], row[1]) for row in db.execute(
                 f"SELECT id, path FROM \"{self.table}\" WHERE kind = 'image' AND sha256 = ? AND path IS NOT NULL "
-                "ORDER BY added, rowid", (sha256,))]
+                "ORDER BY added, rowid LIMIT ? OFFSET ?", (sha256, most, skip))]
 
     # -- claims (--share-work) ---------------------------------------------------------
 

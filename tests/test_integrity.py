@@ -9,13 +9,16 @@ import json
 import os
 import sqlite3
 import time
+from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from imgur_dl import archive as archive_module
 from imgur_dl import books, folders
+from imgur_dl.archive import Entry, Record, Store, open_store
 from imgur_dl.dedupe import link_to_copy
 from imgur_dl.models import Result
 from tests.conftest import ArchiveAt, files_under, run_main
@@ -366,6 +369,68 @@ def test_dedupe_links_the_same_bytes_under_another_id(imgur: Imgur, tmp_path: Pa
     assert rows["CoPy123"]["linked_to"] == str(original) and rows["CoPy123"]["status"] == "saved"
     assert rows["OwN1234"]["linked_to"] is None
     assert "2 saved (1 linked to an earlier copy)" in result.err
+
+
+def test_dedupe_asks_for_a_few_earlier_copies_at_a_time_and_reads_each_file_once(
+        imgur: Imgur, tmp_path: Path, archive: ArchiveAt, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A picture reposted thousands of times has a row for each id it was saved as. Here the oldest hundred rows
+    # name one file, its bytes changed in place since (or a file at its file system's most links: each is read
+    # in vain); then the whole copy; then a thousand more. The file is linked to the whole copy, the changed file
+    # read once (not once a name), and the rows after the copy are never brought back.
+    first, _ = _twins(imgur)
+    out = tmp_path / "o"
+    edited = out / "edited"
+    edited.mkdir(parents=True)
+    size = len(first.images[0].data)
+    (edited / "0.jpg").write_bytes(b"\xff" * size)
+    for i in range(1, 100):
+        os.link(edited / "0.jpg", edited / f"{i}.jpg")
+    sha = _sha(first.images[0].data)
+
+    def record(ids: range, prefix: str, path: Callable[[int], Path]) -> None:
+        store = open_store(archive.location)
+        try:
+            store.write([Record(Entry.IMAGE, f"{prefix}{i:05d}", "OtHer12", str(path(i)), sha256=sha) for i in ids])
+        finally:
+            store.close()
+
+    record(range(100), "Ed", lambda i: edited / f"{i}.jpg")
+    assert run_main("--download-archive", archive.location, "-o", str(out), "imgur.com/a/FiRst12").code == 0
+    original = out / "FiRst12" / f"001-{first.images[0].id}.jpg"
+    record(range(1000), "La", lambda i: out / "later" / f"{i}.jpg")
+
+    brought: list[int] = []
+    opened = archive_module.open_store
+
+    def counted(*args: Any, **kwargs: Any) -> Store:
+        store = opened(*args, **kwargs)
+        asked = store.copies
+
+        def copies(sha256: str, skip: int, most: int) -> list[tuple[str, str]]:
+            rows = asked(sha256, skip, most)
+            brought.append(len(rows))
+            return rows
+
+        monkeypatch.setattr(store, "copies", copies)
+        return store
+
+    read: list[str] = []
+    hashed = folders.sha256_of
+
+    def reading(fd: int, name: str) -> str:
+        read.append(name)
+        return hashed(fd, name)
+
+    monkeypatch.setattr(archive_module, "open_store", counted)
+    monkeypatch.setattr(folders, "sha256_of", reading)
+    result = run_main("--json", "--dedupe", "--download-archive", archive.location, "-o", str(out),
+                      "imgur.com/a/SeCnd12")
+    assert result.code == 0, result
+    rows = {r["id"]: r for r in map(json.loads, result.out.splitlines())}
+    assert rows["CoPy123"]["linked_to"] == str(original), rows
+    assert os.stat(out / "SeCnd12" / "001-CoPy123.jpg").st_ino == os.stat(original).st_ino
+    assert sorted(read) == sorted([original.name, "0.jpg"]), read  # (the changed file by its first name)
+    assert 101 <= sum(brought) < 200, brought  # (the rows up to the copy, a page at a time; of the 1,101)
 
 
 def test_dedupe_links_what_the_run_saves_never_a_file_it_finds_there(imgur: Imgur, tmp_path: Path) -> None:
