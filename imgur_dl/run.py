@@ -15,7 +15,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Generator, Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -37,6 +37,7 @@ from imgur_dl.report import Tally
 from imgur_dl.signals import Deferred
 from imgur_dl.status import ExitStatus
 from imgur_dl.wayback import Wayback
+from imgur_dl.workers import Workers
 
 T = TypeVar("T")
 
@@ -85,9 +86,9 @@ class Run:
 
     def events(self, targets: Iterable[Target]) -> Generator[Event, None, None]:
         """Download (or list) everything ``targets`` name, yielding each event as it happens."""
-        pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="imgur-dl")
+        pool = Workers(self.workers, "imgur-dl")
         # Recoveries from the Wayback Machine run apart: its slowness never holds up Imgur's files.
-        recoveries = ThreadPoolExecutor(max_workers=wayback.WORKERS, thread_name_prefix="imgur-dl-wayback")
+        recoveries = Workers(wayback.WORKERS, "imgur-dl-wayback")
         # Files queued at the most: a few a worker; one with --share-work (what waits here, others cannot take).
         most = self.workers * (1 if self.parts.planner.sharing is not None else 4)
         self.signals.hold()
@@ -130,7 +131,7 @@ class Run:
             self._ended_by(exc)  # ... as an end like any other: the run is interrupted, and says so
             self.tally.interrupted = True
 
-    def _put_away(self, pool: ThreadPoolExecutor, recoveries: ThreadPoolExecutor) -> None:
+    def _put_away(self, pool: Workers, recoveries: Workers) -> None:
         """Lookups, workers, the display and the run's parts closed; then the signal handlers as they were. (A
         first signal meanwhile is only noted: finished files are recorded and claims given back all the same. A
         second is acted on where it lands.)"""
@@ -171,7 +172,7 @@ class Run:
 
     # -- steps --------------------------------------------------------------
 
-    def _feed(self, album: Album, pool: ThreadPoolExecutor, recoveries: ThreadPoolExecutor,
+    def _feed(self, album: Album, pool: Workers, recoveries: Workers,
               most: int) -> Iterator[Event]:
         """Hand an album's files to the workers, never more than ``most`` in the queue at once."""
         for item in self.handout.album(album):
@@ -187,13 +188,13 @@ class Run:
             else:
                 yield item
 
-    def _collect_next(self, recoveries: ThreadPoolExecutor) -> Iterator[Event]:
+    def _collect_next(self, recoveries: Workers) -> Iterator[Event]:
         """The next file to finish, collected; nothing if none finishes within :data:`HEARTBEAT`."""
         if (future := self.pending.next(HEARTBEAT)) is not None:
             yield from self._collect(future, recoveries)
         self.signals.check()
 
-    def _collect(self, future: Future[Result], recoveries: ThreadPoolExecutor) -> Iterator[Result]:
+    def _collect(self, future: Future[Result], recoveries: Workers) -> Iterator[Result]:
         if future.cancelled() or isinstance(future.exception(), (Cancelled, KeyboardInterrupt)):
             return
         result = future.result()  # workers return failures as results (:func:`_guarded`)
@@ -206,7 +207,7 @@ class Run:
         yield self.booking.result(result)
 
 
-def _when_ended(executors: Iterable[ThreadPoolExecutor], then: Callable[[], None]) -> None:
+def _when_ended(executors: Iterable[Workers], then: Callable[[], None]) -> None:
     """``then`` once every worker of ``executors`` has ended, from a thread of its own (nothing waits on it: a
     process that ends meanwhile has nothing left to give back; a program that goes on gets its descriptors back)."""
     def wait() -> None:
@@ -230,7 +231,7 @@ class _Pending:
         self.count = 0  # handed out, not taken back
         self.debug = debug  # a bug in a worker ends the run, its traceback shown, instead of failing one file
 
-    def submit(self, pool: ThreadPoolExecutor, work: Callable[[T], Result], item: T, job: Job) -> None:
+    def submit(self, pool: Workers, work: Callable[[T], Result], item: T, job: Job) -> None:
         """Run ``work(item)`` in ``pool``; it comes back through :meth:`done` or :meth:`next`."""
         future = pool.submit(_guarded, work, item, job, debug=self.debug)
         future.add_done_callback(self._finished.put)
