@@ -176,29 +176,13 @@ class Archive:
     def __init__(self, store: Store, *, say: Callable[[str], None], error: Callable[[str], None],
                  clock: Clock | None = None, give_up: Callable[[], bool] = lambda: False) -> None:
         self.store = store
-        self.say = say  # a note for people
         self.error = error  # a problem, said even with --quiet
-        self.clock = clock or Clock()
-        self.give_up = give_up  # the run is ending (a signal came): a wait for the writer ends
-        self._pending: deque[Item] = deque()
-        self._cond = threading.Condition()
-        self._closing = False
-        self._stop = threading.Event()  # the writer gives up (closing took too long)
-        self._down = False  # the last write failed: the backend is away
-        self._dropped: Counter[Entry] = Counter()  # records past MOST_PENDING, of each kind
         self.lost = 0  # (once closed) finished files and albums left unrecorded: the run did not do all it was asked
-        self._flushing = 0  # callers of flush() waiting: no gathering meanwhile
-        self._settles = 0  # claims settled waiting to be written (other processes may wait on them): no gathering
-        self._written = -GATHER  # when the last write ended (on the clock)
-        self._once = Once()
-        self._writer = threading.Thread(target=self._write_all, name="imgur-dl-archive", daemon=True)
-        self._writer.start()
+        self._writes = _Writer(store, say=say, error=error, clock=clock or Clock(), give_up=give_up)
 
     @property
     def location(self) -> str:
         return self.store.location
-
-    # -- asked by the run --------------------------------------------------------
 
     def has_many(self, kind: Entry, ids: Collection[str]) -> set[str]:
         """Which of ``ids`` the archive holds; none while it cannot be reached (said once)."""
@@ -207,7 +191,7 @@ class Archive:
         try:
             return self.store.has_many(kind, list(dict.fromkeys(ids)))
         except ArchiveUnavailable as exc:
-            self._unreachable(exc)
+            self._writes.unreachable(exc)
             return set()
 
     def copies(self, sha256: str) -> Iterator[tuple[str, str]]:
@@ -216,7 +200,7 @@ class Archive:
         whole copy is found among, not thousands of rows. None more once the run is ending and the backend does
         not answer (the file is no link then, and recorded all the same)."""
         try:
-            self.flush()
+            self._writes.flush()
             skip = 0
             while page := self.store.copies(sha256, skip, COPIES):
                 yield from page
@@ -224,10 +208,53 @@ class Archive:
         except Cancelled:
             return
         except ArchiveUnavailable as exc:
-            self._unreachable(exc)
+            self._writes.unreachable(exc)
 
     def add(self, item: Item) -> None:
         """Record a finished image or album, or settle or release claims: written soon, in order, by the writer."""
+        self._writes.add(item)
+
+    def flush(self) -> None:
+        """Wait until every record so far is written (or the backend is found away); Cancelled as the run ends."""
+        self._writes.flush()
+
+    def close(self, *, interrupted: bool = False, hurry: Callable[[], bool] = lambda: False) -> None:
+        """Write what is left (waiting a while for an absent backend: less after an interruption, or once
+        ``hurry()`` says one came meanwhile), say what could not be, and close."""
+        lost = self._writes.finish(interrupted=interrupted, hurry=hurry)
+        self.lost = lost.total()
+        if self.lost:
+            self.error(_unrecorded(lost, self.location))
+        if not self._writes.thread.is_alive():  # (else it holds the connection still; the process is ending)
+            self.store.close()
+
+
+class _Writer:
+    """The thread that writes what a run records to the backend, in order, a batch at a time: gathered for a moment
+    after each write (:data:`GATHER`), at once when someone waits for them; a backend away is tried again, more
+    slowly each time, until it is back or the run ends."""
+
+    def __init__(self, store: Store, *, say: Callable[[str], None], error: Callable[[str], None], clock: Clock,
+                 give_up: Callable[[], bool]) -> None:
+        self.store = store
+        self.say = say  # a note for people
+        self.error = error
+        self.clock = clock
+        self.give_up = give_up  # the run is ending (a signal came): a wait for the writer ends
+        self._pending: deque[Item] = deque()
+        self._cond = threading.Condition()
+        self._closing = False
+        self._stop = threading.Event()  # the writer gives up (closing took too long)
+        self._down = False  # the last write failed: the backend is away
+        self._dropped: Counter[Entry] = Counter()  # records past MOST_PENDING, of each kind
+        self._flushing = 0  # callers of flush() waiting: no gathering meanwhile
+        self._settles = 0  # claims settled waiting to be written (other processes may wait on them): no gathering
+        self._written = -GATHER  # when the last write ended (on the clock)
+        self._once = Once()
+        self.thread = threading.Thread(target=self._write_all, name="imgur-dl-archive", daemon=True)
+        self.thread.start()
+
+    def add(self, item: Item) -> None:
         with self._cond:
             if len(self._pending) >= MOST_PENDING:
                 if isinstance(item, Record):  # (a claim not settled runs out: another takes it)
@@ -241,43 +268,39 @@ class Archive:
                 self._cond.notify_all()
 
     def flush(self) -> None:
-        """Wait until every record so far is written (or the backend is found away); Cancelled as the run ends."""
         with self._cond:
             self._flushing += 1
             self._cond.notify_all()
             try:
-                while self._pending and not self._down and self._writer.is_alive():
+                while self._pending and not self._down and self.thread.is_alive():
                     self._cond.wait(CLOSE_SLICE)
                     if self.give_up():
                         raise Cancelled("interrupted")
             finally:
                 self._flushing -= 1
 
-    def close(self, *, interrupted: bool = False, hurry: Callable[[], bool] = lambda: False) -> None:
-        """Write what is left (waiting a while for an absent backend: less after an interruption, or once
-        ``hurry()`` says one came meanwhile), say what could not be, and close."""
+    def finish(self, *, interrupted: bool, hurry: Callable[[], bool]) -> Counter[Entry]:
+        """Write what is left, waiting for the backend as :func:`_wait_for` does; the records that could not be."""
         with self._cond:
             self._closing = True
             self._cond.notify_all()
-        _wait_for(self._writer, lambda: interrupted or hurry(), lambda: self._down,
-                  lambda most: self._once.first("waiting") and self.say(_waiting(most, self.location)))
+        _wait_for(self.thread, lambda: interrupted or hurry(), lambda: self._down,
+                  lambda most: self._once.first("waiting") and self.say(_waiting(most, self.store.location)))
         self._stop.set()
-        self._writer.join(CLOSE_SLICE)  # (one in a call to a backend that never answers is left to it: a daemon)
+        self.thread.join(CLOSE_SLICE)  # (one in a call to a backend that never answers is left to it: a daemon)
         with self._cond:
-            lost = self._dropped + Counter(item.kind for item in self._pending if isinstance(item, Record))
-        self.lost = lost.total()
-        if self.lost:
-            self.error(_unrecorded(lost, self.location))
-        if not self._writer.is_alive():  # (else it holds the connection still; the process is ending)
-            self.store.close()
+            return self._dropped + Counter(item.kind for item in self._pending if isinstance(item, Record))
 
-    # -- the writer thread ---------------------------------------------------------
+    def unreachable(self, exc: ArchiveUnavailable) -> None:
+        if self._once.first("unreachable"):
+            self.error(f"the download archive ({self.store.location}) {exc.trouble} ({exc}); finished "
+                       "files are kept and recorded once it can take them")
 
     def _write_all(self) -> None:
         try:
             self._writing()
         except Exception as exc:  # noqa: BLE001 - a bug: one line, not a traceback (its records are said lost)
-            self.error(f"unexpected {type(exc).__name__} writing to the download archive ({self.location}): "
+            self.error(f"unexpected {type(exc).__name__} writing to the download archive ({self.store.location}): "
                        f"{printable(exc)} (a bug); nothing more is recorded in this run")
 
     def _writing(self) -> None:
@@ -321,18 +344,13 @@ class Archive:
             with self._cond:
                 self._down = True
                 self._cond.notify_all()
-            self._unreachable(exc)
+            self.unreachable(exc)
             return False
         if self._down:
             self._down = False
             self._once.forget("unreachable")
-            self.say(f"imgur-dl: the download archive ({self.location}) is back; recording again")
+            self.say(f"imgur-dl: the download archive ({self.store.location}) is back; recording again")
         return True
-
-    def _unreachable(self, exc: ArchiveUnavailable) -> None:
-        if self._once.first("unreachable"):
-            self.error(f"the download archive ({self.location}) {exc.trouble} ({exc}); finished "
-                       "files are kept and recorded once it can take them")
 
 
 def _waiting(most: float, location: str) -> str:

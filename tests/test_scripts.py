@@ -410,22 +410,23 @@ class _Still(Clock):
 def test_records_gather_for_a_second_after_a_write_unless_a_batch_is_full_or_someone_waits() -> None:
     clock = _Still()
     archive = Archive(open_store(":memory:"), say=lambda _m: None, error=lambda _m: None, clock=clock)
-    with archive._cond:  # (the writer waits for records meanwhile)
+    with archive._writes._cond:  # (the writer waits for records meanwhile)
         archive.add(Record(Entry.IMAGE, "Ab00001"))
-        assert archive._gathering() == 0  # nothing written yet: the first goes at once
-        archive._written = clock.now()  # a write just ended
-        assert archive._gathering() == GATHER
+        assert archive._writes._gathering() == 0  # nothing written yet: the first goes at once
+        archive._writes._written = clock.now()  # a write just ended
+        assert archive._writes._gathering() == GATHER
         clock.at += GATHER / 4
-        assert archive._gathering() == GATHER * 3 / 4
-        archive._flushing += 1
-        assert archive._gathering() == 0  # someone waits for them
-        archive._flushing -= 1
+        assert archive._writes._gathering() == GATHER * 3 / 4
+        archive._writes._flushing += 1
+        assert archive._writes._gathering() == 0  # someone waits for them
+        archive._writes._flushing -= 1
         archive.add(Settle(Entry.ALBUM, "AbC1234", "me"))
-        assert archive._gathering() == 0  # a claim settled: other processes may be waiting to hear of it
-        archive._urgent = False  # (as once it is written)
+        assert archive._writes._gathering() == 0  # a claim settled: other processes may be waiting to hear of it
+        archive._writes._settles = 0  # (as once it is written)
+        assert archive._writes._gathering() == GATHER * 3 / 4
         for n in range(BATCH):
             archive.add(Record(Entry.IMAGE, f"Id{n:05d}"))
-        assert archive._gathering() == 0  # a batch is full
+        assert archive._writes._gathering() == 0  # a batch is full
     archive.close()
 
 
