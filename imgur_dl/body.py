@@ -147,7 +147,7 @@ class Receiver:
         if broke is not None:
             part.keep_etag(etag)
             return broke
-        if md5 is not None and part.md5 != md5:
+        if md5 is not None and part.digests.md5 != md5:
             self.progress.advance(-part.discard())
             return Again(f"the file's MD5 does not match the CDN's ETag ({md5}): corrupted in transit")
         return Saved(size, url)

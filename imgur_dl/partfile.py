@@ -68,7 +68,7 @@ class PartFile:
         self._fresh = False  # the open file was made empty a moment ago: nothing to truncate
         self._none_held = False  # held() just found no part file: the first resume need not look again
         self._resumed_etag = False  # the open part carries an ETag to drop when it is committed
-        self._digests = Digests()
+        self.digests = Digests()  # of the bytes it holds, as they are written
         self.busy = False  # another process was found writing this file
         self._seen: int | None = None  # the size of its part file when this one last looked
         self.total: int | None = None  # the whole file's size, as a server gave it when the API did not
@@ -107,7 +107,7 @@ class PartFile:
     def start(self, offset: int, *, md5: bool = False) -> None:
         """Get ready to write at ``offset`` (0: a fresh file); anything past it is dropped. The bytes kept are hashed
         first (read once, only when resuming), so the digests cover the whole file. ``md5``: keep an MD5 too."""
-        self._digests = Digests(md5=md5)
+        self.digests = Digests(md5=md5)
         if self._fd is None:
             # A part file made since held() looked (by another process, a moment ago) is theirs while they hold it;
             # one no process holds was left by a run that stopped, and is started over as this one's.
@@ -134,19 +134,11 @@ class PartFile:
             os.lseek(self._fd, 0, os.SEEK_SET)
             return
         os.ftruncate(self._fd, offset)
-        _hash_held(self._fd, offset, self._digests, self.part)
+        _hash_held(self._fd, offset, self.digests, self.part)
         os.lseek(self._fd, offset, os.SEEK_SET)
 
-    @property
-    def sha256(self) -> str:
-        return self._digests.sha256
-
-    @property
-    def md5(self) -> str | None:
-        return self._digests.md5
-
     def write(self, data: bytes) -> None:
-        self._digests.update(data)
+        self.digests.update(data)
         view = memoryview(data)
         while view:
             view = view[os.write(self._open(), view):]
@@ -171,7 +163,7 @@ class PartFile:
         fd = self._open()
         self._drop_etag(fd)
         if self.label is not None:
-            self.label(fd, origin, self.sha256)
+            self.label(fd, origin, self.digests.sha256)
         if self.mtime is not None:
             with contextlib.suppress(OSError):  # (a share whose files another user owns refuses it: kept undated)
                 os.utime(fd, (self.mtime, self.mtime))
@@ -236,8 +228,8 @@ def _into_place(fd: int, file: PartFile) -> str:
     if file.apart is None:  # (a name only this post's file can have: taken in one rename, whatever is there)
         folders.publish(file.dir_fd, file.part, file.name)
         return file.name
-    return _publish_shared(file.dir_fd, file.part, file.name, file.apart, size=there.st_size, sha256=file.sha256,
-                           path=file.path, aside=file.close)
+    return _publish_shared(file.dir_fd, file.part, file.name, file.apart, size=there.st_size,
+                           sha256=file.digests.sha256, path=file.path, aside=file.close)
 
 
 def _flush(fd: int) -> None:

@@ -109,7 +109,7 @@ class Transfer:
                     name = part.commit(outcome.url)
                 except OSError as exc:
                     return disk(exc, part.path)
-                return Saved(outcome.size, outcome.url, part.sha256, None if name == part.name else name)
+                return Saved(outcome.size, outcome.url, part.digests.sha256, None if name == part.name else name)
             return outcome
         finally:
             part.close()
