@@ -246,6 +246,7 @@ class _Writer:
         self._closing = False
         self._stop = threading.Event()  # the writer gives up (closing took too long)
         self._down = False  # the last write failed: the backend is away
+        self._refused = False  # ... and refused it: its user may no longer write (asked again, it says the same)
         self._dropped: Counter[Entry] = Counter()  # records past MOST_PENDING, of each kind
         self._flushing = 0  # callers of flush() waiting: no gathering meanwhile
         self._settles = 0  # claims settled waiting to be written (other processes may wait on them): no gathering
@@ -284,8 +285,9 @@ class _Writer:
         with self._cond:
             self._closing = True
             self._cond.notify_all()
-        _wait_for(self.thread, lambda: interrupted or hurry(), lambda: self._down,
-                  lambda most: self._once.first("waiting") and self.say(_waiting(most, self.store.location)))
+        if not self._refused:
+            _wait_for(self.thread, lambda: interrupted or hurry(), lambda: self._down,
+                      lambda most: self._once.first("waiting") and self.say(_waiting(most, self.store.location)))
         self._stop.set()
         self.thread.join(CLOSE_SLICE)  # (one in a call to a backend that never answers is left to it: a daemon)
         with self._cond:
@@ -342,12 +344,12 @@ class _Writer:
             return False
         except ArchiveUnavailable as exc:
             with self._cond:
-                self._down = True
+                self._down, self._refused = True, exc.refused
                 self._cond.notify_all()
             self.unreachable(exc)
             return False
         if self._down:
-            self._down = False
+            self._down = self._refused = False
             self._once.forget("unreachable")
             self.say(f"imgur-dl: the download archive ({self.store.location}) is back; recording again")
         return True

@@ -63,6 +63,7 @@ class Claims:
         self.may_hold = False
         self._say_once = say_once
         self._unreachable_since: float | None = None  # when the archive last stopped answering (None: it answers)
+        self._refusal: ArchiveUnavailable | None = None  # its last answer, where it refused this run's user
         self._stop = threading.Event()
         self._renewer = threading.Thread(target=self._renew_all, name="imgur-dl-lease", daemon=True)
         self._renewer.start()
@@ -74,9 +75,10 @@ class Claims:
                      for kind, ids in _by_kind(keys).items()}
         except ArchiveUnavailable as exc:
             self.may_hold = self.may_hold or not exc.unsent  # (a claim may have been taken as its answer was lost)
-            self._answered(False)
-            self._say_once(f"cannot claim work: the download archive ({self.archive.location}) {exc.trouble} "
-                           f"({exc}); waiting up to {self.lease:g}s (--lease) for it to answer")
+            self._answered(False, exc)
+            if not exc.refused:  # (refused: given up at once, and said so)
+                self._say_once(f"cannot claim work: the download archive ({self.archive.location}) {exc.trouble} "
+                               f"({exc}); waiting up to {self.lease:g}s (--lease) for it to answer")
             return None
         self._answered(True)
         self.may_hold = self.may_hold or any(taken.values())
@@ -88,8 +90,8 @@ class Claims:
         try:
             for kind, ids in _by_kind(keys).items():
                 holders.update(((kind, i), h) for i, h in self.archive.store.holders(kind, ids).items())
-        except ArchiveUnavailable:
-            self._answered(False)
+        except ArchiveUnavailable as exc:
+            self._answered(False, exc)
             return None
         self._answered(True)
         return holders
@@ -99,7 +101,19 @@ class Claims:
         """Seconds since the archive last stopped answering (0 while it answers)."""
         return 0.0 if self._unreachable_since is None else self.clock.now() - self._unreachable_since
 
-    def _answered(self, answered: bool) -> None:
+    @property
+    def hopeless(self) -> bool:
+        """Whether to ask the archive no more: it refused this run's user, or has not answered for a lease."""
+        return self._refusal is not None or self.silent_for >= self.lease
+
+    def silence(self) -> str:
+        """Why the archive was asked no more, in words that follow its name."""
+        if self._refusal is not None:
+            return f"{self._refusal.trouble} ({self._refusal})"
+        return f"has not answered for {self.silent_for:.0f}s"
+
+    def _answered(self, answered: bool, failure: ArchiveUnavailable | None = None) -> None:
+        self._refusal = failure if failure is not None and failure.refused else None
         if answered:
             self._unreachable_since = None
         elif self._unreachable_since is None:
@@ -208,14 +222,14 @@ class Sharing:
                 what = ("1 post another process has" if len(self._aside) == 1 else
                         f"{len(self._aside)} posts other processes have")
                 self.say(f"imgur-dl: waiting for {what} under way (taken over here should that process stop)")
-            if self._aside and (self._given_up or self.claims.silent_for >= self.lease):
+            if self._aside and (self._given_up or self.claims.hopeless):
                 self._given_up = True
                 aside, self._aside = list(self._aside.values()), {}
                 what, they, them = (("a post another process had", "it", "it") if len(aside) == 1 else
                                     (f"{len(aside)} posts other processes had", "they", "them"))
                 self._say_once(f"gave up waiting for {what} under way: the download archive "
-                               f"({self.archive.location}) has not answered for {self.claims.silent_for:.0f}s, so "
-                               f"how {they} ended is not known; run the same command again to finish {them}")
+                               f"({self.archive.location}) {self.claims.silence()}, so how {they} ended is not "
+                               f"known; run the same command again to finish {them}")
                 yield from map(self._unclaimed, aside)
                 return
             if self._aside:
@@ -226,14 +240,14 @@ class Sharing:
         """Claims for ``items``, asked again while the archive does not answer (a server restarting), until it
         has been silent for a lease; None then (this run asks it no more)."""
         wait = FIRST_WAIT
-        while (taken := self.claims.take(c.key for c in items)) is None and self.claims.silent_for < self.lease:
+        while (taken := self.claims.take(c.key for c in items)) is None and not self.claims.hopeless:
             self.cancel.sleep(wait, self.clock)
             wait = min(wait * 2, self.most_wait)
         if taken is None:
             self._given_up = True
-            self._say_once(f"gave up claiming work: the download archive ({self.archive.location}) has not "
-                           f"answered for {self.claims.silent_for:.0f}s; the rest of the input fails here, unasked "
-                           "(run the same command again to finish it)")
+            self._say_once(f"gave up claiming work: the download archive ({self.archive.location}) "
+                           f"{self.claims.silence()}; the rest of the input fails here, unasked (run the same command "
+                           "again to finish it)")
         return taken
 
     def _look(self, keys: list[Key]) -> Iterator[Candidate | Elsewhere]:

@@ -914,6 +914,20 @@ def test_a_user_that_may_not_make_tables_uses_an_archive_another_made(imgur: Img
                                           "the first time; then SELECT, INSERT and UPDATE on them)\n")
 
 
+def _fleet_user(postgres: Postgres, url: str, name: str, grants: str) -> tuple[str, str]:
+    """A user of ``url``'s archive granted ``grants`` on its three tables: its URL, and that URL as it is shown."""
+    import psycopg  # noqa: PLC0415 - tests that need a server have the extra
+    from psycopg import sql  # noqa: PLC0415
+
+    role = f"{name}{os.getpid()}"
+    with psycopg.connect(url, autocommit=True) as db:
+        db.execute(sql.SQL("CREATE ROLE {} LOGIN PASSWORD 'u5er-pw'").format(sql.Identifier(role)))
+        db.execute(sql.SQL(f"GRANT {grants} ON archive, archive_claims, archive_meta TO {{}}").format(
+            sql.Identifier(role)))
+    return (url.replace(f"postgres:{postgres.password}@", f"{role}:u5er-pw@"),
+            f"postgresql://{role}:***@127.0.0.1:{postgres.port}/{url.rpartition('/')[2]}")
+
+
 def test_a_user_granted_too_little_is_told_what_it_lacks_before_anything_is_fetched(imgur: Imgur, postgres: Postgres,
                                                                                     tmp_path: Path) -> None:
     # A fleet's user granted SELECT alone (INSERT forgotten): each run fetched everything, waited 30 s for records
@@ -925,12 +939,8 @@ def test_a_user_granted_too_little_is_told_what_it_lacks_before_anything_is_fetc
     imgur.add_album("AbC1234", count=2)
     url = postgres.new_database()
     assert run_main("-g", "--download-archive", url, "imgur.com/a/AbC1234").code == 0  # (the tables, made)
+    as_reader, shown = _fleet_user(postgres, url, "reader", "SELECT")
     role = f"reader{os.getpid()}"
-    with psycopg.connect(url, autocommit=True) as db:
-        db.execute(sql.SQL("CREATE ROLE {} LOGIN PASSWORD 'r3ader-pw'").format(sql.Identifier(role)))
-        db.execute(sql.SQL("GRANT SELECT ON archive, archive_claims, archive_meta TO {}").format(sql.Identifier(role)))
-    as_reader = url.replace(f"postgres:{postgres.password}@", f"{role}:r3ader-pw@")
-    shown = f"postgresql://{role}:***@127.0.0.1:{postgres.port}/{url.rpartition('/')[2]}"
     asked = len(imgur.log)
     result = run_main("--download-archive", as_reader, "-o", str(tmp_path / "out"), "imgur.com/a/AbC1234")
     assert (result.code, result.err) == (2, f"imgur-dl: error: cannot use {shown} as a download archive: its user "
@@ -958,6 +968,60 @@ def test_a_user_granted_too_little_is_told_what_it_lacks_before_anything_is_fetc
     granted = run_main("--download-archive", as_reader, "-o", str(tmp_path / "out"), "imgur.com/a/AbC1234")
     assert granted.code == 0 and "2 saved" in granted.err, granted
     assert ArchiveAt(url, "postgres").rows("SELECT count(*) FROM archive") == [(3,)]
+
+
+def test_rights_taken_away_during_a_run_are_said_as_such_and_not_waited_for(
+        imgur: Imgur, postgres: Postgres, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # An administrator takes the fleet user's INSERT away while a run is under way: every write is refused from
+    # then on. That was said as "cannot be reached", and waited for 30 s at the end, of a server that answered all
+    # along and would say the same.
+    import psycopg  # noqa: PLC0415 - tests that need a server have the extra
+
+    imgur.add_album("AbC1234", count=3)
+    url = postgres.new_database()
+    assert run_main("-g", "--download-archive", url, "imgur.com/a/AbC1234").code == 0  # (the tables, made)
+    as_user, shown = _fleet_user(postgres, url, "revoked", "SELECT, INSERT, UPDATE")
+    cdn, lock = imgur._cdn, threading.Lock()
+
+    def taken_away_as_the_first_file_is_asked_for(*args: Any) -> None:
+        with lock, psycopg.connect(url, autocommit=True) as db:
+            db.execute(f'REVOKE INSERT ON archive FROM "revoked{os.getpid()}"')
+        cdn(*args)
+
+    monkeypatch.setattr(imgur, "_cdn", taken_away_as_the_first_file_is_asked_for)
+    result = run_main("--download-archive", as_user, "-o", str(tmp_path / "out"), "imgur.com/a/AbC1234")
+    assert result.code == 1, result
+    assert result.err.splitlines()[:2] == [
+        f"imgur-dl: error: the download archive ({shown}) refuses this run's user (permission denied for table "
+        "archive); finished files are kept and recorded once it can take them",
+        f"imgur-dl: error: 3 finished files and 1 finished album could not be recorded in the download archive "
+        f"({shown}); the next run records them (the files are in place)"], result
+    assert len(files_under(tmp_path / "out")) == 3
+    rerun = run_main("--download-archive", as_user, "-o", str(tmp_path / "out"), "imgur.com/a/AbC1234")
+    assert rerun.code == 2 and "lacks INSERT on archive (GRANT INSERT ON archive TO" in rerun.err, rerun
+
+
+def test_claims_refused_to_this_run_s_user_are_given_up_at_once(postgres: Postgres) -> None:
+    # (not waited on for a lease, as a server that does not answer is: this one answers, and says no)
+    import psycopg  # noqa: PLC0415 - tests that need a server have the extra
+
+    url = postgres.new_database()
+    open_store(url).close()  # (the tables)
+    as_user, _ = _fleet_user(postgres, url, "unclaiming", "SELECT, INSERT, UPDATE")
+    shared = open_archive(as_user, say=lambda _: None, error=lambda _: None, claims=True)
+    said: list[str] = []
+    claims = Claims(shared, owner="me", lease=300, clock=FastClock(), say_once=said.append)
+    try:
+        assert claims.take([(Entry.ALBUM, "AbC1234")]) == {Entry.ALBUM: {"AbC1234"}} and not claims.hopeless
+        with psycopg.connect(url, autocommit=True) as db:
+            db.execute(f'REVOKE INSERT, UPDATE ON archive_claims FROM "unclaiming{os.getpid()}"')
+        assert claims.take([(Entry.ALBUM, "DeF5678")]) is None
+        assert claims.hopeless and claims.silent_for < 1  # (at once)
+        assert claims.silence() == "refuses this run's user (permission denied for table archive_claims)"
+        assert not [line for line in said if "waiting" in line], said  # (the run gives up, and says why itself)
+    finally:
+        claims.stop()
+        shared.close()
 
 
 def test_a_short_password_is_hidden_where_it_is_written_not_in_every_word_holding_it(postgres: Postgres) -> None:
