@@ -224,7 +224,7 @@ class Archive:
         lost = self._writes.finish(interrupted=interrupted, hurry=hurry)
         self.lost = lost.total()
         if self.lost:
-            self.error(_unrecorded(lost, self.location))
+            self.error(_unrecorded(lost, self.location, lasting=self._writes.lasting))
         if not self._writes.thread.is_alive():  # (else it holds the connection still; the process is ending)
             self.store.close()
 
@@ -246,7 +246,7 @@ class _Writer:
         self._closing = False
         self._stop = threading.Event()  # the writer gives up (closing took too long)
         self._down = False  # the last write failed: the backend is away
-        self._refused = False  # ... and refused it: its user may no longer write (asked again, it says the same)
+        self.lasting = False  # ... and will say the same asked again (its user refused; its file damaged)
         self._dropped: Counter[Entry] = Counter()  # records past MOST_PENDING, of each kind
         self._flushing = 0  # callers of flush() waiting: no gathering meanwhile
         self._settles = 0  # claims settled waiting to be written (other processes may wait on them): no gathering
@@ -285,7 +285,7 @@ class _Writer:
         with self._cond:
             self._closing = True
             self._cond.notify_all()
-        if not self._refused:
+        if not self.lasting:
             _wait_for(self.thread, lambda: interrupted or hurry(), lambda: self._down,
                       lambda most: self._once.first("waiting") and self.say(_waiting(most, self.store.location)))
         self._stop.set()
@@ -326,10 +326,11 @@ class _Writer:
                 self._cond.notify_all()
             if written:
                 wait = 0.5
-            elif self.clock.wait(self._stop, wait):
+                continue
+            # (No more tries once the run is ending and the backend would say the same again, or closing gave up.)
+            if (self._closing and self.lasting) or self.clock.wait(self._stop, wait):
                 return
-            else:
-                wait = min(wait * 2, 5.0)
+            wait = min(wait * 2, 5.0)
 
     def _gathering(self) -> float:
         """How much longer records may gather before the next write (0: write now). Under the condition."""
@@ -344,12 +345,12 @@ class _Writer:
             return False
         except ArchiveUnavailable as exc:
             with self._cond:
-                self._down, self._refused = True, exc.refused
+                self._down, self.lasting = True, exc.lasting
                 self._cond.notify_all()
             self.unreachable(exc)
             return False
         if self._down:
-            self._down = self._refused = False
+            self._down = self.lasting = False
             self._once.forget("unreachable")
             self.say(f"imgur-dl: the download archive ({self.store.location}) is back; recording again")
         return True
@@ -360,11 +361,13 @@ def _waiting(most: float, location: str) -> str:
             "(Ctrl-C to stop waiting)")
 
 
-def _unrecorded(lost: Counter[Entry], location: str) -> str:
+def _unrecorded(lost: Counter[Entry], location: str, *, lasting: bool) -> str:
     what = joined([counted(lost[kind], f"finished {noun}") for kind, noun in ((Entry.IMAGE, "file"),
                                                                                (Entry.ALBUM, "album")) if lost[kind]])
-    return (f"{what} could not be recorded in the download archive ({location}); the next run records "
-            f"{'it' if lost.total() == 1 else 'them'} (the files are in place)")
+    them = "it" if lost.total() == 1 else "them"
+    when = (f"a later run records {them}, once the archive takes records again (above)" if lasting else
+            f"the next run records {them}")
+    return f"{what} could not be recorded in the download archive ({location}); {when} (the files are in place)"
 
 
 def _wait_for(writer: threading.Thread, hurried: Callable[[], bool], down: Callable[[], bool],

@@ -201,7 +201,7 @@ class _Server:
                 raise Cancelled("interrupted") from None
             refused = isinstance(exc, self._pg.errors.InsufficientPrivilege)  # (granted at the start: _lacking)
             raise ArchiveUnavailable(f"no answer within {CALL_LIMIT:g}s" if cut else self.why(exc), unsent=unsent,
-                                     refused=refused, trouble="takes no writes" if read_only else
+                                     lasting=refused, trouble="takes no writes" if read_only else
                                      "refuses this run's user" if refused else "cannot be reached") from None
         finally:
             self._lock.release()

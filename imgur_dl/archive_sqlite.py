@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import mmap
 import os
+import shlex
 import sqlite3
 import tempfile
 import threading
@@ -54,6 +55,7 @@ from imgur_dl.models import Entry
 # Columns added since the first release, each migrated in place: (name, type).
 _ADDED = (("source", "TEXT"), ("sha256", "TEXT"))
 BUSY_TIMEOUT = 60.0  # seconds another process may hold the write lock
+_SQLITE_CORRUPT = 11  # (sqlite3.SQLITE_CORRUPT from Python 3.11)
 # Ids per query: well under SQLite's limit of bound parameters (999 in old builds).
 BATCH = 500
 ROWS = 100  # records per INSERT: seven values each, under the same limit
@@ -84,6 +86,23 @@ def _schema(table: str) -> list[str]:
     ]
 
 
+def _damaged(exc: sqlite3.Error) -> bool:
+    """Whether SQLite found the file damaged (SQLITE_CORRUPT, its extended codes too: a page overwritten, a disk
+    that lost what it was told was written)."""
+    code = getattr(exc, "sqlite_errorcode", None)  # (Python 3.11 and later; before, SQLite's own words for it)
+    return code & 0xFF == _SQLITE_CORRUPT if code is not None else str(exc) == "database disk image is malformed"
+
+
+def _said(exc: sqlite3.Error, path: Path) -> str:
+    """SQLite's words for ``exc``; for a damaged file, with what to do."""
+    if not _damaged(exc):
+        return str(exc)
+    # (A journal left by a process that was killed goes with it: one left behind would be read into the new file.)
+    return (f"{exc}: the file is damaged; move it aside, with its -wal or -journal file if one is left, and a run "
+            "makes a new one (the files saved where they are named are found whole, and recorded there, not fetched "
+            f"again): mv {shlex.quote(str(path))} {shlex.quote(str(path) + '.damaged')}")
+
+
 def _in(db: sqlite3.Connection, kind: Entry, ids: Sequence[str], query: str, *first: object
         ) -> Iterator[tuple[object, ...]]:
     """Rows of ``query`` (with ``{marks}`` for the ids; ``first``, the values of any ``?`` before its kind's), a
@@ -109,12 +128,12 @@ class SqliteStore:
             # writer, renewed by the lease's: one connection, one lock.)
             self._db = _connected(path, owned=owned)
         except sqlite3.Error as exc:
-            raise UsageError(f"cannot use {path} as a download archive: {exc}") from None
+            raise UsageError(f"cannot use {path} as a download archive: {_said(exc, path)}") from None
         try:
             why = _prepared(self._db, self.table, path.parent) if writes else \
                 _looked_at(self._db, self.table, path.parent if owned else None)
         except sqlite3.Error as exc:
-            why = str(exc)
+            why = _said(exc, path)
         if why is not None:
             self._db.close()
             raise UsageError(f"cannot use {path} as a download archive: {why}")
@@ -134,7 +153,8 @@ class SqliteStore:
             except sqlite3.Error as exc:
                 if self._db.in_transaction:
                     self._db.execute("ROLLBACK")
-                raise ArchiveUnavailable(str(exc), trouble="cannot be used") from None  # (a file: nothing to reach)
+                raise ArchiveUnavailable(_said(exc, self.path), trouble="cannot be used",  # (a file: nothing to reach)
+                                         lasting=_damaged(exc)) from None
 
     def has_many(self, kind: Entry, ids: Sequence[str]) -> set[str]:
         # The ids found come back in one row a query, not in a row each (:func:`_joined`).

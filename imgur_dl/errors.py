@@ -104,15 +104,15 @@ class FileStopped(ScanError):
 class ArchiveUnavailable(ImgurDLError):
     """The download archive cannot be reached or written just now (its server went away, a lock held too long, its
     disk full); ``trouble`` says which in words ("cannot be reached"). ``unsent``: the call never reached it (no
-    connection could be made), so it changed nothing there. ``refused``: it answered, and refused what its user asked
-    (rights taken away since the run began): asked again, it says the same."""
+    connection could be made), so it changed nothing there. ``lasting``: asked again, it says the same (it refused
+    what its user asked, rights taken away since the run began; its file is damaged)."""
 
     def __init__(self, reason: str, *, trouble: str = "cannot be reached", unsent: bool = False,
-                 refused: bool = False) -> None:
+                 lasting: bool = False) -> None:
         super().__init__(reason)
         self.trouble = trouble
         self.unsent = unsent
-        self.refused = refused
+        self.lasting = lasting
 
 
 class OutputError(ImgurDLError):

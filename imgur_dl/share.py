@@ -63,7 +63,7 @@ class Claims:
         self.may_hold = False
         self._say_once = say_once
         self._unreachable_since: float | None = None  # when the archive last stopped answering (None: it answers)
-        self._refusal: ArchiveUnavailable | None = None  # its last answer, where it refused this run's user
+        self._lasting: ArchiveUnavailable | None = None  # its last answer, where asking again is no use
         self._stop = threading.Event()
         self._renewer = threading.Thread(target=self._renew_all, name="imgur-dl-lease", daemon=True)
         self._renewer.start()
@@ -76,7 +76,7 @@ class Claims:
         except ArchiveUnavailable as exc:
             self.may_hold = self.may_hold or not exc.unsent  # (a claim may have been taken as its answer was lost)
             self._answered(False, exc)
-            if not exc.refused:  # (refused: given up at once, and said so)
+            if not exc.lasting:  # (else given up at once, and said so)
                 self._say_once(f"cannot claim work: the download archive ({self.archive.location}) {exc.trouble} "
                                f"({exc}); waiting up to {self.lease:g}s (--lease) for it to answer")
             return None
@@ -103,17 +103,18 @@ class Claims:
 
     @property
     def hopeless(self) -> bool:
-        """Whether to ask the archive no more: it refused this run's user, or has not answered for a lease."""
-        return self._refusal is not None or self.silent_for >= self.lease
+        """Whether to ask the archive no more: it said what it will say again (it refused this run's user), or has
+        not answered for a lease."""
+        return self._lasting is not None or self.silent_for >= self.lease
 
     def silence(self) -> str:
         """Why the archive was asked no more, in words that follow its name."""
-        if self._refusal is not None:
-            return f"{self._refusal.trouble} ({self._refusal})"
+        if self._lasting is not None:
+            return f"{self._lasting.trouble} ({self._lasting})"
         return f"has not answered for {self.silent_for:.0f}s"
 
     def _answered(self, answered: bool, failure: ArchiveUnavailable | None = None) -> None:
-        self._refusal = failure if failure is not None and failure.refused else None
+        self._lasting = failure if failure is not None and failure.lasting else None
         if answered:
             self._unreachable_since = None
         elif self._unreachable_since is None:

@@ -995,7 +995,8 @@ def test_rights_taken_away_during_a_run_are_said_as_such_and_not_waited_for(
         f"imgur-dl: error: the download archive ({shown}) refuses this run's user (permission denied for table "
         "archive); finished files are kept and recorded once it can take them",
         f"imgur-dl: error: 3 finished files and 1 finished album could not be recorded in the download archive "
-        f"({shown}); the next run records them (the files are in place)"], result
+        f"({shown}); a later run records them, once the archive takes records again (above) (the files are in "
+        "place)"], result
     assert len(files_under(tmp_path / "out")) == 3
     rerun = run_main("--download-archive", as_user, "-o", str(tmp_path / "out"), "imgur.com/a/AbC1234")
     assert rerun.code == 2 and "lacks INSERT on archive (GRANT INSERT ON archive TO" in rerun.err, rerun

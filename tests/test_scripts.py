@@ -630,6 +630,40 @@ def test_an_archive_that_cannot_be_is_one_line_before_anything_is_fetched(imgur:
     assert (tmp_path / "list.txt").read_text() == "youtube dQw4w9WgXcQ\n"
 
 
+def test_a_damaged_archive_is_said_with_what_to_do_and_not_waited_for(imgur: Imgur, tmp_path: Path) -> None:
+    # Pages of the archive's table overwritten (a disk that lost what it was told was written, a copy cut short):
+    # each run said "cannot be used (database disk image is malformed)", waited 30 s for a file that would say the
+    # same, and told the user the next run would record what it could not.
+    imgur.add_album("AbC1234", count=3)
+    seen = tmp_path / "my archive" / "seen.sqlite"
+    seen.parent.mkdir()
+    out = tmp_path / "out"
+    assert run_main("--download-archive", str(seen), "-o", str(out), "imgur.com/a/AbC1234").code == 0
+    store = open_store(seen)
+    try:
+        store.write([Record(Entry.IMAGE, f"Id{n:05d}", "OtHer12", f"/x/{n}.jpg") for n in range(3000)])
+    finally:
+        store.close()
+    whole = seen.read_bytes()
+    seen.write_bytes(whole[:len(whole) * 2 // 3] + b"\xff" * (len(whole) - len(whole) * 2 // 3))
+    result = run_main("--download-archive", str(seen), "-o", str(out), "imgur.com/a/AbC1234")
+    assert result.code == 1, result
+    command = f"mv '{seen}' '{seen}.damaged'"
+    assert result.err.splitlines()[:2] == [
+        f"imgur-dl: error: the download archive ({seen}) cannot be used (database disk image is malformed: the file "
+        "is damaged; move it aside, with its -wal or -journal file if one is left, and a run makes a new one (the "
+        "files saved where they are named are found whole, and recorded there, not fetched again): "
+        f"{command}); finished files are kept and recorded once it can take them",
+        f"imgur-dl: error: 1 finished album could not be recorded in the download archive ({seen}); a later run "
+        "records it, once the archive takes records again (above) (the files are in place)"], result
+    assert sorted(p.name for p in seen.parent.iterdir()) == ["seen.sqlite"]  # (no journal left: the run ended)
+    subprocess.run(command, shell=True, check=True)  # noqa: S602 - (as a person would)
+    again = run_main("--download-archive", str(seen), "-o", str(out), "imgur.com/a/AbC1234")
+    assert again.code == 0 and "0 saved, 3 skipped" in again.err, again
+    with contextlib.closing(sqlite3.connect(seen)) as db:
+        assert len(list(db.execute("SELECT id FROM archive WHERE album = 'AbC1234'"))) == 3
+
+
 def test_archive_does_not_record_failures(imgur: Imgur, tmp_path: Path, archive: ArchiveAt) -> None:
     album = imgur.add_album("AbC1234", count=2)
     album.images[0].removed = True
