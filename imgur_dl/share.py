@@ -103,8 +103,8 @@ class Claims:
 
     @property
     def hopeless(self) -> bool:
-        """Whether to ask the archive no more: it said what it will say again (it refused this run's user), or has
-        not answered for a lease."""
+        """Whether to ask the archive no more: it said what it would say again (it refused this run's user; its file
+        is damaged), or has not answered for a lease."""
         return self._lasting is not None or self.silent_for >= self.lease
 
     def silence(self) -> str:
@@ -239,7 +239,8 @@ class Sharing:
 
     def _claim_patiently(self, items: list[Candidate]) -> dict[Entry, set[str]] | None:
         """Claims for ``items``, asked again while the archive does not answer (a server restarting), until it
-        has been silent for a lease; None then (this run asks it no more)."""
+        has been silent for a lease, or at once where it would say the same again; None then (this run asks it no
+        more)."""
         wait = FIRST_WAIT
         while (taken := self.claims.take(c.key for c in items)) is None and not self.claims.hopeless:
             self.cancel.sleep(wait, self.clock)
