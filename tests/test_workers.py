@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from imgur_dl import workers
 from imgur_dl.workers import Workers
 
 
@@ -88,6 +89,15 @@ def test_shutting_down_cancels_what_waits_and_lets_what_runs_end() -> None:
     release.set()
     pool.shutdown(wait=True)  # (again, to wait: as a run does once a signal ended it)
     assert first.result(timeout=0) == "ended" and pool.threads == 0
+
+
+def test_idle_threads_end_as_the_pool_is_shut_down(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(workers, "IDLE_LOOK", 60.0)  # (no look of their own meanwhile: woken by the shutdown)
+    pool = Workers(2, "test")
+    assert pool.submit(lambda: 1).result(timeout=30) == 1
+    ended = threading.Event()
+    threading.Thread(target=lambda: (pool.shutdown(wait=True), ended.set()), daemon=True).start()
+    assert ended.wait(20) and pool.threads == 0
 
 
 @pytest.mark.long
