@@ -186,7 +186,7 @@ class Sharing:
             group = items[start:start + CLAIM_GROUP]
             taken = None if self._given_up else self._claim_patiently(group)
             if taken is None:  # (the archive is gone: the rest fails unasked, each call could take a minute)
-                yield from map(self._unclaimed, items[start:])
+                yield from map(_unclaimed, items[start:])
                 break
             left = {c.key: c for c in group if c.key[1] not in taken.get(c.key[0], ())}
             yield from (c for c in group if c.key not in left)
@@ -206,7 +206,7 @@ class Sharing:
             if not _final(holder):
                 rest.append(candidate)
             elif holder.owner != self.owner:
-                yield self._elsewhere(candidate, holder)
+                yield _elsewhere(candidate, holder)
         return rest
 
     def leftovers(self) -> Iterator[Candidate | Elsewhere | Failure]:
@@ -231,7 +231,7 @@ class Sharing:
                 self._say_once(f"gave up waiting for {what} under way: the download archive "
                                f"({self.archive.location}) {self.claims.silence()}, so how {they} ended is not "
                                f"known; run the same command again to finish {them}")
-                yield from map(self._unclaimed, aside)
+                yield from map(_unclaimed, aside)
                 return
             if self._aside:
                 self._wait = FIRST_WAIT if len(self._aside) < before else min(self._wait * 2, self.most_wait)
@@ -264,7 +264,7 @@ class Sharing:
             if _final(holder):
                 candidate = self._aside.pop(key)
                 if holder.owner != self.owner:  # (an item named twice, done by this process: nothing to say)
-                    yield self._elsewhere(candidate, holder)
+                    yield _elsewhere(candidate, holder)
             elif holder is None or holder.open:
                 free.append(self._aside[key])
         if free:
@@ -273,17 +273,6 @@ class Sharing:
                 if candidate.key[1] in taken.get(candidate.key[0], ()):
                     del self._aside[candidate.key]
                     yield candidate
-
-    @staticmethod
-    def _elsewhere(candidate: Candidate, holder: Holder) -> Elsewhere:
-        return Elsewhere(candidate.target.url, candidate.key[1], holder.owner,
-                         candidate.listing.label if candidate.listing else None,
-                         holder.reason if holder.state == "failed" else None)
-
-    @staticmethod
-    def _unclaimed(candidate: Candidate) -> Failure:
-        listing = candidate.listing.label if candidate.listing else None
-        return Failure(ExitStatus.FAILED, "", candidate.target.url, candidate.key[1], listing)
 
     # -- from the run ----------------------------------------------------------------------------
 
@@ -301,6 +290,19 @@ class Sharing:
     def _say_once(self, message: str) -> None:
         if self._once.first(message.split("(", 1)[0]):
             self.error(message)
+
+
+def _elsewhere(candidate: Candidate, holder: Holder) -> Elsewhere:
+    """What another process's final word on ``candidate`` is, as the run says it."""
+    return Elsewhere(candidate.target.url, candidate.key[1], holder.owner,
+                     candidate.listing.label if candidate.listing else None,
+                     holder.reason if holder.state == "failed" else None)
+
+
+def _unclaimed(candidate: Candidate) -> Failure:
+    """``candidate`` failed here, unclaimed (the archive could not be asked), for the next run to finish."""
+    listing = candidate.listing.label if candidate.listing else None
+    return Failure(ExitStatus.FAILED, "", candidate.target.url, candidate.key[1], listing)
 
 
 def _final(holder: Holder | None) -> TypeGuard[Holder]:
