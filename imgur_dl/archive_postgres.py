@@ -401,6 +401,10 @@ class PostgresStore:
         fleet = Fleet()
         with self._server.use(limit=False) as db, db.transaction():  # one snapshot for every count (of millions)
             db.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            # Counts of millions may rightly take long: not cut by a timeout the user's role or the server sets for
+            # the statements of applications (as pg_dump sets none for its reads); Ctrl-C ends it.
+            db.execute("SET LOCAL statement_timeout = 0")
+            db.execute("SET LOCAL lock_timeout = 0")
             counts = dict(db.execute(self._q("SELECT kind, count(*) FROM {archive} GROUP BY kind")).fetchall())
             fleet.images, fleet.albums = counts.get("image", 0), counts.get("album", 0)
             for owner, working, lapsed, done, failed, seen in db.execute(self._q(

@@ -1025,6 +1025,36 @@ def test_claims_refused_to_this_run_s_user_are_given_up_at_once(postgres: Postgr
         shared.close()
 
 
+def test_fleet_s_counts_are_not_cut_by_a_timeout_the_role_sets(postgres: Postgres) -> None:
+    # A managed database sets a statement_timeout for its applications' roles (seconds), which --fleet's counts
+    # over an archive of millions can pass: it ended 1, "canceling statement due to statement timeout". Here its
+    # count waits on a lock the test holds, far longer than the role's timeout (and lock_timeout) allow.
+    import psycopg  # noqa: PLC0415 - tests that need a server have the extra
+
+    url = postgres.new_database()
+    open_store(url).close()  # (the tables)
+    as_user, _ = _fleet_user(postgres, url, "hurried", "SELECT")
+    with psycopg.connect(url, autocommit=True) as db:
+        db.execute(f'ALTER ROLE "hurried{os.getpid()}" SET statement_timeout = 50')
+        db.execute(f'ALTER ROLE "hurried{os.getpid()}" SET lock_timeout = 50')
+    outcome: list[Outcome] = []
+    with psycopg.connect(url) as holder, psycopg.connect(url, autocommit=True) as seen:
+        holder.execute("LOCK TABLE archive_claims IN ACCESS EXCLUSIVE MODE")  # (until this transaction ends)
+        fleet = threading.Thread(target=lambda: outcome.append(run_main("--fleet", "--download-archive", as_user)))
+        fleet.start()
+
+        def waited() -> bool:  # (its count, waiting on the lock ten times as long as the timeouts allow)
+            row = seen.execute("SELECT extract(epoch FROM now() - query_start) FROM pg_stat_activity WHERE "
+                               "wait_event_type = 'Lock' AND usename = %s", (f"hurried{os.getpid()}",)).fetchone()
+            return row is not None and row[0] > 0.5
+
+        assert until(waited, seconds=30) or not fleet.is_alive(), outcome
+        holder.rollback()
+        fleet.join(30)
+    assert outcome and outcome[0].code == 0, outcome
+    assert json.loads(outcome[0].out)["claims"] == {"working": 0, "lapsed": 0, "done": 0, "failed": 0}
+
+
 def test_a_short_password_is_hidden_where_it_is_written_not_in_every_word_holding_it(postgres: Postgres) -> None:
     # (hidden in every word, a password "on" made the server's "too many connections" into "c***nnecti***ns": a
     # garbled message whose gaps show what the password is)
