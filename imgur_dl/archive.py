@@ -163,6 +163,7 @@ class Store(Protocol):
     def has_many(self, kind: Entry, ids: Sequence[str]) -> set[str]: ...
     def write(self, items: Sequence[Item]) -> None: ...
     def copies(self, sha256: str, skip: int, most: int) -> list[tuple[str, str]]: ...
+    def saved(self, ids: Sequence[str]) -> dict[str, tuple[str, str | None, str | None]]: ...
     def claim(self, kind: Entry, ids: Sequence[str], owner: str, lease: float) -> set[str]: ...
     def holders(self, kind: Entry, ids: Sequence[str]) -> dict[str, Holder]: ...
     def renew(self, owner: str, lease: float) -> None: ...
@@ -193,6 +194,15 @@ class Archive:
         except ArchiveUnavailable as exc:
             self._writes.unreachable(exc)
             return set()
+
+    def saved(self, ids: Collection[str]) -> dict[str, tuple[str, str | None, str | None]]:
+        """Where each of the images ``ids`` the archive has was saved, where its bytes came from and their SHA-256
+        (path, source, sha256), for those saved with a path; none while it cannot be reached (said once)."""
+        try:
+            return self.store.saved(list(dict.fromkeys(ids))) if ids else {}
+        except ArchiveUnavailable as exc:
+            self._writes.unreachable(exc)
+            return {}
 
     def copies(self, sha256: str) -> Iterator[tuple[str, str]]:
         """(image id, path) of each saved image with this SHA-256, oldest first (this run's included), asked for

@@ -361,6 +361,12 @@ class PostgresStore:
 
         self._server.run(work)
 
+    def saved(self, ids: Sequence[str]) -> dict[str, tuple[str, str | None, str | None]]:
+        with self._server.use() as db:
+            rows = db.execute(self._q("SELECT id, path, source, sha256 FROM {archive} WHERE kind = 'image' AND "
+                                      "id = ANY(%s) AND path IS NOT NULL"), (list(ids),)).fetchall()
+        return {row[0]: (row[1], row[2], row[3]) for row in rows}
+
     def copies(self, sha256: str, skip: int, most: int) -> list[tuple[str, str]]:
         with self._server.use() as db:
             rows = db.execute(self._q("SELECT id, path FROM {archive} WHERE kind = 'image' AND sha256 = %s "
@@ -398,31 +404,37 @@ class PostgresStore:
             "ORDER BY kind, id FOR UPDATE)"), (lease, owner)))
 
     def fleet(self, most: int) -> Fleet:
-        fleet = Fleet()
         with self._server.use(limit=False) as db, db.transaction():  # one snapshot for every count (of millions)
-            db.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-            # Counts of millions may rightly take long: not cut by a timeout the user's role or the server sets for
-            # the statements of applications (as pg_dump sets none for its reads); Ctrl-C ends it.
-            db.execute("SET LOCAL statement_timeout = 0")
-            db.execute("SET LOCAL lock_timeout = 0")
-            counts = dict(db.execute(self._q("SELECT kind, count(*) FROM {archive} GROUP BY kind")).fetchall())
-            fleet.images, fleet.albums = counts.get("image", 0), counts.get("album", 0)
-            for owner, working, lapsed, done, failed, seen in db.execute(self._q(
-                    "SELECT owner, count(*) FILTER (WHERE state = 'claimed' AND expires > now()), "
-                    "count(*) FILTER (WHERE state = 'claimed' AND expires <= now()), "
-                    "count(*) FILTER (WHERE state = 'done'), count(*) FILTER (WHERE state = 'failed'), "
-                    "max(updated) FROM {claims} GROUP BY owner ORDER BY owner")).fetchall():
-                fleet.process(owner, working=working, lapsed=lapsed, done=done, failed=failed, last_seen=_iso(seen))
-            failed = db.execute(self._q("SELECT count(*) FROM {claims} WHERE state = 'failed'")).fetchone()
-            fleet.failed = failed[0] if failed else 0
-            for kind, item, owner, reason, updated, expires in db.execute(self._q(
-                    "SELECT kind, id, owner, reason, updated, expires FROM {claims} WHERE state = 'failed' "
-                    "ORDER BY updated DESC LIMIT %s"), (most,)).fetchall():
-                fleet.failure(kind, item, by=owner, reason=reason, at=_iso(updated), retry_from=_iso(expires))
-        return fleet
+            return _fleet(db, self._q, most)
 
     def close(self) -> None:
         self._server.close()
+
+
+def _fleet(db: psycopg.Connection[Any], q: Callable[[str], psycopg.sql.Composed], most: int) -> Fleet:
+    """What the claims say, and the archive's counts (:class:`Fleet`), in one snapshot (``db`` in a transaction not
+    begun yet; ``q``: a statement naming the archive's tables); the newest ``most`` failures."""
+    fleet = Fleet()
+    db.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+    # Counts of millions may rightly take long: not cut by a timeout the user's role or the server sets for the
+    # statements of applications (as pg_dump sets none for its reads); Ctrl-C ends it.
+    db.execute("SET LOCAL statement_timeout = 0")
+    db.execute("SET LOCAL lock_timeout = 0")
+    counts = dict(db.execute(q("SELECT kind, count(*) FROM {archive} GROUP BY kind")).fetchall())
+    fleet.images, fleet.albums = counts.get("image", 0), counts.get("album", 0)
+    for owner, working, lapsed, done, failed, seen in db.execute(q(
+            "SELECT owner, count(*) FILTER (WHERE state = 'claimed' AND expires > now()), "
+            "count(*) FILTER (WHERE state = 'claimed' AND expires <= now()), "
+            "count(*) FILTER (WHERE state = 'done'), count(*) FILTER (WHERE state = 'failed'), "
+            "max(updated) FROM {claims} GROUP BY owner ORDER BY owner")).fetchall():
+        fleet.process(owner, working=working, lapsed=lapsed, done=done, failed=failed, last_seen=_iso(seen))
+    failed = db.execute(q("SELECT count(*) FROM {claims} WHERE state = 'failed'")).fetchone()
+    fleet.failed = failed[0] if failed else 0
+    for kind, item, owner, reason, updated, expires in db.execute(q(
+            "SELECT kind, id, owner, reason, updated, expires FROM {claims} WHERE state = 'failed' "
+            "ORDER BY updated DESC LIMIT %s"), (most,)).fetchall():
+        fleet.failure(kind, item, by=owner, reason=reason, at=_iso(updated), retry_from=_iso(expires))
+    return fleet
 
 
 def _setup(db: psycopg.Connection[Any], table: str, q: Callable[[str], psycopg.sql.Composed], location: str) -> None:

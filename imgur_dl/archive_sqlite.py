@@ -103,6 +103,29 @@ def _said(exc: sqlite3.Error, path: Path) -> str:
             f"again): mv {shlex.quote(str(path))} {shlex.quote(str(path) + '.damaged')}")
 
 
+def _fleet(db: sqlite3.Connection, t: str, most: int) -> Fleet:
+    """What the claims of the archive ``t`` say, and its counts (:class:`Fleet`); the newest ``most`` failures."""
+    now = time.time()
+    fleet = Fleet()
+    counts = dict(db.execute(f"SELECT kind, count(*) FROM \"{t}\" GROUP BY kind").fetchall())
+    fleet.images, fleet.albums = counts.get("image", 0), counts.get("album", 0)
+    for owner, working, lapsed, done, failed, seen in db.execute(
+            f"SELECT owner, sum(state = 'claimed' AND expires > ?), sum(state = 'claimed' AND expires <= ?),"
+            f" sum(state = 'done'), sum(state = 'failed'), max(updated) FROM \"{t}_claims\" "
+            "GROUP BY owner ORDER BY owner", (now, now)):
+        fleet.process(owner, working=working, lapsed=lapsed, done=done, failed=failed, last_seen=iso(seen))
+    fleet.failed = db.execute(f"SELECT count(*) FROM \"{t}_claims\" WHERE state = 'failed'").fetchone()[0]
+    for kind, item, owner, reason, updated, expires in db.execute(
+            f"SELECT kind, id, owner, reason, updated, expires FROM \"{t}_claims\" WHERE state = 'failed' "
+            "ORDER BY updated DESC LIMIT ?", (most,)):
+        fleet.failure(kind, item, by=owner, reason=reason, at=iso(updated), retry_from=iso(expires))
+    return fleet
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
 def _in(db: sqlite3.Connection, kind: Entry, ids: Sequence[str], query: str, *first: object
         ) -> Iterator[tuple[object, ...]]:
     """Rows of ``query`` (with ``{marks}`` for the ids; ``first``, the values of any ``?`` before its kind's), a
@@ -195,6 +218,12 @@ class SqliteStore:
                                (kept_text(item.reason, _TEXT), now + item.hold, now, item.kind.value, item.id,
                                 item.owner))
 
+    def saved(self, ids: Sequence[str]) -> dict[str, tuple[str, str | None, str | None]]:
+        with self._use() as db:
+            return {str(row[0]): (str(row[1]), _text(row[2]), _text(row[3])) for row in _in(
+                db, Entry.IMAGE, ids, f"SELECT id, path, source, sha256 FROM \"{self.table}\" WHERE kind = ? AND id "
+                "IN ({marks}) AND path IS NOT NULL")}
+
     def copies(self, sha256: str, skip: int, most: int) -> list[tuple[str, str]]:
         with self._use() as db:
             return [(row[0], row[1]) for row in db.execute(
@@ -244,23 +273,8 @@ class SqliteStore:
                        "AND state = 'claimed'", (now + lease, now, owner))
 
     def fleet(self, most: int) -> Fleet:
-        now = time.time()
-        t = self.table
-        fleet = Fleet()
         with self._use() as db:
-            counts = dict(db.execute(f"SELECT kind, count(*) FROM \"{t}\" GROUP BY kind").fetchall())
-            fleet.images, fleet.albums = counts.get("image", 0), counts.get("album", 0)
-            for owner, working, lapsed, done, failed, seen in db.execute(
-                    f"SELECT owner, sum(state = 'claimed' AND expires > ?), sum(state = 'claimed' AND expires <= ?),"
-                    f" sum(state = 'done'), sum(state = 'failed'), max(updated) FROM \"{t}_claims\" "
-                    "GROUP BY owner ORDER BY owner", (now, now)):
-                fleet.process(owner, working=working, lapsed=lapsed, done=done, failed=failed, last_seen=iso(seen))
-            fleet.failed = db.execute(f"SELECT count(*) FROM \"{t}_claims\" WHERE state = 'failed'").fetchone()[0]
-            for kind, item, owner, reason, updated, expires in db.execute(
-                    f"SELECT kind, id, owner, reason, updated, expires FROM \"{t}_claims\" WHERE state = 'failed' "
-                    "ORDER BY updated DESC LIMIT ?", (most,)):
-                fleet.failure(kind, item, by=owner, reason=reason, at=iso(updated), retry_from=iso(expires))
-        return fleet
+            return _fleet(db, self.table, most)
 
     def close(self) -> None:
         with self._lock:

@@ -130,6 +130,16 @@ class Books:
             return {}
         return {key: {field: item.get(field) for field in earlier.KEPT} for key, item in items.items()}
 
+    def _with_archived(self, book: _Book, dir_fd: int) -> dict[str, dict[str, Any]] | None:
+        """What the earlier album.json said of each file, and for a file the archive has that it did not name, what
+        the archive recorded of it (one question for the album's)."""
+        asked = {r.job.media.id: r for r in book.results if r.archived and r.job.media.id not in (book.before or {})}
+        if self.archive is None or not asked:
+            return book.before
+        found = {media_id: fields for media_id, saved in self.archive.saved(asked).items()
+                 if media_id in asked and (fields := earlier.recorded(dir_fd, saved, asked[media_id])) is not None}
+        return {**(book.before or {}), **found}
+
     def archived(self, archived: Archived) -> bool:
         """Book the files of an album the archive has, together; False when its album.json could not be
         written."""
@@ -154,7 +164,7 @@ class Books:
                 if book.before is None and any(r.status is Status.SKIPPED for r in book.results):
                     book.before = self._earlier(book)
                 with self.folders.using(book.folder) as dir_fd:
-                    write_json(dir_fd, name, metadata(album, book.results, book.before))
+                    write_json(dir_fd, name, metadata(album, book.results, self._with_archived(book, dir_fd)))
             except (OSError, DownloadError) as exc:
                 self.error(f"{album.id}: cannot write {book.folder / name}: {reason(exc)}")
                 written = False

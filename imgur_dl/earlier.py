@@ -8,13 +8,18 @@ gone after the first rerun. So before it is replaced, the earlier one is
 read (our own file, in the album's folder; never through a symlink, bounded),
 and each such file's item keeps what it said, when that was said of the same
 file: same image id, same album, and for a file found saved, the same name
-and size. A value not of the form this program writes is not kept.
+and size. A value not of the form this program writes is not kept. Where
+no earlier one said it, a file the archive has is said as the archive
+recorded it (:func:`recorded`), when that is this folder's file.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
+import stat
+from pathlib import Path
 from typing import Any
 
 from imgur_dl import folders
@@ -58,6 +63,27 @@ def kept(result: Result, item: dict[str, Any] | None) -> dict[str, Any] | None:
                                 or fields["size"] != result.bytes):
         return None  # (another file: renamed by a new template, or replaced since)
     return fields
+
+
+def recorded(dir_fd: int, saved: tuple[str, str | None, str | None], result: Result) -> dict[str, Any] | None:
+    """What the download archive recorded of a file it has (``saved``: where a run saved it, where its bytes came
+    from, their SHA-256), as an earlier album.json would have said it, for the archived ``result``: when the path
+    recorded is the very file of that name in this folder (an album saved elsewhere, or on another machine of a
+    fleet, is no file of this one's); None otherwise. Its bytes now are not read: the SHA-256 is what arrived, for
+    a check to compare with what is on the disk."""
+    path, source, sha256 = saved
+    name = Path(path).name
+    try:
+        here = os.stat(name, dir_fd=dir_fd, follow_symlinks=False) if name else None
+        there = Path(path).stat()  # (as the run that saved it wrote it: absolute, unless its -o was not)
+    except (OSError, ValueError):
+        return None
+    if here is None or not stat.S_ISREG(here.st_mode) or (here.st_dev, here.st_ino) != (there.st_dev, there.st_ino):
+        return None
+    media = result.job.media
+    url = next((s.url for s in media.sources if name.endswith(f".{s.ext}")), media.sources[0].url)
+    return {"url": url, "file": name, "size": here.st_size, "source": source, "wayback_timestamp": None,
+            "sha256": sha256, "linked_to": None}
 
 
 def _well_formed(fields: dict[str, Any]) -> bool:

@@ -301,6 +301,31 @@ def test_files_the_archive_has_keep_what_album_json_said_of_them(imgur: Imgur, t
     assert items["NeW0001"]["sha256"] == _sha(album.images[2].data)
 
 
+def test_files_the_archive_has_are_said_as_it_recorded_them_where_no_album_json_did(
+        imgur: Imgur, tmp_path: Path, archive: ArchiveAt) -> None:
+    # A nightly sync run for months without --write-metadata, then with it: each file the archive had was written
+    # into album.json as "file": null, "sha256": null, so the README's check of the folder (sha256sum -c) covered
+    # none of them, though the archive kept where each was saved and what it hashed to as it arrived.
+    album = _dated_album(imgur, count=3)
+    out = tmp_path / "out"
+    assert run_main("--download-archive", archive.location, "-o", str(out), "imgur.com/a/AbC1234").code == 0
+    spoilt = out / "AbC1234" / f"003-{album.images[2].id}.jpg"
+    spoilt.write_bytes(b"\x00" * len(album.images[2].data))  # (the disk lost it since: same name, same size)
+    album.images.append(imgur.add_image("NeW0001", size=500))
+    result = run_main("--write-metadata", "--download-archive", archive.location, "-o", str(out), "imgur.com/a/AbC1234")
+    assert "1 saved, 3 skipped" in result.err, result
+    items = _items(out / "AbC1234")
+    for n, image in enumerate(album.images[:3], 1):
+        assert {k: items[image.id][k] for k in ("archived", "file", "size", "source", "sha256")} == {
+            "archived": True, "file": f"00{n}-{image.id}.jpg", "size": len(image.data), "source": "imgur",
+            "sha256": _sha(image.data)}, items[image.id]
+        assert items[image.id]["url"] == f"https://i.imgur.com/{image.id}.jpeg"  # (as a file saved says it)
+    assert items["NeW0001"]["url"] == "https://i.imgur.com/NeW0001.jpeg"
+    checked = {i["file"]: _sha((out / "AbC1234" / i["file"]).read_bytes()) == i["sha256"] for i in items.values()}
+    assert checked == {f"001-{album.images[0].id}.jpg": True, f"002-{album.images[1].id}.jpg": True,
+                       spoilt.name: False, "004-NeW0001.jpg": True}  # (what a check of the folder finds)
+
+
 def test_a_body_corrupted_in_flight_is_caught_by_its_md5_and_fetched_again(imgur: Imgur, tmp_path: Path) -> None:
     album = _dated_album(imgur, count=2)
     bad = album.images[0]
