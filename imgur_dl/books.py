@@ -137,7 +137,8 @@ class Books:
         if self.archive is None or not asked:
             return book.before
         found = {media_id: fields for media_id, saved in self.archive.saved(asked).items()
-                 if media_id in asked and (fields := earlier.recorded(dir_fd, saved, asked[media_id])) is not None}
+                 if media_id in asked and (fields := earlier.recorded(book.folder, dir_fd, saved, asked[media_id]))
+                 is not None}
         return {**(book.before or {}), **found}
 
     def archived(self, archived: Archived) -> bool:

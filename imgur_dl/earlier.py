@@ -65,20 +65,24 @@ def kept(result: Result, item: dict[str, Any] | None) -> dict[str, Any] | None:
     return fields
 
 
-def recorded(dir_fd: int, saved: tuple[str, str | None, str | None], result: Result) -> dict[str, Any] | None:
+def recorded(folder: Path, dir_fd: int, saved: tuple[str, str | None, str | None], result: Result
+             ) -> dict[str, Any] | None:
     """What the download archive recorded of a file it has (``saved``: where a run saved it, where its bytes came
     from, their SHA-256), as an earlier album.json would have said it, for the archived ``result``: when the path
-    recorded is the very file of that name in this folder (an album saved elsewhere, or on another machine of a
-    fleet, is no file of this one's); None otherwise. Its bytes now are not read: the SHA-256 is what arrived, for
-    a check to compare with what is on the disk."""
+    recorded is this folder's (``folder``, open as ``dir_fd``) file of that name, and a regular file is there (an
+    album saved into another folder, or on another machine of a fleet, is no file of this one's: its path is never
+    looked at); None otherwise. Its bytes now are not read: the SHA-256 is what arrived, for a check to compare
+    with what is on the disk."""
     path, source, sha256 = saved
     name = Path(path).name
+    # (as the run that saved it wrote it: absolute, or as its -o was given, from where it was started)
+    if not name or os.path.abspath(path) != os.path.abspath(folder / name):  # noqa: PTH100 - (no I/O: a path's text)
+        return None
     try:
-        here = os.stat(name, dir_fd=dir_fd, follow_symlinks=False) if name else None
-        there = Path(path).stat()  # (as the run that saved it wrote it: absolute, unless its -o was not)
+        here = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
     except (OSError, ValueError):
         return None
-    if here is None or not stat.S_ISREG(here.st_mode) or (here.st_dev, here.st_ino) != (there.st_dev, there.st_ino):
+    if not stat.S_ISREG(here.st_mode):
         return None
     media = result.job.media
     url = next((s.url for s in media.sources if name.endswith(f".{s.ext}")), media.sources[0].url)

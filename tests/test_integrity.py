@@ -301,13 +301,15 @@ def test_files_the_archive_has_keep_what_album_json_said_of_them(imgur: Imgur, t
     assert items["NeW0001"]["sha256"] == _sha(album.images[2].data)
 
 
+@pytest.mark.parametrize("given", ["absolute", "relative"])  # (-o as given: the archive keeps the path so)
 def test_files_the_archive_has_are_said_as_it_recorded_them_where_no_album_json_did(
-        imgur: Imgur, tmp_path: Path, archive: ArchiveAt) -> None:
+        imgur: Imgur, tmp_path: Path, archive: ArchiveAt, monkeypatch: pytest.MonkeyPatch, given: str) -> None:
     # A nightly sync run for months without --write-metadata, then with it: each file the archive had was written
     # into album.json as "file": null, "sha256": null, so the README's check of the folder (sha256sum -c) covered
     # none of them, though the archive kept where each was saved and what it hashed to as it arrived.
     album = _dated_album(imgur, count=3)
-    out = tmp_path / "out"
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / "out" if given == "absolute" else Path("out")
     assert run_main("--download-archive", archive.location, "-o", str(out), "imgur.com/a/AbC1234").code == 0
     spoilt = out / "AbC1234" / f"003-{album.images[2].id}.jpg"
     spoilt.write_bytes(b"\x00" * len(album.images[2].data))  # (the disk lost it since: same name, same size)
