@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from imgur_dl import earlier, labels, packed
+from imgur_dl import earlier, folders, labels, packed
 from imgur_dl.archive import Archive, Entry, Record
 from imgur_dl.dedupe import link_to_copy
 from imgur_dl.errors import DownloadError, reason
@@ -69,14 +69,25 @@ class Books:
                 self.give_back(album, str(exc))
                 return False
         name = METADATA_NAME if album.is_album else f"{album.id}.json"
-        if self.write_metadata and fetching:
+        # (An album the archive has whole gets no folder; where an earlier run made one and wrote no album.json in
+        # it, its album.json is written now: a sync that asks for metadata only now gets it for every album.)
+        opened = fetching or (self.write_metadata and self._unwritten(folder, name))
+        if self.write_metadata and opened:
             # A later album in a folder another album of this run has (a template that names them alike):
             # ``album (<id>).json``, each album's kept as its files are kept apart (and where names ignore case).
             fold = self.folders.ignores_case(folder)
             name = disambiguate(folder / name, album.id, self.taken, fold=fold,
                                 clash=self.folders.held_in_other_case if fold else None).name
-        self._open[id(album)] = _Book(album, folder, waiting=files, opened=fetching, metadata=name)
+        self._open[id(album)] = _Book(album, folder, waiting=files, opened=opened, metadata=name)
         return True
+
+    def _unwritten(self, folder: Path, name: str) -> bool:
+        """Whether ``folder`` is there, made by an earlier run, without the metadata file ``name``."""
+        try:
+            with self.folders.using(folder, create=False) as dir_fd:
+                return folders.entry(dir_fd, name) is None
+        except DownloadError:
+            return False
 
     def record(self, result: Result) -> tuple[Result, bool]:
         """Book one finished file: the result as booked (with --dedupe, maybe linked to an earlier copy; found

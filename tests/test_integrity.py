@@ -328,6 +328,25 @@ def test_files_the_archive_has_are_said_as_it_recorded_them_where_no_album_json_
                        spoilt.name: False, "004-NeW0001.jpg": True}  # (what a check of the folder finds)
 
 
+def test_an_album_the_archive_has_whole_gets_the_album_json_its_folder_lacks_once(
+        imgur: Imgur, tmp_path: Path, archive: ArchiveAt) -> None:
+    # A sync run without --write-metadata, then with it: an album the archive has whole got no album.json (none of
+    # its files is fetched), so its folder went without one for good. Where its folder is there without one, it is
+    # written, once: the next run finds it and leaves it as it is.
+    album = _dated_album(imgur, count=2)
+    out = tmp_path / "out"
+    args = ("--download-archive", archive.location, "-o", str(out), "imgur.com/a/AbC1234")
+    assert run_main(*args).code == 0
+    result = run_main("--write-metadata", *args)
+    assert result.code == 0 and "0 saved, 2 skipped" in result.err, result
+    items = _items(out / "AbC1234")
+    assert [(i["file"], i["sha256"], i["archived"]) for i in items.values()] == [
+        (f"00{n}-{image.id}.jpg", _sha(image.data), True) for n, image in enumerate(album.images, 1)]
+    written = (out / "AbC1234" / "album.json").stat()
+    assert run_main("--write-metadata", *args).code == 0
+    assert (out / "AbC1234" / "album.json").stat().st_ino == written.st_ino  # (not written again: a new file each)
+
+
 def test_a_body_corrupted_in_flight_is_caught_by_its_md5_and_fetched_again(imgur: Imgur, tmp_path: Path) -> None:
     album = _dated_album(imgur, count=2)
     bad = album.images[0]
