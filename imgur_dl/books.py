@@ -70,8 +70,9 @@ class Books:
                 return False
         name = METADATA_NAME if album.is_album else f"{album.id}.json"
         # (An album the archive has whole gets no folder; where an earlier run made one and wrote no album.json in
-        # it, its album.json is written now: a sync that asks for metadata only now gets it for every album.)
-        opened = fetching or (self.write_metadata and self._unwritten(folder, name))
+        # it, its album.json is written now: a sync that asks for metadata only now gets it for every album. Not a
+        # single image's <id>.json: the folder it goes in is there whether or not the image was saved into it.)
+        opened = fetching or (self.write_metadata and album.is_album and self._unwritten(folder, name))
         if self.write_metadata and opened:
             # A later album in a folder another album of this run has (a template that names them alike):
             # ``album (<id>).json``, each album's kept as its files are kept apart (and where names ignore case).

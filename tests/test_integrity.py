@@ -334,14 +334,17 @@ def test_an_album_the_archive_has_whole_gets_the_album_json_its_folder_lacks_onc
     # its files is fetched), so its folder went without one for good. Where its folder is there without one, it is
     # written, once: the next run finds it and leaves it as it is.
     album = _dated_album(imgur, count=2)
+    imgur.add_image("SiNgle1", size=300, in_gallery=True)
     out = tmp_path / "out"
-    args = ("--download-archive", archive.location, "-o", str(out), "imgur.com/a/AbC1234")
+    args = ("--download-archive", archive.location, "-o", str(out), "imgur.com/a/AbC1234", "imgur.com/SiNgle1")
     assert run_main(*args).code == 0
     result = run_main("--write-metadata", *args)
-    assert result.code == 0 and "0 saved, 2 skipped" in result.err, result
+    assert result.code == 0 and "0 saved, 3 skipped" in result.err, result
     items = _items(out / "AbC1234")
     assert [(i["file"], i["sha256"], i["archived"]) for i in items.values()] == [
         (f"00{n}-{image.id}.jpg", _sha(image.data), True) for n, image in enumerate(album.images, 1)]
+    # (a single image's <id>.json is not: its folder, the output folder, is there whether or not it was saved in it)
+    assert sorted(p.name for p in out.iterdir()) == ["AbC1234", "SiNgle1.jpg"]
     written = (out / "AbC1234" / "album.json").stat()
     assert run_main("--write-metadata", *args).code == 0
     assert (out / "AbC1234" / "album.json").stat().st_ino == written.st_ino  # (not written again: a new file each)
