@@ -119,7 +119,7 @@ def parse(text: str) -> Target:
     if _several(raw):  # (two on a line of a list, or pasted as one argument)
         raise UsageError(f"{len(raw.split())} links, not one: {_said(raw)} (give each as a URL of its own; "
                          "--scan finds every link in any text)")
-    bare = raw.lstrip(_AROUND + _INVISIBLE).rstrip(_AFTER + _INVISIBLE)
+    bare = _undressed(raw)
     if bare and bare != raw:
         try:
             return _parse(bare)
@@ -136,6 +136,12 @@ def _trimmed(text: str) -> str:
     while (trimmed := text.strip().strip(_INVISIBLE)) != text:
         text = trimmed
     return text
+
+
+def _undressed(raw: str) -> str:
+    """``raw`` without the brackets or quotes it was written in, the punctuation after it, and what shows nothing
+    at its ends."""
+    return raw.lstrip(_AROUND + _INVISIBLE).rstrip(_AFTER + _INVISIBLE)
 
 
 def _several(raw: str) -> bool:
@@ -156,8 +162,7 @@ def parse_all(text: str) -> list[Target]:
     """What ``text`` names: one album, post, image or listing, as :func:`parse` says, or each image of a link that
     names several (``imgur.com/AbC1234,XyZ9876``, repeats once); or :class:`UsageError`."""
     raw = _trimmed(text)
-    for candidate in dict.fromkeys((raw, raw.lstrip(_AROUND + _INVISIBLE).rstrip(_AFTER + _INVISIBLE))) \
-            if "," in raw else ():
+    for candidate in dict.fromkeys((raw, _undressed(raw))) if "," in raw else ():
         try:
             parts, host = _imgur_url(candidate)
         except UsageError:  # (parse says why)
