@@ -26,6 +26,7 @@ import mmap
 import os
 import shlex
 import sqlite3
+import stat
 import tempfile
 import threading
 import time
@@ -363,17 +364,25 @@ def _size(name: str) -> int:
 def unfit_place(path: Path) -> str | None:
     """Why no archive file can be at ``path``, where that is plain to see (a folder there, or none to hold it);
     None otherwise. (No folder is made for it: a path mistyped in a nightly job would start an empty archive.)"""
-    # (os.path's tests, not pathlib's: they answer False, where pathlib before Python 3.14 raises, for a path
-    # longer than the system takes; SQLite then says it cannot open it.)
-    if os.path.isdir(path):  # noqa: PTH112
+    mode = _mode(path)
+    if mode is not None and stat.S_ISDIR(mode):
         return "it is a folder (give the archive's file)"
-    if os.path.exists(path) and not os.path.isfile(path):  # noqa: PTH110, PTH113 - (as above)
+    if mode is not None and not stat.S_ISREG(mode):
         return "it is no file but a device, a FIFO or a socket (give the archive's file)"
     folder = path.parent
-    if not os.path.isdir(folder):  # noqa: PTH112
-        there = os.path.exists(folder)  # noqa: PTH110
-        return f"{folder} is not a folder" if there else f"there is no folder {folder}"
+    if (there := _mode(folder)) is None or not stat.S_ISDIR(there):
+        return f"{folder} is not a folder" if there is not None else f"there is no folder {folder}"
     return None
+
+
+def _mode(path: Path) -> int | None:
+    """The mode of what stands at ``path`` (through a symlink, as SQLite opens it); None where nothing does, or the
+    path is none the system takes (longer than it takes, a NUL): SQLite then says it cannot open it. (One look,
+    not os.path's one a question.)"""
+    try:
+        return path.stat().st_mode
+    except (OSError, ValueError):
+        return None
 
 
 @dataclass(frozen=True)
