@@ -24,7 +24,7 @@ from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from imgur_dl.clock import Clock
 from imgur_dl.errors import ArchiveUnavailable, Cancelled, UsageError
@@ -52,6 +52,7 @@ GATHER = 1.0
 MOST_FAILURES = 1000  # the failures --fleet lists (the newest; all are counted)
 COPIES = 32  # earlier copies of a picture asked for at once (--dedupe): the first that is whole serves
 _TABLE = re.compile(r"[a-z_][a-z0-9_]{0,40}")
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,22 +188,20 @@ class Archive:
 
     def has_many(self, kind: Entry, ids: Collection[str]) -> set[str]:
         """Which of ``ids`` the archive holds; none while it cannot be reached (said once)."""
-        if not ids:
-            return set()
-        try:
-            return self.store.has_many(kind, list(dict.fromkeys(ids)))
-        except ArchiveUnavailable as exc:
-            self._writes.unreachable(exc)
-            return set()
+        return self._answer(lambda: self.store.has_many(kind, list(dict.fromkeys(ids))), set()) if ids else set()
 
     def saved(self, ids: Collection[str]) -> dict[str, tuple[str, str | None, str | None]]:
         """Where each of the images ``ids`` the archive has was saved, where its bytes came from and their SHA-256
         (path, source, sha256), for those saved with a path; none while it cannot be reached (said once)."""
+        return self._answer(lambda: self.store.saved(list(dict.fromkeys(ids))), {}) if ids else {}
+
+    def _answer(self, ask: Callable[[], _T], nothing: _T) -> _T:
+        """``ask()``'s answer from the backend; ``nothing`` while it cannot be reached (said once)."""
         try:
-            return self.store.saved(list(dict.fromkeys(ids))) if ids else {}
+            return ask()
         except ArchiveUnavailable as exc:
             self._writes.unreachable(exc)
-            return {}
+            return nothing
 
     def copies(self, sha256: str) -> Iterator[tuple[str, str]]:
         """(image id, path) of each saved image with this SHA-256, oldest first (this run's included), asked for
