@@ -75,12 +75,12 @@ class Claims:
                      for kind, ids in _by_kind(keys).items()}
         except ArchiveUnavailable as exc:
             self.may_hold = self.may_hold or not exc.unsent  # (a claim may have been taken as its answer was lost)
-            self._answered(False, exc)
+            self._heard(exc)
             if not exc.lasting:  # (else given up at once, and said so)
                 self._say_once(f"cannot claim work: the download archive ({self.archive.location}) {exc.trouble} "
                                f"({exc}); waiting up to {self.lease:g}s (--lease) for it to answer")
             return None
-        self._answered(True)
+        self._heard(None)
         self.may_hold = self.may_hold or any(taken.values())
         return taken
 
@@ -91,9 +91,9 @@ class Claims:
             for kind, ids in _by_kind(keys).items():
                 holders.update(((kind, i), h) for i, h in self.archive.store.holders(kind, ids).items())
         except ArchiveUnavailable as exc:
-            self._answered(False, exc)
+            self._heard(exc)
             return None
-        self._answered(True)
+        self._heard(None)
         return holders
 
     @property
@@ -113,9 +113,10 @@ class Claims:
             return f"{self._lasting.trouble} ({self._lasting})"
         return f"has not answered for {self.silent_for:.0f}s"
 
-    def _answered(self, answered: bool, failure: ArchiveUnavailable | None = None) -> None:
+    def _heard(self, failure: ArchiveUnavailable | None) -> None:
+        """The archive answered (``failure`` None), or could not (how)."""
         self._lasting = failure if failure is not None and failure.lasting else None
-        if answered:
+        if failure is None:
             self._unreachable_since = None
         elif self._unreachable_since is None:
             self._unreachable_since = self.clock.now()
