@@ -18,6 +18,7 @@ from imgur_dl.body import Pace, Speed
 from imgur_dl.cancel import Cancel
 from imgur_dl.errors import ImgurDLError
 from imgur_dl.neterrors import describe, lasting, proxy_refused
+from imgur_dl.pacing import Pacing
 from imgur_dl.retry import Again, GaveUp, RetryPolicy, retry, retry_after
 from imgur_dl.session import Session
 
@@ -72,6 +73,7 @@ def get_bounded(
     reader: Callable[[Iterator[bytes]], object] | None = None,
     speed: Speed = Speed(),  # noqa: B008 - frozen
     clock: Callable[[], float] = time.monotonic,
+    pacing: Pacing | None = None,
 ) -> Answer:
     """GET ``url`` for an answer read up to a bound.
 
@@ -92,12 +94,17 @@ def get_bounded(
     than ``speed`` for a whole window is given up and tried again, as a file is
     (``--min-speed``): a byte now and then, each within the timeout, holds no
     run for ever.
+
+    With a ``pacing``, each attempt starts when it allows, and a 429 pauses
+    every request it paces (:class:`~imgur_dl.pacing.Pacing`).
     """
     judge = again or _transient
     proxy_tries = [0]
 
     def attempt() -> Answer | _Failed | Again[Answer | _Failed]:
         cancel.check()
+        if pacing is not None:
+            pacing.take()
         try:
             with session.get(url, params=params, headers=headers, stream=True, allow_redirects=False) as response:
                 chunks = _bounded(_arriving(response.raw), limit, Pace(speed, clock))
@@ -126,8 +133,11 @@ def get_bounded(
         reason = judge(answer)
         if reason is None:
             return answer
-        # (A 429 is waited out as a file's is: counted against the policy's refusals, not its retries.)
-        return Again(reason, wait=answer.retry_after, fallback=answer, refused=answer.status == 429)
+        # (A 429 is waited out as a file's is: counted against the policy's refusals, not its retries. Paced,
+        # it stops every request of the pacing, for as long as the pacing says.)
+        refused = answer.status == 429
+        wait = pacing.refused(answer.retry_after) if refused and pacing is not None else answer.retry_after
+        return Again(reason, wait=wait, fallback=answer, refused=refused)
 
     outcome = retry(attempt, policy=policy, sleep=cancel.sleep,
                     waiting=None if waiting is None else lambda a, wait: waiting(a.reason, wait))

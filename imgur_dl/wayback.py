@@ -11,7 +11,9 @@ are not, so a capture counts only if its original URL names exactly the file
 asked for, and every redirect the archive answers must stay on that file.
 Bytes pass the same checks as Imgur's (size when the API gave one, the media
 kind, no placeholder), through a downloader of their own: few requests at
-once, and the archive's 429s and ``Retry-After`` honoured.
+once, and the archive's 429s and ``Retry-After`` honoured. The index is asked
+at most 24 times a minute, the archive's limit, and not at all for a minute
+after it refuses (:mod:`imgur_dl.pacing`).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from imgur_dl.errors import ImgurDLError
 from imgur_dl.hosts import ARCHIVE_HOSTS, CDN_HOST, OffsiteError, redirect_target
 from imgur_dl.models import Origin, Result, Status
 from imgur_dl.outcomes import Present, Saved
+from imgur_dl.pacing import Pacing
 from imgur_dl.retry import RetryPolicy
 from imgur_dl.session import Session
 
@@ -79,12 +82,13 @@ class Wayback:
     """Looks files up in the Wayback Machine and fetches good captures."""
 
     def __init__(self, session: Session, downloader: Downloader, policy: RetryPolicy, cancel: Cancel,
-                 say: Callable[[str], None]) -> None:
+                 say: Callable[[str], None], *, pacing: Pacing) -> None:
         self.session = session
         self.downloader = downloader
         self.policy = policy
         self.cancel = cancel
         self.say = say
+        self.pacing = pacing  # the index's look-ups, from every thread (CDX_PER_MINUTE)
 
     def recover(self, failed: Result) -> Result:
         """``failed`` (a file Imgur no longer serves) from a capture, or still failed, saying why."""
@@ -134,7 +138,7 @@ class Wayback:
         try:
             answer = get_bounded(self.session, CDX, params=params, policy=self.policy, cancel=self.cancel,
                                  limit=MAX_INDEX, speed=self.downloader.transfer.speed,  # (as its files')
-                                 clock=self.downloader.transfer.clock,
+                                 clock=self.downloader.transfer.clock, pacing=self.pacing,
                                  waiting=lambda reason, wait: self.say(
                                      f"imgur-dl: web.archive.org: {reason} - waiting {wait:.0f}s"))
         except (Unreachable, TooLarge) as exc:

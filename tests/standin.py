@@ -303,7 +303,13 @@ class Imgur:
         self.accounts: dict[str, Account] = {}
         self.page_size = 60
         self.api_budget = 12500  # the client's remaining API credits: counts down, 429 past zero
-        self.archive_limit: int | None = None  # web.archive.org answers 429 (Retry-After: 1) above this in flight
+        # The archive's index (CDX) takes this many requests a minute, judged on ``archive_clock``; past it, 429
+        # (no Retry-After), and an address whose refusals go on for over a minute is blocked (_index_limit).
+        self.cdx_per_minute: int | None = None
+        self.archive_clock: Callable[[], float] = time.monotonic
+        self.cdx_asked: list[float] = []  # when each index request came, on archive_clock
+        self.cdx_refused: list[float] = []  # ... and each refused one
+        self.archive_blocked = False
         self.archive_inflight = 0
         self.archive_delay = 0.0  # the archive's own slowness, on top of the network's
         self.peak_archive_inflight = 0
@@ -798,9 +804,32 @@ class Imgur:
     # redirect capture replays as a redirect into the archive; nothing at all,
     # 404. The availability API (archive.org/wayback/available?url=) answers
     # {"url", "archived_snapshots": {"closest": {...}}} or an empty
-    # "archived_snapshots" (archive.org/help/wayback_api.php). Past
-    # ``archive_limit`` requests in flight it answers 429 with Retry-After, as
-    # archive.org does under load.
+    # "archived_snapshots" (archive.org/help/wayback_api.php). The index
+    # answers 429 past its requests a minute (_index_limit).
+
+    # The index's limit: ``cdx_per_minute`` requests in any minute (30: edgi-govdata-archiving/wayback#206, "the
+    # rate limit is now 30 requests/minute"); past it, 429 with no Retry-After (that client's tests: "Wayback does
+    # not currently include this header"). "If 429s are ignored for more than a
+    # minute we block the IP at the firewall (no connection) for 1 hour" (the archive's staff, quoted in
+    # edgi-govdata-archiving/wayback#137): refusals each less than a minute after the one before, spanning more
+    # than a minute, block the address for the rest of the run.
+    def _index_limit(self) -> bool:
+        """Whether this index request is taken (it is counted either way)."""
+        if self.cdx_per_minute is None:
+            return True
+        with self._cond:
+            now = self.archive_clock()
+            taken = [t for t in self.cdx_asked if now - t < 60.0]
+            if len(taken) < self.cdx_per_minute:
+                self.cdx_asked.append(now)
+                return True
+            self.cdx_refused.append(now)
+            first = len(self.cdx_refused) - 1  # the first refusal of this run of them
+            while first and self.cdx_refused[first] - self.cdx_refused[first - 1] < 60.0:
+                first -= 1
+            if now - self.cdx_refused[first] > 60.0:
+                self.archive_blocked = True
+            return False
 
     def add_capture(self, url: str, timestamp: str = "20210304050607", *, status: int = 200,
                     body: bytes | None = None, mimetype: str | None = None, location: str = "") -> Capture:
@@ -814,9 +843,12 @@ class Imgur:
         delay = self.shaping.delay + self.archive_delay
         if delay:
             time.sleep(delay)
-        if self.archive_limit is not None and self.archive_inflight > self.archive_limit:
-            h.reply(429, b"<html><body>Too Many Requests</body></html>",
-                    {"Content-Type": "text/html", "Retry-After": "1"})
+        if self.archive_blocked:  # (its firewall: no answer at all)
+            h.close_connection = True
+            return
+        if path == "/cdx/search/cdx" and not self._index_limit():
+            h.reply(429, b"<html><body><h1>429 Too Many Requests</h1>\nYou have sent too many requests.\n"
+                         b"</body></html>", {"Content-Type": "text/html"})
             return
         fault = self._fault(host, path, attempt)
         if fault is not None and _answered(h, fault, "text/html"):  # (a capture its index lists, not replayed)

@@ -214,20 +214,52 @@ def test_region_block_with_wayback_recovers_from_the_archive(imgur: Imgur, tmp_p
     assert files_under(tmp_path / "AbC1234") == {f"00{n}-{i.id}.jpg": i.data for n, i in enumerate(album.images, 1)}
 
 
-def test_the_archive_rate_limiting_is_waited_out_with_few_requests_at_once(imgur: Imgur, tmp_path: Path) -> None:
-    album = imgur.add_album("AbC1234", count=5, size=10_000)
+def _all_removed(imgur: Imgur, count: int) -> AlbumData:
+    album = imgur.add_album("AbC1234", count=count, size=500)
     for image in album.images:
         image.removed = True
         imgur.add_capture(f"https://i.imgur.com/{image.id}.jpeg", body=image.data)
-    imgur.archive_limit = 1  # answers 429 (Retry-After: 1) past one request in flight
-    imgur.shaping.delay = 0.02
-    result = run_main("--wayback", "-o", str(tmp_path), "imgur.com/a/AbC1234", clock=FastClock(scale=0.1))
+    return album
+
+
+def test_the_archive_s_index_is_asked_under_its_limit_however_many_files_are_gone(imgur: Imgur,
+                                                                                    tmp_path: Path) -> None:
+    # 40 files to look up, the index taking 30 a minute: asked all at once, ten were refused, and an address
+    # whose refusals go on for a minute is blocked for an hour.
+    clock = FastClock()
+    imgur.cdx_per_minute, imgur.archive_clock = 30, clock.now
+    _all_removed(imgur, 40)
+    result = run_main("--wayback", "-o", str(tmp_path), "imgur.com/a/AbC1234", clock=clock)
     assert result.code == 0, result
-    assert len(files_under(tmp_path / "AbC1234")) == 5
-    assert 1.0 in result.waits  # the archive's Retry-After was honoured
-    assert imgur.peak_archive_inflight <= 2
-    refused = [e for e in _archive_requests(imgur)]
-    assert len(refused) > 10  # 5 index look-ups, 5 captures, and the refusals between
+    assert len(files_under(tmp_path / "AbC1234")) == 40
+    assert imgur.cdx_refused == [] and not imgur.archive_blocked
+    assert len(imgur.cdx_asked) == 40  # (each file looked up once)
+
+
+def test_a_refusal_of_the_archive_s_index_stops_every_look_up_for_a_minute(imgur: Imgur, tmp_path: Path) -> None:
+    # Another program on this address has used the minute's requests: the first look-up is refused (429, no
+    # Retry-After), and the index is asked nothing more for a minute, by any thread.
+    clock = FastClock()
+    imgur.cdx_per_minute, imgur.archive_clock = 30, clock.now
+    imgur.cdx_asked = [clock.now()] * 30
+    _all_removed(imgur, 4)
+    result = run_main("--wayback", "-o", str(tmp_path), "imgur.com/a/AbC1234", clock=clock)
+    assert result.code == 0, result
+    assert len(files_under(tmp_path / "AbC1234")) == 4
+    assert not imgur.archive_blocked
+    assert 1 <= len(imgur.cdx_refused) <= 2, imgur.cdx_refused  # (a second look-up may have left before the 429)
+    assert 60.0 in result.waits
+
+
+def test_a_retry_after_of_the_archive_s_index_is_honoured(imgur: Imgur, tmp_path: Path) -> None:
+    album = _album_with_a_removed_image(imgur)
+    gone = album.images[1]
+    imgur.add_capture(f"https://i.imgur.com/{gone.id}.jpeg", body=gone.data)
+    imgur.faults.append(Fault("status", host="web.archive.org", path="/cdx/search/cdx", attempts={1}, status=429,
+                              headers={"Retry-After": "7"}))
+    result = run_main("--wayback", "-o", str(tmp_path), "imgur.com/a/AbC1234")
+    assert result.code == 0, result
+    assert result.waits == [7.0]
 
 
 def test_a_wrong_sized_capture_is_not_saved(imgur: Imgur, tmp_path: Path) -> None:
