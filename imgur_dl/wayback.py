@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
@@ -42,6 +43,9 @@ REPLAY = "https://web.archive.org/web/{timestamp}id_/{original}"
 WORKERS = 2
 # Captures tried per file, newest first, before giving up on it.
 TRIES = 4
+# Look-ups in a row the archive gives no answer to (after their retries, or past their refusals) before it is asked
+# nothing more this run: it is down, or shuts this address out (for an hour, after a minute of 429s: pacing.py).
+MOST_UNANSWERED = 3
 MAX_INDEX = 4 * 1024 * 1024
 
 _REPLAY_PATH = re.compile(r"^/web/(\d{1,14})id_/(.+)$")
@@ -89,6 +93,9 @@ class Wayback:
         self.cancel = cancel
         self.say = say
         self.pacing = pacing  # the index's look-ups, from every thread (CDX_PER_MINUTE)
+        self._lock = threading.Lock()
+        self._unanswered = 0  # look-ups in a row that got no answer
+        self._given_up: str | None = None  # why the archive is asked nothing more this run
 
     def recover(self, failed: Result) -> Result:
         """``failed`` (a file Imgur no longer serves) from a capture, or still failed, saying why."""
@@ -135,21 +142,37 @@ class Wayback:
                   "filter": "statuscode:200", "limit": "-200"}
         if prefix:
             params["matchType"] = "prefix"
+        if self._given_up is not None:
+            raise WaybackError(self._given_up)
         try:
             answer = get_bounded(self.session, CDX, params=params, policy=self.policy, cancel=self.cancel,
                                  limit=MAX_INDEX, speed=self.downloader.transfer.speed,  # (as its files')
                                  clock=self.downloader.transfer.clock, pacing=self.pacing,
                                  waiting=lambda reason, wait: self.say(
                                      f"imgur-dl: web.archive.org: {reason} - waiting {wait:.0f}s"))
-        except (Unreachable, TooLarge) as exc:
+        except TooLarge as exc:
             raise WaybackError(str(exc)) from None
+        except Unreachable as exc:
+            self._heard(str(exc))
+            raise WaybackError(str(exc)) from None
+        status = f"HTTP {answer.status} {answer.reason}".strip()
+        self._heard(status if answer.status == 429 or answer.status >= 500 else None)  # (what retries left)
         if answer.status != 200:
-            raise WaybackError(f"HTTP {answer.status} {answer.reason}".strip())
+            raise WaybackError(status)
         try:
             rows = json.loads(answer.body) if answer.body.strip() else []
         except (ValueError, RecursionError):
             raise WaybackError("its index answered something that is not JSON") from None
         return _captures(rows)
+
+    def _heard(self, failure: str | None) -> None:
+        """How a look-up ended: ``failure``, why no answer came, or None for an answer."""
+        with self._lock:
+            self._unanswered = self._unanswered + 1 if failure is not None else 0
+            if failure is None or self._unanswered < MOST_UNANSWERED or self._given_up is not None:
+                return
+            self._given_up = f"no answer to {MOST_UNANSWERED} look-ups in a row in this run, the last: {failure}"
+        self.say(f"imgur-dl: web.archive.org: {self._given_up}; the Wayback Machine is asked nothing more")
 
 
 def _captures(rows: object) -> list[Capture]:

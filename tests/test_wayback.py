@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import os
 import signal
 import sqlite3
 import threading
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from imgur_dl.wayback import Wayback, _captures, same_file
+from imgur_dl.build import build_run
+from imgur_dl.options import Options
+from imgur_dl.wayback import Wayback, WaybackError, _captures, same_file
 from tests.clock import FastClock
 from tests.conftest import files_under, run_main
 from tests.standin import REGION_PNG, REMOVED_PNG, SITE_SHELL, AlbumData, Fault, Imgur, fake_bytes
@@ -249,6 +253,40 @@ def test_a_refusal_of_the_archive_s_index_stops_every_look_up_for_a_minute(imgur
     assert not imgur.archive_blocked
     assert 1 <= len(imgur.cdx_refused) <= 2, imgur.cdx_refused  # (a second look-up may have left before the 429)
     assert 60.0 in result.waits
+
+
+def test_an_archive_that_stops_answering_is_asked_nothing_more_after_three_look_ups(imgur: Imgur,
+                                                                                    tmp_path: Path) -> None:
+    # The archive's firewall shuts this address out (after a minute of ignored 429s: for an hour). Each look-up
+    # takes its retries; three in a row, and the other files are failed without asking, each saying why.
+    _all_removed(imgur, 8)
+    imgur.archive_blocked = True
+    result = run_main("--wayback", "-o", str(tmp_path), "imgur.com/a/AbC1234")
+    assert result.code == 1, result
+    assert result.err.count("the Wayback Machine is asked nothing more") == 1, result.err
+    attempts = len(_archive_requests(imgur))
+    assert attempts <= 4 * (1 + 5), attempts  # (a fourth look-up may be under way when the third fails)
+    assert result.err.count("no answer to 3 look-ups in a row in this run") >= 1 + 4, result.err
+    assert "files: 0 saved, 0 skipped, 8 failed" in result.err
+
+
+def test_an_archive_that_answers_again_is_counted_afresh(imgur: Imgur, tmp_path: Path) -> None:
+    # Look-ups one after another: two unanswered, one answered, two unanswered: never three in a row.
+    run = build_run(replace(Options(), output=tmp_path, quiet=True, wayback=True), io.StringIO(), clock=FastClock())
+    wayback = run.parts.wayback
+    assert wayback is not None
+    unanswered = set(range(1, 1 + 2 * 6)) | set(range(2 + 2 * 6, 2 + 4 * 6))  # (six attempts a look-up)
+    imgur.faults.append(Fault("status", host="web.archive.org", path="/cdx/search/cdx", attempts=unanswered,
+                              status=503))
+    ends = []
+    for n in range(6):
+        try:
+            ends.append(len(wayback.captures(f"https://i.imgur.com/Ab{n:05d}.jpeg")))
+        except WaybackError as exc:
+            ends.append(str(exc))
+    assert list(run.events([])) == []  # (its end: the session and the rest put away)
+    assert ends[2] == ends[5] == 0, ends
+    assert [e for e in ends if e != 0] == ["HTTP 503 Service Unavailable"] * 4, ends
 
 
 def test_a_retry_after_of_the_archive_s_index_is_honoured(imgur: Imgur, tmp_path: Path) -> None:
