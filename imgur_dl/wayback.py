@@ -23,6 +23,7 @@ import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from imgur_dl.bounded import TooLarge, Unreachable, get_bounded
@@ -31,7 +32,7 @@ from imgur_dl.dates import capture_time, upload_time
 from imgur_dl.downloader import Downloader, saved_at
 from imgur_dl.errors import ImgurDLError
 from imgur_dl.hosts import ARCHIVE_HOSTS, CDN_HOST, OffsiteError, redirect_target
-from imgur_dl.models import Origin, Result, Status
+from imgur_dl.models import Job, Origin, Result, Source, Status
 from imgur_dl.outcomes import Present, Saved
 from imgur_dl.pacing import Pacing
 from imgur_dl.retry import RetryPolicy
@@ -73,6 +74,16 @@ def same_file(url: str) -> str | None:
     return (parts.hostname or "").lower() + parts.path
 
 
+def spellings(url: str) -> list[str]:
+    """The links that name ``url``'s file on the CDN: a JPEG's ``.jpg`` and ``.jpeg`` links are one file, and it may
+    have been captured under either (the API spells it ``.jpeg``; most captures are of the ``.jpg`` links shared
+    for years before it did: asked first)."""
+    stem, dot, ext = url.rpartition(".")
+    if dot and ext.lower() in ("jpg", "jpeg"):
+        return [f"{stem}.jpg", f"{stem}.jpeg"]
+    return [url]
+
+
 def capture_redirect(base: str, location: str) -> str:
     """A redirect inside the archive, allowed only to another capture of the same file."""
     target = redirect_target(base, location, hosts=ARCHIVE_HOSTS)
@@ -102,26 +113,32 @@ class Wayback:
         job = failed.job
         reasons: list[str] = []
         for source, path in zip(job.media.sources, job.paths, strict=True):
-            try:
-                captures = self.captures(source.url)
-            except WaybackError as exc:
-                return _failed(failed, f"the Wayback Machine could not be asked ({exc})")
-            for capture in captures[:TRIES]:
-                url = REPLAY.format(timestamp=capture.timestamp, original=capture.original)
-                # Dated by its upload time when the API still knows it, else by the capture's.
-                mtime = upload_time(job) or capture_time(capture.timestamp)
-                outcome = self.downloader.fetch_into(job, replace(source, url=url), path, mtime)
-                if isinstance(outcome, Saved):
-                    return Result(job, Status.SAVED, saved_at(path, outcome), bytes=outcome.size, url=outcome.url,
-                                  source=Origin.WAYBACK,
-                                  capture=capture.timestamp, sha256=outcome.sha256)
-                if isinstance(outcome, Present):
-                    return Result(job, Status.SKIPPED, path, bytes=outcome.size)
-                why = "the capture is Imgur's region placeholder" if outcome.region else outcome.reason
-                reasons.append(f"{capture.timestamp}: {why}")
+            for link in spellings(source.url):
+                try:
+                    captures = self.captures(link)
+                except WaybackError as exc:
+                    return _failed(failed, f"the Wayback Machine could not be asked ({exc})")
+                for capture in captures[:TRIES]:
+                    if (recovered := self._fetched(job, source, path, capture, reasons)) is not None:
+                        return recovered
         why = "no capture in the Wayback Machine" if not reasons else \
             f"no good capture in the Wayback Machine ({'; '.join(reasons[:3])})"
         return _failed(failed, why)
+
+    def _fetched(self, job: Job, source: Source, path: Path, capture: Capture, reasons: list[str]) -> Result | None:
+        """The file, from ``capture``; None when the capture is not good, and why in ``reasons``."""
+        url = REPLAY.format(timestamp=capture.timestamp, original=capture.original)
+        # Dated by its upload time when the API still knows it, else by the capture's.
+        mtime = upload_time(job) or capture_time(capture.timestamp)
+        outcome = self.downloader.fetch_into(job, replace(source, url=url), path, mtime)
+        if isinstance(outcome, Saved):
+            return Result(job, Status.SAVED, saved_at(path, outcome), bytes=outcome.size, url=outcome.url,
+                          source=Origin.WAYBACK, capture=capture.timestamp, sha256=outcome.sha256)
+        if isinstance(outcome, Present):
+            return Result(job, Status.SKIPPED, path, bytes=outcome.size)
+        why = "the capture is Imgur's region placeholder" if outcome.region else outcome.reason
+        reasons.append(f"{capture.timestamp}: {why}")
+        return None
 
     def captures(self, url: str) -> list[Capture]:
         """Good-looking captures of exactly ``url`` (HTTP 200, a media type), newest first."""

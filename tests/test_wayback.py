@@ -39,7 +39,7 @@ def _album_with_a_removed_image(imgur: Imgur) -> AlbumData:
 def test_a_removed_file_in_an_album_is_recovered_byte_exact(imgur: Imgur, tmp_path: Path) -> None:
     album = _album_with_a_removed_image(imgur)
     gone = album.images[1]
-    imgur.add_capture(f"http://i.imgur.com:80/{gone.id}.jpeg", "20150102030405", body=gone.data)
+    imgur.add_capture(f"http://i.imgur.com:80/{gone.id}.jpg", "20150102030405", body=gone.data)
     archive = tmp_path / "seen.sqlite"
     result = run_main("--wayback", "--json", "--write-metadata", "--download-archive", str(archive),
                       "-o", str(tmp_path / "out"), "imgur.com/a/AbC1234")
@@ -50,7 +50,7 @@ def test_a_removed_file_in_an_album_is_recovered_byte_exact(imgur: Imgur, tmp_pa
     assert "3 saved (1 from the Wayback Machine), 0 skipped, 0 failed" in result.err
     rows = {r["id"]: r for r in map(json.loads, result.out.splitlines())}
     assert rows[gone.id]["source"] == "wayback" and rows[gone.id]["capture"] == "20150102030405"
-    assert rows[gone.id]["url"] == f"https://web.archive.org/web/20150102030405id_/http://i.imgur.com:80/{gone.id}.jpeg"
+    assert rows[gone.id]["url"] == f"https://web.archive.org/web/20150102030405id_/http://i.imgur.com:80/{gone.id}.jpg"
     assert rows[album.images[0].id]["source"] == "imgur"
     items = json.loads((tmp_path / "out" / "AbC1234" / "album.json").read_text())["items"]
     assert (items[1]["source"], items[1]["wayback_timestamp"]) == ("wayback", "20150102030405")
@@ -222,8 +222,30 @@ def _all_removed(imgur: Imgur, count: int) -> AlbumData:
     album = imgur.add_album("AbC1234", count=count, size=500)
     for image in album.images:
         image.removed = True
-        imgur.add_capture(f"https://i.imgur.com/{image.id}.jpeg", body=image.data)
+        imgur.add_capture(f"https://i.imgur.com/{image.id}.jpg", body=image.data)
     return album
+
+
+def test_a_jpeg_captured_under_either_of_its_links_is_recovered(imgur: Imgur, tmp_path: Path) -> None:
+    # The API spells a JPEG's link .jpeg; the links people shared for years, and most captures, are .jpg: the same
+    # file on the CDN. The .jpg link is looked up first, the other only when it has no good capture.
+    album = imgur.add_album("AbC1234", count=4, size=3_000)
+    for image in album.images:
+        image.removed = True
+    first, second, third, fourth = album.images
+    imgur.add_capture(f"http://i.imgur.com/{first.id}.jpg", body=first.data)
+    imgur.add_capture(f"https://i.imgur.com/{second.id}.jpeg", body=second.data)
+    imgur.add_capture(f"https://i.imgur.com/{third.id}.jpg", "20220101000000", body=REMOVED_PNG)  # (after it went)
+    imgur.add_capture(f"https://i.imgur.com/{third.id}.jpeg", "20190101000000", body=third.data)
+    result = run_main("--wayback", "-o", str(tmp_path), "imgur.com/a/AbC1234")
+    assert result.code == 1, result
+    assert files_under(tmp_path / "AbC1234") == {f"00{n}-{i.id}.jpg": i.data for n, i in enumerate(album.images[:3], 1)}
+    asked = sorted(q["url"][0] for host, path, q in imgur.queries if path == "/cdx/search/cdx")
+    assert asked == sorted([f"i.imgur.com/{first.id}.jpg", f"i.imgur.com/{second.id}.jpg",
+                            f"i.imgur.com/{second.id}.jpeg", f"i.imgur.com/{third.id}.jpg",
+                            f"i.imgur.com/{third.id}.jpeg", f"i.imgur.com/{fourth.id}.jpg",
+                            f"i.imgur.com/{fourth.id}.jpeg"])
+    assert f"{fourth.id}: removed from Imgur; no capture in the Wayback Machine" in result.err
 
 
 def test_the_archive_s_index_is_asked_under_its_limit_however_many_files_are_gone(imgur: Imgur,
@@ -253,6 +275,7 @@ def test_a_refusal_of_the_archive_s_index_stops_every_look_up_for_a_minute(imgur
     assert not imgur.archive_blocked
     assert 1 <= len(imgur.cdx_refused) <= 2, imgur.cdx_refused  # (a second look-up may have left before the 429)
     assert 60.0 in result.waits
+    assert "imgur-dl: web.archive.org: HTTP 429 Too Many Requests - waiting 60s" in result.err, result.err
 
 
 def test_an_archive_that_stops_answering_is_asked_nothing_more_after_three_look_ups(imgur: Imgur,
@@ -292,7 +315,7 @@ def test_an_archive_that_answers_again_is_counted_afresh(imgur: Imgur, tmp_path:
 def test_a_retry_after_of_the_archive_s_index_is_honoured(imgur: Imgur, tmp_path: Path) -> None:
     album = _album_with_a_removed_image(imgur)
     gone = album.images[1]
-    imgur.add_capture(f"https://i.imgur.com/{gone.id}.jpeg", body=gone.data)
+    imgur.add_capture(f"https://i.imgur.com/{gone.id}.jpg", body=gone.data)
     imgur.faults.append(Fault("status", host="web.archive.org", path="/cdx/search/cdx", attempts={1}, status=429,
                               headers={"Retry-After": "7"}))
     result = run_main("--wayback", "-o", str(tmp_path), "imgur.com/a/AbC1234")
