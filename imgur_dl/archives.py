@@ -207,7 +207,10 @@ class ZipFiles(Files):
         self.inner = member.filename
         if member.flag_bits & _ENCRYPTED:  # (zipfile's own words name its whole record)
             raise ScanError.stopped(f"{self.name}: {self.inner}", "encrypted: its password is needed to read it")
-        return self.archive.open(member)
+        try:
+            return self.archive.open(member)
+        except ValueError:  # (zipfile's "negative seek value": where its directory says it starts is spoilt)
+            raise zipfile.BadZipFile("its place in the archive is spoilt (before the archive's start)") from None
 
     def _goes_on(self, exc: Exception) -> bool:
         return True  # (each file is read apart from the others, by its own offset in the archive)

@@ -1510,6 +1510,9 @@ def test_a_tar_archive_is_said_cut_short_wherever_it_is_cut_before_its_end(
 # ended the whole run as unexpected), and a dictionary frame whose dictionary is none.
 @example("gzip", [(122, b"\x08\x18")], 42)
 @example("zstd with its dictionary", [(12, b"\x00" * 5)], 1017)
+# A ZIP whose member's place, in its central directory, is before the archive's start: zipfile's ValueError
+# ("negative seek value") on opening it ended the whole run as unexpected.
+@example("zip", [(1061, b"\x01\x00\x00\x00\x00\x00")], 3934)
 def test_compressed_input_spoilt_anywhere_is_read_without_a_crash(kind: str, spoils: list[tuple[int, bytes]],
                                                                   cut: int) -> None:
     data = bytearray(_PACKED[kind])
