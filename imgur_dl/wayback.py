@@ -12,7 +12,7 @@ asked for, and every redirect the archive answers must stay on that file.
 Bytes pass the same checks as Imgur's (size when the API gave one, the media
 kind, no placeholder), through a downloader of their own: few requests at
 once, and the archive's 429s and ``Retry-After`` honoured. The index is asked
-at most 24 times a minute, the archive's limit, and not at all for a minute
+at most 24 times a minute (80% of its limit), and not at all for a minute
 after it refuses (:mod:`imgur_dl.pacing`).
 """
 
@@ -42,7 +42,7 @@ CDX = "https://web.archive.org/cdx/search/cdx"
 REPLAY = "https://web.archive.org/web/{timestamp}id_/{original}"
 # Requests to the archive at once: it is slow, shared and rate-limited.
 WORKERS = 2
-# Captures tried per file, newest first, before giving up on it.
+# Captures tried per link looked up (a JPEG has two: spellings), newest first, before giving up on it.
 TRIES = 4
 # Look-ups in a row the archive gives no answer to (after their retries, or past their refusals) before it is asked
 # nothing more this run: it is down, or shuts this address out (for an hour, after a minute of 429s: pacing.py).
