@@ -22,6 +22,7 @@ from imgur_dl.wayback import Wayback, WaybackError, _captures, same_file
 from tests.clock import FastClock
 from tests.conftest import files_under, run_main
 from tests.standin import REGION_PNG, REMOVED_PNG, SITE_SHELL, AlbumData, Fault, Imgur, fake_bytes
+from tests.test_races import _hold
 
 ARCHIVE = ("web.archive.org", "archive.org")
 
@@ -312,12 +313,50 @@ def test_an_archive_that_answers_again_is_counted_afresh(imgur: Imgur, tmp_path:
     assert [e for e in ends if e != 0] == ["HTTP 503 Service Unavailable"] * 4, ends
 
 
-def test_a_retry_after_of_the_archive_s_index_is_honoured(imgur: Imgur, tmp_path: Path) -> None:
+class _AnotherRun(FastClock):
+    """Another run starts the file while the archive's index asks for a wait (its Retry-After), and finishes it while
+    this run waits on it (a second's wait: another wait between is the index's pacing)."""
+
+    def __init__(self, part: Path, final: Path, data: bytes) -> None:
+        super().__init__()
+        self.part, self.final, self.data = part, final, data
+        self.fd = -1
+
+    def wait(self, event: threading.Event, seconds: float) -> bool:
+        if not self.waits:
+            self.fd = _hold(self.part, self.data[:2])
+        elif self.fd >= 0 and seconds == 1.0:
+            os.pwrite(self.fd, self.data, 0)
+            os.replace(self.part, self.final)
+            os.close(self.fd)
+            self.fd = -1
+        return super().wait(event, seconds)
+
+
+def _refused_once(imgur: Imgur, retry_after: str) -> AlbumData:
+    """An album whose second file Imgur removed, captured as .jpg; the index first answers 429, ``retry_after``."""
     album = _album_with_a_removed_image(imgur)
     gone = album.images[1]
     imgur.add_capture(f"https://i.imgur.com/{gone.id}.jpg", body=gone.data)
     imgur.faults.append(Fault("status", host="web.archive.org", path="/cdx/search/cdx", attempts={1}, status=429,
-                              headers={"Retry-After": "7"}))
+                              headers={"Retry-After": retry_after}))
+    return album
+
+
+def test_a_file_another_run_finishes_while_it_is_looked_for_counts_as_skipped(imgur: Imgur, tmp_path: Path) -> None:
+    album = _refused_once(imgur, "1")
+    gone = album.images[1]
+    name = f"002-{gone.id}.jpg"
+    clock = _AnotherRun(tmp_path / "AbC1234" / f"{name}.part", tmp_path / "AbC1234" / name, gone.data)
+    result = run_main("--wayback", "-o", str(tmp_path), "imgur.com/a/AbC1234", clock=clock)
+    assert result.code == 0, result
+    assert "files: 2 saved, 1 skipped, 0 failed" in result.err, result.err
+    assert files_under(tmp_path / "AbC1234") == {f"00{n}-{i.id}.jpg": i.data for n, i in enumerate(album.images, 1)}
+    assert [q for q in imgur.queries if q[1].startswith("/web/")] == []  # (no capture fetched)
+
+
+def test_a_retry_after_of_the_archive_s_index_is_honoured(imgur: Imgur, tmp_path: Path) -> None:
+    _refused_once(imgur, "7")
     result = run_main("--wayback", "-o", str(tmp_path), "imgur.com/a/AbC1234")
     assert result.code == 0, result
     assert result.waits == [7.0]
