@@ -310,9 +310,7 @@ class Imgur:
         self.cdx_asked: list[float] = []  # when each index request came, on archive_clock
         self.cdx_refused: list[float] = []  # ... and each refused one
         self.archive_blocked = False
-        self.archive_inflight = 0
         self.archive_delay = 0.0  # the archive's own slowness, on top of the network's
-        self.peak_archive_inflight = 0
         self.inflight_limit: int | None = None  # i.imgur.com answers 429 above this
         self.inflight_retry_after: int | None = None  # ... with this Retry-After
         self.region_blocked = False  # a UK visitor: every file is the region placeholder
@@ -430,7 +428,6 @@ class Imgur:
                 setattr(self, name, getattr(self, name) + delta)
             self.peak_inflight = max(self.peak_inflight, self.inflight)
             self.peak_api_inflight = max(self.peak_api_inflight, self.api_inflight)
-            self.peak_archive_inflight = max(self.peak_archive_inflight, self.archive_inflight)
             self._cond.notify_all()
 
     @contextlib.contextmanager
@@ -471,8 +468,7 @@ class Imgur:
                 self._cdn(h, method, path, headers, attempt)
             return
         if host in ARCHIVE_HOSTS:
-            with self._in_flight(h, "archive_inflight"):
-                self._archive(h, host, path, parse_qs(parts.query), attempt)
+            self._archive(h, host, path, parse_qs(parts.query), attempt)
             return
         if host == "api.imgur.com":
             with self._in_flight(h, "api_inflight"):
