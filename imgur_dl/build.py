@@ -24,7 +24,7 @@ from imgur_dl.hosts import ARCHIVE_HOSTS, MEDIA_HOSTS, redirect_target
 from imgur_dl.labels import Labeller
 from imgur_dl.naming import Namer
 from imgur_dl.options import Options
-from imgur_dl.pacing import CDX_PER_MINUTE, Pacing
+from imgur_dl.pacing import CDX_PER_MINUTE, REPLAY_PER_MINUTE, Pacing
 from imgur_dl.planner import Planner
 from imgur_dl.progress import Bar, Meter, Progress
 from imgur_dl.retry import RetryPolicy
@@ -100,7 +100,8 @@ def build_run(options: Options, stderr: TextIO, environ: Mapping[str, str] | Non
         from_archive = downloader(wayback.WORKERS, "the Wayback Machine", "in the Wayback Machine", ARCHIVE_HOSTS,
                                   wayback.capture_redirect)
         recoverer = Wayback(session, from_archive, policy, cancel, progress.note,
-                            pacing=Pacing(CDX_PER_MINUTE, cancel, clock.now))
+                            pacing=Pacing(CDX_PER_MINUTE, cancel, clock.now),
+                            replays=Pacing(REPLAY_PER_MINUTE, cancel, clock.now))
     # Albums are looked up a few at a time, while earlier ones download.
     resolver = ThreadPoolExecutor(max_workers=RESOLVERS, thread_name_prefix="imgur-dl-api")
     planner = Planner(api, resolver, choice=options.choice, archive=archive, wayback=recoverer,

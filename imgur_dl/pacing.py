@@ -23,6 +23,9 @@ from imgur_dl.cancel import Cancel
 
 # The archive's index: requests a minute, 80% of its limit (see above).
 CDX_PER_MINUTE = 24
+# The archive's replays (web.archive.org/web/...): 600 a minute (the same client's DEFAULT_MEMENTO_RATE_LIMIT, 80% of
+# it asked). A capture asked for by where it is (its nearest to a moment) is followed by at most one fetch of it: half.
+REPLAY_PER_MINUTE = 240
 # After a 429 that does not say when to come back: the wait of the client cited above (DEFAULT_RATE_LIMIT_DELAY).
 SILENCE = 60.0
 # The longest pause a Retry-After is honoured for (a refusal that asks for more still stops the run's requests

@@ -2,18 +2,24 @@
 
 Asked only with ``--wayback``: archive.org is a third party. For a file that
 Imgur answered with its ``removed.png``, a 404 or the region placeholder,
-the CDX server lists the captures of its direct link
-(``web.archive.org/cdx/search/cdx?url=i.imgur.com/<id>.<ext>&output=json``,
-HTTP 200 captures only); each is fetched in its original bytes with the
-``id_`` form (``web.archive.org/web/<timestamp>id_/<url>``), newest first,
-until one is good. The archive's index is case-insensitive and Imgur's ids
+the archive is first asked for the capture of its direct link nearest the
+minute it was uploaded (``web.archive.org/web/<minute>id_/<link>``): it
+answers with a redirect to that capture (``found capture at <timestamp>``),
+or 404 when it holds none, without a look-up in its index, whose limit is
+far lower. That capture is fetched in its original bytes (the ``id_`` form,
+``web.archive.org/web/<timestamp>id_/<url>``). Only when it is not good, or
+the file's upload time is unknown, does the CDX server list the captures of
+the link (``web.archive.org/cdx/search/cdx?url=i.imgur.com/<id>.<ext>&output=json``,
+HTTP 200 captures only), each fetched in turn, newest first, until one is
+good. The archive's index is case-insensitive and Imgur's ids
 are not, so a capture counts only if its original URL names exactly the file
 asked for, and every redirect the archive answers must stay on that file.
 Bytes pass the same checks as Imgur's (size when the API gave one, the media
 kind, no placeholder), through a downloader of their own: few requests at
 once, and the archive's 429s and ``Retry-After`` honoured. The index is asked
-at most 24 times a minute (80% of its limit), and not at all for a minute
-after it refuses (:mod:`imgur_dl.pacing`).
+at most 24 times a minute (80% of its limit), the nearest captures at most
+240 times (with the fetch each leads to, 80% of the replays the archive
+takes), and neither for a minute after a refusal (:mod:`imgur_dl.pacing`).
 """
 
 from __future__ import annotations
@@ -21,12 +27,13 @@ from __future__ import annotations
 import json
 import re
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from imgur_dl.bounded import TooLarge, Unreachable, get_bounded
+from imgur_dl.bounded import Answer, TooLarge, Unreachable, get_bounded
 from imgur_dl.cancel import Cancel
 from imgur_dl.dates import capture_time, upload_time
 from imgur_dl.downloader import Downloader, saved_at
@@ -40,6 +47,9 @@ from imgur_dl.session import Session
 
 CDX = "https://web.archive.org/cdx/search/cdx"
 REPLAY = "https://web.archive.org/web/{timestamp}id_/{original}"
+# The capture nearest a moment: asked with a timestamp to the minute, which no capture has (they are to the second),
+# the archive always redirects to one ("found capture at ..."), or answers 404 when it holds none of the link.
+NEAREST = "https://web.archive.org/web/{minute}id_/{link}"
 # Requests to the archive at once: it is slow, shared and rate-limited.
 WORKERS = 2
 # Captures tried per link looked up (a JPEG has two: spellings), newest first, before giving up on it.
@@ -62,6 +72,14 @@ class Capture:
     original: str
     mimetype: str
     file: str  # the file its original URL names (same_file)
+
+
+@dataclass(frozen=True)
+class Nearest:
+    """What the archive said of a link asked for its capture nearest a moment."""
+
+    archived: bool  # False: it holds no capture of the link at all (its index need not be asked)
+    capture: Capture | None = None  # the capture it pointed to, when that is one of exactly this file
 
 
 def same_file(url: str) -> str | None:
@@ -97,33 +115,71 @@ class Wayback:
     """Looks files up in the Wayback Machine and fetches good captures."""
 
     def __init__(self, session: Session, downloader: Downloader, policy: RetryPolicy, cancel: Cancel,
-                 say: Callable[[str], None], *, pacing: Pacing) -> None:
+                 say: Callable[[str], None], *, pacing: Pacing, replays: Pacing) -> None:
         self.session = session
         self.downloader = downloader
         self.policy = policy
         self.cancel = cancel
         self.say = say
         self.pacing = pacing  # the index's look-ups, from every thread (CDX_PER_MINUTE)
+        self.replays = replays  # ... and the nearest captures asked for (REPLAY_PER_MINUTE)
         self._lock = threading.Lock()
         self._unanswered = 0  # look-ups in a row that got no answer
         self._given_up: str | None = None  # why the archive is asked nothing more this run
 
     def recover(self, failed: Result) -> Result:
         """``failed`` (a file Imgur no longer serves) from a capture, or still failed, saying why."""
-        job = failed.job
         reasons: list[str] = []
-        for source, path in zip(job.media.sources, job.paths, strict=True):
-            for link in spellings(source.url):
-                try:
-                    captures = self.captures(link)
-                except WaybackError as exc:
-                    return _failed(failed, f"the Wayback Machine could not be asked ({exc})")
-                for capture in captures[:TRIES]:
-                    if (recovered := self._fetched(job, source, path, capture, reasons)) is not None:
-                        return recovered
+        try:
+            for source, path in zip(failed.job.media.sources, failed.job.paths, strict=True):
+                if (recovered := self._recovered(failed.job, source, path, reasons)) is not None:
+                    return recovered
+        except WaybackError as exc:
+            return _failed(failed, f"the Wayback Machine could not be asked ({exc})")
         why = "no capture in the Wayback Machine" if not reasons else \
             f"no good capture in the Wayback Machine ({'; '.join(reasons[:3])})"
         return _failed(failed, why)
+
+    def _recovered(self, job: Job, source: Source, path: Path, reasons: list[str]) -> Result | None:
+        """``source`` from a good capture: first the one nearest its upload, of each of its links, found with no
+        look-up in the index; then the index's, of the links the archive holds any of. None when none is good
+        (why, in ``reasons``)."""
+        links = spellings(source.url)
+        tried: set[tuple[str, str]] = set()  # the captures fetched already (file, timestamp)
+        if (when := upload_time(job)) is not None:
+            held = []  # the links the archive holds captures of
+            for link in links:
+                nearest = self.nearest(link, when)
+                held += [link] if nearest.archived else []
+                if nearest.capture is not None:
+                    tried.add((nearest.capture.file, nearest.capture.timestamp))
+                    if (recovered := self._fetched(job, source, path, nearest.capture, reasons)) is not None:
+                        return recovered
+            links = held
+        for link in links:
+            for capture in [c for c in self.captures(link) if (c.file, c.timestamp) not in tried][:TRIES]:
+                if (recovered := self._fetched(job, source, path, capture, reasons)) is not None:
+                    return recovered
+        return None
+
+    def nearest(self, link: str, when: float) -> Nearest:
+        """The archive's capture of ``link`` nearest ``when`` (seconds since the epoch), as its replay points to it."""
+        asked = NEAREST.format(minute=time.strftime("%Y%m%d%H%M", time.gmtime(when)), link=link)
+        answer = self._ask(asked, pacing=self.replays, reader=_unread)
+        if answer.status == 404:  # "The Wayback Machine has not archived that URL."
+            return Nearest(archived=False)
+        location = answer.headers.get("Location")
+        if answer.status not in (301, 302, 303, 307, 308) or not location:
+            return Nearest(archived=True)  # (no capture pointed to: its index can tell)
+        try:
+            target = capture_redirect(asked, location)
+        except OffsiteError:  # (a capture of another file under the same key: this link's, its index can tell)
+            return Nearest(archived=True)
+        found = _REPLAY_PATH.match(urlsplit(target).path)
+        file = None if found is None else same_file(found[2])
+        if found is None or file is None or not re.fullmatch(r"\d{14}", found[1]):
+            return Nearest(archived=True)
+        return Nearest(archived=True, capture=Capture(found[1], found[2], "", file))
 
     def _fetched(self, job: Job, source: Source, path: Path, capture: Capture, reasons: list[str]) -> Result | None:
         """The file, from ``capture``; None when the capture is not good, and why in ``reasons``."""
@@ -159,12 +215,26 @@ class Wayback:
                   "filter": "statuscode:200", "limit": "-200"}
         if prefix:
             params["matchType"] = "prefix"
+        answer = self._ask(CDX, params=params, pacing=self.pacing)
+        if answer.status != 200:
+            raise WaybackError(f"HTTP {answer.status} {answer.reason}".strip())
+        try:
+            rows = json.loads(answer.body) if answer.body.strip() else []
+        except (ValueError, RecursionError):
+            raise WaybackError("its index answered something that is not JSON") from None
+        return _captures(rows)
+
+    def _ask(self, url: str, *, pacing: Pacing, params: dict[str, str] | None = None,
+             reader: Callable[[Iterator[bytes]], object] | None = None) -> Answer:
+        """The archive's answer to ``url``, paced by ``pacing``, after retries; :class:`WaybackError` when there
+        is none (or the archive is asked nothing more)."""
         if self._given_up is not None:
             raise WaybackError(self._given_up)
         try:
-            answer = get_bounded(self.session, CDX, params=params, policy=self.policy, cancel=self.cancel,
-                                 limit=MAX_INDEX, speed=self.downloader.transfer.speed,  # (as its files')
-                                 clock=self.downloader.transfer.clock, pacing=self.pacing,
+            answer = get_bounded(self.session, url, params=params, policy=self.policy, cancel=self.cancel,
+                                 limit=MAX_INDEX, reader=reader,
+                                 speed=self.downloader.transfer.speed,  # (as its files')
+                                 clock=self.downloader.transfer.clock, pacing=pacing,
                                  waiting=lambda reason, wait: self.say(
                                      f"imgur-dl: web.archive.org: {reason} - waiting {wait:.0f}s"))
         except TooLarge as exc:
@@ -174,13 +244,7 @@ class Wayback:
             raise WaybackError(str(exc)) from None
         status = f"HTTP {answer.status} {answer.reason}".strip()
         self._heard(status if answer.status == 429 or answer.status >= 500 else None)  # (what retries left)
-        if answer.status != 200:
-            raise WaybackError(status)
-        try:
-            rows = json.loads(answer.body) if answer.body.strip() else []
-        except (ValueError, RecursionError):
-            raise WaybackError("its index answered something that is not JSON") from None
-        return _captures(rows)
+        return answer
 
     def _heard(self, failure: str | None) -> None:
         """How a look-up ended: ``failure``, why no answer came, or None for an answer."""
@@ -211,6 +275,10 @@ def _captures(rows: object) -> list[Capture]:
         found.append(Capture(timestamp, original, mime, file))
     found.sort(key=lambda c: c.timestamp, reverse=True)
     return found
+
+
+def _unread(chunks: Iterator[bytes]) -> None:
+    """A capture's bytes, where only where it is was asked: not read (the answer is let go unread)."""
 
 
 def _failed(failed: Result, why: str) -> Result:

@@ -796,7 +796,11 @@ class Imgur:
     # i.imgur.com/ABC12xy.jpg also returns captures of i.imgur.com/abc12XY.jpg.
     #
     # Replay: /web/<timestamp>id_/<url> answers the capture's original bytes and
-    # status; a timestamp with no capture redirects to the nearest one; a
+    # status; a timestamp with no capture (one shorter than 14 digits among
+    # them) redirects to the nearest one, saying so (a 302 with
+    # "X-Archive-Redirect-Reason: found capture at <timestamp>", as recorded in
+    # edgi-govdata-archiving/wayback's cassette
+    # test_get_memento_with_inexact_string_datetime); a
     # redirect capture replays as a redirect into the archive; nothing at all,
     # 404. The availability API (archive.org/wayback/available?url=) answers
     # {"url", "archived_snapshots": {"closest": {...}}} or an empty
@@ -899,6 +903,7 @@ class Imgur:
         best = min(found, key=lambda c: abs(int(c.timestamp) - want))
         if best.timestamp != timestamp or best.original != url:
             h.reply(302, b"", {"Location": f"https://web.archive.org/web/{best.timestamp}id_/{best.original}",
+                               "X-Archive-Redirect-Reason": f"found capture at {best.timestamp}",
                                "Content-Type": "text/plain"})
             return
         headers = {"Memento-Datetime": formatdate(usegmt=True), "X-Archive-Src": "imgur-crawl.warc.gz"}

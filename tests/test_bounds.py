@@ -22,6 +22,7 @@ from imgur_dl.planner import Planner
 from tests.conftest import command, files_under, run_main, until
 from tests.launcher import Forked, Launcher
 from tests.standin import Fault, Imgur, _v3_gallery_item, v1_answer
+from tests.test_wayback import bad_nearest
 
 
 def _answer(imgur: Imgur, album_id: str, body: dict[str, object] | bytes) -> None:
@@ -453,7 +454,8 @@ def test_an_answer_that_crawls_is_given_up_and_asked_again(imgur: Imgur, tmp_pat
     # file is (--min-speed) and asked again. (It held the run for as long as it took: 20 B/s, some 50 s.)
     album = imgur.add_album("AbC1234", count=2)
     album.images[0].removed = True
-    imgur.add_capture(f"https://i.imgur.com/{album.images[0].id}.jpeg", body=album.images[0].data)
+    imgur.add_capture(f"https://i.imgur.com/{album.images[0].id}.jpg", body=album.images[0].data)
+    bad_nearest(imgur, album.images[0])  # (found by a look-up in the index)
     imgur.faults.append(Fault("drip", host=host, path=path, attempts={1}, after=20))
     started = time.monotonic()
     result = run_main("--min-speed", "1K", "--speed-time", "0.5", "--wayback", "-o", str(tmp_path),

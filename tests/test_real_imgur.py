@@ -12,6 +12,7 @@ from imgur_dl import sniff
 from imgur_dl.defaults import USER_AGENT
 from tests.conftest import files_under, run_main
 from tests.standin import REGION_PNG, REMOVED_PNG, SITE_SHELL, Fault, Imgur
+from tests.test_wayback import bad_nearest
 
 
 def test_user_agent_is_one_the_cdn_accepts(imgur: Imgur, tmp_path: Path) -> None:
@@ -43,15 +44,19 @@ def test_a_refusal_that_never_ends_ends(imgur: Imgur, tmp_path: Path) -> None:
     assert len(imgur.requests_to("i.imgur.com")) == 3 * 9
 
 
-@pytest.mark.parametrize("host", ["api.imgur.com", "web.archive.org"])
-def test_a_small_answer_refused_is_waited_out_as_a_file_is(imgur: Imgur, tmp_path: Path, host: str) -> None:
-    # A 429 is no failure that --retries counts: the API's and the Wayback Machine's index's are waited out
-    # as the CDN's are (up to 8 of them), with --retries 0 too.
+@pytest.mark.parametrize(("host", "path"), [("api.imgur.com", "/post/v1/albums/AbC1234"),
+                                           ("web.archive.org", "/cdx/search/cdx"),
+                                           ("web.archive.org", r"/web/\d{12}id_/.*")])
+def test_a_small_answer_refused_is_waited_out_as_a_file_is(imgur: Imgur, tmp_path: Path, host: str,
+                                                           path: str) -> None:
+    # A 429 is no failure that --retries counts: the API's, the Wayback Machine index's and its nearest capture's
+    # are waited out as the CDN's are (up to 8 of them), with --retries 0 too.
     album = imgur.add_album("AbC1234", count=2)
     if host == "web.archive.org":
         album.images[0].removed = True
-        imgur.add_capture(f"https://i.imgur.com/{album.images[0].id}.jpeg", body=album.images[0].data)
-    path = "/post/v1/albums/AbC1234" if host == "api.imgur.com" else "/cdx/search/cdx"
+        imgur.add_capture(f"https://i.imgur.com/{album.images[0].id}.jpg", body=album.images[0].data)
+        if path == "/cdx/search/cdx":
+            bad_nearest(imgur, album.images[0])  # (found by a look-up in the index)
     imgur.faults.append(Fault("status", host=host, path=path, attempts={1, 2, 3}, status=429,
                               headers={"Retry-After": "2"}, body=b"{}"))
     result = run_main("--retries", "0", "--wayback", "-o", str(tmp_path), "imgur.com/a/AbC1234")
