@@ -133,7 +133,7 @@ SCENARIOS = {
     "list-1000": Scenario("list-1000", 1, 4_000, 0.150, 4 * MB, 60 * MB, tools=("imgur-dl",), albums=1000),
 }
 # Measured apart from the scenarios above.
-EXTRA = ("hashing", "scan", "blocks", "warc", "mbox", "history", "links", "list", "fleet")
+EXTRA = ("hashing", "scan", "blocks", "warc", "mbox", "history", "links", "list", "fleet", "wayback")
 AGAINST: list[str] = []  # other checkouts whose imgur-dl the scans time too (--against)
 SMOKE = Scenario("smoke", 12, 20_000, 0.02, 4 * MB, 60 * MB, ("imgur-dl", "gallery-dl", "curl", "python-floor -j 4"))
 SMOKE_THROTTLED = Scenario("smoke-throttled", 24, 20_000, 0.02, 4 * MB, 60 * MB, ("imgur-dl", "imgur-dl -j 3"),
@@ -924,6 +924,66 @@ def fleet(runs: int, work: Path, *, albums: int = 48, files: int = 4, size: int 
     return "\n".join(lines) + "\n", complete
 
 
+def recovering(runs: int, work: Path, *, files: int = 20, delay: float = 0.1) -> str:
+    """``--wayback``: an album whose every file Imgur removed, each captured in the archive, whose index takes 30
+    requests a minute and each of whose answers takes ``delay`` s: brought back whole (and each ``--against``
+    checkout's imgur-dl side by side)."""
+    bundle = work / "wayback-ca.pem"
+    server, (proxy, *_) = _standin(bundle, "--album", ALBUM, "--files", str(files), "--size", "50000", "--deleted",
+                                   "--cdx-per-minute", "30", "--archive-delay", str(delay))
+    tools = {"imgur-dl --wayback": _imgur_dl(), **{f"imgur-dl@{c} --wayback": _imgur_dl(c) for c in AGAINST}}
+    samples: dict[str, list[tuple[float, float, bool]]] = {t: [] for t in tools}
+    try:
+        for n in range(runs):
+            for tool, base in tools.items():
+                out = work / f"wayback-{n}"
+                before, start = os.times(), time.perf_counter()
+                done = subprocess.run([*base, "-q", "--wayback", "-o", str(out), f"https://imgur.com/a/{ALBUM}"],
+                                      env=_through(proxy, bundle, work), capture_output=True, check=False)
+                wall, after = time.perf_counter() - start, os.times()
+                cpu = (after.children_user - before.children_user) + (after.children_system - before.children_system)
+                samples[tool].append((wall, cpu, done.returncode == 0 and saved(out)[0] == files))
+                shutil.rmtree(out, ignore_errors=True)
+    finally:
+        assert server.stdin is not None
+        server.stdin.close()
+        server.wait(timeout=30)
+    lines = [f"## Bringing back {files} deleted files (`--wayback`), the archive {delay * 1000:.0f} ms away, its "
+             f"index at 30 requests a minute; {runs} runs each, medians", "",
+             "| tool | wall s | s a file | CPU s | all saved |", "| --- | ---: | ---: | ---: | --- |"]
+    for tool, got in samples.items():
+        wall = statistics.median(w for w, _, _ in got)
+        lines.append(f"| {tool} | {wall:.2f} | {wall / files:.2f} | {statistics.median(c for _, c, _ in got):.2f} | "
+                     f"{'yes' if all(ok for *_, ok in got) else 'NO'} |")
+    return "\n".join(lines) + "\n"
+
+
+def _extras(names: list[str], runs: int, work: Path, *, smoke: bool, listed: str) -> tuple[str, bool]:
+    """The measurements apart from the scenarios that ``names`` asks for (every one, small, for a smoke run), as
+    one report, and whether the fleet's runs were complete."""
+    def small(tiny: int, full: int) -> int:
+        return tiny if smoke else full
+
+    measures: list[tuple[str, Callable[[], str]]] = [
+        ("hashing", lambda: hashing(runs, work, size=small(8 * MB, 256 * MB))),
+        ("scan", lambda: scanning(runs, work, size=small(4 * MB, 300 * MB))),
+        ("blocks", lambda: scanning_blocks(runs, work, size=small(4 * MB, 100 * MB))),
+        ("warc", lambda: scanning_warc(runs, work, size=small(4 * MB, 200 * MB))),
+        ("mbox", lambda: scanning_mbox(runs, work, size=small(4 * MB, 200 * MB))),
+        ("history", lambda: scanning_history(runs, work, pages=small(3000, 300_000))),
+        ("links", lambda: links(runs, work, files=small(50, 100_000))),
+        ("wayback", lambda: recovering(runs, work, files=small(3, 20))),
+        ("list", lambda: listed),
+    ]
+    texts = [make() for name, make in measures if (smoke or name in names) and (name != "list" or listed)]
+    shared_ok = True
+    if smoke or "fleet" in names:
+        text, shared_ok = fleet(1, work, albums=6, files=2, size=20_000, counts=(1, 2)) if smoke \
+            else fleet(runs, work)
+        texts.append(text)
+    return "\n".join(texts), shared_ok
+
+
 def _version(module: str) -> str:
     try:
         return str(__import__(module).__version__)
@@ -961,27 +1021,7 @@ def main() -> int:
                 if args.smoke or "list" in names else ""
         finally:
             launcher.close()
-        extra = hashing(runs, Path(tmp), size=8 * MB if args.smoke else 256 * MB) \
-            if args.smoke or "hashing" in names else ""
-        if args.smoke or "scan" in names:
-            extra += "\n" + scanning(runs, Path(tmp), size=4 * MB if args.smoke else 300 * MB)
-        if args.smoke or "blocks" in names:
-            extra += "\n" + scanning_blocks(runs, Path(tmp), size=4 * MB if args.smoke else 100 * MB)
-        if args.smoke or "warc" in names:
-            extra += "\n" + scanning_warc(runs, Path(tmp), size=4 * MB if args.smoke else 200 * MB)
-        if args.smoke or "mbox" in names:
-            extra += "\n" + scanning_mbox(runs, Path(tmp), size=4 * MB if args.smoke else 200 * MB)
-        if args.smoke or "history" in names:
-            extra += "\n" + scanning_history(runs, Path(tmp), pages=3000 if args.smoke else 300_000)
-        if args.smoke or "links" in names:
-            extra += "\n" + links(runs, Path(tmp), files=50 if args.smoke else 100_000)
-        if listed:
-            extra += "\n" + listed
-        shared_ok = True
-        if args.smoke or "fleet" in names:
-            text, shared_ok = fleet(1, Path(tmp), albums=6, files=2, size=20_000, counts=(1, 2)) if args.smoke \
-                else fleet(runs, Path(tmp))
-            extra += "\n" + text
+        extra, shared_ok = _extras(names, runs, Path(tmp), smoke=args.smoke, listed=listed)
     text = report(outcomes, runs, sys.argv[1:]) + ("\n" + extra if extra else "")
     print(text)
     if args.out:

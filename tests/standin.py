@@ -1294,6 +1294,10 @@ def serve(argv: list[str] | None = None) -> None:
     parser.add_argument("--posts", type=int, default=0,
                         help="instead of one album: user 'Bench' with this many posts, albums of --files "
                              "files and single images in turn")
+    parser.add_argument("--deleted", action="store_true",
+                        help="the album's files removed from Imgur, each captured in the archive under its .jpg link")
+    parser.add_argument("--cdx-per-minute", type=int, help="the archive's index: 429 past this many requests a minute")
+    parser.add_argument("--archive-delay", type=float, default=0.0, help="seconds each answer of the archive takes")
     args = parser.parse_args(argv)
     imgur = Imgur()
     imgur.ca.cert_pem.write_to_path(args.bundle)
@@ -1310,7 +1314,11 @@ def serve(argv: list[str] | None = None) -> None:
         for n in range(args.albums):
             imgur.add_album(f"Fl{n:05d}", count=args.files, size=args.size, spread=args.spread)
     else:
-        imgur.add_album(args.album, count=args.files, size=args.size, title="Benchmark", spread=args.spread)
+        album = imgur.add_album(args.album, count=args.files, size=args.size, title="Benchmark", spread=args.spread)
+        for image in album.images if args.deleted else []:
+            image.removed = True
+            imgur.add_capture(f"https://i.imgur.com/{image.id}.jpg", body=image.data)
+    imgur.cdx_per_minute, imgur.archive_delay = args.cdx_per_minute, args.archive_delay
     imgur.shaping = Shaping(args.delay, args.conn_rate, args.link_rate, args.client_rate)
     imgur.inflight_limit, imgur.inflight_retry_after = args.inflight_limit, args.retry_after
     # The benchmark's runs share this one stand-in, where each user starts with a day's budget: a
