@@ -111,6 +111,24 @@ def capture_redirect(base: str, location: str) -> str:
     return target
 
 
+def pointed_to(asked: str, status: int, location: str | None) -> Nearest:
+    """What the archive's answer (``status``, ``location``) to ``asked``, a replay of a link at a moment that no
+    capture has, says of the link's captures."""
+    if status == 404:  # "The Wayback Machine has not archived that URL."
+        return Nearest(archived=False)
+    if status not in (301, 302, 303, 307, 308) or not location:
+        return Nearest(archived=True)  # (no capture pointed to: its index can tell)
+    try:
+        target = capture_redirect(asked, location)
+    except OffsiteError:  # (a capture of another file under the same key, say: this link's, its index can tell)
+        return Nearest(archived=True)
+    found = _REPLAY_PATH.match(urlsplit(target).path)
+    file = None if found is None else same_file(found[2])
+    if found is None or file is None or not re.fullmatch(r"\d{14}", found[1]):
+        return Nearest(archived=True)
+    return Nearest(archived=True, capture=Capture(found[1], found[2], "", file))
+
+
 class Wayback:
     """Looks files up in the Wayback Machine and fetches good captures."""
 
@@ -166,20 +184,7 @@ class Wayback:
         """The archive's capture of ``link`` nearest ``when`` (seconds since the epoch), as its replay points to it."""
         asked = NEAREST.format(minute=time.strftime("%Y%m%d%H%M", time.gmtime(when)), link=link)
         answer = self._ask(asked, pacing=self.replays, reader=_unread)
-        if answer.status == 404:  # "The Wayback Machine has not archived that URL."
-            return Nearest(archived=False)
-        location = answer.headers.get("Location")
-        if answer.status not in (301, 302, 303, 307, 308) or not location:
-            return Nearest(archived=True)  # (no capture pointed to: its index can tell)
-        try:
-            target = capture_redirect(asked, location)
-        except OffsiteError:  # (a capture of another file under the same key: this link's, its index can tell)
-            return Nearest(archived=True)
-        found = _REPLAY_PATH.match(urlsplit(target).path)
-        file = None if found is None else same_file(found[2])
-        if found is None or file is None or not re.fullmatch(r"\d{14}", found[1]):
-            return Nearest(archived=True)
-        return Nearest(archived=True, capture=Capture(found[1], found[2], "", file))
+        return pointed_to(asked, answer.status, answer.headers.get("Location"))
 
     def _fetched(self, job: Job, source: Source, path: Path, capture: Capture, reasons: list[str]) -> Result | None:
         """The file, from ``capture``; None when the capture is not good, and why in ``reasons``."""

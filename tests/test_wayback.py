@@ -20,7 +20,17 @@ from hypothesis import strategies as st
 
 from imgur_dl.build import build_run
 from imgur_dl.options import Options
-from imgur_dl.wayback import Wayback, WaybackError, _captures, same_file
+from imgur_dl.wayback import (
+    REPLAY,
+    Capture,
+    Nearest,
+    Wayback,
+    WaybackError,
+    _captures,
+    capture_redirect,
+    pointed_to,
+    same_file,
+)
 from tests.clock import FastClock
 from tests.conftest import files_under, run_main
 from tests.standin import REGION_PNG, REMOVED_PNG, SITE_SHELL, AlbumData, Fault, Image, Imgur, fake_bytes
@@ -245,6 +255,44 @@ def test_any_rows_of_an_index_answer_give_captures_that_each_name_a_file(rows: l
     for capture in found:
         assert (capture.timestamp, capture.original, capture.mimetype, "200") in rows
         assert capture.file is not None and capture.file == same_file(capture.original)
+
+
+_LINK = "https://i.imgur.com/AbC12xy.jpg"
+_ASKED = f"https://web.archive.org/web/202405171234id_/{_LINK}"
+
+
+# Where the archive may point: a capture of the link (as its index spells originals, or as another file: case,
+# extension, removed.png), or anything near that shape.
+_POINTED = st.builds("{}/web/{}id_/{}".format,
+                     st.sampled_from(["https://web.archive.org", "http://web.archive.org", ""]),
+                     st.text("0123456789", min_size=14, max_size=14) | st.text("0123456789", min_size=12, max_size=13),
+                     st.sampled_from([_LINK, "http://i.imgur.com:80/AbC12xy.jpg", "i.imgur.com/AbC12xy.jpg",
+                                      _LINK.swapcase(), "https://i.imgur.com/AbC12xy.jpeg",
+                                      "https://i.imgur.com/removed.png"]))
+_ANYWHERE = st.builds("{}{}{}{}/{}".format,
+                      st.sampled_from(["https://web.archive.org", "https://archive.org", "//web.archive.org", "",
+                                       "https://evil.example", "https://web.archive.org:8"]),
+                      st.sampled_from(["/web/", "/web", "/", "/save/"]),
+                      st.text("0123456789", max_size=16), st.sampled_from(["id_", "", "im_", "id_/"]),
+                      st.sampled_from([_LINK, "i.imgur.com/AbC12xy.jpg"]) | _ORIGINAL)
+
+
+@given(st.sampled_from([302, 301, 307, 302, 200, 403, 404, 429, 503]), _POINTED | _ANYWHERE | st.none())
+def test_a_nearest_capture_is_taken_only_as_one_of_exactly_the_link_asked_for(status: int,
+                                                                              location: str | None) -> None:
+    near = pointed_to(_ASKED, status, location)
+    assert near.archived == (status != 404)
+    if near.capture is not None:
+        assert location is not None and status in (301, 302, 307)
+        assert near.capture.file == same_file(_LINK) and re.fullmatch(r"\d{14}", near.capture.timestamp)
+        # (what is then fetched stays on the archive, a capture of that file)
+        capture_redirect(_ASKED, REPLAY.format(timestamp=near.capture.timestamp, original=near.capture.original))
+
+
+def test_a_nearest_capture_pointed_to_is_the_one_fetched() -> None:
+    near = pointed_to(_ASKED, 302, "/web/20240517123456id_/http://i.imgur.com:80/AbC12xy.jpg")
+    assert near == Nearest(archived=True, capture=Capture("20240517123456", "http://i.imgur.com:80/AbC12xy.jpg", "",
+                                                          "i.imgur.com/AbC12xy.jpg"))
 
 
 def test_region_block_with_wayback_recovers_from_the_archive(imgur: Imgur, tmp_path: Path) -> None:
