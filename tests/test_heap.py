@@ -9,39 +9,31 @@ import pytest
 
 from imgur_dl import build
 from imgur_dl.heap import TRIM_EVERY, Trim, c_heap_release
-from tests.clock import FastClock
+from tests.clock import FastClock, StillClock
 from tests.conftest import run_main
 from tests.standin import Imgur
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 500.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 def test_the_heap_is_trimmed_at_most_once_a_period() -> None:
-    clock, trims = Clock(), []
-    trim = Trim(lambda: trims.append(clock.now), clock)
+    clock, trims = StillClock(500.0), []
+    trim = Trim(lambda: trims.append(clock.at), clock)
     for at in (0.0, 0.1, TRIM_EVERY - 0.01, TRIM_EVERY, TRIM_EVERY + 0.2, 2 * TRIM_EVERY, 2 * TRIM_EVERY + 0.1,
                10.0, 10.1):
-        clock.now = 500.0 + at
+        clock.at = 500.0 + at
         trim.file_booked()
     # the first file starts the period; a trim once a whole period has passed since the last (or the start)
     assert trims == [500.0 + TRIM_EVERY, 500.0 + 2 * TRIM_EVERY, 510.0]
 
 
 def test_a_short_run_makes_no_trim_and_a_c_library_without_it_none_at_all() -> None:
-    clock, trims = Clock(), []
-    trim = Trim(lambda: trims.append(clock.now), clock)
+    clock, trims = StillClock(500.0), []
+    trim = Trim(lambda: trims.append(clock.at), clock)
     for _ in range(1000):
         trim.file_booked()  # no time passes
     assert trims == []
     without = Trim(None, clock)
     for _ in range(3):
-        clock.now += 10
+        clock.at += 10
         without.file_booked()  # periods pass, with nothing to call: nothing happens
 
 

@@ -3,38 +3,16 @@ when it is waited on."""
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
-
 import pytest
 
 from imgur_dl.cancel import Cancel
-from imgur_dl.clock import Clock
 from imgur_dl.errors import Cancelled
 from imgur_dl.pacing import MOST_PAUSE, SILENCE, Pacing
+from tests.clock import StillClock
 
 
-class StepClock(Clock):
-    """Stands still; a wait moves it on by what was waited."""
-
-    def __init__(self) -> None:
-        self.t = 1000.0
-        self.waits: list[float] = []
-        self.meanwhile: list[Callable[[], object]] = []  # what happens during the next waits, one each
-
-    def now(self) -> float:
-        return self.t
-
-    def wait(self, event: threading.Event, seconds: float) -> bool:
-        self.waits.append(seconds)
-        self.t += seconds
-        if self.meanwhile:
-            self.meanwhile.pop(0)()
-        return event.is_set()
-
-
-def _paced(per_minute: float = 24) -> tuple[Pacing, StepClock, Cancel]:
-    clock = StepClock()
+def _paced(per_minute: float = 24) -> tuple[Pacing, StillClock, Cancel]:
+    clock = StillClock()
     cancel = Cancel(clock)
     return Pacing(per_minute, cancel, clock.now), clock, cancel
 
@@ -49,9 +27,9 @@ def test_the_first_request_starts_at_once_and_the_others_a_gap_apart() -> None:
 def test_time_that_passed_anyway_counts_toward_the_gap() -> None:
     pacing, clock, _ = _paced(24)
     pacing.take()
-    clock.t += 2.0  # (the answer took two seconds)
+    clock.at += 2.0  # (the answer took two seconds)
     pacing.take()
-    clock.t += 3.0
+    clock.at += 3.0
     pacing.take()
     assert clock.waits == [pytest.approx(0.5)]
 

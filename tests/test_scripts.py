@@ -28,6 +28,7 @@ from imgur_dl.build import build_run
 from imgur_dl.clock import Clock
 from imgur_dl.models import Archived, Result, Status
 from imgur_dl.options import Options
+from tests.clock import StillClock
 from tests.conftest import ArchiveAt, files_under, run_main
 from tests.launcher import Launcher
 from tests.postgres import Postgres
@@ -397,18 +398,8 @@ def test_the_archive_answers_exactly_which_ids_it_has(archive: ArchiveAt, monkey
     store.close()
 
 
-class _Still(Clock):
-    """A clock that moves only when told."""
-
-    def __init__(self) -> None:
-        self.at = 1000.0
-
-    def now(self) -> float:
-        return self.at
-
-
 def test_records_gather_for_a_second_after_a_write_unless_a_batch_is_full_or_someone_waits() -> None:
-    clock = _Still()
+    clock = StillClock()
     archive = Archive(open_store(":memory:"), say=lambda _m: None, error=lambda _m: None, clock=clock)
     with archive._writes._cond:  # (the writer waits for records meanwhile)
         archive.add(Record(Entry.IMAGE, "Ab00001"))

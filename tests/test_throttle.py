@@ -10,15 +10,8 @@ from imgur_dl.cancel import Cancel
 from imgur_dl.errors import Cancelled
 from imgur_dl.growth import PROBE_AFTER
 from imgur_dl.throttle import CENSUS_WAIT, Throttle, Ticket
+from tests.clock import StillClock
 from tests.conftest import until
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def _fill(throttle: Throttle) -> list[Ticket]:
@@ -55,7 +48,7 @@ def _one_clean(throttle: Throttle) -> None:
 
 
 def test_a_burst_of_refusals_cuts_the_limit_once_to_what_was_accepted() -> None:
-    clock = Clock()
+    clock = StillClock()
     throttle = Throttle(32, Cancel(), clock, start=32)
     tickets = _fill(throttle)
     assert len(tickets) == 32
@@ -76,7 +69,7 @@ def test_a_burst_of_refusals_cuts_the_limit_once_to_what_was_accepted() -> None:
 
 
 def test_a_request_that_never_answers_holds_the_cut_only_so_long() -> None:
-    clock = Clock()
+    clock = StillClock()
     throttle = Throttle(8, Cancel(), clock, start=8)
     tickets = _fill(throttle)
     throttle.accepted(tickets[0])
@@ -85,7 +78,7 @@ def test_a_request_that_never_answers_holds_the_cut_only_so_long() -> None:
     throttle.release(tickets[2])
     assert throttle.try_acquire() is None
     assert throttle.limit == 8  # not cut yet: the silent five may still be accepted
-    clock.now += CENSUS_WAIT
+    clock.at += CENSUS_WAIT
     assert throttle.try_acquire() is None  # cut now, to the two accepted, and seven are still out
     assert throttle.limit == 2
     for ticket in tickets[3:] + tickets[:2]:
@@ -94,7 +87,7 @@ def test_a_request_that_never_answers_holds_the_cut_only_so_long() -> None:
 
 
 def test_refusals_before_any_acceptance_halve() -> None:
-    throttle = Throttle(32, Cancel(), Clock(), start=32)
+    throttle = Throttle(32, Cancel(), StillClock(), start=32)
     tickets = _fill(throttle)
     assert throttle.refused(tickets[0], 1.0) is True
     for ticket in tickets:
@@ -103,7 +96,7 @@ def test_refusals_before_any_acceptance_halve() -> None:
 
 
 def test_growth_after_clean_rounds_and_no_probe_of_a_level_just_refused() -> None:
-    clock = Clock()
+    clock = StillClock()
     throttle = Throttle(32, Cancel(), clock, start=32)
     first = _fill(throttle)
     for ticket in first[:6]:
@@ -126,13 +119,13 @@ def test_growth_after_clean_rounds_and_no_probe_of_a_level_just_refused() -> Non
     _clean_rounds(throttle, 10)
     assert throttle.limit == 6
     # Later the CDN may have loosened: the throttle probes again.
-    clock.now += PROBE_AFTER + 1
+    clock.at += PROBE_AFTER + 1
     _clean_rounds(throttle, 2)
     assert throttle.limit == 7
 
 
 def test_answers_to_older_generations_neither_cut_nor_grow() -> None:
-    clock = Clock()
+    clock = StillClock()
     throttle = Throttle(8, Cancel(), clock, start=8)
     old = _fill(throttle)
     for ticket in old[:4]:
@@ -146,7 +139,7 @@ def test_answers_to_older_generations_neither_cut_nor_grow() -> None:
     for ticket in old[4:]:
         throttle.release(ticket)
     assert throttle.limit == 4
-    clock.now += PROBE_AFTER  # the refused level may be probed again: only the count of clean answers holds it
+    clock.at += PROBE_AFTER  # the refused level may be probed again: only the count of clean answers holds it
     _clean_rounds(throttle, 1)  # 4, the places all in use
     for _ in range(3):
         _one_clean(throttle)
@@ -156,26 +149,26 @@ def test_answers_to_older_generations_neither_cut_nor_grow() -> None:
 
 
 def test_refused_at_one_everyone_waits_out_retry_after() -> None:
-    clock = Clock()
+    clock = StillClock()
     throttle = Throttle(1, Cancel(), clock)
     ticket = throttle.try_acquire()
     assert ticket is not None
     assert throttle.refused(ticket, 2.0) is True
     throttle.release(ticket)
     assert throttle.try_acquire() is None  # paused
-    clock.now += 2.0
+    clock.at += 2.0
     assert throttle.try_acquire() is not None
 
 
 def test_grows_back_to_the_ceiling_when_nothing_is_refused() -> None:
-    clock = Clock()
+    clock = StillClock()
     throttle = Throttle(8, Cancel(), clock, start=8)
     tickets = _fill(throttle)
     throttle.refused(tickets[0], 0.0)  # nothing accepted yet: halve
     for ticket in tickets:
         throttle.release(ticket)
     assert throttle.limit == 4
-    clock.now += PROBE_AFTER + 1
+    clock.at += PROBE_AFTER + 1
     steps = []
     while throttle.limit < 8:
         tickets = _fill(throttle)
@@ -211,7 +204,7 @@ def test_never_more_than_the_limit_in_flight_across_threads() -> None:
 # -- the slow start ----------------------------------------------------------------------
 
 def test_a_run_starts_at_six_in_flight_and_grows_fourfold_each_full_round_to_the_ceiling() -> None:
-    throttle = Throttle(64, Cancel(), Clock())
+    throttle = Throttle(64, Cancel(), StillClock())
     sizes = []
     for _ in range(4):
         tickets = _fill(throttle)
@@ -252,7 +245,7 @@ def _waiting(throttle: Throttle, cancel: Cancel, count: int) -> Iterator[list[Ti
 def test_with_more_waiting_than_places_the_window_grows_as_the_cdn_accepts() -> None:
     """A big album of big files: the window's requests accepted, their bodies still coming: more may start."""
     cancel = Cancel()
-    throttle = Throttle(64, cancel, Clock())
+    throttle = Throttle(64, cancel, StillClock())
     first = _fill(throttle)
     with _waiting(throttle, cancel, 20) as had:
         for ticket in first[:-1]:
@@ -268,7 +261,7 @@ def test_with_more_waiting_than_places_the_window_grows_as_the_cdn_accepts() -> 
 def test_a_small_album_of_big_files_waits_for_the_bodies_before_more_start() -> None:
     """Four files left, six in flight: accepted is not enough; they start as bodies end, as a CDN's limit allows."""
     cancel = Cancel()
-    throttle = Throttle(64, cancel, Clock())
+    throttle = Throttle(64, cancel, StillClock())
     first = _fill(throttle)
     with _waiting(throttle, cancel, 4) as had:
         for ticket in first:
@@ -282,7 +275,7 @@ def test_a_small_album_of_big_files_waits_for_the_bodies_before_more_start() -> 
 
 
 def test_a_small_album_under_a_cdn_that_takes_six_never_has_more_in_flight() -> None:
-    throttle = Throttle(64, Cancel(), Clock())
+    throttle = Throttle(64, Cancel(), StillClock())
     left, in_flight, peak = 10, [], 0
     while left or in_flight:
         while left and (ticket := throttle.try_acquire()) is not None:  # the workers take what they may
@@ -296,7 +289,7 @@ def test_a_small_album_under_a_cdn_that_takes_six_never_has_more_in_flight() -> 
 
 
 def test_places_never_all_in_use_open_no_more() -> None:
-    throttle = Throttle(64, Cancel(), Clock())
+    throttle = Throttle(64, Cancel(), StillClock())
     for _ in range(100):  # files found one at a time: one in flight, each answered in full
         _clean_rounds_of_one(throttle)
     assert throttle.limit == 6
@@ -310,7 +303,7 @@ def _clean_rounds_of_one(throttle: Throttle) -> None:
 
 
 def test_a_refusal_ends_the_ramp_and_growth_goes_one_at_a_time() -> None:
-    clock = Clock()
+    clock = StillClock()
     throttle = Throttle(64, Cancel(), clock)
     _clean_rounds(throttle, 1)
     tickets = _fill(throttle)
@@ -322,16 +315,16 @@ def test_a_refusal_ends_the_ramp_and_growth_goes_one_at_a_time() -> None:
         throttle.release(ticket)
     _finish(throttle, tickets[:8])
     assert throttle.limit == 8
-    clock.now += PROBE_AFTER + 1  # (the refused level may be probed again)
+    clock.at += PROBE_AFTER + 1  # (the refused level may be probed again)
     _clean_rounds(throttle, 2)  # sixteen clean answers at 8: one more, not twice as many
     assert throttle.limit == 9
 
 
-def _timed_round(throttle: Throttle, clock: Clock, wait: float) -> int:
+def _timed_round(throttle: Throttle, clock: StillClock, wait: float) -> int:
     """As many requests as the limit lets in, each accepted ``wait`` seconds after its place was taken, then
     answered in full; how many there were."""
     tickets = _fill(throttle)
-    clock.now += wait
+    clock.at += wait
     for ticket in tickets:
         throttle.accepted(ticket)
     _finish(throttle, tickets)
@@ -339,7 +332,7 @@ def _timed_round(throttle: Throttle, clock: Clock, wait: float) -> int:
 
 
 def test_the_ramp_ends_where_requests_start_to_queue() -> None:
-    clock = Clock()
+    clock = StillClock()
     throttle = Throttle(64, Cancel(), clock)
     assert _timed_round(throttle, clock, 0.010) == 6
     assert throttle.limit == 24
@@ -356,7 +349,7 @@ def test_the_ramp_ends_where_requests_start_to_queue() -> None:
 
 
 def test_a_queue_met_at_the_ceiling_goes_back_to_the_places_before_it() -> None:
-    clock = Clock()
+    clock = StillClock()
     throttle = Throttle(64, Cancel(), clock)
     assert _timed_round(throttle, clock, 0.010) == 6
     assert _timed_round(throttle, clock, 0.010) == 24
@@ -368,7 +361,7 @@ def test_a_queue_met_at_the_ceiling_goes_back_to_the_places_before_it() -> None:
 
 
 def test_a_queue_at_the_ceiling_is_found_with_its_places_never_all_in_use() -> None:
-    clock = Clock()
+    clock = StillClock()
     throttle = Throttle(64, Cancel(), clock)
     _timed_round(throttle, clock, 0.010)
     _timed_round(throttle, clock, 0.010)
@@ -376,7 +369,7 @@ def test_a_queue_at_the_ceiling_is_found_with_its_places_never_all_in_use() -> N
     for _ in range(2):  # 64 answers each, never more than 16 in flight, each waiting twice as long
         for _ in range(4):
             tickets = [throttle.try_acquire() for _ in range(16)]
-            clock.now += 0.020
+            clock.at += 0.020
             for ticket in tickets:
                 assert ticket is not None
                 throttle.accepted(ticket)
@@ -385,7 +378,7 @@ def test_a_queue_at_the_ceiling_is_found_with_its_places_never_all_in_use() -> N
 
 
 def test_a_rise_that_does_not_hold_was_chance_and_the_ramp_goes_on() -> None:
-    clock = Clock()
+    clock = StillClock()
     throttle = Throttle(64, Cancel(), clock)
     _timed_round(throttle, clock, 0.100)
     assert _timed_round(throttle, clock, 0.160) == 24
@@ -395,15 +388,15 @@ def test_a_rise_that_does_not_hold_was_chance_and_the_ramp_goes_on() -> None:
 
 
 def test_a_cdn_with_quick_and_slow_files_is_no_queue_and_is_ramped_to_the_ceiling() -> None:
-    clock = Clock()
+    clock = StillClock()
     throttle = Throttle(64, Cancel(), clock)
     for places in (6, 24):
         tickets = _fill(throttle)
         assert len(tickets) == places
-        clock.now += 0.020  # half the files come from the CDN's cache ...
+        clock.at += 0.020  # half the files come from the CDN's cache ...
         for ticket in tickets[::2]:
             throttle.accepted(ticket)
-        clock.now += 0.280  # ... the others from further away
+        clock.at += 0.280  # ... the others from further away
         for ticket in tickets[1::2]:
             throttle.accepted(ticket)
         _finish(throttle, tickets)
@@ -411,7 +404,7 @@ def test_a_cdn_with_quick_and_slow_files_is_no_queue_and_is_ramped_to_the_ceilin
 
 
 def test_a_far_cdn_whose_answers_take_as_long_with_more_in_flight_is_ramped_to_the_ceiling() -> None:
-    clock = Clock()
+    clock = StillClock()
     throttle = Throttle(64, Cancel(), clock)
     for places in (6, 24):
         assert _timed_round(throttle, clock, 0.150 + places / 10_000) == places  # (a little longer each round)
@@ -419,7 +412,7 @@ def test_a_far_cdn_whose_answers_take_as_long_with_more_in_flight_is_ramped_to_t
 
 
 def test_after_the_ramp_places_never_all_in_use_earn_no_more() -> None:
-    throttle = Throttle(32, Cancel(), Clock(), start=8)
+    throttle = Throttle(32, Cancel(), StillClock(), start=8)
     first = _fill(throttle)
     throttle.refused(first[0], 0.0)  # the ramp ends; nothing accepted yet: 4 places
     for ticket in first:
