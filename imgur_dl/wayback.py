@@ -58,6 +58,8 @@ TRIES = 4
 # nothing more this run: it is down, or shuts this address out (for an hour, after a minute of 429s: pacing.py).
 MOST_UNANSWERED = 3
 MAX_INDEX = 4 * 1024 * 1024
+# Rows an index answer holds at most (the last ones: ``limit=-200``); an answer that many long may have left some out.
+ROWS = 200
 
 _REPLAY_PATH = re.compile(r"^/web/(\d{1,14})id_/(.+)$")
 
@@ -144,6 +146,9 @@ class Wayback:
         self._lock = threading.Lock()
         self._unanswered = 0  # look-ups in a row that got no answer
         self._given_up: str | None = None  # why the archive is asked nothing more this run
+        # What a prefix look-up found of each id Imgur no longer knows (by its prefix, ``i.imgur.com/<id>.``): the
+        # captures of each of its files (the first TRIES), kept for its recovery instead of asking again.
+        self._found: dict[str, dict[str, list[Capture]]] = {}
 
     def recover(self, failed: Result) -> Result:
         """``failed`` (a file Imgur no longer serves) from a capture, or still failed, saying why."""
@@ -202,22 +207,32 @@ class Wayback:
         return None
 
     def captures(self, url: str) -> list[Capture]:
-        """Good-looking captures of exactly ``url`` (HTTP 200, a media type), newest first."""
+        """Good-looking captures of exactly ``url`` (HTTP 200, a media type), newest first (of an id looked up by
+        its prefix: what that found, not asked again)."""
         wanted = same_file(url)
-        return [] if wanted is None else [c for c in self._index(wanted, prefix=False) if c.file == wanted]
+        if wanted is None:
+            return []
+        with self._lock:
+            found = self._found.get(wanted.rpartition(".")[0] + ".")
+            if found is not None:
+                return found.pop(wanted, [])
+        return [c for c in self._index(wanted, prefix=False)[0] if c.file == wanted]
 
     def find_extension(self, image_id: str) -> str | None:
         """For an id Imgur no longer knows: the extension of its newest capture on the CDN, if any."""
-        pattern = re.compile(rf"^{CDN_HOST}/{re.escape(image_id)}\.([a-z0-9]{{3,4}})$")
-        for capture in self._index(f"{CDN_HOST}/{image_id}.", prefix=True):
-            match = pattern.match(capture.file)
-            if match and match[1] in ("jpg", "jpeg", "png", "gif", "mp4", "webp"):
-                return "jpg" if match[1] == "jpeg" else match[1]
-        return None
+        prefix = f"{CDN_HOST}/{image_id}."
+        captures, rows = self._index(prefix, prefix=True)
+        files = _media_files(captures, prefix)
+        if rows < ROWS:  # (the whole of what the index holds for the id: its files' captures are all here)
+            with self._lock:
+                self._found[prefix] = files
+        newest = next(iter(files), None)
+        return None if newest is None else "jpg" if newest.endswith(".jpeg") else newest.rpartition(".")[2]
 
-    def _index(self, url: str, *, prefix: bool) -> list[Capture]:
+    def _index(self, url: str, *, prefix: bool) -> tuple[list[Capture], int]:
+        """Captures the index lists for ``url``, good-looking ones only, newest first; and how many rows it gave."""
         params = {"url": url, "output": "json", "fl": "timestamp,original,mimetype,statuscode",
-                  "filter": "statuscode:200", "limit": "-200"}
+                  "filter": "statuscode:200", "limit": f"-{ROWS}"}
         if prefix:
             params["matchType"] = "prefix"
         answer = self._ask(CDX, params=params, pacing=self.pacing)
@@ -227,7 +242,7 @@ class Wayback:
             rows = json.loads(answer.body) if answer.body.strip() else []
         except (ValueError, RecursionError):
             raise WaybackError("its index answered something that is not JSON") from None
-        return _captures(rows)
+        return _captures(rows), len(rows) - 1 if isinstance(rows, list) and rows else 0  # (less its header)
 
     def _ask(self, url: str, *, pacing: Pacing, params: dict[str, str] | None = None,
              reader: Callable[[Iterator[bytes]], object] | None = None) -> Answer:
@@ -280,6 +295,19 @@ def _captures(rows: object) -> list[Capture]:
         found.append(Capture(timestamp, original, mime, file))
     found.sort(key=lambda c: c.timestamp, reverse=True)
     return found
+
+
+def _media_files(captures: list[Capture], prefix: str) -> dict[str, list[Capture]]:
+    """The media files named ``<prefix><extension>`` among ``captures`` (newest first), newest first, each with its
+    first TRIES captures."""
+    pattern = re.compile(rf"^{re.escape(prefix)}([a-z0-9]{{3,4}})$")
+    files: dict[str, list[Capture]] = {}
+    for capture in captures:
+        match = pattern.match(capture.file)
+        if match and match[1] in ("jpg", "jpeg", "png", "gif", "mp4", "webp"):
+            kept = files.setdefault(capture.file, [])
+            kept += [capture] if len(kept) < TRIES else []
+    return files
 
 
 def _unread(chunks: Iterator[bytes]) -> None:

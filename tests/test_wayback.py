@@ -148,6 +148,41 @@ def test_an_id_imgur_no_longer_knows_is_found_by_its_captured_link(imgur: Imgur,
     assert files_under(tmp_path) == {"GoNe123.gif": data}
 
 
+def _prefix_queries(imgur: Imgur) -> list[tuple[str, str]]:
+    """What the index was asked: each query's url, and its matchType when it gives one."""
+    return [(q["url"][0], q.get("matchType", [""])[0]) for _, path, q in imgur.queries if path == "/cdx/search/cdx"]
+
+
+def test_an_id_imgur_no_longer_knows_is_looked_up_in_the_index_once(imgur: Imgur, tmp_path: Path) -> None:
+    # The look-up that found which file the id was listed that file's captures: they are tried, not asked again
+    # (a JPEG's two links among them).
+    data = fake_bytes("GoNe123", 9_000, "jpg")
+    imgur.add_capture("https://i.imgur.com/GoNe123.jpeg", "20180101000000", body=data)
+    imgur.add_capture("https://i.imgur.com/gone123.jpg", "20190101000000", body=data[:100])  # (another file)
+    result = run_main("--wayback", "-o", str(tmp_path), "https://imgur.com/GoNe123")
+    assert result.code == 0, result
+    assert files_under(tmp_path) == {"GoNe123.jpg": data}
+    assert _prefix_queries(imgur) == [("i.imgur.com/GoNe123.", "prefix")]
+
+
+def test_an_id_whose_look_up_may_have_left_captures_out_is_looked_up_again_by_link(imgur: Imgur,
+                                                                                    tmp_path: Path) -> None:
+    # An answer as long as the limit (200 rows, the last ones) may have left out some of the id's captures: its
+    # files' own links are looked up.
+    data = fake_bytes("GoNe123", 9_000, "jpg")
+    imgur.add_capture("https://i.imgur.com/GoNe123.jpeg", "20180101000000", body=data)
+    rows = [["timestamp", "original", "mimetype", "statuscode"], ["20180101000000", "https://i.imgur.com/GoNe123.jpeg",
+                                                                   "image/jpeg", "200"],
+            *[[f"2017{n:010d}", "https://i.imgur.com/GoNe123.webm", "video/webm", "200"] for n in range(199)]]
+    imgur.faults.append(Fault("status", host="web.archive.org", path="/cdx/search/cdx", attempts={1}, status=200,
+                              body=json.dumps(rows).encode()))
+    result = run_main("--wayback", "-o", str(tmp_path), "https://imgur.com/GoNe123")
+    assert result.code == 0, result
+    assert files_under(tmp_path) == {"GoNe123.jpg": data}
+    assert _prefix_queries(imgur) == [("i.imgur.com/GoNe123.", "prefix"), ("i.imgur.com/GoNe123.jpg", ""),
+                                      ("i.imgur.com/GoNe123.jpeg", "")]
+
+
 def test_a_whole_album_imgur_no_longer_knows_is_said_to_be_out_of_reach(imgur: Imgur, tmp_path: Path) -> None:
     result = run_main("--wayback", "-o", str(tmp_path), "https://imgur.com/a/GoNe123")
     assert result.code == 3, result
