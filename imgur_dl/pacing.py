@@ -11,7 +11,8 @@ a minute is refused at the archive's firewall for an hour, doubled each time
 (the archive's staff, quoted in edgi-govdata-archiving/wayback#137). So every
 thread of a run asks through one :class:`Pacing`: requests start at least
 ``60 / per_minute`` seconds apart, and after a 429 none starts until the
-pause it asked for, or a minute, has passed.
+pause it asked for, or a minute, has passed. The archive's requests for the
+capture nearest a moment have a pacing of their own (its replays' limit).
 """
 
 from __future__ import annotations

@@ -440,21 +440,21 @@ def test_a_refusal_of_the_archive_s_index_stops_every_look_up_for_a_minute(imgur
     assert "imgur-dl: web.archive.org: HTTP 429 Too Many Requests - waiting 60s" in result.err, result.err
 
 
-@pytest.mark.parametrize("down", ["blocked", "503"])
+@pytest.mark.parametrize(("down", "tries"), [("blocked", 1 + 5), ("500", 1 + 5), ("429", 1 + 8)])
 def test_an_archive_that_stops_answering_is_asked_nothing_more_after_three_look_ups(imgur: Imgur, tmp_path: Path,
-                                                                                    down: str) -> None:
-    # The archive's firewall shuts this address out (after a minute of ignored 429s: for an hour), or it is down.
-    # Each look-up takes its retries; three in a row, and the other files are failed without asking, each saying
-    # why.
+                                                                                    down: str, tries: int) -> None:
+    # The archive's firewall shuts this address out (after a minute of ignored 429s: for an hour), it is down, or
+    # it refuses every request. Each look-up takes its retries (or its refusals); three in a row, and the other
+    # files are failed without asking, each saying why.
     _all_removed(imgur, 8)
     imgur.archive_blocked = down == "blocked"
-    if down == "503":
-        imgur.faults.append(Fault("status", host="web.archive.org", path="/.*", status=503))
+    if down != "blocked":
+        imgur.faults.append(Fault("status", host="web.archive.org", path="/.*", status=int(down)))
     result = run_main("--wayback", "-o", str(tmp_path), "imgur.com/a/AbC1234")
     assert result.code == 1, result
     assert result.err.count("the Wayback Machine is asked nothing more") == 1, result.err
     attempts = len(_archive_requests(imgur))
-    assert attempts <= 4 * (1 + 5), attempts  # (a fourth look-up may be under way when the third fails)
+    assert attempts <= 4 * tries, attempts  # (a fourth look-up may be under way when the third fails)
     assert result.err.count("no answer to 3 look-ups in a row in this run") >= 1 + 4, result.err
     assert "files: 0 saved, 0 skipped, 8 failed" in result.err
 
