@@ -109,7 +109,9 @@ def capture_redirect(base: str, location: str) -> str:
     target = redirect_target(base, location, hosts=ARCHIVE_HOSTS)
     before, after = (_REPLAY_PATH.match(urlsplit(u).path) for u in (base, target))
     if before is None or after is None or (file := same_file(after[2])) is None or same_file(before[2]) != file:
-        raise OffsiteError("refused a capture of another file")
+        gone = after is not None and same_file(after[2]) == f"{CDN_HOST}/removed.png"  # (what a deleted file was)
+        raise OffsiteError("refused Imgur's removed.png, captured once the file was gone" if gone else
+                           "refused a capture of another file")
     return target
 
 

@@ -219,8 +219,8 @@ def test_only_a_redirect_capture_is_no_capture(imgur: Imgur, tmp_path: Path) -> 
     imgur.add_capture("https://i.imgur.com/removed.png", "20230601000001", body=REMOVED_PNG)
     result = run_main("--wayback", "-o", str(tmp_path), "imgur.com/a/AbC1234")
     assert result.code == 1, result
-    assert (f"{gone.id}: removed from Imgur; no good capture in the Wayback Machine (20230601000000: refused a "
-            "capture of another file (in a redirect))") in result.err
+    assert (f"{gone.id}: removed from Imgur; no good capture in the Wayback Machine (20230601000000: refused "
+            "Imgur's removed.png, captured once the file was gone (in a redirect))") in result.err
     assert imgur.requests_to("web.archive.org", "/web/20230601000001id_/.*") == []  # (removed.png: not followed)
     assert imgur.requests_to("web.archive.org", "/web/20230601000000id_/.*") != []
 
@@ -617,7 +617,8 @@ _ELSEWHERE = "a capture of another file"
 
 @pytest.mark.parametrize(("location", "why"), [
     ("https://web.archive.org/web/20230601000005id_/https://i.imgur.com/OtHeR12.jpeg", _ELSEWHERE),
-    ("https://web.archive.org/web/20230601000005id_/https://i.imgur.com/removed.png", _ELSEWHERE),
+    ("https://web.archive.org/web/20230601000005id_/https://i.imgur.com/removed.png",
+     "Imgur's removed.png, captured once the file was gone"),
     ("https://evil.example/web/20230601000005id_/https://i.imgur.com/{id}.jpeg",
      "a media URL on another host (evil.example)"),
     ("https://web.archive.org/web/20230601000005id_/https://[i.imgur.com/{id}.jpeg",  # (naming no file)
