@@ -473,7 +473,8 @@ def build_parser(environ: Mapping[str, str]) -> Parser:
                              "becomes a hard link to that copy instead of a second copy")
     parser.add_argument("--wayback", action="store_true",
                         help="look for files Imgur no longer serves in the Internet Archive's Wayback "
-                             "Machine (sends their links to archive.org, 24 a minute at most, as it asks)")
+                             "Machine (sends their links to archive.org, within the limits it asks clients to "
+                             "keep to)")
     parser.add_argument("-v", "--verbose", action="store_true",
                         help="say each request, retry and wait on stderr")
     parser.add_argument("-q", "--quiet", action="store_true",
