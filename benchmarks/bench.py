@@ -338,6 +338,10 @@ def report(outcomes: list[Outcome], runs: int, argv: list[str]) -> str:
         f"imgur-dl {_version('imgur_dl')}.",
         f"Command: `python benchmarks/{Path(__file__).name} {' '.join(argv)}`".rstrip() + f" ({runs} runs each, "
         "medians; tools alternate run by run).",
+    ]
+    if not outcomes:  # (only the measurements apart from the scenarios)
+        return "\n".join(lines) + "\n"
+    lines += [
         "",
         "| scenario | tool | wall s | x lower bound | CPU s | CPU ms/file | peak RSS MB | all files ok |",
         "| --- | --- | ---: | ---: | ---: | ---: | ---: | --- |",
