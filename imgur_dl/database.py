@@ -43,6 +43,7 @@ _PACKED = frozenset({b"\x1f", b"x"})  # how a value compressed with gzip, or zli
 # archive) is read whole, up to IN_MEMORY_MOST bytes.
 IN_MEMORY = sys.version_info >= (3, 11)
 IN_MEMORY_MOST = 256 * 1024 * 1024
+HEADER = 100  # an SQLite database's header: what a database is at least
 
 
 def quoted(name: str) -> str:
@@ -126,6 +127,8 @@ def _from_memory(image: bytes | bytearray) -> sqlite3.Connection:
     """A database read from ``image``, a copy of it in memory (:data:`IN_MEMORY`: Python 3.11 and later)."""
     if sys.version_info < (3, 11):  # (never asked for before: a database is then read from its file only)
         raise ScanError("an SQLite database is read from memory from Python 3.11 on")
+    if len(image) < HEADER:  # (not even its header: cut short; as SQLite says of it from a file)
+        raise sqlite3.DatabaseError("file is not a database")
     if image[wal.WRITE_VERSION:wal.READ_VERSION + 1] != b"\x01\x01":  # (one kept in WAL mode: read from memory
         image = image if isinstance(image, bytearray) else bytearray(image)  # as one with no log, as it is; a
         image[wal.WRITE_VERSION] = image[wal.READ_VERSION] = 1  # copy made with its log is not copied again)

@@ -104,6 +104,7 @@ _VALUE = st.recursive(
 @settings(max_examples=60, deadline=None)
 @given(_VALUE)
 @example(b"bplist00")  # (bytes that begin as a property list and are none)
+@example({"0": b"SQLite format 3\x00"})  # (... and as a database, read whole as a file of its own is: none either)
 def test_any_property_list_gives_the_links_of_its_strings_as_they_are(value: Any) -> None:
     def texts(item: Any) -> list[str]:  # (every string it holds, a data object's as text)
         if isinstance(item, bytes) and item.startswith(bplist.MAGIC):

@@ -269,6 +269,24 @@ def test_a_damaged_database_is_one_line_and_the_scan_goes_on(tmp_path: Path, dam
     assert "Traceback" not in result.err
 
 
+@pytest.mark.parametrize("size", [16, 20, 99])
+def test_a_database_cut_short_in_its_header_out_of_a_file_of_its_own_is_one_line(tmp_path: Path, size: int) -> None:
+    # Read whole into memory (in a pipe, compressed): its header, where its mode is read, is not all there.
+    data = (database.MAGIC + bytes(size))[:size]
+    (tmp_path / "places.sqlite.gz").write_bytes(gzip.compress(data))
+    (tmp_path / "notes.txt").write_text("https://imgur.com/a/QwE5678")
+    piped = run_main("--scan", "-", "-g", stdin=data.decode("utf-8", "surrogateescape"))
+    packed = run_main("--scan", str(tmp_path / "places.sqlite.gz"), "--scan", str(tmp_path / "notes.txt"), "-g")
+    for result, name in ((piped, "standard input"), (packed, tmp_path / "places.sqlite.gz")):
+        assert result.code == 1, result
+        assert result.err.count("imgur-dl: error:") == 1, result
+        said = f"{name}: cannot read on (file is not a database)" if database.IN_MEMORY else \
+            f"{name} is an SQLite database (a browser's history?), in a pipe or compressed and read from a file of " \
+            "its own only before Python 3.11"
+        assert f"imgur-dl: error: {said}" in result.err, result
+    assert packed.out == "https://imgur.com/a/QwE5678\n"
+
+
 def test_a_database_damaged_past_its_first_table_still_gives_that_table_s_links(tmp_path: Path) -> None:
     path = tmp_path / "History"
     db = sqlite3.connect(path)
