@@ -180,8 +180,8 @@ def zip_files(source: IO[bytes], name: str, opened: Opened, *, inside: bool) -> 
             size = source.seek(0, os.SEEK_END)
             source.seek(0)
             return ZipFiles(zipfile.ZipFile(source), name, size, opened)
-    except (OSError, zipfile.BadZipFile, ValueError, EOFError) as exc:
-        raise ScanError.stopped(name, reason(exc)) from None
+    except (OSError, zipfile.BadZipFile, ValueError, EOFError, NotImplementedError) as exc:  # (the last: a member
+        raise ScanError.stopped(name, reason(exc)) from None  # that needs a version of ZIP zipfile does not read)
     raise ScanError(f"{name} is a ZIP archive, which is read from a file, not a pipe: save it, then scan the file")
 
 

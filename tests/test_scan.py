@@ -561,6 +561,20 @@ def test_a_zip_on_a_pipe_an_encrypted_member_and_a_zip_bomb_are_one_line_each(
                                                  "(a decompression bomb?)"]
 
 
+def test_a_zip_of_a_version_zipfile_does_not_read_is_one_line_and_the_scan_goes_on(tmp_path: Path) -> None:
+    # Its central directory says a member needs ZIP 6.4 to extract (zipfile reads up to 6.3).
+    zipped = bytearray(_zipped({"a.txt": b"see imgur.com/a/AbC1234 "}))
+    needs = zipped.index(b"PK\x01\x02") + 6  # (the member's "version needed to extract")
+    zipped[needs:needs + 2] = (64).to_bytes(2, "little")
+    (tmp_path / "export.zip").write_bytes(zipped)
+    (tmp_path / "notes.txt").write_text("https://imgur.com/a/QwE5678")
+    result = run_main("--scan", str(tmp_path / "export.zip"), "--scan", str(tmp_path / "notes.txt"), "-g")
+    assert (result.code, result.out) == (1, "https://imgur.com/a/QwE5678\n"), result
+    assert result.err.count("imgur-dl: error:") == 1, result.err
+    assert f"imgur-dl: error: {tmp_path / 'export.zip'}: cannot read on (zip file version 6.4); what was found " \
+           "before it still counts\n" in result.err, result.err
+
+
 def test_a_file_of_an_archive_that_cannot_be_read_to_its_end_leaves_the_others_to_read(tmp_path: Path) -> None:
     # An export with one file spoilt (its gzip cut short, or its ZIP data), one encrypted, one in a form not read:
     # each is one error line, and every other file of the archive is read (before, the first stopped the archive).
@@ -1513,6 +1527,9 @@ def test_a_tar_archive_is_said_cut_short_wherever_it_is_cut_before_its_end(
 # A ZIP whose member's place, in its central directory, is before the archive's start: zipfile's ValueError
 # ("negative seek value") on opening it ended the whole run as unexpected.
 @example("zip", [(1061, b"\x01\x00\x00\x00\x00\x00")], 3934)
+# ... and one whose directory says a member needs a version of ZIP zipfile does not read (6.4): its
+# NotImplementedError on opening the archive, likewise.
+@example("zip", [(11235, b"\x00\x00@")], 175014)
 def test_compressed_input_spoilt_anywhere_is_read_without_a_crash(kind: str, spoils: list[tuple[int, bytes]],
                                                                   cut: int) -> None:
     data = bytearray(_PACKED[kind])
