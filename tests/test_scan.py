@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import bz2
+import codecs
 import errno
 import gzip
 import io
@@ -29,7 +30,7 @@ import zstandard
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
-from imgur_dl import archives, compressed, lz4block, mail, markup, reader, scan
+from imgur_dl import archives, bplist, compressed, database, lz4block, mail, markup, pdf, reader, scan
 from imgur_dl.models import Kind
 from imgur_dl.scan import Scanner, links, targets_in
 from tests.conftest import Pieces, command, files_under, run_main
@@ -1515,6 +1516,26 @@ def test_a_tar_archive_is_said_cut_short_wherever_it_is_cut_before_its_end(
     list(cut_scan.scan(io.BytesIO(whole[:at]), "export.tar"))
     # (cut before the magic number 257 bytes in is whole: not a tar archive, as far as anything can tell: text)
     assert (cut_scan.errors != []) == (262 <= at < end + 512), (at, end, cut_scan.errors)
+
+
+# The first bytes of every kind of file a scan tells apart (compressed, archived, a database, a property list, a
+# WARC file, a PDF, a mailbox, text with a byte-order mark).
+_BEGINNINGS = sorted({magic for magic, _ in compressed._MAGIC} | {
+    bplist.MAGIC, pdf.MAGIC, b"WARC/1.0\r\n", b"From ", codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE})
+
+
+@PROPERTIES
+@given(st.sampled_from(_BEGINNINGS), st.binary(max_size=300), st.none() | st.lists(st.integers(1, 300), max_size=3))
+# Found so: a database of 16 bytes, read whole (its header's mode bytes written to where there were none).
+@example(database.MAGIC, b"", None)
+def test_bytes_that_only_begin_as_a_kind_of_file_are_scanned_without_a_crash(beginning: bytes, rest: bytes,
+                                                                             cuts: list[int] | None) -> None:
+    data = beginning + rest
+    scanner = Scanner()  # (a file, or a pipe that gives it in pieces)
+    for _ in scanner.scan(io.BytesIO(data) if cuts is None else Pieces(data, [c for c in cuts if c < len(data)]),
+                          "dump"):
+        pass
+    assert all(isinstance(error, compressed.ScanError) for error in scanner.errors), scanner.errors
 
 
 @PROPERTIES
