@@ -1539,6 +1539,20 @@ def test_bytes_that_only_begin_as_a_kind_of_file_are_scanned_without_a_crash(beg
 
 
 @PROPERTIES
+@given(st.sampled_from(_BEGINNINGS), st.binary(max_size=300), st.sampled_from(["zip", "tar", "gzip"]),
+       st.sampled_from(["a.txt", "places.sqlite", "x.gz", "Bookmarks.plist", "a.warc", "000003.log", "CURRENT"]))
+def test_a_file_that_only_begins_as_a_kind_of_file_inside_another_is_scanned_without_a_crash(
+        beginning: bytes, rest: bytes, outer: str, name: str) -> None:
+    inner = beginning + rest  # (read as an archive's file, or out of a compressed one: whole, from memory)
+    data = _zipped({name: inner}) if outer == "zip" else _tarred({name: inner}, "w") if outer == "tar" else \
+        gzip.compress(inner, mtime=0)
+    scanner = Scanner()
+    for _ in scanner.scan(io.BytesIO(data), "dump"):
+        pass
+    assert all(isinstance(error, compressed.ScanError) for error in scanner.errors), scanner.errors
+
+
+@PROPERTIES
 @given(st.sampled_from(sorted(_PACKED)), st.lists(st.tuples(st.integers(0, 10**6), st.binary(max_size=8)),
                                                   max_size=5), st.integers(0, 10**6))
 # Found so: corrupt deflate data in a gzip file ("invalid distance too far back": zlib's own error, which
