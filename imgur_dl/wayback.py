@@ -104,12 +104,20 @@ def spellings(url: str) -> list[str]:
     return [url]
 
 
+def _replayed(url: str) -> Capture | None:
+    """The capture a replay link (``web.archive.org/web/<timestamp>id_/<original>``) asks for; None where it names
+    no file."""
+    found = _REPLAY_PATH.match(urlsplit(url).path)
+    file = None if found is None else same_file(found[2])
+    return None if found is None or file is None else Capture(found[1], found[2], "", file)
+
+
 def capture_redirect(base: str, location: str) -> str:
     """A redirect inside the archive, allowed only to another capture of the same file."""
     target = redirect_target(base, location, hosts=ARCHIVE_HOSTS)
-    before, after = (_REPLAY_PATH.match(urlsplit(u).path) for u in (base, target))
-    if before is None or after is None or (file := same_file(after[2])) is None or same_file(before[2]) != file:
-        gone = after is not None and same_file(after[2]) == f"{CDN_HOST}/removed.png"  # (what a deleted file was)
+    before, after = _replayed(base), _replayed(target)
+    if before is None or after is None or before.file != after.file:
+        gone = after is not None and after.file == f"{CDN_HOST}/removed.png"  # (what a deleted file was)
         raise OffsiteError("refused Imgur's removed.png, captured once the file was gone" if gone else
                            "refused a capture of another file")
     return target
@@ -123,14 +131,12 @@ def pointed_to(asked: str, status: int, location: str | None) -> Nearest:
     if status not in (301, 302, 303, 307, 308) or not location:
         return Nearest(archived=True)  # (no capture pointed to: its index can tell)
     try:
-        target = capture_redirect(asked, location)
+        capture = _replayed(capture_redirect(asked, location))  # (one of the file asked for, or refused)
     except OffsiteError:  # (a capture of another file under the same key, say: this link's, its index can tell)
         return Nearest(archived=True)
-    found = _REPLAY_PATH.match(urlsplit(target).path)
-    file = None if found is None else same_file(found[2])
-    if found is None or file is None or not re.fullmatch(r"\d{14}", found[1]):
+    if capture is None or not re.fullmatch(r"\d{14}", capture.timestamp):
         return Nearest(archived=True)
-    return Nearest(archived=True, capture=Capture(found[1], found[2], "", file))
+    return Nearest(archived=True, capture=capture)
 
 
 class Wayback:
@@ -155,9 +161,10 @@ class Wayback:
     def recover(self, failed: Result) -> Result:
         """``failed`` (a file Imgur no longer serves) from a capture, or still failed, saying why."""
         reasons: list[str] = []
+        when = upload_time(failed.job)
         try:
             for source, path in zip(failed.job.media.sources, failed.job.paths, strict=True):
-                if (recovered := self._recovered(failed.job, source, path, reasons)) is not None:
+                if (recovered := self._recovered(failed.job, source, path, when, reasons)) is not None:
                     return recovered
         except WaybackError as exc:
             return _failed(failed, f"the Wayback Machine could not be asked ({exc})")
@@ -165,25 +172,26 @@ class Wayback:
             f"no good capture in the Wayback Machine ({'; '.join(reasons[:3])})"
         return _failed(failed, why)
 
-    def _recovered(self, job: Job, source: Source, path: Path, reasons: list[str]) -> Result | None:
-        """``source`` from a good capture: first the one nearest its upload, of each of its links, found with no
-        look-up in the index; then the index's, of the links the archive holds any of. None when none is good
-        (why, in ``reasons``)."""
+    def _recovered(self, job: Job, source: Source, path: Path, when: float | None,
+                   reasons: list[str]) -> Result | None:
+        """``source`` from a good capture: first the one nearest its upload (``when``, if known), of each of its
+        links, found with no look-up in the index; then the index's, of the links the archive holds any of. None
+        when none is good (why, in ``reasons``)."""
         links = spellings(source.url)
         tried: set[tuple[str, str]] = set()  # the captures fetched already (file, timestamp)
-        if (when := upload_time(job)) is not None:
+        if when is not None:
             held = []  # the links the archive holds captures of
             for link in links:
                 nearest = self.nearest(link, when)
                 held += [link] if nearest.archived else []
                 if nearest.capture is not None:
                     tried.add((nearest.capture.file, nearest.capture.timestamp))
-                    if (recovered := self._fetched(job, source, path, nearest.capture, reasons)) is not None:
+                    if (recovered := self._fetched(job, source, path, nearest.capture, reasons, when=when)) is not None:
                         return recovered
             links = held
         for link in links:
             for capture in [c for c in self.captures(link) if (c.file, c.timestamp) not in tried][:TRIES]:
-                if (recovered := self._fetched(job, source, path, capture, reasons)) is not None:
+                if (recovered := self._fetched(job, source, path, capture, reasons, when=when)) is not None:
                     return recovered
         return None
 
@@ -193,11 +201,12 @@ class Wayback:
         answer = self._ask(asked, pacing=self.replays, reader=_unread)
         return pointed_to(asked, answer.status, answer.headers.get("Location"))
 
-    def _fetched(self, job: Job, source: Source, path: Path, capture: Capture, reasons: list[str]) -> Result | None:
+    def _fetched(self, job: Job, source: Source, path: Path, capture: Capture, reasons: list[str], *,
+                 when: float | None) -> Result | None:
         """The file, from ``capture``; None when the capture is not good, and why in ``reasons``."""
         url = REPLAY.format(timestamp=capture.timestamp, original=capture.original)
-        # Dated by its upload time when the API still knows it, else by the capture's.
-        mtime = upload_time(job) or capture_time(capture.timestamp)
+        # Dated by its upload time (``when``) when the API still knows it, else by the capture's.
+        mtime = when or capture_time(capture.timestamp)
         outcome = self.downloader.fetch_into(job, replace(source, url=url), path, mtime)
         if isinstance(outcome, Saved):
             return Result(job, Status.SAVED, saved_at(path, outcome), bytes=outcome.size, url=outcome.url,
