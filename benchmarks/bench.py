@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import functools
 import itertools
 import json
 import os
@@ -40,7 +41,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, TypeVar
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -629,6 +630,17 @@ def _scan_report(runs: int, source: Path, natives: dict[str, str], heading: str,
     return [heading, "", *_scan_table(_timed(runs, tools | natives), size, unit)]
 
 
+_T = TypeVar("_T")
+
+
+def _measured(work: Callable[[], _T]) -> tuple[_T, float, float]:
+    """What ``work()`` gives, the wall time it took and the CPU of the processes it started and waited for."""
+    before, start = os.times(), time.perf_counter()
+    done = work()
+    wall, after = time.perf_counter() - start, os.times()
+    return done, wall, (after.children_user - before.children_user) + (after.children_system - before.children_system)
+
+
 def _timed(runs: int, tools: dict[str, str], env: dict[str, str] | None = None,
            ) -> dict[str, list[tuple[float, float, int]]]:
     """Each tool's shell line run ``runs`` times side by side (in ``env``, or this process's environment): (wall s,
@@ -636,12 +648,8 @@ def _timed(runs: int, tools: dict[str, str], env: dict[str, str] | None = None,
     samples: dict[str, list[tuple[float, float, int]]] = {t: [] for t in tools}
     for _ in range(runs):
         for tool, line in tools.items():
-            before = os.times()
-            start = time.perf_counter()
-            done = subprocess.run(["bash", "-c", line], capture_output=True, check=False, env=env)
-            wall = time.perf_counter() - start
-            after = os.times()
-            cpu = (after.children_user - before.children_user) + (after.children_system - before.children_system)
+            done, wall, cpu = _measured(functools.partial(subprocess.run, ["bash", "-c", line], capture_output=True,
+                                                          check=False, env=env))
             samples[tool].append((wall, cpu, len(done.stdout.splitlines())))
     return samples
 
@@ -883,22 +891,23 @@ def fleet(runs: int, work: Path, *, albums: int = 48, files: int = 4, size: int 
     links.write_text("".join(f"https://imgur.com/a/Fl{n:05d}\n" for n in range(albums)))
     base = {k: v for k, v in os.environ.items() if not k.startswith(("IMGUR_", "XDG_CONFIG"))}
     base.update(NO_PROXY="", no_proxy="", REQUESTS_CA_BUNDLE=str(bundle), HOME=str(work))
-    exe = shutil.which("imgur-dl") or ""
     postgres = Postgres.create().start()
     rows: dict[int, list[tuple[float, float, int, int, bool]]] = {c: [] for c in counts}
     try:
         for n in range(runs):
             for count in counts:
                 url = postgres.new_database()
-                before, start = os.times(), time.perf_counter()
-                procs = [subprocess.Popen(
-                    [*([exe] if exe else [sys.executable, "-m", "imgur_dl"]), "--json", "-q", "--share-work",
-                     "--download-archive", url, "-o", str(work / f"fleet-{count}-{n}-{i}"), "-i", str(links)],
-                    env={**base, "HTTPS_PROXY": proxies[i], "https_proxy": proxies[i]},
-                    stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True) for i in range(count)]
-                outputs = [p.communicate()[0] for p in procs]
-                wall, after = time.perf_counter() - start, os.times()
-                cpu = (after.children_user - before.children_user) + (after.children_system - before.children_system)
+
+                def together(count: int = count, n: int = n, url: str = url,
+                             ) -> tuple[list[subprocess.Popen[str]], list[str]]:
+                    procs = [subprocess.Popen(
+                        [*_imgur_dl(), "--json", "-q", "--share-work", "--download-archive", url,
+                         "-o", str(work / f"fleet-{count}-{n}-{i}"), "-i", str(links)],
+                        env={**base, "HTTPS_PROXY": proxies[i], "https_proxy": proxies[i]},
+                        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True) for i in range(count)]
+                    return procs, [p.communicate()[0] for p in procs]
+
+                (procs, outputs), wall, cpu = _measured(together)
                 saved = [[r["id"] for r in map(json.loads, out.splitlines()) if r["status"] == "saved"]
                          for out in outputs]
                 every = [i for got in saved for i in got]
@@ -941,11 +950,9 @@ def recovering(runs: int, work: Path, *, files: int = 20, delay: float = 0.1) ->
         for n in range(runs):
             for tool, base in tools.items():
                 out = work / f"wayback-{n}"
-                before, start = os.times(), time.perf_counter()
-                done = subprocess.run([*base, "-q", "--wayback", "-o", str(out), f"https://imgur.com/a/{ALBUM}"],
-                                      env=_through(proxy, bundle, work), capture_output=True, check=False)
-                wall, after = time.perf_counter() - start, os.times()
-                cpu = (after.children_user - before.children_user) + (after.children_system - before.children_system)
+                done, wall, cpu = _measured(functools.partial(
+                    subprocess.run, [*base, "-q", "--wayback", "-o", str(out), f"https://imgur.com/a/{ALBUM}"],
+                    env=_through(proxy, bundle, work), capture_output=True, check=False))
                 samples[tool].append((wall, cpu, done.returncode == 0 and saved(out)[0] == files))
                 shutil.rmtree(out, ignore_errors=True)
     finally:
