@@ -1518,6 +1518,14 @@ def test_a_tar_archive_is_said_cut_short_wherever_it_is_cut_before_its_end(
     assert (cut_scan.errors != []) == (262 <= at < end + 512), (at, end, cut_scan.errors)
 
 
+def _read_without_a_crash(source: io.RawIOBase | io.BytesIO) -> None:
+    """``source`` scanned to its end: what could not be read is a scan error, nothing else."""
+    scanner = Scanner()
+    for _ in scanner.scan(source, "dump"):
+        pass
+    assert all(isinstance(error, compressed.ScanError) for error in scanner.errors), scanner.errors
+
+
 # The first bytes of every kind of file a scan tells apart (compressed, archived, a database, a property list, a
 # WARC file, a PDF, a mailbox, text with a byte-order mark).
 _BEGINNINGS = sorted({magic for magic, _ in compressed._MAGIC} | {
@@ -1530,12 +1538,8 @@ _BEGINNINGS = sorted({magic for magic, _ in compressed._MAGIC} | {
 @example(database.MAGIC, b"", None)
 def test_bytes_that_only_begin_as_a_kind_of_file_are_scanned_without_a_crash(beginning: bytes, rest: bytes,
                                                                              cuts: list[int] | None) -> None:
-    data = beginning + rest
-    scanner = Scanner()  # (a file, or a pipe that gives it in pieces)
-    for _ in scanner.scan(io.BytesIO(data) if cuts is None else Pieces(data, [c for c in cuts if c < len(data)]),
-                          "dump"):
-        pass
-    assert all(isinstance(error, compressed.ScanError) for error in scanner.errors), scanner.errors
+    data = beginning + rest  # (a file, or a pipe that gives it in pieces)
+    _read_without_a_crash(io.BytesIO(data) if cuts is None else Pieces(data, [c for c in cuts if c < len(data)]))
 
 
 @PROPERTIES
@@ -1546,10 +1550,7 @@ def test_a_file_that_only_begins_as_a_kind_of_file_inside_another_is_scanned_wit
     inner = beginning + rest  # (read as an archive's file, or out of a compressed one: whole, from memory)
     data = _zipped({name: inner}) if outer == "zip" else _tarred({name: inner}, "w") if outer == "tar" else \
         gzip.compress(inner, mtime=0)
-    scanner = Scanner()
-    for _ in scanner.scan(io.BytesIO(data), "dump"):
-        pass
-    assert all(isinstance(error, compressed.ScanError) for error in scanner.errors), scanner.errors
+    _read_without_a_crash(io.BytesIO(data))
 
 
 @PROPERTIES
@@ -1571,7 +1572,4 @@ def test_compressed_input_spoilt_anywhere_is_read_without_a_crash(kind: str, spo
     for place, new in spoils:
         at = place % (len(data) + 1)
         data[at:at + len(new)] = new
-    scanner = Scanner()
-    for _ in scanner.scan(io.BytesIO(bytes(data[:cut % (len(data) + 1)])), "dump"):
-        pass
-    assert all(isinstance(error, compressed.ScanError) for error in scanner.errors), scanner.errors
+    _read_without_a_crash(io.BytesIO(bytes(data[:cut % (len(data) + 1)])))

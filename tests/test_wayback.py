@@ -43,17 +43,21 @@ def _archive_requests(imgur: Imgur) -> list[tuple[str, str, str, dict[str, str]]
     return [e for e in imgur.log if e[0] in ARCHIVE]
 
 
+def uploaded(image: Image) -> str:
+    """``image``'s upload time as the archive writes a capture's (``yyyyMMddhhmmss``, UTC)."""
+    return time.strftime("%Y%m%d%H%M%S", time.gmtime(image.datetime))
+
+
 def nearest(image: Image, ext: str = "jpg") -> str:
     """The path that asks the archive for its capture of ``image``'s link nearest its upload (to the minute)."""
-    return f"/web/{time.strftime('%Y%m%d%H%M', time.gmtime(image.datetime))}id_/https://i.imgur.com/{image.id}.{ext}"
+    return f"/web/{uploaded(image)[:12]}id_/https://i.imgur.com/{image.id}.{ext}"
 
 
 def bad_nearest(imgur: Imgur, image: Image) -> None:
     """The captures of ``image``'s two links nearest its upload are Imgur's region placeholder (captured where Imgur
     blocks): a good one is found only by a look-up in the index."""
     for ext in ("jpg", "jpeg"):
-        imgur.add_capture(f"https://i.imgur.com/{image.id}.{ext}",
-                          time.strftime("%Y%m%d%H%M%S", time.gmtime(image.datetime)), body=REGION_PNG,
+        imgur.add_capture(f"https://i.imgur.com/{image.id}.{ext}", uploaded(image), body=REGION_PNG,
                           mimetype="image/png")
 
 
@@ -99,7 +103,7 @@ def test_the_index_is_asked_only_when_the_nearest_capture_is_no_good(imgur: Imgu
     assert files_under(tmp_path / "AbC1234")[f"002-{gone.id}.jpg"] == gone.data
     # The placeholder is fetched once (not again when the index lists it), each link's index asked once at most,
     # HTTP 200 captures only.
-    placeholder = time.strftime("%Y%m%d%H%M%S", time.gmtime(gone.datetime))
+    placeholder = uploaded(gone)
     assert [path for _, _, path, _ in _archive_requests(imgur) if path.startswith("/web/")] == [
         nearest(gone), f"/web/{placeholder}id_/https://i.imgur.com/{gone.id}.jpg", nearest(gone, "jpeg"),
         f"/web/{placeholder}id_/https://i.imgur.com/{gone.id}.jpeg",
