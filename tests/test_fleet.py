@@ -766,37 +766,37 @@ def test_runs_one_after_another_leave_no_thread_behind(imgur: Imgur, tmp_path: P
 def test_a_call_the_server_never_answers_is_cut() -> None:
     moment = [0.0]
     ending = threading.Event()
-    watchdog = Watchdog(ending.is_set, limit=60.0, patience=1.0, now=lambda: moment[0])
-    for cut, why in ((lambda: moment.__setitem__(0, moment[0] + 60.0), Cut.TIMED_OUT),  # a minute unanswered
-                     (ending.set, Cut.GIVEN_UP)):  # the run ending, a second after the call began
+    with contextlib.closing(Watchdog(ending.is_set, limit=60.0, patience=1.0, now=lambda: moment[0])) as watchdog:
+        for cut, why in ((lambda: moment.__setitem__(0, moment[0] + 60.0), Cut.TIMED_OUT),  # a minute unanswered
+                         (ending.set, Cut.GIVEN_UP)):  # the run ending, a second after the call began
+            ours, server = socket.socketpair()
+            with ours, server:
+                watchdog.begin(ours.fileno())
+                moment[0] += 1.0
+                cut()
+                assert ours.recv(1) == b""  # the call's wait for an answer ends (the socket is shut under it)
+                assert watchdog.end() is why
+        # One that may rightly take long (a migration) is cut only as the run ends.
+        ending.clear()
+        ours, server = socket.socketpair()
+        with ours, server:
+            watchdog.begin(ours.fileno(), limit=False)
+            moment[0] += 3600.0
+            server.sendall(b"x")
+            assert ours.recv(1) == b"x"
+            ending.set()
+            assert ours.recv(1) == b""
+            assert watchdog.end() is Cut.GIVEN_UP
+        # A call that is answered is not cut, whatever comes after it.
         ours, server = socket.socketpair()
         with ours, server:
             watchdog.begin(ours.fileno())
-            moment[0] += 1.0
-            cut()
-            assert ours.recv(1) == b""  # the call's wait for an answer ends (the socket is shut under it)
-            assert watchdog.end() is why
-    # One that may rightly take long (a migration) is cut only as the run ends.
-    ending.clear()
-    ours, server = socket.socketpair()
-    with ours, server:
-        watchdog.begin(ours.fileno(), limit=False)
-        moment[0] += 3600.0
-        server.sendall(b"x")
-        assert ours.recv(1) == b"x"
-        ending.set()
-        assert ours.recv(1) == b""
-        assert watchdog.end() is Cut.GIVEN_UP
-    # A call that is answered is not cut, whatever comes after it.
-    ours, server = socket.socketpair()
-    with ours, server:
-        watchdog.begin(ours.fileno())
-        server.sendall(b"x")
-        assert ours.recv(1) == b"x"
-        assert watchdog.end() is None
-        moment[0] += 120.0
-        server.sendall(b"y")
-        assert ours.recv(1) == b"y"
+            server.sendall(b"x")
+            assert ours.recv(1) == b"x"
+            assert watchdog.end() is None
+            moment[0] += 120.0
+            server.sendall(b"y")
+            assert ours.recv(1) == b"y"
 
 
 def test_the_schema_is_made_once_when_many_start_at_once(postgres: Postgres) -> None:
