@@ -93,6 +93,19 @@ def test_a_removed_file_in_an_album_is_recovered_byte_exact(imgur: Imgur, tmp_pa
         nearest(gone), f"/web/20150102030405id_/http://i.imgur.com:80/{gone.id}.jpg"]
 
 
+@pytest.mark.parametrize("status", [404, 410])
+def test_a_file_imgur_answers_not_found_for_is_brought_back_too(imgur: Imgur, tmp_path: Path, status: int) -> None:
+    # Not only Imgur's removed.png: a CDN that says the file is not there (404, or 410 Gone) says it is gone.
+    album = imgur.add_album("AbC1234", count=2, size=20_000)
+    gone = album.images[1]
+    imgur.faults.append(Fault("status", path=f"/{gone.id}.jpeg", status=status))
+    imgur.add_capture(f"https://i.imgur.com/{gone.id}.jpg", uploaded(gone), body=gone.data)
+    result = run_main("--wayback", "-o", str(tmp_path), "imgur.com/a/AbC1234")
+    assert result.code == 0, result
+    assert files_under(tmp_path / "AbC1234") == {f"00{n}-{i.id}.jpg": i.data for n, i in enumerate(album.images, 1)}
+    assert "2 saved (1 from the Wayback Machine), 0 skipped, 0 failed" in result.err
+
+
 def test_the_index_is_asked_only_when_the_nearest_capture_is_no_good(imgur: Imgur, tmp_path: Path) -> None:
     album = _album_with_a_removed_image(imgur)
     gone = album.images[1]
