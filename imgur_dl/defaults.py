@@ -23,7 +23,7 @@ MAX_TIMEOUT = 3600.0  # an hour without a byte is a dead connection
 DEFAULT_RETRIES = 5  # attempts after the first, for failures that may pass
 MAX_RETRIES = 100  # with backoffs of up to 30 s between them, some 50 minutes for one file at the most
 DEFAULT_LEASE = 300.0  # seconds a claim (--share-work) lasts unless renewed
-# The largest file accepted when neither the API nor the server gives a size:
+# The largest file accepted when the API gives no size (a larger size the server states is refused):
 # Imgur takes uploads of up to 200 MB (videos, GIFs).
 DEFAULT_MAX_SIZE = 512 * 1024 * 1024  # 512M, as --max-file-size counts
 

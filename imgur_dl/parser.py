@@ -420,7 +420,7 @@ def build_parser(environ: Mapping[str, str]) -> Parser:
     parser.add_argument("--user-agent", metavar="TEXT", default=USER_AGENT, type=_header_value,
                         help="User-Agent header sent to Imgur (default: the program's name and version)")
     parser.add_argument("--max-file-size", metavar="SIZE", type=_size, default=DEFAULT_MAX_SIZE,
-                        help="largest file accepted when Imgur gives no size, e.g. 300M "
+                        help="largest file accepted when Imgur's API gives no size, e.g. 300M "
                              f"(default: {DEFAULT_MAX_SIZE // 1024**2}M)")
     parser.add_argument("--no-mtime", action="store_true",
                         help="leave each file's modification time at when it was downloaded (default: its "

@@ -218,6 +218,16 @@ def test_endless_body_without_any_size_stops_at_the_cap(imgur: Imgur, tmp_path: 
     assert imgur.endless_sent < 16 * 1024 * 1024
 
 
+def test_a_size_over_the_limit_is_refused_before_a_byte_unless_the_api_gave_it(imgur: Imgur, tmp_path: Path) -> None:
+    gif = imgur.add_image("AnIm123", size=20_000, ext="gif", animated=True)  # v1 gives no MP4 size: the CDN's 5000
+    imgur.add_album("AbC1234", images=[gif])
+    still = imgur.add_image("StIl123", size=20_000)  # the API's 20000
+    result = run_main("--max-file-size", "4K", "-o", str(tmp_path), "imgur.com/a/AbC1234", "imgur.com/StIl123")
+    assert result.code == 1, result
+    assert "AbC1234/AnIm123: the file is 5000 bytes, more than the limit of 4096 (--max-file-size)" in result.err
+    assert files_under(tmp_path) == {"StIl123.jpg": still.data}  # (no part file of the MP4)
+
+
 @pytest.mark.parametrize("kind", ["endless", "endless-page", "deep", "huge-string"])
 def test_unusable_api_answer_fails_that_album_only(imgur: Imgur, tmp_path: Path, kind: str) -> None:
     good = imgur.add_album("GoOd123", count=1)
