@@ -121,7 +121,7 @@ def get_bounded(
         except _Crawling as exc:
             return Again(str(exc))
         except requests.RequestException as exc:
-            why = describe(exc, session.trusted, session.direct)
+            why = session.failure(exc)
             if lasting(exc):
                 return _Failed(why)
             if proxy_refused(exc):

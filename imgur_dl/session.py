@@ -21,6 +21,7 @@ from requests.utils import DEFAULT_CA_BUNDLE_PATH, select_proxy, urldefragauth
 
 from imgur_dl.defaults import USER_AGENT, environ_proxy
 from imgur_dl.errors import UsageError
+from imgur_dl.neterrors import describe
 
 CONNECT_TIMEOUT = 10.0
 
@@ -70,6 +71,11 @@ class Session(requests.Session):
         name, value = environ_proxy(self.environ, "http")
         return (f" ({name} names a proxy for http:// alone: https://, as every request here is, goes through "
                 "HTTPS_PROXY, which names none)") if value else ""
+
+    def failure(self, exc: BaseException) -> str:
+        """A request's failure in a few words (:func:`imgur_dl.neterrors.describe`), with what this session trusts
+        and how it connects where they explain it."""
+        return describe(exc, self.trusted, self.direct)
 
     def open_stream(self, url: str, headers: Mapping[str, str]) -> urllib3.BaseHTTPResponse:
         """GET ``url`` through urllib3 itself, on this session's pools, headers, proxies and timeouts; the

@@ -26,7 +26,7 @@ from imgur_dl.cancel import Cancel
 from imgur_dl.defaults import DEFAULT_MAX_SIZE
 from imgur_dl.hosts import MEDIA_HOSTS, WEB_HOSTS, OffsiteError, host_of, redirect_target
 from imgur_dl.models import Media, Source
-from imgur_dl.neterrors import describe, lasting
+from imgur_dl.neterrors import lasting
 from imgur_dl.outcomes import BUSY, Failed, Outcome, Present, Retry, Saved, disk
 from imgur_dl.partfile import PartFile
 from imgur_dl.progress import Progress
@@ -202,7 +202,7 @@ def follow(session: Session, url: str, headers: dict[str, str], hop: Callable[[s
             response = session.open_stream(url, headers)
         except (urllib3.exceptions.HTTPError, http.client.HTTPException, OSError, ValueError) as exc:
             cancel.check()
-            why = describe(exc, session.trusted, session.direct)
+            why = session.failure(exc)
             return Failed(why) if lasting(exc) else Again(why)
         location = response.headers.get("Location")
         if response.status not in REDIRECTS or location is None:
