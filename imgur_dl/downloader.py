@@ -26,6 +26,7 @@ from imgur_dl.outcomes import Failed, Present, Saved
 from imgur_dl.partfile import Label, PartFile
 from imgur_dl.progress import Progress
 from imgur_dl.retry import Again, GaveUp, RetryPolicy, retry
+from imgur_dl.text import counted
 from imgur_dl.transfer import Transfer
 
 REGION_BLOCKED = "Imgur blocks this region"
@@ -178,9 +179,9 @@ class Downloader:
                         policy=self.policy, sleep=self._rest, waiting=waiting)
         if isinstance(outcome, GaveUp):
             if outcome.refused:
-                return Failed(f"{self.label} kept refusing ({outcome.last.reason}, {outcome.attempts} times); "
-                              "try again later")
-            return Failed(f"{outcome.last.reason} (after {outcome.attempts} attempts)")
+                times = counted(outcome.attempts, "time")
+                return Failed(f"{self.label} kept refusing ({outcome.last.reason}, {times}); try again later")
+            return Failed(f"{outcome.last.reason} (after {counted(outcome.attempts, 'attempt')})")
         return outcome
 
 

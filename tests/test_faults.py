@@ -148,6 +148,8 @@ def test_a_part_file_keeps_the_cdn_s_etag_for_the_next_run_if_it_is_one(imgur: I
     imgur.faults.append(Fault("reset", path="/.*", after=50_000))
     result = run_main("--retries", "0", "-o", str(tmp_path), "imgur.com/a/AbC1234")
     assert result.code == 1, result
+    assert (f"{album.images[0].id}: connection broke at 50000 of {album.images[0].size} bytes (connection broke "
+            "mid-file) (after 1 attempt)\n") in result.err
     (part,) = (tmp_path / "AbC1234").glob("*.part")
     assert part.stat().st_size == 50_000
     if kept:
