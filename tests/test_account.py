@@ -203,6 +203,19 @@ def test_a_refused_token_is_said_once_and_the_anonymous_work_still_completes(img
     assert len(refused) <= 2  # no retries of a refused token
 
 
+def test_a_public_album_imgur_refuses_a_token_for_is_asked_for_again_without_it(imgur: Imgur, tmp_path: Path) -> None:
+    # The token's first refusal comes on an album, not on the account: that album is asked for again, the same
+    # question as anyone would ask it, and saved.
+    public = imgur.add_album("PuBl123", count=2)
+    result = run_main("-o", str(tmp_path), "imgur.com/a/PuBl123",
+                      environ={"IMGUR_ACCESS_TOKEN": "revoked0123456789abcdef"})
+    assert result.code == 4, result  # documented: Imgur refused your access token
+    assert result.err.count("Imgur refused your access token") == 1
+    assert sorted(files_under(tmp_path)) == [f"PuBl123/00{n}-{i.id}.jpg" for n, i in enumerate(public.images, 1)]
+    asked = [(path, h["authorization"].split()[0]) for (host, _, path, h) in imgur.log if host == "api.imgur.com"]
+    assert asked == [("/post/v1/albums/PuBl123", "Bearer"), ("/post/v1/albums/PuBl123", "Client-ID")]
+
+
 def test_a_token_a_server_repeats_is_not_shown(imgur: Imgur, tmp_path: Path) -> None:
     # (No record shows Imgur repeating a token; a server that does, or a proxy in the way, is not repeated.)
     token = "revoked0123456789abcdef"

@@ -197,6 +197,25 @@ def test_a_part_file_from_an_earlier_run_counts_toward_the_bytes_done(
     assert (done[0], sum(done)) == (20_000, len(image.data))
 
 
+@pytest.mark.parametrize("past_its_end", [0, 1000])
+def test_a_part_file_the_cdn_cannot_continue_is_fetched_again_whole(
+        imgur: Imgur, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, past_its_end: int) -> None:
+    """An earlier run's part file as long as the file (stopped before its rename) or longer: the CDN answers its
+    Range with 416, and the file is fetched again from its first byte, the bar counting it once."""
+    album = _album(imgur, count=1, size=60_000)
+    image = album.images[0]
+    (tmp_path / "AbC1234").mkdir()
+    (tmp_path / "AbC1234" / f"001-{image.id}.jpg.part").write_bytes(image.data + b"x" * past_its_end)
+    done: list[int] = []
+    monkeypatch.setattr(Progress, "advance", lambda _self, size: done.append(size))
+    result = run_main("-o", str(tmp_path), "imgur.com/a/AbC1234")
+    assert result.code == 0, result
+    assert files_under(tmp_path) == {f"AbC1234/001-{image.id}.jpg": image.data}
+    assert [h.get("range") for (_, _, _, h) in imgur.requests_to("i.imgur.com")] == [
+        f"bytes={len(image.data) + past_its_end}-", None]
+    assert sum(done) == len(image.data)
+
+
 def test_stall_after_headers_times_out_and_retries(imgur: Imgur, tmp_path: Path) -> None:
     album = _album(imgur, count=3)
     stuck = album.images[0]
