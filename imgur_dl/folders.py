@@ -385,18 +385,19 @@ def publish_new(dir_fd: int, source: str, name: str) -> bool:
 
 
 def write_whole(dir_fd: int, name: str, part: str, data: bytes) -> None:
-    """Write ``data`` to ``name`` whole or not at all (through ``part``)."""
+    """Write ``data`` to ``name`` whole or not at all (through ``part``, which is not left behind either way)."""
     fd = open_fresh(dir_fd, part)
     try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view):]
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
+        finally:
+            os.close(fd)
+        publish(dir_fd, part, name)
     except BaseException:
-        os.close(fd)
         remove(dir_fd, part)
         raise
-    os.close(fd)
-    publish(dir_fd, part, name)
 
 
 def _unusable(exc: OSError, folder: Path) -> FolderError:

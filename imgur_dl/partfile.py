@@ -291,10 +291,12 @@ def _publish_shared(dir_fd: int, part: str, name: str, apart: str, *, size: int,
     # Closed (its lock let go) before its name is unlinked: a FUSE file system keeps a file unlinked while open, as
     # .fuse_hidden<n>, until it is closed.
     aside()
-    for taken in (name, apart):
-        if folders.publish_new(dir_fd, moved, taken):
-            return taken
-    folders.remove(dir_fd, moved)
+    try:
+        for taken in (name, apart):
+            if folders.publish_new(dir_fd, moved, taken):
+                return taken
+    finally:
+        folders.remove(dir_fd, moved)  # (gone once it is published; else not left behind, hidden, by a failure)
     raise OSError(errno.EEXIST, f"another process saved a file at {path} meanwhile")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import json
 import os
@@ -152,6 +153,37 @@ def test_a_folder_where_the_part_file_goes_is_named_and_left_alone(imgur: Imgur,
             f"a folder stands at {in_the_way.name}") in result.err.splitlines()
     assert (in_the_way / "someone's").is_dir()  # left as it was
     assert (tmp_path / "AbC1234" / f"002-{album.images[1].id}.jpg").read_bytes() == album.images[1].data
+
+
+def test_album_json_that_cannot_be_written_is_named_and_leaves_nothing_behind(imgur: Imgur, tmp_path: Path) -> None:
+    album = imgur.add_album("AbC1234", count=2)
+    in_the_way = tmp_path / "AbC1234" / "album.json"
+    (in_the_way / "someone's").mkdir(parents=True)
+    result = run_main("--write-metadata", "--dir", "{album_id}", "-o", str(tmp_path), "imgur.com/a/AbC1234")
+    assert result.code == 1, result  # documented: some file failed
+    assert f"imgur-dl: error: AbC1234: cannot write {in_the_way}: Is a directory" in result.err.splitlines()
+    assert files_under(tmp_path) == {f"AbC1234/00{n}-{i.id}.jpg": i.data for n, i in enumerate(album.images, 1)}
+
+
+def test_a_file_the_file_system_fails_to_name_leaves_nothing_behind(
+        imgur: Imgur, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Names not made from ids (another post's file is at 1.jpg): the file is moved aside to a hidden name, then
+    # named where nothing stands, and the file system fails that step. It is said, and not left hidden there.
+    album = imgur.add_album("AbC1234", count=1, size=5_000)
+    theirs = b"\xff\xd8\xff" + b"another post" * 100
+    (tmp_path / "AbC1234").mkdir()
+    (tmp_path / "AbC1234" / "1.jpg").write_bytes(theirs)
+
+    def failing(*_: object) -> bool:
+        raise OSError(errno.EIO, "Input/output error")
+
+    monkeypatch.setattr(folders, "publish_new", failing)
+    result = run_main("--name", "{num}.{ext}", "-o", str(tmp_path), "imgur.com/a/AbC1234")
+    assert result.code == 1, result
+    apart = tmp_path / "AbC1234" / f"1 ({album.images[0].id}).jpg"
+    assert f"imgur-dl: error: AbC1234/{album.images[0].id}: cannot write {apart}: Input/output error" in \
+        result.err.splitlines()
+    assert files_under(tmp_path) == {"AbC1234/1.jpg": theirs}
 
 
 def test_ids_that_differ_only_in_case_keep_their_own_files_where_names_ignore_case(
