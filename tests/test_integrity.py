@@ -328,6 +328,22 @@ def test_files_the_archive_has_are_said_as_it_recorded_them_where_no_album_json_
                        spoilt.name: False, "004-NeW0001.jpg": True}  # (what a check of the folder finds)
 
 
+def test_a_file_the_archive_has_that_left_its_folder_is_said_without_one(imgur: Imgur, tmp_path: Path,
+                                                                          archive: ArchiveAt) -> None:
+    # The archive kept where each file was saved; one was deleted since. An album.json written later names no file
+    # for it (a check of the folder would fail on one that is not there), and still names the other.
+    album = _dated_album(imgur, count=2)
+    args = ("--download-archive", archive.location, "-o", str(tmp_path), "imgur.com/a/AbC1234")
+    assert run_main(*args).code == 0
+    kept, gone = album.images
+    (tmp_path / "AbC1234" / f"002-{gone.id}.jpg").unlink()
+    result = run_main("--write-metadata", *args)
+    assert result.code == 0 and "0 saved, 2 skipped" in result.err, result
+    items = _items(tmp_path / "AbC1234")
+    assert [(i["file"], i["source"], i["sha256"], i["archived"]) for i in items.values()] == [
+        (f"001-{kept.id}.jpg", "imgur", _sha(kept.data), True), (None, None, None, True)]
+
+
 def test_an_album_the_archive_has_whole_gets_the_album_json_its_folder_lacks_once(
         imgur: Imgur, tmp_path: Path, archive: ArchiveAt) -> None:
     # A sync run without --write-metadata, then with it: an album the archive has whole got no album.json (none of
