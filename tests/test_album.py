@@ -56,6 +56,19 @@ def test_single_image_goes_into_the_output_folder(imgur: Imgur, tmp_path: Path) 
     assert files_under(tmp_path) == {"XyZ9876.png": image.data}
 
 
+@pytest.mark.parametrize(("animated", "flags", "saved", "asked"), [
+    (True, (), "mp4", ["mp4"]), (False, (), "gif", ["mp4", "gif"]), (True, ("--gif",), "gif", ["gif"])])
+def test_a_gif_link_the_api_cannot_say_more_of_is_fetched_as_its_mp4_first(
+        imgur: Imgur, tmp_path: Path, animated: bool, flags: tuple[str, ...], saved: str, asked: list[str]) -> None:
+    # A hidden image (the API answers 404): whether the GIF moves is not known. Its MP4 is asked for first, as for
+    # an animation the API names, and the GIF where there is none (a still picture).
+    image = imgur.add_image("HiDd123", ext="gif", animated=animated, hidden=True)
+    result = run_main(*flags, "-o", str(tmp_path), "https://i.imgur.com/HiDd123.gif")
+    assert result.code == 0, result
+    assert files_under(tmp_path) == {f"HiDd123.{saved}": image.mp4 if saved == "mp4" else image.data}
+    assert [path.rpartition(".")[2] for (_, _, path, _) in imgur.requests_to("i.imgur.com")] == asked
+
+
 def test_a_link_of_several_images_saves_each(imgur: Imgur, tmp_path: Path) -> None:
     # imgur.com/<id>,<id>: an old form of Imgur's, in old posts and comments.
     first, second = imgur.add_image("XyZ9876", ext="png"), imgur.add_image("QwE56", ext="gif")
