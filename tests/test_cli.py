@@ -82,6 +82,7 @@ from tests.standin import Imgur
         (["--download-archive", "x" * 300, "imgur.com/a/AbC1234"], f"cannot use {'x' * 300} as a download archive"),
         (["--scan", "a\0b"], "argument --scan: a path cannot hold a NUL byte"),  # (main() called from Python)
         (["--archive-table", "mine", "imgur.com/a/AbC1234"], "--archive-table is for --download-archive"),
+        (["--lease", "0.5", "imgur.com/a/AbC1234"], "argument --lease: must be 1 second or more: 0.5"),
         (["-i", "-", "--scan", "-"], "standard input ('-') can be read once"),
         (["--range", "", "imgur.com/t/cats"], "not a range of positions"),  # (once: the first post alone)
         (["--range", "1-5,", "imgur.com/t/cats"], "not a range of positions"),
@@ -224,6 +225,17 @@ def test_a_current_folder_deleted_since_is_one_line_before_any_request(imgur: Im
     assert (result.code, result.err) == (2, f"imgur-dl: error: output folder {output[-1] if output else '.'}: the "
                                             "current folder has been deleted (cd to one that exists)\n"), result
     assert imgur.log == [] and list(tmp_path.iterdir()) == []
+
+
+def test_an_output_folder_under_a_broken_symlink_is_one_line_before_any_request(imgur: Imgur,
+                                                                                tmp_path: Path) -> None:
+    # (A link to a disk not mounted: the folders below it cannot be made, and mkdir's "No such file" says not why.)
+    imgur.add_album("AbC1234", count=1)
+    (tmp_path / "usb").symlink_to(tmp_path / "media" / "usb0")
+    result = run_main("-o", str(tmp_path / "usb" / "imgur"), "imgur.com/a/AbC1234")
+    assert (result.code, result.err) == (2, f"imgur-dl: error: output folder {tmp_path}/usb/imgur: {tmp_path}/usb is "
+                                            "a broken symlink\n"), result
+    assert imgur.log == [] and sorted(p.name for p in tmp_path.iterdir()) == ["usb"]
 
 
 def test_tilde_in_the_output_variable_is_expanded(imgur: Imgur, tmp_path: Path) -> None:
