@@ -31,7 +31,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
@@ -50,7 +50,7 @@ from imgur_dl.archive import (
 )
 from imgur_dl.dates import iso
 from imgur_dl.errors import ArchiveUnavailable, UsageError
-from imgur_dl.folders import NO_FSYNC
+from imgur_dl.folders import NO_FSYNC, let_go
 from imgur_dl.models import Entry
 
 # Columns added since the first release, each migrated in place: (name, type).
@@ -403,8 +403,9 @@ def offered(folder: Path) -> Offered:
     try:
         return Offered(maps_shared=_maps_shared(fd), flushes=_flushes(fd))
     finally:
-        os.close(fd)
-        Path(name).unlink()
+        let_go(fd)
+        with suppress(OSError):
+            Path(name).unlink()
 
 
 def _maps_shared(fd: int) -> bool:

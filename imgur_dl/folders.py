@@ -160,7 +160,7 @@ class Folders:
             while len(self._idle) > IDLE:
                 closed.append(self._fds.pop(self._idle.popitem(last=False)[0]))
         for fd in closed:
-            os.close(fd)
+            let_go(fd)
 
     def _opened(self, folder: Path, *, create: bool) -> int:
         """``folder`` opened from the root down, a component at a time, following no symlink (under the lock)."""
@@ -181,13 +181,13 @@ class Folders:
                         os.mkdir(part, 0o777, dir_fd=current)
                 child = os.open(part, _DIR_FLAGS, dir_fd=current)
             except OSError as exc:
-                os.close(current)
+                let_go(current)
                 where = self.root.joinpath(*relative.parts[: n + 1])
                 if exc.errno in (errno.ELOOP, errno.ENOTDIR):
                     raise FolderError(f"{where} is a symlink or not a folder; refusing to write through it") \
                         from None
                 raise _unusable(exc, where) from None
-            os.close(current)
+            let_go(current)
             current = child
         return current
 
@@ -198,7 +198,7 @@ class Folders:
             self._idle.clear()
             self._holders.clear()
         for fd in fds:
-            os.close(fd)
+            let_go(fd)
 
 
 def name_max(root: Path) -> int:
@@ -214,10 +214,11 @@ def name_max(root: Path) -> int:
 def _ignores_case(dir_fd: int) -> bool:
     name = f".imgur-dl-{secrets.token_hex(6)}.probe"  # (lower case: its upper case names nothing else)
     try:
-        os.close(os.open(name, _NEW, 0o600, dir_fd=dir_fd))
+        fd = os.open(name, _NEW, 0o600, dir_fd=dir_fd)
     except OSError:
         return False  # (no file can be made there: none will be named)
     try:
+        let_go(fd)
         os.stat(name.upper(), dir_fd=dir_fd, follow_symlinks=False)
     except OSError:
         return False
@@ -344,11 +345,23 @@ def open_existing(dir_fd: int, name: str) -> int | None:
         fd = os.open(name, os.O_RDWR | _NOFOLLOW | _CLOEXEC, dir_fd=dir_fd)
     except OSError:
         return None
-    st = os.fstat(fd)
+    try:
+        st = os.fstat(fd)
+    except OSError:
+        let_go(fd)
+        raise
     if not stat.S_ISREG(st.st_mode) or st.st_nlink > 1:
-        os.close(fd)
+        let_go(fd)
         return None
     return fd
+
+
+def let_go(fd: int) -> None:
+    """Close ``fd``, a descriptor nothing that matters was written through (a folder's, a file's only looked at, a
+    probe's): its close can lose nothing, and it is gone whatever close says (Linux's close(2)), so a failure to
+    close it stops nothing."""
+    with contextlib.suppress(OSError):
+        os.close(fd)
 
 
 def remove(dir_fd: int, name: str) -> None:

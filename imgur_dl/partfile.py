@@ -191,9 +191,21 @@ class PartFile:
         return self._fd
 
     def close(self) -> None:
-        if self._fd is not None:
-            os.close(self._fd)
-            self._fd = None
+        """Let go of the part file. One whose close fails (what was written to it could not be flushed: EIO, as NFS
+        says it at the close) is deleted: a resume would take for held bytes that never reached the disk."""
+        fd, self._fd = self._fd, None  # (let go of first: a close that fails has closed it all the same)
+        if fd is None:
+            return
+        try:
+            held: os.stat_result | None = os.fstat(fd)
+        except OSError:
+            held = None
+        try:
+            os.close(fd)
+        except OSError:
+            if held is not None and _same(held, folders.entry(self.dir_fd, self.part)):  # (still at its name)
+                with contextlib.suppress(OSError):
+                    folders.remove(self.dir_fd, self.part)
 
     def _claim(self, fd: int, *, made: bool = False) -> bool | None:
         """Take the part file just opened (``fd``) as this one's to write (:func:`_taken`); when it is not, it is
@@ -288,10 +300,10 @@ def _publish_shared(dir_fd: int, part: str, name: str, apart: str, *, size: int,
     # half moved (at its name and at the final one).
     moved = private_part("commit")
     folders.publish(dir_fd, part, moved)
-    # Closed (its lock let go) before its name is unlinked: a FUSE file system keeps a file unlinked while open, as
-    # .fuse_hidden<n>, until it is closed.
-    aside()
     try:
+        # Closed (its lock let go) before its name is unlinked: a FUSE file system keeps a file unlinked while open,
+        # as .fuse_hidden<n>, until it is closed.
+        aside()
         for taken in (name, apart):
             if folders.publish_new(dir_fd, moved, taken):
                 return taken

@@ -91,7 +91,11 @@ class Transfer:
             size = folders.regular_size(part.dir_fd, part.name)
             if size and (source.size is None or size == source.size):
                 return Present(size)
-        resumed = part.resume()
+        try:
+            resumed = part.resume()
+        except OSError as exc:  # (what is held could not be looked at: a disk failing)
+            part.close()
+            return disk(exc, part.path)
         if resumed is None:  # (waited on, attempts not spent, while the other process's part file grows)
             return Again(BUSY, wait=1.0, awaited=part.grown())
         have, etag = resumed

@@ -317,6 +317,14 @@ def quota(tmp_path: Path) -> Iterator[Path]:
 
 
 @pytest.fixture
+def failing_write_back(tmp_path: Path) -> Iterator[Path]:
+    """A folder whose file system takes writes, then fails to flush them (EIO from fsync and close), as an NFS
+    server gone away or a USB stick pulled out."""
+    with _fuse(tmp_path / "backing", tmp_path / "failing", "--failing-write-back") as mountpoint:
+        yield mountpoint
+
+
+@pytest.fixture
 def short_names(tmp_path: Path) -> Iterator[Path]:
     """A folder whose names take 143 bytes at the most, as an encrypted home folder's (eCryptfs)."""
     with _fuse(tmp_path / "backing", tmp_path / "short", "--name-max", "143") as mountpoint:

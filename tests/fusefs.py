@@ -11,7 +11,8 @@ shared mapping (ENODEV) exactly so. Everything else passes through to a real
 folder: locks, renames, hard links, fsync.
 
     python -m tests.fusefs BACKING MOUNTPOINT [--fold-case | --no-links | --no-locks | --no-times |
-                                               --no-fsync | --read-only | --quota BYTES | --name-max BYTES]
+                                               --no-fsync | --failing-write-back | --read-only | --quota BYTES |
+                                               --name-max BYTES]
                                                     # prints "ready" once mounted; serves until unmounted
 
 With ``--fold-case`` it is also case-insensitive and case-preserving, as
@@ -27,7 +28,9 @@ With ``--quota BYTES`` it takes that many bytes of writes, then refuses more
 (``f_namemax``): eCryptfs, an encrypted home folder, takes 143. With
 ``--no-times`` it refuses to set a file's times (``EPERM``), as a share whose
 files another user owns does; with ``--no-fsync``, to flush a file (``EINVAL``),
-as VirtualBox's shared folders do. With ``--read-only`` it is mounted read-only, as a
+as VirtualBox's shared folders do. With ``--failing-write-back`` it takes each write, then fails to flush it
+(``EIO``, from fsync and from the close of a file written to), as an NFS server that went away, or a USB stick
+pulled out, fails what the page cache held. With ``--read-only`` it is mounted read-only, as a
 snapshot, a backup disk or a share exported so is: each write is refused (``EROFS``), and ``statvfs`` says so;
 its files, as a local disk's, can be mapped shared (it is not mounted ``direct_io``).
 
@@ -214,6 +217,31 @@ class Unflushed(Passthrough):
         raise FuseOSError(errno.EINVAL)
 
 
+class FailingWriteBack(Passthrough):
+    """A passthrough that takes writes, then fails to flush them (``EIO``): fsync fails, and so does the close of a
+    file written to (where NFS says what it could not write back), as a server gone away or a disk pulled out."""
+
+    def __init__(self, root: str) -> None:
+        super().__init__(root)
+        self.written: set[int] = set()
+
+    def write(self, path: str, data: bytes, offset: int, fh: int) -> int:
+        self.written.add(fh)
+        return super().write(path, data, offset, fh)
+
+    def fsync(self, path: str, datasync: int, fh: int) -> int:
+        raise FuseOSError(errno.EIO)
+
+    def flush(self, path: str, fh: int) -> int:
+        if fh in self.written:
+            raise FuseOSError(errno.EIO)
+        return 0
+
+    def release(self, path: str, fh: int) -> int:
+        self.written.discard(fh)
+        return super().release(path, fh)
+
+
 class Lockless(Passthrough):
     """A passthrough that takes no ``flock`` locks (``ENOLCK``), as an NFS mount whose lock service is not running
     refuses them."""
@@ -232,6 +260,8 @@ def main(argv: list[str]) -> None:
         served = Timeless(backing)
     elif mode == ["--no-fsync"]:
         served = Unflushed(backing)
+    elif mode == ["--failing-write-back"]:
+        served = FailingWriteBack(backing)
     else:
         kind = Lockless if mode == ["--no-locks"] else Passthrough
         served = kind(backing, fold_case=mode == ["--fold-case"], links=mode != ["--no-links"])

@@ -531,3 +531,19 @@ def test_a_hangup_ignored_by_nohup_stays_ignored() -> None:
     finally:
         signal.signal(signal.SIGHUP, before[0])
         signal.signal(signal.SIGTERM, before[1])
+
+
+def test_a_disk_that_fails_to_write_back_leaves_no_file_and_says_each(imgur: Imgur, failing_write_back: Path) -> None:
+    # Writes taken, then lost: fsync fails (EIO), and so does the close of what was written. Each file is one line
+    # (it was "unexpected OSError (a bug)"), the run ends as one with failures, and nothing is left: not under a
+    # final name, not hidden (album.json's), and no part file whose bytes never reached the disk for a rerun to trust.
+    album = imgur.add_album("AbC1234", count=3, size=20_000)
+    folder = failing_write_back / "AbC1234"
+    result = run_main("--write-metadata", "--dir", "{album_id}", "-o", str(failing_write_back), "imgur.com/a/AbC1234")
+    assert result.code == 1, result
+    assert sorted(result.err.splitlines()[:-1]) == sorted(
+        [f"imgur-dl: error: AbC1234/{i.id}: cannot write {folder / f'00{n}-{i.id}.jpg'}: Input/output error"
+         for n, i in enumerate(album.images, 1)] + [
+            f"imgur-dl: error: AbC1234: cannot write {folder / 'album.json'}: Input/output error"]), result
+    assert "files: 0 saved, 0 skipped, 3 failed" in result.err
+    assert [p.name for p in failing_write_back.rglob("*") if p.is_file()] == []

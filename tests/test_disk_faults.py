@@ -1,0 +1,130 @@
+"""A disk that fails once, anywhere: any one call imgur-dl makes of the file system fails (EIO, a full disk, no
+permission), and the run keeps its promises. It names what failed in one line and ends as a run with failures
+(never as a bug); nothing stands under a final name but the file it names, nothing is left hidden; and the next
+run, on a disk that works, brings back whatever this one could not.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import json
+import os
+import sys
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.conftest import Outcome, run_main
+from tests.standin import AlbumData, Image, Imgur
+
+# What imgur-dl asks of the file system, through os (SQLite's own file calls are its own, in C).
+CALLS = ("open", "write", "close", "replace", "rename", "link", "unlink", "fsync", "mkdir", "ftruncate", "pread",
+         "fstat", "stat", "utime", "setxattr", "getxattr", "removexattr", "statvfs", "access", "lseek")
+ERRORS = (errno.EIO, errno.ENOSPC, errno.EACCES)
+
+
+class _Disk:
+    """Counts the calls imgur-dl itself makes of ``os``'s file functions (other callers, the stand-in among them,
+    are left alone), and fails one: the ``nth`` of ``name``, with ``error``."""
+
+    def __init__(self, fail: tuple[str, int] | None = None, error: int = errno.EIO) -> None:
+        self.fail, self.error = fail, error
+        self.calls: dict[str, int] = {}
+
+    def around(self, name: str, real: Callable[..., Any]) -> Callable[..., Any]:
+        def call(*args: Any, **kwargs: Any) -> Any:
+            if sys._getframe(1).f_globals.get("__name__", "").startswith("imgur_dl"):
+                nth = self.calls[name] = self.calls.get(name, 0) + 1
+                if self.fail == (name, nth):
+                    raise OSError(self.error, os.strerror(self.error))
+            return real(*args, **kwargs)
+        return call
+
+
+@contextlib.contextmanager
+def _disk(disk: _Disk) -> Iterator[_Disk]:
+    real = {name: getattr(os, name) for name in CALLS}
+    for name, function in real.items():
+        setattr(os, name, disk.around(name, function))
+    try:
+        yield disk
+    finally:
+        for name, function in real.items():
+            setattr(os, name, function)
+
+
+def _served(imgur: Imgur) -> tuple[AlbumData, Image]:
+    """An album of three files and a lone image, the same for every example."""
+    if "AbC1234" not in imgur.albums:
+        imgur.add_album("AbC1234", count=3, size=30_000)
+        imgur.add_image("SiNg123", size=20_000)
+    return imgur.albums["AbC1234"], imgur.images["SiNg123"]
+
+
+def _problems(out: Path, expected: dict[str, bytes], result: Outcome) -> list[str]:
+    said = result.err
+    found = []
+    # (2: a folder or an archive that cannot be used, said before any work)
+    if "unexpected" in said or "Traceback" in said or result.code not in (0, 1, 2):
+        found.append(f"exit {result.code}: {said}")
+    for path in sorted(p for p in out.rglob("*") if p.is_file()) if out.exists() else []:
+        name = str(path.relative_to(out))
+        if path.name.startswith(".imgur-dl-"):
+            if not path.name.endswith(".probe"):  # (a probe stays only where removing it failed)
+                found.append(f"left hidden: {name}")
+        elif name.endswith(".json"):
+            json.loads(path.read_text())  # (whole, or not there)
+        elif not name.endswith(".part") and path.read_bytes() != expected.get(name):
+            found.append(f"not the file named: {name}")
+    if result.code == 0 and any(not (out / name).is_file() for name in expected):
+        found.append(f"exit 0 without every file: {said}")
+    return found
+
+
+def _run(tmp: Path, album: AlbumData, *, resumed: bool) -> Outcome:
+    out = tmp / "out"
+    if resumed:  # (an earlier run's part file, and a file it saved)
+        (out / "AbC1234").mkdir(parents=True)
+        first, second = album.images[:2]
+        (out / "AbC1234" / f"001-{first.id}.jpg.part").write_bytes(first.data[:9_000])
+        (out / "AbC1234" / f"002-{second.id}.jpg").write_bytes(second.data)
+    return run_main("--write-metadata", "--xattrs", "--download-archive", str(tmp / "seen.sqlite"), "-o", str(out),
+                    "imgur.com/a/AbC1234", "https://i.imgur.com/SiNg123.jpg")
+
+
+_CALLS_MADE: dict[bool, list[tuple[str, int]]] = {}
+
+
+def _calls_made(imgur: Imgur, tmp_path: Path, *, resumed: bool) -> list[tuple[str, int]]:
+    """Each call a run makes on a disk that works, as (name, nth): the ones to fail."""
+    if resumed not in _CALLS_MADE:
+        album, _ = _served(imgur)
+        with tempfile.TemporaryDirectory(dir=tmp_path) as tmp, _disk(_Disk()) as disk:
+            assert _run(Path(tmp), album, resumed=resumed).code == 0
+        _CALLS_MADE[resumed] = [(name, nth) for name, count in sorted(disk.calls.items())
+                                for nth in range(1, count + 1)]
+    return _CALLS_MADE[resumed]
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(resumed=st.booleans(), error=st.sampled_from(ERRORS), data=st.data())
+def test_any_one_failing_call_of_the_file_system_keeps_every_promise(
+        imgur: Imgur, tmp_path: Path, resumed: bool, error: int, data: st.DataObject) -> None:
+    album, single = _served(imgur)
+    fail = data.draw(st.sampled_from(_calls_made(imgur, tmp_path, resumed=resumed)), label="fail")
+    expected = {f"AbC1234/00{n}-{i.id}.jpg": i.data for n, i in enumerate(album.images, 1)}
+    expected["SiNg123.jpg"] = single.data
+    with tempfile.TemporaryDirectory(dir=tmp_path) as tmp:
+        out = Path(tmp) / "out"
+        with _disk(_Disk(fail, error)):
+            result = _run(Path(tmp), album, resumed=resumed)
+        assert _problems(out, expected, result) == []
+        again = _run(Path(tmp), album, resumed=False)  # (on a disk that works)
+        assert again.code == 0, again
+        assert _problems(out, expected, again) == []
+        assert not list(out.rglob("*.part"))
