@@ -325,6 +325,14 @@ def failing_write_back(tmp_path: Path) -> Iterator[Path]:
 
 
 @pytest.fixture
+def bad_sector(tmp_path: Path) -> Iterator[Path]:
+    """A folder whose files cannot be read past 64 KiB (EIO), as a disk's bad sector, or an NFS server gone away
+    mid-file."""
+    with _fuse(tmp_path / "backing", tmp_path / "bad-sector", "--failing-reads", str(64 * 1024)) as mountpoint:
+        yield mountpoint
+
+
+@pytest.fixture
 def short_names(tmp_path: Path) -> Iterator[Path]:
     """A folder whose names take 143 bytes at the most, as an encrypted home folder's (eCryptfs)."""
     with _fuse(tmp_path / "backing", tmp_path / "short", "--name-max", "143") as mountpoint:

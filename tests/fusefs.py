@@ -11,8 +11,8 @@ shared mapping (ENODEV) exactly so. Everything else passes through to a real
 folder: locks, renames, hard links, fsync.
 
     python -m tests.fusefs BACKING MOUNTPOINT [--fold-case | --no-links | --no-locks | --no-times |
-                                               --no-fsync | --failing-write-back | --read-only | --quota BYTES |
-                                               --name-max BYTES]
+                                               --no-fsync | --failing-write-back | --failing-reads BYTES |
+                                               --read-only | --quota BYTES | --name-max BYTES]
                                                     # prints "ready" once mounted; serves until unmounted
 
 With ``--fold-case`` it is also case-insensitive and case-preserving, as
@@ -30,7 +30,9 @@ With ``--quota BYTES`` it takes that many bytes of writes, then refuses more
 files another user owns does; with ``--no-fsync``, to flush a file (``EINVAL``),
 as VirtualBox's shared folders do. With ``--failing-write-back`` it takes each write, then fails to flush it
 (``EIO``, from fsync and from the close of a file written to), as an NFS server that went away, or a USB stick
-pulled out, fails what the page cache held. With ``--read-only`` it is mounted read-only, as a
+pulled out, fails what the page cache held. With ``--failing-reads BYTES`` no file can be read past that many
+bytes (``EIO``), as a disk's bad sector, or an NFS server gone away mid-file, fails a read. With
+``--read-only`` it is mounted read-only, as a
 snapshot, a backup disk or a share exported so is: each write is refused (``EROFS``), and ``statvfs`` says so;
 its files, as a local disk's, can be mapped shared (it is not mounted ``direct_io``).
 
@@ -242,6 +244,22 @@ class FailingWriteBack(Passthrough):
         return super().release(path, fh)
 
 
+class FailingReads(Passthrough):
+    """A passthrough whose files cannot be read past ``good`` bytes (``EIO``), as a disk's bad sector, or an NFS
+    server gone away mid-file."""
+
+    def __init__(self, root: str, good: int) -> None:
+        super().__init__(root)
+        self.good = good
+
+    def read(self, path: str, size: int, offset: int, fh: int) -> bytes:
+        if offset + size > self.good:
+            if offset >= self.good:
+                raise FuseOSError(errno.EIO)
+            size = self.good - offset
+        return super().read(path, size, offset, fh)
+
+
 class Lockless(Passthrough):
     """A passthrough that takes no ``flock`` locks (``ENOLCK``), as an NFS mount whose lock service is not running
     refuses them."""
@@ -260,6 +278,8 @@ def main(argv: list[str]) -> None:
         served = Timeless(backing)
     elif mode == ["--no-fsync"]:
         served = Unflushed(backing)
+    elif mode[:1] == ["--failing-reads"]:
+        served = FailingReads(backing, int(mode[1]))
     elif mode == ["--failing-write-back"]:
         served = FailingWriteBack(backing)
     else:

@@ -1573,3 +1573,22 @@ def test_compressed_input_spoilt_anywhere_is_read_without_a_crash(kind: str, spo
         at = place % (len(data) + 1)
         data[at:at + len(new)] = new
     _read_without_a_crash(io.BytesIO(bytes(data[:cut % (len(data) + 1)])))
+
+
+def test_a_file_that_cannot_be_read_to_its_end_gives_what_came_before_and_a_list_nothing(imgur: Imgur,
+                                                                                        bad_sector: Path) -> None:
+    # A read that fails (EIO) 64 KiB into the file: --scan keeps the links before it and says where it stopped;
+    # -i, whose list is read whole before the first request, does nothing and says why.
+    written = [f"https://i.imgur.com/Ab{n:05d}.jpg" for n in range(4_000)]  # (32 bytes a line: 128,000 bytes)
+    dump = bad_sector / "links.txt"
+    dump.write_text("".join(f"{link}\n" for link in written))
+    scanned = run_main("--scan", str(dump), "-g")
+    assert scanned.code == 1, scanned
+    assert scanned.err.splitlines()[0] == (f"imgur-dl: error: {dump}: cannot read on (Input/output error); what was "
+                                           "found before it still counts")
+    found = scanned.out.splitlines()
+    assert 1_000 < len(found) <= 64 * 1024 // 32 and found == written[:len(found)]
+    listed = run_main("-i", str(dump), "-g")
+    assert (listed.code, listed.out, listed.err) == (
+        2, "", f"imgur-dl: error: cannot read URLs from {dump}: Input/output error\n"), listed
+    assert imgur.log == []
