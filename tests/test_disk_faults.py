@@ -86,45 +86,51 @@ def _problems(out: Path, expected: dict[str, bytes], result: Outcome) -> list[st
     return found
 
 
-def _run(tmp: Path, album: AlbumData, *, resumed: bool) -> Outcome:
+def _names(album: AlbumData, single: Image, *, by_id: bool) -> dict[str, bytes]:
+    """Each file's path in the output folder, and its bytes: named by id (the defaults), or by position alone
+    (``--name '{num}.{ext}'``, names another post's file may have: the file is moved aside, then named)."""
+    named = {f"AbC1234/00{n}-{i.id}.jpg" if by_id else f"AbC1234/{n}.jpg": i.data
+             for n, i in enumerate(album.images, 1)}
+    return {**named, "SiNg123.jpg" if by_id else "1.jpg": single.data}
+
+
+def _run(tmp: Path, expected: dict[str, bytes], *, resumed: bool, by_id: bool) -> Outcome:
     out = tmp / "out"
     if resumed:  # (an earlier run's part file, and a file it saved)
+        (first, data), (second, saved) = list(expected.items())[:2]
         (out / "AbC1234").mkdir(parents=True)
-        first, second = album.images[:2]
-        (out / "AbC1234" / f"001-{first.id}.jpg.part").write_bytes(first.data[:9_000])
-        (out / "AbC1234" / f"002-{second.id}.jpg").write_bytes(second.data)
-    return run_main("--write-metadata", "--xattrs", "--download-archive", str(tmp / "seen.sqlite"), "-o", str(out),
-                    "imgur.com/a/AbC1234", "https://i.imgur.com/SiNg123.jpg")
+        (out / f"{first}.part").write_bytes(data[:9_000])
+        (out / second).write_bytes(saved)
+    named = () if by_id else ("--name", "{num}.{ext}")
+    return run_main("--write-metadata", "--xattrs", "--download-archive", str(tmp / "seen.sqlite"), *named, "-o",
+                    str(out), "imgur.com/a/AbC1234", "https://i.imgur.com/SiNg123.jpg")
 
 
-_CALLS_MADE: dict[bool, list[tuple[str, int]]] = {}
+_CALLS_MADE: dict[tuple[bool, bool], list[tuple[str, int]]] = {}
 
 
-def _calls_made(imgur: Imgur, tmp_path: Path, *, resumed: bool) -> list[tuple[str, int]]:
+def _calls_made(tmp_path: Path, expected: dict[str, bytes], *, resumed: bool, by_id: bool) -> list[tuple[str, int]]:
     """Each call a run makes on a disk that works, as (name, nth): the ones to fail."""
-    if resumed not in _CALLS_MADE:
-        album, _ = _served(imgur)
+    if (resumed, by_id) not in _CALLS_MADE:
         with tempfile.TemporaryDirectory(dir=tmp_path) as tmp, _disk(_Disk()) as disk:
-            assert _run(Path(tmp), album, resumed=resumed).code == 0
-        _CALLS_MADE[resumed] = [(name, nth) for name, count in sorted(disk.calls.items())
-                                for nth in range(1, count + 1)]
-    return _CALLS_MADE[resumed]
+            assert _run(Path(tmp), expected, resumed=resumed, by_id=by_id).code == 0
+        _CALLS_MADE[resumed, by_id] = [(name, nth) for name, count in sorted(disk.calls.items())
+                                       for nth in range(1, count + 1)]
+    return _CALLS_MADE[resumed, by_id]
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(resumed=st.booleans(), error=st.sampled_from(ERRORS), data=st.data())
+@given(resumed=st.booleans(), by_id=st.booleans(), error=st.sampled_from(ERRORS), data=st.data())
 def test_any_one_failing_call_of_the_file_system_keeps_every_promise(
-        imgur: Imgur, tmp_path: Path, resumed: bool, error: int, data: st.DataObject) -> None:
-    album, single = _served(imgur)
-    fail = data.draw(st.sampled_from(_calls_made(imgur, tmp_path, resumed=resumed)), label="fail")
-    expected = {f"AbC1234/00{n}-{i.id}.jpg": i.data for n, i in enumerate(album.images, 1)}
-    expected["SiNg123.jpg"] = single.data
+        imgur: Imgur, tmp_path: Path, resumed: bool, by_id: bool, error: int, data: st.DataObject) -> None:
+    expected = _names(*_served(imgur), by_id=by_id)
+    fail = data.draw(st.sampled_from(_calls_made(tmp_path, expected, resumed=resumed, by_id=by_id)), label="fail")
     with tempfile.TemporaryDirectory(dir=tmp_path) as tmp:
         out = Path(tmp) / "out"
         with _disk(_Disk(fail, error)):
-            result = _run(Path(tmp), album, resumed=resumed)
+            result = _run(Path(tmp), expected, resumed=resumed, by_id=by_id)
         assert _problems(out, expected, result) == []
-        again = _run(Path(tmp), album, resumed=False)  # (on a disk that works)
+        again = _run(Path(tmp), expected, resumed=False, by_id=by_id)  # (on a disk that works)
         assert again.code == 0, again
         assert _problems(out, expected, again) == []
         assert not list(out.rglob("*.part"))
