@@ -65,6 +65,7 @@ class PartFile:
         self.mtime = mtime  # the time the final file carries (None: the time it was written)
         self.label = label  # what else it carries (--xattrs), told where its bytes came from and their hash
         self._fd: int | None = None
+        self._wrote = False  # bytes were written through the open descriptor (its close may fail to flush them)
         self._fresh = False  # the open file was made empty a moment ago: nothing to truncate
         self._none_held = False  # held() just found no part file: the first resume need not look again
         self._resumed_etag = False  # the open part carries an ETag to drop when it is committed
@@ -139,6 +140,7 @@ class PartFile:
 
     def write(self, data: bytes) -> None:
         self.digests.update(data)
+        self._wrote = True
         view = memoryview(data)
         while view:
             view = view[os.write(self._open(), view):]
@@ -191,10 +193,13 @@ class PartFile:
         return self._fd
 
     def close(self) -> None:
-        """Let go of the part file. One whose close fails (what was written to it could not be flushed: EIO, as NFS
-        says it at the close) is deleted: a resume would take for held bytes that never reached the disk."""
-        fd, self._fd = self._fd, None  # (let go of first: a close that fails has closed it all the same)
+        """Let go of the part file. One written to whose close fails (what was written could not be flushed: EIO, as
+        NFS says it at the close) is deleted: a resume would take for held bytes that never reached the disk."""
+        fd, self._fd, wrote, self._wrote = self._fd, None, self._wrote, False  # (a failed close has closed it too)
         if fd is None:
+            return
+        if not wrote:
+            folders.let_go(fd)
             return
         try:
             held: os.stat_result | None = os.fstat(fd)
