@@ -213,8 +213,22 @@ class Template:
                 for n, (piece, names) in enumerate(self._pieces)]
 
 
+class _Absent(str):
+    """A field with no value here (``position`` outside a listing, the ``title`` of an untitled image): nothing,
+    whatever format the template gives it (``{position:03d}`` once failed every album not from a listing)."""
+
+    __slots__ = ()
+
+    def __format__(self, spec: str) -> str:
+        return ""
+
+
+_NOTHING = _Absent()
+
+
 def _render_piece(piece: str, names: tuple[str, ...], values: Mapping[str, str | int], max_bytes: int) -> str:
-    safe = {k: (sanitize(v) if isinstance(v, str) and v else v) for k in names if (v := values.get(k)) is not None}
+    safe = {k: (sanitize(v) if v else _NOTHING) if isinstance(v, str) else v
+            for k in names if (v := values.get(k)) is not None}
     try:
         text = piece.format(**safe)
     except (ValueError, TypeError, KeyError, IndexError) as exc:

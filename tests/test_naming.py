@@ -185,3 +185,18 @@ def test_titles_the_locale_cannot_write_are_saved_under_names_it_can(imgur: Imgu
 def test_empty_album_title_leaves_no_dangling_separator(tmp_path: Path) -> None:
     assert Namer(tmp_path).folder(_album(1)) == tmp_path / "AbC1234"
     assert Namer(tmp_path).folder(_album(1, title="Trip")) == tmp_path / "AbC1234 - Trip"
+
+
+def test_a_listing_s_field_formatted_as_a_number_leaves_the_posts_of_no_listing_their_names(
+        imgur: Imgur, tmp_path: Path) -> None:
+    # {position:03d}, checked before anything is fetched, is a number in a listing and nothing outside one: an album
+    # and an image given by their links are named without it (each failed as a "bad template" in the run).
+    listed = imgur.add_album("PoSt123", count=1, in_gallery=True, owner="Miguenzo")
+    imgur.add_listing("user", "Miguenzo", [listed])
+    album, single = imgur.add_album("FiRst12", count=1), imgur.add_image("SiNg123")
+    result = run_main("--dir", "{position:03d} {album_id}", "--name", "{position:03d}-{id}.{ext}", "-o",
+                      str(tmp_path), "imgur.com/user/Miguenzo", "imgur.com/a/FiRst12", "https://i.imgur.com/SiNg123.jpg")
+    assert result.code == 0, result
+    assert files_under(tmp_path) == {
+        f"user Miguenzo/001 PoSt123/001-{listed.images[0].id}.jpg": listed.images[0].data,
+        f"FiRst12/{album.images[0].id}.jpg": album.images[0].data, "SiNg123.jpg": single.data}

@@ -38,7 +38,7 @@ from imgur_dl.given import Given
 from imgur_dl.hashset import HashSet
 from imgur_dl.hosts import OffsiteError
 from imgur_dl.lists import Listed, list_lines, read_list
-from imgur_dl.models import Album, Job, Kind, Media, Result, Source, Status, Target
+from imgur_dl.models import Album, Job, Kind, Listing, Media, Result, Source, Status, Target
 from imgur_dl.naming import FIELDS, MAX_COMPONENT_BYTES, Namer, Template, _printable, _treated, kept_apart, sanitize
 from imgur_dl.packed import PackedMedia
 from imgur_dl.parser import build_parser
@@ -245,6 +245,36 @@ def test_rendered_paths_stay_inside_the_output_folder(values: dict[str, str], te
     assert len((path.name + ".part").encode()) <= most  # (its part file's name too)
     apart = kept_apart(path, media.id, most)
     assert len((apart.name + ".part").encode()) <= most and apart.parent == path.parent
+
+
+# A template as people write them: fields, each with a format or none, between literal text.
+_SPECS = ["", "03d", "04", ">5", "<3", "^9", "_>10", ".3", "x", "+d", ",", "s", ">3s", "%Y"]
+_template_text = st.lists(st.tuples(st.sampled_from(sorted(FIELDS)), st.sampled_from(_SPECS),
+                                    st.sampled_from(["", " - ", "/", "_", "."])), min_size=1, max_size=4).map(
+    lambda pieces: "".join("{" + field + (":" + spec if spec else "") + "}" + after for field, spec, after in pieces))
+
+
+@EXAMPLES
+@given(_template_text, st.sampled_from([None, Kind.USER, Kind.TAG]), st.booleans(), st.text(max_size=20),
+       st.text(max_size=20), st.text(max_size=20))
+@example("{position:03d}-{id}", None, True, "", "", "")
+def test_a_template_taken_at_the_start_names_every_file_of_every_post(
+        text: str, listed: Kind | None, is_album: bool, title: str, name: str, date: str) -> None:
+    # A template is checked before anything is fetched (a format that does not fit its field is a usage error
+    # then): one taken names each file of any post, from a listing or not, titled or not. ({position:03d} once
+    # failed every album not from a listing: its position, a listing's alone, is no number there.)
+    try:
+        template = Template(text)
+    except UsageError:
+        return
+    media = Media(id="AbC1234", index=1, title=title, description="", mime_type="", width=1, height=1,
+                  animated=False, created_at=date, sources=(Source("https://i.imgur.com/x.jpg", "jpg", None),),
+                  name=name)
+    album = Album(id="XyZ9876", title=title, description="", url="", created_at=date, is_album=is_album,
+                  media=(media,), listing=None if listed is None else Listing(listed, "someone"),
+                  position=0 if listed is None else 7)
+    path = Namer(Path("/out"), template, template, MAX_COMPONENT_BYTES).path(album, media, "jpg")
+    assert path.is_relative_to("/out") and path != Path("/out")
 
 
 # A v3 listing's item as Imgur gives one (a gallery album, or a gallery image in full), with any value anywhere.
