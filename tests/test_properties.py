@@ -236,10 +236,7 @@ def test_rendered_paths_stay_inside_the_output_folder(values: dict[str, str], te
                   sources=(Source("https://i.imgur.com/x.jpg", "jpg", None),))
     album = Album(id=values.get("album_id", "AbC1234"), title=values.get("album_title", ""), description="",
                   url="", created_at="", is_album=True, media=(media,))
-    try:
-        path = Namer(root, tpl, tpl, most).path(album, media, "jpg")
-    except UsageError:
-        return
+    path = Namer(root, tpl, tpl, most).path(album, media, "jpg")  # (a template taken renders: no usage error now)
     assert path.is_relative_to(root) and ".." not in path.parts
     assert all(len(p.encode()) <= most and not _unprintable(p) for p in path.relative_to(root).parts)
     assert len((path.name + ".part").encode()) <= most  # (its part file's name too)
