@@ -65,7 +65,7 @@ def build_run(options: Options, stderr: TextIO, environ: Mapping[str, str] | Non
     client = ApiClient(session, client_id=options.client_id, auth=auth, policy=policy, cancel=cancel,
                        say=progress.note, timeout=options.timeout, speed=speed, clock=clock.now)
     api = ImgurApi(client, prefer_gif=options.prefer_gif)
-    folders = Folders(options.output, name_max(options.output))
+    folders = Folders(options.output, name_max(options.output), calendar=clock.time)
     rate = RateLimit(options.limit_rate, cancel, clock.now) if options.limit_rate else None
     meter = Meter(progress, rate.take if rate is not None else None)
     labeller = Labeller(progress.note) if options.xattrs else None

@@ -14,11 +14,13 @@ import contextlib
 import errno
 import hashlib
 import os
+import re
 import secrets
 import stat
 import threading
+import time
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from imgur_dl.errors import DownloadError, reason
@@ -63,9 +65,11 @@ class Folders:
     and :data:`IDLE` others have been used since.
     """
 
-    def __init__(self, root: Path, name_max: int = 255) -> None:
+    def __init__(self, root: Path, name_max: int = 255, calendar: Callable[[], float] = time.time) -> None:
         self.root = root
         self.name_max = name_max  # the bytes a name may have there (:func:`name_max`)
+        self.calendar = calendar  # seconds since the epoch, to judge the age of what was left (:func:`sweep`)
+        self._swept = HashSet()  # the folders written into this run, each swept once (a 64-bit hash a folder)
         self._fds: dict[Path, int] = {}
         self._holders: dict[Path, int] = {}
         self._idle: OrderedDict[Path, None] = OrderedDict()  # open, held by none: the least recently used first
@@ -145,7 +149,10 @@ class Folders:
                 fd = self._fds[folder] = self._opened(folder, create=create)
             self._idle.pop(folder, None)
             self._holders[folder] = self._holders.get(folder, 0) + 1
-            return fd
+            first = create and self._swept.add(hash(folder))
+        if first:  # (held meanwhile: not closed under the sweep; the others' folders are not waited on)
+            sweep(fd, self.calendar())
+        return fd
 
     def release(self, folder: Path) -> None:
         """One holder of ``folder`` is done; once none is, it is idle, and closed when :data:`IDLE` more are."""
@@ -354,6 +361,26 @@ def open_existing(dir_fd: int, name: str) -> int | None:
         let_go(fd)
         return None
     return fd
+
+
+# What an imgur-dl process killed mid-step (SIGKILL, a power cut, Ctrl-C in that instant) leaves hidden in a folder:
+# a file on its way onto a name (naming.private_part: ``.imgur-dl-<kind>-<16 hex digits>.part``), a probe
+# (``.imgur-dl-<12 hex digits>.probe``). None is kept longer than a rename takes by a process alive.
+_LEFT = re.compile(r"\.imgur-dl-(?:[a-z]+-[0-9a-f]{16}\.part|[0-9a-f]{12}\.probe)")
+LEFT_FOR = 86_400.0  # seconds since its last change (its ctime, which no program can set back) before it is removed
+
+
+def sweep(dir_fd: int, now: float) -> None:
+    """Remove what killed processes left hidden in the folder (:data:`_LEFT`), once it has not changed for
+    :data:`LEFT_FOR` seconds by ``now``: another process's, under way, changed seconds ago. Nothing is said of it,
+    and nothing that fails here stops anything."""
+    with contextlib.suppress(OSError), os.scandir(dir_fd) as entries:
+        for found in entries:
+            if _LEFT.fullmatch(found.name):
+                with contextlib.suppress(OSError):
+                    st = found.stat(follow_symlinks=False)
+                    if stat.S_ISREG(st.st_mode) and now - st.st_ctime >= LEFT_FOR:
+                        os.unlink(found.name, dir_fd=dir_fd)
 
 
 def let_go(fd: int) -> None:

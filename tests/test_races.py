@@ -442,3 +442,37 @@ def test_a_part_file_found_where_no_locks_are_taken_is_never_written_into(lockle
         part.close()  # (nothing left open on the mount, whatever failed)
         os.close(folder)
     assert (lockless / "x.jpg").read_bytes() == b"mine"
+
+
+class _DaysOn(FastClock):
+    """A clock whose calendar is ``days`` ahead: what is there now is that old by it."""
+
+    def __init__(self, days: float) -> None:
+        super().__init__()
+        self.days = days
+
+    def time(self) -> float:
+        return super().time() + self.days * 86_400
+
+
+@pytest.mark.parametrize("days", [0, 1.01])
+def test_what_a_killed_run_left_hidden_is_removed_a_day_on(imgur: Imgur, tmp_path: Path, days: float) -> None:
+    # A run killed as it renamed a file (SIGKILL, a power cut) leaves it under a hidden name of its own: the next run
+    # that writes into that folder removes it once a day old, and leaves alone another process's under way (seconds
+    # old) and anything else, hidden or not.
+    album = imgur.add_album("AbC1234", count=1)
+    folder = tmp_path / "AbC1234"
+    folder.mkdir()
+    left = {".imgur-dl-commit-0123456789abcdef.part": b"\xff\xd8\xff a whole file", ".imgur-dl-0123456789ab.probe": b"",
+            ".imgur-dl-json-fedcba9876543210.part": b"{"}
+    others = {".imgur-dl-notes.txt": b"mine", "001-keep.jpg.part": b"\xff\xd8", ".imgur-dl-json-F0.part": b"x"}
+    for name, data in {**left, **others}.items():
+        (folder / name).write_bytes(data)
+    # (a file on its way onto its name is dated already, by its upload: its age is told by its last change)
+    os.utime(folder / ".imgur-dl-commit-0123456789abcdef.part", (1_400_000_000, 1_400_000_000))
+    (folder / ".imgur-dl-link-0123456789abcdef.part").mkdir()  # (no file: not one of its own)
+    result = run_main("--dir", "{album_id}", "-o", str(tmp_path), "imgur.com/a/AbC1234", clock=_DaysOn(days))
+    assert result.code == 0, result
+    kept = others if days else {**left, **others}
+    assert files_under(folder) == {**kept, f"001-{album.images[0].id}.jpg": album.images[0].data}
+    assert (folder / ".imgur-dl-link-0123456789abcdef.part").is_dir()
