@@ -26,7 +26,9 @@ _PATH_FORMS: tuple[tuple[re.Pattern[str], Kind], ...] = (
      Kind.GALLERY),
     (re.compile(rf"^/download/{_ID}(?:/.*)?$"), Kind.IMAGE),
     (re.compile(rf"^/{_ID}/embed(?:/.*)?$"), Kind.IMAGE),  # (the page an embedded image's frame shows)
-    (re.compile(rf"^/{_SLUG}{_ID}(?:\.(?P<ext>[A-Za-z0-9]{{1,5}}))?/?$"), Kind.IMAGE),
+    # (imgur.com/<id>.jpg, a direct link written without its "i.", as often in old posts; and so at another size,
+    # imgur.com/<id>h.jpg, as i.imgur.com's links are read below. A page's own link has no size letter.)
+    (re.compile(rf"^/{_SLUG}{_ID}(?:[sbtmlhg]?\.(?P<ext>[A-Za-z0-9]{{1,5}}))?/?$"), Kind.IMAGE),
 )
 # i.imgur.com/<id>[size letter].<ext>: "AbC1234h.jpg" is AbC1234 at another size; "AbC1234_d.webp?maxwidth=640"
 # the preview imgur.com's pages show, downscaled to the width asked (the original without "_d": the maintainer of

@@ -89,6 +89,10 @@ ACCEPTED = [
     ("https://i.imgur.io/XyZ9876.jpeg", Kind.IMAGE, "XyZ9876"),
     ("https://i.imgur.com/XyZ9876", Kind.IMAGE, "XyZ9876"),
     ("https://i.imgur.com/Ab12s.jpg", Kind.IMAGE, "Ab12s"),
+    # A direct link written without its "i." (imgur.com/<id>.jpg, as in old posts), at another size too
+    ("http://imgur.com/XyZ9876.jpg", Kind.IMAGE, "XyZ9876"),
+    ("imgur.com/XyZ9876h.jpg", Kind.IMAGE, "XyZ9876"),
+    ("https://www.imgur.com/Ab12sl.png", Kind.IMAGE, "Ab12s"),
     # The preview imgur.com's pages show: the image, downscaled and converted.
     ("https://i.imgur.com/XyZ9876_d.webp?maxwidth=640&shape=thumb&fidelity=medium", Kind.IMAGE, "XyZ9876"),
     ("i.imgur.io/XyZ9876_d.jpg", Kind.IMAGE, "XyZ9876"),
@@ -144,6 +148,8 @@ REFUSED = [
     ("https://imgur.com/search", "names no words"),
     ("https://imgur.com/upload", "names no album or image"),
     ("https://imgur.com/about", "names no album or image"),
+    ("https://imgur.com/XyZ9876h", "names no album or image"),  # (a page's link has no size letter)
+    ("https://imgur.com/aboutl.jpg", "names no album or image"),  # (a site page's name at no size)
     ("https://imgur.com/privacy", "names no album or image"),
     ("https://imgur.com/a/toolongid12", "names no album or image"),
     ("https://i.imgur.com/", "names no album or image"),
