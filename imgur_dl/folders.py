@@ -142,7 +142,8 @@ class Folders:
         self.release(folder)
 
     def hold(self, folder: Path, *, create: bool = True) -> int:
-        """:meth:`using`'s descriptor, open until as many :meth:`release` calls (for a use that is no block)."""
+        """:meth:`using`'s descriptor, open until as many :meth:`release` calls (for a use that is no block). The
+        first time a run writes into a folder, what killed runs left hidden there is swept (:func:`sweep`)."""
         with self._lock:
             fd = self._fds.get(folder)
             if fd is None:
