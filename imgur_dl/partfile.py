@@ -182,10 +182,14 @@ class PartFile:
             return 0
         held = os.fstat(self._fd)
         self.close()  # (before its name is unlinked: a FUSE file system hides a file unlinked while open)
-        if _same(held, folders.entry(self.dir_fd, self.part)):  # (another process's part file, made since, is kept)
+        self._remove_if_still(held)
+        return held.st_size
+
+    def _remove_if_still(self, held: os.stat_result) -> None:
+        """Delete the part file if ``held`` is still the file at its name (another process's, made since, is kept)."""
+        if _same(held, folders.entry(self.dir_fd, self.part)):
             with contextlib.suppress(OSError):
                 folders.remove(self.dir_fd, self.part)
-        return held.st_size
 
     def _open(self) -> int:
         if self._fd is None:
@@ -208,9 +212,8 @@ class PartFile:
         try:
             os.close(fd)
         except OSError:
-            if held is not None and _same(held, folders.entry(self.dir_fd, self.part)):  # (still at its name)
-                with contextlib.suppress(OSError):
-                    folders.remove(self.dir_fd, self.part)
+            if held is not None:
+                self._remove_if_still(held)
 
     def _claim(self, fd: int, *, made: bool = False) -> bool | None:
         """Take the part file just opened (``fd``) as this one's to write (:func:`_taken`); when it is not, it is
