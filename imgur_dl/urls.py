@@ -17,6 +17,7 @@ _ID = r"(?P<id>[A-Za-z0-9]{7}|[A-Za-z0-9]{5})"
 # "title-words-" slug before the id, as in /a/my-holiday-photos-AbC1234
 _SLUG = r"(?:[^/]*-)?"
 _TAIL = r"(?:/.*)?$"  # /embed, /all, /layout/grid, /comment/123, ...
+_SIZE = "[sbtmlhg]"  # the letter after an id in a direct link that names another size of the same image
 
 _PATH_FORMS: tuple[tuple[re.Pattern[str], Kind], ...] = (
     (re.compile(rf"^/a/{_SLUG}{_ID}{_TAIL}"), Kind.ALBUM),
@@ -28,13 +29,13 @@ _PATH_FORMS: tuple[tuple[re.Pattern[str], Kind], ...] = (
     (re.compile(rf"^/{_ID}/embed(?:/.*)?$"), Kind.IMAGE),  # (the page an embedded image's frame shows)
     # (imgur.com/<id>.jpg, a direct link written without its "i.", as often in old posts; and so at another size,
     # imgur.com/<id>h.jpg, as i.imgur.com's links are read below. A page's own link has no size letter.)
-    (re.compile(rf"^/{_SLUG}{_ID}(?:[sbtmlhg]?\.(?P<ext>[A-Za-z0-9]{{1,5}}))?/?$"), Kind.IMAGE),
+    (re.compile(rf"^/{_SLUG}{_ID}(?:{_SIZE}?\.(?P<ext>[A-Za-z0-9]{{1,5}}))?/?$"), Kind.IMAGE),
 )
 # i.imgur.com/<id>[size letter].<ext>: "AbC1234h.jpg" is AbC1234 at another size; "AbC1234_d.webp?maxwidth=640"
 # the preview imgur.com's pages show, downscaled to the width asked (the original without "_d": the maintainer of
 # Image Max URL, github.com/qsniyg/maxurl issue 1106; the Reddit client Dawn strips it likewise, PR 209).
 # The preview's format is what was asked of the CDN (webp, most often), not the original's: it names the image only.
-_DIRECT_PATH = rf"/{_ID}(?:[sbtmlhg]|(?P<preview>_d))?(?:\.(?P<ext>[A-Za-z0-9]{{1,5}}))?/?"
+_DIRECT_PATH = rf"/{_ID}(?:{_SIZE}|(?P<preview>_d))?(?:\.(?P<ext>[A-Za-z0-9]{{1,5}}))?/?"
 _DIRECT = re.compile(rf"^{_DIRECT_PATH}$")
 
 # The order and window the site's menus put after a tag or subreddit (/t/cats/top/week);
