@@ -7,7 +7,7 @@ could name any host. Each one is checked here before a byte is sent.
 from __future__ import annotations
 
 import re
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from imgur_dl.errors import DownloadError
 
@@ -76,10 +76,12 @@ def host_of(url: str) -> str:
 
 
 def redirect_target(base: str, location: str, *, hosts: frozenset[str] = MEDIA_HOSTS) -> str:
-    """Where a redirect from ``base`` to ``location`` leads, checked like :func:`media_url`."""
-    if location.startswith("//"):
-        location = "https:" + location
-    elif location.startswith("/"):
-        parts = urlsplit(base)
-        location = f"{parts.scheme}://{parts.netloc}{location}"
-    return media_url(location, hosts=hosts)
+    """Where a redirect from ``base`` to ``location`` leads, checked like :func:`media_url`.
+
+    ``location`` may be any reference RFC 9110 allows there (section 10.2.2), relative ones included
+    (``/x.jpg``, ``x.jpg``, ``../x.jpg``): each is resolved against ``base`` as RFC 3986 says (section 5.2)."""
+    try:
+        target = urljoin(base, location)
+    except ValueError:
+        raise OffsiteError("refused a malformed media URL") from None
+    return media_url(target, hosts=hosts)

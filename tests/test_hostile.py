@@ -350,6 +350,20 @@ def test_redirect_within_the_cdn_is_followed_and_reported(imgur: Imgur, tmp_path
     assert json.loads(result.out)["url"] == "https://i.imgur.com/OtHeR12.jpg"  # where the bytes came from
 
 
+@pytest.mark.parametrize("location", ["OtHeR12.jpg", "./OtHeR12.jpg", "../OtHeR12.jpg"])
+def test_a_relative_redirect_on_the_cdn_is_followed_from_the_file_asked_for(imgur: Imgur, tmp_path: Path,
+                                                                            location: str) -> None:
+    album = _album(imgur, count=1)
+    image = album.images[0]
+    other = imgur.add_image("OtHeR12", size=len(image.data))
+    other.data = image.data
+    imgur.faults.append(Fault("status", path=f"/{image.id}.jpeg", status=302, headers={"Location": location}))
+    result = run_main("--json", "-o", str(tmp_path), "imgur.com/a/AbC1234")
+    assert result.code == 0, result
+    assert json.loads(result.out)["url"] == "https://i.imgur.com/OtHeR12.jpg"
+    assert files_under(tmp_path) == {f"AbC1234/001-{image.id}.jpg": image.data}
+
+
 @pytest.mark.parametrize("location", ["https://api.imgur.com/x", "https://api.imgur.com/\u00ff"])  # (not UTF-8)
 def test_an_api_redirect_is_not_followed_whatever_its_location(imgur: Imgur, tmp_path: Path, location: str) -> None:
     _album(imgur, count=1)

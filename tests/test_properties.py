@@ -380,6 +380,19 @@ def test_media_urls_are_https_on_the_cdn_or_refused(url: str) -> None:
 
 
 @EXAMPLES
+@given(st.text(max_size=60) | st.from_regex(r"(https?:)?(//(i\.)?imgur\.com(:\d{1,5})?)?(\.\./|\./|/)*[!-~]{0,20}",
+                                            fullmatch=True),
+       st.sampled_from(["https://i.imgur.com/AbCdEfG.jpg", "https://i.imgur.com/a/b/AbCdEfG.jpg"]))
+def test_a_redirect_leads_to_https_on_the_cdn_or_is_refused(location: str, base: str) -> None:
+    try:
+        target = hosts.redirect_target(base, location)
+    except OffsiteError:
+        return
+    assert target.startswith("https://i.imgur.com/") and "/../" not in target + "/"
+    assert not _unprintable(target) and " " not in target
+
+
+@EXAMPLES
 @given(st.from_regex(r"https://i\.imgur\.com/[A-Za-z0-9]{1,70}\.[A-Za-z0-9]{1,20}\n?", fullmatch=True)
        | st.text(max_size=80))
 def test_a_plain_cdn_link_passed_as_it_is_is_what_every_check_makes_of_it(url: str) -> None:

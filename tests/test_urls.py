@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from imgur_dl.errors import UsageError
-from imgur_dl.hosts import OffsiteError, media_url
+from imgur_dl.hosts import OffsiteError, media_url, redirect_target
 from imgur_dl.models import Kind
 from imgur_dl.urls import canonical, parse, parse_all
 
@@ -224,3 +224,22 @@ def test_a_media_url_is_taken_to_https_on_the_cdn_or_refused_with_why(url: str, 
         assert media_url(url) == checked
     except OffsiteError as exc:
         assert str(exc) == checked
+
+
+@pytest.mark.parametrize(("location", "target"), [  # (from https://i.imgur.com/dir/AbCdEfG.jpg)
+    ("https://i.imgur.com/OtHeR12.jpg", "https://i.imgur.com/OtHeR12.jpg"),
+    ("//i.imgur.com/OtHeR12.jpg", "https://i.imgur.com/OtHeR12.jpg"),
+    ("/OtHeR12.jpg", "https://i.imgur.com/OtHeR12.jpg"),
+    ("OtHeR12.jpg", "https://i.imgur.com/dir/OtHeR12.jpg"),  # (a relative path: beside the file asked for)
+    ("../OtHeR12.jpg", "https://i.imgur.com/OtHeR12.jpg"),
+    ("../../../OtHeR12.jpg?x=1", "https://i.imgur.com/OtHeR12.jpg"),  # (never above the root)
+    ("?size=h", "https://i.imgur.com/dir/AbCdEfG.jpg"),
+    ("//evil.example/OtHeR12.jpg", "refused a media URL on another host (evil.example)"),
+    ("http://evil.example/OtHeR12.jpg", "refused a non-HTTPS media URL (http scheme)"),
+    ("javascript:alert(1)", "refused a non-HTTPS media URL (javascript scheme)"),
+    ("https://[::1/x.jpg", "refused a malformed media URL")])
+def test_a_redirect_s_location_is_resolved_against_the_file_asked_for_then_checked(location: str, target: str) -> None:
+    try:
+        assert redirect_target("https://i.imgur.com/dir/AbCdEfG.jpg", location) == target
+    except OffsiteError as exc:
+        assert str(exc) == target
