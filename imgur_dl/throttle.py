@@ -240,7 +240,10 @@ class RateLimit:
 
     Workers call :meth:`take` after each chunk they receive; the one that
     overdraws the bucket sleeps until it is even again, so the run's average
-    stays at the rate however many files are in flight.
+    stays at the rate however many files are in flight. The bucket starts
+    empty: from the run's start, no span holds more than the rate's worth and
+    one chunk (as curl and wget average over the whole transfer); only a pause
+    of the run's own (between posts, say) lets the next second come in faster.
     """
 
     def __init__(self, rate: float, cancel: Cancel, clock: Callable[[], float] = time.monotonic) -> None:
@@ -248,7 +251,7 @@ class RateLimit:
         self._cancel = cancel
         self._clock = clock
         self._lock = threading.Lock()
-        self._tokens = rate
+        self._tokens = 0.0
         self._last = clock()
 
     def debt(self, size: int) -> float:
