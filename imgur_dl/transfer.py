@@ -215,7 +215,7 @@ def follow(session: Session, url: str, headers: dict[str, str], hop: Callable[[s
         try:
             url = hop(url, location)
         except OffsiteError as exc:
-            if host_of(location) in WEB_HOSTS:
+            if host_of(location) in WEB_HOSTS and host_of(url) in MEDIA_HOSTS:  # (Imgur's CDN, not the archive)
                 return Failed("Imgur redirected to its web page instead of the file", replaceable=True)
             return Failed(f"{exc} (in a redirect)", replaceable=True)
         if url.endswith(REMOVED_PATH):

@@ -638,6 +638,7 @@ _ELSEWHERE = "a capture of another file"
      "Imgur's removed.png, captured once the file was gone"),
     ("https://evil.example/web/20230601000005id_/https://i.imgur.com/{id}.jpeg",
      "a media URL on another host (evil.example)"),
+    ("https://imgur.com/{id}", "a media URL on another host (imgur.com)"),  # (the archive's, not Imgur's, redirect)
     ("https://web.archive.org/web/20230601000005id_/https://[i.imgur.com/{id}.jpeg",  # (naming no file)
      "a media URL with an unexpected path"),
 ])
