@@ -194,7 +194,8 @@ class ZipFiles(Files):
         super().__init__(name, opened)
         self.archive = archive
         self.size = size  # the archive's, whatever its members say of theirs (they may overlap, as in a bomb)
-        self._members = iter([m for m in archive.infolist() if not m.is_dir()])
+        # (A folder's name ends with "/": ZipInfo.is_dir raises IndexError, before Python 3.12, on a name left empty.)
+        self._members = iter([m for m in archive.infolist() if not m.filename.endswith("/")])
         # (every folder's CURRENT is known before any file is read: a log is read as one wherever it comes)
         self.databases = {PurePosixPath(m.filename).parent for m in archive.infolist()
                           if PurePosixPath(m.filename).name == "CURRENT"}

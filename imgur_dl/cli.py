@@ -229,7 +229,7 @@ def _scan(names: list[str], given: Given, options: Options, env: Environment) ->
     from imgur_dl.scan import Scanner, scanned  # noqa: PLC0415 - only --scan needs them
     from imgur_dl.tally import Tally  # noqa: PLC0415
 
-    scanner = Scanner()
+    scanner = Scanner(debug=options.debug)
     for target in given:
         scanner.take(target)
     stdin = getattr(env.stdin, "buffer", None) or io.BytesIO(env.stdin.read().encode("utf-8", "surrogateescape"))

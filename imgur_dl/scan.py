@@ -311,13 +311,16 @@ class Scanner:
 
     A source that cannot be read to its end stops there: what it gave still
     counts, and the reason is kept in :attr:`errors` (with the exit status it
-    calls for), to be told once the run is done.
+    calls for), to be told once the run is done. So does one whose reading
+    meets a bug: it costs that source, not the scan of the others (but with
+    ``debug``, where it ends the run as a bug anywhere else does).
     """
 
     seen: HashSet = field(default_factory=HashSet)  # the keys of the targets given out, hashed: 16 bytes each
     stats: Stats = field(default_factory=Stats)
     errors: list[ImgurDLError] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)  # what was read, but not all of it as it was meant
+    debug: bool = False
 
     def take(self, target: Target) -> bool:
         """Whether ``target`` is new (given on the command line, say): it is not yielded again."""
@@ -329,6 +332,10 @@ class Scanner:
             yield from self._scan(source, name, path)
         except ImgurDLError as exc:
             self._said(exc)
+        except Exception as exc:  # a bug, met in what one file holds: it must not cost the others
+            if self.debug:
+                raise
+            self._said(ScanError.stopped(name, f"unexpected {type(exc).__name__}: a bug; --debug shows it"))
 
     def _said(self, exc: ImgurDLError) -> None:
         """``exc`` among what the scan met: in place of the line it says again with more, if that was the last."""

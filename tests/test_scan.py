@@ -388,6 +388,46 @@ def test_a_zip_export_is_read_member_by_member(tmp_path: Path) -> None:
     assert scanner.stats.read == len(dump) + len(b"no links") + 3  # (and a line's end after each file)
 
 
+def test_a_zip_member_left_without_a_name_is_read_as_the_others(tmp_path: Path) -> None:
+    # (Python before 3.12 cannot say whether such a member is a folder: ZipInfo.is_dir raises IndexError, as it
+    # writes one too.)
+    class Unnamed(zipfile.ZipInfo):
+        def is_dir(self) -> bool:
+            return False
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        archive.writestr("a.txt", b"imgur.com/a/AbC1234")
+        archive.writestr(Unnamed(""), b"imgur.com/a/XyZ9876")
+        archive.writestr("b.txt", b"imgur.com/a/QwE5678")
+    (tmp_path / "export.zip").write_bytes(out.getvalue())
+    result = run_main("--scan", str(tmp_path / "export.zip"), "-g")
+    assert (result.code, result.out.split()) == (0, ["https://imgur.com/a/AbC1234", "https://imgur.com/a/XyZ9876",
+                                                     "https://imgur.com/a/QwE5678"]), result
+
+
+def test_a_bug_met_reading_one_file_costs_that_file_alone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    real = scan.opened
+
+    def opened(source: Any, name: str, **kwargs: Any) -> Any:
+        if name.endswith("b.bad"):
+            raise RuntimeError("a bug")
+        return real(source, name, **kwargs)
+
+    monkeypatch.setattr(scan, "opened", opened)
+    names = []
+    for name, link in [("a.txt", "imgur.com/a/AbC1234"), ("b.bad", "imgur.com/a/XyZ9876"),
+                       ("c.txt", "imgur.com/a/QwE5678")]:
+        (tmp_path / name).write_text(link)
+        names += ["--scan", str(tmp_path / name)]
+    result = run_main(*names, "-g")
+    assert (result.code, result.out.split()) == (1, ["https://imgur.com/a/AbC1234", "https://imgur.com/a/QwE5678"])
+    assert result.errors == [f"imgur-dl: error: {tmp_path / 'b.bad'}: cannot read on (unexpected RuntimeError: a bug; "
+                             "--debug shows it); what was found before it still counts"], result
+    with pytest.raises(RuntimeError, match="a bug"):  # (--debug: the whole of it, as a bug anywhere else)
+        run_main("--debug", *names, "-g")
+
+
 def test_a_folder_is_every_file_below_it(tmp_path: Path) -> None:
     # An export unpacked: files in folders, some compressed; a symlink in it is not followed (a loop, or a file
     # from outside it).
