@@ -23,6 +23,12 @@ class UsageError(ImgurDLError):
     exit_status = ExitStatus.USAGE
 
 
+def bug(exc: Exception) -> str:
+    """What a bug met in one file's, album's or source's work says of it, that work alone failing (the rest of
+    the run goes on; with --debug it ends the run instead, its traceback shown)."""
+    return f"unexpected {type(exc).__name__} (a bug; --debug shows it)"
+
+
 def blamed(variable: str | None, check: Callable[[], T]) -> T:
     """``check()``; a :class:`UsageError` it raises is said of ``variable`` when the value came from the
     environment (a crontab's or a profile's setting, not a flag the user can see on the line that failed)."""

@@ -23,7 +23,7 @@ from imgur_dl.answers import album_from_link
 from imgur_dl.api import ImgurApi
 from imgur_dl.archive import Archive
 from imgur_dl.choice import Choice
-from imgur_dl.errors import BudgetSpentError, EmptyAlbumError, ImgurDLError, NetworkError, NotFoundError
+from imgur_dl.errors import BudgetSpentError, EmptyAlbumError, ImgurDLError, NetworkError, NotFoundError, bug
 from imgur_dl.models import Album, Candidate, Elsewhere, Entry, Failure, Kind, Listing, Target
 from imgur_dl.pages import Pages
 from imgur_dl.share import Sharing
@@ -169,7 +169,7 @@ class Planner:
         except Exception as exc:  # a bug; it must not cost the other albums
             if self.debug:
                 raise
-            return Failure(ExitStatus.FAILED, f"{name}: unexpected {type(exc).__name__} (a bug; --debug shows it)")
+            return Failure(ExitStatus.FAILED, f"{name}: {bug(exc)}")
         return album
 
 

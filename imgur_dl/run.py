@@ -26,7 +26,7 @@ from imgur_dl.booking import Booking
 from imgur_dl.books import Books
 from imgur_dl.cancel import Cancel
 from imgur_dl.downloader import Downloader
-from imgur_dl.errors import Cancelled, Terminated
+from imgur_dl.errors import Cancelled, Terminated, bug
 from imgur_dl.handout import Handout
 from imgur_dl.heap import Trim
 from imgur_dl.models import Album, Archived, Elsewhere, Event, Failure, Job, Origin, Result, Status, Target
@@ -275,4 +275,4 @@ def _guarded(work: Callable[[T], Result], item: T, job: Job, *, debug: bool) -> 
     except Exception as exc:
         if debug:
             raise
-        return Result(job, Status.FAILED, job.path, error=f"unexpected {type(exc).__name__} (a bug; --debug shows it)")
+        return Result(job, Status.FAILED, job.path, error=bug(exc))

@@ -35,7 +35,7 @@ from urllib.parse import unquote
 
 from imgur_dl import markup
 from imgur_dl.compressed import opened
-from imgur_dl.errors import FileStopped, ImgurDLError, ScanError, UsageError, reason
+from imgur_dl.errors import FileStopped, ImgurDLError, ScanError, UsageError, bug, reason
 from imgur_dl.hashset import HashSet
 from imgur_dl.mail import Base64Bodies, Quoting, line_end, quoted_beyond, quoted_printable, rewritten
 from imgur_dl.models import Kind, Target
@@ -335,7 +335,7 @@ class Scanner:
         except Exception as exc:  # a bug, met in what one file holds: it must not cost the others
             if self.debug:
                 raise
-            self._said(ScanError.stopped(name, f"unexpected {type(exc).__name__}: a bug; --debug shows it"))
+            self._said(ScanError(f"{name}: {bug(exc)}; what was found before it still counts"))
 
     def _said(self, exc: ImgurDLError) -> None:
         """``exc`` among what the scan met: in place of the line it says again with more, if that was the last."""

@@ -422,8 +422,8 @@ def test_a_bug_met_reading_one_file_costs_that_file_alone(tmp_path: Path, monkey
         names += ["--scan", str(tmp_path / name)]
     result = run_main(*names, "-g")
     assert (result.code, result.out.split()) == (1, ["https://imgur.com/a/AbC1234", "https://imgur.com/a/QwE5678"])
-    assert result.errors == [f"imgur-dl: error: {tmp_path / 'b.bad'}: cannot read on (unexpected RuntimeError: a bug; "
-                             "--debug shows it); what was found before it still counts"], result
+    assert result.errors == [f"imgur-dl: error: {tmp_path / 'b.bad'}: unexpected RuntimeError (a bug; --debug shows "
+                             "it); what was found before it still counts"], result
     with pytest.raises(RuntimeError, match="a bug"):  # (--debug: the whole of it, as a bug anywhere else)
         run_main("--debug", *names, "-g")
 
