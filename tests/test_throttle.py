@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from imgur_dl.cancel import Cancel
 from imgur_dl.errors import Cancelled
 from imgur_dl.growth import PROBE_AFTER
-from imgur_dl.throttle import CENSUS_WAIT, Throttle, Ticket
+from imgur_dl.throttle import CENSUS_WAIT, Census, Throttle, Ticket
 from tests.clock import StillClock
 from tests.conftest import until
 
@@ -66,6 +66,21 @@ def test_a_burst_of_refusals_cuts_the_limit_once_to_what_was_accepted() -> None:
     _finish(throttle, ok)
     assert len(_fill(throttle)) == 6
     assert throttle.limit == 6
+
+
+def test_a_request_answered_twice_counts_once_and_a_cut_goes_down_to_one_place_not_below() -> None:
+    # (A request is answered when the CDN accepts or refuses it, and again when its place is given back.)
+    census = Census()
+    census.sent(0)
+    census.sent(0)
+    first = Ticket(0)
+    assert census.answered(first) is False
+    assert census.answered(first) is False  # (its second answer is not counted: the other is still out)
+    assert census.answered(Ticket(0)) is True  # (the last of its generation)
+    for limit, level in [(2, 0), (8, 1)]:  # (halved where nothing was accepted; else to what was)
+        census.cut = (0, limit, 0.0)
+        assert census.settle(0.0, level) == 1
+        assert census.cut is None
 
 
 def test_a_request_that_never_answers_holds_the_cut_only_so_long() -> None:
