@@ -439,7 +439,7 @@ def _read_twice(text: bytes, found: list[str], decoded: list[str], *, quoted: bo
         for twin in links(read, rewritings=False)[:1]:
             if named := _names_of(twin):
                 twins.setdefault(named, []).append(at)
-    cut = [at for at, link in enumerate(found) if link.endswith("=")]
+    cut = {at for at, link in enumerate(found) if link.endswith("=")}
     quoted = quoted or (bool(twins) and quoted_beyond(text, found))
     kept: list[str | None] = list(found)
     for at in cut if quoted else ():
@@ -450,7 +450,10 @@ def _read_twice(text: bytes, found: list[str], decoded: list[str], *, quoted: bo
         elif (shortened or twins) and shortened[named := _names_of(link)]:  # (named only where it is looked up)
             shortened[named] -= 1
         elif twins and (ats := twins.get(named)):
-            at = ats.pop(0)
+            # (A link found whole is its twin before one cut at a wrapped line's '=', whose reading decoded is cut
+            # short too: "search?q=3D0=<line's end>0" reads "search?q=0", and is the decoded "search?q=00".)
+            at = next((at for at in ats if at not in cut), ats[0])
+            ats.remove(at)
             if quoted:
                 kept[at] = link
         else:

@@ -1223,6 +1223,9 @@ _WORD = st.text(st.characters(codec="utf-8", exclude_characters='=<>"()[]'), max
 @given(st.lists(st.tuples(_WORD, _ANY_LINK, st.sampled_from(["{}", "<{}>", '"{}"', "[x]({})", '<a href="{}">x</a>'])),
                 min_size=1, max_size=4),
        st.booleans(), st.integers(40, 500), st.lists(st.integers(0, 10**5), max_size=6))
+# (The first link wrapped after "q=3D0", the second written "q=3D0=20": the first, cut, took the second's place.)
+@example([("00\x80\x80\x80\x80\x80\x80\x80", "https://imgur.com/search?q=00", "{}"),
+          ("", "https://imgur.com/search?q=0", "{}")], True, 40, [])
 def test_links_are_read_alike_as_written_and_as_an_email_keeps_them(parts: list[tuple[str, str, str]], quoted: bool,
                                                                     block: int, cuts: list[int]) -> None:
     # Links written as they are, or in an email's quoted-printable below the header that says so (wrapped anywhere,
