@@ -250,8 +250,12 @@ def _scan(names: list[str], given: Given, options: Options, env: Environment) ->
 
     if options.get_urls:  # a link extractor on its own: nothing is asked of Imgur
         out = Stdout(env.stdout, json_lines=False)
-        for target in targets:
-            out.link(urls.canonical(target))
+        try:
+            for target in targets:
+                out.link(urls.canonical(target))
+        except (KeyboardInterrupt, Cancelled):  # (Ctrl-C, SIGTERM: what was met and read up to there, then the end)
+            told()
+            raise
         told()
         status = ExitStatus.SUCCESS
     else:

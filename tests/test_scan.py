@@ -428,6 +428,25 @@ def test_a_bug_met_reading_one_file_costs_that_file_alone(tmp_path: Path, monkey
         run_main("--debug", *names, "-g")
 
 
+def test_a_scan_interrupted_says_what_it_met_and_read_up_to_there(tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    real = scan.opened
+
+    def opened(source: Any, name: str, **kwargs: Any) -> Any:
+        if name.endswith("c.txt"):
+            raise KeyboardInterrupt  # (Ctrl-C, as it lands while the third file is read)
+        return real(source, name, **kwargs)
+
+    monkeypatch.setattr(scan, "opened", opened)
+    (tmp_path / "b.txt").write_text("imgur.com/a/AbC1234")
+    (tmp_path / "c.txt").write_text("imgur.com/a/XyZ9876")
+    result = run_main(*(arg for name in ("a.txt", "b.txt", "c.txt") for arg in ("--scan", str(tmp_path / name))), "-g")
+    assert (result.code, result.out) == (130, "https://imgur.com/a/AbC1234\n"), result
+    assert result.err.splitlines() == [  # (a file that could not be opened, found before: said all the same)
+        f"imgur-dl: error: cannot scan {tmp_path / 'a.txt'}: No such file or directory",
+        "imgur-dl: scanned 19 B: 1 Imgur link, 1 distinct target", "imgur-dl: interrupted"], result
+
+
 def test_a_folder_is_every_file_below_it(tmp_path: Path) -> None:
     # An export unpacked: files in folders, some compressed; a symlink in it is not followed (a loop, or a file
     # from outside it).
