@@ -161,6 +161,7 @@ def _rewrite_tests_once(config: pytest.Config) -> None:
 
 def _start_postgres(place: Path, lock: IO[str]) -> None:
     with lock, contextlib.suppress(Exception):  # (a failure here is met again, and shown, by the first test)
+        Postgres.sweep()  # (what an earlier run's test processes left running, ended without their teardown)
         (place / "postgres.json").write_text(json.dumps(Postgres.create().start().describe()))
 
 

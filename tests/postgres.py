@@ -38,10 +38,25 @@ def _bindir() -> Path:
     return Path(initdb).parent
 
 
+def _owned(root: Path) -> Path:
+    """``root``, marked as this process's (:meth:`Postgres.sweep`)."""
+    (root / "owner").write_text(_identity(os.getpid()) or "")
+    return root
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def _identity(pid: int) -> str | None:
+    """The process ``pid`` told apart from any later one given its number: the number and when it started (None
+    once it is gone)."""
+    try:
+        return f"{pid} {(Path('/proc') / str(pid) / 'stat').read_text().rsplit(')', 1)[1].split()[19]}"
+    except (OSError, IndexError):
+        return None
 
 
 def _parent(process: Path) -> int | None:
@@ -67,7 +82,7 @@ class Postgres:
     @classmethod
     def create(cls) -> Postgres:
         """A new cluster in a temporary folder (not started)."""
-        server = cls(Path(tempfile.mkdtemp(prefix="imgur-dl-pg-")), _free_port(), secrets.token_urlsafe(12))
+        server = cls(_owned(Path(tempfile.mkdtemp(prefix="imgur-dl-pg-"))), _free_port(), secrets.token_urlsafe(12))
         pwfile = server.root / "pw"
         pwfile.write_text(server.password + "\n")
         if server._as_postgres:
@@ -80,7 +95,7 @@ class Postgres:
 
     def copy(self) -> Postgres:
         """A new cluster (not started) made from this one's data as initdb left it, same password."""
-        server = type(self)(Path(tempfile.mkdtemp(prefix="imgur-dl-pg-")), _free_port(), self.password)
+        server = type(self)(_owned(Path(tempfile.mkdtemp(prefix="imgur-dl-pg-"))), _free_port(), self.password)
         shutil.copytree(self.root / "pristine", server.data, symlinks=True)
         if server._as_postgres:
             for place in (server.root, *server.root.rglob("*")):
@@ -129,6 +144,17 @@ class Postgres:
     def remove(self) -> None:
         self.stop()
         shutil.rmtree(self.root, ignore_errors=True)
+
+    @classmethod
+    def sweep(cls) -> None:
+        """Remove the clusters a test process left when it ended without removing them (ended by the test timeout,
+        which gives no teardown, or killed): each kept running, and holding its memory, until the machine
+        restarted. One whose process still runs (another run's, at the same time) is left alone."""
+        for root in Path(tempfile.gettempdir()).glob("imgur-dl-pg-*"):
+            with contextlib.suppress(OSError):
+                owner = (root / "owner").read_text()
+                if _identity(int(owner.split()[0])) != owner:
+                    cls(root, 0, "").remove()
 
     def url(self, database: str = USER) -> str:
         return f"postgresql://{USER}:{self.password}@127.0.0.1:{self.port}/{database}"
