@@ -37,7 +37,7 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, NoReturn
 
 PIPE = subprocess.PIPE
 DEVNULL = subprocess.DEVNULL
@@ -52,8 +52,11 @@ class _Request:
     fds: list[int]
 
 
-def _serve(path: str) -> _Request:
-    """Fork a child for each request; return only in a child, with its request."""
+def _serve(path: str, owner: int) -> _Request:
+    """Fork a child for each request; return only in a child, with its request. When the ``owner`` process ends
+    without stopping the server (a test process ended by the test timeout, which gives no teardown, or killed),
+    the server ends too, and so do the children it still has: nobody waits for them any more."""
+    gone = os.pidfd_open(owner)  # (ProcessLookupError: gone already, and the server with it)
     # What the children import, each once here: imgur-dl, and what its optional parts (the archive's two
     # backends, --scan) bring in when a run uses them.
     for module in ("imgur_dl.cli", "imgur_dl.build", "imgur_dl.scan", "imgur_dl.archive_sqlite",
@@ -71,10 +74,13 @@ def _serve(path: str) -> _Request:
     print("ready", flush=True)
     selector = selectors.DefaultSelector()
     selector.register(listener, selectors.EVENT_READ)
+    selector.register(gone, selectors.EVENT_READ)
     asking: set[socket.socket] = set()  # connections whose request has not come yet
     running: dict[int, tuple[int, socket.socket]] = {}  # a child's pidfd: its pid, the connection told its end
     while True:
         for key, _ in selector.select():
+            if key.fd == gone:
+                _end_with_owner(running)
             if key.fileobj is listener:
                 connection, _ = listener.accept()
                 asking.add(connection)
@@ -100,7 +106,7 @@ def _serve(path: str) -> _Request:
                     selector.close()
                     for other in (listener, connection, *asking, *(c for _, c in running.values())):
                         other.close()
-                    for pidfd in running:
+                    for pidfd in (*running, gone):
                         os.close(pidfd)
                     asked = json.loads(message)
                     return _Request(asked["args"], asked["env"], asked["cwd"], fds)
@@ -110,6 +116,14 @@ def _serve(path: str) -> _Request:
                 pidfd = os.pidfd_open(pid)
                 running[pidfd] = (pid, connection)
                 selector.register(pidfd, selectors.EVENT_READ)
+
+
+def _end_with_owner(running: dict[int, tuple[int, socket.socket]]) -> NoReturn:
+    """The server's owner is gone: the children it still has end (nobody waits for them), then the server."""
+    for pid, _ in running.values():
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    os._exit(0)
 
 
 def _stdio(fd: int, like: Any) -> io.TextIOWrapper:
@@ -229,7 +243,8 @@ class Launcher:
     def start(cls, folder: Path, program: str) -> Launcher:
         """A new server, its socket in ``folder``; stopped by :meth:`close`."""
         path = str(folder / "launcher.sock")
-        server = subprocess.Popen([sys.executable, "-m", "tests.launcher", path], stdin=DEVNULL, stdout=PIPE,
+        server = subprocess.Popen([sys.executable, "-m", "tests.launcher", path, str(os.getpid())],
+                                  stdin=DEVNULL, stdout=PIPE,
                                   cwd=Path(__file__).parent.parent)
         assert server.stdout is not None
         if server.stdout.readline() != b"ready\n":
@@ -323,7 +338,7 @@ def _skip_teardown(status: list[int]) -> None:
 if __name__ == "__main__":
     ended: list[int] = []  # the status the child's sys.exit() gives, once it gives one
     atexit.register(_skip_teardown, ended)
-    _become(_serve(sys.argv[1]))
+    _become(_serve(sys.argv[1], int(sys.argv[2])))
     from imgur_dl.cli import run
 
     try:
