@@ -50,21 +50,26 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _identity(pid: int) -> str | None:
-    """The process ``pid`` told apart from any later one given its number: the number and when it started (None
-    once it is gone)."""
+def _stat(process: Path, field: int) -> str | None:
+    """Field ``field`` (proc(5) counts from 1) of the process whose /proc folder this is (None once it is gone).
+    Read after the name in parentheses, which may hold spaces and parentheses of its own."""
     try:
-        return f"{pid} {(Path('/proc') / str(pid) / 'stat').read_text().rsplit(')', 1)[1].split()[19]}"
+        return (process / "stat").read_text().rsplit(")", 1)[1].split()[field - 3]
     except (OSError, IndexError):
         return None
 
 
+def _identity(pid: int) -> str | None:
+    """The process ``pid`` told apart from any later one given its number: the number and when it started (None
+    once it is gone)."""
+    started = _stat(Path("/proc") / str(pid), 22)
+    return None if started is None else f"{pid} {started}"
+
+
 def _parent(process: Path) -> int | None:
     """The parent of the process whose /proc folder this is (None once it is gone)."""
-    try:
-        return int((process / "stat").read_text().rsplit(")", 1)[1].split()[1])
-    except (OSError, IndexError, ValueError):
-        return None
+    parent = _stat(process, 4)
+    return None if parent is None else int(parent)
 
 
 class Postgres:
@@ -151,7 +156,7 @@ class Postgres:
         which gives no teardown, or killed): each kept running, and holding its memory, until the machine
         restarted. One whose process still runs (another run's, at the same time) is left alone."""
         for root in Path(tempfile.gettempdir()).glob("imgur-dl-pg-*"):
-            with contextlib.suppress(OSError):
+            with contextlib.suppress(OSError, ValueError, IndexError):  # (no owner file, or one cut short: kept)
                 owner = (root / "owner").read_text()
                 if _identity(int(owner.split()[0])) != owner:
                     cls(root, 0, "").remove()
