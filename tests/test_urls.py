@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
 from imgur_dl.errors import UsageError
@@ -220,10 +222,15 @@ def test_a_list_with_anything_but_ids_names_nothing_more_than_parse_does(text: s
     ("https://me:pw@i.imgur.com/AbCdEfG.jpg", "refused a media URL on another host (i.imgur.com)"),
     ("https://i.imgur.com.evil.example/AbCdEfG.jpg", "refused a media URL on another host (i.imgur.com.evil.example)")])
 def test_a_media_url_is_taken_to_https_on_the_cdn_or_refused_with_why(url: str, checked: str) -> None:
+    assert _checked_or_why(media_url, url) == checked
+
+
+def _checked_or_why(check: Callable[..., str], *args: str) -> str:
+    """The URL ``check`` makes of ``args``, or the words it refuses them with."""
     try:
-        assert media_url(url) == checked
+        return check(*args)
     except OffsiteError as exc:
-        assert str(exc) == checked
+        return str(exc)
 
 
 @pytest.mark.parametrize(("location", "target"), [  # (from https://i.imgur.com/dir/AbCdEfG.jpg)
@@ -239,7 +246,4 @@ def test_a_media_url_is_taken_to_https_on_the_cdn_or_refused_with_why(url: str, 
     ("javascript:alert(1)", "refused a non-HTTPS media URL (javascript scheme)"),
     ("https://[::1/x.jpg", "refused a malformed media URL")])
 def test_a_redirect_s_location_is_resolved_against_the_file_asked_for_then_checked(location: str, target: str) -> None:
-    try:
-        assert redirect_target("https://i.imgur.com/dir/AbCdEfG.jpg", location) == target
-    except OffsiteError as exc:
-        assert str(exc) == target
+    assert _checked_or_why(redirect_target, "https://i.imgur.com/dir/AbCdEfG.jpg", location) == target
