@@ -172,15 +172,21 @@ class Store(Protocol):
     def close(self) -> None: ...
 
 
+def _as_they_are(paths: list[str]) -> tuple[set[str], str]:
+    """The names of what is recorded taken as they are (an archive no download writes through)."""
+    return set(), ""
+
+
 class Archive:
     """A backend, and the thread that writes to it. Safe to call from several threads."""
 
     def __init__(self, store: Store, *, say: Callable[[str], None], error: Callable[[str], None],
-                 clock: Clock | None = None, give_up: Callable[[], bool] = lambda: False) -> None:
+                 clock: Clock | None = None, give_up: Callable[[], bool] = lambda: False,
+                 durable: Callable[[list[str]], tuple[set[str], str]] = _as_they_are) -> None:
         self.store = store
         self.error = error  # a problem, said even with --quiet
         self.lost = 0  # (once closed) finished files and albums left unrecorded: the run did not do all it was asked
-        self._writes = _Writer(store, say=say, error=error, clock=clock or Clock(), give_up=give_up)
+        self._writes = _Writer(store, say=say, error=error, clock=clock or Clock(), give_up=give_up, durable=durable)
 
     @property
     def location(self) -> str:
@@ -241,11 +247,19 @@ class Archive:
 class _Writer:
     """The thread that writes what a run records to the backend, in order, a batch at a time: gathered for a moment
     after each write (:data:`GATHER`), at once when someone waits for them; a backend away is tried again, more
-    slowly each time, until it is back or the run ends."""
+    slowly each time, until it is back or the run ends.
+
+    Before a batch is written, ``durable`` makes the names of what it records last (the folders that hold them
+    flushed to their disk, :meth:`imgur_dl.folders.Folders.flush_names`), and gives back those it could not, and
+    why: a record, which every later run and the whole fleet trust, never outlives in a power cut the name of the
+    file it speaks of. Such a record is dropped (said once, and counted as unrecorded): the next run finds the file
+    in place, and records it then.
+    """
 
     def __init__(self, store: Store, *, say: Callable[[str], None], error: Callable[[str], None], clock: Clock,
-                 give_up: Callable[[], bool]) -> None:
+                 give_up: Callable[[], bool], durable: Callable[[list[str]], tuple[set[str], str]]) -> None:
         self.store = store
+        self.durable = durable
         self.say = say  # a note for people
         self.error = error
         self.clock = clock
@@ -325,7 +339,8 @@ class _Writer:
                 if not self._pending:
                     return
                 batch = [self._pending[n] for n in range(min(BATCH, len(self._pending)))]
-            written = self._write(batch)
+            batch = self._lasting(batch)
+            written = self._write(batch) if batch else True
             with self._cond:
                 self._written = self.clock.now()
                 if written:
@@ -346,6 +361,23 @@ class _Writer:
         if len(self._pending) >= BATCH or self._closing or self._flushing or self._settles:
             return 0.0
         return max(self._written + GATHER - self.clock.now(), 0.0)
+
+    def _lasting(self, batch: list[Item]) -> list[Item]:
+        """``batch``, once the names of what it records are made to last; without the records whose names could not
+        be, taken out of what is pending (counted unrecorded)."""
+        unsure, why = self.durable([item.path for item in batch if isinstance(item, Record) and item.path is not None])
+        if not unsure:
+            return batch
+        if self._once.first("durable"):
+            self.error(f"{why}; the files saved there are left unrecorded (a power cut could take their names)")
+        dropped = [item for item in batch if isinstance(item, Record) and item.path in unsure]
+        kept = [item for item in batch if not (isinstance(item, Record) and item.path in unsure)]
+        with self._cond:
+            for _ in batch:
+                self._pending.popleft()
+            self._pending.extendleft(reversed(kept))
+            self._dropped.update(item.kind for item in dropped)
+        return kept
 
     def _write(self, batch: list[Item]) -> bool:
         try:
@@ -547,7 +579,8 @@ def open_store(location: str | Path, table: str = DEFAULT_TABLE, give_up: Callab
 
 def open_archive(location: str | Path, *, table: str = DEFAULT_TABLE, say: Callable[[str], None],
                  error: Callable[[str], None], give_up: Callable[[], bool] = lambda: False,
-                 writes: bool = True, claims: bool = False) -> Archive:
-    """The archive at ``location`` (:func:`open_store`), with its writer."""
+                 writes: bool = True, claims: bool = False,
+                 durable: Callable[[list[str]], tuple[set[str], str]] = _as_they_are) -> Archive:
+    """The archive at ``location`` (:func:`open_store`), with its writer (``durable``: see :class:`_Writer`)."""
     return Archive(open_store(location, table, give_up, writes=writes, claims=claims), say=say, error=error,
-                   give_up=give_up)
+                   give_up=give_up, durable=durable)

@@ -92,7 +92,8 @@ def build_run(options: Options, stderr: TextIO, environ: Mapping[str, str] | Non
     elif location:
         archive = blamed(options.archive_from, lambda: open_archive(
             location, table=options.archive_table, say=progress.note, error=progress.error,
-            give_up=lambda: signals.noted, writes=not options.get_urls, claims=options.share_work))
+            give_up=lambda: signals.noted, writes=not options.get_urls, claims=options.share_work,
+            durable=folders.flush_names))
     sharing = Sharing(archive, lease=options.lease, cancel=cancel, error=progress.error, say=progress.note) \
         if archive is not None and options.share_work else None
     recoverer = None

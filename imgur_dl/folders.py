@@ -20,7 +20,7 @@ import stat
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from imgur_dl.errors import DownloadError, reason
@@ -76,6 +76,8 @@ class Folders:
         self._lock = threading.Lock()
         self._ignores_case: bool | None = None  # found out once a run (ignores_case)
         self._names: dict[Path, HashSet] = {}  # where names ignore case: a folder's names as it was found (read once)
+        self._rooted = False  # the root was looked for
+        self._above: Path | None = None  # ... and made by this run: the nearest folder above it that was there
 
     def ignores_case(self, folder: Path) -> bool:
         """Whether names in ``folder`` ignore case, as on macOS, exFAT or WSL's ``/mnt/c`` (``AbC.jpg`` is
@@ -170,6 +172,15 @@ class Folders:
         for fd in closed:
             let_go(fd)
 
+    def _make_root(self) -> None:
+        """The root made as needed, with the folders above it; the first time, where it was not there, the nearest
+        folder above it that was is noted (their names are flushed with the files': :meth:`flush_names`)."""
+        if not self._rooted:
+            self._rooted = True
+            if not self.root.is_dir():
+                self._above = next((p for p in self.root.parents if p.is_dir()), None)
+        self.root.mkdir(parents=True, exist_ok=True)
+
     def _opened(self, folder: Path, *, create: bool) -> int:
         """``folder`` opened from the root down, a component at a time, following no symlink (under the lock)."""
         try:
@@ -178,7 +189,7 @@ class Folders:
             raise FolderError(f"refusing to write outside the output folder: {folder}") from None
         try:
             if create:
-                self.root.mkdir(parents=True, exist_ok=True)
+                self._make_root()
             current = os.open(self.root, os.O_RDONLY | _DIRECTORY | _CLOEXEC)
         except OSError as exc:
             raise _unusable(exc, self.root) from None
@@ -198,6 +209,30 @@ class Folders:
             let_go(current)
             current = child
         return current
+
+    def flush_names(self, paths: Iterable[str]) -> tuple[set[str], str]:
+        """The names of ``paths`` (files and folders below the root) made to last: each folder that holds one, up
+        to the root (up to the folder that was there, where the root was made by this run), flushed to its disk
+        (fsync), as a new name survives a power cut only once its folder is (fsync(2)). Returned: the paths whose
+        names could not be (a folder above one could not be flushed), and why (the first). Each folder is opened for
+        this alone: this may follow :meth:`close`."""
+        top = self._above or self.root
+        held = {path: [f for f in Path(path).parents if f == top or top in f.parents] for path in paths}
+        failed: set[Path] = set()
+        why = ""
+        for folder in sorted(set().union(*held.values())):  # (the first said the same in every run)
+            try:
+                fd = os.open(folder, _DIR_FLAGS)
+            except OSError:  # (gone since, or one that may be written into but not read: nothing to flush here)
+                continue
+            try:
+                flush(fd)
+            except OSError as exc:
+                failed.add(folder)
+                why = why or f"cannot flush the folder {folder} to its disk: {reason(exc)}"
+            finally:
+                let_go(fd)
+        return {path for path, folders in held.items() if failed.intersection(folders)}, why
 
     def close(self) -> None:
         """Every descriptor closed (once no file is written any more)."""
@@ -392,6 +427,16 @@ def let_go(fd: int) -> None:
         os.close(fd)
 
 
+def flush(fd: int) -> None:
+    """A file's bytes, or a folder's names, flushed to its disk (fsync), where its file system offers that; a failure
+    to write them (EIO, a full disk) is raised."""
+    try:
+        os.fsync(fd)
+    except OSError as exc:
+        if exc.errno not in NO_FSYNC:  # (what was written is all such a file system can be asked for)
+            raise
+
+
 def remove(dir_fd: int, name: str) -> None:
     """Delete ``name`` (a file or a symlink, never what a symlink points to) if it is there."""
     with contextlib.suppress(FileNotFoundError, IsADirectoryError):
@@ -426,13 +471,15 @@ def publish_new(dir_fd: int, source: str, name: str) -> bool:
 
 
 def write_whole(dir_fd: int, name: str, part: str, data: bytes) -> None:
-    """Write ``data`` to ``name`` whole or not at all (through ``part``, which is not left behind either way)."""
+    """Write ``data`` to ``name`` whole or not at all (through ``part``, which is not left behind either way), flushed
+    to its disk before it takes the name (a power cut leaves it whole, or as it was)."""
     fd = open_fresh(dir_fd, part)
     try:
         try:
             view = memoryview(data)
             while view:
                 view = view[os.write(fd, view):]
+            flush(fd)
         finally:
             os.close(fd)
         publish(dir_fd, part, name)

@@ -169,7 +169,7 @@ class PartFile:
         if self.mtime is not None:
             with contextlib.suppress(OSError):  # (a share whose files another user owns refuses it: kept undated)
                 os.utime(fd, (self.mtime, self.mtime))
-        _flush(fd)
+        folders.flush(fd)
         try:
             return _into_place(fd, self)
         finally:
@@ -250,16 +250,6 @@ def _into_place(fd: int, file: PartFile) -> str:
         return file.name
     return _publish_shared(file.dir_fd, file.part, file.name, file.apart, size=there.st_size,
                            sha256=file.digests.sha256, path=file.path, aside=file.close)
-
-
-def _flush(fd: int) -> None:
-    """The file's bytes flushed to its disk (fsync), where its file system offers that; a failure to write them
-    (EIO, a full disk) is raised."""
-    try:
-        os.fsync(fd)
-    except OSError as exc:
-        if exc.errno not in folders.NO_FSYNC:  # (the bytes written are all such a file system can be asked for)
-            raise
 
 
 def _hash_held(fd: int, size: int, digests: Digests, part: str) -> None:

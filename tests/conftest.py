@@ -326,11 +326,51 @@ def failing_write_back(tmp_path: Path) -> Iterator[Path]:
 
 
 @pytest.fixture
+def failing_folder_flush(tmp_path: Path) -> Iterator[Path]:
+    """A folder whose file system cannot flush a folder (EIO from its fsync), as a disk that fails to write back the
+    names a folder holds."""
+    with _fuse(tmp_path / "backing", tmp_path / "failing", "--failing-folder-flush") as mountpoint:
+        yield mountpoint
+
+
+@pytest.fixture
 def bad_sector(tmp_path: Path) -> Iterator[Path]:
     """A folder whose files cannot be read past 64 KiB (EIO), as a disk's bad sector, or an NFS server gone away
     mid-file."""
     with _fuse(tmp_path / "backing", tmp_path / "bad-sector", "--failing-reads", str(64 * 1024)) as mountpoint:
         yield mountpoint
+
+
+@dataclass
+class PowerCut:
+    """What a power cut would leave of a disk (tests/fusefs.py ``--power-cut``), read once it is unmounted."""
+
+    record: Path
+
+    def cut_short(self) -> list[str]:
+        """The files a cut after the last write would leave cut short or empty (bytes never flushed), under a name
+        not hidden: paths below the disk's top."""
+        return list(json.loads((self.record / "unflushed.json").read_text(encoding="utf-8")))
+
+    def commits(self) -> list[tuple[Path, dict[str, set[str]]]]:
+        """At each commit of an SQLite database on the disk, in order: a copy of the database as it then stood
+        (its file, beside its WAL journal), and the names a cut then would leave in each folder changed so far (a
+        path below the disk's top, "/" the top itself; a folder not named: its names as they are)."""
+        kept = sorted((p for p in self.record.iterdir() if p.is_dir()), key=lambda p: int(p.name))
+        return [(next(p for p in commit.iterdir() if p.suffix == ".sqlite"),
+                 {folder: set(names) for folder, names in
+                  json.loads((commit / "names.json").read_text(encoding="utf-8")).items()})
+                for commit in kept]
+
+
+@contextlib.contextmanager
+def power_cut_disk(tmp_path: Path) -> Iterator[tuple[Path, PowerCut]]:
+    """A folder on a disk whose power may be cut, and (to read once the block ends, unmounted) what a cut at each
+    commit of an SQLite database named ``*.sqlite`` on it, and after the last write, would leave."""
+    record = tmp_path / "record"
+    record.mkdir()
+    with _fuse(tmp_path / "backing", tmp_path / "disk", "--power-cut", str(record)) as mountpoint:
+        yield mountpoint, PowerCut(record)
 
 
 @pytest.fixture

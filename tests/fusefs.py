@@ -12,7 +12,8 @@ folder: locks, renames, hard links, fsync.
 
     python -m tests.fusefs BACKING MOUNTPOINT [--fold-case | --no-links | --no-locks | --no-times |
                                                --no-fsync | --failing-write-back | --failing-reads BYTES |
-                                               --read-only | --quota BYTES | --name-max BYTES]
+                                               --read-only | --quota BYTES | --name-max BYTES |
+                                               --failing-folder-flush | --power-cut RECORD]
                                                     # prints "ready" once mounted; serves until unmounted
 
 With ``--fold-case`` it is also case-insensitive and case-preserving, as
@@ -30,11 +31,16 @@ With ``--quota BYTES`` it takes that many bytes of writes, then refuses more
 files another user owns does; with ``--no-fsync``, to flush a file (``EINVAL``),
 as VirtualBox's shared folders do. With ``--failing-write-back`` it takes each write, then fails to flush it
 (``EIO``, from fsync and from the close of a file written to), as an NFS server that went away, or a USB stick
-pulled out, fails what the page cache held. With ``--failing-reads BYTES`` no file can be read past that many
-bytes (``EIO``), as a disk's bad sector, or an NFS server gone away mid-file, fails a read. With
-``--read-only`` it is mounted read-only, as a
-snapshot, a backup disk or a share exported so is: each write is refused (``EROFS``), and ``statvfs`` says so;
-its files, as a local disk's, can be mapped shared (it is not mounted ``direct_io``).
+pulled out, fails what the page cache held. With ``--failing-folder-flush`` a folder cannot be flushed (``EIO``
+from its fsync), as a disk that fails to write back the names a folder holds. With ``--failing-reads BYTES`` no
+file can be read past that many bytes (``EIO``), as a disk's bad sector, or an NFS server gone away mid-file,
+fails a read. With ``--read-only`` it is mounted read-only, as a snapshot, a backup disk or a share exported so is:
+each write is refused (``EROFS``), and ``statvfs`` says so; its files, as a local disk's, can be mapped shared (it
+is not mounted ``direct_io``).
+With ``--power-cut RECORD`` it keeps, beside what it passes through, what a power cut would leave, as POSIX
+promises it and no more (fsync(2): a file's bytes are kept once it is flushed, a new name once its folder is), and
+puts in the folder RECORD what a cut at each commit of an SQLite database in WAL mode would leave (its files, as
+it is not mounted ``direct_io``, can be mapped shared), and what a cut after the last would (:class:`PowerCut`).
 
 It needs /dev/fuse, libfuse 3 (Debian's ``fuse3``) and ``mfusepy``; the tests
 that use it mount it in a temporary folder and unmount it after.
@@ -43,7 +49,10 @@ that use it mount it in a temporary folder and unmount it after.
 from __future__ import annotations
 
 import errno
+import json
 import os
+import shutil
+import stat
 import sys
 from typing import Any
 
@@ -244,6 +253,14 @@ class FailingWriteBack(Passthrough):
         return super().release(path, fh)
 
 
+class FailingFolderFlush(Passthrough):
+    """A passthrough whose folders cannot be flushed (``EIO`` from fsync of a folder), as a disk that fails to write
+    back a folder's names."""
+
+    def fsyncdir(self, path: str, datasync: int, fh: int) -> int:
+        raise FuseOSError(errno.EIO)
+
+
 class FailingReads(Passthrough):
     """A passthrough whose files cannot be read past ``good`` bytes (``EIO``), as a disk's bad sector, or an NFS
     server gone away mid-file."""
@@ -258,6 +275,94 @@ class FailingReads(Passthrough):
                 raise FuseOSError(errno.EIO)
             size = self.good - offset
         return super().read(path, size, offset, fh)
+
+
+class PowerCut(Passthrough):
+    """A passthrough that keeps what a power cut would leave: of each folder changed, the names it held when it was
+    last flushed (or, never flushed, before its first change); and which files were written to since their last
+    flush.
+
+    A commit of an SQLite database in WAL mode is the flush of its ``-wal`` file: at each, a copy of the database
+    as it stands is put in ``RECORD/<n>/`` (its two files), with ``names.json``, the names a cut then would leave in
+    each folder changed so far (a path here: its names). Once unmounted, ``RECORD/unflushed.json`` lists the files
+    under a name not hidden (a leading ``.``) whose last bytes were never flushed: what a cut then would leave cut
+    short or empty under that name.
+    """
+
+    def __init__(self, root: str, record: str) -> None:
+        super().__init__(root)
+        self.record = record
+        self.names: dict[str, set[str]] = {}  # folder -> the names a cut would leave in it (a folder not here: all)
+        self.unflushed: set[int] = set()  # inodes written to since they were last flushed
+        self.commits = 0
+
+    def _changing(self, *paths: str) -> None:
+        for folder in {os.path.dirname(path) for path in paths}:
+            if folder not in self.names:
+                self.names[folder] = set(os.listdir(self._at(folder)))
+
+    def mkdir(self, path: str, mode: int) -> None:
+        self._changing(path)
+        super().mkdir(path, mode)
+        self.names[path] = set()
+
+    def rmdir(self, path: str) -> None:
+        self._changing(path)
+        super().rmdir(path)
+
+    def unlink(self, path: str) -> None:
+        self._changing(path)
+        super().unlink(path)
+
+    def rename(self, old: str, new: str, *flags: Any) -> None:
+        self._changing(old, new)
+        super().rename(old, new, *flags)
+
+    def link(self, target: str, source: str) -> None:
+        self._changing(target)
+        super().link(target, source)
+
+    def create(self, path: str, mode: int, fi: Any = None) -> int:
+        self._changing(path)
+        return super().create(path, mode, fi)
+
+    def write(self, path: str, data: bytes, offset: int, fh: int) -> int:
+        self.unflushed.add(os.fstat(fh).st_ino)
+        return super().write(path, data, offset, fh)
+
+    def truncate(self, path: str, length: int, fh: int | None = None) -> None:
+        self.unflushed.add(os.fstat(fh).st_ino if fh is not None else os.lstat(self._at(path)).st_ino)
+        super().truncate(path, length, fh)
+
+    def fsync(self, path: str, datasync: int, fh: int) -> int:
+        super().fsync(path, datasync, fh)
+        self.unflushed.discard(os.fstat(fh).st_ino)
+        if path.endswith("-wal"):
+            self._commit(path.removesuffix("-wal"))
+        return 0
+
+    def fsyncdir(self, path: str, datasync: int, fh: int) -> int:
+        self.names[path] = set(os.listdir(self._at(path)))
+        return 0
+
+    def _commit(self, database: str) -> None:
+        kept = os.path.join(self.record, str(self.commits))
+        self.commits += 1
+        os.makedirs(kept)
+        for suffix in ("", "-wal"):
+            shutil.copyfile(self._at(database + suffix), os.path.join(kept, os.path.basename(database) + suffix))
+        with open(os.path.join(kept, "names.json"), "w", encoding="utf-8") as out:
+            json.dump({folder: sorted(names) for folder, names in self.names.items()}, out)
+
+    def destroy(self, path: str) -> None:
+        cut_short = []
+        for folder, _, files in os.walk(self.root):
+            for name in files:
+                st = os.lstat(os.path.join(folder, name))
+                if stat.S_ISREG(st.st_mode) and st.st_ino in self.unflushed and not name.startswith("."):
+                    cut_short.append(os.path.relpath(os.path.join(folder, name), self.root))
+        with open(os.path.join(self.record, "unflushed.json"), "w", encoding="utf-8") as out:
+            json.dump(sorted(cut_short), out)
 
 
 class Lockless(Passthrough):
@@ -282,11 +387,16 @@ def main(argv: list[str]) -> None:
         served = FailingReads(backing, int(mode[1]))
     elif mode == ["--failing-write-back"]:
         served = FailingWriteBack(backing)
+    elif mode == ["--failing-folder-flush"]:
+        served = FailingFolderFlush(backing)
+    elif mode[:1] == ["--power-cut"]:
+        served = PowerCut(backing, mode[1])
     else:
         kind = Lockless if mode == ["--no-locks"] else Passthrough
         served = kind(backing, fold_case=mode == ["--fold-case"], links=mode != ["--no-links"])
     read_only = mode == ["--read-only"]  # (a disk as any other, mounted read-only: its files mapped as theirs are)
-    FUSE(served, mountpoint, foreground=True, nothreads=True, direct_io=not read_only, ro=read_only)
+    cached = read_only or isinstance(served, PowerCut)  # (... and one whose SQLite databases are in WAL mode)
+    FUSE(served, mountpoint, foreground=True, nothreads=True, direct_io=not cached, ro=read_only)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,75 @@
+"""A power cut, at any moment: the disk keeps only what was flushed to it (fsync(2): a file's bytes once the file
+is flushed; a new name once its folder is). Nothing under a final name is then cut short or empty, and the download
+archive (and the fleet it tells) holds no record of a file whose name the cut took, which no rerun would fetch
+again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+from pathlib import Path
+
+from tests.conftest import power_cut_disk, run_main
+from tests.standin import Imgur
+
+
+def test_no_file_under_a_final_name_holds_bytes_a_cut_would_take(imgur: Imgur, tmp_path: Path) -> None:
+    # Each picture is flushed before it takes its name; so is each album.json (--write-metadata) and a single
+    # image's <id>.json, written anew by a rerun too: else a cut after the run leaves one empty, or cut short.
+    imgur.add_album("AbC1234", count=3)
+    imgur.add_image("XyZ9876")
+    with power_cut_disk(tmp_path) as (disk, cut):
+        for _ in range(2):
+            result = run_main("--write-metadata", "-o", str(disk / "out"), "imgur.com/a/AbC1234", "imgur.com/XyZ9876")
+            assert result.code == 0, result
+        assert len(list((disk / "out").rglob("*.json"))) == 2
+    assert cut.cut_short() == []
+
+
+def test_no_commit_of_the_archive_records_a_file_whose_name_a_cut_then_would_take(imgur: Imgur,
+                                                                                   tmp_path: Path) -> None:
+    # The archive says "done" for good: a record that outlives the name of the file it speaks of, in a cut, is a
+    # file lost, skipped by every rerun. So the folders that hold a record's name, up to the output folder's own,
+    # are flushed before the record is committed. Cut at each commit: every name recorded is kept.
+    imgur.add_album("AbC1234", count=3)
+    imgur.add_album("DeF5678", count=2)
+    imgur.add_image("XyZ9876")
+    with power_cut_disk(tmp_path) as (disk, cut):
+        result = run_main("--download-archive", str(disk / "seen.sqlite"), "-o", str(disk / "out" / "new"),
+                          "--dir", "{album_id}/{album_title}", "imgur.com/a/AbC1234", "imgur.com/a/DeF5678",
+                          "imgur.com/XyZ9876")
+        assert result.code == 0, result
+    recorded = lost = 0
+    for database, names in cut.commits():
+        with contextlib.closing(sqlite3.connect(database)) as db:
+            made = db.execute("SELECT 1 FROM sqlite_master WHERE name = 'archive'").fetchall()
+            paths = [Path(path) for (path,) in db.execute("SELECT path FROM archive")] if made else []
+        for path in paths:
+            folder = "/"
+            for part in path.relative_to(disk).parts:
+                lost += folder in names and part not in names[folder]
+                folder = f"{folder.rstrip('/')}/{part}"
+        recorded = max(recorded, len(paths))
+    assert (recorded, lost) == (3 + 1 + 2 + 1 + 1, 0)
+
+
+def test_a_folder_that_cannot_be_flushed_keeps_its_files_out_of_the_archive(imgur: Imgur, tmp_path: Path,
+                                                                              failing_folder_flush: Path) -> None:
+    # Files saved into a folder whose names cannot be flushed (EIO) are in place, but a cut could take them: they
+    # are not recorded, and the run says so. The next run, on a disk that works, finds them and records them.
+    imgur.add_album("AbC1234", count=3)
+    seen = str(tmp_path / "seen.sqlite")
+    result = run_main("--download-archive", seen, "-o", str(failing_folder_flush), "imgur.com/a/AbC1234")
+    assert result.code == 1, result
+    assert result.err.splitlines()[:2] == [
+        f"imgur-dl: error: cannot flush the folder {failing_folder_flush} to its disk: Input/output error; the files "
+        "saved there are left unrecorded (a power cut could take their names)",
+        f"imgur-dl: error: 3 finished files and 1 finished album could not be recorded in the download archive "
+        f"({seen}); the next run records them (the files are in place)"], result
+    assert "files: 3 saved, 0 skipped, 0 failed" in result.err
+    for _ in range(2):  # (found in place and recorded; then skipped as the archive has them, nothing asked)
+        result = run_main("--download-archive", seen, "-o", str(tmp_path / "backing"), "imgur.com/a/AbC1234")
+        assert result.code == 0, result
+        assert "files: 0 saved, 3 skipped, 0 failed" in result.err
+    assert len(imgur.requests_to("i.imgur.com")) == 3
