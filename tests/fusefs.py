@@ -103,21 +103,29 @@ class Passthrough(Operations):  # type: ignore[misc]
     def readdir(self, path: str, fh: int) -> list[str]:
         return [".", "..", *os.listdir(self._at(path))]
 
+    def _naming(self, made: str | None = None, gone: str | None = None) -> None:
+        """Called before a name is ``made`` (a file, a folder, a link, a rename's new name) or ``gone``."""
+
     def mkdir(self, path: str, mode: int) -> None:
+        self._naming(made=path)
         os.mkdir(self._at(path), mode)
 
     def rmdir(self, path: str) -> None:
+        self._naming(gone=path)
         os.rmdir(self._at(path))
 
     def unlink(self, path: str) -> None:
+        self._naming(gone=path)
         os.unlink(self._at(path))
 
     def rename(self, old: str, new: str, *flags: Any) -> None:
+        self._naming(made=new, gone=old)
         os.rename(self._at(old), self._at(new))
 
     def link(self, target: str, source: str) -> None:
         if not self.links:
             raise FuseOSError(errno.EPERM)
+        self._naming(made=target)
         os.link(self._at(source), self._at(target))
 
     def chmod(self, path: str, mode: int) -> None:
@@ -140,6 +148,7 @@ class Passthrough(Operations):  # type: ignore[misc]
             raise FuseOSError(exc.errno or errno.EIO) from None
 
     def create(self, path: str, mode: int, fi: Any = None) -> int:
+        self._naming(made=path)
         return os.open(self._at(path), os.O_RDWR | os.O_CREAT | os.O_EXCL, mode)
 
     def read(self, path: str, size: int, offset: int, fh: int) -> bytes:
@@ -189,28 +198,12 @@ class ShortNames(Passthrough):
         super().__init__(root)
         self.most = most
 
-    def _named(self, path: str) -> None:
-        if len(os.path.basename(path).encode()) > self.most:
+    def _naming(self, made: str | None = None, gone: str | None = None) -> None:
+        if made is not None and len(os.path.basename(made).encode()) > self.most:
             raise FuseOSError(errno.ENAMETOOLONG)
 
     def statfs(self, path: str) -> dict[str, Any]:
         return {**super().statfs(path), "f_namemax": self.most}
-
-    def mkdir(self, path: str, mode: int) -> None:
-        self._named(path)
-        super().mkdir(path, mode)
-
-    def create(self, path: str, mode: int, fi: Any = None) -> int:
-        self._named(path)
-        return super().create(path, mode, fi)
-
-    def rename(self, old: str, new: str, *flags: Any) -> None:
-        self._named(new)
-        super().rename(old, new, *flags)
-
-    def link(self, target: str, source: str) -> None:
-        self._named(target)
-        super().link(target, source)
 
 
 class Timeless(Passthrough):
@@ -296,35 +289,10 @@ class PowerCut(Passthrough):
         self.unflushed: set[int] = set()  # inodes written to since they were last flushed
         self.commits = 0
 
-    def _changing(self, *paths: str) -> None:
-        for folder in {os.path.dirname(path) for path in paths}:
-            if folder not in self.names:
-                self.names[folder] = set(os.listdir(self._at(folder)))
-
-    def mkdir(self, path: str, mode: int) -> None:
-        self._changing(path)
-        super().mkdir(path, mode)
-        self.names[path] = set()
-
-    def rmdir(self, path: str) -> None:
-        self._changing(path)
-        super().rmdir(path)
-
-    def unlink(self, path: str) -> None:
-        self._changing(path)
-        super().unlink(path)
-
-    def rename(self, old: str, new: str, *flags: Any) -> None:
-        self._changing(old, new)
-        super().rename(old, new, *flags)
-
-    def link(self, target: str, source: str) -> None:
-        self._changing(target)
-        super().link(target, source)
-
-    def create(self, path: str, mode: int, fi: Any = None) -> int:
-        self._changing(path)
-        return super().create(path, mode, fi)
+    def _naming(self, made: str | None = None, gone: str | None = None) -> None:
+        for folder in {os.path.dirname(path) for path in (made, gone) if path is not None}:
+            if folder not in self.names:  # (first changed: its names until now are those a cut would leave; a
+                self.names[folder] = set(os.listdir(self._at(folder)))  # folder made this run had none yet)
 
     def write(self, path: str, data: bytes, offset: int, fh: int) -> int:
         self.unflushed.add(os.fstat(fh).st_ino)
