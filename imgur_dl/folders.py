@@ -216,13 +216,13 @@ class Folders:
         (fsync), as a new name survives a power cut only once its folder is (fsync(2)). Returned: the paths whose
         names could not be (a folder above one could not be flushed), and why (the first). Each folder is opened for
         this alone: this may follow :meth:`close`."""
-        top = self._above or self.root
-        held = {path: [f for f in Path(path).parents if f == top or top in f.parents] for path in paths}
+        names = {path: os.path.dirname(path) for path in paths}  # noqa: PTH120 - (a thousand Paths: 5 ms a batch)
+        held = _holding(set(names.values()), self._above or self.root)
         failed: set[Path] = set()
         why = ""
-        for folder in sorted(set().union(*held.values())):  # (the first said the same in every run)
+        for folder in sorted(held):  # (the first said the same in every run)
             try:
-                fd = os.open(folder, _DIR_FLAGS)
+                fd = os.open(folder, os.O_RDONLY | _DIRECTORY | _CLOEXEC)  # (a root given as a symlink: its folder)
             except OSError:  # (gone since, or one that may be written into but not read: nothing to flush here)
                 continue
             try:
@@ -232,7 +232,9 @@ class Folders:
                 why = why or f"cannot flush the folder {folder} to its disk: {reason(exc)}"
             finally:
                 let_go(fd)
-        return {path for path, folders in held.items() if failed.intersection(folders)}, why
+        if not failed:
+            return set(), why
+        return {path for path, name in names.items() if failed.intersection((Path(name), *Path(name).parents))}, why
 
     def close(self) -> None:
         """Every descriptor closed (once no file is written any more)."""
@@ -242,6 +244,22 @@ class Folders:
             self._holders.clear()
         for fd in fds:
             let_go(fd)
+
+
+def _holding(folders: Iterable[str], top: Path) -> set[Path]:
+    """Each of ``folders`` that is ``top`` or below it, with every folder between: the folders that hold their
+    names, up to ``top``. (Each folder looked at once: a batch's thousand paths are in a few folders, or in a thousand
+    folders of one.)"""
+    below: dict[Path, bool] = {top: True}  # folder -> it is top, or below it
+    for name in folders:
+        way = []
+        folder = Path(name)
+        while folder not in below and folder.parent != folder:
+            way.append(folder)
+            folder = folder.parent
+        inside = below.get(folder, False)
+        below.update(dict.fromkeys(way, inside))
+    return {folder for folder, inside in below.items() if inside}
 
 
 def name_max(root: Path) -> int:

@@ -10,6 +10,8 @@ import contextlib
 import sqlite3
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import power_cut_disk, run_main
 from tests.standin import Imgur
 
@@ -27,18 +29,23 @@ def test_no_file_under_a_final_name_holds_bytes_a_cut_would_take(imgur: Imgur, t
     assert cut.cut_short() == []
 
 
-def test_no_commit_of_the_archive_records_a_file_whose_name_a_cut_then_would_take(imgur: Imgur,
-                                                                                   tmp_path: Path) -> None:
+@pytest.mark.parametrize("relative", [False, True])
+def test_no_commit_of_the_archive_records_a_file_whose_name_a_cut_then_would_take(
+        imgur: Imgur, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, relative: bool) -> None:
     # The archive says "done" for good: a record that outlives the name of the file it speaks of, in a cut, is a
-    # file lost, skipped by every rerun. So the folders that hold a record's name, up to the output folder's own,
-    # are flushed before the record is committed. Cut at each commit: every name recorded is kept.
+    # file lost, skipped by every rerun. So the folders that hold a record's name, up to the output folder's own
+    # (and above it, those the run made: "out/new" is new), are flushed before the record is committed. Cut at each
+    # commit: every name recorded is kept. (The output folder given as a path from the current folder, or whole.)
     imgur.add_album("AbC1234", count=3)
     imgur.add_album("DeF5678", count=2)
     imgur.add_image("XyZ9876")
     with power_cut_disk(tmp_path) as (disk, cut):
-        result = run_main("--download-archive", str(disk / "seen.sqlite"), "-o", str(disk / "out" / "new"),
+        monkeypatch.chdir(disk)
+        out = Path("out", "new") if relative else disk / "out" / "new"
+        result = run_main("--download-archive", str(disk / "seen.sqlite"), "-o", str(out),
                           "--dir", "{album_id}/{album_title}", "imgur.com/a/AbC1234", "imgur.com/a/DeF5678",
                           "imgur.com/XyZ9876")
+        monkeypatch.chdir(tmp_path)  # (out of the disk, for it to be unmounted)
         assert result.code == 0, result
     recorded = lost = 0
     for database, names in cut.commits():
@@ -47,7 +54,7 @@ def test_no_commit_of_the_archive_records_a_file_whose_name_a_cut_then_would_tak
             paths = [Path(path) for (path,) in db.execute("SELECT path FROM archive")] if made else []
         for path in paths:
             folder = "/"
-            for part in path.relative_to(disk).parts:
+            for part in (path if relative else path.relative_to(disk)).parts:
                 lost += folder in names and part not in names[folder]
                 folder = f"{folder.rstrip('/')}/{part}"
         recorded = max(recorded, len(paths))
