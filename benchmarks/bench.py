@@ -130,6 +130,11 @@ SCENARIOS = {
     "listing-5000": Scenario("listing-5000", 1, 4_000, tools=("imgur-dl",), posts=5000),
     # A rerun of a 100,000-file album whose every file the archive has: nothing to fetch.
     "archived": Scenario("archived", 100_000, 100, tools=("imgur-dl --download-archive ARCHIVE",), archived=True),
+    # A 2,000-file album recorded in a new download archive as it arrives, with its album.json: what making each
+    # record last costs (its folder flushed before the record's batch is written; album.json flushed). RECORDS is a
+    # new archive each run.
+    "recorded": Scenario("recorded", 2000, 4_000,
+                         tools=("imgur-dl --write-metadata", "imgur-dl --download-archive RECORDS --write-metadata")),
     # An -i list of 1,000 albums of one file each, on an API 150 ms away.
     "list-1000": Scenario("list-1000", 1, 4_000, 0.150, 4 * MB, 60 * MB, tools=("imgur-dl",), albums=1000),
 }
@@ -181,7 +186,8 @@ def command(tool: str, out: Path, links: list[str], work: Path, url: str = f"htt
                 "--auto-file-renaming=false", "--allow-overwrite=true"]
     if tool.startswith("imgur-dl"):
         base = _imgur_dl(tool.split(maxsplit=1)[0].partition("@")[2] or None)
-        given = [str(work / "archive.sqlite") if a == "ARCHIVE" else a for a in tool.split()[1:]]
+        archives = {"ARCHIVE": str(work / "archive.sqlite"), "RECORDS": str(work / f"{out.name}.sqlite")}
+        given = [archives.get(a, a) for a in tool.split()[1:]]
         where = ["-i", str(work / "albums.txt")] if url == "LIST" else [url]
         return [*base, *given, "-q", "-o", str(out), *where]
     if tool.startswith("python-floor"):
@@ -238,7 +244,7 @@ class Launcher:
 
 
 def saved(out: Path) -> tuple[int, int]:
-    files = [p for p in out.rglob("*") if p.is_file() and not p.name.endswith(".part")]
+    files = [p for p in out.rglob("*") if p.is_file() and not p.name.endswith(".part") and p.name != "album.json"]
     return len(files), sum(p.stat().st_size for p in files)
 
 
@@ -282,6 +288,8 @@ def run(scenario: Scenario, runs: int, work: Path, launcher: Launcher) -> Outcom
                 print(f"  {scenario.name:<11} {tool:<15} run {n + 1}: {wall:6.2f} s wall {cpu:6.2f} s cpu "
                       f"{rss:5.1f} MB{'' if ok else f'  INCOMPLETE (exit {code})'}", file=sys.stderr)
                 shutil.rmtree(out, ignore_errors=True)
+                for records in work.glob(f"{out.name}.sqlite*"):
+                    records.unlink()
     finally:
         server.stdin.close()
         server.wait(timeout=30)
@@ -955,6 +963,8 @@ def recovering(runs: int, work: Path, *, files: int = 20, delay: float = 0.1) ->
                     env=_through(proxy, bundle, work), capture_output=True, check=False))
                 samples[tool].append((wall, cpu, done.returncode == 0 and saved(out)[0] == files))
                 shutil.rmtree(out, ignore_errors=True)
+                for records in work.glob(f"{out.name}.sqlite*"):
+                    records.unlink()
     finally:
         assert server.stdin is not None
         server.stdin.close()
