@@ -159,7 +159,7 @@ def _refusal(answer: Answer, message: str, *, spent: bool) -> ImgurDLError:
         return BudgetSpentError("Imgur's API budget for this client is spent (HTTP 429)")
     if 300 <= answer.status < 400:
         return ApiError(f"the API answered with a redirect (HTTP {answer.status}); not followed")
-    return ApiError(f"HTTP {answer.status}" + (f": {message}" if message else ""))
+    return ApiError(f"HTTP {answer.status}" + (f": {message}" if message else "") + answer.after)
 
 
 def _message(answer: Answer) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import http.client
 import time
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import requests
 import urllib3
@@ -51,6 +51,12 @@ class Answer:
     body: bytes | bytearray  # (as read: not copied once more; empty when a reader had it)
     retry_after: float | None
     read: object = None  # what the reader made of a 200 answer's body
+    attempts: int = 1  # the attempts it took (an answer that was worth another: what the last said, none left)
+
+    @property
+    def after(self) -> str:
+        """`` (after N attempts)`` when it took more than one, for the words said of a failure; else nothing."""
+        return f" (after {self.attempts} attempts)" if self.attempts > 1 else ""
 
 
 @dataclass(frozen=True)
@@ -100,8 +106,10 @@ def get_bounded(
     """
     judge = again or _transient
     proxy_tries = [0]
+    tries = [0]
 
     def attempt() -> Answer | _Failed | Again[Answer | _Failed]:
+        tries[0] += 1
         cancel.check()
         if pacing is not None:
             pacing.take()
@@ -142,7 +150,7 @@ def get_bounded(
     outcome = retry(attempt, policy=policy, sleep=cancel.sleep,
                     waiting=None if waiting is None else lambda a, wait: waiting(a.reason, wait))
     if isinstance(outcome, Answer):
-        return outcome
+        return replace(outcome, attempts=tries[0])
     if isinstance(outcome, _Failed) and outcome.too_large:
         raise TooLarge(outcome.reason)
     if isinstance(outcome, _Failed):

@@ -248,7 +248,7 @@ class Wayback:
             params["matchType"] = "prefix"
         answer = self._ask(CDX, params=params, pacing=self.pacing)
         if answer.status != 200:
-            raise WaybackError(f"HTTP {answer.status} {answer.reason}".strip())
+            raise WaybackError(f"HTTP {answer.status} {answer.reason}".strip() + answer.after)
         try:
             rows = json.loads(answer.body) if answer.body.strip() else []
         except (ValueError, RecursionError):

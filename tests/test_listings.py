@@ -103,17 +103,20 @@ def test_a_deleted_and_an_empty_post_are_named_and_the_rest_kept(imgur: Imgur, t
     assert files_under(tmp_path) == _expected(posts, "user Miguenzo")
 
 
-def test_a_page_that_fails_stops_that_listing_and_keeps_the_rest(imgur: Imgur, tmp_path: Path) -> None:
+@pytest.mark.parametrize("retries", [0, 2])
+def test_a_page_that_fails_stops_that_listing_and_keeps_the_rest(imgur: Imgur, tmp_path: Path, retries: int) -> None:
+    # Said as a file's failure is: with how many attempts it had, where it had more than one.
     posts = _posts(imgur, 4)
     imgur.add_listing("tag", "animals", posts)
     imgur.page_size = 2
     imgur.faults.append(Fault("status", host="api.imgur.com", path="/3/gallery/t/animals/1", status=500,
                               body=over_capacity(500)))
     other = imgur.add_album("OtHeR12", count=1)
-    result = run_main("--retries", "0", "-o", str(tmp_path), "imgur.com/t/animals", "imgur.com/a/OtHeR12")
+    result = run_main("--retries", str(retries), "-o", str(tmp_path), "imgur.com/t/animals", "imgur.com/a/OtHeR12")
     assert result.code == 1, result
-    assert "imgur.com/t/animals: page 2: HTTP 500" in result.err
-    assert "stopped reading this listing there" in result.err
+    after = f" (after {retries + 1} attempts)" if retries else ""
+    assert (f"error: imgur.com/t/animals: page 2: HTTP 500: Imgur is temporarily over capacity. Please try again "
+            f"later.{after}; stopped reading this listing there") in result.err, result
     assert files_under(tmp_path) == {**_expected(posts[:2], "tag animals"),
                                      f"OtHeR12/001-{other.images[0].id}.jpg": other.images[0].data}
 

@@ -492,7 +492,7 @@ def test_an_archive_that_answers_again_is_counted_afresh(imgur: Imgur, tmp_path:
             ends.append(str(exc))
     assert list(run.events([])) == []  # (its end: the session and the rest put away)
     assert ends[2] == ends[5] == 0, ends
-    assert [e for e in ends if e != 0] == ["HTTP 503 Service Unavailable"] * 4, ends
+    assert [e for e in ends if e != 0] == ["HTTP 503 Service Unavailable (after 6 attempts)"] * 4, ends
 
 
 class _AnotherRun(FastClock):
