@@ -21,7 +21,7 @@ import threading
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Collection, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Protocol, TypeVar
@@ -50,6 +50,8 @@ SLOW = 2.0  # closing has waited this long for a backend that has not answered: 
 # and its sync to disk, a second rather than one every few files.
 GATHER = 1.0
 MOST_FAILURES = 1000  # the failures --fleet lists (the newest; all are counted)
+# Why a claim whose files were saved where their names could not be made to last is given back, not done.
+UNSURE = "its files were saved, but their folder could not be flushed to its disk"
 COPIES = 32  # earlier copies of a picture asked for at once (--dedupe): the first that is whole serves
 _TABLE = re.compile(r"[a-z_][a-z0-9_]{0,40}")
 _T = TypeVar("_T")
@@ -271,6 +273,7 @@ class _Writer:
         self._down = False  # the last write failed: the backend is away
         self.lasting = False  # ... and will say the same asked again (its user refused; its file damaged)
         self._dropped: Counter[Entry] = Counter()  # records past MOST_PENDING, of each kind
+        self._unsure: set[str] = set()  # ids of images and albums left unrecorded for want of a flush (_lasting)
         self._flushing = 0  # callers of flush() waiting: no gathering meanwhile
         self._settles = 0  # claims settled waiting to be written (other processes may wait on them): no gathering
         self._written = -GATHER  # when the last write ended (on the clock)
@@ -363,21 +366,25 @@ class _Writer:
         return max(self._written + GATHER - self.clock.now(), 0.0)
 
     def _lasting(self, batch: list[Item]) -> list[Item]:
-        """``batch``, once the names of what it records are made to last; without the records whose names could not
-        be, taken out of what is pending (counted unrecorded)."""
+        """``batch``, once the names of what it records are made to last: without the records whose names could not
+        be, taken out of what is pending (counted unrecorded); and what they were saved for, if claimed, not said
+        done to the fleet but given back (the next run finds the files in place, and records them)."""
         unsure, why = self.durable([item.path for item in batch if isinstance(item, Record) and item.path is not None])
-        if not unsure:
+        if unsure:
+            if self._once.first("durable"):
+                self.error(f"{why}; the files saved there are left unrecorded (a power cut could take their names)")
+            dropped = [item for item in batch if isinstance(item, Record) and item.path in unsure]
+            batch = [item for item in batch if not (isinstance(item, Record) and item.path in unsure)]
+            self._unsure.update(key for item in dropped for key in (item.id, item.album) if key is not None)
+            with self._cond:
+                for _ in range(len(batch) + len(dropped)):
+                    self._pending.popleft()
+                self._pending.extendleft(reversed(batch))
+                self._dropped.update(item.kind for item in dropped)
+        if not self._unsure:
             return batch
-        if self._once.first("durable"):
-            self.error(f"{why}; the files saved there are left unrecorded (a power cut could take their names)")
-        dropped = [item for item in batch if isinstance(item, Record) and item.path in unsure]
-        kept = [item for item in batch if not (isinstance(item, Record) and item.path in unsure)]
-        with self._cond:
-            for _ in batch:
-                self._pending.popleft()
-            self._pending.extendleft(reversed(kept))
-            self._dropped.update(item.kind for item in dropped)
-        return kept
+        return [replace(item, reason=UNSURE) if isinstance(item, Settle) and item.reason is None and
+                item.id in self._unsure else item for item in batch]
 
     def _write(self, batch: list[Item]) -> bool:
         try:
