@@ -15,6 +15,7 @@ import contextlib
 import sys
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from imgur_dl.text import WARNING_PREFIX
@@ -28,21 +29,29 @@ STACK = 8 << 20
 OWN = 32
 
 
-def room(downloads: int, say: Callable[[str], None], *, bound: int | None,
+@dataclass(frozen=True)
+class Bound:
+    """The fewest threads the system may let this process start, and the limit that says so, as a person finds it."""
+
+    threads: int
+    by: str
+
+
+def room(downloads: int, say: Callable[[str], None], *, bound: Bound | None,
          start: Callable[[int], int] | None = None) -> int:
     """How many downloads may run at once: ``downloads``, where the threads they need can all be started; fewer,
     said, where they cannot. ``bound``: the system's limit, as :func:`bound` finds it (where it is far off, or there
     is none, nothing is tried: that costs a run some 20 ms); ``start``: how many of so many threads can be started
     (:func:`startable` by default)."""
     wanted = downloads + OWN
-    if bound is None or bound >= FAR * wanted:
+    if bound is None or bound.threads >= FAR * wanted:
         return downloads
     started = (start or startable)(wanted)
     if started >= wanted:
         return downloads
     allowed = max(1, started - OWN)
     say(f"{WARNING_PREFIX}{downloads} downloads at once would start about {wanted} threads, and this process may "
-        f"start {started} (ulimit -u, or a container's limit): {allowed} at once instead")
+        f"start {started} ({bound.by}): {allowed} at once instead")
     return allowed
 
 
@@ -65,15 +74,18 @@ def startable(count: int) -> int:
     return len(started)
 
 
-def bound() -> int | None:
+def bound() -> Bound | None:
     """The fewest threads the system may let this process start, where it bounds them: the user's processes
     (``ulimit -u``), the container's (its cgroup's ``pids.max``), the address space their stacks take (``ulimit
-    -v``); None where nothing is bound (and on systems with none of these)."""
-    found = [limit for limit in (*_rlimits(), _pids_max()) if limit is not None]
-    return min(found) if found else None
+    -v``); with the limit that bounds them most. None where nothing is bound (and on systems with none of these)."""
+    processes, space = _rlimits()
+    limits = ((processes, "ulimit -u"), (_pids_max(), "a container's limit"),
+              (space, f"ulimit -v: each thread's stack takes {STACK >> 20} MiB of it"))
+    return min((Bound(limit, by) for limit, by in limits if limit is not None), key=lambda b: b.threads, default=None)
 
 
 def _rlimits() -> tuple[int | None, int | None]:
+    """The threads ``ulimit -u`` and ``ulimit -v`` leave room for (None: not bound)."""
     if sys.platform == "win32":
         return None, None
     import resource  # noqa: PLC0415 - (not on Windows)
