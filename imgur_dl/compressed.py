@@ -245,11 +245,21 @@ class _Opening:
             elif office.is_document(first):
                 self._chosen = _whole(rest, self.name, self.warn, most=office.MOST, read=office.joined,
                                       what="a document's text (Word's, PowerPoint's, OpenDocument's)")
-            elif not self.inside and first[_TAR_AT:_TAR_AT + len(_TAR)] == _TAR:
-                self._chosen = TarFiles(rest, self.name, _inside(self.warn))
+            elif first[_TAR_AT:_TAR_AT + len(_TAR)] == _TAR:
+                self._chosen = self._tar(rest)
             else:
                 self._chosen = _Text(rest)
         return self._chosen.read(size)
+
+    def _tar(self, rest: Reader) -> Reader:
+        """A tar archive's members, one after another; one inside another archive read as text, which finds the
+        links of what is not compressed inside it, and said to be (the rest would be lost without a word)."""
+        if not self.inside:
+            return TarFiles(rest, self.name, _inside(self.warn))
+        if self.warn is not None:
+            self.warn(f"{self.name}: a tar archive inside another archive, read as text: what is compressed inside it "
+                      "is not read (extract it, then scan what it holds)")
+        return _Text(rest)
 
 
 def kind_of(head: bytes) -> str | None:

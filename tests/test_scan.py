@@ -547,6 +547,21 @@ def test_an_archive_that_is_not_read_is_said_to_be(data: bytes, says: str) -> No
     assert [str(e) for e in scanner.errors] == [str(scanner.errors[0])] and says in str(scanner.errors[0])
 
 
+def test_a_tar_archive_inside_another_is_read_as_text_and_said_to_be() -> None:
+    # Its text gives the links of what is not compressed inside it; what is (a .json.gz) is not read: that is said,
+    # as a ZIP inside another archive is, not lost without a word.
+    inner = _tarred({"a.txt": b"see https://imgur.com/a/AbC1234\n",
+                     "b.json.gz": gzip.compress(b'{"url": "https://imgur.com/a/XyZ9876"}')}, mode="w")
+    scanner = Scanner()
+    assert [t.id for t in scanner.scan(io.BytesIO(_zipped({"t.tar": inner})), "t.zip")] == ["AbC1234"]
+    assert (scanner.warnings, scanner.errors) == (["t.zip: t.tar: a tar archive inside another archive, read as text: "
+                                                   "what is compressed inside it is not read (extract it, then scan "
+                                                   "what it holds)"], [])
+    scanner = Scanner()  # (on its own, every file of it is read, and nothing is said)
+    assert [t.id for t in scanner.scan(io.BytesIO(inner), "t.tar")] == ["AbC1234", "XyZ9876"]
+    assert (scanner.warnings, scanner.errors) == ([], [])
+
+
 def _mozlz4(data: bytes) -> bytes:
     """As Firefox writes its session files: its magic number, then the size and one LZ4 block (as lz4's own block
     compressor writes them, the size first)."""
