@@ -24,7 +24,7 @@ from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Protocol, TypeVar
+from typing import Protocol, TypeGuard, TypeVar
 
 from imgur_dl.clock import Clock
 from imgur_dl.errors import ArchiveUnavailable, Cancelled, UsageError
@@ -367,22 +367,30 @@ class _Writer:
 
     def _lasting(self, batch: list[Item]) -> list[Item]:
         """``batch``, once the names of what it records are made to last: without the records whose names could not
-        be, taken out of what is pending (counted unrecorded); and what they were saved for, if claimed, not said
-        done to the fleet but given back (the next run finds the files in place, and records them)."""
+        be, nor those of their albums (an album's record says all of its files are recorded), taken out of what is
+        pending (counted unrecorded); and what they were saved for, if claimed, not said done to the fleet but given
+        back (the next run finds the files in place, and records them)."""
         unsure, why = self.durable([item.path for item in batch if isinstance(item, Record) and item.path is not None])
-        if unsure:
-            if self._once.first("durable"):
-                self.error(f"{why}; the files saved there are left unrecorded (a power cut could take their names)")
-            dropped = [item for item in batch if isinstance(item, Record) and item.path in unsure]
-            batch = [item for item in batch if not (isinstance(item, Record) and item.path in unsure)]
-            self._unsure.update(key for item in dropped for key in (item.id, item.album) if key is not None)
-            with self._cond:
-                for _ in range(len(batch) + len(dropped)):
-                    self._pending.popleft()
-                self._pending.extendleft(reversed(batch))
-                self._dropped.update(item.kind for item in dropped)
+        if unsure and self._once.first("durable"):
+            self.error(f"{why}; the files saved there are left unrecorded (a power cut could take their names)")
+        self._unsure.update(key for item in batch if isinstance(item, Record) and item.path in unsure
+                            for key in (item.id, item.album) if key is not None)
         if not self._unsure:
             return batch
+
+        def gone(item: Item) -> TypeGuard[Record]:
+            return isinstance(item, Record) and (item.path in unsure or (item.kind is Entry.ALBUM and
+                                                                          item.id in self._unsure))
+
+        dropped = [item for item in batch if gone(item)]
+        if dropped:
+            kept = [item for item in batch if not gone(item)]
+            with self._cond:
+                for _ in batch:
+                    self._pending.popleft()
+                self._pending.extendleft(reversed(kept))
+                self._dropped.update(item.kind for item in dropped)
+            batch = kept
         return [replace(item, reason=UNSURE) if isinstance(item, Settle) and item.reason is None and
                 item.id in self._unsure else item for item in batch]
 

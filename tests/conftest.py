@@ -327,8 +327,8 @@ def failing_write_back(tmp_path: Path) -> Iterator[Path]:
 
 @pytest.fixture
 def failing_folder_flush(tmp_path: Path) -> Iterator[Path]:
-    """A folder whose file system cannot flush a folder (EIO from its fsync), as a disk that fails to write back the
-    names a folder holds."""
+    """A folder whose file system cannot flush the folders in it (EIO from their fsync; its own flush works), as a
+    disk that fails to write back the names a folder holds."""
     with _fuse(tmp_path / "backing", tmp_path / "failing", "--failing-folder-flush") as mountpoint:
         yield mountpoint
 

@@ -31,12 +31,12 @@ With ``--quota BYTES`` it takes that many bytes of writes, then refuses more
 files another user owns does; with ``--no-fsync``, to flush a file (``EINVAL``),
 as VirtualBox's shared folders do. With ``--failing-write-back`` it takes each write, then fails to flush it
 (``EIO``, from fsync and from the close of a file written to), as an NFS server that went away, or a USB stick
-pulled out, fails what the page cache held. With ``--failing-folder-flush`` a folder cannot be flushed (``EIO``
-from its fsync), as a disk that fails to write back the names a folder holds. With ``--failing-reads BYTES`` no
-file can be read past that many bytes (``EIO``), as a disk's bad sector, or an NFS server gone away mid-file,
-fails a read. With ``--read-only`` it is mounted read-only, as a snapshot, a backup disk or a share exported so is:
-each write is refused (``EROFS``), and ``statvfs`` says so; its files, as a local disk's, can be mapped shared (it
-is not mounted ``direct_io``).
+pulled out, fails what the page cache held. With ``--failing-folder-flush`` a folder below its top cannot be flushed
+(``EIO`` from its fsync), as a disk that fails to write back the names a folder holds. With
+``--failing-reads BYTES`` no file can be read past that many bytes (``EIO``), as a disk's bad sector, or an NFS
+server gone away mid-file, fails a read. With ``--read-only`` it is mounted read-only, as a snapshot, a backup disk
+or a share exported so is: each write is refused (``EROFS``), and ``statvfs`` says so; its files, as a local
+disk's, can be mapped shared (it is not mounted ``direct_io``).
 With ``--power-cut RECORD`` it keeps, beside what it passes through, what a power cut would leave, as POSIX
 promises it and no more (fsync(2): a file's bytes are kept once it is flushed, a new name once its folder is), and
 puts in the folder RECORD what a cut at each commit of an SQLite database in WAL mode would leave (its files, as
@@ -247,11 +247,14 @@ class FailingWriteBack(Passthrough):
 
 
 class FailingFolderFlush(Passthrough):
-    """A passthrough whose folders cannot be flushed (``EIO`` from fsync of a folder), as a disk that fails to write
-    back a folder's names."""
+    """A passthrough whose folders below its top cannot be flushed (``EIO`` from fsync of a folder), as a disk that
+    fails to write back a folder's names: the top's own flush works, so what is named in it (an album's folder) can
+    last while what its folders name cannot."""
 
     def fsyncdir(self, path: str, datasync: int, fh: int) -> int:
-        raise FuseOSError(errno.EIO)
+        if path != "/":
+            raise FuseOSError(errno.EIO)
+        return 0
 
 
 class FailingReads(Passthrough):

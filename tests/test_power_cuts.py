@@ -65,17 +65,19 @@ def test_no_commit_of_the_archive_records_a_file_whose_name_a_cut_then_would_tak
 def test_a_folder_that_cannot_be_flushed_keeps_its_files_out_of_the_archive(
         imgur: Imgur, tmp_path: Path, failing_folder_flush: Path, archive: ArchiveAt, share: bool) -> None:
     # Files saved into a folder whose names cannot be flushed (EIO) are in place, but a cut could take them: they
-    # are not recorded, and the run says so; with --share-work, the album is given back, not said done to the
-    # fleet. The next run, on a disk that works, finds them and records them. (On either backend: the archive's
-    # writer does it, whatever it writes to.)
+    # are not recorded, and the run says so; nor is their album, although the folder that names it can be flushed
+    # (the album's record is the word that all of its files are recorded); with --share-work, the album is given
+    # back, not said done to the fleet. The next run, on a disk that works, finds them and records them. (On either
+    # backend: the archive's writer does it, whatever it writes to.)
     imgur.add_album("AbC1234", count=3)
     shared = ("--share-work",) if share else ()
     result = run_main("--download-archive", archive.location, *shared, "-o", str(failing_folder_flush),
                       "imgur.com/a/AbC1234")
     assert result.code == 1, result
     flush, unrecorded = result.err.splitlines()[:2]
-    assert flush == (f"imgur-dl: error: cannot flush the folder {failing_folder_flush} to its disk: Input/output "
-                     "error; the files saved there are left unrecorded (a power cut could take their names)"), result
+    assert flush == (f"imgur-dl: error: cannot flush the folder {failing_folder_flush / 'AbC1234'} to its disk: "
+                     "Input/output error; the files saved there are left unrecorded (a power cut could take their "
+                     "names)"), result
     assert unrecorded.startswith("imgur-dl: error: 3 finished files and 1 finished album could not be recorded in "
                                  "the download archive ("), result
     assert unrecorded.endswith("); the next run records them (the files are in place)"), result
