@@ -371,10 +371,11 @@ class _Writer:
         pending (counted unrecorded); and what they were saved for, if claimed, not said done to the fleet but given
         back (the next run finds the files in place, and records them)."""
         unsure, why = self.durable([item.path for item in batch if isinstance(item, Record) and item.path is not None])
-        if unsure and self._once.first("durable"):
-            self.error(f"{why}; the files saved there are left unrecorded (a power cut could take their names)")
-        self._unsure.update(key for item in batch if isinstance(item, Record) and item.path in unsure
-                            for key in (item.id, item.album) if key is not None)
+        if unsure:
+            if self._once.first("durable"):
+                self.error(f"{why}; the files saved there are left unrecorded (a power cut could take their names)")
+            self._unsure.update(key for item in batch if isinstance(item, Record) and item.path in unsure
+                                for key in (item.id, item.album) if key is not None)
         if not self._unsure:
             return batch
 
