@@ -32,7 +32,8 @@ _CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _NEW = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _CLOEXEC  # (a file made here, never one found)
 _DIRECTORY = getattr(os, "O_DIRECTORY", 0)
-_DIR_FLAGS = os.O_RDONLY | _DIRECTORY | _NOFOLLOW | _CLOEXEC
+_FOLLOWED = os.O_RDONLY | _DIRECTORY | _CLOEXEC  # (the root, which may be given as a symlink: its folder)
+_DIR_FLAGS = _FOLLOWED | _NOFOLLOW  # (every folder below it)
 
 
 # What fsync says on a file system that offers none (VirtualBox's shared folders: EINVAL, as go-ethereum #2257 and
@@ -190,7 +191,7 @@ class Folders:
         try:
             if create:
                 self._make_root()
-            current = os.open(self.root, os.O_RDONLY | _DIRECTORY | _CLOEXEC)
+            current = os.open(self.root, _FOLLOWED)
         except OSError as exc:
             raise _unusable(exc, self.root) from None
         for n, part in enumerate(relative.parts):
@@ -222,7 +223,7 @@ class Folders:
         why = ""
         for folder in sorted(held):  # (the first said the same in every run)
             try:
-                fd = os.open(folder, os.O_RDONLY | _DIRECTORY | _CLOEXEC)  # (a root given as a symlink: its folder)
+                fd = os.open(folder, _FOLLOWED)  # (a root given as a symlink: its folder)
             except OSError:  # (gone since, or one that may be written into but not read: nothing to flush here)
                 continue
             try:
