@@ -118,6 +118,7 @@ class TarFiles(Files):
             raise ScanError.stopped(name, reason(exc)) from None
 
     def _next(self) -> IO[bytes] | None:
+        self.tail.keep_from = None  # (the last file's bytes are not needed again)
         while (member := self.tar.next()) is not None:
             # (a sparse file's size is what it expands to, not what the archive holds of it: not known)
             self.end = None if member.issparse() else \
@@ -125,7 +126,7 @@ class TarFiles(Files):
             file = self.tar.extractfile(member) if member.isfile() else None
             if file is not None:
                 self.inner = member.name
-                return file
+                return file if member.issparse() else cast(IO[bytes], _Member(file, member, self.tail))
         if self.end is not None and self.tail.at(self.end, tarfile.BLOCKSIZE) != bytes(tarfile.BLOCKSIZE):
             raise tarfile.ReadError("the archive stops before its end: cut short, or spoilt")
         return None
@@ -136,9 +137,37 @@ class TarFiles(Files):
         return isinstance(exc, ScanError) and not self.tail.broken
 
 
+class _Member:
+    """A file of a tar archive, as tarfile hands it on. Where the archive cannot be read on inside it (cut short, its
+    compression spoilt), tarfile drops what it had read of the file for the read that failed (as much as a read asks,
+    a MiB; more, before the file was asked for): those bytes are handed on first, from the tail, then the error."""
+
+    def __init__(self, file: IO[bytes], member: tarfile.TarInfo, tail: _Tail) -> None:
+        self.file = file
+        self.start, self.end = member.offset_data, member.offset_data + member.size  # (in the archive's stream)
+        self.tail = tail
+        self.given = 0
+        self.failed: Exception | None = None  # raised once what was read before it has been handed on
+
+    def read(self, size: int = -1, /) -> bytes:
+        at = self.tail.keep_from = self.start + self.given
+        if self.failed is None:
+            try:
+                data = self.file.read(size)
+            except (ScanError, *TarFiles.unreadable) as exc:
+                self.failed, self.end = exc, min(self.tail.count, self.end)  # (the bytes read of it, and no more)
+        if self.failed is not None:
+            left = self.end - at
+            if not (data := self.tail.at(at, left if size < 0 else min(size, left)) or b""):
+                raise self.failed
+        self.given += len(data)
+        return data
+
+
 class _Tail:
     """A reader's bytes as they go by, counted, at least the last :data:`_TAIL` of them kept (the pieces read, not
-    copied): what tarfile read last, beyond the blocks it hands on."""
+    copied): what tarfile read last, beyond the blocks it hands on; and all from :attr:`keep_from` on, where a file
+    is being read: what tarfile has read of it and not handed on yet."""
 
     def __init__(self, reader: Reader) -> None:
         self.reader = reader
@@ -146,6 +175,7 @@ class _Tail:
         self.kept: collections.deque[bytes] = collections.deque()
         self.held = 0  # bytes in kept
         self.broken = False  # the reader failed: nothing more of the archive can be read
+        self.keep_from: int | None = None
 
     def read(self, size: int, /) -> bytes:
         try:
@@ -156,7 +186,8 @@ class _Tail:
         self.count += len(data)
         self.kept.append(data)
         self.held += len(data)
-        while self.held - len(self.kept[0]) >= _TAIL:
+        while self.held - len(self.kept[0]) >= _TAIL and (
+                self.keep_from is None or self.count - self.held + len(self.kept[0]) <= self.keep_from):
             self.held -= len(self.kept.popleft())
         return data
 
