@@ -6,6 +6,7 @@ Importing it brings no network stack: the CLI parses and says its first line fir
 from __future__ import annotations
 
 import argparse
+import errno
 import functools
 import math
 import os
@@ -248,8 +249,8 @@ def check_output(folder: Path) -> None:
 
 def _check_output(folder: Path) -> None:
     probe = folder
-    while not probe.exists():
-        if probe.is_symlink():
+    while not _there(probe):
+        if _there(probe, follow=False):
             raise UsageError(f"output folder {folder}: {probe} is a broken symlink")
         if probe.parent == probe:
             break
@@ -262,6 +263,19 @@ def _check_output(folder: Path) -> None:
         raise UsageError(f"output folder {folder}: not a folder{where}")
     if not os.access(probe, os.W_OK | os.X_OK):
         raise UsageError(f"output folder {folder}: cannot write into it{where}")
+
+
+def _there(path: Path, *, follow: bool = True) -> bool:
+    """Whether ``path`` names something (a symlink followed, or not); what else stops the look (a name longer than
+    the system takes, a folder on the way that cannot be looked into) raised, on every Python (``Path.exists`` and
+    ``is_symlink`` say False for it all from 3.14 on)."""
+    try:
+        path.stat(follow_symlinks=follow)
+    except OSError as exc:
+        if exc.errno in (errno.ENOENT, errno.ENOTDIR, errno.ELOOP):  # (ELOOP: a symlink's loop, said broken)
+            return False
+        raise
+    return True
 
 
 def _archive(text: str, environ: Mapping[str, str] | None = None) -> str | Path:
