@@ -10,7 +10,6 @@ files give the archive up in one line. What a ZIP archive's files expand to is b
 from __future__ import annotations
 
 import collections
-import os
 import tarfile
 import zipfile
 import zlib
@@ -200,20 +199,6 @@ class _Tail:
 # What a tar archive's reader asks of its input at a time is a record (20 blocks): the block after the last member
 # is in the last two it read.
 _TAIL = 2 * tarfile.RECORDSIZE + tarfile.BLOCKSIZE
-
-
-def zip_files(source: IO[bytes], name: str, opened: Opened, *, inside: bool) -> Reader:
-    """A ZIP archive's members, read one after another (each may itself be compressed)."""
-    if inside:
-        raise ScanError(f"{name} is a ZIP archive inside another archive: extract it, then scan what it holds")
-    try:
-        if source.seekable():
-            size = source.seek(0, os.SEEK_END)
-            source.seek(0)
-            return ZipFiles(zipfile.ZipFile(source), name, size, opened)
-    except (OSError, zipfile.BadZipFile, ValueError, EOFError, NotImplementedError) as exc:  # (the last: a member
-        raise ScanError.stopped(name, reason(exc)) from None  # that needs a version of ZIP zipfile does not read)
-    raise ScanError(f"{name} is a ZIP archive, which is read from a file, not a pipe: save it, then scan the file")
 
 
 class ZipFiles(Files):

@@ -41,7 +41,7 @@ from pathlib import Path
 from typing import IO, Any, Protocol
 
 from imgur_dl import bplist, database, leveldb, lz4block, office, pdf, snss, zstdframes
-from imgur_dl.archives import Files, Opened, TarFiles, zip_files
+from imgur_dl.archives import Files, Opened, TarFiles
 from imgur_dl.bzip2 import Blocks
 from imgur_dl.database import Database
 from imgur_dl.errors import ScanError, UsageError, reason
@@ -51,6 +51,7 @@ from imgur_dl.pdf import Pdf
 from imgur_dl.reader import PIECE, Expansion, Prefixed, Reader, Then, Whole, peek
 from imgur_dl.warc import Warc, is_warc
 from imgur_dl.xzblocks import XzBlocks
+from imgur_dl.zipstream import zip_files
 from imgur_dl.zstdframes import Zstd
 
 # zstd: the largest window accepted (Reddit dumps are made with --long=31).
@@ -101,7 +102,7 @@ def opened(source: IO[bytes], name: str, *, inside: bool = False, warn: Callable
     if kind in ("sqlite", "sqlite-wal", "sqlite-journal"):
         return _database(name, kind, path, Prefixed(head, source, name), inside=inside, warn=warn)
     if kind == "zip":
-        return zip_files(source, name, _inside(warn), inside=inside)
+        return zip_files(source, head, name, _inside(warn), inside=inside)
     if kind in _UNREAD:
         raise ScanError(f"{name} is {_UNREAD[kind]}, which imgur-dl does not read (it reads zstd, gzip, xz, bzip2 "
                         "and ZIP): extract it, then scan what it holds")

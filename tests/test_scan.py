@@ -611,29 +611,40 @@ def test_a_session_file_that_is_not_what_it_says_is_one_line(body: bytes, says: 
     assert found == (["AbC1234"] if says.endswith("cut short") and len(body) > 10 else [])
 
 
-def test_a_zip_on_a_pipe_an_encrypted_member_and_a_zip_bomb_are_one_line_each(
-        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    zipped = _zipped({"a.txt": b"see imgur.com/a/AbC1234 ", "b.txt": b"imgur.com/a/XyZ9876 "})
-    pipe = subprocess.run([*command(), "--scan", "-", "-g"], input=zipped, capture_output=True, check=False)
-    assert pipe.returncode == 1 and b"is a ZIP archive, which is read from a file, not a pipe" in pipe.stderr
+def _piped(data: bytes) -> io.BufferedReader:
+    return io.BufferedReader(Pieces(data, list(range(1000, len(data), 4099))))
+
+
+@pytest.mark.parametrize("piped", [False, True], ids=["file", "pipe"])
+def test_a_zip_on_a_pipe_is_read_and_an_encrypted_member_and_a_zip_bomb_are_one_line_each(
+        monkeypatch: pytest.MonkeyPatch, piped: bool) -> None:
+    # A ZIP on a pipe is read from each file's own header, front to back, as one cut short (no directory) is.
+    opened = _piped if piped else io.BytesIO
+    zipped = _zipped({"a.txt": b"see imgur.com/a/AbC1234 ", "b.txt": b"imgur.com/a/XyZ9876 ",
+                      "c.txt": b"imgur.com/a/QwE5678"})
+    if piped:
+        pipe = subprocess.run([*command(), "--scan", "-", "-g"], input=zipped, capture_output=True, check=False)
+        assert (pipe.returncode, pipe.stdout.split()) == (0, [b"https://imgur.com/a/AbC1234", b"https://imgur.com/a/"
+                                                              b"XyZ9876", b"https://imgur.com/a/QwE5678"]), pipe.stderr
     # The second member encrypted (its flag set where zip writes it): the first still counts.
     locked = bytearray(zipped)
     for at in (locked.index(b"PK\x03\x04", 1), locked.index(b"PK\x01\x02", locked.index(b"PK\x01\x02") + 1)):
         flags = at + (6 if locked[at + 2:at + 4] == b"\x03\x04" else 8)
         locked[flags] |= 1
     scanner = Scanner()
-    assert [t.id for t in scanner.scan(io.BytesIO(bytes(locked)), "locked.zip")] == ["AbC1234"]
+    assert [t.id for t in scanner.scan(opened(bytes(locked)), "locked.zip")] == ["AbC1234", "QwE5678"]
     assert [str(e) for e in scanner.errors] == ["locked.zip: b.txt: cannot read on (encrypted: its password is needed "
                                                 "to read it); what was found before it still counts; the archive's "
                                                 "other files are read"]
-    # Members that expand past the bound (counted against the archive's own size: members may overlap).
+    # Members that expand past the bound (counted against the archive's own size: members may overlap; on a pipe,
+    # against what has been read of it).
     monkeypatch.setattr(reader, "RATIO_AFTER", 1024 * 1024)
     monkeypatch.setattr(reader, "MAX_RATIO", 100)  # (zeros deflate about 1,000 times: past this at once)
     bomb = _zipped({"a.txt": b"imgur.com/a/AbC1234 " + bytes(4 * 1024 * 1024), "b.txt": bytes(4 * 1024 * 1024)})
     scanner = Scanner()
-    assert [t.id for t in scanner.scan(io.BytesIO(bomb), "bomb.zip")] == ["AbC1234"]
-    assert [str(e) for e in scanner.errors] == ["bomb.zip: stopped after 2 MiB: it expands more than 100 times "
-                                                 "(a decompression bomb?)"]
+    assert [t.id for t in scanner.scan(opened(bomb), "bomb.zip")] == ["AbC1234"]
+    assert [str(e) for e in scanner.errors] == [f"bomb.zip: stopped after {1 if piped else 2} MiB: it expands more "
+                                                "than 100 times (a decompression bomb?)"]
 
 
 def test_a_zip_of_a_version_zipfile_does_not_read_is_one_line_and_the_scan_goes_on(tmp_path: Path) -> None:
@@ -1625,6 +1636,73 @@ def test_a_tar_archive_cut_short_gives_every_link_before_the_cut(sizes: list[int
     expected = [t.id for t in Scanner().scan(io.BytesIO(b"\n".join(left)), "text")]
     # (the text's last link when the cut falls inside it, at its end there, and not when the file stops in it)
     assert found in (expected, expected[:-1]), (len(found), len(expected))
+
+
+class _Pipe(io.RawIOBase):
+    """Where a ZIP written to a pipe goes (zipfile then writes each file's sizes after its data)."""
+
+    def __init__(self) -> None:
+        self.data = bytearray()
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        self.data += data
+        return len(data)
+
+
+@PROPERTIES
+@given(st.lists(st.integers(0, 20_000), min_size=1, max_size=3), st.floats(0, 1),
+       st.sampled_from(["stored", "deflated", "deflated to a pipe"]), st.booleans())
+def test_a_zip_cut_short_gives_every_link_before_the_cut(sizes: list[int], cut: float, form: str,
+                                                          piped: bool) -> None:
+    # A Takeout or Discord export whose download was cut off has no directory (it is at the end): each file is
+    # read from its own header, up to the cut. ("File is not a zip file", and not one link, before.)
+    members = {f"{n}.txt": _linked(n * 10_000, size) for n, size in enumerate(sizes)}
+    out = _Pipe() if form == "deflated to a pipe" else io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED if form == "stored" else zipfile.ZIP_DEFLATED) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    packed = bytes(out.data if isinstance(out, _Pipe) else out.getvalue())
+    at = int(cut * len(packed))
+    left = []  # what the cut leaves of each file begun before it
+    for info in zipfile.ZipFile(io.BytesIO(packed)).infolist():
+        start = info.header_offset + 30 + len(info.filename) + len(info.extra)
+        if at >= start:
+            data = packed[start:min(at, start + info.compress_size)]
+            left.append(data if form == "stored" else zlib.decompressobj(-15).decompress(data))
+    scanner = Scanner()
+    found = [t.id for t in scanner.scan(_piped(packed[:at]) if piped else io.BytesIO(packed[:at]), "export.zip")]
+    expected = [t.id for t in Scanner().scan(io.BytesIO(b"\n".join(left)), "text")]
+    assert found in (expected, expected[:-1]), (len(found), len(expected), scanner.errors)
+    assert [str(e) for e in scanner.errors] == ([] if at == len(packed) or at < 4 else [
+        "export.zip: cannot read on (the archive stops before its end: cut short, or spoilt); what was found before "
+        "it still counts"])
+
+
+@pytest.mark.parametrize(("form", "found", "says"), [
+    ("stored to a pipe", [], "a.txt: cannot read on (not deflated, and its size written after it: only the archive's "
+                             "directory gives it (the archive is cut short, or on a pipe)); what was found before it "
+                             "still counts"),
+    ("bzip2", ["AbC1234", "QwE5678"], "b.txt: cannot read on (compressed in a way read from a whole archive only "
+                                      "(method 12): save it whole, then scan it); what was found before it still "
+                                      "counts; the archive's other files are read"),
+    ("spoilt", ["AbC1234", "XyZ9876", "QwE5678"], "b.txt: cannot read on (its CRC-32 is not that of its data: "
+                                                  "spoilt); what was found before it still counts; the archive's "
+                                                  "other files are read")])
+def test_a_zip_on_a_pipe_says_what_it_cannot_read_in_one_line(form: str, found: list[str], says: str) -> None:
+    members = {"a.txt": b"imgur.com/a/AbC1234 ", "b.txt": b"imgur.com/a/XyZ9876 xx", "c.txt": b"imgur.com/a/QwE5678"}
+    out = _Pipe() if form == "stored to a pipe" else io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data, zipfile.ZIP_BZIP2 if form == "bzip2" and name == "b.txt" else None)
+    packed = bytearray(out.data if isinstance(out, _Pipe) else out.getvalue())
+    if form == "spoilt":
+        packed[packed.index(b" xx") + 1] ^= 0x01
+    scanner = Scanner()
+    assert [t.id for t in scanner.scan(_piped(bytes(packed)), "export.zip")] == found
+    assert [str(e) for e in scanner.errors] == [f"export.zip: {says}"]
 
 
 def _read_without_a_crash(source: io.RawIOBase | io.BytesIO) -> None:

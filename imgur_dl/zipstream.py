@@ -1,0 +1,239 @@
+"""A ZIP archive read front to back, each file from its own header (APPNOTE.TXT 4.3.7), not from the directory at
+the archive's end: one whose download was cut short (it has no directory), or one on a pipe.
+
+A file's data follows its header. Its compressed size is in the header, or, where its flags say its sizes follow its
+data (bit 3, as a writer that streams sets it), a deflated file's stream tells its own end; a stored file of that
+kind cannot be found the end of, and the archive stops there, in one line. Files stored or deflated are read (as
+exports hold them); one compressed another way, or encrypted, is one line, and the archive reads on. Each file's
+CRC-32 is checked, as zipfile checks it.
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+import zipfile
+import zlib
+from dataclasses import dataclass
+from typing import IO, cast
+
+from imgur_dl.archives import Files, Opened, ZipFiles
+from imgur_dl.errors import ScanError, reason
+from imgur_dl.reader import PIECE, Expansion, Prefixed, Reader
+
+_LOCAL = b"PK\x03\x04"  # a file's header
+_DESCRIPTOR = b"PK\x07\x08"  # what a data descriptor starts with, when it does (APPNOTE.TXT 4.3.9.3)
+# What follows the last file: the directory's first header, or an end record (zip64's, its locator, the archive's).
+_AFTER = (b"PK\x01\x02", b"PK\x06\x06", b"PK\x06\x07", b"PK\x05\x06")
+_HEADER = struct.Struct("<4sHHHHHIIIHH")  # signature, version, flags, method, time, date, CRC, sizes, name, extra
+_ENCRYPTED, _SIZES_AFTER, _UTF8 = 0x1, 0x8, 0x800  # flag bits
+_STORED, _DEFLATED = 0, 8  # methods
+_ZIP64 = 0x0001  # the extra field with 64-bit sizes (APPNOTE.TXT 4.5.3)
+_FULL = 0xFFFFFFFF  # a size given in that field instead
+_END = struct.Struct("<4sHHHHIIH")  # the end record, before its comment (APPNOTE.TXT 4.3.16)
+_END_MOST = _END.size + 0xFFFF  # with the longest comment
+CUT = "the archive stops before its end: cut short, or spoilt"
+
+
+class _Cut(ScanError):
+    """The archive ends, or is not a ZIP's, where a file's header or data should be: nothing after can be found."""
+
+
+class _Input:
+    """The archive's bytes in pieces, counted; those read past a deflated file's end handed back."""
+
+    def __init__(self, source: Reader, name: str) -> None:
+        self.source = source
+        self.name = name
+        self.back = b""
+        self.count = 0
+
+    def take(self, size: int) -> bytes:
+        """Up to ``size`` bytes; where the archive ends first, it is cut short."""
+        if self.back:
+            data, self.back = self.back[:size], self.back[size:]
+        elif not (data := self.source.read(size)):
+            raise _Cut.stopped(self.name, CUT)
+        self.count += len(data)
+        return data
+
+    def exactly(self, size: int) -> bytes:
+        pieces, held = [], 0
+        while held < size:
+            pieces.append(data := self.take(size - held))
+            held += len(data)
+        return b"".join(pieces)
+
+    def give_back(self, data: bytes) -> None:
+        self.back = data + self.back
+        self.count -= len(data)
+
+
+@dataclass(frozen=True)
+class _Header:
+    """What a file's header says of it."""
+
+    name: str
+    flags: int
+    method: int
+    crc: int
+    size: int | None  # compressed (None: its sizes follow it)
+    zip64: bool  # its sizes (in a descriptor after it too) are 64-bit
+
+    @classmethod
+    def read(cls, archive: _Input) -> _Header:
+        fields = _HEADER.unpack(_LOCAL + archive.exactly(_HEADER.size - 4))
+        flags, method, crc, size = fields[2], fields[3], fields[6], fields[7]
+        name = archive.exactly(fields[9]).decode("utf-8" if flags & _UTF8 else "cp437", "replace")
+        extra, zip64 = archive.exactly(fields[10]), False
+        while len(extra) >= 4:
+            kind, length = struct.unpack_from("<HH", extra)
+            if kind == _ZIP64:  # (the file's size, then its compressed size, each where the header's is full)
+                zip64 = True
+                sizes = list(struct.unpack_from(f"<{min(length, len(extra) - 4) // 8}Q", extra, 4))
+                if fields[8] == _FULL and sizes:
+                    sizes.pop(0)
+                size = sizes[0] if size == _FULL and sizes else size
+            extra = extra[4 + length:]
+        return cls(name, flags, method, crc, None if flags & _SIZES_AFTER else size, zip64)
+
+
+class _File:
+    """One file's data as it decompresses; at its end, its descriptor read and its CRC-32 checked."""
+
+    def __init__(self, archive: _Input, header: _Header, name: str) -> None:
+        self.archive = archive
+        self.header = header
+        self.name = name  # the archive's and the file's, as said
+        self.left = header.size  # compressed bytes still to read (None: the deflated stream tells its end)
+        self.inflater = zlib.decompressobj(-15) if header.method == _DEFLATED else None
+        self.crc = 0
+        self.done = False
+
+    @property
+    def passable(self) -> bool:
+        """Whether the archive can be read on past this file, however its reading stops."""
+        return self.header.size is not None or self.done
+
+    def read(self, size: int, /) -> bytes:
+        return self._read(size, check=True)
+
+    def skip(self) -> None:
+        """What is left of it passed over, to the next file's header."""
+        while self.left:
+            self._piece(PIECE)
+        self.done = self.done or self.header.size is not None
+        while not self.done:  # (deflated, its sizes after it: its stream tells its end)
+            self._read(PIECE, check=False)
+
+    def _read(self, size: int, *, check: bool) -> bytes:
+        if self.done:
+            return b""
+        data = self._inflated(size) if self.inflater is not None else self._piece(size)
+        self.crc = zlib.crc32(data, self.crc)
+        if not data:
+            self._end(check=check)
+        return data
+
+    def _piece(self, size: int) -> bytes:
+        if self.left == 0:
+            return b""
+        data = self.archive.take(size if self.left is None else min(size, self.left))
+        if self.left is not None:
+            self.left -= len(data)
+        return data
+
+    def _inflated(self, size: int) -> bytes:
+        assert self.inflater is not None  # noqa: S101 - (a deflated file's)
+        while not self.inflater.eof:
+            if not (feed := self.inflater.unconsumed_tail or self._piece(PIECE)):  # (its size read, its stream not)
+                raise zlib.error("its deflated data ends before its stream does")
+            if data := self.inflater.decompress(feed, max(size, 1)):
+                return data
+        return b""
+
+    def _end(self, *, check: bool) -> None:
+        self.done = True
+        if self.left is None and self.inflater is not None and self.inflater.unused_data:
+            self.archive.give_back(self.inflater.unused_data)  # (the next file's: read past its stream's end)
+        while self.left:  # (what its size holds past its stream's end)
+            self._piece(PIECE)
+        crc = self.header.crc
+        if self.header.flags & _SIZES_AFTER:
+            first = self.archive.exactly(4)
+            rest = self.archive.exactly((16 if self.header.zip64 else 8) + (4 if first == _DESCRIPTOR else 0))
+            crc = struct.unpack_from("<I", rest if first == _DESCRIPTOR else first)[0]
+        if check and crc != self.crc:
+            raise ScanError.stopped(self.name, "its CRC-32 is not that of its data: spoilt")
+
+
+class StreamedZipFiles(Files):
+    """The files of a ZIP archive read from their own headers, one after another; what they expand to is bounded
+    as any compressed input's is."""
+
+    unreadable = (zlib.error,)
+
+    def __init__(self, source: Reader, name: str, opened: Opened) -> None:
+        super().__init__(name, opened)
+        self.archive = _Input(source, name)
+        self.file: _File | None = None  # the one read last
+        self.expansion = Expansion(name)
+
+    def _next(self) -> IO[bytes] | None:
+        if self.file is not None:
+            self.file.skip()
+        while (signature := self.archive.exactly(4)) == _LOCAL:
+            header = _Header.read(self.archive)
+            self.inner = header.name
+            self.file = _File(self.archive, header, f"{self.name}: {header.name}")
+            if header.size is None and header.method != _DEFLATED:  # (stored so: nothing tells where it ends)
+                raise _Cut.stopped(self.file.name, "not deflated, and its size written after it: only the archive's "
+                                                   "directory gives it (the archive is cut short, or on a pipe)")
+            if header.flags & _ENCRYPTED:
+                raise ScanError.stopped(self.file.name, "encrypted: its password is needed to read it")
+            if header.method not in (_STORED, _DEFLATED):
+                raise ScanError.stopped(self.file.name, f"compressed in a way read from a whole archive only "
+                                                        f"(method {header.method}): save it whole, then scan it")
+            if not header.name.endswith("/"):
+                return cast(IO[bytes], self.file)
+            self.file.skip()
+        self.file = None
+        if signature not in _AFTER or not self._ends(signature):
+            raise _Cut.stopped(self.name, CUT)
+        return None
+
+    def _ends(self, signature: bytes) -> bool:
+        """Whether the archive's directory, read to its end (past the files), ends with its end record."""
+        tail, self.archive.back = signature + self.archive.back, b""
+        while data := self.archive.source.read(PIECE):  # (a directory of a million files: 100 MB, never held)
+            tail = (tail + data)[-_END_MOST:]
+        at = tail.rfind(_AFTER[-1])
+        return 0 <= at <= len(tail) - _END.size and len(tail) - at - _END.size == _END.unpack_from(tail, at)[-1]
+
+    def _goes_on(self, exc: Exception) -> bool:
+        return not isinstance(exc, _Cut) and self.file is not None and self.file.passable
+
+    def read(self, size: int, /) -> bytes:
+        self.expansion.check()
+        data = super().read(size)
+        return data if self._current is None else self.expansion.add(data, self.archive.count)
+
+
+def zip_files(source: IO[bytes], head: bytes, name: str, opened: Opened, *, inside: bool) -> Reader:
+    """A ZIP archive's members, read one after another (each may itself be compressed): by the directory at its end,
+    or, where it has none (cut short) or is read from a pipe (``head``: its first bytes, read from it), from each
+    member's own header."""
+    if inside:
+        raise ScanError(f"{name} is a ZIP archive inside another archive: extract it, then scan what it holds")
+    if not source.seekable():
+        return StreamedZipFiles(Prefixed(head, source, name), name, opened)
+    try:
+        size = source.seek(0, os.SEEK_END)
+        source.seek(0)
+        return ZipFiles(zipfile.ZipFile(source), name, size, opened)
+    except zipfile.BadZipFile as exc:
+        if not head.startswith(_LOCAL) or source.seek(0) != 0:  # (no directory: each file's own header)
+            raise ScanError.stopped(name, reason(exc)) from None
+        return StreamedZipFiles(source, name, opened)
+    except (OSError, ValueError, EOFError, NotImplementedError) as exc:  # (the last: a member that needs a version
+        raise ScanError.stopped(name, reason(exc)) from None  # of ZIP zipfile does not read)
