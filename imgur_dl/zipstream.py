@@ -5,7 +5,9 @@ A file's data follows its header. Its compressed size is in the header, or, wher
 data (bit 3, as a writer that streams sets it), a deflated file's stream tells its own end; a stored file of that
 kind cannot be found the end of, and the archive stops there, in one line. Files stored or deflated are read (as
 exports hold them); one compressed another way, or encrypted, is one line, and the archive reads on. Each file's
-CRC-32 is checked, as zipfile checks it.
+CRC-32 is checked, as zipfile checks it; the archive is whole once its directory, after its files, ends with its end
+record. (:func:`zip_files` chooses the way: a whole ZIP in a file is read by its directory, as
+:class:`~imgur_dl.archives.ZipFiles`.)
 """
 
 from __future__ import annotations
