@@ -139,7 +139,7 @@ SCENARIOS = {
     "list-1000": Scenario("list-1000", 1, 4_000, 0.150, 4 * MB, 60 * MB, tools=("imgur-dl",), albums=1000),
 }
 # Measured apart from the scenarios above.
-EXTRA = ("hashing", "scan", "blocks", "warc", "mbox", "history", "links", "list", "fleet", "wayback")
+EXTRA = ("hashing", "scan", "blocks", "warc", "mbox", "zip", "history", "links", "list", "fleet", "wayback")
 AGAINST: list[str] = []  # other checkouts whose imgur-dl the scans time too (--against)
 SMOKE = Scenario("smoke", 12, 20_000, 0.02, 4 * MB, 60 * MB, ("imgur-dl", "gallery-dl", "curl", "python-floor -j 4"))
 SMOKE_THROTTLED = Scenario("smoke-throttled", 24, 20_000, 0.02, 4 * MB, 60 * MB, ("imgur-dl", "imgur-dl -j 3"),
@@ -759,6 +759,37 @@ def scanning_mbox(runs: int, work: Path, size: int = 200 * MB) -> str:
     return "\n".join(_scan_report(runs, mbox, {"grep -aoE": grep}, heading, size=text_size, unit="mail")) + "\n"
 
 
+def scanning_zip(runs: int, work: Path, size: int = 200 * MB) -> str:
+    """``--scan`` of a data export as a ZIP (the Reddit-dump-shaped text of :func:`scanning`, deflated, in four
+    files): read by its directory from a file, from each file's own header on a pipe, and cut short at nine tenths
+    (a download stopped: no directory) against ``unzip -p | grep``."""
+    import zipfile  # noqa: PLC0415
+
+    text = work / "RS_export.json"
+    with text.open("wb") as out:
+        text_size, links = _reddit_dump(out, size)
+    export, cut = work / "export.zip", work / "export-cut.zip"
+    with text.open("rb") as lines, zipfile.ZipFile(export, "w", zipfile.ZIP_DEFLATED) as archive:
+        for part in range(4):
+            with archive.open(f"Reddit/posts-{part}.json", "w") as member:
+                while lines.tell() < (part + 1) * text_size // 4 and (line := lines.readline()):
+                    member.write(line)
+    text.unlink()
+    with export.open("rb") as whole, cut.open("wb") as short:
+        short.write(whole.read(export.stat().st_size * 9 // 10))
+    scan = shlex.join([*_imgur_dl(), "--scan"])
+    tools = {"imgur-dl --scan FILE -g": f"{scan} {export} -g -q", "imgur-dl --scan - -g (a pipe)": f"{scan} - -g -q < "
+             f"{export}", "imgur-dl --scan CUT -g (nine tenths)": f"{scan} {cut} -g -q"}
+    for checkout in AGAINST:
+        tools[f"imgur-dl@{checkout} --scan CUT -g"] = shlex.join([*_imgur_dl(checkout), "--scan", str(cut), "-g", "-q"])
+    if shutil.which("unzip"):
+        tools["unzip -p | grep -oE"] = f"unzip -p {export} | grep -oE 'https://i\\.imgur\\.com/[A-Za-z0-9]+\\.jpg'"
+    heading = (f"## Scan: a ZIP export of {text_size / MB:.0f} MB of Reddit-dump-shaped text "
+               f"({export.stat().st_size / MB:.1f} MB deflated, four files), {links} Imgur links, {runs} runs each, "
+               "medians")
+    return "\n".join([heading, "", *_scan_table(_timed(runs, tools), text_size, "text")]) + "\n"
+
+
 def scanning_history(runs: int, work: Path, pages: int = 300_000) -> str:
     """``--scan`` of a browser's history (Firefox's places.sqlite) in use, against sqlite3 | grep.
 
@@ -991,6 +1022,7 @@ def _extras(names: list[str], runs: int, work: Path, *, smoke: bool, listed: str
         ("blocks", lambda: scanning_blocks(runs, work, size=small(4 * MB, 100 * MB))),
         ("warc", lambda: scanning_warc(runs, work, size=small(4 * MB, 200 * MB))),
         ("mbox", lambda: scanning_mbox(runs, work, size=small(4 * MB, 200 * MB))),
+        ("zip", lambda: scanning_zip(runs, work, size=small(4 * MB, 200 * MB))),
         ("history", lambda: scanning_history(runs, work, pages=small(3000, 300_000))),
         ("links", lambda: links(runs, work, files=small(50, 100_000))),
         ("wayback", lambda: recovering(runs, work, files=small(3, 20))),
