@@ -23,6 +23,10 @@ from imgur_dl.reader import Expansion, Prefixed, Reader, peek
 
 Opened = Callable[[IO[bytes], str], Reader]  # an archive's file (named so in what is said) as text to read
 FILES_STOPPED_MOST = 10  # files of one archive that may not be read to their end, each said, before it is given up
+# The most archives an archive is read inside: a ZIP or tar inside a ZIP or tar (exports kept in a backup's
+# tarball), and none deeper (a ZIP that holds itself, as some are made to, would be read for ever).
+DEEPEST = 1
+TOO_DEEP = "inside an archive inside another"  # (where one is not read)
 _ENCRYPTED = 0x1  # a ZIP file's general purpose flag: its data is encrypted (APPNOTE.TXT 4.4.4)
 
 

@@ -41,7 +41,7 @@ from pathlib import Path
 from typing import IO, Any, Protocol
 
 from imgur_dl import bplist, database, leveldb, lz4block, office, pdf, snss, zstdframes
-from imgur_dl.archives import Files, Opened, TarFiles
+from imgur_dl.archives import DEEPEST, TOO_DEEP, Files, Opened, TarFiles
 from imgur_dl.bzip2 import Blocks
 from imgur_dl.database import Database
 from imgur_dl.errors import ScanError, UsageError, reason
@@ -85,10 +85,10 @@ _LOOK = 514  # bytes of a file looked at to tell its text's encoding (a byte-ord
 _UNREADABLE: tuple[type[Exception], ...] = (OSError, ValueError, zlib.error)
 
 
-def opened(source: IO[bytes], name: str, *, inside: bool = False, warn: Callable[[str], None] | None = None,
+def opened(source: IO[bytes], name: str, *, depth: int = 0, warn: Callable[[str], None] | None = None,
            path: Path | None = None) -> Reader:
     """``source`` as text to read: decompressed when its first bytes say it is compressed, a ZIP archive's
-    members one after another (``inside``: this is one of them), a WARC file's records with their bodies decoded
+    members one after another (``depth``: the archives it is inside), a WARC file's records with their bodies decoded
     (``warn``: told what could not be), an SQLite database's values (read from ``path``: the file ``source`` is,
     when it is one of its own). Its ``read`` gives what has arrived (a pipe is not waited on for a whole block),
     and raises :class:`ScanError` where it cannot go on."""
@@ -100,17 +100,17 @@ def opened(source: IO[bytes], name: str, *, inside: bool = False, warn: Callable
     if kind is None and path is not None and (tables := _leveldb(source, path, name)) is not None:
         return tables
     if kind in ("sqlite", "sqlite-wal", "sqlite-journal"):
-        return _database(name, kind, path, Prefixed(head, source, name), inside=inside, warn=warn)
+        return _database(name, kind, path, Prefixed(head, source, name), inside=depth > 0, warn=warn)
     if kind == "zip":
-        return zip_files(source, head, name, _inside(warn), inside=inside)
+        return zip_files(source, head, name, _within(depth, warn), depth=depth)
     if kind in _UNREAD:
         raise ScanError(f"{name} is {_UNREAD[kind]}, which imgur-dl does not read (it reads zstd, gzip, xz, bzip2 "
                         "and ZIP): extract it, then scan what it holds")
     raw = Prefixed(head, source, name, then_more=True)  # (what it is is told by its first piece, read whole)
     if kind == "mozlz4":
-        return _contents(_mozlz4(raw, name), name, None, warn, inside=inside)
+        return _contents(_mozlz4(raw, name), name, None, warn, depth=depth)
     if kind is None:
-        return _contents(raw, name, None, warn, inside=inside)
+        return _contents(raw, name, None, warn, depth=depth)
     counted = _Counting(raw)
     if kind == "gzip":  # (a .warc.gz too: a gzip member a record, one after another)
         decoded = _Decoded(Members(counted, name, Gzip()), counted, name)
@@ -120,13 +120,13 @@ def opened(source: IO[bytes], name: str, *, inside: bool = False, warn: Callable
         decoded = _Decoded(Blocks(counted, name), counted, name)  # (a block at a time: a spoilt one passed over)
     else:
         decoded = _zstd(counted, name, dictionary=head.startswith(_DICTIONARY_FRAME))
-    return _contents(decoded, name, lambda: counted.count, warn, inside=inside)
+    return _contents(decoded, name, lambda: counted.count, warn, depth=depth)
 
 
-def _inside(warn: Callable[[str], None] | None) -> Opened:
-    """How an archive's file is read: as :func:`opened` reads one, inside an archive (``warn``: told what could not
-    be decoded)."""
-    return functools.partial(opened, inside=True, warn=warn)
+def _within(depth: int, warn: Callable[[str], None] | None) -> Opened:
+    """How the files of an archive ``depth`` archives deep are read: as :func:`opened` reads one, one archive deeper
+    (``warn``: told what could not be decoded)."""
+    return functools.partial(opened, depth=depth + 1, warn=warn)
 
 
 def _database(name: str, kind: str, path: Path | None, raw: Reader, *, inside: bool,
@@ -204,25 +204,25 @@ def _whole(raw: Reader, name: str, warn: Callable[[str], None] | None, *, what: 
 
 
 def _contents(reader: Reader, name: str, taken: Callable[[], int] | None, warn: Callable[[str], None] | None, *,
-              inside: bool) -> Reader:
+              depth: int) -> Reader:
     """A file's text, once decompressed: what its first piece says it is (:class:`_Opening`). ``taken``: how much of
     the file a compressed one has been read (None: it is the text itself)."""
-    return _Opening(reader, name, taken, warn, inside=inside)
+    return _Opening(reader, name, taken, warn, depth=depth)
 
 
 class _Opening:
     """A file's text as its first piece says to read it (of a pipe, what has arrived, not waited on past the few
     bytes that tell a WARC file): a WARC file record by record (:mod:`imgur_dl.warc`), a tar
-    archive's members one after another (not one inside another archive's: its magic number is 257 bytes in, and a
-    tar whose first piece is shorter is read as text), anything else as :class:`_Text` reads it."""
+    archive's members one after another (its magic number is 257 bytes in: a tar whose first piece is shorter is
+    read as text; so is one :data:`TOO_DEEP`), anything else as :class:`_Text` reads it."""
 
     def __init__(self, reader: Reader, name: str, taken: Callable[[], int] | None,
-                 warn: Callable[[str], None] | None, *, inside: bool) -> None:
+                 warn: Callable[[str], None] | None, *, depth: int) -> None:
         self.reader = reader
         self.name = name
         self.taken = taken
         self.warn = warn
-        self.inside = inside
+        self.depth = depth  # the archives it is inside
         self._chosen: Reader | None = None
 
     def read(self, size: int, /) -> bytes:
@@ -232,7 +232,7 @@ class _Opening:
                 first += peek(self.reader, _WARC_LOOK - len(first))
             rest = Prefixed(first, self.reader, self.name)
             if first.startswith(database.MAGIC):  # (compressed: no file of its own to read as a database)
-                self._chosen = _database(self.name, "sqlite", None, rest, inside=self.inside, warn=self.warn)
+                self._chosen = _database(self.name, "sqlite", None, rest, inside=self.depth > 0, warn=self.warn)
             elif is_warc(first):
                 self._chosen = Warc(rest, self.name, Expansion(self.name), taken=self.taken, warn=self.warn)
             elif first.startswith(pdf.MAGIC):
@@ -253,13 +253,13 @@ class _Opening:
         return self._chosen.read(size)
 
     def _tar(self, rest: Reader) -> Reader:
-        """A tar archive's members, one after another; one inside another archive read as text, which finds the
+        """A tar archive's members, one after another; one deeper than :data:`DEEPEST` read as text, which finds the
         links of what is not compressed inside it, and said to be (the rest would be lost without a word)."""
-        if not self.inside:
-            return TarFiles(rest, self.name, _inside(self.warn))
+        if self.depth <= DEEPEST:
+            return TarFiles(rest, self.name, _within(self.depth, self.warn))
         if self.warn is not None:
-            self.warn(f"{self.name}: a tar archive inside another archive, read as text: what is compressed inside it "
-                      "is not read (extract it, then scan what it holds)")
+            self.warn(f"{self.name}: a tar archive {TOO_DEEP}, read as text: what is compressed inside it is not "
+                      "read (extract it, then scan what it holds)")
         return _Text(rest)
 
 

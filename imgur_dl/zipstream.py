@@ -19,7 +19,7 @@ import zlib
 from dataclasses import dataclass
 from typing import IO, cast
 
-from imgur_dl.archives import Files, Opened, ZipFiles
+from imgur_dl.archives import DEEPEST, TOO_DEEP, Files, Opened, ZipFiles
 from imgur_dl.errors import ScanError, reason
 from imgur_dl.reader import PIECE, Expansion, Prefixed, Reader
 
@@ -221,13 +221,13 @@ class StreamedZipFiles(Files):
         return data if self._current is None else self.expansion.add(data, self.archive.count)
 
 
-def zip_files(source: IO[bytes], head: bytes, name: str, opened: Opened, *, inside: bool) -> Reader:
+def zip_files(source: IO[bytes], head: bytes, name: str, opened: Opened, *, depth: int) -> Reader:
     """A ZIP archive's members, read one after another (each may itself be compressed): by the directory at its end,
-    or, where it has none (cut short) or is read from a pipe (``head``: its first bytes, read from it), from each
-    member's own header."""
-    if inside:
-        raise ScanError(f"{name} is a ZIP archive inside another archive: extract it, then scan what it holds")
-    if not source.seekable():
+    or, where it has none (cut short), is read from a pipe (``head``: its first bytes, read from it) or is inside
+    another archive (``depth``: how many), from each member's own header."""
+    if depth > DEEPEST:
+        raise ScanError(f"{name} is a ZIP archive {TOO_DEEP}: extract it, then scan what it holds")
+    if depth or not source.seekable():  # (a file of an archive read as a ZIP: front to back, not by seeking in it)
         return StreamedZipFiles(Prefixed(head, source, name), name, opened)
     try:
         size = source.seek(0, os.SEEK_END)

@@ -538,28 +538,53 @@ def test_the_files_of_a_zip_are_not_run_together() -> None:
     (b"7z\xbc\xaf\x27\x1c\x00\x04" + bytes(50), "t is a 7-Zip archive, which imgur-dl does not read"),
     (b"Rar!\x1a\x07\x01\x00" + bytes(50), "t is a RAR archive, which imgur-dl does not read"),
     (b"\x04\x22\x4d\x18" + bytes(50), "t is lz4-compressed, which imgur-dl does not read"),
-    (_zipped({"inner.zip": _zipped({"a.txt": b"imgur.com/a/AbC1234"})}),
-     "t: inner.zip is a ZIP archive inside another archive: extract it"),
-], ids=["7z", "rar", "lz4", "zip-in-zip"])
+    (_zipped({"o.zip": _zipped({"inner.zip": _zipped({"a.txt": b"imgur.com/a/AbC1234"})})}),
+     "t: o.zip: inner.zip is a ZIP archive inside an archive inside another: extract it"),
+], ids=["7z", "rar", "lz4", "zip-in-zip-in-zip"])
 def test_an_archive_that_is_not_read_is_said_to_be(data: bytes, says: str) -> None:
     scanner = Scanner()
     assert list(scanner.scan(io.BytesIO(data), "t")) == []
     assert [str(e) for e in scanner.errors] == [str(scanner.errors[0])] and says in str(scanner.errors[0])
 
 
-def test_a_tar_archive_inside_another_is_read_as_text_and_said_to_be() -> None:
+def test_a_tar_archive_inside_two_others_is_read_as_text_and_said_to_be() -> None:
     # Its text gives the links of what is not compressed inside it; what is (a .json.gz) is not read: that is said,
-    # as a ZIP inside another archive is, not lost without a word.
+    # as a ZIP so deep is, not lost without a word.
     inner = _tarred({"a.txt": b"see https://imgur.com/a/AbC1234\n",
                      "b.json.gz": gzip.compress(b'{"url": "https://imgur.com/a/XyZ9876"}')}, mode="w")
     scanner = Scanner()
-    assert [t.id for t in scanner.scan(io.BytesIO(_zipped({"t.tar": inner})), "t.zip")] == ["AbC1234"]
-    assert (scanner.warnings, scanner.errors) == (["t.zip: t.tar: a tar archive inside another archive, read as text: "
-                                                   "what is compressed inside it is not read (extract it, then scan "
-                                                   "what it holds)"], [])
+    assert [t.id for t in scanner.scan(io.BytesIO(_zipped({"o.zip": _zipped({"t.tar": inner})})), "t.zip")] == [
+        "AbC1234"]
+    assert (scanner.warnings, scanner.errors) == (["t.zip: o.zip: t.tar: a tar archive inside an archive inside "
+                                                   "another, read as text: what is compressed inside it is not read "
+                                                   "(extract it, then scan what it holds)"], [])
     scanner = Scanner()  # (on its own, every file of it is read, and nothing is said)
     assert [t.id for t in scanner.scan(io.BytesIO(inner), "t.tar")] == ["AbC1234", "XyZ9876"]
     assert (scanner.warnings, scanner.errors) == ([], [])
+
+
+@pytest.mark.parametrize("outer", ["tgz", "zip"])
+def test_an_archive_inside_another_is_read_file_by_file(outer: str) -> None:
+    # Exports kept in a backup's tarball (or ZIP): each read as it streams by, a compressed file in it decompressed, a
+    # tar inside a ZIP too. What cannot be read in one (an encrypted file, its end cut off) is one line, and the
+    # files after it are read. (Before, a ZIP there was passed over in a line, and a tar read as text.)
+    takeout = _zipped({"a.txt": b"imgur.com/a/AbC1234", "b.json.gz": gzip.compress(b"imgur.com/a/XyZ9876"),
+                       "c.txt": b"imgur.com/a/QwE5678"})
+    locked = bytearray(takeout)
+    locked[locked.index(b"PK\x03\x04", 1) + 6] |= 1  # (b.json.gz encrypted, in its own header)
+    crawl = _tarred({"d.txt": b"imgur.com/a/RtY1234", "e.txt.xz": lzma.compress(b"imgur.com/a/UiO5678")}, "w")
+    members = {"takeout.zip": bytes(locked), "cut.zip": takeout[:60], "crawl.tar": crawl,
+               "notes.txt": b"imgur.com/a/PaS9012"}
+    backup = _tarred(members) if outer == "tgz" else _zipped(members)
+    scanner = Scanner()
+    found = [t.id for t in scanner.scan(io.BytesIO(backup), f"backup.{outer}")]
+    assert found == ["AbC1234", "QwE5678", "RtY1234", "UiO5678", "PaS9012"]
+    assert [str(e) for e in scanner.errors] == [
+        f"backup.{outer}: takeout.zip: b.json.gz: cannot read on (encrypted: its password is needed to read it); what "
+        "was found before it still counts; the archive's other files are read",
+        f"backup.{outer}: cut.zip: cannot read on (the archive stops before its end: cut short, or spoilt); what was "
+        "found before it still counts; the archive's other files are read"]
+    assert scanner.warnings == []
 
 
 def _mozlz4(data: bytes) -> bytes:
