@@ -2,9 +2,10 @@
 the archive's end: one whose download was cut short (it has no directory), or one on a pipe.
 
 A file's data follows its header. Its compressed size is in the header, or, where its flags say its sizes follow its
-data (bit 3, as a writer that streams sets it), a deflated file's stream tells its own end; a stored file of that
-kind cannot be found the end of, and the archive stops there, in one line. Files stored or deflated are read (as
-exports hold them); one compressed another way, or encrypted, is one line, and the archive reads on. Each file's
+data (bit 3, as a writer that streams sets it), a deflated file's stream tells its own end, and a stored file's
+end is its descriptor's signature where the size and CRC-32 after it are those of the bytes before. Files stored or
+deflated are read (as exports hold them); one compressed another way, or encrypted, is one line, and the archive
+reads on (where its size is known: one whose size follows it stops the archive, in one line). Each file's
 CRC-32 is checked, as zipfile checks it; the archive is whole once its directory, after its files, ends with its end
 record. (:func:`zip_files` chooses the way: a whole ZIP in a file is read by its directory, as
 :class:`~imgur_dl.archives.ZipFiles`.)
@@ -34,6 +35,8 @@ _ZIP64 = 0x0001  # the extra field with 64-bit sizes (APPNOTE.TXT 4.5.3)
 _FULL = 0xFFFFFFFF  # a size given in that field instead
 _END = struct.Struct("<4sHHHHIIH")  # the end record, before its comment (APPNOTE.TXT 4.3.16)
 _END_MOST = _END.size + 0xFFFF  # with the longest comment
+_DESCRIBED, _DESCRIBED_64 = struct.Struct("<III"), struct.Struct("<IQQ")  # a descriptor after its signature: CRC, sizes
+_DESCRIPTOR_MOST = 4 + _DESCRIBED_64.size  # with its signature
 CUT = "the archive stops before its end: cut short, or spoilt"
 
 
@@ -52,10 +55,16 @@ class _Input:
 
     def take(self, size: int) -> bytes:
         """Up to ``size`` bytes; where the archive ends first, it is cut short."""
+        if not (data := self.take_or_end(size)):
+            raise _Cut.stopped(self.name, CUT)
+        return data
+
+    def take_or_end(self, size: int) -> bytes:
+        """Up to ``size`` bytes; none where the archive ends."""
         if self.back:
             data, self.back = self.back[:size], self.back[size:]
-        elif not (data := self.source.read(size)):
-            raise _Cut.stopped(self.name, CUT)
+        else:
+            data = self.source.read(size)
         self.count += len(data)
         return data
 
@@ -111,6 +120,8 @@ class _File:
         self.inflater = zlib.decompressobj(-15) if header.method == _DEFLATED else None
         self.crc = 0
         self.done = False
+        self.held = bytearray()  # (a stored file's, whose size follows it: read, not yet handed on)
+        self.given = 0  # (of such a file: its bytes handed on)
 
     @property
     def passable(self) -> bool:
@@ -131,7 +142,8 @@ class _File:
     def _read(self, size: int, *, check: bool) -> bytes:
         if self.done:
             return b""
-        data = self._inflated(size) if self.inflater is not None else self._piece(size)
+        data = self._inflated(size) if self.inflater is not None else \
+            self._piece(size) if self.header.size is not None else self._sought(size)
         self.crc = zlib.crc32(data, self.crc)
         if not data:
             self._end(check=check)
@@ -143,6 +155,31 @@ class _File:
         data = self.archive.take(size if self.left is None else min(size, self.left))
         if self.left is not None:
             self.left -= len(data)
+        return data
+
+    def _sought(self, size: int) -> bytes:
+        """A stored file's bytes whose size follows them: up to its descriptor, found by its signature where the
+        size and CRC-32 after it are those of the bytes before (as Apache Commons Compress finds one)."""
+        if self.left == 0:
+            return b""
+        while len(self.held) < size + _DESCRIPTOR_MOST and (data := self.archive.take_or_end(PIECE)):
+            self.held += data
+        wide = self.header.zip64
+        fields, whole = (_DESCRIBED_64, 1 << 64) if wide else (_DESCRIBED, 1 << 32)
+        at = self.held.find(_DESCRIPTOR, 0, size + 4)
+        while at >= 0:
+            if len(self.held) >= at + 4 + fields.size:
+                crc, length, _ = fields.unpack_from(self.held, at + 4)
+                if length == (self.given + at) % whole and crc == zlib.crc32(self.held[:at], self.crc):
+                    self.left = 0  # (its end found: its descriptor is read after it, as any file's)
+                    self.archive.give_back(bytes(self.held[at:]))
+                    self.held = self.held[:at]
+                    break
+            at = self.held.find(_DESCRIPTOR, at + 1, size + 4)
+        if not self.held and self.left is None:  # (no descriptor after it: the archive's end lost, or spoilt)
+            raise _Cut.stopped(self.archive.name, CUT)
+        data, self.held = bytes(self.held[:size]), self.held[size:]
+        self.given += len(data)
         return data
 
     def _inflated(self, size: int) -> bytes:
@@ -188,9 +225,9 @@ class StreamedZipFiles(Files):
             header = _Header.read(self.archive)
             self.inner = header.name
             self.file = _File(self.archive, header, f"{self.name}: {header.name}")
-            if header.size is None and header.method != _DEFLATED:  # (stored so: nothing tells where it ends)
-                raise _Cut.stopped(self.file.name, "not deflated, and its size written after it: only the archive's "
-                                                   "directory gives it (the archive is cut short, or on a pipe)")
+            if header.size is None and header.method not in (_STORED, _DEFLATED):  # (nothing tells where it ends)
+                raise _Cut.stopped(self.file.name, "compressed in a way read from a whole archive only, its size "
+                                                   "written after it: save the archive whole, then scan it")
             if header.flags & _ENCRYPTED:
                 raise ScanError.stopped(self.file.name, "encrypted: its password is needed to read it")
             if header.method not in (_STORED, _DEFLATED):
