@@ -167,10 +167,13 @@ class _File:
         wide = self.header.zip64
         fields, whole = (_DESCRIBED_64, 1 << 64) if wide else (_DESCRIBED, 1 << 32)
         at = self.held.find(_DESCRIPTOR, 0, size + 4)
+        running, upto = self.crc, 0  # (the CRC-32 of the bytes up to a place: each byte's taken once, however many)
         while at >= 0:
             if len(self.held) >= at + 4 + fields.size:
                 crc, length, _ = fields.unpack_from(self.held, at + 4)
-                if length == (self.given + at) % whole and crc == zlib.crc32(self.held[:at], self.crc):
+                if fits := length == (self.given + at) % whole:
+                    running, upto = zlib.crc32(self.held[upto:at], running), at
+                if fits and crc == running:
                     self.left = 0  # (its end found: its descriptor is read after it, as any file's)
                     self.archive.give_back(bytes(self.held[at:]))
                     self.held = self.held[:at]
