@@ -27,6 +27,7 @@ FILES_STOPPED_MOST = 10  # files of one archive that may not be read to their en
 # tarball), and none deeper (a ZIP that holds itself, as some are made to, would be read for ever).
 DEEPEST = 1
 TOO_DEEP = "inside an archive inside another"  # (where one is not read)
+NAMELESS = "(a file with no name)"  # an archive's file named so in what is said, where its name is empty
 _ENCRYPTED = 0x1  # a ZIP file's general purpose flag: its data is encrypted (APPNOTE.TXT 4.4.4)
 
 
@@ -128,7 +129,7 @@ class TarFiles(Files):
                 member.offset_data + -(-member.size // tarfile.BLOCKSIZE) * tarfile.BLOCKSIZE
             file = self.tar.extractfile(member) if member.isfile() else None
             if file is not None:
-                self.inner = member.name
+                self.inner = member.name or NAMELESS
                 return file if member.issparse() else cast(IO[bytes], _Member(file, member, self.tail))
         if self.end is not None and self.tail.at(self.end, tarfile.BLOCKSIZE) != bytes(tarfile.BLOCKSIZE):
             raise tarfile.ReadError("the archive stops before its end: cut short, or spoilt")
@@ -225,7 +226,7 @@ class ZipFiles(Files):
         member = next(self._members, None)
         if member is None:
             return None
-        self.inner = member.filename
+        self.inner = member.filename or NAMELESS
         if member.flag_bits & _ENCRYPTED:  # (zipfile's own words name its whole record)
             raise ScanError.stopped(f"{self.name}: {self.inner}", "encrypted: its password is needed to read it")
         try:

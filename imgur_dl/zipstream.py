@@ -20,7 +20,7 @@ import zlib
 from dataclasses import dataclass
 from typing import IO, cast
 
-from imgur_dl.archives import DEEPEST, TOO_DEEP, Files, Opened, ZipFiles
+from imgur_dl.archives import DEEPEST, NAMELESS, TOO_DEEP, Files, Opened, ZipFiles
 from imgur_dl.errors import ScanError, reason
 from imgur_dl.reader import PIECE, Expansion, Prefixed, Reader
 
@@ -226,8 +226,8 @@ class StreamedZipFiles(Files):
             self.file.skip()
         while (signature := self.archive.exactly(4)) == _LOCAL:
             header = _Header.read(self.archive)
-            self.inner = header.name
-            self.file = _File(self.archive, header, f"{self.name}: {header.name}")
+            self.inner = header.name or NAMELESS
+            self.file = _File(self.archive, header, f"{self.name}: {self.inner}")
             if header.size is None and header.method not in (_STORED, _DEFLATED):  # (nothing tells where it ends)
                 raise _Cut.stopped(self.file.name, "compressed in a way read from a whole archive only, its size "
                                                    "written after it: save the archive whole, then scan it")

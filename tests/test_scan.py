@@ -404,6 +404,17 @@ def test_a_zip_member_left_without_a_name_is_read_as_the_others(tmp_path: Path) 
     result = run_main("--scan", str(tmp_path / "export.zip"), "-g")
     assert (result.code, result.out.split()) == (0, ["https://imgur.com/a/AbC1234", "https://imgur.com/a/XyZ9876",
                                                      "https://imgur.com/a/QwE5678"]), result
+    # One that cannot be read is named in words, not as nothing ("export.zip: : cannot read on"), read by the
+    # archive's directory or from a pipe.
+    locked = bytearray(out.getvalue())
+    for at in (locked.index(b"PK\x03\x04", 1), locked.index(b"PK\x01\x02", locked.index(b"PK\x01\x02") + 1)):
+        locked[at + (6 if locked[at + 2:at + 4] == b"\x03\x04" else 8)] |= 1
+    for opened in (io.BytesIO, _piped):
+        scanner = Scanner()
+        assert [t.id for t in scanner.scan(opened(bytes(locked)), "export.zip")] == ["AbC1234", "QwE5678"]
+        assert [str(e) for e in scanner.errors] == ["export.zip: (a file with no name): cannot read on (encrypted: its "
+                                                    "password is needed to read it); what was found before it still "
+                                                    "counts; the archive's other files are read"]
 
 
 def test_a_bug_met_reading_one_file_costs_that_file_alone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
