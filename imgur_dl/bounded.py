@@ -54,6 +54,11 @@ class Answer:
     attempts: int = 1  # the attempts it took (an answer that was worth another: what the last said, none left)
 
     @property
+    def line(self) -> str:
+        """Its status line, as said of a failure (``HTTP 503 Service Unavailable``)."""
+        return f"HTTP {self.status} {self.reason}".strip()
+
+    @property
     def after(self) -> str:
         """`` (after N attempts)`` when it took more than one, for the words said of a failure; else nothing."""
         return f" (after {self.attempts} attempts)" if self.attempts > 1 else ""
@@ -104,7 +109,7 @@ def get_bounded(
     With a ``pacing``, each attempt starts when it allows, and a 429 pauses
     every request it paces (:class:`~imgur_dl.pacing.Pacing`).
     """
-    judge = again or _transient
+    judge = again or transient
     proxy_tries = [0]
     tries = [0]
 
@@ -192,8 +197,8 @@ def _white_run(before: int, chunk: bytes) -> int:
     return after
 
 
-def _transient(answer: Answer) -> str | None:
-    """429 and 5xx pass; anything else is the answer."""
+def transient(answer: Answer) -> str | None:
+    """429 and 5xx pass (said as their status line); anything else is the answer."""
     if answer.status == 429 or answer.status >= 500:
-        return f"HTTP {answer.status} {answer.reason}".strip()
+        return answer.line
     return None

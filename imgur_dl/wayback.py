@@ -33,7 +33,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from imgur_dl.bounded import Answer, TooLarge, Unreachable, get_bounded
+from imgur_dl.bounded import Answer, TooLarge, Unreachable, get_bounded, transient
 from imgur_dl.cancel import Cancel
 from imgur_dl.dates import capture_time, upload_time
 from imgur_dl.downloader import Downloader, saved_at
@@ -248,7 +248,7 @@ class Wayback:
             params["matchType"] = "prefix"
         answer = self._ask(CDX, params=params, pacing=self.pacing)
         if answer.status != 200:
-            raise WaybackError(f"HTTP {answer.status} {answer.reason}".strip() + answer.after)
+            raise WaybackError(answer.line + answer.after)
         try:
             rows = json.loads(answer.body) if answer.body.strip() else []
         except (ValueError, RecursionError):
@@ -273,8 +273,7 @@ class Wayback:
         except Unreachable as exc:
             self._heard(str(exc))
             raise WaybackError(str(exc)) from None
-        status = f"HTTP {answer.status} {answer.reason}".strip()
-        self._heard(status if answer.status == 429 or answer.status >= 500 else None)  # (what retries left)
+        self._heard(transient(answer))  # (what retries left: a 429 or 5xx, said; an answer, None)
         return answer
 
     def _heard(self, failure: str | None) -> None:

@@ -87,7 +87,7 @@ def test_white_space_in_a_row_is_counted_across_the_pieces_it_came_in(chunks: li
                                                    (410, False), (499, False)])
 def test_the_api_s_answers_that_may_pass_are_429_and_every_5xx(status: int, transient: bool) -> None:
     answer = bounded.Answer(status, "Reason", {}, b"", None)
-    assert bounded._transient(answer) == (f"HTTP {status} Reason" if transient else None)
+    assert bounded.transient(answer) == (f"HTTP {status} Reason" if transient else None)
 
 
 def test_a_body_is_crawling_once_a_whole_window_came_slower_than_the_bound() -> None:
