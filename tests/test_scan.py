@@ -375,6 +375,15 @@ def _zipped(members: dict[str, bytes], *, compression: int = zipfile.ZIP_DEFLATE
     return out.getvalue()
 
 
+def _second_encrypted(zipped: bytes) -> bytes:
+    """``zipped`` with its second file's flag saying it is encrypted, in its own header and in the directory (where
+    zip writes it)."""
+    locked = bytearray(zipped)
+    for at in (locked.index(b"PK\x03\x04", 1), locked.index(b"PK\x01\x02", locked.index(b"PK\x01\x02") + 1)):
+        locked[at + (6 if locked[at + 2:at + 4] == b"\x03\x04" else 8)] |= 1
+    return bytes(locked)
+
+
 def test_a_zip_export_is_read_member_by_member(tmp_path: Path) -> None:
     # As a data export comes (Reddit's, Discord's, Google Takeout's): files of text, some compressed, in folders.
     dump, ids = _numbered_dump(3000)
@@ -406,12 +415,10 @@ def test_a_zip_member_left_without_a_name_is_read_as_the_others(tmp_path: Path) 
                                                      "https://imgur.com/a/QwE5678"]), result
     # One that cannot be read is named in words, not as nothing ("export.zip: : cannot read on"), read by the
     # archive's directory or from a pipe.
-    locked = bytearray(out.getvalue())
-    for at in (locked.index(b"PK\x03\x04", 1), locked.index(b"PK\x01\x02", locked.index(b"PK\x01\x02") + 1)):
-        locked[at + (6 if locked[at + 2:at + 4] == b"\x03\x04" else 8)] |= 1
+    locked = _second_encrypted(out.getvalue())
     for opened in (io.BytesIO, _piped):
         scanner = Scanner()
-        assert [t.id for t in scanner.scan(opened(bytes(locked)), "export.zip")] == ["AbC1234", "QwE5678"]
+        assert [t.id for t in scanner.scan(opened(locked), "export.zip")] == ["AbC1234", "QwE5678"]
         assert [str(e) for e in scanner.errors] == ["export.zip: (a file with no name): cannot read on (encrypted: its "
                                                     "password is needed to read it); what was found before it still "
                                                     "counts; the archive's other files are read"]
@@ -581,10 +588,9 @@ def test_an_archive_inside_another_is_read_file_by_file(outer: str) -> None:
     # files after it are read. (Before, a ZIP there was passed over in a line, and a tar read as text.)
     takeout = _zipped({"a.txt": b"imgur.com/a/AbC1234", "b.json.gz": gzip.compress(b"imgur.com/a/XyZ9876"),
                        "c.txt": b"imgur.com/a/QwE5678"})
-    locked = bytearray(takeout)
-    locked[locked.index(b"PK\x03\x04", 1) + 6] |= 1  # (b.json.gz encrypted, in its own header)
+    locked = _second_encrypted(takeout)  # (b.json.gz)
     crawl = _tarred({"d.txt": b"imgur.com/a/RtY1234", "e.txt.xz": lzma.compress(b"imgur.com/a/UiO5678")}, "w")
-    members = {"takeout.zip": bytes(locked), "cut.zip": takeout[:60], "crawl.tar": crawl,
+    members = {"takeout.zip": locked, "cut.zip": takeout[:60], "crawl.tar": crawl,
                "notes.txt": b"imgur.com/a/PaS9012"}
     backup = _tarred(members) if outer == "tgz" else _zipped(members)
     scanner = Scanner()
@@ -663,12 +669,9 @@ def test_a_zip_on_a_pipe_is_read_and_an_encrypted_member_and_a_zip_bomb_are_one_
         assert (pipe.returncode, pipe.stdout.split()) == (0, [b"https://imgur.com/a/AbC1234", b"https://imgur.com/a/"
                                                               b"XyZ9876", b"https://imgur.com/a/QwE5678"]), pipe.stderr
     # The second member encrypted (its flag set where zip writes it): the first still counts.
-    locked = bytearray(zipped)
-    for at in (locked.index(b"PK\x03\x04", 1), locked.index(b"PK\x01\x02", locked.index(b"PK\x01\x02") + 1)):
-        flags = at + (6 if locked[at + 2:at + 4] == b"\x03\x04" else 8)
-        locked[flags] |= 1
+    locked = _second_encrypted(zipped)
     scanner = Scanner()
-    assert [t.id for t in scanner.scan(opened(bytes(locked)), "locked.zip")] == ["AbC1234", "QwE5678"]
+    assert [t.id for t in scanner.scan(opened(locked), "locked.zip")] == ["AbC1234", "QwE5678"]
     assert [str(e) for e in scanner.errors] == ["locked.zip: b.txt: cannot read on (encrypted: its password is needed "
                                                 "to read it); what was found before it still counts; the archive's "
                                                 "other files are read"]
