@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import errno
 import io
 import os
@@ -352,7 +353,9 @@ def run() -> NoReturn:
     if status in (ExitStatus.INTERRUPTED, ExitStatus.TERMINATED, ExitStatus.HANGUP) and threading.active_count() > 1:
         # Workers still inside a connect() would hold the exit up until their
         # timeout; every file they touch is a .part, so leaving now is safe.
-        sys.stdout.flush()
-        sys.stderr.flush()
+        for stream in (sys.stdout, sys.stderr):  # (either may be closed: `>&-`, a reader gone)
+            if stream is not None:
+                with contextlib.suppress(OSError, ValueError):
+                    stream.flush()
         os._exit(status)
     sys.exit(status)

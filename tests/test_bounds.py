@@ -8,6 +8,7 @@ import json
 import os
 import signal
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -391,6 +392,25 @@ def test_a_closed_stderr_is_no_reason_to_stop(imgur: Imgur, tmp_path: Path) -> N
                           check=False, close_fds=True, preexec_fn=lambda: os.close(2))
     assert done.returncode == 0
     assert len(files_under(tmp_path / "AbC1234")) == len(album.images)
+
+
+_LEFT_WITH_A_WORKER = """
+import threading
+from imgur_dl import cli
+from imgur_dl.status import ExitStatus
+threading.Thread(target=threading.Event().wait, daemon=True).start()  # (a worker still inside a connect())
+cli.main = lambda *args, **kwargs: ExitStatus.INTERRUPTED
+cli.run()
+"""
+
+
+@pytest.mark.parametrize("closed", [1, 2])
+def test_a_run_interrupted_with_a_worker_left_ends_as_interrupted_on_closed_streams(closed: int) -> None:
+    # (`imgur-dl ... >&-` from cron, Ctrl-C'd while a worker waits on a connect(): the exit that does not wait for it)
+    done = subprocess.run([sys.executable, "-c", _LEFT_WITH_A_WORKER], stdin=subprocess.DEVNULL,
+                          capture_output=True, timeout=30, check=False,
+                          preexec_fn=lambda: os.close(closed))
+    assert (done.returncode, done.stdout, done.stderr) == (130, b"", b"")
 
 
 @pytest.mark.parametrize("stderr", ["full", "reader gone"])
