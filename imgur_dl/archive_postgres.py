@@ -50,6 +50,7 @@ from imgur_dl.text import decimal, hide_password, is_url, printable, unencoded
 
 if TYPE_CHECKING:
     import psycopg
+    import psycopg.sql
 
 # psycopg's own warnings (a statement of a batch that failed: "error ignored terminating <psycopg.Pipeline ...>"),
 # which Python prints on standard error as they are where a program sets no logging up: each failure is said once
@@ -141,6 +142,7 @@ class _Server:
 
     def __init__(self, url: str, give_up: Callable[[], bool] = lambda: False, *, writes: bool = True) -> None:
         import psycopg  # noqa: PLC0415 - the optional extra (the store found it there)
+        import psycopg.conninfo  # noqa: PLC0415
 
         self._pg = psycopg
         self._url = url
@@ -281,6 +283,8 @@ class PostgresStore:
                  writes: bool = True, claims: bool = False) -> None:
         try:
             import psycopg  # noqa: PLC0415 - an optional extra
+            import psycopg.conninfo  # noqa: PLC0415
+            import psycopg.sql  # noqa: PLC0415
         except ImportError:
             raise UsageError(f"cannot use {redact(location)} as a download archive: PostgreSQL needs the postgres "
                              f"extra: {EXTRA}") from None

@@ -18,6 +18,7 @@ import urllib3
 from requests.adapters import HTTPAdapter
 from requests.structures import CaseInsensitiveDict
 from requests.utils import DEFAULT_CA_BUNDLE_PATH, select_proxy, urldefragauth
+from urllib3.util import parse_url
 
 from imgur_dl.defaults import USER_AGENT, environ_proxy
 from imgur_dl.errors import UsageError
@@ -169,7 +170,7 @@ class _Adapter(HTTPAdapter):
         if not proxy:
             return _Route(self, self.poolmanager, host, pool_kwargs, forwarded=False)
         proxy = proxy if "://" in proxy else f"http://{proxy}"  # (host:port names an http:// proxy)
-        if not urllib3.util.parse_url(proxy).host:
+        if not parse_url(proxy).host:
             raise requests.exceptions.InvalidProxyURL("the proxy URL names no host")
         # (A plain http:// URL is given to the proxy whole; https:// goes through a tunnel, as its path.)
         forwarded = host["scheme"] != "https" and not proxy.lower().startswith("socks")
