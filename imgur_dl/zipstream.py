@@ -132,7 +132,8 @@ class _File:
         return self._read(size, check=True)
 
     def skip(self) -> None:
-        """What is left of it passed over, to the next file's header."""
+        """What is left of it passed over, to the next file's header (what its size holds past its deflated stream's
+        end too)."""
         while self.left:
             self._piece(PIECE)
         self.done = self.done or self.header.size is not None
@@ -198,8 +199,6 @@ class _File:
         self.done = True
         if self.left is None and self.inflater is not None and self.inflater.unused_data:
             self.archive.give_back(self.inflater.unused_data)  # (the next file's: read past its stream's end)
-        while self.left:  # (what its size holds past its stream's end)
-            self._piece(PIECE)
         crc = self.header.crc
         if self.header.flags & _SIZES_AFTER:
             first = self.archive.exactly(4)

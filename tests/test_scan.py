@@ -16,6 +16,7 @@ import quopri
 import random
 import re
 import string
+import struct
 import subprocess
 import sys
 import tarfile
@@ -1733,15 +1734,23 @@ def test_a_zip_cut_short_gives_every_link_before_the_cut(sizes: list[int], cut: 
                                       "counts; the archive's other files are read"),
     ("spoilt", ["AbC1234", "XyZ9876", "QwE5678"], "b.txt: cannot read on (its CRC-32 is not that of its data: "
                                                   "spoilt); what was found before it still counts; the archive's "
-                                                  "other files are read")])
+                                                  "other files are read"),
+    # Deflated, its stated size past its stream's end (a writer that pads): what lies between is no file's.
+    ("deflated, padded after its stream", ["AbC1234", "XyZ9876", "QwE5678"], None)])
 def test_a_zip_on_a_pipe_says_what_it_cannot_read_in_one_line(form: str, found: list[str], says: str | None) -> None:
     members = {"a.txt": b"imgur.com/a/AbC1234 PK\x07\x08\x00\x00\x00\x00\x14\x00\x00\x00 ",
                "b.txt": b"imgur.com/a/XyZ9876 xx", "c.txt": b"imgur.com/a/QwE5678"}
     out = _Pipe() if form.startswith("stored to a pipe") else io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as archive:
         for name, data in members.items():
-            archive.writestr(name, data, zipfile.ZIP_BZIP2 if form == "bzip2" and name == "b.txt" else None)
+            archive.writestr(name, data, zipfile.ZIP_BZIP2 if form == "bzip2" and name == "b.txt" else
+                             zipfile.ZIP_DEFLATED if form.startswith("deflated") else None)
     packed = bytearray(out.data if isinstance(out, _Pipe) else out.getvalue())
+    if form.endswith("padded after its stream"):
+        padding = b"imgur.com/a/ZzZ0000 " * 4000  # (more than a piece read at once)
+        size, named, extra = struct.unpack_from("<I4xHH", packed, 18)  # (a.txt's, in its own header)
+        struct.pack_into("<I", packed, 18, size + len(padding))
+        packed[30 + named + extra + size:30 + named + extra + size] = padding
     if form == "spoilt":
         packed[packed.index(b" xx") + 1] ^= 0x01
     if form.endswith("its descriptor spoilt"):
