@@ -244,12 +244,22 @@ class StreamedZipFiles(Files):
         return None
 
     def _ends(self, signature: bytes) -> bool:
-        """Whether the archive's directory, read to its end (past the files), ends with its end record."""
+        """Whether the archive's directory, read to its end (past the files), ends with its end record, or with it
+        and then zeros alone: the padding to a whole block that libarchive writes on a pipe (``bsdtar --format zip
+        -cf -`` pads to 10,240 bytes, as a tar)."""
         tail, self.archive.back = signature + self.archive.back, b""
+        zeros = 0  # (the zeros after the tail, counted, not held: padding, or the tail's own last bytes)
         while data := self.archive.source.read(PIECE):  # (a directory of a million files: 100 MB, never held)
-            tail = (tail + data)[-_END_MOST:]
+            if kept := data.rstrip(b"\0"):
+                tail, zeros = (tail + bytes(min(zeros, _END_MOST)) + kept)[-_END_MOST:], len(data) - len(kept)
+            else:
+                zeros += len(data)
+        tail += bytes(min(zeros, _END_MOST))
         at = tail.rfind(_AFTER[-1])
-        return 0 <= at <= len(tail) - _END.size and len(tail) - at - _END.size == _END.unpack_from(tail, at)[-1]
+        if not 0 <= at <= len(tail) - _END.size:
+            return False
+        end = at + _END.size + _END.unpack_from(tail, at)[-1]  # (after its comment)
+        return end <= len(tail) and not tail[end:].strip(b"\0")
 
     def _goes_on(self, exc: Exception) -> bool:
         return not isinstance(exc, _Cut) and self.file is not None and self.file.passable

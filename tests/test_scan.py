@@ -31,7 +31,7 @@ import zstandard
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
-from imgur_dl import archives, bplist, compressed, database, lz4block, mail, markup, pdf, reader, scan
+from imgur_dl import archives, bplist, compressed, database, lz4block, mail, markup, pdf, reader, scan, zipstream
 from imgur_dl.models import Kind
 from imgur_dl.scan import Scanner, links, targets_in
 from tests.conftest import Pieces, command, files_under, run_main
@@ -1758,6 +1758,28 @@ def test_a_zip_on_a_pipe_says_what_it_cannot_read_in_one_line(form: str, found: 
     scanner = Scanner()
     assert [t.id for t in scanner.scan(_piped(bytes(packed)), "export.zip")] == found
     assert [str(e) for e in scanner.errors] == ([] if says is None else [f"export.zip: {says}"])
+
+
+@pytest.mark.parametrize("comment", [b"", b"made by a test\x00"])
+@pytest.mark.parametrize(("after", "whole"), [
+    ("nothing", True),
+    ("zeros to a block of 10,240 bytes", True),  # (libarchive's on a pipe: `bsdtar --format zip -cf - dir | ...`)
+    ("zeros past a comment's reach", True),  # (a larger block: `bsdtar -b 400`)
+    ("zeros, then a byte that is not", False)])
+def test_a_zip_on_a_pipe_padded_after_its_end_record_is_whole(comment: bytes, after: str, whole: bool) -> None:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("a.txt", b"imgur.com/a/AbC1234")
+        archive.writestr("b.txt", b"imgur.com/a/XyZ9876")
+        archive.comment = comment
+    packed = out.getvalue()
+    packed += {"nothing": b"", "zeros to a block of 10,240 bytes": bytes(-len(packed) % 10_240),
+               "zeros past a comment's reach": bytes(400 * 512),
+               "zeros, then a byte that is not": bytes(99) + b"x"}[after]
+    scanner = Scanner()
+    assert [t.id for t in scanner.scan(_piped(packed), "export.zip")] == ["AbC1234", "XyZ9876"]
+    assert [str(e) for e in scanner.errors] == ([] if whole else [
+        f"export.zip: cannot read on ({zipstream.CUT}); what was found before it still counts"])
 
 
 def test_a_stored_file_full_of_false_descriptors_is_read_in_one_pass(monkeypatch: pytest.MonkeyPatch) -> None:
