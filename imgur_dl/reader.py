@@ -85,6 +85,11 @@ class Expansion:
         self.out = 0
         self._over: ScanError | None = None
 
+    @property
+    def over(self) -> bool:
+        """Whether it has expanded past its bound (what is read after is not)."""
+        return self._over is not None
+
     def check(self) -> None:
         if self._over is not None:
             raise self._over

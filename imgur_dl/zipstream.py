@@ -5,7 +5,9 @@ A file's data follows its header. Its compressed size is in the header, or, wher
 data (bit 3, as a writer that streams sets it), a deflated file's stream tells its own end, and a stored file's
 end is its descriptor's signature where the size and CRC-32 after it are those of the bytes before. Files stored or
 deflated are read (as exports hold them); one compressed another way, or encrypted, is one line, and the archive
-reads on (where its size is known: one whose size follows it stops the archive, in one line). Each file's
+reads on (where its size is known: one whose size follows it stops the archive, in one line). A file not read to
+its end (a ZIP too deep, a spoilt file inside it) is passed over: by its size, or, where that follows it, read through
+to where it tells its own end, what that expands to bounded as what is read. Each file's
 CRC-32 is checked, as zipfile checks it; the archive is whole once its directory, after its files, ends with its end
 record. (:func:`zip_files` chooses the way: a whole ZIP in a file is read by its directory, as
 :class:`~imgur_dl.archives.ZipFiles`.)
@@ -17,6 +19,7 @@ import os
 import struct
 import zipfile
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import IO, cast
 
@@ -120,25 +123,27 @@ class _File:
         self.inflater = zlib.decompressobj(-15) if header.method == _DEFLATED else None
         self.crc = 0
         self.done = False
+        self.spoilt = False  # its deflated data could not be read: where it ends is not known
         self.held = bytearray()  # (a stored file's, whose size follows it: read, not yet handed on)
         self.given = 0  # (of such a file: its bytes handed on)
 
     @property
     def passable(self) -> bool:
-        """Whether the archive can be read on past this file, however its reading stops."""
-        return self.header.size is not None or self.done
+        """Whether the archive can be read on past this file, however its reading stops: its size known, or its
+        data whole to where it tells its own end (read through, unless encrypted)."""
+        return self.header.size is not None or self.done or not (self.spoilt or self.header.flags & _ENCRYPTED)
 
     def read(self, size: int, /) -> bytes:
         return self._read(size, check=True)
 
-    def skip(self) -> None:
+    def skip(self, expanded: Callable[[bytes], object]) -> None:
         """What is left of it passed over, to the next file's header (what its size holds past its deflated stream's
-        end too)."""
+        end too); where its size is not known, read through to its end, what that gives ``expanded``."""
         while self.left:
             self._piece(PIECE)
         self.done = self.done or self.header.size is not None
-        while not self.done:  # (deflated, its sizes after it: its stream tells its end)
-            self._read(PIECE, check=False)
+        while not self.done:  # (its sizes after it: its deflated stream, or its descriptor, tells its end)
+            expanded(self._read(PIECE, check=False))
 
     def _read(self, size: int, *, check: bool) -> bytes:
         if self.done:
@@ -190,8 +195,14 @@ class _File:
         assert self.inflater is not None  # noqa: S101 - (a deflated file's)
         while not self.inflater.eof:
             if not (feed := self.inflater.unconsumed_tail or self._piece(PIECE)):  # (its size read, its stream not)
+                self.spoilt = True
                 raise zlib.error("its deflated data ends before its stream does")
-            if data := self.inflater.decompress(feed, max(size, 1)):
+            try:
+                data = self.inflater.decompress(feed, max(size, 1))
+            except zlib.error:
+                self.spoilt = True
+                raise
+            if data:
                 return data
         return b""
 
@@ -222,7 +233,7 @@ class StreamedZipFiles(Files):
 
     def _next(self) -> IO[bytes] | None:
         if self.file is not None:
-            self.file.skip()
+            self.file.skip(self._expanded)
         while (signature := self.archive.exactly(4)) == _LOCAL:
             header = _Header.read(self.archive)
             self.inner = header.name or NAMELESS
@@ -237,11 +248,16 @@ class StreamedZipFiles(Files):
                                                         f"(method {header.method}): save it whole, then scan it")
             if not header.name.endswith("/"):
                 return cast(IO[bytes], self.file)
-            self.file.skip()
+            self.file.skip(self._expanded)
         self.file = None
         if signature not in _AFTER or not self._ends(signature):
             raise _Cut.stopped(self.name, CUT)
         return None
+
+    def _expanded(self, data: bytes) -> None:
+        """What a file passed over unread expands to, bounded as what is read is (a bomb is not read through)."""
+        self.expansion.add(data, self.archive.count)
+        self.expansion.check()
 
     def _ends(self, signature: bytes) -> bool:
         """Whether the archive's directory, read to its end (past the files), ends with its end record, or with it
@@ -262,7 +278,7 @@ class StreamedZipFiles(Files):
         return end <= len(tail) and not tail[end:].strip(b"\0")
 
     def _goes_on(self, exc: Exception) -> bool:
-        return not isinstance(exc, _Cut) and self.file is not None and self.file.passable
+        return not isinstance(exc, _Cut) and not self.expansion.over and self.file is not None and self.file.passable
 
     def read(self, size: int, /) -> bytes:
         self.expansion.check()

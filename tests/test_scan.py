@@ -1760,6 +1760,85 @@ def test_a_zip_on_a_pipe_says_what_it_cannot_read_in_one_line(form: str, found: 
     assert [str(e) for e in scanner.errors] == ([] if says is None else [f"export.zip: {says}"])
 
 
+def _streamed(members: dict[str, bytes], method: int = zipfile.ZIP_DEFLATED, *, zip64: bool = False,
+              piped: bool = True) -> bytes:
+    """A ZIP as a writer that streams writes it (to a pipe: each file's sizes after its data) or not; zip64's if
+    asked, its extra after an extended timestamp's (both in each file's header, as Info-ZIP's ``zip -fz`` has them)."""
+    out = _Pipe() if piped else io.BytesIO()
+    with zipfile.ZipFile(out, "w", method) as archive:
+        for name, data in members.items():
+            info = zipfile.ZipInfo(name)
+            info.compress_type = method
+            if zip64:
+                info.extra = struct.pack("<HHBI", 0x5455, 5, 1, 1_700_000_000)  # ("UT": its time)
+            with archive.open(info, "w", force_zip64=zip64) as file:
+                file.write(data)
+    return bytes(out.data if isinstance(out, _Pipe) else out.getvalue())
+
+
+@pytest.mark.parametrize("piped", [True, False], ids=["sizes after each file", "sizes in each header"])
+def test_a_zip64_archive_is_read_from_its_files_own_headers(piped: bool) -> None:
+    texts = [_linked(0, 3000), _linked(10_000, 3000)]
+    packed = _streamed({"a.txt": texts[0], "b.txt": texts[1]}, zip64=True, piped=piped)
+    scanner = Scanner()
+    assert [t.id for t in scanner.scan(_piped(packed), "export.zip")] == [
+        t.id for t in Scanner().scan(io.BytesIO(b"\n".join(texts)), "text")]
+    assert scanner.errors == []
+
+
+def test_a_zip_streamed_to_a_pipe_is_read_whole_from_one() -> None:
+    # A stored file longer than a read (its descriptor found in a later one); a ZIP inside, whose own ZIP is passed
+    # over unread (deflated, its size after it: read through to its stream's end); the files after each.
+    stored = _streamed({"a.txt": b"imgur.com/a/AbC1234 " + b"." * (2 * scan.BLOCK + 1000) + b" imgur.com/a/XyZ9876",
+                        "b.txt": b"imgur.com/a/QwE5678"}, zipfile.ZIP_STORED)
+    inner = _streamed({"deep.zip": _streamed({"c.txt": b"imgur.com/a/RtY1234 " * 500}),
+                       "d.txt": b"imgur.com/a/UiO5678"})
+    packed = _streamed({"stored.zip": stored, "inner.zip": inner, "e.txt": b"imgur.com/a/PaS9012"})
+    scanner = Scanner()
+    assert [t.id for t in scanner.scan(_piped(packed), "backup.zip")] == [
+        "AbC1234", "XyZ9876", "QwE5678", "UiO5678", "PaS9012"]
+    assert [str(e) for e in scanner.errors] == [
+        "backup.zip: inner.zip: deep.zip is a ZIP archive inside an archive inside another: extract it, then scan what "
+        "it holds; the archive's other files are read"]
+
+
+def test_a_zip_streamed_to_a_pipe_whose_deflated_data_is_spoilt_stops_there_in_one_line() -> None:
+    # Its size after it, its stream spoilt: where it ends, and so where the next file starts, cannot be known.
+    packed = bytearray(_streamed({"a.txt": b"imgur.com/a/AbC1234\n", "b.txt": _linked(0, 200_000),
+                                  "c.txt": b"imgur.com/a/QwE5678"}))
+    packed[packed.index(b"b.txt") + 7] ^= 0xFF  # (its first block's header)
+    scanner = Scanner()
+    assert [t.id for t in scanner.scan(_piped(bytes(packed)), "export.zip")] == ["AbC1234"]
+    assert len(scanner.errors) == 1 and str(scanner.errors[0]).startswith("export.zip: cannot read on (Error -3 ")
+
+
+def test_a_zip_passed_over_unread_is_bounded_as_one_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    # What a file whose size follows it expands to as it is read through to its end, unread (a ZIP too deep), counts
+    # against its archive's bound: a bomb there stops that archive in one line, and its own archive reads on.
+    monkeypatch.setattr(reader, "RATIO_AFTER", 1024 * 1024)
+    monkeypatch.setattr(reader, "MAX_RATIO", 100)
+    deep = _streamed({"z.txt": bytes(8 * 1024 * 1024)}, zipfile.ZIP_STORED, piped=False)  # (8 KiB deflated)
+    inner = _streamed({"a.txt": b"imgur.com/a/AbC1234\n", "deep.zip": deep, "d.txt": b"imgur.com/a/UiO5678"})
+    scanner = Scanner()
+    assert [t.id for t in scanner.scan(_piped(_streamed({"inner.zip": inner, "e.txt": b"imgur.com/a/PaS9012"})),
+                                       "backup.zip")] == ["AbC1234", "PaS9012"]
+    assert [str(e) for e in scanner.errors] == [
+        "backup.zip: inner.zip: deep.zip is a ZIP archive inside an archive inside another: extract it, then scan what "
+        "it holds; the archive's other files are read",
+        "backup.zip: inner.zip: stopped after 1 MiB: it expands more than 100 times (a decompression bomb?); the "
+        "archive's other files are read"]
+
+
+def test_a_zip_cut_short_inside_a_files_descriptor_gives_that_files_links() -> None:
+    packed = _streamed({"a.txt": b"imgur.com/a/AbC1234\n", "b.txt": b"imgur.com/a/XyZ9876"}, zipfile.ZIP_STORED)
+    at = packed.index(b"PK\x07\x08")
+    for cut in range(at, at + 17):  # (its signature, CRC-32 and sizes; then the next file's header)
+        scanner = Scanner()
+        assert [t.id for t in scanner.scan(_piped(packed[:cut]), "export.zip")] == ["AbC1234"], cut
+        assert [str(e) for e in scanner.errors] == [
+            f"export.zip: cannot read on ({zipstream.CUT}); what was found before it still counts"], cut
+
+
 @pytest.mark.parametrize("comment", [b"", b"made by a test\x00"])
 @pytest.mark.parametrize(("after", "whole"), [
     ("nothing", True),
