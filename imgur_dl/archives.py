@@ -28,6 +28,26 @@ FILES_STOPPED_MOST = 10  # files of one archive that may not be read to their en
 DEEPEST = 1
 TOO_DEEP = "inside an archive inside another"  # (where one is not read)
 NAMELESS = "(a file with no name)"  # an archive's file named so in what is said, where its name is empty
+# How a ZIP's file may be compressed besides stored and deflated (APPNOTE.TXT 4.4.5), named; and those that zipfile
+# reads from a whole archive (by its directory). Windows writes a file over 2 GiB with Deflate64.
+_METHODS = {1: "Shrink", 6: "Implode", 9: "Deflate64", 12: "bzip2", 14: "LZMA", 93: "Zstandard", 95: "xz",
+            97: "WavPack", 98: "PPMd"}
+READ_WHOLE = frozenset(method for method in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2,
+                                             zipfile.ZIP_LZMA, getattr(zipfile, "ZIP_ZSTANDARD", None))
+                       if method is not None)  # (Zstandard from Python 3.14)
+
+
+def not_read(method: int) -> str:
+    """Why a ZIP's file compressed with ``method`` is not read where it is (from its own header, on a pipe; or at
+    all), and what to do."""
+    named = f"compressed with {_METHODS[method]} (method {method})" if method in _METHODS else \
+        f"compressed in a way of its own (method {method})"
+    if method in READ_WHOLE:
+        return f"{named}, read from a whole archive only: save it whole, then scan it"
+    return f"{named}, which imgur-dl does not read: extract it with a program that does (7-Zip), then scan what it " \
+           "holds"
+
+
 _ENCRYPTED = 0x1  # a ZIP file's general purpose flag: its data is encrypted (APPNOTE.TXT 4.4.4)
 
 
@@ -229,6 +249,8 @@ class ZipFiles(Files):
         self.inner = member.filename or NAMELESS
         if member.flag_bits & _ENCRYPTED:  # (zipfile's own words name its whole record)
             raise ScanError.stopped(f"{self.name}: {self.inner}", "encrypted: its password is needed to read it")
+        if member.compress_type not in READ_WHOLE:  # (zipfile: "That compression method is not supported")
+            raise ScanError.stopped(f"{self.name}: {self.inner}", not_read(member.compress_type))
         try:
             return self.archive.open(member)
         except ValueError:  # (zipfile's "negative seek value": where its directory says it starts is spoilt)

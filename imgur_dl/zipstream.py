@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import IO, cast
 
-from imgur_dl.archives import DEEPEST, NAMELESS, TOO_DEEP, Files, Opened, ZipFiles
+from imgur_dl.archives import DEEPEST, NAMELESS, TOO_DEEP, Files, Opened, ZipFiles, not_read
 from imgur_dl.errors import ScanError, reason
 from imgur_dl.reader import PIECE, Expansion, Prefixed, Reader
 
@@ -239,13 +239,12 @@ class StreamedZipFiles(Files):
             self.inner = header.name or NAMELESS
             self.file = _File(self.archive, header, f"{self.name}: {self.inner}")
             if header.size is None and header.method not in (_STORED, _DEFLATED):  # (nothing tells where it ends)
-                raise _Cut.stopped(self.file.name, "compressed in a way read from a whole archive only, its size "
-                                                   "written after it: save the archive whole, then scan it")
+                raise _Cut.stopped(self.file.name, f"{not_read(header.method)} (its size is written after it: "
+                                                   "nothing after it can be found)")
             if header.flags & _ENCRYPTED:
                 raise ScanError.stopped(self.file.name, "encrypted: its password is needed to read it")
             if header.method not in (_STORED, _DEFLATED):
-                raise ScanError.stopped(self.file.name, f"compressed in a way read from a whole archive only "
-                                                        f"(method {header.method}): save it whole, then scan it")
+                raise ScanError.stopped(self.file.name, not_read(header.method))
             if not header.name.endswith("/"):
                 return cast(IO[bytes], self.file)
             self.file.skip(self._expanded)

@@ -687,6 +687,27 @@ def test_a_zip_on_a_pipe_is_read_and_an_encrypted_member_and_a_zip_bomb_are_one_
                                                 "than 100 times (a decompression bomb?)"]
 
 
+@pytest.mark.parametrize("piped", [False, True], ids=["file", "pipe"])
+@pytest.mark.parametrize(("method", "named"), [(9, "with Deflate64 (method 9)"), (98, "with PPMd (method 98)"),
+                                               (77, "in a way of its own (method 77)")])
+def test_a_zip_file_compressed_in_a_way_not_read_is_named_and_the_others_are_read(piped: bool, method: int,
+                                                                                  named: str) -> None:
+    # (Windows writes a file over 2 GiB with Deflate64; 7-Zip may use PPMd. zipfile reads neither: "That compression
+    # method is not supported", it said, naming neither.)
+    zipped = bytearray(_zipped({"a.txt": b"imgur.com/a/AbC1234\n", "b.txt": b"imgur.com/a/XyZ9876 " * 50,
+                                "c.txt": b"imgur.com/a/QwE5678"}))
+    header, entry = zipped.index(b"PK\x03\x04", 1), zipped.index(b"PK\x01\x02", zipped.index(b"PK\x01\x02") + 1)
+    struct.pack_into("<H", zipped, header + 8, method)  # (b.txt's, in its header and the directory)
+    struct.pack_into("<H", zipped, entry + 10, method)
+    scanner = Scanner()
+    assert [t.id for t in scanner.scan((_piped if piped else io.BytesIO)(bytes(zipped)), "big.zip")] == [
+        "AbC1234", "QwE5678"]
+    assert [str(e) for e in scanner.errors] == [
+        f"big.zip: b.txt: cannot read on (compressed {named}, which imgur-dl does not read: extract it with a program "
+        "that does (7-Zip), then scan what it holds); what was found before it still counts; the archive's other files "
+        "are read"]
+
+
 def test_a_zip_of_a_version_zipfile_does_not_read_is_one_line_and_the_scan_goes_on(tmp_path: Path) -> None:
     # Its central directory says a member needs ZIP 6.4 to extract (zipfile reads up to 6.3).
     zipped = bytearray(_zipped({"a.txt": b"see imgur.com/a/AbC1234 "}))
@@ -1729,8 +1750,8 @@ def test_a_zip_cut_short_gives_every_link_before_the_cut(sizes: list[int], cut: 
     ("stored to a pipe, its descriptor spoilt", ["AbC1234"], "cannot read on (the archive stops before its end: "
                                                              "cut short, or spoilt); what was found before it still "
                                                              "counts"),
-    ("bzip2", ["AbC1234", "QwE5678"], "b.txt: cannot read on (compressed in a way read from a whole archive only "
-                                      "(method 12): save it whole, then scan it); what was found before it still "
+    ("bzip2", ["AbC1234", "QwE5678"], "b.txt: cannot read on (compressed with bzip2 (method 12), read from a whole "
+                                      "archive only: save it whole, then scan it); what was found before it still "
                                       "counts; the archive's other files are read"),
     ("spoilt", ["AbC1234", "XyZ9876", "QwE5678"], "b.txt: cannot read on (its CRC-32 is not that of its data: "
                                                   "spoilt); what was found before it still counts; the archive's "
