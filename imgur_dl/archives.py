@@ -28,6 +28,7 @@ FILES_STOPPED_MOST = 10  # files of one archive that may not be read to their en
 DEEPEST = 1
 TOO_DEEP = "inside an archive inside another"  # (where one is not read)
 NAMELESS = "(a file with no name)"  # an archive's file named so in what is said, where its name is empty
+_ENCRYPTED = 0x1  # a ZIP file's general purpose flag: its data is encrypted (APPNOTE.TXT 4.4.4)
 # How a ZIP's file may be compressed besides stored and deflated (APPNOTE.TXT 4.4.5), named; and those that zipfile
 # reads from a whole archive (by its directory). Windows writes a file over 2 GiB with Deflate64.
 _METHODS = {1: "Shrink", 6: "Implode", 9: "Deflate64", 12: "bzip2", 14: "LZMA", 93: "Zstandard", 95: "xz",
@@ -46,9 +47,6 @@ def not_read(method: int) -> str:
         return f"{named}, read from a whole archive only: save it whole, then scan it"
     return f"{named}, which imgur-dl does not read: extract it with a program that does (7-Zip), then scan what it " \
            "holds"
-
-
-_ENCRYPTED = 0x1  # a ZIP file's general purpose flag: its data is encrypted (APPNOTE.TXT 4.4.4)
 
 
 class Files:
