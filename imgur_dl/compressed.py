@@ -34,11 +34,12 @@ from __future__ import annotations
 import codecs
 import functools
 import io
+import lzma
 import os
 import zlib
 from collections.abc import Callable
 from pathlib import Path
-from typing import IO, Any, Protocol
+from typing import IO, Any, Protocol, cast
 
 from imgur_dl import bplist, database, leveldb, lz4block, office, pdf, snss, zstdframes
 from imgur_dl.archives import DEEPEST, TOO_DEEP, Files, Opened, TarFiles
@@ -58,6 +59,7 @@ from imgur_dl.zstdframes import Zstd
 ZSTD_WINDOW = 2**31
 MAGIC_SIZE = 16  # the first bytes that tell what a file is (an SQLite database needs the most)
 _WARC_LOOK = 6  # ... and, decompressed, whether it is a WARC file ("WARC/1")
+_LZMA_HEADER, _LZMA_PROPERTIES = 13, 9 * 5 * 5  # an .lzma file's header; its first byte, (pb * 5 + lp) * 9 + lc
 _TAR, _TAR_AT = b"ustar", 257  # a tar archive's magic number (POSIX's and GNU's), and where in its first block
 _MAGIC: tuple[tuple[bytes, str], ...] = (
     (zstdframes.MAGIC, "zstd"),
@@ -73,9 +75,12 @@ _MAGIC: tuple[tuple[bytes, str], ...] = (
     (database.MAGIC, "sqlite"),  # (a browser's history: Firefox's places.sqlite, Chrome's History)
     *((magic, "sqlite-wal") for magic in database.WAL_MAGIC),
     (database.JOURNAL_MAGIC, "sqlite-journal"),
+    (b"LZIP", "lzip"),
+    (b"\x1f\x9d", "compress"),
 )
 # Formats recognised but not read: said, rather than scanned as bytes that hold no link anyone could find.
-_UNREAD = {"7z": "a 7-Zip archive", "rar": "a RAR archive", "lz4": "lz4-compressed"}
+_UNREAD = {"7z": "a 7-Zip archive", "rar": "a RAR archive", "lz4": "lz4-compressed", "lzip": "lzip-compressed",
+           "compress": "compressed with compress (.Z)"}
 _DICTIONARY_FRAME = b"\x5d\x2a\x4d\x18"  # the skippable zstd frame that holds the dictionary the frames after it need
 _DICTIONARY = b"\x37\xa4\x30\xec"  # a zstd dictionary's own magic number
 DICTIONARY_MOST = 16 * 2**20  # a WARC file's dictionary is 8 MiB at the most (readers may refuse more): twice that
@@ -104,8 +109,8 @@ def opened(source: IO[bytes], name: str, *, depth: int = 0, warn: Callable[[str]
     if kind == "zip":
         return zip_files(source, head, name, _within(depth, warn), depth=depth)
     if kind in _UNREAD:
-        raise ScanError(f"{name} is {_UNREAD[kind]}, which imgur-dl does not read (it reads zstd, gzip, xz, bzip2 "
-                        "and ZIP): extract it, then scan what it holds")
+        raise ScanError(f"{name} is {_UNREAD[kind]}, which imgur-dl does not read (it reads zstd, gzip, xz, lzma, "
+                        "bzip2 and ZIP): extract it, then scan what it holds")
     raw = Prefixed(head, source, name, then_more=True)  # (what it is is told by its first piece, read whole)
     if kind == "mozlz4":
         return _contents(_mozlz4(raw, name), name, None, warn, depth=depth)
@@ -118,6 +123,10 @@ def opened(source: IO[bytes], name: str, *, depth: int = 0, warn: Callable[[str]
         decoded = _Decoded(XzBlocks(counted, name), counted, name)  # (a block at a time, where it can be)
     elif kind == "bzip2":
         decoded = _Decoded(Blocks(counted, name), counted, name)  # (a block at a time: a spoilt one passed over)
+    elif kind == "lzma":
+        # (read as it streams, and closed with nothing to close: it asks read() alone of what it is given)
+        alone = lzma.LZMAFile(cast(IO[bytes], counted), format=lzma.FORMAT_ALONE)  # noqa: SIM115
+        decoded = _Decoded(alone, counted, name, lzma.LZMAError, EOFError)
     else:
         decoded = _zstd(counted, name, dictionary=head.startswith(_DICTIONARY_FRAME))
     return _contents(decoded, name, lambda: counted.count, warn, depth=depth)
@@ -267,7 +276,20 @@ def kind_of(head: bytes) -> str | None:
     """What the first bytes of a file say it is ("gzip", "zip", ...); None for anything else (text, most likely)."""
     if len(head) >= len(zstdframes.SKIPPABLE) and zstdframes.skippable(head):
         return "zstd"  # a skippable frame first, as pzstd (zstd in parallel) writes its files
-    return next((kind for magic, kind in _MAGIC if head.startswith(magic)), None)
+    return next((kind for magic, kind in _MAGIC if head.startswith(magic)), "lzma" if _lzma_alone(head) else None)
+
+
+def _lzma_alone(head: bytes) -> bool:
+    """Whether ``head`` opens a file in LZMA's own format (``.lzma``: ``xz --format=lzma``, 7-Zip's LZMA SDK), which
+    has no magic number: a properties byte, then a dictionary's size of 2^n or 2^n + 2^(n-1) bytes (4 KiB at the
+    least), then the size it holds, unknown (all ones) or under 2^38, as xz's decoder asks before it takes a file
+    for one. (Text never opens so: such a dictionary's size holds a zero byte.)"""
+    if len(head) < _LZMA_HEADER or head[0] >= _LZMA_PROPERTIES:
+        return False
+    dictionary, size = int.from_bytes(head[1:5], "little"), int.from_bytes(head[5:13], "little")
+    third = dictionary // 3
+    shaped = dictionary & (dictionary - 1) == 0 or (dictionary % 3 == 0 and third & (third - 1) == 0)
+    return dictionary >= 4096 and shaped and (size == 2**64 - 1 or size < 2**38)
 
 
 def holds_files(reader: Reader) -> bool:
@@ -398,12 +420,11 @@ class _Decoded:
     """A decompressing reader that hands on what it decoded before it stopped, and refuses to expand past
     :data:`imgur_dl.reader.MAX_RATIO` times what it has read."""
 
-    def __init__(self, reader: _Decompressing, counted: _Counting, name: str,
-                 unreadable: type[Exception] | None = None) -> None:
+    def __init__(self, reader: _Decompressing, counted: _Counting, name: str, *unreadable: type[Exception]) -> None:
         self.reader = reader
         self.counted = counted
         self.name = name
-        self.unreadable = _UNREADABLE + ((unreadable,) if unreadable is not None else ())
+        self.unreadable = _UNREADABLE + unreadable
         self.expansion = Expansion(name)
 
     def read(self, size: int, /) -> bytes:

@@ -557,13 +557,34 @@ def test_the_files_of_a_zip_are_not_run_together() -> None:
     (b"7z\xbc\xaf\x27\x1c\x00\x04" + bytes(50), "t is a 7-Zip archive, which imgur-dl does not read"),
     (b"Rar!\x1a\x07\x01\x00" + bytes(50), "t is a RAR archive, which imgur-dl does not read"),
     (b"\x04\x22\x4d\x18" + bytes(50), "t is lz4-compressed, which imgur-dl does not read"),
+    (b"LZIP\x01\x0c" + bytes(50), "t is lzip-compressed, which imgur-dl does not read"),
+    (b"\x1f\x9d\x90" + bytes(50), "t is compressed with compress (.Z), which imgur-dl does not read"),
     (_zipped({"o.zip": _zipped({"inner.zip": _zipped({"a.txt": b"imgur.com/a/AbC1234"})})}),
      "t: o.zip: inner.zip is a ZIP archive inside an archive inside another: extract it"),
-], ids=["7z", "rar", "lz4", "zip-in-zip-in-zip"])
+], ids=["7z", "rar", "lz4", "lzip", "compress", "zip-in-zip-in-zip"])
 def test_an_archive_that_is_not_read_is_said_to_be(data: bytes, says: str) -> None:
     scanner = Scanner()
     assert list(scanner.scan(io.BytesIO(data), "t")) == []
     assert [str(e) for e in scanner.errors] == [str(scanner.errors[0])] and says in str(scanner.errors[0])
+
+
+@pytest.mark.parametrize("piped", [False, True], ids=["file", "pipe"])
+def test_an_lzma_file_is_read_and_one_cut_short_gives_what_its_decoder_made_of_it(piped: bool) -> None:
+    # LZMA's own format (.lzma: `xz --format=lzma`, `lzma`, 7-Zip's SDK) has no magic number: read as bytes, a dump
+    # kept so gave no link at all, and said nothing.
+    text = b"".join(b'{"body": "see https://imgur.com/a/A%06d"}\n' % n for n in range(3000))
+    packed = lzma.compress(text, format=lzma.FORMAT_ALONE)
+    scanner = Scanner()
+    found = [t.id for t in scanner.scan(_piped(packed) if piped else io.BytesIO(packed), "dump.lzma")]
+    assert found == [f"A{n:06d}" for n in range(3000)] and scanner.errors == []
+    cut = packed[:len(packed) // 2]
+    made = lzma.LZMADecompressor(lzma.FORMAT_ALONE).decompress(cut)
+    scanner = Scanner()
+    assert [t.id for t in scanner.scan(_piped(cut) if piped else io.BytesIO(cut), "dump.lzma")] in (
+        [f"A{n:06d}" for n in range(made.count(b"\n"))], [f"A{n:06d}" for n in range(made.count(b"\n") + 1)])
+    assert [str(e) for e in scanner.errors] == ["dump.lzma: cannot read on (Compressed file ended before the "
+                                                "end-of-stream marker was reached); what was found before it still "
+                                                "counts"]
 
 
 def test_a_tar_archive_inside_two_others_is_read_as_text_and_said_to_be() -> None:
@@ -841,6 +862,23 @@ _LINKS = st.one_of(
 _TEXT = st.text(max_size=200).filter(lambda t: "imgur" not in t.lower())
 _SEPARATORS = st.sampled_from([" ", "\n", "\t", "(", ")", '"', "'", "<", ">", "[", "]", ", ", ". "])
 PROPERTIES = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@PROPERTIES
+@given(st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), min_size=13))
+def test_text_is_never_taken_for_an_lzma_file(text: str) -> None:
+    # (An .lzma file's dictionary size, 2^n or 2^n + 2^(n-1) bytes and at least 4 KiB, holds a zero byte.)
+    assert compressed.kind_of(text.encode()[:compressed.MAGIC_SIZE]) != "lzma"
+
+
+def test_an_lzma_file_is_told_by_its_header_as_xz_tells_one() -> None:
+    def head(properties: int = 0x5D, dictionary: int = 1 << 23, size: int = 2**64 - 1) -> bytes:
+        return bytes([properties]) + dictionary.to_bytes(4, "little") + size.to_bytes(8, "little") + b"\x00\x2b\x9a"
+
+    assert [compressed.kind_of(head(dictionary=d)) for d in (1 << 12, 1 << 26, 3 << 20, 1 << 31)] == ["lzma"] * 4
+    assert compressed.kind_of(head(size=12_345)) == "lzma"
+    assert [compressed.kind_of(h) for h in (head(properties=225), head(dictionary=5 << 20), head(dictionary=1 << 11),
+                                             head(size=2**38), head()[:12])] == [None] * 5
 
 
 @PROPERTIES
