@@ -1,8 +1,9 @@
 """Input for ``--scan``, compressed or not: recognised by its first bytes and decompressed as it is read.
 
 zstd (with the long windows Reddit dumps use, pzstd's files, and those that
-open with the dictionary their frames need: a ``.warc.zst``), gzip, xz and
-bzip2; a ZIP archive's members one after another (a data export), each
+open with the dictionary their frames need: a ``.warc.zst``), gzip, xz,
+bzip2 and LZMA's own ``.lzma`` (told by its header, as xz tells one: it has
+no magic number); a ZIP archive's members one after another (a data export), each
 compressed or not, and a tar archive's as it streams by
 (:mod:`imgur_dl.archives`); a WARC file record
 by record (:mod:`imgur_dl.warc`); text in UTF-16 with its byte-order mark, as
@@ -19,7 +20,7 @@ and its next file read. A zstd stream cut short (a dump whose download was
 interrupted), where zstd's own reader ends in silence, is said to be: its
 frames are read one by one. Firefox's session files
 (mozlz4) are decoded whole (:mod:`imgur_dl.lz4block`). Archives of other kinds
-(7-Zip, RAR) and lz4's own frames are said to be what they are, not scanned as bytes; an
+(7-Zip, RAR), lz4's own frames, lzip and compress (``.Z``) are said to be what they are, not scanned as bytes; an
 SQLite database is read as one (:mod:`imgur_dl.database`), a PDF file with
 its object streams decompressed (:mod:`imgur_dl.pdf`), a LevelDB database's
 tables and log as theirs (:mod:`imgur_dl.leveldb`; inside a ZIP or tar archive
