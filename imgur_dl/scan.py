@@ -49,15 +49,15 @@ _WIDE_IMGUR = "imgur.".encode("utf-16-le")  # as Windows writes text inside its 
 _REWRITING_MOST = 256  # bytes before "imgur" where a mail gateway's host is, when it rewrote the link
 
 # '/' and ':' as text may write them: plain, JSON's "\/" and "\u002F" (as scripts in saved web pages hold
-# their data, every '/' escaped; JavaScript's "\x2F" too), percent-encoded (once or twice), HTML's numeric
-# entities.
-_SEP = rb"(?:/|\\/|\\u002[fF]|\\x2[fF]|%(?:25)?2[fF]|&#0*47;|&#[xX]0*2[fF];)"
+# their data, every '/' escaped; JavaScript's "\x2F" too; "\\/" where that JSON was written into a string again: a
+# MySQL dump's JSON column, JSON inside JSON), percent-encoded (once or twice), HTML's numeric entities.
+_SEP = rb"(?:/|\\+/|\\u002[fF]|\\x2[fF]|%(?:25)?2[fF]|&#0*47;|&#[xX]0*2[fF];)"
 _COLON = rb"(?::|\\u003[aA]|\\x3[aA]|%(?:25)?3[aA]|&#0*58;|&#[xX]0*3[aA];)"
 _BARE_LINK = (
     rb"(?:(?i:https?)" + _COLON + _SEP + _SEP + rb")?"
     rb"(?i:(?:www\.|m\.|i\.)?imgur\.(?:com|io))(?![A-Za-z0-9-]|\.[A-Za-z0-9])"
     rb"(?:" + _COLON + rb"(?:80|443)(?![0-9]))?"  # (the port, as the Wayback Machine's index writes it: ":80")
-    rb"(?:" + _SEP + rb"(?:[A-Za-z0-9._~:/?#@!$&*+,;=%-]|\\/|\\u002[fF]|\\x2[fF]|\\u0026|\\_)"  # (an '&' as Go and
+    rb"(?:" + _SEP + rb"(?:[A-Za-z0-9._~:/?#@!$&*+,;=%-]|\\+/|\\u002[fF]|\\x2[fF]|\\u0026|\\_)"  # (an '&' as Go and
     rb"{0," + str(MAX_LINK).encode() + rb"})?"  # .NET write one in JSON, "\u0026"; a '_' as Markdown escapes one, "\_")
 )
 # Not the middle of another word, host or path; but right after an escape that writes a character apart: JSON's
@@ -96,7 +96,7 @@ _WRAPPER_HOSTS = ((b"archive.", 16), (b"discordapp.net/", 24), (b"google.", 16),
 _SLASH = ord("/")
 _ENCODED = re.compile(r"(?i)^(?:https?%(?:25)?3a)?%(?:25)?2f%(?:25)?2f|^(?:[a-z.]*imgur\.(?:com|io))%(?:25)?2f")
 _TRAILING = ".,;:!?'\")]}>*"
-_JSON_ESCAPE = re.compile(r"\\/|(?i:\\u002f|\\u003a|\\x2f|\\x3a)|\\u0026|\\_")
+_JSON_ESCAPE = re.compile(r"\\+/|(?i:\\u002f|\\u003a|\\x2f|\\x3a)|\\u0026|\\_")
 # A link written with none of what an entity, an escape, an encoded character, a field's end or a character no link
 # holds begins with: undressed, it is itself (but for what ends a sentence around it), unless another begins in it.
 _PLAIN = re.compile(r"[^&\\%,;\s\"'<>`{}|^\[\]]*")
@@ -236,7 +236,7 @@ def undressed(token: str) -> list[str]:
 
 def _undone(token: str) -> list[str]:
     """:func:`undressed`, each step taken."""
-    text = _JSON_ESCAPE.sub(lambda m: _UNESCAPED[m[0].lower()], html.unescape(token))
+    text = _JSON_ESCAPE.sub(lambda m: _UNESCAPED.get(m[0].lower(), "/"), html.unescape(token))
     for _ in range(2):  # once for a link inside another's query, once more for one inside that
         if not _ENCODED.search(text):
             break

@@ -52,6 +52,10 @@ DRESSES = [
     (b'<a href="https:&#x2F;&#x2F;imgur.com&#x2F;a&#x2F;AbC1234">', "https://imgur.com/a/AbC1234"),
     (b'<a href="https:&#47;&#47;imgur.com&#47;a&#47;AbC1234">', "https://imgur.com/a/AbC1234"),
     (b'{"url": "https:\\/\\/i.imgur.com\\/XyZ9876.png"}', "https://i.imgur.com/XyZ9876.png"),
+    # That JSON written into a string again: a MySQL dump's JSON column (its '\' doubled), JSON inside JSON.
+    (rb"""INSERT INTO `meta` VALUES (11,'{\"pic\":\"https:\\/\\/i.imgur.com\\/XyZ9876.gif\"}');""",
+     "https://i.imgur.com/XyZ9876.gif"),
+    (rb'{"cached": "{\"url\":\"https:\\\/\\\/imgur.com\\\/a\\\/AbC1234\"}"}', "https://imgur.com/a/AbC1234"),
     # As scripts in saved web pages hold their data (serialize-javascript escapes every '/').
     (b'{"url":"https:\\u002F\\u002Fi.imgur.com\\u002FXyZ9876.png"}', "https://i.imgur.com/XyZ9876.png"),
     (b'"https\\u003a\\u002f\\u002fimgur.com\\u002fa\\u002fAbC1234"', "https://imgur.com/a/AbC1234"),
@@ -140,7 +144,7 @@ def test_a_link_in_any_dress_is_found_undressed(text: bytes, link: str) -> None:
 _PLAIN_PIECES = st.sampled_from(["https://", "imgur.com/", "i.imgur.io/", "a/", "gallery/", "AbC1234", "x-y_z", ".",
                                  ":", "/", "?", "=", "#", "!", ")", "__", "~", "é", "HTTP", "h"])
 _DRESS = st.sampled_from([
-    "", "&amp;", "&", "\\/", "\\u002F", "\\_", "imgur.com%2Fa%2FAbC1234", "https%3A%2F%2Fimgur.com%2Fa", "%",
+    "", "&amp;", "&", "\\/", "\\\\/", "\\u002F", "\\_", "imgur.com%2Fa%2FAbC1234", "https%3A%2F%2Fimgur.com%2Fa", "%",
     ",imgur.com/", ";https://imgur.com", ",", ";", "https://", "http://", "xhttps://", "'", '"', " ", "\t", "<", ">",
     "`", "{", "}", "|", "^", "[", "]", "\\", "\u00a0"])
 
