@@ -164,6 +164,9 @@ def test_a_table_read_a_few_offsets_at_a_time_gives_the_same(monkeypatch: pytest
 
 
 def test_one_larger_than_is_read_whole_is_read_as_bytes_and_said(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(bplist, "MOST", len(BOOKMARKS))  # (one of the bound itself is read whole)
+    found, scanner = scanned(BOOKMARKS)
+    assert (found, scanner.warnings) == (MARKED, [])
     monkeypatch.setattr(bplist, "MOST", 100)
     found, scanner = scanned(BOOKMARKS)
     assert ("user", "SomeName_") in found

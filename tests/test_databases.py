@@ -106,11 +106,16 @@ def test_a_history_in_use_is_read_with_its_log_and_nothing_is_written_beside_it(
         after = {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in tmp_path.iterdir()}
         assert log.stat().st_size
         in_log, on_its_own = _ids(log)  # (the log on its own: said, not read as bytes)
+        piped = Scanner()  # (and from a pipe, with no database beside it to read it with)
+        in_pipe = [t.id for t in piped.scan(io.BytesIO(log.read_bytes()), "-")]
     finally:
         browser.rollback()
         browser.close()  # (which folds the log in, and removes it)
     assert after == before
     assert (in_log, on_its_own.errors) == ([], [])
+    assert (in_pipe, piped.errors, piped.warnings) == ([], [], [
+        "-: an SQLite database's write-ahead log, not read (Python 3.11 and later read it with its database, from "
+        "files of their own)"])
     if database.IN_MEMORY:
         assert (found, scanner.warnings) == (["AbC1234", "QwE5678"], [])
         assert on_its_own.warnings == [f"{log}: an SQLite database's write-ahead log: read with its database, not "
