@@ -524,15 +524,20 @@ def test_a_folder_scanned_leaves_out_the_output_folder_below_it(imgur: Imgur, tm
     # `imgur-dl --scan ~/Downloads -o ~/Downloads/imgur`, run again: the album.json files saved there name every
     # file, each of which would be fetched again as an image of its own.
     album = imgur.add_album("AbC1234", count=2)
+    other = imgur.add_album("XyZ9876", count=1)
     (tmp_path / "notes.txt").write_text("https://imgur.com/a/AbC1234\n")
+    (tmp_path / "old").mkdir()  # (a folder beside it: read)
+    (tmp_path / "old" / "more.txt").write_text("https://imgur.com/a/XyZ9876\n")
     args = ("--write-metadata", "--scan", str(tmp_path), "-o", str(tmp_path / "imgur"))
     assert run_main(*args).code == 0
     again = run_main(*args)
     assert again.code == 0, again
-    assert "1 album; files: 0 saved, 2 skipped" in again.err
+    assert "2 albums; files: 0 saved, 3 skipped" in again.err
     assert sorted(files_under(tmp_path / "imgur")) == ["AbC1234/001-" + album.images[0].id + ".jpg",
                                                         "AbC1234/002-" + album.images[1].id + ".jpg",
-                                                        "AbC1234/album.json"]
+                                                        "AbC1234/album.json",
+                                                        "XyZ9876/001-" + other.images[0].id + ".jpg",
+                                                        "XyZ9876/album.json"]
 
 
 def test_a_folder_scanned_leaves_out_the_run_s_own_archive(imgur: Imgur, tmp_path: Path) -> None:
