@@ -103,6 +103,9 @@ _AFTER = ".,;:!?)]}>\"'*"
 # What no link holds, but text around one does: white space, a row's ',' or ';' (a link of several images aside,
 # which parses), brackets and quotes.
 _AMID = re.compile(r"[\s,;()\[\]<>\"']")
+# A line of gallery-dl's input files that sets an option for the URLs after it: "-filename = ...", "- skip = true",
+# "-G base-directory = ..." (its documentation, "Input Files": a '-' first, then "<NAME> = <VALUE>").
+_OPTION_LINE = re.compile(r"-\s*(?:G\s+)?[A-Za-z][\w.-]*\s*=.*", re.DOTALL)
 
 
 def parse(text: str) -> Target:
@@ -115,6 +118,9 @@ def parse(text: str) -> Target:
     quick = _quick(raw)
     if quick is not None:
         return quick
+    if _OPTION_LINE.fullmatch(raw):  # (a gallery-dl user's list, its options among its URLs)
+        raise UsageError(f"not a URL but a gallery-dl option: {_said(raw)} (imgur-dl takes no options from a list: "
+                         "give them on its command line; imgur-dl --help lists them)")
     try:
         return _parse(raw)
     except UsageError as exc:
@@ -126,8 +132,9 @@ def parse(text: str) -> Target:
     if bare and bare != raw:
         try:
             return _parse(bare)
-        except UsageError as exc:  # (what it says is wrong is then said of the link itself)
-            refused = exc
+        except UsageError as exc:  # (what it says is wrong is then said of the link itself, if it is Imgur's)
+            if _is_imgur(bare):
+                refused = exc
     if _AMID.search(bare or raw) and "imgur." in raw.lower():  # (a line of notes, a Markdown list, a CSV row)
         raise UsageError(f"not one link: {_said(raw)} (a link amid other text? give each link as a URL of its own; "
                          "--scan finds every link in any text, a CSV export's too)")
@@ -175,6 +182,15 @@ def parse_all(text: str) -> list[Target]:
             if not any(i.lower() in _RESERVED for i in ids):
                 return [Target(Kind.IMAGE, i, f"https://imgur.com/{i}") for i in ids]
     return [parse(raw)]
+
+
+def _is_imgur(raw: str) -> bool:
+    """Whether ``raw`` is a link to Imgur, whatever it names."""
+    try:
+        _imgur_url(raw)
+    except UsageError:
+        return False
+    return True
 
 
 def _quick(raw: str) -> Target | None:

@@ -179,6 +179,14 @@ REFUSED = [
     ("imgur.com/a/AbC1234;imgur.com/a/XyZ9876", "^not one link: "),
     ("https://example.com/a,b", "not an Imgur URL"),  # (no Imgur link in it)
     ("see example.com", "not an Imgur URL"),
+    # A gallery-dl input file's option lines ("-NAME = VALUE", "-G" for all the URLs after), said as what they are.
+    ('-filename = "{id}.{extension}"', '^not a URL but a gallery-dl option: -filename = "\\{id\\}\\.\\{extension\\}" '
+     "\\(imgur-dl takes no options from a list: give them on its command line; imgur-dl --help lists them\\)$"),
+    ('-G base-directory = "/tmp/"', '^not a URL but a gallery-dl option: -G base-directory = "/tmp/" '),
+    ("- skip=true", "^not a URL but a gallery-dl option: - skip=true "),
+    # What is no link is said as it was written (not with what a link's end would shed).
+    ('"hello"!', '^not an Imgur URL: "hello"!$'),
+    ('-filename "x"', '^not an Imgur URL: -filename "x"$'),
 ]
 
 
