@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from urllib.parse import SplitResult, parse_qs, quote, quote_plus, urlsplit
 
 from imgur_dl.errors import UsageError
@@ -133,7 +134,7 @@ def parse(text: str) -> Target:
         try:
             return _parse(bare)
         except UsageError as exc:  # (what it says is wrong is then said of the link itself, if it is Imgur's)
-            if _is_imgur(bare):
+            if _passes(_imgur_url, bare):
                 refused = exc
     if _AMID.search(bare or raw) and "imgur." in raw.lower():  # (a line of notes, a Markdown list, a CSV row)
         raise UsageError(f"not one link: {_said(raw)} (a link amid other text? give each link as a URL of its own; "
@@ -157,12 +158,14 @@ def _undressed(raw: str) -> str:
 def _several(raw: str) -> bool:
     """Whether ``raw`` is links one after another with white space between, each naming something."""
     words = raw.split()
-    return len(words) > 1 and all(_names_one(word) for word in words)
+    return len(words) > 1 and all(_passes(parse, word) for word in words)
 
 
-def _names_one(word: str) -> bool:
+def _passes(check: Callable[[str], object], text: str) -> bool:
+    """Whether ``check`` (:func:`parse`: it names something; :func:`_imgur_url`: it is a link to Imgur) takes
+    ``text``, rather than refusing it with :class:`UsageError`."""
     try:
-        parse(word)
+        check(text)
     except UsageError:
         return False
     return True
@@ -182,15 +185,6 @@ def parse_all(text: str) -> list[Target]:
             if not any(i.lower() in _RESERVED for i in ids):
                 return [Target(Kind.IMAGE, i, f"https://imgur.com/{i}") for i in ids]
     return [parse(raw)]
-
-
-def _is_imgur(raw: str) -> bool:
-    """Whether ``raw`` is a link to Imgur, whatever it names."""
-    try:
-        _imgur_url(raw)
-    except UsageError:
-        return False
-    return True
 
 
 def _quick(raw: str) -> Target | None:
