@@ -76,7 +76,7 @@ _MAGIC: tuple[tuple[bytes, str], ...] = (
     (database.MAGIC, "sqlite"),  # (a browser's history: Firefox's places.sqlite, Chrome's History)
     *((magic, "sqlite-wal") for magic in database.WAL_MAGIC),
     (database.JOURNAL_MAGIC, "sqlite-journal"),
-    (b"LZIP", "lzip"),
+    *((b"LZIP" + version, "lzip") for version in (b"\x01", b"\x00")),  # ("LZIP", then its version: not text)
     (b"\x1f\x9d", "compress"),
 )
 # Formats recognised but not read: said, rather than scanned as bytes that hold no link anyone could find.

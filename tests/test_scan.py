@@ -880,6 +880,14 @@ def test_text_is_never_taken_for_an_lzma_file(text: str) -> None:
     assert compressed.kind_of(text.encode()[:compressed.MAGIC_SIZE]) != "lzma"
 
 
+def test_text_that_opens_as_a_format_s_name_is_read_as_text() -> None:
+    # (lzip's magic number is "LZIP", then its version, 1 or 0: a note about it is no lzip file.)
+    scanner = Scanner()
+    assert [t.id for t in scanner.scan(io.BytesIO(b"LZIP is a compressor; see imgur.com/a/AbC1234\n"), "t")] == [
+        "AbC1234"]
+    assert scanner.errors == []
+
+
 def test_an_lzma_file_is_told_by_its_header_as_xz_tells_one() -> None:
     def head(properties: int = 0x5D, dictionary: int = 1 << 23, size: int = 2**64 - 1) -> bytes:
         return bytes([properties]) + dictionary.to_bytes(4, "little") + size.to_bytes(8, "little") + b"\x00\x2b\x9a"
