@@ -28,7 +28,7 @@ FILES_STOPPED_MOST = 10  # files of one archive that may not be read to their en
 DEEPEST = 1
 TOO_DEEP = "inside an archive inside another"  # (where one is not read)
 NAMELESS = "(a file with no name)"  # an archive's file named so in what is said, where its name is empty
-_ENCRYPTED = 0x1  # a ZIP file's general purpose flag: its data is encrypted (APPNOTE.TXT 4.4.4)
+ENCRYPTED = 0x1  # a ZIP file's general purpose flag: its data is encrypted (APPNOTE.TXT 4.4.4)
 # How a ZIP's file may be compressed besides stored and deflated (APPNOTE.TXT 4.4.5), named; and those that zipfile
 # reads from a whole archive (by its directory). Windows writes a file over 2 GiB with Deflate64.
 _METHODS = {1: "Shrink", 6: "Implode", 9: "Deflate64", 12: "bzip2", 14: "LZMA", 93: "Zstandard", 95: "xz",
@@ -47,6 +47,14 @@ def not_read(method: int) -> str:
         return f"{named}, read from a whole archive only: save it whole, then scan it"
     return f"{named}, which imgur-dl does not read: extract it with a program that does (7-Zip), then scan what it " \
            "holds"
+
+
+def refused(flags: int, method: int, read: frozenset[int]) -> str | None:
+    """Why a ZIP's file (its general purpose ``flags``, its compression ``method``) is not read by a reader of the
+    methods ``read``; None where it is."""
+    if flags & ENCRYPTED:  # (said so, where zipfile's own words would name its whole record)
+        return "encrypted: its password is needed to read it"
+    return None if method in read else not_read(method)
 
 
 class Files:
@@ -245,10 +253,9 @@ class ZipFiles(Files):
         if member is None:
             return None
         self.inner = member.filename or NAMELESS
-        if member.flag_bits & _ENCRYPTED:  # (zipfile's own words name its whole record)
-            raise ScanError.stopped(f"{self.name}: {self.inner}", "encrypted: its password is needed to read it")
-        if member.compress_type not in READ_WHOLE:  # (zipfile: "That compression method is not supported")
-            raise ScanError.stopped(f"{self.name}: {self.inner}", not_read(member.compress_type))
+        # (zipfile: "That compression method is not supported", naming none)
+        if (why := refused(member.flag_bits, member.compress_type, READ_WHOLE)) is not None:
+            raise ScanError.stopped(f"{self.name}: {self.inner}", why)
         try:
             return self.archive.open(member)
         except ValueError:  # (zipfile's "negative seek value": where its directory says it starts is spoilt)

@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import IO, cast
 
-from imgur_dl.archives import DEEPEST, NAMELESS, TOO_DEEP, Files, Opened, ZipFiles, not_read
+from imgur_dl.archives import DEEPEST, ENCRYPTED, NAMELESS, TOO_DEEP, Files, Opened, ZipFiles, not_read, refused
 from imgur_dl.errors import ScanError, reason
 from imgur_dl.reader import PIECE, Expansion, Prefixed, Reader
 
@@ -32,8 +32,9 @@ _DESCRIPTOR = b"PK\x07\x08"  # what a data descriptor starts with, when it does 
 # What follows the last file: the directory's first header, or an end record (zip64's, its locator, the archive's).
 _AFTER = (b"PK\x01\x02", b"PK\x06\x06", b"PK\x06\x07", b"PK\x05\x06")
 _HEADER = struct.Struct("<4sHHHHHIIIHH")  # signature, version, flags, method, time, date, CRC, sizes, name, extra
-_ENCRYPTED, _SIZES_AFTER, _UTF8 = 0x1, 0x8, 0x800  # flag bits
+_SIZES_AFTER, _UTF8 = 0x8, 0x800  # flag bits
 _STORED, _DEFLATED = 0, 8  # methods
+_READ = frozenset({_STORED, _DEFLATED})  # the methods read from a file's own header
 _ZIP64 = 0x0001  # the extra field with 64-bit sizes (APPNOTE.TXT 4.5.3)
 _FULL = 0xFFFFFFFF  # a size given in that field instead
 _END = struct.Struct("<4sHHHHIIH")  # the end record, before its comment (APPNOTE.TXT 4.3.16)
@@ -131,7 +132,7 @@ class _File:
     def passable(self) -> bool:
         """Whether the archive can be read on past this file, however its reading stops: its size known, or its
         data whole to where it tells its own end (read through, unless encrypted)."""
-        return self.header.size is not None or self.done or not (self.spoilt or self.header.flags & _ENCRYPTED)
+        return self.header.size is not None or self.done or not (self.spoilt or self.header.flags & ENCRYPTED)
 
     def read(self, size: int, /) -> bytes:
         return self._read(size, check=True)
@@ -238,13 +239,11 @@ class StreamedZipFiles(Files):
             header = _Header.read(self.archive)
             self.inner = header.name or NAMELESS
             self.file = _File(self.archive, header, f"{self.name}: {self.inner}")
-            if header.size is None and header.method not in (_STORED, _DEFLATED):  # (nothing tells where it ends)
+            if header.size is None and header.method not in _READ:  # (nothing tells where it ends)
                 raise _Cut.stopped(self.file.name, f"{not_read(header.method)} (its size is written after it: "
                                                    "nothing after it can be found)")
-            if header.flags & _ENCRYPTED:
-                raise ScanError.stopped(self.file.name, "encrypted: its password is needed to read it")
-            if header.method not in (_STORED, _DEFLATED):
-                raise ScanError.stopped(self.file.name, not_read(header.method))
+            if (why := refused(header.flags, header.method, _READ)) is not None:
+                raise ScanError.stopped(self.file.name, why)
             if not header.name.endswith("/"):
                 return cast(IO[bytes], self.file)
             self.file.skip(self._expanded)
