@@ -152,14 +152,7 @@ class Planner:
     def _resolve(self, target: Target, listing: Listing | None) -> Album | Failure:
         name = target.url if listing is None else f"{listing.label} post {target.id}"
         try:
-            album = self.api.resolve(target)
-        except EmptyAlbumError as exc:
-            return Failure(ExitStatus.NOT_FOUND, f"{name}: {exc}")
-        except NotFoundError:
-            if self.wayback is not None and listing is None:
-                return from_wayback(target, self.wayback, prefer_gif=self.prefer_gif)
-            return Failure(ExitStatus.NOT_FOUND, f"{name}: not found (no such album or image, "
-                                                 "or it is no longer public)")
+            return self._album_or_gone(target, listing, name)
         except BudgetSpentError as exc:
             return self._budget(name, exc)
         except NetworkError as exc:
@@ -170,7 +163,19 @@ class Planner:
             if self.debug:
                 raise
             return Failure(ExitStatus.FAILED, f"{name}: {bug(exc)}")
-        return album
+
+    def _album_or_gone(self, target: Target, listing: Listing | None, name: str) -> Album | Failure:
+        """``target``'s album; or, where Imgur knows it no more, what the Wayback Machine brings back of it (asked
+        here, inside :meth:`_resolve`'s guard: a bug met there costs this URL alone, as one met asking Imgur)."""
+        try:
+            return self.api.resolve(target)
+        except EmptyAlbumError as exc:
+            return Failure(ExitStatus.NOT_FOUND, f"{name}: {exc}")
+        except NotFoundError:
+            pass
+        if self.wayback is not None and listing is None:
+            return from_wayback(target, self.wayback, prefer_gif=self.prefer_gif)
+        return Failure(ExitStatus.NOT_FOUND, f"{name}: not found (no such album or image, or it is no longer public)")
 
 
 def from_wayback(target: Target, archive: Wayback, *, prefer_gif: bool) -> Album | Failure:

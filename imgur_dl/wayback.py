@@ -291,6 +291,8 @@ def _captures(rows: object) -> list[Capture]:
     if not isinstance(rows, list) or not rows or not isinstance(rows[0], list):
         return []
     header = rows[0]
+    if not all(isinstance(name, str) for name in header):  # (no field's name: a list or an object among them)
+        return []
     found = []
     for row in rows[1:]:
         if not isinstance(row, list) or len(row) != len(header) or not all(isinstance(v, str) for v in row):

@@ -206,6 +206,58 @@ def test_a_whole_album_imgur_no_longer_knows_is_said_to_be_out_of_reach(imgur: I
     assert "cannot bring back a whole album or post reliably" in result.err
 
 
+def test_an_id_imgur_no_longer_knows_that_the_archive_cannot_bring_back_is_said_so_and_the_others_are_saved(
+        imgur: Imgur, tmp_path: Path) -> None:
+    # Beside an album Imgur still has: one id the index lists nothing for, one whose look-up goes unanswered.
+    album = imgur.add_album("AbC1234", count=2, size=5_000)
+    imgur.faults.append(Fault("status", host="web.archive.org", path="/cdx/search/cdx", status=200,
+                              body=b"[]"))  # (the index's answer where it holds nothing)
+    result = run_main("--wayback", "-o", str(tmp_path), "imgur.com/a/AbC1234", "https://imgur.com/GoNe123")
+    assert result.code == 3, result
+    assert ("https://imgur.com/GoNe123: not found on Imgur, and the Wayback Machine has no capture of its file\n"
+            in result.err)
+    imgur.faults[-1] = Fault("status", host="web.archive.org", path="/cdx/search/cdx", status=503)
+    result = run_main("--wayback", "-o", str(tmp_path / "again"), "imgur.com/a/AbC1234", "https://imgur.com/GoNe123")
+    assert result.code == 3, result
+    assert ("https://imgur.com/GoNe123: not found on Imgur; the Wayback Machine could not be asked "
+            "(HTTP 503 Service Unavailable (after 6 attempts))\n" in result.err)
+    for out in (tmp_path, tmp_path / "again"):
+        assert files_under(out / "AbC1234") == {f"00{n}-{i.id}.jpg": i.data for n, i in enumerate(album.images, 1)}
+
+
+@pytest.mark.parametrize("header", [[["timestamp"]], [{"a": 1}, "original"], [None, 1.5]],
+                         ids=["list", "object", "null and number"])
+def test_an_index_answer_whose_header_names_no_fields_brings_nothing_back_and_costs_nothing_else(
+        imgur: Imgur, tmp_path: Path, header: list[object]) -> None:
+    # A header row of JSON that names no fields (a list or an object in it, which no field's name can be): it ended
+    # the whole run, the album beside the id unsaved ("unexpected TypeError: unhashable type: 'list'").
+    album = imgur.add_album("AbC1234", count=2, size=5_000)
+    rows = [header, ["20180101000000", "https://i.imgur.com/GoNe123.jpeg"][:len(header)]]
+    imgur.faults.append(Fault("status", host="web.archive.org", path="/cdx/search/cdx", status=200,
+                              body=json.dumps(rows).encode()))
+    result = run_main("--wayback", "-o", str(tmp_path), "imgur.com/a/AbC1234", "https://imgur.com/GoNe123")
+    assert result.code == 3, result
+    assert "https://imgur.com/GoNe123: not found on Imgur, and the Wayback Machine has no capture" in result.err
+    assert len(files_under(tmp_path / "AbC1234")) == len(album.images)
+
+
+def test_a_bug_while_asking_the_archive_for_an_id_fails_that_url_only(imgur: Imgur, tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    # The archive is asked where Imgur answers 404: a bug met there ended the whole run, other albums unsaved.
+    album = imgur.add_album("AbC1234", count=2, size=5_000)
+
+    def broken(self: Wayback, media_id: str) -> str | None:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(Wayback, "find_extension", broken)
+    result = run_main("--wayback", "-o", str(tmp_path), "imgur.com/a/AbC1234", "https://imgur.com/GoNe123")
+    assert result.code == 1, result
+    assert "https://imgur.com/GoNe123: unexpected RuntimeError (a bug; --debug shows it)\n" in result.err
+    assert len(files_under(tmp_path / "AbC1234")) == len(album.images)
+    with pytest.raises(RuntimeError, match="a bug"):  # (--debug: the whole of it, as a bug anywhere else)
+        run_main("--debug", "--wayback", "-o", str(tmp_path), "https://imgur.com/GoNe123")
+
+
 def test_no_capture_fails_by_id(imgur: Imgur, tmp_path: Path) -> None:
     album = _album_with_a_removed_image(imgur)
     result = run_main("--wayback", "-o", str(tmp_path), "imgur.com/a/AbC1234")
@@ -311,6 +363,26 @@ def test_any_rows_of_an_index_answer_give_captures_that_each_name_a_file(rows: l
 
 _LINK = "https://i.imgur.com/AbC12xy.jpg"
 _ASKED = f"https://web.archive.org/web/202405171234id_/{_LINK}"
+
+
+# Any JSON an index may answer, leaning on the shape of a true answer (rows of strings, a header of field names).
+_FIELD = st.sampled_from(["timestamp", "original", "mimetype", "statuscode", "20180101000000", _LINK, "image/jpeg",
+                          "200"])
+_JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | _FIELD | st.text(),
+                     lambda inner: st.lists(inner, max_size=5) | st.dictionaries(st.text(max_size=3), inner,
+                                                                                   max_size=3),
+                     max_leaves=20)
+
+
+# (rows of one length, as a header and its rows are: fields of a true answer, or any JSON among them)
+_TABLE = st.integers(0, 4).flatmap(lambda n: st.lists(st.lists(_FIELD | _FIELD | _JSON, min_size=n, max_size=n),
+                                                      min_size=1, max_size=4))
+
+
+@given(_TABLE | _JSON)
+def test_whatever_json_an_index_answers_gives_captures_and_nothing_else(rows: object) -> None:
+    for capture in _captures(rows):
+        assert isinstance(capture, Capture) and capture.file == same_file(capture.original)
 
 
 # Where the archive may point: a capture of the link (as its index spells originals, or as another file: case,
