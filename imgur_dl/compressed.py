@@ -42,7 +42,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any, Protocol, cast
 
-from imgur_dl import bplist, database, leveldb, lz4block, office, pdf, snss, zstdframes
+from imgur_dl import bplist, database, leveldb, lz4block, office, pdf, pgdump, snss, zstdframes
 from imgur_dl.archives import DEEPEST, TOO_DEEP, Files, Opened, TarFiles
 from imgur_dl.bzip2 import Blocks
 from imgur_dl.database import Database
@@ -50,6 +50,7 @@ from imgur_dl.errors import ScanError, UsageError, reason
 from imgur_dl.gzipped import Gzip
 from imgur_dl.members import Members
 from imgur_dl.pdf import Pdf
+from imgur_dl.pgdump import PgDump
 from imgur_dl.reader import PIECE, Expansion, Prefixed, Reader, Then, Whole, peek
 from imgur_dl.warc import Warc, is_warc
 from imgur_dl.xzblocks import XzBlocks
@@ -247,6 +248,8 @@ class _Opening:
                 self._chosen = Warc(rest, self.name, Expansion(self.name), taken=self.taken, warn=self.warn)
             elif first.startswith(pdf.MAGIC):
                 self._chosen = Pdf(rest, self.name, Expansion(self.name), taken=self.taken, warn=self.warn)
+            elif first.startswith(pgdump.MAGIC):
+                self._chosen = PgDump(rest, self.name, Expansion(self.name), taken=self.taken, warn=self.warn)
             elif first.startswith(bplist.MAGIC):
                 self._chosen = _whole(rest, self.name, self.warn, what="a binary property list", most=bplist.MOST,
                                       read=bplist.strings)
