@@ -187,13 +187,12 @@ class PgDump(Pieces):
         decoder = self._decoder()
         ended = decoder is None  # (lz4's is passed over)
         while (length := self._int()) is not None and length > 0:
-            while length > 0:
-                piece = self.input.take(min(length, _PIECE))
-                if not piece:
-                    return _CUT
+            for piece in self.input.pieces(length):
                 length -= len(piece)
                 if decoder is not None:
                     decoder, ended = yield from self._decoded(decoder, piece)
+            if length:
+                return _CUT
         yield _SEP
         if length is None or length < 0:
             return _CUT if length is None else "in the length of a chunk of its data"
@@ -227,12 +226,12 @@ class PgDump(Pieces):
         """A string's text (none for a null one), a line's end after it."""
         if (length := self._int()) is None:
             return _CUT
-        while length > 0:
-            piece = self.input.take(min(length, _PIECE))
-            if not piece:
-                return _CUT
-            length -= len(piece)
+        given = 0
+        for piece in self.input.pieces(length):
+            given += len(piece)
             yield piece
+        if given < length:
+            return _CUT
         yield _SEP
         return None
 
@@ -240,12 +239,7 @@ class PgDump(Pieces):
         """A string passed over (``length``: its length, read already); False where the file ends first."""
         if length is None and (length := self._int()) is None:
             return False
-        while length > 0:
-            piece = self.input.take(min(length, _PIECE))
-            if not piece:
-                return False
-            length -= len(piece)
-        return True
+        return sum(map(len, self.input.pieces(length))) >= length
 
     def _int(self) -> int | None:
         """An integer (a sign byte, then its bytes, least significant first); None where the file ends first."""
@@ -316,6 +310,12 @@ class _Input:
         data = self.held[self.at:self.at + size]
         self.at += len(data)
         return data
+
+    def pieces(self, size: int) -> Iterator[bytes]:
+        """The next ``size`` bytes, a piece at a time (never held whole); fewer where the file ends first."""
+        while size > 0 and (piece := self.take(min(size, _PIECE))):
+            size -= len(piece)
+            yield piece
 
     def rest(self) -> Iterator[bytes]:
         """The rest of the file, as it is."""
