@@ -125,7 +125,7 @@ def truncate_name(text: str, max_bytes: int, encoding: str = NAME_ENCODING) -> s
     data = text.encode(encoding, "replace")
     if len(data) <= max_bytes:
         return text
-    return data[:max_bytes].decode(encoding, "ignore")
+    return data[:max(max_bytes, 0)].decode(encoding, "ignore")
 
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -358,8 +358,11 @@ def kept_apart(path: Path, media_id: str, most: int = MAX_COMPONENT_BYTES) -> Pa
     """``<stem> (<id>)<suffix>``: ``path`` for the file of ``media_id`` when another file has it (a name of ``most``
     bytes at the most, its ``.part`` name's included)."""
     tag = sanitize(f"({media_id})", 40)
-    stem = truncate_name(path.stem, most - len(PART_SUFFIX) - name_bytes(path.suffix) - name_bytes(tag) - 1)
-    return path.with_name(f"{stem} {tag}{path.suffix}")
+    room = most - len(PART_SUFFIX) - name_bytes(tag) - 1
+    # (a "suffix" with no room beside the tag is no extension but a template's text: cut as the rest of the name)
+    suffix = path.suffix if name_bytes(path.suffix) <= room else ""
+    stem = truncate_name(path.stem if suffix else path.name, room - name_bytes(suffix))
+    return path.with_name(f"{stem} {tag}{suffix}")
 
 
 def _inside(parts: list[str]) -> list[str]:

@@ -39,7 +39,17 @@ from imgur_dl.hashset import HashSet
 from imgur_dl.hosts import OffsiteError
 from imgur_dl.lists import Listed, list_lines, read_list
 from imgur_dl.models import Album, Job, Kind, Listing, Media, Result, Source, Status, Target
-from imgur_dl.naming import FIELDS, MAX_COMPONENT_BYTES, Namer, Template, _printable, _treated, kept_apart, sanitize
+from imgur_dl.naming import (
+    FIELDS,
+    MAX_COMPONENT_BYTES,
+    Namer,
+    Template,
+    _printable,
+    _treated,
+    kept_apart,
+    sanitize,
+    truncate_name,
+)
 from imgur_dl.packed import PackedMedia
 from imgur_dl.parser import build_parser
 from imgur_dl.scan import Scanner
@@ -206,6 +216,13 @@ _NEAR_PLAIN = st.lists(st.sampled_from(["a", "Z", "0", "_", ".", "-", " ", "  ",
                                         "pArt", "/", "\u212a", "\u017f", "\u0131", "\xe9"]), max_size=6).map("".join)
 
 
+@given(st.text(), st.integers(-300, 300))
+@example("abc", -1)  # (no room at all: nothing, where the bytes but the last were kept)
+def test_a_name_cut_to_a_length_is_a_prefix_of_it_no_longer(text: str, most: int) -> None:
+    cut = truncate_name(text, most, "utf-8")
+    assert text.startswith(cut) and len(cut.encode()) <= max(most, 0)
+
+
 @EXAMPLES
 @given(_NEAR_PLAIN | st.text(), st.integers(1, 12) | st.just(MAX_COMPONENT_BYTES))
 @example("a  b", MAX_COMPONENT_BYTES)
@@ -225,6 +242,8 @@ def test_a_name_given_back_as_it_came_is_what_the_whole_treatment_makes_of_it(te
 @given(st.dictionaries(st.sampled_from(sorted(FIELDS)), st.text(max_size=300)), st.text(min_size=1, max_size=60),
        st.sampled_from([MAX_COMPONENT_BYTES, 143, 64]))  # (most file systems; eCryptfs; the least taken)
 @example({"id": "0\xa1\U00010000" * 4}, "0\xa1\U00010000" * 6, 64)  # (an id's tag counted in bytes, not characters)
+# (a name's "suffix" past the room beside an id's tag: a template's text after its last dot, not an extension)
+@example({"id": "000000" + "\xa1" * 3 + "\U00010000" * 2}, "0.00000000" + "\xa1" * 6 + "\U00010000" * 4, 64)
 def test_rendered_paths_stay_inside_the_output_folder(values: dict[str, str], template: str, most: int) -> None:
     root = Path("/out")
     try:
