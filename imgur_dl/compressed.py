@@ -19,8 +19,8 @@ as a ZIP or tar archive's spoilt file is said
 and its next file read. A zstd stream cut short (a dump whose download was
 interrupted), where zstd's own reader ends in silence, is said to be: its
 frames are read one by one. Firefox's session files
-(mozlz4) are decoded whole (:mod:`imgur_dl.lz4block`). Archives of other kinds
-(7-Zip, RAR), lz4's own frames, lzip and compress (``.Z``) are said to be what they are, not scanned as bytes; an
+(mozlz4) are decoded whole (:mod:`imgur_dl.lz4block`), lz4's own frames one by one (:mod:`imgur_dl.lz4frames`).
+Archives of other kinds (7-Zip, RAR), lzip and compress (``.Z``) are said to be what they are, not scanned as bytes; an
 SQLite database is read as one (:mod:`imgur_dl.database`), a PDF file with
 its object streams decompressed (:mod:`imgur_dl.pdf`), a LevelDB database's
 tables and log as theirs (:mod:`imgur_dl.leveldb`; inside a ZIP or tar archive
@@ -48,6 +48,7 @@ from imgur_dl.bzip2 import Blocks
 from imgur_dl.database import Database
 from imgur_dl.errors import ScanError, UsageError, reason
 from imgur_dl.gzipped import Gzip
+from imgur_dl.lz4frames import Lz4
 from imgur_dl.members import Members
 from imgur_dl.pdf import Pdf
 from imgur_dl.pgdump import PgDump
@@ -81,7 +82,7 @@ _MAGIC: tuple[tuple[bytes, str], ...] = (
     (b"\x1f\x9d", "compress"),
 )
 # Formats recognised but not read: said, rather than scanned as bytes that hold no link anyone could find.
-_UNREAD = {"7z": "a 7-Zip archive", "rar": "a RAR archive", "lz4": "lz4-compressed", "lzip": "lzip-compressed",
+_UNREAD = {"7z": "a 7-Zip archive", "rar": "a RAR archive", "lzip": "lzip-compressed",
            "compress": "compressed with compress (.Z)"}
 _DICTIONARY_FRAME = b"\x5d\x2a\x4d\x18"  # the skippable zstd frame that holds the dictionary the frames after it need
 _DICTIONARY = b"\x37\xa4\x30\xec"  # a zstd dictionary's own magic number
@@ -112,26 +113,31 @@ def opened(source: IO[bytes], name: str, *, depth: int = 0, warn: Callable[[str]
         return zip_files(source, head, name, _within(depth, warn), depth=depth)
     if kind in _UNREAD:
         raise ScanError(f"{name} is {_UNREAD[kind]}, which imgur-dl does not read (it reads zstd, gzip, xz, lzma, "
-                        "bzip2 and ZIP): extract it, then scan what it holds")
+                        "bzip2, lz4 and ZIP): extract it, then scan what it holds")
     raw = Prefixed(head, source, name, then_more=True)  # (what it is is told by its first piece, read whole)
     if kind == "mozlz4":
         return _contents(_mozlz4(raw, name), name, None, warn, depth=depth)
     if kind is None:
         return _contents(raw, name, None, warn, depth=depth)
     counted = _Counting(raw)
+    return _contents(_decompressed(kind, counted, name, head), name, lambda: counted.count, warn, depth=depth)
+
+
+def _decompressed(kind: str, counted: _Counting, name: str, head: bytes) -> _Decoded:
+    """The file ``counted`` (its first bytes ``head``), compressed as ``kind`` says, decompressed."""
     if kind == "gzip":  # (a .warc.gz too: a gzip member a record, one after another)
-        decoded = _Decoded(Members(counted, name, Gzip()), counted, name)
-    elif kind == "xz":
-        decoded = _Decoded(XzBlocks(counted, name), counted, name)  # (a block at a time, where it can be)
-    elif kind == "bzip2":
-        decoded = _Decoded(Blocks(counted, name), counted, name)  # (a block at a time: a spoilt one passed over)
-    elif kind == "lzma":
+        return _Decoded(Members(counted, name, Gzip()), counted, name)
+    if kind == "xz":
+        return _Decoded(XzBlocks(counted, name), counted, name)  # (a block at a time, where it can be)
+    if kind == "lz4":
+        return _Decoded(Members(counted, name, Lz4()), counted, name)  # (a frame at a time: a spoilt one passed over)
+    if kind == "bzip2":
+        return _Decoded(Blocks(counted, name), counted, name)  # (a block at a time: a spoilt one passed over)
+    if kind == "lzma":
         # (read as it streams, and closed with nothing to close: it asks read() alone of what it is given)
         alone = lzma.LZMAFile(cast(IO[bytes], counted), format=lzma.FORMAT_ALONE)  # noqa: SIM115
-        decoded = _Decoded(alone, counted, name, lzma.LZMAError, EOFError)
-    else:
-        decoded = _zstd(counted, name, dictionary=head.startswith(_DICTIONARY_FRAME))
-    return _contents(decoded, name, lambda: counted.count, warn, depth=depth)
+        return _Decoded(alone, counted, name, lzma.LZMAError, EOFError)
+    return _zstd(counted, name, dictionary=head.startswith(_DICTIONARY_FRAME))
 
 
 def _within(depth: int, warn: Callable[[str], None] | None) -> Opened:

@@ -29,41 +29,45 @@ class Decoded:
     stopped: str | None = None
 
 
-def decoded(block: bytes, size: int) -> Decoded:
-    """The ``size`` bytes ``block`` makes, or what it made before it proved not to be such a block."""
-    out = bytearray()
+def decoded(block: bytes, size: int, *, history: bytes = b"", exact: bool = True) -> Decoded:
+    """The ``size`` bytes ``block`` makes (not ``exact``: ``size`` at the most), or what it made before it proved not
+    to be such a block. ``history``: what was made before it, which its matches may copy from (a linked block of an
+    lz4 frame)."""
+    out = bytearray(history)
+    size += len(history)
     pos, end = 0, len(block)
     while pos < end:
         token = block[pos]
         pos += 1
         literals, pos = _length(block, pos, token >> 4)
         if len(out) + max(0, min(literals, end - pos)) > size:
-            return _short(out, "more than its header says it holds")
+            return _short(out[len(history):], "more than its header says it holds")
         if literals < 0 or pos + literals > end:  # (the literals that arrived are the data's all the same)
-            return _short(out + block[pos:end] if literals > 0 else out, "cut short")
+            return _short((out + block[pos:end] if literals > 0 else out)[len(history):], "cut short")
         out += block[pos:pos + literals]
         pos += literals
         if pos == end:  # (the last sequence: literals only)
             break
         if pos + 2 > end:
-            return _short(out, "cut short")
+            return _short(out[len(history):], "cut short")
         offset = block[pos] | block[pos + 1] << 8
         match, pos = _length(block, pos + 2, token & 15)
         if match < 0:
-            return _short(out, "cut short")
+            return _short(out[len(history):], "cut short")
         match += _MIN_MATCH
         if not 0 < offset <= len(out):
-            return _short(out, "a match before the start of the block")
+            return _short(out[len(history):], "a match before the start of the block")
         if len(out) + match > size:
-            return _short(out, "more than its header says it holds")
+            return _short(out[len(history):], "more than its header says it holds")
         start = len(out) - offset
         if match <= offset:
             out += out[start:start + match]
         else:  # (a run: what the match copies, it makes as it goes)
             out += (out[start:] * (match // offset + 1))[:match]
-    if len(out) != size:
-        return _short(out, f"{len(out):,} bytes where its header says {size:,}")
-    return Decoded(bytes(out))
+    if exact and len(out) != size:
+        return _short(out[len(history):], f"{len(out) - len(history):,} bytes where its header says "
+                                          f"{size - len(history):,}")
+    return Decoded(bytes(out[len(history):]))
 
 
 def _length(block: bytes, pos: int, nibble: int) -> tuple[int, int]:

@@ -14,10 +14,10 @@ version 1.15, any level but 0), lz4 or zstd (PostgreSQL 16 and later), or not at
 
 Versions 1.12 (PostgreSQL 9.0) to 1.16 (17 and 18) are read. Nothing in the file is trusted: a length is read
 through a piece at a time, never held whole; what the data expands to is bounded as any compressed input's is; a
-block whose data does not decompress is said and passed over (its chunks tell where it ends), and so is lz4's,
-which imgur-dl does not decompress; the file ending inside anything is said, once all read before it counts. A dump
-that cannot be read so (another version; damaged) is read as bytes, and that is said, with what reads it:
-``pg_restore -f - DUMP`` writes it as the SQL that makes the database again.
+block whose data does not decompress is said and passed over (its chunks tell where it ends), and so is zstd's
+where the extra that reads it is not installed; the file ending inside anything is said, once all read before it
+counts. A dump that cannot be read so (another version; damaged) is read as bytes, and that is said, with what reads
+it: ``pg_restore -f - DUMP`` writes it as the SQL that makes the database again.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from collections.abc import Callable, Generator, Iterator
 from typing import Any, Protocol
 
 from imgur_dl.errors import ScanError
+from imgur_dl.lz4frames import Lz4
 from imgur_dl.reader import Bound, Pieces, Reader
 from imgur_dl.zstdframes import Zstd
 
@@ -126,12 +127,12 @@ class PgDump(Pieces):
     def _decoding(self) -> None:
         """What decompresses the data, where it can be."""
         if self.compression == _LZ4:
-            self.unread = "lz4-compressed, which imgur-dl does not decompress"
+            self.errors += Lz4.errors
         elif self.compression == _ZSTD:
             try:
                 import zstandard  # noqa: PLC0415 - an optional extra (a dump is read without it, where it needs none)
             except ImportError:
-                self.unread = "zstd-compressed: install imgur-dl[zstd] (the zstandard package) to read it, or"
+                self.unread = "zstd-compressed, and the zstandard package is not installed (imgur-dl[zstd])"
                 return
             module: Any = zstandard
             self.zstd = Zstd(module.ZstdDecompressor(max_window_size=2**31), module.ZstdError)
@@ -185,7 +186,7 @@ class PgDump(Pieces):
     def _data(self) -> _Text:
         """One stream of data, its chunks decompressed as the header says (what follows its end passed over)."""
         decoder = self._decoder()
-        ended = decoder is None  # (lz4's is passed over)
+        ended = decoder is None  # (zstd's, without what reads it, is passed over)
         while (length := self._int()) is not None and length > 0:
             for piece in self.input.pieces(length):
                 length -= len(piece)
@@ -218,6 +219,8 @@ class PgDump(Pieces):
         """A decoder of one stream of data; None where it is not decompressed."""
         if self.compression == _ZLIB:
             return _Inflating()
+        if self.compression == _LZ4:
+            return Lz4().decoder()
         if self.zstd is not None:
             return self.zstd.decoder()
         return None if self.unread is not None else _Stored()

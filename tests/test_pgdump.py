@@ -16,6 +16,7 @@ import gzip
 import io
 import re
 import subprocess
+import sys
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -99,18 +100,19 @@ def test_the_tar_and_directory_formats_are_read_file_by_file(database: str, tmp_
     assert "warning" not in result.err, result.err
 
 
-@pytest.mark.parametrize("compression", ["gzip", "zstd", "none"])
+@pytest.mark.parametrize("compression", ["gzip", "lz4", "zstd", "none"])
 def test_a_dump_of_postgresql_18_is_read_however_its_data_is_compressed(compression: str) -> None:
     dump = (DATA / f"pg_dump-18-{compression}.dump").read_bytes()
     assert dump[5:8] == bytes([1, 16, 0])  # (format 1.16)
     assert scanned(dump) == ({"CoMment", "Po00001", "Po00002", "Po00003", "LaRgeOb"}, [], [])
 
 
-def test_data_compressed_with_lz4_is_said_and_the_table_of_contents_read() -> None:
-    found, errors, warnings = scanned((DATA / "pg_dump-18-lz4.dump").read_bytes())
-    assert (found, errors) == ({"CoMment"}, [])
-    assert warnings == ["db.dump: a PostgreSQL dump (pg_dump -Fc) whose data is lz4-compressed, which imgur-dl does "
-                        f"not decompress: its 3 blocks of data were not read ({RESTORE})"]
+def test_data_compressed_with_zstd_is_said_where_its_extra_is_not_installed(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "zstandard", None)  # (an import of it fails)
+    found, errors, warnings = scanned((DATA / "pg_dump-18-zstd.dump").read_bytes())
+    assert (found, errors) == ({"CoMment"}, [])  # (its table of contents')
+    assert warnings == ["db.dump: a PostgreSQL dump (pg_dump -Fc) whose data is zstd-compressed, and the zstandard "
+                        f"package is not installed (imgur-dl[zstd]): its 3 blocks of data were not read ({RESTORE})"]
 
 
 @pytest.mark.parametrize(("at", "value", "why"), [(5, 2, "of version 2.14, which imgur-dl does not read"),

@@ -6,6 +6,7 @@ import base64
 import bz2
 import codecs
 import errno
+import functools
 import gzip
 import io
 import itertools
@@ -26,13 +27,17 @@ from pathlib import Path
 from typing import Any
 
 import lz4.block
+import lz4.frame
 import pytest
 import zstandard
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from imgur_dl import archives, bplist, compressed, database, lz4block, mail, markup, pdf, reader, scan, zipstream
+from imgur_dl.lz4frames import Lz4
+from imgur_dl.members import Members
 from imgur_dl.models import Kind
+from imgur_dl.reader import PIECE
 from imgur_dl.scan import Scanner, links, targets_in
 from tests.conftest import Pieces, command, files_under, run_main
 from tests.launcher import Launcher
@@ -565,12 +570,11 @@ def test_the_files_of_a_zip_are_not_run_together() -> None:
 @pytest.mark.parametrize(("data", "says"), [
     (b"7z\xbc\xaf\x27\x1c\x00\x04" + bytes(50), "t is a 7-Zip archive, which imgur-dl does not read"),
     (b"Rar!\x1a\x07\x01\x00" + bytes(50), "t is a RAR archive, which imgur-dl does not read"),
-    (b"\x04\x22\x4d\x18" + bytes(50), "t is lz4-compressed, which imgur-dl does not read"),
     (b"LZIP\x01\x0c" + bytes(50), "t is lzip-compressed, which imgur-dl does not read"),
     (b"\x1f\x9d\x90" + bytes(50), "t is compressed with compress (.Z), which imgur-dl does not read"),
     (_zipped({"o.zip": _zipped({"inner.zip": _zipped({"a.txt": b"imgur.com/a/AbC1234"})})}),
      "t: o.zip: inner.zip is a ZIP archive inside an archive inside another: extract it"),
-], ids=["7z", "rar", "lz4", "lzip", "compress", "zip-in-zip-in-zip"])
+], ids=["7z", "rar", "lzip", "compress", "zip-in-zip-in-zip"])
 def test_an_archive_that_is_not_read_is_said_to_be(data: bytes, says: str) -> None:
     scanner = Scanner()
     assert list(scanner.scan(io.BytesIO(data), "t")) == []
@@ -665,6 +669,65 @@ def test_an_lz4_block_decodes_to_what_lz4_compressed(data: bytes, mode: str) -> 
     if data:  # Cut short, what it made before is kept, and nothing that is not the data's.
         cut = lz4block.decoded(block[:len(block) // 2], len(data))
         assert cut.stopped is not None and data.startswith(cut.data)
+
+
+_LZ4_TEXT = st.binary(max_size=3000) | st.lists(
+    st.sampled_from([b"a", b"imgur", b"https://imgur.com/a/AbC1234 ", b"\x00" * 40, b'"url":', os.urandom(300)]),
+    max_size=2000).map(b"".join)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(_LZ4_TEXT, min_size=1, max_size=3), st.booleans(), st.sampled_from([4, 5, 6, 7]), st.booleans(),
+       st.booleans(), st.booleans(), st.integers(0, 16))
+def test_lz4_frames_decode_to_what_lz4_compressed_however_they_were_made(texts: list[bytes], linked: bool,
+                                                                         block_size: int, block_checksum: bool,
+                                                                         content_checksum: bool, sized: bool,
+                                                                         level: int) -> None:
+    # As the lz4 command and its library write them: blocks that stand alone or copy from the ones before, of 64 KiB
+    # to 4 MiB, with checksums or not, their size told or not; frames one after another, a skippable frame between.
+    frames = [lz4.frame.compress(text, block_size=block_size, block_linked=linked, block_checksum=block_checksum,
+                                 content_checksum=content_checksum, store_size=sized, compression_level=level)
+              for text in texts]
+    skippable = b"\x5a\x2a\x4d\x18" + (5).to_bytes(4, "little") + b"skip!"
+    packed = skippable.join(frames)
+    for source in (io.BytesIO(packed), _piped(packed)):
+        assert b"".join(iter(functools.partial(Members(source, "t.lz4", Lz4()).read1, PIECE), b"")) == b"".join(texts)
+
+
+def test_an_lz4_file_is_read_a_frame_at_a_time_and_a_spoilt_or_cut_one_is_said() -> None:
+    first, second = (b"".join(b"see https://imgur.com/a/A%06d\n" % n for n in range(start, start + 3000))
+                     for start in (0, 3000))
+    packed = lz4.frame.compress(first) + lz4.frame.compress(second)
+    scanner = Scanner()
+    assert [t.id for t in scanner.scan(io.BytesIO(packed), "dump.lz4")] == [f"A{n:06d}" for n in range(6000)]
+    assert scanner.errors == []
+    spoilt = bytearray(packed)
+    spoilt[15:19] = (2**31 - 1).to_bytes(4, "little")  # (the first frame's first block: a size past any block's)
+    scanner = Scanner()
+    found = [t.id for t in scanner.scan(io.BytesIO(bytes(spoilt)), "dump.lz4")]
+    assert found[-3000:] == [f"A{n:06d}" for n in range(3000, 6000)]  # (the next frame, whole)
+    assert len(scanner.errors) == 1 and "dump.lz4: its lz4 frame from byte 0 cannot be read on" in str(
+        scanner.errors[0]), scanner.errors
+    scanner = Scanner()
+    found = [t.id for t in scanner.scan(io.BytesIO(packed[:-100]), "dump.lz4")]  # (in the last frame's last block)
+    assert found == [f"A{n:06d}" for n in range(len(found))] and 3000 < len(found) < 6000  # (its whole blocks)
+    assert [str(e) for e in scanner.errors] == ["dump.lz4: cannot read on (the lz4 stream ends inside a frame: the "
+                                                "file is cut short); what was found before it still counts"]
+
+
+@pytest.mark.parametrize(("frame", "says"), [
+    (b"\x04\x22\x4d\x18\x60\x40\x00" + (70_000).to_bytes(4, "little") + bytes(70_000),
+     "a block of 70,000 bytes, in a frame whose blocks are 65,536 at most"),
+    (b"\x04\x22\x4d\x18\x60\x40\x00" + (5).to_bytes(4, "little") + b"\x50hell" + bytes(4),
+     "not an LZ4 block: cut short"),
+    (b"\x04\x22\x4d\x18\x60\x40\x00" + (3).to_bytes(4, "little") + b"\x00\x05\x00" + bytes(4),
+     "not an LZ4 block: a match before the start of the block"),
+], ids=["block-too-large", "block-cut", "match-before-start"])
+def test_an_lz4_frame_that_is_not_what_it_says_is_one_line(frame: bytes, says: str) -> None:
+    scanner = Scanner()
+    after = lz4.frame.compress(b"https://imgur.com/a/AbC1234")
+    assert [t.id for t in scanner.scan(io.BytesIO(frame + after), "t.lz4")] == ["AbC1234"]
+    assert len(scanner.errors) == 1 and says in str(scanner.errors[0]), scanner.errors
 
 
 @pytest.mark.parametrize(("body", "says"), [
