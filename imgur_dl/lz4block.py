@@ -33,41 +33,53 @@ def decoded(block: bytes, size: int, *, history: bytes = b"", exact: bool = True
     """The ``size`` bytes ``block`` makes (not ``exact``: ``size`` at the most), or what it made before it proved not
     to be such a block. ``history``: what was made before it, which its matches may copy from (a linked block of an
     lz4 frame)."""
+    made = _decoded(block, size, history)
+    if exact and made.stopped is None and len(made.data) != size:
+        return _short(bytearray(made.data), f"{len(made.data):,} bytes where its header says {size:,}")
+    return made
+
+
+def _decoded(block: bytes, size: int, history: bytes) -> Decoded:
+    """What ``block`` makes, ``size`` bytes at the most, its matches copying from ``history`` and what it makes."""
     out = bytearray(history)
-    size += len(history)
+    first = len(history)  # (where what the block makes starts in ``out``)
+    made, size = first, size + first  # (len(out), kept as it grows: one call less a sequence)
     pos, end = 0, len(block)
     while pos < end:
         token = block[pos]
         pos += 1
-        literals, pos = _length(block, pos, token >> 4)
-        if len(out) + max(0, min(literals, end - pos)) > size:
-            return _short(out[len(history):], "more than its header says it holds")
-        if literals < 0 or pos + literals > end:  # (the literals that arrived are the data's all the same)
-            return _short((out + block[pos:end] if literals > 0 else out)[len(history):], "cut short")
-        out += block[pos:pos + literals]
-        pos += literals
+        literals = token >> 4
+        if literals == 15:
+            literals, pos = _length(block, pos, 15)
+        if literals:
+            arrived = min(literals, end - pos)
+            if made + max(arrived, 0) > size:
+                return _short(out[first:], "more than its header says it holds")
+            if literals < 0 or arrived < literals:  # (the literals that arrived are the data's all the same)
+                return _short((out + block[pos:end] if literals > 0 else out)[first:], "cut short")
+            out += block[pos:pos + literals]
+            pos += literals
+            made += literals
         if pos == end:  # (the last sequence: literals only)
             break
         if pos + 2 > end:
-            return _short(out[len(history):], "cut short")
+            return _short(out[first:], "cut short")
         offset = block[pos] | block[pos + 1] << 8
         match, pos = _length(block, pos + 2, token & 15)
         if match < 0:
-            return _short(out[len(history):], "cut short")
+            return _short(out[first:], "cut short")
         match += _MIN_MATCH
-        if not 0 < offset <= len(out):
-            return _short(out[len(history):], "a match before the start of the block")
-        if len(out) + match > size:
-            return _short(out[len(history):], "more than its header says it holds")
-        start = len(out) - offset
+        if not 0 < offset <= made:
+            return _short(out[first:], "a match before the start of the block")
+        if made + match > size:
+            return _short(out[first:], "more than its header says it holds")
+        start = made - offset
         if match <= offset:
             out += out[start:start + match]
         else:  # (a run: what the match copies, it makes as it goes)
             out += (out[start:] * (match // offset + 1))[:match]
-    if exact and len(out) != size:
-        return _short(out[len(history):], f"{len(out) - len(history):,} bytes where its header says "
-                                          f"{size - len(history):,}")
-    return Decoded(bytes(out[len(history):]))
+        made += match
+    return Decoded(bytes(out[first:]))
 
 
 def _length(block: bytes, pos: int, nibble: int) -> tuple[int, int]:
