@@ -42,7 +42,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any, Protocol, cast
 
-from imgur_dl import bplist, database, leveldb, lz4block, office, pdf, pgdump, snss, zstdframes
+from imgur_dl import bplist, database, leveldb, lz4block, lz4frames, office, pdf, pgdump, snss, zstdframes
 from imgur_dl.archives import DEEPEST, TOO_DEEP, Files, Opened, TarFiles
 from imgur_dl.bzip2 import Blocks
 from imgur_dl.database import Database
@@ -73,7 +73,8 @@ _MAGIC: tuple[tuple[bytes, str], ...] = (
     (b"PK\x05\x06", "zip"),  # (one with nothing in it)
     (b"7z\xbc\xaf\x27\x1c", "7z"),
     (b"Rar!\x1a\x07", "rar"),
-    (b"\x04\x22\x4d\x18", "lz4"),
+    (lz4frames.MAGIC, "lz4"),
+    (b"\x02\x21\x4c\x18", "lz4-legacy"),  # (lz4 -l: the Linux kernel's)
     (lz4block.MOZLZ4_MAGIC, "mozlz4"),  # (Firefox's session files: open tabs, closed ones)
     (database.MAGIC, "sqlite"),  # (a browser's history: Firefox's places.sqlite, Chrome's History)
     *((magic, "sqlite-wal") for magic in database.WAL_MAGIC),
@@ -83,6 +84,7 @@ _MAGIC: tuple[tuple[bytes, str], ...] = (
 )
 # Formats recognised but not read: said, rather than scanned as bytes that hold no link anyone could find.
 _UNREAD = {"7z": "a 7-Zip archive", "rar": "a RAR archive", "lzip": "lzip-compressed",
+           "lz4-legacy": "lz4-compressed in its legacy format (lz4 -l)",
            "compress": "compressed with compress (.Z)"}
 _DICTIONARY_FRAME = b"\x5d\x2a\x4d\x18"  # the skippable zstd frame that holds the dictionary the frames after it need
 _DICTIONARY = b"\x37\xa4\x30\xec"  # a zstd dictionary's own magic number

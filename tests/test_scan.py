@@ -570,11 +570,13 @@ def test_the_files_of_a_zip_are_not_run_together() -> None:
 @pytest.mark.parametrize(("data", "says"), [
     (b"7z\xbc\xaf\x27\x1c\x00\x04" + bytes(50), "t is a 7-Zip archive, which imgur-dl does not read"),
     (b"Rar!\x1a\x07\x01\x00" + bytes(50), "t is a RAR archive, which imgur-dl does not read"),
+    (b"\x02\x21\x4c\x18" + bytes(50), "t is lz4-compressed in its legacy format (lz4 -l), which imgur-dl does not "
+                                      "read"),
     (b"LZIP\x01\x0c" + bytes(50), "t is lzip-compressed, which imgur-dl does not read"),
     (b"\x1f\x9d\x90" + bytes(50), "t is compressed with compress (.Z), which imgur-dl does not read"),
     (_zipped({"o.zip": _zipped({"inner.zip": _zipped({"a.txt": b"imgur.com/a/AbC1234"})})}),
      "t: o.zip: inner.zip is a ZIP archive inside an archive inside another: extract it"),
-], ids=["7z", "rar", "lzip", "compress", "zip-in-zip-in-zip"])
+], ids=["7z", "rar", "lz4-legacy", "lzip", "compress", "zip-in-zip-in-zip"])
 def test_an_archive_that_is_not_read_is_said_to_be(data: bytes, says: str) -> None:
     scanner = Scanner()
     assert list(scanner.scan(io.BytesIO(data), "t")) == []
