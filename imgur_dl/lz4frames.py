@@ -76,7 +76,7 @@ class Frame:
         self.flags = 0
         self.most = 0  # the most a block makes
         self.block = 0  # the size of the block whose data is the part being read
-        self.window = b""  # what the last blocks made, the last 64 KiB of it (a linked block copies from it)
+        self.window = b""  # what the last blocks made, the last 64 KiB of it, in a frame whose blocks are linked
 
     def feed(self, data: bytes, size: int, /) -> tuple[bytes, int, bool]:  # (size: a block is made whole)
         used = min(len(data), self.wanted - len(self.held))
@@ -127,8 +127,7 @@ class Frame:
         if self.block & _STORED:
             made = data
         else:
-            history = b"" if self.flags & _INDEPENDENT else self.window
-            decoded = lz4block.decoded(data, self.most, history=history, exact=False)
+            decoded = lz4block.decoded(data, self.most, history=self.window, exact=False)  # (none: blocks alone)
             if decoded.stopped is not None:
                 raise Spoilt(decoded.stopped)
             made = decoded.data

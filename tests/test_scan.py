@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import bz2
 import codecs
+import contextlib
 import errno
 import functools
 import gzip
@@ -33,7 +34,21 @@ import zstandard
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
-from imgur_dl import archives, bplist, compressed, database, lz4block, mail, markup, pdf, reader, scan, zipstream
+from imgur_dl import (
+    archives,
+    bplist,
+    compressed,
+    database,
+    errors,
+    lz4block,
+    lz4frames,
+    mail,
+    markup,
+    pdf,
+    reader,
+    scan,
+    zipstream,
+)
 from imgur_dl.lz4frames import Lz4
 from imgur_dl.members import Members
 from imgur_dl.models import Kind
@@ -715,6 +730,39 @@ def test_an_lz4_file_is_read_a_frame_at_a_time_and_a_spoilt_or_cut_one_is_said()
     assert found == [f"A{n:06d}" for n in range(len(found))] and 3000 < len(found) < 6000  # (its whole blocks)
     assert [str(e) for e in scanner.errors] == ["dump.lz4: cannot read on (the lz4 stream ends inside a frame: the "
                                                 "file is cut short); what was found before it still counts"]
+
+
+def _lz4_frame(flags: int, *blocks: bytes, more: bytes = b"") -> bytes:
+    """An lz4 frame of ``blocks`` (each a block's data), its descriptor's flags ``flags`` (``more``: the fields they
+    add), blocks of 64 KiB at the most."""
+    return (lz4frames.MAGIC + bytes([flags, 0x40]) + more + b"\x00" + b"".join(len(b).to_bytes(4, "little") + b
+                                                                        for b in blocks) + bytes(4))
+
+
+@pytest.mark.parametrize(("frame", "made"), [
+    # A linked block's match copies from the blocks before it, however small each is ...
+    (_lz4_frame(0x40, b"\x20ab", b"\x20cd", b"\x00\x04\x00\x10!"), b"abcdabcd!"),
+    # ... one that stands alone, from none: its match is not what it says, and the frame is spoilt there.
+    (_lz4_frame(0x60, b"\x20ab", b"\x20cd", b"\x00\x04\x00\x10!"), b"abcd"),
+    # Its content's size and a dictionary's id follow its flags, where they say so.
+    (_lz4_frame(0x49, b"\x20ab", more=(2).to_bytes(8, "little") + b"\x01\x02\x03\x04"), b"ab"),
+    # Its flags' reserved bit set, or its version not 01: no frame.
+    (_lz4_frame(0x42, b"\x20ab"), b""),
+    (_lz4_frame(0x80, b"\x20ab"), b""),
+], ids=["linked", "independent", "size-and-dictionary", "reserved-bit", "version"])
+def test_an_lz4_frame_is_read_as_its_descriptor_says(frame: bytes, made: bytes) -> None:
+    members = Members(io.BytesIO(frame), "t.lz4", Lz4())
+    given = []
+    with contextlib.suppress(errors.ScanError):
+        while piece := members.read1(PIECE):
+            given.append(piece)
+    assert b"".join(given) == made
+
+
+def test_a_block_of_lz4_data_that_opens_with_no_frame_is_spoilt() -> None:
+    # (as a pg_dump's block of lz4-compressed data is read: no look for a frame's magic number first)
+    with pytest.raises(lz4frames.Spoilt, match="not an lz4 frame's descriptor"):
+        Lz4().decoder().feed(b"\x00\x22\x4d\x18\x60\x40\x00", PIECE)
 
 
 @pytest.mark.parametrize(("frame", "says"), [
