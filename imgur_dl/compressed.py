@@ -42,7 +42,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any, Protocol, cast
 
-from imgur_dl import bplist, database, leveldb, lz4block, lz4frames, office, pdf, pgdump, snss, zstdframes
+from imgur_dl import bplist, database, leveldb, lz4block, lz4frames, office, parquet, pdf, pgdump, snss, zstdframes
 from imgur_dl.archives import DEEPEST, TOO_DEEP, Files, Opened, TarFiles
 from imgur_dl.bzip2 import Blocks
 from imgur_dl.database import Database
@@ -50,6 +50,7 @@ from imgur_dl.errors import ScanError, UsageError, reason
 from imgur_dl.gzipped import Gzip
 from imgur_dl.lz4frames import Lz4
 from imgur_dl.members import Members
+from imgur_dl.parquet import Parquet
 from imgur_dl.pdf import Pdf
 from imgur_dl.pgdump import PgDump
 from imgur_dl.reader import PIECE, Expansion, Prefixed, Reader, Then, Whole, peek
@@ -109,6 +110,8 @@ def opened(source: IO[bytes], name: str, *, depth: int = 0, warn: Callable[[str]
     kind = kind_of(head)
     if kind is None and path is not None and (tables := _leveldb(source, path, name)) is not None:
         return tables
+    if kind is None and path is not None and head.startswith(parquet.MAGIC):  # (its pages read where they are)
+        return Parquet(parquet.Opened(source.fileno()), name, Expansion(name), warn=warn)
     if kind in ("sqlite", "sqlite-wal", "sqlite-journal"):
         return _database(name, kind, path, Prefixed(head, source, name), inside=depth > 0, warn=warn)
     if kind == "zip":
@@ -256,6 +259,8 @@ class _Opening:
                 self._chosen = Warc(rest, self.name, Expansion(self.name), taken=self.taken, warn=self.warn)
             elif first.startswith(pdf.MAGIC):
                 self._chosen = Pdf(rest, self.name, Expansion(self.name), taken=self.taken, warn=self.warn)
+            elif first.startswith(parquet.MAGIC):  # (its footer, at its end, says where its pages are)
+                self._chosen = self._parquet(rest)
             elif first.startswith(pgdump.MAGIC):
                 self._chosen = PgDump(rest, self.name, Expansion(self.name), taken=self.taken, warn=self.warn)
             elif first.startswith(bplist.MAGIC):
@@ -272,6 +277,17 @@ class _Opening:
             else:
                 self._chosen = _Text(rest)
         return self._chosen.read(size)
+
+    def _parquet(self, rest: Reader) -> Reader:
+        """A Parquet file not of its own (in a pipe, compressed, in an archive), read whole into memory (where its
+        footer is, at its end, says where its pages are); one too large is read as bytes, and that is said."""
+        image = peek(rest, parquet.MOST + 1)  # (one more: to tell one larger)
+        if len(image) <= parquet.MOST:
+            return Parquet(parquet.Held(image), self.name, Expansion(self.name), warn=self.warn)
+        if self.warn is not None:
+            self.warn(f"{self.name}: a Parquet file larger than imgur-dl reads whole ({parquet.MOST:,} bytes) where it "
+                      "is not a file of its own: read as bytes (decompress or extract it, then scan the file)")
+        return _Text(Prefixed(image, rest, self.name))
 
     def _tar(self, rest: Reader) -> Reader:
         """A tar archive's members, one after another; one deeper than :data:`DEEPEST` read as text, which finds the
