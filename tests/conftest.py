@@ -33,6 +33,7 @@ from imgur_dl.cli import Environment, main
 from imgur_dl.clock import Clock
 from imgur_dl.errors import FileStopped, ScanError
 from imgur_dl.members import Codec, Members
+from imgur_dl.scan import Scanner
 from imgur_dl.xzblocks import XzBlocks
 from tests.clock import FastClock
 from tests.launcher import Launcher, launcher_at
@@ -439,6 +440,14 @@ def run_main(*args: str, stdin: str = "", environ: dict[str, str] | None = None,
                       environ=dict(os.environ, **(environ or {})), clock=clock)
     code = main(list(args), env)
     return Outcome(int(code), out.getvalue(), err.getvalue(), clock.waits if isinstance(clock, FastClock) else [])
+
+
+def scanned(data: bytes | io.BufferedIOBase, name: str) -> tuple[set[str], list[str], list[str]]:
+    """The ids ``data`` (named ``name``) names, the errors and the warnings its scan met (a bug raised, not said)."""
+    scanner = Scanner(debug=True)
+    source = io.BytesIO(data) if isinstance(data, bytes) else data
+    found = {target.id for target in scanner.scan(source, name)}  # type: ignore[arg-type]
+    return found, [str(e) for e in scanner.errors], scanner.warnings
 
 
 def command() -> list[str]:

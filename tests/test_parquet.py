@@ -22,8 +22,8 @@ from hypothesis import strategies as st
 
 from imgur_dl import parquet, reader
 from imgur_dl.errors import ScanError
-from imgur_dl.scan import Scanner
 from tests.conftest import Pieces, run_main
+from tests.conftest import scanned as scan_of
 
 DATA = Path(__file__).parent / "data" / "parquet"
 ROWS = range(300)
@@ -31,12 +31,8 @@ PYARROW = ({f"O{i:06d}" for i in ROWS if i % 3} | {f"L{i:06d}" for i in ROWS if 
            | {f"M{i:06d}" for i in ROWS})
 
 
-def scanned(data: bytes | io.BufferedIOBase, name: str = "t.parquet") -> tuple[set[str], list[str], list[str]]:
-    """The ids ``data`` names, the errors and the warnings its scan met (a bug raised, not said)."""
-    scanner = Scanner(debug=True)
-    source = io.BytesIO(data) if isinstance(data, bytes) else data
-    found = {target.id for target in scanner.scan(source, name)}  # type: ignore[arg-type]
-    return found, [str(e) for e in scanner.errors], scanner.warnings
+def scanned(data: bytes | io.BufferedIOBase) -> tuple[set[str], list[str], list[str]]:
+    return scan_of(data, "t.parquet")
 
 
 @pytest.mark.parametrize(("name", "ids"), [

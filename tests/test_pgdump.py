@@ -28,8 +28,8 @@ from hypothesis import strategies as st
 
 from imgur_dl import reader
 from imgur_dl.errors import ScanError
-from imgur_dl.scan import Scanner
 from tests.conftest import Pieces, run_main
+from tests.conftest import scanned as scan_of
 from tests.postgres import Postgres, _bindir
 
 DATA = Path(__file__).parent / "data"
@@ -64,12 +64,8 @@ def pg_dump(url: str, *options: str) -> bytes:
                           timeout=60).stdout
 
 
-def scanned(data: bytes | io.BufferedIOBase, name: str = "db.dump") -> tuple[set[str], list[str], list[str]]:
-    """The ids ``data`` names, the errors and the warnings its scan met (a bug raised, not said)."""
-    scanner = Scanner(debug=True)
-    source = io.BytesIO(data) if isinstance(data, bytes) else data
-    found = {target.id for target in scanner.scan(source, name)}  # type: ignore[arg-type]
-    return found, [str(e) for e in scanner.errors], scanner.warnings
+def scanned(data: bytes | io.BufferedIOBase) -> tuple[set[str], list[str], list[str]]:
+    return scan_of(data, "db.dump")
 
 
 @pytest.mark.parametrize("compression", ["-Z1", "-Z0", "-Z9", ""])
