@@ -42,6 +42,7 @@ _PAGE_MOST = 256 * 1024 * 1024  # what a page may say it takes, or makes
 _DEPTH = 32  # structures inside structures in the footer, at the most
 _SEP = b"\n"
 _DAMAGED = "whose footer is damaged"
+_LENGTH = struct.Struct("<I")  # a plain value's length
 _BYTE_ARRAY = 6  # a column's physical type: text (and bytes)
 _REQUIRED, _REPEATED = 0, 2  # a schema element's repetition
 _DATA, _DICTIONARY, _DATA_V2 = 0, 2, 3  # a page's types
@@ -171,13 +172,13 @@ class Parquet(Pieces):
         self.taken += len(data)
         if kind == _DICTIONARY:
             text = self._decompressed(data, codec, made)
-            yield from _values(text, _PLAIN)
+            yield _values(text, _PLAIN)
         elif kind == _DATA:
             page = _struct(header.get(5))
             encoding = _int(page.get(2))
             if encoding not in (_PLAIN_DICTIONARY, _RLE_DICTIONARY):
                 text = self._decompressed(data, codec, made)
-                yield from _values(text, encoding, _levels(text, column, page))
+                yield _values(text, encoding, _levels(text, column, page))
         elif kind == _DATA_V2:
             page = _struct(header.get(8))
             encoding = _int(page.get(4))
@@ -186,7 +187,7 @@ class Parquet(Pieces):
                 values = data[levels:]
                 compressed = page.get(7, True) is not False
                 text = self._decompressed(values, codec, made - levels) if compressed else values
-                yield from _values(text, encoding)
+                yield _values(text, encoding)
 
     def _decompressed(self, data: bytes, codec: int, size: int) -> bytes:
         """A page's ``data`` (compressed with ``codec``: ``size`` bytes, its header says), decompressed; what it made
@@ -272,15 +273,19 @@ def _levels(text: bytes, column: _Column, page: dict[int, Any]) -> int:
     return at
 
 
-def _values(text: bytes, encoding: int, at: int = 0) -> Iterator[bytes]:
-    """A page's values from ``at``, once decompressed, a line each: plain (each its length, then its bytes), or in
-    a delta encoding (the lengths, then the values' bytes one after another; or what each shares with the value
-    before it, then the rest of each so); in another encoding, or where they are not what it says, the bytes as they
-    are."""
+def _values(text: bytes, encoding: int, at: int = 0) -> bytes:
+    """A page's values from ``at``, once decompressed, a line each (joined: a page's at once)."""
+    return b"\n".join(_each(text, encoding, at)) + _SEP
+
+
+def _each(text: bytes, encoding: int, at: int) -> Iterator[bytes]:
+    """A page's values from ``at``: plain (each its length, then its bytes), or in a delta encoding (the lengths, then
+    the values' bytes one after another; or what each shares with the value before it, then the rest of each so); in
+    another encoding, or where they are not what it says, the bytes as they are."""
     if encoding == _DELTA_LENGTH:
         lengths = _deltas(text, at)
         if lengths is not None and sum(lengths[0]) <= len(text) - lengths[1]:
-            yield from (value + _SEP for value in _runs(text, lengths[1], lengths[0]))
+            yield from _runs(text, lengths[1], lengths[0])
             return
     elif encoding == _DELTA:
         shared = _deltas(text, at)
@@ -290,18 +295,17 @@ def _values(text: bytes, encoding: int, at: int = 0) -> Iterator[bytes]:
             before = b""
             for prefix, rest in zip(shared[0], _runs(text, lengths[1], lengths[0]), strict=True):
                 before = before[:prefix] + rest
-                yield before + _SEP
+                yield before
             return
     if encoding != _PLAIN:
-        yield text[at:] + _SEP
+        yield text[at:]
         return
-    view = memoryview(text)
     while at + 4 <= len(text):
-        length = int.from_bytes(view[at:at + 4], "little")
+        (length,) = _LENGTH.unpack_from(text, at)
         if at + 4 + length > len(text):  # (not a value's length: the rest as it is)
-            yield text[at:] + _SEP
+            yield text[at:]
             return
-        yield bytes(view[at + 4:at + 4 + length]) + _SEP
+        yield text[at + 4:at + 4 + length]
         at += 4 + length
 
 

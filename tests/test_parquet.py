@@ -93,9 +93,8 @@ def test_a_page_that_does_not_decompress_is_said_and_the_others_are_read() -> No
 def test_plain_values_are_read_one_by_one_not_run_together() -> None:
     # Read as bytes, the next value's length ran on from a link: a value of 104 bytes, its first byte 'h'.
     page = b"\x1b\x00\x00\x00https://imgur.com/a/AbC1234" + b"h\x00\x00\x00" + b"x" * 104 + b"\x03\x00\x00\x00end"
-    assert list(parquet._values(page, parquet._PLAIN)) == [b"https://imgur.com/a/AbC1234\n", b"x" * 104 + b"\n",
-                                                           b"end\n"]
-    assert list(parquet._values(b"\x09\x00\x00\x00cut", parquet._PLAIN)) == [b"\x09\x00\x00\x00cut\n"]  # (as it is)
+    assert parquet._values(page, parquet._PLAIN) == b"https://imgur.com/a/AbC1234\n" + b"x" * 104 + b"\nend\n"
+    assert parquet._values(b"\x09\x00\x00\x00cut", parquet._PLAIN) == b"\x09\x00\x00\x00cut\n"  # (as it is)
 
 
 def test_a_delta_encoding_s_unneeded_miniblocks_take_no_bytes_whatever_their_widths_say() -> None:
