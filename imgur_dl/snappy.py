@@ -26,30 +26,44 @@ def decoded(block: bytes) -> Decoded:
         return Decoded(b"", "not a Snappy block: its length is cut short")
     if size > MOST:
         return Decoded(b"", f"not a Snappy block: it says it makes more than {MOST // 2**20} MiB")
-    out, end = bytearray(), len(block)
+    made = _elements(block, pos, size)
+    if made.stopped is None and len(made.data) != size:
+        return _short(bytearray(made.data), "less than its length says it makes")
+    return made
+
+
+def _elements(block: bytes, pos: int, size: int) -> Decoded:
+    """What the elements of ``block`` from ``pos`` make, ``size`` bytes at the most."""
+    out, end, made = bytearray(), len(block), 0  # (made: len(out), kept as it grows)
     while pos < end:
         tag = block[pos]
-        if tag & 3 == 0:
-            length, pos = _literal_length(block, pos + 1, tag >> 2)
-            if length < 0 or len(out) + length > size:
+        kind = tag & 3
+        if kind == 0:
+            length, pos = (tag >> 2) + 1, pos + 1
+            if length > 60:  # (its length in the bytes after its tag)
+                length, pos = _literal_length(block, pos, tag >> 2)
+            if length < 0 or made + length > size:
                 return _short(out, "cut short" if length < 0 else "more than its length says it makes")
             out += block[pos:pos + length]  # (the literals that arrived, if the block ends first, are its all the same)
             if pos + length > end:
                 return _short(out, "cut short")
             pos += length
+            made += length
             continue
-        offset, length, pos = _copy(block, pos, tag)
-        if not 0 < offset <= len(out):
+        if kind == 1 and pos + 2 <= end:  # (the most common: its length 4 to 11, its offset's high 3 bits in its tag)
+            offset, length, pos = (tag >> 5) << 8 | block[pos + 1], 4 + (tag >> 2 & 7), pos + 2
+        else:
+            offset, length, pos = _copy(block, pos, tag)
+        if not 0 < offset <= made:
             return _short(out, "cut short" if offset < 0 else "a copy from before the start of the block")
-        if len(out) + length > size:
+        if made + length > size:
             return _short(out, "more than its length says it makes")
-        start = len(out) - offset
+        start = made - offset
         if length <= offset:
             out += out[start:start + length]
         else:  # (a run: what it copies it makes as it goes)
             out += (out[start:] * (length // offset + 1))[:length]
-    if len(out) != size:
-        return _short(out, "less than its length says it makes")
+        made += length
     return Decoded(bytes(out))
 
 
