@@ -28,7 +28,7 @@ from typing import Any, Protocol
 
 from imgur_dl.errors import ScanError
 from imgur_dl.lz4frames import Lz4
-from imgur_dl.reader import Bound, Pieces, Reader
+from imgur_dl.reader import PIECE, Bound, Pieces, Reader, Taken
 from imgur_dl.zstdframes import Zstd
 
 MAGIC = b"PGDMP"
@@ -39,7 +39,6 @@ _CUSTOM, _TAR, _DIRECTORY = 1, 3, 5
 _DATA, _LARGE_OBJECTS = 1, 3  # a block's types (BLK_DATA, BLK_BLOBS)
 _NONE, _ZLIB, _LZ4, _ZSTD = 0, 1, 2, 3  # how the data is compressed (pg_compress_algorithm)
 _OFFSET_FLAGS = (1, 2, 3)  # where an entry's data is: not said, said, it has none (K_OFFSET_*)
-_PIECE = 64 * 1024  # bytes read at a time
 _SEP = b"\n"  # after each string and each stream of data (no link runs on from one into the next)
 RESTORE = "pg_restore -f - DUMP | imgur-dl --scan - reads it whole"
 _Text = Generator[bytes, None, "str | None"]  # text given; then, where it stopped short, why: _CUT, or the damage
@@ -60,7 +59,7 @@ class PgDump(Pieces):
 
     def __init__(self, source: Reader, name: str, bound: Bound, *, taken: Callable[[], int] | None = None,
                  warn: Callable[[str], None] | None = None) -> None:
-        self.input = _Input(source)
+        self.input = Taken(source)
         self.name = name
         self.bound = bound
         self.taken = taken or (lambda: self.input.count)
@@ -208,7 +207,7 @@ class PgDump(Pieces):
         ended = False
         while piece and not ended:
             try:
-                out, used, ended = decoder.feed(piece, _PIECE)
+                out, used, ended = decoder.feed(piece, PIECE)
             except self.errors:
                 return None, False
             yield self.bound.add(out, self.taken())
@@ -289,41 +288,3 @@ class _Inflating:
     def feed(self, data: bytes, size: int, /) -> tuple[bytes, int, bool]:
         out = self.inflater.decompress(data, size)
         return out, len(data) - len(self.inflater.unconsumed_tail) - len(self.inflater.unused_data), self.inflater.eof
-
-
-class _Input:
-    """The dump's bytes, taken as they are asked for (a few at a time: what is held is not copied at each)."""
-
-    def __init__(self, source: Reader) -> None:
-        self.source = source
-        self.held = b""
-        self.at = 0  # where in ``held`` the next byte is
-        self.count = 0  # bytes read of the source
-
-    def take(self, size: int) -> bytes:
-        """``size`` bytes; fewer where the file ends first."""
-        if self.at + size > len(self.held):
-            pieces = [self.held[self.at:]]
-            held = len(pieces[0])
-            while held < size and (more := self.source.read(max(_PIECE, size - held))):
-                pieces.append(more)
-                held += len(more)
-                self.count += len(more)
-            self.held, self.at = b"".join(pieces), 0
-        data = self.held[self.at:self.at + size]
-        self.at += len(data)
-        return data
-
-    def pieces(self, size: int) -> Iterator[bytes]:
-        """The next ``size`` bytes, a piece at a time (never held whole); fewer where the file ends first."""
-        while size > 0 and (piece := self.take(min(size, _PIECE))):
-            size -= len(piece)
-            yield piece
-
-    def rest(self) -> Iterator[bytes]:
-        """The rest of the file, as it is."""
-        yield self.held[self.at:]
-        self.held, self.at = b"", 0
-        while more := self.source.read(_PIECE):
-            self.count += len(more)
-            yield more

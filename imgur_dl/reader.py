@@ -190,3 +190,42 @@ class Buffer:
         """``unused`` (read past a stream's end by its decoder) in hand again."""
         self.data[:0] = unused
         self.at -= len(unused)
+
+
+class Taken:
+    """A file's bytes, taken as they are asked for (a few at a time: what is held is not copied at each), as a
+    reader of a format of structures one after another takes them (:mod:`imgur_dl.pgdump`, :mod:`imgur_dl.avro`)."""
+
+    def __init__(self, source: Reader) -> None:
+        self.source = source
+        self.held = b""
+        self.at = 0  # where in ``held`` the next byte is
+        self.count = 0  # bytes read of the source
+
+    def take(self, size: int) -> bytes:
+        """``size`` bytes; fewer where the file ends first."""
+        if self.at + size > len(self.held):
+            pieces = [self.held[self.at:]]
+            held = len(pieces[0])
+            while held < size and (more := self.source.read(max(PIECE, size - held))):
+                pieces.append(more)
+                held += len(more)
+                self.count += len(more)
+            self.held, self.at = b"".join(pieces), 0
+        data = self.held[self.at:self.at + size]
+        self.at += len(data)
+        return data
+
+    def pieces(self, size: int) -> Iterator[bytes]:
+        """The next ``size`` bytes, a piece at a time (never held whole); fewer where the file ends first."""
+        while size > 0 and (piece := self.take(min(size, PIECE))):
+            size -= len(piece)
+            yield piece
+
+    def rest(self) -> Iterator[bytes]:
+        """The rest of the file, as it is."""
+        yield self.held[self.at:]
+        self.held, self.at = b"", 0
+        while more := self.source.read(PIECE):
+            self.count += len(more)
+            yield more
