@@ -42,8 +42,22 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any, Protocol, cast
 
-from imgur_dl import bplist, database, leveldb, lz4block, lz4frames, office, parquet, pdf, pgdump, snss, zstdframes
+from imgur_dl import (
+    avro,
+    bplist,
+    database,
+    leveldb,
+    lz4block,
+    lz4frames,
+    office,
+    parquet,
+    pdf,
+    pgdump,
+    snss,
+    zstdframes,
+)
 from imgur_dl.archives import DEEPEST, TOO_DEEP, Files, Opened, TarFiles
+from imgur_dl.avro import Avro
 from imgur_dl.bzip2 import Blocks
 from imgur_dl.database import Database
 from imgur_dl.errors import ScanError, UsageError, reason
@@ -257,12 +271,10 @@ class _Opening:
                 self._chosen = _database(self.name, "sqlite", None, rest, inside=self.depth > 0, warn=self.warn)
             elif is_warc(first):
                 self._chosen = Warc(rest, self.name, Expansion(self.name), taken=self.taken, warn=self.warn)
-            elif first.startswith(pdf.MAGIC):
-                self._chosen = Pdf(rest, self.name, Expansion(self.name), taken=self.taken, warn=self.warn)
+            elif (streamed := next((kind for magic, kind in _STREAMED if first.startswith(magic)), None)) is not None:
+                self._chosen = streamed(rest, self.name, Expansion(self.name), taken=self.taken, warn=self.warn)
             elif first.startswith(parquet.MAGIC):  # (its footer, at its end, says where its pages are)
                 self._chosen = self._parquet(rest)
-            elif first.startswith(pgdump.MAGIC):
-                self._chosen = PgDump(rest, self.name, Expansion(self.name), taken=self.taken, warn=self.warn)
             elif first.startswith(bplist.MAGIC):
                 self._chosen = _whole(rest, self.name, self.warn, what="a binary property list", most=bplist.MOST,
                                       read=bplist.strings)
@@ -298,6 +310,15 @@ class _Opening:
             self.warn(f"{self.name}: a tar archive {TOO_DEEP}, read as text: what is compressed inside it is not "
                       "read (extract it, then scan what it holds)")
         return _Text(rest)
+
+
+class _Streamed(Protocol):
+    def __call__(self, source: Reader, name: str, bound: Expansion, *, taken: Callable[[], int] | None,
+                 warn: Callable[[str], None] | None) -> Reader: ...
+
+
+# Files read front to back as what their first bytes say they are, their text handed on as it is read.
+_STREAMED: tuple[tuple[bytes, _Streamed], ...] = ((pdf.MAGIC, Pdf), (avro.MAGIC, Avro), (pgdump.MAGIC, PgDump))
 
 
 def kind_of(head: bytes) -> str | None:
