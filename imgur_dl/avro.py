@@ -29,7 +29,7 @@ from typing import Any
 
 from imgur_dl import snappy
 from imgur_dl.errors import ScanError
-from imgur_dl.reader import Bound, Pieces, Reader, Taken
+from imgur_dl.reader import Bound, Reader, Streamed
 
 MAGIC = b"Obj\x01"
 BLOCK_MOST = 256 * 1024 * 1024  # a block's bytes, compressed or not, at the most
@@ -46,35 +46,26 @@ class NotOne(Exception):
     """What was read is not what the format or its schema says."""
 
 
-class Avro(Pieces):
+class Avro(Streamed):
     """An Avro data file as text to scan (a :class:`imgur_dl.reader.Reader`). ``taken``: how much of the file has
     been read (when it is compressed as a whole; else what this has read of it); ``warn``: told of blocks that could
     not be read, a codec not read, a header that could not be."""
 
     def __init__(self, source: Reader, name: str, bound: Bound, *, taken: Callable[[], int] | None = None,
                  warn: Callable[[str], None] | None = None) -> None:
-        self.input = Taken(source)
-        self.name = name
-        self.bound = bound
-        self.taken = taken or (lambda: self.input.count)
-        self.warn = warn
+        super().__init__(source, name, bound, taken=taken, warn=warn)
         self.blocks = 0
         self.unread = 0  # blocks that could not be read
-        super().__init__(self._text())
 
-    def read(self, size: int, /) -> bytes:
-        self.bound.check()
-        return super().read(size)
-
-    def _text(self) -> Iterator[bytes]:
+    def text(self) -> Iterator[bytes]:
         try:
             schema, codec, sync = self._header()
         except NotOne as exc:
-            self._say(f"an Avro data file whose header {exc}: read as bytes")
+            self.say(f"an Avro data file whose header {exc}: read as bytes")
             yield from self.input.rest()
             return
         if codec not in _CODECS or (codec == "zstandard" and _zstd() is None):
-            self._say(f"an Avro data file compressed with {codec!r}, which imgur-dl does not decompress"
+            self.say(f"an Avro data file compressed with {codec!r}, which imgur-dl does not decompress"
                       f"{' without the extra imgur-dl[zstd]' if codec == 'zstandard' else ''}: not read")
             return
         while (head := self._long()) is not None:
@@ -83,7 +74,7 @@ class Avro(Pieces):
                 break
             self.blocks += 1
             if not 0 <= size <= BLOCK_MOST or head < 0:
-                self._say(f"its block {self.blocks:,} is not what an Avro data file's block is: the rest was not read")
+                self.say(f"its block {self.blocks:,} is not what an Avro data file's block is: the rest was not read")
                 self._tell()
                 return
             data = self.input.take(size)
@@ -180,12 +171,8 @@ class Avro(Pieces):
 
     def _tell(self) -> None:
         if self.unread:
-            self._say(f"{self.unread:,} of its {self.blocks:,} blocks are not what its schema says (a damaged file?): "
+            self.say(f"{self.unread:,} of its {self.blocks:,} blocks are not what its schema says (a damaged file?): "
                       "what they gave before the fault counts")
-
-    def _say(self, what: str) -> None:
-        if self.warn is not None:
-            self.warn(f"{self.name}: {what}")
 
 
 def _zstd_error() -> type[Exception]:

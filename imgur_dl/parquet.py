@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from imgur_dl import lz4block, snappy
-from imgur_dl.reader import Bound, Pieces
+from imgur_dl.reader import Bound, Told
 
 MAGIC = b"PAR1"
 MOST = 256 * 1024 * 1024  # a Parquet file not of its own (in a pipe, compressed, in an archive) read whole up to this
@@ -97,31 +97,24 @@ class _Column:
     name: str
 
 
-class Parquet(Pieces):
+class Parquet(Told):
     """A Parquet file as text to scan (a :class:`imgur_dl.reader.Reader`): each text column's values, a line each.
     ``warn``: told of what could not be read (a codec this does not read, a page that does not decompress, a footer
     missing or damaged)."""
 
     def __init__(self, file: Source, name: str, bound: Bound, *, warn: Callable[[str], None] | None = None) -> None:
+        super().__init__(name, bound, warn)
         self.file = file
-        self.name = name
-        self.bound = bound
-        self.warn = warn
         self.taken = 0  # compressed bytes of pages read
         self.spoilt = 0  # pages that did not decompress
         self.unread: dict[str, int] = {}  # column chunks not read, by the codec that compressed them
-        super().__init__(self._text())
 
-    def read(self, size: int, /) -> bytes:
-        self.bound.check()
-        return super().read(size)
-
-    def _text(self) -> Iterator[bytes]:
+    def text(self) -> Iterator[bytes]:
         try:
             footer = self._footer()
             columns = _columns(_list(footer.get(2)))
         except Damaged as exc:
-            self._say(f"a Parquet file {exc}: read as bytes (most of its links are in compressed pages, not read)")
+            self.say(f"a Parquet file {exc}: read as bytes (most of its links are in compressed pages, not read)")
             yield from self._bytes()
             return
         for group in _list(footer.get(4)):
@@ -210,15 +203,11 @@ class Parquet(Pieces):
 
     def _tell(self) -> None:
         for codec, chunks in self.unread.items():
-            self._say(f"{chunks:,} of its column chunks compressed with {codec}, which imgur-dl does not decompress: "
+            self.say(f"{chunks:,} of its column chunks compressed with {codec}, which imgur-dl does not decompress: "
                       "not read")
         if self.spoilt:
-            self._say(f"{self.spoilt:,} of its pages could not be read to their end (a damaged file?): what they gave "
+            self.say(f"{self.spoilt:,} of its pages could not be read to their end (a damaged file?): what they gave "
                       "counts")
-
-    def _say(self, what: str) -> None:
-        if self.warn is not None:
-            self.warn(f"{self.name}: {what}")
 
 
 def _header(file: Source, at: int, end: int) -> tuple[dict[int, Any], int] | None:

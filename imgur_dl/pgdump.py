@@ -28,7 +28,7 @@ from typing import Any, Protocol
 
 from imgur_dl.errors import ScanError
 from imgur_dl.lz4frames import Lz4
-from imgur_dl.reader import PIECE, Bound, Pieces, Reader, Taken
+from imgur_dl.reader import PIECE, Bound, Reader, Streamed
 from imgur_dl.zstdframes import Zstd
 
 MAGIC = b"PGDMP"
@@ -52,18 +52,14 @@ class _Decoder(Protocol):
         ...
 
 
-class PgDump(Pieces):
+class PgDump(Streamed):
     """A dump in pg_dump's custom format as text to scan (a :class:`imgur_dl.reader.Reader`). ``taken``: how much of
     the file has been read (when it is compressed as a whole; else what this has read of it); ``warn``: told of
     what could not be read (blocks that do not decompress, data this does not decompress, a version not read)."""
 
     def __init__(self, source: Reader, name: str, bound: Bound, *, taken: Callable[[], int] | None = None,
                  warn: Callable[[str], None] | None = None) -> None:
-        self.input = Taken(source)
-        self.name = name
-        self.bound = bound
-        self.taken = taken or (lambda: self.input.count)
-        self.warn = warn
+        super().__init__(source, name, bound, taken=taken, warn=warn)
         self.int_size = self.offset_size = 4
         self.version = (0, 0)
         self.form = _CUSTOM
@@ -73,16 +69,11 @@ class PgDump(Pieces):
         self.unread: str | None = None  # why the data is not decompressed (None: it is)
         self.blocks = 0  # blocks of data read
         self.spoilt = 0  # ... that did not decompress to their end
-        super().__init__(self._text())
 
-    def read(self, size: int, /) -> bytes:
-        self.bound.check()
-        return super().read(size)
-
-    def _text(self) -> Iterator[bytes]:
+    def text(self) -> Iterator[bytes]:
         unread = self._head()
         if unread is not None:  # (its definitions' links are found in its bytes, and all where it is not compressed)
-            self._say(f"a PostgreSQL dump (pg_dump -Fc) {unread}: read as bytes ({RESTORE})")
+            self.say(f"a PostgreSQL dump (pg_dump -Fc) {unread}: read as bytes ({RESTORE})")
             yield from self.input.rest()
             return
         stop = yield from self._toc()
@@ -92,7 +83,7 @@ class PgDump(Pieces):
         if stop == _CUT:
             raise ScanError.stopped(self.name, "the PostgreSQL dump ends inside what it holds: cut short")
         if stop is not None:
-            self._say(f"a PostgreSQL dump (pg_dump -Fc) damaged {stop}: the rest was read as bytes ({RESTORE}, as far "
+            self.say(f"a PostgreSQL dump (pg_dump -Fc) damaged {stop}: the rest was read as bytes ({RESTORE}, as far "
                       "as it can)")
             yield from self.input.rest()
 
@@ -253,15 +244,11 @@ class PgDump(Pieces):
 
     def _tell(self) -> None:
         if self.unread is not None and self.blocks:
-            self._say(f"a PostgreSQL dump (pg_dump -Fc) whose data is {self.unread}: its {self.blocks:,} blocks of "
+            self.say(f"a PostgreSQL dump (pg_dump -Fc) whose data is {self.unread}: its {self.blocks:,} blocks of "
                       f"data were not read ({RESTORE})")
         if self.spoilt:
-            self._say(f"{self.spoilt:,} of its {self.blocks:,} blocks of data could not be decompressed to their end "
+            self.say(f"{self.spoilt:,} of its {self.blocks:,} blocks of data could not be decompressed to their end "
                       "(a damaged dump?): what they gave counts")
-
-    def _say(self, what: str) -> None:
-        if self.warn is not None:
-            self.warn(f"{self.name}: {what}")
 
 
 def _fields(version: tuple[int, int]) -> tuple[type, ...]:

@@ -5,7 +5,7 @@ file read whole gives."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import NamedTuple, Protocol
 
 from imgur_dl.errors import ScanError, reason
@@ -229,3 +229,37 @@ class Taken:
         while more := self.source.read(PIECE):
             self.count += len(more)
             yield more
+
+
+class Told(Pieces):
+    """A file of a format of its own as text to scan: the pieces :meth:`text` gives, what they expand to bounded by
+    ``bound``; ``warn`` is told (the file's name first) of what could not be read."""
+
+    def __init__(self, name: str, bound: Bound, warn: Callable[[str], None] | None) -> None:
+        self.name = name
+        self.bound = bound
+        self.warn = warn
+        super().__init__(self.text())  # (begun at the first read: a subclass sets what it needs after this)
+
+    def text(self) -> Iterator[bytes]:
+        raise NotImplementedError
+
+    def read(self, size: int, /) -> bytes:
+        self.bound.check()
+        return super().read(size)
+
+    def say(self, what: str) -> None:
+        if self.warn is not None:
+            self.warn(f"{self.name}: {what}")
+
+
+class Streamed(Told):
+    """A file of structures one after another (:mod:`imgur_dl.pgdump`, :mod:`imgur_dl.avro`), read front to back
+    from ``source``. ``taken``: how much of the file has been read (when it is compressed as a whole; else what this
+    has read of it)."""
+
+    def __init__(self, source: Reader, name: str, bound: Bound, *, taken: Callable[[], int] | None = None,
+                 warn: Callable[[str], None] | None = None) -> None:
+        super().__init__(name, bound, warn)
+        self.input = Taken(source)
+        self.taken = taken or (lambda: self.input.count)

@@ -26,6 +26,7 @@ from typing import IO, Any
 import pytest
 import trustme
 from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
 
 import imgur_dl
 from imgur_dl.bzip2 import Blocks
@@ -448,6 +449,22 @@ def scanned(data: bytes | io.BufferedIOBase, name: str) -> tuple[set[str], list[
     source = io.BytesIO(data) if isinstance(data, bytes) else data
     found = {target.id for target in scanner.scan(source, name)}  # type: ignore[arg-type]
     return found, [str(e) for e in scanner.errors], scanner.warnings
+
+
+# A file spoilt: bytes set anywhere in it (where, as a part of its length; what), and a part of it kept.
+SPOILS = st.lists(st.tuples(st.floats(0, 1, exclude_max=True), st.integers(0, 255)), min_size=1, max_size=6)
+
+
+def scanned_spoilt(data: bytes, spoil: list[tuple[float, int]], kept: float, name: str) -> None:
+    """``data`` spoilt as ``spoil`` says and cut to ``kept`` of it, scanned: a bug is raised (debug), and a
+    :class:`ScanError` must be said, not raised out of the scan."""
+    spoilt = bytearray(data)
+    for where, value in spoil:
+        spoilt[int(where * len(spoilt))] = value
+    try:
+        scanned(bytes(spoilt[:int(kept * len(spoilt))]), name)
+    except ScanError:
+        pytest.fail("a ScanError raised out of the scan, where it is said")
 
 
 def command() -> list[str]:

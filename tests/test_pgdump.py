@@ -23,12 +23,11 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from imgur_dl import reader
-from imgur_dl.errors import ScanError
-from tests.conftest import Pieces, run_main
+from tests.conftest import SPOILS, Pieces, run_main, scanned_spoilt
 from tests.conftest import scanned as scan_of
 from tests.postgres import Postgres, _bindir
 
@@ -197,15 +196,9 @@ def test_data_that_expands_past_the_bound_stops_in_one_line(postgres: Postgres,
     assert errors == ["db.dump: stopped after 1 MiB: it expands more than 50 times (a decompression bomb?)"]
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.lists(st.tuples(st.floats(0, 1, exclude_max=True), st.integers(0, 255)), min_size=1, max_size=6),
-       st.floats(0.2, 1))
+@settings(max_examples=40, deadline=None)
+@given(SPOILS, st.floats(0.2, 1))
 def test_a_dump_spoilt_anywhere_is_read_as_far_as_it_can_be_and_no_further(spoil: list[tuple[float, int]],
                                                                            kept: float) -> None:
-    dump = bytearray((DATA / "pg_dump-18-gzip.dump").read_bytes() + (DATA / "pg_dump-18-zstd.dump").read_bytes())
-    for where, value in spoil:
-        dump[int(where * len(dump))] = value
-    try:
-        scanned(bytes(dump[:int(kept * len(dump))]))  # (a bug raised: Scanner(debug=True))
-    except ScanError:
-        pytest.fail("a ScanError raised out of the scan, where it is said")
+    dumps = (DATA / "pg_dump-18-gzip.dump").read_bytes() + (DATA / "pg_dump-18-zstd.dump").read_bytes()
+    scanned_spoilt(dumps, spoil, kept, "db.dump")
