@@ -109,7 +109,7 @@ class Avro(Streamed):
             raise NotOne("is cut short")
         try:
             schema = _resolved(json.loads(metadata.get("avro.schema", b"")), {}, "", 0)
-        except (ValueError, RecursionError, NotOne, TypeError, AttributeError):
+        except (ValueError, RecursionError, NotOne, TypeError, AttributeError, KeyError):  # (a field it must have)
             raise NotOne("holds no schema that can be read") from None
         return schema, metadata.get("avro.codec", b"null").decode("utf-8", "replace"), sync
 

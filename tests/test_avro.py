@@ -105,6 +105,22 @@ def test_a_header_that_cannot_be_read_is_said(header: bytes, said: str) -> None:
     assert warnings == [f"t.avro: {said}"] and errors == []
 
 
+# Any JSON as a schema, leaning on the words of Avro's schemas.
+_WORD = st.sampled_from(["type", "record", "name", "fields", "items", "values", "array", "map", "fixed", "size", "enum",
+                         "symbols", "string", "null", "r", "namespace", "error", "long", "bytes"])
+_SCHEMA = st.recursive(st.none() | st.integers(-3, 40) | _WORD,
+                       lambda inner: st.lists(inner, max_size=4) | st.dictionaries(_WORD, inner, max_size=4),
+                       max_leaves=25)
+
+
+@settings(max_examples=200, deadline=None)
+@given(_SCHEMA, st.binary(max_size=40))
+def test_any_schema_a_header_holds_is_read_or_said_never_a_bug(schema: object, record: bytes) -> None:
+    block = b"\x02" + _varint(len(record)) + record + b"S" * 16
+    _, errors, warnings = scanned(_header(schema) + block)  # (a bug raised: Scanner(debug=True))
+    assert errors == [] and len(warnings) <= 1
+
+
 @pytest.mark.parametrize(("depth", "read"), [(80, True), (150, False)])
 def test_records_nested_past_the_bound_are_said_not_a_recursion(depth: int, read: bool) -> None:
     schema = {"type": "record", "name": "Node", "fields": [{"name": "next", "type": ["null", "Node"]},
