@@ -78,6 +78,7 @@ ZSTD_WINDOW = 2**31
 MAGIC_SIZE = 16  # the first bytes that tell what a file is (an SQLite database needs the most)
 _WARC_LOOK = 6  # ... and, decompressed, whether it is a WARC file ("WARC/1")
 _LZMA_HEADER, _LZMA_PROPERTIES = 13, 9 * 5 * 5  # an .lzma file's header; its first byte, (pb * 5 + lp) * 9 + lc
+_LZMA_TRIAL = 4096  # the bytes of a file whose header is an .lzma file's decoded to tell it is one
 _TAR, _TAR_AT = b"ustar", 257  # a tar archive's magic number (POSIX's and GNU's), and where in its first block
 _MAGIC: tuple[tuple[bytes, str], ...] = (
     (zstdframes.MAGIC, "zstd"),
@@ -119,9 +120,12 @@ def opened(source: IO[bytes], name: str, *, depth: int = 0, warn: Callable[[str]
     and raises :class:`ScanError` where it cannot go on."""
     try:
         head = peek(source, MAGIC_SIZE)
+        kind = kind_of(head)
+        if kind == "lzma":  # (LZMA's own format has no magic number: what its header holds must decode as well)
+            head += peek(source, _LZMA_TRIAL)
+            kind = "lzma" if _decodes_as_lzma(head) else None
     except OSError as exc:
         raise ScanError.stopped(name, reason(exc)) from None
-    kind = kind_of(head)
     if kind is None and path is not None and (tables := _leveldb(source, path, name)) is not None:
         return tables
     if kind is None and path is not None and head.startswith(parquet.MAGIC):  # (its pages read where they are)
@@ -339,6 +343,16 @@ def _lzma_alone(head: bytes) -> bool:
     third = dictionary // 3
     shaped = dictionary & (dictionary - 1) == 0 or (dictionary % 3 == 0 and third & (third - 1) == 0)
     return dictionary >= 4096 and shaped and (size == 2**64 - 1 or size < 2**38)
+
+
+def _decodes_as_lzma(head: bytes) -> bool:
+    """Whether the first bytes of a file whose header is an ``.lzma`` file's decode as one (a MongoDB dump's BSON
+    opens with bytes that make such a header: a document's length, then its first field's type and name)."""
+    try:
+        lzma.LZMADecompressor(lzma.FORMAT_ALONE).decompress(head, PIECE)
+    except lzma.LZMAError:
+        return False
+    return True
 
 
 def holds_files(reader: Reader) -> bool:

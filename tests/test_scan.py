@@ -617,6 +617,34 @@ def test_an_lzma_file_is_read_and_one_cut_short_gives_what_its_decoder_made_of_i
                                                 "counts"]
 
 
+def _bson(*fields: tuple[str, int | str | bytes]) -> bytes:
+    """A BSON document (bsonspec.org: its length, then each field's type, name and value, then a zero byte) of 32-bit
+    integers, strings and ObjectIds (12 bytes), as a MongoDB dump (mongodump's ``<collection>.bson``) holds them, one
+    after another."""
+    body = b""
+    for name, value in fields:
+        if isinstance(value, int):
+            body += b"\x10" + name.encode() + b"\x00" + struct.pack("<i", value)
+        elif isinstance(value, bytes):
+            body += b"\x07" + name.encode() + b"\x00" + value
+        else:
+            encoded = value.encode() + b"\x00"
+            body += b"\x02" + name.encode() + b"\x00" + struct.pack("<i", len(encoded)) + encoded
+    return struct.pack("<i", len(body) + 5) + body + b"\x00"
+
+
+@pytest.mark.parametrize("first", [_bson(("_id", 5)), _bson(("_id", 0), ("url", "x")),
+                                   _bson(("_id", b"\x65\x10" + bytes(10)), ("url", "x"))],
+                         ids=["id-alone", "id-then-text", "object-id"])
+def test_a_mongodb_dump_is_read_as_bytes_not_taken_for_an_lzma_file(first: bytes) -> None:
+    # A document's length, then its first field's type and name, make what an .lzma file's header may be: such a
+    # dump was read as one, and gave no link ("Input format not supported by decoder"). Its bytes must decode too.
+    dump = first + b"".join(_bson(("_id", n), ("url", f"https://imgur.com/a/B{n:06d}")) for n in range(2000))
+    scanner = Scanner()
+    assert [t.id for t in scanner.scan(io.BytesIO(dump), "comments.bson")] == [f"B{n:06d}" for n in range(2000)]
+    assert scanner.errors == []
+
+
 def test_a_tar_archive_inside_two_others_is_read_as_text_and_said_to_be() -> None:
     # Its text gives the links of what is not compressed inside it; what is (a .json.gz) is not read: that is said,
     # as a ZIP so deep is, not lost without a word.
