@@ -64,11 +64,13 @@ _BARE_LINK = (
 # "\n", "\t", ... and "\u<code>" ("Look:\n\nhttps://imgur.com/...", a Reddit dump's bodies; "\u003e" ends a tag in
 # HTML as Go writes it in JSON; JavaScript's "\x3e"), or a character encoded in another link's query
 # ("text=Look%0Ahttps%3A%2F%2F..."); '/' so written ("\u002F", "\x2F", "%2F") is still a path's. A link that begins
-# with its scheme may follow a '.', '-' or '_' too: "Look at this...https://...", Markdown's "__https://...__" (no
-# host or path goes on into a scheme).
+# with its scheme may follow anything but a '/' or a '%': "Look at this...https://...", Markdown's "__https://...__",
+# a word it was glued to ("seehttps://..."), a marker byte of a format that writes a text right after it (pickle's
+# first protocol: "Vhttps://..."): no host or path goes on into a scheme.
 _LINK = re.compile(
     rb"(?:(?<![A-Za-z0-9._%/-])|(?<=\\[nrtbf])|(?<=\\u(?!002[fF])[0-9a-fA-F]{4})|(?<=\\x(?!2[fF])[0-9a-fA-F]{2})"
-    rb"|(?<=%(?!2[fF])[0-9a-fA-F]{2})|(?<=%25(?!2[fF])[0-9a-fA-F]{2})|(?<=[._-])(?=(?i:https?)" + _COLON + rb"))"
+    rb"|(?<=%(?!2[fF])[0-9a-fA-F]{2})|(?<=%25(?!2[fF])[0-9a-fA-F]{2})|(?<=[A-Za-z0-9._-])(?=(?i:https?)" + _COLON
+    + rb"))"
     + _BARE_LINK)
 _WRAPPED_LINK = re.compile(_BARE_LINK)
 # What wraps a link in a web archive's own (in lower case): the Wayback Machine's web/<time>[*][<modifier>_]/,
