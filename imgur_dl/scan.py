@@ -159,16 +159,18 @@ def links(text: bytes, lower: bytes | None = None, *, rewritings: bool = True) -
         gateway = lower.rfind(b"urldefense", max(0, at - _REWRITING_MOST), at)
         rewriting = rewriting or gateway != -1
         if match is not None:
+            start, end = match.span()
+            if end - start >= MAX_LINK and (glued := lower.rfind(b"http", start + 1, end)) > at:
+                end = glued  # (links glued together past the longest taken: the last, cut there, read again whole)
             # A link URL Defense wrote between "__" and "__;" (version 3) is read as it was written, below: what
             # is there runs into the gateway's own signature ("imgur.com/user/Name__;!!AbC"), no link's end.
-            if gateway == -1 or not _INSIDE_V3.fullmatch(lower, gateway, match.start()):
-                pieces = undressed(match.group().decode("ascii", "replace"))
-                if pieces and markup.shortened(lower, *match.span()):
+            if gateway == -1 or not _INSIDE_V3.fullmatch(lower, gateway, start):
+                pieces = undressed(text[start:end].decode("ascii", "replace"))
+                if pieces and markup.shortened(lower, start, end):
                     pieces[-1] += CUT
-                if pieces and markup.shown_cut_from(lower, match.start()):
+                if pieces and markup.shown_cut_from(lower, start):
                     pieces[0] += CUT
                 found.extend(pieces)
-            end = match.end()
         at = lower.find(b"imgur.", end)
     for written in rewritten(text, lower) if rewriting and rewritings else ():
         found.extend(links(written, rewritings=False))  # (a rewriting inside it is undone already)

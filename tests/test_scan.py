@@ -621,6 +621,14 @@ def test_an_lzma_file_is_read_and_one_cut_short_gives_what_its_decoder_made_of_i
                                                 "counts"]
 
 
+@pytest.mark.parametrize("link", [b"https://imgur.com/a/F%06d", b"http://i.imgur.com/F%06d.jpg"])
+def test_links_glued_together_past_the_longest_link_taken_are_each_found(link: bytes) -> None:
+    # As a column of text is kept in an Arrow file (Feather's, a Hugging Face data set's cache): its values one right
+    # after another. Read as one link of 2048 bytes at the most, such a run gave its first 76 and lost the rest.
+    text = b"".join(link % n for n in range(3000))
+    assert [t.id for t in targets_in(text)] == [f"F{n:06d}" for n in range(3000)]
+
+
 def _bson(*fields: tuple[str, int | str | bytes]) -> bytes:
     """A BSON document (bsonspec.org: its length, then each field's type, name and value, then a zero byte) of 32-bit
     integers, strings and ObjectIds (12 bytes), as a MongoDB dump (mongodump's ``<collection>.bson``) holds them, one
