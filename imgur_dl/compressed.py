@@ -37,6 +37,7 @@ import functools
 import io
 import lzma
 import os
+import stat
 import zlib
 from collections.abc import Callable
 from pathlib import Path
@@ -128,10 +129,11 @@ def opened(source: IO[bytes], name: str, *, depth: int = 0, warn: Callable[[str]
         raise ScanError.stopped(name, reason(exc)) from None
     if kind is None and path is not None and (tables := _leveldb(source, path, name)) is not None:
         return tables
-    if kind is None and path is not None and head.startswith(parquet.MAGIC):  # (its pages read where they are)
-        return Parquet(parquet.Opened(source.fileno()), name, Expansion(name), warn=warn)
-    if kind in ("sqlite", "sqlite-wal", "sqlite-journal"):
-        return _database(name, kind, path, Prefixed(head, source, name), inside=depth > 0, warn=warn)
+    if kind is None and path is not None and head.startswith(parquet.MAGIC) and _regular(source):
+        return Parquet(parquet.Opened(source.fileno()), name, Expansion(name), warn=warn)  # (its pages where they are)
+    if kind in ("sqlite", "sqlite-wal", "sqlite-journal"):  # (a pipe with a name, read as one without)
+        return _database(name, kind, path if path is not None and _regular(source) else None,
+                         Prefixed(head, source, name), inside=depth > 0, warn=warn)
     if kind == "zip":
         return zip_files(source, head, name, _within(depth, warn), depth=depth)
     if kind in _UNREAD:
@@ -161,6 +163,15 @@ def _decompressed(kind: str, counted: _Counting, name: str, head: bytes) -> _Dec
         alone = lzma.LZMAFile(cast(IO[bytes], counted), format=lzma.FORMAT_ALONE)  # noqa: SIM115
         return _Decoded(alone, counted, name, lzma.LZMAError, EOFError)
     return _zstd(counted, name, dictionary=head.startswith(_DICTIONARY_FRAME))
+
+
+def _regular(source: IO[bytes]) -> bool:
+    """Whether ``source`` is a regular file, read where it is asked (not a pipe, even one with a name: a FIFO,
+    ``/dev/stdin``)."""
+    try:
+        return stat.S_ISREG(os.fstat(source.fileno()).st_mode)
+    except (OSError, ValueError):
+        return False
 
 
 def _within(depth: int, warn: Callable[[str], None] | None) -> Opened:

@@ -17,11 +17,13 @@ import os
 import quopri
 import random
 import re
+import sqlite3
 import string
 import struct
 import subprocess
 import sys
 import tarfile
+import threading
 import zipfile
 import zlib
 from pathlib import Path
@@ -627,6 +629,36 @@ def test_links_glued_together_past_the_longest_link_taken_are_each_found(link: b
     # after another. Read as one link of 2048 bytes at the most, such a run gave its first 76 and lost the rest.
     text = b"".join(link % n for n in range(3000))
     assert [t.id for t in targets_in(text)] == [f"F{n:06d}" for n in range(3000)]
+
+
+def _database_file(path: Path) -> bytes:
+    with contextlib.closing(sqlite3.connect(path)) as db, db:
+        db.execute("CREATE TABLE history(url TEXT)")
+        db.executemany("INSERT INTO history VALUES (?)", [(f"https://imgur.com/a/S{n:06d}",) for n in range(100)])
+    return path.read_bytes()
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "parquet"])
+@pytest.mark.parametrize("pipe", ["fifo", "stdin"])
+def test_a_file_read_where_it_is_that_comes_through_a_pipe_with_a_name_is_read_from_the_pipe(
+        tmp_path: Path, kind: str, pipe: str) -> None:
+    # A database's or a Parquet file's reader reads a file of its own where it is (SQLite by its path, Parquet's pages
+    # by their offsets): given a named pipe (mkfifo; /dev/stdin with a pipe behind it), the SQLite database gave no
+    # link in silence, or the scan waited for ever on a second open of the pipe; Parquet's was a bug's line.
+    data = _database_file(tmp_path / "history.sqlite") if kind == "sqlite" else \
+        (Path(__file__).parent / "data" / "parquet" / "duckdb.parquet").read_bytes()
+    if pipe == "fifo":
+        fifo = tmp_path / "in.fifo"
+        os.mkfifo(fifo)
+        writer = threading.Thread(target=fifo.write_bytes, args=(data,), daemon=True)
+        writer.start()
+        done = subprocess.run([*command(), "--scan", str(fifo), "-g"], capture_output=True, timeout=30, check=False)
+        writer.join(5)
+    else:
+        done = subprocess.run([*command(), "--scan", "/dev/stdin", "-g"], input=data, capture_output=True, timeout=30,
+                              check=False)
+    assert done.returncode == 0, done.stderr
+    assert len(done.stdout.splitlines()) == (100 if kind == "sqlite" else 300), done.stderr
 
 
 def _bson(*fields: tuple[str, int | str | bytes]) -> bytes:
