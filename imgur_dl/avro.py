@@ -35,6 +35,7 @@ MAGIC = b"Obj\x01"
 BLOCK_MOST = 256 * 1024 * 1024  # a block's bytes, compressed or not, at the most
 DEPTH = 100  # types inside types (a record's field's record ...), and values inside values, at the most
 _SYNC = 16
+_HEADER_MOST = 64 * 1024 * 1024  # a header's metadata (its schema, a few KiB) at the most
 _SEP = b"\n"
 _PRIMITIVE = {"null", "boolean", "int", "long", "float", "double", "bytes", "string"}
 _CODECS = ("null", "deflate", "snappy", "zstandard", "bzip2", "xz")
@@ -94,6 +95,7 @@ class Avro(Streamed):
         if self.input.take(len(MAGIC)) != MAGIC:
             raise NotOne("is cut short")
         metadata: dict[str, bytes] = {}
+        held = 0
         while (count := self._long()) not in (None, 0):
             if count < 0 and self._long() is None:  # (a block's count below 0: its size in bytes follows)
                 raise NotOne("is cut short")
@@ -101,6 +103,9 @@ class Avro(Streamed):
                 key, value = self._bytes(), self._bytes()
                 if key is None or value is None:
                     raise NotOne("is cut short")
+                held += len(key) + len(value)
+                if held > _HEADER_MOST:
+                    raise NotOne(f"holds more than {_HEADER_MOST // 2**20} MiB")
                 metadata[key.decode("utf-8", "replace")] = value
         if count is None:
             raise NotOne("is cut short")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import sys
 import zipfile
 from pathlib import Path
 
@@ -119,6 +120,26 @@ def test_any_schema_a_header_holds_is_read_or_said_never_a_bug(schema: object, r
     block = b"\x02" + _varint(len(record)) + record + b"S" * 16
     _, errors, warnings = scanned(_header(schema) + block)  # (a bug raised: Scanner(debug=True))
     assert errors == [] and len(warnings) <= 1
+
+
+def test_a_block_whose_count_or_size_no_block_has_ends_the_reading_in_one_line() -> None:
+    schema = {"type": "record", "name": "r", "fields": [{"name": "u", "type": "string"}]}
+    good = b"\x02" + _varint(28) + b"\x36https://imgur.com/a/AbC1234" + b"S" * 16
+    assert scanned(_header(schema) + good + _varint(-3) + _varint(1) + b"x" + b"S" * 16 + good) == ({"AbC1234"}, [], [
+        "t.avro: its block 2 is not what an Avro data file's block is: the rest was not read"])
+
+
+def test_zstd_s_blocks_are_said_where_the_extra_that_reads_them_is_not_installed(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "zstandard", None)  # (an import of it fails)
+    assert scanned((DATA / "fastavro-zstandard.avro").read_bytes()) == (set(), [], [
+        "t.avro: an Avro data file compressed with 'zstandard', which imgur-dl does not decompress without the extra "
+        "imgur-dl[zstd]: not read"])
+
+
+def test_a_header_of_more_metadata_than_any_schema_takes_is_said() -> None:
+    huge = avro.MAGIC + b"\x02" + b"\x02k" + _varint(65 * 2**20) + bytes(65 * 2**20) + b"\x00" + b"S" * 16
+    assert scanned(huge)[2] == ["t.avro: an Avro data file whose header holds more than 64 MiB: read as bytes"]
 
 
 @pytest.mark.parametrize(("depth", "read"), [(80, True), (150, False)])
