@@ -29,7 +29,7 @@ from typing import Any
 
 from imgur_dl import snappy
 from imgur_dl.errors import ScanError
-from imgur_dl.reader import Bound, Reader, Streamed
+from imgur_dl.reader import Bound, Reader, Streamed, optional_zstandard
 
 MAGIC = b"Obj\x01"
 BLOCK_MOST = 256 * 1024 * 1024  # a block's bytes, compressed or not, at the most
@@ -65,7 +65,7 @@ class Avro(Streamed):
             self.say(f"an Avro data file whose header {exc}: read as bytes")
             yield from self.input.rest()
             return
-        if codec not in _CODECS or (codec == "zstandard" and _zstd() is None):
+        if codec not in _CODECS or (codec == "zstandard" and optional_zstandard() is None):
             self.say(f"an Avro data file compressed with {codec!r}, which imgur-dl does not decompress"
                       f"{' without the extra imgur-dl[zstd]' if codec == 'zstandard' else ''}: not read")
             return
@@ -142,7 +142,7 @@ class Avro(Streamed):
                     raise NotOne(decoded.stopped)
                 made = decoded.data
             elif codec == "zstandard":
-                made = _zstd().ZstdDecompressor().decompress(data, max_output_size=BLOCK_MOST + 1)
+                made = optional_zstandard().ZstdDecompressor().decompress(data, max_output_size=BLOCK_MOST + 1)
             elif codec == "bzip2":
                 made = bz2.BZ2Decompressor().decompress(data, BLOCK_MOST + 1)
             elif codec == "xz":
@@ -181,15 +181,7 @@ class Avro(Streamed):
 
 
 def _zstd_error() -> type[Exception]:
-    return zstd.ZstdError if (zstd := _zstd()) is not None else zlib.error
-
-
-def _zstd() -> Any:
-    try:
-        import zstandard  # noqa: PLC0415 - an optional extra
-    except ImportError:
-        return None
-    return zstandard
+    return zstd.ZstdError if (zstd := optional_zstandard()) is not None else zlib.error
 
 
 def _resolved(schema: Any, names: dict[str, Any], namespace: str, depth: int) -> Schema:

@@ -68,7 +68,7 @@ from imgur_dl.members import Members
 from imgur_dl.parquet import Parquet
 from imgur_dl.pdf import Pdf
 from imgur_dl.pgdump import PgDump
-from imgur_dl.reader import PIECE, Expansion, Prefixed, Reader, Then, Whole, peek
+from imgur_dl.reader import PIECE, Expansion, Prefixed, Reader, Then, Whole, optional_zstandard, peek
 from imgur_dl.warc import Warc, is_warc
 from imgur_dl.xzblocks import XzBlocks
 from imgur_dl.zipstream import zip_files
@@ -404,11 +404,10 @@ class _Raw(io.RawIOBase):
 def _zstd(counted: _Counting, name: str, *, dictionary: bool = False) -> _Decoded:
     """A zstd stream decoded; ``dictionary``: it opens with a dictionary frame (a ``.warc.zst``'s, as ArchiveTeam
     writes them), which its frames are decoded with."""
-    try:
-        import zstandard  # noqa: PLC0415 - an optional extra
-    except ImportError:
+    zstandard = optional_zstandard()
+    if zstandard is None:
         raise UsageError(f"{name} is zstd-compressed: install imgur-dl[zstd] (the zstandard package) "
-                         "to read it, or decompress it first (zstd -dc --long=31)") from None
+                         "to read it, or decompress it first (zstd -dc --long=31)")
     trained = zstandard.ZstdCompressionDict(_dictionary(counted, name, zstandard),
                                             dict_type=zstandard.DICT_TYPE_FULLDICT) if dictionary else None
     try:

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from imgur_dl import lz4block, snappy
-from imgur_dl.reader import Bound, Told
+from imgur_dl.reader import Bound, Told, optional_zstandard
 
 MAGIC = b"PAR1"
 MOST = 256 * 1024 * 1024  # a Parquet file not of its own (in a pipe, compressed, in an archive) read whole up to this
@@ -140,8 +140,10 @@ class Parquet(Told):
         data, dictionary = _int(meta.get(9)), _int(meta.get(11))
         start = dictionary if 4 <= dictionary < data else data
         end = min(start + _int(meta.get(7)), self.file.size - 8)
-        if codec not in (0, 1, 2, 5, 6, 7):
+        if codec not in (0, 1, 2, 5, 6, 7) or (codec == 6 and optional_zstandard() is None):
             named = _CODECS.get(codec, f"a codec of its own ({codec})")
+            named += ", which imgur-dl does not decompress without the extra imgur-dl[zstd]" if codec == 6 else \
+                ", which imgur-dl does not decompress"
             self.unread[named] = self.unread.get(named, 0) + 1
             return
         at = start
@@ -203,8 +205,7 @@ class Parquet(Told):
 
     def _tell(self) -> None:
         for codec, chunks in self.unread.items():
-            self.say(f"{chunks:,} of its column chunks compressed with {codec}, which imgur-dl does not decompress: "
-                      "not read")
+            self.say(f"{chunks:,} of its column chunks compressed with {codec}: not read")
         if self.spoilt:
             self.say(f"{self.spoilt:,} of its pages could not be read to their end (a damaged file?): what they gave "
                       "counts")
@@ -392,11 +393,7 @@ def _hadoop(data: bytes, size: int) -> bytes | None:
 
 
 def _zstd(data: bytes, size: int) -> tuple[bytes, bool]:
-    try:
-        import zstandard  # noqa: PLC0415 - an optional extra
-    except ImportError:
-        return b"", True
-    module: Any = zstandard
+    module = optional_zstandard()
     try:
         return module.ZstdDecompressor().decompress(data, max_output_size=size), False
     except module.ZstdError:

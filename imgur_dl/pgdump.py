@@ -24,11 +24,11 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Callable, Generator, Iterator
-from typing import Any, Protocol
+from typing import Protocol
 
 from imgur_dl.errors import ScanError
 from imgur_dl.lz4frames import Lz4
-from imgur_dl.reader import PIECE, Bound, Reader, Streamed
+from imgur_dl.reader import PIECE, Bound, Reader, Streamed, optional_zstandard
 from imgur_dl.zstdframes import Zstd
 
 MAGIC = b"PGDMP"
@@ -119,12 +119,10 @@ class PgDump(Streamed):
         if self.compression == _LZ4:
             self.errors += Lz4.errors
         elif self.compression == _ZSTD:
-            try:
-                import zstandard  # noqa: PLC0415 - an optional extra (a dump is read without it, where it needs none)
-            except ImportError:
+            module = optional_zstandard()  # (a dump is read without it, where it needs none)
+            if module is None:
                 self.unread = "zstd-compressed, and the zstandard package is not installed (imgur-dl[zstd])"
                 return
-            module: Any = zstandard
             self.zstd = Zstd(module.ZstdDecompressor(max_window_size=2**31), module.ZstdError)
             self.errors += self.zstd.errors
 

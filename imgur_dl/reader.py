@@ -6,7 +6,7 @@ file read whole gives."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import NamedTuple, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from imgur_dl.errors import ScanError, reason
 
@@ -18,6 +18,16 @@ RATIO_AFTER = 64 * 1024 * 1024
 # gives what it makes of it (for gzip, ~50 KB of text); asked for more, the standard library's readers set aside
 # that much memory every time (an mmap and its page faults: a quarter more time for a gzip input).
 PIECE = 64 * 1024
+
+
+def optional_zstandard() -> Any:
+    """The zstandard module (the extra ``imgur-dl[zstd]``), or None where it is not installed (a file that needs it is
+    said not to be read, or to need it)."""
+    try:
+        import zstandard as module  # noqa: PLC0415 - an optional extra
+    except ImportError:
+        return None
+    return module
 
 
 class Reader(Protocol):

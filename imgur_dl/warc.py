@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterator
 from typing import BinaryIO, cast
 
 from imgur_dl.errors import FileStopped, ScanError
-from imgur_dl.reader import Bound, Pieces, Reader
+from imgur_dl.reader import Bound, Pieces, Reader, optional_zstandard
 
 MAX_HEADER = 64 * 1024  # a WARC record's or an HTTP message's header: longer, it is not one
 _PIECE = 64 * 1024  # the most a decoder makes at a time
@@ -265,9 +265,8 @@ class Decoders:
                     break
 
     def _zstd(self, body: Iterator[bytes]) -> Iterator[bytes]:
-        try:
-            import zstandard  # noqa: PLC0415 - an optional extra
-        except ImportError:
+        zstandard = optional_zstandard()
+        if zstandard is None:
             self.undecoded[_UNREAD, "zstd"] += 1
             return body
         reader = zstandard.ZstdDecompressor(max_window_size=_ZSTD_WINDOW).stream_reader(

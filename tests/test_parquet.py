@@ -11,6 +11,7 @@ from __future__ import annotations
 import gzip
 import io
 import struct
+import sys
 import zipfile
 import zlib
 from pathlib import Path
@@ -63,6 +64,14 @@ def test_a_parquet_file_is_read_from_a_pipe_compressed_or_in_an_archive() -> Non
 def test_pages_compressed_with_a_codec_not_read_are_said_and_passed_over() -> None:
     assert scanned((DATA / "pyarrow-brotli.parquet").read_bytes()) == (set(), [], [
         "t.parquet: 5 of its column chunks compressed with Brotli, which imgur-dl does not decompress: not read"])
+
+
+def test_pages_compressed_with_zstd_are_said_where_the_extra_that_reads_them_is_not_installed(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "zstandard", None)  # (an import of it fails)
+    assert scanned((DATA / "pyarrow-zstd.parquet").read_bytes()) == (set(), [], [
+        "t.parquet: 5 of its column chunks compressed with zstd, which imgur-dl does not decompress without the extra "
+        "imgur-dl[zstd]: not read"])
 
 
 @pytest.mark.parametrize(("spoil", "why"), [
