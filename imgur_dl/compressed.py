@@ -80,6 +80,8 @@ MAGIC_SIZE = 16  # the first bytes that tell what a file is (an SQLite database 
 _WARC_LOOK = 6  # ... and, decompressed, whether it is a WARC file ("WARC/1")
 _LZMA_HEADER, _LZMA_PROPERTIES = 13, 9 * 5 * 5  # an .lzma file's header; its first byte, (pb * 5 + lp) * 9 + lc
 _LZMA_TRIAL = 4096  # the bytes of a file whose header is an .lzma file's decoded to tell it is one
+_LZMA_TRIAL_MADE = 16 * 1024 * 1024  # ... and what they may make, at the most, while that is told
+_LZMA_TEXT = 64  # ... and, in a file shorter than that cut short, the text they must make at the least
 _TAR, _TAR_AT = b"ustar", 257  # a tar archive's magic number (POSIX's and GNU's), and where in its first block
 _MAGIC: tuple[tuple[bytes, str], ...] = (
     (zstdframes.MAGIC, "zstd"),
@@ -358,12 +360,24 @@ def _lzma_alone(head: bytes) -> bool:
 
 def _decodes_as_lzma(head: bytes) -> bool:
     """Whether the first bytes of a file whose header is an ``.lzma`` file's decode as one (a MongoDB dump's BSON
-    opens with bytes that make such a header: a document's length, then its first field's type and name)."""
+    opens with bytes that make such a header: a document's length, then its first field's type and name; so may a
+    LevelDB log's): all of :data:`_LZMA_TRIAL` bytes; or, in a file shorter than that, to the stream's end, or to
+    text (one cut short; bytes of another kind that decode until they run out make no text)."""
+    decoder, made = lzma.LZMADecompressor(lzma.FORMAT_ALONE), []
     try:
-        lzma.LZMADecompressor(lzma.FORMAT_ALONE).decompress(head, PIECE)
+        made.append(decoder.decompress(head, PIECE))
+        while not decoder.eof and not decoder.needs_input and sum(map(len, made)) < _LZMA_TRIAL_MADE:
+            made.append(decoder.decompress(b"", PIECE))
     except lzma.LZMAError:
         return False
-    return True
+    if decoder.eof or len(head) >= MAGIC_SIZE + _LZMA_TRIAL or sum(map(len, made)) >= _LZMA_TRIAL_MADE:
+        return True
+    text = b"".join(made)
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(text)  # (a character cut in two at its end is no fault)
+    except UnicodeDecodeError:
+        return False
+    return len(text) >= _LZMA_TEXT and b"\x00" not in text
 
 
 def holds_files(reader: Reader) -> bool:

@@ -623,6 +623,17 @@ def test_an_lzma_file_is_read_and_one_cut_short_gives_what_its_decoder_made_of_i
                                                 "counts"]
 
 
+def test_a_short_file_whose_bytes_decode_as_lzma_until_they_run_out_is_read_as_bytes() -> None:
+    # An .lzma file's header (its properties, a dictionary of 64 KiB, its size unknown), then bytes that LZMA's
+    # decoder takes, making what is no text, until they run out (a LevelDB log spoilt by the property test of its
+    # reader did so): it was read as a cut .lzma file, and its link lost.
+    header = bytes([0x5D]) + (1 << 16).to_bytes(4, "little") + (2**64 - 1).to_bytes(8, "little") + b"\x00"
+    data = header + bytes.fromhex("06f039c94816473976474b10") + b" https://imgur.com/a/AbC1234 "
+    scanner = Scanner()
+    assert [t.id for t in scanner.scan(io.BytesIO(data), "000007.log")] == ["AbC1234"]
+    assert scanner.errors == []
+
+
 @pytest.mark.parametrize("link", [b"https://imgur.com/a/F%06d", b"http://i.imgur.com/F%06d.jpg"])
 def test_links_glued_together_past_the_longest_link_taken_are_each_found(link: bytes) -> None:
     # As a column of text is kept in an Arrow file (Feather's, a Hugging Face data set's cache): its values one right
