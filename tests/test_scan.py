@@ -668,6 +668,9 @@ def test_a_file_read_where_it_is_that_comes_through_a_pipe_with_a_name_is_read_f
     else:
         done = subprocess.run([*command(), "--scan", "/dev/stdin", "-g"], input=data, capture_output=True, timeout=30,
                               check=False)
+    if kind == "sqlite" and not database.IN_MEMORY:  # (Python 3.10 reads no database from a pipe: said, at once)
+        assert done.returncode == 1 and b"read from a file of its own only before Python 3.11" in done.stderr
+        return
     assert done.returncode == 0, done.stderr
     assert len(done.stdout.splitlines()) == (100 if kind == "sqlite" else 300), done.stderr
 
