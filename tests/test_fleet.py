@@ -171,6 +171,20 @@ def test_a_wait_on_another_process_s_work_is_said(imgur: Imgur, tmp_path: Path, 
     assert len(files_under(tmp_path / "out")) == len(album.images)
 
 
+def test_urls_and_a_listing_read_together_are_claimed_and_saved_in_the_order_given(imgur: Imgur,
+                                                                                      tmp_path: Path) -> None:
+    # With --share-work, the URLs read so far are claimed together (one query a batch): an album before a listing,
+    # the listing's posts, an album after it, each looked up in that order.
+    first, last = imgur.add_album("AbC1234", count=1), imgur.add_album("XyZ9876", count=1)
+    posted = [imgur.add_album(f"Po{n:05d}", count=1) for n in range(2)]
+    imgur.add_listing("user", "Miguenzo", posted)
+    result = run_main("--json", "-j", "1", "--share-work", "--download-archive", str(tmp_path / "seen.sqlite"), "-o",
+                      str(tmp_path / "out"), "imgur.com/a/AbC1234", "imgur.com/user/Miguenzo", "imgur.com/a/XyZ9876")
+    assert result.code == 0, result
+    saved = [json.loads(line)["id"] for line in result.out.splitlines()]
+    assert saved == [album.images[0].id for album in (first, *posted, last)], result
+
+
 def test_listing_links_claims_nothing_a_fleet_would_then_skip(imgur: Imgur, tmp_path: Path) -> None:
     album = imgur.add_album("AbC1234", count=2)
     shared = str(tmp_path / "shared.sqlite")
