@@ -29,7 +29,7 @@ from typing import Any
 
 from imgur_dl import snappy
 from imgur_dl.errors import ScanError
-from imgur_dl.reader import Bound, Reader, Streamed, optional_zstandard
+from imgur_dl.reader import Bound, Reader, Streamed, optional_zstandard, unzstd
 
 MAGIC = b"Obj\x01"
 BLOCK_MOST = 256 * 1024 * 1024  # a block's bytes, compressed or not, at the most
@@ -142,14 +142,17 @@ class Avro(Streamed):
                     raise NotOne(decoded.stopped)
                 made = decoded.data
             elif codec == "zstandard":
-                made = optional_zstandard().ZstdDecompressor().decompress(data, max_output_size=BLOCK_MOST + 1)
+                unpacked = unzstd(data, BLOCK_MOST + 1)
+                if unpacked is None:
+                    raise NotOne("its zstd frames do not decompress")
+                made = unpacked
             elif codec == "bzip2":
                 made = bz2.BZ2Decompressor().decompress(data, BLOCK_MOST + 1)
             elif codec == "xz":
                 made = lzma.LZMADecompressor().decompress(data, BLOCK_MOST + 1)
             else:
                 made = data
-        except (zlib.error, OSError, EOFError, lzma.LZMAError, ValueError, _zstd_error()) as exc:
+        except (zlib.error, OSError, EOFError, lzma.LZMAError, ValueError) as exc:
             raise NotOne(str(exc)) from None
         if len(made) > BLOCK_MOST:
             raise NotOne("larger than imgur-dl reads of a block")
@@ -178,10 +181,6 @@ class Avro(Streamed):
         if self.unread:
             self.say(f"{self.unread:,} of its {self.blocks:,} blocks are not what its schema says (a damaged file?): "
                       "what they gave before the fault counts")
-
-
-def _zstd_error() -> type[Exception]:
-    return zstd.ZstdError if (zstd := optional_zstandard()) is not None else zlib.error
 
 
 def _resolved(schema: Any, names: dict[str, Any], namespace: str, depth: int) -> Schema:

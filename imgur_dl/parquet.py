@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from imgur_dl import lz4block, snappy
-from imgur_dl.reader import Bound, Told, optional_zstandard
+from imgur_dl.reader import Bound, Told, optional_zstandard, unzstd
 
 MAGIC = b"PAR1"
 MOST = 256 * 1024 * 1024  # a Parquet file not of its own (in a pipe, compressed, in an archive) read whole up to this
@@ -393,11 +393,8 @@ def _hadoop(data: bytes, size: int) -> bytes | None:
 
 
 def _zstd(data: bytes, size: int) -> tuple[bytes, bool]:
-    module = optional_zstandard()
-    try:
-        return module.ZstdDecompressor().decompress(data, max_output_size=size), False
-    except module.ZstdError:
-        return b"", True
+    made = unzstd(data, size)
+    return (b"", True) if made is None else (made, False)
 
 
 class _Compact:

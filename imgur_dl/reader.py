@@ -5,6 +5,7 @@ file read whole gives."""
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable, Iterator
 from typing import Any, NamedTuple, Protocol
 
@@ -28,6 +29,24 @@ def optional_zstandard() -> Any:
     except ImportError:
         return None
     return module
+
+
+def unzstd(data: bytes, most: int) -> bytes | None:
+    """What the zstd frames ``data`` make, ``most`` bytes at the most (a frame that says it makes more is not taken at
+    its word: what it makes is read a piece at a time); None where they do not decompress, or the extra that reads
+    them is not installed."""
+    zstandard = optional_zstandard()
+    if zstandard is None:
+        return None
+    made, held = [], 0
+    try:
+        with zstandard.ZstdDecompressor().stream_reader(io.BytesIO(data), read_across_frames=True) as frames:
+            while held <= most and (piece := frames.read(PIECE)):
+                made.append(piece)
+                held += len(piece)
+    except (zstandard.ZstdError, MemoryError):
+        return None
+    return b"".join(made)[:most]
 
 
 class Reader(Protocol):
