@@ -44,6 +44,7 @@ from pathlib import Path
 from typing import IO, Any, Protocol, cast
 
 from imgur_dl import (
+    arrow,
     avro,
     bplist,
     database,
@@ -58,6 +59,7 @@ from imgur_dl import (
     zstdframes,
 )
 from imgur_dl.archives import DEEPEST, TOO_DEEP, Files, Opened, TarFiles
+from imgur_dl.arrow import Arrow
 from imgur_dl.avro import Avro
 from imgur_dl.bzip2 import Blocks
 from imgur_dl.database import Database
@@ -335,7 +337,8 @@ class _Streamed(Protocol):
 
 
 # Files read front to back as what their first bytes say they are, their text handed on as it is read.
-_STREAMED: tuple[tuple[bytes, _Streamed], ...] = ((pdf.MAGIC, Pdf), (avro.MAGIC, Avro), (pgdump.MAGIC, PgDump))
+_STREAMED: tuple[tuple[bytes, _Streamed], ...] = ((pdf.MAGIC, Pdf), (avro.MAGIC, Avro), (pgdump.MAGIC, PgDump),
+                                                  (arrow.MAGIC, Arrow), (arrow.STREAM, Arrow))
 
 
 def kind_of(head: bytes) -> str | None:
