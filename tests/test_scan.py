@@ -652,7 +652,7 @@ def _database_file(path: Path) -> bytes:
 @pytest.mark.parametrize("kind", ["sqlite", "parquet"])
 @pytest.mark.parametrize("pipe", ["fifo", "stdin"])
 def test_a_file_read_where_it_is_that_comes_through_a_pipe_with_a_name_is_read_from_the_pipe(
-        tmp_path: Path, kind: str, pipe: str) -> None:
+        tmp_path: Path, launcher: Launcher, kind: str, pipe: str) -> None:
     # A database's or a Parquet file's reader reads a file of its own where it is (SQLite by its path, Parquet's pages
     # by their offsets): given a named pipe (mkfifo; /dev/stdin with a pipe behind it), the SQLite database gave no
     # link in silence, or the scan waited for ever on a second open of the pipe; Parquet's was a bug's line.
@@ -663,16 +663,17 @@ def test_a_file_read_where_it_is_that_comes_through_a_pipe_with_a_name_is_read_f
         os.mkfifo(fifo)
         writer = threading.Thread(target=fifo.write_bytes, args=(data,), daemon=True)
         writer.start()
-        done = subprocess.run([*command(), "--scan", str(fifo), "-g"], capture_output=True, timeout=30, check=False)
+        scan = launcher.spawn(["--scan", str(fifo), "-g"])
+        out, err = scan.communicate(timeout=30)
         writer.join(5)
     else:
-        done = subprocess.run([*command(), "--scan", "/dev/stdin", "-g"], input=data, capture_output=True, timeout=30,
-                              check=False)
+        scan = launcher.spawn(["--scan", "/dev/stdin", "-g"], stdin=subprocess.PIPE)
+        out, err = scan.communicate(data, timeout=30)
     if kind == "sqlite" and not database.IN_MEMORY:  # (Python 3.10 reads no database from a pipe: said, at once)
-        assert done.returncode == 1 and b"read from a file of its own only before Python 3.11" in done.stderr
+        assert scan.wait() == 1 and b"read from a file of its own only before Python 3.11" in err
         return
-    assert done.returncode == 0, done.stderr
-    assert len(done.stdout.splitlines()) == (100 if kind == "sqlite" else 300), done.stderr
+    assert scan.wait() == 0, err
+    assert len(out.splitlines()) == (100 if kind == "sqlite" else 300), err
 
 
 def _bson(*fields: tuple[str, int | str | bytes]) -> bytes:
