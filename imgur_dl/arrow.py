@@ -7,8 +7,10 @@ file's magic number, then messages, each a marker (0xFFFFFFFF), its metadata's l
 ``Message``: what it is, its header, the length of its body), then its body; a message of no metadata ends the
 stream (the file's footer follows it). A record batch's header (a dictionary batch's holds one) lists its buffers,
 each where it is in the body and how long, and how they are compressed: LZ4's frames or zstd's, each after the length
-it makes in 8 bytes (-1: not compressed). A text column's values lie one right after another in one buffer (the
-scan finds each link in such a run, :mod:`imgur_dl.scan`); the buffers of numbers and of offsets hold no text.
+it makes in 8 bytes (-1: not compressed). A text column's values lie one right after another in one buffer, the
+buffer before it their offsets (32-bit, or 64-bit for a large text): split by them, each value is a line of its own
+(read as one run, a link before a value that opens with a word ran on into it); the buffers of numbers and of
+offsets hold no text.
 
 Nothing in the file is trusted: a message's metadata and body are held to :data:`MOST`, the FlatBuffers offsets
 to what holds them, what a buffer decompresses to bounded as any compressed input's is; a message that is not what
