@@ -123,6 +123,8 @@ def opened(source: IO[bytes], name: str, *, depth: int = 0, warn: Callable[[str]
     (``warn``: told what could not be), an SQLite database's values (read from ``path``: the file ``source`` is,
     when it is one of its own). Its ``read`` gives what has arrived (a pipe is not waited on for a whole block),
     and raises :class:`ScanError` where it cannot go on."""
+    if path is not None and not _regular(source):  # (a pipe with a name, a FIFO or /dev/stdin: read as one without)
+        path = None
     try:
         head = peek(source, MAGIC_SIZE)
         kind = kind_of(head)
@@ -133,11 +135,10 @@ def opened(source: IO[bytes], name: str, *, depth: int = 0, warn: Callable[[str]
         raise ScanError.stopped(name, reason(exc)) from None
     if kind is None and path is not None and (tables := _leveldb(source, path, name)) is not None:
         return tables
-    if kind is None and path is not None and head.startswith(parquet.MAGIC) and _regular(source):
+    if kind is None and path is not None and head.startswith(parquet.MAGIC):
         return Parquet(parquet.Opened(source.fileno()), name, Expansion(name), warn=warn)  # (its pages where they are)
-    if kind in ("sqlite", "sqlite-wal", "sqlite-journal"):  # (a pipe with a name, read as one without)
-        return _database(name, kind, path if path is not None and _regular(source) else None,
-                         Prefixed(head, source, name), inside=depth > 0, warn=warn)
+    if kind in ("sqlite", "sqlite-wal", "sqlite-journal"):
+        return _database(name, kind, path, Prefixed(head, source, name), inside=depth > 0, warn=warn)
     if kind == "zip":
         return zip_files(source, head, name, _within(depth, warn), depth=depth)
     if kind in _UNREAD:
@@ -369,11 +370,13 @@ def _decodes_as_lzma(head: bytes) -> bool:
     decoder, made = lzma.LZMADecompressor(lzma.FORMAT_ALONE), []
     try:
         made.append(decoder.decompress(head, PIECE))
-        while not decoder.eof and not decoder.needs_input and sum(map(len, made)) < _LZMA_TRIAL_MADE:
+        size = len(made[-1])
+        while not decoder.eof and not decoder.needs_input and size < _LZMA_TRIAL_MADE:
             made.append(decoder.decompress(b"", PIECE))
+            size += len(made[-1])
     except lzma.LZMAError:
         return False
-    if decoder.eof or len(head) >= MAGIC_SIZE + _LZMA_TRIAL or sum(map(len, made)) >= _LZMA_TRIAL_MADE:
+    if decoder.eof or len(head) >= MAGIC_SIZE + _LZMA_TRIAL or size >= _LZMA_TRIAL_MADE:
         return True
     text = b"".join(made)
     try:
