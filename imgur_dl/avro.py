@@ -273,14 +273,7 @@ class _Decoding:
         return self.data[self.at - size:self.at]
 
     def _long(self) -> int:
-        value, shift = 0, 0
-        while True:
-            if self.at >= len(self.data) or shift > 63:
-                raise NotOne("a number cut short")
-            byte = self.data[self.at]
-            self.at += 1
-            value |= (byte & 0x7F) << shift
-            if not byte & 0x80:
-                return (value >> 1) ^ -(value & 1)
-            shift += 7
-
+        value, self.at = snappy.varint(self.data, self.at, bits=64)
+        if value < 0:
+            raise NotOne("a number cut short")
+        return (value >> 1) ^ -(value & 1)

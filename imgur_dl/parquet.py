@@ -28,6 +28,7 @@ from __future__ import annotations
 import os
 import struct
 import zlib
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -94,7 +95,6 @@ class _Column:
     text: bool  # its values are BYTE_ARRAY's
     definition: int  # its most definition level (0: it is required, in required groups)
     repetition: int  # ... and repetition level (0: it is in no repeated group)
-    name: str
 
 
 class Parquet(Told):
@@ -107,7 +107,7 @@ class Parquet(Told):
         self.file = file
         self.taken = 0  # compressed bytes of pages read
         self.spoilt = 0  # pages that did not decompress
-        self.unread: dict[str, int] = {}  # column chunks not read, by the codec that compressed them
+        self.unread: Counter[str] = Counter()  # column chunks not read, by the codec that compressed them
 
     def text(self) -> Iterator[bytes]:
         try:
@@ -144,7 +144,7 @@ class Parquet(Told):
             named = _CODECS.get(codec, f"a codec of its own ({codec})")
             named += ", which imgur-dl does not decompress without the extra imgur-dl[zstd]" if codec == 6 else \
                 ", which imgur-dl does not decompress"
-            self.unread[named] = self.unread.get(named, 0) + 1
+            self.unread[named] += 1
             return
         at = start
         while 4 <= at < end:
@@ -245,9 +245,7 @@ def _columns(schema: list[Any]) -> list[_Column]:
         if children > 0:
             stack.append((children, definition, repetition))
         elif len(columns) < 100_000:
-            name = element.get(4)
-            columns.append(_Column(_int(element.get(1), -1) == _BYTE_ARRAY, definition, repetition,
-                                   name.decode("utf-8", "replace") if isinstance(name, bytes) else ""))
+            columns.append(_Column(_int(element.get(1), -1) == _BYTE_ARRAY, definition, repetition))
     return columns
 
 
@@ -342,15 +340,12 @@ def _deltas(data: bytes, at: int) -> tuple[list[int], int] | None:
 
 
 def _uvarint(data: bytes, at: int) -> tuple[int, int]:
-    """An unsigned LEB128 integer at ``at`` (ten bytes at the most), and where it ends; IndexError past ``data``."""
-    value = 0
-    for shift in range(0, 70, 7):
-        byte = data[at]
-        at += 1
-        value |= (byte & 0x7F) << shift
-        if not byte & 0x80:
-            return value, at
-    raise IndexError("not a varint")
+    """An unsigned LEB128 integer at ``at`` (ten bytes at the most), and where it ends; IndexError where it is cut
+    short, or longer."""
+    value, at = snappy.varint(data, at, bits=64)
+    if value < 0:
+        raise IndexError("not a varint")
+    return value, at
 
 
 def _decompress(data: bytes, codec: int, size: int) -> tuple[bytes, bool]:

@@ -122,7 +122,7 @@ def test_a_delta_encoding_s_unneeded_miniblocks_take_no_bytes_whatever_their_wid
 
 def test_levels_bit_packed_take_as_many_bytes_as_their_values_need() -> None:
     # (the deprecated BIT_PACKED encoding of a version 1 data page's levels: no length before them)
-    column = parquet._Column(text=True, definition=1, repetition=0, name="c")
+    column = parquet._Column(text=True, definition=1, repetition=0)
     page = {1: 10, 3: parquet._BIT_PACKED}  # (10 values; definition levels so encoded)
     assert parquet._levels(b"\xff\x03" + b"values", column, page) == 2
     assert parquet._levels(b"\x02\x00\x00\x00\x01\x01values", column, {1: 10, 3: parquet._RLE}) == 6
