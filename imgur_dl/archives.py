@@ -1,4 +1,5 @@
-"""A ZIP or a tar archive's files, one after another, as ``--scan`` reads them: each as a file of its own is read
+"""A ZIP or a tar archive's files (a 7-Zip archive's: :mod:`imgur_dl.sevenzip`), one after another, as ``--scan``
+reads them: each as a file of its own is read
 (compressed or not, a WARC file, a LevelDB table...), a line's end between two.
 
 A file of the archive that cannot be read to its end (damaged, encrypted, cut short) is said

@@ -20,7 +20,8 @@ and its next file read. A zstd stream cut short (a dump whose download was
 interrupted), where zstd's own reader ends in silence, is said to be: its
 frames are read one by one. Firefox's session files
 (mozlz4) are decoded whole (:mod:`imgur_dl.lz4block`), lz4's own frames one by one (:mod:`imgur_dl.lz4frames`).
-Archives of other kinds (7-Zip, RAR), lzip and compress (``.Z``) are said to be what they are, not scanned as bytes; an
+A 7-Zip archive's files are read one after another (:mod:`imgur_dl.sevenzip`). RAR archives, lzip and compress
+(``.Z``) are said to be what they are, not scanned as bytes; an
 SQLite database is read as one (:mod:`imgur_dl.database`), a PDF file with
 its object streams decompressed (:mod:`imgur_dl.pdf`), a LevelDB database's
 tables and log as theirs (:mod:`imgur_dl.leveldb`; inside a ZIP or tar archive
@@ -55,6 +56,7 @@ from imgur_dl import (
     parquet,
     pdf,
     pgdump,
+    sevenzip,
     snss,
     zstdframes,
 )
@@ -62,6 +64,7 @@ from imgur_dl.archives import DEEPEST, TOO_DEEP, Files, Opened, TarFiles
 from imgur_dl.arrow import Arrow
 from imgur_dl.avro import Avro
 from imgur_dl.bzip2 import Blocks
+from imgur_dl.coders import Spoilt
 from imgur_dl.database import Database
 from imgur_dl.errors import ScanError, UsageError, reason
 from imgur_dl.gzipped import Gzip
@@ -70,7 +73,20 @@ from imgur_dl.members import Members
 from imgur_dl.parquet import Parquet
 from imgur_dl.pdf import Pdf
 from imgur_dl.pgdump import PgDump
-from imgur_dl.reader import PIECE, Expansion, Prefixed, Reader, Then, Whole, optional_zstandard, peek
+from imgur_dl.reader import (
+    PIECE,
+    Expansion,
+    Held,
+    OwnFile,
+    Prefixed,
+    Reader,
+    Source,
+    Then,
+    Whole,
+    optional_zstandard,
+    peek,
+)
+from imgur_dl.sevenzip import SevenZipFiles
 from imgur_dl.warc import Warc, is_warc
 from imgur_dl.xzblocks import XzBlocks
 from imgur_dl.zipstream import zip_files
@@ -92,7 +108,7 @@ _MAGIC: tuple[tuple[bytes, str], ...] = (
     (b"BZh", "bzip2"),
     (b"PK\x03\x04", "zip"),  # (a data export: Reddit's, Discord's, Google Takeout's)
     (b"PK\x05\x06", "zip"),  # (one with nothing in it)
-    (b"7z\xbc\xaf\x27\x1c", "7z"),
+    (sevenzip.MAGIC, "7z"),
     (b"Rar!\x1a\x07", "rar"),
     (lz4frames.MAGIC, "lz4"),
     (b"\x02\x21\x4c\x18", "lz4-legacy"),  # (lz4 -l: the Linux kernel's)
@@ -104,7 +120,7 @@ _MAGIC: tuple[tuple[bytes, str], ...] = (
     (b"\x1f\x9d", "compress"),
 )
 # Formats recognised but not read: said, rather than scanned as bytes that hold no link anyone could find.
-_UNREAD = {"7z": "a 7-Zip archive", "rar": "a RAR archive", "lzip": "lzip-compressed",
+_UNREAD = {"rar": "a RAR archive", "lzip": "lzip-compressed",
            "lz4-legacy": "lz4-compressed in its legacy format (lz4 -l)",
            "compress": "compressed with compress (.Z)"}
 _DICTIONARY_FRAME = b"\x5d\x2a\x4d\x18"  # the skippable zstd frame that holds the dictionary the frames after it need
@@ -136,14 +152,16 @@ def opened(source: IO[bytes], name: str, *, depth: int = 0, warn: Callable[[str]
     if kind is None and path is not None and (tables := _leveldb(source, path, name)) is not None:
         return tables
     if kind is None and path is not None and head.startswith(parquet.MAGIC):
-        return Parquet(parquet.Opened(source.fileno()), name, Expansion(name), warn=warn)  # (its pages where they are)
+        return Parquet(OwnFile(source.fileno()), name, Expansion(name), warn=warn)  # (its pages where they are)
     if kind in ("sqlite", "sqlite-wal", "sqlite-journal"):
         return _database(name, kind, path, Prefixed(head, source, name), inside=depth > 0, warn=warn)
     if kind == "zip":
         return zip_files(source, head, name, _within(depth, warn), depth=depth)
+    if kind == "7z":
+        return _seven_zip(source, head, name, _within(depth, warn), depth=depth, own=path is not None)
     if kind in _UNREAD:
         raise ScanError(f"{name} is {_UNREAD[kind]}, which imgur-dl does not read (it reads zstd, gzip, xz, lzma, "
-                        "bzip2, lz4 and ZIP): extract it, then scan what it holds")
+                        "bzip2, lz4, ZIP and 7-Zip): extract it, then scan what it holds")
     raw = Prefixed(head, source, name, then_more=True)  # (what it is is told by its first piece, read whole)
     if kind == "mozlz4":
         return _contents(_mozlz4(raw, name), name, None, warn, depth=depth)
@@ -168,6 +186,27 @@ def _decompressed(kind: str, counted: _Counting, name: str, head: bytes) -> _Dec
         alone = lzma.LZMAFile(cast(IO[bytes], counted), format=lzma.FORMAT_ALONE)  # noqa: SIM115
         return _Decoded(alone, counted, name, lzma.LZMAError, EOFError)
     return _zstd(counted, name, dictionary=head.startswith(_DICTIONARY_FRAME))
+
+
+def _seven_zip(source: IO[bytes], head: bytes, name: str, opened: Opened, *, depth: int, own: bool) -> Reader:
+    """A 7-Zip archive's files, one after another (:mod:`imgur_dl.sevenzip`): read where they are in a file of its
+    ``own``, else (in a pipe, inside an archive: ``depth``) read whole into memory first, as its header is at its end;
+    one cut short (no header) gives the text of its first folders, and that is said."""
+    if depth > DEEPEST:
+        raise ScanError(f"{name} is a 7-Zip archive {TOO_DEEP}: extract it, then scan what it holds")
+    if own:
+        archive: Source = OwnFile(source.fileno())
+    elif len(image := peek(Prefixed(head, source, name), sevenzip.MOST + 1)) <= sevenzip.MOST:
+        archive = Held(image)
+    else:
+        raise ScanError(f"{name} is a 7-Zip archive larger than imgur-dl reads whole ({sevenzip.MOST:,} bytes) where "
+                        "it is not a file of its own (in a pipe, inside an archive): save it, then scan the file")
+    try:
+        return SevenZipFiles(archive, name, opened)
+    except sevenzip.Cut:
+        return sevenzip.Recovered(archive, name, Expansion(name))
+    except Spoilt as exc:
+        raise ScanError(f"{name}: a 7-Zip archive, not read: {exc}", str(exc)) from None
 
 
 def _regular(source: IO[bytes]) -> bool:
@@ -315,7 +354,7 @@ class _Opening:
         footer is, at its end, says where its pages are); one too large is read as bytes, and that is said."""
         image = peek(rest, parquet.MOST + 1)  # (one more: to tell one larger)
         if len(image) <= parquet.MOST:
-            return Parquet(parquet.Held(image), self.name, Expansion(self.name), warn=self.warn)
+            return Parquet(Held(image), self.name, Expansion(self.name), warn=self.warn)
         if self.warn is not None:
             self.warn(f"{self.name}: a Parquet file larger than imgur-dl reads whole ({parquet.MOST:,} bytes) where it "
                       "is not a file of its own: read as bytes (decompress or extract it, then scan the file)")

@@ -25,16 +25,15 @@ and that is said.
 
 from __future__ import annotations
 
-import os
 import struct
 import zlib
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from imgur_dl import lz4block, snappy
-from imgur_dl.reader import Bound, Told, optional_zstandard, unzstd
+from imgur_dl.reader import Bound, Source, Told, optional_zstandard, unzstd
 
 MAGIC = b"PAR1"
 MOST = 256 * 1024 * 1024  # a Parquet file not of its own (in a pipe, compressed, in an archive) read whole up to this
@@ -50,36 +49,6 @@ _DATA, _DICTIONARY, _DATA_V2 = 0, 2, 3  # a page's types
 _PLAIN, _PLAIN_DICTIONARY, _RLE, _BIT_PACKED, _DELTA_LENGTH, _DELTA, _RLE_DICTIONARY = 0, 2, 3, 4, 6, 7, 8  # encodings
 _VALUES_MOST = 1 << 22  # the values of a page read in a delta encoding, at the most
 _CODECS = {0: "uncompressed", 1: "Snappy", 2: "gzip", 3: "LZO", 4: "Brotli", 5: "LZ4", 6: "zstd", 7: "LZ4"}
-
-
-class Source(Protocol):
-    """The file's bytes, read where they are (a file of its own, by ``pread``; or in memory)."""
-
-    size: int
-
-    def at(self, offset: int, size: int) -> bytes: ...
-
-
-class Held:
-    """A file read whole into memory."""
-
-    def __init__(self, data: bytes) -> None:
-        self.data = memoryview(data)
-        self.size = len(data)
-
-    def at(self, offset: int, size: int) -> bytes:
-        return bytes(self.data[offset:offset + size])
-
-
-class Opened:
-    """A file of its own, read where it is asked."""
-
-    def __init__(self, fd: int) -> None:
-        self.fd = fd
-        self.size = os.fstat(fd).st_size
-
-    def at(self, offset: int, size: int) -> bytes:
-        return os.pread(self.fd, size, offset)
 
 
 class Damaged(Exception):

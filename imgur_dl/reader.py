@@ -6,6 +6,7 @@ file read whole gives."""
 from __future__ import annotations
 
 import io
+import os
 from collections.abc import Callable, Iterator
 from typing import Any, NamedTuple, Protocol
 
@@ -68,6 +69,37 @@ class Whole(NamedTuple):
 
     text: bytes
     unread: str | None = None
+
+
+class Source(Protocol):
+    """A file's bytes, read where they are asked (a file of its own, by ``pread``; or one held in memory): as a format
+    read from where its index says is read (:mod:`imgur_dl.parquet`, :mod:`imgur_dl.sevenzip`)."""
+
+    size: int
+
+    def at(self, offset: int, size: int) -> bytes: ...
+
+
+class Held:
+    """A file read whole into memory."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = memoryview(data)
+        self.size = len(data)
+
+    def at(self, offset: int, size: int) -> bytes:
+        return bytes(self.data[offset:offset + size])
+
+
+class OwnFile:
+    """A file of its own, read where it is asked."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self.size = os.fstat(fd).st_size
+
+    def at(self, offset: int, size: int) -> bytes:
+        return os.pread(self.fd, size, offset)
 
 
 class Pieces:

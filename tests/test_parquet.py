@@ -131,7 +131,7 @@ def test_levels_bit_packed_take_as_many_bytes_as_their_values_need() -> None:
 def test_a_page_header_longer_than_a_first_look_is_read_whole() -> None:
     # (a header's statistics may hold a column's least and most values whole: a long text's)
     header = bytes([0x15, 0x00, 0x15, 0x0A, 0x15, 0x0A, 0x18]) + b"\xa0\x8d\x06" + b"x" * 100_000 + b"\x00"
-    file = parquet.Held(header + b"0123456789")
+    file = reader.Held(header + b"0123456789")
     assert parquet._header(file, 0, file.size) == ({1: 0, 2: 5, 3: 5, 4: b"x" * 100_000}, len(header))
 
 

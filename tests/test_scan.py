@@ -589,7 +589,8 @@ def test_the_files_of_a_zip_are_not_run_together() -> None:
 
 
 @pytest.mark.parametrize(("data", "says"), [
-    (b"7z\xbc\xaf\x27\x1c\x00\x04" + bytes(50), "t is a 7-Zip archive, which imgur-dl does not read"),
+    (_zipped({"o.zip": _zipped({"inner.7z": b"7z\xbc\xaf\x27\x1c\x00\x04" + bytes(50)})}),
+     "t: o.zip: inner.7z is a 7-Zip archive inside an archive inside another: extract it"),
     (b"Rar!\x1a\x07\x01\x00" + bytes(50), "t is a RAR archive, which imgur-dl does not read"),
     (b"\x02\x21\x4c\x18" + bytes(50), "t is lz4-compressed in its legacy format (lz4 -l), which imgur-dl does not "
                                       "read"),
@@ -597,7 +598,7 @@ def test_the_files_of_a_zip_are_not_run_together() -> None:
     (b"\x1f\x9d\x90" + bytes(50), "t is compressed with compress (.Z), which imgur-dl does not read"),
     (_zipped({"o.zip": _zipped({"inner.zip": _zipped({"a.txt": b"imgur.com/a/AbC1234"})})}),
      "t: o.zip: inner.zip is a ZIP archive inside an archive inside another: extract it"),
-], ids=["7z", "rar", "lz4-legacy", "lzip", "compress", "zip-in-zip-in-zip"])
+], ids=["7z-in-zip-in-zip", "rar", "lz4-legacy", "lzip", "compress", "zip-in-zip-in-zip"])
 def test_an_archive_that_is_not_read_is_said_to_be(data: bytes, says: str) -> None:
     scanner = Scanner()
     assert list(scanner.scan(io.BytesIO(data), "t")) == []
@@ -956,7 +957,7 @@ def test_a_file_of_an_archive_that_cannot_be_read_to_its_end_leaves_the_others_t
     # An export with one file spoilt (its gzip cut short, or its ZIP data), one encrypted, one in a form not read:
     # each is one error line, and every other file of the archive is read (before, the first stopped the archive).
     cut = gzip.compress(b"see imgur.com/a/AbC1234 " + bytes(range(256)) * 400, mtime=0)[:300]
-    members = {"1.json.gz": cut, "2.txt": b"imgur.com/a/QwE5678 ", "3.7z": b"7z\xbc\xaf\x27\x1c" + bytes(40),
+    members = {"1.json.gz": cut, "2.txt": b"imgur.com/a/QwE5678 ", "3.rar": b"Rar!\x1a\x07\x01\x00" + bytes(40),
                "4.txt": b"imgur.com/gallery/XyZ9876 " + b"imgur.com/t/cats " * 1000, "5.txt": b"imgur.com/user/Some"}
     zipped = bytearray(_zipped(members))
     deflated = zipped.index(b"4.txt") + len(b"4.txt") + 4  # (4.txt's deflated data, past its first bytes)
@@ -965,8 +966,8 @@ def test_a_file_of_an_archive_that_cannot_be_read_to_its_end_leaves_the_others_t
     found = [t.id for t in scanner.scan(io.BytesIO(bytes(zipped)), "export.zip")]
     assert found == ["AbC1234", "QwE5678", "Some"]  # (4.txt's spoilt from its start: nothing of it)
     said = [str(e) for e in scanner.errors]
-    assert [line.split(" (")[0] for line in said] == ["export.zip: 1.json.gz: cannot read on", "export.zip: 3.7z is a "
-                                                      "7-Zip archive, which imgur-dl does not read",
+    assert [line.split(" (")[0] for line in said] == ["export.zip: 1.json.gz: cannot read on", "export.zip: 3.rar is a "
+                                                      "RAR archive, which imgur-dl does not read",
                                                       "export.zip: 4.txt: cannot read on"], said
     assert all(line.endswith("; the archive's other files are read") for line in said)
     tarred = io.BytesIO()
