@@ -30,6 +30,7 @@ DEEPEST = 1
 TOO_DEEP = "inside an archive inside another"  # (where one is not read)
 NAMELESS = "(a file with no name)"  # an archive's file named so in what is said, where its name is empty
 ENCRYPTED = 0x1  # a ZIP file's general purpose flag: its data is encrypted (APPNOTE.TXT 4.4.4)
+LOCKED = "encrypted: its password is needed to read it"  # (why an archive's file is not read)
 # How a ZIP's file may be compressed besides stored and deflated (APPNOTE.TXT 4.4.5), named; and those that zipfile
 # reads from a whole archive (by its directory). Windows writes a file over 2 GiB with Deflate64.
 _METHODS = {1: "Shrink", 6: "Implode", 9: "Deflate64", 12: "bzip2", 14: "LZMA", 93: "Zstandard", 95: "xz",
@@ -54,7 +55,7 @@ def refused(flags: int, method: int, read: frozenset[int]) -> str | None:
     """Why a ZIP's file (its general purpose ``flags``, its compression ``method``) is not read by a reader of the
     methods ``read``; None where it is."""
     if flags & ENCRYPTED:  # (said so, where zipfile's own words would name its whole record)
-        return "encrypted: its password is needed to read it"
+        return LOCKED
     return None if method in read else not_read(method)
 
 

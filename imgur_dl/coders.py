@@ -15,6 +15,7 @@ import zlib
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from imgur_dl.archives import LOCKED
 from imgur_dl.errors import ScanError, reason
 from imgur_dl.reader import PIECE, Expansion, Source
 
@@ -32,7 +33,6 @@ _NAMED = {b"\x03\x04\x01": "PPMd", b"\x03\x03\x01\x1b": "BCJ2", b"\x04\x01\x09":
           b"\x0a": "ARM64's filter", b"\x0b": "RISC-V's filter"}
 _AES = b"\x06\xf1\x07\x01"
 _NOT_READ = "which imgur-dl does not read: extract it with 7-Zip, then scan what it holds"
-ENCRYPTED = "encrypted: its password is needed to read it"
 SHORT = "its folder makes less than the archive says: cut short, or spoilt"
 
 
@@ -118,7 +118,7 @@ def decoder(folder: Folder) -> _Decoder | str:
     """What decodes ``folder``; or why it is not read (packed in a way imgur-dl does not read, encrypted, spoilt)."""
     coders = folder.coders
     if any(coder.method == _AES for coder in coders):
-        return ENCRYPTED
+        return LOCKED
     if unread := next((_NAMED.get(coder.method, f"a coder of its own (id {coder.method.hex()})")
                        for coder in coders if coder.method not in (*_FILTERS, LZMA, LZMA2, _COPY, _DEFLATE, _BZIP2)),
                       None):

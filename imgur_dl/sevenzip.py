@@ -206,7 +206,7 @@ def _folder(cursor: _Cursor) -> Folder:
             raise Spoilt("a coder with alternatives, which the format no longer has")
         coders.append(Coder(method, properties, ins, outs))
     ins, outs = sum(coder.ins for coder in coders), sum(coder.outs for coder in coders)
-    if not outs or outs > ins + 64:
+    if not outs:
         raise Spoilt("a folder whose coders make nothing")
     binds = {}
     for _ in range(outs - 1):
@@ -225,13 +225,15 @@ def _substreams(cursor: _Cursor, folders: list[Folder]) -> tuple[list[int], list
     what = cursor.byte()
     if what == _NUM_UNPACK_STREAM:
         for folder in folders:
-            folder.streams = cursor.count(0.125)
+            folder.streams = cursor.count()  # (each file but a folder's last is given its size: a byte at the least)
         what = cursor.byte()
     sizes: list[int] = []
     for folder in folders:
         if folder.streams == 0:
             continue
-        given = [cursor.number() for _ in range(folder.streams - 1)] if what == _SIZE else []
+        if folder.streams > 1 and what != _SIZE:
+            raise Spoilt("a folder of several files whose sizes are not given")
+        given = [cursor.number() for _ in range(folder.streams - 1)]
         if sum(given) > folder.size:
             raise Spoilt("a folder's files larger than the folder")
         sizes += [*given, folder.size - sum(given)]
@@ -255,7 +257,7 @@ def _substreams(cursor: _Cursor, folders: list[Folder]) -> tuple[list[int], list
 
 def _files(cursor: _Cursor, streams: _Streams) -> list[_Entry]:
     """A FilesInfo: each file that has bytes, in order, with its name and its place in the folders."""
-    count = cursor.count(0.125)
+    count = cursor.count(2)  # (each file has a name: its last character, a zero, takes two bytes)
     empty = [False] * count
     names: list[str] = []
     while (what := cursor.byte()) != _END:
@@ -289,14 +291,12 @@ class _File:
         self.after = after
         self.left = entry.size
         self.crc = 0
-        self.checked = False
 
     def read(self, size: int = -1, /) -> bytes:
-        if self.left == 0:
-            if not self.checked and self.entry.crc is not None and self.crc != self.entry.crc:
-                self.checked = True
+        if self.left <= 0:  # (its end: its CRC-32 checked, once)
+            wrong, self.left = self.left == 0 and self.entry.crc not in (None, self.crc), -1
+            if wrong:
                 raise _WrongCrc.stopped(self.name, "its CRC-32 is not what the archive says: spoilt")
-            self.checked = True
             return b""
         try:
             data = self.unpacked.read(min(self.left, PIECE if size < 0 else size))
