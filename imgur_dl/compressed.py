@@ -28,7 +28,8 @@ tables and log as theirs (:mod:`imgur_dl.leveldb`; inside a ZIP or tar archive
 too), an Apple binary property
 list a string at a time (:mod:`imgur_dl.bplist`), a document's text (Word's,
 PowerPoint's, OpenDocument's) as it shows it (:mod:`imgur_dl.office`), a
-Chromium browser's session file a command at a time (:mod:`imgur_dl.snss`).
+Chromium browser's session file a command at a time (:mod:`imgur_dl.snss`), a Python pickle a value at a time
+(:mod:`imgur_dl.pickled`).
 """
 
 from __future__ import annotations
@@ -56,6 +57,7 @@ from imgur_dl import (
     parquet,
     pdf,
     pgdump,
+    pickled,
     sevenzip,
     snss,
     zstdframes,
@@ -73,6 +75,7 @@ from imgur_dl.members import Members
 from imgur_dl.parquet import Parquet
 from imgur_dl.pdf import Pdf
 from imgur_dl.pgdump import PgDump
+from imgur_dl.pickled import Pickle
 from imgur_dl.reader import (
     PIECE,
     Expansion,
@@ -378,7 +381,8 @@ class _Streamed(Protocol):
 
 # Files read front to back as what their first bytes say they are, their text handed on as it is read.
 _STREAMED: tuple[tuple[bytes, _Streamed], ...] = ((pdf.MAGIC, Pdf), (avro.MAGIC, Avro), (pgdump.MAGIC, PgDump),
-                                                  (arrow.MAGIC, Arrow), (arrow.STREAM, Arrow))
+                                                  (arrow.MAGIC, Arrow), (arrow.STREAM, Arrow),
+                                                  *((magic, Pickle) for magic in pickled.MAGIC))
 
 
 def kind_of(head: bytes) -> str | None:

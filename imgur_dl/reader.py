@@ -277,6 +277,24 @@ class Taken:
         self.at += len(data)
         return data
 
+    def line(self, most: int) -> bytes:
+        """The bytes up to the next line's end and it (at most ``most``; fewer where the file ends first)."""
+        while (end := self.held.find(b"\n", self.at, self.at + most)) < 0 and len(self.held) - self.at < most:
+            more = self.source.read(PIECE)
+            if not more:
+                break
+            self.held, self.at = self.held[self.at:] + more, 0
+            self.count += len(more)
+        return self.take(most if end < 0 else end + 1 - self.at)
+
+    def ended(self) -> bool:
+        """Whether the file has no more bytes (one more is read, where none is held, to tell)."""
+        if self.at < len(self.held):
+            return False
+        self.held, self.at = self.source.read(PIECE), 0
+        self.count += len(self.held)
+        return not self.held
+
     def pieces(self, size: int) -> Iterator[bytes]:
         """The next ``size`` bytes, a piece at a time (never held whole); fewer where the file ends first."""
         while size > 0 and (piece := self.take(min(size, PIECE))):
