@@ -29,7 +29,7 @@ too), an Apple binary property
 list a string at a time (:mod:`imgur_dl.bplist`), a document's text (Word's,
 PowerPoint's, OpenDocument's) as it shows it (:mod:`imgur_dl.office`), a
 Chromium browser's session file a command at a time (:mod:`imgur_dl.snss`), a Python pickle a value at a time
-(:mod:`imgur_dl.pickled`).
+(:mod:`imgur_dl.pickled`), a Bluesky account's export (a CAR file) and CBOR a string at a time (:mod:`imgur_dl.cbor`).
 """
 
 from __future__ import annotations
@@ -43,12 +43,13 @@ import stat
 import zlib
 from collections.abc import Callable
 from pathlib import Path
-from typing import IO, Any, Protocol, cast
+from typing import IO, Any, NamedTuple, Protocol, cast
 
 from imgur_dl import (
     arrow,
     avro,
     bplist,
+    cbor,
     database,
     leveldb,
     lz4block,
@@ -66,6 +67,7 @@ from imgur_dl.archives import DEEPEST, TOO_DEEP, Files, Opened, TarFiles
 from imgur_dl.arrow import Arrow
 from imgur_dl.avro import Avro
 from imgur_dl.bzip2 import Blocks
+from imgur_dl.cbor import Car
 from imgur_dl.coders import Spoilt
 from imgur_dl.database import Database
 from imgur_dl.errors import ScanError, UsageError, reason
@@ -291,9 +293,13 @@ def _mozlz4(raw: Reader, name: str) -> Reader:
 def _whole(raw: Reader, name: str, warn: Callable[[str], None] | None, *, what: str, most: int,
            read: Callable[[bytes], Whole]) -> Reader:
     """The file ``raw`` (``what`` it is) read whole and made text by ``read`` (that text, or why it cannot be read so);
-    one that cannot be, or is larger than ``most`` bytes, is read as bytes, and that is said."""
+    one that cannot be, or is larger than ``most`` bytes, is read as bytes, and that is said; so is where one stops
+    short of its end."""
     image = peek(raw, most + 1)  # (one more: to tell one larger)
-    text, unread = read(image) if len(image) <= most else (b"", f"larger than imgur-dl reads whole ({most:,} bytes)")
+    text, unread, cut = read(image) if len(image) <= most else \
+        Whole(b"", f"larger than imgur-dl reads whole ({most:,} bytes)")
+    if cut is not None and warn is not None:
+        warn(f"{name}: {what} that {cut}: what came before was read")
     if unread is None:
         return io.BytesIO(text)
     if warn is not None:
@@ -328,29 +334,25 @@ class _Opening:
             first = self.reader.read(size)
             if first and len(first) < _WARC_LOOK:  # (a decoder that gives a byte at a time: enough to tell)
                 first += peek(self.reader, _WARC_LOOK - len(first))
-            rest = Prefixed(first, self.reader, self.name)
-            if first.startswith(database.MAGIC):  # (compressed: no file of its own to read as a database)
-                self._chosen = _database(self.name, "sqlite", None, rest, inside=self.depth > 0, warn=self.warn)
-            elif is_warc(first):
-                self._chosen = Warc(rest, self.name, Expansion(self.name), taken=self.taken, warn=self.warn)
-            elif (streamed := next((kind for magic, kind in _STREAMED if first.startswith(magic)), None)) is not None:
-                self._chosen = streamed(rest, self.name, Expansion(self.name), taken=self.taken, warn=self.warn)
-            elif first.startswith(parquet.MAGIC):  # (its footer, at its end, says where its pages are)
-                self._chosen = self._parquet(rest)
-            elif first.startswith(bplist.MAGIC):
-                self._chosen = _whole(rest, self.name, self.warn, what="a binary property list", most=bplist.MOST,
-                                      read=bplist.strings)
-            elif first.startswith(snss.MAGIC):
-                self._chosen = _whole(rest, self.name, self.warn, what="a Chromium browser's session file",
-                                      most=snss.MOST, read=snss.commands)
-            elif office.is_document(first):
-                self._chosen = _whole(rest, self.name, self.warn, most=office.MOST, read=office.joined,
-                                      what="a document's text (Word's, PowerPoint's, OpenDocument's)")
-            elif first[_TAR_AT:_TAR_AT + len(_TAR)] == _TAR:
-                self._chosen = self._tar(rest)
-            else:
-                self._chosen = _Text(rest)
+            self._chosen = self._chosen_for(first, Prefixed(first, self.reader, self.name))
         return self._chosen.read(size)
+
+    def _chosen_for(self, first: bytes, rest: Reader) -> Reader:
+        """How the file whose first piece is ``first`` (``rest``: all of it) is read."""
+        if first.startswith(database.MAGIC):  # (compressed: no file of its own to read as a database)
+            return _database(self.name, "sqlite", None, rest, inside=self.depth > 0, warn=self.warn)
+        if is_warc(first):
+            return Warc(rest, self.name, Expansion(self.name), taken=self.taken, warn=self.warn)
+        streamed = next((kind for opens, kind in _STREAMED if opens(first)), None)
+        if streamed is not None:
+            return streamed(rest, self.name, Expansion(self.name), taken=self.taken, warn=self.warn)
+        if first.startswith(parquet.MAGIC):  # (its footer, at its end, says where its pages are)
+            return self._parquet(rest)
+        if (whole := next((whole for whole in _WHOLE if whole.opens(first)), None)) is not None:
+            return _whole(rest, self.name, self.warn, what=whole.what, most=whole.most(), read=whole.read)
+        if first[_TAR_AT:_TAR_AT + len(_TAR)] == _TAR:
+            return self._tar(rest)
+        return _Text(rest)
 
     def _parquet(self, rest: Reader) -> Reader:
         """A Parquet file not of its own (in a pipe, compressed, in an archive), read whole into memory (where its
@@ -379,10 +381,34 @@ class _Streamed(Protocol):
                  warn: Callable[[str], None] | None) -> Reader: ...
 
 
+def _opening(*magic: bytes) -> Callable[[bytes], bool]:
+    """Whether a file's first bytes are one of ``magic``."""
+    return lambda first: first.startswith(magic)
+
+
 # Files read front to back as what their first bytes say they are, their text handed on as it is read.
-_STREAMED: tuple[tuple[bytes, _Streamed], ...] = ((pdf.MAGIC, Pdf), (avro.MAGIC, Avro), (pgdump.MAGIC, PgDump),
-                                                  (arrow.MAGIC, Arrow), (arrow.STREAM, Arrow),
-                                                  *((magic, Pickle) for magic in pickled.MAGIC))
+_STREAMED: tuple[tuple[Callable[[bytes], bool], _Streamed], ...] = (
+    (_opening(pdf.MAGIC), Pdf), (_opening(avro.MAGIC), Avro), (_opening(pgdump.MAGIC), PgDump),
+    (_opening(arrow.MAGIC, arrow.STREAM), Arrow), (_opening(*pickled.MAGIC), Pickle),
+    (cbor.is_car, Car),  # (a Bluesky account's export; IPFS's blocks)
+)
+
+
+class _Read(NamedTuple):
+    """A file read whole (up to ``most()`` bytes) as what its first bytes say it is: ``what`` it is, and ``read``, what
+    makes its text of it."""
+
+    opens: Callable[[bytes], bool]
+    what: str
+    most: Callable[[], int]  # (read when a file is: a module's bound as it is then)
+    read: Callable[[bytes], Whole]
+
+
+_WHOLE = (_Read(_opening(cbor.SELF_DESCRIBED), "a CBOR file", lambda: cbor.MOST, cbor.described),
+          _Read(_opening(bplist.MAGIC), "a binary property list", lambda: bplist.MOST, bplist.strings),
+          _Read(_opening(snss.MAGIC), "a Chromium browser's session file", lambda: snss.MOST, snss.commands),
+          _Read(office.is_document, "a document's text (Word's, PowerPoint's, OpenDocument's)", lambda: office.MOST,
+                office.joined))
 
 
 def kind_of(head: bytes) -> str | None:

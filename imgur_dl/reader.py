@@ -65,10 +65,12 @@ class Bound(Protocol):
 
 class Whole(NamedTuple):
     """A file read whole as what it is (:mod:`imgur_dl.bplist`, :mod:`imgur_dl.snss`): its text to scan, and why it
-    could not be read so (``unread``: then ``text`` is empty, and the file is read as bytes)."""
+    could not be read so (``unread``: then ``text`` is empty, and the file is read as bytes); or where its text
+    stops short of its end (``cut``: what came before is ``text``, and that is said)."""
 
     text: bytes
     unread: str | None = None
+    cut: str | None = None
 
 
 class Source(Protocol):
@@ -286,6 +288,10 @@ class Taken:
             self.held, self.at = self.held[self.at:] + more, 0
             self.count += len(more)
         return self.take(most if end < 0 else end + 1 - self.at)
+
+    def untake(self, size: int) -> None:
+        """The last ``size`` bytes taken (by one take, still held) given back, to be taken again."""
+        self.at -= size
 
     def ended(self) -> bool:
         """Whether the file has no more bytes (one more is read, where none is held, to tell)."""
