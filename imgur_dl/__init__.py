@@ -60,10 +60,10 @@ def download(urls: str | Iterable[str], output: str | Path = ".", **options: Any
     for a URL or listed post that gave no file at all. ``options`` are
     :class:`Options` fields (``workers=8``, ``archive=Path("seen.sqlite")``,
     ``dir_template="{album_title}"`` ...), and ``range``, ``since`` and
-    ``break_on_existing`` as their flags take them (``since="2024-05-01"``;
-    ``since`` may be a ``datetime.date`` too, its midnight in UTC as the
-    flag's day, or a ``datetime.datetime``, one with no zone in local time as
-    Python reads it).
+    ``break_on_existing`` as their flags take them (``since="2024-05-01"``, or
+    ``since="7d"``; ``since`` may be a ``datetime.date`` too, its midnight in
+    UTC as the flag's day, a ``datetime.datetime``, one with no zone in local
+    time as Python reads it, or a ``datetime.timedelta``, back from the call).
     A URL that names nothing on Imgur,
     an option out of its bounds, ``range`` or ``since`` with no listing among
     the URLs, or an ``output`` that cannot be a folder
@@ -132,7 +132,7 @@ class _Iterated(Generator[_T, None, None]):
 
 
 # A listing's posts chosen as --range, --since and --break-on-existing choose them: range="1-20",
-# since="2024-05-01" (or an ISO 8601 time), break_on_existing=True.
+# since="2024-05-01" (or an ISO 8601 time, or a span: "7d"), break_on_existing=True.
 _CHOOSING = ("range", "since", "break_on_existing")
 
 
@@ -187,18 +187,21 @@ def _options(output: str | Path, given: dict[str, Any], *, get_urls: bool) -> Op
 
 def _choice(chosen: dict[str, Any]) -> Choice:
     """The posts of a listing ``chosen`` (``range``, ``since``, ``break_on_existing``) choose, as their flags do."""
-    from datetime import date  # noqa: PLC0415
+    from datetime import date, timedelta  # noqa: PLC0415
 
     from imgur_dl.choice import Choice, parse_range, since_seconds  # noqa: PLC0415
+    from imgur_dl.clock import Clock  # noqa: PLC0415
     from imgur_dl.errors import UsageError  # noqa: PLC0415
 
     for name, kinds, wanted in (("range", (str,), "a str, as its flag takes"),
-                                ("since", (str, date), "a str, as its flag takes, or a date or datetime"),
+                                ("since", (str, date, timedelta),
+                                 "a str, as its flag takes, or a date, datetime or timedelta"),
                                 ("break_on_existing", (bool,), "a bool, as its flag takes")):
         if name in chosen and not isinstance(chosen[name], kinds):
             raise UsageError(f"{name}: must be {wanted} ({chosen[name]!r})")
     read: dict[str, Any] = {}
-    for name, reading in (("range", parse_range), ("since", since_seconds)):
+    now = Clock().time()  # (a span, "7d" or a timedelta, is back from the call)
+    for name, reading in (("range", parse_range), ("since", lambda value: since_seconds(value, now))):
         try:
             read[name] = reading(chosen[name]) if name in chosen else None
         except UsageError as exc:  # (named as the flag's are: "argument --since: ...")

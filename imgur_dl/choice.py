@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 
 from imgur_dl.dates import parse_iso, seconds_at
 from imgur_dl.errors import UsageError
@@ -14,6 +14,11 @@ from imgur_dl.text import decimal
 # none (UTC); a space may stand for the T (as `date --rfc-3339` writes).
 _SINCE = re.compile(r"(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}:\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?(Z|[+-]\d{2}:?\d{2})?)?",
                     re.ASCII)  # (digits of other scripts are no date's: "try ..." is said of them, not "no such day")
+# --since: or a span back from the run's start, in weeks, days, hours, minutes and seconds (`7d`, `1d12h`), as
+# rclone's --max-age takes one: what a nightly job asks for.
+_SPAN = re.compile(r"(?:\d{1,9}[wdhms])+", re.ASCII)
+_SPAN_PART = re.compile(r"(\d+)([wdhms])", re.ASCII)
+_UNIT = {"w": 7 * 86400, "d": 86400, "h": 3600, "m": 60, "s": 1}
 A_LISTING = "listing (a user's posts or favorites, a tag, a subreddit, a search)"
 
 
@@ -72,26 +77,45 @@ def parse_range(text: str) -> tuple[tuple[int, int | None], ...]:
     return tuple(spans)
 
 
-def parse_since(text: str) -> float:
-    """``--since``'s date or ISO 8601 time, as seconds since the epoch (UTC when no zone is given, a day from
-    its midnight); UsageError otherwise. Compared as times, never as text: ``10:00Z`` is before ``10:00:30Z``."""
-    match = _SINCE.fullmatch(text.strip())
+@dataclass(frozen=True)
+class Since:
+    """``--since`` as it was given: a moment (seconds since the epoch), or a span of ``seconds`` back from when the
+    run starts (``span``)."""
+
+    seconds: float
+    span: bool = False
+
+    def at(self, now: float) -> float:
+        """The moment it names, for a run that starts at ``now`` (seconds since the epoch)."""
+        return now - self.seconds if self.span else self.seconds
+
+
+def parse_since(text: str) -> Since:
+    """``--since``'s date or ISO 8601 time (UTC when no zone is given, a day from its midnight), or span back from
+    the run's start (``7d``, ``1d12h``: weeks, days, hours, minutes, seconds); UsageError otherwise. Compared as
+    times, never as text: ``10:00Z`` is before ``10:00:30Z``."""
+    if _SPAN.fullmatch(stripped := text.strip()):
+        return Since(sum(int(count) * _UNIT[unit] for count, unit in _SPAN_PART.findall(stripped)), span=True)
+    match = _SINCE.fullmatch(stripped)
     if match is None:
-        raise UsageError(f"not a date or time: {text!r} (try 2024-05-01, 2024-05-01T12:00Z or "
-                         "2024-05-01T14:00+02:00)")
+        raise UsageError(f"not a date, time or span: {text!r} (try 2024-05-01, 2024-05-01T12:00Z, "
+                         "2024-05-01T14:00+02:00 or 7d)")
     day, clock, second, fraction, zone = match.groups()
     seconds = seconds_at(f"{day}T{clock or '00:00'}:{second or '00'}", fraction, zone)
     if seconds is None:
         raise UsageError(f"not a date or time: {text!r} (no such day or time of day)")
-    return seconds
+    return Since(seconds)
 
 
-def since_seconds(value: str | date) -> float:
-    """``since`` as a program gives it: ``--since``'s words (:func:`parse_since`), a :class:`~datetime.date` (its
-    midnight in UTC, as the flag's day) or a :class:`~datetime.datetime` (one with no zone in this machine's
-    local time, as Python itself reads one); UsageError for a moment this system has no number for."""
+def since_seconds(value: str | date | timedelta, now: float) -> float:
+    """``since`` as a program gives it, for a run that starts at ``now``: ``--since``'s words (:func:`parse_since`),
+    a :class:`~datetime.date` (its midnight in UTC, as the flag's day), a :class:`~datetime.datetime` (one with no
+    zone in this machine's local time, as Python itself reads one) or a :class:`~datetime.timedelta` (back from
+    ``now``); UsageError for a moment this system has no number for."""
     if isinstance(value, str):
-        return parse_since(value)
+        return parse_since(value).at(now)
+    if isinstance(value, timedelta):
+        return now - value.total_seconds()
     moment = value if isinstance(value, datetime) else datetime(value.year, value.month, value.day, tzinfo=timezone.utc)
     try:
         return moment.timestamp()

@@ -170,7 +170,7 @@ def _options(args: argparse.Namespace, env: Environment) -> Options:
         archive=args.download_archive, archive_from=named.get("download_archive"), archive_table=args.archive_table,
         share_work=args.share_work,
         lease=args.lease or DEFAULT_LEASE, wayback=args.wayback, user_agent=args.user_agent,
-        choice=Choice(args.range or (), args.since, args.break_on_existing),
+        choice=Choice(args.range or (), args.since and args.since.at(env.clock.time()), args.break_on_existing),
         proxy=args.proxy, verbose=args.verbose, no_skip=args.no_skip, limit_rate=args.limit_rate or 0.0,
         max_size=args.max_file_size, debug=args.debug, dates=not args.no_mtime, dedupe=args.dedupe,
         xattrs=args.xattrs,

@@ -19,7 +19,7 @@ from typing import Any, NoReturn, TextIO, TypeVar
 
 from imgur_dl import __version__
 from imgur_dl.archive import DEFAULT_TABLE, another_scheme, is_postgres, table_name, wrapped
-from imgur_dl.choice import parse_range, parse_since
+from imgur_dl.choice import Since, parse_range, parse_since
 from imgur_dl.defaults import (
     DEFAULT_CLIENT_ID,
     DEFAULT_LEASE,
@@ -340,7 +340,7 @@ def _range(text: str) -> tuple[tuple[int, int | None], ...]:
     return _argument(parse_range, text)
 
 
-def _date(text: str) -> float:
+def _date(text: str) -> Since:
     return _argument(parse_since, text)
 
 
@@ -477,8 +477,8 @@ def build_parser(environ: Mapping[str, str]) -> Parser:
     listing.add_argument("--range", metavar="RANGE", type=_range,
                          help="posts by position: 1-20, 50-, -10, or a list such as 1-5,9")
     listing.add_argument("--since", metavar="DATE", type=_date,
-                         help="only posts from DATE on: YYYY-MM-DD, or an ISO 8601 time (UTC unless it names "
-                              "a zone: 2024-05-01T14:00+02:00)")
+                         help="only posts from DATE on: YYYY-MM-DD, an ISO 8601 time (UTC unless it names "
+                              "a zone: 2024-05-01T14:00+02:00), or a span back from now: 7d, 36h, 2w, 1d12h")
     listing.add_argument("--break-on-existing", action="store_true",
                          help="with --download-archive: stop reading a listing at its first post the "
                               "archive has complete (a cheap nightly sync)")

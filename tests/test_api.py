@@ -245,13 +245,19 @@ def test_a_listings_posts_are_chosen_as_the_flags_choose_them(imgur: Imgur, tmp_
         else:
             os.environ["TZ"] = before
         time.tzset()
+    # A span is back from the call: "7d" as the flag takes it, or a timedelta (posts[2] is so many days old).
+    days = (time.time() - posts[2].datetime) / day
+    assert len(list(imgur_dl.links("imgur.com/user/Miguenzo", since=datetime.timedelta(days=days + 0.5)))) == 3
+    assert len(list(imgur_dl.links("imgur.com/user/Miguenzo", since=f"{int((days + 0.5) * 24)}h"))) == 3
+    assert len(list(imgur_dl.links("imgur.com/user/Miguenzo", since="1d"))) == 0
     with pytest.raises(UsageError, match=r"^since: not a time this system can count: datetime\.datetime\(1, 1, 1"):
         list(imgur_dl.links("imgur.com/user/Miguenzo", since=datetime.datetime(1, 1, 1)))
-    with pytest.raises(UsageError, match=r"^since: must be a str, as its flag takes, or a date or datetime \(5\)"):
+    with pytest.raises(UsageError,
+                       match=r"^since: must be a str, as its flag takes, or a date, datetime or timedelta \(5\)"):
         list(imgur_dl.links("imgur.com/user/Miguenzo", since=5))
     assert list(imgur_dl.links("imgur.com/user/Miguenzo", range="2-3,5")) == [
         f"https://i.imgur.com/{p.id}.jpg" for p in (posts[1], posts[2], posts[4])]
-    with pytest.raises(UsageError, match=r"^since: not a date or time: 'last week'"):
+    with pytest.raises(UsageError, match=r"^since: not a date, time or span: 'last week'"):
         list(imgur_dl.links("imgur.com/user/Miguenzo", since="last week"))
     with pytest.raises(UsageError, match=r"^range: not a range of positions: '0-2'"):
         list(imgur_dl.links("imgur.com/user/Miguenzo", range="0-2"))

@@ -91,7 +91,9 @@ from tests.standin import Imgur
         (["--range", "\u0661-\u0665", "imgur.com/t/cats"], "not a range of positions: '\u0661-\u0665' (try 1-20"),
         (["--range", "1-2,5-3", "imgur.com/t/cats"], "'1-2,5-3' (5-3 ends before it starts; 3-5?)"),
         (["--since", "2025-02-30", "imgur.com/t/cats"], "no such day"),
-        (["--since", "yesterday", "imgur.com/t/cats"], "not a date or time"),
+        (["--since", "yesterday", "imgur.com/t/cats"], "not a date, time or span: 'yesterday' (try 2024-05-01, "
+                                                       "2024-05-01T12:00Z, 2024-05-01T14:00+02:00 or 7d)"),
+        (["--since", "7 d", "imgur.com/t/cats"], "not a date, time or span: '7 d'"),
         (["--since", "\uff12\uff10\uff12\uff14-05-01", "imgur.com/t/cats"], "(try 2024-05-01, 2024-05-01T12:00Z"),
         # A URL of another scheme is no archive (a typo, another program's): refused, its password not repeated.
         (["--download-archive", "postgressql://me:hunter22@db/imgur", "imgur.com/a/AbC1234"],

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.clock import FastClock
 from tests.conftest import ArchiveAt, files_under, run_main
 from tests.standin import AlbumData, Fault, Image, Imgur, over_capacity
 
@@ -157,6 +158,27 @@ def test_since_takes_newer_posts_and_stops_reading_a_user(imgur: Imgur, tmp_path
     assert result.code == 0, result
     assert files_under(tmp_path) == _expected(posts[:3], "user Miguenzo")  # the 9th, 8th and 7th of October
     assert len(imgur.requests_to("api.imgur.com", "/3/.*")) == 2
+
+
+@pytest.mark.parametrize(("since", "taken"), [("3d", 3), ("2d12h", 2), ("72h", 3), ("4319m", 2), ("1w", 7)])
+def test_since_a_span_takes_the_posts_of_that_long_before_the_run(imgur: Imgur, tmp_path: Path, since: str,
+                                                                  taken: int) -> None:
+    posts = _posts(imgur, 9)  # (one a day, the newest at 2025-10-09T08:53:20Z)
+    imgur.add_listing("user", "Miguenzo", posts)
+    result = run_main("--since", since, "-o", str(tmp_path), "imgur.com/user/Miguenzo", clock=_At(NEWEST + DAY))
+    assert result.code == 0, result  # (the run starts a day after the newest post)
+    assert files_under(tmp_path) == _expected(posts[:taken], "user Miguenzo")
+
+
+class _At(FastClock):
+    """A run's clock whose calendar says ``seconds`` since the epoch."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__()
+        self.seconds = seconds
+
+    def time(self) -> float:
+        return self.seconds
 
 
 @pytest.mark.parametrize(("since", "taken"), [

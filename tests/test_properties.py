@@ -712,19 +712,28 @@ def test_since_is_the_moment_its_text_names(moment: datetime, offset: timedelta,
         written = written.removesuffix("+00:00") + "Z"
     elif not colon:
         written = written[:-3] + written[-2:]  # +0200, as `date +%z` writes it
-    assert parse_since(written) == moment.timestamp() == since_seconds(moment)  # (the Python API's own, alike)
+    assert parse_since(written).at(0) == moment.timestamp() == since_seconds(moment, 0)  # (the Python API's, alike)
 
 
 @given(st.dates(date(2001, 1, 1), date(2098, 12, 31)))
 def test_a_date_given_to_the_python_api_is_the_day_the_flag_names(day: date) -> None:
-    assert since_seconds(day) == parse_since(day.isoformat()) == since_seconds(day.isoformat())
+    assert since_seconds(day, 0) == parse_since(day.isoformat()).at(0) == since_seconds(day.isoformat(), 0)
 
 
 @given(st.text(max_size=40) | st.from_regex(r"\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?)?(Z|[+-]\d{4})?",
                                              fullmatch=True))
 def test_since_is_a_time_or_a_usage_error(text: str) -> None:
     with contextlib.suppress(UsageError):
-        assert math.isfinite(parse_since(text))
+        assert math.isfinite(parse_since(text).at(1_760_000_000))
+
+
+@given(st.lists(st.tuples(st.integers(0, 10**6), st.sampled_from("wdhms")), min_size=1, max_size=5),
+       st.floats(0, 4e9))
+def test_a_span_is_that_long_back_from_the_run_s_start(parts: list[tuple[int, str]], now: float) -> None:
+    seconds = sum(count * {"w": 604_800, "d": 86_400, "h": 3_600, "m": 60, "s": 1}[unit] for count, unit in parts)
+    written = "".join(f"{count}{unit}" for count, unit in parts)
+    assert parse_since(written).at(now) == now - seconds == since_seconds(written, now)
+    assert since_seconds(timedelta(seconds=seconds), now) == now - seconds
 
 
 # Every option that takes a value, as the usage shows it ("[--max-file-size SIZE]"), but those that name a file
