@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from imgur_dl import snappy
 from imgur_dl.reader import Streamed, Taken, Whole
 
 SELF_DESCRIBED = b"\xd9\xd9\xf7"  # tag 55799: "this is CBOR"
@@ -28,6 +29,7 @@ SECTION_MOST = 64 * 1024 * 1024  # a CAR section's most (an AT Protocol block is
 MOST = 256 * 1024 * 1024  # a self-described CBOR file read whole up to this
 _CAR_V2_HEADER = 40  # after its pragma: characteristics (16 bytes), then the data's offset, size, the index's offset
 _DAG_CBOR = 0x71  # a CID's codec: the block is DAG-CBOR
+_VARINT_MOST = 10  # bytes of a 64-bit LEB128 number
 _CID_V0 = b"\x12\x20"  # a CIDv0 is a SHA-256 multihash alone: its code, its length (32)
 _SEP = b"\n"
 
@@ -196,35 +198,21 @@ class _Limited:
 
 
 def _varint(file: Taken) -> int | None:
-    """An unsigned LEB128 number (a section's length); None where the file ends before one (or inside one, or one of
-    more than nine bytes)."""
-    value = 0
-    for shift in range(0, 63, 7):
-        byte = file.take(1)
-        if not byte:
-            return None
-        value |= (byte[0] & 0x7F) << shift
-        if byte[0] < 0x80:
-            return value
-    return None
+    """An unsigned LEB128 number (a section's length); None where the file ends before one, or inside one."""
+    data = file.take(_VARINT_MOST)
+    value, end = snappy.varint(data, 0, bits=64)
+    file.untake(len(data) - end)
+    return None if value < 0 else value
 
 
 def _cid(section: bytes) -> tuple[int, int | None]:
     """A section's CID: its codec, and where the block after it starts (None where it is no CID)."""
     if section.startswith(_CID_V0):
         return 0x70, 34  # (dag-pb's, with its SHA-256)
-    at, numbers = 0, []
+    numbers, at = [], 0
     for _ in range(4):  # (its version, codec, its multihash's code and length)
-        value, shift = 0, 0
-        while at < len(section) and shift < 63:
-            value |= (section[at] & 0x7F) << shift
-            shift += 7
-            at += 1
-            if section[at - 1] < 0x80:
-                break
-        else:
-            return 0, None
+        value, at = snappy.varint(section, at, bits=64)
         numbers.append(value)
     version, codec, _, digest = numbers
     end = at + digest
-    return (codec, end) if version == 1 and end <= len(section) else (0, None)
+    return (codec, end) if version == 1 and min(numbers) >= 0 and end <= len(section) else (0, None)
