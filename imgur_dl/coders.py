@@ -3,8 +3,9 @@ them, and its bytes decoded by them, as they are asked for.
 
 The coders' ids are 7-Zip's (its ``Methods.txt``). Read: LZMA2 (7-Zip's own way, by default), LZMA, Deflate, BZip2,
 stored; and before LZMA or LZMA2, the filters liblzma has (BCJ's for x86, ARM, ARM Thumb, PowerPC, SPARC and IA-64;
-Delta's), as one chain of coders, each fed by the next. Others (PPMd, BCJ2, Deflate64, the Zstandard of 7-Zip's
-forks; AES: encrypted) are named, for the folder to be said and passed over.
+Delta's), as one chain of coders, each fed by the next; Zstandard (7-Zip's forks', py7zr's) with the extra
+``imgur-dl[zstd]``. Others (PPMd, BCJ2, Deflate64; AES: encrypted) are named, for the folder to be said and passed
+over.
 """
 
 from __future__ import annotations
@@ -13,14 +14,22 @@ import bz2
 import lzma
 import zlib
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from imgur_dl.archives import LOCKED
 from imgur_dl.errors import ScanError, reason
-from imgur_dl.reader import PIECE, Expansion, Source
+from imgur_dl.reader import PIECE, Expansion, Source, optional_zstandard
+from imgur_dl.zstdframes import FEED
 
 DICTIONARY_MOST = 1536 * 2**20  # the largest dictionary 7-Zip makes (its memory is taken as it fills, not at once)
-BROKEN = (lzma.LZMAError, zlib.error, OSError, EOFError)  # what a folder's decoders raise on bad data
+ZSTD_WINDOW = 2**31  # zstd: the largest window accepted (Reddit dumps are made with --long=31)
+
+
+class Undecodable(Exception):
+    """A folder's bytes do not decode (in zstandard's words)."""
+
+
+BROKEN = (lzma.LZMAError, zlib.error, OSError, EOFError, Undecodable)  # what a folder's decoders raise on bad data
 # Coders (Methods.txt): a filter before LZMA (liblzma's raw filters), and the packers read.
 LZMA, LZMA2, _COPY, _DEFLATE, _BZIP2 = b"\x03\x01\x01", b"\x21", b"\x00", b"\x04\x01\x08", b"\x04\x02\x02"
 _FILTERS = {b"\x03": lzma.FILTER_DELTA, b"\x04": lzma.FILTER_X86, b"\x05": lzma.FILTER_POWERPC,
@@ -28,8 +37,9 @@ _FILTERS = {b"\x03": lzma.FILTER_DELTA, b"\x04": lzma.FILTER_X86, b"\x05": lzma.
             b"\x09": lzma.FILTER_SPARC, b"\x03\x03\x01\x03": lzma.FILTER_X86, b"\x03\x03\x02\x05": lzma.FILTER_POWERPC,
             b"\x03\x03\x04\x01": lzma.FILTER_IA64, b"\x03\x03\x05\x01": lzma.FILTER_ARM,
             b"\x03\x03\x07\x01": lzma.FILTER_ARMTHUMB, b"\x03\x03\x08\x05": lzma.FILTER_SPARC}
+_ZSTD = b"\x04\xf7\x11\x01"  # (7-Zip's forks', py7zr's)
 _NAMED = {b"\x03\x04\x01": "PPMd", b"\x03\x03\x01\x1b": "BCJ2", b"\x04\x01\x09": "Deflate64",
-          b"\x04\xf7\x11\x01": "Zstandard", b"\x04\xf7\x11\x02": "Brotli", b"\x04\xf7\x11\x04": "LZ4",
+          b"\x04\xf7\x11\x02": "Brotli", b"\x04\xf7\x11\x04": "LZ4",
           b"\x0a": "ARM64's filter", b"\x0b": "RISC-V's filter"}
 _AES = b"\x06\xf1\x07\x01"
 _NOT_READ = "which imgur-dl does not read: extract it with 7-Zip, then scan what it holds"
@@ -114,13 +124,52 @@ class _Deflated:
         return self.decoder.decompress(self.decoder.unconsumed_tail + data, max(0, max_length))
 
 
+class _Zstd:
+    """A folder's bytes packed with Zstandard (by 7-Zip's forks, by py7zr), decoded by zstandard (the extra
+    ``imgur-dl[zstd]``): fed :data:`FEED` bytes at a time, as a zstd file's frames are, one frame after another; what
+    they make handed on as it is asked for."""
+
+    def __init__(self, zstandard: Any) -> None:
+        self.zstandard = zstandard
+        self.decoder = self._decoder()
+        self.given = b""  # (given, not fed yet)
+        self.made = b""  # (made, not asked for yet)
+
+    def _decoder(self) -> Any:
+        return self.zstandard.ZstdDecompressor(max_window_size=ZSTD_WINDOW).decompressobj()
+
+    @property
+    def needs_input(self) -> bool:
+        return not self.made and not self.given
+
+    @property
+    def eof(self) -> bool:
+        return False  # (its frames end where its bytes do)
+
+    def decompress(self, data: bytes, max_length: int = -1, /) -> bytes:
+        self.given += data
+        while not self.made and self.given:
+            piece, self.given = self.given[:FEED], self.given[FEED:]
+            try:
+                self.made = self.decoder.decompress(piece)
+            except self.zstandard.ZstdError as exc:
+                raise Undecodable(str(exc)) from None
+            if self.decoder.eof:  # (a frame ended: the next begins with what it left)
+                self.given = self.decoder.unused_data + self.given
+                self.decoder = self._decoder()
+        size = len(self.made) if max_length < 0 else max_length
+        out, self.made = self.made[:size], self.made[size:]
+        return out
+
+
 def decoder(folder: Folder) -> _Decoder | str:
     """What decodes ``folder``; or why it is not read (packed in a way imgur-dl does not read, encrypted, spoilt)."""
     coders = folder.coders
     if any(coder.method == _AES for coder in coders):
         return LOCKED
     if unread := next((_NAMED.get(coder.method, f"a coder of its own (id {coder.method.hex()})")
-                       for coder in coders if coder.method not in (*_FILTERS, LZMA, LZMA2, _COPY, _DEFLATE, _BZIP2)),
+                       for coder in coders
+                       if coder.method not in (*_FILTERS, LZMA, LZMA2, _COPY, _DEFLATE, _BZIP2, _ZSTD)),
                       None):
         return f"packed with {unread}, {_NOT_READ}"
     chain = _chain(folder) if all(coder.ins == coder.outs == 1 for coder in coders) else None
@@ -132,6 +181,11 @@ def decoder(folder: Folder) -> _Decoder | str:
     last = chain[-1]  # (the one that reads the packed stream)
     if last.method in (_DEFLATE, _BZIP2) and len(chain) == 1:
         return _Deflated() if last.method == _DEFLATE else bz2.BZ2Decompressor()
+    if last.method == _ZSTD and len(chain) == 1:
+        zstandard = optional_zstandard()
+        return "packed with Zstandard, read with the extra imgur-dl[zstd] (the zstandard package): install it, or " \
+               "extract it with a program that reads it (py7zr, 7-Zip's forks), then scan what it holds" \
+            if zstandard is None else _Zstd(zstandard)
     if last.method not in (LZMA, LZMA2) or any(coder.method not in _FILTERS for coder in chain[:-1]):
         return f"packed by coders joined in a way {_NOT_READ}"
     try:

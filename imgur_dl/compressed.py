@@ -68,7 +68,7 @@ from imgur_dl.arrow import Arrow
 from imgur_dl.avro import Avro
 from imgur_dl.bzip2 import Blocks
 from imgur_dl.cbor import Car
-from imgur_dl.coders import Spoilt
+from imgur_dl.coders import ZSTD_WINDOW, Spoilt
 from imgur_dl.database import Database
 from imgur_dl.errors import ScanError, UsageError, reason
 from imgur_dl.gzipped import Gzip
@@ -97,8 +97,6 @@ from imgur_dl.xzblocks import XzBlocks
 from imgur_dl.zipstream import zip_files
 from imgur_dl.zstdframes import Zstd
 
-# zstd: the largest window accepted (Reddit dumps are made with --long=31).
-ZSTD_WINDOW = 2**31
 MAGIC_SIZE = 16  # the first bytes that tell what a file is (an SQLite database needs the most)
 _WARC_LOOK = 6  # ... and, decompressed, whether it is a WARC file ("WARC/1")
 _LZMA_HEADER, _LZMA_PROPERTIES = 13, 9 * 5 * 5  # an .lzma file's header; its first byte, (pb * 5 + lp) * 9 + lc

@@ -4,7 +4,8 @@
 lzma2 (none: 7-Zip's way), lzma ``-m0=LZMA``, deflate ``-m0=Deflate``, bzip2 ``-m0=BZip2``, stored ``-m0=Copy``,
 not-solid ``-ms=off``, plain-header ``-mhc=off``, bcj ``-mf=BCJ``, delta ``-m0=Delta:4 -m1=LZMA2``; and, what
 imgur-dl does not read: ppmd ``-m0=PPMd``, encrypted ``-pSECRET``, encrypted-header ``-pSECRET -mhe=on``, bcj2
-``-m0=BCJ2 -m1=LZMA -m2=LZMA -m3=LZMA -mb0s0:1 -mb0s1:2 -mb0s2:3``.
+``-m0=BCJ2 -m1=LZMA -m2=LZMA -m3=LZMA -mb0s0:1 -mb0s1:2 -mb0s2:3``. And zstd-py7zr, as py7zr 1.1.4 writes the same
+files (``SevenZipFile("zstd-py7zr.7z", "w", filters=[{"id": py7zr.FILTER_ZSTD}]).writeall(".", "gen")``).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import lzma
 import random
 import re
 import struct
+import sys
 import zipfile
 import zlib
 from pathlib import Path
@@ -104,6 +106,17 @@ def test_a_7z_on_a_pipe_and_inside_a_zip_is_read(expected: set[str]) -> None:
     assert scan_of(held.getvalue(), "export.zip") == (expected, [], [])
 
 
+def test_a_7z_packed_with_zstandard_is_read_with_the_extra(expected: set[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    assert scan_of(_archive("zstd-py7zr"), "z.7z") == (expected, [], [])  # (py7zr's, filters=[FILTER_ZSTD])
+    monkeypatch.setitem(sys.modules, "zstandard", None)  # (an import of it fails)
+    found, errors, _ = scan_of(_archive("zstd-py7zr"), "z.7z")
+    assert found == set()
+    assert errors == [f"z.7z: gen/notes.txt (and the {FILES} files packed with it): cannot read on (packed with "
+                      "Zstandard, read with the extra imgur-dl[zstd] (the zstandard package): install it, or extract "
+                      "it with a program that reads it (py7zr, 7-Zip's forks), then scan what it holds); what was "
+                      "found before it still counts; the archive's other files are read"]
+
+
 @pytest.mark.parametrize(("name", "why"), [
     ("ppmd", "packed with PPMd, which imgur-dl does not read: extract it with 7-Zip, then scan what it holds"),
     ("bcj2", "packed with BCJ2, which imgur-dl does not read: extract it with 7-Zip, then scan what it holds"),
@@ -186,7 +199,7 @@ def test_a_header_that_claims_more_than_it_holds_is_said_not_trusted() -> None:
 
 
 @settings(max_examples=150, deadline=None)
-@given(name=st.sampled_from([*READ, "ppmd"]), spoil=SPOILS, kept=st.floats(0, 1))
+@given(name=st.sampled_from([*READ, "ppmd", "zstd-py7zr"]), spoil=SPOILS, kept=st.floats(0, 1))
 def test_an_archive_spoilt_anywhere_is_read_as_far_as_it_can_be(name: str, spoil: list[tuple[float, int]],
                                                                  kept: float) -> None:
     scanned_spoilt(_archive(name), spoil, kept, "a.7z")
