@@ -19,10 +19,9 @@ from typing import Any, Protocol
 from imgur_dl.archives import LOCKED
 from imgur_dl.errors import ScanError, reason
 from imgur_dl.reader import PIECE, Expansion, Source, optional_zstandard
-from imgur_dl.zstdframes import FEED
+from imgur_dl.zstdframes import FEED, WINDOW_MOST
 
 DICTIONARY_MOST = 1536 * 2**20  # the largest dictionary 7-Zip makes (its memory is taken as it fills, not at once)
-ZSTD_WINDOW = 2**31  # zstd: the largest window accepted (Reddit dumps are made with --long=31)
 
 
 class Undecodable(Exception):
@@ -136,7 +135,7 @@ class _Zstd:
         self.made = b""  # (made, not asked for yet)
 
     def _decoder(self) -> Any:
-        return self.zstandard.ZstdDecompressor(max_window_size=ZSTD_WINDOW).decompressobj()
+        return self.zstandard.ZstdDecompressor(max_window_size=WINDOW_MOST).decompressobj()
 
     @property
     def needs_input(self) -> bool:

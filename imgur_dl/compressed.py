@@ -68,7 +68,7 @@ from imgur_dl.arrow import Arrow
 from imgur_dl.avro import Avro
 from imgur_dl.bzip2 import Blocks
 from imgur_dl.cbor import Car
-from imgur_dl.coders import ZSTD_WINDOW, Spoilt
+from imgur_dl.coders import Spoilt
 from imgur_dl.database import Database
 from imgur_dl.errors import ScanError, UsageError, reason
 from imgur_dl.gzipped import Gzip
@@ -499,8 +499,8 @@ def _zstd(counted: _Counting, name: str, *, dictionary: bool = False) -> _Decode
                                             dict_type=zstandard.DICT_TYPE_FULLDICT) if dictionary else None
     try:
         # (no dict_data at all without one: zstandard before 0.16 takes no None for it)
-        decompressor = zstandard.ZstdDecompressor(max_window_size=ZSTD_WINDOW) if trained is None else \
-            zstandard.ZstdDecompressor(dict_data=trained, max_window_size=ZSTD_WINDOW)
+        decompressor = zstandard.ZstdDecompressor(max_window_size=zstdframes.WINDOW_MOST) if trained is None else \
+            zstandard.ZstdDecompressor(dict_data=trained, max_window_size=zstdframes.WINDOW_MOST)
     except zstandard.ZstdError as exc:  # (a dictionary that opens as one and is none)
         raise ScanError.stopped(name, f"its zstd dictionary cannot be used: {exc}") from None
     # (a frame at a time: one spoilt is passed over; what the dictionary frame took is where the first one starts)
@@ -522,7 +522,7 @@ def _dictionary(file: Reader, name: str, zstandard: Any) -> bytes:
         raise ScanError.stopped(name, "the file ends inside its zstd dictionary: it is cut short")
     if data.startswith(zstdframes.MAGIC):  # (compressed, as a zstd frame of its own)
         try:
-            data = zstandard.ZstdDecompressor(max_window_size=ZSTD_WINDOW).decompress(
+            data = zstandard.ZstdDecompressor(max_window_size=zstdframes.WINDOW_MOST).decompress(
                 data, max_output_size=DICTIONARY_MOST)
         except zstandard.ZstdError as exc:
             raise ScanError.stopped(name, f"its zstd dictionary does not decompress: {exc}") from None

@@ -18,6 +18,7 @@ from imgur_dl.members import NOT_ONE
 MAGIC = b"\x28\xb5\x2f\xfd"  # a frame's magic number
 _RESERVED = 0x08  # its descriptor's reserved bit: set, it is no frame
 SKIPPABLE = b"\x50\x2a\x4d\x18"  # a skippable frame's magic number (its first byte's low four bits are any)
+WINDOW_MOST = 2**31  # the largest window accepted (Reddit dumps are made with --long=31)
 FEED = 2048  # compressed bytes given the decoder at a time
 CUT_SHORT = "the zstd stream ends inside a frame: the file is cut short"
 
