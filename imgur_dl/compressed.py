@@ -152,6 +152,9 @@ def opened(source: IO[bytes], name: str, *, depth: int = 0, warn: Callable[[str]
             kind = "lzma" if _decodes_as_lzma(head) else None
     except OSError as exc:
         raise ScanError.stopped(name, reason(exc)) from None
+    if kind is None and path is not None and (first := sevenzip.first_volume(path.name)) is not None:
+        raise ScanError(f"{name} is a volume of a 7-Zip archive split in several: it is read with the others when its "
+                        f"first volume ({first}) is scanned", "a later volume of a 7-Zip archive")
     if kind is None and path is not None and (tables := _leveldb(source, path, name)) is not None:
         return tables
     if kind is None and path is not None and head.startswith(parquet.MAGIC):
@@ -161,7 +164,7 @@ def opened(source: IO[bytes], name: str, *, depth: int = 0, warn: Callable[[str]
     if kind == "zip":
         return zip_files(source, head, name, _within(depth, warn), depth=depth)
     if kind == "7z":
-        return _seven_zip(source, head, name, _within(depth, warn), depth=depth, own=path is not None)
+        return _seven_zip(source, head, name, _within(depth, warn), depth=depth, path=path)
     if kind in _UNREAD:
         raise ScanError(f"{name} is {_UNREAD[kind]}, which imgur-dl does not read (it reads zstd, gzip, xz, lzma, "
                         "bzip2, lz4, ZIP and 7-Zip): extract it, then scan what it holds")
@@ -191,14 +194,17 @@ def _decompressed(kind: str, counted: _Counting, name: str, head: bytes) -> _Dec
     return _zstd(counted, name, dictionary=head.startswith(_DICTIONARY_FRAME))
 
 
-def _seven_zip(source: IO[bytes], head: bytes, name: str, opened: Opened, *, depth: int, own: bool) -> Reader:
+def _seven_zip(source: IO[bytes], head: bytes, name: str, opened: Opened, *, depth: int, path: Path | None) -> Reader:
     """A 7-Zip archive's files, one after another (:mod:`imgur_dl.sevenzip`): read where they are in a file of its
-    ``own``, else (in a pipe, inside an archive: ``depth``) read whole into memory first, as its header is at its end;
-    one cut short (no header) gives the text of its first folders, and that is said."""
+    own (at ``path``: with its later volumes, where it is the first of several), else (in a pipe, inside an archive:
+    ``depth``) read whole into memory first, as its header is at its end; one cut short (no header) gives the text of
+    its first folders, and that is said."""
     if depth > DEEPEST:
         raise ScanError(f"{name} is a 7-Zip archive {TOO_DEEP}: extract it, then scan what it holds")
-    if own:
-        archive: Source = OwnFile(source.fileno())
+    if path is not None and len(parts := sevenzip.volumes(path)) > 1:
+        archive: Source = sevenzip.Volumes(parts)
+    elif path is not None:
+        archive = OwnFile(source.fileno())
     elif len(image := peek(Prefixed(head, source, name), sevenzip.MOST + 1)) <= sevenzip.MOST:
         archive = Held(image)
     else:

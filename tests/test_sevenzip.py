@@ -98,6 +98,46 @@ def test_each_way_7zip_packs_gives_every_link_of_every_file(name: str, expected:
     assert len(outcome.out.splitlines()) == len(expected)
 
 
+def _split(data: bytes, folder: Path, cuts: list[int]) -> list[Path]:
+    """``data`` in volumes cut at ``cuts``, as 7-Zip's -v writes them (v.7z.001, .002...)."""
+    ends = [0, *cuts, len(data)]
+    paths = [folder / f"v.7z.{n + 1:03d}" for n in range(len(ends) - 1)]
+    for path, start, end in zip(paths, ends, ends[1:], strict=False):
+        path.write_bytes(data[start:end])
+    return paths
+
+
+def test_an_archive_in_volumes_is_read_from_its_first_and_the_others_are_not_read_again(expected: set[str],
+                                                                                       tmp_path: Path) -> None:
+    paths = _split(_archive("lzma2"), tmp_path, [500, 1000])
+    first = run_main("--scan", str(paths[0]), "-g")
+    assert first.code == 0, first
+    assert len(first.out.splitlines()) == len(expected)
+    folder = run_main("--scan", str(tmp_path), "-g")  # (the later volumes beside it: read with it, not again)
+    assert folder.code == 0, folder
+    assert len(folder.out.splitlines()) == len(expected)
+    assert folder.errors == []
+    later = run_main("--scan", str(paths[1]), "-g")
+    assert later.code == 1
+    assert later.errors == [f"imgur-dl: error: {paths[1]} is a volume of a 7-Zip archive split in several: it is "
+                            "read with the others when its first volume (v.7z.001) is scanned"]
+    paths[2].unlink()  # (the last volume missing: the archive is cut short)
+    cut = run_main("--scan", str(paths[0]), "-g")
+    assert 20 < len(cut.out.splitlines()) < len(expected)
+    assert "cut short: its header, at its end, is missing" in cut.errors[0]
+
+
+@settings(max_examples=60, deadline=None)
+@given(cuts=st.lists(st.integers(1, 1392), max_size=6, unique=True), offset=st.integers(0, 1400),
+       size=st.integers(0, 1400))
+def test_volumes_read_as_the_whole_they_were_cut_from(tmp_path_factory: pytest.TempPathFactory, cuts: list[int],
+                                                      offset: int, size: int) -> None:
+    data = _archive("lzma2")
+    volumes = sevenzip.Volumes(_split(data, tmp_path_factory.mktemp("v"), sorted(cuts)))
+    assert volumes.size == len(data)
+    assert volumes.at(offset, size) == data[offset:offset + size]
+
+
 def test_a_7z_on_a_pipe_and_inside_a_zip_is_read(expected: set[str]) -> None:
     assert scan_of(Pieces(_archive("lzma2"), list(range(0, 1400, 7))), "piped.7z")[0] == expected  # type: ignore[arg-type]
     held = io.BytesIO()
