@@ -414,6 +414,8 @@ def index(archive: Source) -> tuple[list[Folder], list[_Entry]]:
     if len(start) < _START.size:
         raise Cut(CUT)
     _, major, _, crc, offset, size, header_crc = _START.unpack(start)
+    if start[8:] == bytes(_START.size - 8) and archive.size > _START.size:
+        raise Cut(CUT)  # (its start header, as 7-Zip writes it until the archive is done: zeros; it was not)
     if major != 0:
         raise Spoilt(f"of a version imgur-dl does not read ({major})")
     if zlib.crc32(start[12:]) != crc:
