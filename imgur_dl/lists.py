@@ -42,7 +42,9 @@ def _urls(name: str, stdin: TextIO, listed: Listed) -> Iterator[str]:
     """URLs from a file (or stdin for '-'), as it is read: one a line, blank lines and '#' comments ignored;
     ``listed`` told where each is."""
     try:
-        handle, listed.several = (stdin, _one_file) if name == "-" else _open_list(Path(name))
+        # (a list file is closed once read, by the with; standard input is left open)
+        handle, listed.several = _standard_input(stdin) if name == "-" else \
+            _open_list(Path(name).open("rb"), name)  # noqa: SIM115
         with contextlib.nullcontext(handle) if name == "-" else handle:
             yield from list_lines(handle, name, listed)
     except (OSError, UnicodeDecodeError) as exc:
@@ -51,22 +53,36 @@ def _urls(name: str, stdin: TextIO, listed: Listed) -> Iterator[str]:
         raise UsageError(f"cannot read URLs from {name}: {exc.why}") from None
 
 
-def _open_list(path: Path) -> tuple[TextIO, Callable[[], bool]]:
-    """A list file as text: UTF-8 (a byte-order mark dropped), or UTF-16 when it starts with that mark (Windows
-    PowerShell's ``>`` writes it); compressed (a list of a million links, as they are passed around: ``.gz``,
-    ``.zst``), read as ``--scan`` reads it. Bytes that are not UTF-8 are kept as they are, to be refused with the
-    one line holding them. With it, whether it is an archive's files one after another (known once read from)."""
+def _standard_input(stdin: TextIO) -> tuple[TextIO, Callable[[], bool]]:
+    """Standard input as a list: as it is, or, where its first bytes say it is compressed (``curl -s URL |``, ``<
+    list.gz``), decompressed as a list file is."""
     from imgur_dl import compressed  # noqa: PLC0415 - only a list needs it
 
-    raw = path.open("rb")
+    raw = getattr(stdin, "buffer", None)  # (a program's own stream may have none: read as it is)
+    if not isinstance(raw, io.BufferedReader):
+        return stdin, _one_file
+    head = raw.peek(compressed.MAGIC_SIZE)[:compressed.MAGIC_SIZE]
+    if compressed.kind_of(head) is None:
+        return stdin, _one_file
+    return _open_list(raw, "-")
+
+
+def _open_list(raw: io.BufferedReader, name: str) -> tuple[TextIO, Callable[[], bool]]:
+    """A list file (or standard input, ``-``) as text: UTF-8 (a byte-order mark dropped), or UTF-16 when it starts
+    with that mark (Windows PowerShell's ``>`` writes it); compressed (a list of a million links, as they are passed
+    around: ``.gz``, ``.zst``), read as ``--scan`` reads it. Bytes that are not UTF-8 are kept as they are, to be
+    refused with the one line holding them. With it, whether it is an archive's files one after another (known once
+    read from)."""
+    from imgur_dl import compressed  # noqa: PLC0415 - only a list needs it
+
     kind = compressed.kind_of(raw.peek(compressed.MAGIC_SIZE)[:compressed.MAGIC_SIZE])
     if kind is not None and kind.startswith("sqlite"):
         raw.close()
-        raise UsageError(f"cannot read URLs from {path}: an SQLite database (a browser's history?), not a list: "
-                         f"--scan {path} finds the links in it")
+        raise UsageError(f"cannot read URLs from {name}: an SQLite database (a browser's history?), not a list: "
+                         f"--scan {name} finds the links in it")
     if kind is not None:
         try:
-            reader = compressed.opened(raw, str(path))
+            reader = compressed.opened(raw, "standard input" if name == "-" else name)
         except BaseException:
             raw.close()
             raise
@@ -87,11 +103,11 @@ def list_lines(handle: TextIO, name: str, listed: Listed) -> Iterator[str]:
         if len(line.rstrip("\r\n")) > MAX_LIST_LINE:
             raise UsageError(f"cannot read URLs from {name}: line {number:,} is longer than {MAX_LIST_LINE:,} "
                              "characters (not a list of URLs)")
-        # Binary data, a list compressed on standard input: one line, not a line of "not a URL" for each of its
-        # lines. (A NUL further down spoils only its own line, as any byte that is not UTF-8 does.)
+        # Binary data: one line, not a line of "not a URL" for each of its lines. (A NUL further down spoils only its
+        # own line, as any byte that is not UTF-8 does.)
         if number == 1 and "\0" in line:
-            raise UsageError(f"cannot read URLs from {name}: its first line holds a NUL byte (not a list of URLs; "
-                             "a compressed list is read from a file, or through zcat or zstd -dc)")
+            raise UsageError(f"cannot read URLs from {name}: its first line holds a NUL byte (not a list of URLs: "
+                             "a binary file?)")
         if number == 1 and line.startswith("WARC/") and _is_warc(line):  # (a line of "not a URL" a line)
             raise UsageError(f"cannot read URLs from {name}: it is a WARC file (a web crawl), not a list of URLs: "
                              "--scan reads the links in it")

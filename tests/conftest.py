@@ -427,9 +427,10 @@ class Outcome:
         return [line for line in self.err.splitlines() if line.startswith("imgur-dl: error:")]
 
 
-def run_main(*args: str, stdin: str = "", environ: dict[str, str] | None = None, tty: bool = False,
+def run_main(*args: str, stdin: str | bytes = "", environ: dict[str, str] | None = None, tty: bool = False,
              clock: Clock | None = None) -> Outcome:
-    """imgur-dl in this process, as a script sees it (or, with ``tty``, a person).
+    """imgur-dl in this process, as a script sees it (or, with ``tty``, a person). ``stdin``: text, or bytes (read
+    as a pipe's are, through a buffer: ``sys.stdin``'s).
 
     Its waits (backoffs, Retry-After, --limit-rate) take no real time: the
     clock notes them in ``Outcome.waits`` instead. A test of something that
@@ -437,7 +438,9 @@ def run_main(*args: str, stdin: str = "", environ: dict[str, str] | None = None,
     """
     out, err = io.StringIO(), io.StringIO()
     clock = clock or FastClock()
-    env = Environment(stdin=io.StringIO(stdin), stdout=out, stderr=err, stderr_isatty=tty,
+    given = io.StringIO(stdin) if isinstance(stdin, str) else \
+        io.TextIOWrapper(io.BufferedReader(io.BytesIO(stdin)), encoding="utf-8", errors="surrogateescape")
+    env = Environment(stdin=given, stdout=out, stderr=err, stderr_isatty=tty,
                       environ=dict(os.environ, **(environ or {})), clock=clock)
     code = main(list(args), env)
     return Outcome(int(code), out.getvalue(), err.getvalue(), clock.waits if isinstance(clock, FastClock) else [])

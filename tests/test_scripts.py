@@ -178,13 +178,30 @@ def test_a_compressed_list_cut_short_is_one_line_and_nothing_fetched(imgur: Imgu
     assert not imgur.log
 
 
+def test_a_compressed_list_piped_in_is_read_as_a_list_file_is(imgur: Imgur, tmp_path: Path) -> None:
+    # `curl -s .../links.txt.gz | imgur-dl -i -`, `imgur-dl -i - < links.txt.zst`: read as the file would be.
+    imgur.add_album("AAAAAAA", count=1)
+    imgur.add_album("BBBBBBB", count=1)
+    packed = gzip.compress(b"https://imgur.com/a/AAAAAAA\n# a comment\nimgur.com/a/BBBBBBB\n")
+    result = run_main("-o", str(tmp_path), "-i", "-", stdin=packed)
+    assert result.code == 0, result
+    assert len(files_under(tmp_path)) == 2
+    plain = run_main("-o", str(tmp_path / "again"), "-i", "-", stdin=b"https://imgur.com/a/AAAAAAA\n")
+    assert plain.code == 0, plain  # (as it is, where it is not compressed)
+    cut = run_main("-o", str(tmp_path / "cut"), "-i", "-", stdin=packed[:-12])
+    assert cut.code == 2, cut
+    assert cut.errors == ["imgur-dl: error: cannot read URLs from -: Compressed file ended before the end-of-stream "
+                          "marker was reached"]
+
+
 def test_binary_data_for_a_list_is_one_line_not_one_a_line(imgur: Imgur, tmp_path: Path) -> None:
-    # `cat links.txt.gz | imgur-dl -i -`: a line of "not a URL" for each of its thousands was the answer.
+    # Binary data (here a gzip file given as text, where no buffer tells it: a program's own stream): a line of "not
+    # a URL" for each of its thousands was the answer.
     packed = gzip.compress(b"".join(b"https://imgur.com/a/LiSt%03d\n" % n for n in range(3000)))
     result = run_main("-o", str(tmp_path), "-i", "-", stdin=packed.decode("latin-1"))
     assert result.code == 2, result
     assert result.err == ("imgur-dl: error: cannot read URLs from -: its first line holds a NUL byte (not a list of "
-                          "URLs; a compressed list is read from a file, or through zcat or zstd -dc)\n")
+                          "URLs: a binary file?)\n")
     # Further down, a NUL spoils its own line only, as any byte that is not UTF-8 does.
     imgur.add_album("AAAAAAA", count=1)
     result = run_main("-o", str(tmp_path), "-i", "-", stdin="https://imgur.com/a/AAAAAAA\nimgur.com/a/\0BBB\n")
