@@ -139,7 +139,7 @@ SCENARIOS = {
     "list-1000": Scenario("list-1000", 1, 4_000, 0.150, 4 * MB, 60 * MB, tools=("imgur-dl",), albums=1000),
 }
 # Measured apart from the scenarios above.
-EXTRA = ("hashing", "scan", "blocks", "warc", "mbox", "zip", "history", "links", "list", "fleet", "wayback")
+EXTRA = ("hashing", "scan", "blocks", "warc", "mbox", "zip", "7z", "history", "links", "list", "fleet", "wayback")
 AGAINST: list[str] = []  # other checkouts whose imgur-dl the scans time too (--against)
 SMOKE = Scenario("smoke", 12, 20_000, 0.02, 4 * MB, 60 * MB, ("imgur-dl", "gallery-dl", "curl", "python-floor -j 4"))
 SMOKE_THROTTLED = Scenario("smoke-throttled", 24, 20_000, 0.02, 4 * MB, 60 * MB, ("imgur-dl", "imgur-dl -j 3"),
@@ -790,6 +790,43 @@ def scanning_zip(runs: int, work: Path, size: int = 200 * MB) -> str:
     return "\n".join([heading, "", *_scan_table(_timed(runs, tools), text_size, "text")]) + "\n"
 
 
+def scanning_7z(runs: int, work: Path, size: int = 200 * MB) -> str:
+    """``--scan`` of a 7-Zip archive (the Reddit-dump-shaped text of :func:`scanning`, in four files, solid, as
+    7-Zip packs by default: LZMA2): read where it is, from a pipe (whole, into memory), and cut short at nine tenths
+    (a download stopped: no header), against ``7zz e -so | grep``. The archive is made with 7-Zip's own command."""
+    seven = shutil.which("7zz") or shutil.which("7z")
+    if seven is None:
+        return "## Scan: a 7-Zip archive\n\n(7-Zip is not installed, apt-get install 7zip brings it: not measured)\n"
+    parts = work / "reddit"
+    parts.mkdir(exist_ok=True)
+    text = work / "RS_export.json"
+    with text.open("wb") as out:
+        text_size, links = _reddit_dump(out, size)
+    with text.open("rb") as lines:
+        for part in range(4):
+            with (parts / f"posts-{part}.json").open("wb") as member:
+                while lines.tell() < (part + 1) * text_size // 4 and (line := lines.readline()):
+                    member.write(line)
+    text.unlink()
+    archive, cut = work / "export.7z", work / "export-cut.7z"
+    subprocess.run([seven, "a", "-bso0", str(archive), str(parts)], check=True)
+    shutil.rmtree(parts)
+    with archive.open("rb") as whole, cut.open("wb") as short:
+        short.write(whole.read(archive.stat().st_size * 9 // 10))
+    scan = shlex.join([*_imgur_dl(), "--scan"])
+    tools = {"imgur-dl --scan FILE -g": f"{scan} {archive} -g -q",
+             "imgur-dl --scan - -g (a pipe)": f"{scan} - -g -q < {archive}",
+             "imgur-dl --scan CUT -g (nine tenths)": f"{scan} {cut} -g -q",
+             "7zz e -so | grep -oE": f"{seven} e -so {archive} | grep -oE 'https://i\\.imgur\\.com/[A-Za-z0-9]+\\.jpg'"}
+    for checkout in AGAINST:
+        tools[f"imgur-dl@{checkout} --scan FILE -g"] = shlex.join([*_imgur_dl(checkout), "--scan", str(archive), "-g",
+                                                                  "-q"])
+    heading = (f"## Scan: a 7-Zip archive of {text_size / MB:.0f} MB of Reddit-dump-shaped text "
+               f"({archive.stat().st_size / MB:.1f} MB, LZMA2, solid, four files), {links} Imgur links, {runs} runs "
+               "each, medians")
+    return "\n".join([heading, "", *_scan_table(_timed(runs, tools), text_size, "text")]) + "\n"
+
+
 def scanning_history(runs: int, work: Path, pages: int = 300_000) -> str:
     """``--scan`` of a browser's history (Firefox's places.sqlite) in use, against sqlite3 | grep.
 
@@ -1023,6 +1060,7 @@ def _extras(names: list[str], runs: int, work: Path, *, smoke: bool, listed: str
         ("warc", lambda: scanning_warc(runs, work, size=small(4 * MB, 200 * MB))),
         ("mbox", lambda: scanning_mbox(runs, work, size=small(4 * MB, 200 * MB))),
         ("zip", lambda: scanning_zip(runs, work, size=small(4 * MB, 200 * MB))),
+        ("7z", lambda: scanning_7z(runs, work, size=small(4 * MB, 200 * MB))),
         ("history", lambda: scanning_history(runs, work, pages=small(3000, 300_000))),
         ("links", lambda: links(runs, work, files=small(50, 100_000))),
         ("wayback", lambda: recovering(runs, work, files=small(3, 20))),
