@@ -38,15 +38,11 @@ from typing import IO, cast
 from imgur_dl.archives import NAMELESS, Files, Opened
 from imgur_dl.coders import (
     BROKEN,
-    DICTIONARY_MOST,
-    LZMA,
-    LZMA2,
     Coder,
     Folder,
     Spoilt,
     Unpacked,
     decoder,
-    lzma_filter,
 )
 from imgur_dl.errors import ScanError, reason
 from imgur_dl.reader import PIECE, Expansion, Source, Told
@@ -58,6 +54,10 @@ _START = struct.Struct("<6sBBIQQI")  # signature, version (major, minor), its CR
 # Packed bytes decoded at a time where the header is missing: what one call makes is lost where it fails (LZMA's stream
 # has no end: it runs on into the next, and fails there), and each call costs its own
 _RECOVERED_IN = 256
+# The dictionary a folder is decoded with where the header (which says its own) is missing: as large as 7-Zip's
+# largest by its levels (64 MiB, -mx9) and four times that, where its memory, taken as the text is decoded, stays
+# bounded; a folder packed with a larger one stops decoding (said) where it first reaches back further.
+_RECOVERED_DICTIONARY = 256 * 2**20
 _ENCODINGS = 4  # headers encoded inside each other, at the most (7-Zip writes one)
 # The header's property ids (7zFormat.txt).
 (_END, _HEADER, _ARCHIVE_PROPERTIES, _ADDITIONAL_STREAMS, _MAIN_STREAMS, _FILES_INFO, _PACK_INFO, _UNPACK_INFO,
@@ -492,8 +492,9 @@ class Recovered(Told):
 
     def text(self) -> Iterator[bytes]:
         at, first = _START.size, self.archive.at(_START.size, 1)
-        way = lzma_filter(Coder(LZMA2, b"\x28", 1, 1)) if first == b"\x01" or first >= b"\xe0" else \
-            lzma_filter(Coder(LZMA, b"\x5d" + DICTIONARY_MOST.to_bytes(4, "little"), 1, 1)) if first == b"\0" else None
+        way = {"id": lzma.FILTER_LZMA2, "dict_size": _RECOVERED_DICTIONARY} if first == b"\x01" or first >= b"\xe0" \
+            else {"id": lzma.FILTER_LZMA1, "dict_size": _RECOVERED_DICTIONARY, "lc": 3, "lp": 0, "pb": 2} \
+            if first == b"\0" else None  # (LZMA's: 7-Zip's own settings)
         why = f"{CUT}: the text of its files before the cut was read, without their names"
         if way is None:  # (stored, or packed in a way not told from its first byte: its bytes as they are)
             why = f"{CUT}: its bytes before the cut were read as they are (the text of files stored so)"
