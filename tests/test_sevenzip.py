@@ -6,6 +6,8 @@ not-solid ``-ms=off``, plain-header ``-mhc=off``, bcj ``-mf=BCJ``, delta ``-m0=D
 imgur-dl does not read: ppmd ``-m0=PPMd``, encrypted ``-pSECRET``, encrypted-header ``-pSECRET -mhe=on``, bcj2
 ``-m0=BCJ2 -m1=LZMA -m2=LZMA -m3=LZMA -mb0s0:1 -mb0s1:2 -mb0s2:3``. And zstd-py7zr, as py7zr 1.1.4 writes the same
 files (``SevenZipFile("zstd-py7zr.7z", "w", filters=[{"id": py7zr.FILTER_ZSTD}]).writeall(".", "gen")``).
+libarchive-lzma1 and libarchive-bzip2, as libarchive's own writer (bsdtar 3.6.2) writes them: ``bsdtar --format 7zip
+--options 7zip:compression=lzma1 -cf libarchive-lzma1.7z notes.txt tree`` (and ``=bzip2``).
 """
 
 from __future__ import annotations
@@ -31,7 +33,8 @@ from tests.conftest import SPOILS, Pieces, run_main, scanned_spoilt
 from tests.conftest import scanned as scan_of
 
 DATA = Path(__file__).parent / "data" / "7z"
-READ = ["lzma2", "lzma", "deflate", "bzip2", "stored", "not-solid", "plain-header", "bcj", "delta"]
+READ = ["lzma2", "lzma", "deflate", "bzip2", "stored", "not-solid", "plain-header", "bcj", "delta", "libarchive-lzma1",
+        "libarchive-bzip2"]
 FILES = 32  # the files with bytes the archives hold (notes.txt, 30 posts, inner.json.gz)
 
 
