@@ -168,7 +168,7 @@ class Car(Streamed):
         sections = 0
         while (length := _varint(file)) is not None:
             section = file.take(length) if 0 < length <= SECTION_MOST else b""
-            if section and len(section) < length:
+            if 0 < len(section) < length or (length < 0 and file.ended()):  # (the file ends inside a section)
                 self.say(f"a CAR file cut short (in its section {sections + 1:,}): what came before the cut was read")
                 return
             codec, cid = _cid(section) if sections else (_DAG_CBOR, 0)  # (its first section: its header)
@@ -198,11 +198,12 @@ class _Limited:
 
 
 def _varint(file: Taken) -> int | None:
-    """An unsigned LEB128 number (a section's length); None where the file ends before one, or inside one."""
+    """An unsigned LEB128 number (a section's length): -1 where it is none (cut, or longer than ten bytes); None
+    where the file ends before one."""
     data = file.take(_VARINT_MOST)
     value, end = snappy.varint(data, 0, bits=64)
     file.untake(len(data) - end)
-    return None if value < 0 else value
+    return None if not data else value
 
 
 def _cid(section: bytes) -> tuple[int, int | None]:

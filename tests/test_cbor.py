@@ -70,6 +70,12 @@ def test_a_section_that_is_not_one_makes_the_rest_read_as_bytes(monkeypatch: pyt
     found, _, warnings = scan_of(bytes(spoilt), "repo.car")
     assert warnings == ["repo.car: a CAR file whose section 2 is not one: the rest read as bytes"]
     assert found <= POSTS  # (as bytes: the links a byte glued to another lost)
+    # A section's length that is none (past ten bytes), the rest read as bytes; the file ending inside one, a cut.
+    found, _, warnings = scan_of(REPO + b"\xff" * 12 + b" https://imgur.com/AfTer12 ", "repo.car")
+    assert (found, warnings) == (POSTS | {"AfTer12"}, ["repo.car: a CAR file whose section 64 is not one: the rest "
+                                                       "read as bytes"])
+    assert scan_of(REPO + b"\xff" * 3, "repo.car")[2] == [
+        "repo.car: a CAR file cut short (in its section 64): what came before the cut was read"]
     monkeypatch.setattr(cbor, "SECTION_MOST", 100)  # (a section longer than imgur-dl reads: not read, said)
     assert scan_of(REPO, "repo.car")[2] == ["repo.car: a CAR file whose section 2 is not one: the rest read as bytes"]
 
