@@ -12,7 +12,7 @@ each its length as a varint, a block's CID, the block) is read a section at a ti
 CID's codec ``0x71``) item by item, the others (raw, dag-pb, DAG-JSON) as they are. A CARv2 file (its pragma, then
 where its CARv1 data is) is read as the CARv1 data it holds. Nothing is trusted: a section's length is bounded by
 :data:`SECTION_MOST`; a string's by what holds it. A section that is not one (spoilt) makes the rest read as bytes,
-and that is said; a file cut short gives what came before the cut.
+and that is said; a file cut short gives what came before the cut, then stops as any input cut short does.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from imgur_dl import snappy
+from imgur_dl.errors import ScanError
 from imgur_dl.reader import Streamed, Taken, Whole
 
 SELF_DESCRIBED = b"\xd9\xd9\xf7"  # tag 55799: "this is CBOR"
@@ -169,8 +170,7 @@ class Car(Streamed):
         while (length := _varint(file)) is not None:
             section = file.take(length) if 0 < length <= SECTION_MOST else b""
             if 0 < len(section) < length or (length < 0 and file.ended()):  # (the file ends inside a section)
-                self.say(f"a CAR file cut short (in its section {sections + 1:,}): what came before the cut was read")
-                return
+                raise ScanError.stopped(self.name, f"the CAR file ends inside its section {sections + 1:,}: cut short")
             codec, cid = _cid(section) if sections else (_DAG_CBOR, 0)  # (its first section: its header)
             if cid is None or not section:  # (a length of none, or more than imgur-dl reads; no CID)
                 self.say(f"a CAR file whose section {sections + 1:,} is not one: the rest read as bytes")

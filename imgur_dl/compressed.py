@@ -297,13 +297,13 @@ def _mozlz4(raw: Reader, name: str) -> Reader:
 def _whole(raw: Reader, name: str, warn: Callable[[str], None] | None, *, what: str, most: int,
            read: Callable[[bytes], Whole]) -> Reader:
     """The file ``raw`` (``what`` it is) read whole and made text by ``read`` (that text, or why it cannot be read so);
-    one that cannot be, or is larger than ``most`` bytes, is read as bytes, and that is said; so is where one stops
-    short of its end."""
+    one that cannot be, or is larger than ``most`` bytes, is read as bytes, and that is said; one that stops short of
+    its end gives its text, then stops there."""
     image = peek(raw, most + 1)  # (one more: to tell one larger)
     text, unread, cut = read(image) if len(image) <= most else \
         Whole(b"", f"larger than imgur-dl reads whole ({most:,} bytes)")
-    if cut is not None and warn is not None:
-        warn(f"{name}: {what} that {cut}: what came before was read")
+    if cut is not None:  # (what came before, then the stop, as any input cut short or spoilt)
+        return Then(text, ScanError.stopped(name, f"{what} that {cut}"))
     if unread is None:
         return io.BytesIO(text)
     if warn is not None:

@@ -7,7 +7,8 @@ memo, ``q`` and its index, glued to its last character (``imgur.com/AbC1234q``).
 standard library's :func:`pickletools.genops`, which walks them one by one without running any: nothing is imported,
 nothing called, no object made. A file of pickles one after another (``pickle.dump`` called again and again, as a
 log of records is kept) is read to its end; what follows a pickle that is not one (spoilt, another format) is read
-as bytes, and that is said. A value longer than :data:`VALUE_MOST` is not read.
+as bytes, and that is said; one cut short stops there, as any input cut short does. A value longer than
+:data:`VALUE_MOST` is not read.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import pickletools
 from collections.abc import Iterator
 from typing import IO, cast
 
+from imgur_dl.errors import ScanError
 from imgur_dl.reader import Streamed, Taken
 
 MAGIC = tuple(b"\x80" + bytes([protocol]) for protocol in range(2, 6))  # PROTO, and the protocol's number
@@ -44,10 +46,9 @@ class Pickle(Streamed):
         except ValueError as exc:  # (genops's word for opcodes that are not a pickle's, and for a file cut short)
             where = f"after its {pickles:,} pickles whole" if pickles else "in its first pickle"
             if self.input.ended():
-                self.say(f"a Python pickle cut short {where} ({exc}): what came before the cut was read")
-            else:
-                self.say(f"a Python pickle that stops being one {where} ({exc}): the rest read as bytes")
-                yield from self.input.rest()
+                raise ScanError.stopped(self.name, f"the pickle ends {where} ({exc}): cut short") from None
+            self.say(f"a Python pickle that stops being one {where} ({exc}): the rest read as bytes")
+            yield from self.input.rest()
 
 
 class _Opcodes:

@@ -65,8 +65,8 @@ class Bound(Protocol):
 
 class Whole(NamedTuple):
     """A file read whole as what it is (:mod:`imgur_dl.bplist`, :mod:`imgur_dl.snss`): its text to scan, and why it
-    could not be read so (``unread``: then ``text`` is empty, and the file is read as bytes); or where its text
-    stops short of its end (``cut``: what came before is ``text``, and that is said)."""
+    could not be read so (``unread``: then ``text`` is empty, and the file is read as bytes); or why its text stops
+    short of its end (``cut``: what came before is ``text``, and reading stops there)."""
 
     text: bytes
     unread: str | None = None

@@ -59,8 +59,9 @@ def test_blocks_of_other_kinds_and_blocks_that_are_not_what_they_say_are_read_as
 def test_a_car_file_cut_short_gives_what_came_before_the_cut() -> None:
     found, errors, warnings = scan_of(REPO[:len(REPO) // 2], "repo.car")
     assert found < POSTS and len(found) > 20
-    assert errors == []
-    assert len(warnings) == 1 and warnings[0].startswith("repo.car: a CAR file cut short (in its section ")
+    assert warnings == []
+    assert errors == ["repo.car: cannot read on (the CAR file ends inside its section 32: cut short); what was found "
+                      "before it still counts"]
 
 
 def test_a_section_that_is_not_one_makes_the_rest_read_as_bytes(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -74,8 +75,9 @@ def test_a_section_that_is_not_one_makes_the_rest_read_as_bytes(monkeypatch: pyt
     found, _, warnings = scan_of(REPO + b"\xff" * 12 + b" https://imgur.com/AfTer12 ", "repo.car")
     assert (found, warnings) == (POSTS | {"AfTer12"}, ["repo.car: a CAR file whose section 64 is not one: the rest "
                                                        "read as bytes"])
-    assert scan_of(REPO + b"\xff" * 3, "repo.car")[2] == [
-        "repo.car: a CAR file cut short (in its section 64): what came before the cut was read"]
+    assert scan_of(REPO + b"\xff" * 3, "repo.car")[1] == [
+        "repo.car: cannot read on (the CAR file ends inside its section 64: cut short); what was found before it "
+        "still counts"]
     monkeypatch.setattr(cbor, "SECTION_MOST", 100)  # (a section longer than imgur-dl reads: not read, said)
     assert scan_of(REPO, "repo.car")[2] == ["repo.car: a CAR file whose section 2 is not one: the rest read as bytes"]
 
@@ -83,8 +85,9 @@ def test_a_section_that_is_not_one_makes_the_rest_read_as_bytes(monkeypatch: pyt
 def test_a_self_described_cbor_file_gives_every_text() -> None:
     data = (DATA / "described.cbor").read_bytes()
     assert scan_of(data, "rows.cbor") == (ROWS, [], [])
-    found, _, warnings = scan_of(data[:len(data) // 2], "rows.cbor")
-    assert warnings == ["rows.cbor: a CBOR file that is cut short inside an item: what came before was read"]
+    found, errors, _ = scan_of(data[:len(data) // 2], "rows.cbor")
+    assert errors == ["rows.cbor: cannot read on (a CBOR file that is cut short inside an item); what was found "
+                      "before it still counts"]
     assert found < ROWS and len(found) >= 15
 
 

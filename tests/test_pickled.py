@@ -62,10 +62,10 @@ def test_a_pickle_cut_short_gives_what_came_before_the_cut() -> None:
     found, errors, warnings = scan_of(half, "cut.pkl")
     before = {key for key in IDS if f"https://imgur.com/{key}".encode() in half or key.encode() + b".jpg" in half}
     assert found == before and len(before) > 150
-    assert errors == []
-    assert len(warnings) == 1
-    assert warnings[0].startswith("cut.pkl: a Python pickle cut short in its first pickle (")
-    assert warnings[0].endswith("): what came before the cut was read")
+    assert warnings == []
+    assert len(errors) == 1  # (as any input cut short: one line, and the exit status 1)
+    assert errors[0].startswith("cut.pkl: cannot read on (the pickle ends in its first pickle (")
+    assert errors[0].endswith("): cut short); what was found before it still counts")
 
 
 def test_a_pickle_is_read_without_anything_in_it_being_run(tmp_path: Path) -> None:
