@@ -201,21 +201,32 @@ def _seven_zip(source: IO[bytes], head: bytes, name: str, opened: Opened, *, dep
     its first folders, and that is said."""
     if depth > DEEPEST:
         raise ScanError(f"{name} is a 7-Zip archive {TOO_DEEP}: extract it, then scan what it holds")
-    if path is not None and len(parts := sevenzip.volumes(path)) > 1:
-        archive: Source = sevenzip.Volumes(parts)
-    elif path is not None:
-        archive = OwnFile(source.fileno())
-    elif len(image := peek(Prefixed(head, source, name), sevenzip.MOST + 1)) <= sevenzip.MOST:
-        archive = Held(image)
-    else:
-        raise ScanError(f"{name} is a 7-Zip archive larger than imgur-dl reads whole ({sevenzip.MOST:,} bytes) where "
-                        "it is not a file of its own (in a pipe, inside an archive): save it, then scan the file")
+    archive = _seven_zip_archive(source, head, name, path)
     try:
         return SevenZipFiles(archive, name, opened)
     except sevenzip.Cut:
         return sevenzip.Recovered(archive, name, Expansion(name))
     except Spoilt as exc:
         raise ScanError(f"{name}: a 7-Zip archive, not read: {exc}", str(exc)) from None
+    except OSError as exc:  # (its header could not be read: the disk's error)
+        raise ScanError.stopped(name, reason(exc)) from None
+
+
+def _seven_zip_archive(source: IO[bytes], head: bytes, name: str, path: Path | None) -> Source:
+    """A 7-Zip archive's bytes, read where they are asked: in its file of its own (``path``), with its later volumes
+    where it is the first of several; else (a pipe, inside an archive) read whole into memory, up to
+    :data:`imgur_dl.sevenzip.MOST`."""
+    if path is not None:
+        try:
+            parts = sevenzip.volumes(path)
+            return sevenzip.Volumes(parts) if len(parts) > 1 else OwnFile(source.fileno())
+        except OSError as exc:  # (a volume gone, or unreadable, since the folder was read)
+            raise ScanError.stopped(name, reason(exc)) from None
+    image = peek(Prefixed(head, source, name), sevenzip.MOST + 1)
+    if len(image) > sevenzip.MOST:
+        raise ScanError(f"{name} is a 7-Zip archive larger than imgur-dl reads whole ({sevenzip.MOST:,} bytes) where "
+                        "it is not a file of its own (in a pipe, inside an archive): save it, then scan the file")
+    return Held(image)
 
 
 def _regular(source: IO[bytes]) -> bool:

@@ -30,7 +30,7 @@ import os
 import re
 import struct
 import zlib
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, cast
@@ -491,33 +491,38 @@ class Recovered(Told):
         self.archive = archive
 
     def text(self) -> Iterator[bytes]:
+        try:
+            why = yield from self._recovered()
+        except OSError as exc:  # (the disk's error, reading it)
+            raise ScanError.stopped(self.name, reason(exc)) from None
+        raise ScanError.stopped(self.name, why)
+
+    def _recovered(self) -> Generator[bytes, None, str]:
+        """The text, as far as it is read; then why it stops there."""
         at, first = _START.size, self.archive.at(_START.size, 1)
         way = {"id": lzma.FILTER_LZMA2, "dict_size": _RECOVERED_DICTIONARY} if first == b"\x01" or first >= b"\xe0" \
             else {"id": lzma.FILTER_LZMA1, "dict_size": _RECOVERED_DICTIONARY, "lc": 3, "lp": 0, "pb": 2} \
             if first == b"\0" else None  # (LZMA's: 7-Zip's own settings)
-        why = f"{CUT}: the text of its files before the cut was read, without their names"
         if way is None:  # (stored, or packed in a way not told from its first byte: its bytes as they are)
-            why = f"{CUT}: its bytes before the cut were read as they are (the text of files stored so)"
             while data := self.archive.at(at, PIECE):
                 at += len(data)
                 yield self.bound.add(data, self.archive.size)
-        else:
-            decoder, made, whole = lzma.LZMADecompressor(lzma.FORMAT_RAW, filters=[way]), 0, 0
-            try:
-                while at < self.archive.size or not decoder.needs_input:
-                    data = b"" if not decoder.needs_input else self.archive.at(at, _RECOVERED_IN)
-                    at += len(data)
-                    out = decoder.decompress(data, PIECE)
-                    made += len(out)
-                    yield self.bound.add(out, self.archive.size)
-                    if decoder.eof and made:  # (a folder's LZMA2 stream ends: the next folder's starts after it)
-                        at -= len(decoder.unused_data)
-                        decoder, made, whole = lzma.LZMADecompressor(lzma.FORMAT_RAW, filters=[way]), 0, whole + 1
-                    elif decoder.eof:  # (an empty stream: no folder's)
-                        raise lzma.LZMAError("a stream that makes nothing")
-            except lzma.LZMAError as exc:
-                if not whole:  # (after a whole folder: the header's packed stream, or a folder packed another way)
-                    why = f"{CUT}, and its packed bytes stop decoding ({reason(exc)}): the text of its files before " \
-                          "that was read, without their names"
-        raise ScanError.stopped(self.name, why)
-
+            return f"{CUT}: its bytes before the cut were read as they are (the text of files stored so)"
+        decoder, made, whole = lzma.LZMADecompressor(lzma.FORMAT_RAW, filters=[way]), 0, 0
+        try:
+            while at < self.archive.size or not decoder.needs_input:
+                data = b"" if not decoder.needs_input else self.archive.at(at, _RECOVERED_IN)
+                at += len(data)
+                out = decoder.decompress(data, PIECE)
+                made += len(out)
+                yield self.bound.add(out, self.archive.size)
+                if decoder.eof and made:  # (a folder's LZMA2 stream ends: the next folder's starts after it)
+                    at -= len(decoder.unused_data)
+                    decoder, made, whole = lzma.LZMADecompressor(lzma.FORMAT_RAW, filters=[way]), 0, whole + 1
+                elif decoder.eof:  # (an empty stream: no folder's)
+                    raise lzma.LZMAError("a stream that makes nothing")
+        except lzma.LZMAError as exc:
+            if not whole:  # (after a whole folder: the header's packed stream, or a folder packed another way)
+                return f"{CUT}, and its packed bytes stop decoding ({reason(exc)}): the text of its files before " \
+                       "that was read, without their names"
+        return f"{CUT}: the text of its files before the cut was read, without their names"

@@ -229,6 +229,24 @@ def test_a_folder_that_stops_decoding_loses_its_own_files_and_says_how_many(expe
     assert len(found) == len(expected) - 60
 
 
+def test_an_archive_on_a_disk_that_fails_a_read_stops_with_the_disk_s_error(bad_sector: Path) -> None:
+    # Reads past 64 KiB fail (EIO): the header, at the end, cannot be read; cut short, its text can, up to there.
+    rnd = random.Random(5)
+    archive = seven_zip([f"https://imgur.com/Abc{n:04d} {rnd.randbytes(20_000).hex()}\n".encode() for n in range(5)])
+    (bad_sector / "a.7z").write_bytes(archive)
+    whole = run_main("--scan", str(bad_sector / "a.7z"), "-g")
+    assert (whole.code, whole.out) == (1, "")
+    assert whole.errors == [f"imgur-dl: error: {bad_sector / 'a.7z'}: cannot read on (Input/output error); what was "
+                            "found before it still counts"]
+    (bad_sector / "cut.7z").write_bytes(archive[:-100])  # (its header gone)
+    cut = run_main("--scan", str(bad_sector / "cut.7z"), "-g")
+    found = cut.out.splitlines()  # (the text of the files packed in its first 64 KiB)
+    assert cut.code == 1 and 1 < len(found) < 5
+    assert found == [f"https://imgur.com/Abc{n:04d}" for n in range(len(found))]
+    assert cut.errors == [f"imgur-dl: error: {bad_sector / 'cut.7z'}: cannot read on (Input/output error); what was "
+                          "found before it still counts"]
+
+
 def test_a_7z_bomb_ends_with_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(reader, "RATIO_AFTER", 4 * 1024 * 1024)
     bomb = seven_zip([b"imgur.com/a/AbC1234 " + bytes(16 * 1024 * 1024)])
