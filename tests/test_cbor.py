@@ -141,7 +141,7 @@ _VALUES = st.recursive(
     max_leaves=20)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(values=st.lists(_VALUES, max_size=4), chunked=st.booleans(), cut=st.integers(1, 40))
 def test_the_strings_of_any_items_are_given_in_order_and_a_cut_is_said(values: list[object], chunked: bool,
                                                                          cut: int) -> None:
