@@ -4,21 +4,22 @@ The format is 7-Zip's (its ``7zFormat.txt``; the coders' ids from its ``Methods.
 (the signature, a version, and where the archive's header is, with its CRC-32), the files' data, packed, then the
 header, at the end: what was packed where, how, and which file is which part of it. The header is itself packed as
 a rule (an "encoded header": packed as the data is, its own packing described before it). The data is packed in
-folders, each one stream of coders (LZMA2, as 7-Zip packs by default; LZMA; Deflate; BZip2; or stored, and a
-filter before LZMA: BCJ's, Delta's), and a folder holds one file or, in a solid archive, many: their bytes one after
-another. Each file is read as a file of its own is (compressed or not, a WARC file...: ``opened``), a line's end
-between two, and its CRC-32 checked.
+folders, each one stream of coders (:mod:`imgur_dl.coders`: LZMA2, as 7-Zip packs by default; LZMA; Deflate;
+BZip2; Zstandard, with the extra; or stored, and a filter before LZMA: BCJ's, Delta's), and a folder holds one file
+or, in a solid archive, many: their bytes one after another. Each file is read as a file of its own is (compressed
+or not, a WARC file...: ``opened``), a line's end between two, and its CRC-32 checked.
 
 Nothing in the archive is trusted: the header's size, counts and sizes are checked against what holds them; what a
 folder makes is bounded as any compressed input's is. A folder packed in a way imgur-dl does not read (PPMd,
 BCJ2, encrypted) is said, once for its files, and the others are read. A folder that stops decoding stops the file
 being read, said, and the files after it in that folder with it (their bytes were packed after its); the next
-folder is read. An archive cut short has no header: its first folder's text is read as LZMA2's or LZMA's (7-Zip's
-ways), without the files' names, and that it was cut is said. An archive whose header is spoilt is said, and not
-read.
+folder is read. An archive cut short has no header (nor does one 7-Zip did not finish: its start header is still
+zeros): its folders' text is read from the first as LZMA2's or LZMA's (7-Zip's ways; else its bytes as they are),
+without the files' names, and that it was cut is said. An archive whose header is spoilt is said, and not read.
 
-Its header is at its end: an archive of its own is read where it is, by offset; one in a pipe, compressed or
-inside another archive is read whole into memory, up to :data:`MOST`.
+Its header is at its end: an archive of its own is read where it is, by offset (split in volumes, ``name.7z.001``
+and on, all of them as one); one in a pipe, compressed or inside another archive is read whole into memory, up to
+:data:`MOST`.
 """
 
 from __future__ import annotations
