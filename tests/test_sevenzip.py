@@ -130,6 +130,23 @@ def test_an_archive_in_volumes_is_read_from_its_first_and_the_others_are_not_rea
     assert "cut short: its header, at its end, is missing" in cut.errors[0]
 
 
+def _written(value: int) -> bytes:
+    """``value`` as 7-Zip writes a number (7zFormat.txt's UINT64: the first byte's high bits set say how many bytes
+    follow, little-endian; its other bits are the number's highest, where they hold them)."""
+    for extra in range(8):
+        if value < 1 << (7 * (extra + 1)):
+            head = (0xFF00 >> extra) & 0xFF | value >> (8 * extra)
+            return bytes([head]) + (value & ((1 << (8 * extra)) - 1)).to_bytes(extra, "little")
+    return b"\xff" + value.to_bytes(8, "little")
+
+
+@given(st.lists(st.integers(0, 2**64 - 1), max_size=8))
+def test_a_header_s_numbers_read_as_7zip_writes_them(values: list[int]) -> None:
+    cursor = sevenzip._Cursor(b"".join(map(_written, values)))
+    assert [cursor.number() for _ in values] == values
+    assert cursor.at == len(cursor.data)
+
+
 @settings(max_examples=60, deadline=None)
 @given(cuts=st.lists(st.integers(1, 1392), max_size=6, unique=True), offset=st.integers(0, 1400),
        size=st.integers(0, 1400))
