@@ -80,8 +80,8 @@ class Volumes:
     def __init__(self, paths: list[Path]) -> None:
         self.fds: list[int] = []
         self.ends: list[int] = []  # where each volume ends, in the whole
-        for path in paths:
-            self.fds.append(os.open(path, os.O_RDONLY))
+        for n, path in enumerate(paths):
+            self.fds.append(os.open(path, os.O_RDONLY | (os.O_NOFOLLOW if n else 0)))  # (as volumes() found them)
             self.ends.append((self.ends[-1] if self.ends else 0) + os.fstat(self.fds[-1]).st_size)
         self.size = self.ends[-1]
 
@@ -106,12 +106,14 @@ class Volumes:
 
 def volumes(path: Path) -> list[Path]:
     """The volumes of the archive whose first volume is ``path`` (``name.7z.001``: it and each next one beside it, in
-    turn, as 7-Zip names them); ``[path]`` where it is no first volume."""
+    turn, as 7-Zip names them; a symlink beside it is not followed, as none is in a folder scanned); ``[path]`` where
+    it is no first volume."""
     match = _VOLUME.fullmatch(path.name)
     if match is None or int(match[2]) != 1:
         return [path]
     found = [path]
-    while (later := path.with_name(f"{match[1]}.{len(found) + 1:0{len(match[2])}d}")).is_file():
+    while (later := path.with_name(f"{match[1]}.{len(found) + 1:0{len(match[2])}d}")).is_file() and \
+            not later.is_symlink():
         found.append(later)
     return found
 

@@ -124,6 +124,11 @@ def test_an_archive_in_volumes_is_read_from_its_first_and_the_others_are_not_rea
     assert later.code == 1
     assert later.errors == [f"imgur-dl: error: {paths[1]} is a volume of a 7-Zip archive split in several: it is "
                             "read with the others when its first volume (v.7z.001) is scanned"]
+    moved = paths[2].rename(tmp_path / "elsewhere")  # (a symlink in its place: not followed, as none is in a scan)
+    paths[2].symlink_to(moved)
+    linked = run_main("--scan", str(paths[0]), "-g")
+    assert 20 < len(linked.out.splitlines()) < len(expected)
+    assert "cut short: its header, at its end, is missing" in linked.errors[0]
     paths[2].unlink()  # (the last volume missing: the archive is cut short)
     cut = run_main("--scan", str(paths[0]), "-g")
     assert 20 < len(cut.out.splitlines()) < len(expected)
