@@ -512,20 +512,23 @@ class Recovered(Told):
                 yield self.bound.add(data, self.archive.size)
             return f"{CUT}: its bytes before the cut were read as they are (the text of files stored so)"
         decoder, made, whole = lzma.LZMADecompressor(lzma.FORMAT_RAW, filters=[way]), 0, 0
-        try:
-            while at < self.archive.size or not decoder.needs_input:
-                data = b"" if not decoder.needs_input else self.archive.at(at, _RECOVERED_IN)
-                at += len(data)
+        stopped = None  # (why the packed bytes stop decoding, where they do)
+        while stopped is None and (at < self.archive.size or not decoder.needs_input):
+            data = b"" if not decoder.needs_input else self.archive.at(at, _RECOVERED_IN)
+            at += len(data)
+            try:
                 out = decoder.decompress(data, PIECE)
-                made += len(out)
-                yield self.bound.add(out, self.archive.size)
-                if decoder.eof and made:  # (a folder's LZMA2 stream ends: the next folder's starts after it)
-                    at -= len(decoder.unused_data)
-                    decoder, made, whole = lzma.LZMADecompressor(lzma.FORMAT_RAW, filters=[way]), 0, whole + 1
-                elif decoder.eof:  # (an empty stream: no folder's)
-                    raise lzma.LZMAError("a stream that makes nothing")
-        except lzma.LZMAError as exc:
-            if not whole:  # (after a whole folder: the header's packed stream, or a folder packed another way)
-                return f"{CUT}, and its packed bytes stop decoding ({reason(exc)}): the text of its files before " \
-                       "that was read, without their names"
+            except lzma.LZMAError as exc:
+                stopped = reason(exc)
+                break
+            made += len(out)
+            yield self.bound.add(out, self.archive.size)
+            if decoder.eof and made:  # (a folder's LZMA2 stream ends: the next folder's starts after it)
+                at -= len(decoder.unused_data)
+                decoder, made, whole = lzma.LZMADecompressor(lzma.FORMAT_RAW, filters=[way]), 0, whole + 1
+            elif decoder.eof:  # (an empty stream: no folder's)
+                stopped = "a stream that makes nothing"
+        if stopped is not None and not whole:  # (after a whole folder: the header's packed stream, or another way's)
+            return f"{CUT}, and its packed bytes stop decoding ({stopped}): the text of its files before that was " \
+                   "read, without their names"
         return f"{CUT}: the text of its files before the cut was read, without their names"
