@@ -161,16 +161,28 @@ class _Zstd:
         return out
 
 
-def decoder(folder: Folder) -> _Decoder | str:
-    """What decodes ``folder``; or why it is not read (packed in a way imgur-dl does not read, encrypted, spoilt)."""
+def unread(folder: Folder) -> str | None:
+    """Why ``folder`` is not read, where a coder of it says so (encrypted; a coder imgur-dl does not read, or one
+    that needs an extra not installed); None where none does."""
     coders = folder.coders
     if any(coder.method == _AES for coder in coders):
         return LOCKED
-    if unread := next((_NAMED.get(coder.method, f"a coder of its own (id {coder.method.hex()})")
-                       for coder in coders
-                       if coder.method not in (*_FILTERS, LZMA, LZMA2, _COPY, _DEFLATE, _BZIP2, _ZSTD)),
-                      None):
-        return f"packed with {unread}, {_NOT_READ}"
+    read = (*_FILTERS, LZMA, LZMA2, _COPY, _DEFLATE, _BZIP2, _ZSTD)
+    if named := next((_NAMED.get(coder.method, f"a coder of its own (id {coder.method.hex()})")
+                      for coder in coders if coder.method not in read), None):
+        return f"packed with {named}, {_NOT_READ}"
+    if any(coder.method == _ZSTD for coder in coders) and optional_zstandard() is None:
+        return "packed with Zstandard, read with the extra imgur-dl[zstd] (the zstandard package): install it, or " \
+               "extract it with a program that reads it (py7zr, 7-Zip's forks), then scan what it holds"
+    return None
+
+
+def decoder(folder: Folder) -> _Decoder | str:
+    """What decodes ``folder``; or why it is not read (:func:`unread`; its coders joined in a way imgur-dl does not
+    read; spoilt)."""
+    if (why := unread(folder)) is not None:
+        return why
+    coders = folder.coders
     chain = _chain(folder) if all(coder.ins == coder.outs == 1 for coder in coders) else None
     if chain is None:
         return f"packed by coders joined in a way {_NOT_READ}"
@@ -181,10 +193,7 @@ def decoder(folder: Folder) -> _Decoder | str:
     if last.method in (_DEFLATE, _BZIP2) and len(chain) == 1:
         return _Deflated() if last.method == _DEFLATE else bz2.BZ2Decompressor()
     if last.method == _ZSTD and len(chain) == 1:
-        zstandard = optional_zstandard()
-        return "packed with Zstandard, read with the extra imgur-dl[zstd] (the zstandard package): install it, or " \
-               "extract it with a program that reads it (py7zr, 7-Zip's forks), then scan what it holds" \
-            if zstandard is None else _Zstd(zstandard)
+        return _Zstd(optional_zstandard())
     if last.method not in (LZMA, LZMA2) or any(coder.method not in _FILTERS for coder in chain[:-1]):
         return f"packed by coders joined in a way {_NOT_READ}"
     try:

@@ -31,6 +31,7 @@ import os
 import re
 import struct
 import zlib
+from collections import Counter
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,6 +45,7 @@ from imgur_dl.coders import (
     Spoilt,
     Unpacked,
     decoder,
+    unread,
 )
 from imgur_dl.errors import ScanError, reason
 from imgur_dl.reader import PIECE, Expansion, Source, Told
@@ -378,6 +380,11 @@ class SevenZipFiles(Files):
         self.bound = Expansion(name)
         self.folders, entries = index(archive)
         self._entries = iter(entries)
+        # (The files of every folder a coder keeps from being read, by why: said once, all of them together, not a
+        # line a folder, which would give up a whole archive packed so, as spoilt throughout.)
+        whys = [unread(folder) for folder in self.folders]
+        self._unread = Counter(why for entry in entries if (why := whys[entry.folder]) is not None)
+        self._said: set[str] = set()  # (why folders are not read, said)
         self._folder: int | None = None  # the folder being read
         self._unpacked: Unpacked | None = None  # ... its bytes (None: they are not read)
         self._left = 0  # ... and its files not read yet
@@ -391,9 +398,11 @@ class SevenZipFiles(Files):
                 self._folder, self._left = entry.folder, folder.streams - 1
                 way = decoder(folder)
                 self._unpacked = None if isinstance(way, str) else Unpacked(self.archive, folder, way, self.bound)
-                if isinstance(way, str):
+                if isinstance(way, str) and way not in self._said:
+                    self._said.add(way)
                     self.inner = inner
-                    also = f" (and the {self._left:,} files packed with it)" if self._left else ""
+                    others = self._unread.get(way, folder.streams) - 1
+                    also = f" (and the {others:,} files packed with it)" if others else ""
                     raise ScanError.stopped(f"{self.name}: {inner}{also}", way)
             if self._unpacked is not None:
                 self.inner = inner

@@ -3,9 +3,10 @@
 
 lzma2 (none: 7-Zip's way), lzma ``-m0=LZMA``, deflate ``-m0=Deflate``, bzip2 ``-m0=BZip2``, stored ``-m0=Copy``,
 not-solid ``-ms=off``, plain-header ``-mhc=off``, bcj ``-mf=BCJ``, delta ``-m0=Delta:4 -m1=LZMA2``; and, what
-imgur-dl does not read: ppmd ``-m0=PPMd``, encrypted ``-pSECRET``, encrypted-header ``-pSECRET -mhe=on``, bcj2
-``-m0=BCJ2 -m1=LZMA -m2=LZMA -m3=LZMA -mb0s0:1 -mb0s1:2 -mb0s2:3``. And zstd-py7zr, as py7zr 1.1.4 writes the same
-files (``SevenZipFile("zstd-py7zr.7z", "w", filters=[{"id": py7zr.FILTER_ZSTD}]).writeall(".", "gen")``).
+imgur-dl does not read: ppmd ``-m0=PPMd`` (ppmd-not-solid: and ``-ms=off``), encrypted ``-pSECRET``,
+encrypted-header ``-pSECRET -mhe=on``, bcj2 ``-m0=BCJ2 -m1=LZMA -m2=LZMA -m3=LZMA -mb0s0:1 -mb0s1:2 -mb0s2:3``.
+And zstd-py7zr, as py7zr 1.1.4 writes the same files (``SevenZipFile("zstd-py7zr.7z", "w", filters=[{"id":
+py7zr.FILTER_ZSTD}]).writeall(".", "gen")``).
 libarchive-lzma1 and libarchive-bzip2, as libarchive's own writer (bsdtar 3.6.2) writes them: ``bsdtar --format 7zip
 --options 7zip:compression=lzma1 -cf libarchive-lzma1.7z notes.txt tree`` (and ``=bzip2``).
 """
@@ -184,6 +185,9 @@ def test_a_7z_packed_with_zstandard_is_read_with_the_extra(expected: set[str], m
 
 @pytest.mark.parametrize(("name", "why"), [
     ("ppmd", "packed with PPMd, which imgur-dl does not read: extract it with 7-Zip, then scan what it holds"),
+    # (a folder a file, each packed so: one line for them all, not a line each and the archive given up as spoilt)
+    ("ppmd-not-solid", "packed with PPMd, which imgur-dl does not read: extract it with 7-Zip, then scan what it "
+                       "holds"),
     ("bcj2", "packed with BCJ2, which imgur-dl does not read: extract it with 7-Zip, then scan what it holds"),
     ("encrypted", "encrypted: its password is needed to read it")])
 def test_a_folder_packed_in_a_way_not_read_is_said_once_for_its_files(name: str, why: str) -> None:
