@@ -21,7 +21,7 @@ from collections.abc import Iterator
 
 from imgur_dl import snappy
 from imgur_dl.errors import ScanError
-from imgur_dl.reader import Streamed, Taken, Whole
+from imgur_dl.reader import Pieces, Streamed, Taken, Whole
 
 SELF_DESCRIBED = b"\xd9\xd9\xf7"  # tag 55799: "this is CBOR"
 CAR_HEADER = b"\xa2eroots"  # a CARv1 header's first bytes: a map of two, its first key "roots" (DAG-CBOR's order)
@@ -163,7 +163,7 @@ class Car(Streamed):
             if len(header) < _CAR_V2_HEADER or skipped < 0 or len(file.take(skipped)) < skipped:
                 self.say("a CARv2 file whose header is not one, or cut short: not read")
                 return
-            file = Taken(_Limited(file, size))
+            file = Taken(Pieces(file.pieces(size)))  # (its index follows its data: not read)
         else:
             file.untake(len(CAR_V2))
         sections = 0
@@ -182,19 +182,6 @@ class Car(Streamed):
             if stopped is not None:  # (a block that is not the DAG-CBOR its CID says: read as it is)
                 pieces.append(bytes(block))
             yield self.bound.add(_SEP.join(pieces) + _SEP, self.taken())
-
-
-class _Limited:
-    """The first ``size`` bytes of ``file`` (a CARv2's CARv1 data: its index follows)."""
-
-    def __init__(self, file: Taken, size: int) -> None:
-        self.file = file
-        self.left = size
-
-    def read(self, size: int, /) -> bytes:
-        data = self.file.take(min(size, self.left))
-        self.left -= len(data)
-        return data
 
 
 def _varint(file: Taken) -> int | None:
