@@ -280,13 +280,17 @@ class Taken:
         return data
 
     def line(self, most: int) -> bytes:
-        """The bytes up to the next line's end and it (at most ``most``; fewer where the file ends first)."""
-        while (end := self.held.find(b"\n", self.at, self.at + most)) < 0 and len(self.held) - self.at < most:
-            more = self.source.read(PIECE)
-            if not more:
-                break
-            self.held, self.at = self.held[self.at:] + more, 0
+        """The bytes up to the next line's end and it (at most ``most``; fewer where the file ends first). What is
+        read for it is joined once, and each piece looked through once: a long line costs its length, not its
+        square."""
+        pieces, held = [self.held[self.at:]], len(self.held) - self.at
+        while b"\n" not in pieces[-1] and held < most and (more := self.source.read(PIECE)):
+            pieces.append(more)
+            held += len(more)
             self.count += len(more)
+        if len(pieces) > 1:
+            self.held, self.at = b"".join(pieces), 0
+        end = self.held.find(b"\n", self.at, self.at + most)
         return self.take(most if end < 0 else end + 1 - self.at)
 
     def untake(self, size: int) -> None:

@@ -13,8 +13,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from imgur_dl import pickled
-from tests.conftest import SPOILS, run_main, scanned_spoilt
+from imgur_dl import pickled, reader
+from tests.conftest import SPOILS, Pieces, run_main, scanned_spoilt
 from tests.conftest import scanned as scan_of
 
 _ALPHABET = "abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -94,6 +94,21 @@ def test_a_pickle_in_a_zip_is_read() -> None:
     with zipfile.ZipFile(held, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("cache/records.pkl", pickle.dumps(RECORDS, protocol=2))
     assert scan_of(held.getvalue(), "cache.zip") == (set(IDS), [], [])
+
+
+@given(data=st.binary(max_size=300).map(lambda b: b.replace(b"\x01", b"\n")), cuts=st.lists(st.integers(0, 300)),
+       most=st.integers(1, 80))
+def test_the_lines_of_text_opcodes_are_taken_as_a_file_is_cut_in_lines(data: bytes, cuts: list[int],
+                                                                       most: int) -> None:
+    # (Taken.line: what protocol 0's opcodes are read with, each line up to its end and at most `most` bytes)
+    taken = reader.Taken(Pieces(data, [cut for cut in cuts if cut <= len(data)]))
+    at = 0
+    while at < len(data):
+        end = data.find(b"\n", at, at + most)
+        expected = data[at:end + 1] if end >= 0 else data[at:at + most]
+        assert taken.line(most) == expected
+        at += len(expected)
+    assert taken.line(most) == b""
 
 
 @settings(max_examples=120, deadline=None)
