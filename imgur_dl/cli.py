@@ -130,6 +130,13 @@ DOWNLOADS_ONLY = (("write_metadata", "--write-metadata"), ("wayback", "--wayback
                   ("xattrs", "--xattrs"))
 
 
+# What only means something beside another option: given without it, said.
+ONLY_BESIDE = (("lease", "share_work", "--lease is for --share-work (how long a claim lasts)"),
+               ("no_listings", "scan",
+                "--no-listings is for --scan (the links it finds to listings); a listing given is read"),
+               ("scan_jobs", "scan", "--scan-jobs is for --scan (the files it reads at once)"))
+
+
 def _options(args: argparse.Namespace, env: Environment) -> Options:
     """Every option checked, before any request."""
     for name, flag, why in NEEDS_ARCHIVE:
@@ -138,12 +145,11 @@ def _options(args: argparse.Namespace, env: Environment) -> Options:
     if args.share_work and args.get_urls:
         raise UsageError("--share-work divides downloads, and -g downloads nothing: its claims would mark work "
                          "done that no process did")
-    if args.lease is not None and not args.share_work:
-        raise UsageError("--lease is for --share-work (how long a claim lasts)")
     if args.xattrs and (unsettable := labels.unsettable()) is not None:
         raise UsageError(f"--xattrs: {unsettable}")
-    if args.no_listings and not args.scan:
-        raise UsageError("--no-listings is for --scan (the links it finds to listings); a listing given is read")
+    for name, beside, message in ONLY_BESIDE:
+        if getattr(args, name) not in (None, False) and not getattr(args, beside):
+            raise UsageError(message)
     if (reads := [*args.input_file, *args.scan].count("-")) > 1:
         raise UsageError("standard input ('-') can be read once: give it to one -i or --scan")
     if reads and env.stdin_closed:
@@ -165,7 +171,7 @@ def _options(args: argparse.Namespace, env: Environment) -> Options:
         show_bar=env.stderr_isatty and not args.quiet,
         dir_template=Template(args.dir, "--dir"),
         name_template=Template(args.name, "--name") if args.name is not None else None,
-        get_urls=args.get_urls, json_lines=args.json, no_listings=args.no_listings,
+        get_urls=args.get_urls, json_lines=args.json, no_listings=args.no_listings, scan_jobs=args.scan_jobs,
         write_metadata=args.write_metadata,
         archive=args.download_archive, archive_from=named.get("download_archive"), archive_table=args.archive_table,
         share_work=args.share_work,
@@ -228,6 +234,7 @@ def _fleet(args: argparse.Namespace, env: Environment) -> ExitStatus:
 def _scan(names: list[str], given: Given, options: Options, env: Environment) -> ExitStatus:
     """``--scan``: the targets of every Imgur link in the files, fetched (or with -g listed) as they are read."""
     from imgur_dl.scan import Scanner, scanned  # noqa: PLC0415 - only --scan needs them
+    from imgur_dl.scanners import processes  # noqa: PLC0415
     from imgur_dl.tally import Tally  # noqa: PLC0415
 
     scanner = Scanner(debug=options.debug)
@@ -237,7 +244,8 @@ def _scan(names: list[str], given: Given, options: Options, env: Environment) ->
     output = None if options.get_urls else options.output  # (-g saves nothing: no folder of its to leave out)
     tally = Tally(options.no_listings)
     archive = None if options.archive is None or is_postgres(options.archive) else Path(options.archive)
-    targets = tally.targets(given, scanned(names, scanner, stdin, output=output, archive=archive))
+    jobs = options.scan_jobs or processes()
+    targets = tally.targets(given, scanned(names, scanner, stdin, output=output, archive=archive, processes=jobs))
 
     def told() -> None:
         """What the scan met, once it is over (before a run's summary, which stays the last line)."""

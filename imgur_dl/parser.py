@@ -28,6 +28,7 @@ from imgur_dl.defaults import (
     DEFAULT_TIMEOUT,
     DEFAULT_WORKERS,
     MAX_RETRIES,
+    MAX_SCAN_JOBS,
     MAX_TIMEOUT,
     MAX_WORKERS,
     START_WORKERS,
@@ -182,6 +183,10 @@ def _retries(text: str) -> int:
 
 def _workers(text: str) -> int:
     return _whole(text, least=1, most=MAX_WORKERS)
+
+
+def _scan_jobs(text: str) -> int:
+    return _whole(text, least=1, most=MAX_SCAN_JOBS)
 
 
 # A number as float() reads one, in ASCII alone (float() also takes "1_0" and other scripts' digits).
@@ -373,6 +378,23 @@ def _header_value(text: str) -> str:
     return text.strip()
 
 
+def _add_scan(parser: Parser) -> argparse.Action:
+    """--scan and the options that go with it; --scan's own (for the completion of its files)."""
+    scans = parser.add_argument(
+        "--scan", metavar="FILE", action="append", default=[], type=_file,
+        help="fetch every Imgur link found in FILE (or every file below a folder), any text (notes, HTML, JSON, "
+             "mailboxes, Reddit dumps, WARC crawls, PDFs, Word documents, a browser's history, open tabs and local "
+             "storage, Safari's bookmarks; gzip, xz, bzip2 or zstd, a ZIP or tar export); '-' reads standard input; "
+             "may be given again")
+    parser.add_argument("--no-listings", action="store_true",
+                        help="with --scan: links it finds to listings (a user's posts or favorites, a tag, a "
+                             "subreddit, a search) are counted, not read: posts and images only")
+    parser.add_argument("--scan-jobs", metavar="N", type=_scan_jobs,
+                        help="with --scan: files read side by side, up to N at once, each in a process of its own "
+                             "(default: as many as this machine's cores; 1 reads them one after another, in order)")
+    return scans
+
+
 def build_parser(environ: Mapping[str, str]) -> Parser:
     # The help's width, as argparse takes it (the terminal's, or COLUMNS, less two), asked once: argparse makes a
     # formatter for each option it is given (to check its metavar), and each would ask the terminal again.
@@ -388,15 +410,7 @@ def build_parser(environ: Mapping[str, str]) -> Parser:
     inputs = parser.add_argument("-i", "--input-file", metavar="FILE", action="append", default=[], type=_file,
                                  help="read URLs from FILE, one per line ('#' comments and blank lines ignored; "
                                       "gzip, xz, bzip2 or zstd too); '-' reads standard input")
-    scans = parser.add_argument(
-        "--scan", metavar="FILE", action="append", default=[], type=_file,
-        help="fetch every Imgur link found in FILE (or every file below a folder), any text (notes, HTML, JSON, "
-             "mailboxes, Reddit dumps, WARC crawls, PDFs, Word documents, a browser's history, open tabs and local "
-             "storage, Safari's bookmarks; gzip, xz, bzip2 or zstd, a ZIP or tar export); '-' reads standard input; "
-             "may be given again")
-    parser.add_argument("--no-listings", action="store_true",
-                        help="with --scan: links it finds to listings (a user's posts or favorites, a tag, a "
-                             "subreddit, a search) are counted, not read: posts and images only")
+    scans = _add_scan(parser)
     parser.set_defaults(given=frozenset())
     output = parser.add_argument("-o", "--output", metavar="DIR", type=_folder, action=_Given,
                                  default=_from_env(environ, "IMGUR_DL_OUTPUT",

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import binascii
 import html
+import itertools
 import os
 import re
 from collections import Counter
@@ -325,6 +326,9 @@ class Scanner:
     errors: list[ImgurDLError] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)  # what was read, but not all of it as it was meant
     debug: bool = False
+    # Called before each block of a source is read, every target found before it given out: a read may wait (a
+    # pipe), and what was found is then passed on first.
+    reading: Callable[[], None] | None = None
 
     def take(self, target: Target) -> bool:
         """Whether ``target`` is new (given on the command line, say): it is not yielded again."""
@@ -355,6 +359,8 @@ class Scanner:
         pieces: list[bytes] = []  # read since the text was last looked at
         waiting = 0  # bytes to read before looking again (an email's part carried waits for as much again)
         while True:
+            if self.reading is not None:
+                self.reading()
             try:
                 block = stream.read(BLOCK)  # (whatever has arrived, from a pipe: not a whole block)
             except ScanError as exc:  # (the input cannot be read on: what was read still counts, but for what may
@@ -466,28 +472,52 @@ def _read_twice(text: bytes, found: list[str], decoded: list[str], *, quoted: bo
 
 
 def scanned(names: list[str], scanner: Scanner, stdin: BinaryIO, *, output: Path | None = None,
-            archive: Path | None = None) -> Iterator[Target]:
+            archive: Path | None = None, processes: int = 1) -> Iterator[Target]:
     """The new targets of each named file in turn ('-': ``stdin``; a folder: every file below it, but for the
     ``output`` folder, where the run saves); a file that cannot be opened is noted. The run's own ``archive`` file
     (and its journal's) is not read, nor said to be where a folder holds it: it names no link, may be large, and
-    a descriptor of it closed would let go of the locks SQLite holds on it in this process."""
+    a descriptor of it closed would let go of the locks SQLite holds on it in this process.
+
+    With more than one file and ``processes`` over one (and standard input not among them), the files are read
+    side by side, each in a process of its own (:mod:`imgur_dl.scanners`): their targets come as they are found,
+    each file's in its order."""
+    paths = _paths(names, scanner, output, archive)
+    if processes > 1 and "-" not in names:
+        first = list(itertools.islice(paths, 2))
+        paths = itertools.chain(first, paths)
+        if len(first) > 1:
+            from imgur_dl.scanners import side_by_side  # noqa: PLC0415 - only a scan of several files needs it
+
+            yield from side_by_side((path for path in paths if path is not None), scanner, processes)
+            return
+    for path in paths:
+        yield from scanner.scan(stdin, "standard input") if path is None else scan_file(scanner, path)
+
+
+def scan_file(scanner: Scanner, path: Path) -> Iterator[Target]:
+    """The new targets of the file at ``path``; one that cannot be opened is noted."""
+    try:
+        source = path.open("rb")
+    except OSError as exc:
+        scanner.errors.append(UsageError(f"cannot scan {path}: {reason(exc)}"))
+        return
+    with source:
+        yield from scanner.scan(source, str(path), path)
+
+
+def _paths(names: list[str], scanner: Scanner, output: Path | None, archive: Path | None) -> Iterator[Path | None]:
+    """Each file ``names`` name, in turn (None: standard input), as :func:`scanned` reads them."""
     own = _own_files(archive)
     for name in names:
         if name == "-":
-            yield from scanner.scan(stdin, "standard input")
+            yield None
             continue
         for path in _files(Path(name), scanner, output):
             if path.name in own and path.resolve() == own[path.name]:
                 if path == Path(name):  # (named as it is: said)
                     scanner.warnings.append(f"{path}: the download archive of this run: not scanned")
                 continue
-            try:
-                source = path.open("rb")
-            except OSError as exc:
-                scanner.errors.append(UsageError(f"cannot scan {path}: {reason(exc)}"))
-                continue
-            with source:
-                yield from scanner.scan(source, str(path), path)
+            yield path
 
 
 def _own_files(archive: Path | None) -> dict[str, Path]:

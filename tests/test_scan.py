@@ -469,7 +469,8 @@ def test_a_bug_met_reading_one_file_costs_that_file_alone(tmp_path: Path, monkey
                        ("c.txt", "imgur.com/a/QwE5678")]:
         (tmp_path / name).write_text(link)
         names += ["--scan", str(tmp_path / name)]
-    result = run_main(*names, "-g")
+    names += ["--scan-jobs", "1"]  # (read in this process, where the bug is planted: tests/test_scanners.py reads
+    result = run_main(*names, "-g")  # them side by side)
     assert (result.code, result.out.split()) == (1, ["https://imgur.com/a/AbC1234", "https://imgur.com/a/QwE5678"])
     assert result.errors == [f"imgur-dl: error: {tmp_path / 'b.bad'}: unexpected RuntimeError (a bug; --debug shows "
                              "it); what was found before it still counts"], result
@@ -489,7 +490,8 @@ def test_a_scan_interrupted_says_what_it_met_and_read_up_to_there(tmp_path: Path
     monkeypatch.setattr(scan, "opened", opened)
     (tmp_path / "b.txt").write_text("imgur.com/a/AbC1234")
     (tmp_path / "c.txt").write_text("imgur.com/a/XyZ9876")
-    result = run_main(*(arg for name in ("a.txt", "b.txt", "c.txt") for arg in ("--scan", str(tmp_path / name))), "-g")
+    result = run_main(*(arg for name in ("a.txt", "b.txt", "c.txt") for arg in ("--scan", str(tmp_path / name))), "-g",
+                      "--scan-jobs", "1")  # (in this process, where Ctrl-C is planted)
     assert (result.code, result.out) == (130, "https://imgur.com/a/AbC1234\n"), result
     assert result.err.splitlines() == [  # (a file that could not be opened, found before: said all the same)
         f"imgur-dl: error: cannot scan {tmp_path / 'a.txt'}: No such file or directory",
@@ -508,7 +510,7 @@ def test_a_folder_is_every_file_below_it(tmp_path: Path) -> None:
     os.mkfifo(tmp_path / "export" / "posts" / "2023" / "fifo")  # (no writer: read, it would wait for ever)
     result = run_main("--scan", str(tmp_path / "export"), "-g")
     assert result.code == 0, result
-    assert result.out == "https://imgur.com/a/AbC1234\nhttps://imgur.com/a/XyZ9876\n"
+    assert sorted(result.out.splitlines()) == ["https://imgur.com/a/AbC1234", "https://imgur.com/a/XyZ9876"]
     assert "scanned" in result.err and "error" not in result.err
     # What was left is said, once: a symlink to a file, one to a folder, the FIFO.
     assert f"imgur-dl: warning: {tmp_path / 'export'}: 2 symlinks not followed and 1 FIFO, socket or device not " \
@@ -533,9 +535,9 @@ def test_a_folder_a_thousand_deep_is_read_to_its_bottom(tmp_path: Path) -> None:
     os.write(note, b"https://imgur.com/a/AbC1234\n")
     os.close(note)
     try:
-        result = run_main("--scan", str(tmp_path / "export"), "-g")
+        result = run_main("--scan", str(tmp_path / "export"), "-g", "--scan-jobs", "1")  # (one after another ...
         assert result.code == 0, result
-        assert result.out == "https://imgur.com/a/XyZ9876\nhttps://imgur.com/a/AbC1234\n"  # (its own files first)
+        assert result.out == "https://imgur.com/a/XyZ9876\nhttps://imgur.com/a/AbC1234\n"  # (... its own files first)
     finally:
         os.unlink("note.txt", dir_fd=folder)
         for _ in range(deep):

@@ -1,0 +1,263 @@
+"""Files scanned side by side, each in a process of its own.
+
+Reading a file for links is Python code for every block, bound to one core
+by the interpreter's lock: a folder of a year of Reddit dumps read one file
+after another uses one core of sixteen. So each file is read in a process
+of its own, as many at once as ``--scan-jobs`` allows. Each sends what it
+finds in batches through a pipe of its own, and waits when the pipe is full:
+a run that takes its targets slowly (downloading them) holds the readers
+back, and nothing piles up in memory. The targets are taken in this process
+as they come (a repeat across files dropped here), so each file's come in
+its order and the files' mixed; what each met (a file cut short, a member
+not read) is said where a scan of one file after another would say it.
+
+A reader ignores Ctrl-C (the run ends them); each holds one end of a pipe
+whose other end only this process holds, and ends itself when it closes: a
+run killed outright leaves no reader behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import os
+import signal
+import threading
+import time
+import traceback
+from collections.abc import Iterator
+from dataclasses import dataclass
+from multiprocessing.connection import Connection, wait
+from multiprocessing.context import ForkServerContext, SpawnContext
+from pathlib import Path
+
+from imgur_dl.errors import ImgurDLError, ScanError
+from imgur_dl.models import Target
+from imgur_dl.scan import Scanner, Stats, scan_file
+from imgur_dl.status import ExitStatus
+
+ENDING = 5.0  # seconds a reader is given to end once told to, before it is killed
+
+
+def processes() -> int:
+    """The cores this process may use: the readers a scan of several files starts at the most, by default."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # (not on macOS)
+        return os.cpu_count() or 1
+
+
+def side_by_side(paths: Iterator[Path], scanner: Scanner, most: int) -> Iterator[Target]:
+    """The new targets of the files at ``paths``, read by up to ``most`` processes at once; what each met, and
+    its counts, added to ``scanner``'s once the last is read."""
+    with _Readers(scanner.debug, most) as readers:
+        yield from readers.run(paths, scanner)
+
+
+@dataclass(frozen=True)
+class _Found:
+    targets: list[Target]
+    read: int  # bytes read since the last message, links found (repeats too), and links left out as cut short
+    links: int
+    cut: int
+
+
+@dataclass(frozen=True)
+class _Done:
+    errors: list[tuple[str, int]]  # each error's message and exit status
+    warnings: list[str]
+    found: _Found  # (the last of it)
+
+
+@dataclass(frozen=True)
+class _Bug:
+    traceback: str  # (with --debug only: without, the scan says a bug as a file's error)
+
+
+class ReaderBug(Exception):
+    """A bug a reader met, with ``--debug`` (without, the scan says it as that file's error): the run ends, its
+    traceback shown."""
+
+
+class _Met(ImgurDLError):
+    """An error a reader met, as it said it."""
+
+    def __init__(self, message: str, exit_status: ExitStatus) -> None:
+        super().__init__(message)
+        self.exit_status = exit_status
+
+
+@dataclass
+class _Reader:
+    process: multiprocessing.process.BaseProcess
+    conn: Connection
+    lifeline: Connection
+    index: int = -1  # the file it reads (its place among them), and its path
+    path: Path | None = None
+
+
+class _Readers:
+    def __init__(self, debug: bool, most: int) -> None:
+        self.debug = debug
+        self.most = most
+        self.readers: list[_Reader] = []
+        # A fork server where there is one: its readers start in milliseconds, the modules a scan needs loaded
+        # once (a process spawned loads them again, some 0.2 s each).
+        if "forkserver" in multiprocessing.get_all_start_methods():
+            self.context: ForkServerContext | SpawnContext = multiprocessing.get_context("forkserver")
+            self.context.set_forkserver_preload(["imgur_dl.scanners"])
+        else:
+            self.context = multiprocessing.get_context("spawn")
+
+    def __enter__(self) -> _Readers:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for reader in self.readers:
+            reader.lifeline.close()  # (its end: the reader ends itself)
+            reader.conn.close()
+        deadline = time.monotonic() + ENDING
+        for reader in self.readers:
+            reader.process.join(max(0.0, deadline - time.monotonic()))
+            if reader.process.exitcode is None:
+                reader.process.kill()
+                reader.process.join()
+            reader.process.close()
+        self.readers.clear()
+
+    def _start(self) -> _Reader:
+        conn, theirs = self.context.Pipe()
+        held, lifeline = self.context.Pipe(duplex=False)
+        process = self.context.Process(target=_serve, args=(theirs, held, self.debug), name="imgur-dl scan",
+                                       daemon=True)
+        process.start()
+        theirs.close()
+        held.close()
+        reader = _Reader(process, conn, lifeline)
+        self.readers.append(reader)
+        return reader
+
+    def run(self, paths: Iterator[Path], scanner: Scanner) -> Iterator[Target]:
+        said = _Said(scanner)
+        idle: list[_Reader] = []
+        busy: dict[Connection, _Reader] = {}
+        index = 0
+        path = next(paths, None)
+        while path is not None or busy:
+            while path is not None and (idle or len(self.readers) < self.most):
+                reader = idle.pop() if idle else self._start()
+                reader.index, reader.path = index, path
+                said.handed(index)
+                reader.conn.send((index, str(path)))
+                busy[reader.conn] = reader
+                index += 1
+                path = next(paths, None)
+            for conn in wait(list(busy)):
+                reader = busy[conn]  # type: ignore[index]
+                try:
+                    message = reader.conn.recv()
+                except EOFError:  # (it ended: killed, or out of memory)
+                    del busy[reader.conn]
+                    said.ended(reader)
+                    continue
+                if isinstance(message, _Bug):
+                    raise ReaderBug(f"{reader.path}: a bug in the process that read it:\n{message.traceback}")
+                if isinstance(message, _Done):
+                    del busy[reader.conn]
+                    said.done(reader.index, message)
+                    idle.append(reader)
+                    message = message.found
+                scanner.stats.read += message.read
+                scanner.stats.links += message.links
+                scanner.stats.cut += message.cut
+                for target in message.targets:
+                    if scanner.take(target):
+                        scanner.stats.targets += 1
+                        yield target
+        said.put_in_place()
+
+
+class _Said:
+    """What the readers met, kept until the scan is over, then put among what this process met (a folder's
+    symlinks not followed, say) where a scan of one file after another would have said it."""
+
+    def __init__(self, scanner: Scanner) -> None:
+        self.scanner = scanner
+        self._marks: dict[int, tuple[int, int]] = {}  # a file's place: what this process had said when it was handed
+        self._met: dict[int, tuple[list[ImgurDLError], list[str]]] = {}
+
+    def handed(self, index: int) -> None:
+        self._marks[index] = (len(self.scanner.errors), len(self.scanner.warnings))
+
+    def done(self, index: int, done: _Done) -> None:
+        self._met[index] = ([_Met(message, ExitStatus(status)) for message, status in done.errors], done.warnings)
+
+    def ended(self, reader: _Reader) -> None:
+        reader.process.join()
+        code = reader.process.exitcode or 0
+        how = f"killed by signal {-code}" if code < 0 else f"exit status {code}"
+        error = ScanError(f"{reader.path}: the process reading it ended ({how}); what was found before still counts")
+        self._met[reader.index] = ([error], [])
+
+    def put_in_place(self) -> None:
+        errors, warnings = self.scanner.errors, self.scanner.warnings
+        merged_errors: list[ImgurDLError] = []
+        merged_warnings: list[str] = []
+        at_error = at_warning = 0
+        for index in sorted(self._marks):
+            error_mark, warning_mark = self._marks[index]
+            merged_errors += errors[at_error:error_mark]
+            merged_warnings += warnings[at_warning:warning_mark]
+            at_error, at_warning = error_mark, warning_mark
+            met_errors, met_warnings = self._met.get(index, ([], []))
+            merged_errors += met_errors
+            merged_warnings += met_warnings
+        errors[:] = merged_errors + errors[at_error:]
+        warnings[:] = merged_warnings + warnings[at_warning:]
+
+
+def _serve(conn: Connection, lifeline: Connection, debug: bool) -> None:
+    """A reader: the files it is handed, one at a time, until the run lets go of it."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # (Ctrl-C reaches the whole group: the run ends its readers)
+    threading.Thread(target=_watch, args=(lifeline,), name="lifeline", daemon=True).start()
+    try:
+        while True:
+            _, name = conn.recv()
+            conn.send(_read(conn, Path(name), debug))
+    except (EOFError, OSError):  # (the run has let go of it, or ended)
+        os._exit(0)
+
+
+def _read(conn: Connection, path: Path, debug: bool) -> _Done | _Bug:
+    """Read the file at ``path``, what it finds sent through ``conn`` before each read that may wait (and its
+    counts with it: a run interrupted says what was read up to there); what it met."""
+    batch: list[Target] = []
+    sent = Stats()
+
+    def found() -> _Found:
+        stats = scanner.stats
+        news = _Found(batch.copy(), stats.read - sent.read, stats.links - sent.links, stats.cut - sent.cut)
+        sent.read, sent.links, sent.cut = stats.read, stats.links, stats.cut
+        batch.clear()
+        return news
+
+    def send() -> None:
+        if batch:
+            conn.send(found())
+
+    scanner = Scanner(debug=debug, reading=send)
+    try:
+        for target in scan_file(scanner, path):
+            batch.append(target)
+    except OSError:
+        raise  # (a pipe the run let go of: the scan itself says its disk's errors)
+    except Exception:  # (with --debug only: the run ends, as for a bug met in this process)  # noqa: BLE001
+        return _Bug(traceback.format_exc())
+    return _Done([(str(e), int(e.exit_status)) for e in scanner.errors], scanner.warnings, found())
+
+
+def _watch(lifeline: Connection) -> None:
+    """End this process once the run that started it lets go of its lifeline (or has ended: killed, say)."""
+    with contextlib.suppress(EOFError, OSError):
+        lifeline.recv_bytes()
+    os._exit(0)

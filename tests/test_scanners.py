@@ -1,0 +1,262 @@
+"""Several files scanned side by side, each in a process of its own (--scan-jobs)."""
+
+from __future__ import annotations
+
+import contextlib
+import gzip
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from multiprocessing import Pipe
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from imgur_dl import scanners
+from imgur_dl.scan import Scanner
+from tests.conftest import command, run_main
+
+pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="FIFOs and POSIX signals")
+
+
+def _links(prefix: str, count: int) -> list[str]:
+    return [f"https://imgur.com/a/{prefix}{n:05d}" for n in range(count)]
+
+
+def _export(folder: Path) -> dict[str, list[str]]:
+    """A folder of files, some compressed, one cut short, one unreadable, a symlink: each file's links."""
+    (folder / "sub").mkdir(parents=True)
+    written = {"a.txt": _links("Aa", 900), "b.json.gz": _links("Bb", 700), "sub/c.txt": _links("Cc", 1200)}
+    (folder / "a.txt").write_text("\n".join(f"see {link} now" for link in written["a.txt"]))
+    (folder / "b.json.gz").write_bytes(gzip.compress("".join(f'{{"u": "{link}"}}\n'
+                                                             for link in written["b.json.gz"]).encode()))
+    (folder / "sub" / "c.txt").write_text(" ".join([*written["sub/c.txt"], *_links("Aa", 50)]))  # (50 repeats)
+    cut = gzip.compress("".join(f"{link}\n" for link in _links("Dd", 400)).encode())
+    (folder / "sub" / "d.gz").write_bytes(cut[:len(cut) // 2])  # (cut short: said, what came before counts)
+    (folder / "sub" / "link").symlink_to(folder / "a.txt")  # (not followed: said)
+    return written
+
+
+def test_files_read_side_by_side_give_what_one_after_another_gives_and_say_it_alike(tmp_path: Path) -> None:
+    written = _export(tmp_path / "export")
+    (tmp_path / "e.txt").write_text(" ".join(_links("Ee", 300)))
+    (tmp_path / "f-journal").write_bytes(b"\xd9\xd5\x05\xf9\x20\xa1\x63\xd7" + bytes(600))  # (said, not read)
+    (tmp_path / "g" / "h").mkdir(parents=True)
+    (tmp_path / "g" / "h" / "link").symlink_to(tmp_path / "e.txt")  # (said once g is read: after f-journal's)
+    args = ("--scan", str(tmp_path / "export"), "--scan", str(tmp_path / "missing.txt"), "--scan",
+            str(tmp_path / "e.txt"), "--scan", str(tmp_path / "f-journal"), "--scan", str(tmp_path / "g"), "-g")
+    alone = run_main(*args, "--scan-jobs", "1")
+    side = run_main(*args, "--scan-jobs", "3")
+    assert (side.code, alone.code) == (2, 2), side  # (a file named that is not there: a usage error)
+    assert side.err == alone.err, side  # what the files met, in the order they were named: read alike
+    assert "cannot read on" in side.err and "missing.txt" in side.err  # (what the readers met ...)
+    # ... and what this process met, between them: a folder's symlink said once the folder was read, before the
+    # files named after it
+    assert side.err.index("export: 1 symlink not followed") < side.err.index("journal, not read") \
+        < side.err.index("g: 1 symlink not followed")
+    out = side.out.splitlines()
+    assert sorted(out) == sorted(alone.out.splitlines())
+    assert len(out) == len(set(out))  # a link two files name is given once
+    for name, links in written.items():  # each file's links in its order
+        assert [link for link in out if link in set(links)] == links, name
+    assert [link for link in out if "/Ee" in link] == _links("Ee", 300)
+
+
+def test_readers_start_only_for_several_files_and_end_with_the_scan(tmp_path: Path) -> None:
+    for name in ("a", "b", "c"):
+        (tmp_path / f"{name}.txt").write_text(" ".join(_links(name.upper() + "x", 100)))
+    scanner = Scanner()
+    before = set(_children())
+    found = list(scanners.side_by_side(iter(sorted(tmp_path.iterdir())), scanner, 2))
+    assert len(found) == scanner.stats.targets == scanner.stats.links == 300
+    assert scanner.stats.read == sum(path.stat().st_size for path in tmp_path.iterdir())
+    assert _readers_gone(before)
+
+
+def _fifo_writer(path: Path, data: bytes, done: threading.Event) -> threading.Thread:
+    """A thread that writes ``data`` into the FIFO at ``path`` and holds it open until ``done``."""
+    def write() -> None:
+        with contextlib.suppress(BrokenPipeError), path.open("wb") as fifo:  # (a reader gone: nothing to write to)
+            fifo.write(data)
+            fifo.flush()
+            done.wait(30)
+
+    thread = threading.Thread(target=write, daemon=True)
+    thread.start()
+    return thread
+
+
+@contextlib.contextmanager
+def _fifos(folder: Path, count: int) -> Iterator[tuple[list[Path], threading.Event]]:
+    """FIFOs whose writers send a link each and then hold them open (a file still being read) until released."""
+    done = threading.Event()
+    paths = []
+    threads = []
+    for n in range(count):
+        path = folder / f"pipe{n}"
+        os.mkfifo(path)
+        paths.append(path)
+        threads.append(_fifo_writer(path, f"https://imgur.com/a/Pipe{n:03d}\n".encode() * 2, done))
+    try:
+        yield paths, done
+    finally:
+        done.set()
+        for path in paths:  # (a writer still waiting for its reader to open: let it go)
+            with contextlib.suppress(OSError):
+                os.close(os.open(path, os.O_RDONLY | os.O_NONBLOCK))
+        for thread in threads:
+            thread.join(10)
+
+
+def _holders(path: Path) -> set[int]:
+    """The processes that have ``path`` open."""
+    target = os.stat(path)
+    held = set()
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        with contextlib.suppress(OSError):
+            for fd in os.listdir(f"/proc/{pid}/fd"):
+                with contextlib.suppress(OSError):
+                    st = os.stat(f"/proc/{pid}/fd/{fd}")
+                    if (st.st_dev, st.st_ino) == (target.st_dev, target.st_ino) and int(pid) != os.getpid():
+                        held.add(int(pid))
+    return held
+
+
+def _children() -> list[int]:
+    with contextlib.suppress(OSError):
+        return [int(pid) for pid in Path(f"/proc/{os.getpid()}/task/{os.getpid()}/children").read_text().split()]
+    return []
+
+
+def _eventually(condition: Any, timeout: float = 10.0) -> bool:
+    """Whether ``condition()`` holds within ``timeout`` seconds (looked at every few milliseconds)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.005)
+    return True
+
+
+def _readers_gone(before: set[int]) -> bool:
+    """Whether every reader a scan started has ended (the fork server a run starts once stays)."""
+    def gone() -> bool:
+        return all(not Path(f"/proc/{pid}").exists() or _zombie(pid) for pid in _grandchildren(before))
+    return _eventually(gone)
+
+
+def _grandchildren(before: set[int]) -> list[int]:
+    """The processes started by this one's children (a fork server's readers) since ``before``."""
+    found = []
+    for child in _children():
+        with contextlib.suppress(OSError):
+            found += [int(pid) for pid in Path(f"/proc/{child}/task/{child}/children").read_text().split()]
+    return [pid for pid in found if pid not in before]
+
+
+def _zombie(pid: int) -> bool:
+    with contextlib.suppress(OSError):
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    return True
+
+
+@pytest.mark.parametrize("how", ["ctrl-c", "killed"])
+def test_a_run_ended_leaves_no_reader_behind(tmp_path: Path, how: str) -> None:
+    # Ctrl-C at a terminal reaches the whole process group: the readers ignore it, the run ends them and says
+    # what it found. A run killed outright (SIGKILL, the OOM killer) cannot end them: each ends itself.
+    with _fifos(tmp_path, 2) as (paths, _):
+        proc = subprocess.Popen([*command(), "--scan", str(paths[0]), "--scan", str(paths[1]), "-g", "--scan-jobs",
+                                 "2"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                start_new_session=True)
+        try:
+            assert proc.stdout is not None
+            first = proc.stdout.readline()  # (a link read: the readers are reading)
+            assert _eventually(lambda: all(_holders(path) for path in paths)), "the readers never opened the FIFOs"
+            readers = set().union(*(_holders(path) for path in paths))
+            if how == "ctrl-c":
+                os.killpg(proc.pid, signal.SIGINT)
+            else:
+                os.kill(proc.pid, signal.SIGKILL)
+            out, err = proc.communicate(timeout=10)
+            assert _eventually(lambda: not any(Path(f"/proc/{pid}").exists() for pid in readers)), readers
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+    if how == "ctrl-c":
+        assert proc.returncode == 130, err
+        assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
+        printed = (first + out).splitlines()
+        # (what was read up to there is said, as for a scan of one file after another: each FIFO's link twice)
+        targets = f"{len(printed)} distinct target{'s' if len(printed) > 1 else ''}"
+        assert err.endswith(f"imgur-dl: scanned {56 * len(printed)} B: {2 * len(printed)} Imgur links, {targets}\n"
+                            "imgur-dl: interrupted\n"), err
+        assert first and len(printed) == len(set(printed))
+        assert set(printed) <= {f"https://imgur.com/a/Pipe{n:03d}" for n in range(2)}
+    else:
+        assert proc.returncode == -signal.SIGKILL
+
+
+def test_a_reader_that_dies_costs_its_file_alone(tmp_path: Path) -> None:
+    (tmp_path / "plain.txt").write_text(" ".join(_links("Zz", 100)))
+    with _fifos(tmp_path, 1) as (paths, _):
+        proc = subprocess.Popen([*command(), "--scan", str(paths[0]), "--scan", str(tmp_path / "plain.txt"), "-g",
+                                 "--scan-jobs", "2"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            assert _eventually(lambda: bool(_holders(paths[0]))), "the reader never opened the FIFO"
+            (reader,) = _holders(paths[0])
+            assert reader != proc.pid
+            os.kill(reader, signal.SIGKILL)  # (as the OOM killer ends one)
+            out, err = proc.communicate(timeout=10)
+        finally:
+            proc.kill()
+    assert proc.returncode == 1, err
+    assert set(out.splitlines()) >= set(_links("Zz", 100))
+    assert f"imgur-dl: error: {paths[0]}: the process reading it ended (killed by signal 9); what was found " \
+           "before still counts\n" in err, err
+
+
+def test_a_scan_left_before_its_end_ends_its_readers(tmp_path: Path) -> None:
+    # The Python API's caller may stop taking targets: the readers (two of them blocked on FIFOs) are ended.
+    before = set(_children())
+    with _fifos(tmp_path, 3) as (paths, _):
+        targets = scanners.side_by_side(iter(paths), Scanner(), 3)
+        assert next(targets).id.startswith("Pipe")
+        targets.close()
+        assert _readers_gone(before)
+
+
+def test_a_bug_a_reader_meets_is_that_file_s_error_or_with_debug_the_run_s(tmp_path: Path,
+                                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    # (The reader's own function, run here where the bug can be planted.)
+    (tmp_path / "a.txt").write_text("imgur.com/a/AbC1234 imgur.com/a/XyZ9876")
+
+    def spoilt(source: Any, name: str, **kwargs: Any) -> Any:
+        raise IndexError("a bug")
+
+    monkeypatch.setattr("imgur_dl.scan.opened", spoilt)
+    mine, theirs = Pipe()
+    with mine, theirs:
+        done = scanners._read(theirs, tmp_path / "a.txt", debug=False)
+        assert isinstance(done, scanners._Done)
+        assert done.errors == [(f"{tmp_path / 'a.txt'}: unexpected IndexError (a bug; --debug shows it); what was "
+                                "found before it still counts", 1)]
+        bug = scanners._read(theirs, tmp_path / "a.txt", debug=True)
+        assert isinstance(bug, scanners._Bug)
+        assert "IndexError: a bug" in bug.traceback
+        assert not mine.poll()
+
+
+@pytest.mark.parametrize(("args", "said"), [
+    (["--scan-jobs", "2", "imgur.com/a/AbC1234"], "--scan-jobs is for --scan (the files it reads at once)"),
+    (["--scan-jobs", "0", "--scan", "x"], "argument --scan-jobs: must be at least 1: 0"),
+    (["--scan-jobs", "1025", "--scan", "x"], "argument --scan-jobs: at most 1024: 1025"),
+])
+def test_scan_jobs_is_checked(args: list[str], said: str) -> None:
+    result = run_main(*args)
+    assert result.code == 2, result
+    assert said in result.err, result
