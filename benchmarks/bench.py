@@ -139,7 +139,8 @@ SCENARIOS = {
     "list-1000": Scenario("list-1000", 1, 4_000, 0.150, 4 * MB, 60 * MB, tools=("imgur-dl",), albums=1000),
 }
 # Measured apart from the scenarios above.
-EXTRA = ("hashing", "scan", "blocks", "warc", "mbox", "zip", "7z", "history", "links", "list", "fleet", "wayback")
+EXTRA = ("hashing", "scan", "folder", "blocks", "warc", "mbox", "zip", "7z", "history", "links", "list", "fleet",
+         "wayback")
 AGAINST: list[str] = []  # other checkouts whose imgur-dl the scans time too (--against)
 SMOKE = Scenario("smoke", 12, 20_000, 0.02, 4 * MB, 60 * MB, ("imgur-dl", "gallery-dl", "curl", "python-floor -j 4"))
 SMOKE_THROTTLED = Scenario("smoke-throttled", 24, 20_000, 0.02, 4 * MB, 60 * MB, ("imgur-dl", "imgur-dl -j 3"),
@@ -564,6 +565,31 @@ def scanning(runs: int, work: Path, size: int = 300 * MB) -> str:
     return "\n".join(lines) + "\n"
 
 
+def scanning_folder(runs: int, work: Path, size: int = 300 * MB, files: int = 4) -> str:
+    """``--scan`` of a folder of ``files`` dumps (the Reddit-dump-shaped text of :func:`scanning`, ``size`` bytes
+    in all, a zstd file each, as monthly dumps come): read side by side (as many at once as the machine has cores,
+    the default), one after another (``--scan-jobs 1``), against ``zstd -dc | grep`` over them."""
+    import zstandard  # noqa: PLC0415
+
+    folder = work / "dumps"
+    folder.mkdir(exist_ok=True)
+    params = zstandard.ZstdCompressionParameters.from_level(3, window_log=27, enable_ldm=True)
+    text_size = links = 0
+    for month in range(files):
+        with (folder / f"RS_2019-{month + 1:02d}.zst").open("wb") as raw, \
+                zstandard.ZstdCompressor(compression_params=params).stream_writer(raw) as out:
+            made, found = _reddit_dump(out, size // files, first=month * 100_000)  # (each month's posts its own)
+            text_size, links = text_size + made, links + found
+    one = {"imgur-dl --scan -g --scan-jobs 1": shlex.join([*_imgur_dl(), "--scan", str(folder), "-g", "-q",
+                                                           "--scan-jobs", "1"])}
+    if shutil.which("zstd") and shutil.which("grep"):
+        one["zstd -dc | grep -oE"] = f"zstd -dc --long=31 {folder}/*.zst | grep -oE 'https://i\\.imgur\\.com/[A-Za-z0-9]+\\.jpg'"
+    lines = _scan_report(runs, folder, one, f"## Scan: a folder of {files} Reddit-dump-shaped files "
+                         f"({text_size / MB:.0f} MB of text in all, zstd, --long), {links} Imgur links, "
+                         f"{os.cpu_count()} cores, {runs} runs each, medians", size=text_size, unit="text")
+    return "\n".join(lines) + "\n"
+
+
 def scanning_blocks(runs: int, work: Path, size: int = 100 * MB) -> str:
     """``--scan`` of the Reddit-dump-shaped file of :func:`scanning`, compressed in blocks, against decompressing
     | grep: with bzip2 (its default level, as ``bzip2`` writes it: each block found by its magic number and decoded
@@ -594,14 +620,14 @@ def scanning_blocks(runs: int, work: Path, size: int = 100 * MB) -> str:
     return "\n".join(report)
 
 
-def _reddit_dump(out: IO[bytes], size: int) -> tuple[int, int]:
+def _reddit_dump(out: IO[bytes], size: int, first: int = 0) -> tuple[int, int]:
     """``size`` bytes of Reddit submissions, a JSON line each, written to ``out``: one in two linking an Imgur image
     (one link per few KB), and one in six more linking one in its text, on a line of its own as Reddit's bodies do
-    (``"...\\n\\nhttps://..."``). The text's size, and its Imgur links."""
+    (``"...\\n\\nhttps://..."``); the posts numbered from ``first``. The text's size, and its Imgur links."""
     import random  # noqa: PLC0415
 
     rnd = random.Random(3)
-    text_size, links, n = 0, 0, 0
+    text_size, links, n = 0, 0, first
     # Prose that says "imgur" now and then without linking it, as comments do.
     prose = [" ".join(rnd.choice(("lorem", "ipsum", "dolor", "sit", "amet", "imgur")) for _ in range(400))
              for _ in range(64)]
@@ -1056,6 +1082,7 @@ def _extras(names: list[str], runs: int, work: Path, *, smoke: bool, listed: str
     measures: list[tuple[str, Callable[[], str]]] = [
         ("hashing", lambda: hashing(runs, work, size=small(8 * MB, 256 * MB))),
         ("scan", lambda: scanning(runs, work, size=small(4 * MB, 300 * MB))),
+        ("folder", lambda: scanning_folder(runs, work, size=small(4 * MB, 300 * MB))),
         ("blocks", lambda: scanning_blocks(runs, work, size=small(4 * MB, 100 * MB))),
         ("warc", lambda: scanning_warc(runs, work, size=small(4 * MB, 200 * MB))),
         ("mbox", lambda: scanning_mbox(runs, work, size=small(4 * MB, 200 * MB))),

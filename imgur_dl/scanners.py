@@ -32,7 +32,7 @@ from multiprocessing.context import ForkServerContext, SpawnContext
 from pathlib import Path
 
 from imgur_dl.errors import ImgurDLError, ScanError
-from imgur_dl.models import Target
+from imgur_dl.models import Kind, Target
 from imgur_dl.scan import Scanner, Stats, scan_file
 from imgur_dl.status import ExitStatus
 
@@ -56,7 +56,8 @@ def side_by_side(paths: Iterator[Path], scanner: Scanner, most: int) -> Iterator
 
 @dataclass(frozen=True)
 class _Found:
-    targets: list[Target]
+    targets: list[tuple[str, str, str, str | None]]  # each one's kind, id, URL and extension (plain tuples: a
+    #                                                   frozen dataclass is pickled by Python code, 4 times slower)
     read: int  # bytes read since the last message, links found (repeats too), and links left out as cut short
     links: int
     cut: int
@@ -170,7 +171,8 @@ class _Readers:
                 scanner.stats.read += message.read
                 scanner.stats.links += message.links
                 scanner.stats.cut += message.cut
-                for target in message.targets:
+                for kind, name, url, ext in message.targets:
+                    target = Target(Kind(kind), name, url, ext)
                     if scanner.take(target):
                         scanner.stats.targets += 1
                         yield target
@@ -231,7 +233,7 @@ def _serve(conn: Connection, lifeline: Connection, debug: bool) -> None:
 def _read(conn: Connection, path: Path, debug: bool) -> _Done | _Bug:
     """Read the file at ``path``, what it finds sent through ``conn`` before each read that may wait (and its
     counts with it: a run interrupted says what was read up to there); what it met."""
-    batch: list[Target] = []
+    batch: list[tuple[str, str, str, str | None]] = []
     sent = Stats()
 
     def found() -> _Found:
@@ -248,7 +250,7 @@ def _read(conn: Connection, path: Path, debug: bool) -> _Done | _Bug:
     scanner = Scanner(debug=debug, reading=send)
     try:
         for target in scan_file(scanner, path):
-            batch.append(target)
+            batch.append((target.kind.value, target.id, target.url, target.ext))
     except OSError:
         raise  # (a pipe the run let go of: the scan itself says its disk's errors)
     except Exception:  # (with --debug only: the run ends, as for a bug met in this process)  # noqa: BLE001
