@@ -23,7 +23,6 @@ import multiprocessing
 import os
 import signal
 import threading
-import time
 import traceback
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -114,17 +113,10 @@ class _Readers:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        for reader in self.readers:
-            reader.lifeline.close()  # (its end: the reader ends itself)
-            reader.conn.close()
-        deadline = time.monotonic() + ENDING
-        for reader in self.readers:
-            reader.process.join(max(0.0, deadline - time.monotonic()))
-            if reader.process.exitcode is None:
-                reader.process.kill()
-                reader.process.join()
-            reader.process.close()
-        self.readers.clear()
+        for reader in self.readers:  # (told at once, all of them, then waited for)
+            reader.lifeline.close()
+        for reader in list(self.readers):
+            self._end(reader)
 
     def _start(self) -> _Reader:
         conn, theirs = self.context.Pipe()
@@ -138,8 +130,28 @@ class _Readers:
         self.readers.append(reader)
         return reader
 
+    def _end(self, reader: _Reader) -> int:
+        """Let go of ``reader``, and end its process (at once, or after :data:`ENDING` seconds); its exit status
+        (a signal's number, negative)."""
+        reader.lifeline.close()  # (its end: the reader ends itself)
+        reader.conn.close()
+        reader.process.join(ENDING)
+        if reader.process.exitcode is None:
+            reader.process.kill()
+            reader.process.join()
+        code = reader.process.exitcode or 0
+        reader.process.close()
+        self.readers.remove(reader)
+        return code
+
     def run(self, paths: Iterator[Path], scanner: Scanner) -> Iterator[Target]:
         said = _Said(scanner)
+        try:
+            yield from self._run(paths, scanner, said)
+        finally:  # (an interrupted scan too says what its files met up to there)
+            said.put_in_place()
+
+    def _run(self, paths: Iterator[Path], scanner: Scanner, said: _Said) -> Iterator[Target]:
         idle: list[_Reader] = []
         busy: dict[Connection, _Reader] = {}
         index = 0
@@ -157,9 +169,9 @@ class _Readers:
                 reader = busy[conn]  # type: ignore[index]
                 try:
                     message = reader.conn.recv()
-                except EOFError:  # (it ended: killed, or out of memory)
+                except EOFError:  # (it ended: killed, or out of memory; another may take its place)
                     del busy[reader.conn]
-                    said.ended(reader)
+                    said.ended(reader, self._end(reader))
                     continue
                 if isinstance(message, _Bug):
                     raise ReaderBug(f"{reader.path}: a bug in the process that read it:\n{message.traceback}")
@@ -176,7 +188,6 @@ class _Readers:
                     if scanner.take(target):
                         scanner.stats.targets += 1
                         yield target
-        said.put_in_place()
 
 
 class _Said:
@@ -194,9 +205,7 @@ class _Said:
     def done(self, index: int, done: _Done) -> None:
         self._met[index] = ([_Met(message, ExitStatus(status)) for message, status in done.errors], done.warnings)
 
-    def ended(self, reader: _Reader) -> None:
-        reader.process.join()
-        code = reader.process.exitcode or 0
+    def ended(self, reader: _Reader, code: int) -> None:
         how = f"killed by signal {-code}" if code < 0 else f"exit status {code}"
         error = ScanError(f"{reader.path}: the process reading it ended ({how}); what was found before still counts")
         self._met[reader.index] = ([error], [])
