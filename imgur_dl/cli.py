@@ -20,7 +20,7 @@ from imgur_dl import credentials, labels, urls
 from imgur_dl.archive import DEFAULT_TABLE, MOST_FAILURES, absent, is_postgres, open_store
 from imgur_dl.choice import Choice
 from imgur_dl.clock import Clock
-from imgur_dl.defaults import DEFAULT_LEASE, environ_proxy
+from imgur_dl.defaults import DEFAULT_LEASE, DEFAULT_SCAN_JOBS, environ_proxy
 from imgur_dl.errors import (
     ArchiveUnavailable,
     Cancelled,
@@ -244,7 +244,7 @@ def _scan(names: list[str], given: Given, options: Options, env: Environment) ->
     output = None if options.get_urls else options.output  # (-g saves nothing: no folder of its to leave out)
     tally = Tally(options.no_listings)
     archive = None if options.archive is None or is_postgres(options.archive) else Path(options.archive)
-    jobs = options.scan_jobs or processes()
+    jobs = options.scan_jobs or min(processes(), DEFAULT_SCAN_JOBS)
     targets = tally.targets(given, scanned(names, scanner, stdin, output=output, archive=archive, processes=jobs))
 
     def told() -> None:

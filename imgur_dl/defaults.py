@@ -17,6 +17,9 @@ DEFAULT_WORKERS = 64  # chosen from the benchmark, safe with the adaptive thrott
 # what a CDN that serves a website takes from one visitor. The throttle makes it four times as many each
 # clean round trip in which requests did not queue.
 START_WORKERS = 6
+# Files --scan reads at once by default, at the most: a reader is a process of some 20 MB, and one reading a file
+# it must hold whole (a 7-Zip archive on a pipe) up to 256 MiB more; more than this is asked for (--scan-jobs).
+DEFAULT_SCAN_JOBS = 8
 MAX_SCAN_JOBS = 1024  # files read at once by --scan, each a process: past a machine's cores, only memory
 MAX_WORKERS = 128  # past this, more threads only cost memory and start-up (docs/benchmarks.md)
 DEFAULT_TIMEOUT = 20.0  # seconds without data before an attempt is given up

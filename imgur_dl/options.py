@@ -159,7 +159,7 @@ class Options:
     get_urls: bool = False
     json_lines: bool = False
     no_listings: bool = False  # --scan: links found to listings are counted, not read
-    scan_jobs: int | None = None  # --scan: files read at once, each in a process (None: as many as the cores)
+    scan_jobs: int | None = None  # --scan: files read at once, each in a process (None: the cores', up to a bound)
     write_metadata: bool = False
     archive: str | Path | None = field(default=None, repr=False)  # a file, or a postgresql:// URL (a password)
     archive_table: str = DEFAULT_TABLE

@@ -25,6 +25,7 @@ from imgur_dl.defaults import (
     DEFAULT_LEASE,
     DEFAULT_MAX_SIZE,
     DEFAULT_RETRIES,
+    DEFAULT_SCAN_JOBS,
     DEFAULT_TIMEOUT,
     DEFAULT_WORKERS,
     MAX_RETRIES,
@@ -391,7 +392,8 @@ def _add_scan(parser: Parser) -> argparse.Action:
                              "subreddit, a search) are counted, not read: posts and images only")
     parser.add_argument("--scan-jobs", metavar="N", type=_scan_jobs,
                         help="with --scan: files read side by side, up to N at once, each in a process of its own "
-                             "(default: as many as this machine's cores; 1 reads them one after another, in order)")
+                             f"(default: as many as this machine's cores, {DEFAULT_SCAN_JOBS} at the most; 1 reads "
+                             "them one after another, in order)")
     return scans
 
 
