@@ -334,6 +334,13 @@ class Scanner:
         """Whether ``target`` is new (given on the command line, say): it is not yielded again."""
         return self.seen.add(hash(key(target)))
 
+    def found(self, target: Target) -> bool:
+        """Whether ``target``, found, is new: then counted among the distinct targets, and to be given out."""
+        if not self.take(target):
+            return False
+        self.stats.targets += 1
+        return True
+
     def scan(self, source: BinaryIO, name: str, path: Path | None = None) -> Iterator[Target]:
         """The new targets of ``source`` (``path``: the file it is, when it is one of its own)."""
         try:
@@ -413,8 +420,7 @@ class Scanner:
             self.stats.cut += not named and link.endswith(CUT)
             for target in named:
                 self.stats.links += 1
-                if self.take(target):
-                    self.stats.targets += 1
+                if self.found(target):
                     yield target
 
 

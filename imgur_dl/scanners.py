@@ -29,11 +29,14 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from multiprocessing.context import ForkServerContext, SpawnContext
 from pathlib import Path
+from typing import TypeVar
 
 from imgur_dl.errors import ImgurDLError, ScanError
 from imgur_dl.models import Kind, Target
 from imgur_dl.scan import Scanner, Stats, scan_file
 from imgur_dl.status import ExitStatus
+
+_T = TypeVar("_T")
 
 ENDING = 5.0  # seconds a reader is given to end once told to, before it is killed
 
@@ -161,7 +164,7 @@ class _Readers:
                 reader = idle.pop() if idle else self._start()
                 reader.index, reader.path = index, path
                 said.handed(index)
-                reader.conn.send((index, str(path)))
+                reader.conn.send(str(path))
                 busy[reader.conn] = reader
                 index += 1
                 path = next(paths, None)
@@ -185,8 +188,7 @@ class _Readers:
                 scanner.stats.cut += message.cut
                 for kind, name, url, ext in message.targets:
                     target = Target(Kind(kind), name, url, ext)
-                    if scanner.take(target):
-                        scanner.stats.targets += 1
+                    if scanner.found(target):
                         yield target
 
 
@@ -211,20 +213,21 @@ class _Said:
         self._met[reader.index] = ([error], [])
 
     def put_in_place(self) -> None:
+        places = [(self._marks[index], self._met.get(index, ([], []))) for index in sorted(self._marks)]
         errors, warnings = self.scanner.errors, self.scanner.warnings
-        merged_errors: list[ImgurDLError] = []
-        merged_warnings: list[str] = []
-        at_error = at_warning = 0
-        for index in sorted(self._marks):
-            error_mark, warning_mark = self._marks[index]
-            merged_errors += errors[at_error:error_mark]
-            merged_warnings += warnings[at_warning:warning_mark]
-            at_error, at_warning = error_mark, warning_mark
-            met_errors, met_warnings = self._met.get(index, ([], []))
-            merged_errors += met_errors
-            merged_warnings += met_warnings
-        errors[:] = merged_errors + errors[at_error:]
-        warnings[:] = merged_warnings + warnings[at_warning:]
+        errors[:] = _placed(errors, [(marks[0], met[0]) for marks, met in places])
+        warnings[:] = _placed(warnings, [(marks[1], met[1]) for marks, met in places])
+
+
+def _placed(own: list[_T], theirs: list[tuple[int, list[_T]]]) -> list[_T]:
+    """``own``, with each list of ``theirs`` put in at its mark (a place in ``own``; the marks in order)."""
+    placed: list[_T] = []
+    start = 0
+    for mark, put in theirs:
+        placed += own[start:mark]
+        placed += put
+        start = mark
+    return placed + own[start:]
 
 
 def _serve(conn: Connection, lifeline: Connection, debug: bool) -> None:
@@ -233,8 +236,7 @@ def _serve(conn: Connection, lifeline: Connection, debug: bool) -> None:
     threading.Thread(target=_watch, args=(lifeline,), name="lifeline", daemon=True).start()
     try:
         while True:
-            _, name = conn.recv()
-            conn.send(_read(conn, Path(name), debug))
+            conn.send(_read(conn, Path(conn.recv()), debug))
     except (EOFError, OSError):  # (the run has let go of it, or ended)
         os._exit(0)
 
