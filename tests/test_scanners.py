@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import gzip
+import io
 import os
 import signal
 import subprocess
@@ -18,7 +19,7 @@ from typing import Any
 import pytest
 
 from imgur_dl import scanners
-from imgur_dl.scan import Scanner
+from imgur_dl.scan import Scanner, scanned
 from tests.conftest import command, run_main
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="FIFOs and POSIX signals")
@@ -70,9 +71,16 @@ def test_files_read_side_by_side_give_what_one_after_another_gives_and_say_it_al
 def test_readers_start_only_for_several_files_and_end_with_the_scan(tmp_path: Path) -> None:
     for name in ("a", "b", "c"):
         (tmp_path / f"{name}.txt").write_text(" ".join(_links(name.upper() + "x", 100)))
+    before = set(_grandchildren(set()))
+    one = scanned([str(tmp_path / "a.txt")], Scanner(), io.BytesIO(), processes=4)
+    assert next(one).id == "Ax00000"
+    assert _grandchildren(before) == []  # (one file: read in this process)
+    one.close()
     scanner = Scanner()
-    before = set(_children())
-    found = list(scanners.side_by_side(iter(sorted(tmp_path.iterdir())), scanner, 2))
+    several = scanned([str(tmp_path)], scanner, io.BytesIO(), processes=2)
+    found = [next(several)]
+    assert 1 <= len(_grandchildren(before)) <= 2  # (readers, while the scan goes on)
+    found += several
     assert len(found) == scanner.stats.targets == scanner.stats.links == 300
     assert scanner.stats.read == sum(path.stat().st_size for path in tmp_path.iterdir())
     assert _readers_gone(before)
@@ -224,7 +232,7 @@ def test_a_reader_that_dies_costs_its_file_alone(tmp_path: Path) -> None:
 
 def test_a_scan_left_before_its_end_ends_its_readers(tmp_path: Path) -> None:
     # The Python API's caller may stop taking targets: the readers (two of them blocked on FIFOs) are ended.
-    before = set(_children())
+    before = set(_grandchildren(set()))
     with _fifos(tmp_path, 3) as (paths, _):
         targets = scanners.side_by_side(iter(paths), Scanner(), 3)
         assert next(targets).id.startswith("Pipe")
