@@ -233,8 +233,7 @@ def _fleet(args: argparse.Namespace, env: Environment) -> ExitStatus:
 
 def _scan(names: list[str], given: Given, options: Options, env: Environment) -> ExitStatus:
     """``--scan``: the targets of every Imgur link in the files, fetched (or with -g listed) as they are read."""
-    from imgur_dl.scan import Scanner, scanned  # noqa: PLC0415 - only --scan needs them
-    from imgur_dl.scanners import processes  # noqa: PLC0415
+    from imgur_dl.scan import Scanner, processes, scanned  # noqa: PLC0415 - only --scan needs them
     from imgur_dl.tally import Tally  # noqa: PLC0415
 
     scanner = Scanner(debug=options.debug)

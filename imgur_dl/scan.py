@@ -500,6 +500,14 @@ def scanned(names: list[str], scanner: Scanner, stdin: BinaryIO, *, output: Path
         yield from scanner.scan(stdin, "standard input") if path is None else scan_file(scanner, path)
 
 
+def processes() -> int:
+    """The cores this process may use: the readers a scan of several files starts at the most, by default."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # (not on macOS)
+        return os.cpu_count() or 1
+
+
 def scan_file(scanner: Scanner, path: Path) -> Iterator[Target]:
     """The new targets of the file at ``path``; one that cannot be opened is noted."""
     try:

@@ -41,14 +41,6 @@ _T = TypeVar("_T")
 ENDING = 5.0  # seconds a reader is given to end once told to, before it is killed
 
 
-def processes() -> int:
-    """The cores this process may use: the readers a scan of several files starts at the most, by default."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # (not on macOS)
-        return os.cpu_count() or 1
-
-
 def side_by_side(paths: Iterator[Path], scanner: Scanner, most: int) -> Iterator[Target]:
     """The new targets of the files at ``paths``, read by up to ``most`` processes at once; what each met, and
     its counts, added to ``scanner``'s once the last is read."""
