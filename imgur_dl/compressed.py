@@ -61,6 +61,7 @@ from imgur_dl import (
     pickled,
     sevenzip,
     snss,
+    volumes,
     zstdframes,
 )
 from imgur_dl.archives import DEEPEST, TOO_DEEP, Files, Opened, TarFiles
@@ -144,6 +145,9 @@ def opened(source: IO[bytes], name: str, *, depth: int = 0, warn: Callable[[str]
     and raises :class:`ScanError` where it cannot go on."""
     if path is not None and not _regular(source):  # (a pipe with a name, a FIFO or /dev/stdin: read as one without)
         path = None
+    own = _own(source, path, name) if path is not None else None  # (its bytes where they are: its volumes', if split)
+    if isinstance(own, volumes.Volumes):  # (read as the file they were cut from, whatever the first one's length)
+        source, path = io.BufferedReader(volumes.Joined(own), PIECE), None
     try:
         head = peek(source, MAGIC_SIZE)
         kind = kind_of(head)
@@ -152,19 +156,16 @@ def opened(source: IO[bytes], name: str, *, depth: int = 0, warn: Callable[[str]
             kind = "lzma" if _decodes_as_lzma(head) else None
     except OSError as exc:
         raise ScanError.stopped(name, reason(exc)) from None
-    if kind is None and path is not None and (first := sevenzip.first_volume(path.name)) is not None:
-        raise ScanError(f"{name} is a volume of a 7-Zip archive split in several: it is read with the others when its "
-                        f"first volume ({first}) is scanned", "a later volume of a 7-Zip archive")
     if kind is None and path is not None and (tables := _leveldb(source, path, name)) is not None:
         return tables
-    if kind is None and path is not None and head.startswith(parquet.MAGIC):
-        return Parquet(OwnFile(source.fileno()), name, Expansion(name), warn=warn)  # (its pages where they are)
+    if kind is None and own is not None and head.startswith(parquet.MAGIC):
+        return Parquet(own, name, Expansion(name), warn=warn)  # (its pages where they are)
+    if kind == "7z":
+        return _seven_zip(source, head, name, _within(depth, warn), depth=depth, own=own)
     if kind in ("sqlite", "sqlite-wal", "sqlite-journal"):
         return _database(name, kind, path, Prefixed(head, source, name), inside=depth > 0, warn=warn)
     if kind == "zip":
         return zip_files(source, head, name, _within(depth, warn), depth=depth)
-    if kind == "7z":
-        return _seven_zip(source, head, name, _within(depth, warn), depth=depth, path=path)
     if kind in _UNREAD:
         raise ScanError(f"{name} is {_UNREAD[kind]}, which imgur-dl does not read (it reads zstd, gzip, xz, lzma, "
                         "bzip2, lz4, ZIP and 7-Zip): extract it, then scan what it holds")
@@ -194,14 +195,14 @@ def _decompressed(kind: str, counted: _Counting, name: str, head: bytes) -> _Dec
     return _zstd(counted, name, dictionary=head.startswith(_DICTIONARY_FRAME))
 
 
-def _seven_zip(source: IO[bytes], head: bytes, name: str, opened: Opened, *, depth: int, path: Path | None) -> Reader:
+def _seven_zip(source: IO[bytes], head: bytes, name: str, opened: Opened, *, depth: int, own: Source | None) -> Reader:
     """A 7-Zip archive's files, one after another (:mod:`imgur_dl.sevenzip`): read where they are in a file of its
-    own (at ``path``: with its later volumes, where it is the first of several), else (in a pipe, inside an archive:
+    own (``own``: with its later volumes, where it is the first of several), else (in a pipe, inside an archive:
     ``depth``) read whole into memory first, as its header is at its end; one cut short (no header) gives the text of
     its first folders, and that is said."""
     if depth > DEEPEST:
         raise ScanError(f"{name} is a 7-Zip archive {TOO_DEEP}: extract it, then scan what it holds")
-    archive = _seven_zip_archive(source, head, name, path)
+    archive = own if own is not None else _held_seven_zip(source, head, name)
     try:
         return SevenZipFiles(archive, name, opened)
     except sevenzip.Cut:
@@ -212,21 +213,28 @@ def _seven_zip(source: IO[bytes], head: bytes, name: str, opened: Opened, *, dep
         raise ScanError.stopped(name, reason(exc)) from None
 
 
-def _seven_zip_archive(source: IO[bytes], head: bytes, name: str, path: Path | None) -> Source:
-    """A 7-Zip archive's bytes, read where they are asked: in its file of its own (``path``), with its later volumes
-    where it is the first of several; else (a pipe, inside an archive) read whole into memory, up to
+def _held_seven_zip(source: IO[bytes], head: bytes, name: str) -> Source:
+    """A 7-Zip archive that is not a file of its own (a pipe, inside an archive), read whole into memory, up to
     :data:`imgur_dl.sevenzip.MOST`."""
-    if path is not None:
-        try:
-            parts = sevenzip.volumes(path)
-            return sevenzip.Volumes(parts) if len(parts) > 1 else OwnFile(source.fileno())
-        except OSError as exc:  # (a volume gone, or unreadable, since the folder was read)
-            raise ScanError.stopped(name, reason(exc)) from None
     image = peek(Prefixed(head, source, name), sevenzip.MOST + 1)
     if len(image) > sevenzip.MOST:
         raise ScanError(f"{name} is a 7-Zip archive larger than imgur-dl reads whole ({sevenzip.MOST:,} bytes) where "
                         "it is not a file of its own (in a pipe, inside an archive): save it, then scan the file")
     return Held(image)
+
+
+def _own(source: IO[bytes], path: Path, name: str) -> Source:
+    """The bytes of the file ``source`` (at ``path``), read where they are asked: its own, or where it is the first
+    volume of several (:mod:`imgur_dl.volumes`), theirs, as the one file they were cut from; a later volume is said
+    to be read with its first, where that one is beside it."""
+    if (first := volumes.first_volume(path)) is not None:
+        raise ScanError(f"{name} is a volume of a file split in several: it is read with the others when its first "
+                        f"volume ({first}) is scanned", "a later volume of a file split in several")
+    try:
+        parts = volumes.volumes(path)
+        return volumes.Volumes(parts) if len(parts) > 1 else OwnFile(source.fileno())
+    except OSError as exc:  # (a volume gone, or unreadable, since the folder was read)
+        raise ScanError.stopped(name, reason(exc)) from None
 
 
 def _regular(source: IO[bytes]) -> bool:

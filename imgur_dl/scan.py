@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import BinaryIO
 from urllib.parse import unquote
 
-from imgur_dl import markup, sevenzip
+from imgur_dl import markup, volumes
 from imgur_dl.compressed import opened
 from imgur_dl.errors import FileStopped, ImgurDLError, ScanError, UsageError, bug, reason
 from imgur_dl.hashset import HashSet
@@ -564,8 +564,8 @@ def _files(path: Path, scanner: Scanner, output: Path | None) -> Iterator[Path]:
         folders[:] = sorted(f for f in folders if skip is None or (Path(folder) / f).resolve() != skip)
         for name in sorted(files):
             file = Path(folder) / name
-            if (first := sevenzip.first_volume(name)) is not None and first in files:
-                continue  # (a later volume of a 7-Zip archive: read with its first)
+            if volumes.first_volume(file) is not None:
+                continue  # (a later volume of a file split in several, its first beside it: read with that one)
             if os.path.islink(file):  # noqa: PTH114
                 symlinks += 1
             elif os.path.isfile(file):  # noqa: PTH113

@@ -18,23 +18,18 @@ zeros): its folders' text is read from the first as LZMA2's or LZMA's (7-Zip's w
 without the files' names, and that it was cut is said. An archive whose header is spoilt is said, and not read.
 
 Its header is at its end: an archive of its own is read where it is, by offset (split in volumes, ``name.7z.001``
-and on, all of them as one); one in a pipe, compressed or inside another archive is read whole into memory, up to
-:data:`MOST`.
+and on, all of them as one: :mod:`imgur_dl.volumes`); one in a pipe, compressed or inside another archive is read
+whole into memory, up to :data:`MOST`.
 """
 
 from __future__ import annotations
 
-import bisect
-import contextlib
 import lzma
-import os
-import re
 import struct
 import zlib
 from collections import Counter
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import IO, cast
 
 from imgur_dl.archives import NAMELESS, Files, Opened
@@ -68,62 +63,10 @@ _ENCODINGS = 4  # headers encoded inside each other, at the most (7-Zip writes o
  _NAME) = range(0x12)
 _ENCODED_HEADER = 0x17
 CUT = "cut short: its header, at its end, is missing"
-_VOLUME = re.compile(r"(.+\.7z)\.(\d{3,})", re.IGNORECASE)  # a volume's name, as 7-Zip gives it: name.7z.001
 
 
 class Cut(Spoilt):
     """The archive stops before its header."""
-
-
-class Volumes:
-    """An archive split into volumes (``name.7z.001``, ``.002``...: 7-Zip's ``-v``, each the next of its bytes), read
-    as one file, where it is asked (the volumes' files are opened read-only, and closed with it)."""
-
-    def __init__(self, paths: list[Path]) -> None:
-        self.fds: list[int] = []
-        self.ends: list[int] = []  # where each volume ends, in the whole
-        for n, path in enumerate(paths):
-            self.fds.append(os.open(path, os.O_RDONLY | (os.O_NOFOLLOW if n else 0)))  # (as volumes() found them)
-            self.ends.append((self.ends[-1] if self.ends else 0) + os.fstat(self.fds[-1]).st_size)
-        self.size = self.ends[-1]
-
-    def at(self, offset: int, size: int) -> bytes:
-        pieces, end = [], min(offset + size, self.size)
-        volume = bisect.bisect_right(self.ends, offset)
-        while offset < end:
-            start = self.ends[volume - 1] if volume else 0
-            piece = os.pread(self.fds[volume], min(end, self.ends[volume]) - offset, offset - start)
-            if not piece:  # (a volume shorter now than when it was opened)
-                break
-            pieces.append(piece)
-            offset += len(piece)
-            volume = bisect.bisect_right(self.ends, offset)
-        return b"".join(pieces)
-
-    def __del__(self) -> None:
-        for fd in self.fds:
-            with contextlib.suppress(OSError):
-                os.close(fd)
-
-
-def volumes(path: Path) -> list[Path]:
-    """The volumes of the archive whose first volume is ``path`` (``name.7z.001``: it and each next one beside it, in
-    turn, as 7-Zip names them; a symlink beside it is not followed, as none is in a folder scanned); ``[path]`` where
-    it is no first volume."""
-    match = _VOLUME.fullmatch(path.name)
-    if match is None or int(match[2]) != 1:
-        return [path]
-    found = [path]
-    while (later := path.with_name(f"{match[1]}.{len(found) + 1:0{len(match[2])}d}")).is_file() and \
-            not later.is_symlink():
-        found.append(later)
-    return found
-
-
-def first_volume(name: str) -> str | None:
-    """The name of the first volume of the archive a later volume named ``name`` is of (None: it is not one)."""
-    match = _VOLUME.fullmatch(name)
-    return None if match is None or int(match[2]) < 2 else f"{match[1]}.{1:0{len(match[2])}d}"
 
 
 @dataclass(slots=True)

@@ -123,8 +123,8 @@ def test_an_archive_in_volumes_is_read_from_its_first_and_the_others_are_not_rea
     assert folder.errors == []
     later = run_main("--scan", str(paths[1]), "-g")
     assert later.code == 1
-    assert later.errors == [f"imgur-dl: error: {paths[1]} is a volume of a 7-Zip archive split in several: it is "
-                            "read with the others when its first volume (v.7z.001) is scanned"]
+    assert later.errors == [f"imgur-dl: error: {paths[1]} is a volume of a file split in several: it is read with "
+                            "the others when its first volume (v.7z.001) is scanned"]
     moved = paths[2].rename(tmp_path / "elsewhere")  # (a symlink in its place: not followed, as none is in a scan)
     paths[2].symlink_to(moved)
     linked = run_main("--scan", str(paths[0]), "-g")
@@ -151,17 +151,6 @@ def test_a_header_s_numbers_read_as_7zip_writes_them(values: list[int]) -> None:
     cursor = sevenzip._Cursor(b"".join(map(_written, values)))
     assert [cursor.number() for _ in values] == values
     assert cursor.at == len(cursor.data)
-
-
-@settings(max_examples=60, deadline=None)
-@given(cuts=st.lists(st.integers(1, 1392), max_size=6, unique=True), offset=st.integers(0, 1400),
-       size=st.integers(0, 1400))
-def test_volumes_read_as_the_whole_they_were_cut_from(tmp_path_factory: pytest.TempPathFactory, cuts: list[int],
-                                                      offset: int, size: int) -> None:
-    data = _archive("lzma2")
-    volumes = sevenzip.Volumes(_split(data, tmp_path_factory.mktemp("v"), sorted(cuts)))
-    assert volumes.size == len(data)
-    assert volumes.at(offset, size) == data[offset:offset + size]
 
 
 def test_a_7z_on_a_pipe_and_inside_a_zip_is_read(expected: set[str]) -> None:

@@ -1,0 +1,171 @@
+"""A file split in volumes (``dump.zst.001``, ``.002``..., as 7-Zip's ``-v`` and HJSplit cut any file) scanned as the
+one file it was cut from: from its first volume, the others not read again."""
+
+from __future__ import annotations
+
+import bz2
+import gzip
+import io
+import json
+import lzma
+import os
+import tarfile
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import zstandard
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from imgur_dl import volumes
+from imgur_dl.scan import Scanner, scan_file
+from tests.conftest import run_main
+
+
+def _dump(count: int = 300) -> tuple[bytes, set[str]]:
+    """Newline-delimited JSON as a Reddit dump's: every third post links an Imgur album."""
+    lines = [json.dumps({"id": f"t3_{n}", "title": "x" * (n % 97), "url": f"https://imgur.com/a/A{n:06d}"
+                         if n % 3 == 0 else f"https://example.com/{n}"}) for n in range(count)]
+    return ("\n".join(lines) + "\n").encode(), {f"A{n:06d}" for n in range(0, count, 3)}
+
+
+def _zipped(data: bytes) -> bytes:
+    held = io.BytesIO()
+    with zipfile.ZipFile(held, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("export/posts.json", data)
+    return held.getvalue()
+
+
+def _tarred(data: bytes) -> bytes:
+    held = io.BytesIO()
+    with tarfile.open(fileobj=held, mode="w:gz") as archive:
+        member = tarfile.TarInfo("export/posts.json")
+        member.size = len(data)
+        archive.addfile(member, io.BytesIO(data))
+    return held.getvalue()
+
+
+# A file of each kind as it is named, made of the dump.
+KINDS: dict[str, Callable[[bytes], bytes]] = {
+    "RS_2019-01.ndjson": bytes, "RS_2019-01.zst": zstandard.ZstdCompressor().compress, "RS_2019-01.json.gz":
+    gzip.compress, "RS_2019-01.json.xz": lzma.compress, "RS_2019-01.json.bz2": bz2.compress, "export.zip": _zipped,
+    "export.tar.gz": _tarred}
+DUMP, IDS = _dump()
+
+
+def _split(data: bytes, folder: Path, name: str, cuts: list[int], digits: int = 3) -> list[Path]:
+    """``data`` in volumes cut at ``cuts``, as 7-Zip's -v names them (``name.001``, ``.002``...)."""
+    ends = [0, *sorted(cuts), len(data)]
+    paths = [folder / f"{name}.{n:0{digits}d}" for n in range(1, len(ends))]
+    for path, start, end in zip(paths, ends, ends[1:], strict=False):
+        path.write_bytes(data[start:end])
+    return paths
+
+
+def _scanned(path: Path) -> tuple[set[str], list[str], list[str]]:
+    """The ids the file at ``path`` names, the errors and the warnings its scan met (a bug raised, not said)."""
+    scanner = Scanner(debug=True)
+    found = {target.id for target in scan_file(scanner, path)}
+    return found, [str(e) for e in scanner.errors], scanner.warnings
+
+
+@settings(max_examples=40, deadline=None)
+@given(kind=st.sampled_from(sorted(KINDS)), cuts=st.lists(st.floats(0, 1), max_size=4))
+def test_a_file_cut_anywhere_in_volumes_gives_every_link_the_whole_gives(
+        kind: str, cuts: list[float], tmp_path_factory: pytest.TempPathFactory) -> None:
+    data = KINDS[kind](DUMP)
+    paths = _split(data, tmp_path_factory.mktemp("v"), kind, [int(cut * len(data)) for cut in cuts])
+    assert _scanned(paths[0]) == (IDS, [], [])  # (cut inside its magic number, or a first volume left empty, too)
+
+
+def test_a_folder_of_volumes_gives_each_link_once_and_a_later_volume_named_alone_is_said(tmp_path: Path) -> None:
+    data = zstandard.ZstdCompressor().compress(DUMP)
+    paths = _split(data, tmp_path, "RS_2019-01.zst", [len(data) // 3, 2 * len(data) // 3])
+    (tmp_path / "notes.md").write_text("see https://imgur.com/a/Notes12\n")
+    folder = run_main("--scan", str(tmp_path), "-g")
+    assert folder.code == 0, folder
+    assert {line.rsplit("/", 1)[-1] for line in folder.out.splitlines()} == IDS | {"Notes12"}
+    assert len(folder.out.splitlines()) == len(IDS) + 1
+    assert folder.errors == [], folder
+    later = run_main("--scan", str(paths[1]), "-g")
+    assert (later.code, later.out) == (1, "")
+    assert later.errors == [f"imgur-dl: error: {paths[1]} is a volume of a file split in several: it is read with the "
+                            "others when its first volume (RS_2019-01.zst.001) is scanned"]
+
+
+def test_a_later_volume_without_its_first_beside_it_is_read_as_it_is(tmp_path: Path) -> None:
+    paths = _split(DUMP, tmp_path, "RS_2019-01.ndjson", [len(DUMP) // 2])
+    paths[0].unlink()  # (only the second half was kept: its own links are still there to be found)
+    found, errors, _ = _scanned(paths[1])
+    assert errors == []
+    assert 0 < len(found) < len(IDS) and found < IDS
+    paths[0].symlink_to(tmp_path / "elsewhere")  # (a symlink in the first's place: no first volume a scan reads)
+    assert _scanned(paths[1])[1] == []
+
+
+@pytest.mark.parametrize(("name", "joined"), [
+    ("RS_2019-01.zst.001", True), ("RS_2019-01.ZST.001", True), ("export.tar.gz.0001", True),
+    ("dump.7z.001", True), ("photos.2023.001", False), ("README.001", False), ("dump.zst.01", False),
+    ("dump.zst.002", False)])
+def test_only_a_first_volume_s_name_with_its_file_s_extension_is_joined_to_the_next(name: str, joined: bool,
+                                                                                    tmp_path: Path) -> None:
+    first = tmp_path / name
+    stem, number = name.rsplit(".", 1)
+    second = tmp_path / f"{stem}.{int(number) + 1:0{len(number)}d}"
+    first.write_bytes(b"a")
+    second.write_bytes(b"b")
+    assert volumes.volumes(first) == ([first, second] if joined else [first])
+
+
+def test_a_symlink_or_a_gap_ends_the_volumes(tmp_path: Path) -> None:
+    paths = _split(DUMP, tmp_path, "d.json", [100, 200, 300])
+    paths[2].rename(tmp_path / "moved")
+    paths[2].symlink_to(tmp_path / "moved")
+    assert volumes.volumes(paths[0]) == paths[:2]
+    paths[2].unlink()
+    assert volumes.volumes(paths[0]) == paths[:2]  # (the fourth, after the gap, is not taken for the third)
+    assert volumes.first_volume(paths[3]) == "d.json.001"
+
+
+@settings(max_examples=60, deadline=None)
+@given(cuts=st.lists(st.integers(0, 1000), max_size=6), offset=st.integers(0, 1100), size=st.integers(0, 1100),
+       reads=st.lists(st.integers(1, 400), min_size=1, max_size=8))
+def test_volumes_read_as_the_whole_they_were_cut_from(tmp_path_factory: pytest.TempPathFactory, cuts: list[int],
+                                                      offset: int, size: int, reads: list[int]) -> None:
+    data = bytes(range(256)) * 4
+    whole = volumes.Volumes(_split(data, tmp_path_factory.mktemp("v"), "v.bin", cuts))
+    assert whole.size == len(data)
+    assert whole.at(offset, size) == data[offset:offset + size]
+    joined = volumes.Joined(whole)
+    assert joined.seek(offset) == offset
+    got = b"".join(joined.read(n) for n in reads)
+    assert got == data[offset:offset + sum(reads)]
+    assert joined.tell() == offset + len(got)  # (past its end, as a file is, where it was sought there)
+    assert joined.seek(-3, os.SEEK_END) == len(data) - 3
+    assert joined.read() == data[-3:]
+
+
+def test_a_volume_replaced_while_it_is_read_is_said_not_read(tmp_path: Path) -> None:
+    data = zstandard.ZstdCompressor().compress(DUMP)
+    paths = _split(data, tmp_path, "RS_2019-01.zst", [len(data) // 2])
+    whole = volumes.Volumes(paths)
+    paths[1].unlink()  # (another file in its place, the same length: not the one counted)
+    paths[1].write_bytes(data[len(data) // 2:])
+    with pytest.raises(OSError, match="a volume was replaced while it was read"):
+        whole.at(0, len(data))
+
+
+def test_a_file_in_a_thousand_volumes_is_read_with_one_of_them_open_at_a_time(tmp_path: Path) -> None:
+    data = gzip.compress(DUMP)
+    paths = _split(data, tmp_path, "d.json.gz", list(range(1, 1001)), digits=4)
+    open_before = len(os.listdir("/proc/self/fd"))
+    whole = volumes.Volumes(paths)
+    assert len(os.listdir("/proc/self/fd")) == open_before + 1
+    joined = volumes.Joined(whole)
+    assert joined.read(len(data) // 2) + joined.read() == data
+    assert len(os.listdir("/proc/self/fd")) == open_before + 1
+    joined.close()
+    assert len(os.listdir("/proc/self/fd")) == open_before
+    assert _scanned(paths[0]) == (IDS, [], [])
