@@ -247,10 +247,11 @@ def _scan(names: list[str], given: Given, options: Options, env: Environment) ->
     targets = tally.targets(given, scanned(names, scanner, stdin, output=output, archive=archive, processes=jobs))
 
     def told() -> None:
-        """What the scan met, once it is over (before a run's summary, which stays the last line)."""
-        for error in scanner.errors:
+        """What the scan met, once it is over (before a run's summary, which stays the last line); or up to there,
+        once it is interrupted (what its readers met is put in place as it comes: the lists are copied first)."""
+        for error in list(scanner.errors):
             _error(env, str(error))
-        for warning in scanner.warnings:
+        for warning in list(scanner.warnings):
             writer(env.stderr)(printable(WARNING_PREFIX + warning))
         if not options.quiet:
             for line in tally.lines(scanner.stats, options.choice.choosing()):

@@ -29,21 +29,18 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from multiprocessing.context import ForkServerContext, SpawnContext
 from pathlib import Path
-from typing import TypeVar
 
 from imgur_dl.errors import ImgurDLError, ScanError
 from imgur_dl.models import Kind, Target
 from imgur_dl.scan import Scanner, Stats, scan_file
 from imgur_dl.status import ExitStatus
 
-_T = TypeVar("_T")
-
 ENDING = 5.0  # seconds a reader is given to end once told to, before it is killed
 
 
 def side_by_side(paths: Iterator[Path], scanner: Scanner, most: int) -> Iterator[Target]:
-    """The new targets of the files at ``paths``, read by up to ``most`` processes at once; what each met, and
-    its counts, added to ``scanner``'s once the last is read."""
+    """The new targets of the files at ``paths``, read by up to ``most`` processes at once; what each met added to
+    ``scanner``'s as each is done, and its counts as they come."""
     with _Readers(scanner.debug, most) as readers:
         yield from readers.run(paths, scanner)
 
@@ -141,12 +138,6 @@ class _Readers:
 
     def run(self, paths: Iterator[Path], scanner: Scanner) -> Iterator[Target]:
         said = _Said(scanner)
-        try:
-            yield from self._run(paths, scanner, said)
-        finally:  # (an interrupted scan too says what its files met up to there)
-            said.put_in_place()
-
-    def _run(self, paths: Iterator[Path], scanner: Scanner, said: _Said) -> Iterator[Target]:
         idle: list[_Reader] = []
         busy: dict[Connection, _Reader] = {}
         index = 0
@@ -185,41 +176,33 @@ class _Readers:
 
 
 class _Said:
-    """What the readers met, kept until the scan is over, then put among what this process met (a folder's
-    symlinks not followed, say) where a scan of one file after another would have said it."""
+    """What the readers met, put among what this process met (a folder's symlinks not followed, say) where a scan of
+    one file after another would have said it, as each file is done: what a scan interrupted had met is in place
+    whenever it is said."""
 
     def __init__(self, scanner: Scanner) -> None:
         self.scanner = scanner
-        self._marks: dict[int, tuple[int, int]] = {}  # a file's place: what this process had said when it was handed
-        self._met: dict[int, tuple[list[ImgurDLError], list[str]]] = {}
+        self._marks: dict[int, tuple[int, int]] = {}  # a file not done yet (its place): where what it met goes
 
     def handed(self, index: int) -> None:
         self._marks[index] = (len(self.scanner.errors), len(self.scanner.warnings))
 
     def done(self, index: int, done: _Done) -> None:
-        self._met[index] = ([_Met(message, ExitStatus(status)) for message, status in done.errors], done.warnings)
+        self._put(index, [_Met(message, ExitStatus(status)) for message, status in done.errors], done.warnings)
 
     def ended(self, reader: _Reader, code: int) -> None:
         how = f"killed by signal {-code}" if code < 0 else f"exit status {code}"
         error = ScanError(f"{reader.path}: the process reading it ended ({how}); what was found before still counts")
-        self._met[reader.index] = ([error], [])
+        self._put(reader.index, [error], [])
 
-    def put_in_place(self) -> None:
-        places = [(self._marks[index], self._met.get(index, ([], []))) for index in sorted(self._marks)]
-        errors, warnings = self.scanner.errors, self.scanner.warnings
-        errors[:] = _placed(errors, [(marks[0], met[0]) for marks, met in places])
-        warnings[:] = _placed(warnings, [(marks[1], met[1]) for marks, met in places])
-
-
-def _placed(own: list[_T], theirs: list[tuple[int, list[_T]]]) -> list[_T]:
-    """``own``, with each list of ``theirs`` put in at its mark (a place in ``own``; the marks in order)."""
-    placed: list[_T] = []
-    start = 0
-    for mark, put in theirs:
-        placed += own[start:mark]
-        placed += put
-        start = mark
-    return placed + own[start:]
+    def _put(self, index: int, errors: list[ImgurDLError], warnings: list[str]) -> None:
+        """What the file at ``index`` met, put at its marks; those of the files after it (at or past them) moved on."""
+        at_errors, at_warnings = self._marks.pop(index)
+        self.scanner.errors[at_errors:at_errors] = errors
+        self.scanner.warnings[at_warnings:at_warnings] = warnings
+        for later, (e, w) in self._marks.items():
+            if later > index:
+                self._marks[later] = (e + len(errors), w + len(warnings))
 
 
 def _serve(conn: Connection, lifeline: Connection, debug: bool) -> None:

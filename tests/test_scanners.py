@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from imgur_dl import scanners
+from imgur_dl.cli import Environment, main
 from imgur_dl.scan import Scanner, scanned
 from tests.conftest import command, run_main
 
@@ -209,6 +210,50 @@ def test_a_run_ended_leaves_no_reader_behind(tmp_path: Path, how: str) -> None:
         assert ended == "imgur-dl: interrupted", err
     else:
         assert proc.returncode == -signal.SIGKILL
+
+
+def test_what_the_readers_met_is_said_by_a_scan_interrupted_while_a_link_is_printed(tmp_path: Path) -> None:
+    # Ctrl-C may come while the run prints a link, not only while it waits for the next: what the readers had met
+    # up to there is said all the same. (The second FIFO is handed to the reader that was done with the missing
+    # file: once its link is printed, that reader's error has been taken.)
+    missing = tmp_path / "missing.txt"
+
+    class Interrupted(io.StringIO):
+        def write(self, text: str) -> int:
+            if "Pipe" in text and "Pipe" in self.getvalue():
+                raise KeyboardInterrupt
+            return super().write(text)
+
+    with _fifos(tmp_path, 2) as (paths, _):
+        out, err = Interrupted(), io.StringIO()
+        names = ["--scan", str(missing), "--scan", str(paths[0]), "--scan", str(paths[1])]
+        code = main([*names, "-g", "--scan-jobs", "2"],
+                    Environment(stdin=io.StringIO(), stdout=out, stderr=err, environ=dict(os.environ)))
+    assert code == 130
+    assert err.getvalue().splitlines() == [f"imgur-dl: error: cannot scan {missing}: No such file or directory",
+                                           "imgur-dl: scanned 112 B: 4 Imgur links, 2 distinct targets",
+                                           "imgur-dl: interrupted"], err.getvalue()
+
+
+def test_what_a_file_met_is_said_in_its_place_when_a_later_file_was_done_first(tmp_path: Path) -> None:
+    # The first file (a gzip file cut short, on a FIFO held open) is done after the second (missing): its error is
+    # said first all the same, as one file after another says them, and the second's is said the moment it is done.
+    fifo, missing, done = tmp_path / "first.gz", tmp_path / "missing.txt", threading.Event()
+    os.mkfifo(fifo)
+    writer = _fifo_writer(fifo, gzip.compress(b"https://imgur.com/a/Pipe000 " * 50)[:-20], done)
+    scanner = Scanner()
+    found: list[str] = []
+    reading = threading.Thread(target=lambda: found.extend(t.id for t in scanned([str(fifo), str(missing)], scanner,
+                                                                                  io.BytesIO(), processes=2)))
+    reading.start()
+    try:
+        assert _eventually(lambda: len(scanner.errors) == 1), "the missing file was never said"
+    finally:
+        done.set()
+        writer.join(10)
+        reading.join(10)
+    assert [str(e).split(":")[0] for e in scanner.errors] == [str(fifo), f"cannot scan {missing}"], scanner.errors
+    assert found == ["Pipe000"]
 
 
 def test_a_reader_that_dies_costs_its_file_alone(tmp_path: Path) -> None:
