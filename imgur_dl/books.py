@@ -34,6 +34,7 @@ class _Book:
     opened: bool  # its folder is open (some file was to be fetched)
     metadata: str = METADATA_NAME  # its album.json's name in its folder (--write-metadata)
     failed: str | None = None  # why its first failed file failed
+    kept: int = 0  # its files saved or found saved
     results: list[Result] = field(default_factory=list)  # kept only for --write-metadata
     before: dict[str, dict[str, Any]] | None = None  # what its earlier album.json said of its files, once read
 
@@ -108,6 +109,7 @@ class Books:
                                     result.source, result.sha256))
         if result.status is Status.FAILED and book.failed is None:
             book.failed = f"{result.job.media.id}: {result.error}"
+        book.kept += result.status is not Status.FAILED
         if self.write_metadata:
             book.results.append(result)
         return result, self._finished(book, 1)
@@ -181,6 +183,8 @@ class Books:
             except (OSError, DownloadError) as exc:
                 self.error(f"{album.id}: cannot write {book.folder / name}: {reason(exc)}")
                 written = False
+        if book.opened and not book.kept:  # (every file failed: the folder made for them is not left empty)
+            self.folders.tidy(book.folder)
         if self.archive is not None and album.is_album and book.failed is None:
             self.archive.add(Record(Entry.ALBUM, album.id, None, str(book.folder)))
         self.give_back(album, book.failed)

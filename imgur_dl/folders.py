@@ -71,6 +71,7 @@ class Folders:
         self.name_max = name_max  # the bytes a name may have there (:func:`name_max`)
         self.calendar = calendar  # seconds since the epoch, to judge the age of what was left (:func:`sweep`)
         self._swept = HashSet()  # the folders written into this run, each swept once (a 64-bit hash a folder)
+        self._made = HashSet()  # the folders this run made (a hash each)
         self._fds: dict[Path, int] = {}
         self._holders: dict[Path, int] = {}
         self._idle: OrderedDict[Path, None] = OrderedDict()  # open, held by none: the least recently used first
@@ -199,6 +200,7 @@ class Folders:
                 if create:
                     with contextlib.suppress(FileExistsError):
                         os.mkdir(part, 0o777, dir_fd=current)
+                        self._made.add(hash(self.root.joinpath(*relative.parts[: n + 1])))
                 child = os.open(part, _DIR_FLAGS, dir_fd=current)
             except OSError as exc:
                 let_go(current)
@@ -236,6 +238,29 @@ class Folders:
         if not failed:
             return set(), why
         return {path for path, name in names.items() if failed.intersection((Path(name), *Path(name).parents))}, why
+
+    def tidy(self, folder: Path) -> None:
+        """``folder``, and each folder above it below the root, removed where this run made it, it is empty, and
+        nothing of this run is using it: an album whose every file failed leaves no folder behind. (One that holds
+        anything, a part file to resume included, stays; one another album of this run writes into later is made
+        again then.)"""
+        with self._lock:
+            while folder != self.root and self.root in folder.parents and hash(folder) in self._made \
+                    and folder not in self._holders:
+                if (fd := self._fds.pop(folder, None)) is not None:
+                    self._idle.pop(folder, None)
+                    let_go(fd)
+                try:
+                    parent = self._opened(folder.parent, create=False)
+                except FolderError:
+                    return
+                try:
+                    os.rmdir(folder.name, dir_fd=parent)
+                except OSError:  # (not empty: another process's files, or ours; gone already)
+                    return
+                finally:
+                    let_go(parent)
+                folder = folder.parent
 
     def close(self) -> None:
         """Every descriptor closed (once no file is written any more)."""

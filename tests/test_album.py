@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
 
+from imgur_dl.folders import Folders
 from tests.conftest import files_under, run_main
 from tests.standin import Fault, Imgur
 
@@ -264,3 +266,71 @@ def test_album_json_names_the_url_each_file_was_fetched_from(imgur: Imgur, tmp_p
         items = json.loads((out / "AbC1234" / "album.json").read_text())["items"]
         assert [item["url"] for item in items] == [f"https://i.imgur.com/{album.images[0].id}.jpeg", url]
         assert [item["size"] for item in items] == [len(album.images[0].data), len(gif.data if refused else gif.mp4)]
+
+
+def _tree(root: Path) -> list[str]:
+    return sorted(str(p.relative_to(root)) for p in root.rglob("*"))
+
+
+def test_an_album_whose_every_file_failed_leaves_no_folder_it_made(imgur: Imgur, tmp_path: Path) -> None:
+    # Its folders, made for files that never came, are taken away again (up to the output folder, which stays);
+    # those of an album that saved a file, and one an earlier run made, stay.
+    imgur.add_album("AbC1234", count=2, title="Gone")
+    kept = imgur.add_album("DeF5678", count=2)
+    imgur.faults.append(Fault("status", path="/Ab.*", status=404))
+    out = tmp_path / "out"
+    result = run_main("-o", str(out), "--dir", "{album_id}/{album_title}", "imgur.com/a/AbC1234", "imgur.com/a/DeF5678")
+    assert result.code == 1, result
+    assert "2 saved, 0 skipped, 2 failed" in result.err
+    assert _tree(out) == ["DeF5678", "DeF5678/_", *(f"DeF5678/_/00{n}-{image.id}.jpg"
+                                                    for n, image in enumerate(kept.images, 1))]
+    (out / "AbC1234" / "Gone").mkdir(parents=True)  # (there before the run: not the run's to take away)
+    again = run_main("-o", str(out), "--dir", "{album_id}/{album_title}", "imgur.com/a/AbC1234")
+    assert again.code == 1, again
+    assert (out / "AbC1234" / "Gone").is_dir()
+
+
+def test_a_failed_album_s_folder_stays_where_it_holds_something(imgur: Imgur, tmp_path: Path) -> None:
+    # A part file to resume (the connection dropped each time), or the album.json asked for, keeps it.
+    imgur.add_album("AbC1234", count=1, size=100_000)
+    imgur.faults.append(Fault("reset", path="/Ab.*", after=50_000))
+    result = run_main("-o", str(tmp_path), "--retries", "0", "imgur.com/a/AbC1234")
+    assert result.code == 1, result
+    assert [p.name.endswith(".part") for p in (tmp_path / "AbC1234").iterdir()] == [True]
+    imgur.add_album("DeF5678", count=1)
+    imgur.faults.append(Fault("status", path="/De.*", status=404))
+    result = run_main("-o", str(tmp_path), "--write-metadata", "imgur.com/a/DeF5678")
+    assert result.code == 1, result
+    assert _tree(tmp_path / "DeF5678") == ["album.json"]
+
+
+def test_an_album_that_failed_takes_away_no_folder_another_album_of_the_run_writes_into(imgur: Imgur,
+                                                                                         tmp_path: Path) -> None:
+    # Two albums into one folder (a template that names them alike): the one that fails first does not leave the
+    # other without its folder.
+    imgur.add_album("AbC1234", count=2)
+    kept = imgur.add_album("DeF5678", count=3)
+    imgur.faults.append(Fault("status", path="/Ab.*", status=404))
+    result = run_main("-o", str(tmp_path), "--dir", "shared", "-j", "1", "imgur.com/a/AbC1234", "imgur.com/a/DeF5678")
+    assert result.code == 1, result
+    assert "3 saved, 0 skipped, 2 failed" in result.err
+    assert _tree(tmp_path) == ["shared", *(f"shared/00{n}-{image.id}.jpg" for n, image in enumerate(kept.images, 1))]
+
+
+def test_only_the_empty_folders_this_run_made_and_no_one_uses_are_taken_away(tmp_path: Path) -> None:
+    tree = Folders(tmp_path / "out")
+    (tmp_path / "out" / "before").mkdir(parents=True)
+    for folder in ("a/b/c", "before/d", "held/e", "full/f"):
+        tree.ready(tmp_path / "out" / folder)  # (made, then left open for the files to come)
+    with tree.using(tmp_path / "out" / "full") as fd:
+        os.close(os.open("x.jpg", os.O_WRONLY | os.O_CREAT, dir_fd=fd))
+    held = tree.hold(tmp_path / "out" / "held" / "e")
+    for folder in ("a/b/c", "before/d", "held/e", "full/f", "before"):
+        tree.tidy(tmp_path / "out" / folder)
+    assert _tree(tmp_path) == ["out", "out/before", "out/full", "out/full/x.jpg", "out/held", "out/held/e"]
+    tree.release(tmp_path / "out" / "held" / "e")
+    os.close(os.open("y.jpg", os.O_WRONLY | os.O_CREAT, dir_fd=held))  # (still open: written into as it was)
+    with tree.using(tmp_path / "out" / "a" / "b" / "c") as fd:  # (made again for a later use: not the one taken away)
+        os.close(os.open("z.jpg", os.O_WRONLY | os.O_CREAT, dir_fd=fd))
+    assert (tmp_path / "out" / "a" / "b" / "c" / "z.jpg").is_file()
+    tree.close()

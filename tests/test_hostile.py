@@ -402,8 +402,8 @@ def test_escape_sequences_from_the_server_are_never_printed(imgur: Imgur, tmp_pa
     evil = "gone \x1b]0;pwned\x07 \x1b[2J \x9b31m \x7f"
     imgur.faults.append(Fault("status", host="api.imgur.com", path="/post/v1/albums/AbC1234", status=404,
                               body=json.dumps({"errors": [{"detail": evil}]}).encode()))
-    title_album = imgur.add_album("TiTl123", count=1, title="\x1b[31mred\x1b[0m")
-    title_album.images[0].reported_size = 1  # fails: its message carries nothing raw either
+    title_album = imgur.add_album("TiTl123", count=2, title="\x1b[31mred\x1b[0m")
+    title_album.images[0].reported_size = 1  # fails: its message carries nothing raw either (the other is saved)
     result = run_main("--json", "-o", str(tmp_path), "imgur.com/a/AbC1234", "imgur.com/a/TiTl123",
                       "https://imgur.com/a/\x1b[2Jxx")
     for text in (result.out, result.err):
