@@ -252,7 +252,7 @@ class _Writer:
     slowly each time, until it is back or the run ends.
 
     Before a batch is written, ``durable`` makes the names of what it records last (the folders that hold them
-    flushed to their disk, :meth:`imgur_dl.folders.Folders.flush_names`), and gives back those it could not, and
+    flushed to their disk, :func:`imgur_dl.folders.flush_names`), and gives back those it could not, and
     why: a record, which every later run and the whole fleet trust, never outlives in a power cut the name of the
     file it speaks of. Such a record is dropped (said once, and counted as unrecorded): the next run finds the file
     in place, and records it then.

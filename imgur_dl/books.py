@@ -77,9 +77,9 @@ class Books:
         if self.write_metadata and opened:
             # A later album in a folder another album of this run has (a template that names them alike):
             # ``album (<id>).json``, each album's kept as its files are kept apart (and where names ignore case).
-            fold = self.folders.ignores_case(folder)
+            fold = self.folders.names.ignores_case(folder)
             name = disambiguate(folder / name, album.id, self.taken, fold=fold,
-                                clash=self.folders.held_in_other_case if fold else None).name
+                                clash=self.folders.names.held_in_other_case if fold else None).name
         self._open[id(album)] = _Book(album, folder, waiting=files, opened=opened, metadata=name)
         return True
 

@@ -18,7 +18,7 @@ from imgur_dl.cancel import Cancel
 from imgur_dl.clock import Clock
 from imgur_dl.downloader import Downloader
 from imgur_dl.errors import blamed
-from imgur_dl.folders import Folders, name_max
+from imgur_dl.folders import Folders, flush_names, name_max
 from imgur_dl.heap import Trim, c_heap_release
 from imgur_dl.hosts import ARCHIVE_HOSTS, MEDIA_HOSTS, redirect_target
 from imgur_dl.labels import Labeller
@@ -93,7 +93,7 @@ def build_run(options: Options, stderr: TextIO, environ: Mapping[str, str] | Non
         archive = blamed(options.archive_from, lambda: open_archive(
             location, table=options.archive_table, say=progress.note, error=progress.error,
             give_up=lambda: signals.noted, writes=not options.get_urls, claims=options.share_work,
-            durable=folders.flush_names))
+            durable=lambda paths: flush_names(paths, folders.top)))
     sharing = Sharing(archive, lease=options.lease, cancel=cancel, error=progress.error, say=progress.note) \
         if archive is not None and options.share_work else None
     recoverer = None

@@ -76,58 +76,9 @@ class Folders:
         self._holders: dict[Path, int] = {}
         self._idle: OrderedDict[Path, None] = OrderedDict()  # open, held by none: the least recently used first
         self._lock = threading.Lock()
-        self._ignores_case: bool | None = None  # found out once a run (ignores_case)
-        self._names: dict[Path, HashSet] = {}  # where names ignore case: a folder's names as it was found (read once)
+        self.names = Names(self)  # what stands in them already
         self._rooted = False  # the root was looked for
         self._above: Path | None = None  # ... and made by this run: the nearest folder above it that was there
-
-    def ignores_case(self, folder: Path) -> bool:
-        """Whether names in ``folder`` ignore case, as on macOS, exFAT or WSL's ``/mnt/c`` (``AbC.jpg`` is
-        ``abc.jpg`` there): found out once a run, in the first folder asked about (a file made and removed)."""
-        if self._ignores_case is None:
-            with self.using(folder) as fd:
-                self._ignores_case = _ignores_case(fd)
-        return self._ignores_case
-
-    def held_in_other_case(self, path: Path) -> bool:
-        """Where names ignore case: whether a file of another name (``AbC.jpg`` for ``abc.jpg``) holds ``path``
-        already, one an earlier run saved. The folder's names are read once, on the first such question (a
-        64-bit hash a name); the files of this run are told apart before this is asked (naming.disambiguate)."""
-        with self._looking_in(path.parent) as fd:
-            if fd is None or entry(fd, path.name) is None:
-                return False  # nothing there (or no folder yet): nothing to clash with
-            with self._lock:
-                names = self._names.get(path.parent)
-            if names is None:
-                names = HashSet()
-                with os.scandir(fd) as entries:
-                    for found in entries:
-                        names.add(hash(found.name))
-                with self._lock:
-                    self._names[path.parent] = names
-        return hash(path.name) not in names
-
-    def holds_other(self, path: Path, size: int) -> bool:
-        """Whether a regular file of another size than ``size``, or a folder, is at ``path`` already: where names
-        are not made from ids, another post's file (a later run, its posts in another order), never to be
-        replaced, or an album's folder (titled as a lone image is), where no file can go. (A link there is
-        replaced by the file, as everywhere.)"""
-        with self._looking_in(path.parent) as fd:
-            st = None if fd is None else entry(fd, path.name)
-        return st is not None and (stat.S_ISDIR(st.st_mode) or (stat.S_ISREG(st.st_mode) and st.st_size != size))
-
-    @contextlib.contextmanager
-    def _looking_in(self, folder: Path) -> Iterator[int | None]:
-        """:meth:`using` ``folder`` if it is there (none is made); None where it is not."""
-        try:
-            fd = self.hold(folder, create=False)
-        except FolderError:
-            yield None
-            return
-        try:
-            yield fd
-        finally:
-            self.release(folder)
 
     @contextlib.contextmanager
     def using(self, folder: Path, *, create: bool = True) -> Iterator[int]:
@@ -176,7 +127,7 @@ class Folders:
 
     def _make_root(self) -> None:
         """The root made as needed, with the folders above it; the first time, where it was not there, the nearest
-        folder above it that was is noted (their names are flushed with the files': :meth:`flush_names`)."""
+        folder above it that was is noted (their names are flushed with the files': :func:`flush_names`)."""
         if not self._rooted:
             self._rooted = True
             if not self.root.is_dir():
@@ -213,31 +164,11 @@ class Folders:
             current = child
         return current
 
-    def flush_names(self, paths: Iterable[str]) -> tuple[set[str], str]:
-        """The names of ``paths`` (files and folders below the root) made to last: each folder that holds one, up
-        to the root (up to the folder that was there, where the root was made by this run), flushed to its disk
-        (fsync), as a new name survives a power cut only once its folder is (fsync(2)). Returned: the paths whose
-        names could not be (a folder above one could not be flushed), and why (the first). Each folder is opened for
-        this alone: this may follow :meth:`close`."""
-        names = {path: os.path.dirname(path) for path in paths}  # noqa: PTH120 - (a thousand Paths: 5 ms a batch)
-        held = _holding(set(names.values()), self._above or self.root)
-        failed: set[Path] = set()
-        why = ""
-        for folder in sorted(held):  # (the first said the same in every run)
-            try:
-                fd = os.open(folder, _FOLLOWED)  # (a root given as a symlink: its folder)
-            except OSError:  # (gone since, or one that may be written into but not read: nothing to flush here)
-                continue
-            try:
-                flush(fd)
-            except OSError as exc:
-                failed.add(folder)
-                why = why or f"cannot flush the folder {folder} to its disk: {reason(exc)}"
-            finally:
-                let_go(fd)
-        if not failed:
-            return set(), why
-        return {path for path, name in names.items() if failed.intersection((Path(name), *Path(name).parents))}, why
+    @property
+    def top(self) -> Path:
+        """The highest folder this run's names are flushed up to (:func:`flush_names`): the root, or where the run
+        made it, the nearest folder above it that was there."""
+        return self._above or self.root
 
     def tidy(self, folder: Path) -> None:
         """``folder``, and each folder above it below the root, removed where this run made it, it is empty, and
@@ -270,6 +201,92 @@ class Folders:
             self._holders.clear()
         for fd in fds:
             let_go(fd)
+
+
+class Names:
+    """What stands in the folders below the root already, from earlier runs: whether names ignore case there, and
+    whether another file holds a name. Thread-safe."""
+
+    def __init__(self, folders: Folders) -> None:
+        self.folders = folders
+        self._lock = threading.Lock()
+        self._ignores_case: bool | None = None  # found out once a run (ignores_case)
+        self._names: dict[Path, HashSet] = {}  # where names ignore case: a folder's names as it was found (read once)
+
+    def ignores_case(self, folder: Path) -> bool:
+        """Whether names in ``folder`` ignore case, as on macOS, exFAT or WSL's ``/mnt/c`` (``AbC.jpg`` is
+        ``abc.jpg`` there): found out once a run, in the first folder asked about (a file made and removed)."""
+        if self._ignores_case is None:
+            with self.folders.using(folder) as fd:
+                self._ignores_case = _ignores_case(fd)
+        return self._ignores_case
+
+    def held_in_other_case(self, path: Path) -> bool:
+        """Where names ignore case: whether a file of another name (``AbC.jpg`` for ``abc.jpg``) holds ``path``
+        already, one an earlier run saved. The folder's names are read once, on the first such question (a
+        64-bit hash a name); the files of this run are told apart before this is asked (naming.disambiguate)."""
+        with self._looking_in(path.parent) as fd:
+            if fd is None or entry(fd, path.name) is None:
+                return False  # nothing there (or no folder yet): nothing to clash with
+            with self._lock:
+                names = self._names.get(path.parent)
+            if names is None:
+                names = HashSet()
+                with os.scandir(fd) as entries:
+                    for found in entries:
+                        names.add(hash(found.name))
+                with self._lock:
+                    self._names[path.parent] = names
+        return hash(path.name) not in names
+
+    def holds_other(self, path: Path, size: int) -> bool:
+        """Whether a regular file of another size than ``size``, or a folder, is at ``path`` already: where names
+        are not made from ids, another post's file (a later run, its posts in another order), never to be
+        replaced, or an album's folder (titled as a lone image is), where no file can go. (A link there is
+        replaced by the file, as everywhere.)"""
+        with self._looking_in(path.parent) as fd:
+            st = None if fd is None else entry(fd, path.name)
+        return st is not None and (stat.S_ISDIR(st.st_mode) or (stat.S_ISREG(st.st_mode) and st.st_size != size))
+
+    @contextlib.contextmanager
+    def _looking_in(self, folder: Path) -> Iterator[int | None]:
+        """:meth:`Folders.using` ``folder`` if it is there (none is made); None where it is not."""
+        try:
+            fd = self.folders.hold(folder, create=False)
+        except FolderError:
+            yield None
+            return
+        try:
+            yield fd
+        finally:
+            self.folders.release(folder)
+
+
+def flush_names(paths: Iterable[str], top: Path) -> tuple[set[str], str]:
+    """The names of ``paths`` (files and folders below the root) made to last: each folder that holds one, up
+    to ``top`` (:attr:`Folders.top`: the root, or the folder above it that was there), flushed to its disk
+    (fsync), as a new name survives a power cut only once its folder is (fsync(2)). Returned: the paths whose
+    names could not be (a folder above one could not be flushed), and why (the first). Each folder is opened for
+    this alone: this may follow :meth:`Folders.close`."""
+    names = {path: os.path.dirname(path) for path in paths}  # noqa: PTH120 - (a thousand Paths: 5 ms a batch)
+    held = _holding(set(names.values()), top)
+    failed: set[Path] = set()
+    why = ""
+    for folder in sorted(held):  # (the first said the same in every run)
+        try:
+            fd = os.open(folder, _FOLLOWED)  # (a root given as a symlink: its folder)
+        except OSError:  # (gone since, or one that may be written into but not read: nothing to flush here)
+            continue
+        try:
+            flush(fd)
+        except OSError as exc:
+            failed.add(folder)
+            why = why or f"cannot flush the folder {folder} to its disk: {reason(exc)}"
+        finally:
+            let_go(fd)
+    if not failed:
+        return set(), why
+    return {path for path, name in names.items() if failed.intersection((Path(name), *Path(name).parents))}, why
 
 
 def _holding(folders: Iterable[str], top: Path) -> set[Path]:

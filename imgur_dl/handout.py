@@ -123,14 +123,14 @@ class Handout:
         """One file's job (its names given out now), or its failure when it cannot be named."""
         # (-g makes no folder: it asks none whether it ignores case)
         folders = self.books.folders
-        fold = not self.get_urls and folders.ignores_case(folder)
+        fold = not self.get_urls and folders.names.ignores_case(folder)
         by_id = self.get_urls or self.namer.names_by_id
 
         def clash(path: Path, size: int | None) -> bool:
             """A file that is not this one is at ``path``: one whose name differs in case, or (names not made from
             ids) one of another size."""
-            return (fold and folders.held_in_other_case(path)) or (
-                not by_id and size is not None and folders.holds_other(path, size))
+            return (fold and folders.names.held_in_other_case(path)) or (
+                not by_id and size is not None and folders.names.holds_other(path, size))
 
         try:
             return Job(album, media, tuple(
