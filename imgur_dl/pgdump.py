@@ -28,7 +28,7 @@ from typing import Protocol
 
 from imgur_dl.errors import ScanError
 from imgur_dl.lz4frames import Lz4
-from imgur_dl.reader import PIECE, Bound, Reader, Streamed, optional_zstandard
+from imgur_dl.reader import PIECE, Bound, Reader, Streamed, Taken, optional_zstandard
 from imgur_dl.zstdframes import Zstd
 
 MAGIC = b"PGDMP"
@@ -60,13 +60,11 @@ class PgDump(Streamed):
     def __init__(self, source: Reader, name: str, bound: Bound, *, taken: Callable[[], int] | None = None,
                  warn: Callable[[str], None] | None = None) -> None:
         super().__init__(source, name, bound, taken=taken, warn=warn)
-        self.int_size = self.offset_size = 4
+        self.fields = _Fields(self.input)
+        self.offset_size = 4
         self.version = (0, 0)
         self.form = _CUSTOM
-        self.compression = _NONE
-        self.zstd: Zstd | None = None  # (zstd's decoder, where the data is so compressed and it can be read)
-        self.errors: tuple[type[Exception], ...] = (zlib.error,)  # what a decoder raises where data does not decode
-        self.unread: str | None = None  # why the data is not decompressed (None: it is)
+        self.data = _Compression(_NONE)
         self.blocks = 0  # blocks of data read
         self.spoilt = 0  # ... that did not decompress to their end
 
@@ -92,43 +90,32 @@ class PgDump(Streamed):
         head = self.input.take(len(MAGIC) + 6)
         if len(head) < len(MAGIC) + 6:
             return "cut short in its header"
-        major, minor, _revision, self.int_size, self.offset_size, form = head[len(MAGIC):]
+        major, minor, _revision, self.fields.int_size, self.offset_size, form = head[len(MAGIC):]
         self.version = (major, minor)
         if not _OLDEST <= self.version <= _NEWEST:
             return f"of version {major}.{minor}, which imgur-dl does not read"
         self.form = form
-        if form not in (_CUSTOM, _TAR, _DIRECTORY) or not 1 <= self.int_size <= 8 or not 1 <= self.offset_size <= 16:
+        if form not in (_CUSTOM, _TAR, _DIRECTORY) or not 1 <= self.fields.int_size <= 8 or \
+                not 1 <= self.offset_size <= 16:
             return "whose header is damaged"
         if self.version >= (1, 15):
             algorithm = self.input.take(1)
-            self.compression = algorithm[0] if algorithm else -1
+            compression = algorithm[0] if algorithm else -1
         else:  # (a level: any but 0 is zlib's)
-            level = self._int()
-            self.compression = -1 if level is None else _ZLIB if level else _NONE
-        if self.compression not in (_NONE, _ZLIB, _LZ4, _ZSTD):
-            return "cut short in its header" if self.compression == -1 else "whose header is damaged"
-        stamp = [self._int() for _ in range(7)]  # (when it was made: its seconds ... whether in summer time)
-        names = [self._passed() for _ in range(3)]  # (the database's name, its server's version, pg_dump's)
+            level = self.fields.integer()
+            compression = -1 if level is None else _ZLIB if level else _NONE
+        if compression not in (_NONE, _ZLIB, _LZ4, _ZSTD):
+            return "cut short in its header" if compression == -1 else "whose header is damaged"
+        stamp = [self.fields.integer() for _ in range(7)]  # (when it was made: its seconds ... whether in summer time)
+        names = [self.fields.passed() for _ in range(3)]  # (the database's name, its server's version, pg_dump's)
         if None in stamp or not all(names):
             return "cut short in its header"
-        self._decoding()
+        self.data = _Compression(compression)
         return None
-
-    def _decoding(self) -> None:
-        """What decompresses the data, where it can be."""
-        if self.compression == _LZ4:
-            self.errors += Lz4.errors
-        elif self.compression == _ZSTD:
-            module = optional_zstandard()  # (a dump is read without it, where it needs none)
-            if module is None:
-                self.unread = "zstd-compressed, and the zstandard package is not installed (imgur-dl[zstd])"
-                return
-            self.zstd = Zstd(module.ZstdDecompressor(max_window_size=2**31), module.ZstdError)
-            self.errors += self.zstd.errors
 
     def _toc(self) -> _Text:
         """The text of each entry of the table of contents (its strings, a line's end after each)."""
-        if (count := self._int()) is None:
+        if (count := self.fields.integer()) is None:
             return _CUT
         for entry in range(max(count, 0)):
             if (stop := (yield from self._entry())) is not None:
@@ -137,16 +124,17 @@ class PgDump(Streamed):
 
     def _entry(self) -> _Text:
         """One entry of the table of contents: its strings' text (``ReadToc``'s fields, as the version has them)."""
-        whole = self._int() is not None and self._int() is not None  # (its id; whether it has data)
+        fields = self.fields
+        whole = fields.integer() is not None and fields.integer() is not None  # (its id; whether it has data)
         for field in _fields(self.version):
-            whole = whole and ((self._int() is not None) if field is int else (yield from self._string()) is None)
+            whole = whole and ((fields.integer() is not None) if field is int else (yield from fields.string()) is None)
         dependency: int | None = 0
-        while whole and (dependency := self._int()) is not None and dependency >= 0:  # (ids it needs, then none)
-            whole = self._passed(dependency)
+        while whole and (dependency := fields.integer()) is not None and dependency >= 0:  # (ids it needs, then none)
+            whole = fields.passed(dependency)
         if not whole or dependency is None:
             return _CUT
         if self.form != _CUSTOM:  # (the name of its data's file)
-            return None if self._passed() else _CUT
+            return None if fields.passed() else _CUT
         flag = self.input.take(1 + self.offset_size)  # (where its data is in the file)
         if len(flag) < 1 + self.offset_size:
             return _CUT
@@ -157,7 +145,7 @@ class PgDump(Streamed):
         while kind := self.input.take(1):
             if kind[0] not in (_DATA, _LARGE_OBJECTS):
                 return f"after {self.blocks:,} of its blocks of data"
-            if self._int() is None:  # (the entry it is the data of)
+            if self.fields.integer() is None:  # (the entry it is the data of)
                 return _CUT
             self.blocks += 1
             if (stop := (yield from (self._data() if kind[0] == _DATA else self._large_objects()))) is not None:
@@ -166,16 +154,16 @@ class PgDump(Streamed):
 
     def _large_objects(self) -> _Text:
         """A block of large objects: each one's id and its data, until an id of 0."""
-        while (large_object := self._int()) is not None and large_object != 0:
+        while (large_object := self.fields.integer()) is not None and large_object != 0:
             if (stop := (yield from self._data())) is not None:
                 return stop
         return _CUT if large_object is None else None
 
     def _data(self) -> _Text:
         """One stream of data, its chunks decompressed as the header says (what follows its end passed over)."""
-        decoder = self._decoder()
+        decoder = self.data.decoder()
         ended = decoder is None  # (zstd's, without what reads it, is passed over)
-        while (length := self._int()) is not None and length > 0:
+        while (length := self.fields.integer()) is not None and length > 0:
             for piece in self.input.pieces(length):
                 length -= len(piece)
                 if decoder is not None:
@@ -185,7 +173,7 @@ class PgDump(Streamed):
         yield _SEP
         if length is None or length < 0:
             return _CUT if length is None else "in the length of a chunk of its data"
-        if not ended and self.compression != _NONE:  # (not compressed, it ends where its chunks do)
+        if not ended and self.data.algorithm != _NONE:  # (not compressed, it ends where its chunks do)
             self.spoilt += 1
         return None
 
@@ -197,25 +185,40 @@ class PgDump(Streamed):
         while piece and not ended:
             try:
                 out, used, ended = decoder.feed(piece, PIECE)
-            except self.errors:
+            except self.data.errors:
                 return None, False
             yield self.bound.add(out, self.taken())
             piece = piece[used:]
         return (None if ended else decoder), ended
 
-    def _decoder(self) -> _Decoder | None:
-        """A decoder of one stream of data; None where it is not decompressed."""
-        if self.compression == _ZLIB:
-            return _Inflating()
-        if self.compression == _LZ4:
-            return Lz4().decoder()
-        if self.zstd is not None:
-            return self.zstd.decoder()
-        return None if self.unread is not None else _Stored()
+    def _tell(self) -> None:
+        if self.data.unread is not None and self.blocks:
+            self.say(f"a PostgreSQL dump (pg_dump -Fc) whose data is {self.data.unread}: its {self.blocks:,} blocks of "
+                      f"data were not read ({RESTORE})")
+        if self.spoilt:
+            self.say(f"{self.spoilt:,} of its {self.blocks:,} blocks of data could not be decompressed to their end "
+                      "(a damaged dump?): what they gave counts")
 
-    def _string(self) -> _Text:
+
+class _Fields:
+    """The fields of a dump as pg_dump writes them, read from ``source``: an integer (a sign byte, then its
+    ``int_size`` bytes, least significant first), a string (its length, -1 for none, then its bytes)."""
+
+    def __init__(self, source: Taken) -> None:
+        self.input = source
+        self.int_size = 4  # (as the header says)
+
+    def integer(self) -> int | None:
+        """An integer; None where the file ends first."""
+        data = self.input.take(1 + self.int_size)
+        if len(data) < 1 + self.int_size:
+            return None
+        value = int.from_bytes(data[1:], "little")
+        return -value if data[0] else value
+
+    def string(self) -> _Text:
         """A string's text (none for a null one), a line's end after it."""
-        if (length := self._int()) is None:
+        if (length := self.integer()) is None:
             return _CUT
         given = 0
         for piece in self.input.pieces(length):
@@ -226,27 +229,41 @@ class PgDump(Streamed):
         yield _SEP
         return None
 
-    def _passed(self, length: int | None = None) -> bool:
+    def passed(self, length: int | None = None) -> bool:
         """A string passed over (``length``: its length, read already); False where the file ends first."""
-        if length is None and (length := self._int()) is None:
+        if length is None and (length := self.integer()) is None:
             return False
         return sum(map(len, self.input.pieces(length))) >= length
 
-    def _int(self) -> int | None:
-        """An integer (a sign byte, then its bytes, least significant first); None where the file ends first."""
-        data = self.input.take(1 + self.int_size)
-        if len(data) < 1 + self.int_size:
-            return None
-        value = int.from_bytes(data[1:], "little")
-        return -value if data[0] else value
 
-    def _tell(self) -> None:
-        if self.unread is not None and self.blocks:
-            self.say(f"a PostgreSQL dump (pg_dump -Fc) whose data is {self.unread}: its {self.blocks:,} blocks of "
-                      f"data were not read ({RESTORE})")
-        if self.spoilt:
-            self.say(f"{self.spoilt:,} of its {self.blocks:,} blocks of data could not be decompressed to their end "
-                      "(a damaged dump?): what they gave counts")
+class _Compression:
+    """How a dump's data is compressed (its header's ``algorithm``), and a decoder of each stream of it, where it
+    can be read."""
+
+    def __init__(self, algorithm: int) -> None:
+        self.algorithm = algorithm
+        self.zstd: Zstd | None = None  # (zstd's decoder, where the data is so compressed and it can be read)
+        self.errors: tuple[type[Exception], ...] = (zlib.error,)  # what a decoder raises where data does not decode
+        self.unread: str | None = None  # why the data is not decompressed (None: it is)
+        if algorithm == _LZ4:
+            self.errors += Lz4.errors
+        elif algorithm == _ZSTD:
+            module = optional_zstandard()  # (a dump is read without it, where it needs none)
+            if module is None:
+                self.unread = "zstd-compressed, and the zstandard package is not installed (imgur-dl[zstd])"
+                return
+            self.zstd = Zstd(module.ZstdDecompressor(max_window_size=2**31), module.ZstdError)
+            self.errors += self.zstd.errors
+
+    def decoder(self) -> _Decoder | None:
+        """A decoder of one stream of data; None where it is not decompressed."""
+        if self.algorithm == _ZLIB:
+            return _Inflating()
+        if self.algorithm == _LZ4:
+            return Lz4().decoder()
+        if self.zstd is not None:
+            return self.zstd.decoder()
+        return None if self.unread is not None else _Stored()
 
 
 def _fields(version: tuple[int, int]) -> tuple[type, ...]:
