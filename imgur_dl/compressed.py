@@ -97,7 +97,7 @@ from imgur_dl.reader import (
 from imgur_dl.sevenzip import SevenZipFiles
 from imgur_dl.warc import Warc, is_warc
 from imgur_dl.xzblocks import XzBlocks
-from imgur_dl.zipstream import zip_files
+from imgur_dl.zipstream import END_MOST, SPANNING, in_parts, parts_missing, zip_files
 from imgur_dl.zstdframes import Zstd
 
 MAGIC_SIZE = 16  # the first bytes that tell what a file is (an SQLite database needs the most)
@@ -114,6 +114,7 @@ _MAGIC: tuple[tuple[bytes, str], ...] = (
     (b"BZh", "bzip2"),
     (b"PK\x03\x04", "zip"),  # (a data export: Reddit's, Discord's, Google Takeout's)
     (b"PK\x05\x06", "zip"),  # (one with nothing in it)
+    *((marker + b"PK\x03\x04", "zip") for marker in SPANNING),  # (one split in parts: zip -s, WinZip's)
     (sevenzip.MAGIC, "7z"),
     (b"Rar!\x1a\x07", "rar"),
     (lz4frames.MAGIC, "lz4"),
@@ -230,13 +231,18 @@ def _own(source: IO[bytes], path: Path, name: str) -> Source:
     volume of several (:mod:`imgur_dl.volumes`), theirs, as the one file they were cut from; a later volume is said
     to be read with its first, where that one is beside it."""
     if (first := volumes.first_volume(path)) is not None:
-        raise ScanError(f"{name} is a volume of a file split in several: it is read with the others when its first "
-                        f"volume ({first}) is scanned", "a later volume of a file split in several")
+        raise ScanError(f"{name} is a volume of a file split in several: it is read with the others when {first} is "
+                        "scanned", "a volume of a file split in several, read with the others")
     try:
         parts = volumes.volumes(path)
-        return volumes.Volumes(parts) if len(parts) > 1 else OwnFile(source.fileno())
+        if len(parts) > 1:
+            return volumes.Volumes(parts)
+        own = OwnFile(source.fileno())
+        if path.suffix.lower() == ".zip" and in_parts(own.at(max(0, own.size - END_MOST), END_MOST)):
+            raise parts_missing(name)  # (its bytes, read on their own, would be a file's middle: no text)
     except OSError as exc:  # (a volume gone, or unreadable, since the folder was read)
         raise ScanError.stopped(name, reason(exc)) from None
+    return own
 
 
 def _regular(source: IO[bytes]) -> bool:

@@ -1,5 +1,6 @@
 """A file split in volumes (``dump.zst.001``, ``.002``...: 7-Zip's ``-v`` writes them so, of any file, as HJSplit and
-others do; each the next of its bytes), read as the one file they were cut from: where it is asked
+others do; each the next of its bytes; and a ZIP archive split in parts, ``export.z01``, ``.z02``... then
+``export.zip``, as ``zip -s`` and WinZip write one), read as the one file they were cut from: where it is asked
 (:class:`Volumes`, as a 7-Zip archive's index and a Parquet file's footer ask), or one piece after another
 (:class:`Joined`, as a compressed stream, a ZIP or a text is read).
 
@@ -24,6 +25,8 @@ if TYPE_CHECKING:
     from _typeshed import WriteableBuffer
 
 _NUMBERED = re.compile(r"(.+\.([^.]+))\.(\d{3,})")  # name.ext.001: the file's own name, then the volume's number
+# A ZIP archive split in parts (zip -s, WinZip's): name.z01, name.z02... then name.zip, its last, the one to scan.
+_ZIP, _ZIP_PART = re.compile(r"(.+)\.(z)(ip)", re.IGNORECASE), re.compile(r"(.+)\.(z)(\d{2,})", re.IGNORECASE)
 
 
 def _volume(name: str) -> tuple[str, int, int] | None:
@@ -37,25 +40,39 @@ def _volume(name: str) -> tuple[str, int, int] | None:
 
 def volumes(path: Path) -> list[Path]:
     """The volumes of the file whose first volume is ``path`` (it, and each next one beside it, in turn, that is a
-    file and not a symlink); ``[path]`` where it is no first volume."""
+    file and not a symlink; a ZIP archive's parts before it, where it is their last, ``name.zip``); ``[path]`` where
+    it is neither."""
+    if (zipped := _ZIP.fullmatch(path.name)) is not None:
+        parts: list[Path] = []
+        while _beside(part := path.with_name(f"{zipped[1]}.{zipped[2]}{len(parts) + 1:02d}")):
+            parts.append(part)
+        return [*parts, path]
     volume = _volume(path.name)
     if volume is None or volume[1] != 1:
         return [path]
     whole, _, digits = volume
     found = [path]
-    while (later := path.with_name(f"{whole}.{len(found) + 1:0{digits}d}")).is_file() and not later.is_symlink():
+    while _beside(later := path.with_name(f"{whole}.{len(found) + 1:0{digits}d}")):
         found.append(later)
     return found
 
 
 def first_volume(path: Path) -> str | None:
-    """The name of the first volume of the file that ``path`` is a later volume of, where that first volume is beside
-    it (a file, not a symlink: as a folder scanned reads it); None where there is none."""
-    volume = _volume(path.name)
-    if volume is None or volume[1] < 2:
+    """The name of the volume the file that ``path`` is another volume of is read from (its first; a ZIP archive's
+    last, ``name.zip``), where that one is beside it (a file, not a symlink: as a folder scanned reads it); None
+    where there is none."""
+    if (part := _ZIP_PART.fullmatch(path.name)) is not None:
+        read = path.with_name(f"{part[1]}.{part[2]}{'IP' if part[2] == 'Z' else 'ip'}")
+    elif (volume := _volume(path.name)) is not None and volume[1] >= 2:
+        read = path.with_name(f"{volume[0]}.{1:0{volume[2]}d}")
+    else:
         return None
-    first = path.with_name(f"{volume[0]}.{1:0{volume[2]}d}")
-    return first.name if first.is_file() and not first.is_symlink() else None
+    return read.name if _beside(read) else None
+
+
+def _beside(path: Path) -> bool:
+    """Whether ``path`` is a file, and not a symlink (a volume that is one is not followed)."""
+    return path.is_file() and not path.is_symlink()
 
 
 class Volumes:

@@ -29,6 +29,9 @@ from imgur_dl.reader import PIECE, Expansion, Prefixed, Reader
 
 _LOCAL = b"PK\x03\x04"  # a file's header
 _DESCRIPTOR = b"PK\x07\x08"  # what a data descriptor starts with, when it does (APPNOTE.TXT 4.3.9.3)
+# What an archive split in parts opens with before its first file's header (APPNOTE.TXT 8.5.3 and 8.5.4: the
+# spanning signature; PKZIP's "PK00" where such an archive fits in one part): Info-ZIP's and WinZip's split archives.
+SPANNING = (_DESCRIPTOR, b"PK00")
 # What follows the last file: the directory's first header, or an end record (zip64's, its locator, the archive's).
 _AFTER = (b"PK\x01\x02", b"PK\x06\x06", b"PK\x06\x07", b"PK\x05\x06")
 _HEADER = struct.Struct("<4sHHHHHIIIHH")  # signature, version, flags, method, time, date, CRC, sizes, name, extra
@@ -38,7 +41,7 @@ _READ = frozenset({_STORED, _DEFLATED})  # the methods read from a file's own he
 _ZIP64 = 0x0001  # the extra field with 64-bit sizes (APPNOTE.TXT 4.5.3)
 _FULL = 0xFFFFFFFF  # a size given in that field instead
 _END = struct.Struct("<4sHHHHIIH")  # the end record, before its comment (APPNOTE.TXT 4.3.16)
-_END_MOST = _END.size + 0xFFFF  # with the longest comment
+END_MOST = _END.size + 0xFFFF  # with the longest comment
 _DESCRIBED, _DESCRIBED_64 = struct.Struct("<III"), struct.Struct("<IQQ")  # a descriptor after its signature: CRC, sizes
 _DESCRIPTOR_MOST = 4 + _DESCRIBED_64.size  # with its signature
 CUT = "the archive stops before its end: cut short, or spoilt"
@@ -265,10 +268,10 @@ class StreamedZipFiles(Files):
         zeros = 0  # (the zeros after the tail, counted, not held: padding, or the tail's own last bytes)
         while data := self.archive.source.read(PIECE):  # (a directory of a million files: 100 MB, never held)
             if kept := data.rstrip(b"\0"):
-                tail, zeros = (tail + bytes(min(zeros, _END_MOST)) + kept)[-_END_MOST:], len(data) - len(kept)
+                tail, zeros = (tail + bytes(min(zeros, END_MOST)) + kept)[-END_MOST:], len(data) - len(kept)
             else:
                 zeros += len(data)
-        tail += bytes(min(zeros, _END_MOST))
+        tail += bytes(min(zeros, END_MOST))
         at = tail.rfind(_AFTER[-1])
         if not 0 <= at <= len(tail) - _END.size:
             return False
@@ -290,15 +293,39 @@ def zip_files(source: IO[bytes], head: bytes, name: str, opened: Opened, *, dept
     another archive (``depth``: how many), from each member's own header."""
     if depth > DEEPEST:
         raise ScanError(f"{name} is a ZIP archive {TOO_DEEP}: extract it, then scan what it holds")
+    start = 4 if head.startswith(SPANNING) else 0  # (a split archive's marker: its first file's header after it)
     if depth or not source.seekable():  # (a file of an archive read as a ZIP: front to back, not by seeking in it)
-        return StreamedZipFiles(Prefixed(head, source, name), name, opened)
+        return StreamedZipFiles(Prefixed(head[start:], source, name), name, opened)
     try:
         size = source.seek(0, os.SEEK_END)
+        source.seek(max(0, size - END_MOST))
+        if in_parts(source.read(END_MOST)):  # (its directory's places are each part's: read from each file's header)
+            if not head[start:].startswith(_LOCAL) or source.seek(start) != start:
+                raise parts_missing(name)
+            return StreamedZipFiles(source, name, opened)
         source.seek(0)
         return ZipFiles(zipfile.ZipFile(source), name, size, opened)
     except zipfile.BadZipFile as exc:
-        if not head.startswith(_LOCAL) or source.seek(0) != 0:  # (no directory: each file's own header)
+        # (No directory, or one of an archive split in parts, whose places are each part's: each file's own header.)
+        if not head[start:].startswith(_LOCAL) or source.seek(start) != start:
             raise ScanError.stopped(name, reason(exc)) from None
         return StreamedZipFiles(source, name, opened)
     except (OSError, ValueError, EOFError, NotImplementedError) as exc:  # (the last: a member that needs a version
         raise ScanError.stopped(name, reason(exc)) from None  # of ZIP zipfile does not read)
+
+
+def in_parts(tail: bytes) -> bool:
+    """Whether the ZIP archive whose last bytes are ``tail`` (:data:`END_MOST` of them) was split in parts (``zip
+    -s``, WinZip's), as its end record, the last in it, says: its directory is on a part after the first."""
+    at = tail.rfind(_AFTER[-1])
+    if not 0 <= at <= len(tail) - _END.size:
+        return False
+    disks: tuple[int, int] = _END.unpack_from(tail, at)[1:3]  # (this part's number, its directory's part's)
+    return any(0 < disk < 0xFFFF for disk in disks)  # (0xFFFF: zip64's, which says it in a record of its own)
+
+
+def parts_missing(name: str) -> ScanError:
+    """What is said of the last part of a ZIP archive split in parts, scanned without the parts before it."""
+    return ScanError(f"{name} is the last part of a ZIP archive split in parts, and the parts before it are not "
+                     "beside it (its name with .z01, .z02...): put them there, then scan it",
+                     "the last part of a ZIP archive split in parts, without the others")

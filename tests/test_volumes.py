@@ -9,6 +9,11 @@ import io
 import json
 import lzma
 import os
+import random
+import shutil
+import string
+import struct
+import subprocess
 import tarfile
 import zipfile
 from collections.abc import Callable
@@ -92,7 +97,7 @@ def test_a_folder_of_volumes_gives_each_link_once_and_a_later_volume_named_alone
     later = run_main("--scan", str(paths[1]), "-g")
     assert (later.code, later.out) == (1, "")
     assert later.errors == [f"imgur-dl: error: {paths[1]} is a volume of a file split in several: it is read with the "
-                            "others when its first volume (RS_2019-01.zst.001) is scanned"]
+                            "others when RS_2019-01.zst.001 is scanned"]
 
 
 def test_a_later_volume_without_its_first_beside_it_is_read_as_it_is(tmp_path: Path) -> None:
@@ -169,3 +174,59 @@ def test_a_file_in_a_thousand_volumes_is_read_with_one_of_them_open_at_a_time(tm
     joined.close()
     assert len(os.listdir("/proc/self/fd")) == open_before
     assert _scanned(paths[0]) == (IDS, [], [])
+
+
+def _zip_in_parts(data: bytes, folder: Path, cuts: list[int]) -> list[Path]:
+    """``data`` in a ZIP archive split in parts at ``cuts``, as zip -s and WinZip write one: the spanning marker
+    first, the end record naming the last part as its own and its directory's, the parts ``export.z01``,
+    ``.z02``... and the last ``export.zip``."""
+    held = io.BytesIO()
+    with zipfile.ZipFile(held, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("export/posts.json", data)
+    whole = bytearray(b"PK\x07\x08" + held.getvalue())
+    struct.pack_into("<HH", whole, whole.rfind(b"PK\x05\x06") + 4, len(cuts), len(cuts))
+    ends = [0, *sorted(cuts), len(whole)]
+    paths = [folder / f"export.z{n:02d}" for n in range(1, len(ends) - 1)] + [folder / "export.zip"]
+    for path, start, end in zip(paths, ends, ends[1:], strict=False):
+        path.write_bytes(whole[start:end])
+    return paths
+
+
+@settings(max_examples=30, deadline=None)
+@given(cuts=st.lists(st.floats(0, 1, exclude_max=True), max_size=4))
+def test_a_zip_archive_in_parts_cut_anywhere_is_read_from_its_last(cuts: list[float],
+                                                                  tmp_path_factory: pytest.TempPathFactory) -> None:
+    size = len(_zip_in_parts(DUMP, tmp_path_factory.mktemp("size"), [])[0].read_bytes())
+    paths = _zip_in_parts(DUMP, tmp_path_factory.mktemp("z"), [int(cut * size) for cut in cuts])
+    assert _scanned(paths[-1]) == (IDS, [], [])
+
+
+def test_a_zip_archive_zip_itself_split_in_parts_is_read_as_one(tmp_path: Path) -> None:
+    # Text that does not compress (random letters), its links among it: zip -s cuts it in parts of 64 KiB.
+    rnd = random.Random(5)
+    text = "".join(f"{''.join(rnd.choices(string.ascii_letters, k=900))} https://imgur.com/a/S{n:06d}\n"
+                   for n in range(400)).encode()
+    (tmp_path / "export.json").write_bytes(text)
+    ids = {f"S{n:06d}" for n in range(400)}
+    zip_command = shutil.which("zip") or "/usr/bin/zip"  # (Info-ZIP's: Debian's zip)
+    subprocess.run([zip_command, "-q", "-s", "64k", "parts.zip", "export.json"], cwd=tmp_path, check=True)
+    subprocess.run([zip_command, "-q", "-s", "64m", "whole.zip", "export.json"], cwd=tmp_path, check=True)
+    (tmp_path / "export.json").unlink()
+    parts = sorted(tmp_path.glob("parts.z[0-9]*"))
+    assert len(parts) > 3 and parts[0].read_bytes().startswith(b"PK\x07\x08")
+    assert _scanned(tmp_path / "parts.zip") == (ids, [], [])
+    assert _scanned(tmp_path / "whole.zip") == (ids, [], [])  # (one part: the spanning marker, then the archive)
+    piped = run_main("--scan", "-", "-g", stdin=(tmp_path / "whole.zip").read_bytes())
+    assert {line.rsplit("/", 1)[-1] for line in piped.out.splitlines()} == ids
+    folder = run_main("--scan", str(tmp_path), "-g")
+    assert (folder.code, folder.errors, len(folder.out.splitlines())) == (0, [], len(ids)), folder
+    alone = run_main("--scan", str(parts[1]), "-g")
+    assert alone.errors == [f"imgur-dl: error: {parts[1]} is a volume of a file split in several: it is read with "
+                            "the others when parts.zip is scanned"]
+    (tmp_path / "last").mkdir()
+    last = (tmp_path / "parts.zip").rename(tmp_path / "last" / "parts.zip")
+    without = run_main("--scan", str(last), "-g")
+    assert (without.code, without.out) == (1, "")
+    assert without.errors == [f"imgur-dl: error: {last} is the last part of a ZIP archive split in parts, and the "
+                              "parts before it are not beside it (its name with .z01, .z02...): put them there, "
+                              "then scan it"]
