@@ -68,7 +68,7 @@ class PartFile:
         self._wrote = False  # bytes were written through the open descriptor (its close may fail to flush them)
         self._fresh = False  # the open file was made empty a moment ago: nothing to truncate
         self._none_held = False  # held() just found no part file: the first resume need not look again
-        self._resumed_etag = False  # the open part carries an ETag to drop when it is committed
+        self._etag = _Etag()
         self.digests = Digests()  # of the bytes it holds, as they are written
         self.busy = False  # another process was found writing this file
         self._seen: int | None = None  # the size of its part file when this one last looked
@@ -101,9 +101,7 @@ class PartFile:
             return 0, None  # none there, or not a regular file: start over
         if self._claim(self._fd) is False:
             return None
-        etag = _read_etag(self._fd)
-        self._resumed_etag = etag is not None
-        return os.fstat(self._fd).st_size, etag
+        return os.fstat(self._fd).st_size, self._etag.read(self._fd)
 
     def start(self, offset: int, *, md5: bool = False) -> None:
         """Get ready to write at ``offset`` (0: a fresh file); anything past it is dropped. The bytes kept are hashed
@@ -124,13 +122,13 @@ class PartFile:
                 self._fd = folders.open_fresh(self.dir_fd, self.part)
             elif found:
                 os.ftruncate(self._fd, 0)
-                self._resumed_etag = True  # (an ETag it may carry is dropped as it is committed)
+                self._etag.carried = True  # (an ETag it may carry is dropped as it is committed)
         if offset == 0 and self._fresh:
             self._fresh = False
             return  # made empty a moment ago, and written from its start
         if offset == 0:
             # Starting over in the file we hold (and lock): no other process can have it meanwhile.
-            self._drop_etag(self._fd)
+            self._etag.drop(self._fd)
             os.ftruncate(self._fd, 0)
             os.lseek(self._fd, 0, os.SEEK_SET)
             return
@@ -148,22 +146,14 @@ class PartFile:
     def keep_etag(self, etag: str | None) -> None:
         """Keep ``etag`` with the partial file, so a later run resumes it with If-Range (where the file system keeps
         no extended attributes, with Range alone, and the size checks)."""
-        if self._fd is not None and etag and etag.isascii() and etag.isprintable() and len(etag) < 200:
-            with contextlib.suppress(OSError, AttributeError):
-                os.setxattr(self._fd, ETAG_XATTR, etag.encode("ascii"))
-
-    def _drop_etag(self, fd: int) -> None:
-        """The ETag the part file was resumed with, dropped (it starts over, or is whole: no resume is to come)."""
-        if self._resumed_etag:
-            with contextlib.suppress(OSError, AttributeError):
-                os.removexattr(fd, ETAG_XATTR)
-        self._resumed_etag = False
+        if self._fd is not None:
+            self._etag.keep(self._fd, etag)
 
     def commit(self, origin: str) -> str:
         """Date the file (and label it, told ``origin``, the link its bytes came from), flush it to disk and move it
         onto its final name in one step (OSError if that fails); the name it took."""
         fd = self._open()
-        self._drop_etag(fd)
+        self._etag.drop(fd)
         if self.label is not None:
             self.label(fd, origin, self.digests.sha256)
         if self.mtime is not None:
@@ -320,8 +310,28 @@ def _holds(dir_fd: int, name: str, found: os.stat_result, size: int, sha256: str
         return False
 
 
-def _read_etag(fd: int) -> str | None:
-    try:
-        return os.getxattr(fd, ETAG_XATTR).decode("ascii")
-    except (OSError, AttributeError, UnicodeDecodeError):
-        return None
+class _Etag:
+    """The ETag a part file's bytes came with, kept with it in an extended attribute, where its file system keeps
+    them (for a later run to resume it with If-Range); dropped once it starts over or is whole."""
+
+    def __init__(self) -> None:
+        self.carried = False  # the open part file may carry one: dropped as it starts over or is committed
+
+    def read(self, fd: int) -> str | None:
+        try:
+            etag: str | None = os.getxattr(fd, ETAG_XATTR).decode("ascii")
+        except (OSError, AttributeError, UnicodeDecodeError):
+            etag = None
+        self.carried = etag is not None
+        return etag
+
+    def keep(self, fd: int, etag: str | None) -> None:
+        if etag and etag.isascii() and etag.isprintable() and len(etag) < 200:
+            with contextlib.suppress(OSError, AttributeError):
+                os.setxattr(fd, ETAG_XATTR, etag.encode("ascii"))
+
+    def drop(self, fd: int) -> None:
+        if self.carried:
+            with contextlib.suppress(OSError, AttributeError):
+                os.removexattr(fd, ETAG_XATTR)
+        self.carried = False
