@@ -249,19 +249,14 @@ class Archive:
 class _Writer:
     """The thread that writes what a run records to the backend, in order, a batch at a time: gathered for a moment
     after each write (:data:`GATHER`), at once when someone waits for them; a backend away is tried again, more
-    slowly each time, until it is back or the run ends.
-
-    Before a batch is written, ``durable`` makes the names of what it records last (the folders that hold them
-    flushed to their disk, :func:`imgur_dl.folders.flush_names`), and gives back those it could not, and
-    why: a record, which every later run and the whole fleet trust, never outlives in a power cut the name of the
-    file it speaks of. Such a record is dropped (said once, and counted as unrecorded): the next run finds the file
-    in place, and records it then.
+    slowly each time, until it is back or the run ends. Before a batch is written, what it records is made to last
+    (:class:`_Durable`).
     """
 
     def __init__(self, store: Store, *, say: Callable[[str], None], error: Callable[[str], None], clock: Clock,
                  give_up: Callable[[], bool], durable: Callable[[list[str]], tuple[set[str], str]]) -> None:
         self.store = store
-        self.durable = durable
+        self.durable = _Durable(durable, error)
         self.say = say  # a note for people
         self.error = error
         self.clock = clock
@@ -273,7 +268,6 @@ class _Writer:
         self._down = False  # the last write failed: the backend is away
         self.lasting = False  # ... and will say the same asked again (its user refused; its file damaged)
         self._dropped: Counter[Entry] = Counter()  # records past MOST_PENDING, of each kind
-        self._unsure: set[str] = set()  # ids of images and albums left unrecorded for want of a flush (_lasting)
         self._flushing = 0  # callers of flush() waiting: no gathering meanwhile
         self._settles = 0  # claims settled waiting to be written (other processes may wait on them): no gathering
         self._written = -GATHER  # when the last write ended (on the clock)
@@ -366,34 +360,16 @@ class _Writer:
         return max(self._written + GATHER - self.clock.now(), 0.0)
 
     def _lasting(self, batch: list[Item]) -> list[Item]:
-        """``batch``, once the names of what it records are made to last: without the records whose names could not
-        be, nor those of their albums (an album's record says all of its files are recorded), taken out of what is
-        pending (counted unrecorded); and what they were saved for, if claimed, not said done to the fleet but given
-        back (the next run finds the files in place, and records them)."""
-        unsure, why = self.durable([item.path for item in batch if isinstance(item, Record) and item.path is not None])
-        if unsure:
-            if self._once.first("durable"):
-                self.error(f"{why}; the files saved there are left unrecorded (a power cut could take their names)")
-            self._unsure.update(key for item in batch if isinstance(item, Record) and item.path in unsure
-                                for key in (item.id, item.album) if key is not None)
-        if not self._unsure:
-            return batch
-
-        def gone(item: Item) -> TypeGuard[Record]:
-            return isinstance(item, Record) and (item.path in unsure or (item.kind is Entry.ALBUM and
-                                                                          item.id in self._unsure))
-
-        dropped = [item for item in batch if gone(item)]
+        """``batch``, but for the records whose names could not be made to last (:class:`_Durable`), taken out of
+        what is pending (counted unrecorded)."""
+        kept, dropped = self.durable.lasting(batch)
         if dropped:
-            kept = [item for item in batch if not gone(item)]
             with self._cond:
                 for _ in batch:
                     self._pending.popleft()
                 self._pending.extendleft(reversed(kept))
                 self._dropped.update(item.kind for item in dropped)
-            batch = kept
-        return [replace(item, reason=UNSURE) if isinstance(item, Settle) and item.reason is None and
-                item.id in self._unsure else item for item in batch]
+        return kept
 
     def _write(self, batch: list[Item]) -> bool:
         try:
@@ -411,6 +387,41 @@ class _Writer:
             self._once.forget("unreachable")
             self.say(f"imgur-dl: the download archive ({self.store.location}) is back; recording again")
         return True
+
+
+class _Durable:
+    """The names of what a batch records made to last first: ``durable`` (the folders that hold them flushed to
+    their disk, :func:`imgur_dl.folders.flush_names`) gives back those it could not, and why. A record, which every
+    later run and the whole fleet trust, never outlives in a power cut the name of the file it speaks of: such a
+    record is dropped (said once, and counted as unrecorded), and so is its album's (an album's record says all of
+    its files are recorded); what they were saved for, if claimed, is not said done to the fleet but given back.
+    The next run finds the files in place, and records them then."""
+
+    def __init__(self, durable: Callable[[list[str]], tuple[set[str], str]], error: Callable[[str], None]) -> None:
+        self.durable = durable
+        self.error = error
+        self.unsure: set[str] = set()  # ids of images and albums left unrecorded for want of a flush
+        self._once = Once()
+
+    def lasting(self, batch: list[Item]) -> tuple[list[Item], list[Record]]:
+        """What of ``batch`` is to be written (its settles of what was left unrecorded given back, not done), and
+        the records dropped from it."""
+        unsure, why = self.durable([item.path for item in batch if isinstance(item, Record) and item.path is not None])
+        if unsure:
+            if self._once.first("durable"):
+                self.error(f"{why}; the files saved there are left unrecorded (a power cut could take their names)")
+            self.unsure.update(key for item in batch if isinstance(item, Record) and item.path in unsure
+                               for key in (item.id, item.album) if key is not None)
+        if not self.unsure:
+            return batch, []
+
+        def gone(item: Item) -> TypeGuard[Record]:
+            return isinstance(item, Record) and (item.path in unsure or (item.kind is Entry.ALBUM and
+                                                                          item.id in self.unsure))
+
+        return [replace(item, reason=UNSURE) if isinstance(item, Settle) and item.reason is None and
+                item.id in self.unsure else item for item in batch if not gone(item)], \
+            [item for item in batch if gone(item)]
 
 
 def _waiting(most: float, location: str) -> str:
