@@ -230,3 +230,16 @@ def test_a_zip_archive_zip_itself_split_in_parts_is_read_as_one(tmp_path: Path) 
     assert without.errors == [f"imgur-dl: error: {last} is the last part of a ZIP archive split in parts, and the "
                               "parts before it are not beside it (its name with .z01, .z02...): put them there, "
                               "then scan it"]
+
+
+def test_a_zip_archive_whose_end_record_names_another_part_but_opens_with_a_file_is_read(tmp_path: Path) -> None:
+    # An end record that says its directory is on a later part, in an archive that opens with a file's own header
+    # (a writer that fills those numbers in wrongly; a part whose cut fell between two files): read from each
+    # file's header, as unzip reads it, not refused as a last part without the others.
+    held = io.BytesIO()
+    with zipfile.ZipFile(held, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("export/posts.json", DUMP)
+    whole = bytearray(held.getvalue())
+    struct.pack_into("<HH", whole, whole.rfind(b"PK\x05\x06") + 4, 1, 1)
+    (tmp_path / "export.zip").write_bytes(whole)
+    assert _scanned(tmp_path / "export.zip") == (IDS, [], [])
