@@ -230,7 +230,7 @@ def _own(source: IO[bytes], path: Path, name: str) -> Source:
     """The bytes of the file ``source`` (at ``path``), read where they are asked: its own, or where it is the first
     volume of several (:mod:`imgur_dl.volumes`), theirs, as the one file they were cut from; a later volume is said
     to be read with its first, where that one is beside it."""
-    if (first := volumes.first_volume(path)) is not None:
+    if (first := volumes.read_with(path)) is not None:
         raise ScanError(f"{name} is a volume of a file split in several: it is read with the others when {first} is "
                         "scanned", "a volume of a file split in several, read with the others")
     try:

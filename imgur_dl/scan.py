@@ -564,7 +564,7 @@ def _files(path: Path, scanner: Scanner, output: Path | None) -> Iterator[Path]:
         folders[:] = sorted(f for f in folders if skip is None or (Path(folder) / f).resolve() != skip)
         for name in sorted(files):
             file = Path(folder) / name
-            if volumes.first_volume(file) is not None:
+            if volumes.read_with(file) is not None:
                 continue  # (a later volume of a file split in several, its first beside it: read with that one)
             if os.path.islink(file):  # noqa: PTH114
                 symlinks += 1

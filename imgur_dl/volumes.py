@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
 _NUMBERED = re.compile(r"(.+\.([^.]+))\.(\d{3,})")  # name.ext.001: the file's own name, then the volume's number
 # A ZIP archive split in parts (zip -s, WinZip's): name.z01, name.z02... then name.zip, its last, the one to scan.
-_ZIP, _ZIP_PART = re.compile(r"(.+)\.(z)(ip)", re.IGNORECASE), re.compile(r"(.+)\.(z)(\d{2,})", re.IGNORECASE)
+_ZIP, _ZIP_PART = re.compile(r"(.+)\.(z)ip", re.IGNORECASE), re.compile(r"(.+)\.(z)\d{2,}", re.IGNORECASE)
 
 
 def _volume(name: str) -> tuple[str, int, int] | None:
@@ -57,7 +57,7 @@ def volumes(path: Path) -> list[Path]:
     return found
 
 
-def first_volume(path: Path) -> str | None:
+def read_with(path: Path) -> str | None:
     """The name of the volume the file that ``path`` is another volume of is read from (its first; a ZIP archive's
     last, ``name.zip``), where that one is beside it (a file, not a symlink: as a folder scanned reads it); None
     where there is none."""

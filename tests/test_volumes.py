@@ -131,7 +131,7 @@ def test_a_symlink_or_a_gap_ends_the_volumes(tmp_path: Path) -> None:
     assert volumes.volumes(paths[0]) == paths[:2]
     paths[2].unlink()
     assert volumes.volumes(paths[0]) == paths[:2]  # (the fourth, after the gap, is not taken for the third)
-    assert volumes.first_volume(paths[3]) == "d.json.001"
+    assert volumes.read_with(paths[3]) == "d.json.001"
 
 
 @settings(max_examples=60, deadline=None)
@@ -243,3 +243,14 @@ def test_a_zip_archive_whose_end_record_names_another_part_but_opens_with_a_file
     struct.pack_into("<HH", whole, whole.rfind(b"PK\x05\x06") + 4, 1, 1)
     (tmp_path / "export.zip").write_bytes(whole)
     assert _scanned(tmp_path / "export.zip") == (IDS, [], [])
+
+
+@pytest.mark.parametrize("ext", ["zip", "ZIP"])
+def test_a_zip_archive_s_parts_are_its_name_with_z_and_a_number_in_its_own_case(ext: str, tmp_path: Path) -> None:
+    z = ext[0]
+    last, parts = tmp_path / f"export.{ext}", [tmp_path / f"export.{z}{n:02d}" for n in (1, 2)]
+    for path in (last, *parts, tmp_path / f"export.{z}04"):  # (.z03 missing: .z04 is no part of it)
+        path.write_bytes(b"x")
+    assert volumes.volumes(last) == [*parts, last]
+    assert [volumes.read_with(part) for part in parts] == [last.name, last.name]
+    assert volumes.volumes(parts[0]) == [parts[0]]  # (a part is read with its last, not from itself)
