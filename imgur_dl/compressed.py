@@ -227,11 +227,11 @@ def _held_seven_zip(source: IO[bytes], head: bytes, name: str) -> Source:
 
 
 def _own(source: IO[bytes], path: Path, name: str) -> Source:
-    """The bytes of the file ``source`` (at ``path``), read where they are asked: its own, or where it is the first
-    volume of several (:mod:`imgur_dl.volumes`), theirs, as the one file they were cut from; a later volume is said
-    to be read with its first, where that one is beside it."""
-    if (first := volumes.read_with(path)) is not None:
-        raise ScanError(f"{name} is a volume of a file split in several: it is read with the others when {first} is "
+    """The bytes of the file ``source`` (at ``path``), read where they are asked: its own, or where it is the volume
+    that a file split in several is read from (:mod:`imgur_dl.volumes`), theirs, as the one file they were cut from;
+    another volume of one is said to be read with them, where the one they are read from is beside it."""
+    if (read := volumes.read_with(path)) is not None:
+        raise ScanError(f"{name} is a volume of a file split in several: it is read with the others when {read} is "
                         "scanned", "a volume of a file split in several, read with the others")
     try:
         parts = volumes.volumes(path)
