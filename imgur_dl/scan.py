@@ -47,6 +47,11 @@ BLOCK = 1024 * 1024  # bytes read at a time
 MAX_LINK = 2048  # the longest link taken; a longer one is cut there (and then, most likely, refused)
 BEFORE = 96  # bytes before "imgur" where a link's scheme may start (an encoded one is longest)
 _WIDE_IMGUR = "imgur.".encode("utf-16-le")  # as Windows writes text inside its files
+# UTF-16 big-endian text's byte-order mark, then a first character of ASCII: how a PDF writes each of its text
+# strings that is not all Latin-1 (ISO 32000-1, 7.9.2.2: an Acrobat comment's text, an outline's titles). Looked for
+# this far before a link written so.
+_BIG_ENDIAN = re.compile(rb"\xfe\xff\x00[\x20-\x7e]")
+_BIG_ENDIAN_BACK = 4096
 _REWRITING_MOST = 256  # bytes before "imgur" where a mail gateway's host is, when it rewrote the link
 
 # '/' and ':' as text may write them: plain, JSON's "\/" and "\u002F" (as scripts in saved web pages hold
@@ -209,18 +214,43 @@ def _link_at(text: bytes, lower: bytes, at: int) -> re.Match[bytes] | None:
     return None
 
 
-def _utf16(text: bytes, lower: bytes) -> Iterator[bytes]:
-    """``text`` read as UTF-16 (little-endian, as Windows writes text inside its files: an Outlook message, an old
-    Word document), once for each alignment it has an Imgur link in, as UTF-8; nothing when it has none (a NUL
-    byte in it is looked for first: text in one byte a character has none)."""
+class _Behind:
+    """The last bytes of a file's text already looked at (:data:`_BIG_ENDIAN_BACK` of them): where the byte-order
+    mark of the UTF-16 text a link is in may stand, when the link came in the next block."""
+
+    def __init__(self) -> None:
+        self.text = b""
+
+    def add(self, text: bytes) -> None:
+        self.text = (self.text + text[-_BIG_ENDIAN_BACK:])[-_BIG_ENDIAN_BACK:]
+
+
+def _utf16(text: bytes, lower: bytes, behind: bytes = b"") -> Iterator[bytes]:
+    """``text`` read as UTF-16, once for each alignment it has an Imgur link in, as UTF-8; nothing when it has none
+    (a NUL byte in it is looked for first: text in one byte a character has none). Little-endian, as Windows writes
+    text inside its files (an Outlook message, an old Word document); big-endian where a byte-order mark written so
+    opens the text a link is in (:func:`_big_endian`; ``behind``: the text before ``text``, where it may stand).
+    Read in the other order, a character past U+00FF right after a link takes the link's last character with it:
+    ``imgur.com/user/Bobby`` and a closing quote (U+2019) read as another user's, ``Bobb``."""
     if b"\x00" not in text or _WIDE_IMGUR not in lower:
         return
-    at, alignments = lower.find(_WIDE_IMGUR), set[int]()
+    at, alignments = lower.find(_WIDE_IMGUR), dict[int, int]()  # (each alignment's first link)
     while at != -1 and len(alignments) < 2:
-        alignments.add(at % 2)
+        alignments.setdefault(at % 2, at)
         at = lower.find(_WIDE_IMGUR, at + 1)
-    for alignment in sorted(alignments):
-        yield text[alignment:].decode("utf-16-le", "replace").encode("utf-8", "replace")
+    for alignment, first in sorted(alignments.items()):
+        if _big_endian(behind + text, len(behind) + first):
+            wide = text[1 - alignment:].decode("utf-16-be", "replace")
+        else:
+            wide = text[alignment:].decode("utf-16-le", "replace")
+        yield wide.encode("utf-8", "replace")
+
+
+def _big_endian(text: bytes, at: int) -> bool:
+    """Whether the UTF-16 text whose "imgur." is at ``at`` is big-endian: a byte-order mark written so (then a
+    character of ASCII) stands up to :data:`_BIG_ENDIAN_BACK` bytes before it, at its characters' alignment (its
+    "i" is a character's second byte)."""
+    return any(mark.start() % 2 != at % 2 for mark in _BIG_ENDIAN.finditer(text, max(0, at - _BIG_ENDIAN_BACK), at))
 
 
 def _wrapper_from(lower: bytes, pos: int) -> int:
@@ -362,7 +392,7 @@ class Scanner:
     def _scan(self, source: BinaryIO, name: str, path: Path | None) -> Iterator[Target]:
         stream = opened(source, name, warn=self.warnings.append, path=path)
         # (An email's bodies in base64, decoded; whether the file is quoted-printable, as an email's body may be.)
-        carry, bodies, quoting = b"", Base64Bodies(_cut), Quoting()
+        carry, bodies, quoting, behind = b"", Base64Bodies(_cut), Quoting(), _Behind()
         pieces: list[bytes] = []  # read since the text was last looked at
         waiting = 0  # bytes to read before looking again (an email's part carried waits for as much again)
         while True:
@@ -374,11 +404,11 @@ class Scanner:
                 text = carry + b"".join(pieces)  # be a link cut short, naming another image)
                 head = text[:_cut(text)]
                 bodies.ending()
-                yield from self._new(head, head.lower(), bodies, quoting)
+                yield from self._new(head, head.lower(), bodies, quoting, behind)
                 if not isinstance(exc, FileStopped):
                     raise
                 self._said(exc)  # (one file of an archive: the archive goes on with its next)
-                carry, pieces, waiting, bodies, quoting = b"", [], 0, Base64Bodies(_cut), Quoting()
+                carry, pieces, waiting, bodies, quoting, behind = b"", [], 0, Base64Bodies(_cut), Quoting(), _Behind()
                 continue
             if not block:
                 break
@@ -396,16 +426,17 @@ class Scanner:
             if cut < safe:
                 head, lower = head[:cut], lower[:cut]
             # (What has arrived is looked at now: a pipe may pause.)
-            yield from self._new(head, lower, bodies, quoting)
+            yield from self._new(head, lower, bodies, quoting, behind)
             carry = text[cut:]
             waiting = len(carry) if cut < safe else 0
         text = carry + b"".join(pieces)
         bodies.ending()
-        yield from self._new(text, text.lower(), bodies, quoting)
+        yield from self._new(text, text.lower(), bodies, quoting, behind)
 
-    def _new(self, text: bytes, lower: bytes, bodies: Base64Bodies, quoting: Quoting) -> Iterator[Target]:
+    def _new(self, text: bytes, lower: bytes, bodies: Base64Bodies, quoting: Quoting,
+             behind: _Behind) -> Iterator[Target]:
         """The new targets in ``text`` (``lower``: in lower case; ``bodies``: its email's bodies in base64;
-        ``quoting``: whether its file has shown itself quoted-printable)."""
+        ``quoting``: whether its file has shown itself quoted-printable; ``behind``: what came before it)."""
         found = links(text, lower)
         decoded = quoted_printable(text)
         quoted = quoting.shown(text, lower, marked=decoded is not None)
@@ -413,8 +444,9 @@ class Scanner:
             found = _read_twice(text, found, links(decoded), quoted=quoted)
         for body in bodies.decoded(text, lower):
             found.extend(links(body))
-        for wide in _utf16(text, lower):
+        for wide in _utf16(text, lower, behind.text):
             found.extend(links(wide))
+        behind.add(text)
         for link in found:
             named = _targets_of(link)
             self.stats.cut += not named and link.endswith(CUT)

@@ -1711,6 +1711,48 @@ def test_a_link_windows_wrote_in_utf16_inside_a_file_is_found(link: str, before:
     assert found[-len(want):] == want and not set(found[:-len(want)]) - set(want)  # (the file's own bytes name none)
 
 
+# A character past U+00FF, as may stand right after a link in text: a closing quote, a dash, CJK. (Not "…", which
+# says the link before it is shown cut short: it is no link then.)
+_WIDE_AFTER = st.characters(min_codepoint=0x100, max_codepoint=0xFFFF, blacklist_categories=("Cs",),
+                            blacklist_characters="\u2026")
+
+
+@PROPERTIES
+@given(_LINKS, _WIDE_AFTER, st.binary(max_size=300), st.binary(max_size=300), st.integers(40, 2000))
+def test_a_link_in_a_pdf_s_text_string_is_read_whatever_follows_it(link: str, after: str, before: bytes,
+                                                                  rest: bytes, block: int) -> None:
+    # A PDF writes each text string that is not all Latin-1 as UTF-16 big-endian, its byte-order mark first (an
+    # Acrobat comment, an outline's titles). Read as little-endian, the character after the link took its last
+    # character: "imgur.com/user/Bobby" and a closing quote gave another user, "Bobb".
+    data = (b"%PDF-1.7\n" + before + b"\n1 0 obj << /Type /Annot /Contents (\xfe\xff"
+            + f"see {link}{after} it".encode("utf-16-be") + b") >> endobj\n" + rest)
+    want = [t.id for t in targets_in(link.encode())]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(scan, "BLOCK", block)
+        found = [t.id for t in Scanner().scan(io.BytesIO(data), "comments.pdf")]
+    assert found[-len(want):] == want and not set(found[:-len(want)]) - set(want)
+
+
+@PROPERTIES
+@given(_LINKS, _WIDE_AFTER, st.binary(max_size=300), st.binary(max_size=300))
+def test_a_link_windows_wrote_in_utf16_is_read_whole_whatever_follows_it(link: str, after: str, before: bytes,
+                                                                        rest: bytes) -> None:
+    # Little-endian, with no byte-order mark (an Outlook message's body): a closing quote after the link, or CJK,
+    # is no part of it.
+    data = (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + before + f"see {link}{after} now".encode("utf-16-le") + rest)
+    want = [t.id for t in targets_in(link.encode())]
+    found = [t.id for t in Scanner().scan(io.BytesIO(data), "message.msg")]
+    assert found[-len(want):] == want and not set(found[:-len(want)]) - set(want)
+
+
+def test_a_closing_quote_after_a_link_in_a_pdf_comment_names_no_other_user(tmp_path: Path) -> None:
+    (tmp_path / "comments.pdf").write_bytes(b"%PDF-1.4\n1 0 obj << /Type /Annot /Contents (\xfe\xff"
+                                            + "see https://imgur.com/user/Bobby\u2019s album".encode("utf-16-be")
+                                            + b") >> endobj\n%%EOF\n")
+    result = run_main("--scan", str(tmp_path / "comments.pdf"), "-g")
+    assert result.out == "https://imgur.com/user/Bobby\n", result
+
+
 def _message(n: int, kind: str, dress: str, pad: int) -> bytes:
     """A message of a mailbox whose one link is ``imgur.com/a/Ml<n>``, in a part of type ``kind``, ``dress``ed."""
     link = b"https://imgur.com/a/Ml%05d" % n
