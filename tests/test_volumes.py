@@ -4,6 +4,7 @@ one file it was cut from: from its first volume, the others not read again."""
 from __future__ import annotations
 
 import bz2
+import contextlib
 import gzip
 import io
 import json
@@ -165,15 +166,23 @@ def test_a_volume_replaced_while_it_is_read_is_said_not_read(tmp_path: Path) -> 
 def test_a_file_in_a_thousand_volumes_is_read_with_one_of_them_open_at_a_time(tmp_path: Path) -> None:
     data = gzip.compress(DUMP)
     paths = _split(data, tmp_path, "d.json.gz", list(range(1, 1001)), digits=4)
-    open_before = len(os.listdir("/proc/self/fd"))
     whole = volumes.Volumes(paths)
-    assert len(os.listdir("/proc/self/fd")) == open_before + 1
+    assert _open_below(tmp_path) == 1
     joined = volumes.Joined(whole)
     assert joined.read(len(data) // 2) + joined.read() == data
-    assert len(os.listdir("/proc/self/fd")) == open_before + 1
+    assert _open_below(tmp_path) == 1
     joined.close()
-    assert len(os.listdir("/proc/self/fd")) == open_before
+    assert _open_below(tmp_path) == 0
     assert _scanned(paths[0]) == (IDS, [], [])
+
+
+def _open_below(folder: Path) -> int:
+    """How many of this process's descriptors are open on files below ``folder`` (none of another test's)."""
+    below = 0
+    for fd in os.listdir("/proc/self/fd"):
+        with contextlib.suppress(OSError):  # (one closed since it was listed)
+            below += Path(os.readlink(f"/proc/self/fd/{fd}")).is_relative_to(folder)
+    return below
 
 
 def _zip_in_parts(data: bytes, folder: Path, cuts: list[int]) -> list[Path]:
