@@ -29,7 +29,7 @@ from typing import Protocol
 from imgur_dl.errors import ScanError
 from imgur_dl.lz4frames import Lz4
 from imgur_dl.reader import PIECE, Bound, Reader, Streamed, Taken, optional_zstandard
-from imgur_dl.zstdframes import Zstd
+from imgur_dl.zstdframes import WINDOW_MOST, Zstd
 
 MAGIC = b"PGDMP"
 _OLDEST, _NEWEST = (1, 12), (1, 16)  # the versions read (K_VERS_1_12 .. K_VERS_1_16, and their revisions)
@@ -252,7 +252,7 @@ class _Compression:
             if module is None:
                 self.unread = "zstd-compressed, and the zstandard package is not installed (imgur-dl[zstd])"
                 return
-            self.zstd = Zstd(module.ZstdDecompressor(max_window_size=2**31), module.ZstdError)
+            self.zstd = Zstd(module.ZstdDecompressor(max_window_size=WINDOW_MOST), module.ZstdError)
             self.errors += self.zstd.errors
 
     def decoder(self) -> _Decoder | None:
