@@ -240,8 +240,8 @@ def _own(source: IO[bytes], path: Path, name: str) -> Source:
         own = OwnFile(source.fileno())
         # (A part that opens with no header of ZIP's, read on its own, would be a file's middle: no text. One that
         # does is read as far as it can be, whatever its end record says, as unzip reads it.)
-        if path.suffix.lower() == ".zip" and in_parts(own.at(max(0, own.size - END_MOST), END_MOST)) and \
-                own.at(0, 2) != b"PK":
+        if path.suffix.lower() == ".zip" and own.at(0, 2) != b"PK" and \
+                in_parts(own.at(max(0, own.size - END_MOST), END_MOST)):
             raise parts_missing(name)
     except OSError as exc:  # (a volume gone, or unreadable, since the folder was read)
         raise ScanError.stopped(name, reason(exc)) from None
