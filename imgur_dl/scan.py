@@ -239,18 +239,20 @@ def _utf16(text: bytes, lower: bytes, behind: bytes = b"") -> Iterator[bytes]:
         alignments.setdefault(at % 2, at)
         at = lower.find(_WIDE_IMGUR, at + 1)
     for alignment, first in sorted(alignments.items()):
-        if _big_endian(behind + text, len(behind) + first):
+        if _big_endian(behind, text, first):
             wide = text[1 - alignment:].decode("utf-16-be", "replace")
         else:
             wide = text[alignment:].decode("utf-16-le", "replace")
         yield wide.encode("utf-8", "replace")
 
 
-def _big_endian(text: bytes, at: int) -> bool:
-    """Whether the UTF-16 text whose "imgur." is at ``at`` is big-endian: a byte-order mark written so (then a
-    character of ASCII) stands up to :data:`_BIG_ENDIAN_BACK` bytes before it, at its characters' alignment (its
-    "i" is a character's second byte)."""
-    return any(mark.start() % 2 != at % 2 for mark in _BIG_ENDIAN.finditer(text, max(0, at - _BIG_ENDIAN_BACK), at))
+def _big_endian(behind: bytes, text: bytes, at: int) -> bool:
+    """Whether the UTF-16 text whose "imgur." is at ``at`` in ``text`` (``behind``: what came before ``text``) is
+    big-endian: a byte-order mark written so (then a character of ASCII) stands up to :data:`_BIG_ENDIAN_BACK` bytes
+    before it, at its characters' alignment (its "i" is a character's second byte: an odd number of bytes after the
+    mark's start)."""
+    before = (behind + text[max(0, at - _BIG_ENDIAN_BACK):at])[-_BIG_ENDIAN_BACK:]
+    return any((len(before) - mark.start()) % 2 for mark in _BIG_ENDIAN.finditer(before))
 
 
 def _wrapper_from(lower: bytes, pos: int) -> int:
