@@ -8,6 +8,7 @@ import fcntl
 import gc
 import importlib
 import io
+import itertools
 import json
 import os
 import shutil
@@ -551,6 +552,29 @@ def read_all(reader: Members | Blocks | XzBlocks) -> tuple[bytes, list[ScanError
             break
         out.append(piece)
     return b"".join(out), said
+
+
+def in_volumes(data: bytes, folder: Path, name: str, cuts: list[int], digits: int = 3) -> list[Path]:
+    """``data`` in volumes cut at ``cuts``, as 7-Zip's -v names them (``name.001``, ``.002``...)."""
+    return cut_into(data, [folder / f"{name}.{n:0{digits}d}" for n in range(1, len(cuts) + 2)], cuts)
+
+
+def cut_into(data: bytes, paths: list[Path], cuts: list[int]) -> list[Path]:
+    """``paths`` (one more than ``cuts``), each written the next piece of ``data`` cut at ``cuts``."""
+    ends = [0, *sorted(cuts), len(data)]
+    for path, (start, end) in zip(paths, itertools.pairwise(ends), strict=True):
+        path.write_bytes(data[start:end])
+    return paths
+
+
+def open_below(folder: Path) -> int:
+    """How many of this process's descriptors are open on ``folder`` or below it (others' come and go meanwhile:
+    the test process's other threads)."""
+    below = 0
+    for fd in os.listdir("/proc/self/fd"):
+        with contextlib.suppress(OSError):  # (one closed since it was listed)
+            below += Path(os.readlink(f"/proc/self/fd/{fd}")).is_relative_to(folder)
+    return below
 
 
 def files_under(root: Path) -> dict[str, bytes]:

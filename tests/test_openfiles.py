@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
 import resource
@@ -14,7 +13,7 @@ import pytest
 
 from imgur_dl.folders import IDLE, Folders
 from imgur_dl.openfiles import Limits, needed, room
-from tests.conftest import command, files_under
+from tests.conftest import command, files_under, open_below
 from tests.standin import Imgur
 
 UNLIMITED = -1
@@ -112,25 +111,15 @@ def test_a_process_with_little_room_for_open_files_saves_every_file(imgur: Imgur
                                                  for n, image in enumerate(album.images, 1)}
 
 
-def _open_below(folder: Path) -> int:
-    """How many of this process's descriptors are open on ``folder`` or below it (others' come and go meanwhile:
-    the test process's other threads)."""
-    below = 0
-    for fd in os.listdir("/proc/self/fd"):
-        with contextlib.suppress(OSError):  # (one closed since it was listed)
-            below += Path(os.readlink(f"/proc/self/fd/{fd}")).is_relative_to(folder)
-    return below
-
-
 def test_folders_used_one_after_another_are_not_all_kept_open(tmp_path: Path) -> None:
     tree = Folders(tmp_path)
     for n in range(IDLE * 4):  # (a template's folder a file: a date, an id)
         with tree.using(tmp_path / "album" / f"{n:03d}") as fd:
             os.close(os.open("x.jpg", os.O_WRONLY | os.O_CREAT, dir_fd=fd))
-    assert _open_below(tmp_path / "album") == IDLE
+    assert open_below(tmp_path / "album") == IDLE
     assert len(list((tmp_path / "album").glob("*/x.jpg"))) == IDLE * 4
     tree.close()
-    assert _open_below(tmp_path) == 0
+    assert open_below(tmp_path) == 0
 
 
 def test_a_folder_in_use_stays_open_however_many_others_are_used_meanwhile(tmp_path: Path) -> None:

@@ -30,7 +30,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from imgur_dl import reader, sevenzip
-from tests.conftest import SPOILS, Pieces, run_main, scanned_spoilt
+from tests.conftest import SPOILS, Pieces, in_volumes, run_main, scanned_spoilt
 from tests.conftest import scanned as scan_of
 
 DATA = Path(__file__).parent / "data" / "7z"
@@ -102,18 +102,9 @@ def test_each_way_7zip_packs_gives_every_link_of_every_file(name: str, expected:
     assert len(outcome.out.splitlines()) == len(expected)
 
 
-def _split(data: bytes, folder: Path, cuts: list[int]) -> list[Path]:
-    """``data`` in volumes cut at ``cuts``, as 7-Zip's -v writes them (v.7z.001, .002...)."""
-    ends = [0, *cuts, len(data)]
-    paths = [folder / f"v.7z.{n + 1:03d}" for n in range(len(ends) - 1)]
-    for path, start, end in zip(paths, ends, ends[1:], strict=False):
-        path.write_bytes(data[start:end])
-    return paths
-
-
 def test_an_archive_in_volumes_is_read_from_its_first_and_the_others_are_not_read_again(expected: set[str],
                                                                                        tmp_path: Path) -> None:
-    paths = _split(_archive("lzma2"), tmp_path, [500, 1000])
+    paths = in_volumes(_archive("lzma2"), tmp_path, "v.7z", [500, 1000])
     first = run_main("--scan", str(paths[0]), "-g")
     assert first.code == 0, first
     assert len(first.out.splitlines()) == len(expected)

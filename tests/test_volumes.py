@@ -4,7 +4,6 @@ one file it was cut from: from its first volume, the others not read again."""
 from __future__ import annotations
 
 import bz2
-import contextlib
 import gzip
 import io
 import json
@@ -27,7 +26,7 @@ from hypothesis import strategies as st
 
 from imgur_dl import volumes
 from imgur_dl.scan import Scanner, scan_file
-from tests.conftest import run_main
+from tests.conftest import cut_into, in_volumes, open_below, run_main
 
 
 def _dump(count: int = 300) -> tuple[bytes, set[str]]:
@@ -61,15 +60,6 @@ KINDS: dict[str, Callable[[bytes], bytes]] = {
 DUMP, IDS = _dump()
 
 
-def _split(data: bytes, folder: Path, name: str, cuts: list[int], digits: int = 3) -> list[Path]:
-    """``data`` in volumes cut at ``cuts``, as 7-Zip's -v names them (``name.001``, ``.002``...)."""
-    ends = [0, *sorted(cuts), len(data)]
-    paths = [folder / f"{name}.{n:0{digits}d}" for n in range(1, len(ends))]
-    for path, start, end in zip(paths, ends, ends[1:], strict=False):
-        path.write_bytes(data[start:end])
-    return paths
-
-
 def _scanned(path: Path) -> tuple[set[str], list[str], list[str]]:
     """The ids the file at ``path`` names, the errors and the warnings its scan met (a bug raised, not said)."""
     scanner = Scanner(debug=True)
@@ -82,13 +72,13 @@ def _scanned(path: Path) -> tuple[set[str], list[str], list[str]]:
 def test_a_file_cut_anywhere_in_volumes_gives_every_link_the_whole_gives(
         kind: str, cuts: list[float], tmp_path_factory: pytest.TempPathFactory) -> None:
     data = KINDS[kind](DUMP)
-    paths = _split(data, tmp_path_factory.mktemp("v"), kind, [int(cut * len(data)) for cut in cuts])
+    paths = in_volumes(data, tmp_path_factory.mktemp("v"), kind, [int(cut * len(data)) for cut in cuts])
     assert _scanned(paths[0]) == (IDS, [], [])  # (cut inside its magic number, or a first volume left empty, too)
 
 
 def test_a_folder_of_volumes_gives_each_link_once_and_a_later_volume_named_alone_is_said(tmp_path: Path) -> None:
     data = zstandard.ZstdCompressor().compress(DUMP)
-    paths = _split(data, tmp_path, "RS_2019-01.zst", [len(data) // 3, 2 * len(data) // 3])
+    paths = in_volumes(data, tmp_path, "RS_2019-01.zst", [len(data) // 3, 2 * len(data) // 3])
     (tmp_path / "notes.md").write_text("see https://imgur.com/a/Notes12\n")
     folder = run_main("--scan", str(tmp_path), "-g")
     assert folder.code == 0, folder
@@ -102,7 +92,7 @@ def test_a_folder_of_volumes_gives_each_link_once_and_a_later_volume_named_alone
 
 
 def test_a_later_volume_without_its_first_beside_it_is_read_as_it_is(tmp_path: Path) -> None:
-    paths = _split(DUMP, tmp_path, "RS_2019-01.ndjson", [len(DUMP) // 2])
+    paths = in_volumes(DUMP, tmp_path, "RS_2019-01.ndjson", [len(DUMP) // 2])
     paths[0].unlink()  # (only the second half was kept: its own links are still there to be found)
     found, errors, _ = _scanned(paths[1])
     assert errors == []
@@ -126,7 +116,7 @@ def test_only_a_first_volume_s_name_with_its_file_s_extension_is_joined_to_the_n
 
 
 def test_a_symlink_or_a_gap_ends_the_volumes(tmp_path: Path) -> None:
-    paths = _split(DUMP, tmp_path, "d.json", [100, 200, 300])
+    paths = in_volumes(DUMP, tmp_path, "d.json", [100, 200, 300])
     paths[2].rename(tmp_path / "moved")
     paths[2].symlink_to(tmp_path / "moved")
     assert volumes.volumes(paths[0]) == paths[:2]
@@ -141,7 +131,7 @@ def test_a_symlink_or_a_gap_ends_the_volumes(tmp_path: Path) -> None:
 def test_volumes_read_as_the_whole_they_were_cut_from(tmp_path_factory: pytest.TempPathFactory, cuts: list[int],
                                                       offset: int, size: int, reads: list[int]) -> None:
     data = bytes(range(256)) * 4
-    whole = volumes.Volumes(_split(data, tmp_path_factory.mktemp("v"), "v.bin", cuts))
+    whole = volumes.Volumes(in_volumes(data, tmp_path_factory.mktemp("v"), "v.bin", cuts))
     assert whole.size == len(data)
     assert whole.at(offset, size) == data[offset:offset + size]
     joined = volumes.Joined(whole)
@@ -155,7 +145,7 @@ def test_volumes_read_as_the_whole_they_were_cut_from(tmp_path_factory: pytest.T
 
 def test_a_volume_replaced_while_it_is_read_is_said_not_read(tmp_path: Path) -> None:
     data = zstandard.ZstdCompressor().compress(DUMP)
-    paths = _split(data, tmp_path, "RS_2019-01.zst", [len(data) // 2])
+    paths = in_volumes(data, tmp_path, "RS_2019-01.zst", [len(data) // 2])
     whole = volumes.Volumes(paths)
     paths[1].unlink()  # (another file in its place, the same length: not the one counted)
     paths[1].write_bytes(data[len(data) // 2:])
@@ -165,24 +155,15 @@ def test_a_volume_replaced_while_it_is_read_is_said_not_read(tmp_path: Path) -> 
 
 def test_a_file_in_a_thousand_volumes_is_read_with_one_of_them_open_at_a_time(tmp_path: Path) -> None:
     data = gzip.compress(DUMP)
-    paths = _split(data, tmp_path, "d.json.gz", list(range(1, 1001)), digits=4)
+    paths = in_volumes(data, tmp_path, "d.json.gz", list(range(1, 1001)), digits=4)
     whole = volumes.Volumes(paths)
-    assert _open_below(tmp_path) == 1
+    assert open_below(tmp_path) == 1
     joined = volumes.Joined(whole)
     assert joined.read(len(data) // 2) + joined.read() == data
-    assert _open_below(tmp_path) == 1
+    assert open_below(tmp_path) == 1
     joined.close()
-    assert _open_below(tmp_path) == 0
+    assert open_below(tmp_path) == 0
     assert _scanned(paths[0]) == (IDS, [], [])
-
-
-def _open_below(folder: Path) -> int:
-    """How many of this process's descriptors are open on files below ``folder`` (none of another test's)."""
-    below = 0
-    for fd in os.listdir("/proc/self/fd"):
-        with contextlib.suppress(OSError):  # (one closed since it was listed)
-            below += Path(os.readlink(f"/proc/self/fd/{fd}")).is_relative_to(folder)
-    return below
 
 
 def _zip_in_parts(data: bytes, folder: Path, cuts: list[int]) -> list[Path]:
@@ -194,11 +175,8 @@ def _zip_in_parts(data: bytes, folder: Path, cuts: list[int]) -> list[Path]:
         archive.writestr("export/posts.json", data)
     whole = bytearray(b"PK\x07\x08" + held.getvalue())
     struct.pack_into("<HH", whole, whole.rfind(b"PK\x05\x06") + 4, len(cuts), len(cuts))
-    ends = [0, *sorted(cuts), len(whole)]
-    paths = [folder / f"export.z{n:02d}" for n in range(1, len(ends) - 1)] + [folder / "export.zip"]
-    for path, start, end in zip(paths, ends, ends[1:], strict=False):
-        path.write_bytes(whole[start:end])
-    return paths
+    return cut_into(bytes(whole), [*(folder / f"export.z{n:02d}" for n in range(1, len(cuts) + 1)),
+                                   folder / "export.zip"], cuts)
 
 
 @settings(max_examples=30, deadline=None)
