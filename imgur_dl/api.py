@@ -40,19 +40,21 @@ class ImgurApi:
 
         A direct link (``i.imgur.com/<id>.<ext>``) is fetched from the CDN even
         when the API does not know it (hidden and mature posts answer 404 there
-        while their files are served): the API only adds metadata.
+        while their files are served), cannot be reached, or has no budget left
+        for this client (12,500 requests a day: a dump's millions of direct links
+        would otherwise stop at that many): the API only adds metadata.
         """
         try:
             return self._resolve(target)
-        except (RegionBlockedError, BudgetSpentError):
-            raise
+        except RegionBlockedError:
+            raise  # (the CDN serves such a region a placeholder for every file)
         except (NotFoundError, ApiError) as exc:
             if target.ext is None:
                 raise
-            if not isinstance(exc, NetworkError):
+            if not isinstance(exc, NetworkError | BudgetSpentError):
                 self.client.say(f"imgur-dl: {target.id}: the API does not describe it ({exc}); "
                                 "fetching the direct link")
-            elif self._once.first("unreachable"):  # (said once, not once a link: a list may hold a million)
+            elif self._once.first(type(exc).__name__):  # (said once, not once a link: a list may hold a million)
                 self.client.say(f"imgur-dl: {exc}; direct links are fetched without the API's description")
             return answers.album_from_link(target, prefer_gif=self.prefer_gif)
 

@@ -71,6 +71,29 @@ def test_a_budget_said_to_come_back_past_any_time_stops_asking_and_says_so(imgur
     assert not [w for w in result.waits if w > 60]
 
 
+def test_direct_links_are_fetched_once_the_budget_is_spent(imgur: Imgur, tmp_path: Path) -> None:
+    """A dump's direct links outnumber a day's budget (12,500 lookups): past it, each is fetched from the CDN
+    without the API's description, as when the API cannot be reached, and said once; a link that needs the
+    API (an album's) fails as before."""
+    images = [imgur.add_image(f"DiR{n:04d}", size=1000 + n) for n in range(24)]
+    imgur.add_album("AbC1234", count=1)
+    imgur.api_budget = 2  # two lookups answered, the second saying none is left
+    links = [f"https://i.imgur.com/{image.id}.jpg" for image in images]
+    result = run_main("-o", str(tmp_path), *links, "imgur.com/a/AbC1234")
+    assert result.code == 1, result  # the album, not looked up
+    saved = files_under(tmp_path)
+    assert sorted(saved) == [f"{image.id}.jpg" for image in images], result
+    assert all(saved[f"{image.id}.jpg"] == image.data for image in images)
+    assert result.err.count("budget for this client is spent") == 2, result  # once for the links, once the album
+    assert result.err.count("direct links are fetched without the API's description") == 1, result
+    assert "imgur.com/a/AbC1234: Imgur's API budget for this client is spent; asking no more" in result.err
+    assert len(imgur.requests_to("api.imgur.com")) < len(images)  # (lookups under way when it was said finish)
+    imgur.api_budget = 2
+    listed = run_main("-g", *links)
+    assert listed.code == 0, listed
+    assert len(listed.out.splitlines()) == len(images), listed
+
+
 def test_the_user_budget_comes_back_at_its_reset_time(imgur: Imgur, tmp_path: Path) -> None:
     imgur.add_album("AbC1234", count=1)
     reset = int(time.time()) + 120
