@@ -51,11 +51,16 @@ class ImgurApi:
         except (NotFoundError, ApiError) as exc:
             if target.ext is None:
                 raise
-            if not isinstance(exc, NetworkError | BudgetSpentError):
+            # Said once, not once a link: a list may hold a million (hidden and mature posts answer 404 each).
+            if isinstance(exc, NetworkError | BudgetSpentError):
+                if self._once.first(type(exc).__name__):
+                    self.client.say(f"imgur-dl: {exc}; direct links are fetched without the API's description")
+            elif not isinstance(exc, NotFoundError):  # (this answer's own trouble: said of it)
                 self.client.say(f"imgur-dl: {target.id}: the API does not describe it ({exc}); "
                                 "fetching the direct link")
-            elif self._once.first(type(exc).__name__):  # (said once, not once a link: a list may hold a million)
-                self.client.say(f"imgur-dl: {exc}; direct links are fetched without the API's description")
+            elif self._once.first("not described"):
+                self.client.say(f"imgur-dl: {target.id}: the API does not describe it ({exc}); fetching the direct "
+                                "link, as every other it does not describe (said once: -v shows each request)")
             return answers.album_from_link(target, prefer_gif=self.prefer_gif)
 
     def _resolve(self, target: Target) -> Album:

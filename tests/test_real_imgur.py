@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from unittest.mock import ANY
 
 import pytest
 import requests
@@ -92,6 +93,20 @@ def test_hidden_post_direct_link_downloads_from_the_cdn(imgur: Imgur, tmp_path: 
     assert files_under(tmp_path) == {"HiDd123.jpg": image.data}
     assert "HiDd123: the API does not describe it" in result.err
     assert json.loads(result.out)["url"] == "https://i.imgur.com/HiDd123.jpg"
+
+
+def test_hidden_posts_direct_links_are_said_undescribed_once(imgur: Imgur, tmp_path: Path) -> None:
+    """A dump of a mature subreddit's links: most answer 404 at the API. Each is fetched; that the API did not
+    describe them is said once, not once a link (the errors that matter, deleted files, would drown in them)."""
+    images = [imgur.add_image(f"HiDd{n:03d}", size=2_000 + n, hidden=True) for n in range(5)]
+    links = [f"https://i.imgur.com/{image.id}.jpg" for image in images]
+    result = run_main("-o", str(tmp_path), *links)
+    assert result.code == 0, result
+    assert sorted(files_under(tmp_path)) == [f"{image.id}.jpg" for image in images]
+    assert result.err.count("the API does not describe it (Not Found); fetching the direct link") == 1, result
+    verbose = run_main("-v", "--no-skip", "-o", str(tmp_path), *links)
+    assert [line for line in verbose.err.splitlines() if "/post/v1/media/" in line and "404" in line] \
+        == [ANY] * len(images), verbose  # (each lookup, said as any request is with -v)
 
 
 def test_hidden_post_page_link_is_still_not_found(imgur: Imgur, tmp_path: Path) -> None:
