@@ -1,9 +1,11 @@
-"""When a file was uploaded, as the API tells it: the time a saved file carries. Pure."""
+"""When a file was uploaded, as the API tells it (or, where it tells nothing, when the server last changed it): the
+time a saved file carries. Pure."""
 
 from __future__ import annotations
 
 import re
 from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
 
 from imgur_dl.models import Job
 
@@ -48,6 +50,19 @@ def upload_time(job: Job) -> float | None:
         if seconds is not None:
             return seconds
     return None
+
+
+def served_time(header: str | None) -> float | None:
+    """Seconds since the epoch of an HTTP date (a ``Last-Modified`` header: RFC 9110, 5.6.7; the two obsolete forms
+    as well), in the years :func:`parse_iso` believes; None for anything else."""
+    if not header or not header.isascii():
+        return None
+    try:
+        moment = parsedate_to_datetime(header)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    seconds = (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).timestamp()
+    return seconds if _EARLIEST <= seconds < _LATEST else None
 
 
 def capture_time(timestamp: str) -> float | None:

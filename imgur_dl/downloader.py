@@ -109,7 +109,8 @@ class Downloader:
         failed = Failed("no rendition could be fetched")
         for n, (source, path) in enumerate(zip(job.media.sources, job.paths, strict=True)):
             last = n == len(job.paths) - 1
-            part = PartFile(dir_fd, path.name, path, mtime, apart=self._apart(job, path), label=self._label(job))
+            part = PartFile(dir_fd, path.name, path, mtime, apart=self._apart(job, path), label=self._label(job),
+                            served=self.dates)
             outcome = self.fetch_source(source, part, job, can_fall_back=not last)
             if isinstance(outcome, Saved):
                 return Result(job, Status.SAVED, saved_at(path, outcome), bytes=outcome.size, url=outcome.url,

@@ -54,7 +54,7 @@ class Digests:
 
 class PartFile:
     def __init__(self, dir_fd: int, name: str, path: Path, mtime: float | None = None, *,
-                 apart: str | None = None, label: Label | None = None) -> None:
+                 apart: str | None = None, label: Label | None = None, served: bool = False) -> None:
         self.dir_fd = dir_fd
         self.name = name  # the final name, in the folder
         self.path = path  # the final path, for messages
@@ -63,6 +63,7 @@ class PartFile:
         self.apart = apart
         self.part = name + PART_SUFFIX
         self.mtime = mtime  # the time the final file carries (None: the time it was written)
+        self.served = served  # with no mtime, the time the server says it last changed the file is carried
         self.label = label  # what else it carries (--xattrs), told where its bytes came from and their hash
         self._fd: int | None = None
         self._wrote = False  # bytes were written through the open descriptor (its close may fail to flush them)

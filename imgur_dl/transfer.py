@@ -23,6 +23,7 @@ import urllib3
 from imgur_dl import body, classify, folders, sniff
 from imgur_dl.body import Receiver, Speed
 from imgur_dl.cancel import Cancel
+from imgur_dl.dates import served_time
 from imgur_dl.defaults import DEFAULT_MAX_SIZE
 from imgur_dl.hosts import MEDIA_HOSTS, WEB_HOSTS, OffsiteError, host_of, redirect_target
 from imgur_dl.models import Media, Source
@@ -160,6 +161,8 @@ class Transfer:
         if source.size is None and total is not None and job.part.total is None:
             job.part.total = total  # the API did not say; now the server has (once a file: not again on a resume)
             self.progress.expect(size=total)
+        if job.part.mtime is None and job.part.served:  # (the API gave no upload time: a hidden post's direct link)
+            job.part.mtime = served_time(response.headers.get("Last-Modified"))
         md5 = md5_of(response.headers.get("ETag")) if self.md5_etags else None
         try:
             job.part.start(offset, md5=md5 is not None)

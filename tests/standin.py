@@ -75,6 +75,7 @@ import trustme
 HOSTS = ("api.imgur.com", "i.imgur.com", "imgur.com", "www.imgur.com", "m.imgur.com", "web.archive.org", "archive.org")
 ARCHIVE_HOSTS = ("web.archive.org", "archive.org")
 CLIENT_IDS = {"546c25a59c58ad7"}
+LAST_MODIFIED = "Fri, 17 May 2024 12:34:56 GMT"  # what the CDN says of every file's last change
 
 
 def _png(width: int, height: int, size: int | None = None) -> bytes:
@@ -983,7 +984,7 @@ def _cdn_headers(data: bytes, mime: str) -> dict[str, str]:
     digest = hashlib.md5(data).hexdigest()  # noqa: S324 - an ETag, as the CDN makes it
     return {
         "Content-Type": mime, "ETag": f'"{digest}"', "Accept-Ranges": "bytes",
-        "Last-Modified": "Fri, 17 May 2024 12:34:56 GMT", "Cache-Control": "public, max-age=31536000",
+        "Last-Modified": LAST_MODIFIED, "Cache-Control": "public, max-age=31536000",
         "Access-Control-Allow-Origin": "*", "Server": "cat factory 1.0", "X-Cache": "HIT",
         "Age": "2044",
     }

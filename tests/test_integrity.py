@@ -121,6 +121,21 @@ def test_a_recovered_file_is_dated_by_upload_else_by_capture(imgur: Imgur, tmp_p
     assert (tmp_path / "GoNe123.jpg").stat().st_mtime == capture
 
 
+def test_a_file_the_api_gives_no_time_for_carries_the_cdn_s_last_modified(imgur: Imgur, tmp_path: Path) -> None:
+    """A hidden post's direct link (the API answers 404), or one fetched once the API's budget is spent: the time the
+    CDN says it last changed the file (gallery-dl's default for every file), not the time of the download."""
+    imgur.add_image("HiDd123", hidden=True)
+    assert run_main("-o", str(tmp_path / "a"), "https://i.imgur.com/HiDd123.jpg").code == 0
+    served = datetime(2024, 5, 17, 12, 34, 56, tzinfo=timezone.utc).timestamp()  # (standin.LAST_MODIFIED)
+    assert (tmp_path / "a" / "HiDd123.jpg").stat().st_mtime == served
+    before = time.time() - 5
+    assert run_main("--no-mtime", "-o", str(tmp_path / "b"), "https://i.imgur.com/HiDd123.jpg").code == 0
+    assert (tmp_path / "b" / "HiDd123.jpg").stat().st_mtime >= before
+    dated = imgur.add_image("DaTe123", datetime=1_234_567_890)  # the API's upload time comes first
+    assert run_main("-o", str(tmp_path / "c"), "https://i.imgur.com/DaTe123.jpg").code == 0
+    assert (tmp_path / "c" / "DaTe123.jpg").stat().st_mtime == dated.datetime
+
+
 # -- names ------------------------------------------------------------------------------
 
 @pytest.mark.parametrize(("name", "saved"), [

@@ -17,6 +17,7 @@ import re
 import tracemalloc
 import unicodedata
 from datetime import date, datetime, timedelta, timezone
+from email.utils import format_datetime
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -837,6 +838,25 @@ def test_a_servers_time_is_read_in_any_form_it_may_take(moment: datetime, offset
                 "plain": f"{sign}{minutes // 60:02d}{minutes % 60:02d}"}[zone]
     kept = int(fraction[:6].ljust(6, "0")) if digits else 0
     assert dates.parse_iso(written) == moment.replace(microsecond=kept).timestamp()
+
+
+@given(st.datetimes(datetime(2009, 1, 2), datetime(2099, 12, 30)), st.sampled_from(["imf", "rfc850", "asctime"]))
+def test_a_last_modified_header_is_read_in_each_form_http_allows(moment: datetime, form: str) -> None:
+    # RFC 9110, 5.6.7: IMF-fixdate, which a server sends, and the two obsolete forms a recipient must read too.
+    moment = moment.replace(microsecond=0, tzinfo=timezone.utc)
+    written = {"imf": format_datetime(moment, usegmt=True), "rfc850": moment.strftime("%A, %d-%b-%y %H:%M:%S GMT"),
+               "asctime": f"{moment:%a %b} {moment.day:2d} {moment:%H:%M:%S %Y}"}[form]
+    assume(form != "rfc850" or moment.year < 2069)  # (two digits of a year: from 69, the 1900s, as Python reads them)
+    assert dates.served_time(written) == moment.timestamp()
+
+
+@given(st.text(max_size=60) | st.lists(st.sampled_from(["Fri,", "17", "May", "2024", "12:34:56", "GMT", "+0200",
+                                                        "-0000", "99999999", "24", "17-May-24", "99:99:99", "0"]),
+                                       max_size=8).map(" ".join))
+def test_any_last_modified_header_is_a_time_imgur_could_hold_or_none(header: str) -> None:
+    seconds = dates.served_time(header)
+    assert seconds is None or datetime(2009, 1, 1, tzinfo=timezone.utc).timestamp() <= seconds \
+        < datetime(2100, 1, 1, tzinfo=timezone.utc).timestamp()
 
 
 # (and the characters that show nothing a link brings from a page, a chat or a file Windows wrote: a byte-order mark,
