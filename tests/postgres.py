@@ -193,6 +193,7 @@ class Relay:
         self._marker: bytes | None = None
         self.lost = threading.Event()  # an answer was lost
         self._sockets: list[socket.socket] = []
+        self._closed = False
         self.ended = threading.Event()
         threading.Thread(target=self._accept, name="relay", daemon=True).start()
 
@@ -207,10 +208,12 @@ class Relay:
     def close(self) -> None:
         self._listener.close()
         with self._lock:
-            for sock in self._sockets:
-                with contextlib.suppress(OSError):
-                    sock.shutdown(socket.SHUT_RDWR)
-                sock.close()
+            self._closed = True
+            sockets, self._sockets = self._sockets, []
+        for sock in sockets:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+            sock.close()
 
     def _accept(self) -> None:
         while True:
@@ -218,8 +221,16 @@ class Relay:
                 client, _ = self._listener.accept()
             except OSError:  # (closed)
                 return
-            server = socket.create_connection(("127.0.0.1", self.port_to))
+            try:
+                server = socket.create_connection(("127.0.0.1", self.port_to))
+            except OSError:  # (the server is gone: so is this connection)
+                client.close()
+                continue
             with self._lock:
+                if self._closed:  # (a connection accepted as the relay was closed: closed with it, not left open
+                    client.close()  # for the collector to find, in some later test, its pumps long ended)
+                    server.close()
+                    return
                 self._sockets += [client, server]
             stage = [0]  # of this connection: 1 once the marked statement went by, 2 once its COMMIT did
             threading.Thread(target=self._pump, args=(client, server, stage, True), daemon=True).start()

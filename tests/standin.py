@@ -1089,6 +1089,9 @@ class _Server(ThreadingHTTPServer):
 
     daemon_threads = True
     request_queue_size = 256
+    # What stop() looks for at least once a second, should the connection it makes to wake the loop not come (a
+    # stand-in that never stopped held a failed test's teardown for ever, where no timeout covers it).
+    timeout = 1.0
     imgur: Imgur
     link: _Link  # this client's line (Shaping.client_rate)
 
@@ -1099,7 +1102,7 @@ class _Server(ThreadingHTTPServer):
 
     def _serve(self) -> None:
         while not self.stopped:
-            self.handle_request()  # waits for a connection, with no timeout
+            self.handle_request()  # waits for a connection, or a second
 
     def stop(self) -> None:
         self.stopped = True
