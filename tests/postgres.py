@@ -193,9 +193,11 @@ class Relay:
         self._marker: bytes | None = None
         self.lost = threading.Event()  # an answer was lost
         self._sockets: list[socket.socket] = []
+        self._pumps: list[threading.Thread] = []
         self._closed = False
         self.ended = threading.Event()
-        threading.Thread(target=self._accept, name="relay", daemon=True).start()
+        self._acceptor = threading.Thread(target=self._accept, name="relay", daemon=True)
+        self._acceptor.start()
 
     def url(self, url: str) -> str:
         """``url`` (one of the server's) through the relay."""
@@ -206,13 +208,22 @@ class Relay:
             self._marker = marker
 
     def close(self) -> None:
-        self._listener.close()
+        """Stop relaying, and only then let go of the descriptors: a thread still in accept() or recv() on one
+        closed under it (Linux wakes neither) would go on with whatever socket takes its number next (a later
+        test's stand-in, whose connections it took)."""
         with self._lock:
             self._closed = True
             sockets, self._sockets = self._sockets, []
+        with contextlib.suppress(OSError):
+            self._listener.shutdown(socket.SHUT_RDWR)  # (wakes the accept: EINVAL)
+        self._acceptor.join()
+        self._listener.close()
         for sock in sockets:
             with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
+        for pump in self._pumps:
+            pump.join()
+        for sock in sockets:
             sock.close()
 
     def _accept(self) -> None:
@@ -226,15 +237,18 @@ class Relay:
             except OSError:  # (the server is gone: so is this connection)
                 client.close()
                 continue
+            stage = [0]  # of this connection: 1 once the marked statement went by, 2 once its COMMIT did
+            pumps = [threading.Thread(target=self._pump, args=(client, server, stage, True), daemon=True),
+                     threading.Thread(target=self._pump, args=(server, client, stage, False), daemon=True)]
             with self._lock:
-                if self._closed:  # (a connection accepted as the relay was closed: closed with it, not left open
-                    client.close()  # for the collector to find, in some later test, its pumps long ended)
+                if self._closed:  # (accepted as the relay was closed: closed with it, not left for the collector)
+                    client.close()
                     server.close()
                     return
                 self._sockets += [client, server]
-            stage = [0]  # of this connection: 1 once the marked statement went by, 2 once its COMMIT did
-            threading.Thread(target=self._pump, args=(client, server, stage, True), daemon=True).start()
-            threading.Thread(target=self._pump, args=(server, client, stage, False), daemon=True).start()
+                self._pumps += pumps
+                for pump in pumps:
+                    pump.start()
 
     def _pump(self, source: socket.socket, sink: socket.socket, stage: list[int], from_client: bool) -> None:
         with contextlib.suppress(OSError):

@@ -1089,8 +1089,9 @@ class _Server(ThreadingHTTPServer):
 
     daemon_threads = True
     request_queue_size = 256
-    # What stop() looks for at least once a second, should the connection it makes to wake the loop not come (a
-    # stand-in that never stopped held a failed test's teardown for ever, where no timeout covers it).
+    # What stop() looks for at least once a second, should the connection it makes to wake the loop not come to it
+    # (another thread's accept() on a descriptor closed under it, whose number this socket took, took it once: the
+    # teardown waited for ever, where no timeout covers a failed test's).
     timeout = 1.0
     imgur: Imgur
     link: _Link  # this client's line (Shaping.client_rate)
