@@ -39,6 +39,56 @@ class _Book:
     before: dict[str, dict[str, Any]] | None = None  # what its earlier album.json said of its files, once read
 
 
+class _Earlier:
+    """What earlier runs recorded of the files a run finds saved: their album's earlier album.json (where each file's
+    bytes came from, their SHA-256; see :mod:`imgur_dl.earlier`), and the archive, for a file it did not name."""
+
+    def __init__(self, folders: Folders, archive: Archive | None) -> None:
+        self.folders = folders
+        self.archive = archive
+
+    def as_recorded(self, book: _Book, result: Result) -> Result:
+        """A file found saved, with what the album's earlier album.json recorded of it as it arrived (where its
+        bytes came from, their SHA-256), when that was said of this file (see :mod:`imgur_dl.earlier`)."""
+        if book.before is None:
+            book.before = self.read(book)
+        known = earlier.kept(result, book.before.get(result.job.media.id))
+        if known is None:
+            return result
+        return replace(result, url=known["url"], source=Origin(known["source"]), capture=known["wayback_timestamp"],
+                       sha256=known["sha256"], linked_to=Path(known["linked_to"]) if known["linked_to"] else None)
+
+    def label(self, labeller: Labeller, result: Result) -> None:
+        """A file found saved labelled with what its earlier album.json vouched for, if it did (--xattrs)."""
+        path = result.path
+        if not (result.sha256 and result.url and path is not None) or labels.labelled(path):
+            return  # (a rerun after one that labelled it: most files, one look each)
+        with contextlib.suppress(OSError, DownloadError), self.folders.using(path.parent) as dir_fd:
+            labeller.label_found(dir_fd, path.name,
+                                 labels.of_file(result.url, result.sha256, labels.described(result.job)))
+
+    def read(self, book: _Book) -> dict[str, dict[str, Any]]:
+        """What the album's earlier album.json said of each file (the fields :mod:`imgur_dl.earlier` keeps); none
+        when there is none to read."""
+        try:
+            with self.folders.using(book.folder) as dir_fd:
+                items = earlier.items(dir_fd, book.metadata, book.album.id)
+        except (OSError, DownloadError):
+            return {}
+        return {key: {field: item.get(field) for field in earlier.KEPT} for key, item in items.items()}
+
+    def with_archived(self, book: _Book, dir_fd: int) -> dict[str, dict[str, Any]] | None:
+        """What the earlier album.json said of each file, and for a file the archive has that it did not name, what
+        the archive recorded of it (one question for the album's)."""
+        asked = {r.job.media.id: r for r in book.results if r.archived and r.job.media.id not in (book.before or {})}
+        if self.archive is None or not asked:
+            return book.before
+        found = {media_id: fields for media_id, saved in self.archive.saved(asked).items()
+                 if media_id in asked and (fields := earlier.recorded(book.folder, dir_fd, saved, asked[media_id]))
+                 is not None}
+        return {**(book.before or {}), **found}
+
+
 class Books:
     """Used from the run's main thread only."""
 
@@ -59,6 +109,7 @@ class Books:
         # Every path this run gives out, files' and album.json's alike (hashed: a million files keep 16 MB): a
         # template may give a file the name an album.json has (a post titled "album.json" under --name '{title}').
         self.taken = HashSet()
+        self._earlier = _Earlier(folders, archive)
 
     def open(self, album: Album, folder: Path, files: int, *, fetching: bool) -> bool:
         """Start keeping ``album``'s books; False (said) when its folder cannot be made."""
@@ -97,9 +148,9 @@ class Books:
         written."""
         book = self._open[id(result.job.album)]
         if result.status is Status.SKIPPED and self.recorded and book.opened:
-            result = self._as_recorded(book, result)
+            result = self._earlier.as_recorded(book, result)
             if self.labeller is not None:
-                self._label(self.labeller, result)
+                self._earlier.label(self.labeller, result)
         if self.dedupe and self.archive is not None:
             copy = link_to_copy(result, self.archive, self.folders)
             if copy is not None:
@@ -113,47 +164,6 @@ class Books:
         if self.write_metadata:
             book.results.append(result)
         return result, self._finished(book, 1)
-
-    def _as_recorded(self, book: _Book, result: Result) -> Result:
-        """A file found saved, with what the album's earlier album.json recorded of it as it arrived (where its
-        bytes came from, their SHA-256), when that was said of this file (see :mod:`imgur_dl.earlier`)."""
-        if book.before is None:
-            book.before = self._earlier(book)
-        known = earlier.kept(result, book.before.get(result.job.media.id))
-        if known is None:
-            return result
-        return replace(result, url=known["url"], source=Origin(known["source"]), capture=known["wayback_timestamp"],
-                       sha256=known["sha256"], linked_to=Path(known["linked_to"]) if known["linked_to"] else None)
-
-    def _label(self, labeller: Labeller, result: Result) -> None:
-        """A file found saved labelled with what its earlier album.json vouched for, if it did (--xattrs)."""
-        path = result.path
-        if not (result.sha256 and result.url and path is not None) or labels.labelled(path):
-            return  # (a rerun after one that labelled it: most files, one look each)
-        with contextlib.suppress(OSError, DownloadError), self.folders.using(path.parent) as dir_fd:
-            labeller.label_found(dir_fd, path.name,
-                                 labels.of_file(result.url, result.sha256, labels.described(result.job)))
-
-    def _earlier(self, book: _Book) -> dict[str, dict[str, Any]]:
-        """What the album's earlier album.json said of each file (the fields :mod:`imgur_dl.earlier` keeps); none
-        when there is none to read."""
-        try:
-            with self.folders.using(book.folder) as dir_fd:
-                items = earlier.items(dir_fd, book.metadata, book.album.id)
-        except (OSError, DownloadError):
-            return {}
-        return {key: {field: item.get(field) for field in earlier.KEPT} for key, item in items.items()}
-
-    def _with_archived(self, book: _Book, dir_fd: int) -> dict[str, dict[str, Any]] | None:
-        """What the earlier album.json said of each file, and for a file the archive has that it did not name, what
-        the archive recorded of it (one question for the album's)."""
-        asked = {r.job.media.id: r for r in book.results if r.archived and r.job.media.id not in (book.before or {})}
-        if self.archive is None or not asked:
-            return book.before
-        found = {media_id: fields for media_id, saved in self.archive.saved(asked).items()
-                 if media_id in asked and (fields := earlier.recorded(book.folder, dir_fd, saved, asked[media_id]))
-                 is not None}
-        return {**(book.before or {}), **found}
 
     def archived(self, archived: Archived) -> bool:
         """Book the files of an album the archive has, together; False when its album.json could not be
@@ -177,9 +187,9 @@ class Books:
             name = book.metadata
             try:
                 if book.before is None and any(r.status is Status.SKIPPED for r in book.results):
-                    book.before = self._earlier(book)
+                    book.before = self._earlier.read(book)
                 with self.folders.using(book.folder) as dir_fd:
-                    write_json(dir_fd, name, metadata(album, book.results, self._with_archived(book, dir_fd)))
+                    write_json(dir_fd, name, metadata(album, book.results, self._earlier.with_archived(book, dir_fd)))
             except (OSError, DownloadError) as exc:
                 self.error(f"{album.id}: cannot write {book.folder / name}: {reason(exc)}")
                 written = False
