@@ -21,7 +21,7 @@ import zipfile
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import IO, cast
+from typing import IO, Any, cast
 
 from imgur_dl.archives import DEEPEST, ENCRYPTED, NAMELESS, TOO_DEEP, Files, Opened, ZipFiles, not_read, refused
 from imgur_dl.errors import ScanError, reason
@@ -272,10 +272,10 @@ class StreamedZipFiles(Files):
             else:
                 zeros += len(data)
         tail += bytes(min(zeros, END_MOST))
-        at = tail.rfind(_AFTER[-1])
-        if not 0 <= at <= len(tail) - _END.size:
+        if (found := _last_end(tail)) is None:
             return False
-        end = at + _END.size + _END.unpack_from(tail, at)[-1]  # (after its comment)
+        at, record = found
+        end = at + _END.size + record[-1]  # (after its comment)
         return end <= len(tail) and not tail[end:].strip(b"\0")
 
     def _goes_on(self, exc: Exception) -> bool:
@@ -317,11 +317,17 @@ def zip_files(source: IO[bytes], head: bytes, name: str, opened: Opened, *, dept
 def in_parts(tail: bytes) -> bool:
     """Whether the ZIP archive whose last bytes are ``tail`` (:data:`END_MOST` of them) was split in parts (``zip
     -s``, WinZip's), as its end record, the last in it, says: its directory is on a part after the first."""
-    at = tail.rfind(_AFTER[-1])
-    if not 0 <= at <= len(tail) - _END.size:
+    if (found := _last_end(tail)) is None:
         return False
-    disks: tuple[int, int] = _END.unpack_from(tail, at)[1:3]  # (this part's number, its directory's part's)
+    disks: tuple[int, int] = found[1][1:3]  # (this part's number, its directory's part's)
     return any(0 < disk < 0xFFFF for disk in disks)  # (0xFFFF: zip64's, which says it in a record of its own)
+
+
+def _last_end(tail: bytes) -> tuple[int, tuple[Any, ...]] | None:
+    """Where the last end record in ``tail`` (an archive's last bytes) starts, and its fields; None where no whole
+    one is there."""
+    at = tail.rfind(_AFTER[-1])
+    return (at, _END.unpack_from(tail, at)) if 0 <= at <= len(tail) - _END.size else None
 
 
 def parts_missing(name: str) -> ScanError:
