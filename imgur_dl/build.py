@@ -58,7 +58,7 @@ def build_run(options: Options, stderr: TextIO, environ: Mapping[str, str] | Non
         openfiles.room(options.workers, openfiles.system_limits(), progress.note), progress.note,
         bound=threads.bound())
     session = make_session(at_once, options.timeout, options.user_agent, proxy=options.proxy,
-                           verbose=progress.note if options.verbose else None, environ=environ)
+                           verbose=progress.tell if options.verbose else None, environ=environ)
     policy = RetryPolicy(retries=options.retries)
     auth = BearerToken(options.token) if options.token else ClientId(options.client_id)
     speed = Speed(options.min_speed, options.speed_time)

@@ -508,7 +508,7 @@ def build_parser(environ: Mapping[str, str]) -> Parser:
     parser.add_argument("-v", "--verbose", action="store_true",
                         help="say each request, retry and wait on stderr")
     parser.add_argument("-q", "--quiet", action="store_true",
-                        help="no progress bar and no summary; errors only")
+                        help="no progress bar and no summary; errors only (and -v's requests, with -v)")
     parser.add_argument("--debug", action="store_true", help="show tracebacks of unexpected errors")
     parser.add_argument("--version", action=_Show, text=lambda _p: f"imgur-dl {__version__}\n",
                         help="show the version and exit")

@@ -44,6 +44,10 @@ class Progress:
         if not self._quiet:
             self._show(message)
 
+    def tell(self, message: str) -> None:
+        """A line asked for by name (-v's requests): shown even with --quiet, as curl -s -v shows its own."""
+        self._show(message)
+
     def error(self, message: str) -> None:
         """A failure: ``imgur-dl: error: <message>``, shown even with --quiet."""
         self._show(ERROR_PREFIX + message)

@@ -142,6 +142,18 @@ def test_verbose_says_each_request(imgur: Imgur, tmp_path: Path) -> None:
         assert f"GET https://i.imgur.com/{image.id}.jpeg -> 200 OK" in result.err
 
 
+def test_verbose_says_each_request_when_quiet_too(imgur: Imgur, tmp_path: Path) -> None:
+    album = imgur.add_album("AbC1234", count=2)
+    result = run_main("-q", "-v", "-o", str(tmp_path), "imgur.com/a/AbC1234", tty=True)
+    assert result.code == 0, result
+    lines = result.err.splitlines()
+    assert len(lines) == 3, result  # the requests, and nothing else: no bar, no summary
+    assert lines[0].startswith("imgur-dl: GET https://api.imgur.com/post/v1/albums/AbC1234?include=media%2Ctags%2C"
+                               "account -> 200 OK (")
+    assert sorted(line.split(" -> ")[0] for line in lines[1:]) == sorted(
+        f"imgur-dl: GET https://i.imgur.com/{image.id}.jpeg" for image in album.images)
+
+
 def test_proxy_option_replaces_the_environment(imgur: Imgur, tmp_path: Path) -> None:
     imgur.add_album("AbC1234", count=1)
     broken = {"HTTPS_PROXY": "http://127.0.0.1:9", "https_proxy": "http://127.0.0.1:9"}
