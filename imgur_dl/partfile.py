@@ -173,14 +173,8 @@ class PartFile:
             return 0
         held = os.fstat(self._fd)
         self.close()  # (before its name is unlinked: a FUSE file system hides a file unlinked while open)
-        self._remove_if_still(held)
+        _remove_if_still(self.dir_fd, self.part, held)
         return held.st_size
-
-    def _remove_if_still(self, held: os.stat_result) -> None:
-        """Delete the part file if ``held`` is still the file at its name (another process's, made since, is kept)."""
-        if _same(held, folders.entry(self.dir_fd, self.part)):
-            with contextlib.suppress(OSError):
-                folders.remove(self.dir_fd, self.part)
 
     def _open(self) -> int:
         if self._fd is None:
@@ -196,15 +190,9 @@ class PartFile:
         if not wrote:
             folders.let_go(fd)
             return
-        try:
-            held: os.stat_result | None = os.fstat(fd)
-        except OSError:
-            held = None
-        try:
-            os.close(fd)
-        except OSError:
-            if held is not None:
-                self._remove_if_still(held)
+        lost = _close_written(fd)
+        if lost is not None:
+            _remove_if_still(self.dir_fd, self.part, lost)
 
     def _claim(self, fd: int, *, made: bool = False) -> bool | None:
         """Take the part file just opened (``fd``) as this one's to write (:func:`_taken`); when it is not, it is
@@ -214,6 +202,28 @@ class PartFile:
             self.close()
             self.busy = True
         return taken
+
+
+def _remove_if_still(dir_fd: int, part: str, held: os.stat_result) -> None:
+    """Delete the part file ``part`` if ``held`` is still the file at its name (another process's, made since, is
+    kept)."""
+    if _same(held, folders.entry(dir_fd, part)):
+        with contextlib.suppress(OSError):
+            folders.remove(dir_fd, part)
+
+
+def _close_written(fd: int) -> os.stat_result | None:
+    """Close ``fd``, a file written to; the file it was when its close failed (what was written was lost), else
+    None."""
+    try:
+        held = os.fstat(fd)
+    except OSError:
+        held = None
+    try:
+        os.close(fd)
+    except OSError:
+        return held
+    return None
 
 
 def _taken(fd: int, dir_fd: int, part: str, *, made: bool) -> bool | None:
