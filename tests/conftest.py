@@ -283,9 +283,11 @@ def _fuse(backing: Path, mountpoint: Path, *flags: str) -> Iterator[Path]:
     """``backing`` seen at ``mountpoint`` through tests/fusefs.py (a real FUSE mount), unmounted after."""
     backing.mkdir()
     mountpoint.mkdir()
+    # libfuse 3 named (mfusepy's FUSE_LIBRARY_NAME), as this file system is written for it and unmounted by its
+    # fusermount3: else mfusepy takes libfuse 2 where that is installed beside it (and looks for it with gcc first).
     server = subprocess.Popen([sys.executable, "-m", "tests.fusefs", str(backing), str(mountpoint), *flags],
                               stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                              cwd=Path(__file__).parent.parent)
+                              cwd=Path(__file__).parent.parent, env={**os.environ, "FUSE_LIBRARY_NAME": "fuse3"})
     assert server.stdout is not None and server.stderr is not None
     if server.stdout.readline() != b"ready\n":
         server.kill()
