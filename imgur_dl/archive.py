@@ -419,9 +419,16 @@ class _Durable:
             return isinstance(item, Record) and (item.path in unsure or (item.kind is Entry.ALBUM and
                                                                           item.id in self.unsure))
 
-        return [replace(item, reason=UNSURE) if isinstance(item, Settle) and item.reason is None and
-                item.id in self.unsure else item for item in batch if not gone(item)], \
-            [item for item in batch if gone(item)]
+        kept: list[Item] = []
+        dropped: list[Record] = []
+        for item in batch:
+            if gone(item):
+                dropped.append(item)
+            elif isinstance(item, Settle) and item.reason is None and item.id in self.unsure:
+                kept.append(replace(item, reason=UNSURE))
+            else:
+                kept.append(item)
+        return kept, dropped
 
 
 def _waiting(most: float, location: str) -> str:
