@@ -23,7 +23,7 @@ from imgur_dl.labels import Labeller
 from imgur_dl.models import Job, Result, Source, Status
 from imgur_dl.naming import kept_apart
 from imgur_dl.outcomes import Failed, Present, Saved
-from imgur_dl.partfile import Label, PartFile
+from imgur_dl.partfile import Label, PartFile, drop_left
 from imgur_dl.progress import Progress
 from imgur_dl.retry import Again, GaveUp, RetryPolicy, retry
 from imgur_dl.text import counted
@@ -99,6 +99,7 @@ class Downloader:
                                                                    f"({job.path}); nothing fetched")
             size = _present(dir_fd, path.name, source, entry) if self.skip_present else None
             if size is not None:
+                drop_left(dir_fd, path.name)  # (a process killed as it wrote it, as another finished it, left one)
                 if mtime is not None:
                     folders.stamp(dir_fd, path.name, mtime, entry)
                 return Result(job, Status.SKIPPED, path, bytes=size)

@@ -204,6 +204,24 @@ class PartFile:
         return taken
 
 
+def drop_left(dir_fd: int, name: str) -> None:
+    """Delete the part file beside ``name``, a whole file, when no process is writing it: what a process killed as it
+    wrote the file left once another had finished it (runs after skip the file, and would keep its part file for
+    ever). One another process holds is left to it; so is one where the file system takes no locks (whether it is
+    written cannot be told), and one with other names (a hard link, as a backup keeps)."""
+    part = name + PART_SUFFIX
+    fd = folders.open_existing(dir_fd, part)
+    if fd is None:
+        return
+    try:
+        free = os.fstat(fd) if _lock(fd) else None
+    except OSError:
+        free = None
+    folders.let_go(fd)  # (before its name is unlinked: a FUSE file system hides a file unlinked while open)
+    if free is not None:
+        _remove_if_still(dir_fd, part, free)
+
+
 def _remove_if_still(dir_fd: int, part: str, held: os.stat_result) -> None:
     """Delete the part file ``part`` if ``held`` is still the file at its name (another process's, made since, is
     kept)."""

@@ -113,6 +113,43 @@ def test_a_file_the_other_process_finishes_meanwhile_counts_as_skipped(imgur: Im
     assert imgur.requests_to("i.imgur.com") == [] and len(clock.waits) == growing + 1
 
 
+def test_a_part_file_left_beside_a_whole_file_is_removed_unless_it_is_written(imgur: Imgur, tmp_path: Path) -> None:
+    # Two runs into one folder (a cron job overlapping a manual run): one killed as it wrote a file the other
+    # finished left its part file beside the whole file, which every run after skips: the next one removes it. One
+    # another process holds (it is writing it), or with other names (a backup's hard link), is left alone.
+    album = imgur.add_album("AbC1234", count=3)
+    assert run_main("-o", str(tmp_path), "imgur.com/a/AbC1234").code == 0
+    folder = tmp_path / "AbC1234"
+    whole = files_under(folder)
+    left, held, linked = (folder / f"{n:03d}-{image.id}.jpg.part" for n, image in enumerate(album.images, 1))
+    left.write_bytes(album.images[0].data[:500])
+    fd = _hold(held, album.images[1].data[:500])
+    linked.write_bytes(album.images[2].data[:500])
+    os.link(linked, tmp_path / "backup.part")
+    try:
+        result = run_main("-o", str(tmp_path), "imgur.com/a/AbC1234")
+    finally:
+        os.close(fd)
+    assert result.code == 0, result
+    assert "files: 0 saved, 3 skipped, 0 failed" in result.err
+    assert files_under(folder) == {**whole, held.name: album.images[1].data[:500],
+                                   linked.name: album.images[2].data[:500]}
+    assert sorted(path for _host, _method, path, _headers in imgur.requests_to("i.imgur.com")) == sorted(
+        f"/{image.id}.jpeg" for image in album.images)  # (the first run's: nothing fetched again)
+
+
+def test_a_part_file_beside_a_whole_file_is_left_where_no_locks_are_taken(imgur: Imgur, lockless: Path) -> None:
+    # Whether another process is writing it cannot be told there.
+    album = imgur.add_album("AbC1234", count=1)
+    assert run_main("-o", str(lockless), "imgur.com/a/AbC1234").code == 0
+    part = lockless / "AbC1234" / f"001-{album.images[0].id}.jpg.part"
+    part.write_bytes(b"\xff\xd8")
+    result = run_main("-o", str(lockless), "imgur.com/a/AbC1234")
+    assert result.code == 0, result
+    assert "files: 0 saved, 1 skipped, 0 failed" in result.err
+    assert part.read_bytes() == b"\xff\xd8"
+
+
 def test_an_empty_file_is_never_taken_for_the_image(imgur: Imgur, tmp_path: Path) -> None:
     image = imgur.add_image("HiDd123", hidden=True)  # the API answers 404: no size to compare with
     (tmp_path / "HiDd123.jpg").write_bytes(b"")
