@@ -5,8 +5,9 @@ they came with, kept in an extended attribute so a later run can resume
 with ``If-Range``), writes at an offset, hashes what it holds as it is
 written (SHA-256 always; MD5 when there is one to check it against), and
 either commits (the upload time set, fsync, then one rename onto the final
-name) or is discarded. Every call is relative to the folder's descriptor and
-follows no symlink (:mod:`imgur_dl.folders`).
+name) or is discarded; one left beside a whole file, which no process writes,
+is removed (:func:`drop_left`). Every call is relative to the folder's
+descriptor and follows no symlink (:mod:`imgur_dl.folders`).
 """
 
 from __future__ import annotations
