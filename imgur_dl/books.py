@@ -35,6 +35,7 @@ class _Book:
     metadata: str = METADATA_NAME  # its album.json's name in its folder (--write-metadata)
     failed: str | None = None  # why its first failed file failed
     kept: int = 0  # its files saved or found saved
+    bare: set[Path] = field(default_factory=set)  # folders below its own, made for files that failed (--name 'a/b')
     results: list[Result] = field(default_factory=list)  # kept only for --write-metadata
     before: dict[str, dict[str, Any]] | None = None  # what its earlier album.json said of its files, once read
 
@@ -160,6 +161,8 @@ class Books:
                                     result.source, result.sha256))
         if result.status is Status.FAILED and book.failed is None:
             book.failed = f"{result.job.media.id}: {result.error}"
+        if result.status is Status.FAILED and result.job.path.parent != book.folder:
+            book.bare.add(result.job.path.parent)
         book.kept += result.status is not Status.FAILED
         if self.write_metadata:
             book.results.append(result)
@@ -193,6 +196,8 @@ class Books:
             except (OSError, DownloadError) as exc:
                 self.error(f"{album.id}: cannot write {book.folder / name}: {reason(exc)}")
                 written = False
+        for folder in book.bare:  # (folders made for files that never came, and the album's where it is left empty)
+            self.folders.tidy(folder)
         if book.opened and not book.kept:  # (every file failed: the folder made for them is not left empty)
             self.folders.tidy(book.folder)
         if self.archive is not None and album.is_album and book.failed is None:

@@ -290,6 +290,23 @@ def test_an_album_whose_every_file_failed_leaves_no_folder_it_made(imgur: Imgur,
     assert (out / "AbC1234" / "Gone").is_dir()
 
 
+def test_a_file_that_failed_leaves_no_folder_its_name_made(imgur: Imgur, tmp_path: Path) -> None:
+    # A name template with folders of its own (--name '{id}/...', '{date}/...'): those made for a file that never
+    # came are taken away as its album's are, whether or not the album saved other files.
+    imgur.add_album("AbC1234", count=2)
+    kept = imgur.add_album("DeF5678", count=3)
+    lost = kept.images[1]
+    imgur.faults.append(Fault("status", path=f"/(Ab.*|{lost.id}.*)", status=404))
+    result = run_main("-o", str(tmp_path), "--name", "{id}/{index}.{ext}", "imgur.com/a/AbC1234",
+                      "imgur.com/a/DeF5678")
+    assert result.code == 1, result
+    assert "2 saved, 0 skipped, 3 failed" in result.err
+    folder = tmp_path / "DeF5678"
+    assert _tree(tmp_path) == [folder.name, *sorted(f"{folder.name}/{image.id}{part}" for n, image in
+                                                    enumerate(kept.images, 1) if image is not lost
+                                                    for part in ("", f"/00{n}.jpg"))]
+
+
 def test_a_failed_album_s_folder_stays_where_it_holds_something(imgur: Imgur, tmp_path: Path) -> None:
     # A part file to resume (the connection dropped each time), or the album.json asked for, keeps it.
     imgur.add_album("AbC1234", count=1, size=100_000)
