@@ -14,7 +14,7 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from imgur_dl import folders, labels, sniff
+from imgur_dl import folders, sniff
 from imgur_dl.cancel import Cancel
 from imgur_dl.dates import upload_time
 from imgur_dl.folders import FolderError, Folders
@@ -153,14 +153,7 @@ class Downloader:
 
     def _label(self, job: Job) -> Label | None:
         """What labels ``job``'s file once it is whole (--xattrs; None without)."""
-        if self.labeller is None:
-            return None
-        labeller, described = self.labeller, labels.described(job)
-
-        def label(fd: int, origin: str, sha256: str) -> None:
-            labeller.label(fd, labels.of_file(origin, sha256, described))
-
-        return label
+        return None if self.labeller is None else self.labeller.of_job(job)
 
     def fetch_source(self, source: Source, part: PartFile, job: Job, *,
                      can_fall_back: bool) -> Saved | Failed | Present:

@@ -114,6 +114,12 @@ class Labeller:
                 else:
                     raise
 
+    def of_job(self, job: Job) -> Callable[[int, str, str], None]:
+        """What labels ``job``'s file once it is whole: told the file's descriptor, the link its bytes came from and
+        their SHA-256."""
+        said = described(job)
+        return lambda fd, origin, sha256: self.label(fd, of_file(origin, sha256, said))
+
     def label_found(self, dir_fd: int, name: str, values: Mapping[str, bytes]) -> None:
         """The file ``name`` found saved, labelled with ``values`` (what was recorded of it as it arrived) unless
         it is already (a rerun after one with --xattrs) or has other names (a hard link: their labels too, as its
