@@ -99,7 +99,8 @@ class Downloader:
                                                                    f"({job.path}); nothing fetched")
             size = _present(dir_fd, path.name, source, entry) if self.skip_present else None
             if size is not None:
-                drop_left(dir_fd, path.name)  # (a process killed as it wrote it, as another finished it, left one)
+                if self.folders.part_found(path):  # (left by a process killed as it wrote it, as another finished it)
+                    drop_left(dir_fd, path.name)
                 if mtime is not None:
                     folders.stamp(dir_fd, path.name, mtime, entry)
                 return Result(job, Status.SKIPPED, path, bytes=size)

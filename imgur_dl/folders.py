@@ -25,6 +25,7 @@ from pathlib import Path
 
 from imgur_dl.errors import DownloadError, reason
 from imgur_dl.hashset import HashSet
+from imgur_dl.naming import PART_SUFFIX
 
 HASHED = 1024 * 1024  # bytes read at a time to hash a file (whole, or a partial one being resumed)
 
@@ -71,6 +72,7 @@ class Folders:
         self.name_max = name_max  # the bytes a name may have there (:func:`name_max`)
         self.calendar = calendar  # seconds since the epoch, to judge the age of what was left (:func:`sweep`)
         self._swept = HashSet()  # the folders written into this run, each swept once (a 64-bit hash a folder)
+        self._parts = HashSet()  # the part files the sweeps found (a hash of each one's path)
         self._made = HashSet()  # the folders this run made (a hash each)
         self._fds: dict[Path, int] = {}
         self._holders: dict[Path, int] = {}
@@ -107,8 +109,17 @@ class Folders:
             self._holders[folder] = self._holders.get(folder, 0) + 1
             first = create and self._swept.add(hash(folder))
         if first:  # (held meanwhile: not closed under the sweep; the others' folders are not waited on)
-            sweep(fd, self.calendar())
+            parts = sweep(fd, self.calendar())
+            with self._lock:
+                for name in parts:
+                    self._parts.add(hash(folder / name))
         return fd
+
+    def part_found(self, path: Path) -> bool:
+        """Whether ``path``'s part file was in its folder as this run first wrote there (:func:`sweep`): where none
+        was, none is looked for beside a whole file (a part file made since is a process's at work)."""
+        with self._lock:
+            return hash(path.with_name(path.name + PART_SUFFIX)) in self._parts
 
     def release(self, folder: Path) -> None:
         """One holder of ``folder`` is done; once none is, it is idle, and closed when :data:`IDLE` more are."""
@@ -467,17 +478,21 @@ _LEFT = re.compile(r"\.imgur-dl-(?:[a-z]+-[0-9a-f]{16}\.part|[0-9a-f]{12}\.probe
 LEFT_FOR = 86_400.0  # seconds since its last change (its ctime, which no program can set back) before it is removed
 
 
-def sweep(dir_fd: int, now: float) -> None:
+def sweep(dir_fd: int, now: float) -> list[str]:
     """Remove what killed processes left hidden in the folder (:data:`_LEFT`), once it has not changed for
     :data:`LEFT_FOR` seconds by ``now``: another process's, under way, changed seconds ago. Nothing is said of it,
-    and nothing that fails here stops anything."""
+    and nothing that fails here stops anything. The names of the part files there (``<name>.part``) are given."""
+    parts: list[str] = []
     with contextlib.suppress(OSError), os.scandir(dir_fd) as entries:
         for found in entries:
-            if _LEFT.fullmatch(found.name):
+            if found.name.endswith(PART_SUFFIX) and not found.name.startswith(".imgur-dl-"):
+                parts.append(found.name)
+            elif _LEFT.fullmatch(found.name):
                 with contextlib.suppress(OSError):
                     st = found.stat(follow_symlinks=False)
                     if stat.S_ISREG(st.st_mode) and now - st.st_ctime >= LEFT_FOR:
                         os.unlink(found.name, dir_fd=dir_fd)
+    return parts
 
 
 def let_go(fd: int) -> None:
