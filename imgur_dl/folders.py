@@ -485,13 +485,13 @@ def sweep(dir_fd: int, now: float) -> list[str]:
     parts: list[str] = []
     with contextlib.suppress(OSError), os.scandir(dir_fd) as entries:
         for found in entries:
-            if found.name.endswith(PART_SUFFIX) and not found.name.startswith(".imgur-dl-"):
-                parts.append(found.name)
-            elif _LEFT.fullmatch(found.name):
+            if _LEFT.fullmatch(found.name):
                 with contextlib.suppress(OSError):
                     st = found.stat(follow_symlinks=False)
                     if stat.S_ISREG(st.st_mode) and now - st.st_ctime >= LEFT_FOR:
                         os.unlink(found.name, dir_fd=dir_fd)
+            elif found.name.endswith(PART_SUFFIX):
+                parts.append(found.name)
     return parts
 
 
