@@ -74,16 +74,25 @@ class Downloader:
             return Result(job, Status.FAILED, job.path, error=REGION_BLOCKED, region_blocked=True, gone=True)
         if self.disk_full.is_set():
             return Result(job, Status.FAILED, job.path, error="not fetched: the disk is full", told=True)
+        mtime = upload_time(job) if self.dates else None
+        result, renewed = self._in_folder(job, mtime)
+        if renewed:  # (its folder was removed meanwhile, by another process tidying it or a clean-up: made again)
+            result, _ = self._in_folder(job, mtime)
+        return result
+
+    def _in_folder(self, job: Job, mtime: float | None) -> tuple[Result, bool]:
+        """The job done in its folder: its result, and whether it failed as that folder had been removed meanwhile
+        (:meth:`Folders.renewed`: made again since)."""
         try:
             dir_fd = self.folders.hold(job.path.parent)  # (open until the file is done with)
         except FolderError as exc:  # (a folder of the name template's that cannot be made, or is not one)
             if exc.full:
                 self.disk_full.set()
-            return Result(job, Status.FAILED, job.path, error=str(exc))
+            return Result(job, Status.FAILED, job.path, error=str(exc)), False
         try:
-            mtime = upload_time(job) if self.dates else None
             found = self._found(job, dir_fd, mtime)
-            return found if found is not None else self._renditions(job, dir_fd, mtime)
+            result = found if found is not None else self._renditions(job, dir_fd, mtime)
+            return result, result.status is Status.FAILED and self.folders.renewed(job.path.parent, dir_fd)
         finally:
             self.folders.release(job.path.parent)
 

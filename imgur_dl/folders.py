@@ -76,6 +76,7 @@ class Folders:
         self._made = HashSet()  # the folders this run made (a hash each)
         self._fds: dict[Path, int] = {}
         self._holders: dict[Path, int] = {}
+        self._gone: dict[Path, list[int]] = {}  # descriptors of folders removed meanwhile, closed once none holds them
         self._idle: OrderedDict[Path, None] = OrderedDict()  # open, held by none: the least recently used first
         self._lock = threading.Lock()
         self.names = Names(self)  # what stands in them already
@@ -130,11 +131,32 @@ class Folders:
                 self._holders[folder] = left
                 return
             del self._holders[folder]
+            closed += self._gone.pop(folder, [])
             self._idle[folder] = None
             while len(self._idle) > IDLE:
                 closed.append(self._fds.pop(self._idle.popitem(last=False)[0]))
         for fd in closed:
             let_go(fd)
+
+    def renewed(self, folder: Path, fd: int) -> bool:
+        """Whether ``folder``, held as ``fd``, had been removed (another process tidied the empty folder it made for an
+        album it failed, a clean-up script took it) and is made again: from now on, :meth:`hold` gives the new one.
+        ``fd`` stays open until no holder is left, as others may be writing through its number."""
+        try:
+            removed = os.fstat(fd).st_nlink == 0
+        except OSError:  # (a network share's folder removed elsewhere: ESTALE)
+            removed = True
+        if not removed:
+            return False
+        with self._lock:
+            if self._fds.get(folder) != fd:
+                return True  # (made again already, by another of its holders)
+            try:
+                self._fds[folder] = self._opened(folder, create=True)
+            except FolderError:
+                return False  # (what stands there now is no folder to write into: the file fails as it did)
+            self._gone.setdefault(folder, []).append(fd)
+            return True
 
     def _make_root(self) -> None:
         """The root made as needed, with the folders above it; the first time, where it was not there, the nearest
@@ -207,7 +229,8 @@ class Folders:
     def close(self) -> None:
         """Every descriptor closed (once no file is written any more)."""
         with self._lock:
-            fds, self._fds = list(self._fds.values()), {}
+            fds, self._fds = [*self._fds.values(), *(fd for gone in self._gone.values() for fd in gone)], {}
+            self._gone.clear()
             self._idle.clear()
             self._holders.clear()
         for fd in fds:

@@ -145,3 +145,22 @@ def test_a_file_a_folder_over_a_long_run_fails_no_file(imgur: Imgur, tmp_path: P
     done = _limited(100, "-j", "8", "--name", "{id}/x.{ext}", "-o", str(tmp_path), "imgur.com/a/AbC1234")
     assert done.returncode == 0, done.stderr
     assert files_under(tmp_path / "AbC1234") == {f"{image.id}/x.jpg": image.data for image in album.images}
+
+
+def test_a_folder_removed_while_held_is_made_again_and_let_go_of_once_no_file_is_written_there(tmp_path: Path) -> None:
+    # Another process tidied away the empty folder it made (its album failed), or a clean-up script did, while two
+    # files of this run were about to be written into it.
+    tree = Folders(tmp_path)
+    folder = tmp_path / "album"
+    first, second = tree.hold(folder), tree.hold(folder)
+    assert not tree.renewed(folder, first)  # (still there)
+    folder.rmdir()
+    assert tree.renewed(folder, first) and tree.renewed(folder, second)  # (the second finds it made again already)
+    with tree.using(folder) as fd:
+        assert fd != first and os.fstat(fd).st_ino == folder.stat().st_ino
+    tree.release(folder)
+    assert open_below(tmp_path) == 2  # (the removed one is still another file's, until it lets go)
+    tree.release(folder)
+    assert open_below(tmp_path) == 1  # (the new one, idle)
+    tree.close()
+    assert open_below(tmp_path) == 0

@@ -192,6 +192,31 @@ def test_a_folder_where_the_part_file_goes_is_named_and_left_alone(imgur: Imgur,
     assert (tmp_path / "AbC1234" / f"002-{album.images[1].id}.jpg").read_bytes() == album.images[1].data
 
 
+def test_a_folder_removed_before_its_files_are_written_is_made_again(imgur: Imgur, tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    # Two runs into one folder: the other made the album's folder, failed every file and tidied the empty folder
+    # away while this one, which had found it there, waited for its first answers (or a clean-up script took it).
+    # Every file of the album failed, "No such file or directory"; the folder is made again now.
+    album = imgur.add_album("AbC1234", count=3, size=5_000)
+    folder = tmp_path / "AbC1234"
+    cdn = imgur._cdn
+    removed: list[Path] = []
+
+    def meanwhile(*args: object) -> None:
+        if not removed:
+            folder.rmdir()
+            removed.append(folder)
+        cdn(*args)
+
+    monkeypatch.setattr(imgur, "_cdn", meanwhile)
+    result = run_main("--write-metadata", "-o", str(tmp_path), "imgur.com/a/AbC1234")
+    assert result.code == 0, result
+    assert removed and "files: 3 saved, 0 skipped, 0 failed" in result.err
+    assert {name: data for name, data in files_under(folder).items() if name != "album.json"} == {
+        f"00{n}-{image.id}.jpg": image.data for n, image in enumerate(album.images, 1)}
+    assert len(json.loads((folder / "album.json").read_text())["items"]) == 3
+
+
 def test_album_json_that_cannot_be_written_is_named_and_leaves_nothing_behind(imgur: Imgur, tmp_path: Path) -> None:
     album = imgur.add_album("AbC1234", count=2)
     in_the_way = tmp_path / "AbC1234" / "album.json"
