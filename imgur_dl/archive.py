@@ -49,7 +49,7 @@ SLOW = 2.0  # closing has waited this long for a backend that has not answered: 
 # someone waits for them, or a claim is settled, which other processes may be waiting for): a transaction,
 # and its sync to disk, a second rather than one every few files.
 GATHER = 1.0
-MOST_FAILURES = 1000  # the failures --fleet lists (the newest; all are counted)
+MOST_LISTED = 1000  # the processes and the failures --fleet lists, of each the newest (all are counted)
 # Why a claim whose files were saved where their names could not be made to last is given back, not done.
 UNSURE = "its files were saved, but their folder could not be flushed to its disk"
 COPIES = 32  # earlier copies of a picture asked for at once (--dedupe): the first that is whole serves
@@ -128,33 +128,40 @@ class Holder:
 
 @dataclass
 class Fleet:
-    """Everything the claims say: per process, and the failures with why (newest first)."""
+    """Everything the claims say: per process (those last heard from first), and the failures with why (newest
+    first); of each, the newest ``most`` listed, and all counted."""
 
+    most: int
     images: int = 0
     albums: int = 0
+    working: int = 0
+    lapsed: int = 0
+    done: int = 0
+    failed: int = 0
+    heard: int = 0  # processes in all
     processes: list[dict[str, object]] = field(default_factory=list)
     failures: list[dict[str, object]] = field(default_factory=list)
-    failed: int = 0  # failures in all (the list holds the newest)
 
     def process(self, owner: str, *, working: int, lapsed: int, done: int, failed: int, last_seen: str) -> None:
-        """One process's claims: under way, run out, done, failed; and when it was last heard from."""
-        self.processes.append({"owner": owner, "working": working, "lapsed": lapsed, "done": done,
-                               "failed": failed, "last_seen": last_seen})
+        """One process's claims: under way, run out, done, failed; and when it was last heard from (given those last
+        heard from first)."""
+        self.heard += 1
+        self.working, self.lapsed = self.working + working, self.lapsed + lapsed
+        self.done, self.failed = self.done + done, self.failed + failed
+        if len(self.processes) < self.most:
+            self.processes.append({"owner": owner, "working": working, "lapsed": lapsed, "done": done,
+                                   "failed": failed, "last_seen": last_seen})
 
     def failure(self, kind: str, item: str, *, by: str, reason: str | None, at: str, retry_from: str) -> None:
-        """One failed item: who failed it, why, when, and from when it may be tried again."""
+        """One failed item: who failed it, why, when, and from when it may be tried again (given newest first)."""
         self.failures.append({"kind": kind, "id": item, "by": by, "reason": reason, "at": at,
                               "retry_from": retry_from})
 
     def as_json(self) -> dict[str, object]:
         """What ``--fleet`` prints."""
-        def total(name: str) -> int:
-            return sum(int(p[name]) for p in self.processes)  # type: ignore[call-overload]
-
         return {"archive": {"images": self.images, "albums": self.albums},
-                "claims": {"working": total("working"), "lapsed": total("lapsed"), "done": total("done"),
-                           "failed": self.failed},
-                "processes": self.processes, "failures": self.failures}
+                "claims": {"working": self.working, "lapsed": self.lapsed, "done": self.done, "failed": self.failed},
+                "processes_in_all": self.heard, "processes": self.processes, "failures": self.failures}
 
 
 class Store(Protocol):

@@ -418,7 +418,7 @@ class PostgresStore:
 def _fleet(db: psycopg.Connection[Any], q: Callable[[str], psycopg.sql.Composed], most: int) -> Fleet:
     """What the claims say, and the archive's counts (:class:`Fleet`), in one snapshot (``db`` in a transaction not
     begun yet; ``q``: a statement naming the archive's tables); the newest ``most`` failures."""
-    fleet = Fleet()
+    fleet = Fleet(most)
     db.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
     # Counts of millions may rightly take long: not cut by a timeout the user's role or the server sets for the
     # statements of applications (as pg_dump sets none for its reads); Ctrl-C ends it.
@@ -430,10 +430,8 @@ def _fleet(db: psycopg.Connection[Any], q: Callable[[str], psycopg.sql.Composed]
             "SELECT owner, count(*) FILTER (WHERE state = 'claimed' AND expires > now()), "
             "count(*) FILTER (WHERE state = 'claimed' AND expires <= now()), "
             "count(*) FILTER (WHERE state = 'done'), count(*) FILTER (WHERE state = 'failed'), "
-            "max(updated) FROM {claims} GROUP BY owner ORDER BY owner")).fetchall():
+            "max(updated) FROM {claims} GROUP BY owner ORDER BY 6 DESC, owner")).fetchall():
         fleet.process(owner, working=working, lapsed=lapsed, done=done, failed=failed, last_seen=_iso(seen))
-    failed = db.execute(q("SELECT count(*) FROM {claims} WHERE state = 'failed'")).fetchone()
-    fleet.failed = failed[0] if failed else 0
     for kind, item, owner, reason, updated, expires in db.execute(q(
             "SELECT kind, id, owner, reason, updated, expires FROM {claims} WHERE state = 'failed' "
             "ORDER BY updated DESC LIMIT %s"), (most,)).fetchall():

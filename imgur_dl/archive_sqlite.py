@@ -107,15 +107,14 @@ def _said(exc: sqlite3.Error, path: Path) -> str:
 def _fleet(db: sqlite3.Connection, t: str, most: int) -> Fleet:
     """What the claims of the archive ``t`` say, and its counts (:class:`Fleet`); the newest ``most`` failures."""
     now = time.time()
-    fleet = Fleet()
+    fleet = Fleet(most)
     counts = dict(db.execute(f"SELECT kind, count(*) FROM \"{t}\" GROUP BY kind").fetchall())
     fleet.images, fleet.albums = counts.get("image", 0), counts.get("album", 0)
     for owner, working, lapsed, done, failed, seen in db.execute(
             f"SELECT owner, sum(state = 'claimed' AND expires > ?), sum(state = 'claimed' AND expires <= ?),"
             f" sum(state = 'done'), sum(state = 'failed'), max(updated) FROM \"{t}_claims\" "
-            "GROUP BY owner ORDER BY owner", (now, now)):
+            "GROUP BY owner ORDER BY 6 DESC, owner", (now, now)):
         fleet.process(owner, working=working, lapsed=lapsed, done=done, failed=failed, last_seen=iso(seen))
-    fleet.failed = db.execute(f"SELECT count(*) FROM \"{t}_claims\" WHERE state = 'failed'").fetchone()[0]
     for kind, item, owner, reason, updated, expires in db.execute(
             f"SELECT kind, id, owner, reason, updated, expires FROM \"{t}_claims\" WHERE state = 'failed' "
             "ORDER BY updated DESC LIMIT ?", (most,)):

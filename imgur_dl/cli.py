@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import NoReturn, TextIO
 
 from imgur_dl import credentials, labels, urls
-from imgur_dl.archive import DEFAULT_TABLE, MOST_FAILURES, absent, is_postgres, open_store
+from imgur_dl.archive import DEFAULT_TABLE, MOST_LISTED, absent, is_postgres, open_store
 from imgur_dl.choice import Choice
 from imgur_dl.clock import Clock
 from imgur_dl.defaults import DEFAULT_LEASE, DEFAULT_SCAN_JOBS, environ_proxy
@@ -222,7 +222,7 @@ def _fleet(args: argparse.Namespace, env: Environment) -> ExitStatus:
     store = blamed(from_environment(args, env.environ).get("download_archive"),
                    lambda: open_store(args.download_archive, args.archive_table, writes=False, claims=True))
     try:
-        state = store.fleet(MOST_FAILURES)
+        state = store.fleet(MOST_LISTED)
     except ArchiveUnavailable as exc:
         raise ImgurDLError(f"{store.location}: {exc}") from None
     finally:

@@ -220,6 +220,7 @@ def test_a_failed_album_is_given_back_with_its_reason_and_the_fleet_shows_it(img
     state = json.loads(fleet.out)
     assert state["archive"] == {"images": 3, "albums": 1}
     assert state["claims"] == {"working": 0, "lapsed": 0, "done": 1, "failed": 2}
+    assert state["processes_in_all"] == 1
     [process] = state["processes"]
     assert (process["done"], process["failed"], process["working"]) == (1, 2, 0)
     reasons = {f["id"]: f["reason"] for f in state["failures"]}
@@ -237,6 +238,24 @@ def test_a_failed_album_is_given_back_with_its_reason_and_the_fleet_shows_it(img
     assert "2 claimed elsewhere (1 failed there and held back: --fleet says why);" in second.err, second.err
     assert [p for _, _, p, _ in imgur.requests_to("api.imgur.com")] == ["/post/v1/albums/BroK123"]
     assert good.id not in second.err
+
+
+def test_the_fleet_lists_the_processes_last_heard_from_and_counts_them_all(archive: ArchiveAt) -> None:
+    # A nightly run on each of ten machines is a process a night: a year on, thousands that were listed by name,
+    # the ones at work now among them wherever their names fell.
+    store = open_store(archive.location)
+    try:
+        for n, owner in enumerate(("c:1:aa", "a:1:bb", "b:1:cc")):  # (heard from in this order)
+            assert store.claim(Entry.ALBUM, [f"AbC{n}"], owner, 300) == {f"AbC{n}"}
+        store.write([Settle(Entry.ALBUM, "AbC0", "c:1:aa", "timed out", 0)])  # (c heard from again, last)
+        fleet = store.fleet(most=2)
+    finally:
+        store.close()
+    state = fleet.as_json()
+    assert [(p["owner"], p["working"], p["failed"]) for p in state["processes"]] == [  # type: ignore[attr-defined]
+        ("c:1:aa", 0, 1), ("b:1:cc", 1, 0)]
+    assert state["processes_in_all"] == 3
+    assert state["claims"] == {"working": 2, "lapsed": 0, "done": 0, "failed": 1}  # (a's claim counted too)
 
 
 def test_a_time_past_any_calendar_in_an_archive_edited_by_hand_is_shown_as_none(imgur: Imgur, tmp_path: Path) -> None:
