@@ -3,7 +3,7 @@
 ``--download-archive postgresql://user:password@host/db`` (or
 ``postgres://``, or libpq's keywords and values; anything libpq takes, its ``PG*`` variables and
 ``~/.pgpass`` filling in what the URL leaves out), through psycopg 3. The
-password goes to that server only and is never shown: :func:`imgur_dl.archive.redact` hides
+password goes to that server only and is never shown: :func:`imgur_dl.archive_place.redact` hides
 it in every message.
 
 The tables are made by the first process that needs them, under a
@@ -27,22 +27,8 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from imgur_dl.archive import (
-    DEFAULT_TABLE,
-    SECRET_KEYWORDS,
-    Fleet,
-    Holder,
-    Item,
-    Record,
-    Release,
-    Settle,
-    foreign,
-    kept_path,
-    kept_text,
-    redact,
-    secret_spans,
-    table_name,
-)
+from imgur_dl.archive import Fleet, Holder, Item, Record, Release, Settle, foreign, kept_path, kept_text
+from imgur_dl.archive_place import DEFAULT_TABLE, SECRET_KEYWORDS, redact, secret_spans, table_name
 from imgur_dl.dbwatch import CALL_LIMIT, Cut, Watchdog
 from imgur_dl.errors import ArchiveUnavailable, Cancelled, UsageError
 from imgur_dl.models import Entry

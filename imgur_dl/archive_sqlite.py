@@ -36,18 +36,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
-from imgur_dl.archive import (
-    DEFAULT_TABLE,
-    Fleet,
-    Holder,
-    Item,
-    Record,
-    Release,
-    foreign,
-    kept_path,
-    kept_text,
-    table_name,
-)
+from imgur_dl.archive import Fleet, Holder, Item, Record, Release, foreign, kept_path, kept_text
+from imgur_dl.archive_place import DEFAULT_TABLE, table_name
 from imgur_dl.dates import iso
 from imgur_dl.errors import ArchiveUnavailable, UsageError
 from imgur_dl.folders import NO_FSYNC, let_go

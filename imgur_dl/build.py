@@ -10,7 +10,8 @@ from typing import TextIO
 from imgur_dl import openfiles, threads, wayback
 from imgur_dl.api import ImgurApi
 from imgur_dl.apiclient import ApiClient
-from imgur_dl.archive import absent, check_place, open_archive
+from imgur_dl.archive import open_archive
+from imgur_dl.archive_place import absent, check_place
 from imgur_dl.auth import BearerToken, ClientId
 from imgur_dl.body import Speed
 from imgur_dl.books import Books

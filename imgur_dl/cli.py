@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import NoReturn, TextIO
 
 from imgur_dl import credentials, labels, urls
-from imgur_dl.archive import DEFAULT_TABLE, MOST_LISTED, absent, is_postgres, open_store
+from imgur_dl.archive import MOST_LISTED, open_store
+from imgur_dl.archive_place import DEFAULT_TABLE, absent, is_postgres
 from imgur_dl.choice import Choice
 from imgur_dl.clock import Clock
 from imgur_dl.defaults import DEFAULT_LEASE, DEFAULT_SCAN_JOBS, environ_proxy

@@ -12,7 +12,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from imgur_dl import labels
-from imgur_dl.archive import DEFAULT_TABLE, another_scheme, is_postgres, table_name, wrapped
+from imgur_dl.archive_place import DEFAULT_TABLE, another_scheme, is_postgres, table_name, wrapped
 from imgur_dl.choice import Choice
 from imgur_dl.credentials import TOKEN
 from imgur_dl.defaults import (

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, NoReturn, TextIO, TypeVar
 
 from imgur_dl import __version__
-from imgur_dl.archive import DEFAULT_TABLE, another_scheme, is_postgres, table_name, wrapped
+from imgur_dl.archive_place import DEFAULT_TABLE, another_scheme, is_postgres, table_name, wrapped
 from imgur_dl.choice import Since, parse_range, parse_since
 from imgur_dl.defaults import (
     DEFAULT_CLIENT_ID,

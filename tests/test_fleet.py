@@ -28,7 +28,8 @@ import pytest
 
 import imgur_dl
 from imgur_dl import archive_sqlite
-from imgur_dl.archive import Entry, Record, Settle, Store, open_archive, open_store, redact
+from imgur_dl.archive import Entry, Record, Settle, Store, open_archive, open_store
+from imgur_dl.archive_place import redact
 from imgur_dl.archive_postgres import PostgresStore
 from imgur_dl.clock import Clock
 from imgur_dl.dbwatch import Cut, Watchdog

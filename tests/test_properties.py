@@ -30,7 +30,7 @@ from hypothesis import strategies as st
 from psycopg.conninfo import conninfo_to_dict
 
 from imgur_dl import answers, credentials, dates, earlier, hashset, hosts, jsonstream, sniff, urls
-from imgur_dl.archive import conninfo, is_postgres, redact
+from imgur_dl.archive_place import conninfo, is_postgres, redact
 from imgur_dl.archive_postgres import _Server
 from imgur_dl.choice import parse_range, parse_since, since_seconds
 from imgur_dl.cli import Environment, _targets
