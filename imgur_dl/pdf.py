@@ -25,7 +25,7 @@ _DICT_MOST = 1024  # bytes an object stream's dictionary takes at the most (real
 _HELD = 2 * _DICT_MOST  # bytes held at a chunk's end: a dictionary's beginning, with what comes before it
 _OBJECT_STREAM = re.compile(rb"/Type\s*/ObjStm\b")
 _DATA = re.compile(rb">>\s*stream(?:\r\n|\n)")  # (the dictionary's end; its data begins after its line's end)
-_TAIL = 8192  # bytes of a stream's content held until it goes on: more than any link (imgur_dl.scan.MAX_LINK)
+_TAIL = 8192  # bytes of a stream's content held until it goes on: more than any link (imgur_dl.textlinks.MAX_LINK)
 # What ends a token in a PDF (ISO 32000-1, 7.2.2: white space and delimiters): a link is never cut before one.
 _DELIMITERS = (b" ", b"\t", b"\r", b"\n", b"\f", b"\x00", b"(", b")", b"<", b">", b"[", b"]", b"{", b"}", b"%")
 _DATA_LOOK = 64  # bytes after a dictionary's end in which its "stream" keyword and line end are looked for

@@ -15,7 +15,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from imgur_dl import leveldb, snappy
-from imgur_dl.scan import Scanner, targets_in
+from imgur_dl.scan import Scanner
+from imgur_dl.textlinks import targets_in
 from tests.conftest import run_main
 
 PROPERTIES = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -49,13 +49,15 @@ from imgur_dl import (
     pdf,
     reader,
     scan,
+    textlinks,
     zipstream,
 )
 from imgur_dl.lz4frames import Lz4
 from imgur_dl.members import Members
 from imgur_dl.models import Kind
 from imgur_dl.reader import PIECE
-from imgur_dl.scan import Scanner, links, targets_in
+from imgur_dl.scan import Scanner
+from imgur_dl.textlinks import links, targets_in
 from tests.conftest import Pieces, command, files_under, run_main
 from tests.launcher import Launcher
 from tests.standin import Imgur
@@ -176,7 +178,7 @@ _DRESS = st.sampled_from([
 def test_a_plain_link_is_undressed_as_every_step_would_undress_it(before: list[str], dress: str,
                                                                   after: list[str]) -> None:
     token = "".join(before) + dress + "".join(after)
-    assert scan.undressed(token) == scan._undone(token)
+    assert textlinks.undressed(token) == textlinks._undone(token)
 
 
 @pytest.mark.parametrize(("text", "named"), [
