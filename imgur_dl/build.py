@@ -119,7 +119,8 @@ def build_run(options: Options, stderr: TextIO, environ: Mapping[str, str] | Non
     parts = Parts(planner=planner, downloader=downloader(at_once),
                   namer=Namer(options.output, options.dir_template, options.name_template, folders.name_max),
                   books=Books(folders, archive, write_metadata=options.write_metadata, error=progress.error,
-                              dedupe=options.dedupe, sharing=sharing, rows=options.json_lines, labeller=labeller),
+                              dedupe=options.dedupe, sharing=sharing, rows=options.json_lines, labeller=labeller,
+                              clock=clock.now),
                   progress=progress, cancel=cancel, meter=meter, archive=archive, wayback=recoverer, close=close,
                   release=folders.close,
                   trim=Trim(c_heap_release(), clock.now))

@@ -149,14 +149,16 @@ def metadata(album: Album, results: list[Result], before: dict[str, dict[str, An
             "animated": media.animated,
             "width": media.width,
             "height": media.height,
-            "size": result.bytes if saved and result is not None else media.sources[0].size,
-            "file": result.path.name if saved and result is not None and result.path is not None else None,
+            "size": media.sources[0].size,
+            "file": None,
             "archived": archived,
-            "source": result.source.value if saved and result is not None else None,
-            "wayback_timestamp": result.capture if saved and result is not None else None,
-            "sha256": result.sha256 if saved and result is not None else None,
-            "linked_to": str(result.linked_to) if saved and result is not None and result.linked_to else None,
+            "source": None,
+            "wayback_timestamp": None,
+            "sha256": None,
+            "linked_to": None,
         }
+        if saved and result is not None:
+            item.update(file_fields(result))
         if before and result is not None and (known := earlier.kept(result, before.get(media.id))) is not None:
             item.update(known)
         items.append(item)
@@ -171,6 +173,14 @@ def metadata(album: Album, results: list[Result], before: dict[str, dict[str, An
         "count": len(album.media),
         "items": items,
     }
+
+
+def file_fields(result: Result) -> dict[str, Any]:
+    """What album.json says of the file ``result`` saved, or found saved (:data:`imgur_dl.earlier.KEPT`)."""
+    return {"url": result.url or result.job.source_at(result.path).url, "size": result.bytes,
+            "file": result.path.name if result.path is not None else None, "source": result.source.value,
+            "wayback_timestamp": result.capture, "sha256": result.sha256,
+            "linked_to": str(result.linked_to) if result.linked_to else None}
 
 
 # Inside JSON strings: what a terminal or an editor would hide or reorder (C1 controls, bidi and

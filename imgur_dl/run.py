@@ -140,6 +140,7 @@ class Run:
             self.parts.planner.close(wait=waiting)
             for executor in (pool, recoveries):
                 executor.shutdown(wait=waiting, cancel_futures=True)
+            self.parts.books.note_due(now=True)  # (an album left unfinished: its files saved are noted)
             if waiting:
                 self.parts.release()
             else:  # (cancelled, a worker may still hold a folder a moment: not waited on, and given back after it)
@@ -192,6 +193,7 @@ class Run:
         """The next file to finish, collected; nothing if none finishes within :data:`HEARTBEAT`."""
         if (future := self.pending.next(HEARTBEAT)) is not None:
             yield from self._collect(future, recoveries)
+        self.parts.books.note_due()  # (files saved a while ago are noted, though no other file has come in since)
         self.signals.check()
 
     def _collect(self, future: Future[Result], recoveries: Workers) -> Iterator[Result]:

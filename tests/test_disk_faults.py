@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import hashlib
 import json
 import os
 import sys
@@ -74,7 +75,16 @@ def _problems(out: Path, expected: dict[str, bytes], result: Outcome) -> list[st
         found.append(f"exit {result.code}: {said}")
     for path in sorted(p for p in out.rglob("*") if p.is_file()) if out.exists() else []:
         name = str(path.relative_to(out))
-        if path.name.startswith(".imgur-dl-"):
+        if path.name.startswith(".imgur-dl-journal-"):  # (kept only where its album.json was not written)
+            album_id = path.name.removeprefix(".imgur-dl-journal-").removesuffix(".jsonl")
+            if f"imgur-dl: error: {album_id}: cannot write " not in said:
+                found.append(f"left hidden: {name}")
+            for line in path.read_bytes().split():  # (each line whole, and true of the file it names)
+                item = json.loads(line)
+                named = str((path.parent / item["file"]).relative_to(out))
+                if item["sha256"] != hashlib.sha256(expected[named]).hexdigest():
+                    found.append(f"a journal's word untrue of {named}")
+        elif path.name.startswith(".imgur-dl-"):
             if not path.name.endswith(".probe"):  # (a probe stays only where removing it failed)
                 found.append(f"left hidden: {name}")
         elif name.endswith(".json"):

@@ -7,7 +7,9 @@ import fcntl
 import hashlib
 import json
 import os
+import signal
 import sqlite3
+import threading
 import time
 from collections.abc import Callable
 from datetime import datetime, timezone
@@ -21,7 +23,8 @@ from imgur_dl import books, folders
 from imgur_dl.archive import Entry, Record, Store, open_store
 from imgur_dl.dedupe import link_to_copy
 from imgur_dl.models import Result
-from tests.conftest import ArchiveAt, files_under, run_main
+from tests.conftest import ArchiveAt, files_under, run_main, until
+from tests.launcher import Launcher
 from tests.standin import AlbumData, Fault, Image, Imgur, _v1_single
 
 UPLOADED = [1_300_000_000, 1_400_000_000, 1_500_000_000]  # 2011, 2014, 2017
@@ -237,6 +240,67 @@ def test_an_archive_started_later_records_what_album_json_said_of_the_files(imgu
     assert "0 saved, 3 skipped" in result.err, result
     assert sorted(archive.rows("SELECT id, source, sha256 FROM archive WHERE kind = 'image'")) == sorted(
         (i.id, "wayback" if i is gone else "imgur", _sha(i.data)) for i in album.images)
+
+
+def _saved_then_stalled(imgur: Imgur, tmp_path: Path) -> tuple[AlbumData, Path, Callable[[], bool]]:
+    """A three-file album whose last file stalls mid-body, for a run into ``tmp_path`` (--write-metadata): the album,
+    its folder, and whether the two others are saved and the third stalled (the moment a run is ended at)."""
+    album = _dated_album(imgur)
+    last = album.images[2]
+    imgur.faults.append(Fault("stall", path=f"/{last.id}\\..*", after=5_000))
+    folder = tmp_path / "AbC1234"
+
+    def two_saved() -> bool:
+        return imgur.stalled >= 1 and all((folder / f"00{n}-{i.id}.jpg").exists()
+                                          for n, i in enumerate(album.images[:2], 1))
+
+    return album, folder, two_saved
+
+
+def _finished_with_proof(imgur: Imgur, album: AlbumData, tmp_path: Path, folder: Path) -> None:
+    """The run that finishes the album finds the files saved before and says, in its rows and album.json, what
+    they were as they arrived; the journal is gone once album.json says it."""
+    imgur.faults.clear()
+    result = run_main("--json", "--write-metadata", "-o", str(tmp_path), "imgur.com/a/AbC1234")
+    assert result.code == 0 and "1 saved, 2 skipped" in result.err, result
+    rows = {r["id"]: r for r in map(json.loads, result.out.splitlines())}
+    assert {i.id: rows[i.id]["sha256"] for i in album.images} == {i.id: _sha(i.data) for i in album.images}
+    items = _items(folder)
+    assert {i.id: (items[i.id]["sha256"], items[i.id]["url"], items[i.id]["source"]) for i in album.images} == {
+        i.id: (_sha(i.data), f"https://i.imgur.com/{i.id}.jpeg", "imgur") for i in album.images}
+    assert [p.name for p in folder.iterdir() if p.name.startswith(".")] == []
+
+
+def test_files_saved_by_a_run_ended_before_its_album_was_are_vouched_for_by_the_rerun(
+        imgur: Imgur, tmp_path: Path) -> None:
+    # Ctrl-C (or SIGTERM, SIGHUP) before an album's last file is in: album.json, written with the last file, was
+    # not, and the rerun that finished the album found the files saved with nothing recorded: "sha256": null in
+    # its rows and album.json, for good ("run the same command again to finish", the summary says).
+    album, folder, two_saved = _saved_then_stalled(imgur, tmp_path)
+
+    def interrupt() -> None:
+        if until(two_saved):
+            os.kill(os.getpid(), signal.SIGINT)
+
+    threading.Thread(target=interrupt, daemon=True).start()
+    first = run_main("--timeout", "30", "--write-metadata", "-o", str(tmp_path), "imgur.com/a/AbC1234")
+    assert first.code == 130 and not (folder / "album.json").exists(), first
+    _finished_with_proof(imgur, album, tmp_path, folder)
+
+
+def test_files_saved_by_a_run_killed_before_its_album_was_are_vouched_for_by_the_rerun(
+        imgur: Imgur, tmp_path: Path, launcher: Launcher) -> None:
+    # kill -9 (the OOM killer, a power cut): nothing of the run is put away, and what it noted a second at the
+    # most after each file was saved (though no other file came in since) is what the rerun has.
+    album, folder, two_saved = _saved_then_stalled(imgur, tmp_path)
+    journal = folder / ".imgur-dl-journal-AbC1234.jsonl"
+    proc = launcher.spawn(["--timeout", "30", "--write-metadata", "-o", str(tmp_path), "imgur.com/a/AbC1234"])
+    try:
+        assert until(lambda: two_saved() and journal.exists() and journal.read_bytes().count(b"}\n") == 2)
+    finally:
+        proc.kill()
+        proc.communicate()
+    _finished_with_proof(imgur, album, tmp_path, folder)
 
 
 def test_a_lone_image_found_saved_says_what_its_own_json_recorded(imgur: Imgur, tmp_path: Path) -> None:

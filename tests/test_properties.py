@@ -29,7 +29,7 @@ from hypothesis import HealthCheck, assume, event, example, given, settings
 from hypothesis import strategies as st
 from psycopg.conninfo import conninfo_to_dict
 
-from imgur_dl import answers, credentials, dates, earlier, hashset, hosts, jsonstream, sniff, urls
+from imgur_dl import answers, credentials, dates, earlier, hashset, hosts, journal, jsonstream, sniff, urls
 from imgur_dl.archive_place import conninfo, is_postgres, redact
 from imgur_dl.archive_postgres import _Server
 from imgur_dl.choice import parse_range, parse_since, since_seconds
@@ -987,6 +987,51 @@ def test_any_file_where_album_json_was_gives_items_or_none(document: bytes, tmp_
     assert all(isinstance(item, dict) and item["id"] == key for key, item in items.items())
     if items:
         assert json.loads(document)["id"] == "AbC1234"
+
+
+_JOURNALED = st.one_of(  # (a line of the album's, of another album's in the same folder, or of nothing ours)
+    st.tuples(st.sampled_from(["AbC1234", "XyZ9876"]), st.sampled_from(["Ab00000", "Ab00001", "Ab00002"]),
+              st.integers(0, 9)),
+    st.binary(max_size=40).filter(lambda b: b"\n" not in b))
+
+
+@settings(EXAMPLES, max_examples=60)
+@given(entries=st.lists(_JOURNALED, max_size=12), cut=st.integers(0, 2000))
+def test_a_journal_gives_the_last_line_of_each_file_of_its_album_whatever_is_beside_or_cut(
+        entries: list[tuple[str, str, int] | bytes], cut: int, tmp_path_factory: Any) -> None:
+    folder = tmp_path_factory.getbasetemp() / "journal"  # (one folder for every example: its journal made anew)
+    folder.mkdir(exist_ok=True)
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(".imgur-dl-journal-AbC1234.jsonl", dir_fd=fd)
+        whole: dict[str, dict[str, Any]] = {}  # what the lines that are there whole say, as each was written
+        for entry in entries:
+            if isinstance(entry, bytes):  # (another program's, or a disk's garbage)
+                with open(folder / ".imgur-dl-journal-AbC1234.jsonl", "ab") as other:
+                    other.write(entry + b"\n")
+                continue
+            album_id, media_id, n = entry
+            line = journal.line(album_id, media_id, {"file": f"{n}.jpg", "sha256": f"{n:064x}"})
+            assert line is not None
+            journal.append(fd, "AbC1234", [line])
+        data = (folder / ".imgur-dl-journal-AbC1234.jsonl").read_bytes() if entries else b""
+        if cut < len(data):  # (a crash cut it short there)
+            os.truncate(folder / ".imgur-dl-journal-AbC1234.jsonl", cut)
+            data = data[:cut]
+        # The next run's lines, after what a crash cut short: read whole all the same.
+        after = journal.line("AbC1234", "Ab00003", {"file": "3.jpg", "sha256": "f" * 64})
+        assert after is not None
+        journal.append(fd, "AbC1234", [after])
+        for text in data.split(b"\n"):  # (a line that reads as JSON is whole: its last '}' is there)
+            with contextlib.suppress(ValueError):
+                item = json.loads(text)
+                if isinstance(item, dict) and item.get("album") == "AbC1234":
+                    whole[item["id"]] = item
+        assert journal.read(fd, "AbC1234") == {**whole, "Ab00003": json.loads(after)}
+        assert set(journal.read(fd, "XyZ9876")) == set()  # (its own journal: none here)
+    finally:
+        os.close(fd)
 
 
 @settings(EXAMPLES, max_examples=200)  # (each field's each way of being spoilt, beside each other's)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import fcntl
+import hashlib
 import json
 import os
 import threading
@@ -217,14 +218,28 @@ def test_a_folder_removed_before_its_files_are_written_is_made_again(imgur: Imgu
     assert len(json.loads((folder / "album.json").read_text())["items"]) == 3
 
 
-def test_album_json_that_cannot_be_written_is_named_and_leaves_nothing_behind(imgur: Imgur, tmp_path: Path) -> None:
+def test_album_json_that_cannot_be_written_is_named_and_its_word_kept_for_the_rerun(imgur: Imgur,
+                                                                                   tmp_path: Path) -> None:
     album = imgur.add_album("AbC1234", count=2)
     in_the_way = tmp_path / "AbC1234" / "album.json"
     (in_the_way / "someone's").mkdir(parents=True)
     result = run_main("--write-metadata", "--dir", "{album_id}", "-o", str(tmp_path), "imgur.com/a/AbC1234")
     assert result.code == 1, result  # documented: some file failed
     assert f"imgur-dl: error: AbC1234: cannot write {in_the_way}: Is a directory" in result.err.splitlines()
-    assert files_under(tmp_path) == {f"AbC1234/00{n}-{i.id}.jpg": i.data for n, i in enumerate(album.images, 1)}
+    # (What it would have said of the files is kept in the album's journal, for the run that writes it.)
+    journal = files_under(tmp_path).pop("AbC1234/.imgur-dl-journal-AbC1234.jsonl")
+    assert sorted(json.loads(line)["file"] for line in journal.split()) == [f"00{n}-{i.id}.jpg"
+                                                                             for n, i in enumerate(album.images, 1)]
+    assert {name: data for name, data in files_under(tmp_path).items() if "journal" not in name} == {
+        f"AbC1234/00{n}-{i.id}.jpg": i.data for n, i in enumerate(album.images, 1)}
+    # Once it can be written, it says them as they arrived, and the journal is gone.
+    (in_the_way / "someone's").rmdir()
+    in_the_way.rmdir()
+    assert run_main("--write-metadata", "--dir", "{album_id}", "-o", str(tmp_path), "imgur.com/a/AbC1234").code == 0
+    items = json.loads(in_the_way.read_text())["items"]
+    assert [item["sha256"] for item in items] == [hashlib.sha256(i.data).hexdigest() for i in album.images]
+    assert set(files_under(tmp_path)) == {"AbC1234/album.json", *(f"AbC1234/00{n}-{i.id}.jpg"
+                                                                   for n, i in enumerate(album.images, 1))}
 
 
 def test_a_file_the_file_system_fails_to_name_leaves_nothing_behind(

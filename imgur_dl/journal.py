@@ -1,0 +1,83 @@
+"""What a run saved of an album it has not finished: kept beside the files until the album's album.json says it.
+
+``album.json`` (``--write-metadata``) is written once an album's last file
+is in. A run that ends before (Ctrl-C, SIGTERM, ``kill -9``, the OOM killer,
+a power cut) left no word of the files it had saved, where their bytes came
+from and their SHA-256 as they arrived; the run that finishes the album then
+finds them saved with nothing recorded, and vouches for none of them
+(``"sha256": null``, for good). So each file saved while its album is under
+way is also noted, one line of JSON, in a hidden file in the album's folder
+(``.imgur-dl-journal-<album id>.jsonl``: no file a download is given has a
+name that starts with a dot). The run that finds such a file saved reads it
+with the earlier album.json (and takes it over that, being newer), and
+:mod:`imgur_dl.earlier` keeps it only where it is said of that very file:
+same name and size. It is removed once the album.json that says it all is
+written. A line cut short by a crash is not read; a line that never reached
+the disk leaves that file's record null, as before: never a wrong one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+from typing import Any
+
+from imgur_dl import folders
+
+MOST = 64 * 1024 * 1024  # a journal of ~200,000 files; one larger is not read
+_ID = re.compile(r"[A-Za-z0-9]{1,32}")  # (an album's id as Imgur gives them: nothing else names a file here)
+_FLAGS = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+
+
+def name(album_id: str) -> str | None:
+    """The journal's name for the album ``album_id``; None for an id no journal is kept for."""
+    return f".imgur-dl-journal-{album_id}.jsonl" if _ID.fullmatch(album_id) else None
+
+
+def line(album_id: str, media_id: str, fields: dict[str, Any]) -> str | None:
+    """The journal's line for one more file of the album saved (``fields``: what album.json will say of it); None
+    where the album keeps no journal."""
+    if name(album_id) is None:
+        return None
+    return json.dumps({"album": album_id, "id": media_id, **fields}, ensure_ascii=True, separators=(",", ":")) + "\n"
+
+
+def append(dir_fd: int, album_id: str, lines: list[str]) -> None:
+    """``lines`` added to the album's journal in the folder, in one write. Nothing that fails here stops anything:
+    a file not noted is one whose record a crash may lose."""
+    if (journal := name(album_id)) is None or not lines:
+        return
+    with contextlib.suppress(OSError):
+        fd = os.open(journal, _FLAGS, 0o666, dir_fd=dir_fd)
+        try:
+            # (after a line of its own: one a crash cut short, not ended, would take the first line in with it)
+            view = memoryview(("\n" + "".join(lines)).encode("ascii"))
+            while view:  # (in one write, but for a disk that takes only part: another process's lines land after)
+                view = view[os.write(fd, view):]
+        finally:
+            folders.let_go(fd)
+
+
+def read(dir_fd: int, album_id: str) -> dict[str, dict[str, Any]]:
+    """What the journal says of each file of the album, by image id (a later line over an earlier); nothing where
+    there is none, or it cannot be read."""
+    journal = name(album_id)
+    data = folders.read_whole(dir_fd, journal, MOST) if journal is not None else None
+    found: dict[str, dict[str, Any]] = {}
+    for line in data.splitlines() if data is not None else ():
+        try:
+            item = json.loads(line)
+        except (ValueError, RecursionError):  # (cut short by a crash, or not ours)
+            continue
+        if isinstance(item, dict) and item.get("album") == album_id and isinstance(media_id := item.get("id"), str):
+            found[media_id] = item
+    return found
+
+
+def remove(dir_fd: int, album_id: str) -> None:
+    """The journal gone (its album's album.json says what it said), if there is one."""
+    if (journal := name(album_id)) is not None:
+        with contextlib.suppress(OSError):
+            folders.remove(dir_fd, journal)
