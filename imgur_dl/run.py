@@ -100,6 +100,7 @@ class Run:
                 if outcome is Poll.PENDING:
                     for future in self.pending.done():
                         yield from self._collect(future, recoveries)
+                    self.parts.books.note_due()  # (files saved a while ago are noted, while a lookup is awaited)
                     continue
                 if isinstance(outcome, Failure):
                     yield self.booking.lookup_failed(outcome)

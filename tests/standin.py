@@ -485,6 +485,7 @@ class Imgur:
         if self.shaping.delay:
             time.sleep(self.shaping.delay)
         fault = self._fault(host, path, attempt)
+        self._held(fault)
         if fault is not None and _answered(h, fault, "application/json"):
             return
         if fault is not None and fault.kind == "drip":
@@ -493,6 +494,12 @@ class Imgur:
             self._api(h, path, query, headers)
         else:
             self._site(h, path)
+
+    def _held(self, fault: Fault | None) -> None:
+        """A hold fault's answer waits for its release (or the stand-in's stop)."""
+        if fault is not None and fault.kind == "hold":
+            self._changed(held=1)
+            fault.release.wait(self.stall_limit)
 
     def _api(self, h: _Handler, path: str, query: dict[str, list[str]], headers: dict[str, str]) -> None:
         # Every API answer says what is left of the client's and the user's
@@ -750,9 +757,7 @@ class Imgur:
         if self._refuses(h, headers):
             return
         fault = self._fault("i.imgur.com", path, attempt)
-        if fault is not None and fault.kind == "hold":
-            self._changed(held=1)
-            fault.release.wait(self.stall_limit)
+        self._held(fault)
         if fault is not None and _answered(h, fault, _MIME.get(path.rsplit(".", 1)[-1], "text/html")):
             return
         if path == "/removed.png":

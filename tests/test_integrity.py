@@ -288,18 +288,27 @@ def test_files_saved_by_a_run_ended_before_its_album_was_are_vouched_for_by_the_
     _finished_with_proof(imgur, album, tmp_path, folder)
 
 
+@pytest.mark.parametrize("awaiting", ["files", "a lookup"])
 def test_files_saved_by_a_run_killed_before_its_album_was_are_vouched_for_by_the_rerun(
-        imgur: Imgur, tmp_path: Path, launcher: Launcher) -> None:
+        imgur: Imgur, tmp_path: Path, launcher: Launcher, awaiting: str) -> None:
     # kill -9 (the OOM killer, a power cut): nothing of the run is put away, and what it noted a second at the
-    # most after each file was saved (though no other file came in since) is what the rerun has.
+    # most after each file was saved (though no other file came in since, while the run awaits its other files,
+    # or the lookup of another album) is what the rerun has.
     album, folder, two_saved = _saved_then_stalled(imgur, tmp_path)
     journal = folder / ".imgur-dl-journal-AbC1234.jsonl"
-    proc = launcher.spawn(["--timeout", "30", "--write-metadata", "-o", str(tmp_path), "imgur.com/a/AbC1234"])
+    held = Fault("hold", host="api.imgur.com", path="/post/v1/albums/XyZ9876")
+    other = ["imgur.com/a/XyZ9876"] if awaiting == "a lookup" else []
+    if other:
+        imgur.add_album("XyZ9876", count=1)
+        imgur.faults.append(held)
+    proc = launcher.spawn(["--timeout", "30", "--write-metadata", "-o", str(tmp_path), "imgur.com/a/AbC1234",
+                           *other])
     try:
         assert until(lambda: two_saved() and journal.exists() and journal.read_bytes().count(b"}\n") == 2)
     finally:
         proc.kill()
         proc.communicate()
+        held.release.set()
     _finished_with_proof(imgur, album, tmp_path, folder)
 
 
