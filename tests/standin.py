@@ -857,6 +857,7 @@ class Imgur:
                          b"</body></html>", {"Content-Type": "text/html"})
             return
         fault = self._fault(host, path, attempt)
+        self._held(fault)
         if fault is not None and _answered(h, fault, "text/html"):  # (a capture its index lists, not replayed)
             return
         if fault is not None and fault.kind == "drip" and path == "/cdx/search/cdx":
