@@ -23,7 +23,7 @@ from imgur_dl.labels import Labeller
 from imgur_dl.models import Job, Result, Source, Status
 from imgur_dl.naming import kept_apart
 from imgur_dl.outcomes import Failed, Present, Saved
-from imgur_dl.partfile import Label, PartFile, drop_left
+from imgur_dl.partfile import PartFile, drop_left
 from imgur_dl.progress import Progress
 from imgur_dl.retry import Again, GaveUp, RetryPolicy, retry
 from imgur_dl.text import counted
@@ -76,9 +76,8 @@ class Downloader:
             return Result(job, Status.FAILED, job.path, error="not fetched: the disk is full", told=True)
         mtime = upload_time(job) if self.dates else None
         result, renewed = self._in_folder(job, mtime)
-        if renewed:  # (its folder was removed meanwhile, by another process tidying it or a clean-up: made again)
-            result, _ = self._in_folder(job, mtime)
-        return result
+        # (Its folder was removed meanwhile, by another process tidying it or a clean-up, and is made again.)
+        return self._in_folder(job, mtime)[0] if renewed else result
 
     def _in_folder(self, job: Job, mtime: float | None) -> tuple[Result, bool]:
         """The job done in its folder: its result, and whether it failed as that folder had been removed meanwhile
@@ -90,8 +89,7 @@ class Downloader:
                 self.disk_full.set()
             return Result(job, Status.FAILED, job.path, error=str(exc)), False
         try:
-            found = self._found(job, dir_fd, mtime)
-            result = found if found is not None else self._renditions(job, dir_fd, mtime)
+            result = self._found(job, dir_fd, mtime) or self._renditions(job, dir_fd, mtime)
             return result, result.status is Status.FAILED and self.folders.renewed(job.path.parent, dir_fd)
         finally:
             self.folders.release(job.path.parent)
@@ -120,9 +118,8 @@ class Downloader:
         failed = Failed("no rendition could be fetched")
         for n, (source, path) in enumerate(zip(job.media.sources, job.paths, strict=True)):
             last = n == len(job.paths) - 1
-            part = PartFile(dir_fd, path.name, path, mtime, apart=self._apart(job, path), label=self._label(job),
-                            served=self.dates)
-            outcome = self.fetch_source(source, part, job, can_fall_back=not last)
+            outcome = self.fetch_source(source, self._part(job, path, dir_fd, mtime, served=self.dates), job,
+                                        can_fall_back=not last)
             if isinstance(outcome, Saved):
                 return Result(job, Status.SAVED, saved_at(path, outcome), bytes=outcome.size, url=outcome.url,
                               sha256=outcome.sha256)
@@ -150,20 +147,18 @@ class Downloader:
         except FolderError as exc:
             return Failed(str(exc), full=exc.full)
         try:
-            part = PartFile(dir_fd, path.name, path, mtime if self.dates else None, apart=self._apart(job, path),
-                            label=self._label(job))
+            part = self._part(job, path, dir_fd, mtime if self.dates else None)
             return self.fetch_source(source, part, job, can_fall_back=False)
         finally:
             self.folders.release(path.parent)
 
-    def _apart(self, job: Job, path: Path) -> str | None:
-        """The name ``path``'s file takes if another process saves a file of its own there meanwhile; None where no
-        other post's file can have its name (made from its id, where case counts)."""
-        return kept_apart(path, job.media.id, self.folders.name_max).name if job.shared else None
-
-    def _label(self, job: Job) -> Label | None:
-        """What labels ``job``'s file once it is whole (--xattrs; None without)."""
-        return None if self.labeller is None else self.labeller.of_job(job)
+    def _part(self, job: Job, path: Path, dir_fd: int, mtime: float | None, *, served: bool = False) -> PartFile:
+        """Where ``job``'s file at ``path`` is written until it is whole: kept apart by its id, should another
+        process save a file of its own at the name meanwhile, where another post's file can have it (a name not
+        made from its id, or where case does not count); labelled once whole (--xattrs)."""
+        return PartFile(dir_fd, path.name, path, mtime, served=served,
+                        apart=kept_apart(path, job.media.id, self.folders.name_max).name if job.shared else None,
+                        label=None if self.labeller is None else self.labeller.of_job(job))
 
     def fetch_source(self, source: Source, part: PartFile, job: Job, *,
                      can_fall_back: bool) -> Saved | Failed | Present:

@@ -73,15 +73,13 @@ class Folders:
         self.calendar = calendar  # seconds since the epoch, to judge the age of what was left (:func:`sweep`)
         self._swept = HashSet()  # the folders written into this run, each swept once (a 64-bit hash a folder)
         self._parts = HashSet()  # the part files the sweeps found (a hash of each one's path)
-        self._made = HashSet()  # the folders this run made (a hash each)
         self._fds: dict[Path, int] = {}
         self._holders: dict[Path, int] = {}
         self._gone: dict[Path, list[int]] = {}  # descriptors of folders removed meanwhile, closed once none holds them
         self._idle: OrderedDict[Path, None] = OrderedDict()  # open, held by none: the least recently used first
         self._lock = threading.Lock()
         self.names = Names(self)  # what stands in them already
-        self._rooted = False  # the root was looked for
-        self._above: Path | None = None  # ... and made by this run: the nearest folder above it that was there
+        self._tree = _Tree(root)
 
     @contextlib.contextmanager
     def using(self, folder: Path, *, create: bool = True) -> Iterator[int]:
@@ -105,7 +103,7 @@ class Folders:
         with self._lock:
             fd = self._fds.get(folder)
             if fd is None:
-                fd = self._fds[folder] = self._opened(folder, create=create)
+                fd = self._fds[folder] = self._tree.opened(folder, create=create)
             self._idle.pop(folder, None)
             self._holders[folder] = self._holders.get(folder, 0) + 1
             first = create and self._swept.add(hash(folder))
@@ -152,56 +150,17 @@ class Folders:
             if self._fds.get(folder) != fd:
                 return True  # (made again already, by another of its holders)
             try:
-                self._fds[folder] = self._opened(folder, create=True)
+                self._fds[folder] = self._tree.opened(folder, create=True)
             except FolderError:
                 return False  # (what stands there now is no folder to write into: the file fails as it did)
             self._gone.setdefault(folder, []).append(fd)
             return True
 
-    def _make_root(self) -> None:
-        """The root made as needed, with the folders above it; the first time, where it was not there, the nearest
-        folder above it that was is noted (their names are flushed with the files': :func:`flush_names`)."""
-        if not self._rooted:
-            self._rooted = True
-            if not self.root.is_dir():
-                self._above = next((p for p in self.root.parents if p.is_dir()), None)
-        self.root.mkdir(parents=True, exist_ok=True)
-
-    def _opened(self, folder: Path, *, create: bool) -> int:
-        """``folder`` opened from the root down, a component at a time, following no symlink (under the lock)."""
-        try:
-            relative = folder.relative_to(self.root)
-        except ValueError:
-            raise FolderError(f"refusing to write outside the output folder: {folder}") from None
-        try:
-            if create:
-                self._make_root()
-            current = os.open(self.root, _FOLLOWED)
-        except OSError as exc:
-            raise _unusable(exc, self.root) from None
-        for n, part in enumerate(relative.parts):
-            try:
-                if create:
-                    with contextlib.suppress(FileExistsError):
-                        os.mkdir(part, 0o777, dir_fd=current)
-                        self._made.add(hash(self.root.joinpath(*relative.parts[: n + 1])))
-                child = os.open(part, _DIR_FLAGS, dir_fd=current)
-            except OSError as exc:
-                let_go(current)
-                where = self.root.joinpath(*relative.parts[: n + 1])
-                if exc.errno in (errno.ELOOP, errno.ENOTDIR):
-                    raise FolderError(f"{where} is a symlink or not a folder; refusing to write through it") \
-                        from None
-                raise _unusable(exc, where) from None
-            let_go(current)
-            current = child
-        return current
-
     @property
     def top(self) -> Path:
         """The highest folder this run's names are flushed up to (:func:`flush_names`): the root, or where the run
         made it, the nearest folder above it that was there."""
-        return self._above or self.root
+        return self._tree.top
 
     def tidy(self, folder: Path) -> None:
         """``folder``, and each folder above it below the root, removed where this run made it, it is empty, and
@@ -209,13 +168,13 @@ class Folders:
         anything, a part file to resume included, stays; one another album of this run writes into later is made
         again then.)"""
         with self._lock:
-            while folder != self.root and self.root in folder.parents and hash(folder) in self._made \
+            while folder != self.root and self.root in folder.parents and hash(folder) in self._tree.made \
                     and folder not in self._holders:
                 if (fd := self._fds.pop(folder, None)) is not None:
                     self._idle.pop(folder, None)
                     let_go(fd)
                 try:
-                    parent = self._opened(folder.parent, create=False)
+                    parent = self._tree.opened(folder.parent, create=False)
                 except FolderError:
                     return
                 try:
@@ -235,6 +194,61 @@ class Folders:
             self._holders.clear()
         for fd in fds:
             let_go(fd)
+
+
+class _Tree:
+    """Folders below the root, opened from the root down, a component at a time, following no symlink; and which
+    of them this run made. (Used under :class:`Folders`'s lock.)"""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.made = HashSet()  # the folders this run made (a hash each)
+        self._rooted = False  # the root was looked for
+        self._above: Path | None = None  # ... and made by this run: the nearest folder above it that was there
+
+    @property
+    def top(self) -> Path:
+        return self._above or self.root
+
+    def _make_root(self) -> None:
+        """The root made as needed, with the folders above it; the first time, where it was not there, the nearest
+        folder above it that was is noted (their names are flushed with the files': :func:`flush_names`)."""
+        if not self._rooted:
+            self._rooted = True
+            if not self.root.is_dir():
+                self._above = next((p for p in self.root.parents if p.is_dir()), None)
+        self.root.mkdir(parents=True, exist_ok=True)
+
+    def opened(self, folder: Path, *, create: bool) -> int:
+        """``folder`` opened (made as needed, with ``create``); :class:`FolderError`, saying why, where it cannot
+        be."""
+        try:
+            relative = folder.relative_to(self.root)
+        except ValueError:
+            raise FolderError(f"refusing to write outside the output folder: {folder}") from None
+        try:
+            if create:
+                self._make_root()
+            current = os.open(self.root, _FOLLOWED)
+        except OSError as exc:
+            raise _unusable(exc, self.root) from None
+        for n, part in enumerate(relative.parts):
+            try:
+                if create:
+                    with contextlib.suppress(FileExistsError):
+                        os.mkdir(part, 0o777, dir_fd=current)
+                        self.made.add(hash(self.root.joinpath(*relative.parts[: n + 1])))
+                child = os.open(part, _DIR_FLAGS, dir_fd=current)
+            except OSError as exc:
+                let_go(current)
+                where = self.root.joinpath(*relative.parts[: n + 1])
+                if exc.errno in (errno.ELOOP, errno.ENOTDIR):
+                    raise FolderError(f"{where} is a symlink or not a folder; refusing to write through it") \
+                        from None
+                raise _unusable(exc, where) from None
+            let_go(current)
+            current = child
+        return current
 
 
 class Names:
