@@ -243,9 +243,25 @@ class Fault:
     fill: bytes = b"\0"  # endless: what follows the body, repeated
     release: threading.Event = field(default_factory=threading.Event)  # hold: when to answer
 
+    def __post_init__(self) -> None:
+        # A fault no handler acts on would leave a test's premise untrue, silently: refused here instead.
+        hosts = _FAULT_HOSTS.get(self.kind)
+        if hosts is None:
+            raise ValueError(f"no such fault: {self.kind!r}")
+        if hosts and self.host not in hosts:
+            raise ValueError(f"a {self.kind} fault is acted on at {' and '.join(sorted(hosts))} only, not {self.host}")
+
     def applies(self, host: str, path: str, attempt: int) -> bool:
         return (host == self.host and re.fullmatch(self.path, path) is not None
                 and (self.attempts is None or attempt in self.attempts))
+
+
+# Where each kind of fault is acted on (empty: on every host the stand-in answers for).
+_FAULT_HOSTS: dict[str, frozenset[str]] = {
+    "status": frozenset(), "redirect": frozenset(), "endless": frozenset(), "drip": frozenset(), "hold": frozenset(),
+    "reset": frozenset({"i.imgur.com", "web.archive.org"}), "stall": frozenset({"i.imgur.com", "web.archive.org"}),
+    "corrupt": frozenset({"i.imgur.com"}), "ignore_range": frozenset({"i.imgur.com"}),
+}
 
 
 @dataclass
