@@ -19,8 +19,12 @@ _TABLE = re.compile(r"[a-z_][a-z0-9_]{0,40}")
 def table_name(name: str) -> str:
     """A table name the user gave (``--archive-table``), checked: lower-case letters, digits, '_'."""
     if not _TABLE.fullmatch(name):
-        raise UsageError(f"--archive-table {name!r}: use lower-case letters, digits and '_' "
-                         "(at most 41, not starting with a digit)")
+        # (A file's path or a database's address given here, as "--archive seen.sqlite" is read, abbreviated: where
+        # it goes, said; its password, if it has one, not repeated.)
+        located = is_postgres(name) or re.search(r"[./:]", name) is not None
+        where = "; the archive's own file or URL goes to --download-archive" if located else ""
+        raise UsageError(f"--archive-table {redact(name)!r}: use lower-case letters, digits and '_' "
+                         f"(at most 41, not starting with a digit){where}")
     return name
 
 

@@ -82,6 +82,13 @@ from tests.standin import Imgur
         (["--download-archive", "x" * 300, "imgur.com/a/AbC1234"], f"cannot use {'x' * 300} as a download archive"),
         (["--scan", "a\0b"], "argument --scan: a path cannot hold a NUL byte"),  # (main() called from Python)
         (["--archive-table", "mine", "imgur.com/a/AbC1234"], "--archive-table is for --download-archive"),
+        # (--archive, abbreviated as argparse reads it, is --archive-table: a file's path there is pointed on)
+        (["--archive", "seen.sqlite", "imgur.com/a/AbC1234"], "--archive-table 'seen.sqlite': use lower-case "
+         "letters, digits and '_' (at most 41, not starting with a digit); the archive's own file or URL goes to "
+         "--download-archive"),
+        (["--archive", "postgresql://me:hunter22@db/imgur", "imgur.com/a/AbC1234"],  # (its password not repeated)
+         "--archive-table 'postgresql://me:***@db/imgur': use lower-case"),
+        (["--archive-table", "host=db password=hunter22", "imgur.com/a/AbC1234"], "'host=db password=***'"),
         (["--lease", "0.5", "imgur.com/a/AbC1234"], "argument --lease: must be 1 second or more: 0.5"),
         (["-i", "-", "--scan", "-"], "standard input ('-') can be read once"),
         (["--range", "", "imgur.com/t/cats"], "not a range of positions"),  # (once: the first post alone)
