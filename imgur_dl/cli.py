@@ -41,7 +41,7 @@ from imgur_dl.options import NEEDS_ARCHIVE, Options, proxy_problem
 from imgur_dl.output import Stdout
 from imgur_dl.parser import build_parser, check_output, from_environment, show
 from imgur_dl.status import ExitStatus, worst
-from imgur_dl.text import ERROR_PREFIX, WARNING_PREFIX, counted, hide_password, joined, printable, shown, writer
+from imgur_dl.text import ERROR_PREFIX, WARNING_PREFIX, counted, joined, printable, shown, without_secrets, writer
 
 
 @dataclass
@@ -331,10 +331,10 @@ def _looking_up(targets: Given) -> str:
 
 
 def _error(env: Environment, message: str) -> None:
-    """``imgur-dl: error: <message>`` on stderr, escaped, in any encoding (before a run's own display exists); the
-    password of any URL in it shown as ``***`` (argparse repeats a value it cannot take: a database's address
-    given to another option by mistake, ``--lease postgresql://me:secret@db/imgur``)."""
-    writer(env.stderr)(printable(ERROR_PREFIX + hide_password(message)))
+    """``imgur-dl: error: <message>`` on stderr, escaped, in any encoding (before a run's own display exists); any
+    password in it shown as ``***`` (argparse repeats a value it cannot take: a database's address given to another
+    option by mistake, ``--lease postgresql://me:secret@db/imgur``)."""
+    writer(env.stderr)(printable(ERROR_PREFIX + without_secrets(message)))
 
 
 def _terminate(_signal: int, _frame: object) -> None:

@@ -74,6 +74,19 @@ def hide_password(text: str, *, whole: bool = False) -> str:
     return masked(text, passwords(text, whole=whole)) if "@" in text else text
 
 
+# A password written as libpq's keywords write one (``password=…``, the client key's ``sslpassword=…``) and not hidden
+# already: the rest of the line. (Where a value a person quoted and escaped ends cannot be told once a message has
+# quoted it again, as repr does: nothing of it is shown.)
+_KEYWORD_PASSWORD = re.compile(r"(?i)(?<![a-z_])((?:ssl)?password\s*=\s*)(?!\*\*\*).*")
+
+
+def without_secrets(message: str) -> str:
+    """``message`` (a line) with every password in it shown as ``***``: a URL's (:func:`hide_password`), and one
+    written as a database's keyword (``password=…``): a line nothing said can make repeat one."""
+    message = hide_password(message)
+    return _KEYWORD_PASSWORD.sub(r"\1***", message) if "assword" in message else message
+
+
 def passwords(text: str, *, whole: bool = False) -> list[tuple[int, int]]:
     """Where the passwords written into the URLs in ``text`` are (start, end): each from its user's colon to the
     last ``@`` of its word (of ``text``, when ``whole``), whatever it holds. That is the password as a person means

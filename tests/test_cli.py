@@ -92,6 +92,8 @@ from tests.standin import Imgur
         # (A database's address given to another option: argparse repeats what it cannot take, its password not.)
         (["--lease", "postgresql://me:hunter22@db/imgur", "imgur.com/a/AbC1234"],
          "argument --lease: not a number of seconds: 'postgresql://me:***@db/imgur'"),
+        (["--lease", "host=db password=hunter22", "imgur.com/a/AbC1234"],
+         "argument --lease: not a number of seconds: 'host=db password=***\n"),
         (["--lease", "0.5", "imgur.com/a/AbC1234"], "argument --lease: must be 1 second or more: 0.5"),
         (["-i", "-", "--scan", "-"], "standard input ('-') can be read once"),
         (["--range", "", "imgur.com/t/cats"], "not a range of positions"),  # (once: the first post alone)

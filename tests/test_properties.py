@@ -54,7 +54,7 @@ from imgur_dl.naming import (
 from imgur_dl.packed import PackedMedia
 from imgur_dl.parser import build_parser
 from imgur_dl.scan import Scanner
-from imgur_dl.text import decimal, hide_password, masked, printable
+from imgur_dl.text import decimal, hide_password, masked, printable, without_secrets
 from tests.conftest import run_main
 
 EXAMPLES = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -519,6 +519,19 @@ def test_a_password_among_keywords_and_values_is_never_shown(user: str, password
     assert conninfo_to_dict(location)[keyword] == password  # (as libpq reads it)
     said = _Server(location).why(Exception(f'password "{password}" was refused'))
     assert not _shown(password, said), said
+
+
+@given(_LOWER, _WRITTEN_SECRET, st.booleans(), st.sampled_from(["password", "sslpassword"]), st.booleans(),
+       st.sampled_from(["argument --lease: not a number of seconds: {}", "{} is no archive", "{}"]))
+@example("u", "it's", True, "password", True, "{}")  # (quoted and escaped, then quoted again by repr)
+def test_an_error_line_never_shows_a_password_whatever_option_it_was_given_to(
+        user: str, password: str, quoted: bool, keyword: str, as_repr: bool, line: str) -> None:
+    location = f"host=db user={user} {keyword}={_written(password, quoted)} dbname=imgur"
+    url = f"postgresql://{user}:{password.replace('@', '%40').replace(' ', '%20')}@db/imgur"
+    for value in (location, url):
+        said = without_secrets(line.format(repr(value) if as_repr else value))
+        assert not [seen for seen in {password, repr(password)[1:-1], password.replace("@", "%40").replace(" ", "%20")}
+                    if seen.strip() and _shown(seen, said)], said
 
 
 def _shown(secret: str, said: str) -> bool:
