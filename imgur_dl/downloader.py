@@ -75,24 +75,17 @@ class Downloader:
         if self.disk_full.is_set():
             return Result(job, Status.FAILED, job.path, error="not fetched: the disk is full", told=True)
         mtime = upload_time(job) if self.dates else None
-        result, renewed = self._in_folder(job, mtime)
-        # (Its folder was removed meanwhile, by another process tidying it or a clean-up, and is made again.)
-        return self._in_folder(job, mtime)[0] if renewed else result
 
-    def _in_folder(self, job: Job, mtime: float | None) -> tuple[Result, bool]:
-        """The job done in its folder: its result, and whether it failed as that folder had been removed meanwhile
-        (:meth:`Folders.renewed`: made again since)."""
-        try:
-            dir_fd = self.folders.hold(job.path.parent)  # (open until the file is done with)
+        def fetched(dir_fd: int) -> Result:
+            found = self._found(job, dir_fd, mtime)
+            return found if found is not None else self._renditions(job, dir_fd, mtime)
+
+        try:  # (once more where its folder was removed meanwhile: another process tidied it away, a clean-up)
+            return self.folders.within(job.path.parent, fetched, lambda result: result.status is Status.FAILED)
         except FolderError as exc:  # (a folder of the name template's that cannot be made, or is not one)
             if exc.full:
                 self.disk_full.set()
-            return Result(job, Status.FAILED, job.path, error=str(exc)), False
-        try:
-            result = self._found(job, dir_fd, mtime) or self._renditions(job, dir_fd, mtime)
-            return result, result.status is Status.FAILED and self.folders.renewed(job.path.parent, dir_fd)
-        finally:
-            self.folders.release(job.path.parent)
+            return Result(job, Status.FAILED, job.path, error=str(exc))
 
     def _found(self, job: Job, dir_fd: int, mtime: float | None) -> Result | None:
         """What already stands at the job's names: a whole copy (skipped), or a folder in the way (failed; at a name
@@ -142,15 +135,14 @@ class Downloader:
 
     def fetch_into(self, job: Job, source: Source, path: Path, mtime: float | None = None) -> Saved | Failed | Present:
         """Fetch ``source`` to ``path`` for ``job`` (no skipping, no other rendition), dated ``mtime``."""
-        try:
-            dir_fd = self.folders.hold(path.parent)
-        except FolderError as exc:
-            return Failed(str(exc), full=exc.full)
-        try:
+        def fetched(dir_fd: int) -> Saved | Failed | Present:
             part = self._part(job, path, dir_fd, mtime if self.dates else None)
             return self.fetch_source(source, part, job, can_fall_back=False)
-        finally:
-            self.folders.release(path.parent)
+
+        try:  # (once more where its folder was removed meanwhile)
+            return self.folders.within(path.parent, fetched, lambda outcome: isinstance(outcome, Failed))
+        except FolderError as exc:
+            return Failed(str(exc), full=exc.full)
 
     def _part(self, job: Job, path: Path, dir_fd: int, mtime: float | None, *, served: bool = False) -> PartFile:
         """Where ``job``'s file at ``path`` is written until it is whole: kept apart by its id, should another

@@ -22,6 +22,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+from typing import TypeVar
 
 from imgur_dl.errors import DownloadError, reason
 from imgur_dl.hashset import HashSet
@@ -46,6 +47,7 @@ LEAST_NAME_MAX = 64
 # recently used: a run through thousands of folders (a template's folder a date) holds no more open than this and
 # those written into at the moment, one a download at the most.
 IDLE = 16
+_T = TypeVar("_T")
 
 
 class FolderError(DownloadError):
@@ -135,6 +137,16 @@ class Folders:
                 closed.append(self._fds.pop(self._idle.popitem(last=False)[0]))
         for fd in closed:
             let_go(fd)
+
+    def within(self, folder: Path, work: Callable[[int], _T], failed: Callable[[_T], bool]) -> _T:
+        """``work`` done with ``folder``'s descriptor (:meth:`using`), and once more where it ``failed`` as the folder
+        had been removed meanwhile (:meth:`renewed`: made again since)."""
+        with self.using(folder) as fd:
+            done = work(fd)
+            if not (failed(done) and self.renewed(folder, fd)):
+                return done
+        with self.using(folder) as fd:
+            return work(fd)
 
     def renewed(self, folder: Path, fd: int) -> bool:
         """Whether ``folder``, held as ``fd``, had been removed (another process tidied the empty folder it made for an

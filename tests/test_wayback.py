@@ -93,6 +93,32 @@ def test_a_removed_file_in_an_album_is_recovered_byte_exact(imgur: Imgur, tmp_pa
         nearest(gone), f"/web/20150102030405id_/http://i.imgur.com:80/{gone.id}.jpg"]
 
 
+def test_files_brought_back_into_a_folder_removed_meanwhile_make_it_again(imgur: Imgur, tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    # Two runs at one album whose every file Imgur removed: the one without --wayback failed them all and took away
+    # the empty folder it had made while this one asked the Wayback Machine. Its captures failed, "No such file or
+    # directory"; the folder is made again for them now.
+    album = imgur.add_album("AbC1234", count=2, size=20_000)
+    for image in album.images:
+        image.removed = True
+        imgur.add_capture(f"http://i.imgur.com:80/{image.id}.jpg", "20150102030405", body=image.data)
+    folder = tmp_path / "AbC1234"
+    archive = imgur._archive
+    removed: list[Path] = []
+
+    def meanwhile(h: object, host: str, *args: object) -> None:
+        if not removed and folder.is_dir():
+            folder.rmdir()
+            removed.append(folder)
+        archive(h, host, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(imgur, "_archive", meanwhile)
+    result = run_main("--wayback", "-o", str(tmp_path), "imgur.com/a/AbC1234")
+    assert result.code == 0, result
+    assert removed and "2 saved (2 from the Wayback Machine)" in result.err
+    assert files_under(folder) == {f"00{n}-{i.id}.jpg": i.data for n, i in enumerate(album.images, 1)}
+
+
 @pytest.mark.parametrize("status", [404, 410])
 def test_a_file_imgur_answers_not_found_for_is_brought_back_too(imgur: Imgur, tmp_path: Path, status: int) -> None:
     # Not only Imgur's removed.png: a CDN that says the file is not there (404, or 410 Gone) says it is gone.
