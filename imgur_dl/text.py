@@ -80,10 +80,18 @@ def hide_password(text: str, *, whole: bool = False) -> str:
 _KEYWORD_PASSWORD = re.compile(r"(?i)(?<![a-z_])((?:ssl)?password\s*=\s*)(?!\*\*\*).*")
 
 
+# A URL's user, up to its password: in a line, that password may hold a space (a word's end elsewhere).
+_URL_USER = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^/?#\s:@]*:")
+
+
 def without_secrets(message: str) -> str:
-    """``message`` (a line) with every password in it shown as ``***``: a URL's (:func:`hide_password`), and one
-    written as a database's keyword (``password=…``): a line nothing said can make repeat one."""
-    message = hide_password(message)
+    """``message`` (a line) with every password in it shown as ``***``: a URL's (as :func:`hide_password` finds
+    them; and from a URL's user to the line's last ``@``, a password with a space in it), and one written as a
+    database's keyword (``password=…``): a line nothing said can make repeat one."""
+    if "@" in message:
+        last = message.rfind("@")
+        message = masked(message, passwords(message) + [(user.end(), last) for user in _URL_USER.finditer(message)
+                                                       if user.end() < last])
     return _KEYWORD_PASSWORD.sub(r"\1***", message) if "assword" in message else message
 
 

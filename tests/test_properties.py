@@ -524,14 +524,14 @@ def test_a_password_among_keywords_and_values_is_never_shown(user: str, password
 @given(_LOWER, _WRITTEN_SECRET, st.booleans(), st.sampled_from(["password", "sslpassword"]), st.booleans(),
        st.sampled_from(["argument --lease: not a number of seconds: {}", "{} is no archive", "{}"]))
 @example("u", "it's", True, "password", True, "{}")  # (quoted and escaped, then quoted again by repr)
+@example("a", "0\xa0", False, "password", False, "{}")  # (a space in a URL's password: no word's end there)
 def test_an_error_line_never_shows_a_password_whatever_option_it_was_given_to(
         user: str, password: str, quoted: bool, keyword: str, as_repr: bool, line: str) -> None:
     location = f"host=db user={user} {keyword}={_written(password, quoted)} dbname=imgur"
-    url = f"postgresql://{user}:{password.replace('@', '%40').replace(' ', '%20')}@db/imgur"
+    url = f"postgresql://{user}:{password}@db/imgur"  # (as a person writes it: whatever it holds)
     for value in (location, url):
         said = without_secrets(line.format(repr(value) if as_repr else value))
-        assert not [seen for seen in {password, repr(password)[1:-1], password.replace("@", "%40").replace(" ", "%20")}
-                    if seen.strip() and _shown(seen, said)], said
+        assert not [seen for seen in {password, repr(password)[1:-1]} if seen.strip() and _shown(seen, said)], said
 
 
 def _shown(secret: str, said: str) -> bool:
