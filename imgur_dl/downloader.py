@@ -135,14 +135,20 @@ class Downloader:
 
     def fetch_into(self, job: Job, source: Source, path: Path, mtime: float | None = None) -> Saved | Failed | Present:
         """Fetch ``source`` to ``path`` for ``job`` (no skipping, no other rendition), dated ``mtime``."""
+        if self.disk_full.is_set():
+            return Failed("not fetched: the disk is full", full=True, local=True)
+
         def fetched(dir_fd: int) -> Saved | Failed | Present:
             part = self._part(job, path, dir_fd, mtime if self.dates else None)
             return self.fetch_source(source, part, job, can_fall_back=False)
 
         try:  # (once more where its folder was removed meanwhile)
-            return self.folders.within(path.parent, fetched, lambda outcome: isinstance(outcome, Failed))
+            outcome = self.folders.within(path.parent, fetched, lambda outcome: isinstance(outcome, Failed))
         except FolderError as exc:
-            return Failed(str(exc), full=exc.full)
+            outcome = Failed(str(exc), full=exc.full, local=True)
+        if isinstance(outcome, Failed) and outcome.full:
+            self.disk_full.set()
+        return outcome
 
     def _part(self, job: Job, path: Path, dir_fd: int, mtime: float | None, *, served: bool = False) -> PartFile:
         """Where ``job``'s file at ``path`` is written until it is whole: kept apart by its id, should another

@@ -27,6 +27,7 @@ class Failed:
     region: bool = False  # the region placeholder
     replaceable: bool = False  # another rendition may do better
     full: bool = False  # the disk is full: nothing more can be saved there
+    local: bool = False  # it could not be written here (its disk, its folder): no other source does better
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,4 +43,4 @@ Outcome = Saved | Failed | Present | Retry
 
 def disk(exc: OSError, path: Path) -> Failed:
     """A file that could not be written at ``path``, in words (a full disk, or quota, says so)."""
-    return Failed(folders.disk_reason(exc, path), full=folders.full(exc))
+    return Failed(folders.disk_reason(exc, path), full=folders.full(exc), local=True)

@@ -160,12 +160,15 @@ class Wayback:
 
     def recover(self, failed: Result) -> Result:
         """``failed`` (a file Imgur no longer serves) from a capture, or still failed, saying why."""
+        if self.downloader.disk_full.is_set():  # (nothing brought back could be saved: the archive is not asked)
+            return _failed(failed, "not looked for in the Wayback Machine: the disk is full")
         reasons: list[str] = []
         when = upload_time(failed.job)
         try:
             for source, path in zip(failed.job.media.sources, failed.job.paths, strict=True):
                 if (recovered := self._recovered(failed.job, source, path, when, reasons)) is not None:
-                    return recovered
+                    unsaved = recovered.status is Status.FAILED  # (found, but it could not be written here)
+                    return _failed(failed, recovered.error or "") if unsaved else recovered
         except WaybackError as exc:
             return _failed(failed, f"the Wayback Machine could not be asked ({exc})")
         why = "no capture in the Wayback Machine" if not reasons else \
@@ -203,7 +206,8 @@ class Wayback:
 
     def _fetched(self, job: Job, source: Source, path: Path, capture: Capture, reasons: list[str], *,
                  when: float | None) -> Result | None:
-        """The file, from ``capture``; None when the capture is not good, and why in ``reasons``."""
+        """The file, from ``capture``; failed where it could not be written here (its disk, its folder); None when
+        the capture is not good, and why in ``reasons``."""
         url = REPLAY.format(timestamp=capture.timestamp, original=capture.original)
         # Dated by its upload time (``when``) when the API still knows it, else by the capture's.
         mtime = when or capture_time(capture.timestamp)
@@ -213,6 +217,9 @@ class Wayback:
                           source=Origin.WAYBACK, capture=capture.timestamp, sha256=outcome.sha256)
         if isinstance(outcome, Present):
             return Result(job, Status.SKIPPED, path, bytes=outcome.size)
+        if outcome.local:  # (no other capture would be saved either: none is asked for)
+            return Result(job, Status.FAILED, path, error=f"its capture of {capture.timestamp} in the Wayback Machine "
+                                                        f"could not be saved: {outcome.reason}")
         why = "the capture is Imgur's region placeholder" if outcome.region else outcome.reason
         reasons.append(f"{capture.timestamp}: {why}")
         return None

@@ -259,6 +259,34 @@ def test_a_full_disk_is_said_once_and_nothing_more_is_fetched(imgur: Imgur, requ
     assert not list(where.rglob("*.part"))
 
 
+def test_a_disk_that_fills_while_a_capture_comes_asks_the_wayback_machine_for_no_other(
+        imgur: Imgur, small_disk: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Each capture after it was asked for as well, each written until the disk refused it: requests to a third
+    # party whose answers could not be kept.
+    album = imgur.add_album("AbC1234", count=1, size=20_000)
+    gone = album.images[0]
+    gone.removed = True
+    for stamp in ("20150102030405", "20160102030405", "20170102030405"):
+        imgur.add_capture(f"http://i.imgur.com:80/{gone.id}.jpg", stamp, body=gone.data)
+    archive_org = imgur._archive
+
+    def filling(h: object, host: str, path: str, *args: Any) -> None:
+        if path.startswith("/web/"):
+            with open(small_disk / "filler", "ab", buffering=0) as filler, contextlib.suppress(OSError):
+                while True:
+                    filler.write(bytes(4096))
+        archive_org(h, host, path, *args)
+
+    monkeypatch.setattr(imgur, "_archive", filling)
+    result = run_main("--wayback", "-o", str(small_disk / "out"), "imgur.com/a/AbC1234")
+    assert result.code == 1, result
+    assert result.err.count("no space left on the device for") == 1, result
+    assert f"{gone.id}: removed from Imgur; its capture of " in result.err, result
+    # (Its capture nearest the upload, as the archive points to it, and no other: no look-up in the index either.)
+    assert [p for host, _, p, _ in imgur.log if host in ("web.archive.org", "archive.org")][1:] == [
+        f"/web/20170102030405id_/http://i.imgur.com:80/{gone.id}.jpg"]
+
+
 def test_a_disk_with_no_room_for_another_folder_is_said_once_and_nothing_more_is_fetched(
         imgur: Imgur, few_inodes: Path) -> None:
     # A folder a file (--name '{id}/...') on a disk of few inodes: its folders run out, not its bytes.

@@ -151,6 +151,25 @@ def test_the_index_is_asked_only_when_the_nearest_capture_is_no_good(imgur: Imgu
     assert query["url"] == [f"i.imgur.com/{gone.id}.jpg"] and query["filter"] == ["statuscode:200"]
 
 
+def test_a_capture_that_cannot_be_written_here_is_said_so_and_no_other_is_asked_for(imgur: Imgur,
+                                                                                    tmp_path: Path) -> None:
+    # A folder stands where the file is written until it is whole: no capture could be saved there, and each was
+    # asked for all the same (its nearest of each link, the index, the index's captures), then said "no good".
+    album = _album_with_a_removed_image(imgur)
+    gone = album.images[1]
+    for stamp in ("20150102030405", "20160102030405", "20170102030405"):
+        imgur.add_capture(f"http://i.imgur.com:80/{gone.id}.jpg", stamp, body=gone.data)
+    in_the_way = tmp_path / "AbC1234" / f"002-{gone.id}.jpg.part"
+    in_the_way.mkdir(parents=True)
+    result = run_main("--wayback", "-o", str(tmp_path), "imgur.com/a/AbC1234")
+    assert result.code == 1, result
+    assert (f"imgur-dl: error: AbC1234/{gone.id}: removed from Imgur; its capture of 20170102030405 in the Wayback "
+            f"Machine could not be saved: cannot write {in_the_way.with_suffix('')}: a folder stands at "
+            f"{in_the_way.name}") in result.err.splitlines(), result.err
+    assert [path for _, _, path, _ in _archive_requests(imgur)] == [
+        nearest(gone), f"/web/20170102030405id_/http://i.imgur.com:80/{gone.id}.jpg"]
+
+
 def test_nothing_is_sent_to_archive_org_without_wayback(imgur: Imgur, tmp_path: Path) -> None:
     album = _album_with_a_removed_image(imgur)
     imgur.add_capture(f"https://i.imgur.com/{album.images[1].id}.jpeg", body=album.images[1].data)
