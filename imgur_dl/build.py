@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import TextIO
@@ -70,6 +71,7 @@ def build_run(options: Options, stderr: TextIO, environ: Mapping[str, str] | Non
     rate = RateLimit(options.limit_rate, cancel, clock.now) if options.limit_rate else None
     meter = Meter(progress, rate.take if rate is not None else None)
     labeller = Labeller(progress.note) if options.xattrs else None
+    disk_full = threading.Event()  # (one disk, whoever's files fill it: Imgur's or the Wayback Machine's)
 
     def downloader(workers: int, label: str = "Imgur", place: str = "on Imgur", hosts: frozenset[str] = MEDIA_HOSTS,
                    hop: Callable[[str, str], str] = redirect_target) -> Downloader:
@@ -78,7 +80,7 @@ def build_run(options: Options, stderr: TextIO, environ: Mapping[str, str] | Non
                             label=label, place=place, speed=speed,
                             clock=clock.now)
         return Downloader(transfer, folders, policy, cancel, progress, label=label, skip_present=not options.no_skip,
-                          dates=options.dates, labeller=labeller)
+                          dates=options.dates, labeller=labeller, disk_full=disk_full)
 
     # (The archive and the claims wait on real time, not the run's clock: a database server comes back,
     # and leases run out, on its own time.)

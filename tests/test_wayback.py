@@ -19,6 +19,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from imgur_dl.build import build_run
+from imgur_dl.models import Album, Job, Media, Result, Source, Status
 from imgur_dl.options import Options
 from imgur_dl.wayback import (
     REPLAY,
@@ -610,6 +611,23 @@ def test_an_archive_that_answers_again_is_counted_afresh(imgur: Imgur, tmp_path:
     assert list(run.events([])) == []  # (its end: the session and the rest put away)
     assert ends[2] == ends[5] == 0, ends
     assert [e for e in ends if e != 0] == ["HTTP 503 Service Unavailable (after 6 attempts)"] * 4, ends
+
+
+def test_once_the_disk_is_full_no_file_is_looked_for_in_the_archive(imgur: Imgur, tmp_path: Path) -> None:
+    # A file of Imgur's filled the disk while deleted ones waited their turn (the archive is asked a few a minute):
+    # each was asked for, its capture fetched, and refused by the disk.
+    run = build_run(replace(Options(), output=tmp_path, quiet=True, wayback=True), io.StringIO(), clock=FastClock())
+    wayback = run.parts.wayback
+    assert wayback is not None
+    media = Media("Ab00000", 1, "", "", "image/jpeg", 1, 1, False, "",
+                  (Source("https://i.imgur.com/Ab00000.jpeg", "jpg", 100),))
+    album = Album("AbC1234", "", "", "https://imgur.com/a/AbC1234", "", True, (media,))
+    gone = Result(Job(album, media, (tmp_path / "AbC1234" / "001-Ab00000.jpg",)), Status.FAILED, None,
+                  error="removed from Imgur", gone=True)
+    run.parts.downloader.disk_full.set()  # (as Imgur's downloader sets it: the disk is the Wayback Machine's too)
+    assert wayback.recover(gone).error == "removed from Imgur; not looked for in the Wayback Machine: the disk is full"
+    assert list(run.events([])) == []  # (its end: the session and the rest put away)
+    assert _archive_requests(imgur) == []
 
 
 class _AnotherRun(FastClock):
