@@ -167,8 +167,7 @@ class Wayback:
         try:
             for source, path in zip(failed.job.media.sources, failed.job.paths, strict=True):
                 if (recovered := self._recovered(failed.job, source, path, when, reasons)) is not None:
-                    unsaved = recovered.status is Status.FAILED  # (found, but it could not be written here)
-                    return _failed(failed, recovered.error or "") if unsaved else recovered
+                    return recovered if recovered.status is not Status.FAILED else _failed(failed, str(recovered.error))
         except WaybackError as exc:
             return _failed(failed, f"the Wayback Machine could not be asked ({exc})")
         why = "no capture in the Wayback Machine" if not reasons else \
@@ -206,8 +205,7 @@ class Wayback:
 
     def _fetched(self, job: Job, source: Source, path: Path, capture: Capture, reasons: list[str], *,
                  when: float | None) -> Result | None:
-        """The file, from ``capture``; failed where it could not be written here (its disk, its folder); None when
-        the capture is not good, and why in ``reasons``."""
+        """The file, from ``capture`` (failed: not written here); None where it is no good, why in ``reasons``."""
         url = REPLAY.format(timestamp=capture.timestamp, original=capture.original)
         # Dated by its upload time (``when``) when the API still knows it, else by the capture's.
         mtime = when or capture_time(capture.timestamp)
