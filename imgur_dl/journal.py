@@ -22,13 +22,17 @@ import contextlib
 import json
 import os
 import re
+import stat
 from typing import Any
 
 from imgur_dl import folders
 
 MOST = 64 * 1024 * 1024  # a journal of ~200,000 files; one larger is not read
 _ID = re.compile(r"[A-Za-z0-9]{1,32}")  # (an album's id as Imgur gives them: nothing else names a file here)
-_FLAGS = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+# (No symlink followed; a FIFO planted at its name not waited on for a reader: refused at once, as is anything but
+# a regular file.)
+_FLAGS = (os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0)
+          | getattr(os, "O_CLOEXEC", 0))
 
 
 def name(album_id: str) -> str | None:
@@ -52,6 +56,8 @@ def append(dir_fd: int, album_id: str, lines: list[str]) -> None:
     with contextlib.suppress(OSError):
         fd = os.open(journal, _FLAGS, 0o666, dir_fd=dir_fd)
         try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                return
             # (after a line of its own: one a crash cut short, not ended, would take the first line in with it)
             view = memoryview(("\n" + "".join(lines)).encode("ascii"))
             while view:  # (in one write, but for a disk that takes only part: another process's lines land after)
@@ -66,9 +72,9 @@ def read(dir_fd: int, album_id: str) -> dict[str, dict[str, Any]]:
     journal = name(album_id)
     data = folders.read_whole(dir_fd, journal, MOST) if journal is not None else None
     found: dict[str, dict[str, Any]] = {}
-    for line in data.splitlines() if data is not None else ():
+    for text in data.splitlines() if data is not None else ():
         try:
-            item = json.loads(line)
+            item = json.loads(text)
         except (ValueError, RecursionError):  # (cut short by a crash, or not ours)
             continue
         if isinstance(item, dict) and item.get("album") == album_id and isinstance(media_id := item.get("id"), str):

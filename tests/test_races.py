@@ -7,6 +7,7 @@ import fcntl
 import hashlib
 import json
 import os
+import stat
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +20,7 @@ from imgur_dl.models import Job, Result
 from imgur_dl.partfile import ETAG_XATTR, PartFile
 from tests.clock import FastClock
 from tests.conftest import files_under, run_main
+from tests.launcher import Launcher
 from tests.standin import Imgur
 
 
@@ -240,6 +242,26 @@ def test_album_json_that_cannot_be_written_is_named_and_its_word_kept_for_the_re
     assert [item["sha256"] for item in items] == [hashlib.sha256(i.data).hexdigest() for i in album.images]
     assert set(files_under(tmp_path)) == {"AbC1234/album.json", *(f"AbC1234/00{n}-{i.id}.jpg"
                                                                    for n, i in enumerate(album.images, 1))}
+
+
+def test_a_fifo_where_an_album_s_journal_goes_holds_nothing_up(imgur: Imgur, tmp_path: Path,
+                                                                launcher: Launcher) -> None:
+    # Planted where the album's journal is written when its album.json cannot be: opened for writing, a FIFO waits
+    # for a reader, and the run's last step waited with it, for ever.
+    album = imgur.add_album("AbC1234", count=2)
+    folder = tmp_path / "AbC1234"
+    (folder / "album.json").mkdir(parents=True)
+    os.mkfifo(folder / ".imgur-dl-journal-AbC1234.jsonl")
+    proc = launcher.spawn(["--write-metadata", "--dir", "{album_id}", "-o", str(tmp_path), "imgur.com/a/AbC1234"],
+                          text=True)
+    try:
+        _, err = proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+    assert proc.returncode == 1 and "cannot write" in err, err
+    assert files_under(folder) == {
+        f"00{n}-{i.id}.jpg": i.data for n, i in enumerate(album.images, 1)}
+    assert stat.S_ISFIFO((folder / ".imgur-dl-journal-AbC1234.jsonl").lstat().st_mode)  # (left as it was)
 
 
 def test_a_file_the_file_system_fails_to_name_leaves_nothing_behind(
