@@ -8,7 +8,6 @@ written, and the album's own archive row added if nothing failed.
 from __future__ import annotations
 
 import contextlib
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -20,10 +19,11 @@ from imgur_dl.dedupe import link_to_copy
 from imgur_dl.errors import DownloadError, reason
 from imgur_dl.folders import Folders
 from imgur_dl.hashset import HashSet
+from imgur_dl.journal import Journals
 from imgur_dl.labels import Labeller
 from imgur_dl.models import Album, Archived, Origin, Result, Status
 from imgur_dl.naming import disambiguate
-from imgur_dl.output import METADATA_NAME, file_fields, metadata, write_json
+from imgur_dl.output import METADATA_NAME, metadata, write_json
 from imgur_dl.share import Sharing
 
 
@@ -92,18 +92,12 @@ class _Earlier:
         return {**(book.before or {}), **found}
 
 
-# Files saved are noted in their albums' journals (:mod:`imgur_dl.journal`) at most this long after: a crash loses
-# the records of those saved in the last second at the most.
-NOTED_FOR = 1.0
-
-
 class Books:
     """Used from the run's main thread only."""
 
     def __init__(self, folders: Folders, archive: Archive | None, *, write_metadata: bool,
                  error: Callable[[str], None], dedupe: bool = False, sharing: Sharing | None = None,
-                 rows: bool = False, labeller: Labeller | None = None,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 rows: bool = False, labeller: Labeller | None = None, journals: Journals | None = None) -> None:
         self.folders = folders
         self.archive = archive
         self.sharing = sharing
@@ -119,9 +113,7 @@ class Books:
         # template may give a file the name an album.json has (a post titled "album.json" under --name '{title}').
         self.taken = HashSet()
         self._earlier = _Earlier(folders, archive)
-        self.clock = clock
-        self._noted: dict[int, list[str]] = {}  # journal lines not written yet, by album (as _open)
-        self._noted_at = clock()
+        self.journals = journals  # where each file of an album under way is noted as it is saved (--write-metadata)
 
     def open(self, album: Album, folder: Path, files: int, *, fetching: bool) -> bool:
         """Start keeping ``album``'s books; False (said) when its folder cannot be made."""
@@ -144,6 +136,8 @@ class Books:
             name = disambiguate(folder / name, album.id, self.taken, fold=fold,
                                 clash=self.folders.names.held_in_other_case if fold else None).name
         self._open[id(album)] = _Book(album, folder, waiting=files, opened=opened, metadata=name)
+        if self.journals is not None and fetching:
+            self.journals.open(album, folder)
         return True
 
     def _unwritten(self, folder: Path, name: str) -> bool:
@@ -177,30 +171,7 @@ class Books:
         book.kept += result.status is not Status.FAILED
         if self.write_metadata:
             book.results.append(result)
-            # (unless album.json says it first, once the last one is in; a lone image's <id>.json says it at once)
-            if result.status is Status.SAVED and book.album.is_album:
-                self._note(book, result)
         return result, self._finished(book, 1)
-
-    def _note(self, book: _Book, result: Result) -> None:
-        """A file saved before its album is finished, noted for the album's journal (:mod:`imgur_dl.journal`)."""
-        if (line := journal.line(book.album.id, result.job.media.id, file_fields(result))) is not None:
-            self._noted.setdefault(id(book.album), []).append(line)
-            self.note_due()
-
-    def note_due(self, *, now: bool = False) -> None:
-        """The files noted since the journals were last written, written: once :data:`NOTED_FOR` has passed since
-        (a write a second, not one a file, while many files a second come in), or ``now`` (the run ends)."""
-        if not self._noted or (not now and self.clock() - self._noted_at < NOTED_FOR):
-            return
-        self._noted_at = self.clock()
-        noted, self._noted = self._noted, {}
-        for key, lines in noted.items():
-            self._write_noted(self._open[key], lines)
-
-    def _write_noted(self, book: _Book, lines: list[str]) -> None:
-        with contextlib.suppress(DownloadError), self.folders.using(book.folder) as dir_fd:
-            journal.append(dir_fd, book.album.id, lines)
 
     def archived(self, archived: Archived) -> bool:
         """Book the files of an album the archive has, together; False when its album.json could not be
@@ -219,7 +190,8 @@ class Books:
     def _close(self, book: _Book) -> bool:
         album = book.album
         del self._open[id(album)]
-        noted = self._noted.pop(id(album), [])
+        if self.journals is not None:
+            self.journals.close(album)
         written = True
         if self.write_metadata and book.opened:
             name = book.metadata
@@ -231,8 +203,7 @@ class Books:
                     journal.remove(dir_fd, album.id)  # (what it said, album.json now says)
             except (OSError, DownloadError) as exc:
                 self.error(f"{album.id}: cannot write {book.folder / name}: {reason(exc)}")
-                written = False
-                self._write_noted(book, noted)  # (kept for the run that writes it)
+                written = False  # (its journal is kept for the run that writes it)
         for folder in book.bare:  # (folders made for files that never came, and the album's where it is left empty)
             self.folders.tidy(folder)
         if book.opened and not book.kept:  # (every file failed: the folder made for them is not left empty)

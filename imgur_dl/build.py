@@ -23,6 +23,7 @@ from imgur_dl.errors import blamed
 from imgur_dl.folders import Folders, flush_names, name_max
 from imgur_dl.heap import Trim, c_heap_release
 from imgur_dl.hosts import ARCHIVE_HOSTS, MEDIA_HOSTS, redirect_target
+from imgur_dl.journal import Journals
 from imgur_dl.labels import Labeller
 from imgur_dl.naming import Namer
 from imgur_dl.options import Options
@@ -122,7 +123,7 @@ def build_run(options: Options, stderr: TextIO, environ: Mapping[str, str] | Non
                   namer=Namer(options.output, options.dir_template, options.name_template, folders.name_max),
                   books=Books(folders, archive, write_metadata=options.write_metadata, error=progress.error,
                               dedupe=options.dedupe, sharing=sharing, rows=options.json_lines, labeller=labeller,
-                              clock=clock.now),
+                              journals=Journals(folders) if options.write_metadata else None),
                   progress=progress, cancel=cancel, meter=meter, archive=archive, wayback=recoverer, close=close,
                   release=folders.close,
                   trim=Trim(c_heap_release(), clock.now))

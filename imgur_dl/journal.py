@@ -8,7 +8,9 @@ finds them saved with nothing recorded, and vouches for none of them
 (``"sha256": null``, for good). So each file saved while its album is under
 way is also noted, one line of JSON, in a hidden file in the album's folder
 (``.imgur-dl-journal-<album id>.jsonl``: no file a download is given has a
-name that starts with a dot). The run that finds such a file saved reads it
+name that starts with a dot), as it is saved, by the thread that saved it:
+not a second later, when a run saving dozens of files a second may be
+killed. The run that finds such a file saved reads it
 with the earlier album.json (and takes it over that, being newer), and
 :mod:`imgur_dl.earlier` keeps it only where it is said of that very file:
 same name and size. It is removed once the album.json that says it all is
@@ -23,9 +25,14 @@ import json
 import os
 import re
 import stat
+from pathlib import Path
 from typing import Any
 
 from imgur_dl import folders
+from imgur_dl.errors import DownloadError
+from imgur_dl.folders import Folders
+from imgur_dl.models import Album, Result, Status
+from imgur_dl.output import file_fields
 
 MOST = 64 * 1024 * 1024  # a journal of ~200,000 files; one larger is not read
 _ID = re.compile(r"[A-Za-z0-9]{1,32}")  # (an album's id as Imgur gives them: nothing else names a file here)
@@ -87,3 +94,30 @@ def remove(dir_fd: int, album_id: str) -> None:
     if (journal := name(album_id)) is not None:
         with contextlib.suppress(OSError):
             folders.remove(dir_fd, journal)
+
+
+class Journals:
+    """The journals of the albums under way: each file saved is noted in its album's as it is saved, by the thread
+    that saved it. Albums are opened and closed by the run's main thread, around their files."""
+
+    def __init__(self, tree: Folders) -> None:
+        self.folders = tree
+        self._at: dict[int, Path] = {}  # the folder of each album under way (by id() of the album, as it is open)
+
+    def open(self, album: Album, folder: Path) -> None:
+        """``album``'s files, saved into ``folder`` from now on, are noted in its journal there."""
+        if album.is_album and name(album.id) is not None:  # (a lone image's <id>.json says it with its file)
+            self._at[id(album)] = folder
+
+    def close(self, album: Album) -> None:
+        """``album``'s last file is in: none is noted any more."""
+        self._at.pop(id(album), None)
+
+    def saved(self, result: Result) -> None:
+        """``result``'s file noted, if it was saved and its album keeps a journal (nothing that fails here stops
+        anything)."""
+        if result.status is not Status.SAVED or (folder := self._at.get(id(result.job.album))) is None:
+            return
+        text = line(result.job.album.id, result.job.media.id, file_fields(result))
+        with contextlib.suppress(DownloadError), self.folders.using(folder) as dir_fd:
+            append(dir_fd, result.job.album.id, [text] if text is not None else [])

@@ -75,7 +75,8 @@ class Run:
                  signals: Deferred | None = None, debug: bool = False) -> None:
         self.parts = parts
         self.workers = workers
-        self.pending = _Pending(debug=debug)
+        journals = parts.books.journals
+        self.pending = _Pending(debug=debug, saved=journals.saved if journals is not None else None)
         self.tally = Tally()
         self.handout = Handout(parts.namer, parts.books, parts.progress, self.tally, parts.archive, get_urls=get_urls,
                                rows=rows)
@@ -100,7 +101,6 @@ class Run:
                 if outcome is Poll.PENDING:
                     for future in self.pending.done():
                         yield from self._collect(future, recoveries)
-                    self.parts.books.note_due()  # (files saved a while ago are noted, while a lookup is awaited)
                     continue
                 if isinstance(outcome, Failure):
                     yield self.booking.lookup_failed(outcome)
@@ -141,7 +141,6 @@ class Run:
             self.parts.planner.close(wait=waiting)
             for executor in (pool, recoveries):
                 executor.shutdown(wait=waiting, cancel_futures=True)
-            self.parts.books.note_due(now=True)  # (an album left unfinished: its files saved are noted)
             if waiting:
                 self.parts.release()
             else:  # (cancelled, a worker may still hold a folder a moment: not waited on, and given back after it)
@@ -194,7 +193,6 @@ class Run:
         """The next file to finish, collected; nothing if none finishes within :data:`HEARTBEAT`."""
         if (future := self.pending.next(HEARTBEAT)) is not None:
             yield from self._collect(future, recoveries)
-        self.parts.books.note_due()  # (files saved a while ago are noted, though no other file has come in since)
         self.signals.check()
 
     def _collect(self, future: Future[Result], recoveries: Workers) -> Iterator[Result]:
@@ -229,14 +227,15 @@ class _Pending:
     queued at once, so memory does not grow with the album.
     """
 
-    def __init__(self, *, debug: bool = False) -> None:
+    def __init__(self, *, debug: bool = False, saved: Callable[[Result], None] | None = None) -> None:
         self._finished: queue.SimpleQueue[Future[Result]] = queue.SimpleQueue()
         self.count = 0  # handed out, not taken back
         self.debug = debug  # a bug in a worker ends the run, its traceback shown, instead of failing one file
+        self.saved = saved  # told of each result by the worker, as it comes (an album's journal: a file saved)
 
     def submit(self, pool: Workers, work: Callable[[T], Result], item: T, job: Job) -> None:
         """Run ``work(item)`` in ``pool``; it comes back through :meth:`done` or :meth:`next`."""
-        future = pool.submit(_guarded, work, item, job, debug=self.debug)
+        future = pool.submit(_guarded, work, item, job, debug=self.debug, saved=self.saved)
         future.add_done_callback(self._finished.put)
         self.count += 1
 
@@ -270,12 +269,17 @@ class _Pending:
             yield finished
 
 
-def _guarded(work: Callable[[T], Result], item: T, job: Job, *, debug: bool) -> Result:
-    """``work(item)``; a bug in it fails this one file, not the run (an interruption still ends the run); with
-    ``debug``, it is raised where the result is taken, and ends the run as a bug anywhere else does."""
+def _guarded(work: Callable[[T], Result], item: T, job: Job, *, debug: bool,
+             saved: Callable[[Result], None] | None = None) -> Result:
+    """``work(item)`` (its result told to ``saved`` at once); a bug in it fails this one file, not the run (an
+    interruption still ends the run); with ``debug``, it is raised where the result is taken, and ends the run as a
+    bug anywhere else does."""
     try:
-        return work(item)
+        result = work(item)
     except Exception as exc:
         if debug:
             raise
         return Result(job, Status.FAILED, job.path, error=bug(exc))
+    if saved is not None:
+        saved(result)
+    return result

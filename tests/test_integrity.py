@@ -291,9 +291,9 @@ def test_files_saved_by_a_run_ended_before_its_album_was_are_vouched_for_by_the_
 @pytest.mark.parametrize("awaiting", ["files", "a lookup"])
 def test_files_saved_by_a_run_killed_before_its_album_was_are_vouched_for_by_the_rerun(
         imgur: Imgur, tmp_path: Path, launcher: Launcher, awaiting: str) -> None:
-    # kill -9 (the OOM killer, a power cut): nothing of the run is put away, and what it noted a second at the
-    # most after each file was saved (though no other file came in since, while the run awaits its other files,
-    # or the lookup of another album) is what the rerun has.
+    # kill -9 (the OOM killer, a power cut): nothing of the run is put away, and what was noted as each file was
+    # saved, by the thread that saved it (whatever the run's main thread awaits: its other files, or the lookup of
+    # another album), is what the rerun has.
     album, folder, two_saved = _saved_then_stalled(imgur, tmp_path)
     journal = folder / ".imgur-dl-journal-AbC1234.jsonl"
     held = Fault("hold", host="api.imgur.com", path="/post/v1/albums/XyZ9876")

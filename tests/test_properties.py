@@ -529,9 +529,12 @@ def test_an_error_line_never_shows_a_password_whatever_option_it_was_given_to(
         user: str, password: str, quoted: bool, keyword: str, as_repr: bool, line: str) -> None:
     location = f"host=db user={user} {keyword}={_written(password, quoted)} dbname=imgur"
     url = f"postgresql://{user}:{password}@db/imgur"  # (as a person writes it: whatever it holds)
-    for value in (location, url):
-        said = without_secrets(line.format(repr(value) if as_repr else value))
-        assert not [seen for seen in {password, repr(password)[1:-1]} if seen.strip() and _shown(seen, said)], said
+    text = line.format(repr(location) if as_repr else location)
+    cut = text.index(f" {keyword}=") + len(keyword) + 2
+    assert without_secrets(text) == text[:cut] + "***"  # (the rest of the line: the value's end cannot be told)
+    text = line.format(repr(url) if as_repr else url)
+    start = text.index(f"//{user}:") + len(user) + 3
+    assert without_secrets(text) == text[:start] + "***" + text[text.rindex("@"):]
 
 
 def _shown(secret: str, said: str) -> bool:
