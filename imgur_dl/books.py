@@ -128,7 +128,7 @@ class Books:
         # (An album the archive has whole gets no folder; where an earlier run made one and wrote no album.json in
         # it, its album.json is written now: a sync that asks for metadata only now gets it for every album. Not a
         # single image's <id>.json: the folder it goes in is there whether or not the image was saved into it.)
-        opened = fetching or (self.write_metadata and album.is_album and self._unwritten(folder, name))
+        opened = fetching or (self.write_metadata and album.is_album and self._unwritten(folder, name, album.id))
         if self.write_metadata and opened:
             # A later album in a folder another album of this run has (a template that names them alike):
             # ``album (<id>).json``, each album's kept as its files are kept apart (and where names ignore case).
@@ -140,11 +140,15 @@ class Books:
             self.journals.open(album, folder)
         return True
 
-    def _unwritten(self, folder: Path, name: str) -> bool:
-        """Whether ``folder`` is there, made by an earlier run, without the metadata file ``name``."""
+    def _unwritten(self, folder: Path, name: str, album_id: str) -> bool:
+        """Whether ``folder`` is there, made by an earlier run, without the metadata file ``name``, or with the
+        album's journal still beside it (one that could not be removed: album.json is written again, and takes it
+        away)."""
+        noted = journal.name(album_id)
         try:
             with self.folders.using(folder, create=False) as dir_fd:
-                return folders.entry(dir_fd, name) is None
+                return folders.entry(dir_fd, name) is None or (noted is not None and folders.entry(dir_fd, noted)
+                                                               is not None)
         except DownloadError:
             return False
 
