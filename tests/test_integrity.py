@@ -452,6 +452,12 @@ def test_an_album_the_archive_has_whole_gets_the_album_json_its_folder_lacks_onc
     written = (out / "AbC1234" / "album.json").stat()
     assert run_main("--write-metadata", *args).code == 0
     assert (out / "AbC1234" / "album.json").stat().st_ino == written.st_ino  # (not written again: a new file each)
+    # A journal an earlier run could not remove (its disk failed the unlink): written again, once, and it is gone.
+    journal = out / "AbC1234" / ".imgur-dl-journal-AbC1234.jsonl"
+    journal.write_text(json.dumps({"album": "AbC1234", "id": album.images[0].id, **items[album.images[0].id]}) + "\n")
+    assert run_main("--write-metadata", *args).code == 0
+    assert not journal.exists() and (out / "AbC1234" / "album.json").stat().st_ino != written.st_ino
+    assert _items(out / "AbC1234") == items
 
 
 def test_a_body_corrupted_in_flight_is_caught_by_its_md5_and_fetched_again(imgur: Imgur, tmp_path: Path) -> None:
