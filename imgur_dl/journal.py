@@ -47,18 +47,15 @@ def name(album_id: str) -> str | None:
     return f".imgur-dl-journal-{album_id}.jsonl" if _ID.fullmatch(album_id) else None
 
 
-def line(album_id: str, media_id: str, fields: dict[str, Any]) -> str | None:
-    """The journal's line for one more file of the album saved (``fields``: what album.json will say of it); None
-    where the album keeps no journal."""
-    if name(album_id) is None:
-        return None
+def line(album_id: str, media_id: str, fields: dict[str, Any]) -> str:
+    """The journal's line for one more file of the album saved (``fields``: what album.json will say of it)."""
     return json.dumps({"album": album_id, "id": media_id, **fields}, ensure_ascii=True, separators=(",", ":")) + "\n"
 
 
-def append(dir_fd: int, album_id: str, lines: list[str]) -> None:
-    """``lines`` added to the album's journal in the folder, in one write. Nothing that fails here stops anything:
-    a file not noted is one whose record a crash may lose."""
-    if (journal := name(album_id)) is None or not lines:
+def append(dir_fd: int, album_id: str, text: str) -> None:
+    """``text`` (a :func:`line`) added to the album's journal in the folder, in one write. Nothing that fails here
+    stops anything: a file not noted is one whose record a crash may lose."""
+    if (journal := name(album_id)) is None:
         return
     with contextlib.suppress(OSError):
         fd = os.open(journal, _FLAGS, 0o666, dir_fd=dir_fd)
@@ -66,7 +63,7 @@ def append(dir_fd: int, album_id: str, lines: list[str]) -> None:
             if not stat.S_ISREG(os.fstat(fd).st_mode):
                 return
             # (after a line of its own: one a crash cut short, not ended, would take the first line in with it)
-            view = memoryview(("\n" + "".join(lines)).encode("ascii"))
+            view = memoryview(("\n" + text).encode("ascii"))
             while view:  # (in one write, but for a disk that takes only part: another process's lines land after)
                 view = view[os.write(fd, view):]
         finally:
@@ -118,6 +115,6 @@ class Journals:
         anything)."""
         if result.status is not Status.SAVED or (folder := self._at.get(id(result.job.album))) is None:
             return
-        text = line(result.job.album.id, result.job.media.id, file_fields(result))
+        album_id = result.job.album.id
         with contextlib.suppress(DownloadError), self.folders.using(folder) as dir_fd:
-            append(dir_fd, result.job.album.id, [text] if text is not None else [])
+            append(dir_fd, album_id, line(album_id, result.job.media.id, file_fields(result)))

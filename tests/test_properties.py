@@ -1028,17 +1028,14 @@ def test_a_journal_gives_the_last_line_of_each_file_of_its_album_whatever_is_bes
                     other.write(entry + b"\n")
                 continue
             album_id, media_id, n = entry
-            line = journal.line(album_id, media_id, {"file": f"{n}.jpg", "sha256": f"{n:064x}"})
-            assert line is not None
-            journal.append(fd, "AbC1234", [line])
+            journal.append(fd, "AbC1234", journal.line(album_id, media_id, {"file": f"{n}.jpg", "sha256": f"{n:064x}"}))
         data = (folder / ".imgur-dl-journal-AbC1234.jsonl").read_bytes() if entries else b""
         if cut < len(data):  # (a crash cut it short there)
             os.truncate(folder / ".imgur-dl-journal-AbC1234.jsonl", cut)
             data = data[:cut]
         # The next run's lines, after what a crash cut short: read whole all the same.
         after = journal.line("AbC1234", "Ab00003", {"file": "3.jpg", "sha256": "f" * 64})
-        assert after is not None
-        journal.append(fd, "AbC1234", [after])
+        journal.append(fd, "AbC1234", after)
         for text in data.split(b"\n"):  # (a line that reads as JSON is whole: its last '}' is there)
             with contextlib.suppress(ValueError):
                 item = json.loads(text)
