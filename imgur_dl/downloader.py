@@ -120,7 +120,6 @@ class Downloader:
                 return Result(job, Status.SKIPPED, path, bytes=outcome.size)
             failed = outcome
             if outcome.full:
-                self.disk_full.set()
                 break
             if outcome.region:
                 self.region_blocked.set()
@@ -143,12 +142,11 @@ class Downloader:
             return self.fetch_source(source, part, job, can_fall_back=False)
 
         try:  # (once more where its folder was removed meanwhile)
-            outcome = self.folders.within(path.parent, fetched, lambda outcome: isinstance(outcome, Failed))
+            return self.folders.within(path.parent, fetched, lambda outcome: isinstance(outcome, Failed))
         except FolderError as exc:
-            outcome = Failed(str(exc), full=exc.full, local=True)
-        if isinstance(outcome, Failed) and outcome.full:
-            self.disk_full.set()
-        return outcome
+            if exc.full:
+                self.disk_full.set()
+            return Failed(str(exc), full=exc.full, local=True)
 
     def _part(self, job: Job, path: Path, dir_fd: int, mtime: float | None, *, served: bool = False) -> PartFile:
         """Where ``job``'s file at ``path`` is written until it is whole: kept apart by its id, should another
@@ -180,6 +178,8 @@ class Downloader:
                 times = counted(outcome.attempts, "time")
                 return Failed(f"{self.label} kept refusing ({outcome.last.reason}, {times}); try again later")
             return Failed(f"{outcome.last.reason} (after {counted(outcome.attempts, 'attempt')})")
+        if isinstance(outcome, Failed) and outcome.full:
+            self.disk_full.set()  # (said once: nothing more is fetched, from Imgur or the Wayback Machine)
         return outcome
 
 

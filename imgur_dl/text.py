@@ -81,7 +81,7 @@ _KEYWORD_PASSWORD = re.compile(r"(?i)(?<![a-z_])((?:ssl)?password\s*=\s*)(?!\*\*
 
 
 # A URL's user, up to its password: in a line, that password may hold a space (a word's end elsewhere).
-_URL_USER = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^/?#\s:@]*:")
+_URL_USER = re.compile(_SCHEME.pattern + r"[^/?#\s:@]*:")
 
 
 def without_secrets(message: str) -> str:
