@@ -165,6 +165,8 @@ class Books:
             copy = link_to_copy(result, self.archive, self.folders)
             if copy is not None:
                 result = replace(result, linked_to=copy)
+                if self.journals is not None:  # (noted again: a crash before album.json would lose the link)
+                    self.journals.saved(result)
         if self.archive is not None and result.status is not Status.FAILED and not result.archived:
             self.archive.add(Record(Entry.IMAGE, result.job.media.id, result.job.album.id, str(result.path),
                                     result.source, result.sha256))

@@ -530,6 +530,30 @@ def test_dedupe_links_the_same_bytes_under_another_id(imgur: Imgur, tmp_path: Pa
     assert "2 saved (1 linked to an earlier copy)" in result.err
 
 
+def test_a_link_made_by_a_run_killed_before_its_album_was_is_said_by_the_rerun(
+        imgur: Imgur, tmp_path: Path, launcher: Launcher) -> None:
+    # The journal notes a file as it is saved, before --dedupe makes it a link to the earlier copy: noted once, a
+    # kill -9 before album.json left the rerun's album.json saying "linked_to": null of a file that is a link.
+    archive, out, original = _first_saved(imgur, tmp_path)
+    imgur.faults.append(Fault("stall", path="/OwN1234\\..*", after=5_000))
+    journal = out / "SeCnd12" / ".imgur-dl-journal-SeCnd12.jsonl"
+    proc = launcher.spawn(["--timeout", "30", "--write-metadata", "--dedupe", "--download-archive", archive, "-o",
+                           str(out), "imgur.com/a/SeCnd12"])
+    try:
+        assert until(lambda: journal.exists() and f'"linked_to":{json.dumps(str(original))}'.encode()
+                     in journal.read_bytes())
+    finally:
+        proc.kill()
+        proc.communicate()
+    imgur.faults.clear()
+    rerun = run_main("--write-metadata", "--dedupe", "--download-archive", archive, "-o", str(out),
+                     "imgur.com/a/SeCnd12")
+    assert rerun.code == 0 and "1 saved, 1 skipped" in rerun.err, rerun
+    assert {i: item["linked_to"] for i, item in _items(out / "SeCnd12").items()} == {"CoPy123": str(original),
+                                                                                     "OwN1234": None}
+    assert os.stat(out / "SeCnd12" / "001-CoPy123.jpg").st_ino == os.stat(original).st_ino
+
+
 def test_dedupe_asks_for_a_few_earlier_copies_at_a_time_and_reads_each_file_once(
         imgur: Imgur, tmp_path: Path, archive: ArchiveAt, monkeypatch: pytest.MonkeyPatch) -> None:
     # A picture reposted thousands of times has a row for each id it was saved as. Here the oldest hundred rows
