@@ -39,6 +39,8 @@ class _Book:
     bare: set[Path] = field(default_factory=set)  # folders below its own, made for files that failed (--name 'a/b')
     results: list[Result] = field(default_factory=list)  # kept only for --write-metadata
     before: dict[str, dict[str, Any]] | None = None  # what its earlier album.json said of its files, once read
+    read: tuple[int, int, int] | None = None  # that album.json as it was read (inode, size, time of change)
+    noted: journal.Mark = field(default_factory=journal.Mark)  # how far its journal was read
 
 
 class _Earlier:
@@ -52,9 +54,10 @@ class _Earlier:
     def as_recorded(self, book: _Book, result: Result) -> Result:
         """A file found saved, with what the album's earlier album.json recorded of it as it arrived (where its
         bytes came from, their SHA-256), when that was said of this file (see :mod:`imgur_dl.earlier`)."""
-        if book.before is None:
-            book.before = self.read(book)
-        known = earlier.kept(result, book.before.get(result.job.media.id))
+        media_id = result.job.media.id
+        known = earlier.kept(result, self.known(book).get(media_id))
+        if known is None and self.read_on(book):  # (another run, at work on the album too, may have saved it since)
+            known = earlier.kept(result, self.known(book).get(media_id))
         if known is None:
             return result
         return replace(result, url=known["url"], source=Origin(known["source"]), capture=known["wayback_timestamp"],
@@ -69,16 +72,35 @@ class _Earlier:
             labeller.label_found(dir_fd, path.name,
                                  labels.of_file(result.url, result.sha256, labels.described(result.job)))
 
-    def read(self, book: _Book) -> dict[str, dict[str, Any]]:
+    def known(self, book: _Book) -> dict[str, dict[str, Any]]:
         """What the album's earlier album.json said of each file (the fields :mod:`imgur_dl.earlier` keeps), and
-        over that, what its journal says of those a run saved since (:mod:`imgur_dl.journal`); none when there is
-        none to read."""
+        over that, what its journal says of those a run saved since (:mod:`imgur_dl.journal`): read the first
+        time it is asked for."""
+        if book.before is None:
+            book.before = {}
+            self.read_on(book)
+        return book.before
+
+    def read_on(self, book: _Book) -> bool:
+        """What the album's album.json and journal say that was not read yet (album.json where it is another now:
+        written by another run at work on the album too, as a nightly run meets the last one still at work; the
+        journal's lines added since) taken into :meth:`known`; whether anything was. A file's record with its
+        SHA-256 is not replaced by one without."""
+        before = self.known(book)
         try:
             with self.folders.using(book.folder) as dir_fd:
-                items = earlier.items(dir_fd, book.metadata, book.album.id) | journal.read(dir_fd, book.album.id)
+                st = folders.entry(dir_fd, book.metadata)
+                now = (st.st_ino, st.st_size, st.st_ctime_ns) if st is not None else None
+                items = earlier.items(dir_fd, book.metadata, book.album.id) if now not in (None, book.read) else {}
+                book.read = now  # (album.json first: another run writes it, then removes the journal it read)
+                items |= journal.read(dir_fd, book.album.id, book.noted)
         except (OSError, DownloadError):
-            return {}
-        return {key: {field: item.get(field) for field in earlier.KEPT} for key, item in items.items()}
+            return False
+        for media_id, item in items.items():
+            fields = {field: item.get(field) for field in earlier.KEPT}
+            if fields["sha256"] is not None or before.get(media_id, {}).get("sha256") is None:
+                before[media_id] = fields
+        return bool(items)
 
     def with_archived(self, book: _Book, dir_fd: int) -> dict[str, dict[str, Any]] | None:
         """What the earlier album.json said of each file, and for a file the archive has that it did not name, what
@@ -202,8 +224,8 @@ class Books:
         if self.write_metadata and book.opened:
             name = book.metadata
             try:
-                if book.before is None and any(r.status is Status.SKIPPED for r in book.results):
-                    book.before = self._earlier.read(book)
+                if any(r.status is Status.SKIPPED and r.sha256 is None for r in book.results):
+                    self._earlier.read_on(book)  # (what another run at work on the album said of them since)
                 with self.folders.using(book.folder) as dir_fd:
                     write_json(dir_fd, name, metadata(album, book.results, self._earlier.with_archived(book, dir_fd)))
                     journal.remove(dir_fd, album.id)  # (what it said, album.json now says)

@@ -25,6 +25,7 @@ import json
 import os
 import re
 import stat
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -70,13 +71,23 @@ def append(dir_fd: int, album_id: str, text: str) -> None:
             folders.let_go(fd)
 
 
-def read(dir_fd: int, album_id: str) -> dict[str, dict[str, Any]]:
-    """What the journal says of each file of the album, by image id (a later line over an earlier); nothing where
-    there is none, or it cannot be read."""
-    journal = name(album_id)
-    data = folders.read_whole(dir_fd, journal, MOST) if journal is not None else None
+@dataclass
+class Mark:
+    """How far an album's journal has been read: which file (its device and inode, and its first bytes: a journal
+    removed and made anew may be given the inode the last one had) and the end of the last whole line read in it."""
+
+    file: tuple[int, int] | None = None
+    head: bytes = b""
+    offset: int = 0
+
+
+def read(dir_fd: int, album_id: str, mark: Mark | None = None) -> dict[str, dict[str, Any]]:
+    """What the journal says of each file of the album, by image id (a later line over an earlier): all of it, or
+    with ``mark``, what was added since (all of it, where the journal is another file now), ``mark`` moved on to the
+    end of its last whole line. Nothing where there is none, or it cannot be read."""
+    mark = mark if mark is not None else Mark()
     found: dict[str, dict[str, Any]] = {}
-    for text in data.splitlines() if data is not None else ():
+    for text in _added(dir_fd, album_id, mark).splitlines():
         try:
             item = json.loads(text)
         except (ValueError, RecursionError):  # (cut short by a crash, or not ours)
@@ -84,6 +95,35 @@ def read(dir_fd: int, album_id: str) -> dict[str, dict[str, Any]]:
         if isinstance(item, dict) and item.get("album") == album_id and isinstance(media_id := item.get("id"), str):
             found[media_id] = item
     return found
+
+
+def _added(dir_fd: int, album_id: str, mark: Mark) -> bytes:
+    """What the journal holds past ``mark``, ``mark`` moved past its last whole line (one another process is
+    writing, not whole yet, is read again next time); nothing where the journal cannot be read or has grown past
+    ``MOST`` bytes."""
+    if (journal := name(album_id)) is None:
+        return b""
+    try:
+        fd, st = folders.opened_regular(dir_fd, journal)
+    except OSError:
+        return b""
+    try:
+        same = mark.file == (st.st_dev, st.st_ino) and os.pread(fd, len(mark.head), 0) == mark.head
+        offset = mark.offset if same else 0
+        if st.st_size > MOST or st.st_size <= offset:
+            return b""
+        data = os.pread(fd, st.st_size - offset, offset)
+    except OSError:
+        return b""
+    finally:
+        os.close(fd)
+    whole = data.rfind(b"\n") + 1
+    if offset == 0:  # (the file is known by its first line: until one is whole, it is read from its start)
+        known = bool(data[:whole].strip(b"\n"))
+        mark.file, mark.head = ((st.st_dev, st.st_ino), data[:min(whole, 64)]) if known else (None, b"")
+        whole = whole if known else 0
+    mark.offset = offset + whole
+    return data
 
 
 def remove(dir_fd: int, album_id: str) -> None:

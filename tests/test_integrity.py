@@ -19,10 +19,11 @@ from typing import Any
 import pytest
 
 from imgur_dl import archive as archive_module
-from imgur_dl import books, folders
+from imgur_dl import books, folders, journal
 from imgur_dl.archive import Entry, Record, Store, open_store
 from imgur_dl.dedupe import link_to_copy
-from imgur_dl.models import Result
+from imgur_dl.downloader import Downloader
+from imgur_dl.models import Job, Result
 from tests.conftest import ArchiveAt, files_under, run_main, until
 from tests.launcher import Launcher
 from tests.standin import AlbumData, Fault, Image, Imgur, _v1_single
@@ -295,7 +296,7 @@ def test_files_saved_by_a_run_killed_before_its_album_was_are_vouched_for_by_the
     # saved, by the thread that saved it (whatever the run's main thread awaits: its other files, or the lookup of
     # another album), is what the rerun has.
     album, folder, two_saved = _saved_then_stalled(imgur, tmp_path)
-    journal = folder / ".imgur-dl-journal-AbC1234.jsonl"
+    noted = folder / ".imgur-dl-journal-AbC1234.jsonl"
     held = Fault("hold", host="api.imgur.com", path="/post/v1/albums/XyZ9876")
     other = ["imgur.com/a/XyZ9876"] if awaiting == "a lookup" else []
     if other:
@@ -304,12 +305,106 @@ def test_files_saved_by_a_run_killed_before_its_album_was_are_vouched_for_by_the
     proc = launcher.spawn(["--timeout", "30", "--write-metadata", "-o", str(tmp_path), "imgur.com/a/AbC1234",
                            *other])
     try:
-        assert until(lambda: two_saved() and journal.exists() and journal.read_bytes().count(b"}\n") == 2)
+        assert until(lambda: two_saved() and noted.exists() and noted.read_bytes().count(b"}\n") == 2)
     finally:
         proc.kill()
         proc.communicate()
         held.release.set()
     _finished_with_proof(imgur, album, tmp_path, folder)
+
+
+@pytest.mark.parametrize("other", ["finished", "killed"])
+def test_a_file_another_run_saves_meanwhile_is_said_as_that_run_recorded_it(
+        imgur: Imgur, tmp_path: Path, launcher: Launcher, monkeypatch: pytest.MonkeyPatch, other: str) -> None:
+    # Two runs of one album at once (a nightly job meeting the last one still at work): each says what the other
+    # saved as the other recorded it. This run read the album's records once, at the first file it found saved; a
+    # file the other saved after that was said with "sha256": null, in its row and in the album.json it wrote
+    # last, for good. Now what the other noted since is read on: its album.json once it has finished the album,
+    # or its journal (here, the other killed once it has noted the file).
+    album = _dated_album(imgur)
+    first, second, third = album.images
+    held, holding = (Fault("hold", path=f"/{image.id}\\..*", attempts={1}) for image in (second, third))
+    imgur.faults += [held, holding]
+    folder, noted = tmp_path / "AbC1234", tmp_path / "AbC1234" / ".imgur-dl-journal-AbC1234.jsonl"
+    url, args = "imgur.com/a/AbC1234", ["--timeout", "30", "--write-metadata", "-o", str(tmp_path)]
+    booked, record, fetch = threading.Event(), books.Books.record, Downloader.fetch
+
+    def booking(self: books.Books, result: Result) -> tuple[Result, bool]:
+        kept = record(self, result)
+        booked.set()  # (the first file it found saved: the album's records read)
+        return kept
+
+    def fetching(downloader: Downloader, job: Job) -> Result:
+        if job.media.id == second.id:  # (the other saves it, now that this run has read what was said before)
+            assert booked.wait(30)
+            held.release.set()
+            assert until(lambda: noted.exists() and second.id.encode() in noted.read_bytes())
+            if other == "finished":
+                holding.release.set()
+                assert the_other.wait(30) == 0 and not noted.exists()
+            else:
+                the_other.kill()
+        return fetch(downloader, job)
+
+    the_other = launcher.spawn([*args, url])
+    try:
+        assert until(lambda: noted.exists() and first.id.encode() in noted.read_bytes())
+        monkeypatch.setattr(books.Books, "record", booking)
+        monkeypatch.setattr(Downloader, "fetch", fetching)
+        result = run_main("--json", *args, url)
+    finally:
+        for fault in imgur.faults:
+            fault.release.set()
+        with contextlib.suppress(ProcessLookupError):  # (killed already: gone)
+            the_other.kill()
+        the_other.communicate()
+    assert result.code == 0, result
+    rows = {row["id"]: row for row in map(json.loads, result.out.splitlines())}
+    assert [rows[i.id]["status"] for i in (first, second)] == ["skipped", "skipped"]  # (the third: either run's)
+    assert {i.id: rows[i.id]["sha256"] for i in album.images} == {i.id: _sha(i.data) for i in album.images}
+    assert {media_id: item["sha256"] for media_id, item in _items(folder).items()} == {
+        i.id: _sha(i.data) for i in album.images}
+
+
+def test_a_file_another_run_notes_only_after_this_run_found_it_is_said_in_album_json(
+        imgur: Imgur, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The other run names its file, then notes it: this run may find the file between the two. Its row says what
+    # was known then (nothing); the album.json it writes once the album is done reads what was noted since.
+    album = _dated_album(imgur)
+    _, second, third = album.images
+    folder = tmp_path / "AbC1234"
+    booked, record, fetch = threading.Event(), books.Books.record, Downloader.fetch
+
+    def booking(self: books.Books, result: Result) -> tuple[Result, bool]:
+        kept = record(self, result)
+        if result.job.media.id == second.id:
+            booked.set()
+        return kept
+
+    def fetching(downloader: Downloader, job: Job) -> Result:
+        if job.media.id == second.id:  # (the other run's file, named, not noted yet)
+            (folder / f"002-{second.id}.jpg").write_bytes(second.data)
+        elif job.media.id == third.id:  # (... and noted once this run has found it)
+            assert booked.wait(30)
+            fd = os.open(folder, os.O_RDONLY)
+            try:
+                journal.append(fd, album.id, journal.line(album.id, second.id, {
+                    "url": f"https://i.imgur.com/{second.id}.jpeg", "file": f"002-{second.id}.jpg",
+                    "size": len(second.data), "source": "imgur", "wayback_timestamp": None,
+                    "sha256": _sha(second.data), "linked_to": None}))
+            finally:
+                os.close(fd)
+        return fetch(downloader, job)
+
+    monkeypatch.setattr(books.Books, "record", booking)
+    monkeypatch.setattr(Downloader, "fetch", fetching)
+    result = run_main("--json", "--write-metadata", "-o", str(tmp_path), "imgur.com/a/AbC1234")
+    assert result.code == 0, result
+    rows = {row["id"]: row for row in map(json.loads, result.out.splitlines())}
+    assert (rows[second.id]["status"], rows[second.id]["sha256"]) == ("skipped", None)
+    assert {media_id: item["sha256"] for media_id, item in _items(folder).items()} == {
+        i.id: _sha(i.data) for i in album.images}
+    assert not (folder / ".imgur-dl-journal-AbC1234.jsonl").exists()
 
 
 def test_a_lone_image_found_saved_says_what_its_own_json_recorded(imgur: Imgur, tmp_path: Path) -> None:
@@ -453,10 +548,10 @@ def test_an_album_the_archive_has_whole_gets_the_album_json_its_folder_lacks_onc
     assert run_main("--write-metadata", *args).code == 0
     assert (out / "AbC1234" / "album.json").stat().st_ino == written.st_ino  # (not written again: a new file each)
     # A journal an earlier run could not remove (its disk failed the unlink): written again, once, and it is gone.
-    journal = out / "AbC1234" / ".imgur-dl-journal-AbC1234.jsonl"
-    journal.write_text(json.dumps({"album": "AbC1234", "id": album.images[0].id, **items[album.images[0].id]}) + "\n")
+    noted = out / "AbC1234" / ".imgur-dl-journal-AbC1234.jsonl"
+    noted.write_text(json.dumps({"album": "AbC1234", "id": album.images[0].id, **items[album.images[0].id]}) + "\n")
     assert run_main("--write-metadata", *args).code == 0
-    assert not journal.exists() and (out / "AbC1234" / "album.json").stat().st_ino != written.st_ino
+    assert not noted.exists() and (out / "AbC1234" / "album.json").stat().st_ino != written.st_ino
     assert _items(out / "AbC1234") == items
 
 
@@ -536,12 +631,12 @@ def test_a_link_made_by_a_run_killed_before_its_album_was_is_said_by_the_rerun(
     # kill -9 before album.json left the rerun's album.json saying "linked_to": null of a file that is a link.
     archive, out, original = _first_saved(imgur, tmp_path)
     imgur.faults.append(Fault("stall", path="/OwN1234\\..*", after=5_000))
-    journal = out / "SeCnd12" / ".imgur-dl-journal-SeCnd12.jsonl"
+    noted = out / "SeCnd12" / ".imgur-dl-journal-SeCnd12.jsonl"
     proc = launcher.spawn(["--timeout", "30", "--write-metadata", "--dedupe", "--download-archive", archive, "-o",
                            str(out), "imgur.com/a/SeCnd12"])
     try:
-        assert until(lambda: journal.exists() and f'"linked_to":{json.dumps(str(original))}'.encode()
-                     in journal.read_bytes())
+        assert until(lambda: noted.exists() and f'"linked_to":{json.dumps(str(original))}'.encode()
+                     in noted.read_bytes())
     finally:
         proc.kill()
         proc.communicate()

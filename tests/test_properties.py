@@ -1047,6 +1047,48 @@ def test_a_journal_gives_the_last_line_of_each_file_of_its_album_whatever_is_bes
         os.close(fd)
 
 
+@settings(EXAMPLES, max_examples=60)
+@given(first=st.lists(st.tuples(st.sampled_from(["Ab00000", "Ab00001", "Ab00002"]), st.integers(0, 9)), max_size=8),
+       then=st.lists(st.tuples(st.sampled_from(["Ab10000", "Ab10001"]), st.integers(0, 9)), max_size=4),
+       pieces=st.lists(st.integers(1, 200), min_size=1, max_size=12), same_inode=st.booleans())
+def test_a_journal_read_on_as_it_grows_gives_what_reading_it_whole_gives(
+        first: list[tuple[str, int]], then: list[tuple[str, int]], pieces: list[int], same_inode: bool,
+        tmp_path_factory: Any) -> None:
+    # Another run's journal read on now and then (two runs of one album at once), as its bytes arrive in any
+    # pieces (a line read before it is whole), and removed and made anew after its lines (by the run that wrote
+    # album.json; a third run notes on), maybe given the inode the last one had (as a file system may): what the
+    # reads on gave, a later over an earlier, is what reading the first whole and then the new one whole gives.
+    # (The new one's lines are of other files: a file is saved, and noted, once.)
+    folder = tmp_path_factory.getbasetemp() / "journal-on"
+    folder.mkdir(exist_ok=True)
+    path = folder / ".imgur-dl-journal-AbC1234.jsonl"
+    path.unlink(missing_ok=True)
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        mark, read_on, expected = journal.Mark(), {}, {}
+        for n, lines in enumerate((first, then)):
+            if n and same_inode:
+                os.truncate(path, 0)
+            elif n:
+                path.unlink(missing_ok=True)
+            data = b"".join(b"\n" + journal.line("AbC1234", media_id, {"file": f"{k}.jpg"}).encode()
+                            for media_id, k in lines)
+            at = 0
+            for size in itertools.cycle(pieces):
+                with open(path, "ab") as f:
+                    f.write(data[at:at + size])
+                at += size
+                read_on |= journal.read(fd, "AbC1234", mark)
+                if at >= len(data):
+                    break
+            expected |= journal.read(fd, "AbC1234")
+        assert read_on == expected
+        assert expected == {media_id: json.loads(journal.line("AbC1234", media_id, {"file": f"{k}.jpg"}))
+                            for media_id, k in first + then}
+    finally:
+        os.close(fd)
+
+
 @settings(EXAMPLES, max_examples=200)  # (each field's each way of being spoilt, beside each other's)
 @given(said=st.lists(_earlier_item(), min_size=1, max_size=3), archived=st.booleans())
 def test_a_rerun_keeps_only_what_an_earlier_album_json_said_of_that_file(said: list[dict[str, Any]],
