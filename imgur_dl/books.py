@@ -41,6 +41,8 @@ class _Book:
     before: dict[str, dict[str, Any]] | None = None  # what its earlier album.json said of its files, once read
     read: tuple[int, int, int] | None = None  # that album.json as it was read (inode, size, time of change)
     noted: journal.Mark = field(default_factory=journal.Mark)  # how far its journal was read
+    every: int = 1  # album.json and the journal read on at each such file found saved, nothing read saying it
+    passed: int = 0  # such files passed over since they were last read on
 
 
 class _Earlier:
@@ -56,7 +58,7 @@ class _Earlier:
         bytes came from, their SHA-256), when that was said of this file (see :mod:`imgur_dl.earlier`)."""
         media_id = result.job.media.id
         known = earlier.kept(result, self.known(book).get(media_id))
-        if known is None and self.read_on(book):  # (another run, at work on the album too, may have saved it since)
+        if known is None and self.looked_again(book):  # (another run at work on the album may have saved it since)
             known = earlier.kept(result, self.known(book).get(media_id))
         if known is None:
             return result
@@ -80,6 +82,18 @@ class _Earlier:
             book.before = {}
             self.read_on(book)
         return book.before
+
+    def looked_again(self, book: _Book) -> bool:
+        """:meth:`read_on` for a file found saved that nothing read says: at each such file while that brings
+        something new, and half as often each time it brings nothing (each 2nd such file, 4th, ... each 64th at
+        the most): a rerun of an album no other run is at does not look at each file's records again."""
+        if book.passed + 1 < book.every:
+            book.passed += 1
+            return False
+        book.passed = 0
+        found = self.read_on(book)
+        book.every = 1 if found else min(2 * book.every, 64)
+        return found
 
     def read_on(self, book: _Book) -> bool:
         """What the album's album.json and journal say that was not read yet (album.json where it is another now:
