@@ -6,9 +6,11 @@ import contextlib
 import gzip
 import io
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -179,10 +181,14 @@ def test_a_run_ended_leaves_no_reader_behind(tmp_path: Path, how: str) -> None:
     # Ctrl-C at a terminal reaches the whole process group: the readers ignore it, the run ends them and says
     # what it found. A run killed outright (SIGKILL, the OOM killer) cannot end them: each ends itself.
     missing = tmp_path / "missing.txt"  # (its reader done before the others: said all the same)
-    with _fifos(tmp_path, 2) as (paths, _):
+    # (What Python's multiprocessing makes in the temporary folder, a killed run cannot remove: in one of the
+    # test's own, with a short name, as the socket there needs one.)
+    short = Path(tempfile.mkdtemp(prefix="mp"))
+    with _fifos(tmp_path, 2) as (paths, _), contextlib.ExitStack() as left:
+        left.callback(shutil.rmtree, short, ignore_errors=True)
         proc = subprocess.Popen([*command(), "--scan", str(missing), "--scan", str(paths[0]), "--scan", str(paths[1]),
                                  "-g", "--scan-jobs", "2"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                start_new_session=True)
+                                start_new_session=True, env={**os.environ, "TMPDIR": str(short)})
         try:
             assert proc.stdout is not None
             first = proc.stdout.readline()  # (a link read: the readers are reading)
