@@ -102,7 +102,7 @@ class _Earlier:
         SHA-256 is not replaced by one without."""
         before = self.known(book)
         try:
-            with self.folders.using(book.folder) as dir_fd:
+            with self.folders.using(book.folder, create=False) as dir_fd:  # (never made to be read)
                 st = folders.entry(dir_fd, book.metadata)
                 now = (st.st_ino, st.st_size, st.st_ctime_ns) if st is not None else None
                 items = earlier.items(dir_fd, book.metadata, book.album.id) if now not in (None, book.read) else {}
