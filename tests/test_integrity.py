@@ -348,7 +348,8 @@ def test_a_file_another_run_saves_meanwhile_is_said_as_that_run_recorded_it(
 
     the_other = launcher.spawn([*args, url])
     try:
-        assert until(lambda: noted.exists() and first.id.encode() in noted.read_bytes())
+        assert until(lambda: noted.exists() and first.id.encode() in noted.read_bytes()  # (and the others asked)
+                     and all(imgur.requests_to("i.imgur.com", f"/{i.id}.*") for i in (second, third)))
         monkeypatch.setattr(books.Books, "record", booking)
         monkeypatch.setattr(Downloader, "fetch", fetching)
         result = run_main("--json", *args, url)
