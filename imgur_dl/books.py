@@ -21,7 +21,7 @@ from imgur_dl.folders import Folders
 from imgur_dl.hashset import HashSet
 from imgur_dl.journal import Journals
 from imgur_dl.labels import Labeller
-from imgur_dl.models import Album, Archived, Origin, Result, Status
+from imgur_dl.models import Album, Archived, Filed, Origin, Result, Status
 from imgur_dl.naming import disambiguate
 from imgur_dl.output import METADATA_NAME, metadata, write_json
 from imgur_dl.share import Sharing
@@ -37,7 +37,7 @@ class _Book:
     failed: str | None = None  # why its first failed file failed
     kept: int = 0  # its files saved or found saved
     bare: set[Path] = field(default_factory=set)  # folders below its own, made for files that failed (--name 'a/b')
-    results: list[Result] = field(default_factory=list)  # kept only for --write-metadata
+    filed: dict[str, Filed] = field(default_factory=dict)  # what became of each of its files (--write-metadata only)
     before: dict[str, dict[str, Any]] | None = None  # what its earlier album.json said of its files, once read
     read: tuple[int, int, int] | None = None  # that album.json as it was read (inode, size, time of change)
     noted: journal.Mark = field(default_factory=journal.Mark)  # how far its journal was read
@@ -56,10 +56,10 @@ class _Earlier:
     def as_recorded(self, book: _Book, result: Result) -> Result:
         """A file found saved, with what the album's earlier album.json recorded of it as it arrived (where its
         bytes came from, their SHA-256), when that was said of this file (see :mod:`imgur_dl.earlier`)."""
-        media_id = result.job.media.id
-        known = earlier.kept(result, self.known(book).get(media_id))
+        media_id, done = result.job.media.id, Filed.of(result)
+        known = earlier.kept(done, self.known(book).get(media_id))
         if known is None and self.looked_again(book):  # (another run at work on the album may have saved it since)
-            known = earlier.kept(result, self.known(book).get(media_id))
+            known = earlier.kept(done, self.known(book).get(media_id))
         if known is None:
             return result
         return replace(result, url=known["url"], source=Origin(known["source"]), capture=known["wayback_timestamp"],
@@ -119,12 +119,16 @@ class _Earlier:
     def with_archived(self, book: _Book, dir_fd: int) -> dict[str, dict[str, Any]] | None:
         """What the earlier album.json said of each file, and for a file the archive has that it did not name, what
         the archive recorded of it (one question for the album's)."""
-        asked = {r.job.media.id: r for r in book.results if r.archived and r.job.media.id not in (book.before or {})}
+        before = book.before or {}
+        asked = dict.fromkeys(media_id for media_id, done in book.filed.items() if done.archived
+                              and media_id not in before)
         if self.archive is None or not asked:
             return book.before
-        found = {media_id: fields for media_id, saved in self.archive.saved(asked).items()
-                 if media_id in asked and (fields := earlier.recorded(book.folder, dir_fd, saved, asked[media_id]))
-                 is not None}
+        saved = {media_id: row for media_id, row in self.archive.saved(asked).items() if media_id in asked}
+        media = book.album.media
+        mask = bytes(media_id in saved for media_id in packed.ids(media))  # (only those made again)
+        found = {image.id: fields for image in packed.where(media, mask, 1)
+                 if (fields := earlier.recorded(book.folder, dir_fd, saved[image.id], image)) is not None}
         return {**(book.before or {}), **found}
 
 
@@ -212,7 +216,7 @@ class Books:
             book.bare.add(result.job.path.parent)
         book.kept += result.status is not Status.FAILED
         if self.write_metadata:
-            book.results.append(result)
+            book.filed[result.job.media.id] = Filed.of(result)
         return result, self._finished(book, 1)
 
     def archived(self, archived: Archived) -> bool:
@@ -220,7 +224,7 @@ class Books:
         written."""
         book = self._open[id(archived.album)]
         if self.write_metadata:
-            book.results.extend(packed.archived_results(archived))
+            book.filed.update((result.job.media.id, Filed.of(result)) for result in packed.archived_results(archived))
         return self._finished(book, archived.count)
 
     def _finished(self, book: _Book, files: int) -> bool:
@@ -238,10 +242,10 @@ class Books:
         if self.write_metadata and book.opened:
             name = book.metadata
             try:
-                if any(r.status is Status.SKIPPED and r.sha256 is None for r in book.results):
+                if any(done.status is Status.SKIPPED and done.sha256 is None for done in book.filed.values()):
                     self._earlier.read_on(book)  # (what another run at work on the album said of them since)
                 with self.folders.using(book.folder) as dir_fd:
-                    write_json(dir_fd, name, metadata(album, book.results, self._earlier.with_archived(book, dir_fd)))
+                    write_json(dir_fd, name, metadata(album, book.filed, self._earlier.with_archived(book, dir_fd)))
                     journal.remove(dir_fd, album.id)  # (what it said, album.json now says)
             except (OSError, DownloadError) as exc:
                 self.error(f"{album.id}: cannot write {book.folder / name}: {reason(exc)}")

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from imgur_dl import folders
-from imgur_dl.models import Origin, Result, Status
+from imgur_dl.models import Filed, Media, Origin, Status
 
 MOST = 64 * 1024 * 1024  # an album.json of ~100,000 items; one larger is not read (and is written anew)
 # The fields of an item that describe the saved file, rather than what the API says of the image now.
@@ -51,24 +51,23 @@ def parsed(data: bytes, album_id: str) -> dict[str, dict[str, Any]]:
             if isinstance(item, dict) and isinstance(item.get("id"), str)}
 
 
-def kept(result: Result, item: dict[str, Any] | None) -> dict[str, Any] | None:
-    """What the earlier ``item`` said of the file ``result`` found saved (skipped, or held by the archive), when
-    it was said of that file; None when there is nothing to keep."""
-    if item is None or result.status is not Status.SKIPPED:
+def kept(done: Filed, item: dict[str, Any] | None) -> dict[str, Any] | None:
+    """What the earlier ``item`` said of the file ``done`` found saved (skipped, or held by the archive), when it
+    was said of that file; None when there is nothing to keep."""
+    if item is None or done.status is not Status.SKIPPED:
         return None
     fields = {key: item.get(key) for key in KEPT}
     if not _well_formed(fields):
         return None
-    if not result.archived and (result.path is None or fields["file"] != result.path.name
-                                or fields["size"] != result.bytes):
+    if not done.archived and (done.file is None or fields["file"] != done.file or fields["size"] != done.size):
         return None  # (another file: renamed by a new template, or replaced since)
     return fields
 
 
-def recorded(folder: Path, dir_fd: int, saved: tuple[str, str | None, str | None], result: Result
+def recorded(folder: Path, dir_fd: int, saved: tuple[str, str | None, str | None], media: Media
              ) -> dict[str, Any] | None:
     """What the download archive recorded of a file it has (``saved``: where a run saved it, where its bytes came
-    from, their SHA-256), as an earlier album.json would have said it, for the archived ``result``: when the path
+    from, their SHA-256), as an earlier album.json would have said it, for the archived image ``media``: when the path
     recorded is this folder's (``folder``, open as ``dir_fd``) file of that name, and a regular file is there (an
     album saved into another folder, or on another machine of a fleet, is no file of this one's: its path is never
     looked at); None otherwise. Its bytes now are not read: the SHA-256 is what arrived, for a check to compare
@@ -84,7 +83,6 @@ def recorded(folder: Path, dir_fd: int, saved: tuple[str, str | None, str | None
         return None
     if not stat.S_ISREG(here.st_mode):
         return None
-    media = result.job.media
     url = next((s.url for s in media.sources if name.endswith(f".{s.ext}")), media.sources[0].url)
     return {"url": url, "file": name, "size": here.st_size, "source": source, "wayback_timestamp": None,
             "sha256": sha256, "linked_to": None}

@@ -595,15 +595,20 @@ def publish_new(dir_fd: int, source: str, name: str) -> bool:
     return True
 
 
-def write_whole(dir_fd: int, name: str, part: str, data: bytes) -> None:
-    """Write ``data`` to ``name`` whole or not at all (through ``part``, which is not left behind either way), flushed
-    to its disk before it takes the name (a power cut leaves it whole, or as it was)."""
+def write_whole(dir_fd: int, name: str, part: str, data: bytes | Iterable[bytes]) -> None:
+    """Write ``data`` (or its pieces, one after another) to ``name`` whole or not at all (through ``part``, which is
+    not left behind either way), flushed to its disk before it takes the name (a power cut leaves it whole, or as it
+    was)."""
     fd = open_fresh(dir_fd, part)
     try:
         try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view):]
+            gathered = bytearray()  # (small pieces gathered into writes of a MiB)
+            for piece in [data] if isinstance(data, bytes) else data:
+                gathered += piece
+                if len(gathered) >= 1 << 20:
+                    _write_all(fd, gathered)
+                    gathered.clear()
+            _write_all(fd, gathered)
             flush(fd)
         finally:
             os.close(fd)
@@ -611,6 +616,14 @@ def write_whole(dir_fd: int, name: str, part: str, data: bytes) -> None:
     except BaseException:
         remove(dir_fd, part)
         raise
+
+
+def _write_all(fd: int, data: bytes | bytearray) -> None:
+    """All of ``data`` written to ``fd`` (a disk may take part of a write)."""
+    with memoryview(data) as whole:
+        view = whole
+        while view:
+            view = view[os.write(fd, view):]
 
 
 def _unusable(exc: OSError, folder: Path) -> FolderError:

@@ -32,8 +32,7 @@ from typing import Any
 from imgur_dl import folders
 from imgur_dl.errors import DownloadError
 from imgur_dl.folders import Folders
-from imgur_dl.models import Album, Result, Status
-from imgur_dl.output import file_fields
+from imgur_dl.models import Album, Filed, Result, Status
 
 MOST = 64 * 1024 * 1024  # a journal of ~200,000 files; one larger is not read
 _ID = re.compile(r"[A-Za-z0-9]{1,32}")  # (an album's id as Imgur gives them: nothing else names a file here)
@@ -157,4 +156,4 @@ class Journals:
             return
         album_id = result.job.album.id
         with contextlib.suppress(DownloadError), self.folders.using(folder) as dir_fd:
-            append(dir_fd, album_id, line(album_id, result.job.media.id, file_fields(result)))
+            append(dir_fd, album_id, line(album_id, result.job.media.id, Filed.of(result).fields()))

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
+from typing import Any
 
 from imgur_dl.status import ExitStatus
 
@@ -180,6 +181,34 @@ class Result:
     sha256: str | None = None  # of the saved file, computed as it streamed in
     linked_to: Path | None = None  # --dedupe: the earlier copy this file is now a hard link to
     told: bool = False  # its reason was already said (the disk is full): counted, not said again
+
+
+@dataclass(frozen=True, slots=True)
+class Filed:
+    """What album.json says of one file of an album (``--write-metadata``), kept while the album is under way in
+    place of the file's whole result: its job (the image's description, its paths) is not kept for each file of a
+    100,000-file album."""
+
+    status: Status
+    archived: bool
+    url: str  # where its bytes came from, or would
+    file: str | None  # its name in its folder (None: not saved here)
+    size: int
+    source: Origin
+    capture: str | None
+    sha256: str | None
+    linked_to: str | None
+
+    @classmethod
+    def of(cls, result: Result) -> Filed:
+        return cls(result.status, result.archived, result.url or result.job.source_at(result.path).url,
+                   result.path.name if result.path is not None else None, result.bytes, result.source,
+                   result.capture, result.sha256, str(result.linked_to) if result.linked_to else None)
+
+    def fields(self) -> dict[str, Any]:
+        """What album.json says of the file saved, or found saved (:data:`imgur_dl.earlier.KEPT`)."""
+        return {"url": self.url, "size": self.size, "file": self.file, "source": self.source.value,
+                "wayback_timestamp": self.capture, "sha256": self.sha256, "linked_to": self.linked_to}
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,13 +4,27 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
 from imgur_dl import earlier, folders, packed
 from imgur_dl.errors import writing_stdout
 from imgur_dl.hosts import OffsiteError, media_url
-from imgur_dl.models import Album, Archived, Elsewhere, Event, Failure, Job, Listed, Origin, Result, Status
+from imgur_dl.models import (
+    Album,
+    Archived,
+    Elsewhere,
+    Event,
+    Failure,
+    Filed,
+    Job,
+    Listed,
+    Media,
+    Origin,
+    Result,
+    Status,
+)
 from imgur_dl.naming import private_part
 from imgur_dl.text import printable, writer
 
@@ -125,43 +139,14 @@ class Stdout:
         self._line(json.dumps(data, ensure_ascii=True))
 
 
-def metadata(album: Album, results: list[Result], before: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
-    """The contents of ``album.json``: the album, then each item in album order.
+def metadata(album: Album, filed: dict[str, Filed], before: dict[str, dict[str, Any]] | None = None
+             ) -> dict[str, Any]:
+    """The contents of ``album.json``: the album, then each item in album order (``filed``: what became of each
+    file, by image id).
 
     ``before``: the items of the album.json this one replaces, by id; a file this run found saved keeps what
     they said of it (see :mod:`imgur_dl.earlier`).
     """
-    by_id = {r.job.media.id: r for r in results}
-    items = []
-    for media in album.media:
-        result = by_id.get(media.id)
-        archived = result is not None and result.archived
-        saved = result is not None and result.status is not Status.FAILED and not archived
-        item = {
-            "id": media.id,
-            "index": media.index,
-            "name": media.name,
-            "title": media.title,
-            "description": media.description,
-            "url": (result.url or result.job.source_at(result.path).url) if result is not None
-            else media.sources[0].url,
-            "type": media.mime_type,
-            "animated": media.animated,
-            "width": media.width,
-            "height": media.height,
-            "size": media.sources[0].size,
-            "file": None,
-            "archived": archived,
-            "source": None,
-            "wayback_timestamp": None,
-            "sha256": None,
-            "linked_to": None,
-        }
-        if saved and result is not None:
-            item.update(file_fields(result))
-        if before and result is not None and (known := earlier.kept(result, before.get(media.id))) is not None:
-            item.update(known)
-        items.append(item)
     return {
         "id": album.id,
         "title": album.title,
@@ -171,16 +156,37 @@ def metadata(album: Album, results: list[Result], before: dict[str, dict[str, An
         "listing": album.listing.label if album.listing else None,
         "position": album.position or None,
         "count": len(album.media),
-        "items": items,
+        "items": (_item(media, filed.get(media.id), before) for media in album.media),  # (made as written)
     }
 
 
-def file_fields(result: Result) -> dict[str, Any]:
-    """What album.json says of the file ``result`` saved, or found saved (:data:`imgur_dl.earlier.KEPT`)."""
-    return {"url": result.url or result.job.source_at(result.path).url, "size": result.bytes,
-            "file": result.path.name if result.path is not None else None, "source": result.source.value,
-            "wayback_timestamp": result.capture, "sha256": result.sha256,
-            "linked_to": str(result.linked_to) if result.linked_to else None}
+def _item(media: Media, done: Filed | None, before: dict[str, dict[str, Any]] | None) -> dict[str, Any]:
+    """album.json's item for ``media`` (``done``: what became of its file, if anything did)."""
+    archived = done is not None and done.archived
+    item = {
+        "id": media.id,
+        "index": media.index,
+        "name": media.name,
+        "title": media.title,
+        "description": media.description,
+        "url": done.url if done is not None else media.sources[0].url,
+        "type": media.mime_type,
+        "animated": media.animated,
+        "width": media.width,
+        "height": media.height,
+        "size": media.sources[0].size,
+        "file": None,
+        "archived": archived,
+        "source": None,
+        "wayback_timestamp": None,
+        "sha256": None,
+        "linked_to": None,
+    }
+    if done is not None and done.status is not Status.FAILED and not archived:
+        item.update(done.fields())
+    if before and done is not None and (known := earlier.kept(done, before.get(media.id))) is not None:
+        item.update(known)
+    return item
 
 
 # Inside JSON strings: what a terminal or an editor would hide or reorder (C1 controls, bidi and
@@ -189,7 +195,30 @@ _INVISIBLE = re.compile("[\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff
 
 
 def write_json(dir_fd: int, name: str, data: dict[str, Any]) -> None:
-    """Write ``data`` to ``name`` in the folder, whole or not at all, through no symlink."""
-    text = _INVISIBLE.sub(lambda m: f"\\u{ord(m[0]):04x}", json.dumps(data, ensure_ascii=False, indent=2)) + "\n"
+    """Write ``data`` to ``name`` in the folder, whole or not at all, through no symlink: as ``json.dumps(data,
+    indent=2)`` writes it, a value that is an iterator (an album's items) written as a list, an element at a time,
+    never held whole (100,000 items as one text held hundreds of MB while it was made)."""
     # (through a name of its own: another process writing the same album's album.json at once keeps its part file)
-    folders.write_whole(dir_fd, name, private_part("json"), text.encode("utf-8", "backslashreplace"))
+    folders.write_whole(dir_fd, name, private_part("json"), (
+        _INVISIBLE.sub(lambda m: f"\\u{ord(m[0]):04x}", text).encode("utf-8", "backslashreplace")
+        for text in _texts(data)))
+
+
+def _texts(data: dict[str, Any]) -> Iterator[str]:
+    """``data`` as ``json.dumps(data, ensure_ascii=False, indent=2)`` writes it, then a line's end, in pieces."""
+    yield "{"
+    for n, (key, value) in enumerate(data.items()):
+        yield f"{',' if n else ''}\n  {json.dumps(key, ensure_ascii=False)}: "
+        if not isinstance(value, Iterator):
+            yield _nested(value, 1)
+            continue
+        count = 0
+        for count, element in enumerate(value, 1):
+            yield f"{'[' if count == 1 else ','}\n    {_nested(element, 2)}"
+        yield "\n  ]" if count else "[]"
+    yield "\n}\n" if data else "}\n"
+
+
+def _nested(value: Any, depth: int) -> str:
+    """``value`` as ``json.dumps(..., indent=2)`` writes it ``depth`` levels in."""
+    return json.dumps(value, ensure_ascii=False, indent=2).replace("\n", "\n" + "  " * depth)

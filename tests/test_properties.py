@@ -14,6 +14,7 @@ import math
 import os
 import random
 import re
+import string
 import tracemalloc
 import unicodedata
 from datetime import date, datetime, timedelta, timezone
@@ -29,7 +30,7 @@ from hypothesis import HealthCheck, assume, event, example, given, settings
 from hypothesis import strategies as st
 from psycopg.conninfo import conninfo_to_dict
 
-from imgur_dl import answers, credentials, dates, earlier, hashset, hosts, journal, jsonstream, sniff, urls
+from imgur_dl import answers, credentials, dates, earlier, hashset, hosts, journal, jsonstream, output, sniff, urls
 from imgur_dl.archive_place import conninfo, is_postgres, redact
 from imgur_dl.archive_postgres import _Server
 from imgur_dl.choice import parse_range, parse_since, since_seconds
@@ -39,7 +40,7 @@ from imgur_dl.given import Given
 from imgur_dl.hashset import HashSet
 from imgur_dl.hosts import OffsiteError
 from imgur_dl.lists import Listed, list_lines, read_list
-from imgur_dl.models import Album, Job, Kind, Listing, Media, Result, Source, Status, Target
+from imgur_dl.models import Album, Filed, Job, Kind, Listing, Media, Result, Source, Status, Target
 from imgur_dl.naming import (
     FIELDS,
     MAX_COMPONENT_BYTES,
@@ -567,6 +568,30 @@ _JSON_VALUES = st.recursive(
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=4), inner, max_size=4),
     max_leaves=20)
 _TOP = st.dictionaries(st.sampled_from(["media", "id", ""]) | st.text(max_size=4), _JSON_VALUES, max_size=5)
+
+
+@settings(EXAMPLES)
+@given(document=st.dictionaries(st.text(max_size=6), _JSON_VALUES, max_size=5),
+       listed=st.lists(st.sampled_from(sorted(string.ascii_letters)), unique=True, max_size=3))
+def test_a_document_written_an_element_at_a_time_reads_as_it_was_and_looks_as_json_writes_it(
+        document: dict[str, Any], listed: list[str], tmp_path_factory: Any) -> None:
+    # album.json is written as json.dumps(..., indent=2) writes it, its items (an iterator) one at a time, never as
+    # one text: the same bytes, whatever the values (text that no encoding writes, characters a terminal would
+    # hide, nesting).
+    whole = {**document, **{key: [document, None] * (n + 1) for n, key in enumerate(listed)}}
+    streamed = {key: iter(value) if key in listed else value for key, value in whole.items()}
+    folder = tmp_path_factory.getbasetemp() / "streamed"
+    folder.mkdir(exist_ok=True)
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        output.write_json(fd, "a.json", streamed)
+    finally:
+        os.close(fd)
+    written = (folder / "a.json").read_bytes()
+    assert json.loads(written) == json.loads(json.dumps(whole))  # (NaN aside: none is drawn)
+    expected = output._INVISIBLE.sub(lambda m: f"\\u{ord(m[0]):04x}",
+                                     json.dumps(whole, ensure_ascii=False, indent=2)) + "\n"
+    assert written == expected.encode("utf-8", "backslashreplace")
 
 
 class _Items(list[object]):
@@ -1100,7 +1125,7 @@ def test_a_rerun_keeps_only_what_an_earlier_album_json_said_of_that_file(said: l
     path = Path("/out/AbC1234/001-Ab00000.jpg")
     result = Result(Job(album, media, (path,)), Status.SKIPPED, None if archived else path, bytes=100,
                     archived=archived)
-    kept = earlier.kept(result, items.get("Ab00000"))
+    kept = earlier.kept(Filed.of(result), items.get("Ab00000"))
     event(f"kept: {kept is not None}")
     if kept is None:
         return
