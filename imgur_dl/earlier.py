@@ -15,14 +15,14 @@ recorded it (:func:`recorded`), when that is this folder's file.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import stat
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from imgur_dl import folders
+from imgur_dl import folders, jsonstream
 from imgur_dl.models import Filed, Media, Origin, Status
 
 MOST = 64 * 1024 * 1024  # an album.json of ~100,000 items; one larger is not read (and is written anew)
@@ -34,21 +34,49 @@ _TIMESTAMP = re.compile(r"[0-9]{1,14}")
 
 
 def items(dir_fd: int, name: str, album_id: str) -> dict[str, dict[str, Any]]:
-    """The items of the album.json ``name`` in the folder, by image id, when it is ``album_id``'s; else none."""
-    data = folders.read_whole(dir_fd, name, MOST)
-    return parsed(data, album_id) if data is not None else {}
-
-
-def parsed(data: bytes, album_id: str) -> dict[str, dict[str, Any]]:
-    """The items of the album.json whose bytes are ``data``, by image id, when it is ``album_id``'s; else none."""
+    """What the album.json ``name`` in the folder says of each file (the fields :data:`KEPT`), by image id, when it
+    is ``album_id``'s; else none."""
     try:
-        document = json.loads(data)
-    except (ValueError, RecursionError):  # (not JSON: a file of the user's, or cut short by a crash)
+        fd, st = folders.opened_regular(dir_fd, name)
+    except OSError:
         return {}
-    if not isinstance(document, dict) or document.get("id") != album_id or not isinstance(document.get("items"), list):
+    try:
+        return parsed(_pieces(fd), album_id) if st.st_size <= MOST else {}
+    finally:
+        os.close(fd)
+
+
+def _pieces(fd: int) -> Iterator[bytes]:
+    """The file's bytes, a MiB at a time; ValueError past :data:`MOST` (one that grew as it was read)."""
+    read = 0
+    while piece := os.read(fd, 1 << 20):
+        read += len(piece)
+        if read > MOST:
+            raise ValueError("album.json is too large to be read")
+        yield piece
+
+
+class _Kept:
+    """Of each item of an album.json, as it is decoded, the fields :data:`KEPT`, by image id (the rest of each, its
+    title, its description, is let go of: a 100,000-item album.json is not held whole)."""
+
+    def __init__(self) -> None:
+        self.found: dict[str, dict[str, Any]] = {}
+
+    def add(self, item: object, position: int) -> None:
+        if isinstance(item, dict) and isinstance(media_id := item.get("id"), str):
+            self.found[media_id] = {key: item.get(key) for key in KEPT}
+
+
+def parsed(data: bytes | Iterable[bytes], album_id: str) -> dict[str, dict[str, Any]]:
+    """What the album.json whose bytes are ``data`` (or its pieces) says of each file (the fields :data:`KEPT`), by
+    image id, when it is ``album_id``'s; else none."""
+    try:
+        document = jsonstream.load([data] if isinstance(data, bytes) else data, "items", _Kept)
+    except (ValueError, RecursionError, OSError):  # (not JSON: a file of the user's, or cut short by a crash)
         return {}
-    return {item["id"]: item for item in document["items"]
-            if isinstance(item, dict) and isinstance(item.get("id"), str)}
+    collected = document.get("items") if isinstance(document, dict) and document.get("id") == album_id else None
+    return collected.found if isinstance(collected, _Kept) else {}
 
 
 def kept(done: Filed, item: dict[str, Any] | None) -> dict[str, Any] | None:
