@@ -412,13 +412,6 @@ def read_head(dir_fd: int, name: str, size: int) -> bytes:
     return _read(dir_fd, name, size) or b""
 
 
-def read_whole(dir_fd: int, name: str, most: int) -> bytes | None:
-    """The whole regular file ``name`` (no symlink followed); None when it cannot be read or holds more than
-    ``most`` bytes."""
-    data = _read(dir_fd, name, most + 1)
-    return data if data is not None and len(data) <= most else None
-
-
 def opened_regular(dir_fd: int, name: str) -> tuple[int, os.stat_result]:
     """The regular file ``name`` open for reading, and what it is; OSError where there is none (a symlink is not
     followed; a FIFO at the name is no file, and is not waited on for a writer)."""
