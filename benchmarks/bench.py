@@ -126,7 +126,9 @@ SCENARIOS = {
     # Memory at size: a 30,000-file album and a 5,000-post listing, against scale-100. The scale albums' files
     # all weigh 4,000-4,099 bytes, as scale-100's do: only their number differs. (Beside the defaults: glibc's
     # per-thread caches off, the environment's knob for the C heap.)
-    "scale-30000": Scenario("scale-30000", 30_000, 4_000, tools=("imgur-dl", f"{NO_TCACHE} imgur-dl"), spread=100),
+    # ... and with its album.json, written an item at a time.
+    "scale-30000": Scenario("scale-30000", 30_000, 4_000,
+                            tools=("imgur-dl", f"{NO_TCACHE} imgur-dl", "imgur-dl --write-metadata"), spread=100),
     "listing-5000": Scenario("listing-5000", 1, 4_000, tools=("imgur-dl",), posts=5000),
     # A rerun of a 100,000-file album whose every file the archive has: nothing to fetch.
     "archived": Scenario("archived", 100_000, 100, tools=("imgur-dl --download-archive ARCHIVE",), archived=True),
