@@ -142,7 +142,7 @@ class Stdout:
 def metadata(album: Album, filed: dict[str, Filed], before: dict[str, dict[str, Any]] | None = None
              ) -> dict[str, Any]:
     """The contents of ``album.json``: the album, then each item in album order (``filed``: what became of each
-    file, by image id).
+    file, by image id), the items made one at a time as :func:`write_json` writes them (an iterator, read once).
 
     ``before``: the items of the album.json this one replaces, by id; a file this run found saved keeps what
     they said of it (see :mod:`imgur_dl.earlier`).
