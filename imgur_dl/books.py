@@ -98,8 +98,8 @@ class _Earlier:
     def read_on(self, book: _Book) -> bool:
         """What the album's album.json and journal say that was not read yet (album.json where it is another now:
         written by another run at work on the album too, as a nightly run meets the last one still at work; the
-        journal's lines added since) taken into :meth:`known`; whether anything was. A file's record with its
-        SHA-256 is not replaced by one without."""
+        journal's lines added since) taken into :meth:`known`, but of files this run saved; whether anything was.
+        A file's record with its SHA-256 is not replaced by one without."""
         before = self.known(book)
         try:
             with self.folders.using(book.folder, create=False) as dir_fd:  # (never made to be read)
@@ -110,11 +110,14 @@ class _Earlier:
                 items |= journal.read(dir_fd, book.album.id, book.noted)
         except (OSError, DownloadError):
             return False
+        taken = False
         for media_id, item in items.items():
+            if (done := book.filed.get(media_id)) is not None and done.status is Status.SAVED:
+                continue  # (this run's own: what it saved, it knows)
             fields = {field: item.get(field) for field in earlier.KEPT}
             if fields["sha256"] is not None or before.get(media_id, {}).get("sha256") is None:
-                before[media_id] = fields
-        return bool(items)
+                before[media_id], taken = fields, True
+        return taken
 
     def with_archived(self, book: _Book, dir_fd: int) -> dict[str, dict[str, Any]] | None:
         """What the earlier album.json said of each file, and for a file the archive has that it did not name, what
