@@ -132,7 +132,7 @@ class _Earlier:
         mask = bytes(media_id in saved for media_id in packed.ids(media))  # (only those made again)
         found = {image.id: fields for image in packed.where(media, mask, 1)
                  if (fields := earlier.recorded(book.folder, dir_fd, saved[image.id], image)) is not None}
-        return {**(book.before or {}), **found}
+        return {**before, **found}
 
 
 class Books:
