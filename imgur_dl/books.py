@@ -56,7 +56,7 @@ class _Earlier:
     def as_recorded(self, book: _Book, result: Result) -> Result:
         """A file found saved, with what the album's earlier album.json recorded of it as it arrived (where its
         bytes came from, their SHA-256), when that was said of this file (see :mod:`imgur_dl.earlier`)."""
-        media_id, done = result.job.media.id, Filed.of(result)
+        media_id, done = result.job.media.id, Filed.of(result, book.folder)
         known = earlier.kept(done, self.known(book).get(media_id))
         if known is None and self.looked_again(book):  # (another run at work on the album may have saved it since)
             known = earlier.kept(done, self.known(book).get(media_id))
@@ -219,7 +219,7 @@ class Books:
             book.bare.add(result.job.path.parent)
         book.kept += result.status is not Status.FAILED
         if self.write_metadata:
-            book.filed[result.job.media.id] = Filed.of(result)
+            book.filed[result.job.media.id] = Filed.of(result, book.folder)
         return result, self._finished(book, 1)
 
     def archived(self, archived: Archived) -> bool:
@@ -227,7 +227,8 @@ class Books:
         written."""
         book = self._open[id(archived.album)]
         if self.write_metadata:
-            book.filed.update((result.job.media.id, Filed.of(result)) for result in packed.archived_results(archived))
+            book.filed.update((result.job.media.id, Filed.of(result, book.folder))
+                              for result in packed.archived_results(archived))
         return self._finished(book, archived.count)
 
     def _finished(self, book: _Book, files: int) -> bool:

@@ -87,9 +87,16 @@ def kept(done: Filed, item: dict[str, Any] | None) -> dict[str, Any] | None:
     fields = {key: item.get(key) for key in KEPT}
     if not _well_formed(fields):
         return None
-    if not done.archived and (done.file is None or fields["file"] != done.file or fields["size"] != done.size):
+    if done.archived:
+        return fields
+    if done.file is None or fields["size"] != done.size or fields["file"] not in (done.file, _name(done.file)):
         return None  # (another file: renamed by a new template, or replaced since)
-    return fields
+    return {**fields, "file": done.file}  # (a file below the folder was said by its name alone until 2026-12-06)
+
+
+def _name(file: str) -> str | None:
+    """The name alone of a ``file`` below its album's folder (None for one directly in it)."""
+    return file.rsplit("/", 1)[1] if "/" in file else None
 
 
 def recorded(folder: Path, dir_fd: int, saved: tuple[str, str | None, str | None], media: Media
@@ -117,10 +124,10 @@ def recorded(folder: Path, dir_fd: int, saved: tuple[str, str | None, str | None
 
 
 def _well_formed(fields: dict[str, Any]) -> bool:
-    """Each value is one this program writes: a file name in the folder, a size, an https URL, a source and its
-    capture, a SHA-256 in lower-case hex, the path of an earlier copy."""
+    """Each value is one this program writes: a file's place in the folder (a name, or a path below it), a size,
+    an https URL, a source and its capture, a SHA-256 in lower-case hex, the path of an earlier copy."""
     name, size, url, source, capture = (fields[k] for k in ("file", "size", "url", "source", "wayback_timestamp"))
-    return (isinstance(name, str) and name not in ("", ".", "..") and "/" not in name and "\0" not in name
+    return (isinstance(name, str) and "\0" not in name and all(part not in ("", ".", "..") for part in name.split("/"))
             and (size is None or (type(size) is int and size >= 0))
             and isinstance(url, str) and url.startswith("https://")
             and source in (Origin.IMGUR.value, Origin.WAYBACK.value)

@@ -156,4 +156,4 @@ class Journals:
             return
         album_id = result.job.album.id
         with contextlib.suppress(DownloadError), self.folders.using(folder) as dir_fd:
-            append(dir_fd, album_id, line(album_id, result.job.media.id, Filed.of(result).fields()))
+            append(dir_fd, album_id, line(album_id, result.job.media.id, Filed.of(result, folder).fields()))

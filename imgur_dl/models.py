@@ -183,6 +183,17 @@ class Result:
     told: bool = False  # its reason was already said (the disk is full): counted, not said again
 
 
+def in_folder(path: Path, folder: Path) -> str:
+    """Where ``path`` is in ``folder``: its name, or below it (``2024-05-17/AbC1234.jpg``, as a ``--name`` template
+    that makes folders puts it); its name alone where it is elsewhere."""
+    if path.parent == folder:
+        return path.name
+    try:
+        return path.relative_to(folder).as_posix()
+    except ValueError:
+        return path.name
+
+
 @dataclass(frozen=True, slots=True)
 class Filed:
     """What album.json says of one file of an album (``--write-metadata``), kept while the album is under way in
@@ -192,7 +203,7 @@ class Filed:
     status: Status
     archived: bool
     url: str  # where its bytes came from, or would
-    file: str | None  # its name in its folder (None: not saved here)
+    file: str | None  # where it is in its album's folder: its name, or a path below it (None: not saved here)
     size: int
     source: Origin
     capture: str | None
@@ -200,9 +211,10 @@ class Filed:
     linked_to: str | None
 
     @classmethod
-    def of(cls, result: Result) -> Filed:
+    def of(cls, result: Result, folder: Path) -> Filed:
+        """``result`` as its album's album.json, in ``folder``, says it."""
         return cls(result.status, result.archived, result.url or result.job.source_at(result.path).url,
-                   result.path.name if result.path is not None else None, result.bytes, result.source,
+                   in_folder(result.path, folder) if result.path is not None else None, result.bytes, result.source,
                    result.capture, result.sha256, str(result.linked_to) if result.linked_to else None)
 
     def fields(self) -> dict[str, Any]:

@@ -409,6 +409,32 @@ def test_a_file_another_run_notes_only_after_this_run_found_it_is_said_in_album_
     assert not (folder / ".imgur-dl-journal-AbC1234.jsonl").exists()
 
 
+def test_a_file_below_its_album_s_folder_is_said_where_it_is(imgur: Imgur, tmp_path: Path) -> None:
+    # --name '{date}/{id}.{ext}' puts each file in a folder of its day: album.json said its name alone ("file":
+    # "Ab00000.jpg"), which no check could find (README's sha256sum -c), nor tell from another day's file of that
+    # name. It says its path in the album's folder now; an album.json of the earlier form is kept by the rerun
+    # (same name, same size), and written anew as it is now.
+    album = _dated_album(imgur)
+    args = ["--write-metadata", "--name", "{date}/{id}.{ext}", "-o", str(tmp_path), "imgur.com/a/AbC1234"]
+    assert run_main(*args).code == 0
+    folder = tmp_path / "AbC1234"
+    where = {i.id: f"{datetime.fromtimestamp(i.datetime, timezone.utc):%Y-%m-%d}/{i.id}.jpg" for i in album.images}
+    items = _items(folder)
+    assert {i: (item["file"], item["sha256"]) for i, item in items.items()} == {
+        i.id: (where[i.id], _sha(i.data)) for i in album.images}
+    assert all(_sha((folder / item["file"]).read_bytes()) == item["sha256"] for item in items.values())
+    document = json.loads((folder / "album.json").read_text())
+    for item in document["items"]:
+        item["file"] = item["file"].rsplit("/", 1)[1]  # (as a run before 2026-12-06 wrote it)
+    (folder / "album.json").write_text(json.dumps(document))
+    rerun = run_main("--json", *args)
+    assert rerun.code == 0 and "3 skipped" in rerun.err, rerun
+    assert {row["id"]: row["sha256"] for row in map(json.loads, rerun.out.splitlines())} == {
+        i.id: _sha(i.data) for i in album.images}
+    assert {i: (item["file"], item["sha256"]) for i, item in _items(folder).items()} == {
+        i.id: (where[i.id], _sha(i.data)) for i in album.images}
+
+
 def test_a_lone_image_found_saved_says_what_its_own_json_recorded(imgur: Imgur, tmp_path: Path) -> None:
     # (A single image's metadata is <id>.json beside it, in a folder many share.)
     image = imgur.add_image("XyZ9876", size=3000)

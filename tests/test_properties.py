@@ -975,7 +975,8 @@ def test_a_scan_keeps_a_hash_of_each_target_given_out() -> None:
 
 _SHA = "ab" * 32
 # Values each field of an item may hold in a file that is not as this program wrote it.
-_SPOILT = {"file": ["../x.jpg", "a/b.jpg", ".", "..", "", "x\0.jpg", 5, None, "002-Ab00001.jpg"],
+_SPOILT = {"file": ["../x.jpg", "a/b.jpg", ".", "..", "", "x\0.jpg", 5, None, "002-Ab00001.jpg", "/out/001-Ab00000.jpg",
+                    "d/../001-Ab00000.jpg", "d//001-Ab00000.jpg", "2024-05-18/001-Ab00000.jpg"],
            "size": [-1, 100.0, True, "100", 101, None], "url": ["http://i.imgur.com/x.jpg", "", 5, None],
            "source": ["web", "", None, 1], "wayback_timestamp": ["2015-01-02", "", 2015, "x1"],
            "sha256": [_SHA.upper(), _SHA[:-1], "", 5], "linked_to": [5, True, ["a"]]}
@@ -1121,24 +1122,32 @@ def test_a_journal_read_on_as_it_grows_gives_what_reading_it_whole_gives(
 
 
 @settings(EXAMPLES, max_examples=200)  # (each field's each way of being spoilt, beside each other's)
-@given(said=st.lists(_earlier_item(), min_size=1, max_size=3), archived=st.booleans())
-def test_a_rerun_keeps_only_what_an_earlier_album_json_said_of_that_file(said: list[dict[str, Any]],
-                                                                         archived: bool) -> None:
+@given(said=st.lists(_earlier_item(), min_size=1, max_size=3), archived=st.booleans(), below=st.booleans(),
+       by_name=st.booleans())
+def test_a_rerun_keeps_only_what_an_earlier_album_json_said_of_that_file(said: list[dict[str, Any]], archived: bool,
+                                                                         below: bool, by_name: bool) -> None:
+    # The file directly in its album's folder, or below it (--name '{date}/...'), said there by its path, or (as
+    # until 2026-12-06) by its name alone.
+    if below and not by_name:
+        said = [{**item, "file": "2024-05-17/001-Ab00000.jpg"} if item.get("file") == "001-Ab00000.jpg" else item
+                for item in said]
     items = earlier.parsed(json.dumps({"id": "AbC1234", "items": said}).encode(), "AbC1234")
     media = Media("Ab00000", 1, "", "", "image/jpeg", 1, 1, False, "", (Source("https://i.imgur.com/Ab00000.jpeg",
                                                                               "jpg", 100),))
     album = Album("AbC1234", "", "", "https://imgur.com/a/AbC1234", "", True, (media,))
-    path = Path("/out/AbC1234/001-Ab00000.jpg")
+    folder = Path("/out/AbC1234")
+    path = folder / "2024-05-17" / "001-Ab00000.jpg" if below else folder / "001-Ab00000.jpg"
     result = Result(Job(album, media, (path,)), Status.SKIPPED, None if archived else path, bytes=100,
                     archived=archived)
-    kept = earlier.kept(Filed.of(result), items.get("Ab00000"))
+    kept = earlier.kept(Filed.of(result, folder), items.get("Ab00000"))
     event(f"kept: {kept is not None}")
     if kept is None:
         return
-    assert isinstance(kept["file"], str) and "/" not in kept["file"] and kept["file"] not in ("", ".", "..")
+    assert isinstance(kept["file"], str) and not kept["file"].startswith("/")
+    assert all(part not in ("", ".", "..") and "\0" not in part for part in kept["file"].split("/"))
     assert kept["size"] is None or (type(kept["size"]) is int and kept["size"] >= 0)
-    if not archived:
-        assert (kept["file"], kept["size"]) == ("001-Ab00000.jpg", 100)
+    if not archived:  # (said as it is now: where it is in the folder)
+        assert (kept["file"], kept["size"]) == (path.relative_to(folder).as_posix(), 100)
     assert isinstance(kept["url"], str) and kept["url"].startswith("https://")
     assert kept["source"] in ("imgur", "wayback")
     assert (kept["source"], kept["wayback_timestamp"]) == ("imgur", None) or kept["wayback_timestamp"].isdigit()
