@@ -539,6 +539,29 @@ def test_files_the_archive_has_are_said_as_it_recorded_them_where_no_album_json_
                        spoilt.name: False, "004-NeW0001.jpg": True}  # (what a check of the folder finds)
 
 
+def test_files_the_archive_has_below_their_album_s_folder_are_said_as_it_recorded_them(
+        imgur: Imgur, tmp_path: Path) -> None:
+    # The same sync, its files in folders of their days (--name '{date}/{id}.{ext}'): each is looked for where the
+    # archive says, below the album's folder, through no symlink (one planted in the way is no folder of the run's).
+    album = _dated_album(imgur, count=3)
+    archive, out = str(tmp_path / "seen.sqlite"), tmp_path / "out"
+    args = ["--name", "{date}/{id}.{ext}", "--download-archive", archive, "-o", str(out), "imgur.com/a/AbC1234"]
+    assert run_main(*args).code == 0
+    folder = out / "AbC1234"
+    where = {i.id: f"{datetime.fromtimestamp(i.datetime, timezone.utc):%Y-%m-%d}/{i.id}.jpg" for i in album.images}
+    last = folder / where[album.images[2].id]
+    elsewhere = tmp_path / "elsewhere"
+    last.parent.rename(elsewhere)
+    last.parent.symlink_to(elsewhere)  # (the file is there, through a link the run did not make)
+    album.images.append(imgur.add_image("NeW0001", size=500))
+    result = run_main("--write-metadata", *args)
+    assert "1 saved, 3 skipped" in result.err, result
+    items = _items(folder)
+    assert {i.id: (items[i.id]["file"], items[i.id]["sha256"]) for i in album.images[:3]} == {
+        **{i.id: (where[i.id], _sha(i.data)) for i in album.images[:2]}, album.images[2].id: (None, None)}
+    assert all(_sha((folder / item["file"]).read_bytes()) == item["sha256"] for item in items.values() if item["file"])
+
+
 def test_a_file_the_archive_has_that_left_its_folder_is_said_without_one(imgur: Imgur, tmp_path: Path,
                                                                           archive: ArchiveAt) -> None:
     # The archive kept where each file was saved; one was deleted since. An album.json written later names no file
