@@ -599,9 +599,9 @@ def write_whole(dir_fd: int, name: str, part: str, data: bytes | Iterable[bytes]
             for piece in [data] if isinstance(data, bytes) else data:
                 gathered += piece
                 if len(gathered) >= 1 << 20:
-                    _write_all(fd, gathered)
+                    write_all(fd, gathered)
                     gathered.clear()
-            _write_all(fd, gathered)
+            write_all(fd, gathered)
             flush(fd)
         finally:
             os.close(fd)
@@ -611,8 +611,8 @@ def write_whole(dir_fd: int, name: str, part: str, data: bytes | Iterable[bytes]
         raise
 
 
-def _write_all(fd: int, data: bytes | bytearray) -> None:
-    """All of ``data`` written to ``fd`` (a disk may take part of a write)."""
+def write_all(fd: int, data: bytes | bytearray) -> None:
+    """All of ``data`` written to ``fd`` (a disk may take part of a write: the rest follows it)."""
     with memoryview(data) as whole:
         view = whole
         while view:

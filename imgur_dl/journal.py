@@ -62,10 +62,9 @@ def append(dir_fd: int, album_id: str, text: str) -> None:
         try:
             if not stat.S_ISREG(os.fstat(fd).st_mode):
                 return
-            # (after a line of its own: one a crash cut short, not ended, would take the first line in with it)
-            view = memoryview(("\n" + text).encode("ascii"))
-            while view:  # (in one write, but for a disk that takes only part: another process's lines land after)
-                view = view[os.write(fd, view):]
+            # (after a line of its own: one a crash cut short, not ended, would take the first line in with it; in
+            # one write, but for a disk that takes only part: another process's lines land after)
+            folders.write_all(fd, ("\n" + text).encode("ascii"))
         finally:
             folders.let_go(fd)
 

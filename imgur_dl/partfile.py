@@ -141,9 +141,7 @@ class PartFile:
     def write(self, data: bytes) -> None:
         self.digests.update(data)
         self._wrote = True
-        view = memoryview(data)
-        while view:
-            view = view[os.write(self._open(), view):]
+        folders.write_all(self._open(), data)
 
     def keep_etag(self, etag: str | None) -> None:
         """Keep ``etag`` with the partial file, so a later run resumes it with If-Range (where the file system keeps
