@@ -8,6 +8,7 @@ written, and the album's own archive row added if nothing failed.
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -119,7 +120,7 @@ class _Earlier:
                 before[media_id], taken = fields, True
         return taken
 
-    def with_archived(self, book: _Book, dir_fd: int) -> dict[str, dict[str, Any]] | None:
+    def with_archived(self, book: _Book) -> dict[str, dict[str, Any]] | None:
         """What the earlier album.json said of each file, and for a file the archive has that it did not name, what
         the archive recorded of it (one question for the album's)."""
         before = book.before or {}
@@ -131,8 +132,17 @@ class _Earlier:
         media = book.album.media
         mask = bytes(media_id in saved for media_id in packed.ids(media))  # (only those made again)
         found = {image.id: fields for image in packed.where(media, mask, 1)
-                 if (fields := earlier.recorded(book.folder, dir_fd, saved[image.id], image)) is not None}
+                 if (fields := earlier.recorded(book.folder, saved[image.id], image, self._entry)) is not None}
         return {**before, **found}
+
+    def _entry(self, path: Path) -> os.stat_result | None:
+        """What stands at ``path`` below the output folder (a symlink as itself; each folder on the way opened as the
+        run writes there, following none); None where nothing can be found."""
+        try:
+            with self.folders.using(path.parent, create=False) as dir_fd:
+                return folders.entry(dir_fd, path.name)
+        except DownloadError:
+            return None
 
 
 class Books:
@@ -249,7 +259,7 @@ class Books:
                 if any(done.status is Status.SKIPPED and done.sha256 is None for done in book.filed.values()):
                     self._earlier.read_on(book)  # (what another run at work on the album said of them since)
                 with self.folders.using(book.folder) as dir_fd:
-                    write_json(dir_fd, name, metadata(album, book.filed, self._earlier.with_archived(book, dir_fd)))
+                    write_json(dir_fd, name, metadata(album, book.filed, self._earlier.with_archived(book)))
                     journal.remove(dir_fd, album.id)  # (what it said, album.json now says)
             except (OSError, DownloadError) as exc:
                 self.error(f"{album.id}: cannot write {book.folder / name}: {reason(exc)}")

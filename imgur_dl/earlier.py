@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 import re
 import stat
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -99,42 +99,25 @@ def _name(file: str) -> str | None:
     return file.rsplit("/", 1)[1] if "/" in file else None
 
 
-def recorded(folder: Path, dir_fd: int, saved: tuple[str, str | None, str | None], media: Media
-             ) -> dict[str, Any] | None:
+def recorded(folder: Path, saved: tuple[str, str | None, str | None], media: Media,
+             entry: Callable[[Path], os.stat_result | None]) -> dict[str, Any] | None:
     """What the download archive recorded of a file it has (``saved``: where a run saved it, where its bytes came
     from, their SHA-256), as an earlier album.json would have said it, for the archived image ``media``: when the path
-    recorded is in this folder (``folder``, open as ``dir_fd``), or below it, and a regular file is there (an album
-    saved into another folder, or on another machine of a fleet, is no file of this one's: its path is never looked
-    at); None otherwise. Its bytes now are not read: the SHA-256 is what arrived, for a check to compare with what is
-    on the disk."""
+    recorded is in this ``folder``, or below it, and ``entry`` (what stands at a path, looked at as the run writes
+    there) finds a regular file there (an album saved into another folder, or on another machine of a fleet, is no
+    file of this one's: its path is never looked at); None otherwise. Its bytes now are not read: the SHA-256 is what
+    arrived, for a check to compare with what is on the disk."""
     path, source, sha256 = saved
     # (as the run that saved it wrote it: absolute, or as its -o was given, from where it was started)
-    place = os.path.relpath(os.path.abspath(path), os.path.abspath(folder))  # noqa: PTH100 - (no I/O: a path's text)
-    parts = list(Path(place).parts)
-    if not parts or ".." in parts or "\0" in place:  # (the folder itself, or outside it)
+    place = Path(os.path.relpath(os.path.abspath(path), os.path.abspath(folder)))  # noqa: PTH100 - (a path's text)
+    if not place.parts or ".." in place.parts or "\0" in str(place):  # (the folder itself, or outside it)
         return None
-    here = _below(dir_fd, parts)
+    here = entry(folder / place)
     if here is None or not stat.S_ISREG(here.st_mode):
         return None
-    url = next((s.url for s in media.sources if parts[-1].endswith(f".{s.ext}")), media.sources[0].url)
-    return {"url": url, "file": "/".join(parts), "size": here.st_size, "source": source, "wayback_timestamp": None,
+    url = next((s.url for s in media.sources if place.name.endswith(f".{s.ext}")), media.sources[0].url)
+    return {"url": url, "file": place.as_posix(), "size": here.st_size, "source": source, "wayback_timestamp": None,
             "sha256": sha256, "linked_to": None}
-
-
-def _below(dir_fd: int, parts: list[str]) -> os.stat_result | None:
-    """What stands at ``parts`` below the folder open as ``dir_fd``, each folder on the way opened without following a
-    symlink (as the run wrote there), the last looked at as itself; None where there is nothing to find."""
-    opened: list[int] = []
-    try:
-        for part in parts[:-1]:
-            opened.append(os.open(part, os.O_RDONLY | os.O_DIRECTORY | getattr(os, "O_NOFOLLOW", 0)
-                                  | getattr(os, "O_CLOEXEC", 0), dir_fd=opened[-1] if opened else dir_fd))
-        return os.stat(parts[-1], dir_fd=opened[-1] if opened else dir_fd, follow_symlinks=False)
-    except (OSError, ValueError):
-        return None
-    finally:
-        for fd in opened:
-            os.close(fd)
 
 
 def _well_formed(fields: dict[str, Any]) -> bool:
