@@ -30,6 +30,7 @@ from imgur_dl.options import Options
 from imgur_dl.pacing import CDX_PER_MINUTE, REPLAY_PER_MINUTE, Pacing
 from imgur_dl.planner import Planner
 from imgur_dl.progress import Bar, Meter, Progress
+from imgur_dl.renamed import Renamed
 from imgur_dl.retry import RetryPolicy
 from imgur_dl.run import Parts, Run
 from imgur_dl.session import make_session
@@ -119,13 +120,13 @@ def build_run(options: Options, stderr: TextIO, environ: Mapping[str, str] | Non
         if archive is not None:
             archive.close(interrupted=interrupted, hurry=hurry)
 
-    parts = Parts(planner=planner, downloader=downloader(at_once),
-                  namer=Namer(options.output, options.dir_template, options.name_template, folders.name_max),
+    namer = Namer(options.output, options.dir_template, options.name_template, folders.name_max)
+    parts = Parts(planner=planner, downloader=downloader(at_once), namer=namer,
                   books=Books(folders, archive, write_metadata=options.write_metadata, error=progress.error,
                               dedupe=options.dedupe, sharing=sharing, rows=options.json_lines, labeller=labeller,
                               journals=Journals(folders) if options.write_metadata else None),
                   progress=progress, cancel=cancel, meter=meter, archive=archive, wayback=recoverer, close=close,
                   release=folders.close,
-                  trim=Trim(c_heap_release(), clock.now))
+                  trim=Trim(c_heap_release(), clock.now), renamed=Renamed(folders, namer))
     return Run(parts, workers=at_once, get_urls=options.get_urls, rows=options.json_lines, signals=signals,
                debug=options.debug)

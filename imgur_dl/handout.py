@@ -21,6 +21,7 @@ from imgur_dl.hosts import OffsiteError, media_url
 from imgur_dl.models import Album, Archived, Failure, Job, Listed, Media, Result, Status
 from imgur_dl.naming import Namer, disambiguate
 from imgur_dl.progress import Progress
+from imgur_dl.renamed import Renamed
 from imgur_dl.report import Tally
 from imgur_dl.status import ExitStatus
 
@@ -39,6 +40,7 @@ class Handout:
     archive: Archive | None
     get_urls: bool = False
     rows: bool = False  # --json: a listed file's row says where it would be saved
+    renamed: Renamed | None = None  # where an earlier run saved an album retitled since
     seen: HashSet = field(default_factory=HashSet)  # album ids already started (hashed: a million-line list)
 
     def album(self, album: Album) -> Iterator[Job | Result | Listed | Failure | Archived]:
@@ -49,6 +51,8 @@ class Handout:
             return  # named twice (/a/X and /gallery/X, or twice in a list): fetched once
         try:
             folder = self.namer.folder(album)
+            if self.renamed is not None and not self.get_urls:
+                folder = self.renamed.folder(album, folder)
         except ImgurDLError as exc:
             self.progress.error(f"{album.id}: {exc}")
             self.tally.album_failed(ExitStatus.FAILED)

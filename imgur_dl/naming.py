@@ -199,6 +199,43 @@ class Template:
         """The fields a render reads: those it names, and ``ext`` (kept whole when a name is cut short)."""
         return self.names | {"ext"}
 
+    @functools.cached_property
+    def last_names(self) -> frozenset[str]:
+        """The fields the last component names (the folder's or the file's own name, not the folders above)."""
+        return frozenset(self._pieces[-1][1]) if self._pieces else frozenset()
+
+    def pattern(self, values: Mapping[str, str | int], loose: frozenset[str], *, reserve: int = 0,
+                most: int = MAX_COMPONENT_BYTES) -> re.Pattern[str] | None:
+        """What the last component is, rendered from ``values`` whatever the ``loose`` fields' values were (an
+        album's title, a file's place in the album, before the album changed on Imgur): None where none of them is
+        in it, or where the pattern cannot say it (a name the rendering makes over as a whole: cut short, a fixed
+        field left empty, a prefix for a name that starts with ``-``).
+
+        The fields that are not loose stand as they render now; the loose ones, as anything.
+        """
+        piece, names = self._pieces[-1]
+        if not loose.intersection(names):
+            return None
+        safe = _safe(names, values)
+        pattern = []
+        for literal, name, spec, conversion in Formatter().parse(piece):
+            pattern.append(re.escape(literal))
+            if name is None:
+                continue
+            if name in loose:
+                pattern.append(".*")
+                continue
+            field_text = "{" + name + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "") + "}"
+            try:
+                pattern.append(re.escape(field_text.format(**safe)))
+            except (ValueError, TypeError, KeyError, IndexError):
+                return None
+        compiled = re.compile("".join(pattern), re.DOTALL)
+        # (checked on a rendering whose loose fields hold something: where the whole name's treatment changed
+        # what the fixed text says, no earlier name is looked for)
+        probe = {**values, **{name: _PROBE[name] for name in loose & set(names)}}
+        return compiled if compiled.fullmatch(self.parts(probe, reserve=reserve, most=most)[-1]) else None
+
     def render(self, values: Mapping[str, str | int], *, reserve: int = 0) -> Path:
         """A relative path: one sanitised component per '/' of the template.
 
@@ -224,11 +261,18 @@ class _Absent(str):
 
 
 _NOTHING = _Absent()
+# A value for each field that may be loose in :meth:`Template.pattern`, of its type, rendered to check the pattern.
+_PROBE: dict[str, str | int] = {"index": "001", "num": 1, "count": 1, "title": "x", "album_title": "x", "position": 1}
+
+
+def _safe(names: Iterable[str], values: Mapping[str, str | int]) -> dict[str, str | int]:
+    """The values of ``names`` as a component is formatted from them: text made safe, an empty one as nothing."""
+    return {k: (sanitize(v) if v else _NOTHING) if isinstance(v, str) else v
+            for k in names if (v := values.get(k)) is not None}
 
 
 def _render_piece(piece: str, names: tuple[str, ...], values: Mapping[str, str | int], max_bytes: int) -> str:
-    safe = {k: (sanitize(v) if v else _NOTHING) if isinstance(v, str) else v
-            for k in names if (v := values.get(k)) is not None}
+    safe = _safe(names, values)
     try:
         text = piece.format(**safe)
     except (ValueError, TypeError, KeyError, IndexError) as exc:
@@ -302,6 +346,10 @@ _SAMPLE: dict[str, str | int] = {
 }
 assert set(_SAMPLE) == set(FIELDS) == set(_VALUES)  # noqa: S101 - a field without a sample would go unchecked
 
+# What of a post may change on Imgur between two runs, as the name of its folder says it: its title, its place in
+# its listing, its number of items.
+FOLDER_LOOSE = frozenset({"album_title", "position", "count"})
+
 _DEFAULT_NAME = Template(DEFAULT_NAME)
 _SINGLE_NAME = Template(SINGLE_NAME)
 
@@ -321,6 +369,19 @@ class Namer:
         if not album.is_album:
             return base
         return base.joinpath(*_inside(self.dir_template.parts(fields(album, None), most=self.most)))
+
+    def earlier_folder(self, album: Album) -> tuple[re.Pattern[str], str] | None:
+        """How a folder an earlier run made for ``album`` may be named, the album titled otherwise then (or at
+        another place in its listing): a pattern of such names, and the one it has untitled; None where the folder's
+        name does not say which album it is (no ``{album_id}`` or ``{post_id}`` in it) or nothing in it changes."""
+        template = self.dir_template
+        if not album.is_album or not template.last_names & {"album_id", "post_id"}:
+            return None
+        values = fields(album, None)
+        pattern = template.pattern(values, FOLDER_LOOSE, most=self.most)
+        if pattern is None:
+            return None
+        return pattern, template.parts({**values, "album_title": ""}, most=self.most)[-1]
 
     @functools.cached_property
     def names_by_id(self) -> bool:

@@ -33,6 +33,7 @@ from imgur_dl.models import Album, Archived, Elsewhere, Event, Failure, Job, Ori
 from imgur_dl.naming import Namer
 from imgur_dl.planner import Planner
 from imgur_dl.progress import Meter, Progress
+from imgur_dl.renamed import Renamed
 from imgur_dl.report import Tally
 from imgur_dl.signals import Deferred
 from imgur_dl.status import ExitStatus
@@ -68,6 +69,7 @@ class Parts:
     # What only the workers use (the folders' descriptors): given back once every one of them has ended.
     release: Callable[[], None] = lambda: None
     trim: Trim = field(default_factory=lambda: Trim(None, time.monotonic))  # the C heap's free pages given back
+    renamed: Renamed | None = None  # where an earlier run saved an album changed on Imgur since
 
 
 class Run:
@@ -79,7 +81,7 @@ class Run:
         self.pending = _Pending(debug=debug, saved=journals.saved if journals is not None else None)
         self.tally = Tally()
         self.handout = Handout(parts.namer, parts.books, parts.progress, self.tally, parts.archive, get_urls=get_urls,
-                               rows=rows)
+                               rows=rows, renamed=parts.renamed)
         self.booking = Booking(parts.books, self.tally, parts.progress, parts.trim, wayback=parts.wayback is not None)
         self.started = time.monotonic()
         # Ctrl-C, SIGTERM, SIGHUP acted on where the run looks, not where they land

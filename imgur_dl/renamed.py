@@ -1,0 +1,87 @@
+"""An album found where an earlier run saved it, after it changed on Imgur: its folder under the title it had then.
+
+The default folder of an album, ``{album_id} - {album_title}``, says which
+album it is and what it was called. Retitled on Imgur (a post's title
+edited, an untitled album given one), the album would be given a new
+folder and every file fetched again into it, the first one left beside it.
+Where the folder's name says the album's id, a folder an earlier run made
+for it, named as the template names it with any title (or place in its
+listing), is where its files go: found by the id, never made again.
+
+A folder's names are read once a run (the output folder's, a listing's),
+and only where an album's folder is not where the template puts it now.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import stat
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+from imgur_dl import folders
+from imgur_dl.errors import DownloadError
+from imgur_dl.folders import Folders
+from imgur_dl.models import Album
+from imgur_dl.naming import Namer
+
+# What may be an id in a name: a run of letters and digits (Imgur's ids are 5 or 7 of them, random).
+_TOKEN = re.compile(r"[0-9A-Za-z]{5,}")
+
+
+class Renamed:
+    """Where an earlier run saved an album that has changed since. Thread-safe."""
+
+    def __init__(self, folders: Folders, namer: Namer) -> None:
+        self.folders = folders
+        self.namer = namer
+        self._lock = threading.Lock()
+        self._indexes: dict[Path, dict[str, list[str]]] = {}  # a folder's folders, by each id their names may say
+
+    def folder(self, album: Album, folder: Path) -> Path:
+        """``album``'s folder: ``folder``, or where it is not there, the one an earlier run made for the album under
+        another title, if any (the one written into last, of several)."""
+        earlier = self.namer.earlier_folder(album)
+        if earlier is None:
+            return folder
+        pattern, untitled = earlier
+        try:
+            with self.folders.using(folder.parent, create=False) as dir_fd:
+                if folders.entry(dir_fd, folder.name) is not None:
+                    return folder  # (there, or something is in the way of it: as before)
+                names = self._index(folder.parent, dir_fd, _folder).get(album.id, [])
+                found = [(st.st_mtime_ns, name) for name in names if name == untitled or pattern.fullmatch(name)
+                         if (st := folders.entry(dir_fd, name)) is not None and stat.S_ISDIR(st.st_mode)]
+        except (OSError, DownloadError):  # (no folder there yet: nothing was saved into it)
+            return folder
+        return folder.with_name(max(found)[1]) if found else folder
+
+    def _index(self, folder: Path, dir_fd: int, kind: Callable[[os.DirEntry[str]], bool]) -> dict[str, list[str]]:
+        """The names in ``folder`` of the entries ``kind`` takes, by each id they may say: read the first time it is
+        asked for."""
+        with self._lock:
+            index = self._indexes.get(folder)
+            if index is None:
+                index = self._indexes[folder] = _indexed(dir_fd, kind)
+            return index
+
+
+def _folder(entry: os.DirEntry[str]) -> bool:
+    """Whether ``entry`` is a folder (not a symlink to one)."""
+    try:
+        return entry.is_dir(follow_symlinks=False)
+    except OSError:
+        return False
+
+
+def _indexed(dir_fd: int, kind: Callable[[os.DirEntry[str]], bool]) -> dict[str, list[str]]:
+    """The names of the entries ``kind`` takes in the folder, by each run of letters and digits in them."""
+    index: dict[str, list[str]] = {}
+    with os.scandir(dir_fd) as entries:
+        for entry in entries:
+            if kind(entry):
+                for token in set(_TOKEN.findall(entry.name)):
+                    index.setdefault(token, []).append(entry.name)
+    return index

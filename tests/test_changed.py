@@ -1,0 +1,111 @@
+"""An album changed on Imgur since an earlier run: retitled, it is found where that run saved it."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from imgur_dl.naming import FOLDER_LOOSE, Template
+from tests.conftest import files_under, run_main
+from tests.standin import Imgur
+
+
+@pytest.mark.parametrize(("before", "after", "folder"), [
+    ("", "Summer trip", "AbC1234"),  # (an untitled album, given a title later)
+    ("Summer trip", "Summer trip, edited", "AbC1234 - Summer trip"),
+    ("Summer trip", "", "AbC1234 - Summer trip"),
+])
+def test_an_album_retitled_since_goes_into_the_folder_an_earlier_run_made_for_it(
+        imgur: Imgur, tmp_path: Path, before: str, after: str, folder: str) -> None:
+    album = imgur.add_album("AbC1234", count=3, title=before)
+    assert run_main("-o", str(tmp_path), "imgur.com/a/AbC1234").code == 0
+    fetched = len(imgur.requests_to("i.imgur.com"))
+    album.title = after
+    album.images.append(imgur.add_image("NeW1234", size=900))
+    result = run_main("--write-metadata", "-o", str(tmp_path), "imgur.com/a/AbC1234")
+    assert result.code == 0, result
+    assert "1 saved, 3 skipped, 0 failed" in result.err
+    assert len(imgur.requests_to("i.imgur.com")) == fetched + 1  # (the new file alone)
+    assert [p.name for p in tmp_path.iterdir()] == [folder]
+    assert files_under(tmp_path / folder) == {
+        **{f"{n:03d}-{image.id}.jpg": image.data for n, image in enumerate(album.images, 1)},
+        "album.json": (tmp_path / folder / "album.json").read_bytes()}
+    assert json.loads((tmp_path / folder / "album.json").read_bytes())["title"] == after
+
+
+def test_of_the_folders_earlier_runs_made_for_an_album_the_one_written_into_last_is_used(
+        imgur: Imgur, tmp_path: Path) -> None:
+    album = imgur.add_album("AbC1234", count=2, title="Now")
+    for name, written in [("AbC1234 - First", 1_600_000_000), ("AbC1234 - Second", 1_700_000_000),
+                          ("AbC1234 - Third", 1_650_000_000)]:
+        (tmp_path / name).mkdir()
+        os.utime(tmp_path / name, (written, written))
+    result = run_main("-o", str(tmp_path), "imgur.com/a/AbC1234")
+    assert result.code == 0, result
+    assert files_under(tmp_path / "AbC1234 - Second") == {f"{n:03d}-{image.id}.jpg": image.data
+                                                           for n, image in enumerate(album.images, 1)}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["AbC1234 - First", "AbC1234 - Second", "AbC1234 - Third"]
+
+
+@pytest.mark.parametrize("other", ["symlink", "file", "longer id", "id inside another"])
+def test_what_is_not_an_earlier_folder_of_the_album_is_left_alone(imgur: Imgur, tmp_path: Path, other: str) -> None:
+    album = imgur.add_album("AbC1234", count=2, title="Now")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    out = tmp_path / "out"
+    out.mkdir()
+    if other == "symlink":
+        (out / "AbC1234 - Before").symlink_to(elsewhere)
+    elif other == "file":
+        (out / "AbC1234 - Before").write_bytes(b"notes")
+    else:
+        (out / ("AbC12345 - Before" if other == "longer id" else "XAbC1234 - Before")).mkdir()
+    result = run_main("-o", str(out), "imgur.com/a/AbC1234")
+    assert result.code == 0, result
+    assert files_under(out / "AbC1234 - Now") == {f"{n:03d}-{image.id}.jpg": image.data
+                                                 for n, image in enumerate(album.images, 1)}
+    assert not list(elsewhere.iterdir())
+
+
+def test_a_listing_s_album_retitled_since_is_found_in_the_listing_s_folder(imgur: Imgur, tmp_path: Path) -> None:
+    album = imgur.add_album("AbC1234", count=2, title="Before")
+    imgur.add_listing("user", "someone", [album])
+    assert run_main("--dir", "{position:03d} {album_id} {album_title}", "-o", str(tmp_path),
+                    "imgur.com/user/someone").code == 0
+    album.title = "After"
+    imgur.add_listing("user", "someone", [imgur.add_album("XyZ9876", count=1), album])  # (second now)
+    result = run_main("--dir", "{position:03d} {album_id} {album_title}", "-o", str(tmp_path),
+                      "imgur.com/user/someone")
+    assert result.code == 0, result
+    assert "1 saved, 2 skipped, 0 failed" in result.err
+    assert sorted(p.name for p in (tmp_path / "user someone").iterdir()) == ["001 AbC1234 Before",
+                                                                             "001 XyZ9876"]
+
+
+_TITLES = st.text(st.characters(codec="utf-8"), max_size=300)
+
+
+@given(before=_TITLES, after=_TITLES, template=st.sampled_from(
+    ["{album_id} - {album_title}", "{album_title} ({album_id})", "{album_date} {album_id} {album_title:.40}",
+     "{album_id}", "{album_title}-{post_id}"]))
+def test_a_folder_made_under_any_title_is_told_as_the_album_s_under_any_other(
+        before: str, after: str, template: str) -> None:
+    values: dict[str, str | int] = {"album_id": "AbC1234", "post_id": "AbC1234", "album_date": "2024-05-17",
+                                    "position": "", "count": 3}
+    dirs = Template(template)
+    earlier = dirs.parts({**values, "album_title": before})[-1]
+    pattern = dirs.pattern({**values, "album_title": after}, FOLDER_LOOSE)
+    if pattern is None:  # (nothing in the name changes: the folder is where it was)
+        assert "{album_title" not in template
+        return
+    untitled = dirs.parts({**values, "album_title": ""})[-1]
+    # (a title cut short may cut the id after it: such a folder is not found, and one is made anew, as before)
+    assert pattern.fullmatch(earlier) or earlier == untitled or "AbC1234" not in earlier
+    other = dirs.parts({**values, "album_id": "AbC1235", "post_id": "AbC1235", "album_title": before})[-1]
+    assert not pattern.fullmatch(other)
+    assert other != untitled
