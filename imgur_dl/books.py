@@ -22,7 +22,7 @@ from imgur_dl.folders import Folders
 from imgur_dl.hashset import HashSet
 from imgur_dl.journal import Journals
 from imgur_dl.labels import Labeller
-from imgur_dl.models import Album, Archived, Filed, Origin, Result, Status
+from imgur_dl.models import Album, Archived, Filed, Origin, Result, Status, in_folder
 from imgur_dl.naming import disambiguate
 from imgur_dl.output import METADATA_NAME, metadata, write_json
 from imgur_dl.share import Sharing
@@ -58,9 +58,11 @@ class _Earlier:
         """A file found saved, with what the album's earlier album.json recorded of it as it arrived (where its
         bytes came from, their SHA-256), when that was said of this file (see :mod:`imgur_dl.earlier`)."""
         media_id, done = result.job.media.id, Filed.of(result, book.folder)
-        known = earlier.kept(done, self.known(book).get(media_id))
+        # (a file moved to the name its place in the album gives it now: said before under the earlier one)
+        was = in_folder(result.renamed_from, book.folder) if result.renamed_from is not None else None
+        known = earlier.kept(done, self.known(book).get(media_id), was)
         if known is None and self.looked_again(book):  # (another run at work on the album may have saved it since)
-            known = earlier.kept(done, self.known(book).get(media_id))
+            known = earlier.kept(done, self.known(book).get(media_id), was)
         if known is None:
             return result
         return replace(result, url=known["url"], source=Origin(known["source"]), capture=known["wayback_timestamp"],
@@ -214,12 +216,14 @@ class Books:
             result = self._earlier.as_recorded(book, result)
             if self.labeller is not None:
                 self._earlier.label(self.labeller, result)
+        if result.renamed_from is not None and self.journals is not None:
+            self.journals.note(result)  # (noted at its new name: a crash before album.json would lose its proof)
         if self.dedupe and self.archive is not None:
             copy = link_to_copy(result, self.archive, self.folders)
             if copy is not None:
                 result = replace(result, linked_to=copy)
                 if self.journals is not None:  # (noted again: a crash before album.json would lose the link)
-                    self.journals.saved(result)
+                    self.journals.note(result)
         if self.archive is not None and result.status is not Status.FAILED and not result.archived:
             self.archive.add(Record(Entry.IMAGE, result.job.media.id, result.job.album.id, str(result.path),
                                     result.source, result.sha256))

@@ -74,6 +74,8 @@ def build_run(options: Options, stderr: TextIO, environ: Mapping[str, str] | Non
     meter = Meter(progress, rate.take if rate is not None else None)
     labeller = Labeller(progress.note) if options.xattrs else None
     disk_full = threading.Event()  # (one disk, whoever's files fill it: Imgur's or the Wayback Machine's)
+    namer = Namer(options.output, options.dir_template, options.name_template, folders.name_max)
+    renamed = Renamed(folders, namer)
 
     def downloader(workers: int, label: str = "Imgur", place: str = "on Imgur", hosts: frozenset[str] = MEDIA_HOSTS,
                    hop: Callable[[str, str], str] = redirect_target) -> Downloader:
@@ -82,7 +84,7 @@ def build_run(options: Options, stderr: TextIO, environ: Mapping[str, str] | Non
                             label=label, place=place, speed=speed,
                             clock=clock.now)
         return Downloader(transfer, folders, policy, cancel, progress, label=label, skip_present=not options.no_skip,
-                          dates=options.dates, labeller=labeller, disk_full=disk_full)
+                          dates=options.dates, labeller=labeller, disk_full=disk_full, renamed=renamed)
 
     # (The archive and the claims wait on real time, not the run's clock: a database server comes back,
     # and leases run out, on its own time.)
@@ -120,13 +122,12 @@ def build_run(options: Options, stderr: TextIO, environ: Mapping[str, str] | Non
         if archive is not None:
             archive.close(interrupted=interrupted, hurry=hurry)
 
-    namer = Namer(options.output, options.dir_template, options.name_template, folders.name_max)
     parts = Parts(planner=planner, downloader=downloader(at_once), namer=namer,
                   books=Books(folders, archive, write_metadata=options.write_metadata, error=progress.error,
                               dedupe=options.dedupe, sharing=sharing, rows=options.json_lines, labeller=labeller,
                               journals=Journals(folders) if options.write_metadata else None),
                   progress=progress, cancel=cancel, meter=meter, archive=archive, wayback=recoverer, close=close,
                   release=folders.close,
-                  trim=Trim(c_heap_release(), clock.now), renamed=Renamed(folders, namer))
+                  trim=Trim(c_heap_release(), clock.now), renamed=renamed)
     return Run(parts, workers=at_once, get_urls=options.get_urls, rows=options.json_lines, signals=signals,
                debug=options.debug)

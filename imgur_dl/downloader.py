@@ -25,6 +25,7 @@ from imgur_dl.naming import kept_apart
 from imgur_dl.outcomes import Failed, Present, Saved
 from imgur_dl.partfile import PartFile, drop_left
 from imgur_dl.progress import Progress
+from imgur_dl.renamed import Renamed
 from imgur_dl.retry import Again, GaveUp, RetryPolicy, retry
 from imgur_dl.text import counted
 from imgur_dl.transfer import Transfer
@@ -43,6 +44,7 @@ class Downloader:
     skip_present: bool = True  # a regular file of the right size is not fetched again (--no-skip: False)
     dates: bool = True  # a saved file carries its upload time (--no-mtime: False)
     labeller: Labeller | None = None  # ... and where it came from and what it is (--xattrs)
+    renamed: Renamed | None = None  # where an earlier run saved a file whose place in its album has changed since
     region_blocked: threading.Event = field(default_factory=threading.Event)
     disk_full: threading.Event = field(default_factory=threading.Event)  # said once; nothing more is fetched
     _resting: int = field(default=0, init=False)  # files between two attempts, waiting
@@ -104,6 +106,28 @@ class Downloader:
                 if mtime is not None:
                     folders.stamp(dir_fd, path.name, mtime, entry)
                 return Result(job, Status.SKIPPED, path, bytes=size)
+        return self._moved(job, dir_fd, mtime) if self.skip_present else None
+
+    def _moved(self, job: Job, dir_fd: int, mtime: float | None) -> Result | None:
+        """A whole copy an earlier run saved under the name the file's earlier place in its album gave it, moved to
+        its name now (see :mod:`imgur_dl.renamed`); None where there is none (or it cannot be moved)."""
+        renamed = self.renamed
+        if renamed is None:
+            return None
+        for source, path in zip(job.media.sources, job.paths, strict=True):
+            earlier = renamed.file(job, source, path.name, dir_fd)
+            found = None if earlier is None else folders.entry(dir_fd, earlier)
+            if earlier is None or found is None or _present(dir_fd, earlier, source, found) is None:
+                continue
+            try:
+                if not folders.publish_new(dir_fd, earlier, path.name):
+                    return None  # (the name was taken meanwhile, by another process: fetched as it would be)
+            except OSError:
+                return None  # (a file that cannot be moved is fetched as any other)
+            renamed.moved(job, earlier)
+            if mtime is not None:
+                folders.stamp(dir_fd, path.name, mtime, found)
+            return Result(job, Status.SKIPPED, path, bytes=found.st_size, renamed_from=path.with_name(earlier))
         return None
 
     def _renditions(self, job: Job, dir_fd: int, mtime: float | None) -> Result:

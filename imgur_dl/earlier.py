@@ -79,9 +79,10 @@ def parsed(data: bytes | Iterable[bytes], album_id: str) -> dict[str, dict[str, 
     return collected.found if isinstance(collected, _Kept) else {}
 
 
-def kept(done: Filed, item: dict[str, Any] | None) -> dict[str, Any] | None:
+def kept(done: Filed, item: dict[str, Any] | None, was: str | None = None) -> dict[str, Any] | None:
     """What the earlier ``item`` said of the file ``done`` found saved (skipped, or held by the archive), when it
-    was said of that file; None when there is nothing to keep."""
+    was said of that file (``was``: where it was found, and moved from, in the album's folder); None when there is
+    nothing to keep."""
     if item is None or done.status is not Status.SKIPPED:
         return None
     fields = {key: item.get(key) for key in KEPT}
@@ -89,7 +90,7 @@ def kept(done: Filed, item: dict[str, Any] | None) -> dict[str, Any] | None:
         return None
     if done.archived:
         return fields
-    if done.file is None or fields["size"] != done.size or fields["file"] not in (done.file, _name(done.file)):
+    if done.file is None or fields["size"] != done.size or fields["file"] not in (done.file, _name(done.file), was):
         return None  # (another file: renamed by a new template, or replaced since)
     return {**fields, "file": done.file}  # (a file below the folder was said by its name alone until 2026-12-06)
 

@@ -151,7 +151,13 @@ class Journals:
     def saved(self, result: Result) -> None:
         """``result``'s file noted, if it was saved and its album keeps a journal (nothing that fails here stops
         anything)."""
-        if result.status is not Status.SAVED or (folder := self._at.get(id(result.job.album))) is None:
+        if result.status is Status.SAVED:
+            self.note(result)
+
+    def note(self, result: Result) -> None:
+        """``result``'s file noted as it is now (linked to an earlier copy, moved to its name now, as recorded), if its
+        album keeps a journal."""
+        if (folder := self._at.get(id(result.job.album))) is None:
             return
         album_id = result.job.album.id
         with contextlib.suppress(DownloadError), self.folders.using(folder) as dir_fd:

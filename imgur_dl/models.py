@@ -181,6 +181,7 @@ class Result:
     sha256: str | None = None  # of the saved file, computed as it streamed in
     linked_to: Path | None = None  # --dedupe: the earlier copy this file is now a hard link to
     told: bool = False  # its reason was already said (the disk is full): counted, not said again
+    renamed_from: Path | None = None  # found saved under the name its earlier place in the album gave it, moved
 
 
 def in_folder(path: Path, folder: Path) -> str:

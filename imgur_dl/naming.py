@@ -349,6 +349,10 @@ assert set(_SAMPLE) == set(FIELDS) == set(_VALUES)  # noqa: S101 - a field witho
 # What of a post may change on Imgur between two runs, as the name of its folder says it: its title, its place in
 # its listing, its number of items.
 FOLDER_LOOSE = frozenset({"album_title", "position", "count"})
+# ... and as a file's name says it: its place in its album, their number, its title.
+FILE_LOOSE = frozenset({"index", "num", "count", "title"})
+# What in the name of an album's folder says which album it is.
+_ALBUM_IDS = frozenset({"album_id", "post_id"})
 
 _DEFAULT_NAME = Template(DEFAULT_NAME)
 _SINGLE_NAME = Template(SINGLE_NAME)
@@ -375,13 +379,24 @@ class Namer:
         another place in its listing): a pattern of such names, and the one it has untitled; None where the folder's
         name does not say which album it is (no ``{album_id}`` or ``{post_id}`` in it) or nothing in it changes."""
         template = self.dir_template
-        if not album.is_album or not template.last_names & {"album_id", "post_id"}:
+        if not album.is_album or not template.last_names & _ALBUM_IDS:
             return None
         values = fields(album, None)
         pattern = template.pattern(values, FOLDER_LOOSE, most=self.most)
         if pattern is None:
             return None
         return pattern, template.parts({**values, "album_title": ""}, most=self.most)[-1]
+
+    def earlier_name(self, album: Album, media: Media, ext: str) -> re.Pattern[str] | None:
+        """How a file an earlier run saved of ``media`` in its album's folder may be named, at another place in the
+        album then (or titled otherwise): None where its name does not say which image it is (no ``{id}``), its
+        folder's which album (no ``{album_id}`` or ``{post_id}``: another album's files may be there), or nothing in
+        it changes."""
+        template = self.name_template or _DEFAULT_NAME
+        if not (album.is_album and "id" in template.last_names and self.dir_template.last_names & _ALBUM_IDS):
+            return None
+        return template.pattern(fields(album, media, ext, template.wanted), FILE_LOOSE, reserve=len(PART_SUFFIX),
+                                most=self.most)
 
     @functools.cached_property
     def names_by_id(self) -> bool:

@@ -1,4 +1,5 @@
-"""An album found where an earlier run saved it, after it changed on Imgur: its folder under the title it had then.
+"""An album found where an earlier run saved it, after it changed on Imgur: its folder under the title it had then,
+its files under the places they had in it.
 
 The default folder of an album, ``{album_id} - {album_title}``, says which
 album it is and what it was called. Retitled on Imgur (a post's title
@@ -8,8 +9,15 @@ Where the folder's name says the album's id, a folder an earlier run made
 for it, named as the template names it with any title (or place in its
 listing), is where its files go: found by the id, never made again.
 
-A folder's names are read once a run (the output folder's, a listing's),
-and only where an album's folder is not where the template puts it now.
+Likewise a file's default name, ``{index}-{id}.{ext}``, says its place in
+the album: an image removed from the album, or one added before the end,
+moves every file after it. A file an earlier run saved in the album's folder
+under its earlier place (any place, any title, the same image id and
+extension, the size the API gives) takes its name now, in one step, rather
+than being fetched again beside it.
+
+A folder's names are read once a run (the output folder's, a listing's, an
+album's), and only where what the template names now is not there.
 """
 
 from __future__ import annotations
@@ -18,17 +26,19 @@ import os
 import re
 import stat
 import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
 
 from imgur_dl import folders
 from imgur_dl.errors import DownloadError
 from imgur_dl.folders import Folders
-from imgur_dl.models import Album
+from imgur_dl.models import Album, Job, Source
 from imgur_dl.naming import Namer
 
 # What may be an id in a name: a run of letters and digits (Imgur's ids are 5 or 7 of them, random).
 _TOKEN = re.compile(r"[0-9A-Za-z]{5,}")
+ALBUMS = 16  # albums' folders whose files' names are kept at once (the albums under way, and a few more)
 
 
 class Renamed:
@@ -39,6 +49,7 @@ class Renamed:
         self.namer = namer
         self._lock = threading.Lock()
         self._indexes: dict[Path, dict[str, list[str]]] = {}  # a folder's folders, by each id their names may say
+        self._files: OrderedDict[Path, dict[str, list[str]]] = OrderedDict()  # an album's files, so: the last used
 
     def folder(self, album: Album, folder: Path) -> Path:
         """``album``'s folder: ``folder``, or where it is not there, the one an earlier run made for the album under
@@ -58,6 +69,30 @@ class Renamed:
             return folder
         return folder.with_name(max(found)[1]) if found else folder
 
+    def file(self, job: Job, source: Source, name: str, dir_fd: int) -> str | None:
+        """The name in the folder (``dir_fd``) of a file an earlier run saved of ``job``'s ``source``, where
+        ``name`` now is; None where there is none to be found."""
+        pattern = self.namer.earlier_name(job.album, job.media, source.ext)
+        if pattern is None or source.size is None:  # (a file of the size the API gives, no other)
+            return None
+        folder = job.path.parent
+        with self._lock:
+            index = self._files.get(folder)
+            if index is None:
+                index = self._files[folder] = _indexed(dir_fd, _file)
+                while len(self._files) > ALBUMS:
+                    self._files.popitem(last=False)
+            self._files.move_to_end(folder)
+            names = list(index.get(job.media.id, []))
+        return next((found for found in sorted(names) if found != name and pattern.fullmatch(found)), None)
+
+    def moved(self, job: Job, earlier: str) -> None:
+        """The file at ``earlier`` in ``job``'s folder has been moved to its name now."""
+        with self._lock:
+            index = self._files.get(job.path.parent)
+            if index is not None and earlier in (names := index.get(job.media.id, [])):
+                names.remove(earlier)
+
     def _index(self, folder: Path, dir_fd: int, kind: Callable[[os.DirEntry[str]], bool]) -> dict[str, list[str]]:
         """The names in ``folder`` of the entries ``kind`` takes, by each id they may say: read the first time it is
         asked for."""
@@ -72,6 +107,14 @@ def _folder(entry: os.DirEntry[str]) -> bool:
     """Whether ``entry`` is a folder (not a symlink to one)."""
     try:
         return entry.is_dir(follow_symlinks=False)
+    except OSError:
+        return False
+
+
+def _file(entry: os.DirEntry[str]) -> bool:
+    """Whether ``entry`` is a regular file (not a symlink to one)."""
+    try:
+        return entry.is_file(follow_symlinks=False)
     except OSError:
         return False
 

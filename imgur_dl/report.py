@@ -26,6 +26,7 @@ class Tally:
     failed_albums: int = 0  # URLs, posts or albums that gave no file for any other reason
     recovered: int = 0  # files saved from the Wayback Machine
     linked: int = 0  # saved files made hard links to an earlier copy (--dedupe)
+    renamed: int = 0  # files found saved under their earlier place in the album's name, moved to their name now
     in_archive: int = 0  # listed posts skipped because the archive has them complete
     elsewhere: int = 0  # posts or albums another process has done, or failed (--share-work)
     held_back: int = 0  # of those, the ones it failed, held back for a time
@@ -38,6 +39,7 @@ class Tally:
         saved = result.status is Status.SAVED  # (a file found saved says where it came from, and is not counted)
         self.recovered += saved and result.source is Origin.WAYBACK
         self.linked += saved and result.linked_to is not None
+        self.renamed += result.renamed_from is not None
 
     def skipped(self, files: int) -> None:
         """Files the archive has (booked together)."""
@@ -91,7 +93,8 @@ def summary(t: Tally, moved: int, seconds: float) -> str:
     if t.linked:
         notes.append(f"{t.linked} linked to an earlier copy")
     recovered = f" ({', '.join(notes)})" if notes else ""
-    files = (f"files: {t.files[Status.SAVED]} saved{recovered}, {t.files[Status.SKIPPED]} skipped, "
+    renamed = f" ({t.renamed} renamed to their place in the album now)" if t.renamed else ""
+    files = (f"files: {t.files[Status.SAVED]} saved{recovered}, {t.files[Status.SKIPPED]} skipped{renamed}, "
              f"{t.files[Status.FAILED]} failed")
     line = f"{', '.join(albums)}; {files}; {human(moved)} in {seconds:.1f}s"
     if t.interrupted:

@@ -1,7 +1,9 @@
-"""An album changed on Imgur since an earlier run: retitled, it is found where that run saved it."""
+"""An album changed on Imgur since an earlier run: retitled, or its files in other places, it is found where that run
+saved it."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from pathlib import Path
@@ -11,8 +13,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from imgur_dl.naming import FOLDER_LOOSE, Template
-from tests.conftest import files_under, run_main
-from tests.standin import Imgur
+from tests.conftest import files_under, run_main, until
+from tests.launcher import Launcher
+from tests.standin import Fault, Image, Imgur
 
 
 @pytest.mark.parametrize(("before", "after", "folder"), [
@@ -109,3 +112,84 @@ def test_a_folder_made_under_any_title_is_told_as_the_album_s_under_any_other(
     other = dirs.parts({**values, "album_id": "AbC1235", "post_id": "AbC1235", "album_title": before})[-1]
     assert not pattern.fullmatch(other)
     assert other != untitled
+
+
+def _sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _moved_about(imgur: Imgur, tmp_path: Path, *flags: str) -> tuple[list[Image], list[Image], Path]:
+    """An album saved, then changed on Imgur: its first image removed, its third now before its second (which keeps
+    its place), one added before its last (which keeps its place). Its images before and now, and its folder."""
+    album = imgur.add_album("AbC1234", count=5)
+    assert run_main(*flags, "-o", str(tmp_path), "imgur.com/a/AbC1234").code == 0
+    before = list(album.images)
+    _, second, third, fourth, fifth = before
+    album.images[:] = [third, second, fourth, imgur.add_image("NeW1234", size=900), fifth]
+    return before, album.images, tmp_path / "AbC1234"
+
+
+def test_files_whose_place_in_the_album_changed_since_take_their_names_now_and_are_not_fetched_again(
+        imgur: Imgur, tmp_path: Path) -> None:
+    before, images, folder = _moved_about(imgur, tmp_path, "--write-metadata")
+    fetched = len(imgur.requests_to("i.imgur.com"))
+    result = run_main("--write-metadata", "-o", str(tmp_path), "imgur.com/a/AbC1234")
+    assert result.code == 0, result
+    assert "files: 1 saved, 4 skipped (2 renamed to their place in the album now), 0 failed" in result.err
+    assert len(imgur.requests_to("i.imgur.com")) == fetched + 1  # (the new file alone)
+    assert files_under(folder) == {
+        **{f"{n:03d}-{image.id}.jpg": image.data for n, image in enumerate(images, 1)},
+        f"001-{before[0].id}.jpg": before[0].data,  # (an image removed from the album: its file is the user's)
+        "album.json": (folder / "album.json").read_bytes()}
+    items = json.loads((folder / "album.json").read_bytes())["items"]
+    # (what the earlier album.json said of each file as it arrived is said of it at its new name)
+    assert [(item["file"], item["sha256"]) for item in items] == [
+        (f"{n:03d}-{image.id}.jpg", _sha(image.data)) for n, image in enumerate(images, 1)]
+    again = run_main("--write-metadata", "-o", str(tmp_path), "imgur.com/a/AbC1234")
+    assert again.code == 0 and "0 saved, 5 skipped, 0 failed" in again.err, again
+
+
+@pytest.mark.parametrize("flags", [("--name", "{num}.{ext}"), ("--dir", "{album_title}"), ("--no-skip",)])
+def test_where_a_name_cannot_say_which_file_it_is_nothing_is_renamed(
+        imgur: Imgur, tmp_path: Path, flags: tuple[str, ...]) -> None:
+    # A name without the image's id may be another image's; a folder without the album's id, another album's.
+    _moved_about(imgur, tmp_path, *flags)
+    before = files_under(tmp_path)
+    result = run_main(*flags, "-o", str(tmp_path), "imgur.com/a/AbC1234")
+    assert result.code == 0, result
+    assert "renamed" not in result.err
+    after = files_under(tmp_path)
+    assert {path: data for path, data in after.items() if path in before} == before  # (nothing moved)
+
+
+def test_a_file_of_another_size_at_an_earlier_name_is_not_taken_for_the_image(imgur: Imgur, tmp_path: Path) -> None:
+    _, images, folder = _moved_about(imgur, tmp_path)
+    edited = folder / f"003-{images[0].id}.jpg"  # (the earlier name of the image first now: changed by its user)
+    edited.write_bytes(b"edited" * 100)
+    result = run_main("-o", str(tmp_path), "imgur.com/a/AbC1234")
+    assert result.code == 0, result
+    assert "2 saved, 3 skipped (1 renamed to their place in the album now)" in result.err
+    assert (folder / f"001-{images[0].id}.jpg").read_bytes() == images[0].data
+    assert edited.read_bytes() == b"edited" * 100
+
+
+def test_a_file_renamed_by_a_run_killed_before_its_album_was_is_said_by_the_rerun(
+        imgur: Imgur, tmp_path: Path, launcher: Launcher) -> None:
+    # Renamed, the file is noted at its name in the album's journal: a kill -9 before album.json is written would
+    # otherwise leave nothing saying what arrived for it (the earlier album.json says its earlier name).
+    _, images, folder = _moved_about(imgur, tmp_path, "--write-metadata")
+    imgur.faults.append(Fault("stall", path="/NeW1234\\..*", after=0))
+    noted = folder / ".imgur-dl-journal-AbC1234.jsonl"
+    proc = launcher.spawn(["--timeout", "30", "--write-metadata", "-j", "1", "-o", str(tmp_path),
+                           "imgur.com/a/AbC1234"])
+    try:
+        assert until(lambda: noted.exists() and noted.read_bytes().count(b'"album":') == 2)  # (both renamed)
+    finally:
+        proc.kill()
+        proc.communicate()
+    imgur.faults.clear()
+    rerun = run_main("--write-metadata", "-o", str(tmp_path), "imgur.com/a/AbC1234")
+    assert rerun.code == 0, rerun
+    items = json.loads((folder / "album.json").read_bytes())["items"]
+    assert [(item["file"], item["sha256"]) for item in items] == [
+        (f"{n:03d}-{image.id}.jpg", _sha(image.data)) for n, image in enumerate(images, 1)]
