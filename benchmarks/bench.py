@@ -142,7 +142,7 @@ SCENARIOS = {
 }
 # Measured apart from the scenarios above.
 EXTRA = ("hashing", "scan", "folder", "blocks", "warc", "mbox", "zip", "7z", "history", "links", "list", "fleet",
-         "wayback")
+         "wayback", "shifted")
 AGAINST: list[str] = []  # other checkouts whose imgur-dl the scans time too (--against)
 SMOKE = Scenario("smoke", 12, 20_000, 0.02, 4 * MB, 60 * MB, ("imgur-dl", "gallery-dl", "curl", "python-floor -j 4"))
 SMOKE_THROTTLED = Scenario("smoke-throttled", 24, 20_000, 0.02, 4 * MB, 60 * MB, ("imgur-dl", "imgur-dl -j 3"),
@@ -941,6 +941,45 @@ def links(runs: int, work: Path, files: int = 100_000) -> str:
     return "\n".join(lines) + "\n"
 
 
+def shifted(runs: int, work: Path, files: int = 5000) -> str:
+    """A rerun of an album of ``files`` files saved when it held one more image at its start: each file's place in
+    it is one less now. Each run starts from the folder as that earlier run left it (made once, untimed: the album
+    saved, then each file given the name of the place after its own; a hard-linked copy each run), beside each
+    ``--against`` checkout's imgur-dl; the files each leaves in the folder say what it did (renamed each to its place
+    now, or fetched each again beside its earlier copy)."""
+    bundle = work / "shifted-ca.pem"
+    server, (proxy,) = _standin(bundle, "--album", ALBUM, "--files", str(files), "--size", "4000", "--spread", "100")
+    assert server.stdin is not None
+    env = _through(proxy, bundle, work)
+    url = f"https://imgur.com/a/{ALBUM}"
+    earlier = work / "shifted-earlier"
+    samples: dict[str, list[tuple[float, float, int]]] = {}
+    try:
+        subprocess.run([*_imgur_dl(), "-q", "-o", str(earlier), url], env=env, check=True)
+        folder = next(earlier.iterdir())
+        for path in sorted(folder.iterdir(), reverse=True):  # (the last first: no name taken before it is free)
+            place, _, rest = path.name.partition("-")
+            path.rename(folder / f"{int(place) + 1:0{len(place)}d}-{rest}")
+        for n in range(runs):
+            for label, base in [("imgur-dl", _imgur_dl()), *((f"imgur-dl@{c}", _imgur_dl(c)) for c in AGAINST)]:
+                out = work / f"shifted-{n}"
+                shutil.copytree(earlier, out, copy_function=os.link)
+                done, wall, cpu = _measured(functools.partial(subprocess.run, [*base, "-q", "-o", str(out), url],
+                                                              env=env, check=False))
+                left = sum(1 for _ in next(out.iterdir()).iterdir()) if done.returncode == 0 else -1
+                samples.setdefault(label, []).append((wall, cpu, left))
+                shutil.rmtree(out)
+    finally:
+        server.stdin.close()
+        server.wait(timeout=60)
+    lines = [f"## A rerun of an album of {files:,} files whose every place moved by one, {runs} runs each, medians",
+             "", "| tool | wall s | CPU s | files in its folder after |", "| --- | --- | --- | --- |"]
+    for tool, got in samples.items():
+        wall, cpu = statistics.median(w for w, _, _ in got), statistics.median(c for _, c, _ in got)
+        lines.append(f"| {tool} | {wall:.2f} | {cpu:.2f} | {got[0][2]} |")
+    return "\n".join(lines) + "\n"
+
+
 def list_reading(runs: int, work: Path, launcher: Launcher, lines: int = 1_000_000) -> str:
     """``-i``: a list of ``lines`` distinct album links read to its end, as every list is before the first
     request. Its last line names a listing only an access token can read, and none is given: the run ends there,
@@ -1093,6 +1132,7 @@ def _extras(names: list[str], runs: int, work: Path, *, smoke: bool, listed: str
         ("history", lambda: scanning_history(runs, work, pages=small(3000, 300_000))),
         ("links", lambda: links(runs, work, files=small(50, 100_000))),
         ("wayback", lambda: recovering(runs, work, files=small(3, 20))),
+        ("shifted", lambda: shifted(runs, work, files=small(20, 5000))),
         ("list", lambda: listed),
     ]
     texts = [make() for name, make in measures if (smoke or name in names) and (name != "list" or listed)]

@@ -393,10 +393,17 @@ class Namer:
         folder's which album (no ``{album_id}`` or ``{post_id}``: another album's files may be there), or nothing in
         it changes."""
         template = self.name_template or _DEFAULT_NAME
-        if not (album.is_album and "id" in template.last_names and self.dir_template.last_names & _ALBUM_IDS):
+        if not (album.is_album and self.earlier_names):
             return None
         return template.pattern(fields(album, media, ext, template.wanted), FILE_LOOSE, reserve=len(PART_SUFFIX),
                                 most=self.most)
+
+    @functools.cached_property
+    def earlier_names(self) -> bool:
+        """Whether a file of an album may have had another name in its folder, which says which it is: its name says
+        the image's id and something that changes (its place, its title), its folder's name the album's id."""
+        names = (self.name_template or _DEFAULT_NAME).last_names
+        return "id" in names and bool(names & FILE_LOOSE) and bool(self.dir_template.last_names & _ALBUM_IDS)
 
     @functools.cached_property
     def names_by_id(self) -> bool:

@@ -72,8 +72,7 @@ class Renamed:
     def file(self, job: Job, source: Source, name: str, dir_fd: int) -> str | None:
         """The name in the folder (``dir_fd``) of a file an earlier run saved of ``job``'s ``source``, where
         ``name`` now is; None where there is none to be found."""
-        pattern = self.namer.earlier_name(job.album, job.media, source.ext)
-        if pattern is None or source.size is None:  # (a file of the size the API gives, no other)
+        if not (self.namer.earlier_names and job.album.is_album) or source.size is None:  # (the API's size, no other)
             return None
         folder = job.path.parent
         with self._lock:
@@ -83,8 +82,10 @@ class Renamed:
                 while len(self._files) > ALBUMS:
                     self._files.popitem(last=False)
             self._files.move_to_end(folder)
-            names = list(index.get(job.media.id, []))
-        return next((found for found in sorted(names) if found != name and pattern.fullmatch(found)), None)
+            names = sorted(found for found in index.get(job.media.id, ()) if found != name)
+        # (the pattern made only for a file whose id some name in the folder says: not for each file of a first run)
+        pattern = self.namer.earlier_name(job.album, job.media, source.ext) if names else None
+        return next((found for found in names if pattern.fullmatch(found)), None) if pattern is not None else None
 
     def moved(self, job: Job, earlier: str) -> None:
         """The file at ``earlier`` in ``job``'s folder has been moved to its name now."""
