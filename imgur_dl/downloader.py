@@ -120,10 +120,12 @@ class Downloader:
             if earlier is None or found is None or _present(dir_fd, earlier, source, found) is None:
                 continue
             try:
-                if not folders.publish_new(dir_fd, earlier, path.name):
-                    return None  # (the name was taken meanwhile, by another process: fetched as it would be)
-            except OSError:
-                return None  # (a file that cannot be moved is fetched as any other)
+                moved = folders.publish_new(dir_fd, earlier, path.name)
+            except OSError:  # (moved away meanwhile, by another process; or one that cannot be moved)
+                moved = False
+            if not moved:  # (as another process at work on the album left it meanwhile: whole, or fetched)
+                size = _present(dir_fd, path.name, source, at) if (at := folders.entry(dir_fd, path.name)) else None
+                return None if size is None else Result(job, Status.SKIPPED, path, bytes=size)
             renamed.moved(job, earlier)
             if mtime is not None:
                 folders.stamp(dir_fd, path.name, mtime, found)

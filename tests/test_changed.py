@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from imgur_dl import folders
 from imgur_dl.naming import FOLDER_LOOSE, Template
 from tests.conftest import files_under, run_main, until
 from tests.launcher import Launcher
@@ -193,3 +194,24 @@ def test_a_file_renamed_by_a_run_killed_before_its_album_was_is_said_by_the_reru
     items = json.loads((folder / "album.json").read_bytes())["items"]
     assert [(item["file"], item["sha256"]) for item in items] == [
         (f"{n:03d}-{image.id}.jpg", _sha(image.data)) for n, image in enumerate(images, 1)]
+
+
+def test_a_file_another_process_moves_first_is_taken_as_it_left_it(
+        imgur: Imgur, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Two runs of the album at once (a nightly job meets the last one still at work): the other one renames the
+    # file to its place now between this run's look at its name and its own rename. Nothing is fetched again.
+    _, images, folder = _moved_about(imgur, tmp_path)
+    publish_new = folders.publish_new
+
+    def other_first(dir_fd: int, source: str, name: str) -> bool:
+        publish_new(dir_fd, source, name)  # (the other process's rename)
+        return publish_new(dir_fd, source, name)
+
+    monkeypatch.setattr(folders, "publish_new", other_first)
+    fetched = len(imgur.requests_to("i.imgur.com"))
+    result = run_main("-o", str(tmp_path), "imgur.com/a/AbC1234")
+    assert result.code == 0, result
+    assert "1 saved, 4 skipped, 0 failed" in result.err
+    assert len(imgur.requests_to("i.imgur.com")) == fetched + 1  # (the new file alone)
+    assert {f"{n:03d}-{image.id}.jpg": image.data for n, image in enumerate(images, 1)}.items() <= \
+        files_under(folder).items()
