@@ -51,7 +51,7 @@ class Handout:
             return  # named twice (/a/X and /gallery/X, or twice in a list): fetched once
         try:
             folder = self.namer.folder(album)
-            if self.renamed is not None and not self.get_urls:
+            if self.renamed is not None and (self.rows or not self.get_urls):  # (-g alone names no folder)
                 folder = self.renamed.folder(album, folder)
         except ImgurDLError as exc:
             self.progress.error(f"{album.id}: {exc}")

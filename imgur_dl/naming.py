@@ -393,15 +393,18 @@ class Namer:
         folder's which album (no ``{album_id}`` or ``{post_id}``: another album's files may be there), or nothing in
         it changes."""
         template = self.name_template or _DEFAULT_NAME
-        if not (album.is_album and self.earlier_names):
+        if not self.earlier_names(album):
             return None
         return template.pattern(fields(album, media, ext, template.wanted), FILE_LOOSE, reserve=len(PART_SUFFIX),
                                 most=self.most)
 
-    @functools.cached_property
-    def earlier_names(self) -> bool:
-        """Whether a file of an album may have had another name in its folder, which says which it is: its name says
+    def earlier_names(self, album: Album) -> bool:
+        """Whether a file of ``album`` may have had another name in its folder, which says which it is: its name says
         the image's id and something that changes (its place, its title), its folder's name the album's id."""
+        return album.is_album and self._told_apart
+
+    @functools.cached_property
+    def _told_apart(self) -> bool:
         names = (self.name_template or _DEFAULT_NAME).last_names
         return "id" in names and bool(names & FILE_LOOSE) and bool(self.dir_template.last_names & _ALBUM_IDS)
 

@@ -72,7 +72,7 @@ class Renamed:
     def file(self, job: Job, source: Source, name: str, dir_fd: int) -> str | None:
         """The name in the folder (``dir_fd``) of a file an earlier run saved of ``job``'s ``source``, where
         ``name`` now is; None where there is none to be found."""
-        if not (self.namer.earlier_names and job.album.is_album) or source.size is None:  # (the API's size, no other)
+        if not self.namer.earlier_names(job.album) or source.size is None:  # (of the API's size, no other)
             return None
         folder = job.path.parent
         with self._lock:

@@ -215,3 +215,14 @@ def test_a_file_another_process_moves_first_is_taken_as_it_left_it(
     assert len(imgur.requests_to("i.imgur.com")) == fetched + 1  # (the new file alone)
     assert {f"{n:03d}-{image.id}.jpg": image.data for n, image in enumerate(images, 1)}.items() <= \
         files_under(folder).items()
+
+
+def test_a_listed_file_s_row_says_the_folder_an_earlier_run_made_for_its_album_retitled_since(
+        imgur: Imgur, tmp_path: Path) -> None:
+    album = imgur.add_album("AbC1234", count=1, title="Before")
+    assert run_main("-o", str(tmp_path), "imgur.com/a/AbC1234").code == 0
+    album.title = "After"
+    result = run_main("-g", "--json", "-o", str(tmp_path), "imgur.com/a/AbC1234")
+    assert result.code == 0, result
+    assert [json.loads(row)["path"] for row in result.out.splitlines()] == [
+        str(tmp_path / "AbC1234 - Before" / f"001-{album.images[0].id}.jpg")]
