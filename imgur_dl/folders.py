@@ -292,7 +292,7 @@ class Names:
                 names = self._names.get(path.parent)
             if names is None:
                 names = HashSet()
-                with os.scandir(fd) as entries:
+                with listed(fd) as entries:
                     for found in entries:
                         names.add(hash(found.name))
                 with self._lock:
@@ -520,12 +520,25 @@ _LEFT = re.compile(r"\.imgur-dl-(?:[a-z]+-[0-9a-f]{16}\.part|[0-9a-f]{12}\.probe
 LEFT_FOR = 86_400.0  # seconds since its last change (its ctime, which no program can set back) before it is removed
 
 
+@contextlib.contextmanager
+def listed(dir_fd: int) -> Iterator[Iterator[os.DirEntry[str]]]:
+    """The entries of the folder ``dir_fd`` is open on, read through a descriptor of their own. (The folder's own is
+    shared by the run's threads, and a listing reads on from where that descriptor is: one made through it while
+    another thread's is under way would each miss the names the other read.)"""
+    fd = os.open(".", _DIR_FLAGS, dir_fd=dir_fd)
+    try:
+        with os.scandir(fd) as entries:
+            yield entries
+    finally:
+        let_go(fd)
+
+
 def sweep(dir_fd: int, now: float) -> list[str]:
     """Remove what killed processes left hidden in the folder (:data:`_LEFT`), once it has not changed for
     :data:`LEFT_FOR` seconds by ``now``: another process's, under way, changed seconds ago. Nothing is said of it,
     and nothing that fails here stops anything. The names of the part files there (``<name>.part``) are given."""
     parts: list[str] = []
-    with contextlib.suppress(OSError), os.scandir(dir_fd) as entries:
+    with contextlib.suppress(OSError), listed(dir_fd) as entries:
         for found in entries:
             if _LEFT.fullmatch(found.name):
                 with contextlib.suppress(OSError):

@@ -123,7 +123,7 @@ def _file(entry: os.DirEntry[str]) -> bool:
 def _indexed(dir_fd: int, kind: Callable[[os.DirEntry[str]], bool]) -> dict[str, list[str]]:
     """The names of the entries ``kind`` takes in the folder, by each run of letters and digits in them."""
     index: dict[str, list[str]] = {}
-    with os.scandir(dir_fd) as entries:
+    with folders.listed(dir_fd) as entries:
         for entry in entries:
             if kind(entry):
                 for token in set(_TOKEN.findall(entry.name)):

@@ -575,3 +575,20 @@ def test_what_a_killed_run_left_hidden_is_removed_a_day_on(imgur: Imgur, tmp_pat
     kept = others if days else {**left, **others}
     assert files_under(folder) == {**kept, f"001-{album.images[0].id}.jpg": album.images[0].data}
     assert (folder / ".imgur-dl-link-0123456789abcdef.part").is_dir()
+
+
+def test_a_folder_is_listed_whole_while_another_listing_of_it_is_under_way(tmp_path: Path) -> None:
+    # The run's threads share each folder's descriptor, and a listing reads on from where the descriptor is: one
+    # made through it while another thread's was under way missed the names the other had read (a part file to
+    # remove beside a whole one, a file saved under its earlier place in the album, found fetched again).
+    for n in range(3000):
+        (tmp_path / f"{n:05d}-AbC{n:04d}.jpg.part").write_bytes(b"")
+    fd = os.open(tmp_path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        with os.scandir(fd) as other:
+            next(other)  # (another thread's listing: its first names read)
+            assert len(folders.sweep(fd, now=0.0)) == 3000
+            with folders.listed(fd) as entries:
+                assert sum(1 for _ in entries) == 3000
+    finally:
+        os.close(fd)
