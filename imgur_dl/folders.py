@@ -116,6 +116,11 @@ class Folders:
                     self._parts.add(hash(folder / name))
         return fd
 
+    def made_here(self, folder: Path) -> bool:
+        """Whether this run made ``folder`` (nothing an earlier run saved is in it)."""
+        with self._lock:
+            return hash(folder) in self._tree.made
+
     def part_found(self, path: Path) -> bool:
         """Whether ``path``'s part file was in its folder as this run first wrote there (:func:`sweep`): where none
         was, none is looked for beside a whole file (a part file made since is a process's at work)."""

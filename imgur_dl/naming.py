@@ -379,13 +379,23 @@ class Namer:
         another place in its listing): a pattern of such names, and the one it has untitled; None where the folder's
         name does not say which album it is (no ``{album_id}`` or ``{post_id}`` in it) or nothing in it changes."""
         template = self.dir_template
-        if not album.is_album or not template.last_names & _ALBUM_IDS:
+        if not self.earlier_folders(album):
             return None
         values = fields(album, None)
         pattern = template.pattern(values, FOLDER_LOOSE, most=self.most)
         if pattern is None:
             return None
         return pattern, template.parts({**values, "album_title": ""}, most=self.most)[-1]
+
+    def earlier_folders(self, album: Album) -> bool:
+        """Whether ``album``'s folder may have had another name, which says which album it is: its name says the
+        album's id and something that changes (its title, its place in its listing)."""
+        return album.is_album and self._folders_told_apart
+
+    @functools.cached_property
+    def _folders_told_apart(self) -> bool:
+        names = self.dir_template.last_names
+        return bool(names & _ALBUM_IDS) and bool(names & FOLDER_LOOSE)
 
     def earlier_name(self, album: Album, media: Media, ext: str) -> re.Pattern[str] | None:
         """How a file an earlier run saved of ``media`` in its album's folder may be named, at another place in the

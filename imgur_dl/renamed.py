@@ -54,15 +54,18 @@ class Renamed:
     def folder(self, album: Album, folder: Path) -> Path:
         """``album``'s folder: ``folder``, or where it is not there, the one an earlier run made for the album under
         another title, if any (the one written into last, of several)."""
-        earlier = self.namer.earlier_folder(album)
-        if earlier is None:
+        if not self.namer.earlier_folders(album):
             return folder
-        pattern, untitled = earlier
         try:
             with self.folders.using(folder.parent, create=False) as dir_fd:
                 if folders.entry(dir_fd, folder.name) is not None:
                     return folder  # (there, or something is in the way of it: as before)
-                names = self._index(folder.parent, dir_fd, _folder).get(album.id, [])
+                names = self._index(self._indexes, folder.parent, dir_fd, _folder).get(album.id)
+                # (the pattern made only for an album whose id some name there says: not for each of a first run's)
+                earlier = self.namer.earlier_folder(album) if names else None
+                if names is None or earlier is None:
+                    return folder
+                pattern, untitled = earlier
                 found = [(st.st_mtime_ns, name) for name in names if name == untitled or pattern.fullmatch(name)
                          if (st := folders.entry(dir_fd, name)) is not None and stat.S_ISDIR(st.st_mode)]
         except (OSError, DownloadError):  # (no folder there yet: nothing was saved into it)
@@ -72,16 +75,15 @@ class Renamed:
     def file(self, job: Job, source: Source, name: str, dir_fd: int) -> str | None:
         """The name in the folder (``dir_fd``) of a file an earlier run saved of ``job``'s ``source``, where
         ``name`` now is; None where there is none to be found."""
-        if not self.namer.earlier_names(job.album) or source.size is None:  # (of the API's size, no other)
-            return None
         folder = job.path.parent
+        if not self.namer.earlier_names(job.album) or source.size is None or self.folders.made_here(folder):
+            return None  # (a file of the size the API gives, no other; none in a folder this run made)
+        index = self._index(self._files, folder, dir_fd, _file)
         with self._lock:
-            index = self._files.get(folder)
-            if index is None:
-                index = self._files[folder] = _indexed(dir_fd, _file)
-                while len(self._files) > ALBUMS:
-                    self._files.popitem(last=False)
-            self._files.move_to_end(folder)
+            if folder in self._files:
+                self._files.move_to_end(folder)
+            while len(self._files) > ALBUMS:
+                self._files.popitem(last=False)
             names = sorted(found for found in index.get(job.media.id, ()) if found != name)
         # (the pattern made only for a file whose id some name in the folder says: not for each file of a first run)
         pattern = self.namer.earlier_name(job.album, job.media, source.ext) if names else None
@@ -94,14 +96,18 @@ class Renamed:
             if index is not None and earlier in (names := index.get(job.media.id, [])):
                 names.remove(earlier)
 
-    def _index(self, folder: Path, dir_fd: int, kind: Callable[[os.DirEntry[str]], bool]) -> dict[str, list[str]]:
+    def _index(self, kept: dict[Path, dict[str, list[str]]], folder: Path, dir_fd: int,
+               kind: Callable[[os.DirEntry[str]], bool]) -> dict[str, list[str]]:
         """The names in ``folder`` of the entries ``kind`` takes, by each id they may say: read the first time it is
-        asked for."""
+        asked for, and ``kept``. (Read outside the lock: the other threads' questions, the run's handing out of
+        albums, do not wait on a folder's listing; two read at once keep the first.)"""
         with self._lock:
-            index = self._indexes.get(folder)
-            if index is None:
-                index = self._indexes[folder] = _indexed(dir_fd, kind)
-            return index
+            index = kept.get(folder)
+        if index is None:
+            read = _indexed(dir_fd, kind)
+            with self._lock:
+                index = kept.setdefault(folder, read)
+        return index
 
 
 def _folder(entry: os.DirEntry[str]) -> bool:
