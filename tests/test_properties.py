@@ -1123,14 +1123,18 @@ def test_a_journal_read_on_as_it_grows_gives_what_reading_it_whole_gives(
 
 @settings(EXAMPLES, max_examples=200)  # (each field's each way of being spoilt, beside each other's)
 @given(said=st.lists(_earlier_item(), min_size=1, max_size=3), archived=st.booleans(), below=st.booleans(),
-       by_name=st.booleans())
-def test_a_rerun_keeps_only_what_an_earlier_album_json_said_of_that_file(said: list[dict[str, Any]], archived: bool,
-                                                                         below: bool, by_name: bool) -> None:
+       by_name=st.booleans(), moved=st.booleans())
+def test_a_rerun_keeps_only_what_an_earlier_album_json_said_of_that_file(
+        said: list[dict[str, Any]], archived: bool, below: bool, by_name: bool, moved: bool) -> None:
     # The file directly in its album's folder, or below it (--name '{date}/...'), said there by its path, or (as
-    # until 2026-12-06) by its name alone.
+    # until 2026-12-06) by its name alone; or found under the name its earlier place in the album gave it, and moved
+    # to its name now.
     if below and not by_name:
         said = [{**item, "file": "2024-05-17/001-Ab00000.jpg"} if item.get("file") == "001-Ab00000.jpg" else item
                 for item in said]
+    was = "003-Ab00000.jpg" if moved and not below else None
+    if was is not None:
+        said = [{**item, "file": was} if item.get("file") == "001-Ab00000.jpg" else item for item in said]
     items = earlier.parsed(json.dumps({"id": "AbC1234", "items": said}).encode(), "AbC1234")
     media = Media("Ab00000", 1, "", "", "image/jpeg", 1, 1, False, "", (Source("https://i.imgur.com/Ab00000.jpeg",
                                                                               "jpg", 100),))
@@ -1139,7 +1143,7 @@ def test_a_rerun_keeps_only_what_an_earlier_album_json_said_of_that_file(said: l
     path = folder / "2024-05-17" / "001-Ab00000.jpg" if below else folder / "001-Ab00000.jpg"
     result = Result(Job(album, media, (path,)), Status.SKIPPED, None if archived else path, bytes=100,
                     archived=archived)
-    kept = earlier.kept(Filed.of(result, folder), items.get("Ab00000"))
+    kept = earlier.kept(Filed.of(result, folder), items.get("Ab00000"), was)
     event(f"kept: {kept is not None}")
     if kept is None:
         return
