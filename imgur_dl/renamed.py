@@ -22,6 +22,7 @@ album's), and only where what the template names now is not there.
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 import stat
@@ -38,7 +39,31 @@ from imgur_dl.naming import Namer
 
 # What may be an id in a name: a run of letters and digits (Imgur's ids are 5 or 7 of them, random).
 _TOKEN = re.compile(r"[0-9A-Za-z]{5,}")
-ALBUMS = 16  # albums' folders whose files' names are kept at once (the albums under way, and a few more)
+ALBUMS = 4  # albums' folders whose files' names are kept at once (the albums under way)
+# The entries of a folder read for earlier names at the most (some 20 MB of names): in one that holds more (a
+# rescue of a million links into one folder), none is looked for.
+MOST = 100_000
+
+
+class _Index:
+    """The names of a folder's entries of one kind, by each id they may say: a name, or several."""
+
+    __slots__ = ("_by",)
+
+    def __init__(self, by: dict[str, str | list[str]]) -> None:
+        self._by = by  # (a list only where a token is in several names: most ids are in one)
+
+    def get(self, token: str) -> list[str]:
+        found = self._by.get(token, [])
+        return [found] if isinstance(found, str) else list(found)
+
+    def drop(self, token: str, name: str) -> None:
+        """``name`` is no longer there."""
+        found = self._by.get(token)
+        if found == name:
+            del self._by[token]
+        elif isinstance(found, list) and name in found:
+            found.remove(name)
 
 
 class Renamed:
@@ -48,8 +73,8 @@ class Renamed:
         self.folders = folders
         self.namer = namer
         self._lock = threading.Lock()
-        self._indexes: dict[Path, dict[str, list[str]]] = {}  # a folder's folders, by each id their names may say
-        self._files: OrderedDict[Path, dict[str, list[str]]] = OrderedDict()  # an album's files, so: the last used
+        self._indexes: dict[Path, _Index] = {}  # a folder's folders, by each id their names may say
+        self._files: OrderedDict[Path, _Index] = OrderedDict()  # an album's files, so: the last used last
 
     def folder(self, album: Album, folder: Path) -> Path:
         """``album``'s folder: ``folder``, or where it is not there, the one an earlier run made for the album under
@@ -63,7 +88,7 @@ class Renamed:
                 names = self._index(self._indexes, folder.parent, dir_fd, _folder).get(album.id)
                 # (the pattern made only for an album whose id some name there says: not for each of a first run's)
                 earlier = self.namer.earlier_folder(album) if names else None
-                if names is None or earlier is None:
+                if earlier is None:
                     return folder
                 pattern, untitled = earlier
                 found = [(st.st_mtime_ns, name) for name in names if name == untitled or pattern.fullmatch(name)
@@ -84,7 +109,7 @@ class Renamed:
                 self._files.move_to_end(folder)
             while len(self._files) > ALBUMS:
                 self._files.popitem(last=False)
-            names = sorted(found for found in index.get(job.media.id, ()) if found != name)
+            names = sorted(found for found in index.get(job.media.id) if found != name)
         # (the pattern made only for a file whose id some name in the folder says: not for each file of a first run)
         pattern = self.namer.earlier_name(job.album, job.media, source.ext) if names else None
         return next((found for found in names if pattern.fullmatch(found)), None) if pattern is not None else None
@@ -92,19 +117,18 @@ class Renamed:
     def moved(self, job: Job, earlier: str) -> None:
         """The file at ``earlier`` in ``job``'s folder has been moved to its name now."""
         with self._lock:
-            index = self._files.get(job.path.parent)
-            if index is not None and earlier in (names := index.get(job.media.id, [])):
-                names.remove(earlier)
+            if (index := self._files.get(job.path.parent)) is not None:
+                index.drop(job.media.id, earlier)
 
-    def _index(self, kept: dict[Path, dict[str, list[str]]], folder: Path, dir_fd: int,
-               kind: Callable[[os.DirEntry[str]], bool]) -> dict[str, list[str]]:
+    def _index(self, kept: dict[Path, _Index], folder: Path, dir_fd: int,
+               kind: Callable[[os.DirEntry[str]], bool]) -> _Index:
         """The names in ``folder`` of the entries ``kind`` takes, by each id they may say: read the first time it is
         asked for, and ``kept``. (Read outside the lock: the other threads' questions, the run's handing out of
         albums, do not wait on a folder's listing; two read at once keep the first.)"""
         with self._lock:
             index = kept.get(folder)
         if index is None:
-            read = _indexed(dir_fd, kind)
+            read = _indexed(dir_fd, kind, MOST)
             with self._lock:
                 index = kept.setdefault(folder, read)
         return index
@@ -126,12 +150,19 @@ def _file(entry: os.DirEntry[str]) -> bool:
         return False
 
 
-def _indexed(dir_fd: int, kind: Callable[[os.DirEntry[str]], bool]) -> dict[str, list[str]]:
-    """The names of the entries ``kind`` takes in the folder, by each run of letters and digits in them."""
-    index: dict[str, list[str]] = {}
+def _indexed(dir_fd: int, kind: Callable[[os.DirEntry[str]], bool], most: int) -> _Index:
+    """The names of the entries ``kind`` takes in the folder, by each run of letters and digits in them; none where
+    there are more than ``most``."""
+    by: dict[str, str | list[str]] = {}
+    with folders.listed(dir_fd) as entries:  # (counted first, nothing kept: a folder of millions is let be)
+        if sum(1 for _ in itertools.islice(filter(kind, entries), most + 1)) > most:
+            return _Index(by)
     with folders.listed(dir_fd) as entries:
-        for entry in entries:
-            if kind(entry):
-                for token in set(_TOKEN.findall(entry.name)):
-                    index.setdefault(token, []).append(entry.name)
-    return index
+        for entry in filter(kind, entries):
+            for token in set(_TOKEN.findall(entry.name)):
+                found = by.setdefault(token, entry.name)
+                if isinstance(found, list):
+                    found.append(entry.name)
+                elif found is not entry.name:
+                    by[token] = [found, entry.name]
+    return _Index(by)

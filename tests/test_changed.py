@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from imgur_dl import folders
+from imgur_dl import folders, renamed
 from imgur_dl.naming import FOLDER_LOOSE, Template
 from tests.conftest import files_under, run_main, until
 from tests.launcher import Launcher
@@ -226,3 +226,18 @@ def test_a_listed_file_s_row_says_the_folder_an_earlier_run_made_for_its_album_r
     assert result.code == 0, result
     assert [json.loads(row)["path"] for row in result.out.splitlines()] == [
         str(tmp_path / "AbC1234 - Before" / f"001-{album.images[0].id}.jpg")]
+
+
+@pytest.mark.parametrize(("others", "found"), [(2, True), (3, False)])
+def test_in_a_folder_of_more_albums_than_are_read_no_earlier_folder_is_looked_for(
+        imgur: Imgur, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, others: int, found: bool) -> None:
+    # (a rescue of a million links into one folder: its names are not all held for the albums retitled since)
+    monkeypatch.setattr(renamed, "MOST", 3)
+    album = imgur.add_album("AbC1234", count=1, title="Before")
+    assert run_main("-o", str(tmp_path), "imgur.com/a/AbC1234").code == 0
+    for n in range(others):
+        (tmp_path / f"XyZ987{n} - another").mkdir()
+    album.title = "After"
+    result = run_main("-o", str(tmp_path), "imgur.com/a/AbC1234")
+    assert result.code == 0, result
+    assert (tmp_path / "AbC1234 - After").exists() is not found
