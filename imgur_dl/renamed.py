@@ -40,7 +40,7 @@ from imgur_dl.naming import Namer
 # What may be an id in a name: a run of letters and digits (Imgur's ids are 5 or 7 of them, random).
 _TOKEN = re.compile(r"[0-9A-Za-z]{5,}")
 ALBUMS = 4  # albums' folders whose files' names are kept at once (the albums under way)
-# The entries of a folder read for earlier names at the most (some 20 MB of names): in one that holds more (a
+# The entries of a folder read for earlier names at the most (some 30 MB of names): in one that holds more (a
 # rescue of a million links into one folder), none is looked for.
 MOST = 100_000
 
