@@ -346,14 +346,6 @@ _SAMPLE: dict[str, str | int] = {
 }
 assert set(_SAMPLE) == set(FIELDS) == set(_VALUES)  # noqa: S101 - a field without a sample would go unchecked
 
-# What of a post may change on Imgur between two runs, as the name of its folder says it: its title, its place in
-# its listing, its number of items.
-FOLDER_LOOSE = frozenset({"album_title", "position", "count"})
-# ... and as a file's name says it: its place in its album, their number, its title.
-FILE_LOOSE = frozenset({"index", "num", "count", "title"})
-# What in the name of an album's folder says which album it is.
-_ALBUM_IDS = frozenset({"album_id", "post_id"})
-
 _DEFAULT_NAME = Template(DEFAULT_NAME)
 _SINGLE_NAME = Template(SINGLE_NAME)
 
@@ -374,49 +366,9 @@ class Namer:
             return base
         return base.joinpath(*_inside(self.dir_template.parts(fields(album, None), most=self.most)))
 
-    def earlier_folder(self, album: Album) -> tuple[re.Pattern[str], str] | None:
-        """How a folder an earlier run made for ``album`` may be named, the album titled otherwise then (or at
-        another place in its listing): a pattern of such names, and the one it has untitled; None where the folder's
-        name does not say which album it is (no ``{album_id}`` or ``{post_id}`` in it) or nothing in it changes."""
-        template = self.dir_template
-        if not self.earlier_folders(album):
-            return None
-        values = fields(album, None)
-        pattern = template.pattern(values, FOLDER_LOOSE, most=self.most)
-        if pattern is None:
-            return None
-        return pattern, template.parts({**values, "album_title": ""}, most=self.most)[-1]
-
-    def earlier_folders(self, album: Album) -> bool:
-        """Whether ``album``'s folder may have had another name, which says which album it is: its name says the
-        album's id and something that changes (its title, its place in its listing)."""
-        return album.is_album and self._folders_told_apart
-
-    @functools.cached_property
-    def _folders_told_apart(self) -> bool:
-        names = self.dir_template.last_names
-        return bool(names & _ALBUM_IDS) and bool(names & FOLDER_LOOSE)
-
-    def earlier_name(self, album: Album, media: Media, ext: str) -> re.Pattern[str] | None:
-        """How a file an earlier run saved of ``media`` in its album's folder may be named, at another place in the
-        album then (or titled otherwise): None where its name does not say which image it is (no ``{id}``), its
-        folder's which album (no ``{album_id}`` or ``{post_id}``: another album's files may be there), or nothing in
-        it changes."""
-        template = self.name_template or _DEFAULT_NAME
-        if not self.earlier_names(album):
-            return None
-        return template.pattern(fields(album, media, ext, template.wanted), FILE_LOOSE, reserve=len(PART_SUFFIX),
-                                most=self.most)
-
-    def earlier_names(self, album: Album) -> bool:
-        """Whether a file of ``album`` may have had another name in its folder, which says which it is: its name says
-        the image's id and something that changes (its place, its title), its folder's name the album's id."""
-        return album.is_album and self._told_apart
-
-    @functools.cached_property
-    def _told_apart(self) -> bool:
-        names = (self.name_template or _DEFAULT_NAME).last_names
-        return "id" in names and bool(names & FILE_LOOSE) and bool(self.dir_template.last_names & _ALBUM_IDS)
+    def template(self, *, album: bool) -> Template:
+        """The template of the names of an album's files (or a lone image's)."""
+        return self.name_template or (_DEFAULT_NAME if album else _SINGLE_NAME)
 
     @functools.cached_property
     def names_by_id(self) -> bool:
@@ -425,7 +377,7 @@ class Namer:
 
     def path(self, album: Album, media: Media, ext: str, folder: Path | None = None) -> Path:
         """Where ``media`` is saved; ``folder``, when given, is ``self.folder(album)`` made once."""
-        template = self.name_template or (_DEFAULT_NAME if album.is_album else _SINGLE_NAME)
+        template = self.template(album=album.is_album)
         parts = template.parts(fields(album, media, ext, template.wanted), reserve=len(PART_SUFFIX), most=self.most)
         return (folder or self.folder(album)).joinpath(*_inside(parts))
 

@@ -35,8 +35,15 @@ from imgur_dl import folders
 from imgur_dl.errors import DownloadError
 from imgur_dl.folders import Folders
 from imgur_dl.models import Album, Job, Source
-from imgur_dl.naming import Namer
+from imgur_dl.naming import PART_SUFFIX, Namer, fields
 
+# What of a post may change on Imgur between two runs, as the name of its folder says it: its title, its place in
+# its listing, its number of items.
+FOLDER_LOOSE = frozenset({"album_title", "position", "count"})
+# ... and as a file's name says it: its place in its album, their number, its title.
+FILE_LOOSE = frozenset({"index", "num", "count", "title"})
+# What in the name of an album's folder says which album it is.
+_ALBUM_IDS = frozenset({"album_id", "post_id"})
 # What may be an id in a name: a run of letters and digits (Imgur's ids are 5 or 7 of them, random).
 _TOKEN = re.compile(r"[0-9A-Za-z]{5,}")
 ALBUMS = 4  # albums' folders whose files' names are kept at once (the albums under way)
@@ -72,6 +79,12 @@ class Renamed:
     def __init__(self, folders: Folders, namer: Namer) -> None:
         self.folders = folders
         self.namer = namer
+        # Whether an album's folder's name says which album it is, and something that changes; likewise a file's
+        # name, which image it is (in a folder of the album's own).
+        told = namer.dir_template.last_names
+        self._folders_told = bool(told & _ALBUM_IDS and told & FOLDER_LOOSE)
+        names = namer.template(album=True).last_names
+        self._files_told = "id" in names and bool(names & FILE_LOOSE and told & _ALBUM_IDS)
         self._lock = threading.Lock()
         self._indexes: dict[Path, _Index] = {}  # a folder's folders, by each id their names may say
         self._files: OrderedDict[Path, _Index] = OrderedDict()  # an album's files, so: the last used last
@@ -79,18 +92,20 @@ class Renamed:
     def folder(self, album: Album, folder: Path) -> Path:
         """``album``'s folder: ``folder``, or where it is not there, the one an earlier run made for the album under
         another title, if any (the one written into last, of several)."""
-        if not self.namer.earlier_folders(album):
+        if not (self._folders_told and album.is_album):
             return folder
         try:
             with self.folders.using(folder.parent, create=False) as dir_fd:
                 if folders.entry(dir_fd, folder.name) is not None:
                     return folder  # (there, or something is in the way of it: as before)
                 names = self._index(self._indexes, folder.parent, dir_fd, _folder).get(album.id)
-                # (the pattern made only for an album whose id some name there says: not for each of a first run's)
-                earlier = self.namer.earlier_folder(album) if names else None
-                if earlier is None:
+                # (the pattern made only for an album whose id some name there says, not for each of a first run's;
+                # where it can be told: see Template.pattern)
+                template, values, most = self.namer.dir_template, fields(album, None), self.namer.most
+                pattern = template.pattern(values, FOLDER_LOOSE, most=most) if names else None
+                if pattern is None:
                     return folder
-                pattern, untitled = earlier
+                untitled = template.parts({**values, "album_title": ""}, most=most)[-1]
                 found = [(st.st_mtime_ns, name) for name in names if name == untitled or pattern.fullmatch(name)
                          if (st := folders.entry(dir_fd, name)) is not None and stat.S_ISDIR(st.st_mode)]
         except (OSError, DownloadError):  # (no folder there yet: nothing was saved into it)
@@ -101,7 +116,7 @@ class Renamed:
         """The name in the folder (``dir_fd``) of a file an earlier run saved of ``job``'s ``source``, where
         ``name`` now is; None where there is none to be found."""
         folder = job.path.parent
-        if not self.namer.earlier_names(job.album) or source.size is None or self.folders.made_here(folder):
+        if not (self._files_told and job.album.is_album) or source.size is None or self.folders.made_here(folder):
             return None  # (a file of the size the API gives, no other; none in a folder this run made)
         index = self._index(self._files, folder, dir_fd, _file)
         with self._lock:
@@ -111,7 +126,9 @@ class Renamed:
                 self._files.popitem(last=False)
             names = sorted(found for found in index.get(job.media.id) if found != name)
         # (the pattern made only for a file whose id some name in the folder says: not for each file of a first run)
-        pattern = self.namer.earlier_name(job.album, job.media, source.ext) if names else None
+        template = self.namer.template(album=True)
+        pattern = template.pattern(fields(job.album, job.media, source.ext, template.wanted), FILE_LOOSE,
+                                   reserve=len(PART_SUFFIX), most=self.namer.most) if names else None
         return next((found for found in names if pattern.fullmatch(found)), None) if pattern is not None else None
 
     def moved(self, job: Job, earlier: str) -> None:

@@ -13,7 +13,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from imgur_dl import folders, renamed
-from imgur_dl.naming import FOLDER_LOOSE, Template
+from imgur_dl.naming import Template
+from imgur_dl.renamed import FOLDER_LOOSE
 from tests.conftest import files_under, run_main, until
 from tests.launcher import Launcher
 from tests.standin import Fault, Image, Imgur
