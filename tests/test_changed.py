@@ -242,3 +242,17 @@ def test_in_a_folder_of_more_albums_than_are_read_no_earlier_folder_is_looked_fo
     result = run_main("-o", str(tmp_path), "imgur.com/a/AbC1234")
     assert result.code == 0, result
     assert (tmp_path / "AbC1234 - After").exists() is not found
+
+
+@pytest.mark.parametrize("disk", ["linkless", "case_insensitive"])
+def test_files_are_renamed_to_their_place_now_where_a_disk_takes_no_links_or_names_ignore_case(
+        imgur: Imgur, request: pytest.FixtureRequest, disk: str) -> None:
+    # FAT, exFAT and many network shares take no hard links (the name is looked at, then renamed to); macOS's names
+    # ignore case (AbC1234 is abc1234 there).
+    out: Path = request.getfixturevalue(disk)
+    before, images, folder = _moved_about(imgur, out)
+    result = run_main("-o", str(out), "imgur.com/a/AbC1234")
+    assert result.code == 0, result
+    assert "files: 1 saved, 4 skipped (2 renamed to their place in the album now), 0 failed" in result.err
+    assert files_under(folder) == {**{f"{n:03d}-{image.id}.jpg": image.data for n, image in enumerate(images, 1)},
+                                   f"001-{before[0].id}.jpg": before[0].data}
