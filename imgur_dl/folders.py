@@ -297,9 +297,12 @@ class Names:
                 names = self._names.get(path.parent)
             if names is None:
                 names = HashSet()
-                with listed(fd) as entries:
-                    for found in entries:
-                        names.add(hash(found.name))
+                try:
+                    with listed(fd) as entries:
+                        for found in entries:
+                            names.add(hash(found.name))
+                except OSError:  # (a folder that cannot be read: the name is taken for another's, kept apart)
+                    return True
                 with self._lock:
                     self._names[path.parent] = names
         return hash(path.name) not in names

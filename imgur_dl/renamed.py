@@ -40,8 +40,8 @@ from imgur_dl.naming import PART_SUFFIX, Namer, fields
 # What of a post may change on Imgur between two runs, as the name of its folder says it: its title, its place in
 # its listing, its number of items.
 FOLDER_LOOSE = frozenset({"album_title", "position", "count"})
-# ... and as a file's name says it: its place in its album, their number, its title.
-FILE_LOOSE = frozenset({"index", "num", "count", "title"})
+# ... and as a file's name says it: its place in its album, their number, its title, the post's title and place.
+FILE_LOOSE = frozenset({"index", "num", "count", "title"}) | FOLDER_LOOSE
 # What in the name of an album's folder says which album it is.
 _ALBUM_IDS = frozenset({"album_id", "post_id"})
 # What may be an id in a name: a run of letters and digits (Imgur's ids are 5 or 7 of them, random).
@@ -80,11 +80,12 @@ class Renamed:
         self.folders = folders
         self.namer = namer
         # Whether an album's folder's name says which album it is, and something that changes; likewise a file's
-        # name, which image it is (in a folder of the album's own).
+        # name, which image it is: an album's file in a folder of the album's own (an image may be in two albums), a
+        # lone image's wherever it is (its post is the image).
         told = namer.dir_template.last_names
         self._folders_told = bool(told & _ALBUM_IDS and told & FOLDER_LOOSE)
-        names = namer.template(album=True).last_names
-        self._files_told = "id" in names and bool(names & FILE_LOOSE and told & _ALBUM_IDS)
+        self._files_told = {album: _says_which(namer.template(album=album).last_names) and (
+            not album or bool(told & _ALBUM_IDS)) for album in (True, False)}
         self._lock = threading.Lock()
         self._indexes: dict[Path, _Index] = {}  # a folder's folders, by each id their names may say
         self._files: OrderedDict[Path, _Index] = OrderedDict()  # an album's files, so: the last used last
@@ -116,9 +117,12 @@ class Renamed:
         """The name in the folder (``dir_fd``) of a file an earlier run saved of ``job``'s ``source``, where
         ``name`` now is; None where there is none to be found."""
         folder = job.path.parent
-        if not (self._files_told and job.album.is_album) or source.size is None or self.folders.made_here(folder):
+        if not self._files_told[job.album.is_album] or source.size is None or self.folders.made_here(folder):
             return None  # (a file of the size the API gives, no other; none in a folder this run made)
-        index = self._index(self._files, folder, dir_fd, _file)
+        try:
+            index = self._index(self._files, folder, dir_fd, _file)
+        except OSError:  # (a folder that cannot be read: its file is fetched as any other)
+            return None
         with self._lock:
             if folder in self._files:
                 self._files.move_to_end(folder)
@@ -126,7 +130,7 @@ class Renamed:
                 self._files.popitem(last=False)
             names = sorted(found for found in index.get(job.media.id) if found != name)
         # (the pattern made only for a file whose id some name in the folder says: not for each file of a first run)
-        template = self.namer.template(album=True)
+        template = self.namer.template(album=job.album.is_album)
         pattern = template.pattern(fields(job.album, job.media, source.ext, template.wanted), FILE_LOOSE,
                                    reserve=len(PART_SUFFIX), most=self.namer.most) if names else None
         return next((found for found in names if pattern.fullmatch(found)), None) if pattern is not None else None
@@ -149,6 +153,11 @@ class Renamed:
             with self._lock:
                 index = kept.setdefault(folder, read)
         return index
+
+
+def _says_which(names: frozenset[str]) -> bool:
+    """Whether a file's name of these fields says which image it is, and something that changes."""
+    return "id" in names and bool(names & FILE_LOOSE)
 
 
 def _folder(entry: os.DirEntry[str]) -> bool:

@@ -93,7 +93,7 @@ def summary(t: Tally, moved: int, seconds: float) -> str:
     if t.linked:
         notes.append(f"{t.linked} linked to an earlier copy")
     recovered = f" ({', '.join(notes)})" if notes else ""
-    renamed = f" ({t.renamed} renamed to their place in the album now)" if t.renamed else ""
+    renamed = f" ({t.renamed} renamed to their place now)" if t.renamed else ""
     files = (f"files: {t.files[Status.SAVED]} saved{recovered}, {t.files[Status.SKIPPED]} skipped{renamed}, "
              f"{t.files[Status.FAILED]} failed")
     line = f"{', '.join(albums)}; {files}; {human(moved)} in {seconds:.1f}s"

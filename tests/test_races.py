@@ -11,6 +11,7 @@ import stat
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 
@@ -592,3 +593,25 @@ def test_a_folder_is_listed_whole_while_another_listing_of_it_is_under_way(tmp_p
                 assert sum(1 for _ in entries) == 3000
     finally:
         os.close(fd)
+
+
+def test_a_name_in_a_folder_that_cannot_be_read_is_taken_for_another_file_s(
+        case_insensitive: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Where names ignore case, a file at a name may be another's (AbC.jpg for abc.jpg): the folder's names tell.
+    # Where they cannot be read (a disk's error), the name is taken for another file's, and this one kept apart.
+    (case_insensitive / "album").mkdir()
+    (case_insensitive / "album" / "001-AbC1234.jpg").write_bytes(b"saved")
+    tree = folders.Folders(case_insensitive)
+    assert not tree.names.held_in_other_case(case_insensitive / "album" / "001-AbC1234.jpg")
+    assert tree.names.held_in_other_case(case_insensitive / "album" / "001-abc1234.jpg")
+
+    def unreadable(dir_fd: int) -> NoReturn:
+        raise OSError(errno.EIO, "Input/output error")
+
+    monkeypatch.setattr(folders, "listed", unreadable)
+    other = folders.Folders(case_insensitive)
+    try:
+        assert other.names.held_in_other_case(case_insensitive / "album" / "001-AbC1234.jpg")
+    finally:
+        tree.close()
+        other.close()
