@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import codecs
 import functools
+import itertools
 import re
 import secrets
 import sys
@@ -208,33 +209,35 @@ class Template:
                 most: int = MAX_COMPONENT_BYTES) -> re.Pattern[str] | None:
         """What the last component is, rendered from ``values`` whatever the ``loose`` fields' values were (an
         album's title, a file's place in the album, before the album changed on Imgur): None where none of them is
-        in it, or where the pattern cannot say it (a name the rendering makes over as a whole: cut short, a fixed
-        field left empty, a prefix for a name that starts with ``-``).
+        in it, or where it cannot be told.
 
-        The fields that are not loose stand as they render now; the loose ones, as anything.
+        The component is rendered as any is, with a mark in each loose field (digits in a number's, a character no
+        name holds in a text's); the marks must come out whole, once each, and stand for any text (any digits).
+        A text that may be empty is rendered empty too, in each way (an untitled album's ``{album_id} -
+        {album_title}`` is the id alone): the pattern says any of those.
         """
-        piece, names = self._pieces[-1]
-        if not loose.intersection(names):
+        _, names = self._pieces[-1]
+        present = sorted(loose.intersection(names))
+        if not present:
             return None
-        safe = _safe(names, values)
-        pattern = []
-        for literal, name, spec, conversion in Formatter().parse(piece):
-            pattern.append(re.escape(literal))
-            if name is None:
-                continue
-            if name in loose:
-                pattern.append(".*")
-                continue
-            field_text = "{" + name + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "") + "}"
-            try:
-                pattern.append(re.escape(field_text.format(**safe)))
-            except (ValueError, TypeError, KeyError, IndexError):
+        blank = [name for name in present if name in _BLANK]
+        said = []
+        for empty in itertools.product((False, True), repeat=len(blank)):
+            probe: dict[str, str | int] = dict(values)
+            marks: dict[str, str] = {}
+            for n, name in enumerate(present):
+                if dict(zip(blank, empty, strict=True)).get(name):
+                    probe[name] = ""
+                    continue
+                mark = f"{_DIGITS + n}" if name in _NUMBERS else f"\ue000{n}\ue001"
+                probe[name] = int(mark) if name in _NUMBERS and name != "index" else mark
+                marks[mark] = "[ 0-9]+" if name in _NUMBERS else ".*"
+            rendered = self.parts(probe, reserve=reserve, most=most)[-1]
+            pieces = re.split("(" + "|".join(map(re.escape, marks)) + ")", rendered) if marks else [rendered]
+            if sorted(pieces[1::2]) != sorted(marks):  # (a mark cut short, dropped or repeated: no telling)
                 return None
-        compiled = re.compile("".join(pattern), re.DOTALL)
-        # (checked on a rendering whose loose fields hold something: where the whole name's treatment changed
-        # what the fixed text says, no earlier name is looked for)
-        probe = {**values, **{name: _PROBE[name] for name in loose & set(names)}}
-        return compiled if compiled.fullmatch(self.parts(probe, reserve=reserve, most=most)[-1]) else None
+            said.append("".join(marks[piece] if n % 2 else re.escape(piece) for n, piece in enumerate(pieces)))
+        return re.compile("|".join(f"(?:{one})" for one in dict.fromkeys(said)), re.DOTALL)
 
     def render(self, values: Mapping[str, str | int], *, reserve: int = 0) -> Path:
         """A relative path: one sanitised component per '/' of the template.
@@ -261,8 +264,11 @@ class _Absent(str):
 
 
 _NOTHING = _Absent()
-# A value for each field that may be loose in :meth:`Template.pattern`, of its type, rendered to check the pattern.
-_PROBE: dict[str, str | int] = {"index": "001", "num": 1, "count": 1, "title": "x", "album_title": "x", "position": 1}
+# Of the fields that may be loose in :meth:`Template.pattern`: those that are numbers (a place, a count), marked by
+# digits no name is given as one; those that may be empty (a title, a place outside a listing).
+_NUMBERS = frozenset({"index", "num", "count", "position"})
+_BLANK = frozenset({"title", "album_title", "position"})
+_DIGITS = 918_273_645_000
 
 
 def _safe(names: Iterable[str], values: Mapping[str, str | int]) -> dict[str, str | int]:

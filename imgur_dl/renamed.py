@@ -102,12 +102,11 @@ class Renamed:
                 names = self._index(self._indexes, folder.parent, dir_fd, _folder).get(album.id)
                 # (the pattern made only for an album whose id some name there says, not for each of a first run's;
                 # where it can be told: see Template.pattern)
-                template, values, most = self.namer.dir_template, fields(album, None), self.namer.most
-                pattern = template.pattern(values, FOLDER_LOOSE, most=most) if names else None
+                pattern = self.namer.dir_template.pattern(fields(album, None), FOLDER_LOOSE,
+                                                          most=self.namer.most) if names else None
                 if pattern is None:
                     return folder
-                untitled = template.parts({**values, "album_title": ""}, most=most)[-1]
-                found = [(st.st_mtime_ns, name) for name in names if name == untitled or pattern.fullmatch(name)
+                found = [(st.st_mtime_ns, name) for name in names if pattern.fullmatch(name)
                          if (st := folders.entry(dir_fd, name)) is not None and stat.S_ISDIR(st.st_mode)]
         except (OSError, DownloadError):  # (no folder there yet: nothing was saved into it)
             return folder

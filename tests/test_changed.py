@@ -7,6 +7,7 @@ import errno
 import hashlib
 import json
 import os
+import re
 from pathlib import Path
 from typing import NoReturn
 
@@ -16,7 +17,7 @@ from hypothesis import strategies as st
 
 from imgur_dl import folders, renamed
 from imgur_dl.naming import Template
-from imgur_dl.renamed import FOLDER_LOOSE
+from imgur_dl.renamed import FILE_LOOSE, FOLDER_LOOSE
 from tests.conftest import files_under, run_main, until
 from tests.launcher import Launcher
 from tests.standin import AlbumData, Fault, Image, Imgur
@@ -95,27 +96,39 @@ def test_a_listing_s_album_retitled_since_is_found_in_the_listing_s_folder(imgur
 
 
 _TITLES = st.text(st.characters(codec="utf-8"), max_size=300)
+_PLACES = st.integers(1, 100_000)
+# What may differ between two runs' names of one post: its title, its place in its listing (or none: not listed),
+# its number of items; a file's title and place in its album.
+_CHANGING = st.fixed_dictionaries({"album_title": _TITLES, "title": _TITLES, "position": st.just("") | _PLACES,
+                                   "count": _PLACES, "index": _PLACES})
 
 
-@given(before=_TITLES, after=_TITLES, template=st.sampled_from(
+@given(before=_CHANGING, after=_CHANGING, template=st.sampled_from(
     ["{album_id} - {album_title}", "{album_title} ({album_id})", "{album_date} {album_id} {album_title:.40}",
-     "{album_id}", "{album_title}-{post_id}"]))
-def test_a_folder_made_under_any_title_is_told_as_the_album_s_under_any_other(
-        before: str, after: str, template: str) -> None:
-    values: dict[str, str | int] = {"album_id": "AbC1234", "post_id": "AbC1234", "album_date": "2024-05-17",
-                                    "position": "", "count": 3}
-    dirs = Template(template)
-    earlier = dirs.parts({**values, "album_title": before})[-1]
-    pattern = dirs.pattern({**values, "album_title": after}, FOLDER_LOOSE)
-    if pattern is None:  # (nothing in the name changes: the folder is where it was)
-        assert "{album_title" not in template
+     "{album_id}", "{album_title}-{post_id}", "{position:03d} {album_id} {album_title}",
+     "{index}-{id}.{ext}", "{title}-{id}.{ext}", "{num:>4} {title} {id}.{ext}", "{position}-{index}-{id}.{ext}",
+     "{count}-{num}-{id}.{ext}"]))
+def test_a_name_made_under_any_title_or_place_is_told_as_the_post_s_under_any_other(
+        before: dict[str, str | int], after: dict[str, str | int], template: str) -> None:
+    fixed: dict[str, str | int] = {"album_id": "AbC1234", "post_id": "AbC1234", "id": "XyZ9876", "ext": "jpg",
+                                   "album_date": "2024-05-17"}
+
+    def values(changing: dict[str, str | int], **ids: str) -> dict[str, str | int]:
+        index = int(changing["index"])
+        return {**fixed, **changing, "index": str(index).zfill(3), "num": index, **ids}
+
+    names = Template(template)
+    loose = FOLDER_LOOSE | FILE_LOOSE
+    earlier = names.parts(values(before), reserve=5)[-1]
+    pattern = names.pattern(values(after), loose, reserve=5)
+    if pattern is None:  # (nothing in the name changes: the post's file or folder is where it was)
+        assert not set(re.findall(r"{(\w+)", template)) & loose
         return
-    untitled = dirs.parts({**values, "album_title": ""})[-1]
-    # (a title cut short may cut the id after it: such a folder is not found, and one is made anew, as before)
-    assert pattern.fullmatch(earlier) or earlier == untitled or "AbC1234" not in earlier
-    other = dirs.parts({**values, "album_id": "AbC1235", "post_id": "AbC1235", "album_title": before})[-1]
+    said = "XyZ9876" if "{id}" in template else "AbC1234"
+    # (a title cut short may cut the id after it: such a name is not told, and the file is fetched anew, as before)
+    assert pattern.fullmatch(earlier) or said not in earlier
+    other = names.parts(values(before, album_id="AbC1235", post_id="AbC1235", id="XyZ9875"), reserve=5)[-1]
     assert not pattern.fullmatch(other)
-    assert other != untitled
 
 
 def _sha(data: bytes) -> str:
