@@ -14,10 +14,12 @@ the album: an image removed from the album, or one added before the end,
 moves every file after it. A file an earlier run saved in the album's folder
 under its earlier place (any place, any title, the same image id and
 extension, the size the API gives) takes its name now, in one step, rather
-than being fetched again beside it.
+than being fetched again beside it; so does a single-image post's file in
+its listing's folder whose name says its place in the listing, or its title.
 
 A folder's names are read once a run (the output folder's, a listing's, an
-album's), and only where what the template names now is not there.
+album's), only where what the template names now is not there, and not in
+one of more than :data:`MOST` entries.
 """
 
 from __future__ import annotations
