@@ -33,7 +33,7 @@ METADATA_NAME = "album.json"
 
 def row(job: Job, *, status: str, path: Path | None, size: int | None, error: str | None,
         url: str | None = None, source: Origin = Origin.IMGUR, capture: str | None = None,
-        sha256: str | None = None, linked_to: Path | None = None) -> dict[str, Any]:
+        sha256: str | None = None, linked_to: Path | None = None, renamed_from: Path | None = None) -> dict[str, Any]:
     """One ``--json`` line: a file, where it went and what became of it. Its ``url`` is a link a download would
     follow, or null: a link an answer gave that no download follows is not printed for a script to follow."""
     media = job.media
@@ -53,6 +53,7 @@ def row(job: Job, *, status: str, path: Path | None, size: int | None, error: st
         "listing": job.album.listing.label if job.album.listing else None,
         "sha256": sha256,
         "linked_to": str(linked_to) if linked_to is not None else None,
+        "renamed_from": str(renamed_from) if renamed_from is not None else None,
     }
 
 
@@ -102,7 +103,7 @@ class Stdout:
             self._json(row(result.job, status=result.status.value, path=result.path,
                            size=None if result.archived else result.bytes,
                            error=result.error, url=result.url, source=result.source, capture=result.capture,
-                           sha256=result.sha256, linked_to=result.linked_to))
+                           sha256=result.sha256, linked_to=result.linked_to, renamed_from=result.renamed_from))
 
     def lookup_failed(self, failure: Failure) -> None:
         """With --json, a row for a URL or post that gave no files at all."""
@@ -110,7 +111,7 @@ class Stdout:
             self._json({"album": None, "index": None, "id": failure.id, "name": None, "url": failure.url,
                         "path": None, "bytes": None, "status": "failed", "error": failure.message or None,
                         "source": None, "capture": None, "post": failure.id, "listing": failure.listing,
-                        "sha256": None, "linked_to": None})
+                        "sha256": None, "linked_to": None, "renamed_from": None})
 
     def elsewhere(self, item: Elsewhere) -> None:
         """With --json, a row for a post or album another process has (--share-work)."""
@@ -118,7 +119,7 @@ class Stdout:
             self._json({"album": None, "index": None, "id": item.id, "name": None, "url": item.url,
                         "path": None, "bytes": None, "status": "claimed elsewhere", "error": item.reason,
                         "source": None, "capture": None, "post": item.id, "listing": item.listing,
-                        "sha256": None, "linked_to": None, "by": item.by})
+                        "sha256": None, "linked_to": None, "renamed_from": None, "by": item.by})
 
     def listing(self, listed: Listed) -> None:
         """``--get-urls``: the file's direct URL, or with --json its row (status "listed")."""

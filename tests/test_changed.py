@@ -150,9 +150,14 @@ def test_files_whose_place_in_the_album_changed_since_take_their_names_now_and_a
         imgur: Imgur, tmp_path: Path) -> None:
     before, images, folder = _moved_about(imgur, tmp_path, "--write-metadata")
     fetched = len(imgur.requests_to("i.imgur.com"))
-    result = run_main("--write-metadata", "-o", str(tmp_path), "imgur.com/a/AbC1234")
+    result = run_main("--write-metadata", "--json", "-o", str(tmp_path), "imgur.com/a/AbC1234")
     assert result.code == 0, result
     assert "files: 1 saved, 4 skipped (2 renamed to their place now), 0 failed" in result.err
+    places = {image.id: n for n, image in enumerate(before, 1)}  # (where each was saved)
+    assert sorted((row["path"], row["renamed_from"]) for row in map(json.loads, result.out.splitlines())) == sorted(
+        (str(folder / f"{n:03d}-{image.id}.jpg"),
+         str(folder / f"{places[image.id]:03d}-{image.id}.jpg") if places.get(image.id, n) != n else None)
+        for n, image in enumerate(images, 1))
     assert len(imgur.requests_to("i.imgur.com")) == fetched + 1  # (the new file alone)
     assert files_under(folder) == {
         **{f"{n:03d}-{image.id}.jpg": image.data for n, image in enumerate(images, 1)},

@@ -87,7 +87,7 @@ def test_json_lines_first_run_rerun_and_failures(imgur: Imgur, tmp_path: Path) -
         "album": "AbC1234", "index": 1, "id": "PnGg123", "name": "", "url": "https://i.imgur.com/PnGg123.png",
         "path": str(tmp_path / "AbC1234 - Mixed" / "001-PnGg123.png"), "bytes": 7_000,
         "status": "saved", "error": None, "source": "imgur", "capture": None, "post": "AbC1234", "listing": None,
-        "sha256": hashlib.sha256(album.images[0].data).hexdigest(), "linked_to": None,
+        "sha256": hashlib.sha256(album.images[0].data).hexdigest(), "linked_to": None, "renamed_from": None,
     }
     assert rows[1]["url"] == "https://i.imgur.com/AnIm123.mp4"
     for row in rows:
