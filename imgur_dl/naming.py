@@ -225,8 +225,9 @@ class Template:
         for empty in itertools.product((False, True), repeat=len(blank)):
             probe: dict[str, str | int] = dict(values)
             marks: dict[str, str] = {}
+            left_empty = {name for name, is_empty in zip(blank, empty, strict=True) if is_empty}
             for n, name in enumerate(present):
-                if dict(zip(blank, empty, strict=True)).get(name):
+                if name in left_empty:
                     probe[name] = ""
                     continue
                 mark = f"{_DIGITS + n}" if name in _NUMBERS else f"\ue000{n}\ue001"
@@ -271,14 +272,9 @@ _BLANK = frozenset({"title", "album_title", "position"})
 _DIGITS = 918_273_645_000
 
 
-def _safe(names: Iterable[str], values: Mapping[str, str | int]) -> dict[str, str | int]:
-    """The values of ``names`` as a component is formatted from them: text made safe, an empty one as nothing."""
-    return {k: (sanitize(v) if v else _NOTHING) if isinstance(v, str) else v
-            for k in names if (v := values.get(k)) is not None}
-
-
 def _render_piece(piece: str, names: tuple[str, ...], values: Mapping[str, str | int], max_bytes: int) -> str:
-    safe = _safe(names, values)
+    safe = {k: (sanitize(v) if v else _NOTHING) if isinstance(v, str) else v
+            for k in names if (v := values.get(k)) is not None}
     try:
         text = piece.format(**safe)
     except (ValueError, TypeError, KeyError, IndexError) as exc:
