@@ -57,6 +57,13 @@ def row(job: Job, *, status: str, path: Path | None, size: int | None, error: st
     }
 
 
+def _post_row(post: str | None, url: str, listing: str | None, *, status: str, error: str | None) -> dict[str, Any]:
+    """One ``--json`` line of a URL or post as a whole, which no file's line says: every field of a file null."""
+    return {"album": None, "index": None, "id": post, "name": None, "url": url, "path": None, "bytes": None,
+            "status": status, "error": error, "source": None, "capture": None, "post": post, "listing": listing,
+            "sha256": None, "linked_to": None, "renamed_from": None}
+
+
 def _followed(url: str) -> str | None:
     """``url`` as it is, when a download would follow it; else None."""
     try:
@@ -108,18 +115,14 @@ class Stdout:
     def lookup_failed(self, failure: Failure) -> None:
         """With --json, a row for a URL or post that gave no files at all."""
         if self.json_lines:
-            self._json({"album": None, "index": None, "id": failure.id, "name": None, "url": failure.url,
-                        "path": None, "bytes": None, "status": "failed", "error": failure.message or None,
-                        "source": None, "capture": None, "post": failure.id, "listing": failure.listing,
-                        "sha256": None, "linked_to": None, "renamed_from": None})
+            self._json(_post_row(failure.id, failure.url, failure.listing, status="failed",
+                                 error=failure.message or None))
 
     def elsewhere(self, item: Elsewhere) -> None:
         """With --json, a row for a post or album another process has (--share-work)."""
         if self.json_lines:
-            self._json({"album": None, "index": None, "id": item.id, "name": None, "url": item.url,
-                        "path": None, "bytes": None, "status": "claimed elsewhere", "error": item.reason,
-                        "source": None, "capture": None, "post": item.id, "listing": item.listing,
-                        "sha256": None, "linked_to": None, "renamed_from": None, "by": item.by})
+            self._json({**_post_row(item.id, item.url, item.listing, status="claimed elsewhere", error=item.reason),
+                        "by": item.by})
 
     def listing(self, listed: Listed) -> None:
         """``--get-urls``: the file's direct URL, or with --json its row (status "listed")."""
