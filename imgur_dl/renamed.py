@@ -181,15 +181,15 @@ def _indexed(dir_fd: int, kind: Callable[[os.DirEntry[str]], bool], most: int) -
     """The names of the entries ``kind`` takes in the folder, by each run of letters and digits in them; none where
     there are more than ``most``."""
     by: dict[str, str | list[str]] = {}
-    with folders.listed(dir_fd) as entries:  # (counted first, nothing kept: a folder of millions is let be)
-        if sum(1 for _ in itertools.islice(filter(kind, entries), most + 1)) > most:
-            return _Index(by)
-    with folders.listed(dir_fd) as entries:
-        for entry in filter(kind, entries):
-            for token in set(_TOKEN.findall(entry.name)):
-                found = by.setdefault(token, entry.name)
-                if isinstance(found, list):
-                    found.append(entry.name)
-                elif found is not entry.name:
-                    by[token] = [found, entry.name]
+    with folders.listed(dir_fd) as entries:  # (names alone read first: a folder of millions is let be at once)
+        names = [entry.name for entry in itertools.islice(filter(kind, entries), most + 1)]
+    if len(names) > most:
+        return _Index(by)
+    for name in names:
+        for token in set(_TOKEN.findall(name)):
+            found = by.setdefault(token, name)
+            if isinstance(found, list):
+                found.append(name)
+            elif found is not name:
+                by[token] = [found, name]
     return _Index(by)
