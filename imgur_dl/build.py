@@ -36,6 +36,7 @@ from imgur_dl.run import Parts, Run
 from imgur_dl.session import make_session
 from imgur_dl.share import Sharing
 from imgur_dl.signals import Deferred
+from imgur_dl.standing import Standing
 from imgur_dl.text import shown
 from imgur_dl.throttle import RateLimit, Throttle
 from imgur_dl.transfer import Transfer
@@ -76,6 +77,7 @@ def build_run(options: Options, stderr: TextIO, environ: Mapping[str, str] | Non
     disk_full = threading.Event()  # (one disk, whoever's files fill it: Imgur's or the Wayback Machine's)
     namer = Namer(options.output, options.dir_template, options.name_template, folders.name_max)
     renamed = Renamed(folders, namer)
+    standing = Standing(folders, skip_present=not options.no_skip, renamed=renamed)
 
     def downloader(workers: int, label: str = "Imgur", place: str = "on Imgur", hosts: frozenset[str] = MEDIA_HOSTS,
                    hop: Callable[[str, str], str] = redirect_target) -> Downloader:
@@ -83,8 +85,8 @@ def build_run(options: Options, stderr: TextIO, environ: Mapping[str, str] | Non
                             max_size=options.max_size, hosts=hosts, hop=hop, md5_etags=hosts == MEDIA_HOSTS,
                             label=label, place=place, speed=speed,
                             clock=clock.now)
-        return Downloader(transfer, folders, policy, cancel, progress, label=label, skip_present=not options.no_skip,
-                          dates=options.dates, labeller=labeller, disk_full=disk_full, renamed=renamed)
+        return Downloader(transfer, folders, policy, cancel, progress, standing, label=label, dates=options.dates,
+                          labeller=labeller, disk_full=disk_full)
 
     # (The archive and the claims wait on real time, not the run's clock: a database server comes back,
     # and leases run out, on its own time.)

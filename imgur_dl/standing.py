@@ -1,0 +1,83 @@
+"""What already stands at a file's names before it is fetched: a whole copy (skipped), one an earlier run saved under
+the name its earlier place gave it (renamed to its name now), or a folder in the way (failed)."""
+
+from __future__ import annotations
+
+import os
+import stat
+from dataclasses import dataclass
+
+from imgur_dl import folders, sniff
+from imgur_dl.folders import Folders
+from imgur_dl.models import Job, Result, Source, Status
+from imgur_dl.partfile import drop_left
+from imgur_dl.renamed import Renamed
+
+
+@dataclass(frozen=True)
+class Standing:
+    """Looks at a job's names in its folder. Thread-safe (what it holds is)."""
+
+    folders: Folders
+    skip_present: bool = True  # a regular file of the right size is not fetched again (--no-skip: False)
+    renamed: Renamed | None = None  # where an earlier run saved a file whose place in its album has changed since
+
+    def found(self, job: Job, dir_fd: int, mtime: float | None) -> Result | None:
+        """What already stands at the job's names: a whole copy (skipped), or a folder in the way (failed; at a name
+        another post's file may have, the file is kept apart by its id once saved, as from another post's file).
+        None where the file is to be fetched."""
+        for n, (source, path) in enumerate(zip(job.media.sources, job.paths, strict=True)):
+            entry = folders.entry(dir_fd, path.name)
+            if entry is None:
+                continue
+            if n == 0 and stat.S_ISDIR(entry.st_mode) and not job.shared:  # (a shared name: kept apart when saved)
+                return Result(job, Status.FAILED, job.path, error=f"a folder stands where the file goes "
+                                                                   f"({job.path}); nothing fetched")
+            size = whole(dir_fd, path.name, source, entry) if self.skip_present else None
+            if size is not None:
+                if self.folders.part_found(path):  # (left by a process killed as it wrote it, as another finished it)
+                    drop_left(dir_fd, path.name)
+                if mtime is not None:
+                    folders.stamp(dir_fd, path.name, mtime, entry)
+                return Result(job, Status.SKIPPED, path, bytes=size)
+        return self._moved(job, dir_fd, mtime) if self.skip_present else None
+
+    def _moved(self, job: Job, dir_fd: int, mtime: float | None) -> Result | None:
+        """A whole copy an earlier run saved under the name the file's earlier place in its album gave it, moved to
+        its name now (see :mod:`imgur_dl.renamed`); None where there is none (or it cannot be moved)."""
+        renamed = self.renamed
+        if renamed is None:
+            return None
+        for source, path in zip(job.media.sources, job.paths, strict=True):
+            earlier = renamed.file(job, source, path.name, dir_fd)
+            found = None if earlier is None else folders.entry(dir_fd, earlier)
+            if earlier is None or found is None or whole(dir_fd, earlier, source, found) is None:
+                continue
+            try:
+                moved = folders.publish_new(dir_fd, earlier, path.name)
+            except OSError:  # (moved away meanwhile, by another process; or one that cannot be moved)
+                moved = False
+            if not moved:  # (as another process at work on the album left it meanwhile: whole, or fetched)
+                size = whole(dir_fd, path.name, source, at) if (at := folders.entry(dir_fd, path.name)) else None
+                return None if size is None else Result(job, Status.SKIPPED, path, bytes=size)
+            renamed.moved(job, earlier)
+            if mtime is not None:
+                folders.stamp(dir_fd, path.name, mtime, found)
+            return Result(job, Status.SKIPPED, path, bytes=found.st_size, renamed_from=path.with_name(earlier))
+        return None
+
+
+def whole(dir_fd: int, name: str, source: Source, entry: os.stat_result) -> int | None:
+    """The size of a whole copy of ``source`` already at ``name``, or None.
+
+    Of the size the API gave; when it gave none, not empty and starting as
+    a file of its kind does (zero bytes, or a web page saved by another
+    tool, is never a whole image).
+    """
+    size = entry.st_size if stat.S_ISREG(entry.st_mode) else 0
+    if not size:
+        return None
+    if source.size is not None:
+        return size if size == source.size else None
+    head = folders.read_head(dir_fd, name, sniff.HEAD)
+    return size if head and sniff.check(head, "", source.ext, None) is None else None
