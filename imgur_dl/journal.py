@@ -10,7 +10,9 @@ way is also noted, one line of JSON, in a hidden file in the album's folder
 (``.imgur-dl-journal-<album id>.jsonl``: no file a download is given has a
 name that starts with a dot), as it is saved, by the thread that saved it:
 not a second later, when a run saving dozens of files a second may be
-killed. The run that finds such a file saved reads it
+killed. A lone image's ``<id>.json`` likewise: written by the run's main
+thread once it takes the file back, it has a journal of its own beside it
+(``.imgur-dl-journal-<image id>.jsonl``). The run that finds such a file saved reads it
 with the earlier album.json (and takes it over that, being newer), and
 :mod:`imgur_dl.earlier` keeps it only where it is said of that very file:
 same name and size. It is removed once the album.json that says it all is
@@ -141,7 +143,7 @@ class Journals:
 
     def open(self, album: Album, folder: Path) -> None:
         """``album``'s files, saved into ``folder`` from now on, are noted in its journal there."""
-        if album.is_album and name(album.id) is not None:  # (a lone image's <id>.json says it with its file)
+        if name(album.id) is not None:  # (a lone image's too: its <id>.json is written once the run takes it back)
             self._at[id(album)] = folder
 
     def close(self, album: Album) -> None:

@@ -313,6 +313,35 @@ def test_files_saved_by_a_run_killed_before_its_album_was_are_vouched_for_by_the
     _finished_with_proof(imgur, album, tmp_path, folder)
 
 
+def test_a_lone_image_saved_by_a_run_killed_before_its_json_was_written_is_vouched_for_by_the_rerun(
+        imgur: Imgur, tmp_path: Path, launcher: Launcher) -> None:
+    # A lone image's <id>.json is written by the run's main thread once it takes the file back from the worker that
+    # saved it: a run killed in between (the main thread held up, here writing rows to a pipe nobody reads; in a
+    # fleet, at its archive's server) left the rerun nothing to vouch for the file with: "sha256": null, for good.
+    lone = imgur.add_image("LoNe123", size=20_000)
+    imgur.add_album("AbC1234", count=400, size=100)
+    held = Fault("hold", path="/LoNe123\\..*")
+    imgur.faults.append(held)
+    saved = tmp_path / "LoNe123.jpg"
+    proc = launcher.spawn(["--json", "--write-metadata", "-o", str(tmp_path), "imgur.com/LoNe123",
+                           "imgur.com/a/AbC1234"])
+    try:
+        # (the album's rows fill the pipe, and the main thread waits on it, writing: the lone image still held)
+        assert until(lambda: Path(f"/proc/{proc.pid}/syscall").read_text().startswith("1 0x1 "))
+        held.release.set()
+        assert until(saved.exists)
+    finally:
+        proc.kill()
+        proc.communicate()
+    assert not (tmp_path / "LoNe123.json").exists()
+    result = run_main("--json", "--write-metadata", "-o", str(tmp_path), "imgur.com/LoNe123")
+    assert result.code == 0 and "0 saved, 1 skipped" in result.err, result
+    proof = _sha(lone.data)
+    assert json.loads(result.out)["sha256"] == proof
+    assert _items(tmp_path, "LoNe123.json")["LoNe123"]["sha256"] == proof
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
 @pytest.mark.parametrize("other", ["finished", "killed"])
 def test_a_file_another_run_saves_meanwhile_is_said_as_that_run_recorded_it(
         imgur: Imgur, tmp_path: Path, launcher: Launcher, monkeypatch: pytest.MonkeyPatch, other: str) -> None:
@@ -604,6 +633,17 @@ def test_an_album_the_archive_has_whole_gets_the_album_json_its_folder_lacks_onc
     assert run_main("--write-metadata", *args).code == 0
     assert not noted.exists() and (out / "AbC1234" / "album.json").stat().st_ino != written.st_ino
     assert _items(out / "AbC1234") == items
+    # Likewise a lone image's journal: an earlier run saved it there and did not write its <id>.json (killed first,
+    # or its disk failed the write). It is written now, and the journal is gone.
+    single = imgur.images["SiNgle1"]
+    noted = out / ".imgur-dl-journal-SiNgle1.jsonl"
+    noted.write_text(json.dumps({"album": "SiNgle1", "id": "SiNgle1", "file": "SiNgle1.jpg", "size": 300,
+                                 "url": "https://i.imgur.com/SiNgle1.jpeg", "source": "imgur",
+                                 "wayback_timestamp": None, "sha256": _sha(single.data), "linked_to": None}) + "\n")
+    assert run_main("--write-metadata", *args).code == 0
+    assert not noted.exists()
+    assert [(i["file"], i["sha256"]) for i in _items(out, "SiNgle1.json").values()] == [
+        ("SiNgle1.jpg", _sha(single.data))]
 
 
 def test_a_body_corrupted_in_flight_is_caught_by_its_md5_and_fetched_again(imgur: Imgur, tmp_path: Path) -> None:
