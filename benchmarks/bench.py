@@ -247,7 +247,8 @@ class Launcher:
 
 
 def saved(out: Path) -> tuple[int, int]:
-    files = [p for p in out.rglob("*") if p.is_file() and not p.name.endswith(".part") and p.name != "album.json"]
+    # (--write-metadata's album.json and a lone image's <id>.json are no file of the album's; anything else is)
+    files = [p for p in out.rglob("*") if p.is_file() and not p.name.endswith((".part", ".json"))]
     return len(files), sum(p.stat().st_size for p in files)
 
 
