@@ -78,6 +78,7 @@ def build_run(options: Options, stderr: TextIO, environ: Mapping[str, str] | Non
     namer = Namer(options.output, options.dir_template, options.name_template, folders.name_max)
     renamed = Renamed(folders, namer)
     standing = Standing(folders, skip_present=not options.no_skip, renamed=renamed)
+    journals = Journals(folders) if options.write_metadata else None
 
     def downloader(workers: int, label: str = "Imgur", place: str = "on Imgur", hosts: frozenset[str] = MEDIA_HOSTS,
                    hop: Callable[[str, str], str] = redirect_target) -> Downloader:
@@ -86,7 +87,7 @@ def build_run(options: Options, stderr: TextIO, environ: Mapping[str, str] | Non
                             label=label, place=place, speed=speed,
                             clock=clock.now)
         return Downloader(transfer, folders, policy, cancel, progress, standing, label=label, dates=options.dates,
-                          labeller=labeller, disk_full=disk_full)
+                          labeller=labeller, journals=journals, disk_full=disk_full)
 
     # (The archive and the claims wait on real time, not the run's clock: a database server comes back,
     # and leases run out, on its own time.)
@@ -127,7 +128,7 @@ def build_run(options: Options, stderr: TextIO, environ: Mapping[str, str] | Non
     parts = Parts(planner=planner, downloader=downloader(at_once), namer=namer,
                   books=Books(folders, archive, write_metadata=options.write_metadata, error=progress.error,
                               dedupe=options.dedupe, sharing=sharing, rows=options.json_lines, labeller=labeller,
-                              journals=Journals(folders) if options.write_metadata else None),
+                              journals=journals),
                   progress=progress, cancel=cancel, meter=meter, archive=archive, wayback=recoverer, close=close,
                   release=folders.close,
                   trim=Trim(c_heap_release(), clock.now), renamed=renamed)

@@ -17,6 +17,7 @@ from imgur_dl.cancel import Cancel
 from imgur_dl.dates import upload_time
 from imgur_dl.folders import FolderError, Folders
 from imgur_dl.hosts import OffsiteError, host_of, media_url
+from imgur_dl.journal import Journals
 from imgur_dl.labels import Labeller
 from imgur_dl.models import Job, Result, Source, Status
 from imgur_dl.naming import kept_apart
@@ -42,6 +43,7 @@ class Downloader:
     label: str = "Imgur"  # who refuses, in messages
     dates: bool = True  # a saved file carries its upload time (--no-mtime: False)
     labeller: Labeller | None = None  # ... and where it came from and what it is (--xattrs)
+    journals: Journals | None = None  # where each file saved is noted as it takes its name (--write-metadata)
     region_blocked: threading.Event = field(default_factory=threading.Event)
     disk_full: threading.Event = field(default_factory=threading.Event)  # said once; nothing more is fetched
     _resting: int = field(default=0, init=False)  # files between two attempts, waiting
@@ -112,13 +114,15 @@ class Downloader:
         return Result(job, Status.FAILED, job.path, error=failed.reason, gone=failed.gone,
                       region_blocked=failed.region)
 
-    def fetch_into(self, job: Job, source: Source, path: Path, mtime: float | None = None) -> Saved | Failed | Present:
-        """Fetch ``source`` to ``path`` for ``job`` (no skipping, no other rendition), dated ``mtime``."""
+    def fetch_into(self, job: Job, source: Source, path: Path, mtime: float | None = None, *,
+                   capture: str | None = None) -> Saved | Failed | Present:
+        """Fetch ``source`` to ``path`` for ``job`` (no skipping, no other rendition), dated ``mtime`` (from the
+        Wayback Machine's ``capture``, if given)."""
         if self.disk_full.is_set():
             return Failed("not fetched: the disk is full", full=True, local=True)
 
         def fetched(dir_fd: int) -> Saved | Failed | Present:
-            part = self._part(job, path, dir_fd, mtime if self.dates else None)
+            part = self._part(job, path, dir_fd, mtime if self.dates else None, capture=capture)
             return self.fetch_source(source, part, job, can_fall_back=False)
 
         try:  # (once more where its folder was removed meanwhile)
@@ -128,13 +132,16 @@ class Downloader:
                 self.disk_full.set()
             return Failed(str(exc), full=exc.full, local=True)
 
-    def _part(self, job: Job, path: Path, dir_fd: int, mtime: float | None, *, served: bool = False) -> PartFile:
+    def _part(self, job: Job, path: Path, dir_fd: int, mtime: float | None, *, served: bool = False,
+              capture: str | None = None) -> PartFile:
         """Where ``job``'s file at ``path`` is written until it is whole: kept apart by its id, should another
         process save a file of its own at the name meanwhile, where another post's file can have it (a name not
-        made from its id, or where case does not count); labelled once whole (--xattrs)."""
+        made from its id, or where case does not count); labelled once whole (--xattrs); noted as it takes its name
+        (--write-metadata)."""
         return PartFile(dir_fd, path.name, path, mtime, served=served,
                         apart=kept_apart(path, job.media.id, self.folders.name_max).name if job.shared else None,
-                        label=None if self.labeller is None else self.labeller.of_job(job))
+                        label=None if self.labeller is None else self.labeller.of_job(job),
+                        noted=None if self.journals is None else self.journals.noter(job, capture))
 
     def fetch_source(self, source: Source, part: PartFile, job: Job, *,
                      can_fall_back: bool) -> Saved | Failed | Present:

@@ -34,7 +34,8 @@ from typing import Any
 from imgur_dl import folders
 from imgur_dl.errors import DownloadError
 from imgur_dl.folders import Folders
-from imgur_dl.models import Album, Filed, Result, Status
+from imgur_dl.models import Album, Filed, Job, Origin, Result, Status, in_folder
+from imgur_dl.partfile import Noted
 
 MOST = 64 * 1024 * 1024  # a journal of ~200,000 files; one larger is not read
 _ID = re.compile(r"[A-Za-z0-9]{1,32}")  # (an album's id as Imgur gives them: nothing else names a file here)
@@ -134,8 +135,8 @@ def remove(dir_fd: int, album_id: str) -> None:
 
 
 class Journals:
-    """The journals of the albums under way: each file saved is noted in its album's as it is saved, by the thread
-    that saved it. Albums are opened and closed by the run's main thread, around their files."""
+    """The journals of the albums under way: each file saved is noted in its album's as it takes its name, by the
+    thread that saves it. Albums are opened and closed by the run's main thread, around their files."""
 
     def __init__(self, tree: Folders) -> None:
         self.folders = tree
@@ -150,17 +151,25 @@ class Journals:
         """``album``'s last file is in: none is noted any more."""
         self._at.pop(id(album), None)
 
-    def saved(self, result: Result) -> None:
-        """``result``'s file noted, if it was saved and its album keeps a journal (nothing that fails here stops
-        anything)."""
-        if result.status is Status.SAVED:
-            self.note(result)
+    def noter(self, job: Job, capture: str | None = None) -> Noted | None:
+        """What notes ``job``'s file as it takes its name, by the thread that saves it (from the Wayback Machine's
+        ``capture``, if given); None where its album keeps no journal (nothing that fails there stops anything)."""
+        if (folder := self._at.get(id(job.album))) is None:
+            return None
+        source = Origin.IMGUR if capture is None else Origin.WAYBACK
+
+        def noted(path: Path, origin: str, size: int, sha256: str) -> None:
+            self._append(job, folder, Filed(Status.SAVED, False, origin, in_folder(path, folder), size, source,
+                                            capture, sha256, None))
+
+        return noted
 
     def note(self, result: Result) -> None:
         """``result``'s file noted as it is now (linked to an earlier copy, moved to its name now, as recorded), if its
         album keeps a journal."""
-        if (folder := self._at.get(id(result.job.album))) is None:
-            return
-        album_id = result.job.album.id
+        if (folder := self._at.get(id(result.job.album))) is not None:
+            self._append(result.job, folder, Filed.of(result, folder))
+
+    def _append(self, job: Job, folder: Path, filed: Filed) -> None:
         with contextlib.suppress(DownloadError), self.folders.using(folder) as dir_fd:
-            append(dir_fd, album_id, line(album_id, result.job.media.id, Filed.of(result, folder).fields()))
+            append(dir_fd, job.album.id, line(job.album.id, job.media.id, filed.fields()))

@@ -30,6 +30,12 @@ ETAG_XATTR = "user.imgur-dl.etag"
 # What labels a whole file before it takes its final name (its descriptor, the link its bytes came from, their
 # SHA-256): :mod:`imgur_dl.labels`.
 Label = Callable[[int, str, str], None]
+# What notes a whole file as it takes its final name (the path it takes, the link its bytes came from, its size and
+# their SHA-256): the album's journal (:mod:`imgur_dl.journal`). Just before, where the name is its own (not kept
+# apart), not a moment after: the thread that renames it may wait milliseconds for the interpreter's lock before it
+# can write anything more, and a ``kill -9`` then left a file saved that nothing said. A note of a file whose rename
+# failed names a file the rerun does not find there (see :mod:`imgur_dl.earlier`).
+Noted = Callable[[Path, str, int, str], None]
 
 
 class Digests:
@@ -55,7 +61,8 @@ class Digests:
 
 class PartFile:
     def __init__(self, dir_fd: int, name: str, path: Path, mtime: float | None = None, *,
-                 apart: str | None = None, label: Label | None = None, served: bool = False) -> None:
+                 apart: str | None = None, label: Label | None = None, noted: Noted | None = None,
+                 served: bool = False) -> None:
         self.dir_fd = dir_fd
         self.name = name  # the final name, in the folder
         self.path = path  # the final path, for messages
@@ -66,6 +73,7 @@ class PartFile:
         self.mtime = mtime  # the time the final file carries (None: the time it was written)
         self.served = served  # with no mtime, the time the server says it last changed the file is carried
         self.label = label  # what else it carries (--xattrs), told where its bytes came from and their hash
+        self.noted = noted  # where it is noted as it takes its name (--write-metadata)
         self._fd: int | None = None
         self._wrote = False  # bytes were written through the open descriptor (its close may fail to flush them)
         self._fresh = False  # the open file was made empty a moment ago: nothing to truncate
@@ -150,8 +158,8 @@ class PartFile:
             self._etag.keep(self._fd, etag)
 
     def commit(self, origin: str) -> str:
-        """Date the file (and label it, told ``origin``, the link its bytes came from), flush it to disk and move it
-        onto its final name in one step (OSError if that fails); the name it took."""
+        """Date the file (and label it, told ``origin``, the link its bytes came from), flush it to disk, note it
+        (:data:`Noted`) and move it onto its final name in one step (OSError if that fails); the name it took."""
         fd = self._open()
         self._etag.drop(fd)
         if self.label is not None:
@@ -161,7 +169,7 @@ class PartFile:
                 os.utime(fd, (self.mtime, self.mtime))
         folders.flush(fd)
         try:
-            return _into_place(fd, self)
+            return _into_place(fd, self, origin)
         finally:
             self.close()
 
@@ -254,8 +262,9 @@ def _taken(fd: int, dir_fd: int, part: str, *, made: bool) -> bool | None:
     return False
 
 
-def _into_place(fd: int, file: PartFile) -> str:
-    """``file``'s part file, open as ``fd`` and still locked, moved onto its final name; the name it took.
+def _into_place(fd: int, file: PartFile, origin: str) -> str:
+    """``file``'s part file, open as ``fd`` and still locked, moved onto its final name (and noted: :data:`Noted`);
+    the name it took.
 
     Renamed while still locked: a process that opens the part file until it is renamed finds it held, not whole
     and free to write into (its descriptor would then be the final file's).
@@ -263,11 +272,17 @@ def _into_place(fd: int, file: PartFile) -> str:
     there = os.stat(file.part, dir_fd=file.dir_fd, follow_symlinks=False)
     if not _same(there, os.fstat(fd)):  # (never rename what another process put at our name)
         raise OSError(errno.EBUSY, f"{file.part} was replaced by another process")
+    size, sha256 = there.st_size, file.digests.sha256
     if file.apart is None:  # (a name only this post's file can have: taken in one rename, whatever is there)
+        if file.noted is not None:
+            file.noted(file.path, origin, size, sha256)
         folders.publish(file.dir_fd, file.part, file.name)
         return file.name
-    return _publish_shared(file.dir_fd, file.part, file.name, file.apart, size=there.st_size,
-                           sha256=file.digests.sha256, path=file.path, aside=file.close)
+    name = _publish_shared(file.dir_fd, file.part, file.name, file.apart, size=size, sha256=sha256, path=file.path,
+                           aside=file.close)
+    if file.noted is not None:  # (the name it took is known once it has it)
+        file.noted(file.path.with_name(name), origin, size, sha256)
+    return name
 
 
 def _hash_held(fd: int, size: int, digests: Digests, part: str) -> None:

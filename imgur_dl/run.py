@@ -77,8 +77,7 @@ class Run:
                  signals: Deferred | None = None, debug: bool = False) -> None:
         self.parts = parts
         self.workers = workers
-        journals = parts.books.journals
-        self.pending = _Pending(debug=debug, saved=journals.saved if journals is not None else None)
+        self.pending = _Pending(debug=debug)
         self.tally = Tally()
         self.handout = Handout(parts.namer, parts.books, parts.progress, self.tally, parts.archive, get_urls=get_urls,
                                rows=rows, renamed=parts.renamed)
@@ -229,15 +228,14 @@ class _Pending:
     queued at once, so memory does not grow with the album.
     """
 
-    def __init__(self, *, debug: bool = False, saved: Callable[[Result], None] | None = None) -> None:
+    def __init__(self, *, debug: bool = False) -> None:
         self._finished: queue.SimpleQueue[Future[Result]] = queue.SimpleQueue()
         self.count = 0  # handed out, not taken back
         self.debug = debug  # a bug in a worker ends the run, its traceback shown, instead of failing one file
-        self.saved = saved  # told of each result by the worker, as it comes (an album's journal: a file saved)
 
     def submit(self, pool: Workers, work: Callable[[T], Result], item: T, job: Job) -> None:
         """Run ``work(item)`` in ``pool``; it comes back through :meth:`done` or :meth:`next`."""
-        future = pool.submit(_guarded, work, item, job, debug=self.debug, saved=self.saved)
+        future = pool.submit(_guarded, work, item, job, debug=self.debug)
         future.add_done_callback(self._finished.put)
         self.count += 1
 
@@ -271,17 +269,12 @@ class _Pending:
             yield finished
 
 
-def _guarded(work: Callable[[T], Result], item: T, job: Job, *, debug: bool,
-             saved: Callable[[Result], None] | None = None) -> Result:
-    """``work(item)`` (its result told to ``saved`` at once); a bug in it fails this one file, not the run (an
-    interruption still ends the run); with ``debug``, it is raised where the result is taken, and ends the run as a
-    bug anywhere else does."""
+def _guarded(work: Callable[[T], Result], item: T, job: Job, *, debug: bool) -> Result:
+    """``work(item)``; a bug in it fails this one file, not the run (an interruption still ends the run); with
+    ``debug``, it is raised where the result is taken, and ends the run as a bug anywhere else does."""
     try:
-        result = work(item)
+        return work(item)
     except Exception as exc:
         if debug:
             raise
         return Result(job, Status.FAILED, job.path, error=bug(exc))
-    if saved is not None:
-        saved(result)
-    return result

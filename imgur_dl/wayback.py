@@ -209,7 +209,7 @@ class Wayback:
         url = REPLAY.format(timestamp=capture.timestamp, original=capture.original)
         # Dated by its upload time (``when``) when the API still knows it, else by the capture's.
         mtime = when or capture_time(capture.timestamp)
-        outcome = self.downloader.fetch_into(job, replace(source, url=url), path, mtime)
+        outcome = self.downloader.fetch_into(job, replace(source, url=url), path, mtime, capture=capture.timestamp)
         if isinstance(outcome, Saved):
             return Result(job, Status.SAVED, saved_at(path, outcome), bytes=outcome.size, url=outcome.url,
                           source=Origin.WAYBACK, capture=capture.timestamp, sha256=outcome.sha256)
