@@ -8,9 +8,9 @@ finds them saved with nothing recorded, and vouches for none of them
 (``"sha256": null``, for good). So each file saved while its album is under
 way is also noted, one line of JSON, in a hidden file in the album's folder
 (``.imgur-dl-journal-<album id>.jsonl``: no file a download is given has a
-name that starts with a dot), as it is saved, by the thread that saved it:
-not a second later, when a run saving dozens of files a second may be
-killed. A lone image's ``<id>.json`` likewise: written by the run's main
+name that starts with a dot), by the thread that saves it, just before it
+takes its name (:data:`imgur_dl.partfile.Noted`): not a moment later, when a
+run saving dozens of files a second may be killed. A lone image's ``<id>.json`` likewise: written by the run's main
 thread once it takes the file back, it has a journal of its own beside it
 (``.imgur-dl-journal-<image id>.jsonl``). The run that finds such a file saved reads it
 with the earlier album.json (and takes it over that, being newer), and
