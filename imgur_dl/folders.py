@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import fcntl
 import hashlib
 import os
 import re
@@ -526,6 +527,9 @@ def open_existing(dir_fd: int, name: str) -> int | None:
 # (``.imgur-dl-<12 hex digits>.probe``). None is kept longer than a rename takes by a process alive.
 _LEFT = re.compile(r"\.imgur-dl-(?:[a-z]+-[0-9a-f]{16}\.part|[0-9a-f]{12}\.probe)")
 LEFT_FOR = 86_400.0  # seconds since its last change (its ctime, which no program can set back) before it is removed
+# ... or, where no process holds its lock (the process that writes one holds it from a moment after it is made until
+# it is gone), this many: one a process writes, unchanged for minutes, on a disk that hangs, is held.
+UNHELD_FOR = 60.0
 
 
 @contextlib.contextmanager
@@ -543,8 +547,9 @@ def listed(dir_fd: int) -> Iterator[Iterator[os.DirEntry[str]]]:
 
 def sweep(dir_fd: int, now: float) -> list[str]:
     """Remove what killed processes left hidden in the folder (:data:`_LEFT`), once it has not changed for
-    :data:`LEFT_FOR` seconds by ``now``: another process's, under way, changed seconds ago. Nothing is said of it,
-    and nothing that fails here stops anything. The names of the part files there (``<name>.part``) are given."""
+    :data:`LEFT_FOR` seconds by ``now``, or :data:`UNHELD_FOR` where no process holds it: another process's, under
+    way, changed seconds ago, and is held. Nothing is said of it, and nothing that fails here stops anything. The
+    names of the part files there (``<name>.part``) are given."""
     parts: list[str] = []
     with contextlib.suppress(OSError), listed(dir_fd) as entries:
         for found in entries:
@@ -553,9 +558,34 @@ def sweep(dir_fd: int, now: float) -> list[str]:
                     st = found.stat(follow_symlinks=False)
                     if stat.S_ISREG(st.st_mode) and now - st.st_ctime >= LEFT_FOR:
                         os.unlink(found.name, dir_fd=dir_fd)
+                    elif stat.S_ISREG(st.st_mode) and now - st.st_ctime >= UNHELD_FOR:
+                        _remove_unheld(dir_fd, found.name, st)
             elif found.name.endswith(PART_SUFFIX):
                 parts.append(found.name)
     return parts
+
+
+def _remove_unheld(dir_fd: int, name: str, seen: os.stat_result) -> None:
+    """Remove ``name``, the file ``seen``, where no process holds its lock (on a file system that takes none,
+    whether one does cannot be told: it is left)."""
+    fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0), dir_fd=dir_fd)
+    try:
+        st = os.fstat(fd)
+        if (st.st_dev, st.st_ino) != (seen.st_dev, seen.st_ino) or not hold(fd):
+            return
+        os.unlink(name, dir_fd=dir_fd)  # (held meanwhile: no process can be writing it)
+    finally:
+        let_go(fd)
+
+
+def hold(fd: int) -> bool:
+    """Take ``fd``'s file's lock, which no other process holds, until it is closed: whether it was taken (not where
+    another holds it, or the file system takes no locks)."""
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return False
+    return True
 
 
 def let_go(fd: int) -> None:
@@ -614,6 +644,7 @@ def write_whole(dir_fd: int, name: str, part: str, data: bytes | Iterable[bytes]
     not left behind either way), flushed to its disk before it takes the name (a power cut leaves it whole, or as it
     was)."""
     fd = open_fresh(dir_fd, part)
+    hold(fd)  # (while it is written: what a killed run left, no process holds, is removed by the next: see sweep)
     try:
         try:
             gathered = bytearray()  # (small pieces gathered into writes of a MiB)

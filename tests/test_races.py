@@ -18,6 +18,7 @@ import pytest
 from imgur_dl import folders
 from imgur_dl.downloader import Downloader
 from imgur_dl.models import Job, Result
+from imgur_dl.naming import private_part
 from imgur_dl.partfile import ETAG_XATTR, PartFile
 from tests.clock import FastClock
 from tests.conftest import files_under, run_main
@@ -555,27 +556,50 @@ class _DaysOn(FastClock):
         return super().time() + self.days * 86_400
 
 
-@pytest.mark.parametrize("days", [0, 1.01])
-def test_what_a_killed_run_left_hidden_is_removed_a_day_on(imgur: Imgur, tmp_path: Path, days: float) -> None:
-    # A run killed as it renamed a file (SIGKILL, a power cut) leaves it under a hidden name of its own: the next run
-    # that writes into that folder removes it once a day old, and leaves alone another process's under way (seconds
-    # old) and anything else, hidden or not.
+@pytest.mark.parametrize("days", [0, 2 / 1440, 1.01])
+def test_what_a_killed_run_left_hidden_is_removed_a_minute_on(imgur: Imgur, tmp_path: Path, days: float) -> None:
+    # A run killed as it renamed a file or wrote an album.json (SIGKILL, a power cut) leaves it under a hidden name of
+    # its own: the next run that writes into that folder removes it once a minute old where no process holds it
+    # (else a day old), and leaves alone another process's under way (seconds old, or held) and anything else,
+    # hidden or not. (Removed only a day on, they stayed in the folders of a nightly job killed now and then.)
     album = imgur.add_album("AbC1234", count=1)
     folder = tmp_path / "AbC1234"
     folder.mkdir()
     left = {".imgur-dl-commit-0123456789abcdef.part": b"\xff\xd8\xff a whole file", ".imgur-dl-0123456789ab.probe": b"",
             ".imgur-dl-json-fedcba9876543210.part": b"{"}
+    held = {".imgur-dl-json-0011223344556677.part": b"{ another process's, under way"}
     others = {".imgur-dl-notes.txt": b"mine", "001-keep.jpg.part": b"\xff\xd8", ".imgur-dl-json-F0.part": b"x"}
-    for name, data in {**left, **others}.items():
+    for name, data in {**left, **held, **others}.items():
         (folder / name).write_bytes(data)
     # (a file on its way onto its name is dated already, by its upload: its age is told by its last change)
     os.utime(folder / ".imgur-dl-commit-0123456789abcdef.part", (1_400_000_000, 1_400_000_000))
     (folder / ".imgur-dl-link-0123456789abcdef.part").mkdir()  # (no file: not one of its own)
-    result = run_main("--dir", "{album_id}", "-o", str(tmp_path), "imgur.com/a/AbC1234", clock=_DaysOn(days))
+    with open(folder / next(iter(held)), "rb") as holder:
+        fcntl.flock(holder, fcntl.LOCK_EX)
+        result = run_main("--dir", "{album_id}", "-o", str(tmp_path), "imgur.com/a/AbC1234", clock=_DaysOn(days))
     assert result.code == 0, result
-    kept = others if days else {**left, **others}
-    assert files_under(folder) == {**kept, f"001-{album.images[0].id}.jpg": album.images[0].data}
+    kept = {**held, **others} if days < 1 else others
+    assert files_under(folder) == {**(kept if days else {**left, **kept}),
+                                   f"001-{album.images[0].id}.jpg": album.images[0].data}
     assert (folder / ".imgur-dl-link-0123456789abcdef.part").is_dir()
+
+
+def test_an_album_json_is_held_while_it_is_written(tmp_path: Path) -> None:
+    # What the run that finds it tells a killed run's part file by from another process's under way.
+    fd = os.open(tmp_path, os.O_RDONLY | os.O_DIRECTORY)
+    seen: list[bool] = []
+
+    def pieces() -> Iterator[bytes]:
+        (part,) = (p for p in tmp_path.iterdir() if p.name.startswith(".imgur-dl-json-"))
+        with open(part, "rb") as other:
+            seen.append(folders.hold(other.fileno()))
+        yield b"{}"
+
+    try:
+        folders.write_whole(fd, "album.json", private_part("json"), pieces())
+    finally:
+        os.close(fd)
+    assert seen == [False] and (tmp_path / "album.json").read_bytes() == b"{}"
 
 
 def test_a_folder_is_listed_whole_while_another_listing_of_it_is_under_way(tmp_path: Path) -> None:
