@@ -110,7 +110,17 @@ class Release:
     reason: str
 
 
+@dataclass(frozen=True, slots=True)
+class After:
+    """What to do once every record added before it is written (for ``key``, an album or lone image: not where one
+    of its records was left unrecorded)."""
+
+    key: str
+    then: Callable[[], None]
+
+
 Item = Record | Settle | Release  # what the writer writes, in the order it was added
+_Queued = Item | After  # ... or does
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,6 +249,11 @@ class Archive:
         """Wait until every record so far is written (or the backend is found away); Cancelled as the run ends."""
         self._writes.flush()
 
+    def then(self, key: str, action: Callable[[], None]) -> None:
+        """``action()``, from the writer's thread, once every record added so far is written: never where they are
+        not, or where one of ``key``'s was left unrecorded (nothing that fails in it stops anything)."""
+        self._writes.add(After(key, action))
+
     def close(self, *, interrupted: bool = False, hurry: Callable[[], bool] = lambda: False) -> None:
         """Write what is left (waiting a while for an absent backend: less after an interruption, or once
         ``hurry()`` says one came meanwhile), say what could not be, and close."""
@@ -265,10 +280,11 @@ class _Writer:
         self.error = error
         self.clock = clock
         self.give_up = give_up  # the run is ending (a signal came): a wait for the writer ends
-        self._pending: deque[Item] = deque()
+        self._pending: deque[_Queued] = deque()
         self._cond = threading.Condition()
         self._closing = False
         self._stop = threading.Event()  # the writer gives up (closing took too long)
+        self._acting = threading.Lock()  # held while what is to be done after records are written is done
         self._down = False  # the last write failed: the backend is away
         self.lasting = False  # ... and will say the same asked again (its user refused; its file damaged)
         self._dropped: Counter[Entry] = Counter()  # records past MOST_PENDING, of each kind
@@ -279,14 +295,14 @@ class _Writer:
         self.thread = threading.Thread(target=self._write_all, name="imgur-dl-archive", daemon=True)
         self.thread.start()
 
-    def add(self, item: Item) -> None:
+    def add(self, item: _Queued) -> None:
         with self._cond:
             if len(self._pending) >= MOST_PENDING:
                 if isinstance(item, Record):  # (a claim not settled runs out: another takes it)
                     self._dropped[item.kind] += 1
                 return
             self._pending.append(item)
-            if not isinstance(item, Record):  # (other processes may be waiting to hear of it: no gathering)
+            if isinstance(item, (Settle, Release)):  # (other processes may be waiting to hear of it: no gathering)
                 self._settles += 1
                 self._cond.notify_all()
             elif len(self._pending) in (1, BATCH):  # (the writer waits for the first; it gathers up to a batch)
@@ -313,6 +329,8 @@ class _Writer:
             _wait_for(self.thread, lambda: interrupted or hurry(), lambda: self._down,
                       lambda most: self._once.first("waiting") and self.say(_waiting(most, self.store.location)))
         self._stop.set()
+        if self._acting.acquire(timeout=CLOSE_SLICE):  # (what it was doing done: nothing is done after the run)
+            self._acting.release()
         self.thread.join(CLOSE_SLICE)  # (one in a call to a backend that never answers is left to it: a daemon)
         with self._cond:
             return self._dropped + Counter(item.kind for item in self._pending if isinstance(item, Record))
@@ -341,15 +359,17 @@ class _Writer:
                     return
                 batch = [self._pending[n] for n in range(min(BATCH, len(self._pending)))]
             batch = self._lasting(batch)
-            written = self._write(batch) if batch else True
+            written = self._write(stored) if (stored := [item for item in batch if not isinstance(item, After)]) \
+                else True
             with self._cond:
                 self._written = self.clock.now()
                 if written:
                     for _ in batch:
                         self._pending.popleft()
-                    self._settles -= sum(not isinstance(item, Record) for item in batch)
+                    self._settles -= sum(isinstance(item, (Settle, Release)) for item in batch)
                 self._cond.notify_all()
             if written:
+                self._act([item for item in batch if isinstance(item, After)])
                 wait = 0.5
                 continue
             # (No more tries once the run is ending and the backend would say the same again, or closing gave up.)
@@ -357,13 +377,22 @@ class _Writer:
                 return
             wait = min(wait * 2, 5.0)
 
+    def _act(self, after: list[After]) -> None:
+        """What is to be done now that the records before it are written: not once closing gave up on the writer (the
+        run is over), nor where one of its records was left unrecorded, nor once one was dropped for want of room
+        (whose it was, is not kept)."""
+        for item in after:
+            with self._acting:
+                if not self._stop.is_set() and item.key not in self.durable.unsure and not self._dropped:
+                    item.then()
+
     def _gathering(self) -> float:
         """How much longer records may gather before the next write (0: write now). Under the condition."""
         if len(self._pending) >= BATCH or self._closing or self._flushing or self._settles:
             return 0.0
         return max(self._written + GATHER - self.clock.now(), 0.0)
 
-    def _lasting(self, batch: list[Item]) -> list[Item]:
+    def _lasting(self, batch: list[_Queued]) -> list[_Queued]:
         """``batch``, but for the records whose names could not be made to last (:class:`_Durable`), taken out of
         what is pending (counted unrecorded)."""
         kept, dropped = self.durable.lasting(batch)
@@ -407,7 +436,7 @@ class _Durable:
         self.unsure: set[str] = set()  # ids of images and albums left unrecorded for want of a flush
         self._once = Once()
 
-    def lasting(self, batch: list[Item]) -> tuple[list[Item], list[Record]]:
+    def lasting(self, batch: list[_Queued]) -> tuple[list[_Queued], list[Record]]:
         """What of ``batch`` is to be written (its settles of what was left unrecorded given back, not done), and
         the records dropped from it."""
         unsure, why = self.durable([item.path for item in batch if isinstance(item, Record) and item.path is not None])
@@ -419,11 +448,11 @@ class _Durable:
         if not self.unsure:
             return batch, []
 
-        def gone(item: Item) -> TypeGuard[Record]:
+        def gone(item: _Queued) -> TypeGuard[Record]:
             return isinstance(item, Record) and (item.path in unsure or (item.kind is Entry.ALBUM and
                                                                           item.id in self.unsure))
 
-        kept: list[Item] = []
+        kept: list[_Queued] = []
         dropped: list[Record] = []
         for item in batch:
             if gone(item):

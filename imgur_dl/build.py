@@ -78,7 +78,8 @@ def build_run(options: Options, stderr: TextIO, environ: Mapping[str, str] | Non
     namer = Namer(options.output, options.dir_template, options.name_template, folders.name_max)
     renamed = Renamed(folders, namer)
     standing = Standing(folders, skip_present=not options.no_skip, renamed=renamed)
-    journals = Journals(folders) if options.write_metadata else None
+    # (each file saved noted as it takes its name, until album.json, or the archive's records, say it)
+    journals = Journals(folders) if options.write_metadata or (options.archive and not options.get_urls) else None
 
     def downloader(workers: int, label: str = "Imgur", place: str = "on Imgur", hosts: frozenset[str] = MEDIA_HOSTS,
                    hop: Callable[[str, str], str] = redirect_target) -> Downloader:
@@ -124,6 +125,7 @@ def build_run(options: Options, stderr: TextIO, environ: Mapping[str, str] | Non
             sharing.close(interrupted=interrupted)
         if archive is not None:
             archive.close(interrupted=interrupted, hurry=hurry)
+            folders.close()  # (the folders its last records' journals were removed from)
 
     parts = Parts(planner=planner, downloader=downloader(at_once), namer=namer,
                   books=Books(folders, archive, write_metadata=options.write_metadata, error=progress.error,

@@ -1,4 +1,5 @@
-"""What a run saved of an album it has not finished: kept beside the files until the album's album.json says it.
+"""What a run saved of an album it has not finished: kept beside the files until the album's album.json (or the
+archive's records) say it.
 
 ``album.json`` (``--write-metadata``) is written once an album's last file
 is in. A run that ends before (Ctrl-C, SIGTERM, ``kill -9``, the OOM killer,
@@ -16,7 +17,9 @@ thread once it takes the file back, it has a journal of its own beside it
 with the earlier album.json (and takes it over that, being newer), and
 :mod:`imgur_dl.earlier` keeps it only where it is said of that very file:
 same name and size. It is removed once the album.json that says it all is
-written. A line cut short by a crash is not read; a line that never reached
+written; without ``--write-metadata``, with a download archive, once the
+archive has written the album's records (gathered for a second before each
+write: a run killed meanwhile lost them). A line cut short by a crash is not read; a line that never reached
 the disk leaves that file's record null, as before: never a wrong one.
 """
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import gzip
+import hashlib
 import json
 import os
 import signal
@@ -326,7 +327,14 @@ def test_files_the_archive_could_not_record_make_the_run_fail(imgur: Imgur, tmp_
     assert "waiting up to 0.3s for the download archive" in result.err  # (not a silent wait at the end)
     assert "3 finished files and 1 finished album could not be recorded in the download archive" in result.err
     assert "files: 3 saved, 0 skipped, 0 failed" in result.err
-    assert len(files_under(tmp_path / "AbC1234")) == len(album.images)  # the files are in place
+    files = files_under(tmp_path / "AbC1234")
+    assert [files[f"00{n}-{i.id}.jpg"] for n, i in enumerate(album.images, 1)] == [i.data for i in album.images]
+    # ... and what their records would have said of them as they arrived, noted beside them for the run that
+    # records them
+    noted = [json.loads(line) for line in files.pop(".imgur-dl-journal-AbC1234.jsonl").split()]
+    assert sorted((item["file"], item["sha256"]) for item in noted) == [
+        (f"00{n}-{i.id}.jpg", hashlib.sha256(i.data).hexdigest()) for n, i in enumerate(album.images, 1)]
+    assert len(files) == len(album.images)
 
 
 def test_ctrl_c_ends_the_wait_for_an_archive_that_cannot_take_the_last_records(

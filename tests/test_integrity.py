@@ -313,6 +313,38 @@ def test_files_saved_by_a_run_killed_before_its_album_was_are_vouched_for_by_the
     _finished_with_proof(imgur, album, tmp_path, folder)
 
 
+def test_files_saved_by_a_run_killed_before_the_archive_took_them_are_vouched_for_by_the_rerun(
+        imgur: Imgur, tmp_path: Path, launcher: Launcher) -> None:
+    # The archive's records are gathered for a second before each write: a kill -9 lost a second's worth of them (in
+    # runs of a 300-file album killed within 1.5 s, 598 of the 613 files saved), and the rerun, finding the files
+    # saved, recorded each of them with "sha256": null, for good. Without --write-metadata too, each file is noted
+    # in its album's journal as it takes its name, until the archive has its record.
+    album, folder, two_saved = _saved_then_stalled(imgur, tmp_path)
+    imgur.add_album("XyZ9876", count=1)
+    noted = folder / ".imgur-dl-journal-AbC1234.jsonl"
+    seen = tmp_path / "seen.sqlite"
+    assert run_main("--download-archive", str(seen), "-o", str(tmp_path), "imgur.com/a/XyZ9876").code == 0
+    assert not list((tmp_path / "XyZ9876").glob(".imgur-dl-journal-*"))  # (its records written: gone)
+    args = ["--download-archive", str(seen), "-o", str(tmp_path), "imgur.com/a/AbC1234"]
+    with contextlib.closing(sqlite3.connect(seen, isolation_level=None)) as other:
+        other.execute("BEGIN IMMEDIATE")  # (another process writing: no record of this run's is written meanwhile)
+        proc = launcher.spawn(["--timeout", "30", *args])
+        try:
+            assert until(lambda: two_saved() and noted.exists() and noted.read_bytes().count(b"}\n") == 2)
+        finally:
+            proc.kill()
+            proc.communicate()
+        other.execute("ROLLBACK")
+    imgur.faults.clear()
+    result = run_main("--json", *args)
+    assert result.code == 0 and "1 saved, 2 skipped" in result.err, result
+    proof = {i.id: _sha(i.data) for i in album.images}
+    assert {r["id"]: r["sha256"] for r in map(json.loads, result.out.splitlines())} == proof
+    with contextlib.closing(sqlite3.connect(seen)) as db:
+        assert dict(db.execute("SELECT id, sha256 FROM archive WHERE kind = 'image' AND album = 'AbC1234'")) == proof
+    assert not noted.exists()  # (the archive says it now)
+
+
 def test_a_lone_image_saved_by_a_run_killed_before_its_json_was_written_is_vouched_for_by_the_rerun(
         imgur: Imgur, tmp_path: Path, launcher: Launcher) -> None:
     # A lone image's <id>.json is written by the run's main thread once it takes the file back from the worker that
