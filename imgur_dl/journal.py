@@ -161,9 +161,12 @@ class Journals:
             return None
         source = Origin.IMGUR if capture is None else Origin.WAYBACK
 
-        def noted(path: Path, origin: str, size: int, sha256: str) -> None:
-            self._append(job, folder, Filed(Status.SAVED, False, origin, in_folder(path, folder), size, source,
-                                            capture, sha256, None))
+        def noted(dir_fd: int, path: Path, origin: str, size: int, sha256: str) -> None:
+            filed = Filed(Status.SAVED, False, origin, in_folder(path, folder), size, source, capture, sha256, None)
+            if path.parent == folder:  # (the file's folder is the album's, as it mostly is: open already)
+                append(dir_fd, job.album.id, line(job.album.id, job.media.id, filed.fields()))
+            else:
+                self._append(job, folder, filed)
 
         return noted
 

@@ -30,12 +30,12 @@ ETAG_XATTR = "user.imgur-dl.etag"
 # What labels a whole file before it takes its final name (its descriptor, the link its bytes came from, their
 # SHA-256): :mod:`imgur_dl.labels`.
 Label = Callable[[int, str, str], None]
-# What notes a whole file as it takes its final name (the path it takes, the link its bytes came from, its size and
-# their SHA-256): the album's journal (:mod:`imgur_dl.journal`). Just before, where the name is its own (not kept
-# apart), not a moment after: the thread that renames it may wait milliseconds for the interpreter's lock before it
-# can write anything more, and a ``kill -9`` then left a file saved that nothing said. A note of a file whose rename
-# failed names a file the rerun does not find there (see :mod:`imgur_dl.earlier`).
-Noted = Callable[[Path, str, int, str], None]
+# What notes a whole file as it takes its final name (its folder's descriptor, the path it takes, the link its bytes
+# came from, its size and their SHA-256): the album's journal (:mod:`imgur_dl.journal`). Just before, where the name
+# is its own (not kept apart), not a moment after: the thread that renames it may wait milliseconds for the
+# interpreter's lock before it can write anything more, and a ``kill -9`` then left a file saved that nothing said. A
+# note of a file whose rename failed names a file the rerun does not find there (see :mod:`imgur_dl.earlier`).
+Noted = Callable[[int, Path, str, int, str], None]
 
 
 class Digests:
@@ -275,13 +275,13 @@ def _into_place(fd: int, file: PartFile, origin: str) -> str:
     size, sha256 = there.st_size, file.digests.sha256
     if file.apart is None:  # (a name only this post's file can have: taken in one rename, whatever is there)
         if file.noted is not None:
-            file.noted(file.path, origin, size, sha256)
+            file.noted(file.dir_fd, file.path, origin, size, sha256)
         folders.publish(file.dir_fd, file.part, file.name)
         return file.name
     name = _publish_shared(file.dir_fd, file.part, file.name, file.apart, size=size, sha256=sha256, path=file.path,
                            aside=file.close)
     if file.noted is not None:  # (the name it took is known once it has it)
-        file.noted(file.path.with_name(name), origin, size, sha256)
+        file.noted(file.dir_fd, file.path.with_name(name), origin, size, sha256)
     return name
 
 
