@@ -251,7 +251,7 @@ class Archive:
 
     def then(self, key: str, action: Callable[[], None]) -> None:
         """``action()``, from the writer's thread, once every record added so far is written: never where they are
-        not, or where one of ``key``'s was left unrecorded (nothing that fails in it stops anything)."""
+        not, nor where one of ``key``'s, or any for want of room, was left unrecorded, nor once the run is over."""
         self._writes.add(After(key, action))
 
     def close(self, *, interrupted: bool = False, hurry: Callable[[], bool] = lambda: False) -> None:
@@ -379,8 +379,8 @@ class _Writer:
 
     def _act(self, after: list[After]) -> None:
         """What is to be done now that the records before it are written: not once closing gave up on the writer (the
-        run is over), nor where one of its records was left unrecorded, nor once one was dropped for want of room
-        (whose it was, is not kept)."""
+        run is over), nor where one of its records was left unrecorded, nor once any was dropped (whose, is not
+        kept)."""
         for item in after:
             with self._acting:
                 if not self._stop.is_set() and item.key not in self.durable.unsure and not self._dropped:

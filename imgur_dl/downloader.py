@@ -43,7 +43,7 @@ class Downloader:
     label: str = "Imgur"  # who refuses, in messages
     dates: bool = True  # a saved file carries its upload time (--no-mtime: False)
     labeller: Labeller | None = None  # ... and where it came from and what it is (--xattrs)
-    journals: Journals | None = None  # where each file saved is noted as it takes its name (--write-metadata)
+    journals: Journals | None = None  # where each file saved is noted as it takes its name (or None)
     region_blocked: threading.Event = field(default_factory=threading.Event)
     disk_full: threading.Event = field(default_factory=threading.Event)  # said once; nothing more is fetched
     _resting: int = field(default=0, init=False)  # files between two attempts, waiting
@@ -137,7 +137,7 @@ class Downloader:
         """Where ``job``'s file at ``path`` is written until it is whole: kept apart by its id, should another
         process save a file of its own at the name meanwhile, where another post's file can have it (a name not
         made from its id, or where case does not count); labelled once whole (--xattrs); noted as it takes its name
-        (--write-metadata)."""
+        (--write-metadata, --download-archive)."""
         return PartFile(dir_fd, path.name, path, mtime, served=served,
                         apart=kept_apart(path, job.media.id, self.folders.name_max).name if job.shared else None,
                         label=None if self.labeller is None else self.labeller.of_job(job),

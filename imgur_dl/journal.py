@@ -11,16 +11,18 @@ way is also noted, one line of JSON, in a hidden file in the album's folder
 (``.imgur-dl-journal-<album id>.jsonl``: no file a download is given has a
 name that starts with a dot), by the thread that saves it, just before it
 takes its name (:data:`imgur_dl.partfile.Noted`): not a moment later, when a
-run saving dozens of files a second may be killed. A lone image's ``<id>.json`` likewise: written by the run's main
-thread once it takes the file back, it has a journal of its own beside it
-(``.imgur-dl-journal-<image id>.jsonl``). The run that finds such a file saved reads it
-with the earlier album.json (and takes it over that, being newer), and
-:mod:`imgur_dl.earlier` keeps it only where it is said of that very file:
-same name and size. It is removed once the album.json that says it all is
-written; without ``--write-metadata``, with a download archive, once the
-archive has written the album's records (gathered for a second before each
-write: a run killed meanwhile lost them). A line cut short by a crash is not read; a line that never reached
-the disk leaves that file's record null, as before: never a wrong one.
+run saving dozens of files a second may be killed. A lone image's
+``<id>.json`` likewise: written by the run's main thread once it takes the
+file back, it has a journal of its own beside it
+(``.imgur-dl-journal-<image id>.jsonl``). The run that finds such a file
+saved reads it with the earlier album.json (and takes it over that, being
+newer), and :mod:`imgur_dl.earlier` keeps it only where it is said of that
+very file: same name and size. It is removed once the album.json that says
+it all is written; without ``--write-metadata``, with a download archive,
+once the archive has written the album's records (gathered for a second
+before each write: a run killed meanwhile lost them). A line cut short by a
+crash is not read; a line that never reached the disk leaves that file's
+record null, as before: never a wrong one.
 """
 
 from __future__ import annotations
@@ -147,7 +149,7 @@ class Journals:
 
     def open(self, album: Album, folder: Path) -> None:
         """``album``'s files, saved into ``folder`` from now on, are noted in its journal there."""
-        if name(album.id) is not None:  # (a lone image's too: its <id>.json is written once the run takes it back)
+        if name(album.id) is not None:  # (a lone image's too)
             self._at[id(album)] = folder
 
     def close(self, album: Album) -> None:

@@ -73,7 +73,7 @@ class PartFile:
         self.mtime = mtime  # the time the final file carries (None: the time it was written)
         self.served = served  # with no mtime, the time the server says it last changed the file is carried
         self.label = label  # what else it carries (--xattrs), told where its bytes came from and their hash
-        self.noted = noted  # where it is noted as it takes its name (--write-metadata)
+        self.noted = noted  # where it is noted as it takes its name (its album's journal)
         self._fd: int | None = None
         self._wrote = False  # bytes were written through the open descriptor (its close may fail to flush them)
         self._fresh = False  # the open file was made empty a moment ago: nothing to truncate
