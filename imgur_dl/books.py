@@ -283,8 +283,9 @@ class Books:
         return written
 
     def _forget(self, folder: Path, album_id: str) -> None:
-        """The album's journal in ``folder`` gone (from the archive's writer: a thread of its own)."""
-        with contextlib.suppress(DownloadError), self.folders.using(folder, create=False) as dir_fd:
+        """The album's journal in ``folder`` gone (from the archive's writer: a thread of its own, at work as the run
+        lets go of its folders)."""
+        with contextlib.suppress(DownloadError), folders.visiting(self.folders.root, folder) as dir_fd:
             journal.remove(dir_fd, album_id)
 
     def give_back(self, album: Album, reason: str | None) -> None:

@@ -125,7 +125,6 @@ def build_run(options: Options, stderr: TextIO, environ: Mapping[str, str] | Non
             sharing.close(interrupted=interrupted)
         if archive is not None:
             archive.close(interrupted=interrupted, hurry=hurry)
-            folders.close()  # (the folders its last records' journals were removed from)
 
     parts = Parts(planner=planner, downloader=downloader(at_once), namer=namer,
                   books=Books(folders, archive, write_metadata=options.write_metadata, error=progress.error,

@@ -214,6 +214,18 @@ class Folders:
             let_go(fd)
 
 
+@contextlib.contextmanager
+def visiting(root: Path, folder: Path) -> Iterator[int]:
+    """A descriptor of ``folder`` below ``root`` (never made, opened as :class:`Folders` opens it), of its own and
+    closed when the block ends: for a thread that may be at work as the run lets go of its folders (the archive's
+    writer); :class:`FolderError` where there is none."""
+    fd = _Tree(root).opened(folder, create=False)
+    try:
+        yield fd
+    finally:
+        let_go(fd)
+
+
 class _Tree:
     """Folders below the root, opened from the root down, a component at a time, following no symlink; and which
     of them this run made. (Used under :class:`Folders`'s lock.)"""

@@ -345,6 +345,35 @@ def test_files_saved_by_a_run_killed_before_the_archive_took_them_are_vouched_fo
     assert not noted.exists()  # (the archive says it now)
 
 
+def test_a_journal_the_archive_s_writer_removes_as_the_run_lets_go_of_its_folders_is_gone_and_nothing_kept_open(
+        imgur: Imgur, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The archive's writer removes an album's journal once its records are written: at any moment, as the run's
+    # main thread lets go of its folders too. Through the folders the run holds, it took one back into them (kept
+    # open past the run), or found it let go of under it: "unexpected KeyError writing to the download archive
+    # (a bug); nothing more is recorded in this run".
+    imgur.add_album("AbC1234", count=2)
+    let_go, forget = threading.Event(), books.Books._forget
+    close = folders.Folders.close
+
+    def closed(self: folders.Folders) -> None:
+        close(self)
+        let_go.set()
+
+    def late(self: books.Books, folder: Path, album_id: str) -> None:
+        assert let_go.wait(30)
+        forget(self, folder, album_id)
+
+    monkeypatch.setattr(folders.Folders, "close", closed)
+    monkeypatch.setattr(books.Books, "_forget", late)
+    result = run_main("--download-archive", str(tmp_path / "seen.sqlite"), "-o", str(tmp_path / "out"),
+                      "imgur.com/a/AbC1234")
+    assert result.code == 0 and "unexpected" not in result.err, result
+    assert let_go.is_set() and not list((tmp_path / "out" / "AbC1234").glob(".imgur-dl-journal-*"))
+    held = [fd for fd in os.listdir("/proc/self/fd")
+            if os.path.realpath(f"/proc/self/fd/{fd}").startswith(str(tmp_path))]
+    assert held == []  # (nothing of the output folder left open)
+
+
 def test_a_lone_image_saved_by_a_run_killed_before_its_json_was_written_is_vouched_for_by_the_rerun(
         imgur: Imgur, tmp_path: Path, launcher: Launcher) -> None:
     # A lone image's <id>.json is written by the run's main thread once it takes the file back from the worker that
