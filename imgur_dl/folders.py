@@ -219,7 +219,7 @@ def visiting(root: Path, folder: Path) -> Iterator[int]:
     """A descriptor of ``folder`` below ``root`` (never made, opened as :class:`Folders` opens it), of its own and
     closed when the block ends: for a thread that may be at work as the run lets go of its folders (the archive's
     writer); :class:`FolderError` where there is none."""
-    fd = _Tree(root).opened(folder, create=False)
+    fd = _opened_below(root, folder, made=None)
     try:
         yield fd
     finally:
@@ -252,33 +252,40 @@ class _Tree:
     def opened(self, folder: Path, *, create: bool) -> int:
         """``folder`` opened (made as needed, with ``create``); :class:`FolderError`, saying why, where it cannot
         be."""
+        return _opened_below(self.root, folder, made=self.made if create else None,
+                             rooted=self._make_root if create else None)
+
+
+def _opened_below(root: Path, folder: Path, *, made: HashSet | None, rooted: Callable[[], None] | None = None) -> int:
+    """``folder`` below ``root`` opened a component at a time, following no symlink (the root first ``rooted()``,
+    and each folder made as needed and noted in ``made``, where they are given); :class:`FolderError`, saying why,
+    where it cannot be."""
+    try:
+        relative = folder.relative_to(root)
+    except ValueError:
+        raise FolderError(f"refusing to write outside the output folder: {folder}") from None
+    try:
+        if rooted is not None:
+            rooted()
+        current = os.open(root, _FOLLOWED)
+    except OSError as exc:
+        raise _unusable(exc, root) from None
+    for n, part in enumerate(relative.parts):
         try:
-            relative = folder.relative_to(self.root)
-        except ValueError:
-            raise FolderError(f"refusing to write outside the output folder: {folder}") from None
-        try:
-            if create:
-                self._make_root()
-            current = os.open(self.root, _FOLLOWED)
+            if made is not None:
+                with contextlib.suppress(FileExistsError):
+                    os.mkdir(part, 0o777, dir_fd=current)
+                    made.add(hash(root.joinpath(*relative.parts[: n + 1])))
+            child = os.open(part, _DIR_FLAGS, dir_fd=current)
         except OSError as exc:
-            raise _unusable(exc, self.root) from None
-        for n, part in enumerate(relative.parts):
-            try:
-                if create:
-                    with contextlib.suppress(FileExistsError):
-                        os.mkdir(part, 0o777, dir_fd=current)
-                        self.made.add(hash(self.root.joinpath(*relative.parts[: n + 1])))
-                child = os.open(part, _DIR_FLAGS, dir_fd=current)
-            except OSError as exc:
-                let_go(current)
-                where = self.root.joinpath(*relative.parts[: n + 1])
-                if exc.errno in (errno.ELOOP, errno.ENOTDIR):
-                    raise FolderError(f"{where} is a symlink or not a folder; refusing to write through it") \
-                        from None
-                raise _unusable(exc, where) from None
             let_go(current)
-            current = child
-        return current
+            where = root.joinpath(*relative.parts[: n + 1])
+            if exc.errno in (errno.ELOOP, errno.ENOTDIR):
+                raise FolderError(f"{where} is a symlink or not a folder; refusing to write through it") from None
+            raise _unusable(exc, where) from None
+        let_go(current)
+        current = child
+    return current
 
 
 class Names:
