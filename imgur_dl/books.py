@@ -110,7 +110,9 @@ class _Earlier:
                 now = (st.st_ino, st.st_size, st.st_ctime_ns) if st is not None else None
                 items = earlier.items(dir_fd, book.metadata, book.album.id) if now not in (None, book.read) else {}
                 book.read = now  # (album.json first: another run writes it, then removes the journal it read)
-                items |= journal.read(dir_fd, book.album.id, book.noted)
+                for media_id, item in journal.read(dir_fd, book.album.id, book.noted).items():
+                    # (a file noted as moved: what was said of it at its earlier name, at its name now)
+                    items[media_id] = journal.moved(items.get(media_id) or before.get(media_id), item) or item
         except (OSError, DownloadError):
             return False
         taken = False

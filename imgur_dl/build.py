@@ -77,9 +77,9 @@ def build_run(options: Options, stderr: TextIO, environ: Mapping[str, str] | Non
     disk_full = threading.Event()  # (one disk, whoever's files fill it: Imgur's or the Wayback Machine's)
     namer = Namer(options.output, options.dir_template, options.name_template, folders.name_max)
     renamed = Renamed(folders, namer)
-    standing = Standing(folders, skip_present=not options.no_skip, renamed=renamed)
     # (each file saved noted as it takes its name, until album.json, or the archive's records, say it)
     journals = Journals(folders) if options.write_metadata or (options.archive and not options.get_urls) else None
+    standing = Standing(folders, skip_present=not options.no_skip, renamed=renamed, journals=journals)
 
     def downloader(workers: int, label: str = "Imgur", place: str = "on Imgur", hosts: frozenset[str] = MEDIA_HOSTS,
                    hop: Callable[[str, str], str] = redirect_target) -> Downloader:

@@ -99,8 +99,18 @@ def read(dir_fd: int, album_id: str, mark: Mark | None = None) -> dict[str, dict
         except (ValueError, RecursionError):  # (cut short by a crash, or not ours)
             continue
         if isinstance(item, dict) and item.get("album") == album_id and isinstance(media_id := item.get("id"), str):
-            found[media_id] = item
+            found[media_id] = moved(found.get(media_id), item) or item
     return found
+
+
+def moved(said: dict[str, Any] | None, item: dict[str, Any]) -> dict[str, Any] | None:
+    """What ``said`` of a file (a journal's line, or album.json's item) says of it once ``item``, a line noting it
+    moved (:meth:`Journals.moving`), has moved it from its name there; None where ``item`` says no such thing of
+    it."""
+    was = item.get("moved_from")
+    if said is None or was is None or said.get("file") != was or not isinstance(item.get("file"), str):
+        return None
+    return {**said, "file": item["file"]}
 
 
 def _added(dir_fd: int, album_id: str, mark: Mark) -> bytes:
@@ -165,19 +175,30 @@ class Journals:
 
         def noted(dir_fd: int, path: Path, origin: str, size: int, sha256: str) -> None:
             filed = Filed(Status.SAVED, False, origin, in_folder(path, folder), size, source, capture, sha256, None)
-            if path.parent == folder:  # (the file's folder is the album's, as it mostly is: open already)
-                append(dir_fd, job.album.id, line(job.album.id, job.media.id, filed.fields()))
-            else:
-                self._append(job, folder, filed)
+            self._write(job, folder, dir_fd, path, filed.fields())
 
         return noted
+
+    def moving(self, job: Job, dir_fd: int, path: Path, earlier: str) -> None:
+        """``job``'s file at ``earlier`` (in ``path``'s folder, open as ``dir_fd``) noted as moved to ``path``, by the
+        thread that moves it, just before (what was said of it at ``earlier`` is said of it at ``path``: the run's
+        own note of it, with its record, comes once the run takes it back)."""
+        if (folder := self._at.get(id(job.album))) is not None:
+            self._write(job, folder, dir_fd, path, {"file": in_folder(path, folder),
+                                                    "moved_from": in_folder(path.with_name(earlier), folder)})
+
+    def _write(self, job: Job, folder: Path, dir_fd: int, path: Path, fields: dict[str, Any]) -> None:
+        """A line of ``fields`` for ``job``'s file at ``path`` (in a folder open as ``dir_fd``)."""
+        if path.parent == folder:  # (the file's folder is the album's, as it mostly is: open already)
+            append(dir_fd, job.album.id, line(job.album.id, job.media.id, fields))
+        else:
+            with contextlib.suppress(DownloadError), self.folders.using(folder) as album_fd:
+                append(album_fd, job.album.id, line(job.album.id, job.media.id, fields))
 
     def note(self, result: Result) -> None:
         """``result``'s file noted as it is now (linked to an earlier copy, moved to its name now, as recorded), if its
         album keeps a journal."""
         if (folder := self._at.get(id(result.job.album))) is not None:
-            self._append(result.job, folder, Filed.of(result, folder))
-
-    def _append(self, job: Job, folder: Path, filed: Filed) -> None:
-        with contextlib.suppress(DownloadError), self.folders.using(folder) as dir_fd:
-            append(dir_fd, job.album.id, line(job.album.id, job.media.id, filed.fields()))
+            with contextlib.suppress(DownloadError), self.folders.using(folder) as dir_fd:
+                append(dir_fd, result.job.album.id, line(result.job.album.id, result.job.media.id,
+                                                         Filed.of(result, folder).fields()))

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from imgur_dl import folders, sniff
 from imgur_dl.folders import Folders
+from imgur_dl.journal import Journals
 from imgur_dl.models import Job, Result, Source, Status
 from imgur_dl.partfile import drop_left
 from imgur_dl.renamed import Renamed
@@ -21,6 +22,7 @@ class Standing:
     folders: Folders
     skip_present: bool = True  # a regular file of the right size is not fetched again (--no-skip: False)
     renamed: Renamed | None = None  # where an earlier run saved a file whose place in its album has changed since
+    journals: Journals | None = None  # where a file moved is noted as it is (or None)
 
     def found(self, job: Job, dir_fd: int, mtime: float | None) -> Result | None:
         """What already stands at the job's names: a whole copy (skipped), or a folder in the way (failed; at a name
@@ -53,6 +55,8 @@ class Standing:
             found = None if earlier is None else folders.entry(dir_fd, earlier)
             if earlier is None or found is None or whole(dir_fd, earlier, source, found) is None:
                 continue
+            if self.journals is not None:  # (a kill -9 once it is moved, before the run takes it back, loses nothing)
+                self.journals.moving(job, dir_fd, path, earlier)
             try:
                 moved = folders.publish_new(dir_fd, earlier, path.name)
             except OSError:  # (moved away meanwhile, by another process; or one that cannot be moved)

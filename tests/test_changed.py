@@ -205,11 +205,38 @@ def test_a_file_renamed_by_a_run_killed_before_its_album_was_is_said_by_the_reru
     proc = launcher.spawn(["--timeout", "30", "--write-metadata", "-j", "1", "-o", str(tmp_path),
                            "imgur.com/a/AbC1234"])
     try:
-        assert until(lambda: noted.exists() and noted.read_bytes().count(b'"album":') == 2)  # (both renamed)
+        assert until(lambda: noted.exists() and noted.read_bytes().count(b'"sha256":') == 2)  # (both renamed)
     finally:
         proc.kill()
         proc.communicate()
     imgur.faults.clear()
+    rerun = run_main("--write-metadata", "-o", str(tmp_path), "imgur.com/a/AbC1234")
+    assert rerun.code == 0, rerun
+    items = json.loads((folder / "album.json").read_bytes())["items"]
+    assert [(item["file"], item["sha256"]) for item in items] == [
+        (f"{n:03d}-{image.id}.jpg", _sha(image.data)) for n, image in enumerate(images, 1)]
+
+
+def test_a_file_renamed_by_a_run_killed_before_it_took_the_file_back_is_said_by_the_rerun(
+        imgur: Imgur, tmp_path: Path, launcher: Launcher) -> None:
+    # A file is renamed by a worker, and noted with its record once the run's main thread takes it back: a kill -9
+    # in between (the main thread held up, here writing rows to a pipe nobody reads) left the rerun finding it at
+    # its name now, and the earlier album.json saying its earlier one: "sha256": null, for good. The worker notes
+    # the move as it makes it.
+    album = imgur.add_album("AbC1234", count=300, size=100)
+    assert run_main("--write-metadata", "-o", str(tmp_path), "imgur.com/a/AbC1234").code == 0
+    images = album.images[:] = album.images[1:]  # (the first removed: every other file is one place earlier)
+    folder = tmp_path / "AbC1234"
+    noted = folder / ".imgur-dl-journal-AbC1234.jsonl"
+    proc = launcher.spawn(["--json", "--write-metadata", "-o", str(tmp_path), "imgur.com/a/AbC1234"])
+    try:
+        # (its rows fill the pipe, and the main thread waits on it, writing, while files are renamed that it has
+        # not taken back)
+        assert until(lambda: Path(f"/proc/{proc.pid}/syscall").read_text().startswith("1 0x1 "))
+        assert until(lambda: noted.read_bytes().count(b"moved_from") > noted.read_bytes().count(b"sha256"))
+    finally:
+        proc.kill()
+        proc.communicate()
     rerun = run_main("--write-metadata", "-o", str(tmp_path), "imgur.com/a/AbC1234")
     assert rerun.code == 0, rerun
     items = json.loads((folder / "album.json").read_bytes())["items"]
