@@ -175,7 +175,7 @@ class Journals:
 
         def noted(dir_fd: int, path: Path, origin: str, size: int, sha256: str) -> None:
             filed = Filed(Status.SAVED, False, origin, in_folder(path, folder), size, source, capture, sha256, None)
-            self._write(job, folder, dir_fd, path, filed.fields())
+            self._write(job, folder, filed.fields(), dir_fd, path)
 
         return noted
 
@@ -184,21 +184,21 @@ class Journals:
         thread that moves it, just before (what was said of it at ``earlier`` is said of it at ``path``: the run's
         own note of it, with its record, comes once the run takes it back)."""
         if (folder := self._at.get(id(job.album))) is not None:
-            self._write(job, folder, dir_fd, path, {"file": in_folder(path, folder),
-                                                    "moved_from": in_folder(path.with_name(earlier), folder)})
-
-    def _write(self, job: Job, folder: Path, dir_fd: int, path: Path, fields: dict[str, Any]) -> None:
-        """A line of ``fields`` for ``job``'s file at ``path`` (in a folder open as ``dir_fd``)."""
-        if path.parent == folder:  # (the file's folder is the album's, as it mostly is: open already)
-            append(dir_fd, job.album.id, line(job.album.id, job.media.id, fields))
-        else:
-            with contextlib.suppress(DownloadError), self.folders.using(folder) as album_fd:
-                append(album_fd, job.album.id, line(job.album.id, job.media.id, fields))
+            self._write(job, folder, {"file": in_folder(path, folder),
+                                      "moved_from": in_folder(path.with_name(earlier), folder)}, dir_fd, path)
 
     def note(self, result: Result) -> None:
         """``result``'s file noted as it is now (linked to an earlier copy, moved to its name now, as recorded), if its
         album keeps a journal."""
         if (folder := self._at.get(id(result.job.album))) is not None:
-            with contextlib.suppress(DownloadError), self.folders.using(folder) as dir_fd:
-                append(dir_fd, result.job.album.id, line(result.job.album.id, result.job.media.id,
-                                                         Filed.of(result, folder).fields()))
+            self._write(result.job, folder, Filed.of(result, folder).fields())
+
+    def _write(self, job: Job, folder: Path, fields: dict[str, Any], dir_fd: int | None = None,
+               path: Path | None = None) -> None:
+        """A line of ``fields`` for ``job``'s file, in its album's ``folder`` (through ``dir_fd``, where the file at
+        ``path`` is in that folder, open as that: as it mostly is)."""
+        if dir_fd is not None and path is not None and path.parent == folder:
+            append(dir_fd, job.album.id, line(job.album.id, job.media.id, fields))
+            return
+        with contextlib.suppress(DownloadError), self.folders.using(folder) as album_fd:
+            append(album_fd, job.album.id, line(job.album.id, job.media.id, fields))
