@@ -279,17 +279,23 @@ class Books:
             self.archive.add(Record(Entry.ALBUM, album.id, None, str(book.folder)))
         if self.archive is not None and self.journals is not None and not self.write_metadata and book.opened:
             # (what the journal said, the archive says once its records are written: the journal goes then)
-            self.archive.then(album.id, lambda: self._forget(book.folder, album.id))
+            with contextlib.suppress(DownloadError), self.folders.using(book.folder, create=False) as dir_fd:
+                if (seen := journal.state(dir_fd, album.id)) is not None:
+                    root = self.folders.root
+                    self.archive.then(album.id, lambda: _forget(root, book.folder, album.id, seen))
         self.give_back(album, book.failed)
         return written
-
-    def _forget(self, folder: Path, album_id: str) -> None:
-        """The album's journal in ``folder`` gone (from the archive's writer: a thread of its own, at work as the run
-        lets go of its folders)."""
-        with contextlib.suppress(DownloadError), folders.visiting(self.folders.root, folder) as dir_fd:
-            journal.remove(dir_fd, album_id)
 
     def give_back(self, album: Album, reason: str | None) -> None:
         """With --share-work: the album's claim is settled, done (``reason`` None) or failed with why."""
         if self.sharing is not None and album.claim is not None:
             self.sharing.settle(album.claim, reason)
+
+
+def _forget(root: Path, folder: Path, album_id: str, seen: tuple[int, int]) -> None:
+    """The album's journal in ``folder`` (below ``root``) gone, if it is as it was ``seen`` when the album was
+    finished: not where another run at work on the album has added to it since (its records may not be written yet).
+    From the archive's writer: a thread of its own, at work as the run lets go of its folders."""
+    with contextlib.suppress(DownloadError), folders.visiting(root, folder) as dir_fd:
+        if journal.state(dir_fd, album_id) == seen:
+            journal.remove(dir_fd, album_id)
