@@ -27,7 +27,6 @@ import os
 import shlex
 import sqlite3
 import stat
-import tempfile
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -40,7 +39,7 @@ from imgur_dl.archive import Fleet, Holder, Item, Record, Release, foreign, kept
 from imgur_dl.archive_place import DEFAULT_TABLE, table_name
 from imgur_dl.dates import iso
 from imgur_dl.errors import ArchiveUnavailable, UsageError
-from imgur_dl.folders import NO_FSYNC, let_go
+from imgur_dl.folders import NO_FSYNC, hold, let_go, probe_name
 from imgur_dl.models import Entry
 
 # Columns added since the first release, each migrated in place: (name, type).
@@ -383,18 +382,32 @@ class Offered:
 
 
 def offered(folder: Path) -> Offered:
-    """What a file in ``folder`` can be asked for (a file made and removed to find out); all of it when no file
+    """What a file in ``folder`` can be asked for (a file made to find out: one of no name where the file system
+    makes such, else one named and held as a run's own left files are, removed once asked); all of it when no file
     can be made there: opening the archive will say why."""
     try:
-        fd, name = tempfile.mkstemp(prefix=".imgur-dl-", suffix=".probe", dir=folder)
+        fd, name = _probe(folder)
     except OSError:
         return Offered(maps_shared=True, flushes=True)
     try:
         return Offered(maps_shared=_maps_shared(fd), flushes=_flushes(fd))
     finally:
         let_go(fd)
-        with suppress(OSError):
-            Path(name).unlink()
+        if name is not None:
+            with suppress(OSError):
+                name.unlink()
+
+
+def _probe(folder: Path) -> tuple[int, Path | None]:
+    """A file in ``folder`` to ask things of, and its name: none where the file system makes a file of no name
+    (Linux's O_TMPFILE: nothing is left, whenever the run is killed); else one a run killed meanwhile leaves for the
+    next run writing there to remove (:func:`imgur_dl.folders.sweep`)."""
+    with suppress(OSError, AttributeError):  # (not on every file system, nor outside Linux)
+        return os.open(folder, os.O_TMPFILE | os.O_RDWR | os.O_CLOEXEC, 0o600), None
+    name = folder / probe_name()
+    fd = os.open(name, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+    hold(fd)
+    return fd, name
 
 
 def _maps_shared(fd: int) -> bool:

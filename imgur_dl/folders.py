@@ -403,8 +403,15 @@ def name_max(root: Path) -> int:
     return 255
 
 
+def probe_name() -> str:
+    """A name for a file made only to find out what its folder's file system does, and removed: one a run killed
+    meanwhile leaves, the next one writing there removes (:func:`sweep`). Lower case: its upper case names nothing
+    else."""
+    return f".imgur-dl-{secrets.token_hex(6)}.probe"
+
+
 def _ignores_case(dir_fd: int) -> bool:
-    name = f".imgur-dl-{secrets.token_hex(6)}.probe"  # (lower case: its upper case names nothing else)
+    name = probe_name()
     try:
         fd = os.open(name, _NEW, 0o600, dir_fd=dir_fd)
     except OSError:

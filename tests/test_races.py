@@ -9,13 +9,14 @@ import json
 import os
 import stat
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import NoReturn
 
 import pytest
 
-from imgur_dl import folders
+from imgur_dl import archive_sqlite, folders
 from imgur_dl.downloader import Downloader
 from imgur_dl.models import Job, Result
 from imgur_dl.naming import private_part
@@ -639,3 +640,34 @@ def test_a_name_in_a_folder_that_cannot_be_read_is_taken_for_another_file_s(
     finally:
         tree.close()
         other.close()
+
+
+def test_what_is_made_to_ask_an_archive_s_folder_what_it_offers_is_never_left_there(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Opening an SQLite archive makes a file in its folder to find out whether it can be mapped shared and flushed,
+    # and removes it: a run killed meanwhile (an fsync takes milliseconds) left it there for good, under a name
+    # nothing removed (".imgur-dl-ubi145h1.probe", found beside a nightly job's archive).
+    seen: list[list[str]] = []
+    maps_shared = archive_sqlite._maps_shared
+
+    def looked(fd: int) -> bool:
+        seen.append(sorted(os.listdir(tmp_path)))
+        return maps_shared(fd)
+
+    monkeypatch.setattr(archive_sqlite, "_maps_shared", looked)
+    assert archive_sqlite.offered(tmp_path).maps_shared
+    assert seen == [[]]  # (a file of no name, where the file system makes one: nothing to leave)
+    # Where it makes none, the probe is named as the run's own left files are: killed, it is removed by the next run
+    # that writes there, a minute on (nothing holds it then).
+    monkeypatch.delattr(os, "O_TMPFILE")
+    fd, name = archive_sqlite._probe(tmp_path)
+    assert name is not None and name.parent == tmp_path
+    os.close(fd)  # (the process killed: its lock gone with it)
+    folder = os.open(tmp_path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        folders.sweep(folder, now=time.time() + 2)
+        assert name.exists()  # (seconds old: another process's, under way)
+        folders.sweep(folder, now=time.time() + folders.UNHELD_FOR + 1)
+    finally:
+        os.close(folder)
+    assert not name.exists()
