@@ -280,9 +280,9 @@ class Books:
         if self.archive is not None and self.journals is not None and not self.write_metadata and book.opened:
             # (what the journal said, the archive says once its records are written: the journal goes then)
             with contextlib.suppress(DownloadError), self.folders.using(book.folder, create=False) as dir_fd:
-                if (seen := journal.state(dir_fd, album.id)) is not None:
+                if journal.state(dir_fd, album.id) is not None:  # (none where nothing was saved)
                     root = self.folders.root
-                    self.archive.then(album.id, lambda: _forget(root, book.folder, album.id, seen))
+                    self.archive.then(album.id, lambda: _forget(root, book.folder, album.id))
         self.give_back(album, book.failed)
         return written
 
@@ -292,10 +292,9 @@ class Books:
             self.sharing.settle(album.claim, reason)
 
 
-def _forget(root: Path, folder: Path, album_id: str, seen: tuple[int, int]) -> None:
-    """The album's journal in ``folder`` (below ``root``) gone, if it is as it was ``seen`` when the album was
-    finished: not where another run at work on the album has added to it since (its records may not be written yet).
-    From the archive's writer: a thread of its own, at work as the run lets go of its folders."""
+def _forget(root: Path, folder: Path, album_id: str) -> None:
+    """The album's journal in ``folder`` (below ``root``) gone: every file of the album is recorded now, those another
+    run at work on it saved too (from the archive's writer: a thread of its own, at work as the run lets go of its
+    folders)."""
     with contextlib.suppress(DownloadError), folders.visiting(root, folder) as dir_fd:
-        if journal.state(dir_fd, album_id) == seen:
-            journal.remove(dir_fd, album_id)
+        journal.remove(dir_fd, album_id)

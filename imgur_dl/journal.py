@@ -142,11 +142,10 @@ def _added(dir_fd: int, album_id: str, mark: Mark) -> bytes:
     return data
 
 
-def state(dir_fd: int, album_id: str) -> tuple[int, int] | None:
-    """The album's journal in the folder as it is now (its inode and size), if it has one."""
+def state(dir_fd: int, album_id: str) -> os.stat_result | None:
+    """The album's journal in the folder, if it has one."""
     noted = name(album_id)
-    st = folders.entry(dir_fd, noted) if noted is not None else None
-    return (st.st_ino, st.st_size) if st is not None else None
+    return folders.entry(dir_fd, noted) if noted is not None else None
 
 
 def remove(dir_fd: int, album_id: str) -> None:

@@ -359,9 +359,9 @@ def test_a_journal_the_archive_s_writer_removes_as_the_run_lets_go_of_its_folder
         close(self)
         let_go.set()
 
-    def late(root: Path, folder: Path, album_id: str, seen: tuple[int, int]) -> None:
+    def late(root: Path, folder: Path, album_id: str) -> None:
         assert let_go.wait(30)
-        forget(root, folder, album_id, seen)
+        forget(root, folder, album_id)
 
     monkeypatch.setattr(folders.Folders, "close", closed)
     monkeypatch.setattr(books, "_forget", late)
@@ -372,27 +372,6 @@ def test_a_journal_the_archive_s_writer_removes_as_the_run_lets_go_of_its_folder
     held = [fd for fd in os.listdir("/proc/self/fd")
             if os.path.realpath(f"/proc/self/fd/{fd}").startswith(str(tmp_path))]
     assert held == []  # (nothing of the output folder left open)
-
-
-def test_a_journal_another_run_added_to_after_the_album_was_finished_is_left_to_it(
-        imgur: Imgur, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    # Two runs of one album at once, a download archive alone: this one finishes the album, and its journal is
-    # removed once the archive has its records, up to a second later. A line the other run added meanwhile, for a
-    # file whose record the other has not written yet, went with it: the other one killed then, that file's proof.
-    album = imgur.add_album("AbC1234", count=2)
-    noted = tmp_path / "AbC1234" / ".imgur-dl-journal-AbC1234.jsonl"
-    other = journal.line("AbC1234", album.images[1].id, {"file": "002-other.jpg", "sha256": "0" * 64})
-    forget = books._forget
-
-    def meanwhile(root: Path, folder: Path, album_id: str, seen: tuple[int, int]) -> None:
-        with noted.open("a") as lines:  # (the other run's line, after this one finished the album)
-            lines.write("\n" + other)
-        forget(root, folder, album_id, seen)
-
-    monkeypatch.setattr(books, "_forget", meanwhile)
-    result = run_main("--download-archive", str(tmp_path / "seen.sqlite"), "-o", str(tmp_path), "imgur.com/a/AbC1234")
-    assert result.code == 0, result
-    assert noted.read_text().endswith(other)  # (left to the other run, which removes it once its records are in)
 
 
 def test_a_lone_image_saved_by_a_run_killed_before_its_json_was_written_is_vouched_for_by_the_rerun(
