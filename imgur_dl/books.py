@@ -186,7 +186,7 @@ class Books:
         # it, its album.json is written now: a sync that asks for metadata only now gets it for every album. Not a
         # single image's <id>.json, the folder it goes in being there whether or not the image was saved into it:
         # but where its journal is, an earlier run saved it there and wrote no <id>.json.)
-        opened = fetching or (self.write_metadata and self._unwritten(folder, name, album))
+        opened = fetching or (self.journals is not None and self._unwritten(folder, name, album))
         if self.write_metadata and opened:
             # A later album in a folder another album of this run has (a template that names them alike):
             # ``album (<id>).json``, each album's kept as its files are kept apart (and where names ignore case).
@@ -200,12 +200,13 @@ class Books:
 
     def _unwritten(self, folder: Path, name: str, album: Album) -> bool:
         """Whether ``folder`` is there, made by an earlier run, without the album's metadata file ``name`` (a lone
-        image's: never asked), or with its journal still beside it (one that could not be removed, or an earlier run
-        ended before it wrote the metadata file: that is written again, and takes it away)."""
+        image's, or without --write-metadata: never asked), or with its journal still beside it (one that could not be
+        removed, or an earlier run ended before it wrote the metadata file, or the archive its records: what it says
+        is written again, and takes it away). Asked of an album the archive has whole, which was looked up first."""
         noted = journal.name(album.id)
         try:
             with self.folders.using(folder, create=False) as dir_fd:
-                return (album.is_album and folders.entry(dir_fd, name) is None) or (
+                return (self.write_metadata and album.is_album and folders.entry(dir_fd, name) is None) or (
                     noted is not None and folders.entry(dir_fd, noted) is not None)
         except DownloadError:
             return False

@@ -374,6 +374,22 @@ def test_a_journal_the_archive_s_writer_removes_as_the_run_lets_go_of_its_folder
     assert held == []  # (nothing of the output folder left open)
 
 
+def test_a_journal_left_beside_an_album_the_archive_has_whole_is_removed_by_the_next_run(
+        imgur: Imgur, tmp_path: Path) -> None:
+    # Two runs of one album at once, a download archive alone, one killed: the other recorded every file and
+    # removed the journal, and the killed one had noted a file again after that (its own copy of one the other had
+    # saved). The album is whole in the archive, and the journal stayed beside it for good (one of twelve such runs).
+    album = imgur.add_album("AbC1234", count=2)
+    args = ("--download-archive", str(tmp_path / "seen.sqlite"), "-o", str(tmp_path), "imgur.com/a/AbC1234")
+    assert run_main(*args).code == 0
+    noted = tmp_path / "AbC1234" / ".imgur-dl-journal-AbC1234.jsonl"
+    noted.write_text(journal.line("AbC1234", album.images[0].id, {"file": f"001-{album.images[0].id}.jpg",
+                                                                  "sha256": _sha(album.images[0].data)}))
+    result = run_main(*args)
+    assert result.code == 0 and "0 saved, 2 skipped" in result.err, result
+    assert not noted.exists()
+
+
 def test_a_lone_image_saved_by_a_run_killed_before_its_json_was_written_is_vouched_for_by_the_rerun(
         imgur: Imgur, tmp_path: Path, launcher: Launcher) -> None:
     # A lone image's <id>.json is written by the run's main thread once it takes the file back from the worker that
