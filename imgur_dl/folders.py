@@ -604,14 +604,21 @@ def _remove_unheld(dir_fd: int, name: str, seen: os.stat_result) -> None:
         let_go(fd)
 
 
-def hold(fd: int) -> bool:
-    """Take ``fd``'s file's lock, which no other process holds, until it is closed: whether it was taken (not where
-    another holds it, or the file system takes no locks)."""
+def lock(fd: int) -> bool | None:
+    """Take ``fd``'s file's lock, which no other process holds, until it is closed: True; False when another has it;
+    None on a file system that takes no locks (an NFS mount whose lock service is not running)."""
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
+    except BlockingIOError:
         return False
+    except OSError:
+        return None
     return True
+
+
+def hold(fd: int) -> bool:
+    """:func:`lock`: whether it was taken (not where another holds it, or the file system takes no locks)."""
+    return lock(fd) is True
 
 
 def let_go(fd: int) -> None:

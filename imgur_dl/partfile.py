@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import fcntl
 import hashlib
 import os
 import stat
@@ -302,19 +301,13 @@ def _same(one: os.stat_result, other: os.stat_result | None) -> bool:
 
 
 def _lock(fd: int) -> bool | None:
-    """Take the part file's lock (held while it is written; released when it is closed): True; False when another
-    has it; None on a file system that takes no locks (an NFS mount whose lock service is not running).
+    """Take the part file's lock (held while it is written; released when it is closed): :func:`imgur_dl.folders.lock`
+    (None: no locks there, and it is written as before locks were taken).
 
     Two imgur-dl processes fetching into one folder (a cron job overlapping a
     manual run) never write or rename each other's part files.
     """
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return False
-    except OSError:
-        return None  # (written as before locks were taken)
-    return True
+    return folders.lock(fd)
 
 
 def _publish_shared(dir_fd: int, part: str, name: str, apart: str, *, size: int, sha256: str, path: Path,
