@@ -203,11 +203,10 @@ class Books:
         image's, or without --write-metadata: never asked), or with its journal still beside it (one that could not be
         removed, or an earlier run ended before it wrote the metadata file, or the archive its records: what it says
         is written again, and takes it away). Asked of an album the archive has whole, which was looked up first."""
-        noted = journal.name(album.id)
         try:
             with self.folders.using(folder, create=False) as dir_fd:
                 return (self.write_metadata and album.is_album and folders.entry(dir_fd, name) is None) or (
-                    noted is not None and folders.entry(dir_fd, noted) is not None)
+                    journal.state(dir_fd, album.id) is not None)
         except DownloadError:
             return False
 
