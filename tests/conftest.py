@@ -499,6 +499,13 @@ def run_process(*args: str, cwd: Path | None = None, timeout: float = 60, enviro
     return Outcome(done.returncode, done.stdout, done.stderr)
 
 
+def writing_output(pid: int) -> Callable[[], bool]:
+    """Whether process ``pid``'s main thread is waiting in a write to its standard output (a pipe nobody reads,
+    full): the moment a run's main thread is held up while its workers go on (Linux's ``/proc/<pid>/syscall``:
+    write, 1, on fd 1)."""
+    return lambda: Path(f"/proc/{pid}/syscall").read_text().startswith("1 0x1 ")
+
+
 def until(condition: Callable[[], bool], seconds: float = 15.0, every: float = 0.02) -> bool:
     """Whether ``condition`` comes true within ``seconds``, looked at every ``every`` seconds: for what only
     polling shows (the files on disk, another thread's progress)."""

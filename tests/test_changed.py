@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from imgur_dl import folders, renamed
 from imgur_dl.naming import Template
 from imgur_dl.renamed import FILE_LOOSE, FOLDER_LOOSE
-from tests.conftest import files_under, run_main, until
+from tests.conftest import files_under, run_main, until, writing_output
 from tests.launcher import Launcher
 from tests.standin import AlbumData, Fault, Image, Imgur
 
@@ -135,6 +135,16 @@ def _sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def _each_said_by_a_rerun(tmp_path: Path, images: list[Image]) -> None:
+    """A rerun with --write-metadata: its album.json says each of ``images`` at its place now, with the SHA-256 of
+    its bytes."""
+    rerun = run_main("--write-metadata", "-o", str(tmp_path), "imgur.com/a/AbC1234")
+    assert rerun.code == 0, rerun
+    items = json.loads((tmp_path / "AbC1234" / "album.json").read_bytes())["items"]
+    assert [(item["file"], item["sha256"]) for item in items] == [
+        (f"{n:03d}-{image.id}.jpg", _sha(image.data)) for n, image in enumerate(images, 1)]
+
+
 def _moved_about(imgur: Imgur, tmp_path: Path, *flags: str) -> tuple[list[Image], list[Image], Path]:
     """An album saved, then changed on Imgur: its first image removed, its third now before its second (which keeps
     its place), one added before its last (which keeps its place). Its images before and now, and its folder."""
@@ -210,11 +220,7 @@ def test_a_file_renamed_by_a_run_killed_before_its_album_was_is_said_by_the_reru
         proc.kill()
         proc.communicate()
     imgur.faults.clear()
-    rerun = run_main("--write-metadata", "-o", str(tmp_path), "imgur.com/a/AbC1234")
-    assert rerun.code == 0, rerun
-    items = json.loads((folder / "album.json").read_bytes())["items"]
-    assert [(item["file"], item["sha256"]) for item in items] == [
-        (f"{n:03d}-{image.id}.jpg", _sha(image.data)) for n, image in enumerate(images, 1)]
+    _each_said_by_a_rerun(tmp_path, images)
 
 
 def test_a_file_renamed_by_a_run_killed_before_it_took_the_file_back_is_said_by_the_rerun(
@@ -232,16 +238,12 @@ def test_a_file_renamed_by_a_run_killed_before_it_took_the_file_back_is_said_by_
     try:
         # (its rows fill the pipe, and the main thread waits on it, writing, while files are renamed that it has
         # not taken back)
-        assert until(lambda: Path(f"/proc/{proc.pid}/syscall").read_text().startswith("1 0x1 "))
+        assert until(writing_output(proc.pid))
         assert until(lambda: noted.read_bytes().count(b"moved_from") > noted.read_bytes().count(b"sha256"))
     finally:
         proc.kill()
         proc.communicate()
-    rerun = run_main("--write-metadata", "-o", str(tmp_path), "imgur.com/a/AbC1234")
-    assert rerun.code == 0, rerun
-    items = json.loads((folder / "album.json").read_bytes())["items"]
-    assert [(item["file"], item["sha256"]) for item in items] == [
-        (f"{n:03d}-{image.id}.jpg", _sha(image.data)) for n, image in enumerate(images, 1)]
+    _each_said_by_a_rerun(tmp_path, images)
 
 
 def test_a_file_another_process_moves_first_is_taken_as_it_left_it(

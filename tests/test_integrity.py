@@ -24,7 +24,7 @@ from imgur_dl.archive import Entry, Record, Store, open_store
 from imgur_dl.dedupe import link_to_copy
 from imgur_dl.downloader import Downloader
 from imgur_dl.models import Job, Result
-from tests.conftest import ArchiveAt, files_under, run_main, until
+from tests.conftest import ArchiveAt, files_under, run_main, until, writing_output
 from tests.launcher import Launcher
 from tests.standin import AlbumData, Fault, Image, Imgur, _v1_single
 
@@ -404,7 +404,7 @@ def test_a_lone_image_saved_by_a_run_killed_before_its_json_was_written_is_vouch
                            "imgur.com/a/AbC1234"])
     try:
         # (the album's rows fill the pipe, and the main thread waits on it, writing: the lone image still held)
-        assert until(lambda: Path(f"/proc/{proc.pid}/syscall").read_text().startswith("1 0x1 "))
+        assert until(writing_output(proc.pid))
         held.release.set()
         assert until(saved.exists)
     finally:
