@@ -39,7 +39,8 @@ from imgur_dl.archive import Fleet, Holder, Item, Record, Release, foreign, kept
 from imgur_dl.archive_place import DEFAULT_TABLE, table_name
 from imgur_dl.dates import iso
 from imgur_dl.errors import ArchiveUnavailable, UsageError
-from imgur_dl.folders import NO_FSYNC, hold, let_go, probe_name
+from imgur_dl.infolder import NO_FSYNC, hold, let_go
+from imgur_dl.leftovers import probe_name
 from imgur_dl.models import Entry
 
 # Columns added since the first release, each migrated in place: (name, type).
@@ -401,7 +402,7 @@ def offered(folder: Path) -> Offered:
 def _probe(folder: Path) -> tuple[int, Path | None]:
     """A file in ``folder`` to ask things of, and its name: none where the file system makes a file of no name
     (Linux's O_TMPFILE: nothing is left, whenever the run is killed); else one a run killed meanwhile leaves for the
-    next run writing there to remove (:func:`imgur_dl.folders.sweep`)."""
+    next run writing there to remove (:func:`imgur_dl.leftovers.sweep`)."""
     with suppress(OSError, AttributeError):  # (not on every file system, nor outside Linux)
         return os.open(folder, os.O_TMPFILE | os.O_RDWR | os.O_CLOEXEC, 0o600), None
     name = folder / probe_name()

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from imgur_dl import earlier, folders, journal, labels, packed
+from imgur_dl import earlier, folders, infolder, journal, labels, packed
 from imgur_dl.archive import Archive, Entry, Record
 from imgur_dl.dedupe import link_to_copy
 from imgur_dl.errors import DownloadError, reason
@@ -106,7 +106,7 @@ class _Earlier:
         before = self.known(book)
         try:
             with self.folders.using(book.folder, create=False) as dir_fd:  # (never made to be read)
-                st = folders.entry(dir_fd, book.metadata)
+                st = infolder.entry(dir_fd, book.metadata)
                 now = (st.st_ino, st.st_size, st.st_ctime_ns) if st is not None else None
                 items = earlier.items(dir_fd, book.metadata, book.album.id) if now not in (None, book.read) else {}
                 book.read = now  # (album.json first: another run writes it, then removes the journal it read)
@@ -144,7 +144,7 @@ class _Earlier:
         run writes there, following none); None where nothing can be found."""
         try:
             with self.folders.using(path.parent, create=False) as dir_fd:
-                return folders.entry(dir_fd, path.name)
+                return infolder.entry(dir_fd, path.name)
         except DownloadError:
             return None
 
@@ -205,7 +205,7 @@ class Books:
         is written again, and takes it away). Asked of an album the archive has whole, which was looked up first."""
         try:
             with self.folders.using(folder, create=False) as dir_fd:
-                return (self.write_metadata and album.is_album and folders.entry(dir_fd, name) is None) or (
+                return (self.write_metadata and album.is_album and infolder.entry(dir_fd, name) is None) or (
                     journal.state(dir_fd, album.id) is not None)
         except DownloadError:
             return False

@@ -21,7 +21,7 @@ import os
 import stat
 from pathlib import Path
 
-from imgur_dl import folders
+from imgur_dl import infolder
 from imgur_dl.archive import Archive
 from imgur_dl.errors import DownloadError
 from imgur_dl.folders import Folders
@@ -62,7 +62,7 @@ def _linked(source_fd: int, target_fd: int, copy: Path, result: Result, path: Pa
     if st.st_ino in tried:
         return False
     tried.add(st.st_ino)  # (one file system's inodes: st_dev is the saved file's)
-    if folders.sha256_of(source_fd, copy.name) != result.sha256:
+    if infolder.sha256_of(source_fd, copy.name) != result.sha256:
         return False
     # (A name no download uses, and that no other process can have: nothing there is removed or renamed.)
     temporary = private_part("link")
@@ -70,9 +70,9 @@ def _linked(source_fd: int, target_fd: int, copy: Path, result: Result, path: Pa
     published = False
     try:
         if os.stat(temporary, dir_fd=target_fd, follow_symlinks=False).st_ino == st.st_ino:  # (else the copy was
-            folders.publish(target_fd, temporary, path.name)  # swapped between the check and the link)
+            infolder.publish(target_fd, temporary, path.name)  # swapped between the check and the link)
             published = True
     finally:
         if not published:
-            folders.remove(target_fd, temporary)
+            infolder.remove(target_fd, temporary)
     return published

@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from imgur_dl import folders, jsonstream
+from imgur_dl import infolder, jsonstream
 from imgur_dl.models import Filed, Media, Origin, Status
 
 MOST = 64 * 1024 * 1024  # an album.json of ~100,000 items; one larger is not read (and is written anew)
@@ -37,7 +37,7 @@ def items(dir_fd: int, name: str, album_id: str) -> dict[str, dict[str, Any]]:
     """What the album.json ``name`` in the folder says of each file (the fields :data:`KEPT`), by image id, when it
     is ``album_id``'s; else none."""
     try:
-        fd, st = folders.opened_regular(dir_fd, name)
+        fd, st = infolder.opened_regular(dir_fd, name)
     except OSError:
         return {}
     try:

@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from imgur_dl import folders
+from imgur_dl import infolder
 from imgur_dl.errors import DownloadError
 from imgur_dl.folders import Folders
 from imgur_dl.models import Album, Filed, Job, Origin, Result, Status, in_folder
@@ -72,9 +72,9 @@ def append(dir_fd: int, album_id: str, text: str) -> None:
                 return
             # (after a line of its own: one a crash cut short, not ended, would take the first line in with it; in
             # one write, but for a disk that takes only part: another process's lines land after)
-            folders.write_all(fd, ("\n" + text).encode("ascii"))
+            infolder.write_all(fd, ("\n" + text).encode("ascii"))
         finally:
-            folders.let_go(fd)
+            infolder.let_go(fd)
 
 
 @dataclass
@@ -120,7 +120,7 @@ def _added(dir_fd: int, album_id: str, mark: Mark) -> bytes:
     if (journal := name(album_id)) is None:
         return b""
     try:
-        fd, st = folders.opened_regular(dir_fd, journal)
+        fd, st = infolder.opened_regular(dir_fd, journal)
     except OSError:
         return b""
     try:
@@ -145,14 +145,14 @@ def _added(dir_fd: int, album_id: str, mark: Mark) -> bytes:
 def state(dir_fd: int, album_id: str) -> os.stat_result | None:
     """The album's journal in the folder, if it has one."""
     noted = name(album_id)
-    return folders.entry(dir_fd, noted) if noted is not None else None
+    return infolder.entry(dir_fd, noted) if noted is not None else None
 
 
 def remove(dir_fd: int, album_id: str) -> None:
     """The journal gone (its album's album.json says what it said), if there is one."""
     if (journal := name(album_id)) is not None:
         with contextlib.suppress(OSError):
-            folders.remove(dir_fd, journal)
+            infolder.remove(dir_fd, journal)
 
 
 class Journals:

@@ -27,7 +27,7 @@ import threading
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from imgur_dl import folders
+from imgur_dl import infolder
 from imgur_dl.dates import iso, upload_time
 from imgur_dl.models import Job
 from imgur_dl.text import WARNING_PREFIX
@@ -125,7 +125,7 @@ class Labeller:
         it is already (a rerun after one with --xattrs) or has other names (a hard link: their labels too, as its
         time is); never through a symlink, and nothing said where it cannot be."""
         try:
-            fd, st = folders.opened_regular(dir_fd, name)
+            fd, st = infolder.opened_regular(dir_fd, name)
         except OSError:
             return
         try:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from imgur_dl import folders
+from imgur_dl import infolder
 from imgur_dl.retry import Again
 
 BUSY = "another imgur-dl process is writing this file"
@@ -43,4 +43,4 @@ Outcome = Saved | Failed | Present | Retry
 
 def disk(exc: OSError, path: Path) -> Failed:
     """A file that could not be written at ``path``, in words (a full disk, or quota, says so)."""
-    return Failed(folders.disk_reason(exc, path), full=folders.full(exc), local=True)
+    return Failed(infolder.disk_reason(exc, path), full=infolder.full(exc), local=True)

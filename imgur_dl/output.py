@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
-from imgur_dl import earlier, folders, packed
+from imgur_dl import earlier, infolder, packed
 from imgur_dl.errors import writing_stdout
 from imgur_dl.hosts import OffsiteError, media_url
 from imgur_dl.models import (
@@ -203,7 +203,7 @@ def write_json(dir_fd: int, name: str, data: dict[str, Any]) -> None:
     indent=2)`` writes it, a value that is an iterator (an album's items) written as a list, an element at a time,
     never held whole (100,000 items as one text held hundreds of MB while it was made)."""
     # (through a name of its own: another process writing the same album's album.json at once keeps its part file)
-    folders.write_whole(dir_fd, name, private_part("json"), (
+    infolder.write_whole(dir_fd, name, private_part("json"), (
         _INVISIBLE.sub(lambda m: f"\\u{ord(m[0]):04x}", text).encode("utf-8", "backslashreplace")
         for text in _texts(data)))
 

@@ -20,7 +20,7 @@ import stat
 from collections.abc import Callable
 from pathlib import Path
 
-from imgur_dl import folders
+from imgur_dl import infolder
 from imgur_dl.naming import PART_SUFFIX, private_part
 
 ETAG_XATTR = "user.imgur-dl.etag"
@@ -85,14 +85,14 @@ class PartFile:
 
     def held(self) -> int:
         """Bytes of a regular ``.part`` file already there (0 when there is none)."""
-        size = folders.regular_size(self.dir_fd, self.part)
+        size = infolder.regular_size(self.dir_fd, self.part)
         self._none_held = size is None
         return size or 0
 
     def grown(self) -> bool:
         """Whether the part file another process is writing has grown since this one last looked (it is at work:
         the file will be whole, or let go of, in its own time)."""
-        size = folders.regular_size(self.dir_fd, self.part)
+        size = infolder.regular_size(self.dir_fd, self.part)
         grew = size is not None and self._seen is not None and size > self._seen
         self._seen = size
         return grew
@@ -104,7 +104,7 @@ class PartFile:
         if self._none_held:  # (a part file made since by another process is found when this one is made)
             self._none_held = False
             return 0, None
-        self._fd = folders.open_existing(self.dir_fd, self.part)
+        self._fd = infolder.open_existing(self.dir_fd, self.part)
         self._fresh = False
         if self._fd is None:
             return 0, None  # none there, or not a regular file: start over
@@ -119,7 +119,7 @@ class PartFile:
         if self._fd is None:
             # A part file made since held() looked (by another process, a moment ago) is theirs while they hold it;
             # one no process holds was left by a run that stopped, and is started over as this one's.
-            self._fd, found = folders.open_new_or_found(self.dir_fd, self.part)
+            self._fd, found = infolder.open_new_or_found(self.dir_fd, self.part)
             self._fresh = True
             claim = self._claim(self._fd, made=not found)
             if claim is False:
@@ -128,7 +128,7 @@ class PartFile:
                 # No locks here: another process may be writing it. A new one instead, which that process's commit
                 # finds in its place (as before locks were taken).
                 self.close()
-                self._fd = folders.open_fresh(self.dir_fd, self.part)
+                self._fd = infolder.open_fresh(self.dir_fd, self.part)
             elif found:
                 os.ftruncate(self._fd, 0)
                 self._etag.carried = True  # (an ETag it may carry is dropped as it is committed)
@@ -148,7 +148,7 @@ class PartFile:
     def write(self, data: bytes) -> None:
         self.digests.update(data)
         self._wrote = True
-        folders.write_all(self._open(), data)
+        infolder.write_all(self._open(), data)
 
     def keep_etag(self, etag: str | None) -> None:
         """Keep ``etag`` with the partial file, so a later run resumes it with If-Range (where the file system keeps
@@ -166,7 +166,7 @@ class PartFile:
         if self.mtime is not None:
             with contextlib.suppress(OSError):  # (a share whose files another user owns refuses it: kept undated)
                 os.utime(fd, (self.mtime, self.mtime))
-        folders.flush(fd)
+        infolder.flush(fd)
         try:
             return _into_place(fd, self, origin)
         finally:
@@ -194,7 +194,7 @@ class PartFile:
         if fd is None:
             return
         if not wrote:
-            folders.let_go(fd)
+            infolder.let_go(fd)
             return
         lost = _close_written(fd)
         if lost is not None:
@@ -216,14 +216,14 @@ def drop_left(dir_fd: int, name: str) -> None:
     ever). One another process holds is left to it; so is one where the file system takes no locks (whether it is
     written cannot be told), and one with other names (a hard link, as a backup keeps)."""
     part = name + PART_SUFFIX
-    fd = folders.open_existing(dir_fd, part)
+    fd = infolder.open_existing(dir_fd, part)
     if fd is None:
         return
     try:
         free = os.fstat(fd) if _lock(fd) else None
     except OSError:
         free = None
-    folders.let_go(fd)  # (before its name is unlinked: a FUSE file system hides a file unlinked while open)
+    infolder.let_go(fd)  # (before its name is unlinked: a FUSE file system hides a file unlinked while open)
     if free is not None:
         _remove_if_still(dir_fd, part, free)
 
@@ -231,9 +231,9 @@ def drop_left(dir_fd: int, name: str) -> None:
 def _remove_if_still(dir_fd: int, part: str, held: os.stat_result) -> None:
     """Delete the part file ``part`` if ``held`` is still the file at its name (another process's, made since, is
     kept)."""
-    if _same(held, folders.entry(dir_fd, part)):
+    if _same(held, infolder.entry(dir_fd, part)):
         with contextlib.suppress(OSError):
-            folders.remove(dir_fd, part)
+            infolder.remove(dir_fd, part)
 
 
 def _close_written(fd: int) -> os.stat_result | None:
@@ -256,7 +256,7 @@ def _taken(fd: int, dir_fd: int, part: str, *, made: bool) -> bool | None:
     whose lock was let go of as it was renamed into place is no part file any more; ``made``: this process made it
     a moment ago, and a commit finds it replaced should it be)."""
     locked = _lock(fd)
-    if locked is not False and (made or _same(os.fstat(fd), folders.entry(dir_fd, part))):
+    if locked is not False and (made or _same(os.fstat(fd), infolder.entry(dir_fd, part))):
         return locked
     return False
 
@@ -275,7 +275,7 @@ def _into_place(fd: int, file: PartFile, origin: str) -> str:
     if file.apart is None:  # (a name only this post's file can have: taken in one rename, whatever is there)
         if file.noted is not None:
             file.noted(file.dir_fd, file.path, origin, size, sha256)
-        folders.publish(file.dir_fd, file.part, file.name)
+        infolder.publish(file.dir_fd, file.part, file.name)
         return file.name
     name = _publish_shared(file.dir_fd, file.part, file.name, file.apart, size=size, sha256=sha256, path=file.path,
                            aside=file.close)
@@ -288,7 +288,7 @@ def _hash_held(fd: int, size: int, digests: Digests, part: str) -> None:
     """The first ``size`` bytes of the part file ``fd``, hashed (read once, when a download is resumed)."""
     done = 0
     while done < size:
-        block = os.pread(fd, min(folders.HASHED, size - done), done)
+        block = os.pread(fd, min(infolder.HASHED, size - done), done)
         if not block:
             raise OSError(f"{part} is shorter than it was a moment ago")
         digests.update(block)
@@ -301,13 +301,13 @@ def _same(one: os.stat_result, other: os.stat_result | None) -> bool:
 
 
 def _lock(fd: int) -> bool | None:
-    """Take the part file's lock (held while it is written; released when it is closed): :func:`imgur_dl.folders.lock`
+    """Take the part file's lock (held while it is written; released when it is closed): :func:`imgur_dl.infolder.lock`
     (None: no locks there, and it is written as before locks were taken).
 
     Two imgur-dl processes fetching into one folder (a cron job overlapping a
     manual run) never write or rename each other's part files.
     """
-    return folders.lock(fd)
+    return infolder.lock(fd)
 
 
 def _publish_shared(dir_fd: int, part: str, name: str, apart: str, *, size: int, sha256: str, path: Path,
@@ -316,23 +316,23 @@ def _publish_shared(dir_fd: int, part: str, name: str, apart: str, *, size: int,
     post's, saved before, or by another process), never over other bytes (another post's: two runs into one folder,
     with names not made from ids, give two posts one name), then under ``apart``; the name it took. ``aside`` is
     called once the part file is no longer at its name (its lock may go: no other process can find it)."""
-    now = folders.entry(dir_fd, name)
+    now = infolder.entry(dir_fd, name)
     if now is not None and (stat.S_ISLNK(now.st_mode) or _holds(dir_fd, name, now, size, sha256)):
-        folders.publish(dir_fd, part, name)
+        infolder.publish(dir_fd, part, name)
         return name
     # The part file moved aside first, in one step, to a name no other process uses: none ever finds it
     # half moved (at its name and at the final one).
     moved = private_part("commit")
-    folders.publish(dir_fd, part, moved)
+    infolder.publish(dir_fd, part, moved)
     try:
         # Closed (its lock let go) before its name is unlinked: a FUSE file system keeps a file unlinked while open,
         # as .fuse_hidden<n>, until it is closed.
         aside()
         for taken in (name, apart):
-            if folders.publish_new(dir_fd, moved, taken):
+            if infolder.publish_new(dir_fd, moved, taken):
                 return taken
     finally:
-        folders.remove(dir_fd, moved)  # (gone once it is published; else not left behind, hidden, by a failure)
+        infolder.remove(dir_fd, moved)  # (gone once it is published; else not left behind, hidden, by a failure)
     raise OSError(errno.EEXIST, f"another process saved a file at {path} meanwhile")
 
 
@@ -341,7 +341,7 @@ def _holds(dir_fd: int, name: str, found: os.stat_result, size: int, sha256: str
     if not stat.S_ISREG(found.st_mode) or found.st_size != size:
         return False
     try:
-        return folders.sha256_of(dir_fd, name) == sha256
+        return infolder.sha256_of(dir_fd, name) == sha256
     except OSError:
         return False
 

@@ -33,7 +33,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
 
-from imgur_dl import folders
+from imgur_dl import infolder
 from imgur_dl.errors import DownloadError
 from imgur_dl.folders import Folders
 from imgur_dl.models import Album, Job, Source
@@ -99,7 +99,7 @@ class Renamed:
             return folder
         try:
             with self.folders.using(folder.parent, create=False) as dir_fd:
-                if folders.entry(dir_fd, folder.name) is not None:
+                if infolder.entry(dir_fd, folder.name) is not None:
                     return folder  # (there, or something is in the way of it: as before)
                 names = self._index(self._indexes, folder.parent, dir_fd, _folder).get(album.id)
                 # (the pattern made only for an album whose id some name there says, not for each of a first run's;
@@ -109,7 +109,7 @@ class Renamed:
                 if pattern is None:
                     return folder
                 found = [(st.st_mtime_ns, name) for name in names if pattern.fullmatch(name)
-                         if (st := folders.entry(dir_fd, name)) is not None and stat.S_ISDIR(st.st_mode)]
+                         if (st := infolder.entry(dir_fd, name)) is not None and stat.S_ISDIR(st.st_mode)]
         except (OSError, DownloadError):  # (no folder there yet: nothing was saved into it)
             return folder
         return folder.with_name(max(found)[1]) if found else folder
@@ -181,7 +181,7 @@ def _indexed(dir_fd: int, kind: Callable[[os.DirEntry[str]], bool], most: int) -
     """The names of the entries ``kind`` takes in the folder, by each run of letters and digits in them; none where
     there are more than ``most``."""
     by: dict[str, str | list[str]] = {}
-    with folders.listed(dir_fd) as entries:  # (names alone read first: a folder of millions is let be at once)
+    with infolder.listed(dir_fd) as entries:  # (names alone read first: a folder of millions is let be at once)
         names = [entry.name for entry in itertools.islice(filter(kind, entries), most + 1)]
     if len(names) > most:
         return _Index(by)

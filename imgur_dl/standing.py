@@ -7,7 +7,7 @@ import os
 import stat
 from dataclasses import dataclass
 
-from imgur_dl import folders, sniff
+from imgur_dl import infolder, sniff
 from imgur_dl.folders import Folders
 from imgur_dl.journal import Journals
 from imgur_dl.models import Job, Result, Source, Status
@@ -29,7 +29,7 @@ class Standing:
         another post's file may have, the file is kept apart by its id once saved, as from another post's file).
         None where the file is to be fetched."""
         for n, (source, path) in enumerate(zip(job.media.sources, job.paths, strict=True)):
-            entry = folders.entry(dir_fd, path.name)
+            entry = infolder.entry(dir_fd, path.name)
             if entry is None:
                 continue
             if n == 0 and stat.S_ISDIR(entry.st_mode) and not job.shared:  # (a shared name: kept apart when saved)
@@ -40,7 +40,7 @@ class Standing:
                 if self.folders.part_found(path):  # (left by a process killed as it wrote it, as another finished it)
                     drop_left(dir_fd, path.name)
                 if mtime is not None:
-                    folders.stamp(dir_fd, path.name, mtime, entry)
+                    infolder.stamp(dir_fd, path.name, mtime, entry)
                 return Result(job, Status.SKIPPED, path, bytes=size)
         return self._moved(job, dir_fd, mtime) if self.skip_present else None
 
@@ -52,21 +52,21 @@ class Standing:
             return None
         for source, path in zip(job.media.sources, job.paths, strict=True):
             earlier = renamed.file(job, source, path.name, dir_fd)
-            found = None if earlier is None else folders.entry(dir_fd, earlier)
+            found = None if earlier is None else infolder.entry(dir_fd, earlier)
             if earlier is None or found is None or whole(dir_fd, earlier, source, found) is None:
                 continue
             if self.journals is not None:  # (a kill -9 once it is moved, before the run takes it back, loses nothing)
                 self.journals.moving(job, dir_fd, path, earlier)
             try:
-                moved = folders.publish_new(dir_fd, earlier, path.name)
+                moved = infolder.publish_new(dir_fd, earlier, path.name)
             except OSError:  # (moved away meanwhile, by another process; or one that cannot be moved)
                 moved = False
             if not moved:  # (as another process at work on the album left it meanwhile: whole, or fetched)
-                size = whole(dir_fd, path.name, source, at) if (at := folders.entry(dir_fd, path.name)) else None
+                size = whole(dir_fd, path.name, source, at) if (at := infolder.entry(dir_fd, path.name)) else None
                 return None if size is None else Result(job, Status.SKIPPED, path, bytes=size)
             renamed.moved(job, earlier)
             if mtime is not None:
-                folders.stamp(dir_fd, path.name, mtime, found)
+                infolder.stamp(dir_fd, path.name, mtime, found)
             return Result(job, Status.SKIPPED, path, bytes=found.st_size, renamed_from=path.with_name(earlier))
         return None
 
@@ -83,5 +83,5 @@ def whole(dir_fd: int, name: str, source: Source, entry: os.stat_result) -> int 
         return None
     if source.size is not None:
         return size if size == source.size else None
-    head = folders.read_head(dir_fd, name, sniff.HEAD)
+    head = infolder.read_head(dir_fd, name, sniff.HEAD)
     return size if head and sniff.check(head, "", source.ext, None) is None else None

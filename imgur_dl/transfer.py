@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 import urllib3
 
-from imgur_dl import body, classify, folders, sniff
+from imgur_dl import body, classify, infolder, sniff
 from imgur_dl.body import Receiver, Speed
 from imgur_dl.cancel import Cancel
 from imgur_dl.dates import served_time
@@ -89,7 +89,7 @@ class Transfer:
     def attempt(self, url: str, source: Source, part: PartFile, media: Media, *, first_refusal_ends: bool) -> Outcome:
         """One request for ``url`` into ``part``; committed under its final name when whole."""
         if part.busy:  # another process had it: it may have finished it meanwhile
-            size = folders.regular_size(part.dir_fd, part.name)
+            size = infolder.regular_size(part.dir_fd, part.name)
             if size and (source.size is None or size == source.size):
                 return Present(size)
         try:

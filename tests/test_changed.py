@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from imgur_dl import folders, renamed
+from imgur_dl import infolder, renamed
 from imgur_dl.naming import Template
 from imgur_dl.renamed import FILE_LOOSE, FOLDER_LOOSE
 from tests.conftest import files_under, run_main, until, writing_output
@@ -251,13 +251,13 @@ def test_a_file_another_process_moves_first_is_taken_as_it_left_it(
     # Two runs of the album at once (a nightly job meets the last one still at work): the other one renames the
     # file to its place now between this run's look at its name and its own rename. Nothing is fetched again.
     _, images, folder = _moved_about(imgur, tmp_path)
-    publish_new = folders.publish_new
+    publish_new = infolder.publish_new
 
     def other_first(dir_fd: int, source: str, name: str) -> bool:
         publish_new(dir_fd, source, name)  # (the other process's rename)
         return publish_new(dir_fd, source, name)
 
-    monkeypatch.setattr(folders, "publish_new", other_first)
+    monkeypatch.setattr(infolder, "publish_new", other_first)
     fetched = len(imgur.requests_to("i.imgur.com"))
     result = run_main("-o", str(tmp_path), "imgur.com/a/AbC1234")
     assert result.code == 0, result
@@ -337,7 +337,7 @@ def test_a_folder_that_cannot_be_read_for_earlier_names_has_its_files_fetched_as
     def unreadable(dir_fd: int) -> NoReturn:
         raise OSError(errno.EIO, "Input/output error")
 
-    monkeypatch.setattr(folders, "listed", unreadable)
+    monkeypatch.setattr(infolder, "listed", unreadable)
     result = run_main("-o", str(tmp_path), "imgur.com/a/AbC1234")
     assert result.code == 0, result
     assert "files: 3 saved, 2 skipped, 0 failed" in result.err

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from imgur_dl import archive as archive_module
-from imgur_dl import books, folders, journal
+from imgur_dl import books, folders, infolder, journal
 from imgur_dl.archive import Entry, Record, Store, open_store
 from imgur_dl.dedupe import link_to_copy
 from imgur_dl.downloader import Downloader
@@ -428,7 +428,7 @@ def test_a_file_is_noted_before_it_takes_its_name(imgur: Imgur, tmp_path: Path,
     album = _dated_album(imgur, count=4)
     lone = imgur.add_image("LoNe123", size=20_000)
     said: dict[str, str | None] = {}
-    publish = folders.publish
+    publish = infolder.publish
 
     def spied(dir_fd: int, part: str, name: str) -> None:
         if part.endswith(".part") and not name.endswith(".json"):
@@ -440,7 +440,7 @@ def test_a_file_is_noted_before_it_takes_its_name(imgur: Imgur, tmp_path: Path,
             said.setdefault(name, None)
         publish(dir_fd, part, name)
 
-    monkeypatch.setattr(folders, "publish", spied)
+    monkeypatch.setattr(infolder, "publish", spied)
     result = run_main("--write-metadata", "-o", str(tmp_path), "imgur.com/a/AbC1234", "imgur.com/LoNe123")
     assert result.code == 0, result
     assert said == {**{f"00{n}-{i.id}.jpg": _sha(i.data) for n, i in enumerate(album.images, 1)},
@@ -889,14 +889,14 @@ def test_dedupe_asks_for_a_few_earlier_copies_at_a_time_and_reads_each_file_once
         return store
 
     read: list[str] = []
-    hashed = folders.sha256_of
+    hashed = infolder.sha256_of
 
     def reading(fd: int, name: str) -> str:
         read.append(name)
         return hashed(fd, name)
 
     monkeypatch.setattr(archive_module, "open_store", counted)
-    monkeypatch.setattr(folders, "sha256_of", reading)
+    monkeypatch.setattr(infolder, "sha256_of", reading)
     result = run_main("--json", "--dedupe", "--download-archive", archive.location, "-o", str(out),
                       "imgur.com/a/SeCnd12")
     assert result.code == 0, result
@@ -943,7 +943,7 @@ def test_dedupe_links_nothing_when_the_copy_is_swapped_after_it_was_checked(
     # the link: the link made is to that file, not the copy checked; it is taken away again, and the file saved
     # stays as it was saved, with no name left behind.
     archive, out, original = _first_saved(imgur, tmp_path)
-    hashed = folders.sha256_of
+    hashed = infolder.sha256_of
 
     def then_swapped(fd: int, name: str) -> str:
         digest = hashed(fd, name)
@@ -953,7 +953,7 @@ def test_dedupe_links_nothing_when_the_copy_is_swapped_after_it_was_checked(
             os.replace(swapped, original)  # (the same bytes, another file)
         return digest
 
-    monkeypatch.setattr(folders, "sha256_of", then_swapped)
+    monkeypatch.setattr(infolder, "sha256_of", then_swapped)
     result = run_main("--dedupe", "--download-archive", archive, "-o", str(out), "imgur.com/a/SeCnd12")
     assert result.code == 0, result
     kept = out / "SeCnd12" / "001-CoPy123.jpg"

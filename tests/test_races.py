@@ -16,7 +16,7 @@ from typing import NoReturn
 
 import pytest
 
-from imgur_dl import archive_sqlite, folders
+from imgur_dl import archive_sqlite, folders, infolder, leftovers
 from imgur_dl.downloader import Downloader
 from imgur_dl.models import Job, Result
 from imgur_dl.naming import private_part
@@ -279,7 +279,7 @@ def test_a_file_the_file_system_fails_to_name_leaves_nothing_behind(
     def failing(*_: object) -> bool:
         raise OSError(errno.EIO, "Input/output error")
 
-    monkeypatch.setattr(folders, "publish_new", failing)
+    monkeypatch.setattr(infolder, "publish_new", failing)
     result = run_main("--name", "{num}.{ext}", "-o", str(tmp_path), "imgur.com/a/AbC1234")
     assert result.code == 1, result
     apart = tmp_path / "AbC1234" / f"1 ({album.images[0].id}).jpg"
@@ -441,13 +441,13 @@ def test_a_part_file_as_it_is_renamed_into_place_is_held(tmp_path: Path, folder_
     data = b"whole" * 1000
     first, second = _two(folder_fd, tmp_path, data)
     found = []
-    publish = folders.publish
+    publish = infolder.publish
 
     def the_other_looks_meanwhile(dir_fd: int, part: str, name: str) -> None:
         found.append(second.resume())
         publish(dir_fd, part, name)
 
-    monkeypatch.setattr(folders, "publish", the_other_looks_meanwhile)
+    monkeypatch.setattr(infolder, "publish", the_other_looks_meanwhile)
     assert first.commit("https://i.imgur.com/x.jpg") == "x.jpg"
     assert found == [None] and second.busy  # (it waits, then finds the file saved)
     assert files_under(tmp_path) == {"x.jpg": data}
@@ -459,14 +459,14 @@ def test_a_part_file_opened_before_it_was_renamed_is_not_taken_once_it_is(tmp_pa
     # the lock: what it holds is the final file now, not a part file.
     data = b"whole" * 1000
     first, second = _two(folder_fd, tmp_path, data)
-    open_existing = folders.open_existing
+    open_existing = infolder.open_existing
 
     def the_first_commits_meanwhile(dir_fd: int, name: str) -> int | None:
         opened = open_existing(dir_fd, name)
         assert first.commit("https://i.imgur.com/x.jpg") == "x.jpg"
         return opened
 
-    monkeypatch.setattr(folders, "open_existing", the_first_commits_meanwhile)
+    monkeypatch.setattr(infolder, "open_existing", the_first_commits_meanwhile)
     assert second.resume() is None and second.busy
     monkeypatch.undo()
     assert second.discard() == 0  # (it holds nothing: nothing of the other's is removed)
@@ -593,11 +593,11 @@ def test_an_album_json_is_held_while_it_is_written(tmp_path: Path) -> None:
     def pieces() -> Iterator[bytes]:
         (part,) = (p for p in tmp_path.iterdir() if p.name.startswith(".imgur-dl-json-"))
         with open(part, "rb") as other:
-            seen.append(folders.hold(other.fileno()))
+            seen.append(infolder.hold(other.fileno()))
         yield b"{}"
 
     try:
-        folders.write_whole(fd, "album.json", private_part("json"), pieces())
+        infolder.write_whole(fd, "album.json", private_part("json"), pieces())
     finally:
         os.close(fd)
     assert seen == [False] and (tmp_path / "album.json").read_bytes() == b"{}"
@@ -613,8 +613,8 @@ def test_a_folder_is_listed_whole_while_another_listing_of_it_is_under_way(tmp_p
     try:
         with os.scandir(fd) as other:
             next(other)  # (another thread's listing: its first names read)
-            assert len(folders.sweep(fd, now=0.0)) == 3000
-            with folders.listed(fd) as entries:
+            assert len(leftovers.sweep(fd, now=0.0)) == 3000
+            with infolder.listed(fd) as entries:
                 assert sum(1 for _ in entries) == 3000
     finally:
         os.close(fd)
@@ -633,7 +633,7 @@ def test_a_name_in_a_folder_that_cannot_be_read_is_taken_for_another_file_s(
     def unreadable(dir_fd: int) -> NoReturn:
         raise OSError(errno.EIO, "Input/output error")
 
-    monkeypatch.setattr(folders, "listed", unreadable)
+    monkeypatch.setattr(infolder, "listed", unreadable)
     other = folders.Folders(case_insensitive)
     try:
         assert other.names.held_in_other_case(case_insensitive / "album" / "001-AbC1234.jpg")
@@ -665,9 +665,9 @@ def test_what_is_made_to_ask_an_archive_s_folder_what_it_offers_is_never_left_th
     os.close(fd)  # (the process killed: its lock gone with it)
     folder = os.open(tmp_path, os.O_RDONLY | os.O_DIRECTORY)
     try:
-        folders.sweep(folder, now=time.time() + 2)
+        leftovers.sweep(folder, now=time.time() + 2)
         assert name.exists()  # (seconds old: another process's, under way)
-        folders.sweep(folder, now=time.time() + folders.UNHELD_FOR + 1)
+        leftovers.sweep(folder, now=time.time() + leftovers.UNHELD_FOR + 1)
     finally:
         os.close(folder)
     assert not name.exists()
