@@ -7,10 +7,11 @@ import re
 import ssl
 import threading
 import time
+import weakref
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import SplitResult, urlsplit
 
 import requests
@@ -18,6 +19,7 @@ import urllib3
 from requests.adapters import HTTPAdapter
 from requests.structures import CaseInsensitiveDict
 from requests.utils import DEFAULT_CA_BUNDLE_PATH, select_proxy, urldefragauth
+from urllib3.connectionpool import ConnectionPool
 from urllib3.util import parse_url
 
 from imgur_dl.defaults import USER_AGENT, environ_proxy
@@ -25,6 +27,7 @@ from imgur_dl.errors import UsageError
 from imgur_dl.neterrors import describe
 
 CONNECT_TIMEOUT = 10.0
+_Pool = TypeVar("_Pool", bound=ConnectionPool)
 
 
 class Session(requests.Session):
@@ -147,7 +150,35 @@ class _Adapter(HTTPAdapter):
 
     def __init__(self, context: ssl.SSLContext, **kwargs: Any) -> None:
         self.context = context
+        self._pools: weakref.WeakSet[ConnectionPool] = weakref.WeakSet()  # the pools requests went to
+        self._closed = False
+        self._pools_lock = threading.Lock()
         super().__init__(**kwargs)
+
+    def get_connection_with_tls_context(self, request: requests.PreparedRequest, verify: bool | str | None,
+                                        proxies: Mapping[str, str] | None = None,
+                                        cert: tuple[str, str] | str | None = None) -> ConnectionPool:
+        return self._used(super().get_connection_with_tls_context(request, verify, proxies=proxies, cert=cert))
+
+    def _used(self, pool: _Pool) -> _Pool:
+        """``pool``, noted to be closed with the adapter (or closed at once, after: a request then fails)."""
+        with self._pools_lock:
+            if not self._closed:
+                self._pools.add(pool)
+                return pool
+        pool.close()
+        return pool
+
+    def close(self) -> None:
+        """Every pool closed, with its idle connections, and every connection given back to it later. (Since urllib3
+        2, a pool its manager lets go of is closed only once nothing holds it: a request a cancelled worker was
+        making, a response in a traceback, kept its connections open until a collection found them.)"""
+        super().close()
+        with self._pools_lock:
+            self._closed = True
+            pools, self._pools = list(self._pools), weakref.WeakSet()
+        for pool in pools:
+            pool.close()
 
     def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
         kwargs["ssl_context"] = self.context
@@ -183,6 +214,7 @@ class _Adapter(HTTPAdapter):
         conn = route.manager.connection_from_host(**route.host, pool_kwargs=route.pool_kwargs)
         if not isinstance(conn, urllib3.HTTPConnectionPool):
             raise TypeError(f"not an HTTP connection pool: {conn!r}")
+        self._used(conn)
         self.cert_verify(conn, url, True, None)
         started = time.monotonic()
         response: urllib3.BaseHTTPResponse = conn.urlopen(

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import gc
 import os
 import signal
 import sys
+import threading
 import time
 import warnings
 from pathlib import Path
@@ -279,3 +281,30 @@ def test_a_listings_posts_are_chosen_as_the_flags_choose_them(imgur: Imgur, tmp_
             next(imgur_dl.links("imgur.com/a/AbC1234", **asked))
     assert not (tmp_path / "album").exists()
     assert len(list(imgur_dl.links(["imgur.com/a/AbC1234", "imgur.com/user/Miguenzo"], range="1"))) == 4
+
+
+def test_a_caller_that_stops_early_keeps_no_connection_open(imgur: Imgur, tmp_path: Path) -> None:
+    album = imgur.add_album("AbC1234", count=2, size=50_000)
+    imgur.faults.append(Fault("stall", path=f"/{album.images[1].id}\\..*", after=20_000))
+    port = int(imgur.proxy_url.rsplit(":", 1)[1])
+    gc.disable()  # (what the run lets go of is closed as it is let go of, not once a collection finds it)
+    try:
+        results = imgur_dl.download(["imgur.com/a/AbC1234"], output=tmp_path, workers=2, timeout=20, retries=0)
+        next(r for r in results if isinstance(r, Result))  # the first file, its connection back in its pool ...
+        assert imgur.wait_until(lambda i: bool(i.requests_to("i.imgur.com", f"/{album.images[1].id}\\..*")))
+        results.close()  # ... while the other one is being fetched
+        assert until(lambda: not [t for t in threading.enumerate() if t.name.startswith("imgur-dl")])
+        assert _connections_to(port) == []
+    finally:
+        gc.enable()
+
+
+def _connections_to(port: int) -> list[str]:
+    """This process's TCP connections to ``port`` on 127.0.0.1 that are open at its end (its sockets' inodes)."""
+    mine = set()
+    for fd in os.listdir("/proc/self/fd"):
+        with contextlib.suppress(OSError):
+            mine.add(os.readlink(f"/proc/self/fd/{fd}"))
+    lines = Path("/proc/self/net/tcp").read_text().splitlines()[1:]
+    return [line for line in lines if int(line.split()[2].split(":")[1], 16) == port
+            and f"socket:[{line.split()[9]}]" in mine]
