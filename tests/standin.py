@@ -1140,9 +1140,9 @@ class _Server(ThreadingHTTPServer):
 
 def _close_half_made(exc: BaseException) -> None:
     """Close the TLS socket a failed ``wrap_socket`` made and left open: where the client hung up before the
-    handshake (a run killed), Python up to 3.12 raises from its check of whether the socket is connected without
-    closing the socket it made, and it is said unclosed (a ResourceWarning, which fails the test it is met in) as it
-    is collected (CPython gh-113280). It is found in the frames the exception passed through."""
+    handshake (a run killed), Python before the fix of CPython gh-113280 (3.11 among them) raises from its check of
+    whether the socket is connected without closing the socket it made, and it is said unclosed (a ResourceWarning,
+    which fails the test it is met in) as it is collected. It is found in the frames the exception passed through."""
     tb = exc.__traceback__
     while tb is not None:
         made = tb.tb_frame.f_locals.get("self")

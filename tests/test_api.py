@@ -183,14 +183,15 @@ def test_a_caller_that_stops_early_stops_the_run_at_once(imgur: Imgur, tmp_path:
 
 def _held_under(folder: Path) -> list[str]:
     """What this process holds open under ``folder`` (its file descriptors' targets)."""
-    held = []
+    return [target for target in _held() if target.startswith(str(folder))]
+
+
+def _held() -> set[str]:
+    """What this process's file descriptors are open on (a file's path, ``socket:[<inode>]``)."""
+    held = set()
     for fd in os.listdir("/proc/self/fd"):
-        try:
-            target = os.readlink(f"/proc/self/fd/{fd}")
-        except OSError:  # (closed meanwhile, or the listing's own)
-            continue
-        if target.startswith(str(folder)):
-            held.append(target)
+        with contextlib.suppress(OSError):  # (closed meanwhile, or the listing's own)
+            held.add(os.readlink(f"/proc/self/fd/{fd}"))
     return held
 
 
@@ -301,10 +302,7 @@ def test_a_caller_that_stops_early_keeps_no_connection_open(imgur: Imgur, tmp_pa
 
 def _connections_to(port: int) -> list[str]:
     """This process's TCP connections to ``port`` on 127.0.0.1 that are open at its end (its sockets' inodes)."""
-    mine = set()
-    for fd in os.listdir("/proc/self/fd"):
-        with contextlib.suppress(OSError):
-            mine.add(os.readlink(f"/proc/self/fd/{fd}"))
+    held = _held()
     lines = Path("/proc/self/net/tcp").read_text().splitlines()[1:]
     return [line for line in lines if int(line.split()[2].split(":")[1], 16) == port
-            and f"socket:[{line.split()[9]}]" in mine]
+            and f"socket:[{line.split()[9]}]" in held]
