@@ -579,11 +579,21 @@ def cut_into(data: bytes, paths: list[Path], cuts: list[int]) -> list[Path]:
 def open_below(folder: Path) -> int:
     """How many of this process's descriptors are open on ``folder`` or below it (others' come and go meanwhile:
     the test process's other threads)."""
-    below = 0
+    return len(held_below(folder))
+
+
+def held_below(folder: Path) -> list[str]:
+    """What this process's descriptors are open on at ``folder`` or below it."""
+    return [target for target in held_open() if Path(target).is_relative_to(folder)]
+
+
+def held_open() -> list[str]:
+    """What this process's descriptors are open on (a file's path, ``socket:[<inode>]``)."""
+    held = []
     for fd in os.listdir("/proc/self/fd"):
-        with contextlib.suppress(OSError):  # (one closed since it was listed)
-            below += Path(os.readlink(f"/proc/self/fd/{fd}")).is_relative_to(folder)
-    return below
+        with contextlib.suppress(OSError):  # (one closed since it was listed, the listing's own)
+            held.append(os.readlink(f"/proc/self/fd/{fd}"))
+    return held
 
 
 def files_under(root: Path) -> dict[str, bytes]:

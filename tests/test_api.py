@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import datetime
 import gc
 import os
@@ -17,7 +16,7 @@ import pytest
 
 import imgur_dl
 from imgur_dl import Failure, Result, Status, UsageError
-from tests.conftest import until
+from tests.conftest import held_below, held_open, until
 from tests.standin import Fault, Imgur
 
 
@@ -178,21 +177,7 @@ def test_a_caller_that_stops_early_stops_the_run_at_once(imgur: Imgur, tmp_path:
     assert not (tmp_path / album.id / f"002-{album.images[1].id}.jpg").exists()
     # A program that goes on gets back what the run held: the album folder's descriptor, once the stalled
     # worker (cancelled) has ended; run after run, a program that stops early would run out of them.
-    assert until(lambda: not _held_under(tmp_path)), _held_under(tmp_path)
-
-
-def _held_under(folder: Path) -> list[str]:
-    """What this process holds open under ``folder`` (its file descriptors' targets)."""
-    return [target for target in _held() if target.startswith(str(folder))]
-
-
-def _held() -> set[str]:
-    """What this process's file descriptors are open on (a file's path, ``socket:[<inode>]``)."""
-    held = set()
-    for fd in os.listdir("/proc/self/fd"):
-        with contextlib.suppress(OSError):  # (closed meanwhile, or the listing's own)
-            held.add(os.readlink(f"/proc/self/fd/{fd}"))
-    return held
+    assert until(lambda: not held_below(tmp_path)), held_below(tmp_path)
 
 
 def test_a_run_called_while_the_caller_handles_an_exception_ends_as_any_other(imgur: Imgur, tmp_path: Path) -> None:
@@ -302,7 +287,7 @@ def test_a_caller_that_stops_early_keeps_no_connection_open(imgur: Imgur, tmp_pa
 
 def _connections_to(port: int) -> list[str]:
     """This process's TCP connections to ``port`` on 127.0.0.1 that are open at its end (its sockets' inodes)."""
-    held = _held()
+    held = set(held_open())
     lines = Path("/proc/self/net/tcp").read_text().splitlines()[1:]
     return [line for line in lines if int(line.split()[2].split(":")[1], 16) == port
             and f"socket:[{line.split()[9]}]" in held]

@@ -24,7 +24,7 @@ from imgur_dl.archive import Entry, Record, Store, open_store
 from imgur_dl.dedupe import link_to_copy
 from imgur_dl.downloader import Downloader
 from imgur_dl.models import Job, Result
-from tests.conftest import ArchiveAt, files_under, run_main, until, writing_output
+from tests.conftest import ArchiveAt, files_under, held_below, run_main, until, writing_output
 from tests.launcher import Launcher
 from tests.standin import AlbumData, Fault, Image, Imgur, _v1_single
 
@@ -369,9 +369,7 @@ def test_a_journal_the_archive_s_writer_removes_as_the_run_lets_go_of_its_folder
                       "imgur.com/a/AbC1234")
     assert result.code == 0 and "unexpected" not in result.err, result
     assert let_go.is_set() and not list((tmp_path / "out" / "AbC1234").glob(".imgur-dl-journal-*"))
-    held = [fd for fd in os.listdir("/proc/self/fd")
-            if os.path.realpath(f"/proc/self/fd/{fd}").startswith(str(tmp_path))]
-    assert held == []  # (nothing of the output folder left open)
+    assert held_below(tmp_path) == []  # (nothing of the output folder left open)
 
 
 def test_a_journal_left_beside_an_album_the_archive_has_whole_is_removed_by_the_next_run(
