@@ -55,9 +55,8 @@ def sweep(dir_fd: int, now: float) -> list[str]:
 def _remove_unheld(dir_fd: int, name: str, seen: os.stat_result) -> None:
     """Remove ``name``, the file ``seen``, where no process holds its lock (on a file system that takes none,
     whether one does cannot be told: it is left)."""
-    fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0), dir_fd=dir_fd)
+    fd, st = infolder.opened_regular(dir_fd, name)
     try:
-        st = os.fstat(fd)
         if (st.st_dev, st.st_ino) != (seen.st_dev, seen.st_ino) or not infolder.hold(fd):
             return
         os.unlink(name, dir_fd=dir_fd)  # (held meanwhile: no process can be writing it)
