@@ -8,7 +8,8 @@ from typing import NoReturn
 
 def run() -> None:
     """The command. Ctrl-C while it is still loading (a command started by mistake, stopped at once) ends it as
-    Ctrl-C ends a run: one line, status 130, no traceback. On a system imgur-dl cannot run on, one line too."""
+    Ctrl-C ends a run: one line, status 130, no traceback; so does SIGTERM or SIGHUP that lands before the run
+    takes it in hand, with its own status (143, 129). On a system imgur-dl cannot run on, one line too."""
     try:
         from imgur_dl import _unsupported  # noqa: PLC0415 - loaded where Ctrl-C is in hand
 
@@ -17,8 +18,9 @@ def run() -> None:
         from imgur_dl.cli import run as command  # noqa: PLC0415
 
         command()
-    except KeyboardInterrupt:
-        _end("imgur-dl: interrupted", "INTERRUPTED")
+    except KeyboardInterrupt as exc:  # (SIGTERM's and SIGHUP's, once their handlers are set, say their status)
+        status = getattr(exc, "exit_status", None)
+        _end("imgur-dl: interrupted", "INTERRUPTED" if status is None else status.name)
 
 
 def _end(line: str, status: str) -> NoReturn:

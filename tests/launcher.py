@@ -339,7 +339,7 @@ if __name__ == "__main__":
     ended: list[int] = []  # the status the child's sys.exit() gives, once it gives one
     atexit.register(_skip_teardown, ended)
     _become(_serve(sys.argv[1], int(sys.argv[2])))
-    from imgur_dl.cli import run
+    from imgur_dl.__main__ import run  # (the console script's: pyproject.toml's [project.scripts])
 
     try:
         run()

@@ -7,6 +7,7 @@ import gzip
 import io
 import json
 import re
+import signal
 import ssl
 import subprocess
 import sys
@@ -517,6 +518,30 @@ def test_ctrl_c_while_the_command_loads_is_one_line_and_exit_130(module: str, tm
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False, timeout=60,
                           cwd=tmp_path, stdin=subprocess.DEVNULL)
     assert (done.returncode, done.stdout, done.stderr) == (130, "", "imgur-dl: interrupted\n")
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(("sig", "status"), [(signal.SIGTERM, 143), (signal.SIGHUP, 129)])
+def test_sigterm_or_sighup_before_the_run_takes_it_in_hand_ends_with_its_own_status(
+        sig: signal.Signals, status: int, tmp_path: Path) -> None:
+    # A service stopped (SIGTERM) or a terminal closed (SIGHUP) just as the command started: the signal landed once
+    # its handler was set, before the run took it in hand, and the command said "interrupted" with Ctrl-C's 130,
+    # which tells a supervisor the wrong thing. Here it lands as the handlers are set.
+    code = f"""if True:
+        import os, sys
+        import imgur_dl.cli
+        set_them = imgur_dl.cli.handle_signals
+        def handle_signals():
+            set_them()
+            os.kill(os.getpid(), {int(sig)})
+        imgur_dl.cli.handle_signals = handle_signals
+        sys.argv = ["imgur-dl", "https://imgur.com/a/AbC1234"]
+        from imgur_dl.__main__ import run
+        sys.exit(run())
+    """
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False, timeout=60,
+                          cwd=tmp_path, stdin=subprocess.DEVNULL)
+    assert (done.returncode, done.stdout, done.stderr) == (status, "", "imgur-dl: interrupted\n")
     assert list(tmp_path.iterdir()) == []
 
 
