@@ -74,7 +74,9 @@ class Database(Pieces):
             yield from self._tables(db)
         except sqlite3.Error as exc:
             raise ScanError.stopped(self.name, str(exc)) from None
-        finally:
+        except UnicodeDecodeError as exc:  # (SQLite's message, quoting bytes of a damaged schema that are no UTF-8:
+            raise ScanError.stopped(self.name, exc.object.decode("utf-8", "replace")) from None  # Python's sqlite3
+        finally:  # raises this in place of the error it could not decode)
             db.close()
 
     def _opened(self, path: Path | bytes) -> sqlite3.Connection:

@@ -275,6 +275,25 @@ def test_a_damaged_database_is_one_line_and_the_scan_goes_on(tmp_path: Path, dam
     assert "Traceback" not in result.err
 
 
+def test_a_schema_damaged_where_its_bytes_are_no_utf_8_is_one_line_and_the_scan_goes_on(tmp_path: Path) -> None:
+    # SQLite's message of a schema it cannot read quotes the bytes where it stopped; Python's sqlite3 decodes the
+    # message as UTF-8, and where those bytes are none it raises UnicodeDecodeError in its place: said as a bug.
+    path = tmp_path / "places.sqlite"
+    _firefox(path, [("https://imgur.com/a/AbC1234", "t")]).close()
+    db = sqlite3.connect(path)
+    db.execute("PRAGMA writable_schema = ON")
+    db.execute("UPDATE sqlite_master SET sql = sql || ' ' || CAST(x'804559' AS TEXT) WHERE name = 'moz_places'")
+    db.commit()
+    db.close()
+    (tmp_path / "notes.txt").write_text("https://imgur.com/a/QwE5678")
+    result = run_main("--scan", str(path), "--scan", str(tmp_path / "notes.txt"), "-g")
+    assert (result.code, result.out) == (1, "https://imgur.com/a/QwE5678\n"), result
+    said = result.err.splitlines()[0]  # (what SQLite says after the table's name is its own: its versions differ)
+    assert said.startswith(f"imgur-dl: error: {path}: cannot read on (malformed database schema (moz_places) - "), said
+    assert "\ufffdEY" in said and said.endswith("); what was found before it still counts"), said
+    assert result.err.count("error:") == 1, result
+
+
 @pytest.mark.parametrize("size", [16, 20, 99])
 def test_a_database_cut_short_in_its_header_out_of_a_file_of_its_own_is_one_line(tmp_path: Path, size: int) -> None:
     # Read whole into memory (in a pipe, compressed): its header, where its mode is read, is not all there.
