@@ -672,6 +672,33 @@ def test_a_damaged_archive_is_said_with_what_to_do_and_not_waited_for(imgur: Img
         assert len(list(db.execute("SELECT id FROM archive WHERE album = 'AbC1234'"))) == 3
 
 
+def test_an_archive_whose_damaged_schema_holds_bytes_that_are_no_utf_8_is_said_with_what_to_do(
+        imgur: Imgur, tmp_path: Path) -> None:
+    # SQLite's message of a schema it cannot read quotes the bytes where it stopped; Python's sqlite3 decodes it as
+    # UTF-8, and where those bytes are none it raises UnicodeDecodeError in its place: each run, and --fleet, ended
+    # on "unexpected UnicodeDecodeError".
+    imgur.add_album("AbC1234", count=1)
+    seen = tmp_path / "seen.sqlite"
+    with contextlib.closing(sqlite3.connect(seen)) as db:
+        db.execute("CREATE TABLE notes (x)")
+        db.execute("PRAGMA writable_schema = ON")
+        db.execute("UPDATE sqlite_master SET sql = sql || ' ' || CAST(x'804559' AS TEXT) WHERE name = 'notes'")
+        db.commit()
+    before = seen.read_bytes()
+    for args in (["-o", str(tmp_path / "out"), "imgur.com/a/AbC1234"], ["--fleet"]):
+        result = run_main("--download-archive", str(seen), *args)
+        assert result.code == 2, result
+        said = result.err.splitlines()
+        assert len(said) == 1 and said[0].startswith(f"imgur-dl: error: cannot use {seen} as a download archive: "
+                                                     "malformed database schema (notes) - "), result
+        assert said[0].endswith(f": the file is damaged; move it aside, with its -wal or -journal file if one is "
+                                "left, and a run makes a new one (the files saved where they are named are found "
+                                f"whole, and recorded there, not fetched again): mv {seen} {seen}.damaged"), said
+        assert "\ufffdEY" in said[0]
+    assert not imgur.log and seen.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["seen.sqlite"]
+
+
 def test_archive_does_not_record_failures(imgur: Imgur, tmp_path: Path, archive: ArchiveAt) -> None:
     album = imgur.add_album("AbC1234", count=2)
     album.images[0].removed = True
