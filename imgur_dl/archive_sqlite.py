@@ -101,9 +101,9 @@ def _said(exc: sqlite3.Error | UnicodeDecodeError, path: Path) -> str:
     if not _damaged(exc):
         return _words(exc)
     # (A journal left by a process that was killed goes with it: one left behind would be read into the new file.)
-    return (f"{_words(exc)}: the file is damaged; move it aside, with its -wal or -journal file if one is left, and a run "
-            "makes a new one (the files saved where they are named are found whole, and recorded there, not fetched "
-            f"again): mv {shlex.quote(str(path))} {shlex.quote(str(path) + '.damaged')}")
+    return (f"{_words(exc)}: the file is damaged; move it aside, with its -wal or -journal file if one is left, and a "
+            "run makes a new one (the files saved where they are named are found whole, and recorded there, not "
+            f"fetched again): mv {shlex.quote(str(path))} {shlex.quote(str(path) + '.damaged')}")
 
 
 def _fleet(db: sqlite3.Connection, t: str, most: int) -> Fleet:
