@@ -42,6 +42,7 @@ from typing import IO, Any, NoReturn
 PIPE = subprocess.PIPE
 DEVNULL = subprocess.DEVNULL
 _STREAMS = 3
+_SIGNALS = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}  # what a test sends imgur-dl to end it as a person would
 
 
 @dataclass
@@ -101,6 +102,11 @@ def _serve(path: str, owner: int) -> _Request:
                 if not message:  # the caller went away
                     connection.close()
                     continue
+                # (Signals held across the fork: one sent to the child as soon as its pid is told would otherwise
+                # land in the hooks Python runs in it after a fork, where the exception Ctrl-C raises is said and
+                # dropped: logging's lock, taken before the fork and given back in those hooks, stayed held, and
+                # the child's first thread to log waited for ever. The child takes them once it is the command.)
+                signal.pthread_sigmask(signal.SIG_BLOCK, _SIGNALS)
                 pid = os.fork()
                 if pid == 0:  # the child: nothing of the launcher's kept open
                     selector.close()
@@ -110,6 +116,7 @@ def _serve(path: str, owner: int) -> _Request:
                         os.close(pidfd)
                     asked = json.loads(message)
                     return _Request(asked["args"], asked["env"], asked["cwd"], fds)
+                signal.pthread_sigmask(signal.SIG_UNBLOCK, _SIGNALS)
                 for fd in fds:
                     os.close(fd)
                 connection.sendall(f"{pid}".encode())
@@ -152,6 +159,7 @@ def _become(request: _Request) -> None:
     signal.signal(signal.SIGHUP, signal.SIG_DFL)  # (likewise: the suite may run under nohup)
     sys.argv = request.args
     sys.path[0] = str(Path(request.args[0]).parent)  # as for the console script, not this folder
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, _SIGNALS)  # (one that came since the fork lands now)
 
 
 class Forked:
