@@ -147,6 +147,19 @@ def _unsupported() -> str | None:
 
 
 def _options(output: str | Path, given: dict[str, Any], *, get_urls: bool) -> Options:
+    """The run's :class:`Options`, made of what a program gave; :class:`UsageError` when one cannot be taken, saying
+    no password in it, as the command's error line says none: a database's address given to another option by
+    mistake (``since=DSN``) is not repeated, nor is the error it was read in kept with it."""
+    from imgur_dl.errors import UsageError  # noqa: PLC0415
+    from imgur_dl.text import without_secrets  # noqa: PLC0415
+
+    try:
+        return _made(output, given, get_urls=get_urls)
+    except UsageError as exc:
+        raise UsageError(without_secrets(str(exc))) from None
+
+
+def _made(output: str | Path, given: dict[str, Any], *, get_urls: bool) -> Options:
     from dataclasses import fields, replace  # noqa: PLC0415
 
     from imgur_dl.errors import UsageError  # noqa: PLC0415

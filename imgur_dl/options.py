@@ -193,6 +193,8 @@ class Options:
                                          ("name_template", self.name_template, True)):
             if not (isinstance(template, Template) or (optional and template is None)):
                 raise TypeError(f"{name}: a template is a str, not {type(template).__name__}")
+        if not isinstance(self.archive_table, str):
+            raise TypeError(f"archive_table: a table's name is a str, not {type(self.archive_table).__name__}")
         if not isinstance(self.choice, Choice):  # (a program gives range, since and break_on_existing instead)
             raise TypeError(f"choice: a Choice, as range, since and break_on_existing make one, not "
                             f"{type(self.choice).__name__}")

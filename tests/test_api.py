@@ -9,6 +9,7 @@ import signal
 import sys
 import threading
 import time
+import traceback
 import warnings
 from pathlib import Path
 
@@ -109,6 +110,29 @@ def test_bad_input_is_refused_before_any_request(imgur: Imgur, tmp_path: Path) -
         list(imgur_dl.download(["imgur.com/a/AbC1234"], output=tmp_path, choice="1-5"))
     assert str(wrong.value) == "choice: a Choice, as range, since and break_on_existing make one, not str"
     assert not imgur.log
+
+
+def test_a_password_given_to_another_option_is_not_repeated_by_the_error_that_refuses_it(imgur: Imgur,
+                                                                                         tmp_path: Path) -> None:
+    # A database's address given to the wrong option (as a program passes its own settings through): the command's
+    # error line shows its password as ***; the error a program was given repeated it, as it was, for the
+    # program's log, with the exception it was first read in chained to it.
+    address = "postgresql://me:hunter22@db/imgur"
+    for given, says in [({"timeout": address}, "timeout: must be seconds, more than 0 and up to 3600, not "
+                                               "'postgresql://me:***@db/imgur'"),
+                        ({"retries": address}, "retries: must be a whole number from 0 to 100, not "
+                                               "'postgresql://me:***@db/imgur'"),
+                        ({"break_on_existing": address}, "break_on_existing: must be a bool, as its flag takes "
+                                                         "('postgresql://me:***@db/imgur')"),
+                        ({"since": address}, "since: not a date, time or span: 'postgresql://me:***@db/imgur'")]:
+        with pytest.raises(UsageError) as refused:
+            list(imgur_dl.download(["imgur.com/a/AbC1234"], output=tmp_path, **given))
+        assert str(refused.value).startswith(says), refused.value
+        assert "hunter22" not in "".join(traceback.format_exception(refused.value))
+    with pytest.raises(TypeError) as wrong:  # (a kind the API makes no table's name of, said as other kinds are)
+        list(imgur_dl.download(["imgur.com/a/AbC1234"], output=tmp_path, archive_table=b"seen"))
+    assert str(wrong.value) == "archive_table: a table's name is a str, not bytes"
+    assert not imgur.log and not list(tmp_path.iterdir())
 
 
 def test_a_url_given_twice_in_two_ways_is_fetched_once(imgur: Imgur, tmp_path: Path) -> None:
