@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
+from imgur_dl import sqlitesaid
 from imgur_dl.archive import Fleet, Holder, Item, Record, Release, foreign, kept_path, kept_text
 from imgur_dl.archive_place import DEFAULT_TABLE, table_name
 from imgur_dl.dates import iso
@@ -77,33 +78,23 @@ def _schema(table: str) -> list[str]:
     ]
 
 
-# What SQLite's errors are raised as: Python's sqlite3 raises UnicodeDecodeError in place of one whose message it
-# cannot decode (SQLite quotes there the bytes of a damaged schema, which need not be UTF-8).
-_ERRORS = (sqlite3.Error, UnicodeDecodeError)
-
-
 def _damaged(exc: sqlite3.Error | UnicodeDecodeError) -> bool:
     """Whether SQLite found the file damaged (SQLITE_CORRUPT, its extended codes too: a page overwritten, a disk
     that lost what it was told was written, a schema it cannot read)."""
-    if isinstance(exc, UnicodeDecodeError):
-        return _words(exc).startswith("malformed database schema")
+    if sqlitesaid.schema_unreadable(exc):
+        return True
     code = getattr(exc, "sqlite_errorcode", None)  # (Python 3.11 and later; before, SQLite's own words for it)
     return code & 0xFF == _SQLITE_CORRUPT if code is not None else str(exc) == "database disk image is malformed"
-
-
-def _words(exc: sqlite3.Error | UnicodeDecodeError) -> str:
-    """SQLite's message (what of it is no UTF-8 replaced)."""
-    return exc.object.decode("utf-8", "replace") if isinstance(exc, UnicodeDecodeError) else str(exc)
 
 
 def _said(exc: sqlite3.Error | UnicodeDecodeError, path: Path) -> str:
     """SQLite's words for ``exc``; for a damaged file, with what to do."""
     if not _damaged(exc):
-        return _words(exc)
+        return sqlitesaid.words(exc)
     # (A journal left by a process that was killed goes with it: one left behind would be read into the new file.)
-    return (f"{_words(exc)}: the file is damaged; move it aside, with its -wal or -journal file if one is left, and a "
-            "run makes a new one (the files saved where they are named are found whole, and recorded there, not "
-            f"fetched again): mv {shlex.quote(str(path))} {shlex.quote(str(path) + '.damaged')}")
+    return (f"{sqlitesaid.words(exc)}: the file is damaged; move it aside, with its -wal or -journal file if one is "
+            "left, and a run makes a new one (the files saved where they are named are found whole, and recorded "
+            f"there, not fetched again): mv {shlex.quote(str(path))} {shlex.quote(str(path) + '.damaged')}")
 
 
 def _fleet(db: sqlite3.Connection, t: str, most: int) -> Fleet:
@@ -152,12 +143,12 @@ class SqliteStore:
             # (Asked from the threads that read listings and look albums up, written by the archive's
             # writer, renewed by the lease's: one connection, one lock.)
             self._db = _connected(path, owned=owned)
-        except _ERRORS as exc:
+        except sqlitesaid.ERRORS as exc:
             raise UsageError(f"cannot use {path} as a download archive: {_said(exc, path)}") from None
         try:
             why = _prepared(self._db, self.table, path.parent) if writes else \
                 _looked_at(self._db, self.table, path.parent if owned else None)
-        except _ERRORS as exc:
+        except sqlitesaid.ERRORS as exc:
             why = _said(exc, path)
         if why is not None:
             self._db.close()
@@ -175,7 +166,7 @@ class SqliteStore:
                 finally:
                     if self._db.in_transaction:
                         self._db.execute("COMMIT" if write else "ROLLBACK")
-            except _ERRORS as exc:
+            except sqlitesaid.ERRORS as exc:
                 if self._db.in_transaction:
                     self._db.execute("ROLLBACK")
                 raise ArchiveUnavailable(_said(exc, self.path), trouble="cannot be used",  # (a file: nothing to reach)

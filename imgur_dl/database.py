@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import quote
 
-from imgur_dl import wal
+from imgur_dl import sqlitesaid, wal
 from imgur_dl.errors import ScanError, reason
 from imgur_dl.reader import Pieces
 
@@ -72,11 +72,9 @@ class Database(Pieces):
             for pragma in ("trusted_schema = OFF", "cell_size_check = ON", "mmap_size = 0"):
                 db.execute(f"PRAGMA {pragma}")
             yield from self._tables(db)
-        except sqlite3.Error as exc:
-            raise ScanError.stopped(self.name, str(exc)) from None
-        except UnicodeDecodeError as exc:  # (SQLite's message, quoting bytes of a damaged schema that are no UTF-8:
-            raise ScanError.stopped(self.name, exc.object.decode("utf-8", "replace")) from None  # Python's sqlite3
-        finally:  # raises this in place of the error it could not decode)
+        except sqlitesaid.ERRORS as exc:
+            raise ScanError.stopped(self.name, sqlitesaid.words(exc)) from None
+        finally:
             db.close()
 
     def _opened(self, path: Path | bytes) -> sqlite3.Connection:
@@ -113,7 +111,7 @@ class Database(Pieces):
             except (sqlite3.OperationalError, sqlite3.ProgrammingError) as exc:  # (its schema does not let it be read
                 # as it is, or its name cannot be written in a query: the others are read)
                 if self.warn is not None:
-                    self.warn(f"{self.name}: table {name} not read ({exc})")
+                    self.warn(f"{self.name}: table {name} not read ({sqlitesaid.words(exc)})")
 
     @staticmethod
     def _rows(db: sqlite3.Connection, table: str, columns: list[str]) -> Iterator[bytes]:

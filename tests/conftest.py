@@ -430,6 +430,12 @@ class Outcome:
         return [line for line in self.err.splitlines() if line.startswith("imgur-dl: error:")]
 
 
+# What is said of a schema SQLite cannot read whose bytes are no UTF-8: SQLite's message, those bytes replaced, on
+# Python 3.11 and later; a line saying it is lost on 3.10, which loses it.
+UNREADABLE_SCHEMA = ("malformed database schema ({table}) - " if sys.version_info >= (3, 11) else
+                     "SQLite's message of it, in bytes that are no UTF-8, is lost to this Python")
+
+
 def run_main(*args: str, stdin: str | bytes = "", environ: dict[str, str] | None = None, tty: bool = False,
              clock: Clock | None = None) -> Outcome:
     """imgur-dl in this process, as a script sees it (or, with ``tty``, a person). ``stdin``: text, or bytes (read
