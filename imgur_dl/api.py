@@ -73,7 +73,7 @@ class ImgurApi:
         except (NotFoundError, RegionBlockedError, BudgetSpentError, NetworkError):
             raise  # (the v3 API is on the same host: a network problem is not worth a second try)
         except ApiError as exc:
-            first = exc
+            first = str(exc)  # (its words: the error itself, held here, would hold this frame and those below it)
         try:
             return self._resolve_v3(target)
         except (NotFoundError, RegionBlockedError, BudgetSpentError):

@@ -139,7 +139,10 @@ def parse(text: str) -> Target:
     if _AMID.search(bare or raw) and "imgur." in raw.lower():  # (a line of notes, a Markdown list, a CSV row)
         raise UsageError(f"not one link: {_said(raw)} (a link amid other text? give each link as a URL of its own; "
                          "--scan finds every link in any text, a CSV export's too)")
-    raise refused
+    try:
+        raise refused
+    finally:  # (this frame, which the error's traceback holds, lets go of it: no cycle is left for the collector's
+        del refused  # rare full pass, which kept every frame below it meanwhile, --scan's blocks of text among them)
 
 
 def _trimmed(text: str) -> str:
