@@ -528,9 +528,10 @@ def test_sigterm_or_sighup_before_the_run_takes_it_in_hand_ends_with_its_own_sta
     # its handler was set, before the run took it in hand, and the command said "interrupted" with Ctrl-C's 130,
     # which tells a supervisor the wrong thing. Here it lands as the handlers are set.
     code = f"""if True:
-        import os, sys
+        import os, signal, sys
         import imgur_dl.cli
-        set_them = imgur_dl.cli.handle_signals
+        signal.signal(signal.SIGHUP, signal.SIG_DFL)  # (as a command started at a terminal has it: the suite may
+        set_them = imgur_dl.cli.handle_signals        # run under nohup, and SIGHUP ignored stays ignored)
         def handle_signals():
             set_them()
             os.kill(os.getpid(), {int(sig)})
