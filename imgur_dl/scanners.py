@@ -144,10 +144,13 @@ class _Readers:
         path = next(paths, None)
         while path is not None or busy:
             while path is not None and (idle or len(self.readers) < self.most):
-                reader = idle.pop() if idle else self._start()
+                waited = bool(idle)
+                reader = idle.pop() if waited else self._start()
+                if not _handed(reader, path) and waited:  # (it ended as it waited, the OOM killer's choice, say:
+                    self._end(reader)  #                    another reads the file. A new one: said below, as ended)
+                    continue
                 reader.index, reader.path = index, path
                 said.handed(index)
-                reader.conn.send(str(path))
                 busy[reader.conn] = reader
                 index += 1
                 path = next(paths, None)
@@ -155,7 +158,8 @@ class _Readers:
                 reader = busy[conn]  # type: ignore[index]
                 try:
                     message = reader.conn.recv()
-                except EOFError:  # (it ended: killed, or out of memory; another may take its place)
+                except (EOFError, ConnectionResetError):  # (it ended: killed, or out of memory; another may take
+                    #                                         its place. Reset: before it read what it was sent)
                     del busy[reader.conn]
                     said.ended(reader, self._end(reader))
                     continue
@@ -203,6 +207,15 @@ class _Said:
         for later, (e, w) in self._marks.items():
             if later > index:
                 self._marks[later] = (e + len(errors), w + len(warnings))
+
+
+def _handed(reader: _Reader, path: Path) -> bool:
+    """Whether ``path`` was sent to ``reader``: not if it has ended."""
+    try:
+        reader.conn.send(str(path))
+    except (BrokenPipeError, ConnectionResetError):
+        return False
+    return True
 
 
 def _serve(conn: Connection, lifeline: Connection, debug: bool) -> None:

@@ -281,6 +281,48 @@ def test_a_reader_that_dies_costs_its_file_alone(tmp_path: Path) -> None:
            "before still counts\n" in err, err
 
 
+def _written(pid: int) -> int:
+    """The bytes process ``pid`` has written (to files, pipes and sockets alike)."""
+    return int(Path(f"/proc/{pid}/io").read_text().split("wchar:")[1].split()[0])
+
+
+def _one_reader_killed(tmp_path: Path, *, as_it_waits: bool) -> tuple[list[str], Scanner]:
+    """Two files read by one reader, killed (SIGKILL, as the OOM killer does) once it has sent what it found in the
+    first and waits for the next: before it is handed the second, or (stopped meanwhile) after, before it reads it."""
+    (tmp_path / "a.txt").write_text("no link here")  # (what the reader writes: its answer alone)
+    (tmp_path / "b.txt").write_text("https://imgur.com/a/AbC1234")
+    before = set(_grandchildren(set()))
+
+    def paths() -> Iterator[Path]:
+        yield tmp_path / "a.txt"
+        assert _eventually(lambda: len(_grandchildren(before)) == 1)
+        (reader,) = _grandchildren(before)
+        assert _eventually(lambda: _written(reader) > 0), "the reader never answered"
+        if not as_it_waits:
+            os.kill(reader, signal.SIGSTOP)
+            yield tmp_path / "b.txt"  # (handed to it: it cannot read it)
+        os.kill(reader, signal.SIGKILL)
+        assert _eventually(lambda: not Path(f"/proc/{reader}").exists())  # (every thread of it ended, and reaped)
+        if as_it_waits:
+            yield tmp_path / "b.txt"
+
+    scanner = Scanner()
+    return [target.id for target in scanners.side_by_side(paths(), scanner, 1)], scanner
+
+
+def test_a_reader_that_dies_as_it_waits_costs_no_file(tmp_path: Path) -> None:
+    found, scanner = _one_reader_killed(tmp_path, as_it_waits=True)
+    assert found == ["AbC1234"]  # (read by another)
+    assert scanner.errors == []
+
+
+def test_a_reader_that_dies_before_it_reads_what_it_was_handed_costs_that_file_alone(tmp_path: Path) -> None:
+    found, scanner = _one_reader_killed(tmp_path, as_it_waits=False)
+    assert found == []
+    assert [str(e) for e in scanner.errors] == [f"{tmp_path / 'b.txt'}: the process reading it ended (killed by "
+                                                "signal 9); what was found before still counts"]
+
+
 def test_a_scan_left_before_its_end_ends_its_readers(tmp_path: Path) -> None:
     # The Python API's caller may stop taking targets: the readers (two of them blocked on FIFOs) are ended.
     before = set(_grandchildren(set()))
