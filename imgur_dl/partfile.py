@@ -211,10 +211,11 @@ class PartFile:
 
 
 def drop_left(dir_fd: int, name: str) -> None:
-    """Delete the part file beside ``name``, a whole file, when no process is writing it: what a process killed as it
-    wrote the file left once another had finished it (runs after skip the file, and would keep its part file for
-    ever). One another process holds is left to it; so is one where the file system takes no locks (whether it is
-    written cannot be told), and one with other names (a hard link, as a backup keeps)."""
+    """Delete the part file of ``name``, a file that stands whole (or another rendition of it does), when no process
+    is writing it: what a process killed as it wrote the file left once another had finished it, or an attempt at an
+    animation's MP4 left before its GIF was saved (runs after skip the file, and would keep its part file for ever).
+    One another process holds is left to it; so is one where the file system takes no locks (whether it is written
+    cannot be told), and one with other names (a hard link, as a backup keeps)."""
     part = name + PART_SUFFIX
     fd = infolder.open_existing(dir_fd, part)
     if fd is None:

@@ -37,8 +37,9 @@ class Standing:
                                                                    f"({job.path}); nothing fetched")
             size = whole(dir_fd, path.name, source, entry) if self.skip_present else None
             if size is not None:
-                if self.folders.part_found(path):  # (left by a process killed as it wrote it, as another finished it)
-                    drop_left(dir_fd, path.name)
+                for named in job.paths:  # (left by a process killed as it wrote it, as another finished it; or one
+                    if self.folders.part_found(named):  # of another rendition, an earlier attempt's)
+                        drop_left(dir_fd, named.name)
                 if mtime is not None:
                     infolder.stamp(dir_fd, path.name, mtime, entry)
                 return Result(job, Status.SKIPPED, path, bytes=size)

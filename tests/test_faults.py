@@ -328,6 +328,33 @@ def test_mp4_refused_falls_back_to_gif(imgur: Imgur, tmp_path: Path) -> None:
     assert "MP4 not served (429 Too Many Requests); trying GIF" in err
 
 
+def test_an_animation_saved_leaves_no_part_file_of_its_other_rendition(imgur: Imgur, tmp_path: Path) -> None:
+    # Its MP4 cut short, then refused: its GIF is saved, and the MP4's part file (no run would ever finish it: the
+    # next skips the GIF) is removed. A GIF's part file an earlier run left goes as its MP4 is saved, and either
+    # goes as a run finds the animation whole.
+    gif = imgur.add_image("AnIm123", size=30_000, ext="gif", animated=True)
+    imgur.add_album("AbC1234", images=[gif])
+    imgur.faults += [Fault("reset", path=r"/AnIm123\.mp4", attempts={1}, after=3000),
+                     Fault("status", path=r"/AnIm123\.mp4", attempts={2}, status=429)]
+    code, err = fetch(tmp_path)
+    assert code == 0, err
+    assert "MP4 not served (429 Too Many Requests); trying GIF" in err
+    assert sorted(files_under(tmp_path / "AbC1234")) == ["001-AnIm123.gif"]
+
+    (tmp_path / "AbC1234" / "001-AnIm123.gif").unlink()
+    (tmp_path / "AbC1234" / "001-AnIm123.gif.part").write_bytes(gif.data[:5000])  # (a run killed as it wrote it)
+    code, err = fetch(tmp_path)
+    assert code == 0, err
+    assert sorted(files_under(tmp_path / "AbC1234")) == ["001-AnIm123.mp4"]
+
+    for left in ("001-AnIm123.gif.part", "001-AnIm123.mp4.part"):
+        (tmp_path / "AbC1234" / left).write_bytes(b"GIF89a")
+        code, err = fetch(tmp_path)
+        assert code == 0, err
+        assert sorted(files_under(tmp_path / "AbC1234")) == ["001-AnIm123.mp4"], left
+    assert files_under(tmp_path / "AbC1234")["001-AnIm123.mp4"] == gif.mp4
+
+
 def test_wrong_length_is_never_renamed_into_place(imgur: Imgur, tmp_path: Path) -> None:
     album = _album(imgur, count=2)
     liar = album.images[0]
