@@ -19,6 +19,7 @@ run killed outright leaves no reader behind.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import multiprocessing
 import os
 import signal
@@ -66,6 +67,11 @@ class _Bug:
     traceback: str  # (with --debug only: without, the scan says a bug as a file's error)
 
 
+@dataclass(frozen=True)
+class _NoRoom:
+    """A reader could not start its thread (a pids limit): it reads nothing, and ends."""
+
+
 class ReaderBug(Exception):
     """A bug a reader met, with ``--debug`` (without, the scan says it as that file's error): the run ends, its
     traceback shown."""
@@ -85,19 +91,19 @@ class _Reader:
     conn: Connection
     lifeline: Connection
     index: int = -1  # the file it reads (its place among them), and its path
-    path: Path | None = None
+    path: Path = Path()
 
 
 class _Readers:
     def __init__(self, debug: bool, most: int) -> None:
         self.debug = debug
-        self.most = most
+        self.most = self.wanted = most  # readers at once: at the most, and as asked
         self.readers: list[_Reader] = []
         # A fork server where there is one: its readers start in milliseconds, the modules a scan needs loaded
         # once (a process spawned loads them again, some 0.2 s each).
         if "forkserver" in multiprocessing.get_all_start_methods():
             self.context: ForkServerContext | SpawnContext = multiprocessing.get_context("forkserver")
-            self.context.set_forkserver_preload(["imgur_dl.scanners"])
+            self.context.set_forkserver_preload(["imgur_dl.forkserved", "imgur_dl.scanners"])
         else:
             self.context = multiprocessing.get_context("spawn")
 
@@ -110,17 +116,35 @@ class _Readers:
         for reader in list(self.readers):
             self._end(reader)
 
-    def _start(self) -> _Reader:
-        conn, theirs = self.context.Pipe()
-        held, lifeline = self.context.Pipe(duplex=False)
-        process = self.context.Process(target=_serve, args=(theirs, held, self.debug), name="imgur-dl scan",
-                                       daemon=True)
-        process.start()
+    def _start(self) -> _Reader | None:
+        """A new reader; None where the system lets this run start no more processes (a container's pids limit, a
+        low ``ulimit -u``)."""
+        ends: list[Connection] = []
+        try:
+            conn, theirs = self.context.Pipe()
+            ends += (conn, theirs)
+            held, lifeline = self.context.Pipe(duplex=False)
+            ends += (held, lifeline)
+            process = self.context.Process(target=_serve, args=(theirs, held, self.debug), name="imgur-dl scan",
+                                           daemon=True)
+            process.start()
+        except (OSError, EOFError):  # (EOF: the fork server's own fork was refused, and it ended)
+            for end in ends:
+                end.close()
+            return None
         theirs.close()
         held.close()
         reader = _Reader(process, conn, lifeline)
         self.readers.append(reader)
         return reader
+
+    def _fewer(self, scanner: Scanner) -> None:
+        """No more readers than run now: the system lets no more start (said the first time)."""
+        if self.most == self.wanted:
+            scanner.warnings.append(f"--scan-jobs {self.most}: the system lets this run start no more processes "
+                                    "(a pids limit, or ulimit -u): files read "
+                                    + (f"{len(self.readers)} at once" if self.readers else "one after another"))
+        self.most = min(self.most, len(self.readers))
 
     def _end(self, reader: _Reader) -> int:
         """Let go of ``reader``, and end its process (at once, or after :data:`ENDING` seconds); its exit status
@@ -140,43 +164,73 @@ class _Readers:
         said = _Said(scanner)
         idle: list[_Reader] = []
         busy: dict[Connection, _Reader] = {}
-        index = 0
-        path = next(paths, None)
-        while path is not None or busy:
-            while path is not None and (idle or len(self.readers) < self.most):
+        again: list[tuple[int, Path]] = []  # files handed to a reader that could not start: handed first
+        numbered = enumerate(paths)
+        item = next(numbered, None)
+        while item is not None or busy:
+            while item is not None and (idle or len(self.readers) < self.most):
                 waited = bool(idle)
                 reader = idle.pop() if waited else self._start()
+                if reader is None:
+                    self._fewer(scanner)
+                    break
+                index, path = item
                 if not _handed(reader, path) and waited:  # (it ended as it waited, the OOM killer's choice, say:
                     self._end(reader)  #                    another reads the file. A new one: said below, as ended)
                     continue
                 reader.index, reader.path = index, path
                 said.handed(index)
                 busy[reader.conn] = reader
-                index += 1
-                path = next(paths, None)
+                item = again.pop() if again else next(numbered, None)
+            if not self.most:  # (no reader may start: the rest are read here, in turn)
+                yield from _alone(itertools.chain([] if item is None else [item], again, numbered), scanner, said)
+                return
             for conn in wait(list(busy)):
                 reader = busy[conn]  # type: ignore[index]
                 try:
                     message = reader.conn.recv()
                 except (EOFError, ConnectionResetError):  # (it ended: killed, or out of memory; another may take
-                    #                                         its place. Reset: before it read what it was sent)
-                    del busy[reader.conn]
+                    del busy[reader.conn]  #                  its place. Reset: before it read what it was sent)
                     said.ended(reader, self._end(reader))
                     continue
-                if isinstance(message, _Bug):
-                    raise ReaderBug(f"{reader.path}: a bug in the process that read it:\n{message.traceback}")
+                if isinstance(message, _NoRoom):  # (its file handed again, first)
+                    del busy[reader.conn]
+                    self._end(reader)
+                    self._fewer(scanner)
+                    again += [] if item is None else [item]
+                    item = reader.index, reader.path
+                    continue
                 if isinstance(message, _Done):
                     del busy[reader.conn]
-                    said.done(reader.index, message)
                     idle.append(reader)
-                    message = message.found
-                scanner.stats.read += message.read
-                scanner.stats.links += message.links
-                scanner.stats.cut += message.cut
-                for kind, name, url, ext in message.targets:
-                    target = Target(Kind(kind), name, url, ext)
-                    if scanner.found(target):
-                        yield target
+                yield from _taken(reader, message, said, scanner)
+
+
+def _taken(reader: _Reader, message: _Found | _Done | _Bug, said: _Said, scanner: Scanner) -> Iterator[Target]:
+    """The new targets of what ``reader`` sent; what its file met, once it is done, said in its place."""
+    if isinstance(message, _Bug):
+        raise ReaderBug(f"{reader.path}: a bug in the process that read it:\n{message.traceback}")
+    if isinstance(message, _Done):
+        said.done(reader.index, message)
+        message = message.found
+    scanner.stats.read += message.read
+    scanner.stats.links += message.links
+    scanner.stats.cut += message.cut
+    for kind, name, url, ext in message.targets:
+        target = Target(Kind(kind), name, url, ext)
+        if scanner.found(target):
+            yield target
+
+
+def _alone(items: Iterator[tuple[int, Path]], scanner: Scanner, said: _Said) -> Iterator[Target]:
+    """The files of ``items`` read in this process, one after another, what each met said in its place."""
+    for index, path in items:
+        said.handed(index)
+        errors, warnings = len(scanner.errors), len(scanner.warnings)
+        yield from scan_file(scanner, path)
+        met, scanner.errors[errors:] = scanner.errors[errors:], []
+        noted, scanner.warnings[warnings:] = scanner.warnings[warnings:], []
+        said.put(index, met, noted)
 
 
 class _Said:
@@ -189,17 +243,18 @@ class _Said:
         self._marks: dict[int, tuple[int, int]] = {}  # a file not done yet (its place): where what it met goes
 
     def handed(self, index: int) -> None:
-        self._marks[index] = (len(self.scanner.errors), len(self.scanner.warnings))
+        """The file at ``index`` is handed to a reader (again, if one could not start: its place is kept)."""
+        self._marks.setdefault(index, (len(self.scanner.errors), len(self.scanner.warnings)))
 
     def done(self, index: int, done: _Done) -> None:
-        self._put(index, [_Met(message, ExitStatus(status)) for message, status in done.errors], done.warnings)
+        self.put(index, [_Met(message, ExitStatus(status)) for message, status in done.errors], done.warnings)
 
     def ended(self, reader: _Reader, code: int) -> None:
         how = f"killed by signal {-code}" if code < 0 else f"exit status {code}"
         error = ScanError(f"{reader.path}: the process reading it ended ({how}); what was found before still counts")
-        self._put(reader.index, [error], [])
+        self.put(reader.index, [error], [])
 
-    def _put(self, index: int, errors: list[ImgurDLError], warnings: list[str]) -> None:
+    def put(self, index: int, errors: list[ImgurDLError], warnings: list[str]) -> None:
         """What the file at ``index`` met, put at its marks; those of the files after it (at or past them) moved on."""
         at_errors, at_warnings = self._marks.pop(index)
         self.scanner.errors[at_errors:at_errors] = errors
@@ -221,7 +276,12 @@ def _handed(reader: _Reader, path: Path) -> bool:
 def _serve(conn: Connection, lifeline: Connection, debug: bool) -> None:
     """A reader: the files it is handed, one at a time, until the run lets go of it."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # (Ctrl-C reaches the whole group: the run ends its readers)
-    threading.Thread(target=_watch, args=(lifeline,), name="lifeline", daemon=True).start()
+    try:
+        threading.Thread(target=_watch, args=(lifeline,), name="lifeline", daemon=True).start()
+    except RuntimeError:  # (no thread may start: a pids limit)
+        with contextlib.suppress(OSError):
+            conn.send(_NoRoom())
+        os._exit(0)
     try:
         while True:
             conn.send(_read(conn, Path(conn.recv()), debug))

@@ -363,3 +363,41 @@ def test_scan_jobs_is_checked(args: list[str], said: str) -> None:
     result = run_main(*args)
     assert result.code == 2, result
     assert said in result.err, result
+
+
+_PIDS = Path("/sys/fs/cgroup/pids")  # (cgroup v1's pids hierarchy, as this machine has it)
+
+
+def _may_limit_pids() -> bool:
+    return os.geteuid() == 0 and os.access(_PIDS, os.W_OK)
+
+
+@pytest.mark.skipif(not _may_limit_pids(), reason="needs a pids cgroup of its own: root, and cgroup v1's pids")
+@pytest.mark.parametrize("limit", [2, 8])
+def test_a_scan_where_the_system_lets_no_more_processes_start_reads_with_fewer_or_alone(tmp_path: Path,
+                                                                                          limit: int) -> None:
+    # A container's pids limit: the run could not start its readers (its own fork refused, the fork server's, or a
+    # reader's thread) and ended with "unexpected EOFError", or a fork server's traceback. It reads them with as many
+    # as started, or one after another itself (2: no process but the run's may start), and says so.
+    folder = tmp_path / "export"
+    folder.mkdir()
+    for n in range(6):
+        (folder / f"{n}.txt").write_text(" ".join(_links(f"P{n}", 3)))
+    group = _PIDS / f"imgur-dl-test-{os.getpid()}-{limit}"
+    group.mkdir()
+    try:
+        (group / "pids.max").write_text(str(limit))
+        run = subprocess.run(["/bin/sh", "-c", f'echo $$ > "{group}/cgroup.procs" && exec "$0" "$@"', sys.executable,
+                              "-m", "imgur_dl", "--scan", str(folder), "-g", "--scan-jobs", "4"],
+                             capture_output=True, text=True, timeout=60, check=False)
+    finally:
+        assert _eventually(lambda: (group / "pids.current").read_text().strip() == "0")
+        group.rmdir()
+    assert run.returncode == 0, run.stderr
+    assert sorted(run.stdout.splitlines()) == sorted(link for n in range(6) for link in _links(f"P{n}", 3))
+    *warning, summary = run.stderr.splitlines()
+    assert warning == [f"imgur-dl: warning: --scan-jobs 4: the system lets this run start no more processes (a pids "
+                       f"limit, or ulimit -u): files read {how}" for how in
+                       ["one after another", "1 at once", "2 at once", "3 at once"] if how in run.stderr], run.stderr
+    assert warning or limit > 2
+    assert summary == "imgur-dl: scanned 498 B: 18 Imgur links, 18 distinct targets"

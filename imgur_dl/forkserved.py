@@ -1,0 +1,15 @@
+"""Imported by the fork server that starts ``--scan``'s readers, and there only: its standard error let go of.
+
+Where the system lets it fork no more (a container's pids limit, a low ``ulimit -u``), the fork server ends with
+Python's traceback of the fork refused, and a reader that cannot start its thread likewise: neither is a message of
+this program's, and the run says what they mean (:mod:`imgur_dl.scanners`). The readers, forked from it, keep it:
+what one meets goes to the run through its pipe.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+sys.stderr = Path(os.devnull).open("w", encoding="utf-8")  # noqa: SIM115 - for as long as the process lives
