@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import NoReturn, TextIO
 
-from imgur_dl import credentials, labels, urls
+from imgur_dl import credentials, labels, threads, urls
 from imgur_dl.archive import MOST_LISTED, open_store
 from imgur_dl.archive_place import DEFAULT_TABLE, absent, is_postgres
 from imgur_dl.choice import Choice
@@ -245,6 +245,9 @@ def _scan(names: list[str], given: Given, options: Options, env: Environment) ->
     tally = Tally(options.no_listings)
     archive = None if options.archive is None or is_postgres(options.archive) else Path(options.archive)
     jobs = options.scan_jobs or min(processes(), DEFAULT_SCAN_JOBS)
+    if not options.get_urls:  # (-g asks nothing of Imgur: no thread of the run's needs the room)
+        jobs, fewer = threads.readers(jobs, options.workers, bound=threads.bound())
+        scanner.warnings += [] if fewer is None else [fewer]
     targets = tally.targets(given, scanned(names, scanner, stdin, output=output, archive=archive, processes=jobs))
 
     def told() -> None:

@@ -11,6 +11,7 @@ archive has, links) is :mod:`imgur_dl.handout`'s.
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import threading
 import time
@@ -217,7 +218,8 @@ def _when_ended(executors: Iterable[Workers], then: Callable[[], None]) -> None:
             executor.shutdown(wait=True)
         then()
 
-    threading.Thread(target=wait, name="imgur-dl-release", daemon=True).start()
+    with contextlib.suppress(RuntimeError):  # (no thread may start, a pids limit: a process ending lets go of all)
+        threading.Thread(target=wait, name="imgur-dl-release", daemon=True).start()
 
 
 class _Pending:

@@ -55,6 +55,22 @@ def room(downloads: int, say: Callable[[str], None], *, bound: Bound | None,
     return allowed
 
 
+def readers(jobs: int, downloads: int, *, bound: Bound | None) -> tuple[int, str | None]:
+    """How many of ``--scan``'s readers may run beside a run of ``downloads`` at once: ``jobs``, where the system
+    leaves room for their processes besides the run's threads (each reader takes two of what it bounds: its process
+    and its thread; the process that starts them two more); fewer where it does not, and a warning that says so (one:
+    the files are read in this process, one after another)."""
+    wanted = downloads + OWN
+    if jobs <= 1 or bound is None or bound.threads >= FAR * wanted:
+        return jobs, None
+    fits = max(1, min(jobs, (bound.threads - wanted) // 2 - 1))
+    if fits == jobs:
+        return jobs, None
+    how = "one after another, in this process" if fits == 1 else f"{fits} at once"
+    return fits, (f"--scan-jobs {jobs}: this process may start {bound.threads} threads ({bound.by}), which the "
+                  f"downloads need: files read {how}")
+
+
 def startable(count: int) -> int:
     """How many of ``count`` threads can be started now; each ends as soon as the count is known."""
     done = threading.Event()

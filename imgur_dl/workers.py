@@ -25,10 +25,17 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any, Generic, TypeVar
 
+from imgur_dl.errors import ImgurDLError
+
 T = TypeVar("T")
 
 # How often a thread with no work looks whether the program's main thread has ended.
 IDLE_LOOK = 1.0
+NO_THREAD = "the system lets this run start no more threads (a pids limit, or ulimit -u)"
+
+
+class NoThread(ImgurDLError):
+    """Not one thread of a pool could be started."""
 
 
 @dataclass
@@ -65,14 +72,25 @@ class Workers:
             if self._closed:
                 raise RuntimeError("cannot hand work to a pool that was shut down")
             if self._busy >= len(self._threads) and len(self._threads) < self.most:
-                self._started += 1
-                thread = threading.Thread(target=self._work, name=f"{self.name}_{self._started}")
-                thread.start()  # (one the system will not start: the caller's error, and nothing counted)
-                self._threads.add(thread)
+                self._more()
             self._busy += 1
             self._jobs.append(_Job(future, partial(fn, *args, **kwargs)))
             self._cond.notify()
         return future
+
+    def _more(self) -> None:
+        """One more thread (the lock held). Where the system will start no more (a pids limit, ``ulimit -u``), the
+        pool keeps to those it has, which take the job in turn; with none, :class:`NoThread`, nothing counted."""
+        self._started += 1
+        thread = threading.Thread(target=self._work, name=f"{self.name}_{self._started}")
+        try:
+            thread.start()
+        except RuntimeError:
+            if not self._threads:
+                raise NoThread(NO_THREAD) from None
+            self.most = len(self._threads)
+            return
+        self._threads.add(thread)
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
         """Take no more jobs; with ``cancel_futures``, cancel those not started (the others run); with ``wait``,

@@ -605,3 +605,26 @@ def held_open() -> list[str]:
 def files_under(root: Path) -> dict[str, bytes]:
     """Every file below ``root``, by relative path."""
     return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+# A container's pids limit, made for a test: cgroup v1's pids hierarchy, as these machines have it (root may make a
+# group there). Where it cannot be made, the tests that need one say why they do not run.
+PIDS_CGROUPS = Path("/sys/fs/cgroup/pids")
+PIDS_LIMITABLE = os.geteuid() == 0 and os.access(PIDS_CGROUPS, os.W_OK)
+needs_pids_limit = pytest.mark.skipif(not PIDS_LIMITABLE, reason="needs a pids cgroup of its own (root, cgroup v1)")
+
+
+@contextlib.contextmanager
+def pids_limited(limit: int) -> Iterator[list[str]]:
+    """The start of a command that runs the rest in a cgroup of its own whose processes and threads may number
+    ``limit`` at once (``pids.max``, as ``docker run --pids-limit`` sets); the group removed once they have ended."""
+    group = PIDS_CGROUPS / f"imgur-dl-test-{os.getpid()}-{threading.get_ident()}-{limit}"
+    group.mkdir()
+    try:
+        (group / "pids.max").write_text(str(limit))
+        yield ["/bin/sh", "-c", f'echo $$ > "{group}/cgroup.procs" && exec "$0" "$@"']
+    finally:
+        deadline = time.monotonic() + 10
+        while (group / "pids.current").read_text().strip() != "0" and time.monotonic() < deadline:
+            time.sleep(0.01)  # (the last of its processes reaped a moment after the command's own end)
+        group.rmdir()

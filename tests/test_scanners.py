@@ -23,7 +23,7 @@ import pytest
 from imgur_dl import scanners
 from imgur_dl.cli import Environment, main
 from imgur_dl.scan import Scanner, scanned
-from tests.conftest import command, run_main
+from tests.conftest import command, needs_pids_limit, pids_limited, run_main
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="FIFOs and POSIX signals")
 
@@ -365,14 +365,7 @@ def test_scan_jobs_is_checked(args: list[str], said: str) -> None:
     assert said in result.err, result
 
 
-_PIDS = Path("/sys/fs/cgroup/pids")  # (cgroup v1's pids hierarchy, as this machine has it)
-
-
-def _may_limit_pids() -> bool:
-    return os.geteuid() == 0 and os.access(_PIDS, os.W_OK)
-
-
-@pytest.mark.skipif(not _may_limit_pids(), reason="needs a pids cgroup of its own: root, and cgroup v1's pids")
+@needs_pids_limit
 @pytest.mark.parametrize("limit", [2, 8])
 def test_a_scan_where_the_system_lets_no_more_processes_start_reads_with_fewer_or_alone(tmp_path: Path,
                                                                                           limit: int) -> None:
@@ -383,16 +376,9 @@ def test_a_scan_where_the_system_lets_no_more_processes_start_reads_with_fewer_o
     folder.mkdir()
     for n in range(6):
         (folder / f"{n}.txt").write_text(" ".join(_links(f"P{n}", 3)))
-    group = _PIDS / f"imgur-dl-test-{os.getpid()}-{limit}"
-    group.mkdir()
-    try:
-        (group / "pids.max").write_text(str(limit))
-        run = subprocess.run(["/bin/sh", "-c", f'echo $$ > "{group}/cgroup.procs" && exec "$0" "$@"', sys.executable,
-                              "-m", "imgur_dl", "--scan", str(folder), "-g", "--scan-jobs", "4"],
-                             capture_output=True, text=True, timeout=60, check=False)
-    finally:
-        assert _eventually(lambda: (group / "pids.current").read_text().strip() == "0")
-        group.rmdir()
+    with pids_limited(limit) as within:
+        run = subprocess.run([*within, sys.executable, "-m", "imgur_dl", "--scan", str(folder), "-g", "--scan-jobs",
+                              "4"], capture_output=True, text=True, timeout=60, check=False)
     assert run.returncode == 0, run.stderr
     assert sorted(run.stdout.splitlines()) == sorted(link for n in range(6) for link in _links(f"P{n}", 3))
     *warning, summary = run.stderr.splitlines()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import resource
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -10,7 +12,7 @@ import pytest
 
 from imgur_dl import threads
 from imgur_dl.threads import OWN, Bound, room, startable
-from tests.conftest import files_under, run_main
+from tests.conftest import files_under, needs_pids_limit, pids_limited, run_main
 from tests.standin import Imgur
 
 
@@ -87,3 +89,69 @@ def test_a_run_where_few_threads_can_be_started_saves_every_file(imgur: Imgur, t
     assert "may start 40 (ulimit -u): 8 at once instead" in result.err
     assert files_under(tmp_path / "AbC1234") == {f"{n:03d}-{image.id}.jpg": image.data
                                                  for n, image in enumerate(album.images, 1)}
+
+
+@pytest.mark.parametrize(("jobs", "bound", "allowed"), [
+    (1, Bound(30, "ulimit -u"), 1), (8, None, 8), (8, Bound(10 * (64 + OWN), "ulimit -u"), 8),
+    (8, Bound(140, "a container's limit"), 8), (8, Bound(110, "a container's limit"), 6),
+    (8, Bound(30, "a container's limit"), 1)])
+def test_a_scan_s_readers_leave_the_downloads_their_threads(jobs: int, bound: Bound | None, allowed: int) -> None:
+    # Each reader takes two of what a pids limit counts (its process, its thread): where the downloads' 96 threads
+    # and the readers do not fit, fewer read at once; one, in the run's own process.
+    fits, said = threads.readers(jobs, 64, bound=bound)
+    assert fits == allowed
+    how = "one after another, in this process" if allowed == 1 else f"{allowed} at once"
+    assert said == (None if allowed == jobs else f"--scan-jobs {jobs}: this process may start {bound.threads} threads "
+                    f"({bound.by}), which the downloads need: files read {how}")  # type: ignore[union-attr]
+
+
+_POOL = """
+import threading
+from imgur_dl.workers import NoThread, Workers
+release = threading.Event()
+pool = Workers(8, "imgur-dl")
+try:
+    futures = [pool.submit(release.wait, 10) for _ in range(8)]
+except NoThread as exc:
+    print("none:", exc)
+else:
+    release.set()
+    print(sum(future.result() for future in futures), "done by", pool.most)
+"""
+
+
+@needs_pids_limit
+@pytest.mark.parametrize(("limit", "said"), [(1, "none: the system lets this run start no more threads (a pids limit,"
+                                                  " or ulimit -u)"), (4, "8 done by 3")])
+def test_a_pool_that_may_start_no_more_threads_keeps_to_those_it_has(limit: int, said: str) -> None:
+    # Eight jobs, each waiting until the last is handed in, where the process may have 4 threads: 3 of the pool's
+    # start, and take the other jobs in turn. Where none may start, one error that says so, not "can't start new
+    # thread" from deep inside a run.
+    with pids_limited(limit) as within:
+        run = subprocess.run([*within, sys.executable, "-c", _POOL], capture_output=True, text=True, timeout=60,
+                             check=False)
+    assert (run.returncode, run.stdout.strip(), run.stderr) == (0, said, "")
+
+
+@needs_pids_limit
+@pytest.mark.parametrize("limit", [4, 12, 40])
+def test_a_scan_that_downloads_where_few_processes_may_start_saves_every_file(imgur: Imgur, tmp_path: Path,
+                                                                              limit: int) -> None:
+    # A folder of exports scanned and fetched in a container with a low pids limit: its readers took what the
+    # run's threads needed, and the run ended with "unexpected RuntimeError: can't start new thread".
+    album = imgur.add_album("AbC1234", count=12, size=1_000)
+    single = imgur.add_image("SiNg123", size=700)
+    (tmp_path / "export").mkdir()
+    for n in range(6):
+        (tmp_path / "export" / f"{n}.txt").write_text("see https://imgur.com/a/AbC1234 and i.imgur.com/SiNg123.jpg")
+    with pids_limited(limit) as within:
+        run = subprocess.run([*within, sys.executable, "-m", "imgur_dl", "-o", str(tmp_path / "out"), "--scan",
+                              str(tmp_path / "export"), "--scan-jobs", "4"], capture_output=True, text=True,
+                             timeout=60, check=False)
+    assert run.returncode == 0, run.stderr
+    assert f"--scan-jobs 4: this process may start {limit} threads (a container's limit), which the downloads " \
+           "need: files read one after another, in this process" in run.stderr
+    assert "unexpected" not in run.stderr
+    assert files_under(tmp_path / "out") == {**{f"AbC1234/{n:03d}-{image.id}.jpg": image.data
+                                                for n, image in enumerate(album.images, 1)},
+                                             "SiNg123.jpg": single.data}
