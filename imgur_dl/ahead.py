@@ -14,6 +14,8 @@ from concurrent.futures import Future, wait
 from enum import Enum
 from typing import Generic, TypeVar
 
+from imgur_dl import threads
+
 T = TypeVar("T")
 U = TypeVar("U")
 
@@ -38,7 +40,7 @@ class InOrder(Generic[T]):
         self._head: Future[T] | _End | None = None
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._draw, args=(work,), name="imgur-dl-input", daemon=True)
-        self._thread.start()
+        threads.start(self._thread)
 
     def _draw(self, work: Iterator[Future[T]]) -> None:
         end = _End()
@@ -103,7 +105,7 @@ def gathered(items: Iterable[T], most: int) -> Iterator[list[T]]:
             end = _End(exc)
         _offer(found, end, stop)
 
-    threading.Thread(target=draw, name="imgur-dl-gather", daemon=True).start()
+    threads.start(threading.Thread(target=draw, name="imgur-dl-gather", daemon=True))
     end: _End | None = None
     try:
         while end is None:

@@ -24,6 +24,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Protocol, TypeGuard, TypeVar
 
+from imgur_dl import threads
 from imgur_dl.archive_place import DEFAULT_TABLE, is_postgres
 from imgur_dl.clock import Clock
 from imgur_dl.errors import ArchiveUnavailable, Cancelled
@@ -293,7 +294,7 @@ class _Writer:
         self._written = -GATHER  # when the last write ended (on the clock)
         self._once = Once()
         self.thread = threading.Thread(target=self._write_all, name="imgur-dl-archive", daemon=True)
-        self.thread.start()
+        threads.start(self.thread)
 
     def add(self, item: _Queued) -> None:
         with self._cond:

@@ -22,6 +22,8 @@ import time
 from collections.abc import Callable
 from enum import Enum
 
+from imgur_dl import threads
+
 CALL_LIMIT = 60.0  # seconds: as long as TCP keepalives take to find a vanished server
 PATIENCE = 1.0  # seconds a call may go on once the run is ending (a healthy one answers in milliseconds)
 _LOOK = 0.1  # how often a call under way is looked at
@@ -53,7 +55,7 @@ class Watchdog:
         with self._cond:
             if self._thread is None:
                 self._thread = threading.Thread(target=self._watch, name="imgur-dl-archive-watch", daemon=True)
-                self._thread.start()
+                threads.start(self._thread)
             self._call, self._cut = (fd, self.now(), limit), None
             self._cond.notify_all()
 

@@ -28,6 +28,7 @@ import threading
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from typing import TypeGuard
 
+from imgur_dl import threads
 from imgur_dl.archive import Archive, Holder, Release, Settle
 from imgur_dl.cancel import Cancel
 from imgur_dl.clock import Clock
@@ -66,7 +67,7 @@ class Claims:
         self._lasting: ArchiveUnavailable | None = None  # its last answer, where asking again is no use
         self._stop = threading.Event()
         self._renewer = threading.Thread(target=self._renew_all, name="imgur-dl-lease", daemon=True)
-        self._renewer.start()
+        threads.start(self._renewer)
 
     def take(self, keys: Iterable[Key]) -> dict[Entry, set[str]] | None:
         """The ids of ``keys`` this process now holds, by kind; None when the archive cannot be asked."""

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from imgur_dl.errors import ImgurDLError
 from imgur_dl.text import WARNING_PREFIX
 
 # A limit this many times what a run starts is taken to leave it room, whatever else the user runs.
@@ -35,6 +36,22 @@ class Bound:
 
     threads: int
     by: str
+
+
+NO_THREAD = "the system lets this run start no more threads (a pids limit, or ulimit -u)"
+
+
+class NoThread(ImgurDLError):
+    """A thread the run needs could not be started."""
+
+
+def start(thread: threading.Thread) -> None:
+    """Start ``thread``, a new one; :class:`NoThread` where the system will start no more ("can't start new
+    thread")."""
+    try:
+        thread.start()
+    except RuntimeError:
+        raise NoThread(NO_THREAD) from None
 
 
 def room(downloads: int, say: Callable[[str], None], *, bound: Bound | None,

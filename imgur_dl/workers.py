@@ -25,17 +25,12 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any, Generic, TypeVar
 
-from imgur_dl.errors import ImgurDLError
+from imgur_dl.threads import NoThread, start
 
 T = TypeVar("T")
 
 # How often a thread with no work looks whether the program's main thread has ended.
 IDLE_LOOK = 1.0
-NO_THREAD = "the system lets this run start no more threads (a pids limit, or ulimit -u)"
-
-
-class NoThread(ImgurDLError):
-    """Not one thread of a pool could be started."""
 
 
 @dataclass
@@ -84,10 +79,10 @@ class Workers:
         self._started += 1
         thread = threading.Thread(target=self._work, name=f"{self.name}_{self._started}")
         try:
-            thread.start()
-        except RuntimeError:
+            start(thread)
+        except NoThread:
             if not self._threads:
-                raise NoThread(NO_THREAD) from None
+                raise
             self.most = len(self._threads)
             return
         self._threads.add(thread)

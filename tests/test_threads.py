@@ -155,3 +155,19 @@ def test_a_scan_that_downloads_where_few_processes_may_start_saves_every_file(im
     assert files_under(tmp_path / "out") == {**{f"AbC1234/{n:03d}-{image.id}.jpg": image.data
                                                 for n, image in enumerate(album.images, 1)},
                                              "SiNg123.jpg": single.data}
+
+
+@needs_pids_limit
+@pytest.mark.parametrize("given", [["-i", "LIST"], ["--download-archive", "ARCHIVE", "imgur.com/a/AbC1234"]])
+def test_a_run_that_may_start_no_thread_at_all_says_so_in_one_line(imgur: Imgur, tmp_path: Path,
+                                                                    given: list[str]) -> None:
+    # The first thread the run needs (the list's reader, the archive's writer, a lookup's) is refused: one line.
+    imgur.add_album("AbC1234", count=2)
+    (tmp_path / "list.txt").write_text("https://imgur.com/a/AbC1234\n")
+    args = [{"LIST": str(tmp_path / "list.txt"), "ARCHIVE": str(tmp_path / "seen.sqlite")}.get(a, a) for a in given]
+    with pids_limited(1) as within:
+        run = subprocess.run([*within, sys.executable, "-m", "imgur_dl", "-q", "-o", str(tmp_path / "out"), *args],
+                             capture_output=True, text=True, timeout=60, check=False)
+    assert (run.returncode, run.stderr) == (1, "imgur-dl: error: the system lets this run start no more threads (a "
+                                               "pids limit, or ulimit -u)\n")
+    assert not (tmp_path / "out").exists() or files_under(tmp_path / "out") == {}
