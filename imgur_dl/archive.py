@@ -294,7 +294,7 @@ class _Writer:
         self._written = -GATHER  # when the last write ended (on the clock)
         self._once = Once()
         self.thread = threading.Thread(target=self._write_all, name="imgur-dl-archive", daemon=True)
-        threads.start(self.thread)
+        threads.start(self.thread, failing=store.close)  # (none: nothing written yet, the run ends before it began)
 
     def add(self, item: _Queued) -> None:
         with self._cond:

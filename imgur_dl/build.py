@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from typing import TextIO
 
 from imgur_dl import openfiles, threads, wayback
@@ -40,7 +41,6 @@ from imgur_dl.text import shown
 from imgur_dl.throttle import RateLimit, Throttle
 from imgur_dl.transfer import Transfer
 from imgur_dl.wayback import Wayback
-from imgur_dl.workers import Workers
 
 # Albums looked up at once: enough that a long list of small albums is bound by the API's latency
 # over sixteen (1,000 albums, 150 ms away: 9.4 s), few enough to be a modest client. (Imgur's
@@ -115,7 +115,7 @@ def build_run(options: Options, stderr: TextIO, environ: Mapping[str, str] | Non
                             pacing=Pacing(CDX_PER_MINUTE, cancel, clock.now),
                             replays=Pacing(REPLAY_PER_MINUTE, cancel, clock.now))
     # Albums are looked up a few at a time, while earlier ones download.
-    resolver = Workers(RESOLVERS, "imgur-dl-api")
+    resolver = ThreadPoolExecutor(max_workers=RESOLVERS, thread_name_prefix="imgur-dl-api")
     planner = Planner(api, resolver, choice=options.choice, archive=archive, wayback=recoverer,
                       prefer_gif=options.prefer_gif, debug=options.debug, say=progress.note, sharing=sharing)
 

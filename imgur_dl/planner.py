@@ -15,7 +15,7 @@ could not be had, and never raises for anything a server sent.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 
 from imgur_dl.ahead import InOrder, done, gathered
@@ -30,7 +30,6 @@ from imgur_dl.share import Sharing
 from imgur_dl.status import ExitStatus
 from imgur_dl.text import Once
 from imgur_dl.wayback import Wayback
-from imgur_dl.workers import Workers
 
 # Album lookups ahead of the one being started: twice the lookups at once, so
 # none waits for the run to take the one before.
@@ -48,7 +47,7 @@ _Outcome = Album | Failure | Elsewhere
 
 
 class Planner:
-    def __init__(self, api: ImgurApi, resolver: Workers, *, choice: Choice | None = None,
+    def __init__(self, api: ImgurApi, resolver: ThreadPoolExecutor, *, choice: Choice | None = None,
                  archive: Archive | None = None, wayback: Wayback | None = None, prefer_gif: bool = False,
                  debug: bool = False, say: Callable[[str], None] = lambda _m: None,
                  sharing: Sharing | None = None) -> None:

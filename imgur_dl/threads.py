@@ -45,12 +45,14 @@ class NoThread(ImgurDLError):
     """A thread the run needs could not be started."""
 
 
-def start(thread: threading.Thread) -> None:
+def start(thread: threading.Thread, *, failing: Callable[[], None] | None = None) -> None:
     """Start ``thread``, a new one; :class:`NoThread` where the system will start no more ("can't start new
-    thread")."""
+    thread"), once ``failing`` (what lets go of what the thread was to serve) has run."""
     try:
         thread.start()
     except RuntimeError:
+        if failing is not None:
+            failing()
         raise NoThread(NO_THREAD) from None
 
 
