@@ -19,6 +19,7 @@ run killed outright leaves no reader behind.
 from __future__ import annotations
 
 import contextlib
+import errno
 import itertools
 import multiprocessing
 import os
@@ -37,6 +38,9 @@ from imgur_dl.scan import Scanner, Stats, scan_file
 from imgur_dl.status import ExitStatus
 
 ENDING = 5.0  # seconds a reader is given to end once told to, before it is killed
+# The limits that can keep a reader from starting, as a person finds them.
+PROCESSES = "its limit of processes and threads: a pids limit, or ulimit -u"
+OPEN_FILES = "its limit of open files, ulimit -n"
 
 
 def side_by_side(paths: Iterator[Path], scanner: Scanner, most: int) -> Iterator[Target]:
@@ -116,9 +120,9 @@ class _Readers:
         for reader in list(self.readers):
             self._end(reader)
 
-    def _start(self) -> _Reader | None:
-        """A new reader; None where the system lets this run start no more processes (a container's pids limit, a
-        low ``ulimit -u``)."""
+    def _start(self) -> _Reader | str:
+        """A new reader; or, where the system lets this run start no more (a container's pids limit, a low ``ulimit
+        -u``; the open-file limit, for its pipes), the limit it meets, as a person finds it."""
         ends: list[Connection] = []
         try:
             conn, theirs = self.context.Pipe()
@@ -128,21 +132,21 @@ class _Readers:
             process = self.context.Process(target=_serve, args=(theirs, held, self.debug), name="imgur-dl scan",
                                            daemon=True)
             process.start()
-        except (OSError, EOFError):  # (EOF: the fork server's own fork was refused, and it ended)
+        except (OSError, EOFError) as exc:  # (EOF: the fork server's own fork was refused, and it ended)
             for end in ends:
                 end.close()
-            return None
+            return OPEN_FILES if isinstance(exc, OSError) and exc.errno in (errno.EMFILE, errno.ENFILE) else PROCESSES
         theirs.close()
         held.close()
         reader = _Reader(process, conn, lifeline)
         self.readers.append(reader)
         return reader
 
-    def _fewer(self, scanner: Scanner) -> None:
-        """No more readers than run now: the system lets no more start (said the first time)."""
+    def _fewer(self, scanner: Scanner, limit: str) -> None:
+        """No more readers than run now: the system's ``limit`` lets no more start (said the first time)."""
         if self.most == self.wanted:
-            scanner.warnings.append(f"--scan-jobs {self.most}: the system lets this run start no more processes "
-                                    "(a pids limit, or ulimit -u): files read "
+            scanner.warnings.append(f"--scan-jobs {self.most}: the system lets this run start no more readers "
+                                    f"({limit}): files read "
                                     + (f"{len(self.readers)} at once" if self.readers else "one after another"))
         self.most = min(self.most, len(self.readers))
 
@@ -171,8 +175,8 @@ class _Readers:
             while item is not None and (idle or len(self.readers) < self.most):
                 waited = bool(idle)
                 reader = idle.pop() if waited else self._start()
-                if reader is None:
-                    self._fewer(scanner)
+                if isinstance(reader, str):
+                    self._fewer(scanner, reader)
                     break
                 index, path = item
                 if not _handed(reader, path) and waited:  # (it ended as it waited, the OOM killer's choice, say:
@@ -196,7 +200,7 @@ class _Readers:
                 if isinstance(message, _NoRoom):  # (its file handed again, first)
                     del busy[reader.conn]
                     self._end(reader)
-                    self._fewer(scanner)
+                    self._fewer(scanner, PROCESSES)
                     again += [] if item is None else [item]
                     item = reader.index, reader.path
                     continue

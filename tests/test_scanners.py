@@ -382,8 +382,29 @@ def test_a_scan_where_the_system_lets_no_more_processes_start_reads_with_fewer_o
     assert run.returncode == 0, run.stderr
     assert sorted(run.stdout.splitlines()) == sorted(link for n in range(6) for link in _links(f"P{n}", 3))
     *warning, summary = run.stderr.splitlines()
-    assert warning == [f"imgur-dl: warning: --scan-jobs 4: the system lets this run start no more processes (a pids "
-                       f"limit, or ulimit -u): files read {how}" for how in
+    assert warning == [f"imgur-dl: warning: --scan-jobs 4: the system lets this run start no more readers (its limit "
+                       f"of processes and threads: a pids limit, or ulimit -u): files read {how}" for how in
                        ["one after another", "1 at once", "2 at once", "3 at once"] if how in run.stderr], run.stderr
     assert warning or limit > 2
+    assert summary == "imgur-dl: scanned 498 B: 18 Imgur links, 18 distinct targets"
+
+
+@pytest.mark.parametrize("limit", [12, 20])
+def test_a_scan_where_the_open_file_limit_leaves_room_for_few_readers_reads_with_fewer(tmp_path: Path,
+                                                                                       limit: int) -> None:
+    # Each reader holds pipes in the run (ulimit -n 256 on macOS): past the limit, the run ended with "unexpected
+    # OSError: Too many open files". It reads with those that started, or alone, and names the limit it met.
+    folder = tmp_path / "export"
+    folder.mkdir()
+    for n in range(6):
+        (folder / f"{n}.txt").write_text(" ".join(_links(f"P{n}", 3)))
+    limited = (f"import os, resource, sys; resource.setrlimit(resource.RLIMIT_NOFILE, ({limit}, {limit})); "
+               "os.execv(sys.executable, [sys.executable, *sys.argv[1:]])")
+    run = subprocess.run([sys.executable, "-c", limited, "-m", "imgur_dl", "--scan", str(folder), "-g", "--scan-jobs",
+                          "8"], capture_output=True, text=True, timeout=60, check=False)
+    assert run.returncode == 0, run.stderr
+    assert sorted(run.stdout.splitlines()) == sorted(link for n in range(6) for link in _links(f"P{n}", 3))
+    warning, summary = run.stderr.splitlines()
+    assert warning.startswith("imgur-dl: warning: --scan-jobs 8: the system lets this run start no more readers (its "
+                              "limit of open files, ulimit -n): files read "), run.stderr
     assert summary == "imgur-dl: scanned 498 B: 18 Imgur links, 18 distinct targets"
