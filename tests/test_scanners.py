@@ -365,6 +365,22 @@ def test_scan_jobs_is_checked(args: list[str], said: str) -> None:
     assert said in result.err, result
 
 
+def _scanned_within(tmp_path: Path, within: list[str], jobs: int) -> list[str]:
+    """A scan of six files by ``jobs`` readers, started by the command ``within`` begins with: every link given
+    (exit 0), and the lines of its warning; its summary checked."""
+    folder = tmp_path / "export"
+    folder.mkdir()
+    for n in range(6):
+        (folder / f"{n}.txt").write_text(" ".join(_links(f"P{n}", 3)))
+    run = subprocess.run([*within, sys.executable, "-m", "imgur_dl", "--scan", str(folder), "-g", "--scan-jobs",
+                          str(jobs)], capture_output=True, text=True, timeout=60, check=False)
+    assert run.returncode == 0, run.stderr
+    assert sorted(run.stdout.splitlines()) == sorted(link for n in range(6) for link in _links(f"P{n}", 3))
+    *warning, summary = run.stderr.splitlines()
+    assert summary == "imgur-dl: scanned 498 B: 18 Imgur links, 18 distinct targets", run.stderr
+    return warning
+
+
 @needs_pids_limit
 @pytest.mark.parametrize("limit", [2, 8])
 def test_a_scan_where_the_system_lets_no_more_processes_start_reads_with_fewer_or_alone(tmp_path: Path,
@@ -372,21 +388,12 @@ def test_a_scan_where_the_system_lets_no_more_processes_start_reads_with_fewer_o
     # A container's pids limit: the run could not start its readers (its own fork refused, the fork server's, or a
     # reader's thread) and ended with "unexpected EOFError", or a fork server's traceback. It reads them with as many
     # as started, or one after another itself (2: no process but the run's may start), and says so.
-    folder = tmp_path / "export"
-    folder.mkdir()
-    for n in range(6):
-        (folder / f"{n}.txt").write_text(" ".join(_links(f"P{n}", 3)))
     with pids_limited(limit) as within:
-        run = subprocess.run([*within, sys.executable, "-m", "imgur_dl", "--scan", str(folder), "-g", "--scan-jobs",
-                              "4"], capture_output=True, text=True, timeout=60, check=False)
-    assert run.returncode == 0, run.stderr
-    assert sorted(run.stdout.splitlines()) == sorted(link for n in range(6) for link in _links(f"P{n}", 3))
-    *warning, summary = run.stderr.splitlines()
+        warning = _scanned_within(tmp_path, within, 4)
     assert warning == [f"imgur-dl: warning: --scan-jobs 4: the system lets this run start no more readers (its limit "
                        f"of processes and threads: a pids limit, or ulimit -u): files read {how}" for how in
-                       ["one after another", "1 at once", "2 at once", "3 at once"] if how in run.stderr], run.stderr
+                       ["one after another", "1 at once", "2 at once", "3 at once"] if how in "".join(warning)]
     assert warning or limit > 2
-    assert summary == "imgur-dl: scanned 498 B: 18 Imgur links, 18 distinct targets"
 
 
 @pytest.mark.parametrize("limit", [12, 20])
@@ -394,17 +401,8 @@ def test_a_scan_where_the_open_file_limit_leaves_room_for_few_readers_reads_with
                                                                                        limit: int) -> None:
     # Each reader holds pipes in the run (ulimit -n 256 on macOS): past the limit, the run ended with "unexpected
     # OSError: Too many open files". It reads with those that started, or alone, and names the limit it met.
-    folder = tmp_path / "export"
-    folder.mkdir()
-    for n in range(6):
-        (folder / f"{n}.txt").write_text(" ".join(_links(f"P{n}", 3)))
     limited = (f"import os, resource, sys; resource.setrlimit(resource.RLIMIT_NOFILE, ({limit}, {limit})); "
-               "os.execv(sys.executable, [sys.executable, *sys.argv[1:]])")
-    run = subprocess.run([sys.executable, "-c", limited, "-m", "imgur_dl", "--scan", str(folder), "-g", "--scan-jobs",
-                          "8"], capture_output=True, text=True, timeout=60, check=False)
-    assert run.returncode == 0, run.stderr
-    assert sorted(run.stdout.splitlines()) == sorted(link for n in range(6) for link in _links(f"P{n}", 3))
-    warning, summary = run.stderr.splitlines()
+               "os.execv(sys.executable, sys.argv[1:])")
+    (warning,) = _scanned_within(tmp_path, [sys.executable, "-c", limited], 8)
     assert warning.startswith("imgur-dl: warning: --scan-jobs 8: the system lets this run start no more readers (its "
-                              "limit of open files, ulimit -n): files read "), run.stderr
-    assert summary == "imgur-dl: scanned 498 B: 18 Imgur links, 18 distinct targets"
+                              "limit of open files, ulimit -n): files read "), warning
