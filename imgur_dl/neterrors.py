@@ -106,6 +106,8 @@ def describe(exc: BaseException, trusted: str = "", direct: str = "") -> str:
     not be made, with ``direct``: a word on its being made with no proxy, where there is one to say."""
     if untrusted(exc):
         return _untrusted_reason(exc, f" (trusted now: {trusted})" if trusted else "")
+    if _errno(exc, errno.EMFILE, errno.ENFILE):  # (no socket could be made here: no proxy, no site to blame)
+        return "too many open files in this process (ulimit -n)"
     if _proxy(exc):
         return _proxy_reason(exc)
     if _any(exc, socket.gaierror, urllib3.exceptions.NameResolutionError):

@@ -186,6 +186,23 @@ def test_tls_with_the_proxy_that_fails_for_good_is_lasting_and_one_cut_short_is_
     assert not lasting(site) and describe(site) == "TLS error (is REQUESTS_CA_BUNDLE right?)"
 
 
+def test_a_socket_the_open_file_limit_refuses_is_said_as_that_not_as_the_proxy_s_fault() -> None:
+    # What urllib3 raises where no socket can be made for the proxy (as its pool made it, traced on this machine):
+    # the proxy was said unreachable, "check HTTPS_PROXY", where the limit was this process's.
+    import errno  # noqa: PLC0415
+
+    import urllib3  # noqa: PLC0415
+
+    from imgur_dl.neterrors import describe, lasting  # noqa: PLC0415
+
+    made = urllib3.exceptions.NewConnectionError(None, "Failed to establish a new connection: [Errno 24] Too many "
+                                                       "open files")
+    made.__cause__ = OSError(errno.EMFILE, "Too many open files")
+    full = urllib3.exceptions.ProxyError("Unable to connect to proxy", made)
+    assert describe(full) == "too many open files in this process (ulimit -n)"
+    assert not lasting(full)  # (others may close meanwhile: tried again)
+
+
 def test_the_answer_that_spends_the_budget_is_used(imgur: Imgur, tmp_path: Path) -> None:
     album = imgur.add_album("AbC1234", count=2)
     imgur.api_budget = 1  # the album's lookup is answered, and says 0 are left
