@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 
+from imgur_dl import threads
 from imgur_dl.ahead import InOrder, done, gathered
 from imgur_dl.answers import album_from_link
 from imgur_dl.api import ImgurApi
@@ -63,6 +64,7 @@ class Planner:
         self._once_keys = Once()
         self.pages = Pages(api, self.choice, archive, say=say, budget=self._budget)
         self._ahead: InOrder[_Outcome] | None = None
+        self._closed = False
 
     def albums(self, targets: Iterable[Target]) -> InOrder[_Outcome]:
         """Every album the targets name, in order, looked up a few ahead (targets and pages drawn in a thread)."""
@@ -76,6 +78,7 @@ class Planner:
 
     def close(self, *, wait: bool = True) -> None:
         """Stop looking up (the lookups not yet started are dropped)."""
+        self._closed = True
         if self._ahead is not None:
             self._ahead.stop()
         self.resolver.shutdown(wait=wait, cancel_futures=True)
@@ -98,7 +101,12 @@ class Planner:
             claim = item.key if self.sharing is not None else None
             return done(replace(item.ready, listing=item.listing, position=item.position, posted=item.posted,
                                 claim=claim))
-        return self.resolver.submit(self._lookup, item)
+        try:
+            return self.resolver.submit(self._lookup, item)
+        except RuntimeError:  # (one more thread refused by the system, a pids limit; or the pool shut down)
+            if self._closed:
+                raise
+            raise threads.NoThread(threads.NO_THREAD) from None
 
     def _batches(self, targets: Iterable[Target]) -> Iterator[list[Candidate | Failure]]:
         """What to look up: URLs' albums, or a listing's chosen posts, a page at a time.

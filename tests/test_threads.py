@@ -171,3 +171,19 @@ def test_a_run_that_may_start_no_thread_at_all_says_so_in_one_line(imgur: Imgur,
     assert (run.returncode, run.stderr) == (1, "imgur-dl: error: the system lets this run start no more threads (a "
                                                "pids limit, or ulimit -u)\n")
     assert not (tmp_path / "out").exists() or files_under(tmp_path / "out") == {}
+
+
+@needs_pids_limit
+@pytest.mark.parametrize("limit", [5, 7])
+def test_lookups_the_system_lets_start_no_thread_for_end_the_run_in_one_line(imgur: Imgur, tmp_path: Path,
+                                                                             limit: int) -> None:
+    # A list of albums, looked up several at once: a lookup's thread refused ended the run with "unexpected
+    # RuntimeError: can't start new thread".
+    albums = [imgur.add_album(f"Al{n}1234", count=1) for n in range(6)]
+    (tmp_path / "list.txt").write_text("".join(f"https://imgur.com/a/{album.id}\n" for album in albums))
+    with pids_limited(limit) as within:
+        run = subprocess.run([*within, sys.executable, "-m", "imgur_dl", "-q", "-o", str(tmp_path / "out"), "-i",
+                              str(tmp_path / "list.txt")], capture_output=True, text=True, timeout=60, check=False)
+    assert "unexpected" not in run.stderr
+    assert (run.returncode, run.stderr) == (1, "imgur-dl: error: the system lets this run start no more threads (a "
+                                               "pids limit, or ulimit -u)\n") or run.returncode == 0, run.stderr
