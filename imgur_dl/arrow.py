@@ -28,8 +28,9 @@ import sys
 from collections import Counter
 from collections.abc import Callable, Iterator
 
+from imgur_dl import zstdlib
 from imgur_dl.lz4frames import Lz4, Spoilt
-from imgur_dl.reader import Bound, Reader, Streamed, optional_zstandard, unzstd
+from imgur_dl.reader import Bound, Reader, Streamed
 
 MAGIC = b"ARROW1"
 STREAM = b"\xff\xff\xff\xff"  # a message's marker: the first bytes of a stream too
@@ -141,10 +142,10 @@ class Arrow(Streamed):
         if not 0 <= made <= MOST:
             raise NotOne("a buffer's length")
         if codec == _ZSTD:
-            if optional_zstandard() is None:
+            if not zstdlib.present():
                 self.unread[_WITHOUT_ZSTD] += 1
                 return b""
-            unpacked = unzstd(buffer[8:], made)
+            unpacked = zstdlib.unzstd(buffer[8:], made)
             if unpacked is None:
                 self.unread[_SPOILT] += 1
             return unpacked or b""

@@ -27,9 +27,9 @@ import zlib
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from imgur_dl import snappy
+from imgur_dl import snappy, zstdlib
 from imgur_dl.errors import ScanError
-from imgur_dl.reader import Bound, Reader, Streamed, optional_zstandard, unzstd
+from imgur_dl.reader import Bound, Reader, Streamed
 
 MAGIC = b"Obj\x01"
 BLOCK_MOST = 256 * 1024 * 1024  # a block's bytes, compressed or not, at the most
@@ -65,7 +65,7 @@ class Avro(Streamed):
             self.say(f"an Avro data file whose header {exc}: read as bytes")
             yield from self.input.rest()
             return
-        if codec not in _CODECS or (codec == "zstandard" and optional_zstandard() is None):
+        if codec not in _CODECS or (codec == "zstandard" and not zstdlib.present()):
             self.say(f"an Avro data file compressed with {codec!r}, which imgur-dl does not decompress"
                       f"{' without the extra imgur-dl[zstd]' if codec == 'zstandard' else ''}: not read")
             return
@@ -142,7 +142,7 @@ class Avro(Streamed):
                     raise NotOne(decoded.stopped)
                 made = decoded.data
             elif codec == "zstandard":
-                unpacked = unzstd(data, BLOCK_MOST + 1)
+                unpacked = zstdlib.unzstd(data, BLOCK_MOST + 1)
                 if unpacked is None:
                     raise NotOne("its zstd frames do not decompress")
                 made = unpacked

@@ -14,12 +14,14 @@ import bz2
 import lzma
 import zlib
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Protocol
 
+from imgur_dl import zstdlib
 from imgur_dl.archives import LOCKED
 from imgur_dl.errors import ScanError, reason
-from imgur_dl.reader import PIECE, Expansion, Source, optional_zstandard
-from imgur_dl.zstdframes import FEED, WINDOW_MOST
+from imgur_dl.reader import PIECE, Expansion, Source
+from imgur_dl.zstdframes import WINDOW_MOST
+from imgur_dl.zstdlib import FEED
 
 DICTIONARY_MOST = 1536 * 2**20  # the largest dictionary 7-Zip makes (its memory is taken as it fills, not at once)
 
@@ -124,18 +126,15 @@ class _Deflated:
 
 
 class _Zstd:
-    """A folder's bytes packed with Zstandard (by 7-Zip's forks, by py7zr), decoded by zstandard (the extra
-    ``imgur-dl[zstd]``): fed :data:`FEED` bytes at a time, as a zstd file's frames are, one frame after another; what
-    they make handed on as it is asked for."""
+    """A folder's bytes packed with Zstandard (by 7-Zip's forks, by py7zr), decoded by ``frames``: fed :data:`FEED`
+    bytes at a time, as a zstd file's frames are, one frame after another; what they make handed on as it is asked
+    for."""
 
-    def __init__(self, zstandard: Any) -> None:
-        self.zstandard = zstandard
-        self.decoder = self._decoder()
+    def __init__(self, frames: zstdlib.Decoder) -> None:
+        self.frames = frames
+        self.decoder = frames.frame()
         self.given = b""  # (given, not fed yet)
         self.made = b""  # (made, not asked for yet)
-
-    def _decoder(self) -> Any:
-        return self.zstandard.ZstdDecompressor(max_window_size=WINDOW_MOST).decompressobj()
 
     @property
     def needs_input(self) -> bool:
@@ -151,11 +150,11 @@ class _Zstd:
             piece, self.given = self.given[:FEED], self.given[FEED:]
             try:
                 self.made = self.decoder.decompress(piece)
-            except self.zstandard.ZstdError as exc:
-                raise Undecodable(str(exc)) from None
+            except self.frames.error as exc:
+                raise Undecodable(self.frames.why(exc)) from None
             if self.decoder.eof:  # (a frame ended: the next begins with what it left)
                 self.given = self.decoder.unused_data + self.given
-                self.decoder = self._decoder()
+                self.decoder = self.frames.frame()
         size = len(self.made) if max_length < 0 else max_length
         out, self.made = self.made[:size], self.made[size:]
         return out
@@ -171,7 +170,7 @@ def unread(folder: Folder) -> str | None:
     if named := next((_NAMED.get(coder.method, f"a coder of its own (id {coder.method.hex()})")
                       for coder in coders if coder.method not in read), None):
         return f"packed with {named}, {_NOT_READ}"
-    if any(coder.method == _ZSTD for coder in coders) and optional_zstandard() is None:
+    if any(coder.method == _ZSTD for coder in coders) and not zstdlib.present():
         return "packed with Zstandard, read with the extra imgur-dl[zstd] (the zstandard package): install it, or " \
                "extract it with a program that reads it (py7zr, 7-Zip's forks), then scan what it holds"
     return None
@@ -192,8 +191,8 @@ def decoder(folder: Folder) -> _Decoder | str:
     last = chain[-1]  # (the one that reads the packed stream)
     if last.method in (_DEFLATE, _BZIP2) and len(chain) == 1:
         return _Deflated() if last.method == _DEFLATE else bz2.BZ2Decompressor()
-    if last.method == _ZSTD and len(chain) == 1:
-        return _Zstd(optional_zstandard())
+    if last.method == _ZSTD and len(chain) == 1 and (frames := zstdlib.decoder(window=WINDOW_MOST)) is not None:
+        return _Zstd(frames)
     if last.method not in (LZMA, LZMA2) or any(coder.method not in _FILTERS for coder in chain[:-1]):
         return f"packed by coders joined in a way {_NOT_READ}"
     try:

@@ -65,6 +65,7 @@ from imgur_dl import (
     snss,
     volumes,
     zstdframes,
+    zstdlib,
 )
 from imgur_dl.archives import DEEPEST, TOO_DEEP, Files, Opened, TarFiles
 from imgur_dl.arrow import Arrow
@@ -91,7 +92,6 @@ from imgur_dl.reader import (
     Source,
     Then,
     Whole,
-    optional_zstandard,
     peek,
 )
 from imgur_dl.sevenzip import SevenZipFiles
@@ -527,27 +527,24 @@ class _Raw(io.RawIOBase):
 def _zstd(counted: _Counting, name: str, *, dictionary: bool = False) -> _Decoded:
     """A zstd stream decoded; ``dictionary``: it opens with a dictionary frame (a ``.warc.zst``'s, as ArchiveTeam
     writes them), which its frames are decoded with."""
-    zstandard = optional_zstandard()
-    if zstandard is None:
+    decoder = zstdlib.decoder(window=zstdframes.WINDOW_MOST)
+    if decoder is not None and dictionary:
+        try:
+            decoder = zstdlib.decoder(window=zstdframes.WINDOW_MOST, dictionary=_dictionary(counted, name, decoder))
+        except zstdlib.Unusable as exc:  # (a dictionary that opens as one and is none)
+            raise ScanError.stopped(name, f"its zstd dictionary cannot be used: {exc}") from None
+    if decoder is None:
         raise UsageError(f"{name} is zstd-compressed: install imgur-dl[zstd] (the zstandard package) "
                          "to read it, or decompress it first (zstd -dc --long=31)")
-    trained = zstandard.ZstdCompressionDict(_dictionary(counted, name, zstandard),
-                                            dict_type=zstandard.DICT_TYPE_FULLDICT) if dictionary else None
-    try:
-        # (no dict_data at all without one: zstandard before 0.16 takes no None for it)
-        decompressor = zstandard.ZstdDecompressor(max_window_size=zstdframes.WINDOW_MOST) if trained is None else \
-            zstandard.ZstdDecompressor(dict_data=trained, max_window_size=zstdframes.WINDOW_MOST)
-    except zstandard.ZstdError as exc:  # (a dictionary that opens as one and is none)
-        raise ScanError.stopped(name, f"its zstd dictionary cannot be used: {exc}") from None
     # (a frame at a time: one spoilt is passed over; what the dictionary frame took is where the first one starts)
-    frames = Members(counted, name, Zstd(decompressor, zstandard.ZstdError), start=counted.count)
-    return _Decoded(frames, counted, name, zstandard.ZstdError)
+    frames = Members(counted, name, Zstd(decoder), start=counted.count)
+    return _Decoded(frames, counted, name, decoder.error)
 
 
-def _dictionary(file: Reader, name: str, zstandard: Any) -> bytes:
+def _dictionary(file: Reader, name: str, decoder: zstdlib.Decoder) -> bytes:
     """The dictionary a dictionary frame holds (a skippable frame with its own magic number: the Zstandard
-    compression for WARC files, section "Dictionary frame format"), as it is or compressed with zstd; read from
-    ``file``, which is left at the frame's end."""
+    compression for WARC files, section "Dictionary frame format"), as it is or compressed with zstd (decoded by
+    ``decoder``); read from ``file``, which is left at the frame's end."""
     header = peek(file, 8)
     size = int.from_bytes(header[4:], "little")
     if size > DICTIONARY_MOST:
@@ -558,10 +555,9 @@ def _dictionary(file: Reader, name: str, zstandard: Any) -> bytes:
         raise ScanError.stopped(name, "the file ends inside its zstd dictionary: it is cut short")
     if data.startswith(zstdframes.MAGIC):  # (compressed, as a zstd frame of its own)
         try:
-            data = zstandard.ZstdDecompressor(max_window_size=zstdframes.WINDOW_MOST).decompress(
-                data, max_output_size=DICTIONARY_MOST)
-        except zstandard.ZstdError as exc:
-            raise ScanError.stopped(name, f"its zstd dictionary does not decompress: {exc}") from None
+            data = decoder.decompressed(data, DICTIONARY_MOST)
+        except decoder.error as exc:
+            raise ScanError.stopped(name, f"its zstd dictionary does not decompress: {decoder.why(exc)}") from None
     if not data.startswith(_DICTIONARY):
         raise ScanError.stopped(name, "its zstd dictionary frame holds no dictionary")
     return bytes(data)

@@ -32,8 +32,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from imgur_dl import lz4block, snappy
-from imgur_dl.reader import Bound, Source, Told, optional_zstandard, unzstd
+from imgur_dl import lz4block, snappy, zstdlib
+from imgur_dl.reader import Bound, Source, Told
 
 MAGIC = b"PAR1"
 MOST = 256 * 1024 * 1024  # a Parquet file not of its own (in a pipe, compressed, in an archive) read whole up to this
@@ -109,7 +109,7 @@ class Parquet(Told):
         data, dictionary = _int(meta.get(9)), _int(meta.get(11))
         start = dictionary if 4 <= dictionary < data else data
         end = min(start + _int(meta.get(7)), self.file.size - 8)
-        if codec not in (0, 1, 2, 5, 6, 7) or (codec == 6 and optional_zstandard() is None):
+        if codec not in (0, 1, 2, 5, 6, 7) or (codec == 6 and not zstdlib.present()):
             named = _CODECS.get(codec, f"a codec of its own ({codec})")
             named += ", which imgur-dl does not decompress without the extra imgur-dl[zstd]" if codec == 6 else \
                 ", which imgur-dl does not decompress"
@@ -357,7 +357,7 @@ def _hadoop(data: bytes, size: int) -> bytes | None:
 
 
 def _zstd(data: bytes, size: int) -> tuple[bytes, bool]:
-    made = unzstd(data, size)
+    made = zstdlib.unzstd(data, size)
     return (b"", True) if made is None else (made, False)
 
 

@@ -26,9 +26,10 @@ import zlib
 from collections.abc import Callable, Generator, Iterator
 from typing import Protocol
 
+from imgur_dl import zstdlib
 from imgur_dl.errors import ScanError
 from imgur_dl.lz4frames import Lz4
-from imgur_dl.reader import PIECE, Bound, Reader, Streamed, Taken, optional_zstandard
+from imgur_dl.reader import PIECE, Bound, Reader, Streamed, Taken
 from imgur_dl.zstdframes import WINDOW_MOST, Zstd
 
 MAGIC = b"PGDMP"
@@ -248,11 +249,11 @@ class _Compression:
         if algorithm == _LZ4:
             self.errors += Lz4.errors
         elif algorithm == _ZSTD:
-            module = optional_zstandard()  # (a dump is read without it, where it needs none)
-            if module is None:
+            decoder = zstdlib.decoder(window=WINDOW_MOST)  # (a dump is read without one, where it needs none)
+            if decoder is None:
                 self.unread = "zstd-compressed, and the zstandard package is not installed (imgur-dl[zstd])"
                 return
-            self.zstd = Zstd(module.ZstdDecompressor(max_window_size=WINDOW_MOST), module.ZstdError)
+            self.zstd = Zstd(decoder)
             self.errors += self.zstd.errors
 
     def decoder(self) -> _Decoder | None:

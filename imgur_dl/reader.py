@@ -5,10 +5,9 @@ file read whole gives."""
 
 from __future__ import annotations
 
-import io
 import os
 from collections.abc import Callable, Iterator
-from typing import Any, NamedTuple, Protocol
+from typing import NamedTuple, Protocol
 
 from imgur_dl.errors import ScanError, reason
 
@@ -20,34 +19,6 @@ RATIO_AFTER = 64 * 1024 * 1024
 # gives what it makes of it (for gzip, ~50 KB of text); asked for more, the standard library's readers set aside
 # that much memory every time (an mmap and its page faults: a quarter more time for a gzip input).
 PIECE = 64 * 1024
-
-
-def optional_zstandard() -> Any:
-    """The zstandard module (the extra ``imgur-dl[zstd]``), or None where it is not installed (a file that needs it is
-    said not to be read, or to need it)."""
-    try:
-        import zstandard as module  # noqa: PLC0415 - an optional extra
-    except ImportError:
-        return None
-    return module
-
-
-def unzstd(data: bytes, most: int) -> bytes | None:
-    """What the zstd frames ``data`` make, ``most`` bytes at the most (a frame that says it makes more is not taken at
-    its word: what it makes is read a piece at a time); None where they do not decompress, or the extra that reads
-    them is not installed."""
-    zstandard = optional_zstandard()
-    if zstandard is None:
-        return None
-    made, held = [], 0
-    try:
-        with zstandard.ZstdDecompressor().stream_reader(io.BytesIO(data), read_across_frames=True) as frames:
-            while held <= most and (piece := frames.read(PIECE)):
-                made.append(piece)
-                held += len(piece)
-    except (zstandard.ZstdError, MemoryError):
-        return None
-    return b"".join(made)[:most]
 
 
 class Reader(Protocol):

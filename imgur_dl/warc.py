@@ -26,10 +26,10 @@ import re
 import zlib
 from collections import Counter
 from collections.abc import Callable, Iterator
-from typing import BinaryIO, cast
 
+from imgur_dl import zstdlib
 from imgur_dl.errors import FileStopped, ScanError
-from imgur_dl.reader import Bound, Pieces, Reader, optional_zstandard
+from imgur_dl.reader import Bound, Reader
 
 MAX_HEADER = 64 * 1024  # a WARC record's or an HTTP message's header: longer, it is not one
 _PIECE = 64 * 1024  # the most a decoder makes at a time
@@ -265,18 +265,15 @@ class Decoders:
                     break
 
     def _zstd(self, body: Iterator[bytes]) -> Iterator[bytes]:
-        zstandard = optional_zstandard()
-        if zstandard is None:
+        decoder = zstdlib.decoder(window=_ZSTD_WINDOW)
+        if decoder is None:
             self.undecoded[_UNREAD, "zstd"] += 1
             return body
-        reader = zstandard.ZstdDecompressor(max_window_size=_ZSTD_WINDOW).stream_reader(
-            cast(BinaryIO, Pieces(body)), read_size=_PIECE, read_across_frames=True)  # (it calls read() only)
 
         def pieces() -> Iterator[bytes]:
             try:
-                while made := reader.read(_PIECE):
-                    yield made
-            except zstandard.ZstdError:
+                yield from decoder.stream(body)
+            except decoder.error:
                 self.undecoded[_CORRUPT, "zstd"] += 1
                 yield from body
         return pieces()

@@ -11,28 +11,14 @@ compressed input's is.
 
 from __future__ import annotations
 
-from typing import Any, Protocol
-
 from imgur_dl.members import NOT_ONE
+from imgur_dl.zstdlib import FEED, Decoder, Frame
 
 MAGIC = b"\x28\xb5\x2f\xfd"  # a frame's magic number
 _RESERVED = 0x08  # its descriptor's reserved bit: set, it is no frame
 SKIPPABLE = b"\x50\x2a\x4d\x18"  # a skippable frame's magic number (its first byte's low four bits are any)
 WINDOW_MOST = 2**31  # the largest window accepted (Reddit dumps are made with --long=31)
-FEED = 2048  # compressed bytes given the decoder at a time
 CUT_SHORT = "the zstd stream ends inside a frame: the file is cut short"
-
-
-class _Decompressing(Protocol):
-    """zstandard's decompressing object, as used here."""
-
-    @property
-    def unused_data(self) -> bytes: ...
-
-    @property
-    def eof(self) -> bool: ...
-
-    def decompress(self, data: bytes, /) -> bytes: ...
 
 
 def skippable(data: bytes) -> bool:
@@ -41,14 +27,14 @@ def skippable(data: bytes) -> bool:
 
 
 class Zstd:
-    """zstd's frames, as :class:`imgur_dl.members.Members` reads them, decoded by ``decompressor`` (zstandard's, with
-    its dictionary and window bound), whose errors are ``error``."""
+    """zstd's frames, as :class:`imgur_dl.members.Members` reads them, each decoded by ``decoder`` (with its
+    dictionary and window bound)."""
 
     unit, unit_short, magic, cut_short, trailer = "zstd frame", "frame", MAGIC, CUT_SHORT, 0
 
-    def __init__(self, decompressor: Any, error: type[Exception]) -> None:
-        self.decompressor = decompressor
-        self.errors: tuple[type[Exception], ...] = (error,)
+    def __init__(self, decoder: Decoder) -> None:
+        self.frames = decoder
+        self.errors: tuple[type[Exception], ...] = (decoder.error,)
 
     def header(self, data: bytes, /) -> int | None:
         if data[:len(MAGIC)] != MAGIC[:len(data)]:
@@ -63,16 +49,16 @@ class Zstd:
         return 8 + int.from_bytes(data[4:8], "little") if len(data) >= 8 else None
 
     def decoder(self) -> _Unzstd:
-        return _Unzstd(self.decompressor.decompressobj())
+        return _Unzstd(self.frames.frame())
 
     def why(self, exc: Exception, /) -> str:
-        return str(exc)
+        return self.frames.why(exc)
 
 
 class _Unzstd:
     """A frame, decoded."""
 
-    def __init__(self, decompressing: _Decompressing) -> None:
+    def __init__(self, decompressing: Frame) -> None:
         self.decompressing = decompressing
 
     def feed(self, data: bytes, size: int, /) -> tuple[bytes, int, bool]:  # (size: zstd gives all a piece makes)

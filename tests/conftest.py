@@ -628,3 +628,33 @@ def pids_limited(limit: int) -> Iterator[list[str]]:
         while (group / "pids.current").read_text().strip() != "0" and time.monotonic() < deadline:
             time.sleep(0.01)  # (the last of its processes reaped a moment after the command's own end)
         group.rmdir()
+
+
+# The libraries imgur-dl reads zstd with (imgur_dl.zstdlib): the standard library's compression.zstd (Python 3.14 and
+# later; before, its backport, backports.zstd, which is the same module) and the zstandard package (the extra).
+ZSTD_LIBRARIES = ("compression.zstd", "zstandard")
+
+
+def standard_zstd() -> Any:
+    """The standard library's compression.zstd, or its backport (the same module) before Python 3.14."""
+    try:
+        return importlib.import_module("compression.zstd")
+    except ImportError:
+        return importlib.import_module("backports.zstd")
+
+
+@pytest.fixture(params=ZSTD_LIBRARIES)
+def zstd_library(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The test runs with each library that reads zstd in turn, the other one missing (an import of it fails)."""
+    if request.param == "zstandard":
+        monkeypatch.setitem(sys.modules, "compression.zstd", None)
+    else:
+        monkeypatch.setitem(sys.modules, "compression.zstd", standard_zstd())
+        monkeypatch.setitem(sys.modules, "zstandard", None)
+    return str(request.param)
+
+
+def without_zstd(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No library that reads zstd, as on a Python before 3.14 without the extra imgur-dl[zstd] (an import fails)."""
+    for name in ZSTD_LIBRARIES:
+        monkeypatch.setitem(sys.modules, name, None)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import array
 import io
-import sys
 from pathlib import Path
 
 import pytest
@@ -18,7 +17,7 @@ from hypothesis import strategies as st
 
 from imgur_dl import arrow
 from imgur_dl.reader import Expansion
-from tests.conftest import SPOILS, Pieces, run_main, scanned_spoilt
+from tests.conftest import SPOILS, Pieces, run_main, scanned_spoilt, without_zstd
 from tests.conftest import scanned as scan_of
 
 DATA = Path(__file__).parent / "data" / "arrow"
@@ -31,6 +30,7 @@ def scanned(data: bytes | io.BufferedIOBase) -> tuple[set[str], list[str], list[
     return scan_of(data, "t.arrow")
 
 
+@pytest.mark.usefixtures("zstd_library")
 @pytest.mark.parametrize("name", ["feather-lz4.feather", "feather-zstd.feather", "feather-uncompressed.feather",
                                   "stream.arrows", "stream-lz4.arrows"])
 def test_an_arrow_file_or_stream_gives_the_links_of_its_text_columns(name: str) -> None:
@@ -62,7 +62,7 @@ def test_a_message_not_what_the_format_says_is_said_and_the_rest_read_as_bytes()
 
 def test_buffers_compressed_with_zstd_are_said_where_the_extra_that_reads_them_is_not_installed(
         monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(sys.modules, "zstandard", None)  # (an import of it fails)
+    without_zstd(monkeypatch)
     found, errors, warnings = scanned((DATA / "feather-zstd.feather").read_bytes())
     assert (found, errors) == (set(), [])
     assert warnings == ["t.arrow: an Arrow file: 29 of its buffers compressed with zstd, which imgur-dl does not "

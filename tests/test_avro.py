@@ -10,7 +10,6 @@ from __future__ import annotations
 import gzip
 import io
 import json
-import sys
 import zipfile
 from pathlib import Path
 
@@ -19,7 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from imgur_dl import avro
-from tests.conftest import SPOILS, Pieces, run_main, scanned_spoilt
+from tests.conftest import SPOILS, Pieces, run_main, scanned_spoilt, without_zstd
 from tests.conftest import scanned as scan_of
 
 DATA = Path(__file__).parent / "data" / "avro"
@@ -32,6 +31,7 @@ def scanned(data: bytes | io.BufferedIOBase) -> tuple[set[str], list[str], list[
     return scan_of(data, "t.avro")
 
 
+@pytest.mark.usefixtures("zstd_library")
 @pytest.mark.parametrize("name", [*(f"fastavro-{codec}" for codec in ("null", "deflate", "snappy", "zstandard",
                                                                        "bzip2", "xz")), "avro-null", "avro-deflate"])
 def test_an_avro_file_gives_each_text_of_its_records(name: str) -> None:
@@ -131,7 +131,7 @@ def test_a_block_whose_count_or_size_no_block_has_ends_the_reading_in_one_line()
 
 def test_zstd_s_blocks_are_said_where_the_extra_that_reads_them_is_not_installed(
         monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(sys.modules, "zstandard", None)  # (an import of it fails)
+    without_zstd(monkeypatch)
     assert scanned((DATA / "fastavro-zstandard.avro").read_bytes()) == (set(), [], [
         "t.avro: an Avro data file compressed with 'zstandard', which imgur-dl does not decompress without the extra "
         "imgur-dl[zstd]: not read"])

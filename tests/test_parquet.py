@@ -11,7 +11,6 @@ from __future__ import annotations
 import gzip
 import io
 import struct
-import sys
 import zipfile
 import zlib
 from pathlib import Path
@@ -22,7 +21,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from imgur_dl import parquet, reader
-from tests.conftest import SPOILS, Pieces, run_main, scanned_spoilt
+from tests.conftest import SPOILS, Pieces, run_main, scanned_spoilt, without_zstd
 from tests.conftest import scanned as scan_of
 
 DATA = Path(__file__).parent / "data" / "parquet"
@@ -35,6 +34,7 @@ def scanned(data: bytes | io.BufferedIOBase) -> tuple[set[str], list[str], list[
     return scan_of(data, "t.parquet")
 
 
+@pytest.mark.usefixtures("zstd_library")
 @pytest.mark.parametrize(("name", "ids"), [
     *((f"pyarrow-{codec}", PYARROW) for codec in ("snappy", "gzip", "zstd", "lz4", "none")),
     ("pyarrow-v2-plain", PYARROW),
@@ -68,7 +68,7 @@ def test_pages_compressed_with_a_codec_not_read_are_said_and_passed_over() -> No
 
 def test_pages_compressed_with_zstd_are_said_where_the_extra_that_reads_them_is_not_installed(
         monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(sys.modules, "zstandard", None)  # (an import of it fails)
+    without_zstd(monkeypatch)
     assert scanned((DATA / "pyarrow-zstd.parquet").read_bytes()) == (set(), [], [
         "t.parquet: 5 of its column chunks compressed with zstd, which imgur-dl does not decompress without the extra "
         "imgur-dl[zstd]: not read"])
@@ -98,6 +98,7 @@ def test_a_page_that_does_not_decompress_is_said_and_the_others_are_read() -> No
     assert found == PYARROW - {f"O{i:06d}" for i in ROWS}  # (every other column's)
 
 
+@pytest.mark.usefixtures("zstd_library")
 def test_a_zstd_page_that_says_it_makes_more_than_memory_holds_is_said() -> None:
     # pyarrow-zstd.parquet spoilt at random (by a fuzzer): a page's zstd frame that says it makes more than memory
     # holds was a bug's line (MemoryError); what it makes is read a piece at a time now, up to what its page says.
@@ -159,6 +160,7 @@ def test_a_parquet_file_larger_than_read_whole_in_a_pipe_is_read_as_bytes_and_sa
                         "file of its own: read as bytes (decompress or extract it, then scan the file)"]
 
 
+@pytest.mark.usefixtures("zstd_library")
 def test_what_a_parquet_file_expands_to_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(reader, "RATIO_AFTER", 5_000)
     monkeypatch.setattr(reader, "MAX_RATIO", 2)

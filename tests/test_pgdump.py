@@ -16,7 +16,6 @@ import gzip
 import io
 import re
 import subprocess
-import sys
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,7 +26,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from imgur_dl import reader
-from tests.conftest import SPOILS, Pieces, run_main, scanned_spoilt
+from tests.conftest import SPOILS, Pieces, run_main, scanned_spoilt, without_zstd
 from tests.conftest import scanned as scan_of
 from tests.postgres import Postgres, _bindir
 
@@ -95,6 +94,7 @@ def test_the_tar_and_directory_formats_are_read_file_by_file(database: str, tmp_
     assert "warning" not in result.err, result.err
 
 
+@pytest.mark.usefixtures("zstd_library")
 @pytest.mark.parametrize("compression", ["gzip", "lz4", "zstd", "none"])
 def test_a_dump_of_postgresql_18_is_read_however_its_data_is_compressed(compression: str) -> None:
     dump = (DATA / f"pg_dump-18-{compression}.dump").read_bytes()
@@ -103,7 +103,7 @@ def test_a_dump_of_postgresql_18_is_read_however_its_data_is_compressed(compress
 
 
 def test_data_compressed_with_zstd_is_said_where_its_extra_is_not_installed(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(sys.modules, "zstandard", None)  # (an import of it fails)
+    without_zstd(monkeypatch)
     found, errors, warnings = scanned((DATA / "pg_dump-18-zstd.dump").read_bytes())
     assert (found, errors) == ({"CoMment"}, [])  # (its table of contents')
     assert warnings == ["db.dump: a PostgreSQL dump (pg_dump -Fc) whose data is zstd-compressed, and the zstandard "

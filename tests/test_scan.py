@@ -22,7 +22,6 @@ import sqlite3
 import string
 import struct
 import subprocess
-import sys
 import tarfile
 import threading
 import tracemalloc
@@ -60,7 +59,7 @@ from imgur_dl.models import Kind
 from imgur_dl.reader import PIECE
 from imgur_dl.scan import Scanner, scanned
 from imgur_dl.textlinks import links, targets_in
-from tests.conftest import Pieces, command, files_under, run_main
+from tests.conftest import Pieces, command, files_under, run_main, without_zstd
 from tests.launcher import Launcher
 from tests.standin import Imgur
 
@@ -272,6 +271,7 @@ def _pzstd(data: bytes) -> bytes:
                     for f in frames)
 
 
+@pytest.mark.usefixtures("zstd_library")
 @pytest.mark.parametrize("pack", [  # (each at its quickest level: the format is what is tested)
     lambda d: d, lambda d: gzip.compress(d, 1), lambda d: lzma.compress(d, preset=0), lambda d: bz2.compress(d, 1),
     _zstd, _pzstd,
@@ -335,6 +335,7 @@ def test_what_a_scan_keeps_of_each_file_it_could_not_read_to_its_end_is_its_word
     assert held < 80_000, held  # (the 8 lines, and what the scan itself keeps: its one target's hash)
 
 
+@pytest.mark.usefixtures("zstd_library")
 def test_a_decompression_bomb_ends_with_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(reader, "RATIO_AFTER", 4 * 1024 * 1024)
     bomb = b"imgur.com/a/AbC1234 " + bytes(16 * 1024 * 1024)  # 16 MiB from a few KB
@@ -367,6 +368,7 @@ def _numbered_dump(count: int) -> tuple[bytes, list[str]]:
     return b"".join(b"see https://i.imgur.com/%s.jpg now\n" % i.encode() for i in ids), ids
 
 
+@pytest.mark.usefixtures("zstd_library")
 @pytest.mark.parametrize(("pack", "unpack"), list(zip(_PACKS, _UNPACKERS, strict=True)),
                          ids=["gzip", "xz", "bzip2", "zstd"])
 def test_a_dump_cut_short_gives_every_link_that_arrived_whole_and_says_so(pack, unpack,  # type: ignore[no-untyped-def]
@@ -390,6 +392,7 @@ def test_a_dump_cut_short_gives_every_link_that_arrived_whole_and_says_so(pack, 
         assert "the zstd stream ends inside a frame: the file is cut short" in errors[0]
 
 
+@pytest.mark.usefixtures("zstd_library")
 @pytest.mark.parametrize("spoil", ["garbage after", "corrupt"])
 def test_a_zstd_dump_that_goes_bad_gives_what_came_before(tmp_path: Path, spoil: str) -> None:
     dump, ids = _numbered_dump(12_000)
@@ -1095,7 +1098,7 @@ def test_utf16_text_with_its_byte_order_mark_is_scanned(encoding: str) -> None:
 
 def test_zstd_without_the_extra_is_one_clear_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (tmp_path / "dump.zst").write_bytes(_zstd(b"imgur.com/a/AbC1234"))
-    monkeypatch.setitem(sys.modules, "zstandard", None)
+    without_zstd(monkeypatch)
     result = run_main("--scan", str(tmp_path / "dump.zst"), "-g")
     assert result.code == 2, result
     assert "install imgur-dl[zstd]" in result.err

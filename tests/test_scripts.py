@@ -152,6 +152,7 @@ def test_a_list_saved_with_a_byte_order_mark_is_read(imgur: Imgur, tmp_path: Pat
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["AAAAAAA", "BBBBBBB"]
 
 
+@pytest.mark.usefixtures("zstd_library")
 @pytest.mark.parametrize("pack", [lambda d: gzip.compress(d, 1), lambda d: lzma.compress(d, preset=0),
                                   lambda d: zstandard.ZstdCompressor().compress(d),
                                   lambda d: gzip.compress(codecs.BOM_UTF16_LE + d.decode().encode("utf-16-le"))],
@@ -179,6 +180,7 @@ def test_a_compressed_list_cut_short_is_one_line_and_nothing_fetched(imgur: Imgu
     assert not imgur.log
 
 
+@pytest.mark.usefixtures("zstd_library")
 def test_a_compressed_list_piped_in_is_read_as_a_list_file_is(imgur: Imgur, tmp_path: Path) -> None:
     # `curl -s .../links.txt.gz | imgur-dl -i -`, `imgur-dl -i - < links.txt.zst`: read as the file would be.
     imgur.add_album("AAAAAAA", count=1)

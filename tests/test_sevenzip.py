@@ -20,7 +20,6 @@ import lzma
 import random
 import re
 import struct
-import sys
 import zipfile
 import zlib
 from pathlib import Path
@@ -30,7 +29,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from imgur_dl import reader, sevenzip
-from tests.conftest import SPOILS, Pieces, in_volumes, run_main, scanned_spoilt
+from tests.conftest import SPOILS, Pieces, in_volumes, run_main, scanned_spoilt, without_zstd
 from tests.conftest import scanned as scan_of
 
 DATA = Path(__file__).parent / "data" / "7z"
@@ -152,9 +151,10 @@ def test_a_7z_on_a_pipe_and_inside_a_zip_is_read(expected: set[str]) -> None:
     assert scan_of(held.getvalue(), "export.zip") == (expected, [], [])
 
 
+@pytest.mark.usefixtures("zstd_library")
 def test_a_7z_packed_with_zstandard_is_read_with_the_extra(expected: set[str], monkeypatch: pytest.MonkeyPatch) -> None:
     assert scan_of(_archive("zstd-py7zr"), "z.7z") == (expected, [], [])  # (py7zr's, filters=[FILTER_ZSTD])
-    monkeypatch.setitem(sys.modules, "zstandard", None)  # (an import of it fails)
+    without_zstd(monkeypatch)
     found, errors, _ = scan_of(_archive("zstd-py7zr"), "z.7z")
     assert found == set()
     assert errors == [f"z.7z: gen/notes.txt (and the {FILES} files packed with it): cannot read on (packed with "

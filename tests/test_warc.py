@@ -181,6 +181,7 @@ def test_a_body_cut_short_gives_what_it_holds() -> None:
     assert scanner.errors == [] and scanner.warnings == []
 
 
+@pytest.mark.usefixtures("zstd_library")
 def test_a_body_that_expands_far_is_given_whole() -> None:
     # Each piece read of it makes more than the decoder gives at a time: nothing it holds is left behind.
     page = b"".join(bytes(30_000) + b" https://imgur.com/a/AbC%04d " % n for n in range(40))
@@ -239,6 +240,7 @@ def test_a_body_in_layer_after_layer_of_codings_is_not_unwrapped() -> None:
                                 "imgur-dl does not decode: links inside it could not be looked for"]
 
 
+@pytest.mark.usefixtures("zstd_library")
 def test_a_zstd_body_asking_for_a_huge_window_is_not_given_it() -> None:
     # A frame that says it needs a 128 MiB window (HTTP's zstd asks for no more than 8 MiB: RFC 9659).
     params = zstandard.ZstdCompressionParameters(window_log=27, write_content_size=False)
@@ -265,6 +267,7 @@ def warc_zst(records: list[bytes], *, packed: bool) -> bytes:
     return b"\x5d\x2a\x4d\x18" + len(held).to_bytes(4, "little") + held + b"".join(frames.compress(r) for r in records)
 
 
+@pytest.mark.usefixtures("zstd_library")
 @pytest.mark.parametrize("packed", [False, True], ids=["dictionary as it is", "dictionary compressed"])
 def test_a_warc_zst_with_its_dictionary_is_read(packed: bool) -> None:
     pages = [PAGE.replace(b"AbC1234", b"AbC%04d" % n) + b" lorem ipsum" * (n % 7) for n in range(60)]
@@ -275,6 +278,7 @@ def test_a_warc_zst_with_its_dictionary_is_read(packed: bool) -> None:
     assert scanner.errors == [] and scanner.warnings == []
 
 
+@pytest.mark.usefixtures("zstd_library")
 def test_a_megawarc_of_warc_zst_files_each_with_its_dictionary_again_is_read_whole() -> None:
     # ArchiveTeam's megawarc ("megawarc pack"): the dictionary frame first, then each .warc.zst of that dictionary
     # copied whole after it, its own dictionary frame and all: a skippable frame between two files' frames.
@@ -290,6 +294,7 @@ def test_a_megawarc_of_warc_zst_files_each_with_its_dictionary_again_is_read_who
     assert scanner.errors == scanner.warnings == []
 
 
+@pytest.mark.usefixtures("zstd_library")
 def test_a_warc_zst_whose_dictionary_cannot_be_had_is_one_line() -> None:
     data = warc_zst([warcinfo(), record(response(PAGE))], packed=False)
     size = int.from_bytes(data[4:8], "little")

@@ -6,10 +6,12 @@ from __future__ import annotations
 import io
 import random
 
+import pytest
 import zstandard
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from imgur_dl import zstdlib
 from imgur_dl.errors import ScanError
 from imgur_dl.scan import Scanner
 from imgur_dl.zstdframes import CUT_SHORT, Zstd
@@ -19,12 +21,13 @@ from tests.test_warc import record, response, warc_zst
 
 def _read(data: bytes, cuts: list[int] | None = None) -> tuple[bytes, list[ScanError]]:
     """All the text of the zstd file ``data`` (from a pipe, in pieces, with ``cuts``), and what was said, in turn."""
-    frames = Zstd(zstandard.ZstdDecompressor(max_window_size=2**31), zstandard.ZstdError)
-    return members_read(data, "x.zst", frames, cuts)
+    decoder = zstdlib.decoder(window=2**31)
+    assert decoder is not None
+    return members_read(data, "x.zst", Zstd(decoder), cuts)
 
 
 @st.composite
-def _frames(draw: st.DrawFn) -> list[tuple[bytes, bytes]]:
+def frames_written(draw: st.DrawFn) -> list[tuple[bytes, bytes]]:
     """Frames as zstd writes them (one shot or streamed; with or without size and checksum; several blocks, raw and
     RLE ones), with skippable frames between (as pzstd writes its files): each frame and the text it holds."""
     frames = []
@@ -45,8 +48,10 @@ def _frames(draw: st.DrawFn) -> list[tuple[bytes, bytes]]:
     return frames
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(_frames(), st.integers(0, 10**6), st.lists(st.integers(0, 10**6), max_size=4))
+@pytest.mark.usefixtures("zstd_library")  # (the same library for every example)
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(frames_written(), st.integers(0, 10**6), st.lists(st.integers(0, 10**6), max_size=4))
 def test_a_file_cut_anywhere_gives_what_arrived_and_is_said_cut_short_inside_a_frame(
         frames: list[tuple[bytes, bytes]], where: int, cuts: list[int]) -> None:
     # zstd's own reader ends in silence where a stream is cut short inside a frame (a dump's download interrupted).
@@ -63,6 +68,7 @@ def test_a_file_cut_anywhere_gives_what_arrived_and_is_said_cut_short_inside_a_f
     assert [e.why for e in said] == ([] if cut in ends else [CUT_SHORT])
 
 
+@pytest.mark.usefixtures("zstd_library")
 def test_a_crawl_with_a_spoilt_frame_loses_that_record_alone() -> None:
     # A .warc.zst as ArchiveTeam writes them (its dictionary first, then a frame a record): before, the first spoilt
     # frame stopped the file, every record after it lost.
@@ -82,6 +88,7 @@ def test_a_crawl_with_a_spoilt_frame_loses_that_record_alone() -> None:
                                                                 "cannot be read on"]
 
 
+@pytest.mark.usefixtures("zstd_library")
 def test_what_is_no_frame_where_one_must_be_is_said() -> None:
     # A frame whose descriptor has its reserved bit set (RFC 8878, 3.1.1.1.1), and bytes that open as a skippable
     # frame's magic number does but are none (a ZIP's, written after the frames): no frame, said, read on after.
@@ -93,6 +100,7 @@ def test_what_is_no_frame_where_one_must_be_is_said() -> None:
         assert text == b" imgur.com/a/XyZ9876" and [e.why for e in said] == ["not a zstd frame's header"]
 
 
+@pytest.mark.usefixtures("zstd_library")
 def test_a_file_cut_inside_a_skippable_frame_is_said_cut_short() -> None:
     frame = zstandard.ZstdCompressor().compress(b"imgur.com/a/AbC1234")
     skippable = b"\x50\x2a\x4d\x18" + (40).to_bytes(4, "little") + bytes(40)  # (as pzstd writes them, between)
