@@ -30,7 +30,6 @@ def scanned(data: bytes | io.BufferedIOBase) -> tuple[set[str], list[str], list[
     return scan_of(data, "t.arrow")
 
 
-@pytest.mark.usefixtures("zstd_library")
 @pytest.mark.parametrize("name", ["feather-lz4.feather", "feather-zstd.feather", "feather-uncompressed.feather",
                                   "stream.arrows", "stream-lz4.arrows"])
 def test_an_arrow_file_or_stream_gives_the_links_of_its_text_columns(name: str) -> None:

@@ -31,7 +31,6 @@ def scanned(data: bytes | io.BufferedIOBase) -> tuple[set[str], list[str], list[
     return scan_of(data, "t.avro")
 
 
-@pytest.mark.usefixtures("zstd_library")
 @pytest.mark.parametrize("name", [*(f"fastavro-{codec}" for codec in ("null", "deflate", "snappy", "zstandard",
                                                                        "bzip2", "xz")), "avro-null", "avro-deflate"])
 def test_an_avro_file_gives_each_text_of_its_records(name: str) -> None:

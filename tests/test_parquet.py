@@ -34,7 +34,6 @@ def scanned(data: bytes | io.BufferedIOBase) -> tuple[set[str], list[str], list[
     return scan_of(data, "t.parquet")
 
 
-@pytest.mark.usefixtures("zstd_library")
 @pytest.mark.parametrize(("name", "ids"), [
     *((f"pyarrow-{codec}", PYARROW) for codec in ("snappy", "gzip", "zstd", "lz4", "none")),
     ("pyarrow-v2-plain", PYARROW),

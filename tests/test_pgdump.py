@@ -94,7 +94,6 @@ def test_the_tar_and_directory_formats_are_read_file_by_file(database: str, tmp_
     assert "warning" not in result.err, result.err
 
 
-@pytest.mark.usefixtures("zstd_library")
 @pytest.mark.parametrize("compression", ["gzip", "lz4", "zstd", "none"])
 def test_a_dump_of_postgresql_18_is_read_however_its_data_is_compressed(compression: str) -> None:
     dump = (DATA / f"pg_dump-18-{compression}.dump").read_bytes()

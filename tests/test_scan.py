@@ -271,7 +271,6 @@ def _pzstd(data: bytes) -> bytes:
                     for f in frames)
 
 
-@pytest.mark.usefixtures("zstd_library")
 @pytest.mark.parametrize("pack", [  # (each at its quickest level: the format is what is tested)
     lambda d: d, lambda d: gzip.compress(d, 1), lambda d: lzma.compress(d, preset=0), lambda d: bz2.compress(d, 1),
     _zstd, _pzstd,
@@ -368,7 +367,6 @@ def _numbered_dump(count: int) -> tuple[bytes, list[str]]:
     return b"".join(b"see https://i.imgur.com/%s.jpg now\n" % i.encode() for i in ids), ids
 
 
-@pytest.mark.usefixtures("zstd_library")
 @pytest.mark.parametrize(("pack", "unpack"), list(zip(_PACKS, _UNPACKERS, strict=True)),
                          ids=["gzip", "xz", "bzip2", "zstd"])
 def test_a_dump_cut_short_gives_every_link_that_arrived_whole_and_says_so(pack, unpack,  # type: ignore[no-untyped-def]

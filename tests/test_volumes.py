@@ -76,7 +76,6 @@ def test_a_file_cut_anywhere_in_volumes_gives_every_link_the_whole_gives(
     assert _scanned(paths[0]) == (IDS, [], [])  # (cut inside its magic number, or a first volume left empty, too)
 
 
-@pytest.mark.usefixtures("zstd_library")
 def test_a_folder_of_volumes_gives_each_link_once_and_a_later_volume_named_alone_is_said(tmp_path: Path) -> None:
     data = zstandard.ZstdCompressor().compress(DUMP)
     paths = in_volumes(data, tmp_path, "RS_2019-01.zst", [len(data) // 3, 2 * len(data) // 3])

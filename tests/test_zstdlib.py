@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import random
 import sys
+from pathlib import Path
 
 import pytest
 import zstandard
@@ -15,7 +16,7 @@ from hypothesis import strategies as st
 
 from imgur_dl import zstdlib
 from imgur_dl.scan import Scanner
-from tests.conftest import standard_zstd, without_zstd
+from tests.conftest import scanned, standard_zstd, without_zstd
 from tests.test_zstdframes import frames_written
 
 pytestmark = pytest.mark.usefixtures("zstd_library")
@@ -112,3 +113,14 @@ def test_a_dump_is_scanned_alike_by_either() -> None:
     found = [target.id for target in scanner.scan(io.BytesIO(packed), "dump.zst")]
     assert (len(found), found[:2], scanner.errors) == (20_000, ["Ab00000", "Ab00001"], [])
 
+
+@pytest.mark.parametrize(("packed", "plain"), [
+    ("parquet/pyarrow-zstd.parquet", "parquet/pyarrow-none.parquet"),  # (pyarrow's pages)
+    ("arrow/feather-zstd.feather", "arrow/feather-uncompressed.feather"),  # (pyarrow's buffers)
+    ("avro/fastavro-zstandard.avro", "avro/fastavro-null.avro"),  # (fastavro's blocks)
+    ("pg_dump-18-zstd.dump", "pg_dump-18-none.dump"),  # (pg_dump -Z zstd's streams)
+])
+def test_a_file_whose_parts_are_packed_with_zstd_gives_what_it_gives_unpacked(packed: str, plain: str) -> None:
+    data = Path(__file__).parent / "data"
+    found = scanned((data / packed).read_bytes(), packed)
+    assert found[0] and found == scanned((data / plain).read_bytes(), plain)
