@@ -99,6 +99,7 @@ def test_without_either_library_nothing_reads_zstd(monkeypatch: pytest.MonkeyPat
 
 def test_the_standard_library_s_is_read_with_where_both_are_here(monkeypatch: pytest.MonkeyPatch) -> None:
     # (Python 3.14's needs no extra; zstandard, where it is installed too, is not used)
+    monkeypatch.delitem(sys.modules, "compression.zstd", raising=False)  # (as the library missing was made)
     standard = standard_zstd()
     monkeypatch.setitem(sys.modules, "compression.zstd", standard)
     monkeypatch.setitem(sys.modules, "zstandard", zstandard)
