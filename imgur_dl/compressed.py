@@ -108,7 +108,7 @@ _LZMA_TRIAL_MADE = 16 * 1024 * 1024  # ... and what they may make, at the most, 
 _LZMA_TEXT = 64  # ... and, in a file shorter than that cut short, the text they must make at the least
 _TAR, _TAR_AT = b"ustar", 257  # a tar archive's magic number (POSIX's and GNU's), and where in its first block
 _MAGIC: tuple[tuple[bytes, str], ...] = (
-    (zstdframes.MAGIC, "zstd"),
+    (zstdlib.MAGIC, "zstd"),
     (b"\x1f\x8b", "gzip"),
     (b"\xfd7zXZ\x00", "xz"),
     (b"BZh", "bzip2"),
@@ -447,7 +447,7 @@ _WHOLE = (_Read(_opening(cbor.SELF_DESCRIBED), "a CBOR file", lambda: cbor.MOST,
 
 def kind_of(head: bytes) -> str | None:
     """What the first bytes of a file say it is ("gzip", "zip", ...); None for anything else (text, most likely)."""
-    if len(head) >= len(zstdframes.SKIPPABLE) and zstdframes.skippable(head):
+    if len(head) >= len(zstdlib.SKIPPABLE) and zstdlib.skippable(head):
         return "zstd"  # a skippable frame first, as pzstd (zstd in parallel) writes its files
     return next((kind for magic, kind in _MAGIC if head.startswith(magic)), "lzma" if _lzma_alone(head) else None)
 
@@ -553,7 +553,7 @@ def _dictionary(file: Reader, name: str, decoder: zstdlib.Decoder) -> bytes:
     data = peek(file, size)
     if len(data) < size:
         raise ScanError.stopped(name, "the file ends inside its zstd dictionary: it is cut short")
-    if data.startswith(zstdframes.MAGIC):  # (compressed, as a zstd frame of its own)
+    if data.startswith(zstdlib.MAGIC):  # (compressed, as a zstd frame of its own)
         try:
             data = decoder.decompressed(data, DICTIONARY_MOST)
         except decoder.error as exc:

@@ -12,18 +12,11 @@ compressed input's is.
 from __future__ import annotations
 
 from imgur_dl.members import NOT_ONE
-from imgur_dl.zstdlib import FEED, Decoder, Frame
+from imgur_dl.zstdlib import FEED, MAGIC, Decoder, Frame, skippable
 
-MAGIC = b"\x28\xb5\x2f\xfd"  # a frame's magic number
 _RESERVED = 0x08  # its descriptor's reserved bit: set, it is no frame
-SKIPPABLE = b"\x50\x2a\x4d\x18"  # a skippable frame's magic number (its first byte's low four bits are any)
 WINDOW_MOST = 2**31  # the largest window accepted (Reddit dumps are made with --long=31)
 CUT_SHORT = "the zstd stream ends inside a frame: the file is cut short"
-
-
-def skippable(data: bytes) -> bool:
-    """Whether ``data`` begins as a skippable frame does (its magic number, as far as ``data`` holds of it)."""
-    return bool(data) and data[0] & 0xF0 == SKIPPABLE[0] and data[1:4] == SKIPPABLE[1:len(data)]
 
 
 class Zstd:

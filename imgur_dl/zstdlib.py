@@ -14,6 +14,9 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 FEED = 2048  # compressed bytes given a frame's decoder at a time (a block of 3 bytes may make 128 KiB)
+MAGIC = b"\x28\xb5\x2f\xfd"  # a frame's magic number
+SKIPPABLE = b"\x50\x2a\x4d\x18"  # a skippable frame's magic number (its first byte's low four bits are any)
+_UNKNOWN = "Unknown frame descriptor"  # (libzstd's words for bytes that are no frame)
 WINDOW_DEFAULT = 2**27  # the window libzstd allows a frame where none is set (ZSTD_WINDOWLOG_LIMIT_DEFAULT)
 # What each library puts before libzstd's own words, which alone are said.
 _PREFIX = re.compile(r"^(?:zstd decompressor error: |Unable to decompress Zstandard data: )")
@@ -31,6 +34,41 @@ class Frame(Protocol):
     def decompress(self, data: bytes, /) -> bytes: ...
 
 
+def skippable(data: bytes) -> bool:
+    """Whether ``data`` begins as a skippable frame does (its magic number, as far as ``data`` holds of it)."""
+    return bool(data) and data[0] & 0xF0 == SKIPPABLE[0] and data[1:4] == SKIPPABLE[1:len(data)]
+
+
+class _Framed:
+    """A frame's decoder that reads a frame of today's format, or a skippable one, and no other: the formats zstd
+    wrote before 1.0 (v0.5 to v0.7) are read by a libzstd built to read them, as a distribution's may be (Python
+    3.14's module uses the system's), and not by the zstandard package's, so neither reads them. Its magic number is
+    told first."""
+
+    def __init__(self, frame: Frame, error: type[Exception]) -> None:
+        self.frame = frame
+        self.error = error
+        self.head: bytes | None = b""  # (its first bytes, until its magic number is told; then None)
+
+    @property
+    def unused_data(self) -> bytes:
+        return self.frame.unused_data
+
+    @property
+    def eof(self) -> bool:
+        return self.frame.eof
+
+    def decompress(self, data: bytes, /) -> bytes:
+        if self.head is not None:
+            self.head += data
+            if len(self.head) < len(MAGIC):
+                return b""
+            if not self.head.startswith(MAGIC) and not skippable(self.head):
+                raise self.error(_UNKNOWN)
+            data, self.head = self.head, None
+        return self.frame.decompress(data)
+
+
 class Unusable(Exception):
     """A dictionary given is none (in the library's words)."""
 
@@ -39,8 +77,12 @@ class Unusable(Exception):
 class Decoder:
     """zstd's frames decoded, with a window bound and a dictionary, where one was given."""
 
-    frame: Callable[[], Frame]  # a new frame's decoder
+    new: Callable[[], Frame]  # a new frame's decoder, of the library's
     error: type[Exception]  # what it raises where its bytes are not a frame's, or ask for more memory than allowed
+
+    def frame(self) -> Frame:
+        """A new frame's decoder."""
+        return _Framed(self.new(), self.error)
 
     def why(self, exc: Exception) -> str:
         """``exc``, raised by this decoder, in libzstd's words."""

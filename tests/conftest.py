@@ -643,14 +643,19 @@ def standard_zstd() -> Any:
         return importlib.import_module("backports.zstd")
 
 
-@pytest.fixture(params=ZSTD_LIBRARIES)
-def zstd_library(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """The test runs with each library that reads zstd in turn, the other one missing (an import of it fails)."""
-    if request.param == "zstandard":
+def only_zstd(monkeypatch: pytest.MonkeyPatch, library: str) -> None:
+    """zstd read with ``library`` (one of :data:`ZSTD_LIBRARIES`) alone, the other missing (an import of it fails)."""
+    if library == "zstandard":
         monkeypatch.setitem(sys.modules, "compression.zstd", None)
     else:
         monkeypatch.setitem(sys.modules, "compression.zstd", standard_zstd())
         monkeypatch.setitem(sys.modules, "zstandard", None)
+
+
+@pytest.fixture(params=ZSTD_LIBRARIES)
+def zstd_library(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The test runs with each library that reads zstd in turn, alone."""
+    only_zstd(monkeypatch, request.param)
     return str(request.param)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import random
+import re
 
 import pytest
 import zstandard
@@ -15,7 +16,7 @@ from imgur_dl import zstdlib
 from imgur_dl.errors import ScanError
 from imgur_dl.scan import Scanner
 from imgur_dl.zstdframes import CUT_SHORT, Zstd
-from tests.conftest import members_read
+from tests.conftest import SPOILS, ZSTD_LIBRARIES, members_read, only_zstd
 from tests.test_warc import record, response, warc_zst
 
 
@@ -107,3 +108,40 @@ def test_a_file_cut_inside_a_skippable_frame_is_said_cut_short() -> None:
     for cut in (2, 6, 20):  # (inside its magic number, its length, what it holds)
         assert [e.why for e in _read(frame + skippable[:cut])[1]] == [CUT_SHORT], cut
     assert _read(frame + skippable + frame) == (b"imgur.com/a/AbC1234" * 2, [])
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(frames_written(), SPOILS, st.floats(0, 1), st.lists(st.integers(0, 10**6), max_size=4))
+def test_either_library_reads_a_spoilt_zstd_file_alike(frames: list[tuple[bytes, bytes]],
+                                                        spoil: list[tuple[float, int]], kept: float,
+                                                        cuts: list[int]) -> None:
+    # The standard library's compression.zstd (Python 3.14's) and zstandard (the extra) are both libzstd: a file read
+    # with one gives what the other gives, and is said to go wrong at the same place, whatever is wrong with it. (Not
+    # always in the same words: libzstd's for one spoilt block may differ with the memory its caller gives it, or its
+    # version, "Data corruption detected" or "Destination buffer is too small", seen on Python 3.14 with Debian's.)
+    data = bytearray(b"".join(frame for frame, _ in frames))
+    for where, value in spoil:
+        data[int(where * len(data))] = value
+    data = data[:int(kept * len(data))]
+    read = []
+    for library in ZSTD_LIBRARIES:
+        with pytest.MonkeyPatch.context() as patch:
+            only_zstd(patch, library)
+            decoder = zstdlib.decoder(window=2**31)
+            assert decoder is not None
+            streamed, why = [], None
+            try:
+                streamed.extend(decoder.stream(bytes(data[start:end]) for start, end in _spans(len(data), cuts)))
+            except decoder.error:
+                why = "went wrong"
+            text, said = _read(bytes(data), cuts)
+            read.append((text, [_WORDS.sub("(...)", str(e)) for e in said], b"".join(streamed), why))
+    assert read[0] == read[1]
+
+
+_WORDS = re.compile(r"\((?!not a zstd frame's header)[^()]*\)")  # (libzstd's words for what went wrong)
+
+
+def _spans(size: int, cuts: list[int]) -> list[tuple[int, int]]:
+    ends = sorted({cut % (size + 1) for cut in cuts} | {size})
+    return list(zip([0, *ends[:-1]], ends, strict=True))

@@ -125,3 +125,25 @@ def test_a_file_whose_parts_are_packed_with_zstd_gives_what_it_gives_unpacked(pa
     data = Path(__file__).parent / "data"
     found = scanned((data / packed).read_bytes(), packed)
     assert found[0] and found == scanned((data / plain).read_bytes(), plain)
+
+
+class _Waits:
+    """A frame's decoder of a libzstd built to read zstd's formats from before 1.0 (Debian's, which Python 3.14's
+    module uses there): given a v0.5 frame's first bytes, it waits for more, where the zstandard package's says they
+    are no frame."""
+
+    unused_data, eof = b"", False
+
+    def decompress(self, data: bytes, /) -> bytes:
+        return b""
+
+
+def test_a_frame_of_a_format_from_before_zstd_1_0_is_no_frame_whatever_libzstd_reads() -> None:
+    legacy = b"\x25\xb5\x2f\xfd" + bytes(12)  # (v0.5's magic number)
+    for decoder in (_decoder(), zstdlib.Decoder(_Waits, ValueError)):
+        with pytest.raises(decoder.error) as refused:
+            list(decoder.stream([legacy[:2], legacy[2:]]))  # (its magic number told across two pieces)
+        assert decoder.why(refused.value) == "Unknown frame descriptor"
+    assert zstdlib.unzstd(legacy, 100) is None
+    skippable = b"\x5e\x2a\x4d\x18" + (3).to_bytes(4, "little") + b"abc"  # (and a skippable frame is one)
+    assert list(zstdlib.Decoder(_Waits, ValueError).stream([skippable])) == []
