@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import signal
 import sys
+from collections.abc import Callable
 from typing import NoReturn
+
+# The signal an interrupt raised where it could not be is taken for, by the name of the status it ends with.
+_SIGNALS = {"TERMINATED": signal.SIGTERM, "HANGUP": getattr(signal, "SIGHUP", signal.SIGTERM)}
 
 
 def run() -> None:
@@ -11,7 +16,9 @@ def run() -> None:
     Ctrl-C ends a run: one line, status 130, no traceback; so does SIGTERM or SIGHUP that lands before the run
     takes it in hand, with its own status (143, 129). On a system imgur-dl cannot run on, one line too."""
     try:
-        from imgur_dl import _unsupported  # noqa: PLC0415 - loaded where Ctrl-C is in hand
+        from imgur_dl import _unsupported, signals  # noqa: PLC0415 - loaded where Ctrl-C is in hand
+
+        sys.unraisablehook = lambda unraisable: _unraisable(unraisable, signals.missed)
 
         if (why := _unsupported()) is not None:  # (said before a module the system lacks is asked for)
             _end(f"imgur-dl: error: {why}", "USAGE")
@@ -21,6 +28,18 @@ def run() -> None:
     except KeyboardInterrupt as exc:  # (SIGTERM's and SIGHUP's, once their handlers are set, say their status)
         status = getattr(exc, "exit_status", None)
         _end("imgur-dl: interrupted", "INTERRUPTED" if status is None else status.name)
+
+
+def _unraisable(unraisable: sys.UnraisableHookArgs, missed: Callable[[int], None]) -> None:
+    """A signal's handler that raised (Ctrl-C's KeyboardInterrupt, SIGTERM's and SIGHUP's) where Python can only
+    report it: inside an object's finalizer or a weak reference's callback, as the import system's run while a module
+    loads. Python would print "Exception ignored" and a traceback, and go on as if the signal never came: the
+    signal is ``missed`` instead, and the run acts on it. Anything else, as Python reports it."""
+    if not issubclass(unraisable.exc_type, KeyboardInterrupt):
+        sys.__unraisablehook__(unraisable)
+        return
+    status = getattr(unraisable.exc_value, "exit_status", None)
+    missed(_SIGNALS.get(getattr(status, "name", ""), signal.SIGINT))
 
 
 def _end(line: str, status: str) -> NoReturn:

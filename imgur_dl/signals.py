@@ -18,6 +18,11 @@ away, and once after.
 Only the main thread can set handlers; a run driven from another thread (the
 Python API) leaves them as they are. A signal whose handler is not Python's
 (the default, ignored) is left alone too.
+
+A handler that raises where Python can only report what is raised (inside an
+object's finalizer, or a weak reference's callback, as the import system
+runs while a module loads) would be lost: the command has such signals
+noted instead (:func:`missed`), and a run acts on one as on any other.
 """
 
 from __future__ import annotations
@@ -31,6 +36,14 @@ from types import FrameType
 HANDLED = (signal.SIGINT, signal.SIGTERM, *([signal.SIGHUP] if hasattr(signal, "SIGHUP") else []))
 
 Handler = Callable[[int, FrameType | None], object]
+
+_missed: list[int] = []  # signals whose handler raised where Python could only report it, not yet acted on
+
+
+def missed(signum: int) -> None:
+    """``signum``'s handler raised where Python could not raise (its interrupt reported, and dropped): the run acts
+    on it where it next looks, and one to come acts on it as it begins."""
+    _missed.append(signum)
 
 
 class Deferred:
@@ -51,6 +64,7 @@ class Deferred:
             if callable(handler):
                 self._replaced[signum] = self._due[signum] = handler
                 signal.signal(signum, self._note)
+        self._take_missed()
 
     def release(self) -> None:
         """The handlers as they were (a signal noted and not yet acted on stays noted)."""
@@ -61,13 +75,22 @@ class Deferred:
     @property
     def noted(self) -> bool:
         """A signal came and is not acted on yet (what waits as the run is put away may end its wait)."""
-        return self._noted is not None
+        return self._noted is not None or bool(_missed)
 
     def check(self) -> None:
         """Act on a noted signal: its own handler runs now (Ctrl-C's raises :class:`KeyboardInterrupt`)."""
+        self._take_missed()
         if self._noted is not None:
             (signum, handler), self._noted = self._noted, None
             handler(signum, None)
+
+    def _take_missed(self) -> None:
+        """A signal :func:`missed`, noted as one that came (where none is noted already)."""
+        while _missed and self._noted is None and self._due:
+            signum = _missed.pop(0)
+            if signum in self._due:
+                self._noted = (signum, self._due[signum])
+                self.release()  # (as on one that came: a second is handled where it lands)
 
     def _note(self, signum: int, _frame: FrameType | None) -> None:
         self._noted = (signum, self._due[signum])

@@ -546,6 +546,43 @@ def test_sigterm_or_sighup_before_the_run_takes_it_in_hand_ends_with_its_own_sta
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize(("sig", "status"), [(signal.SIGINT, 130), (signal.SIGTERM, 143), (signal.SIGHUP, 129)])
+def test_a_signal_that_lands_inside_a_weak_reference_s_callback_ends_the_run_all_the_same(
+        imgur: Imgur, sig: signal.Signals, status: int, tmp_path: Path) -> None:
+    # Ctrl-C that landed while Python ran a weak reference's callback (the import system's, as a module loads: seen
+    # on Python 3.14 as the archive's driver was imported) raised its KeyboardInterrupt where Python can only report
+    # it: "Exception ignored while calling weakref callback", a traceback, and the run went on to save everything
+    # and exit 0. Here the signal is sent from inside such a callback, run as the command begins, and lands there.
+    imgur.add_album("AbC1234", count=3)
+    code = f"""if True:
+        import os, signal, sys, weakref
+        import imgur_dl.cli
+        signal.signal(signal.SIGHUP, signal.SIG_DFL)  # (as a command started at a terminal has it)
+        class Held:
+            pass
+        def landed(_ref):
+            os.kill(os.getpid(), {int(sig)})
+            for _ in range(1000):  # (its handler runs here, between two of the callback's steps)
+                pass
+        held = Held()
+        ref = weakref.ref(held, landed)
+        main = imgur_dl.cli.main
+        def begin(*args, **kwargs):
+            global held
+            del held  # (its callback runs now)
+            return main(*args, **kwargs)
+        imgur_dl.cli.main = begin
+        sys.argv = ["imgur-dl", "-o", "out", "https://imgur.com/a/AbC1234"]
+        from imgur_dl.__main__ import run
+        sys.exit(run())
+    """
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False, timeout=60,
+                          cwd=tmp_path, stdin=subprocess.DEVNULL)
+    assert (done.returncode, done.stdout) == (status, ""), done.stderr
+    assert "Traceback" not in done.stderr and "interrupted" in done.stderr, done.stderr
+    assert imgur.requests_to("i.imgur.com") == []  # (ended before its first file)
+
+
 def test_windows_is_one_line_and_exit_2_for_the_command_and_a_usage_error_for_a_program(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # pip installs imgur-dl on Windows as anywhere; run there, it read its options, then ended on a module Windows
