@@ -43,10 +43,13 @@ def _unraisable(unraisable: sys.UnraisableHookArgs, missed: Callable[[int], None
 
 
 def _end(line: str, status: str) -> NoReturn:
-    """``line`` said, and the command ended with the exit status of that name (its module loaded here, not before)."""
+    """``line`` said, and the command ended with the exit status of that name (its module loaded here, not before);
+    a signal from now on ends it at once, as its own."""
+    from imgur_dl import signals  # noqa: PLC0415
     from imgur_dl.status import ExitStatus  # noqa: PLC0415
     from imgur_dl.text import shown, writer  # noqa: PLC0415 - as the run says it: to a stderr that may be gone
 
+    signals.default()
     writer(shown(sys.stderr))(line)
     sys.exit(ExitStatus[status])
 

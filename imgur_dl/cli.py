@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import NoReturn, TextIO
 
-from imgur_dl import credentials, labels, threads, urls
+from imgur_dl import credentials, labels, signals, threads, urls
 from imgur_dl.archive import MOST_LISTED, open_store
 from imgur_dl.archive_place import DEFAULT_TABLE, absent, is_postgres
 from imgur_dl.choice import Choice
@@ -361,6 +361,7 @@ def run() -> NoReturn:
     """The console script."""
     handle_signals()
     status = main()
+    signals.default()  # (the run is over: a signal now ends the process at once, not with a traceback in its teardown)
     if status == ExitStatus.PIPE_CLOSED and sys.stdout is not None:
         # Nothing more reaches the reader; the interpreter's last flush must not complain about it.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

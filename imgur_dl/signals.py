@@ -46,6 +46,15 @@ def missed(signum: int) -> None:
     _missed.append(signum)
 
 
+def default() -> None:
+    """For the command's last steps (its last line said, Python put away): each signal a run takes in its stride
+    back to the system's own action, so that one landing now ends the process at once, by that signal, and Python
+    prints no traceback for it in its teardown. One ignored (``nohup``) stays ignored."""
+    for signum in HANDLED:
+        if callable(signal.getsignal(signum)):
+            signal.signal(signum, signal.SIG_DFL)
+
+
 class Deferred:
     """While held, the Python handlers of Ctrl-C and SIGTERM run at :meth:`check`, not where they land."""
 

@@ -187,9 +187,13 @@ class Shown(io.TextIOBase):
     """The stream for people (stderr), which never ends a run: what cannot be written there (its disk full, its
     reader gone, ``2>&1 | head -1``) is dropped. A run's files matter more than its lines."""
 
+    # (None: there is no stderr at all, as under pythonw; every line is dropped. Set on the class too: one whose making
+    # a signal cut short, before its stream was given, is flushed as it is put away, and drops the line in silence.)
+    _stream: TextIO | None = None
+
     def __init__(self, stream: TextIO | None) -> None:
         super().__init__()
-        self._stream = stream  # (None: there is no stderr at all, as under pythonw; every line is dropped)
+        self._stream = stream
 
     @property
     def encoding(self) -> str:  # type: ignore[override]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import gc
 import gzip
 import io
 import json
@@ -23,7 +24,7 @@ import imgur_dl
 from imgur_dl import __version__, cli
 from imgur_dl.cli import Environment, main
 from imgur_dl.status import ExitStatus, worst
-from imgur_dl.text import is_url
+from imgur_dl.text import Shown, is_url
 from tests.conftest import command, files_under, run_main, run_process
 from tests.standin import Imgur
 
@@ -581,6 +582,55 @@ def test_a_signal_that_lands_inside_a_weak_reference_s_callback_ends_the_run_all
     assert (done.returncode, done.stdout) == (status, ""), done.stderr
     assert "Traceback" not in done.stderr and "interrupted" in done.stderr, done.stderr
     assert imgur.requests_to("i.imgur.com") == []  # (ended before its first file)
+
+
+@pytest.mark.parametrize("first", [None, signal.SIGHUP])
+@pytest.mark.parametrize(("sig", "status"), [(signal.SIGINT, 130), (signal.SIGTERM, 143), (signal.SIGHUP, 129)])
+def test_a_signal_as_the_command_exits_ends_it_by_that_signal_with_no_traceback(
+        imgur: Imgur, first: signal.Signals | None, sig: signal.Signals, status: int, tmp_path: Path) -> None:
+    # A signal that came as Python was putting the command away, its last line said (a second one, after the first
+    # ended it: seen on Python 3.14), was raised in Python's teardown and printed as a traceback. Now the command's
+    # last steps leave each signal to the system's own action: the process ends at once, by that signal. Here it
+    # comes as Python runs its exit callbacks, after a run (``first`` None) or after a first signal ended the command
+    # before its run.
+    imgur.add_album("AbC1234", count=2)
+    code = f"""if True:
+        import atexit, os, signal, sys
+        import imgur_dl.cli
+        signal.signal(signal.SIGHUP, signal.SIG_DFL)  # (as a command started at a terminal has it)
+        atexit.register(lambda: os.kill(os.getpid(), {int(sig)}))
+        set_them = imgur_dl.cli.handle_signals
+        def handle_signals():
+            set_them()
+            if {int(first or 0)}:
+                os.kill(os.getpid(), {int(first or 0)})
+        imgur_dl.cli.handle_signals = handle_signals
+        sys.argv = ["imgur-dl", "-o", "out", "https://imgur.com/a/AbC1234"]
+        from imgur_dl.__main__ import run
+        sys.exit(run())
+    """
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False, timeout=60,
+                          cwd=tmp_path, stdin=subprocess.DEVNULL)
+    assert (done.returncode, done.stdout) == (-sig, ""), done.stderr
+    said = "imgur-dl: interrupted\n" if first else "imgur-dl: 1 album; files: 2 saved, 0 skipped, 0 failed;"
+    assert done.stderr.startswith(said) and "Traceback" not in done.stderr, done.stderr
+    assert status == 128 + sig  # (what a shell says of it)
+
+
+def test_a_stream_for_people_whose_making_a_signal_cut_short_is_put_away_in_silence(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # Seen on Python 3.14: a signal landed as the command's last line was about to be said, inside the making of its
+    # stream for stderr, before the stream was given; put away, it was flushed, and Python printed "Exception ignored
+    # while finalizing file" with an AttributeError.
+    reported: list[object] = []
+    monkeypatch.setattr(sys, "unraisablehook", reported.append)
+    half = Shown.__new__(Shown)  # (made, its __init__ cut short before its stream was set)
+    io.TextIOBase.__init__(half)
+    assert half.write("imgur-dl: interrupted\n") == 22  # (dropped)
+    half.flush()  # (as it is put away: what Python before 3.13 did in silence, whatever it raised)
+    del half
+    gc.collect()
+    assert reported == []
 
 
 def test_windows_is_one_line_and_exit_2_for_the_command_and_a_usage_error_for_a_program(
