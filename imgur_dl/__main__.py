@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import signal
 import sys
-from collections.abc import Callable
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
-# The signal an interrupt raised where it could not be is taken for, by the name of the status it ends with.
-_SIGNALS = {"TERMINATED": signal.SIGTERM, "HANGUP": getattr(signal, "SIGHUP", signal.SIGTERM)}
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 
 def run() -> None:
@@ -38,8 +36,9 @@ def _unraisable(unraisable: sys.UnraisableHookArgs, missed: Callable[[int], None
     if not issubclass(unraisable.exc_type, KeyboardInterrupt):
         sys.__unraisablehook__(unraisable)
         return
-    status = getattr(unraisable.exc_value, "exit_status", None)
-    missed(_SIGNALS.get(getattr(status, "name", ""), signal.SIGINT))
+    import signal  # noqa: PLC0415 - (loaded where Ctrl-C is in hand: this module's own loading is not)
+
+    missed(getattr(unraisable.exc_value, "signum", signal.SIGINT))  # (SIGTERM's and SIGHUP's say theirs)
 
 
 def _end(line: str, status: str) -> NoReturn:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 from collections.abc import Callable
 from types import TracebackType
 from typing import TypeVar
@@ -173,6 +174,7 @@ class Terminated(KeyboardInterrupt):
     """SIGTERM (from timeout, systemd, docker): handled as Ctrl-C is, told apart in the exit status."""
 
     exit_status = ExitStatus.TERMINATED
+    signum = signal.SIGTERM
 
 
 class HungUp(Terminated):
@@ -180,6 +182,7 @@ class HungUp(Terminated):
     records written), told apart in the exit status. Under ``nohup`` it never comes."""
 
     exit_status = ExitStatus.HANGUP
+    signum = getattr(signal, "SIGHUP", signal.SIGTERM)  # (not on Windows)
 
 
 class Cancelled(BaseException):
