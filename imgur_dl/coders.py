@@ -21,7 +21,6 @@ from imgur_dl.archives import LOCKED
 from imgur_dl.errors import ScanError, reason
 from imgur_dl.reader import PIECE, Expansion, Source
 from imgur_dl.zstdframes import WINDOW_MOST
-from imgur_dl.zstdlib import FEED
 
 DICTIONARY_MOST = 1536 * 2**20  # the largest dictionary 7-Zip makes (its memory is taken as it fills, not at once)
 
@@ -126,35 +125,29 @@ class _Deflated:
 
 
 class _Zstd:
-    """A folder's bytes packed with Zstandard (by 7-Zip's forks, by py7zr), decoded by ``frames``: fed :data:`FEED`
-    bytes at a time, as a zstd file's frames are, one frame after another; what they make handed on as it is asked
-    for."""
+    """A folder's bytes packed with Zstandard (by 7-Zip's forks, by py7zr), decoded by ``frames`` as a zstd file's
+    frames are, one frame after another; what they make handed on as it is asked for."""
 
     def __init__(self, frames: zstdlib.Decoder) -> None:
         self.frames = frames
-        self.decoder = frames.frame()
-        self.given = b""  # (given, not fed yet)
+        self.feed = zstdlib.Feed(frames)
         self.made = b""  # (made, not asked for yet)
 
     @property
     def needs_input(self) -> bool:
-        return not self.made and not self.given
+        return not self.made and self.feed.fed
 
     @property
     def eof(self) -> bool:
         return False  # (its frames end where its bytes do)
 
     def decompress(self, data: bytes, max_length: int = -1, /) -> bytes:
-        self.given += data
-        while not self.made and self.given:
-            piece, self.given = self.given[:FEED], self.given[FEED:]
+        self.feed.give(data)
+        while not self.made and not self.feed.fed:
             try:
-                self.made = self.decoder.decompress(piece)
+                self.made = self.feed.next()
             except self.frames.error as exc:
                 raise Undecodable(self.frames.why(exc)) from None
-            if self.decoder.eof:  # (a frame ended: the next begins with what it left)
-                self.given = self.decoder.unused_data + self.given
-                self.decoder = self.frames.frame()
         size = len(self.made) if max_length < 0 else max_length
         out, self.made = self.made[:size], self.made[size:]
         return out

@@ -91,17 +91,11 @@ class Decoder:
     def stream(self, pieces: Iterable[bytes]) -> Iterator[bytes]:
         """What the frames in ``pieces`` make, one frame after another (skippable ones make nothing), as they are
         fed; a frame cut short makes what it made, as libzstd's own reader has it. Raises :attr:`error`."""
-        frame = self.frame()
+        feed = Feed(self)
         for piece in pieces:
-            held, at = b"", 0  # (what the last frame was given past its end, fed first)
-            while held or at < len(piece):
-                fed = held + piece[at:at + FEED - len(held)]
-                at += len(fed) - len(held)
-                made = frame.decompress(fed)
-                held = b""
-                if frame.eof:  # (the next frame begins with what this one left)
-                    held, frame = frame.unused_data, self.frame()
-                if made:
+            feed.give(piece)
+            while not feed.fed:
+                if made := feed.next():
                     yield made
 
     def decompressed(self, data: bytes, most: int) -> bytes:
@@ -114,6 +108,35 @@ class Decoder:
             if held > most:
                 break
         return b"".join(made)[:most]
+
+
+class Feed:
+    """Frames decoded as their bytes come: given a frame's decoder :data:`FEED` bytes at a time, and the next frame
+    begun with what one leaves past its end."""
+
+    def __init__(self, decoder: Decoder) -> None:
+        self.decoder = decoder
+        self.frame = decoder.frame()
+        self.given, self.at = b"", 0  # (given, and how far it is fed)
+        self.left = b""  # what the last frame was given past its end, fed first (FEED bytes at the most)
+
+    @property
+    def fed(self) -> bool:
+        """Whether all that was given is fed."""
+        return not self.left and self.at >= len(self.given)
+
+    def give(self, data: bytes) -> None:
+        self.given, self.at = self.given[self.at:] + data, 0
+
+    def next(self) -> bytes:
+        """What the next :data:`FEED` bytes given make; raises the decoder's error."""
+        fed = self.left + self.given[self.at:self.at + FEED - len(self.left)]
+        self.at += len(fed) - len(self.left)
+        made = self.frame.decompress(fed)
+        self.left = b""
+        if self.frame.eof:
+            self.left, self.frame = self.frame.unused_data, self.decoder.frame()
+        return made
 
 
 def decoder(*, window: int = WINDOW_DEFAULT, dictionary: bytes | None = None) -> Decoder | None:
