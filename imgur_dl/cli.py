@@ -300,24 +300,47 @@ def _download(options: Options, targets: Iterable[Target], env: Environment, sta
     return run.exit_status
 
 
+HELD_MOST = 1000  # a compressed list's refusals held until it is read whole (the rest are said as they come)
+
+
 def _targets(texts: Iterable[tuple[Listed | None, Iterable[str]]], env: Environment) -> tuple[Given, int]:
     """Every URL parsed before anything is fetched (each as it is read), the distinct ones kept packed.
 
     A URL that names nothing we can fetch gets one line on stderr, saying where it was (``list.txt:12: ``, as
-    compilers and grep say it); the others still run, and the exit status says some input was refused.
+    compilers and grep say it); the others still run, and the exit status says some input was refused. A compressed
+    list's lines are said once it is read whole (up to :data:`HELD_MOST` of them): one that turns out spoilt (its
+    check fails at its end) is said in one line, not in a line for each line of what its spoilt data decoded to.
     """
     targets = Given()
     refused = 0
     for source, given in texts:  # (the command line's, then each list's, each URL as it is read)
-        for text in given:
-            try:
-                named = urls.parse_all(text)
-            except UsageError as exc:
-                _error(env, ("" if source is None else source.where()) + str(exc))
-                refused += 1
-                continue
-            for target in named:
-                targets.add(target)
+        held: list[str] | None = []  # (a compressed list's refusals, said once it is read whole; None: too many)
+        try:
+            for text in given:
+                try:
+                    named = urls.parse_all(text)
+                except UsageError as exc:
+                    refused += 1
+                    said = ("" if source is None else source.where()) + str(exc)
+                    if held is None or source is None or not source.compressed:
+                        _error(env, said)
+                    elif len(held) < HELD_MOST:
+                        held.append(said)
+                    else:  # (said from here on as they come)
+                        for line in (*held, said):
+                            _error(env, line)
+                        held = None
+                    continue
+                for target in named:
+                    targets.add(target)
+        except UsageError as exc:  # (the list could not be read to its end: what its lines said is not trusted)
+            if held:
+                were = "was not an Imgur URL" if len(held) == 1 else "were not Imgur URLs"
+                raise UsageError(f"{exc} (and {counted(len(held), 'line')} read before it {were}: not named one by "
+                                 "one, as its data is spoilt)") from None
+            raise
+        for line in held or ():
+            _error(env, line)
     return targets, refused
 
 

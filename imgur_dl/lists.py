@@ -20,12 +20,15 @@ def _one_file() -> bool:
 
 @dataclass
 class Listed:
-    """A list URLs are read from: its name, the number of the line last read, and whether it is an archive's files
-    one after another (a ZIP or tar of lists, whose lines are no one file's: known once it is read from)."""
+    """A list URLs are read from: its name, the number of the line last read, whether it is an archive's files
+    one after another (a ZIP or tar of lists, whose lines are no one file's: known once it is read from), and whether
+    it is compressed (its text is known to be whole only once it is read to its end: gzip's CRC-32 is after its
+    data, and what a spoilt stream decodes to before it is any bytes)."""
 
     name: str
     line: int = 0
     several: Callable[[], bool] = _one_file
+    compressed: bool = False
 
     def where(self) -> str:
         """Where the line last read is, as compilers and grep say it: ``list.txt:12: ``."""
@@ -43,8 +46,8 @@ def _urls(name: str, stdin: TextIO, listed: Listed) -> Iterator[str]:
     ``listed`` told where each is."""
     try:
         # (a list file is closed once read, by the with; standard input is left open)
-        handle, listed.several = _standard_input(stdin) if name == "-" else \
-            _open_list(Path(name).open("rb"), name)  # noqa: SIM115
+        handle = _standard_input(stdin, listed) if name == "-" else \
+            _open_list(Path(name).open("rb"), name, listed)  # noqa: SIM115
         with contextlib.nullcontext(handle) if name == "-" else handle:
             yield from list_lines(handle, name, listed)
     except (OSError, UnicodeDecodeError) as exc:
@@ -53,26 +56,26 @@ def _urls(name: str, stdin: TextIO, listed: Listed) -> Iterator[str]:
         raise UsageError(f"cannot read URLs from {name}: {exc.why}") from None
 
 
-def _standard_input(stdin: TextIO) -> tuple[TextIO, Callable[[], bool]]:
+def _standard_input(stdin: TextIO, listed: Listed) -> TextIO:
     """Standard input as a list: as it is, or, where its first bytes say it is compressed (``curl -s URL |``, ``<
-    list.gz``), decompressed as a list file is."""
+    list.gz``), decompressed as a list file is (``listed`` told so)."""
     from imgur_dl import compressed  # noqa: PLC0415 - only a list needs it
 
     raw = getattr(stdin, "buffer", None)  # (a program's own stream may have none: read as it is)
     if not isinstance(raw, io.BufferedReader):
-        return stdin, _one_file
+        return stdin
     head = raw.peek(compressed.MAGIC_SIZE)[:compressed.MAGIC_SIZE]
     if compressed.kind_of(head) is None:
-        return stdin, _one_file
-    return _open_list(raw, "-")
+        return stdin
+    return _open_list(raw, "-", listed)
 
 
-def _open_list(raw: io.BufferedReader, name: str) -> tuple[TextIO, Callable[[], bool]]:
+def _open_list(raw: io.BufferedReader, name: str, listed: Listed) -> TextIO:
     """A list file (or standard input, ``-``) as text: UTF-8 (a byte-order mark dropped), or UTF-16 when it starts
     with that mark (Windows PowerShell's ``>`` writes it); compressed (a list of a million links, as they are passed
     around: ``.gz``, ``.zst``), read as ``--scan`` reads it. Bytes that are not UTF-8 are kept as they are, to be
-    refused with the one line holding them. With it, whether it is an archive's files one after another (known once
-    read from)."""
+    refused with the one line holding them. ``listed`` told whether it is compressed, and whether it is an archive's
+    files one after another (known once read from)."""
     from imgur_dl import compressed  # noqa: PLC0415 - only a list needs it
 
     kind = compressed.kind_of(raw.peek(compressed.MAGIC_SIZE)[:compressed.MAGIC_SIZE])
@@ -86,10 +89,10 @@ def _open_list(raw: io.BufferedReader, name: str) -> tuple[TextIO, Callable[[], 
         except BaseException:
             raw.close()
             raise
-        text = io.TextIOWrapper(compressed.as_file(reader, raw), encoding="utf-8-sig", errors="surrogateescape")
-        return text, lambda: compressed.holds_files(reader)
+        listed.several, listed.compressed = lambda: compressed.holds_files(reader), True
+        return io.TextIOWrapper(compressed.as_file(reader, raw), encoding="utf-8-sig", errors="surrogateescape")
     wide = utf16_marked(raw.peek(2))
-    return io.TextIOWrapper(raw, encoding="utf-16" if wide else "utf-8-sig", errors="surrogateescape"), _one_file
+    return io.TextIOWrapper(raw, encoding="utf-16" if wide else "utf-8-sig", errors="surrogateescape")
 
 
 MAX_LIST_LINE = 64 * 1024  # characters: a URL is far shorter; a longer line is not a list's (/dev/zero, a binary)

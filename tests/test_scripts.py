@@ -180,6 +180,41 @@ def test_a_compressed_list_cut_short_is_one_line_and_nothing_fetched(imgur: Imgu
     assert not imgur.log
 
 
+@pytest.mark.parametrize("spoilt", [50, 1], ids=["lines", "a line"])
+def test_a_compressed_list_spoilt_inside_is_one_line_not_a_line_for_each_line_it_decodes_to(
+        imgur: Imgur, tmp_path: Path, spoilt: int) -> None:
+    # A download of links.txt.gz spoilt on the way: gzip's data decodes to whatever the spoilt bytes make until its
+    # CRC-32, after it, says so; every line of that was named ("not an Imgur URL"), hundreds of them, before the one
+    # line that says why. (Stored blocks here, as `gzip -0` writes them: the bytes spoilt are the text's own.)
+    text = b"".join(b"https://imgur.com/a/LiSt%03d\n" % n for n in range(300))
+    packed = bytearray(gzip.compress(text, compresslevel=0))
+    start = packed.index(b"https://imgur.com/a/LiSt100")
+    for n in range(spoilt):  # (lines 101 on, spoilt to hxxps://...)
+        packed[start + n * 28 + 1:start + n * 28 + 3] = b"xx"
+    listing = tmp_path / "albums.txt.gz"
+    listing.write_bytes(packed)
+    result = run_main("-o", str(tmp_path / "out"), "-i", str(listing))
+    assert result.code == 2, result
+    lines = "1 line read before it was not an Imgur URL" if spoilt == 1 else \
+        f"{spoilt} lines read before it were not Imgur URLs"
+    assert result.err == f"imgur-dl: error: cannot read URLs from {listing}: incorrect data check (and {lines}: not " \
+                         "named one by one, as its data is spoilt)\n"
+    assert not imgur.log
+
+
+def test_a_compressed_list_whose_data_is_whole_names_each_line_that_is_no_url(imgur: Imgur, tmp_path: Path) -> None:
+    # (once it is read whole, in order; past the number held back, as they come)
+    imgur.add_album("LiSt000", count=1)
+    bad = [f"not a link {n}" for n in range(1500)]
+    listing = tmp_path / "albums.txt.gz"
+    listing.write_bytes(gzip.compress("\n".join(["https://imgur.com/a/LiSt000", *bad]).encode()))
+    result = run_main("-o", str(tmp_path / "out"), "-i", str(listing))
+    assert result.code == 2, result
+    named = [line for line in result.err.splitlines() if "not an Imgur URL" in line]
+    assert named == [f"imgur-dl: error: {listing}:{n + 2}: not an Imgur URL: {line}" for n, line in enumerate(bad)]
+    assert (tmp_path / "out" / "LiSt000").is_dir()
+
+
 @pytest.mark.usefixtures("zstd_library")
 def test_a_compressed_list_piped_in_is_read_as_a_list_file_is(imgur: Imgur, tmp_path: Path) -> None:
     # `curl -s .../links.txt.gz | imgur-dl -i -`, `imgur-dl -i - < links.txt.zst`: read as the file would be.
