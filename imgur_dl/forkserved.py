@@ -8,8 +8,19 @@ what one meets goes to the run through its pipe.
 
 from __future__ import annotations
 
-import os
+import io
 import sys
-from pathlib import Path
 
-sys.stderr = Path(os.devnull).open("w", encoding="utf-8")  # noqa: SIM115 - for as long as the process lives
+
+class _Dropped(io.TextIOBase):
+    """A stream whose every line is dropped. (Not a file: one left open as the process ends would be warned of,
+    under Python's development mode or ``-W default``, on the run's own standard error.)"""
+
+    def write(self, text: str, /) -> int:
+        return len(text)
+
+    def writable(self) -> bool:
+        return True
+
+
+sys.stderr = _Dropped()

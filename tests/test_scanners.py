@@ -89,6 +89,19 @@ def test_readers_start_only_for_several_files_and_end_with_the_scan(tmp_path: Pa
     assert _readers_gone(before)
 
 
+def test_a_scan_read_side_by_side_says_nothing_more_under_python_s_development_mode(tmp_path: Path) -> None:
+    # (Python's development mode, or -W default, as a developer has it: the readers' fork server left a file open as
+    # it ended, and Python warned of it on the run's standard error: "sys:1: ResourceWarning: unclosed file".)
+    for name in ("a", "b", "c"):
+        (tmp_path / f"{name}.txt").write_text(" ".join(_links(name.upper() + "x", 10)))
+    done = subprocess.run([*command(), "--scan", str(tmp_path), "-g", "--scan-jobs", "2"], capture_output=True,
+                          text=True, timeout=60, check=False, stdin=subprocess.DEVNULL,
+                          env={**os.environ, "PYTHONDEVMODE": "1"})
+    assert (done.returncode, len(done.stdout.splitlines())) == (0, 30), done.stderr
+    size = sum(path.stat().st_size for path in tmp_path.iterdir())
+    assert done.stderr == f"imgur-dl: scanned {size:,} B: 30 Imgur links, 30 distinct targets\n"
+
+
 def _fifo_writer(path: Path, data: bytes, done: threading.Event) -> threading.Thread:
     """A thread that writes ``data`` into the FIFO at ``path`` and holds it open until ``done``."""
     def write() -> None:
