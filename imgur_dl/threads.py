@@ -134,7 +134,7 @@ def _rlimits() -> tuple[int | None, int | None]:
 def _pids_max() -> int | None:
     """The ``pids.max`` of this process's cgroup (v2, or v1's pids controller), where it sets one."""
     try:
-        groups = Path("/proc/self/cgroup").read_text().splitlines()
+        groups = Path("/proc/self/cgroup").read_text(encoding="utf-8", errors="surrogateescape").splitlines()
     except OSError:
         return None
     limits = []
@@ -143,6 +143,6 @@ def _pids_max() -> int | None:
         roots = ["", "unified"] if not controllers else ["pids"] if "pids" in controllers.split(",") else []
         for root in roots:
             with contextlib.suppress(OSError, ValueError):
-                text = Path("/sys/fs/cgroup", root, group.lstrip("/"), "pids.max").read_text().strip()
+                text = Path("/sys/fs/cgroup", root, group.lstrip("/"), "pids.max").read_text(encoding="ascii").strip()
                 limits.append(int(text) if text != "max" else None)
     return min((limit for limit in limits if limit is not None), default=None)

@@ -7,6 +7,7 @@ import gc
 import gzip
 import io
 import json
+import os
 import re
 import signal
 import ssl
@@ -631,6 +632,23 @@ def test_a_stream_for_people_whose_making_a_signal_cut_short_is_put_away_in_sile
     del half
     gc.collect()
     assert reported == []
+
+
+def test_every_file_the_command_reads_as_text_names_its_encoding(imgur: Imgur, tmp_path: Path) -> None:
+    # A file read as text in the locale's encoding reads otherwise under another locale (PEP 597): every one the
+    # command opens names its own. Here Python warns of one that does not, and the warning is an error: a scan that
+    # downloads with readers side by side (the system's limits read from /proc and /sys), an archive, album.json.
+    imgur.add_album("AbC1234", count=2)
+    for name in ("a", "b"):
+        (tmp_path / f"{name}.txt").write_text("see https://imgur.com/a/AbC1234\n", encoding="utf-8")
+    done = subprocess.run([*command(), "--scan", str(tmp_path / "a.txt"), "--scan", str(tmp_path / "b.txt"),
+                           "--scan-jobs", "2", "-o", str(tmp_path / "out"), "--download-archive",
+                           str(tmp_path / "archive.sqlite"), "--write-metadata"],
+                          capture_output=True, text=True, timeout=60, check=False, stdin=subprocess.DEVNULL,
+                          env={**os.environ, "PYTHONWARNDEFAULTENCODING": "1",
+                               "PYTHONWARNINGS": "error::EncodingWarning"})
+    assert done.returncode == 0, done.stderr
+    assert "1 album; files: 2 saved" in done.stderr, done.stderr
 
 
 def test_windows_is_one_line_and_exit_2_for_the_command_and_a_usage_error_for_a_program(
