@@ -107,6 +107,7 @@ _LZMA_TRIAL = 4096  # the bytes of a file whose header is an .lzma file's decode
 _LZMA_TRIAL_MADE = 16 * 1024 * 1024  # ... and what they may make, at the most, while that is told
 _LZMA_TEXT = 64  # ... and, in a file shorter than that cut short, the text they must make at the least
 _TAR, _TAR_AT = b"ustar", 257  # a tar archive's magic number (POSIX's and GNU's), and where in its first block
+_TAR_BLOCK, _TAR_SUM = 512, slice(148, 156)  # a tar header, and where in it its checksum is
 _MAGIC: tuple[tuple[bytes, str], ...] = (
     (zstdlib.MAGIC, "zstd"),
     (b"\x1f\x8b", "gzip"),
@@ -368,6 +369,8 @@ class _Opening:
             first = self.reader.read(size)
             if first and len(first) < _WARC_LOOK:  # (a decoder that gives a byte at a time: enough to tell)
                 first += peek(self.reader, _WARC_LOOK - len(first))
+            if first[_TAR_AT:_TAR_AT + len(_TAR)] == _TAR and len(first) < _TAR_BLOCK:  # (its header whole, to check)
+                first += peek(self.reader, _TAR_BLOCK - len(first))
             self._chosen = self._chosen_for(first, Prefixed(first, self.reader, self.name))
         return self._chosen.read(size)
 
@@ -384,7 +387,7 @@ class _Opening:
             return self._parquet(rest)
         if (whole := next((whole for whole in _WHOLE if whole.opens(first)), None)) is not None:
             return _whole(rest, self.name, self.warn, what=whole.what, most=whole.most(), read=whole.read)
-        if first[_TAR_AT:_TAR_AT + len(_TAR)] == _TAR:
+        if _is_tar(first):
             return self._tar(rest)
         return _Text(rest)
 
@@ -408,6 +411,22 @@ class _Opening:
             self.warn(f"{self.name}: a tar archive {TOO_DEEP}, read as text: what is compressed inside it is not "
                       "read (extract it, then scan what it holds)")
         return _Text(rest)
+
+
+def _is_tar(first: bytes) -> bool:
+    """Whether a file's first bytes are a tar archive's first header: its magic number 257 bytes in, and its checksum
+    that of its bytes (their sum, its own field counted as spaces; as unsigned or, as old tars wrote it, signed bytes:
+    POSIX's ustar, as tarfile checks it). Text that holds "ustar" there (a note, an email) is text. A file that ends
+    inside its first header is told by its magic number and a checksum's form (octal digits), and said cut short."""
+    if first[_TAR_AT:_TAR_AT + len(_TAR)] != _TAR:
+        return False
+    field = first[_TAR_SUM].split(b"\0", 1)[0].strip()
+    if not field or any(digit not in b"01234567" for digit in field):
+        return False
+    if len(first) < _TAR_BLOCK:
+        return True
+    rest = first[:_TAR_SUM.start] + b" " * 8 + first[_TAR_SUM.stop:_TAR_BLOCK]
+    return int(field, 8) in (sum(rest), sum(byte - 256 * (byte > 127) for byte in rest))
 
 
 class _Streamed(Protocol):

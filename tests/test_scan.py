@@ -1135,6 +1135,15 @@ def test_text_that_opens_as_a_format_s_name_is_read_as_text() -> None:
     assert scanner.errors == []
 
 
+@pytest.mark.parametrize("size", [300, 2000])
+def test_text_that_holds_ustar_where_a_tar_archive_s_magic_number_is_is_read_as_text(size: int) -> None:
+    # ("ustar" 257 bytes in is a tar archive's magic number; an email or notes may hold it there: read as a tar, it
+    # gave no link and "cannot read on (truncated header)". A tar's first header is told by its checksum too.)
+    text = (b"x" * 257 + b"ustar see https://imgur.com/a/AbC1234 ").ljust(size, b".")
+    scanner = Scanner()
+    assert ([t.id for t in scanner.scan(io.BytesIO(text), "notes.txt")], scanner.errors) == (["AbC1234"], [])
+
+
 def test_an_lzma_file_is_told_by_its_header_as_xz_tells_one() -> None:
     def head(properties: int = 0x5D, dictionary: int = 1 << 23, size: int = 2**64 - 1) -> bytes:
         return bytes([properties]) + dictionary.to_bytes(4, "little") + size.to_bytes(8, "little") + b"\x00\x2b\x9a"
@@ -1157,6 +1166,7 @@ def test_random_text_around_a_link_finds_exactly_that_link(before: str, left: st
 @given(st.lists(st.tuples(st.sampled_from(range(len(DRESSES))), st.binary(max_size=200)), min_size=1, max_size=12),
        st.booleans(), st.integers(40, 3000), st.lists(st.integers(0, 10**5), max_size=8))
 @example([(19, b""), (0, b"")], True, 40, [])  # (a search in quoted-printable, "=3D" its only mark in its block)
+@example([(2, bytes(10) + b"    "), (9, b" "), (28, b"\t    "), (0, b"ustar")], True, 40, [])  # ("ustar" 257 in)
 def test_text_gives_the_same_links_wherever_its_blocks_end(dressed: list[tuple[int, bytes]], quoted: bool,
                                                             block: int, cuts: list[int]) -> None:
     # Links in every dress, amid anything, as it is or as an email keeps it (quoted-printable): read whole, in blocks
