@@ -351,9 +351,10 @@ def _contents(reader: Reader, name: str, taken: Callable[[], int] | None, warn: 
 
 class _Opening:
     """A file's text as its first piece says to read it (of a pipe, what has arrived, not waited on past the few
-    bytes that tell a WARC file): a WARC file record by record (:mod:`imgur_dl.warc`), a tar
-    archive's members one after another (its magic number is 257 bytes in: a tar whose first piece is shorter is
-    read as text; so is one :data:`TOO_DEEP`), anything else as :class:`_Text` reads it."""
+    bytes that tell a WARC file, and a tar archive's first header, read whole once its magic number is seen): a WARC
+    file record by record (:mod:`imgur_dl.warc`), a tar archive's members one after another (its magic number is 257
+    bytes in, and its header's checksum right, :func:`_is_tar`: a tar whose first piece is shorter than its magic
+    number is read as text; so is one :data:`TOO_DEEP`), anything else as :class:`_Text` reads it."""
 
     def __init__(self, reader: Reader, name: str, taken: Callable[[], int] | None,
                  warn: Callable[[str], None] | None, *, depth: int) -> None:
