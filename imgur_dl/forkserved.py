@@ -8,19 +8,10 @@ what one meets goes to the run through its pipe.
 
 from __future__ import annotations
 
-import io
 import sys
 
+from imgur_dl.text import Shown
 
-class _Dropped(io.TextIOBase):
-    """A stream whose every line is dropped. (Not a file: one left open as the process ends would be warned of,
-    under Python's development mode or ``-W default``, on the run's own standard error.)"""
-
-    def write(self, text: str, /) -> int:
-        return len(text)
-
-    def writable(self) -> bool:
-        return True
-
-
-sys.stderr = _Dropped()
+# (A stream that drops every line, not a file: one left open as the process ends would be warned of, under Python's
+# development mode or -W default, on the run's own standard error.)
+sys.stderr = Shown(None)

@@ -20,7 +20,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from imgur_dl import report, wayback
+from imgur_dl import report, threads, wayback
 from imgur_dl.ahead import Poll
 from imgur_dl.archive import Archive
 from imgur_dl.booking import Booking
@@ -218,8 +218,8 @@ def _when_ended(executors: Iterable[Workers], then: Callable[[], None]) -> None:
             executor.shutdown(wait=True)
         then()
 
-    with contextlib.suppress(RuntimeError):  # (no thread may start, a pids limit: a process ending lets go of all)
-        threading.Thread(target=wait, name="imgur-dl-release", daemon=True).start()
+    with contextlib.suppress(threads.NoThread):  # (none may start, a pids limit: a process ending lets go of all)
+        threads.start(threading.Thread(target=wait, name="imgur-dl-release", daemon=True))
 
 
 class _Pending:
