@@ -131,7 +131,7 @@ def test_either_library_reads_a_spoilt_zstd_file_alike(frames: list[tuple[bytes,
             assert decoder is not None
             streamed, why = [], None
             try:
-                streamed.extend(decoder.stream(bytes(data[start:end]) for start, end in _spans(len(data), cuts)))
+                streamed.extend(decoder.stream(pieces_of(bytes(data), cuts)))
             except decoder.error:
                 why = "went wrong"
             text, said = _read(bytes(data), cuts)
@@ -142,6 +142,7 @@ def test_either_library_reads_a_spoilt_zstd_file_alike(frames: list[tuple[bytes,
 _WORDS = re.compile(r"\((?!not a zstd frame's header)[^()]*\)")  # (libzstd's words for what went wrong)
 
 
-def _spans(size: int, cuts: list[int]) -> list[tuple[int, int]]:
-    ends = sorted({cut % (size + 1) for cut in cuts} | {size})
-    return list(zip([0, *ends[:-1]], ends, strict=True))
+def pieces_of(data: bytes, cuts: list[int]) -> list[bytes]:
+    """``data`` cut where ``cuts`` say (each taken modulo its length, and one more), as a pipe's pieces come."""
+    ends = sorted({cut % (len(data) + 1) for cut in cuts} | {len(data)})
+    return [data[start:end] for start, end in zip([0, *ends[:-1]], ends, strict=True)]

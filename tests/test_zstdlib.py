@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from imgur_dl import zstdlib
 from imgur_dl.scan import Scanner
 from tests.conftest import scanned, standard_zstd, without_zstd
-from tests.test_zstdframes import frames_written
+from tests.test_zstdframes import frames_written, pieces_of
 
 pytestmark = pytest.mark.usefixtures("zstd_library")
 
@@ -26,11 +26,6 @@ def _decoder(**kwargs: object) -> zstdlib.Decoder:
     decoder = zstdlib.decoder(**kwargs)  # type: ignore[arg-type]
     assert decoder is not None
     return decoder
-
-
-def _pieces(data: bytes, cuts: list[int]) -> list[bytes]:
-    ends = sorted({cut % (len(data) + 1) for cut in cuts} | {len(data)})
-    return [data[start:end] for start, end in zip([0, *ends[:-1]], ends, strict=True)]
 
 
 @settings(max_examples=60, deadline=None,
@@ -42,7 +37,7 @@ def test_frames_fed_in_any_pieces_make_their_text_one_after_another(frames: list
     stream = b"".join(frame for frame, _ in frames)
     text = b"".join(text for _, text in frames)
     decoder = _decoder()
-    assert b"".join(decoder.stream(_pieces(stream, cuts))) == text
+    assert b"".join(decoder.stream(pieces_of(stream, cuts))) == text
     assert decoder.decompressed(stream, len(text)) == text
     assert decoder.decompressed(stream, len(text) // 2) == text[:len(text) // 2]
 
