@@ -16,8 +16,12 @@ too, with its summary: it is looked for once more before the run is put
 away, and once after.
 
 Only the main thread can set handlers; a run driven from another thread (the
-Python API) leaves them as they are. A signal whose handler is not Python's
-(the default, ignored) is left alone too.
+Python API) leaves them as they are. One begun in the main thread and ended
+in another (its generator handed to a thread, or closed from one) cannot put
+them back there and then: each hands its signal on to the handler it
+replaced when that signal next comes, and puts that one back as it does (as
+does one two runs let go of out of the order they took them in). A signal
+whose handler is not Python's (the default, ignored) is left alone too.
 
 A handler that raises where Python can only report what is raised (inside an
 object's finalizer, or a weak reference's callback, as the import system
@@ -63,11 +67,13 @@ class Deferred:
         self._due: dict[int, Handler] = {}  # ... and what a signal noted is due (kept past release: a signal may
         #                                     land while the handlers are being put back)
         self._noted: tuple[int, Handler] | None = None  # a signal that came, and the handler it is due
+        self._held = False  # signals are noted (from hold to the end of release)
 
     def hold(self) -> None:
         """Note the signals from now on (in the main thread only; elsewhere, nothing changes)."""
         if threading.current_thread() is not threading.main_thread():
             return
+        self._held = True
         for signum in HANDLED:
             handler = signal.getsignal(signum)
             if callable(handler):
@@ -76,10 +82,15 @@ class Deferred:
         self._take_missed()
 
     def release(self) -> None:
-        """The handlers as they were (a signal noted and not yet acted on stays noted)."""
+        """The handlers as they were (a signal noted and not yet acted on stays noted). From a thread other than
+        the main one, each is put back as its signal next comes (:meth:`_note`)."""
         replaced, self._replaced = self._replaced, {}
-        for signum, handler in replaced.items():
-            signal.signal(signum, handler)
+        try:
+            if threading.current_thread() is threading.main_thread():
+                for signum, handler in replaced.items():
+                    signal.signal(signum, handler)  # (one landing meanwhile is noted: still held)
+        finally:
+            self._held = False
 
     @property
     def noted(self) -> bool:
@@ -101,6 +112,11 @@ class Deferred:
                 self._noted = (signum, self._due[signum])
                 self.release()  # (as on one that came: a second is handled where it lands)
 
-    def _note(self, signum: int, _frame: FrameType | None) -> None:
+    def _note(self, signum: int, frame: FrameType | None) -> None:
+        if not self._held:  # let go of, yet still the handler: the one it replaced is the signal's again, now
+            if signal.getsignal(signum) == self._note:
+                signal.signal(signum, self._due[signum])
+            self._due[signum](signum, frame)
+            return
         self._noted = (signum, self._due[signum])
         self.release()  # a second signal is handled where it lands

@@ -315,3 +315,32 @@ def _connections_to(port: int) -> list[str]:
     lines = Path("/proc/self/net/tcp").read_text().splitlines()[1:]
     return [line for line in lines if int(line.split()[2].split(":")[1], 16) == port
             and f"socket:[{line.split()[9]}]" in held]
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+@pytest.mark.parametrize("end", ["iterated", "closed"])
+def test_a_run_begun_here_and_ended_in_another_thread_leaves_ctrl_c_to_the_program(imgur: Imgur, tmp_path: Path,
+                                                                                   end: str) -> None:
+    # A program that starts a run and hands it to a worker thread (or closes it from one, as a GUI's cancel
+    # button does): only the main thread may set a signal's handler.
+    imgur.add_album("AbC1234", count=3)
+    results = imgur_dl.download(["imgur.com/a/AbC1234"], output=tmp_path)
+    seen = [next(results)]
+    raised: list[BaseException] = []
+
+    def finish() -> None:
+        try:
+            if end == "iterated":
+                seen.extend(results)
+            else:
+                results.close()
+        except BaseException as exc:  # (what the loop raised, for the assertion)
+            raised.append(exc)
+
+    thread = threading.Thread(target=finish)
+    thread.start()
+    thread.join(30)
+    assert raised == []
+    assert len(seen) == (3 if end == "iterated" else 1)
+    with pytest.raises(KeyboardInterrupt):
+        os.kill(os.getpid(), signal.SIGINT)  # the program's, as before the run

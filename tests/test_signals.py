@@ -111,3 +111,35 @@ def test_a_signal_while_the_run_is_put_away_still_gets_its_files_recorded_and_a_
     again = run_main("--download-archive", archive, "-o", str(tmp_path / "elsewhere"), "imgur.com/a/AbC1234")
     assert "3 skipped" in again.err, again  # each was recorded
     assert not imgur.requests_to("i.imgur.com")
+
+
+@pytest.mark.usefixtures("handlers")
+@pytest.mark.parametrize(("sig", "raised"), [(signal.SIGINT, KeyboardInterrupt), (signal.SIGTERM, Terminated)])
+def test_handlers_let_go_of_from_another_thread_are_the_program_s_again_at_the_next_signal(
+        sig: signal.Signals, raised: type[BaseException]) -> None:
+    # A run begun in the main thread and ended in another (the Python API's generator handed to a thread, or closed
+    # from one): only the main thread may set a handler, so they cannot be put back there and then.
+    deferred = Deferred()
+    deferred.hold()
+    thread = threading.Thread(target=deferred.release)
+    thread.start()
+    thread.join()
+    with pytest.raises(raised):
+        os.kill(os.getpid(), sig)  # the program's own handler, as if the run had never been
+    assert signal.getsignal(sig) is {signal.SIGINT: signal.default_int_handler, signal.SIGTERM: _terminate}[sig]
+    deferred.check()  # (nothing noted)
+
+
+@pytest.mark.usefixtures("handlers")
+def test_runs_let_go_of_out_of_order_leave_the_program_s_handlers() -> None:
+    outer, inner = Deferred(), Deferred()
+    outer.hold()
+    inner.hold()  # (two runs of the Python API under way at once, in one thread)
+    outer.release()
+    inner.release()  # (what it set aside was the first's)
+    with pytest.raises(KeyboardInterrupt):
+        os.kill(os.getpid(), signal.SIGINT)
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    with pytest.raises(Terminated):
+        os.kill(os.getpid(), signal.SIGTERM)
+    assert signal.getsignal(signal.SIGTERM) is _terminate
