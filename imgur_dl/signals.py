@@ -113,8 +113,9 @@ class Deferred:
                 self.release()  # (as on one that came: a second is handled where it lands)
 
     def _note(self, signum: int, frame: FrameType | None) -> None:
-        if not self._held:  # let go of, yet still the handler: the one it replaced is the signal's again, now
-            if signal.getsignal(signum) == self._note:
+        if not self._held:  # let go of, yet still the handler (or due, as a later run's check calls it): the one
+            #                   it replaced is the signal's again, now
+            if threading.current_thread() is threading.main_thread() and signal.getsignal(signum) == self._note:
                 signal.signal(signum, self._due[signum])
             self._due[signum](signum, frame)
             return

@@ -143,3 +143,28 @@ def test_runs_let_go_of_out_of_order_leave_the_program_s_handlers() -> None:
     with pytest.raises(Terminated):
         os.kill(os.getpid(), signal.SIGTERM)
     assert signal.getsignal(signal.SIGTERM) is _terminate
+
+
+@pytest.mark.usefixtures("handlers")
+def test_a_signal_noted_by_one_run_is_acted_on_in_another_thread_as_the_run_before_it_would() -> None:
+    outer, inner = Deferred(), Deferred()
+    outer.hold()
+    inner.hold()
+    os.kill(os.getpid(), signal.SIGINT)  # noted by the run held last, as due to the first's handler
+    raised: list[BaseException] = []
+
+    def finish() -> None:  # (both let go of in another thread, the second acting on what it noted there)
+        outer.release()
+        try:
+            inner.check()
+        except BaseException as exc:  # (what it raised, for the assertion)
+            raised.append(exc)
+        inner.release()
+
+    thread = threading.Thread(target=finish)
+    thread.start()
+    thread.join()
+    assert [type(exc) for exc in raised] == [KeyboardInterrupt]
+    with pytest.raises(KeyboardInterrupt):
+        os.kill(os.getpid(), signal.SIGINT)
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
