@@ -18,7 +18,7 @@ from collections.abc import Callable
 from pathlib import PurePosixPath
 from typing import IO, cast
 
-from imgur_dl import leveldb
+from imgur_dl import leveldb, zstdlib
 from imgur_dl.errors import FileStopped, ScanError, reason
 from imgur_dl.reader import Expansion, Prefixed, Reader, peek
 
@@ -33,7 +33,8 @@ ENCRYPTED = 0x1  # a ZIP file's general purpose flag: its data is encrypted (APP
 LOCKED = "encrypted: its password is needed to read it"  # (why an archive's file is not read)
 # How a ZIP's file may be compressed besides stored and deflated (APPNOTE.TXT 4.4.5), named; and those that zipfile
 # reads from a whole archive (by its directory). Windows writes a file over 2 GiB with Deflate64.
-_METHODS = {1: "Shrink", 6: "Implode", 9: "Deflate64", 12: "bzip2", 14: "LZMA", 93: "Zstandard", 95: "xz",
+ZSTANDARD = 93
+_METHODS = {1: "Shrink", 6: "Implode", 9: "Deflate64", 12: "bzip2", 14: "LZMA", ZSTANDARD: "Zstandard", 95: "xz",
             97: "WavPack", 98: "PPMd"}
 READ_WHOLE = frozenset(method for method in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2,
                                              zipfile.ZIP_LZMA, getattr(zipfile, "ZIP_ZSTANDARD", None))
@@ -45,6 +46,9 @@ def not_read(method: int) -> str:
     all), and what to do."""
     named = f"compressed with {_METHODS[method]} (method {method})" if method in _METHODS else \
         f"compressed in a way of its own (method {method})"
+    if method == ZSTANDARD and not zstdlib.present():
+        return f"{named}, read with the extra imgur-dl[zstd] (the zstandard package): install it, or extract it " \
+               "with a program that reads it (7-Zip's forks), then scan what it holds"
     if method in READ_WHOLE:
         return f"{named}, read from a whole archive only: save it whole, then scan it"
     return f"{named}, which imgur-dl does not read: extract it with a program that does (7-Zip), then scan what it " \

@@ -25,11 +25,7 @@ from imgur_dl.zstdframes import WINDOW_MOST
 DICTIONARY_MOST = 1536 * 2**20  # the largest dictionary 7-Zip makes (its memory is taken as it fills, not at once)
 
 
-class Undecodable(Exception):
-    """A folder's bytes do not decode (in zstandard's words)."""
-
-
-BROKEN = (lzma.LZMAError, zlib.error, OSError, EOFError, Undecodable)  # what a folder's decoders raise on bad data
+BROKEN = (lzma.LZMAError, zlib.error, OSError, EOFError, zstdlib.Undecodable)  # what the decoders raise on bad data
 # Coders (Methods.txt): a filter before LZMA (liblzma's raw filters), and the packers read.
 LZMA, LZMA2, _COPY, _DEFLATE, _BZIP2 = b"\x03\x01\x01", b"\x21", b"\x00", b"\x04\x01\x08", b"\x04\x02\x02"
 _FILTERS = {b"\x03": lzma.FILTER_DELTA, b"\x04": lzma.FILTER_X86, b"\x05": lzma.FILTER_POWERPC,
@@ -106,8 +102,9 @@ class _Stored:
         return out
 
 
-class _Deflated:
-    """A folder's bytes deflated (a raw Deflate stream): zlib's decoder, with what it did not take kept for it."""
+class Deflated:
+    """Bytes deflated (a raw Deflate stream: a 7-Zip folder's, a ZIP file's): zlib's decoder, with what it did not
+    take kept for it."""
 
     def __init__(self) -> None:
         self.decoder = zlib.decompressobj(-15)
@@ -119,6 +116,10 @@ class _Deflated:
     @property
     def eof(self) -> bool:
         return self.decoder.eof
+
+    @property
+    def unused_data(self) -> bytes:
+        return self.decoder.unused_data
 
     def decompress(self, data: bytes, max_length: int = -1, /) -> bytes:
         return self.decoder.decompress(self.decoder.unconsumed_tail + data, max(0, max_length))
@@ -147,7 +148,7 @@ class _Zstd:
             try:
                 self.made = self.feed.next()
             except self.frames.error as exc:
-                raise Undecodable(self.frames.why(exc)) from None
+                raise zstdlib.Undecodable(self.frames.why(exc)) from None
         size = len(self.made) if max_length < 0 else max_length
         out, self.made = self.made[:size], self.made[size:]
         return out
@@ -183,7 +184,7 @@ def decoder(folder: Folder) -> _Decoder | str:
         return _Stored()
     last = chain[-1]  # (the one that reads the packed stream)
     if last.method in (_DEFLATE, _BZIP2) and len(chain) == 1:
-        return _Deflated() if last.method == _DEFLATE else bz2.BZ2Decompressor()
+        return Deflated() if last.method == _DEFLATE else bz2.BZ2Decompressor()
     if last.method == _ZSTD and len(chain) == 1 and (frames := zstdlib.decoder(window=WINDOW_MOST)) is not None:
         return _Zstd(frames)
     if last.method not in (LZMA, LZMA2) or any(coder.method not in _FILTERS for coder in chain[:-1]):

@@ -2,10 +2,12 @@
 the archive's end: one whose download was cut short (it has no directory), or one on a pipe.
 
 A file's data follows its header. Its compressed size is in the header, or, where its flags say its sizes follow its
-data (bit 3, as a writer that streams sets it), a deflated file's stream tells its own end, and a stored file's
-end is its descriptor's signature where the size and CRC-32 after it are those of the bytes before. Files stored or
-deflated are read (as exports hold them); one compressed another way, or encrypted, is one line, and the archive
-reads on (where its size is known: one whose size follows it stops the archive, in one line). A file not read to
+data (bit 3, as a writer that streams sets it), a compressed file's stream tells its own end (LZMA's where its flags
+say it ends with an end marker: bit 1, as zipfile and 7-Zip write it), and a stored file's end is its descriptor's
+signature where the size and CRC-32 after it are those of the bytes before. Files stored, deflated (as exports hold
+them), or compressed with bzip2, LZMA or Zstandard (the last where this Python reads zstd: :mod:`zstdlib`) are read;
+one compressed another way, or encrypted, is one line, and the archive reads on (where its size is known: one whose
+size follows it stops the archive, in one line). A file not read to
 its end (a ZIP too deep, a spoilt file inside it) is passed over: by its size, or, where that follows it, read through
 to where it tells its own end, what that expands to bounded as what is read. Each file's
 CRC-32 is checked, as zipfile checks it; the archive is whole once its directory, after its files, ends with its end
@@ -15,17 +17,35 @@ record. (:func:`zip_files` chooses the way: a whole ZIP in a file is read by its
 
 from __future__ import annotations
 
+import bz2
+import lzma
 import os
 import struct
 import zipfile
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import IO, Any, cast
+from typing import IO, Any, Protocol, cast
 
-from imgur_dl.archives import DEEPEST, ENCRYPTED, NAMELESS, TOO_DEEP, Files, Opened, ZipFiles, not_read, refused
+from imgur_dl import zstdlib
+from imgur_dl.archives import (
+    DEEPEST,
+    ENCRYPTED,
+    NAMELESS,
+    READ_WHOLE,
+    TOO_DEEP,
+    ZSTANDARD,
+    Files,
+    Opened,
+    ZipFiles,
+    not_read,
+    refused,
+)
+from imgur_dl.coders import BROKEN, LZMA, Coder, Deflated, Spoilt, lzma_filter
 from imgur_dl.errors import ScanError, reason
 from imgur_dl.reader import PIECE, Expansion, Prefixed, Reader
+from imgur_dl.zstdframes import WINDOW_MOST
+from imgur_dl.zstdlib import Undecodable
 
 _LOCAL = b"PK\x03\x04"  # a file's header
 _DESCRIPTOR = b"PK\x07\x08"  # what a data descriptor starts with, when it does (APPNOTE.TXT 4.3.9.3)
@@ -35,9 +55,8 @@ SPANNING = (_DESCRIPTOR, b"PK00")
 # What follows the last file: the directory's first header, or an end record (zip64's, its locator, the archive's).
 _AFTER = (b"PK\x01\x02", b"PK\x06\x06", b"PK\x06\x07", b"PK\x05\x06")
 _HEADER = struct.Struct("<4sHHHHHIIIHH")  # signature, version, flags, method, time, date, CRC, sizes, name, extra
-_SIZES_AFTER, _UTF8 = 0x8, 0x800  # flag bits
-_STORED, _DEFLATED = 0, 8  # methods
-_READ = frozenset({_STORED, _DEFLATED})  # the methods read from a file's own header
+_END_MARKED, _SIZES_AFTER, _UTF8 = 0x2, 0x8, 0x800  # flag bits (the first, LZMA's: its stream has an end marker)
+_STORED, _DEFLATED, _BZIP2, _LZMA = 0, 8, 12, 14  # methods (APPNOTE.TXT 4.4.5; and ZSTANDARD)
 _ZIP64 = 0x0001  # the extra field with 64-bit sizes (APPNOTE.TXT 4.5.3)
 _FULL = 0xFFFFFFFF  # a size given in that field instead
 _END = struct.Struct("<4sHHHHIIH")  # the end record, before its comment (APPNOTE.TXT 4.3.16)
@@ -97,11 +116,12 @@ class _Header:
     crc: int
     size: int | None  # compressed (None: its sizes follow it)
     zip64: bool  # its sizes (in a descriptor after it too) are 64-bit
+    expanded: int | None = None  # its own size (None: it follows it)
 
     @classmethod
     def read(cls, archive: _Input) -> _Header:
         fields = _HEADER.unpack(_LOCAL + archive.exactly(_HEADER.size - 4))
-        flags, method, crc, size = fields[2], fields[3], fields[6], fields[7]
+        flags, method, crc, size, expanded = fields[2], fields[3], fields[6], fields[7], fields[8]
         name = archive.exactly(fields[9]).decode("utf-8" if flags & _UTF8 else "cp437", "replace")
         extra, zip64 = archive.exactly(fields[10]), False
         while len(extra) >= 4:
@@ -109,11 +129,83 @@ class _Header:
             if kind == _ZIP64:  # (the file's size, then its compressed size, each where the header's is full)
                 zip64 = True
                 sizes = list(struct.unpack_from(f"<{min(length, len(extra) - 4) // 8}Q", extra, 4))
-                if fields[8] == _FULL and sizes:
-                    sizes.pop(0)
+                if expanded == _FULL and sizes:
+                    expanded = sizes.pop(0)
                 size = sizes[0] if size == _FULL and sizes else size
             extra = extra[4 + length:]
-        return cls(name, flags, method, crc, None if flags & _SIZES_AFTER else size, zip64)
+        after = bool(flags & _SIZES_AFTER)
+        return cls(name, flags, method, crc, None if after else size, zip64, None if after else expanded)
+
+    @property
+    def ends_itself(self) -> bool:
+        """Whether its data tells where it ends: a compressed stream's end (LZMA's, where it has an end marker)."""
+        if self.method == _LZMA:
+            return bool(self.flags & _END_MARKED)
+        return self.method in (_DEFLATED, _BZIP2, ZSTANDARD)
+
+
+def _read() -> frozenset[int]:
+    """The methods read from a file's own header (Zstandard where this Python has a library that reads it)."""
+    return frozenset({_STORED, _DEFLATED, _BZIP2, _LZMA, *((ZSTANDARD,) if zstdlib.present() else ())})
+
+
+class _Unpacker(Protocol):
+    """A file's compressed bytes, decoded as they are fed (as zlib's, bz2's and lzma's decoders are)."""
+
+    @property
+    def needs_input(self) -> bool: ...
+
+    @property
+    def eof(self) -> bool: ...
+
+    @property
+    def unused_data(self) -> bytes: ...
+
+    def decompress(self, data: bytes, max_length: int = -1, /) -> bytes: ...
+
+
+class _Lzma:
+    """A file's LZMA data (APPNOTE.TXT 5.8.8): the LZMA SDK's version (2 bytes) and its properties' size (2), the
+    properties (5: as 7-Zip's for LZMA), then the LZMA stream."""
+
+    def __init__(self) -> None:
+        self.head = b""  # (until the properties are read)
+        self.decoder: lzma.LZMADecompressor | None = None
+
+    @property
+    def needs_input(self) -> bool:
+        return self.decoder is None or self.decoder.needs_input
+
+    @property
+    def eof(self) -> bool:
+        return self.decoder is not None and self.decoder.eof
+
+    @property
+    def unused_data(self) -> bytes:
+        return b"" if self.decoder is None else self.decoder.unused_data
+
+    def decompress(self, data: bytes, max_length: int = -1, /) -> bytes:
+        if self.decoder is None:
+            self.head += data
+            size = int.from_bytes(self.head[2:4], "little") + 4
+            if len(self.head) < 4 or len(self.head) < size:
+                return b""
+            coder = Coder(LZMA, self.head[4:size], 1, 1)
+            self.decoder = lzma.LZMADecompressor(lzma.FORMAT_RAW, filters=[lzma_filter(coder)])
+            data, self.head = self.head[size:], b""
+        return self.decoder.decompress(data, max_length)
+
+
+def _unpacker(method: int) -> _Unpacker | None:
+    """What decodes a file compressed with ``method`` (one of :func:`_read`); None for one stored."""
+    if method == _DEFLATED:
+        return Deflated()
+    if method == _BZIP2:
+        return bz2.BZ2Decompressor()
+    if method == _LZMA:
+        return _Lzma()
+    frames = zstdlib.decoder(window=WINDOW_MOST) if method == ZSTANDARD else None
+    return None if frames is None else zstdlib.OneFrame(frames)
 
 
 class _File:
@@ -123,13 +215,14 @@ class _File:
         self.archive = archive
         self.header = header
         self.name = name  # the archive's and the file's, as said
-        self.left = header.size  # compressed bytes still to read (None: the deflated stream tells its end)
-        self.inflater = zlib.decompressobj(-15) if header.method == _DEFLATED else None
+        self.left = header.size  # compressed bytes still to read (None: the compressed stream tells its end)
+        self.unpacker = _unpacker(header.method)  # (None: stored)
         self.crc = 0
         self.done = False
-        self.spoilt = False  # its deflated data could not be read: where it ends is not known
+        self.spoilt = False  # its compressed data could not be read: where it ends is not known
         self.held = bytearray()  # (a stored file's, whose size follows it: read, not yet handed on)
         self.given = 0  # (of such a file: its bytes handed on)
+        self.made = 0  # (LZMA's with no end marker: what it made)
 
     @property
     def passable(self) -> bool:
@@ -141,18 +234,18 @@ class _File:
         return self._read(size, check=True)
 
     def skip(self, expanded: Callable[[bytes], object]) -> None:
-        """What is left of it passed over, to the next file's header (what its size holds past its deflated stream's
+        """What is left of it passed over, to the next file's header (what its size holds past its compressed stream's
         end too); where its size is not known, read through to its end, what that gives ``expanded``."""
         while self.left:
             self._piece(PIECE)
         self.done = self.done or self.header.size is not None
-        while not self.done:  # (its sizes after it: its deflated stream, or its descriptor, tells its end)
+        while not self.done:  # (its sizes after it: its compressed stream, or its descriptor, tells its end)
             expanded(self._read(PIECE, check=False))
 
     def _read(self, size: int, *, check: bool) -> bytes:
         if self.done:
             return b""
-        data = self._inflated(size) if self.inflater is not None else \
+        data = self._unpacked(size) if self.unpacker is not None else \
             self._piece(size) if self.header.size is not None else self._sought(size)
         self.crc = zlib.crc32(data, self.crc)
         if not data:
@@ -195,25 +288,46 @@ class _File:
         self.given += len(data)
         return data
 
-    def _inflated(self, size: int) -> bytes:
-        assert self.inflater is not None  # noqa: S101 - (a deflated file's)
-        while not self.inflater.eof:
-            if not (feed := self.inflater.unconsumed_tail or self._piece(PIECE)):  # (its size read, its stream not)
-                self.spoilt = True
-                raise zlib.error("its deflated data ends before its stream does")
-            try:
-                data = self.inflater.decompress(feed, max(size, 1))
-            except zlib.error:
-                self.spoilt = True
-                raise
-            if data:
+    def _unpacked(self, size: int) -> bytes:
+        assert self.unpacker is not None  # noqa: S101 - (a compressed file's)
+        if self.header.method == _LZMA and not self.header.ends_itself and self.header.expanded is not None:
+            # (LZMA with no end marker ends with its size: what its last bytes decode to past that is none of it)
+            size = min(size, self.header.expanded - self.made)
+            if size <= 0:
+                return b""
+            self.made += len(data := self._unpacked_up_to(size))
+            return data
+        return self._unpacked_up_to(size)
+
+    def _unpacked_up_to(self, size: int) -> bytes:
+        assert self.unpacker is not None  # noqa: S101 - (a compressed file's)
+        while not self.unpacker.eof:
+            feed = b""
+            if self.unpacker.needs_input:
+                if held := self._decoded(b"", size):  # (bz2's decoder may say it needs input while it holds what it
+                    return held  #                       made: that first, as the archive may end here, cut short)
+                if not (feed := self._piece(PIECE)):  # (its size read, its stream not)
+                    if self.header.method == _LZMA and not self.header.ends_itself:
+                        return b""  # (LZMA with no end marker: it ends with its size)
+                    self.spoilt = True
+                    raise Undecodable(f"its {'deflated' if self.header.method == _DEFLATED else 'compressed'} data "
+                                      "ends before its stream does")
+            if data := self._decoded(feed, size):
                 return data
         return b""
 
+    def _decoded(self, feed: bytes, size: int) -> bytes:
+        assert self.unpacker is not None  # noqa: S101 - (a compressed file's)
+        try:
+            return self.unpacker.decompress(feed, max(size, 1))
+        except (*BROKEN, Spoilt) as exc:
+            self.spoilt = True
+            raise Undecodable(reason(exc)) from None
+
     def _end(self, *, check: bool) -> None:
         self.done = True
-        if self.left is None and self.inflater is not None and self.inflater.unused_data:
-            self.archive.give_back(self.inflater.unused_data)  # (the next file's: read past its stream's end)
+        if self.left is None and self.unpacker is not None and self.unpacker.unused_data:
+            self.archive.give_back(self.unpacker.unused_data)  # (the next file's: read past its stream's end)
         crc = self.header.crc
         if self.header.flags & _SIZES_AFTER:
             first = self.archive.exactly(4)
@@ -227,7 +341,7 @@ class StreamedZipFiles(Files):
     """The files of a ZIP archive read from their own headers, one after another; what they expand to is bounded
     as any compressed input's is."""
 
-    unreadable = (zlib.error,)
+    unreadable = (Undecodable,)
 
     def __init__(self, source: Reader, name: str, opened: Opened) -> None:
         super().__init__(name, opened)
@@ -242,10 +356,11 @@ class StreamedZipFiles(Files):
             header = _Header.read(self.archive)
             self.inner = header.name or NAMELESS
             self.file = _File(self.archive, header, f"{self.name}: {self.inner}")
-            if header.size is None and header.method not in _READ:  # (nothing tells where it ends)
+            read = _read()
+            if header.size is None and not (header.method == _STORED or (header.ends_itself and header.method in read)):
                 raise _Cut.stopped(self.file.name, f"{not_read(header.method)} (its size is written after it: "
-                                                   "nothing after it can be found)")
-            if (why := refused(header.flags, header.method, _READ)) is not None:
+                                                   "nothing after it can be found)")  # (nothing tells where it ends)
+            if (why := refused(header.flags, header.method, read)) is not None:
                 raise ScanError.stopped(self.file.name, why)
             if not header.name.endswith("/"):
                 return cast(IO[bytes], self.file)
@@ -304,7 +419,11 @@ def zip_files(source: IO[bytes], head: bytes, name: str, opened: Opened, *, dept
                 raise parts_missing(name)
             return StreamedZipFiles(source, name, opened)
         source.seek(0)
-        return ZipFiles(zipfile.ZipFile(source), name, size, opened)
+        archive = zipfile.ZipFile(source)
+        if any(m.compress_type not in READ_WHOLE and m.compress_type in _read() for m in archive.infolist()):
+            source.seek(start)  # (Zstandard before Python 3.14, which zipfile does not read: from each file's header)
+            return StreamedZipFiles(source, name, opened)
+        return ZipFiles(archive, name, size, opened)
     except zipfile.BadZipFile as exc:
         # (No directory, or one of an archive split in parts, whose places are each part's: each file's own header.)
         if not head[start:].startswith(_LOCAL) or source.seek(start) != start:

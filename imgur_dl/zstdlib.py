@@ -69,6 +69,52 @@ class _Framed:
         return self.frame.decompress(data)
 
 
+class Undecodable(Exception):
+    """zstd's bytes do not decode (in libzstd's words)."""
+
+
+class OneFrame:
+    """One frame, read as zlib's, bz2's and lzma's decoders are read (``needs_input``, ``eof``, ``unused_data``, and
+    no more made at a time than asked for): given its decoder :data:`FEED` bytes at a time. Raises
+    :class:`Undecodable`."""
+
+    def __init__(self, decoder: Decoder) -> None:
+        self.decoder = decoder
+        self.frame = decoder.frame()
+        self.given = b""  # (given, not fed yet)
+        self.made = b""  # (made, not asked for yet)
+        self.after = b""  # (given past the frame's end)
+
+    @property
+    def needs_input(self) -> bool:
+        return not self.made and not self.given
+
+    @property
+    def eof(self) -> bool:
+        return self.frame.eof and not self.made
+
+    @property
+    def unused_data(self) -> bytes:
+        return self.after
+
+    def decompress(self, data: bytes, max_length: int = -1, /) -> bytes:
+        if self.frame.eof:
+            self.after += data
+        else:
+            self.given += data
+        while not self.made and self.given:
+            fed, self.given = self.given[:FEED], self.given[FEED:]
+            try:
+                self.made = self.frame.decompress(fed)
+            except self.decoder.error as exc:
+                raise Undecodable(self.decoder.why(exc)) from None
+            if self.frame.eof:
+                self.after, self.given = self.frame.unused_data + self.given, b""
+        size = len(self.made) if max_length < 0 else max_length
+        out, self.made = self.made[:size], self.made[size:]
+        return out
+
+
 class Unusable(Exception):
     """A dictionary given is none (in the library's words)."""
 
