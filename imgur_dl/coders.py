@@ -72,8 +72,8 @@ class Folder:
         return next((size for index, size in enumerate(self.sizes) if index not in bound), 0)
 
 
-class _Decoder(Protocol):
-    """A folder's packed bytes, decoded as they are fed."""
+class Decoder(Protocol):
+    """Compressed bytes (a folder's, packed), decoded as they are fed, as zlib's, bz2's and lzma's decoders are."""
 
     @property
     def needs_input(self) -> bool: ...
@@ -170,7 +170,7 @@ def unread(folder: Folder) -> str | None:
     return None
 
 
-def decoder(folder: Folder) -> _Decoder | str:
+def decoder(folder: Folder) -> Decoder | str:
     """What decodes ``folder``; or why it is not read (:func:`unread`; its coders joined in a way imgur-dl does not
     read; spoilt)."""
     if (why := unread(folder)) is not None:
@@ -237,7 +237,7 @@ class Unpacked:
     """A folder's bytes, as they are decoded: from its packed stream, where it is in the archive, never past what the
     folder says it makes; bounded as any compressed input's expansion is (against the archive's size)."""
 
-    def __init__(self, archive: Source, folder: Folder, decoder: _Decoder, bound: Expansion) -> None:
+    def __init__(self, archive: Source, folder: Folder, decoder: Decoder, bound: Expansion) -> None:
         self.archive = archive
         self.folder = folder
         self.decoder = decoder

@@ -41,7 +41,7 @@ from imgur_dl.archives import (
     not_read,
     refused,
 )
-from imgur_dl.coders import BROKEN, LZMA, Coder, Deflated, Spoilt, lzma_filter
+from imgur_dl.coders import BROKEN, LZMA, Coder, Decoder, Deflated, Spoilt, lzma_filter
 from imgur_dl.errors import ScanError, reason
 from imgur_dl.reader import PIECE, Expansion, Prefixed, Reader
 from imgur_dl.zstdframes import WINDOW_MOST
@@ -149,19 +149,11 @@ def _read() -> frozenset[int]:
     return frozenset({_STORED, _DEFLATED, _BZIP2, _LZMA, *((ZSTANDARD,) if zstdlib.present() else ())})
 
 
-class _Unpacker(Protocol):
-    """A file's compressed bytes, decoded as they are fed (as zlib's, bz2's and lzma's decoders are)."""
-
-    @property
-    def needs_input(self) -> bool: ...
-
-    @property
-    def eof(self) -> bool: ...
+class _Unpacker(Decoder, Protocol):
+    """A file's compressed bytes, decoded as they are fed; what it was given past its stream's end kept."""
 
     @property
     def unused_data(self) -> bytes: ...
-
-    def decompress(self, data: bytes, max_length: int = -1, /) -> bytes: ...
 
 
 class _Lzma:
