@@ -281,8 +281,8 @@ class Books:
             # (what the journal said, the archive says once its records are written: the journal goes then)
             with contextlib.suppress(DownloadError), self.folders.using(book.folder, create=False) as dir_fd:
                 if journal.state(dir_fd, album.id) is not None:  # (none where nothing was saved)
-                    root = self.folders.root
-                    self.archive.then(album.id, lambda: _forget(root, book.folder, album.id))
+                    root, here = self.folders.root, self.folders.here
+                    self.archive.then(album.id, lambda: _forget(root, here, book.folder, album.id))
         self.give_back(album, book.failed)
         return written
 
@@ -292,9 +292,9 @@ class Books:
             self.sharing.settle(album.claim, reason)
 
 
-def _forget(root: Path, folder: Path, album_id: str) -> None:
-    """The album's journal in ``folder`` (below ``root``) gone: every file of the album is recorded now, those another
-    run at work on it saved too (from the archive's writer: a thread of its own, at work as the run lets go of its
-    folders)."""
-    with contextlib.suppress(DownloadError), folders.visiting(root, folder) as dir_fd:
+def _forget(root: Path, here: Path, folder: Path, album_id: str) -> None:
+    """The album's journal in ``folder`` (below ``root``, relative to ``here`` where it is relative) gone: every file
+    of the album is recorded now, those another run at work on it saved too (from the archive's writer: a thread of
+    its own, at work as the run lets go of its folders)."""
+    with contextlib.suppress(DownloadError), folders.visiting(root, folder, here) as dir_fd:
         journal.remove(dir_fd, album_id)

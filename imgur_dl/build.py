@@ -104,7 +104,7 @@ def build_run(options: Options, stderr: TextIO, environ: Mapping[str, str] | Non
         archive = blamed(options.archive_from, lambda: open_archive(
             location, table=options.archive_table, say=progress.note, error=progress.error,
             give_up=lambda: signals.noted, writes=not options.get_urls, claims=options.share_work,
-            durable=lambda paths: flush_names(paths, folders.top)))
+            durable=lambda paths: flush_names(paths, folders.top, folders.here)))
     sharing = Sharing(archive, lease=options.lease, cancel=cancel, error=progress.error, say=progress.note) \
         if archive is not None and options.share_work else None
     recoverer = None

@@ -67,7 +67,10 @@ class Folders:
         self._idle: OrderedDict[Path, None] = OrderedDict()  # open, held by none: the least recently used first
         self._lock = threading.Lock()
         self.names = Names(self)  # what stands in them already
-        self._tree = _Tree(root)
+        # The working folder as the run began: a root given relative to it stays there, whatever the program that
+        # runs it changes its working folder to meanwhile (the Python API's, between two results).
+        self.here = _working_folder()
+        self._tree = _Tree(root, self.here)
 
     @contextlib.contextmanager
     def using(self, folder: Path, *, create: bool = True) -> Iterator[int]:
@@ -199,24 +202,13 @@ class Folders:
             infolder.let_go(fd)
 
 
-@contextlib.contextmanager
-def visiting(root: Path, folder: Path) -> Iterator[int]:
-    """A descriptor of ``folder`` below ``root`` (never made, opened as :class:`Folders` opens it), of its own and
-    closed when the block ends: for a thread that may be at work as the run lets go of its folders (the archive's
-    writer); :class:`FolderError` where there is none."""
-    fd = _opened_below(root, folder, made=None)
-    try:
-        yield fd
-    finally:
-        infolder.let_go(fd)
-
-
 class _Tree:
     """Folders below the root, opened from the root down, a component at a time, following no symlink; and which
     of them this run made. (Used under :class:`Folders`'s lock.)"""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, here: Path) -> None:
         self.root = root
+        self.here = here  # (what a relative root is relative to)
         self.made = HashSet()  # the folders this run made (a hash each)
         self._rooted = False  # the root was looked for
         self._above: Path | None = None  # ... and made by this run: the nearest folder above it that was there
@@ -228,23 +220,45 @@ class _Tree:
     def _make_root(self) -> None:
         """The root made as needed, with the folders above it; the first time, where it was not there, the nearest
         folder above it that was is noted (their names are flushed with the files': :func:`flush_names`)."""
+        root = self.here / self.root
         if not self._rooted:
             self._rooted = True
-            if not self.root.is_dir():
-                self._above = next((p for p in self.root.parents if p.is_dir()), None)
-        self.root.mkdir(parents=True, exist_ok=True)
+            if not root.is_dir():
+                self._above = next((p for p in self.root.parents if (self.here / p).is_dir()), None)
+        root.mkdir(parents=True, exist_ok=True)
 
     def opened(self, folder: Path, *, create: bool) -> int:
         """``folder`` opened (made as needed, with ``create``); :class:`FolderError`, saying why, where it cannot
         be."""
-        return _opened_below(self.root, folder, made=self.made if create else None,
+        return _opened_below(self.root, folder, here=self.here, made=self.made if create else None,
                              rooted=self._make_root if create else None)
 
 
-def _opened_below(root: Path, folder: Path, *, made: HashSet | None, rooted: Callable[[], None] | None = None) -> int:
-    """``folder`` below ``root`` opened a component at a time, following no symlink (the root first ``rooted()``,
-    and each folder made as needed and noted in ``made``, where they are given); :class:`FolderError`, saying why,
-    where it cannot be."""
+@contextlib.contextmanager
+def visiting(root: Path, folder: Path, here: Path) -> Iterator[int]:
+    """A descriptor of ``folder`` below ``root`` (relative to ``here`` where it is relative; never made, opened as
+    :class:`Folders` opens it), of its own and closed when the block ends: for a thread that may be at work as the
+    run lets go of its folders (the archive's writer); :class:`FolderError` where there is none."""
+    fd = _opened_below(root, folder, here=here, made=None)
+    try:
+        yield fd
+    finally:
+        infolder.let_go(fd)
+
+
+def _working_folder() -> Path:
+    """The working folder's path; none (paths relative to it as they are) where it has none (removed)."""
+    try:
+        return Path.cwd()
+    except OSError:
+        return Path()
+
+
+def _opened_below(root: Path, folder: Path, *, here: Path, made: HashSet | None,
+                  rooted: Callable[[], None] | None = None) -> int:
+    """``folder`` below ``root`` (relative to ``here`` where it is relative) opened a component at a time, following
+    no symlink (the root first ``rooted()``, and each folder made as needed and noted in ``made``, where they are
+    given); :class:`FolderError`, saying why, where it cannot be."""
     try:
         relative = folder.relative_to(root)
     except ValueError:
@@ -252,7 +266,7 @@ def _opened_below(root: Path, folder: Path, *, made: HashSet | None, rooted: Cal
     try:
         if rooted is not None:
             rooted()
-        current = os.open(root, infolder.ROOT)
+        current = os.open(here / root, infolder.ROOT)
     except OSError as exc:
         raise _unusable(exc, root) from None
     for n, part in enumerate(relative.parts):
@@ -335,19 +349,19 @@ class Names:
             self.folders.release(folder)
 
 
-def flush_names(paths: Iterable[str], top: Path) -> tuple[set[str], str]:
-    """The names of ``paths`` (files and folders below the root) made to last: each folder that holds one, up
-    to ``top`` (:attr:`Folders.top`: the root, or the folder above it that was there), flushed to its disk
-    (fsync), as a new name survives a power cut only once its folder is (fsync(2)). Returned: the paths whose
-    names could not be (a folder above one could not be flushed), and why (the first). Each folder is opened for
-    this alone: this may follow :meth:`Folders.close`."""
+def flush_names(paths: Iterable[str], top: Path, here: Path) -> tuple[set[str], str]:
+    """The names of ``paths`` (files and folders below the root; relative ones, to ``here``) made to last: each
+    folder that holds one, up to ``top`` (:attr:`Folders.top`: the root, or the folder above it that was there),
+    flushed to its disk (fsync), as a new name survives a power cut only once its folder is (fsync(2)). Returned:
+    the paths whose names could not be (a folder above one could not be flushed), and why (the first). Each folder
+    is opened for this alone: this may follow :meth:`Folders.close`."""
     names = {path: os.path.dirname(path) for path in paths}  # noqa: PTH120 - (a thousand Paths: 5 ms a batch)
     held = _holding(set(names.values()), top)
     failed: set[Path] = set()
     why = ""
     for folder in sorted(held):  # (the first said the same in every run)
         try:
-            fd = os.open(folder, infolder.ROOT)  # (a root given as a symlink: its folder)
+            fd = os.open(here / folder, infolder.ROOT)  # (a root given as a symlink: its folder)
         except OSError:  # (gone since, or one that may be written into but not read: nothing to flush here)
             continue
         try:

@@ -344,3 +344,26 @@ def test_a_run_begun_here_and_ended_in_another_thread_leaves_ctrl_c_to_the_progr
     assert len(seen) == (3 if end == "iterated" else 1)
     with pytest.raises(KeyboardInterrupt):
         os.kill(os.getpid(), signal.SIGINT)  # the program's, as before the run
+
+
+def test_a_run_writes_where_its_output_was_as_it_began_whatever_folder_the_program_moves_to(
+        imgur: Imgur, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # An output given relative to the working folder, which the program changes between two results: the run's
+    # files and album.json files stay in the one it began in.
+    imgur.add_album("AbC1234", count=12)  # (more than a worker has queued: the second's folder is not opened yet)
+    imgur.add_album("XyZ9876", count=3)
+    first, second = tmp_path / "first", tmp_path / "second"
+    first.mkdir()
+    second.mkdir()
+    monkeypatch.chdir(first)
+    results = []
+    for result in imgur_dl.download(["imgur.com/a/AbC1234", "imgur.com/a/XyZ9876"], output="pictures", workers=1,
+                                    write_metadata=True, archive=str(tmp_path / "seen.sqlite")):
+        results.append(result)
+        os.chdir(second)
+    assert sorted(str(p.relative_to(first)) for p in first.rglob("*") if p.is_file()) == [
+        *(f"pictures/AbC1234/{n + 1:03}-Ab{n:05}.jpg" for n in range(12)), "pictures/AbC1234/album.json",
+        *(f"pictures/XyZ9876/{n - 11:03}-Xy{n:05}.jpg" for n in range(12, 15)), "pictures/XyZ9876/album.json"]
+    assert list(second.iterdir()) == []
+    assert sorted(str(r.path) for r in results if isinstance(r, Result) and r.status is Status.SAVED)[:1] == [
+        "pictures/AbC1234/001-Ab00000.jpg"]  # (as the output was given)

@@ -359,9 +359,9 @@ def test_a_journal_the_archive_s_writer_removes_as_the_run_lets_go_of_its_folder
         close(self)
         let_go.set()
 
-    def late(root: Path, folder: Path, album_id: str) -> None:
+    def late(root: Path, here: Path, folder: Path, album_id: str) -> None:
         assert let_go.wait(30)
-        forget(root, folder, album_id)
+        forget(root, here, folder, album_id)
 
     monkeypatch.setattr(folders.Folders, "close", closed)
     monkeypatch.setattr(books, "_forget", late)
