@@ -24,12 +24,15 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from imgur_dl._version import __version__
 
 if TYPE_CHECKING:
-    from pathlib import Path
+    from os import PathLike
+    from typing import TypeAlias
 
     from imgur_dl.choice import Choice
     from imgur_dl.errors import ImgurDLError, UsageError
     from imgur_dl.models import Event, Failure, Result, Status
     from imgur_dl.options import Options
+
+    _Path: TypeAlias = str | bytes | PathLike[str] | PathLike[bytes]  # a path, as the standard library takes one
 
 __all__ = ["Failure", "ImgurDLError", "Options", "Result", "Status", "UsageError", "__version__", "download", "links"]
 
@@ -53,7 +56,7 @@ def __dir__() -> list[str]:
     return sorted({*globals(), *__all__})
 
 
-def download(urls: str | Iterable[str], output: str | Path = ".", **options: Any) -> Iterator[Result | Failure]:
+def download(urls: str | Iterable[str], output: _Path = ".", **options: Any) -> Iterator[Result | Failure]:
     """Download everything ``urls`` name (albums, posts, images, listings) into ``output``.
 
     Yields each file's :class:`Result` as it finishes, and a :class:`Failure`
@@ -68,7 +71,8 @@ def download(urls: str | Iterable[str], output: str | Path = ".", **options: Any
     an option out of its bounds, ``range`` or ``since`` with no listing among
     the URLs, or an ``output`` that cannot be a folder
     raises :class:`UsageError` before anything is fetched (one URL may be given
-    as a string). Nothing is printed but error lines on stderr.
+    as a string); an option of another kind (``wayback="false"``, ``output=None``)
+    raises :class:`TypeError`. Nothing is printed but error lines on stderr.
 
     The run is made as it is iterated: one never iterated (a call written as
     a statement) does nothing, and says so as it is let go of, with a
@@ -77,7 +81,7 @@ def download(urls: str | Iterable[str], output: str | Path = ".", **options: Any
     return _Iterated(_downloaded(urls, output, options), "download")
 
 
-def _downloaded(urls: str | Iterable[str], output: str | Path,
+def _downloaded(urls: str | Iterable[str], output: _Path,
                 options: dict[str, Any]) -> Generator[Result | Failure, None, None]:
     from imgur_dl import packed  # noqa: PLC0415
     from imgur_dl.models import Archived, Failure, Result  # noqa: PLC0415
@@ -146,7 +150,7 @@ def _unsupported() -> str | None:
     return _UNSUPPORTED if sys.platform == "win32" else None
 
 
-def _options(output: str | Path, given: dict[str, Any], *, get_urls: bool) -> Options:
+def _options(output: _Path, given: dict[str, Any], *, get_urls: bool) -> Options:
     """The run's :class:`Options`, made of what a program gave; :class:`UsageError` when one cannot be taken, saying
     no password in it, as the command's error line says none: a database's address given to another option by
     mistake (``since=DSN``) is not repeated, nor is the error it was read in kept with it."""
@@ -159,7 +163,7 @@ def _options(output: str | Path, given: dict[str, Any], *, get_urls: bool) -> Op
         raise UsageError(without_secrets(str(exc))) from None
 
 
-def _made(output: str | Path, given: dict[str, Any], *, get_urls: bool) -> Options:
+def _made(output: _Path, given: dict[str, Any], *, get_urls: bool) -> Options:
     from dataclasses import fields, replace  # noqa: PLC0415
 
     from imgur_dl.errors import UsageError  # noqa: PLC0415
@@ -185,17 +189,30 @@ def _made(output: str | Path, given: dict[str, Any], *, get_urls: bool) -> Optio
         if "choice" in given:
             raise TypeError(f"{', '.join(chosen)}: give these or choice, not both")
         given["choice"] = _choice(chosen)
+    output = _path("output", output)
+    if given.get("archive") is not None:
+        given = {**given, "archive": _path("archive", given["archive"])}
     # (as with the command's -o: "" is not the current folder in silence, nor " " a folder of that name)
-    if (blank := path_problem(str(output))) is not None:
+    if (blank := path_problem(output)) is not None:
         raise UsageError(f"output: {blank}")
     try:
-        folder = home_expanded(str(output))
+        folder = home_expanded(output)
     except UsageError as exc:
         raise UsageError(f"output: {exc}") from None
     options = replace(Options(), output=folder, get_urls=get_urls, **given)
     if not get_urls:
         check_output(options.output)  # (as the command line does: said before any request)
     return options
+
+
+def _path(name: str, value: object) -> str:
+    """A path given as the standard library takes one (a str, bytes, an os.PathLike), as text (bytes decoded as the
+    system decodes a name); TypeError for any other kind (None is no folder named "None")."""
+    import os  # noqa: PLC0415
+
+    if not isinstance(value, (str, bytes, os.PathLike)):
+        raise TypeError(f"{name}: a path is a str, bytes or os.PathLike, not {type(value).__name__}")
+    return os.fsdecode(value)
 
 
 def _choice(chosen: dict[str, Any]) -> Choice:

@@ -7,7 +7,7 @@ import os
 import re
 import unicodedata
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -195,6 +195,9 @@ class Options:
                 raise TypeError(f"{name}: a template is a str, not {type(template).__name__}")
         if not isinstance(self.archive_table, str):
             raise TypeError(f"archive_table: a table's name is a str, not {type(self.archive_table).__name__}")
+        for each in fields(self):  # (a program's "false" is no False: wayback="false" would ask the Wayback Machine)
+            if each.type in ("bool", bool) and not isinstance(value := getattr(self, each.name), bool):
+                raise TypeError(f"{each.name}: a bool, not {type(value).__name__}")
         if not isinstance(self.choice, Choice):  # (a program gives range, since and break_on_existing instead)
             raise TypeError(f"choice: a Choice, as range, since and break_on_existing make one, not "
                             f"{type(self.choice).__name__}")

@@ -367,3 +367,26 @@ def test_a_run_writes_where_its_output_was_as_it_began_whatever_folder_the_progr
     assert list(second.iterdir()) == []
     assert sorted(str(r.path) for r in results if isinstance(r, Result) and r.status is Status.SAVED)[:1] == [
         "pictures/AbC1234/001-Ab00000.jpg"]  # (as the output was given)
+
+
+def test_an_option_of_another_kind_is_a_type_error_and_a_path_may_be_given_as_open_takes_one(
+        imgur: Imgur, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A program's None or "false" passed through: before, a folder named "None" (or "b'pics'", or "5") was made,
+    # and wayback="false" asked the Wayback Machine for what Imgur no longer had.
+    imgur.add_album("AbC1234", count=1)
+    monkeypatch.chdir(tmp_path)
+    for given, says in [({"output": None}, "output: a path is a str, bytes or os.PathLike, not NoneType"),
+                        ({"output": 5}, "output: a path is a str, bytes or os.PathLike, not int"),
+                        ({"archive": 5}, "archive: a path is a str, bytes or os.PathLike, not int"),
+                        ({"wayback": "false"}, "wayback: a bool, not str"),
+                        ({"write_metadata": 1}, "write_metadata: a bool, not int"),
+                        ({"dates": None}, "dates: a bool, not NoneType")]:
+        with pytest.raises(TypeError) as wrong:
+            list(imgur_dl.download("imgur.com/a/AbC1234", **{"output": "pics", **given}))
+        assert str(wrong.value) == says
+    assert not imgur.log and not list(tmp_path.iterdir())
+    # (bytes, and an os.PathLike, as open() takes them)
+    saved = list(imgur_dl.download("imgur.com/a/AbC1234", output=b"pics", archive=Path("seen.sqlite")))
+    assert [(r.status, str(r.path)) for r in saved if isinstance(r, Result)] == [
+        (Status.SAVED, "pics/AbC1234/001-Ab00000.jpg")]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pics", "seen.sqlite"]
