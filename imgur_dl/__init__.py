@@ -202,7 +202,27 @@ def _made(output: _Path, given: dict[str, Any], *, get_urls: bool) -> Options:
     options = replace(Options(), output=folder, get_urls=get_urls, **given)
     if not get_urls:
         check_output(options.output)  # (as the command line does: said before any request)
+    _idle(options)
     return options
+
+
+# What only a download uses (links() downloads nothing), and what only the command's --scan uses: given, said to do
+# nothing, as the command says it of its flags (a program that means it learns it does not).
+_DOWNLOADS_ONLY = ("write_metadata", "wayback", "no_skip", "limit_rate", "dedupe", "dates", "xattrs")
+_SCANS_ONLY = ("no_listings", "scan_jobs")
+
+
+def _idle(options: Options) -> None:
+    """A warning for the options ``options`` were given that do nothing in this call, with why."""
+    from imgur_dl.options import Options  # noqa: PLC0415
+
+    default, call = Options(), "links" if options.get_urls else "download"
+    for names, why in ((_DOWNLOADS_ONLY if options.get_urls else (), "links() downloads nothing"),
+                       (_SCANS_ONLY, "only the command's --scan reads files"),
+                       (() if options.share_work else ("lease",), "it is how long a claim of share_work lasts")):
+        if idle := [name for name in names if getattr(options, name) != getattr(default, name)]:
+            warnings.warn(f"imgur_dl.{call}(): {', '.join(idle)} {'does' if len(idle) == 1 else 'do'} nothing: {why}",
+                          UserWarning, stacklevel=2)
 
 
 def _path(name: str, value: object) -> str:

@@ -390,3 +390,20 @@ def test_an_option_of_another_kind_is_a_type_error_and_a_path_may_be_given_as_op
     assert [(r.status, str(r.path)) for r in saved if isinstance(r, Result)] == [
         (Status.SAVED, "pics/AbC1234/001-Ab00000.jpg")]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["pics", "seen.sqlite"]
+
+
+def test_an_option_that_does_nothing_in_the_call_is_said_to(imgur: Imgur, tmp_path: Path) -> None:
+    # As the command says of -g with --write-metadata: a program that means it learns it does not.
+    imgur.add_album("AbC1234", count=1)
+    with pytest.warns(UserWarning) as said:
+        assert len(list(imgur_dl.links("imgur.com/a/AbC1234", write_metadata=True, dates=False, scan_jobs=2))) == 1
+    assert [str(warning.message) for warning in said] == [
+        "imgur_dl.links(): write_metadata, dates do nothing: links() downloads nothing",
+        "imgur_dl.links(): scan_jobs does nothing: only the command's --scan reads files"]
+    with pytest.warns(UserWarning, match=r"^imgur_dl\.download\(\): lease does nothing: it is how long a claim of "
+                                         r"share_work lasts$"):
+        list(imgur_dl.download("imgur.com/a/AbC1234", output=tmp_path / "out", lease=60))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # (each meant something, or was given as it would have been anyway)
+        list(imgur_dl.download("imgur.com/a/AbC1234", output=tmp_path / "out", write_metadata=True, dates=False))
+        list(imgur_dl.links("imgur.com/a/AbC1234", write_metadata=False, archive=str(tmp_path / "seen.sqlite")))
