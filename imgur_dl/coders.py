@@ -125,35 +125,6 @@ class Deflated:
         return self.decoder.decompress(self.decoder.unconsumed_tail + data, max(0, max_length))
 
 
-class _Zstd:
-    """A folder's bytes packed with Zstandard (by 7-Zip's forks, by py7zr), decoded by ``frames`` as a zstd file's
-    frames are, one frame after another; what they make handed on as it is asked for."""
-
-    def __init__(self, frames: zstdlib.Decoder) -> None:
-        self.frames = frames
-        self.feed = zstdlib.Feed(frames)
-        self.made = b""  # (made, not asked for yet)
-
-    @property
-    def needs_input(self) -> bool:
-        return not self.made and self.feed.fed
-
-    @property
-    def eof(self) -> bool:
-        return False  # (its frames end where its bytes do)
-
-    def decompress(self, data: bytes, max_length: int = -1, /) -> bytes:
-        self.feed.give(data)
-        while not self.made and not self.feed.fed:
-            try:
-                self.made = self.feed.next()
-            except self.frames.error as exc:
-                raise zstdlib.Undecodable(self.frames.why(exc)) from None
-        size = len(self.made) if max_length < 0 else max_length
-        out, self.made = self.made[:size], self.made[size:]
-        return out
-
-
 def unread(folder: Folder) -> str | None:
     """Why ``folder`` is not read, where a coder of it says so (encrypted; a coder imgur-dl does not read, or one
     that needs an extra not installed); None where none does."""
@@ -186,7 +157,7 @@ def decoder(folder: Folder) -> Decoder | str:
     if last.method in (_DEFLATE, _BZIP2) and len(chain) == 1:
         return Deflated() if last.method == _DEFLATE else bz2.BZ2Decompressor()
     if last.method == _ZSTD and len(chain) == 1 and (frames := zstdlib.decoder(window=WINDOW_MOST)) is not None:
-        return _Zstd(frames)
+        return zstdlib.Decoding(frames)
     if last.method not in (LZMA, LZMA2) or any(coder.method not in _FILTERS for coder in chain[:-1]):
         return f"packed by coders joined in a way {_NOT_READ}"
     try:

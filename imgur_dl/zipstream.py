@@ -197,7 +197,7 @@ def _unpacker(method: int) -> _Unpacker | None:
     if method == _LZMA:
         return _Lzma()
     frames = zstdlib.decoder(window=WINDOW_MOST) if method == ZSTANDARD else None
-    return None if frames is None else zstdlib.OneFrame(frames)
+    return None if frames is None else zstdlib.Decoding(frames, one=True)
 
 
 class _File:

@@ -73,43 +73,41 @@ class Undecodable(Exception):
     """zstd's bytes do not decode (in libzstd's words)."""
 
 
-class OneFrame:
-    """One frame, read as zlib's, bz2's and lzma's decoders are read (``needs_input``, ``eof``, ``unused_data``, and
-    no more made at a time than asked for): given its decoder :data:`FEED` bytes at a time. Raises
-    :class:`Undecodable`."""
+class Decoding:
+    """zstd's frames read as zlib's, bz2's and lzma's decoders are read (``needs_input``, ``eof``, ``unused_data``,
+    and no more made at a time than asked for), fed :data:`FEED` bytes at a time: one frame after another (a 7z
+    folder's), or, ``one``, the first frame alone (a ZIP file's), what it was given past that frame's end kept in
+    ``unused_data``. Raises :class:`Undecodable`."""
 
-    def __init__(self, decoder: Decoder) -> None:
-        self.decoder = decoder
-        self.frame = decoder.frame()
-        self.given = b""  # (given, not fed yet)
+    def __init__(self, decoder: Decoder, *, one: bool = False) -> None:
+        self.feed = Feed(decoder)
+        self.one = one
         self.made = b""  # (made, not asked for yet)
-        self.after = b""  # (given past the frame's end)
+
+    @property
+    def ended(self) -> bool:
+        """Whether the one frame to read has ended (never, reading one frame after another)."""
+        return self.one and self.feed.ended > 0
 
     @property
     def needs_input(self) -> bool:
-        return not self.made and not self.given
+        return not self.made and self.feed.fed
 
     @property
     def eof(self) -> bool:
-        return self.frame.eof and not self.made
+        return self.ended and not self.made
 
     @property
     def unused_data(self) -> bytes:
-        return self.after
+        return self.feed.left + self.feed.given[self.feed.at:] if self.ended else b""
 
     def decompress(self, data: bytes, max_length: int = -1, /) -> bytes:
-        if self.frame.eof:
-            self.after += data
-        else:
-            self.given += data
-        while not self.made and self.given:
-            fed, self.given = self.given[:FEED], self.given[FEED:]
+        self.feed.give(data)
+        while not self.made and not self.feed.fed and not self.ended:
             try:
-                self.made = self.frame.decompress(fed)
-            except self.decoder.error as exc:
-                raise Undecodable(self.decoder.why(exc)) from None
-            if self.frame.eof:
-                self.after, self.given = self.frame.unused_data + self.given, b""
+                self.made = self.feed.next()
+            except self.feed.decoder.error as exc:
+                raise Undecodable(self.feed.decoder.why(exc)) from None
         size = len(self.made) if max_length < 0 else max_length
         out, self.made = self.made[:size], self.made[size:]
         return out
@@ -165,6 +163,7 @@ class Feed:
         self.frame = decoder.frame()
         self.given, self.at = b"", 0  # (given, and how far it is fed)
         self.left = b""  # what the last frame was given past its end, fed first (FEED bytes at the most)
+        self.ended = 0  # the frames that have ended
 
     @property
     def fed(self) -> bool:
@@ -182,6 +181,7 @@ class Feed:
         self.left = b""
         if self.frame.eof:
             self.left, self.frame = self.frame.unused_data, self.decoder.frame()
+            self.ended += 1
         return made
 
 
