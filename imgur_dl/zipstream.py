@@ -143,6 +143,12 @@ class _Header:
             return bool(self.flags & _END_MARKED)
         return self.method in (_DEFLATED, _BZIP2, ZSTANDARD)
 
+    @property
+    def ends_with_size(self) -> int | None:
+        """Where its data ends, of LZMA with no end marker: its own size (what its last bytes decode to past that is
+        none of it); None for any other."""
+        return None if self.method != _LZMA or self.ends_itself else self.expanded
+
 
 def _read() -> frozenset[int]:
     """The methods read from a file's own header (Zstandard where this Python has a library that reads it)."""
@@ -214,7 +220,7 @@ class _File:
         self.spoilt = False  # its compressed data could not be read: where it ends is not known
         self.held = bytearray()  # (a stored file's, whose size follows it: read, not yet handed on)
         self.given = 0  # (of such a file: its bytes handed on)
-        self.made = 0  # (LZMA's with no end marker: what it made)
+        self.made = 0  # (of LZMA with no end marker: what it made)
 
     @property
     def passable(self) -> bool:
@@ -281,10 +287,8 @@ class _File:
         return data
 
     def _unpacked(self, size: int) -> bytes:
-        assert self.unpacker is not None  # noqa: S101 - (a compressed file's)
-        if self.header.method == _LZMA and not self.header.ends_itself and self.header.expanded is not None:
-            # (LZMA with no end marker ends with its size: what its last bytes decode to past that is none of it)
-            size = min(size, self.header.expanded - self.made)
+        if (end := self.header.ends_with_size) is not None:
+            size = min(size, end - self.made)
             if size <= 0:
                 return b""
             self.made += len(data := self._unpacked_up_to(size))
@@ -299,8 +303,6 @@ class _File:
                 if held := self._decoded(b"", size):  # (bz2's decoder may say it needs input while it holds what it
                     return held  #                       made: that first, as the archive may end here, cut short)
                 if not (feed := self._piece(PIECE)):  # (its size read, its stream not)
-                    if self.header.method == _LZMA and not self.header.ends_itself:
-                        return b""  # (LZMA with no end marker: it ends with its size)
                     self.spoilt = True
                     raise Undecodable(f"its {'deflated' if self.header.method == _DEFLATED else 'compressed'} data "
                                       "ends before its stream does")
