@@ -199,10 +199,11 @@ def _made(output: _Path, given: dict[str, Any], *, get_urls: bool) -> Options:
         folder = home_expanded(output)
     except UsageError as exc:
         raise UsageError(f"output: {exc}") from None
-    options = replace(Options(), output=folder, get_urls=get_urls, **given)
+    default = Options()
+    options = replace(default, output=folder, get_urls=get_urls, **given)
     if not get_urls:
         check_output(options.output)  # (as the command line does: said before any request)
-    _idle(options)
+    _idle(options, default)
     return options
 
 
@@ -212,11 +213,9 @@ _DOWNLOADS_ONLY = ("write_metadata", "wayback", "no_skip", "limit_rate", "dedupe
 _SCANS_ONLY = ("no_listings", "scan_jobs")
 
 
-def _idle(options: Options) -> None:
-    """A warning for the options ``options`` were given that do nothing in this call, with why."""
-    from imgur_dl.options import Options  # noqa: PLC0415
-
-    default, call = Options(), "links" if options.get_urls else "download"
+def _idle(options: Options, default: Options) -> None:
+    """A warning for the options ``options`` were given (unlike ``default``) that do nothing in this call, with why."""
+    call = "links" if options.get_urls else "download"
     for names, why in ((_DOWNLOADS_ONLY if options.get_urls else (), "links() downloads nothing"),
                        (_SCANS_ONLY, "only the command's --scan reads files"),
                        (() if options.share_work else ("lease",), "it is how long a claim of share_work lasts")):
