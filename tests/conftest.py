@@ -544,6 +544,16 @@ class Pieces(io.RawIOBase):
         return taken
 
 
+def through_pipe(data: bytes) -> io.BufferedReader:
+    """``data`` as a pipe gives it: a piece of about 4 KiB at a time (the first of 1,000 bytes)."""
+    return io.BufferedReader(Pieces(data, list(range(1000, len(data), 4099))))
+
+
+def linked_text(first: int, size: int) -> bytes:
+    """``size`` bytes of text with a link every 40 (a dump's density), each to its own album from ``first`` on."""
+    return b"".join(b"https://imgur.com/a/A%06d x%08d\n" % (first + n, n) for n in range(size // 40 + 1))[:size]
+
+
 def members_read(data: bytes, name: str, codec: Codec, cuts: list[int] | None = None) -> tuple[bytes, list[ScanError]]:
     """All the text of the compressed file ``data`` of ``codec``'s members (from a pipe, in pieces, with ``cuts``),
     a little at a time, and what was said as it was read, in turn."""

@@ -59,7 +59,7 @@ from imgur_dl.models import Kind
 from imgur_dl.reader import PIECE
 from imgur_dl.scan import Scanner, scanned
 from imgur_dl.textlinks import links, targets_in
-from tests.conftest import Pieces, command, files_under, run_main, without_zstd
+from tests.conftest import Pieces, command, files_under, linked_text, run_main, through_pipe, without_zstd
 from tests.launcher import Launcher
 from tests.standin import Imgur
 
@@ -486,7 +486,7 @@ def test_a_zip_member_left_without_a_name_is_read_as_the_others(tmp_path: Path) 
     # One that cannot be read is named in words, not as nothing ("export.zip: : cannot read on"), read by the
     # archive's directory or from a pipe.
     locked = _second_encrypted(out.getvalue())
-    for opened in (io.BytesIO, _piped):
+    for opened in (io.BytesIO, through_pipe):
         scanner = Scanner()
         assert [t.id for t in scanner.scan(opened(locked), "export.zip")] == ["AbC1234", "QwE5678"]
         assert [str(e) for e in scanner.errors] == ["export.zip: (a file with no name): cannot read on (encrypted: its "
@@ -653,12 +653,12 @@ def test_an_lzma_file_is_read_and_one_cut_short_gives_what_its_decoder_made_of_i
     text = b"".join(b'{"body": "see https://imgur.com/a/A%06d"}\n' % n for n in range(3000))
     packed = lzma.compress(text, format=lzma.FORMAT_ALONE)
     scanner = Scanner()
-    found = [t.id for t in scanner.scan(_piped(packed) if piped else io.BytesIO(packed), "dump.lzma")]
+    found = [t.id for t in scanner.scan(through_pipe(packed) if piped else io.BytesIO(packed), "dump.lzma")]
     assert found == [f"A{n:06d}" for n in range(3000)] and scanner.errors == []
     cut = packed[:len(packed) // 2]
     made = lzma.LZMADecompressor(lzma.FORMAT_ALONE).decompress(cut)
     scanner = Scanner()
-    assert [t.id for t in scanner.scan(_piped(cut) if piped else io.BytesIO(cut), "dump.lzma")] in (
+    assert [t.id for t in scanner.scan(through_pipe(cut) if piped else io.BytesIO(cut), "dump.lzma")] in (
         [f"A{n:06d}" for n in range(made.count(b"\n"))], [f"A{n:06d}" for n in range(made.count(b"\n") + 1)])
     assert [str(e) for e in scanner.errors] == ["dump.lzma: cannot read on (Compressed file ended before the "
                                                 "end-of-stream marker was reached); what was found before it still "
@@ -836,7 +836,7 @@ def test_lz4_frames_decode_to_what_lz4_compressed_however_they_were_made(texts: 
               for text in texts]
     skippable = b"\x5a\x2a\x4d\x18" + (5).to_bytes(4, "little") + b"skip!"
     packed = skippable.join(frames)
-    for source in (io.BytesIO(packed), _piped(packed)):
+    for source in (io.BytesIO(packed), through_pipe(packed)):
         assert b"".join(iter(functools.partial(Members(source, "t.lz4", Lz4()).read1, PIECE), b"")) == b"".join(texts)
 
 
@@ -926,15 +926,11 @@ def test_a_session_file_that_is_not_what_it_says_is_one_line(body: bytes, says: 
     assert found == (["AbC1234"] if says.endswith("cut short") and len(body) > 10 else [])
 
 
-def _piped(data: bytes) -> io.BufferedReader:
-    return io.BufferedReader(Pieces(data, list(range(1000, len(data), 4099))))
-
-
 @pytest.mark.parametrize("piped", [False, True], ids=["file", "pipe"])
 def test_a_zip_on_a_pipe_is_read_and_an_encrypted_member_and_a_zip_bomb_are_one_line_each(
         monkeypatch: pytest.MonkeyPatch, piped: bool) -> None:
     # A ZIP on a pipe is read from each file's own header, front to back, as one cut short (no directory) is.
-    opened = _piped if piped else io.BytesIO
+    opened = through_pipe if piped else io.BytesIO
     zipped = _zipped({"a.txt": b"see imgur.com/a/AbC1234 ", "b.txt": b"imgur.com/a/XyZ9876 ",
                       "c.txt": b"imgur.com/a/QwE5678"})
     if piped:
@@ -972,7 +968,7 @@ def test_a_zip_file_compressed_in_a_way_not_read_is_named_and_the_others_are_rea
     struct.pack_into("<H", zipped, header + 8, method)  # (b.txt's, in its header and the directory)
     struct.pack_into("<H", zipped, entry + 10, method)
     scanner = Scanner()
-    assert [t.id for t in scanner.scan((_piped if piped else io.BytesIO)(bytes(zipped)), "big.zip")] == [
+    assert [t.id for t in scanner.scan((through_pipe if piped else io.BytesIO)(bytes(zipped)), "big.zip")] == [
         "AbC1234", "QwE5678"]
     assert [str(e) for e in scanner.errors] == [
         f"big.zip: b.txt: cannot read on (compressed {named}, which imgur-dl does not read: extract it with a program "
@@ -2021,18 +2017,13 @@ def test_a_tar_archive_is_said_cut_short_wherever_it_is_cut_before_its_end(
     assert (cut_scan.errors != []) == (262 <= at < end + 512), (at, end, cut_scan.errors)
 
 
-def _linked(first: int, size: int) -> bytes:
-    """``size`` bytes of text with a link every 40 (a dump's density), each to its own album from ``first`` on."""
-    return b"".join(b"https://imgur.com/a/A%06d x%08d\n" % (first + n, n) for n in range(size // 40 + 1))[:size]
-
-
 @PROPERTIES
 @given(st.lists(st.integers(0, 40_000), min_size=1, max_size=3), st.floats(0, 1),
        st.sampled_from(["w", "w:gz", "w:xz"]))
 def test_a_tar_archive_cut_short_gives_every_link_before_the_cut(sizes: list[int], cut: float, mode: str) -> None:
     # An export or a dump whose download was cut off: the links of its text up to the cut all count. tarfile drops
     # what it had read of the file for the read that fails (a MiB: a whole file here, ~25,000 links of a dump).
-    members = {f"{n}.txt": _linked(n * 10_000, size) for n, size in enumerate(sizes)}
+    members = {f"{n}.txt": linked_text(n * 10_000, size) for n, size in enumerate(sizes)}
     packed = _tarred(members, mode)
     plain = _tarred(members, "w")
     at = int(cut * len(packed))  # (compressed: where the cut falls in the plain archive is what can be decoded)
@@ -2074,7 +2065,7 @@ def test_a_zip_cut_short_gives_every_link_before_the_cut(sizes: list[int], cut: 
                                                           piped: bool) -> None:
     # A Takeout or Discord export whose download was cut off has no directory (it is at the end): each file is
     # read from its own header, up to the cut. ("File is not a zip file", and not one link, before.)
-    members = {f"{n}.txt": _linked(n * 10_000, size) for n, size in enumerate(sizes)}
+    members = {f"{n}.txt": linked_text(n * 10_000, size) for n, size in enumerate(sizes)}
     out = _Pipe() if form.endswith("to a pipe") else io.BytesIO()
     method = zipfile.ZIP_STORED if form.startswith("stored") else zipfile.ZIP_DEFLATED
     with zipfile.ZipFile(out, "w", method) as archive:
@@ -2089,7 +2080,7 @@ def test_a_zip_cut_short_gives_every_link_before_the_cut(sizes: list[int], cut: 
             data = packed[start:min(at, start + info.compress_size)]
             left.append(data if form.startswith("stored") else zlib.decompressobj(-15).decompress(data))
     scanner = Scanner()
-    found = [t.id for t in scanner.scan(_piped(packed[:at]) if piped else io.BytesIO(packed[:at]), "export.zip")]
+    found = [t.id for t in scanner.scan(through_pipe(packed[:at]) if piped else io.BytesIO(packed[:at]), "export.zip")]
     expected = [t.id for t in Scanner().scan(io.BytesIO(b"\n".join(left)), "text")]
     assert found in (expected, expected[:-1]), (len(found), len(expected), scanner.errors)
     assert [str(e) for e in scanner.errors] == ([] if at == len(packed) or at < 4 else [
@@ -2129,7 +2120,7 @@ def test_a_zip_on_a_pipe_says_what_it_cannot_read_in_one_line(form: str, found: 
     if form.endswith("its descriptor spoilt"):
         packed[packed.index(b"PK\x07\x08", packed.index(b"PK\x07\x08") + 1) + 4] ^= 0x01  # (a.txt's CRC-32)
     scanner = Scanner()
-    assert [t.id for t in scanner.scan(_piped(bytes(packed)), "export.zip")] == found
+    assert [t.id for t in scanner.scan(through_pipe(bytes(packed)), "export.zip")] == found
     assert [str(e) for e in scanner.errors] == ([] if says is None else [f"export.zip: {says}"])
 
 
@@ -2151,10 +2142,10 @@ def _streamed(members: dict[str, bytes], method: int = zipfile.ZIP_DEFLATED, *, 
 
 @pytest.mark.parametrize("piped", [True, False], ids=["sizes after each file", "sizes in each header"])
 def test_a_zip64_archive_is_read_from_its_files_own_headers(piped: bool) -> None:
-    texts = [_linked(0, 3000), _linked(10_000, 3000)]
+    texts = [linked_text(0, 3000), linked_text(10_000, 3000)]
     packed = _streamed({"a.txt": texts[0], "b.txt": texts[1]}, zip64=True, piped=piped)
     scanner = Scanner()
-    assert [t.id for t in scanner.scan(_piped(packed), "export.zip")] == [
+    assert [t.id for t in scanner.scan(through_pipe(packed), "export.zip")] == [
         t.id for t in Scanner().scan(io.BytesIO(b"\n".join(texts)), "text")]
     assert scanner.errors == []
 
@@ -2168,7 +2159,7 @@ def test_a_zip_streamed_to_a_pipe_is_read_whole_from_one() -> None:
                        "d.txt": b"imgur.com/a/UiO5678"})
     packed = _streamed({"stored.zip": stored, "inner.zip": inner, "e.txt": b"imgur.com/a/PaS9012"})
     scanner = Scanner()
-    assert [t.id for t in scanner.scan(_piped(packed), "backup.zip")] == [
+    assert [t.id for t in scanner.scan(through_pipe(packed), "backup.zip")] == [
         "AbC1234", "XyZ9876", "QwE5678", "UiO5678", "PaS9012"]
     assert [str(e) for e in scanner.errors] == [
         "backup.zip: inner.zip: deep.zip is a ZIP archive inside an archive inside another: extract it, then scan what "
@@ -2177,11 +2168,11 @@ def test_a_zip_streamed_to_a_pipe_is_read_whole_from_one() -> None:
 
 def test_a_zip_streamed_to_a_pipe_whose_deflated_data_is_spoilt_stops_there_in_one_line() -> None:
     # Its size after it, its stream spoilt: where it ends, and so where the next file starts, cannot be known.
-    packed = bytearray(_streamed({"a.txt": b"imgur.com/a/AbC1234\n", "b.txt": _linked(0, 200_000),
+    packed = bytearray(_streamed({"a.txt": b"imgur.com/a/AbC1234\n", "b.txt": linked_text(0, 200_000),
                                   "c.txt": b"imgur.com/a/QwE5678"}))
     packed[packed.index(b"b.txt") + 7] ^= 0xFF  # (its first block's header)
     scanner = Scanner()
-    assert [t.id for t in scanner.scan(_piped(bytes(packed)), "export.zip")] == ["AbC1234"]
+    assert [t.id for t in scanner.scan(through_pipe(bytes(packed)), "export.zip")] == ["AbC1234"]
     assert len(scanner.errors) == 1 and str(scanner.errors[0]).startswith("export.zip: cannot read on (Error -3 ")
 
 
@@ -2193,7 +2184,7 @@ def test_a_zip_passed_over_unread_is_bounded_as_one_read(monkeypatch: pytest.Mon
     deep = _streamed({"z.txt": bytes(8 * 1024 * 1024)}, zipfile.ZIP_STORED, piped=False)  # (8 KiB deflated)
     inner = _streamed({"a.txt": b"imgur.com/a/AbC1234\n", "deep.zip": deep, "d.txt": b"imgur.com/a/UiO5678"})
     scanner = Scanner()
-    assert [t.id for t in scanner.scan(_piped(_streamed({"inner.zip": inner, "e.txt": b"imgur.com/a/PaS9012"})),
+    assert [t.id for t in scanner.scan(through_pipe(_streamed({"inner.zip": inner, "e.txt": b"imgur.com/a/PaS9012"})),
                                        "backup.zip")] == ["AbC1234", "PaS9012"]
     assert [str(e) for e in scanner.errors] == [
         "backup.zip: inner.zip: deep.zip is a ZIP archive inside an archive inside another: extract it, then scan what "
@@ -2207,7 +2198,7 @@ def test_a_zip_cut_short_inside_a_files_descriptor_gives_that_files_links() -> N
     at = packed.index(b"PK\x07\x08")
     for cut in range(at, at + 17):  # (its signature, CRC-32 and sizes; then the next file's header)
         scanner = Scanner()
-        assert [t.id for t in scanner.scan(_piped(packed[:cut]), "export.zip")] == ["AbC1234"], cut
+        assert [t.id for t in scanner.scan(through_pipe(packed[:cut]), "export.zip")] == ["AbC1234"], cut
         assert [str(e) for e in scanner.errors] == [
             f"export.zip: cannot read on ({zipstream.CUT}); what was found before it still counts"], cut
 
@@ -2229,7 +2220,7 @@ def test_a_zip_on_a_pipe_padded_after_its_end_record_is_whole(comment: bytes, af
                "zeros past a comment's reach": bytes(400 * 512),
                "zeros, then a byte that is not": bytes(99) + b"x"}[after]
     scanner = Scanner()
-    assert [t.id for t in scanner.scan(_piped(packed), "export.zip")] == ["AbC1234", "XyZ9876"]
+    assert [t.id for t in scanner.scan(through_pipe(packed), "export.zip")] == ["AbC1234", "XyZ9876"]
     assert [str(e) for e in scanner.errors] == ([] if whole else [
         f"export.zip: cannot read on ({zipstream.CUT}); what was found before it still counts"])
 
@@ -2252,7 +2243,7 @@ def test_a_stored_file_full_of_false_descriptors_is_read_in_one_pass(monkeypatch
 
     monkeypatch.setattr(zlib, "crc32", counted)
     scanner = Scanner()
-    assert [t.id for t in scanner.scan(_piped(bytes(out.data)), "export.zip")] == ["QwE5678"]
+    assert [t.id for t in scanner.scan(through_pipe(bytes(out.data)), "export.zip")] == ["QwE5678"]
     assert scanner.errors == [] and taken[0] < 3 * len(body), taken
 
 

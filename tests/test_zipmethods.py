@@ -19,15 +19,10 @@ from hypothesis import strategies as st
 
 from imgur_dl import reader
 from imgur_dl.scan import Scanner
-from tests.conftest import ZSTD_LIBRARIES, Pieces, only_zstd, without_zstd
+from tests.conftest import ZSTD_LIBRARIES, linked_text, only_zstd, through_pipe, without_zstd
 
 ZSTANDARD = 93
 _EOS, _SIZES_AFTER = 0x2, 0x8  # flag bits: LZMA's end marker; the sizes after the data
-
-
-def _linked(first: int, size: int) -> bytes:
-    """``size`` bytes of text with a link every 40, each to its own album from ``first`` on."""
-    return b"".join(b"https://imgur.com/a/A%06d x%08d\n" % (first + n, n) for n in range(size // 40 + 1))[:size]
 
 
 class _Literals:
@@ -119,10 +114,6 @@ def _zip(files: list[_File], *, sizes_after: bool) -> bytes:
     return bytes(out + directory + end)
 
 
-def _piped(data: bytes) -> io.BufferedReader:
-    return io.BufferedReader(Pieces(data, list(range(1000, len(data), 4099))))
-
-
 def _found(data: bytes | io.BufferedIOBase, name: str = "export.zip") -> tuple[list[str], list[str]]:
     scanner = Scanner()
     found = [t.id for t in scanner.scan(data if isinstance(data, io.BufferedIOBase) else io.BytesIO(data), name)]
@@ -152,20 +143,21 @@ def test_a_zip_on_a_pipe_is_read_however_its_files_are_compressed(method: str, s
                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     if library is not None:
         only_zstd(monkeypatch, library)
-    files = [_File("a.txt", _linked(0, 70_000), method), _File("b.txt", b"see imgur.com/a/XyZ9876 ", "stored"),
-             _File("c.txt", _linked(10_000, 3000), method)]
+    files = [_File("a.txt", linked_text(0, 70_000), method), _File("b.txt", b"see imgur.com/a/XyZ9876 ", "stored"),
+             _File("c.txt", linked_text(10_000, 3000), method)]
     packed = _zip(files, sizes_after=sizes_after)
     if method != "Zstandard":  # (zipfile reads the archive alike: it is as a ZIP's writer makes it)
         with zipfile.ZipFile(io.BytesIO(packed)) as archive:
             assert [archive.read(f.name) for f in files] == [f.data for f in files]
-    assert _found(_piped(packed)) == (_each(files), [])
+    assert _found(through_pipe(packed)) == (_each(files), [])
     assert _found(packed) == (_each(files), [])  # (whole: by its directory, or, Zstandard, from each file's header)
 
 
 def test_a_file_whose_end_nothing_tells_stops_the_archive_on_a_pipe_in_one_line() -> None:
-    files = [_File("a.txt", b"imgur.com/a/AbC1234\n", "stored"), _File("b.txt", _linked(0, 2000), "LZMA without its "
-             "end marker"), _File("c.txt", b"imgur.com/a/QwE5678", "stored")]
-    assert _found(_piped(_zip(files, sizes_after=True))) == (["AbC1234"], [
+    files = [_File("a.txt", b"imgur.com/a/AbC1234\n", "stored"),
+             _File("b.txt", linked_text(0, 2000), "LZMA without its end marker"),
+             _File("c.txt", b"imgur.com/a/QwE5678", "stored")]
+    assert _found(through_pipe(_zip(files, sizes_after=True))) == (["AbC1234"], [
         "export.zip: b.txt: cannot read on (compressed with LZMA (method 14), read from a whole archive only: save it "
         "whole, then scan it (its size is written after it: nothing after it can be found)); what was found before it "
         "still counts"])
@@ -174,12 +166,12 @@ def test_a_file_whose_end_nothing_tells_stops_the_archive_on_a_pipe_in_one_line(
 @pytest.mark.parametrize(("method", "sizes_after"), WAYS[:-2], ids=map(_way, WAYS[:-2]))
 def test_a_spoilt_file_is_one_line_and_the_archive_reads_on_where_its_size_is_known(method: str,
                                                                                       sizes_after: bool) -> None:
-    files = [_File("a.txt", b"imgur.com/a/AbC1234\n", "stored"), _File("b.txt", _linked(0, 50_000), method),
+    files = [_File("a.txt", b"imgur.com/a/AbC1234\n", "stored"), _File("b.txt", linked_text(0, 50_000), method),
              _File("c.txt", b"imgur.com/a/QwE5678", "stored")]
     packed = bytearray(_zip(files, sizes_after=sizes_after))
     at = packed.index(b"b.txt") + 5 + 40  # (well inside its data)
     packed[at:at + 8] = bytes(8)
-    found, errors = _found(_piped(bytes(packed)))
+    found, errors = _found(through_pipe(bytes(packed)))
     assert found[0] == "AbC1234" and len(errors) == 1 and errors[0].startswith("export.zip: ")
     if sizes_after:  # (where it ends is not known: the archive ends there)
         assert found[-1] != "QwE5678" and "the archive's other files are read" not in errors[0], errors
@@ -190,12 +182,12 @@ def test_a_spoilt_file_is_one_line_and_the_archive_reads_on_where_its_size_is_kn
 
 def test_zstandard_without_a_library_that_reads_it_says_how_to_read_it(monkeypatch: pytest.MonkeyPatch) -> None:
     without_zstd(monkeypatch)
-    files = [_File("a.txt", b"imgur.com/a/AbC1234\n", "stored"), _File("b.txt", _linked(0, 2000), "Zstandard"),
+    files = [_File("a.txt", b"imgur.com/a/AbC1234\n", "stored"), _File("b.txt", linked_text(0, 2000), "Zstandard"),
              _File("c.txt", b"imgur.com/a/QwE5678", "stored")]
     said = ("export.zip: b.txt: cannot read on (compressed with Zstandard (method 93), read with the extra "
             "imgur-dl[zstd] (the zstandard package): install it, or extract it with a program that reads it (7-Zip's "
             "forks), then scan what it holds); what was found before it still counts")
-    assert _found(_piped(_zip(files, sizes_after=False))) == (
+    assert _found(through_pipe(_zip(files, sizes_after=False))) == (
         ["AbC1234", "QwE5678"], [f"{said}; the archive's other files are read"])
     if not hasattr(zipfile, "ZIP_ZSTANDARD"):  # (Python 3.14's zipfile reads it itself)
         assert _found(_zip(files, sizes_after=False)) == (
@@ -207,7 +199,7 @@ def test_a_zstandard_file_is_bounded_as_any_compressed_input(monkeypatch: pytest
     monkeypatch.setattr(reader, "RATIO_AFTER", 1024 * 1024)
     monkeypatch.setattr(reader, "MAX_RATIO", 100)
     files = [_File("a.txt", b"imgur.com/a/AbC1234 " + bytes(8 * 1024 * 1024), "Zstandard")]
-    found, errors = _found(_piped(_zip(files, sizes_after=True)))
+    found, errors = _found(through_pipe(_zip(files, sizes_after=True)))
     assert found == ["AbC1234"] and len(errors) == 1 and "a decompression bomb?" in errors[0], errors
 
 
@@ -220,7 +212,7 @@ def test_a_zstandard_file_is_bounded_as_any_compressed_input(monkeypatch: pytest
 def test_a_zip_cut_short_gives_every_link_before_the_cut(sizes: list[int], cut: float, method: str,
                                                           sizes_after: bool) -> None:
     sizes_after = sizes_after and method != "LZMA without its end marker"
-    files = [_File(f"{n}.txt", _linked(n * 10_000, size), method) for n, size in enumerate(sizes)]
+    files = [_File(f"{n}.txt", linked_text(n * 10_000, size), method) for n, size in enumerate(sizes)]
     packed = _zip(files, sizes_after=sizes_after)
     at = int(cut * len(packed))
     left, start = [], 0  # (what the cut leaves of each file begun before it: as much as decodes)
@@ -236,7 +228,7 @@ def test_a_zip_cut_short_gives_every_link_before_the_cut(sizes: list[int], cut: 
             data = data[9:]
         left.append(decoder.decompress(data)[:len(file.data)])
         start += 1
-    found, errors = _found(_piped(packed[:at]))
+    found, errors = _found(through_pipe(packed[:at]))
     expected = _each([_File("", data, "") for data in left])
     assert found in (expected, expected[:-1]), (len(found), len(expected), errors)
     assert len(errors) == (0 if at == len(packed) or at < 4 else 1), errors
@@ -248,11 +240,11 @@ def test_a_zip_cut_short_gives_every_link_before_the_cut(sizes: list[int], cut: 
 def test_a_zip_spoilt_anywhere_is_read_as_far_as_it_can_be_never_a_bug(methods: list[str], sizes_after: bool,
                                                                        spoil: list[tuple[float, int]],
                                                                        kept: float) -> None:
-    files = [_File(f"{n}.txt", _linked(n * 10_000, 5000), method) for n, method in enumerate(methods)]
+    files = [_File(f"{n}.txt", linked_text(n * 10_000, 5000), method) for n, method in enumerate(methods)]
     sizes_after = sizes_after and "LZMA without its end marker" not in methods
     packed = bytearray(_zip(files, sizes_after=sizes_after))
     for where, flip in spoil:
         packed[int(where * (len(packed) - 1))] ^= flip
     data = bytes(packed[:int(kept * len(packed))])
-    _, errors = _found(_piped(data))  # (no exception but the scan's own: at most a line a file, one for the archive)
+    _, errors = _found(through_pipe(data))  # (no exception but the scan's: at most a line a file, one for the archive)
     assert len(errors) <= len(files) + 1, errors
