@@ -19,12 +19,13 @@ import importlib
 import sys
 import warnings
 from collections.abc import Generator, Iterable, Iterator
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 from imgur_dl._version import __version__
 
 if TYPE_CHECKING:
     from os import PathLike
+    from pathlib import Path
     from typing import TypeAlias
 
     from imgur_dl.choice import Choice
@@ -67,26 +68,28 @@ def download(urls: str | Iterable[str], output: _Path = ".", **options: Any) -> 
     ``since="7d"``; ``since`` may be a ``datetime.date`` too, its midnight in
     UTC as the flag's day, a ``datetime.datetime``, one with no zone in local
     time as Python reads it, or a ``datetime.timedelta``, back from the call).
-    A URL that names nothing on Imgur,
-    an option out of its bounds, ``range`` or ``since`` with no listing among
-    the URLs, or an ``output`` that cannot be a folder
-    raises :class:`UsageError` before anything is fetched (one URL may be given
-    as a string); an option of another kind (``wayback="false"``, ``output=None``)
-    raises :class:`TypeError`. Nothing is printed but error lines on stderr.
+    An option out of its bounds, or an ``output`` that cannot be a folder,
+    raises :class:`UsageError` as the call is made; a URL that names nothing
+    on Imgur, or ``range`` or ``since`` with no listing among the URLs, as the
+    run is first iterated; either way before anything is fetched (one URL may
+    be given as a string). An option of another kind (``wayback="false"``,
+    ``output=None``) raises :class:`TypeError` as the call is made. Relative
+    paths are taken from the working folder as the call is made. Nothing is
+    printed but error lines on stderr.
 
     The run is made as it is iterated: one never iterated (a call written as
     a statement) does nothing, and says so as it is let go of, with a
     :class:`RuntimeWarning`, as a coroutine never awaited does.
     """
-    return _Iterated(_downloaded(urls, output, options), "download")
+    call = _called(urls, output, options, get_urls=False)
+    return _Iterated(_downloaded(urls, call), "download")
 
 
-def _downloaded(urls: str | Iterable[str], output: _Path,
-                options: dict[str, Any]) -> Generator[Result | Failure, None, None]:
+def _downloaded(urls: str | Iterable[str], call: _Call) -> Generator[Result | Failure, None, None]:
     from imgur_dl import packed  # noqa: PLC0415
     from imgur_dl.models import Archived, Failure, Result  # noqa: PLC0415
 
-    for event in _events(urls, _options(output, options, get_urls=False)):
+    for event in _events(urls, call):
         if isinstance(event, (Result, Failure)):
             yield event
         elif isinstance(event, Archived):  # (booked together: a result each, made here)
@@ -96,13 +99,14 @@ def _downloaded(urls: str | Iterable[str], output: _Path,
 def links(urls: str | Iterable[str], **options: Any) -> Iterator[str]:
     """The direct link of every file ``urls`` name, in album order, downloading nothing (``imgur-dl -g``); made as
     it is iterated, as :func:`download`'s results are."""
-    return _Iterated(_linked(urls, options), "links")
+    call = _called(urls, ".", options, get_urls=True)
+    return _Iterated(_linked(urls, call), "links")
 
 
-def _linked(urls: str | Iterable[str], options: dict[str, Any]) -> Generator[str, None, None]:
+def _linked(urls: str | Iterable[str], call: _Call) -> Generator[str, None, None]:
     from imgur_dl.models import Listed  # noqa: PLC0415
 
-    for event in _events(urls, _options(".", options, get_urls=True)):
+    for event in _events(urls, call):
         if isinstance(event, Listed):
             yield event.url
 
@@ -150,10 +154,33 @@ def _unsupported() -> str | None:
     return _UNSUPPORTED if sys.platform == "win32" else None
 
 
-def _options(output: _Path, given: dict[str, Any], *, get_urls: bool) -> Options:
-    """The run's :class:`Options`, made of what a program gave; :class:`UsageError` when one cannot be taken, saying
-    no password in it, as the command's error line says none: a database's address given to another option by
-    mistake (``since=DSN``) is not repeated, nor is the error it was read in kept with it."""
+class _Call(NamedTuple):
+    """A call's run as the call asked for it: its :class:`Options`, and the working folder as the call was made,
+    which its relative paths (``output``, ``archive``) are taken from whatever the program's is as it iterates."""
+
+    options: Options
+    here: Path
+
+
+def _called(urls: object, output: _Path, given: dict[str, Any], *, get_urls: bool) -> _Call:
+    """The call's run, taken as the call is made: what is wrong with it is raised, and what does nothing in it is
+    warned of, at the program's line that made the call (two frames up), not where the program first iterates."""
+    from imgur_dl.folders import working_folder  # noqa: PLC0415
+
+    if isinstance(urls, (bytes, bytearray)):
+        raise TypeError(f"URLs are text: give a str, or an iterable of them, not {type(urls).__name__}")
+    here = working_folder()
+    options, idle = _options(output, given, get_urls=get_urls)
+    for line in idle:
+        warnings.warn(line, UserWarning, stacklevel=3)
+    return _Call(options, here)
+
+
+def _options(output: _Path, given: dict[str, Any], *, get_urls: bool) -> tuple[Options, list[str]]:
+    """The run's :class:`Options`, made of what a program gave, and what of them does nothing (:func:`_idle`);
+    :class:`UsageError` when one cannot be taken, saying no password in it, as the command's error line says none: a
+    database's address given to another option by mistake (``since=DSN``) is not repeated, nor is the error it was
+    read in kept with it."""
     from imgur_dl.errors import UsageError  # noqa: PLC0415
     from imgur_dl.text import without_secrets  # noqa: PLC0415
 
@@ -163,7 +190,7 @@ def _options(output: _Path, given: dict[str, Any], *, get_urls: bool) -> Options
         raise UsageError(without_secrets(str(exc))) from None
 
 
-def _made(output: _Path, given: dict[str, Any], *, get_urls: bool) -> Options:
+def _made(output: _Path, given: dict[str, Any], *, get_urls: bool) -> tuple[Options, list[str]]:
     from dataclasses import fields, replace  # noqa: PLC0415
 
     from imgur_dl.errors import UsageError  # noqa: PLC0415
@@ -203,8 +230,7 @@ def _made(output: _Path, given: dict[str, Any], *, get_urls: bool) -> Options:
     options = replace(default, output=folder, get_urls=get_urls, **given)
     if not get_urls:
         check_output(options.output)  # (as the command line does: said before any request)
-    _idle(options, default)
-    return options
+    return options, _idle(options, default)
 
 
 # What only a download uses (links() downloads nothing), and what only the command's --scan uses: given, said to do
@@ -213,15 +239,17 @@ _DOWNLOADS_ONLY = ("write_metadata", "wayback", "no_skip", "limit_rate", "dedupe
 _SCANS_ONLY = ("no_listings", "scan_jobs")
 
 
-def _idle(options: Options, default: Options) -> None:
-    """A warning for the options ``options`` were given (unlike ``default``) that do nothing in this call, with why."""
+def _idle(options: Options, default: Options) -> list[str]:
+    """What ``options`` were given (unlike ``default``) that does nothing in this call, and why: a line for each
+    reason, none where each means something."""
     call = "links" if options.get_urls else "download"
+    lines = []
     for names, why in ((_DOWNLOADS_ONLY if options.get_urls else (), "links() downloads nothing"),
                        (_SCANS_ONLY, "only the command's --scan reads files"),
                        (() if options.share_work else ("lease",), "it is how long a claim of share_work lasts")):
         if idle := [name for name in names if getattr(options, name) != getattr(default, name)]:
-            warnings.warn(f"imgur_dl.{call}(): {', '.join(idle)} {'does' if len(idle) == 1 else 'do'} nothing: {why}",
-                          UserWarning, stacklevel=2)
+            lines.append(f"imgur_dl.{call}(): {', '.join(idle)} {'does' if len(idle) == 1 else 'do'} nothing: {why}")
+    return lines
 
 
 def _path(name: str, value: object) -> str:
@@ -258,7 +286,7 @@ def _choice(chosen: dict[str, Any]) -> Choice:
     return Choice(read["range"] or (), read["since"], chosen.get("break_on_existing", False))
 
 
-def _events(urls: str | Iterable[str], options: Options) -> Iterator[Event]:
+def _events(urls: str | Iterable[str], call: _Call) -> Iterator[Event]:
     import sys  # noqa: PLC0415
 
     from imgur_dl import urls as parser  # noqa: PLC0415
@@ -266,8 +294,6 @@ def _events(urls: str | Iterable[str], options: Options) -> Iterator[Event]:
     from imgur_dl.errors import Terminated  # noqa: PLC0415
     from imgur_dl.given import Given  # noqa: PLC0415
 
-    if isinstance(urls, (bytes, bytearray)):
-        raise TypeError(f"URLs are text: give a str, or an iterable of them, not {type(urls).__name__}")
     given = [urls] if isinstance(urls, str) else list(urls)
     for url in given:
         if not isinstance(url, str):
@@ -276,8 +302,8 @@ def _events(urls: str | Iterable[str], options: Options) -> Iterator[Event]:
     for url in given:
         for target in parser.parse_all(url):
             targets.add(target)
-    options.choice.check_listed(bool(targets.listings), ("range", "since"))
-    run = build_run(options, sys.stderr)
+    call.options.choice.check_listed(bool(targets.listings), ("range", "since"))
+    run = build_run(call.options, sys.stderr, here=call.here)
     yield from run.events(targets)
     if run.tally.interrupted:  # (Ctrl-C ended the run, its last results given: the caller hears of it too)
         raise Terminated if run.tally.ended_by else KeyboardInterrupt

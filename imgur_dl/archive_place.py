@@ -114,6 +114,14 @@ def wrapped(location: str | Path) -> str | None:
     return f"{redact(bare)} has quotes or spaces around it: give it without them"
 
 
+def in_folder(here: Path, location: str | Path | None) -> str | Path | None:
+    """``location`` taken from the folder ``here`` where it is a file's relative path (a database's address, or a
+    path from the root, as it is)."""
+    if location is None or is_postgres(location) or another_scheme(location) or Path(location).is_absolute():
+        return location
+    return here / location
+
+
 def absent(location: str | Path) -> bool:
     """An SQLite file that is not there yet (opening it would make it); a PostgreSQL database never is."""
     return not is_postgres(location) and not os.path.exists(location)  # noqa: PTH110 - (no error for a path too long)

@@ -6,13 +6,14 @@ import os
 import threading
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import TextIO
 
 from imgur_dl import openfiles, threads, wayback
 from imgur_dl.api import ImgurApi
 from imgur_dl.apiclient import ApiClient
 from imgur_dl.archive import open_archive
-from imgur_dl.archive_place import absent, check_place
+from imgur_dl.archive_place import absent, check_place, in_folder
 from imgur_dl.auth import BearerToken, ClientId
 from imgur_dl.body import Speed
 from imgur_dl.books import Books
@@ -49,8 +50,9 @@ RESOLVERS = 16
 
 
 def build_run(options: Options, stderr: TextIO, environ: Mapping[str, str] | None = None,
-              clock: Clock | None = None) -> Run:
-    """A run with a fresh session, API client, downloaders and archive (``environ``: proxies, CA bundle)."""
+              clock: Clock | None = None, here: Path | None = None) -> Run:
+    """A run with a fresh session, API client, downloaders and archive (``environ``: proxies, CA bundle; ``here``:
+    the folder relative paths are taken from, where not the working folder as the run begins)."""
     clock = clock or Clock()
     stderr = shown(stderr)  # (lines no one can see never fail a file)
     cancel = Cancel(clock)
@@ -70,7 +72,8 @@ def build_run(options: Options, stderr: TextIO, environ: Mapping[str, str] | Non
     client = ApiClient(session, client_id=options.client_id, auth=auth, policy=policy, cancel=cancel,
                        say=progress.note, timeout=options.timeout, speed=speed, clock=clock.now)
     api = ImgurApi(client, prefer_gif=options.prefer_gif)
-    folders = Folders(options.output, name_max(options.output), calendar=clock.time)
+    folders = Folders(options.output, name_max(options.output if here is None else here / options.output),
+                      calendar=clock.time, here=here)
     rate = RateLimit(options.limit_rate, cancel, clock.now) if options.limit_rate else None
     meter = Meter(progress, rate.take if rate is not None else None)
     labeller = Labeller(progress.note) if options.xattrs else None
@@ -96,7 +99,7 @@ def build_run(options: Options, stderr: TextIO, environ: Mapping[str, str] | Non
     # Signals are noted while the run is under way, and acted on where it looks (imgur_dl.signals); one noted
     # while the archive's server does not answer ends the wait for it.
     signals = Deferred()
-    location = options.archive
+    location = options.archive if here is None else in_folder(here, options.archive)
     archive = None
     if location and options.get_urls and absent(location):  # (its folder's absence, a typo, said all the same)
         blamed(options.archive_from, lambda: check_place(location))

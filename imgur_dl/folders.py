@@ -55,7 +55,8 @@ class Folders:
     and :data:`IDLE` others have been used since.
     """
 
-    def __init__(self, root: Path, name_max: int = 255, calendar: Callable[[], float] = time.time) -> None:
+    def __init__(self, root: Path, name_max: int = 255, calendar: Callable[[], float] = time.time,
+                 here: Path | None = None) -> None:
         self.root = root
         self.name_max = name_max  # the bytes a name may have there (:func:`name_max`)
         self.calendar = calendar  # seconds since the epoch, to judge the age of what was left (:func:`leftovers.sweep`)
@@ -67,9 +68,8 @@ class Folders:
         self._idle: OrderedDict[Path, None] = OrderedDict()  # open, held by none: the least recently used first
         self._lock = threading.Lock()
         self.names = Names(self)  # what stands in them already
-        # The working folder as the run began: a root given relative to it stays there, whatever the program that
-        # runs it changes its working folder to meanwhile (the Python API's, between two results).
-        self.here = _working_folder()
+        # (a relative root stays below the working folder as the run began, or as the API's call was, whatever it is)
+        self.here = working_folder() if here is None else here
         self._tree = _Tree(root, self.here)
 
     @contextlib.contextmanager
@@ -246,7 +246,7 @@ def visiting(root: Path, folder: Path, here: Path) -> Iterator[int]:
         infolder.let_go(fd)
 
 
-def _working_folder() -> Path:
+def working_folder() -> Path:
     """The working folder's path; none (paths relative to it as they are) where it has none (removed)."""
     try:
         return Path.cwd()

@@ -407,3 +407,44 @@ def test_an_option_that_does_nothing_in_the_call_is_said_to(imgur: Imgur, tmp_pa
         warnings.simplefilter("error")  # (each meant something, or was given as it would have been anyway)
         list(imgur_dl.download("imgur.com/a/AbC1234", output=tmp_path / "out", write_metadata=True, dates=False))
         list(imgur_dl.links("imgur.com/a/AbC1234", write_metadata=False, archive=str(tmp_path / "seen.sqlite")))
+
+
+def test_what_is_wrong_with_a_call_is_raised_and_what_does_nothing_warned_of_at_the_call(
+        imgur: Imgur, tmp_path: Path) -> None:
+    # As a function's arguments are checked where it is called: before, nothing was raised until the program first
+    # iterated (its loop's line in the traceback, or a worker thread's), and the warning named imgur-dl's own line.
+    imgur.add_album("AbC1234", count=1)
+    with pytest.raises(TypeError, match=r"^wayback: a bool, not str$"):
+        imgur_dl.download("imgur.com/a/AbC1234", output=tmp_path / "out", wayback="false")
+    with pytest.raises(UsageError, match="workers"):
+        imgur_dl.links("imgur.com/a/AbC1234", workers=0)
+    with pytest.raises(TypeError, match=r"^URLs are text"):
+        imgur_dl.links(b"imgur.com/a/AbC1234")
+    with pytest.warns(UserWarning) as said:
+        run = imgur_dl.links("imgur.com/a/AbC1234", write_metadata=True)
+    assert [(Path(w.filename), str(w.message)) for w in said] == [
+        (Path(__file__), "imgur_dl.links(): write_metadata does nothing: links() downloads nothing")]
+    assert imgur.log == [] and not (tmp_path / "out").exists()
+    run.close()
+
+
+def test_relative_paths_are_taken_from_the_working_folder_as_the_call_is_made(
+        imgur: Imgur, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A program that makes its calls, then moves elsewhere before it iterates them: the output folder and the archive
+    # are where the call named them (before: below the folder the program had moved to).
+    imgur.add_album("AbC1234", count=2)
+    first, second = tmp_path / "first", tmp_path / "second"
+    first.mkdir()
+    second.mkdir()
+    monkeypatch.chdir(first)
+    run = imgur_dl.download("imgur.com/a/AbC1234", output="pictures", archive="seen.sqlite")
+    os.chdir(second)
+    saved = [r for r in run if isinstance(r, Result)]
+    files = ["pictures/AbC1234/001-Ab00000.jpg", "pictures/AbC1234/002-Ab00001.jpg"]
+    assert sorted(str(r.path) for r in saved) == files
+    assert sorted(str(p.relative_to(first)) for p in first.rglob("*") if p.is_file()) == [*files, "seen.sqlite"]
+    assert list(second.iterdir()) == []
+    os.chdir(tmp_path)
+    rerun = [r for r in imgur_dl.download("imgur.com/a/AbC1234", output="elsewhere", archive="first/seen.sqlite")
+             if isinstance(r, Result)]
+    assert {(r.status, r.archived) for r in rerun} == {(Status.SKIPPED, True)}  # (the archive the first run kept)
