@@ -3,8 +3,9 @@
 Asks the API Imgur's own web front end uses (``/post/v1/...``) and falls back
 to the documented v3 API (``/3/...``) when that answers something unusable
 or an error; not when it says "not found", blocks the region, reports the
-budget spent or cannot be reached (the v3 API is on the same host). Answers
-are parsed by :mod:`imgur_dl.answers`; the requests are made by the
+budget spent, refuses the client id or cannot be reached (the v3 API is on
+the same host, and takes the same client id). Answers are parsed by
+:mod:`imgur_dl.answers`; the requests are made by the
 :class:`~imgur_dl.apiclient.ApiClient` it was given.
 """
 
@@ -15,9 +16,9 @@ import functools
 from imgur_dl import answers, listings
 from imgur_dl.apiclient import ApiClient
 from imgur_dl.errors import (
+    ApiClosedError,
     ApiError,
     BudgetSpentError,
-    NetworkError,
     NotFoundError,
     RegionBlockedError,
     TokenNeededError,
@@ -52,7 +53,7 @@ class ImgurApi:
             if target.ext is None:
                 raise
             # Said once, not once a link: a list may hold a million (hidden and mature posts answer 404 each).
-            if isinstance(exc, NetworkError | BudgetSpentError):
+            if isinstance(exc, ApiClosedError | BudgetSpentError):
                 if self._once.first(type(exc).__name__):
                     self.client.say(f"imgur-dl: {exc}; direct links are fetched without the API's description")
             elif not isinstance(exc, NotFoundError):  # (this answer's own trouble: said of it)
@@ -70,13 +71,13 @@ class ImgurApi:
             items = functools.partial(answers.v1_items, prefer_gif=self.prefer_gif)
             answer = self.client.get(path, {"include": listings.INCLUDE}, items=("media", items))
             return answers.album_from_v1(answer, target, prefer_gif=self.prefer_gif)
-        except (NotFoundError, RegionBlockedError, BudgetSpentError, NetworkError):
-            raise  # (the v3 API is on the same host: a network problem is not worth a second try)
+        except (NotFoundError, RegionBlockedError, BudgetSpentError, ApiClosedError):
+            raise  # (the v3 API is on the same host, and takes the same client id: no second try is worth it)
         except ApiError as exc:
             first = str(exc)  # (its words: the error itself, held here, would hold this frame and those below it)
         try:
             return self._resolve_v3(target)
-        except (NotFoundError, RegionBlockedError, BudgetSpentError):
+        except (NotFoundError, RegionBlockedError, BudgetSpentError, ApiClosedError):
             raise
         except ApiError as exc:
             raise ApiError(f"{first} (and the v3 API: {exc})") from None

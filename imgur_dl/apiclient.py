@@ -2,8 +2,9 @@
 
 Every request is authenticated by the :mod:`imgur_dl.auth` callable it was
 given and goes to ``api.imgur.com`` only. Rate limits and "over capacity"
-answers are waited out, a spent budget as :mod:`imgur_dl.budget` says, and
-a refused token is dropped for what needs none. Every answer is decoded as
+answers are waited out, a spent budget as :mod:`imgur_dl.budget` says, a
+refused token is dropped for what needs none, and after a refused client id
+(or an API that could not be reached) nothing more is asked. Every answer is decoded as
 it arrives (:mod:`imgur_dl.jsonstream`): one that is no JSON is refused
 where that shows (a web page at its first ``<``; within the size cap what
 only the end could tell), and an album's long list is turned into results
@@ -25,8 +26,10 @@ from imgur_dl.budget import Budget
 from imgur_dl.cancel import Cancel
 from imgur_dl.defaults import DEFAULT_CLIENT_ID
 from imgur_dl.errors import (
+    ApiClosedError,
     ApiError,
     BudgetSpentError,
+    ClientRefusedError,
     ImgurDLError,
     NetworkError,
     NotFoundError,
@@ -76,7 +79,7 @@ class ApiClient:
         # Said with each wait: after "trying again in 0.4s", an attempt may take this long to answer.
         self.patience = f"; each attempt waits up to {timeout:g}s for an answer" if timeout else ""
         self.budget = Budget(self.cancel.sleep, say)
-        self.unreachable: str | None = None  # set when the API could not be reached at all
+        self.closed: ApiClosedError | None = None  # why nothing more can be asked (unreachable, the client refused)
         self._once = Once()
 
     @property
@@ -95,8 +98,8 @@ class ApiClient:
     def fetch(self, path: str, params: dict[str, str] | None = None, items: Items | None = None) -> object:
         """GET an API path as parsed JSON. A spent budget is waited out when the API says it comes back soon."""
         self.budget.wait(API_HOST)
-        if self.unreachable is not None:
-            raise NetworkError(self.unreachable)  # every retry was spent on an earlier call
+        if self.closed is not None:  # (every retry spent on an earlier call; the client id refused there)
+            raise type(self.closed)(str(self.closed))
         if params is not None and "client_id" in params:
             params = {**params, "client_id": self.client_id}
         # Decoded as it arrives: an answer with items to turn into results is never held whole.
@@ -112,6 +115,10 @@ class ApiClient:
             answer = self._ask(path, params, self._headers(), reader)  # what needs no token, without it
         if answer.status == 200:
             return answer.read
+        if _client_refused(answer) and not self.login.authenticated:
+            self.closed = ClientRefusedError(_CLIENT_REFUSED if self.client_id == DEFAULT_CLIENT_ID else
+                                             _GIVEN_CLIENT_REFUSED)
+            raise type(self.closed)(str(self.closed))
         raise _refusal(answer, self._said(answer), spent=self.spent)
 
     def _said(self, answer: Answer) -> str:
@@ -142,8 +149,8 @@ class ApiClient:
                                cancel=self.cancel, limit=MAX_ANSWER, again=again, waiting=waiting, reader=reader,
                                speed=self.speed, clock=self.clock)
         except Unreachable as exc:
-            self.unreachable = f"cannot reach {API_HOST}: {exc}"
-            raise NetworkError(self.unreachable) from None
+            self.closed = NetworkError(f"cannot reach {API_HOST}: {exc}")
+            raise NetworkError(str(self.closed)) from None
         except TooLarge as exc:
             raise answers.Unusable(f"unusable answer from the API ({exc})") from None
 
@@ -171,6 +178,20 @@ def _token_refused(answer: Answer) -> bool:
     """The API's word that the access token is no good (401, or 403 "The access token provided is invalid.",
     as recorded in ShareX and imgur-screenshot issue threads)."""
     return answer.status == 401 or (answer.status == 403 and "access token" in _message(answer).lower())
+
+
+def _client_refused(answer: Answer) -> bool:
+    """The API's word that it takes no request made with this client id (403 "Invalid client_id", as recorded in
+    imgur-screenshot #67 and petereport #78), whatever is asked."""
+    return answer.status == 403 and "invalid client_id" in _message(answer).lower()
+
+
+# Where a client id is had (Imgur API documentation, "Registration"; the page every guide to it names).
+_REGISTER = "https://api.imgur.com/oauth2/addclient"
+_CLIENT_REFUSED = (f"Imgur refused imgur-dl's default client id (the one imgur.com uses): register one of your own "
+                   f"at {_REGISTER} and give it with --client-id or IMGUR_CLIENT_ID")
+_GIVEN_CLIENT_REFUSED = (f"Imgur refused the client id given (--client-id or IMGUR_CLIENT_ID): check it, or register "
+                         f"one at {_REGISTER}")
 
 
 def _overloaded(answer: Answer) -> bool:

@@ -55,8 +55,16 @@ class ApiError(ImgurDLError):
     """Imgur's API could not answer (after retries and the fallback API)."""
 
 
-class NetworkError(ApiError):
+class ApiClosedError(ApiError):
+    """Nothing more can be asked of the API this run, whatever is asked: the message names why."""
+
+
+class NetworkError(ApiClosedError):
     """The API could not be reached at all (after every retry): the message names why."""
+
+
+class ClientRefusedError(ApiClosedError):
+    """Imgur refused the client id every request without a login is made with."""
 
 
 class BudgetSpentError(ApiError):

@@ -24,7 +24,7 @@ from imgur_dl.answers import album_from_link
 from imgur_dl.api import ImgurApi
 from imgur_dl.archive import Archive
 from imgur_dl.choice import Choice
-from imgur_dl.errors import BudgetSpentError, EmptyAlbumError, ImgurDLError, NetworkError, NotFoundError, bug
+from imgur_dl.errors import ApiClosedError, BudgetSpentError, EmptyAlbumError, ImgurDLError, NotFoundError, bug
 from imgur_dl.models import Album, Candidate, Elsewhere, Entry, Failure, Kind, Listing, Target
 from imgur_dl.pages import Pages
 from imgur_dl.share import Sharing
@@ -163,7 +163,7 @@ class Planner:
             return self._album_or_gone(target, listing, name)
         except BudgetSpentError as exc:
             return self._budget(name, exc)
-        except NetworkError as exc:
+        except ApiClosedError as exc:
             return Failure(ExitStatus.FAILED, self._once(f"{exc}; nothing can be looked up"))
         except ImgurDLError as exc:  # RegionBlockedError among them: one line, as any other
             return Failure(ExitStatus.FAILED, f"{name}: {exc}")

@@ -647,7 +647,10 @@ class Imgur:
     # end also keeps in its "accesstoken" cookie, read by gallery-dl (ImgurMeExtractor
     # needs it; gallery-dl #9763). A token Imgur no longer takes answers 403 "The
     # access token provided is invalid." on v3 (ShareX and imgur-screenshot issue
-    # threads) and 401 on post/v1; the "me" endpoints answer 401 to no token.
+    # threads) and 401 on post/v1; the "me" endpoints answer 401 to no token. A client
+    # id Imgur does not take answers 403 "Invalid client_id" on v3 (imgur-screenshot
+    # #67, petereport #78); post/v1's answer to one has no record: the same words, in
+    # its own error shape.
 
     def _authenticate(self, h: _Handler, path: str, query: dict[str, list[str]], headers: dict[str, str],
                       limits: dict[str, str]) -> str | None:

@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from imgur_dl.build import RESOLVERS
 from imgur_dl.folders import Folders
+from tests import standin
 from tests.conftest import files_under, run_main
 from tests.standin import Fault, Imgur
 
@@ -161,11 +163,39 @@ def test_api_is_asked_with_the_client_id(imgur: Imgur, tmp_path: Path) -> None:
 
 
 def test_bad_client_id_is_a_clear_error(imgur: Imgur, tmp_path: Path) -> None:
-    imgur.add_album("AbC1234", count=1)
-    result = run_main("--client-id", "nope", "-o", str(tmp_path), "imgur.com/a/AbC1234")
+    # Imgur's 403 "Invalid client_id" answers every request made with it: said once, with what to do, and nothing
+    # more asked of the API (before: a line and two requests an album, v1's and v3's, for a whole list). A direct
+    # link is still fetched from the CDN, which asks for no client id.
+    for n in range(40):
+        imgur.add_album(f"AbC12{n:02}", count=1)
+    image = imgur.add_image("XyZ9876")
+    urls = [f"imgur.com/a/AbC12{n:02}" for n in range(40)]
+    result = run_main("--client-id", "nope", "-o", str(tmp_path), "-j", "1", *urls, "https://i.imgur.com/XyZ9876.jpg")
     assert result.code == 1, result
-    assert "Invalid client_id" in result.err
-    assert len(result.err.strip().splitlines()) <= 2
+    assert result.errors == ["imgur-dl: error: Imgur refused the client id given (--client-id or IMGUR_CLIENT_ID): "
+                             "check it, or register one at https://api.imgur.com/oauth2/addclient; nothing can be "
+                             "looked up"], result
+    asked = [path for _, _, path, _ in imgur.requests_to("api.imgur.com")]
+    assert len(asked) <= RESOLVERS + 1 and not [path for path in asked if path.startswith("/3/")], asked
+    assert files_under(tmp_path) == {"XyZ9876.jpg": image.data}
+
+
+def test_the_default_client_id_refused_says_how_to_have_one(
+        imgur: Imgur, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Were Imgur to stop taking the id imgur.com uses, every user would meet this first: the way out is in the line.
+    monkeypatch.setattr(standin, "CLIENT_IDS", set())
+    imgur.add_album("AbC1234", count=1)
+    imgur.add_listing("tag", "cats", [imgur.add_album("XyZ9876", count=1)])
+    result = run_main("-o", str(tmp_path), "imgur.com/a/AbC1234", "imgur.com/t/cats")
+    assert result.code == 1, result
+    refused = ("Imgur refused imgur-dl's default client id (the one imgur.com uses): register one of your own at "
+               "https://api.imgur.com/oauth2/addclient and give it with --client-id or IMGUR_CLIENT_ID")
+    assert sorted(result.errors) == [f"imgur-dl: error: {refused}; nothing can be looked up",
+                                     f"imgur-dl: error: imgur.com/t/cats: page 1: {refused}; stopped reading this "
+                                     "listing there"], result
+    assert sorted(path for _, _, path, _ in imgur.requests_to("api.imgur.com")) == [
+        "/3/gallery/t/cats/0", "/post/v1/albums/AbC1234"]  # (asked at once; neither again, nor of the v3 API)
+    assert files_under(tmp_path) == {}
 
 
 def test_client_id_from_the_environment(imgur: Imgur, tmp_path: Path) -> None:
