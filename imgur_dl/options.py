@@ -28,7 +28,7 @@ from imgur_dl.defaults import (
     USER_AGENT,
 )
 from imgur_dl.errors import UsageError
-from imgur_dl.naming import DEFAULT_DIR, Template
+from imgur_dl.naming import DEFAULT_DIR, Template, folder_problem
 from imgur_dl.text import hide_password, is_url, unencoded, unwrapped
 
 CLIENT_ID = re.compile(r"[A-Za-z0-9]{1,64}")
@@ -210,6 +210,8 @@ class Options:
             if not holds(getattr(self, name)):
                 raise UsageError(f"{name}: must be {wanted}")
         self._check_kinds()
+        if (why := folder_problem(self.dir_template)) is not None:
+            raise UsageError(why)
         if self.name_template is not None and self.name_template.empty:  # (an empty --dir: no album folders)
             raise UsageError(f"{self.name_template.option}: a file name template must give a name, not only '/' "
                              "and spaces")

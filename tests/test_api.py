@@ -420,6 +420,9 @@ def test_what_is_wrong_with_a_call_is_raised_and_what_does_nothing_warned_of_at_
         imgur_dl.links("imgur.com/a/AbC1234", workers=0)
     with pytest.raises(TypeError, match=r"^URLs are text"):
         imgur_dl.links(b"imgur.com/a/AbC1234")
+    with pytest.raises(UsageError, match=r"^dir_template: \{title\} is a file's own field, .*in name_template; "
+                                         r"\{album_title\} is the album's title\)$"):
+        imgur_dl.download("imgur.com/a/AbC1234", output=tmp_path / "out", dir_template="{title}")
     with pytest.warns(UserWarning) as said:
         run = imgur_dl.links("imgur.com/a/AbC1234", write_metadata=True)
     assert [(Path(w.filename), str(w.message)) for w in said] == [

@@ -62,6 +62,14 @@ from tests.standin import Imgur
         (["--name", "{nope}", "imgur.com/a/AbC1234"], "unknown field"),
         (["--name", "", "imgur.com/a/AbC1234"], "--name: a template cannot be empty"),  # (as "$UNSET" gives it)
         (["--dir", " ", "imgur.com/a/AbC1234"], "--dir: a template cannot be empty"),
+        # A file's own field in the folder every file of an album shares: every album's folder named alike, and all
+        # their files in one (before: "_" for {id}, "000" for {index}).
+        (["--dir", "{id}", "imgur.com/a/AbC1234"],
+         "imgur-dl: error: --dir: {id} is a file's own field, with no value for the folder an album's files share (a "
+         "file's fields go in --name; {album_id} is the album's id)\n"),
+        (["--dir", "{album_id}/{index} {date:>3}", "imgur.com/a/AbC1234"],
+         "--dir: {index}, {date} are a file's own fields, with no value for the folder an album's files share (a "
+         "file's fields go in --name; {album_date} is the album's date)"),
         # A byte the shell passed on that is not UTF-8 (Python keeps it as a lone surrogate): shown as that byte.
         (["--dir", "\udcff{album_id}", "imgur.com/a/AbC1234"],
          "imgur-dl: error: --dir: the template '\\xff{album_id}' holds bytes that are not UTF-8 text\n"),
