@@ -36,7 +36,7 @@ from imgur_dl.errors import (
 from imgur_dl.given import Given
 from imgur_dl.lists import Listed, read_list
 from imgur_dl.models import Target
-from imgur_dl.naming import FIELDS, Template
+from imgur_dl.naming import FIELDS, FILE_FIELDS, Template
 from imgur_dl.options import NEEDS_ARCHIVE, Options, proxy_problem
 from imgur_dl.output import Stdout
 from imgur_dl.parser import build_parser, check_output, from_environment, show
@@ -207,8 +207,9 @@ def _check_listing_choices(args: argparse.Namespace, options: Options, targets: 
 
 
 def _fields(env: Environment) -> ExitStatus:
-    """``--fields``: the template fields, one a line."""
-    show(env.stdout, "".join(f"{{{k}}}\t{v}\n" for k, v in FIELDS.items()))
+    """``--fields``: the template fields, one a line (a file's own said to be for --name alone)."""
+    show(env.stdout, "".join(f"{{{k}}}\t{v}{' (--name only)' if k in FILE_FIELDS else ''}\n"
+                             for k, v in FIELDS.items()))
     return ExitStatus.SUCCESS
 
 

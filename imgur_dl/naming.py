@@ -64,17 +64,17 @@ FIELDS = {
 
 # A file's own fields, with the album's field of the same kind: an album's folder (--dir) is named once for all its
 # files, so none of these has a value there (each would name every album's folder alike, and put them all in one).
-_FILE_FIELDS = {"index": None, "num": None, "id": "album_id", "name": None, "title": "album_title", "ext": None,
+FILE_FIELDS = {"index": None, "num": None, "id": "album_id", "name": None, "title": "album_title", "ext": None,
                 "width": None, "height": None, "date": "album_date"}
 
 
 def folder_problem(template: Template) -> str | None:
     """Why ``template``, given for albums' folders, names none (it names a file's own fields); None where it does."""
-    own = [name for name in _FILE_FIELDS if template.uses(name)]
+    own = [name for name in FILE_FIELDS if template.uses(name)]
     if not own:
         return None
     said = ", ".join(f"{{{name}}}" for name in own)
-    instead = "".join(f"; {{{_FILE_FIELDS[name]}}} is the album's {name}" for name in own if _FILE_FIELDS[name])
+    instead = "".join(f"; {{{FILE_FIELDS[name]}}} is the album's {name}" for name in own if FILE_FIELDS[name])
     names = "--name" if template.option.startswith("--") else "name_template"  # (the command's, or the API's)
     return (f"{template.option}: {said} {'is a file' if len(own) == 1 else 'are a file'}'s own "
             f"field{'s' * (len(own) > 1)}, with no value for the folder an album's files share (a file's fields go "

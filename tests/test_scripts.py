@@ -820,6 +820,8 @@ def test_fields_lists_every_template_field() -> None:
     names = [line.split("\t")[0] for line in result.out.splitlines()]
     assert names[:3] == ["{index}", "{num}", "{count}"]
     assert "{album_title}" in names
+    assert "{id}\tthe image id (--name only)\n" in result.out  # (no value for an album's folder: --dir refuses it)
+    assert "{album_id}\tthe album id\n" in result.out
 
 
 def test_a_list_of_albums_is_looked_up_several_at_a_time_in_order(imgur: Imgur, tmp_path: Path) -> None:
