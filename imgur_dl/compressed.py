@@ -101,7 +101,6 @@ from imgur_dl.zipstream import END_MOST, SPANNING, in_parts, parts_missing, zip_
 from imgur_dl.zstdframes import Zstd
 
 MAGIC_SIZE = 16  # the first bytes that tell what a file is (an SQLite database needs the most)
-_WARC_LOOK = 6  # ... and, decompressed, whether it is a WARC file ("WARC/1")
 _LZMA_HEADER, _LZMA_PROPERTIES = 13, 9 * 5 * 5  # an .lzma file's header; its first byte, (pb * 5 + lp) * 9 + lc
 _LZMA_TRIAL = 4096  # the bytes of a file whose header is an .lzma file's decoded to tell it is one
 _LZMA_TRIAL_MADE = 16 * 1024 * 1024  # ... and what they may make, at the most, while that is told
@@ -127,6 +126,10 @@ _MAGIC: tuple[tuple[bytes, str], ...] = (
     *((b"LZIP" + version, "lzip") for version in (b"\x01", b"\x00")),  # ("LZIP", then its version: not text)
     (b"\x1f\x9d", "compress"),
 )
+# What decompressing a file may make that is read as a file of its own (:meth:`_Opening._nested`): all but an SQLite
+# database (read as one where it is met) and LZMA's own format (told from text by decoding, where a file opens).
+_NESTED = frozenset(kind for _, kind in _MAGIC) - {"sqlite"}
+LAYERS = 3  # the compressed files one may be decompressed from, and be read (.gz.gz.gz.gz: a fourth is not)
 # Formats recognised but not read: said, rather than scanned as bytes that hold no link anyone could find.
 _UNREAD = {"rar": "a RAR archive", "lzip": "lzip-compressed",
            "lz4-legacy": "lz4-compressed in its legacy format (lz4 -l)",
@@ -141,12 +144,13 @@ _UNREADABLE: tuple[type[Exception], ...] = (OSError, ValueError, zlib.error)
 
 
 def opened(source: IO[bytes], name: str, *, depth: int = 0, warn: Callable[[str], None] | None = None,
-           path: Path | None = None) -> Reader:
+           path: Path | None = None, layers: int = 0) -> Reader:
     """``source`` as text to read: decompressed when its first bytes say it is compressed, a ZIP archive's
     members one after another (``depth``: the archives it is inside), a WARC file's records with their bodies decoded
     (``warn``: told what could not be), an SQLite database's values (read from ``path``: the file ``source`` is,
     when it is one of its own). Its ``read`` gives what has arrived (a pipe is not waited on for a whole block),
-    and raises :class:`ScanError` where it cannot go on."""
+    and raises :class:`ScanError` where it cannot go on. ``layers``: the compressed files ``source`` was decompressed
+    from (a ``.json.gz`` gzipped again is one inside another)."""
     if path is not None and not _regular(source):  # (a pipe with a name, a FIFO or /dev/stdin: read as one without)
         path = None
     own = _own(source, path, name) if path is not None else None  # (its bytes where they are: its volumes', if split)
@@ -175,11 +179,12 @@ def opened(source: IO[bytes], name: str, *, depth: int = 0, warn: Callable[[str]
                         "bzip2, lz4, ZIP and 7-Zip): extract it, then scan what it holds")
     raw = Prefixed(head, source, name, then_more=True)  # (what it is is told by its first piece, read whole)
     if kind == "mozlz4":
-        return _contents(_mozlz4(raw, name), name, None, warn, depth=depth)
+        return _contents(_mozlz4(raw, name), name, None, warn, depth=depth, layers=layers)
     if kind is None:
-        return _contents(raw, name, None, warn, depth=depth)
+        return _contents(raw, name, None, warn, depth=depth, layers=layers)
     counted = _Counting(raw)
-    return _contents(_decompressed(kind, counted, name, head), name, lambda: counted.count, warn, depth=depth)
+    return _contents(_decompressed(kind, counted, name, head), name, lambda: counted.count, warn, depth=depth,
+                     layers=layers)
 
 
 def _decompressed(kind: str, counted: _Counting, name: str, head: bytes) -> _Decoded:
@@ -343,10 +348,10 @@ def _whole(raw: Reader, name: str, warn: Callable[[str], None] | None, *, what: 
 
 
 def _contents(reader: Reader, name: str, taken: Callable[[], int] | None, warn: Callable[[str], None] | None, *,
-              depth: int) -> Reader:
+              depth: int, layers: int = 0) -> Reader:
     """A file's text, once decompressed: what its first piece says it is (:class:`_Opening`). ``taken``: how much of
     the file a compressed one has been read (None: it is the text itself)."""
-    return _Opening(reader, name, taken, warn, depth=depth)
+    return _Opening(reader, name, taken, warn, depth=depth, layers=layers)
 
 
 class _Opening:
@@ -354,22 +359,24 @@ class _Opening:
     bytes that tell a WARC file, and a tar archive's first header, read whole once its magic number is seen): a WARC
     file record by record (:mod:`imgur_dl.warc`), a tar archive's members one after another (its magic number is 257
     bytes in, and its header's checksum right, :func:`_is_tar`: a tar whose first piece is shorter than its magic
-    number is read as text; so is one :data:`TOO_DEEP`), anything else as :class:`_Text` reads it."""
+    number is read as text; so is one :data:`TOO_DEEP`), a compressed file or an archive as a file of its own is
+    (:meth:`_nested`), anything else as :class:`_Text` reads it."""
 
     def __init__(self, reader: Reader, name: str, taken: Callable[[], int] | None,
-                 warn: Callable[[str], None] | None, *, depth: int) -> None:
+                 warn: Callable[[str], None] | None, *, depth: int, layers: int = 0) -> None:
         self.reader = reader
         self.name = name
         self.taken = taken
         self.warn = warn
         self.depth = depth  # the archives it is inside
+        self.layers = layers  # the compressed files it was decompressed from (:func:`opened`)
         self._chosen: Reader | None = None
 
     def read(self, size: int, /) -> bytes:
         if self._chosen is None:
             first = self.reader.read(size)
-            if first and len(first) < _WARC_LOOK:  # (a decoder that gives a byte at a time: enough to tell)
-                first += peek(self.reader, _WARC_LOOK - len(first))
+            if first and len(first) < MAGIC_SIZE:  # (a decoder that gives a byte at a time: enough to tell)
+                first += peek(self.reader, MAGIC_SIZE - len(first))
             if first[_TAR_AT:_TAR_AT + len(_TAR)] == _TAR and len(first) < _TAR_BLOCK:  # (its header whole, to check)
                 first += peek(self.reader, _TAR_BLOCK - len(first))
             self._chosen = self._chosen_for(first, Prefixed(first, self.reader, self.name))
@@ -379,6 +386,8 @@ class _Opening:
         """How the file whose first piece is ``first`` (``rest``: all of it) is read."""
         if first.startswith(database.MAGIC):  # (compressed: no file of its own to read as a database)
             return _database(self.name, "sqlite", None, rest, inside=self.depth > 0, warn=self.warn)
+        if kind_of(first) in _NESTED:
+            return self._nested(rest)
         if is_warc(first):
             return Warc(rest, self.name, Expansion(self.name), taken=self.taken, warn=self.warn)
         streamed = next((kind for opens, kind in _STREAMED if opens(first)), None)
@@ -391,6 +400,21 @@ class _Opening:
         if _is_tar(first):
             return self._tar(rest)
         return _Text(rest)
+
+    def _nested(self, rest: Reader) -> Reader:
+        """What decompressing this file made, itself compressed or an archive (a ``.json.gz`` gzipped again, an
+        ``export.zip.gz``), read as a file of its own is, in as many archives as this one (its ZIP's files as a
+        ZIP's), its text bound to :data:`~imgur_dl.reader.MAX_RATIO` times what this one took (each layer's bound,
+        multiplied, would let a bomb in one through); one inside more than :data:`LAYERS` others read as bytes,
+        and that said."""
+        if self.layers >= LAYERS:
+            if self.warn is not None:
+                self.warn(f"{self.name}: compressed {self.layers + 2} times over: what the innermost holds is not "
+                          "read (decompress it, then scan the file)")
+            return _Text(rest)
+        inner = opened(io.BufferedReader(_Raw(rest)), self.name, depth=self.depth, warn=self.warn,
+                       layers=self.layers + 1)
+        return inner if self.taken is None else _Bounded(inner, self.name, self.taken)
 
     def _parquet(self, rest: Reader) -> Reader:
         """A Parquet file not of its own (in a pipe, compressed, in an archive), read whole into memory (where its
@@ -512,7 +536,14 @@ def _decodes_as_lzma(head: bytes) -> bool:
 def holds_files(reader: Reader) -> bool:
     """Whether ``reader`` (from :func:`opened`, once read from) gives an archive's files one after another (a ZIP's,
     a tar's): a line's number in what it gives is no one file's."""
-    return isinstance(reader._chosen if isinstance(reader, _Opening) else reader, Files)
+    while isinstance(reader, _Opening | _Bounded) and (inner := _inner(reader)) is not None:
+        reader = inner
+    return isinstance(reader, Files)
+
+
+def _inner(reader: _Opening | _Bounded) -> Reader | None:
+    """What ``reader`` reads through: what it chose to read a file as (none yet), or what it bounds."""
+    return reader._chosen if isinstance(reader, _Opening) else reader.reader
 
 
 def as_file(reader: Reader, source: IO[bytes]) -> io.BufferedReader:
@@ -524,13 +555,14 @@ def as_file(reader: Reader, source: IO[bytes]) -> io.BufferedReader:
 class _Raw(io.RawIOBase):
     """A :class:`Reader` as a raw binary stream: what it gives, in the pieces asked for."""
 
-    def __init__(self, reader: Reader, source: IO[bytes]) -> None:
+    def __init__(self, reader: Reader, source: IO[bytes] | None = None) -> None:
         self.reader = reader
-        self.source = source
+        self.source = source  # (closed with it, where given)
         self._rest = b""
 
     def close(self) -> None:
-        self.source.close()
+        if self.source is not None:
+            self.source.close()
         super().close()
 
     def readable(self) -> bool:
@@ -648,6 +680,20 @@ class _Decoded:
         except self.unreadable as exc:
             raise ScanError.stopped(self.name, reason(exc)) from None
         return self.expansion.add(data, self.counted.count)
+
+
+class _Bounded:
+    """A reader whose text may expand no more than :data:`imgur_dl.reader.MAX_RATIO` times what ``taken`` says of
+    the file it was decompressed from."""
+
+    def __init__(self, reader: Reader, name: str, taken: Callable[[], int]) -> None:
+        self.reader = reader
+        self.taken = taken
+        self.expansion = Expansion(name)
+
+    def read(self, size: int, /) -> bytes:
+        self.expansion.check()
+        return self.expansion.add(self.reader.read(size), self.taken())
 
 
 class _Counting:

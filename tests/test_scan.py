@@ -762,6 +762,49 @@ def test_a_tar_archive_inside_two_others_is_read_as_text_and_said_to_be() -> Non
     assert (scanner.warnings, scanner.errors) == ([], [])
 
 
+_WRAPS = {"gz": lambda d: gzip.compress(d, 1), "xz": lambda d: lzma.compress(d, preset=0),
+          "bz2": lambda d: bz2.compress(d, 1), "zst": lambda d: _zstd(d, 20),
+          "zip": lambda d: _zipped({"inner.jsonl": d}), "tar": lambda d: _tarred({"inner.jsonl": d}, "w")}
+
+
+@pytest.mark.parametrize(("inner", "outer"), [("gz", "gz"), ("gz", "bz2"), ("xz", "zst"), ("zst", "xz"),
+                                              ("zip", "gz"), ("zip", "xz"), ("zst", "gz")])
+def test_a_compressed_file_compressed_again_is_read_as_one(inner: str, outer: str) -> None:
+    # A dump gzipped twice (a server's gzip of a .gz, saved as it came), an export.zip.gz: what decompressing made is
+    # read as the file it is, whole and from a pipe. (Before, it was scanned as bytes: no link, and not a word.)
+    text = linked_text(0, 400_000)
+    packed = _WRAPS[outer](_WRAPS[inner](text))
+    for source in (io.BytesIO(packed), through_pipe(packed)):
+        scanner = Scanner()
+        found = [t.id for t in scanner.scan(source, f"dump.{inner}.{outer}")]
+        assert (len(found), found[0], found[-1]) == (10_001, "A000000", "A010000")
+        assert found == [f"A{n:06d}" for n in range(10_001)]
+        assert (scanner.errors, scanner.warnings) == ([], [])
+
+
+def test_a_file_compressed_more_times_over_than_read_is_said_to_be() -> None:
+    # Four layers are read; a fifth is said, not scanned as bytes in silence (nor followed without end).
+    text = b"see https://imgur.com/a/AbC1234\n"
+    fifth = "dump.gz: compressed 5 times over: what the innermost holds is not read (decompress it, then scan the file)"
+    for times, found, said in ((4, ["AbC1234"], []), (5, [], [fifth])):
+        packed = functools.reduce(lambda data, _: gzip.compress(data), range(times), text)
+        scanner = Scanner()
+        assert [t.id for t in scanner.scan(io.BytesIO(packed), "dump.gz")] == found
+        assert (scanner.warnings, scanner.errors) == (said, [])
+
+
+def test_a_bomb_inside_a_compressed_file_is_bound_by_what_the_outer_one_took(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Each layer alone expands under the bound (the inner gzip some 180 times, the outer under 20), together some
+    # 3,000 times: stopped as a bomb is, after what came before it was handed on.
+    monkeypatch.setattr(reader, "RATIO_AFTER", 1024 * 1024)
+    pattern = random.Random(1).randbytes(2000)
+    packed = gzip.compress(gzip.compress(b"imgur.com/a/AbC1234 " + pattern * 4200, 9), 9)
+    scanner = Scanner()
+    assert [t.id for t in scanner.scan(io.BytesIO(packed), "bomb.gz")] == ["AbC1234"]
+    assert [str(e) for e in scanner.errors] == [
+        "bomb.gz: stopped after 2 MiB: it expands more than 1000 times (a decompression bomb?)"]
+
+
 @pytest.mark.parametrize("outer", ["tgz", "zip"])
 def test_an_archive_inside_another_is_read_file_by_file(outer: str) -> None:
     # Exports kept in a backup's tarball (or ZIP): each read as it streams by, a compressed file in it decompressed, a
