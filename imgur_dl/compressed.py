@@ -375,11 +375,14 @@ class _Opening:
     def read(self, size: int, /) -> bytes:
         if self._chosen is None:
             first = self.reader.read(size)
-            if first and len(first) < MAGIC_SIZE:  # (a decoder that gives a byte at a time: enough to tell)
-                first += peek(self.reader, MAGIC_SIZE - len(first))
-            if first[_TAR_AT:_TAR_AT + len(_TAR)] == _TAR and len(first) < _TAR_BLOCK:  # (its header whole, to check)
-                first += peek(self.reader, _TAR_BLOCK - len(first))
-            self._chosen = self._chosen_for(first, Prefixed(first, self.reader, self.name))
+            # (A decoder that gives a few bytes at a time: enough to tell. What one made is a tar's first header
+            # whole, as a pipe of text is not waited on for: a decoder's first piece may end before its magic number.)
+            look = MAGIC_SIZE if self.taken is None else _TAR_BLOCK
+            first, stopped = _filled(self.reader, first, look if first else 0)
+            if stopped is None and first[_TAR_AT:_TAR_AT + len(_TAR)] == _TAR:  # (its header whole, to check)
+                first, stopped = _filled(self.reader, first, _TAR_BLOCK)
+            then = self.reader if stopped is None else _Stopped(stopped)  # (what was read before it handed on first)
+            self._chosen = self._chosen_for(first, Prefixed(first, then, self.name))
         return self._chosen.read(size)
 
     def _chosen_for(self, first: bytes, rest: Reader) -> Reader:
@@ -436,6 +439,27 @@ class _Opening:
             self.warn(f"{self.name}: a tar archive {TOO_DEEP}, read as text: what is compressed inside it is not "
                       "read (extract it, then scan what it holds)")
         return _Text(rest)
+
+
+def _filled(reader: Reader, first: bytes, need: int) -> tuple[bytes, ScanError | None]:
+    """``first``, and what ``reader`` gives after it up to ``need`` bytes in all (fewer where it ends first), with
+    what stopped it, where something did (what was read before is kept, to be handed on before that is said)."""
+    try:
+        while len(first) < need and (more := reader.read(need - len(first))):
+            first += more
+    except ScanError as exc:
+        return first, exc
+    return first, None
+
+
+class _Stopped:
+    """A reader that could not be read on: ``stopped``, said when it is next read."""
+
+    def __init__(self, stopped: ScanError) -> None:
+        self.stopped = stopped
+
+    def read(self, size: int, /) -> bytes:
+        raise self.stopped
 
 
 def _is_tar(first: bytes) -> bool:

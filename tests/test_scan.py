@@ -764,11 +764,12 @@ def test_a_tar_archive_inside_two_others_is_read_as_text_and_said_to_be() -> Non
 
 _WRAPS = {"gz": lambda d: gzip.compress(d, 1), "xz": lambda d: lzma.compress(d, preset=0),
           "bz2": lambda d: bz2.compress(d, 1), "zst": lambda d: _zstd(d, 20),
-          "zip": lambda d: _zipped({"inner.jsonl": d}), "tar": lambda d: _tarred({"inner.jsonl": d}, "w")}
+          "zip": lambda d: _zipped({"inner.jsonl": d}), "tgz": lambda d: _tarred({"inner.jsonl": d})}
 
 
 @pytest.mark.parametrize(("inner", "outer"), [("gz", "gz"), ("gz", "bz2"), ("xz", "zst"), ("zst", "xz"),
-                                              ("zip", "gz"), ("zip", "xz"), ("zst", "gz")])
+                                              ("zip", "gz"), ("zip", "xz"), ("zst", "gz"),
+                                              ("tgz", "zst")])
 def test_a_compressed_file_compressed_again_is_read_as_one(inner: str, outer: str) -> None:
     # A dump gzipped twice (a server's gzip of a .gz, saved as it came), an export.zip.gz: what decompressing made is
     # read as the file it is, whole and from a pipe. (Before, it was scanned as bytes: no link, and not a word.)
@@ -780,6 +781,15 @@ def test_a_compressed_file_compressed_again_is_read_as_one(inner: str, outer: st
         assert (len(found), found[0], found[-1]) == (10_001, "A000000", "A010000")
         assert found == [f"A{n:06d}" for n in range(10_001)]
         assert (scanner.errors, scanner.warnings) == ([], [])
+
+
+def test_a_small_tarball_in_pzstds_frames_is_told_from_the_few_bytes_its_first_frame_makes() -> None:
+    # Its first frame holds half the .tar.gz: decompressed, a few bytes of the tar's header, short of its magic number
+    # (257 bytes in). It must be told a tar all the same, not read as text (which found nothing in its .gz).
+    tgz = _tarred({"notes.txt.gz": gzip.compress(b"see https://imgur.com/a/AbC1234\n")})
+    scanner = Scanner()
+    assert [t.id for t in scanner.scan(io.BytesIO(_pzstd(tgz)), "backup.tgz.zst")] == ["AbC1234"]
+    assert (scanner.errors, scanner.warnings) == ([], [])
 
 
 def test_a_file_compressed_more_times_over_than_read_is_said_to_be() -> None:
