@@ -11,6 +11,7 @@ files give the archive up in one line. What a ZIP archive's files expand to is b
 from __future__ import annotations
 
 import collections
+import lzma
 import tarfile
 import zipfile
 import zlib
@@ -241,10 +242,13 @@ _TAIL = 2 * tarfile.RECORDSIZE + tarfile.BLOCKSIZE
 class ZipFiles(Files):
     """The files of a ZIP archive; what they expand to is bounded as any compressed input's is."""
 
-    unreadable = (OSError, zipfile.BadZipFile, RuntimeError, NotImplementedError, EOFError, zlib.error)
+    # (what zipfile's decoders raise for a file's spoilt data: deflate's, bzip2's OSError, LZMA's and Zstandard's own)
+    unreadable = (OSError, zipfile.BadZipFile, RuntimeError, NotImplementedError, EOFError, zlib.error,
+                  lzma.LZMAError)
 
     def __init__(self, archive: zipfile.ZipFile, name: str, size: int, opened: Opened) -> None:
         super().__init__(name, opened)
+        self._stopping += zstdlib.standard_error()
         self.archive = archive
         self.size = size  # the archive's, whatever its members say of theirs (they may overlap, as in a bomb)
         # (A folder's name ends with "/": ZipInfo.is_dir raises IndexError, before Python 3.12, on a name left empty.)

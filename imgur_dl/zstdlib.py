@@ -208,6 +208,13 @@ def unzstd(data: bytes, most: int) -> bytes | None:
         return None
 
 
+def standard_error() -> tuple[type[Exception], ...]:
+    """What the standard library's zstd raises for a frame it cannot decode (zipfile's reading of a ZIP's Zstandard
+    file, from Python 3.14), where this Python has it."""
+    standard = _module("compression.zstd")
+    return () if standard is None else (standard.ZstdError,)
+
+
 def present() -> bool:
     """Whether this Python has a library that reads zstd (without it, what is so compressed is said not read)."""
     return _module("compression.zstd") is not None or _module("zstandard") is not None
