@@ -356,7 +356,8 @@ def _contents(reader: Reader, name: str, taken: Callable[[], int] | None, warn: 
 
 class _Opening:
     """A file's text as its first piece says to read it (of a pipe, what has arrived, not waited on past the few
-    bytes that tell a WARC file, and a tar archive's first header, read whole once its magic number is seen): a WARC
+    bytes that tell what a file is, and a tar archive's first header, read whole once its magic number is seen; of
+    what a decoder made, its first 512 bytes, a tar's first header whatever its decoder gave first): a WARC
     file record by record (:mod:`imgur_dl.warc`), a tar archive's members one after another (its magic number is 257
     bytes in, and its header's checksum right, :func:`_is_tar`: a tar whose first piece is shorter than its magic
     number is read as text; so is one :data:`TOO_DEEP`), a compressed file or an archive as a file of its own is
@@ -381,7 +382,7 @@ class _Opening:
             first, stopped = _filled(self.reader, first, look if first else 0)
             if stopped is None and first[_TAR_AT:_TAR_AT + len(_TAR)] == _TAR:  # (its header whole, to check)
                 first, stopped = _filled(self.reader, first, _TAR_BLOCK)
-            then = self.reader if stopped is None else _Stopped(stopped)  # (what was read before it handed on first)
+            then = self.reader if stopped is None else _Stopped(stopped, self.reader)  # (what came first handed on)
             self._chosen = self._chosen_for(first, Prefixed(first, then, self.name))
         return self._chosen.read(size)
 
@@ -453,13 +454,18 @@ def _filled(reader: Reader, first: bytes, need: int) -> tuple[bytes, ScanError |
 
 
 class _Stopped:
-    """A reader that could not be read on: ``stopped``, said when it is next read."""
+    """``reader``, whose reading stopped with ``stopped``: that said when it is next read, once, then ``reader`` read
+    on (a spoilt member passed over reads on from the next: :class:`FileStopped`)."""
 
-    def __init__(self, stopped: ScanError) -> None:
-        self.stopped = stopped
+    def __init__(self, stopped: ScanError, reader: Reader) -> None:
+        self.stopped: ScanError | None = stopped
+        self.reader = reader
 
     def read(self, size: int, /) -> bytes:
-        raise self.stopped
+        if self.stopped is not None:
+            stopped, self.stopped = self.stopped, None
+            raise stopped
+        return self.reader.read(size)
 
 
 def _is_tar(first: bytes) -> bool:

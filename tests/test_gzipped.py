@@ -12,6 +12,7 @@ import zlib
 from pathlib import Path
 
 import pytest
+import zstandard
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -93,6 +94,25 @@ def test_members_after_a_spoilt_one_are_read_whole(cut: bool) -> None:
             assert text.startswith(b"".join(texts[:spoilt])) and text.endswith(b"".join(texts[spoilt + 1:]))
         else:  # (four bytes overwritten with what was there)
             assert text == b"".join(texts)
+
+
+@pytest.mark.parametrize("form", ["gzip", "zstd"])
+def test_a_spoilt_first_member_within_the_first_bytes_read_is_said_once_and_the_next_read(form: str) -> None:
+    # A file's first few hundred bytes are read whole to tell what it is: a small spoilt member there is said once as
+    # reading goes on (it said so, without end, and the scan never ended), and what came before it still counts.
+    first, second = b"see imgur.com/a/AbC1234 now\n", b"imgur.com/a/XyZ9876\n"
+    if form == "gzip":
+        spoilt = bytearray(gzip.compress(first))
+        spoilt[-8] ^= 0xFF  # (its CRC-32)
+        data = bytes(spoilt) + gzip.compress(second)
+    else:
+        spoilt = bytearray(zstandard.ZstdCompressor(write_checksum=True).compress(first))
+        spoilt[-1] ^= 0xFF  # (its checksum)
+        data = bytes(spoilt) + zstandard.ZstdCompressor().compress(second)
+    scanner = Scanner()
+    found = [t.id for t in scanner.scan(io.BytesIO(data), "dump.json")]
+    assert found == (["AbC1234", "XyZ9876"] if form == "gzip" else ["XyZ9876"])  # (zstd's frame gives nothing first)
+    assert len(scanner.errors) == 1 and "reading goes on from the next" in str(scanner.errors[0]), scanner.errors
 
 
 def test_a_crawl_with_a_spoilt_record_loses_that_record_alone(tmp_path: Path) -> None:
