@@ -31,7 +31,8 @@ PowerPoint's, OpenDocument's) as it shows it (:mod:`imgur_dl.office`), a
 Chromium browser's session file a command at a time (:mod:`imgur_dl.snss`), a Python pickle a value at a time
 (:mod:`imgur_dl.pickled`), a Bluesky account's export (a CAR file) and CBOR a string at a time (:mod:`imgur_dl.cbor`).
 A file split in volumes (``dump.zst.001``, ``.002``...) is read from its first as the file it was cut from, whatever
-it is (:mod:`imgur_dl.volumes`).
+it is (:mod:`imgur_dl.volumes`). What decompressing a file makes is read as the file it is (a ``.json.gz`` gzipped
+again, an ``export.zip.gz``), inside up to :data:`LAYERS` others.
 """
 
 from __future__ import annotations
