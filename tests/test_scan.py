@@ -59,7 +59,16 @@ from imgur_dl.models import Kind
 from imgur_dl.reader import PIECE
 from imgur_dl.scan import Scanner, scanned
 from imgur_dl.textlinks import links, targets_in
-from tests.conftest import Pieces, command, files_under, linked_text, run_main, through_pipe, without_zstd
+from tests.conftest import (
+    SPOILS,
+    Pieces,
+    command,
+    files_under,
+    linked_text,
+    run_main,
+    through_pipe,
+    without_zstd,
+)
 from tests.launcher import Launcher
 from tests.standin import Imgur
 
@@ -781,6 +790,26 @@ def test_a_compressed_file_compressed_again_is_read_as_one(inner: str, outer: st
         assert (len(found), found[0], found[-1]) == (10_001, "A000000", "A010000")
         assert found == [f"A{n:06d}" for n in range(10_001)]
         assert (scanner.errors, scanner.warnings) == ([], [])
+
+
+# (and in pieces each: gzip's members and zstd's frames, one spoilt read on from the next)
+_PIECES = {**_WRAPS, "gz2": lambda d: gzip.compress(d[:99]) + gzip.compress(d[99:]), "zst2": _pzstd}
+
+
+@given(st.lists(st.sampled_from(sorted(_PIECES)), min_size=2, max_size=3), SPOILS, st.floats(0.05, 1), st.booleans())
+@example(["zst", "gz2"], [(0.05, 255)], 1.0, False)  # (its first member spoilt: said without end, as it was looked at)
+@settings(max_examples=40)
+def test_a_compressed_file_inside_another_spoilt_anywhere_ends_and_is_never_a_bug(
+        wraps: list[str], spoil: list[tuple[float, int]], kept: float, piped: bool) -> None:
+    # (What stopped each layer said; no exception but the scan's own, and no reading without end.)
+    packed = functools.reduce(lambda data, wrap: _PIECES[wrap](data), wraps, linked_text(0, 3000))
+    spoilt = bytearray(packed)
+    for where, value in spoil:
+        spoilt[int(where * len(spoilt))] = value
+    data = bytes(spoilt[:max(1, int(kept * len(spoilt)))])
+    scanner = Scanner(debug=True)  # (a bug raises)
+    list(scanner.scan(through_pipe(data) if piped else io.BytesIO(data), "dump.jsonl"))
+    assert len(scanner.errors) < 50, scanner.errors  # (each layer says what stopped it, not the same without end)
 
 
 def test_a_small_tarball_in_pzstds_frames_is_told_from_the_few_bytes_its_first_frame_makes() -> None:
