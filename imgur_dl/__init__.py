@@ -218,7 +218,7 @@ def _made(output: _Path, given: dict[str, Any], *, get_urls: bool) -> tuple[Opti
         given["choice"] = _choice(chosen)
     output = _path("output", output)
     if given.get("archive") is not None:
-        given = {**given, "archive": _path("archive", given["archive"])}
+        given = {**given, "archive": _archive(_path("archive", given["archive"]))}
     # (as with the command's -o: "" is not the current folder in silence, nor " " a folder of that name)
     if (blank := path_problem(output)) is not None:
         raise UsageError(f"output: {blank}")
@@ -260,6 +260,21 @@ def _path(name: str, value: object) -> str:
     if not isinstance(value, (str, bytes, os.PathLike)):
         raise TypeError(f"{name}: a path is a str, bytes or os.PathLike, not {type(value).__name__}")
     return os.fsdecode(value)
+
+
+def _archive(location: str) -> str:
+    """An archive's ``location`` as the command takes it: a database's address as given; a file's path with a leading
+    ``~`` expanded, as the command's --download-archive=~/seen.sqlite is (where no shell would)."""
+    from imgur_dl.archive_place import another_scheme, is_postgres, wrapped  # noqa: PLC0415
+    from imgur_dl.errors import UsageError  # noqa: PLC0415
+    from imgur_dl.parser import home_expanded  # noqa: PLC0415
+
+    if is_postgres(location) or another_scheme(location) or wrapped(location) or not location.startswith("~"):
+        return location  # (said, where it is no archive, as the options are checked)
+    try:
+        return str(home_expanded(location))
+    except UsageError as exc:
+        raise UsageError(f"archive: {exc}") from None
 
 
 def _choice(chosen: dict[str, Any]) -> Choice:

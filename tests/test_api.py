@@ -451,3 +451,19 @@ def test_relative_paths_are_taken_from_the_working_folder_as_the_call_is_made(
     rerun = [r for r in imgur_dl.download("imgur.com/a/AbC1234", output="elsewhere", archive="first/seen.sqlite")
              if isinstance(r, Result)]
     assert {(r.status, r.archived) for r in rerun} == {(Status.SKIPPED, True)}  # (the archive the first run kept)
+
+
+def test_a_tilde_in_the_archive_s_path_is_home_as_the_command_takes_it(
+        imgur: Imgur, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # As --download-archive=~/seen.sqlite is (one word no shell expands), and as output is: before, "cannot use
+    # ~/seen.sqlite as a download archive: there is no folder ~".
+    imgur.add_album("AbC1234", count=1)
+    (tmp_path / "home").mkdir()
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.chdir(tmp_path)
+    saved = [r for r in imgur_dl.download("imgur.com/a/AbC1234", output="~/pics", archive="~/seen.sqlite")
+             if isinstance(r, Result)]
+    assert [r.status for r in saved] == [Status.SAVED]
+    assert sorted(p.name for p in (tmp_path / "home").iterdir()) == ["pics", "seen.sqlite"]
+    with pytest.raises(UsageError, match=r"^archive: '~no-such-user-here/seen\.sqlite': this machine has no user "):
+        imgur_dl.download("imgur.com/a/AbC1234", output="~/pics", archive="~no-such-user-here/seen.sqlite")
