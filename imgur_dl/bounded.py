@@ -119,7 +119,8 @@ def get_bounded(
         if pacing is not None:
             pacing.take()
         try:
-            with session.get(url, params=params, headers=headers, stream=True, allow_redirects=False) as response:
+            with cancel.asking(), session.get(url, params=params, headers=headers, stream=True,
+                                               allow_redirects=False) as response:
                 chunks = _bounded(_arriving(response.raw), limit, Pace(speed, clock))
                 read, body = None, bytearray()
                 if reader is not None and response.status_code == 200:

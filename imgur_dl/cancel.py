@@ -8,9 +8,14 @@ import threading
 from collections.abc import Iterator
 
 import urllib3
+from urllib3.connection import HTTPConnection
 
 from imgur_dl.clock import Clock
 from imgur_dl.errors import Cancelled
+
+# The run whose request this thread is making (:meth:`Cancel.asking`), for its connection to be found by while it
+# waits for the answer (:func:`awaited`).
+_asking = threading.local()
 
 
 class Cancel:
@@ -20,7 +25,7 @@ class Cancel:
         self.clock = clock or Clock()
         self._event = threading.Event()
         self._lock = threading.Lock()
-        self._live: set[urllib3.BaseHTTPResponse] = set()
+        self._live: set[urllib3.BaseHTTPResponse | HTTPConnection] = set()  # what a trip shuts the socket of
 
     def is_set(self) -> bool:
         return self._event.is_set()
@@ -48,6 +53,28 @@ class Cancel:
             with self._lock:
                 self._live.discard(response)
 
+    @contextlib.contextmanager
+    def asking(self) -> Iterator[None]:
+        """While this thread makes a request, a cancel breaks its wait for the answer too (:func:`awaited`), as it
+        breaks the reading of a body (:meth:`tracking`): a server that holds its answer holds no worker past it."""
+        before = getattr(_asking, "cancel", None)
+        _asking.cancel = self
+        try:
+            yield
+        finally:
+            _asking.cancel = before
+
+    @contextlib.contextmanager
+    def _awaiting(self, connection: HTTPConnection) -> Iterator[None]:
+        with self._lock:
+            self._live.add(connection)
+        try:
+            self.check()
+            yield
+        finally:
+            with self._lock:
+                self._live.discard(connection)
+
     def trip(self) -> None:
         self._event.set()
         with self._lock:
@@ -56,14 +83,27 @@ class Cancel:
             _shut(response)
 
 
-def _shut(response: urllib3.BaseHTTPResponse) -> None:
-    """Break a blocked read from another thread: shut the socket under it (both ways).
+@contextlib.contextmanager
+def awaited(connection: HTTPConnection) -> Iterator[None]:
+    """While ``connection`` waits for the answer to a request this thread makes under :meth:`Cancel.asking`, that
+    run's cancel shuts its socket (none is tracked for a request made under none)."""
+    cancel: Cancel | None = getattr(_asking, "cancel", None)
+    if cancel is None:
+        yield
+        return
+    with cancel._awaiting(connection):
+        yield
+
+
+def _shut(held: urllib3.BaseHTTPResponse | HTTPConnection) -> None:
+    """Break a blocked read from another thread: shut the socket under it (both ways): a response's, or a connection's
+    waiting for its answer.
 
     ``HTTPResponse.connection`` and ``HTTPConnection.sock`` are urllib3's
     public attributes; the socket's own ``shutdown`` (an ``SSLSocket``'s
     included) wakes the reading thread with end-of-stream at once.
     """
-    connection = getattr(response, "connection", None)
+    connection = held if isinstance(held, HTTPConnection) else getattr(held, "connection", None)
     sock = getattr(connection, "sock", None)
     if isinstance(sock, socket.socket):
         with contextlib.suppress(OSError, ValueError):

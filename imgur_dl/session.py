@@ -19,9 +19,12 @@ import urllib3
 from requests.adapters import HTTPAdapter
 from requests.structures import CaseInsensitiveDict
 from requests.utils import DEFAULT_CA_BUNDLE_PATH, select_proxy, urldefragauth
-from urllib3.connectionpool import ConnectionPool
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import ConnectionPool, HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.response import HTTPResponse
 from urllib3.util import parse_url
 
+from imgur_dl.cancel import awaited
 from imgur_dl.defaults import USER_AGENT, environ_proxy
 from imgur_dl.errors import UsageError
 from imgur_dl.neterrors import describe
@@ -183,12 +186,15 @@ class _Adapter(HTTPAdapter):
     def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
         kwargs["ssl_context"] = self.context
         super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = _POOLS
 
     def proxy_manager_for(self, proxy: str, **kwargs: Any) -> Any:
         kwargs["ssl_context"] = self.context  # the context of the tunnelled TLS to Imgur
         # An https:// proxy's own certificate is checked against the same bundle.
         kwargs["proxy_ssl_context"] = self.context
-        return super().proxy_manager_for(proxy, **kwargs)
+        manager = super().proxy_manager_for(proxy, **kwargs)
+        manager.pool_classes_by_scheme = _POOLS
+        return manager
 
     def route(self, url: str, proxies: dict[str, str]) -> _Route:
         """The way to ``url``'s origin on this adapter's pools, as :meth:`get_connection_with_tls_context`
@@ -253,6 +259,35 @@ class _Route:
     host: dict[str, Any]
     pool_kwargs: dict[str, Any]
     forwarded: bool
+
+
+class _AwaitedHTTP(HTTPConnection):
+    """urllib3's connection, whose wait for its answer the run's cancel breaks (:func:`imgur_dl.cancel.awaited`)."""
+
+    def getresponse(self) -> HTTPResponse:  # type: ignore[override]  # (urllib3's answer, as its own says)
+        with awaited(self):
+            return super().getresponse()
+
+
+class _AwaitedHTTPS(HTTPSConnection):
+    """The same, over TLS (through a proxy's tunnel too)."""
+
+    def getresponse(self) -> HTTPResponse:  # type: ignore[override]  # (urllib3's answer, as its own says)
+        with awaited(self):
+            return super().getresponse()
+
+
+class _HTTPPool(HTTPConnectionPool):
+    ConnectionCls = _AwaitedHTTP
+
+
+class _HTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _AwaitedHTTPS
+
+
+# The pools the session's managers make (urllib3's PoolManager.pool_classes_by_scheme): urllib3's, with connections
+# whose wait for an answer a cancel breaks.
+_POOLS: dict[str, type[HTTPConnectionPool]] = {"http": _HTTPPool, "https": _HTTPSPool}
 
 
 def _origin(parts: SplitResult) -> str:

@@ -206,7 +206,8 @@ def follow(session: Session, url: str, headers: dict[str, str], hop: Callable[[s
     """GET ``url``, following redirects only while ``hop`` allows them (each one checked): (answer, its URL)."""
     for _ in range(MAX_REDIRECTS + 1):
         try:
-            response = session.open_stream(url, headers)
+            with cancel.asking():  # (a cancel breaks the wait for the answer too)
+                response = session.open_stream(url, headers)
         except (urllib3.exceptions.HTTPError, http.client.HTTPException, OSError, ValueError) as exc:
             cancel.check()
             why = session.failure(exc)

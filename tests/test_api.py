@@ -309,6 +309,23 @@ def test_a_caller_that_stops_early_keeps_no_connection_open(imgur: Imgur, tmp_pa
         gc.enable()
 
 
+def test_a_caller_that_stops_early_while_an_answer_is_awaited_gets_its_workers_back_at_once(
+        imgur: Imgur, tmp_path: Path) -> None:
+    # A server holding its answer (its headers not sent yet): the worker waiting on it was not woken by the run's
+    # end, and held its thread and connection for the whole --timeout (30 s here) after the program had moved on.
+    album = imgur.add_album("AbC1234", count=2)
+    held = Fault("hold", path=f"/{album.images[1].id}\\..*")
+    imgur.faults.append(held)
+    try:
+        results = imgur_dl.download(["imgur.com/a/AbC1234"], output=tmp_path, workers=2, timeout=30, retries=0)
+        next(r for r in results if isinstance(r, Result))
+        assert imgur.wait_until(lambda i: i.held >= 1)
+        results.close()
+        assert until(lambda: not [t for t in threading.enumerate() if t.name.startswith("imgur-dl")], seconds=10)
+    finally:
+        held.release.set()
+
+
 def _connections_to(port: int) -> list[str]:
     """This process's TCP connections to ``port`` on 127.0.0.1 that are open at its end (its sockets' inodes)."""
     held = set(held_open())
