@@ -782,13 +782,13 @@ _WRAPS = {"gz": lambda d: gzip.compress(d, 1), "xz": lambda d: lzma.compress(d, 
 def test_a_compressed_file_compressed_again_is_read_as_one(inner: str, outer: str) -> None:
     # A dump gzipped twice (a server's gzip of a .gz, saved as it came), an export.zip.gz: what decompressing made is
     # read as the file it is, whole and from a pipe. (Before, it was scanned as bytes: no link, and not a word.)
-    text = linked_text(0, 400_000)
+    text = linked_text(0, 40_000)
     packed = _WRAPS[outer](_WRAPS[inner](text))
     for source in (io.BytesIO(packed), through_pipe(packed)):
         scanner = Scanner()
         found = [t.id for t in scanner.scan(source, f"dump.{inner}.{outer}")]
-        assert (len(found), found[0], found[-1]) == (10_001, "A000000", "A010000")
-        assert found == [f"A{n:06d}" for n in range(10_001)]
+        assert (len(found), found[0], found[-1]) == (1_001, "A000000", "A001000")
+        assert found == [f"A{n:06d}" for n in range(1_001)]
         assert (scanner.errors, scanner.warnings) == ([], [])
 
 
