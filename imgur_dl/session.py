@@ -193,7 +193,8 @@ class _Adapter(HTTPAdapter):
         # An https:// proxy's own certificate is checked against the same bundle.
         kwargs["proxy_ssl_context"] = self.context
         manager = super().proxy_manager_for(proxy, **kwargs)
-        manager.pool_classes_by_scheme = _POOLS
+        if isinstance(manager, urllib3.ProxyManager):  # (a SOCKS proxy's manager keeps its own pools: none is used)
+            manager.pool_classes_by_scheme = _POOLS
         return manager
 
     def route(self, url: str, proxies: dict[str, str]) -> _Route:
