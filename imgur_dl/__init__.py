@@ -204,7 +204,7 @@ def _made(output: _Path, given: dict[str, Any], *, get_urls: bool) -> tuple[Opti
     unknown = sorted(set(given) - known)
     if unknown:
         raise TypeError(f"unknown option(s): {', '.join(unknown)} (see imgur_dl.Options)")
-    from imgur_dl.parser import check_output, home_expanded  # noqa: PLC0415
+    from imgur_dl.parser import check_output  # noqa: PLC0415
 
     for name in ("dir_template", "name_template"):
         if isinstance(given.get(name), str):
@@ -222,10 +222,7 @@ def _made(output: _Path, given: dict[str, Any], *, get_urls: bool) -> tuple[Opti
     # (as with the command's -o: "" is not the current folder in silence, nor " " a folder of that name)
     if (blank := path_problem(output)) is not None:
         raise UsageError(f"output: {blank}")
-    try:
-        folder = home_expanded(output)
-    except UsageError as exc:
-        raise UsageError(f"output: {exc}") from None
+    folder = _home("output", output)
     default = Options()
     options = replace(default, output=folder, get_urls=get_urls, **given)
     if not get_urls:
@@ -263,18 +260,22 @@ def _path(name: str, value: object) -> str:
 
 
 def _archive(location: str) -> str:
-    """An archive's ``location`` as the command takes it: a database's address as given; a file's path with a leading
-    ``~`` expanded, as the command's --download-archive=~/seen.sqlite is (where no shell would)."""
-    from imgur_dl.archive_place import another_scheme, is_postgres, wrapped  # noqa: PLC0415
+    """An archive's ``location`` as the command takes it: a file's path with a leading ``~`` expanded, as the
+    command's --download-archive=~/seen.sqlite is (where no shell would); anything else as given (no database's
+    address starts with one)."""
+    return str(_home("archive", location)) if location.startswith("~") else location
+
+
+def _home(name: str, path: str) -> Path:
+    """``path`` (the option ``name``'s) with a leading ``~`` expanded, as the command expands it; :class:`UsageError`,
+    named for the option, where that names no home."""
     from imgur_dl.errors import UsageError  # noqa: PLC0415
     from imgur_dl.parser import home_expanded  # noqa: PLC0415
 
-    if is_postgres(location) or another_scheme(location) or wrapped(location) or not location.startswith("~"):
-        return location  # (said, where it is no archive, as the options are checked)
     try:
-        return str(home_expanded(location))
+        return home_expanded(path)
     except UsageError as exc:
-        raise UsageError(f"archive: {exc}") from None
+        raise UsageError(f"{name}: {exc}") from None
 
 
 def _choice(chosen: dict[str, Any]) -> Choice:
