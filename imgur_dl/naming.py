@@ -407,7 +407,9 @@ def disambiguate(path: Path, media_id: str, taken: HashSet, *, fold: bool = Fals
                  clash: Callable[[Path], bool] | None = None, most: int = MAX_COMPONENT_BYTES) -> Path:
     """``path``, or when another file of this run has it, ``<stem> (<id>)<suffix>``; with ``fold`` (names that
     ignore case), also when another has it in another case (Imgur's ids tell ``AbC`` from ``abc``); and when
-    ``clash`` says a file that is not this one holds it already.
+    ``clash`` says a file that is not this one holds it already. Where this run gave that name out too (one image
+    in albums that share a folder, under one name), ``<stem> (<id> 2)<suffix>``, ``(<id> 3)``...: no two files of a
+    run are ever written at one path.
 
     ``taken`` holds a 64-bit hash of each path given out, not the path: a run of a million files keeps
     16 MB, not hundreds. (Two paths that hash alike cost the second an id in its name.)
@@ -417,8 +419,11 @@ def disambiguate(path: Path, media_id: str, taken: HashSet, *, fold: bool = Fals
 
     given = key(path)
     if given in taken or (clash is not None and clash(path)):
-        path = kept_apart(path, media_id, most)
-        given = key(path)
+        apart, copies = kept_apart(path, media_id, most), 1
+        while key(apart) in taken:
+            copies += 1
+            apart = kept_apart(path, f"{media_id} {copies}", most)
+        path, given = apart, key(apart)
     taken.add(given)
     return path
 

@@ -472,6 +472,25 @@ def test_names_that_clash_after_sanitising_are_kept_apart(imgur: Imgur, tmp_path
     assert sorted(files_under(tmp_path / "AbC1234")) == ["a_b (" + album.images[1].id + ").jpg", "a_b.jpg"]
 
 
+def test_one_image_in_three_albums_that_share_a_folder_is_saved_in_each_under_a_name_of_its_own(
+        imgur: Imgur, tmp_path: Path) -> None:
+    shared = imgur.add_image("ShArEd1", size=3000)
+    for album_id in ("AbC1234", "DeF5678", "GhI9012"):
+        imgur.add_album(album_id, count=1, title="Holiday").images.append(shared)
+    args = ("--json", "--dir", "{album_title}", "--name", "{name}.{ext}", "-o", str(tmp_path),
+            "imgur.com/a/AbC1234", "imgur.com/a/DeF5678", "imgur.com/a/GhI9012")
+    result = run_main(*args)
+    assert result.code == 0, result
+    paths = [json.loads(line)["path"] for line in result.out.splitlines() if json.loads(line)["id"] == "ShArEd1"]
+    assert sorted(Path(path).name for path in paths) == [
+        "ShArEd1 (ShArEd1 2).jpg", "ShArEd1 (ShArEd1).jpg", "ShArEd1.jpg"]
+    assert all(Path(path).read_bytes() == shared.data for path in paths)
+    again = run_main(*args)  # the same names again: nothing fetched
+    assert again.code == 0, again
+    assert {json.loads(line)["status"] for line in again.out.splitlines()} == {"skipped"}
+    assert {json.loads(line)["path"] for line in again.out.splitlines()} >= set(paths)
+
+
 def test_the_same_album_named_twice_is_fetched_once(imgur: Imgur, tmp_path: Path) -> None:
     imgur.add_album("GaL1234", count=2, in_gallery=True)
     result = run_main("-o", str(tmp_path), "imgur.com/a/GaL1234", "imgur.com/gallery/GaL1234")
