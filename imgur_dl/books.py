@@ -19,11 +19,10 @@ from imgur_dl.archive import Archive, Entry, Record
 from imgur_dl.dedupe import link_to_copy
 from imgur_dl.errors import DownloadError, reason
 from imgur_dl.folders import Folders
-from imgur_dl.hashset import HashSet
 from imgur_dl.journal import Journals
 from imgur_dl.labels import Labeller
 from imgur_dl.models import Album, Archived, Filed, Origin, Result, Status, in_folder
-from imgur_dl.naming import disambiguate
+from imgur_dl.naming import GivenNames, disambiguate
 from imgur_dl.output import METADATA_NAME, metadata, write_json
 from imgur_dl.share import Sharing
 
@@ -166,9 +165,9 @@ class Books:
         self.dedupe = dedupe and archive is not None
         self.error = error
         self._open: dict[int, _Book] = {}
-        # Every path this run gives out, files' and album.json's alike (hashed: a million files keep 16 MB): a
-        # template may give a file the name an album.json has (a post titled "album.json" under --name '{title}').
-        self.taken = HashSet()
+        # Every path this run gives out, files' and album.json's alike: a template may give a file the name an
+        # album.json has (a post titled "album.json" under --name '{title}').
+        self.taken = GivenNames()
         self._earlier = _Earlier(folders, archive)
         self.journals = journals  # where each file of an album under way is noted as it is saved (--write-metadata)
 

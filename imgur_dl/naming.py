@@ -403,29 +403,39 @@ class Namer:
         return (folder or self.folder(album)).joinpath(*_inside(parts))
 
 
-def disambiguate(path: Path, media_id: str, taken: HashSet, *, fold: bool = False,
+@dataclass
+class GivenNames:
+    """Every path a run gives out (``hashes``: a 64-bit hash of each, not the path, so a run of a million files
+    keeps 16 MB, not hundreds) and, for a name kept apart more than once (one image in albums that share a folder,
+    under one name), the number its last copy took."""
+
+    hashes: HashSet = field(default_factory=HashSet)
+    copies: dict[int, int] = field(default_factory=dict)
+
+
+def disambiguate(path: Path, media_id: str, given: GivenNames, *, fold: bool = False,
                  clash: Callable[[Path], bool] | None = None, most: int = MAX_COMPONENT_BYTES) -> Path:
     """``path``, or when another file of this run has it, ``<stem> (<id>)<suffix>``; with ``fold`` (names that
     ignore case), also when another has it in another case (Imgur's ids tell ``AbC`` from ``abc``); and when
-    ``clash`` says a file that is not this one holds it already. Where this run gave that name out too (one image
-    in albums that share a folder, under one name), ``<stem> (<id> 2)<suffix>``, ``(<id> 3)``...: no two files of a
-    run are ever written at one path.
-
-    ``taken`` holds a 64-bit hash of each path given out, not the path: a run of a million files keeps
-    16 MB, not hundreds. (Two paths that hash alike cost the second an id in its name.)
+    ``clash`` says a file that is not this one holds it already. Where this run gave that name out too,
+    ``<stem> (<id> 2)<suffix>``, ``(<id> 3)``...: no two files of a run are ever written at one path. (Two paths
+    that hash alike cost the second an id in its name.)
     """
     def key(p: Path) -> int:
         return hash(str(p).casefold() if fold else str(p))
 
-    given = key(path)
-    if given in taken or (clash is not None and clash(path)):
-        apart, copies = kept_apart(path, media_id, most), 1
-        while key(apart) in taken:
+    taken = given.hashes
+    name = path
+    if key(path) in taken or (clash is not None and clash(path)):
+        name = first = kept_apart(path, media_id, most)
+        copies = given.copies.get(key(first), 1)  # (the 10,000th post of one image: not 9,999 names asked first)
+        while key(name) in taken:
             copies += 1
-            apart = kept_apart(path, f"{media_id} {copies}", most)
-        path, given = apart, key(apart)
-    taken.add(given)
-    return path
+            name = kept_apart(path, f"{media_id} {copies}", most)
+        if copies > 1:
+            given.copies[key(first)] = copies
+    taken.add(key(name))
+    return name
 
 
 def kept_apart(path: Path, media_id: str, most: int = MAX_COMPONENT_BYTES) -> Path:

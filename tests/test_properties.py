@@ -44,6 +44,7 @@ from imgur_dl.models import Album, Filed, Job, Kind, Listing, Media, Result, Sou
 from imgur_dl.naming import (
     FIELDS,
     MAX_COMPONENT_BYTES,
+    GivenNames,
     Namer,
     Template,
     _printable,
@@ -741,11 +742,12 @@ def test_the_paths_given_out_are_a_set_of_their_hashes(given_first: list[int], e
 @given(st.lists(st.tuples(st.sampled_from(["a.jpg", "A.jpg", "a (x).jpg", "a (x 2).jpg", "b" * 250 + ".jpg"]),
                           st.sampled_from(["x", "X", "y"])), max_size=12),
        st.booleans(), st.sampled_from([MAX_COMPONENT_BYTES, 64]))
-@example([("a.jpg", "x")] * 3 + [("a (x 2).jpg", "y")], False, MAX_COMPONENT_BYTES)
+@example([("a.jpg", "x")] * 3 + [("a (x 2).jpg", "y"), ("a (x 3).jpg", "y"), ("a.jpg", "x")], False,
+         MAX_COMPONENT_BYTES)
 def test_no_two_files_of_a_run_are_given_one_path(asked: list[tuple[str, str]], fold: bool, most: int) -> None:
     # (one image in albums that share a folder is asked a name again and again; a name given out may be one a
     # template gives another file)
-    taken = HashSet()
+    taken = GivenNames()
     given = [disambiguate(Path("/out") / name, media_id, taken, fold=fold, most=most) for name, media_id in asked]
     seen = [str(path).casefold() if fold else str(path) for path in given]
     assert len(set(seen)) == len(seen)
