@@ -90,7 +90,7 @@ def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> i
         parser = build_parser(env.environ)
         parser.out = env.stdout
         try:
-            args = parser.parse_args(argv)
+            args = parser.parse(argv)
         except SystemExit as exc:  # --help, --version
             return int(exc.code or 0)
         if args.fields or args.fleet:

@@ -100,6 +100,10 @@ def _cut(run: re.Match[str]) -> str:
     return f"{run[0][:200]}... ({len(run[0])} characters)"
 
 
+# Options whose values may start with a dash, and how such a value starts (no option is a dash and a digit).
+_DASHED = {"--range": re.compile(r"-\d")}
+
+
 class Parser(argparse.ArgumentParser):
     out: TextIO = sys.stdout  # where --help and --version go
 
@@ -113,6 +117,23 @@ class Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         raise UsageError(_LONG.sub(_cut, message))
+
+    def parse(self, argv: Sequence[str] | None = None) -> argparse.Namespace:
+        """``argv`` (the command line's, when None) read, each value that starts with a dash where its option takes
+        such values (``--range -3,9``) read as that option's, as ``--range=-3,9`` is: argparse takes it for an
+        option of its own (``-3`` alone it takes for a negative number), and the option for one given no value."""
+        given = list(sys.argv[1:] if argv is None else argv)
+        glued: list[str] = []
+        while given:
+            word = given.pop(0)
+            if word == "--":  # (what follows is no option, nor any option's value)
+                glued += [word, *given]
+                break
+            dashed = _DASHED.get(word)
+            if dashed is not None and given and dashed.match(given[0]):
+                word = f"{word}={given.pop(0)}"
+            glued.append(word)
+        return self.parse_args(glued)
 
 
 class _Given(argparse.Action):

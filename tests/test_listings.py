@@ -150,6 +150,23 @@ def test_range_takes_posts_by_position_and_reads_no_further(imgur: Imgur, tmp_pa
     assert len(pages) == 2  # position 5 (page 2) showed the range was over
 
 
+@pytest.mark.parametrize("given", [["--range", "-2,4"], ["--range=-2,4"], ["--range", "- 2, 4"]])
+def test_a_range_that_starts_with_a_dash_is_the_option_s_value_as_written(imgur: Imgur, tmp_path: Path,
+                                                                          given: list[str]) -> None:
+    # (the README's -10, in a list: argparse took "-2,4" for an option of its own, and --range for one given none)
+    posts = _posts(imgur, 5)
+    imgur.add_listing("tag", "cats", posts)
+    result = run_main(*given, "-o", str(tmp_path), "imgur.com/t/cats")
+    assert result.code == 0, result
+    assert files_under(tmp_path) == _expected([*posts[0:2], posts[3]], "tag cats")
+
+
+def test_a_range_option_given_no_value_is_a_usage_error() -> None:
+    for given in (["--range", "-v"], ["--range"], ["--", "--range", "-2"]):
+        result = run_main(*given, "imgur.com/t/cats")
+        assert result.code == 2, (given, result)
+
+
 def test_since_takes_newer_posts_and_stops_reading_a_user(imgur: Imgur, tmp_path: Path) -> None:
     posts = _posts(imgur, 9)
     imgur.add_listing("user", "Miguenzo", posts)
