@@ -291,18 +291,35 @@ _BLANK = frozenset({"title", "album_title", "position"})
 _DIGITS = 918_273_645_000
 
 
+# Fields of free text (a title, a name, a listing's words): in a name too long, these are cut, not what follows them
+# (a long title cut the id off "{album_title} - {album_id}" and "{title} {id}.{ext}", and with it what told one
+# album's folder, or one image's file, from another's).
+_TEXTS = frozenset({"title", "album_title", "name", "user", "tag", "subreddit", "search"})
+
+
 def _render_piece(piece: str, names: tuple[str, ...], values: Mapping[str, str | int], max_bytes: int) -> str:
-    safe = {k: (sanitize(v) if v else _NOTHING) if isinstance(v, str) else v
-            for k in names if (v := values.get(k)) is not None}
+    safe: dict[str, str | int] = {k: (sanitize(v) if v else _NOTHING) if isinstance(v, str) else v
+                                  for k in names if (v := values.get(k)) is not None}
+    ext = str(values.get("ext", ""))
+    stem, dot_ext = _formatted(piece, safe, ext)
+    room = max_bytes - len(dot_ext)
+    # Too long: the longest text cut by what is over, then the next, until the name fits or no text is left.
+    while (over := name_bytes(stem) - room) > 0 and (texts := [k for k in names if k in _TEXTS and safe.get(k)]):
+        longest = max(texts, key=lambda k: name_bytes(str(safe[k])))
+        safe[longest] = truncate_name(str(safe[longest]), name_bytes(str(safe[longest])) - over).rstrip() or _NOTHING
+        stem, dot_ext = _formatted(piece, safe, ext)
+    if any(values.get(name) in ("", None) for name in names):
+        stem = stem.strip(_DANGLING) or "_"  # "{album_id} - {album_title}" with no title
+    return sanitize(truncate_name(stem, room) + dot_ext, max_bytes)
+
+
+def _formatted(piece: str, safe: Mapping[str, str | int], ext: str) -> tuple[str, str]:
+    """``piece`` with ``safe``'s values: its stem, and its ``.<ext>`` when it ends with one."""
     try:
         text = piece.format(**safe)
     except (ValueError, TypeError, KeyError, IndexError) as exc:
         raise UsageError(f"bad template {piece!r}: {type(exc).__name__}: {exc}") from None
-    ext = str(values.get("ext", ""))
-    stem, dot_ext = (text[: -len(ext) - 1], "." + ext) if ext and text.endswith("." + ext) else (text, "")
-    if any(values.get(name) in ("", None) for name in names):
-        stem = stem.strip(_DANGLING) or "_"  # "{album_id} - {album_title}" with no title
-    return sanitize(truncate_name(stem, max_bytes - len(dot_ext)) + dot_ext, max_bytes)
+    return (text[: -len(ext) - 1], "." + ext) if ext and text.endswith("." + ext) else (text, "")
 
 
 # Each field's value for one item of an album (no item: the album's own fields).

@@ -88,6 +88,28 @@ def test_long_titles_leave_room_for_the_part_suffix(tmp_path: Path) -> None:
     assert len((path.name + ".part").encode()) <= 255
 
 
+def test_a_long_title_is_cut_and_not_the_id_after_it(imgur: Imgur, tmp_path: Path) -> None:
+    # An image removed from an album, another of the same long title put in its place: their names, each cut at
+    # 255 bytes, were one name once the id after the title was cut off, and the new file was written over the
+    # other's. Two albums of one long title shared one folder the same way.
+    album = imgur.add_album("AbC1234", count=1, size=3000, title="\u00e9" * 200)
+    imgur.add_album("XyZ9876", count=1, size=2000, title="\u00e9" * 200)
+    album.images[0].title = "e" * 300
+    args = ("--dir", "{album_title} ({album_id})", "--name", "{title} {id}.{ext}", "-o", str(tmp_path),
+            "imgur.com/a/AbC1234", "imgur.com/a/XyZ9876")
+    assert run_main(*args).code == 0
+    first = album.images[0]
+    album.images[:] = [imgur.add_image("NeW1234", size=5000, title="e" * 300)]
+    assert run_main(*args).code == 0
+    files = files_under(tmp_path)
+    assert sorted(files.values()) == sorted([first.data, album.images[0].data, imgur.albums["XyZ9876"].images[0].data])
+    folders, names = zip(*(name.split("/") for name in files), strict=True)
+    assert {folder[-9:] for folder in folders} == {"(AbC1234)", "(XyZ9876)"}
+    assert {name.rsplit(" ", 1)[-1] for name in names} == {"Ab00000.jpg", "NeW1234.jpg", "Xy00001.jpg"}
+    assert all(len(folder.encode()) <= 255 for folder in folders)
+    assert all(len((name + ".part").encode()) <= 255 for name in names)
+
+
 def test_unknown_template_field_is_a_usage_error() -> None:
     with pytest.raises(UsageError, match=r"unknown field \{nope\}"):
         Template("{index}-{nope}.{ext}")
