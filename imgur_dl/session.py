@@ -270,12 +270,8 @@ class _AwaitedHTTP(HTTPConnection):
             return super().getresponse()
 
 
-class _AwaitedHTTPS(HTTPSConnection):
-    """The same, over TLS (through a proxy's tunnel too)."""
-
-    def getresponse(self) -> HTTPResponse:  # type: ignore[override]  # (urllib3's answer, as its own says)
-        with awaited(self):
-            return super().getresponse()
+class _AwaitedHTTPS(_AwaitedHTTP, HTTPSConnection):
+    """The same, over TLS (through a proxy's tunnel too): its wait the one above, then urllib3's TLS connection's."""
 
 
 class _HTTPPool(HTTPConnectionPool):
