@@ -124,16 +124,16 @@ class Parser(argparse.ArgumentParser):
         option of its own (``-3`` alone it takes for a negative number), and the option for one given no value."""
         given = list(sys.argv[1:] if argv is None else argv)
         glued: list[str] = []
-        while given:
-            word = given.pop(0)
-            if word == "--":  # (what follows is no option, nor any option's value)
-                glued += [word, *given]
-                break
-            dashed = _DASHED.get(word)
-            if dashed is not None and given and dashed.match(given[0]):
-                word = f"{word}={given.pop(0)}"
-            glued.append(word)
-        return self.parse_args(glued)
+        at = 0
+        while at < len(given) and given[at] != "--":  # (what follows "--" is no option, nor any option's value)
+            dashed = _DASHED.get(given[at])
+            if dashed is not None and at + 1 < len(given) and dashed.match(given[at + 1]):
+                glued.append(f"{given[at]}={given[at + 1]}")
+                at += 2
+            else:
+                glued.append(given[at])
+                at += 1
+        return self.parse_args(glued + given[at:])
 
 
 class _Given(argparse.Action):
