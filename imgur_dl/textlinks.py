@@ -85,7 +85,7 @@ _TRAILING = ".,;:!?'\")]}>*"
 _JSON_ESCAPE = re.compile(r"\\+/|(?i:\\u002f|\\u003a|\\x2f|\\x3a)|\\u0026|\\_")
 # A link written with none of what an entity, an escape, an encoded character, a field's end or a character no link
 # holds begins with: undressed, it is itself (but for what ends a sentence around it), unless another begins in it.
-_PLAIN = re.compile(r"[^&\\%,;\s\"'<>`{}|^\[\]]*")
+_PLAIN = re.compile(r"[^&+\\%,;\s\"'<>`{}|^\[\]]*")
 _NOT_IN_A_LINK = re.compile(r"[\s\"'<>`{}|\\^\[\]]")
 _UNESCAPED = {"\\/": "/", "\\u002f": "/", "\\u003a": ":", "\\x2f": "/", "\\x3a": ":", "\\u0026": "&", "\\_": "_"}
 # Where a row of a CSV export, or links run together, go on to the next link: a ',' or ';' before a scheme or an
@@ -208,11 +208,12 @@ def _undone(token: str) -> list[str]:
     # What the entities and escapes wrote, a character no link holds ends it: HTML escaped once more (Reddit's
     # "selftext_html", an RSS feed's description) writes an attribute's quote as "&quot;", the tag's end as "&gt;".
     text = _NOT_IN_A_LINK.split(text, 1)[0]
-    # No Imgur path holds an '&': one before any query ends the value of another link's query the link was in,
-    # written as it is (Google's "url?q=https://imgur.com/a/...&sa=D").
-    amp, query = text.find("&"), text.find("?")
-    if amp != -1 and (query == -1 or amp < query):
-        text = text[:amp]
+    # No Imgur path holds an '&' or a '+': one before any query ends the value of another link's query the link
+    # was in, written as it is (Google's "url?q=https://imgur.com/a/...&sa=D"); a '+' is a space there, as a form
+    # writes one (a search for a link and a word: "search?q=https%3A%2F%2Fimgur.com%2Fa%2F...+cats").
+    end, query = min((at for at in (text.find("&"), text.find("+")) if at != -1), default=-1), text.find("?")
+    if end != -1 and (query == -1 or end < query):
+        text = text[:end]
     return [link for piece in _NEXT_LINK.split(text) if (link := _unsigned(piece))]
 
 

@@ -101,6 +101,10 @@ DRESSES = [
     # Inside another link's query as it is, not encoded (Google Docs' links): the next '&' ends it.
     (b"https://www.google.com/url?q=https://imgur.com/a/AbC1234&sa=D&source=editors", "https://imgur.com/a/AbC1234"),
     (b"https://imgur.com/search?q=red&panda=1&qs=x", "https://imgur.com/search?q=red&panda=1&qs=x"),
+    # A search for a link and a word, in a browser's history: a '+' is a space there, as a form writes one.
+    (b"https://www.google.com/search?q=https%3A%2F%2Fimgur.com%2Fa%2FAbC1234+cats&hl=en", "https://imgur.com/a/AbC1234"),
+    (b"https://duckduckgo.com/?q=i.imgur.com/XyZ9876.jpg+source", "i.imgur.com/XyZ9876.jpg"),
+    (b"https://imgur.com/search?q=red+panda", "https://imgur.com/search?q=red+panda"),
     (b"HTTPS://Imgur.com/a/AbC1234", "HTTPS://Imgur.com/a/AbC1234"),
     # With the port the Wayback Machine's index writes (a CDX line: key, time, the original URL, ...).
     (b"com,imgur,i)/xyz9876.jpeg 20150102030405 http://i.imgur.com:80/XyZ9876.jpeg image/jpeg 200",
@@ -180,7 +184,7 @@ _PLAIN_PIECES = st.sampled_from(["https://", "imgur.com/", "i.imgur.io/", "a/", 
 _DRESS = st.sampled_from([
     "", "&amp;", "&", "\\/", "\\\\/", "\\u002F", "\\_", "imgur.com%2Fa%2FAbC1234", "https%3A%2F%2Fimgur.com%2Fa", "%",
     ",imgur.com/", ";https://imgur.com", ",", ";", "https://", "http://", "xhttps://", "'", '"', " ", "\t", "<", ">",
-    "`", "{", "}", "|", "^", "[", "]", "\\", "\u00a0"])
+    "`", "{", "}", "|", "^", "[", "]", "\\", "\u00a0", "+"])
 
 
 @settings(max_examples=300)
