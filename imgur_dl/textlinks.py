@@ -61,9 +61,10 @@ _WRAPPED_LINK = re.compile(_BARE_LINK)
 # archive.today's (archive.ph, .is, ...) with its newest/, oldest/ or a capture's time; and Discord's media proxy
 # (external/<signature>/[<query>/]<scheme>/, the link after it without its "://": a chat export's embeds); Google's
 # AMP viewer (google.com/amp/s/<link without its scheme>) and AMP cache (<host>.cdn.ampproject.org/<content type>/
-# [s/]<link without its scheme>, as Google's "AMP Cache URL format" lays it out), as phones shared links; and the
-# "//" of a link relative to its page's scheme. A link after one is taken whole, though another site's path is
-# never where a link is taken from.
+# [s/]<link without its scheme>, as Google's "AMP Cache URL format" lays it out), as phones shared links; Amazon
+# SES's click tracking (<host>/L0/<the link, encoded>/1/<message>/<signature>, as e-mails sent through it carry
+# their links); and the "//" of a link relative to its page's scheme. A link after one is taken whole, though another
+# site's path is never where a link is taken from.
 _WRAPPER = re.compile(
     rb"(?:(?<![a-z0-9._%/-])(?:https?://)?(?:"  # (the archive's own host: another site's path is no archive)
     rb"(?:(?:web|wayback)\.)?archive\.org/web/[0-9]{0,14}\*?(?:[a-z]{2}_)?/"
@@ -71,6 +72,8 @@ _WRAPPER = re.compile(
     rb"|(?:images-ext-[0-9]|media)\.discordapp\.net/external/[a-z0-9_-]{1,100}/(?:%3f[^/\s]{0,300}/)?https?/"
     rb"|(?:www\.)?google\.[a-z]{2,3}(?:\.[a-z]{2})?/amp/(?:s/)?"
     rb"|[a-z0-9-]{1,100}\.cdn\.ampproject\.org/[a-z]/(?:s/)?"
+    # (SES's host, or the sender's own domain for it: Reddit's "click.redditmail.com/CL0/https:%2F%2F...")
+    rb"|(?:[a-z0-9-]{1,63}\.){1,8}[a-z]{2,63}/c?l0/"
     rb")"
     # (And a link without its scheme, as HTML writes one, src="//i.imgur.com/...", and JSON "\/\/i.imgur.com\/...".)
     rb"|(?<![a-z0-9._%/:\\-])(?://|\\/\\/)"
@@ -78,9 +81,13 @@ _WRAPPER = re.compile(
 _WRAPPER_MOST = 512  # bytes a wrapper takes before the link, at the most
 # The part of each wrapper's host found by a search in C, and how far before it the wrapper may start (its scheme
 # and first labels): the expression is then tried from there, not at each of 512 places (64 us a link, not 11).
-_WRAPPER_HOSTS = ((b"archive.", 16), (b"discordapp.net/", 24), (b"google.", 16), (b"ampproject.org/", 120))
+_WRAPPER_HOSTS = ((b"archive.", 16), (b"discordapp.net/", 24), (b"google.", 16), (b"ampproject.org/", 120),
+                  (b"l0/", 530))
 _SLASH = ord("/")
-_ENCODED = re.compile(r"(?i)^(?:https?%(?:25)?3a)?%(?:25)?2f%(?:25)?2f|^(?:[a-z.]*imgur\.(?:com|io))%(?:25)?2f")
+_ENCODED = re.compile(r"(?i)^(?:https?(?::|%(?:25)?3a))?%(?:25)?2f%(?:25)?2f|^(?:[a-z.]*imgur\.(?:com|io))%(?:25)?2f")
+# What ends a link written encoded: a raw '&' (the value it was in ends there), or a raw '/' (its own are encoded:
+# what follows is the rest of the link it was in, as Amazon SES's click tracking writes its own after it, "/1/...").
+_ENCODED_END = re.compile(r"[&/]")
 _TRAILING = ".,;:!?'\")]}>*"
 _JSON_ESCAPE = re.compile(r"\\+/|(?i:\\u002f|\\u003a|\\x2f|\\x3a)|\\u0026|\\_")
 # A link written with none of what an entity, an escape, an encoded character, a field's end or a character no link
@@ -204,7 +211,7 @@ def _undone(token: str) -> list[str]:
     for _ in range(2):  # once for a link inside another's query, once more for one inside that
         if not _ENCODED.search(text):
             break
-        text = unquote(text.split("&", 1)[0])  # (a raw '&' ends the value the link was in)
+        text = unquote(_ENCODED_END.split(text, 1)[0])
     # What the entities and escapes wrote, a character no link holds ends it: HTML escaped once more (Reddit's
     # "selftext_html", an RSS feed's description) writes an attribute's quote as "&quot;", the tag's end as "&gt;".
     text = _NOT_IN_A_LINK.split(text, 1)[0]

@@ -128,6 +128,14 @@ DRESSES = [
     (b'&lt;img src=&quot;https://i.imgur.com/XyZ9876.jpg&quot;/&gt;', "https://i.imgur.com/XyZ9876.jpg"),
     (b"&lt;a href=&#39;https://imgur.com/gallery/AbC1234&#39;&gt;", "https://imgur.com/gallery/AbC1234"),
     (b"url=https%3A%2F%2Fimgur.com%2Fa%2FAbC1234%22%3E%3C%2Fa%3E", "https://imgur.com/a/AbC1234"),
+    # Tracked by the service that sent an e-mail (Amazon SES's click tracking: its host or the sender's own, L0/ or
+    # CL0/, the link encoded, then the rest of the tracker's own link), in Gmail's own redirect too.
+    (b'<a href="https://kbbm6lps.r.us-west-2.awstrack.me/L0/https:%2F%2Fi.imgur.com%2FXyZ9876.jpg/1/0101016d68ab2c22-'
+     b'9fe2b45f-000000/mrQDW4TDCxkh-dChXN9uFjM7ng0=129">', "https://i.imgur.com/XyZ9876.jpg"),
+    (b"https://click.redditmail.com/CL0/https:%2F%2Fimgur.com%2Fgallery%2FAbC1234%3Futm_source=x/1/0100018516049010-"
+     b"d6d334e3-000000/C9SA6ev9fQNg=279", "https://imgur.com/gallery/AbC1234?utm_source=x"),
+    (b"https://www.google.com/url?q=https://abc.r.us-east-1.awstrack.me/L0/https:%252F%252Fimgur.com%252Fa%252F"
+     b"AbC1234/1/0100&source=gmail", "https://imgur.com/a/AbC1234"),
     # Discord's media proxy, as a chat export's embeds give their images.
     (b'"proxyUrl": "https://images-ext-1.discordapp.net/external/Ab-Cd_Ef12/https/i.imgur.com/XyZ9876.png"',
      "i.imgur.com/XyZ9876.png"),
