@@ -61,10 +61,9 @@ _WRAPPED_LINK = re.compile(_BARE_LINK)
 # archive.today's (archive.ph, .is, ...) with its newest/, oldest/ or a capture's time; and Discord's media proxy
 # (external/<signature>/[<query>/]<scheme>/, the link after it without its "://": a chat export's embeds); Google's
 # AMP viewer (google.com/amp/s/<link without its scheme>) and AMP cache (<host>.cdn.ampproject.org/<content type>/
-# [s/]<link without its scheme>, as Google's "AMP Cache URL format" lays it out), as phones shared links; Amazon
-# SES's click tracking (<host>/L0/<the link, encoded>/1/<message>/<signature>, as e-mails sent through it carry
-# their links); and the "//" of a link relative to its page's scheme. A link after one is taken whole, though another
-# site's path is never where a link is taken from.
+# [s/]<link without its scheme>, as Google's "AMP Cache URL format" lays it out), as phones shared links; and the
+# "//" of a link relative to its page's scheme. A link after one is taken whole, though another site's path is
+# never where a link is taken from (but Amazon SES's: _TRACKER).
 _WRAPPER = re.compile(
     rb"(?:(?<![a-z0-9._%/-])(?:https?://)?(?:"  # (the archive's own host: another site's path is no archive)
     rb"(?:(?:web|wayback)\.)?archive\.org/web/[0-9]{0,14}\*?(?:[a-z]{2}_)?/"
@@ -72,8 +71,6 @@ _WRAPPER = re.compile(
     rb"|(?:images-ext-[0-9]|media)\.discordapp\.net/external/[a-z0-9_-]{1,100}/(?:%3f[^/\s]{0,300}/)?https?/"
     rb"|(?:www\.)?google\.[a-z]{2,3}(?:\.[a-z]{2})?/amp/(?:s/)?"
     rb"|[a-z0-9-]{1,100}\.cdn\.ampproject\.org/[a-z]/(?:s/)?"
-    # (SES's host, or the sender's own domain for it: Reddit's "click.redditmail.com/CL0/https:%2F%2F...")
-    rb"|(?:[a-z0-9-]{1,63}\.){1,8}[a-z]{2,63}/c?l0/"
     rb")"
     # (And a link without its scheme, as HTML writes one, src="//i.imgur.com/...", and JSON "\/\/i.imgur.com\/...".)
     rb"|(?<![a-z0-9._%/:\\-])(?://|\\/\\/)"
@@ -81,8 +78,11 @@ _WRAPPER = re.compile(
 _WRAPPER_MOST = 512  # bytes a wrapper takes before the link, at the most
 # The part of each wrapper's host found by a search in C, and how far before it the wrapper may start (its scheme
 # and first labels): the expression is then tried from there, not at each of 512 places (64 us a link, not 11).
-_WRAPPER_HOSTS = ((b"archive.", 16), (b"discordapp.net/", 24), (b"google.", 16), (b"ampproject.org/", 120),
-                  (b"l0/", 530))
+_WRAPPER_HOSTS = ((b"archive.", 16), (b"discordapp.net/", 24), (b"google.", 16), (b"ampproject.org/", 120))
+# What Amazon SES's click tracking writes before a link, as e-mails sent through it carry their links: its host, or
+# the sender's own domain for it (Reddit's "click.redditmail.com"), then L0/ or CL0/ and the link, encoded, then the
+# rest of its own ("<host>/L0/https:%2F%2Fimgur.com%2Fa%2F.../1/<message>/<signature>"). Looked for only after "l0/".
+_TRACKER = re.compile(rb"(?<![a-z0-9._%/-])(?:https?://)?[a-z0-9-]+(?:\.[a-z0-9-]+)+/c?l0/\Z")
 _SLASH = ord("/")
 _ENCODED = re.compile(r"(?i)^(?:https?(?::|%(?:25)?3a))?%(?:25)?2f%(?:25)?2f|^(?:[a-z.]*imgur\.(?:com|io))%(?:25)?2f")
 # What ends a link written encoded: a raw '&' (the value it was in ends there), or a raw '/' (its own are encoded:
@@ -182,7 +182,9 @@ def _link_at(text: bytes, lower: bytes, at: int) -> re.Match[bytes] | None:
             return match
     for pos in starts:  # (inside a web archive's link: web.archive.org/web/2015/https://imgur.com/a/...)
         # (Every wrapper ends with a '/': looked for only after one, i.stack.imgur.com's millions cost nothing.)
-        if pos > 0 and lower[pos - 1] == _SLASH and _WRAPPER.search(lower, _wrapper_from(lower, pos), pos):
+        if pos > 0 and lower[pos - 1] == _SLASH and (
+                _WRAPPER.search(lower, _wrapper_from(lower, pos), pos)
+                or (lower.endswith(b"l0/", 0, pos) and _TRACKER.search(lower, max(0, pos - _WRAPPER_MOST), pos))):
             match = _WRAPPED_LINK.match(text, pos, end)
             if match is not None and match.end() > at:
                 return match
