@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import glob
 import os
+import random
 import secrets
 import shutil
 import signal
@@ -45,7 +46,16 @@ def _owned(root: Path) -> Path:
 
 
 def _free_port() -> int:
-    with socket.socket() as s:
+    """A port no one listens on now, below the range the system takes ports from for connections and for a port
+    asked for as 0 (ip_local_port_range, 32768 and up by default): one of those, free when it was picked, was taken
+    by another test's connection before the server listened on it ("Address already in use"), a test failed."""
+    low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    picker = random.Random()
+    for port in (picker.randrange(low // 2, low) for _ in range(100)) if low > 2048 else ():
+        with socket.socket() as s, contextlib.suppress(OSError):  # (someone listens there: another)
+            s.bind(("127.0.0.1", port))
+            return port
+    with socket.socket() as s:  # (no room below that range: one of it)
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
 
