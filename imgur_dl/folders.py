@@ -335,6 +335,13 @@ class Names:
             st = None if fd is None else infolder.entry(fd, path.name)
         return st is not None and (stat.S_ISDIR(st.st_mode) or (stat.S_ISREG(st.st_mode) and st.st_size != size))
 
+    def holds_file(self, path: Path) -> bool:
+        """Whether a regular file is at ``path`` already: where an album's folder would go, another post's file (a
+        lone image's, titled as the album is)."""
+        with self._looking_in(path.parent) as fd:
+            st = None if fd is None else infolder.entry(fd, path.name)
+        return st is not None and stat.S_ISREG(st.st_mode)
+
     @contextlib.contextmanager
     def _looking_in(self, folder: Path) -> Iterator[int | None]:
         """:meth:`Folders.using` ``folder`` if it is there (none is made); None where it is not."""

@@ -19,7 +19,7 @@ from imgur_dl.errors import ImgurDLError
 from imgur_dl.hashset import HashSet
 from imgur_dl.hosts import OffsiteError, media_url
 from imgur_dl.models import Album, Archived, Failure, Job, Listed, Media, Result, Status
-from imgur_dl.naming import Namer, disambiguate
+from imgur_dl.naming import Namer, disambiguate, folder_apart
 from imgur_dl.progress import Progress
 from imgur_dl.renamed import Renamed
 from imgur_dl.report import Tally
@@ -51,8 +51,8 @@ class Handout:
             return  # named twice (/a/X and /gallery/X, or twice in a list): fetched once
         try:
             folder = self.namer.folder(album)
-            if self.renamed is not None and (self.rows or not self.get_urls):  # (-g alone names no folder)
-                folder = self.renamed.folder(album, folder)
+            if self.rows or not self.get_urls:  # (-g alone names no folder)
+                folder = self._clear(album, folder if self.renamed is None else self.renamed.folder(album, folder))
         except ImgurDLError as exc:
             self.progress.error(f"{album.id}: {exc}")
             self.tally.album_failed(ExitStatus.FAILED)
@@ -91,6 +91,19 @@ class Handout:
         if archived < count:
             for media in packed.where(album.media, held, 0):
                 yield self._job(album, media, folder)
+
+    def _clear(self, album: Album, folder: Path) -> Path:
+        """``folder``, or ``<name> (<album id>)`` where a file this run names, or an earlier run saved, is at its
+        name: a lone image's, where templates name both from titles (``--dir '{album_title}' --name '{title}'``).
+        (Not where the name says the album's id: a file there is no post's, and fails the album, said. Nor are
+        albums kept apart from each other: those titled alike share a folder.)"""
+        if not album.is_album or self.namer.dir_template.last_names & {"album_id", "post_id"}:
+            return folder
+        names, taken, name = self.books.folders.names, self.books.taken.hashes, str(folder)
+        # (a name this run gave a file is kept as it is, or in lower case where names ignore case: found out by the
+        # time such a file was named, in this folder's parent)
+        given = hash(name) in taken or (hash(name.casefold()) in taken and names.ignores_case(folder.parent))
+        return folder_apart(folder, album.id, self.namer.most) if given or names.holds_file(folder) else folder
 
     def _held(self, media: Sequence[Media]) -> bytes | bytearray:
         """For each of an album's items, 1 when the archive has it (0 without an archive).

@@ -455,6 +455,13 @@ def disambiguate(path: Path, media_id: str, given: GivenNames, *, fold: bool = F
     return name
 
 
+def folder_apart(folder: Path, album_id: str, most: int = MAX_COMPONENT_BYTES) -> Path:
+    """``<name> (<album id>)``: an album's ``folder`` where a file has its name (a name of ``most`` bytes at the
+    most)."""
+    tag = sanitize(f"({album_id})", 40)
+    return folder.with_name(f"{truncate_name(folder.name, most - name_bytes(tag) - 1)} {tag}")
+
+
 def kept_apart(path: Path, media_id: str, most: int = MAX_COMPONENT_BYTES) -> Path:
     """``<stem> (<id>)<suffix>``: ``path`` for the file of ``media_id`` when another file has it (a name of ``most``
     bytes at the most, its ``.part`` name's included)."""
