@@ -93,17 +93,25 @@ class Handout:
                 yield self._job(album, media, folder)
 
     def _clear(self, album: Album, folder: Path) -> Path:
-        """``folder``, or ``<name> (<album id>)`` where a file this run names, or an earlier run saved, is at its
-        name: a lone image's, where templates name both from titles (``--dir '{album_title}' --name '{title}'``).
-        (Not where the name says the album's id: a file there is no post's, and fails the album, said. Nor are
-        albums kept apart from each other: those titled alike share a folder.)"""
-        if not album.is_album or self.namer.dir_template.last_names & {"album_id", "post_id"}:
+        """``folder``, or where a file this run names, or an earlier run saved, is at the name of one of the folders
+        its template makes, that folder as ``<name> (<album id>)``: a lone image's file, where templates name both
+        from titles (``--dir '{album_title}' --name '{title}'``, or ``'{album_title}/{album_id}'``). (Not where the
+        name says the album's id: a file there is no post's, and fails the album, said. Nor are albums kept apart
+        from each other: those titled alike share a folder.)"""
+        if not album.is_album:
             return folder
-        names, taken, name = self.books.folders.names, self.books.taken.hashes, str(folder)
-        # (a name this run gave a file is kept as it is, or in lower case where names ignore case: found out by the
-        # time such a file was named, in this folder's parent)
-        given = hash(name) in taken or (hash(name.casefold()) in taken and names.ignores_case(folder.parent))
-        return folder_apart(folder, album.id, self.namer.most) if given or names.holds_file(folder) else folder
+        names, taken = self.books.folders.names, self.books.taken.hashes
+        base = self.namer.base(album)
+        made = folder.relative_to(base).parts
+        for n, part in enumerate(made):
+            place = base.joinpath(*made[:n + 1])
+            # (a name this run gave a file is kept as it is, or in lower case where names ignore case: found out by
+            # the time such a file was named, in this folder's parent)
+            given = hash(str(place)) in taken or (not self.get_urls and hash(str(place).casefold()) in taken
+                                                  and names.ignores_case(place.parent))
+            if album.id not in part and (given or names.holds_file(place)):
+                return folder_apart(place, album.id, self.namer.most).joinpath(*made[n + 1:])
+        return folder
 
     def _held(self, media: Sequence[Media]) -> bytes | bytearray:
         """For each of an album's items, 1 when the archive has it (0 without an archive).

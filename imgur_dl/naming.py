@@ -399,10 +399,14 @@ class Namer:
 
     def folder(self, album: Album) -> Path:
         """An album's own folder; a lone image's is its listing's (or the output folder)."""
-        base = self.root if album.listing is None else self.root / sanitize(album.listing.folder, self.most)
+        base = self.base(album)
         if not album.is_album:
             return base
         return base.joinpath(*_inside(self.dir_template.parts(fields(album, None), most=self.most)))
+
+    def base(self, album: Album) -> Path:
+        """The folder ``album``'s own folders are made in: its listing's, or the output folder."""
+        return self.root if album.listing is None else self.root / sanitize(album.listing.folder, self.most)
 
     def template(self, *, album: bool) -> Template:
         """The template of the names of an album's files (or a lone image's)."""

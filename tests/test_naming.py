@@ -187,20 +187,23 @@ def test_a_file_whose_name_a_folder_has_is_kept_apart_by_its_id(imgur: Imgur, tm
     assert files_under(tmp_path)["pic (LoNe123)"] == lone.data
 
 
-def test_an_album_whose_folder_name_a_file_has_is_kept_apart_by_its_id(imgur: Imgur, tmp_path: Path) -> None:
+@pytest.mark.parametrize(("folder", "kept"), [("{album_title}", "pic (AbC1234)/_"),
+                                              ("{album_title}/{album_id}", "pic (AbC1234)/AbC1234/_")])
+def test_an_album_whose_folder_name_a_file_has_is_kept_apart_by_its_id(imgur: Imgur, tmp_path: Path, folder: str,
+                                                                       kept: str) -> None:
     # The same, the other way: the lone image's file saved first (by an earlier run, or named first in this one),
     # the album's folder was to be made at its name: "is a symlink or not a folder", the album failed, every run.
     lone = imgur.add_image("LoNe123", size=3_000, title="pic")
     album = imgur.add_album("AbC1234", count=1, title="pic")
-    args = ("--dir", "{album_title}", "--name", "{title}", "-o", str(tmp_path))
+    args = ("--dir", folder, "--name", "{title}", "-o", str(tmp_path))
     assert run_main(*args, "imgur.com/LoNe123").code == 0
     for _ in range(2):  # (and again: the same names, nothing fetched)
         result = run_main(*args, "imgur.com/a/AbC1234", "imgur.com/LoNe123")
         assert result.code == 0, result
-        assert files_under(tmp_path) == {"pic": lone.data, "pic (AbC1234)/_": album.images[0].data}
+        assert files_under(tmp_path) == {"pic": lone.data, kept: album.images[0].data}
     result = run_main(*args, "-o", str(tmp_path / "both"), "imgur.com/LoNe123", "imgur.com/a/AbC1234")
     assert result.code == 0, result  # (named first in the run: its file keeps the name)
-    assert sorted(files_under(tmp_path / "both")) == ["pic", "pic (AbC1234)/_"]
+    assert sorted(files_under(tmp_path / "both")) == ["pic", kept]
 
 
 # A locale of another encoding than UTF-8 (ISO-8859-1, EUC-JP; here the C locale's ASCII, which every machine has,
