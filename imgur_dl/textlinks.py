@@ -85,9 +85,9 @@ _WRAPPER_HOSTS = ((b"archive.", 16), (b"discordapp.net/", 24), (b"google.", 16),
 _TRACKER = re.compile(rb"(?<![a-z0-9._%/-])(?:https?://)?[a-z0-9-]+(?:\.[a-z0-9-]+)+/c?l0/\Z")
 _SLASH = ord("/")
 _ENCODED = re.compile(r"(?i)^(?:https?(?::|%(?:25)?3a))?%(?:25)?2f%(?:25)?2f|^(?:[a-z.]*imgur\.(?:com|io))%(?:25)?2f")
-# What ends a link written encoded: a raw '&' (the value it was in ends there), or a raw '/' (its own are encoded:
-# what follows is the rest of the link it was in, as Amazon SES's click tracking writes its own after it, "/1/...").
-_ENCODED_END = re.compile(r"[&/]")
+# A '/' encoded: a link written so whose path's own are, past its "//", ends at the first that is not (the rest of
+# the link it was in: Amazon SES's click tracking writes its own after it, "https:%2F%2Fimgur.com%2Fa%2F.../1/...").
+_ENCODED_SLASH = re.compile(r"(?i)%(?:25)?2f")
 _TRAILING = ".,;:!?'\")]}>*"
 _JSON_ESCAPE = re.compile(r"\\+/|(?i:\\u002f|\\u003a|\\x2f|\\x3a)|\\u0026|\\_")
 # A link written with none of what an entity, an escape, an encoded character, a field's end or a character no link
@@ -213,7 +213,10 @@ def _undone(token: str) -> list[str]:
     for _ in range(2):  # once for a link inside another's query, once more for one inside that
         if not _ENCODED.search(text):
             break
-        text = unquote(_ENCODED_END.split(text, 1)[0])
+        text = text.split("&", 1)[0]  # (a raw '&' ends the value the link was in)
+        if (raw := text.find("/")) != -1 and len(_ENCODED_SLASH.findall(text, 0, raw)) > 2:
+            text = text[:raw]
+        text = unquote(text)
     # What the entities and escapes wrote, a character no link holds ends it: HTML escaped once more (Reddit's
     # "selftext_html", an RSS feed's description) writes an attribute's quote as "&quot;", the tag's end as "&gt;".
     text = _NOT_IN_A_LINK.split(text, 1)[0]

@@ -136,6 +136,7 @@ DRESSES = [
      b"d6d334e3-000000/C9SA6ev9fQNg=279", "https://imgur.com/gallery/AbC1234?utm_source=x"),
     (b"https://www.google.com/url?q=https://abc.r.us-east-1.awstrack.me/L0/https:%252F%252Fimgur.com%252Fa%252F"
      b"AbC1234/1/0100&source=gmail", "https://imgur.com/a/AbC1234"),
+    (b"go to https%3A%2F%2Fimgur.com/a/AbC1234 now", "https://imgur.com/a/AbC1234"),  # (its "//" alone encoded)
     # Discord's media proxy, as a chat export's embeds give their images.
     (b'"proxyUrl": "https://images-ext-1.discordapp.net/external/Ab-Cd_Ef12/https/i.imgur.com/XyZ9876.png"',
      "i.imgur.com/XyZ9876.png"),
