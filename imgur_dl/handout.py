@@ -19,7 +19,7 @@ from imgur_dl.errors import ImgurDLError
 from imgur_dl.hashset import HashSet
 from imgur_dl.hosts import OffsiteError, media_url
 from imgur_dl.models import Album, Archived, Failure, Job, Listed, Media, Result, Status
-from imgur_dl.naming import Namer, disambiguate, folder_apart
+from imgur_dl.naming import Namer, disambiguate, kept_apart
 from imgur_dl.progress import Progress
 from imgur_dl.renamed import Renamed
 from imgur_dl.report import Tally
@@ -110,7 +110,7 @@ class Handout:
             given = hash(str(place)) in taken or (not self.get_urls and hash(str(place).casefold()) in taken
                                                   and names.ignores_case(place.parent))
             if album.id not in part and (given or names.holds_file(place)):
-                return folder_apart(place, album.id, self.namer.most).joinpath(*made[n + 1:])
+                return kept_apart(place, album.id, self.namer.most, folder=True).joinpath(*made[n + 1:])
         return folder
 
     def _held(self, media: Sequence[Media]) -> bytes | bytearray:

@@ -459,20 +459,14 @@ def disambiguate(path: Path, media_id: str, given: GivenNames, *, fold: bool = F
     return name
 
 
-def folder_apart(folder: Path, album_id: str, most: int = MAX_COMPONENT_BYTES) -> Path:
-    """``<name> (<album id>)``: an album's ``folder`` where a file has its name (a name of ``most`` bytes at the
-    most)."""
-    tag = sanitize(f"({album_id})", 40)
-    return folder.with_name(f"{truncate_name(folder.name, most - name_bytes(tag) - 1)} {tag}")
-
-
-def kept_apart(path: Path, media_id: str, most: int = MAX_COMPONENT_BYTES) -> Path:
+def kept_apart(path: Path, media_id: str, most: int = MAX_COMPONENT_BYTES, *, folder: bool = False) -> Path:
     """``<stem> (<id>)<suffix>``: ``path`` for the file of ``media_id`` when another file has it (a name of ``most``
-    bytes at the most, its ``.part`` name's included)."""
+    bytes at the most, its ``.part`` name's included); with ``folder``, ``<name> (<id>)``: an album's folder where a
+    file has its name (no extension, no part file beside it)."""
     tag = sanitize(f"({media_id})", 40)
-    room = most - len(PART_SUFFIX) - name_bytes(tag) - 1
+    room = most - (0 if folder else len(PART_SUFFIX)) - name_bytes(tag) - 1
     # (a "suffix" with no room beside the tag is no extension but a template's text: cut as the rest of the name)
-    suffix = path.suffix if name_bytes(path.suffix) <= room else ""
+    suffix = path.suffix if not folder and name_bytes(path.suffix) <= room else ""
     stem = truncate_name(path.stem if suffix else path.name, room - name_bytes(suffix))
     return path.with_name(f"{stem} {tag}{suffix}")
 
