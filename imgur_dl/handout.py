@@ -100,16 +100,16 @@ class Handout:
         from each other: those titled alike share a folder.)"""
         if not album.is_album:
             return folder
-        names, taken = self.books.folders.names, self.books.taken.hashes
+        names, given = self.books.folders.names, self.books.taken
         base = self.namer.base(album)
         made = folder.relative_to(base).parts
         for n, part in enumerate(made):
             place = base.joinpath(*made[:n + 1])
             # (a name this run gave a file is kept as it is, or in lower case where names ignore case: found out by
             # the time such a file was named, in this folder's parent)
-            given = hash(str(place)) in taken or (not self.get_urls and hash(str(place).casefold()) in taken
-                                                  and names.ignores_case(place.parent))
-            if album.id not in part and (given or names.holds_file(place)):
+            named = given.holds(place) or (not self.get_urls and given.holds(place, fold=True)
+                                           and names.ignores_case(place.parent))
+            if album.id not in part and (named or names.holds_file(place)):
                 return kept_apart(place, album.id, self.namer.most, folder=True).joinpath(*made[n + 1:])
         return folder
 

@@ -433,6 +433,15 @@ class GivenNames:
     hashes: HashSet = field(default_factory=HashSet)
     copies: dict[int, int] = field(default_factory=dict)
 
+    @staticmethod
+    def key(path: Path, *, fold: bool = False) -> int:
+        """What ``path`` is kept as: its hash, of its lower case where names ignore case (``fold``)."""
+        return hash(str(path).casefold() if fold else str(path))
+
+    def holds(self, path: Path, *, fold: bool = False) -> bool:
+        """Whether ``path`` (in any case, with ``fold``) was given out."""
+        return self.key(path, fold=fold) in self.hashes
+
 
 def disambiguate(path: Path, media_id: str, given: GivenNames, *, fold: bool = False,
                  clash: Callable[[Path], bool] | None = None, most: int = MAX_COMPONENT_BYTES) -> Path:
@@ -442,20 +451,17 @@ def disambiguate(path: Path, media_id: str, given: GivenNames, *, fold: bool = F
     ``<stem> (<id> 2)<suffix>``, ``(<id> 3)``...: no two files of a run are ever written at one path. (Two paths
     that hash alike cost the second an id in its name.)
     """
-    def key(p: Path) -> int:
-        return hash(str(p).casefold() if fold else str(p))
-
-    taken = given.hashes
     name = path
-    if key(path) in taken or (clash is not None and clash(path)):
+    if given.holds(path, fold=fold) or (clash is not None and clash(path)):
         name = first = kept_apart(path, media_id, most)
-        copies = given.copies.get(key(first), 1)  # (the 10,000th post of one image: not 9,999 names asked first)
-        while key(name) in taken:
+        # (the 10,000th post of one image: not 9,999 names asked first)
+        copies = given.copies.get(given.key(first, fold=fold), 1)
+        while given.holds(name, fold=fold):
             copies += 1
             name = kept_apart(path, f"{media_id} {copies}", most)
         if copies > 1:
-            given.copies[key(first)] = copies
-    taken.add(key(name))
+            given.copies[given.key(first, fold=fold)] = copies
+    given.hashes.add(given.key(name, fold=fold))
     return name
 
 
