@@ -99,7 +99,7 @@ class ApiClient:
         """GET an API path as parsed JSON. A spent budget is waited out when the API says it comes back soon."""
         self.budget.wait(API_HOST)
         if self.closed is not None:  # (every retry spent on an earlier call; the client id refused there)
-            raise type(self.closed)(str(self.closed))
+            raise self._close(self.closed)
         if params is not None and "client_id" in params:
             params = {**params, "client_id": self.client_id}
         # Decoded as it arrives: an answer with items to turn into results is never held whole.
@@ -116,10 +116,15 @@ class ApiClient:
         if answer.status == 200:
             return answer.read
         if _client_refused(answer) and not self.login.authenticated:
-            self.closed = ClientRefusedError(_CLIENT_REFUSED if self.client_id == DEFAULT_CLIENT_ID else
-                                             _GIVEN_CLIENT_REFUSED)
-            raise type(self.closed)(str(self.closed))
+            raise self._close(ClientRefusedError(_CLIENT_REFUSED if self.client_id == DEFAULT_CLIENT_ID else
+                                                 _GIVEN_CLIENT_REFUSED))
         raise _refusal(answer, self._said(answer), spent=self.spent)
+
+    def _close(self, why: ApiClosedError) -> ApiClosedError:
+        """Nothing more is asked of the API this run, for ``why``: a copy of it, to raise (each raise its own: one
+        kept and raised again would hold the frames of every call it passed through)."""
+        self.closed = why
+        return type(why)(str(why))
 
     def _said(self, answer: Answer) -> str:
         """The human part of an error answer, with no token in it (see :meth:`Login.hide`)."""
@@ -149,8 +154,7 @@ class ApiClient:
                                cancel=self.cancel, limit=MAX_ANSWER, again=again, waiting=waiting, reader=reader,
                                speed=self.speed, clock=self.clock)
         except Unreachable as exc:
-            self.closed = NetworkError(f"cannot reach {API_HOST}: {exc}")
-            raise NetworkError(str(self.closed)) from None
+            raise self._close(NetworkError(f"cannot reach {API_HOST}: {exc}")) from None
         except TooLarge as exc:
             raise answers.Unusable(f"unusable answer from the API ({exc})") from None
 
