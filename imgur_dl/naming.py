@@ -169,7 +169,8 @@ class Template:
 
     def __post_init__(self) -> None:
         if not self.text.strip():
-            raise UsageError(f"{self.option}: a template cannot be empty")
+            flat = " (--dir / puts albums' files in the output folder itself)" if self.option == "--dir" else ""
+            raise UsageError(f"{self.option}: a template cannot be empty{flat}")
         # A lone surrogate is how Python keeps a byte of the command line that is not UTF-8 (shown as that byte):
         # no name can be written with one.
         if not self.text.isascii() and any(unicodedata.category(c) == "Cs" for c in self.text):

@@ -61,7 +61,8 @@ from tests.standin import Imgur
         (["--bogus", "imgur.com/a/AbC1234"], "unrecognized arguments"),
         (["--name", "{nope}", "imgur.com/a/AbC1234"], "unknown field"),
         (["--name", "", "imgur.com/a/AbC1234"], "--name: a template cannot be empty"),  # (as "$UNSET" gives it)
-        (["--dir", " ", "imgur.com/a/AbC1234"], "--dir: a template cannot be empty"),
+        (["--dir", " ", "imgur.com/a/AbC1234"],
+         "--dir: a template cannot be empty (--dir / puts albums' files in the output folder itself)"),
         # A file's own field in the folder every file of an album shares: every album's folder named alike, and all
         # their files in one (before: "_" for {id}, "000" for {index}).
         (["--dir", "{id}", "imgur.com/a/AbC1234"],
