@@ -1,6 +1,6 @@
 """imgur-dl: download whole Imgur albums fast and safely.
 
-The command line is a thin layer over two functions::
+The command line is a thin layer over three functions::
 
     import imgur_dl
 
@@ -10,11 +10,15 @@ The command line is a thin layer over two functions::
     for url in imgur_dl.links(["https://imgur.com/a/AbC1234"]):
         print(url)
 
+    for url in imgur_dl.links_in(["RC_2015-01.zst"]):
+        print(url)
+
 Everything else in the package is private and may change.
 """
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import sys
 import warnings
@@ -30,12 +34,14 @@ if TYPE_CHECKING:
 
     from imgur_dl.choice import Choice
     from imgur_dl.errors import ImgurDLError, UsageError
-    from imgur_dl.models import Event, Failure, Result, Status
+    from imgur_dl.models import Event, Failure, Result, Status, Target
     from imgur_dl.options import Options
+    from imgur_dl.scanrun import Scan
 
     _Path: TypeAlias = str | bytes | PathLike[str] | PathLike[bytes]  # a path, as the standard library takes one
 
-__all__ = ["Failure", "ImgurDLError", "Options", "Result", "Status", "UsageError", "__version__", "download", "links"]
+__all__ = ["Failure", "ImgurDLError", "Options", "Result", "Status", "UsageError", "__version__", "download", "links",
+           "links_in"]
 
 _T = TypeVar("_T")
 
@@ -57,8 +63,10 @@ def __dir__() -> list[str]:
     return sorted({*globals(), *__all__})
 
 
-def download(urls: str | Iterable[str], output: _Path = ".", **options: Any) -> Iterator[Result | Failure]:
-    """Download everything ``urls`` name (albums, posts, images, listings) into ``output``.
+def download(urls: str | Iterable[str] = (), output: _Path = ".", *, scan: _Path | Iterable[_Path] | None = None,
+             **options: Any) -> Iterator[Result | Failure]:
+    """Download everything ``urls`` name (albums, posts, images, listings) into ``output``; with ``scan``, then
+    everything the Imgur links in those files name, as they are found (``imgur-dl --scan``: see :func:`links_in`).
 
     Yields each file's :class:`Result` as it finishes, and a :class:`Failure`
     for a URL or listed post that gave no file at all. ``options`` are
@@ -81,7 +89,7 @@ def download(urls: str | Iterable[str], output: _Path = ".", **options: Any) -> 
     a statement) does nothing, and says so as it is let go of, with a
     :class:`RuntimeWarning`, as a coroutine never awaited does.
     """
-    call = _called(urls, output, options, get_urls=False)
+    call = _called(urls, output, options, get_urls=False, scan=scan)
     return _Iterated(_downloaded(urls, call), "download")
 
 
@@ -109,6 +117,77 @@ def _linked(urls: str | Iterable[str], call: _Call) -> Generator[str, None, None
     for event in _events(urls, call):
         if isinstance(event, Listed):
             yield event.url
+
+
+def links_in(files: _Path | Iterable[_Path], *, no_listings: bool = False, scan_jobs: int | None = None
+             ) -> Iterator[str]:
+    """The link of everything on Imgur (an album, a post, an image, a listing) that the links in ``files`` name, each
+    once, as it is found: what ``imgur-dl -g --scan`` prints. Nothing is asked of Imgur.
+
+    ``files`` are paths (one, or an iterable of them), read as the command's
+    ``--scan`` reads them: text, mail, HTML, JSON, databases, archives and
+    compressed files; a folder, every file below it; several files side by side,
+    up to ``scan_jobs`` at once, each in a process of its own. ``no_listings``
+    leaves out links to listings (a user's posts, a tag...). A file that is not
+    there raises :class:`UsageError` as the call is made; what reading one meets
+    (cut short, a member not read) is said on stderr, as the command says it,
+    and costs that file alone. Made as it is iterated, as :func:`download`'s
+    results are.
+    """
+    call = _called((), ".", {"no_listings": no_listings, "scan_jobs": scan_jobs}, get_urls=True, scan=files)
+    return _Iterated(_found(call), "links_in")
+
+
+def _found(call: _Call) -> Generator[str, None, None]:
+    from imgur_dl import urls  # noqa: PLC0415
+
+    with _scanning((), call) as scanned:
+        for target in scanned.targets:
+            yield urls.canonical(target)
+
+
+@contextlib.contextmanager
+def _scanning(given: Iterable[Target], call: _Call) -> Iterator[Scan]:
+    """The call's scan (:mod:`imgur_dl.scanrun`), after ``given``; what it met said on stderr once it is over (or
+    given up, or interrupted), as the command says it."""
+    import io  # noqa: PLC0415
+
+    from imgur_dl.folders import working_folder  # noqa: PLC0415
+    from imgur_dl.scanrun import scanning  # noqa: PLC0415
+    from imgur_dl.text import shown, writer  # noqa: PLC0415
+
+    # (relative paths from the folder the call was made in, whatever the program's is now; "-" is a file's name)
+    moved = working_folder() != call.here
+    names = [str(call.here / name) if moved else name for name in call.scan or ()]
+    scanned = scanning(names, given, call.options, io.BytesIO())
+    try:
+        yield scanned
+    finally:
+        say = writer(shown(sys.stderr))
+        for line in scanned.met():
+            say(line)
+        if (nothing := scanned.tally.chose_nothing(call.options.choice.choosing(_CHOOSING[:2]))) is not None:
+            say(nothing)
+
+
+def _files(files: object) -> list[str]:
+    """The paths ``files`` gives (one, or an iterable of them), as text; :class:`UsageError` for one that is not
+    there, as the call is made, as the command says it; TypeError for what is no path."""
+    import os  # noqa: PLC0415
+    from pathlib import Path  # noqa: PLC0415
+
+    from imgur_dl.errors import UsageError, reason  # noqa: PLC0415
+
+    given = [files] if isinstance(files, (str, bytes, os.PathLike)) else files
+    if not isinstance(given, Iterable):
+        raise TypeError(f"files: a path, or an iterable of them, not {type(files).__name__}")
+    names = [_path("files", name) for name in given]
+    for name in names:
+        try:
+            Path(name).stat()
+        except OSError as exc:
+            raise UsageError(f"cannot scan {name}: {reason(exc)}") from None
+    return [f"./{name}" if name == "-" else name for name in names]  # (a file of that name, not standard input)
 
 
 class _Iterated(Generator[_T, None, None]):
@@ -155,14 +234,17 @@ def _unsupported() -> str | None:
 
 
 class _Call(NamedTuple):
-    """A call's run as the call asked for it: its :class:`Options`, and the working folder as the call was made,
-    which its relative paths (``output``, ``archive``) are taken from whatever the program's is as it iterates."""
+    """A call's run as the call asked for it: its :class:`Options`, the working folder as the call was made, which
+    its relative paths (``output``, ``archive``, the files it scans) are taken from whatever the program's is as it
+    iterates, and the files it scans (None: it scans none)."""
 
     options: Options
     here: Path
+    scan: list[str] | None = None
 
 
-def _called(urls: object, output: _Path, given: dict[str, Any], *, get_urls: bool) -> _Call:
+def _called(urls: object, output: _Path, given: dict[str, Any], *, get_urls: bool,
+            scan: object = None) -> _Call:
     """The call's run, taken as the call is made: what is wrong with it is raised, and what does nothing in it is
     warned of, at the program's line that made the call (two frames up), not where the program first iterates."""
     from imgur_dl.folders import working_folder  # noqa: PLC0415
@@ -170,13 +252,14 @@ def _called(urls: object, output: _Path, given: dict[str, Any], *, get_urls: boo
     if isinstance(urls, (bytes, bytearray)):
         raise TypeError(f"URLs are text: give a str, or an iterable of them, not {type(urls).__name__}")
     here = working_folder()
-    options, idle = _options(output, given, get_urls=get_urls)
+    names = None if scan is None else _files(scan)
+    options, idle = _options(output, given, get_urls=get_urls, scans=names is not None)
     for line in idle:
         warnings.warn(line, UserWarning, stacklevel=3)
-    return _Call(options, here)
+    return _Call(options, here, names)
 
 
-def _options(output: _Path, given: dict[str, Any], *, get_urls: bool) -> tuple[Options, list[str]]:
+def _options(output: _Path, given: dict[str, Any], *, get_urls: bool, scans: bool) -> tuple[Options, list[str]]:
     """The run's :class:`Options`, made of what a program gave, and what of them does nothing (:func:`_idle`);
     :class:`UsageError` when one cannot be taken, saying no password in it, as the command's error line says none: a
     database's address given to another option by mistake (``since=DSN``) is not repeated, nor is the error it was
@@ -185,12 +268,12 @@ def _options(output: _Path, given: dict[str, Any], *, get_urls: bool) -> tuple[O
     from imgur_dl.text import without_secrets  # noqa: PLC0415
 
     try:
-        return _made(output, given, get_urls=get_urls)
+        return _made(output, given, get_urls=get_urls, scans=scans)
     except UsageError as exc:
         raise UsageError(without_secrets(str(exc))) from None
 
 
-def _made(output: _Path, given: dict[str, Any], *, get_urls: bool) -> tuple[Options, list[str]]:
+def _made(output: _Path, given: dict[str, Any], *, get_urls: bool, scans: bool) -> tuple[Options, list[str]]:
     from dataclasses import fields, replace  # noqa: PLC0415
 
     from imgur_dl.errors import UsageError  # noqa: PLC0415
@@ -227,22 +310,22 @@ def _made(output: _Path, given: dict[str, Any], *, get_urls: bool) -> tuple[Opti
     options = replace(default, output=folder, get_urls=get_urls, **given)
     if not get_urls:
         check_output(options.output)  # (as the command line does: said before any request)
-    return options, _idle(options, default)
+    return options, _idle(options, default, scans=scans)
 
 
-# What only a download uses (links() downloads nothing), and what only the command's --scan uses: given, said to do
-# nothing, as the command says it of its flags (a program that means it learns it does not).
+# What only a download uses (links() downloads nothing), and what only a scan uses: given, said to do nothing, as
+# the command says it of its flags (a program that means it learns it does not).
 _DOWNLOADS_ONLY = ("write_metadata", "wayback", "no_skip", "limit_rate", "dedupe", "dates", "xattrs")
 _SCANS_ONLY = ("no_listings", "scan_jobs")
 
 
-def _idle(options: Options, default: Options) -> list[str]:
+def _idle(options: Options, default: Options, *, scans: bool) -> list[str]:
     """What ``options`` were given (unlike ``default``) that does nothing in this call, and why: a line for each
     reason, none where each means something."""
     call = "links" if options.get_urls else "download"
     lines = []
     for names, why in ((_DOWNLOADS_ONLY if options.get_urls else (), "links() downloads nothing"),
-                       (_SCANS_ONLY, "only the command's --scan reads files"),
+                       (() if scans else _SCANS_ONLY, "only a scan reads files: links_in(), download(scan=...)"),
                        (() if options.share_work else ("lease",), "it is how long a claim of share_work lasts")):
         if idle := [name for name in names if getattr(options, name) != getattr(default, name)]:
             lines.append(f"imgur_dl.{call}(): {', '.join(idle)} {'does' if len(idle) == 1 else 'do'} nothing: {why}")
@@ -318,8 +401,10 @@ def _events(urls: str | Iterable[str], call: _Call) -> Iterator[Event]:
     for url in given:
         for target in parser.parse_all(url):
             targets.add(target)
-    call.options.choice.check_listed(bool(targets.listings), ("range", "since"))
+    if call.scan is None:  # (a scan's listings are found as it reads: whether any was is said once it is over)
+        call.options.choice.check_listed(bool(targets.listings), _CHOOSING[:2])
     run = build_run(call.options, sys.stderr, here=call.here)
-    yield from run.events(targets)
+    with contextlib.nullcontext(None) if call.scan is None else _scanning(targets, call) as scanned:
+        yield from run.events(targets if scanned is None else scanned.targets)
     if run.tally.interrupted:  # (Ctrl-C ended the run, its last results given: the caller hears of it too)
         raise Terminated if run.tally.ended_by else KeyboardInterrupt

@@ -13,15 +13,14 @@ import sys
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import NoReturn, TextIO
 
-from imgur_dl import credentials, labels, signals, threads, urls
+from imgur_dl import credentials, labels, signals, urls
 from imgur_dl.archive import MOST_LISTED, open_store
-from imgur_dl.archive_place import DEFAULT_TABLE, absent, is_postgres
+from imgur_dl.archive_place import DEFAULT_TABLE, absent
 from imgur_dl.choice import Choice
 from imgur_dl.clock import Clock
-from imgur_dl.defaults import DEFAULT_LEASE, DEFAULT_SCAN_JOBS, environ_proxy
+from imgur_dl.defaults import DEFAULT_LEASE, environ_proxy
 from imgur_dl.errors import (
     ArchiveUnavailable,
     Cancelled,
@@ -235,37 +234,21 @@ def _fleet(args: argparse.Namespace, env: Environment) -> ExitStatus:
 
 def _scan(names: list[str], given: Given, options: Options, env: Environment) -> ExitStatus:
     """``--scan``: the targets of every Imgur link in the files, fetched (or with -g listed) as they are read."""
-    from imgur_dl.scan import Scanner, processes, scanned  # noqa: PLC0415 - only --scan needs them
-    from imgur_dl.tally import Tally  # noqa: PLC0415
+    from imgur_dl.scanrun import scanning  # noqa: PLC0415 - only --scan needs it
 
-    scanner = Scanner(debug=options.debug)
-    for target in given:
-        scanner.take(target)
     stdin = getattr(env.stdin, "buffer", None) or io.BytesIO(env.stdin.read().encode("utf-8", "surrogateescape"))
-    output = None if options.get_urls else options.output  # (-g saves nothing: no folder of its to leave out)
-    tally = Tally(options.no_listings)
-    archive = None if options.archive is None or is_postgres(options.archive) else Path(options.archive)
-    jobs = options.scan_jobs or min(processes(), DEFAULT_SCAN_JOBS)
-    if not options.get_urls:  # (-g asks nothing of Imgur: no thread of the run's needs the room)
-        jobs, fewer = threads.readers(jobs, options.workers, bound=threads.bound())
-        scanner.warnings += [] if fewer is None else [fewer]
-    targets = tally.targets(given, scanned(names, scanner, stdin, output=output, archive=archive, processes=jobs))
+    scan = scanning(names, given, options, stdin)
 
     def told() -> None:
         """What the scan met, once it is over (before a run's summary, which stays the last line); or up to there,
-        once it is interrupted (what its readers met is put in place as it comes: the lists are copied first)."""
-        for error in list(scanner.errors):
-            _error(env, str(error))
-        for warning in list(scanner.warnings):
-            writer(env.stderr)(printable(WARNING_PREFIX + warning))
-        if not options.quiet:
-            for line in tally.lines(scanner.stats, options.choice.choosing()):
-                writer(env.stderr)(line)
+        once it is interrupted."""
+        for line in scan.met() + ([] if options.quiet else scan.summary(options.choice.choosing())):
+            writer(env.stderr)(line)
 
     if options.get_urls:  # a link extractor on its own: nothing is asked of Imgur
         out = Stdout(env.stdout, json_lines=False)
         try:
-            for target in targets:
+            for target in scan.targets:
                 out.link(urls.canonical(target))
         except (KeyboardInterrupt, Cancelled):  # (Ctrl-C, SIGTERM: what was met and read up to there, then the end)
             told()
@@ -273,8 +256,9 @@ def _scan(names: list[str], given: Given, options: Options, env: Environment) ->
         told()
         status = ExitStatus.SUCCESS
     else:
-        status = _download(options, targets, env, f"scanning {counted(len(names), 'file')} for Imgur links", told)
-    return worst([status] + [e.exit_status for e in scanner.errors])
+        status = _download(options, scan.targets, env, f"scanning {counted(len(names), 'file')} for Imgur links",
+                           told)
+    return worst([status, scan.exit_status])
 
 
 def _download(options: Options, targets: Iterable[Target], env: Environment, start: str,

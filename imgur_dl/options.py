@@ -23,6 +23,7 @@ from imgur_dl.defaults import (
     DEFAULT_TIMEOUT,
     DEFAULT_WORKERS,
     MAX_RETRIES,
+    MAX_SCAN_JOBS,
     MAX_TIMEOUT,
     MAX_WORKERS,
     USER_AGENT,
@@ -57,6 +58,8 @@ _BOUNDS: tuple[tuple[str, Callable[[object], bool], str], ...] = (
     ("limit_rate", _number(0), "bytes a second, 0 (no limit) or more"),
     ("min_speed", _number(0), "bytes a second, 0 or more"),
     ("max_size", _whole(1), "a whole number of bytes, 1 or more"),
+    ("scan_jobs", lambda v: v is None or _whole(1, MAX_SCAN_JOBS)(v),
+     f"None, or a whole number from 1 to {MAX_SCAN_JOBS}"),
 )
 
 

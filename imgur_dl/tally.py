@@ -48,8 +48,14 @@ class Tally:
         cut = f"; {counted(stats.cut, 'link')} left out: cut short, as a page shows {them}" if stats.cut else ""
         said = [f"imgur-dl: scanned {human(stats.read)}: {counted(stats.links, 'Imgur link')}, "
                 f"{counted(stats.targets, 'distinct target')}{left}{cut}"]
-        if choosing and not self.listed:
-            found_none = "left the listings it found unread (--no-listings)" if unread else f"found no {A_LISTING}"
-            said.append(f"imgur-dl: {joined(choosing)} chose nothing: the scan {found_none}, and an album is always "
-                        "fetched whole")
-        return said
+        nothing = self.chose_nothing(choosing)
+        return said if nothing is None else [*said, nothing]
+
+    def chose_nothing(self, choosing: list[str]) -> str | None:
+        """Where ``choosing`` (--range, --since) chose nothing, as no listing was among the targets, a line saying
+        so; else None."""
+        if not choosing or self.listed:
+            return None
+        found_none = "left the listings it found unread (--no-listings)" if self.unread else f"found no {A_LISTING}"
+        return (f"imgur-dl: {joined(choosing)} chose nothing: the scan {found_none}, and an album is always fetched "
+                "whole")

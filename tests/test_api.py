@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import gc
+import gzip
 import os
 import signal
 import sys
@@ -17,7 +18,7 @@ import pytest
 
 import imgur_dl
 from imgur_dl import Failure, Result, Status, UsageError
-from tests.conftest import held_below, held_open, until
+from tests.conftest import held_below, held_open, run_main, until
 from tests.standin import Fault, Imgur
 
 
@@ -416,7 +417,7 @@ def test_an_option_that_does_nothing_in_the_call_is_said_to(imgur: Imgur, tmp_pa
         assert len(list(imgur_dl.links("imgur.com/a/AbC1234", write_metadata=True, dates=False, scan_jobs=2))) == 1
     assert [str(warning.message) for warning in said] == [
         "imgur_dl.links(): write_metadata, dates do nothing: links() downloads nothing",
-        "imgur_dl.links(): scan_jobs does nothing: only the command's --scan reads files"]
+        "imgur_dl.links(): scan_jobs does nothing: only a scan reads files: links_in(), download(scan=...)"]
     with pytest.warns(UserWarning, match=r"^imgur_dl\.download\(\): lease does nothing: it is how long a claim of "
                                          r"share_work lasts$"):
         list(imgur_dl.download("imgur.com/a/AbC1234", output=tmp_path / "out", lease=60))
@@ -484,3 +485,107 @@ def test_a_tilde_in_the_archive_s_path_is_home_as_the_command_takes_it(
     assert sorted(p.name for p in (tmp_path / "home").iterdir()) == ["pics", "seen.sqlite"]
     with pytest.raises(UsageError, match=r"^archive: '~no-such-user-here/seen\.sqlite': this machine has no user "):
         imgur_dl.download("imgur.com/a/AbC1234", output="~/pics", archive="~no-such-user-here/seen.sqlite")
+
+
+# -- links_in(), download(scan=...): the command's --scan --------------------------------------------------------------
+
+def _dump(folder: Path) -> list[Path]:
+    """Three files as a scan meets them: text, gzip, a folder's; a link repeated across them, a listing among them."""
+    (folder / "deep").mkdir(parents=True)
+    text = folder / "notes.txt"
+    text.write_text("see https://imgur.com/a/AbC1234 and i.imgur.com/XyZ9876.jpg\nhttps://imgur.com/t/cats\n")
+    packed = folder / "comments.json.gz"
+    packed.write_bytes(gzip.compress(b'{"body": "[pic](https://imgur.com/gallery/QqQqQqQ) https://imgur.com/a/AbC1234"}'))
+    (folder / "deep" / "page.html").write_text('<a href="https://imgur.com/a/DeF5678">an album</a>')
+    return [text, packed, folder / "deep"]
+
+
+@pytest.mark.parametrize("no_listings", [False, True])
+def test_links_in_gives_what_the_command_s_scan_prints_and_asks_nothing_of_imgur(
+        imgur: Imgur, tmp_path: Path, no_listings: bool) -> None:
+    files = _dump(tmp_path / "dump")
+    flags = ["--no-listings"] if no_listings else []
+    printed = run_main("-g", *flags, *(word for file in files for word in ("--scan", str(file))))
+    assert printed.code == 0, printed
+    found = list(imgur_dl.links_in(files, no_listings=no_listings))
+    assert sorted(found) == sorted(printed.out.splitlines())  # (read side by side: each file's in its order)
+    one_by_one = run_main("-g", *flags, "--scan-jobs", "1", *(word for file in files for word in ("--scan", str(file))))
+    assert list(imgur_dl.links_in(files, no_listings=no_listings, scan_jobs=1)) == one_by_one.out.splitlines()
+    assert sorted(found) == sorted(["https://imgur.com/a/AbC1234", "https://i.imgur.com/XyZ9876.jpg",
+                                    "https://imgur.com/gallery/QqQqQqQ", "https://imgur.com/a/DeF5678",
+                                    *([] if no_listings else ["https://imgur.com/t/cats"])])
+    assert list(imgur_dl.links_in(str(files[0]), scan_jobs=1)) == [
+        "https://imgur.com/a/AbC1234", "https://i.imgur.com/XyZ9876.jpg", "https://imgur.com/t/cats"]
+    assert imgur.log == []
+
+
+def test_links_in_refuses_at_the_call_what_it_cannot_read_and_says_what_reading_met(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.chdir(tmp_path)
+    Path("list.txt").write_text("https://imgur.com/a/AbC1234")
+    with pytest.raises(UsageError, match=r"^cannot scan nope\.txt: No such file or directory$"):
+        imgur_dl.links_in(["nope.txt"])
+    with pytest.raises(UsageError, match=r"^cannot scan nope\.txt: No such file or directory$"):
+        imgur_dl.download(scan=["list.txt", "nope.txt"])
+    with pytest.raises(TypeError, match=r"^files: a path, or an iterable of them, not int$"):
+        imgur_dl.links_in(3)  # type: ignore[arg-type]
+    with pytest.raises(UsageError, match=r"^scan_jobs: must be None, or a whole number from 1 to 1024, not 0$"):
+        imgur_dl.links_in([], scan_jobs=0)
+    # "-" is a file of that name, not standard input (a program's, which it may be reading itself).
+    Path("-").write_text("https://imgur.com/a/AbC1234")
+    assert list(imgur_dl.links_in("-")) == ["https://imgur.com/a/AbC1234"]
+    # A file cut short: what came before the cut, the other files whole, and one line on stderr for it.
+    Path("cut.gz").write_bytes(gzip.compress(b"x https://imgur.com/a/CuT1234\n" + b"y" * 5000)[:-12])
+    capsys.readouterr()
+    assert sorted(imgur_dl.links_in(["cut.gz", "-"])) == ["https://imgur.com/a/AbC1234", "https://imgur.com/a/CuT1234"]
+    assert capsys.readouterr().err == ("imgur-dl: error: cut.gz: cannot read on (Compressed file ended before the "
+                                       "end-of-stream marker was reached); what was found before it still counts\n")
+
+
+def test_download_with_scan_fetches_what_the_files_name_after_the_urls_each_once(imgur: Imgur, tmp_path: Path) -> None:
+    first = imgur.add_album("AbC1234", count=2)
+    second = imgur.add_album("DeF5678", count=1)
+    files = _dump(tmp_path / "dump")
+    for gone in ("XyZ9876", "QqQqQqQ"):  # (named in the files, not on Imgur)
+        imgur.faults.append(Fault("status", host="api.imgur.com", path=f".*{gone}.*", status=404, body=b"{}"))
+    out = tmp_path / "dump" / "out"  # (inside a folder scanned: not read, as the command leaves its -o out)
+    results = list(imgur_dl.download("https://imgur.com/a/DeF5678", output=out, scan=files, no_listings=True,
+                                      workers=2))
+    saved = sorted(str(r.path.relative_to(out)) for r in results if isinstance(r, Result) and r.status is Status.SAVED)
+    assert saved == sorted(f"{album.id}/00{n}-{image.id}.jpg" for album in (first, second)
+                           for n, image in enumerate(album.images, 1))
+    assert [(r.job.media.id, r.error) for r in results if isinstance(r, Result) and r.status is Status.FAILED] == [
+        ("XyZ9876", "removed from Imgur")]  # (its direct link, fetched: the CDN's placeholder)
+    assert [f.url for f in results if isinstance(f, Failure)] == ["https://imgur.com/gallery/QqQqQqQ"]
+    asked = [path for _, _, path, _ in imgur.requests_to("api.imgur.com", r"/post/v1/albums/.*")]
+    assert sorted(asked) == ["/post/v1/albums/AbC1234", "/post/v1/albums/DeF5678"]  # (each once)
+    assert not [path for _, _, path, _ in imgur.log if "cats" in path]  # (no_listings: the tag left unread)
+
+
+def test_scan_options_mean_something_only_in_a_scan_and_a_range_that_chose_nothing_is_said(
+        imgur: Imgur, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    imgur.add_album("AbC1234", count=1)
+    (tmp_path / "list.txt").write_text("https://imgur.com/a/AbC1234")
+    with pytest.warns(UserWarning, match=r"^imgur_dl\.download\(\): scan_jobs does nothing: only a scan reads files: "
+                                         r"links_in\(\), download\(scan=\.\.\.\)$"):
+        list(imgur_dl.download("imgur.com/a/AbC1234", output=tmp_path / "out", scan_jobs=2))
+    capsys.readouterr()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        results = list(imgur_dl.download(output=tmp_path / "out", scan=tmp_path / "list.txt", scan_jobs=2,
+                                         range="1-2"))
+    assert [r.status for r in results if isinstance(r, Result)] == [Status.SKIPPED]
+    # (known only once the files are read: a range with no listing among the URLs is refused at once instead)
+    assert capsys.readouterr().err == ("imgur-dl: range chose nothing: the scan found no listing (a user's posts or "
+                                       "favorites, a tag, a subreddit, a search), and an album is always fetched "
+                                       "whole\n")
+
+
+def test_a_scan_s_relative_paths_are_taken_from_the_working_folder_as_the_call_is_made(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "first").mkdir()
+    (tmp_path / "first" / "list.txt").write_text("https://imgur.com/a/AbC1234")
+    monkeypatch.chdir(tmp_path / "first")
+    found = imgur_dl.links_in(["list.txt"])
+    os.chdir(tmp_path)
+    assert list(found) == ["https://imgur.com/a/AbC1234"]
