@@ -163,6 +163,7 @@ def _scanning(given: Iterable[Target], call: _Call) -> Iterator[Scan]:
     try:
         yield scanned
     finally:
+        scanned.targets.close()  # (its readers ended now, whatever else holds the scan)
         say = writer(shown(sys.stderr))
         for line in scanned.met():
             say(line)

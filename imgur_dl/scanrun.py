@@ -4,7 +4,7 @@ in lines for stderr, once it is over or interrupted."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -26,7 +26,7 @@ class Scan:
 
     scanner: Scanner
     tally: Tally
-    targets: Iterator[Target]
+    targets: Generator[Target, None, None]  # (closed, its readers end: the run is over, or given up)
 
     def met(self) -> list[str]:
         """What the files' reading met, a line each for stderr (errors, then warnings): once the scan is over, or up

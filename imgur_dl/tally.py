@@ -4,7 +4,7 @@ unread with --no-listings), and the scan's counts in a line."""
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -25,7 +25,7 @@ class Tally:
     listed: bool = False  # a listing is among the targets (--range and --since choose nothing without one)
     unread: int = 0  # listings found and left alone (--no-listings)
 
-    def targets(self, given: Iterable[Target], found: Iterable[Target]) -> Iterator[Target]:
+    def targets(self, given: Iterable[Target], found: Iterable[Target]) -> Generator[Target, None, None]:
         """Those ``given``, then those ``found`` (with --no-listings, their listings counted, not given), noted."""
         for target in itertools.chain(given, self._posts_only(found) if self.no_listings else found):
             self.listed = self.listed or target.kind.is_listing

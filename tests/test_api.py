@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import gc
 import gzip
+import multiprocessing
 import os
 import signal
 import sys
@@ -589,3 +590,14 @@ def test_a_scan_s_relative_paths_are_taken_from_the_working_folder_as_the_call_i
     found = imgur_dl.links_in(["list.txt"])
     os.chdir(tmp_path)
     assert list(found) == ["https://imgur.com/a/AbC1234"]
+
+
+def test_a_caller_that_stops_a_scan_early_leaves_no_reader_behind(tmp_path: Path) -> None:
+    # Several files are read side by side, each by a process of its own: a caller that has what it wants ends them.
+    for n in range(4):
+        (tmp_path / f"{n}.txt").write_text("".join(f"https://imgur.com/a/A{n}{i:05d}\n" for i in range(20_000)))
+    found = imgur_dl.links_in(sorted(tmp_path.iterdir()), scan_jobs=3)
+    first = next(found)
+    assert first.startswith("https://imgur.com/a/A") and multiprocessing.active_children()  # (read side by side)
+    found.close()
+    assert multiprocessing.active_children() == []
