@@ -126,9 +126,13 @@ def links_in(files: _Path | Iterable[_Path], *, no_listings: bool = False, scan_
 
     ``files`` are paths (one, or an iterable of them), read as the command's
     ``--scan`` reads them: text, mail, HTML, JSON, databases, archives and
-    compressed files; a folder, every file below it; several files side by side,
-    up to ``scan_jobs`` at once, each in a process of its own. ``no_listings``
-    leaves out links to listings (a user's posts, a tag...). A file that is not
+    compressed files; a folder, every file below it. They are read one after
+    another, in this process; with ``scan_jobs`` over one, side by side, up to
+    that many at once, each in a process of its own, which multiprocessing starts
+    as its "forkserver" method does: the program's main module is imported again
+    there, and its code must be guarded by ``if __name__ == "__main__":``.
+    ``no_listings`` leaves out links to listings (a user's posts, a tag...). A
+    file that is not
     there raises :class:`UsageError` as the call is made; what reading one meets
     (cut short, a member not read) is said on stderr, as the command says it,
     and costs that file alone. Made as it is iterated, as :func:`download`'s
@@ -151,6 +155,7 @@ def _scanning(given: Iterable[Target], call: _Call) -> Iterator[Scan]:
     """The call's scan (:mod:`imgur_dl.scanrun`), after ``given``; what it met said on stderr once it is over (or
     given up, or interrupted), as the command says it."""
     import io  # noqa: PLC0415
+    from dataclasses import replace  # noqa: PLC0415
 
     from imgur_dl.folders import working_folder  # noqa: PLC0415
     from imgur_dl.scanrun import scanning  # noqa: PLC0415
@@ -159,7 +164,10 @@ def _scanning(given: Iterable[Target], call: _Call) -> Iterator[Scan]:
     # (relative paths from the folder the call was made in, whatever the program's is now; "-" is a file's name)
     moved = working_folder() != call.here
     names = [str(call.here / name) if moved else name for name in call.scan or ()]
-    scanned = scanning(names, given, call.options, io.BytesIO())
+    # (one file after another, here, unless the program asks for processes: each imports its main module again, and
+    # a script's code that is not guarded by __name__ would run again in each, and end it)
+    options = call.options if call.options.scan_jobs else replace(call.options, scan_jobs=1)
+    scanned = scanning(names, given, options, io.BytesIO())
     try:
         yield scanned
     finally:

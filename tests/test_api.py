@@ -8,6 +8,7 @@ import gzip
 import multiprocessing
 import os
 import signal
+import subprocess
 import sys
 import threading
 import time
@@ -601,3 +602,19 @@ def test_a_caller_that_stops_a_scan_early_leaves_no_reader_behind(tmp_path: Path
     assert first.startswith("https://imgur.com/a/A") and multiprocessing.active_children()  # (read side by side)
     found.close()
     assert multiprocessing.active_children() == []
+
+
+def test_a_script_s_scan_reads_in_its_own_process_unless_it_asks_for_more(tmp_path: Path) -> None:
+    # Each reader of a scan side by side imports the program's main module again (multiprocessing's "forkserver"
+    # way): a script whose code is not guarded by __name__ ran again there, and every file "ended (exit status 1)".
+    for n in range(3):
+        (tmp_path / f"{n}.txt").write_text(f"https://imgur.com/a/AbC123{n}\n")
+    script = tmp_path / "find.py"
+    script.write_text("import multiprocessing, sys, imgur_dl\n"
+                      "for url in imgur_dl.links_in(sys.argv[1:]):\n"
+                      "    assert not multiprocessing.active_children()\n"
+                      "    print(url)\n")
+    done = subprocess.run([sys.executable, str(script), *(str(tmp_path / f"{n}.txt") for n in range(3))],
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert (done.returncode, done.stderr) == (0, "")
+    assert done.stdout.splitlines() == [f"https://imgur.com/a/AbC123{n}" for n in range(3)]
