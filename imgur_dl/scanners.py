@@ -39,8 +39,13 @@ from imgur_dl.status import ExitStatus
 
 ENDING = 5.0  # seconds a reader is given to end once told to, before it is killed
 # The limits that can keep a reader from starting, as a person finds them.
-PROCESSES = "its limit of processes and threads: a pids limit, or ulimit -u"
-OPEN_FILES = "its limit of open files, ulimit -n"
+PROCESSES = "the system lets this run start no more readers (its limit of processes and threads: a pids limit, or " \
+    "ulimit -u)"
+OPEN_FILES = "the system lets this run start no more readers (its limit of open files, ulimit -n)"
+# A reader that ends as it starts, before a word: each imports the main module of the program that starts it again
+# (multiprocessing's way), and a script's code not guarded by __name__ runs there, and ends it.
+UNSTARTED = "a reader ended as it started (a program's main module, which each imports again, with code not guarded " \
+    "by if __name__ == \"__main__\"?)"
 
 
 def side_by_side(paths: Iterator[Path], scanner: Scanner, most: int) -> Iterator[Target]:
@@ -96,6 +101,7 @@ class _Reader:
     lifeline: Connection
     index: int = -1  # the file it reads (its place among them), and its path
     path: Path = Path()
+    heard: bool = False  # it has sent a message: it started
 
 
 class _Readers:
@@ -142,12 +148,12 @@ class _Readers:
         self.readers.append(reader)
         return reader
 
-    def _fewer(self, scanner: Scanner, limit: str) -> None:
-        """No more readers than run now: the system's ``limit`` lets no more start (said the first time)."""
+    def _fewer(self, scanner: Scanner, why: str) -> None:
+        """No more readers than run now, for ``why`` (said the first time: where a reader ended as it started, the
+        others, started alike, will)."""
         if self.most == self.wanted:
-            scanner.warnings.append(f"--scan-jobs {self.most}: the system lets this run start no more readers "
-                                    f"({limit}): files read "
-                                    + (f"{len(self.readers)} at once" if self.readers else "one after another"))
+            scanner.warnings.append(f"--scan-jobs {self.most}: {why}: files read " + (
+                f"{len(self.readers)} at once" if self.readers and why != UNSTARTED else "one after another"))
         self.most = min(self.most, len(self.readers))
 
     def _end(self, reader: _Reader) -> int:
@@ -191,23 +197,37 @@ class _Readers:
                 return
             for conn in wait(list(busy)):
                 reader = busy[conn]  # type: ignore[index]
-                try:
-                    message = reader.conn.recv()
-                except (EOFError, ConnectionResetError):  # (it ended: killed, or out of memory; another may take
-                    del busy[reader.conn]  #                  its place. Reset: before it read what it was sent)
-                    said.ended(reader, self._end(reader))
-                    continue
-                if isinstance(message, _NoRoom):  # (its file handed again, first)
+                message = _heard(reader)
+                if message is None:  # (it ended: killed, or out of memory, another taking its place; or as it started)
+                    del busy[reader.conn]
+                    code = self._end(reader)
+                    if reader.heard or code != 1:
+                        said.ended(reader, code)
+                        continue
+                    why = UNSTARTED  # (an exception, before a word: no more are started)
+                elif isinstance(message, _NoRoom):
                     del busy[reader.conn]
                     self._end(reader)
-                    self._fewer(scanner, PROCESSES)
-                    again += [] if item is None else [item]
-                    item = reader.index, reader.path
+                    why = PROCESSES
+                else:
+                    if isinstance(message, _Done):
+                        del busy[reader.conn]
+                        idle.append(reader)
+                    yield from _taken(reader, message, said, scanner)
                     continue
-                if isinstance(message, _Done):
-                    del busy[reader.conn]
-                    idle.append(reader)
-                yield from _taken(reader, message, said, scanner)
+                self._fewer(scanner, why)  # (its file handed again, first)
+                again += [] if item is None else [item]
+                item = reader.index, reader.path
+
+
+def _heard(reader: _Reader) -> _Found | _Done | _Bug | _NoRoom | None:
+    """What ``reader`` sent next; None where it has ended (reset: before it read what it was sent)."""
+    try:
+        message = reader.conn.recv()
+    except (EOFError, ConnectionResetError):
+        return None
+    reader.heard = True
+    return message  # type: ignore[no-any-return]
 
 
 def _taken(reader: _Reader, message: _Found | _Done | _Bug, said: _Said, scanner: Scanner) -> Iterator[Target]:

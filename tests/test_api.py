@@ -618,3 +618,14 @@ def test_a_script_s_scan_reads_in_its_own_process_unless_it_asks_for_more(tmp_pa
                           capture_output=True, text=True, timeout=60, check=False)
     assert (done.returncode, done.stderr) == (0, "")
     assert done.stdout.splitlines() == [f"https://imgur.com/a/AbC123{n}" for n in range(3)]
+    # Asked for processes all the same: the first that ends as it started is the last started, and the files are
+    # read here (before: each file failed, "the process reading it ended (exit status 1)").
+    script.write_text(script.read_text().replace("links_in(sys.argv[1:])", "links_in(sys.argv[1:], scan_jobs=3)")
+                      .replace("    assert not multiprocessing.active_children()\n", ""))
+    done = subprocess.run([sys.executable, str(script), *(str(tmp_path / f"{n}.txt") for n in range(3))],
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0, done
+    assert sorted(done.stdout.splitlines()) == [f"https://imgur.com/a/AbC123{n}" for n in range(3)]
+    assert done.stderr == ("imgur-dl: warning: --scan-jobs 3: a reader ended as it started (a program's main module, "
+                           "which each imports again, with code not guarded by if __name__ == \"__main__\"?): files "
+                           "read one after another\n")
