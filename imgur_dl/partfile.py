@@ -37,6 +37,11 @@ Label = Callable[[int, str, str], None]
 Noted = Callable[[int, Path, str, int, str], None]
 
 
+class PartLost(OSError):
+    """The part file is no longer at its name as it is committed: another process removed it (finding the file whole
+    beside it, in the moment before this one took its lock) or put its own there."""
+
+
 class Digests:
     """What a file's bytes hash to, as they are given: SHA-256 always; MD5 too where there is one to check."""
 
@@ -210,6 +215,13 @@ class PartFile:
         return taken
 
 
+def saved_by_another(part: PartFile, size: int) -> bool:
+    """Whether ``part``'s file stands whole at its name, ``size`` bytes of the digest its own bytes have: saved by
+    another process (the part file lost: :class:`PartLost`)."""
+    found = infolder.entry(part.dir_fd, part.name)
+    return found is not None and _holds(part.dir_fd, part.name, found, size, part.digests.sha256)
+
+
 def drop_left(dir_fd: int, name: str) -> None:
     """Delete the part file of ``name``, a file that stands whole (or another rendition of it does), when no process
     is writing it: what a process killed as it wrote the file left once another had finished it, or an attempt at an
@@ -269,9 +281,9 @@ def _into_place(fd: int, file: PartFile, origin: str) -> str:
     Renamed while still locked: a process that opens the part file until it is renamed finds it held, not whole
     and free to write into (its descriptor would then be the final file's).
     """
-    there = os.stat(file.part, dir_fd=file.dir_fd, follow_symlinks=False)
-    if not _same(there, os.fstat(fd)):  # (never rename what another process put at our name)
-        raise OSError(errno.EBUSY, f"{file.part} was replaced by another process")
+    there = infolder.entry(file.dir_fd, file.part)
+    if there is None or not _same(there, os.fstat(fd)):  # (never rename what another process put at our name)
+        raise PartLost(errno.EBUSY, f"{file.part} was taken away or replaced by another process")
     size, sha256 = there.st_size, file.digests.sha256
     if file.apart is None:  # (a name only this post's file can have: taken in one rename, whatever is there)
         if file.noted is not None:

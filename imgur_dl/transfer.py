@@ -29,7 +29,7 @@ from imgur_dl.hosts import MEDIA_HOSTS, WEB_HOSTS, OffsiteError, host_of, redire
 from imgur_dl.models import Media, Source
 from imgur_dl.neterrors import lasting
 from imgur_dl.outcomes import BUSY, Failed, Outcome, Present, Retry, Saved, disk
-from imgur_dl.partfile import PartFile
+from imgur_dl.partfile import PartFile, PartLost, saved_by_another
 from imgur_dl.progress import Progress
 from imgur_dl.retry import Again, RetryPolicy
 from imgur_dl.session import Session
@@ -112,6 +112,9 @@ class Transfer:
             if isinstance(outcome, Saved):
                 try:
                     name = part.commit(outcome.url)
+                except PartLost:  # (another process took it from under this one: the file is that one's, or again)
+                    return Present(outcome.size) if saved_by_another(part, outcome.size) else \
+                        Again(BUSY, wait=1.0, awaited=part.grown())
                 except OSError as exc:
                     return disk(exc, part.path)
                 return Saved(outcome.size, outcome.url, part.digests.sha256, None if name == part.name else name)
