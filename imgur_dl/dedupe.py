@@ -73,6 +73,7 @@ def _linked(source_fd: int, target_fd: int, copy: Path, result: Result, path: Pa
             infolder.publish(target_fd, temporary, path.name)  # swapped between the check and the link)
             published = True
     finally:
-        if not published:
-            infolder.remove(target_fd, temporary)
+        # (gone once published, but where the file was linked to the copy meanwhile, by another process: a rename
+        # between two names of one file does nothing, and leaves both)
+        infolder.remove(target_fd, temporary)
     return published

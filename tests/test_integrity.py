@@ -961,6 +961,30 @@ def test_dedupe_links_nothing_when_the_copy_is_swapped_after_it_was_checked(
     assert "linked" not in result.err
 
 
+def test_dedupe_leaves_no_name_behind_when_another_process_linked_the_file_meanwhile(
+        imgur: Imgur, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Two runs deduping one file at once: the other links it to the copy between this one's check and its rename.
+    # Renamed over a name of the same file, the link made under a hidden name stayed there (a rename between two
+    # names of one file does nothing): ".imgur-dl-link-<hex>.part", left in the album's folder (met by several runs
+    # side by side in one program, 1 in about 70).
+    archive, out, original = _first_saved(imgur, tmp_path)
+    kept = out / "SeCnd12" / "001-CoPy123.jpg"
+    hashed = infolder.sha256_of
+
+    def linked_meanwhile(fd: int, name: str) -> str:
+        digest = hashed(fd, name)
+        if name == original.name and kept.stat().st_ino != original.stat().st_ino:
+            os.link(original, kept.with_name("theirs"))
+            os.replace(kept.with_name("theirs"), kept)
+        return digest
+
+    monkeypatch.setattr(infolder, "sha256_of", linked_meanwhile)
+    result = run_main("--dedupe", "--download-archive", archive, "-o", str(out), "imgur.com/a/SeCnd12")
+    assert result.code == 0, result
+    assert kept.stat().st_ino == original.stat().st_ino
+    assert sorted(p.name for p in kept.parent.iterdir()) == ["001-CoPy123.jpg", "002-OwN1234.jpg"]
+
+
 def test_dedupe_needs_an_archive(tmp_path: Path) -> None:
     result = run_main("--dedupe", "-o", str(tmp_path), "imgur.com/a/AbC1234")
     assert result.code == 2
