@@ -966,7 +966,7 @@ def test_dedupe_leaves_no_name_behind_when_another_process_linked_the_file_meanw
     # Two runs deduping one file at once: the other links it to the copy between this one's check and its rename.
     # Renamed over a name of the same file, the link made under a hidden name stayed there (a rename between two
     # names of one file does nothing): ".imgur-dl-link-<hex>.part", left in the album's folder (met by several runs
-    # side by side in one program, 1 in about 70).
+    # side by side in one program, 1 in 200).
     archive, out, original = _first_saved(imgur, tmp_path)
     kept = out / "SeCnd12" / "001-CoPy123.jpg"
     hashed = infolder.sha256_of
