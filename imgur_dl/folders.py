@@ -331,16 +331,19 @@ class Names:
         are not made from ids, another post's file (a later run, its posts in another order), never to be
         replaced, or an album's folder (titled as a lone image is), where no file can go. (A link there is
         replaced by the file, as everywhere.)"""
-        with self._looking_in(path.parent) as fd:
-            st = None if fd is None else infolder.entry(fd, path.name)
+        st = self._standing(path)
         return st is not None and (stat.S_ISDIR(st.st_mode) or (stat.S_ISREG(st.st_mode) and st.st_size != size))
 
     def holds_file(self, path: Path) -> bool:
         """Whether a regular file is at ``path`` already: where an album's folder would go, another post's file (a
         lone image's, titled as the album is)."""
-        with self._looking_in(path.parent) as fd:
-            st = None if fd is None else infolder.entry(fd, path.name)
+        st = self._standing(path)
         return st is not None and stat.S_ISREG(st.st_mode)
+
+    def _standing(self, path: Path) -> os.stat_result | None:
+        """What stands at ``path`` (a symlink as itself); None where nothing does, or its folder is not there."""
+        with self._looking_in(path.parent) as fd:
+            return None if fd is None else infolder.entry(fd, path.name)
 
     @contextlib.contextmanager
     def _looking_in(self, folder: Path) -> Iterator[int | None]:
