@@ -259,6 +259,7 @@ class Archive:
         """Write what is left (waiting a while for an absent backend: less after an interruption, or once
         ``hurry()`` says one came meanwhile), say what could not be, and close."""
         lost = self._writes.finish(interrupted=interrupted, hurry=hurry)
+        del lost[Entry.LISTING]  # (a listing not said read to its end is read to its end again: no file is lost)
         self.lost = lost.total()
         if self.lost:
             self.error(_unrecorded(lost, self.location, lasting=self._writes.lasting))

@@ -58,7 +58,7 @@ WAIT_SLICE = 0.1  # how often a call waiting for the connection looks whether th
 _MIGRATIONS: tuple[tuple[int, tuple[str, ...]], ...] = (
     (1, (
         """CREATE TABLE IF NOT EXISTS {archive} (
-            kind   text NOT NULL,          -- 'image' or 'album'
+            kind   text NOT NULL,          -- 'image', 'album' or 'listing'
             id     text NOT NULL,
             album  text,                   -- the album an image was saved from
             path   text,                   -- where it was saved (on the machine that saved it)

@@ -59,7 +59,7 @@ def _schema(table: str) -> list[str]:
     return [
         f"""CREATE TABLE IF NOT EXISTS "{table}" (
             id    TEXT NOT NULL,
-            kind  TEXT NOT NULL,           -- 'image' or 'album'
+            kind  TEXT NOT NULL,           -- 'image', 'album' or 'listing'
             album TEXT,                    -- the album an image was saved from
             path  TEXT,                    -- where it was saved
             added TEXT NOT NULL,           -- UTC, ISO 8601

@@ -31,6 +31,7 @@ from imgur_dl.options import Options
 from imgur_dl.pacing import CDX_PER_MINUTE, REPLAY_PER_MINUTE, Pacing
 from imgur_dl.planner import Planner
 from imgur_dl.progress import Bar, Meter, Progress
+from imgur_dl.readthrough import ReadThrough
 from imgur_dl.renamed import Renamed
 from imgur_dl.retry import RetryPolicy
 from imgur_dl.run import Parts, Run
@@ -119,8 +120,10 @@ def build_run(options: Options, stderr: TextIO, environ: Mapping[str, str] | Non
                             replays=Pacing(REPLAY_PER_MINUTE, cancel, clock.now))
     # Albums are looked up a few at a time, while earlier ones download.
     resolver = ThreadPoolExecutor(max_workers=RESOLVERS, thread_name_prefix="imgur-dl-api")
+    through = ReadThrough(archive, records=not options.get_urls) if archive is not None else None
     planner = Planner(api, resolver, choice=options.choice, archive=archive, wayback=recoverer,
-                      prefer_gif=options.prefer_gif, debug=options.debug, say=progress.note, sharing=sharing)
+                      prefer_gif=options.prefer_gif, debug=options.debug, say=progress.note, sharing=sharing,
+                      through=through)
 
     def close(interrupted: bool, hurry: Callable[[], bool]) -> None:
         session.close()
@@ -135,6 +138,6 @@ def build_run(options: Options, stderr: TextIO, environ: Mapping[str, str] | Non
                               journals=journals),
                   progress=progress, cancel=cancel, meter=meter, archive=archive, wayback=recoverer, close=close,
                   release=folders.close,
-                  trim=Trim(c_heap_release(), clock.now), renamed=renamed)
+                  trim=Trim(c_heap_release(), clock.now), renamed=renamed, through=through)
     return Run(parts, workers=at_once, get_urls=options.get_urls, rows=options.json_lines, signals=signals,
                debug=options.debug)

@@ -28,7 +28,7 @@ class Choice:
 
     ranges: tuple[tuple[int, int | None], ...] = ()  # 1-based, inclusive; None: to the end
     since: float | None = None  # seconds since the epoch: posts from then on (parse_since)
-    break_on_existing: bool = False  # stop reading at the first post the archive has complete
+    break_on_existing: bool = False  # stop reading where a run last read the listing whole (imgur_dl.readthrough)
 
     def wants(self, position: int) -> bool:
         return not self.ranges or any(lo <= position and (hi is None or position <= hi) for lo, hi in self.ranges)

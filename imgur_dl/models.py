@@ -37,6 +37,7 @@ class Entry(str, Enum):
 
     IMAGE = "image"
     ALBUM = "album"  # an album every file of which was saved
+    LISTING = "listing"  # a listing read to its end from a post, every post of it saved (imgur_dl.readthrough)
 
 
 @dataclass(frozen=True, slots=True)

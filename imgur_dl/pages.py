@@ -18,7 +18,9 @@ from imgur_dl.archive import Archive
 from imgur_dl.choice import Choice
 from imgur_dl.errors import BudgetSpentError, ImgurDLError, NotFoundError
 from imgur_dl.models import Candidate, Entry, Failure, Kind, Listing, Target
+from imgur_dl.readthrough import Read, ReadThrough
 from imgur_dl.status import ExitStatus
+from imgur_dl.text import Once
 
 # Pages read of one listing at the most (60 posts a page: 600,000 posts).
 MAX_PAGES = 10_000
@@ -30,19 +32,22 @@ class Verdict(Enum):
     TAKE = "take"
     SKIP = "skip"
     STOP = "stop"  # nothing later in this listing is wanted
+    REACHED = "reached"  # an earlier run read the listing to its end from here: all later is in the archive
 
 
 class Pages:
     """Reads listings, page by page, for one run; counts the posts it skipped because the archive has them."""
 
     def __init__(self, api: ImgurApi, choice: Choice, archive: Archive | None, *, say: Callable[[str], None],
-                 budget: Callable[[str, BudgetSpentError], Failure]) -> None:
+                 budget: Callable[[str, BudgetSpentError], Failure], through: ReadThrough | None = None) -> None:
         self.api = api
         self.choice = choice
         self.archive = archive
+        self.through = through  # where listings were read to their end (with an archive)
         self.say = say
         self.budget = budget  # the failure that says the API's budget is spent (said once a run)
         self.in_archive = 0  # listed posts skipped because the archive has them complete
+        self._once = Once()  # (listings whose first post in the archive is said to be read past)
 
     def posts(self, target: Target) -> Iterator[list[Candidate | Failure]]:
         """The chosen posts of a listing, with their positions, page by page.
@@ -50,8 +55,11 @@ class Pages:
         A post seen before in this listing is not taken again, and a page with
         nothing new ends the listing (a server that answers every page alike
         cannot make it endless); past :data:`MAX_PAGES`, it ends, and says so.
+        A listing read to its end (or, with ``--break-on-existing``, to where
+        an earlier run read it to its end from) is told to :attr:`through`.
         """
         listing = Listing(target.kind, target.id)
+        read = Read(listing)
         position = 0
         seen: set[str] = set()
         for page in range(MAX_PAGES):
@@ -61,21 +69,31 @@ class Pages:
                 return
             fresh = [post for post in dict((p.id, p) for p in posts).values() if post.id not in seen]
             if not fresh:
-                return  # past the end (an empty page), or nothing new
+                self._ended(read)  # (past the end: an empty page, or nothing new)
+                return
             seen.update(post.id for post in fresh)
             known = archived(self.archive, fresh)
+            reached = self.through.reached(listing, (post.id for post in fresh)) \
+                if self.through is not None and self.choice.break_on_existing else set()
             chosen: list[Candidate | Failure] = []
             for post in fresh:
                 position += 1
-                verdict = self._choose(target, post, position, post.id in known)
-                if verdict is Verdict.STOP:
+                verdict = self._choose(target, post, position, post.id in known, post.id in reached)
+                if verdict is Verdict.REACHED:
+                    self._ended(read)
+                if verdict in (Verdict.STOP, Verdict.REACHED):
                     yield chosen
                     return
+                read.past(post.id, *_entry(post))
                 if verdict is Verdict.TAKE:
                     chosen.append(_candidate(post, listing, position))
             yield chosen
         self.say(f"imgur-dl: {target.url}: stopped after {MAX_PAGES} pages ({position} posts), the most "
                  "one listing is read")
+
+    def _ended(self, read: Read) -> None:
+        if self.through is not None:
+            self.through.ended(read)
 
     def _page(self, target: Target, page: int) -> list[Post] | Failure:
         try:
@@ -91,7 +109,7 @@ class Pages:
             return Failure(ExitStatus.FAILED, f"{target.url}: page {page + 1}: {exc}; "
                                               "stopped reading this listing there")
 
-    def _choose(self, target: Target, post: Post, position: int, archived: bool) -> Verdict:
+    def _choose(self, target: Target, post: Post, position: int, archived: bool, reached: bool) -> Verdict:
         if self.choice.past_end(position):
             return Verdict.STOP
         if self.choice.older(post.created_at):
@@ -99,12 +117,17 @@ class Pages:
             return Verdict.STOP if target.kind is Kind.USER else Verdict.SKIP
         if not self.choice.wants(position):
             return Verdict.SKIP
+        if reached:
+            self.in_archive += 1
+            self.say(f"imgur-dl: {target.url}: post {post.id} and every later one are in the archive, as a run "
+                     "that read this listing to its end found; reading no further (--break-on-existing)")
+            return Verdict.REACHED
         if archived:
             self.in_archive += 1
-            if self.choice.break_on_existing:
-                self.say(f"imgur-dl: {target.url}: post {post.id} is in the archive; "
-                         "reading no further (--break-on-existing)")
-                return Verdict.STOP
+            if self.choice.break_on_existing and self._once.first(target.url):
+                self.say(f"imgur-dl: {target.url}: post {post.id} is in the archive, but not every later one is "
+                         "known to be; reading on to where a run last read this listing to its end "
+                         "(--break-on-existing)")
             return Verdict.SKIP
         return Verdict.TAKE
 
@@ -119,11 +142,18 @@ def _candidate(post: Post, listing: Listing, position: int) -> Candidate:
     return Candidate((entry, post.id), Target(kind, post.id, url), listing, position, post.created_at)
 
 
+def _entry(post: Post) -> tuple[Entry, str]:
+    """What the archive records ``post`` as once it is saved: its album, or its one image."""
+    if post.is_album:
+        return Entry.ALBUM, post.id
+    return Entry.IMAGE, post.ready.media[0].id if post.ready else post.id
+
+
 def archived(archive: Archive | None, posts: list[Post]) -> set[str]:
     """The posts of a page that ``archive`` has complete, by post id: two queries a page."""
     if archive is None:
         return set()
-    images = {post.ready.media[0].id if post.ready else post.id: post.id for post in posts if not post.is_album}
-    albums = [post.id for post in posts if post.is_album]
-    found = archive.has_many(Entry.ALBUM, albums)
-    return found | {images[i] for i in archive.has_many(Entry.IMAGE, images)}
+    entries = {post.id: _entry(post) for post in posts}
+    found = {kind: archive.has_many(kind, [item for entry, item in entries.values() if entry is kind])
+             for kind in (Entry.ALBUM, Entry.IMAGE)}
+    return {post_id for post_id, (kind, item) in entries.items() if item in found[kind]}

@@ -517,8 +517,9 @@ def build_parser(environ: Mapping[str, str]) -> Parser:
                          help="only posts from DATE on: YYYY-MM-DD, an ISO 8601 time (UTC unless it names "
                               "a zone: 2024-05-01T14:00+02:00), or a span back from now: 7d, 36h, 2w, 1d12h")
     listing.add_argument("--break-on-existing", action="store_true",
-                         help="with --download-archive: stop reading a listing at its first post the "
-                              "archive has complete (a cheap nightly sync)")
+                         help="with --download-archive: stop reading a listing where a run last read it to "
+                              "its end with every post saved, passing over the posts the archive has above it "
+                              "(a cheap nightly sync)")
     parser.add_argument("--dedupe", action="store_true",
                         help="with --download-archive: a file whose bytes the archive holds under another id "
                              "becomes a hard link to that copy instead of a second copy")

@@ -27,6 +27,7 @@ from imgur_dl.choice import Choice
 from imgur_dl.errors import ApiClosedError, BudgetSpentError, EmptyAlbumError, ImgurDLError, NotFoundError, bug
 from imgur_dl.models import Album, Candidate, Elsewhere, Entry, Failure, Kind, Listing, Target
 from imgur_dl.pages import Pages
+from imgur_dl.readthrough import ReadThrough
 from imgur_dl.share import Sharing
 from imgur_dl.status import ExitStatus
 from imgur_dl.text import Once
@@ -51,7 +52,7 @@ class Planner:
     def __init__(self, api: ImgurApi, resolver: ThreadPoolExecutor, *, choice: Choice | None = None,
                  archive: Archive | None = None, wayback: Wayback | None = None, prefer_gif: bool = False,
                  debug: bool = False, say: Callable[[str], None] = lambda _m: None,
-                 sharing: Sharing | None = None) -> None:
+                 sharing: Sharing | None = None, through: ReadThrough | None = None) -> None:
         self.api = api
         self.resolver = resolver
         self.choice = choice or Choice()
@@ -62,7 +63,7 @@ class Planner:
         self.say = say
         self.sharing = sharing
         self._once_keys = Once()
-        self.pages = Pages(api, self.choice, archive, say=say, budget=self._budget)
+        self.pages = Pages(api, self.choice, archive, say=say, budget=self._budget, through=through)
         self._ahead: InOrder[_Outcome] | None = None
         self._closed = False
 

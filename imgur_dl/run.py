@@ -34,6 +34,7 @@ from imgur_dl.models import Album, Archived, Elsewhere, Event, Failure, Job, Ori
 from imgur_dl.naming import Namer
 from imgur_dl.planner import Planner
 from imgur_dl.progress import Meter, Progress
+from imgur_dl.readthrough import ReadThrough
 from imgur_dl.renamed import Renamed
 from imgur_dl.report import Tally
 from imgur_dl.signals import Deferred
@@ -71,6 +72,7 @@ class Parts:
     release: Callable[[], None] = lambda: None
     trim: Trim = field(default_factory=lambda: Trim(None, time.monotonic))  # the C heap's free pages given back
     renamed: Renamed | None = None  # where an earlier run saved an album changed on Imgur since
+    through: ReadThrough | None = None  # the listings read to their end, recorded as the run ends (with an archive)
 
 
 class Run:
@@ -115,9 +117,7 @@ class Run:
                 yield from self._feed(outcome, pool, recoveries, most)
                 for future in self.pending.done():  # report what is done before resolving the next album
                     yield from self._collect(future, recoveries)
-            while self.pending.count:
-                yield from self._collect_next(recoveries)
-            self.signals.check()  # (one that came while the last result was given out)
+            yield from self._finish(recoveries)
         except (KeyboardInterrupt, Cancelled) as exc:  # (a second Ctrl-C, during the grace, ends it)
             self._ended_by(exc)
             self.abandon()
@@ -190,6 +190,14 @@ class Run:
                 yield self.booking.archived(item)
             else:
                 yield item
+
+    def _finish(self, recoveries: Workers) -> Iterator[Event]:
+        """The files still under way collected; then, nothing left out, the listings read to their end recorded."""
+        while self.pending.count:
+            yield from self._collect_next(recoveries)
+        self.signals.check()  # (one that came while the last result was given out)
+        if self.parts.through is not None:
+            self.parts.through.record()
 
     def _collect_next(self, recoveries: Workers) -> Iterator[Event]:
         """The next file to finish, collected; nothing if none finishes within :data:`HEARTBEAT`."""

@@ -280,3 +280,87 @@ def test_an_unknown_user_is_not_found(imgur: Imgur, tmp_path: Path) -> None:
     result = run_main("-o", str(tmp_path), "imgur.com/user/NoSuchUser")
     assert result.code == 3, result
     assert "imgur.com/user/NoSuchUser: not found" in result.err
+
+
+def test_a_sync_that_ended_early_is_finished_by_the_next_however_it_breaks(imgur: Imgur, tmp_path: Path,
+                                                                           archive: ArchiveAt) -> None:
+    # The first night's run reads two pages of three and stops (a page that keeps failing); its posts are in the
+    # archive. The next night, with --break-on-existing, the newest post is one of them: stopping there would leave
+    # the rest of the account for ever. It reads on to where a run last read the listing to its end (none has yet),
+    # taking what the archive lacks; the night after, it stops at the first page.
+    posts = _posts(imgur, 9)
+    imgur.add_listing("user", "Miguenzo", posts)
+    imgur.page_size = 3
+    page_2 = Fault("status", host="api.imgur.com", path="/3/account/Miguenzo/submissions/2", status=500,
+                   body=over_capacity(500))
+    imgur.faults.append(page_2)
+    sync = ("--download-archive", archive.location, "--break-on-existing", "--retries", "0",
+            "-o", str(tmp_path / "out"), "imgur.com/user/Miguenzo")
+    first = run_main(*sync)
+    assert first.code == 1, first
+    _holds(tmp_path / "out", posts[:6])
+    imgur.faults.remove(page_2)
+    second = run_main(*sync)
+    assert second.code == 0, second
+    _holds(tmp_path / "out", posts)
+    assert "6 listed posts already in the archive" in second.err, second
+    assert (f"imgur-dl: imgur.com/user/Miguenzo: post {posts[0].id} is in the archive, but not every later one is "
+            "known to be; reading on to where a run last read this listing to its end (--break-on-existing)"
+            ) in second.err
+    assert archive.rows("SELECT id FROM archive WHERE kind = 'listing'") == [(f"user/Miguenzo/{posts[0].id}",)]
+    imgur.log.clear()
+    third = run_main(*sync)
+    assert third.code == 0, third
+    assert [p for (_, _, p, _) in imgur.requests_to("api.imgur.com", "/3/.*")] == [
+        "/3/account/Miguenzo/submissions/0"]
+    assert (f"imgur-dl: imgur.com/user/Miguenzo: post {posts[0].id} and every later one are in the archive, as a "
+            "run that read this listing to its end found; reading no further (--break-on-existing)") in third.err
+
+
+def test_a_post_that_failed_is_tried_again_by_the_next_sync_below_the_newest(imgur: Imgur, tmp_path: Path,
+                                                                             archive: ArchiveAt) -> None:
+    # A file of the second post failed; the newest post and the older ones were saved. The next night's run does not
+    # stop at the newest (in the archive): the second is below it, and it takes it again.
+    posts = _posts(imgur, 5)
+    imgur.add_listing("user", "Miguenzo", posts)
+    broken = Fault("status", path=f"/{posts[1].id}\\..*", status=404)
+    imgur.faults.append(broken)
+    sync = ("--download-archive", archive.location, "--break-on-existing", "-o", str(tmp_path / "out"),
+            "imgur.com/user/Miguenzo")
+    first = run_main(*sync)
+    assert first.code == 1, first
+    assert archive.rows("SELECT id FROM archive WHERE kind = 'listing'") == []  # (not every post saved)
+    imgur.faults.remove(broken)
+    second = run_main(*sync)
+    assert second.code == 0, second
+    _holds(tmp_path / "out", posts)
+
+
+def test_a_search_read_to_its_end_is_where_the_next_sync_stops(imgur: Imgur, tmp_path: Path,
+                                                               archive: ArchiveAt) -> None:
+    # Its words are escaped in the archive's record (a space: the archive's ids have none).
+    posts = _posts(imgur, 6)
+    imgur.add_listing("search", "cute cat", posts)
+    imgur.page_size = 2
+    sync = ("--download-archive", archive.location, "--break-on-existing", "-o", str(tmp_path / "out"),
+            "imgur.com/search?q=cute+cat")
+    first = run_main(*sync)
+    assert first.code == 0, first
+    assert archive.rows("SELECT id FROM archive WHERE kind = 'listing'") == [(f"search/cute%20cat/{posts[0].id}",)]
+    new = imgur.add_image("NeW1234", size=5_000, in_gallery=True)
+    new.datetime = NEWEST + DAY
+    imgur.add_listing("search", "cute cat", [new, *posts])
+    imgur.log.clear()
+    second = run_main(*sync)
+    assert second.code == 0, second
+    assert len(imgur.requests_to("api.imgur.com", "/3/.*")) == 1, imgur.log
+    assert len(imgur.requests_to("i.imgur.com")) == 1
+    assert archive.rows("SELECT id FROM archive WHERE kind = 'listing' ORDER BY id") == [
+        (f"search/cute%20cat/{posts[0].id}",), ("search/cute%20cat/NeW1234",)]
+
+
+def _holds(folder: Path, posts: list[AlbumData | Image]) -> None:
+    """``folder`` holds the files of ``posts`` (names first, for a failure that says which are missing)."""
+    got, expected = files_under(folder), _expected(posts, "user Miguenzo")
+    assert sorted(got) == sorted(expected)
+    assert got == expected

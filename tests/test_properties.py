@@ -30,7 +30,20 @@ from hypothesis import HealthCheck, assume, event, example, given, settings
 from hypothesis import strategies as st
 from psycopg.conninfo import conninfo_to_dict
 
-from imgur_dl import answers, credentials, dates, earlier, hashset, hosts, journal, jsonstream, output, sniff, urls
+from imgur_dl import (
+    answers,
+    credentials,
+    dates,
+    earlier,
+    hashset,
+    hosts,
+    journal,
+    jsonstream,
+    output,
+    readthrough,
+    sniff,
+    urls,
+)
 from imgur_dl.archive_place import conninfo, is_postgres, redact
 from imgur_dl.archive_postgres import _Server
 from imgur_dl.choice import parse_range, parse_since, since_seconds
@@ -1308,3 +1321,16 @@ def test_masking_hides_each_place_once_and_keeps_the_rest(case: tuple[int, list[
         runs += start > at
         at = max(at, end)
     assert shown.count("***") == runs
+
+
+_LISTINGS = st.builds(Listing, st.sampled_from([kind for kind in Kind if kind.is_listing]), st.text(min_size=1))
+
+
+@given(_LISTINGS, st.text(min_size=1), _LISTINGS, st.text(min_size=1))
+def test_a_listing_read_to_its_end_is_recorded_under_an_id_of_its_own_with_no_space_or_control_byte(
+        listing: Listing, post: str, other: Listing, other_post: str) -> None:
+    # (the archive's ids have no space: its queries pass over any that has; a control byte is no one's to print)
+    key = readthrough.key(listing, post)
+    assert key.isascii() and key.isprintable() and " " not in key
+    assert unquote(key) == f"{listing.label}/{post}"
+    assert (readthrough.key(other, other_post) == key) == (other.label + "/" + other_post == listing.label + "/" + post)
