@@ -9,15 +9,18 @@ post would leave the rest for ever, each run exiting 0.
 
 So a run with a download archive that reads a listing to its end (an empty
 page, or a page with nothing new), and finds at its end every post it passed
-in the archive, records where that read began: the listing's newest post then
-(an archive row of kind ``listing``, its id the listing's label and the
-post's, ``user/<name>/<post id>``). ``--break-on-existing`` stops at such a
-post, where all after it is in the archive; above it, posts the archive has
-are passed over (no lookup: a page costs one request) and the others taken,
-so a sync after one that ended early reads on to where a run last read the
-listing whole, and the next stops at the first page again. A listing no run
-has read whole so (an archive from before these records, a post that keeps
-failing) is read to its end, each time: a request a page.
+in the archive (or gone from Imgur: a post, or a file of it, that Imgur says
+is no more, 404 or removed, which no later run would get), records where that
+read began: the listing's newest post then (an archive row of kind
+``listing``, its id the listing's label and the post's,
+``user/<name>/<post id>``). ``--break-on-existing`` stops at such a post,
+where all after it is in the archive; above it, posts the archive has are
+passed over (no lookup: a page costs one request) and the others taken, so a
+sync after one that ended early reads on to where a run last read the listing
+whole, and the next stops at the first page again. A listing no run has read
+whole so (an archive from before these records, a post that keeps failing
+otherwise, a file Imgur keeps from this region) is read to its end each
+time, a request a page, and what failed is tried again.
 """
 
 from __future__ import annotations
@@ -39,28 +42,32 @@ def key(listing: Listing, post_id: str) -> str:
 
 @dataclass
 class Read:
-    """One listing as a run reads it: the post it began at, and what each post it passed is in the archive as."""
+    """One listing as a run reads it: the post it began at, and each post it passed, with what the archive records
+    it as once it is saved (its album, or its one image)."""
 
     listing: Listing
     top: str | None = None
-    passed: dict[Entry, list[str]] = field(default_factory=lambda: {Entry.ALBUM: [], Entry.IMAGE: []})
+    passed: list[tuple[str, Entry, str]] = field(default_factory=list)
 
     def past(self, post_id: str, entry: Entry, archive_id: str) -> None:
         """The post ``post_id`` passed (taken, or passed over as the archive has it)."""
         if self.top is None:
             self.top = post_id
-        self.passed[entry].append(archive_id)
+        self.passed.append((post_id, entry, archive_id))
 
 
 class ReadThrough:
     """The records of listings read to their end, for one run: looked up as pages are read (the planner's thread),
-    added at the run's end (its main thread) for each listing read whole whose every post the archive then has."""
+    added at the run's end (its main thread) for each listing read whole whose every post the archive then has, or
+    Imgur has no more."""
 
     def __init__(self, archive: Archive, *, records: bool) -> None:
         self.archive = archive
         self.records = records  # the run saves files (not -g), so what it read may be recorded
         self._whole: list[Read] = []
         self._lock = threading.Lock()
+        self._gone: set[tuple[str, str, str | None]] = set()  # (listing, post, file or None: the post) no more
+        self._failed: set[tuple[str, str]] = set()  # (listing, post) of which something failed otherwise
 
     def reached(self, listing: Listing, post_ids: Iterable[str]) -> set[str]:
         """Which of ``post_ids`` (a page's) a run read ``listing`` to its end from: one query."""
@@ -73,15 +80,32 @@ class ReadThrough:
             with self._lock:
                 self._whole.append(read)
 
+    def missed(self, listing: str, post_id: str, item: str | None, *, gone: bool) -> None:
+        """The post ``post_id`` of ``listing`` (its label), or its file ``item``, failed: ``gone`` from Imgur (it
+        says so: 404, removed), or otherwise (a file Imgur says gone that the Wayback Machine could not bring back
+        is still gone). From the run's main thread."""
+        if gone:
+            self._gone.add((listing, post_id, item))
+        elif (listing, post_id, item) not in self._gone:
+            self._failed.add((listing, post_id))
+
     def record(self) -> None:
         """Once every file of the run is in and its records added: each listing read whole whose every post the
-        archive has (its records written first) recorded as read to its end from where its read began."""
+        archive has (its records written first), or Imgur has no more, recorded as read to its end from where its
+        read began."""
         with self._lock:
             whole, self._whole = self._whole, []
         if not whole:
             return
         self.archive.flush()
+        gone = {(listing, post_id) for listing, post_id, _ in self._gone} - self._failed
         for read in whole:
-            if read.top is not None and all(
-                    len(self.archive.has_many(entry, ids)) == len(set(ids)) for entry, ids in read.passed.items()):
+            label = read.listing.label
+            if read.top is not None and all((label, post_id) in gone for post_id in self._missing(read)):
                 self.archive.add(Record(Entry.LISTING, key(read.listing, read.top)))
+
+    def _missing(self, read: Read) -> list[str]:
+        """The posts ``read`` passed that the archive does not have (all of them, where it cannot be reached)."""
+        found = {entry: self.archive.has_many(entry, [item for _, kind, item in read.passed if kind is entry])
+                 for entry in (Entry.ALBUM, Entry.IMAGE)}
+        return [post_id for post_id, entry, item in read.passed if item not in found[entry]]

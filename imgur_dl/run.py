@@ -84,7 +84,8 @@ class Run:
         self.tally = Tally()
         self.handout = Handout(parts.namer, parts.books, parts.progress, self.tally, parts.archive, get_urls=get_urls,
                                rows=rows, renamed=parts.renamed)
-        self.booking = Booking(parts.books, self.tally, parts.progress, parts.trim, wayback=parts.wayback is not None)
+        self.booking = Booking(parts.books, self.tally, parts.progress, parts.trim, wayback=parts.wayback is not None,
+                               through=parts.through)
         self.started = time.monotonic()
         # Ctrl-C, SIGTERM, SIGHUP acted on where the run looks, not where they land
         self.signals = signals if signals is not None else Deferred()
@@ -211,6 +212,7 @@ class Run:
         result = future.result()  # workers return failures as results (:func:`_guarded`)
         wayback = self.parts.wayback
         if result.gone and wayback is not None and result.source is Origin.IMGUR:
+            self.booking.missed(result)  # (gone from Imgur, whatever the Wayback Machine brings back)
             if result.region_blocked:
                 self.booking.region(result)
             self.pending.submit(recoveries, wayback.recover, result, result.job)  # counted when it comes back

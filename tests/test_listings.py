@@ -319,14 +319,15 @@ def test_a_sync_that_ended_early_is_finished_by_the_next_however_it_breaks(imgur
 
 def test_a_post_that_failed_is_tried_again_by_the_next_sync_below_the_newest(imgur: Imgur, tmp_path: Path,
                                                                              archive: ArchiveAt) -> None:
-    # A file of the second post failed; the newest post and the older ones were saved. The next night's run does not
-    # stop at the newest (in the archive): the second is below it, and it takes it again.
+    # A file of the second post failed (the CDN kept answering 500); the newest post and the older ones were saved.
+    # The next night's run does not stop at the newest (in the archive): the second is below it, and it takes it
+    # again.
     posts = _posts(imgur, 5)
     imgur.add_listing("user", "Miguenzo", posts)
-    broken = Fault("status", path=f"/{posts[1].id}\\..*", status=404)
+    broken = Fault("status", path=f"/{posts[1].id}\\..*", status=500)
     imgur.faults.append(broken)
-    sync = ("--download-archive", archive.location, "--break-on-existing", "-o", str(tmp_path / "out"),
-            "imgur.com/user/Miguenzo")
+    sync = ("--download-archive", archive.location, "--break-on-existing", "--retries", "0",
+            "-o", str(tmp_path / "out"), "imgur.com/user/Miguenzo")
     first = run_main(*sync)
     assert first.code == 1, first
     assert archive.rows("SELECT id FROM archive WHERE kind = 'listing'") == []  # (not every post saved)
@@ -334,6 +335,37 @@ def test_a_post_that_failed_is_tried_again_by_the_next_sync_below_the_newest(img
     second = run_main(*sync)
     assert second.code == 0, second
     _holds(tmp_path / "out", posts)
+
+
+@pytest.mark.parametrize(("region", "wayback"), [(False, False), (False, True), (True, False)])
+def test_what_imgur_has_no_more_is_not_asked_for_again_but_what_it_keeps_from_a_region_is(
+        imgur: Imgur, tmp_path: Path, region: bool, wayback: bool) -> None:
+    # A post deleted (its lookup answers 404) and a file of an album removed (404 from the CDN): Imgur has them no
+    # more, and no later run would get them (nor, asked, the Wayback Machine, which has no capture of it), so the
+    # listing is recorded read to its end all the same, and the next sync stops at its first page. A file Imgur keeps
+    # from this region (a UK visitor) is not gone: the next sync reads on to it, as a VPN may get it.
+    posts = _posts(imgur, 5)
+    gone = AlbumData("GoNe123", title="gone")
+    imgur.add_listing("user", "Miguenzo", [posts[0], gone, *posts[1:]])
+    removed = posts[2].images[1].id
+    imgur.faults.append(Fault("status", path=f"/{removed}\\..*", status=404))
+    location = str(tmp_path / "seen.sqlite")
+    sync = ("--download-archive", location, "--break-on-existing", "-o", str(tmp_path / "out"),
+            "imgur.com/user/Miguenzo", *(["--wayback"] if wayback else []))
+    imgur.region_blocked = region
+    first = run_main(*sync)
+    assert first.code in (1, 3), first
+    imgur.region_blocked = False
+    imgur.log.clear()
+    second = run_main(*sync)
+    pages = [p for (_, _, p, _) in imgur.requests_to("api.imgur.com", "/3/.*")]
+    if region:
+        assert pages == [f"/3/account/Miguenzo/submissions/{n}" for n in range(2)], pages
+        assert len(imgur.requests_to("i.imgur.com")) == 8  # every file, now let through (and the removed one)
+    else:
+        assert pages == ["/3/account/Miguenzo/submissions/0"], pages
+        assert imgur.requests_to("i.imgur.com") == []
+        assert second.code == 0, second
 
 
 def test_a_search_read_to_its_end_is_where_the_next_sync_stops(imgur: Imgur, tmp_path: Path,
