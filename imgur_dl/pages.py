@@ -59,7 +59,7 @@ class Pages:
         an earlier run read it to its end from) is told to :attr:`through`.
         """
         listing = Listing(target.kind, target.id)
-        read = Read(listing)
+        read = Read(listing) if self.through is not None else None
         position = 0
         seen: set[str] = set()
         for page in range(MAX_PAGES):
@@ -84,15 +84,16 @@ class Pages:
                 if verdict in (Verdict.STOP, Verdict.REACHED):
                     yield chosen
                     return
-                read.past(post.id, *_entry(post))
+                if read is not None:
+                    _passed(read, post, verdict, post.id in known)
                 if verdict is Verdict.TAKE:
                     chosen.append(_candidate(post, listing, position))
             yield chosen
         self.say(f"imgur-dl: {target.url}: stopped after {MAX_PAGES} pages ({position} posts), the most "
                  "one listing is read")
 
-    def _ended(self, read: Read) -> None:
-        if self.through is not None:
+    def _ended(self, read: Read | None) -> None:
+        if self.through is not None and read is not None:
             self.through.ended(read)
 
     def _page(self, target: Target, page: int) -> list[Post] | Failure:
@@ -140,6 +141,15 @@ def _candidate(post: Post, listing: Listing, position: int) -> Candidate:
     kind, url = (Kind.ALBUM, f"imgur.com/a/{post.id}") if post.is_album else (Kind.IMAGE, f"imgur.com/{post.id}")
     entry = Entry.ALBUM if post.is_album else Entry.IMAGE
     return Candidate((entry, post.id), Target(kind, post.id, url), listing, position, post.created_at)
+
+
+def _passed(read: Read, post: Post, verdict: Verdict, archived: bool) -> None:
+    """``post`` passed by ``read``: taken, passed over as the archive has it, or left out."""
+    read.past(post.id)
+    if verdict is Verdict.TAKE:
+        read.took(post.id, *_entry(post))
+    elif not archived:
+        read.left_out()
 
 
 def _entry(post: Post) -> tuple[Entry, str]:

@@ -42,18 +42,29 @@ def key(listing: Listing, post_id: str) -> str:
 
 @dataclass
 class Read:
-    """One listing as a run reads it: the post it began at, and each post it passed, with what the archive records
-    it as once it is saved (its album, or its one image)."""
+    """One listing as a run reads it: the post it began at, and each post it took, with what the archive records it
+    as once it is saved (its album, or its one image). Those it passed over are in the archive already; where it
+    left one out that is not (``--range``, ``--since``), the read is not whole, and nothing more is kept of it."""
 
     listing: Listing
     top: str | None = None
-    passed: list[tuple[str, Entry, str]] = field(default_factory=list)
+    whole: bool = True
+    taken: list[tuple[str, Entry, str]] = field(default_factory=list)
 
-    def past(self, post_id: str, entry: Entry, archive_id: str) -> None:
-        """The post ``post_id`` passed (taken, or passed over as the archive has it)."""
+    def past(self, post_id: str) -> None:
+        """The post ``post_id`` passed, whatever became of it."""
         if self.top is None:
             self.top = post_id
-        self.passed.append((post_id, entry, archive_id))
+
+    def took(self, post_id: str, entry: Entry, archive_id: str) -> None:
+        """The post ``post_id`` taken: the archive has it once it is saved, as ``entry`` ``archive_id``."""
+        if self.whole:
+            self.taken.append((post_id, entry, archive_id))
+
+    def left_out(self) -> None:
+        """A post the archive does not have left out: this read cannot say the listing is all saved."""
+        self.whole = False
+        self.taken = []
 
 
 class ReadThrough:
@@ -76,7 +87,7 @@ class ReadThrough:
 
     def ended(self, read: Read) -> None:
         """``read`` went to the listing's end, or to a post an earlier read to its end began at."""
-        if self.records and read.top is not None:
+        if self.records and read.top is not None and read.whole:
             with self._lock:
                 self._whole.append(read)
 
@@ -105,7 +116,7 @@ class ReadThrough:
                 self.archive.add(Record(Entry.LISTING, key(read.listing, read.top)))
 
     def _missing(self, read: Read) -> list[str]:
-        """The posts ``read`` passed that the archive does not have (all of them, where it cannot be reached)."""
-        found = {entry: self.archive.has_many(entry, [item for _, kind, item in read.passed if kind is entry])
+        """The posts ``read`` took that the archive does not have (all of them, where it cannot be reached)."""
+        found = {entry: self.archive.has_many(entry, [item for _, kind, item in read.taken if kind is entry])
                  for entry in (Entry.ALBUM, Entry.IMAGE)}
-        return [post_id for post_id, entry, item in read.passed if item not in found[entry]]
+        return [post_id for post_id, entry, item in read.taken if item not in found[entry]]

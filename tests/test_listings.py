@@ -391,6 +391,22 @@ def test_a_search_read_to_its_end_is_where_the_next_sync_stops(imgur: Imgur, tmp
         (f"search/cute%20cat/{posts[0].id}",), ("search/cute%20cat/NeW1234",)]
 
 
+@pytest.mark.parametrize("left_out", [["--range", "2-"], ["--since", "2025-10-07"]])
+def test_a_listing_read_to_its_end_with_posts_left_out_is_not_said_read(imgur: Imgur, tmp_path: Path,
+                                                                       left_out: list[str]) -> None:
+    # The posts --range or --since leave out are not in the archive: a later sync must not stop above them.
+    posts = _posts(imgur, 4)
+    imgur.add_listing("tag", "animals", posts)
+    location = str(tmp_path / "seen.sqlite")
+    archive = ArchiveAt(location, "sqlite")
+    chosen = run_main(*left_out, "--download-archive", location, "-o", str(tmp_path / "out"), "imgur.com/t/animals")
+    assert chosen.code == 0, chosen
+    assert archive.rows("SELECT id FROM archive WHERE kind = 'listing'") == []
+    whole = run_main("--download-archive", location, "-o", str(tmp_path / "out"), "imgur.com/t/animals")
+    assert whole.code == 0, whole
+    assert archive.rows("SELECT id FROM archive WHERE kind = 'listing'") == [(f"tag/animals/{posts[0].id}",)]
+
+
 def _holds(folder: Path, posts: list[AlbumData | Image]) -> None:
     """``folder`` holds the files of ``posts`` (names first, for a failure that says which are missing)."""
     got, expected = files_under(folder), _expected(posts, "user Miguenzo")
