@@ -56,7 +56,8 @@ class Pages:
         nothing new ends the listing (a server that answers every page alike
         cannot make it endless); past :data:`MAX_PAGES`, it ends, and says so.
         A listing read to its end (or, with ``--break-on-existing``, to where
-        an earlier run read it to its end from) is told to :attr:`through`.
+        an earlier run read it to its end from; or to the most read of one)
+        is told to :attr:`through`.
         """
         listing = Listing(target.kind, target.id)
         read = Read(listing) if self.through is not None else None
@@ -91,6 +92,7 @@ class Pages:
             yield chosen
         self.say(f"imgur-dl: {target.url}: stopped after {MAX_PAGES} pages ({position} posts), the most "
                  "one listing is read")
+        self._ended(read)  # (as far as any run reads it: a sync that stops above would read it all again each time)
 
     def _ended(self, read: Read | None) -> None:
         if self.through is not None and read is not None:

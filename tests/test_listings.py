@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from imgur_dl import pages
 from tests.clock import FastClock
 from tests.conftest import ArchiveAt, files_under, run_main
 from tests.standin import AlbumData, Fault, Image, Imgur, over_capacity
@@ -405,6 +406,25 @@ def test_a_listing_read_to_its_end_with_posts_left_out_is_not_said_read(imgur: I
     whole = run_main("--download-archive", location, "-o", str(tmp_path / "out"), "imgur.com/t/animals")
     assert whole.code == 0, whole
     assert archive.rows("SELECT id FROM archive WHERE kind = 'listing'") == [(f"tag/animals/{posts[0].id}",)]
+
+
+def test_a_listing_read_as_far_as_any_is_where_the_next_sync_stops(imgur: Imgur, tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    # A tag too long to read to its end: read to the most pages one listing is read, as far as any run would go.
+    # Recorded so, a nightly sync reads one page, not all of them again each night.
+    monkeypatch.setattr(pages, "MAX_PAGES", 2)
+    posts = _posts(imgur, 6)
+    imgur.add_listing("tag", "animals", posts)
+    imgur.page_size = 2
+    location = str(tmp_path / "seen.sqlite")
+    sync = ("--download-archive", location, "--break-on-existing", "-o", str(tmp_path / "out"), "imgur.com/t/animals")
+    first = run_main(*sync)
+    assert first.code == 0, first
+    assert "imgur-dl: imgur.com/t/animals: stopped after 2 pages (4 posts), the most one listing is read" in first.err
+    imgur.log.clear()
+    second = run_main(*sync)
+    assert second.code == 0, second
+    assert [p for (_, _, p, _) in imgur.requests_to("api.imgur.com", "/3/.*")] == ["/3/gallery/t/animals/0"]
 
 
 def _holds(folder: Path, posts: list[AlbumData | Image]) -> None:
