@@ -179,6 +179,7 @@ class Store(Protocol):
     location: str  # as people may see it
 
     def has_many(self, kind: Entry, ids: Sequence[str]) -> set[str]: ...
+    def last(self, kind: Entry, prefix: str) -> str | None: ...
     def write(self, items: Sequence[Item]) -> None: ...
     def copies(self, sha256: str, skip: int, most: int) -> list[tuple[str, str]]: ...
     def saved(self, ids: Sequence[str]) -> dict[str, tuple[str, str | None, str | None]]: ...
@@ -212,6 +213,11 @@ class Archive:
     def has_many(self, kind: Entry, ids: Collection[str]) -> set[str]:
         """Which of ``ids`` the archive holds; none while it cannot be reached (said once)."""
         return self._answer(lambda: self.store.has_many(kind, list(dict.fromkeys(ids))), set()) if ids else set()
+
+    def last(self, kind: Entry, prefix: str) -> str | None:
+        """The greatest id of ``kind`` the archive holds that begins with ``prefix`` (ASCII: compared byte by byte);
+        None where it has none, or while it cannot be reached (said once)."""
+        return self._answer(lambda: self.store.last(kind, prefix), None)
 
     def saved(self, ids: Collection[str]) -> dict[str, tuple[str, str | None, str | None]]:
         """Where each of the images ``ids`` the archive has was saved, where its bytes came from and their SHA-256

@@ -58,7 +58,7 @@ WAIT_SLICE = 0.1  # how often a call waiting for the connection looks whether th
 _MIGRATIONS: tuple[tuple[int, tuple[str, ...]], ...] = (
     (1, (
         """CREATE TABLE IF NOT EXISTS {archive} (
-            kind   text NOT NULL,          -- 'image', 'album' or 'listing'
+            kind   text NOT NULL,          -- 'image', 'album' or 'listing' (read to its end)
             id     text NOT NULL,
             album  text,                   -- the album an image was saved from
             path   text,                   -- where it was saved (on the machine that saved it)
@@ -317,6 +317,12 @@ class PostgresStore:
             rows = db.execute(self._q("SELECT id FROM {archive} WHERE kind = %s AND id = ANY(%s)"),
                               (kind.value, list(ids))).fetchall()
         return {row[0] for row in rows}
+
+    def last(self, kind: Entry, prefix: str) -> str | None:
+        with self._server.use() as db:  # (byte by byte, whatever the database's collation; the key's index finds them)
+            row = db.execute(self._q('SELECT max(id COLLATE "C") FROM {archive} WHERE kind = %s AND left(id, %s) = %s'),
+                             (kind.value, len(prefix), prefix)).fetchone()
+        return str(row[0]) if row is not None and row[0] is not None else None
 
     def write(self, items: Sequence[Item]) -> None:
         # Rows in one order (kind, id) in every process, so two writers' locks never cross.

@@ -59,7 +59,7 @@ def _schema(table: str) -> list[str]:
     return [
         f"""CREATE TABLE IF NOT EXISTS "{table}" (
             id    TEXT NOT NULL,
-            kind  TEXT NOT NULL,           -- 'image', 'album' or 'listing'
+            kind  TEXT NOT NULL,           -- 'image', 'album' or 'listing' (read to its end)
             album TEXT,                    -- the album an image was saved from
             path  TEXT,                    -- where it was saved
             added TEXT NOT NULL,           -- UTC, ISO 8601
@@ -180,6 +180,12 @@ class SqliteStore:
                                                 "WHERE kind = ? AND id IN ({marks}) AND instr(id, ' ') = 0"):
                 found.update(_joined(joined))
         return found
+
+    def last(self, kind: Entry, prefix: str) -> str | None:
+        with self._use() as db:  # (the rows of one kind are few: the key's index finds them)
+            row = db.execute(f"SELECT max(id) FROM \"{self.table}\" WHERE kind = ? AND substr(id, 1, ?) = ?",
+                             (kind.value, len(prefix), prefix)).fetchone()
+        return str(row[0]) if row is not None and row[0] is not None else None
 
     def write(self, items: Sequence[Item]) -> None:
         now = time.time()

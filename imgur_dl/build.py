@@ -120,7 +120,7 @@ def build_run(options: Options, stderr: TextIO, environ: Mapping[str, str] | Non
                             replays=Pacing(REPLAY_PER_MINUTE, cancel, clock.now))
     # Albums are looked up a few at a time, while earlier ones download.
     resolver = ThreadPoolExecutor(max_workers=RESOLVERS, thread_name_prefix="imgur-dl-api")
-    through = ReadThrough(archive, records=not options.get_urls) if archive is not None else None
+    through = ReadThrough(archive, records=not options.get_urls, calendar=clock.time) if archive is not None else None
     planner = Planner(api, resolver, choice=options.choice, archive=archive, wayback=recoverer,
                       prefer_gif=options.prefer_gif, debug=options.debug, say=progress.note, sharing=sharing,
                       through=through)

@@ -61,6 +61,8 @@ class Pages:
         """
         listing = Listing(target.kind, target.id)
         read = Read(listing) if self.through is not None else None
+        read_from = self.through.read_from(listing) \
+            if self.through is not None and self.choice.break_on_existing else None
         position = 0
         seen: set[str] = set()
         for page in range(MAX_PAGES):
@@ -74,12 +76,10 @@ class Pages:
                 return
             seen.update(post.id for post in fresh)
             known = archived(self.archive, fresh)
-            reached = self.through.reached(listing, (post.id for post in fresh)) \
-                if self.through is not None and self.choice.break_on_existing else set()
             chosen: list[Candidate | Failure] = []
             for post in fresh:
                 position += 1
-                verdict = self._choose(target, post, position, post.id in known, post.id in reached)
+                verdict = self._choose(target, post, position, post.id in known, post.id == read_from)
                 if verdict is Verdict.REACHED:
                     self._ended(read)
                 if verdict in (Verdict.STOP, Verdict.REACHED):

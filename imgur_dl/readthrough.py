@@ -8,36 +8,53 @@ whose file failed is missing among saved ones. Stopping at the first saved
 post would leave the rest for ever, each run exiting 0.
 
 So a run with a download archive that reads a listing to its end (an empty
-page, or a page with nothing new), and finds at its end every post it passed
-in the archive (or gone from Imgur: a post, or a file of it, that Imgur says
-is no more, 404 or removed, which no later run would get), records where that
-read began: the listing's newest post then (an archive row of kind
-``listing``, its id the listing's label and the post's,
-``user/<name>/<post id>``). ``--break-on-existing`` stops at such a post,
-where all after it is in the archive; above it, posts the archive has are
-passed over (no lookup: a page costs one request) and the others taken, so a
-sync after one that ended early reads on to where a run last read the listing
-whole, and the next stops at the first page again. A listing no run has read
-whole so (an archive from before these records, a post that keeps failing
-otherwise, a file Imgur keeps from this region) is read to its end each
-time, a request a page, and what failed is tried again.
+page, a page with nothing new, or the most pages one listing is read), and
+finds at its end every post it passed in the archive (or gone from Imgur: a
+post, or a file of it, that Imgur says is no more, 404 or removed, which no
+later run would get), records where that read began: the listing's newest
+post then, in an archive row of kind ``listing`` whose id says the listing,
+when, and the post (``user/<name>/<UTC time>/<post id>``, each part escaped as
+in a URL). ``--break-on-existing`` stops at the post the latest such row
+names, where all after it is in the archive; above it, posts the archive has
+are passed over (no lookup: a page costs one request) and the others taken,
+so a sync after one that ended early reads on to where a run last read the
+listing whole, and the next stops at the first page again. Only the latest
+row counts: a favorite of long ago favorited again comes first in the
+listing, and is no place to stop. A listing no run has read whole so (an
+archive from before these rows, a post that keeps failing otherwise, a file
+Imgur keeps from this region) is read to its end each time, a request a page,
+and what failed is tried again. (Rows are only added: a database user granted
+SELECT and INSERT on the archive, as a fleet's may be, records them too.)
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from urllib.parse import quote
+from datetime import datetime, timezone
+from urllib.parse import quote, unquote
 
 from imgur_dl.archive import Archive, Record
 from imgur_dl.models import Entry, Listing
 
 
-def key(listing: Listing, post_id: str) -> str:
-    """The archive's id for "``listing`` was read to its end from ``post_id``" (no space, no control byte: a
-    search's words, any title's letters, escaped as in a URL)."""
-    return quote(f"{listing.label}/{post_id}", safe="/")
+def prefix(listing: Listing) -> str:
+    """What the archive's ids of ``listing``'s rows begin with (no space, no control byte: a search's words, any
+    name's letters, escaped as in a URL; a ``/`` of a name too, so no listing's is another's beginning)."""
+    return f"{listing.kind.value}/{quote(listing.name, safe='')}/"
+
+
+def key(listing: Listing, at: float, post_id: str) -> str:
+    """The archive's id for "``listing`` was read to its end from ``post_id``", recorded at ``at`` (seconds since the
+    epoch): a later row's is the greater."""
+    when = datetime.fromtimestamp(at, timezone.utc).strftime("%Y%m%dT%H%M%S.%fZ")
+    return f"{prefix(listing)}{when}/{quote(post_id, safe='')}"
+
+
+def post_of(found: str) -> str:
+    """The post a row's id (:func:`key`) names."""
+    return unquote(found.rpartition("/")[2])
 
 
 @dataclass
@@ -68,25 +85,26 @@ class Read:
 
 
 class ReadThrough:
-    """The records of listings read to their end, for one run: looked up as pages are read (the planner's thread),
-    added at the run's end (its main thread) for each listing read whole whose every post the archive then has, or
-    Imgur has no more."""
+    """The records of listings read to their end, for one run: looked up as a listing is begun (the planner's
+    thread), added at the run's end (its main thread) for each listing read whole whose every post the archive then
+    has, or Imgur has no more. ``calendar``: the time each row says."""
 
-    def __init__(self, archive: Archive, *, records: bool) -> None:
+    def __init__(self, archive: Archive, *, records: bool, calendar: Callable[[], float]) -> None:
         self.archive = archive
         self.records = records  # the run saves files (not -g), so what it read may be recorded
+        self.calendar = calendar
         self._whole: list[Read] = []
         self._lock = threading.Lock()
         self._gone: set[tuple[str, str, str | None]] = set()  # (listing, post, file or None: the post) no more
         self._failed: set[tuple[str, str]] = set()  # (listing, post) of which something failed otherwise
 
-    def reached(self, listing: Listing, post_ids: Iterable[str]) -> set[str]:
-        """Which of ``post_ids`` (a page's) a run read ``listing`` to its end from: one query."""
-        ids = {key(listing, post_id): post_id for post_id in post_ids}
-        return {ids[found] for found in self.archive.has_many(Entry.LISTING, ids)}
+    def read_from(self, listing: Listing) -> str | None:
+        """The post a run last read ``listing`` to its end from; None where none did: one query."""
+        found = self.archive.last(Entry.LISTING, prefix(listing))
+        return post_of(found) if found is not None else None
 
     def ended(self, read: Read) -> None:
-        """``read`` went to the listing's end, or to a post an earlier read to its end began at."""
+        """``read`` went to the listing's end, or to the post a run last read it to its end from."""
         if self.records and read.top is not None and read.whole:
             with self._lock:
                 self._whole.append(read)
@@ -113,7 +131,7 @@ class ReadThrough:
         for read in whole:
             label = read.listing.label
             if read.top is not None and all((label, post_id) in gone for post_id in self._missing(read)):
-                self.archive.add(Record(Entry.LISTING, key(read.listing, read.top)))
+                self.archive.add(Record(Entry.LISTING, key(read.listing, self.calendar(), read.top)))
 
     def _missing(self, read: Read) -> list[str]:
         """The posts ``read`` took that the archive does not have (all of them, where it cannot be reached)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -308,7 +309,7 @@ def test_a_sync_that_ended_early_is_finished_by_the_next_however_it_breaks(imgur
     assert (f"imgur-dl: imgur.com/user/Miguenzo: post {posts[0].id} is in the archive, but not every later one is "
             "known to be; reading on to where a run last read this listing to its end (--break-on-existing)"
             ) in second.err
-    assert archive.rows("SELECT id FROM archive WHERE kind = 'listing'") == [(f"user/Miguenzo/{posts[0].id}",)]
+    assert _read_from(archive) == [f"user/Miguenzo/*/{posts[0].id}"]
     imgur.log.clear()
     third = run_main(*sync)
     assert third.code == 0, third
@@ -331,7 +332,7 @@ def test_a_post_that_failed_is_tried_again_by_the_next_sync_below_the_newest(img
             "-o", str(tmp_path / "out"), "imgur.com/user/Miguenzo")
     first = run_main(*sync)
     assert first.code == 1, first
-    assert archive.rows("SELECT id FROM archive WHERE kind = 'listing'") == []  # (not every post saved)
+    assert _read_from(archive) == []  # (not every post saved)
     imgur.faults.remove(broken)
     second = run_main(*sync)
     assert second.code == 0, second
@@ -379,7 +380,7 @@ def test_a_search_read_to_its_end_is_where_the_next_sync_stops(imgur: Imgur, tmp
             "imgur.com/search?q=cute+cat")
     first = run_main(*sync)
     assert first.code == 0, first
-    assert archive.rows("SELECT id FROM archive WHERE kind = 'listing'") == [(f"search/cute%20cat/{posts[0].id}",)]
+    assert _read_from(archive) == [f"search/cute%20cat/*/{posts[0].id}"]
     new = imgur.add_image("NeW1234", size=5_000, in_gallery=True)
     new.datetime = NEWEST + DAY
     imgur.add_listing("search", "cute cat", [new, *posts])
@@ -388,8 +389,7 @@ def test_a_search_read_to_its_end_is_where_the_next_sync_stops(imgur: Imgur, tmp
     assert second.code == 0, second
     assert len(imgur.requests_to("api.imgur.com", "/3/.*")) == 1, imgur.log
     assert len(imgur.requests_to("i.imgur.com")) == 1
-    assert archive.rows("SELECT id FROM archive WHERE kind = 'listing' ORDER BY id") == [
-        (f"search/cute%20cat/{posts[0].id}",), ("search/cute%20cat/NeW1234",)]
+    assert _read_from(archive) == [f"search/cute%20cat/*/{posts[0].id}", "search/cute%20cat/*/NeW1234"]
 
 
 @pytest.mark.parametrize("left_out", [["--range", "2-"], ["--since", "2025-10-07"]])
@@ -402,10 +402,10 @@ def test_a_listing_read_to_its_end_with_posts_left_out_is_not_said_read(imgur: I
     archive = ArchiveAt(location, "sqlite")
     chosen = run_main(*left_out, "--download-archive", location, "-o", str(tmp_path / "out"), "imgur.com/t/animals")
     assert chosen.code == 0, chosen
-    assert archive.rows("SELECT id FROM archive WHERE kind = 'listing'") == []
+    assert _read_from(archive) == []
     whole = run_main("--download-archive", location, "-o", str(tmp_path / "out"), "imgur.com/t/animals")
     assert whole.code == 0, whole
-    assert archive.rows("SELECT id FROM archive WHERE kind = 'listing'") == [(f"tag/animals/{posts[0].id}",)]
+    assert _read_from(archive) == [f"tag/animals/*/{posts[0].id}"]
 
 
 def test_a_listing_read_as_far_as_any_is_where_the_next_sync_stops(imgur: Imgur, tmp_path: Path,
@@ -425,6 +425,36 @@ def test_a_listing_read_as_far_as_any_is_where_the_next_sync_stops(imgur: Imgur,
     second = run_main(*sync)
     assert second.code == 0, second
     assert [p for (_, _, p, _) in imgur.requests_to("api.imgur.com", "/3/.*")] == ["/3/gallery/t/animals/0"]
+
+
+def test_a_favorite_of_long_ago_favorited_again_is_no_place_to_stop(imgur: Imgur, tmp_path: Path) -> None:
+    # Each night's sync read the favorites to where the last one began. One favorited long ago, where a sync once
+    # began, is favorited again and comes first, above a new one: the sync stops where the latest began, not there.
+    posts = _posts(imgur, 4)
+    location = str(tmp_path / "seen.sqlite")
+    sync = ("--download-archive", location, "--break-on-existing", "-o", str(tmp_path / "out"),
+            "imgur.com/user/Miguenzo/favorites")
+    imgur.add_listing("favorites", "Miguenzo", posts[1:])
+    assert run_main(*sync).code == 0
+    imgur.add_listing("favorites", "Miguenzo", posts)
+    assert run_main(*sync).code == 0
+    assert _read_from(ArchiveAt(location, "sqlite")) == [f"favorites/Miguenzo/*/{posts[1].id}",
+                                                         f"favorites/Miguenzo/*/{posts[0].id}"]
+    new = imgur.add_image("NeW1234", size=5_000, in_gallery=True)
+    imgur.add_listing("favorites", "Miguenzo", [posts[1], new, posts[0], *posts[2:]])
+    again = run_main(*sync)
+    assert again.code == 0, again
+    assert (tmp_path / "out" / "favorites Miguenzo" / "NeW1234.jpg").read_bytes() == new.data
+    assert f"post {posts[0].id} and every later one are in the archive" in again.err, again
+
+
+def _read_from(archive: ArchiveAt) -> list[str]:
+    """The archive's rows of listings read to their end, oldest first, each one's time (UTC, to the microsecond) as
+    ``*``."""
+    rows = [str(row[0]) for row in archive.rows("SELECT id FROM archive WHERE kind = 'listing'")]
+    for row in rows:
+        assert re.fullmatch(r".*/\d{8}T\d{6}\.\d{6}Z/[^/]+", row), row
+    return [re.sub(r"/\d{8}T\d{6}\.\d{6}Z/", "/*/", row) for row in sorted(rows)]
 
 
 def _holds(folder: Path, posts: list[AlbumData | Image]) -> None:

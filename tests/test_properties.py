@@ -1324,13 +1324,20 @@ def test_masking_hides_each_place_once_and_keeps_the_rest(case: tuple[int, list[
 
 
 _LISTINGS = st.builds(Listing, st.sampled_from([kind for kind in Kind if kind.is_listing]), st.text(min_size=1))
+_TIMES = st.floats(min_value=0, max_value=253_402_300_799)  # (to 9999-12-31)
 
 
-@given(_LISTINGS, st.text(min_size=1), _LISTINGS, st.text(min_size=1))
-def test_a_listing_read_to_its_end_is_recorded_under_an_id_of_its_own_with_no_space_or_control_byte(
-        listing: Listing, post: str, other: Listing, other_post: str) -> None:
-    # (the archive's ids have no space: its queries pass over any that has; a control byte is no one's to print)
-    key = readthrough.key(listing, post)
+@given(_LISTINGS, _TIMES, st.text(min_size=1), _LISTINGS, _TIMES, st.text(min_size=1))
+def test_a_listing_read_to_its_end_is_recorded_under_an_id_that_orders_its_rows_by_time(
+        listing: Listing, at: float, post: str, other: Listing, other_at: float, other_post: str) -> None:
+    # No space (the archive's queries pass over an id with one), no control byte (no one's to print); the post
+    # given back; a listing's rows found by their beginning, which no other listing's rows share, and the later
+    # the greater (a millisecond apart, or more: a float's seconds hold no finer, to the year 9999).
+    key = readthrough.key(listing, at, post)
     assert key.isascii() and key.isprintable() and " " not in key
-    assert unquote(key) == f"{listing.label}/{post}"
-    assert (readthrough.key(other, other_post) == key) == (other.label + "/" + other_post == listing.label + "/" + post)
+    assert readthrough.post_of(key) == post
+    assert key.startswith(readthrough.prefix(listing))
+    other_key = readthrough.key(other, other_at, other_post)
+    assert other_key.startswith(readthrough.prefix(listing)) == (other == listing)
+    if other == listing and abs(other_at - at) >= 0.001:
+        assert (other_key > key) == (other_at > at)
