@@ -215,8 +215,8 @@ class Archive:
         return self._answer(lambda: self.store.has_many(kind, list(dict.fromkeys(ids))), set()) if ids else set()
 
     def last(self, kind: Entry, prefix: str) -> str | None:
-        """The greatest id of ``kind`` the archive holds that begins with ``prefix`` (ASCII: compared byte by byte);
-        None where it has none, or while it cannot be reached (said once)."""
+        """The greatest id of ``kind`` the archive holds that begins with ``prefix`` (ASCII, not empty: compared byte
+        by byte); None where it has none, or while it cannot be reached (said once)."""
         return self._answer(lambda: self.store.last(kind, prefix), None)
 
     def saved(self, ids: Collection[str]) -> dict[str, tuple[str, str | None, str | None]]:

@@ -182,9 +182,12 @@ class SqliteStore:
         return found
 
     def last(self, kind: Entry, prefix: str) -> str | None:
-        with self._use() as db:  # (the rows of one kind are few: the key's index finds them)
-            row = db.execute(f"SELECT max(id) FROM \"{self.table}\" WHERE kind = ? AND substr(id, 1, ?) = ?",
-                             (kind.value, len(prefix), prefix)).fetchone()
+        # (a range of the key's index, text being compared byte by byte here: the ids that begin with the prefix are
+        # those from it up to its last character's next, past it)
+        after = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+        with self._use() as db:
+            row = db.execute(f"SELECT max(id) FROM \"{self.table}\" WHERE kind = ? AND id >= ? AND id < ?",
+                             (kind.value, prefix, after)).fetchone()
         return str(row[0]) if row is not None and row[0] is not None else None
 
     def write(self, items: Sequence[Item]) -> None:

@@ -8,9 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from imgur_dl import pages
+from imgur_dl import pages, readthrough
+from imgur_dl.archive import Record, open_archive
+from imgur_dl.models import Entry, Kind, Listing
+from imgur_dl.readthrough import ReadThrough
 from tests.clock import FastClock
 from tests.conftest import ArchiveAt, files_under, run_main
+from tests.postgres import Postgres
 from tests.standin import AlbumData, Fault, Image, Imgur, over_capacity
 
 DAY = 86_400
@@ -446,6 +450,33 @@ def test_a_favorite_of_long_ago_favorited_again_is_no_place_to_stop(imgur: Imgur
     assert again.code == 0, again
     assert (tmp_path / "out" / "favorites Miguenzo" / "NeW1234.jpg").read_bytes() == new.data
     assert f"post {posts[0].id} and every later one are in the archive" in again.err, again
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres", "postgres, en-US"])
+def test_a_listing_s_latest_read_is_its_own_whatever_order_the_archive_keeps_text_in(
+        tmp_path: Path, request: pytest.FixtureRequest, backend: str) -> None:
+    # Listings whose names begin alike, or differ in case alone (which en-US orders together, "B" after "a"), or
+    # hold a "/": each one's latest read to its end is found among its own rows alone.
+    if backend == "sqlite":
+        location = str(tmp_path / "seen.sqlite")
+    else:
+        server: Postgres = request.getfixturevalue("postgres")
+        location = server.new_database(icu=backend.partition(", ")[2] or None)
+    listings = [Listing(Kind.USER, name) for name in ("bob", "Bob", "bo", "bob0", "BOB")] + [
+        Listing(Kind.FOLDER, "bob/1"), Listing(Kind.FOLDER, "bob/12"), Listing(Kind.SEARCH, "bob cat")]
+    latest: dict[Listing, str] = {}
+    archive = open_archive(location, say=lambda _said: None, error=pytest.fail)
+    try:
+        for n, listing in enumerate(listings * 3):  # (each listing's rows: a later one, another post, each time)
+            at = NEWEST + n * 3600 + 0.5
+            archive.add(Record(Entry.LISTING, readthrough.key(listing, at, f"Po{n:05d}")))
+            latest[listing] = f"Po{n:05d}"
+        archive.flush()
+        through = ReadThrough(archive, records=False, calendar=lambda: NEWEST)
+        assert {listing: through.read_from(listing) for listing in listings} == latest
+        assert through.read_from(Listing(Kind.USER, "b")) is None
+    finally:
+        archive.close()
 
 
 def _read_from(archive: ArchiveAt) -> list[str]:
