@@ -179,7 +179,7 @@ class Store(Protocol):
     location: str  # as people may see it
 
     def has_many(self, kind: Entry, ids: Sequence[str]) -> set[str]: ...
-    def last(self, kind: Entry, prefix: str) -> str | None: ...
+    def last(self, kind: Entry, low: str, high: str) -> str | None: ...
     def write(self, items: Sequence[Item]) -> None: ...
     def copies(self, sha256: str, skip: int, most: int) -> list[tuple[str, str]]: ...
     def saved(self, ids: Sequence[str]) -> dict[str, tuple[str, str | None, str | None]]: ...
@@ -214,10 +214,11 @@ class Archive:
         """Which of ``ids`` the archive holds; none while it cannot be reached (said once)."""
         return self._answer(lambda: self.store.has_many(kind, list(dict.fromkeys(ids))), set()) if ids else set()
 
-    def last(self, kind: Entry, prefix: str) -> str | None:
-        """The greatest id of ``kind`` the archive holds that begins with ``prefix`` (ASCII, not empty: compared byte
-        by byte); None where it has none, or while it cannot be reached (said once)."""
-        return self._answer(lambda: self.store.last(kind, prefix), None)
+    def last(self, kind: Entry, low: str, high: str) -> str | None:
+        """The greatest id of ``kind`` the archive holds from ``low`` up to ``high`` (not that): a range of its key,
+        as the database orders text; the greatest compared byte by byte. None where it has none, or while it cannot
+        be reached (said once)."""
+        return self._answer(lambda: self.store.last(kind, low, high), None)
 
     def saved(self, ids: Collection[str]) -> dict[str, tuple[str, str | None, str | None]]:
         """Where each of the images ``ids`` the archive has was saved, where its bytes came from and their SHA-256

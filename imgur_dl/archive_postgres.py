@@ -318,10 +318,12 @@ class PostgresStore:
                               (kind.value, list(ids))).fetchall()
         return {row[0] for row in rows}
 
-    def last(self, kind: Entry, prefix: str) -> str | None:
-        with self._server.use() as db:  # (byte by byte, whatever the database's collation; the key's index finds them)
-            row = db.execute(self._q('SELECT max(id COLLATE "C") FROM {archive} WHERE kind = %s AND left(id, %s) = %s'),
-                             (kind.value, len(prefix), prefix)).fetchone()
+    def last(self, kind: Entry, low: str, high: str) -> str | None:
+        # (a range of the key's index, in the database's order of text; of the few rows in it, the greatest byte by
+        # byte, whatever that order)
+        with self._server.use() as db:
+            row = db.execute(self._q('SELECT max(id COLLATE "C") FROM {archive} WHERE kind = %s AND id >= %s '
+                                     "AND id < %s"), (kind.value, low, high)).fetchone()
         return str(row[0]) if row is not None and row[0] is not None else None
 
     def write(self, items: Sequence[Item]) -> None:

@@ -181,13 +181,10 @@ class SqliteStore:
                 found.update(_joined(joined))
         return found
 
-    def last(self, kind: Entry, prefix: str) -> str | None:
-        # (a range of the key's index, text being compared byte by byte here: the ids that begin with the prefix are
-        # those from it up to its last character's next, past it)
-        after = prefix[:-1] + chr(ord(prefix[-1]) + 1)
-        with self._use() as db:
+    def last(self, kind: Entry, low: str, high: str) -> str | None:
+        with self._use() as db:  # (a range of the key's index: text compared byte by byte here)
             row = db.execute(f"SELECT max(id) FROM \"{self.table}\" WHERE kind = ? AND id >= ? AND id < ?",
-                             (kind.value, prefix, after)).fetchone()
+                             (kind.value, low, high)).fetchone()
         return str(row[0]) if row is not None and row[0] is not None else None
 
     def write(self, items: Sequence[Item]) -> None:

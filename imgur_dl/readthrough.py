@@ -12,10 +12,11 @@ page, a page with nothing new, or the most pages one listing is read), and
 finds at its end every post it passed in the archive (or gone from Imgur: a
 post, or a file of it, that Imgur says is no more, 404 or removed, which no
 later run would get), records where that read began: the listing's newest
-post then, in an archive row of kind ``listing`` whose id says the listing,
-when, and the post (``user/<name>/<UTC time>/<post id>``, each part escaped as
-in a URL). ``--break-on-existing`` stops at the post the latest such row
-names, where all after it is in the archive; above it, posts the archive has
+post then, in an archive row of kind ``listing`` whose id says the listing (a
+hash of it), when, and the post (``<32 hex digits><UTC time>/<post id>``; its
+``album`` column names the listing for people: ``user/<name>``).
+``--break-on-existing`` stops at the post the latest such row names, where all
+after it is in the archive; above it, posts the archive has
 are passed over (no lookup: a page costs one request) and the others taken,
 so a sync after one that ended early reads on to where a run last read the
 listing whole, and the next stops at the first page again. Only the latest
@@ -29,6 +30,7 @@ SELECT and INSERT on the archive, as a fleet's may be, records them too.)
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -38,23 +40,35 @@ from urllib.parse import quote, unquote
 from imgur_dl.archive import Archive, Record
 from imgur_dl.models import Entry, Listing
 
+# A listing's rows are found in a range of the archive's key, in any order a database keeps text in: an id begins
+# with hexadecimal digits and the time in decimal ones, which every collation orders as bytes do (no letter's case,
+# no punctuation, among them), so the ids between a prefix and the next are those that begin with it, however the
+# database compares.
+_NEXT = dict(zip("0123456789abcdef", "123456789abcdefg", strict=True))
+
 
 def prefix(listing: Listing) -> str:
-    """What the archive's ids of ``listing``'s rows begin with (no space, no control byte: a search's words, any
-    name's letters, escaped as in a URL; a ``/`` of a name too, so no listing's is another's beginning)."""
-    return f"{listing.kind.value}/{quote(listing.name, safe='')}/"
+    """What the archive's ids of ``listing``'s rows begin with: the first 128 bits of its label's SHA-256."""
+    return hashlib.sha256(listing.label.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
 def key(listing: Listing, at: float, post_id: str) -> str:
     """The archive's id for "``listing`` was read to its end from ``post_id``", recorded at ``at`` (seconds since the
-    epoch): a later row's is the greater."""
-    when = datetime.fromtimestamp(at, timezone.utc).strftime("%Y%m%dT%H%M%S.%fZ")
-    return f"{prefix(listing)}{when}/{quote(post_id, safe='')}"
+    epoch, UTC to the microsecond): a later row's is the greater. (No space, no control byte: the post's id escaped
+    as in a URL.)"""
+    when = datetime.fromtimestamp(at, timezone.utc).strftime("%Y%m%d%H%M%S%f")
+    return f"{prefix(listing)}{when}/{quote(post_id, safe='', errors='surrogatepass')}"
+
+
+def label(listing: Listing) -> str:
+    """The listing's label as its row says it for people (its ``album`` column): escaped as in a URL, but its ``/``
+    and spaces (a search's words), so that any archive's text may hold it and no control byte is printed."""
+    return quote(listing.label, safe="/ ", errors="surrogatepass")
 
 
 def post_of(found: str) -> str:
     """The post a row's id (:func:`key`) names."""
-    return unquote(found.rpartition("/")[2])
+    return unquote(found.rpartition("/")[2], errors="surrogatepass")
 
 
 @dataclass
@@ -100,8 +114,9 @@ class ReadThrough:
 
     def read_from(self, listing: Listing) -> str | None:
         """The post a run last read ``listing`` to its end from; None where none did: one query."""
-        found = self.archive.last(Entry.LISTING, prefix(listing))
-        return post_of(found) if found is not None else None
+        begins = prefix(listing)
+        found = self.archive.last(Entry.LISTING, begins, begins[:-1] + _NEXT[begins[-1]])
+        return post_of(found) if found is not None and found.startswith(begins) else None
 
     def ended(self, read: Read) -> None:
         """``read`` went to the listing's end, or to the post a run last read it to its end from."""
@@ -129,9 +144,10 @@ class ReadThrough:
         self.archive.flush()
         gone = {(listing, post_id) for listing, post_id, _ in self._gone} - self._failed
         for read in whole:
-            label = read.listing.label
-            if read.top is not None and all((label, post_id) in gone for post_id in self._missing(read)):
-                self.archive.add(Record(Entry.LISTING, key(read.listing, self.calendar(), read.top)))
+            listed = read.listing.label
+            if read.top is not None and all((listed, post_id) in gone for post_id in self._missing(read)):
+                self.archive.add(Record(Entry.LISTING, key(read.listing, self.calendar(), read.top),
+                                        album=label(read.listing)))
 
     def _missing(self, read: Read) -> list[str]:
         """The posts ``read`` took that the archive does not have (all of them, where it cannot be reached)."""

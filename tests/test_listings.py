@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from urllib.parse import unquote
 
 import pytest
 
@@ -384,7 +385,7 @@ def test_a_search_read_to_its_end_is_where_the_next_sync_stops(imgur: Imgur, tmp
             "imgur.com/search?q=cute+cat")
     first = run_main(*sync)
     assert first.code == 0, first
-    assert _read_from(archive) == [f"search/cute%20cat/*/{posts[0].id}"]
+    assert _read_from(archive) == [f"search/cute cat/*/{posts[0].id}"]
     new = imgur.add_image("NeW1234", size=5_000, in_gallery=True)
     new.datetime = NEWEST + DAY
     imgur.add_listing("search", "cute cat", [new, *posts])
@@ -393,7 +394,7 @@ def test_a_search_read_to_its_end_is_where_the_next_sync_stops(imgur: Imgur, tmp
     assert second.code == 0, second
     assert len(imgur.requests_to("api.imgur.com", "/3/.*")) == 1, imgur.log
     assert len(imgur.requests_to("i.imgur.com")) == 1
-    assert _read_from(archive) == [f"search/cute%20cat/*/{posts[0].id}", "search/cute%20cat/*/NeW1234"]
+    assert _read_from(archive) == [f"search/cute cat/*/{posts[0].id}", "search/cute cat/*/NeW1234"]
 
 
 @pytest.mark.parametrize("left_out", [["--range", "2-"], ["--since", "2025-10-07"]])
@@ -480,12 +481,13 @@ def test_a_listing_s_latest_read_is_its_own_whatever_order_the_archive_keeps_tex
 
 
 def _read_from(archive: ArchiveAt) -> list[str]:
-    """The archive's rows of listings read to their end, oldest first, each one's time (UTC, to the microsecond) as
-    ``*``."""
-    rows = [str(row[0]) for row in archive.rows("SELECT id FROM archive WHERE kind = 'listing'")]
-    for row in rows:
-        assert re.fullmatch(r".*/\d{8}T\d{6}\.\d{6}Z/[^/]+", row), row
-    return [re.sub(r"/\d{8}T\d{6}\.\d{6}Z/", "/*/", row) for row in sorted(rows)]
+    """The archive's rows of listings read to their end, oldest first, each as ``<its listing>/*/<its post>``."""
+    rows = archive.rows("SELECT id, album FROM archive WHERE kind = 'listing'")
+    for row_id, listed in rows:
+        assert re.fullmatch(r"[0-9a-f]{32}\d{20}/[^/]+", row_id), row_id
+        assert row_id[:32] == readthrough.prefix(Listing(Kind(listed.partition("/")[0]), unquote(
+            listed.partition("/")[2]))), rows
+    return [f"{listed}/*/{row_id.rpartition('/')[2]}" for row_id, listed in sorted(rows, key=lambda row: row[0][32:])]
 
 
 def _holds(folder: Path, posts: list[AlbumData | Image]) -> None:
