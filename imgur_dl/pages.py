@@ -63,24 +63,25 @@ class Pages:
         read = Read(listing) if self.through is not None else None
         read_from = self.through.read_from(listing) \
             if self.through is not None and self.choice.break_on_existing else None
+        pages = _Pages(self, target)
         position = 0
-        seen: set[str] = set()
-        for page in range(MAX_PAGES):
-            posts = self._page(target, page)
-            if isinstance(posts, Failure):
-                yield [replace(posts, url=target.url, listing=listing.label)]
+        for _ in range(MAX_PAGES):
+            fresh = pages.next()
+            if isinstance(fresh, Failure):
+                yield [replace(fresh, url=target.url, listing=listing.label)]
                 return
-            fresh = [post for post in dict((p.id, p) for p in posts).values() if post.id not in seen]
             if not fresh:
                 self._ended(read)  # (past the end: an empty page, or nothing new)
                 return
-            seen.update(post.id for post in fresh)
             known = archived(self.archive, fresh)
             chosen: list[Candidate | Failure] = []
-            for post in fresh:
+            for n, post in enumerate(fresh):
                 position += 1
-                verdict = self._choose(target, post, position, post.id in known, post.id == read_from)
-                if verdict is Verdict.REACHED:
+                reached = read_from is not None and post.id == read_from[0] and (
+                    fresh[n + 1].id if n + 1 < len(fresh) else pages.following()) == read_from[1]
+                verdict = self._choose(target, post, position, post.id in known, reached)
+                if verdict is Verdict.REACHED and read is not None and read.top is not None:
+                    read.past(post.id)  # (the post after where this read began, where that one is the first)
                     self._ended(read)
                 if verdict in (Verdict.STOP, Verdict.REACHED):
                     yield chosen
@@ -133,6 +134,39 @@ class Pages:
                          "(--break-on-existing)")
             return Verdict.SKIP
         return Verdict.TAKE
+
+
+class _Pages:
+    """A listing's pages in turn, each as its posts not seen before in the listing (none: its end); and the first
+    such post of the next page, looked at before its turn (where the post a sync stops at is the last of a page:
+    the page is asked for once)."""
+
+    def __init__(self, pages: Pages, target: Target) -> None:
+        self.pages = pages
+        self.target = target
+        self.page = 0  # the next page's number
+        self._seen: set[str] = set()
+        self._next: list[Post] | Failure | None = None  # the next page, asked for already
+
+    def next(self) -> list[Post] | Failure:
+        """The next page's posts not seen before; or why it could not be read."""
+        got = self._next if self._next is not None else self.pages._page(self.target, self.page)
+        self._next = None
+        self.page += 1
+        if isinstance(got, Failure):
+            return got
+        fresh = [post for post in dict((p.id, p) for p in got).values() if post.id not in self._seen]
+        self._seen.update(post.id for post in fresh)
+        return fresh
+
+    def following(self) -> str | None:
+        """The id of the first post of the next page not seen before (``""``: none, the listing ends); None where
+        that page could not be read (it is said in its turn)."""
+        if self._next is None:
+            self._next = self.pages._page(self.target, self.page)
+        if isinstance(self._next, Failure):
+            return None
+        return next((post.id for post in self._next if post.id not in self._seen), "")
 
 
 def _candidate(post: Post, listing: Listing, position: int) -> Candidate:

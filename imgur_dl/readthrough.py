@@ -13,15 +13,18 @@ finds at its end every post it passed in the archive (or gone from Imgur: a
 post, or a file of it, that Imgur says is no more, 404 or removed, which no
 later run would get), records where that read began: the listing's newest
 post then, in an archive row of kind ``listing`` whose id says the listing (a
-hash of it), when, and the post (``<32 hex digits><UTC time>/<post id>``; its
-``album`` column names the listing for people: ``user/<name>``).
-``--break-on-existing`` stops at the post the latest such row names, where all
-after it is in the archive; above it, posts the archive has
+hash of it), when, the post and the one after it then (``<32 hex digits><UTC
+time>/<post>/<next post>``; its ``album`` column names the listing for
+people: ``user/<name>``). ``--break-on-existing`` stops at the post the latest
+such row names, where the same post follows it still: all after it is in the
+archive; above it, posts the archive has
 are passed over (no lookup: a page costs one request) and the others taken,
 so a sync after one that ended early reads on to where a run last read the
 listing whole, and the next stops at the first page again. Only the latest
-row counts: a favorite of long ago favorited again comes first in the
-listing, and is no place to stop. A listing no run has read whole so (an
+row counts, and only where the post that followed its post follows it still:
+a favorite of long ago favorited again comes first in the listing, and is
+no place to stop; nor is the very post a read began at, favorited again
+above favorites made since. A listing no run has read whole so (an
 archive from before these rows, a post that keeps failing otherwise, a file
 Imgur keeps from this region) is read to its end each time, a request a page,
 and what failed is tried again. (Rows are only added: a database user granted
@@ -52,12 +55,16 @@ def prefix(listing: Listing) -> str:
     return hashlib.sha256(listing.label.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
-def key(listing: Listing, at: float, post_id: str) -> str:
-    """The archive's id for "``listing`` was read to its end from ``post_id``", recorded at ``at`` (seconds since the
-    epoch, UTC to the microsecond): a later row's is the greater. (No space, no control byte: the post's id escaped
-    as in a URL.)"""
+def key(listing: Listing, at: float, top: str, after: str) -> str:
+    """The archive's id for "``listing`` was read to its end from ``top``, ``after`` following it" (``""``: none),
+    recorded at ``at`` (seconds since the epoch, UTC to the microsecond): a later row's is the greater. (No space, no
+    control byte: the posts' ids escaped as in a URL.)"""
     when = datetime.fromtimestamp(at, timezone.utc).strftime("%Y%m%d%H%M%S%f")
-    return f"{prefix(listing)}{when}/{quote(post_id, safe='', errors='surrogatepass')}"
+    return f"{prefix(listing)}{when}/{_escaped(top)}/{_escaped(after)}"
+
+
+def _escaped(post_id: str) -> str:
+    return quote(post_id, safe="", errors="surrogatepass")
 
 
 def label(listing: Listing) -> str:
@@ -66,26 +73,31 @@ def label(listing: Listing) -> str:
     return quote(listing.label, safe="/ ", errors="surrogatepass")
 
 
-def post_of(found: str) -> str:
-    """The post a row's id (:func:`key`) names."""
-    return unquote(found.rpartition("/")[2], errors="surrogatepass")
+def posts_of(found: str) -> tuple[str, str]:
+    """The posts a row's id (:func:`key`) names: where the read began, and the one that followed it."""
+    _, top, after = found.split("/")
+    return unquote(top, errors="surrogatepass"), unquote(after, errors="surrogatepass")
 
 
 @dataclass
 class Read:
-    """One listing as a run reads it: the post it began at, and each post it took, with what the archive records it
-    as once it is saved (its album, or its one image). Those it passed over are in the archive already; where it
-    left one out that is not (``--range``, ``--since``), the read is not whole, and nothing more is kept of it."""
+    """One listing as a run reads it: the post it began at and the one after it, and each post it took, with what
+    the archive records it as once it is saved (its album, or its one image). Those it passed over are in the
+    archive already; where it left one out that is not (``--range``, ``--since``), the read is not whole, and nothing
+    more is kept of it."""
 
     listing: Listing
     top: str | None = None
+    after: str | None = None
     whole: bool = True
     taken: list[tuple[str, Entry, str]] = field(default_factory=list)
 
     def past(self, post_id: str) -> None:
-        """The post ``post_id`` passed, whatever became of it."""
+        """The post ``post_id`` passed, whatever became of it (or reached: where an earlier read began)."""
         if self.top is None:
             self.top = post_id
+        elif self.after is None:
+            self.after = post_id
 
     def took(self, post_id: str, entry: Entry, archive_id: str) -> None:
         """The post ``post_id`` taken: the archive has it once it is saved, as ``entry`` ``archive_id``."""
@@ -112,11 +124,12 @@ class ReadThrough:
         self._gone: set[tuple[str, str, str | None]] = set()  # (listing, post, file or None: the post) no more
         self._failed: set[tuple[str, str]] = set()  # (listing, post) of which something failed otherwise
 
-    def read_from(self, listing: Listing) -> str | None:
-        """The post a run last read ``listing`` to its end from; None where none did: one query."""
+    def read_from(self, listing: Listing) -> tuple[str, str] | None:
+        """The post a run last read ``listing`` to its end from, and the one that followed it then (``""``: none);
+        None where no run did: one query."""
         begins = prefix(listing)
         found = self.archive.last(Entry.LISTING, begins, begins[:-1] + _NEXT[begins[-1]])
-        return post_of(found) if found is not None and found.startswith(begins) else None
+        return posts_of(found) if found is not None and found.startswith(begins) else None
 
     def ended(self, read: Read) -> None:
         """``read`` went to the listing's end, or to the post a run last read it to its end from."""
@@ -146,7 +159,7 @@ class ReadThrough:
         for read in whole:
             listed = read.listing.label
             if read.top is not None and all((listed, post_id) in gone for post_id in self._missing(read)):
-                self.archive.add(Record(Entry.LISTING, key(read.listing, self.calendar(), read.top),
+                self.archive.add(Record(Entry.LISTING, key(read.listing, self.calendar(), read.top, read.after or ""),
                                         album=label(read.listing)))
 
     def _missing(self, read: Read) -> list[str]:

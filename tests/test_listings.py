@@ -377,7 +377,8 @@ def test_what_imgur_has_no_more_is_not_asked_for_again_but_what_it_keeps_from_a_
 
 def test_a_search_read_to_its_end_is_where_the_next_sync_stops(imgur: Imgur, tmp_path: Path,
                                                                archive: ArchiveAt) -> None:
-    # Its words are escaped in the archive's record (a space: the archive's ids have none).
+    # Its words are escaped in the archive's record (a space: the archive's ids have none). The post the first read
+    # began at ends the second's first page: the next page is asked for to see that the same post follows it, once.
     posts = _posts(imgur, 6)
     imgur.add_listing("search", "cute cat", posts)
     imgur.page_size = 2
@@ -392,7 +393,8 @@ def test_a_search_read_to_its_end_is_where_the_next_sync_stops(imgur: Imgur, tmp
     imgur.log.clear()
     second = run_main(*sync)
     assert second.code == 0, second
-    assert len(imgur.requests_to("api.imgur.com", "/3/.*")) == 1, imgur.log
+    assert [p for (_, _, p, _) in imgur.requests_to("api.imgur.com", "/3/.*")] == [
+        "/3/gallery/search/0", "/3/gallery/search/1"]
     assert len(imgur.requests_to("i.imgur.com")) == 1
     assert _read_from(archive) == [f"search/cute cat/*/{posts[0].id}", "search/cute cat/*/NeW1234"]
 
@@ -432,9 +434,11 @@ def test_a_listing_read_as_far_as_any_is_where_the_next_sync_stops(imgur: Imgur,
     assert [p for (_, _, p, _) in imgur.requests_to("api.imgur.com", "/3/.*")] == ["/3/gallery/t/animals/0"]
 
 
-def test_a_favorite_of_long_ago_favorited_again_is_no_place_to_stop(imgur: Imgur, tmp_path: Path) -> None:
-    # Each night's sync read the favorites to where the last one began. One favorited long ago, where a sync once
-    # began, is favorited again and comes first, above a new one: the sync stops where the latest began, not there.
+@pytest.mark.parametrize("again", [0, 1])
+def test_a_favorite_favorited_again_is_no_place_to_stop(imgur: Imgur, tmp_path: Path, again: int) -> None:
+    # Each night's sync read the favorites to where the last one began. A favorite is favorited again and comes
+    # first, above new ones: one where an earlier sync began (1), or the very one the latest began at (0). Neither is
+    # where the favorites made since end: each sync reads on, and saves them.
     posts = _posts(imgur, 4)
     location = str(tmp_path / "seen.sqlite")
     sync = ("--download-archive", location, "--break-on-existing", "-o", str(tmp_path / "out"),
@@ -445,12 +449,13 @@ def test_a_favorite_of_long_ago_favorited_again_is_no_place_to_stop(imgur: Imgur
     assert run_main(*sync).code == 0
     assert _read_from(ArchiveAt(location, "sqlite")) == [f"favorites/Miguenzo/*/{posts[1].id}",
                                                          f"favorites/Miguenzo/*/{posts[0].id}"]
-    new = imgur.add_image("NeW1234", size=5_000, in_gallery=True)
-    imgur.add_listing("favorites", "Miguenzo", [posts[1], new, posts[0], *posts[2:]])
-    again = run_main(*sync)
-    assert again.code == 0, again
-    assert (tmp_path / "out" / "favorites Miguenzo" / "NeW1234.jpg").read_bytes() == new.data
-    assert f"post {posts[0].id} and every later one are in the archive" in again.err, again
+    new = [imgur.add_image(f"NeW{n}123", size=5_000 + n, in_gallery=True) for n in range(2)]
+    rest = [post for post in posts if post is not posts[again]]
+    imgur.add_listing("favorites", "Miguenzo", [posts[again], *new, *rest])
+    later = run_main(*sync)
+    assert later.code == 0, later
+    for image in new:
+        assert (tmp_path / "out" / "favorites Miguenzo" / f"{image.id}.jpg").read_bytes() == image.data
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgres", "postgres, en-US"])
@@ -465,13 +470,13 @@ def test_a_listing_s_latest_read_is_its_own_whatever_order_the_archive_keeps_tex
         location = server.new_database(icu=backend.partition(", ")[2] or None)
     listings = [Listing(Kind.USER, name) for name in ("bob", "Bob", "bo", "bob0", "BOB")] + [
         Listing(Kind.FOLDER, "bob/1"), Listing(Kind.FOLDER, "bob/12"), Listing(Kind.SEARCH, "bob cat")]
-    latest: dict[Listing, str] = {}
+    latest: dict[Listing, tuple[str, str]] = {}
     archive = open_archive(location, say=lambda _said: None, error=pytest.fail)
     try:
         for n, listing in enumerate(listings * 3):  # (each listing's rows: a later one, another post, each time)
             at = NEWEST + n * 3600 + 0.5
-            archive.add(Record(Entry.LISTING, readthrough.key(listing, at, f"Po{n:05d}")))
-            latest[listing] = f"Po{n:05d}"
+            archive.add(Record(Entry.LISTING, readthrough.key(listing, at, f"Po{n:05d}", f"Po{n + 1:05d}")))
+            latest[listing] = (f"Po{n:05d}", f"Po{n + 1:05d}")
         archive.flush()
         through = ReadThrough(archive, records=False, calendar=lambda: NEWEST)
         assert {listing: through.read_from(listing) for listing in listings} == latest
@@ -484,10 +489,10 @@ def _read_from(archive: ArchiveAt) -> list[str]:
     """The archive's rows of listings read to their end, oldest first, each as ``<its listing>/*/<its post>``."""
     rows = archive.rows("SELECT id, album FROM archive WHERE kind = 'listing'")
     for row_id, listed in rows:
-        assert re.fullmatch(r"[0-9a-f]{32}\d{20}/[^/]+", row_id), row_id
+        assert re.fullmatch(r"[0-9a-f]{32}\d{20}/[^/]+/[^/]*", row_id), row_id
         assert row_id[:32] == readthrough.prefix(Listing(Kind(listed.partition("/")[0]), unquote(
             listed.partition("/")[2]))), rows
-    return [f"{listed}/*/{row_id.rpartition('/')[2]}" for row_id, listed in sorted(rows, key=lambda row: row[0][32:])]
+    return [f"{listed}/*/{row_id.split('/')[1]}" for row_id, listed in sorted(rows, key=lambda row: row[0][32:])]
 
 
 def _holds(folder: Path, posts: list[AlbumData | Image]) -> None:

@@ -1338,12 +1338,13 @@ def test_a_listing_read_to_its_end_is_recorded_under_an_id_that_orders_its_rows_
     # post given back; a listing's rows found by their beginning, which no other listing's rows share, and the later
     # the greater (a millisecond apart, or more: a float's seconds hold no finer, to the year 9999). Its label, for
     # people, printable, and what it was once unescaped.
-    key = readthrough.key(listing, at, post)
+    key = readthrough.key(listing, at, post, other_post)
     assert key.isascii() and key.isprintable() and " " not in key
-    assert re.fullmatch(r"[0-9a-f]{32}[0-9]{20}/.+", key), key
-    assert readthrough.post_of(key) == post
+    assert re.fullmatch(r"[0-9a-f]{32}[0-9]{20}/.+/.+", key), key
+    assert readthrough.posts_of(key) == (post, other_post)
+    assert readthrough.posts_of(readthrough.key(listing, at, post, "")) == (post, "")
     assert key.startswith(readthrough.prefix(listing))
-    other_key = readthrough.key(other, other_at, other_post)
+    other_key = readthrough.key(other, other_at, other_post, post)
     assert other_key.startswith(readthrough.prefix(listing)) == (other.label == listing.label)
     if other.label == listing.label and abs(other_at - at) >= 0.001:
         assert (other_key > key) == (other_at > at)
