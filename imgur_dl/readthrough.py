@@ -16,18 +16,17 @@ post then, in an archive row of kind ``listing`` whose id says the listing (a
 hash of it), when, the post and the one after it then (``<32 hex digits><UTC
 time>/<post>/<next post>``; its ``album`` column names the listing for
 people: ``user/<name>``). ``--break-on-existing`` stops at the post the latest
-such row names, where the same post follows it still: all after it is in the
-archive; above it, posts the archive has
-are passed over (no lookup: a page costs one request) and the others taken,
-so a sync after one that ended early reads on to where a run last read the
-listing whole, and the next stops at the first page again. Only the latest
-row counts, and only where the post that followed its post follows it still:
-a favorite of long ago favorited again comes first in the listing, and is
-no place to stop; nor is the very post a read began at, favorited again
-above favorites made since. A listing no run has read whole so (an
-archive from before these rows, a post that keeps failing otherwise, a file
-Imgur keeps from this region) is read to its end each time, a request a page,
-and what failed is tried again. (Rows are only added: a database user granted
+such row names, where the post that followed it then follows it still: all
+after it is in the archive. Above it, posts the archive has are passed over
+(no lookup: a page costs one request) and the others taken, so a sync after
+one that ended early reads on to where a run last read the listing whole, and
+the next stops at the first page again. Only the latest row counts, and only
+where its post is followed as it was: a favorite of long ago favorited again
+comes first in the listing, and is no place to stop; nor is the very post a
+read began at, favorited again above favorites made since. A listing no run
+has read whole so (an archive from before these rows, a post that keeps
+failing otherwise, a file Imgur keeps from this region) is read to its end
+each time, a request a page, and what failed is tried again. (Rows are only added: a database user granted
 SELECT and INSERT on the archive, as a fleet's may be, records them too.)
 """
 
