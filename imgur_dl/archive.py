@@ -270,8 +270,7 @@ class Archive:
         self.lost = lost.total()
         if self.lost:
             self.error(_unrecorded(lost, self.location, lasting=self._writes.lasting))
-        if not self._writes.thread.is_alive():  # (else it holds the connection still; the process is ending)
-            self.store.close()
+        self._writes.letting_go.let_go()
 
 
 class _Writer:
@@ -301,7 +300,8 @@ class _Writer:
         self._settles = 0  # claims settled waiting to be written (other processes may wait on them): no gathering
         self._written = -GATHER  # when the last write ended (on the clock)
         self._once = Once()
-        self.thread = threading.Thread(target=self._write_all, name="imgur-dl-archive", daemon=True)
+        self.letting_go = _LetGo(store.close)
+        self.thread = self.letting_go.thread(self._write_all)
         threads.start(self.thread, failing=store.close)  # (none: nothing written yet, the run ends before it began)
 
     def add(self, item: _Queued) -> None:
@@ -311,10 +311,9 @@ class _Writer:
                     self._dropped[item.kind] += 1
                 return
             self._pending.append(item)
-            if isinstance(item, (Settle, Release)):  # (other processes may be waiting to hear of it: no gathering)
-                self._settles += 1
-                self._cond.notify_all()
-            elif len(self._pending) in (1, BATCH):  # (the writer waits for the first; it gathers up to a batch)
+            settle = isinstance(item, (Settle, Release))  # (other processes may be waiting to hear of it: no gathering)
+            self._settles += settle
+            if settle or len(self._pending) in (1, BATCH):  # (the writer waits for the first; it gathers up to a batch)
                 self._cond.notify_all()
 
     def flush(self) -> None:
@@ -429,6 +428,39 @@ class _Writer:
             self._once.forget("unreachable")
             self.say(f"imgur-dl: the download archive ({self.store.location}) is back; recording again")
         return True
+
+
+class _LetGo:
+    """The backend closed once the run lets go of it and its writer has ended: as the run does, or, where the writer
+    is in a call the backend has not answered (a server that hangs), by the writer as it ends; a program that goes on
+    gets the connection back once the server answers."""
+
+    def __init__(self, close: Callable[[], None]) -> None:
+        self._close = close
+        self._lock = threading.Lock()
+        self._ended = False  # the writer has ended
+        self._let_go = False  # the run has let go of the backend
+
+    def thread(self, work: Callable[[], None]) -> threading.Thread:
+        """The writer's thread, doing ``work``; once it is done, the writer has ended."""
+        def run() -> None:
+            try:
+                work()
+            finally:
+                with self._lock:
+                    self._ended = True
+                    close = self._let_go
+                if close:
+                    self._close()
+        return threading.Thread(target=run, name="imgur-dl-archive", daemon=True)
+
+    def let_go(self) -> None:
+        """The run lets go of the backend: closed now, or as its writer ends."""
+        with self._lock:
+            self._let_go = True
+            close = self._ended
+        if close:
+            self._close()
 
 
 class _Durable:

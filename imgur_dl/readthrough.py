@@ -147,13 +147,17 @@ class ReadThrough:
 
     def record(self) -> None:
         """Once every file of the run is in and its records added: each listing read whole whose every post the
-        archive has (its records written first), or Imgur has no more, recorded as read to its end from where its
-        read began."""
+        archive has, or Imgur has no more, recorded as read to its end from where its read began. Done by the
+        archive's writer once it has written the run's records (never where one was left unrecorded): not waited
+        for, but as the archive's closing waits for its last records (a server that hangs holds no run for ever)."""
         with self._lock:
             whole, self._whole = self._whole, []
-        if not whole:
-            return
-        self.archive.flush()
+        if whole:
+            self.archive.then("", lambda: self._settle(whole))
+
+    def _settle(self, whole: list[Read]) -> None:
+        """Each of ``whole`` recorded where the archive has every post it took, or Imgur has them no more (from the
+        archive's writer: the run has booked its last file)."""
         gone = {(listing, post_id) for listing, post_id, _ in self._gone} - self._failed
         for read in whole:
             listed = read.listing.label

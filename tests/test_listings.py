@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import re
+import threading
 from pathlib import Path
 from urllib.parse import unquote
 
 import pytest
 
+from imgur_dl import archive as archive_module
 from imgur_dl import pages, readthrough
 from imgur_dl.archive import Record, open_archive
 from imgur_dl.models import Entry, Kind, Listing
 from imgur_dl.readthrough import ReadThrough
 from tests.clock import FastClock
-from tests.conftest import ArchiveAt, files_under, run_main
+from tests.conftest import ArchiveAt, Outcome, files_under, run_main, until
 from tests.postgres import Postgres
 from tests.standin import AlbumData, Fault, Image, Imgur, over_capacity
 
@@ -483,6 +486,39 @@ def test_a_listing_s_latest_read_is_its_own_whatever_order_the_archive_keeps_tex
         assert through.read_from(Listing(Kind.USER, "b")) is None
     finally:
         archive.close()
+
+
+@pytest.mark.long
+def test_a_server_that_stops_answering_as_a_sync_ends_holds_it_no_longer_than_its_last_records(
+        imgur: Imgur, tmp_path: Path, own_postgres: Postgres, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The listing read to its end is recorded once the archive has the run's records: by the archive's writer, as it
+    # takes them, not by the run waiting for it, which a machine that hangs would hold for ever. The run ends once
+    # the archive's closing gives up (a second here), as any run's does, and says what was not recorded.
+    monkeypatch.setattr(archive_module, "CLOSE_WAIT", 1.0)
+    posts = _posts(imgur, 3)
+    imgur.add_listing("user", "Miguenzo", posts)
+    last = Fault("hold", path=f"/{posts[2].images[-1].id}\\..*")  # (the oldest post's last file)
+    imgur.faults.append(last)
+    url = own_postgres.new_database()
+    done: list[Outcome] = []
+    run = threading.Thread(target=lambda: done.append(run_main(
+        "--download-archive", url, "-o", str(tmp_path), "imgur.com/user/Miguenzo")), daemon=True)
+    run.start()
+    try:
+        assert imgur.wait_until(lambda s: s.held == 1, timeout=30)
+        with own_postgres.frozen():
+            last.release.set()
+            run.join(timeout=30)
+            assert not run.is_alive(), "the run waits on the archive's server"
+    finally:
+        last.release.set()
+        run.join(timeout=60)
+    assert done[0].code == 1, done[0]
+    assert "could not be recorded in the download archive" in done[0].err, done[0]
+    # Thawed, the server answers the archive's writer, which ends, and lets go of its connection (no leak for the
+    # collector to find: a program that goes on).
+    assert until(lambda: not any(thread.name == "imgur-dl-archive" for thread in threading.enumerate()))
+    gc.collect()  # (a connection left open would be said here, by its finalizer: the suite fails the test for it)
 
 
 def _read_from(archive: ArchiveAt) -> list[str]:
