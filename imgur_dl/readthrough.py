@@ -73,8 +73,9 @@ def label(listing: Listing) -> str:
 
 
 def posts_of(found: str) -> tuple[str, str]:
-    """The posts a row's id (:func:`key`) names: where the read began, and the one that followed it."""
-    _, top, after = found.split("/")
+    """The posts a row's id (:func:`key`) names: where the read began, and the one that followed it (whatever a row
+    made by hand says, no error)."""
+    top, _, after = found.partition("/")[2].partition("/")
     return unquote(top, errors="surrogatepass"), unquote(after, errors="surrogatepass")
 
 

@@ -1343,6 +1343,7 @@ def test_a_listing_read_to_its_end_is_recorded_under_an_id_that_orders_its_rows_
     assert re.fullmatch(r"[0-9a-f]{32}[0-9]{20}/.+/.+", key), key
     assert readthrough.posts_of(key) == (post, other_post)
     assert readthrough.posts_of(readthrough.key(listing, at, post, "")) == (post, "")
+    readthrough.posts_of(post)  # (a row made by hand: any text read without an error)
     assert key.startswith(readthrough.prefix(listing))
     other_key = readthrough.key(other, other_at, other_post, post)
     assert other_key.startswith(readthrough.prefix(listing)) == (other.label == listing.label)
