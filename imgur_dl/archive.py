@@ -114,9 +114,9 @@ class Release:
 @dataclass(frozen=True, slots=True)
 class After:
     """What to do once every record added before it is written (for ``key``, an album or lone image: not where one
-    of its records was left unrecorded)."""
+    of its records was left unrecorded; None: for no one of them)."""
 
-    key: str
+    key: str | None
     then: Callable[[], None]
 
 
@@ -257,9 +257,10 @@ class Archive:
         """Wait until every record so far is written (or the backend is found away); Cancelled as the run ends."""
         self._writes.flush()
 
-    def then(self, key: str, action: Callable[[], None]) -> None:
+    def then(self, key: str | None, action: Callable[[], None]) -> None:
         """``action()``, from the writer's thread, once every record added so far is written: never where they are
-        not, nor where one of ``key``'s, or any for want of room, was left unrecorded, nor once the run is over."""
+        not, nor where one of ``key``'s (if given), or any for want of room, was left unrecorded, nor once the run is
+        over."""
         self._writes.add(After(key, action))
 
     def close(self, *, interrupted: bool = False, hurry: Callable[[], bool] = lambda: False) -> None:

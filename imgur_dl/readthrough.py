@@ -154,7 +154,7 @@ class ReadThrough:
         with self._lock:
             whole, self._whole = self._whole, []
         if whole:
-            self.archive.then("", lambda: self._settle(whole))
+            self.archive.then(None, lambda: self._settle(whole))
 
     def _settle(self, whole: list[Read]) -> None:
         """Each of ``whole`` recorded where the archive has every post it took, or Imgur has them no more (from the
