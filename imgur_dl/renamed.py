@@ -13,7 +13,9 @@ Likewise a file's default name, ``{index}-{id}.{ext}``, says its place in
 the album: an image removed from the album, or one added before the end,
 moves every file after it. A file an earlier run saved in the album's folder
 under its earlier place (any place, any title, the same image id and
-extension, the size the API gives) takes its name now, in one step, rather
+extension, whole as a file found at its own name is: of the size the API
+gives, or where it gives none, as an animation's MP4, starting as a file of
+its kind does) takes its name now, in one step, rather
 than being fetched again beside it; so does a single-image post's file in
 its listing's folder whose name says its place in the listing, or its title.
 
@@ -118,8 +120,8 @@ class Renamed:
         """The name in the folder (``dir_fd``) of a file an earlier run saved of ``job``'s ``source``, where
         ``name`` now is; None where there is none to be found."""
         folder = job.path.parent
-        if not self._files_told[job.album.is_album] or source.size is None or self.folders.made_here(folder):
-            return None  # (a file of the size the API gives, no other; none in a folder this run made)
+        if not self._files_told[job.album.is_album] or self.folders.made_here(folder):
+            return None  # (none in a folder this run made)
         try:
             index = self._index(self._files, folder, dir_fd, _file)
         except OSError:  # (a folder that cannot be read: its file is fetched as any other)

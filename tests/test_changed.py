@@ -210,6 +210,35 @@ def test_a_file_of_another_size_at_an_earlier_name_is_not_taken_for_the_image(im
     assert edited.read_bytes() == b"edited" * 100
 
 
+@pytest.mark.parametrize("earlier", ["as saved", "a web page"])
+def test_an_animation_saved_as_its_mp4_whose_place_changed_is_renamed_as_any_file(
+        imgur: Imgur, tmp_path: Path, earlier: str) -> None:
+    # The API gives no size of an animation's MP4: the file at its earlier name is taken as one at its own name would
+    # be, when it starts as an MP4 does (else it was fetched again, and its earlier copy left beside it).
+    animation = imgur.add_image("GiF1234", size=3_000, ext="gif", animated=True)
+    album = imgur.add_album("AbC1234", images=[animation, imgur.add_image("JpG1234", size=900)])
+    assert run_main("-o", str(tmp_path), "imgur.com/a/AbC1234").code == 0
+    folder = tmp_path / "AbC1234"
+    assert animation.mp4 is not None and (folder / "001-GiF1234.mp4").read_bytes() == animation.mp4
+    if earlier == "a web page":
+        (folder / "001-GiF1234.mp4").write_bytes(b"<!doctype html><html>" + b"x" * 600)
+    album.images.reverse()
+    fetched = len(imgur.requests_to("i.imgur.com"))
+    result = run_main("--json", "-o", str(tmp_path), "imgur.com/a/AbC1234")
+    assert result.code == 0, result
+    rows = {row["id"]: row for row in map(json.loads, result.out.splitlines())}
+    if earlier == "as saved":
+        assert "files: 0 saved, 2 skipped (2 renamed to their place now), 0 failed" in result.err
+        assert rows["GiF1234"]["renamed_from"] == str(folder / "001-GiF1234.mp4")
+        assert len(imgur.requests_to("i.imgur.com")) == fetched
+        assert files_under(folder) == {"001-JpG1234.jpg": album.images[0].data, "002-GiF1234.mp4": animation.mp4}
+    else:
+        assert "files: 1 saved, 1 skipped (1 renamed to their place now), 0 failed" in result.err
+        assert rows["GiF1234"]["status"] == "saved" and rows["GiF1234"]["renamed_from"] is None
+        assert files_under(folder) == {"001-JpG1234.jpg": album.images[0].data, "002-GiF1234.mp4": animation.mp4,
+                                       "001-GiF1234.mp4": b"<!doctype html><html>" + b"x" * 600}
+
+
 def test_a_file_renamed_by_a_run_killed_before_its_album_was_is_said_by_the_rerun(
         imgur: Imgur, tmp_path: Path, launcher: Launcher) -> None:
     # Renamed, the file is noted at its name in the album's journal: a kill -9 before album.json is written would
