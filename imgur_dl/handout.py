@@ -77,8 +77,8 @@ class Handout:
                     yield listed
             self.books.give_back(album, None)
             return
-        # The archive before any name: a file it has is not named (a rerun of a large album costs a few
-        # queries, not a name per file), and gets no path: nothing is saved for it here.
+        # The archive before any name: a file it has gets no path, nothing being saved for it here, and is not
+        # named (a rerun of a large album costs a few queries, not a name per file) where names say ids.
         held = self._held(album.media)
         count, archived = len(album.media), held.count(1)
         if not self.books.open(album, folder, count, fetching=archived < count):
@@ -86,11 +86,10 @@ class Handout:
             return
         self.tally.started(album.is_album)
         self.progress.expect(files=count, size=packed.expected_bytes(album.media))
-        if archived:  # all together, not named: nothing is saved for them here
+        if archived:  # all together: nothing is saved for them here
             yield Archived(album, bytes(held), archived, packed.weight(album.media, held, 1))
         if archived < count:
-            for media in packed.where(album.media, held, 0):
-                yield self._job(album, media, folder)
+            yield from self._unarchived(album, held, folder)
 
     def _clear(self, album: Album, folder: Path) -> Path:
         """``folder``, or where a file this run names, or an earlier run saved, is at the name of one of the folders
@@ -112,6 +111,20 @@ class Handout:
             if album.id not in part and (named or names.holds_file(place)):
                 return kept_apart(place, album.id, self.namer.most, folder=True).joinpath(*made[n + 1:])
         return folder
+
+    def _unarchived(self, album: Album, held: bytes | bytearray, folder: Path) -> Iterator[Job | Result]:
+        """The jobs of the album's files the archive does not have, named in album order. The files it has are not
+        named, but where names are not made from ids: there each keeps the name it was saved under from the files
+        after it, as in the run that saved it (else the next of that name, an untitled one under
+        ``--name '{title}.{ext}'``, would be given it, and take the file there for its own: skipped, never fetched)."""
+        if self.namer.names_by_id or not any(held):
+            for media in packed.where(album.media, held, 0):
+                yield self._job(album, media, folder)
+            return
+        for media, in_archive in zip(album.media, held, strict=True):
+            job = self._job(album, media, folder)
+            if not in_archive:
+                yield job
 
     def _held(self, media: Sequence[Media]) -> bytes | bytearray:
         """For each of an album's items, 1 when the archive has it (0 without an archive).
