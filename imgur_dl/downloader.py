@@ -21,7 +21,7 @@ from imgur_dl.journal import Journals
 from imgur_dl.labels import Labeller
 from imgur_dl.models import Job, Result, Source, Status
 from imgur_dl.naming import kept_apart
-from imgur_dl.outcomes import Failed, Present, Saved
+from imgur_dl.outcomes import Failed, Present, Saved, Unsure
 from imgur_dl.partfile import PartFile, drop_left
 from imgur_dl.progress import Progress
 from imgur_dl.retry import Again, GaveUp, RetryPolicy, retry
@@ -79,7 +79,7 @@ class Downloader:
 
         def fetched(dir_fd: int) -> Result:
             found = self.standing.found(job, dir_fd, mtime)
-            return found if found is not None else self._renditions(job, dir_fd, mtime)
+            return found if isinstance(found, Result) else self._renditions(job, dir_fd, mtime, found)
 
         try:  # (once more where its folder was removed meanwhile: another process tidied it away, a clean-up)
             return self.folders.within(job.path.parent, fetched, lambda result: result.status is Status.FAILED)
@@ -88,13 +88,14 @@ class Downloader:
                 self.disk_full.set()
             return Result(job, Status.FAILED, job.path, error=str(exc))
 
-    def _renditions(self, job: Job, dir_fd: int, mtime: float | None) -> Result:
-        """Each rendition in turn until one is saved (an animation's MP4, then its GIF)."""
+    def _renditions(self, job: Job, dir_fd: int, mtime: float | None, unsure: Unsure | None = None) -> Result:
+        """Each rendition in turn until one is saved (an animation's MP4, then its GIF); one whose name has a copy
+        that may be this one's (``unsure``) is this one's when the CDN answers its bytes."""
         failed = Failed("no rendition could be fetched")
         for n, (source, path) in enumerate(zip(job.media.sources, job.paths, strict=True)):
             last = n == len(job.paths) - 1
             outcome = self.fetch_source(source, self._part(job, path, dir_fd, mtime, served=self.dates), job,
-                                        can_fall_back=not last)
+                                        can_fall_back=not last, known=unsure if unsure and unsure.source == n else None)
             if isinstance(outcome, Saved | Present):
                 for other in job.paths:  # (an earlier attempt's of another rendition: no run would finish it, every
                     if other != path:  #   run after finds this one whole)
@@ -147,9 +148,9 @@ class Downloader:
                         label=None if self.labeller is None else self.labeller.of_job(job),
                         noted=None if self.journals is None else self.journals.noter(job, capture))
 
-    def fetch_source(self, source: Source, part: PartFile, job: Job, *,
-                     can_fall_back: bool) -> Saved | Failed | Present:
-        """One rendition, through the retry loop."""
+    def fetch_source(self, source: Source, part: PartFile, job: Job, *, can_fall_back: bool,
+                     known: Unsure | None = None) -> Saved | Failed | Present:
+        """One rendition, through the retry loop (Present where the CDN answers the bytes ``known`` are)."""
         try:
             url = media_url(source.url, hosts=self.transfer.hosts)
         except OffsiteError as exc:
@@ -162,7 +163,8 @@ class Downloader:
             if again.note:
                 self.progress.note(f"imgur-dl: {host_of(url)}: {again.reason}; waiting {wait:.1f}s; {again.note}")
 
-        outcome = retry(lambda: self.transfer.attempt(url, source, part, job.media, first_refusal_ends=can_fall_back),
+        outcome = retry(lambda: self.transfer.attempt(url, source, part, job.media, first_refusal_ends=can_fall_back,
+                                                      known=known),
                         policy=self.policy, sleep=self._rest, waiting=waiting)
         if isinstance(outcome, GaveUp):
             if outcome.refused:

@@ -283,9 +283,15 @@ def disk_reason(exc: OSError, path: Path) -> str:
 def sha256_of(dir_fd: int, name: str) -> str:
     """The SHA-256 of the regular file ``name`` (OSError if it is not one; no symlink followed, no FIFO waited on,
     as :func:`opened_regular` opens it)."""
+    return digest_of(dir_fd, name, "sha256")
+
+
+def digest_of(dir_fd: int, name: str, kind: str) -> str:
+    """The digest ``kind`` names (``sha256``; ``md5``, as Imgur's CDN's ETags state one) of the regular file ``name``,
+    as :func:`sha256_of`."""
     fd, _ = opened_regular(dir_fd, name)
     try:
-        digest = hashlib.sha256()
+        digest = hashlib.new(kind, usedforsecurity=False)
         while block := os.read(fd, HASHED):
             digest.update(block)
         return digest.hexdigest()

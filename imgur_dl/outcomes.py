@@ -37,6 +37,17 @@ class Present:
     size: int
 
 
+@dataclass(frozen=True, slots=True)
+class Unsure:
+    """A whole file at a rendition's name that another post's file may have (a name that does not say the image's
+    id), with no size of the API's to tell whose it is (an animation's MP4, under ``--name '{title}.{ext}'``): this
+    image's when the CDN's answer for it is these bytes (its ETag, their MD5; else its length, their size)."""
+
+    source: int  # which rendition's name
+    size: int
+    md5: str
+
+
 Retry = Again["Saved | Failed | Present"]
 Outcome = Saved | Failed | Present | Retry
 

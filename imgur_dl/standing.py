@@ -1,16 +1,20 @@
 """What already stands at a file's names before it is fetched: a whole copy (skipped), one an earlier run saved under
-the name its earlier place gave it (renamed to its name now), or a folder in the way (failed)."""
+the name its earlier place gave it (renamed to its name now), a folder in the way (failed), or, at a name another
+post's file may have, a copy that may be this one's (asked of the CDN)."""
 
 from __future__ import annotations
 
 import os
 import stat
 from dataclasses import dataclass
+from pathlib import Path
 
 from imgur_dl import infolder, sniff
 from imgur_dl.folders import Folders
 from imgur_dl.journal import Journals
 from imgur_dl.models import Job, Result, Source, Status
+from imgur_dl.naming import kept_apart
+from imgur_dl.outcomes import Unsure
 from imgur_dl.partfile import drop_left
 from imgur_dl.renamed import Renamed
 
@@ -24,11 +28,20 @@ class Standing:
     renamed: Renamed | None = None  # where an earlier run saved a file whose place in its album has changed since
     journals: Journals | None = None  # where a file moved is noted as it is (or None)
 
-    def found(self, job: Job, dir_fd: int, mtime: float | None) -> Result | None:
+    def found(self, job: Job, dir_fd: int, mtime: float | None) -> Result | Unsure | None:
         """What already stands at the job's names: a whole copy (skipped), or a folder in the way (failed; at a name
         another post's file may have, the file is kept apart by its id once saved, as from another post's file).
-        None where the file is to be fetched."""
+        At such a name, a copy kept apart by the image's id is its own; one at the name itself is where it has the
+        size the API gives, and where the API gives none, may be (:class:`~imgur_dl.outcomes.Unsure`). None where
+        the file is to be fetched."""
         for n, (source, path) in enumerate(zip(job.media.sources, job.paths, strict=True)):
+            untold = job.shared and job.media.id not in path.name  # (a name that does not say whose file it is)
+            if untold and self.skip_present:
+                apart = path.with_name(kept_apart(path, job.media.id, self.folders.name_max).name)
+                entry = infolder.entry(dir_fd, apart.name)
+                size = None if entry is None else whole(dir_fd, apart.name, source, entry)
+                if entry is not None and size is not None:
+                    return self._skipped(job, dir_fd, apart, entry, size=size, mtime=mtime)
             entry = infolder.entry(dir_fd, path.name)
             if entry is None:
                 continue
@@ -36,14 +49,24 @@ class Standing:
                 return Result(job, Status.FAILED, job.path, error=f"a folder stands where the file goes "
                                                                    f"({job.path}); nothing fetched")
             size = whole(dir_fd, path.name, source, entry) if self.skip_present else None
+            if size is not None and untold and source.size is None:
+                try:
+                    return Unsure(n, size, infolder.digest_of(dir_fd, path.name, "md5"))
+                except OSError:  # (it cannot be read: not taken for this one's; this one is kept apart once saved)
+                    return None
             if size is not None:
-                for named in job.paths:  # (left by a process killed as it wrote it, as another finished it; or one
-                    if self.folders.part_found(named):  # of another rendition, an earlier attempt's)
-                        drop_left(dir_fd, named.name)
-                if mtime is not None:
-                    infolder.stamp(dir_fd, path.name, mtime, entry)
-                return Result(job, Status.SKIPPED, path, bytes=size)
+                return self._skipped(job, dir_fd, path, entry, size=size, mtime=mtime)
         return self._moved(job, dir_fd, mtime) if self.skip_present else None
+
+    def _skipped(self, job: Job, dir_fd: int, path: Path, entry: os.stat_result, *, size: int,
+                 mtime: float | None) -> Result:
+        """The job's whole copy at ``path``, skipped: part files left beside its names removed, its time set."""
+        for named in job.paths:  # (left by a process killed as it wrote it, as another finished it; or one of
+            if self.folders.part_found(named):  # another rendition, an earlier attempt's)
+                drop_left(dir_fd, named.name)
+        if mtime is not None:
+            infolder.stamp(dir_fd, path.name, mtime, entry)
+        return Result(job, Status.SKIPPED, path, bytes=size)
 
     def _moved(self, job: Job, dir_fd: int, mtime: float | None) -> Result | None:
         """A whole copy an earlier run saved under the name the file's earlier place in its album gave it, moved to

@@ -28,7 +28,7 @@ from imgur_dl.defaults import DEFAULT_MAX_SIZE
 from imgur_dl.hosts import MEDIA_HOSTS, WEB_HOSTS, OffsiteError, host_of, redirect_target
 from imgur_dl.models import Media, Source
 from imgur_dl.neterrors import lasting
-from imgur_dl.outcomes import BUSY, Failed, Outcome, Present, Retry, Saved, disk
+from imgur_dl.outcomes import BUSY, Failed, Outcome, Present, Retry, Saved, Unsure, disk
 from imgur_dl.partfile import PartFile, PartLost, saved_by_another
 from imgur_dl.progress import Progress
 from imgur_dl.retry import Again, RetryPolicy
@@ -61,6 +61,7 @@ class _Job:
     media: Media
     have: int
     first_refusal_ends: bool
+    known: Unsure | None  # a copy at the name that is this file where the answer is its bytes
 
 
 @dataclass
@@ -86,8 +87,10 @@ class Transfer:
     def __post_init__(self) -> None:
         self._receiver = Receiver(self.progress, self.on_bytes, self.cancel, self.speed, self.clock)
 
-    def attempt(self, url: str, source: Source, part: PartFile, media: Media, *, first_refusal_ends: bool) -> Outcome:
-        """One request for ``url`` into ``part``; committed under its final name when whole."""
+    def attempt(self, url: str, source: Source, part: PartFile, media: Media, *, first_refusal_ends: bool,
+                known: Unsure | None = None) -> Outcome:
+        """One request for ``url`` into ``part``; committed under its final name when whole. Where the answer is the
+        bytes of the copy ``known`` says, that copy: Present, the body not read."""
         if part.busy:  # another process had it: it may have finished it meanwhile
             size = infolder.regular_size(part.dir_fd, part.name)
             if size and (source.size is None or size == source.size):
@@ -105,7 +108,7 @@ class Transfer:
             headers["Range"] = f"bytes={have}-"
             if etag:
                 headers["If-Range"] = etag
-        job = _Job(url, source, part, media, have, first_refusal_ends)
+        job = _Job(url, source, part, media, have, first_refusal_ends, known)
         try:
             with self.throttle.slot() as ticket:
                 outcome = self._exchange(job, headers, ticket)
@@ -148,6 +151,10 @@ class Transfer:
             self.progress.advance(-job.have)  # a 200 to a range request: the file starts over
         if total is not None and total > self.max_size and source.size is None:
             return Failed(f"the file is {total} bytes, more than the limit of {self.max_size} (--max-file-size)")
+        md5 = md5_of(response.headers.get("ETag")) if self.md5_etags else None
+        if job.known is not None and offset == 0 and (
+                md5 == job.known.md5 if md5 is not None else total == job.known.size):
+            return Present(job.known.size)  # (the copy there is these bytes: the body is not read)
         read = body.reader(response)
         head = b""
         if offset == 0:
@@ -166,7 +173,6 @@ class Transfer:
             self.progress.expect(size=total)
         if job.part.mtime is None and job.part.served:  # (the API gave no upload time: a hidden post's direct link)
             job.part.mtime = served_time(response.headers.get("Last-Modified"))
-        md5 = md5_of(response.headers.get("ETag")) if self.md5_etags else None
         try:
             job.part.start(offset, md5=md5 is not None)
         except BlockingIOError:

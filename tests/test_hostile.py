@@ -496,6 +496,57 @@ def test_a_file_the_archive_has_keeps_its_name_from_the_next_of_that_name_in_its
         f"_.{ext}": first.mp4 or first.data, f"_ ({second.id}).{ext}": second.mp4 or second.data}
 
 
+@pytest.mark.parametrize("etag", ["the body's MD5", "a multipart upload's"])
+@pytest.mark.parametrize("archive", [False, True])
+def test_an_animation_named_as_another_post_s_is_not_taken_for_it(
+        imgur: Imgur, tmp_path: Path, archive: bool, etag: str) -> None:
+    # Two untitled animations, posts of their own, under --name '{title}.{ext}': the API gives no size of an MP4,
+    # so the file at the name cannot be told by its size. The new post, named first, was taken for the other's file
+    # there (skipped, recorded done, never fetched); now the CDN's answer tells (its ETag, else its length).
+    old, new = (imgur.add_image(image_id, size=size, ext="gif", animated=True)
+                for image_id, size in (("OlDaN1m", 3_000), ("NeWaN1m", 3_400)))
+    if etag == "a multipart upload's":
+        old.etag = new.etag = '"0f3c6a19e5b1d5c3f1a0b9e8d7c6b5a4-2"'
+    out = tmp_path / "out"
+    args = ["--json", "--name", "{title}.{ext}", "-o", str(out)]
+    if archive:
+        args += ["--download-archive", str(tmp_path / "seen.sqlite")]
+    assert run_main(*args, "imgur.com/OlDaN1m").code == 0
+    assert old.mp4 is not None and new.mp4 is not None and files_under(out) == {"_.mp4": old.mp4}
+    result = run_main(*args, "imgur.com/NeWaN1m", "imgur.com/OlDaN1m")
+    assert result.code == 0, result
+    rows = {row["id"]: row for row in map(json.loads, result.out.splitlines())}
+    assert rows["NeWaN1m"]["status"] == "saved", result
+    assert files_under(out) == {
+        "_.mp4": old.mp4, "_ (NeWaN1m).mp4": new.mp4,
+        **({} if archive else {"_ (OlDaN1m).mp4": old.mp4})}  # (named after the new one this time: as before)
+    fetched = len(imgur.requests_to("i.imgur.com"))
+    again = run_main(*args, "imgur.com/NeWaN1m", "imgur.com/OlDaN1m")
+    assert again.code == 0 and "0 saved, 2 skipped" in again.err, again
+    assert len(imgur.requests_to("i.imgur.com")) == fetched  # (each found under the name that says its id)
+    before = files_under(out)
+    alone = run_main(*[arg for arg in args if arg != "--download-archive" and not arg.endswith(".sqlite")],
+                     "imgur.com/OlDaN1m")  # (its file at the name, asked of the CDN: its bytes, not read again)
+    assert alone.code == 0 and "0 saved, 1 skipped" in alone.err, alone
+    assert [row["path"] for row in map(json.loads, alone.out.splitlines())] == [
+        str(out / ("_.mp4" if archive else "_ (OlDaN1m).mp4"))]  # (where the name says its id, first)
+    assert files_under(out) == before
+
+
+def test_a_file_kept_apart_by_its_id_is_found_there_whatever_is_at_the_name_it_shares(
+        imgur: Imgur, tmp_path: Path) -> None:
+    # Two untitled pictures of one size, posts of their own: the second saved kept apart by its id. Named first
+    # since, the file at the name they share is the other's, of its size: its own is the one that says its id.
+    first, second = (imgur.add_image(image_id, size=2_000) for image_id in ("FiRsT12", "SeCoNd1"))
+    args = ["--json", "--name", "{title}.{ext}", "-o", str(tmp_path)]
+    assert run_main(*args, "imgur.com/FiRsT12", "imgur.com/SeCoNd1").code == 0
+    assert files_under(tmp_path) == {"_.jpg": first.data, "_ (SeCoNd1).jpg": second.data}
+    result = run_main(*args, "imgur.com/SeCoNd1")
+    assert result.code == 0, result
+    assert [(row["status"], row["path"]) for row in map(json.loads, result.out.splitlines())] == [
+        ("skipped", str(tmp_path / "_ (SeCoNd1).jpg"))]
+
+
 def test_one_image_in_three_albums_that_share_a_folder_is_saved_in_each_under_a_name_of_its_own(
         imgur: Imgur, tmp_path: Path) -> None:
     shared = imgur.add_image("ShArEd1", size=3000)
