@@ -1,5 +1,6 @@
-"""What became of one attempt at a file: saved, failed for good, found saved by another process, or to be tried
-again (:class:`~imgur_dl.retry.Again`)."""
+"""What became of one attempt at a file: saved, failed for good, found there whole (saved by another process, or
+the copy at its name), or to be tried again (:class:`~imgur_dl.retry.Again`); and what it is told of a copy that may
+be the file (:class:`Unsure`)."""
 
 from __future__ import annotations
 
@@ -32,7 +33,8 @@ class Failed:
 
 @dataclass(frozen=True, slots=True)
 class Present:
-    """Another process saved the file whole while this one waited for it."""
+    """The file is there whole: another process saved it while this one waited for it, or the copy at its name is
+    the bytes the CDN answers for it (:class:`Unsure`)."""
 
     size: int
 
