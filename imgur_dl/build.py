@@ -83,7 +83,8 @@ def build_run(options: Options, stderr: TextIO, environ: Mapping[str, str] | Non
     renamed = Renamed(folders, namer)
     # (each file saved noted as it takes its name, until album.json, or the archive's records, say it)
     journals = Journals(folders) if options.write_metadata or (options.archive and not options.get_urls) else None
-    standing = Standing(folders, skip_present=not options.no_skip, renamed=renamed, journals=journals)
+    standing = Standing(folders, skip_present=not options.no_skip, renamed=renamed, journals=journals,
+                        doubt_sizes=bool(options.archive))
 
     def downloader(workers: int, label: str = "Imgur", place: str = "on Imgur", hosts: frozenset[str] = MEDIA_HOSTS,
                    hop: Callable[[str, str], str] = redirect_target) -> Downloader:

@@ -27,13 +27,17 @@ class Standing:
     skip_present: bool = True  # a regular file of the right size is not fetched again (--no-skip: False)
     renamed: Renamed | None = None  # where an earlier run saved a file whose place in its album has changed since
     journals: Journals | None = None  # where a file moved is noted as it is (or None)
+    # With a download archive, which has not the file yet: a copy at a name that does not say the image's id is asked
+    # of the CDN even where it has the size the API gives (another post's of that size may be there: in a fleet, one
+    # name given to many posts' files at once, a size alike is met sooner or later, and the file was recorded done).
+    doubt_sizes: bool = False
 
     def found(self, job: Job, dir_fd: int, mtime: float | None) -> Result | Unsure | None:
         """What already stands at the job's names: a whole copy (skipped), or a folder in the way (failed; at a name
         another post's file may have, the file is kept apart by its id once saved, as from another post's file).
         At such a name, a copy kept apart by the image's id is its own; one at the name itself is where it has the
-        size the API gives, and where the API gives none, may be (:class:`~imgur_dl.outcomes.Unsure`). None where
-        the file is to be fetched."""
+        size the API gives, and where the API gives none (or the sizes are doubted), may be
+        (:class:`~imgur_dl.outcomes.Unsure`). None where the file is to be fetched."""
         for n, (source, path) in enumerate(zip(job.media.sources, job.paths, strict=True)):
             untold = job.shared and job.media.id not in path.name  # (a name that does not say whose file it is)
             if untold and self.skip_present:
@@ -49,7 +53,7 @@ class Standing:
                 return Result(job, Status.FAILED, job.path, error=f"a folder stands where the file goes "
                                                                    f"({job.path}); nothing fetched")
             size = whole(dir_fd, path.name, source, entry) if self.skip_present else None
-            if size is not None and untold and source.size is None:
+            if size is not None and untold and (source.size is None or self.doubt_sizes):
                 try:
                     return Unsure(n, size, infolder.digest_of(dir_fd, path.name, "md5"))
                 except OSError:  # (it cannot be read: not taken for this one's; this one is kept apart once saved)

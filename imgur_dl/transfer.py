@@ -94,7 +94,11 @@ class Transfer:
         if part.busy:  # another process had it: it may have finished it meanwhile
             size = infolder.regular_size(part.dir_fd, part.name)
             if size and (source.size is None or size == source.size):
-                return Present(size)
+                if part.apart is None:
+                    return Present(size)
+                # (at a name another post's file may have, what the other saved there is this file only where the CDN
+                # answers those bytes for it: else this one is fetched, and kept apart)
+                known = known or _copy_at(part, size)
         try:
             resumed = part.resume()
         except OSError as exc:  # (what is held could not be looked at: a disk failing)
@@ -187,6 +191,15 @@ class Transfer:
         received, broke = got
         return self._receiver.ending(job.part, job.url, offset + received, (total, source.size), broke,
                                      etag=etag if received else None, md5=md5)
+
+
+def _copy_at(part: PartFile, size: int) -> Unsure | None:
+    """The file at ``part``'s final name, of ``size`` bytes, as a copy that may be this one (None where it cannot
+    be read: this one is then fetched, and kept apart)."""
+    try:
+        return Unsure(0, size, infolder.digest_of(part.dir_fd, part.name, "md5"))
+    except OSError:
+        return None
 
 
 def _not_taken(verdict: classify.NotTaken, job: _Job, progress: Progress, place: str,

@@ -533,6 +533,23 @@ def test_an_animation_named_as_another_post_s_is_not_taken_for_it(
     assert files_under(out) == before
 
 
+def test_with_an_archive_a_picture_of_another_post_s_size_at_its_name_is_not_taken_for_it(
+        imgur: Imgur, tmp_path: Path) -> None:
+    # Two untitled pictures of one size, posts of their own, under --name '{title}.{ext}' with a download archive (a
+    # fleet's: one name given to many posts' files at once, sizes alike are met). The new post, named first, found
+    # the other's file of its size there: skipped, recorded done, never fetched. The archive has not the file yet:
+    # the CDN's answer tells.
+    old, new = (imgur.add_image(image_id, size=2_000) for image_id in ("OlDpIc1", "NeWpIc1"))
+    out = tmp_path / "out"
+    args = ["--json", "--name", "{title}.{ext}", "--download-archive", str(tmp_path / "seen.sqlite"), "-o", str(out)]
+    assert run_main(*args, "imgur.com/OlDpIc1").code == 0
+    result = run_main(*args, "imgur.com/NeWpIc1", "imgur.com/OlDpIc1")
+    assert result.code == 0, result
+    rows = {row["id"]: row for row in map(json.loads, result.out.splitlines())}
+    assert (rows["NeWpIc1"]["status"], rows["NeWpIc1"]["path"]) == ("saved", str(out / "_ (NeWpIc1).jpg")), result
+    assert files_under(out) == {"_.jpg": old.data, "_ (NeWpIc1).jpg": new.data}
+
+
 def test_a_file_kept_apart_by_its_id_is_found_there_whatever_is_at_the_name_it_shares(
         imgur: Imgur, tmp_path: Path) -> None:
     # Two untitled pictures of one size, posts of their own: the second saved kept apart by its id. Named first

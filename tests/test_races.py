@@ -119,6 +119,36 @@ def test_a_file_the_other_process_finishes_meanwhile_counts_as_skipped(imgur: Im
     assert imgur.requests_to("i.imgur.com") == [] and len(clock.waits) == growing + 1
 
 
+@pytest.mark.parametrize("theirs", ["another post's picture of this size", "another post's animation",
+                                    "this very file"])
+def test_what_the_other_process_finishes_at_a_name_another_post_s_file_may_have_is_this_file_only_if_it_is(
+        imgur: Imgur, tmp_path: Path, theirs: str) -> None:
+    # --name '{num}.{ext}' in one folder (a fleet sharing work, each process at another album): the other process
+    # writes another post's file at this file's name. Once it had finished, this file was said skipped (of the
+    # size the API gives, or any MP4, whose size it does not give): never fetched. Now the CDN's answer tells.
+    animated = theirs == "another post's animation"
+    image = imgur.add_image("ThIs123", size=5_000, ext="gif" if animated else "jpeg", animated=animated)
+    imgur.add_album("AbC1234", images=[image])
+    mine = image.mp4 if image.mp4 is not None else image.data
+    data = mine if theirs == "this very file" else mine[:24] + b"another post" * ((len(mine) - 24) // 12 + 1)
+    data = data[:len(mine)] if theirs != "another post's animation" else data[:len(mine) - 100]
+    folder = tmp_path / "AbC1234"
+    folder.mkdir()
+    name = "1.mp4" if animated else "1.jpg"
+    fd = _hold(folder / (name + ".part"), data[:10])
+    clock = _Finisher(fd, folder / (name + ".part"), folder / name, data)
+    result = run_main("--json", "--name", "{num}.{ext}", "--retries", "2", "-o", str(tmp_path), "imgur.com/a/AbC1234",
+                      clock=clock)
+    assert result.code == 0, result
+    [row] = map(json.loads, result.out.splitlines())
+    if theirs == "this very file":  # (one file, not two; its body not read)
+        assert (row["status"], row["path"]) == ("skipped", str(folder / name))
+        assert files_under(folder) == {name: mine}
+    else:
+        assert (row["status"], row["path"]) == ("saved", str(folder / name.replace("1.", "1 (ThIs123)."))), result
+        assert files_under(folder) == {name: data, name.replace("1.", "1 (ThIs123)."): mine}
+
+
 def test_a_part_file_left_beside_a_whole_file_is_removed_unless_it_is_written(imgur: Imgur, tmp_path: Path) -> None:
     # Two runs into one folder (a cron job overlapping a manual run): one killed as it wrote a file the other
     # finished left its part file beside the whole file, which every run after skips: the next one removes it. One
