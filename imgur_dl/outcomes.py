@@ -42,12 +42,22 @@ class Present:
 @dataclass(frozen=True, slots=True)
 class Unsure:
     """A whole file at a rendition's name that another post's file may have (a name that does not say the image's
-    id), with no size of the API's to tell whose it is (an animation's MP4, under ``--name '{title}.{ext}'``): this
-    image's when the CDN's answer for it is these bytes (its ETag, their MD5; else its length, their size)."""
+    id), whose size cannot tell whose it is (an animation's MP4, of no size the API gives, under ``--name
+    '{title}.{ext}'``): this image's when the CDN's answer for it is these bytes (its ETag, their MD5; else its
+    length, their size)."""
 
     source: int  # which rendition's name
     size: int
     md5: str
+
+
+def copy_at(dir_fd: int, name: str, size: int, source: int = 0) -> Unsure | None:
+    """The whole file ``name`` in the folder (``size`` bytes), at rendition ``source``'s name, as a copy that may be
+    the file; None where it cannot be read (not taken for the file: that is fetched, and kept apart once saved)."""
+    try:
+        return Unsure(source, size, infolder.digest_of(dir_fd, name, "md5"))
+    except OSError:
+        return None
 
 
 Retry = Again["Saved | Failed | Present"]

@@ -14,7 +14,7 @@ from imgur_dl.folders import Folders
 from imgur_dl.journal import Journals
 from imgur_dl.models import Job, Result, Source, Status
 from imgur_dl.naming import kept_apart
-from imgur_dl.outcomes import Unsure
+from imgur_dl.outcomes import Unsure, copy_at
 from imgur_dl.partfile import drop_left
 from imgur_dl.renamed import Renamed
 
@@ -41,10 +41,9 @@ class Standing:
         for n, (source, path) in enumerate(zip(job.media.sources, job.paths, strict=True)):
             untold = job.shared and job.media.id not in path.name  # (a name that does not say whose file it is)
             if untold and self.skip_present:
-                apart = path.with_name(kept_apart(path, job.media.id, self.folders.name_max).name)
+                apart = kept_apart(path, job.media.id, self.folders.name_max)
                 entry = infolder.entry(dir_fd, apart.name)
-                size = None if entry is None else whole(dir_fd, apart.name, source, entry)
-                if entry is not None and size is not None:
+                if entry is not None and (size := whole(dir_fd, apart.name, source, entry)) is not None:
                     return self._skipped(job, dir_fd, apart, entry, size=size, mtime=mtime)
             entry = infolder.entry(dir_fd, path.name)
             if entry is None:
@@ -54,10 +53,7 @@ class Standing:
                                                                    f"({job.path}); nothing fetched")
             size = whole(dir_fd, path.name, source, entry) if self.skip_present else None
             if size is not None and untold and (source.size is None or self.doubt_sizes):
-                try:
-                    return Unsure(n, size, infolder.digest_of(dir_fd, path.name, "md5"))
-                except OSError:  # (it cannot be read: not taken for this one's; this one is kept apart once saved)
-                    return None
+                return copy_at(dir_fd, path.name, size, n)
             if size is not None:
                 return self._skipped(job, dir_fd, path, entry, size=size, mtime=mtime)
         return self._moved(job, dir_fd, mtime) if self.skip_present else None

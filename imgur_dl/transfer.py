@@ -28,7 +28,7 @@ from imgur_dl.defaults import DEFAULT_MAX_SIZE
 from imgur_dl.hosts import MEDIA_HOSTS, WEB_HOSTS, OffsiteError, host_of, redirect_target
 from imgur_dl.models import Media, Source
 from imgur_dl.neterrors import lasting
-from imgur_dl.outcomes import BUSY, Failed, Outcome, Present, Retry, Saved, Unsure, disk
+from imgur_dl.outcomes import BUSY, Failed, Outcome, Present, Retry, Saved, Unsure, copy_at, disk
 from imgur_dl.partfile import PartFile, PartLost, saved_by_another
 from imgur_dl.progress import Progress
 from imgur_dl.retry import Again, RetryPolicy
@@ -98,7 +98,7 @@ class Transfer:
                     return Present(size)
                 # (at a name another post's file may have, what the other saved there is this file only where the CDN
                 # answers those bytes for it: else this one is fetched, and kept apart)
-                known = known or _copy_at(part, size)
+                known = known or copy_at(part.dir_fd, part.name, size)
         try:
             resumed = part.resume()
         except OSError as exc:  # (what is held could not be looked at: a disk failing)
@@ -191,15 +191,6 @@ class Transfer:
         received, broke = got
         return self._receiver.ending(job.part, job.url, offset + received, (total, source.size), broke,
                                      etag=etag if received else None, md5=md5)
-
-
-def _copy_at(part: PartFile, size: int) -> Unsure | None:
-    """The file at ``part``'s final name, of ``size`` bytes, as a copy that may be this one (None where it cannot
-    be read: this one is then fetched, and kept apart)."""
-    try:
-        return Unsure(0, size, infolder.digest_of(part.dir_fd, part.name, "md5"))
-    except OSError:
-        return None
 
 
 def _not_taken(verdict: classify.NotTaken, job: _Job, progress: Progress, place: str,
