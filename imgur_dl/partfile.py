@@ -126,7 +126,7 @@ class PartFile:
             # one no process holds was left by a run that stopped, and is started over as this one's.
             self._fd, found = infolder.open_new_or_found(self.dir_fd, self.part)
             self._fresh = True
-            claim = self._claim(self._fd, made=not found)
+            claim = self._claim(self._fd)
             if claim is False:
                 raise BlockingIOError(f"{self.part} is being written by another process")
             if found and claim is None:
@@ -205,10 +205,10 @@ class PartFile:
         if lost is not None:
             _remove_if_still(self.dir_fd, self.part, lost)
 
-    def _claim(self, fd: int, *, made: bool = False) -> bool | None:
+    def _claim(self, fd: int) -> bool | None:
         """Take the part file just opened (``fd``) as this one's to write (:func:`_taken`); when it is not, it is
         closed, and this file is found busy."""
-        taken = _taken(fd, self.dir_fd, self.part, made=made)
+        taken = _taken(fd, self.dir_fd, self.part)
         if taken is False:
             self.close()
             self.busy = True
@@ -263,13 +263,14 @@ def _close_written(fd: int) -> os.stat_result | None:
     return None
 
 
-def _taken(fd: int, dir_fd: int, part: str, *, made: bool) -> bool | None:
+def _taken(fd: int, dir_fd: int, part: str) -> bool | None:
     """Whether the part file just opened (``fd``) is this process's to write: True, its lock taken; None where the
-    file system takes no locks; False when another process holds it, or it is no longer the file at its name (one
-    whose lock was let go of as it was renamed into place is no part file any more; ``made``: this process made it
-    a moment ago, and a commit finds it replaced should it be)."""
+    file system takes no locks; False when another process holds it, or it is no longer the file at its name: one
+    whose lock was let go of as it was renamed into place is no part file any more. (So too one this process made a
+    moment ago: another may have found it, written its own file into it and renamed it into place before this one
+    took the lock, where names not made from ids give two posts one name.)"""
     locked = _lock(fd)
-    if locked is not False and (made or _same(os.fstat(fd), infolder.entry(dir_fd, part))):
+    if locked is not False and _same(os.fstat(fd), infolder.entry(dir_fd, part)):
         return locked
     return False
 

@@ -507,6 +507,33 @@ def test_a_part_file_opened_before_it_was_renamed_is_not_taken_once_it_is(tmp_pa
     assert files_under(tmp_path) == {"x.jpg": data}
 
 
+def test_a_part_file_made_here_and_saved_by_another_process_before_it_is_locked_is_not_written_into(
+        tmp_path: Path, folder_fd: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Two posts' files at one name (names not made from ids, a folder shared by processes): this one makes the part
+    # file; before it takes its lock, the other finds it, writes its own file into it and renames it into place.
+    # Before, what this one had made was taken as its own unlooked-at: it wrote its bytes over the other's final
+    # file (its head, the other's tail).
+    theirs = b"theirs" * 400
+    mine = PartFile(folder_fd, "x.jpg", tmp_path / "x.jpg")
+    assert mine.held() == 0 and mine.resume() == (0, None)
+    open_new_or_found = infolder.open_new_or_found
+
+    def the_other_saves_meanwhile(dir_fd: int, name: str) -> tuple[int, bool]:
+        made = open_new_or_found(dir_fd, name)
+        other = PartFile(folder_fd, "x.jpg", tmp_path / "x.jpg")
+        assert other.held() == 0 and other.resume() == (0, None)
+        other.start(0)
+        other.write(theirs)
+        assert other.commit("https://i.imgur.com/y.jpg") == "x.jpg"
+        return made
+
+    monkeypatch.setattr(infolder, "open_new_or_found", the_other_saves_meanwhile)
+    with pytest.raises(BlockingIOError):
+        mine.start(0)
+    assert mine.busy and mine.discard() == 0
+    assert files_under(tmp_path) == {"x.jpg": theirs}
+
+
 def test_a_part_file_another_process_makes_after_none_was_found_is_left_to_it(tmp_path: Path,
                                                                              folder_fd: int) -> None:
     # The second finds no part file, the first makes one and writes; the second then starts its own. Before, it
