@@ -20,7 +20,7 @@ from imgur_dl.hosts import OffsiteError, host_of, media_url
 from imgur_dl.journal import Journals
 from imgur_dl.labels import Labeller
 from imgur_dl.models import Job, Result, Source, Status
-from imgur_dl.naming import kept_apart
+from imgur_dl.naming import kept_apart, part_name
 from imgur_dl.outcomes import Failed, Present, Saved, Unsure
 from imgur_dl.partfile import PartFile, drop_left
 from imgur_dl.progress import Progress
@@ -99,12 +99,12 @@ class Downloader:
             if isinstance(outcome, Saved | Present):
                 for other in job.paths:  # (an earlier attempt's of another rendition: no run would finish it, every
                     if other != path:  #   run after finds this one whole)
-                        drop_left(dir_fd, other.name)
+                        drop_left(dir_fd, part_name(job, other, self.folders.name_max))
             if isinstance(outcome, Saved):
                 return Result(job, Status.SAVED, saved_at(path, outcome), bytes=outcome.size, url=outcome.url,
                               sha256=outcome.sha256)
             if isinstance(outcome, Present):
-                return Result(job, Status.SKIPPED, path, bytes=outcome.size)
+                return Result(job, Status.SKIPPED, saved_at(path, outcome), bytes=outcome.size)
             failed = outcome
             if outcome.full:
                 break
@@ -143,8 +143,9 @@ class Downloader:
         process save a file of its own at the name meanwhile, where another post's file can have it (a name not
         made from its id, or where case does not count); labelled once whole (--xattrs); noted as it takes its name
         (--write-metadata, --download-archive)."""
-        return PartFile(dir_fd, path.name, path, mtime, served=served,
-                        apart=kept_apart(path, job.media.id, self.folders.name_max).name if job.shared else None,
+        most = self.folders.name_max
+        return PartFile(dir_fd, path.name, path, mtime, served=served, part=part_name(job, path, most),
+                        apart=kept_apart(path, job.media.id, most).name if job.shared else None,
                         label=None if self.labeller is None else self.labeller.of_job(job),
                         noted=None if self.journals is None else self.journals.noter(job, capture))
 
@@ -176,6 +177,6 @@ class Downloader:
         return outcome
 
 
-def saved_at(path: Path, saved: Saved) -> Path:
-    """Where ``saved`` went: ``path``, or the name it was kept apart under (another process had ``path``)."""
+def saved_at(path: Path, saved: Saved | Present) -> Path:
+    """Where ``saved`` is: ``path``, or the name it was kept apart under (another post's file had ``path``)."""
     return path if saved.name is None else path.with_name(saved.name)

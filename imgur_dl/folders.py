@@ -25,7 +25,6 @@ from typing import TypeVar
 from imgur_dl import infolder, leftovers
 from imgur_dl.errors import DownloadError, reason
 from imgur_dl.hashset import HashSet
-from imgur_dl.naming import PART_SUFFIX
 
 # The shortest names kept to where a file system says it takes fewer bytes (no real one takes under 143).
 LEAST_NAME_MAX = 64
@@ -110,11 +109,11 @@ class Folders:
         with self._lock:
             return hash(folder) in self._tree.made
 
-    def part_found(self, path: Path) -> bool:
-        """Whether ``path``'s part file was in its folder as this run first wrote there (:func:`leftovers.sweep`):
+    def part_found(self, part: Path) -> bool:
+        """Whether the part file ``part`` was in its folder as this run first wrote there (:func:`leftovers.sweep`):
         where none was, none is looked for beside a whole file (a part file made since is a process's at work)."""
         with self._lock:
-            return hash(path.with_name(path.name + PART_SUFFIX)) in self._parts
+            return hash(part) in self._parts
 
     def release(self, folder: Path) -> None:
         """One holder of ``folder`` is done; once none is, it is idle, and closed when :data:`IDLE` more are."""

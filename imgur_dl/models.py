@@ -159,6 +159,10 @@ class Job:
     def path(self) -> Path:
         return self.paths[0]
 
+    def untold(self, path: Path) -> bool:
+        """Whether ``path``, one of its names, may be another post's file's and does not say whose it is (no id)."""
+        return self.shared and self.media.id not in path.name
+
     def source_at(self, path: Path | None) -> Source:
         """The rendition saved at ``path`` (the preferred one for any other path, or none)."""
         return self.media.sources[self.paths.index(path)] if path in self.paths else self.media.sources[0]

@@ -21,7 +21,7 @@ from string import Formatter
 
 from imgur_dl.errors import UsageError
 from imgur_dl.hashset import HashSet
-from imgur_dl.models import Album, Kind, Listing, Media
+from imgur_dl.models import Album, Job, Kind, Listing, Media
 
 DEFAULT_DIR = "{album_id} - {album_title}"
 DEFAULT_NAME = "{index}-{id}.{ext}"
@@ -476,6 +476,14 @@ def kept_apart(path: Path, media_id: str, most: int = MAX_COMPONENT_BYTES, *, fo
     suffix = path.suffix if not folder and name_bytes(path.suffix) <= room else ""
     stem = truncate_name(path.stem if suffix else path.name, room - name_bytes(suffix))
     return path.with_name(f"{stem} {tag}{suffix}")
+
+
+def part_name(job: Job, path: Path, most: int = MAX_COMPONENT_BYTES) -> str:
+    """The name of the part file ``job``'s file at ``path`` is written into until it is whole: ``<name>.part``, and at
+    a name that does not say whose file it is (:meth:`Job.untold`), its kept-apart name's (:func:`kept_apart`): a
+    partial is then only ever this image's, resumed by it alone (not started over by another post's file of that
+    name), and found beside it once it is saved, whichever of the two names another process gave it."""
+    return (kept_apart(path, job.media.id, most) if job.untold(path) else path).name + PART_SUFFIX
 
 
 def _inside(parts: list[str]) -> list[str]:

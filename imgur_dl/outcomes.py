@@ -4,10 +4,13 @@ be the file (:class:`Unsure`)."""
 
 from __future__ import annotations
 
+import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
-from imgur_dl import infolder
+from imgur_dl import infolder, sniff
+from imgur_dl.models import Source
 from imgur_dl.retry import Again
 
 BUSY = "another imgur-dl process is writing this file"
@@ -37,6 +40,7 @@ class Present:
     the bytes the CDN answers for it (:class:`Unsure`)."""
 
     size: int
+    name: str | None = None  # the name it has in its folder, when not the one asked for (kept apart)
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +53,28 @@ class Unsure:
     source: int  # which rendition's name
     size: int
     md5: str
+
+
+def whole(dir_fd: int, name: str, source: Source, entry: os.stat_result) -> int | None:
+    """The size of a whole copy of ``source`` already at ``name``, or None.
+
+    Of the size the API gave; when it gave none, not empty and starting as
+    a file of its kind does (zero bytes, or a web page saved by another
+    tool, is never a whole image).
+    """
+    size = entry.st_size if stat.S_ISREG(entry.st_mode) else 0
+    if not size:
+        return None
+    if source.size is not None:
+        return size if size == source.size else None
+    head = infolder.read_head(dir_fd, name, sniff.HEAD)
+    return size if head and sniff.check(head, "", source.ext, None) is None else None
+
+
+def whole_at(dir_fd: int, name: str, source: Source) -> int | None:
+    """The size of a whole copy of ``source`` at ``name`` (:func:`whole`), or None (nothing there)."""
+    found = infolder.entry(dir_fd, name)
+    return None if found is None else whole(dir_fd, name, source, found)
 
 
 def copy_at(dir_fd: int, name: str, size: int, source: int = 0) -> Unsure | None:

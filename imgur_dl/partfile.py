@@ -66,14 +66,14 @@ class Digests:
 class PartFile:
     def __init__(self, dir_fd: int, name: str, path: Path, mtime: float | None = None, *,
                  apart: str | None = None, label: Label | None = None, noted: Noted | None = None,
-                 served: bool = False) -> None:
+                 served: bool = False, part: str | None = None) -> None:
         self.dir_fd = dir_fd
         self.name = name  # the final name, in the folder
         self.path = path  # the final path, for messages
         # The name to take when a file of other bytes is at the final one (another post's, saved by another
         # process since this file was named); None: no other post's file can have it.
         self.apart = apart
-        self.part = name + PART_SUFFIX
+        self.part = part or name + PART_SUFFIX  # (at a name another post's file may have, its kept-apart name's)
         self.mtime = mtime  # the time the final file carries (None: the time it was written)
         self.served = served  # with no mtime, the time the server says it last changed the file is carried
         self.label = label  # what else it carries (--xattrs), told where its bytes came from and their hash
@@ -222,13 +222,12 @@ def saved_by_another(part: PartFile, size: int) -> bool:
     return found is not None and _holds(part.dir_fd, part.name, found, size, part.digests.sha256)
 
 
-def drop_left(dir_fd: int, name: str) -> None:
-    """Delete the part file of ``name``, a file that stands whole (or another rendition of it does), when no process
+def drop_left(dir_fd: int, part: str) -> None:
+    """Delete the part file ``part`` of a file that stands whole (or another rendition of it does), when no process
     is writing it: what a process killed as it wrote the file left once another had finished it, or an attempt at an
     animation's MP4 left before its GIF was saved (runs after skip the file, and would keep its part file for ever).
     One another process holds is left to it; so is one where the file system takes no locks (whether it is written
     cannot be told), and one with other names (a hard link, as a backup keeps)."""
-    part = name + PART_SUFFIX
     fd = infolder.open_existing(dir_fd, part)
     if fd is None:
         return
@@ -345,6 +344,8 @@ def _publish_shared(dir_fd: int, part: str, name: str, apart: str, *, size: int,
         for taken in (name, apart):
             if infolder.publish_new(dir_fd, moved, taken):
                 return taken
+        if (there := infolder.entry(dir_fd, apart)) is not None and _holds(dir_fd, apart, there, size, sha256):
+            return apart  # (this very file, kept apart by another process meanwhile)
     finally:
         infolder.remove(dir_fd, moved)  # (gone once it is published; else not left behind, hidden, by a failure)
     raise OSError(errno.EEXIST, f"another process saved a file at {path} meanwhile")

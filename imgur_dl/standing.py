@@ -9,12 +9,12 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
-from imgur_dl import infolder, sniff
+from imgur_dl import infolder
 from imgur_dl.folders import Folders
 from imgur_dl.journal import Journals
-from imgur_dl.models import Job, Result, Source, Status
-from imgur_dl.naming import kept_apart
-from imgur_dl.outcomes import Unsure, copy_at
+from imgur_dl.models import Job, Result, Status
+from imgur_dl.naming import kept_apart, part_name
+from imgur_dl.outcomes import Unsure, copy_at, whole, whole_at
 from imgur_dl.partfile import drop_left
 from imgur_dl.renamed import Renamed
 
@@ -39,7 +39,7 @@ class Standing:
         size the API gives, and where the API gives none (or the sizes are doubted), may be
         (:class:`~imgur_dl.outcomes.Unsure`). None where the file is to be fetched."""
         for n, (source, path) in enumerate(zip(job.media.sources, job.paths, strict=True)):
-            untold = job.shared and job.media.id not in path.name  # (a name that does not say whose file it is)
+            untold = job.untold(path)
             if untold and self.skip_present:
                 apart = kept_apart(path, job.media.id, self.folders.name_max)
                 entry = infolder.entry(dir_fd, apart.name)
@@ -62,8 +62,9 @@ class Standing:
                  mtime: float | None) -> Result:
         """The job's whole copy at ``path``, skipped: part files left beside its names removed, its time set."""
         for named in job.paths:  # (left by a process killed as it wrote it, as another finished it; or one of
-            if self.folders.part_found(named):  # another rendition, an earlier attempt's)
-                drop_left(dir_fd, named.name)
+            part = part_name(job, named, self.folders.name_max)  # another rendition, an earlier attempt's)
+            if self.folders.part_found(named.with_name(part)):
+                drop_left(dir_fd, part)
         if mtime is not None:
             infolder.stamp(dir_fd, path.name, mtime, entry)
         return Result(job, Status.SKIPPED, path, bytes=size)
@@ -86,26 +87,10 @@ class Standing:
             except OSError:  # (moved away meanwhile, by another process; or one that cannot be moved)
                 moved = False
             if not moved:  # (as another process at work on the album left it meanwhile: whole, or fetched)
-                size = whole(dir_fd, path.name, source, at) if (at := infolder.entry(dir_fd, path.name)) else None
+                size = whole_at(dir_fd, path.name, source)
                 return None if size is None else Result(job, Status.SKIPPED, path, bytes=size)
             renamed.moved(job, earlier)
             if mtime is not None:
                 infolder.stamp(dir_fd, path.name, mtime, found)
             return Result(job, Status.SKIPPED, path, bytes=found.st_size, renamed_from=path.with_name(earlier))
         return None
-
-
-def whole(dir_fd: int, name: str, source: Source, entry: os.stat_result) -> int | None:
-    """The size of a whole copy of ``source`` already at ``name``, or None.
-
-    Of the size the API gave; when it gave none, not empty and starting as
-    a file of its kind does (zero bytes, or a web page saved by another
-    tool, is never a whole image).
-    """
-    size = entry.st_size if stat.S_ISREG(entry.st_mode) else 0
-    if not size:
-        return None
-    if source.size is not None:
-        return size if size == source.size else None
-    head = infolder.read_head(dir_fd, name, sniff.HEAD)
-    return size if head and sniff.check(head, "", source.ext, None) is None else None

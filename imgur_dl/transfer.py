@@ -28,7 +28,7 @@ from imgur_dl.defaults import DEFAULT_MAX_SIZE
 from imgur_dl.hosts import MEDIA_HOSTS, WEB_HOSTS, OffsiteError, host_of, redirect_target
 from imgur_dl.models import Media, Source
 from imgur_dl.neterrors import lasting
-from imgur_dl.outcomes import BUSY, Failed, Outcome, Present, Retry, Saved, Unsure, copy_at, disk
+from imgur_dl.outcomes import BUSY, Failed, Outcome, Present, Retry, Saved, Unsure, copy_at, disk, whole_at
 from imgur_dl.partfile import PartFile, PartLost, saved_by_another
 from imgur_dl.progress import Progress
 from imgur_dl.retry import Again, RetryPolicy
@@ -92,6 +92,8 @@ class Transfer:
         """One request for ``url`` into ``part``; committed under its final name when whole. Where the answer is the
         bytes of the copy ``known`` says, that copy: Present, the body not read."""
         if part.busy:  # another process had it: it may have finished it meanwhile
+            if part.apart is not None and (size := whole_at(part.dir_fd, part.apart, source)) is not None:
+                return Present(size, part.apart)  # (kept apart by its id, as another post's file had its name)
             size = infolder.regular_size(part.dir_fd, part.name)
             if size and (source.size is None or size == source.size):
                 if part.apart is None:
@@ -158,6 +160,7 @@ class Transfer:
         md5 = md5_of(response.headers.get("ETag")) if self.md5_etags else None
         if job.known is not None and offset == 0 and (
                 md5 == job.known.md5 if md5 is not None else total == job.known.size):
+            job.part.discard()  # (a partial of it held: its own, the file being whole)
             return Present(job.known.size)  # (the copy there is these bytes: the body is not read)
         read = body.reader(response)
         head = b""

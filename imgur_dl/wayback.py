@@ -214,7 +214,7 @@ class Wayback:
             return Result(job, Status.SAVED, saved_at(path, outcome), bytes=outcome.size, url=outcome.url,
                           source=Origin.WAYBACK, capture=capture.timestamp, sha256=outcome.sha256)
         if isinstance(outcome, Present):
-            return Result(job, Status.SKIPPED, path, bytes=outcome.size)
+            return Result(job, Status.SKIPPED, saved_at(path, outcome), bytes=outcome.size)
         if outcome.local:  # (no other capture would be saved either: none is asked for)
             return Result(job, Status.FAILED, path, error=f"its capture of {capture.timestamp} in the Wayback Machine "
                                                         f"could not be saved: {outcome.reason}")

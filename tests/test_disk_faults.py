@@ -106,43 +106,52 @@ def _names(album: AlbumData, single: Image, *, by_id: bool) -> dict[str, bytes]:
     return {**named, "SiNg123.jpg" if by_id else "1.jpg": single.data}
 
 
-def _run(tmp: Path, expected: dict[str, bytes], *, resumed: bool, by_id: bool) -> Outcome:
+def _held(album: AlbumData, *, by_id: bool) -> str:
+    """The part file an earlier run left of the album's first file (at a name not made from ids, named by its id as
+    well: only ever its own)."""
+    first = album.images[0].id
+    return f"AbC1234/001-{first}.jpg.part" if by_id else f"AbC1234/1 ({first}).jpg.part"
+
+
+def _run(tmp: Path, expected: dict[str, bytes], *, held: str | None, by_id: bool) -> Outcome:
     out = tmp / "out"
-    if resumed:  # (an earlier run's part file, and a file it saved)
-        (first, data), (second, saved) = list(expected.items())[:2]
+    if held is not None:  # (an earlier run's part file, and a file it saved)
+        (_, data), (second, saved) = list(expected.items())[:2]
         (out / "AbC1234").mkdir(parents=True)
-        (out / f"{first}.part").write_bytes(data[:9_000])
+        (out / held).write_bytes(data[:9_000])
         (out / second).write_bytes(saved)
     named = () if by_id else ("--name", "{num}.{ext}")
     return run_main("--write-metadata", "--xattrs", "--download-archive", str(tmp / "seen.sqlite"), *named, "-o",
                     str(out), "imgur.com/a/AbC1234", "https://i.imgur.com/SiNg123.jpg")
 
 
-_CALLS_MADE: dict[tuple[bool, bool], list[tuple[str, int]]] = {}
+_CALLS_MADE: dict[tuple[str | None, bool], list[tuple[str, int]]] = {}
 
 
-def _calls_made(tmp_path: Path, expected: dict[str, bytes], *, resumed: bool, by_id: bool) -> list[tuple[str, int]]:
+def _calls_made(tmp_path: Path, expected: dict[str, bytes], *, held: str | None,
+                by_id: bool) -> list[tuple[str, int]]:
     """Each call a run makes on a disk that works, as (name, nth): the ones to fail."""
-    if (resumed, by_id) not in _CALLS_MADE:
+    if (held, by_id) not in _CALLS_MADE:
         with tempfile.TemporaryDirectory(dir=tmp_path) as tmp, _disk(_Disk()) as disk:
-            assert _run(Path(tmp), expected, resumed=resumed, by_id=by_id).code == 0
-        _CALLS_MADE[resumed, by_id] = [(name, nth) for name, count in sorted(disk.calls.items())
-                                       for nth in range(1, count + 1)]
-    return _CALLS_MADE[resumed, by_id]
+            assert _run(Path(tmp), expected, held=held, by_id=by_id).code == 0
+        _CALLS_MADE[held, by_id] = [(name, nth) for name, count in sorted(disk.calls.items())
+                                    for nth in range(1, count + 1)]
+    return _CALLS_MADE[held, by_id]
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(resumed=st.booleans(), by_id=st.booleans(), error=st.sampled_from(ERRORS), data=st.data())
 def test_any_one_failing_call_of_the_file_system_keeps_every_promise(
         imgur: Imgur, tmp_path: Path, resumed: bool, by_id: bool, error: int, data: st.DataObject) -> None:
-    expected = _names(*_served(imgur), by_id=by_id)
-    fail = data.draw(st.sampled_from(_calls_made(tmp_path, expected, resumed=resumed, by_id=by_id)), label="fail")
+    album, single = _served(imgur)
+    expected, held = _names(album, single, by_id=by_id), _held(album, by_id=by_id) if resumed else None
+    fail = data.draw(st.sampled_from(_calls_made(tmp_path, expected, held=held, by_id=by_id)), label="fail")
     with tempfile.TemporaryDirectory(dir=tmp_path) as tmp:
         out = Path(tmp) / "out"
         with _disk(_Disk(fail, error)):
-            result = _run(Path(tmp), expected, resumed=resumed, by_id=by_id)
+            result = _run(Path(tmp), expected, held=held, by_id=by_id)
         assert _problems(out, expected, result, unlink_failed=fail[0] == "unlink") == []
-        again = _run(Path(tmp), expected, resumed=False, by_id=by_id)  # (on a disk that works)
+        again = _run(Path(tmp), expected, held=None, by_id=by_id)  # (on a disk that works)
         assert again.code == 0, again
         assert _problems(out, expected, again) == []
         assert not list(out.rglob("*.part"))

@@ -10,7 +10,7 @@ import os
 import stat
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import NoReturn
 
@@ -24,7 +24,7 @@ from imgur_dl.partfile import ETAG_XATTR, PartFile
 from tests.clock import FastClock
 from tests.conftest import files_under, run_main
 from tests.launcher import Launcher
-from tests.standin import Imgur
+from tests.standin import Fault, Imgur
 
 
 def test_two_albums_in_one_folder_each_keep_their_files(imgur: Imgur, tmp_path: Path) -> None:
@@ -119,34 +119,60 @@ def test_a_file_the_other_process_finishes_meanwhile_counts_as_skipped(imgur: Im
     assert imgur.requests_to("i.imgur.com") == [] and len(clock.waits) == growing + 1
 
 
+class _Meanwhile(FastClock):
+    """Lets the other processes do ``what`` during the first wait."""
+
+    def __init__(self, what: Callable[[], None]) -> None:
+        super().__init__()
+        self.what: Callable[[], None] | None = what
+
+    def wait(self, event: threading.Event, seconds: float) -> bool:
+        what, self.what = self.what, None
+        if what is not None:
+            what()
+        return super().wait(event, seconds)
+
+
 @pytest.mark.parametrize("theirs", ["another post's picture of this size", "another post's animation",
-                                    "this very file"])
+                                    "this very file", "this very file, kept apart"])
 def test_what_the_other_process_finishes_at_a_name_another_post_s_file_may_have_is_this_file_only_if_it_is(
         imgur: Imgur, tmp_path: Path, theirs: str) -> None:
-    # --name '{num}.{ext}' in one folder (a fleet sharing work, each process at another album): the other process
-    # writes another post's file at this file's name. Once it had finished, this file was said skipped (of the
-    # size the API gives, or any MP4, whose size it does not give): never fetched. Now the CDN's answer tells.
+    # --name '{num}.{ext}' in one folder (a fleet sharing work, each process at another album): while this one waits
+    # on the process writing this very file (its part file named by its id too, as it is only ever its own), a third
+    # saves another post's file at its name. Before, what stood at the name once the wait was over was said skipped
+    # (of the size the API gives, or any MP4, whose size it does not give): never fetched. Now the CDN's answer tells;
+    # and this file, kept apart by the one writing it, is found where it is.
     animated = theirs == "another post's animation"
     image = imgur.add_image("ThIs123", size=5_000, ext="gif" if animated else "jpeg", animated=animated)
     imgur.add_album("AbC1234", images=[image])
     mine = image.mp4 if image.mp4 is not None else image.data
-    data = mine if theirs == "this very file" else mine[:24] + b"another post" * ((len(mine) - 24) // 12 + 1)
-    data = data[:len(mine)] if theirs != "another post's animation" else data[:len(mine) - 100]
+    other = mine[:24] + b"another post" * ((len(mine) - 24) // 12 + 1)
+    other = other[:len(mine)] if not animated else other[:len(mine) - 100]
     folder = tmp_path / "AbC1234"
     folder.mkdir()
     name = "1.mp4" if animated else "1.jpg"
-    fd = _hold(folder / (name + ".part"), data[:10])
-    clock = _Finisher(fd, folder / (name + ".part"), folder / name, data)
+    apart = name.replace("1.", "1 (ThIs123).")
+    fd = _hold(folder / (apart + ".part"), mine[:10])
+
+    def meanwhile() -> None:
+        if theirs != "this very file":
+            (folder / name).write_bytes(other)
+        if theirs.startswith("this very file"):
+            os.pwrite(fd, mine, 0)
+            os.replace(folder / (apart + ".part"), folder / (apart if theirs.endswith("apart") else name))
+        os.close(fd)  # (let go of: finished, or given up on)
+
     result = run_main("--json", "--name", "{num}.{ext}", "--retries", "2", "-o", str(tmp_path), "imgur.com/a/AbC1234",
-                      clock=clock)
+                      clock=_Meanwhile(meanwhile))
     assert result.code == 0, result
     [row] = map(json.loads, result.out.splitlines())
     if theirs == "this very file":  # (one file, not two; its body not read)
         assert (row["status"], row["path"]) == ("skipped", str(folder / name))
         assert files_under(folder) == {name: mine}
     else:
-        assert (row["status"], row["path"]) == ("saved", str(folder / name.replace("1.", "1 (ThIs123)."))), result
-        assert files_under(folder) == {name: data, name.replace("1.", "1 (ThIs123)."): mine}
+        status = "skipped" if theirs.startswith("this very file") else "saved"
+        assert (row["status"], row["path"]) == (status, str(folder / apart)), result
+        assert files_under(folder) == {name: other, apart: mine}
 
 
 def test_a_part_file_left_beside_a_whole_file_is_removed_unless_it_is_written(imgur: Imgur, tmp_path: Path) -> None:
@@ -763,3 +789,67 @@ def test_a_part_file_taken_from_under_a_download_is_no_failure(imgur: Imgur, tmp
         in result.err, result
     assert files_under(tmp_path) == {f"AbC1234/{final.name}": image.data}
     assert len(imgur.requests_to("i.imgur.com")) == (1 if theirs == "saved" else 2)
+
+
+def test_a_partial_file_at_a_name_not_made_from_ids_is_its_own_image_s_whatever_name_it_later_has(
+        imgur: Imgur, tmp_path: Path) -> None:
+    # --name '{num}.{ext}' --dir x: two albums' animations share the name 1.mp4 (no size the API gives tells them
+    # apart). The second's, cut short, was left as 1.mp4.part; a later run naming it "1 (<id>).mp4" (the other
+    # album's named 1.mp4 first) fetched it whole and left that part file for ever: no file of its name would ever
+    # take it again (and another post's file at 1.mp4 would have started it over as its own).
+    theirs, ours = (imgur.add_image(i, size=size, ext="gif", animated=True)
+                    for i, size in (("ThEir12", 30_000), ("OuRs123", 40_000)))
+    imgur.add_album("ThEirAl", images=[theirs])
+    imgur.add_album("OuRsAlb", images=[ours])
+    assert theirs.mp4 is not None and ours.mp4 is not None
+    named = ("--name", "{num}.{ext}", "--dir", "x", "-o", str(tmp_path))
+    assert run_main(*named, "imgur.com/a/ThEirAl").code == 0
+    imgur.faults.append(fault := Fault("reset", path="/OuRs123.mp4", after=len(ours.mp4) // 2))
+    assert run_main(*named, "--retries", "0", "imgur.com/a/OuRsAlb").code == 1
+    part = "x/1 (OuRs123).mp4.part"
+    assert _digests(tmp_path) == _digests({"x/1.mp4": theirs.mp4, part: ours.mp4[:len(ours.mp4) // 2]})
+    imgur.faults.remove(fault)
+    imgur.log.clear()
+    result = run_main(*named, "-j", "1", "imgur.com/a/ThEirAl", "imgur.com/a/OuRsAlb")
+    assert result.code == 0, result
+    assert _digests(tmp_path) == _digests({"x/1.mp4": theirs.mp4, "x/1 (OuRs123).mp4": ours.mp4})
+    [(_, _, _, asked)] = imgur.requests_to("i.imgur.com", "/OuRs123.*")  # (resumed)
+    assert asked.get("range") == f"bytes={len(ours.mp4) // 2}-", asked
+
+
+def _digests(files: Path | dict[str, bytes]) -> dict[str, str]:
+    """Each file's SHA-256 (said short where they differ)."""
+    found = files_under(files) if isinstance(files, Path) else files
+    return {name: hashlib.sha256(data).hexdigest()[:12] for name, data in found.items()}
+
+
+def test_a_file_kept_apart_by_another_process_as_this_one_finished_it_too_is_this_one_s(
+        tmp_path: Path, folder_fd: int) -> None:
+    # Two processes at one image under a name another post's file has: the other kept its copy apart by the image's
+    # id first. Before, this one's commit found both names taken and failed ("another process saved a file at ...").
+    data = b"whole" * 1000
+    (tmp_path / "1.jpg").write_bytes(b"another post's" * 100)
+    (tmp_path / "1 (ThIs123).jpg").write_bytes(data)
+    part = PartFile(folder_fd, "1.jpg", tmp_path / "1.jpg", apart="1 (ThIs123).jpg", part="1 (ThIs123).jpg.part")
+    assert part.resume() == (0, None)
+    part.start(0)
+    part.write(data)
+    assert part.commit("https://i.imgur.com/ThIs123.jpg") == "1 (ThIs123).jpg"
+    assert _digests(tmp_path) == _digests({"1.jpg": b"another post's" * 100, "1 (ThIs123).jpg": data})
+
+
+def test_a_partial_of_a_file_the_cdn_says_is_the_copy_at_its_name_is_removed(imgur: Imgur, tmp_path: Path) -> None:
+    # An animation's MP4 at a name not made from ids, and a partial of it beside it (cut short once): where the CDN
+    # answers the whole file (a range not honoured), the same bytes as the copy there, that copy is the file, and the
+    # partial goes (before, it was left for ever: the file skipped on every run after).
+    image = imgur.add_image("ThIs123", size=30_000, ext="gif", animated=True)
+    imgur.add_album("AbC1234", images=[image])
+    assert image.mp4 is not None
+    (tmp_path / "x").mkdir()
+    (tmp_path / "x" / "1.mp4").write_bytes(image.mp4)
+    (tmp_path / "x" / "1 (ThIs123).mp4.part").write_bytes(image.mp4[:5_000])
+    imgur.faults.append(Fault("ignore_range", path="/ThIs123.mp4"))
+    result = run_main("--json", "--name", "{num}.{ext}", "--dir", "x", "-o", str(tmp_path), "imgur.com/a/AbC1234")
+    assert result.code == 0, result
+    assert [json.loads(line)["status"] for line in result.out.splitlines()] == ["skipped"]
+    assert _digests(tmp_path) == _digests({"x/1.mp4": image.mp4})
