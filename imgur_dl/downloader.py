@@ -25,7 +25,7 @@ from imgur_dl.outcomes import Failed, Present, Saved, Unsure
 from imgur_dl.partfile import PartFile, drop_left
 from imgur_dl.progress import Progress
 from imgur_dl.retry import Again, GaveUp, RetryPolicy, retry
-from imgur_dl.standing import Standing
+from imgur_dl.standing import Standing, date_found
 from imgur_dl.text import counted
 from imgur_dl.transfer import Transfer
 
@@ -104,7 +104,9 @@ class Downloader:
                 return Result(job, Status.SAVED, saved_at(path, outcome), bytes=outcome.size, url=outcome.url,
                               sha256=outcome.sha256)
             if isinstance(outcome, Present):
-                return Result(job, Status.SKIPPED, saved_at(path, outcome), bytes=outcome.size)
+                at = saved_at(path, outcome)
+                date_found(dir_fd, at.name, mtime)
+                return Result(job, Status.SKIPPED, at, bytes=outcome.size)
             failed = outcome
             if outcome.full:
                 break
@@ -139,10 +141,10 @@ class Downloader:
 
     def _part(self, job: Job, path: Path, dir_fd: int, mtime: float | None, *, served: bool = False,
               capture: str | None = None) -> PartFile:
-        """Where ``job``'s file at ``path`` is written until it is whole: kept apart by its id, should another
-        process save a file of its own at the name meanwhile, where another post's file can have it (a name not
-        made from its id, or where case does not count); labelled once whole (--xattrs); noted as it takes its name
-        (--write-metadata, --download-archive)."""
+        """Where ``job``'s file at ``path`` is written until it is whole (its part file: :func:`part_name`): kept
+        apart by its id, should another process save a file of its own at the name meanwhile, where another post's
+        file can have it (a name not made from its id, or where case does not count); labelled once whole
+        (--xattrs); noted as it takes its name (--write-metadata, --download-archive)."""
         most = self.folders.name_max
         return PartFile(dir_fd, path.name, path, mtime, served=served, part=part_name(job, path, most),
                         apart=kept_apart(path, job.media.id, most).name if job.shared else None,

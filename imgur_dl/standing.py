@@ -36,7 +36,8 @@ class Standing:
         """What already stands at the job's names: a whole copy (skipped), or a folder in the way (failed; at a name
         another post's file may have, the file is kept apart by its id once saved, as from another post's file).
         At such a name, a copy kept apart by the image's id is its own; one at the name itself is where it has the
-        size the API gives, and where the API gives none (or the sizes are doubted), may be
+        size the API gives and carries its upload time (``mtime``: what a run that saved it gave it), and where the
+        API gives no size, or the sizes are doubted, or it carries another time, may be
         (:class:`~imgur_dl.outcomes.Unsure`). None where the file is to be fetched."""
         for n, (source, path) in enumerate(zip(job.media.sources, job.paths, strict=True)):
             untold = job.untold(path)
@@ -52,7 +53,7 @@ class Standing:
                 return Result(job, Status.FAILED, job.path, error=f"a folder stands where the file goes "
                                                                    f"({job.path}); nothing fetched")
             size = whole(dir_fd, path.name, source, entry) if self.skip_present else None
-            if size is not None and untold and (source.size is None or self.doubt_sizes):
+            if size is not None and untold and (source.size is None or self.doubt_sizes or not dated(entry, mtime)):
                 return copy_at(dir_fd, path.name, size, n)
             if size is not None:
                 return self._skipped(job, dir_fd, path, entry, size=size, mtime=mtime)
@@ -94,3 +95,16 @@ class Standing:
                 infolder.stamp(dir_fd, path.name, mtime, found)
             return Result(job, Status.SKIPPED, path, bytes=found.st_size, renamed_from=path.with_name(earlier))
         return None
+
+
+def dated(entry: os.stat_result, mtime: float | None) -> bool:
+    """Whether the file seen as ``entry`` carries the upload time ``mtime`` (to the two seconds FAT keeps): as a run
+    that saved that image dated it. (Another post's file of one size at one name carries its own.)"""
+    return mtime is not None and abs(entry.st_mtime - mtime) < 2
+
+
+def date_found(dir_fd: int, name: str, mtime: float | None) -> None:
+    """Date the whole copy found at ``name`` (the CDN answered its bytes for the image) with its upload time: the next
+    run tells it the image's by that (:func:`dated`), asking nothing."""
+    if mtime is not None and (entry := infolder.entry(dir_fd, name)) is not None:
+        infolder.stamp(dir_fd, name, mtime, entry)

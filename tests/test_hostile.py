@@ -533,21 +533,47 @@ def test_an_animation_named_as_another_post_s_is_not_taken_for_it(
     assert files_under(out) == before
 
 
-def test_with_an_archive_a_picture_of_another_post_s_size_at_its_name_is_not_taken_for_it(
-        imgur: Imgur, tmp_path: Path) -> None:
-    # Two untitled pictures of one size, posts of their own, under --name '{title}.{ext}' with a download archive (a
-    # fleet's: one name given to many posts' files at once, sizes alike are met). The new post, named first, found
-    # the other's file of its size there: skipped, recorded done, never fetched. The archive has not the file yet:
-    # the CDN's answer tells.
+@pytest.mark.parametrize("archive", [True, False])
+def test_a_picture_of_another_post_s_size_at_its_name_is_not_taken_for_it(
+        imgur: Imgur, tmp_path: Path, archive: bool) -> None:
+    # Two untitled pictures of one size, posts of their own, under --name '{title}.{ext}'. The new post, named first,
+    # found the other's file of its size there: skipped (recorded done), never fetched. With a download archive (a
+    # fleet's: one name given to many posts' files at once, sizes alike are met), which has not the file yet, the
+    # CDN's answer tells; without one, so does the file's time, the other post's upload time, not this one's.
     old, new = (imgur.add_image(image_id, size=2_000) for image_id in ("OlDpIc1", "NeWpIc1"))
+    new.datetime += 3_600
     out = tmp_path / "out"
-    args = ["--json", "--name", "{title}.{ext}", "--download-archive", str(tmp_path / "seen.sqlite"), "-o", str(out)]
+    args = ["--json", "--name", "{title}.{ext}", "-o", str(out)]
+    if archive:
+        args += ["--download-archive", str(tmp_path / "seen.sqlite")]
     assert run_main(*args, "imgur.com/OlDpIc1").code == 0
     result = run_main(*args, "imgur.com/NeWpIc1", "imgur.com/OlDpIc1")
     assert result.code == 0, result
     rows = {row["id"]: row for row in map(json.loads, result.out.splitlines())}
     assert (rows["NeWpIc1"]["status"], rows["NeWpIc1"]["path"]) == ("saved", str(out / "_ (NeWpIc1).jpg")), result
-    assert files_under(out) == {"_.jpg": old.data, "_ (NeWpIc1).jpg": new.data}
+    assert files_under(out) == {"_.jpg": old.data, "_ (NeWpIc1).jpg": new.data,
+                                **({} if archive else {"_ (OlDpIc1).jpg": old.data})}  # (named after the new one)
+    if not archive:  # (each is told its own by its name or its time: nothing asked of the CDN)
+        imgur.log.clear()
+        again = run_main(*args, "imgur.com/NeWpIc1", "imgur.com/OlDpIc1")
+        assert again.code == 0 and "0 saved, 2 skipped" in again.err, again
+        assert imgur.requests_to("i.imgur.com") == []
+
+
+def test_a_file_at_a_name_not_made_from_ids_that_the_cdn_says_is_this_one_is_dated_and_not_asked_again(
+        imgur: Imgur, tmp_path: Path) -> None:
+    # Undated (saved with --no-mtime, or copied), the file at the name is asked of the CDN; found to be the image's,
+    # it is given its upload time, and the next run asks nothing.
+    image = imgur.add_image("OnLyPic", size=2_000)
+    args = ["--json", "--name", "{title}.{ext}", "-o", str(tmp_path)]
+    assert run_main(*args, "--no-mtime", "imgur.com/OnLyPic").code == 0
+    for asked in (1, 0):
+        imgur.log.clear()
+        result = run_main(*args, "imgur.com/OnLyPic")
+        assert result.code == 0 and "0 saved, 1 skipped" in result.err, result
+        assert len(imgur.requests_to("i.imgur.com")) == asked
+    assert files_under(tmp_path) == {"_.jpg": image.data}
+    assert (tmp_path / "_.jpg").stat().st_mtime == image.datetime
 
 
 def test_a_file_kept_apart_by_its_id_is_found_there_whatever_is_at_the_name_it_shares(
