@@ -22,7 +22,7 @@ from imgur_dl.labels import Labeller
 from imgur_dl.models import Job, Result, Source, Status
 from imgur_dl.naming import kept_apart, part_name
 from imgur_dl.outcomes import Failed, Present, Saved, Unsure
-from imgur_dl.partfile import PartFile, drop_left
+from imgur_dl.partfile import PartFile
 from imgur_dl.progress import Progress
 from imgur_dl.retry import Again, GaveUp, RetryPolicy, retry
 from imgur_dl.standing import Standing, date_found
@@ -96,10 +96,8 @@ class Downloader:
             last = n == len(job.paths) - 1
             outcome = self.fetch_source(source, self._part(job, path, dir_fd, mtime, served=self.dates), job,
                                         can_fall_back=not last, known=unsure if unsure and unsure.source == n else None)
-            if isinstance(outcome, Saved | Present):
-                for other in job.paths:  # (an earlier attempt's of another rendition: no run would finish it, every
-                    if other != path:  #   run after finds this one whole)
-                        drop_left(dir_fd, part_name(job, other, self.folders.name_max))
+            if isinstance(outcome, Saved | Present):  # (no run would finish a part file left: each finds this whole)
+                self.standing.tidy(job, dir_fd, path)
             if isinstance(outcome, Saved):
                 return Result(job, Status.SAVED, saved_at(path, outcome), bytes=outcome.size, url=outcome.url,
                               sha256=outcome.sha256)

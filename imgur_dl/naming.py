@@ -486,6 +486,14 @@ def part_name(job: Job, path: Path, most: int = MAX_COMPONENT_BYTES) -> str:
     return (kept_apart(path, job.media.id, most) if job.untold(path) else path).name + PART_SUFFIX
 
 
+def left_parts(job: Job, path: Path, most: int = MAX_COMPONENT_BYTES) -> tuple[str, ...]:
+    """The part files that may be left of ``job``'s file at ``path``: its own (:func:`part_name`), and at a name that
+    does not say whose file it is, ``<name>.part`` (where any image's file at that name was written until part files
+    there were named by the id as well: resumed by none now)."""
+    own = part_name(job, path, most)
+    return (own, path.name + PART_SUFFIX) if job.untold(path) else (own,)
+
+
 def _inside(parts: list[str]) -> list[str]:
     """``parts``, a relative path's components, checked to stay below the folder they are joined to.
 

@@ -13,7 +13,7 @@ from imgur_dl import infolder
 from imgur_dl.folders import Folders
 from imgur_dl.journal import Journals
 from imgur_dl.models import Job, Result, Status
-from imgur_dl.naming import kept_apart, part_name
+from imgur_dl.naming import kept_apart, left_parts
 from imgur_dl.outcomes import Unsure, copy_at, whole, whole_at
 from imgur_dl.partfile import drop_left
 from imgur_dl.renamed import Renamed
@@ -62,13 +62,20 @@ class Standing:
     def _skipped(self, job: Job, dir_fd: int, path: Path, entry: os.stat_result, *, size: int,
                  mtime: float | None) -> Result:
         """The job's whole copy at ``path``, skipped: part files left beside its names removed, its time set."""
-        for named in job.paths:  # (left by a process killed as it wrote it, as another finished it; or one of
-            part = part_name(job, named, self.folders.name_max)  # another rendition, an earlier attempt's)
-            if self.folders.part_found(named.with_name(part)):
-                drop_left(dir_fd, part)
+        self.tidy(job, dir_fd)
         if mtime is not None:
             infolder.stamp(dir_fd, path.name, mtime, entry)
         return Result(job, Status.SKIPPED, path, bytes=size)
+
+    def tidy(self, job: Job, dir_fd: int, whole: Path | None = None) -> None:
+        """Remove the part files left beside the job's names (:func:`~imgur_dl.naming.left_parts`), its file whole at
+        ``whole`` (saved now: its own part file is in place) or at one of them (skipped). Each that was there as the
+        run began: left by a process killed as it wrote it, as another finished it, or an earlier attempt's at another
+        rendition. Each of another rendition, where one is saved now: an attempt of this run's may have left it."""
+        for named in job.paths:
+            for n, part in enumerate(left_parts(job, named, self.folders.name_max)):
+                if self.folders.part_found(named.with_name(part)) or (whole not in (None, named) and n == 0):
+                    drop_left(dir_fd, part)
 
     def _moved(self, job: Job, dir_fd: int, mtime: float | None) -> Result | None:
         """A whole copy an earlier run saved under the name the file's earlier place in its album gave it, moved to

@@ -853,3 +853,24 @@ def test_a_partial_of_a_file_the_cdn_says_is_the_copy_at_its_name_is_removed(img
     assert result.code == 0, result
     assert [json.loads(line)["status"] for line in result.out.splitlines()] == ["skipped"]
     assert _digests(tmp_path) == _digests({"x/1.mp4": image.mp4})
+
+
+@pytest.mark.parametrize("saved", [False, True])
+def test_a_part_file_at_a_name_not_made_from_ids_as_part_files_were_once_named_goes_once_the_file_is_whole(
+        imgur: Imgur, tmp_path: Path, saved: bool) -> None:
+    # "_.jpg.part", as any image's partial at "_.jpg" was named before part files there were named by the id too:
+    # nothing resumes it now, and it was left for ever. It goes once the file of that name is whole (skipped or
+    # saved); one a process is writing is left to it.
+    image = imgur.add_image("OnLyPic", size=2_000)
+    args = ["--name", "{title}.{ext}", "-o", str(tmp_path), "imgur.com/OnLyPic"]
+    if saved:
+        assert run_main(*args).code == 0
+    (tmp_path / "_.jpg.part").write_bytes(b"\xff\xd8 half of some image's file")
+    assert run_main(*args).code == 0
+    assert _digests(tmp_path) == _digests({"_.jpg": image.data})
+    fd = _hold(tmp_path / "_.jpg.part", b"\xff\xd8 another process's")
+    try:
+        assert run_main(*args).code == 0
+        assert sorted(files_under(tmp_path)) == ["_.jpg", "_.jpg.part"]
+    finally:
+        os.close(fd)
