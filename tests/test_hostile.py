@@ -576,6 +576,25 @@ def test_a_file_at_a_name_not_made_from_ids_that_the_cdn_says_is_this_one_is_dat
     assert (tmp_path / "_.jpg").stat().st_mtime == image.datetime
 
 
+@pytest.mark.parametrize("animated", [False, True])
+def test_a_file_at_a_name_not_made_from_ids_that_could_be_asked_of_the_cdn_stands_once_imgur_removed_it(
+        imgur: Imgur, tmp_path: Path, animated: bool) -> None:
+    # Saved with --no-mtime (or an animation's MP4, of no size the API gives): the file at the name is asked of the
+    # CDN on every rerun. Once Imgur has removed the image, it answers nothing to tell it by: the whole file there
+    # stands, as by its size alone (or how it starts). Before, the rerun failed it, "removed from Imgur", exit 1,
+    # with its file in place (and with --wayback, fetched it from there again).
+    image = imgur.add_image("OnLyPic", size=2_000, ext="gif" if animated else "jpeg", animated=animated)
+    args = ["--json", "--no-mtime", "--name", "{title}.{ext}", "-o", str(tmp_path), "imgur.com/OnLyPic"]
+    assert run_main(*args).code == 0
+    image.removed = True
+    result = run_main(*args)
+    assert result.code == 0, result
+    name = "_.mp4" if animated else "_.jpg"
+    assert [(row["status"], row["path"]) for row in map(json.loads, result.out.splitlines())] == [
+        ("skipped", str(tmp_path / name))]
+    assert files_under(tmp_path) == {name: image.mp4 if animated else image.data}
+
+
 def test_a_file_kept_apart_by_its_id_is_found_there_whatever_is_at_the_name_it_shares(
         imgur: Imgur, tmp_path: Path) -> None:
     # Two untitled pictures of one size, posts of their own: the second saved kept apart by its id. Named first
