@@ -25,7 +25,7 @@ from imgur_dl.outcomes import Failed, Present, Saved, Unsure
 from imgur_dl.partfile import PartFile
 from imgur_dl.progress import Progress
 from imgur_dl.retry import Again, GaveUp, RetryPolicy, retry
-from imgur_dl.standing import Standing, date_found
+from imgur_dl.standing import Standing
 from imgur_dl.text import counted
 from imgur_dl.transfer import Transfer
 
@@ -102,9 +102,7 @@ class Downloader:
                 return Result(job, Status.SAVED, saved_at(path, outcome), bytes=outcome.size, url=outcome.url,
                               sha256=outcome.sha256)
             if isinstance(outcome, Present):
-                at = saved_at(path, outcome)
-                date_found(dir_fd, at.name, mtime)
-                return Result(job, Status.SKIPPED, at, bytes=outcome.size)
+                return Result(job, Status.SKIPPED, saved_at(path, outcome), bytes=outcome.size)
             failed = outcome
             if outcome.full:
                 break

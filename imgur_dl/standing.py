@@ -67,14 +67,14 @@ class Standing:
             infolder.stamp(dir_fd, path.name, mtime, entry)
         return Result(job, Status.SKIPPED, path, bytes=size)
 
-    def tidy(self, job: Job, dir_fd: int, whole: Path | None = None) -> None:
+    def tidy(self, job: Job, dir_fd: int, done: Path | None = None) -> None:
         """Remove the part files left beside the job's names (:func:`~imgur_dl.naming.left_parts`), its file whole at
-        ``whole`` (saved now: its own part file is in place) or at one of them (skipped). Each that was there as the
+        ``done`` (saved now: its own part file is in place) or at one of them (skipped). Each that was there as the
         run began: left by a process killed as it wrote it, as another finished it, or an earlier attempt's at another
         rendition. Each of another rendition, where one is saved now: an attempt of this run's may have left it."""
         for named in job.paths:
             for n, part in enumerate(left_parts(job, named, self.folders.name_max)):
-                if self.folders.part_found(named.with_name(part)) or (whole not in (None, named) and n == 0):
+                if self.folders.part_found(named.with_name(part)) or (done not in (None, named) and n == 0):
                     drop_left(dir_fd, part)
 
     def _moved(self, job: Job, dir_fd: int, mtime: float | None) -> Result | None:
@@ -108,10 +108,3 @@ def dated(entry: os.stat_result, mtime: float | None) -> bool:
     """Whether the file seen as ``entry`` carries the upload time ``mtime`` (to the two seconds FAT keeps): as a run
     that saved that image dated it. (Another post's file of one size at one name carries its own.)"""
     return mtime is not None and abs(entry.st_mtime - mtime) < 2
-
-
-def date_found(dir_fd: int, name: str, mtime: float | None) -> None:
-    """Date the whole copy found at ``name`` (the CDN answered its bytes for the image) with its upload time: the next
-    run tells it the image's by that (:func:`dated`), asking nothing."""
-    if mtime is not None and (entry := infolder.entry(dir_fd, name)) is not None:
-        infolder.stamp(dir_fd, name, mtime, entry)
