@@ -175,6 +175,6 @@ class Handout:
                 disambiguate(self.namer.path(album, media, s.ext, folder), media.id, self.books.taken, fold=fold,
                              clash=None if by_id and not fold else functools.partial(clash, size=s.size),
                              most=self.namer.most)
-                for s in media.sources), shared=fold or not by_id)
+                for s in media.sources), shared=fold or not by_id, folded=fold)
         except ImgurDLError as exc:
             return Result(Job(album, media, ()), Status.FAILED, None, error=str(exc))

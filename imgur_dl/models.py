@@ -154,6 +154,7 @@ class Job:
     # Its names may be another post's too (not made from ids, or where names ignore case): a file another process
     # saves at one meanwhile is not replaced.
     shared: bool = False
+    folded: bool = False  # its folder ignores case (ids that differ only in case make one name)
 
     @property
     def path(self) -> Path:

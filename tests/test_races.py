@@ -874,3 +874,24 @@ def test_a_part_file_at_a_name_not_made_from_ids_as_part_files_were_once_named_g
         assert sorted(files_under(tmp_path)) == ["_.jpg", "_.jpg.part"]
     finally:
         os.close(fd)
+
+
+def test_where_names_ignore_case_a_partial_of_one_id_is_never_another_s_that_differs_only_in_case(
+        imgur: Imgur, case_insensitive: Path) -> None:
+    # Two untitled images whose ids differ only in case, --name '{title}.{ext}', in a folder that ignores case: the
+    # first is "_.jpg", the second "_ (mxYzab2).jpg". A partial of the first named by its id ("_ (mxyzab2).jpg.part")
+    # would be the second's part file: the second took it as its own, and the first's partial was lost (where the
+    # CDN ignores If-Range, its bytes taken for the second's).
+    first, second = (imgur.add_image(i, size=s) for i, s in (("mxyzab2", 30_000), ("mxYzab2", 20_000)))
+    imgur.add_album("AbC1234", images=[first, second])
+    args = ["--json", "-j", "1", "--name", "{title}.{ext}", "--dir", "x", "-o", str(case_insensitive),
+            "imgur.com/a/AbC1234"]
+    imgur.faults.append(fault := Fault("reset", path="/mxyzab2.*", after=12_000))
+    assert run_main(*args, "--retries", "0").code == 1
+    imgur.faults.remove(fault)
+    imgur.log.clear()
+    result = run_main(*args)
+    assert result.code == 0, result
+    assert _digests(case_insensitive) == _digests({"x/_.jpg": first.data, "x/_ (mxYzab2).jpg": second.data})
+    [(_, _, _, asked)] = imgur.requests_to("i.imgur.com", "/mxyzab2.*")  # (the first's partial resumed)
+    assert asked.get("range") == "bytes=12000-", asked
