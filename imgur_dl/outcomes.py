@@ -46,9 +46,9 @@ class Present:
 @dataclass(frozen=True, slots=True)
 class Unsure:
     """A whole file at a rendition's name that another post's file may have (a name that does not say the image's
-    id), whose size cannot tell whose it is (an animation's MP4, of no size the API gives, under ``--name
-    '{title}.{ext}'``): this image's when the CDN's answer for it is these bytes (its ETag, their MD5; else its
-    length, their size)."""
+    id, as under ``--name '{title}.{ext}'``), whose size and time cannot tell whose it is (an animation's MP4, of no
+    size the API gives; a file not dated with the image's upload time; any, where a download archive doubts sizes):
+    this image's when the CDN's answer for it is these bytes (its ETag, their MD5; else its length, their size)."""
 
     source: int  # which rendition's name
     size: int
