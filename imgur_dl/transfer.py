@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 import urllib3
 
-from imgur_dl import body, classify, infolder, sniff
+from imgur_dl import body, classify, sniff
 from imgur_dl.body import Receiver, Speed
 from imgur_dl.cancel import Cancel
 from imgur_dl.dates import served_time
@@ -94,8 +94,7 @@ class Transfer:
         if part.busy:  # another process had it: it may have finished it meanwhile
             if part.apart is not None and (size := whole_at(part.dir_fd, part.apart, source)) is not None:
                 return Present(size, part.apart)  # (kept apart by its id, as another post's file had its name)
-            size = infolder.regular_size(part.dir_fd, part.name)
-            if size and (source.size is None or size == source.size):
+            if (size := whole_at(part.dir_fd, part.name, source)) is not None:  # (as a file found there at the start)
                 if part.apart is None:
                     return Present(size)
                 # (at a name another post's file may have, what the other saved there is this file only where the CDN

@@ -175,6 +175,33 @@ def test_what_the_other_process_finishes_at_a_name_another_post_s_file_may_have_
         assert files_under(folder) == {name: other, apart: mine}
 
 
+def test_what_stands_at_the_name_once_the_wait_ends_is_taken_as_a_file_found_there_before_the_run_is(
+        imgur: Imgur, tmp_path: Path) -> None:
+    # An animation's MP4 (of no size the API gives): while this run waits on the part file another process holds,
+    # a web page is left at the name (an error page another tool saved there). Found there before the run, a file
+    # that does not start as an MP4 does is fetched over; found once the wait ends, it was said skipped, the page
+    # left under the MP4's name.
+    image = imgur.add_image("ThIs123", size=5_000, ext="gif", animated=True)
+    assert image.mp4 is not None
+    imgur.add_album("AbC1234", images=[image])
+    folder = tmp_path / "AbC1234"
+    folder.mkdir()
+    name = "001-ThIs123.mp4"
+    page = b"<!doctype html><title>502 Bad Gateway</title>"
+    fd = _hold(folder / (name + ".part"), image.mp4[:10])
+
+    def meanwhile() -> None:
+        (folder / name).write_bytes(page)
+        os.close(fd)  # (given up on)
+
+    result = run_main("--json", "--retries", "2", "-o", str(tmp_path), "imgur.com/a/AbC1234",
+                      clock=_Meanwhile(meanwhile))
+    assert result.code == 0, result
+    [row] = map(json.loads, result.out.splitlines())
+    assert (row["status"], row["path"]) == ("saved", str(folder / name)), result
+    assert files_under(folder) == {name: image.mp4}
+
+
 def test_a_part_file_left_beside_a_whole_file_is_removed_unless_it_is_written(imgur: Imgur, tmp_path: Path) -> None:
     # Two runs into one folder (a cron job overlapping a manual run): one killed as it wrote a file the other
     # finished left its part file beside the whole file, which every run after skips: the next one removes it. One
