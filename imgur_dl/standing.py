@@ -44,6 +44,8 @@ class Standing:
             if untold and self.skip_present:
                 apart = kept_apart(path, job.media.id, self.folders.name_max)
                 entry = infolder.entry(dir_fd, apart.name)
+                if entry is not None and job.folded and self.folders.names.held_in_other_case(apart):
+                    entry = None  # (another image's, kept apart by an id that differs from this one only in case)
                 if entry is not None and (size := whole(dir_fd, apart.name, source, entry)) is not None:
                     return self._skipped(job, dir_fd, apart, entry, size=size, mtime=mtime)
             entry = infolder.entry(dir_fd, path.name)

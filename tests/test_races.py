@@ -922,3 +922,27 @@ def test_where_names_ignore_case_a_partial_of_one_id_is_never_another_s_that_dif
     assert _digests(case_insensitive) == _digests({"x/_.jpg": first.data, "x/_ (mxYzab2).jpg": second.data})
     [(_, _, _, asked)] = imgur.requests_to("i.imgur.com", "/mxyzab2.*")  # (the first's partial resumed)
     assert asked.get("range") == "bytes=12000-", asked
+
+
+def test_where_names_ignore_case_a_file_kept_apart_by_an_id_that_differs_only_in_case_is_never_another_s(
+        imgur: Imgur, case_insensitive: Path) -> None:
+    # Two untitled images of one size whose ids differ only in case, --name '{title}.{ext}', in a folder that ignores
+    # case: the first is "_.jpg", the second "_ (mxYzab2).jpg". On the rerun, the first's kept-apart name
+    # ("_ (mxyzab2).jpg") is the second's file there: it was said skipped at it, and dated with its own time.
+    first, second = (imgur.add_image(i, size=20_000) for i in ("mxyzab2", "mxYzab2"))
+    second.datetime = first.datetime + 86_400
+    imgur.add_album("AbC1234", images=[first, second])
+    args = ["--json", "--name", "{title}.{ext}", "--dir", "x", "-o", str(case_insensitive), "imgur.com/a/AbC1234"]
+    assert run_main(*args).code == 0
+    folder = case_insensitive / "x"
+    saved = {"_.jpg": first, "_ (mxYzab2).jpg": second}
+    assert _digests(case_insensitive) == _digests({f"x/{name}": image.data for name, image in saved.items()})
+    imgur.log.clear()
+    result = run_main(*args)
+    assert result.code == 0, result
+    rows = {row["id"]: (row["status"], row["path"]) for row in map(json.loads, result.out.splitlines())}
+    assert rows == {image.id: ("skipped", str(folder / name)) for name, image in saved.items()}, result
+    assert {name: int((folder / name).stat().st_mtime) for name in saved} == \
+        {name: image.datetime for name, image in saved.items()}
+    assert imgur.requests_to("i.imgur.com") == []
+
