@@ -191,7 +191,7 @@ class Books:
             # ``album (<id>).json``, each album's kept as its files are kept apart (and where names ignore case).
             fold = self.folders.names.ignores_case(folder)
             name = disambiguate(folder / name, album.id, self.taken, fold=fold,
-                                clash=self.folders.names.held_in_other_case if fold else None).name
+                                other_case=self.folders.names.held_in_other_case if fold else None).name
         self._open[id(album)] = _Book(album, folder, waiting=files, opened=opened, metadata=name)
         if self.journals is not None and fetching:
             self.journals.open(album, folder)

@@ -165,16 +165,14 @@ class Handout:
         by_id = self.get_urls or self.namer.names_by_id
 
         def clash(path: Path, size: int | None) -> bool:
-            """A file that is not this one is at ``path``: one whose name differs in case, or (names not made from
-            ids) one of another size."""
-            return (fold and folders.names.held_in_other_case(path)) or (
-                not by_id and size is not None and folders.names.holds_other(path, size))
+            """Another post's file is at ``path``, a name not made from ids: one of another size."""
+            return size is not None and folders.names.holds_other(path, size)
 
         try:
             return Job(album, media, tuple(
                 disambiguate(self.namer.path(album, media, s.ext, folder), media.id, self.books.taken, fold=fold,
-                             clash=None if by_id and not fold else functools.partial(clash, size=s.size),
-                             most=self.namer.most)
+                             other_case=folders.names.held_in_other_case if fold else None,
+                             clash=None if by_id else functools.partial(clash, size=s.size), most=self.namer.most)
                 for s in media.sources), shared=fold or not by_id, folded=fold)
         except ImgurDLError as exc:
             return Result(Job(album, media, ()), Status.FAILED, None, error=str(exc))

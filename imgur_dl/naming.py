@@ -445,19 +445,26 @@ class GivenNames:
 
 
 def disambiguate(path: Path, media_id: str, given: GivenNames, *, fold: bool = False,
-                 clash: Callable[[Path], bool] | None = None, most: int = MAX_COMPONENT_BYTES) -> Path:
+                 other_case: Callable[[Path], bool] | None = None, clash: Callable[[Path], bool] | None = None,
+                 most: int = MAX_COMPONENT_BYTES) -> Path:
     """``path``, or when another file of this run has it, ``<stem> (<id>)<suffix>``; with ``fold`` (names that
-    ignore case), also when another has it in another case (Imgur's ids tell ``AbC`` from ``abc``); and when
-    ``clash`` says a file that is not this one holds it already. Where this run gave that name out too,
-    ``<stem> (<id> 2)<suffix>``, ``(<id> 3)``...: no two files of a run are ever written at one path. (Two paths
-    that hash alike cost the second an id in its name.)
+    ignore case), also when another has it in another case (Imgur's ids tell ``AbC`` from ``abc``), of this run or,
+    as ``other_case`` says, an earlier one; and when ``clash`` says a file that is not this one holds it already.
+    Where that name is taken too (by this run, or in another case), ``<stem> (<id> 2)<suffix>``, ``(<id> 3)``...:
+    no two files of a run are ever written at one path, nor one image's file found at another's kept-apart name
+    (``abc (abcdefg).jpg`` is ``abc (abCdefg).jpg`` where names ignore case). (Two paths that hash alike cost the
+    second an id in its name.)
     """
+
+    def taken(name: Path) -> bool:
+        return given.holds(name, fold=fold) or (other_case is not None and other_case(name))
+
     name = path
-    if given.holds(path, fold=fold) or (clash is not None and clash(path)):
+    if taken(path) or (clash is not None and clash(path)):
         name = first = kept_apart(path, media_id, most)
         # (the 10,000th post of one image: not 9,999 names asked first)
         copies = given.copies.get(given.key(first, fold=fold), 1)
-        while given.holds(name, fold=fold):
+        while taken(name):
             copies += 1
             name = kept_apart(path, f"{media_id} {copies}", most)
         if copies > 1:

@@ -754,16 +754,27 @@ def test_the_paths_given_out_are_a_set_of_their_hashes(given_first: list[int], e
 
 @given(st.lists(st.tuples(st.sampled_from(["a.jpg", "A.jpg", "a (x).jpg", "a (x 2).jpg", "b" * 250 + ".jpg"]),
                           st.sampled_from(["x", "X", "y"])), max_size=12),
-       st.booleans(), st.sampled_from([MAX_COMPONENT_BYTES, 64]))
+       st.booleans(), st.sampled_from([MAX_COMPONENT_BYTES, 64]),
+       st.sets(st.sampled_from(["a.jpg", "A.jpg", "a (X).jpg", "a (x).jpg", "a (X 2).jpg", "A (x 2).jpg"])))
 @example([("a.jpg", "x")] * 3 + [("a (x 2).jpg", "y"), ("a (x 3).jpg", "y"), ("a.jpg", "x")], False,
-         MAX_COMPONENT_BYTES)
-def test_no_two_files_of_a_run_are_given_one_path(asked: list[tuple[str, str]], fold: bool, most: int) -> None:
+         MAX_COMPONENT_BYTES, set())
+@example([("a.jpg", "x")], True, MAX_COMPONENT_BYTES, {"a.jpg", "a (X).jpg"})
+def test_no_two_files_of_a_run_are_given_one_path(asked: list[tuple[str, str]], fold: bool, most: int,
+                                                  earlier: set[str]) -> None:
     # (one image in albums that share a folder is asked a name again and again; a name given out may be one a
-    # template gives another file)
+    # template gives another file. Where names ignore case, ``earlier``: names an earlier run left, any of which is
+    # another file's in any case but its own; none is given out in another case.)
     taken = GivenNames()
-    given = [disambiguate(Path("/out") / name, media_id, taken, fold=fold, most=most) for name, media_id in asked]
+    folded = {name.casefold(): name for name in earlier}
+
+    def other_case(path: Path) -> bool:
+        return folded.get(path.name.casefold(), path.name) != path.name
+
+    given = [disambiguate(Path("/out") / name, media_id, taken, fold=fold, most=most,
+                          other_case=other_case if fold else None) for name, media_id in asked]
     seen = [str(path).casefold() if fold else str(path) for path in given]
     assert len(set(seen)) == len(seen)
+    assert not fold or not any(other_case(path) for path in given)
     assert all(len((path.name + ".part").encode()) <= most or path.name in {name for name, _ in asked}
                for path in given)
 

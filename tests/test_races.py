@@ -946,3 +946,24 @@ def test_where_names_ignore_case_a_file_kept_apart_by_an_id_that_differs_only_in
         {name: image.datetime for name, image in saved.items()}
     assert imgur.requests_to("i.imgur.com") == []
 
+
+def test_where_names_ignore_case_an_image_is_never_named_as_an_earlier_run_kept_apart_another_whose_id_differs_in_case(
+        imgur: Imgur, case_insensitive: Path) -> None:
+    # --name '{title}.{ext}' --dir x, in a folder that ignores case: an earlier run saved a third image as "_.jpg"
+    # and kept "mxYzab2" apart as "_ (mxYzab2).jpg". This one named "mxyzab2" (of that size) "_ (mxyzab2).jpg",
+    # the other's file there: said skipped at it, never fetched.
+    first, second = (imgur.add_image(i, size=20_000) for i in ("mxyzab2", "mxYzab2"))
+    other = imgur.add_image("OtHeR12", size=30_000)
+    imgur.add_album("AbC1234", images=[other, second])
+    imgur.add_album("DeF5678", images=[first])
+    args = ["--json", "--name", "{title}.{ext}", "--dir", "x", "-o", str(case_insensitive)]
+    assert run_main(*args, "imgur.com/a/AbC1234").code == 0
+    result = run_main(*args, "imgur.com/a/DeF5678")
+    assert result.code == 0, result
+    folder = case_insensitive / "x"
+    [row] = map(json.loads, result.out.splitlines())
+    assert (row["status"], row["path"]) == ("saved", str(folder / "_ (mxyzab2 2).jpg")), result
+    assert _digests(case_insensitive) == _digests({"x/_.jpg": other.data, "x/_ (mxYzab2).jpg": second.data,
+                                                   "x/_ (mxyzab2 2).jpg": first.data})
+    again = run_main(*args, "imgur.com/a/DeF5678")
+    assert (again.code, json.loads(again.out)["path"]) == (0, row["path"]), again
