@@ -20,7 +20,7 @@ from imgur_dl.hosts import OffsiteError, host_of, media_url
 from imgur_dl.journal import Journals
 from imgur_dl.labels import Labeller
 from imgur_dl.models import Job, Result, Source, Status
-from imgur_dl.naming import kept_apart, part_name
+from imgur_dl.naming import part_name
 from imgur_dl.outcomes import Failed, Present, Saved, Unsure
 from imgur_dl.partfile import PartFile
 from imgur_dl.progress import Progress
@@ -147,7 +147,7 @@ class Downloader:
         (--xattrs); noted as it takes its name (--write-metadata, --download-archive)."""
         most = self.folders.name_max
         return PartFile(dir_fd, path.name, path, mtime, served=served, part=part_name(job, path, most),
-                        apart=kept_apart(path, job.media.id, most).name if job.shared else None,
+                        apart=self.standing.apart(job, path).name if job.shared else None,
                         label=None if self.labeller is None else self.labeller.of_job(job),
                         noted=None if self.journals is None else self.journals.noter(job, capture))
 

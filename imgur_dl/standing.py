@@ -42,10 +42,8 @@ class Standing:
         for n, (source, path) in enumerate(zip(job.media.sources, job.paths, strict=True)):
             untold = job.untold(path)
             if untold and self.skip_present:
-                apart = kept_apart(path, job.media.id, self.folders.name_max)
+                apart = self.apart(job, path)
                 entry = infolder.entry(dir_fd, apart.name)
-                if entry is not None and job.folded and self.folders.names.held_in_other_case(apart):
-                    entry = None  # (another image's, kept apart by an id that differs from this one only in case)
                 if entry is not None and (size := whole(dir_fd, apart.name, source, entry)) is not None:
                     return self._skipped(job, dir_fd, apart, entry, size=size, mtime=mtime)
             entry = infolder.entry(dir_fd, path.name)
@@ -60,6 +58,18 @@ class Standing:
             if size is not None:
                 return self._skipped(job, dir_fd, path, entry, size=size, mtime=mtime)
         return self._moved(job, dir_fd, mtime) if self.skip_present else None
+
+    def apart(self, job: Job, path: Path) -> Path:
+        """The name ``job``'s file at ``path`` is kept apart under, where another post's file has that name
+        (:func:`~imgur_dl.naming.kept_apart`); where names ignore case, not one an earlier run's file of an id that
+        differs only in case has (``_ (AbCdefg).jpg``, for ``abcdefg``): ``(<id> 2)``, ``(<id> 3)``... then, as the
+        namer gives such names (:func:`~imgur_dl.naming.disambiguate`)."""
+        most = self.folders.name_max
+        name, copies = kept_apart(path, job.media.id, most), 1
+        while job.folded and self.folders.names.held_in_other_case(name):
+            copies += 1
+            name = kept_apart(path, f"{job.media.id} {copies}", most)
+        return name
 
     def _skipped(self, job: Job, dir_fd: int, path: Path, entry: os.stat_result, *, size: int,
                  mtime: float | None) -> Result:

@@ -967,3 +967,30 @@ def test_where_names_ignore_case_an_image_is_never_named_as_an_earlier_run_kept_
                                                    "x/_ (mxyzab2 2).jpg": first.data})
     again = run_main(*args, "imgur.com/a/DeF5678")
     assert (again.code, json.loads(again.out)["path"]) == (0, row["path"]), again
+
+
+def test_where_names_ignore_case_what_another_process_finishes_meanwhile_is_never_taken_at_another_id_s_name(
+        imgur: Imgur, case_insensitive: Path) -> None:
+    # As above, "_ (mxYzab2).jpg" of an earlier run; "mxyzab2" (of that size) named "_.jpg": while this run waits on
+    # the part file another process holds there, that one saves a third image's file at the name. The file of this
+    # one, kept apart by its id ("_ (mxyzab2).jpg"), was taken to be the other's file there: said skipped at it.
+    first, second = (imgur.add_image(i, size=20_000) for i in ("mxyzab2", "mxYzab2"))
+    other = imgur.add_image("OtHeR12", size=30_000)
+    imgur.add_album("DeF5678", images=[first])
+    folder = case_insensitive / "x"
+    folder.mkdir()
+    (folder / "_ (mxYzab2).jpg").write_bytes(second.data)
+    fd = _hold(folder / "_.jpg.part", other.data[:10])
+
+    def meanwhile() -> None:
+        os.pwrite(fd, other.data, 0)
+        os.replace(folder / "_.jpg.part", folder / "_.jpg")
+        os.close(fd)
+
+    result = run_main("--json", "--name", "{title}.{ext}", "--dir", "x", "--retries", "2", "-o", str(case_insensitive),
+                      "imgur.com/a/DeF5678", clock=_Meanwhile(meanwhile))
+    assert result.code == 0, result
+    [row] = map(json.loads, result.out.splitlines())
+    assert (row["status"], row["path"]) == ("saved", str(folder / "_ (mxyzab2 2).jpg")), result
+    assert _digests(case_insensitive) == _digests({"x/_.jpg": other.data, "x/_ (mxYzab2).jpg": second.data,
+                                                   "x/_ (mxyzab2 2).jpg": first.data})
