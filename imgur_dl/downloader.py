@@ -147,7 +147,7 @@ class Downloader:
         (--xattrs); noted as it takes its name (--write-metadata, --download-archive)."""
         most = self.folders.name_max
         return PartFile(dir_fd, path.name, path, mtime, served=served, part=part_name(job, path, most),
-                        apart=self.standing.apart(job, path).name if job.shared else None,
+                        apart=self.standing.apart(job, path).name if job.shared else None, folded=job.folded,
                         label=None if self.labeller is None else self.labeller.of_job(job),
                         noted=None if self.journals is None else self.journals.noter(job, capture))
 

@@ -489,17 +489,20 @@ def part_name(job: Job, path: Path, most: int = MAX_COMPONENT_BYTES) -> str:
     """The name of the part file ``job``'s file at ``path`` is written into until it is whole: ``<name>.part``, and at
     a name that does not say whose file it is (:meth:`Job.untold`), its kept-apart name's (:func:`kept_apart`): a
     partial is then only ever this image's, resumed by it alone (not started over by another post's file of that
-    name), and found beside it once it is saved, whichever of the two names another process gave it. (Not where
-    names ignore case: there the kept-apart names of ids that differ only in case are one, and the part file of one
-    would be the other's, kept apart by the namer under its id.)"""
-    by_id = job.untold(path) and not job.folded
-    return (kept_apart(path, job.media.id, most) if by_id else path).name + PART_SUFFIX
+    name), and found beside it once it is saved, whichever of the two names another process gave it. Where names
+    ignore case, at any name, its kept-apart name's with the case of the id's letters spelt out
+    (``_ (mxYzab2 0010000).jpg.part``): ids that differ only in case are one name there (``abc (mxyzab2).jpg`` is
+    ``abc (mxYzab2).jpg``, and two processes may give their files names alike but for case), never one part file."""
+    if job.folded:
+        cases = "".join("1" if c.isupper() else "0" for c in job.media.id)
+        return kept_apart(path, f"{job.media.id} {cases}", most).name + PART_SUFFIX
+    return (kept_apart(path, job.media.id, most) if job.untold(path) else path).name + PART_SUFFIX
 
 
 def left_parts(job: Job, path: Path, most: int = MAX_COMPONENT_BYTES) -> tuple[str, ...]:
     """The part files that may be left of ``job``'s file at ``path``: its own (:func:`part_name`), and where that is
     named by the id as well, ``<name>.part`` (where any image's file at that name was written until part files there
-    were named by the id too: resumed by none now)."""
+    were named by the id too, or by the case of its letters: resumed by none now)."""
     own, plain = part_name(job, path, most), path.name + PART_SUFFIX
     return (own, plain) if own != plain else (own,)
 

@@ -66,13 +66,14 @@ class Digests:
 class PartFile:
     def __init__(self, dir_fd: int, name: str, path: Path, mtime: float | None = None, *,
                  apart: str | None = None, label: Label | None = None, noted: Noted | None = None,
-                 served: bool = False, part: str | None = None) -> None:
+                 served: bool = False, part: str | None = None, folded: bool = False) -> None:
         self.dir_fd = dir_fd
         self.name = name  # the final name, in the folder
         self.path = path  # the final path, for messages
         # The name to take when a file of other bytes is at the final one (another post's, saved by another
         # process since this file was named); None: no other post's file can have it.
         self.apart = apart
+        self.folded = folded  # names in its folder ignore case: an id that differs only in case has ``apart`` too
         self.part = part or name + PART_SUFFIX  # (at a name another post's file may have, its kept-apart name's)
         self.mtime = mtime  # the time the final file carries (None: the time it was written)
         self.served = served  # with no mtime, the time the server says it last changed the file is carried

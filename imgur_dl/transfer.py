@@ -92,14 +92,10 @@ class Transfer:
         """One request for ``url`` into ``part``; committed under its final name when whole. Where the answer is the
         bytes of the copy ``known`` says, that copy: Present, the body not read."""
         if part.busy:  # another process had it: it may have finished it meanwhile
-            if part.apart is not None and (size := whole_at(part.dir_fd, part.apart, source)) is not None:
-                return Present(size, part.apart)  # (kept apart by its id, as another post's file had its name)
-            if (size := whole_at(part.dir_fd, part.name, source)) is not None:  # (as a file found there at the start)
-                if part.apart is None:
-                    return Present(size)
-                # (at a name another post's file may have, what the other saved there is this file only where the CDN
-                # answers those bytes for it: else this one is fetched, and kept apart)
-                known = known or copy_at(part.dir_fd, part.name, size)
+            found = _left_by_another(part, source, known)
+            if isinstance(found, Present):
+                return found
+            known = found
         try:
             resumed = part.resume()
         except OSError as exc:  # (what is held could not be looked at: a disk failing)
@@ -160,7 +156,7 @@ class Transfer:
         if job.known is not None and offset == 0 and (
                 md5 == job.known.md5 if md5 is not None else total == job.known.size):
             job.part.discard()  # (a partial of it held: its own, the file being whole)
-            return Present(job.known.size)  # (the copy there is these bytes: the body is not read)
+            return Present(job.known.size, job.known.name)  # (the copy there is these bytes: the body is not read)
         read = body.reader(response)
         head = b""
         if offset == 0:
@@ -193,6 +189,23 @@ class Transfer:
         received, broke = got
         return self._receiver.ending(job.part, job.url, offset + received, (total, source.size), broke,
                                      etag=etag if received else None, md5=md5)
+
+
+def _left_by_another(part: PartFile, source: Source, known: Unsure | None) -> Present | Unsure | None:
+    """What the process that held ``part`` left once it let go of it: this file, whole (as a file found there at the
+    start is), at its name or kept apart by its id; or a copy that may be it (the CDN tells); else ``known``."""
+    if part.apart is not None and (size := whole_at(part.dir_fd, part.apart, source)) is not None:
+        if not part.folded:
+            return Present(size, part.apart)  # (kept apart by its id, as another post's file had its name)
+        # (where names ignore case, that name is also an id's that differs only in case: the CDN tells)
+        return copy_at(part.dir_fd, part.apart, size, apart=True) or known
+    if (size := whole_at(part.dir_fd, part.name, source)) is not None:
+        if part.apart is None:
+            return Present(size)
+        # (at a name another post's file may have, what the other saved there is this file only where the CDN answers
+        # those bytes for it: else this one is fetched, and kept apart)
+        return known or copy_at(part.dir_fd, part.name, size)
+    return known
 
 
 def _not_taken(verdict: classify.NotTaken, job: _Job, progress: Progress, place: str,

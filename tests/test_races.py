@@ -972,25 +972,101 @@ def test_where_names_ignore_case_an_image_is_never_named_as_an_earlier_run_kept_
 def test_where_names_ignore_case_what_another_process_finishes_meanwhile_is_never_taken_at_another_id_s_name(
         imgur: Imgur, case_insensitive: Path) -> None:
     # As above, "_ (mxYzab2).jpg" of an earlier run; "mxyzab2" (of that size) named "_.jpg": while this run waits on
-    # the part file another process holds there, that one saves a third image's file at the name. The file of this
-    # one, kept apart by its id ("_ (mxyzab2).jpg"), was taken to be the other's file there: said skipped at it.
+    # another process writing it, a third saves another image's file at the name, and the other gives up. The file of
+    # this one, kept apart by its id ("_ (mxyzab2).jpg"), was taken to be the other process's: said skipped at it.
     first, second = (imgur.add_image(i, size=20_000) for i in ("mxyzab2", "mxYzab2"))
     other = imgur.add_image("OtHeR12", size=30_000)
     imgur.add_album("DeF5678", images=[first])
     folder = case_insensitive / "x"
     folder.mkdir()
     (folder / "_ (mxYzab2).jpg").write_bytes(second.data)
-    fd = _hold(folder / "_.jpg.part", other.data[:10])
+    held = [_hold(folder / "_ (mxyzab2 0000000).jpg.part", first.data[:10])]
 
     def meanwhile() -> None:
-        os.pwrite(fd, other.data, 0)
-        os.replace(folder / "_.jpg.part", folder / "_.jpg")
-        os.close(fd)
+        (folder / "_.jpg").write_bytes(other.data)
+        os.close(held.pop())
 
-    result = run_main("--json", "--name", "{title}.{ext}", "--dir", "x", "--retries", "2", "-o", str(case_insensitive),
-                      "imgur.com/a/DeF5678", clock=_Meanwhile(meanwhile))
+    try:
+        result = run_main("--json", "--name", "{title}.{ext}", "--dir", "x", "--retries", "2", "-o",
+                          str(case_insensitive), "imgur.com/a/DeF5678", clock=_Meanwhile(meanwhile))
+    finally:
+        for fd in held:  # (not waited on: let go of, for the folder to be unmounted)
+            os.close(fd)
     assert result.code == 0, result
     [row] = map(json.loads, result.out.splitlines())
     assert (row["status"], row["path"]) == ("saved", str(folder / "_ (mxyzab2 2).jpg")), result
+    assert _digests(case_insensitive) == _digests({"x/_.jpg": other.data, "x/_ (mxYzab2).jpg": second.data,
+                                                   "x/_ (mxyzab2 2).jpg": first.data})
+
+
+def test_where_names_ignore_case_two_processes_at_ids_that_differ_only_in_case_never_share_a_part_file(
+        imgur: Imgur, case_insensitive: Path) -> None:
+    # --name '{id}.{ext}' --dir x, two processes at once (each at another album) in a folder that ignores case: one
+    # names its image "mxYzab2.jpg", this one "mxyzab2.jpg" (neither there yet). Their part files were one
+    # ("mxyzab2.jpg.part" is "mxYzab2.jpg.part"): this one wrote its image into the other's partial (asked the rest
+    # after the other's bytes, then started over in it), where a lock taken under one case is not seen under another
+    # (as in this folder), and waited on it where it is.
+    first, second = (imgur.add_image(i, size=20_000) for i in ("mxyzab2", "mxYzab2"))
+    imgur.add_album("DeF5678", images=[first])
+    folder = case_insensitive / "x"
+    folder.mkdir()
+    fd = _hold(folder / "mxYzab2.jpg.part", second.data[:5_000])
+    try:
+        result = run_main("--json", "--name", "{id}.{ext}", "--dir", "x", "--retries", "1", "-o", str(case_insensitive),
+                          "imgur.com/a/DeF5678")
+    finally:
+        os.close(fd)
+    assert result.code == 0, result
+    [row] = map(json.loads, result.out.splitlines())
+    assert (row["status"], row["path"]) == ("saved", str(folder / "mxyzab2.jpg")), result
+    assert _digests(case_insensitive) == _digests({"x/mxyzab2.jpg": first.data,
+                                                   "x/mxYzab2.jpg.part": second.data[:5_000]})
+
+
+@pytest.mark.parametrize("theirs", ["an id's that differs only in case", "this very file"])
+def test_where_names_ignore_case_what_another_process_kept_apart_meanwhile_is_this_file_only_if_the_cdn_says_so(
+        imgur: Imgur, case_insensitive: Path, theirs: str) -> None:
+    # Processes at once, --name '{title}.{ext}': while this one waits on another writing "mxyzab2" (named "_.jpg"),
+    # a third saves another image's file at the name, and a fourth keeps "mxYzab2" (of that size) apart as
+    # "_ (mxYzab2).jpg", the name "mxyzab2" is kept apart under too. That file was taken for this one's: said skipped
+    # at it. Now the CDN is asked; its name taken twice over, this file fails, and is kept apart as
+    # "_ (mxyzab2 2).jpg" by the next run. (Where it is this file, kept apart by the other process, it is skipped
+    # there, its body not read.)
+    first, second = (imgur.add_image(i, size=20_000) for i in ("mxyzab2", "mxYzab2"))
+    other = imgur.add_image("OtHeR12", size=30_000)
+    imgur.add_album("DeF5678", images=[first])
+    folder = case_insensitive / "x"
+    folder.mkdir()
+    held = [_hold(folder / "_ (mxyzab2 0000000).jpg.part", first.data[:10])]
+
+    mine = theirs == "this very file"
+    apart = "_ (mxyzab2).jpg" if mine else "_ (mxYzab2).jpg"
+
+    def meanwhile() -> None:
+        (folder / "_.jpg").write_bytes(other.data)
+        if mine:  # (the other process's part file, finished, kept apart)
+            os.pwrite(held[0], first.data, 0)
+            os.replace(folder / "_ (mxyzab2 0000000).jpg.part", folder / apart)
+        else:
+            (folder / apart).write_bytes(second.data)
+        os.close(held.pop())
+
+    args = ["--json", "--name", "{title}.{ext}", "--dir", "x", "-o", str(case_insensitive), "imgur.com/a/DeF5678"]
+    try:
+        result = run_main(*args, "--retries", "2", clock=_Meanwhile(meanwhile))
+    finally:
+        for fd in held:
+            os.close(fd)
+    if mine:
+        assert result.code == 0, result
+        assert (json.loads(result.out)["status"], json.loads(result.out)["path"]) == ("skipped", str(folder / apart))
+        assert _digests(case_insensitive) == _digests({"x/_.jpg": other.data, f"x/{apart}": first.data})
+        return
+    assert result.code == 1, result
+    [row] = map(json.loads, result.out.splitlines())
+    assert row["status"] == "failed" and "saved a file at" in row["error"], result
+    assert _digests(case_insensitive) == _digests({"x/_.jpg": other.data, "x/_ (mxYzab2).jpg": second.data})
+    again = run_main(*args)
+    assert (again.code, json.loads(again.out)["path"]) == (0, str(folder / "_ (mxyzab2 2).jpg")), again
     assert _digests(case_insensitive) == _digests({"x/_.jpg": other.data, "x/_ (mxYzab2).jpg": second.data,
                                                    "x/_ (mxyzab2 2).jpg": first.data})
