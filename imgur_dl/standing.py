@@ -38,7 +38,8 @@ class Standing:
         At such a name, a copy kept apart by the image's id is its own; one at the name itself is where it has the
         size the API gives and carries its upload time (``mtime``: what a run that saved it gave it), and where the
         API gives no size, or the sizes are doubted, or it carries another time, may be
-        (:class:`~imgur_dl.outcomes.Unsure`). None where the file is to be fetched."""
+        (:class:`~imgur_dl.outcomes.Unsure`). Where names ignore case, a file found under another case of a name is
+        never this one's. None where the file is to be fetched."""
         for n, (source, path) in enumerate(zip(job.media.sources, job.paths, strict=True)):
             untold = job.untold(path)
             if untold and self.skip_present:
@@ -47,8 +48,8 @@ class Standing:
                 if entry is not None and (size := whole(dir_fd, apart.name, source, entry)) is not None:
                     return self._skipped(job, dir_fd, apart, entry, size=size, mtime=mtime)
             entry = infolder.entry(dir_fd, path.name)
-            if entry is None:
-                continue
+            if entry is None or (job.folded and self.folders.names.held_in_other_case(path)):
+                continue  # (nothing; or an id's that differs only in case, saved since this file was named: kept apart)
             if n == 0 and stat.S_ISDIR(entry.st_mode) and not job.shared:  # (a shared name: kept apart when saved)
                 return Result(job, Status.FAILED, job.path, error=f"a folder stands where the file goes "
                                                                    f"({job.path}); nothing fetched")

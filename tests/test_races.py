@@ -18,9 +18,10 @@ import pytest
 
 from imgur_dl import archive_sqlite, folders, infolder, leftovers
 from imgur_dl.downloader import Downloader
-from imgur_dl.models import Job, Result
+from imgur_dl.models import Album, Job, Media, Result, Source
 from imgur_dl.naming import private_part
 from imgur_dl.partfile import ETAG_XATTR, PartFile
+from imgur_dl.standing import Standing
 from tests.clock import FastClock
 from tests.conftest import files_under, run_main
 from tests.launcher import Launcher
@@ -1070,3 +1071,25 @@ def test_where_names_ignore_case_what_another_process_kept_apart_meanwhile_is_th
     assert (again.code, json.loads(again.out)["path"]) == (0, str(folder / "_ (mxyzab2 2).jpg")), again
     assert _digests(case_insensitive) == _digests({"x/_.jpg": other.data, "x/_ (mxYzab2).jpg": second.data,
                                                    "x/_ (mxyzab2 2).jpg": first.data})
+
+
+@pytest.mark.parametrize("template", ["{id}.{ext}", "{title}.{ext}"])
+def test_where_names_ignore_case_a_file_of_another_id_found_at_the_name_but_for_case_is_never_this_one_s(
+        case_insensitive: Path, template: str) -> None:
+    # Processes at once, in a folder that ignores case: another saves "mxYzab2.jpg" (or kept apart, for a name not
+    # made from ids: "_ (mxYzab2).jpg") once this one has named its image ("mxyzab2.jpg", "_ (mxyzab2).jpg"), none
+    # there then. That file, at the name but for case and of the size the API gives, was taken for this one's: said
+    # skipped at it. Now it is fetched (and kept apart from the other's, once saved).
+    name = "mxyzab2.jpg" if template.startswith("{id}") else "_ (mxyzab2).jpg"
+    media = Media("mxyzab2", 1, "", "", "image/jpeg", 1, 1, False, "2020-01-02T03:04:05Z",
+                  (Source("https://i.imgur.com/mxyzab2.jpeg", "jpg", 500),))
+    folder = case_insensitive / "x"
+    job = Job(Album("DeF5678", "", "", "", "", True, (media,)), media, (folder / name,), shared=True, folded=True)
+    shelf = folders.Folders(case_insensitive)
+    try:
+        with shelf.using(folder) as fd:
+            assert not shelf.names.held_in_other_case(job.path)  # (as the run named it: nothing there)
+            (folder / name.replace("mxyzab2", "mxYzab2")).write_bytes(b"\xff\xd8\xff" + b"o" * 497)
+            assert Standing(shelf).found(job, fd, None) is None
+    finally:
+        shelf.close()
