@@ -819,12 +819,15 @@ def test_a_part_file_taken_from_under_a_download_is_no_failure(imgur: Imgur, tmp
     assert len(imgur.requests_to("i.imgur.com")) == (1 if theirs == "saved" else 2)
 
 
+@pytest.mark.parametrize("folded", [False, True])
 def test_a_partial_file_at_a_name_not_made_from_ids_is_its_own_image_s_whatever_name_it_later_has(
-        imgur: Imgur, tmp_path: Path) -> None:
+        imgur: Imgur, request: pytest.FixtureRequest, folded: bool) -> None:
     # --name '{num}.{ext}' --dir x: two albums' animations share the name 1.mp4 (no size the API gives tells them
     # apart). The second's, cut short, was left as 1.mp4.part; a later run naming it "1 (<id>).mp4" (the other
     # album's named 1.mp4 first) fetched it whole and left that part file for ever: no file of its name would ever
-    # take it again (and another post's file at 1.mp4 would have started it over as its own).
+    # take it again (and another post's file at 1.mp4 would have started it over as its own). So too where names
+    # ignore case, its part file named with the case of the id's letters, for one name and the other.
+    tmp_path = request.getfixturevalue("case_insensitive" if folded else "tmp_path")
     theirs, ours = (imgur.add_image(i, size=size, ext="gif", animated=True)
                     for i, size in (("ThEir12", 30_000), ("OuRs123", 40_000)))
     imgur.add_album("ThEirAl", images=[theirs])
@@ -834,7 +837,7 @@ def test_a_partial_file_at_a_name_not_made_from_ids_is_its_own_image_s_whatever_
     assert run_main(*named, "imgur.com/a/ThEirAl").code == 0
     imgur.faults.append(fault := Fault("reset", path="/OuRs123.mp4", after=len(ours.mp4) // 2))
     assert run_main(*named, "--retries", "0", "imgur.com/a/OuRsAlb").code == 1
-    part = "x/1 (OuRs123).mp4.part"
+    part = "x/1 (OuRs123 1010000).mp4.part" if folded else "x/1 (OuRs123).mp4.part"
     assert _digests(tmp_path) == _digests({"x/1.mp4": theirs.mp4, part: ours.mp4[:len(ours.mp4) // 2]})
     imgur.faults.remove(fault)
     imgur.log.clear()
