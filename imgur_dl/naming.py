@@ -493,11 +493,12 @@ def part_name(job: Job, path: Path, most: int = MAX_COMPONENT_BYTES) -> str:
     ignore case, at any name, its kept-apart name's with the case of the id's letters spelt out
     (``_ (mxYzab2 0010000).jpg.part``): ids that differ only in case are one name there (``abc (mxyzab2).jpg`` is
     ``abc (mxYzab2).jpg``, and two processes may give their files names alike but for case), never one part file;
-    the one of a name and of that name kept apart by the id (``_.jpg``, ``_ (mxYzab2).jpg``), one."""
+    the one of a name and of that name kept apart by the id, however often (``_.jpg``, ``_ (mxYzab2).jpg``,
+    ``_ (mxYzab2 2).jpg``: the name an image's file is kept apart under there may change from run to run), one."""
     if job.folded:
         cases = "".join("1" if c.isupper() else "0" for c in job.media.id)
-        tag = f" ({job.media.id}){path.suffix}"
-        named = path.with_name(path.name.removesuffix(tag) + path.suffix) if path.name.endswith(tag) else path
+        tag = re.compile(rf" \({re.escape(job.media.id)}(?: [0-9]+)?\){re.escape(path.suffix)}$")
+        named = path.with_name(tag.sub(lambda _: path.suffix, path.name, count=1))
         return kept_apart(named, f"{job.media.id} {cases}", most).name + PART_SUFFIX
     return (kept_apart(path, job.media.id, most) if job.untold(path) else path).name + PART_SUFFIX
 

@@ -1096,3 +1096,26 @@ def test_where_names_ignore_case_a_file_of_another_id_found_at_the_name_but_for_
             assert Standing(shelf).found(job, fd, None) is None
     finally:
         shelf.close()
+
+
+def test_where_names_ignore_case_a_partial_is_resumed_whatever_copy_of_its_name_the_file_is_later_kept_apart_under(
+        imgur: Imgur, case_insensitive: Path) -> None:
+    # --name '{title}.{ext}' --dir x: "mxyzab2", cut short as "_.jpg"; then another run saves a third image as "_.jpg"
+    # and keeps "mxYzab2" apart as "_ (mxYzab2).jpg". The next names "mxyzab2" "_ (mxyzab2 2).jpg": it fetched it
+    # whole, and left the partial for ever.
+    first, second = (imgur.add_image(i, size=20_000) for i in ("mxyzab2", "mxYzab2"))
+    other = imgur.add_image("OtHeR12", size=30_000)
+    imgur.add_album("AbC1234", images=[other, second])
+    imgur.add_album("DeF5678", images=[first])
+    args = ["--name", "{title}.{ext}", "--dir", "x", "-o", str(case_insensitive)]
+    imgur.faults.append(fault := Fault("reset", path="/mxyzab2.*", after=12_000))
+    assert run_main(*args, "--retries", "0", "imgur.com/a/DeF5678").code == 1
+    imgur.faults.remove(fault)
+    assert run_main(*args, "imgur.com/a/AbC1234").code == 0
+    imgur.log.clear()
+    result = run_main(*args, "imgur.com/a/DeF5678")
+    assert result.code == 0, result
+    assert _digests(case_insensitive) == _digests({"x/_.jpg": other.data, "x/_ (mxYzab2).jpg": second.data,
+                                                   "x/_ (mxyzab2 2).jpg": first.data})
+    [(_, _, _, asked)] = imgur.requests_to("i.imgur.com", "/mxyzab2.*")  # (resumed)
+    assert asked.get("range") == "bytes=12000-", asked
