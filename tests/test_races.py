@@ -25,7 +25,7 @@ from imgur_dl.standing import Standing
 from tests.clock import FastClock
 from tests.conftest import files_under, run_main
 from tests.launcher import Launcher
-from tests.standin import Fault, Imgur
+from tests.standin import Fault, Image, Imgur
 
 
 def test_two_albums_in_one_folder_each_keep_their_files(imgur: Imgur, tmp_path: Path) -> None:
@@ -951,15 +951,22 @@ def test_where_names_ignore_case_a_file_kept_apart_by_an_id_that_differs_only_in
     assert imgur.requests_to("i.imgur.com") == []
 
 
+def _twins(imgur: Imgur) -> tuple[Image, Image, Image]:
+    """Two images of one size whose ids differ only in case, "mxyzab2" and "mxYzab2", and a third of another size;
+    the album "AbC1234" of the third and "mxYzab2", and "DeF5678" of "mxyzab2"."""
+    first, second = (imgur.add_image(i, size=20_000) for i in ("mxyzab2", "mxYzab2"))
+    other = imgur.add_image("OtHeR12", size=30_000)
+    imgur.add_album("AbC1234", images=[other, second])
+    imgur.add_album("DeF5678", images=[first])
+    return first, second, other
+
+
 def test_where_names_ignore_case_an_image_is_never_named_as_an_earlier_run_kept_apart_another_whose_id_differs_in_case(
         imgur: Imgur, case_insensitive: Path) -> None:
     # --name '{title}.{ext}' --dir x, in a folder that ignores case: an earlier run saved a third image as "_.jpg"
     # and kept "mxYzab2" apart as "_ (mxYzab2).jpg". This one named "mxyzab2" (of that size) "_ (mxyzab2).jpg",
     # the other's file there: said skipped at it, never fetched.
-    first, second = (imgur.add_image(i, size=20_000) for i in ("mxyzab2", "mxYzab2"))
-    other = imgur.add_image("OtHeR12", size=30_000)
-    imgur.add_album("AbC1234", images=[other, second])
-    imgur.add_album("DeF5678", images=[first])
+    first, second, other = _twins(imgur)
     args = ["--json", "--name", "{title}.{ext}", "--dir", "x", "-o", str(case_insensitive)]
     assert run_main(*args, "imgur.com/a/AbC1234").code == 0
     result = run_main(*args, "imgur.com/a/DeF5678")
@@ -1103,10 +1110,7 @@ def test_where_names_ignore_case_a_partial_is_resumed_whatever_copy_of_its_name_
     # --name '{title}.{ext}' --dir x: "mxyzab2", cut short as "_.jpg"; then another run saves a third image as "_.jpg"
     # and keeps "mxYzab2" apart as "_ (mxYzab2).jpg". The next names "mxyzab2" "_ (mxyzab2 2).jpg": it fetched it
     # whole, and left the partial for ever.
-    first, second = (imgur.add_image(i, size=20_000) for i in ("mxyzab2", "mxYzab2"))
-    other = imgur.add_image("OtHeR12", size=30_000)
-    imgur.add_album("AbC1234", images=[other, second])
-    imgur.add_album("DeF5678", images=[first])
+    first, second, other = _twins(imgur)
     args = ["--name", "{title}.{ext}", "--dir", "x", "-o", str(case_insensitive)]
     imgur.faults.append(fault := Fault("reset", path="/mxyzab2.*", after=12_000))
     assert run_main(*args, "--retries", "0", "imgur.com/a/DeF5678").code == 1
