@@ -163,16 +163,12 @@ class Handout:
         folders = self.books.folders
         fold = not self.get_urls and folders.names.ignores_case(folder)
         by_id = self.get_urls or self.namer.names_by_id
-
-        def clash(path: Path, size: int | None) -> bool:
-            """Another post's file is at ``path``, a name not made from ids: one of another size."""
-            return size is not None and folders.names.holds_other(path, size)
-
-        try:
+        try:  # (at a name not made from ids, another post's file of another size there: kept apart from it)
             return Job(album, media, tuple(
                 disambiguate(self.namer.path(album, media, s.ext, folder), media.id, self.books.taken, fold=fold,
                              other_case=folders.names.held_in_other_case if fold else None,
-                             clash=None if by_id else functools.partial(clash, size=s.size), most=self.namer.most)
+                             clash=None if by_id or s.size is None else functools.partial(
+                                 folders.names.holds_other, size=s.size), most=self.namer.most)
                 for s in media.sources), shared=fold or not by_id, folded=fold)
         except ImgurDLError as exc:
             return Result(Job(album, media, ()), Status.FAILED, None, error=str(exc))
