@@ -90,10 +90,14 @@ class Downloader:
 
     def _renditions(self, job: Job, dir_fd: int, mtime: float | None, unsure: Unsure | None = None) -> Result:
         """Each rendition in turn until one is saved (an animation's MP4, then its GIF); one whose name has a copy
-        that may be this one's (``unsure``) is this one's when the CDN answers its bytes."""
+        that may be this one's (``unsure``) first, this one's when the CDN answers its bytes (as a whole GIF at a
+        name made from the id is skipped: not fetched again as its MP4 beside it)."""
         failed = Failed("no rendition could be fetched")
-        for n, (source, path) in enumerate(zip(job.media.sources, job.paths, strict=True)):
-            last = n == len(job.paths) - 1
+        order = list(range(len(job.paths)))
+        if unsure is not None:
+            order.insert(0, order.pop(unsure.source))
+        for k, n in enumerate(order):
+            source, path, last = job.media.sources[n], job.paths[n], k == len(order) - 1
             outcome = self.fetch_source(source, self._part(job, path, dir_fd, mtime, served=self.dates), job,
                                         can_fall_back=not last, known=unsure if unsure and unsure.source == n else None)
             if isinstance(outcome, Saved | Present):  # (no run would finish a part file left: each finds this whole)
@@ -111,7 +115,7 @@ class Downloader:
                 break
             if last or not outcome.replaceable:
                 break
-            fallback = job.media.sources[n + 1].ext.upper()
+            fallback = job.media.sources[order[k + 1]].ext.upper()
             self.progress.note(f"imgur-dl: {job.media.id}: {source.ext.upper()} not served ({outcome.reason}); "
                                f"trying {fallback}")
         if unsure is not None and failed.gone and not failed.region and not self.standing.doubt_sizes:

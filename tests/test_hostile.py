@@ -578,6 +578,30 @@ def test_an_undated_file_at_a_name_not_made_from_ids_is_asked_of_the_cdn_and_kee
     assert (tmp_path / "_.jpg").stat().st_mtime == written
 
 
+@pytest.mark.parametrize("first", ["--gif", "its MP4 refused"])
+def test_an_animation_saved_as_its_gif_at_a_name_not_made_from_ids_is_not_fetched_again_as_its_mp4(
+        imgur: Imgur, tmp_path: Path, first: str) -> None:
+    # Saved as its GIF (asked for with --gif, or its MP4 refused once), undated, at a name another post's file may
+    # have: the GIF there is asked of the CDN, as a GIF at a name made from its id is skipped. Before, the MP4 was
+    # asked first, saved beside it: two files of one image, on the first rerun.
+    image = imgur.add_image("AnIm123", size=3_000, ext="gif", animated=True)
+    args = ["--json", "--no-mtime", "--name", "{title}.{ext}", "-o", str(tmp_path), "imgur.com/AnIm123"]
+    if first == "--gif":
+        assert run_main(*args, "--gif").code == 0
+    else:
+        imgur.faults.append(Fault("status", path=r"/AnIm123\.mp4", attempts={1}, status=429))
+        assert "MP4 not served (429 Too Many Requests); trying GIF" in run_main(*args).err
+    assert files_under(tmp_path) == {"_.gif": image.data}
+    for _ in range(2):
+        imgur.log.clear()
+        result = run_main(*args)
+        assert result.code == 0, result
+        assert [(row["status"], row["path"]) for row in map(json.loads, result.out.splitlines())] == [
+            ("skipped", str(tmp_path / "_.gif"))], result
+        assert [path for _, _, path, _ in imgur.requests_to("i.imgur.com")] == ["/AnIm123.gif"]
+    assert files_under(tmp_path) == {"_.gif": image.data}
+
+
 @pytest.mark.parametrize("animated", [False, True])
 def test_a_file_at_a_name_not_made_from_ids_that_could_be_asked_of_the_cdn_stands_once_imgur_removed_it(
         imgur: Imgur, tmp_path: Path, animated: bool) -> None:
