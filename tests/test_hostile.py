@@ -578,6 +578,22 @@ def test_an_undated_file_at_a_name_not_made_from_ids_is_asked_of_the_cdn_and_kee
     assert (tmp_path / "_.jpg").stat().st_mtime == written
 
 
+def test_a_repost_undated_at_a_name_not_made_from_ids_is_found_at_the_file_of_its_very_bytes(
+        imgur: Imgur, tmp_path: Path) -> None:
+    # Its very bytes under another id, at the name they share (saved with --no-mtime: the time tells nothing): the
+    # CDN answers those bytes for it, and it is said skipped at that file, not saved beside it as a second copy.
+    # Bytes of another picture of that size there are another post's: it is fetched, kept apart by its id.
+    first, repost, other = (imgur.add_image(image_id, size=2_000) for image_id in ("FiRsT12", "RePoSt1", "OtHeR12"))
+    repost.data = first.data
+    args = ["--json", "--no-mtime", "--name", "{title}.{ext}", "-o", str(tmp_path)]
+    assert run_main(*args, "imgur.com/FiRsT12").code == 0
+    result = run_main(*args, "imgur.com/RePoSt1", "imgur.com/OtHeR12")
+    assert result.code == 0, result
+    assert {row["id"]: (row["status"], row["path"]) for row in map(json.loads, result.out.splitlines())} == {
+        "RePoSt1": ("skipped", str(tmp_path / "_.jpg")), "OtHeR12": ("saved", str(tmp_path / "_ (OtHeR12).jpg"))}
+    assert files_under(tmp_path) == {"_.jpg": first.data, "_ (OtHeR12).jpg": other.data}
+
+
 @pytest.mark.parametrize("first", ["--gif", "its MP4 refused"])
 def test_an_animation_saved_as_its_gif_at_a_name_not_made_from_ids_is_not_fetched_again_as_its_mp4(
         imgur: Imgur, tmp_path: Path, first: str) -> None:
