@@ -14,6 +14,7 @@ from imgur_dl.retry import retry_after
 from imgur_dl.text import decimal
 
 _CONTENT_RANGE = re.compile(r"bytes (\d+)-(\d+)/(\d+|\*)")
+_UNSATISFIED_RANGE = re.compile(r"bytes \*/(\d+)")  # a 416's: the file's length (RFC 9110 section 14.4)
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +43,15 @@ class Transient:
 
 
 @dataclass(frozen=True, slots=True)
+class Unsatisfied:
+    """A 416 to a request for the bytes past those held: the partial file is as long as the file (``total``, as the
+    server says it), or longer."""
+
+    reason: str
+    total: int | None
+
+
+@dataclass(frozen=True, slots=True)
 class Gone:
     """The file is not there (404, 410); ``reason`` names the status, the caller the place."""
 
@@ -55,7 +65,7 @@ class Refusal:
     reason: str
 
 
-NotTaken = Refused | Transient | Gone | Refusal
+NotTaken = Refused | Transient | Unsatisfied | Gone | Refusal
 Verdict = Take | NotTaken
 
 
@@ -67,7 +77,8 @@ def classify(status: int, reason: str, headers: Mapping[str, str], have: int) ->
     if status >= 500 or status == 408:
         return Transient(text, retry_after(headers))
     if status == 416 and have:
-        return Transient("range not satisfiable; starting over", wait=0, start_over=True)
+        match = _UNSATISFIED_RANGE.fullmatch(headers.get("Content-Range", "").strip())
+        return Unsatisfied("range not satisfiable; starting over", decimal(match[1]) if match else None)
     if status in (404, 410):
         return Gone(f"HTTP {status}")
     encoding = headers.get("Content-Encoding", "").strip().lower()

@@ -16,7 +16,7 @@ import http.client
 import re
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import urllib3
 
@@ -62,6 +62,7 @@ class _Job:
     have: int
     first_refusal_ends: bool
     known: Unsure | None  # a copy at the name that is this file where the answer is its bytes
+    asked_again: bool = False  # a 416 to this attempt's first request has been answered by asking again
 
 
 @dataclass
@@ -127,19 +128,27 @@ class Transfer:
             part.close()
 
     def _exchange(self, job: _Job, headers: dict[str, str], ticket: Ticket) -> Outcome:
+        """One request and its answer; a 416 to an attempt's first asks once more (:func:`_asked_again`), once that
+        answer is closed."""
         got = follow(self.session, job.url, headers, self.hop, self.cancel)
         if not isinstance(got, tuple):
             return got
         response, final = got
+        again = None
         with _closing(response), self.cancel.tracking(response):
             verdict = classify.classify(response.status, response.reason or "", response.headers, job.have)
-            if not isinstance(verdict, classify.Take):
+            if isinstance(verdict, classify.Unsatisfied) and not job.asked_again:
+                again = _asked_again(verdict, job, headers, self.progress)
+            elif not isinstance(verdict, classify.Take):
                 return _not_taken(verdict, job, self.progress, self.place,
                                   refuse=lambda wait: self.throttle.refused(ticket, self.policy.server_wait(wait, 1)))
-            self.throttle.accepted(ticket)
-            outcome = self._receive(response, verdict, job)
-            if not isinstance(outcome, Saved):
-                self.cancel.check()  # a body cut short by Ctrl-C (its socket shut) is an interruption, not a failure
+            else:
+                self.throttle.accepted(ticket)
+                outcome = self._receive(response, verdict, job)
+                if not isinstance(outcome, Saved):  # (a body cut short by Ctrl-C, its socket shut: an interruption)
+                    self.cancel.check()
+        if again is not None:
+            return self._exchange(*again, ticket)
         if isinstance(outcome, Saved):
             self.throttle.succeeded(ticket)
             return Saved(outcome.size, final)
@@ -208,10 +217,25 @@ def _left_by_another(part: PartFile, source: Source, known: Unsure | None) -> Pr
     return known
 
 
+def _asked_again(unsatisfied: classify.Unsatisfied, job: _Job, headers: dict[str, str],
+                 progress: Progress) -> tuple[_Job, dict[str, str]]:
+    """The request a 416 to an attempt's first leads to, in that attempt (a part file is no failure of the
+    server's, and costs none of the attempts ``--retries`` allows): where the file is as long as the part file (a run
+    stopped between its last byte and its rename), its last byte, so that its ETag, the whole file's MD5, checks the
+    bytes held, as any resumed file's does; where it is shorter, or does not say, the whole file, started over."""
+    if unsatisfied.total == job.have:
+        progress.advance(-1)
+        return replace(job, have=job.have - 1, asked_again=True), {**headers, "Range": f"bytes={job.have - 1}-"}
+    progress.advance(-job.part.discard())
+    return replace(job, have=0, asked_again=True), {k: v for k, v in headers.items() if k not in ("Range", "If-Range")}
+
+
 def _not_taken(verdict: classify.NotTaken, job: _Job, progress: Progress, place: str,
                refuse: Callable[[float | None], bool]) -> Outcome:
     """What an answer other than the file means for this attempt (``refuse``: tell the throttle of a 429;
     True when that lowers its limit)."""
+    if isinstance(verdict, classify.Unsatisfied):  # (to the request asked again: a server that contradicts itself)
+        verdict = classify.Transient(verdict.reason, wait=0, start_over=True)
     if isinstance(verdict, classify.Refused):
         narrowed = refuse(verdict.wait)
         if job.first_refusal_ends:

@@ -24,7 +24,7 @@ import pytest
 
 from imgur_dl import cli, urls
 from imgur_dl.build import build_run
-from imgur_dl.classify import Gone, Refusal, Refused, Take, Transient, Verdict, classify
+from imgur_dl.classify import Gone, Refusal, Refused, Take, Transient, Unsatisfied, Verdict, classify
 from imgur_dl.cli import Environment, main
 from imgur_dl.defaults import START_WORKERS
 from imgur_dl.models import Result, Status, Target
@@ -55,6 +55,7 @@ def fetch(root: Path, *extra: str) -> tuple[int, str]:
 
 
 _OVER = "bad Content-Range; starting over"
+_UNSATISFIED = "range not satisfiable; starting over"
 
 
 @pytest.mark.parametrize(("status", "reason", "headers", "have", "verdict"), [
@@ -68,7 +69,10 @@ _OVER = "bad Content-Range; starting over"
     (206, "Partial Content", {"Content-Range": "5-11/12"}, 5, Transient(_OVER, wait=0, start_over=True)),
     (206, "Partial Content", {"Content-Range": "bytes 5-11/12", "Content-Encoding": "br"}, 5,
      Refusal("the server sent the file br-encoded, though asked for it as it is")),
-    (416, "Range Not Satisfiable", {}, 5, Transient("range not satisfiable; starting over", wait=0, start_over=True)),
+    (416, "Range Not Satisfiable", {}, 5, Unsatisfied(_UNSATISFIED, None)),
+    (416, "Range Not Satisfiable", {"Content-Range": "bytes */5"}, 5, Unsatisfied(_UNSATISFIED, 5)),
+    (416, "Range Not Satisfiable", {"Content-Range": "bytes */3"}, 5, Unsatisfied(_UNSATISFIED, 3)),
+    (416, "Range Not Satisfiable", {"Content-Range": "bytes 0-4/5"}, 5, Unsatisfied(_UNSATISFIED, None)),
     (416, "Range Not Satisfiable", {}, 0, Refusal("HTTP 416 Range Not Satisfiable")),
     (404, "Not Found", {}, 0, Gone("HTTP 404")), (410, "Gone", {}, 3, Gone("HTTP 410")),
     (500, "Internal Server Error", {}, 0, Transient("HTTP 500 Internal Server Error")),
@@ -197,23 +201,52 @@ def test_a_part_file_from_an_earlier_run_counts_toward_the_bytes_done(
     assert (done[0], sum(done)) == (20_000, len(image.data))
 
 
-@pytest.mark.parametrize("past_its_end", [0, 1000])
-def test_a_part_file_the_cdn_cannot_continue_is_fetched_again_whole(
-        imgur: Imgur, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, past_its_end: int) -> None:
-    """An earlier run's part file as long as the file (stopped before its rename) or longer: the CDN answers its
-    Range with 416, and the file is fetched again from its first byte, the bar counting it once."""
+@pytest.mark.parametrize("retries", ["0", "3"])
+@pytest.mark.parametrize("held", ["the whole file", "more than the file", "as many other bytes"])
+def test_a_part_file_the_cdn_cannot_continue_is_checked_or_fetched_again_whole(
+        imgur: Imgur, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, held: str, retries: str) -> None:
+    """An earlier run's part file as long as the file (killed between its last byte and its rename), or longer: the
+    CDN answers its Range with 416, saying the file's length. Where that is the length held, its last byte is asked
+    for again in the same attempt (a 206 of one byte, its ETag the whole file's MD5, which checks what is held),
+    then it is saved; bytes that do not check, or more than the file, are fetched again from the first byte. The
+    bar counts the file once. (Before, the whole file was fetched again; with --retries 0, the file failed.)"""
     album = _album(imgur, count=1, size=60_000)
     image = album.images[0]
     (tmp_path / "AbC1234").mkdir()
-    (tmp_path / "AbC1234" / f"001-{image.id}.jpg.part").write_bytes(image.data + b"x" * past_its_end)
+    left = {"the whole file": image.data, "more than the file": image.data + b"x" * 1000,
+            "as many other bytes": image.data[:-1000] + b"x" * 1000}[held]
+    (tmp_path / "AbC1234" / f"001-{image.id}.jpg.part").write_bytes(left)
     done: list[int] = []
     monkeypatch.setattr(Progress, "advance", lambda _self, size: done.append(size))
-    result = run_main("-o", str(tmp_path), "imgur.com/a/AbC1234")
+    result = run_main("--retries", retries, "-o", str(tmp_path), "imgur.com/a/AbC1234")
+    ranges = [h.get("range") for (_, _, _, h) in imgur.requests_to("i.imgur.com")]
+    if held == "as many other bytes" and retries == "0":  # (the one attempt spent on bytes that do not check)
+        assert result.code == 1 and "does not match" in result.err, result
+        assert ranges == [f"bytes={len(left)}-", f"bytes={len(left) - 1}-"]
+        assert files_under(tmp_path) == {}
+        return
     assert result.code == 0, result
     assert files_under(tmp_path) == {f"AbC1234/001-{image.id}.jpg": image.data}
-    assert [h.get("range") for (_, _, _, h) in imgur.requests_to("i.imgur.com")] == [
-        f"bytes={len(image.data) + past_its_end}-", None]
+    assert ranges == {"the whole file": [f"bytes={len(left)}-", f"bytes={len(left) - 1}-"],
+                      "more than the file": [f"bytes={len(left)}-", None],
+                      "as many other bytes": [f"bytes={len(left)}-", f"bytes={len(left) - 1}-", None]}[held]
     assert sum(done) == len(image.data)
+
+
+def test_a_server_that_answers_every_range_with_416_costs_an_attempt_and_no_more(imgur: Imgur, tmp_path: Path) -> None:
+    """Its 416 to the last byte asked again (its length the part file's, each time) is no answer to ask again on: the
+    attempt ends, the file started over, and the next asks for it whole (answered 416 too: the file fails)."""
+    album = _album(imgur, count=1, size=60_000)
+    image = album.images[0]
+    (tmp_path / "AbC1234").mkdir()
+    (tmp_path / "AbC1234" / f"001-{image.id}.jpg.part").write_bytes(image.data)
+    imgur.faults.append(Fault("status", path=f"/{image.id}.*", status=416,
+                              headers={"Content-Range": f"bytes */{len(image.data)}"}))
+    result = run_main("--retries", "1", "-o", str(tmp_path), "imgur.com/a/AbC1234")
+    assert result.code == 1 and "HTTP 416" in result.err, result
+    assert [h.get("range") for (_, _, _, h) in imgur.requests_to("i.imgur.com")] == [
+        f"bytes={len(image.data)}-", f"bytes={len(image.data) - 1}-", None]
+    assert files_under(tmp_path) == {}
 
 
 def test_stall_after_headers_times_out_and_retries(imgur: Imgur, tmp_path: Path) -> None:

@@ -16,7 +16,7 @@ from requests.adapters import HTTPAdapter
 
 from imgur_dl import __version__
 from imgur_dl.budget import Budget
-from imgur_dl.classify import Take, classify
+from imgur_dl.classify import Take, Unsatisfied, classify
 from imgur_dl.retry import RetryPolicy, retry_after
 from imgur_dl.session import _origin, _target, make_session
 from tests.standin import Imgur
@@ -60,7 +60,8 @@ def test_retry_after_of_any_value_is_a_wait_or_none(value: str) -> None:
 
 # A header's number of any length (past 4,300 digits int() refuses one), or anything else.
 _DIGITS = st.integers(1, 5000).map(lambda n: "9" * n) | st.from_regex(r"\d{1,20}", fullmatch=True)
-_HEADER = _DIGITS | st.builds("bytes {}-{}/{}".format, _DIGITS, _DIGITS, _DIGITS | st.just("*")) | st.text(max_size=20)
+_HEADER = (_DIGITS | st.builds("bytes {}-{}/{}".format, _DIGITS, _DIGITS, _DIGITS | st.just("*"))
+           | st.builds("bytes */{}".format, _DIGITS) | st.text(max_size=20))
 
 
 @given(st.sampled_from([200, 206, 302, 404, 416, 429, 500]), st.integers(0, 10**6),
@@ -72,6 +73,8 @@ def test_any_answer_s_headers_are_a_verdict(status: int, have: int, headers: dic
     verdict = classify(status, "", headers, have)
     if isinstance(verdict, Take):
         assert verdict.offset in (0, have) and (verdict.total is None or verdict.total < 10**19)
+    if isinstance(verdict, Unsatisfied):
+        assert have and (verdict.total is None or verdict.total < 10**19)
 
 
 @given(st.dictionaries(st.sampled_from(["X-RateLimit-ClientRemaining", "X-RateLimit-UserRemaining",
