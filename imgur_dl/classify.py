@@ -65,8 +65,8 @@ class Refusal:
     reason: str
 
 
-NotTaken = Refused | Transient | Unsatisfied | Gone | Refusal
-Verdict = Take | NotTaken
+NotTaken = Refused | Transient | Gone | Refusal
+Verdict = Take | Unsatisfied | NotTaken
 
 
 def classify(status: int, reason: str, headers: Mapping[str, str], have: int) -> Verdict:

@@ -62,7 +62,7 @@ class _Job:
     have: int
     first_refusal_ends: bool
     known: Unsure | None  # a copy at the name that is this file where the answer is its bytes
-    asked_again: bool = False  # a 416 to this attempt's first request has been answered by asking again
+    asked_again: bool = False  # a 416 to a resume in this attempt was answered by asking for the last byte held
 
 
 @dataclass
@@ -137,7 +137,7 @@ class Transfer:
         again = None
         with _closing(response), self.cancel.tracking(response):
             verdict = classify.classify(response.status, response.reason or "", response.headers, job.have)
-            if isinstance(verdict, classify.Unsatisfied) and not job.asked_again:
+            if isinstance(verdict, classify.Unsatisfied):
                 again = _asked_again(verdict, job, headers, self.progress)
             elif not isinstance(verdict, classify.Take):
                 return _not_taken(verdict, job, self.progress, self.place,
@@ -219,11 +219,12 @@ def _left_by_another(part: PartFile, source: Source, known: Unsure | None) -> Pr
 
 def _asked_again(unsatisfied: classify.Unsatisfied, job: _Job, headers: dict[str, str],
                  progress: Progress) -> tuple[_Job, dict[str, str]]:
-    """The request a 416 to an attempt's first leads to, in that attempt (a part file is no failure of the
-    server's, and costs none of the attempts ``--retries`` allows): where the file is as long as the part file (a run
-    stopped between its last byte and its rename), its last byte, so that its ETag, the whole file's MD5, checks the
-    bytes held, as any resumed file's does; where it is shorter, or does not say, the whole file, started over."""
-    if unsatisfied.total == job.have:
+    """The request a 416 to a resume leads to, in the same attempt (a part file is no failure of the server's, and
+    costs none of the attempts ``--retries`` allows): where the file is as long as the part file (a run stopped
+    between its last byte and its rename), its last byte, so that its ETag, the whole file's MD5, checks the bytes
+    held, as any resumed file's does; where it is shorter, or does not say, or the last byte was asked for already,
+    the whole file, started over (no range: no 416 to ask again on, three requests at the most)."""
+    if unsatisfied.total == job.have and not job.asked_again:
         progress.advance(-1)
         return replace(job, have=job.have - 1, asked_again=True), {**headers, "Range": f"bytes={job.have - 1}-"}
     progress.advance(-job.part.discard())
@@ -234,8 +235,6 @@ def _not_taken(verdict: classify.NotTaken, job: _Job, progress: Progress, place:
                refuse: Callable[[float | None], bool]) -> Outcome:
     """What an answer other than the file means for this attempt (``refuse``: tell the throttle of a 429;
     True when that lowers its limit)."""
-    if isinstance(verdict, classify.Unsatisfied):  # (to the request asked again: a server that contradicts itself)
-        verdict = classify.Transient(verdict.reason, wait=0, start_over=True)
     if isinstance(verdict, classify.Refused):
         narrowed = refuse(verdict.wait)
         if job.first_refusal_ends:

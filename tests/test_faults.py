@@ -233,20 +233,37 @@ def test_a_part_file_the_cdn_cannot_continue_is_checked_or_fetched_again_whole(
     assert sum(done) == len(image.data)
 
 
-def test_a_server_that_answers_every_range_with_416_costs_an_attempt_and_no_more(imgur: Imgur, tmp_path: Path) -> None:
-    """Its 416 to the last byte asked again (its length the part file's, each time) is no answer to ask again on: the
-    attempt ends, the file started over, and the next asks for it whole (answered 416 too: the file fails)."""
+def test_a_server_whose_416s_follow_every_range_asked_is_asked_three_times_at_the_most(
+        imgur: Imgur, tmp_path: Path) -> None:
+    """Its 416 to the last byte asked again says the file is as long as that range's start, and so on: no answer
+    to ask again on. The file is asked for whole (a 416 to that: it fails), not a byte less at a time."""
     album = _album(imgur, count=1, size=60_000)
     image = album.images[0]
     (tmp_path / "AbC1234").mkdir()
     (tmp_path / "AbC1234" / f"001-{image.id}.jpg.part").write_bytes(image.data)
-    imgur.faults.append(Fault("status", path=f"/{image.id}.*", status=416,
-                              headers={"Content-Range": f"bytes */{len(image.data)}"}))
-    result = run_main("--retries", "1", "-o", str(tmp_path), "imgur.com/a/AbC1234")
+    imgur.faults += [Fault("status", path=f"/{image.id}.*", status=416, attempts={n},
+                           headers={"Content-Range": f"bytes */{len(image.data) + 1 - n}"}) for n in range(1, 9)]
+    result = run_main("--retries", "0", "-o", str(tmp_path), "imgur.com/a/AbC1234")
     assert result.code == 1 and "HTTP 416" in result.err, result
     assert [h.get("range") for (_, _, _, h) in imgur.requests_to("i.imgur.com")] == [
         f"bytes={len(image.data)}-", f"bytes={len(image.data) - 1}-", None]
     assert files_under(tmp_path) == {}
+
+
+@pytest.mark.parametrize("retries", ["0", "3"])
+def test_a_416_to_the_last_byte_asked_again_starts_the_file_over_in_the_same_attempt(
+        imgur: Imgur, tmp_path: Path, retries: str) -> None:
+    album = _album(imgur, count=1, size=60_000)
+    image = album.images[0]
+    (tmp_path / "AbC1234").mkdir()
+    (tmp_path / "AbC1234" / f"001-{image.id}.jpg.part").write_bytes(image.data)
+    imgur.faults.append(Fault("status", path=f"/{image.id}.*", status=416, attempts={2},
+                              headers={"Content-Range": f"bytes */{len(image.data)}"}))
+    result = run_main("--retries", retries, "-o", str(tmp_path), "imgur.com/a/AbC1234")
+    assert result.code == 0, result
+    assert [h.get("range") for (_, _, _, h) in imgur.requests_to("i.imgur.com")] == [
+        f"bytes={len(image.data)}-", f"bytes={len(image.data) - 1}-", None]
+    assert files_under(tmp_path) == {f"AbC1234/001-{image.id}.jpg": image.data}
 
 
 def test_stall_after_headers_times_out_and_retries(imgur: Imgur, tmp_path: Path) -> None:
