@@ -118,10 +118,12 @@ class Downloader:
             fallback = job.media.sources[order[k + 1]].ext.upper()
             self.progress.note(f"imgur-dl: {job.media.id}: {source.ext.upper()} not served ({outcome.reason}); "
                                f"trying {fallback}")
-        if unsure is not None and failed.gone and not failed.region and not self.standing.doubt_sizes:
+        if unsure is not None and unsure.stands and failed.gone and not failed.region and not self.standing.doubt_sizes:
             # (gone from Imgur, which has nothing to tell the whole copy at its name by: that is taken for it, as by
             # its size alone, or how it starts; not failed, nor fetched from elsewhere again, on every run)
-            return Result(job, Status.SKIPPED, job.paths[unsure.source], bytes=unsure.size)
+            at = job.paths[unsure.source]
+            return Result(job, Status.SKIPPED, at if unsure.name is None else at.with_name(unsure.name),
+                          bytes=unsure.size)
         return Result(job, Status.FAILED, job.path, error=failed.reason, gone=failed.gone,
                       region_blocked=failed.region)
 

@@ -163,12 +163,14 @@ class Handout:
         folders = self.books.folders
         fold = not self.get_urls and folders.names.ignores_case(folder)
         by_id = self.get_urls or self.namer.names_by_id
-        try:  # (at a name not made from ids, another post's file of another size there: kept apart from it)
-            return Job(album, media, tuple(
-                disambiguate(self.namer.path(album, media, s.ext, folder), media.id, self.books.taken, fold=fold,
-                             other_case=folders.names.held_in_other_case if fold else None,
-                             clash=None if by_id or s.size is None else functools.partial(
-                                 folders.names.holds_other, size=s.size), most=self.namer.most)
-                for s in media.sources), shared=fold or not by_id, folded=fold)
+        try:
+            given = tuple(self.namer.path(album, media, s.ext, folder) for s in media.sources)
+            # (at a name not made from ids, another post's file of another size there: kept apart from it)
+            paths = tuple(disambiguate(path, media.id, self.books.taken, fold=fold,
+                                       other_case=folders.names.held_in_other_case if fold else None,
+                                       clash=None if by_id or s.size is None else functools.partial(
+                                           folders.names.holds_other, size=s.size), most=self.namer.most)
+                          for path, s in zip(given, media.sources, strict=True))
         except ImgurDLError as exc:
             return Result(Job(album, media, ()), Status.FAILED, None, error=str(exc))
+        return Job(album, media, paths, shared=fold or not by_id, folded=fold, given=() if paths == given else given)

@@ -155,6 +155,9 @@ class Job:
     # saves at one meanwhile is not replaced.
     shared: bool = False
     folded: bool = False  # its folder ignores case (ids that differ only in case make one name)
+    # The names the template gives, where this run kept them apart, another of its files having had one first (none
+    # where it did not): an earlier run, where this file came first, saved it at one (see Standing.found).
+    given: tuple[Path, ...] = ()
 
     @property
     def path(self) -> Path:

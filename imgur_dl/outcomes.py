@@ -53,7 +53,10 @@ class Unsure:
     source: int  # which rendition's name
     size: int
     md5: str
-    name: str | None = None  # where it is, when not at that name (kept apart by the image's id)
+    name: str | None = None  # where it is, when not at that name (kept apart by the image's id, or the name given)
+    # Once Imgur has removed the image, the copy is taken for it (nothing else can tell): not one at a name this run
+    # gave another file, which has as much claim to it.
+    stands: bool = True
 
 
 def whole(dir_fd: int, name: str, source: Source, entry: os.stat_result) -> int | None:
@@ -78,12 +81,13 @@ def whole_at(dir_fd: int, name: str, source: Source) -> int | None:
     return None if found is None else whole(dir_fd, name, source, found)
 
 
-def copy_at(dir_fd: int, name: str, size: int, source: int = 0, *, apart: bool = False) -> Unsure | None:
-    """The whole file ``name`` in the folder (``size`` bytes), at rendition ``source``'s name (or, ``apart``, its
-    kept-apart name), as a copy that may be the file; None where it cannot be read (not taken for the file: that is
-    fetched, and kept apart once saved)."""
+def copy_at(dir_fd: int, name: str, size: int, source: int = 0, *, apart: bool = False,
+            stands: bool = True) -> Unsure | None:
+    """The whole file ``name`` in the folder (``size`` bytes), at rendition ``source``'s name (or, ``apart``, another:
+    its kept-apart name, or the name the template gives it), as a copy that may be the file (:attr:`Unsure.stands`);
+    None where it cannot be read (not taken for the file: that is fetched, and kept apart once saved)."""
     try:
-        return Unsure(source, size, infolder.digest_of(dir_fd, name, "md5"), name if apart else None)
+        return Unsure(source, size, infolder.digest_of(dir_fd, name, "md5"), name if apart else None, stands)
     except OSError:
         return None
 

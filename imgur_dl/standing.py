@@ -58,7 +58,28 @@ class Standing:
                 return copy_at(dir_fd, path.name, size, n)
             if size is not None:
                 return self._skipped(job, dir_fd, path, entry, size=size, mtime=mtime)
-        return self._moved(job, dir_fd, mtime) if self.skip_present else None
+        if not self.skip_present:
+            return None
+        return self._given(job, dir_fd, mtime) or self._moved(job, dir_fd, mtime)
+
+    def _given(self, job: Job, dir_fd: int, mtime: float | None) -> Result | Unsure | None:
+        """A whole copy at a name the template gives the file, which this run gave another of its files first
+        (:attr:`Job.given`): an earlier run, where this one came first, saved it there. Taken as at any name another
+        post's file may have (:meth:`found`), but not once Imgur has removed the image (the other has as much claim
+        to it). Where names ignore case, one found under another case is another id's."""
+        if not job.given:
+            return None
+        for n, (source, named) in enumerate(zip(job.media.sources, job.given, strict=True)):
+            entry = infolder.entry(dir_fd, named.name)
+            if named in job.paths or entry is None or (job.folded and self.folders.names.held_in_other_case(named)):
+                continue
+            size = whole(dir_fd, named.name, source, entry)
+            if size is not None and job.untold(named) and (
+                    source.size is None or self.doubt_sizes or not dated(entry, mtime)):
+                return copy_at(dir_fd, named.name, size, n, apart=True, stands=False)
+            if size is not None:
+                return self._skipped(job, dir_fd, named, entry, size=size, mtime=mtime)
+        return None
 
     def apart(self, job: Job, path: Path) -> Path:
         """The name ``job``'s file at ``path`` is kept apart under, where another post's file has that name

@@ -363,6 +363,46 @@ def test_a_listing_s_posts_named_by_their_place_in_it_are_renamed_as_new_posts_c
         **{f"AbC1234/003-{image.id}.jpg": image.data for image in album.images}}
 
 
+@pytest.mark.parametrize("kind", ["animations", "pictures of one size", "pictures of one size, undated"])
+def test_a_post_whose_name_a_new_post_before_it_is_given_is_found_where_it_was_saved_not_fetched_again(
+        imgur: Imgur, tmp_path: Path, kind: str) -> None:
+    # A nightly backup of an account under --name '{title}.{ext}': untitled posts share '_', the first in the
+    # listing's order at '_.ext', each after it kept apart by its id. A new post at the top is given '_.ext' now: the
+    # one saved there before, named '_ (<id>).ext', was fetched again under that name (a second copy, once for each
+    # such post), as an earlier post is when the posts of a list are given in another order.
+    animated = kind == "animations"
+    old, new = (imgur.add_image(image_id, size=3_000, ext="gif" if animated else "jpeg", animated=animated)
+                for image_id in ("OlDpOsT", "NeWpOsT"))
+    new.datetime += 3_600
+    ext = "mp4" if animated else "jpg"
+    imgur.add_listing("user", "someone", [old])
+    flags = ["--json", "--name", "{title}.{ext}", "-o", str(tmp_path), "imgur.com/user/someone",
+             *(["--no-mtime"] if kind.endswith("undated") else [])]
+    assert run_main(*flags).code == 0
+    imgur.add_listing("user", "someone", [new, old])
+    for night in range(2):
+        imgur.log.clear()
+        result = run_main(*flags)
+        assert result.code == 0, result
+        rows = {row["id"]: (row["status"], row["path"]) for row in map(json.loads, result.out.splitlines())}
+        assert rows == {"OlDpOsT": ("skipped", str(tmp_path / "user someone" / f"_.{ext}")),
+                        "NeWpOsT": ("skipped" if night else "saved",
+                                    str(tmp_path / "user someone" / f"_ (NeWpOsT).{ext}"))}, result
+        fetched = [path for _, _, path, _ in imgur.requests_to("i.imgur.com")]
+        undated = [f"/OlDpOsT.{ext}"] if kind.endswith("undated") else []  # (asked of the CDN; its body not read)
+        assert sorted(fetched) == ([f"/NeWpOsT.{ext}"] if night == 0 else []) + undated, result
+        assert files_under(tmp_path / "user someone") == {f"_.{ext}": old.mp4 if animated else old.data,
+                                                        f"_ (NeWpOsT).{ext}": new.mp4 if animated else new.data}
+    if kind.endswith("undated"):
+        # Once Imgur has removed it, nothing tells whose the undated file at the name is: the other post, given that
+        # name by this run, has as much claim to it. Not taken for it (as a file at its own name would be).
+        old.removed = True
+        result = run_main(*flags)
+        assert result.code == 1, result
+        rows = {row["id"]: (row["status"], row["error"]) for row in map(json.loads, result.out.splitlines())}
+        assert rows == {"OlDpOsT": ("failed", "removed from Imgur"), "NeWpOsT": ("skipped", None)}, result
+
+
 def test_a_folder_that_cannot_be_read_for_earlier_names_has_its_files_fetched_as_any_other(
         imgur: Imgur, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # (a disk's error as the folder is opened to be read: found by the property test of failing calls)

@@ -1123,3 +1123,20 @@ def test_where_names_ignore_case_a_partial_is_resumed_whatever_copy_of_its_name_
                                                    "x/_ (mxyzab2 2).jpg": first.data})
     [(_, _, _, asked)] = imgur.requests_to("i.imgur.com", "/mxyzab2.*")  # (resumed)
     assert asked.get("range") == "bytes=12000-", asked
+
+
+def test_where_names_ignore_case_a_file_at_the_name_given_but_for_case_is_never_this_one_s(
+        imgur: Imgur, case_insensitive: Path) -> None:
+    # --name '{name}.{ext}': two pictures of one size and one upload time, uploaded as "Photo" and "photo". The
+    # first saved as "Photo.jpg"; a run that names the second first keeps it apart ("photo.jpg" is the other's in
+    # another case). Its name as the template gives it, asked for what an earlier run saved there, is not taken
+    # for the other's file: fetched, not said skipped at "photo.jpg".
+    first, second = (imgur.add_image(image_id, size=2_000) for image_id in ("FiRsT12", "SeCoNd1"))
+    first.name, second.name, second.datetime = "Photo", "photo", first.datetime
+    args = ["--json", "--name", "{name}.{ext}", "-o", str(case_insensitive)]
+    assert run_main(*args, "imgur.com/FiRsT12").code == 0
+    result = run_main(*args, "imgur.com/SeCoNd1", "imgur.com/FiRsT12")
+    assert result.code == 0, result
+    assert {row["id"]: (row["status"], Path(row["path"]).name) for row in map(json.loads, result.out.splitlines())} \
+        == {"SeCoNd1": ("saved", "photo (SeCoNd1).jpg"), "FiRsT12": ("skipped", "Photo.jpg")}, result
+    assert _digests(case_insensitive) == _digests({"Photo.jpg": first.data, "photo (SeCoNd1).jpg": second.data})
