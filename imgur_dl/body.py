@@ -149,7 +149,7 @@ class Receiver:
             return broke
         if md5 is not None and part.digests.md5 != md5:
             self.progress.advance(-part.discard())
-            return Again(f"the file's MD5 does not match the CDN's ETag ({md5}): corrupted in transit")
+            return Again(f"the file's MD5 does not match the CDN's ETag ({md5}): corrupted in transit", held=True)
         return Saved(size, url)
 
 

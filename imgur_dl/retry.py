@@ -51,7 +51,9 @@ class Again(Generic[T]):
     elsewhere and has moved since the last (another process writing the
     file): counted against neither, its ``wait`` waited as given.
     ``note``: a line to say before the wait. ``fallback``: what to return
-    instead when no attempt is left.
+    instead when no attempt is left. ``held``: what the attempt held before
+    it asked (a partial file an earlier run left) may be what was wrong: the
+    attempt may ask once more, from the start, before it counts.
     """
 
     reason: str
@@ -60,6 +62,7 @@ class Again(Generic[T]):
     awaited: bool = False
     note: str | None = None
     fallback: T | None = None
+    held: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -128,8 +128,9 @@ class Transfer:
             part.close()
 
     def _exchange(self, job: _Job, headers: dict[str, str], ticket: Ticket) -> Outcome:
-        """One request and its answer; a 416 to an attempt's first asks once more (:func:`_asked_again`), once that
-        answer is closed."""
+        """One request and its answer; a 416 to a resume (:func:`_asked_again`), or a resumed file whose bytes do not
+        check, asks once more, once that answer is closed: from the first byte at the latest (three requests at the
+        most)."""
         got = follow(self.session, job.url, headers, self.hop, self.cancel)
         if not isinstance(got, tuple):
             return got
@@ -145,6 +146,8 @@ class Transfer:
             else:
                 self.throttle.accepted(ticket)
                 outcome = self._receive(response, verdict, job)
+                if isinstance(outcome, Again) and outcome.held and verdict.offset:  # (what an earlier run left)
+                    again = _from_the_start(job, headers)
                 if not isinstance(outcome, Saved):  # (a body cut short by Ctrl-C, its socket shut: an interruption)
                     self.cancel.check()
         if again is not None:
@@ -228,6 +231,12 @@ def _asked_again(unsatisfied: classify.Unsatisfied, job: _Job, headers: dict[str
         progress.advance(-1)
         return replace(job, have=job.have - 1, asked_again=True), {**headers, "Range": f"bytes={job.have - 1}-"}
     progress.advance(-job.part.discard())
+    return _from_the_start(job, headers)
+
+
+def _from_the_start(job: _Job, headers: dict[str, str]) -> tuple[_Job, dict[str, str]]:
+    """``job``'s request asked again for the whole file (its part file discarded already): a resumed file whose
+    bytes do not check (its MD5 not the ETag's) may owe it to those an earlier run left, not to this answer."""
     return replace(job, have=0, asked_again=True), {k: v for k, v in headers.items() if k not in ("Range", "If-Range")}
 
 
