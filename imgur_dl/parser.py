@@ -278,6 +278,8 @@ def _check_output(folder: Path) -> None:
     probe = folder
     while not _there(probe):
         if _there(probe, follow=False):
+            if _there(probe):  # (made a moment ago, by another process started alongside: there after all)
+                break
             raise UsageError(f"output folder {folder}: {probe} is a broken symlink")
         if probe.parent == probe:
             break

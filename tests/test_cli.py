@@ -22,7 +22,7 @@ import trustme
 from requests.utils import DEFAULT_CA_BUNDLE_PATH
 
 import imgur_dl
-from imgur_dl import __version__, cli
+from imgur_dl import __version__, cli, parser
 from imgur_dl.cli import Environment, main
 from imgur_dl.status import ExitStatus, worst
 from imgur_dl.text import Shown, is_url
@@ -262,6 +262,31 @@ def test_an_output_folder_under_a_broken_symlink_is_one_line_before_any_request(
     assert (result.code, result.err) == (2, f"imgur-dl: error: output folder {tmp_path}/usb/imgur: {tmp_path}/usb is "
                                             "a broken symlink\n"), result
     assert imgur.log == [] and sorted(p.name for p in tmp_path.iterdir()) == ["usb"]
+
+
+@pytest.mark.parametrize("made", ["a folder", "a link to one"])
+def test_an_output_folder_another_process_makes_as_this_one_looks_is_taken(
+        imgur: Imgur, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, made: str) -> None:
+    # The same command started on several machines at once into one share: another made the folder (or a link to
+    # one) in the moment between this one's look for it and its look for a link there. It was said to be a broken
+    # symlink, exit 2, nothing fetched.
+    imgur.add_album("AbC1234", count=1)
+    out, real = tmp_path / "out", parser._there
+
+    def racing(path: Path, *, follow: bool = True) -> bool:
+        seen = real(path, follow=follow)
+        if path == out and follow and not seen and not real(out, follow=False):  # (made the moment after)
+            if made == "a folder":
+                out.mkdir()
+            else:
+                (tmp_path / "elsewhere").mkdir()
+                out.symlink_to(tmp_path / "elsewhere")
+        return seen
+
+    monkeypatch.setattr(parser, "_there", racing)
+    result = run_main("-o", str(out), "imgur.com/a/AbC1234")
+    assert result.code == 0, result
+    assert len(files_under(out)) == 1
 
 
 def test_tilde_in_the_output_variable_is_expanded(imgur: Imgur, tmp_path: Path) -> None:
