@@ -173,4 +173,13 @@ class Handout:
                           for path, s in zip(given, media.sources, strict=True))
         except ImgurDLError as exc:
             return Result(Job(album, media, ()), Status.FAILED, None, error=str(exc))
-        return Job(album, media, paths, shared=fold or not by_id, folded=fold, given=() if paths == given else given)
+        taken = self.books.taken
+        if by_id:
+            return Job(album, media, paths, shared=fold, folded=fold)
+        # (a name the template gives it, which another image had first: an earlier run may have saved it there; not
+        # one this image had, in another album of the folder: each copy has a name of its own)
+        given = tuple(path if path == named or taken.owns(named, media.id, fold=fold) else named
+                      for path, named in zip(paths, given, strict=True))
+        for path in paths:
+            taken.own(path, media.id, fold=fold)
+        return Job(album, media, paths, shared=True, folded=fold, given=() if paths == given else given)

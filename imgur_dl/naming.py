@@ -428,11 +428,13 @@ class Namer:
 @dataclass
 class GivenNames:
     """Every path a run gives out (``hashes``: a 64-bit hash of each, not the path, so a run of a million files
-    keeps 16 MB, not hundreds) and, for a name kept apart more than once (one image in albums that share a folder,
-    under one name), the number its last copy took."""
+    keeps 16 MB, not hundreds), for a name kept apart more than once (one image in albums that share a folder,
+    under one name), the number its last copy took, and, of names not made from ids (another image's may be alike),
+    which image each was given to (``owners``: as many hashes more)."""
 
     hashes: HashSet = field(default_factory=HashSet)
     copies: dict[int, int] = field(default_factory=dict)
+    owners: HashSet = field(default_factory=HashSet)
 
     @staticmethod
     def key(path: Path, *, fold: bool = False) -> int:
@@ -442,6 +444,14 @@ class GivenNames:
     def holds(self, path: Path, *, fold: bool = False) -> bool:
         """Whether ``path`` (in any case, with ``fold``) was given out."""
         return self.key(path, fold=fold) in self.hashes
+
+    def own(self, path: Path, media_id: str, *, fold: bool = False) -> None:
+        """Keep that ``path`` was given to the image ``media_id``."""
+        self.owners.add(hash((self.key(path, fold=fold), media_id)))
+
+    def owns(self, path: Path, media_id: str, *, fold: bool = False) -> bool:
+        """Whether ``path`` was given to the image ``media_id`` (:meth:`own`)."""
+        return hash((self.key(path, fold=fold), media_id)) in self.owners
 
 
 def disambiguate(path: Path, media_id: str, given: GivenNames, *, fold: bool = False,

@@ -62,7 +62,7 @@ class _Job:
     have: int
     first_refusal_ends: bool
     known: Unsure | None  # a copy at the name that is this file where the answer is its bytes
-    asked_again: bool = False  # a 416 to a resume in this attempt was answered by asking for the last byte held
+    asked_again: bool = False  # asked again already in this attempt (after a 416, or held bytes that did not check)
 
 
 @dataclass

@@ -670,6 +670,22 @@ def test_one_image_in_three_albums_that_share_a_folder_is_saved_in_each_under_a_
     assert {json.loads(line)["path"] for line in again.out.splitlines()} >= set(paths)
 
 
+def test_an_image_saved_for_one_album_gets_a_name_of_its_own_for_another_album_of_its_folder_later(
+        imgur: Imgur, tmp_path: Path) -> None:
+    # Its copy for the first album stands at the name the template gives it: that name is this very image's in this
+    # run, not another's that an earlier run saved it under, and the second album's copy is saved beside it.
+    shared = imgur.add_image("ShArEd1", size=3000)
+    for album_id in ("AbC1234", "DeF5678"):
+        imgur.add_album(album_id, count=1, title="Holiday").images.append(shared)
+    args = ("--json", "--dir", "{album_title}", "--name", "{name}.{ext}", "-o", str(tmp_path))
+    assert run_main(*args, "imgur.com/a/AbC1234").code == 0
+    result = run_main(*args, "imgur.com/a/AbC1234", "imgur.com/a/DeF5678")
+    assert result.code == 0, result
+    rows = [json.loads(line) for line in result.out.splitlines()]
+    assert sorted((row["album"], row["status"], Path(row["path"]).name) for row in rows if row["id"] == "ShArEd1") \
+        == [("AbC1234", "skipped", "ShArEd1.jpg"), ("DeF5678", "saved", "ShArEd1 (ShArEd1).jpg")], result
+
+
 def test_the_same_album_named_twice_is_fetched_once(imgur: Imgur, tmp_path: Path) -> None:
     imgur.add_album("GaL1234", count=2, in_gallery=True)
     result = run_main("-o", str(tmp_path), "imgur.com/a/GaL1234", "imgur.com/gallery/GaL1234")
