@@ -164,13 +164,13 @@ class Handout:
         fold = not self.get_urls and folders.names.ignores_case(folder)
         by_id = self.get_urls or self.namer.names_by_id
         try:
-            given = tuple(self.namer.path(album, media, s.ext, folder) for s in media.sources)
+            templated = tuple(self.namer.path(album, media, s.ext, folder) for s in media.sources)
             # (at a name not made from ids, another post's file of another size there: kept apart from it)
             paths = tuple(disambiguate(path, media.id, self.books.taken, fold=fold,
                                        other_case=folders.names.held_in_other_case if fold else None,
                                        clash=None if by_id or s.size is None else functools.partial(
                                            folders.names.holds_other, size=s.size), most=self.namer.most)
-                          for path, s in zip(given, media.sources, strict=True))
+                          for path, s in zip(templated, media.sources, strict=True))
         except ImgurDLError as exc:
             return Result(Job(album, media, ()), Status.FAILED, None, error=str(exc))
         taken = self.books.taken
@@ -179,7 +179,7 @@ class Handout:
         # (a name the template gives it, which another image had first: an earlier run may have saved it there; not
         # one this image had, in another album of the folder: each copy has a name of its own)
         given = tuple(path if path == named or taken.owns(named, media.id, fold=fold) else named
-                      for path, named in zip(paths, given, strict=True))
+                      for path, named in zip(paths, templated, strict=True))
         for path in paths:
             taken.own(path, media.id, fold=fold)
         return Job(album, media, paths, shared=True, folded=fold, given=() if paths == given else given)

@@ -41,23 +41,19 @@ class Standing:
         (:class:`~imgur_dl.outcomes.Unsure`). Where names ignore case, a file found under another case of a name is
         never this one's. None where the file is to be fetched."""
         for n, (source, path) in enumerate(zip(job.media.sources, job.paths, strict=True)):
-            untold = job.untold(path)
-            if untold and self.skip_present:
+            if job.untold(path) and self.skip_present:
                 apart = self.apart(job, path)
                 entry = infolder.entry(dir_fd, apart.name)
                 if entry is not None and (size := whole(dir_fd, apart.name, source, entry)) is not None:
                     return self._skipped(job, dir_fd, apart, entry, size=size, mtime=mtime)
-            entry = infolder.entry(dir_fd, path.name)
-            if entry is None or (job.folded and self.folders.names.held_in_other_case(path)):
-                continue  # (nothing; or an id's that differs only in case, saved since this file was named: kept apart)
+            entry = self._entry(job, dir_fd, path)
+            if entry is None:
+                continue
             if n == 0 and stat.S_ISDIR(entry.st_mode) and not job.shared:  # (a shared name: kept apart when saved)
                 return Result(job, Status.FAILED, job.path, error=f"a folder stands where the file goes "
                                                                    f"({job.path}); nothing fetched")
-            size = whole(dir_fd, path.name, source, entry) if self.skip_present else None
-            if size is not None and untold and (source.size is None or self.doubt_sizes or not dated(entry, mtime)):
-                return copy_at(dir_fd, path.name, size, n)
-            if size is not None:
-                return self._skipped(job, dir_fd, path, entry, size=size, mtime=mtime)
+            if self.skip_present and (copy := self._copy(job, dir_fd, n, path, entry, mtime=mtime)) is not None:
+                return copy
         if not self.skip_present:
             return None
         return self._given(job, dir_fd, mtime) or self._moved(job, dir_fd, mtime)
@@ -65,21 +61,33 @@ class Standing:
     def _given(self, job: Job, dir_fd: int, mtime: float | None) -> Result | Unsure | None:
         """A whole copy at a name the template gives the file, which this run gave another of its files first
         (:attr:`Job.given`): an earlier run, where this one came first, saved it there. Taken as at any name another
-        post's file may have (:meth:`found`), but not once Imgur has removed the image (the other has as much claim
-        to it). Where names ignore case, one found under another case is another id's."""
-        if not job.given:
-            return None
-        for n, (source, named) in enumerate(zip(job.media.sources, job.given, strict=True)):
-            entry = infolder.entry(dir_fd, named.name)
-            if named in job.paths or entry is None or (job.folded and self.folders.names.held_in_other_case(named)):
-                continue
-            size = whole(dir_fd, named.name, source, entry)
-            if size is not None and job.untold(named) and (
-                    source.size is None or self.doubt_sizes or not dated(entry, mtime)):
-                return copy_at(dir_fd, named.name, size, n, apart=True, stands=False)
-            if size is not None:
-                return self._skipped(job, dir_fd, named, entry, size=size, mtime=mtime)
+        post's file may have (:meth:`_copy`), but not once Imgur has removed the image (the other has as much claim
+        to it)."""
+        for n, named in enumerate(job.given):
+            entry = None if named in job.paths else self._entry(job, dir_fd, named)
+            copy = None if entry is None else self._copy(job, dir_fd, n, named, entry, mtime=mtime, given=True)
+            if copy is not None:
+                return copy
         return None
+
+    def _entry(self, job: Job, dir_fd: int, path: Path) -> os.stat_result | None:
+        """What is at ``path``; None for nothing, or, where names ignore case, for what is there under another case
+        (an id's that differs only in case, saved since this file was named: this one is kept apart from it)."""
+        entry = infolder.entry(dir_fd, path.name)
+        return None if entry is None or (job.folded and self.folders.names.held_in_other_case(path)) else entry
+
+    def _copy(self, job: Job, dir_fd: int, n: int, path: Path, entry: os.stat_result, *, mtime: float | None,
+              given: bool = False) -> Result | Unsure | None:
+        """The whole copy of rendition ``n`` at ``path`` (seen as ``entry``; ``given``: a name the template gives it,
+        not its own): skipped where its name says its id, or it has the size the API gives and carries the upload
+        time ``mtime``; else a copy the CDN tells (:class:`~imgur_dl.outcomes.Unsure`). None where it is not whole."""
+        source = job.media.sources[n]
+        size = whole(dir_fd, path.name, source, entry)
+        if size is None:
+            return None
+        if job.untold(path) and (source.size is None or self.doubt_sizes or not dated(entry, mtime)):
+            return copy_at(dir_fd, path.name, size, n, apart=given, stands=not given)
+        return self._skipped(job, dir_fd, path, entry, size=size, mtime=mtime)
 
     def apart(self, job: Job, path: Path) -> Path:
         """The name ``job``'s file at ``path`` is kept apart under, where another post's file has that name
