@@ -7,6 +7,7 @@ as it books the workers'.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -15,11 +16,12 @@ from pathlib import Path
 from imgur_dl import packed
 from imgur_dl.archive import Archive, Entry
 from imgur_dl.books import Books
+from imgur_dl.dates import upload_time
 from imgur_dl.errors import ImgurDLError
 from imgur_dl.hashset import HashSet
 from imgur_dl.hosts import OffsiteError, media_url
 from imgur_dl.models import Album, Archived, Failure, Job, Listed, Media, Result, Status
-from imgur_dl.naming import Namer, disambiguate, kept_apart
+from imgur_dl.naming import GivenNames, Namer, disambiguate, kept_apart
 from imgur_dl.progress import Progress
 from imgur_dl.renamed import Renamed
 from imgur_dl.report import Tally
@@ -173,13 +175,22 @@ class Handout:
                           for path, s in zip(templated, media.sources, strict=True))
         except ImgurDLError as exc:
             return Result(Job(album, media, ()), Status.FAILED, None, error=str(exc))
-        taken = self.books.taken
         if by_id:
             return Job(album, media, paths, shared=fold, folded=fold)
-        # (a name the template gives it, which another image had first: an earlier run may have saved it there; not
-        # one this image had, in another album of the folder: each copy has a name of its own)
-        given = tuple(path if path == named or taken.owns(named, media.id, fold=fold) else named
-                      for path, named in zip(paths, templated, strict=True))
-        for path in paths:
-            taken.own(path, media.id, fold=fold)
-        return Job(album, media, paths, shared=True, folded=fold, given=() if paths == given else given)
+        return _given(Job(album, media, paths, shared=True, folded=fold), templated, self.books.taken)
+
+
+def _given(job: Job, templated: tuple[Path, ...], taken: GivenNames) -> Job:
+    """``job``, whose names are not made from ids, with the names the template gives it (``templated``) that this run
+    gave other images first (:attr:`Job.given`, :attr:`Job.alike`); its own names kept as given to it."""
+    media, fold = job.media, job.folded
+    # (a name the template gives it, which another image had first: an earlier run may have saved it there; not one
+    # this image had, in another album of the folder: each copy has a name of its own)
+    given = tuple(path if path == named or taken.owns(named, media.id, fold=fold) else named
+                  for path, named in zip(job.paths, templated, strict=True))
+    when = upload_time(job)
+    alike = tuple(named for path, named, s in zip(job.paths, given, media.sources, strict=True)
+                  if named != path and taken.alike(named, s.size, when, fold=fold))
+    for path, s in zip(job.paths, media.sources, strict=True):
+        taken.own(path, media.id, s.size, when, fold=fold)
+    return job if given == job.paths else dataclasses.replace(job, given=given, alike=alike)

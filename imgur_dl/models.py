@@ -158,6 +158,9 @@ class Job:
     # The names the template gives, where this run kept them apart, another of its files having had one first (none
     # where it did not): an earlier run, where this file came first, saved it at one (see Standing.found).
     given: tuple[Path, ...] = ()
+    # ... of those, the ones given to an image of this one's size and upload time there (which takes the file there
+    # for its own by them): whose the file is, the CDN alone tells.
+    alike: tuple[Path, ...] = ()
 
     @property
     def path(self) -> Path:

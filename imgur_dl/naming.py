@@ -430,7 +430,8 @@ class GivenNames:
     """Every path a run gives out (``hashes``: a 64-bit hash of each, not the path, so a run of a million files
     keeps 16 MB, not hundreds), for a name kept apart more than once (one image in albums that share a folder,
     under one name), the number its last copy took, and, of names not made from ids (another image's may be alike),
-    which image each was given to (``owners``: as many hashes more)."""
+    which image each was given to and that image's size and upload time there (``owners``: twice as many hashes
+    more)."""
 
     hashes: HashSet = field(default_factory=HashSet)
     copies: dict[int, int] = field(default_factory=dict)
@@ -445,13 +446,21 @@ class GivenNames:
         """Whether ``path`` (in any case, with ``fold``) was given out."""
         return self.key(path, fold=fold) in self.hashes
 
-    def own(self, path: Path, media_id: str, *, fold: bool = False) -> None:
-        """Keep that ``path`` was given to the image ``media_id``."""
-        self.owners.add(hash((self.key(path, fold=fold), media_id)))
+    def own(self, path: Path, media_id: str, size: int | None, when: float | None, *, fold: bool = False) -> None:
+        """Keep that ``path`` was given to the image ``media_id``, of ``size`` bytes there (None: the API gives none)
+        and uploaded ``when``."""
+        key = self.key(path, fold=fold)
+        self.owners.add(hash((key, media_id)))
+        self.owners.add(hash((key, size, when)))
 
     def owns(self, path: Path, media_id: str, *, fold: bool = False) -> bool:
         """Whether ``path`` was given to the image ``media_id`` (:meth:`own`)."""
         return hash((self.key(path, fold=fold), media_id)) in self.owners
+
+    def alike(self, path: Path, size: int | None, when: float | None, *, fold: bool = False) -> bool:
+        """Whether ``path`` was given to an image of ``size`` bytes there, uploaded ``when`` (:meth:`own`): its file
+        is told from one of those by neither."""
+        return hash((self.key(path, fold=fold), size, when)) in self.owners
 
 
 def disambiguate(path: Path, media_id: str, given: GivenNames, *, fold: bool = False,

@@ -80,12 +80,15 @@ class Standing:
               given: bool = False) -> Result | Unsure | None:
         """The whole copy of rendition ``n`` at ``path`` (seen as ``entry``; ``given``: a name the template gives it,
         not its own): skipped where its name says its id, or it has the size the API gives and carries the upload
-        time ``mtime``; else a copy the CDN tells (:class:`~imgur_dl.outcomes.Unsure`). None where it is not whole."""
+        time ``mtime``; else a copy the CDN tells (:class:`~imgur_dl.outcomes.Unsure`). None where it is not whole.
+        At a name given to an image of this one's size and upload time (:attr:`Job.alike`: posts of one size uploaded
+        in one second), the CDN's to tell: that image takes the file there for its own by them."""
         source = job.media.sources[n]
         size = whole(dir_fd, path.name, source, entry)
         if size is None:
             return None
-        if job.untold(path) and (source.size is None or self.doubt_sizes or not dated(entry, mtime)):
+        if path in job.alike or (job.untold(path) and (source.size is None or self.doubt_sizes
+                                                       or not dated(entry, mtime))):
             return copy_at(dir_fd, path.name, size, n, apart=given, stands=not given)
         return self._skipped(job, dir_fd, path, entry, size=size, mtime=mtime)
 

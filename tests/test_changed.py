@@ -403,6 +403,31 @@ def test_a_post_whose_name_a_new_post_before_it_is_given_is_found_where_it_was_s
         assert rows == {"OlDpOsT": ("failed", "removed from Imgur"), "NeWpOsT": ("skipped", None)}, result
 
 
+@pytest.mark.parametrize("template", ["{title}.{ext}", "{num}.{ext}"])
+def test_a_file_a_run_gives_another_post_is_never_taken_for_a_post_of_its_size_and_upload_time(
+        imgur: Imgur, tmp_path: Path, template: str) -> None:
+    # Two untitled single-image posts of one size, uploaded in one second, share a name: the first at '_.jpg', the
+    # second kept apart by its id. An earlier run was killed before it saved the second (or its file was deleted):
+    # the rerun gives '_.jpg' to the first again, and the file there has the second's size and upload time too. It
+    # was said skipped there, for the second as well, on every run: never fetched.
+    first, second = (imgur.add_image(image_id, size=3_000) for image_id in ("FiRsT12", "SeCoNd1"))
+    imgur.add_listing("user", "someone", [first, second])
+    folder = tmp_path / "user someone"
+    name = "_" if template.startswith("{title}") else "1"
+    flags = ["--json", "--name", template, "-o", str(tmp_path), "imgur.com/user/someone"]
+    assert run_main(*flags).code == 0
+    (folder / f"{name} (SeCoNd1).jpg").unlink()
+    imgur.log.clear()
+    result = run_main(*flags)
+    assert result.code == 0, result
+    rows = {row["id"]: (row["status"], row["path"]) for row in map(json.loads, result.out.splitlines())}
+    assert rows == {"FiRsT12": ("skipped", str(folder / f"{name}.jpg")),
+                    "SeCoNd1": ("saved", str(folder / f"{name} (SeCoNd1).jpg"))}, result
+    assert files_under(folder) == {f"{name}.jpg": first.data, f"{name} (SeCoNd1).jpg": second.data}
+    # (the CDN asked whose the file at the name is: its answer, the second's bytes, is the file saved)
+    assert [path for _, _, path, _ in imgur.requests_to("i.imgur.com")] == ["/SeCoNd1.jpg"]
+
+
 def test_a_folder_that_cannot_be_read_for_earlier_names_has_its_files_fetched_as_any_other(
         imgur: Imgur, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # (a disk's error as the folder is opened to be read: found by the property test of failing calls)
