@@ -480,16 +480,25 @@ def disambiguate(path: Path, media_id: str, given: GivenNames, *, fold: bool = F
 
     name = path
     if taken(path) or (clash is not None and clash(path)):
-        name = first = kept_apart(path, media_id, most)
         # (the 10,000th post of one image: not 9,999 names asked first)
-        copies = given.copies.get(given.key(first, fold=fold), 1)
-        while taken(name):
-            copies += 1
-            name = kept_apart(path, f"{media_id} {copies}", most)
+        first = given.key(kept_apart(path, media_id, most), fold=fold)
+        name, copies = first_apart(path, media_id, taken, most, given.copies.get(first, 1))
         if copies > 1:
-            given.copies[given.key(first, fold=fold)] = copies
+            given.copies[first] = copies
     given.hashes.add(given.key(name, fold=fold))
     return name
+
+
+def first_apart(path: Path, media_id: str, taken: Callable[[Path], bool], most: int = MAX_COMPONENT_BYTES,
+                copies: int = 1) -> tuple[Path, int]:
+    """The first of the names ``path`` is kept apart under by ``media_id`` (:func:`kept_apart`), from the
+    ``copies``-th on (``(<id>)``, ``(<id> 2)``, ``(<id> 3)``...), that ``taken`` does not say is held; and its
+    number."""
+    name = kept_apart(path, media_id if copies == 1 else f"{media_id} {copies}", most)
+    while taken(name):
+        copies += 1
+        name = kept_apart(path, f"{media_id} {copies}", most)
+    return name, copies
 
 
 def kept_apart(path: Path, media_id: str, most: int = MAX_COMPONENT_BYTES, *, folder: bool = False) -> Path:
@@ -516,10 +525,20 @@ def part_name(job: Job, path: Path, most: int = MAX_COMPONENT_BYTES) -> str:
     ``_ (mxYzab2 2).jpg``: the name an image's file is kept apart under there may change from run to run), one."""
     if job.folded:
         cases = "".join("1" if c.isupper() else "0" for c in job.media.id)
-        tag = re.compile(rf" \({re.escape(job.media.id)}(?: [0-9]+)?\){re.escape(path.suffix)}$")
-        named = path.with_name(tag.sub(lambda _: path.suffix, path.name, count=1))
+        named = path.with_name(_untagged(path.name, job.media.id, path.suffix))
         return kept_apart(named, f"{job.media.id} {cases}", most).name + PART_SUFFIX
     return (kept_apart(path, job.media.id, most) if job.untold(path) else path).name + PART_SUFFIX
+
+
+def _untagged(name: str, media_id: str, suffix: str) -> str:
+    """``name`` without the `` (<id>)`` or `` (<id> N)`` it is kept apart by, just before its ``suffix``."""
+    if not name.endswith(")" + suffix):
+        return name
+    head = name[:len(name) - len(suffix) - 1]
+    at = head.rfind(f" ({media_id}")
+    number = head[at + len(media_id) + 2:] if at >= 0 else "?"
+    kept = number == "" or (number[:1] == " " and number[1:].isascii() and number[1:].isdigit())
+    return head[:at] + suffix if kept else name
 
 
 def left_parts(job: Job, path: Path, most: int = MAX_COMPONENT_BYTES) -> tuple[str, ...]:

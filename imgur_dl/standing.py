@@ -13,7 +13,7 @@ from imgur_dl import infolder
 from imgur_dl.folders import Folders
 from imgur_dl.journal import Journals
 from imgur_dl.models import Job, Result, Status
-from imgur_dl.naming import kept_apart, left_parts
+from imgur_dl.naming import first_apart, left_parts
 from imgur_dl.outcomes import Unsure, copy_at, whole, whole_at
 from imgur_dl.partfile import drop_left
 from imgur_dl.renamed import Renamed
@@ -97,12 +97,8 @@ class Standing:
         (:func:`~imgur_dl.naming.kept_apart`); where names ignore case, not one an earlier run's file of an id that
         differs only in case has (``_ (AbCdefg).jpg``, for ``abcdefg``): ``(<id> 2)``, ``(<id> 3)``... then, as the
         namer gives such names (:func:`~imgur_dl.naming.disambiguate`)."""
-        most = self.folders.name_max
-        name, copies = kept_apart(path, job.media.id, most), 1
-        while job.folded and self.folders.names.held_in_other_case(name):
-            copies += 1
-            name = kept_apart(path, f"{job.media.id} {copies}", most)
-        return name
+        held = self.folders.names.held_in_other_case
+        return first_apart(path, job.media.id, lambda name: job.folded and held(name), self.folders.name_max)[0]
 
     def _skipped(self, job: Job, dir_fd: int, path: Path, entry: os.stat_result, *, size: int,
                  mtime: float | None) -> Result:
