@@ -328,7 +328,8 @@ def _publish_shared(dir_fd: int, part: str, name: str, apart: str, *, size: int,
                     aside: Callable[[], None]) -> str:
     """``part`` onto ``name``, a name another post's file may have: over a link, or a file of these very bytes (this
     post's, saved before, or by another process), never over other bytes (another post's: two runs into one folder,
-    with names not made from ids, give two posts one name), then under ``apart``; the name it took. ``aside`` is
+    with names not made from ids, give two posts one name), then under ``apart`` (at either, these very bytes another
+    process saved there since are taken as this file); the name it took. ``aside`` is
     called once the part file is no longer at its name (its lock may go: no other process can find it)."""
     now = infolder.entry(dir_fd, name)
     if now is not None and (stat.S_ISLNK(now.st_mode) or _holds(dir_fd, name, now, size, sha256)):
@@ -345,8 +346,8 @@ def _publish_shared(dir_fd: int, part: str, name: str, apart: str, *, size: int,
         for taken in (name, apart):
             if infolder.publish_new(dir_fd, moved, taken):
                 return taken
-        if (there := infolder.entry(dir_fd, apart)) is not None and _holds(dir_fd, apart, there, size, sha256):
-            return apart  # (this very file, kept apart by another process meanwhile)
+            if (there := infolder.entry(dir_fd, taken)) is not None and _holds(dir_fd, taken, there, size, sha256):
+                return taken  # (this very file, saved there by another process since the look above, or kept apart)
     finally:
         infolder.remove(dir_fd, moved)  # (gone once it is published; else not left behind, hidden, by a failure)
     raise OSError(errno.EEXIST, f"another process saved a file at {path} meanwhile")

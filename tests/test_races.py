@@ -355,6 +355,36 @@ def test_a_fifo_where_an_album_s_journal_goes_holds_nothing_up(imgur: Imgur, tmp
     assert stat.S_ISFIFO((folder / ".imgur-dl-journal-AbC1234.jsonl").lstat().st_mode)  # (left as it was)
 
 
+@pytest.mark.parametrize("where", ["its name", "its name kept apart"])
+def test_this_very_file_saved_by_another_process_as_this_one_names_it_is_taken_not_saved_again_beside_it(
+        imgur: Imgur, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, where: str) -> None:
+    # Two runs of one album at once, names not made from ids: the other run saves the file this one has fetched too,
+    # between this run's look at the name and its own rename onto it. Found there then, these very bytes, it is
+    # taken; it was saved a second time, kept apart by its id (two copies of one image, and on every later run).
+    album = imgur.add_album("AbC1234", count=1, size=5_000)
+    image = album.images[0]
+    folder = tmp_path / "AbC1234"
+    if where != "its name":  # (another post's file at the name: this one is kept apart, and the other saves it so)
+        folder.mkdir()
+        (folder / "1.jpg").write_bytes(b"\xff\xd8\xff" + b"another post" * 100)
+    target = "1.jpg" if where == "its name" else f"1 ({image.id}).jpg"
+    publish_new = infolder.publish_new
+
+    def other_first(dir_fd: int, source: str, name: str) -> bool:
+        if name == target and not (folder / target).exists():  # (the other process's file, whole, renamed there)
+            fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644, dir_fd=dir_fd)
+            os.write(fd, image.data)
+            os.close(fd)
+        return publish_new(dir_fd, source, name)
+
+    monkeypatch.setattr(infolder, "publish_new", other_first)
+    result = run_main("--json", "--name", "{num}.{ext}", "-o", str(tmp_path), "imgur.com/a/AbC1234")
+    assert result.code == 0, result
+    assert [(row["status"], row["path"]) for row in map(json.loads, result.out.splitlines())] == [
+        ("saved", str(folder / target))], result
+    assert {name: data for name, data in files_under(folder).items() if data == image.data} == {target: image.data}
+
+
 def test_a_file_the_file_system_fails_to_name_leaves_nothing_behind(
         imgur: Imgur, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # Names not made from ids (another post's file is at 1.jpg): the file is moved aside to a hidden name, then
