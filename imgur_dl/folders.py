@@ -306,14 +306,16 @@ class Names:
 
     def held_in_other_case(self, path: Path) -> bool:
         """Where names ignore case: whether a file of another name (``AbC.jpg`` for ``abc.jpg``) holds ``path``
-        already, one an earlier run saved. The folder's names are read once, on the first such question (a
-        64-bit hash a name); the files of this run are told apart before this is asked (naming.disambiguate)."""
+        already, one an earlier run saved. The folder's names are read on the first such question (a 64-bit hash a
+        name), and again where a file is found at ``path`` whose name is not among them: another process may have
+        saved it since, at this very name. The files of this run are told apart before this is asked
+        (naming.disambiguate)."""
         with self._looking_in(path.parent) as fd:
             if fd is None or infolder.entry(fd, path.name) is None:
                 return False  # nothing there (or no folder yet): nothing to clash with
             with self._lock:
                 names = self._names.get(path.parent)
-            if names is None:
+            if names is None or hash(path.name) not in names:
                 names = HashSet()
                 try:
                     with infolder.listed(fd) as entries:

@@ -385,6 +385,35 @@ def test_this_very_file_saved_by_another_process_as_this_one_names_it_is_taken_n
     assert {name: data for name, data in files_under(folder).items() if data == image.data} == {target: image.data}
 
 
+def test_where_names_ignore_case_a_file_another_process_saves_after_the_folder_was_read_is_not_taken_for_another_case(
+        imgur: Imgur, tmp_path: Path, case_insensitive: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Two runs of one album at once, names not made from ids, in a folder that ignores case. This run read the
+    # folder's names (to tell a name held under another case) as it named the first file; the other run saved the
+    # second file after that. Found at its very name, it was taken for a name held under another case (it was not
+    # among the names read): the second file fetched again, kept apart by its id, a second copy.
+    album = imgur.add_album("AbC1234", count=2, size=5_000)
+    first, second = album.images
+    folder = case_insensitive / "AbC1234"
+    folder.mkdir()
+    (folder / "1.jpg").write_bytes(first.data)  # (saved by an earlier run: the folder's names are read to name it)
+    os.utime(folder / "1.jpg", (first.datetime, first.datetime))
+    held_in_other_case = folders.Names.held_in_other_case
+
+    def then_the_other_run_saves(names: folders.Names, path: Path) -> bool:
+        held = held_in_other_case(names, path)
+        if path.name == "1.jpg":
+            (folder / "2.jpg").write_bytes(second.data)
+            os.utime(folder / "2.jpg", (second.datetime, second.datetime))
+        return held
+
+    monkeypatch.setattr(folders.Names, "held_in_other_case", then_the_other_run_saves)
+    result = run_main("--json", "--name", "{num}.{ext}", "-o", str(case_insensitive), "imgur.com/a/AbC1234")
+    assert result.code == 0, result
+    assert [(row["status"], row["path"]) for row in map(json.loads, result.out.splitlines())] == [
+        ("skipped", str(folder / "1.jpg")), ("skipped", str(folder / "2.jpg"))], result
+    assert files_under(folder) == {"1.jpg": first.data, "2.jpg": second.data}
+
+
 def test_a_file_the_file_system_fails_to_name_leaves_nothing_behind(
         imgur: Imgur, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # Names not made from ids (another post's file is at 1.jpg): the file is moved aside to a hidden name, then
