@@ -536,7 +536,9 @@ def _untagged(name: str, media_id: str, suffix: str) -> str:
         return name
     head = name[:len(name) - len(suffix) - 1]
     at = head.rfind(f" ({media_id}")
-    number = head[at + len(media_id) + 2:] if at >= 0 else "?"
+    if at < 0:
+        return name
+    number = head[at + len(media_id) + 2:]
     kept = number == "" or (number[:1] == " " and number[1:].isascii() and number[1:].isdigit())
     return head[:at] + suffix if kept else name
 
