@@ -91,15 +91,16 @@ class Downloader:
     def _renditions(self, job: Job, dir_fd: int, mtime: float | None, unsure: Unsure | None = None) -> Result:
         """Each rendition in turn until one is saved (an animation's MP4, then its GIF); one whose name has a copy
         that may be this one's (``unsure``) first, this one's when the CDN answers its bytes (as a whole GIF at a
-        name made from the id is skipped: not fetched again as its MP4 beside it)."""
+        name made from the id is skipped: not fetched again as its MP4 beside it). Where that is not the rendition
+        fetched first (an animation's GIF), the CDN is only asked: where the copy is another's, the renditions go on
+        in their order, the MP4 first, not that GIF saved in its place."""
         failed = Failed("no rendition could be fetched")
-        order = list(range(len(job.paths)))
-        if unsure is not None:
-            order.insert(0, order.pop(unsure.source))
-        for k, n in enumerate(order):
+        order = _order(len(job.paths), unsure)
+        for k, (n, known) in enumerate(order):
             source, path, last = job.media.sources[n], job.paths[n], k == len(order) - 1
+            asked = known is not None and n != 0  # (only asked whether the copy is this one's)
             outcome = self.fetch_source(source, self._part(job, path, dir_fd, mtime, served=self.dates), job,
-                                        can_fall_back=not last, known=unsure if unsure and unsure.source == n else None)
+                                        can_fall_back=not last, known=known, ask_only=asked)
             if isinstance(outcome, Saved | Present):  # (no run would finish a part file left: each finds this whole)
                 self.standing.tidy(job, dir_fd, path)
             if isinstance(outcome, Saved):
@@ -113,9 +114,11 @@ class Downloader:
             if outcome.region:
                 self.region_blocked.set()
                 break
+            if asked:
+                continue
             if last or not outcome.replaceable:
                 break
-            fallback = job.media.sources[order[k + 1]].ext.upper()
+            fallback = job.media.sources[order[k + 1][0]].ext.upper()
             self.progress.note(f"imgur-dl: {job.media.id}: {source.ext.upper()} not served ({outcome.reason}); "
                                f"trying {fallback}")
         if unsure is not None and unsure.stands and failed.gone and not failed.region and not self.standing.doubt_sizes:
@@ -158,8 +161,9 @@ class Downloader:
                         noted=None if self.journals is None else self.journals.noter(job, capture))
 
     def fetch_source(self, source: Source, part: PartFile, job: Job, *, can_fall_back: bool,
-                     known: Unsure | None = None) -> Saved | Failed | Present:
-        """One rendition, through the retry loop (Present where the CDN answers the bytes ``known`` are)."""
+                     known: Unsure | None = None, ask_only: bool = False) -> Saved | Failed | Present:
+        """One rendition, through the retry loop (Present where the CDN answers the bytes ``known`` are; with
+        ``ask_only``, nothing else is read or saved)."""
         try:
             url = media_url(source.url, hosts=self.transfer.hosts)
         except OffsiteError as exc:
@@ -173,7 +177,7 @@ class Downloader:
                 self.progress.note(f"imgur-dl: {host_of(url)}: {again.reason}; waiting {wait:.1f}s; {again.note}")
 
         outcome = retry(lambda: self.transfer.attempt(url, source, part, job.media, first_refusal_ends=can_fall_back,
-                                                      known=known),
+                                                      known=known, ask_only=ask_only),
                         policy=self.policy, sleep=self._rest, waiting=waiting)
         if isinstance(outcome, GaveUp):
             if outcome.refused:
@@ -183,6 +187,17 @@ class Downloader:
         if isinstance(outcome, Failed) and outcome.full:
             self.disk_full.set()  # (said once: nothing more is fetched, from Imgur or the Wayback Machine)
         return outcome
+
+
+def _order(count: int, unsure: Unsure | None) -> list[tuple[int, Unsure | None]]:
+    """The renditions in the order they are tried, each with the copy that may be it: the one whose name has
+    ``unsure`` first (where it is not the first anyway, tried again in its place once the MP4 before it fails)."""
+    order: list[tuple[int, Unsure | None]] = [(n, None) for n in range(count)]
+    if unsure is not None:
+        order.insert(0, (unsure.source, unsure))
+        if unsure.source == 0:
+            del order[1]
+    return order
 
 
 def saved_at(path: Path, saved: Saved | Present) -> Path:

@@ -62,6 +62,7 @@ class _Job:
     have: int
     first_refusal_ends: bool
     known: Unsure | None  # a copy at the name that is this file where the answer is its bytes
+    ask_only: bool = False  # only whether the answer is ``known``'s bytes: no other body is read, nothing saved
     asked_again: bool = False  # asked again already in this attempt (after a 416, or held bytes that did not check)
 
 
@@ -89,9 +90,10 @@ class Transfer:
         self._receiver = Receiver(self.progress, self.on_bytes, self.cancel, self.speed, self.clock)
 
     def attempt(self, url: str, source: Source, part: PartFile, media: Media, *, first_refusal_ends: bool,
-                known: Unsure | None = None) -> Outcome:
+                known: Unsure | None = None, ask_only: bool = False) -> Outcome:
         """One request for ``url`` into ``part``; committed under its final name when whole. Where the answer is the
-        bytes of the copy ``known`` says, that copy: Present, the body not read."""
+        bytes of the copy ``known`` says, that copy: Present, the body not read (``ask_only``: nor where it is not,
+        which is then a failure another rendition may mend)."""
         if part.busy:  # another process had it: it may have finished it meanwhile
             found = _left_by_another(part, source, known)
             if isinstance(found, Present):
@@ -110,7 +112,7 @@ class Transfer:
             headers["Range"] = f"bytes={have}-"
             if etag:
                 headers["If-Range"] = etag
-        job = _Job(url, source, part, media, have, first_refusal_ends, known)
+        job = _Job(url, source, part, media, have, first_refusal_ends, known, ask_only)
         try:
             with self.throttle.slot() as ticket:
                 outcome = self._exchange(job, headers, ticket)
@@ -165,10 +167,9 @@ class Transfer:
         if total is not None and total > self.max_size and source.size is None:
             return Failed(f"the file is {total} bytes, more than the limit of {self.max_size} (--max-file-size)")
         md5 = md5_of(response.headers.get("ETag")) if self.md5_etags else None
-        if job.known is not None and offset == 0 and (
-                md5 == job.known.md5 if md5 is not None else total == job.known.size):
-            job.part.discard()  # (a partial of it held: its own, the file being whole)
-            return Present(job.known.size, job.known.name)  # (the copy there is these bytes: the body is not read)
+        told = _told(job, offset, total, md5)
+        if told is not None:
+            return told
         read = body.reader(response)
         head = b""
         if offset == 0:
@@ -201,6 +202,17 @@ class Transfer:
         received, broke = got
         return self._receiver.ending(job.part, job.url, offset + received, (total, source.size), broke,
                                      etag=etag if received else None, md5=md5)
+
+
+def _told(job: _Job, offset: int, total: int | None, md5: str | None) -> Present | Failed | None:
+    """What an answer whose body is not read yet tells of the copy ``job.known`` says: that it is these bytes
+    (Present: the body is not read), or, where only that was asked, that it is not (nor is any other body read);
+    None where the body is to be read."""
+    known = job.known
+    if known is not None and offset == 0 and (md5 == known.md5 if md5 is not None else total == known.size):
+        job.part.discard()  # (a partial of it held: its own, the file being whole)
+        return Present(known.size, known.name)
+    return Failed("the file at its name is another's", replaceable=True) if job.ask_only else None
 
 
 def _left_by_another(part: PartFile, source: Source, known: Unsure | None) -> Present | Unsure | None:

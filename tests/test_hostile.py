@@ -618,6 +618,30 @@ def test_an_animation_saved_as_its_gif_at_a_name_not_made_from_ids_is_not_fetche
     assert files_under(tmp_path) == {"_.gif": image.data}
 
 
+@pytest.mark.parametrize(("template", "names"), [("{title}.{ext}", ("_.gif", "_.mp4")),
+                                                 ("{name}", ("a b", "a b (AnIm123)"))])
+def test_an_animation_whose_gif_s_name_has_another_post_s_file_of_its_size_is_saved_as_its_mp4(
+        imgur: Imgur, tmp_path: Path, template: str, names: tuple[str, str]) -> None:
+    # An untitled picture (a GIF, or one its uploader named as the animation is), of the size the animation's GIF
+    # has: the file at the name the template gives the animation's GIF may be that GIF (saved as it by an earlier
+    # run), and is asked of the CDN. It is not: the animation was then saved as its GIF, kept apart beside it (at
+    # "a b (AnIm123 2)", where the name says no extension), not as its MP4. Asked only, the MP4 is fetched after.
+    picture = imgur.add_image("PiCtUrE", size=3_000, ext="gif", name="a b.gif", datetime=1_600_000_000)
+    animation = imgur.add_image("AnIm123", size=3_000, ext="gif", animated=True, name="a b.gif")
+    args = ["--json", "--name", template, "-o", str(tmp_path)]
+    assert run_main(*args, "imgur.com/PiCtUrE").code == 0
+    imgur.log.clear()
+    result = run_main(*args, "imgur.com/PiCtUrE", "imgur.com/AnIm123")
+    assert result.code == 0, result
+    assert {row["id"]: (row["status"], row["path"]) for row in map(json.loads, result.out.splitlines())} == {
+        "PiCtUrE": ("skipped", str(tmp_path / names[0])), "AnIm123": ("saved", str(tmp_path / names[1]))}, result
+    assert animation.mp4 is not None
+    assert files_under(tmp_path) == {names[0]: picture.data, names[1]: animation.mp4}
+    assert [path for _, _, path, _ in imgur.requests_to("i.imgur.com")] == ["/AnIm123.gif", "/AnIm123.mp4"]
+    again = run_main(*args, "imgur.com/PiCtUrE", "imgur.com/AnIm123")
+    assert again.code == 0 and "0 saved, 2 skipped" in again.err, again
+
+
 @pytest.mark.parametrize("animated", [False, True])
 def test_a_file_at_a_name_not_made_from_ids_that_could_be_asked_of_the_cdn_stands_once_imgur_removed_it(
         imgur: Imgur, tmp_path: Path, animated: bool) -> None:
