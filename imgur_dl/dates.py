@@ -7,7 +7,7 @@ import re
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 
-from imgur_dl.models import Job
+from imgur_dl.models import Album, Job, Media
 
 _ISO = re.compile(r"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:?\d{2})?")
 _CAPTURE = re.compile(r"\d{14}")
@@ -45,7 +45,12 @@ def seconds_at(moment: str, fraction: str | None, zone: str | None) -> float | N
 
 def upload_time(job: Job) -> float | None:
     """The media's upload time; the album's or post's when the media has none."""
-    for text in (job.media.created_at, job.album.created_at, job.album.posted):
+    return uploaded(job.album, job.media)
+
+
+def uploaded(album: Album, media: Media) -> float | None:
+    """``media``'s upload time, in ``album``: its own; the album's or post's when it has none."""
+    for text in (media.created_at, album.created_at, album.posted):
         seconds = parse_iso(text) if text else None
         if seconds is not None:
             return seconds

@@ -16,7 +16,7 @@ from pathlib import Path
 from imgur_dl import packed
 from imgur_dl.archive import Archive, Entry
 from imgur_dl.books import Books
-from imgur_dl.dates import upload_time
+from imgur_dl.dates import upload_time, uploaded
 from imgur_dl.errors import ImgurDLError
 from imgur_dl.hashset import HashSet
 from imgur_dl.hosts import OffsiteError, media_url
@@ -118,13 +118,16 @@ class Handout:
         """The jobs of the album's files the archive does not have, named in album order. The files it has are not
         named, but where names are not made from ids: there each keeps the name it was saved under from the files
         after it, as in the run that saved it (else the next of that name, an untitled one under
-        ``--name '{title}.{ext}'``, would be given it, and take the file there for its own: skipped, never fetched)."""
-        if self.namer.names_by_id or not any(held):
+        ``--name '{title}.{ext}'``, would be given it, and take the file there for its own: skipped, never fetched);
+        and a file with another of the album's size and upload time has the CDN tell whose the file at its name is
+        (:func:`_twins`)."""
+        if self.namer.names_by_id:
             for media in packed.where(album.media, held, 0):
                 yield self._job(album, media, folder)
             return
+        twins = _twins(album)
         for media, in_archive in zip(album.media, held, strict=True):
-            job = self._job(album, media, folder)
+            job = self._job(album, media, folder, twins)
             if not in_archive:
                 yield job
 
@@ -159,8 +162,9 @@ class Handout:
                 refused = refused or str(exc)
         return Result(job, Status.FAILED, None, error=refused)
 
-    def _job(self, album: Album, media: Media, folder: Path) -> Job | Result:
-        """One file's job (its names given out now), or its failure when it cannot be named."""
+    def _job(self, album: Album, media: Media, folder: Path, twins: HashSet | None = None) -> Job | Result:
+        """One file's job (its names given out now), or its failure when it cannot be named (``twins``: the album's
+        sizes and upload times of more than one file, :func:`_twins`)."""
         # (-g makes no folder: it asks none whether it ignores case)
         folders = self.books.folders
         fold = not self.get_urls and folders.names.ignores_case(folder)
@@ -177,12 +181,14 @@ class Handout:
             return Result(Job(album, media, ()), Status.FAILED, None, error=str(exc))
         if by_id:
             return Job(album, media, paths, shared=fold, folded=fold)
-        return _given(Job(album, media, paths, shared=True, folded=fold), templated, self.books.taken)
+        return _given(Job(album, media, paths, shared=True, folded=fold), templated, self.books.taken, twins)
 
 
-def _given(job: Job, templated: tuple[Path, ...], taken: GivenNames) -> Job:
+def _given(job: Job, templated: tuple[Path, ...], taken: GivenNames, twins: HashSet | None) -> Job:
     """``job``, whose names are not made from ids, with the names the template gives it (``templated``) that this run
-    gave other images first (:attr:`Job.given`, :attr:`Job.alike`); its own names kept as given to it."""
+    gave other images first (:attr:`Job.given`), and those, and its own, where a file there is told from this one's by
+    neither size nor upload time (:attr:`Job.alike`: given to an image of its size and upload time; its own, where
+    another of its album's files is of both, ``twins``); its own names kept as given to it."""
     media, fold = job.media, job.folded
     # (a name the template gives it, which another image had first: an earlier run may have saved it there; not one
     # this image had, in another album of the folder: each copy has a name of its own)
@@ -191,6 +197,27 @@ def _given(job: Job, templated: tuple[Path, ...], taken: GivenNames) -> Job:
     when = upload_time(job)
     alike = tuple(named for path, named, s in zip(job.paths, given, media.sources, strict=True)
                   if named != path and taken.alike(named, s.size, when, fold=fold))
+    if twins is not None:  # (an earlier run, the album's files in other places, may have saved the other there)
+        alike += tuple(path for path, s in zip(job.paths, media.sources, strict=True)
+                       if s.size is not None and hash((s.size, when)) in twins)
     for path, s in zip(job.paths, media.sources, strict=True):
         taken.own(path, media.id, s.size, when, fold=fold)
-    return job if given == job.paths else dataclasses.replace(job, given=given, alike=alike)
+    if given == job.paths:
+        return dataclasses.replace(job, alike=alike) if alike else job
+    return dataclasses.replace(job, given=given, alike=alike)
+
+
+def _twins(album: Album) -> HashSet | None:
+    """The sizes and upload times (hashed together) that more than one of ``album``'s files has (None: none has):
+    at a name not made from ids, an earlier run may have saved one where the other is named now (the album's files in
+    other places since, under ``'{num}.{ext}'``), and neither tells the file there from this one's. (The renditions
+    of one file count once.)"""
+    if len(album.media) < 2:
+        return None
+    seen, twins = HashSet(), HashSet()
+    for media in album.media:
+        when = uploaded(album, media)
+        for key in {hash((s.size, when)) for s in media.sources if s.size is not None}:
+            if not seen.add(key):
+                twins.add(key)
+    return twins if len(twins) else None

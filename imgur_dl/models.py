@@ -159,7 +159,8 @@ class Job:
     # where it did not): an earlier run, where this file came first, saved it at one (see Standing.found).
     given: tuple[Path, ...] = ()
     # ... of those, the ones given to an image of this one's size and upload time there (which takes the file there
-    # for its own by them): whose the file is, the CDN alone tells.
+    # for its own by them), and its own names where another file of its album is of its size and upload time too (an
+    # earlier run may have saved that one there, in another place): whose the file is, the CDN alone tells.
     alike: tuple[Path, ...] = ()
 
     @property

@@ -82,7 +82,8 @@ class Standing:
         not its own): skipped where its name says its id, or it has the size the API gives and carries the upload
         time ``mtime``; else a copy the CDN tells (:class:`~imgur_dl.outcomes.Unsure`). None where it is not whole.
         At a name given to an image of this one's size and upload time (:attr:`Job.alike`: posts of one size uploaded
-        in one second), the CDN's to tell: that image takes the file there for its own by them."""
+        in one second), the CDN's to tell: that image takes the file there for its own by them; so too at its own name
+        where another file of its album has both (an earlier run may have saved that one there)."""
         source = job.media.sources[n]
         size = whole(dir_fd, path.name, source, entry)
         if size is None:

@@ -428,6 +428,37 @@ def test_a_file_a_run_gives_another_post_is_never_taken_for_a_post_of_its_size_a
     assert [path for _, _, path, _ in imgur.requests_to("i.imgur.com")] == ["/SeCoNd1.jpg"]
 
 
+@pytest.mark.parametrize("template", ["{num}.{ext}", "{index}-{title}.{ext}"])
+def test_files_of_one_size_and_upload_time_whose_places_in_the_album_changed_are_not_taken_for_each_other(
+        imgur: Imgur, tmp_path: Path, template: str) -> None:
+    # Uploaded together, two files of one size carry one upload time: under a name not made from ids, the file an
+    # earlier run saved at the name one of them has now is the other's where their places changed since. Each was
+    # said skipped at the other's file, never fetched.
+    first, second, third = (imgur.add_image(image_id, size=size) for image_id, size in (
+        ("FiRsT12", 2_000), ("SeCoNd1", 3_000), ("ThIrD12", 3_000)))
+    album = imgur.add_album("AbC1234", images=[first, second, third])
+    folder = tmp_path / "AbC1234"
+    flags = ["--json", "--name", template, "-o", str(tmp_path), "imgur.com/a/AbC1234"]
+    assert run_main(*flags).code == 0
+    before = files_under(folder)
+    album.images[1:] = [third, second]
+    imgur.log.clear()
+    result = run_main(*flags)
+    assert result.code == 0, result
+    name = "{}.jpg" if template == "{num}.{ext}" else "00{}.jpg"
+    rows = {row["id"]: (row["status"], row["path"]) for row in map(json.loads, result.out.splitlines())}
+    apart = {n: name.format(n).replace(".jpg", f" ({image.id}).jpg") for n, image in ((2, third), (3, second))}
+    assert rows == {"FiRsT12": ("skipped", str(folder / name.format(1))),
+                    "ThIrD12": ("saved", str(folder / apart[2])), "SeCoNd1": ("saved", str(folder / apart[3]))}
+    assert files_under(folder) == {**before, apart[2]: third.data, apart[3]: second.data}
+    # (the CDN asked whose the file at each name is: its answer, the file's bytes, the file saved)
+    assert sorted(path for _, _, path, _ in imgur.requests_to("i.imgur.com")) == ["/SeCoNd1.jpeg", "/ThIrD12.jpeg"]
+    imgur.log.clear()
+    again = run_main(*flags)
+    assert again.code == 0 and "0 saved, 3 skipped" in again.err, again
+    assert imgur.requests_to("i.imgur.com") == []
+
+
 def test_a_folder_that_cannot_be_read_for_earlier_names_has_its_files_fetched_as_any_other(
         imgur: Imgur, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # (a disk's error as the folder is opened to be read: found by the property test of failing calls)
