@@ -199,7 +199,7 @@ def _given(job: Job, templated: tuple[Path, ...], taken: GivenNames, twins: Hash
                   if named != path and taken.alike(named, s.size, when, fold=fold))
     if twins is not None:  # (an earlier run, the album's files in other places, may have saved the other there)
         alike += tuple(path for path, s in zip(job.paths, media.sources, strict=True)
-                       if s.size is not None and hash((s.size, when)) in twins)
+                       if job.untold(path) and s.size is not None and hash((s.size, when)) in twins)
     for path, s in zip(job.paths, media.sources, strict=True):
         taken.own(path, media.id, s.size, when, fold=fold)
     if given == job.paths:
