@@ -66,7 +66,8 @@ class Digests:
 class PartFile:
     def __init__(self, dir_fd: int, name: str, path: Path, mtime: float | None = None, *,
                  apart: str | None = None, label: Label | None = None, noted: Noted | None = None,
-                 served: bool = False, part: str | None = None, folded: bool = False) -> None:
+                 served: bool = False, part: str | None = None, folded: bool = False,
+                 whole_is_done: bool = False) -> None:
         self.dir_fd = dir_fd
         self.name = name  # the final name, in the folder
         self.path = path  # the final path, for messages
@@ -74,6 +75,9 @@ class PartFile:
         # process since this file was named); None: no other post's file can have it.
         self.apart = apart
         self.folded = folded  # names in its folder ignore case: an id that differs only in case has ``apart`` too
+        # A whole file at its final name is this file (a name made from its id, where a file found there is skipped):
+        # one another process finished meanwhile ends this one's at its start.
+        self.whole_is_done = whole_is_done
         self.part = part or name + PART_SUFFIX  # (at a name another post's file may have, its kept-apart name's)
         self.mtime = mtime  # the time the final file carries (None: the time it was written)
         self.served = served  # with no mtime, the time the server says it last changed the file is carried

@@ -188,12 +188,9 @@ class Transfer:
             self.progress.expect(size=total)
         if job.part.mtime is None and job.part.served:  # (the API gave no upload time: a hidden post's direct link)
             job.part.mtime = served_time(response.headers.get("Last-Modified"))
-        try:
-            job.part.start(offset, md5=md5 is not None)
-        except BlockingIOError:
-            return Again(BUSY, wait=1.0)
-        except OSError as exc:
-            return disk(exc, job.part.path)
+        stopped = _started(job, offset, md5=md5 is not None)
+        if stopped is not None:
+            return stopped
         etag = response.headers.get("ETag") if offset == 0 else None
         limit = next((v for v in (total, source.size) if v is not None), self.max_size)
         got = self._receiver.stream(job.part, head if offset == 0 else read(), read, room=limit - offset, etag=etag)
@@ -213,6 +210,25 @@ def _told(job: _Job, offset: int, total: int | None, md5: str | None) -> Present
         job.part.discard()  # (a partial of it held: its own, the file being whole)
         return Present(known.size, known.name)
     return Failed("the file at its name is another's", replaceable=True) if job.ask_only else None
+
+
+def _started(job: _Job, offset: int, *, md5: bool) -> Outcome | None:
+    """The part file made ready to be written at ``offset`` (None), or what ends the attempt there: another process
+    writing it, a disk that refuses it, or, from the first byte, the file whole at its name (where a file there is
+    this one: :attr:`PartFile.whole_is_done`), which another process finished since this one looked and before its
+    part file was made here. Its body is not read: a part file written beside a whole file, by a process killed
+    then, was left for good where the album is in the download archive (no run opens its folder again)."""
+    part = job.part
+    try:
+        part.start(offset, md5=md5)
+    except BlockingIOError:
+        return Again(BUSY, wait=1.0)
+    except OSError as exc:
+        return disk(exc, part.path)
+    if offset == 0 and part.whole_is_done and (size := whole_at(part.dir_fd, part.name, job.source)) is not None:
+        part.discard()
+        return Present(size)
+    return None
 
 
 def _left_by_another(part: PartFile, source: Source, known: Unsure | None) -> Present | Unsure | None:
