@@ -157,7 +157,7 @@ class Downloader:
         most = self.folders.name_max
         return PartFile(dir_fd, path.name, path, mtime, served=served, part=part_name(job, path, most),
                         apart=self.standing.apart(job, path).name if job.shared else None, folded=job.folded,
-                        whole_is_done=self.standing.skip_present and not job.shared,
+                        whole_is_done=self.standing.skip_present,
                         label=None if self.labeller is None else self.labeller.of_job(job),
                         noted=None if self.journals is None else self.journals.noter(job, capture))
 

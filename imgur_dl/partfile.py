@@ -75,9 +75,7 @@ class PartFile:
         # process since this file was named); None: no other post's file can have it.
         self.apart = apart
         self.folded = folded  # names in its folder ignore case: an id that differs only in case has ``apart`` too
-        # A whole file at its final name is this file (a name made from its id, where a file found there is skipped):
-        # one another process finished meanwhile ends this one's at its start.
-        self.whole_is_done = whole_is_done
+        self.whole_is_done = whole_is_done  # this file found whole at its name then is taken (transfer._started)
         self.part = part or name + PART_SUFFIX  # (at a name another post's file may have, its kept-apart name's)
         self.mtime = mtime  # the time the final file carries (None: the time it was written)
         self.served = served  # with no mtime, the time the server says it last changed the file is carried

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field, replace
 
 import urllib3
 
-from imgur_dl import body, classify, sniff
+from imgur_dl import body, classify, infolder, sniff
 from imgur_dl.body import Receiver, Speed
 from imgur_dl.cancel import Cancel
 from imgur_dl.dates import served_time
@@ -188,7 +188,7 @@ class Transfer:
             self.progress.expect(size=total)
         if job.part.mtime is None and job.part.served:  # (the API gave no upload time: a hidden post's direct link)
             job.part.mtime = served_time(response.headers.get("Last-Modified"))
-        stopped = _started(job, offset, md5=md5 is not None)
+        stopped = _started(job, offset, md5)
         if stopped is not None:
             return stopped
         etag = response.headers.get("ETag") if offset == 0 else None
@@ -212,22 +212,37 @@ def _told(job: _Job, offset: int, total: int | None, md5: str | None) -> Present
     return Failed("the file at its name is another's", replaceable=True) if job.ask_only else None
 
 
-def _started(job: _Job, offset: int, *, md5: bool) -> Outcome | None:
+def _started(job: _Job, offset: int, md5: str | None) -> Outcome | None:
     """The part file made ready to be written at ``offset`` (None), or what ends the attempt there: another process
-    writing it, a disk that refuses it, or, from the first byte, the file whole at its name (where a file there is
-    this one: :attr:`PartFile.whole_is_done`), which another process finished since this one looked and before its
-    part file was made here. Its body is not read: a part file written beside a whole file, by a process killed
-    then, was left for good where the album is in the download archive (no run opens its folder again)."""
+    writing it, a disk that refuses it, or, from the first byte, this file whole at its name (where a file found there
+    is skipped: :attr:`PartFile.whole_is_done`), which another process finished since this one looked and before its
+    part file was made here (:func:`_finished_meanwhile`). Its body is not read: a part file written beside a whole
+    file, by a process killed then, was left for good where the album is in the download archive (no run opens its
+    folder again). ``md5``: the answer's, from its ETag."""
     part = job.part
     try:
-        part.start(offset, md5=md5)
+        part.start(offset, md5=md5 is not None)
     except BlockingIOError:
         return Again(BUSY, wait=1.0)
     except OSError as exc:
         return disk(exc, part.path)
-    if offset == 0 and part.whole_is_done and (size := whole_at(part.dir_fd, part.name, job.source)) is not None:
+    done = _finished_meanwhile(part, job.source, md5) if offset == 0 and part.whole_is_done else None
+    if done is not None:
         part.discard()
-        return Present(size)
+    return done
+
+
+def _finished_meanwhile(part: PartFile, source: Source, md5: str | None) -> Present | None:
+    """This file, whole at its name: any whole file there, where the name is its own (made from its id); where
+    another post's file may have it, one of the bytes the CDN answers (``md5``), there or kept apart by its id."""
+    if part.apart is None:
+        size = whole_at(part.dir_fd, part.name, source)
+        return None if size is None else Present(size)
+    for name in (part.name, part.apart):
+        size = whole_at(part.dir_fd, name, source)
+        with contextlib.suppress(OSError):
+            if size is not None and md5 is not None and infolder.digest_of(part.dir_fd, name, "md5") == md5:
+                return Present(size, None if name == part.name else name)
     return None
 
 

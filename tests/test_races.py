@@ -120,26 +120,30 @@ def test_a_file_the_other_process_finishes_meanwhile_counts_as_skipped(imgur: Im
     assert imgur.requests_to("i.imgur.com") == [] and len(clock.waits) == growing + 1
 
 
-@pytest.mark.parametrize("kind", ["a picture", "an animation"])
+@pytest.mark.parametrize(("kind", "theirs"), [("a picture", "this file"), ("an animation", "this file"),
+                                             ("untitled", "this file"), ("untitled", "another post's")])
 def test_a_file_another_process_finishes_after_this_one_looked_ends_this_one_s_before_a_byte_is_written(
-        imgur: Imgur, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str) -> None:
+        imgur: Imgur, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str, theirs: str) -> None:
     # Two processes at one album (no --share-work): this one finds nothing at the name and asks the CDN; the other
     # renames its whole file into place before this one makes its part file. This one wrote the body into a part
     # file beside the whole file: killed then, that part file stayed for good where the download archive has the
-    # album (no run opens its folder again). Now nothing is written: the file there is taken, skipped.
+    # album (no run opens its folder again). Now nothing is written: the file there is taken, skipped; at a name not
+    # made from ids ('{title}.{ext}'), only where it is of the bytes the CDN answers (else it is another post's: this
+    # one is saved, kept apart by its id).
     image = imgur.add_image("XyZ9876", size=20_000, ext="gif" if kind == "an animation" else "jpeg",
                             animated=kind == "an animation")
     imgur.add_album("AbC1234", images=[image])
-    saved = image.mp4 if image.mp4 is not None else image.data
-    final = tmp_path / "AbC1234" / ("001-XyZ9876.mp4" if image.mp4 is not None else "001-XyZ9876.jpg")
+    data = image.mp4 if image.mp4 is not None else image.data
+    folder = tmp_path / "AbC1234"
+    final = folder / ("_.jpg" if kind == "untitled" else "001-XyZ9876.mp4" if image.mp4 else "001-XyZ9876.jpg")
+    saved = data if theirs == "this file" else data[::-1]
     open_new_or_found, write = infolder.open_new_or_found, PartFile.write
     written: list[tuple[str, bool]] = []
 
     def the_other_finishes_first(dir_fd: int, name: str) -> tuple[int, bool]:
-        if name == final.name + ".part" and not final.exists():
-            theirs = final.with_name("theirs.tmp")
-            theirs.write_bytes(saved)
-            theirs.rename(final)
+        if name.endswith(".part") and not final.exists():
+            (folder / "theirs.tmp").write_bytes(saved)
+            (folder / "theirs.tmp").rename(final)
         return open_new_or_found(dir_fd, name)
 
     def noted(part: PartFile, data: bytes) -> None:
@@ -148,12 +152,17 @@ def test_a_file_another_process_finishes_after_this_one_looked_ends_this_one_s_b
 
     monkeypatch.setattr(infolder, "open_new_or_found", the_other_finishes_first)
     monkeypatch.setattr(PartFile, "write", noted)
-    result = run_main("--json", "-o", str(tmp_path), "imgur.com/a/AbC1234")
+    flags = ["--name", "{title}.{ext}"] if kind == "untitled" else []
+    result = run_main("--json", *flags, "-o", str(tmp_path), "imgur.com/a/AbC1234")
     assert result.code == 0, result
-    assert [(row["status"], row["path"]) for row in map(json.loads, result.out.splitlines())] == [
-        ("skipped", str(final))], result
-    assert written == []  # (before: [('001-XyZ9876.jpg.part', True), ...], the part file written beside it)
-    assert files_under(tmp_path) == {f"AbC1234/{final.name}": saved}
+    rows = [(row["status"], row["path"]) for row in map(json.loads, result.out.splitlines())]
+    if theirs == "this file":
+        assert rows == [("skipped", str(final))], result
+        assert written == []  # (before: [('001-XyZ9876.jpg.part', True), ...], the part file written beside it)
+        assert files_under(folder) == {final.name: data}
+    else:
+        assert rows == [("saved", str(folder / "_ (XyZ9876).jpg"))], result
+        assert files_under(folder) == {"_.jpg": saved, "_ (XyZ9876).jpg": data}
 
 
 class _Meanwhile(FastClock):
