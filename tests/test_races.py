@@ -146,9 +146,9 @@ def test_a_file_another_process_finishes_after_this_one_looked_ends_this_one_s_b
             (folder / "theirs.tmp").rename(final)
         return open_new_or_found(dir_fd, name)
 
-    def noted(part: PartFile, data: bytes) -> None:
+    def noted(part: PartFile, chunk: bytes) -> None:
         written.append((part.part, final.exists()))
-        write(part, data)
+        write(part, chunk)
 
     monkeypatch.setattr(infolder, "open_new_or_found", the_other_finishes_first)
     monkeypatch.setattr(PartFile, "write", noted)
