@@ -234,15 +234,16 @@ def _started(job: _Job, offset: int, md5: str | None) -> Outcome | None:
 
 def _finished_meanwhile(part: PartFile, source: Source, md5: str | None) -> Present | None:
     """This file, whole at its name: any whole file there, where the name is its own (made from its id); where
-    another post's file may have it, one of the bytes the CDN answers (``md5``), there or kept apart by its id."""
+    another post's file may have it, one of the bytes the CDN answers (``md5``). (Not one at the name it would be
+    kept apart under: in a folder albums share, that is the name of another album's copy of it.)"""
+    size = whole_at(part.dir_fd, part.name, source)
+    if size is None:
+        return None
     if part.apart is None:
-        size = whole_at(part.dir_fd, part.name, source)
-        return None if size is None else Present(size)
-    for name in (part.name, part.apart):
-        size = whole_at(part.dir_fd, name, source)
-        with contextlib.suppress(OSError):
-            if size is not None and md5 is not None and infolder.digest_of(part.dir_fd, name, "md5") == md5:
-                return Present(size, None if name == part.name else name)
+        return Present(size)
+    with contextlib.suppress(OSError):
+        if md5 is not None and infolder.digest_of(part.dir_fd, part.name, "md5") == md5:
+            return Present(size)
     return None
 
 

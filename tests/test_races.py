@@ -165,6 +165,31 @@ def test_a_file_another_process_finishes_after_this_one_looked_ends_this_one_s_b
         assert files_under(folder) == {"_.jpg": saved, "_ (XyZ9876).jpg": data}
 
 
+def test_a_copy_of_this_image_another_album_keeps_at_this_one_s_kept_apart_name_is_not_taken_for_this_one(
+        imgur: Imgur, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # One image in two albums that share a folder: a copy each, under a name of its own ('ShArEd1.jpg', then
+    # 'ShArEd1 (ShArEd1).jpg'). The second copy, saved first, stands at the name the first would be kept apart under:
+    # it is the other album's, not this one's finished by another process (both albums' rows said one file).
+    shared = imgur.add_image("ShArEd1", size=3000)
+    for album_id in ("AbC1234", "DeF5678"):
+        imgur.add_album(album_id, title="Holiday", images=[shared])
+    folder = tmp_path / "Holiday"
+    open_new_or_found = infolder.open_new_or_found
+
+    def the_second_copy_first(dir_fd: int, name: str) -> tuple[int, bool]:
+        if name.endswith(".part") and not (folder / "ShArEd1 (ShArEd1).jpg").exists():
+            (folder / "ShArEd1 (ShArEd1).jpg").write_bytes(shared.data)
+        return open_new_or_found(dir_fd, name)
+
+    monkeypatch.setattr(infolder, "open_new_or_found", the_second_copy_first)
+    result = run_main("--json", "-j", "1", "--dir", "{album_title}", "--name", "{name}.{ext}", "-o", str(tmp_path),
+                      "imgur.com/a/AbC1234", "imgur.com/a/DeF5678")
+    assert result.code == 0, result
+    assert [(row["album"], row["status"], row["path"]) for row in map(json.loads, result.out.splitlines())] == [
+        ("AbC1234", "saved", str(folder / "ShArEd1.jpg")),
+        ("DeF5678", "skipped", str(folder / "ShArEd1 (ShArEd1).jpg"))], result
+
+
 class _Meanwhile(FastClock):
     """Lets the other processes do ``what`` during the first wait."""
 
