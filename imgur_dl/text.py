@@ -75,9 +75,11 @@ def hide_password(text: str, *, whole: bool = False) -> str:
 
 
 # A password written as libpq's keywords write one (``password=…``, the client key's ``sslpassword=…``) and not hidden
-# already: the rest of the line. (Where a value a person quoted and escaped ends cannot be told once a message has
-# quoted it again, as repr does: nothing of it is shown.)
-_KEYWORD_PASSWORD = re.compile(r"(?i)(?<![a-z_])((?:ssl)?password\s*=\s*)(?!\*\*\*).*")
+# already (the value ``***`` and no more, as a message may quote it: a password that only starts so, ``***xyz``, is
+# one): the rest of the line.
+# (Where a value a person quoted and escaped ends cannot be told once a message has quoted it again, as repr does:
+# nothing of it is shown.)
+_KEYWORD_PASSWORD = re.compile(r"(?i)(?<![a-z_])((?:ssl)?password\s*=\s*)(?!\*\*\*(?:[\s'\"]|$)).*")
 
 
 # A URL's user, up to its password: in a line, that password may hold a space (a word's end elsewhere).

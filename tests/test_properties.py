@@ -541,13 +541,17 @@ def test_a_password_among_keywords_and_values_is_never_shown(user: str, password
        st.sampled_from(["argument --lease: not a number of seconds: {}", "{} is no archive", "{}"]))
 @example("u", "it's", True, "password", True, "{}")  # (quoted and escaped, then quoted again by repr)
 @example("a", "0\xa0", False, "password", False, "{}")  # (a space in a URL's password: no word's end there)
+@example("a", "***xyz", False, "password", False, "{}")  # (a password that starts as a hidden one does: shown)
 def test_an_error_line_never_shows_a_password_whatever_option_it_was_given_to(
         user: str, password: str, quoted: bool, keyword: str, as_repr: bool, line: str) -> None:
     location = f"host=db user={user} {keyword}={_written(password, quoted)} dbname=imgur"
     url = f"postgresql://{user}:{password}@db/imgur"  # (as a person writes it: whatever it holds)
     text = line.format(repr(location) if as_repr else location)
     cut = text.index(f" {keyword}=") + len(keyword) + 2
-    assert without_secrets(text) == text[:cut] + "***"  # (the rest of the line: the value's end cannot be told)
+    # (the rest of the line: the value's end cannot be told; but where the value is ``***``, as hidden already, and
+    # no more: then what follows it is said, as of an address whose password was hidden before it was quoted)
+    hidden = _written(password, quoted) == "***"
+    assert without_secrets(text) == (text if hidden else text[:cut] + "***")
     text = line.format(repr(url) if as_repr else url)
     start = text.index(f"//{user}:") + len(user) + 3
     assert without_secrets(text) == text[:start] + "***" + text[text.rindex("@"):]
