@@ -541,7 +541,7 @@ def test_a_password_among_keywords_and_values_is_never_shown(user: str, password
        st.sampled_from(["argument --lease: not a number of seconds: {}", "{} is no archive", "{}"]))
 @example("u", "it's", True, "password", True, "{}")  # (quoted and escaped, then quoted again by repr)
 @example("a", "0\xa0", False, "password", False, "{}")  # (a space in a URL's password: no word's end there)
-@example("a", "***xyz", False, "password", False, "{}")  # (a password that starts as a hidden one does: shown)
+@example("a", "***xyz", False, "password", False, "{}")  # (one that starts as a hidden one does: it was shown)
 def test_an_error_line_never_shows_a_password_whatever_option_it_was_given_to(
         user: str, password: str, quoted: bool, keyword: str, as_repr: bool, line: str) -> None:
     location = f"host=db user={user} {keyword}={_written(password, quoted)} dbname=imgur"
