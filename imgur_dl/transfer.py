@@ -20,7 +20,7 @@ from dataclasses import dataclass, field, replace
 
 import urllib3
 
-from imgur_dl import body, classify, infolder, sniff
+from imgur_dl import body, classify, sniff
 from imgur_dl.body import Receiver, Speed
 from imgur_dl.cancel import Cancel
 from imgur_dl.dates import served_time
@@ -241,10 +241,8 @@ def _finished_meanwhile(part: PartFile, source: Source, md5: str | None) -> Pres
         return None
     if part.apart is None:
         return Present(size)
-    with contextlib.suppress(OSError):
-        if md5 is not None and infolder.digest_of(part.dir_fd, part.name, "md5") == md5:
-            return Present(size)
-    return None
+    copy = None if md5 is None else copy_at(part.dir_fd, part.name, size)
+    return Present(size) if copy is not None and copy.md5 == md5 else None
 
 
 def _left_by_another(part: PartFile, source: Source, known: Unsure | None) -> Present | Unsure | None:
