@@ -199,7 +199,7 @@ def _given(job: Job, templated: tuple[Path, ...], taken: GivenNames, twins: Hash
                   if named != path and taken.alike(named, s.size, when, fold=fold))
     if twins is not None:  # (an earlier run, the album's files in other places, may have saved the other there)
         alike += tuple(path for path, s in zip(job.paths, media.sources, strict=True)
-                       if job.untold(path) and s.size is not None and hash((s.size, when)) in twins)
+                       if job.untold(path) and s.size is not None and _twin_key(s.size, when) in twins)
     for path, s in zip(job.paths, media.sources, strict=True):
         taken.own(path, media.id, s.size, when, fold=fold)
     if given == job.paths:
@@ -217,7 +217,12 @@ def _twins(album: Album) -> HashSet | None:
     seen, twins = HashSet(), HashSet()
     for media in album.media:
         when = uploaded(album, media)
-        for key in {hash((s.size, when)) for s in media.sources if s.size is not None}:
+        for key in {_twin_key(s.size, when) for s in media.sources if s.size is not None}:
             if not seen.add(key):
                 twins.add(key)
     return twins if len(twins) else None
+
+
+def _twin_key(size: int, when: float | None) -> int:
+    """What :func:`_twins` keeps of a file of ``size`` bytes uploaded ``when``, and asks of it."""
+    return hash((size, when))
