@@ -8,6 +8,7 @@ written, and the album's own archive row added if nothing failed.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -23,7 +24,7 @@ from imgur_dl.journal import Journals
 from imgur_dl.labels import Labeller
 from imgur_dl.models import Album, Archived, Filed, Origin, Result, Status, in_folder
 from imgur_dl.naming import GivenNames, disambiguate
-from imgur_dl.output import METADATA_NAME, metadata, write_json
+from imgur_dl.output import METADATA_HEAD, METADATA_NAME, is_metadata_of, metadata, write_json
 from imgur_dl.share import Sharing
 
 
@@ -190,8 +191,12 @@ class Books:
             # A later album in a folder another album of this run has (a template that names them alike):
             # ``album (<id>).json``, each album's kept as its files are kept apart (and where names ignore case).
             fold = self.folders.names.ignores_case(folder)
+            # (and where a file that is not the album's metadata has the name: an image an earlier run saved there)
             name = disambiguate(folder / name, album.id, self.taken, fold=fold,
-                                other_case=self.folders.names.held_in_other_case if fold else None).name
+                                other_case=self.folders.names.held_in_other_case if fold else None,
+                                clash=functools.partial(self.folders.names.holds_other_than, head=METADATA_HEAD,
+                                                        ours=functools.partial(is_metadata_of, album_id=album.id))
+                                ).name
         self._open[id(album)] = _Book(album, folder, waiting=files, opened=opened, metadata=name)
         if self.journals is not None and fetching:
             self.journals.open(album, folder)

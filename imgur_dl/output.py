@@ -29,6 +29,16 @@ from imgur_dl.naming import private_part
 from imgur_dl.text import printable, writer
 
 METADATA_NAME = "album.json"
+# The start of a file read to tell whether it is an album's metadata: its first key, the album's id, within it.
+METADATA_HEAD = 256
+
+
+def is_metadata_of(head: bytes, album_id: str) -> bool:
+    """Whether a file that starts with ``head`` is ``album_id``'s metadata (an ``album.json``, or a lone image's
+    ``<id>.json``): a JSON object whose first key, ``"id"``, names that album, as :func:`metadata` writes it (and as
+    a tool that rewrites JSON keeps it: ``jq``, ``json.dump``). Not an image an earlier run saved under that name
+    without ``--write-metadata`` (an uploader's ``album.json``, under ``--name '{name}'``), nor another album's."""
+    return re.match(rb'\s*\{\s*"id"\s*:\s*"' + re.escape(album_id.encode()) + rb'"', head) is not None
 
 
 def row(job: Job, *, status: str, path: Path | None, size: int | None, error: str | None,

@@ -611,20 +611,34 @@ def test_a_rerun_keeps_nothing_said_of_another_file(imgur: Imgur, tmp_path: Path
     assert {i["file"]: i["sha256"] for i in _items(folder).values()} == {f"{i.id}.jpg": None for i in album.images}
 
 
-def test_an_album_json_that_is_no_file_of_ours_is_written_anew(imgur: Imgur, tmp_path: Path) -> None:
+def test_an_album_json_that_is_no_file_of_ours_is_kept_and_the_album_s_written_beside_it(imgur: Imgur,
+                                                                                         tmp_path: Path) -> None:
     _dated_album(imgur)
     folder = tmp_path / "AbC1234"
     assert run_main("-o", str(tmp_path), "imgur.com/a/AbC1234").code == 0
-    for planted in ("not json {", "[1, 2]", '{"id": "AbC1234", "items": {"a": 1}}', "[" * 100_000):
+    # A file that does not start as the album's metadata does is another's (an image a template named so): kept, the
+    # album's written beside it, kept apart by the album's id, on every run.
+    for planted in ("not json {", "[1, 2]", '{"id": "XyZ9876", "items": []}', "[" * 100_000):
+        (folder / "album.json").write_text(planted)
+        for _ in range(2):
+            result = run_main("--write-metadata", "-o", str(tmp_path), "imgur.com/a/AbC1234")
+            assert result.code == 0, result
+            assert (folder / "album.json").read_text() == planted
+            assert len(_items(folder, "album (AbC1234).json")) == 3
+        (folder / "album (AbC1234).json").unlink()
+    # One that does, read however it goes on (items that are no list), is written anew; so is a FIFO, not waited on
+    # for a writer that never comes.
+    for planted in ('{"id": "AbC1234", "items": {"a": 1}}', ' {\n"id":"AbC1234"'):
         (folder / "album.json").write_text(planted)
         result = run_main("--write-metadata", "-o", str(tmp_path), "imgur.com/a/AbC1234")
         assert result.code == 0, result
         assert len(_items(folder)) == 3
     (folder / "album.json").unlink()
-    os.mkfifo(folder / "album.json")  # a FIFO is not waited on for a writer that never comes
+    os.mkfifo(folder / "album.json")
     result = run_main("--write-metadata", "-o", str(tmp_path), "imgur.com/a/AbC1234")
     assert result.code == 0, result
     assert len(_items(folder)) == 3
+    assert not (folder / "album (AbC1234).json").exists()
 
 
 def test_files_the_archive_has_keep_what_album_json_said_of_them(imgur: Imgur, tmp_path: Path,

@@ -175,6 +175,27 @@ def test_a_file_is_never_given_its_album_json_s_name(imgur: Imgur, tmp_path: Pat
         assert [i["file"] for i in json.loads(files["album.json"])["items"]] == ["album (OnEe123).json", "x"]
 
 
+def test_a_file_saved_under_the_name_album_json_is_kept_once_metadata_is_asked_for(imgur: Imgur,
+                                                                                   tmp_path: Path) -> None:
+    # An uploader's file named "album.json", under --name '{name}', saved by a run without --write-metadata: the
+    # first run with it wrote the album's album.json over that file (the image lost, its row saying it skipped
+    # there), and the next fetched it again beside it.
+    named = imgur.add_image("OnEe123", size=3_000, name="album.json")
+    other = imgur.add_image("TwOo123", size=5_000, name="x.jpg")
+    imgur.add_album("AbC1234", images=[named, other])
+    args = ("--name", "{name}", "--dir", "{album_id}", "-o", str(tmp_path), "imgur.com/a/AbC1234")
+    assert run_main(*args).code == 0
+    for _ in range(2):
+        result = run_main("--write-metadata", "--json", *args)
+        assert result.code == 0, result
+        assert {row["id"]: row["status"] for row in map(json.loads, result.out.splitlines())} == {
+            "OnEe123": "skipped", "TwOo123": "skipped"}
+        files = files_under(tmp_path / "AbC1234")
+        assert (files["album.json"], files["x"]) == (named.data, other.data)
+        assert [i["file"] for i in json.loads(files["album (AbC1234).json"])["items"]] == ["album.json", "x"]
+        assert len(files) == 3
+
+
 def test_a_file_whose_name_a_folder_has_is_kept_apart_by_its_id(imgur: Imgur, tmp_path: Path) -> None:
     # A lone image titled as an album is, under --dir '{album_title}' --name '{title}': its file and the album's
     # folder are one path in the output folder. Once the folder is there, the file is kept apart; it failed

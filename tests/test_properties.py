@@ -613,6 +613,27 @@ def test_a_document_written_an_element_at_a_time_reads_as_it_was_and_looks_as_js
     assert written == expected.encode("utf-8", "backslashreplace")
 
 
+_ALBUM_IDS = st.from_regex(r"[A-Za-z0-9]{5,7}", fullmatch=True)
+
+
+@settings(EXAMPLES)
+@given(_ALBUM_IDS, _ALBUM_IDS, st.dictionaries(st.text(max_size=6), _JSON_VALUES, max_size=3),
+       st.sampled_from([None, 0, 2, 4, "\t"]), st.sampled_from([(", ", ": "), (",", ":"), (" , ", " : ")]),
+       st.booleans())
+def test_an_album_s_metadata_is_told_from_any_other_file_by_its_start(
+        album_id: str, other_id: str, rest: dict[str, Any], indent: int | str | None, separators: tuple[str, str],
+        ascii_only: bool) -> None:
+    # Written by this program, or again by a tool that keeps its first key (jq, json.dump), an album's metadata is
+    # told as that album's; another album's is not, nor what is no such JSON object.
+    rest.pop("id", None)
+    for album, written in ((album_id, True), (other_id, album_id == other_id)):
+        document = json.dumps({"id": album, **rest}, indent=indent, separators=separators, ensure_ascii=ascii_only)
+        assert output.is_metadata_of(document.encode()[:output.METADATA_HEAD], album_id) is written
+    assert not output.is_metadata_of(json.dumps([{"id": album_id}]).encode(), album_id)
+    assert not output.is_metadata_of(json.dumps({"title": album_id, "id": album_id}).encode(), album_id)
+    assert not output.is_metadata_of(json.dumps({"id": album_id + "x"}).encode(), album_id)
+
+
 class _Items(list[object]):
     """A collector that keeps each item as it was given, with its position."""
 
