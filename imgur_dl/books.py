@@ -154,7 +154,8 @@ class Books:
 
     def __init__(self, folders: Folders, archive: Archive | None, *, write_metadata: bool,
                  error: Callable[[str], None], dedupe: bool = False, sharing: Sharing | None = None,
-                 rows: bool = False, labeller: Labeller | None = None, journals: Journals | None = None) -> None:
+                 rows: bool = False, labeller: Labeller | None = None, journals: Journals | None = None,
+                 taken: GivenNames | None = None) -> None:
         self.folders = folders
         self.archive = archive
         self.sharing = sharing
@@ -168,7 +169,7 @@ class Books:
         self._open: dict[int, _Book] = {}
         # Every path this run gives out, files' and album.json's alike: a template may give a file the name an
         # album.json has (a post titled "album.json" under --name '{title}').
-        self.taken = GivenNames()
+        self.taken = taken if taken is not None else GivenNames()
         self._earlier = _Earlier(folders, archive)
         self.journals = journals  # where each file of an album under way is noted as it is saved (--write-metadata)
 

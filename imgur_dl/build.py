@@ -26,7 +26,7 @@ from imgur_dl.heap import Trim, c_heap_release
 from imgur_dl.hosts import ARCHIVE_HOSTS, MEDIA_HOSTS, redirect_target
 from imgur_dl.journal import Journals
 from imgur_dl.labels import Labeller
-from imgur_dl.naming import Namer
+from imgur_dl.naming import GivenNames, Namer
 from imgur_dl.options import Options
 from imgur_dl.pacing import CDX_PER_MINUTE, REPLAY_PER_MINUTE, Pacing
 from imgur_dl.planner import Planner
@@ -80,7 +80,8 @@ def build_run(options: Options, stderr: TextIO, environ: Mapping[str, str] | Non
     labeller = Labeller(progress.note) if options.xattrs else None
     disk_full = threading.Event()  # (one disk, whoever's files fill it: Imgur's or the Wayback Machine's)
     namer = Namer(options.output, options.dir_template, options.name_template, folders.name_max)
-    renamed = Renamed(folders, namer)
+    taken = GivenNames()  # (every name this run gives out: an earlier name of a file is not one given to another now)
+    renamed = Renamed(folders, namer, taken)
     # (each file saved noted as it takes its name, until album.json, or the archive's records, say it)
     journals = Journals(folders) if options.write_metadata or (options.archive and not options.get_urls) else None
     standing = Standing(folders, skip_present=not options.no_skip, renamed=renamed, journals=journals,
@@ -136,7 +137,7 @@ def build_run(options: Options, stderr: TextIO, environ: Mapping[str, str] | Non
     parts = Parts(planner=planner, downloader=downloader(at_once), namer=namer,
                   books=Books(folders, archive, write_metadata=options.write_metadata, error=progress.error,
                               dedupe=options.dedupe, sharing=sharing, rows=options.json_lines, labeller=labeller,
-                              journals=journals),
+                              journals=journals, taken=taken),
                   progress=progress, cancel=cancel, meter=meter, archive=archive, wayback=recoverer, close=close,
                   release=folders.close,
                   trim=Trim(c_heap_release(), clock.now), renamed=renamed, through=through)

@@ -22,7 +22,8 @@ _SPREAD = 0x9E3779B97F4A7C15
 
 
 class HashSet:
-    """Membership of 64-bit hashes (Python's ``hash()``, signed); two that fall together are one."""
+    """Membership of 64-bit hashes (Python's ``hash()``, signed); two that fall together are one. One thread adds;
+    any may ask."""
 
     def __init__(self) -> None:
         self._slots = _slots(_FIRST)
@@ -48,10 +49,13 @@ class HashSet:
         return True
 
     def _grow(self) -> None:
-        old, self._slots = self._slots, _slots(2 * len(self._slots))
-        for key in old:
+        # (the larger array filled before it is put in place: a thread that reads as one adds finds every value
+        # added before, in one array or the other)
+        slots = _slots(2 * len(self._slots))
+        for key in self._slots:
             if key != _EMPTY:
-                self._slots[_probe(self._slots, key)] = key
+                slots[_probe(slots, key)] = key
+        self._slots = slots
 
 
 def _slots(count: int) -> array[int]:

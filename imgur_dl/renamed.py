@@ -39,7 +39,7 @@ from imgur_dl import infolder
 from imgur_dl.errors import DownloadError
 from imgur_dl.folders import Folders
 from imgur_dl.models import Album, Job, Source
-from imgur_dl.naming import PART_SUFFIX, Namer, fields
+from imgur_dl.naming import PART_SUFFIX, GivenNames, Namer, fields
 
 # What of a post may change on Imgur between two runs, as the name of its folder says it: its title, its place in
 # its listing, its number of items.
@@ -80,9 +80,10 @@ class _Index:
 class Renamed:
     """Where an earlier run saved an album that has changed since. Thread-safe."""
 
-    def __init__(self, folders: Folders, namer: Namer) -> None:
+    def __init__(self, folders: Folders, namer: Namer, taken: GivenNames) -> None:
         self.folders = folders
         self.namer = namer
+        self.taken = taken  # the names this run gives out: one given to a file now is no earlier name of another
         # Whether an album's folder's name says which album it is, and something that changes; likewise a file's
         # name, which image it is: an album's file in a folder of the album's own (an image may be in two albums), a
         # lone image's wherever it is (its post is the image).
@@ -131,7 +132,9 @@ class Renamed:
                 self._files.move_to_end(folder)
             while len(self._files) > ALBUMS:
                 self._files.popitem(last=False)
-            names = sorted(found for found in index.get(job.media.id) if found != name)
+            # (not a name given to a file now: the image's in another place, where the album lists it twice)
+            names = sorted(found for found in index.get(job.media.id)
+                           if found != name and not self.taken.holds(folder / found, fold=job.folded))
         # (the pattern made only for a file whose id some name in the folder says: not for each file of a first run)
         template = self.namer.template(album=job.album.is_album)
         pattern = template.pattern(fields(job.album, job.media, source.ext, template.wanted), FILE_LOOSE,

@@ -186,6 +186,26 @@ def test_files_whose_place_in_the_album_changed_since_take_their_names_now_and_a
     assert again.code == 0 and "0 saved, 5 skipped, 0 failed" in again.err, again
 
 
+def test_an_image_the_album_lists_twice_keeps_each_place_s_file(imgur: Imgur, tmp_path: Path) -> None:
+    # One image in two places of an album's answer, its file at the second gone since (its user's, or a run that
+    # failed it): the file at the first was taken for the earlier name of the second and moved there, the first
+    # place's row saying it skipped at a name that then held nothing.
+    twice = imgur.add_image("TwIcE12", size=3_000)
+    imgur.add_album("AbC1234", images=[twice, imgur.add_image("OnCe123", size=4_000), twice])
+    folder = tmp_path / "AbC1234"
+    assert run_main("--dir", "{album_id}", "-o", str(tmp_path), "imgur.com/a/AbC1234").code == 0
+    (folder / "003-TwIcE12.jpg").unlink()
+    result = run_main("--json", "--dir", "{album_id}", "-o", str(tmp_path), "imgur.com/a/AbC1234")
+    assert result.code == 0, result
+    rows = [json.loads(line) for line in result.out.splitlines()]
+    assert sorted((row["index"], row["status"], row["renamed_from"]) for row in rows) == [
+        (1, "skipped", None), (2, "skipped", None), (3, "saved", None)]
+    assert files_under(folder) == {"001-TwIcE12.jpg": twice.data, "002-OnCe123.jpg": imgur.images["OnCe123"].data,
+                                   "003-TwIcE12.jpg": twice.data}
+    again = run_main("--dir", "{album_id}", "-o", str(tmp_path), "imgur.com/a/AbC1234")
+    assert again.code == 0 and "0 saved, 3 skipped, 0 failed" in again.err, again
+
+
 @pytest.mark.parametrize("flags", [("--name", "{num}.{ext}"), ("--dir", "{album_title}"), ("--no-skip",)])
 def test_where_a_name_cannot_say_which_file_it_is_nothing_is_renamed(
         imgur: Imgur, tmp_path: Path, flags: tuple[str, ...]) -> None:

@@ -777,6 +777,27 @@ def test_the_paths_given_out_are_a_set_of_their_hashes(given_first: list[int], e
         assert (value in taken) == (((value & (2**64 - 1)) or 1) in keys)
 
 
+def test_a_set_that_grows_holds_every_value_added_before_for_a_thread_that_asks_meanwhile(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # The names a run gives out are added in one thread and asked of in others (a file's earlier name is not one
+    # given to another now): while the table grows, each asking finds every value added before. (The larger table
+    # was put in place empty, then filled.)
+    taken = HashSet()
+    added = [n << 44 for n in range(1, hashset._FIRST // 2 + 1)]  # (a table half full: one more grows it)
+    for value in added:
+        taken.add(value)
+    probe, met = hashset._probe, []
+
+    def asked_meanwhile(slots: Any, key: int) -> int:  # (each step of the growing: another thread asks then)
+        met.append(all(taken._slots[probe(taken._slots, hashset._key(v))] == hashset._key(v) for v in added))
+        return probe(slots, key)
+
+    monkeypatch.setattr(hashset, "_probe", asked_meanwhile)
+    taken.add(1)
+    assert met and all(met)
+    assert all(value in taken for value in [*added, 1])
+
+
 @given(st.lists(st.tuples(st.sampled_from(["a.jpg", "A.jpg", "a (x).jpg", "a (x 2).jpg", "b" * 250 + ".jpg"]),
                           st.sampled_from(["x", "X", "y"])), max_size=12),
        st.booleans(), st.sampled_from([MAX_COMPONENT_BYTES, 64]),
