@@ -74,6 +74,8 @@ def check(head: bytes, content_type: str, ext: str, expected: tuple[int, int] | 
 
     ``expected`` is the width and height the API gave, when it did; ``server`` answered (in messages).
     """
+    if not head:  # (a whole body of no bytes: no picture or video is empty)
+        return Problem(Wrong.NOT_MEDIA, f"{server} answered with an empty body, not the file")
     mime = content_type.split(";", 1)[0].strip().lower()
     found = detect(head)
     if found == "html" or mime in ("text/html", "application/xhtml+xml"):

@@ -325,6 +325,26 @@ def test_an_animation_whose_mp4_link_is_off_imgur_is_given_as_its_gif(imgur: Img
     assert not imgur.requests_to("i.imgur.com", r"/AnIm123\.mp4")
 
 
+def test_an_empty_answer_is_never_saved_as_the_file(imgur: Imgur, tmp_path: Path) -> None:
+    # A whole answer of no bytes, of a media type (a CDN or a proxy gone wrong): an animation's MP4 (of no size the
+    # API gives) was saved as an empty file; so was a picture the API says is of 0 bytes.
+    gif = imgur.add_image("AnIm123", size=5000, ext="gif", animated=True)
+    still = imgur.add_image("StIl123", size=3000)
+    album = imgur.add_album("AbC1234", images=[gif, still])
+    body = v1_answer(album)
+    body["media"][1]["size"] = 0
+    _answer(imgur, "AbC1234", body)
+    for image, kind in ((gif, "mp4"), (still, "jpeg")):
+        imgur.faults.append(Fault("status", path=rf"/{image.id}\.{kind}", status=200, body=b"",
+                                  headers={"Content-Type": "video/mp4" if kind == "mp4" else "image/jpeg"}))
+    result = run_main("--json", "-o", str(tmp_path), "imgur.com/a/AbC1234")
+    assert result.code == 1, result
+    rows = {row["id"]: (row["status"], row["bytes"], row["error"]) for row in map(json.loads, result.out.splitlines())}
+    assert rows == {"AnIm123": ("saved", 5000, None),  # (its GIF, the MP4 being no file)
+                    "StIl123": ("failed", 0, "Imgur answered with an empty body, not the file")}
+    assert files_under(tmp_path) == {"AbC1234/001-AnIm123.gif": gif.data}
+
+
 @pytest.mark.parametrize("location", ["https://evil.example/x.jpg", "http://evil.example/x.jpg",
                                       "ftp://i.imgur.com/x.jpg"])
 def test_redirect_off_imgur_is_refused(imgur: Imgur, tmp_path: Path, location: str) -> None:
