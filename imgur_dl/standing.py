@@ -4,6 +4,7 @@ post's file may have, a copy that may be this one's (asked of the CDN)."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import stat
 from dataclasses import dataclass
@@ -40,12 +41,9 @@ class Standing:
         API gives no size, or the sizes are doubted, or it carries another time, may be
         (:class:`~imgur_dl.outcomes.Unsure`). Where names ignore case, a file found under another case of a name is
         never this one's. None where the file is to be fetched."""
-        for n, (source, path) in enumerate(zip(job.media.sources, job.paths, strict=True)):
-            if job.untold(path) and self.skip_present:
-                apart = self.apart(job, path)
-                entry = infolder.entry(dir_fd, apart.name)
-                if entry is not None and (size := whole(dir_fd, apart.name, source, entry)) is not None:
-                    return self._skipped(job, dir_fd, apart, entry, size=size, mtime=mtime)
+        for n, path in enumerate(job.paths):
+            if job.untold(path) and (apart := self._apart(job, dir_fd, n, path, mtime)) is not None:
+                return apart
             entry = self._entry(job, dir_fd, path)
             if entry is None:
                 continue
@@ -54,9 +52,23 @@ class Standing:
                                                                    f"({job.path}); nothing fetched")
             if self.skip_present and (copy := self._copy(job, dir_fd, n, path, entry, mtime=mtime)) is not None:
                 return copy
+            # (at a name that says the id, under a template whose names may be another's: something else there, as
+            # the animation's other rendition under a name of no extension, and this one kept apart from it)
+            if job.shared and not job.untold(path) and (apart := self._apart(job, dir_fd, n, path, mtime)):
+                return apart
         if not self.skip_present:
             return None
         return self._given(job, dir_fd, mtime) or self._moved(job, dir_fd, mtime)
+
+    def _apart(self, job: Job, dir_fd: int, n: int, path: Path, mtime: float | None) -> Result | None:
+        """The whole copy of rendition ``n`` kept apart by its id from another file at ``path`` (skipped: its name
+        is its own), said as that rendition's; None where there is none (or files are not skipped)."""
+        apart = self.apart(job, path)
+        entry = infolder.entry(dir_fd, apart.name) if self.skip_present else None
+        source = job.media.sources[n]
+        if entry is None or (size := whole(dir_fd, apart.name, source, entry)) is None:
+            return None
+        return dataclasses.replace(self._skipped(job, dir_fd, apart, entry, size=size, mtime=mtime), url=source.url)
 
     def _given(self, job: Job, dir_fd: int, mtime: float | None) -> Result | Unsure | None:
         """A whole copy at a name the template gives the file, which this run gave another of its files first

@@ -638,6 +638,28 @@ def test_an_animation_saved_as_its_gif_at_a_name_not_made_from_ids_is_not_fetche
     assert files_under(tmp_path) == {"_.gif": image.data}
 
 
+@pytest.mark.parametrize(("template", "title", "name"), [("{name}", "", "AnIm123"), ("{title}", "t", "t")])
+def test_an_animation_s_mp4_kept_apart_from_its_gif_under_a_name_of_no_extension_is_found_there(
+        imgur: Imgur, tmp_path: Path, template: str, title: str, name: str) -> None:
+    # Saved as its GIF (--gif), then as its MP4, under a template that gives both one name: the MP4 is kept apart
+    # from the GIF by its id. Where the name says the id (an untitled upload's {name} is its id), that copy was not
+    # looked for: the MP4 was fetched again on every run; and where it does not, it was said to be the GIF.
+    image = imgur.add_image("AnIm123", size=3_000, ext="gif", animated=True, title=title)
+    imgur.add_album("AbC1234", images=[image])
+    args = ["--json", "--name", template, "--dir", "{album_id}", "-o", str(tmp_path), "imgur.com/a/AbC1234"]
+    assert run_main("--gif", *args).code == 0
+    assert run_main(*args).code == 0
+    kept = {name: image.data, f"{name} (AnIm123)": image.mp4}
+    assert files_under(tmp_path / "AbC1234") == kept
+    imgur.log.clear()
+    result = run_main(*args)
+    assert result.code == 0, result
+    assert [(row["status"], Path(row["path"]).name, row["url"]) for row in map(json.loads, result.out.splitlines())] \
+        == [("skipped", f"{name} (AnIm123)", "https://i.imgur.com/AnIm123.mp4")]
+    assert not imgur.requests_to("i.imgur.com")
+    assert files_under(tmp_path / "AbC1234") == kept
+
+
 @pytest.mark.parametrize(("template", "names"), [("{title}.{ext}", ("_.gif", "_.mp4")),
                                                  ("{name}", ("a b", "a b (AnIm123)"))])
 def test_an_animation_whose_gif_s_name_has_another_post_s_file_of_its_size_is_saved_as_its_mp4(
