@@ -62,9 +62,9 @@ class Unsure:
 def whole(dir_fd: int, name: str, source: Source, entry: os.stat_result) -> int | None:
     """The size of a whole copy of ``source`` already at ``name``, or None.
 
-    Of the size the API gave; when it gave none, not empty and starting as
-    a file of its kind does (zero bytes, or a web page saved by another
-    tool, is never a whole image).
+    Of the size the API gave; when it gave none, starting as a file of its
+    kind does, in a format it is known by (zero bytes, a web page saved by
+    another tool, or a document that has the name, is never a whole image).
     """
     size = entry.st_size if stat.S_ISREG(entry.st_mode) else 0
     if not size:
@@ -72,7 +72,7 @@ def whole(dir_fd: int, name: str, source: Source, entry: os.stat_result) -> int 
     if source.size is not None:
         return size if size == source.size else None
     head = infolder.read_head(dir_fd, name, sniff.HEAD)
-    return size if head and sniff.check(head, "", source.ext, None) is None else None
+    return size if sniff.starts_as(head, source.ext) else None
 
 
 def whole_at(dir_fd: int, name: str, source: Source) -> int | None:

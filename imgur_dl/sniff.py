@@ -56,6 +56,14 @@ def detect(head: bytes) -> str | None:
     return None
 
 
+def starts_as(head: bytes, ext: str) -> bool:
+    """Whether ``head`` starts a picture or video of the kind a ``.ext`` file is (a ``.bin`` one: either), as a format
+    :func:`detect` knows: a file of no size the API gives, found saved, is taken for one only so (a web page, a
+    document written under its name, is none)."""
+    found = detect(head)
+    return found is not None and found != "html" and (ext == "bin" or is_video(found) == is_video(ext))
+
+
 def png_size(head: bytes) -> tuple[int, int] | None:
     """Width and height from a PNG's IHDR chunk."""
     if len(head) < 24 or not head.startswith(b"\x89PNG\r\n\x1a\n") or head[12:16] != b"IHDR":

@@ -638,6 +638,31 @@ def test_an_animation_saved_as_its_gif_at_a_name_not_made_from_ids_is_not_fetche
     assert files_under(tmp_path) == {"_.gif": image.data}
 
 
+def test_a_file_of_no_known_format_is_never_taken_for_an_image_of_no_size_the_api_gives(imgur: Imgur,
+                                                                                        tmp_path: Path) -> None:
+    # An animation's MP4 (of no size the API gives) was taken for whatever stood at its name that no check refused:
+    # a text at its own name was skipped for good; and once Imgur removed it, the album's album.json at the name its
+    # uploader gave it ("album.json", under --name '{name}') was said to be it.
+    kept = imgur.add_image("AnIm123", size=3_000, ext="gif", animated=True)
+    gone = imgur.add_image("GoNe123", size=2_000, ext="gif", animated=True, name="album.json")
+    imgur.add_album("AbC1234", images=[kept, gone])
+    folder = tmp_path / "AbC1234"
+    folder.mkdir()
+    (folder / "AnIm123.mp4").write_text("not a video\n" * 20)
+    result = run_main("--json", "--name", "{id}.{ext}", "--dir", "{album_id}", "-o", str(tmp_path),
+                      "imgur.com/a/AbC1234")
+    assert result.code == 0, result
+    assert (folder / "AnIm123.mp4").read_bytes() == kept.mp4
+    gone.removed = True
+    args = ("--json", "--name", "{name}", "--dir", "{album_id}", "-o", str(tmp_path), "imgur.com/a/AbC1234")
+    for flags in (("--write-metadata",), ()):
+        result = run_main(*flags, *args)
+        assert result.code == 1, result
+        rows = {row["id"]: (row["status"], row["error"]) for row in map(json.loads, result.out.splitlines())}
+        assert rows["GoNe123"] == ("failed", "removed from Imgur"), result
+    assert json.loads((folder / "album.json").read_bytes())["id"] == "AbC1234"
+
+
 @pytest.mark.parametrize(("template", "title", "name"), [("{name}", "", "AnIm123"), ("{title}", "t", "t")])
 def test_an_animation_s_mp4_kept_apart_from_its_gif_under_a_name_of_no_extension_is_found_there(
         imgur: Imgur, tmp_path: Path, template: str, title: str, name: str) -> None:

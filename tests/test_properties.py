@@ -448,6 +448,25 @@ def test_sniffing_raises_only_not_media(head: bytes, ctype: str, ext: str, dims:
         sniff.check(head, ctype, ext, dims)
 
 
+_MAGIC = st.sampled_from([b"", b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF89a", b"RIFF\0\0\0\0WEBP",
+                          b"\0\0\0\x18ftypmp42", b"\x1a\x45\xdf\xa3", b"<!doctype html>", b'{\n  "id": "AbC1234"'])
+
+
+@EXAMPLES
+@given(_MAGIC, st.binary(max_size=60), st.sampled_from(["jpg", "png", "gif", "mp4", "webm", "bin"]))
+def test_a_file_taken_as_saved_whole_is_one_a_download_of_it_would_have_kept(magic: bytes, rest: bytes,
+                                                                           ext: str) -> None:
+    # A file of no size the API gives, found at its name, is taken for it only where it starts as a picture or a
+    # video of its kind does: never where the answer of those very bytes would have been refused, nor where no
+    # format tells what it is (a document at its name).
+    head = (magic + rest)[:sniff.HEAD]
+    if sniff.starts_as(head, ext):
+        assert sniff.check(head, "", ext, None) is None
+        assert sniff.detect(head) not in (None, "html")
+    if sniff.detect(head) is None:
+        assert not sniff.starts_as(head, ext)
+
+
 _LOWER = st.text(alphabet="abcdefghijklmnopqrstuvwxyz", min_size=1, max_size=12)
 # Passwords share no character with the rest of the URL (all lower-case), so finding one in the redacted
 # URL can only mean it was left there.
