@@ -46,6 +46,15 @@ def media_url(url: str, *, hosts: frozenset[str] = MEDIA_HOSTS) -> str:
     return _checked(url, hosts)
 
 
+def followed(url: str) -> str | None:
+    """``url`` as it is, when a download would follow it; else None."""
+    try:
+        media_url(url)
+    except OffsiteError:
+        return None
+    return url
+
+
 def _checked(url: str, hosts: frozenset[str]) -> str:
     try:
         parts = urlsplit(url)

@@ -10,7 +10,7 @@ from typing import Any, TextIO
 
 from imgur_dl import earlier, infolder, packed
 from imgur_dl.errors import writing_stdout
-from imgur_dl.hosts import OffsiteError, media_url
+from imgur_dl.hosts import followed
 from imgur_dl.models import (
     Album,
     Archived,
@@ -52,7 +52,7 @@ def row(job: Job, *, status: str, path: Path | None, size: int | None, error: st
         "index": media.index,
         "id": media.id,
         "name": media.name,
-        "url": url or _followed(job.source_at(path).url),
+        "url": url or followed(job.source_at(path).url),
         "path": str(path) if path is not None else None,
         "bytes": size,
         "status": status,
@@ -72,15 +72,6 @@ def _post_row(post: str | None, url: str, listing: str | None, *, status: str, e
     return {"album": None, "index": None, "id": post, "name": None, "url": url, "path": None, "bytes": None,
             "status": status, "error": error, "source": None, "capture": None, "post": post, "listing": listing,
             "sha256": None, "linked_to": None, "renamed_from": None}
-
-
-def _followed(url: str) -> str | None:
-    """``url`` as it is, when a download would follow it; else None."""
-    try:
-        media_url(url)
-    except OffsiteError:
-        return None
-    return url
 
 
 class Stdout:

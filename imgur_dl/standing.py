@@ -12,6 +12,7 @@ from pathlib import Path
 
 from imgur_dl import infolder
 from imgur_dl.folders import Folders
+from imgur_dl.hosts import followed
 from imgur_dl.journal import Journals
 from imgur_dl.models import Job, Result, Status
 from imgur_dl.naming import first_apart, left_parts
@@ -63,12 +64,15 @@ class Standing:
     def _apart(self, job: Job, dir_fd: int, n: int, path: Path, mtime: float | None) -> Result | None:
         """The whole copy of rendition ``n`` kept apart by its id from another file at ``path`` (skipped: its name
         is its own), said as that rendition's; None where there is none (or files are not skipped)."""
+        if not self.skip_present:
+            return None
         apart = self.apart(job, path)
-        entry = infolder.entry(dir_fd, apart.name) if self.skip_present else None
+        entry = infolder.entry(dir_fd, apart.name)
         source = job.media.sources[n]
         if entry is None or (size := whole(dir_fd, apart.name, source, entry)) is None:
             return None
-        return dataclasses.replace(self._skipped(job, dir_fd, apart, entry, size=size, mtime=mtime), url=source.url)
+        skipped = self._skipped(job, dir_fd, apart, entry, size=size, mtime=mtime)
+        return dataclasses.replace(skipped, url=followed(source.url))  # (its name may be another rendition's)
 
     def _given(self, job: Job, dir_fd: int, mtime: float | None) -> Result | Unsure | None:
         """A whole copy at a name the template gives the file, which this run gave another of its files first
