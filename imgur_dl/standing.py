@@ -57,9 +57,23 @@ class Standing:
             # the animation's other rendition under a name of no extension, and this one kept apart from it)
             if job.shared and not job.untold(path) and (apart := self._apart(job, dir_fd, n, path, mtime)):
                 return apart
+            if self.skip_present and not job.untold(path) and (other := self._other(job, dir_fd, n, path,
+                                                                                     entry=entry, mtime=mtime)):
+                return other
         if not self.skip_present:
             return None
         return self._given(job, dir_fd, mtime) or self._moved(job, dir_fd, mtime)
+
+    def _other(self, job: Job, dir_fd: int, n: int, path: Path, *, entry: os.stat_result,
+               mtime: float | None) -> Result | None:
+        """At a name that says the image's id, where rendition ``n`` is not, a whole copy of another of its renditions
+        (its GIF where its MP4 is asked, under a template of no extension that names both alike, as ``{id}``): its
+        file, skipped, as it is where each rendition has a name of its own; None where there is none."""
+        for m, source in enumerate(job.media.sources):
+            if m != n and (size := whole(dir_fd, path.name, source, entry)) is not None:
+                skipped = self._skipped(job, dir_fd, path, entry, size=size, mtime=mtime)
+                return dataclasses.replace(skipped, url=followed(source.url))
+        return None
 
     def _apart(self, job: Job, dir_fd: int, n: int, path: Path, mtime: float | None) -> Result | None:
         """The whole copy of rendition ``n`` kept apart by its id from another file at ``path`` (skipped: its name

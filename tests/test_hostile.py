@@ -673,7 +673,11 @@ def test_an_animation_s_mp4_kept_apart_from_its_gif_under_a_name_of_no_extension
     imgur.add_album("AbC1234", images=[image])
     args = ["--json", "--name", template, "--dir", "{album_id}", "-o", str(tmp_path), "imgur.com/a/AbC1234"]
     assert run_main("--gif", *args).code == 0
-    assert run_main(*args).code == 0
+    if name == image.id:  # (a name that says the id: the GIF there is its file; the MP4 kept apart by an older release)
+        assert image.mp4 is not None
+        (tmp_path / "AbC1234" / f"{name} (AnIm123)").write_bytes(image.mp4)
+    else:
+        assert run_main(*args).code == 0
     kept = {name: image.data, f"{name} (AnIm123)": image.mp4}
     assert files_under(tmp_path / "AbC1234") == kept
     imgur.log.clear()
@@ -681,6 +685,28 @@ def test_an_animation_s_mp4_kept_apart_from_its_gif_under_a_name_of_no_extension
     assert result.code == 0, result
     assert [(row["status"], Path(row["path"]).name, row["url"]) for row in map(json.loads, result.out.splitlines())] \
         == [("skipped", f"{name} (AnIm123)", "https://i.imgur.com/AnIm123.mp4")]
+    assert not imgur.requests_to("i.imgur.com")
+    assert files_under(tmp_path / "AbC1234") == kept
+
+
+@pytest.mark.parametrize("template", ["{id}", "{name}", "{title} {id}"])
+def test_an_animation_saved_as_its_gif_under_a_name_of_no_extension_that_says_its_id_is_kept(
+        imgur: Imgur, tmp_path: Path, template: str) -> None:
+    # Its GIF saved (--gif), under a template that names its MP4 alike: a run that asks for the MP4 wrote it over the
+    # GIF (at a name that says the id), and a run with --gif the GIF over the MP4 again, each fetched anew. It is
+    # taken, as at a name of its own ({id}.{ext}: its GIF is not fetched again as its MP4).
+    image = imgur.add_image("AnIm123", size=3_000, ext="gif", animated=True, title="t")
+    imgur.add_album("AbC1234", images=[image])
+    args = ["--json", "--name", template, "--dir", "{album_id}", "-o", str(tmp_path), "imgur.com/a/AbC1234"]
+    assert run_main("--gif", *args).code == 0
+    kept = files_under(tmp_path / "AbC1234")
+    assert list(kept.values()) == [image.data]
+    imgur.log.clear()
+    for flags in ((), (), ("--gif",)):
+        result = run_main(*flags, *args)
+        assert result.code == 0, result
+        assert [(row["status"], row["url"]) for row in map(json.loads, result.out.splitlines())] == [
+            ("skipped", "https://i.imgur.com/AnIm123.gif")]
     assert not imgur.requests_to("i.imgur.com")
     assert files_under(tmp_path / "AbC1234") == kept
 
