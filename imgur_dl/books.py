@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
+import stat
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -23,7 +24,7 @@ from imgur_dl.folders import Folders
 from imgur_dl.journal import Journals
 from imgur_dl.labels import Labeller
 from imgur_dl.models import Album, Archived, Filed, Origin, Result, Status, in_folder
-from imgur_dl.naming import GivenNames, disambiguate
+from imgur_dl.naming import GivenNames, disambiguate, kept_apart
 from imgur_dl.output import METADATA_HEAD, METADATA_NAME, is_metadata_of, metadata, write_json
 from imgur_dl.share import Sharing
 
@@ -205,13 +206,14 @@ class Books:
 
     def _unwritten(self, folder: Path, name: str, album: Album) -> bool:
         """Whether ``folder`` is there, made by an earlier run, without the album's metadata file ``name`` (a lone
-        image's, or without --write-metadata: never asked), or with its journal still beside it (one that could not be
+        image's, or without --write-metadata: never asked; nor kept apart from a file of that name that is not it),
+        or with its journal still beside it (one that could not be
         removed, or an earlier run ended before it wrote the metadata file, or the archive its records: what it says
         is written again, and takes it away). Asked of an album the archive has whole, which was looked up first."""
         try:
             with self.folders.using(folder, create=False) as dir_fd:
-                return (self.write_metadata and album.is_album and infolder.entry(dir_fd, name) is None) or (
-                    journal.state(dir_fd, album.id) is not None)
+                return (self.write_metadata and album.is_album and not _metadata_in(dir_fd, folder / name, album.id)
+                        ) or journal.state(dir_fd, album.id) is not None
         except DownloadError:
             return False
 
@@ -303,3 +305,16 @@ def _forget(root: Path, here: Path, folder: Path, album_id: str) -> None:
     its own, at work as the run lets go of its folders)."""
     with contextlib.suppress(DownloadError), folders.visiting(root, folder, here) as dir_fd:
         journal.remove(dir_fd, album_id)
+
+
+def _metadata_in(dir_fd: int, path: Path, album_id: str) -> bool:
+    """Whether the folder (``dir_fd``) holds the album's metadata: at ``path`` (anything there but a regular file
+    taken for it, as before), or where a file that is not it has that name (another album's, an image's), kept apart
+    by the album's id (as :meth:`Books.open` names it)."""
+    entry = infolder.entry(dir_fd, path.name)
+    if entry is None:
+        return False
+    if not stat.S_ISREG(entry.st_mode) or is_metadata_of(infolder.read_head(dir_fd, path.name, METADATA_HEAD),
+                                                          album_id):
+        return True
+    return infolder.entry(dir_fd, kept_apart(path, album_id).name) is not None

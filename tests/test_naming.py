@@ -196,6 +196,27 @@ def test_a_file_saved_under_the_name_album_json_is_kept_once_metadata_is_asked_f
         assert len(files) == 3
 
 
+def test_an_album_the_archive_has_whole_gets_its_metadata_beside_a_file_named_album_json(imgur: Imgur,
+                                                                                         tmp_path: Path) -> None:
+    # A sync that asks for metadata only now writes it, once, for each album the archive has whole whose folder has
+    # none: where a file that is not the album's metadata has the name (an upload named "album.json"), the album had
+    # none written, that file being taken for it.
+    named = imgur.add_image("OnEe123", size=3_000, name="album.json")
+    imgur.add_album("AbC1234", images=[named, imgur.add_image("TwOo123", size=5_000, name="x.jpg")])
+    archive = str(tmp_path / "seen.sqlite")
+    args = ("--download-archive", archive, "--name", "{name}", "--dir", "{album_id}", "-o", str(tmp_path / "out"),
+            "imgur.com/a/AbC1234")
+    assert run_main(*args).code == 0
+    folder = tmp_path / "out" / "AbC1234"
+    for _ in range(2):
+        result = run_main("--write-metadata", *args)
+        assert result.code == 0, result
+        files = files_under(folder)
+        assert files["album.json"] == named.data
+        assert json.loads(files["album (AbC1234).json"])["id"] == "AbC1234"
+        assert len(files) == 3
+
+
 def test_a_file_whose_name_a_folder_has_is_kept_apart_by_its_id(imgur: Imgur, tmp_path: Path) -> None:
     # A lone image titled as an album is, under --dir '{album_title}' --name '{title}': its file and the album's
     # folder are one path in the output folder. Once the folder is there, the file is kept apart; it failed
