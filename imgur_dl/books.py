@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
-import stat
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -156,7 +155,7 @@ class Books:
     def __init__(self, folders: Folders, archive: Archive | None, *, write_metadata: bool,
                  error: Callable[[str], None], dedupe: bool = False, sharing: Sharing | None = None,
                  rows: bool = False, labeller: Labeller | None = None, journals: Journals | None = None,
-                 taken: GivenNames | None = None) -> None:
+                 taken: GivenNames) -> None:
         self.folders = folders
         self.archive = archive
         self.sharing = sharing
@@ -170,7 +169,7 @@ class Books:
         self._open: dict[int, _Book] = {}
         # Every path this run gives out, files' and album.json's alike: a template may give a file the name an
         # album.json has (a post titled "album.json" under --name '{title}').
-        self.taken = taken if taken is not None else GivenNames()
+        self.taken = taken
         self._earlier = _Earlier(folders, archive)
         self.journals = journals  # where each file of an album under way is noted as it is saved (--write-metadata)
 
@@ -197,8 +196,7 @@ class Books:
             name = disambiguate(folder / name, album.id, self.taken, fold=fold,
                                 other_case=self.folders.names.held_in_other_case if fold else None,
                                 clash=functools.partial(self.folders.names.holds_other_than, head=METADATA_HEAD,
-                                                        ours=functools.partial(is_metadata_of, album_id=album.id))
-                                ).name
+                                                        ours=_its_metadata(album.id))).name
         self._open[id(album)] = _Book(album, folder, waiting=files, opened=opened, metadata=name)
         if self.journals is not None and fetching:
             self.journals.open(album, folder)
@@ -311,10 +309,13 @@ def _metadata_in(dir_fd: int, path: Path, album_id: str) -> bool:
     """Whether the folder (``dir_fd``) holds the album's metadata: at ``path`` (anything there but a regular file
     taken for it, as before), or where a file that is not it has that name (another album's, an image's), kept apart
     by the album's id (as :meth:`Books.open` names it)."""
-    entry = infolder.entry(dir_fd, path.name)
-    if entry is None:
+    if infolder.entry(dir_fd, path.name) is None:
         return False
-    if not stat.S_ISREG(entry.st_mode) or is_metadata_of(infolder.read_head(dir_fd, path.name, METADATA_HEAD),
-                                                          album_id):
+    if not infolder.holds_other(dir_fd, path.name, _its_metadata(album_id), METADATA_HEAD):
         return True
     return infolder.entry(dir_fd, kept_apart(path, album_id).name) is not None
+
+
+def _its_metadata(album_id: str) -> Callable[[bytes], bool]:
+    """Whether a file that starts so is ``album_id``'s metadata (:func:`~imgur_dl.output.is_metadata_of`)."""
+    return functools.partial(is_metadata_of, album_id=album_id)

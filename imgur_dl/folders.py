@@ -346,10 +346,7 @@ class Names:
         is at ``path`` already: another's, never to be replaced (an image an earlier run saved where an album's
         metadata goes now). (A link, or a FIFO, is replaced as everywhere; a folder fails the write, said.)"""
         with self._looking_in(path.parent) as fd:
-            st = None if fd is None else infolder.entry(fd, path.name)
-            if fd is None or st is None or not stat.S_ISREG(st.st_mode):
-                return False
-            return not ours(infolder.read_head(fd, path.name, head))
+            return fd is not None and infolder.holds_other(fd, path.name, ours, head)
 
     def _standing(self, path: Path) -> os.stat_result | None:
         """What stands at ``path`` (a symlink as itself); None where nothing does, or its folder is not there."""

@@ -15,7 +15,7 @@ import fcntl
 import hashlib
 import os
 import stat
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from imgur_dl.errors import reason
@@ -50,6 +50,12 @@ def entry(dir_fd: int, name: str) -> os.stat_result | None:
 def read_head(dir_fd: int, name: str, size: int) -> bytes:
     """The first ``size`` bytes of the regular file ``name`` (b'' when it cannot be read; no symlink followed)."""
     return _read(dir_fd, name, size) or b""
+
+
+def holds_other(dir_fd: int, name: str, ours: Callable[[bytes], bool], head: int) -> bool:
+    """Whether a regular file whose first ``head`` bytes ``ours`` does not take for its own is at ``name``."""
+    st = entry(dir_fd, name)
+    return st is not None and stat.S_ISREG(st.st_mode) and not ours(read_head(dir_fd, name, head))
 
 
 def opened_regular(dir_fd: int, name: str) -> tuple[int, os.stat_result]:

@@ -4,7 +4,6 @@ post's file may have, a copy that may be this one's (asked of the CDN)."""
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import stat
 from dataclasses import dataclass
@@ -53,13 +52,13 @@ class Standing:
                                                                    f"({job.path}); nothing fetched")
             if self.skip_present and (copy := self._copy(job, dir_fd, n, path, entry, mtime=mtime)) is not None:
                 return copy
-            # (at a name that says the id, under a template whose names may be another's: something else there, as
-            # the animation's other rendition under a name of no extension, and this one kept apart from it)
-            if job.shared and not job.untold(path) and (apart := self._apart(job, dir_fd, n, path, mtime)):
-                return apart
-            if self.skip_present and not job.untold(path) and (other := self._other(job, dir_fd, n, path,
-                                                                                     entry=entry, mtime=mtime)):
-                return other
+            if self.skip_present and not job.untold(path):
+                # (at a name that says the id, something else there: where names may be another's, this rendition
+                # kept apart from it, as from its other rendition under a name of no extension; or that other one)
+                other = (self._apart(job, dir_fd, n, path, mtime) if job.shared else None) or self._other(
+                    job, dir_fd, n, path, entry=entry, mtime=mtime)
+                if other is not None:
+                    return other
         if not self.skip_present:
             return None
         return self._given(job, dir_fd, mtime) or self._moved(job, dir_fd, mtime)
@@ -71,8 +70,7 @@ class Standing:
         file, skipped, as it is where each rendition has a name of its own; None where there is none."""
         for m, source in enumerate(job.media.sources):
             if m != n and (size := whole(dir_fd, path.name, source, entry)) is not None:
-                skipped = self._skipped(job, dir_fd, path, entry, size=size, mtime=mtime)
-                return dataclasses.replace(skipped, url=followed(source.url))
+                return self._skipped(job, dir_fd, path, entry, size=size, mtime=mtime, url=followed(source.url))
         return None
 
     def _apart(self, job: Job, dir_fd: int, n: int, path: Path, mtime: float | None) -> Result | None:
@@ -85,8 +83,8 @@ class Standing:
         source = job.media.sources[n]
         if entry is None or (size := whole(dir_fd, apart.name, source, entry)) is None:
             return None
-        skipped = self._skipped(job, dir_fd, apart, entry, size=size, mtime=mtime)
-        return dataclasses.replace(skipped, url=followed(source.url))  # (its name may be another rendition's)
+        # (said as this rendition: its name may be another rendition's)
+        return self._skipped(job, dir_fd, apart, entry, size=size, mtime=mtime, url=followed(source.url))
 
     def _given(self, job: Job, dir_fd: int, mtime: float | None) -> Result | Unsure | None:
         """A whole copy at a name the template gives the file, which this run gave another of its files first
@@ -132,12 +130,13 @@ class Standing:
         return first_apart(path, job.media.id, lambda name: job.folded and held(name), self.folders.name_max)[0]
 
     def _skipped(self, job: Job, dir_fd: int, path: Path, entry: os.stat_result, *, size: int,
-                 mtime: float | None) -> Result:
-        """The job's whole copy at ``path``, skipped: part files left beside its names removed, its time set."""
+                 mtime: float | None, url: str | None = None) -> Result:
+        """The job's whole copy at ``path``, skipped: part files left beside its names removed, its time set (``url``:
+        the link of the rendition it is, where ``path`` may be another's name)."""
         self.tidy(job, dir_fd)
         if mtime is not None:
             infolder.stamp(dir_fd, path.name, mtime, entry)
-        return Result(job, Status.SKIPPED, path, bytes=size)
+        return Result(job, Status.SKIPPED, path, bytes=size, url=url)
 
     def tidy(self, job: Job, dir_fd: int, done: Path | None = None) -> None:
         """Remove the part files left beside the job's names (:func:`~imgur_dl.naming.left_parts`), its file whole at
