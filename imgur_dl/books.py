@@ -306,9 +306,9 @@ def _forget(root: Path, here: Path, folder: Path, album_id: str) -> None:
 
 
 def _metadata_in(dir_fd: int, path: Path, album_id: str) -> bool:
-    """Whether the folder (``dir_fd``) holds the album's metadata: at ``path`` (anything there but a regular file
-    taken for it, as before), or where a file that is not it has that name (another album's, an image's), kept apart
-    by the album's id (as :meth:`Books.open` names it)."""
+    """Whether the folder (``dir_fd``) holds the album's metadata: at ``path`` (a link or anything else there but a
+    regular file or a folder taken for it, as before), or where a file that is not it (another album's, an image's)
+    or a folder has that name, kept apart by the album's id (as :meth:`Books.open` names it)."""
     if infolder.entry(dir_fd, path.name) is None:
         return False
     if not infolder.holds_other(dir_fd, path.name, _its_metadata(album_id), METADATA_HEAD):

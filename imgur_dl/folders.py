@@ -344,7 +344,8 @@ class Names:
     def holds_other_than(self, path: Path, ours: Callable[[bytes], bool], head: int) -> bool:
         """Whether a regular file whose first ``head`` bytes ``ours`` does not take for the file to be written there
         is at ``path`` already: another's, never to be replaced (an image an earlier run saved where an album's
-        metadata goes now). (A link, or a FIFO, is replaced as everywhere; a folder fails the write, said.)"""
+        metadata goes now); or a folder (an album's, titled so), where no file can go. (A link, or a FIFO, is
+        replaced as everywhere.)"""
         with self._looking_in(path.parent) as fd:
             return fd is not None and infolder.holds_other(fd, path.name, ours, head)
 

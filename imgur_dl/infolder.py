@@ -53,9 +53,11 @@ def read_head(dir_fd: int, name: str, size: int) -> bytes:
 
 
 def holds_other(dir_fd: int, name: str, ours: Callable[[bytes], bool], head: int) -> bool:
-    """Whether a regular file whose first ``head`` bytes ``ours`` does not take for its own is at ``name``."""
+    """Whether a folder, or a regular file whose first ``head`` bytes ``ours`` does not take for its own, is at
+    ``name``: where no file is written (a link, a FIFO, is replaced by it)."""
     st = entry(dir_fd, name)
-    return st is not None and stat.S_ISREG(st.st_mode) and not ours(read_head(dir_fd, name, head))
+    return st is not None and (stat.S_ISDIR(st.st_mode)
+                               or (stat.S_ISREG(st.st_mode) and not ours(read_head(dir_fd, name, head))))
 
 
 def opened_regular(dir_fd: int, name: str) -> tuple[int, os.stat_result]:

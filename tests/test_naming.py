@@ -217,6 +217,26 @@ def test_an_album_the_archive_has_whole_gets_its_metadata_beside_a_file_named_al
         assert len(files) == 3
 
 
+@pytest.mark.parametrize("archived", [False, True])
+def test_a_folder_named_album_json_is_kept_and_the_album_s_metadata_written_beside_it(imgur: Imgur, tmp_path: Path,
+                                                                                     archived: bool) -> None:
+    # An album titled "album.json", saved under --dir '{album_id}/{album_title}', then synced under --dir
+    # '{album_id}' with --write-metadata: its metadata's name was its own earlier folder's, "cannot write
+    # .../album.json: Is a directory", exit 1 on every run and its journal left beside it.
+    album = imgur.add_album("AbC1234", count=2, title="album.json")
+    archive = ("--download-archive", str(tmp_path / "seen.sqlite")) if archived else ()
+    out = tmp_path / "out"
+    assert run_main(*archive, "--dir", "{album_id}/{album_title}", "-o", str(out), "imgur.com/a/AbC1234").code == 0
+    earlier = {f"album.json/00{n}-{i.id}.jpg": i.data for n, i in enumerate(album.images, 1)}
+    for _ in range(2):
+        result = run_main(*archive, "--write-metadata", "--dir", "{album_id}", "-o", str(out), "imgur.com/a/AbC1234")
+        assert result.code == 0, result
+        files = files_under(out / "AbC1234")
+        assert json.loads(files.pop("album (AbC1234).json"))["id"] == "AbC1234"
+        assert files == earlier | ({} if archived else {name.removeprefix("album.json/"): data
+                                                        for name, data in earlier.items()})
+
+
 def test_a_file_whose_name_a_folder_has_is_kept_apart_by_its_id(imgur: Imgur, tmp_path: Path) -> None:
     # A lone image titled as an album is, under --dir '{album_title}' --name '{title}': its file and the album's
     # folder are one path in the output folder. Once the folder is there, the file is kept apart; it failed

@@ -384,11 +384,13 @@ def test_a_folder_removed_before_its_files_are_written_is_made_again(imgur: Imgu
 def test_album_json_that_cannot_be_written_is_named_and_its_word_kept_for_the_rerun(imgur: Imgur,
                                                                                    tmp_path: Path) -> None:
     album = imgur.add_album("AbC1234", count=2)
-    in_the_way = tmp_path / "AbC1234" / "album.json"
-    (in_the_way / "someone's").mkdir(parents=True)
+    # (Folders at album.json, where it is kept apart by its id, and there too: where no file can go.)
+    named, apart = tmp_path / "AbC1234" / "album.json", tmp_path / "AbC1234" / "album (AbC1234).json"
+    for folder in (named, apart):
+        (folder / "someone's").mkdir(parents=True)
     result = run_main("--write-metadata", "--dir", "{album_id}", "-o", str(tmp_path), "imgur.com/a/AbC1234")
     assert result.code == 1, result  # documented: some file failed
-    assert f"imgur-dl: error: AbC1234: cannot write {in_the_way}: Is a directory" in result.err.splitlines()
+    assert f"imgur-dl: error: AbC1234: cannot write {apart}: Is a directory" in result.err.splitlines()
     # (What it would have said of the files is kept in the album's journal, for the run that writes it.)
     journal = files_under(tmp_path).pop("AbC1234/.imgur-dl-journal-AbC1234.jsonl")
     assert sorted(json.loads(line)["file"] for line in journal.split()) == [f"00{n}-{i.id}.jpg"
@@ -396,10 +398,11 @@ def test_album_json_that_cannot_be_written_is_named_and_its_word_kept_for_the_re
     assert {name: data for name, data in files_under(tmp_path).items() if "journal" not in name} == {
         f"AbC1234/00{n}-{i.id}.jpg": i.data for n, i in enumerate(album.images, 1)}
     # Once it can be written, it says them as they arrived, and the journal is gone.
-    (in_the_way / "someone's").rmdir()
-    in_the_way.rmdir()
+    for folder in (named, apart):
+        (folder / "someone's").rmdir()
+        folder.rmdir()
     assert run_main("--write-metadata", "--dir", "{album_id}", "-o", str(tmp_path), "imgur.com/a/AbC1234").code == 0
-    items = json.loads(in_the_way.read_text())["items"]
+    items = json.loads(named.read_text())["items"]
     assert [item["sha256"] for item in items] == [hashlib.sha256(i.data).hexdigest() for i in album.images]
     assert set(files_under(tmp_path)) == {"AbC1234/album.json", *(f"AbC1234/00{n}-{i.id}.jpg"
                                                                    for n, i in enumerate(album.images, 1))}
@@ -411,7 +414,8 @@ def test_a_fifo_where_an_album_s_journal_goes_holds_nothing_up(imgur: Imgur, tmp
     # for a reader, and the run's last step waited with it, for ever.
     album = imgur.add_album("AbC1234", count=2)
     folder = tmp_path / "AbC1234"
-    (folder / "album.json").mkdir(parents=True)
+    for name in ("album.json", "album (AbC1234).json"):  # (where no album.json can go, kept apart or not)
+        (folder / name).mkdir(parents=True)
     os.mkfifo(folder / ".imgur-dl-journal-AbC1234.jsonl")
     proc = launcher.spawn(["--write-metadata", "--dir", "{album_id}", "-o", str(tmp_path), "imgur.com/a/AbC1234"],
                           text=True)
