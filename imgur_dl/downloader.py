@@ -16,7 +16,7 @@ from pathlib import Path
 from imgur_dl.cancel import Cancel
 from imgur_dl.dates import upload_time
 from imgur_dl.folders import FolderError, Folders
-from imgur_dl.hosts import OffsiteError, host_of, media_url
+from imgur_dl.hosts import OffsiteError, followed, host_of, media_url
 from imgur_dl.journal import Journals
 from imgur_dl.labels import Labeller
 from imgur_dl.models import Job, Result, Source, Status
@@ -106,8 +106,9 @@ class Downloader:
             if isinstance(outcome, Saved):
                 return Result(job, Status.SAVED, saved_at(path, outcome), bytes=outcome.size, url=outcome.url,
                               sha256=outcome.sha256)
-            if isinstance(outcome, Present):
-                return Result(job, Status.SKIPPED, saved_at(path, outcome), bytes=outcome.size)
+            if isinstance(outcome, Present):  # (said as this rendition: the name it was found at may be another's)
+                return Result(job, Status.SKIPPED, saved_at(path, outcome), bytes=outcome.size,
+                              url=followed(source.url))
             failed = outcome
             if outcome.full:
                 break
@@ -126,7 +127,7 @@ class Downloader:
             # its size alone, or how it starts; not failed, nor fetched from elsewhere again, on every run)
             at = job.paths[unsure.source]
             return Result(job, Status.SKIPPED, at if unsure.name is None else at.with_name(unsure.name),
-                          bytes=unsure.size)
+                          bytes=unsure.size, url=followed(job.media.sources[unsure.source].url))
         return Result(job, Status.FAILED, job.path, error=failed.reason, gone=failed.gone,
                       region_blocked=failed.region)
 
@@ -169,8 +170,7 @@ class Downloader:
             url = media_url(source.url, hosts=self.transfer.hosts)
         except OffsiteError as exc:
             return Failed(str(exc), replaceable=True)
-        held = part.held()
-        if held:
+        if held := part.held():
             self.progress.advance(held)  # a partial file from an earlier run counts
 
         def waiting(again: Again[Saved | Failed | Present], wait: float) -> None:

@@ -52,10 +52,10 @@ class Standing:
                                                                    f"({job.path}); nothing fetched")
             if self.skip_present and (copy := self._copy(job, dir_fd, n, path, entry, mtime=mtime)) is not None:
                 return copy
-            if self.skip_present and not job.untold(path):
-                # (at a name that says the id, something else there: where names may be another's, this rendition
-                # kept apart from it, as from its other rendition under a name of no extension; or that other one)
-                other = (self._apart(job, dir_fd, n, path, mtime) if job.shared else None) or self._other(
+            if self.skip_present:  # (something else there: this rendition kept apart from it, where names may be
+                # another's (at a name that does not say the id, looked for first); or another the template names so)
+                told = job.shared and not job.untold(path)
+                other = (self._apart(job, dir_fd, n, path, mtime) if told else None) or self._other(
                     job, dir_fd, n, path, entry=entry, mtime=mtime)
                 if other is not None:
                     return other
@@ -64,13 +64,14 @@ class Standing:
         return self._given(job, dir_fd, mtime) or self._moved(job, dir_fd, mtime)
 
     def _other(self, job: Job, dir_fd: int, n: int, path: Path, *, entry: os.stat_result,
-               mtime: float | None) -> Result | None:
-        """At a name that says the image's id, where rendition ``n`` is not, a whole copy of another of its renditions
-        (its GIF where its MP4 is asked, under a template of no extension that names both alike, as ``{id}``): its
-        file, skipped, as it is where each rendition has a name of its own; None where there is none."""
-        for m, source in enumerate(job.media.sources):
-            if m != n and (size := whole(dir_fd, path.name, source, entry)) is not None:
-                return self._skipped(job, dir_fd, path, entry, size=size, mtime=mtime, url=followed(source.url))
+               mtime: float | None) -> Result | Unsure | None:
+        """Where rendition ``n`` is not at its name, a whole copy of another rendition the template names alike (its
+        GIF where its MP4 is asked, under ``{id}`` or ``{title}``): its file, as where each has a name of its own (at a
+        name that does not say the id, as :meth:`_copy` tells it); None where there is none."""
+        for m in range(len(job.media.sources)):
+            if m != n and (not job.untold(path) or job.given[m:m + 1] == (path,)) and (
+                    copy := self._copy(job, dir_fd, m, path, entry, mtime=mtime, other=True)) is not None:
+                return copy
         return None
 
     def _apart(self, job: Job, dir_fd: int, n: int, path: Path, mtime: float | None) -> Result | None:
@@ -105,10 +106,11 @@ class Standing:
         return None if entry is None or (job.folded and self.folders.names.held_in_other_case(path)) else entry
 
     def _copy(self, job: Job, dir_fd: int, n: int, path: Path, entry: os.stat_result, *, mtime: float | None,
-              given: bool = False) -> Result | Unsure | None:
-        """The whole copy of rendition ``n`` at ``path`` (seen as ``entry``; ``given``: a name the template gives it,
-        not its own): skipped where its name says its id, or it has the size the API gives and carries the upload
-        time ``mtime``; else a copy the CDN tells (:class:`~imgur_dl.outcomes.Unsure`). None where it is not whole.
+              given: bool = False, other: bool = False) -> Result | Unsure | None:
+        """The whole copy of rendition ``n`` at ``path`` (seen as ``entry``; ``given``, ``other``: a name the template
+        gives it, not its own; another rendition's): skipped where its name says its id, or it has the size the API
+        gives and carries the upload time ``mtime``; else a copy the CDN tells (:class:`~imgur_dl.outcomes.Unsure`).
+        None where it is not whole.
         At a name given to an image of this one's size and upload time (:attr:`Job.alike`: posts of one size uploaded
         in one second), the CDN's to tell: that image takes the file there for its own by them; so too at its own name
         where another file of its album has both (an earlier run may have saved that one there)."""
@@ -118,8 +120,8 @@ class Standing:
             return None
         if path in job.alike or (job.untold(path) and (source.size is None or self.doubt_sizes
                                                        or not dated(entry, mtime))):
-            return copy_at(dir_fd, path.name, size, n, apart=given, stands=not given)
-        return self._skipped(job, dir_fd, path, entry, size=size, mtime=mtime)
+            return copy_at(dir_fd, path.name, size, n, apart=given or other, stands=not given)
+        return self._skipped(job, dir_fd, path, entry, size=size, mtime=mtime, url=followed(source.url))
 
     def apart(self, job: Job, path: Path) -> Path:
         """The name ``job``'s file at ``path`` is kept apart under, where another post's file has that name

@@ -666,18 +666,17 @@ def test_a_file_of_no_known_format_is_never_taken_for_an_image_of_no_size_the_ap
 @pytest.mark.parametrize(("template", "title", "name"), [("{name}", "", "AnIm123"), ("{title}", "t", "t")])
 def test_an_animation_s_mp4_kept_apart_from_its_gif_under_a_name_of_no_extension_is_found_there(
         imgur: Imgur, tmp_path: Path, template: str, title: str, name: str) -> None:
-    # Saved as its GIF (--gif), then as its MP4, under a template that gives both one name: the MP4 is kept apart
-    # from the GIF by its id. Where the name says the id (an untitled upload's {name} is its id), that copy was not
-    # looked for: the MP4 was fetched again on every run; and where it does not, it was said to be the GIF.
+    # Saved as its GIF (--gif), then as its MP4, under a template that gives both one name, by a release that kept
+    # the MP4 apart from the GIF by its id. Where the name says the id (an untitled upload's {name} is its id), that
+    # copy was not looked for: the MP4 was fetched again on every run; and where it does not, it was said to be the
+    # GIF.
     image = imgur.add_image("AnIm123", size=3_000, ext="gif", animated=True, title=title)
     imgur.add_album("AbC1234", images=[image])
     args = ["--json", "--name", template, "--dir", "{album_id}", "-o", str(tmp_path), "imgur.com/a/AbC1234"]
     assert run_main("--gif", *args).code == 0
-    if name == image.id:  # (a name that says the id: the GIF there is its file; the MP4 kept apart by an older release)
-        assert image.mp4 is not None
-        (tmp_path / "AbC1234" / f"{name} (AnIm123)").write_bytes(image.mp4)
-    else:
-        assert run_main(*args).code == 0
+    # (the GIF there is its file, and the MP4 kept apart from it by an older release)
+    assert image.mp4 is not None
+    (tmp_path / "AbC1234" / f"{name} (AnIm123)").write_bytes(image.mp4)
     kept = {name: image.data, f"{name} (AnIm123)": image.mp4}
     assert files_under(tmp_path / "AbC1234") == kept
     imgur.log.clear()
@@ -709,6 +708,44 @@ def test_an_animation_saved_as_its_gif_under_a_name_of_no_extension_that_says_it
             ("skipped", "https://i.imgur.com/AnIm123.gif")]
     assert not imgur.requests_to("i.imgur.com")
     assert files_under(tmp_path / "AbC1234") == kept
+
+
+@pytest.mark.parametrize("standing", ["dated", "undated", "undated and removed", "another's"])
+def test_an_animation_saved_as_its_gif_under_a_name_of_no_extension_that_says_no_id_is_kept(
+        imgur: Imgur, tmp_path: Path, standing: str) -> None:
+    # Its GIF saved (--gif) under '{title}', a name another post's file may have, which names its MP4 alike: a run
+    # that asked for the MP4 fetched it and kept it apart beside the GIF ("t (AnIm123)"), two files of one image,
+    # where under '{title}.{ext}' the GIF is its file. It is taken as there: by its size and upload time, or, where
+    # it carries another time, by the CDN's answer for the GIF. Another post's file there of that size is not.
+    image = imgur.add_image("AnIm123", size=3_000, ext="gif", animated=True, title="t")
+    imgur.add_album("AbC1234", images=[image])
+    args = ["--json", "--name", "{title}", "--dir", "{album_id}", "-o", str(tmp_path), "imgur.com/a/AbC1234"]
+    assert run_main("--gif", *args).code == 0
+    at = tmp_path / "AbC1234" / "t"
+    if standing == "another's":
+        at.write_bytes(bytes(reversed(image.data)))
+    if standing != "dated":
+        os.utime(at, (1_000_000_000, 1_000_000_000))
+    image.removed = standing.endswith("removed")  # (then nothing tells it, and the copy at its name is taken)
+    kept = files_under(tmp_path / "AbC1234")
+    imgur.log.clear()
+    result = run_main(*args)
+    assert result.code == 0, result
+    rows = [(row["status"], Path(row["path"]).name, row["url"]) for row in map(json.loads, result.out.splitlines())]
+    if standing == "another's":
+        assert rows == [("saved", "t (AnIm123)", "https://i.imgur.com/AnIm123.mp4")], result
+        assert files_under(tmp_path / "AbC1234") == kept | {"t (AnIm123)": image.mp4}
+        return
+    for _ in range(2):
+        assert rows == [("skipped", "t", "https://i.imgur.com/AnIm123.gif")], result
+        # (undated, the GIF asked of the CDN on each run, its time left as it is, as at any name not made from ids)
+        asked = {"dated": [], "undated": ["/AnIm123.gif"],
+                 "undated and removed": ["/AnIm123.gif", "/AnIm123.mp4", "/AnIm123.gif"]}[standing]
+        assert [path for _, _, path, _ in imgur.requests_to("i.imgur.com")] == asked
+        assert files_under(tmp_path / "AbC1234") == kept
+        imgur.log.clear()
+        result = run_main(*args)
+        rows = [(row["status"], Path(row["path"]).name, row["url"]) for row in map(json.loads, result.out.splitlines())]
 
 
 @pytest.mark.parametrize(("template", "names"), [("{title}.{ext}", ("_.gif", "_.mp4")),
