@@ -224,13 +224,14 @@ def listing_page(data: object, kind: Kind, *, prefer_gif: bool, v1: bool = False
 
 
 def _v1_listed(item: Json, post_id: str, prefer_gif: bool) -> Post:
-    """A post of a post/v1 listing, complete with its media; one the answer does not describe is looked up."""
+    """A post of a post/v1 listing, complete with its media; one the answer does not describe is looked up (one
+    with no media too, as an empty album: the look-up says so, for that post alone, not the listing's end)."""
     created = _text(item.get("created_at"))
     is_album = item.get("is_album") is True
     try:
         album = album_from_v1(item, Target(Kind.ALBUM if is_album else Kind.GALLERY, post_id, ""),
                               prefer_gif=prefer_gif)
-    except ApiError:
+    except (ApiError, EmptyAlbumError):
         return Post(post_id, is_album, created, None)
     return Post(post_id, album.is_album, created, album)
 

@@ -97,6 +97,25 @@ def test_a_post_the_api_hides_from_anonymous_calls_is_fetched_with_the_token(img
     assert len(files_under(out)) == 3
 
 
+@pytest.mark.parametrize("url", ["imgur.com/user/me", "imgur.com/user/me/hidden"])
+@pytest.mark.parametrize("place", [0, 1, 2])
+def test_an_empty_album_among_your_posts_is_named_and_the_rest_kept(imgur: Imgur, tmp_path: Path, url: str,
+                                                                     place: int) -> None:
+    # Its post in the page, with no media: taken for the whole listing's "not found" on its first page (exit 3,
+    # nothing of the account fetched), and for the listing's end on a later one (every later post left out, exit 0).
+    imgur.tokens[TOKEN] = USER
+    imgur.page_size = 1
+    albums = [imgur.add_album(f"FuLl{n}23", count=1, owner=USER, hidden=True) for n in range(2)]
+    empty = imgur.add_album("EmPt123", images=[], owner=USER, hidden=True)
+    posts: list[AlbumData] = [*albums]
+    posts.insert(place, empty)
+    imgur.accounts[USER] = Account(posts=list(posts), hidden_albums=list(posts))
+    code, _, err, out = _run(imgur, tmp_path, url)
+    assert code == 3, err  # documented: not found (as a post of any listing that is an empty album)
+    assert "post EmPt123: EmPt123: the album is empty (Imgur shows no media in it)" in err
+    assert {Path(name).name for name in files_under(out)} == {f"001-{a.images[0].id}.jpg" for a in albums}
+
+
 def test_the_token_from_a_cookies_file(imgur: Imgur, tmp_path: Path) -> None:
     _account(imgur)
     result = run_main("--cookies", str(_cookies(tmp_path)), "-o", str(tmp_path / "out"), "imgur.com/user/me/hidden")
