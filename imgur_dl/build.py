@@ -91,6 +91,7 @@ def build_run(options: Options, stderr: TextIO, environ: Mapping[str, str] | Non
                    hop: Callable[[str, str], str] = redirect_target) -> Downloader:
         transfer = Transfer(session, Throttle(workers, cancel, clock.now), cancel, policy, progress, meter,
                             max_size=options.max_size, hosts=hosts, hop=hop, md5_etags=hosts == MEDIA_HOSTS,
+                            captures=hosts == ARCHIVE_HOSTS,
                             label=label, place=place, speed=speed,
                             clock=clock.now)
         return Downloader(transfer, folders, policy, cancel, progress, standing, label=label, dates=options.dates,

@@ -77,10 +77,13 @@ def is_video(kind: str) -> bool:
 
 
 def check(head: bytes, content_type: str, ext: str, expected: tuple[int, int] | None, *,
-          server: str = "Imgur") -> Problem | None:
+          server: str = "Imgur", captured: bool = False) -> Problem | None:
     """What is wrong with an answer that starts with ``head``, or None when it can start a ``.ext`` file.
 
-    ``expected`` is the width and height the API gave, when it did; ``server`` answered (in messages).
+    ``expected`` is the width and height the API gave, when it did; ``server`` answered (in messages);
+    ``captured``: the answer is a copy another kept (the Wayback Machine's capture), where Imgur's placeholders
+    are common: a PNG of a placeholder's size is taken for it even where the API gave no size of the image (one
+    Imgur knows no more) to tell them apart.
     """
     if not head:  # (a whole body of no bytes: no picture or video is empty)
         return Problem(Wrong.NOT_MEDIA, f"{server} answered with an empty body, not the file")
@@ -89,7 +92,8 @@ def check(head: bytes, content_type: str, ext: str, expected: tuple[int, int] | 
     if found == "html" or mime in ("text/html", "application/xhtml+xml"):
         return Problem(Wrong.NOT_MEDIA, f"{server} answered with a web page, not the file")
     size = png_size(head) if found == "png" else None
-    if size is not None and (ext != "png" or (expected is not None and expected != size)):
+    if size is not None and (ext != "png" or (expected is not None and expected != size) or (
+            captured and expected is None)):
         if size == REGION_PLACEHOLDER:
             return Problem(Wrong.REGION, "Imgur blocks this region: it serves a 'not viewable in your region' image")
         if size == REMOVED_PLACEHOLDER:

@@ -80,6 +80,7 @@ class Transfer:
     hosts: frozenset[str] = MEDIA_HOSTS  # where files may come from
     hop: Callable[[str, str], str] = redirect_target  # (from, Location) -> the checked next URL
     md5_etags: bool = True  # an ETag of 32 hex digits is the body's MD5 (Imgur's CDN; not the archive)
+    captures: bool = False  # its answers are copies another kept (the archive): Imgur's placeholders among them
     label: str = "Imgur"  # who answers, in messages ("the Wayback Machine")
     place: str = "on Imgur"  # where a file that is not there is not, in messages ("in the Wayback Machine")
     speed: Speed = field(default_factory=Speed)  # the slowest a body may come (--min-speed)
@@ -177,7 +178,7 @@ class Transfer:
             if broke is not None:
                 return broke  # fewer bytes than it takes to judge the file: the next attempt starts it afresh
             problem = sniff.check(head, response.headers.get("Content-Type", ""), source.ext, job.media.dimensions,
-                                  server=self.label)
+                                  server=self.label, captured=self.captures)
             if problem is not None:
                 return Failed(problem.reason, gone=problem.kind is not sniff.Wrong.NOT_MEDIA,
                               region=problem.kind is sniff.Wrong.REGION, replaceable=True)

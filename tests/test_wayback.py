@@ -204,6 +204,22 @@ def test_a_removed_direct_link_is_recovered(imgur: Imgur, tmp_path: Path) -> Non
     assert files_under(tmp_path) == {"GoNe123.png": data}
 
 
+@pytest.mark.parametrize("given", ["https://i.imgur.com/GoNe123.png", "https://imgur.com/GoNe123"])
+@pytest.mark.parametrize("good", [True, False])
+def test_a_capture_of_removed_png_is_no_png_imgur_knows_no_more(imgur: Imgur, tmp_path: Path, given: str,
+                                                                 good: bool) -> None:
+    # A PNG Imgur knows no more, whose width and height no API answer gives: a capture of Imgur's removed.png at its
+    # link (taken once the file was gone) was saved as the file, newest first, over the good one before it.
+    data = fake_bytes("GoNe123", 9_000, "png")
+    if good:
+        imgur.add_capture("https://i.imgur.com/GoNe123.png", "20150101000000", body=data)
+    imgur.add_capture("https://i.imgur.com/GoNe123.png", "20230101000000", body=REMOVED_PNG, mimetype="image/png")
+    result = run_main("--wayback", "-o", str(tmp_path), given)
+    assert result.code == (0 if good else 1), result
+    assert files_under(tmp_path) == ({"GoNe123.png": data} if good else {})
+    assert good or "removed.png" in result.err
+
+
 def test_an_id_imgur_no_longer_knows_is_found_by_its_captured_link(imgur: Imgur, tmp_path: Path) -> None:
     data = fake_bytes("GoNe123", 9_000, "gif")
     imgur.add_capture("http://i.imgur.com/GoNe123.gif", "20140101000000", body=data)
