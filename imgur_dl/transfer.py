@@ -45,6 +45,13 @@ REDIRECTS = frozenset({301, 302, 303, 307, 308})  # statuses that redirect (with
 _MD5_ETAG = re.compile(r'"?([0-9a-fA-F]{32})"?')
 
 
+def _recorded_of(response: urllib3.BaseHTTPResponse) -> int | None:
+    """The length a capture's file had as it was crawled: its original ``Content-Length``, which the Wayback Machine
+    replays as ``X-Archive-Orig-Content-Length`` (every original header prefixed so); None where it gives none."""
+    value = response.headers.get("X-Archive-Orig-Content-Length", "").strip()
+    return int(value) if value.isascii() and value.isdigit() and len(value) < 19 else None
+
+
 def md5_of(etag: str | None) -> str | None:
     """The MD5 an ETag states, when it is one; None for any other ETag."""
     match = _MD5_ETAG.fullmatch(etag.strip()) if etag else None
@@ -167,6 +174,9 @@ class Transfer:
             self.progress.advance(-job.have)  # a 200 to a range request: the file starts over
         if total is not None and total > self.max_size and source.size is None:
             return Failed(f"the file is {total} bytes, more than the limit of {self.max_size} (--max-file-size)")
+        if self.captures and offset == 0 and total is not None and (of := _recorded_of(response)) not in (None, total):
+            return Failed(f"the capture was cut short as it was made ({total} of the file's {of} bytes)",
+                          replaceable=True)
         md5 = md5_of(response.headers.get("ETag")) if self.md5_etags else None
         told = _told(job, offset, total, md5)
         if told is not None:

@@ -198,6 +198,10 @@ class Capture:
     body: bytes = b""
     mimetype: str = "image/jpeg"
     location: str = ""
+    # The length the file had as it was crawled, where the record holds fewer bytes (a transfer cut as the crawler
+    # recorded it): replayed as the original header, X-Archive-Orig-Content-Length (OpenWayback's prefix for every
+    # original header, ACC-35), beside the Content-Length of what the record holds.
+    recorded_of: int | None = None
 
     @property
     def urlkey(self) -> str:
@@ -857,10 +861,11 @@ class Imgur:
             return False
 
     def add_capture(self, url: str, timestamp: str = "20210304050607", *, status: int = 200,
-                    body: bytes | None = None, mimetype: str | None = None, location: str = "") -> Capture:
+                    body: bytes | None = None, mimetype: str | None = None, location: str = "",
+                    recorded_of: int | None = None) -> Capture:
         ext = url.rsplit(".", 1)[-1].lower()
         capture = Capture(timestamp, url, status, body if body is not None else b"",
-                          mimetype or _MIME.get(ext, "text/html"), location)
+                          mimetype or _MIME.get(ext, "text/html"), location, recorded_of)
         self.captures.append(capture)
         return capture
 
@@ -939,7 +944,7 @@ class Imgur:
             return
         cut = fault.after if fault is not None and fault.kind in ("reset", "stall") else None
         h.reply(best.status, best.body, {**headers, "Content-Type": best.mimetype,
-                                         "X-Archive-Orig-Content-Length": str(len(best.body))},
+                                         "X-Archive-Orig-Content-Length": str(best.recorded_of or len(best.body))},
                 cut=cut, then=fault.kind if fault is not None else "")
 
     def pace(self, conn: dict[str, float], size: int, client: _Link) -> None:

@@ -220,6 +220,22 @@ def test_a_capture_of_removed_png_is_no_png_imgur_knows_no_more(imgur: Imgur, tm
     assert good or "removed.png" in result.err
 
 
+@pytest.mark.parametrize("given", ["https://i.imgur.com/GoNe123.png", "https://imgur.com/GoNe123"])
+@pytest.mark.parametrize("good", [True, False])
+def test_a_capture_cut_short_as_it_was_made_is_no_file(imgur: Imgur, tmp_path: Path, given: str, good: bool) -> None:
+    # A crawl that recorded a transfer cut part way: the capture's replay is whole, of fewer bytes than the file had,
+    # which its original Content-Length says (X-Archive-Orig-Content-Length). Of a file Imgur knows no more, whose
+    # size no API answer gives, it was saved as the file, newest first, over a whole capture before it.
+    data = fake_bytes("GoNe123", 9_000, "png")
+    if good:
+        imgur.add_capture("https://i.imgur.com/GoNe123.png", "20150101000000", body=data)
+    imgur.add_capture("https://i.imgur.com/GoNe123.png", "20230101000000", body=data[:4_000], recorded_of=len(data))
+    result = run_main("--wayback", "-o", str(tmp_path), given)
+    assert result.code == (0 if good else 1), result
+    assert files_under(tmp_path) == ({"GoNe123.png": data} if good else {})
+    assert good or "the capture was cut short as it was made (4000 of the file's 9000 bytes)" in result.err
+
+
 def test_an_id_imgur_no_longer_knows_is_found_by_its_captured_link(imgur: Imgur, tmp_path: Path) -> None:
     data = fake_bytes("GoNe123", 9_000, "gif")
     imgur.add_capture("http://i.imgur.com/GoNe123.gif", "20140101000000", body=data)
