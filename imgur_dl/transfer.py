@@ -33,6 +33,7 @@ from imgur_dl.partfile import PartFile, PartLost, saved_by_another
 from imgur_dl.progress import Progress
 from imgur_dl.retry import Again, RetryPolicy
 from imgur_dl.session import Session
+from imgur_dl.text import decimal
 from imgur_dl.throttle import Throttle, Ticket
 
 REMOVED_PATH = "/removed.png"
@@ -43,13 +44,6 @@ REDIRECTS = frozenset({301, 302, 303, 307, 308})  # statuses that redirect (with
 # ETag of a single-part object; removed.png's is d835884373f4d6c8f24742ceabe74946,
 # its body's MD5, as several tools rely on). Any other form is not interpreted.
 _MD5_ETAG = re.compile(r'"?([0-9a-fA-F]{32})"?')
-
-
-def _recorded_of(response: urllib3.BaseHTTPResponse) -> int | None:
-    """The length a capture's file had as it was crawled: its original ``Content-Length``, which the Wayback Machine
-    replays as ``X-Archive-Orig-Content-Length`` (every original header prefixed so); None where it gives none."""
-    value = response.headers.get("X-Archive-Orig-Content-Length", "").strip()
-    return int(value) if value.isascii() and value.isdigit() and len(value) < 19 else None
 
 
 def md5_of(etag: str | None) -> str | None:
@@ -174,8 +168,11 @@ class Transfer:
             self.progress.advance(-job.have)  # a 200 to a range request: the file starts over
         if total is not None and total > self.max_size and source.size is None:
             return Failed(f"the file is {total} bytes, more than the limit of {self.max_size} (--max-file-size)")
-        if self.captures and offset == 0 and total is not None and (of := _recorded_of(response)) not in (None, total):
-            return Failed(f"the capture was cut short as it was made ({total} of the file's {of} bytes)",
+        # (the length a capture's file had as it was crawled: its original Content-Length, which the Wayback Machine
+        # replays as X-Archive-Orig-Content-Length, every original header prefixed so)
+        recorded = decimal(response.headers.get("X-Archive-Orig-Content-Length")) if self.captures else None
+        if offset == 0 and total is not None and recorded not in (None, total):
+            return Failed(f"the capture was cut short as it was made ({total} of the file's {recorded} bytes)",
                           replaceable=True)
         md5 = md5_of(response.headers.get("ETag")) if self.md5_etags else None
         told = _told(job, offset, total, md5)
