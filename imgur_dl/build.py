@@ -90,8 +90,7 @@ def build_run(options: Options, stderr: TextIO, environ: Mapping[str, str] | Non
     def downloader(workers: int, label: str = "Imgur", place: str = "on Imgur", hosts: frozenset[str] = MEDIA_HOSTS,
                    hop: Callable[[str, str], str] = redirect_target) -> Downloader:
         transfer = Transfer(session, Throttle(workers, cancel, clock.now), cancel, policy, progress, meter,
-                            max_size=options.max_size, hosts=hosts, hop=hop, md5_etags=hosts == MEDIA_HOSTS,
-                            captures=hosts == ARCHIVE_HOSTS,
+                            max_size=options.max_size, hosts=hosts, hop=hop, captures=hosts == ARCHIVE_HOSTS,
                             label=label, place=place, speed=speed,
                             clock=clock.now)
         return Downloader(transfer, folders, policy, cancel, progress, standing, label=label, dates=options.dates,

@@ -80,8 +80,9 @@ class Transfer:
     max_size: int = DEFAULT_MAX_SIZE
     hosts: frozenset[str] = MEDIA_HOSTS  # where files may come from
     hop: Callable[[str, str], str] = redirect_target  # (from, Location) -> the checked next URL
-    md5_etags: bool = True  # an ETag of 32 hex digits is the body's MD5 (Imgur's CDN; not the archive)
-    captures: bool = False  # its answers are copies another kept (the archive): Imgur's placeholders among them
+    # Its answers are copies another kept (the archive): Imgur's placeholders among them; and not Imgur's CDN, whose
+    # ETag of 32 hex digits is the body's MD5
+    captures: bool = False
     label: str = "Imgur"  # who answers, in messages ("the Wayback Machine")
     place: str = "on Imgur"  # where a file that is not there is not, in messages ("in the Wayback Machine")
     speed: Speed = field(default_factory=Speed)  # the slowest a body may come (--min-speed)
@@ -174,7 +175,7 @@ class Transfer:
         if offset == 0 and total is not None and recorded not in (None, total):
             return Failed(f"the capture was cut short as it was made ({total} of the file's {recorded} bytes)",
                           replaceable=True)
-        md5 = md5_of(response.headers.get("ETag")) if self.md5_etags else None
+        md5 = None if self.captures else md5_of(response.headers.get("ETag"))
         told = _told(job, offset, total, md5)
         if told is not None:
             return told
