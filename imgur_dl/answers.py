@@ -41,6 +41,8 @@ _SERVED = {spelling: served_ext(spelling) for ext in MEDIA_EXTS | {"jpeg", "gifv
 
 # Unusable items of one album answer past which the whole answer is refused.
 MAX_UNUSABLE = 10_000
+# Unusable items of one listing page past which the whole page is (Imgur's pages hold 60 posts at the most).
+MAX_UNLISTED = 100
 
 
 class Unusable(ApiError):
@@ -198,29 +200,55 @@ class Post:
     ready: Album | None  # the post complete from the listing itself (None: to look up)
 
 
-def listing_page(data: object, kind: Kind, *, prefer_gif: bool, v1: bool = False) -> list[Post]:
-    """The posts of one page of a listing (``data``; the tag endpoint wraps them in ``items``).
+@dataclass(frozen=True)
+class Unlisted:
+    """An item of a listing page that is no post we can use (not an object, no valid id): its place on its page
+    (from 1), and why."""
+
+    index: int
+    why: str
+
+
+def listing_page(data: object, kind: Kind, *, prefer_gif: bool, v1: bool = False) -> list[Post | Unlisted]:
+    """The posts of one page of a listing (``data``; the tag endpoint wraps them in ``items``), in order.
 
     A favorites folder's items are looked up one by one, as gallery-dl's
     extractor does (it reads only their ``id`` and ``is_album``); the other
     v3 listings describe an image post in full. ``v1``: a post/v1 listing
     (your own posts, your hidden albums), whose posts come with their media.
+    One unusable item costs that item (an :class:`Unlisted` in its place), not
+    the listing; a page of no usable item, or of more than
+    :data:`MAX_UNLISTED` unusable ones, is unusable.
     """
     if kind is Kind.TAG and isinstance(data, dict):
         data = data.get("items")
-    posts = []
-    for entry in _list(data, "listing"):
+    posts: list[Post | Unlisted] = []
+    unlisted = 0
+    for n, entry in enumerate(_list(data, "listing"), start=1):
+        post = _listed(entry, n, kind, prefer_gif, v1)
+        posts.append(post)
+        if isinstance(post, Unlisted):
+            unlisted += 1
+            if unlisted > MAX_UNLISTED:
+                raise Unusable(f"unusable answer from the API (more than {MAX_UNLISTED} unusable listing items)")
+    if unlisted and unlisted == len(posts):
+        raise Unusable(next(post.why for post in posts if isinstance(post, Unlisted)))
+    return posts
+
+
+def _listed(entry: object, n: int, kind: Kind, prefer_gif: bool, v1: bool) -> Post | Unlisted:
+    """Item ``n`` of a listing page as a post; or why it is none."""
+    try:
         item = _obj(entry, "listing item")
         post_id = _id(item.get("id"), "post id")
-        created = _iso(item.get("datetime"))
-        if v1:
-            posts.append(_v1_listed(item, post_id, prefer_gif))
-        elif item.get("is_album") is True or kind is Kind.FOLDER:
-            posts.append(Post(post_id, item.get("is_album") is True, created, None))
-        else:
-            image = image_from_v3(item, prefer_gif=prefer_gif)
-            posts.append(Post(post_id, False, created, image))
-    return posts
+    except Unusable as exc:
+        return Unlisted(n, str(exc))
+    created = _iso(item.get("datetime"))
+    if v1:
+        return _v1_listed(item, post_id, prefer_gif)
+    if item.get("is_album") is True or kind is Kind.FOLDER:
+        return Post(post_id, item.get("is_album") is True, created, None)
+    return Post(post_id, False, created, image_from_v3(item, prefer_gif=prefer_gif))
 
 
 def _v1_listed(item: Json, post_id: str, prefer_gif: bool) -> Post:

@@ -93,7 +93,7 @@ class ImgurApi:
         return answers.image_from_v3(self.client.get(f"/3/image/{target.id}").get("data"),
                                      prefer_gif=self.prefer_gif)
 
-    def listing_page(self, target: Target, page: int) -> list[answers.Post]:
+    def listing_page(self, target: Target, page: int) -> list[answers.Post | answers.Unlisted]:
         """Page ``page`` (from 0) of a listing; empty past the end."""
         authenticated = self.client.login.authenticated
         target = listings.as_me(target, self.own_name) if authenticated else target

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import replace
 from enum import Enum
 
-from imgur_dl.answers import Post
+from imgur_dl.answers import Post, Unlisted
 from imgur_dl.api import ImgurApi
 from imgur_dl.archive import Archive
 from imgur_dl.choice import Choice
@@ -70,15 +70,24 @@ class Pages:
             if isinstance(fresh, Failure):
                 yield [replace(fresh, url=target.url, listing=listing.label)]
                 return
-            if not fresh:
+            if not any(isinstance(post, Post) for post in fresh):
+                if read is not None and fresh:
+                    read.left_out()  # (an unusable item among posts seen before)
                 self._ended(read)  # (past the end: an empty page, or nothing new)
                 return
-            known = archived(self.archive, fresh)
+            known = archived(self.archive, [post for post in fresh if isinstance(post, Post)])
             chosen: list[Candidate | Failure] = []
             for n, post in enumerate(fresh):
                 position += 1
-                reached = read_from is not None and post.id == read_from[0] and (
-                    fresh[n + 1].id if n + 1 < len(fresh) else pages.following()) == read_from[1]
+                if isinstance(post, Unlisted):
+                    said = self._unlisted(target, post, position, pages.page, read)
+                    if isinstance(said, Verdict):  # (STOP)
+                        yield chosen
+                        return
+                    chosen.extend(said)
+                    continue
+                reached = read_from is not None and post.id == read_from[0] and _following(
+                    fresh, n, pages) == read_from[1]
                 verdict = self._choose(target, post, position, post.id in known, reached)
                 if verdict is Verdict.REACHED and read is not None and read.top is not None:
                     read.past(post.id)  # (the post after where this read began, where that one is the first)
@@ -99,7 +108,7 @@ class Pages:
         if self.through is not None and read is not None:
             self.through.ended(read)
 
-    def _page(self, target: Target, page: int) -> list[Post] | Failure:
+    def _page(self, target: Target, page: int) -> list[Post | Unlisted] | Failure:
         try:
             return self.api.listing_page(target, page)
         except BudgetSpentError as exc:
@@ -112,6 +121,20 @@ class Pages:
         except ImgurDLError as exc:
             return Failure(ExitStatus.FAILED, f"{target.url}: page {page + 1}: {exc}; "
                                               "stopped reading this listing there")
+
+    def _unlisted(self, target: Target, item: Unlisted, position: int, page: int,
+                  read: Read | None) -> list[Failure] | Verdict:
+        """An unusable item at ``position``, of page ``page`` (from 1): said where it is chosen; the read cannot say
+        the listing is all saved (it may be a post no run saved). :attr:`Verdict.STOP` where nothing is wanted from
+        here on."""
+        if self.choice.past_end(position):
+            return Verdict.STOP
+        if read is not None:
+            read.left_out()
+        if not self.choice.wants(position):
+            return []
+        return [Failure(ExitStatus.FAILED, f"{target.url}: page {page}/item {item.index}: {item.why}", url=target.url,
+                        listing=Listing(target.kind, target.id).label)]
 
     def _choose(self, target: Target, post: Post, position: int, archived: bool, reached: bool) -> Verdict:
         if self.choice.past_end(position):
@@ -137,36 +160,53 @@ class Pages:
 
 
 class _Pages:
-    """A listing's pages in turn, each as its posts not seen before in the listing (none: its end); and the first
-    such post of the next page, looked at before its turn (where the post a sync stops at is the last of a page:
-    the page is asked for once)."""
+    """A listing's pages in turn, each as its posts not seen before in the listing (none: its end) and its unusable
+    items, in order; and the first such post of the next page, looked at before its turn (where the post a sync stops
+    at is the last of a page: the page is asked for once)."""
 
     def __init__(self, pages: Pages, target: Target) -> None:
         self.pages = pages
         self.target = target
-        self.page = 0  # the next page's number
+        self.page = 0  # the next page's number (from 0; once read, the page's number from 1)
         self._seen: set[str] = set()
-        self._next: list[Post] | Failure | None = None  # the next page, asked for already
+        self._next: list[Post | Unlisted] | Failure | None = None  # the next page, asked for already
 
-    def next(self) -> list[Post] | Failure:
-        """The next page's posts not seen before; or why it could not be read."""
+    def next(self) -> list[Post | Unlisted] | Failure:
+        """The next page's posts not seen before, and its unusable items; or why it could not be read."""
         got = self._next if self._next is not None else self.pages._page(self.target, self.page)
         self._next = None
         self.page += 1
         if isinstance(got, Failure):
             return got
-        fresh = [post for post in dict((p.id, p) for p in got).values() if post.id not in self._seen]
-        self._seen.update(post.id for post in fresh)
-        return fresh
+        return self._fresh(got)
 
     def following(self) -> str | None:
         """The id of the first post of the next page not seen before (``""``: none, the listing ends); None where
-        that page could not be read (it is said in its turn)."""
+        that page could not be read (it is said in its turn), or begins with an unusable item."""
         if self._next is None:
             self._next = self.pages._page(self.target, self.page)
         if isinstance(self._next, Failure):
             return None
-        return next((post.id for post in self._next if post.id not in self._seen), "")
+        first = next((post for post in self._next if isinstance(post, Unlisted) or post.id not in self._seen), None)
+        return "" if first is None else None if isinstance(first, Unlisted) else first.id
+
+    def _fresh(self, got: list[Post | Unlisted]) -> list[Post | Unlisted]:
+        fresh: list[Post | Unlisted] = []
+        for post in got:
+            if isinstance(post, Post):
+                if post.id in self._seen:
+                    continue
+                self._seen.add(post.id)
+            fresh.append(post)
+        return fresh
+
+
+def _following(fresh: list[Post | Unlisted], n: int, pages: _Pages) -> str | None:
+    """The id of the post after ``fresh[n]`` (``""``: none; None: not known, an unusable item)."""
+    if n + 1 < len(fresh):
+        after = fresh[n + 1]
+        return None if isinstance(after, Unlisted) else after.id
+    return pages.following()
 
 
 def _candidate(post: Post, listing: Listing, position: int) -> Candidate:

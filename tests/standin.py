@@ -62,7 +62,7 @@ import socket
 import ssl
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -159,6 +159,13 @@ class Image:
         if ext in ("jpg", "jpeg", "png", "gif", "webp") or ext == self.ext:
             return self.data, self.mime  # the CDN serves an image under any image extension
         return None
+
+
+@dataclass(frozen=True)
+class Raw:
+    """An item a listing page holds as it is (any JSON value): what no post of Imgur's would be."""
+
+    item: Any
 
 
 @dataclass
@@ -319,7 +326,7 @@ class Imgur:
         self.faults: list[Fault] = []
         self.shaping = Shaping()
         self.captures: list[Capture] = []  # the Wayback Machine's holdings
-        self.listings: dict[tuple[str, str], list[AlbumData | Image]] = {}
+        self.listings: dict[tuple[str, str], Sequence[AlbumData | Image | Raw]] = {}
         self.tokens: dict[str, str] = {}  # access token -> its user (a revoked token is not here)
         self.accounts: dict[str, Account] = {}
         self.page_size = 60
@@ -605,8 +612,9 @@ class Imgur:
     # album ("is_album": true, "link" to imgur.com/a/<id>) or a gallery image (its own
     # "link" to i.imgur.com, with type and size).
 
-    def add_listing(self, kind: str, name: str, posts: list[AlbumData | Image]) -> None:
-        """``kind``: user, favorites, folder (name "<user>/<id>"), tag, subreddit, search (name = the words)."""
+    def add_listing(self, kind: str, name: str, posts: Sequence[AlbumData | Image | Raw]) -> None:
+        """``kind``: user, favorites, folder (name "<user>/<id>"), tag, subreddit, search (name = the words); a
+        :class:`Raw` item is listed as it is."""
         self.listings[(kind, name)] = posts
 
     def _listing(self, path: str, query: dict[str, list[str]], user: str = "") -> Any:
@@ -636,7 +644,8 @@ class Imgur:
             posts = self.listings.get((kind, name))
             if posts is None:
                 return None
-            chunk = [_v3_gallery_item(p) for p in posts[page * self.page_size:(page + 1) * self.page_size]]
+            chunk = [p.item if isinstance(p, Raw) else _v3_gallery_item(p)
+                     for p in posts[page * self.page_size:(page + 1) * self.page_size]]
             if kind == "tag":
                 return {"name": name, "display_name": name, "followers": 0, "total_items": len(posts),
                         "following": False, "is_whitelisted": False, "description": "", "items": chunk}

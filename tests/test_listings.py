@@ -19,7 +19,7 @@ from imgur_dl.readthrough import ReadThrough
 from tests.clock import FastClock
 from tests.conftest import ArchiveAt, Outcome, files_under, run_main, until
 from tests.postgres import Postgres
-from tests.standin import AlbumData, Fault, Image, Imgur, over_capacity
+from tests.standin import AlbumData, Fault, Image, Imgur, Raw, over_capacity
 
 DAY = 86_400
 NEWEST = 1_760_000_000  # 2025-10-09
@@ -112,6 +112,51 @@ def test_a_deleted_and_an_empty_post_are_named_and_the_rest_kept(imgur: Imgur, t
     assert "user/Miguenzo post GoNe123: not found" in result.err
     assert "user/Miguenzo post EmPt123: EmPt123: the album is empty" in result.err
     assert files_under(tmp_path) == _expected(posts, "user Miguenzo")
+
+
+@pytest.mark.parametrize(("item", "why"), [
+    ("unusable", "listing item is not an object"),
+    ({"title": "no id", "is_album": True}, "no valid post id"),
+    ({"id": "../etc", "is_album": False}, "no valid post id: '../etc'"),
+    ({"id": "AbC\x1b[2J", "is_album": True}, "no valid post id: 'AbC\\x1b[2J'"),
+])
+def test_an_unusable_item_of_a_page_costs_that_item_and_the_listing_reads_on(imgur: Imgur, tmp_path: Path,
+                                                                               item: object, why: str) -> None:
+    # As one unusable media item costs that item, not its album: said with its page and place, exit 1; every post
+    # before and after it saved, the pages after it read.
+    posts = _posts(imgur, 5)
+    imgur.add_listing("tag", "animals", [posts[0], posts[1], posts[2], Raw(item), posts[3], posts[4]])
+    imgur.page_size = 2
+    result = run_main("-o", str(tmp_path), "imgur.com/t/animals")
+    assert result.code == 1, result
+    assert f"error: imgur.com/t/animals: page 2/item 2: unusable answer from the API ({why})\n" in result.err, result
+    assert "\x1b" not in result.err and "stopped reading" not in result.err
+    assert files_under(tmp_path) == _expected(posts, "tag animals")
+
+
+def test_a_page_of_no_usable_item_stops_the_listing_there(imgur: Imgur, tmp_path: Path) -> None:
+    posts = _posts(imgur, 4)
+    imgur.add_listing("tag", "animals", [posts[0], posts[1], Raw(7), Raw({}), posts[2], posts[3]])
+    imgur.page_size = 2
+    result = run_main("-o", str(tmp_path), "imgur.com/t/animals")
+    assert result.code == 1, result
+    assert ("error: imgur.com/t/animals: page 2: unusable answer from the API (listing item is not an object); "
+            "stopped reading this listing there") in result.err, result
+    assert files_under(tmp_path) == _expected(posts[:2], "tag animals")
+
+
+def test_a_listing_with_an_unusable_item_is_not_said_read_to_its_end(imgur: Imgur, tmp_path: Path,
+                                                                     archive: ArchiveAt) -> None:
+    # The item may be a post not saved: a sync with --break-on-existing reads the listing whole again.
+    posts = _posts(imgur, 3)
+    imgur.add_listing("tag", "animals", [posts[0], Raw({"id": "no/id"}), posts[1], posts[2]])
+    for _ in range(2):
+        result = run_main("--download-archive", archive.location, "--break-on-existing", "-o",
+                          str(tmp_path / "out"), "imgur.com/t/animals")
+        assert result.code == 1, result
+        assert "imgur.com/t/animals: page 1/item 2: unusable answer" in result.err
+    assert _read_from(archive) == []
+    assert files_under(tmp_path / "out") == _expected(posts, "tag animals")
 
 
 @pytest.mark.parametrize("retries", [0, 2])

@@ -332,7 +332,16 @@ def test_a_listing_page_gives_posts_or_its_own_error(kind: Kind, v1: bool, data:
         posts = answers.listing_page(data, kind, prefer_gif=False, v1=v1)
     except ImgurDLError:
         return
+    items = data.get("items") if kind is Kind.TAG and isinstance(data, dict) else data
+    assert isinstance(items, list) and len(posts) == len(items)
+    # An unusable item is named by its place alone, and a page of nothing else is no page.
+    unlisted = [post for post in posts if isinstance(post, answers.Unlisted)]
+    assert [post.index for post in unlisted] == [n for n, post in enumerate(posts, 1) if post in unlisted]
+    assert not posts or len(unlisted) < len(posts)
     for post in posts:
+        if isinstance(post, answers.Unlisted):
+            assert post.why.startswith("unusable answer from the API (") and post.why.isprintable()
+            continue
         assert re.fullmatch(r"[A-Za-z0-9]{1,32}", post.id)
         # An album post is its own album; a post of one image is that image (gallery-dl takes a non-album post's
         # id for its image's: where an answer gives the two apart, the image is named by its own id).
@@ -346,8 +355,9 @@ def test_a_whole_v3_listing_page_gives_each_of_its_posts_in_order(kind: Kind, it
     page = [{"id": post_id, "is_album": is_album, "datetime": 1715949296, "type": "image/jpeg",
              "link": f"https://i.imgur.com/{post_id}.jpeg"} for post_id, is_album in items]
     posts = answers.listing_page({"items": page} if kind is Kind.TAG else page, kind, prefer_gif=False)
-    assert [(post.id, post.is_album) for post in posts] == items
+    assert [(post.id, post.is_album) for post in posts if isinstance(post, answers.Post)] == items
     for post in posts:
+        assert isinstance(post, answers.Post)
         assert post.created_at == "2024-05-17T12:34:56Z"
         # An image post comes whole; an album, and a favorites folder's every post, is looked up.
         assert (post.ready is None) == (post.is_album or kind is Kind.FOLDER)
