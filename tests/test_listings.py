@@ -134,6 +134,20 @@ def test_an_unusable_item_of_a_page_costs_that_item_and_the_listing_reads_on(img
     assert files_under(tmp_path) == _expected(posts, "tag animals")
 
 
+@pytest.mark.parametrize(("chosen", "taken", "said"), [("2-4", [1, 2], True), ("5-", [3, 4], False),
+                                                      ("1-3", [0, 1, 2], False)])
+def test_an_unusable_item_holds_its_place_in_the_listing(imgur: Imgur, tmp_path: Path, chosen: str,
+                                                         taken: list[int], said: bool) -> None:
+    # --range counts posts as Imgur lists them: the unusable item is the 4th, said only where chosen.
+    posts = _posts(imgur, 5)
+    imgur.add_listing("tag", "animals", [posts[0], posts[1], posts[2], Raw({}), posts[3], posts[4]])
+    result = run_main("--range", chosen, "-o", str(tmp_path), "imgur.com/t/animals")
+    assert result.code == (1 if said else 0), result
+    assert ("imgur.com/t/animals: page 1/item 4: unusable answer from the API (no valid post id)" in result.err) \
+        == said, result
+    assert files_under(tmp_path) == _expected([posts[n] for n in taken], "tag animals")
+
+
 def test_a_page_of_no_usable_item_stops_the_listing_there(imgur: Imgur, tmp_path: Path) -> None:
     posts = _posts(imgur, 4)
     imgur.add_listing("tag", "animals", [posts[0], posts[1], Raw(7), Raw({}), posts[2], posts[3]])
