@@ -26,6 +26,7 @@ one of more than :data:`MOST` entries.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import re
@@ -146,6 +147,19 @@ class Renamed:
         with self._lock:
             if (index := self._files.get(job.path.parent)) is not None:
                 index.drop(job.media.id, earlier)
+
+    def left_behind(self, job: Job, source: Source, name: str, dir_fd: int, entry: os.stat_result) -> None:
+        """Where ``job``'s file at ``name`` (seen as ``entry``) has a second name, the one an earlier place in its
+        album gave it, that name removed: a run killed as it moved the file to its name, between the two steps of
+        :func:`~imgur_dl.infolder.publish_new`, left both. Only that very file's (its device and inode): a copy of
+        its own, or a link the user made, is left as it is."""
+        earlier = self.file(job, source, name, dir_fd)
+        found = None if earlier is None else infolder.entry(dir_fd, earlier)
+        if earlier is None or found is None or (found.st_dev, found.st_ino) != (entry.st_dev, entry.st_ino):
+            return
+        with contextlib.suppress(OSError):  # (removed meanwhile, by another process at work on the album)
+            os.unlink(earlier, dir_fd=dir_fd)
+        self.moved(job, earlier)
 
     def _index(self, kept: dict[Path, _Index], folder: Path, dir_fd: int,
                kind: Callable[[os.DirEntry[str]], bool]) -> _Index:

@@ -59,9 +59,7 @@ class Standing:
                     job, dir_fd, n, path, entry=entry, mtime=mtime)
                 if other is not None:
                     return other
-        if not self.skip_present:
-            return None
-        return self._given(job, dir_fd, mtime) or self._moved(job, dir_fd, mtime)
+        return (self._given(job, dir_fd, mtime) or self._moved(job, dir_fd, mtime)) if self.skip_present else None
 
     def _other(self, job: Job, dir_fd: int, n: int, path: Path, *, entry: os.stat_result,
                mtime: float | None) -> Result | Unsure | None:
@@ -121,6 +119,8 @@ class Standing:
         if path in job.alike or (job.untold(path) and (source.size is None or self.doubt_sizes
                                                        or not dated(entry, mtime))):
             return copy_at(dir_fd, path.name, size, n, apart=given or other, stands=not given)
+        if self.renamed is not None and entry.st_nlink > 1:  # (where a run was killed as it moved it here)
+            self.renamed.left_behind(job, source, path.name, dir_fd, entry)
         return self._skipped(job, dir_fd, path, entry, size=size, mtime=mtime, url=followed(source.url))
 
     def apart(self, job: Job, path: Path) -> Path:

@@ -300,6 +300,31 @@ def test_a_file_renamed_by_a_run_killed_before_it_took_the_file_back_is_said_by_
     _each_said_by_a_rerun(tmp_path, images)
 
 
+@pytest.mark.parametrize("earlier", ["its second name", "a copy", "a link out of the folder"])
+def test_a_file_a_killed_run_left_under_both_names_keeps_its_name_now_alone(imgur: Imgur, tmp_path: Path,
+                                                                          earlier: str) -> None:
+    # A file is moved to its name now by a hard link, then its earlier name's removal: a kill -9 between the two left
+    # it under both, listed twice for good. The earlier name of that very file goes; a copy of its own there, or a
+    # link the user made to keep it elsewhere, stays.
+    album = imgur.add_album("AbC1234", count=2)
+    assert run_main("-o", str(tmp_path), "imgur.com/a/AbC1234").code == 0
+    gone, kept = album.images
+    album.images[:] = [kept]
+    folder = tmp_path / "AbC1234"
+    was, now = folder / f"002-{kept.id}.jpg", folder / f"001-{kept.id}.jpg"
+    if earlier == "a copy":
+        now.write_bytes(was.read_bytes())
+    else:
+        os.link(was, now)
+    if earlier == "a link out of the folder":
+        os.link(was, tmp_path / "mine.jpg")
+        was.unlink()
+    result = run_main("-o", str(tmp_path), "imgur.com/a/AbC1234")
+    assert result.code == 0 and "0 saved, 1 skipped, 0 failed" in result.err, result
+    assert files_under(folder) == {f"001-{gone.id}.jpg": gone.data, f"001-{kept.id}.jpg": kept.data,
+                                   **({was.name: kept.data} if earlier == "a copy" else {})}
+
+
 def test_a_file_another_process_moves_first_is_taken_as_it_left_it(
         imgur: Imgur, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # Two runs of the album at once (a nightly job meets the last one still at work): the other one renames the
