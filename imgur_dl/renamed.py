@@ -121,13 +121,18 @@ class Renamed:
     def file(self, job: Job, source: Source, name: str, dir_fd: int) -> str | None:
         """The name in the folder (``dir_fd``) of a file an earlier run saved of ``job``'s ``source``, where
         ``name`` now is; None where there is none to be found."""
+        return next(iter(self._earlier(job, source, name, dir_fd)), None)
+
+    def _earlier(self, job: Job, source: Source, name: str, dir_fd: int) -> list[str]:
+        """The names in the folder (``dir_fd``) an earlier place of ``job``'s file in its album gave it, where
+        ``name`` now is, in order."""
         folder = job.path.parent
         if not self._files_told[job.album.is_album] or self.folders.made_here(folder):
-            return None  # (none in a folder this run made)
+            return []  # (none in a folder this run made)
         try:
             index = self._index(self._files, folder, dir_fd, _file)
         except OSError:  # (a folder that cannot be read: its file is fetched as any other)
-            return None
+            return []
         with self._lock:
             if folder in self._files:
                 self._files.move_to_end(folder)
@@ -140,7 +145,7 @@ class Renamed:
         template = self.namer.template(album=job.album.is_album)
         pattern = template.pattern(fields(job.album, job.media, source.ext, template.wanted), FILE_LOOSE,
                                    reserve=len(PART_SUFFIX), most=self.namer.most) if names else None
-        return next((found for found in names if pattern.fullmatch(found)), None) if pattern is not None else None
+        return [found for found in names if pattern.fullmatch(found)] if pattern is not None else []
 
     def moved(self, job: Job, earlier: str) -> None:
         """The file at ``earlier`` in ``job``'s folder has been moved to its name now."""
@@ -151,15 +156,15 @@ class Renamed:
     def left_behind(self, job: Job, source: Source, name: str, dir_fd: int, entry: os.stat_result) -> None:
         """Where ``job``'s file at ``name`` (seen as ``entry``) has a second name, the one an earlier place in its
         album gave it, that name removed: a run killed as it moved the file to its name, between the two steps of
-        :func:`~imgur_dl.infolder.publish_new`, left both. Only that very file's (its device and inode): a copy of
-        its own, or a link the user made, is left as it is."""
-        earlier = self.file(job, source, name, dir_fd)
-        found = None if earlier is None else infolder.entry(dir_fd, earlier)
-        if earlier is None or found is None or (found.st_dev, found.st_ino) != (entry.st_dev, entry.st_ino):
-            return
-        with contextlib.suppress(OSError):  # (removed meanwhile, by another process at work on the album)
-            os.unlink(earlier, dir_fd=dir_fd)
-        self.moved(job, earlier)
+        :func:`~imgur_dl.infolder.publish_new`, left both (two such runs, three). Only that very file's (its device
+        and inode): a copy of its own, or a link the user made, is left as it is."""
+        for earlier in self._earlier(job, source, name, dir_fd) if entry.st_nlink > 1 else ():
+            found = infolder.entry(dir_fd, earlier)
+            if found is None or (found.st_dev, found.st_ino) != (entry.st_dev, entry.st_ino):
+                continue
+            with contextlib.suppress(OSError):  # (removed meanwhile, by another process at work on the album)
+                os.unlink(earlier, dir_fd=dir_fd)
+            self.moved(job, earlier)
 
     def _index(self, kept: dict[Path, _Index], folder: Path, dir_fd: int,
                kind: Callable[[os.DirEntry[str]], bool]) -> _Index:

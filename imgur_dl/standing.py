@@ -119,7 +119,7 @@ class Standing:
         if path in job.alike or (job.untold(path) and (source.size is None or self.doubt_sizes
                                                        or not dated(entry, mtime))):
             return copy_at(dir_fd, path.name, size, n, apart=given or other, stands=not given)
-        if self.renamed is not None and entry.st_nlink > 1:  # (where a run was killed as it moved it here)
+        if self.renamed is not None:  # (a run killed as it moved it here left its earlier name too)
             self.renamed.left_behind(job, source, path.name, dir_fd, entry)
         return self._skipped(job, dir_fd, path, entry, size=size, mtime=mtime, url=followed(source.url))
 
@@ -171,6 +171,7 @@ class Standing:
                 size = whole_at(dir_fd, path.name, source)
                 return None if size is None else Result(job, Status.SKIPPED, path, bytes=size)
             renamed.moved(job, earlier)
+            renamed.left_behind(job, source, path.name, dir_fd, found)  # (a run killed as it moved it before)
             if mtime is not None:
                 infolder.stamp(dir_fd, path.name, mtime, found)
             return Result(job, Status.SKIPPED, path, bytes=found.st_size, renamed_from=path.with_name(earlier))

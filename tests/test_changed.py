@@ -300,29 +300,35 @@ def test_a_file_renamed_by_a_run_killed_before_it_took_the_file_back_is_said_by_
     _each_said_by_a_rerun(tmp_path, images)
 
 
-@pytest.mark.parametrize("earlier", ["its second name", "a copy", "a link out of the folder"])
+@pytest.mark.parametrize("earlier", ["its second name", "two more names", "moved on since", "a copy",
+                                     "a link out of the folder"])
 def test_a_file_a_killed_run_left_under_both_names_keeps_its_name_now_alone(imgur: Imgur, tmp_path: Path,
                                                                           earlier: str) -> None:
     # A file is moved to its name now by a hard link, then its earlier name's removal: a kill -9 between the two left
-    # it under both, listed twice for good. The earlier name of that very file goes; a copy of its own there, or a
-    # link the user made to keep it elsewhere, stays.
-    album = imgur.add_album("AbC1234", count=2)
+    # it under both, listed twice for good. The earlier names of that very file go (where the album changed again
+    # since, once it is moved on); a copy of its own there, or a link the user made to keep it elsewhere, stays.
+    album = imgur.add_album("AbC1234", count=3)
     assert run_main("-o", str(tmp_path), "imgur.com/a/AbC1234").code == 0
-    gone, kept = album.images
+    *gone, kept = album.images
     album.images[:] = [kept]
     folder = tmp_path / "AbC1234"
-    was, now = folder / f"002-{kept.id}.jpg", folder / f"001-{kept.id}.jpg"
+    first, second, third = (folder / f"{n:03d}-{kept.id}.jpg" for n in (1, 2, 3))
+    left = {f"{n:03d}-{image.id}.jpg": image.data for n, image in enumerate(gone, 1)}  # (the user's now)
     if earlier == "a copy":
-        now.write_bytes(was.read_bytes())
+        first.write_bytes(third.read_bytes())
+    elif earlier == "a link out of the folder":
+        os.link(third, tmp_path / "mine.jpg")
+        third.rename(first)
     else:
-        os.link(was, now)
-    if earlier == "a link out of the folder":
-        os.link(was, tmp_path / "mine.jpg")
-        was.unlink()
+        os.link(third, second)
+        if earlier != "moved on since":
+            os.link(third, first)
+        if earlier == "its second name":
+            third.unlink()
     result = run_main("-o", str(tmp_path), "imgur.com/a/AbC1234")
-    assert result.code == 0 and "0 saved, 1 skipped, 0 failed" in result.err, result
-    assert files_under(folder) == {f"001-{gone.id}.jpg": gone.data, f"001-{kept.id}.jpg": kept.data,
-                                   **({was.name: kept.data} if earlier == "a copy" else {})}
+    assert result.code == 0 and "0 saved, 1 skipped" in result.err, result
+    assert files_under(folder) == {**left, first.name: kept.data,
+                                   **({third.name: kept.data} if earlier == "a copy" else {})}
 
 
 def test_a_file_another_process_moves_first_is_taken_as_it_left_it(
