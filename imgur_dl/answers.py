@@ -41,7 +41,7 @@ _SERVED = {spelling: served_ext(spelling) for ext in MEDIA_EXTS | {"jpeg", "gifv
 
 # Unusable items of one album answer past which the whole answer is refused.
 MAX_UNUSABLE = 10_000
-# Unusable items of one listing page past which the whole page is (Imgur's pages hold 60 posts at the most).
+# Unusable items of one listing page past which the whole page is (a page holds 60 posts).
 MAX_UNLISTED = 100
 
 
