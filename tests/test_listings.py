@@ -159,6 +159,21 @@ def test_a_page_of_no_usable_item_stops_the_listing_there(imgur: Imgur, tmp_path
     assert files_under(tmp_path) == _expected(posts[:2], "tag animals")
 
 
+@pytest.mark.parametrize("unusable", [100, 101])
+def test_past_100_unusable_items_a_page_is_refused_whole(imgur: Imgur, tmp_path: Path, unusable: int) -> None:
+    # (a page holds 60 posts: an answer of thousands of unusable items costs a line, not thousands)
+    posts = _posts(imgur, 2)
+    imgur.add_listing("tag", "animals", [posts[0], *[Raw({})] * unusable, posts[1]])
+    imgur.page_size = 200
+    result = run_main("-o", str(tmp_path), "imgur.com/t/animals")
+    assert result.code == 1, result
+    refused = unusable > 100
+    assert result.err.count("unusable answer from the API") == (1 if refused else unusable), result
+    assert ("page 1: unusable answer from the API (more than 100 unusable listing items); stopped reading this "
+            "listing there" in result.err) == refused
+    assert files_under(tmp_path) == ({} if refused else _expected(posts, "tag animals"))
+
+
 def test_a_listing_with_an_unusable_item_is_not_said_read_to_its_end(imgur: Imgur, tmp_path: Path,
                                                                      archive: ArchiveAt) -> None:
     # The item may be a post not saved: a sync with --break-on-existing reads the listing whole again.
