@@ -34,6 +34,7 @@ import stat
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
+from concurrent.futures import Future
 from pathlib import Path
 
 from imgur_dl import infolder
@@ -95,6 +96,7 @@ class Renamed:
         self._lock = threading.Lock()
         self._indexes: dict[Path, _Index] = {}  # a folder's folders, by each id their names may say
         self._files: OrderedDict[Path, _Index] = OrderedDict()  # an album's files, so: the last used last
+        self._reading: dict[tuple[bool, Path], Future[_Index]] = {}  # a folder's names being read, by the first asked
 
     def folder(self, album: Album, folder: Path) -> Path:
         """``album``'s folder: ``folder``, or where it is not there, the one an earlier run made for the album under
@@ -169,15 +171,35 @@ class Renamed:
     def _index(self, kept: dict[Path, _Index], folder: Path, dir_fd: int,
                kind: Callable[[os.DirEntry[str]], bool]) -> _Index:
         """The names in ``folder`` of the entries ``kind`` takes, by each id they may say: read the first time it is
-        asked for, and ``kept``. (Read outside the lock: the other threads' questions, the run's handing out of
-        albums, do not wait on a folder's listing; two read at once keep the first.)"""
+        asked for, and ``kept``. (Read once, outside the lock: the other threads' questions of other folders, the
+        run's handing out of albums, do not wait on a folder's listing; those of this folder wait for it, rather than
+        each read it again, as every worker at an album's files at once would.)"""
+        key = (kept is self._files, folder)
         with self._lock:
             index = kept.get(folder)
-        if index is None:
-            read = _indexed(dir_fd, kind, MOST)
+            if index is not None:
+                return index
+            reading = self._reading.get(key)
+            if reading is None:
+                reading = self._reading[key] = Future()
+                first = True
+            else:
+                first = False
+        if not first:
+            return reading.result()  # (what the first read, or the OSError it met)
+        try:
+            index = _indexed(dir_fd, kind, MOST)
+        except BaseException as exc:
+            reading.set_exception(exc)
+            raise
+        else:
+            reading.set_result(index)
             with self._lock:
-                index = kept.setdefault(folder, read)
-        return index
+                kept[folder] = index
+            return index
+        finally:
+            with self._lock:
+                del self._reading[key]
 
 
 def _says_which(names: frozenset[str]) -> bool:

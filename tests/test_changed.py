@@ -8,8 +8,9 @@ import hashlib
 import json
 import os
 import re
+from concurrent.futures import Future
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import pytest
 from hypothesis import example, given
@@ -329,6 +330,35 @@ def test_a_file_a_killed_run_left_under_both_names_keeps_its_name_now_alone(imgu
     assert result.code == 0 and "0 saved, 1 skipped" in result.err, result
     assert files_under(folder) == {**left, first.name: kept.data,
                                    **({third.name: kept.data} if earlier == "a copy" else {})}
+
+
+def test_a_folder_s_names_are_read_once_however_many_files_look_for_their_earlier_names_at_once(
+        imgur: Imgur, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Every worker at the album's files asks at once: the first reads the folder's names, the others wait for them
+    # (each had read them again, a listing of up to 100,000 names each). The first read is held until five others
+    # asked (each waiting for it), or another read them too.
+    album = imgur.add_album("AbC1234", count=200, size=100)
+    assert run_main("-o", str(tmp_path), "imgur.com/a/AbC1234").code == 0
+    album.images[:] = album.images[1:]  # (every file one place earlier)
+    asked: list[str] = []
+    indexed = renamed._indexed
+
+    class Awaited(Future[Any]):
+        def result(self, timeout: float | None = None) -> Any:
+            asked.append("waited")
+            return super().result(timeout)
+
+    def counted(*args: Any) -> Any:
+        asked.append("read")
+        if asked.count("read") == 1:
+            assert until(lambda: len(asked) > 5 or asked.count("read") > 1)
+        return indexed(*args)
+
+    monkeypatch.setattr(renamed, "Future", Awaited, raising=False)
+    monkeypatch.setattr(renamed, "_indexed", counted)
+    result = run_main("-j", "64", "-o", str(tmp_path), "imgur.com/a/AbC1234")
+    assert result.code == 0 and "0 saved, 199 skipped (199 renamed to their place now)" in result.err, result
+    assert asked.count("read") == 1, asked
 
 
 def test_a_file_another_process_moves_first_is_taken_as_it_left_it(
