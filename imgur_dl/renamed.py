@@ -160,7 +160,13 @@ class Renamed:
         album gave it, that name removed: a run killed as it moved the file to its name, between the two steps of
         :func:`~imgur_dl.infolder.publish_new`, left both (two such runs, three). Only that very file's (its device
         and inode): a copy of its own, or a link the user made, is left as it is."""
-        for earlier in self._earlier(job, source, name, dir_fd) if entry.st_nlink > 1 else ():
+        if entry.st_nlink < 2:
+            return
+        with self._lock:  # (the folder's names read already, and none but this one says the image's id: none left)
+            index = self._files.get(job.path.parent)
+            if index is not None and all(found == name for found in index.get(job.media.id)):
+                return
+        for earlier in self._earlier(job, source, name, dir_fd):
             found = infolder.entry(dir_fd, earlier)
             if found is None or (found.st_dev, found.st_ino) != (entry.st_dev, entry.st_ino):
                 continue
