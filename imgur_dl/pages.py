@@ -70,17 +70,18 @@ class Pages:
             if isinstance(fresh, Failure):
                 yield [replace(fresh, url=target.url, listing=listing.label)]
                 return
-            if not any(isinstance(post, Post) for post in fresh):
+            usable = [post for post in fresh if isinstance(post, Post)]
+            if not usable:
                 if read is not None and fresh:
                     read.left_out()  # (an unusable item among posts seen before)
                 self._ended(read)  # (past the end: an empty page, or nothing new)
                 return
-            known = archived(self.archive, [post for post in fresh if isinstance(post, Post)])
+            known = archived(self.archive, usable)
             chosen: list[Candidate | Failure] = []
             for n, post in enumerate(fresh):
                 position += 1
                 if isinstance(post, Unlisted):
-                    said = self._unlisted(target, post, position, pages.page, read)
+                    said = self._unlisted(target.url, listing, post, position, page=pages.page, read=read)
                     if isinstance(said, Verdict):  # (STOP)
                         yield chosen
                         return
@@ -122,7 +123,7 @@ class Pages:
             return Failure(ExitStatus.FAILED, f"{target.url}: page {page + 1}: {exc}; "
                                               "stopped reading this listing there")
 
-    def _unlisted(self, target: Target, item: Unlisted, position: int, page: int,
+    def _unlisted(self, url: str, listing: Listing, item: Unlisted, position: int, *, page: int,
                   read: Read | None) -> list[Failure] | Verdict:
         """An unusable item at ``position``, of page ``page`` (from 1): said where it is chosen; the read cannot say
         the listing is all saved (it may be a post no run saved). :attr:`Verdict.STOP` where nothing is wanted from
@@ -133,8 +134,8 @@ class Pages:
             read.left_out()
         if not self.choice.wants(position):
             return []
-        return [Failure(ExitStatus.FAILED, f"{target.url}: page {page}/item {item.index}: {item.why}", url=target.url,
-                        listing=Listing(target.kind, target.id).label)]
+        return [Failure(ExitStatus.FAILED, f"{url}: page {page}/item {item.index}: {item.why}", url=url,
+                        listing=listing.label)]
 
     def _choose(self, target: Target, post: Post, position: int, archived: bool, reached: bool) -> Verdict:
         if self.choice.past_end(position):
