@@ -129,7 +129,14 @@ class Renamed:
         """The names in the folder (``dir_fd``) an earlier place of ``job``'s file in its album gave it, where
         ``name`` now is, in order."""
         folder = job.path.parent
-        if not self._files_told[job.album.is_album] or self.folders.made_here(folder):
+        if not self._files_told[job.album.is_album]:
+            return []
+        with self._lock:  # (the folder's names read already, none but ``name`` saying the image's id: none, at once)
+            if (index := self._files.get(folder)) is not None:
+                self._files.move_to_end(folder)
+                if all(found == name for found in index.get(job.media.id)):
+                    return []
+        if self.folders.made_here(folder):
             return []  # (none in a folder this run made)
         try:
             index = self._index(self._files, folder, dir_fd, _file)
@@ -160,13 +167,7 @@ class Renamed:
         album gave it, that name removed: a run killed as it moved the file to its name, between the two steps of
         :func:`~imgur_dl.infolder.publish_new`, left both (two such runs, three). Only that very file's (its device
         and inode): a copy of its own, or a link the user made, is left as it is."""
-        if entry.st_nlink < 2:
-            return
-        with self._lock:  # (the folder's names read already, and none but this one says the image's id: none left)
-            index = self._files.get(job.path.parent)
-            if index is not None and all(found == name for found in index.get(job.media.id)):
-                return
-        for earlier in self._earlier(job, source, name, dir_fd):
+        for earlier in self._earlier(job, source, name, dir_fd) if entry.st_nlink > 1 else ():
             found = infolder.entry(dir_fd, earlier)
             if found is None or (found.st_dev, found.st_ino) != (entry.st_dev, entry.st_ino):
                 continue
@@ -185,14 +186,11 @@ class Renamed:
             index = kept.get(folder)
             if index is not None:
                 return index
-            reading = self._reading.get(key)
-            if reading is None:
+            asked = self._reading.get(key)
+            if asked is None:
                 reading = self._reading[key] = Future()
-                first = True
-            else:
-                first = False
-        if not first:
-            return reading.result()  # (what the first read, or the OSError it met)
+        if asked is not None:
+            return asked.result()  # (what the first read, or the OSError it met)
         try:
             index = _indexed(dir_fd, kind, MOST)
         except BaseException as exc:
